@@ -1,0 +1,499 @@
+"""The `ft-atlas` command line: thin wiring only — parse, call the core, render.
+
+Heavy modules (rich renderables, pydantic models, YAML) are imported inside the commands that
+need them, so `--help` and `--version` stay fast (see tests/test_imports.py).
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from atlas_cli import __version__
+from atlas_cli.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    AtlasError,
+    KnowledgeBaseError,
+    UsageError,
+)
+from atlas_cli.profile import PROFILE_FIELDS
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+    from atlas_cli.knowledge import Catalog
+    from atlas_cli.render.grid import Grid
+
+app = typer.Typer(
+    name="ft-atlas",
+    help="Advice on adapting a large language model to your GPU, model, data and goal.\n\n"
+    "Examples:\n\n"
+    "  ft-atlas recommend --gpu rtx-3090 --model-size 7b --goal chat\n\n"
+    "  ft-atlas estimate --model llama-3.1-8b --gpu 4090\n\n"
+    "  ft-atlas show qlora",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class Language(str, Enum):
+    en = "en"
+    ru = "ru"
+
+
+class State:
+    kb: Path | None = None
+    no_color: bool = False
+    debug: bool = os.environ.get("FT_ATLAS_DEBUG", "") not in ("", "0")
+    lang: str = "en"
+    _catalog: Catalog | None = None
+
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            from atlas_cli.knowledge import load_catalog
+
+            self._catalog = load_catalog(self.kb)
+        return self._catalog
+
+
+state = State()
+
+FormatOption = Annotated[
+    Format, typer.Option("--format", "-f", help="Output format: table, json or markdown.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
+
+
+def _format(fmt: Format, as_json: bool) -> Format:
+    return Format.json if as_json else fmt
+
+
+def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, no_color=state.no_color or None, highlight=False)
+
+
+def print_json(data: Any) -> None:
+    from atlas_cli.render.jsonout import dumps
+
+    sys.stdout.write(dumps(data) + "\n")
+
+
+def emit(fmt: Format, data: Any, view: Callable[[], RenderableType], markdown: Callable[[], str]) -> None:
+    """One place decides rendering: JSON, Markdown or a rich view, always to stdout."""
+    if fmt is Format.json:
+        print_json(data)
+    elif fmt is Format.markdown:
+        sys.stdout.write(markdown())
+    else:
+        console().print(view())
+
+
+def emit_grid(fmt: Format, data: Any, grid: Grid) -> None:
+    from atlas_cli.render.grid import markdown_table, rich_table
+
+    emit(fmt, data, lambda: rich_table(grid), lambda: markdown_table(grid))
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"ft-atlas {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    kb: Annotated[
+        Optional[Path],
+        typer.Option("--kb", envvar="FT_ATLAS_KB", help="Knowledge base: a YAML file or directory."),
+    ] = None,
+    no_color: Annotated[bool, typer.Option("--no-color", help="Plain output without colour.")] = False,
+    lang: Annotated[Language, typer.Option("--lang", help="Language of the guide's text.")] = Language.en,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    state.kb = kb
+    state.no_color = no_color
+    state.lang = lang.value
+    state.debug = state.debug or debug
+
+
+# --- catalog commands ------------------------------------------------------------------------
+
+
+@app.command()
+def methods(
+    category: Annotated[Optional[str], typer.Option(help="Only this category id.")] = None,
+    kind: Annotated[
+        Optional[str], typer.Option(help="parameterization, objective or no-training.")
+    ] = None,
+    fmt: FormatOption = Format.table,
+    as_json: JsonOption = False,
+) -> None:
+    """List methods. Example: ft-atlas methods --kind parameterization"""
+    from atlas_cli.render.views import methods_grid
+
+    catalog = state.catalog()
+    kinds = ("parameterization", "objective", "no-training")
+    if kind is not None and kind not in kinds:
+        raise UsageError(f"--kind: '{kind}' is not one of {', '.join(kinds)}")
+    if category is not None and category not in {c.id for c in catalog.kb.categories}:
+        known = ", ".join(c.id for c in catalog.kb.categories)
+        raise UsageError(f"--category: unknown category '{category}'; choose from {known}")
+    chosen = [
+        m for m in catalog.kb.methods
+        if (category is None or m.category == category) and (kind is None or m.kind == kind)
+    ]
+    data = {
+        "schema_version": 1,
+        "methods": [
+            {"id": m.id, "name": m.name, "kind": m.kind, "category": m.category,
+             "summary": m.summary.get(state.lang), **m.ratings.model_dump()}  # type: ignore[arg-type]
+            for m in chosen
+        ],
+    }
+    emit_grid(_format(fmt, as_json), data, methods_grid(chosen, state.lang))  # type: ignore[arg-type]
+
+
+@app.command()
+def show(
+    method: Annotated[str, typer.Argument(help="Method id, name or alias, e.g. qlora or 'LoRA'.")],
+    fmt: FormatOption = Format.table,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a method's card. Example: ft-atlas show "low-rank adaptation" """
+    from atlas_cli.render.cards import method_card, method_card_markdown
+    from atlas_cli.render.jsonout import method_json
+
+    found = state.catalog().method(method)
+    lang: Any = state.lang
+    emit(
+        _format(fmt, as_json), method_json(found),
+        lambda: method_card(found, lang), lambda: method_card_markdown(found, lang),
+    )
+
+
+@app.command()
+def compare(
+    method_ids: Annotated[
+        Optional[list[str]], typer.Argument(metavar="[METHOD]...", help="Methods to compare.")
+    ] = None,
+    fmt: FormatOption = Format.table,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare methods; with none, print the guide's §4 table. Example: ft-atlas compare lora qlora"""
+    from atlas_cli.render.views import compare_grid, compare_json, guide_comparison_rows, method_comparison_rows
+
+    catalog = state.catalog()
+    lang: Any = state.lang
+    if method_ids:
+        chosen = list({m.id: m for m in (catalog.method(q) for q in method_ids)}.values())
+        rows = method_comparison_rows(chosen, lang)
+    else:
+        rows = guide_comparison_rows(catalog, lang)
+    from_guide = not method_ids
+    emit_grid(_format(fmt, as_json), compare_json(rows, from_guide), compare_grid(rows, from_guide))
+
+
+@app.command()
+def categories(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
+    """The guide's five categories of adaptation (§2)."""
+    from atlas_cli.render.views import categories_grid
+
+    catalog = state.catalog()
+    data = {"schema_version": 1, "categories": [c.model_dump(mode="json") for c in catalog.kb.categories]}
+    emit_grid(_format(fmt, as_json), data, categories_grid(catalog, state.lang))  # type: ignore[arg-type]
+
+
+@app.command()
+def tools(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
+    """The guide's tools table (§6), with notes where it is out of date."""
+    from atlas_cli.render.views import tools_grid
+
+    catalog = state.catalog()
+    data = {"schema_version": 1, "tools": [t.model_dump(mode="json") for t in catalog.kb.guide.tools]}
+    emit_grid(_format(fmt, as_json), data, tools_grid(catalog, state.lang))  # type: ignore[arg-type]
+
+
+@app.command()
+def gpus(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
+    """The GPU catalog."""
+    from atlas_cli.render.views import gpus_grid
+
+    catalog = state.catalog()
+    data = {"schema_version": 1, "gpus": [g.model_dump(mode="json") for g in catalog.kb.gpus]}
+    emit_grid(_format(fmt, as_json), data, gpus_grid(catalog))
+
+
+@app.command()
+def models(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
+    """The model catalog."""
+    from atlas_cli.render.views import models_grid
+
+    catalog = state.catalog()
+    data = {"schema_version": 1, "models": [m.model_dump(mode="json") for m in catalog.kb.models]}
+    emit_grid(_format(fmt, as_json), data, models_grid(catalog))
+
+
+@app.command()
+def guide(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
+    """The guide's rules (§3) and recommendations (§7) as a tree, with ft-atlas's corrections."""
+    from atlas_cli.render.cards import guide_markdown, guide_tree
+
+    catalog = state.catalog()
+    lang: Any = state.lang
+    data = {
+        "schema_version": 1,
+        "choose": [r.model_dump(mode="json") for r in catalog.kb.guide.choose],
+        "recommendations": [r.model_dump(mode="json") for r in catalog.kb.guide.recommendations],
+    }
+    emit(_format(fmt, as_json), data, lambda: guide_tree(catalog, lang), lambda: guide_markdown(catalog, lang))
+
+
+@app.command()
+def validate(
+    path: Annotated[Optional[Path], typer.Argument(help="KB file or directory (default: the one in use).")] = None,
+) -> None:
+    """Validate a knowledge base; problems are listed as path:line:column: field: message (exit 3)."""
+    from atlas_cli.knowledge import load_knowledge_base, resolve_kb_path
+
+    target = path if path is not None else resolve_kb_path(state.kb)
+    kb = load_knowledge_base(target)
+    sys.stdout.write(
+        f"{target}: valid — {len(kb.methods)} methods, {len(kb.rules)} rules, "
+        f"{len(kb.pipelines)} pipelines, {len(kb.gpus)} GPUs, {len(kb.models)} models\n"
+    )
+
+
+@app.command()
+def schema() -> None:
+    """JSON Schemas of the knowledge base, the profile and every JSON output."""
+    from atlas_cli.schemas import all_schemas
+
+    print_json(all_schemas())
+
+
+# --- estimate --------------------------------------------------------------------------------
+
+
+class Precision(str, Enum):
+    bf16 = "bf16"
+    fp16 = "fp16"
+    fp32 = "fp32"
+    pure_bf16 = "pure-bf16"
+
+
+class OptimizerChoice(str, Enum):
+    adamw = "adamw"
+    adamw_8bit = "adamw-8bit"
+    paged_adamw_8bit = "paged-adamw-8bit"
+    sgd = "sgd"
+
+
+def _flag_help(name: str) -> str:
+    return next(f.help for f in PROFILE_FIELDS if f.name == name)
+
+
+@app.command()
+def estimate(
+    method: Annotated[Optional[str], typer.Option(help="Method id (lora, qlora, full-ft, rag, ...). Omit for all.")] = None,
+    model_size: Annotated[Optional[str], typer.Option(help=_flag_help("model_size"))] = None,
+    model: Annotated[Optional[str], typer.Option(help=_flag_help("model"))] = None,
+    gpu: Annotated[Optional[str], typer.Option(help=_flag_help("gpu"))] = None,
+    vram: Annotated[Optional[str], typer.Option(help=_flag_help("vram"))] = None,
+    gpus: Annotated[int, typer.Option(min=1, max=100_000, help="Number of GPUs; full FT shards across them.")] = 1,
+    objective: Annotated[str, typer.Option(help="sft, dpo, orpo, kto, simpo, rlhf-ppo, grpo, ...")] = "sft",
+    seq_len: Annotated[Optional[int], typer.Option(min=1, max=10_000_000, help="Tokens per sequence (default 2048; 512 for encoders).")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Micro-batch size per GPU.")] = 1,
+    precision: Annotated[Optional[Precision], typer.Option(help="Default: bf16 where supported, else fp16.")] = None,
+    optimizer: Annotated[OptimizerChoice, typer.Option(help="Optimizer.")] = OptimizerChoice.adamw,
+    gradient_checkpointing: Annotated[
+        Optional[bool],
+        typer.Option("--gradient-checkpointing/--no-gradient-checkpointing", help="Default: on for models >= 1B."),
+    ] = None,
+    lora_rank: Annotated[int, typer.Option(min=1, max=65_536, help="LoRA rank (all linear layers).")] = 16,
+    quant_bits: Annotated[int, typer.Option(min=4, max=8, help="QLoRA base precision: 4 or 8.")] = 4,
+    fmt: FormatOption = Format.table,
+    as_json: JsonOption = False,
+) -> None:
+    """Estimate GPU memory per method, with a breakdown and whether it fits.
+
+    Examples: ft-atlas estimate --model-size 7b --gpu rtx-4090 ·
+    ft-atlas estimate --method qlora --model llama-3.1-70b --gpu a100-80gb --json
+    """
+    from atlas_cli.profile import build_profile
+    from atlas_cli.render.jsonout import estimate_json
+    from atlas_cli.resolve import resolve_hardware, resolve_model, settings_for
+    from atlas_cli.sweep import objective_id, single, sweep, trainable_method
+
+    catalog = state.catalog()
+    profile = build_profile({"gpu": gpu, "vram": vram, "gpus": gpus, "model": model, "model_size": model_size})
+    hardware = resolve_hardware(catalog, profile.gpu, profile.vram, profile.gpus)
+    info = resolve_model(catalog, profile.model, profile.model_size)
+    settings, warnings = settings_for(
+        info, hardware, objective=objective_id(catalog, objective), seq_len=seq_len,
+        batch_size=batch_size, precision=precision.value if precision else None,  # type: ignore[arg-type]
+        optimizer=optimizer.value,  # type: ignore[arg-type]
+        gradient_checkpointing=gradient_checkpointing, lora_rank=lora_rank, quant_bits=quant_bits,
+    )
+    for warning in warnings:
+        console(stderr=True).print(f"warning: {warning}", style="yellow")
+    chosen_format = _format(fmt, as_json)
+    title = f"Memory per GPU for {info.label}" + (f" on {hardware.note}" if hardware.has_gpu else "")
+    if method is not None:
+        label, result = single(trainable_method(catalog, method), info, settings)
+        _emit_single(chosen_format, estimate_json(result, label, warnings))
+        return
+    rows = [estimate_json(e, label, warnings + extra) for label, e, extra in sweep(catalog, info, hardware, settings)]
+    data = {"schema_version": 1, "model": info.label, "estimates": rows}
+    _emit_many(chosen_format, data, rows, title)
+
+
+def _emit_single(fmt: Format, data: Any) -> None:
+    from atlas_cli.render.charts import breakdown_grid
+
+    emit_grid(fmt, data, breakdown_grid(data))
+
+
+def _emit_many(fmt: Format, data: Any, rows: Any, title: str) -> None:
+    from atlas_cli.render.charts import estimate_chart, estimates_grid
+    from atlas_cli.render.grid import markdown_table
+
+    emit(fmt, data, lambda: estimate_chart(rows, title), lambda: markdown_table(estimates_grid(rows, title)))
+
+
+# --- recommend -------------------------------------------------------------------------------
+
+
+def with_profile_options(func: Callable[..., None]) -> Callable[..., None]:
+    """Give a command one option per profile field (from PROFILE_FIELDS); the values reach it
+    as a dict `raw` keyed by field name, None where the flag was not given."""
+    names = [f.name for f in PROFILE_FIELDS]
+
+    def wrapper(**kwargs: Any) -> None:
+        raw = {name: kwargs.pop(name) for name in names}
+        func(raw=raw, **kwargs)
+
+    own = [p for p in inspect.signature(func).parameters.values() if p.name != "raw"]
+    profile_params = []
+    for field in PROFILE_FIELDS:
+        panel = f"Profile: {field.group}"
+        if field.kind == "flag":
+            option = typer.Option(field.flag, help=field.help, rich_help_panel=panel)
+            annotation: Any = Annotated[Optional[bool], option]
+        else:
+            choices = f" [{'|'.join(c.value for c in field.choices)}]" if field.choices else ""
+            option = typer.Option(field.flag, help=field.help + choices, rich_help_panel=panel)
+            annotation = Annotated[Optional[str], option]
+        profile_params.append(
+            inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+        )
+    wrapper.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + profile_params
+    )
+    wrapper.__doc__ = func.__doc__
+    wrapper.__name__ = func.__name__
+    return wrapper
+
+
+def render_recommendation(rec: Any, fmt: Format, top: int, explain: bool) -> None:
+    from atlas_cli.render.jsonout import recommendation_json
+    from atlas_cli.render.plans import recommendation_markdown, recommendation_view
+
+    catalog = state.catalog()
+    emit(
+        fmt, recommendation_json(rec, top, explain),
+        lambda: recommendation_view(catalog, rec, top, explain),
+        lambda: recommendation_markdown(catalog, rec, top, explain),
+    )
+
+
+@app.command()
+@with_profile_options
+def recommend(
+    raw: dict[str, Any],
+    top: Annotated[int, typer.Option(min=1, max=100, help="How many plans to show.")] = 5,
+    explain: Annotated[bool, typer.Option(help="Show every rule that fired, with the facts it saw.")] = False,
+    batch: Annotated[
+        Optional[str], typer.Option(help="JSON Lines of profiles ('-' = stdin); JSON Lines out.")
+    ] = None,
+    fmt: FormatOption = Format.table,
+    as_json: JsonOption = False,
+) -> None:
+    """Rank plans for your hardware, model, data and goal, and explain why.
+
+    Example: ft-atlas recommend --gpu rtx-3090 --model-size 7b --goal chat --data-kind demonstrations
+    """
+    from atlas_cli.engine import Engine
+    from atlas_cli.profile import build_profile
+
+    engine = Engine(state.catalog())
+    if batch is not None:
+        given = sorted(f"--{k.replace('_', '-')}" for k, v in raw.items() if v is not None)
+        if given:
+            raise UsageError(f"--batch reads profiles from the file; drop {', '.join(given)}")
+        from atlas_cli.batch import run_batch
+
+        raise typer.Exit(run_batch(engine, batch, top=top, explain=explain))
+    rec = engine.recommend(build_profile(raw))
+    render_recommendation(rec, _format(fmt, as_json), top, explain)
+
+
+# --- entry point -----------------------------------------------------------------------------
+
+
+def _fail(message: str, code: int) -> int:
+    sys.stderr.write(f"ft-atlas: {message}\n")
+    return code
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the app, turning every failure into a message on stderr and a documented exit code."""
+    try:
+        result = app(args=argv, prog_name="ft-atlas", standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except typer.Exit as exit_:
+        code = exit_.exit_code
+    except typer.TyperException as error:
+        show = getattr(error, "show", None)
+        show() if show else _fail(error.format_message(), 0)
+        code = error.exit_code
+    except (KeyboardInterrupt, typer.Abort):
+        code = _fail("Aborted.", EXIT_INTERRUPTED)
+    except KnowledgeBaseError as error:
+        sys.stderr.write("".join(f"{problem}\n" for problem in error.problems))
+        code = _fail(f"invalid knowledge base ({len(error.problems)} problem(s))", error.exit_code)
+    except AtlasError as error:
+        code = _fail(str(error), error.exit_code)
+    except BrokenPipeError:
+        # The reader went away (`ft-atlas methods | head -1`): nothing more to say to it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    except Exception as error:  # noqa: BLE001 - the last line of defence
+        if state.debug:
+            raise
+        code = _fail(
+            f"internal error: {type(error).__name__}: {error} "
+            "(rerun with --debug or FT_ATLAS_DEBUG=1 for a traceback)",
+            EXIT_INTERNAL,
+        )
+    sys.exit(code)

@@ -1,0 +1,36 @@
+"""The project's exceptions and the exit codes they map to (documented in the README)."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_INVALID_KB = 3
+EXIT_INTERRUPTED = 130
+
+
+class AtlasError(Exception):
+    exit_code = EXIT_INTERNAL
+    code = "internal"
+
+
+class UsageError(AtlasError):
+    """Bad command-line value, unknown name, or a bad batch line."""
+
+    exit_code = EXIT_USAGE
+    code = "bad_input"
+
+    def __init__(self, message: str, suggestions: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.suggestions = suggestions
+
+
+class KnowledgeBaseError(AtlasError):
+    """The knowledge base failed to load; `problems` are `path:line:col: field: message`."""
+
+    exit_code = EXIT_INVALID_KB
+    code = "invalid_kb"
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems

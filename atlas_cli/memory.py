@@ -1,0 +1,405 @@
+"""GPU memory estimator: pure functions, one per component, each naming its formula and source.
+
+All sizes are bytes inside this module and GB (10^9 bytes) at its surface. The model is
+documented for users in docs/memory.md; the sources are:
+
+* ZeRO (Rajbhandari et al., arXiv 1910.02054): mixed-precision Adam keeps 2 + 2 + 12 = 16 bytes
+  per trainable parameter (16-bit weights and gradients, fp32 master copy, momentum, variance).
+* EleutherAI, "Transformer Math 101": 8-bit optimizers, SGD, inference ~1.2x weights.
+* QLoRA (Dettmers et al., arXiv 2305.14314): NF4 with double quantization costs
+  4 + 0.127 bits per parameter; embeddings and the LM head stay in 16 bit.
+* LoRA (Hu et al., arXiv 2106.09685): r * (d_in + d_out) parameters per adapted matrix.
+* Korthikanti et al., arXiv 2205.05198: per-layer activation bytes, and 2*s*b*h per layer kept
+  under full recomputation (gradient checkpointing).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from atlas_cli.models import (
+    Breakdown,
+    Estimate,
+    EstimateSettings,
+    LlmModel,
+    MemoryModel,
+    Precision,
+)
+
+GB = 1e9
+GIB = 2**30
+
+# --- constants, each with its source ------------------------------------------------------
+
+NF4_DOUBLE_QUANT_BITS = 4 + 8 / 64 + 32 / (64 * 256)  # QLoRA §2: 0.127 bits of constants
+INT8_BITS = 8 + 32 / 4096  # LLM.int8: one fp32 scale per row (~4096 columns) — negligible
+CUDA_CONTEXT_BYTES = 0.5 * GB  # CUDA context, cuBLAS workspace; ~0.3–0.8 GB in practice
+ALLOCATOR_SLACK = 0.05  # PyTorch caching-allocator fragmentation on top of live tensors
+INFERENCE_SLACK = 0.20  # EleutherAI: inference total ~= 1.2 x weights
+LOGIT_BYTES = 2 + 4 + 4  # bf16 logits, their fp32 upcast in the loss, fp32 log-softmax kept
+VIRTUAL_TOKENS = 20  # prompt / prefix / p-tuning length (PEFT examples use 20)
+ADAPTER_REDUCTION = 16  # AdapterHub's default bottleneck: hidden / 16
+PARTIAL_TOP_LAYERS = 2  # LLaMA-Factory `freeze_trainable_layers` default
+GALORE_RANK = 128  # transformers' GaLore default rank
+GRPO_GENERATIONS = 8  # TRL GRPOConfig num_generations default
+LARGE_MODEL_PARAMS = 1e9  # gradient checkpointing is on by default from this size
+
+# Objectives that run two sequences per example (chosen + rejected, or example + KL example).
+PAIRED_OBJECTIVES = frozenset({"dpo", "orpo", "simpo", "kto", "reward-model"})
+# Objectives that need a frozen reference policy (TRL's DPOTrainer, KTOTrainer, PPO).
+REFERENCE_OBJECTIVES = frozenset({"dpo", "kto", "rlhf-ppo"})
+# Methods whose reference policy is "the base with the adapter disabled": no second copy.
+ADAPTER_METHODS = frozenset(
+    {"lora", "qlora", "dora", "adalora", "ia3", "prefix", "prompt", "p-tuning", "adapters"}
+)
+LORA_FAMILY = frozenset({"lora", "qlora", "dora", "adalora"})
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What the estimator needs to know about a model's architecture."""
+
+    params: float
+    layers: int
+    hidden: int
+    heads: int
+    kv_heads: int
+    intermediate: int
+    vocab: int
+    has_bias: bool
+    gated_mlp: bool
+    tied_embeddings: bool
+    architecture: str
+    head_dim: int
+
+    @property
+    def q_dim(self) -> int:
+        return self.head_dim * self.heads
+
+    @property
+    def kv_dim(self) -> int:
+        return self.head_dim * self.kv_heads
+
+    @property
+    def stacks(self) -> int:
+        """Encoder-decoder models run two stacks of `layers` blocks."""
+        return 2 if self.architecture == "encoder-decoder" else 1
+
+    @property
+    def blocks(self) -> int:
+        return self.layers * self.stacks
+
+    @property
+    def embedding_params(self) -> float:
+        tables = 1 if self.tied_embeddings else 2
+        return min(float(tables * self.vocab * self.hidden), self.params / 2)
+
+    @property
+    def linear_matrices(self) -> list[tuple[int, int]]:
+        """(d_in, d_out) of every linear layer in one block: the 'all-linear' LoRA targets."""
+        h, q, kv, f = self.hidden, self.q_dim, self.kv_dim, self.intermediate
+        attention = [(h, q), (h, kv), (h, kv), (q, h)]
+        mlp = [(h, f), (h, f), (f, h)] if self.gated_mlp else [(h, f), (f, h)]
+        return attention + mlp
+
+    @property
+    def block_params(self) -> float:
+        """Parameters of one block, scaled so that all blocks + embeddings = params."""
+        return max(self.params - self.embedding_params, 0.0) / self.blocks
+
+
+def shape_of(model: LlmModel) -> Shape:
+    return Shape(
+        params=model.params_b * 1e9,
+        layers=model.layers,
+        hidden=model.hidden_size,
+        heads=model.attention_heads,
+        kv_heads=model.kv_heads,
+        intermediate=model.intermediate_size,
+        vocab=model.vocab_size,
+        has_bias=model.has_bias,
+        gated_mlp=model.gated_mlp,
+        tied_embeddings=model.tied_embeddings,
+        architecture=model.architecture,
+        head_dim=model.head_dim or model.hidden_size // model.attention_heads,
+    )
+
+
+def shape_for_size(params: float, catalog: list[LlmModel]) -> tuple[Shape, str]:
+    """A plausible shape for a bare size: the nearest modern decoder's shape, scaled to size.
+
+    Modern decoders (gated MLP) are the templates; the nearest by log(params) lends its layers,
+    hidden size, heads and vocabulary, and the parameter count is the one asked for.
+    """
+    templates = [m for m in catalog if m.architecture == "decoder" and m.gated_mlp]
+    nearest = min(templates, key=lambda m: (abs(math.log(m.params_b * 1e9 / params)), m.id))
+    return replace(shape_of(nearest), params=params), nearest.id
+
+
+# --- trainable parameters per method -------------------------------------------------------
+
+
+def lora_params(shape: Shape, rank: int) -> float:
+    """LoRA (Hu et al.): r * (d_in + d_out) per adapted matrix, all linear layers, all blocks."""
+    return float(rank * sum(i + o for i, o in shape.linear_matrices) * shape.blocks)
+
+
+def dora_magnitude_params(shape: Shape) -> float:
+    """DoRA (Liu et al., arXiv 2402.09353) adds one magnitude per output row of each matrix."""
+    return float(sum(o for _, o in shape.linear_matrices) * shape.blocks)
+
+
+def bias_params(shape: Shape) -> float:
+    """BitFit trains bias vectors only: one per output of every linear layer (0 without biases)."""
+    if not shape.has_bias:
+        return 0.0
+    return float(sum(o for _, o in shape.linear_matrices) * shape.blocks)
+
+
+def ia3_params(shape: Shape) -> float:
+    """IA3 (Liu et al., arXiv 2205.05638): rescaling vectors for keys, values and the FFN input."""
+    return float((2 * shape.kv_dim + shape.intermediate) * shape.blocks)
+
+
+def adapter_params(shape: Shape) -> float:
+    """Houlsby adapters: two bottlenecks per block, each 2*h*m + h + m with m = h / 16."""
+    m = shape.hidden // ADAPTER_REDUCTION
+    return float(2 * (2 * shape.hidden * m + shape.hidden + m) * shape.blocks)
+
+
+def trainable_params(model: MemoryModel, shape: Shape, rank: int) -> float:
+    h = shape.hidden
+    counts: dict[MemoryModel, float] = {
+        "full": shape.params,
+        "galore": shape.params,
+        "partial": shape.block_params * min(PARTIAL_TOP_LAYERS, shape.blocks),
+        "bitfit": bias_params(shape),
+        "adapters": adapter_params(shape),
+        "prompt": float(VIRTUAL_TOKENS * h),
+        # PEFT PrefixTuningConfig: a key and a value prefix per layer.
+        "prefix": float(VIRTUAL_TOKENS * 2 * shape.kv_dim * shape.blocks),
+        # PEFT PromptEncoderConfig MLP: h -> h -> h -> h plus the virtual-token embedding.
+        "p-tuning": float(3 * h * h + VIRTUAL_TOKENS * h),
+        "lora": lora_params(shape, rank),
+        "qlora": lora_params(shape, rank),
+        "dora": lora_params(shape, rank) + dora_magnitude_params(shape),
+        "adalora": lora_params(shape, rank) + float(rank * len(shape.linear_matrices) * shape.blocks),
+        "ia3": ia3_params(shape),
+        "inference": 0.0,
+    }
+    return counts[model]
+
+
+# --- bytes per parameter -------------------------------------------------------------------
+
+
+def weight_bytes(precision: Precision) -> float:
+    return 4.0 if precision == "fp32" else 2.0
+
+
+def optimizer_bytes(optimizer: str, precision: Precision) -> float:
+    """Optimizer state per trainable parameter, including the fp32 master copy under AMP.
+
+    ZeRO: AdamW = fp32 master 4 + momentum 4 + variance 4 = 12 with mixed precision.
+    EleutherAI: 8-bit Adam = 4 (master) + 1 + 1; SGD with momentum = 4 (master) + 4.
+    fp32 training needs no master copy; pure bf16 keeps the states in bf16 (LLaMA-Factory).
+    """
+    states = {"adamw": 8.0, "adamw-8bit": 2.0, "paged-adamw-8bit": 2.0, "sgd": 4.0}[optimizer]
+    if precision == "pure-bf16":
+        return states / 2 if optimizer in ("adamw", "sgd") else states
+    master = 4.0 if precision in ("bf16", "fp16") else 0.0
+    return master + states
+
+
+def frozen_bytes(model: MemoryModel, quant_bits: int, precision: Precision) -> float:
+    """Load precision of frozen base weights: 16-bit, or NF4/int8 for QLoRA (QLoRA §2)."""
+    if model == "qlora":
+        bits = NF4_DOUBLE_QUANT_BITS if quant_bits == 4 else INT8_BITS
+        return bits / 8
+    return weight_bytes(precision)
+
+
+# --- activations -----------------------------------------------------------------------------
+
+
+def block_activation_bytes(shape: Shape, tokens: int, precision: Precision) -> float:
+    """Activations one block keeps for backward, after Korthikanti et al. (arXiv 2205.05198).
+
+    Counted per token in 16-bit: norm outputs 4h, Q and attention output 4h, K and V 4*kv_dim,
+    residual input 2h, and the MLP's hidden tensors (gated: gate, activation, up, product = 8f;
+    plain: 4f). With a GPT-style shape this gives ~34*h, the paper's figure. Memory-efficient
+    (SDPA / flash) attention is assumed, so the paper's 5*a*s^2 attention-matrix term is absent.
+    """
+    mlp = (8 if shape.gated_mlp else 4) * shape.intermediate
+    per_token = 10 * shape.hidden + 4 * shape.kv_dim + mlp
+    return tokens * per_token * (weight_bytes(precision) / 2)
+
+
+def activation_bytes(
+    shape: Shape, tokens: int, blocks: int, checkpointing: bool, precision: Precision
+) -> float:
+    """Activations of `blocks` blocks: all kept, or (checkpointing) 2*s*b*h each plus one block."""
+    if blocks == 0:
+        return 0.0
+    full_block = block_activation_bytes(shape, tokens, precision)
+    if not checkpointing:
+        return blocks * full_block
+    return blocks * 2 * tokens * shape.hidden * (weight_bytes(precision) / 2) + full_block
+
+
+def logit_bytes(shape: Shape, tokens: int) -> float:
+    """Language-model logits over the vocabulary: 16-bit, fp32 upcast, fp32 log-softmax."""
+    return 0.0 if shape.architecture == "encoder" else float(tokens * shape.vocab * LOGIT_BYTES)
+
+
+def kv_cache_bytes(shape: Shape, tokens: int) -> float:
+    """Keys and values for every layer in 16 bit: 2 * layers * kv_dim * tokens * 2 bytes."""
+    return float(2 * shape.blocks * shape.kv_dim * tokens * 2)
+
+
+# --- the estimate --------------------------------------------------------------------------
+
+
+def default_seq_len(shape: Shape) -> int:
+    """2048 tokens for LLMs; 512 for encoder models such as BERT (their position limit)."""
+    return 512 if shape.architecture == "encoder" else 2048
+
+
+def default_checkpointing(shape: Shape) -> bool:
+    """On from 1B parameters, as LLaMA-Factory and most recipes do; off for small models."""
+    return shape.params >= LARGE_MODEL_PARAMS
+
+
+def _activation_blocks(model: MemoryModel, shape: Shape) -> int:
+    """Blocks whose activations backward needs: only the trained top blocks for partial FT."""
+    return min(PARTIAL_TOP_LAYERS, shape.blocks) if model == "partial" else shape.blocks
+
+
+def _galore_optimizer_bytes(shape: Shape, precision: Precision) -> float:
+    """GaLore (Zhao et al., arXiv 2403.03507): per matrix a projector m*r and moments 2*r*n (fp32);
+    embeddings and other parameters keep full Adam states."""
+    r = GALORE_RANK
+    projected = sum(4 * r * (min(i, o) + 2 * max(i, o)) for i, o in shape.linear_matrices)
+    rest = shape.params - sum(i * o for i, o in shape.linear_matrices) * shape.blocks
+    return projected * shape.blocks + max(rest, 0.0) * optimizer_bytes("adamw", precision)
+
+
+def _sharded(value: float, gpus: int, shard: bool) -> float:
+    return value / gpus if shard else value
+
+
+def estimate(
+    method_id: str, model: MemoryModel, shape: Shape, settings: EstimateSettings
+) -> Estimate:
+    """Peak GPU memory of one training (or inference) setup, per GPU and in total."""
+    if model == "inference":
+        return _inference_estimate(method_id, shape, settings)
+    s = settings
+    tokens = s.seq_len * s.batch_size
+    trainable = trainable_params(model, shape, s.lora_rank)
+    frozen = 0.0 if model in ("full", "galore") else shape.params
+    w = weight_bytes(s.precision)
+    weights = frozen * frozen_bytes(model, s.quant_bits, s.precision) + trainable * w
+    if model == "qlora":
+        # Embeddings and the LM head are not quantized (QLoRA §2).
+        weights += shape.embedding_params * (2.0 - frozen_bytes(model, s.quant_bits, s.precision))
+    gradients = trainable * w
+    if model == "galore":
+        optimizer = _galore_optimizer_bytes(shape, s.precision)
+    else:
+        optimizer = trainable * optimizer_bytes(s.optimizer, s.precision)
+
+    copies = 2 if s.objective in PAIRED_OBJECTIVES else 1
+    sequences = tokens * copies
+    if s.objective == "grpo":
+        sequences = s.seq_len * GRPO_GENERATIONS
+    activations = activation_bytes(
+        shape, sequences, _activation_blocks(model, shape), s.gradient_checkpointing, s.precision
+    ) + logit_bytes(shape, sequences)
+
+    needs_reference = s.objective in REFERENCE_OBJECTIVES and model not in ADAPTER_METHODS
+    if needs_reference:
+        weights += shape.params * w
+    if s.objective == "rlhf-ppo":
+        # A reward model of the policy's size (frozen) and a trained value model.
+        weights += shape.params * frozen_bytes(model, s.quant_bits, s.precision)
+        weights += trainable * w
+        gradients *= 2
+        optimizer *= 2
+    if s.objective in ("rlhf-ppo", "grpo"):
+        generations = GRPO_GENERATIONS if s.objective == "grpo" else s.batch_size
+        activations += kv_cache_bytes(shape, s.seq_len * generations)
+
+    shard = s.gpus > 1 and model != "qlora"
+    parts = {
+        "weights": _sharded(weights, s.gpus, shard),
+        "gradients": _sharded(gradients, s.gpus, shard),
+        "optimizer": _sharded(optimizer, s.gpus, shard),
+        "activations": activations,
+    }
+    return _finish(method_id, model, shape, s, parts, ALLOCATOR_SLACK, trainable, unsharded=(
+        weights + gradients + optimizer + activations
+    ))
+
+
+def _inference_estimate(method_id: str, shape: Shape, s: EstimateSettings) -> Estimate:
+    """Serving the model for RAG / ICL: 16-bit weights, KV cache for the context, ~20 % extra."""
+    tokens = s.seq_len * s.batch_size
+    weights = shape.params * weight_bytes(s.precision)
+    cache = kv_cache_bytes(shape, tokens) + block_activation_bytes(shape, tokens, s.precision)
+    shard = s.gpus > 1
+    parts = {
+        "weights": _sharded(weights, s.gpus, shard),
+        "gradients": 0.0,
+        "optimizer": 0.0,
+        "activations": cache,
+    }
+    return _finish(method_id, "inference", shape, s, parts, INFERENCE_SLACK, 0.0, weights + cache)
+
+
+def _finish(
+    method_id: str,
+    model: MemoryModel,
+    shape: Shape,
+    s: EstimateSettings,
+    parts: dict[str, float],
+    slack: float,
+    trainable: float,
+    unsharded: float,
+) -> Estimate:
+    live = sum(parts.values())
+    overhead = CUDA_CONTEXT_BYTES + slack * live
+    per_gpu = live + overhead
+    total = unsharded * (1 + slack) + CUDA_CONTEXT_BYTES
+    breakdown = Breakdown(
+        weights_gb=_gb(parts["weights"]),
+        gradients_gb=_gb(parts["gradients"]),
+        optimizer_gb=_gb(parts["optimizer"]),
+        activations_gb=_gb(parts["activations"]),
+        overhead_gb=_gb(overhead),
+    )
+    capacity = s.capacity_gb
+    fits = None if capacity is None else per_gpu / GB <= capacity
+    return Estimate(
+        method=method_id,
+        memory_model=model,
+        objective=s.objective if model != "inference" else None,
+        model_params_b=round(shape.params / 1e9, 3),
+        trainable_params_b=round(trainable / 1e9, 6),
+        total_gb=_gb(total),
+        per_gpu_gb=_gb(per_gpu),
+        breakdown=breakdown,
+        settings=s,
+        capacity_gb=capacity,
+        fits=fits,
+    )
+
+
+def _gb(value: float) -> float:
+    return round(value / GB, 2)
+
+
+def gib_to_gb(gib: float) -> float:
+    """Vendors' GPU "GB" are binary: 24 GiB = 25.77 GB (10^9 bytes)."""
+    return round(gib * GIB / GB, 2)

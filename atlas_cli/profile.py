@@ -1,0 +1,266 @@
+"""The user's profile, defined once: command-line flags, questionnaire questions, batch keys and
+the JSON schema are all generated from PROFILE_FIELDS, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal
+
+from atlas_cli.errors import UsageError
+
+FieldKind = Literal["choice", "name", "size", "count", "vram", "gpus", "flag"]
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    value: str
+    help: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileField:
+    name: str
+    kind: FieldKind
+    group: str
+    help: str
+    question: str
+    choices: tuple[Choice, ...] = ()
+    default: Any = None
+    example: str = ""
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    gpu: str | None = None
+    vram: float | None = None
+    gpus: int = 1
+    model: str | None = None
+    model_size: float | None = None
+    model_access: str = "weights"
+    data_kind: str | None = None  # not given: the goal's usual data is assumed
+    examples: int | None = None
+    goal: str = "adapt"
+    knowledge_changes: bool = False
+    many_tasks: bool = False
+    priority: str = "balanced"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+PROFILE_FIELDS: tuple[ProfileField, ...] = (
+    ProfileField(
+        "gpu", "name", "hardware",
+        "GPU from the catalog (id or alias, e.g. rtx-3090, '3090', 'A100 80GB'), or 'none'.",
+        "Which GPU will you train on? (e.g. 3090, A100 80GB; 'none' for CPU only or a hosted API)",
+        example="rtx-3090",
+    ),
+    ProfileField(
+        "vram", "vram", "hardware",
+        "GPU memory in GB as advertised (e.g. 24), instead of --gpu.",
+        "How much memory does each GPU have, in GB?",
+        example="24",
+    ),
+    ProfileField(
+        "gpus", "gpus", "hardware", "Number of GPUs (default 1).",
+        "How many GPUs?", default=1, example="2",
+    ),
+    ProfileField(
+        "model", "name", "model",
+        "Model from the catalog (e.g. llama-3.1-8b, qwen2.5-7b, bert-base).",
+        "Which model? (a catalog name such as llama-3.1-8b, or a size such as 7b)",
+        example="llama-3.1-8b",
+    ),
+    ProfileField(
+        "model_size", "size", "model",
+        "Model size instead of --model: 7b, 0.5b, 125m, 7e9.",
+        "How many parameters does the model have? (e.g. 7b, 125m)",
+        example="7b",
+    ),
+    ProfileField(
+        "model_access", "choice", "model", "Do you have the weights, or only an API?",
+        "Can you access the model's weights?",
+        choices=(
+            Choice("weights", "you can download and train the weights"),
+            Choice("api", "only a hosted API: no training, prompting and retrieval only"),
+        ),
+        default="weights",
+    ),
+    ProfileField(
+        "data_kind", "choice", "data", "What training data you have.",
+        "What data do you have?",
+        choices=(
+            Choice("none", "no training data"),
+            Choice("text", "raw domain text (documents, code, papers)"),
+            Choice("labeled", "labelled examples for a fixed set of labels"),
+            Choice("demonstrations", "prompt -> answer pairs"),
+            Choice("preferences", "chosen / rejected answer pairs"),
+            Choice("ratings", "unpaired thumbs-up / thumbs-down answers"),
+            Choice("reward-function", "a program that checks or scores answers"),
+        ),
+    ),
+    ProfileField(
+        "examples", "count", "data", "How many examples (500, 10k, 1.5m).",
+        "How many examples (or documents)? (e.g. 500, 10k)",
+        example="10k",
+    ),
+    ProfileField(
+        "goal", "choice", "goal", "What you want the model to do better.",
+        "What is your goal?",
+        choices=(
+            Choice("classify", "assign labels (sentiment, intent, topic)"),
+            Choice("adapt", "follow a domain's style, format or task"),
+            Choice("chat", "a chat assistant"),
+            Choice("align", "behave as people prefer (helpful, safe, on-policy)"),
+            Choice("knowledge", "answer from facts and documents"),
+            Choice("reasoning", "solve checkable problems (math, code)"),
+            Choice("prototype", "try an idea quickly and cheaply"),
+        ),
+        default="adapt",
+    ),
+    ProfileField(
+        "knowledge_changes", "flag", "constraints", "The facts change often (weekly or faster).",
+        "Do the facts change often (weekly or faster)?", default=False,
+    ),
+    ProfileField(
+        "many_tasks", "flag", "constraints", "Serve many tasks from one base model.",
+        "Will one base model serve many tasks?", default=False,
+    ),
+    ProfileField(
+        "priority", "choice", "constraints", "What matters most.",
+        "What matters most?",
+        choices=(
+            Choice("quality", "the best result, cost is secondary"),
+            Choice("balanced", "a sensible trade-off"),
+            Choice("cost", "the least hardware and money"),
+            Choice("speed", "results soon: quick to set up and train"),
+        ),
+        default="balanced",
+    ),
+)
+
+FIELDS_BY_NAME = {f.name: f for f in PROFILE_FIELDS}
+assert {f.name for f in fields(Profile)} == set(FIELDS_BY_NAME)
+
+# --- value parsing (shared by flags, questionnaire answers and batch lines) ----------------
+
+_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmbt]?)\s*$", re.IGNORECASE)
+_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
+MAX_PARAMS = 10e12
+MAX_EXAMPLES = 10**12
+MAX_VRAM_GB = 10_000.0
+MAX_GPUS = 100_000
+
+
+def _number(text: str, flag: str, what: str) -> tuple[float, str]:
+    match = _SIZE.match(text.replace(",", "").replace("_", ""))
+    if not match:
+        raise UsageError(f"{flag}: '{text}' is not {what}")
+    value = float(match.group(1)) * _SUFFIX[match.group(2).lower()]
+    if not math.isfinite(value) or value <= 0:
+        raise UsageError(f"{flag}: '{text}' must be a positive number")
+    return value, match.group(2).lower()
+
+
+def parse_size(text: str, flag: str = "--model-size") -> float:
+    """'7b', '7B', '0.5b', '125m', '7e9' -> parameters in billions."""
+    value, suffix = _number(str(text), flag, "a model size such as 7b, 0.5b, 125m or 7e9")
+    if not suffix and value < 1e4:
+        raise UsageError(f"{flag}: '{text}' needs a unit, e.g. {text}b or {text}m")
+    if value < 1e6 or value > MAX_PARAMS:
+        raise UsageError(f"{flag}: '{text}' is outside 1m-10t parameters")
+    return value / 1e9
+
+
+def parse_count(text: str | int, flag: str = "--examples") -> int:
+    """'500', '10k', '1.5m' -> a whole count."""
+    value, _ = _number(str(text), flag, "a count such as 500, 10k or 1.5m")
+    if value > MAX_EXAMPLES:
+        raise UsageError(f"{flag}: '{text}' is implausibly large")
+    return round(value)
+
+
+def parse_vram(text: str | float, flag: str = "--vram") -> float:
+    cleaned = str(text).strip().lower().removesuffix("gb").removesuffix("gib").strip()
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise UsageError(f"{flag}: '{text}' is not a memory size in GB such as 24") from None
+    if not math.isfinite(value) or value <= 0 or value > MAX_VRAM_GB:
+        raise UsageError(f"{flag}: '{text}' must be between 0 and {MAX_VRAM_GB:g} GB")
+    return value
+
+
+def parse_gpus(text: str | int, flag: str = "--gpus") -> int:
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise UsageError(f"{flag}: '{text}' is not a whole number") from None
+    if not 1 <= value <= MAX_GPUS:
+        raise UsageError(f"{flag}: '{text}' must be between 1 and {MAX_GPUS}")
+    return value
+
+
+def parse_choice(field: ProfileField, text: str) -> str:
+    value = str(text).strip().lower()
+    allowed = [c.value for c in field.choices]
+    if value not in allowed:
+        raise UsageError(f"{field.flag}: '{text}' is not one of {', '.join(allowed)}")
+    return value
+
+
+_TRUE = {"true", "yes", "y", "1", "on"}
+_FALSE = {"false", "no", "n", "0", "off"}
+
+
+def parse_flag(field: ProfileField, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise UsageError(f"{field.flag}: '{value}' is not yes or no")
+
+
+def parse_value(field: ProfileField, value: Any) -> Any:
+    """Parse one raw value (a flag's text, an answer, a JSON value) for a profile field."""
+    if field.kind == "flag":
+        return parse_flag(field, value)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise UsageError(f"{field.flag}: expected text or a number, got {type(value).__name__}")
+    if field.kind == "choice":
+        return parse_choice(field, str(value))
+    if field.kind == "size":
+        return parse_size(str(value), field.flag)
+    if field.kind == "count":
+        return parse_count(value, field.flag)
+    if field.kind == "vram":
+        return parse_vram(value, field.flag)
+    if field.kind == "gpus":
+        return parse_gpus(value, field.flag)
+    text = str(value).strip()
+    if not text:
+        raise UsageError(f"{field.flag}: empty name")
+    return text
+
+
+def build_profile(raw: dict[str, Any]) -> Profile:
+    """Validate raw values keyed by field name (None = not given) into a Profile."""
+    unknown = sorted(set(raw) - set(FIELDS_BY_NAME))
+    if unknown:
+        raise UsageError(f"unknown profile key(s): {', '.join(unknown)}")
+    values = {k: parse_value(FIELDS_BY_NAME[k], v) for k, v in raw.items() if v is not None}
+    if "gpu" in values and "vram" in values:
+        raise UsageError("--gpu and --vram are alternatives: give one")
+    if "model" in values and "model_size" in values:
+        raise UsageError("--model and --model-size are alternatives: give one")
+    if values.get("gpu", "").lower() == "none" and values.get("gpus", 1) > 1:
+        raise UsageError("--gpus: cannot be more than 1 with --gpu none")
+    return Profile(**values)

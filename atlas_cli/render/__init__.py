@@ -1,0 +1,1 @@
+"""Renderers: rich views for terminals, Markdown for documents, JSON for scripts."""

@@ -1,0 +1,115 @@
+"""A method's card and the guide's decision tree, for the terminal and as Markdown."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.text import Text as RichText
+from rich.tree import Tree
+
+from atlas_cli.knowledge import Catalog
+from atlas_cli.models import Lang, Method
+
+
+def _reference(ref_title: str, author: str, year: int, arxiv: str | None) -> str:
+    arxiv_part = f", arXiv {arxiv}" if arxiv else ""
+    return f"{author} ({year}). {ref_title}{arxiv_part}"
+
+
+def card_sections(method: Method, lang: Lang) -> list[tuple[str, list[str]]]:
+    """The card's sections as (heading, lines): one content model for both renderers."""
+    r = method.ratings
+    share = method.trainable_share
+    sections: list[tuple[str, list[str]]] = [
+        ("Summary", [method.summary.get(lang)]),
+        ("Trains", [method.trains.get(lang)]
+         + ([f"Trainable share: {share.text} ({share.source})"] if share else [])),
+        ("Ratings", [f"memory {r.memory} · speed {r.speed} · quality {r.quality}"]),
+        ("Use when", [t.get(lang) for t in method.use_when]),
+        ("Avoid when", [t.get(lang) for t in method.avoid_when]),
+        ("Data", [method.data.get(lang)]),
+        ("Hardware", [method.hardware.get(lang)]),
+        ("Libraries", [
+            f"{lib.library}: {lib.entry}"
+            + (f" [{lib.status}]" if lib.status != "stable" else "")
+            + (f" — {lib.note}" if lib.note else "")
+            for lib in method.libraries
+        ]),
+        ("Hyperparameters", [f"{k}: {v}" for k, v in method.hyperparameters.items()]),
+        ("Pitfalls", [t.get(lang) for t in method.pitfalls]),
+        ("References", [
+            _reference(ref.title, ref.first_author, ref.year, ref.arxiv) for ref in method.references
+        ]),
+        ("Source", [", ".join(method.source)]),
+    ]
+    return [(heading, lines) for heading, lines in sections if lines]
+
+
+def method_card(method: Method, lang: Lang) -> RenderableType:
+    title = f"{method.name}  [dim]({method.id} · {method.kind} · {method.category})[/dim]"
+    parts: list[RenderableType] = []
+    for heading, lines in card_sections(method, lang):
+        parts.append(RichText(heading, style="bold cyan"))
+        bullet = len(lines) > 1
+        parts.extend(RichText(("• " if bullet else "  ") + line) for line in lines)
+    parts.append(RichText("Snippet", style="bold cyan"))
+    parts.append(Syntax(method.snippet.rstrip(), "python", word_wrap=True, theme="ansi_dark"))
+    if method.aliases:
+        parts.append(RichText("Also known as: " + ", ".join(method.aliases), style="dim"))
+    return Panel(Group(*parts), title=title, title_align="left")
+
+
+def method_card_markdown(method: Method, lang: Lang) -> str:
+    out = [f"## {method.name} (`{method.id}`)", "",
+           f"*{method.kind} · category `{method.category}`*", ""]
+    for heading, lines in card_sections(method, lang):
+        out.append(f"**{heading}**")
+        out.append("")
+        out.extend(f"- {line}" for line in lines)
+        out.append("")
+    out += ["**Snippet**", "", "```python", method.snippet.rstrip(), "```", ""]
+    return "\n".join(out)
+
+
+def guide_lines(catalog: Catalog, lang: Lang) -> list[tuple[str, list[str]]]:
+    guide = catalog.kb.guide
+    sections = []
+    for title, rules in (("§3 How to choose", guide.choose), ("§7 Practical recommendations", guide.recommendations)):
+        lines = []
+        for rule in rules:
+            line = f"{rule.id}: {rule.text.get(lang)} → {', '.join(rule.methods)}"
+            if rule.critique:
+                line += f"\n    ft-atlas: {rule.critique.get(lang)}"
+            lines.append(line)
+        sections.append((title, lines))
+    return sections
+
+
+def guide_tree(catalog: Catalog, lang: Lang) -> Tree:
+    tree = Tree(f"[bold]{escape(catalog.kb.guide.title)}[/bold] v{catalog.kb.guide.version}")
+    guide = catalog.kb.guide
+    for title, rules in (("§3 How to choose", guide.choose), ("§7 Practical recommendations", guide.recommendations)):
+        branch = tree.add(f"[bold cyan]{title}[/bold cyan]")
+        for rule in rules:
+            leaf = branch.add(
+                f"[bold]{rule.id}[/bold] {escape(rule.text.get(lang))} → "
+                f"[green]{escape(', '.join(rule.methods))}[/green]"
+            )
+            if rule.critique:
+                leaf.add(f"[yellow]ft-atlas:[/yellow] {escape(rule.critique.get(lang))}")
+    return tree
+
+
+def guide_markdown(catalog: Catalog, lang: Lang) -> str:
+    out = [f"# {catalog.kb.guide.title} v{catalog.kb.guide.version}", ""]
+    for title, lines in guide_lines(catalog, lang):
+        out += [f"## {title}", ""]
+        for line in lines:
+            head, _, critique = line.partition("\n    ft-atlas: ")
+            out.append(f"- {head}")
+            if critique:
+                out.append(f"  - *ft-atlas:* {critique}")
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,39 @@
+"""One table model, two renderers: rich (terminal) and GitHub-flavoured Markdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.table import Table
+
+
+@dataclass
+class Grid:
+    title: str
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    caption: str = ""
+
+
+def rich_table(grid: Grid) -> Table:
+    table = Table(title=grid.title, caption=grid.caption or None, show_lines=False, expand=False)
+    for name in grid.columns:
+        table.add_column(name, overflow="fold")
+    for row in grid.rows:
+        table.add_row(*row)
+    return table
+
+
+def _cell(text: str) -> str:
+    """Escape what would break a Markdown table cell."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>") or " "
+
+
+def markdown_table(grid: Grid) -> str:
+    lines = [f"### {grid.title}", ""] if grid.title else []
+    lines.append("| " + " | ".join(_cell(c) for c in grid.columns) + " |")
+    lines.append("|" + "|".join("---" for _ in grid.columns) + "|")
+    lines.extend("| " + " | ".join(_cell(c) for c in row) + " |" for row in grid.rows)
+    if grid.caption:
+        lines += ["", grid.caption]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,208 @@
+"""Stable JSON shapes for scripts. The TypedDicts are the contract: `ft-atlas schema` derives the
+published JSON Schemas from them, and mypy checks that the converters produce exactly them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypedDict
+
+from atlas_cli.models import Estimate, Method, Plan, Recommendation, RuleHit
+
+SCHEMA_VERSION = 1
+
+
+class BreakdownJson(TypedDict):
+    weights_gb: float
+    gradients_gb: float
+    optimizer_gb: float
+    activations_gb: float
+    overhead_gb: float
+
+
+class AssumptionsJson(TypedDict):
+    seq_len: int
+    batch_size: int
+    precision: str
+    optimizer: str
+    gradient_checkpointing: bool
+    lora_rank: int
+    quant_bits: int
+    gpus: int
+    sharding: str
+    attention: str
+    gb: str
+
+
+class EstimateJson(TypedDict):
+    schema_version: int
+    method: str
+    label: str
+    objective: str | None
+    model_params_b: float
+    trainable_params_b: float
+    total_gb: float
+    per_gpu_gb: float
+    breakdown: BreakdownJson
+    assumptions: AssumptionsJson
+    capacity_gb: float | None
+    fits: bool | None
+    warnings: list[str]
+
+
+class EstimateListJson(TypedDict):
+    schema_version: int
+    model: str
+    estimates: list[EstimateJson]
+
+
+class ToolJson(TypedDict):
+    library: str
+    entry: str
+
+
+class TraceJson(TypedDict):
+    rule: str
+    action: str
+    weight: float
+    because: str
+    source: str
+    facts: dict[str, Any]
+
+
+class PlanJson(TypedDict, total=False):
+    rank: int
+    method: str
+    name: str
+    kind: str
+    pipeline: list[str]
+    score: float
+    fits: bool | None
+    memory_gb: float | None
+    reasons: list[str]
+    rules: list[str]
+    caveats: list[str]
+    tools: list[ToolJson]
+    trace: list[TraceJson]
+
+
+class RecommendationJson(TypedDict, total=False):
+    schema_version: int
+    profile: dict[str, Any]
+    notes: list[str]
+    recommendations: list[PlanJson]
+    excluded: list[PlanJson]
+    facts: dict[str, Any]
+
+
+class CompareRowJson(TypedDict):
+    methods: list[str]
+    label: str
+    memory: str
+    speed: str
+    quality: str
+    best_for: str
+    trainable_share: str | None
+
+
+class CompareJson(TypedDict):
+    schema_version: int
+    source: str
+    rows: list[CompareRowJson]
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def estimate_json(e: Estimate, label: str, warnings: list[str]) -> EstimateJson:
+    s = e.settings
+    sharding = (
+        f"ZeRO-3/FSDP across {s.gpus} GPUs (weights, gradients, optimizer states)"
+        if s.gpus > 1 and e.memory_model != "qlora"
+        else ("none: each GPU holds the full quantized model" if s.gpus > 1 else "single GPU")
+    )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "method": e.method,
+        "label": label,
+        "objective": e.objective,
+        "model_params_b": e.model_params_b,
+        "trainable_params_b": e.trainable_params_b,
+        "total_gb": e.total_gb,
+        "per_gpu_gb": e.per_gpu_gb,
+        "breakdown": {
+            "weights_gb": e.breakdown.weights_gb,
+            "gradients_gb": e.breakdown.gradients_gb,
+            "optimizer_gb": e.breakdown.optimizer_gb,
+            "activations_gb": e.breakdown.activations_gb,
+            "overhead_gb": e.breakdown.overhead_gb,
+        },
+        "assumptions": {
+            "seq_len": s.seq_len,
+            "batch_size": s.batch_size,
+            "precision": s.precision,
+            "optimizer": s.optimizer,
+            "gradient_checkpointing": s.gradient_checkpointing,
+            "lora_rank": s.lora_rank,
+            "quant_bits": s.quant_bits,
+            "gpus": s.gpus,
+            "sharding": sharding,
+            "attention": "memory-efficient (SDPA/flash): no s^2 attention matrix",
+            "gb": "10^9 bytes",
+        },
+        "capacity_gb": e.capacity_gb,
+        "fits": e.fits,
+        "warnings": warnings,
+    }
+
+
+def _trace(hit: RuleHit) -> TraceJson:
+    return {
+        "rule": hit.rule,
+        "action": hit.action,
+        "weight": hit.weight,
+        "because": hit.because,
+        "source": hit.source,
+        "facts": dict(hit.facts),
+    }
+
+
+def plan_json(plan: Plan, rank: int | None, explain: bool) -> PlanJson:
+    out: PlanJson = {
+        "method": plan.method,
+        "name": plan.name,
+        "kind": plan.kind,
+        "pipeline": list(plan.pipeline),
+        "score": plan.score,
+        "fits": plan.fits,
+        "memory_gb": plan.memory_gb,
+        "reasons": list(plan.reasons),
+        "rules": list(plan.rules),
+        "caveats": list(plan.caveats),
+        "tools": [{"library": t.library, "entry": t.entry} for t in plan.tools],
+    }
+    if rank is not None:
+        out = {"rank": rank, **out}  # type: ignore[assignment, typeddict-item]
+    if explain:
+        out["trace"] = [_trace(h) for h in plan.trace]
+    return out
+
+
+def recommendation_json(rec: Recommendation, top: int, explain: bool) -> RecommendationJson:
+    out: RecommendationJson = {
+        "schema_version": SCHEMA_VERSION,
+        "profile": rec.profile,
+        "notes": list(rec.notes),
+        "recommendations": [
+            plan_json(p, i, explain) for i, p in enumerate(rec.plans[:top], start=1)
+        ],
+    }
+    if explain:
+        out["excluded"] = [plan_json(p, None, True) for p in rec.excluded]
+        out["facts"] = dict(rec.facts)
+    return out
+
+
+def method_json(method: Method) -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "method": method.model_dump(mode="json")}

@@ -1,0 +1,96 @@
+"""Recommendations for people: ranked table, why the top plan, next steps, and the rule trace."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.text import Text
+
+from atlas_cli.knowledge import Catalog
+from atlas_cli.models import Plan, Recommendation
+from atlas_cli.render.grid import Grid, markdown_table, rich_table
+
+
+def _fits(plan: Plan) -> str:
+    return {True: "yes", False: "NO", None: "—"}[plan.fits]
+
+
+def _plan_label(plan: Plan) -> str:
+    return f"{plan.name} ({' → '.join(plan.pipeline)})" if plan.pipeline else plan.name
+
+
+def ranking_grid(rec: Recommendation, top: int) -> Grid:
+    grid = Grid("Recommended plans", ["#", "plan", "fits", "memory/GPU", "score"],
+                caption="Memory in GB (10^9 bytes); plans that fit always rank first.")
+    for rank, plan in enumerate(rec.plans[:top], start=1):
+        memory = "—" if plan.memory_gb is None else f"{plan.memory_gb:.1f} GB"
+        grid.rows.append([str(rank), _plan_label(plan), _fits(plan), memory, f"{plan.score:.2f}"])
+    return grid
+
+
+def _profile_line(rec: Recommendation) -> str:
+    shown = {k: v for k, v in rec.profile.items() if v not in (None, False)}
+    return " · ".join(f"{k}={v}" for k, v in shown.items())
+
+
+def next_steps(catalog: Catalog, plan: Plan) -> tuple[list[str], str]:
+    """Libraries to use and a snippet: the method's, then each pipeline stage's."""
+    lines = [f"{t.library}: {t.entry}" for t in plan.tools]
+    methods = [catalog.methods[plan.method], *(catalog.methods[o] for o in plan.pipeline)]
+    snippet = "\n\n".join(m.snippet.rstrip() for m in methods)
+    return lines, snippet
+
+
+def _trace_lines(plan: Plan) -> list[str]:
+    lines = []
+    for hit in plan.trace:
+        seen = ", ".join(f"{k}={v}" for k, v in hit.facts.items())
+        lines.append(f"{hit.action} {hit.weight:g}  {hit.rule}  [{seen}]  — {hit.because} ({hit.source})")
+    return lines or ["no rule fired"]
+
+
+def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain: bool) -> RenderableType:
+    parts: list[RenderableType] = [Text(_profile_line(rec), style="dim")]
+    parts += [Text(note, style="dim") for note in rec.notes]
+    parts.append(rich_table(ranking_grid(rec, top)))
+    if rec.plans:
+        best = rec.plans[0]
+        why = [f"• {escape(r)}" for r in best.reasons] + [
+            f"[yellow]! {escape(c)}[/yellow]" for c in best.caveats
+        ]
+        parts.append(Panel("\n".join(why) or "—", title=f"Why {escape(_plan_label(best))}", title_align="left"))
+        libraries, snippet = next_steps(catalog, best)
+        steps = Group(
+            Text("\n".join(f"• {line}" for line in libraries)),
+            Syntax(snippet, "python", word_wrap=True, theme="ansi_dark"),
+        )
+        parts.append(Panel(steps, title="Next steps", title_align="left"))
+    if explain:
+        for rank, plan in enumerate(rec.plans[:top], start=1):
+            parts.append(Panel(
+                Text("\n".join(_trace_lines(plan))), title=f"Rule trace #{rank} {escape(plan.name)}",
+                title_align="left",
+            ))
+        for plan in rec.excluded:
+            parts.append(Text(f"excluded {plan.method}: " + "; ".join(_trace_lines(plan)), style="dim"))
+    return Group(*parts)
+
+
+def recommendation_markdown(catalog: Catalog, rec: Recommendation, top: int, explain: bool) -> str:
+    out = [f"*Profile:* {_profile_line(rec)}", ""]
+    out += [f"> {note}" for note in rec.notes]
+    out += ["", markdown_table(ranking_grid(rec, top))]
+    if rec.plans:
+        best = rec.plans[0]
+        out += [f"### Why {_plan_label(best)}", ""]
+        out += [f"- {r}" for r in best.reasons] + [f"- ⚠ {c}" for c in best.caveats]
+        libraries, snippet = next_steps(catalog, best)
+        out += ["", "### Next steps", ""] + [f"- `{line}`" for line in libraries]
+        out += ["", "```python", snippet, "```", ""]
+    if explain:
+        for rank, plan in enumerate(rec.plans[:top], start=1):
+            out += [f"#### Rule trace #{rank} {plan.name}", ""] + [f"- {line}" for line in _trace_lines(plan)]
+            out.append("")
+    return "\n".join(out)

@@ -1,0 +1,114 @@
+"""Catalog listings and comparison tables as Grids (rendered as rich tables or Markdown)."""
+
+from __future__ import annotations
+
+from atlas_cli.knowledge import Catalog
+from atlas_cli.memory import gib_to_gb
+from atlas_cli.models import Lang, Method
+from atlas_cli.render.grid import Grid
+from atlas_cli.render.jsonout import SCHEMA_VERSION, CompareJson, CompareRowJson
+
+
+def _share(method: Method) -> str:
+    return method.trainable_share.text if method.trainable_share else "—"
+
+
+def methods_grid(methods: list[Method], lang: Lang) -> Grid:
+    grid = Grid("Methods", ["id", "name", "kind", "category", "memory", "speed", "quality", "summary"])
+    for m in methods:
+        r = m.ratings
+        grid.rows.append(
+            [m.id, m.name, m.kind, m.category, r.memory, r.speed, r.quality, m.summary.get(lang)]
+        )
+    return grid
+
+
+def guide_comparison_rows(catalog: Catalog, lang: Lang) -> list[CompareRowJson]:
+    return [
+        {
+            "methods": list(row.methods),
+            "label": row.label,
+            "memory": row.memory,
+            "speed": row.speed,
+            "quality": row.quality,
+            "best_for": row.best_for.get(lang),
+            "trainable_share": None,
+        }
+        for row in catalog.kb.guide.comparison
+    ]
+
+
+def method_comparison_rows(methods: list[Method], lang: Lang) -> list[CompareRowJson]:
+    return [
+        {
+            "methods": [m.id],
+            "label": m.name,
+            "memory": m.ratings.memory,
+            "speed": m.ratings.speed,
+            "quality": m.ratings.quality,
+            "best_for": m.use_when[0].get(lang),
+            "trainable_share": m.trainable_share.text if m.trainable_share else None,
+        }
+        for m in methods
+    ]
+
+
+def compare_json(rows: list[CompareRowJson], from_guide: bool) -> CompareJson:
+    source = "atlas-v1.4 §4" if from_guide else "knowledge base"
+    return {"schema_version": SCHEMA_VERSION, "source": source, "rows": rows}
+
+
+def compare_grid(rows: list[CompareRowJson], from_guide: bool) -> Grid:
+    title = "Comparison of methods (the guide's §4 table)" if from_guide else "Comparison"
+    columns = ["method", "memory", "speed", "quality", "best for"]
+    if not from_guide:
+        columns.insert(4, "trainable share")
+    grid = Grid(title, columns, caption="memory: very-low < low < medium < high · "
+                "speed: slow < medium < fast < instant · quality: moderate < high < near-full < excellent")
+    for row in rows:
+        cells = [row["label"], row["memory"], row["speed"], row["quality"], row["best_for"]]
+        if not from_guide:
+            cells.insert(4, row["trainable_share"] or "—")
+        grid.rows.append(cells)
+    return grid
+
+
+def categories_grid(catalog: Catalog, lang: Lang) -> Grid:
+    grid = Grid("Categories of adaptation (guide §2)", ["id", "category", "what changes", "examples", "when", "methods"])
+    for c in catalog.kb.categories:
+        grid.rows.append([
+            c.id, c.name.get(lang), c.changes.get(lang), ", ".join(c.examples),
+            c.when.get(lang), ", ".join(c.methods),
+        ])
+    return grid
+
+
+def tools_grid(catalog: Catalog, lang: Lang) -> Grid:
+    grid = Grid("Tools (guide §6)", ["goal", "library", "features", "methods", "note"])
+    for t in catalog.kb.guide.tools:
+        grid.rows.append([
+            t.goal.get(lang), t.library, t.features.get(lang), ", ".join(t.methods),
+            t.note.get(lang) if t.note else "",
+        ])
+    return grid
+
+
+def gpus_grid(catalog: Catalog) -> Grid:
+    grid = Grid("GPUs", ["id", "name", "memory", "GB (10^9)", "bf16", "architecture", "aliases"],
+                caption="Vendors' GPU 'GB' are GiB; estimates use GB = 10^9 bytes.")
+    for g in catalog.kb.gpus:
+        grid.rows.append([
+            g.id, g.name, f"{g.memory_gib:g} GiB", f"{gib_to_gb(g.memory_gib):g}",
+            "yes" if g.bf16 else "no", g.architecture, ", ".join(g.aliases),
+        ])
+    return grid
+
+
+def models_grid(catalog: Catalog) -> Grid:
+    grid = Grid("Models", ["id", "name", "params", "arch", "layers", "hidden", "heads (kv)", "bias"])
+    for m in catalog.kb.models:
+        grid.rows.append([
+            m.id, m.name, f"{m.params_b:g}B", m.architecture, str(m.layers), str(m.hidden_size),
+            f"{m.attention_heads} ({m.kv_heads})", "yes" if m.has_bias else "no",
+        ])
+    return grid

@@ -1,0 +1,101 @@
+"""Turn the names and sizes a user typed into what the estimator and engine need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from atlas_cli.errors import UsageError
+from atlas_cli.knowledge import Catalog
+from atlas_cli.memory import Shape, default_checkpointing, default_seq_len, gib_to_gb, shape_for_size, shape_of
+from atlas_cli.models import EstimateSettings, LlmModel, Optimizer, Precision
+
+DEFAULT_MODEL_SIZE_B = 7.0
+DEFAULT_LORA_RANK = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Hardware:
+    gpu_id: str | None  # None with --vram or without a GPU
+    has_gpu: bool
+    memory_gib: float | None  # as advertised, per GPU
+    capacity_gb: float | None  # the same in 10^9 bytes
+    bf16: bool
+    gpus: int
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    model_id: str | None
+    label: str
+    shape: Shape
+    template: str | None  # catalog model whose shape a bare size borrowed
+
+    @property
+    def params_b(self) -> float:
+        return self.shape.params / 1e9
+
+
+def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus: int) -> Hardware:
+    if gpu is not None and gpu.strip().lower() in ("none", "cpu", "api"):
+        return Hardware(None, False, None, None, False, 1, "no local GPU")
+    if gpu is not None:
+        g = catalog.gpu(gpu)
+        note = f"{g.name}, {g.memory_gib:g} GiB" + ("" if g.cuda else " (no CUDA: estimates assume PyTorch on it)")
+        return Hardware(g.id, True, g.memory_gib, gib_to_gb(g.memory_gib), g.bf16, gpus, note)
+    if vram is not None:
+        # Without a named GPU we cannot know bf16 support; assume a current (Ampere+) card.
+        return Hardware(None, True, vram, gib_to_gb(vram), True, gpus, f"{vram:g} GB GPU")
+    return Hardware(None, True, None, None, True, gpus, "GPU not given: fit is not checked")
+
+
+def resolve_model(catalog: Catalog, model: str | None, size_b: float | None) -> ModelInfo:
+    if model is not None:
+        m: LlmModel = catalog.model(model)
+        return ModelInfo(m.id, m.name, shape_of(m), None)
+    params = (size_b if size_b is not None else DEFAULT_MODEL_SIZE_B) * 1e9
+    shape, template = shape_for_size(params, catalog.kb.models)
+    return ModelInfo(None, f"{params / 1e9:g}B model", shape, template)
+
+
+def choose_precision(requested: Precision | None, hardware: Hardware) -> tuple[Precision, str | None]:
+    """bf16 where the GPU supports it, else fp16 (V100/T4 have no bf16), with a warning."""
+    if requested is None:
+        return ("bf16", None) if hardware.bf16 else ("fp16", None)
+    if requested in ("bf16", "pure-bf16") and not hardware.bf16:
+        return "fp16", f"{requested} is not supported on this GPU (needs Ampere or newer); using fp16"
+    return requested, None
+
+
+def settings_for(
+    info: ModelInfo,
+    hardware: Hardware,
+    *,
+    objective: str = "sft",
+    seq_len: int | None = None,
+    batch_size: int = 1,
+    precision: Precision | None = None,
+    optimizer: Optimizer = "adamw",
+    gradient_checkpointing: bool | None = None,
+    lora_rank: int = DEFAULT_LORA_RANK,
+    quant_bits: int = 4,
+) -> tuple[EstimateSettings, list[str]]:
+    """Fill every unset option with the documented default; return settings and warnings."""
+    chosen, warning = choose_precision(precision, hardware)
+    if quant_bits not in (4, 8):
+        raise UsageError("--quant-bits: must be 4 or 8")
+    settings = EstimateSettings(
+        objective=objective,
+        seq_len=seq_len if seq_len is not None else default_seq_len(info.shape),
+        batch_size=batch_size,
+        precision=chosen,
+        optimizer=optimizer,
+        gradient_checkpointing=(
+            default_checkpointing(info.shape) if gradient_checkpointing is None else gradient_checkpointing
+        ),
+        lora_rank=lora_rank,
+        quant_bits=4 if quant_bits == 4 else 8,
+        gpus=hardware.gpus,
+        capacity_gb=hardware.capacity_gb,
+    )
+    return settings, [warning] if warning else []

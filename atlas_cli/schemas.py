@@ -1,0 +1,60 @@
+"""JSON Schemas of the knowledge base, the profile and the JSON outputs, from their definitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from atlas_cli.models import KnowledgeBase
+from atlas_cli.profile import PROFILE_FIELDS, ProfileField
+from atlas_cli.render.jsonout import (
+    SCHEMA_VERSION,
+    CompareJson,
+    EstimateJson,
+    EstimateListJson,
+    RecommendationJson,
+)
+
+_KIND_SCHEMAS: dict[str, dict[str, Any]] = {
+    "name": {"type": "string"},
+    "size": {"type": ["string", "number"], "description": "7b, 0.5b, 125m or 7e9"},
+    "count": {"type": ["string", "integer"], "description": "500, 10k or 1.5m"},
+    "vram": {"type": ["string", "number"], "description": "GB as advertised, e.g. 24"},
+    "gpus": {"type": "integer", "minimum": 1},
+    "flag": {"type": "boolean"},
+}
+
+
+def _field_schema(field: ProfileField) -> dict[str, Any]:
+    if field.choices:
+        schema: dict[str, Any] = {"type": "string", "enum": [c.value for c in field.choices]}
+    else:
+        schema = dict(_KIND_SCHEMAS[field.kind])
+    schema["description"] = field.help
+    if field.default is not None:
+        schema["default"] = field.default
+    return schema
+
+
+def profile_schema() -> dict[str, Any]:
+    """One batch input line / one profile: the keys are the flag names in snake_case."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {f.name: _field_schema(f) for f in PROFILE_FIELDS},
+    }
+
+
+def all_schemas() -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "knowledge_base": KnowledgeBase.model_json_schema(),
+        "profile": profile_schema(),
+        "outputs": {
+            "recommend": TypeAdapter(RecommendationJson).json_schema(),
+            "estimate": TypeAdapter(EstimateJson).json_schema(),
+            "estimate_all": TypeAdapter(EstimateListJson).json_schema(),
+            "compare": TypeAdapter(CompareJson).json_schema(),
+        },
+    }
