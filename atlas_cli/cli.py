@@ -10,7 +10,7 @@ import inspect
 import os
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
     from atlas_cli.knowledge import Catalog
+    from atlas_cli.models import Lang
     from atlas_cli.render.grid import Grid
 
 app = typer.Typer(
@@ -46,13 +47,13 @@ app = typer.Typer(
 )
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
 
 
-class Language(str, Enum):
+class Language(StrEnum):
     en = "en"
     ru = "ru"
 
@@ -61,7 +62,7 @@ class State:
     kb: Path | None = None
     no_color: bool = False
     debug: bool = os.environ.get("FT_ATLAS_DEBUG", "") not in ("", "0")
-    lang: str = "en"
+    lang: Lang = "en"
     _catalog: Catalog | None = None
 
     def catalog(self) -> Catalog:
@@ -133,7 +134,7 @@ def main_options(
 ) -> None:
     state.kb = kb
     state.no_color = no_color
-    state.lang = lang.value
+    state.lang = "ru" if lang is Language.ru else "en"
     state.debug = state.debug or debug
 
 
@@ -143,9 +144,7 @@ def main_options(
 @app.command()
 def methods(
     category: Annotated[Optional[str], typer.Option(help="Only this category id.")] = None,
-    kind: Annotated[
-        Optional[str], typer.Option(help="parameterization, objective or no-training.")
-    ] = None,
+    kind: Annotated[Optional[str], typer.Option(help="parameterization, objective or no-training.")] = None,
     fmt: FormatOption = Format.table,
     as_json: JsonOption = False,
 ) -> None:
@@ -160,18 +159,25 @@ def methods(
         known = ", ".join(c.id for c in catalog.kb.categories)
         raise UsageError(f"--category: unknown category '{category}'; choose from {known}")
     chosen = [
-        m for m in catalog.kb.methods
+        m
+        for m in catalog.kb.methods
         if (category is None or m.category == category) and (kind is None or m.kind == kind)
     ]
     data = {
         "schema_version": 1,
         "methods": [
-            {"id": m.id, "name": m.name, "kind": m.kind, "category": m.category,
-             "summary": m.summary.get(state.lang), **m.ratings.model_dump()}  # type: ignore[arg-type]
+            {
+                "id": m.id,
+                "name": m.name,
+                "kind": m.kind,
+                "category": m.category,
+                "summary": m.summary.get(state.lang),
+                **m.ratings.model_dump(),
+            }
             for m in chosen
         ],
     }
-    emit_grid(_format(fmt, as_json), data, methods_grid(chosen, state.lang))  # type: ignore[arg-type]
+    emit_grid(_format(fmt, as_json), data, methods_grid(chosen, state.lang))
 
 
 @app.command()
@@ -185,10 +191,12 @@ def show(
     from atlas_cli.render.jsonout import method_json
 
     found = state.catalog().method(method)
-    lang: Any = state.lang
+    lang = state.lang
     emit(
-        _format(fmt, as_json), method_json(found),
-        lambda: method_card(found, lang), lambda: method_card_markdown(found, lang),
+        _format(fmt, as_json),
+        method_json(found),
+        lambda: method_card(found, lang),
+        lambda: method_card_markdown(found, lang),
     )
 
 
@@ -201,10 +209,15 @@ def compare(
     as_json: JsonOption = False,
 ) -> None:
     """Compare methods; with none, print the guide's §4 table. Example: ft-atlas compare lora qlora"""
-    from atlas_cli.render.views import compare_grid, compare_json, guide_comparison_rows, method_comparison_rows
+    from atlas_cli.render.views import (
+        compare_grid,
+        compare_json,
+        guide_comparison_rows,
+        method_comparison_rows,
+    )
 
     catalog = state.catalog()
-    lang: Any = state.lang
+    lang = state.lang
     if method_ids:
         chosen = list({m.id: m for m in (catalog.method(q) for q in method_ids)}.values())
         rows = method_comparison_rows(chosen, lang)
@@ -221,7 +234,7 @@ def categories(fmt: FormatOption = Format.table, as_json: JsonOption = False) ->
 
     catalog = state.catalog()
     data = {"schema_version": 1, "categories": [c.model_dump(mode="json") for c in catalog.kb.categories]}
-    emit_grid(_format(fmt, as_json), data, categories_grid(catalog, state.lang))  # type: ignore[arg-type]
+    emit_grid(_format(fmt, as_json), data, categories_grid(catalog, state.lang))
 
 
 @app.command()
@@ -231,7 +244,7 @@ def tools(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None
 
     catalog = state.catalog()
     data = {"schema_version": 1, "tools": [t.model_dump(mode="json") for t in catalog.kb.guide.tools]}
-    emit_grid(_format(fmt, as_json), data, tools_grid(catalog, state.lang))  # type: ignore[arg-type]
+    emit_grid(_format(fmt, as_json), data, tools_grid(catalog, state.lang))
 
 
 @app.command()
@@ -260,18 +273,22 @@ def guide(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None
     from atlas_cli.render.cards import guide_markdown, guide_tree
 
     catalog = state.catalog()
-    lang: Any = state.lang
+    lang = state.lang
     data = {
         "schema_version": 1,
         "choose": [r.model_dump(mode="json") for r in catalog.kb.guide.choose],
         "recommendations": [r.model_dump(mode="json") for r in catalog.kb.guide.recommendations],
     }
-    emit(_format(fmt, as_json), data, lambda: guide_tree(catalog, lang), lambda: guide_markdown(catalog, lang))
+    emit(
+        _format(fmt, as_json), data, lambda: guide_tree(catalog, lang), lambda: guide_markdown(catalog, lang)
+    )
 
 
 @app.command()
 def validate(
-    path: Annotated[Optional[Path], typer.Argument(help="KB file or directory (default: the one in use).")] = None,
+    path: Annotated[
+        Optional[Path], typer.Argument(help="KB file or directory (default: the one in use).")
+    ] = None,
 ) -> None:
     """Validate a knowledge base; problems are listed as path:line:column: field: message (exit 3)."""
     from atlas_cli.knowledge import load_knowledge_base, resolve_kb_path
@@ -295,14 +312,14 @@ def schema() -> None:
 # --- estimate --------------------------------------------------------------------------------
 
 
-class Precision(str, Enum):
+class PrecisionChoice(StrEnum):
     bf16 = "bf16"
     fp16 = "fp16"
     fp32 = "fp32"
     pure_bf16 = "pure-bf16"
 
 
-class OptimizerChoice(str, Enum):
+class OptimizerChoice(StrEnum):
     adamw = "adamw"
     adamw_8bit = "adamw-8bit"
     paged_adamw_8bit = "paged-adamw-8bit"
@@ -315,20 +332,31 @@ def _flag_help(name: str) -> str:
 
 @app.command()
 def estimate(
-    method: Annotated[Optional[str], typer.Option(help="Method id (lora, qlora, full-ft, rag, ...). Omit for all.")] = None,
+    method: Annotated[
+        Optional[str], typer.Option(help="Method id (lora, qlora, full-ft, rag, ...). Omit for all.")
+    ] = None,
     model_size: Annotated[Optional[str], typer.Option(help=_flag_help("model_size"))] = None,
     model: Annotated[Optional[str], typer.Option(help=_flag_help("model"))] = None,
     gpu: Annotated[Optional[str], typer.Option(help=_flag_help("gpu"))] = None,
     vram: Annotated[Optional[str], typer.Option(help=_flag_help("vram"))] = None,
-    gpus: Annotated[int, typer.Option(min=1, max=100_000, help="Number of GPUs; full FT shards across them.")] = 1,
+    gpus: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Number of GPUs; full FT shards across them.")
+    ] = 1,
     objective: Annotated[str, typer.Option(help="sft, dpo, orpo, kto, simpo, rlhf-ppo, grpo, ...")] = "sft",
-    seq_len: Annotated[Optional[int], typer.Option(min=1, max=10_000_000, help="Tokens per sequence (default 2048; 512 for encoders).")] = None,
+    seq_len: Annotated[
+        Optional[int],
+        typer.Option(min=1, max=10_000_000, help="Tokens per sequence (default 2048; 512 for encoders)."),
+    ] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Micro-batch size per GPU.")] = 1,
-    precision: Annotated[Optional[Precision], typer.Option(help="Default: bf16 where supported, else fp16.")] = None,
+    precision: Annotated[
+        Optional[PrecisionChoice], typer.Option(help="Default: bf16 where supported, else fp16.")
+    ] = None,
     optimizer: Annotated[OptimizerChoice, typer.Option(help="Optimizer.")] = OptimizerChoice.adamw,
     gradient_checkpointing: Annotated[
         Optional[bool],
-        typer.Option("--gradient-checkpointing/--no-gradient-checkpointing", help="Default: on for models >= 1B."),
+        typer.Option(
+            "--gradient-checkpointing/--no-gradient-checkpointing", help="Default: on for models >= 1B."
+        ),
     ] = None,
     lora_rank: Annotated[int, typer.Option(min=1, max=65_536, help="LoRA rank (all linear layers).")] = 16,
     quant_bits: Annotated[int, typer.Option(min=4, max=8, help="QLoRA base precision: 4 or 8.")] = 4,
@@ -346,14 +374,22 @@ def estimate(
     from atlas_cli.sweep import objective_id, single, sweep, trainable_method
 
     catalog = state.catalog()
-    profile = build_profile({"gpu": gpu, "vram": vram, "gpus": gpus, "model": model, "model_size": model_size})
+    profile = build_profile(
+        {"gpu": gpu, "vram": vram, "gpus": gpus, "model": model, "model_size": model_size}
+    )
     hardware = resolve_hardware(catalog, profile.gpu, profile.vram, profile.gpus)
     info = resolve_model(catalog, profile.model, profile.model_size)
     settings, warnings = settings_for(
-        info, hardware, objective=objective_id(catalog, objective), seq_len=seq_len,
-        batch_size=batch_size, precision=precision.value if precision else None,  # type: ignore[arg-type]
-        optimizer=optimizer.value,  # type: ignore[arg-type]
-        gradient_checkpointing=gradient_checkpointing, lora_rank=lora_rank, quant_bits=quant_bits,
+        info,
+        hardware,
+        objective=objective_id(catalog, objective),
+        seq_len=seq_len,
+        batch_size=batch_size,
+        precision=precision.value if precision else None,
+        optimizer=optimizer.value,
+        gradient_checkpointing=gradient_checkpointing,
+        lora_rank=lora_rank,
+        quant_bits=quant_bits,
     )
     for warning in warnings:
         console(stderr=True).print(f"warning: {warning}", style="yellow")
@@ -363,7 +399,10 @@ def estimate(
         label, result = single(trainable_method(catalog, method), info, settings)
         _emit_single(chosen_format, estimate_json(result, label, warnings))
         return
-    rows = [estimate_json(e, label, warnings + extra) for label, e, extra in sweep(catalog, info, hardware, settings)]
+    rows = [
+        estimate_json(e, label, warnings + extra)
+        for label, e, extra in sweep(catalog, info, hardware, settings)
+    ]
     data = {"schema_version": 1, "model": info.label, "estimates": rows}
     _emit_many(chosen_format, data, rows, title)
 
@@ -393,7 +432,7 @@ def with_profile_options(func: Callable[..., None]) -> Callable[..., None]:
         raw = {name: kwargs.pop(name) for name in names}
         func(raw=raw, **kwargs)
 
-    own = [p for p in inspect.signature(func).parameters.values() if p.name != "raw"]
+    own = [p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "raw"]
     profile_params = []
     for field in PROFILE_FIELDS:
         panel = f"Profile: {field.group}"
@@ -407,9 +446,10 @@ def with_profile_options(func: Callable[..., None]) -> Callable[..., None]:
         profile_params.append(
             inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
         )
-    wrapper.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    signature = inspect.Signature(
         [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + profile_params
-    )
+    )    setattr(wrapper, "__signature__", signature)  # noqa: B010 - typer reads it
+
     wrapper.__doc__ = func.__doc__
     wrapper.__name__ = func.__name__
     return wrapper
@@ -421,7 +461,8 @@ def render_recommendation(rec: Any, fmt: Format, top: int, explain: bool) -> Non
 
     catalog = state.catalog()
     emit(
-        fmt, recommendation_json(rec, top, explain),
+        fmt,
+        recommendation_json(rec, top, explain),
         lambda: recommendation_view(catalog, rec, top, explain),
         lambda: recommendation_markdown(catalog, rec, top, explain),
     )
@@ -488,7 +529,7 @@ def main(argv: list[str] | None = None) -> None:
         # The reader went away (`ft-atlas methods | head -1`): nothing more to say to it.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 0
-    except Exception as error:  # noqa: BLE001 - the last line of defence
+    except Exception as error:
         if state.debug:
             raise
         code = _fail(

@@ -21,8 +21,8 @@ from atlas_cli.models import (
     SPEED_SCALE,
     Estimate,
     EstimateSettings,
-    Method,
     MemoryModel,
+    Method,
     Plan,
     Recommendation,
     Rule,
@@ -65,11 +65,7 @@ def base_score(method: Method, priority: str) -> float:
     q, s, m = PRIORITY_WEIGHTS[priority]
     r = method.ratings
     thrift = 1 - _scale_points(r.memory, MEMORY_SCALE) + 1 / len(MEMORY_SCALE)
-    return (
-        q * _scale_points(r.quality, QUALITY_SCALE)
-        + s * _scale_points(r.speed, SPEED_SCALE)
-        + m * thrift
-    )
+    return q * _scale_points(r.quality, QUALITY_SCALE) + s * _scale_points(r.speed, SPEED_SCALE) + m * thrift
 
 
 def squash(raw: float) -> float:
@@ -85,9 +81,7 @@ class CompiledRule:
 
 
 @lru_cache(maxsize=65536)
-def cached_estimate(
-    method_id: str, model: MemoryModel, shape: Shape, settings: EstimateSettings
-) -> Estimate:
+def cached_estimate(method_id: str, model: MemoryModel, shape: Shape, settings: EstimateSettings) -> Estimate:
     return estimate_memory(method_id, model, shape, settings)
 
 
@@ -109,9 +103,7 @@ class Engine:
 
     # --- facts ---------------------------------------------------------------------------
 
-    def profile_facts(
-        self, profile: Profile, hardware: Hardware, info: ModelInfo
-    ) -> dict[str, Scalar]:
+    def profile_facts(self, profile: Profile, hardware: Hardware, info: ModelInfo) -> dict[str, Scalar]:
         data_kind = profile.data_kind or TYPICAL_DATA[profile.goal]
         capacity = hardware.capacity_gb
         return {
@@ -170,9 +162,7 @@ class Engine:
         info = resolve_model(self.catalog, profile.model, profile.model_size)
         facts = self.profile_facts(profile, hardware, info)
         pipeline, pipeline_rule, pipeline_because = self.choose_pipeline(facts)
-        estimates = {
-            m.id: self._estimate(m, info, hardware, pipeline) for m in self.candidates
-        }
+        estimates = {m.id: self._estimate(m, info, hardware, pipeline) for m in self.candidates}
         for method_id, (result, _) in estimates.items():
             facts[f"fits.{method_id}"] = None if result is None else result.fits
             facts[f"memory_gb.{method_id}"] = None if result is None else result.per_gpu_gb
@@ -208,30 +198,36 @@ class Engine:
         memory = None if result is None else result.per_gpu_gb
         capacity = profile_facts["vram_gb"]
         facts = dict(profile_facts)
-        facts.update({
-            "plan.method": method.id,
-            "plan.kind": method.kind,
-            "plan.category": method.category,
-            "plan.fits": fits,
-            "plan.memory_gb": memory,
-        })
+        facts.update(
+            {
+                "plan.method": method.id,
+                "plan.kind": method.kind,
+                "plan.category": method.category,
+                "plan.fits": fits,
+                "plan.memory_gb": memory,
+            }
+        )
         hits: list[RuleHit] = []
         for compiled in self.rules_by_method[method.id]:
             if compiled.predicate(facts):
                 rule = compiled.rule
-                hits.append(RuleHit(
-                    rule.id, rule.effect.action, rule.effect.weight, rule.because.en, rule.source,
-                    {name: facts.get(name) for name in compiled.reads},
-                ))
+                hits.append(
+                    RuleHit(
+                        rule.id,
+                        rule.effect.action,
+                        rule.effect.weight,
+                        rule.because.en,
+                        rule.source,
+                        {name: facts.get(name) for name in compiled.reads},
+                    )
+                )
         raw = base_score(method, str(profile_facts["priority"]))
         reasons: list[str] = []
         caveats: list[str] = list(warnings)
         if fits is True:
             reasons.append(f"Fits: needs about {memory:g} GB per GPU of {capacity:g} GB.")
         elif fits is False:
-            caveats.append(
-                f"Does not fit: needs about {memory:g} GB per GPU, the GPU has {capacity:g} GB."
-            )
+            caveats.append(f"Does not fit: needs about {memory:g} GB per GPU, the GPU has {capacity:g} GB.")
         for hit in hits:
             if hit.action == "prefer":
                 raw += hit.weight * RULE_POINTS
@@ -277,14 +273,10 @@ class Engine:
         )
         return tuple(dict.fromkeys(refs))
 
-    def _notes(
-        self, profile: Profile, hardware: Hardware, info: ModelInfo, facts: Facts
-    ) -> list[str]:
+    def _notes(self, profile: Profile, hardware: Hardware, info: ModelInfo, facts: Facts) -> list[str]:
         notes = [f"Hardware: {hardware.note}."]
         if info.template:
-            notes.append(
-                f"Model: {info.label}; layer shape borrowed from {info.template} (nearest in size)."
-            )
+            notes.append(f"Model: {info.label}; layer shape borrowed from {info.template} (nearest in size).")
         if profile.data_kind is None:
             notes.append(
                 f"--data-kind not given: assumed '{facts['data_kind']}', usual for goal '{profile.goal}'."
@@ -293,11 +285,13 @@ class Engine:
 
     def _normalized(self, profile: Profile, hardware: Hardware, info: ModelInfo) -> dict[str, Scalar]:
         normalized = profile.to_dict()
-        normalized.update({
-            "gpu": hardware.gpu_id if hardware.has_gpu else "none",
-            "vram": hardware.memory_gib,
-            "gpus": hardware.gpus,
-            "model": info.model_id,
-            "model_size": round(info.params_b, 3),
-        })
+        normalized.update(
+            {
+                "gpu": hardware.gpu_id if hardware.has_gpu else "none",
+                "vram": hardware.memory_gib,
+                "gpus": hardware.gpus,
+                "model": info.model_id,
+                "model_size": round(info.params_b, 3),
+            }
+        )
         return normalized

@@ -82,9 +82,7 @@ def _locate(positions: dict[PathKey, Position], path: PathKey) -> Position:
     return next(iter(positions.values()))
 
 
-def _validation_problems(
-    error: ValidationError, positions: dict[PathKey, Position]
-) -> list[str]:
+def _validation_problems(error: ValidationError, positions: dict[PathKey, Position]) -> list[str]:
     lines: list[str] = []
     for item in error.errors(include_url=False):
         # Drop pydantic's union-branch labels (e.g. "AllOf") so paths match the file.
@@ -112,9 +110,7 @@ def load_knowledge_base(path: Path) -> KnowledgeBase:
 # --- cross references ----------------------------------------------------------------------
 
 
-def _duplicates(
-    section: str, names: Iterable[tuple[int, list[str]]]
-) -> Iterator[tuple[PathKey, str]]:
+def _duplicates(section: str, names: Iterable[tuple[int, list[str]]]) -> Iterator[tuple[PathKey, str]]:
     seen: dict[str, int] = {}
     for index, keys in names:
         for key in keys:
@@ -124,9 +120,7 @@ def _duplicates(
             seen.setdefault(norm, index)
 
 
-def _unknown(
-    where: PathKey, ids: Iterable[str], known: set[str], what: str
-) -> Iterator[tuple[PathKey, str]]:
+def _unknown(where: PathKey, ids: Iterable[str], known: set[str], what: str) -> Iterator[tuple[PathKey, str]]:
     for ref in ids:
         if ref not in known:
             yield where, f"unknown {what} '{ref}'"

@@ -289,9 +289,7 @@ def _sharded(value: float, gpus: int, shard: bool) -> float:
     return value / gpus if shard else value
 
 
-def estimate(
-    method_id: str, model: MemoryModel, shape: Shape, settings: EstimateSettings
-) -> Estimate:
+def estimate(method_id: str, model: MemoryModel, shape: Shape, settings: EstimateSettings) -> Estimate:
     """Peak GPU memory of one training (or inference) setup, per GPU and in total."""
     if model == "inference":
         return _inference_estimate(method_id, shape, settings)
@@ -338,9 +336,16 @@ def estimate(
         "optimizer": _sharded(optimizer, s.gpus, shard),
         "activations": activations,
     }
-    return _finish(method_id, model, shape, s, parts, ALLOCATOR_SLACK, trainable, unsharded=(
-        weights + gradients + optimizer + activations
-    ))
+    return _finish(
+        method_id,
+        model,
+        shape,
+        s,
+        parts,
+        ALLOCATOR_SLACK,
+        trainable,
+        unsharded=(weights + gradients + optimizer + activations),
+    )
 
 
 def _inference_estimate(method_id: str, shape: Shape, s: EstimateSettings) -> Estimate:

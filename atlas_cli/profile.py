@@ -57,35 +57,51 @@ class Profile:
 
 PROFILE_FIELDS: tuple[ProfileField, ...] = (
     ProfileField(
-        "gpu", "name", "hardware",
+        "gpu",
+        "name",
+        "hardware",
         "GPU from the catalog (id or alias, e.g. rtx-3090, '3090', 'A100 80GB'), or 'none'.",
         "Which GPU will you train on? (e.g. 3090, A100 80GB; 'none' for CPU only or a hosted API)",
         example="rtx-3090",
     ),
     ProfileField(
-        "vram", "vram", "hardware",
+        "vram",
+        "vram",
+        "hardware",
         "GPU memory in GB as advertised (e.g. 24), instead of --gpu.",
         "How much memory does each GPU have, in GB?",
         example="24",
     ),
     ProfileField(
-        "gpus", "gpus", "hardware", "Number of GPUs (default 1).",
-        "How many GPUs?", default=1, example="2",
+        "gpus",
+        "gpus",
+        "hardware",
+        "Number of GPUs (default 1).",
+        "How many GPUs?",
+        default=1,
+        example="2",
     ),
     ProfileField(
-        "model", "name", "model",
+        "model",
+        "name",
+        "model",
         "Model from the catalog (e.g. llama-3.1-8b, qwen2.5-7b, bert-base).",
         "Which model? (a catalog name such as llama-3.1-8b, or a size such as 7b)",
         example="llama-3.1-8b",
     ),
     ProfileField(
-        "model_size", "size", "model",
+        "model_size",
+        "size",
+        "model",
         "Model size instead of --model: 7b, 0.5b, 125m, 7e9.",
         "How many parameters does the model have? (e.g. 7b, 125m)",
         example="7b",
     ),
     ProfileField(
-        "model_access", "choice", "model", "Do you have the weights, or only an API?",
+        "model_access",
+        "choice",
+        "model",
+        "Do you have the weights, or only an API?",
         "Can you access the model's weights?",
         choices=(
             Choice("weights", "you can download and train the weights"),
@@ -94,7 +110,10 @@ PROFILE_FIELDS: tuple[ProfileField, ...] = (
         default="weights",
     ),
     ProfileField(
-        "data_kind", "choice", "data", "What training data you have.",
+        "data_kind",
+        "choice",
+        "data",
+        "What training data you have.",
         "What data do you have?",
         choices=(
             Choice("none", "no training data"),
@@ -107,12 +126,18 @@ PROFILE_FIELDS: tuple[ProfileField, ...] = (
         ),
     ),
     ProfileField(
-        "examples", "count", "data", "How many examples (500, 10k, 1.5m).",
+        "examples",
+        "count",
+        "data",
+        "How many examples (500, 10k, 1.5m).",
         "How many examples (or documents)? (e.g. 500, 10k)",
         example="10k",
     ),
     ProfileField(
-        "goal", "choice", "goal", "What you want the model to do better.",
+        "goal",
+        "choice",
+        "goal",
+        "What you want the model to do better.",
         "What is your goal?",
         choices=(
             Choice("classify", "assign labels (sentiment, intent, topic)"),
@@ -126,15 +151,26 @@ PROFILE_FIELDS: tuple[ProfileField, ...] = (
         default="adapt",
     ),
     ProfileField(
-        "knowledge_changes", "flag", "constraints", "The facts change often (weekly or faster).",
-        "Do the facts change often (weekly or faster)?", default=False,
+        "knowledge_changes",
+        "flag",
+        "constraints",
+        "The facts change often (weekly or faster).",
+        "Do the facts change often (weekly or faster)?",
+        default=False,
     ),
     ProfileField(
-        "many_tasks", "flag", "constraints", "Serve many tasks from one base model.",
-        "Will one base model serve many tasks?", default=False,
+        "many_tasks",
+        "flag",
+        "constraints",
+        "Serve many tasks from one base model.",
+        "Will one base model serve many tasks?",
+        default=False,
     ),
     ProfileField(
-        "priority", "choice", "constraints", "What matters most.",
+        "priority",
+        "choice",
+        "constraints",
+        "What matters most.",
         "What matters most?",
         choices=(
             Choice("quality", "the best result, cost is secondary"),
@@ -179,7 +215,7 @@ def parse_size(text: str, flag: str = "--model-size") -> float:
     return value / 1e9
 
 
-def parse_count(text: str | int, flag: str = "--examples") -> int:
+def parse_count(text: str | float, flag: str = "--examples") -> int:
     """'500', '10k', '1.5m' -> a whole count."""
     value, _ = _number(str(text), flag, "a count such as 500, 10k or 1.5m")
     if value > MAX_EXAMPLES:
@@ -198,7 +234,7 @@ def parse_vram(text: str | float, flag: str = "--vram") -> float:
     return value
 
 
-def parse_gpus(text: str | int, flag: str = "--gpus") -> int:
+def parse_gpus(text: str | float, flag: str = "--gpus") -> int:
     try:
         value = int(str(text).strip())
     except ValueError:

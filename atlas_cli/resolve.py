@@ -6,7 +6,14 @@ from dataclasses import dataclass
 
 from atlas_cli.errors import UsageError
 from atlas_cli.knowledge import Catalog
-from atlas_cli.memory import Shape, default_checkpointing, default_seq_len, gib_to_gb, shape_for_size, shape_of
+from atlas_cli.memory import (
+    Shape,
+    default_checkpointing,
+    default_seq_len,
+    gib_to_gb,
+    shape_for_size,
+    shape_of,
+)
 from atlas_cli.models import EstimateSettings, LlmModel, Optimizer, Precision
 
 DEFAULT_MODEL_SIZE_B = 7.0
@@ -41,7 +48,9 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
         return Hardware(None, False, None, None, False, 1, "no local GPU")
     if gpu is not None:
         g = catalog.gpu(gpu)
-        note = f"{g.name}, {g.memory_gib:g} GiB" + ("" if g.cuda else " (no CUDA: estimates assume PyTorch on it)")
+        note = f"{g.name}, {g.memory_gib:g} GiB" + (
+            "" if g.cuda else " (no CUDA: estimates assume PyTorch on it)"
+        )
         return Hardware(g.id, True, g.memory_gib, gib_to_gb(g.memory_gib), g.bf16, gpus, note)
     if vram is not None:
         # Without a named GPU we cannot know bf16 support; assume a current (Ampere+) card.

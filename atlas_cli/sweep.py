@@ -94,9 +94,7 @@ def sweep(
     return sorted(rows, key=lambda row: (row[1].per_gpu_gb, row[0]))
 
 
-def single(
-    method: Method, info: ModelInfo, settings: EstimateSettings
-) -> tuple[str, Estimate]:
+def single(method: Method, info: ModelInfo, settings: EstimateSettings) -> tuple[str, Estimate]:
     assert method.memory_model is not None
     label = method.name
     if method.memory_model == "qlora":

@@ -83,9 +83,7 @@ def read_text(path: Path) -> str:
             )
         data = path.read_bytes()
     except OSError as error:
-        raise YamlProblems(
-            [Problem(Position(file, 1, 1), "", f"cannot read: {error.strerror}")]
-        ) from error
+        raise YamlProblems([Problem(Position(file, 1, 1), "", f"cannot read: {error.strerror}")]) from error
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -152,9 +150,7 @@ class _Builder:
                 self._fail(key_position, path, "keys must be plain strings")
             key = str(key_node.value)
             if key in result:
-                self.problems.append(
-                    Problem(key_position, dotted((*path, key)), f"duplicate key '{key}'")
-                )
+                self.problems.append(Problem(key_position, dotted((*path, key)), f"duplicate key '{key}'"))
                 continue
             result[key] = self.build(value_node, (*path, key), depth + 1)
         return result

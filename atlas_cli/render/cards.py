@@ -24,24 +24,31 @@ def card_sections(method: Method, lang: Lang) -> list[tuple[str, list[str]]]:
     share = method.trainable_share
     sections: list[tuple[str, list[str]]] = [
         ("Summary", [method.summary.get(lang)]),
-        ("Trains", [method.trains.get(lang)]
-         + ([f"Trainable share: {share.text} ({share.source})"] if share else [])),
+        (
+            "Trains",
+            [method.trains.get(lang)]
+            + ([f"Trainable share: {share.text} ({share.source})"] if share else []),
+        ),
         ("Ratings", [f"memory {r.memory} · speed {r.speed} · quality {r.quality}"]),
         ("Use when", [t.get(lang) for t in method.use_when]),
         ("Avoid when", [t.get(lang) for t in method.avoid_when]),
         ("Data", [method.data.get(lang)]),
         ("Hardware", [method.hardware.get(lang)]),
-        ("Libraries", [
-            f"{lib.library}: {lib.entry}"
-            + (f" [{lib.status}]" if lib.status != "stable" else "")
-            + (f" — {lib.note}" if lib.note else "")
-            for lib in method.libraries
-        ]),
+        (
+            "Libraries",
+            [
+                f"{lib.library}: {lib.entry}"
+                + (f" [{lib.status}]" if lib.status != "stable" else "")
+                + (f" — {lib.note}" if lib.note else "")
+                for lib in method.libraries
+            ],
+        ),
         ("Hyperparameters", [f"{k}: {v}" for k, v in method.hyperparameters.items()]),
         ("Pitfalls", [t.get(lang) for t in method.pitfalls]),
-        ("References", [
-            _reference(ref.title, ref.first_author, ref.year, ref.arxiv) for ref in method.references
-        ]),
+        (
+            "References",
+            [_reference(ref.title, ref.first_author, ref.year, ref.arxiv) for ref in method.references],
+        ),
         ("Source", [", ".join(method.source)]),
     ]
     return [(heading, lines) for heading, lines in sections if lines]
@@ -62,8 +69,7 @@ def method_card(method: Method, lang: Lang) -> RenderableType:
 
 
 def method_card_markdown(method: Method, lang: Lang) -> str:
-    out = [f"## {method.name} (`{method.id}`)", "",
-           f"*{method.kind} · category `{method.category}`*", ""]
+    out = [f"## {method.name} (`{method.id}`)", "", f"*{method.kind} · category `{method.category}`*", ""]
     for heading, lines in card_sections(method, lang):
         out.append(f"**{heading}**")
         out.append("")
@@ -76,7 +82,10 @@ def method_card_markdown(method: Method, lang: Lang) -> str:
 def guide_lines(catalog: Catalog, lang: Lang) -> list[tuple[str, list[str]]]:
     guide = catalog.kb.guide
     sections = []
-    for title, rules in (("§3 How to choose", guide.choose), ("§7 Practical recommendations", guide.recommendations)):
+    for title, rules in (
+        ("§3 How to choose", guide.choose),
+        ("§7 Practical recommendations", guide.recommendations),
+    ):
         lines = []
         for rule in rules:
             line = f"{rule.id}: {rule.text.get(lang)} → {', '.join(rule.methods)}"
@@ -90,7 +99,10 @@ def guide_lines(catalog: Catalog, lang: Lang) -> list[tuple[str, list[str]]]:
 def guide_tree(catalog: Catalog, lang: Lang) -> Tree:
     tree = Tree(f"[bold]{escape(catalog.kb.guide.title)}[/bold] v{catalog.kb.guide.version}")
     guide = catalog.kb.guide
-    for title, rules in (("§3 How to choose", guide.choose), ("§7 Practical recommendations", guide.recommendations)):
+    for title, rules in (
+        ("§3 How to choose", guide.choose),
+        ("§7 Practical recommendations", guide.recommendations),
+    ):
         branch = tree.add(f"[bold cyan]{title}[/bold cyan]")
         for rule in rules:
             leaf = branch.add(

@@ -50,23 +50,34 @@ def estimate_chart(estimates: list[EstimateJson], title: str, width: int = BAR_W
             Text(verdict, style=style),
         )
     legend = (
-        f"│ = GPU capacity {capacity:g} GB (10^9 bytes)" if capacity is not None
+        f"│ = GPU capacity {capacity:g} GB (10^9 bytes)"
+        if capacity is not None
         else "No GPU given: pass --gpu or --vram to check the fit."
     )
     return Group(table, Text(legend, style="yellow"))
 
 
 def estimates_grid(estimates: list[EstimateJson], title: str) -> Grid:
-    grid = Grid(title, ["plan", "per GPU GB", "weights", "grads", "optimizer", "activations",
-                        "overhead", "fits"], caption="GB = 10^9 bytes.")
+    grid = Grid(
+        title,
+        ["plan", "per GPU GB", "weights", "grads", "optimizer", "activations", "overhead", "fits"],
+        caption="GB = 10^9 bytes.",
+    )
     for e in estimates:
         b = e["breakdown"]
         verdict, _ = _verdict(e)
-        grid.rows.append([
-            e["label"], f"{e['per_gpu_gb']:.1f}", f"{b['weights_gb']:.1f}",
-            f"{b['gradients_gb']:.1f}", f"{b['optimizer_gb']:.1f}", f"{b['activations_gb']:.1f}",
-            f"{b['overhead_gb']:.1f}", verdict or "—",
-        ])
+        grid.rows.append(
+            [
+                e["label"],
+                f"{e['per_gpu_gb']:.1f}",
+                f"{b['weights_gb']:.1f}",
+                f"{b['gradients_gb']:.1f}",
+                f"{b['optimizer_gb']:.1f}",
+                f"{b['activations_gb']:.1f}",
+                f"{b['overhead_gb']:.1f}",
+                verdict or "—",
+            ]
+        )
     return grid
 
 
@@ -83,9 +94,13 @@ def breakdown_grid(e: EstimateJson) -> Grid:
             f"LoRA rank {a['lora_rank']}, {a['sharding']}. GB = 10^9 bytes."
         ),
     )
-    for name, key in (("weights", "weights_gb"), ("gradients", "gradients_gb"),
-                      ("optimizer states", "optimizer_gb"), ("activations", "activations_gb"),
-                      ("overhead (CUDA context, allocator)", "overhead_gb")):
+    for name, key in (
+        ("weights", "weights_gb"),
+        ("gradients", "gradients_gb"),
+        ("optimizer states", "optimizer_gb"),
+        ("activations", "activations_gb"),
+        ("overhead (CUDA context, allocator)", "overhead_gb"),
+    ):
         grid.rows.append([name, f"{b[key]:.2f}"])  # type: ignore[literal-required]
     grid.rows.append(["total per GPU", f"{e['per_gpu_gb']:.2f}"])
     if e["capacity_gb"] is not None:

@@ -183,7 +183,7 @@ def plan_json(plan: Plan, rank: int | None, explain: bool) -> PlanJson:
         "tools": [{"library": t.library, "entry": t.entry} for t in plan.tools],
     }
     if rank is not None:
-        out = {"rank": rank, **out}  # type: ignore[assignment, typeddict-item]
+        out = {"rank": rank, **out}
     if explain:
         out["trace"] = [_trace(h) for h in plan.trace]
     return out
@@ -194,9 +194,7 @@ def recommendation_json(rec: Recommendation, top: int, explain: bool) -> Recomme
         "schema_version": SCHEMA_VERSION,
         "profile": rec.profile,
         "notes": list(rec.notes),
-        "recommendations": [
-            plan_json(p, i, explain) for i, p in enumerate(rec.plans[:top], start=1)
-        ],
+        "recommendations": [plan_json(p, i, explain) for i, p in enumerate(rec.plans[:top], start=1)],
     }
     if explain:
         out["excluded"] = [plan_json(p, None, True) for p in rec.excluded]

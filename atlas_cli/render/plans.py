@@ -22,8 +22,11 @@ def _plan_label(plan: Plan) -> str:
 
 
 def ranking_grid(rec: Recommendation, top: int) -> Grid:
-    grid = Grid("Recommended plans", ["#", "plan", "fits", "memory/GPU", "score"],
-                caption="Memory in GB (10^9 bytes); plans that fit always rank first.")
+    grid = Grid(
+        "Recommended plans",
+        ["#", "plan", "fits", "memory/GPU", "score"],
+        caption="Memory in GB (10^9 bytes); plans that fit always rank first.",
+    )
     for rank, plan in enumerate(rec.plans[:top], start=1):
         memory = "—" if plan.memory_gb is None else f"{plan.memory_gb:.1f} GB"
         grid.rows.append([str(rank), _plan_label(plan), _fits(plan), memory, f"{plan.score:.2f}"])
@@ -60,7 +63,9 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
         why = [f"• {escape(r)}" for r in best.reasons] + [
             f"[yellow]! {escape(c)}[/yellow]" for c in best.caveats
         ]
-        parts.append(Panel("\n".join(why) or "—", title=f"Why {escape(_plan_label(best))}", title_align="left"))
+        parts.append(
+            Panel("\n".join(why) or "—", title=f"Why {escape(_plan_label(best))}", title_align="left")
+        )
         libraries, snippet = next_steps(catalog, best)
         steps = Group(
             Text("\n".join(f"• {line}" for line in libraries)),
@@ -69,10 +74,13 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
         parts.append(Panel(steps, title="Next steps", title_align="left"))
     if explain:
         for rank, plan in enumerate(rec.plans[:top], start=1):
-            parts.append(Panel(
-                Text("\n".join(_trace_lines(plan))), title=f"Rule trace #{rank} {escape(plan.name)}",
-                title_align="left",
-            ))
+            parts.append(
+                Panel(
+                    Text("\n".join(_trace_lines(plan))),
+                    title=f"Rule trace #{rank} {escape(plan.name)}",
+                    title_align="left",
+                )
+            )
         for plan in rec.excluded:
             parts.append(Text(f"excluded {plan.method}: " + "; ".join(_trace_lines(plan)), style="dim"))
     return Group(*parts)

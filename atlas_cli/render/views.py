@@ -63,8 +63,12 @@ def compare_grid(rows: list[CompareRowJson], from_guide: bool) -> Grid:
     columns = ["method", "memory", "speed", "quality", "best for"]
     if not from_guide:
         columns.insert(4, "trainable share")
-    grid = Grid(title, columns, caption="memory: very-low < low < medium < high · "
-                "speed: slow < medium < fast < instant · quality: moderate < high < near-full < excellent")
+    grid = Grid(
+        title,
+        columns,
+        caption="memory: very-low < low < medium < high · "
+        "speed: slow < medium < fast < instant · quality: moderate < high < near-full < excellent",
+    )
     for row in rows:
         cells = [row["label"], row["memory"], row["speed"], row["quality"], row["best_for"]]
         if not from_guide:
@@ -74,41 +78,73 @@ def compare_grid(rows: list[CompareRowJson], from_guide: bool) -> Grid:
 
 
 def categories_grid(catalog: Catalog, lang: Lang) -> Grid:
-    grid = Grid("Categories of adaptation (guide §2)", ["id", "category", "what changes", "examples", "when", "methods"])
+    grid = Grid(
+        "Categories of adaptation (guide §2)",
+        ["id", "category", "what changes", "examples", "when", "methods"],
+    )
     for c in catalog.kb.categories:
-        grid.rows.append([
-            c.id, c.name.get(lang), c.changes.get(lang), ", ".join(c.examples),
-            c.when.get(lang), ", ".join(c.methods),
-        ])
+        grid.rows.append(
+            [
+                c.id,
+                c.name.get(lang),
+                c.changes.get(lang),
+                ", ".join(c.examples),
+                c.when.get(lang),
+                ", ".join(c.methods),
+            ]
+        )
     return grid
 
 
 def tools_grid(catalog: Catalog, lang: Lang) -> Grid:
     grid = Grid("Tools (guide §6)", ["goal", "library", "features", "methods", "note"])
     for t in catalog.kb.guide.tools:
-        grid.rows.append([
-            t.goal.get(lang), t.library, t.features.get(lang), ", ".join(t.methods),
-            t.note.get(lang) if t.note else "",
-        ])
+        grid.rows.append(
+            [
+                t.goal.get(lang),
+                t.library,
+                t.features.get(lang),
+                ", ".join(t.methods),
+                t.note.get(lang) if t.note else "",
+            ]
+        )
     return grid
 
 
 def gpus_grid(catalog: Catalog) -> Grid:
-    grid = Grid("GPUs", ["id", "name", "memory", "GB (10^9)", "bf16", "architecture", "aliases"],
-                caption="Vendors' GPU 'GB' are GiB; estimates use GB = 10^9 bytes.")
+    grid = Grid(
+        "GPUs",
+        ["id", "name", "memory", "GB (10^9)", "bf16", "architecture", "aliases"],
+        caption="Vendors' GPU 'GB' are GiB; estimates use GB = 10^9 bytes.",
+    )
     for g in catalog.kb.gpus:
-        grid.rows.append([
-            g.id, g.name, f"{g.memory_gib:g} GiB", f"{gib_to_gb(g.memory_gib):g}",
-            "yes" if g.bf16 else "no", g.architecture, ", ".join(g.aliases),
-        ])
+        grid.rows.append(
+            [
+                g.id,
+                g.name,
+                f"{g.memory_gib:g} GiB",
+                f"{gib_to_gb(g.memory_gib):g}",
+                "yes" if g.bf16 else "no",
+                g.architecture,
+                ", ".join(g.aliases),
+            ]
+        )
     return grid
 
 
 def models_grid(catalog: Catalog) -> Grid:
     grid = Grid("Models", ["id", "name", "params", "arch", "layers", "hidden", "heads (kv)", "bias"])
     for m in catalog.kb.models:
-        grid.rows.append([
-            m.id, m.name, f"{m.params_b:g}B", m.architecture, str(m.layers), str(m.hidden_size),
-            f"{m.attention_heads} ({m.kv_heads})", "yes" if m.has_bias else "no",
-        ])
+        grid.rows.append(
+            [
+                m.id,
+                m.name,
+                f"{m.params_b:g}B",
+                m.architecture,
+                str(m.layers),
+                str(m.hidden_size),
+                f"{m.attention_heads} ({m.kv_heads})",
+                "yes" if m.has_bias else "no",
+            ]
+        )
     return grid
