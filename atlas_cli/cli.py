@@ -448,7 +448,8 @@ def with_profile_options(func: Callable[..., None]) -> Callable[..., None]:
         )
     signature = inspect.Signature(
         [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + profile_params
-    )    setattr(wrapper, "__signature__", signature)  # noqa: B010 - typer reads it
+    )
+    setattr(wrapper, "__signature__", signature)  # noqa: B010 - typer reads it
 
     wrapper.__doc__ = func.__doc__
     wrapper.__name__ = func.__name__
