@@ -58,19 +58,26 @@ class Language(StrEnum):
     ru = "ru"
 
 
+def _debug_env() -> bool:
+    return os.environ.get("FT_ATLAS_DEBUG", "") not in ("", "0")
+
+
 class State:
+    """Global options of this invocation, and the knowledge base they select (loaded once)."""
+
     kb: Path | None = None
     no_color: bool = False
-    debug: bool = os.environ.get("FT_ATLAS_DEBUG", "") not in ("", "0")
+    debug: bool = False
     lang: Lang = "en"
-    _catalog: Catalog | None = None
+    _catalogs: dict[Path, Catalog] = {}
 
     def catalog(self) -> Catalog:
-        if self._catalog is None:
-            from atlas_cli.knowledge import load_catalog
+        from atlas_cli.knowledge import Catalog, load_knowledge_base, resolve_kb_path
 
-            self._catalog = load_catalog(self.kb)
-        return self._catalog
+        path = resolve_kb_path(self.kb)
+        if path not in self._catalogs:
+            self._catalogs[path] = Catalog(load_knowledge_base(path))
+        return self._catalogs[path]
 
 
 state = State()
@@ -135,7 +142,7 @@ def main_options(
     state.kb = kb
     state.no_color = no_color
     state.lang = "ru" if lang is Language.ru else "en"
-    state.debug = state.debug or debug
+    state.debug = debug or _debug_env()
 
 
 # --- catalog commands ------------------------------------------------------------------------
@@ -531,7 +538,7 @@ def main(argv: list[str] | None = None) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 0
     except Exception as error:
-        if state.debug:
+        if state.debug or _debug_env():
             raise
         code = _fail(
             f"internal error: {type(error).__name__}: {error} "

@@ -234,7 +234,3 @@ def _find(index: dict[str, str], kind: str, query: str) -> str:
     suggestions = tuple(dict.fromkeys(index[c] for c in close))
     hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
     raise UsageError(f"unknown {kind} '{query}'{hint}", suggestions=suggestions)
-
-
-def load_catalog(path: Path | None = None) -> Catalog:
-    return Catalog(load_knowledge_base(resolve_kb_path(path)))

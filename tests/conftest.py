@@ -1,0 +1,55 @@
+"""Shared fixtures: run the real entry point (`atlas_cli.cli.main`) in-process, so exit codes and
+stderr messages are the ones users see, not typer's test defaults."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from atlas_cli.cli import main
+from atlas_cli.knowledge import Catalog, bundled_kb_path, load_knowledge_base
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Run:
+    stdout: str
+    stderr: str
+    exit_code: int
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+Runner = Callable[..., Run]
+
+
+def run_cli(*args: str, input: str | None = None, env: Mapping[str, str | None] | None = None) -> Run:
+    runner = CliRunner()
+    with runner.isolation(input=input, env=dict(env or {})) as (out, err, _):
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return Run(out.getvalue().decode(), err.getvalue().decode(), code)
+
+
+@pytest.fixture
+def run() -> Runner:
+    return run_cli
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return Catalog(load_knowledge_base(bundled_kb_path()))
