@@ -65,11 +65,12 @@ def _debug_env() -> bool:
 class State:
     """Global options of this invocation, and the knowledge base they select (loaded once)."""
 
-    kb: Path | None = None
-    no_color: bool = False
-    debug: bool = False
-    lang: Lang = "en"
-    _catalogs: dict[Path, Catalog] = {}
+    def __init__(self) -> None:
+        self.kb: Path | None = None
+        self.no_color = False
+        self.debug = False
+        self.lang: Lang = "en"
+        self._catalogs: dict[Path, Catalog] = {}
 
     def catalog(self) -> Catalog:
         from atlas_cli.knowledge import Catalog, load_knowledge_base, resolve_kb_path
