@@ -21,6 +21,7 @@ from atlas_cli.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     AtlasError,
+    InputEnded,
     KnowledgeBaseError,
     UsageError,
 )
@@ -508,6 +509,69 @@ def recommend(
     render_recommendation(rec, _format(fmt, as_json), top, explain)
 
 
+# --- ask -------------------------------------------------------------------------------------
+
+
+class StderrTerminal:
+    """Prompts on stderr, answers from stdin: stdout stays free for the result."""
+
+    def ask(self, prompt: str) -> str:
+        sys.stderr.write(prompt)
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\r\n")
+
+    def say(self, text: str) -> None:
+        sys.stderr.write(text + "\n")
+
+
+@app.command()
+@with_profile_options
+def ask(
+    raw: dict[str, Any],
+    no_input: Annotated[
+        bool, typer.Option("--no-input", help="Never prompt; use flags and defaults.")
+    ] = False,
+    top: Annotated[int, typer.Option(min=1, max=100, help="How many plans to show.")] = 5,
+    explain: Annotated[bool, typer.Option(help="Show every rule that fired.")] = False,
+    fmt: FormatOption = Format.table,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer a few questions and get a plan, plus the `recommend` command that reproduces it.
+
+    Flags prefill answers. Example: ft-atlas ask --gpu 3090 --json > plan.json
+    """
+    from atlas_cli.engine import Engine
+    from atlas_cli.profile import parse_values, profile_from_values
+    from atlas_cli.questionnaire import Interview, command_line
+    from atlas_cli.render.jsonout import recommendation_json
+
+    catalog = state.catalog()
+    prefilled = parse_values(raw)
+    profile_from_values(prefilled)  # contradictory flags fail before any question is asked
+    interview = Interview(catalog, StderrTerminal(), prefilled)
+    interactive = sys.stdin.isatty() and not no_input
+    try:
+        answers = interview.run(interactive)
+    except EOFError:
+        raise InputEnded("input ended before the questionnaire was finished") from None
+    if not interactive:
+        reason = "--no-input" if no_input else "stdin is not a terminal"
+        sys.stderr.write(f"ft-atlas: not asking ({reason}); defaulted: {', '.join(interview.defaulted)}\n")
+    profile = profile_from_values(answers)
+    rec = Engine(catalog).recommend(profile)
+    canonical_gpu = {"gpu": rec.profile["gpu"]} if profile.gpu else {}
+    command = command_line({**profile.to_dict(), **canonical_gpu})
+    chosen = _format(fmt, as_json)
+    if chosen is Format.json:
+        print_json({**recommendation_json(rec, top, explain), "command": command})
+        return
+    render_recommendation(rec, chosen, top, explain)
+    sys.stdout.write(f"\nTo get this again without questions:\n  {command}\n")
+
+
 # --- entry point -----------------------------------------------------------------------------
 
 
@@ -521,6 +585,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         result = app(args=argv, prog_name="ft-atlas", standalone_mode=False)
         code = result if isinstance(result, int) else 0
+        if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C inside a command into Exit(130)
+            _fail("Aborted.", code)
     except typer.Exit as exit_:
         code = exit_.exit_code
     except typer.TyperException as error:

@@ -30,7 +30,7 @@ from atlas_cli.models import (
     Scalar,
     ToolRef,
 )
-from atlas_cli.profile import Profile
+from atlas_cli.profile import TYPICAL_DATA, Profile
 from atlas_cli.resolve import Hardware, ModelInfo, resolve_hardware, resolve_model, settings_for
 
 # What each priority weighs: (quality, speed, memory thrift).
@@ -39,16 +39,6 @@ PRIORITY_WEIGHTS = {
     "balanced": (0.4, 0.3, 0.3),
     "cost": (0.2, 0.2, 0.6),
     "speed": (0.2, 0.6, 0.2),
-}
-# The data a goal usually comes with, assumed when --data-kind is not given.
-TYPICAL_DATA = {
-    "classify": "labeled",
-    "adapt": "demonstrations",
-    "chat": "demonstrations",
-    "align": "preferences",
-    "knowledge": "text",
-    "reasoning": "demonstrations",
-    "prototype": "demonstrations",
 }
 RULE_POINTS = 0.1  # one unit of rule weight moves the raw score by this much
 FIT_ORDER = {True: 0, None: 1, False: 2}

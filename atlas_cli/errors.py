@@ -34,3 +34,10 @@ class KnowledgeBaseError(AtlasError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+class InputEnded(AtlasError):
+    """End of input (Ctrl-D) in the middle of the questionnaire."""
+
+    exit_code = EXIT_INTERNAL
+    code = "input_ended"

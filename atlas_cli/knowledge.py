@@ -19,8 +19,18 @@ from typing import Any
 from pydantic import ValidationError
 
 from atlas_cli.errors import KnowledgeBaseError, UsageError
-from atlas_cli.models import Gpu, KnowledgeBase, LlmModel, Method
-from atlas_cli.yamlsafe import PathKey, Position, Problem, YamlProblems, dotted, load_yaml
+from atlas_cli.models import (
+    AllOf,
+    AnyOf,
+    Comparison,
+    Condition,
+    Gpu,
+    KnowledgeBase,
+    LlmModel,
+    Method,
+    NotOf,
+)
+from atlas_cli.yamlsafe import PathKey, Position, Problem, YamlProblems, dotted, load_yaml, one_line
 
 KB_ENV = "FT_ATLAS_KB"
 
@@ -42,10 +52,10 @@ def _kb_files(path: Path) -> list[Path]:
     if path.is_dir():
         files = sorted(path.glob("*.yaml"))
         if not files:
-            raise KnowledgeBaseError([f"{path}: no *.yaml files in this directory"])
+            raise KnowledgeBaseError([one_line(f"{path}:1:1: no *.yaml files in this directory")])
         return files
     if not path.exists():
-        raise KnowledgeBaseError([f"{path}: no such file or directory"])
+        raise KnowledgeBaseError([one_line(f"{path}:1:1: no such file or directory")])
     return [path]
 
 
@@ -82,13 +92,108 @@ def _locate(positions: dict[PathKey, Position], path: PathKey) -> Position:
     return next(iter(positions.values()))
 
 
-def _validation_problems(error: ValidationError, positions: dict[PathKey, Position]) -> list[str]:
-    lines: list[str] = []
-    for item in error.errors(include_url=False):
-        # Drop pydantic's union-branch labels (e.g. "AllOf") so paths match the file.
-        path = tuple(p for p in item["loc"] if isinstance(p, int) or not p[:1].isupper())
-        lines.append(f"{_locate(positions, path)}: {dotted(path) or '(top)'}: {item['msg']}")
-    return sorted(set(lines), key=lines.index)
+def _line(positions: dict[PathKey, Position], path: PathKey, message: str) -> str:
+    return one_line(f"{_locate(positions, path)}: {dotted(path) or '(top)'}: {message}")
+
+
+# --- pydantic errors -> located problems ----------------------------------------------------
+
+Choice = tuple[PathKey, str]  # (where a union was tried, the name of the branch)
+
+
+@dataclass(frozen=True)
+class _Issue:
+    path: PathKey  # in the file's terms, union-branch names removed
+    choices: tuple[Choice, ...]  # the union branches this error was found in, outermost first
+    kind: str
+    message: str
+
+
+def _issue(item: Any, data: Any) -> _Issue:
+    """Walk pydantic's `loc` through the data; a part that indexes nothing names a union branch."""
+    here: Any = data
+    path: list[str | int] = []
+    choices: list[Choice] = []
+    loc = item["loc"]
+    for i, part in enumerate(loc):
+        in_dict = isinstance(here, dict) and isinstance(part, str) and part in here
+        in_list = isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here)
+        if in_dict or in_list:
+            here = here[part]
+        elif not (i == len(loc) - 1 and item["type"] == "missing" and isinstance(here, dict)):
+            choices.append((tuple(path), str(part)))
+            continue
+        path.append(part)  # a key or index of the data, or the name of a missing field
+    return _Issue(tuple(path), tuple(choices), item["type"], item["msg"])
+
+
+def _shape_error(issue: _Issue, point: PathKey) -> bool:
+    """Does this error say the value has the wrong shape for its branch (not a bad detail)?"""
+    if issue.path == point:
+        return True
+    return issue.kind in ("missing", "extra_forbidden") and issue.path[:-1] == point
+
+
+def _best_branches(issues: list[_Issue]) -> list[_Issue]:
+    """Keep only the errors of the union branches the value fits best.
+
+    Pydantic reports every branch of a union (`when: {fact, op, value}` also gets "all: Field
+    required" from the AllOf branch); the useful ones come from the branch whose keys match.
+    """
+    scores: dict[tuple[tuple[Choice, ...], PathKey], dict[str, int]] = {}
+    for issue in issues:
+        for depth, (point, label) in enumerate(issue.choices):
+            branch = scores.setdefault((issue.choices[:depth], point), {})
+            branch[label] = branch.get(label, 0) + _shape_error(issue, point)
+
+    def kept(issue: _Issue) -> bool:
+        for depth, (point, label) in enumerate(issue.choices):
+            branch = scores[(issue.choices[:depth], point)]
+            if branch[label] > min(branch.values()):
+                return False
+        return True
+
+    return [issue for issue in issues if kept(issue)]
+
+
+def _join(messages: list[str]) -> str:
+    messages = list(dict.fromkeys(messages))
+    prefix = "Input should be "
+    if len(messages) > 1 and all(m.startswith(prefix) for m in messages):
+        tails = [m[len(prefix) :] for m in messages]
+        return prefix + ", ".join(tails[:-1]) + " or " + tails[-1]
+    return "; ".join(messages)
+
+
+def _merge_alternatives(issues: list[_Issue]) -> list[tuple[PathKey, str]]:
+    """One line for the same complaint from several equally good union branches."""
+    groups: dict[tuple[Any, ...], list[_Issue]] = {}
+    for index, issue in enumerate(issues):
+        key: tuple[Any, ...] = ("one", index)
+        if issue.choices:
+            outer, (point, _) = issue.choices[:-1], issue.choices[-1]
+            if issue.path == point:
+                key = ("type", outer, point)
+            elif issue.kind == "missing" and issue.path[:-1] == point:
+                key = ("missing", outer, point)
+        groups.setdefault(key, []).append(issue)
+    lines: list[tuple[PathKey, str]] = []
+    for key, group in groups.items():
+        labels = {issue.choices[-1][1] for issue in group if issue.choices}
+        if key[0] == "type" and len(labels) > 1:
+            lines.append((group[0].path, _join([issue.message for issue in group])))
+        elif key[0] == "missing" and len(labels) > 1:
+            fields = ", ".join(dict.fromkeys(str(issue.path[-1]) for issue in group))
+            lines.append((key[2], f"Field required: one of {fields}"))
+        else:
+            lines.extend((issue.path, issue.message) for issue in group)
+    return lines
+
+
+def _validation_problems(error: ValidationError, data: Any, positions: dict[PathKey, Position]) -> list[str]:
+    issues = [_issue(item, data) for item in error.errors(include_url=False)]
+    lines = [_line(positions, path, message) for path, message in _merge_alternatives(_best_branches(issues))]
+    return list(dict.fromkeys(lines))
 
 
 def load_knowledge_base(path: Path) -> KnowledgeBase:
@@ -97,33 +202,74 @@ def load_knowledge_base(path: Path) -> KnowledgeBase:
     try:
         kb = KnowledgeBase.model_validate(data)
     except ValidationError as error:
-        raise KnowledgeBaseError(_validation_problems(error, positions)) from error
-    problems = [
-        f"{_locate(positions, where)}: {dotted(where)}: {message}"
-        for where, message in cross_reference_problems(kb)
-    ]
+        raise KnowledgeBaseError(_validation_problems(error, data, positions)) from error
+    problems = [_line(positions, where, message) for where, message in cross_reference_problems(kb)]
     if problems:
-        raise KnowledgeBaseError(problems)
+        raise KnowledgeBaseError(list(dict.fromkeys(problems)))
     return kb
 
 
 # --- cross references ----------------------------------------------------------------------
 
 
-def _duplicates(section: str, names: Iterable[tuple[int, list[str]]]) -> Iterator[tuple[PathKey, str]]:
+def _duplicates(section: str, items: Iterable[tuple[list[str], list[str]]]) -> Iterator[tuple[PathKey, str]]:
+    """Ids, names and aliases must name one item each (compared as `normalize` does)."""
     seen: dict[str, int] = {}
-    for index, keys in names:
-        for key in keys:
-            norm = normalize(key)
-            if norm in seen and seen[norm] != index:
-                yield (section, index), f"name or alias '{key}' also used by {section}[{seen[norm]}]"
-            seen.setdefault(norm, index)
+    reported: set[tuple[int, int]] = set()
+    for index, (fields, names) in enumerate(items):
+        for field, name in zip(fields, names, strict=True):
+            norm = normalize(name)
+            other = seen.setdefault(norm, index)
+            if other == index or (index, other) in reported:
+                continue
+            reported.add((index, other))
+            where: PathKey = (section, index, *(int(f) if f.isdigit() else f for f in field.split(".")))
+            what = "id" if field == "id" else "name or alias"
+            yield where, f"{what} '{name}' is already used by {section}[{other}]"
+
+
+def _names(item: Method | Gpu | LlmModel) -> tuple[list[str], list[str]]:
+    fields = ["id", "name", *(f"aliases.{i}" for i in range(len(item.aliases)))]
+    return fields, [item.id, item.name, *item.aliases]
 
 
 def _unknown(where: PathKey, ids: Iterable[str], known: set[str], what: str) -> Iterator[tuple[PathKey, str]]:
     for ref in ids:
         if ref not in known:
             yield where, f"unknown {what} '{ref}'"
+
+
+def _comparisons(condition: Condition | None, path: PathKey) -> Iterator[tuple[PathKey, Comparison]]:
+    if isinstance(condition, Comparison):
+        yield path, condition
+    elif isinstance(condition, AllOf):
+        for i, part in enumerate(condition.all):
+            yield from _comparisons(part, (*path, "all", i))
+    elif isinstance(condition, AnyOf):
+        for i, part in enumerate(condition.any):
+            yield from _comparisons(part, (*path, "any", i))
+    elif isinstance(condition, NotOf):
+        yield from _comparisons(condition.not_, (*path, "not"))
+
+
+def _condition_references(
+    kb: KnowledgeBase, when: Condition | None, path: PathKey
+) -> Iterator[tuple[PathKey, str]]:
+    """Facts that name a KB item (`gpu`, `model`, `fits.<method>`...) must name one that exists."""
+    known = {
+        "gpu": ({g.id for g in kb.gpus}, "GPU"),
+        "model": ({m.id for m in kb.models}, "model"),
+    }
+    method_ids = {m.id for m in kb.methods}
+    for where, comparison in _comparisons(when, path):
+        prefix, dot, method = comparison.fact.partition(".")
+        if dot and prefix in ("fits", "memory_gb") and method not in method_ids:
+            yield (*where, "fact"), f"unknown method '{method}' in fact '{comparison.fact}'"
+        if comparison.fact in known:
+            ids, what = known[comparison.fact]
+            values = comparison.value if isinstance(comparison.value, list) else [comparison.value]
+            refs = [v for v in values if isinstance(v, str)]
+            yield from _unknown((*where, "value"), refs, ids, what)
 
 
 def cross_reference_problems(kb: KnowledgeBase) -> list[tuple[PathKey, str]]:
@@ -133,28 +279,38 @@ def cross_reference_problems(kb: KnowledgeBase) -> list[tuple[PathKey, str]]:
     category_ids = {c.id for c in kb.categories}
     rule_ids = {r.id for r in kb.rules} | {p.id for p in kb.pipelines}
     found: list[tuple[PathKey, str]] = []
-    for section, items in (
-        ("methods", [(m.id, [m.id, m.name, *m.aliases]) for m in kb.methods]),
-        ("gpus", [(g.id, [g.id, g.name, *g.aliases]) for g in kb.gpus]),
-        ("models", [(m.id, [m.id, m.name, *m.aliases]) for m in kb.models]),
-        ("categories", [(c.id, [c.id]) for c in kb.categories]),
-        ("rules", [(r.id, [r.id]) for r in kb.rules]),
-        ("pipelines", [(p.id, [p.id]) for p in kb.pipelines]),
-    ):
-        found.extend(_duplicates(section, ((i, names) for i, (_, names) in enumerate(items))))
+    found.extend(_duplicates("methods", map(_names, kb.methods)))
+    found.extend(_duplicates("gpus", map(_names, kb.gpus)))
+    found.extend(_duplicates("models", map(_names, kb.models)))
+    found.extend(_duplicates("categories", ((["id"], [c.id]) for c in kb.categories)))
+    found.extend(_duplicates("rules", ((["id"], [r.id]) for r in kb.rules)))
+    found.extend(_duplicates("pipelines", ((["id"], [p.id]) for p in kb.pipelines)))
+    guide_rules = [("choose", i, g) for i, g in enumerate(kb.guide.choose)]
+    guide_rules += [("recommendations", i, g) for i, g in enumerate(kb.guide.recommendations)]
+    seen_guide: dict[str, PathKey] = {}
+    for part, i, g in guide_rules:
+        first = seen_guide.setdefault(g.id, ("guide", part, i))
+        if first != ("guide", part, i):
+            found.append((("guide", part, i, "id"), f"id '{g.id}' is already used by {dotted(first)}"))
     for i, m in enumerate(kb.methods):
         found.extend(_unknown(("methods", i, "category"), [m.category], category_ids, "category"))
+    by_id = {m.id: m for m in kb.methods}
     for i, c in enumerate(kb.categories):
         found.extend(_unknown(("categories", i, "methods"), c.methods, method_ids, "method"))
+        for j, ref in enumerate(c.methods):
+            if ref in by_id and by_id[ref].category != c.id:
+                message = f"method '{ref}' belongs to category '{by_id[ref].category}', not '{c.id}'"
+                found.append((("categories", i, "methods", j), message))
     for i, r in enumerate(kb.rules):
         found.extend(_unknown(("rules", i, "methods"), r.methods, method_ids, "method"))
+        found.extend(_condition_references(kb, r.when, ("rules", i, "when")))
     for i, p in enumerate(kb.pipelines):
         found.extend(_unknown(("pipelines", i, "pipeline"), p.pipeline, objective_ids, "objective"))
+        found.extend(_condition_references(kb, p.when, ("pipelines", i, "when")))
     guide = kb.guide
-    for part, rows in (("choose", guide.choose), ("recommendations", guide.recommendations)):
-        for i, g in enumerate(rows):
-            found.extend(_unknown(("guide", part, i, "methods"), g.methods, method_ids, "method"))
-            found.extend(_unknown(("guide", part, i, "engine_rules"), g.engine_rules, rule_ids, "rule"))
+    for part, i, g in guide_rules:
+        found.extend(_unknown(("guide", part, i, "methods"), g.methods, method_ids, "method"))
+        found.extend(_unknown(("guide", part, i, "engine_rules"), g.engine_rules, rule_ids, "rule"))
     for part, refs in (
         ("comparison", [row.methods for row in guide.comparison]),
         ("stages", [s.methods for s in guide.stages]),

@@ -43,17 +43,24 @@ ADAPTER_REDUCTION = 16  # AdapterHub's default bottleneck: hidden / 16
 PARTIAL_TOP_LAYERS = 2  # LLaMA-Factory `freeze_trainable_layers` default
 GALORE_RANK = 128  # transformers' GaLore default rank
 GRPO_GENERATIONS = 8  # TRL GRPOConfig num_generations default
+RLOO_GENERATIONS = 2  # TRL RLOOConfig num_generations default
 LARGE_MODEL_PARAMS = 1e9  # gradient checkpointing is on by default from this size
 
 # Objectives that run two sequences per example (chosen + rejected, or example + KL example).
 PAIRED_OBJECTIVES = frozenset({"dpo", "orpo", "simpo", "kto", "reward-model"})
-# Objectives that need a frozen reference policy (TRL's DPOTrainer, KTOTrainer, PPO).
-REFERENCE_OBJECTIVES = frozenset({"dpo", "kto", "rlhf-ppo"})
+# Objectives that need a frozen reference policy (TRL's DPOTrainer, KTOTrainer, PPO, and
+# RLOOTrainer, whose default beta = 0.05 loads one; GRPO's default beta = 0 does not).
+REFERENCE_OBJECTIVES = frozenset({"dpo", "kto", "rlhf-ppo", "rloo"})
+# Online objectives that sample completions: completions per prompt (PPO: one).
+GENERATING_OBJECTIVES = {"rlhf-ppo": 1, "grpo": GRPO_GENERATIONS, "rloo": RLOO_GENERATIONS}
 # Methods whose reference policy is "the base with the adapter disabled": no second copy.
 ADAPTER_METHODS = frozenset(
     {"lora", "qlora", "dora", "adalora", "ia3", "prefix", "prompt", "p-tuning", "adapters"}
 )
 LORA_FAMILY = frozenset({"lora", "qlora", "dora", "adalora"})
+# Methods that train a subset of the model's own weights (the rest stays frozen), as opposed to
+# methods that add new parameters beside a frozen model.
+SUBSET_METHODS = frozenset({"partial", "bitfit"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,13 +233,16 @@ def frozen_bytes(model: MemoryModel, quant_bits: int, precision: Precision) -> f
 def block_activation_bytes(shape: Shape, tokens: int, precision: Precision) -> float:
     """Activations one block keeps for backward, after Korthikanti et al. (arXiv 2205.05198).
 
-    Counted per token in 16-bit: norm outputs 4h, Q and attention output 4h, K and V 4*kv_dim,
-    residual input 2h, and the MLP's hidden tensors (gated: gate, activation, up, product = 8f;
-    plain: 4f). With a GPT-style shape this gives ~34*h, the paper's figure. Memory-efficient
-    (SDPA / flash) attention is assumed, so the paper's 5*a*s^2 attention-matrix term is absent.
+    Counted per token in 16-bit (2 bytes per element): the inputs of both norms 4h, their
+    outputs (the inputs of the QKV and MLP projections) 4h, Q and the attention output
+    4*q_dim, K and V 4*kv_dim, and the MLP's hidden tensors (gated: gate, activation, up,
+    product = 8f; plain: input of the activation and of the down projection = 4f). A GPT-style
+    shape (q_dim = kv_dim = h, f = 4h) gives 32*h: the paper's 34*h less its two dropout masks
+    (LLMs fine-tune without dropout). Memory-efficient (SDPA / flash) attention is assumed, so
+    the paper's 5*a*s^2 attention-matrix term is absent.
     """
     mlp = (8 if shape.gated_mlp else 4) * shape.intermediate
-    per_token = 10 * shape.hidden + 4 * shape.kv_dim + mlp
+    per_token = 8 * shape.hidden + 4 * shape.q_dim + 4 * shape.kv_dim + mlp
     return tokens * per_token * (weight_bytes(precision) / 2)
 
 
@@ -296,7 +306,12 @@ def estimate(method_id: str, model: MemoryModel, shape: Shape, settings: Estimat
     s = settings
     tokens = s.seq_len * s.batch_size
     trainable = trainable_params(model, shape, s.lora_rank)
-    frozen = 0.0 if model in ("full", "galore") else shape.params
+    if model in ("full", "galore"):
+        frozen = 0.0
+    elif model in SUBSET_METHODS:
+        frozen = max(shape.params - trainable, 0.0)  # the trained weights are not a second copy
+    else:
+        frozen = shape.params
     w = weight_bytes(s.precision)
     weights = frozen * frozen_bytes(model, s.quant_bits, s.precision) + trainable * w
     if model == "qlora":
@@ -308,10 +323,12 @@ def estimate(method_id: str, model: MemoryModel, shape: Shape, settings: Estimat
     else:
         optimizer = trainable * optimizer_bytes(s.optimizer, s.precision)
 
+    # Sequences in one forward/backward pass: chosen + rejected for paired objectives; for
+    # GRPO/RLOO the group of completions of each prompt (batch_size counts prompts).
     copies = 2 if s.objective in PAIRED_OBJECTIVES else 1
+    if s.objective in ("grpo", "rloo"):
+        copies = GENERATING_OBJECTIVES[s.objective]
     sequences = tokens * copies
-    if s.objective == "grpo":
-        sequences = s.seq_len * GRPO_GENERATIONS
     activations = activation_bytes(
         shape, sequences, _activation_blocks(model, shape), s.gradient_checkpointing, s.precision
     ) + logit_bytes(shape, sequences)
@@ -325,9 +342,9 @@ def estimate(method_id: str, model: MemoryModel, shape: Shape, settings: Estimat
         weights += trainable * w
         gradients *= 2
         optimizer *= 2
-    if s.objective in ("rlhf-ppo", "grpo"):
-        generations = GRPO_GENERATIONS if s.objective == "grpo" else s.batch_size
-        activations += kv_cache_bytes(shape, s.seq_len * generations)
+    if s.objective in GENERATING_OBJECTIVES:
+        # Rollouts: the KV cache of every sampled sequence (prompt + completion <= seq_len).
+        activations += kv_cache_bytes(shape, tokens * GENERATING_OBJECTIVES[s.objective])
 
     shard = s.gpus > 1 and model != "qlora"
     parts = {
@@ -385,7 +402,8 @@ def _finish(
         overhead_gb=_gb(overhead),
     )
     capacity = s.capacity_gb
-    fits = None if capacity is None else per_gpu / GB <= capacity
+    # Compare the figure we report, so that `fits == (per_gpu_gb <= capacity_gb)` in the output.
+    fits = None if capacity is None else _gb(per_gpu) <= capacity
     return Estimate(
         method=method_id,
         memory_model=model,

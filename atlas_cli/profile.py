@@ -30,6 +30,8 @@ class ProfileField:
     choices: tuple[Choice, ...] = ()
     default: Any = None
     example: str = ""
+    # Answered by another field's question ("24gb" to the GPU question sets vram).
+    alternative_to: str | None = None
 
     @property
     def flag(self) -> str:
@@ -57,6 +59,18 @@ class Profile:
 
 PROFILE_FIELDS: tuple[ProfileField, ...] = (
     ProfileField(
+        "model_access",
+        "choice",
+        "model",
+        "Do you have the weights, or only an API?",
+        "Can you access the model's weights?",
+        choices=(
+            Choice("weights", "you can download and train the weights"),
+            Choice("api", "only a hosted API: no training, prompting and retrieval only"),
+        ),
+        default="weights",
+    ),
+    ProfileField(
         "gpu",
         "name",
         "hardware",
@@ -71,6 +85,7 @@ PROFILE_FIELDS: tuple[ProfileField, ...] = (
         "GPU memory in GB as advertised (e.g. 24), instead of --gpu.",
         "How much memory does each GPU have, in GB?",
         example="24",
+        alternative_to="gpu",
     ),
     ProfileField(
         "gpus",
@@ -96,18 +111,24 @@ PROFILE_FIELDS: tuple[ProfileField, ...] = (
         "Model size instead of --model: 7b, 0.5b, 125m, 7e9.",
         "How many parameters does the model have? (e.g. 7b, 125m)",
         example="7b",
+        alternative_to="model",
     ),
     ProfileField(
-        "model_access",
+        "goal",
         "choice",
-        "model",
-        "Do you have the weights, or only an API?",
-        "Can you access the model's weights?",
+        "goal",
+        "What you want the model to do better.",
+        "What is your goal?",
         choices=(
-            Choice("weights", "you can download and train the weights"),
-            Choice("api", "only a hosted API: no training, prompting and retrieval only"),
+            Choice("classify", "assign labels (sentiment, intent, topic)"),
+            Choice("adapt", "follow a domain's style, format or task"),
+            Choice("chat", "a chat assistant"),
+            Choice("align", "behave as people prefer (helpful, safe, on-policy)"),
+            Choice("knowledge", "answer from facts and documents"),
+            Choice("reasoning", "solve checkable problems (math, code)"),
+            Choice("prototype", "try an idea quickly and cheaply"),
         ),
-        default="weights",
+        default="adapt",
     ),
     ProfileField(
         "data_kind",
@@ -132,23 +153,6 @@ PROFILE_FIELDS: tuple[ProfileField, ...] = (
         "How many examples (500, 10k, 1.5m).",
         "How many examples (or documents)? (e.g. 500, 10k)",
         example="10k",
-    ),
-    ProfileField(
-        "goal",
-        "choice",
-        "goal",
-        "What you want the model to do better.",
-        "What is your goal?",
-        choices=(
-            Choice("classify", "assign labels (sentiment, intent, topic)"),
-            Choice("adapt", "follow a domain's style, format or task"),
-            Choice("chat", "a chat assistant"),
-            Choice("align", "behave as people prefer (helpful, safe, on-policy)"),
-            Choice("knowledge", "answer from facts and documents"),
-            Choice("reasoning", "solve checkable problems (math, code)"),
-            Choice("prototype", "try an idea quickly and cheaply"),
-        ),
-        default="adapt",
     ),
     ProfileField(
         "knowledge_changes",
@@ -183,6 +187,18 @@ PROFILE_FIELDS: tuple[ProfileField, ...] = (
 )
 
 FIELDS_BY_NAME = {f.name: f for f in PROFILE_FIELDS}
+
+# The data a goal usually comes with: assumed when --data-kind is not given, and the
+# questionnaire's default answer.
+TYPICAL_DATA = {
+    "classify": "labeled",
+    "adapt": "demonstrations",
+    "chat": "demonstrations",
+    "align": "preferences",
+    "knowledge": "text",
+    "reasoning": "demonstrations",
+    "prototype": "demonstrations",
+}
 assert {f.name for f in fields(Profile)} == set(FIELDS_BY_NAME)
 
 # --- value parsing (shared by flags, questionnaire answers and batch lines) ----------------
@@ -287,16 +303,25 @@ def parse_value(field: ProfileField, value: Any) -> Any:
     return text
 
 
-def build_profile(raw: dict[str, Any]) -> Profile:
-    """Validate raw values keyed by field name (None = not given) into a Profile."""
+def parse_values(raw: dict[str, Any]) -> dict[str, Any]:
+    """Parse raw values keyed by field name (None = not given); drop the ones not given."""
     unknown = sorted(set(raw) - set(FIELDS_BY_NAME))
     if unknown:
         raise UsageError(f"unknown profile key(s): {', '.join(unknown)}")
-    values = {k: parse_value(FIELDS_BY_NAME[k], v) for k, v in raw.items() if v is not None}
+    return {k: parse_value(FIELDS_BY_NAME[k], v) for k, v in raw.items() if v is not None}
+
+
+def profile_from_values(values: dict[str, Any]) -> Profile:
+    """A Profile from already parsed values, after checking flags that exclude each other."""
     if "gpu" in values and "vram" in values:
         raise UsageError("--gpu and --vram are alternatives: give one")
     if "model" in values and "model_size" in values:
         raise UsageError("--model and --model-size are alternatives: give one")
-    if values.get("gpu", "").lower() == "none" and values.get("gpus", 1) > 1:
+    if str(values.get("gpu", "")).lower() == "none" and values.get("gpus", 1) > 1:
         raise UsageError("--gpus: cannot be more than 1 with --gpu none")
     return Profile(**values)
+
+
+def build_profile(raw: dict[str, Any]) -> Profile:
+    """Validate raw values (flag text, JSON values) keyed by field name into a Profile."""
+    return profile_from_values(parse_values(raw))

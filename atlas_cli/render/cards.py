@@ -55,7 +55,9 @@ def card_sections(method: Method, lang: Lang) -> list[tuple[str, list[str]]]:
 
 
 def method_card(method: Method, lang: Lang) -> RenderableType:
-    title = f"{method.name}  [dim]({method.id} · {method.kind} · {method.category})[/dim]"
+    title = (
+        f"{escape(method.name)}  [dim]({escape(f'{method.id} · {method.kind} · {method.category}')})[/dim]"
+    )
     parts: list[RenderableType] = []
     for heading, lines in card_sections(method, lang):
         parts.append(RichText(heading, style="bold cyan"))

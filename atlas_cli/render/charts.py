@@ -36,7 +36,7 @@ def estimate_chart(estimates: list[EstimateJson], title: str, width: int = BAR_W
     capacity = estimates[0]["capacity_gb"] if estimates else None
     peak = max([e["per_gpu_gb"] for e in estimates] + [capacity or 0.0])
     scale = peak * 1.02 or 1.0
-    table = Table(title=title, show_header=True, box=None, pad_edge=False)
+    table = Table(title=Text(title), show_header=True, box=None, pad_edge=False)
     table.add_column("plan", overflow="fold")
     table.add_column("memory per GPU", no_wrap=True)
     table.add_column("GB", justify="right", no_wrap=True)
@@ -44,7 +44,7 @@ def estimate_chart(estimates: list[EstimateJson], title: str, width: int = BAR_W
     for e in estimates:
         verdict, style = _verdict(e)
         table.add_row(
-            e["label"],
+            Text(e["label"]),
             _bar(e["per_gpu_gb"], capacity, scale, width, style),
             f"{e['per_gpu_gb']:.1f}",
             Text(verdict, style=style),

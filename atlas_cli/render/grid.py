@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rich.table import Table
+from rich.text import Text
 
 
 @dataclass
@@ -16,11 +17,17 @@ class Grid:
 
 
 def rich_table(grid: Grid) -> Table:
-    table = Table(title=grid.title, caption=grid.caption or None, show_lines=False, expand=False)
+    # Text, not str: rich would read "[...]" in knowledge-base text as markup (and crash on "[/x]").
+    table = Table(
+        title=Text(grid.title) if grid.title else None,
+        caption=Text(grid.caption) if grid.caption else None,
+        show_lines=False,
+        expand=False,
+    )
     for name in grid.columns:
-        table.add_column(name, overflow="fold")
+        table.add_column(Text(name), overflow="fold")
     for row in grid.rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))
     return table
 
 

@@ -5,7 +5,9 @@ published JSON Schemas from them, and mypy checks that the converters produce ex
 from __future__ import annotations
 
 import json
-from typing import Any, TypedDict
+from typing import Any
+
+from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12 (`ft-atlas schema`)
 
 from atlas_cli.models import Estimate, Method, Plan, Recommendation, RuleHit
 

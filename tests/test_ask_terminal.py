@@ -1,0 +1,129 @@
+"""`ft-atlas ask` in a real pseudo-terminal (pexpect), as a person at a keyboard would use it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+pytestmark = pytest.mark.slow
+
+COMMAND = [sys.executable, "-m", "atlas_cli"]
+ENV = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", "PYTHONIOENCODING": "utf-8"}
+
+
+def spawn(*args: str, shell_redirect: Path | None = None) -> pexpect.spawn:
+    if shell_redirect is None:
+        command, argv = COMMAND[0], [*COMMAND[1:], "ask", *args]
+    else:
+        line = " ".join(shlex.quote(a) for a in [*COMMAND, "ask", *args])
+        command, argv = "/bin/sh", ["-c", f"{line} > {shlex.quote(str(shell_redirect))}"]
+    return pexpect.spawn(command, argv, env=ENV, encoding="utf-8", timeout=30, dimensions=(40, 100))
+
+
+def answer(child: pexpect.spawn, script: list[tuple[str, str]]) -> None:
+    for prompt, reply in script:
+        child.expect(prompt)
+        child.sendline(reply)
+
+
+FULL_RUN = [
+    ("access the model's weights", ""),
+    ("Which GPU", "3090"),
+    ("How many GPUs", ""),
+    ("Which model", "7B"),
+    ("your goal", "chat"),
+    ("What data", "demonstrations"),
+    ("How many examples", "10k"),
+    ("many tasks", "n"),
+    ("matters most", ""),
+]
+
+
+def test_full_run_ends_in_a_plan_and_the_command_line() -> None:
+    child = spawn()
+    answer(child, FULL_RUN)
+    child.expect("Recommended plans")
+    child.expect("ft-atlas recommend --gpu rtx-3090 --model-size 7b --goal chat")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_invalid_answer_is_asked_again() -> None:
+    child = spawn("--gpu", "rtx-4090", "--model-size", "7b")
+    answer(child, [("access the model's weights", ""), ("How many GPUs", ""), ("your goal", "banana")])
+    child.expect("is not one of")
+    child.expect("your goal")
+    child.sendline("adapt")
+    answer(child, [("What data", ""), ("How many examples", "5k"), ("many tasks", ""), ("matters most", "")])
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_ctrl_c_aborts_with_130() -> None:
+    child = spawn()
+    child.expect("access the model's weights")
+    child.sendintr()
+    child.expect("Aborted.")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert "Traceback" not in (child.before or "")
+
+
+def test_ctrl_d_exits_1_with_one_line() -> None:
+    child = spawn()
+    child.expect("access the model's weights")
+    child.sendeof()
+    child.expect("input ended")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert "Traceback" not in (child.before or "")
+
+
+def test_json_keeps_stdout_pure_while_prompting(tmp_path: Path) -> None:
+    out = tmp_path / "plan.json"
+    child = spawn("--json", shell_redirect=out)
+    answer(child, FULL_RUN)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    plan = json.loads(out.read_text(encoding="utf-8"))
+    assert plan["schema_version"] == 1
+    assert plan["recommendations"][0]["method"] in ("lora", "qlora")
+    assert plan["command"].startswith("ft-atlas recommend --gpu rtx-3090")
+
+
+def test_non_tty_stdin_never_prompts() -> None:
+    result = subprocess.run(
+        [*COMMAND, "ask", "--gpu", "rtx-3090", "--model-size", "7b", "--json"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Which GPU" not in result.stderr and "?" not in result.stdout.split("{", 1)[0]
+    assert "not asking (stdin is not a terminal)" in result.stderr
+    assert "--goal=adapt" in result.stderr
+    assert json.loads(result.stdout)["profile"]["gpu"] == "rtx-3090"
+
+
+def test_no_input_flag_never_prompts_even_on_a_terminal() -> None:
+    child = spawn("--no-input", "--gpu", "a100-80gb", "--model", "bert-base", "--goal", "classify")
+    child.expect("not asking \\(--no-input\\)")
+    child.expect("Recommended plans")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
