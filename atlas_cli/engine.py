@@ -131,12 +131,17 @@ class Engine:
     # --- plans ---------------------------------------------------------------------------
 
     def _estimate(
-        self, method: Method, info: ModelInfo, hardware: Hardware, pipeline: tuple[str, ...]
+        self,
+        method: Method,
+        info: ModelInfo,
+        hardware: Hardware,
+        pipeline: tuple[str, ...],
+        model_access: str,
     ) -> tuple[Estimate | None, list[str]]:
         """The largest memory need over the plan's stages; None when no GPU will run it."""
         assert method.memory_model is not None
-        if not hardware.has_gpu and method.kind != "no-training":
-            return None, []
+        if not hardware.has_gpu or model_access == "api":
+            return None, []  # nothing runs on a local GPU: hosted, CPU, or not at all
         stages = pipeline if method.kind != "no-training" else ("inference",)
         worst: Estimate | None = None
         warnings: list[str] = []
@@ -152,7 +157,9 @@ class Engine:
         info = resolve_model(self.catalog, profile.model, profile.model_size)
         facts = self.profile_facts(profile, hardware, info)
         pipeline, pipeline_rule, pipeline_because = self.choose_pipeline(facts)
-        estimates = {m.id: self._estimate(m, info, hardware, pipeline) for m in self.candidates}
+        estimates = {
+            m.id: self._estimate(m, info, hardware, pipeline, profile.model_access) for m in self.candidates
+        }
         for method_id, (result, _) in estimates.items():
             facts[f"fits.{method_id}"] = None if result is None else result.fits
             facts[f"memory_gb.{method_id}"] = None if result is None else result.per_gpu_gb
@@ -166,6 +173,11 @@ class Engine:
             (excluded.append(plan) if is_excluded else kept.append((raw, plan)))
         kept.sort(key=lambda item: (FIT_ORDER[item[1].fits], -item[0], item[1].method))
         notes = self._notes(profile, hardware, info, facts)
+        if hardware.capacity_gb is not None and not any(plan.fits for _, plan in kept):
+            notes.append(
+                "Nothing fits this GPU: add GPUs (full FT and LoRA shard with ZeRO-3/FSDP), "
+                "pick a smaller model, or use a hosted model with prompting or RAG."
+            )
         return Recommendation(
             profile=self._normalized(profile, hardware, info),
             facts=facts,

@@ -1,0 +1,308 @@
+"""Decision engine: expert scenarios, invariants (hypothesis), rules-as-data, and the JSON contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from atlas_cli.conditions import compile_condition
+from atlas_cli.engine import Engine
+from atlas_cli.knowledge import Catalog
+from atlas_cli.models import AllOf, AnyOf, Comparison, NotOf, Recommendation
+from atlas_cli.profile import PROFILE_FIELDS, build_profile
+from atlas_cli.render.jsonout import recommendation_json
+
+
+@pytest.fixture(scope="module")
+def engine(catalog: Catalog) -> Engine:
+    return Engine(catalog)
+
+
+def recommend(engine: Engine, **raw: Any) -> Recommendation:
+    return engine.recommend(build_profile(raw))
+
+
+def top(rec: Recommendation, n: int = 1) -> list[str]:
+    return [p.method for p in rec.plans[:n]]
+
+
+# --- expert scenarios -----------------------------------------------------------------------
+
+
+def test_rtx_3090_7b_demonstrations_is_lora_family_never_full_ft(engine: Engine) -> None:
+    rec = recommend(
+        engine, gpu="rtx-3090", model_size="7b", data_kind="demonstrations", examples="10k", goal="adapt"
+    )
+    assert top(rec)[0] in ("lora", "qlora")
+    full = next(p for p in rec.plans if p.method == "full-ft")
+    assert full.fits is False
+    assert rec.plans.index(full) > max(i for i, p in enumerate(rec.plans) if p.fits)
+
+
+def test_a100_bert_classification_quality_is_full_ft(engine: Engine) -> None:
+    rec = recommend(
+        engine,
+        gpu="a100-80gb",
+        model="bert-base",
+        data_kind="labeled",
+        examples="20k",
+        goal="classify",
+        priority="quality",
+    )
+    assert top(rec) == ["full-ft"]
+    assert rec.plans[0].pipeline == ("sft",)
+
+
+def test_no_gpu_few_examples_is_in_context_learning(engine: Engine) -> None:
+    rec = recommend(engine, gpu="none", model_size="7b", examples="20")
+    assert top(rec) == ["icl"]
+    assert {p.kind for p in rec.plans} == {"no-training"}
+    assert all(p.pipeline == () for p in rec.plans)
+
+
+def test_facts_that_change_weekly_is_rag(engine: Engine) -> None:
+    rec = recommend(engine, gpu="none", model_size="7b", examples="20", knowledge_changes=True)
+    assert top(rec) == ["rag"]
+    rec = recommend(
+        engine,
+        gpu="a100-80gb",
+        model_size="7b",
+        goal="knowledge",
+        knowledge_changes=True,
+        data_kind="text",
+        examples="50k",
+    )
+    assert top(rec) == ["rag"]
+
+
+def test_chat_assistant_on_h100_is_sft_then_preferences(engine: Engine) -> None:
+    rec = recommend(
+        engine, gpu="h100-80gb", model_size="7b", goal="chat", data_kind="demonstrations", examples="20k"
+    )
+    best = rec.plans[0]
+    assert best.kind == "parameterization" and best.fits
+    assert best.pipeline == ("sft",)
+    assert any("preference stage" in r for r in best.reasons)
+    rec = recommend(
+        engine, gpu="h100-80gb", model_size="7b", goal="chat", data_kind="preferences", examples="20k"
+    )
+    assert rec.plans[0].pipeline == ("sft", "dpo")
+
+
+@pytest.mark.parametrize("model", ["llama-3.1-8b", "llama-2-7b", "llama-3.2-1b", "mistral-7b", "gemma-2-9b"])
+def test_bias_free_models_never_get_bitfit(engine: Engine, model: str) -> None:
+    rec = recommend(
+        engine,
+        gpu="a100-80gb",
+        model=model,
+        data_kind="demonstrations",
+        examples="5k",
+        goal="prototype",
+        priority="cost",
+    )
+    assert "bitfit" not in [p.method for p in rec.plans]
+    excluded = {p.method: p for p in rec.excluded}
+    assert "bitfit-needs-bias" in excluded["bitfit"].rules
+
+
+def test_models_with_bias_can_get_bitfit(engine: Engine) -> None:
+    rec = recommend(engine, gpu="rtx-3090", model="gpt2", data_kind="labeled", examples="5k")
+    assert "bitfit" in [p.method for p in rec.plans]
+
+
+def test_70b_on_one_80gb_card_is_qlora(engine: Engine) -> None:
+    rec = recommend(engine, gpu="a100-80gb", model="llama-3.1-70b", data_kind="demonstrations", examples="5k")
+    assert top(rec) == ["qlora"]
+    assert rec.plans[0].fits
+
+
+def test_nothing_fits_says_so(engine: Engine) -> None:
+    rec = recommend(engine, gpu="rtx-4090", model="llama-3.1-405b", data_kind="demonstrations", examples="5k")
+    assert not any(p.fits for p in rec.plans)
+    assert any("Nothing fits" in n for n in rec.notes)
+
+
+def test_guide_full_ft_rule_is_overruled_by_memory_and_says_so(engine: Engine) -> None:
+    rec = recommend(engine, gpu="rtx-4090", model_size="7b", data_kind="demonstrations", examples="50k")
+    full = next(p for p in rec.plans if p.method == "full-ft")
+    assert "atlas-7.1-big-gpu-full-ft" in full.rules
+    assert full.fits is False
+    assert any("memory wins" in c for c in full.caveats)
+    assert rec.plans[0].method != "full-ft"
+
+
+def test_api_only_excludes_training(engine: Engine) -> None:
+    rec = recommend(engine, model_access="api", goal="chat", examples="30")
+    assert {p.method for p in rec.plans} <= {"icl", "rag"}
+    assert all(p.memory_gb is None and p.fits is None for p in rec.plans)
+
+
+def test_reward_function_is_grpo_and_ratings_are_kto(engine: Engine) -> None:
+    rec = recommend(
+        engine, gpu="a100-80gb", model="qwen2.5-7b", data_kind="reward-function", goal="reasoning"
+    )
+    assert rec.plans[0].pipeline == ("grpo",)
+    rec = recommend(engine, gpu="a100-80gb", model="qwen2.5-7b", data_kind="ratings", examples="5k")
+    assert rec.plans[0].pipeline == ("sft", "kto")
+
+
+def test_raw_text_is_continued_pretraining(engine: Engine) -> None:
+    rec = recommend(engine, gpu="a100-80gb", model="llama-3.1-8b", data_kind="text", examples="1m")
+    assert rec.plans[0].pipeline == ("continued-pretraining",)
+
+
+def test_encoder_models_get_no_generation_plans(engine: Engine) -> None:
+    rec = recommend(
+        engine, gpu="rtx-4090", model="bert-base", data_kind="labeled", examples="500", goal="classify"
+    )
+    assert top(rec) == ["full-ft"]
+    icl = next(p for p in rec.plans if p.method == "icl")
+    assert rec.plans.index(icl) > 3
+    assert any("does not generate text" in c for c in icl.caveats)
+
+
+def test_missing_data_kind_assumes_the_goals_usual_data_and_says_so(engine: Engine) -> None:
+    rec = recommend(engine, gpu="rtx-3090", model_size="7b", goal="chat")
+    assert rec.facts["data_kind"] == "demonstrations"
+    assert any("--data-kind not given" in n for n in rec.notes)
+
+
+def test_no_data_puts_prompting_first_and_training_needs_data(engine: Engine) -> None:
+    rec = recommend(engine, gpu="h100-80gb", model_size="7b", data_kind="none")
+    assert rec.plans[0].kind == "no-training"
+    lora = next(p for p in rec.plans if p.method == "lora")
+    assert any("No training data yet" in c for c in lora.caveats)
+
+
+# --- invariants -------------------------------------------------------------------------------
+
+
+def _choice(name: str) -> st.SearchStrategy[str]:
+    field = next(f for f in PROFILE_FIELDS if f.name == name)
+    return st.sampled_from([c.value for c in field.choices])
+
+
+profiles = st.fixed_dictionaries(
+    {},
+    optional={
+        "gpu": st.sampled_from(
+            ["rtx-3090", "rtx-4090", "a100-80gb", "h100-80gb", "t4", "v100-16gb", "none", "l4"]
+        ),
+        "gpus": st.integers(1, 8),
+        "model": st.sampled_from(
+            ["llama-3.1-8b", "bert-base", "gpt2", "qwen2.5-14b", "llama-3.1-70b", "t5-base"]
+        ),
+        "model_access": _choice("model_access"),
+        "data_kind": _choice("data_kind"),
+        "examples": st.integers(1, 10**7),
+        "goal": _choice("goal"),
+        "knowledge_changes": st.booleans(),
+        "many_tasks": st.booleans(),
+        "priority": _choice("priority"),
+    },
+)
+
+
+def _valid(raw: dict[str, Any]) -> dict[str, Any]:
+    if raw.get("gpu") == "none":
+        raw.pop("gpus", None)
+    return raw
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(profiles)
+def test_every_profile_yields_a_plan_and_fitting_plans_rank_first(
+    engine: Engine, raw: dict[str, Any]
+) -> None:
+    rec = recommend(engine, **_valid(raw))
+    assert rec.plans
+    order = [{True: 0, None: 1, False: 2}[p.fits] for p in rec.plans]
+    assert order == sorted(order)
+    assert all(0 < p.score < 1 for p in rec.plans)
+    data = recommendation_json(rec, 5, False)
+    assert len(data["recommendations"]) >= min(3, len(rec.plans))
+    for plan in data["recommendations"]:
+        assert plan["method"] in engine.catalog.methods
+        assert all(stage in engine.catalog.methods for stage in plan["pipeline"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(profiles)
+def test_output_is_deterministic(engine: Engine, raw: dict[str, Any]) -> None:
+    raw = _valid(raw)
+    first = recommendation_json(recommend(engine, **raw), 10, True)
+    again = recommendation_json(Engine(engine.catalog).recommend(build_profile(raw)), 10, True)
+    assert first == again
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(profiles, st.floats(4, 100), st.floats(1, 200))
+def test_more_vram_never_breaks_a_fitting_plan(
+    engine: Engine, raw: dict[str, Any], vram: float, extra: float
+) -> None:
+    raw = {k: v for k, v in _valid(raw).items() if k != "gpu"}
+    small = {p.method: p.fits for p in recommend(engine, **raw, vram=str(vram)).plans}
+    large = {p.method: p.fits for p in recommend(engine, **raw, vram=str(vram + extra)).plans}
+    for method, fits in small.items():
+        if fits:
+            assert large.get(method, True) is True
+
+
+# --- rules are data ---------------------------------------------------------------------------
+
+
+def test_conditions_compile_to_the_documented_semantics() -> None:
+    facts = {"examples": 500, "goal": "chat", "unknown": None}
+    assert compile_condition(Comparison(fact="examples", op="lt", value=1000))(facts)
+    assert not compile_condition(Comparison(fact="unknown", op="lt", value=1000))(facts)
+    assert not compile_condition(Comparison(fact="missing", op="ge", value=0))(facts)
+    assert compile_condition(Comparison(fact="goal", op="in", value=["chat", "align"]))(facts)
+    assert compile_condition(Comparison(fact="goal", op="not_in", value=["classify"]))(facts)
+    both = AllOf(all=[Comparison(fact="goal", value="chat"), Comparison(fact="examples", op="ge", value=100)])
+    assert compile_condition(both)(facts)
+    either = AnyOf(any=[Comparison(fact="goal", value="x"), Comparison(fact="examples", op="eq", value=500)])
+    assert compile_condition(either)(facts)
+    assert not compile_condition(NotOf.model_validate({"not": {"fact": "goal", "value": "chat"}}))(facts)
+
+
+def test_a_new_rule_needs_no_python(catalog: Catalog) -> None:
+    rule = {
+        "id": "test-prefer-ia3",
+        "methods": ["ia3"],
+        "when": {"fact": "goal", "op": "eq", "value": "adapt"},
+        "effect": {"action": "prefer", "weight": 50},
+        "because": "test rule",
+        "source": "test",
+    }
+    kb = catalog.kb.model_copy(
+        update={"rules": [*catalog.kb.rules, type(catalog.kb.rules[0]).model_validate(rule)]}
+    )
+    rec = Engine(Catalog(kb)).recommend(
+        build_profile({"gpu": "a100-80gb", "model_size": "7b", "goal": "adapt"})
+    )
+    assert rec.plans[0].method == "ia3"
+    hit = next(h for h in rec.plans[0].trace if h.rule == "test-prefer-ia3")
+    assert hit.facts == {"goal": "adapt"} and hit.because == "test rule"
+
+
+def test_every_guide_rule_is_an_engine_rule(catalog: Catalog) -> None:
+    engine_ids = {r.id for r in catalog.kb.rules} | {p.id for p in catalog.kb.pipelines}
+    guide_rules = [*catalog.kb.guide.choose, *catalog.kb.guide.recommendations]
+    assert len(guide_rules) == 12
+    for rule in guide_rules:
+        assert rule.engine_rules and set(rule.engine_rules) <= engine_ids
+    sources = {r.source for r in catalog.kb.rules} | {p.source for p in catalog.kb.pipelines}
+    for n in range(1, 8):
+        assert any(f"atlas-v1.4 §3.{n}" in s for s in sources), n
+    assert any(s.startswith("atlas-v1.4 §7") for s in sources)
+
+
+def test_explain_trace_records_the_facts_each_rule_saw(engine: Engine) -> None:
+    rec = recommend(engine, gpu="rtx-3090", model_size="7b", data_kind="demonstrations", examples="10k")
+    lora = next(p for p in rec.plans if p.method == "lora")
+    hit = next(h for h in lora.trace if h.rule == "atlas-3.3-limited-resources")
+    assert hit.facts == {"fits.full-ft": False}
+    assert hit.source == "atlas-v1.4 §3.3"
