@@ -1,0 +1,128 @@
+"""Set ft-atlas's memory estimates beside two published tables and print the comparison as Markdown.
+
+    python benchmarks/published.py          (from the repository root)
+
+Standard library and the project only. Every estimate uses the defaults of
+`ft-atlas estimate --model-size SIZE` (micro-batch 1, 2048 tokens, gradient checkpointing, AdamW,
+bf16, LoRA r=16 on all linear layers, NF4 with double quantization for 4-bit QLoRA), one GPU.
+The published figures are the projects' own estimates with unstated batch and sequence settings:
+the ratio shows how far apart we are, it is not an error against a measurement.
+
+Sources (both quoted in /work/shared/reference/memory.md and docs/memory.md):
+* LLaMA-Factory README, "Hardware Requirement" (labelled estimated).
+* Unsloth documentation, "requirements" (their stated minimum with Unsloth's optimisations).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from atlas_cli.knowledge import Catalog, bundled_kb_path, load_knowledge_base
+from atlas_cli.memory import estimate
+from atlas_cli.models import Estimate, MemoryModel, Precision
+from atlas_cli.resolve import resolve_hardware, resolve_model, settings_for
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """One row of a published table, as the estimator models it."""
+
+    label: str
+    method: str
+    memory_model: MemoryModel
+    precision: Precision | None = None
+    quant_bits: int = 4
+
+
+FULL_AMP = Setup("Full FT (AMP, AdamW)", "full-ft", "full")
+FULL_PURE_BF16 = Setup("Full FT (pure bf16)", "full-ft", "full", precision="pure-bf16")
+LORA_16 = Setup("LoRA 16-bit", "lora", "lora")
+QLORA_8 = Setup("QLoRA 8-bit", "qlora", "qlora", quant_bits=8)
+QLORA_4 = Setup("QLoRA 4-bit", "qlora", "qlora", quant_bits=4)
+
+# LLaMA-Factory README, "Hardware Requirement": GB by model size (B parameters).
+LLAMA_FACTORY_SIZES: tuple[float, ...] = (7, 14, 30, 70)
+LLAMA_FACTORY: dict[Setup, tuple[float, ...]] = {
+    FULL_AMP: (120, 240, 600, 1200),
+    FULL_PURE_BF16: (60, 120, 300, 600),
+    LORA_16: (16, 32, 64, 160),
+    QLORA_8: (10, 20, 40, 80),
+    QLORA_4: (6, 12, 24, 48),
+}
+
+# Unsloth documentation, "requirements": GB by model size (B parameters).
+UNSLOTH_SIZES: tuple[float, ...] = (3, 7, 8, 14, 32, 70, 405)
+UNSLOTH: dict[Setup, tuple[float, ...]] = {
+    QLORA_4: (3.5, 5, 6, 8.5, 26, 41, 237),
+    LORA_16: (8, 19, 22, 33, 76, 164, 950),
+}
+
+
+def load_catalog() -> Catalog:
+    return Catalog(load_knowledge_base(bundled_kb_path()))
+
+
+def ours(catalog: Catalog, setup: Setup, size_b: float) -> tuple[Estimate, str]:
+    """Our per-GPU estimate for a bare size, as `ft-atlas estimate --model-size` computes it."""
+    hardware = resolve_hardware(catalog, None, None, 1)
+    info = resolve_model(catalog, None, size_b)
+    settings, _ = settings_for(info, hardware, precision=setup.precision, quant_bits=setup.quant_bits)
+    result = estimate(setup.method, setup.memory_model, info.shape, settings)
+    return result, info.template or "?"
+
+
+def _size(size_b: float) -> str:
+    return f"{size_b:g}B"
+
+
+def comparison(
+    catalog: Catalog, title: str, sizes: Sequence[float], table: dict[Setup, tuple[float, ...]]
+) -> str:
+    """One Markdown table: a row per setup, a column per size, cells 'ours / theirs (ratio)'."""
+    header = ["Setup", *(_size(s) for s in sizes)]
+    lines = [
+        f"**{title}** — GB per GPU, ours / theirs (ratio ours ÷ theirs)",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for setup, published in table.items():
+        cells = [setup.label]
+        for size_b, theirs in zip(sizes, published, strict=True):
+            mine, _ = ours(catalog, setup, size_b)
+            cells.append(f"{mine.per_gpu_gb:.1f} / {theirs:g} ({mine.per_gpu_gb / theirs:.2f})")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def templates(catalog: Catalog, sizes: Sequence[float]) -> str:
+    """Which catalog model lends its shape (layers, hidden, heads, vocabulary) to each bare size."""
+    pairs = [f"{_size(s)} → {ours(catalog, QLORA_4, s)[1]}" for s in sorted(set(sizes))]
+    return "Shapes borrowed for the bare sizes: " + ", ".join(pairs) + ".\n"
+
+
+def report(catalog: Catalog) -> str:
+    sizes = (*LLAMA_FACTORY_SIZES, *UNSLOTH_SIZES)
+    return "\n".join(
+        [
+            comparison(catalog, "LLaMA-Factory README", LLAMA_FACTORY_SIZES, LLAMA_FACTORY),
+            comparison(catalog, "Unsloth documentation", UNSLOTH_SIZES, UNSLOTH),
+            templates(catalog, sizes),
+            "Our settings: micro-batch 1, 2048 tokens, gradient checkpointing, AdamW, bf16, "
+            "LoRA r=16 on all linear layers, NF4 + double quantization, one GPU, "
+            "GB = 10^9 bytes.\n",
+        ]
+    )
+
+
+def main() -> None:
+    sys.stdout.write(report(load_catalog()))
+
+
+if __name__ == "__main__":
+    main()
