@@ -278,7 +278,7 @@ class Engine:
     def _notes(self, profile: Profile, hardware: Hardware, info: ModelInfo, facts: Facts) -> list[str]:
         notes = [f"Hardware: {hardware.note}."]
         if info.template:
-            notes.append(f"Model: {info.label}; layer shape borrowed from {info.template} (nearest in size).")
+            notes.append(f"Model: {info.label}, assumed to have {info.template}.")
         if profile.data_kind is None:
             notes.append(
                 f"--data-kind not given: assumed '{facts['data_kind']}', usual for goal '{profile.goal}'."

@@ -15,6 +15,7 @@ documented for users in docs/memory.md; the sources are:
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, replace
 
@@ -133,15 +134,61 @@ def shape_of(model: LlmModel) -> Shape:
     )
 
 
-def shape_for_size(params: float, catalog: list[LlmModel]) -> tuple[Shape, str]:
-    """A plausible shape for a bare size: the nearest modern decoder's shape, scaled to size.
+# Bare sizes get a Llama-3-style shape; these catalog models are the reference points.
+REFERENCE_MODELS = ("llama-3.2-1b", "llama-3.2-3b", "llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b")
+HEAD_DIM = 128
+MAX_KV_HEADS = 8
+MLP_RATIO = 3.5  # Llama 3: intermediate = 3.5 x hidden (14336 / 4096, 28672 / 8192)
+# Llama 2 / Mistral 7B class. Larger vocabularies (Llama 3: 128k, Qwen 2.5: 152k) add logits and
+# embedding memory, which `--model` accounts for exactly.
+BARE_SIZE_VOCAB = 32_000
 
-    Modern decoders (gated MLP) are the templates; the nearest by log(params) lends its layers,
-    hidden size, heads and vocabulary, and the parameter count is the one asked for.
+
+def _interpolated_hidden(params: float, anchors: list[tuple[float, int]]) -> float:
+    """Hidden size on the log-log line through the two reference models around `params`."""
+    (p0, h0), (p1, h1) = anchors[0], anchors[1]
+    for (p0, h0), (p1, h1) in itertools.pairwise(anchors):  # noqa: B007 - last pair extrapolates
+        if params <= p1:
+            break
+    slope = math.log(h1 / h0) / math.log(p1 / p0)
+    return h0 * math.exp(slope * math.log(params / p0))
+
+
+def shape_for_size(params: float, catalog: list[LlmModel]) -> tuple[Shape, str]:
+    """A plausible shape for a bare size, smooth in the size so memory grows with it.
+
+    The hidden size is interpolated (log-log) between the Llama 3 family's reference models;
+    heads are 128 wide with at most 8 key/value heads, the MLP is gated at 3.5 x hidden, the
+    embeddings are untied over a 32,000-token vocabulary, and the layer count makes up the rest.
     """
-    templates = [m for m in catalog if m.architecture == "decoder" and m.gated_mlp]
-    nearest = min(templates, key=lambda m: (abs(math.log(m.params_b * 1e9 / params)), m.id))
-    return replace(shape_of(nearest), params=params), nearest.id
+    by_id = {m.id: m for m in catalog}
+    references = [by_id[i] for i in REFERENCE_MODELS if i in by_id] or [
+        m for m in catalog if m.architecture == "decoder" and m.gated_mlp
+    ]
+    anchors = sorted({(m.params_b * 1e9, m.hidden_size) for m in references})
+    hidden = max(256, round(_interpolated_hidden(params, anchors)) if len(anchors) > 1 else anchors[0][1])
+    heads = max(1, hidden // HEAD_DIM)
+    kv_heads = min(MAX_KV_HEADS, heads)
+    intermediate = round(MLP_RATIO * hidden)
+    vocab = BARE_SIZE_VOCAB
+    draft = Shape(
+        params,
+        1,
+        hidden,
+        heads,
+        kv_heads,
+        intermediate,
+        vocab,
+        False,
+        True,
+        False,
+        "decoder",
+        hidden // heads,
+    )
+    per_layer = sum(i * o for i, o in draft.linear_matrices)
+    layers = max(1, round((params - draft.embedding_params) / per_layer))
+    shape = replace(draft, layers=layers)
+    return shape, f"a Llama-style shape: hidden {hidden}, {layers} layers, vocabulary {vocab}"
 
 
 # --- trainable parameters per method -------------------------------------------------------

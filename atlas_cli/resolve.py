@@ -36,7 +36,7 @@ class ModelInfo:
     model_id: str | None
     label: str
     shape: Shape
-    template: str | None  # catalog model whose shape a bare size borrowed
+    template: str | None  # the assumed shape of a bare size, in words
 
     @property
     def params_b(self) -> float:

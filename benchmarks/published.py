@@ -101,9 +101,9 @@ def comparison(
 
 
 def templates(catalog: Catalog, sizes: Sequence[float]) -> str:
-    """Which catalog model lends its shape (layers, hidden, heads, vocabulary) to each bare size."""
+    """The shape (layers, hidden size, vocabulary) assumed for each bare size."""
     pairs = [f"{_size(s)} → {ours(catalog, QLORA_4, s)[1]}" for s in sorted(set(sizes))]
-    return "Shapes borrowed for the bare sizes: " + ", ".join(pairs) + ".\n"
+    return "Shapes assumed for the bare sizes: " + "; ".join(pairs) + ".\n"
 
 
 def report(catalog: Catalog) -> str:

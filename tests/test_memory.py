@@ -365,10 +365,11 @@ def test_defaults() -> None:
         settings_for(seven, NO_GPU, quant_bits=3)
 
 
-def test_bare_size_borrows_the_nearest_decoder_shape() -> None:
-    shape, template = shape_for_size(70e9, CATALOG.kb.models)
-    assert template == "llama-3.1-70b"
-    assert shape.params == 70e9 and shape.hidden == 8192
+def test_bare_size_gets_a_smooth_llama_style_shape() -> None:
+    shape, description = shape_for_size(70e9, CATALOG.kb.models)
+    assert shape.params == 70e9 and shape.vocab == 32_000 and shape.gated_mlp
+    assert 8000 <= shape.hidden <= 8192 and shape.kv_heads == 8
+    assert "Llama-style" in description
     info = resolve_model(CATALOG, None, 0.125)
     assert info.params_b == 0.125 and info.template is not None
 
@@ -459,10 +460,19 @@ def test_never_negative(case: Case) -> None:
 
 
 @PROPERTY
+@given(methods, st.floats(0.01, 1000), st.floats(1.0, 5.0))
+def test_bare_sizes_grow_with_parameters(method: tuple[str, Any], size_b: float, factor: float) -> None:
+    method_id, model = method
+    settings = EstimateSettings("sft", 2048, 1, "bf16", "adamw", True, 16, 4, 1, None)
+    smaller = estimate(method_id, model, shape_for_size(size_b * 1e9, CATALOG.kb.models)[0], settings)
+    larger = estimate(method_id, model, shape_for_size(size_b * factor * 1e9, CATALOG.kb.models)[0], settings)
+    assert larger.per_gpu_gb >= smaller.per_gpu_gb
+
+
+@PROPERTY
 @given(cases(), st.floats(1.0, 10.0))
 def test_grows_with_parameters(case: Case, factor: float) -> None:
-    # Same architecture, more parameters. (Bare sizes borrow the nearest catalog shape, so across
-    # a change of template a larger size can get a smaller estimate: see docs/memory.md.)
+    # Same architecture, more parameters (bare sizes are covered by their own test above).
     assert case.per_gpu(params=case.shape.params * factor) >= case.per_gpu()
 
 
