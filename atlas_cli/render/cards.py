@@ -11,6 +11,7 @@ from rich.tree import Tree
 
 from atlas_cli.knowledge import Catalog
 from atlas_cli.models import Lang, Method
+from atlas_cli.render.grid import fenced
 
 
 def _reference(ref_title: str, author: str, year: int, arxiv: str | None) -> str:
@@ -77,7 +78,7 @@ def method_card_markdown(method: Method, lang: Lang) -> str:
         out.append("")
         out.extend(f"- {line}" for line in lines)
         out.append("")
-    out += ["**Snippet**", "", "```python", method.snippet.rstrip(), "```", ""]
+    out += ["**Snippet**", "", *fenced(method.snippet.rstrip(), "python"), ""]
     return "\n".join(out)
 
 

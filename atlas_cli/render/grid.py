@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from rich.table import Table
@@ -34,6 +35,23 @@ def rich_table(grid: Grid) -> Table:
 def _cell(text: str) -> str:
     """Escape what would break a Markdown table cell."""
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>") or " "
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)
+
+
+def fenced(code: str, language: str) -> list[str]:
+    """A fenced code block whose fence is longer than any backtick run inside the code."""
+    fence = "`" * max(3, _longest_backtick_run(code) + 1)
+    return [fence + language, code.rstrip("\n"), fence]
+
+
+def code_span(text: str) -> str:
+    """Inline code that survives backticks in the text (CommonMark: a longer delimiter)."""
+    ticks = "`" * (_longest_backtick_run(text) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
 def markdown_table(grid: Grid) -> str:

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from atlas_cli.knowledge import Catalog
 from atlas_cli.models import Plan, Recommendation
-from atlas_cli.render.grid import Grid, markdown_table, rich_table
+from atlas_cli.render.grid import Grid, code_span, fenced, markdown_table, rich_table
 
 
 def _fits(plan: Plan) -> str:
@@ -88,17 +88,22 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
 
 def recommendation_markdown(catalog: Catalog, rec: Recommendation, top: int, explain: bool) -> str:
     out = [f"*Profile:* {_profile_line(rec)}", ""]
-    out += [f"> {note}" for note in rec.notes]
+    # One blockquote paragraph per note: consecutive "> " lines would run together into one.
+    out += "\n>\n".join(f"> {note}" for note in rec.notes).splitlines()
     out += ["", markdown_table(ranking_grid(rec, top))]
     if rec.plans:
         best = rec.plans[0]
         out += [f"### Why {_plan_label(best)}", ""]
         out += [f"- {r}" for r in best.reasons] + [f"- ⚠ {c}" for c in best.caveats]
         libraries, snippet = next_steps(catalog, best)
-        out += ["", "### Next steps", ""] + [f"- `{line}`" for line in libraries]
-        out += ["", "```python", snippet, "```", ""]
+        out += ["", "### Next steps", ""] + [f"- {code_span(line)}" for line in libraries]
+        out += ["", *fenced(snippet, "python"), ""]
     if explain:
         for rank, plan in enumerate(rec.plans[:top], start=1):
             out += [f"#### Rule trace #{rank} {plan.name}", ""] + [f"- {line}" for line in _trace_lines(plan)]
+            out.append("")
+        if rec.excluded:
+            out += ["#### Excluded", ""]
+            out += [f"- {plan.method}: " + "; ".join(_trace_lines(plan)) for plan in rec.excluded]
             out.append("")
     return "\n".join(out)

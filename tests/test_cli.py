@@ -1,0 +1,1006 @@
+"""The command line's contract, through the real entry point (in-process, see conftest.run).
+
+Every command: --help with an example, --format table|json|markdown, --json, schema_version 1,
+valid GitHub-flavoured Markdown, no ANSI escapes off a terminal, 80-column tables, exit codes
+0/1/2/3/130, results on stdout and messages on stderr. Then each command's own behaviour, and
+`recommend` (flags, values, batch mode) in detail.
+
+Tests marked xfail(strict=True) document a requirement that atlas_cli/cli.py does not meet yet;
+fix cli.py, then drop the marker.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from markdown_it import MarkdownIt
+
+from atlas_cli import __version__
+from atlas_cli.knowledge import Catalog, bundled_kb_path
+from tests.conftest import Run, Runner
+
+
+def xfail_cli(what: str) -> pytest.MarkDecorator:
+    return pytest.mark.xfail(reason=f"cli: {what}", strict=True)
+
+
+# Arguments that make each command succeed on the bundled knowledge base.
+COMMANDS: dict[str, list[str]] = {
+    "methods": [],
+    "show": ["lora"],
+    "compare": [],
+    "categories": [],
+    "tools": [],
+    "gpus": [],
+    "models": [],
+    "guide": [],
+    "validate": [],
+    "schema": [],
+    "estimate": ["--model-size", "7b", "--gpu", "rtx-3090"],
+    "recommend": ["--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat"],
+}
+
+NO_EXAMPLE = {"categories", "tools", "gpus", "models", "guide", "validate", "schema"}
+NO_FORMAT = {"validate", "schema"}
+
+# More invocations whose output is rendered (tables, cards, charts, trees).
+EXTRA_VIEWS: list[list[str]] = [
+    ["show", "qlora"],
+    ["compare", "lora", "qlora", "dpo"],
+    ["estimate", "--method", "qlora", "--model", "llama-3.1-8b", "--gpu", "rtx-4090"],
+    ["estimate", "--model-size", "70b", "--gpu", "h100-80gb", "--gpus", "8"],
+    ["recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--explain"],
+    ["--lang", "ru", "guide"],
+    ["--lang", "ru", "categories"],
+]
+
+ANSI = re.compile(r"\x1b\[")
+
+
+def param(command: str, unsupported: set[str], why: str) -> Any:
+    marks = [xfail_cli(f"{command}: {why}")] if command in unsupported else []
+    return pytest.param(command, marks=marks, id=command)
+
+
+def ok(result: Run) -> Run:
+    assert result.exit_code == 0, f"exit {result.exit_code}; stderr: {result.stderr}"
+    return result
+
+
+def fails(result: Run, code: int, *in_stderr: str) -> Run:
+    """A failure: the documented code, a message on stderr (no traceback), nothing on stdout."""
+    assert result.exit_code == code, f"exit {result.exit_code}; stderr: {result.stderr}"
+    assert result.stdout == ""
+    assert result.stderr.strip()
+    assert "Traceback" not in result.stderr
+    for text in in_stderr:
+        assert text.lower() in result.stderr.lower(), result.stderr
+    return result
+
+
+def invocation(command: str) -> list[str]:
+    return [command, *COMMANDS[command]]
+
+
+# --- Markdown ------------------------------------------------------------------------------
+
+_FENCE = re.compile(r"^(`{3,}|~{3,})")
+_SEPARATOR_CELL = re.compile(r"^\s*:?-{3,}:?\s*$")
+
+
+def _cells(line: str) -> list[str]:
+    """Split a table row on its unescaped pipes (a backslash escapes the next character), without
+    the outer ones."""
+    body = line.strip()
+    assert body.startswith("|"), line
+    cells, current, i = [], "", 1
+    while i < len(body):
+        char = body[i]
+        if char == "\\" and i + 1 < len(body):
+            current += body[i : i + 2]
+            i += 2
+            continue
+        if char == "|":
+            cells.append(current)
+            current = ""
+        else:
+            current += char
+        i += 1
+    assert current.strip() == "", f"row does not end with an unescaped pipe: {line}"
+    return cells
+
+
+def _outside_code(text: str) -> list[str]:
+    """The lines, with those inside fenced code blocks blanked; asserts every fence is closed."""
+    out: list[str] = []
+    fence: str | None = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if fence is None:
+            match = _FENCE.match(stripped)
+            if match:
+                fence = match.group(1)
+                out.append("")
+            else:
+                out.append(line)
+        else:
+            if stripped and set(stripped) == {fence[0]} and len(stripped) >= len(fence):
+                fence = None
+            out.append("")
+    assert fence is None, "unclosed code fence"
+    return out
+
+
+def assert_gfm(text: str) -> int:
+    """Check Markdown as GitHub renders it: closed code fences; each table with a blank line before
+    it, a header, a separator row with as many cells, and rows as wide; pipes in cells escaped.
+    A CommonMark parser with GFM tables must find the same tables. Returns the number of tables."""
+    lines = _outside_code(text)
+    tables: list[list[str]] = []
+    i = 0
+    while i < len(lines):
+        if not lines[i].lstrip().startswith("|"):
+            i += 1
+            continue
+        assert i == 0 or lines[i - 1].strip() == "", f"no blank line before table: {lines[i]}"
+        start = i
+        while i < len(lines) and lines[i].lstrip().startswith("|"):
+            i += 1
+        rows = lines[start:i]
+        tables.append(rows)
+        assert len(rows) >= 2, f"table without separator row: {rows}"
+        header = _cells(rows[0])
+        separator = _cells(rows[1])
+        assert all(_SEPARATOR_CELL.match(c) for c in separator), rows[1]
+        assert len(separator) == len(header), (rows[0], rows[1])
+        for row in rows[2:]:
+            assert len(_cells(row)) == len(header), f"{len(header)} columns in header, row: {row}"
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    assert sum(t.type == "table_open" for t in tokens) == len(tables), "tables the parser sees differ"
+    assert sum(t.type == "tr_open" for t in tokens) == sum(len(rows) - 1 for rows in tables)
+    return len(tables)
+
+
+# --- every command -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command", [param(c, NO_EXAMPLE, "--help has no example") for c in [*COMMANDS, "ask"]]
+)
+def test_help_has_an_example(run: Runner, command: str) -> None:
+    result = ok(run(command, "--help", env={"COLUMNS": "200"}))
+    assert "Usage:" in result.stdout
+    assert re.search(r"\bexamples?\b", result.stdout, re.IGNORECASE), result.stdout
+    examples = [
+        line for line in result.stdout.splitlines() if f"ft-atlas {command}" in line and "Usage:" not in line
+    ]
+    assert examples, f"no 'ft-atlas {command} ...' example in --help"
+
+
+def test_short_help_option(run: Runner) -> None:
+    assert ok(run("methods", "-h")).stdout == ok(run("methods", "--help")).stdout
+
+
+def test_top_level_help_lists_commands_and_examples(run: Runner) -> None:
+    result = ok(run("--help", env={"COLUMNS": "200"}))
+    for command in COMMANDS:
+        assert re.search(rf"\b{command}\b", result.stdout), command
+    assert "ft-atlas recommend --gpu" in result.stdout
+
+
+def test_version(run: Runner) -> None:
+    result = ok(run("--version"))
+    assert result.stdout == f"ft-atlas {__version__}\n"
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown"])
+@pytest.mark.parametrize("command", [param(c, NO_FORMAT, "no --format option") for c in COMMANDS])
+def test_every_format(run: Runner, command: str, fmt: str) -> None:
+    result = ok(run(*invocation(command), "--format", fmt, env={"COLUMNS": "80"}))
+    assert result.stdout.strip()
+    assert result.stderr == ""
+    if fmt == "json":
+        assert json.loads(result.stdout)["schema_version"] == 1
+    elif fmt == "markdown":
+        assert_gfm(result.stdout)
+
+
+@pytest.mark.parametrize("command", [param(c, NO_FORMAT, "no --json option") for c in COMMANDS])
+def test_json_flag_is_format_json(run: Runner, command: str) -> None:
+    as_flag = ok(run(*invocation(command), "--json"))
+    assert as_flag.stdout == ok(run(*invocation(command), "--format", "json")).stdout
+    assert as_flag.stdout == ok(run(*invocation(command), "-f", "json")).stdout
+    data = as_flag.json()
+    assert isinstance(data, dict)
+    assert data["schema_version"] == 1
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c not in NO_FORMAT])
+def test_json_does_not_depend_on_terminal_width(run: Runner, command: str) -> None:
+    narrow = ok(run(*invocation(command), "--json", env={"COLUMNS": "20"}))
+    wide = ok(run(*invocation(command), "--json", env={"COLUMNS": "250"}))
+    assert narrow.stdout == wide.stdout
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c not in NO_FORMAT])
+def test_markdown_does_not_depend_on_terminal_width(run: Runner, command: str) -> None:
+    narrow = ok(run(*invocation(command), "--format", "markdown", env={"COLUMNS": "20"}))
+    wide = ok(run(*invocation(command), "--format", "markdown", env={"COLUMNS": "250"}))
+    assert narrow.stdout == wide.stdout
+
+
+def test_schema_command_is_json(run: Runner) -> None:
+    data = ok(run("schema")).json()
+    assert data["schema_version"] == 1
+    assert data["knowledge_base"]["type"] == "object"
+    assert set(data["profile"]["properties"]) >= {"gpu", "vram", "model", "model_size", "examples", "goal"}
+    assert data["profile"]["additionalProperties"] is False
+    outputs = data["outputs"]
+    assert {"recommend", "estimate", "compare"} <= set(outputs)
+    recommend = outputs["recommend"]
+    assert {"schema_version", "profile", "recommendations"} <= set(recommend["properties"])
+
+
+VIEWS = [invocation(c) for c in COMMANDS if c not in ("validate", "schema")] + EXTRA_VIEWS
+
+
+@pytest.mark.parametrize("args", VIEWS, ids=" ".join)
+def test_tables_fit_80_columns(run: Runner, args: list[str]) -> None:
+    result = ok(run(*args, env={"COLUMNS": "80"}))
+    too_long = [line for line in result.stdout.splitlines() if len(line) > 80]
+    assert not too_long, too_long[:3]
+
+
+@pytest.mark.parametrize("args", [*VIEWS, ["methods", "--help"], ["recommend", "--help"]], ids=" ".join)
+@pytest.mark.parametrize(
+    "how",
+    [
+        pytest.param({}, id="not-a-tty"),
+        pytest.param({"NO_COLOR": "1"}, id="NO_COLOR"),
+        pytest.param({"TERM": "dumb"}, id="TERM=dumb"),
+        pytest.param({"--no-color": ""}, id="--no-color"),
+    ],
+)
+def test_no_ansi_escapes_off_a_terminal(run: Runner, args: list[str], how: dict[str, str]) -> None:
+    env = {k: v for k, v in how.items() if not k.startswith("--")}
+    flags = [k for k in how if k.startswith("--")]
+    result = ok(run(*flags, *args, env=env))
+    assert not ANSI.search(result.stdout)
+    assert not ANSI.search(result.stderr)
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_markdown_and_table_carry_non_ascii_text(run: Runner, fmt: str) -> None:
+    result = ok(run("--lang", "ru", "guide", "--format", fmt, env={"COLUMNS": "100"}))
+    assert re.search("[а-яА-Я]", result.stdout)
+    assert "§3" in result.stdout
+
+
+# --- exit codes and streams ----------------------------------------------------------------
+
+
+def test_no_arguments_shows_help(run: Runner) -> None:
+    result = run()
+    assert result.exit_code in (0, 2)
+    assert "Usage" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["no-such-command"],
+        ["methods", "--no-such-option"],
+        ["methods", "--format", "xml"],
+        ["show"],
+        ["recommend", "--top", "0"],
+        ["estimate", "--gpus", "0"],
+    ],
+    ids=" ".join,
+)
+def test_usage_errors_exit_2(run: Runner, args: list[str]) -> None:
+    fails(run(*args), 2)
+
+
+def test_internal_error_exits_1_without_traceback(run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr("atlas_cli.render.views.methods_grid", boom)
+    monkeypatch.delenv("FT_ATLAS_DEBUG", raising=False)
+    result = fails(run("methods"), 1, "internal error", "kaboom")
+    assert "--debug" in result.stderr
+
+
+def test_interrupt_exits_130(run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*_: Any, **__: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("atlas_cli.render.views.methods_grid", interrupted)
+    fails(run("methods"), 130)
+
+
+def test_warnings_go_to_stderr_results_to_stdout(run: Runner) -> None:
+    result = ok(
+        run(
+            "estimate",
+            "--method",
+            "lora",
+            "--model-size",
+            "7b",
+            "--gpu",
+            "v100-16gb",
+            "--precision",
+            "bf16",
+            "--json",
+        )
+    )
+    assert "bf16" in result.stderr
+    data = result.json()
+    assert data["method"] == "lora"
+    assert data["assumptions"]["precision"] == "fp16"
+
+
+# --- knowledge base selection: --kb and FT_ATLAS_KB ----------------------------------------
+
+EXTRA_GPU = """
+  - id: test-gpu-77
+    name: "Test GPU 77 | pipe \\\\ backslash [/red] [bold]"
+    aliases: ["tg77"]
+    vendor: nvidia
+    memory_gib: 77
+    bf16: true
+    cuda: true
+    architecture: Testwell
+    source: https://example.org/test-gpu
+"""
+
+
+@pytest.fixture
+def custom_kb(tmp_path: Path) -> Path:
+    """A copy of the bundled KB with one more GPU whose name has Markdown and rich markup in it."""
+    kb = tmp_path / "kb"
+    shutil.copytree(bundled_kb_path(), kb)
+    with (kb / "gpus.yaml").open("a", encoding="utf-8") as handle:
+        handle.write(EXTRA_GPU)
+    return kb
+
+
+@pytest.fixture
+def broken_kb(tmp_path: Path) -> Path:
+    path = tmp_path / "broken.yaml"
+    path.write_text("gpus: [\n", encoding="utf-8")
+    return path
+
+
+def _gpu_ids(result: Run) -> set[str]:
+    return {g["id"] for g in ok(result).json()["gpus"]}
+
+
+def test_kb_option_and_environment(run: Runner, custom_kb: Path) -> None:
+    assert "test-gpu-77" not in _gpu_ids(run("gpus", "--json"))
+    assert "test-gpu-77" in _gpu_ids(run("--kb", str(custom_kb), "gpus", "--json"))
+    assert "test-gpu-77" in _gpu_ids(run("gpus", "--json", env={"FT_ATLAS_KB": str(custom_kb)}))
+    # The option wins over the environment.
+    assert "test-gpu-77" not in _gpu_ids(
+        run("--kb", str(bundled_kb_path()), "gpus", "--json", env={"FT_ATLAS_KB": str(custom_kb)})
+    )
+    # And the KB really is used by the engine, not only by the listings.
+    result = ok(run("--kb", str(custom_kb), "recommend", "--gpu", "tg77", "--model-size", "7b", "--json"))
+    assert result.json()["profile"]["gpu"] == "test-gpu-77"
+
+
+def test_kb_text_is_escaped_in_every_format(run: Runner, custom_kb: Path) -> None:
+    name = "Test GPU 77 | pipe \\ backslash [/red] [bold]"
+    table = ok(run("--kb", str(custom_kb), "gpus", env={"COLUMNS": "250"}))
+    assert name in table.stdout
+    markdown = ok(run("--kb", str(custom_kb), "gpus", "--format", "markdown"))
+    assert_gfm(markdown.stdout)
+    assert "Test GPU 77 \\| pipe" in markdown.stdout
+    chart = ok(
+        run("--kb", str(custom_kb), "estimate", "--gpu", "tg77", "--model-size", "7b", env={"COLUMNS": "250"})
+    )
+    assert "[/red]" in chart.stdout
+    ok(run("--kb", str(custom_kb), "recommend", "--gpu", "tg77", "--model-size", "7b"))
+
+
+def test_invalid_kb_exits_3(run: Runner, broken_kb: Path) -> None:
+    result = fails(run("--kb", str(broken_kb), "methods"), 3)
+    assert re.search(rf"{re.escape(str(broken_kb))}:\d+:\d+:", result.stderr), result.stderr
+    fails(run("methods", env={"FT_ATLAS_KB": str(broken_kb)}), 3)
+    fails(run("--kb", str(broken_kb.parent / "missing"), "gpus"), 3, "missing")
+
+
+# --- validate -----------------------------------------------------------------------------
+
+
+def test_validate_default_and_path(run: Runner, custom_kb: Path, catalog: Catalog) -> None:
+    result = ok(run("validate"))
+    assert "valid" in result.stdout
+    assert result.stderr == ""
+    assert str(bundled_kb_path()) in result.stdout
+    result = ok(run("validate", str(custom_kb)))
+    assert str(custom_kb) in result.stdout
+    assert f"{len(catalog.kb.gpus) + 1} GPUs" in result.stdout
+
+
+def test_validate_reports_problems_with_positions(run: Runner, broken_kb: Path, tmp_path: Path) -> None:
+    result = fails(run("validate", str(broken_kb)), 3)
+    assert re.search(rf"{re.escape(str(broken_kb))}:2:\d+:", result.stderr), result.stderr
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text("methods: 5\n", encoding="utf-8")
+    result = fails(run("validate", str(wrong)), 3)
+    assert re.search(rf"{re.escape(str(wrong))}:1:\d+: methods: ", result.stderr), result.stderr
+
+
+def test_validate_path_ignores_a_broken_environment_kb(run: Runner, broken_kb: Path) -> None:
+    ok(run("validate", str(bundled_kb_path()), env={"FT_ATLAS_KB": str(broken_kb)}))
+
+
+# --- methods ------------------------------------------------------------------------------
+
+
+def test_methods_lists_all(run: Runner, catalog: Catalog) -> None:
+    data = ok(run("methods", "--json")).json()
+    assert [m["id"] for m in data["methods"]] == [m.id for m in catalog.kb.methods]
+    for m in data["methods"]:
+        assert {"id", "name", "kind", "category", "summary", "memory", "speed", "quality"} <= set(m)
+    table = ok(run("methods", env={"COLUMNS": "250"})).stdout
+    assert all(m.id in table for m in catalog.kb.methods)
+    markdown = ok(run("methods", "--format", "markdown")).stdout
+    assert assert_gfm(markdown) == 1
+    assert markdown.count("\n| ") == len(catalog.kb.methods) + 1
+
+
+@pytest.mark.parametrize("kind", ["parameterization", "objective", "no-training"])
+def test_methods_by_kind(run: Runner, catalog: Catalog, kind: str) -> None:
+    listed = ok(run("methods", "--kind", kind, "--json")).json()["methods"]
+    assert listed
+    assert {m["kind"] for m in listed} == {kind}
+    assert len(listed) == sum(m.kind == kind for m in catalog.kb.methods)
+
+
+def test_methods_by_category(run: Runner, catalog: Catalog) -> None:
+    for category in catalog.kb.categories:
+        listed = ok(run("methods", "--category", category.id, "--json")).json()["methods"]
+        assert [m["id"] for m in listed] == [m.id for m in catalog.kb.methods if m.category == category.id]
+    both = ok(run("methods", "--category", "peft", "--kind", "parameterization", "--json")).json()
+    assert {m["id"] for m in both["methods"]} >= {"lora", "qlora"}
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [(["--kind", "magic"], "--kind"), (["--category", "nope"], "--category"), (["--kind", ""], "--kind")],
+)
+def test_methods_bad_filters_exit_2(run: Runner, args: list[str], flag: str) -> None:
+    fails(run("methods", *args), 2, flag)
+
+
+# --- show ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "method"),
+    [
+        ("lora", "lora"),
+        ("LoRA", "lora"),
+        ("low-rank adaptation", "lora"),
+        ("Low-Rank Adaptation", "lora"),
+        ("QLORA", "qlora"),
+        ("qlora", "qlora"),
+        ("DPO", "dpo"),
+    ],
+)
+def test_show_matches_id_name_or_alias(run: Runner, query: str, method: str) -> None:
+    data = ok(run("show", query, "--json")).json()
+    assert data["schema_version"] == 1
+    assert data["method"]["id"] == method
+
+
+def test_show_card_in_each_format(run: Runner, catalog: Catalog) -> None:
+    lora = catalog.method("lora")
+    table = ok(run("show", "lora", env={"COLUMNS": "100"})).stdout
+    assert lora.name in table
+    assert "Snippet" in table
+    markdown = ok(run("show", "lora", "--format", "markdown")).stdout
+    assert markdown.startswith(f"## {lora.name}")
+    assert "```python" in markdown
+    assert_gfm(markdown)
+
+
+@pytest.mark.parametrize("query", ["lorra", "qlroa", "LORAA"])
+def test_show_unknown_suggests(run: Runner, query: str) -> None:
+    result = fails(run("show", query), 2, "did you mean", "lora")
+    assert query in result.stderr
+
+
+def test_show_nothing_close_still_exits_2(run: Runner) -> None:
+    fails(run("show", "zzzzzzzzzz"), 2, "zzzzzzzzzz")
+
+
+# --- compare ------------------------------------------------------------------------------
+
+
+def test_compare_default_is_the_guides_table(run: Runner) -> None:
+    data = ok(run("compare", "--json")).json()
+    assert data["schema_version"] == 1
+    rows = data["rows"]
+    assert len(rows) == 7
+    for row in rows:
+        assert {"methods", "label", "memory", "speed", "quality", "best_for"} <= set(row)
+        assert row["methods"] and all(isinstance(m, str) for m in row["methods"])
+        assert all(
+            isinstance(row[k], str) and row[k] for k in ("label", "memory", "speed", "quality", "best_for")
+        )
+    lora = next(row for row in rows if row["methods"] == ["lora", "qlora"])
+    assert lora["label"] == "LoRA / QLoRA"
+    assert (lora["memory"], lora["speed"], lora["quality"]) == ("low", "fast", "near-full")
+    table = ok(run("compare", env={"COLUMNS": "200"})).stdout
+    assert "§4" in table
+    assert all(row["label"] in table for row in rows)
+    markdown = ok(run("compare", "--format", "markdown")).stdout
+    assert assert_gfm(markdown) == 1
+    assert sum(line.startswith("| ") for line in markdown.splitlines()) == 1 + 7
+
+
+def test_compare_methods_side_by_side(run: Runner) -> None:
+    data = ok(run("compare", "lora", "QLoRA", "dpo", "--json")).json()
+    assert [row["methods"] for row in data["rows"]] == [["lora"], ["qlora"], ["dpo"]]
+    assert all("trainable_share" in row for row in data["rows"])
+    assert data["rows"][0]["trainable_share"]
+    table = ok(run("compare", "lora", "qlora", env={"COLUMNS": "200"})).stdout
+    assert "trainable share" in table
+    markdown = ok(run("compare", "lora", "qlora", "--format", "markdown")).stdout
+    assert_gfm(markdown)
+    assert "trainable share" in markdown
+
+
+def test_compare_unknown_method(run: Runner) -> None:
+    fails(run("compare", "lora", "lorra"), 2, "did you mean")
+
+
+# --- catalog listings ---------------------------------------------------------------------
+
+
+def test_categories(run: Runner, catalog: Catalog) -> None:
+    data = ok(run("categories", "--json")).json()
+    assert [c["id"] for c in data["categories"]] == [c.id for c in catalog.kb.categories]
+    assert len(data["categories"]) == 5
+    table = ok(run("categories", env={"COLUMNS": "200"})).stdout
+    assert all(c.id in table for c in catalog.kb.categories)
+
+
+def test_tools_gpus_models(run: Runner, catalog: Catalog) -> None:
+    tools = ok(run("tools", "--json")).json()["tools"]
+    assert {t["library"] for t in tools} >= {"peft", "trl"}
+    gpus = ok(run("gpus", "--json")).json()["gpus"]
+    assert [g["id"] for g in gpus] == [g.id for g in catalog.kb.gpus]
+    assert "rtx-3090" in {g["id"] for g in gpus}
+    models = ok(run("models", "--json")).json()["models"]
+    assert [m["id"] for m in models] == [m.id for m in catalog.kb.models]
+
+
+def test_guide_is_a_tree_of_rules_naming_methods(run: Runner, catalog: Catalog) -> None:
+    data = ok(run("guide", "--json")).json()
+    assert data["choose"] and data["recommendations"]
+    for rule in data["choose"] + data["recommendations"]:
+        assert rule["methods"], rule["id"]
+        assert set(rule["methods"]) <= set(catalog.methods), rule["id"]
+    tree = ok(run("guide", env={"COLUMNS": "200"})).stdout
+    assert "§3" in tree and "§7" in tree
+    for rule in data["choose"] + data["recommendations"]:
+        leaf = next(line for line in tree.splitlines() if rule["id"] in line)
+        assert all(method in leaf for method in rule["methods"]), leaf
+    markdown = ok(run("guide", "--format", "markdown")).stdout
+    assert_gfm(markdown)
+    assert "## §3" in markdown and "## §7" in markdown
+
+
+def test_guide_in_russian(run: Runner) -> None:
+    tree = ok(run("--lang", "ru", "guide", env={"COLUMNS": "200"})).stdout
+    assert re.search("[а-яА-Я]", tree)
+
+
+# --- estimate -----------------------------------------------------------------------------
+
+
+def test_estimate_all_methods(run: Runner) -> None:
+    data = ok(run("estimate", "--model-size", "7b", "--gpu", "3090", "--json")).json()
+    assert data["schema_version"] == 1
+    methods = {e["method"] for e in data["estimates"]}
+    assert {"lora", "qlora", "full-ft"} <= methods
+    for e in data["estimates"]:
+        assert e["per_gpu_gb"] > 0
+        assert isinstance(e["fits"], bool)
+        assert set(e["breakdown"]) == {
+            "weights_gb",
+            "gradients_gb",
+            "optimizer_gb",
+            "activations_gb",
+            "overhead_gb",
+        }
+
+
+def test_estimate_one_method(run: Runner) -> None:
+    data = ok(
+        run("estimate", "--method", "qlora", "--model", "llama-3.1-8b", "--gpu", "rtx-4090", "--json")
+    ).json()
+    assert data["schema_version"] == 1
+    assert data["method"] == "qlora"
+    assert data["fits"] is True
+    assert data["capacity_gb"] > data["per_gpu_gb"]
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (["--gpu", "rtx-3090", "--vram", "24"], "--vram"),
+        (["--model", "llama-3.1-8b", "--model-size", "8b", "--gpu", "rtx-3090"], "--model"),
+        (["--vram", "-5", "--model-size", "7b"], "--vram"),
+        (["--model-size", "1e9b"], "--model-size"),
+        (["--method", "lorra", "--model-size", "7b"], "lorra"),
+        (["--gpu", "309x", "--model-size", "7b"], "did you mean"),
+    ],
+)
+def test_estimate_bad_input_exit_2(run: Runner, args: list[str], flag: str) -> None:
+    fails(run("estimate", *args), 2, flag)
+
+
+# --- recommend ----------------------------------------------------------------------------
+
+PLAN_KEYS = {
+    "rank",
+    "method",
+    "name",
+    "kind",
+    "pipeline",
+    "score",
+    "fits",
+    "memory_gb",
+    "reasons",
+    "rules",
+    "caveats",
+    "tools",
+}
+
+
+def recommend(run: Runner, *args: str) -> dict[str, Any]:
+    data = ok(run("recommend", *args, "--json")).json()
+    assert isinstance(data, dict)
+    return data
+
+
+def assert_recommendation(data: dict[str, Any], explain: bool = False) -> None:
+    assert data["schema_version"] == 1
+    assert isinstance(data["profile"], dict)
+    plans = data["recommendations"]
+    assert [p["rank"] for p in plans] == list(range(1, len(plans) + 1))
+    for plan in plans:
+        assert set(plan) >= PLAN_KEYS
+        assert ("trace" in plan) is explain
+        assert isinstance(plan["method"], str) and isinstance(plan["name"], str)
+        assert isinstance(plan["score"], (int, float))
+        assert plan["fits"] in (True, False, None)
+        assert plan["memory_gb"] is None or plan["memory_gb"] > 0
+        assert all(
+            isinstance(s, str) for s in plan["pipeline"] + plan["reasons"] + plan["rules"] + plan["caveats"]
+        )
+        for tool in plan["tools"]:
+            assert set(tool) == {"library", "entry"}
+
+
+def test_recommend_json_contract(run: Runner) -> None:
+    data = recommend(run, "--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat")
+    assert_recommendation(data)
+    assert data["profile"]["gpu"] == "rtx-3090"
+    assert data["profile"]["model_size"] == 7.0
+    assert data["profile"]["goal"] == "chat"
+    assert data["recommendations"][0]["method"] in ("lora", "qlora")
+    assert data["recommendations"][0]["fits"] is True
+    assert data["recommendations"][0]["tools"]
+
+
+def test_recommend_explain_adds_a_trace(run: Runner) -> None:
+    data = recommend(run, "--gpu", "rtx-3090", "--model-size", "7b", "--explain")
+    assert_recommendation(data, explain=True)
+    for hit in data["recommendations"][0]["trace"]:
+        assert {"rule", "action", "weight", "because", "source", "facts"} <= set(hit)
+    table = ok(
+        run("recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--explain", env={"COLUMNS": "120"})
+    )
+    assert "trace" in table.stdout.lower()
+    markdown = ok(
+        run("recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--explain", "--format", "markdown")
+    )
+    assert_gfm(markdown.stdout)
+    assert "Rule trace" in markdown.stdout
+
+
+@pytest.mark.parametrize("top", [1, 3, 7])
+def test_recommend_top(run: Runner, top: int) -> None:
+    data = recommend(run, "--gpu", "a100-80gb", "--model-size", "7b", "--top", str(top))
+    assert 1 <= len(data["recommendations"]) <= top
+    if top == 1:
+        assert len(data["recommendations"]) == 1
+
+
+@pytest.mark.parametrize("gpu", ["3090", "RTX 3090", "rtx3090", "rtx-3090", "NVIDIA GeForce RTX 3090 24GB"])
+def test_recommend_gpu_is_fuzzy(run: Runner, gpu: str) -> None:
+    assert recommend(run, "--gpu", gpu, "--model-size", "7b")["profile"]["gpu"] == "rtx-3090"
+
+
+def test_recommend_unknown_gpu_suggests(run: Runner) -> None:
+    fails(run("recommend", "--gpu", "309x", "--model-size", "7b"), 2, "did you mean", "rtx-3090")
+    fails(run("recommend", "--gpu", "qqqqqqqq", "--model-size", "7b"), 2, "qqqqqqqq")
+
+
+def test_recommend_without_a_gpu(run: Runner) -> None:
+    data = recommend(run, "--gpu", "none", "--model-size", "7b")
+    assert_recommendation(data)
+    assert data["profile"]["gpu"] == "none"
+    assert data["recommendations"]
+    assert all(p["fits"] is not False for p in data["recommendations"])
+
+
+def test_recommend_with_vram(run: Runner) -> None:
+    data = recommend(run, "--vram", "24", "--model-size", "7b")
+    assert data["profile"]["vram"] == 24.0
+    assert data["profile"]["gpu"] is None
+
+
+@pytest.mark.parametrize(
+    ("args", "flags"),
+    [
+        (["--gpu", "rtx-3090", "--vram", "24"], ("--gpu", "--vram")),
+        (["--model", "llama-3.1-8b", "--model-size", "8b"], ("--model", "--model-size")),
+        (["--gpu", "none", "--gpus", "2", "--model-size", "7b"], ("--gpus",)),
+    ],
+)
+def test_recommend_conflicting_flags_exit_2(run: Runner, args: list[str], flags: tuple[str, ...]) -> None:
+    fails(run("recommend", *args), 2, *flags)
+
+
+@pytest.mark.parametrize(
+    ("text", "count"), [("10k", 10_000), ("1.5m", 1_500_000), ("500", 500), ("2K", 2_000)]
+)
+def test_recommend_examples_suffixes(run: Runner, text: str, count: int) -> None:
+    data = recommend(run, "--gpu", "rtx-3090", "--model-size", "7b", "--examples", text)
+    assert data["profile"]["examples"] == count
+
+
+@pytest.mark.parametrize(("text", "size"), [("7b", 7.0), ("0.5B", 0.5), ("125m", 0.125), ("7e9", 7.0)])
+def test_recommend_model_size_forms(run: Runner, text: str, size: float) -> None:
+    data = recommend(run, "--gpu", "rtx-3090", "--model-size", text)
+    assert data["profile"]["model_size"] == pytest.approx(size)
+
+
+BAD_VALUES = [
+    ("--vram", "-5"),
+    ("--vram", "0"),
+    ("--vram", "nan"),
+    ("--vram", "inf"),
+    ("--vram", "1e30"),
+    ("--vram", "lots"),
+    ("--model-size", "1e9b"),
+    ("--model-size", "-7b"),
+    ("--model-size", "0b"),
+    ("--model-size", "nan"),
+    ("--model-size", "infb"),
+    ("--model-size", "7"),
+    ("--model-size", "huge"),
+    ("--examples", "-1"),
+    ("--examples", "0"),
+    ("--examples", "nan"),
+    ("--examples", "inf"),
+    ("--examples", "1e30"),
+    ("--examples", "many"),
+    ("--gpus", "0"),
+    ("--gpus", "-1"),
+    ("--gpus", "1.5"),
+    ("--gpus", "1e9"),
+    ("--goal", "world-domination"),
+    ("--priority", "everything"),
+    ("--data-kind", "vibes"),
+    ("--model-access", "telepathy"),
+]
+
+
+@pytest.mark.parametrize(("flag", "value"), BAD_VALUES, ids=[f"{f}={v}" for f, v in BAD_VALUES])
+def test_recommend_bad_values_name_the_flag(run: Runner, flag: str, value: str) -> None:
+    given = {"--gpu": "rtx-3090", "--model-size": "7b"}
+    given.pop(flag, None)
+    if flag == "--vram":
+        given.pop("--gpu")
+    base = [part for pair in given.items() for part in pair]
+    fails(run("recommend", *base, f"{flag}={value}"), 2, flag)
+    fails(run("recommend", *base, flag, value), 2, flag)
+
+
+def test_recommend_output_formats_agree(run: Runner) -> None:
+    args = ["recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat", "--top", "3"]
+    data = ok(run(*args, "--json")).json()
+    table = ok(run(*args, env={"COLUMNS": "200"})).stdout
+    markdown = ok(run(*args, "--format", "markdown")).stdout
+    assert assert_gfm(markdown) >= 1
+    for plan in data["recommendations"]:
+        assert plan["name"] in table
+        assert plan["name"] in markdown
+    # Each note is its own paragraph, not run together with the next one.
+    tokens = MarkdownIt("commonmark").enable("table").parse(markdown)
+    depth, quoted = 0, 0
+    for token in tokens:
+        depth += {"blockquote_open": 1, "blockquote_close": -1}.get(token.type, 0)
+        quoted += depth > 0 and token.type == "paragraph_open"
+    assert data["notes"] and quoted == len(data["notes"])
+
+
+def test_markdown_helpers_escape() -> None:
+    from atlas_cli.render.grid import Grid, code_span, fenced, markdown_table
+
+    grid = Grid("T", ["a|b", "c"], [["x | y", "back\\slash\\"], ["two\nlines", ""]])
+    text = markdown_table(grid)
+    assert assert_gfm(text) == 1
+    cells = [t.content for t in MarkdownIt("commonmark").enable("table").parse(text) if t.type == "inline"]
+    assert cells[1:] == ["a|b", "c", "x | y", "back\\\\slash\\\\", "two<br>lines", ""]
+    code = "print('```')\n````\n"
+    block = "\n".join(["text", "", *fenced(code, "python"), "", "| a |", "|---|", "| b |", ""])
+    assert assert_gfm(block) == 1
+    [fence] = [t for t in MarkdownIt("commonmark").parse(block) if t.type == "fence"]
+    assert fence.content == code
+    for text in ("plain", "a`b", "``x``", "`edge"):
+        [inline] = [t for t in MarkdownIt("commonmark").parse(code_span(text)) if t.type == "inline"]
+        assert [c.content for c in inline.children or [] if c.type == "code_inline"] == [text]
+
+
+# --- recommend --batch --------------------------------------------------------------------
+
+GOOD = {"gpu": "3090", "model_size": "7b", "goal": "chat"}
+
+
+def batch_records(result: Run) -> list[dict[str, Any]]:
+    assert "Traceback" not in result.stderr
+    lines = result.stdout.splitlines()
+    assert result.stdout.endswith("\n") or not lines
+    return [json.loads(line) for line in lines]
+
+
+def assert_error(record: dict[str, Any], line: int) -> None:
+    assert set(record) == {"line", "error"}
+    assert record["line"] == line
+    assert set(record["error"]) == {"code", "message"}
+    assert isinstance(record["error"]["code"], str) and record["error"]["code"]
+    assert isinstance(record["error"]["message"], str) and record["error"]["message"]
+
+
+def assert_success(record: dict[str, Any], line: int) -> None:
+    assert record["line"] == line
+    assert "error" not in record
+    assert_recommendation({k: v for k, v in record.items() if k != "line"})
+
+
+def write_lines(path: Path, lines: list[str], newline: str = "\n") -> Path:
+    path.write_text("".join(line + newline for line in lines), encoding="utf-8")
+    return path
+
+
+def test_batch_all_good(run: Runner, tmp_path: Path) -> None:
+    profiles = [
+        GOOD,
+        {"vram": 80, "model": "llama-3.1-8b", "examples": "10k"},
+        {"gpu": "none", "model_size": 7e9},
+    ]
+    source = write_lines(tmp_path / "in.jsonl", [json.dumps(p) for p in profiles])
+    result = run("recommend", "--batch", str(source), "--top", "2")
+    assert result.exit_code == 0, result.stderr
+    records = batch_records(result)
+    assert len(records) == 3
+    for number, record in enumerate(records, start=1):
+        assert_success(record, number)
+        assert len(record["recommendations"]) <= 2
+    assert records[1]["profile"]["examples"] == 10_000
+    assert records[2]["profile"]["gpu"] == "none"
+
+
+def test_batch_each_bad_line_gets_an_error_record(run: Runner, tmp_path: Path) -> None:
+    lines = [
+        json.dumps(GOOD),  # 1
+        "not json",  # 2
+        "",  # 3 empty
+        "   ",  # 4 blank
+        '{"gpu": ["rtx-3090"]}',  # 5 wrong type
+        '{"gpus": "two", "model_size": "7b"}',  # 6 wrong type
+        '{"knowledge_changes": "maybe"}',  # 7 wrong type
+        '{"colour": "blue"}',  # 8 unknown key
+        "[1, 2, 3]",  # 9 not an object
+        '"just a string"',  # 10
+        '{"gpu": "rtx-3090", "vram": 24}',  # 11 conflicting keys
+        '{"vram": -5, "model_size": "7b"}',  # 12 bad value
+        '{"model_size": NaN}',  # 13 NaN
+        '{"examples": 1e400, "model_size": "7b"}',  # 14 inf
+        '{"gpu": "309x", "model_size": "7b"}',  # 15 unknown GPU
+        '{"model_size": "7b"',  # 16 truncated
+        "[" * 100_000,  # 17 deeply nested
+        json.dumps(GOOD),  # 18
+    ]
+    source = write_lines(tmp_path / "in.jsonl", lines)
+    result = run("recommend", "--batch", str(source), "--top", "1")
+    assert result.exit_code == 2
+    records = batch_records(result)
+    assert len(records) == len(lines)
+    assert [r["line"] for r in records] == list(range(1, len(lines) + 1))
+    assert_success(records[0], 1)
+    assert_success(records[-1], len(lines))
+    for number in range(2, len(lines)):
+        assert_error(records[number - 1], number)
+    assert "--vram" in records[11]["error"]["message"]
+    assert "did you mean" in records[14]["error"]["message"]
+
+
+def test_batch_huge_line(run: Runner, tmp_path: Path) -> None:
+    huge = json.dumps({"gpu": "x" * (10 * 1024 * 1024)})
+    source = write_lines(tmp_path / "in.jsonl", [json.dumps(GOOD), huge, json.dumps(GOOD)])
+    result = run("recommend", "--batch", str(source), "--top", "1")
+    assert result.exit_code == 2
+    records = batch_records(result)
+    assert len(records) == 3
+    assert_success(records[0], 1)
+    assert_error(records[1], 2)
+    assert_success(records[2], 3)
+    assert len(result.stdout) < 1_000_000  # the error does not echo the line back
+
+
+def test_batch_from_stdin_matches_file(run: Runner, tmp_path: Path) -> None:
+    lines = [json.dumps(GOOD), "oops", json.dumps({"vram": "48", "model_size": "13b"})]
+    source = write_lines(tmp_path / "in.jsonl", lines)
+    from_file = run("recommend", "--batch", str(source))
+    from_stdin = run("recommend", "--batch", "-", input="".join(line + "\n" for line in lines))
+    assert from_file.exit_code == from_stdin.exit_code == 2
+    assert from_file.stdout == from_stdin.stdout
+    assert len(batch_records(from_stdin)) == 3
+
+
+def test_batch_last_line_without_newline_and_crlf(run: Runner, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes((json.dumps(GOOD) + "\r\n" + json.dumps(GOOD)).encode())
+    result = run("recommend", "--batch", str(source), "--top", "1")
+    assert result.exit_code == 0, result.stdout
+    records = batch_records(result)
+    assert [r["line"] for r in records] == [1, 2]
+    assert all("error" not in r for r in records)
+
+
+def test_batch_invalid_utf8_is_an_error_record(run: Runner, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(json.dumps(GOOD).encode() + b"\n\xff\xfe{\n" + json.dumps(GOOD).encode() + b"\n")
+    result = run("recommend", "--batch", str(source), "--top", "1")
+    assert result.exit_code == 2
+    records = batch_records(result)
+    assert len(records) == 3
+    assert_error(records[1], 2)
+
+
+def test_batch_empty_input(run: Runner, tmp_path: Path) -> None:
+    source = tmp_path / "empty.jsonl"
+    source.write_text("", encoding="utf-8")
+    result = run("recommend", "--batch", str(source))
+    assert (result.exit_code, result.stdout) == (0, "")
+    result = run("recommend", "--batch", "-", input="")
+    assert (result.exit_code, result.stdout) == (0, "")
+
+
+def test_batch_with_explain(run: Runner, tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "in.jsonl", [json.dumps(GOOD)])
+    records = batch_records(ok(run("recommend", "--batch", str(source), "--explain", "--top", "2")))
+    assert all("trace" in plan for plan in records[0]["recommendations"])
+
+
+def test_batch_usage_errors(run: Runner, tmp_path: Path) -> None:
+    fails(run("recommend", "--batch", str(tmp_path / "missing.jsonl")), 2, "missing.jsonl")
+    source = write_lines(tmp_path / "in.jsonl", [json.dumps(GOOD)])
+    fails(run("recommend", "--batch", str(source), "--gpu", "rtx-3090"), 2, "--gpu")
+    fails(run("recommend", "--batch", str(tmp_path)), 2)
