@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from atlas_cli.engine import Engine
-from atlas_cli.errors import EXIT_OK, EXIT_USAGE, AtlasError, UsageError
+from atlas_cli.errors import EXIT_OK, EXIT_USAGE, AtlasError, OutputClosed, UsageError
 from atlas_cli.profile import build_profile
 from atlas_cli.render.jsonout import recommendation_json
 
@@ -83,6 +83,8 @@ def run_batch(engine: Engine, source: str, top: int, explain: bool, out: IO[str]
             stream.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
             if progress:
                 progress.advance()
+    except BrokenPipeError:
+        raise OutputClosed from None
     except OSError as error:
         raise UsageError(f"--batch: cannot read {source}: {error.strerror}") from error
     finally:

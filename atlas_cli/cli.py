@@ -23,6 +23,7 @@ from atlas_cli.errors import (
     AtlasError,
     InputEnded,
     KnowledgeBaseError,
+    OutputClosed,
     UsageError,
 )
 from atlas_cli.profile import PROFILE_FIELDS
@@ -85,7 +86,8 @@ class State:
 state = State()
 
 FormatOption = Annotated[
-    Format, typer.Option("--format", "-f", help="Output format: table, json or markdown.")
+    Format,
+    typer.Option("--format", "-f", case_sensitive=False, help="Output format: table, json or markdown."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 
@@ -94,16 +96,22 @@ def _format(fmt: Format, as_json: bool) -> Format:
     return Format.json if as_json else fmt
 
 
+def _plain() -> bool:
+    """No colour and no styles: --no-color, NO_COLOR (https://no-color.org) or TERM=dumb."""
+    return state.no_color or bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
+
+
 def console(stderr: bool = False) -> Console:
     from rich.console import Console
 
-    return Console(stderr=stderr, no_color=state.no_color or None, highlight=False)
+    return Console(stderr=stderr, color_system=None if _plain() else "auto", highlight=False)
 
 
 def print_json(data: Any) -> None:
     from atlas_cli.render.jsonout import dumps
 
-    sys.stdout.write(dumps(data) + "\n")
+    utf8 = (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
+    sys.stdout.write(dumps(data, ascii_only=not utf8) + "\n")
 
 
 def emit(fmt: Format, data: Any, view: Callable[[], RenderableType], markdown: Callable[[], str]) -> None:
@@ -238,7 +246,10 @@ def compare(
 
 @app.command()
 def categories(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
-    """The guide's five categories of adaptation (§2)."""
+    """The guide's five categories of adaptation (§2).
+
+    Example: ft-atlas categories --lang ru
+    """
     from atlas_cli.render.views import categories_grid
 
     catalog = state.catalog()
@@ -248,7 +259,10 @@ def categories(fmt: FormatOption = Format.table, as_json: JsonOption = False) ->
 
 @app.command()
 def tools(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
-    """The guide's tools table (§6), with notes where it is out of date."""
+    """The guide's tools table (§6), with notes where it is out of date.
+
+    Example: ft-atlas tools --format markdown
+    """
     from atlas_cli.render.views import tools_grid
 
     catalog = state.catalog()
@@ -258,7 +272,10 @@ def tools(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None
 
 @app.command()
 def gpus(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
-    """The GPU catalog."""
+    """The GPU catalog.
+
+    Example: ft-atlas gpus --json
+    """
     from atlas_cli.render.views import gpus_grid
 
     catalog = state.catalog()
@@ -268,7 +285,10 @@ def gpus(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
 
 @app.command()
 def models(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
-    """The model catalog."""
+    """The model catalog.
+
+    Example: ft-atlas models --format markdown
+    """
     from atlas_cli.render.views import models_grid
 
     catalog = state.catalog()
@@ -278,7 +298,10 @@ def models(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> Non
 
 @app.command()
 def guide(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
-    """The guide's rules (§3) and recommendations (§7) as a tree, with ft-atlas's corrections."""
+    """The guide's rules (§3) and recommendations (§7) as a tree, with ft-atlas's corrections.
+
+    Example: ft-atlas guide --lang ru
+    """
     from atlas_cli.render.cards import guide_markdown, guide_tree
 
     catalog = state.catalog()
@@ -298,24 +321,59 @@ def validate(
     path: Annotated[
         Optional[Path], typer.Argument(help="KB file or directory (default: the one in use).")
     ] = None,
+    fmt: FormatOption = Format.table,
+    as_json: JsonOption = False,
 ) -> None:
-    """Validate a knowledge base; problems are listed as path:line:column: field: message (exit 3)."""
+    """Validate a knowledge base; problems are listed as path:line:column: field: message (exit 3).
+
+    Example: ft-atlas validate my-kb.yaml
+    """
     from atlas_cli.knowledge import load_knowledge_base, resolve_kb_path
 
     target = path if path is not None else resolve_kb_path(state.kb)
-    kb = load_knowledge_base(target)
-    sys.stdout.write(
-        f"{target}: valid — {len(kb.methods)} methods, {len(kb.rules)} rules, "
-        f"{len(kb.pipelines)} pipelines, {len(kb.gpus)} GPUs, {len(kb.models)} models\n"
-    )
+    chosen = _format(fmt, as_json)
+    try:
+        kb = load_knowledge_base(target)
+    except KnowledgeBaseError as error:
+        if chosen is Format.json:
+            print_json({"schema_version": 1, "path": str(target), "valid": False, "problems": error.problems})
+        raise
+    counts = {
+        "methods": len(kb.methods),
+        "rules": len(kb.rules),
+        "pipelines": len(kb.pipelines),
+        "gpus": len(kb.gpus),
+        "models": len(kb.models),
+    }
+    if chosen is Format.json:
+        print_json({"schema_version": 1, "path": str(target), "valid": True, "counts": counts})
+        return
+    labels = {"gpus": "GPUs"}
+    listed = ", ".join(f"{n} {labels.get(name, name)}" for name, n in counts.items())
+    sys.stdout.write(f"{target}: valid — {listed}\n")
 
 
 @app.command()
-def schema() -> None:
-    """JSON Schemas of the knowledge base, the profile and every JSON output."""
+def schema(fmt: FormatOption = Format.json, as_json: JsonOption = False) -> None:
+    """JSON Schemas of the knowledge base, the profile and every JSON output (JSON by default).
+
+    Example: ft-atlas schema > ft-atlas.schema.json
+    """
+    from atlas_cli.render.grid import Grid, fenced
+    from atlas_cli.render.jsonout import dumps
     from atlas_cli.schemas import all_schemas
 
-    print_json(all_schemas())
+    schemas = all_schemas()
+    named = {"knowledge_base": schemas["knowledge_base"], "profile": schemas["profile"], **schemas["outputs"]}
+    grid = Grid("JSON Schemas", ["schema", "properties"])
+    for name, body in named.items():
+        grid.rows.append([name, ", ".join(body.get("properties", {}))])
+    chosen = _format(fmt, as_json)
+    if chosen is Format.markdown:
+        for name, body in named.items():
+            sys.stdout.write("\n".join([f"### {name}", "", *fenced(dumps(body), "json"), "", ""]))
+        return
+    emit_grid(chosen, schemas, grid)
 
 
 # --- estimate --------------------------------------------------------------------------------
@@ -401,7 +459,7 @@ def estimate(
         quant_bits=quant_bits,
     )
     for warning in warnings:
-        console(stderr=True).print(f"warning: {warning}", style="yellow")
+        console(stderr=True).print(f"warning: {warning}", style="yellow", markup=False)
     chosen_format = _format(fmt, as_json)
     title = f"Memory per GPU for {info.label}" + (f" on {hardware.note}" if hardware.has_gpu else "")
     if method is not None:
@@ -582,8 +640,19 @@ def _fail(message: str, code: int) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the app, turning every failure into a message on stderr and a documented exit code."""
+    for stream in (sys.stdout, sys.stderr):
+        # A C locale without UTF-8 mode must not turn the guide's Cyrillic into a crash.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+    args = sys.argv[1:] if argv is None else argv
+    from typer import rich_utils
+
+    # typer's own --help and error panels follow the same colour rules as our output.
+    plain = os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb" or "--no-color" in args
+    rich_utils.COLOR_SYSTEM = None if plain else "auto"
     try:
-        result = app(args=argv, prog_name="ft-atlas", standalone_mode=False)
+        result = app(args=args, prog_name="ft-atlas", standalone_mode=False)
         code = result if isinstance(result, int) else 0
         if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C inside a command into Exit(130)
             _fail("Aborted.", code)
@@ -595,15 +664,15 @@ def main(argv: list[str] | None = None) -> None:
         code = error.exit_code
     except (KeyboardInterrupt, typer.Abort):
         code = _fail("Aborted.", EXIT_INTERRUPTED)
+    except (BrokenPipeError, OutputClosed):
+        # The reader went away (`ft-atlas methods | head -1`): nothing more to say to it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
     except KnowledgeBaseError as error:
         sys.stderr.write("".join(f"{problem}\n" for problem in error.problems))
         code = _fail(f"invalid knowledge base ({len(error.problems)} problem(s))", error.exit_code)
     except AtlasError as error:
         code = _fail(str(error), error.exit_code)
-    except BrokenPipeError:
-        # The reader went away (`ft-atlas methods | head -1`): nothing more to say to it.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = 0
     except Exception as error:
         if state.debug or _debug_env():
             raise

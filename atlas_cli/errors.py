@@ -41,3 +41,13 @@ class InputEnded(AtlasError):
 
     exit_code = EXIT_INTERNAL
     code = "input_ended"
+
+
+class OutputClosed(AtlasError):
+    """The reader of stdout went away (`ft-atlas ... | head -1`): stop quietly, exit 0.
+
+    Raised instead of BrokenPipeError where typer would otherwise turn the pipe error into exit 1.
+    """
+
+    exit_code = EXIT_OK
+    code = "output_closed"

@@ -147,11 +147,6 @@ def test_c_locale_batch_with_non_ascii_input() -> None:
     assert "видеокарта" in records[1]["error"]["message"]
 
 
-@pytest.mark.xfail(
-    reason="cli: stdout that cannot encode the guide's text (C locale with UTF-8 mode off) is an "
-    "internal error; reconfigure stdout with errors='backslashreplace' or 'replace'",
-    strict=True,
-)
 def test_ascii_only_stdout_does_not_crash() -> None:
     result = ft_atlas("--lang", "ru", "guide", env=environment(LC_ALL="C", PYTHONUTF8="0"))
     assert result.returncode == 0, result.stderr
@@ -248,7 +243,6 @@ def test_term_dumb_on_a_terminal(args: list[str]) -> None:
 NO_STYLE = "cli: NO_COLOR/--no-color on a terminal still emit bold/italic/dim escapes; use color_system=None"
 
 
-@pytest.mark.xfail(reason=NO_STYLE, strict=True)
 @pytest.mark.parametrize("args", TTY_VIEWS, ids=_id)
 def test_no_color_env_on_a_terminal(args: list[str]) -> None:
     out, code = run_in_pty(args, environment(TERM="xterm-256color", NO_COLOR="1"))
@@ -256,7 +250,6 @@ def test_no_color_env_on_a_terminal(args: list[str]) -> None:
     assert not ANSI.search(out), sorted(set(re.findall(r"\x1b\[[0-9;]*m", out)))
 
 
-@pytest.mark.xfail(reason=NO_STYLE, strict=True)
 @pytest.mark.parametrize("args", TTY_VIEWS, ids=_id)
 def test_no_color_flag_on_a_terminal(args: list[str]) -> None:
     out, code = run_in_pty(["--no-color", *args], environment(TERM="xterm-256color"))
@@ -264,7 +257,6 @@ def test_no_color_flag_on_a_terminal(args: list[str]) -> None:
     assert not ANSI.search(out), sorted(set(re.findall(r"\x1b\[[0-9;]*m", out)))
 
 
-@pytest.mark.xfail(reason="cli: NO_COLOR on a terminal: typer's --help still styles text", strict=True)
 def test_no_color_help_on_a_terminal() -> None:
     out, code = run_in_pty(["methods", "--help"], environment(TERM="xterm-256color", NO_COLOR="1"))
     assert code == 0
@@ -367,11 +359,6 @@ def test_pipe_to_head(args: list[str]) -> None:
     assert code in (0, 141)
 
 
-@pytest.mark.xfail(
-    reason="batch.py: run_batch's `except OSError` also catches BrokenPipeError on stdout and "
-    "reports '--batch: cannot read FILE: Broken pipe' with exit 2",
-    strict=True,
-)
 def test_batch_reader_goes_away(tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text('{"gpu": "3090", "model_size": "7b"}\n' * 200, encoding="utf-8")

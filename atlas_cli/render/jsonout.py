@@ -113,8 +113,8 @@ class CompareJson(TypedDict):
     rows: list[CompareRowJson]
 
 
-def dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2)
+def dumps(data: Any, ascii_only: bool = False) -> str:
+    return json.dumps(data, ensure_ascii=ascii_only, indent=2)
 
 
 def estimate_json(e: Estimate, label: str, warnings: list[str]) -> EstimateJson:
