@@ -9,12 +9,17 @@ from rich.table import Table
 from rich.text import Text
 
 
+MIN_PROSE_WIDTH = 16
+
+
 @dataclass
 class Grid:
     title: str
     columns: list[str]
     rows: list[list[str]] = field(default_factory=list)
     caption: str = ""
+    # Columns kept on one line in the terminal (short ids and ratings); the others wrap.
+    compact: tuple[str, ...] = ()
 
 
 def rich_table(grid: Grid) -> Table:
@@ -23,10 +28,15 @@ def rich_table(grid: Grid) -> Table:
         title=Text(grid.title) if grid.title else None,
         caption=Text(grid.caption) if grid.caption else None,
         show_lines=False,
-        expand=False,
+        expand=bool(grid.compact),
     )
     for name in grid.columns:
-        table.add_column(Text(name), overflow="fold")
+        if name in grid.compact:
+            table.add_column(Text(name), no_wrap=True)
+        elif grid.compact:  # the prose column takes what the compact ones leave
+            table.add_column(Text(name), overflow="fold", ratio=1, min_width=MIN_PROSE_WIDTH)
+        else:
+            table.add_column(Text(name), overflow="fold")
     for row in grid.rows:
         table.add_row(*(Text(cell) for cell in row))
     return table

@@ -39,9 +39,11 @@ def _profile_line(rec: Recommendation) -> str:
 
 
 def next_steps(catalog: Catalog, plan: Plan) -> tuple[list[str], str]:
-    """Libraries to use and a snippet: the method's, then each pipeline stage's."""
+    """Libraries to use and a snippet: the method's (which trains with SFT), then the snippet of
+    every other stage of the pipeline (DPO, KTO, GRPO, continued pre-training)."""
     lines = [f"{t.library}: {t.entry}" for t in plan.tools]
-    methods = [catalog.methods[plan.method], *(catalog.methods[o] for o in plan.pipeline)]
+    stages = [catalog.methods[o] for o in plan.pipeline if o != "sft"]
+    methods = [catalog.methods[plan.method], *stages]
     snippet = "\n\n".join(m.snippet.rstrip() for m in methods)
     return lines, snippet
 

@@ -13,13 +13,26 @@ def _share(method: Method) -> str:
     return method.trainable_share.text if method.trainable_share else "—"
 
 
+SUMMARY_CHARS = 70
+
+
+def headline(text: str) -> str:
+    """The first sentence, cut to fit a listing; `ft-atlas show` has the rest."""
+    first = text.split(". ")[0].rstrip(".")
+    return first if len(first) <= SUMMARY_CHARS else first[: SUMMARY_CHARS - 1].rstrip() + "…"
+
+
 def methods_grid(methods: list[Method], lang: Lang) -> Grid:
-    grid = Grid("Methods", ["id", "name", "kind", "category", "memory", "speed", "quality", "summary"])
+    grid = Grid(
+        "Methods",
+        ["id", "kind", "memory / speed / quality", "summary"],
+        caption="ft-atlas show ID prints a method's card.",
+        compact=("id",),
+    )
     for m in methods:
         r = m.ratings
-        grid.rows.append(
-            [m.id, m.name, m.kind, m.category, r.memory, r.speed, r.quality, m.summary.get(lang)]
-        )
+        ratings = f"{r.memory} / {r.speed} / {r.quality}"
+        grid.rows.append([m.id, m.kind, ratings, headline(m.summary.get(lang))])
     return grid
 
 
