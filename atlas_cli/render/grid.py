@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from rich.table import Table
 from rich.text import Text
 
-
 MIN_PROSE_WIDTH = 16
 
 
