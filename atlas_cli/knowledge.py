@@ -19,17 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from atlas_cli.errors import KnowledgeBaseError, UsageError
-from atlas_cli.models import (
-    AllOf,
-    AnyOf,
-    Comparison,
-    Condition,
-    Gpu,
-    KnowledgeBase,
-    LlmModel,
-    Method,
-    NotOf,
-)
+from atlas_cli.models import Gpu, KnowledgeBase, LlmModel, Method
 from atlas_cli.yamlsafe import PathKey, Position, Problem, YamlProblems, dotted, load_yaml, one_line
 
 KB_ENV = "FT_ATLAS_KB"
@@ -48,7 +38,9 @@ def resolve_kb_path(option: Path | None) -> Path:
     return Path(env) if env else bundled_kb_path()
 
 
-def _kb_files(path: Path) -> list[Path]:
+def kb_files(path: Path) -> list[Path]:
+    """The YAML files a KB path stands for: the file itself, or a directory's `*.yaml` files in
+    name order. A missing path or a directory without them is a located KnowledgeBaseError."""
     if path.is_dir():
         files = sorted(path.glob("*.yaml"))
         if not files:
@@ -59,11 +51,31 @@ def _kb_files(path: Path) -> list[Path]:
     return [path]
 
 
-def _merge_sections(path: Path) -> tuple[dict[str, Any], dict[PathKey, Position]]:
+@dataclass
+class _Sources:
+    """Where each value (and each mapping key) of the merged KB came from."""
+
+    values: dict[PathKey, Position]
+    keys: dict[PathKey, Position]
+
+    def locate(self, path: PathKey, at_key: bool = False) -> Position:
+        """The position of `path`, or of its nearest ancestor that has one."""
+        if at_key and path in self.keys:
+            return self.keys[path]
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.values:
+                return self.values[path[:end]]
+        return next(iter(self.values.values()))
+
+    def line(self, path: PathKey, message: str, at_key: bool = False) -> str:
+        return one_line(f"{self.locate(path, at_key)}: {dotted(path) or '(top)'}: {message}")
+
+
+def _merge_sections(path: Path) -> tuple[dict[str, Any], _Sources]:
     merged: dict[str, Any] = {}
-    positions: dict[PathKey, Position] = {}
+    sources = _Sources({}, {})
     problems: list[Problem] = []
-    for file in _kb_files(path):
+    for file in kb_files(path):
         try:
             loaded = load_yaml(file)
         except YamlProblems as error:
@@ -73,27 +85,20 @@ def _merge_sections(path: Path) -> tuple[dict[str, Any], dict[PathKey, Position]
         if not isinstance(loaded.value, dict):
             problems.append(Problem(here, "", "top level must be a mapping of sections"))
             continue
+        sources.values[()] = here
+        taken: set[str | int] = set()
         for key, value in loaded.value.items():
             if key in merged:
-                where = positions[(key,)]
-                problems.append(Problem(loaded.positions[(key,)], key, f"section also in {where}"))
+                where = sources.keys[(key,)]
+                problems.append(Problem(loaded.key_positions[(key,)], key, f"section also in {where}"))
                 continue
             merged[key] = value
-        positions.update(loaded.positions)
+            taken.add(key)
+        for table, found in ((sources.values, loaded.positions), (sources.keys, loaded.key_positions)):
+            table.update((p, position) for p, position in found.items() if p and p[0] in taken)
     if problems:
         raise KnowledgeBaseError([str(p) for p in problems])
-    return merged, positions
-
-
-def _locate(positions: dict[PathKey, Position], path: PathKey) -> Position:
-    for end in range(len(path), -1, -1):
-        if path[:end] in positions:
-            return positions[path[:end]]
-    return next(iter(positions.values()))
-
-
-def _line(positions: dict[PathKey, Position], path: PathKey, message: str) -> str:
-    return one_line(f"{_locate(positions, path)}: {dotted(path) or '(top)'}: {message}")
+    return merged, sources
 
 
 # --- pydantic errors -> located problems ----------------------------------------------------
@@ -165,7 +170,7 @@ def _join(messages: list[str]) -> str:
     return "; ".join(messages)
 
 
-def _merge_alternatives(issues: list[_Issue]) -> list[tuple[PathKey, str]]:
+def _merge_alternatives(issues: list[_Issue]) -> list[tuple[PathKey, str, bool]]:
     """One line for the same complaint from several equally good union branches."""
     groups: dict[tuple[Any, ...], list[_Issue]] = {}
     for index, issue in enumerate(issues):
@@ -177,147 +182,180 @@ def _merge_alternatives(issues: list[_Issue]) -> list[tuple[PathKey, str]]:
             elif issue.kind == "missing" and issue.path[:-1] == point:
                 key = ("missing", outer, point)
         groups.setdefault(key, []).append(issue)
-    lines: list[tuple[PathKey, str]] = []
+    lines: list[tuple[PathKey, str, bool]] = []
     for key, group in groups.items():
         labels = {issue.choices[-1][1] for issue in group if issue.choices}
         if key[0] == "type" and len(labels) > 1:
-            lines.append((group[0].path, _join([issue.message for issue in group])))
+            lines.append((group[0].path, _join([issue.message for issue in group]), False))
         elif key[0] == "missing" and len(labels) > 1:
             fields = ", ".join(dict.fromkeys(str(issue.path[-1]) for issue in group))
-            lines.append((key[2], f"Field required: one of {fields}"))
+            lines.append((key[2], f"Field required: one of {fields}", False))
         else:
-            lines.extend((issue.path, issue.message) for issue in group)
+            # An unknown field is pointed at by its key; anything else by its value.
+            lines.extend((i.path, i.message, i.kind == "extra_forbidden") for i in group)
     return lines
 
 
-def _validation_problems(error: ValidationError, data: Any, positions: dict[PathKey, Position]) -> list[str]:
+def _validation_problems(error: ValidationError, data: Any, sources: _Sources) -> list[str]:
     issues = [_issue(item, data) for item in error.errors(include_url=False)]
-    lines = [_line(positions, path, message) for path, message in _merge_alternatives(_best_branches(issues))]
+    lines = [sources.line(*line) for line in _merge_alternatives(_best_branches(issues))]
     return list(dict.fromkeys(lines))
 
 
 def load_knowledge_base(path: Path) -> KnowledgeBase:
-    """Read, validate and cross-check a KB; raise KnowledgeBaseError listing every problem."""
-    data, positions = _merge_sections(path)
+    """Read, validate and cross-check a KB; raise KnowledgeBaseError listing every problem.
+
+    Schema problems and cross-reference problems are reported together: the cross-checks read
+    the raw data and skip whatever is too malformed to check.
+    """
+    data, sources = _merge_sections(path)
+    kb: KnowledgeBase | None = None
+    problems: list[str] = []
     try:
         kb = KnowledgeBase.model_validate(data)
     except ValidationError as error:
-        raise KnowledgeBaseError(_validation_problems(error, data, positions)) from error
-    problems = [_line(positions, where, message) for where, message in cross_reference_problems(kb)]
-    if problems:
+        problems = _validation_problems(error, data, sources)
+    problems += [sources.line(where, message) for where, message in cross_reference_problems(data)]
+    if problems or kb is None:
         raise KnowledgeBaseError(list(dict.fromkeys(problems)))
     return kb
 
 
-# --- cross references ----------------------------------------------------------------------
+# --- cross references (on the raw data, so that they run even when the schema fails) --------
+
+Found = tuple[PathKey, str]  # where, what is wrong
 
 
-def _duplicates(section: str, items: Iterable[tuple[list[str], list[str]]]) -> Iterator[tuple[PathKey, str]]:
-    """Ids, names and aliases must name one item each (compared as `normalize` does)."""
+def _items(data: Any, *path: str) -> list[tuple[int, dict[str, Any]]]:
+    """The mappings in the list at `path` (with their indexes); nothing if it is not a list."""
+    for part in path:
+        data = data.get(part) if isinstance(data, dict) else None
+    if not isinstance(data, list):
+        return []
+    return [(i, item) for i, item in enumerate(data) if isinstance(item, dict)]
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _ids(items: list[tuple[int, dict[str, Any]]]) -> set[str]:
+    return {item["id"] for _, item in items if isinstance(item.get("id"), str)}
+
+
+def _duplicates(section: str, items: list[tuple[int, dict[str, Any]]], named: bool) -> Iterator[Found]:
+    """Ids (and names and aliases) must name one item each (compared as `normalize` does)."""
     seen: dict[str, int] = {}
     reported: set[tuple[int, int]] = set()
-    for index, (fields, names) in enumerate(items):
-        for field, name in zip(fields, names, strict=True):
-            norm = normalize(name)
-            other = seen.setdefault(norm, index)
+    for index, item in items:
+        names: list[tuple[PathKey, Any]] = [(("id",), item.get("id"))]
+        if named:
+            names.append((("name",), item.get("name")))
+            aliases = item.get("aliases")
+            names += [(("aliases", i), a) for i, a in enumerate(aliases if isinstance(aliases, list) else [])]
+        for field, name in names:
+            if not isinstance(name, str):
+                continue
+            other = seen.setdefault(normalize(name), index)
             if other == index or (index, other) in reported:
                 continue
             reported.add((index, other))
-            where: PathKey = (section, index, *(int(f) if f.isdigit() else f for f in field.split(".")))
-            what = "id" if field == "id" else "name or alias"
-            yield where, f"{what} '{name}' is already used by {section}[{other}]"
+            what = "id" if field == ("id",) else "name or alias"
+            yield (section, index, *field), f"{what} '{name}' is already used by {section}[{other}]"
 
 
-def _names(item: Method | Gpu | LlmModel) -> tuple[list[str], list[str]]:
-    fields = ["id", "name", *(f"aliases.{i}" for i in range(len(item.aliases)))]
-    return fields, [item.id, item.name, *item.aliases]
-
-
-def _unknown(where: PathKey, ids: Iterable[str], known: set[str], what: str) -> Iterator[tuple[PathKey, str]]:
-    for ref in ids:
+def _unknown(where: PathKey, value: Any, known: set[str], what: str) -> Iterator[Found]:
+    for ref in _strings(value):
         if ref not in known:
             yield where, f"unknown {what} '{ref}'"
 
 
-def _comparisons(condition: Condition | None, path: PathKey) -> Iterator[tuple[PathKey, Comparison]]:
-    if isinstance(condition, Comparison):
+def _comparisons(condition: Any, path: PathKey) -> Iterator[tuple[PathKey, dict[str, Any]]]:
+    if not isinstance(condition, dict):
+        return
+    if isinstance(condition.get("fact"), str):
         yield path, condition
-    elif isinstance(condition, AllOf):
-        for i, part in enumerate(condition.all):
-            yield from _comparisons(part, (*path, "all", i))
-    elif isinstance(condition, AnyOf):
-        for i, part in enumerate(condition.any):
-            yield from _comparisons(part, (*path, "any", i))
-    elif isinstance(condition, NotOf):
-        yield from _comparisons(condition.not_, (*path, "not"))
+    for key in ("all", "any"):
+        parts = condition.get(key)
+        for i, part in enumerate(parts if isinstance(parts, list) else []):
+            yield from _comparisons(part, (*path, key, i))
+    if "not" in condition:
+        yield from _comparisons(condition["not"], (*path, "not"))
 
 
 def _condition_references(
-    kb: KnowledgeBase, when: Condition | None, path: PathKey
-) -> Iterator[tuple[PathKey, str]]:
+    condition: Any, path: PathKey, known: dict[str, tuple[set[str], str]], method_ids: set[str]
+) -> Iterator[Found]:
     """Facts that name a KB item (`gpu`, `model`, `fits.<method>`...) must name one that exists."""
-    known = {
-        "gpu": ({g.id for g in kb.gpus}, "GPU"),
-        "model": ({m.id for m in kb.models}, "model"),
-    }
-    method_ids = {m.id for m in kb.methods}
-    for where, comparison in _comparisons(when, path):
-        prefix, dot, method = comparison.fact.partition(".")
+    for where, comparison in _comparisons(condition, path):
+        fact = comparison["fact"]
+        prefix, dot, method = fact.partition(".")
         if dot and prefix in ("fits", "memory_gb") and method not in method_ids:
-            yield (*where, "fact"), f"unknown method '{method}' in fact '{comparison.fact}'"
-        if comparison.fact in known:
-            ids, what = known[comparison.fact]
-            values = comparison.value if isinstance(comparison.value, list) else [comparison.value]
-            refs = [v for v in values if isinstance(v, str)]
-            yield from _unknown((*where, "value"), refs, ids, what)
+            yield (*where, "fact"), f"unknown method '{method}' in fact '{fact}'"
+        if fact in known:
+            ids, what = known[fact]
+            yield from _unknown((*where, "value"), comparison.get("value"), ids, what)
 
 
-def cross_reference_problems(kb: KnowledgeBase) -> list[tuple[PathKey, str]]:
-    """Duplicate ids/aliases and references to things that do not exist."""
-    method_ids = {m.id for m in kb.methods}
-    objective_ids = {m.id for m in kb.methods if m.kind == "objective"}
-    category_ids = {c.id for c in kb.categories}
-    rule_ids = {r.id for r in kb.rules} | {p.id for p in kb.pipelines}
-    found: list[tuple[PathKey, str]] = []
-    found.extend(_duplicates("methods", map(_names, kb.methods)))
-    found.extend(_duplicates("gpus", map(_names, kb.gpus)))
-    found.extend(_duplicates("models", map(_names, kb.models)))
-    found.extend(_duplicates("categories", ((["id"], [c.id]) for c in kb.categories)))
-    found.extend(_duplicates("rules", ((["id"], [r.id]) for r in kb.rules)))
-    found.extend(_duplicates("pipelines", ((["id"], [p.id]) for p in kb.pipelines)))
-    guide_rules = [("choose", i, g) for i, g in enumerate(kb.guide.choose)]
-    guide_rules += [("recommendations", i, g) for i, g in enumerate(kb.guide.recommendations)]
+def cross_reference_problems(data: Any) -> list[Found]:
+    """Duplicate ids/aliases and references to things that do not exist, in a KB's raw data."""
+    methods, gpus, models = _items(data, "methods"), _items(data, "gpus"), _items(data, "models")
+    categories, rules, pipelines = (
+        _items(data, "categories"),
+        _items(data, "rules"),
+        _items(data, "pipelines"),
+    )
+    guide_rules = [("choose", i, g) for i, g in _items(data, "guide", "choose")]
+    guide_rules += [("recommendations", i, g) for i, g in _items(data, "guide", "recommendations")]
+    method_ids, category_ids = _ids(methods), _ids(categories)
+    objective_ids = {
+        m["id"] for _, m in methods if isinstance(m.get("id"), str) and m.get("kind") == "objective"
+    }
+    rule_ids = _ids(rules) | _ids(pipelines)
+    facts = {"gpu": (_ids(gpus), "GPU"), "model": (_ids(models), "model")}
+
+    found: list[Found] = []
+    for section, items, named in (
+        ("methods", methods, True),
+        ("gpus", gpus, True),
+        ("models", models, True),
+        ("categories", categories, False),
+        ("rules", rules, False),
+        ("pipelines", pipelines, False),
+    ):
+        found.extend(_duplicates(section, items, named))
     seen_guide: dict[str, PathKey] = {}
     for part, i, g in guide_rules:
-        first = seen_guide.setdefault(g.id, ("guide", part, i))
-        if first != ("guide", part, i):
-            found.append((("guide", part, i, "id"), f"id '{g.id}' is already used by {dotted(first)}"))
-    for i, m in enumerate(kb.methods):
-        found.extend(_unknown(("methods", i, "category"), [m.category], category_ids, "category"))
-    by_id = {m.id: m for m in kb.methods}
-    for i, c in enumerate(kb.categories):
-        found.extend(_unknown(("categories", i, "methods"), c.methods, method_ids, "method"))
-        for j, ref in enumerate(c.methods):
-            if ref in by_id and by_id[ref].category != c.id:
-                message = f"method '{ref}' belongs to category '{by_id[ref].category}', not '{c.id}'"
+        if isinstance(g.get("id"), str):
+            first = seen_guide.setdefault(g["id"], ("guide", part, i))
+            if first != ("guide", part, i):
+                found.append((("guide", part, i, "id"), f"id '{g['id']}' is already used by {dotted(first)}"))
+
+    category_of = {m["id"]: m.get("category") for _, m in methods if isinstance(m.get("id"), str)}
+    for i, m in methods:
+        found.extend(_unknown(("methods", i, "category"), m.get("category"), category_ids, "category"))
+    for i, c in categories:
+        listed = c.get("methods")
+        found.extend(_unknown(("categories", i, "methods"), listed, method_ids, "method"))
+        for j, ref in enumerate(listed if isinstance(listed, list) else []):
+            owner = category_of.get(ref) if isinstance(ref, str) else None
+            if isinstance(owner, str) and owner != c.get("id"):
+                message = f"method '{ref}' belongs to category '{owner}', not '{c.get('id')}'"
                 found.append((("categories", i, "methods", j), message))
-    for i, r in enumerate(kb.rules):
-        found.extend(_unknown(("rules", i, "methods"), r.methods, method_ids, "method"))
-        found.extend(_condition_references(kb, r.when, ("rules", i, "when")))
-    for i, p in enumerate(kb.pipelines):
-        found.extend(_unknown(("pipelines", i, "pipeline"), p.pipeline, objective_ids, "objective"))
-        found.extend(_condition_references(kb, p.when, ("pipelines", i, "when")))
-    guide = kb.guide
+    for i, r in rules:
+        found.extend(_unknown(("rules", i, "methods"), r.get("methods"), method_ids, "method"))
+        found.extend(_condition_references(r.get("when"), ("rules", i, "when"), facts, method_ids))
+    for i, p in pipelines:
+        found.extend(_unknown(("pipelines", i, "pipeline"), p.get("pipeline"), objective_ids, "objective"))
+        found.extend(_condition_references(p.get("when"), ("pipelines", i, "when"), facts, method_ids))
     for part, i, g in guide_rules:
-        found.extend(_unknown(("guide", part, i, "methods"), g.methods, method_ids, "method"))
-        found.extend(_unknown(("guide", part, i, "engine_rules"), g.engine_rules, rule_ids, "rule"))
-    for part, refs in (
-        ("comparison", [row.methods for row in guide.comparison]),
-        ("stages", [s.methods for s in guide.stages]),
-        ("tools", [t.methods for t in guide.tools]),
-    ):
-        for i, ids in enumerate(refs):
-            found.extend(_unknown(("guide", part, i, "methods"), ids, method_ids, "method"))
+        found.extend(_unknown(("guide", part, i, "methods"), g.get("methods"), method_ids, "method"))
+        found.extend(_unknown(("guide", part, i, "engine_rules"), g.get("engine_rules"), rule_ids, "rule"))
+    for part in ("comparison", "stages", "tools"):
+        for i, row in _items(data, "guide", part):
+            found.extend(_unknown(("guide", part, i, "methods"), row.get("methods"), method_ids, "method"))
     return found
 
 

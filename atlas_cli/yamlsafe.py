@@ -1,17 +1,23 @@
 """Bounded, position-aware YAML loading for hand-edited knowledge-base files.
 
 PyYAML's own loaders keep the last of two duplicate keys (silently losing data), expand aliases
-without limit ("billion laughs") and forget where each value came from. This module composes the
-node graph with the safe (C when available) loader and builds plain Python values itself, so it
-can refuse duplicates, bound the work, and remember a `file:line:column` for every value.
+without limit ("billion laughs") and forget where each value came from. This module reads the
+event stream of the safe (C when available) parser and builds plain Python values itself, in one
+pass and without recursion, so it can refuse duplicate keys, tags other than plain YAML's, merge
+keys and self-referencing aliases, bound the work (file size, values counted with aliases
+expanded, nesting depth), and remember a `file:line:column` for every value and key.
+
+A value reached through an alias is the anchored value itself, shared, not a copy: callers must
+not change the values they get.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -21,18 +27,17 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader  # type: ignore[assignment]
 
 MAX_FILE_BYTES = 5_000_000
-MAX_NODES = 200_000
+MAX_NODES = 100_000  # the bundled KB has about 7,000
 MAX_DEPTH = 64
 _CHUNK = 1 << 16
 
 PathKey = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
-class Position:
+class Position(NamedTuple):  # a tuple: thousands are made per load
     file: str
-    line: int
-    column: int
+    line: int  # 1-based
+    column: int  # 1-based, in characters
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
@@ -66,7 +71,8 @@ class YamlProblems(Exception):
 @dataclass
 class LoadedYaml:
     value: Any
-    positions: dict[PathKey, Position] = field(default_factory=dict)
+    positions: dict[PathKey, Position] = field(default_factory=dict)  # where each value starts
+    key_positions: dict[PathKey, Position] = field(default_factory=dict)  # where its key is
 
 
 def _position(file: str, mark: Any) -> Position:
@@ -129,7 +135,7 @@ def _syntax_problem(file: str, text: str, error: yaml.YAMLError) -> Problem:
     if isinstance(error, yaml.MarkedYAMLError):
         mark = error.problem_mark or error.context_mark
         detail = error.problem or error.context or "invalid YAML"
-        return Problem(_position(file, mark), "", f"YAML syntax: {detail}")
+        return Problem(_inside(_position(file, mark), text), "", f"YAML syntax: {detail}")
     if isinstance(error, yaml.reader.ReaderError):
         line, column = _reader_position(text, error)
         character = f"#x{error.character:04x}" if isinstance(error.character, int) else "character"
@@ -137,130 +143,244 @@ def _syntax_problem(file: str, text: str, error: yaml.YAMLError) -> Problem:
     return Problem(Position(file, 1, 1), "", f"YAML: {error}")
 
 
+def _inside(position: Position, text: str) -> Position:
+    """libyaml puts errors at the end of input one line past the last one: point at its end."""
+    lines = text.splitlines()  # YAML's line breaks too: \r, NEL, U+2028
+    if position.line <= len(lines):
+        return position
+    last = lines[-1] if lines else ""
+    return Position(position.file, max(1, len(lines)), len(last) + 1)
+
+
 def load_yaml(path: Path) -> LoadedYaml:
     """Load one YAML document safely; raise YamlProblems with located messages."""
     file = str(path)
     text = read_text(path)
-    try:
-        _check_bounds(file, text)
-        root = yaml.compose(text, Loader=SafeLoader)
-    except yaml.YAMLError as error:
-        raise YamlProblems([_syntax_problem(file, text, error)]) from error
-    if root is None:
-        raise YamlProblems([Problem(Position(file, 1, 1), "", "file is empty")])
     builder = _Builder(file)
-    value = builder.build(root, (), 0)
+    try:
+        found, value = builder.run(yaml.parse(text, Loader=SafeLoader))
+    except yaml.YAMLError as error:
+        raise YamlProblems([*builder.problems, _syntax_problem(file, text, error)]) from error
     if builder.problems:
         raise YamlProblems(builder.problems)
-    return LoadedYaml(value, builder.positions)
-
-
-def _check_bounds(file: str, text: str) -> None:
-    """Refuse alias bombs, self-referencing aliases and deep nesting before composing anything.
-
-    Streams the parser's events (little memory) and counts the values the document would have
-    once every alias is expanded: an alias costs the size of the value its anchor names.
-    """
-    sizes: dict[str, int] = {}
-    open_nodes: list[tuple[str | None, int]] = []
-    total = 0
-    for event in yaml.parse(text, Loader=SafeLoader):
-        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            anchor, start = open_nodes.pop()
-            if anchor is not None:
-                sizes[anchor] = total - start
-            continue
-        if isinstance(event, yaml.AliasEvent):
-            if event.anchor in (a for a, _ in open_nodes):
-                _refuse(file, event, f"alias *{event.anchor} refers to a value that contains it")
-            total += sizes.get(str(event.anchor), 1)
-        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            open_nodes.append((event.anchor, total))
-            total += 1
-            if len(open_nodes) > MAX_DEPTH:
-                _refuse(file, event, f"nested deeper than {MAX_DEPTH} levels")
-        elif isinstance(event, yaml.ScalarEvent):
-            total += 1
-            if event.anchor is not None:
-                sizes[event.anchor] = 1
-        if total > MAX_NODES:
-            _refuse(file, event, f"more than {MAX_NODES} values once aliases are expanded")
-
-
-def _refuse(file: str, event: yaml.Event, message: str) -> None:
-    raise YamlProblems([Problem(_position(file, event.start_mark), "", message)])
+    if not found:
+        raise YamlProblems([Problem(Position(file, 1, 1), "", "file is empty")])
+    return LoadedYaml(value, builder.positions, builder.key_positions)
 
 
 # Plain YAML only: the core scalar types, maps and lists. Anything else (`!!python/object`,
 # `!!binary`, `!!set`, custom `!tags`) is an error rather than silently becoming a string or dict.
 _CORE = "tag:yaml.org,2002:"
+STR_TAG = _CORE + "str"
 SCALAR_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
 MAP_TAG = _CORE + "map"
 SEQ_TAG = _CORE + "seq"
 MERGE_TAG = _CORE + "merge"
+_NON_SPECIFIC = (None, "!")
+
+
+class _Discard:
+    """Stands for a mapping key whose value is read (and bounded) but not kept."""
+
+
+_DISCARD = _Discard()
+
+
+@dataclass(slots=True)
+class _Open:
+    """A mapping or sequence being built, with what its anchor needs once it is complete."""
+
+    value: dict[str, Any] | list[Any]
+    path: PathKey
+    mark: Any  # where it starts
+    anchor: str | None
+    total_at_start: int
+    is_key: bool  # a mapping or sequence used as a mapping key (refused)
+    below: int = 0  # levels of nesting inside it, aliases expanded
+    key: str | _Discard | None = None  # mappings: the key whose value comes next
+
+
+@dataclass(slots=True)
+class _Anchor:
+    value: Any
+    size: int  # values once expanded
+    levels: int  # levels of nesting once expanded: 0 for a scalar
+    scalar: str | None  # an anchored scalar's text, so that an alias of it can be a key
 
 
 class _Builder:
-    """Turns a composed node graph into Python values, bounded and with positions."""
+    """Builds Python values straight from the parser's events, bounded and with positions.
+
+    One pass and no node graph: an alias reuses its anchor's value, and counts (for the limits)
+    the values and nesting levels it would have if it were written out.
+    """
 
     def __init__(self, file: str) -> None:
         self.file = file
         self.positions: dict[PathKey, Position] = {}
+        self.key_positions: dict[PathKey, Position] = {}
         self.problems: list[Problem] = []
-        self.nodes = 0
-        self._scalars = SafeLoader("")
+        self.total = 0
+        self.stack: list[_Open] = []
+        self.anchors: dict[str, _Anchor] = {}
+        self._loader = SafeLoader("")
 
-    def build(self, node: yaml.Node, path: PathKey, depth: int) -> Any:
-        self.nodes += 1
-        position = _position(self.file, node.start_mark)
-        self.positions.setdefault(path, position)
-        if self.nodes > MAX_NODES:
-            self._fail(position, path, f"more than {MAX_NODES} values (alias expansion?)")
-        if depth > MAX_DEPTH:
-            self._fail(position, path, f"nested deeper than {MAX_DEPTH} levels")
-        if isinstance(node, yaml.MappingNode):
-            if node.tag != MAP_TAG:
-                return self._bad_tag(node, position, path)
-            return self._mapping(node, path, depth)
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != SEQ_TAG:
-                return self._bad_tag(node, position, path)
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        if node.tag == MERGE_TAG:
-            self.problems.append(Problem(position, dotted(path), "'<<' (a YAML merge key) is not supported"))
-            return None
-        if node.tag not in SCALAR_TAGS:
-            return self._bad_tag(node, position, path)
+    def run(self, events: Iterable[yaml.Event]) -> tuple[bool, Any]:
+        """(whether the stream held a document, its value)."""
+        documents = 0
+        root: Any = None
+        for event in events:  # the most frequent events first
+            if isinstance(event, yaml.ScalarEvent):
+                root = self._scalar(event)
+            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                self._open(event)
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                done = self.stack.pop()
+                levels = done.below + 1
+                if done.anchor is not None:
+                    size = self.total - done.total_at_start
+                    self.anchors[done.anchor] = _Anchor(done.value, size, levels, None)
+                root = self._place(done.value, None, done.mark, levels, collection=True)
+            elif isinstance(event, yaml.AliasEvent):
+                root = self._alias(event)
+            elif isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    self._fail(
+                        event.start_mark, (), "only one YAML document is allowed; a second starts here"
+                    )
+        return documents > 0, root
+
+    # --- where a value goes --------------------------------------------------------------
+
+    def _slot(self) -> tuple[PathKey, bool]:
+        """The path of the next value, and whether it is a mapping key."""
+        if not self.stack:
+            return (), False
+        top = self.stack[-1]
+        if isinstance(top.value, list):
+            return (*top.path, len(top.value)), False
+        if top.key is None:
+            return top.path, True
+        return (*top.path, top.key if isinstance(top.key, str) else "?"), False
+
+    def _count(self, mark: Any, path: PathKey, size: int, levels: int) -> None:
+        self.total += size
+        if self.total > MAX_NODES:
+            self._fail(mark, path, f"more than {MAX_NODES} values once aliases are expanded")
+        if len(self.stack) + levels > MAX_DEPTH:
+            self._fail(mark, path, f"nested deeper than {MAX_DEPTH} levels")
+
+    def _open(self, event: yaml.MappingStartEvent | yaml.SequenceStartEvent) -> None:
+        path, is_key = self._slot()
+        mark: Any = event.start_mark
+        is_map = isinstance(event, yaml.MappingStartEvent)
+        plain = MAP_TAG if is_map else SEQ_TAG
+        if event.tag not in (*_NON_SPECIFIC, plain) and not is_key:
+            self._bad_tag(mark, path, event.tag)
+        if not is_key:
+            self.positions.setdefault(path, _position(self.file, mark))
+        self.stack.append(_Open({} if is_map else [], path, mark, event.anchor, self.total, is_key))
+        self._count(mark, path, 1, 0)
+
+    def _place(self, value: Any, text: str | None, mark: Any, levels: int, collection: bool) -> Any:
+        """Put a finished value into its parent; return it (the root, when there is no parent)."""
+        if not self.stack:
+            return value
+        top = self.stack[-1]
+        top.below = max(top.below, levels)
+        if isinstance(top.value, list):
+            top.value.append(value)
+        elif top.key is None:
+            top.key = self._key(None if collection else text, mark, top)
+        else:
+            if isinstance(top.key, str):
+                top.value[top.key] = value
+            top.key = None
+        return value
+
+    def _key(self, text: str | None, mark: Any, mapping: _Open) -> str | _Discard:
+        position = _position(self.file, mark)
+        if text is None:
+            self.problems.append(Problem(position, dotted(mapping.path), "keys must be plain strings"))
+            return _DISCARD
+        if text in mapping.value:
+            where = dotted((*mapping.path, text))
+            self.problems.append(Problem(position, where, f"duplicate key '{text}'"))
+            return _DISCARD
+        self.key_positions[(*mapping.path, text)] = position
+        return text
+
+    # --- scalars and aliases ---------------------------------------------------------------
+
+    def _scalar(self, event: yaml.ScalarEvent) -> Any:
+        path, is_key = self._slot()
+        mark: Any = event.start_mark
+        self._count(mark, path, 1, 0)
+        tag = event.tag
+        if tag in _NON_SPECIFIC:
+            tag = self._resolve(event)
+        text: str | None = event.value
+        value: Any = None
+        if tag == MERGE_TAG:
+            message = "'<<' (a YAML merge key) is not supported: write the keys out"
+            self.problems.append(Problem(_position(self.file, mark), dotted(path), message))
+            if is_key:
+                self.stack[-1].key = _DISCARD  # its value is read, then dropped
+                return None
+            text = None
+        elif tag not in SCALAR_TAGS:
+            if not is_key:  # a key gets "keys must be plain strings"
+                self._bad_tag(mark, path, tag)
+            text = None
+        elif tag == STR_TAG or (is_key and event.anchor is None):
+            value = event.value
+        else:
+            value = self._construct(event, mark, path, tag)
+        if not is_key:
+            self.positions.setdefault(path, _position(self.file, mark))
+        if event.anchor is not None:
+            self.anchors[event.anchor] = _Anchor(value, 1, 0, text)
+        return self._place(value, text, mark, 0, collection=False)
+
+    def _resolve(self, event: yaml.ScalarEvent) -> str:
+        """The implicit tag of an untagged scalar (`5` is an int, `yes` a bool, `x` a string)."""
+        if not event.implicit[0]:  # quoted or block text
+            return STR_TAG
+        resolve: Any = self._loader.resolve
+        return str(resolve(yaml.ScalarNode, event.value, event.implicit))
+
+    def _construct(self, event: yaml.ScalarEvent, mark: Any, path: PathKey, tag: str) -> Any:
+        node = yaml.ScalarNode(tag, event.value, mark, mark, event.style)
         try:
-            return self._scalars.construct_object(node, deep=True)
+            return self._loader.yaml_constructors[tag](self._loader, node)
         except (yaml.YAMLError, ValueError, OverflowError) as error:
             detail = getattr(error, "problem", None) or str(error)
-            self.problems.append(Problem(position, dotted(path), f"bad value: {detail}"))
+            self.problems.append(Problem(_position(self.file, mark), dotted(path), f"bad value: {detail}"))
             return None
 
-    def _bad_tag(self, node: yaml.Node, position: Position, path: PathKey) -> None:
-        tag = node.tag.replace(_CORE, "!!")
-        message = f"tag '{tag}' is not allowed: use plain YAML strings, numbers, booleans, lists and maps"
-        self.problems.append(Problem(position, dotted(path), message))
+    def _alias(self, event: yaml.AliasEvent) -> Any:
+        path, is_key = self._slot()
+        mark: Any = event.start_mark
+        name = str(event.anchor)
+        if any(frame.anchor == name for frame in self.stack):
+            self._fail(mark, path, f"alias *{name} refers to a value that contains it")
+        anchor = self.anchors.get(name)
+        if anchor is None:
+            self._fail(mark, path, f"alias *{name} names no anchor (&{name}) above it")
+            return None
+        self._count(mark, path, anchor.size, anchor.levels)
+        if not is_key:
+            self.positions.setdefault(path, _position(self.file, mark))
+        return self._place(anchor.value, anchor.scalar, mark, anchor.levels, anchor.levels > 0)
 
-    def _mapping(self, node: yaml.MappingNode, path: PathKey, depth: int) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key_position = _position(self.file, key_node.start_mark)
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == MERGE_TAG:
-                message = "'<<' (a YAML merge key) is not supported: write the keys out"
-                self.problems.append(Problem(key_position, dotted(path), message))
-                continue
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in SCALAR_TAGS:
-                self.problems.append(Problem(key_position, dotted(path), "keys must be plain strings"))
-                continue
-            key = str(key_node.value)
-            if key in result:
-                self.problems.append(Problem(key_position, dotted((*path, key)), f"duplicate key '{key}'"))
-                continue
-            result[key] = self.build(value_node, (*path, key), depth + 1)
-        return result
+    # --- problems --------------------------------------------------------------------------
 
-    def _fail(self, position: Position, path: PathKey, message: str) -> None:
-        self.problems.append(Problem(position, dotted(path), message))
+    def _bad_tag(self, mark: Any, path: PathKey, tag: str | None) -> None:
+        shown = str(tag).replace(_CORE, "!!")
+        message = f"tag '{shown}' is not allowed: use plain YAML strings, numbers, booleans, lists and maps"
+        self.problems.append(Problem(_position(self.file, mark), dotted(path), message))
+
+    def _fail(self, mark: Any, path: PathKey, message: str) -> None:
+        self.problems.append(Problem(_position(self.file, mark), dotted(path), message))
         raise YamlProblems(self.problems)
