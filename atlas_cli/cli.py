@@ -31,7 +31,7 @@ from atlas_cli.profile import PROFILE_FIELDS
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
-    from atlas_cli.knowledge import Catalog
+    from atlas_cli.catalog import Catalog
     from atlas_cli.models import Lang
     from atlas_cli.render.grid import Grid
 
@@ -75,11 +75,12 @@ class State:
         self._catalogs: dict[Path, Catalog] = {}
 
     def catalog(self) -> Catalog:
-        from atlas_cli.knowledge import Catalog, load_knowledge_base, resolve_kb_path
+        from atlas_cli.catalog import resolve_kb_path
+        from atlas_cli.kbcache import load_cached_catalog
 
         path = resolve_kb_path(self.kb)
         if path not in self._catalogs:
-            self._catalogs[path] = Catalog(load_knowledge_base(path))
+            self._catalogs[path] = load_cached_catalog(path)
         return self._catalogs[path]
 
 
@@ -328,7 +329,8 @@ def validate(
 
     Example: ft-atlas validate my-kb.yaml
     """
-    from atlas_cli.knowledge import load_knowledge_base, resolve_kb_path
+    from atlas_cli.catalog import resolve_kb_path
+    from atlas_cli.knowledge import load_knowledge_base
 
     target = path if path is not None else resolve_kb_path(state.kb)
     chosen = _format(fmt, as_json)
@@ -525,15 +527,20 @@ def with_profile_options(func: Callable[..., None]) -> Callable[..., None]:
 
 def render_recommendation(rec: Any, fmt: Format, top: int, explain: bool) -> None:
     from atlas_cli.render.jsonout import recommendation_json
-    from atlas_cli.render.plans import recommendation_markdown, recommendation_view
 
     catalog = state.catalog()
-    emit(
-        fmt,
-        recommendation_json(rec, top, explain),
-        lambda: recommendation_view(catalog, rec, top, explain),
-        lambda: recommendation_markdown(catalog, rec, top, explain),
-    )
+
+    def view() -> RenderableType:
+        from atlas_cli.render.plans import recommendation_view  # rich: not needed for JSON
+
+        return recommendation_view(catalog, rec, top, explain)
+
+    def markdown() -> str:
+        from atlas_cli.render.plans import recommendation_markdown
+
+        return recommendation_markdown(catalog, rec, top, explain)
+
+    emit(fmt, recommendation_json(rec, top, explain), view, markdown)
 
 
 @app.command()
@@ -638,6 +645,17 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def _style_typer_output(plain: bool) -> None:
+    """typer's own --help and error panels follow our colour rules. Its rich module is heavy,
+    so it is imported only to switch styling off (TERM=dumb already does that inside rich)."""
+    if plain:
+        from typer import rich_utils
+
+        rich_utils.COLOR_SYSTEM = None
+    elif "typer.rich_utils" in sys.modules:
+        setattr(sys.modules["typer.rich_utils"], "COLOR_SYSTEM", "auto")  # noqa: B010
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the app, turning every failure into a message on stderr and a documented exit code."""
     for stream in (sys.stdout, sys.stderr):
@@ -646,11 +664,7 @@ def main(argv: list[str] | None = None) -> None:
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     args = sys.argv[1:] if argv is None else argv
-    from typer import rich_utils
-
-    # typer's own --help and error panels follow the same colour rules as our output.
-    plain = os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb" or "--no-color" in args
-    rich_utils.COLOR_SYSTEM = None if plain else "auto"
+    _style_typer_output(plain=bool(os.environ.get("NO_COLOR")) or "--no-color" in args)
     try:
         result = app(args=args, prog_name="ft-atlas", standalone_mode=False)
         code = result if isinstance(result, int) else 0

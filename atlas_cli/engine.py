@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+from atlas_cli.catalog import Catalog
 from atlas_cli.conditions import Facts, Predicate, compile_condition, facts_used
-from atlas_cli.knowledge import Catalog
 from atlas_cli.memory import Shape
 from atlas_cli.memory import estimate as estimate_memory
 from atlas_cli.models import (

@@ -1,54 +1,20 @@
-"""Load and validate the knowledge base (KB), and look things up in it.
-
-A KB is either one YAML file holding every section, or a directory whose `*.yaml` files each hold
-some of the sections (the bundled KB in `data/` is such a directory). `--kb PATH` or the
-`FT_ATLAS_KB` environment variable choose another one.
-"""
+"""Load and validate the knowledge base (KB): YAML with positions, the pydantic schema, and the
+cross-references the schema cannot see (unique ids and aliases, every referenced id exists).
+Every problem is reported as `path:line:column: field.path: message`."""
 
 from __future__ import annotations
 
-import difflib
-import os
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from atlas_cli.errors import KnowledgeBaseError, UsageError
-from atlas_cli.models import Gpu, KnowledgeBase, LlmModel, Method
-from atlas_cli.yamlsafe import PathKey, Position, Problem, YamlProblems, dotted, load_yaml, one_line
-
-KB_ENV = "FT_ATLAS_KB"
-
-
-def bundled_kb_path() -> Path:
-    """The KB inside the wheel, or `data/` of a source checkout (editable installs)."""
-    packaged = Path(__file__).with_name("data")
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "data"
-
-
-def resolve_kb_path(option: Path | None) -> Path:
-    if option is not None:
-        return option
-    env = os.environ.get(KB_ENV)
-    return Path(env) if env else bundled_kb_path()
-
-
-def kb_files(path: Path) -> list[Path]:
-    """The YAML files a KB path stands for: the file itself, or a directory's `*.yaml` files in
-    name order. A missing path or a directory without them is a located KnowledgeBaseError."""
-    if path.is_dir():
-        files = sorted(path.glob("*.yaml"))
-        if not files:
-            raise KnowledgeBaseError([one_line(f"{path}:1:1: no *.yaml files in this directory")])
-        return files
-    if not path.exists():
-        raise KnowledgeBaseError([one_line(f"{path}:1:1: no such file or directory")])
-    return [path]
+from atlas_cli.catalog import kb_files, normalize
+from atlas_cli.errors import KnowledgeBaseError, one_line
+from atlas_cli.models import KnowledgeBase
+from atlas_cli.yamlsafe import PathKey, Position, Problem, YamlProblems, dotted, load_yaml
 
 
 @dataclass
@@ -357,74 +323,3 @@ def cross_reference_problems(data: Any) -> list[Found]:
         for i, row in _items(data, "guide", part):
             found.extend(_unknown(("guide", part, i, "methods"), row.get("methods"), method_ids, "method"))
     return found
-
-
-# --- look-ups ------------------------------------------------------------------------------
-
-_SEPARATORS = re.compile(r"[\s_\-/]+")
-
-
-def normalize(name: str) -> str:
-    """Case- and separator-insensitive key: "RTX 3090", "rtx-3090" and "RTX3090" agree."""
-    return _SEPARATORS.sub("", name.casefold())
-
-
-@dataclass(frozen=True)
-class Match:
-    kind: str
-    query: str
-    suggestions: tuple[str, ...]
-
-
-def _index(items: Iterable[tuple[str, list[str]]]) -> dict[str, str]:
-    index: dict[str, str] = {}
-    for item_id, names in items:
-        for name in names:
-            index.setdefault(normalize(name), item_id)
-    return index
-
-
-class Catalog:
-    """The validated KB plus name indexes for methods, GPUs and models."""
-
-    def __init__(self, kb: KnowledgeBase) -> None:
-        self.kb = kb
-        self.methods = {m.id: m for m in kb.methods}
-        self.gpus = {g.id: g for g in kb.gpus}
-        self.models = {m.id: m for m in kb.models}
-
-    @cached_property
-    def _method_names(self) -> dict[str, str]:
-        return _index((m.id, [m.id, m.name, *m.aliases]) for m in self.kb.methods)
-
-    @cached_property
-    def _gpu_names(self) -> dict[str, str]:
-        return _index((g.id, [g.id, g.name, *g.aliases]) for g in self.kb.gpus)
-
-    @cached_property
-    def _model_names(self) -> dict[str, str]:
-        return _index((m.id, [m.id, m.name, *m.aliases]) for m in self.kb.models)
-
-    def method(self, query: str) -> Method:
-        return self.methods[_find(self._method_names, "method", query)]
-
-    def gpu(self, query: str) -> Gpu:
-        return self.gpus[_find(self._gpu_names, "GPU", query)]
-
-    def model(self, query: str) -> LlmModel:
-        return self.models[_find(self._model_names, "model", query)]
-
-    def gpu_guess(self, query: str) -> Gpu | None:
-        """The closest GPU for a fuzzy answer ("309" -> RTX 3090), for a confirm prompt."""
-        close = difflib.get_close_matches(normalize(query), self._gpu_names, n=1, cutoff=0.6)
-        return self.gpus[self._gpu_names[close[0]]] if close else None
-
-
-def _find(index: dict[str, str], kind: str, query: str) -> str:
-    key = normalize(query)
-    if key in index:
-        return index[key]
-    close = difflib.get_close_matches(key, index, n=5, cutoff=0.5)
-    suggestions = tuple(dict.fromkeys(index[c] for c in close))
-    hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
-    raise UsageError(f"unknown {kind} '{query}'{hint}", suggestions=suggestions)

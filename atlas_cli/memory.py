@@ -41,7 +41,9 @@ INFERENCE_SLACK = 0.20  # EleutherAI: inference total ~= 1.2 x weights
 LOGIT_BYTES = 2 + 4 + 4  # bf16 logits, their fp32 upcast in the loss, fp32 log-softmax kept
 VIRTUAL_TOKENS = 20  # prompt / prefix / p-tuning length (PEFT examples use 20)
 ADAPTER_REDUCTION = 16  # AdapterHub's default bottleneck: hidden / 16
-PARTIAL_TOP_LAYERS = 2  # LLaMA-Factory `freeze_trainable_layers` default
+# Partial FT trains the top quarter of the blocks: Lee et al. (arXiv 1911.03090) keep ~90 % of
+# full fine-tuning quality that way. A share rather than a layer count keeps memory smooth in size.
+PARTIAL_TRAINABLE_SHARE = 0.25
 GALORE_RANK = 128  # transformers' GaLore default rank
 GRPO_GENERATIONS = 8  # TRL GRPOConfig num_generations default
 RLOO_GENERATIONS = 2  # TRL RLOOConfig num_generations default
@@ -136,6 +138,8 @@ def shape_of(model: LlmModel) -> Shape:
 
 # Bare sizes get a Llama-3-style shape; these catalog models are the reference points.
 REFERENCE_MODELS = ("llama-3.2-1b", "llama-3.2-3b", "llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b")
+# Used only when a custom knowledge base has no modern decoder: Llama 3.2 1B, 3.1 8B, 3.1 70B.
+FALLBACK_ANCHORS = ((1.24e9, 2048), (8.03e9, 4096), (70.6e9, 8192))
 HEAD_DIM = 128
 MAX_KV_HEADS = 8
 MLP_RATIO = 3.5  # Llama 3: intermediate = 3.5 x hidden (14336 / 4096, 28672 / 8192)
@@ -165,7 +169,7 @@ def shape_for_size(params: float, catalog: list[LlmModel]) -> tuple[Shape, str]:
     references = [by_id[i] for i in REFERENCE_MODELS if i in by_id] or [
         m for m in catalog if m.architecture == "decoder" and m.gated_mlp
     ]
-    anchors = sorted({(m.params_b * 1e9, m.hidden_size) for m in references})
+    anchors = sorted({(m.params_b * 1e9, m.hidden_size) for m in references}) or list(FALLBACK_ANCHORS)
     hidden = max(256, round(_interpolated_hidden(params, anchors)) if len(anchors) > 1 else anchors[0][1])
     heads = max(1, hidden // HEAD_DIM)
     kv_heads = min(MAX_KV_HEADS, heads)
@@ -227,7 +231,7 @@ def trainable_params(model: MemoryModel, shape: Shape, rank: int) -> float:
     counts: dict[MemoryModel, float] = {
         "full": shape.params,
         "galore": shape.params,
-        "partial": shape.block_params * min(PARTIAL_TOP_LAYERS, shape.blocks),
+        "partial": shape.block_params * shape.blocks * PARTIAL_TRAINABLE_SHARE,
         "bitfit": bias_params(shape),
         "adapters": adapter_params(shape),
         "prompt": float(VIRTUAL_TOKENS * h),
@@ -294,7 +298,7 @@ def block_activation_bytes(shape: Shape, tokens: int, precision: Precision) -> f
 
 
 def activation_bytes(
-    shape: Shape, tokens: int, blocks: int, checkpointing: bool, precision: Precision
+    shape: Shape, tokens: int, blocks: float, checkpointing: bool, precision: Precision
 ) -> float:
     """Activations of `blocks` blocks: all kept, or (checkpointing) 2*s*b*h each plus one block."""
     if blocks == 0:
@@ -328,9 +332,9 @@ def default_checkpointing(shape: Shape) -> bool:
     return shape.params >= LARGE_MODEL_PARAMS
 
 
-def _activation_blocks(model: MemoryModel, shape: Shape) -> int:
+def _activation_blocks(model: MemoryModel, shape: Shape) -> float:
     """Blocks whose activations backward needs: only the trained top blocks for partial FT."""
-    return min(PARTIAL_TOP_LAYERS, shape.blocks) if model == "partial" else shape.blocks
+    return shape.blocks * PARTIAL_TRAINABLE_SHARE if model == "partial" else shape.blocks
 
 
 def _galore_optimizer_bytes(shape: Shape, precision: Precision) -> float:

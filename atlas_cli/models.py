@@ -44,7 +44,10 @@ MemoryModel = Literal[
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: validators are built on first validation, not at import; a cached KB never
+    # validates, so `recommend` skips that cost entirely (see kbcache.py).
+    # allow_inf_nan=False: `.inf` in a hand-edited file would otherwise reach the estimator.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, allow_inf_nan=False)
 
 
 class Text(Strict):
@@ -82,6 +85,12 @@ class TrainableShare(Strict):
     low_pct: float | None = Field(default=None, ge=0, le=100)
     high_pct: float | None = Field(default=None, ge=0, le=100)
     source: str
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TrainableShare:
+        if self.low_pct is not None and self.high_pct is not None and self.low_pct > self.high_pct:
+            raise ValueError("low_pct is larger than high_pct")
+        return self
 
 
 class Ratings(Strict):
@@ -188,7 +197,7 @@ class Gpu(Strict):
     name: str
     aliases: list[str] = []
     vendor: Literal["nvidia", "amd", "apple"]
-    memory_gib: float = Field(gt=0, description="Advertised memory; vendors' 'GB' are GiB.")
+    memory_gib: float = Field(gt=0, le=100_000, description="Advertised memory; vendors' 'GB' are GiB.")
     bf16: bool
     cuda: bool
     architecture: str
@@ -201,18 +210,25 @@ class LlmModel(Strict):
     aliases: list[str] = []
     family: str
     architecture: Literal["decoder", "encoder", "encoder-decoder"]
-    params_b: float = Field(gt=0)
-    layers: int = Field(gt=0)
-    hidden_size: int = Field(gt=0)
-    attention_heads: int = Field(gt=0)
-    kv_heads: int = Field(gt=0)
-    head_dim: int | None = Field(default=None, gt=0, description="when not hidden / heads")
-    intermediate_size: int = Field(gt=0)
-    vocab_size: int = Field(gt=0)
+    # Upper bounds keep a typo (1e300) from turning estimates into infinities.
+    params_b: float = Field(gt=0, le=100_000)
+    layers: int = Field(gt=0, le=10_000)
+    hidden_size: int = Field(gt=0, le=1_000_000)
+    attention_heads: int = Field(gt=0, le=100_000)
+    kv_heads: int = Field(gt=0, le=100_000)
+    head_dim: int | None = Field(default=None, gt=0, le=100_000, description="when not hidden / heads")
+    intermediate_size: int = Field(gt=0, le=10_000_000)
+    vocab_size: int = Field(gt=0, le=100_000_000)
     has_bias: bool
     gated_mlp: bool = Field(description="SwiGLU/GeGLU MLP: gate, up and down projections")
     tied_embeddings: bool = Field(description="the LM head shares the input embedding matrix")
     source: str
+
+    @model_validator(mode="after")
+    def _grouped_attention(self) -> LlmModel:
+        if self.attention_heads % self.kv_heads:
+            raise ValueError("attention_heads must be a multiple of kv_heads (grouped-query attention)")
+        return self
 
 
 # --- rules ---------------------------------------------------------------------------------
@@ -276,8 +292,8 @@ class KnowledgeBase(Strict):
     guide: Guide
     rules: list[Rule]
     pipelines: list[PipelineRule]
-    gpus: list[Gpu]
-    models: list[LlmModel]
+    gpus: list[Gpu] = Field(min_length=1)
+    models: list[LlmModel] = Field(min_length=1)
 
 
 # --- estimator inputs and outputs (plain dataclasses: the hot path builds many of them) --------

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from atlas_cli.catalog import Catalog, normalize
 from atlas_cli.errors import UsageError
-from atlas_cli.knowledge import Catalog, normalize
 from atlas_cli.profile import (
     FIELDS_BY_NAME,
     PROFILE_FIELDS,

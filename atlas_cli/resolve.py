@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from atlas_cli.catalog import Catalog
 from atlas_cli.errors import UsageError
-from atlas_cli.knowledge import Catalog
 from atlas_cli.memory import (
     Shape,
     default_checkpointing,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from atlas_cli.catalog import Catalog
 from atlas_cli.errors import UsageError
-from atlas_cli.knowledge import Catalog
 from atlas_cli.memory import estimate
 from atlas_cli.models import Estimate, EstimateSettings, Method, Optimizer, Precision
 from atlas_cli.resolve import Hardware, ModelInfo, choose_precision
@@ -27,7 +27,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("full-ft", "Full FT (8-bit AdamW)", optimizer="adamw-8bit"),
     Variant("full-ft", "Full FT (pure bf16)", precision="pure-bf16"),
     Variant("galore", "GaLore"),
-    Variant("partial-ft", "Partial FT (top 2 layers)"),
+    Variant("partial-ft", "Partial FT (top 25 % of layers)"),
     Variant("bitfit", "BitFit"),
     Variant("adapters", "Adapters (bottleneck)"),
     Variant("lora", "LoRA"),

@@ -13,7 +13,6 @@ not change the values they get.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,12 +20,14 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from atlas_cli.catalog import MAX_FILE_BYTES
+from atlas_cli.errors import one_line
+
 try:
     from yaml import CSafeLoader as SafeLoader
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader  # type: ignore[assignment]
 
-MAX_FILE_BYTES = 5_000_000
 MAX_NODES = 100_000  # the bundled KB has about 7,000
 MAX_DEPTH = 64
 _CHUNK = 1 << 16
@@ -52,14 +53,6 @@ class Problem:
     def __str__(self) -> str:
         where = f" {self.where}:" if self.where else ""
         return one_line(f"{self.position}:{where} {self.message}")
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def one_line(text: str) -> str:
-    """Escape line breaks and other control characters: one problem is one line of output."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class YamlProblems(Exception):

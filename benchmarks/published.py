@@ -22,7 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from atlas_cli.knowledge import Catalog, bundled_kb_path, load_knowledge_base
+from atlas_cli.catalog import Catalog, bundled_kb_path
+from atlas_cli.knowledge import load_knowledge_base
 from atlas_cli.memory import estimate
 from atlas_cli.models import Estimate, MemoryModel, Precision
 from atlas_cli.resolve import resolve_hardware, resolve_model, settings_for

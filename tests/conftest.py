@@ -4,7 +4,9 @@ stderr messages are the ones users see, not typer's test defaults."""
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,10 +15,14 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from atlas_cli.catalog import Catalog, bundled_kb_path
 from atlas_cli.cli import main
-from atlas_cli.knowledge import Catalog, bundled_kb_path, load_knowledge_base
+from atlas_cli.knowledge import load_knowledge_base
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Keep the KB cache of test runs (and of the subprocesses they start) out of the user's home.
+os.environ.setdefault("FT_ATLAS_CACHE_DIR", tempfile.mkdtemp(prefix="ft-atlas-test-cache-"))
 
 
 @dataclass

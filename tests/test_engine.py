@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from atlas_cli.catalog import Catalog
 from atlas_cli.conditions import compile_condition
 from atlas_cli.engine import Engine
-from atlas_cli.knowledge import Catalog
 from atlas_cli.models import AllOf, AnyOf, Comparison, NotOf, Recommendation
 from atlas_cli.profile import PROFILE_FIELDS, build_profile
 from atlas_cli.render.jsonout import recommendation_json

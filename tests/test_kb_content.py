@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from atlas_cli.knowledge import Catalog
+from atlas_cli.catalog import Catalog
 from atlas_cli.models import GuideRule, KnowledgeBase, LlmModel
 from tests.conftest import REPO
 

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
+from atlas_cli.catalog import Catalog, bundled_kb_path
 from atlas_cli.errors import EXIT_INVALID_KB, KnowledgeBaseError, UsageError
-from atlas_cli.knowledge import Catalog, bundled_kb_path, load_knowledge_base
+from atlas_cli.knowledge import load_knowledge_base
 from tests.conftest import Runner
 
 DATA = bundled_kb_path()

@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from atlas_cli import memory
+from atlas_cli.catalog import Catalog, bundled_kb_path
 from atlas_cli.errors import UsageError
-from atlas_cli.knowledge import Catalog, bundled_kb_path, load_knowledge_base
+from atlas_cli.knowledge import load_knowledge_base
 from atlas_cli.memory import GB, Shape, estimate, shape_for_size, shape_of
 from atlas_cli.models import Estimate, EstimateSettings, MemoryModel, Optimizer, Precision
 from atlas_cli.resolve import (
@@ -201,7 +202,7 @@ def test_bitfit_counts_linear_biases() -> None:
 def test_partial_ft_does_not_count_the_trained_layers_twice() -> None:
     e = estimate("partial-ft", "partial", TOY, cfg())
     assert e.breakdown.weights_gb == 2.0  # every weight once, in bf16
-    trained = TOY.block_params * 2
+    trained = TOY.block_params * TOY.blocks * memory.PARTIAL_TRAINABLE_SHARE
     assert e.breakdown.optimizer_gb == pytest.approx(trained * 12 / GB, abs=0.01)
 
 

@@ -6,7 +6,7 @@ from collections import deque
 
 import pytest
 
-from atlas_cli.knowledge import Catalog
+from atlas_cli.catalog import Catalog
 from atlas_cli.profile import PROFILE_FIELDS, build_profile
 from atlas_cli.questionnaire import Interview, command_line
 

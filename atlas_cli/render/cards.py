@@ -9,7 +9,7 @@ from rich.syntax import Syntax
 from rich.text import Text as RichText
 from rich.tree import Tree
 
-from atlas_cli.knowledge import Catalog
+from atlas_cli.catalog import Catalog
 from atlas_cli.models import Lang, Method
 from atlas_cli.render.grid import fenced
 

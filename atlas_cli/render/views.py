@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atlas_cli.knowledge import Catalog
+from atlas_cli.catalog import Catalog
 from atlas_cli.memory import gib_to_gb
 from atlas_cli.models import Lang, Method
 from atlas_cli.render.grid import Grid

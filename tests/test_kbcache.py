@@ -1,0 +1,109 @@
+"""The validated-KB cache: a hit skips validation, any change or doubt falls back to a full load."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from atlas_cli import kbcache
+from atlas_cli.catalog import Catalog, bundled_kb_path
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> Path:
+    copy = tmp_path / "kb"
+    shutil.copytree(bundled_kb_path(), copy)
+    return copy
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "cache"
+    monkeypatch.setenv(kbcache.CACHE_ENV, str(directory))
+    monkeypatch.delenv(kbcache.NO_CACHE_ENV, raising=False)
+    return directory
+
+
+def _count_loads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    loads: list[Path] = []
+    real = kbcache._load
+
+    def counting(path: Path) -> Catalog:
+        loads.append(path)
+        return real(path)
+
+    monkeypatch.setattr(kbcache, "_load", counting)
+    return loads
+
+
+def test_second_load_comes_from_the_cache(kb: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    loads = _count_loads(monkeypatch)
+    first = kbcache.load_cached_catalog(kb)
+    second = kbcache.load_cached_catalog(kb)
+    assert len(loads) == 1
+    assert second.kb == first.kb
+    assert second.method("LoRA").id == "lora"
+    assert len(list(cache.glob("kb-*.pickle"))) == 1
+
+
+def test_changed_content_is_loaded_again(kb: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    loads = _count_loads(monkeypatch)
+    kbcache.load_cached_catalog(kb)
+    gpus = kb / "gpus.yaml"
+    gpus.write_text(gpus.read_text(encoding="utf-8").replace("name: NVIDIA T4", "name: NVIDIA T4 (edited)"))
+    catalog = kbcache.load_cached_catalog(kb)
+    assert len(loads) == 2
+    assert "(edited)" in catalog.gpus["t4"].name
+
+
+def test_damaged_entry_is_ignored(kb: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    kbcache.load_cached_catalog(kb)
+    (entry,) = cache.glob("kb-*.pickle")
+    entry.write_bytes(b"not a pickle")
+    loads = _count_loads(monkeypatch)
+    assert kbcache.load_cached_catalog(kb).gpus
+    assert len(loads) == 1
+
+
+def test_entry_writable_by_others_is_never_unpickled(
+    kb: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kbcache.load_cached_catalog(kb)
+    (entry,) = cache.glob("kb-*.pickle")
+    entry.chmod(0o666)
+    loads = _count_loads(monkeypatch)
+    kbcache.load_cached_catalog(kb)
+    assert len(loads) == 1
+
+
+def test_unwritable_cache_directory_still_works(
+    kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv(kbcache.CACHE_ENV, str(blocker / "cache"))
+    assert kbcache.load_cached_catalog(kb).method("qlora").id == "qlora"
+
+
+def test_cache_can_be_switched_off(kb: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(kbcache.NO_CACHE_ENV, "1")
+    kbcache.load_cached_catalog(kb)
+    assert not cache.exists()
+
+
+def test_default_directory_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(kbcache.CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert kbcache.cache_dir() == tmp_path / "ft-atlas"
+
+
+def test_oversized_file_is_not_hashed_but_reported(tmp_path: Path, cache: Path) -> None:
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as out:
+        out.truncate(kbcache.MAX_FILE_BYTES + 1)
+    with pytest.raises(OSError):
+        kbcache.content_key(big)
+    assert os.path.getsize(big) > kbcache.MAX_FILE_BYTES
