@@ -40,6 +40,8 @@ PRIORITY_WEIGHTS = {
     "cost": (0.2, 0.2, 0.6),
     "speed": (0.2, 0.6, 0.2),
 }
+# Facts of the candidate being scored, set in turn for each plan.
+PLAN_FACTS = ("plan.method", "plan.kind", "plan.category", "plan.fits", "plan.memory_gb")
 RULE_POINTS = 0.1  # one unit of rule weight moves the raw score by this much
 FIT_ORDER = {True: 0, None: 1, False: 2}
 
@@ -68,6 +70,13 @@ class CompiledRule:
     rule: Rule
     predicate: Predicate
     reads: tuple[str, ...]
+    per_plan: bool  # reads the candidate's own facts: evaluated for each plan, not once
+
+
+def compile_rule(rule: Rule) -> CompiledRule:
+    reads = tuple(dict.fromkeys(facts_used(rule.when)))
+    per_plan = any(name.startswith("plan.") for name in reads)
+    return CompiledRule(rule, compile_condition(rule.when), reads, per_plan)
 
 
 @lru_cache(maxsize=65536)
@@ -82,14 +91,23 @@ class Engine:
         self.catalog = catalog
         self.candidates = [m for m in catalog.kb.methods if m.kind != "objective"]
         self.rules_by_method: dict[str, list[CompiledRule]] = {m.id: [] for m in self.candidates}
+        self.shared_rules: list[CompiledRule] = []
         for rule in catalog.kb.rules:
-            compiled = CompiledRule(
-                rule, compile_condition(rule.when), tuple(dict.fromkeys(facts_used(rule.when)))
-            )
+            compiled = compile_rule(rule)
+            if not compiled.per_plan:
+                self.shared_rules.append(compiled)
             for method_id in rule.methods:
                 if method_id in self.rules_by_method:
                     self.rules_by_method[method_id].append(compiled)
         self.pipelines = [(p, compile_condition(p.when)) for p in catalog.kb.pipelines]
+        self.base_scores = {
+            (m.id, priority): base_score(m, priority)
+            for m in self.candidates
+            for priority in PRIORITY_WEIGHTS
+        }
+        self._tools_cache: dict[tuple[str, tuple[str, ...]], tuple[ToolRef, ...]] = {}
+        # The first two pitfalls of each method are every plan's standing caveats.
+        self.pitfalls = {m.id: tuple(p.en for p in m.pitfalls[:2]) for m in self.candidates}
 
     # --- facts ---------------------------------------------------------------------------
 
@@ -131,46 +149,50 @@ class Engine:
     # --- plans ---------------------------------------------------------------------------
 
     def _estimate(
-        self,
-        method: Method,
-        info: ModelInfo,
-        hardware: Hardware,
-        pipeline: tuple[str, ...],
-        model_access: str,
+        self, method: Method, info: ModelInfo, stages: dict[str, tuple[EstimateSettings, list[str]]]
     ) -> tuple[Estimate | None, list[str]]:
-        """The largest memory need over the plan's stages; None when no GPU will run it."""
+        """The largest memory need over the plan's stages (`inference` for no-training plans)."""
         assert method.memory_model is not None
-        if not hardware.has_gpu or model_access == "api":
-            return None, []  # nothing runs on a local GPU: hosted, CPU, or not at all
-        stages = pipeline if method.kind != "no-training" else ("inference",)
+        objectives = [o for o in stages if (o == "inference") == (method.kind == "no-training")]
         worst: Estimate | None = None
-        warnings: list[str] = []
-        for objective in stages:
-            settings, warnings = settings_for(info, hardware, objective=objective)
+        for objective in objectives:
+            settings, _ = stages[objective]
             result = cached_estimate(method.id, method.memory_model, info.shape, settings)
             if worst is None or result.per_gpu_gb > worst.per_gpu_gb:
                 worst = result
-        return worst, warnings
+        return worst, stages[objectives[0]][1]
+
+    @staticmethod
+    def _stage_settings(
+        info: ModelInfo, hardware: Hardware, pipeline: tuple[str, ...]
+    ) -> dict[str, tuple[EstimateSettings, list[str]]]:
+        """Estimator settings for every stage, computed once per profile (not once per method)."""
+        return {o: settings_for(info, hardware, objective=o) for o in (*pipeline, "inference")}
 
     def recommend(self, profile: Profile) -> Recommendation:
         hardware = resolve_hardware(self.catalog, profile.gpu, profile.vram, profile.gpus)
         info = resolve_model(self.catalog, profile.model, profile.model_size)
         facts = self.profile_facts(profile, hardware, info)
         pipeline, pipeline_rule, pipeline_because = self.choose_pipeline(facts)
-        estimates = {
-            m.id: self._estimate(m, info, hardware, pipeline, profile.model_access) for m in self.candidates
-        }
+        local = hardware.has_gpu and profile.model_access != "api"
+        stages = self._stage_settings(info, hardware, pipeline) if local else {}
+        # Without a local GPU (CPU, hosted API) nothing is estimated: fits and memory are unknown.
+        estimates = {m.id: self._estimate(m, info, stages) if local else (None, []) for m in self.candidates}
         for method_id, (result, _) in estimates.items():
             facts[f"fits.{method_id}"] = None if result is None else result.fits
             facts[f"memory_gb.{method_id}"] = None if result is None else result.per_gpu_gb
         kept: list[tuple[float, Plan]] = []
         excluded: list[Plan] = []
+        # A rule listed for many methods that reads only profile facts is evaluated once.
+        shared = {c.rule.id: c.predicate(facts) for c in self.shared_rules}
         for method in self.candidates:
             result, warnings = estimates[method.id]
             raw, plan, is_excluded = self._plan(
-                method, facts, pipeline, pipeline_rule, pipeline_because, result, warnings
+                method, facts, shared, pipeline, pipeline_rule, pipeline_because, result, warnings
             )
             (excluded.append(plan) if is_excluded else kept.append((raw, plan)))
+        for key in PLAN_FACTS:
+            facts.pop(key, None)
         kept.sort(key=lambda item: (FIT_ORDER[item[1].fits], -item[0], item[1].method))
         notes = self._notes(profile, hardware, info, facts)
         if hardware.capacity_gb is not None and not any(plan.fits for _, plan in kept):
@@ -189,7 +211,8 @@ class Engine:
     def _plan(
         self,
         method: Method,
-        profile_facts: dict[str, Scalar],
+        facts: dict[str, Scalar],
+        shared: dict[str, bool],
         pipeline: tuple[str, ...],
         pipeline_rule: str | None,
         pipeline_because: str | None,
@@ -198,20 +221,13 @@ class Engine:
     ) -> tuple[float, Plan, bool]:
         fits = None if result is None else result.fits
         memory = None if result is None else result.per_gpu_gb
-        capacity = profile_facts["vram_gb"]
-        facts = dict(profile_facts)
-        facts.update(
-            {
-                "plan.method": method.id,
-                "plan.kind": method.kind,
-                "plan.category": method.category,
-                "plan.fits": fits,
-                "plan.memory_gb": memory,
-            }
-        )
+        capacity = facts["vram_gb"]
+        # The candidate's own facts go into the shared dict (no copy per plan: this is the hot
+        # loop of batch mode); recommend() removes them when every plan is scored.
+        facts.update(zip(PLAN_FACTS, (method.id, method.kind, method.category, fits, memory), strict=True))
         hits: list[RuleHit] = []
         for compiled in self.rules_by_method[method.id]:
-            if compiled.predicate(facts):
+            if compiled.predicate(facts) if compiled.per_plan else shared[compiled.rule.id]:
                 rule = compiled.rule
                 hits.append(
                     RuleHit(
@@ -223,28 +239,11 @@ class Engine:
                         {name: facts.get(name) for name in compiled.reads},
                     )
                 )
-        raw = base_score(method, str(profile_facts["priority"]))
-        reasons: list[str] = []
-        caveats: list[str] = list(warnings)
-        if fits is True:
-            reasons.append(f"Fits: needs about {memory:g} GB per GPU of {capacity:g} GB.")
-        elif fits is False:
-            caveats.append(f"Does not fit: needs about {memory:g} GB per GPU, the GPU has {capacity:g} GB.")
+        raw = self.base_scores[method.id, str(facts["priority"])]
         for hit in hits:
-            if hit.action == "prefer":
-                raw += hit.weight * RULE_POINTS
-                if fits is False:
-                    caveats.append(f"{hit.because} — but memory wins: it does not fit ({hit.source}).")
-                else:
-                    reasons.append(hit.because)
-            elif hit.action == "avoid":
-                raw -= hit.weight * RULE_POINTS
-                caveats.append(hit.because)
+            raw += {"prefer": hit.weight, "avoid": -hit.weight}.get(hit.action, 0.0) * RULE_POINTS
         trains = method.kind != "no-training"
         plan_pipeline = pipeline if trains else ()
-        if trains and pipeline_because:
-            reasons.append(pipeline_because)
-        caveats.extend(p.en for p in method.pitfalls[:2])
         rule_ids = [h.rule for h in hits]
         if trains and pipeline_rule:
             rule_ids.append(pipeline_rule)
@@ -256,16 +255,24 @@ class Engine:
             score=squash(raw),
             fits=fits,
             memory_gb=memory,
-            reasons=tuple(dict.fromkeys(reasons)),
             rules=tuple(rule_ids),
-            caveats=tuple(dict.fromkeys(caveats)),
             tools=self._tools(method, plan_pipeline),
             trace=tuple(hits),
             estimate=result,
+            capacity_gb=capacity if isinstance(capacity, float) else None,
+            pipeline_because=pipeline_because if trains else None,
+            warnings=tuple(warnings),
+            pitfalls=self.pitfalls[method.id],
         )
         return raw, plan, any(h.action == "exclude" for h in hits)
 
     def _tools(self, method: Method, pipeline: tuple[str, ...]) -> tuple[ToolRef, ...]:
+        key = (method.id, pipeline)
+        if key not in self._tools_cache:
+            self._tools_cache[key] = self._collect_tools(method, pipeline)
+        return self._tools_cache[key]
+
+    def _collect_tools(self, method: Method, pipeline: tuple[str, ...]) -> tuple[ToolRef, ...]:
         methods = [method, *(self.catalog.methods[o] for o in pipeline)]
         refs = (
             ToolRef(lib.library, lib.entry, lib.status)

@@ -361,6 +361,9 @@ class ToolRef:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
+    """A ranked candidate. Its reasons and caveats are worded on demand: batch mode scores every
+    candidate but prints only the top few."""
+
     method: str
     name: str
     kind: str
@@ -368,12 +371,40 @@ class Plan:
     score: float
     fits: bool | None
     memory_gb: float | None
-    reasons: tuple[str, ...]
     rules: tuple[str, ...]
-    caveats: tuple[str, ...]
     tools: tuple[ToolRef, ...]
     trace: tuple[RuleHit, ...]
     estimate: Estimate | None
+    capacity_gb: float | None
+    pipeline_because: str | None
+    warnings: tuple[str, ...]
+    pitfalls: tuple[str, ...]
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        found: list[str] = []
+        if self.fits is True:
+            found.append(f"Fits: needs about {self.memory_gb:g} GB per GPU of {self.capacity_gb:g} GB.")
+        if self.fits is not False:
+            found.extend(h.because for h in self.trace if h.action == "prefer")
+        if self.pipeline_because:
+            found.append(self.pipeline_because)
+        return tuple(dict.fromkeys(found))
+
+    @property
+    def caveats(self) -> tuple[str, ...]:
+        found = list(self.warnings)
+        if self.fits is False:
+            found.append(
+                f"Does not fit: needs about {self.memory_gb:g} GB per GPU, the GPU has {self.capacity_gb:g} GB."
+            )
+        for hit in self.trace:
+            if hit.action == "avoid":
+                found.append(hit.because)
+            elif hit.action == "prefer" and self.fits is False:
+                found.append(f"{hit.because} — but memory wins: it does not fit ({hit.source}).")
+        found.extend(self.pitfalls)
+        return tuple(dict.fromkeys(found))
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from atlas_cli.errors import UsageError
@@ -54,7 +54,7 @@ class Profile:
     priority: str = "balanced"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 PROFILE_FIELDS: tuple[ProfileField, ...] = (
