@@ -9,7 +9,8 @@ from __future__ import annotations
 import inspect
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -645,15 +646,23 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def _style_typer_output(plain: bool) -> None:
-    """typer's own --help and error panels follow our colour rules. Its rich module is heavy,
-    so it is imported only to switch styling off (TERM=dumb already does that inside rich)."""
-    if plain:
-        from typer import rich_utils
-
-        rich_utils.COLOR_SYSTEM = None
-    elif "typer.rich_utils" in sys.modules:
-        setattr(sys.modules["typer.rich_utils"], "COLOR_SYSTEM", "auto")  # noqa: B010
+@contextmanager
+def _typer_styles(plain: bool) -> Iterator[None]:
+    """typer's own --help and error panels follow our colour rules. rich drops every style on a
+    dumb terminal, so TERM=dumb is set for the run (and restored, for in-process callers);
+    importing typer's rich module to configure it would cost more than the whole command."""
+    if not plain:
+        yield
+        return
+    saved = os.environ.get("TERM")
+    os.environ["TERM"] = "dumb"
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["TERM"]
+        else:
+            os.environ["TERM"] = saved
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -664,9 +673,10 @@ def main(argv: list[str] | None = None) -> None:
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     args = sys.argv[1:] if argv is None else argv
-    _style_typer_output(plain=bool(os.environ.get("NO_COLOR")) or "--no-color" in args)
+    plain = bool(os.environ.get("NO_COLOR")) or "--no-color" in args
     try:
-        result = app(args=args, prog_name="ft-atlas", standalone_mode=False)
+        with _typer_styles(plain):
+            result = app(args=args, prog_name="ft-atlas", standalone_mode=False)
         code = result if isinstance(result, int) else 0
         if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C inside a command into Exit(130)
             _fail("Aborted.", code)

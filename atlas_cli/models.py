@@ -395,9 +395,8 @@ class Plan:
     def caveats(self) -> tuple[str, ...]:
         found = list(self.warnings)
         if self.fits is False:
-            found.append(
-                f"Does not fit: needs about {self.memory_gb:g} GB per GPU, the GPU has {self.capacity_gb:g} GB."
-            )
+            need, have = self.memory_gb, self.capacity_gb
+            found.append(f"Does not fit: needs about {need:g} GB per GPU, the GPU has {have:g} GB.")
         for hit in self.trace:
             if hit.action == "avoid":
                 found.append(hit.because)

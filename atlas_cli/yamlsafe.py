@@ -28,7 +28,7 @@ try:
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader  # type: ignore[assignment]
 
-MAX_NODES = 100_000  # the bundled KB has about 7,000
+MAX_NODES = 1_000_000  # the bundled KB has about 7,000 values; a 1,000-method KB about 100,000
 MAX_DEPTH = 64
 _CHUNK = 1 << 16
 

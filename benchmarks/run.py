@@ -1,0 +1,230 @@
+"""Performance targets of ft-atlas, measured side by side on this machine.
+
+Run from the repository root with the project installed:  python benchmarks/run.py [--quick]
+
+Prints a Markdown table (figures, ratios, targets) for docs/performance.md. Commands are
+interleaved and each figure is the median of several runs, so a busy machine slows both sides
+of a ratio alike. Uses the standard library and the project only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import yaml
+
+from atlas_cli.catalog import bundled_kb_path, kb_files
+
+PYTHON = sys.executable
+FT_ATLAS = [PYTHON, "-m", "atlas_cli"]
+RECOMMEND = ["recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat", "--json"]
+MINIMAL_TYPER_APP = """
+import typer
+app = typer.Typer()
+@app.command()
+def first(name: str = "x") -> None:
+    print(name)
+@app.command()
+def second() -> None:
+    pass
+app()
+"""
+# Peak RSS of a child, in MB, printed by a tiny wrapper around the command.
+RSS_WRAPPER = (
+    "import resource, subprocess, sys; "
+    "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"
+)
+
+
+def seconds(command: Sequence[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True)
+    return time.perf_counter() - start
+
+
+def interleaved(commands: dict[str, Sequence[str]], runs: int, env: dict[str, str]) -> dict[str, float]:
+    """Median wall time of each command, the commands taking turns run after run."""
+    for command in commands.values():
+        seconds(command, env)  # warm the page cache and the KB cache
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            samples[name].append(seconds(command, env))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def peak_rss_mb(command: Sequence[str], env: dict[str, str], stdin: Path | None = None) -> float:
+    wrapped = [PYTHON, "-c", RSS_WRAPPER, *command]
+    with open(stdin or os.devnull, "rb") as source:
+        out = subprocess.run(wrapped, stdin=source, capture_output=True, text=True, env=env, check=True)
+    return float(out.stdout.strip())
+
+
+def grid_profiles(count: int) -> list[str]:
+    """A varied grid of profiles (GPUs x sizes x goals x data x priorities x examples)."""
+    gpus = ["rtx-3090", "rtx-4090", "a100-80gb", "h100-80gb", "t4", "l4", "v100-32gb", "none", "l40s"]
+    sizes = ["0.5b", "1b", "3b", "7b", "8b", "13b", "14b", "32b", "70b"]
+    goals = ["classify", "adapt", "chat", "align", "knowledge", "reasoning", "prototype"]
+    data = ["none", "text", "labeled", "demonstrations", "preferences", "ratings", "reward-function"]
+    priorities = ["quality", "balanced", "cost", "speed"]
+    examples = ["20", "500", "5k", "50k"]
+    grid = itertools.product(gpus, sizes, goals, data, priorities, examples)
+    keys = ("gpu", "model_size", "goal", "data_kind", "priority", "examples")
+    lines = [json.dumps(dict(zip(keys, values, strict=True))) for values in grid]
+    return list(itertools.islice(itertools.cycle(lines), count))
+
+
+def batch_run(lines: list[str], env: dict[str, str], workdir: Path) -> tuple[float, float, int]:
+    source = workdir / f"batch-{len(lines)}.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    start = time.perf_counter()
+    out = subprocess.run(
+        [*FT_ATLAS, "recommend", "--batch", str(source)], capture_output=True, env=env, check=False
+    )
+    elapsed = time.perf_counter() - start
+    produced = out.stdout.count(b"\n")
+    rss = peak_rss_mb([*FT_ATLAS, "recommend", "--batch", str(source)], env)
+    return elapsed, rss, produced
+
+
+def synthetic_kb(methods: int, workdir: Path) -> Path:
+    """The bundled KB plus `methods` extra LoRA-like methods with 5 rules each, as one file."""
+    sections: dict[str, object] = {}
+    for file in kb_files(bundled_kb_path()):
+        sections.update(yaml.safe_load(file.read_text(encoding="utf-8")))
+    base = next(m for m in sections["methods"] if m["id"] == "lora")  # type: ignore[attr-defined]
+    extra, rules = [], []
+    for i in range(methods):
+        clone = {**base, "id": f"synthetic-{i}", "name": f"Synthetic {i}", "aliases": []}
+        extra.append(clone)
+        for j in range(5):
+            rules.append(
+                {
+                    "id": f"synthetic-{i}-{j}",
+                    "methods": [clone["id"]],
+                    "when": {
+                        "all": [
+                            {"fact": "examples", "op": "ge", "value": j * 100},
+                            {"fact": "plan.fits", "op": "eq", "value": True},
+                        ]
+                    },
+                    "effect": {"action": "prefer" if j % 2 else "avoid", "weight": 0.1},
+                    "because": f"synthetic rule {j}",
+                    "source": "benchmark",
+                }
+            )
+    sections["methods"] = [*sections["methods"], *extra]  # type: ignore[misc]
+    sections["rules"] = [*sections["rules"], *rules]  # type: ignore[misc]
+    path = workdir / f"kb-{methods}.yaml"
+    path.write_text(yaml.safe_dump(sections, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def table(rows: list[tuple[str, str, str, str]]) -> str:
+    lines = ["| measure | ft-atlas | reference / target | verdict |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return "\n".join(lines)
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs and a 10k batch")
+    args = parser.parse_args(argv)
+    runs = 3 if args.quick else 7
+    batch_sizes = (1_000, 10_000) if args.quick else (10_000, 100_000)
+    rows: list[tuple[str, str, str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        env = {**os.environ, "FT_ATLAS_CACHE_DIR": str(workdir / "cache"), "NO_COLOR": "1"}
+        minimal = workdir / "minimal_typer_app.py"
+        minimal.write_text(MINIMAL_TYPER_APP, encoding="utf-8")
+        timed = interleaved(
+            {
+                "recommend": [*FT_ATLAS, *RECOMMEND],
+                "floor": [PYTHON, "-c", "import json, typer, yaml; from pydantic import BaseModel"],
+                "help": [*FT_ATLAS, "--help"],
+                "typer-help": [PYTHON, str(minimal), "--help"],
+                "version": [*FT_ATLAS, "--version"],
+                "typer-import": [PYTHON, "-c", "import typer"],
+            },
+            runs,
+            env,
+        )
+        ratio: Callable[[str, str], float] = lambda a, b: timed[a] / timed[b]  # noqa: E731
+        rows += [
+            (
+                "`recommend ... --json` vs `import json, typer, yaml, pydantic`",
+                f"{timed['recommend'] * 1000:.0f} ms",
+                f"{timed['floor'] * 1000:.0f} ms; target ≤ 1.3×",
+                f"{ratio('recommend', 'floor'):.2f}× — {verdict(ratio('recommend', 'floor') <= 1.3)}",
+            ),
+            (
+                "`--help` vs a minimal two-command typer app",
+                f"{timed['help'] * 1000:.0f} ms",
+                f"{timed['typer-help'] * 1000:.0f} ms; target ≤ 1.2×",
+                f"{ratio('help', 'typer-help'):.2f}× — {verdict(ratio('help', 'typer-help') <= 1.2)}",
+            ),
+            (
+                "`--version` vs `import typer`",
+                f"{timed['version'] * 1000:.0f} ms",
+                f"{timed['typer-import'] * 1000:.0f} ms; target ≤ 1.2×",
+                f"{ratio('version', 'typer-import'):.2f}× — {verdict(ratio('version', 'typer-import') <= 1.2)}",
+            ),
+        ]
+        single_rss = peak_rss_mb([*FT_ATLAS, *RECOMMEND], env)
+        rows.append(
+            ("peak RSS of one `recommend`", f"{single_rss:.0f} MB", "≤ 60 MB", verdict(single_rss <= 60))
+        )
+        for count in batch_sizes:
+            elapsed, rss, produced = batch_run(grid_profiles(count), env, workdir)
+            rate = count / elapsed
+            rows.append(
+                (
+                    f"`recommend --batch` of {count:,} profiles",
+                    f"{elapsed:.1f} s ({rate:,.0f}/s), peak {rss:.0f} MB, {produced:,} lines out",
+                    "≥ 10,000/s; ≤ 100 MB at 100k",
+                    verdict(rate >= 10_000 and rss <= 100 and produced == count),
+                )
+            )
+        for methods in (10, 100, 1000):
+            kb = synthetic_kb(methods, workdir)
+            cold_env = {**env, "FT_ATLAS_NO_CACHE": "1"}
+            cold = statistics.median(
+                seconds([*FT_ATLAS, "--kb", str(kb), *RECOMMEND], cold_env) for _ in range(3)
+            )
+            seconds([*FT_ATLAS, "--kb", str(kb), *RECOMMEND], env)
+            warm = statistics.median(seconds([*FT_ATLAS, "--kb", str(kb), *RECOMMEND], env) for _ in range(3))
+            rows.append(
+                (
+                    f"one `recommend` with {methods:,} extra methods, {5 * methods:,} extra rules",
+                    f"{cold:.2f} s uncached, {warm:.2f} s cached",
+                    "linear; ≤ 1 s at 1,000",
+                    verdict(warm <= 1.0) if methods == 1000 else "",
+                )
+            )
+    cpu = platform.processor() or platform.machine()
+    print(
+        f"Machine: {platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; median of {runs} interleaved runs.\n"
+    )
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
