@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -166,27 +166,20 @@ def main(argv: list[str] | None = None) -> None:
             runs,
             env,
         )
-        ratio: Callable[[str, str], float] = lambda a, b: timed[a] / timed[b]  # noqa: E731
-        rows += [
-            (
-                "`recommend ... --json` vs `import json, typer, yaml, pydantic`",
-                f"{timed['recommend'] * 1000:.0f} ms",
-                f"{timed['floor'] * 1000:.0f} ms; target ≤ 1.3×",
-                f"{ratio('recommend', 'floor'):.2f}× — {verdict(ratio('recommend', 'floor') <= 1.3)}",
-            ),
-            (
-                "`--help` vs a minimal two-command typer app",
-                f"{timed['help'] * 1000:.0f} ms",
-                f"{timed['typer-help'] * 1000:.0f} ms; target ≤ 1.2×",
-                f"{ratio('help', 'typer-help'):.2f}× — {verdict(ratio('help', 'typer-help') <= 1.2)}",
-            ),
-            (
-                "`--version` vs `import typer`",
-                f"{timed['version'] * 1000:.0f} ms",
-                f"{timed['typer-import'] * 1000:.0f} ms; target ≤ 1.2×",
-                f"{ratio('version', 'typer-import'):.2f}× — {verdict(ratio('version', 'typer-import') <= 1.2)}",
-            ),
-        ]
+        for label, ours, theirs, target in (
+            ("`recommend ... --json` vs `import json, typer, yaml, pydantic`", "recommend", "floor", 1.3),
+            ("`--help` vs a minimal two-command typer app", "help", "typer-help", 1.2),
+            ("`--version` vs `import typer`", "version", "typer-import", 1.2),
+        ):
+            ratio = timed[ours] / timed[theirs]
+            rows.append(
+                (
+                    label,
+                    f"{timed[ours] * 1000:.0f} ms",
+                    f"{timed[theirs] * 1000:.0f} ms; target ≤ {target}×",
+                    f"{ratio:.2f}× — {verdict(ratio <= target)}",
+                )
+            )
         single_rss = peak_rss_mb([*FT_ATLAS, *RECOMMEND], env)
         rows.append(
             ("peak RSS of one `recommend`", f"{single_rss:.0f} MB", "≤ 60 MB", verdict(single_rss <= 60))
