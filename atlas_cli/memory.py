@@ -39,6 +39,11 @@ CUDA_CONTEXT_BYTES = 0.5 * GB  # CUDA context, cuBLAS workspace; ~0.3–0.8 GB i
 ALLOCATOR_SLACK = 0.05  # PyTorch caching-allocator fragmentation on top of live tensors
 INFERENCE_SLACK = 0.20  # EleutherAI: inference total ~= 1.2 x weights
 LOGIT_BYTES = 2 + 4 + 4  # bf16 logits, their fp32 upcast in the loss, fp32 log-softmax kept
+# Online RL (TRL GRPO/RLOO) keeps logits only for completion tokens (`logits_to_keep`) and turns
+# them into per-token log-probabilities row by row (`selective_log_softmax`): no fp32 copy of
+# the whole block, so 16-bit logits plus their 16-bit gradient.
+ROLLOUT_LOGIT_BYTES = 2 + 2
+COMPLETION_SHARE = 0.5  # TRL defaults: max_prompt_length 512, max_completion_length 512
 VIRTUAL_TOKENS = 20  # prompt / prefix / p-tuning length (PEFT examples use 20)
 ADAPTER_REDUCTION = 16  # AdapterHub's default bottleneck: hidden / 16
 # Partial FT trains the top quarter of the blocks: Lee et al. (arXiv 1911.03090) keep ~90 % of
@@ -309,9 +314,9 @@ def activation_bytes(
     return blocks * 2 * tokens * shape.hidden * (weight_bytes(precision) / 2) + full_block
 
 
-def logit_bytes(shape: Shape, tokens: int) -> float:
+def logit_bytes(shape: Shape, tokens: float, per_logit: float = LOGIT_BYTES) -> float:
     """Language-model logits over the vocabulary: 16-bit, fp32 upcast, fp32 log-softmax."""
-    return 0.0 if shape.architecture == "encoder" else float(tokens * shape.vocab * LOGIT_BYTES)
+    return 0.0 if shape.architecture == "encoder" else float(tokens * shape.vocab * per_logit)
 
 
 def kv_cache_bytes(shape: Shape, tokens: int) -> float:
@@ -380,9 +385,16 @@ def estimate(method_id: str, model: MemoryModel, shape: Shape, settings: Estimat
     if s.objective in ("grpo", "rloo"):
         copies = GENERATING_OBJECTIVES[s.objective]
     sequences = tokens * copies
-    activations = activation_bytes(
-        shape, sequences, _activation_blocks(model, shape), s.gradient_checkpointing, s.precision
-    ) + logit_bytes(shape, sequences)
+    if s.objective in ("grpo", "rloo"):
+        logits = logit_bytes(shape, sequences * COMPLETION_SHARE, ROLLOUT_LOGIT_BYTES)
+    else:
+        logits = logit_bytes(shape, sequences)
+    activations = (
+        activation_bytes(
+            shape, sequences, _activation_blocks(model, shape), s.gradient_checkpointing, s.precision
+        )
+        + logits
+    )
 
     needs_reference = s.objective in REFERENCE_OBJECTIVES and model not in ADAPTER_METHODS
     if needs_reference:

@@ -294,14 +294,22 @@ def test_ppo_full_ft_holds_four_models() -> None:
     assert (e.breakdown.weights_gb, e.breakdown.gradients_gb, e.breakdown.optimizer_gb) == (8.0, 4.0, 24.0)
 
 
+def _rollout_activations_gb(shape: Shape, sequences: int, seq_len: int) -> float:
+    """Activations of `sequences` sampled sequences, their completion logits and their KV cache."""
+    tokens = sequences * seq_len
+    kept = memory.activation_bytes(shape, tokens, shape.blocks, True, "bf16")
+    logits = memory.logit_bytes(shape, tokens * memory.COMPLETION_SHARE, memory.ROLLOUT_LOGIT_BYTES)
+    return (kept + logits + memory.kv_cache_bytes(shape, tokens)) / GB
+
+
 def test_grpo_adds_generation_memory() -> None:
     shape = model_shape("llama-3.1-8b")
     s = cfg(seq_len=2048, gradient_checkpointing=True)
     sft = estimate("lora", "lora", shape, s)
     grpo = estimate("lora", "lora", shape, replace(s, objective="grpo"))
     assert grpo.breakdown.weights_gb == sft.breakdown.weights_gb  # beta = 0: no reference
-    kv_8 = memory.kv_cache_bytes(shape, 8 * 2048) / GB
-    assert grpo.breakdown.activations_gb > 8 * sft.breakdown.activations_gb + kv_8 - 0.05
+    expected = _rollout_activations_gb(shape, memory.GRPO_GENERATIONS, 2048)
+    assert grpo.breakdown.activations_gb == pytest.approx(expected, abs=0.02)
     assert grpo.per_gpu_gb > sft.per_gpu_gb
 
 
@@ -311,7 +319,8 @@ def test_rloo_loads_a_reference_and_generates() -> None:
     sft = estimate("full-ft", "full", shape, s)
     rloo = estimate("full-ft", "full", shape, replace(s, objective="rloo"))
     assert rloo.breakdown.weights_gb == pytest.approx(2 * sft.breakdown.weights_gb, abs=0.01)
-    assert rloo.breakdown.activations_gb > sft.breakdown.activations_gb
+    expected = _rollout_activations_gb(shape, memory.RLOO_GENERATIONS, 2048)
+    assert rloo.breakdown.activations_gb == pytest.approx(expected, abs=0.02)
 
 
 # --- precision choice and GPUs --------------------------------------------------------------------
