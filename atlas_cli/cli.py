@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -130,6 +130,11 @@ def emit_grid(fmt: Format, data: Any, grid: Grid) -> None:
     from atlas_cli.render.grid import markdown_table, rich_table
 
     emit(fmt, data, lambda: rich_table(grid), lambda: markdown_table(grid))
+
+
+def emit_listing(fmt: Format, key: str, items: Sequence[Any], grid: Grid) -> None:
+    """A catalog listing: the KB entries as stored (JSON) or as a table."""
+    emit_grid(fmt, {"schema_version": 1, key: [item.model_dump(mode="json") for item in items]}, grid)
 
 
 def _version(value: bool) -> None:
@@ -255,8 +260,9 @@ def categories(fmt: FormatOption = Format.table, as_json: JsonOption = False) ->
     from atlas_cli.render.views import categories_grid
 
     catalog = state.catalog()
-    data = {"schema_version": 1, "categories": [c.model_dump(mode="json") for c in catalog.kb.categories]}
-    emit_grid(_format(fmt, as_json), data, categories_grid(catalog, state.lang))
+    emit_listing(
+        _format(fmt, as_json), "categories", catalog.kb.categories, categories_grid(catalog, state.lang)
+    )
 
 
 @app.command()
@@ -268,8 +274,7 @@ def tools(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None
     from atlas_cli.render.views import tools_grid
 
     catalog = state.catalog()
-    data = {"schema_version": 1, "tools": [t.model_dump(mode="json") for t in catalog.kb.guide.tools]}
-    emit_grid(_format(fmt, as_json), data, tools_grid(catalog, state.lang))
+    emit_listing(_format(fmt, as_json), "tools", catalog.kb.guide.tools, tools_grid(catalog, state.lang))
 
 
 @app.command()
@@ -281,8 +286,7 @@ def gpus(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
     from atlas_cli.render.views import gpus_grid
 
     catalog = state.catalog()
-    data = {"schema_version": 1, "gpus": [g.model_dump(mode="json") for g in catalog.kb.gpus]}
-    emit_grid(_format(fmt, as_json), data, gpus_grid(catalog))
+    emit_listing(_format(fmt, as_json), "gpus", catalog.kb.gpus, gpus_grid(catalog))
 
 
 @app.command()
@@ -294,8 +298,7 @@ def models(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> Non
     from atlas_cli.render.views import models_grid
 
     catalog = state.catalog()
-    data = {"schema_version": 1, "models": [m.model_dump(mode="json") for m in catalog.kb.models]}
-    emit_grid(_format(fmt, as_json), data, models_grid(catalog))
+    emit_listing(_format(fmt, as_json), "models", catalog.kb.models, models_grid(catalog))
 
 
 @app.command()
