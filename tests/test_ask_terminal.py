@@ -68,25 +68,19 @@ def test_invalid_answer_is_asked_again() -> None:
     assert child.exitstatus == 0
 
 
-def test_ctrl_c_aborts_with_130() -> None:
+@pytest.mark.parametrize(
+    ("key", "message", "code"),
+    [("ctrl-c", "Aborted.", 130), ("ctrl-d", "input ended", 1)],
+    ids=["ctrl-c-exits-130", "ctrl-d-exits-1"],
+)
+def test_interrupt_and_end_of_input(key: str, message: str, code: int) -> None:
     child = spawn()
     child.expect("access the model's weights")
-    child.sendintr()
-    child.expect("Aborted.")
+    child.sendintr() if key == "ctrl-c" else child.sendeof()
+    child.expect(message)
     child.expect(pexpect.EOF)
     child.close()
-    assert child.exitstatus == 130
-    assert "Traceback" not in (child.before or "")
-
-
-def test_ctrl_d_exits_1_with_one_line() -> None:
-    child = spawn()
-    child.expect("access the model's weights")
-    child.sendeof()
-    child.expect("input ended")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 1
+    assert child.exitstatus == code
     assert "Traceback" not in (child.before or "")
 
 
