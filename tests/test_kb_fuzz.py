@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,6 @@ from tests.test_knowledge import LOCATED, bundled_sections
 SEED = 20_251_128
 IN_PROCESS_CASES = 1200
 CLI_CASES = 60
-TIME_BUDGET_S = 60.0  # a guard against a much slower loader; about 20 s on 2 busy cores
 
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _POSITION = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<column>\d+): ")
@@ -57,7 +55,7 @@ def _trim(value: Any, depth: int = 0) -> Any:
 def fuzz_base() -> dict[str, Any]:
     """A small but complete KB: every section, every kind of item and condition, all methods
     (everything refers to them), the GPUs that rules name, a few models and the rules the guide
-    cites plus some more. Small, so that a thousand loads stay within the time budget."""
+    cites plus some more. Small, so that a thousand loads stay quick."""
     data = _trim(bundled_sections())
     cited = {
         r for g in [*data["guide"]["choose"], *data["guide"]["recommendations"]] for r in g["engine_rules"]
@@ -383,7 +381,6 @@ def test_fuzz_loader_in_process(base: tuple[str, str], tmp_path: Path) -> None:
     base_json, base_text = base
     outcomes = {"valid": 0, "invalid": 0, "crash": 0}
     failures: list[str] = []
-    start = time.perf_counter()
     for i in range(IN_PROCESS_CASES):
         case = _case(SEED + i, base_json, base_text)
         path = tmp_path / f"case-{case.seed}.yaml"
@@ -393,11 +390,9 @@ def test_fuzz_loader_in_process(base: tuple[str, str], tmp_path: Path) -> None:
             failures.append(f"seed {case.seed} {case.mutations}: {wrong}")
         else:
             path.unlink()  # failing cases stay in tmp_path for a look
-    elapsed = time.perf_counter() - start
     assert not failures, f"{len(failures)} bad outcomes, e.g.:\n" + "\n".join(failures[:10])
     assert outcomes["valid"] >= IN_PROCESS_CASES // 50, outcomes  # some mutations are harmless
     assert outcomes["invalid"] >= IN_PROCESS_CASES // 2, outcomes
-    assert elapsed < TIME_BUDGET_S, f"{IN_PROCESS_CASES} cases took {elapsed:.1f}s"
 
 
 def test_fuzz_validate_command(base: tuple[str, str], tmp_path: Path, run: Runner) -> None:

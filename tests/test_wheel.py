@@ -114,7 +114,7 @@ def test_wheel_contains_the_knowledge_base(installed: tuple[Path, Path]) -> None
     assert data == {p.name for p in (REPO / "data").glob("*.yaml")}
     assert "atlas_cli/__main__.py" in names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    assert "ft-atlas = atlas_cli.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "ft-atlas = atlas_cli.launcher:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
     assert not any(n.startswith(("tests/", "data/")) for n in names)
 
 
