@@ -578,6 +578,50 @@ def recommend(
     render_recommendation(rec, _format(fmt, as_json), top, explain)
 
 
+# --- recipe ----------------------------------------------------------------------------------
+
+
+class RecipeFormat(StrEnum):
+    python = "python"
+    llamafactory = "llamafactory"
+    axolotl = "axolotl"
+
+
+@app.command()
+@with_profile_options
+def recipe(
+    raw: dict[str, Any],
+    plan: Annotated[
+        int, typer.Option("--plan", min=1, help="Rank of the plan, as `recommend` lists it.")
+    ] = 1,
+    fmt: Annotated[
+        RecipeFormat,
+        typer.Option("--format", "-f", case_sensitive=False, help="python script, or a trainer's YAML."),
+    ] = RecipeFormat.python,
+    out: Annotated[
+        Optional[Path], typer.Option("--out", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Write a runnable training recipe for a recommended plan (see docs/recipes.md).
+
+    Example: ft-atlas recipe --gpu rtx-3090 --model mistral-7b --data-kind preferences --out train.py
+    """
+    from atlas_cli.engine import Engine
+    from atlas_cli.profile import build_profile
+    from atlas_cli.recipes import render_recipe
+
+    catalog = state.catalog()
+    text = render_recipe(catalog, Engine(catalog).recommend(build_profile(raw)), plan, fmt.value)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"--out: cannot write {out}: {error.strerror}") from None
+    sys.stderr.write(f"ft-atlas: wrote {out}\n")
+
+
 # --- ask -------------------------------------------------------------------------------------
 
 

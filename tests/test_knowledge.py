@@ -656,6 +656,7 @@ KB_COMMANDS: dict[str, tuple[str, ...]] = {
     "estimate": ("--model", "llama-3.1-8b", "--gpu", "rtx-4090", "--method", "lora"),
     "recommend": ("--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat"),
     "ask": ("--no-input", "--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat"),
+    "recipe": ("--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat"),
 }
 NO_KB_COMMANDS = {"schema"}
 

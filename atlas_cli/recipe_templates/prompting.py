@@ -1,0 +1,185 @@
+"""Python recipes for the plans that train nothing: few-shot prompting and retrieval (RAG).
+
+Both generate with `transformers.pipeline("text-generation")` (the KB's stable entry point for
+in-context learning) so that they run offline on a local model; `generate` is the one function to
+swap for a hosted chat-completion API.
+"""
+
+from __future__ import annotations
+
+from string import Template
+
+COMMON = Template('''
+from __future__ import annotations
+
+import argparse
+import json$imports
+from pathlib import Path
+from typing import Any
+
+from transformers import pipeline
+
+MAX_NEW_TOKENS = 256  # room left for the answer: an example value, not tuned
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").split("\\n\\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", $model_option, help="Hub id or local directory of a generative model")
+    parser.add_argument("--max-new-tokens", type=int, default=MAX_NEW_TOKENS)
+$options
+    return parser.parse_args(argv)
+
+
+def context_budget(generator: Any, max_new_tokens: int) -> int:
+    """Prompt tokens that fit: the model's context window minus the room kept for the answer."""
+    config = generator.model.config
+    window = getattr(config, "max_position_embeddings", None) or generator.tokenizer.model_max_length
+    return max(1, int(window) - max_new_tokens)
+
+
+def generate(generator: Any, prompt: str, max_new_tokens: int) -> str:
+    """The one call to a model. For a hosted model (API access only), replace the body with your
+    provider's chat-completion call; with a chat API, send the instruction as the system message."""
+    output = generator(prompt, max_new_tokens=max_new_tokens, return_full_text=False)
+    return str(output[0]["generated_text"]).strip()
+
+
+def token_count(generator: Any, text: str) -> int:
+    return len(generator.tokenizer(text)["input_ids"])
+''')
+
+ICL = '''
+def read_examples(path: str) -> list[dict[str, str]]:
+    """JSON Lines: {"input": "...", "output": "..."} per line, in the order they are shown."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def render(instruction: str, shots: list[dict[str, str]], query: str) -> str:
+    blocks = [instruction, *(f"Input: {s['input']}\\nOutput: {s['output']}" for s in shots)]
+    return "\\n\\n".join([*blocks, f"Input: {query}\\nOutput:"])
+
+
+def build_prompt(
+    generator: Any, instruction: str, examples: list[dict[str, str]], query: str, budget: int
+) -> str:
+    """As many examples as fit the context window, in file order. Order and format change results:
+    keep them fixed while you measure on a held-out set."""
+    shots: list[dict[str, str]] = []
+    for example in examples:
+        if token_count(generator, render(instruction, [*shots, example], query)) > budget:
+            break
+        shots.append(example)
+    return render(instruction, shots, query)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    generator = pipeline("text-generation", model=args.model)
+    budget = context_budget(generator, args.max_new_tokens)
+    prompt = build_prompt(generator, args.instruction, read_examples(args.examples), args.query, budget)
+    print(generate(generator, prompt, args.max_new_tokens))
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+RAG = '''
+CHUNK_WORDS = 200  # words per chunk: an example value; tune chunk size and overlap on an evaluation set
+OVERLAP_WORDS = 40  # words shared by neighbouring chunks, so that a fact cut in two is in one of them
+WORD = re.compile(r"\\w+")
+
+
+def read_documents(path: str) -> list[str]:
+    """A folder of .txt / .md files, or a JSON Lines file with a "text" field per line."""
+    source = Path(path)
+    if source.is_dir():
+        files = sorted([*source.rglob("*.txt"), *source.rglob("*.md")])
+        return [f.read_text(encoding="utf-8") for f in files]
+    lines = source.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["text"] for line in lines if line.strip()]
+
+
+def chunks(text: str) -> list[str]:
+    words = text.split()
+    step = max(1, CHUNK_WORDS - OVERLAP_WORDS)
+    return [" ".join(words[i : i + CHUNK_WORDS]) for i in range(0, max(1, len(words)), step)]
+
+
+def rank(passages: list[str], question: str) -> list[str]:
+    """Passages by TF-IDF cosine similarity to the question, best first. Keyword overlap only:
+    swap in an embedding index (sentence-transformers + FAISS) when wording differs."""
+    bags = [Counter(WORD.findall(p.lower())) for p in passages]
+    frequency = Counter(term for bag in bags for term in bag)
+    idf = {term: math.log(len(bags) / df) + 1 for term, df in frequency.items()}
+
+    def vector(bag: Counter[str]) -> dict[str, float]:
+        return {t: n * idf.get(t, 0.0) for t, n in bag.items()}
+
+    query = vector(Counter(WORD.findall(question.lower())))
+
+    def score(bag: Counter[str]) -> float:
+        v = vector(bag)
+        dot = sum(w * v.get(t, 0.0) for t, w in query.items())
+        norm = math.sqrt(sum(w * w for w in v.values())) * math.sqrt(sum(w * w for w in query.values()))
+        return dot / norm if norm else 0.0
+
+    order = sorted(range(len(passages)), key=lambda i: -score(bags[i]))
+    return [passages[i] for i in order]
+
+
+def render(context: list[str], question: str) -> str:
+    numbered = "\\n\\n".join(f"[{i}] {passage}" for i, passage in enumerate(context, 1))
+    return (
+        "Answer the question using only the context below, and cite the passages you used as [n]. "
+        "If the context does not contain the answer, say so.\\n\\n"
+        f"Context:\\n{numbered}\\n\\nQuestion: {question}\\nAnswer:"
+    )
+
+
+def build_prompt(generator: Any, passages: list[str], question: str, budget: int, top_k: int | None) -> str:
+    """The best passages that fit the context window, at most top_k of them."""
+    context: list[str] = []
+    for passage in rank(passages, question)[:top_k]:
+        if token_count(generator, render([*context, passage], question)) > budget:
+            break
+        context.append(passage)
+    return render(context, question)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    passages = [c for text in read_documents(args.docs) for c in chunks(text)]
+    generator = pipeline("text-generation", model=args.model)
+    budget = context_budget(generator, args.max_new_tokens)
+    prompt = build_prompt(generator, passages, args.question, budget, args.top_k)
+    print(generate(generator, prompt, args.max_new_tokens))
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+ICL_OPTIONS = """\
+    parser.add_argument("--examples", required=True, help='JSON Lines of {"input": ..., "output": ...}')
+    parser.add_argument("--query", required=True, help="the new input to answer")
+    parser.add_argument(
+        "--instruction",
+        default="Follow the examples: answer the last input in the same format.",
+        help="a task description placed before the examples",
+    )"""
+
+RAG_OPTIONS = """\
+    parser.add_argument("--docs", required=True, help="a folder of .txt/.md files, or JSON Lines with 'text'")
+    parser.add_argument("--question", required=True)
+    parser.add_argument(
+        "--top-k", type=int, default=None, help="at most this many passages (default: as many as fit)"
+    )"""
+
+RAG_IMPORTS = """
+import math
+import re
+from collections import Counter"""

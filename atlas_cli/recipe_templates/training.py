@@ -1,0 +1,329 @@
+"""Blocks of the Python training recipe (transformers + peft + trl).
+
+The assembled script is: header comments, a docstring with the data formats, imports, the plan's
+constants, then these blocks. Names the blocks share: PRECISION, GRADIENT_CHECKPOINTING,
+BATCH_SIZE, GRAD_ACCUM, EPOCHS, MAX_LENGTH, OPTIM, LEARNING_RATE, EXTRA_TRAINING_ARGUMENTS,
+FROZEN_BASE, NEEDS_CUDA, REQUIRED_MODULES, WRITTEN_FOR, CALLBACKS, plus the method's own.
+"""
+
+from __future__ import annotations
+
+from string import Template
+
+PARSE_ARGS = Template("""
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").split("\\n\\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", $model_option, help="Hub id or local directory of the base model")
+$dataset_options
+    parser.add_argument("--output-dir", default="ft-atlas-output", help="one subdirectory per stage")
+    parser.add_argument(
+        "--max-steps", type=int, default=-1, help="stop each stage after N optimizer steps (smoke tests)"
+    )
+    parser.add_argument("--precision", choices=["bf16", "fp16", "fp32", "pure-bf16"], default=PRECISION)
+    parser.add_argument("--batch-size", type=int, default=None, help="per-device batch for every stage")
+    parser.add_argument("--grad-accum", type=int, default=GRAD_ACCUM)
+    parser.add_argument(
+        "--max-length", type=int, default=MAX_LENGTH, help="longer examples are truncated"
+    )$extra_options
+    return parser.parse_args(argv)
+""")
+
+CHECK_ENVIRONMENT = '''
+def check_environment(args: argparse.Namespace) -> None:
+    """Warn about library versions this recipe was not written for, and stop early with a clear
+    message when the plan needs something this machine lacks."""
+    for name, written_for in WRITTEN_FOR.items():
+        installed = importlib.metadata.version(name)
+        if installed.split(".")[0] != written_for.split(".")[0]:
+            warnings.warn(
+                f"{name} {installed} is installed; this recipe was written for {written_for}, "
+                "so argument names may differ",
+                stacklevel=2,
+            )
+    for module, hint in REQUIRED_MODULES.items():
+        if importlib.util.find_spec(module) is None:
+            sys.exit(f"This plan needs the Python module {module}: {hint}")
+    if NEEDS_CUDA and not torch.cuda.is_available():
+        sys.exit(
+            "4-bit loading (QLoRA) runs on bitsandbytes CUDA kernels, and no CUDA GPU was found. "
+            "Run this recipe on a CUDA machine, or pick a plan without quantization "
+            "(ft-atlas recipe --plan N)."
+        )
+    if args.precision != "fp32" and not torch.cuda.is_available():
+        # Mixed precision needs a GPU; on the CPU (a smoke test) train in full precision instead.
+        print(f"No CUDA GPU: training in fp32 instead of {args.precision}.", file=sys.stderr)
+        args.precision = "fp32"
+'''
+
+LOAD_ROWS = '''
+def load_rows(source: str) -> Dataset:
+    """A local JSON Lines / JSON / CSV / Parquet file, or the name of a dataset on the Hugging Face Hub."""
+    path = Path(source)
+    if path.is_file():
+        kinds = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+        return load_dataset(kinds.get(path.suffix.lower(), "json"), data_files=str(path), split="train")
+    return load_dataset(source, split="train")
+'''
+
+LOAD_TOKENIZER = """
+def load_tokenizer(path: str) -> PreTrainedTokenizerBase:
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if tokenizer.pad_token is None:
+        # Batches need padding; many base models ship without a pad token, and EOS is the usual stand-in.
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+"""
+
+LOAD_DTYPE = '''
+def load_dtype(precision: str) -> torch.dtype:
+    """The dtype the weights are loaded in. Frozen weights (PEFT, partial fine-tuning) sit in 16 bits,
+    as the memory estimate assumes; weights that all train stay in fp32 for mixed precision, which
+    keeps an fp32 master copy (pure-bf16 drops it)."""
+    if precision == "fp32":
+        return torch.float32
+    if precision == "fp16":
+        return torch.float16 if FROZEN_BASE else torch.float32
+    return torch.bfloat16 if FROZEN_BASE or precision == "pure-bf16" else torch.float32
+'''
+
+LOAD_MODEL = Template("""
+def load_model(path: str, args: argparse.Namespace) -> PreTrainedModel:
+    kwargs: dict[str, Any] = {"dtype": load_dtype(args.precision)}$quantization
+    model = $auto_class.from_pretrained(path, **kwargs)$after_load
+    return model
+""")
+
+QUANTIZATION_KWARGS = """
+    kwargs["quantization_config"] = BitsAndBytesConfig(
+        load_in_4bit=True, bnb_4bit_compute_dtype=load_dtype(args.precision), **QUANTIZATION
+    )
+    # One full copy of the 4-bit model per process (per GPU under accelerate launch).
+    kwargs["device_map"] = {"": PartialState().process_index}"""
+
+PREPARE_KBIT = """
+    # Casts norms to fp32 and enables input gradients so that adapters on a 4-bit model train stably.
+    model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=GRADIENT_CHECKPOINTING)"""
+
+UPCAST_TRAINABLE = '''
+def upcast_trainable(model: PreTrainedModel) -> None:
+    """Mixed precision updates fp32 weights: the few that train move to fp32, the frozen rest stays
+    in 16 bits (fp16 gradients cannot be unscaled)."""
+    for param in model.parameters():
+        if param.requires_grad:
+            param.data = param.data.float()
+'''
+
+SELECT_PARTIAL = '''
+def select_trainable(model: PreTrainedModel) -> None:
+    """Partial fine-tuning: freeze everything, then train the top TOP_LAYER_FRACTION of the blocks
+    (and a task head). Block parameters are named like "model.layers.30.mlp.up_proj.weight"."""
+    layers = model.config.get_text_config().num_hidden_layers
+    first_trained = layers - max(1, math.ceil(layers * TOP_LAYER_FRACTION))
+    block = re.compile(r"\\.(\\d+)\\.")
+    for name, param in model.named_parameters():
+        found = block.search(name)
+        in_top_block = found is not None and int(found.group(1)) >= first_trained
+        param.requires_grad = in_top_block or name.startswith(HEAD_PREFIXES)
+    upcast_trainable(model)
+'''
+
+SELECT_BITFIT = '''
+def select_trainable(model: PreTrainedModel) -> None:
+    """BitFit: train only the bias terms (and a new task head); every weight matrix stays frozen."""
+    biases = 0
+    for name, param in model.named_parameters():
+        is_bias = name.endswith(".bias")
+        biases += is_bias
+        param.requires_grad = is_bias or name.startswith(HEAD_PREFIXES)
+    if not biases:
+        sys.exit(
+            "BitFit: this model has no bias terms (Llama, Mistral and Gemma have none), so nothing "
+            "would train. Pick another plan (ft-atlas recipe --plan N)."
+        )
+    upcast_trainable(model)
+'''
+
+BUILD_WEIGHTS = '''
+def build_model(
+    args: argparse.Namespace,
+    tokenizer: PreTrainedTokenizerBase,
+    previous: str | None,
+    rows: Dataset,
+    stage: str,
+) -> tuple[PreTrainedModel, None]:
+    """Every stage trains the weights themselves: first the base model, then the previous stage's
+    checkpoint (TRL loads a frozen copy of it as the reference model where the objective needs one)."""
+    model = load_model(previous or args.model, args)
+    $select
+    return model, None
+'''
+
+BUILD_PEFT = '''
+def build_model(
+    args: argparse.Namespace,
+    tokenizer: PreTrainedTokenizerBase,
+    previous: str | None,
+    rows: Dataset,
+    stage: str,
+) -> tuple[PreTrainedModel, PeftConfig | None]:
+    """The first stage trains a new adapter (the trainer adds it to the base model); a later stage
+    trains the previous stage's adapter further, and TRL keeps a frozen copy of that adapter as the
+    reference model, so the reference is the SFT policy, as DPO and KTO assume."""
+    model = load_model(args.model, args)
+    if previous is None:
+        return model, adapter_config(args, tokenizer, rows, stage)
+    return PeftModel.from_pretrained(model, previous, is_trainable=True), None
+'''
+
+BUILD_ADALORA = '''
+def build_model(
+    args: argparse.Namespace,
+    tokenizer: PreTrainedTokenizerBase,
+    previous: str | None,
+    rows: Dataset,
+    stage: str,
+) -> tuple[PreTrainedModel, PeftConfig | None]:
+    """AdaLoRA allows a single trainable adapter, so TRL cannot keep a frozen copy as the reference:
+    a later stage merges the previous stage's adapter into the weights (they become the reference)
+    and allocates a new rank budget."""
+    model = load_model(args.model, args)
+    if previous is not None:
+        model = PeftModel.from_pretrained(model, previous).merge_and_unload()
+    return model, adapter_config(args, tokenizer, rows, stage)
+'''
+
+PLANNED_STEPS = '''
+def planned_steps(args: argparse.Namespace, examples: int, stage: str) -> int:
+    """Optimizer steps of a stage: AdaLoRA schedules its rank budget over them."""
+    if args.max_steps > 0:
+        return args.max_steps
+    per_step = (args.batch_size or BATCH_SIZE[stage]) * args.grad_accum * max(1, torch.cuda.device_count())
+    return math.ceil(examples / per_step) * math.ceil(EPOCHS)
+
+
+class AdaLoraBudget(TrainerCallback):
+    """AdaLoRA moves rank between matrices as it trains: PEFT needs update_and_allocate after each
+    optimizer step, before the gradients are cleared, and the Trainer does not call it."""
+
+    def on_optimizer_step(
+        self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any
+    ) -> None:
+        model.base_model.update_and_allocate(state.global_step)
+'''
+
+TRAINING_ARGUMENTS = '''
+def training_arguments(args: argparse.Namespace, stage: str) -> dict[str, Any]:
+    """What every stage shares: transformers' TrainingArguments, which TRL's configs extend."""
+    return {
+        "output_dir": str(Path(args.output_dir) / stage),
+        "learning_rate": LEARNING_RATE[stage],
+        "per_device_train_batch_size": args.batch_size or BATCH_SIZE[stage],
+        "gradient_accumulation_steps": args.grad_accum,
+        "num_train_epochs": EPOCHS,
+        "max_steps": args.max_steps,
+        "activation_checkpointing": GRADIENT_CHECKPOINTING,  # transformers 5 name of gradient_checkpointing
+        "bf16": args.precision in ("bf16", "pure-bf16"),
+        "fp16": args.precision == "fp16",
+        "optim": OPTIM,
+        "report_to": "none",
+        **EXTRA_TRAINING_ARGUMENTS,
+    }
+'''
+
+FINISH = '''
+def finish(trainer: Trainer, stage: str) -> str:
+    """Train, refuse a non-finite loss, save the adapter (PEFT) or the weights, and the metrics."""
+    result = trainer.train()
+    if not math.isfinite(result.training_loss):
+        sys.exit(f"{stage}: the loss is {result.training_loss}; lower the learning rate or check the data")
+    output_dir = trainer.args.output_dir
+    trainer.save_model(output_dir)
+    trainer.save_metrics("train", result.metrics)
+    print(f"{stage}: train_loss={result.training_loss:.4f}, saved to {output_dir}")
+    return output_dir
+'''
+
+RUN_STAGE = """
+def run_stage(
+    stage: str, args: argparse.Namespace, tokenizer: PreTrainedTokenizerBase, previous: str | None
+) -> str:
+    config_class, trainer_class = TRAINERS[stage]
+    rows = load_rows(getattr(args, DATASET_OPTION[stage]))
+    model, adapter = build_model(args, tokenizer, previous, rows, stage)
+    settings = dict(STAGE_SETTINGS[stage])
+    if "max_length" in settings:
+        settings["max_length"] = args.max_length
+    trainer = trainer_class(
+        model=model,
+        args=config_class(**training_arguments(args, stage), **settings),
+        train_dataset=rows,
+        processing_class=tokenizer,
+        peft_config=adapter,
+        callbacks=callbacks(),
+        **TRAINER_EXTRAS.get(stage, {}),
+    )
+    return finish(trainer, stage)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    check_environment(args)
+    tokenizer = load_tokenizer(args.model)
+    previous = None
+    for stage in STAGES:
+        previous = run_stage(stage, args, tokenizer, previous)
+    print(f"Done: the final {'adapter' if USES_PEFT else 'model'} is in {previous}")
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+RUN_CLASSIFIER = Template("""
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    check_environment(args)
+    tokenizer = load_tokenizer(args.model)
+    rows = load_rows(args.dataset)
+    args.labels = sorted({str(label) for label in rows["label"]})
+    label_ids = {label: i for i, label in enumerate(args.labels)}
+
+    def encode(batch: dict[str, list[Any]]) -> dict[str, Any]:
+        encoded = tokenizer(batch["text"], truncation=True, max_length=args.max_length)
+        encoded["labels"] = [label_ids[str(label)] for label in batch["label"]]
+        return dict(encoded)
+
+    data = rows.map(encode, batched=True, remove_columns=rows.column_names)
+    model, adapter = build_model(args, tokenizer, None, data, "sft")$wrap_adapter
+    trainer = Trainer(
+        model=model,
+        args=TrainingArguments(**training_arguments(args, "sft")),
+        train_dataset=data,
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        callbacks=callbacks(),
+    )
+    print(f"Done: {finish(trainer, 'sft')}")
+
+
+if __name__ == "__main__":
+    main()
+""")
+
+REWARD_FUNCTION = '''
+def reward_matches_solution(completions: list[Any], solution: list[str], **kwargs: Any) -> list[float]:
+    """1.0 when a completion contains the reference answer of the "solution" column, else 0.0.
+    REPLACE THIS with your checker (unit tests for code, a math verifier, a format regex): GRPO
+    optimises whatever it returns. TRL passes every other dataset column as a keyword argument."""
+    texts = [c[-1]["content"] if isinstance(c, list) else str(c) for c in completions]
+    answers = [str(s).strip() for s in solution]
+    return [1.0 if a and a in t else 0.0 for t, a in zip(texts, answers, strict=True)]
+'''
+
+WRAP_ADAPTER = """
+    if adapter is not None:
+        model = get_peft_model(model, adapter)
+        if GRADIENT_CHECKPOINTING:
+            model.enable_input_require_grads()  # checkpointed blocks need inputs that carry gradients"""

@@ -1,0 +1,703 @@
+"""Recipes (`atlas_cli.recipes`): every plan kind in every format either renders or is refused
+with a reason; Python recipes parse and lint clean; YAML configs use only the keys their trainer
+documents; headers carry the profile, the plan, the memory estimate, the sources and the versions;
+V100/T4 get fp16; PPO never appears. No ML library is needed (tests/test_recipes_run.py runs them).
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from atlas_cli.catalog import Catalog, bundled_kb_path
+from atlas_cli.engine import Engine
+from atlas_cli.errors import UsageError
+from atlas_cli.knowledge import load_knowledge_base
+from atlas_cli.models import Recommendation
+from atlas_cli.profile import build_profile
+from atlas_cli.recipes import FORMATS, WRITTEN_FOR, render_recipe, resolve
+
+CATALOG = Catalog(load_knowledge_base(bundled_kb_path()))
+ENGINE = Engine(CATALOG)
+
+# Profiles that between them yield every (method, pipeline, architecture) the engine can rank.
+PROFILES: list[dict[str, str]] = [
+    *(
+        {"gpu": "rtx-3090", "model": "llama-3.1-8b", "data_kind": k}
+        for k in ("demonstrations", "preferences", "ratings", "reward-function", "text")
+    ),
+    *(
+        {"gpu": "a100-80gb", "model": "qwen2.5-0.5b", "data_kind": k}
+        for k in ("demonstrations", "preferences", "ratings", "reward-function", "text")
+    ),
+    {"gpu": "rtx-3090", "model": "bert-base", "goal": "classify"},
+    {"gpu": "rtx-3090", "model": "t5-base", "goal": "adapt"},
+    {"model_access": "api", "goal": "knowledge"},
+    {"gpu": "none", "model-size": "1b", "goal": "chat"},
+]
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    rec: Recommendation
+    rank: int
+
+
+def recommend(**raw: str) -> Recommendation:
+    return ENGINE.recommend(build_profile({k.replace("-", "_"): v for k, v in raw.items()}))
+
+
+def all_cases() -> list[Case]:
+    cases: dict[str, Case] = {}
+    for raw in PROFILES:
+        rec = recommend(**raw)
+        for rank, plan in enumerate(rec.plans, 1):
+            arch = str(rec.facts["model_architecture"])
+            name = f"{plan.method}-{'+'.join(plan.pipeline) or 'none'}-{arch}"
+            cases.setdefault(name, Case(name, rec, rank))
+    return sorted(cases.values(), key=lambda c: c.name)
+
+
+CASES = all_cases()
+
+
+def rank_of(rec: Recommendation, method: str, pipeline: tuple[str, ...] | None = None) -> int:
+    for rank, plan in enumerate(rec.plans, 1):
+        if plan.method == method and (pipeline is None or plan.pipeline == pipeline):
+            return rank
+    raise AssertionError(f"no {method} {pipeline} plan in {[p.method for p in rec.plans]}")
+
+
+def words(text: str) -> set[str]:
+    return set(text.split())
+
+
+# --- the keys each trainer documents ---------------------------------------------------------
+
+# LLaMA-Factory 0.9.5: every field of the dataclasses its `llamafactory-cli train` parses
+# (ModelArguments, DataArguments, FinetuningArguments, GeneratingArguments, and its own
+# TrainingArguments fields), extracted from llamafactory/hparams/*.py of the llamafactory 0.9.5
+# wheel on PyPI. Its TrainingArguments also extends transformers' Seq2SeqTrainingArguments:
+# TRANSFORMERS_KEYS are the fields of it that recipes use (all in transformers 4.55 to 5.6, the
+# range LLaMA-Factory 0.9.5 requires).
+LLAMAFACTORY_KEYS = words(
+    """
+    adapter_folder adapter_name_or_path add_special_tokens add_tokens additional_target
+    apollo_layerwise apollo_proj apollo_proj_type apollo_rank apollo_scale apollo_scale_front
+    apollo_scale_type apollo_target apollo_update_interval asft_alpha audio_sampling_rate
+    badam_mask_mode badam_mode badam_start_block badam_switch_interval badam_switch_mode
+    badam_update_ratio badam_verbose block_diag_attn buffer_size cache_dir compute_accuracy
+    compute_dtype create_new_adapter crop_to_patches cutoff_len data_shared_file_system dataset
+    dataset_dir default_system device_map disable_gradient_checkpointing disable_shuffling do_sample
+    double_quantization dpo_label_smoothing eaft_alpha early_stopping_steps enable_liger_kernel
+    enable_thinking enable_torch_profiler eval_dataset eval_num_beams eval_on_each_dataset
+    export_device export_dir export_hub_model_id export_legacy_format export_quantization_bit
+    export_quantization_dataset export_quantization_maxlen export_quantization_nsamples export_size
+    finetuning_type flash_attn fp8 fp8_backend fp8_enable_fsdp_float8_all_gather
+    freeze_extra_modules freeze_language_model freeze_multi_modal_projector freeze_trainable_layers
+    freeze_trainable_modules freeze_vision_tower galore_layerwise galore_proj_type galore_rank
+    galore_scale galore_target galore_update_interval hf_hub_token hyper_parallel_args
+    ignore_pad_token_for_loss image_do_pan_and_scan image_max_pixels image_min_pixels
+    include_effective_tokens_per_second infer_backend infer_dtype init_special_tokens
+    interleave_probs kt_expert_checkpoint_path kt_lora_expert_intermediate_size kt_lora_expert_num
+    kt_use_lora_experts kt_weight_path kto_chosen_weight kto_rejected_weight ld_alpha length_penalty
+    lora_alpha lora_dropout lora_rank lora_target loraplus_lr_embedding loraplus_lr_ratio
+    low_cpu_mem_usage mask_history master_addr master_port max_length max_new_tokens max_samples
+    media_dir mix_strategy mixture_of_depths model_max_length model_name_or_path model_revision
+    module_dropout moe_aux_loss_coef ms_hub_token neat_packing new_special_tokens_config num_beams
+    offload_folder oft_block_size oft_rank oft_target om_hub_token overwrite_cache
+    overwrite_output_dir packing pissa_convert pissa_init pissa_iter plot_loss ppo_buffer_size
+    ppo_epochs ppo_score_norm ppo_target ppo_whiten_rewards pref_bco_weight pref_beta pref_ftx
+    pref_loss preprocessing_batch_size preprocessing_num_workers preserve_thinking
+    print_param_status profile_modules profiler_active_steps profiler_output_dir
+    profiler_profile_memory profiler_record_shapes profiler_repeat profiler_wait_steps
+    profiler_warmup_steps profiler_with_stack pure_bf16 quantization_bit quantization_device_map
+    quantization_method quantization_type ray_init_kwargs ray_num_workers ref_model
+    ref_model_adapters ref_model_quantization_bit repetition_penalty resize_vocab reward_model
+    reward_model_adapters reward_model_quantization_bit reward_model_type rope_scaling sglang_config
+    sglang_lora_backend sglang_maxlen sglang_mem_fraction sglang_tp_size shift_attn simpo_gamma
+    skip_special_tokens split_special_tokens stage streaming swanlab_api_key swanlab_lark_secret
+    swanlab_lark_webhook_url swanlab_logdir swanlab_mode swanlab_project swanlab_run_name
+    swanlab_workspace temperature template tokenized_path tool_format top_k top_p train_from_scratch
+    train_on_prompt trust_remote_code upcast_layernorm upcast_lmhead_output use_adam_mini use_apollo
+    use_asft_loss use_audio_in_video use_badam use_dft_loss use_dora use_eaft_loss
+    use_fast_tokenizer use_galore use_hyper_parallel use_kt use_kv_cache use_llama_pro use_mca
+    use_muon use_reentrant_gc use_rslora use_swanlab use_unsloth use_unsloth_gc use_v1_kernels
+    val_size video_fps video_max_pixels video_maxlen video_min_pixels vllm_config vllm_enforce_eager
+    vllm_gpu_util vllm_max_lora_rank vllm_maxlen
+    """
+)
+TRANSFORMERS_KEYS = {
+    "output_dir",
+    "do_train",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "learning_rate",
+    "num_train_epochs",
+    "bf16",
+    "fp16",
+    "optim",
+    "logging_steps",
+}
+LF_REQUIRED = {
+    "model_name_or_path",
+    "stage",
+    "do_train",
+    "finetuning_type",
+    "dataset",
+    "template",
+    "output_dir",
+}
+
+# axolotl 0.19.0: the fields of AxolotlInputConfig (axolotl/utils/schemas/config.py and the
+# mixins it extends) without the deprecated and remapped ones, and of the dataset and TRL models
+# it nests, extracted from axolotl/utils/schemas/*.py of the axolotl 0.19.0 wheel on PyPI.
+AXOLOTL_KEYS = words(
+    """
+    accelerator_config activation_offloading adam_beta1 adam_beta2 adam_beta3 adam_epsilon
+    adam_epsilon2 adapter added_tokens_overrides attn_implementation auto_find_batch_size
+    auto_resume_from_checkpoints axolotl_config_path base_model base_model_config batch_flattening
+    batch_size bench_dataset bench_split bf16 bfloat16 bnb_config_kwargs center_rewards_coefficient
+    chat_template chat_template_jinja chat_template_kwargs chunked_cross_entropy
+    chunked_cross_entropy_num_chunks cls_model_config comet_api_key comet_experiment_config
+    comet_experiment_key comet_mode comet_online comet_project_name comet_workspace
+    context_parallel_size cosine_constant_lr_ratio cosine_min_lr_ratio cpo_alpha curriculum_sampling
+    dataloader_drop_last dataloader_num_workers dataloader_pin_memory dataloader_prefetch_factor
+    dataset_exact_deduplication dataset_keep_in_memory dataset_num_proc dataset_prepared_path
+    dataset_processes dataset_shard_idx dataset_shard_num datasets ddp ddp_broadcast_buffers
+    ddp_bucket_cap_mb ddp_find_unused_parameters ddp_timeout deepcompile deepspeed
+    default_system_message device device_map dion_lr dion_momentum dion_rank_fraction
+    dion_rank_multiple_of do_bench_eval do_causal_lm_eval dp_replicate_size dp_shard_size
+    dpo_label_smoothing dpo_loss_type dpo_loss_weights dpo_padding_free dpo_use_liger_kernel
+    dpo_use_weighting dynamic_checkpoint eaft_alpha eaft_k eager_attention early_stopping_patience
+    ebft embedding_lr embedding_lr_scale embeddings_skip_upcast eot_tokens eval_batch_size
+    eval_causal_lm_metrics eval_sample_packing eval_sequence_len eval_steps eval_strategy
+    evals_per_epoch excess_length_strategy experimental_skip_move_to_device experts_implementation
+    fix_untrained_tokens flash_attention flash_attn_cross_entropy flash_attn_d512
+    flash_attn_fuse_mlp flash_optimum flex_attention flex_attn_compile_kwargs float16 float32 fp16
+    fp32_norm_classes fp32_norms fp8 fp8_config fp8_enable_fsdp_float8_all_gather freeze_mm_modules
+    fsdp fsdp_config fsdp_final_state_dict_type fsdp_version fused_attn_kernel gc_collect_steps
+    gc_steps gemma4_hybrid_attn_impl generate_samples generation_do_sample generation_max_new_tokens
+    generation_prompt_ratio generation_temperature generation_top_k generation_top_p gptq
+    gpu_memory_limit gradient_accumulation_steps gradient_checkpointing
+    gradient_checkpointing_kwargs gradio_max_new_tokens gradio_server_name gradio_server_port
+    gradio_share gradio_temperature gradio_title greater_is_better group_by_length heads_k_stride
+    hf_mlflow_log_artifacts hf_use_auth_token hub_model_id hub_revision hub_strategy
+    image_resize_algorithm image_size include_tkps include_tokens_per_second is_falcon_derived_model
+    is_llama_derived_model is_mistral_derived_model is_preprocess is_qwen_derived_model
+    jagged_restart_anneal_steps jagged_restart_steps jagged_restart_warmup_steps
+    kto_desirable_weight kto_undesirable_weight large_head_attention layer_offloading learning_rate
+    lisa_layers_attribute lisa_n_layers lisa_step_interval llama4_linearized_experts
+    load_best_model_at_end load_in_4bit load_in_8bit local_rank logging_steps lora_alpha
+    lora_alpha_pattern lora_dropout lora_embedding_kernel lora_fan_in_fan_out lora_mlp_kernel
+    lora_model_dir lora_modules_to_save lora_o_kernel lora_on_cpu lora_qkv_kernel lora_r
+    lora_rank_pattern lora_target_linear lora_target_modules lora_target_parameters
+    loraplus_lr_embedding loraplus_lr_ratio loss_watchdog_patience loss_watchdog_threshold
+    low_cpu_mem_usage lr_div_factor lr_groups lr_quadratic_warmup lr_scheduler lr_scheduler_kwargs
+    max_grad_norm max_memory max_prompt_len max_steps mean_resizing_embeddings merge_lora
+    merge_method metric_for_best_model micro_batch_size min_sample_len mlflow_experiment_name
+    mlflow_run_name mlflow_tracking_uri model_quantization_config model_quantization_config_kwargs
+    multipack_real_batches neftune_noise_alpha num_dataset_shards_to_save num_epochs
+    num_generation_samples num_labels optim_args optim_target_modules optimizer orpo_alpha
+    otel_metrics_host otel_metrics_port output_dir pad_to_multiple_of pad_to_sequence_len peft
+    peft_autocast_adapter_dtype peft_ensure_weight_tying peft_init_lora_weights
+    peft_layer_replication peft_layers_pattern peft_layers_to_transform peft_trainable_token_indices
+    peft_use_dora peft_use_rslora ple_cpu_offload plugins pose_max_context_len pose_num_chunks
+    pose_split_on_token_ids precompute_ref_log_probs preprocess_iterable pretrain_multipack_attn
+    pretrain_multipack_buffer_size pretraining_dataset pretraining_sample_concatenation
+    process_reward_model processor_kwargs processor_type profiler_steps profiler_steps_start
+    push_dataset_to_hub qat qgalore_cos_threshold qgalore_gamma_proj qgalore_proj_bits
+    qgalore_proj_group_size qgalore_proj_quant qgalore_proj_type qgalore_queue_size qgalore_rank
+    qgalore_scale qgalore_update_proj_gap qlora_sharded_model_loading quantization
+    quantize_moe_experts ray_num_workers ray_run_name reinit_weights relora relora_cpu_offload
+    relora_prune_method relora_prune_ratio remove_unused_columns resize_token_embeddings_to_32x
+    resources_per_worker resume_from_checkpoint reward_model ring_attn_func rl rl_beta
+    role_boundaries sage_attention sample_packing sample_packing_bin_size sample_packing_eff_est
+    sample_packing_group_size sample_packing_mp_start_method sample_packing_sequentially
+    save_first_step save_only_model save_safetensors save_steps save_strategy save_total_limit
+    saves_per_epoch scaling_softmax scaling_softmax_bias scaling_softmax_factor sdp_attention
+    sdpa_varlen seed selective_checkpointing sequence_len sequence_parallel_degree shrink_embeddings
+    shuffle_before_merging_datasets shuffle_merged_datasets simpo_gamma skip_prepare_dataset
+    special_tokens streaming streaming_multipack_buffer_size strict tensor_parallel_size
+    test_datasets tf32 tiled_mlp tiled_mlp_num_shards tiled_mlp_use_original_mlp tokenizer_config
+    tokenizer_legacy tokenizer_save_jinja_files tokenizer_type tokenizer_use_fast
+    tokenizer_use_mistral_common tokens torch_compile torch_compile_backend torch_compile_mode
+    torch_compile_options torch_empty_cache_steps torchdistx_path total_num_tokens
+    total_supervised_tokens trackio_project_name trackio_run_name trackio_space_id train_on_inputs
+    trainer_cls trl trust_remote_code unfrozen_parameters use_comet use_eaft use_kernels use_mlflow
+    use_onebitllms use_otel_metrics use_pose use_ray use_tensorboard use_trackio use_wandb
+    val_set_size vllm wandb_entity wandb_log_model wandb_mode wandb_name wandb_project wandb_run_id
+    wandb_watch warmup_ratio warmup_steps weight_decay world_size xformers_attention
+    """
+)
+AX_SFTDATASET = words(
+    """
+    chat_template chat_template_jinja conversation data_files drop_system_message ds_type field
+    field_human field_messages field_model field_thinking field_tools input_format input_transform
+    logprobs_field message_field_content message_field_role message_field_training
+    message_field_training_detail message_property_mappings name path preprocess_shards revision
+    roles roles_to_train shards shards_idx split split_thinking temperature template_thinking_key
+    train_on_eos train_on_eot trust_remote_code type
+    """
+)
+AX_DPODATASET = words(
+    """
+    data_files field_chosen field_messages field_rejected path revision split type
+    """
+)
+AX_KTODATASET = words(
+    """
+    data_files path revision split trust_remote_code type
+    """
+)
+AX_USERDEFINEDPROMPTERTYPE = words(
+    """
+    field_input field_instruction field_output field_system format no_input_format system_format
+    system_prompt
+    """
+)
+AX_USERDEFINEDDPOTYPE = words(
+    """
+    chosen_format field_chosen field_prompt field_rejected field_system prompt_format
+    rejected_format
+    """
+)
+AX_USERDEFINEDKTOTYPE = words(
+    """
+    completion_format field_completion field_label field_prompt field_system prompt_format
+    """
+)
+AX_TRLCONFIG = words(
+    """
+    async_prefetch beta chat_template_kwargs entropy_coef entropy_coef_delta entropy_coef_max
+    entropy_coef_min entropy_target epsilon epsilon_high generation_batch_size generation_kwargs
+    importance_sampling_level log_completions log_multimodal loss_type mask_truncated_completions
+    max_completion_length min_p multi_objective_aggregation num_completions_to_print num_generations
+    num_iterations off_policy_mask_threshold prefetch_depth ref_model_mixup_alpha
+    ref_model_sync_steps repetition_penalty replay_buffer_size replay_recompute_logps
+    reroll_max_groups reroll_start_fraction reward_funcs reward_num_workers reward_weights
+    rollout_func scale_rewards skip_zero_advantage_batches streaming_min_groups
+    streaming_partial_batch sync_ref_model temperature top_k top_p use_adaptive_entropy
+    use_bias_correction_kl use_data_producer use_liger_loss use_vllm vllm_enable_sleep_mode
+    vllm_guided_decoding_regex vllm_importance_sampling_cap vllm_importance_sampling_clip_max
+    vllm_importance_sampling_clip_min vllm_importance_sampling_correction
+    vllm_importance_sampling_mode vllm_lora_sync vllm_mode vllm_server_host vllm_server_port
+    vllm_server_timeout vllm_sync_interval
+    """
+)
+AX_REQUIRED = {"base_model", "datasets", "micro_batch_size", "gradient_accumulation_steps", "output_dir"}
+
+# The support matrix, stated independently of the implementation.
+PYTHON_REFUSED = {"adapters"}  # the `adapters` library needs transformers 4.57.x
+LF_METHODS = {"full-ft", "partial-ft", "lora", "qlora", "dora", "galore"}
+AX_METHODS = {"full-ft", "partial-ft", "bitfit", "lora", "qlora", "dora", "galore"}
+
+
+def refused(case: Case, fmt: str) -> bool:
+    plan, arch = case.rec.plans[case.rank - 1], case.rec.facts["model_architecture"]
+    if arch == "encoder-decoder" or plan.method in PYTHON_REFUSED:
+        return True
+    if fmt == "python":
+        soft_prompt = plan.method in {"prefix-tuning", "prompt-tuning", "p-tuning"}
+        chained = soft_prompt and len(plan.pipeline) > 1  # PEFT cannot resume a soft prompt
+        prefix_encoder = plan.method == "prefix-tuning" and arch == "encoder"  # no past key values
+        return chained or prefix_encoder or (plan.kind == "no-training" and arch != "decoder")
+    if plan.kind == "no-training" or arch == "encoder":
+        return True
+    if fmt == "llamafactory":
+        return plan.method not in LF_METHODS or "grpo" in plan.pipeline
+    return plan.method not in AX_METHODS
+
+
+def render(case: Case, fmt: str) -> str:
+    return render_recipe(CATALOG, case.rec, case.rank, fmt)
+
+
+def yaml_documents(text: str) -> list[dict[str, Any]]:
+    documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    assert documents and all(isinstance(doc, dict) for doc in documents)
+    return documents
+
+
+def check_python(text: str, case: Case) -> None:
+    tree = ast.parse(text)
+    functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    assert {"main", "parse_args"} <= functions
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            # Only the libraries' stable top-level APIs: no trl.experimental, no private modules.
+            assert node.module in {"__future__", "argparse", "collections", "pathlib", "typing"} or (
+                node.module in {"datasets", "peft", "transformers", "trl", "accelerate"}
+            ), node.module
+
+
+def check_llamafactory(text: str, case: Case) -> None:
+    documents = yaml_documents(text)
+    plan = case.rec.plans[case.rank - 1]
+    assert len(documents) == len(plan.pipeline)
+    for doc, stage in zip(documents, plan.pipeline, strict=True):
+        assert set(doc) <= LLAMAFACTORY_KEYS | TRANSFORMERS_KEYS, (
+            set(doc) - LLAMAFACTORY_KEYS - TRANSFORMERS_KEYS
+        )
+        assert set(doc) >= LF_REQUIRED, LF_REQUIRED - set(doc)
+        assert doc["stage"] == {"continued-pretraining": "pt"}.get(stage, stage)
+        assert doc["finetuning_type"] in {"lora", "freeze", "full"}
+        assert isinstance(doc["learning_rate"], float) and 0 < doc["learning_rate"] < 1
+        assert isinstance(doc["cutoff_len"], int)
+
+
+def check_axolotl(text: str, case: Case) -> None:
+    documents = yaml_documents(text)
+    plan = case.rec.plans[case.rank - 1]
+    assert len(documents) == len(plan.pipeline)
+    for doc, stage in zip(documents, plan.pipeline, strict=True):
+        assert set(doc) <= AXOLOTL_KEYS, set(doc) - AXOLOTL_KEYS
+        assert set(doc) >= AX_REQUIRED, AX_REQUIRED - set(doc)
+        assert doc.get("rl") == {"dpo": "dpo", "kto": "kto", "grpo": "grpo"}.get(stage)
+        assert doc.get("adapter") in {None, "lora", "qlora"}
+        assert isinstance(doc["learning_rate"], float) and 0 < doc["learning_rate"] < 1
+        for dataset in doc["datasets"]:
+            allowed = {"dpo": AX_DPODATASET, "kto": AX_KTODATASET}.get(stage, AX_SFTDATASET)
+            assert set(dataset) <= allowed, set(dataset) - allowed
+            kind = dataset.get("type")
+            if isinstance(kind, dict):
+                typed = {"dpo": AX_USERDEFINEDDPOTYPE, "kto": AX_USERDEFINEDKTOTYPE}.get(
+                    stage, AX_USERDEFINEDPROMPTERTYPE
+                )
+                assert set(kind) <= typed, set(kind) - typed
+        assert set(doc.get("trl", {})) <= AX_TRLCONFIG
+
+
+CHECKS = {"python": check_python, "llamafactory": check_llamafactory, "axolotl": check_axolotl}
+
+
+# --- every plan kind in every format ------------------------------------------------------------
+
+
+def test_cases_cover_every_method_and_pipeline() -> None:
+    methods = {name.split("-sft")[0] for name in (c.name for c in CASES)}
+    assert len(CASES) > 80, len(CASES)
+    kb_methods = {m.id for m in CATALOG.kb.methods if m.kind != "objective"}
+    assert {c.rec.plans[c.rank - 1].method for c in CASES} == kb_methods, methods
+    pipelines = {c.rec.plans[c.rank - 1].pipeline for c in CASES}
+    assert pipelines == {(), ("sft",), ("sft", "dpo"), ("sft", "kto"), ("grpo",), ("continued-pretraining",)}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_every_plan_renders_or_says_why(case: Case, fmt: str) -> None:
+    if refused(case, fmt):
+        with pytest.raises(UsageError) as error:
+            render(case, fmt)
+        assert len(str(error.value)) > 40, str(error.value)
+        return
+    text = render(case, fmt)
+    assert text.startswith("# ====")
+    assert not re.search(r"PPO(Trainer|Config)|stage: ppo|rl: ppo|trl\.experimental", text)
+    CHECKS[fmt](text, case)
+
+
+def python_recipes() -> Iterator[tuple[str, str]]:
+    for case in CASES:
+        if not refused(case, "python"):
+            yield case.name, render(case, "python")
+
+
+def ruff() -> str | None:
+    found = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    return found if Path(found).exists() else None
+
+
+def test_python_recipes_lint_clean(tmp_path: Path) -> None:
+    """Pyflakes-level checks (undefined or unused names, syntax) on every Python recipe: this
+    catches a wrong name in the plan kinds the end-to-end tests do not train."""
+    binary = ruff()
+    if binary is None:
+        pytest.skip("ruff is not installed")
+    for name, text in python_recipes():
+        (tmp_path / f"{name.replace('.', '_').replace('-', '_')}.py").write_text(text, encoding="utf-8")
+    result = subprocess.run(
+        [
+            binary,
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--select",
+            "F,E9,B",
+            "--target-version",
+            "py311",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- header -------------------------------------------------------------------------------------
+
+
+def header_of(text: str) -> str:
+    """The header comments as one line of text (wrapping undone)."""
+    lines = itertools.takewhile(lambda line: line.startswith("#"), text.splitlines())
+    return " ".join(line.lstrip("#").strip() for line in lines)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_header_states_profile_plan_memory_sources_and_versions(fmt: str) -> None:
+    rec = recommend(gpu="rtx-3090", model="llama-3.1-8b", data_kind="preferences")
+    rank = rank_of(rec, "lora", ("sft", "dpo"))
+    plan = rec.plans[rank - 1]
+    head = header_of(render_recipe(CATALOG, rec, rank, fmt))
+    assert "Profile: gpu=rtx-3090, vram=24.0, gpus=1, model=llama-3.1-8b" in head
+    assert "data_kind=preferences" in head
+    assert f"Plan {rank} of {len(rec.plans)}: LoRA (sft -> dpo)" in head
+    assert plan.memory_gb is not None
+    assert f"Memory estimate: about {plan.memory_gb:.2f} GB per GPU at its largest stage (dpo)" in head
+    for source in (
+        "methods.yaml lora.hyperparameters.learning_rate",
+        "methods.yaml dpo.hyperparameters.learning_rate",
+        "methods.yaml dpo.hyperparameters.beta",
+        "methods.yaml lora.hyperparameters.lora_alpha",
+        "the plan's memory estimate (LoRA rank it assumed)",
+        "LLaMA-Factory examples/train_lora/llama3_lora_sft.yaml",
+    ):
+        assert source in head, source
+    versions = {
+        "python": [f"{lib} {version}" for lib, version in WRITTEN_FOR.items()],
+        "llamafactory": ["LLaMA-Factory 0.9.5"],
+        "axolotl": ["axolotl 0.19.0"],
+    }[fmt]
+    assert all(v in head for v in versions), head
+
+
+def test_header_lists_every_value_the_python_recipe_sets() -> None:
+    rec = recommend(gpu="rtx-3090", model="llama-3.1-8b", data_kind="ratings")
+    recipe = resolve(CATALOG, rec, rank_of(rec, "lora", ("sft", "kto")))
+    text = render_recipe(CATALOG, rec, recipe.rank, "python")
+    for key, setting in recipe.settings.items():
+        assert f"{key} = " in header_of(text), key
+        assert setting.source
+    assert (
+        "ADAPTER_SETTINGS = {'r': 16, 'lora_alpha': 32, 'lora_dropout': 0.0, 'target_modules': 'all-linear'}"
+        in text
+    )
+    assert (
+        "'kto': {'max_length': 2048, 'beta': 0.1, 'desirable_weight': 1.0, 'undesirable_weight': 1.0}" in text
+    )
+    assert "BATCH_SIZE = {'sft': 1, 'kto': 2}" in text  # KTO's KL estimate needs a batch above 1
+    assert "LEARNING_RATE = {'sft': 0.0002, 'kto': 1e-06}" in text
+
+
+def test_a_training_plan_without_an_estimate_trains_in_full_precision() -> None:
+    """The engine only estimates plans for a local GPU; a recipe without one still runs (on CPU)."""
+    rec = recommend(gpu="rtx-3090", model="llama-3.1-8b")
+    rec = replace(rec, plans=(replace(rec.plans[0], estimate=None, fits=None),))
+    text = render_recipe(CATALOG, rec, 1, "python")
+    assert "Memory estimate: none" in header_of(text)
+    assert "PRECISION = 'fp32'" in text
+    assert "MAX_LENGTH = 1024" in text  # TRL's default, named as the source in the header
+    assert "TRL SFTConfig's default max_length 1024" in header_of(text)
+
+
+def test_a_plan_that_does_not_fit_says_so() -> None:
+    rec = recommend(gpu="t4", model="llama-3.1-8b", goal="chat")
+    rank = next(i for i, p in enumerate(rec.plans, 1) if p.fits is False and p.kind != "no-training")
+    text = render_recipe(CATALOG, rec, rank, "python")
+    assert "DOES NOT FIT" in header_of(text)
+    assert "does NOT fit the GPU" in header_of(text)
+
+
+def test_several_gpus_get_a_launch_line() -> None:
+    rec = recommend(gpu="a100-80gb", gpus="4", model="llama-3.1-70b", goal="chat")
+    text = render_recipe(CATALOG, rec, rank_of(rec, "full-ft"), "python")
+    assert "accelerate launch --num_processes 4" in header_of(text)
+    assert "DeepSpeed ZeRO-3 or FSDP" in header_of(text)
+
+
+# --- precision, stable APIs, ranks --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gpu", ["v100-16gb", "t4"])
+def test_fp16_on_gpus_without_bf16(gpu: str) -> None:
+    rec = recommend(gpu=gpu, model="qwen2.5-0.5b", data_kind="demonstrations")
+    rank = rank_of(rec, "lora", ("sft",))
+    assert "PRECISION = 'fp16'" in render_recipe(CATALOG, rec, rank, "python")
+    for fmt in ("llamafactory", "axolotl"):
+        (doc,) = yaml_documents(render_recipe(CATALOG, rec, rank, fmt))
+        assert doc["fp16"] is True and doc["bf16"] is False, fmt
+
+
+def test_bf16_on_ampere() -> None:
+    rec = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="demonstrations")
+    rank = rank_of(rec, "lora", ("sft",))
+    assert "PRECISION = 'bf16'" in render_recipe(CATALOG, rec, rank, "python")
+    (doc,) = yaml_documents(render_recipe(CATALOG, rec, rank, "axolotl"))
+    assert doc["bf16"] is True and doc["fp16"] is False
+
+
+@pytest.mark.parametrize("stage", ["rlhf-ppo", "orpo", "simpo"])
+def test_objectives_outside_trls_stable_api_are_refused(stage: str) -> None:
+    """PPO left TRL's stable API, ORPO and SimPO live in trl.experimental: never emitted."""
+    rec = recommend(gpu="rtx-3090", model="llama-3.1-8b", data_kind="preferences")
+    rec = replace(rec, plans=(replace(rec.plans[0], pipeline=("sft", stage)),))
+    for fmt in FORMATS:
+        with pytest.raises(UsageError, match="stable API"):
+            render_recipe(CATALOG, rec, 1, fmt)
+
+
+@pytest.mark.parametrize("rank", [0, -1, 999])
+def test_a_rank_out_of_range_is_a_usage_error(rank: int) -> None:
+    rec = recommend(gpu="rtx-3090", model="llama-3.1-8b")
+    with pytest.raises(UsageError, match=f"--plan: {rank} is not a plan rank; this profile has plans 1 to"):
+        render_recipe(CATALOG, rec, rank, "python")
+
+
+def test_an_unknown_format_is_a_usage_error() -> None:
+    rec = recommend(gpu="rtx-3090", model="llama-3.1-8b")
+    with pytest.raises(UsageError, match="--format: 'toml' is not one of python, llamafactory, axolotl"):
+        render_recipe(CATALOG, rec, 1, "toml")
+
+
+def test_no_plans_is_a_usage_error() -> None:
+    rec = replace(recommend(gpu="rtx-3090", model="llama-3.1-8b"), plans=())
+    with pytest.raises(UsageError, match="no plan"):
+        render_recipe(CATALOG, rec, 1, "python")
+
+
+# --- values come from the knowledge base ------------------------------------------------------
+
+
+def with_notes(method_id: str, **notes: str | None) -> Catalog:
+    """The bundled catalog with some hyperparameter notes of one method changed (None removes)."""
+    methods = []
+    for method in CATALOG.kb.methods:
+        if method.id == method_id:
+            changed = {k: v for k, v in {**method.hyperparameters, **notes}.items() if v is not None}
+            method = method.model_copy(update={"hyperparameters": changed})
+        methods.append(method)
+    return Catalog(CATALOG.kb.model_copy(update={"methods": methods}))
+
+
+def test_hyperparameters_are_read_from_the_knowledge_base() -> None:
+    catalog = with_notes("lora", learning_rate="3e-4 (a test note)", lora_dropout="0.1 (a test note)")
+    rec = Engine(catalog).recommend(build_profile({"gpu": "rtx-3090", "model": "llama-3.1-8b"}))
+    rank = rank_of(rec, "lora", ("sft",))
+    text = render_recipe(catalog, rec, rank, "python")
+    assert "LEARNING_RATE = {'sft': 0.0003}" in text
+    assert "'lora_dropout': 0.1" in text
+    assert 'methods.yaml lora.hyperparameters.learning_rate: "3e-4 (a test note)"' in header_of(text)
+    (doc,) = yaml_documents(render_recipe(catalog, rec, rank, "llamafactory"))
+    assert doc["learning_rate"] == 0.0003 and doc["lora_dropout"] == 0.1
+
+
+def test_a_value_the_knowledge_base_lacks_is_left_to_the_library() -> None:
+    catalog = with_notes("lora", lora_alpha=None, lora_dropout=None, learning_rate=None)
+    rec = Engine(catalog).recommend(build_profile({"gpu": "rtx-3090", "model": "llama-3.1-8b"}))
+    text = render_recipe(catalog, rec, rank_of(rec, "lora", ("sft",)), "python")
+    assert "lora_alpha" not in text.split("ADAPTER_SETTINGS = ")[1].splitlines()[0]
+    assert "lora.alpha" not in header_of(text)
+    # Without the method's own rate, the SFT note's LoRA rate applies, and says so.
+    assert "LEARNING_RATE = {'sft': 0.0002}" in text
+    assert "methods.yaml sft.hyperparameters.learning_rate" in header_of(text)
+
+
+# --- stages chain ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "gpu", "expected"),
+    [
+        ("lora", "rtx-3090", {"adapter_name_or_path": "saves/ft-atlas/sft", "create_new_adapter": True}),
+        ("qlora", "t4", {"adapter_name_or_path": "saves/ft-atlas/sft", "create_new_adapter": False}),
+        ("full-ft", "a100-80gb", {"model_name_or_path": "saves/ft-atlas/sft"}),
+    ],
+)
+def test_llamafactory_second_stage_starts_from_the_first(
+    method: str, gpu: str, expected: dict[str, Any]
+) -> None:
+    rec = recommend(gpu=gpu, model="qwen2.5-0.5b", data_kind="preferences")
+    sft, dpo = yaml_documents(
+        render_recipe(CATALOG, rec, rank_of(rec, method, ("sft", "dpo")), "llamafactory")
+    )
+    assert sft["stage"] == "sft" and dpo["stage"] == "dpo"
+    assert dpo.items() >= expected.items()
+    assert dpo["pref_beta"] == 0.1 and dpo["learning_rate"] < sft["learning_rate"]
+
+
+@pytest.mark.parametrize(("method", "base"), [("lora", "./outputs/sft/merged"), ("full-ft", "./outputs/sft")])
+def test_axolotl_second_stage_starts_from_the_first(method: str, base: str) -> None:
+    rec = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="ratings")
+    text = render_recipe(CATALOG, rec, rank_of(rec, method, ("sft", "kto")), "axolotl")
+    _, kto = yaml_documents(text)
+    assert kto["base_model"] == base and kto["rl"] == "kto" and kto["micro_batch_size"] == 2
+    assert ("axolotl merge-lora sft.yaml" in header_of(text)) == (method == "lora")
+
+
+def test_grpo_in_axolotl_names_the_reward_function_and_llamafactory_refuses() -> None:
+    rec = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="reward-function")
+    rank = rank_of(rec, "lora", ("grpo",))
+    (doc,) = yaml_documents(render_recipe(CATALOG, rec, rank, "axolotl"))
+    assert doc["rl"] == "grpo"
+    assert doc["trl"] == {
+        "reward_funcs": ["rewards.matches_solution"],
+        "beta": 0.0,
+        "num_generations": 8,
+        "max_completion_length": 512,
+    }
+    with pytest.raises(UsageError, match="LLaMA-Factory has no GRPO stage"):
+        render_recipe(CATALOG, rec, rank, "llamafactory")
+
+
+def test_qlora_python_quantizes_and_needs_cuda() -> None:
+    rec = recommend(gpu="t4", model="llama-3.1-8b", goal="chat")
+    text = render_recipe(CATALOG, rec, rank_of(rec, "qlora", ("sft",)), "python")
+    assert "BitsAndBytesConfig(" in text and "prepare_model_for_kbit_training(" in text
+    assert "NEEDS_CUDA = True" in text
+    assert "QUANTIZATION = {'bnb_4bit_quant_type': 'nf4', 'bnb_4bit_use_double_quant': True}" in text
+    assert "OPTIM = 'paged_adamw_8bit'" in text
+
+
+def test_no_training_plans_give_a_prompting_example() -> None:
+    rec = recommend(model_access="api", goal="knowledge")
+    rag = render_recipe(CATALOG, rec, rank_of(rec, "rag"), "python")
+    icl = render_recipe(CATALOG, rec, rank_of(rec, "icl"), "python")
+    assert 'pipeline("text-generation"' in rag and "def rank(" in rag
+    assert "def build_prompt(" in icl and "--examples" in icl
+    assert "example values" in header_of(rag)
+    with pytest.raises(UsageError, match="trains nothing"):
+        render_recipe(CATALOG, rec, rank_of(rec, "rag"), "axolotl")
+
+
+def test_prefix_tuning_turns_gradient_checkpointing_off_and_says_why() -> None:
+    rec = recommend(gpu="rtx-3090", model="llama-3.1-8b")
+    text = render_recipe(CATALOG, rec, rank_of(rec, "prefix-tuning", ("sft",)), "python")
+    assert "GRADIENT_CHECKPOINTING = False" in text
+    assert "prefix tuning does not work with gradient checkpointing" in header_of(text)
+
+
+def test_docs_show_the_recipes_the_code_writes() -> None:
+    """docs/recipes.md shows one recipe per format; they must be what ft-atlas writes today."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "recipes.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```(python|yaml)\n(.*?)\n```", text, flags=re.S)
+    chat = recommend(gpu="rtx-3090", model="llama-3.1-8b", goal="chat")
+    prefs = recommend(gpu="rtx-3090", model="llama-3.1-8b", data_kind="preferences")
+    expected = [
+        ("python", render_recipe(CATALOG, chat, 1, "python")),
+        ("yaml", render_recipe(CATALOG, prefs, 1, "llamafactory")),
+        ("yaml", render_recipe(CATALOG, prefs, 1, "axolotl")),
+    ]
+    assert [(kind, body + "\n") for kind, body in blocks] == [(k, v.rstrip() + "\n") for k, v in expected]

@@ -1,0 +1,296 @@
+"""The emitted Python recipes, run for real on the CPU (needs the `recipes` extra: torch CPU,
+transformers, peft, trl, datasets; skipped without it).
+
+Nothing is downloaded: the model is a tiny randomly initialised Llama built from a config (2 layers,
+hidden size 32) with a word-level tokenizer trained on the spot, and the data are a few generated
+JSON Lines. Each recipe runs in-process (imports are paid once) for two optimizer steps and must
+report a finite loss and write its adapter or checkpoint. The other plan kinds are not trained, but
+every one of them builds its TRL/transformers config and its PEFT config, which checks each
+argument name against the installed libraries.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import math
+import runpy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+for _module in ("torch", "transformers", "peft", "trl", "datasets", "tokenizers"):
+    pytest.importorskip(_module)
+
+import torch  # noqa: E402
+from tokenizers import Tokenizer, pre_tokenizers, trainers  # noqa: E402
+from tokenizers.models import WordLevel  # noqa: E402
+from transformers import (  # noqa: E402
+    BertConfig,
+    BertModel,
+    LlamaConfig,
+    LlamaForCausalLM,
+    PreTrainedTokenizerFast,
+    TrainingArguments,
+)
+
+from atlas_cli.recipes import WRITTEN_FOR  # noqa: E402
+from tests.test_recipes import CASES, Case, refused, render  # noqa: E402
+
+VOCABULARY = "the a sky grass cat dog is was blue green red good bad yes no what why how answer question"
+SPECIALS = ["<unk>", "<pad>", "<s>", "</s>", "<|user|>", "<|assistant|>"]
+CHAT_TEMPLATE = (
+    "{% for m in messages %}{{ '<|' + m['role'] + '|> ' + m['content'] + ' </s> ' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|assistant|> ' }}{% endif %}"
+)
+SMOKE = ["--max-steps", "2", "--max-length", "48"]
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No hub: any attempt to download fails instead of hanging or succeeding by accident."""
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+        monkeypatch.setenv(name, "1")
+    monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
+
+
+def tiny_tokenizer() -> PreTrainedTokenizerFast:
+    """A word-level tokenizer trained on the spot, with a simple chat template."""
+    core = Tokenizer(WordLevel(unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.Whitespace()
+    core.train_from_iterator([VOCABULARY], trainers.WordLevelTrainer(special_tokens=SPECIALS))
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=core, unk_token="<unk>", pad_token="<pad>", bos_token="<s>", eos_token="</s>"
+    )
+    tokenizer.chat_template = CHAT_TEMPLATE
+    return tokenizer
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A 2-layer Llama with random weights."""
+    path = tmp_path_factory.mktemp("tiny-llama")
+    tokenizer = tiny_tokenizer()
+    tokenizer.save_pretrained(path)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=128,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(path)
+    return str(path)
+
+
+def _write(path: Path, rows: list[dict[str, Any]]) -> str:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """One small file per data format the recipes document."""
+    root = tmp_path_factory.mktemp("data")
+    chat = {
+        "prompt": [{"role": "user", "content": "what is the sky"}],
+        "completion": [{"role": "assistant", "content": "the sky is blue"}],
+    }
+    plain = {"prompt": "is the cat good", "completion": "yes the cat is good"}
+    return {
+        "sft": _write(root / "sft.jsonl", [chat, plain] * 4),
+        "text": _write(root / "text.jsonl", [{"text": "the sky is blue and the grass is green"}] * 8),
+        "dpo": _write(
+            root / "dpo.jsonl", [{"prompt": "what is the sky", "chosen": "blue", "rejected": "red"}] * 8
+        ),
+        "kto": _write(
+            root / "kto.jsonl",
+            [{"prompt": "is the dog good", "completion": c, "label": c == "yes"} for c in ("yes", "no")] * 4,
+        ),
+        "grpo": _write(root / "grpo.jsonl", [{"prompt": "what is the sky", "solution": "blue"}] * 4),
+        "shots": _write(root / "shots.jsonl", [{"input": "the sky", "output": "blue"}] * 3),
+        "docs": _write(root / "docs.jsonl", [{"text": "the grass is green. the sky is blue."}]),
+        "labels": _write(
+            root / "labels.jsonl", [{"text": "good dog", "label": "yes"}, {"text": "bad", "label": "no"}] * 4
+        ),
+    }
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A 2-layer BERT with random weights (the classifier head is added by the recipe)."""
+    path = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = tiny_tokenizer()
+    tokenizer.save_pretrained(path)
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        max_position_embeddings=128,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(path)
+    return str(path)
+
+
+def case(name: str) -> Case:
+    return next(c for c in CASES if c.name == name)
+
+
+def load_recipe(case: Case, tmp_path: Path) -> dict[str, Any]:
+    """The recipe's module namespace, as `python recipe.py` defines it, without running main()."""
+    script = tmp_path / f"{case.name}.py"
+    script.write_text(render(case, "python"), encoding="utf-8")
+    return runpy.run_path(str(script), run_name="ft_atlas_recipe")
+
+
+STAGE_DATA = {"sft": "sft", "continued-pretraining": "text", "dpo": "dpo", "kto": "kto", "grpo": "grpo"}
+
+
+def recipe_args(
+    recipe: dict[str, Any], case: Case, models: dict[str, str], data: dict[str, str]
+) -> list[str]:
+    if case.name.endswith("-encoder"):
+        return ["--model", models["encoder"], "--dataset", data["labels"]]
+    args = ["--model", models["decoder"]]
+    for stage, option in recipe["DATASET_OPTION"].items():
+        args += ["--" + option.replace("_", "-"), data[STAGE_DATA[stage]]]
+    return args
+
+
+@pytest.fixture(scope="session")
+def models(tiny_model: str, tiny_encoder: str) -> dict[str, str]:
+    return {"decoder": tiny_model, "encoder": tiny_encoder}
+
+
+# The three the issue names, then one of every other family and pipeline (about 1 s each).
+TRAINED = [
+    "lora-sft-decoder",
+    "full-ft-sft-decoder",
+    "lora-sft+dpo-decoder",
+    "full-ft-sft+kto-decoder",
+    "lora-continued-pretraining-decoder",
+    "lora-grpo-decoder",
+    "dora-sft+dpo-decoder",
+    "adalora-sft+dpo-decoder",
+    "ia3-sft-decoder",
+    "partial-ft-sft-decoder",
+    "prompt-tuning-sft-decoder",
+    "p-tuning-sft-decoder",
+    "prefix-tuning-sft-decoder",
+    "full-ft-sft-encoder",
+    "lora-sft-encoder",
+    "bitfit-sft-encoder",
+]
+
+
+@pytest.mark.parametrize("name", TRAINED)
+def test_recipe_trains_on_the_cpu(
+    name: str, models: dict[str, str], data: dict[str, str], tmp_path: Path
+) -> None:
+    this = case(name)
+    recipe = load_recipe(this, tmp_path)
+    out = tmp_path / "out"
+    # GRPO samples num_generations completions per prompt: the generation batch (per-device batch x
+    # accumulation) must be a multiple of it, so keep the plan's accumulation there.
+    accumulation = [] if "grpo" in name else ["--grad-accum", "1"]
+    recipe["main"](
+        [*recipe_args(recipe, this, models, data), "--output-dir", str(out), *SMOKE, *accumulation]
+    )
+    stages = recipe.get("STAGES", ("sft",))
+    for stage in stages:
+        metrics = json.loads((out / stage / "train_results.json").read_text())
+        assert math.isfinite(metrics["train_loss"]), (stage, metrics)
+        saved = "adapter_model.safetensors" if recipe["USES_PEFT"] else "model.safetensors"
+        assert (out / stage / saved).is_file(), sorted(p.name for p in (out / stage).iterdir())
+
+
+PYTHON_TRAINING = [c for c in CASES if not refused(c, "python") and not c.name.startswith(("icl-", "rag-"))]
+
+
+@pytest.mark.parametrize("this", PYTHON_TRAINING, ids=lambda c: c.name)
+def test_every_recipe_builds_its_configs(
+    this: Case, models: dict[str, str], data: dict[str, str], tmp_path: Path
+) -> None:
+    """Every argument name the recipe passes exists in the installed TRL / transformers / PEFT:
+    the configs are built (which validates them) without training."""
+    recipe = load_recipe(this, tmp_path)
+    args = recipe["parse_args"]([*recipe_args(recipe, this, models, data), "--output-dir", str(tmp_path)])
+    args.precision = "fp32"  # mixed precision refuses a CPU-only machine
+    for stage in recipe.get("STAGES", ("sft",)):
+        shared = recipe["training_arguments"](args, stage)
+        if "TRAINERS" in recipe:
+            config_class = recipe["TRAINERS"][stage][0]
+            config = config_class(**shared, **recipe["STAGE_SETTINGS"][stage])
+        else:
+            config = TrainingArguments(**shared)
+        assert config.learning_rate == recipe["LEARNING_RATE"][stage]
+        assert config.activation_checkpointing == recipe["GRADIENT_CHECKPOINTING"]
+    if "adapter_config" in recipe:
+        args.labels = ["no", "yes"]
+        rows = recipe["load_rows"](data["sft"])
+        first = recipe.get("STAGES", ("sft",))[0]
+        adapter = recipe["adapter_config"](args, recipe["load_tokenizer"](args.model), rows, first)
+        assert adapter.task_type == recipe["TASK_TYPE"]
+
+
+def test_written_for_matches_the_installed_major_versions() -> None:
+    """The header's versions are the ones these tests ran with (same major version at least)."""
+    for library, version in WRITTEN_FOR.items():
+        assert importlib.metadata.version(library).split(".")[0] == version.split(".")[0], library
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("qlora-sft-decoder", "bitsandbytes|CUDA"), ("bitfit-sft+dpo-decoder", "no bias terms")],
+)
+def test_a_recipe_that_cannot_run_here_stops_with_a_clear_message(
+    name: str, message: str, models: dict[str, str], data: dict[str, str], tmp_path: Path
+) -> None:
+    this = case(name)
+    recipe = load_recipe(this, tmp_path)
+    with pytest.raises(SystemExit, match=message):
+        recipe["main"]([*recipe_args(recipe, this, models, data), "--output-dir", str(tmp_path), *SMOKE])
+
+
+@pytest.mark.parametrize(
+    ("name", "option", "source", "question"),
+    [
+        ("icl-none-decoder", "--examples", "shots", "--query"),
+        ("rag-none-decoder", "--docs", "docs", "--question"),
+    ],
+)
+def test_no_training_examples_answer(
+    name: str,
+    option: str,
+    source: str,
+    question: str,
+    models: dict[str, str],
+    data: dict[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    recipe = load_recipe(case(name), tmp_path)
+    recipe["main"](
+        [
+            "--model",
+            models["decoder"],
+            option,
+            data[source],
+            question,
+            "what is the sky",
+            "--max-new-tokens",
+            "4",
+        ]
+    )
+    assert capsys.readouterr().out.strip()
