@@ -78,23 +78,14 @@ class Shape:
     params: float
     layers: int
     hidden: int
-    heads: int
-    kv_heads: int
+    q_dim: int  # attention heads x head width (= hidden for most models)
+    kv_dim: int  # key/value heads x head width (smaller with grouped-query attention)
     intermediate: int
     vocab: int
     has_bias: bool
     gated_mlp: bool
     tied_embeddings: bool
     architecture: str
-    head_dim: int
-
-    @property
-    def q_dim(self) -> int:
-        return self.head_dim * self.heads
-
-    @property
-    def kv_dim(self) -> int:
-        return self.head_dim * self.kv_heads
 
     @property
     def stacks(self) -> int:
@@ -125,19 +116,19 @@ class Shape:
 
 
 def shape_of(model: LlmModel) -> Shape:
+    head_dim = model.head_dim or model.hidden_size // model.attention_heads
     return Shape(
         params=model.params_b * 1e9,
         layers=model.layers,
         hidden=model.hidden_size,
-        heads=model.attention_heads,
-        kv_heads=model.kv_heads,
+        q_dim=head_dim * model.attention_heads,
+        kv_dim=head_dim * model.kv_heads,
         intermediate=model.intermediate_size,
         vocab=model.vocab_size,
         has_bias=model.has_bias,
         gated_mlp=model.gated_mlp,
         tied_embeddings=model.tied_embeddings,
         architecture=model.architecture,
-        head_dim=model.head_dim or model.hidden_size // model.attention_heads,
     )
 
 
@@ -145,8 +136,7 @@ def shape_of(model: LlmModel) -> Shape:
 REFERENCE_MODELS = ("llama-3.2-1b", "llama-3.2-3b", "llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b")
 # Used only when a custom knowledge base has no modern decoder: Llama 3.2 1B, 3.1 8B, 3.1 70B.
 FALLBACK_ANCHORS = ((1.24e9, 2048), (8.03e9, 4096), (70.6e9, 8192))
-HEAD_DIM = 128
-MAX_KV_HEADS = 8
+KV_DIM = 8 * 128  # 8 key/value heads of width 128, as across the Llama 3 family
 MLP_RATIO = 3.5  # Llama 3: intermediate = 3.5 x hidden (14336 / 4096, 28672 / 8192)
 # Llama 2 / Mistral 7B class. Larger vocabularies (Llama 3: 128k, Qwen 2.5: 152k) add logits and
 # embedding memory, which `--model` accounts for exactly.
@@ -167,8 +157,9 @@ def shape_for_size(params: float, catalog: list[LlmModel]) -> tuple[Shape, str]:
     """A plausible shape for a bare size, smooth in the size so memory grows with it.
 
     The hidden size is interpolated (log-log) between the Llama 3 family's reference models;
-    heads are 128 wide with at most 8 key/value heads, the MLP is gated at 3.5 x hidden, the
-    embeddings are untied over a 32,000-token vocabulary, and the layer count makes up the rest.
+    the queries span the hidden size and keys/values 8 heads of 128 (grouped-query attention),
+    the MLP is gated at 3.5 x hidden, the embeddings are untied over a 32,000-token vocabulary,
+    and the layer count makes up the rest. Every dimension grows with the size, so estimates do.
     """
     by_id = {m.id: m for m in catalog}
     references = [by_id[i] for i in REFERENCE_MODELS if i in by_id] or [
@@ -176,23 +167,19 @@ def shape_for_size(params: float, catalog: list[LlmModel]) -> tuple[Shape, str]:
     ]
     anchors = sorted({(m.params_b * 1e9, m.hidden_size) for m in references}) or list(FALLBACK_ANCHORS)
     hidden = max(256, round(_interpolated_hidden(params, anchors)) if len(anchors) > 1 else anchors[0][1])
-    heads = max(1, hidden // HEAD_DIM)
-    kv_heads = min(MAX_KV_HEADS, heads)
-    intermediate = round(MLP_RATIO * hidden)
     vocab = BARE_SIZE_VOCAB
     draft = Shape(
-        params,
-        1,
-        hidden,
-        heads,
-        kv_heads,
-        intermediate,
-        vocab,
-        False,
-        True,
-        False,
-        "decoder",
-        hidden // heads,
+        params=params,
+        layers=1,
+        hidden=hidden,
+        q_dim=hidden,
+        kv_dim=min(hidden, KV_DIM),
+        intermediate=round(MLP_RATIO * hidden),
+        vocab=vocab,
+        has_bias=False,
+        gated_mlp=True,
+        tied_embeddings=False,
+        architecture="decoder",
     )
     per_layer = sum(i * o for i, o in draft.linear_matrices)
     layers = max(1, round((params - draft.embedding_params) / per_layer))
@@ -344,11 +331,10 @@ def _activation_blocks(model: MemoryModel, shape: Shape) -> float:
 
 def _galore_optimizer_bytes(shape: Shape, precision: Precision) -> float:
     """GaLore (Zhao et al., arXiv 2403.03507): per matrix a projector m*r and moments 2*r*n (fp32);
-    embeddings and other parameters keep full Adam states."""
+    the embeddings (GaLore projects only the blocks' linear layers) keep full Adam states."""
     r = GALORE_RANK
     projected = sum(4 * r * (min(i, o) + 2 * max(i, o)) for i, o in shape.linear_matrices)
-    rest = shape.params - sum(i * o for i, o in shape.linear_matrices) * shape.blocks
-    return projected * shape.blocks + max(rest, 0.0) * optimizer_bytes("adamw", precision)
+    return projected * shape.blocks + shape.embedding_params * optimizer_bytes("adamw", precision)
 
 
 def _sharded(value: float, gpus: int, shard: bool) -> float:

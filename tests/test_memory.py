@@ -47,15 +47,14 @@ TOY = Shape(
     params=1e9,
     layers=2,
     hidden=64,
-    heads=4,
-    kv_heads=4,
+    q_dim=64,
+    kv_dim=64,
     intermediate=256,
     vocab=500,
     has_bias=False,
     gated_mlp=True,
     tied_embeddings=False,
     architecture="decoder",
-    head_dim=16,
 )
 
 
@@ -378,7 +377,7 @@ def test_defaults() -> None:
 def test_bare_size_gets_a_smooth_llama_style_shape() -> None:
     shape, description = shape_for_size(70e9, CATALOG.kb.models)
     assert shape.params == 70e9 and shape.vocab == 32_000 and shape.gated_mlp
-    assert 8000 <= shape.hidden <= 8192 and shape.kv_heads == 8
+    assert 8000 <= shape.hidden <= 8192 and shape.kv_dim == 1024
     assert "Llama-style" in description
     info = resolve_model(CATALOG, None, 0.125)
     assert info.params_b == 0.125 and info.template is not None
