@@ -432,7 +432,7 @@ def estimate(
         ),
     ] = None,
     lora_rank: Annotated[int, typer.Option(min=1, max=65_536, help="LoRA rank (all linear layers).")] = 16,
-    quant_bits: Annotated[int, typer.Option(min=4, max=8, help="QLoRA base precision: 4 or 8.")] = 4,
+    quant_bits: Annotated[int, typer.Option(help="QLoRA base precision: 4 or 8.")] = 4,
     fmt: FormatOption = Format.table,
     as_json: JsonOption = False,
 ) -> None:
@@ -472,10 +472,10 @@ def estimate(
         label, result = single(trainable_method(catalog, method), info, settings)
         _emit_single(chosen_format, estimate_json(result, label, warnings))
         return
-    rows = [
-        estimate_json(e, label, warnings + extra)
-        for label, e, extra in sweep(catalog, info, hardware, settings)
-    ]
+    swept = sweep(catalog, info, hardware, settings)
+    for warning in dict.fromkeys(w for _, _, extra in swept for w in extra):
+        console(stderr=True).print(f"warning: {warning}", style="yellow", markup=False)
+    rows = [estimate_json(e, label, warnings + extra) for label, e, extra in swept]
     data = {"schema_version": 1, "model": info.label, "estimates": rows}
     _emit_many(chosen_format, data, rows, title)
 
@@ -571,6 +571,8 @@ def recommend(
         given = sorted(f"--{k.replace('_', '-')}" for k, v in raw.items() if v is not None)
         if given:
             raise UsageError(f"--batch reads profiles from the file; drop {', '.join(given)}")
+        if fmt is Format.markdown:
+            raise UsageError("--batch writes JSON Lines; drop --format markdown")
         from atlas_cli.batch import run_batch
 
         raise typer.Exit(run_batch(engine, batch, top=top, explain=explain))
@@ -612,7 +614,7 @@ def recipe(
 
     catalog = state.catalog()
     text = render_recipe(catalog, Engine(catalog).recommend(build_profile(raw)), plan, fmt.value)
-    if out is None:
+    if out is None or str(out) == "-":
         sys.stdout.write(text)
         return
     try:

@@ -274,18 +274,22 @@ class Engine:
 
     def _collect_tools(self, method: Method, pipeline: tuple[str, ...]) -> tuple[ToolRef, ...]:
         methods = [method, *(self.catalog.methods[o] for o in pipeline)]
+        # A method's own entries show it inside SFTTrainer; a pipeline without SFT (GRPO,
+        # continued pre-training) uses its stage's trainer instead.
+        skip_sft = bool(pipeline) and "sft" not in pipeline
         refs = (
             ToolRef(lib.library, lib.entry, lib.status)
             for m in methods
             for lib in m.libraries
-            if lib.status in ("stable", "external")
+            if lib.status in ("stable", "external") and not (skip_sft and m is method and "SFT" in lib.entry)
         )
         return tuple(dict.fromkeys(refs))
 
     def _notes(self, profile: Profile, hardware: Hardware, info: ModelInfo, facts: Facts) -> list[str]:
         notes = [f"Hardware: {hardware.note}."]
         if info.template:
-            notes.append(f"Model: {info.label}, assumed to have {info.template}.")
+            given = "" if profile.model_size is not None else " (--model/--model-size not given)"
+            notes.append(f"Model: {info.label}{given}, assumed to have {info.template}.")
         if profile.data_kind is None:
             notes.append(
                 f"--data-kind not given: assumed '{facts['data_kind']}', usual for goal '{profile.goal}'."

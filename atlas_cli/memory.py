@@ -43,7 +43,7 @@ LOGIT_BYTES = 2 + 4 + 4  # bf16 logits, their fp32 upcast in the loss, fp32 log-
 # them into per-token log-probabilities row by row (`selective_log_softmax`): no fp32 copy of
 # the whole block, so 16-bit logits plus their 16-bit gradient.
 ROLLOUT_LOGIT_BYTES = 2 + 2
-COMPLETION_SHARE = 0.5  # TRL defaults: max_prompt_length 512, max_completion_length 512
+COMPLETION_SHARE = 0.5  # half of each sequence is completion (TRL's max_completion_length: 512)
 VIRTUAL_TOKENS = 20  # prompt / prefix / p-tuning length (PEFT examples use 20)
 ADAPTER_REDUCTION = 16  # AdapterHub's default bottleneck: hidden / 16
 # Partial FT trains the top quarter of the blocks: Lee et al. (arXiv 1911.03090) keep ~90 % of
@@ -86,6 +86,7 @@ class Shape:
     gated_mlp: bool
     tied_embeddings: bool
     architecture: str
+    qkv_bias_only: bool = False
 
     @property
     def stacks(self) -> int:
@@ -129,6 +130,7 @@ def shape_of(model: LlmModel) -> Shape:
         gated_mlp=model.gated_mlp,
         tied_embeddings=model.tied_embeddings,
         architecture=model.architecture,
+        qkv_bias_only=model.bias_scope == "qkv",
     )
 
 
@@ -201,9 +203,11 @@ def dora_magnitude_params(shape: Shape) -> float:
 
 
 def bias_params(shape: Shape) -> float:
-    """BitFit trains bias vectors only: one per output of every linear layer (0 without biases)."""
+    """BitFit trains bias vectors only: one per output of every biased linear layer."""
     if not shape.has_bias:
         return 0.0
+    if shape.qkv_bias_only:
+        return float((shape.q_dim + 2 * shape.kv_dim) * shape.blocks)
     return float(sum(o for _, o in shape.linear_matrices) * shape.blocks)
 
 
@@ -373,6 +377,8 @@ def estimate(method_id: str, model: MemoryModel, shape: Shape, settings: Estimat
     sequences = tokens * copies
     if s.objective in ("grpo", "rloo"):
         logits = logit_bytes(shape, sequences * COMPLETION_SHARE, ROLLOUT_LOGIT_BYTES)
+    elif s.objective == "reward-model":
+        logits = 0.0  # a scalar head, not a vocabulary: no language-model logits
     else:
         logits = logit_bytes(shape, sequences)
     activations = (
@@ -392,8 +398,9 @@ def estimate(method_id: str, model: MemoryModel, shape: Shape, settings: Estimat
         gradients *= 2
         optimizer *= 2
     if s.objective in GENERATING_OBJECTIVES:
-        # Rollouts: the KV cache of every sampled sequence (prompt + completion <= seq_len).
-        activations += kv_cache_bytes(shape, tokens * GENERATING_OBJECTIVES[s.objective])
+        # Rollouts: the KV cache of every sampled sequence (prompt + completion <= seq_len). It is
+        # freed when generation ends, before the training pass: the peak is the larger of the two.
+        activations = max(activations, kv_cache_bytes(shape, tokens * GENERATING_OBJECTIVES[s.objective]))
 
     shard = s.gpus > 1 and model != "qlora"
     parts = {

@@ -220,6 +220,8 @@ class LlmModel(Strict):
     intermediate_size: int = Field(gt=0, le=10_000_000)
     vocab_size: int = Field(gt=0, le=100_000_000)
     has_bias: bool
+    # Which linear layers carry the biases: Qwen2/2.5 put them on q/k/v only (BitFit's budget).
+    bias_scope: Literal["all-linear", "qkv"] = "all-linear"
     gated_mlp: bool = Field(description="SwiGLU/GeGLU MLP: gate, up and down projections")
     tied_embeddings: bool = Field(description="the LM head shares the input embedding matrix")
     source: str

@@ -236,7 +236,9 @@ def parse_count(text: str | float, flag: str = "--examples") -> int:
     value, _ = _number(str(text), flag, "a count such as 500, 10k or 1.5m")
     if value > MAX_EXAMPLES:
         raise UsageError(f"{flag}: '{text}' is implausibly large")
-    return round(value)
+    if value < 1 or value != int(value):
+        raise UsageError(f"{flag}: '{text}' is not a whole number of examples")
+    return int(value)
 
 
 def parse_vram(text: str | float, flag: str = "--vram") -> float:
@@ -246,7 +248,7 @@ def parse_vram(text: str | float, flag: str = "--vram") -> float:
     except ValueError:
         raise UsageError(f"{flag}: '{text}' is not a memory size in GB such as 24") from None
     if not math.isfinite(value) or value <= 0 or value > MAX_VRAM_GB:
-        raise UsageError(f"{flag}: '{text}' must be between 0 and {MAX_VRAM_GB:g} GB")
+        raise UsageError(f"{flag}: '{text}' must be more than 0 and at most {MAX_VRAM_GB:g} GB")
     return value
 
 

@@ -55,9 +55,12 @@ def trainable_method(catalog: Catalog, query: str) -> Method:
 
 
 def objective_id(catalog: Catalog, query: str) -> str:
-    method = catalog.method(query)
+    objectives = ", ".join(m.id for m in catalog.kb.methods if m.kind == "objective")
+    try:
+        method = catalog.method(query)
+    except UsageError:
+        raise UsageError(f"--objective: unknown objective '{query}'; choose from {objectives}") from None
     if method.kind != "objective":
-        objectives = ", ".join(m.id for m in catalog.kb.methods if m.kind == "objective")
         raise UsageError(f"--objective: '{method.id}' is not an objective; choose from {objectives}")
     return method.id
 
@@ -89,6 +92,8 @@ def sweep(
             continue
         if variant.method == "bitfit" and not info.shape.has_bias:
             continue
+        if variant.precision == "pure-bf16" and not hardware.bf16:
+            continue  # no bf16 on this GPU (V100, T4): the variant does not exist there
         varied, warnings = _apply(variant, settings, hardware)
         rows.append((variant.label, estimate(method.id, method.memory_model, info.shape, varied), warnings))
     return sorted(rows, key=lambda row: (row[1].per_gpu_gb, row[0]))

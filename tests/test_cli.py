@@ -1004,3 +1004,21 @@ def test_batch_usage_errors(run: Runner, tmp_path: Path) -> None:
     source = write_lines(tmp_path / "in.jsonl", [json.dumps(GOOD)])
     fails(run("recommend", "--batch", str(source), "--gpu", "rtx-3090"), 2, "--gpu")
     fails(run("recommend", "--batch", str(tmp_path)), 2)
+
+
+def test_fractional_or_zero_examples_are_refused(run: Runner) -> None:
+    for value in ("0.4", "0", "2.5"):
+        result = run("recommend", "--examples", value)
+        assert result.exit_code == 2 and "--examples" in result.stderr, value
+
+
+def test_batch_refuses_markdown(run: Runner, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"gpu": "3090"}\n', encoding="utf-8")
+    result = run("recommend", "--batch", str(source), "--format", "markdown")
+    assert result.exit_code == 2 and "JSON Lines" in result.stderr
+
+
+def test_recipe_out_dash_is_stdout(run: Runner) -> None:
+    result = run("recipe", "--gpu", "rtx-3090", "--model-size", "7b", "--out", "-")
+    assert result.exit_code == 0 and result.stdout.startswith("# ====")

@@ -306,3 +306,19 @@ def test_explain_trace_records_the_facts_each_rule_saw(engine: Engine) -> None:
     hit = next(h for h in lora.trace if h.rule == "atlas-3.3-limited-resources")
     assert hit.facts == {"fits.full-ft": False}
     assert hit.source == "atlas-v1.4 §3.3"
+
+
+def test_lora_leads_when_no_gpu_is_given(engine: Engine) -> None:
+    assert top(recommend(engine)) == ["lora"]
+
+
+def test_pipelines_without_sft_do_not_point_to_sft_trainer(engine: Engine) -> None:
+    rec = recommend(
+        engine, gpu="a100-80gb", model="qwen2.5-7b", data_kind="reward-function", goal="reasoning"
+    )
+    entries = " ".join(t.entry for t in rec.plans[0].tools)
+    assert "GRPOTrainer" in entries and "SFTTrainer" not in entries
+
+
+def test_defaulted_model_size_is_said(engine: Engine) -> None:
+    assert any("not given" in n and "7B" in n for n in recommend(engine).notes)

@@ -294,11 +294,13 @@ def test_ppo_full_ft_holds_four_models() -> None:
 
 
 def _rollout_activations_gb(shape: Shape, sequences: int, seq_len: int) -> float:
-    """Activations of `sequences` sampled sequences, their completion logits and their KV cache."""
+    """Peak of training on `sequences` sampled sequences (activations, completion logits) and
+    of generating them (their KV cache)."""
     tokens = sequences * seq_len
     kept = memory.activation_bytes(shape, tokens, shape.blocks, True, "bf16")
     logits = memory.logit_bytes(shape, tokens * memory.COMPLETION_SHARE, memory.ROLLOUT_LOGIT_BYTES)
-    return (kept + logits + memory.kv_cache_bytes(shape, tokens)) / GB
+    # Generation's KV cache is freed before the training pass: the peak is the larger.
+    return max(kept + logits, memory.kv_cache_bytes(shape, tokens)) / GB
 
 
 def test_grpo_adds_generation_memory() -> None:
@@ -662,3 +664,29 @@ def test_docs_show_the_current_comparison_table() -> None:
     docs = (REPO / "docs" / "memory.md").read_text(encoding="utf-8")
     for line in report(load_catalog()).splitlines():
         assert line in docs, f"docs/memory.md is stale; paste `python benchmarks/published.py`: {line}"
+
+
+def test_reward_model_has_no_vocabulary_logits() -> None:
+    shape = model_shape("llama-3.1-8b")
+    s = cfg(seq_len=2048, gradient_checkpointing=True)
+    reward = estimate("lora", "lora", shape, replace(s, objective="reward-model"))
+    pairs = memory.activation_bytes(shape, 2 * 2048, shape.blocks, True, "bf16")
+    assert reward.breakdown.activations_gb == pytest.approx(pairs / GB, abs=0.01)
+
+
+def test_bitfit_counts_only_the_biases_a_model_has() -> None:
+    qwen = model_shape("qwen2.5-7b")  # biases on q, k and v only
+    assert memory.bias_params(qwen) == 28 * (3584 + 2 * 512)
+
+
+def test_sweep_drops_pure_bf16_on_gpus_without_bf16(run: Runner) -> None:
+    labels = [
+        e["label"]
+        for e in run("estimate", "--model-size", "7b", "--gpu", "v100-32gb", "--json").json()["estimates"]
+    ]
+    assert "Full FT (pure bf16)" not in labels and "Full FT (8-bit AdamW)" in labels
+
+
+def test_unknown_objective_names_the_flag(run: Runner) -> None:
+    result = run("estimate", "--model-size", "7b", "--objective", "nope")
+    assert result.exit_code == 2 and "--objective: unknown objective 'nope'" in result.stderr

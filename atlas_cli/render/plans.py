@@ -43,7 +43,9 @@ def next_steps(catalog: Catalog, plan: Plan) -> tuple[list[str], str]:
     every other stage of the pipeline (DPO, KTO, GRPO, continued pre-training)."""
     lines = [f"{t.library}: {t.entry}" for t in plan.tools]
     stages = [catalog.methods[o] for o in plan.pipeline if o != "sft"]
-    methods = [catalog.methods[plan.method], *stages]
+    # The method's snippet trains with SFT; without an SFT stage, the stages' snippets stand alone.
+    lead = [catalog.methods[plan.method]] if not plan.pipeline or "sft" in plan.pipeline else []
+    methods = [*lead, *stages]
     snippet = "\n\n".join(m.snippet.rstrip() for m in methods)
     return lines, snippet
 

@@ -8,11 +8,6 @@ from atlas_cli.models import Lang, Method
 from atlas_cli.render.grid import Grid
 from atlas_cli.render.jsonout import SCHEMA_VERSION, CompareJson, CompareRowJson
 
-
-def _share(method: Method) -> str:
-    return method.trainable_share.text if method.trainable_share else "—"
-
-
 SUMMARY_CHARS = 70
 
 
