@@ -120,6 +120,10 @@ class Recipe:
     def value(self, key: str) -> Any:
         return self.settings[key].value
 
+    def batch(self, stage: str) -> Any:
+        """The stage's own per-device batch where it has one (KTO needs 2), else the plan's."""
+        return self.value(f"batch.{stage}" if self.has(f"batch.{stage}") else "batch")
+
     def set(self, key: str, setting: Setting | None) -> None:
         if setting is not None:
             self.settings[key] = setting
@@ -751,9 +755,7 @@ def _lf_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
 
 def _lf_train(recipe: Recipe, stage: str) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "per_device_train_batch_size": recipe.value(f"batch.{stage}")
-        if recipe.has(f"batch.{stage}")
-        else recipe.value("batch"),
+        "per_device_train_batch_size": recipe.batch(stage),
         "gradient_accumulation_steps": recipe.value("grad_accum"),
         "num_train_epochs": recipe.value("epochs"),
         "optim": recipe.value("optim"),
@@ -883,9 +885,7 @@ def _ax_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
 def _ax_train(recipe: Recipe, stage: str, output: str) -> dict[str, Any]:
     values: dict[str, Any] = {
         "sequence_len": recipe.value("seq_len"),
-        "micro_batch_size": recipe.value(f"batch.{stage}")
-        if recipe.has(f"batch.{stage}")
-        else recipe.value("batch"),
+        "micro_batch_size": recipe.batch(stage),
         "gradient_accumulation_steps": recipe.value("grad_accum"),
         "num_epochs": recipe.value("epochs"),
         "optimizer": recipe.value("optim"),
@@ -1155,9 +1155,7 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
 def _constants(recipe: Recipe) -> str:
     versions, needs = _requirements(recipe)
     stages = ("sft",) if recipe.architecture == "encoder" else recipe.stages
-    batch = {
-        s: recipe.value(f"batch.{s}") if recipe.has(f"batch.{s}") else recipe.value("batch") for s in stages
-    }
+    batch = {s: recipe.batch(s) for s in stages}
     lines = [
         f"WRITTEN_FOR = {versions!r}",
         f"REQUIRED_MODULES = {needs!r}",
