@@ -4,8 +4,6 @@ Heavy modules (rich renderables, pydantic models, YAML) are imported inside the 
 need them, so `--help` and `--version` stay fast (see tests/test_imports.py).
 """
 
-from __future__ import annotations
-
 import inspect
 import os
 import sys
@@ -75,7 +73,7 @@ class State:
         self.lang: Lang = "en"
         self._catalogs: dict[Path, Catalog] = {}
 
-    def catalog(self) -> Catalog:
+    def catalog(self) -> "Catalog":
         from atlas_cli.catalog import resolve_kb_path
         from atlas_cli.kbcache import load_cached_catalog
 
@@ -103,7 +101,7 @@ def _plain() -> bool:
     return state.no_color or bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
 
 
-def console(stderr: bool = False) -> Console:
+def console(stderr: bool = False) -> "Console":
     from rich.console import Console
 
     return Console(stderr=stderr, color_system=None if _plain() else "auto", highlight=False)
@@ -116,7 +114,7 @@ def print_json(data: Any) -> None:
     sys.stdout.write(dumps(data, ascii_only=not utf8) + "\n")
 
 
-def emit(fmt: Format, data: Any, view: Callable[[], RenderableType], markdown: Callable[[], str]) -> None:
+def emit(fmt: Format, data: Any, view: "Callable[[], RenderableType]", markdown: Callable[[], str]) -> None:
     """One place decides rendering: JSON, Markdown or a rich view, always to stdout."""
     if fmt is Format.json:
         print_json(data)
@@ -126,13 +124,13 @@ def emit(fmt: Format, data: Any, view: Callable[[], RenderableType], markdown: C
         console().print(view())
 
 
-def emit_grid(fmt: Format, data: Any, grid: Grid) -> None:
+def emit_grid(fmt: Format, data: Any, grid: "Grid") -> None:
     from atlas_cli.render.grid import markdown_table, rich_table
 
     emit(fmt, data, lambda: rich_table(grid), lambda: markdown_table(grid))
 
 
-def emit_listing(fmt: Format, key: str, items: Sequence[Any], grid: Grid) -> None:
+def emit_listing(fmt: Format, key: str, items: Sequence[Any], grid: "Grid") -> None:
     """A catalog listing: the KB entries as stored (JSON) or as a table."""
     emit_grid(fmt, {"schema_version": 1, key: [item.model_dump(mode="json") for item in items]}, grid)
 
@@ -534,7 +532,7 @@ def render_recommendation(rec: Any, fmt: Format, top: int, explain: bool) -> Non
 
     catalog = state.catalog()
 
-    def view() -> RenderableType:
+    def view() -> "RenderableType":
         from atlas_cli.render.plans import recommendation_view  # rich: not needed for JSON
 
         return recommendation_view(catalog, rec, top, explain)
