@@ -1,7 +1,9 @@
 """The `ft-atlas` command line: thin wiring only — parse, call the core, render.
 
 Heavy modules (rich renderables, pydantic models, YAML) are imported inside the commands that
-need them, so `--help` and `--version` stay fast (see tests/test_imports.py).
+need them, so `--help` and `--version` stay fast (see tests/test_imports.py). This module does
+not postpone annotations (`from __future__ import annotations`): typer would then evaluate every
+option's annotation string at start-up.
 """
 
 import inspect
