@@ -12,7 +12,6 @@ import difflib
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -57,13 +56,6 @@ _SEPARATORS = re.compile(r"[\s_\-/]+")
 def normalize(name: str) -> str:
     """Case- and separator-insensitive key: "RTX 3090", "rtx-3090" and "RTX3090" agree."""
     return _SEPARATORS.sub("", name.casefold())
-
-
-@dataclass(frozen=True)
-class Match:
-    kind: str
-    query: str
-    suggestions: tuple[str, ...]
 
 
 def _index(items: Iterable[tuple[str, list[str]]]) -> dict[str, str]:
