@@ -90,6 +90,7 @@ class Engine:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.candidates = [m for m in catalog.kb.methods if m.kind != "objective"]
+        self.order = {m.id: i for i, m in enumerate(self.candidates)}
         self.rules_by_method: dict[str, list[CompiledRule]] = {m.id: [] for m in self.candidates}
         self.shared_rules: list[CompiledRule] = []
         for rule in catalog.kb.rules:
@@ -193,7 +194,8 @@ class Engine:
             (excluded.append(plan) if is_excluded else kept.append((raw, plan)))
         for key in PLAN_FACTS:
             facts.pop(key, None)
-        kept.sort(key=lambda item: (FIT_ORDER[item[1].fits], -item[0], item[1].method))
+        # Ties keep the knowledge base's order, which lists the more established method first.
+        kept.sort(key=lambda item: (FIT_ORDER[item[1].fits], -item[0], self.order[item[1].method]))
         notes = self._notes(profile, hardware, info, facts)
         if hardware.capacity_gb is not None and not any(plan.fits for _, plan in kept):
             notes.append(

@@ -322,3 +322,22 @@ def test_pipelines_without_sft_do_not_point_to_sft_trainer(engine: Engine) -> No
 
 def test_defaulted_model_size_is_said(engine: Engine) -> None:
     assert any("not given" in n and "7B" in n for n in recommend(engine).notes)
+
+
+def test_small_models_can_train_on_a_cpu_large_ones_cannot(engine: Engine) -> None:
+    bert = recommend(
+        engine, gpu="none", model="bert-base", goal="classify", data_kind="labeled", examples="5k"
+    )
+    assert top(bert) == ["full-ft"]
+    assert any("on a CPU" in c for c in bert.plans[0].caveats)
+    assert "qlora" in {p.method for p in bert.excluded}
+    llama = recommend(engine, gpu="none", model="llama-3.2-1b", data_kind="demonstrations", examples="5k")
+    assert {p.kind for p in llama.plans} == {"no-training"}
+
+
+def test_ties_follow_the_knowledge_base_order(engine: Engine) -> None:
+    rec = recommend(
+        engine, gpu="none", model="bert-base", goal="classify", data_kind="labeled", examples="5k"
+    )
+    tied = [p.method for p in rec.plans if p.score == next(q.score for q in rec.plans if q.method == "lora")]
+    assert tied.index("lora") < tied.index("dora")
