@@ -67,27 +67,37 @@ def tiny_tokenizer() -> PreTrainedTokenizerFast:
     return tokenizer
 
 
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A 2-layer Llama with random weights."""
-    path = tmp_path_factory.mktemp("tiny-llama")
+def _save_tiny(root: Path, config_class: Any, model_class: Any, **shape: int) -> str:
+    """A 2-layer model with random weights and the test tokenizer, saved to `root`."""
     tokenizer = tiny_tokenizer()
-    tokenizer.save_pretrained(path)
-    config = LlamaConfig(
+    tokenizer.save_pretrained(root)
+    config = config_class(
         vocab_size=len(tokenizer),
         hidden_size=32,
         intermediate_size=64,
         num_hidden_layers=2,
         num_attention_heads=4,
-        num_key_value_heads=2,
         max_position_embeddings=128,
         pad_token_id=tokenizer.pad_token_id,
+        **shape,
+    )
+    torch.manual_seed(0)
+    model_class(config).save_pretrained(root)
+    return str(root)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A 2-layer Llama with random weights."""
+    tokenizer = tiny_tokenizer()
+    return _save_tiny(
+        tmp_path_factory.mktemp("tiny-llama"),
+        LlamaConfig,
+        LlamaForCausalLM,
+        num_key_value_heads=2,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
     )
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(path)
-    return str(path)
 
 
 def _write(path: Path, rows: list[dict[str, Any]]) -> str:
@@ -126,21 +136,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A 2-layer BERT with random weights (the classifier head is added by the recipe)."""
-    path = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = tiny_tokenizer()
-    tokenizer.save_pretrained(path)
-    config = BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        max_position_embeddings=128,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(path)
-    return str(path)
+    return _save_tiny(tmp_path_factory.mktemp("tiny-bert"), BertConfig, BertModel)
 
 
 def case(name: str) -> Case:
