@@ -165,7 +165,7 @@ def main_options(
 # --- catalog commands ------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(rich_help_panel="Look up")
 def methods(
     category: Annotated[Optional[str], typer.Option(help="Only this category id.")] = None,
     kind: Annotated[Optional[str], typer.Option(help="parameterization, objective or no-training.")] = None,
@@ -204,7 +204,7 @@ def methods(
     emit_grid(_format(fmt, as_json), data, methods_grid(chosen, state.lang))
 
 
-@app.command()
+@app.command(rich_help_panel="Look up")
 def show(
     method: Annotated[str, typer.Argument(help="Method id, name or alias, e.g. qlora or 'LoRA'.")],
     fmt: FormatOption = Format.table,
@@ -224,7 +224,7 @@ def show(
     )
 
 
-@app.command()
+@app.command(rich_help_panel="Look up")
 def compare(
     method_ids: Annotated[
         Optional[list[str]], typer.Argument(metavar="[METHOD]...", help="Methods to compare.")
@@ -251,7 +251,7 @@ def compare(
     emit_grid(_format(fmt, as_json), compare_json(rows, from_guide), compare_grid(rows, from_guide))
 
 
-@app.command()
+@app.command(rich_help_panel="Look up")
 def categories(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
     """The guide's five categories of adaptation (§2).
 
@@ -265,7 +265,7 @@ def categories(fmt: FormatOption = Format.table, as_json: JsonOption = False) ->
     )
 
 
-@app.command()
+@app.command(rich_help_panel="Look up")
 def tools(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
     """The guide's tools table (§6), with notes where it is out of date.
 
@@ -277,7 +277,7 @@ def tools(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None
     emit_listing(_format(fmt, as_json), "tools", catalog.kb.guide.tools, tools_grid(catalog, state.lang))
 
 
-@app.command()
+@app.command(rich_help_panel="Look up")
 def gpus(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
     """The GPU catalog.
 
@@ -289,7 +289,7 @@ def gpus(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
     emit_listing(_format(fmt, as_json), "gpus", catalog.kb.gpus, gpus_grid(catalog))
 
 
-@app.command()
+@app.command(rich_help_panel="Look up")
 def models(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
     """The model catalog.
 
@@ -301,7 +301,7 @@ def models(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> Non
     emit_listing(_format(fmt, as_json), "models", catalog.kb.models, models_grid(catalog))
 
 
-@app.command()
+@app.command(rich_help_panel="Look up")
 def guide(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
     """The guide's rules (§3) and recommendations (§7) as a tree, with ft-atlas's corrections.
 
@@ -321,7 +321,7 @@ def guide(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None
     )
 
 
-@app.command()
+@app.command(rich_help_panel="Knowledge base")
 def validate(
     path: Annotated[
         Optional[Path], typer.Argument(help="KB file or directory (default: the one in use).")
@@ -359,7 +359,7 @@ def validate(
     sys.stdout.write(f"{target}: valid — {listed}\n")
 
 
-@app.command()
+@app.command(rich_help_panel="Knowledge base")
 def schema(fmt: FormatOption = Format.json, as_json: JsonOption = False) -> None:
     """JSON Schemas of the knowledge base, the profile and every JSON output (JSON by default).
 
@@ -403,7 +403,7 @@ def _flag_help(name: str) -> str:
     return next(f.help for f in PROFILE_FIELDS if f.name == name)
 
 
-@app.command()
+@app.command(rich_help_panel="Advise")
 def estimate(
     method: Annotated[
         Optional[str], typer.Option(help="Method id (lora, qlora, full-ft, rag, ...). Omit for all.")
@@ -547,7 +547,7 @@ def render_recommendation(rec: Any, fmt: Format, top: int, explain: bool) -> Non
     emit(fmt, recommendation_json(rec, top, explain), view, markdown)
 
 
-@app.command()
+@app.command(rich_help_panel="Advise")
 @with_profile_options
 def recommend(
     raw: dict[str, Any],
@@ -589,7 +589,7 @@ class RecipeFormat(StrEnum):
     axolotl = "axolotl"
 
 
-@app.command()
+@app.command(rich_help_panel="Advise")
 @with_profile_options
 def recipe(
     raw: dict[str, Any],
@@ -642,7 +642,7 @@ class StderrTerminal:
         sys.stderr.write(text + "\n")
 
 
-@app.command()
+@app.command(rich_help_panel="Advise")
 @with_profile_options
 def ask(
     raw: dict[str, Any],
