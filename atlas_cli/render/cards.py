@@ -10,7 +10,7 @@ from rich.text import Text as RichText
 from rich.tree import Tree
 
 from atlas_cli.catalog import Catalog
-from atlas_cli.models import Lang, Method
+from atlas_cli.models import GuideRule, Lang, Method
 from atlas_cli.render.grid import fenced
 
 
@@ -82,30 +82,15 @@ def method_card_markdown(method: Method, lang: Lang) -> str:
     return "\n".join(out)
 
 
-def guide_lines(catalog: Catalog, lang: Lang) -> list[tuple[str, list[str]]]:
+def guide_sections(catalog: Catalog) -> list[tuple[str, list[GuideRule]]]:
+    """The guide's two rule lists (§3, §7) with their headings, shared by both renderers."""
     guide = catalog.kb.guide
-    sections = []
-    for title, rules in (
-        ("§3 How to choose", guide.choose),
-        ("§7 Practical recommendations", guide.recommendations),
-    ):
-        lines = []
-        for rule in rules:
-            line = f"{rule.id}: {rule.text.get(lang)} → {', '.join(rule.methods)}"
-            if rule.critique:
-                line += f"\n    ft-atlas: {rule.critique.get(lang)}"
-            lines.append(line)
-        sections.append((title, lines))
-    return sections
+    return [("§3 How to choose", guide.choose), ("§7 Practical recommendations", guide.recommendations)]
 
 
 def guide_tree(catalog: Catalog, lang: Lang) -> Tree:
     tree = Tree(f"[bold]{escape(catalog.kb.guide.title)}[/bold] v{catalog.kb.guide.version}")
-    guide = catalog.kb.guide
-    for title, rules in (
-        ("§3 How to choose", guide.choose),
-        ("§7 Practical recommendations", guide.recommendations),
-    ):
+    for title, rules in guide_sections(catalog):
         branch = tree.add(f"[bold cyan]{title}[/bold cyan]")
         for rule in rules:
             leaf = branch.add(
@@ -119,12 +104,11 @@ def guide_tree(catalog: Catalog, lang: Lang) -> Tree:
 
 def guide_markdown(catalog: Catalog, lang: Lang) -> str:
     out = [f"# {catalog.kb.guide.title} v{catalog.kb.guide.version}", ""]
-    for title, lines in guide_lines(catalog, lang):
+    for title, rules in guide_sections(catalog):
         out += [f"## {title}", ""]
-        for line in lines:
-            head, _, critique = line.partition("\n    ft-atlas: ")
-            out.append(f"- {head}")
-            if critique:
-                out.append(f"  - *ft-atlas:* {critique}")
+        for rule in rules:
+            out.append(f"- {rule.id}: {rule.text.get(lang)} → {', '.join(rule.methods)}")
+            if rule.critique:
+                out.append(f"  - *ft-atlas:* {rule.critique.get(lang)}")
         out.append("")
     return "\n".join(out)
