@@ -42,7 +42,8 @@ PRIORITY_WEIGHTS = {
 }
 # Facts of the candidate being scored, set in turn for each plan.
 PLAN_FACTS = ("plan.method", "plan.kind", "plan.category", "plan.fits", "plan.memory_gb")
-RULE_POINTS = 0.1  # one unit of rule weight moves the raw score by this much
+RULE_POINTS = 0.1
+EFFECT_SIGN = {"prefer": 1.0, "avoid": -1.0}  # exclude removes the plan instead  # one unit of rule weight moves the raw score by this much
 FIT_ORDER = {True: 0, None: 1, False: 2}
 
 
@@ -243,7 +244,7 @@ class Engine:
                 )
         raw = self.base_scores[method.id, str(facts["priority"])]
         for hit in hits:
-            raw += {"prefer": hit.weight, "avoid": -hit.weight}.get(hit.action, 0.0) * RULE_POINTS
+            raw += EFFECT_SIGN.get(hit.action, 0.0) * hit.weight * RULE_POINTS
         trains = method.kind != "no-training"
         plan_pipeline = pipeline if trains else ()
         rule_ids = [h.rule for h in hits]
