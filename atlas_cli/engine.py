@@ -42,8 +42,8 @@ PRIORITY_WEIGHTS = {
 }
 # Facts of the candidate being scored, set in turn for each plan.
 PLAN_FACTS = ("plan.method", "plan.kind", "plan.category", "plan.fits", "plan.memory_gb")
-RULE_POINTS = 0.1
-EFFECT_SIGN = {"prefer": 1.0, "avoid": -1.0}  # exclude removes the plan instead  # one unit of rule weight moves the raw score by this much
+RULE_POINTS = 0.1  # one unit of rule weight moves the raw score by this much
+EFFECT_SIGN = {"prefer": 1.0, "avoid": -1.0}  # exclude removes the plan instead
 FIT_ORDER = {True: 0, None: 1, False: 2}
 
 
