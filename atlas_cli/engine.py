@@ -8,7 +8,7 @@ trace of which rules fired, what they saw, and why.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from atlas_cli.catalog import Catalog
@@ -17,6 +17,7 @@ from atlas_cli.memory import Shape
 from atlas_cli.memory import estimate as estimate_memory
 from atlas_cli.models import (
     MEMORY_SCALE,
+    PLAN_FACTS,
     QUALITY_SCALE,
     SPEED_SCALE,
     Estimate,
@@ -26,7 +27,6 @@ from atlas_cli.models import (
     Plan,
     Recommendation,
     Rule,
-    RuleHit,
     Scalar,
     ToolRef,
 )
@@ -40,11 +40,12 @@ PRIORITY_WEIGHTS = {
     "cost": (0.2, 0.2, 0.6),
     "speed": (0.2, 0.6, 0.2),
 }
-# Facts of the candidate being scored, set in turn for each plan.
-PLAN_FACTS = ("plan.method", "plan.kind", "plan.category", "plan.fits", "plan.memory_gb")
 RULE_POINTS = 0.1  # one unit of rule weight moves the raw score by this much
 EFFECT_SIGN = {"prefer": 1.0, "avoid": -1.0}  # exclude removes the plan instead
 FIT_ORDER = {True: 0, None: 1, False: 2}
+# Resolved hardware/models and their memory estimates are remembered between the profiles of a
+# batch; past this many entries the memo starts afresh, so memory stays flat on any input.
+MEMO_LIMIT = 4096
 
 
 def _scale_points(value: str, scale: tuple[str, ...]) -> float:
@@ -70,14 +71,28 @@ def squash(raw: float) -> float:
 class CompiledRule:
     rule: Rule
     predicate: Predicate
-    reads: tuple[str, ...]
     per_plan: bool  # reads the candidate's own facts: evaluated for each plan, not once
+    points: float  # what firing adds to the raw score
+    excludes: bool
 
 
 def compile_rule(rule: Rule) -> CompiledRule:
-    reads = tuple(dict.fromkeys(facts_used(rule.when)))
-    per_plan = any(name.startswith("plan.") for name in reads)
-    return CompiledRule(rule, compile_condition(rule.when), reads, per_plan)
+    per_plan = any(name.startswith("plan.") for name in facts_used(rule.when))
+    points = EFFECT_SIGN.get(rule.effect.action, 0.0) * rule.effect.weight * RULE_POINTS
+    return CompiledRule(rule, compile_condition(rule.when), per_plan, points, rule.effect.action == "exclude")
+
+
+# Every candidate's memory need, and the `fits.<method>` / `memory_gb.<method>` facts rules read.
+MemoryView = tuple[dict[str, tuple[Estimate | None, list[str]]], dict[str, Scalar]]
+
+
+@dataclass(slots=True)
+class Resolved:
+    """What a profile's hardware and model resolve to, and memory views on them by pipeline."""
+
+    hardware: Hardware
+    info: ModelInfo
+    memory: dict[tuple[tuple[str, ...], bool], MemoryView] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=65536)
@@ -108,6 +123,7 @@ class Engine:
             for priority in PRIORITY_WEIGHTS
         }
         self._tools_cache: dict[tuple[str, tuple[str, ...]], tuple[ToolRef, ...]] = {}
+        self._resolved: dict[tuple[Scalar, ...], Resolved] = {}
         # The first two pitfalls of each method are every plan's standing caveats.
         self.pitfalls = {m.id: tuple(p.en for p in m.pitfalls[:2]) for m in self.candidates}
 
@@ -171,18 +187,40 @@ class Engine:
         """Estimator settings for every stage, computed once per profile (not once per method)."""
         return {o: settings_for(info, hardware, objective=o) for o in (*pipeline, "inference")}
 
-    def recommend(self, profile: Profile) -> Recommendation:
-        hardware = resolve_hardware(self.catalog, profile.gpu, profile.vram, profile.gpus)
-        info = resolve_model(self.catalog, profile.model, profile.model_size)
-        facts = self.profile_facts(profile, hardware, info)
-        pipeline, pipeline_rule, pipeline_because = self.choose_pipeline(facts)
-        local = hardware.has_gpu and profile.model_access != "api"
+    def _resolve(self, profile: Profile) -> Resolved:
+        key = (profile.gpu, profile.vram, profile.gpus, profile.model, profile.model_size)
+        found = self._resolved.get(key)
+        if found is None:
+            hardware = resolve_hardware(self.catalog, profile.gpu, profile.vram, profile.gpus)
+            found = Resolved(hardware, resolve_model(self.catalog, profile.model, profile.model_size))
+            if len(self._resolved) >= MEMO_LIMIT:
+                self._resolved.clear()
+            self._resolved[key] = found
+        return found
+
+    def _memory_view(self, resolved: Resolved, pipeline: tuple[str, ...], local: bool) -> MemoryView:
+        """Without a local GPU (CPU, hosted API) nothing is estimated: fits and memory are None."""
+        found = resolved.memory.get((pipeline, local))
+        if found is not None:
+            return found
+        hardware, info = resolved.hardware, resolved.info
         stages = self._stage_settings(info, hardware, pipeline) if local else {}
-        # Without a local GPU (CPU, hosted API) nothing is estimated: fits and memory are unknown.
         estimates = {m.id: self._estimate(m, info, stages) if local else (None, []) for m in self.candidates}
+        facts: dict[str, Scalar] = {}
         for method_id, (result, _) in estimates.items():
             facts[f"fits.{method_id}"] = None if result is None else result.fits
             facts[f"memory_gb.{method_id}"] = None if result is None else result.per_gpu_gb
+        resolved.memory[pipeline, local] = (estimates, facts)
+        return estimates, facts
+
+    def recommend(self, profile: Profile) -> Recommendation:
+        resolved = self._resolve(profile)
+        hardware, info = resolved.hardware, resolved.info
+        facts = self.profile_facts(profile, hardware, info)
+        pipeline, pipeline_rule, pipeline_because = self.choose_pipeline(facts)
+        local = hardware.has_gpu and profile.model_access != "api"
+        estimates, memory_facts = self._memory_view(resolved, pipeline, local)
+        facts.update(memory_facts)
         kept: list[tuple[float, Plan]] = []
         excluded: list[Plan] = []
         # A rule listed for many methods that reads only profile facts is evaluated once.
@@ -194,7 +232,7 @@ class Engine:
             )
             (excluded.append(plan) if is_excluded else kept.append((raw, plan)))
         for key in PLAN_FACTS:
-            facts.pop(key, None)
+            del facts[key]
         # Ties keep the knowledge base's order, which lists the more established method first.
         kept.sort(key=lambda item: (FIT_ORDER[item[1].fits], -item[0], self.order[item[1].method]))
         notes = self._notes(profile, hardware, info, facts)
@@ -228,46 +266,36 @@ class Engine:
         # The candidate's own facts go into the shared dict (no copy per plan: this is the hot
         # loop of batch mode); recommend() removes them when every plan is scored.
         facts.update(zip(PLAN_FACTS, (method.id, method.kind, method.category, fits, memory), strict=True))
-        hits: list[RuleHit] = []
+        raw = self.base_scores[method.id, str(facts["priority"])]
+        fired: list[Rule] = []
+        is_excluded = False
         for compiled in self.rules_by_method[method.id]:
             if compiled.predicate(facts) if compiled.per_plan else shared[compiled.rule.id]:
-                rule = compiled.rule
-                hits.append(
-                    RuleHit(
-                        rule.id,
-                        rule.effect.action,
-                        rule.effect.weight,
-                        rule.because.en,
-                        rule.source,
-                        {name: facts.get(name) for name in compiled.reads},
-                    )
-                )
-        raw = self.base_scores[method.id, str(facts["priority"])]
-        for hit in hits:
-            raw += EFFECT_SIGN.get(hit.action, 0.0) * hit.weight * RULE_POINTS
+                fired.append(compiled.rule)
+                raw += compiled.points
+                is_excluded = is_excluded or compiled.excludes
         trains = method.kind != "no-training"
         plan_pipeline = pipeline if trains else ()
-        rule_ids = [h.rule for h in hits]
-        if trains and pipeline_rule:
-            rule_ids.append(pipeline_rule)
         plan = Plan(
             method=method.id,
             name=method.name,
             kind=method.kind,
+            category=method.category,
             pipeline=plan_pipeline,
             score=squash(raw),
             fits=fits,
             memory_gb=memory,
-            rules=tuple(rule_ids),
+            fired=tuple(fired),
+            pipeline_rule=pipeline_rule if trains else None,
             tools=self._tools(method, plan_pipeline),
-            trace=tuple(hits),
             estimate=result,
             capacity_gb=capacity if isinstance(capacity, float) else None,
             pipeline_because=pipeline_because if trains else None,
             warnings=tuple(warnings),
             pitfalls=self.pitfalls[method.id],
+            facts=facts,
         )
-        return raw, plan, any(h.action == "exclude" for h in hits)
+        return raw, plan, is_excluded
 
     def _tools(self, method: Method, pipeline: tuple[str, ...]) -> tuple[ToolRef, ...]:
         key = (method.id, pipeline)

@@ -6,6 +6,7 @@ not a silently ignored key.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -361,26 +362,59 @@ class ToolRef:
     status: str
 
 
+# The facts of the candidate being scored, in the order of `Plan.own_facts`.
+PLAN_FACTS = ("plan.method", "plan.kind", "plan.category", "plan.fits", "plan.memory_gb")
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """A ranked candidate. Its reasons and caveats are worded on demand: batch mode scores every
-    candidate but prints only the top few."""
+    """A ranked candidate. Its reasons, caveats and rule trace are worded on demand: batch mode
+    scores every candidate but prints only the top few."""
 
     method: str
     name: str
     kind: str
+    category: str
     pipeline: tuple[str, ...]
     score: float
     fits: bool | None
     memory_gb: float | None
-    rules: tuple[str, ...]
+    fired: tuple[Rule, ...]  # the rules that matched, in the order they were evaluated
+    pipeline_rule: str | None
     tools: tuple[ToolRef, ...]
-    trace: tuple[RuleHit, ...]
     estimate: Estimate | None
     capacity_gb: float | None
     pipeline_because: str | None
     warnings: tuple[str, ...]
     pitfalls: tuple[str, ...]
+    facts: Mapping[str, Scalar]  # the profile's facts (shared by every plan of a recommendation)
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        ids = tuple(r.id for r in self.fired)
+        return (*ids, self.pipeline_rule) if self.pipeline_rule else ids
+
+    def own_facts(self) -> dict[str, Scalar]:
+        values = (self.method, self.kind, self.category, self.fits, self.memory_gb)
+        return dict(zip(PLAN_FACTS, values, strict=True))
+
+    @property
+    def trace(self) -> tuple[RuleHit, ...]:
+        """Each rule that fired, with the values of the facts it read when it was evaluated."""
+        from atlas_cli.conditions import facts_used
+
+        seen = {**self.facts, **self.own_facts()}
+        return tuple(
+            RuleHit(
+                r.id,
+                r.effect.action,
+                r.effect.weight,
+                r.because.en,
+                r.source,
+                {name: seen.get(name) for name in dict.fromkeys(facts_used(r.when))},
+            )
+            for r in self.fired
+        )
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -388,7 +422,7 @@ class Plan:
         if self.fits is True:
             found.append(f"Fits: needs about {self.memory_gb:g} GB per GPU of {self.capacity_gb:g} GB.")
         if self.fits is not False:
-            found.extend(h.because for h in self.trace if h.action == "prefer")
+            found.extend(r.because.en for r in self.fired if r.effect.action == "prefer")
         if self.pipeline_because:
             found.append(self.pipeline_because)
         return tuple(dict.fromkeys(found))
@@ -399,11 +433,12 @@ class Plan:
         if self.fits is False:
             need, have = self.memory_gb, self.capacity_gb
             found.append(f"Does not fit: needs about {need:g} GB per GPU, the GPU has {have:g} GB.")
-        for hit in self.trace:
-            if hit.action == "avoid":
-                found.append(hit.because)
-            elif hit.action == "prefer" and self.fits is False:
-                found.append(f"{hit.because} — but memory wins: it does not fit ({hit.source}).")
+        for rule in self.fired:
+            action, because = rule.effect.action, rule.because.en
+            if action == "avoid":
+                found.append(because)
+            elif action == "prefer" and self.fits is False:
+                found.append(f"{because} — but memory wins: it does not fit ({rule.source}).")
         found.extend(self.pitfalls)
         return tuple(dict.fromkeys(found))
 

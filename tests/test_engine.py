@@ -308,6 +308,29 @@ def test_explain_trace_records_the_facts_each_rule_saw(engine: Engine) -> None:
     assert hit.source == "atlas-v1.4 §3.3"
 
 
+def test_trace_shows_the_candidates_own_facts_next_to_the_profiles(engine: Engine) -> None:
+    rec = recommend(
+        engine, gpu="h100-80gb", model_size="1b", priority="quality", examples="50k", goal="adapt"
+    )
+    full = next(p for p in rec.plans if p.method == "full-ft")
+    hit = next(h for h in full.trace if h.rule == "quality-first-full-ft")
+    assert hit.facts == {"plan.fits": True, "priority": "quality", "examples": 50_000}
+    assert not any(name.startswith("plan.") for name in rec.facts)
+
+
+def test_the_resolution_memo_stays_bounded(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("atlas_cli.engine.MEMO_LIMIT", 2)
+    fresh = Engine(catalog)
+    for size in ("1b", "3b", "7b", "13b", "1b"):
+        fresh.recommend(build_profile({"gpu": "rtx-3090", "model_size": size}))
+        assert len(fresh._resolved) <= 2
+    again = recommendation_json(
+        fresh.recommend(build_profile({"gpu": "rtx-3090", "model_size": "7b"})), 5, True
+    )
+    cold = Engine(catalog).recommend(build_profile({"gpu": "rtx-3090", "model_size": "7b"}))
+    assert again == recommendation_json(cold, 5, True)
+
+
 def test_lora_leads_when_no_gpu_is_given(engine: Engine) -> None:
     assert top(recommend(engine)) == ["lora"]
 
