@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from atlas_cli.catalog import Catalog
 from atlas_cli.conditions import Facts, Predicate, compile_condition, facts_used
@@ -43,9 +44,10 @@ PRIORITY_WEIGHTS = {
 RULE_POINTS = 0.1  # one unit of rule weight moves the raw score by this much
 EFFECT_SIGN = {"prefer": 1.0, "avoid": -1.0}  # exclude removes the plan instead
 FIT_ORDER = {True: 0, None: 1, False: 2}
-# Resolved hardware/models and their memory estimates are remembered between the profiles of a
-# batch; past this many entries the memo starts afresh, so memory stays flat on any input.
+# Resolved hardware/models (with their memory estimates) and plans are remembered between the
+# profiles of a batch; past this many entries a memo starts afresh, so memory stays flat.
 MEMO_LIMIT = 4096
+PLAN_MEMO_LIMIT = 16384
 
 
 def _scale_points(value: str, scale: tuple[str, ...]) -> float:
@@ -82,6 +84,8 @@ def compile_rule(rule: Rule) -> CompiledRule:
     return CompiledRule(rule, compile_condition(rule.when), per_plan, points, rule.effect.action == "exclude")
 
 
+Scored = tuple[float, Plan, bool]  # raw score, plan, excluded
+
 # Every candidate's memory need, and the `fits.<method>` / `memory_gb.<method>` facts rules read.
 MemoryView = tuple[dict[str, tuple[Estimate | None, list[str]]], dict[str, Scalar]]
 
@@ -107,7 +111,8 @@ class Engine:
         self.catalog = catalog
         self.candidates = [m for m in catalog.kb.methods if m.kind != "objective"]
         self.order = {m.id: i for i, m in enumerate(self.candidates)}
-        self.rules_by_method: dict[str, list[CompiledRule]] = {m.id: [] for m in self.candidates}
+        # Each method's rules, with the bit that marks a rule as fired in the method's fired mask.
+        self.rules_by_method: dict[str, list[tuple[int, CompiledRule]]] = {m.id: [] for m in self.candidates}
         self.shared_rules: list[CompiledRule] = []
         for rule in catalog.kb.rules:
             compiled = compile_rule(rule)
@@ -115,7 +120,11 @@ class Engine:
                 self.shared_rules.append(compiled)
             for method_id in rule.methods:
                 if method_id in self.rules_by_method:
-                    self.rules_by_method[method_id].append(compiled)
+                    rules = self.rules_by_method[method_id]
+                    rules.append((1 << len(rules), compiled))
+        self.reads_plan_facts = {
+            m for m, rules in self.rules_by_method.items() if any(c.per_plan for _, c in rules)
+        }
         self.pipelines = [(p, compile_condition(p.when)) for p in catalog.kb.pipelines]
         self.base_scores = {
             (m.id, priority): base_score(m, priority)
@@ -124,6 +133,7 @@ class Engine:
         }
         self._tools_cache: dict[tuple[str, tuple[str, ...]], tuple[ToolRef, ...]] = {}
         self._resolved: dict[tuple[Scalar, ...], Resolved] = {}
+        self._plans: dict[tuple[str, int, str, str | None, int], tuple[Any, Scored]] = {}
         # The first two pitfalls of each method are every plan's standing caveats.
         self.pitfalls = {m.id: tuple(p.en for p in m.pitfalls[:2]) for m in self.candidates}
 
@@ -225,14 +235,21 @@ class Engine:
         excluded: list[Plan] = []
         # A rule listed for many methods that reads only profile facts is evaluated once.
         shared = {c.rule.id: c.predicate(facts) for c in self.shared_rules}
+        priority = profile.priority
         for method in self.candidates:
-            result, warnings = estimates[method.id]
             raw, plan, is_excluded = self._plan(
-                method, facts, shared, pipeline, pipeline_rule, pipeline_because, result, warnings
+                method,
+                facts,
+                shared,
+                priority,
+                pipeline,
+                pipeline_rule,
+                pipeline_because,
+                estimates[method.id],
             )
             (excluded.append(plan) if is_excluded else kept.append((raw, plan)))
         for key in PLAN_FACTS:
-            del facts[key]
+            facts.pop(key, None)
         # Ties keep the knowledge base's order, which lists the more established method first.
         kept.sort(key=lambda item: (FIT_ORDER[item[1].fits], -item[0], self.order[item[1].method]))
         notes = self._notes(profile, hardware, info, facts)
@@ -254,26 +271,54 @@ class Engine:
         method: Method,
         facts: dict[str, Scalar],
         shared: dict[str, bool],
+        priority: str,
         pipeline: tuple[str, ...],
         pipeline_rule: str | None,
         pipeline_because: str | None,
-        result: Estimate | None,
-        warnings: list[str],
-    ) -> tuple[float, Plan, bool]:
-        fits = None if result is None else result.fits
-        memory = None if result is None else result.per_gpu_gb
-        capacity = facts["vram_gb"]
-        # The candidate's own facts go into the shared dict (no copy per plan: this is the hot
-        # loop of batch mode); recommend() removes them when every plan is scored.
-        facts.update(zip(PLAN_FACTS, (method.id, method.kind, method.category, fits, memory), strict=True))
-        raw = self.base_scores[method.id, str(facts["priority"])]
-        fired: list[Rule] = []
-        is_excluded = False
-        for compiled in self.rules_by_method[method.id]:
+        estimated: tuple[Estimate | None, list[str]],
+    ) -> Scored:
+        result = estimated[0]
+        if method.id in self.reads_plan_facts:
+            # The candidate's own facts go into the shared dict (no copy per plan: this is the
+            # hot loop of batch mode); recommend() removes them when every plan is scored.
+            fits = None if result is None else result.fits
+            memory = None if result is None else result.per_gpu_gb
+            facts.update(
+                zip(PLAN_FACTS, (method.id, method.kind, method.category, fits, memory), strict=True)
+            )
+        fired = 0
+        for bit, compiled in self.rules_by_method[method.id]:
             if compiled.predicate(facts) if compiled.per_plan else shared[compiled.rule.id]:
-                fired.append(compiled.rule)
-                raw += compiled.points
-                is_excluded = is_excluded or compiled.excludes
+                fired |= bit
+        # A plan is a function of these alone: the estimate entry stands for the hardware, the
+        # model and the pipeline's stages; the pipeline rule for the pipeline and its reason. The
+        # memo keeps the entry alive, so its id cannot be reused while the plan is remembered.
+        key = (method.id, fired, priority, pipeline_rule, id(estimated))
+        found = self._plans.get(key)
+        if found is None:
+            scored = self._new_plan(
+                method, fired, priority, pipeline, pipeline_rule, pipeline_because, estimated
+            )
+            if len(self._plans) >= PLAN_MEMO_LIMIT:
+                self._plans.clear()
+            found = self._plans[key] = (estimated, scored)
+        return found[1]
+
+    def _new_plan(
+        self,
+        method: Method,
+        fired: int,
+        priority: str,
+        pipeline: tuple[str, ...],
+        pipeline_rule: str | None,
+        pipeline_because: str | None,
+        estimated: tuple[Estimate | None, list[str]],
+    ) -> Scored:
+        result, warnings = estimated
+        rules = [compiled for bit, compiled in self.rules_by_method[method.id] if fired & bit]
+        # Rounded so that scores equal on paper tie exactly (and keep the KB's order) whatever
+        # the order of the float additions.
+        raw = round(self.base_scores[method.id, priority] + sum(c.points for c in rules), 9)
         trains = method.kind != "no-training"
         plan_pipeline = pipeline if trains else ()
         plan = Plan(
@@ -283,19 +328,18 @@ class Engine:
             category=method.category,
             pipeline=plan_pipeline,
             score=squash(raw),
-            fits=fits,
-            memory_gb=memory,
-            fired=tuple(fired),
+            fits=None if result is None else result.fits,
+            memory_gb=None if result is None else result.per_gpu_gb,
+            fired=tuple(c.rule for c in rules),
             pipeline_rule=pipeline_rule if trains else None,
             tools=self._tools(method, plan_pipeline),
             estimate=result,
-            capacity_gb=capacity if isinstance(capacity, float) else None,
+            capacity_gb=None if result is None else result.capacity_gb,
             pipeline_because=pipeline_because if trains else None,
             warnings=tuple(warnings),
             pitfalls=self.pitfalls[method.id],
-            facts=facts,
         )
-        return raw, plan, is_excluded
+        return raw, plan, any(c.excludes for c in rules)
 
     def _tools(self, method: Method, pipeline: tuple[str, ...]) -> tuple[ToolRef, ...]:
         key = (method.id, pipeline)

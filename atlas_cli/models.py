@@ -6,7 +6,6 @@ not a silently ignored key.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -368,8 +367,9 @@ PLAN_FACTS = ("plan.method", "plan.kind", "plan.category", "plan.fits", "plan.me
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """A ranked candidate. Its reasons, caveats and rule trace are worded on demand: batch mode
-    scores every candidate but prints only the top few."""
+    """A ranked candidate. Its reasons and caveats are worded on demand: batch mode scores every
+    candidate but prints only the top few. A plan holds no profile facts, so one plan object
+    serves every profile that leads to it (see Engine._plan)."""
 
     method: str
     name: str
@@ -387,7 +387,6 @@ class Plan:
     pipeline_because: str | None
     warnings: tuple[str, ...]
     pitfalls: tuple[str, ...]
-    facts: Mapping[str, Scalar]  # the profile's facts (shared by every plan of a recommendation)
 
     @property
     def rules(self) -> tuple[str, ...]:
@@ -397,24 +396,6 @@ class Plan:
     def own_facts(self) -> dict[str, Scalar]:
         values = (self.method, self.kind, self.category, self.fits, self.memory_gb)
         return dict(zip(PLAN_FACTS, values, strict=True))
-
-    @property
-    def trace(self) -> tuple[RuleHit, ...]:
-        """Each rule that fired, with the values of the facts it read when it was evaluated."""
-        from atlas_cli.conditions import facts_used
-
-        seen = {**self.facts, **self.own_facts()}
-        return tuple(
-            RuleHit(
-                r.id,
-                r.effect.action,
-                r.effect.weight,
-                r.because.en,
-                r.source,
-                {name: seen.get(name) for name in dict.fromkeys(facts_used(r.when))},
-            )
-            for r in self.fired
-        )
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -450,3 +431,20 @@ class Recommendation:
     notes: tuple[str, ...]
     plans: tuple[Plan, ...]
     excluded: tuple[Plan, ...]
+
+    def trace(self, plan: Plan) -> tuple[RuleHit, ...]:
+        """Each rule that fired for the plan, with the values of the facts it read."""
+        from atlas_cli.conditions import facts_used
+
+        seen = {**self.facts, **plan.own_facts()}
+        return tuple(
+            RuleHit(
+                r.id,
+                r.effect.action,
+                r.effect.weight,
+                r.because.en,
+                r.source,
+                {name: seen.get(name) for name in dict.fromkeys(facts_used(r.when))},
+            )
+            for r in plan.fired
+        )

@@ -170,7 +170,8 @@ def _trace(hit: RuleHit) -> TraceJson:
     }
 
 
-def plan_json(plan: Plan, rank: int | None, explain: bool) -> PlanJson:
+def plan_json(plan: Plan, rank: int | None, trace: tuple[RuleHit, ...] | None) -> PlanJson:
+    """A plan's document; with `trace` (--explain), the rules that fired and what they saw."""
     out: PlanJson = {
         "method": plan.method,
         "name": plan.name,
@@ -186,8 +187,8 @@ def plan_json(plan: Plan, rank: int | None, explain: bool) -> PlanJson:
     }
     if rank is not None:
         out = {"rank": rank, **out}
-    if explain:
-        out["trace"] = [_trace(h) for h in plan.trace]
+    if trace is not None:
+        out["trace"] = [_trace(h) for h in trace]
     return out
 
 
@@ -196,10 +197,12 @@ def recommendation_json(rec: Recommendation, top: int, explain: bool) -> Recomme
         "schema_version": SCHEMA_VERSION,
         "profile": rec.profile,
         "notes": list(rec.notes),
-        "recommendations": [plan_json(p, i, explain) for i, p in enumerate(rec.plans[:top], start=1)],
+        "recommendations": [
+            plan_json(p, i, rec.trace(p) if explain else None) for i, p in enumerate(rec.plans[:top], start=1)
+        ],
     }
     if explain:
-        out["excluded"] = [plan_json(p, None, True) for p in rec.excluded]
+        out["excluded"] = [plan_json(p, None, rec.trace(p)) for p in rec.excluded]
         out["facts"] = dict(rec.facts)
     return out
 

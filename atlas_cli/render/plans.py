@@ -50,9 +50,9 @@ def next_steps(catalog: Catalog, plan: Plan) -> tuple[list[str], str]:
     return lines, snippet
 
 
-def _trace_lines(plan: Plan) -> list[str]:
+def _trace_lines(rec: Recommendation, plan: Plan) -> list[str]:
     lines = []
-    for hit in plan.trace:
+    for hit in rec.trace(plan):
         seen = ", ".join(f"{k}={v}" for k, v in hit.facts.items())
         lines.append(f"{hit.action} {hit.weight:g}  {hit.rule}  [{seen}]  — {hit.because} ({hit.source})")
     return lines or ["no rule fired"]
@@ -80,13 +80,13 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
         for rank, plan in enumerate(rec.plans[:top], start=1):
             parts.append(
                 Panel(
-                    Text("\n".join(_trace_lines(plan))),
+                    Text("\n".join(_trace_lines(rec, plan))),
                     title=f"Rule trace #{rank} {escape(plan.name)}",
                     title_align="left",
                 )
             )
         for plan in rec.excluded:
-            parts.append(Text(f"excluded {plan.method}: " + "; ".join(_trace_lines(plan)), style="dim"))
+            parts.append(Text(f"excluded {plan.method}: " + "; ".join(_trace_lines(rec, plan)), style="dim"))
     return Group(*parts)
 
 
@@ -104,10 +104,12 @@ def recommendation_markdown(catalog: Catalog, rec: Recommendation, top: int, exp
         out += ["", *fenced(snippet, "python"), ""]
     if explain:
         for rank, plan in enumerate(rec.plans[:top], start=1):
-            out += [f"#### Rule trace #{rank} {plan.name}", ""] + [f"- {line}" for line in _trace_lines(plan)]
+            out += [f"#### Rule trace #{rank} {plan.name}", ""] + [
+                f"- {line}" for line in _trace_lines(rec, plan)
+            ]
             out.append("")
         if rec.excluded:
             out += ["#### Excluded", ""]
-            out += [f"- {plan.method}: " + "; ".join(_trace_lines(plan)) for plan in rec.excluded]
+            out += [f"- {plan.method}: " + "; ".join(_trace_lines(rec, plan)) for plan in rec.excluded]
             out.append("")
     return "\n".join(out)

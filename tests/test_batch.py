@@ -1,0 +1,137 @@
+"""Batch mode's fast paths: the pre-encoded JSON line and the worker processes must change
+nothing but the speed."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from atlas_cli import batch
+from atlas_cli.batch import run_batch, worker_count
+from atlas_cli.catalog import Catalog
+from atlas_cli.engine import Engine
+from atlas_cli.errors import EXIT_OK, EXIT_USAGE, UsageError
+from atlas_cli.profile import build_profile
+from atlas_cli.render import jsonline
+from atlas_cli.render.jsonline import LineEncoder
+from atlas_cli.render.jsonout import recommendation_json
+
+GRID = [
+    dict(zip(("gpu", "model_size", "goal", "data_kind", "priority", "examples"), values, strict=True))
+    for values in itertools.product(
+        ["rtx-3090", "a100-80gb", "t4", "none"],
+        ["0.5b", "7b", "70b"],
+        ["classify", "chat", "align", "knowledge", "reasoning"],
+        ["none", "demonstrations", "preferences", "reward-function"],
+        ["quality", "cost"],
+        ["20", "50k"],
+    )
+]
+
+
+def _expected_line(engine: Engine, number: int, raw: dict[str, str], top: int) -> str:
+    record = {"line": number, **recommendation_json(engine.recommend(build_profile(raw)), top, False)}
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("top", [1, 5, 100])
+def test_encoded_lines_are_byte_identical_to_json_dumps(catalog: Catalog, top: int) -> None:
+    engine, encoder = Engine(catalog), LineEncoder()
+    for number, raw in enumerate(GRID[::3], start=1):
+        line = encoder.line(number, engine.recommend(build_profile(raw)), top)
+        assert line == _expected_line(Engine(catalog), number, raw, top)
+
+
+def test_encoder_memory_stays_bounded(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jsonline, "PIECE_LIMIT", 8)
+    engine, encoder = Engine(catalog), LineEncoder()
+    for number, raw in enumerate(GRID[:60], start=1):
+        assert encoder.line(number, engine.recommend(build_profile(raw)), 5) == _expected_line(
+            engine, number, raw, 5
+        )
+        assert max(len(encoder._texts), len(encoder._plans), len(encoder._tools)) <= 8
+
+
+def _input(tmp_path: Path) -> Path:
+    lines = [json.dumps(raw) for raw in GRID]
+    # Bad lines land in different chunks, some of them in a worker's.
+    for at in (0, 7, 100, 333, len(lines) - 1):
+        lines.insert(at, '{"gpu": "no-such-gpu"}' if at % 2 else "not json")
+    path = tmp_path / "profiles.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _run(
+    catalog: Catalog, source: Path, jobs: str, monkeypatch: pytest.MonkeyPatch, explain: bool = False
+) -> tuple[int, str]:
+    monkeypatch.setenv("FT_ATLAS_JOBS", jobs)
+    out = io.StringIO()
+    code = run_batch(Engine(catalog), str(source), top=5, explain=explain, out=out)
+    return code, out.getvalue()
+
+
+@pytest.mark.parametrize("jobs", ["2", "3"])
+@pytest.mark.parametrize("explain", [False, True])
+def test_worker_processes_write_the_same_lines_in_the_same_order(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str, explain: bool
+) -> None:
+    monkeypatch.setattr(batch, "CHUNK_LINES", 16)  # many rounds from a small file
+    source = _input(tmp_path)
+    alone = _run(catalog, source, "1", monkeypatch, explain)
+    shared = _run(catalog, source, jobs, monkeypatch, explain)
+    assert shared == alone
+    code, text = alone
+    assert code == EXIT_USAGE  # the bad lines
+    numbers = [json.loads(line)["line"] for line in text.splitlines()]
+    assert numbers == list(range(1, len(GRID) + 6))
+
+
+def test_a_clean_file_through_workers_exits_zero(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batch, "CHUNK_LINES", 8)
+    source = tmp_path / "good.jsonl"
+    source.write_text("\n".join(json.dumps(raw) for raw in GRID[:50]) + "\n", encoding="utf-8")
+    code, text = _run(catalog, source, "2", monkeypatch)
+    assert code == EXIT_OK
+    assert len(text.splitlines()) == 50
+
+
+def test_a_failing_worker_is_an_internal_error_not_a_hang(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batch, "CHUNK_LINES", 8)
+    real = batch.encode_chunk
+
+    def broken(engine: Engine, encoder: LineEncoder, first: int, *rest: object) -> tuple[str, int]:
+        if first > 1:  # every chunk but this process's first
+            raise ValueError("boom")
+        return real(engine, encoder, first, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch, "encode_chunk", broken)
+    with pytest.raises(RuntimeError, match="in a batch worker: ValueError: boom"):
+        _run(catalog, _input(tmp_path), "2", monkeypatch)
+
+
+def test_stdin_is_answered_line_by_line_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FT_ATLAS_JOBS", "4")
+    assert worker_count("-") == 0
+    assert worker_count("profiles.jsonl") == 3
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "65"])
+def test_a_bad_jobs_setting_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("FT_ATLAS_JOBS", value)
+    with pytest.raises(UsageError, match="FT_ATLAS_JOBS"):
+        worker_count("profiles.jsonl")
+
+
+def test_jobs_default_to_the_cores_up_to_a_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FT_ATLAS_JOBS", raising=False)
+    monkeypatch.setattr(batch.os, "sched_getaffinity", lambda _: set(range(64)), raising=False)
+    assert worker_count("profiles.jsonl") == batch.MAX_PROCESSES - 1
