@@ -13,7 +13,9 @@ import json
 import multiprocessing
 import os
 import signal
+import socket
 import sys
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -29,9 +31,12 @@ MAX_LINE_CHARS = 1_000_000
 # Lines are encoded in chunks of this many; a file is shared out, a chunk at a time, to one
 # process per core (this one included) but at most MAX_PROCESSES (~40 MB each), or to
 # FT_ATLAS_JOBS of them.
-CHUNK_LINES = 64
+CHUNK_LINES = 32
 MAX_PROCESSES = 4
 MAX_JOBS = 64
+SEND_BUFFER_BYTES = 4 << 20
+AHEAD = 2  # chunks queued to each worker, so that it never waits for the next one
+MAX_LOCAL = 4  # chunks this process encodes ahead of a slower worker's output
 
 
 def _dumps(record: dict[str, Any]) -> str:
@@ -117,12 +122,24 @@ class _Job:
         return encode_chunk(self.engine, encoder, first, chunk, self.top, self.explain)
 
 
+def _enlarge_send_buffer(conn: Connection) -> None:
+    """Let finished chunks (~7 KB of JSON per line) wait in the socket, so that the worker goes
+    on to its next chunk instead of waiting for the parent to read. The kernel caps the size
+    (net.core.wmem_max); on any refusal the default buffer just means more waiting."""
+    try:
+        with socket.fromfd(conn.fileno(), socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
+    except OSError:
+        pass
+
+
 def _serve(job: _Job, conn: Connection, parent_ends: list[Connection]) -> None:
     """A worker: encode each chunk it is sent, until the parent closes the pipe."""
     # Ctrl-C reaches the whole process group; the parent alone reports it and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for end in parent_ends:  # inherited copies would keep the pipes open after the parent ends
         end.close()
+    _enlarge_send_buffer(conn)
     encoder = LineEncoder()
     while True:
         try:
@@ -184,9 +201,8 @@ def _run_sequential(
 
 
 def _run_parallel(job: _Job, chunks: Iterator[list[str]], workers: int, stream: IO[str]) -> int:
-    """Chunks in rounds: each worker encodes one chunk of a round while this process encodes
-    the first; output is written in input order, and at most one round is in memory. Pipes are
-    written and read by this thread only, so a worker never waits for a helper thread."""
+    """Share the chunks out to worker processes and write their output in input order. Pipes
+    are written and read by this thread only, so no worker waits for a helper thread."""
     context = multiprocessing.get_context("fork")
     links: list[Connection] = []
     processes = []
@@ -199,7 +215,7 @@ def _run_parallel(job: _Job, chunks: Iterator[list[str]], workers: int, stream: 
         processes.append(process)
     progress = _Progress() if sys.stderr.isatty() else None
     try:
-        return _rounds(job, links, chunks, stream, progress)
+        return _Dispatch(job, links, chunks, stream, progress).run()
     finally:
         if progress:
             progress.stop()
@@ -211,28 +227,76 @@ def _run_parallel(job: _Job, chunks: Iterator[list[str]], workers: int, stream: 
                 process.terminate()
 
 
-def _rounds(
-    job: _Job,
-    links: list[Connection],
-    chunks: Iterator[list[str]],
-    stream: IO[str],
-    progress: _Progress | None,
-) -> int:
-    encoder, failed, first = LineEncoder(), 0, 1
-    while batch := list(itertools.islice(chunks, len(links) + 1)):
-        mine, theirs = batch[0], batch[1:]
-        starts = list(itertools.accumulate((len(c) for c in batch), initial=first))
-        for link, start, chunk in zip(links, starts[1:-1], theirs, strict=False):
-            _send(link, (start, chunk))
-        text, bad = job.encode(encoder, first, mine)
-        _write(stream, text, len(mine), progress)
-        failed += bad
-        for link, chunk in zip(links, theirs, strict=False):
+class _Dispatch:
+    """Keeps every worker AHEAD chunks ahead and, rather than wait for the next chunk in
+    order, encodes a chunk in this process: the load balances itself whatever the speed of
+    each process. Output waits in `order` (input order) until everything before it is written;
+    at most AHEAD chunks per worker plus MAX_LOCAL encoded here are held at any time."""
+
+    def __init__(
+        self,
+        job: _Job,
+        links: list[Connection],
+        chunks: Iterator[list[str]],
+        stream: IO[str],
+        progress: _Progress | None,
+    ) -> None:
+        self.job, self.links, self.chunks, self.stream, self.progress = job, links, chunks, stream, progress
+        self.encoder = LineEncoder()
+        self.order: deque[tuple[Connection | None, str, int]] = deque()  # (worker or None, text, lines)
+        self.sent = dict.fromkeys(links, 0)  # chunks each worker has not answered yet
+        self.local = 0  # chunks encoded here waiting in `order`
+        self.first = 1  # number of the next input line
+        self.failed = 0
+        self.exhausted = False
+
+    def _next_chunk(self) -> list[str] | None:
+        chunk = None if self.exhausted else next(self.chunks, None)
+        self.exhausted = chunk is None
+        return chunk
+
+    def _feed_workers(self) -> None:
+        for link in self.links:
+            while self.sent[link] < AHEAD and (chunk := self._next_chunk()) is not None:
+                _send(link, (self.first, chunk))
+                self.sent[link] += 1
+                self.order.append((link, "", len(chunk)))
+                self.first += len(chunk)
+
+    def _encode_here(self) -> bool:
+        if self.local >= MAX_LOCAL or (chunk := self._next_chunk()) is None:
+            return False
+        text, bad = self.job.encode(self.encoder, self.first, chunk)
+        self.order.append((None, text, len(chunk)))
+        self.first += len(chunk)
+        self.failed += bad
+        self.local += 1
+        return True
+
+    def _write_head(self, wait: bool) -> bool:
+        """Write the next chunk in order if it is ready (or, with `wait`, once it is)."""
+        link, text, lines = self.order[0]
+        if link is not None:
+            if not (wait or link.poll()):
+                return False
             text, bad = _receive(link)
-            _write(stream, text, len(chunk), progress)
-            failed += bad
-        first = starts[-1]
-    return failed
+            self.sent[link] -= 1
+            self.failed += bad
+        else:
+            self.local -= 1
+        self.order.popleft()
+        _write(self.stream, text, lines, self.progress)
+        return True
+
+    def run(self) -> int:
+        while True:
+            self._feed_workers()
+            if not self.order and self.exhausted:
+                return self.failed
+            if self.order and self._write_head(wait=False):
+                continue
+            if not self._encode_here() and self.order:
+                self._write_head(wait=True)
 
 
 def _send(link: Connection, work: tuple[int, list[str]]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from atlas_cli.catalog import Catalog
 from atlas_cli.conditions import Facts, Predicate, compile_condition, facts_used
@@ -44,10 +44,11 @@ PRIORITY_WEIGHTS = {
 RULE_POINTS = 0.1  # one unit of rule weight moves the raw score by this much
 EFFECT_SIGN = {"prefer": 1.0, "avoid": -1.0}  # exclude removes the plan instead
 FIT_ORDER = {True: 0, None: 1, False: 2}
-# Resolved hardware/models (with their memory estimates) and plans are remembered between the
-# profiles of a batch; past this many entries a memo starts afresh, so memory stays flat.
-MEMO_LIMIT = 4096
-PLAN_MEMO_LIMIT = 16384
+# Resolved hardware/models (with every candidate's memory estimates, ~50 KB each) and plans are
+# remembered between the profiles of a batch; past this many entries a memo starts afresh, so
+# memory stays flat whatever the input.
+MEMO_LIMIT = 256
+PLAN_MEMO_LIMIT = 4096
 
 
 def _scale_points(value: str, scale: tuple[str, ...]) -> float:
@@ -84,7 +85,11 @@ def compile_rule(rule: Rule) -> CompiledRule:
     return CompiledRule(rule, compile_condition(rule.when), per_plan, points, rule.effect.action == "exclude")
 
 
-Scored = tuple[float, Plan, bool]  # raw score, plan, excluded
+class Scored(NamedTuple):
+    rank: tuple[int, float, int]  # the sort key: fit, then score, then KB order
+    plan: Plan
+    excluded: bool
+
 
 # Every candidate's memory need, and the `fits.<method>` / `memory_gb.<method>` facts rules read.
 MemoryView = tuple[dict[str, tuple[Estimate | None, list[str]]], dict[str, Scalar]]
@@ -99,7 +104,7 @@ class Resolved:
     memory: dict[tuple[tuple[str, ...], bool], MemoryView] = field(default_factory=dict)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=1024)
 def cached_estimate(method_id: str, model: MemoryModel, shape: Shape, settings: EstimateSettings) -> Estimate:
     return estimate_memory(method_id, model, shape, settings)
 
@@ -111,20 +116,30 @@ class Engine:
         self.catalog = catalog
         self.candidates = [m for m in catalog.kb.methods if m.kind != "objective"]
         self.order = {m.id: i for i, m in enumerate(self.candidates)}
-        # Each method's rules, with the bit that marks a rule as fired in the method's fired mask.
-        self.rules_by_method: dict[str, list[tuple[int, CompiledRule]]] = {m.id: [] for m in self.candidates}
-        self.shared_rules: list[CompiledRule] = []
+        # Each method's rules in KB order, with the bit of each in the shared or the own mask.
+        self.rule_bits: dict[str, list[tuple[int, int, CompiledRule]]] = {m.id: [] for m in self.candidates}
+        # Rules that read only profile facts are evaluated once per profile into one bit mask
+        # (bit i = the i-th of them fired); a method's share of it is one `&` with its bits.
+        self.shared_rules: list[tuple[int, CompiledRule]] = []
+        self.shared_bits = dict.fromkeys(self.rule_bits, 0)
+        # Rules that read the candidate's own facts, with their bit in the method's own mask.
+        self.own_rules: dict[str, list[tuple[int, CompiledRule]]] = {m.id: [] for m in self.candidates}
         for rule in catalog.kb.rules:
             compiled = compile_rule(rule)
-            if not compiled.per_plan:
-                self.shared_rules.append(compiled)
+            shared_bit = 0 if compiled.per_plan else 1 << len(self.shared_rules)
+            if shared_bit:
+                self.shared_rules.append((shared_bit, compiled))
             for method_id in rule.methods:
-                if method_id in self.rules_by_method:
-                    rules = self.rules_by_method[method_id]
-                    rules.append((1 << len(rules), compiled))
-        self.reads_plan_facts = {
-            m for m, rules in self.rules_by_method.items() if any(c.per_plan for _, c in rules)
-        }
+                if method_id not in self.rule_bits:
+                    continue
+                own_bit = 0
+                if shared_bit:
+                    self.shared_bits[method_id] |= shared_bit
+                else:
+                    own = self.own_rules[method_id]
+                    own_bit = 1 << len(own)
+                    own.append((own_bit, compiled))
+                self.rule_bits[method_id].append((shared_bit, own_bit, compiled))
         self.pipelines = [(p, compile_condition(p.when)) for p in catalog.kb.pipelines]
         self.base_scores = {
             (m.id, priority): base_score(m, priority)
@@ -133,7 +148,7 @@ class Engine:
         }
         self._tools_cache: dict[tuple[str, tuple[str, ...]], tuple[ToolRef, ...]] = {}
         self._resolved: dict[tuple[Scalar, ...], Resolved] = {}
-        self._plans: dict[tuple[str, int, str, str | None, int], tuple[Any, Scored]] = {}
+        self._plans: dict[tuple[str, int, int, str, str | None, int], tuple[Any, Scored]] = {}
         # The first two pitfalls of each method are every plan's standing caveats.
         self.pitfalls = {m.id: tuple(p.en for p in m.pitfalls[:2]) for m in self.candidates}
 
@@ -231,29 +246,17 @@ class Engine:
         local = hardware.has_gpu and profile.model_access != "api"
         estimates, memory_facts = self._memory_view(resolved, pipeline, local)
         facts.update(memory_facts)
-        kept: list[tuple[float, Plan]] = []
-        excluded: list[Plan] = []
-        # A rule listed for many methods that reads only profile facts is evaluated once.
-        shared = {c.rule.id: c.predicate(facts) for c in self.shared_rules}
-        priority = profile.priority
-        for method in self.candidates:
-            raw, plan, is_excluded = self._plan(
-                method,
-                facts,
-                shared,
-                priority,
-                pipeline,
-                pipeline_rule,
-                pipeline_because,
-                estimates[method.id],
-            )
-            (excluded.append(plan) if is_excluded else kept.append((raw, plan)))
+        shared = 0
+        for bit, compiled in self.shared_rules:
+            if compiled.predicate(facts):
+                shared |= bit
+        context = (facts, shared, profile.priority, pipeline, pipeline_rule, pipeline_because)
+        scored = [self._plan(method, estimates[method.id], *context) for method in self.candidates]
         for key in PLAN_FACTS:
             facts.pop(key, None)
-        # Ties keep the knowledge base's order, which lists the more established method first.
-        kept.sort(key=lambda item: (FIT_ORDER[item[1].fits], -item[0], self.order[item[1].method]))
+        kept = sorted(s for s in scored if not s.excluded)
         notes = self._notes(profile, hardware, info, facts)
-        if hardware.capacity_gb is not None and not any(plan.fits for _, plan in kept):
+        if hardware.capacity_gb is not None and not any(s.plan.fits for s in kept):
             notes.append(
                 "Nothing fits this GPU: add GPUs (full FT and LoRA shard with ZeRO-3/FSDP), "
                 "pick a smaller model, or use a hosted model with prompting or RAG."
@@ -262,40 +265,41 @@ class Engine:
             profile=self._normalized(profile, hardware, info),
             facts=facts,
             notes=tuple(notes),
-            plans=tuple(p for _, p in kept),
-            excluded=tuple(excluded),
+            plans=tuple(s.plan for s in kept),
+            excluded=tuple(s.plan for s in scored if s.excluded),
         )
 
     def _plan(
         self,
         method: Method,
+        estimated: tuple[Estimate | None, list[str]],
         facts: dict[str, Scalar],
-        shared: dict[str, bool],
+        shared: int,
         priority: str,
         pipeline: tuple[str, ...],
         pipeline_rule: str | None,
         pipeline_because: str | None,
-        estimated: tuple[Estimate | None, list[str]],
     ) -> Scored:
-        result = estimated[0]
-        if method.id in self.reads_plan_facts:
-            # The candidate's own facts go into the shared dict (no copy per plan: this is the
-            # hot loop of batch mode); recommend() removes them when every plan is scored.
+        own = 0
+        if own_rules := self.own_rules[method.id]:
+            result = estimated[0]
             fits = None if result is None else result.fits
             memory = None if result is None else result.per_gpu_gb
+            # The candidate's own facts go into the shared dict (no copy per plan: this is the
+            # hot loop of batch mode); recommend() removes them when every plan is scored.
             facts.update(
                 zip(PLAN_FACTS, (method.id, method.kind, method.category, fits, memory), strict=True)
             )
-        fired = 0
-        for bit, compiled in self.rules_by_method[method.id]:
-            if compiled.predicate(facts) if compiled.per_plan else shared[compiled.rule.id]:
-                fired |= bit
+            for bit, compiled in own_rules:
+                if compiled.predicate(facts):
+                    own |= bit
         # A plan is a function of these alone: the estimate entry stands for the hardware, the
         # model and the pipeline's stages; the pipeline rule for the pipeline and its reason. The
         # memo keeps the entry alive, so its id cannot be reused while the plan is remembered.
-        key = (method.id, fired, priority, pipeline_rule, id(estimated))
+        key = (method.id, shared & self.shared_bits[method.id], own, priority, pipeline_rule, id(estimated))
         found = self._plans.get(key)
         if found is None:
+            fired = self._fired(method, shared, own)
             scored = self._new_plan(
                 method, fired, priority, pipeline, pipeline_rule, pipeline_because, estimated
             )
@@ -304,10 +308,16 @@ class Engine:
             found = self._plans[key] = (estimated, scored)
         return found[1]
 
+    def _fired(self, method: Method, shared: int, own: int) -> list[CompiledRule]:
+        """The method's rules that fired, in the knowledge base's order."""
+        return [
+            c for shared_bit, own_bit, c in self.rule_bits[method.id] if shared & shared_bit or own & own_bit
+        ]
+
     def _new_plan(
         self,
         method: Method,
-        fired: int,
+        rules: list[CompiledRule],
         priority: str,
         pipeline: tuple[str, ...],
         pipeline_rule: str | None,
@@ -315,7 +325,6 @@ class Engine:
         estimated: tuple[Estimate | None, list[str]],
     ) -> Scored:
         result, warnings = estimated
-        rules = [compiled for bit, compiled in self.rules_by_method[method.id] if fired & bit]
         # Rounded so that scores equal on paper tie exactly (and keep the KB's order) whatever
         # the order of the float additions.
         raw = round(self.base_scores[method.id, priority] + sum(c.points for c in rules), 9)
@@ -339,7 +348,9 @@ class Engine:
             warnings=tuple(warnings),
             pitfalls=self.pitfalls[method.id],
         )
-        return raw, plan, any(c.excludes for c in rules)
+        # Plans that fit first, then by score; ties keep the KB's order (the established first).
+        rank = (FIT_ORDER[plan.fits], -raw, self.order[method.id])
+        return Scored(rank, plan, any(c.excludes for c in rules))
 
     def _tools(self, method: Method, pipeline: tuple[str, ...]) -> tuple[ToolRef, ...]:
         key = (method.id, pipeline)

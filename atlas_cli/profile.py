@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import Any, Literal
 
 from atlas_cli.errors import UsageError
@@ -54,7 +55,7 @@ class Profile:
     priority: str = "balanced"
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in _PROFILE_KEYS}
 
 
 PROFILE_FIELDS: tuple[ProfileField, ...] = (
@@ -199,7 +200,8 @@ TYPICAL_DATA = {
     "reasoning": "demonstrations",
     "prototype": "demonstrations",
 }
-assert {f.name for f in fields(Profile)} == set(FIELDS_BY_NAME)
+_PROFILE_KEYS = tuple(f.name for f in fields(Profile))
+assert set(_PROFILE_KEYS) == set(FIELDS_BY_NAME)
 
 # --- value parsing (shared by flags, questionnaire answers and batch lines) ----------------
 
@@ -305,12 +307,28 @@ def parse_value(field: ProfileField, value: Any) -> Any:
     return text
 
 
+@lru_cache(maxsize=4096)
+def _parse_scalar(name: str, _kind: str, value: Any) -> Any:
+    # The type is part of the key: 1, 1.0 and True are equal keys but not equal inputs.
+    return parse_value(FIELDS_BY_NAME[name], value)
+
+
 def parse_values(raw: dict[str, Any]) -> dict[str, Any]:
-    """Parse raw values keyed by field name (None = not given); drop the ones not given."""
+    """Parse raw values keyed by field name (None = not given); drop the ones not given.
+    Batch files repeat the same few values on every line, so scalar values are parsed once."""
     unknown = sorted(set(raw) - set(FIELDS_BY_NAME))
     if unknown:
         raise UsageError(f"unknown profile key(s): {', '.join(unknown)}")
-    return {k: parse_value(FIELDS_BY_NAME[k], v) for k, v in raw.items() if v is not None}
+    return {
+        k: _parse_scalar(k, type(v).__name__, v) if _cacheable(v) else parse_value(FIELDS_BY_NAME[k], v)
+        for k, v in raw.items()
+        if v is not None
+    }
+
+
+def _cacheable(value: Any) -> bool:
+    # Short scalars only, so that the cache stays small whatever the input.
+    return isinstance(value, (int, float)) or (isinstance(value, str) and len(value) <= 64)
 
 
 def profile_from_values(values: dict[str, Any]) -> Profile:

@@ -16,7 +16,7 @@ from atlas_cli.models import Plan, Recommendation, Scalar, ToolRef
 from atlas_cli.render.jsonout import SCHEMA_VERSION
 
 # Past this many remembered pieces the encoder starts afresh, so memory stays flat on any input.
-PIECE_LIMIT = 16384
+PIECE_LIMIT = 2048
 
 
 def _scalar(value: Scalar) -> str:
