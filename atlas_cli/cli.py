@@ -19,13 +19,14 @@ import typer
 
 from atlas_cli import __version__
 from atlas_cli.errors import (
-    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
-    AtlasError,
     InputEnded,
     KnowledgeBaseError,
-    OutputClosed,
     UsageError,
+    debug_env,
+    fail,
+    prepare_streams,
+    report,
 )
 from atlas_cli.profile import PROFILE_FIELDS
 
@@ -59,10 +60,6 @@ class Format(StrEnum):
 class Language(StrEnum):
     en = "en"
     ru = "ru"
-
-
-def _debug_env() -> bool:
-    return os.environ.get("FT_ATLAS_DEBUG", "") not in ("", "0")
 
 
 class State:
@@ -110,10 +107,9 @@ def console(stderr: bool = False) -> "Console":
 
 
 def print_json(data: Any) -> None:
-    from atlas_cli.render.jsonout import dumps
+    from atlas_cli.render.jsonout import write_json
 
-    utf8 = (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
-    sys.stdout.write(dumps(data, ascii_only=not utf8) + "\n")
+    write_json(data)
 
 
 def emit(fmt: Format, data: Any, view: "Callable[[], RenderableType]", markdown: Callable[[], str]) -> None:
@@ -159,7 +155,7 @@ def main_options(
     state.kb = kb
     state.no_color = no_color
     state.lang = "ru" if lang is Language.ru else "en"
-    state.debug = debug or _debug_env()
+    state.debug = debug or debug_env()
 
 
 # --- catalog commands ------------------------------------------------------------------------
@@ -690,11 +686,6 @@ def ask(
 # --- entry point -----------------------------------------------------------------------------
 
 
-def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"ft-atlas: {message}\n")
-    return code
-
-
 @contextmanager
 def _typer_styles(plain: bool) -> Iterator[None]:
     """typer's own --help and error panels follow our colour rules. rich drops every style on a
@@ -716,11 +707,7 @@ def _typer_styles(plain: bool) -> Iterator[None]:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the app, turning every failure into a message on stderr and a documented exit code."""
-    for stream in (sys.stdout, sys.stderr):
-        # A C locale without UTF-8 mode must not turn the guide's Cyrillic into a crash.
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(errors="backslashreplace")
+    prepare_streams()
     args = sys.argv[1:] if argv is None else argv
     plain = bool(os.environ.get("NO_COLOR")) or "--no-color" in args
     try:
@@ -728,30 +715,15 @@ def main(argv: list[str] | None = None) -> None:
             result = app(args=args, prog_name="ft-atlas", standalone_mode=False)
         code = result if isinstance(result, int) else 0
         if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C inside a command into Exit(130)
-            _fail("Aborted.", code)
+            fail("Aborted.", code)
     except typer.Exit as exit_:
         code = exit_.exit_code
     except typer.TyperException as error:
         show = getattr(error, "show", None)
-        show() if show else _fail(error.format_message(), 0)
+        show() if show else fail(error.format_message(), 0)
         code = error.exit_code
-    except (KeyboardInterrupt, typer.Abort):
-        code = _fail("Aborted.", EXIT_INTERRUPTED)
-    except (BrokenPipeError, OutputClosed):
-        # The reader went away (`ft-atlas methods | head -1`): nothing more to say to it.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = 0
-    except KnowledgeBaseError as error:
-        sys.stderr.write("".join(f"{problem}\n" for problem in error.problems))
-        code = _fail(f"invalid knowledge base ({len(error.problems)} problem(s))", error.exit_code)
-    except AtlasError as error:
-        code = _fail(str(error), error.exit_code)
-    except Exception as error:
-        if state.debug or _debug_env():
-            raise
-        code = _fail(
-            f"internal error: {type(error).__name__}: {error} "
-            "(rerun with --debug or FT_ATLAS_DEBUG=1 for a traceback)",
-            EXIT_INTERNAL,
-        )
+    except typer.Abort:
+        code = fail("Aborted.", EXIT_INTERRUPTED)
+    except (KeyboardInterrupt, Exception) as error:  # noqa: BLE001 - report() sorts them out
+        code = report(error, state.debug or debug_env())
     sys.exit(code)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -61,3 +63,43 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 def one_line(text: str) -> str:
     """Escape line breaks and other control characters: one problem is one line of output."""
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def prepare_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        # A C locale without UTF-8 mode must not turn the guide's Cyrillic into a crash.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
+def debug_env() -> bool:
+    return os.environ.get("FT_ATLAS_DEBUG", "") not in ("", "0")
+
+
+def fail(message: str, code: int) -> int:
+    sys.stderr.write(f"ft-atlas: {message}\n")
+    return code
+
+
+def report(error: BaseException, debug: bool) -> int:
+    """Tell the user about the error that ended a command, and return the exit code. With
+    `debug`, an internal error is raised again for its traceback."""
+    if isinstance(error, KeyboardInterrupt):
+        return fail("Aborted.", EXIT_INTERRUPTED)
+    if isinstance(error, (BrokenPipeError, OutputClosed)):
+        # The reader went away (`ft-atlas methods | head -1`): nothing more to say to it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    if isinstance(error, KnowledgeBaseError):
+        sys.stderr.write("".join(f"{problem}\n" for problem in error.problems))
+        return fail(f"invalid knowledge base ({len(error.problems)} problem(s))", error.exit_code)
+    if isinstance(error, AtlasError):
+        return fail(str(error), error.exit_code)
+    if debug:
+        raise error
+    return fail(
+        f"internal error: {type(error).__name__}: {error} "
+        "(rerun with --debug or FT_ATLAS_DEBUG=1 for a traceback)",
+        EXIT_INTERNAL,
+    )

@@ -1,5 +1,6 @@
 """The `ft-atlas` entry point. `--version` is answered before typer and the app are imported,
-so scripts that probe the version pay only for the interpreter."""
+so scripts that probe the version pay only for the interpreter, and `recommend ... --json`
+runs without typer (see fastpath.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,17 @@ import sys
 
 
 def main() -> None:
-    if sys.argv[1:] == ["--version"]:
+    args = sys.argv[1:]
+    if args == ["--version"]:
         from atlas_cli import __version__
 
         sys.stdout.write(f"ft-atlas {__version__}\n")
         return
+    from atlas_cli.fastpath import recommend_json
+
+    code = recommend_json(args)
+    if code is not None:
+        sys.exit(code)
     from atlas_cli.cli import main as run
 
     run()

@@ -49,10 +49,11 @@ def test_help_does_not_load_the_core() -> None:
     assert "atlas_cli.render.plans" not in modules
 
 
-def test_cached_recommend_json_loads_no_yaml_and_no_rich() -> None:
+def test_cached_recommend_json_loads_no_yaml_no_rich_and_no_typer() -> None:
     args = ("recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--json")
     loaded_modules(*args)  # fills the KB cache
     modules = loaded_modules(*args)
     assert "atlas_cli.engine" in modules
     assert "yaml" not in modules and "atlas_cli.yamlsafe" not in modules
     assert not {m for m in modules if m == "rich" or m.startswith("rich.")}
+    assert not {m for m in modules if m == "typer" or m.startswith("typer.")}  # fastpath.py

@@ -5,6 +5,7 @@ published JSON Schemas from them, and mypy checks that the converters produce ex
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12 (`ft-atlas schema`)
@@ -115,6 +116,12 @@ class CompareJson(TypedDict):
 
 def dumps(data: Any, ascii_only: bool = False) -> str:
     return json.dumps(data, ensure_ascii=ascii_only, indent=2)
+
+
+def write_json(data: Any) -> None:
+    """Indented JSON on stdout; non-ASCII is escaped unless stdout is UTF-8."""
+    utf8 = (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
+    sys.stdout.write(dumps(data, ascii_only=not utf8) + "\n")
 
 
 def estimate_json(e: Estimate, label: str, warnings: list[str]) -> EstimateJson:

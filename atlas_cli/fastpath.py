@@ -1,0 +1,96 @@
+"""`ft-atlas recommend ... --json` without typer, for scripts that call it in a loop.
+
+typer builds a pydantic validator for every option of a command each time it runs, which costs
+more than the recommendation itself. A plain `recommend` whose output is JSON needs none of
+that: its options are the profile's (from PROFILE_FIELDS, as for the full command line) plus
+--top, --explain and the output format. Anything else (--help, a global option, another
+command, a repeated or malformed option, an out-of-range --top) is left to the full command
+line, so that every message and exit code stays typer's. tests/test_fastpath.py checks that
+both paths print the same bytes and exit with the same code.
+"""
+
+from __future__ import annotations
+
+from atlas_cli.profile import FIELDS_BY_NAME
+
+MAX_TOP = 100  # as `recommend --top` declares it in cli.py
+_BARE = {"--json": ("json", True), "--explain": ("explain", True), "--no-explain": ("explain", False)}
+_VALUED = {"--top": "top", "--format": "format", "-f": "format"}
+
+
+def _options() -> tuple[dict[str, str], dict[str, tuple[str, bool]]]:
+    """Options that take a value, and bare flags with the value they set."""
+    valued, flags = dict(_VALUED), dict(_BARE)
+    for field in FIELDS_BY_NAME.values():
+        if field.kind == "flag":
+            flags[field.flag] = (field.name, True)
+        else:
+            valued[field.flag] = field.name
+    return valued, flags
+
+
+def _parse(args: list[str]) -> dict[str, str | bool] | None:
+    """`--name value`, `--name=value`, `-f value` and bare flags, each at most once; else None."""
+    valued, flags = _options()
+    given: dict[str, str | bool] = {}
+    tokens = iter(args)
+    for token in tokens:
+        name, has_value, value = token.partition("=") if token.startswith("--") else (token, "", "")
+        parsed: str | bool
+        if name in flags and not has_value:
+            key, parsed = flags[name]
+        elif name in valued:
+            text = value if has_value else next(tokens, "")
+            if not text or text.startswith("-"):
+                return None  # typer decides what a missing or dash-led value means
+            key, parsed = valued[name], text
+        else:
+            return None
+        if key in given:
+            return None
+        given[key] = parsed
+    return given
+
+
+def recommend_json(args: list[str]) -> int | None:
+    """Run `recommend` when `args` ask for JSON and nothing else this module handles;
+    return its exit code, or None for the full command line to take over."""
+    if not args or args[0] != "recommend":
+        return None
+    given = _parse(args[1:])
+    if given is None or not _json_requested(given):
+        return None
+    top = str(given.pop("top", "5"))
+    if not (top.isdigit() and 1 <= int(top) <= MAX_TOP):
+        return None
+    explain = given.pop("explain", False) is True
+    # In PROFILE_FIELDS order, as the full command line passes them: with several bad values,
+    # the first one reported is the same.
+    profile = {name: given[name] for name in FIELDS_BY_NAME if name in given}
+    return _run(profile, int(top), explain)
+
+
+def _json_requested(given: dict[str, str | bool]) -> bool:
+    fmt = given.get("format")
+    if fmt is not None and str(fmt).lower() not in ("json", "table", "markdown"):
+        return False  # an invalid --format: typer's message
+    return given.get("json") is True or str(fmt).lower() == "json"
+
+
+def _run(raw: dict[str, str | bool], top: int, explain: bool) -> int:
+    from atlas_cli.errors import EXIT_OK, debug_env, prepare_streams, report
+
+    prepare_streams()
+    try:
+        from atlas_cli.catalog import resolve_kb_path
+        from atlas_cli.engine import Engine
+        from atlas_cli.kbcache import load_cached_catalog
+        from atlas_cli.profile import build_profile
+        from atlas_cli.render.jsonout import recommendation_json, write_json
+
+        engine = Engine(load_cached_catalog(resolve_kb_path(None)))
+        rec = engine.recommend(build_profile(dict(raw)))
+        write_json(recommendation_json(rec, top, explain))
+        return EXIT_OK
+    except (KeyboardInterrupt, Exception) as error:  # noqa: BLE001 - report() sorts them out
+        return report(error, debug_env())
