@@ -14,9 +14,11 @@ import multiprocessing
 import os
 import signal
 import socket
+import stat
 import sys
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import IO, Any
@@ -80,31 +82,45 @@ def _lines(source: str) -> Iterator[str]:
         yield from handle
 
 
-def _chunks(lines: Iterator[str]) -> Iterator[list[str]]:
-    while chunk := list(itertools.islice(lines, CHUNK_LINES)):
+def _chunks(lines: Iterator[str], size: int) -> Iterator[list[str]]:
+    while chunk := list(itertools.islice(lines, size)):
         yield chunk
+
+
+def answers_each_line(source: str) -> bool:
+    """A pipe or a terminal on stdin may be a caller that waits for each answer before it
+    writes the next line: answer it line by line, flushed. A file (also as `- < file`) is
+    read in chunks and shared out to worker processes."""
+    if source != "-":
+        return False
+    try:
+        return not stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode)
+    except (OSError, ValueError):  # no real file descriptor (an in-process test, a closed stdin)
+        return True
 
 
 def encode_chunk(
     engine: Engine, encoder: LineEncoder, first: int, chunk: list[str], top: int, explain: bool
-) -> tuple[str, int]:
-    """Consecutive input lines (the first numbered `first`) -> their output text and error count."""
+) -> tuple[bytes, int]:
+    """Consecutive input lines (the first numbered `first`) -> their output and error count.
+    JSON Lines are UTF-8 whatever the locale; a lone surrogate from undecodable input becomes a
+    JSON escape (backslashreplace writes `\\udcxx`)."""
     out: list[str] = []
     failed = 0
     for number, line in enumerate(chunk, start=first):
         record, is_error = process_line(engine, encoder, number, line, top, explain)
         out.append(record + "\n")
         failed += is_error
-    return "".join(out), failed
+    return "".join(out).encode("utf-8", "backslashreplace"), failed
 
 
-def worker_count(source: str) -> int:
-    """Helper processes besides this one: none for stdin, which must answer line by line (a
-    caller may wait for each answer before writing the next line), and none on one core."""
+def worker_count() -> int:
+    """Helper processes besides this one for a file: one per core up to MAX_PROCESSES, or as
+    FT_ATLAS_JOBS says; none where processes cannot be forked."""
     wanted = os.environ.get("FT_ATLAS_JOBS", "").strip()
     if wanted and not (wanted.isdigit() and 1 <= int(wanted) <= MAX_JOBS):
         raise UsageError(f"FT_ATLAS_JOBS: '{wanted}' is not a number of processes from 1 to {MAX_JOBS}")
-    if source == "-" or "fork" not in multiprocessing.get_all_start_methods():
+    if "fork" not in multiprocessing.get_all_start_methods():
         return 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return (int(wanted) if wanted else min(cores, MAX_PROCESSES)) - 1
@@ -118,7 +134,7 @@ class _Job:
     top: int
     explain: bool
 
-    def encode(self, encoder: LineEncoder, first: int, chunk: list[str]) -> tuple[str, int]:
+    def encode(self, encoder: LineEncoder, first: int, chunk: list[str]) -> tuple[bytes, int]:
         return encode_chunk(self.engine, encoder, first, chunk, self.top, self.explain)
 
 
@@ -147,7 +163,7 @@ def _serve(job: _Job, conn: Connection, parent_ends: list[Connection]) -> None:
         except (EOFError, OSError):  # the parent is done, or gone
             return
         try:
-            answer: tuple[str, int] | str = job.encode(encoder, first, chunk)
+            answer: tuple[bytes, int] | str = job.encode(encoder, first, chunk)
         except Exception as error:  # noqa: BLE001 - a bug: the parent reports it as an internal error
             answer = f"{type(error).__name__}: {error}"
         try:
@@ -178,47 +194,54 @@ class _Progress:
         self.bar.stop()
 
 
-def _write(stream: IO[str], text: str, lines: int, progress: _Progress | None) -> None:
-    stream.write(text)
-    if progress:
-        progress.advance(lines)
+class _Output:
+    """Writes encoded lines to the stream's binary layer (to the stream itself, decoded, when
+    it has none, as in tests), flushing after each write when a caller waits for each line."""
+
+    def __init__(self, stream: IO[str], progress: _Progress | None, flush: bool) -> None:
+        self.stream, self.progress, self.flush = stream, progress, flush
+        self.buffer: IO[bytes] | None = getattr(stream, "buffer", None)
+        stream.flush()
+
+    def write(self, data: bytes, lines: int) -> None:
+        if self.buffer is None:
+            self.stream.write(data.decode("utf-8"))
+        else:
+            self.buffer.write(data)
+        if self.flush:
+            (self.buffer or self.stream).flush()
+        if self.progress:
+            self.progress.advance(lines)
 
 
 def _run_sequential(
-    engine: Engine,
-    chunks: Iterator[list[str]],
-    top: int,
-    explain: bool,
-    stream: IO[str],
-    progress: _Progress | None,
+    engine: Engine, chunks: Iterator[list[str]], top: int, explain: bool, output: _Output
 ) -> int:
     encoder, failed, first = LineEncoder(), 0, 1
     for chunk in chunks:
-        text, bad = encode_chunk(engine, encoder, first, chunk, top, explain)
-        _write(stream, text, len(chunk), progress)
+        data, bad = encode_chunk(engine, encoder, first, chunk, top, explain)
+        output.write(data, len(chunk))
         failed, first = failed + bad, first + len(chunk)
     return failed
 
 
-def _run_parallel(job: _Job, chunks: Iterator[list[str]], workers: int, stream: IO[str]) -> int:
-    """Share the chunks out to worker processes and write their output in input order. Pipes
-    are written and read by this thread only, so no worker waits for a helper thread."""
+@contextmanager
+def _workers(job: _Job, count: int) -> Iterator[list[Connection]]:
+    """Forked worker processes, each at the other end of a pipe. Pipes are written and read by
+    this thread only, so no worker waits for a helper thread."""
     context = multiprocessing.get_context("fork")
     links: list[Connection] = []
     processes = []
-    for _ in range(workers):  # forked before the progress display starts its thread
-        ours, theirs = context.Pipe()
-        process = context.Process(target=_serve, args=(job, theirs, [*links, ours]), daemon=True)
-        process.start()
-        theirs.close()
-        links.append(ours)
-        processes.append(process)
-    progress = _Progress() if sys.stderr.isatty() else None
     try:
-        return _Dispatch(job, links, chunks, stream, progress).run()
+        for _ in range(count):
+            ours, theirs = context.Pipe()
+            process = context.Process(target=_serve, args=(job, theirs, [*links, ours]), daemon=True)
+            process.start()
+            theirs.close()
+            links.append(ours)
+            processes.append(process)
+        yield links
     finally:
-        if progress:
-            progress.stop()
         for link in links:
             link.close()
         for process in processes:
@@ -234,16 +257,11 @@ class _Dispatch:
     at most AHEAD chunks per worker plus MAX_LOCAL encoded here are held at any time."""
 
     def __init__(
-        self,
-        job: _Job,
-        links: list[Connection],
-        chunks: Iterator[list[str]],
-        stream: IO[str],
-        progress: _Progress | None,
+        self, job: _Job, links: list[Connection], chunks: Iterator[list[str]], output: _Output
     ) -> None:
-        self.job, self.links, self.chunks, self.stream, self.progress = job, links, chunks, stream, progress
+        self.job, self.links, self.chunks, self.output = job, links, chunks, output
         self.encoder = LineEncoder()
-        self.order: deque[tuple[Connection | None, str, int]] = deque()  # (worker or None, text, lines)
+        self.order: deque[tuple[Connection | None, bytes, int]] = deque()  # (worker or None, output, lines)
         self.sent = dict.fromkeys(links, 0)  # chunks each worker has not answered yet
         self.local = 0  # chunks encoded here waiting in `order`
         self.first = 1  # number of the next input line
@@ -260,14 +278,14 @@ class _Dispatch:
             while self.sent[link] < AHEAD and (chunk := self._next_chunk()) is not None:
                 _send(link, (self.first, chunk))
                 self.sent[link] += 1
-                self.order.append((link, "", len(chunk)))
+                self.order.append((link, b"", len(chunk)))
                 self.first += len(chunk)
 
     def _encode_here(self) -> bool:
         if self.local >= MAX_LOCAL or (chunk := self._next_chunk()) is None:
             return False
-        text, bad = self.job.encode(self.encoder, self.first, chunk)
-        self.order.append((None, text, len(chunk)))
+        data, bad = self.job.encode(self.encoder, self.first, chunk)
+        self.order.append((None, data, len(chunk)))
         self.first += len(chunk)
         self.failed += bad
         self.local += 1
@@ -275,17 +293,17 @@ class _Dispatch:
 
     def _write_head(self, wait: bool) -> bool:
         """Write the next chunk in order if it is ready (or, with `wait`, once it is)."""
-        link, text, lines = self.order[0]
+        link, data, lines = self.order[0]
         if link is not None:
             if not (wait or link.poll()):
                 return False
-            text, bad = _receive(link)
+            data, bad = _receive(link)
             self.sent[link] -= 1
             self.failed += bad
         else:
             self.local -= 1
         self.order.popleft()
-        _write(self.stream, text, lines, self.progress)
+        self.output.write(data, lines)
         return True
 
     def run(self) -> int:
@@ -306,9 +324,9 @@ def _send(link: Connection, work: tuple[int, list[str]]) -> None:
         raise RuntimeError("a batch worker process ended unexpectedly") from None
 
 
-def _receive(link: Connection) -> tuple[str, int]:
+def _receive(link: Connection) -> tuple[bytes, int]:
     try:
-        answer: tuple[str, int] | str = link.recv()
+        answer: tuple[bytes, int] | str = link.recv()
     except (EOFError, OSError):
         raise RuntimeError("a batch worker process ended unexpectedly") from None
     if isinstance(answer, str):
@@ -317,16 +335,19 @@ def _receive(link: Connection) -> tuple[str, int]:
 
 
 def run_batch(engine: Engine, source: str, top: int, explain: bool, out: IO[str] | None = None) -> int:
-    stream = out or sys.stdout
+    each_line = answers_each_line(source)
+    workers = 0 if each_line else worker_count()
+    job = _Job(engine, top, explain)
     try:
-        chunks = _chunks(_lines(source))
-        workers = worker_count(source)
-        if workers:
-            failed = _run_parallel(_Job(engine, top, explain), chunks, workers, stream)
-        else:
+        chunks = _chunks(_lines(source), 1 if each_line else CHUNK_LINES)
+        with _workers(job, workers) as links:  # forked before the progress display's thread
             progress = _Progress() if sys.stderr.isatty() else None
             try:
-                failed = _run_sequential(engine, chunks, top, explain, stream, progress)
+                output = _Output(out or sys.stdout, progress, flush=each_line)
+                if links:
+                    failed = _Dispatch(job, links, chunks, output).run()
+                else:
+                    failed = _run_sequential(engine, chunks, top, explain, output)
             finally:
                 if progress:
                     progress.stop()

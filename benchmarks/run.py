@@ -88,17 +88,59 @@ def grid_profiles(count: int) -> list[str]:
     return list(itertools.islice(itertools.cycle(lines), count))
 
 
-def batch_run(lines: list[str], env: dict[str, str], workdir: Path) -> tuple[float, float, int]:
+def _tree(pid: int) -> list[int]:
+    """The process and its descendants (Linux /proc)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = (task / "children").read_text().split() if (task / "children").exists() else []
+        for child in children:
+            found += _tree(int(child))
+    return found
+
+
+def _pss_mb(pid: int) -> float:
+    """Proportional set size: pages shared by several processes are split between them, so the
+    sum over a process tree is what the tree really occupies."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def tree_peak_mb(command: Sequence[str], env: dict[str, str]) -> tuple[float, int]:
+    """Peak PSS summed over the command's process tree, sampled every 20 ms, and the largest
+    number of processes seen (Linux only)."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    peak, most = 0.0, 1
+    while process.poll() is None:
+        try:
+            pids = _tree(process.pid)
+            peak, most = max(peak, sum(_pss_mb(pid) for pid in pids)), max(most, len(pids))
+        except OSError:  # a process ended while being read
+            pass
+        time.sleep(0.02)
+    return peak, most
+
+
+def batch_run(lines: list[str], env: dict[str, str], workdir: Path) -> tuple[float, float, float, int, int]:
+    """Seconds, peak RSS of the largest process, peak PSS of the whole process tree, processes,
+    lines written."""
     source = workdir / f"batch-{len(lines)}.jsonl"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    start = time.perf_counter()
-    out = subprocess.run(
-        [*FT_ATLAS, "recommend", "--batch", str(source)], capture_output=True, env=env, check=False
-    )
-    elapsed = time.perf_counter() - start
-    produced = out.stdout.count(b"\n")
-    rss = peak_rss_mb([*FT_ATLAS, "recommend", "--batch", str(source)], env)
-    return elapsed, rss, produced
+    command = [*FT_ATLAS, "recommend", "--batch", str(source)]
+    target = workdir / "plans.jsonl"
+    # Output goes to a file, as in `ft-atlas recommend --batch grid.jsonl > plans.jsonl`: reading
+    # 700 MB into this process would time the benchmark's own copying on a 2-core machine.
+    with open(target, "wb") as sink:
+        start = time.perf_counter()
+        subprocess.run(command, stdout=sink, stderr=subprocess.DEVNULL, env=env, check=False)
+        elapsed = time.perf_counter() - start
+    with open(target, "rb") as written:
+        produced = sum(chunk.count(b"\n") for chunk in iter(lambda: written.read(1 << 20), b""))
+    target.unlink()
+    rss = peak_rss_mb(command, env)
+    tree, processes = tree_peak_mb(command, env) if Path("/proc/self/smaps_rollup").exists() else (rss, 1)
+    return elapsed, rss, tree, processes, produced
 
 
 def synthetic_kb(methods: int, workdir: Path) -> Path:
@@ -190,14 +232,15 @@ def main(argv: list[str] | None = None) -> None:
             ("peak RSS of one `recommend`", f"{single_rss:.0f} MB", "≤ 60 MB", verdict(single_rss <= 60))
         )
         for count in batch_sizes:
-            elapsed, rss, produced = batch_run(grid_profiles(count), env, workdir)
+            elapsed, rss, tree, processes, produced = batch_run(grid_profiles(count), env, workdir)
             rate = count / elapsed
             rows.append(
                 (
                     f"`recommend --batch` of {count:,} profiles",
-                    f"{elapsed:.1f} s ({rate:,.0f}/s), peak {rss:.0f} MB, {produced:,} lines out",
+                    f"{elapsed:.1f} s ({rate:,.0f}/s), {produced:,} lines out; peak memory {tree:.0f} MB "
+                    f"(PSS of {processes} processes; largest RSS {rss:.0f} MB)",
                     "≥ 10,000/s; ≤ 100 MB at 100k",
-                    verdict(rate >= 10_000 and rss <= 100 and produced == count),
+                    verdict(rate >= 10_000 and tree <= 100 and produced == count),
                 )
             )
         for methods in (10, 100, 1000):

@@ -7,12 +7,15 @@ import io
 import itertools
 import json
 import os
+import select
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from atlas_cli import batch
-from atlas_cli.batch import run_batch, worker_count
+from atlas_cli.batch import answers_each_line, run_batch, worker_count
 from atlas_cli.catalog import Catalog
 from atlas_cli.engine import Engine
 from atlas_cli.errors import EXIT_OK, EXIT_USAGE, UsageError
@@ -119,20 +122,58 @@ def test_a_failing_worker_is_an_internal_error_not_a_hang(
         _run(catalog, _input(tmp_path), "2", monkeypatch)
 
 
-def test_stdin_is_answered_line_by_line_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_jobs_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FT_ATLAS_JOBS", "4")
-    assert worker_count("-") == 0
-    assert worker_count("profiles.jsonl") == 3
+    assert worker_count() == 3
+    monkeypatch.setenv("FT_ATLAS_JOBS", "1")
+    assert worker_count() == 0
+
+
+def test_stdin_from_a_file_is_shared_out_but_a_pipe_is_answered_line_by_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert not answers_each_line(str(tmp_path / "profiles.jsonl"))
+    source = tmp_path / "profiles.jsonl"
+    source.write_text("{}\n", encoding="utf-8")
+    with open(source, encoding="utf-8") as redirected:
+        monkeypatch.setattr(sys, "stdin", redirected)
+        assert not answers_each_line("-")
+    reading, writing = os.pipe()
+    with open(reading, encoding="utf-8") as piped:
+        monkeypatch.setattr(sys, "stdin", piped)
+        assert answers_each_line("-")
+    os.close(writing)
+
+
+def test_a_caller_on_a_pipe_gets_each_answer_before_sending_the_next_line() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "atlas_cli", "recommend", "--batch", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        for number, gpu in enumerate(["rtx-3090", "a100-80gb", "t4"], start=1):
+            process.stdin.write(json.dumps({"gpu": gpu, "model_size": "7b"}).encode() + b"\n")
+            process.stdin.flush()
+            ready, _, _ = select.select([process.stdout], [], [], 30)
+            assert ready, f"no answer to line {number} while the caller waits"
+            assert json.loads(process.stdout.readline())["line"] == number
+    finally:
+        process.stdin.close()
+        process.wait(timeout=30)
+    assert process.returncode == 0
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "two", "65"])
 def test_a_bad_jobs_setting_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("FT_ATLAS_JOBS", value)
     with pytest.raises(UsageError, match="FT_ATLAS_JOBS"):
-        worker_count("profiles.jsonl")
+        worker_count()
 
 
 def test_jobs_default_to_the_cores_up_to_a_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FT_ATLAS_JOBS", raising=False)
     monkeypatch.setattr(batch.os, "sched_getaffinity", lambda _: set(range(64)), raising=False)
-    assert worker_count("profiles.jsonl") == batch.MAX_PROCESSES - 1
+    assert worker_count() == batch.MAX_PROCESSES - 1
