@@ -60,14 +60,27 @@ class _Source:
 
 def compile_condition(condition: Condition | None) -> Predicate:
     """One Python function per condition, so that evaluating a rule costs no calls per part:
-    batch mode evaluates dozens of rules per profile."""
+    batch mode evaluates dozens of rules per profile. Rules often repeat a condition (a large
+    KB has thousands), so equal conditions share one function."""
     if condition is None:
         return _always
     source = _Source()
     body = source.condition(condition)
-    # Safe to eval: the source holds only operators, string literals and the constants' names.
-    predicate: Predicate = eval(f"lambda f: bool({body})", source.constants)
+    key = (
+        body,
+        tuple((type(v).__name__, tuple(v) if isinstance(v, list) else v) for v in source.constants.values()),
+    )
+    predicate = _compiled.get(key)
+    if predicate is None:
+        if len(_compiled) >= COMPILED_LIMIT:
+            _compiled.clear()
+        # Safe to eval: the source holds only operators, string literals and the constants' names.
+        predicate = _compiled[key] = eval(f"lambda f: bool({body})", source.constants)
     return predicate
+
+
+COMPILED_LIMIT = 4096
+_compiled: dict[tuple[str, tuple[Any, ...]], Predicate] = {}
 
 
 def facts_used(condition: Condition | None) -> list[str]:

@@ -322,6 +322,14 @@ def test_compiled_conditions_match_the_reference_semantics(condition: Any, facts
     assert compile_condition(condition)(facts) is _reference(condition, facts)
 
 
+def test_equal_conditions_share_one_compiled_function() -> None:
+    first = compile_condition(Comparison(fact="examples", op="ge", value=100))
+    assert compile_condition(Comparison(fact="examples", op="ge", value=100)) is first
+    assert compile_condition(Comparison(fact="examples", op="ge", value=101)) is not first
+    listed = compile_condition(Comparison(fact="tags", op="eq", value=["a", "b"]))
+    assert listed({"tags": ["a", "b"]}) and not listed({"tags": "a"})
+
+
 def test_deeply_nested_conditions_compile() -> None:
     condition: Any = Comparison(fact="goal", value="chat")
     for _ in range(40):
