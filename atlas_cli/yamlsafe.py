@@ -30,6 +30,7 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
 
 MAX_NODES = 1_000_000  # the bundled KB has about 7,000 values; a 1,000-method KB about 100,000
 MAX_DEPTH = 64
+MAX_REMEMBERED_TAGS = 65536
 _CHUNK = 1 << 16
 
 PathKey = tuple[str | int, ...]
@@ -217,6 +218,7 @@ class _Builder:
         self.stack: list[_Open] = []
         self.anchors: dict[str, _Anchor] = {}
         self._loader = SafeLoader("")
+        self._implicit_tags: dict[str, str] = {}
 
     def run(self, events: Iterable[yaml.Event]) -> tuple[bool, Any]:
         """(whether the stream held a document, its value)."""
@@ -337,11 +339,17 @@ class _Builder:
         return self._place(value, text, mark, 0, collection=False)
 
     def _resolve(self, event: yaml.ScalarEvent) -> str:
-        """The implicit tag of an untagged scalar (`5` is an int, `yes` a bool, `x` a string)."""
+        """The implicit tag of an untagged scalar (`5` is an int, `yes` a bool, `x` a string).
+        A KB repeats its plain values (ids, booleans, small numbers): each is resolved once."""
         if not event.implicit[0]:  # quoted or block text
             return STR_TAG
-        resolve: Any = self._loader.resolve
-        return str(resolve(yaml.ScalarNode, event.value, event.implicit))
+        tag = self._implicit_tags.get(event.value)
+        if tag is None:
+            resolve: Any = self._loader.resolve
+            tag = str(resolve(yaml.ScalarNode, event.value, event.implicit))
+            if len(self._implicit_tags) < MAX_REMEMBERED_TAGS:
+                self._implicit_tags[event.value] = tag
+        return tag
 
     def _construct(self, event: yaml.ScalarEvent, mark: Any, path: PathKey, tag: str) -> Any:
         node = yaml.ScalarNode(tag, event.value, mark, mark, event.style)
