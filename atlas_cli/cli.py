@@ -6,6 +6,7 @@ not postpone annotations (`from __future__ import annotations`): typer would the
 option's annotation string at start-up.
 """
 
+import functools
 import inspect
 import os
 import sys
@@ -22,6 +23,7 @@ from atlas_cli.errors import (
     EXIT_INTERRUPTED,
     InputEnded,
     KnowledgeBaseError,
+    OutputClosed,
     UsageError,
     debug_env,
     fail,
@@ -101,9 +103,9 @@ def _plain() -> bool:
 
 
 def console(stderr: bool = False) -> "Console":
-    from rich.console import Console
+    from atlas_cli.render.terminal import Terminal
 
-    return Console(stderr=stderr, color_system=None if _plain() else "auto", highlight=False)
+    return Terminal(stderr=stderr, color_system=None if _plain() else "auto", highlight=False)
 
 
 def print_json(data: Any) -> None:
@@ -131,6 +133,24 @@ def emit_grid(fmt: Format, data: Any, grid: "Grid") -> None:
 def emit_listing(fmt: Format, key: str, items: Sequence[Any], grid: "Grid") -> None:
     """A catalog listing: the KB entries as stored (JSON) or as a table."""
     emit_grid(fmt, {"schema_version": 1, key: [item.model_dump(mode="json") for item in items]}, grid)
+
+
+def command(panel: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register a command under a --help panel. A reader that goes away (`ft-atlas methods |
+    head -1`) ends it quietly with exit 0: click would turn the BrokenPipeError into exit 1."""
+
+    def register(func: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> None:
+            try:
+                func(*args, **kwargs)
+            except BrokenPipeError:
+                raise OutputClosed from None
+
+        app.command(rich_help_panel=panel)(run)
+        return run
+
+    return register
 
 
 def _version(value: bool) -> None:
@@ -161,7 +181,7 @@ def main_options(
 # --- catalog commands ------------------------------------------------------------------------
 
 
-@app.command(rich_help_panel="Look up")
+@command("Look up")
 def methods(
     category: Annotated[Optional[str], typer.Option(help="Only this category id.")] = None,
     kind: Annotated[Optional[str], typer.Option(help="parameterization, objective or no-training.")] = None,
@@ -200,7 +220,7 @@ def methods(
     emit_grid(_format(fmt, as_json), data, methods_grid(chosen, state.lang))
 
 
-@app.command(rich_help_panel="Look up")
+@command("Look up")
 def show(
     method: Annotated[str, typer.Argument(help="Method id, name or alias, e.g. qlora or 'LoRA'.")],
     fmt: FormatOption = Format.table,
@@ -220,7 +240,7 @@ def show(
     )
 
 
-@app.command(rich_help_panel="Look up")
+@command("Look up")
 def compare(
     method_ids: Annotated[
         Optional[list[str]], typer.Argument(metavar="[METHOD]...", help="Methods to compare.")
@@ -247,7 +267,7 @@ def compare(
     emit_grid(_format(fmt, as_json), compare_json(rows, from_guide), compare_grid(rows, from_guide))
 
 
-@app.command(rich_help_panel="Look up")
+@command("Look up")
 def categories(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
     """The guide's five categories of adaptation (§2).
 
@@ -261,7 +281,7 @@ def categories(fmt: FormatOption = Format.table, as_json: JsonOption = False) ->
     )
 
 
-@app.command(rich_help_panel="Look up")
+@command("Look up")
 def tools(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
     """The guide's tools table (§6), with notes where it is out of date.
 
@@ -273,7 +293,7 @@ def tools(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None
     emit_listing(_format(fmt, as_json), "tools", catalog.kb.guide.tools, tools_grid(catalog, state.lang))
 
 
-@app.command(rich_help_panel="Look up")
+@command("Look up")
 def gpus(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
     """The GPU catalog.
 
@@ -285,7 +305,7 @@ def gpus(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
     emit_listing(_format(fmt, as_json), "gpus", catalog.kb.gpus, gpus_grid(catalog))
 
 
-@app.command(rich_help_panel="Look up")
+@command("Look up")
 def models(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
     """The model catalog.
 
@@ -297,7 +317,7 @@ def models(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> Non
     emit_listing(_format(fmt, as_json), "models", catalog.kb.models, models_grid(catalog))
 
 
-@app.command(rich_help_panel="Look up")
+@command("Look up")
 def guide(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
     """The guide's rules (§3) and recommendations (§7) as a tree, with ft-atlas's corrections.
 
@@ -317,7 +337,7 @@ def guide(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None
     )
 
 
-@app.command(rich_help_panel="Knowledge base")
+@command("Knowledge base")
 def validate(
     path: Annotated[
         Optional[Path], typer.Argument(help="KB file or directory (default: the one in use).")
@@ -355,7 +375,7 @@ def validate(
     sys.stdout.write(f"{target}: valid — {listed}\n")
 
 
-@app.command(rich_help_panel="Knowledge base")
+@command("Knowledge base")
 def schema(fmt: FormatOption = Format.json, as_json: JsonOption = False) -> None:
     """JSON Schemas of the knowledge base, the profile and every JSON output (JSON by default).
 
@@ -399,7 +419,7 @@ def _flag_help(name: str) -> str:
     return next(f.help for f in PROFILE_FIELDS if f.name == name)
 
 
-@app.command(rich_help_panel="Advise")
+@command("Advise")
 def estimate(
     method: Annotated[
         Optional[str], typer.Option(help="Method id (lora, qlora, full-ft, rag, ...). Omit for all.")
@@ -543,7 +563,7 @@ def render_recommendation(rec: Any, fmt: Format, top: int, explain: bool) -> Non
     emit(fmt, recommendation_json(rec, top, explain), view, markdown)
 
 
-@app.command(rich_help_panel="Advise")
+@command("Advise")
 @with_profile_options
 def recommend(
     raw: dict[str, Any],
@@ -585,7 +605,7 @@ class RecipeFormat(StrEnum):
     axolotl = "axolotl"
 
 
-@app.command(rich_help_panel="Advise")
+@command("Advise")
 @with_profile_options
 def recipe(
     raw: dict[str, Any],
@@ -638,7 +658,7 @@ class StderrTerminal:
         sys.stderr.write(text + "\n")
 
 
-@app.command(rich_help_panel="Advise")
+@command("Advise")
 @with_profile_options
 def ask(
     raw: dict[str, Any],

@@ -240,7 +240,8 @@ def main(argv: list[str] | None = None) -> None:
                     f"{elapsed:.1f} s ({rate:,.0f}/s), {produced:,} lines out; peak memory {tree:.0f} MB "
                     f"(PSS of {processes} processes; largest RSS {rss:.0f} MB)",
                     "≥ 10,000/s; ≤ 100 MB at 100k",
-                    verdict(rate >= 10_000 and tree <= 100 and produced == count),
+                    # The target is set on 100k lines; smaller runs show the start-up's share.
+                    verdict(rate >= 10_000 and tree <= 100 and produced == count) if count == 100_000 else "",
                 )
             )
         for methods in (10, 100, 1000):

@@ -363,6 +363,28 @@ def test_pipe_to_head(args: list[str]) -> None:
     assert code in (0, 141)
 
 
+CLOSED_BEFORE_START = [
+    ["methods"],
+    ["show", "lora", "--json"],
+    ["recommend", "--gpu", "3090", "--json"],  # the fast path
+    ["recommend", "--gpu", "3090"],
+    ["estimate", "--model", "llama-3.1-8b", "--gpu", "4090"],
+]
+
+
+@pytest.mark.parametrize("args", CLOSED_BEFORE_START, ids=_id)
+def test_output_closed_before_the_first_write_is_quiet_and_exits_zero(args: list[str]) -> None:
+    reading, writing = os.pipe()
+    os.close(reading)
+    try:
+        result = subprocess.run(
+            [*FT_ATLAS, *args], stdout=writing, stderr=subprocess.PIPE, env=environment(), timeout=TIMEOUT
+        )
+    finally:
+        os.close(writing)
+    assert (result.returncode, result.stderr) == (0, b"")
+
+
 def test_batch_reader_goes_away(tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text('{"gpu": "3090", "model_size": "7b"}\n' * 200, encoding="utf-8")
