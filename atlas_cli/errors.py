@@ -47,6 +47,13 @@ class InputEnded(AtlasError):
     code = "input_ended"
 
 
+class WriteFailed(AtlasError):
+    """The output could not be written (a full disk, a failing device)."""
+
+    exit_code = EXIT_INTERNAL
+    code = "write_failed"
+
+
 class OutputClosed(AtlasError):
     """The reader of stdout went away (`ft-atlas ... | head -1`): stop quietly, exit 0.
 
@@ -96,6 +103,10 @@ def report(error: BaseException, debug: bool) -> int:
         return fail(f"invalid knowledge base ({len(error.problems)} problem(s))", error.exit_code)
     if isinstance(error, AtlasError):
         return fail(str(error), error.exit_code)
+    if isinstance(error, OSError) and error.strerror and not debug:
+        # The system's own words (a full disk, a device error) say more than "internal error".
+        where = f": {error.filename}" if error.filename else ""
+        return fail(f"{error.strerror}{where}", EXIT_INTERNAL)
     if debug:
         raise error
     return fail(

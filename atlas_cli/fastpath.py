@@ -61,7 +61,7 @@ def recommend_json(args: list[str]) -> int | None:
     if given is None or not _json_requested(given):
         return None
     top = str(given.pop("top", "5"))
-    if not (top.isdigit() and 1 <= int(top) <= MAX_TOP):
+    if not (top.isascii() and top.isdigit() and 1 <= int(top) <= MAX_TOP):
         return None
     explain = given.pop("explain", False) is True
     # In PROFILE_FIELDS order, as the full command line passes them: with several bad values,

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from atlas_cli import batch
-from atlas_cli.batch import answers_each_line, run_batch, worker_count
+from atlas_cli import batch, workers
+from atlas_cli.batch import answers_each_line, run_batch
 from atlas_cli.catalog import Catalog
 from atlas_cli.engine import Engine
 from atlas_cli.errors import EXIT_OK, EXIT_USAGE, UsageError
@@ -23,6 +23,7 @@ from atlas_cli.profile import build_profile
 from atlas_cli.render import jsonline
 from atlas_cli.render.jsonline import LineEncoder
 from atlas_cli.render.jsonout import recommendation_json
+from atlas_cli.workers import worker_count
 
 GRID = [
     dict(zip(("gpu", "model_size", "goal", "data_kind", "priority", "examples"), values, strict=True))
@@ -106,20 +107,77 @@ def test_a_clean_file_through_workers_exits_zero(
     assert len(text.splitlines()) == 50
 
 
-def test_a_failing_worker_is_an_internal_error_not_a_hang(
+def test_a_failing_worker_is_reported_like_a_failure_here(
     catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(batch, "CHUNK_LINES", 8)
     real, parent = batch.encode_chunk, os.getpid()
 
-    def broken(engine: Engine, encoder: LineEncoder, first: int, *rest: object) -> tuple[str, int]:
+    def broken(engine: Engine, encoder: LineEncoder, first: int, *rest: object) -> tuple[bytes, int]:
         if os.getpid() != parent:  # in the worker only
             raise ValueError("boom")
         return real(engine, encoder, first, *rest)  # type: ignore[arg-type]
 
     monkeypatch.setattr(batch, "encode_chunk", broken)
-    with pytest.raises(RuntimeError, match="in a batch worker: ValueError: boom"):
+    with pytest.raises(ValueError, match=r"^boom$"):
         _run(catalog, _input(tmp_path), "2", monkeypatch)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_lines_too_long_are_errors_read_past_in_pieces(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str
+) -> None:
+    monkeypatch.setattr(batch, "MAX_LINE_CHARS", 1000)
+    good = json.dumps({"gpu": "rtx-3090"})
+    # Blanks count: a line is judged by its length as read, not after stripping.
+    lines = [good, " " * 5000 + good, '{"goal": "' + "x" * 3000 + '"}', good, " " * 900 + good]
+    source = tmp_path / "long.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, text = _run(catalog, source, jobs, monkeypatch)
+    records = [json.loads(line) for line in text.splitlines()]
+    too_long = {"code": "bad_input", "message": "line longer than 1000 characters"}
+    assert [r.get("error") for r in records] == [None, too_long, too_long, None, None]
+    assert code == EXIT_USAGE
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_huge_answer_and_a_huge_chunk_do_not_deadlock_the_workers(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str
+) -> None:
+    # Chunks far larger than any socket buffer, and answers too (--explain --top 100).
+    monkeypatch.setattr("atlas_cli.workers.SEND_BUFFER_BYTES", 4096)
+    padded = [json.dumps(raw) + " " * 60_000 for raw in GRID[:40]]
+    source = tmp_path / "padded.jsonl"
+    source.write_text("\n".join(padded) + "\n", encoding="utf-8")
+    monkeypatch.setenv("FT_ATLAS_JOBS", jobs)
+    out = io.StringIO()
+    code = run_batch(Engine(catalog), str(source), top=100, explain=True, out=out)
+    assert code == EXIT_OK
+    assert [json.loads(line)["line"] for line in out.getvalue().splitlines()] == list(range(1, 41))
+
+
+def test_a_json_number_python_refuses_is_a_bad_line_not_a_crash(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "bigint.jsonl"
+    good = json.dumps({"gpu": "rtx-3090"})
+    source.write_text(f'{good}\n{{"gpus": {"9" * 5000}}}\n{good}\n', encoding="utf-8")
+    code, text = _run(catalog, source, "1", monkeypatch)
+    records = [json.loads(line) for line in text.splitlines()]
+    assert code == EXIT_USAGE
+    assert [r.get("error", {}).get("code") for r in records] == [None, "bad_json", None]
+
+
+def test_a_byte_order_mark_and_a_stray_carriage_return_do_not_shift_lines(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = json.dumps({"gpu": "rtx-3090"})
+    source = tmp_path / "odd.jsonl"
+    source.write_bytes(("\ufeff" + good + "\r\n" + '{"gpu": "a\rb"}\n' + good + "\n").encode("utf-8"))
+    _, text = _run(catalog, source, "1", monkeypatch)
+    records = [json.loads(line) for line in text.splitlines()]
+    assert [r["line"] for r in records] == [1, 2, 3]
+    assert "error" not in records[0] and "error" in records[1] and "error" not in records[2]
 
 
 def test_jobs_setting(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -129,20 +187,19 @@ def test_jobs_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert worker_count() == 0
 
 
-def test_stdin_from_a_file_is_shared_out_but_a_pipe_is_answered_line_by_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    assert not answers_each_line(str(tmp_path / "profiles.jsonl"))
+def test_a_regular_file_is_shared_out_but_a_pipe_is_answered_line_by_line(tmp_path: Path) -> None:
     source = tmp_path / "profiles.jsonl"
     source.write_text("{}\n", encoding="utf-8")
-    with open(source, encoding="utf-8") as redirected:
-        monkeypatch.setattr(sys, "stdin", redirected)
-        assert not answers_each_line("-")
+    with open(source, encoding="utf-8") as regular:
+        assert not answers_each_line(regular)
     reading, writing = os.pipe()
     with open(reading, encoding="utf-8") as piped:
-        monkeypatch.setattr(sys, "stdin", piped)
-        assert answers_each_line("-")
+        assert answers_each_line(piped)
     os.close(writing)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with open(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK), encoding="utf-8") as named:  # no writer yet
+        assert answers_each_line(named)
 
 
 def test_a_caller_on_a_pipe_gets_each_answer_before_sending_the_next_line() -> None:
@@ -166,7 +223,7 @@ def test_a_caller_on_a_pipe_gets_each_answer_before_sending_the_next_line() -> N
     assert process.returncode == 0
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "two", "65"])
+@pytest.mark.parametrize("value", ["0", "-1", "two", "65", "\u00b2"])
 def test_a_bad_jobs_setting_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("FT_ATLAS_JOBS", value)
     with pytest.raises(UsageError, match="FT_ATLAS_JOBS"):
@@ -175,5 +232,5 @@ def test_a_bad_jobs_setting_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, va
 
 def test_jobs_default_to_the_cores_up_to_a_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FT_ATLAS_JOBS", raising=False)
-    monkeypatch.setattr(batch.os, "sched_getaffinity", lambda _: set(range(64)), raising=False)
-    assert worker_count() == batch.MAX_PROCESSES - 1
+    monkeypatch.setattr(workers.os, "sched_getaffinity", lambda _: set(range(64)), raising=False)
+    assert worker_count() == workers.MAX_PROCESSES - 1

@@ -385,6 +385,28 @@ def test_output_closed_before_the_first_write_is_quiet_and_exits_zero(args: list
     assert (result.returncode, result.stderr) == (0, b"")
 
 
+FULL_DISK = [
+    (["methods"], "No space left on device"),
+    (["recommend", "--gpu", "3090", "--json"], "No space left on device"),
+    (["recommend", "--batch", "-"], "cannot write the output: No space left on device"),
+]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(("args", "message"), FULL_DISK, ids=lambda a: _id(a) if isinstance(a, list) else "")
+def test_a_full_disk_is_said_in_the_systems_words(args: list[str], message: str) -> None:
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run(
+            [*FT_ATLAS, *args],
+            input=b'{"gpu": "3090"}\n',
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=environment(),
+            timeout=TIMEOUT,
+        )
+    assert (result.returncode, result.stderr.decode()) == (1, f"ft-atlas: {message}\n")
+
+
 def test_batch_reader_goes_away(tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text('{"gpu": "3090", "model_size": "7b"}\n' * 200, encoding="utf-8")
