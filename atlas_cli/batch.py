@@ -26,7 +26,7 @@ from atlas_cli.render.jsonout import recommendation_json
 from atlas_cli.workers import Chunk, Dispatch, Encode, Write, forked, worker_count
 
 MAX_LINE_CHARS = 100_000  # a profile is a few hundred characters
-CHUNK_LINES = 32  # lines are encoded (and shared out) in chunks of up to this many
+CHUNK_LINES = 64  # lines are encoded (and shared out) in chunks of up to this many
 CHUNK_CHARS = 64 << 10  # or of about this many characters
 
 
@@ -120,7 +120,11 @@ def _bounded_lines(handle: IO[str], source: str) -> Iterator[str | None]:
                     pass
                 yield None
             else:
-                yield line if len(line.rstrip("\r\n")) <= MAX_LINE_CHARS else None
+                yield (
+                    line
+                    if len(line) <= MAX_LINE_CHARS or len(line.rstrip("\r\n")) <= MAX_LINE_CHARS
+                    else None
+                )
     except OSError as error:
         raise UsageError(f"--batch: cannot read {source}: {error.strerror}") from error
 
