@@ -94,6 +94,8 @@ def _opened(source: str) -> Iterator[IO[str]]:
         with handle:
             yield handle
         return
+    if sys.stdin is None:  # started with stdin closed (`<&-`)
+        raise UsageError("--batch -: there is no standard input to read")
     reconfigure = getattr(sys.stdin, "reconfigure", None)
     with contextlib.suppress(ValueError, OSError):  # already read from: keep it as it is
         if reconfigure is not None:

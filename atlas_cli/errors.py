@@ -73,6 +73,12 @@ def one_line(text: str) -> str:
 
 
 def prepare_streams() -> None:
+    # Started with stdout or stderr closed (`ft-atlas ... >&-`): what would go there is lost,
+    # as when the reader goes away.
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the whole run
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the whole run
     for stream in (sys.stdout, sys.stderr):
         # A C locale without UTF-8 mode must not turn the guide's Cyrillic into a crash.
         reconfigure = getattr(stream, "reconfigure", None)

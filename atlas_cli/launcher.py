@@ -12,13 +12,18 @@ def main() -> None:
     if args == ["--version"]:
         from atlas_cli import __version__
 
-        sys.stdout.write(f"ft-atlas {__version__}\n")
+        if sys.stdout is not None:  # None when started with stdout closed
+            sys.stdout.write(f"ft-atlas {__version__}\n")
         return
-    from atlas_cli.fastpath import recommend_json
+    try:
+        from atlas_cli.fastpath import recommend_json
 
-    code = recommend_json(args)
-    if code is not None:
-        sys.exit(code)
-    from atlas_cli.cli import main as run
-
+        code = recommend_json(args)
+        if code is not None:
+            sys.exit(code)
+        from atlas_cli.cli import main as run
+    except KeyboardInterrupt:  # Ctrl-C while the modules load: the commands handle it after
+        if sys.stderr is not None:
+            sys.stderr.write("ft-atlas: Aborted.\n")
+        sys.exit(130)
     run()

@@ -1,11 +1,11 @@
 """Worker processes for `recommend --batch FILE`: chunks of input lines are shared out to forked
 processes, and their answers are written in input order.
 
-Free of deadlock by construction. This process blocks in two places only: sending to a worker
-that has no unanswered chunk (so it is waiting to read), and receiving the oldest unanswered
-answer (which its worker is computing or sending). A chunk is queued to a busy worker only if
-it fits in the socket buffer together with everything already queued there. Pipes are written
-and read by this thread alone, so no worker waits on a helper thread.
+Free of deadlock by construction. Towards the workers, this process blocks in two places only:
+sending to a worker that has no unanswered chunk (so it is waiting to read), and receiving the
+oldest unanswered answer (which its worker is computing or sending). A chunk is queued to a
+busy worker only if it fits in the socket buffer together with everything already queued
+there. Pipes are written and read by this thread alone, so no worker waits on a helper thread.
 """
 
 from __future__ import annotations
@@ -86,8 +86,10 @@ def _serve(encode: Encode, conn: Connection, parent_ends: list[Connection]) -> N
 
 def _pickled_error(error: Exception) -> bytes:
     try:
-        return pickle.dumps(error)
-    except Exception:  # noqa: BLE001 - an exception that cannot be pickled: keep its words
+        pickled = pickle.dumps(error)
+        pickle.loads(pickled)  # some exceptions pickle but cannot be rebuilt from their args
+        return pickled
+    except Exception:  # noqa: BLE001 - then keep its words
         return pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
 
 
@@ -200,7 +202,13 @@ class Dispatch:
         if self.local >= MAX_LOCAL or (pending := self._next()) is None:
             return False
         first, chunk, _ = pending
-        data, failed = self.encode(first, chunk)
+        try:
+            data, failed = self.encode(first, chunk)
+        except Exception:
+            # As in one process: everything before the failing chunk is written first.
+            while self.order:
+                self._write_head(wait=True)
+            raise
         self.order.append((None, data, len(chunk)))
         self.pending = None
         self.failed += failed

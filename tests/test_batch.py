@@ -123,6 +123,35 @@ def test_a_failing_worker_is_reported_like_a_failure_here(
         _run(catalog, _input(tmp_path), "2", monkeypatch)
 
 
+class _NeedsTwoArguments(Exception):
+    def __init__(self, a: str, b: str) -> None:
+        super().__init__(f"{a}-{b}")
+
+
+@pytest.mark.parametrize("failure", [ValueError("boom"), _NeedsTwoArguments("1", "2")], ids=["plain", "odd"])
+@pytest.mark.parametrize("jobs", ["1", "2", "4"])
+def test_a_failure_ends_the_run_after_everything_before_it_is_written(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str, failure: Exception
+) -> None:
+    monkeypatch.setattr(batch, "CHUNK_LINES", 8)
+    real = batch.encode_chunk
+
+    def broken(engine: Engine, encoder: LineEncoder, first: int, *rest: object) -> tuple[bytes, int]:
+        if first > 300:  # wherever that chunk is encoded: here or in a worker
+            raise failure
+        return real(engine, encoder, first, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch, "encode_chunk", broken)
+    source = tmp_path / "good.jsonl"
+    source.write_text("\n".join(json.dumps(raw) for raw in GRID[:400]) + "\n", encoding="utf-8")
+    monkeypatch.setenv("FT_ATLAS_JOBS", jobs)
+    out = io.StringIO()
+    with pytest.raises(Exception, match=r"boom|1-2") as raised:
+        run_batch(Engine(catalog), str(source), top=1, explain=False, out=out)
+    assert type(raised.value).__name__ in ("ValueError", "_NeedsTwoArguments", "RuntimeError")
+    assert len(out.getvalue().splitlines()) == 304  # the chunks before the one from line 305
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_lines_too_long_are_errors_read_past_in_pieces(
     catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str

@@ -407,6 +407,32 @@ def test_a_full_disk_is_said_in_the_systems_words(args: list[str], message: str)
     assert (result.returncode, result.stderr.decode()) == (1, f"ft-atlas: {message}\n")
 
 
+@pytest.mark.parametrize(
+    "args", [["--version"], ["methods"], ["recommend", "--gpu", "3090", "--json"]], ids=_id
+)
+def test_started_with_stdout_closed_is_quiet(args: list[str]) -> None:
+    result = subprocess.run(
+        [*FT_ATLAS, *args],
+        stderr=subprocess.PIPE,
+        env=environment(),
+        timeout=TIMEOUT,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert (result.returncode, result.stderr) == (0, b"")
+
+
+def test_batch_from_a_closed_stdin_is_a_usage_error() -> None:
+    result = subprocess.run(
+        [*FT_ATLAS, "recommend", "--batch", "-"],
+        capture_output=True,
+        env=environment(),
+        timeout=TIMEOUT,
+        preexec_fn=lambda: os.close(0),
+    )
+    assert result.returncode == 2
+    assert b"no standard input" in result.stderr
+
+
 def test_batch_reader_goes_away(tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text('{"gpu": "3090", "model_size": "7b"}\n' * 200, encoding="utf-8")
