@@ -16,12 +16,12 @@ import os
 import stat
 import sys
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO
 
 from atlas_cli.engine import Engine
 from atlas_cli.errors import EXIT_OK, EXIT_USAGE, AtlasError, OutputClosed, UsageError, WriteFailed
 from atlas_cli.profile import build_profile
-from atlas_cli.render.jsonline import LineEncoder
+from atlas_cli.render.jsonline import LineEncoder, dumps_line
 from atlas_cli.render.jsonout import recommendation_json
 from atlas_cli.workers import Chunk, Dispatch, Encode, Write, forked, worker_count
 
@@ -30,12 +30,8 @@ CHUNK_LINES = 64  # lines are encoded (and shared out) in chunks of up to this m
 CHUNK_CHARS = 64 << 10  # or of about this many characters
 
 
-def _dumps(record: dict[str, Any]) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-
-
 def _error(number: int, code: str, message: str) -> tuple[str, bool]:
-    return _dumps({"line": number, "error": {"code": code, "message": message}}), True
+    return dumps_line({"line": number, "error": {"code": code, "message": message}}), True
 
 
 def process_line(
@@ -61,7 +57,7 @@ def process_line(
     except AtlasError as error:
         return _error(number, error.code, str(error))
     if explain:
-        return _dumps({"line": number, **recommendation_json(rec, top, explain)}), False
+        return dumps_line({"line": number, **recommendation_json(rec, top, explain)}), False
     return encoder.line(number, rec, top), False
 
 

@@ -78,9 +78,8 @@ def _json_requested(given: dict[str, str | bool]) -> bool:
 
 
 def _run(raw: dict[str, str | bool], top: int, explain: bool) -> int:
-    from atlas_cli.errors import EXIT_OK, debug_env, prepare_streams, report
+    from atlas_cli.errors import EXIT_OK, debug_env, report
 
-    prepare_streams()
     try:
         from atlas_cli.catalog import resolve_kb_path
         from atlas_cli.engine import Engine
@@ -89,7 +88,7 @@ def _run(raw: dict[str, str | bool], top: int, explain: bool) -> int:
         from atlas_cli.render.jsonout import recommendation_json, write_json
 
         engine = Engine(load_cached_catalog(resolve_kb_path(None)))
-        rec = engine.recommend(build_profile(dict(raw)))
+        rec = engine.recommend(build_profile(raw))
         write_json(recommendation_json(rec, top, explain))
         return EXIT_OK
     except (KeyboardInterrupt, Exception) as error:  # noqa: BLE001 - report() sorts them out

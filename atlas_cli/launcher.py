@@ -15,6 +15,9 @@ def main() -> None:
         if sys.stdout is not None:  # None when started with stdout closed
             sys.stdout.write(f"ft-atlas {__version__}\n")
         return
+    from atlas_cli.errors import EXIT_INTERRUPTED, fail, prepare_streams
+
+    prepare_streams()
     try:
         from atlas_cli.fastpath import recommend_json
 
@@ -23,7 +26,5 @@ def main() -> None:
             sys.exit(code)
         from atlas_cli.cli import main as run
     except KeyboardInterrupt:  # Ctrl-C while the modules load: the commands handle it after
-        if sys.stderr is not None:
-            sys.stderr.write("ft-atlas: Aborted.\n")
-        sys.exit(130)
+        sys.exit(fail("Aborted.", EXIT_INTERRUPTED))
     run()

@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import Any
 
 from atlas_cli.models import Plan, Recommendation, Scalar, ToolRef
 from atlas_cli.render.jsonout import SCHEMA_VERSION
 
 # Past this many remembered pieces the encoder starts afresh, so memory stays flat on any input.
 PIECE_LIMIT = 2048
+
+
+def dumps_line(data: Any) -> str:
+    """Compact JSON, as every batch line is written."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def _scalar(value: Scalar) -> str:
@@ -59,7 +65,7 @@ class LineEncoder:
             items = [{"library": t.library, "entry": t.entry} for t in tools]
             found = self._tools[id(tools)] = (
                 tools,
-                json.dumps(items, ensure_ascii=False, separators=(",", ":")),
+                dumps_line(items),
             )
         return found[1]
 
@@ -90,6 +96,6 @@ class LineEncoder:
             "profile": rec.profile,
             "notes": list(rec.notes),
         }
-        encoded = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
+        encoded = dumps_line(head)
         plans = ",".join(self._plan(plan, rank) for rank, plan in enumerate(rec.plans[:top], start=1))
         return f'{encoded[:-1]},"recommendations":[{plans}]}}'
