@@ -19,7 +19,7 @@ def main() -> None:
 
     prepare_streams()
     try:
-        from atlas_cli.fastpath import recommend_json
+        from atlas_cli.batch.fastpath import recommend_json
 
         code = recommend_json(args)
         if code is not None:

@@ -22,11 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from atlas_cli.catalog import Catalog, bundled_kb_path
-from atlas_cli.knowledge import load_knowledge_base
-from atlas_cli.memory import estimate
-from atlas_cli.models import Estimate, MemoryModel, Precision
-from atlas_cli.resolve import resolve_hardware, resolve_model, settings_for
+from atlas_cli.core.estimates import Estimate
+from atlas_cli.core.memory import estimate
+from atlas_cli.core.resolve import resolve_hardware, resolve_model, settings_for
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.files import bundled_kb_path
+from atlas_cli.kb.loading import load_knowledge_base
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +36,8 @@ class Setup:
 
     label: str
     method: str
-    memory_model: MemoryModel
-    precision: Precision | None = None
+    memory_model: str
+    precision: str | None = None
     quant_bits: int = 4
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 import atlas_cli
-from atlas_cli.catalog import bundled_kb_path, kb_files
+from atlas_cli.kb.files import bundled_kb_path, kb_files
 
 PYTHON = sys.executable
 FT_ATLAS = [PYTHON, "-m", "atlas_cli"]

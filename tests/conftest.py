@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from atlas_cli.catalog import Catalog, bundled_kb_path
 from atlas_cli.cli import main
-from atlas_cli.knowledge import load_knowledge_base
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.files import bundled_kb_path
+from atlas_cli.kb.loading import load_knowledge_base
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -14,16 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from atlas_cli import batch, workers
-from atlas_cli.batch import answers_each_line, run_batch
-from atlas_cli.catalog import Catalog
-from atlas_cli.engine import Engine
+from atlas_cli.batch import jsonline, workers
+from atlas_cli.batch import runner as batch
+from atlas_cli.batch.jsonline import LineEncoder
+from atlas_cli.batch.runner import answers_each_line, run_batch
+from atlas_cli.batch.workers import worker_count
+from atlas_cli.core.engine import Engine
+from atlas_cli.core.profile import build_profile
 from atlas_cli.errors import EXIT_OK, EXIT_USAGE, UsageError
-from atlas_cli.profile import build_profile
-from atlas_cli.render import jsonline
-from atlas_cli.render.jsonline import LineEncoder
-from atlas_cli.render.jsonout import recommendation_json
-from atlas_cli.workers import worker_count
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.render.documents import recommendation_json
 
 GRID = [
     dict(zip(("gpu", "model_size", "goal", "data_kind", "priority", "examples"), values, strict=True))
@@ -174,7 +174,7 @@ def test_a_huge_answer_and_a_huge_chunk_do_not_deadlock_the_workers(
     catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str
 ) -> None:
     # Chunks far larger than any socket buffer, and answers too (--explain --top 100).
-    monkeypatch.setattr("atlas_cli.workers.SEND_BUFFER_BYTES", 4096)
+    monkeypatch.setattr("atlas_cli.batch.workers.SEND_BUFFER_BYTES", 4096)
     padded = [json.dumps(raw) + " " * 60_000 for raw in GRID[:40]]
     source = tmp_path / "padded.jsonl"
     source.write_text("\n".join(padded) + "\n", encoding="utf-8")

@@ -21,7 +21,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 from atlas_cli import __version__
-from atlas_cli.catalog import Catalog, bundled_kb_path
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.files import bundled_kb_path
 from tests.conftest import Run, Runner
 
 

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from atlas_cli import fastpath
+from atlas_cli.batch import fastpath
+from atlas_cli.batch.fastpath import recommend_json
 from atlas_cli.cli import main
-from atlas_cli.fastpath import recommend_json
 
 Outcome = tuple[int, str, str]
 
@@ -132,7 +132,7 @@ def test_an_internal_error_is_reported_the_same_way(monkeypatch: pytest.MonkeyPa
     def broken(*_: object) -> None:
         raise ValueError("boom")
 
-    monkeypatch.setattr("atlas_cli.engine.Engine.recommend", broken)
+    monkeypatch.setattr("atlas_cli.core.engine.Engine.recommend", broken)
     args = ["recommend", "--json"]
     fast = _fast(args)
     assert fast is not None and fast[0] == 1 and "internal error: ValueError: boom" in fast[2]

@@ -21,7 +21,13 @@ except SystemExit:
 import json
 print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
-HEAVY_CORE = {"atlas_cli.engine", "atlas_cli.memory", "atlas_cli.knowledge", "atlas_cli.models", "yaml"}
+HEAVY_CORE = {
+    "atlas_cli.core.engine",
+    "atlas_cli.core.memory",
+    "atlas_cli.kb.loading",
+    "atlas_cli.kb.schema",
+    "yaml",
+}
 
 
 def loaded_modules(*args: str) -> set[str]:
@@ -53,7 +59,7 @@ def test_cached_recommend_json_loads_no_yaml_no_rich_and_no_typer() -> None:
     args = ("recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--json")
     loaded_modules(*args)  # fills the KB cache
     modules = loaded_modules(*args)
-    assert "atlas_cli.engine" in modules
-    assert "yaml" not in modules and "atlas_cli.yamlsafe" not in modules
+    assert "atlas_cli.core.engine" in modules
+    assert "yaml" not in modules and "atlas_cli.kb.yamlsafe" not in modules
     assert not {m for m in modules if m == "rich" or m.startswith("rich.")}
     assert not {m for m in modules if m == "typer" or m.startswith("typer.")}  # fastpath.py

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from atlas_cli.catalog import Catalog
-from atlas_cli.models import GuideRule, KnowledgeBase, LlmModel
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.schema import GuideRule, KnowledgeBase, LlmModel
 from tests.conftest import REPO
 
 SOURCE = "atlas-v1.4"

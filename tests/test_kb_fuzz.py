@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 import yaml
 
-from atlas_cli.catalog import Catalog
 from atlas_cli.errors import KnowledgeBaseError
-from atlas_cli.knowledge import load_knowledge_base
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.loading import load_knowledge_base
 from tests.conftest import Runner
 from tests.test_knowledge import LOCATED, bundled_sections
 

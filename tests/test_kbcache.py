@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from atlas_cli import kbcache
-from atlas_cli.catalog import Catalog, bundled_kb_path
+from atlas_cli.kb import cache as kbcache
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.files import bundled_kb_path
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from collections import deque
 
 import pytest
 
-from atlas_cli.catalog import Catalog
-from atlas_cli.profile import PROFILE_FIELDS, build_profile
-from atlas_cli.questionnaire import Interview, command_line
+from atlas_cli.core.profile import PROFILE_FIELDS, build_profile
+from atlas_cli.core.questionnaire import Interview, command_line
+from atlas_cli.kb.catalog import Catalog
 
 
 class ScriptedTerminal:

@@ -20,13 +20,19 @@ from typing import Any
 import pytest
 import yaml
 
-from atlas_cli.catalog import Catalog, bundled_kb_path
-from atlas_cli.engine import Engine
+from atlas_cli.core.engine import Engine
+from atlas_cli.core.plans import Recommendation
+from atlas_cli.core.profile import build_profile
 from atlas_cli.errors import UsageError
-from atlas_cli.knowledge import load_knowledge_base
-from atlas_cli.models import Recommendation
-from atlas_cli.profile import build_profile
-from atlas_cli.recipes import FORMATS, WRITTEN_FOR, render_recipe, resolve
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.files import bundled_kb_path
+from atlas_cli.kb.loading import load_knowledge_base
+from atlas_cli.kb.schema import Hyperparameter
+from atlas_cli.recipes.registry import format_names
+from atlas_cli.recipes.settings import WRITTEN_FOR, resolve
+from atlas_cli.recipes.writer import render_recipe
+
+FORMATS = format_names()
 
 CATALOG = Catalog(load_knowledge_base(bundled_kb_path()))
 ENGINE = Engine(CATALOG)
@@ -462,7 +468,8 @@ def test_header_states_profile_plan_memory_sources_and_versions(fmt: str) -> Non
     rank = rank_of(rec, "lora", ("sft", "dpo"))
     plan = rec.plans[rank - 1]
     head = header_of(render_recipe(CATALOG, rec, rank, fmt))
-    assert "Profile: gpu=rtx-3090, vram=24.0, gpus=1, model=llama-3.1-8b" in head
+    for given in ("gpu=rtx-3090", "vram=24.0", "gpus=1", "model=llama-3.1-8b"):
+        assert given in head.split("Plan ")[0], given
     assert "data_kind=preferences" in head
     assert f"Plan {rank} of {len(rec.plans)}: LoRA (sft -> dpo)" in head
     assert plan.memory_gb is not None
@@ -568,7 +575,7 @@ def test_a_rank_out_of_range_is_a_usage_error(rank: int) -> None:
 
 def test_an_unknown_format_is_a_usage_error() -> None:
     rec = recommend(gpu="rtx-3090", model="llama-3.1-8b")
-    with pytest.raises(UsageError, match="--format: 'toml' is not one of python, llamafactory, axolotl"):
+    with pytest.raises(UsageError, match="--trainer: 'toml' is not one of axolotl, llamafactory, python"):
         render_recipe(CATALOG, rec, 1, "toml")
 
 
@@ -581,36 +588,39 @@ def test_no_plans_is_a_usage_error() -> None:
 # --- values come from the knowledge base ------------------------------------------------------
 
 
-def with_notes(method_id: str, **notes: str | None) -> Catalog:
-    """The bundled catalog with some hyperparameter notes of one method changed (None removes)."""
+def with_values(method_id: str, **values: float | None) -> Catalog:
+    """The bundled catalog with some hyperparameter values of one method changed (None removes)."""
     methods = []
+    entries = {
+        k: None if v is None else Hyperparameter(value=v, source="a test value") for k, v in values.items()
+    }
     for method in CATALOG.kb.methods:
         if method.id == method_id:
-            changed = {k: v for k, v in {**method.hyperparameters, **notes}.items() if v is not None}
+            changed = {k: v for k, v in {**method.hyperparameters, **entries}.items() if v is not None}
             method = method.model_copy(update={"hyperparameters": changed})
         methods.append(method)
     return Catalog(CATALOG.kb.model_copy(update={"methods": methods}))
 
 
 def test_hyperparameters_are_read_from_the_knowledge_base() -> None:
-    catalog = with_notes("lora", learning_rate="3e-4 (a test note)", lora_dropout="0.1 (a test note)")
+    catalog = with_values("lora", learning_rate=3e-4, lora_dropout=0.1)
     rec = Engine(catalog).recommend(build_profile({"gpu": "rtx-3090", "model": "llama-3.1-8b"}))
     rank = rank_of(rec, "lora", ("sft",))
     text = render_recipe(catalog, rec, rank, "python")
     assert "LEARNING_RATE = {'sft': 0.0003}" in text
     assert "'lora_dropout': 0.1" in text
-    assert 'methods.yaml lora.hyperparameters.learning_rate: "3e-4 (a test note)"' in header_of(text)
+    assert "methods.yaml lora.hyperparameters.learning_rate.value (a test value)" in header_of(text)
     (doc,) = yaml_documents(render_recipe(catalog, rec, rank, "llamafactory"))
     assert doc["learning_rate"] == 0.0003 and doc["lora_dropout"] == 0.1
 
 
 def test_a_value_the_knowledge_base_lacks_is_left_to_the_library() -> None:
-    catalog = with_notes("lora", lora_alpha=None, lora_dropout=None, learning_rate=None)
+    catalog = with_values("lora", lora_alpha=None, lora_dropout=None, learning_rate=None)
     rec = Engine(catalog).recommend(build_profile({"gpu": "rtx-3090", "model": "llama-3.1-8b"}))
     text = render_recipe(catalog, rec, rank_of(rec, "lora", ("sft",)), "python")
     assert "lora_alpha" not in text.split("ADAPTER_SETTINGS = ")[1].splitlines()[0]
     assert "lora.alpha" not in header_of(text)
-    # Without the method's own rate, the SFT note's LoRA rate applies, and says so.
+    # Without the method's own rate, the SFT objective's PEFT rate applies, and says so.
     assert "LEARNING_RATE = {'sft': 0.0002}" in text
     assert "methods.yaml sft.hyperparameters.learning_rate" in header_of(text)
 
@@ -668,7 +678,7 @@ def test_qlora_python_quantizes_and_needs_cuda() -> None:
     assert "BitsAndBytesConfig(" in text and "prepare_model_for_kbit_training(" in text
     assert "NEEDS_CUDA = True" in text
     assert "QUANTIZATION = {'bnb_4bit_quant_type': 'nf4', 'bnb_4bit_use_double_quant': True}" in text
-    assert "OPTIM = 'paged_adamw_8bit'" in text
+    assert "OPTIM = 'paged_adamw_32bit'" in text
 
 
 def test_no_training_plans_give_a_prompting_example() -> None:

@@ -35,7 +35,7 @@ from transformers import (  # noqa: E402
     TrainingArguments,
 )
 
-from atlas_cli.recipes import WRITTEN_FOR  # noqa: E402
+from atlas_cli.recipes.settings import WRITTEN_FOR  # noqa: E402
 from tests.test_recipes import CASES, Case, refused, render  # noqa: E402
 
 VOCABULARY = "the a sky grass cat dog is was blue green red good bad yes no what why how answer question"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from atlas_cli import yamlsafe
-from atlas_cli.yamlsafe import Position, Problem, YamlProblems, dotted, load_yaml
+from atlas_cli.kb import yamlsafe
+from atlas_cli.kb.yamlsafe import Position, Problem, YamlProblems, dotted, load_yaml
 from tests.conftest import Runner
 from tests.test_knowledge import LOCATED, assert_cli_invalid, bundled_text, problems_of
 

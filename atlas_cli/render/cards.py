@@ -9,8 +9,9 @@ from rich.syntax import Syntax
 from rich.text import Text as RichText
 from rich.tree import Tree
 
-from atlas_cli.catalog import Catalog
-from atlas_cli.models import GuideRule, Lang, Method
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.schema import GuideRule, Method
+from atlas_cli.kb.vocabulary import Lang
 from atlas_cli.render.grid import fenced
 
 

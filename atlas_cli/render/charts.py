@@ -6,8 +6,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from atlas_cli.render.documents import EstimateJson
 from atlas_cli.render.grid import Grid
-from atlas_cli.render.jsonout import EstimateJson
 
 BAR_WIDTH = 40
 

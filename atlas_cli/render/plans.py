@@ -8,8 +8,8 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
-from atlas_cli.catalog import Catalog
-from atlas_cli.models import Plan, Recommendation
+from atlas_cli.core.plans import Plan, Recommendation
+from atlas_cli.kb.catalog import Catalog
 from atlas_cli.render.grid import Grid, code_span, fenced, markdown_table, rich_table
 
 

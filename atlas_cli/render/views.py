@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from atlas_cli.catalog import Catalog
-from atlas_cli.memory import gib_to_gb
-from atlas_cli.models import Lang, Method
+from atlas_cli.core.memory import gib_to_gb
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.schema import Method
+from atlas_cli.kb.vocabulary import Lang
+from atlas_cli.render.documents import SCHEMA_VERSION, CompareJson, CompareRowJson
 from atlas_cli.render.grid import Grid
-from atlas_cli.render.jsonout import SCHEMA_VERSION, CompareJson, CompareRowJson
 
 SUMMARY_CHARS = 70
 

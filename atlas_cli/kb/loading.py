@@ -11,10 +11,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from atlas_cli.catalog import kb_files, normalize
 from atlas_cli.errors import KnowledgeBaseError, one_line
-from atlas_cli.models import KnowledgeBase
-from atlas_cli.yamlsafe import PathKey, Position, Problem, YamlProblems, dotted, load_yaml
+from atlas_cli.kb.catalog import normalize
+from atlas_cli.kb.facts import fact_spec
+from atlas_cli.kb.files import kb_files
+from atlas_cli.kb.schema import KnowledgeBase
+from atlas_cli.kb.yamlsafe import PathKey, Position, Problem, YamlProblems, dotted, load_yaml
 
 
 @dataclass
@@ -69,22 +71,21 @@ def _merge_sections(path: Path) -> tuple[dict[str, Any], _Sources]:
 
 # --- pydantic errors -> located problems ----------------------------------------------------
 
-Choice = tuple[PathKey, str]  # (where a union was tried, the name of the branch)
-
 
 @dataclass(frozen=True)
 class _Issue:
     path: PathKey  # in the file's terms, union-branch names removed
-    choices: tuple[Choice, ...]  # the union branches this error was found in, outermost first
+    branch: tuple[PathKey, str] | None  # (where a union was tried, the branch's tag), innermost
     kind: str
     message: str
 
 
 def _issue(item: Any, data: Any) -> _Issue:
-    """Walk pydantic's `loc` through the data; a part that indexes nothing names a union branch."""
+    """Walk pydantic's `loc` through the data; a part that indexes nothing names a union branch
+    (a discriminated union's tag, or a plain union's member type)."""
     here: Any = data
     path: list[str | int] = []
-    choices: list[Choice] = []
+    branch: tuple[PathKey, str] | None = None
     loc = item["loc"]
     for i, part in enumerate(loc):
         in_dict = isinstance(here, dict) and isinstance(part, str) and part in here
@@ -92,39 +93,10 @@ def _issue(item: Any, data: Any) -> _Issue:
         if in_dict or in_list:
             here = here[part]
         elif not (i == len(loc) - 1 and item["type"] == "missing" and isinstance(here, dict)):
-            choices.append((tuple(path), str(part)))
+            branch = (tuple(path), str(part))
             continue
         path.append(part)  # a key or index of the data, or the name of a missing field
-    return _Issue(tuple(path), tuple(choices), item["type"], item["msg"])
-
-
-def _shape_error(issue: _Issue, point: PathKey) -> bool:
-    """Does this error say the value has the wrong shape for its branch (not a bad detail)?"""
-    if issue.path == point:
-        return True
-    return issue.kind in ("missing", "extra_forbidden") and issue.path[:-1] == point
-
-
-def _best_branches(issues: list[_Issue]) -> list[_Issue]:
-    """Keep only the errors of the union branches the value fits best.
-
-    Pydantic reports every branch of a union (`when: {fact, op, value}` also gets "all: Field
-    required" from the AllOf branch); the useful ones come from the branch whose keys match.
-    """
-    scores: dict[tuple[tuple[Choice, ...], PathKey], dict[str, int]] = {}
-    for issue in issues:
-        for depth, (point, label) in enumerate(issue.choices):
-            branch = scores.setdefault((issue.choices[:depth], point), {})
-            branch[label] = branch.get(label, 0) + _shape_error(issue, point)
-
-    def kept(issue: _Issue) -> bool:
-        for depth, (point, label) in enumerate(issue.choices):
-            branch = scores[(issue.choices[:depth], point)]
-            if branch[label] > min(branch.values()):
-                return False
-        return True
-
-    return [issue for issue in issues if kept(issue)]
+    return _Issue(tuple(path), branch, item["type"], item["msg"])
 
 
 def _join(messages: list[str]) -> str:
@@ -136,26 +108,19 @@ def _join(messages: list[str]) -> str:
     return "; ".join(messages)
 
 
-def _merge_alternatives(issues: list[_Issue]) -> list[tuple[PathKey, str, bool]]:
-    """One line for the same complaint from several equally good union branches."""
+def _lines(issues: list[_Issue]) -> list[tuple[PathKey, str, bool]]:
+    """(path, message, point at the key?) per problem. A value that no member of a plain union
+    takes (`value: {a: 1}` is neither a string, a number nor a list) gets one line listing what
+    each member wanted. Conditions are discriminated unions: only their own form reports."""
     groups: dict[tuple[Any, ...], list[_Issue]] = {}
     for index, issue in enumerate(issues):
-        key: tuple[Any, ...] = ("one", index)
-        if issue.choices:
-            outer, (point, _) = issue.choices[:-1], issue.choices[-1]
-            if issue.path == point:
-                key = ("type", outer, point)
-            elif issue.kind == "missing" and issue.path[:-1] == point:
-                key = ("missing", outer, point)
+        union_level = issue.branch is not None and issue.path == issue.branch[0]
+        key = ("union", issue.path) if union_level else ("one", index)
         groups.setdefault(key, []).append(issue)
     lines: list[tuple[PathKey, str, bool]] = []
     for key, group in groups.items():
-        labels = {issue.choices[-1][1] for issue in group if issue.choices}
-        if key[0] == "type" and len(labels) > 1:
-            lines.append((group[0].path, _join([issue.message for issue in group]), False))
-        elif key[0] == "missing" and len(labels) > 1:
-            fields = ", ".join(dict.fromkeys(str(issue.path[-1]) for issue in group))
-            lines.append((key[2], f"Field required: one of {fields}", False))
+        if key[0] == "union":
+            lines.append((group[0].path, _join([i.message for i in group]), False))
         else:
             # An unknown field is pointed at by its key; anything else by its value.
             lines.extend((i.path, i.message, i.kind == "extra_forbidden") for i in group)
@@ -164,8 +129,7 @@ def _merge_alternatives(issues: list[_Issue]) -> list[tuple[PathKey, str, bool]]
 
 def _validation_problems(error: ValidationError, data: Any, sources: _Sources) -> list[str]:
     issues = [_issue(item, data) for item in error.errors(include_url=False)]
-    lines = [sources.line(*line) for line in _merge_alternatives(_best_branches(issues))]
-    return list(dict.fromkeys(lines))
+    return list(dict.fromkeys(sources.line(*line) for line in _lines(issues)))
 
 
 def load_knowledge_base(path: Path) -> KnowledgeBase:
@@ -181,10 +145,20 @@ def load_knowledge_base(path: Path) -> KnowledgeBase:
         kb = KnowledgeBase.model_validate(data)
     except ValidationError as error:
         problems = _validation_problems(error, data, sources)
-    problems += [sources.line(where, message) for where, message in cross_reference_problems(data)]
+    found = cross_reference_problems(data) + ([] if kb is None else selection_problems(kb))
+    problems += [sources.line(where, message) for where, message in found]
     if problems or kb is None:
         raise KnowledgeBaseError(list(dict.fromkeys(problems)))
     return kb
+
+
+def selection_problems(kb: KnowledgeBase) -> list[Found]:
+    """A rule that selects no method never fires: a selector with a typo in it."""
+    return [
+        (("rules", i, "methods"), "selects no method")
+        for i, rule in enumerate(kb.rules)
+        if not isinstance(rule.methods, list) and not any(rule.selects(m) for m in kb.methods)
+    ]
 
 
 # --- cross references (on the raw data, so that they run even when the schema fails) --------
@@ -251,18 +225,40 @@ def _comparisons(condition: Any, path: PathKey) -> Iterator[tuple[PathKey, dict[
         yield from _comparisons(condition["not"], (*path, "not"))
 
 
-def _condition_references(
-    condition: Any, path: PathKey, known: dict[str, tuple[set[str], str]], method_ids: set[str]
-) -> Iterator[Found]:
-    """Facts that name a KB item (`gpu`, `model`, `fits.<method>`...) must name one that exists."""
+SECTION_ITEM = {"gpus": "GPU", "models": "model", "methods": "method", "categories": "category"}
+
+
+def _condition_references(condition: Any, path: PathKey, known: dict[str, set[str]]) -> Iterator[Found]:
+    """Facts that name KB items (`gpu`, `model`, `fits.<method>`...) must name ones that exist."""
     for where, comparison in _comparisons(condition, path):
         fact = comparison["fact"]
-        prefix, dot, method = fact.partition(".")
-        if dot and prefix in ("fits", "memory_gb") and method not in method_ids:
-            yield (*where, "fact"), f"unknown method '{method}' in fact '{fact}'"
-        if fact in known:
-            ids, what = known[fact]
-            yield from _unknown((*where, "value"), comparison.get("value"), ids, what)
+        spec = fact_spec(fact)
+        if spec is None:
+            continue  # the schema reports an unknown fact
+        if spec.per_method:
+            method = fact.partition(".")[2]
+            if method not in known["methods"]:
+                yield (*where, "fact"), f"unknown method '{method}' in fact '{fact}'"
+        elif spec.refers_to is not None:
+            value = comparison.get("value")
+            yield from _unknown((*where, "value"), value, known[spec.refers_to], SECTION_ITEM[spec.refers_to])
+
+
+def _selector_references(
+    selector: Any, where: PathKey, methods: list[tuple[int, dict[str, Any]]], known: dict[str, set[str]]
+) -> Iterator[Found]:
+    """A rule's `methods`: ids that exist; a selector's category and tags that some method has,
+    and at least one method selected (a selector that selects nothing is a typo)."""
+    if isinstance(selector, list):
+        yield from _unknown(where, selector, known["methods"], "method")
+        return
+    if not isinstance(selector, dict):
+        return
+    for key in ("ids", "except"):
+        yield from _unknown((*where, key), selector.get(key), known["methods"], "method")
+    yield from _unknown((*where, "category"), selector.get("category"), known["categories"], "category")
+    tags = {t for _, m in methods for t in _strings(m.get("tags"))}
+    yield from _unknown((*where, "tags"), selector.get("tags"), tags, "tag (no method has it)")
 
 
 def cross_reference_problems(data: Any) -> list[Found]:
@@ -280,7 +276,7 @@ def cross_reference_problems(data: Any) -> list[Found]:
         m["id"] for _, m in methods if isinstance(m.get("id"), str) and m.get("kind") == "objective"
     }
     rule_ids = _ids(rules) | _ids(pipelines)
-    facts = {"gpu": (_ids(gpus), "GPU"), "model": (_ids(models), "model")}
+    known = {"gpus": _ids(gpus), "models": _ids(models), "methods": method_ids, "categories": category_ids}
 
     found: list[Found] = []
     for section, items, named in (
@@ -311,11 +307,11 @@ def cross_reference_problems(data: Any) -> list[Found]:
                 message = f"method '{ref}' belongs to category '{owner}', not '{c.get('id')}'"
                 found.append((("categories", i, "methods", j), message))
     for i, r in rules:
-        found.extend(_unknown(("rules", i, "methods"), r.get("methods"), method_ids, "method"))
-        found.extend(_condition_references(r.get("when"), ("rules", i, "when"), facts, method_ids))
+        found.extend(_selector_references(r.get("methods"), ("rules", i, "methods"), methods, known))
+        found.extend(_condition_references(r.get("when"), ("rules", i, "when"), known))
     for i, p in pipelines:
         found.extend(_unknown(("pipelines", i, "pipeline"), p.get("pipeline"), objective_ids, "objective"))
-        found.extend(_condition_references(p.get("when"), ("pipelines", i, "when"), facts, method_ids))
+        found.extend(_condition_references(p.get("when"), ("pipelines", i, "when"), known))
     for part, i, g in guide_rules:
         found.extend(_unknown(("guide", part, i, "methods"), g.get("methods"), method_ids, "method"))
         found.extend(_unknown(("guide", part, i, "engine_rules"), g.get("engine_rules"), rule_ids, "rule"))

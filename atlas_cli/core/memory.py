@@ -19,14 +19,9 @@ import itertools
 import math
 from dataclasses import dataclass, replace
 
-from atlas_cli.models import (
-    Breakdown,
-    Estimate,
-    EstimateSettings,
-    LlmModel,
-    MemoryModel,
-    Precision,
-)
+from atlas_cli.core.estimates import Breakdown, Estimate, EstimateSettings
+from atlas_cli.kb.schema import LlmModel
+from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PRECISIONS
 
 GB = 1e9
 GIB = 2**30
@@ -61,14 +56,6 @@ PAIRED_OBJECTIVES = frozenset({"dpo", "orpo", "simpo", "kto", "reward-model"})
 REFERENCE_OBJECTIVES = frozenset({"dpo", "kto", "rlhf-ppo", "rloo"})
 # Online objectives that sample completions: completions per prompt (PPO: one).
 GENERATING_OBJECTIVES = {"rlhf-ppo": 1, "grpo": GRPO_GENERATIONS, "rloo": RLOO_GENERATIONS}
-# Methods whose reference policy is "the base with the adapter disabled": no second copy.
-ADAPTER_METHODS = frozenset(
-    {"lora", "qlora", "dora", "adalora", "ia3", "prefix", "prompt", "p-tuning", "adapters"}
-)
-LORA_FAMILY = frozenset({"lora", "qlora", "dora", "adalora"})
-# Methods that train a subset of the model's own weights (the rest stays frozen), as opposed to
-# methods that add new parameters beside a frozen model.
-SUBSET_METHODS = frozenset({"partial", "bitfit"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,9 +209,9 @@ def adapter_params(shape: Shape) -> float:
     return float(2 * (2 * shape.hidden * m + shape.hidden + m) * shape.blocks)
 
 
-def trainable_params(model: MemoryModel, shape: Shape, rank: int) -> float:
+def trainable_params(model: str, shape: Shape, rank: int) -> float:
     h = shape.hidden
-    counts: dict[MemoryModel, float] = {
+    counts: dict[str, float] = {
         "full": shape.params,
         "galore": shape.params,
         "partial": shape.block_params * shape.blocks * PARTIAL_TRAINABLE_SHARE,
@@ -248,25 +235,25 @@ def trainable_params(model: MemoryModel, shape: Shape, rank: int) -> float:
 # --- bytes per parameter -------------------------------------------------------------------
 
 
-def weight_bytes(precision: Precision) -> float:
-    return 4.0 if precision == "fp32" else 2.0
+def weight_bytes(precision: str) -> float:
+    return PRECISIONS[precision].weight_bytes
 
 
-def optimizer_bytes(optimizer: str, precision: Precision) -> float:
+def optimizer_bytes(optimizer: str, precision: str) -> float:
     """Optimizer state per trainable parameter, including the fp32 master copy under AMP.
 
     ZeRO: AdamW = fp32 master 4 + momentum 4 + variance 4 = 12 with mixed precision.
     EleutherAI: 8-bit Adam = 4 (master) + 1 + 1; SGD with momentum = 4 (master) + 4.
     fp32 training needs no master copy; pure bf16 keeps the states in bf16 (LLaMA-Factory).
     """
-    states = {"adamw": 8.0, "adamw-8bit": 2.0, "paged-adamw-8bit": 2.0, "sgd": 4.0}[optimizer]
-    if precision == "pure-bf16":
-        return states / 2 if optimizer in ("adamw", "sgd") else states
-    master = 4.0 if precision in ("bf16", "fp16") else 0.0
-    return master + states
+    info, mode = OPTIMIZERS[optimizer], PRECISIONS[precision]
+    states = info.state_bytes
+    if not mode.master_copy and mode.weight_bytes == 2.0 and info.full_precision_states:
+        states /= 2  # pure bf16: 16-bit optimizer states
+    return states + (4.0 if mode.master_copy else 0.0)
 
 
-def frozen_bytes(model: MemoryModel, quant_bits: int, precision: Precision) -> float:
+def frozen_bytes(model: str, quant_bits: int, precision: str) -> float:
     """Load precision of frozen base weights: 16-bit, or NF4/int8 for QLoRA (QLoRA §2)."""
     if model == "qlora":
         bits = NF4_DOUBLE_QUANT_BITS if quant_bits == 4 else INT8_BITS
@@ -277,7 +264,7 @@ def frozen_bytes(model: MemoryModel, quant_bits: int, precision: Precision) -> f
 # --- activations -----------------------------------------------------------------------------
 
 
-def block_activation_bytes(shape: Shape, tokens: int, precision: Precision) -> float:
+def block_activation_bytes(shape: Shape, tokens: int, precision: str) -> float:
     """Activations one block keeps for backward, after Korthikanti et al. (arXiv 2205.05198).
 
     Counted per token in 16-bit (2 bytes per element): the inputs of both norms 4h, their
@@ -293,9 +280,7 @@ def block_activation_bytes(shape: Shape, tokens: int, precision: Precision) -> f
     return tokens * per_token * (weight_bytes(precision) / 2)
 
 
-def activation_bytes(
-    shape: Shape, tokens: int, blocks: float, checkpointing: bool, precision: Precision
-) -> float:
+def activation_bytes(shape: Shape, tokens: int, blocks: float, checkpointing: bool, precision: str) -> float:
     """Activations of `blocks` blocks: all kept, or (checkpointing) 2*s*b*h each plus one block."""
     if blocks == 0:
         return 0.0
@@ -328,12 +313,12 @@ def default_checkpointing(shape: Shape) -> bool:
     return shape.params >= LARGE_MODEL_PARAMS
 
 
-def _activation_blocks(model: MemoryModel, shape: Shape) -> float:
+def _activation_blocks(model: str, shape: Shape) -> float:
     """Blocks whose activations backward needs: only the trained top blocks for partial FT."""
     return shape.blocks * PARTIAL_TRAINABLE_SHARE if model == "partial" else shape.blocks
 
 
-def _galore_optimizer_bytes(shape: Shape, precision: Precision) -> float:
+def _galore_optimizer_bytes(shape: Shape, precision: str) -> float:
     """GaLore (Zhao et al., arXiv 2403.03507): per matrix a projector m*r and moments 2*r*n (fp32);
     the embeddings (GaLore projects only the blocks' linear layers) keep full Adam states."""
     r = GALORE_RANK
@@ -345,7 +330,7 @@ def _sharded(value: float, gpus: int, shard: bool) -> float:
     return value / gpus if shard else value
 
 
-def estimate(method_id: str, model: MemoryModel, shape: Shape, settings: EstimateSettings) -> Estimate:
+def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSettings) -> Estimate:
     """Peak GPU memory of one training (or inference) setup, per GPU and in total."""
     if model == "inference":
         return _inference_estimate(method_id, shape, settings)
@@ -354,7 +339,7 @@ def estimate(method_id: str, model: MemoryModel, shape: Shape, settings: Estimat
     trainable = trainable_params(model, shape, s.lora_rank)
     if model in ("full", "galore"):
         frozen = 0.0
-    elif model in SUBSET_METHODS:
+    elif MEMORY_MODELS[model].subset:
         frozen = max(shape.params - trainable, 0.0)  # the trained weights are not a second copy
     else:
         frozen = shape.params
@@ -388,7 +373,7 @@ def estimate(method_id: str, model: MemoryModel, shape: Shape, settings: Estimat
         + logits
     )
 
-    needs_reference = s.objective in REFERENCE_OBJECTIVES and model not in ADAPTER_METHODS
+    needs_reference = s.objective in REFERENCE_OBJECTIVES and not MEMORY_MODELS[model].frozen_base
     if needs_reference:
         weights += shape.params * w
     if s.objective == "rlhf-ppo":
@@ -438,7 +423,7 @@ def _inference_estimate(method_id: str, shape: Shape, s: EstimateSettings) -> Es
 
 def _finish(
     method_id: str,
-    model: MemoryModel,
+    model: str,
     shape: Shape,
     s: EstimateSettings,
     parts: dict[str, float],
@@ -450,13 +435,13 @@ def _finish(
     overhead = CUDA_CONTEXT_BYTES + slack * live
     per_gpu = live + overhead
     total = unsharded * (1 + slack) + CUDA_CONTEXT_BYTES
-    breakdown = Breakdown(
-        weights_gb=_gb(parts["weights"]),
-        gradients_gb=_gb(parts["gradients"]),
-        optimizer_gb=_gb(parts["optimizer"]),
-        activations_gb=_gb(parts["activations"]),
-        overhead_gb=_gb(overhead),
-    )
+    breakdown: Breakdown = {
+        "weights_gb": _gb(parts["weights"]),
+        "gradients_gb": _gb(parts["gradients"]),
+        "optimizer_gb": _gb(parts["optimizer"]),
+        "activations_gb": _gb(parts["activations"]),
+        "overhead_gb": _gb(overhead),
+    }
     capacity = s.capacity_gb
     # Compare the figure we report, so that `fits == (per_gpu_gb <= capacity_gb)` in the output.
     fits = None if capacity is None else _gb(per_gpu) <= capacity

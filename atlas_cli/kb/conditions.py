@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from atlas_cli.models import AllOf, AnyOf, Comparison, Condition, NotOf
+from atlas_cli.kb.schema import AllOf, AnyOf, Comparison, Condition, NotOf
 
 Facts = Mapping[str, Any]
 Predicate = Callable[[Facts], bool]

@@ -19,7 +19,8 @@ import tempfile
 from pathlib import Path
 
 from atlas_cli import __version__
-from atlas_cli.catalog import MAX_FILE_BYTES, Catalog, kb_files
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.files import MAX_FILE_BYTES, kb_files
 
 CACHE_ENV = "FT_ATLAS_CACHE_DIR"
 NO_CACHE_ENV = "FT_ATLAS_NO_CACHE"
@@ -75,7 +76,7 @@ def _write(entry: Path, catalog: Catalog) -> None:
 
 
 def _load(path: Path) -> Catalog:
-    from atlas_cli.knowledge import load_knowledge_base  # YAML and validators: only on a miss
+    from atlas_cli.kb.loading import load_knowledge_base  # YAML and validators: only on a miss
 
     return Catalog(load_knowledge_base(path))
 

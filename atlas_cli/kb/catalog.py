@@ -1,52 +1,18 @@
-"""Where the knowledge base (KB) lives, and the validated KB with its name look-ups.
+"""The validated knowledge base with its name look-ups (methods, GPUs, models).
 
-A KB is either one YAML file holding every section, or a directory whose `*.yaml` files each hold
-some of the sections (the bundled KB in `data/` is such a directory). `--kb PATH` or the
-`FT_ATLAS_KB` environment variable choose another one. Loading and validation are in
-knowledge.py; this module stays light so that a cached KB loads without YAML or validators.
+Loading and validation are in kb/loading.py; this module stays light so that a cached KB loads
+without YAML or validators.
 """
 
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from collections.abc import Iterable
 from functools import cached_property
-from pathlib import Path
 
-from atlas_cli.errors import KnowledgeBaseError, UsageError, one_line
-from atlas_cli.models import Gpu, KnowledgeBase, LlmModel, Method
-
-KB_ENV = "FT_ATLAS_KB"
-MAX_FILE_BYTES = 5_000_000  # a larger KB file is refused (the bundled KB is ~0.2 MB)
-
-
-def bundled_kb_path() -> Path:
-    """The KB inside the wheel, or `data/` of a source checkout (editable installs)."""
-    packaged = Path(__file__).with_name("data")
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "data"
-
-
-def resolve_kb_path(option: Path | None) -> Path:
-    if option is not None:
-        return option
-    env = os.environ.get(KB_ENV)
-    return Path(env) if env else bundled_kb_path()
-
-
-def kb_files(path: Path) -> list[Path]:
-    """The YAML files a KB path stands for: the file itself, or a directory's `*.yaml` files in
-    name order. A missing path or a directory without them is a located KnowledgeBaseError."""
-    if path.is_dir():
-        files = sorted(path.glob("*.yaml"))
-        if not files:
-            raise KnowledgeBaseError([one_line(f"{path}:1:1: no *.yaml files in this directory")])
-        return files
-    if not path.exists():
-        raise KnowledgeBaseError([one_line(f"{path}:1:1: no such file or directory")])
-    return [path]
-
+from atlas_cli.errors import UsageError
+from atlas_cli.kb.schema import Gpu, KnowledgeBase, LlmModel, Method
 
 # --- look-ups ------------------------------------------------------------------------------
 

@@ -20,8 +20,8 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from atlas_cli.catalog import MAX_FILE_BYTES
 from atlas_cli.errors import one_line
+from atlas_cli.kb.files import MAX_FILE_BYTES
 
 try:
     from yaml import CSafeLoader as SafeLoader

@@ -6,23 +6,30 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 from functools import lru_cache
 from typing import Any, Literal
 
 from atlas_cli.errors import UsageError
+from atlas_cli.kb.vocabulary import (
+    DATA_KINDS,
+    GOALS,
+    MODEL_ACCESS,
+    NO_WORDS,
+    PRIORITIES,
+    TYPICAL_DATA,
+    YES_WORDS,
+    Choice,
+    means_no_gpu,
+)
 
 FieldKind = Literal["choice", "name", "size", "count", "vram", "gpus", "flag"]
 
 
 @dataclass(frozen=True, slots=True)
-class Choice:
-    value: str
-    help: str
-
-
-@dataclass(frozen=True, slots=True)
 class ProfileField:
+    """One question of the profile: its flag, batch key, questionnaire prompt and JSON Schema."""
+
     name: str
     kind: FieldKind
     group: str
@@ -39,169 +46,128 @@ class ProfileField:
         return "--" + self.name.replace("_", "-")
 
 
+def _question(
+    kind: FieldKind,
+    group: str,
+    help: str,
+    question: str,
+    *,
+    default: Any = None,
+    choices: tuple[Choice, ...] = (),
+    example: str = "",
+    alternative_to: str | None = None,
+) -> Any:
+    """A Profile field whose metadata is its question (see PROFILE_FIELDS)."""
+    spec: dict[str, Any] = {"kind": kind, "group": group, "help": help, "question": question}
+    spec |= {"choices": choices, "example": example, "alternative_to": alternative_to}
+    return field(default=default, metadata={"question": spec})
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
-    gpu: str | None = None
-    vram: float | None = None
-    gpus: int = 1
-    model: str | None = None
-    model_size: float | None = None
-    model_access: str = "weights"
-    data_kind: str | None = None  # not given: the goal's usual data is assumed
-    examples: int | None = None
-    goal: str = "adapt"
-    knowledge_changes: bool = False
-    many_tasks: bool = False
-    priority: str = "balanced"
+    """What the user told us. Each field carries its question, in the order they are asked;
+    flags, questionnaire, batch keys and the JSON Schema are all generated from them."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _PROFILE_KEYS}
-
-
-PROFILE_FIELDS: tuple[ProfileField, ...] = (
-    ProfileField(
-        "model_access",
+    model_access: str = _question(
         "choice",
         "model",
         "Do you have the weights, or only an API?",
         "Can you access the model's weights?",
-        choices=(
-            Choice("weights", "you can download and train the weights"),
-            Choice("api", "only a hosted API: no training, prompting and retrieval only"),
-        ),
         default="weights",
-    ),
-    ProfileField(
-        "gpu",
+        choices=MODEL_ACCESS,
+    )
+    gpu: str | None = _question(
         "name",
         "hardware",
         "GPU from the catalog (id or alias, e.g. rtx-3090, '3090', 'A100 80GB'), or 'none'.",
         "Which GPU will you train on? (e.g. 3090, A100 80GB; 'none' for CPU only or a hosted API)",
         example="rtx-3090",
-    ),
-    ProfileField(
-        "vram",
+    )
+    vram: float | None = _question(
         "vram",
         "hardware",
         "GPU memory in GB as advertised (e.g. 24), instead of --gpu.",
         "How much memory does each GPU have, in GB?",
         example="24",
         alternative_to="gpu",
-    ),
-    ProfileField(
-        "gpus",
-        "gpus",
-        "hardware",
-        "Number of GPUs (default 1).",
-        "How many GPUs?",
-        default=1,
-        example="2",
-    ),
-    ProfileField(
-        "model",
+    )
+    gpus: int = _question(
+        "gpus", "hardware", "Number of GPUs (default 1).", "How many GPUs?", default=1, example="2"
+    )
+    model: str | None = _question(
         "name",
         "model",
         "Model from the catalog (e.g. llama-3.1-8b, qwen2.5-7b, bert-base).",
         "Which model? (a catalog name such as llama-3.1-8b, or a size such as 7b)",
         example="llama-3.1-8b",
-    ),
-    ProfileField(
-        "model_size",
+    )
+    model_size: float | None = _question(
         "size",
         "model",
         "Model size instead of --model: 7b, 0.5b, 125m, 7e9.",
         "How many parameters does the model have? (e.g. 7b, 125m)",
         example="7b",
         alternative_to="model",
-    ),
-    ProfileField(
-        "goal",
+    )
+    goal: str = _question(
         "choice",
         "goal",
         "What you want the model to do better.",
         "What is your goal?",
-        choices=(
-            Choice("classify", "assign labels (sentiment, intent, topic)"),
-            Choice("adapt", "follow a domain's style, format or task"),
-            Choice("chat", "a chat assistant"),
-            Choice("align", "behave as people prefer (helpful, safe, on-policy)"),
-            Choice("knowledge", "answer from facts and documents"),
-            Choice("reasoning", "solve checkable problems (math, code)"),
-            Choice("prototype", "try an idea quickly and cheaply"),
-        ),
         default="adapt",
-    ),
-    ProfileField(
-        "data_kind",
-        "choice",
-        "data",
-        "What training data you have.",
-        "What data do you have?",
-        choices=(
-            Choice("none", "no training data"),
-            Choice("text", "raw domain text (documents, code, papers)"),
-            Choice("labeled", "labelled examples for a fixed set of labels"),
-            Choice("demonstrations", "prompt -> answer pairs"),
-            Choice("preferences", "chosen / rejected answer pairs"),
-            Choice("ratings", "unpaired thumbs-up / thumbs-down answers"),
-            Choice("reward-function", "a program that checks or scores answers"),
-        ),
-    ),
-    ProfileField(
-        "examples",
+        choices=GOALS,
+    )
+    # Not given: the goal's usual data is assumed (TYPICAL_DATA).
+    data_kind: str | None = _question(
+        "choice", "data", "What training data you have.", "What data do you have?", choices=DATA_KINDS
+    )
+    examples: int | None = _question(
         "count",
         "data",
         "How many examples (500, 10k, 1.5m).",
         "How many examples (or documents)? (e.g. 500, 10k)",
         example="10k",
-    ),
-    ProfileField(
-        "knowledge_changes",
+    )
+    knowledge_changes: bool = _question(
         "flag",
         "constraints",
         "The facts change often (weekly or faster).",
         "Do the facts change often (weekly or faster)?",
         default=False,
-    ),
-    ProfileField(
-        "many_tasks",
+    )
+    many_tasks: bool = _question(
         "flag",
         "constraints",
         "Serve many tasks from one base model.",
         "Will one base model serve many tasks?",
         default=False,
-    ),
-    ProfileField(
-        "priority",
+    )
+    priority: str = _question(
         "choice",
         "constraints",
         "What matters most.",
         "What matters most?",
-        choices=(
-            Choice("quality", "the best result, cost is secondary"),
-            Choice("balanced", "a sensible trade-off"),
-            Choice("cost", "the least hardware and money"),
-            Choice("speed", "results soon: quick to set up and train"),
-        ),
         default="balanced",
-    ),
+        choices=PRIORITIES,
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in PROFILE_FIELDS}
+
+    @property
+    def data_kind_or_typical(self) -> str:
+        return self.data_kind or TYPICAL_DATA[self.goal]
+
+    @property
+    def data_kind_given(self) -> bool:
+        return self.data_kind is not None
+
+
+PROFILE_FIELDS: tuple[ProfileField, ...] = tuple(
+    ProfileField(name=f.name, default=None if f.default is MISSING else f.default, **f.metadata["question"])
+    for f in fields(Profile)
 )
-
 FIELDS_BY_NAME = {f.name: f for f in PROFILE_FIELDS}
-
-# The data a goal usually comes with: assumed when --data-kind is not given, and the
-# questionnaire's default answer.
-TYPICAL_DATA = {
-    "classify": "labeled",
-    "adapt": "demonstrations",
-    "chat": "demonstrations",
-    "align": "preferences",
-    "knowledge": "text",
-    "reasoning": "demonstrations",
-    "prototype": "demonstrations",
-}
-_PROFILE_KEYS = tuple(f.name for f in fields(Profile))
-assert set(_PROFILE_KEYS) == set(FIELDS_BY_NAME)
 
 # --- value parsing (shared by flags, questionnaire answers and batch lines) ----------------
 
@@ -272,16 +238,12 @@ def parse_choice(field: ProfileField, text: str) -> str:
     return value
 
 
-_TRUE = {"true", "yes", "y", "1", "on"}
-_FALSE = {"false", "no", "n", "0", "off"}
-
-
 def parse_flag(field: ProfileField, value: Any) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
-    if text in _TRUE | _FALSE:
-        return text in _TRUE
+    if text in YES_WORDS | NO_WORDS:
+        return text in YES_WORDS
     raise UsageError(f"{field.flag}: '{value}' is not yes or no")
 
 
@@ -337,8 +299,8 @@ def profile_from_values(values: dict[str, Any]) -> Profile:
         raise UsageError("--gpu and --vram are alternatives: give one")
     if "model" in values and "model_size" in values:
         raise UsageError("--model and --model-size are alternatives: give one")
-    if str(values.get("gpu", "")).lower() == "none" and values.get("gpus", 1) > 1:
-        raise UsageError("--gpus: cannot be more than 1 with --gpu none")
+    if means_no_gpu(str(values.get("gpu", ""))) and values.get("gpus", 1) > 1:
+        raise UsageError(f"--gpus: cannot be more than 1 with --gpu {values['gpu']}")
     return Profile(**values)
 
 

@@ -11,7 +11,7 @@ both paths print the same bytes and exit with the same code.
 
 from __future__ import annotations
 
-from atlas_cli.profile import FIELDS_BY_NAME
+from atlas_cli.core.profile import FIELDS_BY_NAME
 
 MAX_TOP = 100  # as `recommend --top` declares it in cli.py
 _BARE = {"--json": ("json", True), "--explain": ("explain", True), "--no-explain": ("explain", False)}
@@ -81,11 +81,11 @@ def _run(raw: dict[str, str | bool], top: int, explain: bool) -> int:
     from atlas_cli.errors import EXIT_OK, debug_env, report
 
     try:
-        from atlas_cli.catalog import resolve_kb_path
-        from atlas_cli.engine import Engine
-        from atlas_cli.kbcache import load_cached_catalog
-        from atlas_cli.profile import build_profile
-        from atlas_cli.render.jsonout import recommendation_json, write_json
+        from atlas_cli.core.engine import Engine
+        from atlas_cli.core.profile import build_profile
+        from atlas_cli.kb.cache import load_cached_catalog
+        from atlas_cli.kb.files import resolve_kb_path
+        from atlas_cli.render.documents import recommendation_json, write_json
 
         engine = Engine(load_cached_catalog(resolve_kb_path(None)))
         rec = engine.recommend(build_profile(raw))

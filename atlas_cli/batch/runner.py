@@ -18,12 +18,12 @@ import sys
 from collections.abc import Iterator
 from typing import IO
 
-from atlas_cli.engine import Engine
+from atlas_cli.batch.jsonline import LineEncoder, dumps_line
+from atlas_cli.batch.workers import Chunk, Dispatch, Encode, Write, forked, worker_count
+from atlas_cli.core.engine import Engine
+from atlas_cli.core.profile import build_profile
 from atlas_cli.errors import EXIT_OK, EXIT_USAGE, AtlasError, OutputClosed, UsageError, WriteFailed
-from atlas_cli.profile import build_profile
-from atlas_cli.render.jsonline import LineEncoder, dumps_line
-from atlas_cli.render.jsonout import recommendation_json
-from atlas_cli.workers import Chunk, Dispatch, Encode, Write, forked, worker_count
+from atlas_cli.render.documents import recommendation_json
 
 MAX_LINE_CHARS = 100_000  # a profile is a few hundred characters
 CHUNK_LINES = 64  # lines are encoded (and shared out) in chunks of up to this many

@@ -12,27 +12,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from atlas_cli.catalog import Catalog
-from atlas_cli.conditions import Facts, Predicate, compile_condition, facts_used
-from atlas_cli.memory import Shape
-from atlas_cli.memory import estimate as estimate_memory
-from atlas_cli.models import (
-    MEMORY_SCALE,
-    PLAN_FACTS,
-    QUALITY_SCALE,
-    SPEED_SCALE,
-    Estimate,
-    EstimateSettings,
-    MemoryModel,
-    Method,
-    Plan,
-    Recommendation,
-    Rule,
-    Scalar,
-    ToolRef,
-)
-from atlas_cli.profile import TYPICAL_DATA, Profile
-from atlas_cli.resolve import Hardware, ModelInfo, resolve_hardware, resolve_model, settings_for
+from atlas_cli.core.estimates import Estimate, EstimateSettings
+from atlas_cli.core.facts import Candidate, method_facts, plan_facts, profile_facts
+from atlas_cli.core.memory import Shape
+from atlas_cli.core.memory import estimate as estimate_memory
+from atlas_cli.core.plans import Plan, Recommendation, ToolRef
+from atlas_cli.core.profile import Profile
+from atlas_cli.core.resolve import Hardware, ModelInfo, resolve_hardware, resolve_model, settings_for
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
+from atlas_cli.kb.facts import PLAN_FACTS
+from atlas_cli.kb.schema import MEMORY_SCALE, QUALITY_SCALE, SPEED_SCALE, Method, Rule, Scalar
 
 # What each priority weighs: (quality, speed, memory thrift).
 PRIORITY_WEIGHTS = {
@@ -105,7 +95,7 @@ class Resolved:
 
 
 @lru_cache(maxsize=1024)
-def cached_estimate(method_id: str, model: MemoryModel, shape: Shape, settings: EstimateSettings) -> Estimate:
+def cached_estimate(method_id: str, model: str, shape: Shape, settings: EstimateSettings) -> Estimate:
     return estimate_memory(method_id, model, shape, settings)
 
 
@@ -129,9 +119,7 @@ class Engine:
             shared_bit = 0 if compiled.per_plan else 1 << len(self.shared_rules)
             if shared_bit:
                 self.shared_rules.append((shared_bit, compiled))
-            for method_id in rule.methods:
-                if method_id not in self.rule_bits:
-                    continue
+            for method_id in (m.id for m in self.candidates if rule.selects(m)):
                 own_bit = 0
                 if shared_bit:
                     self.shared_bits[method_id] |= shared_bit
@@ -153,31 +141,6 @@ class Engine:
         self.pitfalls = {m.id: tuple(p.en for p in m.pitfalls[:2]) for m in self.candidates}
 
     # --- facts ---------------------------------------------------------------------------
-
-    def profile_facts(self, profile: Profile, hardware: Hardware, info: ModelInfo) -> dict[str, Scalar]:
-        data_kind = profile.data_kind or TYPICAL_DATA[profile.goal]
-        capacity = hardware.capacity_gb
-        return {
-            "has_gpu": hardware.has_gpu,
-            "gpu": hardware.gpu_id,
-            "gpus": hardware.gpus,
-            "gpu_memory_gib": hardware.memory_gib,
-            "vram_gb": capacity,
-            "total_vram_gb": None if capacity is None else round(capacity * hardware.gpus, 2),
-            "bf16": hardware.bf16,
-            "model": info.model_id,
-            "model_params_b": round(info.params_b, 3),
-            "model_has_bias": info.shape.has_bias,
-            "model_architecture": info.shape.architecture,
-            "model_access": profile.model_access,
-            "data_kind": data_kind,
-            "data_kind_given": profile.data_kind is not None,
-            "examples": profile.examples,
-            "goal": profile.goal,
-            "knowledge_changes": profile.knowledge_changes,
-            "many_tasks": profile.many_tasks,
-            "priority": profile.priority,
-        }
 
     def choose_pipeline(self, facts: Facts) -> tuple[tuple[str, ...], str | None, str | None]:
         """The objectives a training plan runs: the highest-weight matching pipeline rule."""
@@ -233,15 +196,14 @@ class Engine:
         estimates = {m.id: self._estimate(m, info, stages) if local else (None, []) for m in self.candidates}
         facts: dict[str, Scalar] = {}
         for method_id, (result, _) in estimates.items():
-            facts[f"fits.{method_id}"] = None if result is None else result.fits
-            facts[f"memory_gb.{method_id}"] = None if result is None else result.per_gpu_gb
+            facts.update(method_facts(method_id, result))
         resolved.memory[pipeline, local] = (estimates, facts)
         return estimates, facts
 
     def recommend(self, profile: Profile) -> Recommendation:
         resolved = self._resolve(profile)
         hardware, info = resolved.hardware, resolved.info
-        facts = self.profile_facts(profile, hardware, info)
+        facts = profile_facts(profile, hardware, info)
         pipeline, pipeline_rule, pipeline_because = self.choose_pipeline(facts)
         local = hardware.has_gpu and profile.model_access != "api"
         estimates, memory_facts = self._memory_view(resolved, pipeline, local)
@@ -252,8 +214,8 @@ class Engine:
                 shared |= bit
         context = (facts, shared, profile.priority, pipeline, pipeline_rule, pipeline_because)
         scored = [self._plan(method, estimates[method.id], *context) for method in self.candidates]
-        for key in PLAN_FACTS:
-            facts.pop(key, None)
+        for spec in PLAN_FACTS:
+            facts.pop(spec.name, None)
         kept = sorted(s for s in scored if not s.excluded)
         notes = self._notes(profile, hardware, info, facts)
         if hardware.capacity_gb is not None and not any(s.plan.fits for s in kept):
@@ -282,14 +244,11 @@ class Engine:
     ) -> Scored:
         own = 0
         if own_rules := self.own_rules[method.id]:
-            result = estimated[0]
-            fits = None if result is None else result.fits
-            memory = None if result is None else result.per_gpu_gb
             # The candidate's own facts go into the shared dict (no copy per plan: this is the
             # hot loop of batch mode); recommend() removes them when every plan is scored.
-            facts.update(
-                zip(PLAN_FACTS, (method.id, method.kind, method.category, fits, memory), strict=True)
-            )
+            result = estimated[0]
+            fits, memory = (None, None) if result is None else (result.fits, result.per_gpu_gb)
+            facts.update(plan_facts(Candidate(method.id, method.kind, method.category, fits, memory)))
             for bit, compiled in own_rules:
                 if compiled.predicate(facts):
                     own |= bit

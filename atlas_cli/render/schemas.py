@@ -6,9 +6,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from atlas_cli.models import KnowledgeBase
-from atlas_cli.profile import PROFILE_FIELDS, ProfileField
-from atlas_cli.render.jsonout import (
+from atlas_cli.core.profile import PROFILE_FIELDS, ProfileField
+from atlas_cli.kb.schema import KnowledgeBase
+from atlas_cli.render.documents import (
     SCHEMA_VERSION,
     CompareJson,
     EstimateJson,

@@ -10,17 +10,12 @@ from typing import Any
 
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12 (`ft-atlas schema`)
 
-from atlas_cli.models import Estimate, Method, Plan, Recommendation, RuleHit
+from atlas_cli.core.estimates import Breakdown, Estimate
+from atlas_cli.core.plans import Plan, Recommendation, RuleHit
+from atlas_cli.kb.schema import Method
+from atlas_cli.kb.vocabulary import OUTPUT_SCHEMA_VERSION
 
-SCHEMA_VERSION = 1
-
-
-class BreakdownJson(TypedDict):
-    weights_gb: float
-    gradients_gb: float
-    optimizer_gb: float
-    activations_gb: float
-    overhead_gb: float
+SCHEMA_VERSION = OUTPUT_SCHEMA_VERSION
 
 
 class AssumptionsJson(TypedDict):
@@ -46,7 +41,7 @@ class EstimateJson(TypedDict):
     trainable_params_b: float
     total_gb: float
     per_gpu_gb: float
-    breakdown: BreakdownJson
+    breakdown: Breakdown
     assumptions: AssumptionsJson
     capacity_gb: float | None
     fits: bool | None
@@ -140,13 +135,7 @@ def estimate_json(e: Estimate, label: str, warnings: list[str]) -> EstimateJson:
         "trainable_params_b": e.trainable_params_b,
         "total_gb": e.total_gb,
         "per_gpu_gb": e.per_gpu_gb,
-        "breakdown": {
-            "weights_gb": e.breakdown.weights_gb,
-            "gradients_gb": e.breakdown.gradients_gb,
-            "optimizer_gb": e.breakdown.optimizer_gb,
-            "activations_gb": e.breakdown.activations_gb,
-            "overhead_gb": e.breakdown.overhead_gb,
-        },
+        "breakdown": e.breakdown.copy(),
         "assumptions": {
             "seq_len": s.seq_len,
             "batch_size": s.batch_size,

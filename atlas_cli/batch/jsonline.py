@@ -13,8 +13,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from atlas_cli.models import Plan, Recommendation, Scalar, ToolRef
-from atlas_cli.render.jsonout import SCHEMA_VERSION
+from atlas_cli.core.plans import Plan, Recommendation, ToolRef
+from atlas_cli.kb.schema import Scalar
+from atlas_cli.render.documents import SCHEMA_VERSION
 
 # Past this many remembered pieces the encoder starts afresh, so memory stays flat on any input.
 PIECE_LIMIT = 2048

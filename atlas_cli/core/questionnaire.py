@@ -12,17 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from atlas_cli.catalog import Catalog, normalize
-from atlas_cli.errors import UsageError
-from atlas_cli.profile import (
+from atlas_cli.core.profile import (
     FIELDS_BY_NAME,
     PROFILE_FIELDS,
-    TYPICAL_DATA,
     ProfileField,
     parse_size,
     parse_value,
     parse_vram,
 )
+from atlas_cli.errors import UsageError
+from atlas_cli.kb.catalog import Catalog, normalize
+from atlas_cli.kb.vocabulary import NO_WORDS, TYPICAL_DATA, YES_WORDS, means_no_gpu
 
 Answers = dict[str, Any]
 
@@ -40,7 +40,7 @@ def _api_only(answers: Answers) -> bool:
 
 
 def _no_gpu(answers: Answers) -> bool:
-    return str(answers.get("gpu", "")).lower() == "none"
+    return means_no_gpu(str(answers.get("gpu", "")))
 
 
 def _never(_: Answers) -> bool:
@@ -129,7 +129,7 @@ class Interview:
         return {spec.name: parse_value(spec, text)}
 
     def _parse_gpu(self, text: str) -> Answers:
-        if normalize(text) in ("none", "cpu", "no", "api"):
+        if means_no_gpu(text):
             return {"gpu": "none"}
         try:
             return {"gpu": self.catalog.gpu(text).id}
@@ -176,9 +176,9 @@ def _show(value: Any) -> str:
 
 def _yes_no(text: str) -> bool:
     lowered = text.strip().lower()
-    if lowered in ("y", "yes", "true", "1"):
+    if lowered in YES_WORDS:
         return True
-    if lowered in ("n", "no", "false", "0"):
+    if lowered in NO_WORDS:
         return False
     raise UsageError(f"'{text}' is not yes or no")
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from atlas_cli.catalog import Catalog
-from atlas_cli.errors import UsageError
-from atlas_cli.memory import (
+from atlas_cli.core.estimates import EstimateSettings
+from atlas_cli.core.memory import (
     Shape,
     default_checkpointing,
     default_seq_len,
@@ -14,7 +13,10 @@ from atlas_cli.memory import (
     shape_for_size,
     shape_of,
 )
-from atlas_cli.models import EstimateSettings, LlmModel, Optimizer, Precision
+from atlas_cli.errors import UsageError
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.schema import LlmModel
+from atlas_cli.kb.vocabulary import PRECISIONS, means_no_gpu
 
 DEFAULT_MODEL_SIZE_B = 7.0
 DEFAULT_LORA_RANK = 16
@@ -29,6 +31,12 @@ class Hardware:
     bf16: bool
     gpus: int
     note: str
+    vendor: str | None = None  # nvidia, amd or apple; None when only the memory is known
+    cuda: bool | None = None
+
+    @property
+    def total_capacity_gb(self) -> float | None:
+        return None if self.capacity_gb is None else round(self.capacity_gb * self.gpus, 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,18 +48,20 @@ class ModelInfo:
 
     @property
     def params_b(self) -> float:
-        return self.shape.params / 1e9
+        return round(self.shape.params / 1e9, 3)
 
 
 def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus: int) -> Hardware:
-    if gpu is not None and gpu.strip().lower() in ("none", "cpu", "api"):
+    if gpu is not None and means_no_gpu(gpu):
         return Hardware(None, False, None, None, False, 1, "no local GPU")
     if gpu is not None:
         g = catalog.gpu(gpu)
         note = f"{g.name}, {g.memory_gib:g} GiB" + (
             "" if g.cuda else " (no CUDA: estimates assume PyTorch on it)"
         )
-        return Hardware(g.id, True, g.memory_gib, gib_to_gb(g.memory_gib), g.bf16, gpus, note)
+        return Hardware(
+            g.id, True, g.memory_gib, gib_to_gb(g.memory_gib), g.bf16, gpus, note, g.vendor, g.cuda
+        )
     if vram is not None:
         # Without a named GPU we cannot know bf16 support; assume a current (Ampere+) card.
         return Hardware(None, True, vram, gib_to_gb(vram), True, gpus, f"{vram:g} GB GPU")
@@ -67,11 +77,11 @@ def resolve_model(catalog: Catalog, model: str | None, size_b: float | None) -> 
     return ModelInfo(None, f"{params / 1e9:g}B model", shape, template)
 
 
-def choose_precision(requested: Precision | None, hardware: Hardware) -> tuple[Precision, str | None]:
+def choose_precision(requested: str | None, hardware: Hardware) -> tuple[str, str | None]:
     """bf16 where the GPU supports it, else fp16 (V100/T4 have no bf16), with a warning."""
     if requested is None:
         return ("bf16", None) if hardware.bf16 else ("fp16", None)
-    if requested in ("bf16", "pure-bf16") and not hardware.bf16:
+    if PRECISIONS[requested].needs_bf16 and not hardware.bf16:
         return "fp16", f"{requested} is not supported on this GPU (needs Ampere or newer); using fp16"
     return requested, None
 
@@ -83,8 +93,8 @@ def settings_for(
     objective: str = "sft",
     seq_len: int | None = None,
     batch_size: int = 1,
-    precision: Precision | None = None,
-    optimizer: Optimizer = "adamw",
+    precision: str | None = None,
+    optimizer: str = "adamw",
     gradient_checkpointing: bool | None = None,
     lora_rank: int = DEFAULT_LORA_RANK,
     quant_bits: int = 4,

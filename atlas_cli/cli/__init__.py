@@ -1,0 +1,106 @@
+"""The `ft-atlas` command line: thin wiring only — parse, call the core, render.
+
+- app.py: the typer app, global options, and the one place that decides rendering;
+- options.py: options shared by several commands (the profile's flags, the estimator's);
+- one module per group of commands: lookup.py, knowledge_base.py, advise.py, ask.py.
+
+Heavy modules (rich renderables, pydantic models, YAML) are imported inside the commands that
+need them, so `--help` and `--version` stay fast (see tests/test_imports.py). A command's group
+module is imported only when that command runs (all of them for `--help`).
+"""
+
+import importlib
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+
+from atlas_cli.cli.app import app, state
+from atlas_cli.errors import EXIT_INTERRUPTED, debug_env, fail, prepare_streams, report
+
+# Which module defines each command, so that running one imports only its group.
+COMMAND_GROUPS = {
+    "methods": "lookup",
+    "show": "lookup",
+    "compare": "lookup",
+    "categories": "lookup",
+    "tools": "lookup",
+    "gpus": "lookup",
+    "models": "lookup",
+    "guide": "lookup",
+    "validate": "knowledge_base",
+    "schema": "knowledge_base",
+    "estimate": "advise",
+    "recommend": "advise",
+    "recipe": "advise",
+    "ask": "ask",
+}
+GROUP_ORDER = ("lookup", "knowledge_base", "advise", "ask")  # as --help lists them
+
+
+GLOBAL_VALUED = ("--kb", "--lang")  # global options that take a value
+
+
+def command_name(args: list[str]) -> str | None:
+    """The first word that is neither an option nor a global option's value."""
+    words = iter(args)
+    for word in words:
+        if word in GLOBAL_VALUED:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def load_commands(args: list[str]) -> None:
+    """Import the group of the command in `args`, or every group (for --help and typos)."""
+    named = command_name(args)
+    groups = (COMMAND_GROUPS[named],) if named in COMMAND_GROUPS else GROUP_ORDER
+    for group in groups:
+        importlib.import_module(f"atlas_cli.cli.{group}")
+
+
+@contextmanager
+def _typer_styles(plain: bool) -> Iterator[None]:
+    """typer's own --help and error panels follow our colour rules. rich drops every style on a
+    dumb terminal, so TERM=dumb is set for the run (and restored, for in-process callers);
+    importing typer's rich module to configure it would cost more than the whole command."""
+    if not plain:
+        yield
+        return
+    saved = os.environ.get("TERM")
+    os.environ["TERM"] = "dumb"
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["TERM"]
+        else:
+            os.environ["TERM"] = saved
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the app, turning every failure into a message on stderr and a documented exit code."""
+    prepare_streams()
+    args = sys.argv[1:] if argv is None else argv
+    plain = bool(os.environ.get("NO_COLOR")) or "--no-color" in args
+    try:
+        load_commands(args)
+        with _typer_styles(plain):
+            result = app(args=args, prog_name="ft-atlas", standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+        if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C inside a command into Exit(130)
+            fail("Aborted.", code)
+    except typer.Exit as exit_:
+        code = exit_.exit_code
+    except typer.TyperException as error:
+        show = getattr(error, "show", None)
+        show() if show else fail(error.format_message(), 0)
+        code = error.exit_code
+    except typer.Abort:
+        code = fail("Aborted.", EXIT_INTERRUPTED)
+    except (KeyboardInterrupt, Exception) as error:  # noqa: BLE001 - report() sorts them out
+        code = report(error, state.debug or debug_env())
+    sys.exit(code)

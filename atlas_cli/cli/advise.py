@@ -1,0 +1,210 @@
+"""Advice commands: estimate memory, recommend plans, write a recipe."""
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from atlas_cli.cli.app import (
+    Format,
+    FormatOption,
+    JsonOption,
+    chosen_format,
+    command,
+    console,
+    emit,
+    emit_grid,
+    state,
+)
+from atlas_cli.cli.options import one_of, profile_options
+from atlas_cli.errors import UsageError
+from atlas_cli.kb.vocabulary import MAX_TOP, OPTIMIZERS, OUTPUT_SCHEMA_VERSION, PRECISIONS
+from atlas_cli.recipes.registry import format_names
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+
+@command("Advise")
+@profile_options(("gpu", "vram", "gpus", "model", "model_size"))
+def estimate(
+    raw: dict[str, Any],
+    method: Annotated[
+        Optional[str], typer.Option(help="Method id (lora, qlora, full-ft, rag, ...). Omit for all.")
+    ] = None,
+    objective: Annotated[str, typer.Option(help="sft, dpo, orpo, kto, simpo, rlhf-ppo, grpo, ...")] = "sft",
+    seq_len: Annotated[
+        Optional[int],
+        typer.Option(min=1, max=10_000_000, help="Tokens per sequence (default 2048; 512 for encoders)."),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Micro-batch size per GPU.")] = 1,
+    precision: Annotated[
+        Optional[str],
+        typer.Option(help=f"[{'|'.join(PRECISIONS)}]. Default: bf16 where supported, else fp16."),
+    ] = None,
+    optimizer: Annotated[str, typer.Option(help=f"[{'|'.join(OPTIMIZERS)}].")] = "adamw",
+    gradient_checkpointing: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--gradient-checkpointing/--no-gradient-checkpointing", help="Default: on for models >= 1B."
+        ),
+    ] = None,
+    lora_rank: Annotated[int, typer.Option(min=1, max=65_536, help="LoRA rank (all linear layers).")] = 16,
+    quant_bits: Annotated[int, typer.Option(help="QLoRA base precision: 4 or 8.")] = 4,
+    fmt: FormatOption = Format.table,
+    as_json: JsonOption = False,
+) -> None:
+    """Estimate GPU memory per method, with a breakdown and whether it fits.
+
+    Examples: ft-atlas estimate --model-size 7b --gpu rtx-4090 ·
+    ft-atlas estimate --method qlora --model llama-3.1-70b --gpu a100-80gb --json
+    """
+    from atlas_cli.core.profile import build_profile
+    from atlas_cli.core.resolve import resolve_hardware, resolve_model, settings_for
+    from atlas_cli.core.variants import objective_id, single, sweep, trainable_method
+    from atlas_cli.render.documents import estimate_json
+
+    catalog = state.catalog()
+    profile = build_profile(raw)
+    hardware = resolve_hardware(catalog, profile.gpu, profile.vram, profile.gpus)
+    info = resolve_model(catalog, profile.model, profile.model_size)
+    settings, warnings = settings_for(
+        info,
+        hardware,
+        objective=objective_id(catalog, objective),
+        seq_len=seq_len,
+        batch_size=batch_size,
+        precision=one_of("--precision", precision, list(PRECISIONS)),
+        optimizer=one_of("--optimizer", optimizer, list(OPTIMIZERS)) or "adamw",
+        gradient_checkpointing=gradient_checkpointing,
+        lora_rank=lora_rank,
+        quant_bits=quant_bits,
+    )
+    for warning in warnings:
+        console(stderr=True).print(f"warning: {warning}", style="yellow", markup=False)
+    output = chosen_format(fmt, as_json)
+    title = f"Memory per GPU for {info.label}" + (f" on {hardware.note}" if hardware.has_gpu else "")
+    if method is not None:
+        label, result = single(trainable_method(catalog, method), info, settings)
+        _emit_single(output, estimate_json(result, label, warnings))
+        return
+    swept = sweep(catalog, info, hardware, settings)
+    for warning in dict.fromkeys(w for _, _, extra in swept for w in extra):
+        console(stderr=True).print(f"warning: {warning}", style="yellow", markup=False)
+    rows = [estimate_json(e, label, warnings + extra) for label, e, extra in swept]
+    data = {"schema_version": OUTPUT_SCHEMA_VERSION, "model": info.label, "estimates": rows}
+    _emit_many(output, data, rows, title)
+
+
+def _emit_single(fmt: Format, data: Any) -> None:
+    from atlas_cli.render.charts import breakdown_grid
+
+    emit_grid(fmt, data, breakdown_grid(data))
+
+
+def _emit_many(fmt: Format, data: Any, rows: Any, title: str) -> None:
+    from atlas_cli.render.charts import estimate_chart, estimates_grid
+    from atlas_cli.render.grid import markdown_table
+
+    emit(fmt, data, lambda: estimate_chart(rows, title), lambda: markdown_table(estimates_grid(rows, title)))
+
+
+def render_recommendation(rec: Any, fmt: Format, top: int, explain: bool) -> None:
+    from atlas_cli.render.documents import recommendation_json
+
+    catalog = state.catalog()
+
+    def view() -> "RenderableType":
+        from atlas_cli.render.plans import recommendation_view  # rich: not needed for JSON
+
+        return recommendation_view(catalog, rec, top, explain)
+
+    def markdown() -> str:
+        from atlas_cli.render.plans import recommendation_markdown
+
+        return recommendation_markdown(catalog, rec, top, explain)
+
+    emit(fmt, recommendation_json(rec, top, explain), view, markdown)
+
+
+@command("Advise")
+@profile_options()
+def recommend(
+    raw: dict[str, Any],
+    top: Annotated[int, typer.Option(min=1, max=MAX_TOP, help="How many plans to show.")] = 5,
+    explain: Annotated[bool, typer.Option(help="Show every rule that fired, with the facts it saw.")] = False,
+    batch: Annotated[
+        Optional[str], typer.Option(help="JSON Lines of profiles ('-' = stdin); JSON Lines out.")
+    ] = None,
+    fmt: FormatOption = Format.table,
+    as_json: JsonOption = False,
+) -> None:
+    """Rank plans for your hardware, model, data and goal, and explain why.
+
+    Example: ft-atlas recommend --gpu rtx-3090 --model-size 7b --goal chat --data-kind demonstrations
+    """
+    from atlas_cli.core.engine import Engine
+    from atlas_cli.core.profile import build_profile
+
+    engine = Engine(state.catalog())
+    if batch is not None:
+        given = sorted(f"--{k.replace('_', '-')}" for k, v in raw.items() if v is not None)
+        if given:
+            raise UsageError(f"--batch reads profiles from the file; drop {', '.join(given)}")
+        if fmt is Format.markdown:
+            raise UsageError("--batch writes JSON Lines; drop --format markdown")
+        from atlas_cli.batch.runner import run_batch
+
+        raise typer.Exit(run_batch(engine, batch, top=top, explain=explain))
+    rec = engine.recommend(build_profile(raw))
+    render_recommendation(rec, chosen_format(fmt, as_json), top, explain)
+
+
+# --- recipe ----------------------------------------------------------------------------------
+
+
+@command("Advise")
+@profile_options()
+def recipe(
+    raw: dict[str, Any],
+    plan: Annotated[
+        int, typer.Option("--plan", min=1, help="Rank of the plan, as `recommend` lists it.")
+    ] = 1,
+    trainer: Annotated[
+        Optional[str],
+        typer.Option(help=f"[{'|'.join(format_names())}]: a Python script, or a trainer's YAML."),
+    ] = None,
+    old_format: Annotated[
+        Optional[str], typer.Option("--format", "-f", hidden=True, help="Deprecated: use --trainer.")
+    ] = None,
+    out: Annotated[
+        Optional[Path], typer.Option("--out", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Write a runnable training recipe for a recommended plan (see docs/recipes.md).
+
+    Example: ft-atlas recipe --gpu rtx-3090 --model mistral-7b --data-kind preferences --out train.py
+    """
+    from atlas_cli.core.engine import Engine
+    from atlas_cli.core.profile import build_profile
+    from atlas_cli.recipes.writer import render_recipe
+
+    if old_format is not None:
+        if trainer is not None:
+            raise UsageError("--format is the old name of --trainer: give one")
+        sys.stderr.write("ft-atlas: warning: recipe --format is deprecated; use --trainer\n")
+    chosen = one_of("--trainer", (trainer or old_format or "python").lower(), format_names())
+    catalog = state.catalog()
+    text = render_recipe(catalog, Engine(catalog).recommend(build_profile(raw)), plan, str(chosen))
+    if out is None or str(out) == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"--out: cannot write {out}: {error.strerror}") from None
+    sys.stderr.write(f"ft-atlas: wrote {out}\n")
+
+
+# --- ask -------------------------------------------------------------------------------------

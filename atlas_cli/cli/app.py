@@ -1,0 +1,172 @@
+"""The typer app, the state of one invocation, and the one place that decides how results are
+rendered. Command groups (lookup.py, knowledge_base.py, advise.py, ask.py) register on `app`.
+
+Modules of this package do not postpone annotations (`from __future__ import annotations`):
+typer would then evaluate every option's annotation string at start-up.
+"""
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from atlas_cli import __version__
+from atlas_cli.errors import OutputClosed, debug_env
+from atlas_cli.kb.vocabulary import OUTPUT_SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+    from atlas_cli.kb.catalog import Catalog
+    from atlas_cli.kb.vocabulary import Lang
+    from atlas_cli.render.grid import Grid
+
+app = typer.Typer(
+    name="ft-atlas",
+    help="Advice on adapting a large language model to your GPU, model, data and goal.\n\n"
+    "Examples:\n\n"
+    "  ft-atlas recommend --gpu rtx-3090 --model-size 7b --goal chat\n\n"
+    "  ft-atlas estimate --model llama-3.1-8b --gpu 4090\n\n"
+    "  ft-atlas show qlora",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class Language(StrEnum):
+    en = "en"
+    ru = "ru"
+
+
+class State:
+    """Global options of this invocation, and the knowledge base they select (loaded once)."""
+
+    def __init__(self) -> None:
+        self.kb: Path | None = None
+        self.no_color = False
+        self.debug = False
+        self.lang: Lang = "en"
+        self._catalogs: dict[Path, Catalog] = {}
+
+    def catalog(self) -> "Catalog":
+        from atlas_cli.kb.cache import load_cached_catalog
+        from atlas_cli.kb.files import resolve_kb_path
+
+        path = resolve_kb_path(self.kb)
+        if path not in self._catalogs:
+            self._catalogs[path] = load_cached_catalog(path)
+        return self._catalogs[path]
+
+
+state = State()
+
+FormatOption = Annotated[
+    Format,
+    typer.Option("--format", "-f", case_sensitive=False, help="Output format: table, json or markdown."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
+
+
+def chosen_format(fmt: Format, as_json: bool) -> Format:
+    return Format.json if as_json else fmt
+
+
+def _plain() -> bool:
+    """No colour and no styles: --no-color, NO_COLOR (https://no-color.org) or TERM=dumb."""
+    return state.no_color or bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
+
+
+def console(stderr: bool = False) -> "Console":
+    from atlas_cli.render.terminal import Terminal
+
+    return Terminal(stderr=stderr, color_system=None if _plain() else "auto", highlight=False)
+
+
+def print_json(data: Any) -> None:
+    from atlas_cli.render.documents import write_json
+
+    write_json(data)
+
+
+def emit(fmt: Format, data: Any, view: "Callable[[], RenderableType]", markdown: Callable[[], str]) -> None:
+    """One place decides rendering: JSON, Markdown or a rich view, always to stdout."""
+    if fmt is Format.json:
+        print_json(data)
+    elif fmt is Format.markdown:
+        sys.stdout.write(markdown())
+    else:
+        console().print(view())
+
+
+def emit_grid(fmt: Format, data: Any, grid: "Grid") -> None:
+    from atlas_cli.render.grid import markdown_table, rich_table
+
+    emit(fmt, data, lambda: rich_table(grid), lambda: markdown_table(grid))
+
+
+def emit_listing(fmt: Format, key: str, items: Sequence[Any], grid: "Grid") -> None:
+    """A catalog listing: the KB entries as stored (JSON) or as a table."""
+    emit_grid(
+        fmt,
+        {"schema_version": OUTPUT_SCHEMA_VERSION, key: [item.model_dump(mode="json") for item in items]},
+        grid,
+    )
+
+
+def command(panel: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register a command under a --help panel. A reader that goes away (`ft-atlas methods |
+    head -1`) ends it quietly with exit 0: click would turn the BrokenPipeError into exit 1."""
+
+    def register(func: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> None:
+            try:
+                func(*args, **kwargs)
+            except BrokenPipeError:
+                raise OutputClosed from None
+
+        app.command(rich_help_panel=panel)(run)
+        return run
+
+    return register
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"ft-atlas {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    kb: Annotated[
+        Optional[Path],
+        typer.Option("--kb", envvar="FT_ATLAS_KB", help="Knowledge base: a YAML file or directory."),
+    ] = None,
+    no_color: Annotated[bool, typer.Option("--no-color", help="Plain output without colour.")] = False,
+    lang: Annotated[Language, typer.Option("--lang", help="Language of the guide's text.")] = Language.en,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    state.kb = kb
+    state.no_color = no_color
+    state.lang = "ru" if lang is Language.ru else "en"
+    state.debug = debug or debug_env()
+
+
+# --- catalog commands ------------------------------------------------------------------------

@@ -1,0 +1,72 @@
+"""`ft-atlas ask`: the guided questionnaire, prompting on stderr."""
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from atlas_cli.cli.advise import render_recommendation
+from atlas_cli.cli.app import Format, FormatOption, JsonOption, chosen_format, command, print_json, state
+from atlas_cli.cli.options import profile_options
+from atlas_cli.errors import InputEnded
+from atlas_cli.kb.vocabulary import MAX_TOP
+
+
+class StderrTerminal:
+    """Prompts on stderr, answers from stdin: stdout stays free for the result."""
+
+    def ask(self, prompt: str) -> str:
+        sys.stderr.write(prompt)
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\r\n")
+
+    def say(self, text: str) -> None:
+        sys.stderr.write(text + "\n")
+
+
+@command("Advise")
+@profile_options()
+def ask(
+    raw: dict[str, Any],
+    no_input: Annotated[
+        bool, typer.Option("--no-input", help="Never prompt; use flags and defaults.")
+    ] = False,
+    top: Annotated[int, typer.Option(min=1, max=MAX_TOP, help="How many plans to show.")] = 5,
+    explain: Annotated[bool, typer.Option(help="Show every rule that fired.")] = False,
+    fmt: FormatOption = Format.table,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer a few questions and get a plan, plus the `recommend` command that reproduces it.
+
+    Flags prefill answers. Example: ft-atlas ask --gpu 3090 --json > plan.json
+    """
+    from atlas_cli.core.engine import Engine
+    from atlas_cli.core.profile import parse_values, profile_from_values
+    from atlas_cli.core.questionnaire import Interview, command_line
+    from atlas_cli.render.documents import recommendation_json
+
+    catalog = state.catalog()
+    prefilled = parse_values(raw)
+    profile_from_values(prefilled)  # contradictory flags fail before any question is asked
+    interview = Interview(catalog, StderrTerminal(), prefilled)
+    interactive = sys.stdin.isatty() and not no_input
+    try:
+        answers = interview.run(interactive)
+    except EOFError:
+        raise InputEnded("input ended before the questionnaire was finished") from None
+    if not interactive:
+        reason = "--no-input" if no_input else "stdin is not a terminal"
+        sys.stderr.write(f"ft-atlas: not asking ({reason}); defaulted: {', '.join(interview.defaulted)}\n")
+    profile = profile_from_values(answers)
+    rec = Engine(catalog).recommend(profile)
+    canonical_gpu = {"gpu": rec.profile["gpu"]} if profile.gpu else {}
+    command = command_line({**profile.to_dict(), **canonical_gpu})
+    chosen = chosen_format(fmt, as_json)
+    if chosen is Format.json:
+        print_json({**recommendation_json(rec, top, explain), "command": command})
+        return
+    render_recommendation(rec, chosen, top, explain)
+    sys.stdout.write(f"\nTo get this again without questions:\n  {command}\n")

@@ -1,0 +1,55 @@
+"""Options defined once and shared by commands: the profile's fields as flags (from
+PROFILE_FIELDS), and the estimator's settings. Two commands can never disagree about a flag."""
+
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Optional
+
+import typer
+
+from atlas_cli.core.profile import FIELDS_BY_NAME, PROFILE_FIELDS, ProfileField
+from atlas_cli.errors import UsageError
+
+
+def _profile_option(field: ProfileField) -> inspect.Parameter:
+    panel = f"Profile: {field.group}"
+    if field.kind == "flag":
+        option = typer.Option(field.flag, help=field.help, rich_help_panel=panel)
+        annotation: Any = Annotated[Optional[bool], option]
+    else:
+        choices = f" [{'|'.join(c.value for c in field.choices)}]" if field.choices else ""
+        option = typer.Option(field.flag, help=field.help + choices, rich_help_panel=panel)
+        annotation = Annotated[Optional[str], option]
+    return inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+
+
+def profile_options(
+    names: Sequence[str] | None = None,
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command one option per profile field (all, or the named ones); the values reach it
+    as a dict `raw` keyed by field name, None where the flag was not given."""
+    fields = PROFILE_FIELDS if names is None else tuple(FIELDS_BY_NAME[n] for n in names)
+
+    def decorate(func: Callable[..., None]) -> Callable[..., None]:
+        def wrapper(**kwargs: Any) -> None:
+            raw = {f.name: kwargs.pop(f.name) for f in fields}
+            func(raw=raw, **kwargs)
+
+        own = [p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "raw"]
+        signature = inspect.Signature(
+            [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+            + [_profile_option(f) for f in fields]
+        )
+        setattr(wrapper, "__signature__", signature)  # noqa: B010 - typer reads it
+        wrapper.__doc__ = func.__doc__
+        wrapper.__name__ = func.__name__
+        return wrapper
+
+    return decorate
+
+
+def one_of(flag: str, value: str | None, names: Sequence[str]) -> str | None:
+    """A value that must be one of `names` (a vocabulary table's keys), or None."""
+    if value is not None and value not in names:
+        raise UsageError(f"{flag}: '{value}' is not one of {', '.join(names)}")
+    return value

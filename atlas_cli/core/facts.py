@@ -1,0 +1,57 @@
+"""The facts the engine's rules read, computed from their definitions in kb/facts.py."""
+
+from __future__ import annotations
+
+from operator import attrgetter
+from typing import TYPE_CHECKING, Final, NamedTuple
+
+from atlas_cli.core.estimates import Estimate
+from atlas_cli.core.profile import Profile
+from atlas_cli.core.resolve import Hardware, ModelInfo
+from atlas_cli.kb.facts import FACTS
+from atlas_cli.kb.schema import Scalar
+
+if TYPE_CHECKING:
+    from atlas_cli.core.plans import Plan
+
+
+class FactContext(NamedTuple):
+    """What a profile fact's `source` path starts from."""
+
+    profile: Profile
+    hardware: Hardware
+    model: ModelInfo
+
+
+_PROFILE_FACTS: Final = tuple(
+    (spec.name, attrgetter(spec.source)) for spec in FACTS if not (spec.per_method or spec.per_plan)
+)
+_METHOD_FACTS: Final = tuple((spec.name, attrgetter(spec.source)) for spec in FACTS if spec.per_method)
+_PLAN_FACTS: Final = tuple((spec.name, attrgetter(spec.source)) for spec in FACTS if spec.per_plan)
+
+
+class Candidate(NamedTuple):
+    """A method being scored, before its plan exists: the attributes `plan.*` facts read
+    (a Plan has the same ones)."""
+
+    method: str
+    kind: str
+    category: str
+    fits: bool | None
+    memory_gb: float | None
+
+
+def profile_facts(profile: Profile, hardware: Hardware, model: ModelInfo) -> dict[str, Scalar]:
+    context = FactContext(profile, hardware, model)
+    return {name: read(context) for name, read in _PROFILE_FACTS}
+
+
+def method_facts(method_id: str, estimate: Estimate | None) -> dict[str, Scalar]:
+    """`fits.<method>`, `memory_gb.<method>`: null without an estimate (no GPU, API access)."""
+    return {
+        f"{name}.{method_id}": None if estimate is None else read(estimate) for name, read in _METHOD_FACTS
+    }
+
+
+def plan_facts(candidate: Candidate | Plan) -> dict[str, Scalar]:
+    return {name: read(candidate) for name, read in _PLAN_FACTS}

@@ -1,0 +1,85 @@
+"""Estimates for one model across methods and their variants: `ft-atlas estimate` with or without
+--method. The variants (8-bit AdamW, pure bf16, 4- or 8-bit QLoRA, ...) are declared next to each
+method in the knowledge base."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from atlas_cli.core.estimates import Estimate, EstimateSettings
+from atlas_cli.core.memory import estimate, trainable_params
+from atlas_cli.core.resolve import Hardware, ModelInfo, choose_precision
+from atlas_cli.errors import UsageError
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.schema import Method, Variant
+from atlas_cli.kb.vocabulary import PRECISIONS
+
+
+def trainable_method(catalog: Catalog, query: str) -> Method:
+    method = catalog.method(query)
+    if method.kind == "objective":
+        raise UsageError(
+            f"--method: '{method.id}' is an objective; pass it as --objective {method.id} "
+            "with a parameterization such as --method lora"
+        )
+    return method
+
+
+def objective_id(catalog: Catalog, query: str) -> str:
+    objectives = ", ".join(m.id for m in catalog.kb.methods if m.kind == "objective")
+    try:
+        method = catalog.method(query)
+    except UsageError:
+        raise UsageError(f"--objective: unknown objective '{query}'; choose from {objectives}") from None
+    if method.kind != "objective":
+        raise UsageError(f"--objective: '{method.id}' is not an objective; choose from {objectives}")
+    return method.id
+
+
+def applies(variant: Variant, hardware: Hardware) -> bool:
+    """A variant whose precision needs bf16 does not exist on a GPU without it (V100, T4)."""
+    return variant.precision is None or hardware.bf16 or not PRECISIONS[variant.precision].needs_bf16
+
+
+def with_variant(
+    variant: Variant, settings: EstimateSettings, hardware: Hardware
+) -> tuple[EstimateSettings, list[str]]:
+    changes: dict[str, object] = {}
+    warnings: list[str] = []
+    if variant.optimizer:
+        changes["optimizer"] = variant.optimizer
+    if variant.precision:
+        precision, warning = choose_precision(variant.precision, hardware)
+        changes["precision"] = precision
+        warnings += [warning] if warning else []
+    if variant.quant_bits:
+        changes["quant_bits"] = variant.quant_bits
+    return replace(settings, **changes), warnings  # type: ignore[arg-type]
+
+
+def sweep(
+    catalog: Catalog, info: ModelInfo, hardware: Hardware, settings: EstimateSettings
+) -> list[tuple[str, Estimate, list[str]]]:
+    """Every variant of every method that trains or serves this model, smallest memory first.
+    A method that would train nothing here (BitFit on a bias-free model) is left out."""
+    rows = []
+    for method in catalog.kb.methods:
+        model = method.memory_model
+        if model is None or (
+            model != "inference" and not trainable_params(model, info.shape, settings.lora_rank)
+        ):
+            continue
+        for variant in method.estimated_variants():
+            if not applies(variant, hardware):
+                continue
+            varied, warnings = with_variant(variant, settings, hardware)
+            rows.append((variant.label, estimate(method.id, model, info.shape, varied), warnings))
+    return sorted(rows, key=lambda row: (row[1].per_gpu_gb, row[0]))
+
+
+def single(method: Method, info: ModelInfo, settings: EstimateSettings) -> tuple[str, Estimate]:
+    assert method.memory_model is not None
+    label = method.name
+    if method.memory_model == "qlora":
+        label = f"{method.name} {settings.quant_bits}-bit"
+    return label, estimate(method.id, method.memory_model, info.shape, settings)

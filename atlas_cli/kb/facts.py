@@ -1,0 +1,160 @@
+"""The facts a rule's condition may read, defined once: name, type, allowed values, meaning, and
+where the engine reads it. `validate` checks every condition against these definitions, the
+engine computes exactly these facts (core/facts.py), and docs/rules.md's table of facts is
+generated from them (tests/test_docs.py fails when it is stale).
+
+A fact's `source` is where the engine reads it: an attribute path on the profile, the resolved
+hardware or the resolved model; for a per-method fact, an attribute of that method's memory
+estimate; for a plan fact, an attribute of the plan. Adding a fact is one line here (plus the
+attribute, if it does not exist yet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from atlas_cli.kb.vocabulary import (
+    DATA_KINDS,
+    GOALS,
+    METHOD_KINDS,
+    MODEL_ACCESS,
+    PRIORITIES,
+    values_of,
+)
+
+FactType = Literal["bool", "number", "string"]
+
+
+@dataclass(frozen=True, slots=True)
+class FactSpec:
+    name: str
+    type: FactType
+    description: str
+    source: str  # attribute path on the fact context
+    values: tuple[str, ...] | None = None  # the allowed strings of a closed set
+    refers_to: Literal["gpus", "models", "methods", "categories"] | None = None  # ids of a KB section
+    per_method: bool = False  # `name.<method id>`: one fact for every candidate method
+    per_plan: bool = False  # the candidate plan's own fact: read once per plan, not per profile
+
+
+ARCHITECTURES: Final = ("decoder", "encoder", "encoder-decoder")
+MODEL_VARIANTS: Final = ("base", "instruct")
+GPU_VENDORS: Final = ("nvidia", "amd", "apple")
+FIT_VERDICTS: Final = ("yes", "tight", "no")
+
+FACTS: Final[tuple[FactSpec, ...]] = (
+    # hardware
+    FactSpec(
+        "has_gpu",
+        "bool",
+        "A local GPU is available (false for --gpu none or API access).",
+        "hardware.has_gpu",
+    ),
+    FactSpec(
+        "gpu",
+        "string",
+        "Catalog id of the GPU (null with --vram or no GPU).",
+        "hardware.gpu_id",
+        refers_to="gpus",
+    ),
+    FactSpec(
+        "gpu_vendor", "string", "Vendor of the GPU (null when unknown).", "hardware.vendor", GPU_VENDORS
+    ),
+    FactSpec(
+        "cuda", "bool", "The GPU runs CUDA (false on Apple and AMD; null when unknown).", "hardware.cuda"
+    ),
+    FactSpec("gpus", "number", "Number of GPUs.", "hardware.gpus"),
+    FactSpec("gpu_memory_gib", "number", "Memory of one GPU as advertised, in GiB.", "hardware.memory_gib"),
+    FactSpec("vram_gb", "number", "Usable memory of one GPU in GB (10^9 bytes).", "hardware.capacity_gb"),
+    FactSpec(
+        "total_vram_gb", "number", "Usable memory of all GPUs together, in GB.", "hardware.total_capacity_gb"
+    ),
+    FactSpec("bf16", "bool", "The GPU supports bf16 (Ampere or newer).", "hardware.bf16"),
+    # model
+    FactSpec(
+        "model",
+        "string",
+        "Catalog id of the model (null for a bare size).",
+        "model.model_id",
+        refers_to="models",
+    ),
+    FactSpec("model_params_b", "number", "Total parameters of the model, in billions.", "model.params_b"),
+    FactSpec(
+        "model_has_bias",
+        "bool",
+        "The model's linear layers have bias terms (BitFit).",
+        "model.shape.has_bias",
+    ),
+    FactSpec(
+        "model_architecture",
+        "string",
+        "decoder, encoder or encoder-decoder.",
+        "model.shape.architecture",
+        ARCHITECTURES,
+    ),
+    # profile
+    FactSpec("model_access", "string", "weights or api.", "profile.model_access", values_of(MODEL_ACCESS)),
+    FactSpec(
+        "data_kind",
+        "string",
+        "The training data (the goal's usual data when not given).",
+        "profile.data_kind_or_typical",
+        values_of(DATA_KINDS),
+    ),
+    FactSpec("data_kind_given", "bool", "The user stated the data kind.", "profile.data_kind_given"),
+    FactSpec("examples", "number", "Number of training examples (null when not given).", "profile.examples"),
+    FactSpec("goal", "string", "What the model should do better.", "profile.goal", values_of(GOALS)),
+    FactSpec(
+        "knowledge_changes", "bool", "The facts change often (weekly or faster).", "profile.knowledge_changes"
+    ),
+    FactSpec("many_tasks", "bool", "One base model serves many tasks.", "profile.many_tasks"),
+    FactSpec("priority", "string", "What matters most.", "profile.priority", values_of(PRIORITIES)),
+    # memory, one fact per candidate method
+    FactSpec(
+        "fits",
+        "bool",
+        "fits.<method>: that method's plan fits the GPU memory (null when no GPU capacity is known).",
+        "fits",
+        per_method=True,
+    ),
+    FactSpec(
+        "memory_gb",
+        "number",
+        "memory_gb.<method>: that method's plan needs this much per GPU, in GB.",
+        "per_gpu_gb",
+        per_method=True,
+    ),
+    # the candidate plan itself
+    FactSpec(
+        "plan.method", "string", "The candidate's method id.", "method", refers_to="methods", per_plan=True
+    ),
+    FactSpec("plan.kind", "string", "The candidate's method kind.", "kind", METHOD_KINDS, per_plan=True),
+    FactSpec(
+        "plan.category",
+        "string",
+        "The candidate's category.",
+        "category",
+        refers_to="categories",
+        per_plan=True,
+    ),
+    FactSpec(
+        "plan.fits", "bool", "The candidate fits (null when no capacity is known).", "fits", per_plan=True
+    ),
+    FactSpec(
+        "plan.memory_gb", "number", "The candidate's memory per GPU, in GB.", "memory_gb", per_plan=True
+    ),
+)
+
+FACTS_BY_NAME: Final = {f.name: f for f in FACTS}
+PLAN_FACTS: Final = tuple(f for f in FACTS if f.per_plan)
+
+
+def fact_spec(name: str) -> FactSpec | None:
+    """The definition behind a fact name (`fits.lora` is the `fits` fact of method `lora`)."""
+    found = FACTS_BY_NAME.get(name)
+    if found is not None:
+        return None if found.per_method else found
+    prefix, dot, _ = name.partition(".")
+    family = FACTS_BY_NAME.get(prefix)
+    return family if dot and family is not None and family.per_method else None

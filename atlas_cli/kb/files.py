@@ -1,0 +1,43 @@
+"""Where the knowledge base (KB) lives.
+
+A KB is either one YAML file holding every section, or a directory whose `*.yaml` files each hold
+some of the sections (the bundled KB in `data/` is such a directory). `--kb PATH` or the
+`FT_ATLAS_KB` environment variable choose another one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from atlas_cli.errors import KnowledgeBaseError, one_line
+
+KB_ENV = "FT_ATLAS_KB"
+MAX_FILE_BYTES = 5_000_000  # a larger KB file is refused (the bundled KB is ~0.2 MB)
+
+
+def bundled_kb_path() -> Path:
+    """The KB inside the wheel, or `data/` of a source checkout (editable installs)."""
+    package = Path(__file__).resolve().parent.parent  # atlas_cli/
+    packaged = package / "data"
+    return packaged if packaged.is_dir() else package.parent / "data"
+
+
+def resolve_kb_path(option: Path | None) -> Path:
+    if option is not None:
+        return option
+    env = os.environ.get(KB_ENV)
+    return Path(env) if env else bundled_kb_path()
+
+
+def kb_files(path: Path) -> list[Path]:
+    """The YAML files a KB path stands for: the file itself, or a directory's `*.yaml` files in
+    name order. A missing path or a directory without them is a located KnowledgeBaseError."""
+    if path.is_dir():
+        files = sorted(path.glob("*.yaml"))
+        if not files:
+            raise KnowledgeBaseError([one_line(f"{path}:1:1: no *.yaml files in this directory")])
+        return files
+    if not path.exists():
+        raise KnowledgeBaseError([one_line(f"{path}:1:1: no such file or directory")])
+    return [path]

@@ -1,0 +1,503 @@
+"""The knowledge base (KB) schema: pydantic models of every section of the YAML files.
+
+Every model forbids unknown fields, so that a typo in a hand-edited file is an error, not a
+silently ignored key. Conditions are checked against the fact definitions (kb/facts.py): an
+unknown fact or a value of the wrong type is a located error, never a crash later.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    model_validator,
+)
+
+from atlas_cli.kb.facts import FACTS, FactSpec, fact_spec
+from atlas_cli.kb.vocabulary import (
+    KB_SCHEMA_VERSION,
+    MEMORY_MODELS,
+    OPTIMIZERS,
+    PRECISIONS,
+    Lang,
+    MethodKind,
+)
+
+Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$", max_length=64)]
+MemoryRating = Literal["very-low", "low", "medium", "high"]
+SpeedRating = Literal["slow", "medium", "fast", "instant"]
+QualityRating = Literal["context-dependent", "moderate", "high", "near-full", "excellent"]
+
+# Ordered scales used by `compare` and by the engine's base score.
+MEMORY_SCALE: tuple[MemoryRating, ...] = ("very-low", "low", "medium", "high")
+SPEED_SCALE: tuple[SpeedRating, ...] = ("slow", "medium", "fast", "instant")
+QUALITY_SCALE: tuple[QualityRating, ...] = ("moderate", "high", "near-full", "excellent")
+# A number in a hand-edited file beyond this is a typo (a 5,000-digit integer, 1e300).
+MAX_NUMBER = 1e15
+
+
+def _member_of(names: dict[str, Any], what: str) -> AfterValidator:
+    """Checks that a string is one of `names`' keys (a table in kb/vocabulary.py)."""
+
+    def check(value: str) -> str:
+        if value not in names:
+            raise ValueError(f"unknown {what} '{value}'; choose from {', '.join(names)}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _enum(names: dict[str, Any]) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "enum": list(names)})
+
+
+MemoryModel = Annotated[str, _member_of(MEMORY_MODELS, "memory model"), _enum(MEMORY_MODELS)]
+Precision = Annotated[str, _member_of(PRECISIONS, "precision"), _enum(PRECISIONS)]
+Optimizer = Annotated[str, _member_of(OPTIMIZERS, "optimizer"), _enum(OPTIMIZERS)]
+
+
+def _bounded(value: float) -> float:
+    if abs(value) > MAX_NUMBER:
+        raise ValueError(f"{value:.3g} is out of range (at most {MAX_NUMBER:g} in size)")
+    return value
+
+
+Number = Annotated[float, AfterValidator(_bounded)]
+Scalar = str | bool | int | float | None
+
+
+class Strict(BaseModel):
+    # defer_build: validators are built on first validation, not at import; a cached KB never
+    # validates, so `recommend` skips that cost entirely (see kb/cache.py).
+    # allow_inf_nan=False: `.inf` in a hand-edited file would otherwise reach the estimator.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, allow_inf_nan=False)
+
+
+class Text(Strict):
+    """A piece of prose in English, optionally with its Russian wording."""
+
+    en: str = Field(min_length=1)
+    ru: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_string_is_english(cls, value: Any) -> Any:
+        return {"en": value} if isinstance(value, str) else value
+
+    def get(self, lang: Lang = "en") -> str:
+        return self.ru if lang == "ru" and self.ru else self.en
+
+
+class Reference(Strict):
+    title: str
+    first_author: str
+    year: int = Field(ge=1950, le=2100)
+    arxiv: str | None = Field(default=None, pattern=r"^\d{4}\.\d{4,5}$")
+    url: str | None = None
+
+
+class LibraryEntry(Strict):
+    library: str
+    entry: str
+    status: Literal["stable", "experimental", "removed", "external"] = "stable"
+    note: str | None = None
+
+
+class TrainableShare(Strict):
+    text: str
+    low_pct: float | None = Field(default=None, ge=0, le=100)
+    high_pct: float | None = Field(default=None, ge=0, le=100)
+    source: str
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TrainableShare:
+        if self.low_pct is not None and self.high_pct is not None and self.low_pct > self.high_pct:
+            raise ValueError("low_pct is larger than high_pct")
+        return self
+
+
+class Ratings(Strict):
+    memory: MemoryRating
+    speed: SpeedRating
+    quality: QualityRating
+
+
+HyperValue = (
+    Annotated[str, Field(max_length=200)] | bool | int | Number | list[Annotated[str, Field(max_length=200)]]
+)
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+class Hyperparameter(Strict):
+    """A hyperparameter as a value (what recipes use) with its explanation and source.
+
+    `value` is for full-weight training (or the only value); `with_peft` applies when the
+    plan trains a parameter-efficient method (LoRA, soft prompts, ...) instead."""
+
+    value: HyperValue | None = None
+    with_peft: HyperValue | None = None
+    note: Text | None = None
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _says_something(self) -> Hyperparameter:
+        if self.value is None and self.note is None:
+            raise ValueError("give a value, a note, or both")
+        if self.value is not None and not self.source:
+            raise ValueError("a value needs its source")
+        for value in (self.value, self.with_peft):
+            if isinstance(value, int) and not isinstance(value, bool):
+                _bounded(value)
+            if isinstance(value, str) and _looks_numeric(value):
+                raise ValueError(f"'{value}' is text: YAML reads a number only with a dot (2.0e-5, not 2e-5)")
+        return self
+
+    def for_training(self, peft: bool) -> HyperValue | None:
+        return self.with_peft if peft and self.with_peft is not None else self.value
+
+
+class Variant(Strict):
+    """A memory-saving setting `estimate` and `recommend` consider for a method."""
+
+    label: str
+    optimizer: Optimizer | None = None
+    precision: Precision | None = None
+    quant_bits: Literal[4, 8] | None = None
+
+
+class Method(Strict):
+    id: Id
+    name: str
+    aliases: list[str] = []
+    category: Id
+    kind: MethodKind
+    tags: list[Id] = []
+    summary: Text
+    trains: Text
+    trainable_share: TrainableShare | None = None
+    ratings: Ratings
+    use_when: list[Text] = Field(min_length=1)
+    avoid_when: list[Text] = Field(min_length=1)
+    data: Text
+    hardware: Text
+    libraries: list[LibraryEntry] = Field(min_length=1)
+    hyperparameters: dict[str, Hyperparameter] = {}
+    pitfalls: list[Text] = []
+    references: list[Reference] = []
+    snippet: str
+    source: list[str] = Field(min_length=1)
+    memory_model: MemoryModel | None = None
+    variants: list[Variant] = []
+
+    @model_validator(mode="after")
+    def _memory_model_matches_kind(self) -> Method:
+        if self.kind == "objective" and (self.memory_model is not None or self.variants):
+            raise ValueError("objectives carry no memory_model or variants; parameterizations do")
+        if self.kind != "objective" and self.memory_model is None:
+            raise ValueError(f"a {self.kind} method needs a memory_model")
+        return self
+
+    @property
+    def trains_weights(self) -> bool:
+        return self.kind == "parameterization"
+
+    def estimated_variants(self) -> list[Variant]:
+        """The settings to estimate: the declared variants, or the method's defaults."""
+        return self.variants or [Variant(label=self.name)]
+
+
+class Category(Strict):
+    id: Id
+    name: Text
+    changes: Text
+    examples: list[str]
+    when: Text
+    methods: list[Id]
+    source: str
+
+
+class GuideRule(Strict):
+    """One line of the guide's §3 ("how to choose") or §7 ("practical recommendations")."""
+
+    id: Id
+    text: Text
+    methods: list[Id] = Field(min_length=1)
+    source: str
+    engine_rules: list[Id] = Field(min_length=1)
+    critique: Text | None = None
+
+
+class ComparisonRow(Strict):
+    label: str
+    methods: list[Id] = Field(min_length=1)
+    memory: MemoryRating
+    speed: SpeedRating
+    quality: QualityRating
+    best_for: Text
+
+
+class Stage(Strict):
+    step: int = Field(ge=1)
+    name: str
+    text: Text
+    methods: list[Id] = Field(min_length=1)
+
+
+class Tool(Strict):
+    goal: Text
+    library: str
+    features: Text
+    methods: list[Id] = []
+    note: Text | None = None
+
+
+class GuideSection(Strict):
+    number: int = Field(ge=1)
+    title: Text
+    summary: Text
+
+
+class Guide(Strict):
+    title: str
+    version: str
+    sections: list[GuideSection]
+    choose: list[GuideRule]
+    comparison: list[ComparisonRow]
+    stages: list[Stage]
+    tools: list[Tool]
+    recommendations: list[GuideRule]
+
+
+class Gpu(Strict):
+    id: Id
+    name: str
+    aliases: list[str] = []
+    vendor: Literal["nvidia", "amd", "apple"]
+    memory_gib: float = Field(gt=0, le=100_000, description="Advertised memory; vendors' 'GB' are GiB.")
+    bf16: bool
+    cuda: bool
+    architecture: str
+    source: str
+
+
+class LlmModel(Strict):
+    id: Id
+    name: str
+    aliases: list[str] = []
+    family: str
+    architecture: Literal["decoder", "encoder", "encoder-decoder"]
+    # Upper bounds keep a typo (1e300) from turning estimates into infinities.
+    params_b: float = Field(gt=0, le=100_000)
+    layers: int = Field(gt=0, le=10_000)
+    hidden_size: int = Field(gt=0, le=1_000_000)
+    attention_heads: int = Field(gt=0, le=100_000)
+    kv_heads: int = Field(gt=0, le=100_000)
+    head_dim: int | None = Field(default=None, gt=0, le=100_000, description="when not hidden / heads")
+    intermediate_size: int = Field(gt=0, le=10_000_000)
+    vocab_size: int = Field(gt=0, le=100_000_000)
+    has_bias: bool
+    # Which linear layers carry the biases: Qwen2/2.5 put them on q/k/v only (BitFit's budget).
+    bias_scope: Literal["all-linear", "qkv"] = "all-linear"
+    gated_mlp: bool = Field(description="SwiGLU/GeGLU MLP: gate, up and down projections")
+    tied_embeddings: bool = Field(description="the LM head shares the input embedding matrix")
+    source: str
+
+    @model_validator(mode="after")
+    def _grouped_attention(self) -> LlmModel:
+        if self.attention_heads % self.kv_heads:
+            raise ValueError("attention_heads must be a multiple of kv_heads (grouped-query attention)")
+        return self
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+Operator = Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in"]
+ORDERING_OPERATORS = frozenset({"lt", "le", "gt", "ge"})
+MEMBERSHIP_OPERATORS = frozenset({"in", "not_in"})
+
+
+def _matches_type(spec: FactSpec, value: Scalar) -> str | None:
+    """Why `value` cannot be a value of the fact, or None when it can."""
+    if value is None:
+        return None
+    if spec.type == "bool":
+        return None if isinstance(value, bool) else f"'{spec.name}' is true or false, not {value!r}"
+    if spec.type == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"'{spec.name}' is a number, not {value!r}"
+        return None
+    if not isinstance(value, str):
+        return f"'{spec.name}' is a string, not {value!r}"
+    if spec.values is not None and value not in spec.values:
+        return f"'{value}' is not a value of '{spec.name}' ({', '.join(spec.values)})"
+    return None
+
+
+def _unknown_fact(name: str) -> str:
+    names = [f.name + (".<method>" if f.per_method else "") for f in FACTS]
+    close = difflib.get_close_matches(name, [f.name for f in FACTS], n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"unknown fact '{name}'{hint} Facts: {', '.join(names)} (docs/rules.md)"
+
+
+class Comparison(Strict):
+    fact: str
+    op: Operator = "eq"
+    value: Scalar | list[Scalar]
+
+    @model_validator(mode="after")
+    def _fits_the_fact(self) -> Comparison:
+        spec = fact_spec(self.fact)
+        if spec is None:
+            raise ValueError(_unknown_fact(self.fact))
+        values = self.value if isinstance(self.value, list) else [self.value]
+        if self.op in MEMBERSHIP_OPERATORS:
+            if not isinstance(self.value, list) or not self.value:
+                raise ValueError(f"op '{self.op}' takes a non-empty list of values")
+        elif isinstance(self.value, list):
+            raise ValueError(f"op '{self.op}' takes one value, not a list (use 'in' for several)")
+        if self.op in ORDERING_OPERATORS and (spec.type != "number" or self.value is None):
+            raise ValueError(f"op '{self.op}' compares numbers; '{self.fact}' needs eq, ne, in or not_in")
+        for value in values:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                _bounded(value)
+            problem = _matches_type(spec, value)
+            if problem:
+                raise ValueError(problem)
+        return self
+
+
+class AllOf(Strict):
+    all: list[Condition] = Field(min_length=1)
+
+
+class AnyOf(Strict):
+    any: list[Condition] = Field(min_length=1)
+
+
+class NotOf(Strict):
+    not_: Condition = Field(alias="not")
+
+
+def _condition_kind(value: Any) -> str | None:
+    """Which form a condition takes, from its keys (pydantic then validates only that form)."""
+    if isinstance(value, dict):
+        for key, tag in (("fact", "comparison"), ("all", "all"), ("any", "any"), ("not", "not")):
+            if key in value:
+                return tag
+        return None
+    tags: dict[type, str] = {Comparison: "comparison", AllOf: "all", AnyOf: "any", NotOf: "not"}
+    return tags.get(type(value))
+
+
+Condition = Annotated[
+    Annotated[Comparison, Tag("comparison")]
+    | Annotated[AllOf, Tag("all")]
+    | Annotated[AnyOf, Tag("any")]
+    | Annotated[NotOf, Tag("not")],
+    Discriminator(
+        _condition_kind,
+        custom_error_type="condition",
+        custom_error_message="a condition is {fact, op, value}, {all: [...]}, {any: [...]} or {not: ...}",
+    ),
+]
+
+
+class MethodSelector(Strict):
+    """Which methods a rule applies to, by their properties; every given property must match
+    (a list matches any of its entries). `ids` adds methods by name, `except` removes them."""
+
+    ids: list[Id] = []
+    kind: list[MethodKind] | None = None
+    category: list[Id] | None = None
+    memory_model: list[MemoryModel] | None = None
+    tags: list[Id] | None = None  # the method has at least one of these tags
+    except_: list[Id] = Field(default=[], alias="except")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_values_are_lists(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: [v] if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _selects_something(self) -> MethodSelector:
+        if not self.ids and self._properties() == (None, None, None, None):
+            raise ValueError("a selector needs ids or at least one of kind, category, memory_model, tags")
+        return self
+
+    def _properties(self) -> tuple[Any, ...]:
+        return (self.kind, self.category, self.memory_model, self.tags)
+
+    def matches(self, method: Method) -> bool:
+        if method.id in self.except_:
+            return False
+        if method.id in self.ids:
+            return True
+        if self._properties() == (None, None, None, None):
+            return False
+        return (
+            (self.kind is None or method.kind in self.kind)
+            and (self.category is None or method.category in self.category)
+            and (self.memory_model is None or method.memory_model in self.memory_model)
+            and (self.tags is None or any(t in method.tags for t in self.tags))
+        )
+
+
+class Effect(Strict):
+    action: Literal["prefer", "avoid", "exclude"]
+    weight: float = Field(default=1.0, ge=0, le=100)
+
+
+class Rule(Strict):
+    """If `when` holds for a candidate plan whose method `methods` selects, apply `effect`."""
+
+    id: Id
+    methods: list[Id] | MethodSelector
+    when: Condition | None = None
+    effect: Effect
+    because: Text
+    source: str
+
+    def selects(self, method: Method) -> bool:
+        if isinstance(self.methods, list):
+            return method.id in self.methods
+        return self.methods.matches(method)
+
+
+class PipelineRule(Strict):
+    """Chooses the objectives a training plan runs; the highest-weight match wins."""
+
+    id: Id
+    when: Condition | None = None
+    pipeline: list[Id] = Field(min_length=1)
+    weight: float = Field(default=1.0, ge=0, le=100)
+    because: Text
+    source: str
+
+
+class KnowledgeBase(Strict):
+    schema_version: Literal[1] = KB_SCHEMA_VERSION
+    categories: list[Category]
+    methods: list[Method]
+    guide: Guide
+    rules: list[Rule]
+    pipelines: list[PipelineRule]
+    gpus: list[Gpu] = Field(min_length=1)
+    models: list[LlmModel] = Field(min_length=1)

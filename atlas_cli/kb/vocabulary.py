@@ -1,0 +1,153 @@
+"""The closed sets of names that the knowledge base, the profile and the estimator share, each
+defined once: method kinds, the estimator's memory models, precisions, optimizers, the answers a
+profile takes (goals, data kinds, priorities, model access), and the words for "no GPU" and
+yes/no. Everything else (flags, questions, JSON Schemas, fact types, CLI choices) is derived.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal, get_args
+
+KB_SCHEMA_VERSION: Final = 1  # the knowledge base's own format
+OUTPUT_SCHEMA_VERSION: Final = 1  # every JSON document ft-atlas prints (docs/json.md)
+MAX_TOP: Final = 100  # the most plans `recommend --top` shows
+
+Lang = Literal["en", "ru"]
+LANGS: Final = get_args(Lang)
+
+MethodKind = Literal["parameterization", "objective", "no-training"]
+METHOD_KINDS: Final[tuple[MethodKind, ...]] = get_args(MethodKind)
+
+# --- the estimator's memory models ------------------------------------------------------------
+
+Family = Literal["weights", "lora", "adalora", "ia3", "prompt", "bottleneck", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryModelInfo:
+    """What the estimator and the recipes need to know about one way of training."""
+
+    family: Family  # how a recipe trains it
+    frozen_base: bool  # the base stays frozen: its adapter-disabled self is the reference model
+    subset: bool = False  # trains a subset of the model's own weights (no second copy)
+    quantized_base: bool = False  # the frozen base is stored in 4 or 8 bits
+
+
+# Each name has one function in core/memory.py; a method in the KB names the one it follows.
+MEMORY_MODELS: Final[dict[str, MemoryModelInfo]] = {
+    "full": MemoryModelInfo("weights", frozen_base=False),
+    "galore": MemoryModelInfo("weights", frozen_base=False),
+    "partial": MemoryModelInfo("weights", frozen_base=False, subset=True),
+    "bitfit": MemoryModelInfo("weights", frozen_base=False, subset=True),
+    "adapters": MemoryModelInfo("bottleneck", frozen_base=True),
+    "prefix": MemoryModelInfo("prompt", frozen_base=True),
+    "prompt": MemoryModelInfo("prompt", frozen_base=True),
+    "p-tuning": MemoryModelInfo("prompt", frozen_base=True),
+    "lora": MemoryModelInfo("lora", frozen_base=True),
+    "qlora": MemoryModelInfo("lora", frozen_base=True, quantized_base=True),
+    "dora": MemoryModelInfo("lora", frozen_base=True),
+    "adalora": MemoryModelInfo("adalora", frozen_base=True),
+    "ia3": MemoryModelInfo("ia3", frozen_base=True),
+    "inference": MemoryModelInfo("none", frozen_base=True),
+}
+
+# --- precisions and optimizers ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PrecisionInfo:
+    weight_bytes: float  # bytes per trained weight (and per gradient)
+    master_copy: bool  # mixed precision keeps an fp32 master copy in the optimizer
+    needs_bf16: bool  # refused on GPUs without bf16 (V100, T4)
+    label: str
+
+
+PRECISIONS: Final[dict[str, PrecisionInfo]] = {
+    "bf16": PrecisionInfo(2.0, True, True, "bf16 mixed precision (AMP)"),
+    "fp16": PrecisionInfo(2.0, True, False, "fp16 mixed precision (AMP)"),
+    "fp32": PrecisionInfo(4.0, False, False, "fp32"),
+    "pure-bf16": PrecisionInfo(2.0, False, True, "pure bf16 (no fp32 master copy)"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OptimizerInfo:
+    state_bytes: float  # optimizer state per trainable parameter, without the master copy
+    transformers_name: str  # TrainingArguments(optim=...)
+    label: str
+    full_precision_states: bool = True  # fp32 states (halved to bf16 under pure bf16)
+
+
+# EleutherAI "Transformer Math 101": AdamW 8 (two fp32 moments), 8-bit AdamW 2, SGD with momentum 4.
+OPTIMIZERS: Final[dict[str, OptimizerInfo]] = {
+    "adamw": OptimizerInfo(8.0, "adamw_torch", "AdamW"),
+    "adamw-8bit": OptimizerInfo(2.0, "adamw_bnb_8bit", "8-bit AdamW", full_precision_states=False),
+    "paged-adamw-8bit": OptimizerInfo(
+        2.0, "paged_adamw_8bit", "paged 8-bit AdamW", full_precision_states=False
+    ),
+    "paged-adamw-32bit": OptimizerInfo(8.0, "paged_adamw_32bit", "paged 32-bit AdamW"),
+    "sgd": OptimizerInfo(4.0, "sgd", "SGD with momentum"),
+}
+
+# --- what a profile can say ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    value: str
+    help: str
+
+
+MODEL_ACCESS: Final = (
+    Choice("weights", "you can download and train the weights"),
+    Choice("api", "only a hosted API: prompting, retrieval and the provider's own fine-tuning"),
+)
+GOALS: Final = (
+    Choice("classify", "assign labels (sentiment, intent, topic)"),
+    Choice("adapt", "follow a domain's style, format or task"),
+    Choice("chat", "a chat assistant"),
+    Choice("align", "behave as people prefer (helpful, safe, on-policy)"),
+    Choice("knowledge", "answer from facts and documents"),
+    Choice("reasoning", "solve checkable problems (math, code)"),
+    Choice("prototype", "try an idea quickly and cheaply"),
+)
+DATA_KINDS: Final = (
+    Choice("none", "no training data"),
+    Choice("text", "raw domain text (documents, code, papers)"),
+    Choice("labeled", "labelled examples for a fixed set of labels"),
+    Choice("demonstrations", "prompt -> answer pairs"),
+    Choice("preferences", "chosen / rejected answer pairs"),
+    Choice("ratings", "unpaired thumbs-up / thumbs-down answers"),
+    Choice("reward-function", "a program that checks or scores answers"),
+)
+PRIORITIES: Final = (
+    Choice("quality", "the best result, cost is secondary"),
+    Choice("balanced", "a sensible trade-off"),
+    Choice("cost", "the least hardware and money"),
+    Choice("speed", "results soon: quick to set up and train"),
+)
+
+# The data a goal usually comes with: assumed when the data kind is not given.
+TYPICAL_DATA: Final = {
+    "classify": "labeled",
+    "adapt": "demonstrations",
+    "chat": "demonstrations",
+    "align": "preferences",
+    "knowledge": "text",
+    "reasoning": "demonstrations",
+    "prototype": "demonstrations",
+}
+
+# Words that mean "no local GPU" wherever a GPU is asked for (flag, question, batch key).
+NO_GPU_WORDS: Final = frozenset({"none", "no", "cpu", "api", "nogpu", "no-gpu"})
+YES_WORDS: Final = frozenset({"true", "yes", "y", "1", "on"})
+NO_WORDS: Final = frozenset({"false", "no", "n", "0", "off"})
+
+
+def means_no_gpu(text: str) -> bool:
+    return text.strip().casefold() in NO_GPU_WORDS
+
+
+def values_of(choices: tuple[Choice, ...]) -> tuple[str, ...]:
+    return tuple(c.value for c in choices)

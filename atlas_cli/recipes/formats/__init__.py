@@ -1,0 +1,1 @@
+"""One module per recipe format; each registers itself with recipes.registry.register."""

@@ -1,0 +1,195 @@
+"""LLaMA-Factory YAML: one config per stage, run with `llamafactory-cli train`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from atlas_cli.recipes.registry import TrainerFormat, register
+from atlas_cli.recipes.settings import Recipe
+from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_documents
+
+VERSION = "0.9.5"
+WRITTEN_FOR = f"Written for: LLaMA-Factory {VERSION} (keys checked against its hparams)."
+
+LF_STAGE = {"sft": "sft", "continued-pretraining": "pt", "dpo": "dpo", "kto": "kto"}
+LF_FINETUNING = {
+    "full": "full",
+    "galore": "full",
+    "partial": "freeze",
+    "lora": "lora",
+    "qlora": "lora",
+    "dora": "lora",
+}
+# LLaMA-Factory's chat templates (data/template.py) for the catalog's model families.
+LF_TEMPLATES = (
+    ("llama-2", "llama2"),
+    ("llama-3", "llama3"),
+    ("mistral", "mistral"),
+    ("qwen2.5", "qwen"),
+    ("gemma-2", "gemma2"),
+    ("phi-3", "phi"),
+    ("phi-4", "phi4"),
+)
+# dataset_info.json entries that read the same JSON Lines files as the Python recipe.
+LF_DATASETS = {
+    "sft": {"file_name": "sft.jsonl", "columns": {"prompt": "prompt", "response": "completion"}},
+    "pt": {"file_name": "text.jsonl", "columns": {"prompt": "text"}},
+    "dpo": {
+        "file_name": "dpo.jsonl",
+        "ranking": True,
+        "columns": {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"},
+    },
+    "kto": {
+        "file_name": "kto.jsonl",
+        "columns": {"prompt": "prompt", "response": "completion", "kto_tag": "label"},
+    },
+}
+
+
+def gap(recipe: Recipe) -> str | None:
+    if "grpo" in recipe.stages:
+        return (
+            "LLaMA-Factory has no GRPO stage (its stages: pt, sft, rm, ppo, dpo, kto); "
+            "use --format python or axolotl"
+        )
+    if recipe.memory_model not in LF_FINETUNING:
+        return (
+            "its finetuning types are lora (with use_dora / quantization_bit), freeze, "
+            "full (with use_galore) "
+            f"and oft; {recipe.plan.name} is not among them; use --format python"
+        )
+    return None
+
+
+def _lf_template(recipe: Recipe) -> tuple[str, str]:
+    model_id = str(recipe.profile.get("model") or "")
+    for prefix, template in LF_TEMPLATES:
+        if model_id.startswith(prefix):
+            return template, f"LLaMA-Factory's template for {prefix} models"
+    return "default", "no catalog model with a LLaMA-Factory template: its generic 'default' template"
+
+
+def _lf_method(recipe: Recipe) -> dict[str, Any]:
+    values: dict[str, Any] = {"finetuning_type": LF_FINETUNING[recipe.memory_model]}
+    if recipe.family == "lora":
+        values.update(lora_rank=recipe.value("lora.r"), lora_target=_lf_targets(recipe))
+        for key, name in (("lora.alpha", "lora_alpha"), ("lora.dropout", "lora_dropout")):
+            if recipe.has(key):
+                values[name] = recipe.value(key)
+        if recipe.has("lora.use_dora"):
+            values["use_dora"] = recipe.value("lora.use_dora")
+    if recipe.memory_model == "partial" and recipe.model is not None and recipe.has("partial.fraction"):
+        values["freeze_trainable_layers"] = max(
+            1, round(recipe.model.layers * float(recipe.value("partial.fraction")))
+        )
+    if recipe.memory_model == "galore":
+        values.update(use_galore=True, galore_target="all")
+        for key, name in (
+            ("rank", "galore_rank"),
+            ("update_proj_gap", "galore_update_interval"),
+            ("scale", "galore_scale"),
+        ):
+            if recipe.has(f"galore.{key}"):
+                values[name] = recipe.value(f"galore.{key}")
+    return values
+
+
+def _lf_targets(recipe: Recipe) -> str:
+    """LLaMA-Factory calls PEFT's "all-linear" "all"; other targets are a comma-separated list."""
+    targets = recipe.value("lora.targets") if recipe.has("lora.targets") else "all-linear"
+    return "all" if targets == "all-linear" else str(targets)
+
+
+def _lf_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
+    lf_stage = LF_STAGE[stage]
+    values: dict[str, Any] = {"stage": lf_stage, "do_train": True}
+    values.update(_lf_method(recipe))
+    if stage in ("dpo", "kto") and recipe.has(f"{stage}.beta"):
+        values["pref_beta"] = recipe.value(f"{stage}.beta")
+    if stage == "dpo":
+        values["pref_loss"] = "sigmoid"
+    if stage == "kto":
+        for key, name in (
+            ("desirable_weight", "kto_chosen_weight"),
+            ("undesirable_weight", "kto_rejected_weight"),
+        ):
+            if recipe.has(f"kto.{key}"):
+                values[name] = recipe.value(f"kto.{key}")
+    return values
+
+
+def _lf_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
+    base = recipe.model_hint
+    values: dict[str, Any] = {"model_name_or_path": base}
+    if previous is not None and recipe.family == "lora":
+        # Loads the previous stage's adapter; a new adapter on top (LoRA) keeps the merged SFT model as
+        # the reference. A 4-bit model cannot merge, so QLoRA resumes the SFT adapter instead.
+        values["adapter_name_or_path"] = previous
+        values["create_new_adapter"] = recipe.memory_model != "qlora"
+    elif previous is not None:
+        values["model_name_or_path"] = previous
+    if recipe.memory_model == "qlora":
+        values.update(quantization_bit=4, quantization_method="bnb")
+        if recipe.has("quant.double"):
+            values["double_quantization"] = recipe.value("quant.double")
+        if recipe.has("quant.type"):
+            values["quantization_type"] = recipe.value("quant.type")
+    if not recipe.value("gradient_checkpointing"):
+        values["disable_gradient_checkpointing"] = True  # LLaMA-Factory checkpoints by default
+    return values
+
+
+def _lf_train(recipe: Recipe, stage: str) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "per_device_train_batch_size": recipe.batch(stage),
+        "gradient_accumulation_steps": recipe.value("grad_accum"),
+        "num_train_epochs": recipe.value("epochs"),
+        "optim": recipe.value("optim"),
+    }
+    if recipe.has(f"lr.{stage}"):
+        values["learning_rate"] = recipe.value(f"lr.{stage}")
+    values.update(precision_keys(recipe))
+    if recipe.value("precision") == "pure-bf16":
+        values["pure_bf16"] = True
+    return values
+
+
+def render(recipe: Recipe) -> str:
+    template, template_source = _lf_template(recipe)
+    recipe.notes.append(f"template: {template} <- {template_source}.")
+    documents: list[tuple[str, str]] = []
+    previous: str | None = None
+    for stage in recipe.stages:
+        output = f"saves/ft-atlas/{LF_STAGE[stage]}"
+        info = {f"ft_atlas_{LF_STAGE[stage]}": LF_DATASETS[LF_STAGE[stage]]}
+        body = "".join(
+            [
+                f"# data/dataset_info.json must hold: {json.dumps(info)}\n",
+                yaml_block("model", _lf_model(recipe, previous)),
+                yaml_block("method", _lf_stage(recipe, stage)),
+                yaml_block(
+                    "dataset",
+                    {
+                        "dataset": f"ft_atlas_{LF_STAGE[stage]}",
+                        "dataset_dir": "data",
+                        "template": template,
+                        "cutoff_len": recipe.value("seq_len"),
+                    },
+                ),
+                yaml_block("output", {"output_dir": output, "logging_steps": 10, "plot_loss": True}),
+                yaml_block("train", _lf_train(recipe, stage)),
+            ]
+        )
+        documents.append((f"{LF_STAGE[stage]}.yaml", body))
+        previous = output
+    run = " && ".join(f"llamafactory-cli train {name}" for name, _ in documents)
+    if recipe.memory_model == "qlora" and len(documents) > 1:
+        recipe.notes.append(
+            "QLoRA: LLaMA-Factory cannot merge an adapter into a 4-bit model, so the later stage resumes "
+            "the SFT adapter and its reference model is the base model, not the SFT model."
+        )
+    return yaml_documents(recipe, "llamafactory", WRITTEN_FOR, run, documents)
+
+
+register(TrainerFormat("llamafactory", "LLaMA-Factory YAML (llamafactory-cli train)", render, gap))

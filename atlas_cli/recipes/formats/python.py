@@ -1,0 +1,517 @@
+"""A self-contained Python script: transformers + peft + trl for training plans, a runnable RAG or
+few-shot example for no-training plans."""
+
+from __future__ import annotations
+
+from atlas_cli.recipes.header import WIDTH, header
+from atlas_cli.recipes.registry import TrainerFormat, register
+from atlas_cli.recipes.settings import TRL_STAGES, WRITTEN_FOR, Recipe, Value
+from atlas_cli.recipes.templates import prompting, training
+
+
+def _note(recipe: Recipe, key: str) -> str:
+    entry = recipe.method.hyperparameters.get(key)
+    return entry.note.en if entry is not None and entry.note is not None else ""
+
+
+def _written_for(recipe: Recipe) -> str:
+    libraries = ", ".join(f"{k} {v}" for k, v in WRITTEN_FOR.items())
+    if recipe.plan.kind == "no-training":
+        return f"Written for: transformers {WRITTEN_FOR['transformers']}, torch {WRITTEN_FOR['torch']}."
+    extra = ""
+    if recipe.memory_model == "qlora":
+        extra = "; bitsandbytes with 4-bit NF4 support (CUDA GPUs only)"
+    elif recipe.memory_model == "galore":
+        extra = "; galore-torch"
+    return f"Written for: {libraries}{extra}."
+
+
+def gap(recipe: Recipe) -> str | None:
+    if recipe.family == "prompt" and len(recipe.stages) > 1:
+        return (
+            "PEFT cannot resume training a soft prompt (prefix / prompt tuning, P-tuning) in a later stage, "
+            "so SFT cannot be followed by a preference stage; pick a LoRA plan with --plan, or train SFT only"
+        )
+    if recipe.memory_model == "prefix" and recipe.architecture == "encoder":
+        return "prefix tuning needs a model that takes past key values, which BERT-style encoders do not"
+    return None
+
+
+def render(recipe: Recipe) -> str:
+    if recipe.plan.kind == "no-training":
+        return _render_prompting(recipe)
+    return _render_training(recipe)
+
+
+def _model_option(recipe: Recipe) -> str:
+    if recipe.hub_id:
+        return f'default="{recipe.hub_id}"'
+    return "required=True"
+
+
+def _model_hint(recipe: Recipe) -> str:
+    return recipe.hub_id or "MODEL_ID_OR_PATH"
+
+
+def _render_prompting(recipe: Recipe) -> str:
+    is_rag = "retrieval" in recipe.method.tags
+    body = prompting.RAG if is_rag else prompting.ICL
+    options = prompting.RAG_OPTIONS if is_rag else prompting.ICL_OPTIONS
+    if is_rag:
+        recipe.notes.append(
+            "CHUNK_WORDS, OVERLAP_WORDS and MAX_NEW_TOKENS are example values: the knowledge base gives "
+            "none and says to tune top_k, chunk size and overlap on an evaluation set. By default the "
+            "prompt takes as many top-ranked passages as fit the context window."
+        )
+        run = f"python recipe.py --model {recipe.model_hint} --docs docs/ --question 'What changed in v2?'"
+        doc = RAG_DOC
+    else:
+        recipe.notes.append(
+            "The prompt takes as many examples as fit the context window (methods.yaml "
+            'icl.hyperparameters.num_examples: "' + _note(recipe, "num_examples") + '"); '
+            "MAX_NEW_TOKENS is an example value."
+        )
+        run = f"python recipe.py --model {recipe.model_hint} --examples shots.jsonl --query 'new input'"
+        doc = ICL_DOC
+    imports = prompting.RAG_IMPORTS if is_rag else ""
+    common = prompting.COMMON.substitute(model_option=_model_option(recipe), options=options, imports=imports)
+    return _join_blocks([header(recipe, "python", _written_for(recipe), run), doc, common, body])
+
+
+RAG_DOC = '''"""Retrieval-augmented generation (RAG), minimal and offline: no training.
+
+Splits --docs into overlapping chunks, ranks them by TF-IDF similarity to --question, and asks
+the model to answer from the best chunks that fit its context window, citing them as [n].
+--docs: a folder of .txt / .md files, or JSON Lines with one {"text": "..."} per line.
+"""
+'''
+
+ICL_DOC = '''"""In-context learning (few-shot prompting): no training.
+
+Shows the model worked examples, then the new input, and prints its answer.
+--examples: JSON Lines, one {"input": "...", "output": "..."} per line, shown in file order.
+"""
+'''
+
+
+# The data each stage reads, documented in the script's docstring (TRL's dataset formats).
+DATA_FORMATS = {
+    "sft": """\
+  prompt-completion (loss on the completion only, TRL's default for this format):
+    {"prompt": "What is LoRA?", "completion": "A low-rank adapter trained on a frozen model."}
+  or conversational (rendered with the tokenizer's chat template):
+    {"messages": [{"role": "user", "content": "..."}, {"role": "assistant", "content": "..."}]}
+  or plain text: {"text": "..."}""",
+    "continued-pretraining": """\
+  raw documents, next-token prediction on the whole text:
+    {"text": "A domain document ..."}""",
+    "dpo": """\
+  preference pairs for one prompt (or the conversational form: lists of messages):
+    {"prompt": "...", "chosen": "the preferred answer", "rejected": "the worse answer"}""",
+    "kto": """\
+  unpaired ratings: label true for a thumbs-up, false for a thumbs-down; include both kinds:
+    {"prompt": "...", "completion": "...", "label": true}""",
+    "grpo": """\
+  prompts only: completions are sampled during training and scored by reward_matches_solution
+  below, which receives every other column (here "solution") as a keyword argument:
+    {"prompt": "What is 2 + 3?", "solution": "5"}""",
+    "classifier": """\
+  labelled text; labels may be strings or numbers:
+    {"text": "The battery died after a day.", "label": "negative"}""",
+}
+CLASSIFIER_HEADS = ("classifier", "score", "pooler", "pre_classifier")
+
+
+def _option(stage: str, first: bool) -> str:
+    """The command-line option that names a stage's dataset: --dataset for the first stage."""
+    return "dataset" if first else stage.replace("-", "_") + "_dataset"
+
+
+def _training_doc(recipe: Recipe) -> str:
+    plan = recipe.plan
+    if recipe.architecture == "encoder":
+        title = f"{plan.name}: a sequence classifier on an encoder model (transformers Trainer)."
+        parts = [f"--dataset, JSON Lines:\n{DATA_FORMATS['classifier']}"]
+    else:
+        title = f"{plan.name}, trained with TRL: {' then '.join(s.upper() for s in recipe.stages)}."
+        parts = [
+            f"--{_option(s, i == 0).replace('_', '-')} ({s}), JSON Lines:\n{DATA_FORMATS[s]}"
+            for i, s in enumerate(recipe.stages)
+        ]
+    saved = "adapter" if recipe.family not in ("weights",) else "weights"
+    outro = f"Each stage saves its {saved} and train_results.json to --output-dir/<stage>."
+    return (
+        '"""'
+        + title
+        + "\n\nData (a local .jsonl/.json/.csv/.parquet file, or a Hub dataset name):\n"
+        + ("\n".join(parts) + "\n\n" + outro + '\n"""\n')
+    )
+
+
+def _python_imports(recipe: Recipe) -> str:
+    encoder = recipe.architecture == "encoder"
+    names: dict[str, set[str]] = {
+        "datasets": {"Dataset", "load_dataset"},
+        "transformers": {"AutoTokenizer", "PreTrainedModel", "PreTrainedTokenizerBase", "Trainer"},
+    }
+    names["transformers"].add("AutoModelForSequenceClassification" if encoder else "AutoModelForCausalLM")
+    if encoder:
+        names["transformers"] |= {"DataCollatorWithPadding", "TrainingArguments", "TrainerCallback"}
+    else:
+        names["trl"] = {name for stage in recipe.stages for name in TRL_STAGES[stage]}
+        names["transformers"].add("TrainerCallback")
+    peft = _peft_names(recipe)
+    if peft:
+        names["peft"] = peft
+    if recipe.memory_model == "qlora":
+        names["transformers"].add("BitsAndBytesConfig")
+        names["accelerate"] = {"PartialState"}
+    lines = [
+        "from __future__ import annotations",
+        "",
+        *(f"import {m}" for m in ("argparse", "importlib.metadata", "importlib.util", "math")),
+        *(["import re"] if recipe.memory_model == "partial" else []),
+        "import sys",
+        "import warnings",
+        "from pathlib import Path",
+        "from typing import Any",
+        "",
+        "import torch",
+        *(_from_import(module, sorted(names[module])) for module in sorted(names)),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _from_import(module: str, names: list[str]) -> str:
+    line = f"from {module} import {', '.join(names)}"
+    if len(line) <= WIDTH:
+        return line
+    return f"from {module} import (\n" + "".join(f"    {name},\n" for name in names) + ")"
+
+
+_PEFT_CONFIG = {
+    "lora": "LoraConfig",
+    "qlora": "LoraConfig",
+    "dora": "LoraConfig",
+    "adalora": "AdaLoraConfig",
+    "ia3": "IA3Config",
+    "prefix": "PrefixTuningConfig",
+    "prompt": "PromptTuningConfig",
+    "p-tuning": "PromptEncoderConfig",
+}
+
+
+def _peft_names(recipe: Recipe) -> set[str]:
+    config = _PEFT_CONFIG.get(recipe.memory_model)
+    if config is None:
+        return set()
+    names = {config, "PeftConfig", "PeftModel"}
+    if recipe.memory_model == "prompt":
+        names.add("PromptTuningInit")
+    if recipe.memory_model == "qlora":
+        names.add("prepare_model_for_kbit_training")
+    if recipe.architecture == "encoder":
+        names.add("get_peft_model")
+    return names
+
+
+def _adapter_settings(recipe: Recipe) -> dict[str, Value]:
+    """Keyword arguments of the PEFT config, from the recipe's settings (absent = PEFT default)."""
+    keys = {
+        "lora.r": "r",
+        "lora.alpha": "lora_alpha",
+        "lora.dropout": "lora_dropout",
+        "lora.targets": "target_modules",
+        "lora.use_dora": "use_dora",
+        "adalora.init_r": "init_r",
+        "adalora.target_r": "target_r",
+        "adalora.tinit": "tinit",
+        "adalora.tfinal": "tfinal",
+        "adalora.deltaT": "deltaT",
+        "adalora.orth_reg_weight": "orth_reg_weight",
+        "prompt.prefix_projection": "prefix_projection",
+        "prompt.encoder_hidden_size": "encoder_hidden_size",
+        "prompt.encoder_num_layers": "encoder_num_layers",
+        "prompt.encoder_reparameterization_type": "encoder_reparameterization_type",
+    }
+    values = {name: recipe.value(key) for key, name in keys.items() if recipe.has(key)}
+    tokens = recipe.settings.get("prompt.num_virtual_tokens")
+    if tokens is not None and isinstance(tokens.value, int):
+        values["num_virtual_tokens"] = tokens.value
+    return values
+
+
+def _stage_kwargs(recipe: Recipe, stage: str) -> dict[str, Value]:
+    """Keyword arguments of a stage's TRL config beyond the shared TrainingArguments."""
+    values: dict[str, Value] = {}
+    if stage in ("sft", "continued-pretraining", "dpo", "kto"):
+        values["max_length"] = recipe.value("seq_len")
+    if stage == "continued-pretraining" and recipe.has("cpt.dataset_text_field"):
+        values["dataset_text_field"] = recipe.value("cpt.dataset_text_field")
+    for key in ("beta", "desirable_weight", "undesirable_weight", "num_generations", "max_completion_length"):
+        if recipe.has(f"{stage}.{key}"):
+            values[key] = recipe.value(f"{stage}.{key}")
+    return values
+
+
+def _extra_training_arguments(recipe: Recipe) -> dict[str, Value]:
+    if recipe.memory_model != "galore" or not recipe.has("galore.targets"):
+        return {}
+    args = ",".join(
+        f"{k}={recipe.value('galore.' + k)}"
+        for k in ("rank", "update_proj_gap", "scale")
+        if recipe.has(f"galore.{k}")
+    )
+    values: dict[str, Value] = {"optim_target_modules": recipe.value("galore.targets")}
+    if args:
+        values["optim_args"] = args
+    return values
+
+
+def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
+    """(libraries whose versions the script checks, modules it needs with an install hint)."""
+    used = {"torch", "transformers", "datasets"}
+    used |= {"peft"} if recipe.memory_model in _PEFT_CONFIG else set()
+    used |= {"trl"} if recipe.architecture != "encoder" else set()
+    versions = {k: v for k, v in WRITTEN_FOR.items() if k in used}
+    needs = {}
+    if recipe.memory_model == "qlora":
+        needs["bitsandbytes"] = "pip install bitsandbytes (4-bit kernels; CUDA GPUs only)"
+    if recipe.memory_model == "galore":
+        needs["galore_torch"] = "pip install galore-torch"
+    return versions, needs
+
+
+def _constants(recipe: Recipe) -> str:
+    versions, needs = _requirements(recipe)
+    stages = ("sft",) if recipe.architecture == "encoder" else recipe.stages
+    batch = {s: recipe.batch(s) for s in stages}
+    lines = [
+        f"WRITTEN_FOR = {versions!r}",
+        f"REQUIRED_MODULES = {needs!r}",
+        f"NEEDS_CUDA = {recipe.memory_model == 'qlora'!r}  # bitsandbytes' 4-bit kernels",
+        f"PRECISION = {recipe.value('precision')!r}  # bf16 on Ampere or newer; fp16 on V100/T4 (no bf16)",
+        f"GRADIENT_CHECKPOINTING = {recipe.value('gradient_checkpointing')!r}",
+        f"BATCH_SIZE = {batch!r}  # per device",
+        f"GRAD_ACCUM = {recipe.value('grad_accum')!r}",
+        f"EPOCHS = {recipe.value('epochs')!r}",
+        f"MAX_LENGTH = {recipe.value('seq_len')!r}  # tokens; the memory estimate assumed this length",
+        f"OPTIM = {recipe.value('optim')!r}",
+        f"LEARNING_RATE = { {s: recipe.value(f'lr.{s}') for s in stages if recipe.has(f'lr.{s}')}!r}",
+        f"EXTRA_TRAINING_ARGUMENTS = {_extra_training_arguments(recipe)!r}",
+        f"FROZEN_BASE = {recipe.family != 'weights' or recipe.memory_model in ('partial', 'bitfit')!r}",
+        f"USES_PEFT = {recipe.memory_model in _PEFT_CONFIG!r}",
+    ]
+    lines += _method_constants(recipe)
+    if recipe.architecture != "encoder":
+        lines += _stage_constants(recipe)
+    return "\n".join(lines) + "\n"
+
+
+def _method_constants(recipe: Recipe) -> list[str]:
+    task = "SEQ_CLS" if recipe.architecture == "encoder" else "CAUSAL_LM"
+    heads = CLASSIFIER_HEADS if recipe.architecture == "encoder" else ()
+    lines: list[str] = []
+    if recipe.memory_model in _PEFT_CONFIG:
+        lines += [f"TASK_TYPE = {task!r}", f"ADAPTER_SETTINGS = {_adapter_settings(recipe)!r}"]
+    if recipe.memory_model == "qlora":
+        quant = {"bnb_4bit_quant_type": "quant.type", "bnb_4bit_use_double_quant": "quant.double"}
+        values = {name: recipe.value(key) for name, key in quant.items() if recipe.has(key)}
+        lines.append(f"QUANTIZATION = {values!r}")
+    if recipe.memory_model in ("partial", "bitfit"):
+        lines.append(f"HEAD_PREFIXES = {heads!r}  # a new task head always trains")
+    if recipe.memory_model == "partial":
+        fraction = recipe.value("partial.fraction") if recipe.has("partial.fraction") else 0.25
+        lines.append(f"TOP_LAYER_FRACTION = {fraction!r}")
+    return lines
+
+
+def _stage_constants(recipe: Recipe) -> list[str]:
+    stages = recipe.stages
+    options = {s: _option(s, i == 0) for i, s in enumerate(stages)}
+    trainers = ", ".join(f"{s!r}: ({TRL_STAGES[s][0]}, {TRL_STAGES[s][1]})" for s in stages)
+    extras = "{'grpo': {'reward_funcs': [reward_matches_solution]}}" if "grpo" in stages else "{}"
+    return [
+        f"STAGES = {stages!r}",
+        f"DATASET_OPTION = {options!r}",
+        f"STAGE_SETTINGS = { {s: _stage_kwargs(recipe, s) for s in stages}!r}",
+        f"TRAINERS = {{{trainers}}}",
+        f"TRAINER_EXTRAS: dict[str, dict[str, Any]] = {extras}",
+    ]
+
+
+def _adapter_function(recipe: Recipe) -> str:
+    config = _PEFT_CONFIG[recipe.memory_model]
+    head = (
+        "\n\ndef adapter_config(\n"
+        "    args: argparse.Namespace, tokenizer: PreTrainedTokenizerBase, rows: Dataset, stage: str\n"
+        ") -> PeftConfig:\n"
+    )
+    if recipe.memory_model == "adalora":
+        body = (
+            "    # AdaLoRA schedules its rank budget over the stage's optimizer steps.\n"
+            "    steps = planned_steps(args, len(rows), stage)\n"
+            f"    return {config}(task_type=TASK_TYPE, total_step=steps, **ADAPTER_SETTINGS)\n"
+        )
+    elif recipe.memory_model == "prompt":
+        body = (
+            "    # Initialised from a task description; as many virtual tokens as the description has.\n"
+            "    tokens = len(tokenizer(args.init_text, add_special_tokens=False)['input_ids'])\n"
+            f"    return {config}(\n"
+            "        task_type=TASK_TYPE,\n"
+            "        prompt_tuning_init=PromptTuningInit.TEXT,\n"
+            "        prompt_tuning_init_text=args.init_text,\n"
+            "        num_virtual_tokens=tokens,\n"
+            "        tokenizer_name_or_path=args.model,\n"
+            "    )\n"
+        )
+    else:
+        body = f"    return {config}(task_type=TASK_TYPE, **ADAPTER_SETTINGS)\n"
+    return head + body
+
+
+def _build_blocks(recipe: Recipe) -> list[str]:
+    """load_model, trainable-parameter selection and build_model for the plan's family."""
+    auto = (
+        "AutoModelForSequenceClassification" if recipe.architecture == "encoder" else "AutoModelForCausalLM"
+    )
+    quantized = recipe.memory_model == "qlora"
+    after = training.PREPARE_KBIT if quantized else ""
+    load = training.LOAD_MODEL.substitute(
+        quantization=training.QUANTIZATION_KWARGS if quantized else "",
+        auto_class=auto,
+        after_load=after,
+    )
+    if recipe.architecture == "encoder":
+        load = load.replace(
+            "from_pretrained(path, **kwargs)",
+            "from_pretrained(\n        path,\n        num_labels=len(args.labels),\n"
+            "        id2label=dict(enumerate(args.labels)),\n        **kwargs,\n    )",
+        )
+    blocks = [training.LOAD_DTYPE, load]
+    if recipe.memory_model in ("partial", "bitfit"):
+        blocks += [
+            training.UPCAST_TRAINABLE,
+            training.SELECT_PARTIAL if recipe.memory_model == "partial" else training.SELECT_BITFIT,
+        ]
+    if recipe.family == "weights":
+        select = (
+            "select_trainable(model)"
+            if recipe.memory_model in ("partial", "bitfit")
+            else "# every weight trains"
+        )
+        blocks.append(training.BUILD_WEIGHTS.replace("$select", select))
+    else:
+        blocks.append(training.BUILD_ADALORA if recipe.memory_model == "adalora" else training.BUILD_PEFT)
+        blocks.append(_adapter_function(recipe))
+    return blocks
+
+
+def _callbacks_block(recipe: Recipe) -> str:
+    if recipe.memory_model == "adalora":
+        return training.PLANNED_STEPS + (
+            "\n\ndef callbacks() -> list[TrainerCallback]:\n    return [AdaLoraBudget()]\n"
+        )
+    return "\n\ndef callbacks() -> list[TrainerCallback]:\n    return []\n"
+
+
+def _parse_args_block(recipe: Recipe) -> str:
+    stages = ("sft",) if recipe.architecture == "encoder" else recipe.stages
+    datasets = []
+    for i, stage in enumerate(stages):
+        flag = "--" + _option(stage, i == 0).replace("_", "-")
+        datasets.append(f'    parser.add_argument("{flag}", required=True, help="{stage} data (see above)")')
+    extra = ""
+    if recipe.memory_model == "prompt":
+        extra = (
+            '\n    parser.add_argument(\n        "--init-text",\n'
+            '        default="Answer the request in the style of the training examples.",\n'
+            '        help="a short task description; the soft prompt starts from its embeddings",\n    )'
+        )
+    return training.PARSE_ARGS.substitute(
+        model_option=_model_option(recipe), dataset_options="\n".join(datasets), extra_options=extra
+    )
+
+
+def _training_notes(recipe: Recipe) -> None:
+    plan = recipe.plan
+    if plan.fits is False:
+        recipe.notes.append(
+            "the memory estimate says this plan does NOT fit the GPU; "
+            "see the caveats in `ft-atlas recommend`."
+        )
+    gpus = int(recipe.profile.get("gpus") or 1)
+    if gpus > 1:
+        sharding = _note(recipe, "sharding")
+        recipe.notes.append(
+            f"{gpus} GPUs: start with `accelerate launch --num_processes {gpus} recipe.py ...`"
+            + (f"; {sharding}" if sharding else "")
+            + "."
+        )
+    if "kto" in recipe.stages:
+        recipe.notes.append(
+            "KTO needs both desirable (true) and undesirable (false) examples, "
+            "and a per-device batch above 1."
+        )
+    if "grpo" in recipe.stages:
+        recipe.notes.append(
+            "GRPO optimises reward_matches_solution: replace it with your own checker before training."
+        )
+
+
+def _classifier_main(recipe: Recipe) -> str:
+    wrap = training.WRAP_ADAPTER if recipe.memory_model in _PEFT_CONFIG else ""
+    return training.RUN_CLASSIFIER.substitute(wrap_adapter=wrap)
+
+
+def _run_line(recipe: Recipe) -> str:
+    stages = ("sft",) if recipe.architecture == "encoder" else recipe.stages
+    files = {
+        "sft": "sft.jsonl",
+        "continued-pretraining": "text.jsonl",
+        "dpo": "dpo.jsonl",
+        "kto": "kto.jsonl",
+        "grpo": "prompts.jsonl",
+    }
+    data = " ".join(f"--{_option(s, i == 0).replace('_', '-')} {files[s]}" for i, s in enumerate(stages))
+    return f"python recipe.py --model {recipe.model_hint} {data} --output-dir ft-atlas-output"
+
+
+def _render_training(recipe: Recipe) -> str:
+    _training_notes(recipe)
+    encoder = recipe.architecture == "encoder"
+    parts = [
+        header(recipe, "python", _written_for(recipe), _run_line(recipe)),
+        _training_doc(recipe),
+        _python_imports(recipe),
+        training.REWARD_FUNCTION if "grpo" in recipe.stages else "",
+        _constants(recipe),
+        _parse_args_block(recipe),
+        training.CHECK_ENVIRONMENT,
+        training.LOAD_ROWS,
+        training.LOAD_TOKENIZER,
+        *_build_blocks(recipe),
+        _callbacks_block(recipe),
+        training.TRAINING_ARGUMENTS,
+        training.FINISH,
+        _classifier_main(recipe) if encoder else training.RUN_STAGE,
+    ]
+    return _join_blocks(parts)
+
+
+def _join_blocks(parts: list[str]) -> str:
+    """Top-level blocks, two blank lines apart (PEP 8), after the header comments."""
+    head, *rest = parts
+    return head + "\n" + "\n\n\n".join(p.strip("\n") for p in rest if p.strip()) + "\n"
+
+
+register(
+    TrainerFormat(
+        "python",
+        "a Python script (transformers + peft + trl)",
+        render,
+        gap,
+        prompting=True,
+        encoder_classifiers=True,
+    )
+)

@@ -1,0 +1,73 @@
+"""The comment block at the top of every recipe: profile, plan, memory estimate, every setting
+with its source, the library versions it was written for, and how to run it."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from typing import Any
+
+from atlas_cli.core.plans import Plan
+from atlas_cli.kb.vocabulary import MEMORY_MODELS
+from atlas_cli.recipes.settings import Recipe, Value
+
+WIDTH = 100
+
+
+def wrapped(text: str, indent: str = "#   ", first: str = "# ") -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=indent, break_on_hyphens=False)
+
+
+def _gb(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:.2f} GB"
+
+
+def _memory_line(plan: Plan) -> str:
+    estimate = plan.estimate
+    if estimate is None:
+        return "Memory estimate: none (no local GPU in the profile, or API access only)."
+    s = estimate.settings
+    fits = {True: "fits", False: "DOES NOT FIT", None: "fit not checked"}[estimate.fits]
+    details = (
+        f"{s.precision}, {s.optimizer}, "
+        f"gradient checkpointing {'on' if s.gradient_checkpointing else 'off'}, "
+        f"sequence length {s.seq_len}, batch {s.batch_size} per GPU, {s.gpus} GPU(s)"
+    )
+    if MEMORY_MODELS[estimate.memory_model].family in ("lora", "adalora"):
+        details += f", rank {s.lora_rank}"
+    stage = f" at its largest stage ({estimate.objective})" if estimate.objective else ""
+    return (
+        f"Memory estimate: about {_gb(estimate.per_gpu_gb)} per GPU{stage} of {_gb(estimate.capacity_gb)}: "
+        f"{fits} ({details}). How it is computed: docs/memory.md."
+    )
+
+
+def _profile_line(profile: dict[str, Any]) -> str:
+    given = [f"{k}={v}" for k, v in profile.items() if v is not None and v is not False]
+    return "Profile: " + ", ".join(given) + "."
+
+
+def _plan_line(recipe: Recipe) -> str:
+    plan = recipe.plan
+    stages = " -> ".join(plan.pipeline) if plan.pipeline else "no training"
+    return f"Plan {recipe.rank} of {recipe.total}: {plan.name} ({stages}); score {plan.score:g}."
+
+
+def header(recipe: Recipe, fmt: str, written_for: str, run: str) -> str:
+    lines = ["# " + "=" * (WIDTH - 2), f"# ft-atlas recipe ({fmt})"]
+    for text in (_profile_line(recipe.profile), _plan_line(recipe), _memory_line(recipe.plan)):
+        lines += wrapped(text)
+    if recipe.settings:
+        lines.append("# Settings, each with where its value comes from:")
+        for key, setting in recipe.settings.items():
+            lines += wrapped(f"{key} = {show_value(setting.value)}  <- {setting.source}", "#       ", "#   ")
+    lines += wrapped(written_for)
+    lines += wrapped("Run: " + run)
+    for note in recipe.notes:
+        lines += wrapped("Note: " + note)
+    lines.append("# " + "=" * (WIDTH - 2))
+    return "\n".join(lines) + "\n"
+
+
+def show_value(value: Value) -> str:
+    return json.dumps(value) if isinstance(value, (str, list)) else repr(value)
