@@ -14,11 +14,11 @@ from typing import Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.facts import Candidate, method_facts, plan_facts, profile_facts
-from atlas_cli.core.memory import Shape
 from atlas_cli.core.memory import estimate as estimate_memory
 from atlas_cli.core.plans import Plan, Recommendation, ToolRef
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import Hardware, ModelInfo, resolve_hardware, resolve_model, settings_for
+from atlas_cli.core.shapes import Shape
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS

@@ -15,12 +15,8 @@ documented for users in docs/memory.md; the sources are:
 
 from __future__ import annotations
 
-import itertools
-import math
-from dataclasses import dataclass, replace
-
 from atlas_cli.core.estimates import Breakdown, Estimate, EstimateSettings
-from atlas_cli.kb.schema import LlmModel
+from atlas_cli.core.shapes import Shape
 from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PRECISIONS
 
 GB = 1e9
@@ -58,155 +54,28 @@ REFERENCE_OBJECTIVES = frozenset({"dpo", "kto", "rlhf-ppo", "rloo"})
 GENERATING_OBJECTIVES = {"rlhf-ppo": 1, "grpo": GRPO_GENERATIONS, "rloo": RLOO_GENERATIONS}
 
 
-@dataclass(frozen=True, slots=True)
-class Shape:
-    """What the estimator needs to know about a model's architecture."""
-
-    params: float
-    layers: int
-    hidden: int
-    q_dim: int  # attention heads x head width (= hidden for most models)
-    kv_dim: int  # key/value heads x head width (smaller with grouped-query attention)
-    intermediate: int
-    vocab: int
-    has_bias: bool
-    gated_mlp: bool
-    tied_embeddings: bool
-    architecture: str
-    qkv_bias_only: bool = False
-
-    @property
-    def stacks(self) -> int:
-        """Encoder-decoder models run two stacks of `layers` blocks."""
-        return 2 if self.architecture == "encoder-decoder" else 1
-
-    @property
-    def blocks(self) -> int:
-        return self.layers * self.stacks
-
-    @property
-    def embedding_params(self) -> float:
-        tables = 1 if self.tied_embeddings else 2
-        return min(float(tables * self.vocab * self.hidden), self.params / 2)
-
-    @property
-    def linear_matrices(self) -> list[tuple[int, int]]:
-        """(d_in, d_out) of every linear layer in one block: the 'all-linear' LoRA targets."""
-        h, q, kv, f = self.hidden, self.q_dim, self.kv_dim, self.intermediate
-        attention = [(h, q), (h, kv), (h, kv), (q, h)]
-        mlp = [(h, f), (h, f), (f, h)] if self.gated_mlp else [(h, f), (f, h)]
-        return attention + mlp
-
-    @property
-    def block_params(self) -> float:
-        """Parameters of one block, scaled so that all blocks + embeddings = params."""
-        return max(self.params - self.embedding_params, 0.0) / self.blocks
-
-
-def shape_of(model: LlmModel) -> Shape:
-    head_dim = model.head_dim or model.hidden_size // model.attention_heads
-    return Shape(
-        params=model.params_b * 1e9,
-        layers=model.layers,
-        hidden=model.hidden_size,
-        q_dim=head_dim * model.attention_heads,
-        kv_dim=head_dim * model.kv_heads,
-        intermediate=model.intermediate_size,
-        vocab=model.vocab_size,
-        has_bias=model.has_bias,
-        gated_mlp=model.gated_mlp,
-        tied_embeddings=model.tied_embeddings,
-        architecture=model.architecture,
-        qkv_bias_only=model.bias_scope == "qkv",
-    )
-
-
-# Bare sizes get a Llama-3-style shape; these catalog models are the reference points.
-REFERENCE_MODELS = ("llama-3.2-1b", "llama-3.2-3b", "llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b")
-# Used only when a custom knowledge base has no modern decoder: Llama 3.2 1B, 3.1 8B, 3.1 70B.
-FALLBACK_ANCHORS = ((1.24e9, 2048), (8.03e9, 4096), (70.6e9, 8192))
-KV_DIM = 8 * 128  # 8 key/value heads of width 128, as across the Llama 3 family
-MLP_RATIO = 3.5  # Llama 3: intermediate = 3.5 x hidden (14336 / 4096, 28672 / 8192)
-# Llama 2 / Mistral 7B class. Larger vocabularies (Llama 3: 128k, Qwen 2.5: 152k) add logits and
-# embedding memory, which `--model` accounts for exactly.
-BARE_SIZE_VOCAB = 32_000
-
-
-def _interpolated_hidden(params: float, anchors: list[tuple[float, int]]) -> float:
-    """Hidden size on the log-log line through the two reference models around `params`."""
-    (p0, h0), (p1, h1) = anchors[0], anchors[1]
-    for (p0, h0), (p1, h1) in itertools.pairwise(anchors):  # noqa: B007 - last pair extrapolates
-        if params <= p1:
-            break
-    slope = math.log(h1 / h0) / math.log(p1 / p0)
-    return h0 * math.exp(slope * math.log(params / p0))
-
-
-def shape_for_size(params: float, catalog: list[LlmModel]) -> tuple[Shape, str]:
-    """A plausible shape for a bare size, smooth in the size so memory grows with it.
-
-    The hidden size is interpolated (log-log) between the Llama 3 family's reference models;
-    the queries span the hidden size and keys/values 8 heads of 128 (grouped-query attention),
-    the MLP is gated at 3.5 x hidden, the embeddings are untied over a 32,000-token vocabulary,
-    and the layer count makes up the rest. Every dimension grows with the size, so estimates do.
-    """
-    by_id = {m.id: m for m in catalog}
-    references = [by_id[i] for i in REFERENCE_MODELS if i in by_id] or [
-        m for m in catalog if m.architecture == "decoder" and m.gated_mlp
-    ]
-    anchors = sorted({(m.params_b * 1e9, m.hidden_size) for m in references}) or list(FALLBACK_ANCHORS)
-    hidden = max(256, round(_interpolated_hidden(params, anchors)) if len(anchors) > 1 else anchors[0][1])
-    vocab = BARE_SIZE_VOCAB
-    draft = Shape(
-        params=params,
-        layers=1,
-        hidden=hidden,
-        q_dim=hidden,
-        kv_dim=min(hidden, KV_DIM),
-        intermediate=round(MLP_RATIO * hidden),
-        vocab=vocab,
-        has_bias=False,
-        gated_mlp=True,
-        tied_embeddings=False,
-        architecture="decoder",
-    )
-    per_layer = sum(i * o for i, o in draft.linear_matrices)
-    layers = max(1, round((params - draft.embedding_params) / per_layer))
-    shape = replace(draft, layers=layers)
-    return shape, f"a Llama-style shape: hidden {hidden}, {layers} layers, vocabulary {vocab}"
-
-
 # --- trainable parameters per method -------------------------------------------------------
 
 
 def lora_params(shape: Shape, rank: int) -> float:
-    """LoRA (Hu et al.): r * (d_in + d_out) per adapted matrix, all linear layers, all blocks."""
-    return float(rank * sum(i + o for i, o in shape.linear_matrices) * shape.blocks)
+    """LoRA (Hu et al.): r * (d_in + d_out) per adapted matrix, all linear layers."""
+    return float(rank * sum((m.d_in + m.d_out) * m.count for m in shape.targets()))
 
 
 def dora_magnitude_params(shape: Shape) -> float:
     """DoRA (Liu et al., arXiv 2402.09353) adds one magnitude per output row of each matrix."""
-    return float(sum(o for _, o in shape.linear_matrices) * shape.blocks)
-
-
-def bias_params(shape: Shape) -> float:
-    """BitFit trains bias vectors only: one per output of every biased linear layer."""
-    if not shape.has_bias:
-        return 0.0
-    if shape.qkv_bias_only:
-        return float((shape.q_dim + 2 * shape.kv_dim) * shape.blocks)
-    return float(sum(o for _, o in shape.linear_matrices) * shape.blocks)
+    return float(sum(m.d_out * m.count for m in shape.targets()))
 
 
 def ia3_params(shape: Shape) -> float:
     """IA3 (Liu et al., arXiv 2205.05638): rescaling vectors for keys, values and the FFN input."""
-    return float((2 * shape.kv_dim + shape.intermediate) * shape.blocks)
+    return float((2 * shape.kv_dim + shape.mlp_width) * shape.layers)
 
 
 def adapter_params(shape: Shape) -> float:
     """Houlsby adapters: two bottlenecks per block, each 2*h*m + h + m with m = h / 16."""
     m = shape.hidden // ADAPTER_REDUCTION
-    return float(2 * (2 * shape.hidden * m + shape.hidden + m) * shape.blocks)
+    return float(2 * (2 * shape.hidden * m + shape.hidden + m) * shape.layers)
 
 
 def trainable_params(model: str, shape: Shape, rank: int) -> float:
@@ -214,18 +83,18 @@ def trainable_params(model: str, shape: Shape, rank: int) -> float:
     counts: dict[str, float] = {
         "full": shape.params,
         "galore": shape.params,
-        "partial": shape.block_params * shape.blocks * PARTIAL_TRAINABLE_SHARE,
-        "bitfit": bias_params(shape),
+        "partial": shape.linear_params * PARTIAL_TRAINABLE_SHARE,
+        "bitfit": shape.bias_params,
         "adapters": adapter_params(shape),
         "prompt": float(VIRTUAL_TOKENS * h),
         # PEFT PrefixTuningConfig: a key and a value prefix per layer.
-        "prefix": float(VIRTUAL_TOKENS * 2 * shape.kv_dim * shape.blocks),
+        "prefix": float(VIRTUAL_TOKENS * 2 * shape.kv_dim * shape.layers),
         # PEFT PromptEncoderConfig MLP: h -> h -> h -> h plus the virtual-token embedding.
         "p-tuning": float(3 * h * h + VIRTUAL_TOKENS * h),
         "lora": lora_params(shape, rank),
         "qlora": lora_params(shape, rank),
         "dora": lora_params(shape, rank) + dora_magnitude_params(shape),
-        "adalora": lora_params(shape, rank) + float(rank * len(shape.linear_matrices) * shape.blocks),
+        "adalora": lora_params(shape, rank) + float(rank * sum(m.count for m in shape.targets())),
         "ia3": ia3_params(shape),
         "inference": 0.0,
     }
@@ -275,7 +144,7 @@ def block_activation_bytes(shape: Shape, tokens: int, precision: str) -> float:
     (LLMs fine-tune without dropout). Memory-efficient (SDPA / flash) attention is assumed, so
     the paper's 5*a*s^2 attention-matrix term is absent.
     """
-    mlp = (8 if shape.gated_mlp else 4) * shape.intermediate
+    mlp = (8 if shape.gated_mlp else 4) * shape.mlp_width
     per_token = 8 * shape.hidden + 4 * shape.q_dim + 4 * shape.kv_dim + mlp
     return tokens * per_token * (weight_bytes(precision) / 2)
 
@@ -296,8 +165,8 @@ def logit_bytes(shape: Shape, tokens: float, per_logit: float = LOGIT_BYTES) -> 
 
 
 def kv_cache_bytes(shape: Shape, tokens: int) -> float:
-    """Keys and values for every layer in 16 bit: 2 * layers * kv_dim * tokens * 2 bytes."""
-    return float(2 * shape.blocks * shape.kv_dim * tokens * 2)
+    """Keys and values for every layer in 16 bit: layers * cached width * tokens * 2 bytes."""
+    return float(shape.layers * shape.kv_cache_width * tokens * 2)
 
 
 # --- the estimate --------------------------------------------------------------------------
@@ -315,15 +184,17 @@ def default_checkpointing(shape: Shape) -> bool:
 
 def _activation_blocks(model: str, shape: Shape) -> float:
     """Blocks whose activations backward needs: only the trained top blocks for partial FT."""
-    return shape.blocks * PARTIAL_TRAINABLE_SHARE if model == "partial" else shape.blocks
+    return shape.layers * PARTIAL_TRAINABLE_SHARE if model == "partial" else shape.layers
 
 
 def _galore_optimizer_bytes(shape: Shape, precision: str) -> float:
     """GaLore (Zhao et al., arXiv 2403.03507): per matrix a projector m*r and moments 2*r*n (fp32);
     the embeddings (GaLore projects only the blocks' linear layers) keep full Adam states."""
     r = GALORE_RANK
-    projected = sum(4 * r * (min(i, o) + 2 * max(i, o)) for i, o in shape.linear_matrices)
-    return projected * shape.blocks + shape.embedding_params * optimizer_bytes("adamw", precision)
+    projected = sum(
+        4 * r * (min(m.d_in, m.d_out) + 2 * max(m.d_in, m.d_out)) * m.count for m in shape.targets()
+    )
+    return projected + shape.embedding_params * optimizer_bytes("adamw", precision)
 
 
 def _sharded(value: float, gpus: int, shard: bool) -> float:

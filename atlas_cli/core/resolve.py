@@ -5,14 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from atlas_cli.core.estimates import EstimateSettings
-from atlas_cli.core.memory import (
-    Shape,
-    default_checkpointing,
-    default_seq_len,
-    gib_to_gb,
-    shape_for_size,
-    shape_of,
-)
+from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
+from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
 from atlas_cli.errors import UsageError
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import LlmModel
@@ -72,9 +66,8 @@ def resolve_model(catalog: Catalog, model: str | None, size_b: float | None) -> 
     if model is not None:
         m: LlmModel = catalog.model(model)
         return ModelInfo(m.id, m.name, shape_of(m), None)
-    params = (size_b if size_b is not None else DEFAULT_MODEL_SIZE_B) * 1e9
-    shape, template = shape_for_size(params, catalog.kb.models)
-    return ModelInfo(None, f"{params / 1e9:g}B model", shape, template)
+    bare = bare_model((size_b if size_b is not None else DEFAULT_MODEL_SIZE_B) * 1e9)
+    return ModelInfo(None, bare.name, shape_of(bare), describe(bare))
 
 
 def choose_precision(requested: str | None, hardware: Hardware) -> tuple[str, str | None]:

@@ -295,26 +295,83 @@ class Gpu(Strict):
     source: str
 
 
+class MixtureOfExperts(Strict):
+    """The routed MLP of a mixture-of-experts model (Mixtral, Qwen-MoE, DeepSeek, gpt-oss, ...)."""
+
+    experts: int = Field(gt=0, le=100_000, description="routed experts in each MoE layer")
+    active: int = Field(gt=0, le=100_000, description="routed experts each token uses (top-k)")
+    intermediate_size: int = Field(gt=0, le=10_000_000, description="MLP width of one routed expert")
+    shared_experts: int = Field(default=0, ge=0, le=1_000, description="experts every token uses")
+    shared_intermediate_size: int | None = Field(
+        default=None,
+        gt=0,
+        le=10_000_000,
+        description="width of one shared expert (default: intermediate_size)",
+    )
+    dense_layers: int = Field(default=0, ge=0, le=10_000, description="layers with a dense MLP instead")
+    expert_bias: bool = Field(default=False, description="the experts' projections have biases (gpt-oss)")
+
+    @model_validator(mode="after")
+    def _active_within_experts(self) -> MixtureOfExperts:
+        if self.active > self.experts:
+            raise ValueError("active experts exceed the number of experts")
+        return self
+
+
+class LatentAttention(Strict):
+    """DeepSeek's multi-head latent attention: queries and keys/values through low-rank projections."""
+
+    q_lora_rank: int | None = Field(default=None, gt=0, le=1_000_000)
+    kv_lora_rank: int = Field(gt=0, le=1_000_000)
+    qk_nope_head_dim: int = Field(gt=0, le=100_000)
+    qk_rope_head_dim: int = Field(gt=0, le=100_000)
+    v_head_dim: int = Field(gt=0, le=100_000)
+
+
+WeightsDtype = Literal["fp32", "bf16", "fp16", "fp8", "mxfp4", "int8", "int4"]
+
+
 class LlmModel(Strict):
     id: Id
     name: str
     aliases: list[str] = []
     family: str
     architecture: Literal["decoder", "encoder", "encoder-decoder"]
+    variant: Literal["base", "instruct"] = Field(
+        default="base", description="instruct: post-trained to follow instructions (-Instruct, -it, -chat)"
+    )
     # Upper bounds keep a typo (1e300) from turning estimates into infinities.
-    params_b: float = Field(gt=0, le=100_000)
-    layers: int = Field(gt=0, le=10_000)
+    params_b: float = Field(gt=0, le=100_000, description="published total parameters, in billions")
+    active_params_b: float | None = Field(default=None, gt=0, le=100_000, description="published, MoE only")
+    layers: int = Field(gt=0, le=10_000, description="blocks (per stack for encoder-decoder models)")
+    decoder_layers: int | None = Field(default=None, gt=0, le=10_000, description="encoder-decoder only")
     hidden_size: int = Field(gt=0, le=1_000_000)
     attention_heads: int = Field(gt=0, le=100_000)
     kv_heads: int = Field(gt=0, le=100_000)
     head_dim: int | None = Field(default=None, gt=0, le=100_000, description="when not hidden / heads")
-    intermediate_size: int = Field(gt=0, le=10_000_000)
+    intermediate_size: int = Field(gt=0, le=10_000_000, description="width of the dense MLP")
     vocab_size: int = Field(gt=0, le=100_000_000)
     has_bias: bool
-    # Which linear layers carry the biases: Qwen2/2.5 put them on q/k/v only (BitFit's budget).
-    bias_scope: Literal["all-linear", "qkv"] = "all-linear"
+    # Which linear layers carry the biases: Qwen2/2.5 put them on q/k/v only (BitFit's budget);
+    # gpt-oss on the attention projections (and, with moe.expert_bias, the experts).
+    bias_scope: Literal["all-linear", "qkv", "attention"] = "all-linear"
     gated_mlp: bool = Field(description="SwiGLU/GeGLU MLP: gate, up and down projections")
     tied_embeddings: bool = Field(description="the LM head shares the input embedding matrix")
+    moe: MixtureOfExperts | None = None
+    latent_attention: LatentAttention | None = None
+    extra_params: int = Field(
+        default=0,
+        ge=0,
+        le=10**14,
+        description="parameters outside blocks and token embeddings (learned positions...)",
+    )
+    weights_dtype: WeightsDtype = Field(
+        default="bf16", description="how the published checkpoint stores weights"
+    )
+    context_length: int | None = Field(default=None, gt=0, le=100_000_000)
+    vision_params_b: float | None = Field(
+        default=None, gt=0, le=100_000, description="a vision tower, not counted"
+    )
     source: str
 
     @model_validator(mode="after")

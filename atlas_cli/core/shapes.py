@@ -1,0 +1,268 @@
+"""A model's structure as the estimator needs it: every linear layer (with how many there are),
+the embeddings, and the widths that activations and the KV cache follow.
+
+Parameters are counted from the structure, so a catalog entry or a `config.json` yields its
+total and active (mixture-of-experts) parameter counts the same way; tests/test_models.py checks
+them against the published figures.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from atlas_cli.kb.schema import LlmModel
+
+MatrixGroup = Literal["attention", "cross-attention", "mlp", "router", "shared-expert", "expert"]
+# The groups PEFT's target_modules="all-linear" adapts: every nn.Linear but the output layer.
+# In transformers 5 the routed experts are fused 3-D parameters, not nn.Linear modules, so
+# adapting them takes PEFT's target_parameters (see docs/models.md).
+ALL_LINEAR: tuple[MatrixGroup, ...] = ("attention", "cross-attention", "mlp", "router", "shared-expert")
+
+
+@dataclass(frozen=True, slots=True)
+class Matrices:
+    """`count` linear layers of `d_in` x `d_out` in the whole model (all layers, all experts)."""
+
+    group: MatrixGroup
+    d_in: int
+    d_out: int
+    count: int
+
+    @property
+    def params(self) -> float:
+        return float(self.count * self.d_in * self.d_out)
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    architecture: str  # decoder, encoder or encoder-decoder
+    layers: int  # blocks a token passes through (encoder + decoder for encoder-decoder models)
+    hidden: int
+    vocab: int
+    q_dim: int  # width of the queries (heads x head width)
+    kv_dim: int  # width of the keys, and of the values
+    kv_cache_width: int  # values cached per token per layer for generation
+    mlp_width: int  # MLP width a token passes through, averaged over layers (active experts only)
+    gated_mlp: bool
+    tied_embeddings: bool
+    matrices: tuple[Matrices, ...]
+    embedding_params: float  # token embeddings, plus the LM head when it is not tied
+    other_params: float  # norms, biases, learned positions, ...
+    bias_params: float  # the biases alone (what BitFit trains)
+    experts: int = 0
+    experts_active: int = 0
+
+    @property
+    def linear_params(self) -> float:
+        return sum(m.params for m in self.matrices)
+
+    @property
+    def params(self) -> float:
+        return self.embedding_params + self.linear_params + self.other_params
+
+    @property
+    def active_params(self) -> float:
+        """Parameters one token uses: all but the routed experts it is not sent to."""
+        idle = sum(m.params for m in self.matrices if m.group == "expert")
+        if self.experts:
+            idle *= 1 - self.experts_active / self.experts
+        return self.params - idle
+
+    @property
+    def is_moe(self) -> bool:
+        return self.experts > 0
+
+    @property
+    def has_bias(self) -> bool:
+        return self.bias_params > 0
+
+    def targets(self, experts: bool = False) -> tuple[Matrices, ...]:
+        """The linear layers LoRA adapts with target_modules='all-linear' (plus, with `experts`,
+        the routed experts)."""
+        groups = ALL_LINEAR + (("expert",) if experts else ())
+        return tuple(m for m in self.matrices if m.group in groups)
+
+
+# --- from a catalog entry or a parsed config.json ---------------------------------------------
+
+
+def _attention(model: LlmModel) -> list[tuple[int, int]]:
+    """(d_in, d_out) of one layer's attention projections."""
+    h = model.hidden_size
+    mla = model.latent_attention
+    if mla is not None:
+        heads = model.attention_heads
+        qk = mla.qk_nope_head_dim + mla.qk_rope_head_dim
+        query = (
+            [(h, mla.q_lora_rank), (mla.q_lora_rank, heads * qk)] if mla.q_lora_rank else [(h, heads * qk)]
+        )
+        keys_values = [
+            (h, mla.kv_lora_rank + mla.qk_rope_head_dim),
+            (mla.kv_lora_rank, heads * (mla.qk_nope_head_dim + mla.v_head_dim)),
+        ]
+        return [*query, *keys_values, (heads * mla.v_head_dim, h)]
+    head_dim = model.head_dim or h // model.attention_heads
+    q, kv = model.attention_heads * head_dim, model.kv_heads * head_dim
+    return [(h, q), (h, kv), (h, kv), (q, h)]
+
+
+def _mlp(d_model: int, width: int, gated: bool) -> list[tuple[int, int]]:
+    return (
+        [(d_model, width), (d_model, width), (width, d_model)]
+        if gated
+        else [(d_model, width), (width, d_model)]
+    )
+
+
+def _widths(model: LlmModel) -> tuple[int, int, int]:
+    """(query width, key/value width, cached width per token per layer)."""
+    mla = model.latent_attention
+    if mla is not None:
+        heads = model.attention_heads
+        # Serving stacks (vLLM, SGLang) cache the compressed latent and the rotary key only.
+        cached = mla.kv_lora_rank + mla.qk_rope_head_dim
+        return heads * (mla.qk_nope_head_dim + mla.qk_rope_head_dim), heads * mla.v_head_dim, cached
+    head_dim = model.head_dim or model.hidden_size // model.attention_heads
+    kv = model.kv_heads * head_dim
+    return model.attention_heads * head_dim, kv, 2 * kv
+
+
+def _group(group: MatrixGroup, pairs: list[tuple[int, int]], count: int) -> list[Matrices]:
+    return [Matrices(group, i, o, count) for i, o in pairs if count]
+
+
+def _bias_params(model: LlmModel, matrices: list[Matrices]) -> float:
+    if not model.has_bias:
+        return 0.0
+    if model.bias_scope == "qkv":
+        qkv = [m for m in matrices if m.group == "attention"][:3]
+        return float(sum(m.d_out * m.count for m in qkv))
+    scope: tuple[MatrixGroup, ...] = ("attention",) if model.bias_scope == "attention" else ALL_LINEAR
+    if model.moe is not None and model.moe.expert_bias:
+        scope = (*scope, "expert")
+    return float(sum(m.d_out * m.count for m in matrices if m.group in scope))
+
+
+def shape_of(model: LlmModel) -> Shape:
+    h, moe = model.hidden_size, model.moe
+    decoder_layers = model.decoder_layers or 0
+    layers = model.layers + decoder_layers
+    matrices = _group("attention", _attention(model), layers)
+    matrices += _group("cross-attention", _attention(model), decoder_layers)
+    dense_layers = layers if moe is None else moe.dense_layers
+    matrices += _group("mlp", _mlp(h, model.intermediate_size, model.gated_mlp), dense_layers)
+    mlp_width = model.intermediate_size * dense_layers
+    experts = active = 0
+    if moe is not None:
+        moe_layers = layers - moe.dense_layers
+        shared = moe.shared_intermediate_size or moe.intermediate_size
+        matrices += _group("router", [(h, moe.experts)], moe_layers)
+        matrices += _group("shared-expert", _mlp(h, shared, model.gated_mlp), moe_layers * moe.shared_experts)
+        matrices += _group(
+            "expert", _mlp(h, moe.intermediate_size, model.gated_mlp), moe_layers * moe.experts
+        )
+        mlp_width += moe_layers * (moe.active * moe.intermediate_size + moe.shared_experts * shared)
+        experts, active = moe.experts, moe.active
+    q_dim, kv_dim, cached = _widths(model)
+    bias = _bias_params(model, matrices)
+    norms = 2 * h * layers + h  # two norm weights per layer and a final norm (RMSNorm)
+    if model.architecture != "decoder":
+        norms *= 2  # LayerNorm has a bias too
+    return Shape(
+        architecture=model.architecture,
+        layers=layers,
+        hidden=h,
+        vocab=model.vocab_size,
+        q_dim=q_dim,
+        kv_dim=kv_dim,
+        kv_cache_width=cached,
+        mlp_width=round(mlp_width / layers),
+        gated_mlp=model.gated_mlp,
+        tied_embeddings=model.tied_embeddings,
+        matrices=tuple(matrices),
+        embedding_params=float(model.vocab_size * h * (1 if model.tied_embeddings else 2)),
+        other_params=float(norms + bias + model.extra_params),
+        bias_params=bias,
+        experts=experts,
+        experts_active=active,
+    )
+
+
+# --- a bare size: a modern dense shape ---------------------------------------------------------
+
+# (parameters, hidden size) of the Llama 3 family, from their config.json: 3.2 1B and 3B, 3.1 8B,
+# 70B and 405B. A bare size gets its hidden size from the log-log line through its neighbours.
+BARE_SIZE_ANCHORS = ((1.24e9, 2048), (3.21e9, 3072), (8.03e9, 4096), (70.6e9, 8192), (405.9e9, 16384))
+BARE_SIZE_VOCAB = 128_256  # Llama 3's vocabulary; current open models use 128k-256k tokens
+SMALL_MODEL_VOCAB = 49_152  # SmolLM2 135M-1.7B: below 1B a 128k vocabulary would be most of the model
+SMALL_MODEL_PARAMS = 1e9
+HEAD_DIM = 128  # Llama 3, Qwen 3, Mistral
+KV_HEADS = 8  # grouped-query attention, as across the Llama 3 family
+MLP_RATIO = 3.5  # Llama 3: intermediate = 3.5 x hidden (14336 / 4096, 28672 / 8192)
+TIED_BELOW = 4e9  # Llama 3.2 1B/3B and Qwen 3 up to 4B tie the LM head to the embeddings
+WIDTH_STEP = 256  # real models round their widths (to multiples of 128 or 256)
+HIDDEN_STEP = 512  # a hidden size of whole groups of 4 heads of 128: 4 or 8 key/value heads divide it
+
+
+def _interpolated_hidden(params: float) -> float:
+    (p0, h0), (p1, h1) = BARE_SIZE_ANCHORS[0], BARE_SIZE_ANCHORS[1]
+    for (p0, h0), (p1, h1) in itertools.pairwise(BARE_SIZE_ANCHORS):  # noqa: B007 - last pair extrapolates
+        if params <= p1:
+            break
+    slope = math.log(h1 / h0) / math.log(p1 / p0)
+    return h0 * math.exp(slope * math.log(params / p0))
+
+
+def _rounded(value: float, step: int = WIDTH_STEP) -> int:
+    return max(step, round(value / step) * step)
+
+
+def bare_model(params: float) -> LlmModel:
+    """A plausible current decoder of `params` parameters: a Llama-3-style shape whose hidden size
+    is interpolated between the Llama 3 models and rounded as real models are, with heads of 128,
+    8 key/value heads, a gated MLP at 3.5 x hidden and a 128k vocabulary (SmolLM2's 49k below
+    1B); the layer count makes up the size."""
+    hidden = _rounded(_interpolated_hidden(params), HIDDEN_STEP)
+    heads = hidden // HEAD_DIM
+    kv_heads = math.gcd(heads, KV_HEADS)
+    intermediate = _rounded(MLP_RATIO * hidden)
+    tied = params < TIED_BELOW
+    vocab = SMALL_MODEL_VOCAB if params < SMALL_MODEL_PARAMS else BARE_SIZE_VOCAB
+    embeddings = vocab * hidden * (1 if tied else 2)
+    per_layer = 2 * hidden * heads * HEAD_DIM + 2 * hidden * kv_heads * HEAD_DIM + 3 * hidden * intermediate
+    layers = max(1, math.floor((params - embeddings) / per_layer))
+    # What the whole layers leave over (less than one layer) is counted as weights, so that the
+    # size is the size the user gave.
+    structural = embeddings + layers * per_layer + (2 * layers + 1) * hidden
+    return LlmModel(
+        id="bare-size",
+        name=f"{params / 1e9:g}B model",
+        family="llama",
+        architecture="decoder",
+        params_b=params / 1e9,
+        layers=layers,
+        hidden_size=hidden,
+        attention_heads=heads,
+        kv_heads=kv_heads,
+        head_dim=HEAD_DIM,
+        intermediate_size=intermediate,
+        vocab_size=vocab,
+        has_bias=False,
+        gated_mlp=True,
+        tied_embeddings=tied,
+        extra_params=max(0, round(params - structural)),
+        source="interpolated between the Llama 3 models (docs/models.md)",
+    )
+
+
+def describe(model: LlmModel) -> str:
+    """The assumed shape of a bare size, in words."""
+    return (
+        f"a Llama-3-style shape: hidden {model.hidden_size}, {model.layers} layers, "
+        f"{model.attention_heads} heads ({model.kv_heads} key/value) of {model.head_dim}, "
+        f"MLP {model.intermediate_size}, vocabulary {model.vocab_size}"
+        + (", tied embeddings" if model.tied_embeddings else "")
+    )
