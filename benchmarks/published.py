@@ -8,7 +8,7 @@ bf16, LoRA r=16 on all linear layers, NF4 with double quantization for 4-bit QLo
 The published figures are the projects' own estimates with unstated batch and sequence settings:
 the ratio shows how far apart we are, it is not an error against a measurement.
 
-Sources (both quoted in /work/shared/reference/memory.md and docs/memory.md):
+Sources (both quoted in docs/memory.md):
 * LLaMA-Factory README, "Hardware Requirement" (labelled estimated).
 * Unsloth documentation, "requirements" (their stated minimum with Unsloth's optimisations).
 """

@@ -60,3 +60,57 @@ def run() -> Runner:
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return Catalog(load_knowledge_base(bundled_kb_path()))
+
+
+# --- assertions shared by the command-line tests ---------------------------------------------
+
+
+def ok(result: Run) -> Run:
+    assert result.exit_code == 0, f"exit {result.exit_code}; stderr: {result.stderr}"
+    return result
+
+
+def fails(result: Run, code: int, *in_stderr: str) -> Run:
+    """A failure: the documented code, a message on stderr (no traceback), nothing on stdout."""
+    assert result.exit_code == code, f"exit {result.exit_code}; stderr: {result.stderr}"
+    assert result.stdout == ""
+    assert result.stderr.strip()
+    assert "Traceback" not in result.stderr
+    for text in in_stderr:
+        assert text.lower() in result.stderr.lower(), result.stderr
+    return result
+
+
+PLAN_KEYS = {
+    "rank",
+    "method",
+    "name",
+    "kind",
+    "pipeline",
+    "score",
+    "fits",
+    "memory_gb",
+    "reasons",
+    "rules",
+    "caveats",
+    "tools",
+}
+
+
+def assert_recommendation(data: dict[str, Any], explain: bool = False) -> None:
+    assert data["schema_version"] == 1
+    assert isinstance(data["profile"], dict)
+    plans = data["recommendations"]
+    assert [p["rank"] for p in plans] == list(range(1, len(plans) + 1))
+    for plan in plans:
+        assert set(plan) >= PLAN_KEYS
+        assert ("trace" in plan) is explain
+        assert isinstance(plan["method"], str) and isinstance(plan["name"], str)
+        assert isinstance(plan["score"], (int, float))
+        assert plan["fits"] in (True, False, None)
+        assert plan["memory_gb"] is None or plan["memory_gb"] > 0
+        assert all(
+            isinstance(s, str) for s in plan["pipeline"] + plan["reasons"] + plan["rules"] + plan["caveats"]
+        )
+        for tool in plan["tools"]:
+            assert set(tool) == {"library", "entry"}

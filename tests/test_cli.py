@@ -23,7 +23,7 @@ from markdown_it import MarkdownIt
 from atlas_cli import __version__
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import bundled_kb_path
-from tests.conftest import Run, Runner
+from tests.conftest import Run, Runner, assert_recommendation, fails, ok
 
 
 def xfail_cli(what: str) -> pytest.MarkDecorator:
@@ -66,22 +66,6 @@ ANSI = re.compile(r"\x1b\[")
 def param(command: str, unsupported: set[str], why: str) -> Any:
     marks = [xfail_cli(f"{command}: {why}")] if command in unsupported else []
     return pytest.param(command, marks=marks, id=command)
-
-
-def ok(result: Run) -> Run:
-    assert result.exit_code == 0, f"exit {result.exit_code}; stderr: {result.stderr}"
-    return result
-
-
-def fails(result: Run, code: int, *in_stderr: str) -> Run:
-    """A failure: the documented code, a message on stderr (no traceback), nothing on stdout."""
-    assert result.exit_code == code, f"exit {result.exit_code}; stderr: {result.stderr}"
-    assert result.stdout == ""
-    assert result.stderr.strip()
-    assert "Traceback" not in result.stderr
-    for text in in_stderr:
-        assert text.lower() in result.stderr.lower(), result.stderr
-    return result
 
 
 def invocation(command: str) -> list[str]:
@@ -654,45 +638,11 @@ def test_estimate_bad_input_exit_2(run: Runner, args: list[str], flag: str) -> N
 
 # --- recommend ----------------------------------------------------------------------------
 
-PLAN_KEYS = {
-    "rank",
-    "method",
-    "name",
-    "kind",
-    "pipeline",
-    "score",
-    "fits",
-    "memory_gb",
-    "reasons",
-    "rules",
-    "caveats",
-    "tools",
-}
-
 
 def recommend(run: Runner, *args: str) -> dict[str, Any]:
     data = ok(run("recommend", *args, "--json")).json()
     assert isinstance(data, dict)
     return data
-
-
-def assert_recommendation(data: dict[str, Any], explain: bool = False) -> None:
-    assert data["schema_version"] == 1
-    assert isinstance(data["profile"], dict)
-    plans = data["recommendations"]
-    assert [p["rank"] for p in plans] == list(range(1, len(plans) + 1))
-    for plan in plans:
-        assert set(plan) >= PLAN_KEYS
-        assert ("trace" in plan) is explain
-        assert isinstance(plan["method"], str) and isinstance(plan["name"], str)
-        assert isinstance(plan["score"], (int, float))
-        assert plan["fits"] in (True, False, None)
-        assert plan["memory_gb"] is None or plan["memory_gb"] > 0
-        assert all(
-            isinstance(s, str) for s in plan["pipeline"] + plan["reasons"] + plan["rules"] + plan["caveats"]
-        )
-        for tool in plan["tools"]:
-            assert set(tool) == {"library", "entry"}
 
 
 def test_recommend_json_contract(run: Runner) -> None:
@@ -858,168 +808,52 @@ def test_markdown_helpers_escape() -> None:
         assert [c.content for c in inline.children or [] if c.type == "code_inline"] == [text]
 
 
-# --- recommend --batch --------------------------------------------------------------------
-
-GOOD = {"gpu": "3090", "model_size": "7b", "goal": "chat"}
-
-
-def batch_records(result: Run) -> list[dict[str, Any]]:
-    assert "Traceback" not in result.stderr
-    lines = result.stdout.splitlines()
-    assert result.stdout.endswith("\n") or not lines
-    return [json.loads(line) for line in lines]
-
-
-def assert_error(record: dict[str, Any], line: int) -> None:
-    assert set(record) == {"line", "error"}
-    assert record["line"] == line
-    assert set(record["error"]) == {"code", "message"}
-    assert isinstance(record["error"]["code"], str) and record["error"]["code"]
-    assert isinstance(record["error"]["message"], str) and record["error"]["message"]
-
-
-def assert_success(record: dict[str, Any], line: int) -> None:
-    assert record["line"] == line
-    assert "error" not in record
-    assert_recommendation({k: v for k, v in record.items() if k != "line"})
-
-
-def write_lines(path: Path, lines: list[str], newline: str = "\n") -> Path:
-    path.write_text("".join(line + newline for line in lines), encoding="utf-8")
-    return path
-
-
-def test_batch_all_good(run: Runner, tmp_path: Path) -> None:
-    profiles = [
-        GOOD,
-        {"vram": 80, "model": "llama-3.1-8b", "examples": "10k"},
-        {"gpu": "none", "model_size": 7e9},
-    ]
-    source = write_lines(tmp_path / "in.jsonl", [json.dumps(p) for p in profiles])
-    result = run("recommend", "--batch", str(source), "--top", "2")
-    assert result.exit_code == 0, result.stderr
-    records = batch_records(result)
-    assert len(records) == 3
-    for number, record in enumerate(records, start=1):
-        assert_success(record, number)
-        assert len(record["recommendations"]) <= 2
-    assert records[1]["profile"]["examples"] == 10_000
-    assert records[2]["profile"]["gpu"] == "none"
-
-
-def test_batch_each_bad_line_gets_an_error_record(run: Runner, tmp_path: Path) -> None:
-    lines = [
-        json.dumps(GOOD),  # 1
-        "not json",  # 2
-        "",  # 3 empty
-        "   ",  # 4 blank
-        '{"gpu": ["rtx-3090"]}',  # 5 wrong type
-        '{"gpus": "two", "model_size": "7b"}',  # 6 wrong type
-        '{"knowledge_changes": "maybe"}',  # 7 wrong type
-        '{"colour": "blue"}',  # 8 unknown key
-        "[1, 2, 3]",  # 9 not an object
-        '"just a string"',  # 10
-        '{"gpu": "rtx-3090", "vram": 24}',  # 11 conflicting keys
-        '{"vram": -5, "model_size": "7b"}',  # 12 bad value
-        '{"model_size": NaN}',  # 13 NaN
-        '{"examples": 1e400, "model_size": "7b"}',  # 14 inf
-        '{"gpu": "309x", "model_size": "7b"}',  # 15 unknown GPU
-        '{"model_size": "7b"',  # 16 truncated
-        "[" * 100_000,  # 17 deeply nested
-        json.dumps(GOOD),  # 18
-    ]
-    source = write_lines(tmp_path / "in.jsonl", lines)
-    result = run("recommend", "--batch", str(source), "--top", "1")
-    assert result.exit_code == 2
-    records = batch_records(result)
-    assert len(records) == len(lines)
-    assert [r["line"] for r in records] == list(range(1, len(lines) + 1))
-    assert_success(records[0], 1)
-    assert_success(records[-1], len(lines))
-    for number in range(2, len(lines)):
-        assert_error(records[number - 1], number)
-    assert "--vram" in records[11]["error"]["message"]
-    assert "did you mean" in records[14]["error"]["message"]
-
-
-def test_batch_huge_line(run: Runner, tmp_path: Path) -> None:
-    huge = json.dumps({"gpu": "x" * (10 * 1024 * 1024)})
-    source = write_lines(tmp_path / "in.jsonl", [json.dumps(GOOD), huge, json.dumps(GOOD)])
-    result = run("recommend", "--batch", str(source), "--top", "1")
-    assert result.exit_code == 2
-    records = batch_records(result)
-    assert len(records) == 3
-    assert_success(records[0], 1)
-    assert_error(records[1], 2)
-    assert_success(records[2], 3)
-    assert len(result.stdout) < 1_000_000  # the error does not echo the line back
-
-
-def test_batch_from_stdin_matches_file(run: Runner, tmp_path: Path) -> None:
-    lines = [json.dumps(GOOD), "oops", json.dumps({"vram": "48", "model_size": "13b"})]
-    source = write_lines(tmp_path / "in.jsonl", lines)
-    from_file = run("recommend", "--batch", str(source))
-    from_stdin = run("recommend", "--batch", "-", input="".join(line + "\n" for line in lines))
-    assert from_file.exit_code == from_stdin.exit_code == 2
-    assert from_file.stdout == from_stdin.stdout
-    assert len(batch_records(from_stdin)) == 3
-
-
-def test_batch_last_line_without_newline_and_crlf(run: Runner, tmp_path: Path) -> None:
-    source = tmp_path / "in.jsonl"
-    source.write_bytes((json.dumps(GOOD) + "\r\n" + json.dumps(GOOD)).encode())
-    result = run("recommend", "--batch", str(source), "--top", "1")
-    assert result.exit_code == 0, result.stdout
-    records = batch_records(result)
-    assert [r["line"] for r in records] == [1, 2]
-    assert all("error" not in r for r in records)
-
-
-def test_batch_invalid_utf8_is_an_error_record(run: Runner, tmp_path: Path) -> None:
-    source = tmp_path / "in.jsonl"
-    source.write_bytes(json.dumps(GOOD).encode() + b"\n\xff\xfe{\n" + json.dumps(GOOD).encode() + b"\n")
-    result = run("recommend", "--batch", str(source), "--top", "1")
-    assert result.exit_code == 2
-    records = batch_records(result)
-    assert len(records) == 3
-    assert_error(records[1], 2)
-
-
-def test_batch_empty_input(run: Runner, tmp_path: Path) -> None:
-    source = tmp_path / "empty.jsonl"
-    source.write_text("", encoding="utf-8")
-    result = run("recommend", "--batch", str(source))
-    assert (result.exit_code, result.stdout) == (0, "")
-    result = run("recommend", "--batch", "-", input="")
-    assert (result.exit_code, result.stdout) == (0, "")
-
-
-def test_batch_with_explain(run: Runner, tmp_path: Path) -> None:
-    source = write_lines(tmp_path / "in.jsonl", [json.dumps(GOOD)])
-    records = batch_records(ok(run("recommend", "--batch", str(source), "--explain", "--top", "2")))
-    assert all("trace" in plan for plan in records[0]["recommendations"])
-
-
-def test_batch_usage_errors(run: Runner, tmp_path: Path) -> None:
-    fails(run("recommend", "--batch", str(tmp_path / "missing.jsonl")), 2, "missing.jsonl")
-    source = write_lines(tmp_path / "in.jsonl", [json.dumps(GOOD)])
-    fails(run("recommend", "--batch", str(source), "--gpu", "rtx-3090"), 2, "--gpu")
-    fails(run("recommend", "--batch", str(tmp_path)), 2)
-
-
-def test_fractional_or_zero_examples_are_refused(run: Runner) -> None:
-    for value in ("0.4", "0", "2.5"):
-        result = run("recommend", "--examples", value)
-        assert result.exit_code == 2 and "--examples" in result.stderr, value
-
-
-def test_batch_refuses_markdown(run: Runner, tmp_path: Path) -> None:
-    source = tmp_path / "in.jsonl"
-    source.write_text('{"gpu": "3090"}\n', encoding="utf-8")
-    result = run("recommend", "--batch", str(source), "--format", "markdown")
-    assert result.exit_code == 2 and "JSON Lines" in result.stderr
-
-
 def test_recipe_out_dash_is_stdout(run: Runner) -> None:
     result = run("recipe", "--gpu", "rtx-3090", "--model-size", "7b", "--out", "-")
     assert result.exit_code == 0 and result.stdout.startswith("# ====")
+
+
+# --- every JSON document has a published contract ----------------------------------------------
+
+CONTRACTS: dict[str, tuple[str, list[str]]] = {
+    "methods": ("methods", []),
+    "show": ("show", ["lora"]),
+    "compare": ("compare", []),
+    "compare methods": ("compare", ["lora", "qlora"]),
+    "categories": ("categories", []),
+    "tools": ("tools", []),
+    "gpus": ("gpus", []),
+    "models": ("models", []),
+    "guide": ("guide", []),
+    "validate": ("validate", []),
+    "estimate": ("estimate_all", ["--model-size", "7b", "--gpu", "rtx-3090"]),
+    "estimate one": ("estimate", ["--method", "lora", "--model-size", "7b", "--gpu", "rtx-3090"]),
+    "recommend": ("recommend", ["--gpu", "rtx-3090", "--model-size", "7b", "--explain"]),
+    "ask": ("ask", ["--no-input", "--gpu", "rtx-3090"]),
+}
+
+
+@pytest.mark.parametrize("name", CONTRACTS)
+def test_json_output_matches_its_published_schema(run: Runner, name: str) -> None:
+    from pydantic import TypeAdapter
+
+    from atlas_cli.render.documents import OUTPUTS
+
+    contract, args = CONTRACTS[name]
+    command = name.split()[0]
+    data = ok(run(command, *args, "--json")).json()
+    TypeAdapter(OUTPUTS[contract]).validate_python(data, strict=False)
+    published = ok(run("schema")).json()["outputs"]
+    assert set(published) == set(OUTPUTS)
+
+
+def test_invalid_kb_report_matches_its_schema(run: Runner, tmp_path: Path) -> None:
+    from pydantic import TypeAdapter
+
+    from atlas_cli.render.documents import OUTPUTS
+
+    broken = tmp_path / "kb.yaml"
+    broken.write_text("methods: []\n", encoding="utf-8")
+    result = run("validate", str(broken), "--json")
+    assert result.exit_code == 3
+    TypeAdapter(OUTPUTS["validate"]).validate_python(result.json())

@@ -23,6 +23,9 @@ from pathlib import Path
 
 import pytest
 
+# Every test here starts the real program in a subprocess or a pseudo-terminal.
+pytestmark = pytest.mark.slow
+
 BIN = Path(sys.executable).with_name("ft-atlas")
 FT_ATLAS = [str(BIN)] if BIN.exists() else [sys.executable, "-m", "atlas_cli"]
 ANSI = re.compile(r"\x1b[\[\]]")

@@ -5,7 +5,6 @@ models the advice needs, and a paper (arXiv id) behind every method that has one
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -328,15 +327,9 @@ def test_every_guide_rule_has_an_engine_rule(kb: KnowledgeBase) -> None:
         assert rule.engine_rules, rule.id
 
 
-# --- the seed file itself (when the project's shared/ folder is beside the repository) ------------
+# --- the source guide itself (a copy is kept in docs/source/) ------------------------------------
 
-
-def _seed_file() -> Path | None:
-    for root in (REPO.parent / "shared", Path("/work/shared")):
-        path = root / "seeds" / "fine-tuning-atlas-v1.4.ru.md"
-        if path.is_file():
-            return path
-    return None
+SEED = REPO / "docs" / "source" / "fine-tuning-atlas-v1.4.ru.md"
 
 
 def _plain(text: str) -> str:
@@ -371,10 +364,7 @@ def _without_emoji(cell: str) -> str:
 
 @pytest.fixture(scope="module")
 def seed() -> dict[int, list[str]]:
-    path = _seed_file()
-    if path is None:
-        pytest.skip("the seed guide (shared/seeds) is not beside this checkout")
-    return _seed_sections(path.read_text(encoding="utf-8"))
+    return _seed_sections(SEED.read_text(encoding="utf-8"))
 
 
 def test_seed_has_the_expected_shape(seed: dict[int, list[str]]) -> None:

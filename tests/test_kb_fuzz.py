@@ -377,6 +377,7 @@ def _check(case: Case, path: Path) -> tuple[str, str | None]:
     return "valid", None
 
 
+@pytest.mark.slow
 def test_fuzz_loader_in_process(base: tuple[str, str], tmp_path: Path) -> None:
     base_json, base_text = base
     outcomes = {"valid": 0, "invalid": 0, "crash": 0}

@@ -23,6 +23,9 @@ import pytest
 for _module in ("torch", "transformers", "peft", "trl", "datasets", "tokenizers"):
     pytest.importorskip(_module)
 
+# Trains tiny models on the CPU: minutes, and the `recipes` extra.
+pytestmark = pytest.mark.slow
+
 import torch  # noqa: E402
 from tokenizers import Tokenizer, pre_tokenizers, trainers  # noqa: E402
 from tokenizers.models import WordLevel  # noqa: E402

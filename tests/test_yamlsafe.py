@@ -4,7 +4,6 @@ give located problems quickly, never a traceback, a hang or a constructed Python
 from __future__ import annotations
 
 import re
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -210,28 +209,22 @@ def _laughs(levels: int = 9, width: int = 10) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _measure(path: Path, memory: bool = True) -> tuple[float, int, list[str]]:
-    """Seconds to refuse the file, peak bytes allocated meanwhile (measured apart), problems."""
-    start = time.perf_counter()
-    with pytest.raises(YamlProblems) as caught:
-        load_yaml(path)
-    elapsed = time.perf_counter() - start
-    if not memory:
-        return elapsed, 0, [str(p) for p in caught.value.problems]
+def _measure(path: Path) -> tuple[int, list[str]]:
+    """Peak bytes allocated while the file is refused, and the problems. (How long it takes is
+    measured in benchmarks/, not asserted here: memory bounds the work done.)"""
     tracemalloc.start()
     try:
-        with pytest.raises(YamlProblems):
+        with pytest.raises(YamlProblems) as caught:
             load_yaml(path)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    return elapsed, peak, [str(p) for p in caught.value.problems]
+    return peak, [str(p) for p in caught.value.problems]
 
 
-def test_billion_laughs_is_refused_quickly_with_little_memory(tmp_path: Path) -> None:
+def test_billion_laughs_is_refused_with_little_memory(tmp_path: Path) -> None:
     path = write(tmp_path, _laughs())  # 10**9 values once expanded
-    elapsed, peak, [line] = _measure(path)
-    assert elapsed < 0.25, elapsed
+    peak, [line] = _measure(path)
     assert peak < 5_000_000, peak
     assert re.match(rf"^{re.escape(str(path))}:\d:\d+: l\d\[\d\]: ", line), line
     assert f"more than {yamlsafe.MAX_NODES} values once aliases are expanded" in line
@@ -239,17 +232,14 @@ def test_billion_laughs_is_refused_quickly_with_little_memory(tmp_path: Path) ->
 
 def test_billion_laughs_through_the_cli(tmp_path: Path, run: Runner) -> None:
     path = write(tmp_path, _laughs())
-    start = time.perf_counter()
     assert_cli_invalid(run("validate", str(path)), "aliases are expanded")
     assert_cli_invalid(run("--kb", str(path), "gpus"), "aliases are expanded")
-    assert time.perf_counter() - start < 1.0
 
 
-def test_many_plain_values_are_refused_quickly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_many_plain_values_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(yamlsafe, "MAX_NODES", 100_000)  # the rule, at a size that runs fast
     path = write(tmp_path, "a: [" + ",".join(["1"] * (yamlsafe.MAX_NODES + 10)) + "]\n")
-    elapsed, _, [line] = _measure(path, memory=False)
-    assert elapsed < 2.0, elapsed
+    _, [line] = _measure(path)
     assert f"more than {yamlsafe.MAX_NODES} values" in line
 
 
@@ -284,9 +274,7 @@ def test_file_size_cap(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
 def test_endless_stream_is_cut_at_the_cap() -> None:
-    start = time.perf_counter()
     line = only_problem(Path("/dev/zero"))
-    assert time.perf_counter() - start < 2.0
     assert line.startswith("/dev/zero:1:1: file is larger than")
 
 
@@ -294,9 +282,7 @@ def test_very_long_lines(tmp_path: Path) -> None:
     text = "a: " + "x" * 2_000_000 + "\n"
     assert len(load_yaml(write(tmp_path, text)).value["a"]) == 2_000_000
     garbage = write(tmp_path, "a: [" + "x" * 2_000_000 + "\n", "bad.yaml")
-    start = time.perf_counter()
     line = only_problem(garbage)
-    assert time.perf_counter() - start < 2.0
     assert re.match(rf"^{re.escape(str(garbage))}:\d+:\d+: YAML syntax: ", line)
 
 

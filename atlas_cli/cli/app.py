@@ -119,9 +119,11 @@ def emit_grid(fmt: Format, data: Any, grid: "Grid") -> None:
 
 def emit_listing(fmt: Format, key: str, items: Sequence[Any], grid: "Grid") -> None:
     """A catalog listing: the KB entries as stored (JSON) or as a table."""
+    from atlas_cli.render.documents import dumped
+
     emit_grid(
         fmt,
-        {"schema_version": OUTPUT_SCHEMA_VERSION, key: [item.model_dump(mode="json") for item in items]},
+        {"schema_version": OUTPUT_SCHEMA_VERSION, key: dumped(items)},
         grid,
     )
 

@@ -17,7 +17,6 @@ from atlas_cli.cli.app import (
     state,
 )
 from atlas_cli.errors import KnowledgeBaseError
-from atlas_cli.kb.vocabulary import OUTPUT_SCHEMA_VERSION
 
 
 @command("Knowledge base")
@@ -34,6 +33,7 @@ def validate(
     """
     from atlas_cli.kb.files import resolve_kb_path
     from atlas_cli.kb.loading import load_knowledge_base
+    from atlas_cli.render.documents import problems_json, validation_json
 
     target = path if path is not None else resolve_kb_path(state.kb)
     chosen = chosen_format(fmt, as_json)
@@ -41,29 +41,14 @@ def validate(
         kb = load_knowledge_base(target)
     except KnowledgeBaseError as error:
         if chosen is Format.json:
-            print_json(
-                {
-                    "schema_version": OUTPUT_SCHEMA_VERSION,
-                    "path": str(target),
-                    "valid": False,
-                    "problems": error.problems,
-                }
-            )
+            print_json(problems_json(str(target), error.problems))
         raise
-    counts = {
-        "methods": len(kb.methods),
-        "rules": len(kb.rules),
-        "pipelines": len(kb.pipelines),
-        "gpus": len(kb.gpus),
-        "models": len(kb.models),
-    }
+    report = validation_json(str(target), kb)
     if chosen is Format.json:
-        print_json(
-            {"schema_version": OUTPUT_SCHEMA_VERSION, "path": str(target), "valid": True, "counts": counts}
-        )
+        print_json(report)
         return
     labels = {"gpus": "GPUs"}
-    listed = ", ".join(f"{n} {labels.get(name, name)}" for name, n in counts.items())
+    listed = ", ".join(f"{n} {labels.get(name, name)}" for name, n in report["counts"].items())
     sys.stdout.write(f"{target}: valid — {listed}\n")
 
 

@@ -27,6 +27,7 @@ def methods(
     as_json: JsonOption = False,
 ) -> None:
     """List methods. Example: ft-atlas methods --kind parameterization"""
+    from atlas_cli.render.documents import methods_json
     from atlas_cli.render.views import methods_grid
 
     catalog = state.catalog()
@@ -40,21 +41,7 @@ def methods(
         for m in catalog.kb.methods
         if (category is None or m.category == category) and (kind is None or m.kind == kind)
     ]
-    data = {
-        "schema_version": OUTPUT_SCHEMA_VERSION,
-        "methods": [
-            {
-                "id": m.id,
-                "name": m.name,
-                "kind": m.kind,
-                "category": m.category,
-                "summary": m.summary.get(state.lang),
-                **m.ratings.model_dump(),
-            }
-            for m in chosen
-        ],
-    }
-    emit_grid(chosen_format(fmt, as_json), data, methods_grid(chosen, state.lang))
+    emit_grid(chosen_format(fmt, as_json), methods_json(chosen, state.lang), methods_grid(chosen, state.lang))
 
 
 @command("Look up")
@@ -163,13 +150,14 @@ def guide(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None
     Example: ft-atlas guide --lang ru
     """
     from atlas_cli.render.cards import guide_markdown, guide_tree
+    from atlas_cli.render.documents import dumped
 
     catalog = state.catalog()
     lang = state.lang
     data = {
         "schema_version": OUTPUT_SCHEMA_VERSION,
-        "choose": [r.model_dump(mode="json") for r in catalog.kb.guide.choose],
-        "recommendations": [r.model_dump(mode="json") for r in catalog.kb.guide.recommendations],
+        "choose": dumped(catalog.kb.guide.choose),
+        "recommendations": dumped(catalog.kb.guide.recommendations),
     }
     emit(
         chosen_format(fmt, as_json),

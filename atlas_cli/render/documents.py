@@ -1,5 +1,7 @@
-"""Stable JSON shapes for scripts. The TypedDicts are the contract: `ft-atlas schema` derives the
-published JSON Schemas from them, and mypy checks that the converters produce exactly them.
+"""Stable JSON shapes for scripts: one TypedDict per JSON document a command prints, and the
+converters that build them. The TypedDicts are the contract: `ft-atlas schema` publishes their
+JSON Schemas (OUTPUTS below), mypy checks that the converters produce exactly them, and
+tests/test_cli.py validates every command's real output against them.
 """
 
 from __future__ import annotations
@@ -8,12 +10,13 @@ import json
 import sys
 from typing import Any
 
+from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12 (`ft-atlas schema`)
 
 from atlas_cli.core.estimates import Breakdown, Estimate
 from atlas_cli.core.plans import Plan, Recommendation, RuleHit
-from atlas_cli.kb.schema import Method
-from atlas_cli.kb.vocabulary import OUTPUT_SCHEMA_VERSION
+from atlas_cli.kb.schema import Category, Gpu, GuideRule, KnowledgeBase, LlmModel, Method, Tool
+from atlas_cli.kb.vocabulary import OUTPUT_SCHEMA_VERSION, Lang
 
 SCHEMA_VERSION = OUTPUT_SCHEMA_VERSION
 
@@ -204,4 +207,169 @@ def recommendation_json(rec: Recommendation, top: int, explain: bool) -> Recomme
 
 
 def method_json(method: Method) -> dict[str, Any]:
-    return {"schema_version": SCHEMA_VERSION, "method": method.model_dump(mode="json")}
+    return {"schema_version": SCHEMA_VERSION, "method": method.model_dump(mode="json", by_alias=True)}
+
+
+# --- catalog documents ---------------------------------------------------------------------------
+
+_EXACT = ConfigDict(extra="forbid")  # a key the contract does not name is a test failure
+
+
+@with_config(_EXACT)
+class MethodRowJson(TypedDict):
+    id: str
+    name: str
+    kind: str
+    category: str
+    summary: str
+    memory: str
+    speed: str
+    quality: str
+
+
+@with_config(_EXACT)
+class MethodsJson(TypedDict):
+    schema_version: int
+    methods: list[MethodRowJson]
+
+
+@with_config(_EXACT)
+class MethodCardJson(TypedDict):
+    schema_version: int
+    method: Method
+
+
+@with_config(_EXACT)
+class CategoriesJson(TypedDict):
+    schema_version: int
+    categories: list[Category]
+
+
+@with_config(_EXACT)
+class ToolsJson(TypedDict):
+    schema_version: int
+    tools: list[Tool]
+
+
+@with_config(_EXACT)
+class GpusJson(TypedDict):
+    schema_version: int
+    gpus: list[Gpu]
+
+
+@with_config(_EXACT)
+class ModelsJson(TypedDict):
+    schema_version: int
+    models: list[LlmModel]
+
+
+@with_config(_EXACT)
+class GuideJson(TypedDict):
+    schema_version: int
+    choose: list[GuideRule]
+    recommendations: list[GuideRule]
+
+
+@with_config(_EXACT)
+class CountsJson(TypedDict):
+    methods: int
+    rules: int
+    pipelines: int
+    gpus: int
+    models: int
+
+
+@with_config(_EXACT)
+class ValidJson(TypedDict):
+    schema_version: int
+    path: str
+    valid: bool  # true
+    counts: CountsJson
+
+
+@with_config(_EXACT)
+class InvalidJson(TypedDict):
+    schema_version: int
+    path: str
+    valid: bool  # false
+    problems: list[str]
+
+
+class BatchLineJson(RecommendationJson):
+    """One output line of `recommend --batch`: the recommend document and its input line number."""
+
+    line: int
+
+
+@with_config(_EXACT)
+class BatchErrorDetailJson(TypedDict):
+    code: str  # bad_input, bad_json, internal, ...
+    message: str
+
+
+@with_config(_EXACT)
+class BatchErrorJson(TypedDict):
+    line: int
+    error: BatchErrorDetailJson
+
+
+class AskJson(RecommendationJson):
+    """`ask --json`: the recommend document and the command line that reproduces it."""
+
+    command: str
+
+
+def methods_json(methods: list[Method], lang: Lang) -> MethodsJson:
+    rows: list[MethodRowJson] = [
+        {
+            "id": m.id,
+            "name": m.name,
+            "kind": m.kind,
+            "category": m.category,
+            "summary": m.summary.get(lang),
+            "memory": m.ratings.memory,
+            "speed": m.ratings.speed,
+            "quality": m.ratings.quality,
+        }
+        for m in methods
+    ]
+    return {"schema_version": SCHEMA_VERSION, "methods": rows}
+
+
+def validation_json(path: str, kb: KnowledgeBase) -> ValidJson:
+    counts: CountsJson = {
+        "methods": len(kb.methods),
+        "rules": len(kb.rules),
+        "pipelines": len(kb.pipelines),
+        "gpus": len(kb.gpus),
+        "models": len(kb.models),
+    }
+    return {"schema_version": SCHEMA_VERSION, "path": path, "valid": True, "counts": counts}
+
+
+def problems_json(path: str, problems: list[str]) -> InvalidJson:
+    return {"schema_version": SCHEMA_VERSION, "path": path, "valid": False, "problems": problems}
+
+
+def dumped(items: Any) -> list[Any]:
+    """KB entries as they are stored (the catalog documents)."""
+    return [item.model_dump(mode="json", by_alias=True) for item in items]
+
+
+# Every JSON document ft-atlas prints, by the name `ft-atlas schema` publishes it under.
+OUTPUTS: dict[str, Any] = {
+    "methods": MethodsJson,
+    "show": MethodCardJson,
+    "compare": CompareJson,
+    "categories": CategoriesJson,
+    "tools": ToolsJson,
+    "gpus": GpusJson,
+    "models": ModelsJson,
+    "guide": GuideJson,
+    "validate": ValidJson | InvalidJson,
+    "estimate": EstimateJson,
+    "estimate_all": EstimateListJson,
+    "recommend": RecommendationJson,
+    "recommend_batch_line": BatchLineJson | BatchErrorJson,
+    "ask": AskJson,
+}

@@ -8,13 +8,7 @@ from pydantic import TypeAdapter
 
 from atlas_cli.core.profile import PROFILE_FIELDS, ProfileField
 from atlas_cli.kb.schema import KnowledgeBase
-from atlas_cli.render.documents import (
-    SCHEMA_VERSION,
-    CompareJson,
-    EstimateJson,
-    EstimateListJson,
-    RecommendationJson,
-)
+from atlas_cli.render.documents import OUTPUTS, SCHEMA_VERSION
 
 _KIND_SCHEMAS: dict[str, dict[str, Any]] = {
     "name": {"type": "string"},
@@ -51,10 +45,5 @@ def all_schemas() -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "knowledge_base": KnowledgeBase.model_json_schema(),
         "profile": profile_schema(),
-        "outputs": {
-            "recommend": TypeAdapter(RecommendationJson).json_schema(),
-            "estimate": TypeAdapter(EstimateJson).json_schema(),
-            "estimate_all": TypeAdapter(EstimateListJson).json_schema(),
-            "compare": TypeAdapter(CompareJson).json_schema(),
-        },
+        "outputs": {name: TypeAdapter(shape).json_schema() for name, shape in OUTPUTS.items()},
     }
