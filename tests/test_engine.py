@@ -14,7 +14,9 @@ from atlas_cli.core.profile import PROFILE_FIELDS, build_profile
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import compile_condition
 from atlas_cli.kb.schema import AllOf, AnyOf, Comparison, NotOf
+from atlas_cli.kb.vocabulary import PRIORITIES, values_of
 from atlas_cli.render.documents import recommendation_json
+from tests.reference_engine import holds, rank_plainly
 
 
 @pytest.fixture(scope="module")
@@ -271,25 +273,6 @@ def test_conditions_compile_to_the_documented_semantics() -> None:
     assert not compile_condition(NotOf.model_validate({"not": {"fact": "goal", "value": "chat"}}))(facts)
 
 
-def _reference(condition: Any, facts: dict[str, Any]) -> bool:
-    """The condition language's documented semantics, evaluated the slow, obvious way."""
-    if isinstance(condition, AllOf):
-        return all(_reference(c, facts) for c in condition.all)
-    if isinstance(condition, AnyOf):
-        return any(_reference(c, facts) for c in condition.any)
-    if isinstance(condition, NotOf):
-        return not _reference(condition.not_, facts)
-    seen, value = facts.get(condition.fact), condition.value
-    if condition.op in ("in", "not_in"):
-        options = value if isinstance(value, list) else [value]
-        return (seen in options) == (condition.op == "in")
-    if condition.op in ("eq", "ne"):
-        return (seen == value) == (condition.op == "eq")
-    if seen is None or isinstance(seen, bool) or not isinstance(seen, (int, float)):
-        return False
-    return {"lt": seen < value, "le": seen <= value, "gt": seen > value, "ge": seen >= value}[condition.op]
-
-
 _fact_names = st.sampled_from(["goal", "examples", "it's", 'a"b', "back\\slash", "missing"])
 _scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 5), st.floats(-5, 5), st.sampled_from(["chat", "x"])
@@ -323,7 +306,7 @@ _conditions = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(_conditions, st.dictionaries(_fact_names, _scalars))
 def test_compiled_conditions_match_the_reference_semantics(condition: Any, facts: dict[str, Any]) -> None:
-    assert compile_condition(condition)(facts) is _reference(condition, facts)
+    assert compile_condition(condition)(facts) is holds(condition, facts)
 
 
 def test_deeply_nested_conditions_compile() -> None:
@@ -438,3 +421,44 @@ def test_ties_follow_the_knowledge_base_order(engine: Engine) -> None:
     )
     tied = [p.method for p in rec.plans if p.score == next(q.score for q in rec.plans if q.method == "lora")]
     assert tied.index("lora") < tied.index("dora")
+
+
+# --- the optimised engine against the plain reference -------------------------------------------
+
+_profiles = st.fixed_dictionaries(
+    {},
+    optional={
+        "gpu": st.sampled_from(["rtx-3090", "a100-80gb", "t4", "none", "h100-80gb"]),
+        "gpus": st.sampled_from(["1", "2", "8"]),
+        "model_size": st.sampled_from(["0.1b", "1b", "7b", "70b"]),
+        "model_access": st.sampled_from(["weights", "api"]),
+        "goal": st.sampled_from(
+            ["classify", "adapt", "chat", "align", "knowledge", "reasoning", "prototype"]
+        ),
+        "data_kind": st.sampled_from(
+            ["none", "text", "labeled", "demonstrations", "preferences", "ratings", "reward-function"]
+        ),
+        "examples": st.sampled_from(["50", "500", "5k", "100k"]),
+        "knowledge_changes": st.booleans(),
+        "many_tasks": st.booleans(),
+        "priority": st.sampled_from(values_of(PRIORITIES)),
+    },
+).filter(lambda raw: not (raw.get("gpu") == "none" and raw.get("gpus", "1") != "1"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(_profiles)
+def test_engine_ranks_as_the_plain_reference_does(catalog: Catalog, raw: dict[str, Any]) -> None:
+    profile = build_profile(raw)
+    engine = ENGINE_FOR_REFERENCE.setdefault(id(catalog), Engine(catalog))
+    rec = engine.recommend(profile)
+    expected = rank_plainly(catalog, rec, profile.priority)
+    assert [p.method for p in rec.plans] == expected["order"]
+    assert sorted(p.method for p in rec.excluded) == expected["excluded"]
+    for plan in (*rec.plans, *rec.excluded):
+        assert [r.id for r in plan.fired] == expected["fired"][plan.method]
+        assert plan.score == expected["scores"][plan.method]
+
+
+# One engine for every example, so that its memos are exercised across profiles.
+ENGINE_FOR_REFERENCE: dict[int, Engine] = {}

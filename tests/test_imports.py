@@ -5,19 +5,23 @@ Timing lives in benchmarks/run.py; these tests guard the causes of slow start-up
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 PROBE = """
 import sys
+from pathlib import Path
 sys.argv = ["ft-atlas", *{args!r}]
 from atlas_cli.launcher import main
 try:
     main()
 except SystemExit:
     pass
+import ast
 import json
 print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
@@ -63,3 +67,43 @@ def test_cached_recommend_json_loads_no_yaml_no_rich_and_no_typer() -> None:
     assert "yaml" not in modules and "atlas_cli.kb.yamlsafe" not in modules
     assert not {m for m in modules if m == "rich" or m.startswith("rich.")}
     assert not {m for m in modules if m == "typer" or m.startswith("typer.")}  # fastpath.py
+
+
+# --- the layers: cli -> batch -> recipes / render -> core -> kb -----------------------------------
+
+# batch prints the JSON documents render defines, so it sits just above render.
+LAYER = {"kb": 0, "core": 1, "recipes": 2, "render": 2, "batch": 3, "cli": 4}
+PACKAGE = Path(__file__).resolve().parent.parent / "atlas_cli"
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "atlas_cli" and parts[1] in LAYER else None
+
+
+def test_imports_run_one_way() -> None:
+    """No module imports a layer above its own (lazy imports inside functions count too), and
+    the core never imports typer or rich."""
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        own = _layer("atlas_cli." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts))
+        if own is None:
+            continue
+        for module in _imports(path):
+            other = _layer(module)
+            if other is not None and other != own and LAYER[other] >= LAYER[own]:
+                wrong.append(f"{path.relative_to(PACKAGE)} imports {module}")
+            if own in ("kb", "core") and module.split(".")[0] in ("typer", "rich"):
+                wrong.append(f"{path.relative_to(PACKAGE)} imports {module}")
+    assert not wrong, "\n".join(wrong)

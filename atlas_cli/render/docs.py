@@ -1,0 +1,43 @@
+"""Sections of docs/ that are generated from the code's own definitions, between markers:
+
+    <!-- generated: NAME -->
+    ...
+    <!-- end: NAME -->
+
+`python scripts/regenerate_docs.py` rewrites them; tests/test_docs.py fails when one is stale.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from atlas_cli.kb.facts import FACTS
+from atlas_cli.render.grid import code_span
+
+
+def facts_table() -> str:
+    """docs/rules.md: every fact a condition may read, from kb/facts.py."""
+    lines = ["| fact | type | values | meaning |", "|---|---|---|---|"]
+    for spec in FACTS:
+        name = f"{spec.name}.<method>" if spec.per_method else spec.name
+        values = ", ".join(code_span(v) for v in spec.values) if spec.values else ""
+        if spec.refers_to:
+            values = f"an id of `{spec.refers_to}`"
+        lines.append(f"| {code_span(name)} | {spec.type} | {values} | {spec.description} |")
+    return "\n".join(lines)
+
+
+SECTIONS: dict[str, Callable[[], str]] = {"facts": facts_table}
+_MARKED = re.compile(r"(<!-- generated: (\w[\w-]*) -->\n)(.*?)(<!-- end: \2 -->)", re.S)
+
+
+def regenerate(text: str) -> str:
+    """The text with every generated section written anew."""
+    return _MARKED.sub(lambda m: m.group(1) + SECTIONS[m.group(2)]().rstrip("\n") + "\n" + m.group(4), text)
+
+
+def stale(path: Path) -> bool:
+    text = path.read_text(encoding="utf-8")
+    return regenerate(text) != text

@@ -1,0 +1,62 @@
+"""The engine's documented semantics, evaluated the slow, obvious way: every rule, for every
+candidate, with a condition interpreter instead of compiled functions, bit masks and memos.
+tests/test_engine.py checks that the real engine ranks, scores and excludes exactly as this does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from atlas_cli.core.engine import FIT_ORDER, RULE_POINTS, base_score, squash
+from atlas_cli.core.plans import Recommendation
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.schema import AllOf, AnyOf, NotOf, Rule
+
+SIGN = {"prefer": 1.0, "avoid": -1.0, "exclude": 0.0}
+
+
+def holds(condition: Any, facts: dict[str, Any]) -> bool:
+    """The condition language as docs/rules.md defines it."""
+    if condition is None:
+        return True
+    if isinstance(condition, AllOf):
+        return all(holds(c, facts) for c in condition.all)
+    if isinstance(condition, AnyOf):
+        return any(holds(c, facts) for c in condition.any)
+    if isinstance(condition, NotOf):
+        return not holds(condition.not_, facts)
+    seen, value = facts.get(condition.fact), condition.value
+    if condition.op in ("in", "not_in"):
+        options = value if isinstance(value, list) else [value]
+        return (seen in options) == (condition.op == "in")
+    if condition.op in ("eq", "ne"):
+        return (seen == value) == (condition.op == "eq")
+    if seen is None or isinstance(seen, bool) or not isinstance(seen, int | float):
+        return False
+    return {"lt": seen < value, "le": seen <= value, "gt": seen > value, "ge": seen >= value}[condition.op]
+
+
+def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[str, Any]:
+    """From the facts the engine published: each candidate's fired rules, score, exclusion, and
+    the order of the plans that are kept."""
+    fired: dict[str, list[Rule]] = {}
+    raw: dict[str, float] = {}
+    plans = {p.method: p for p in (*rec.plans, *rec.excluded)}
+    order = {m.id: i for i, m in enumerate(catalog.kb.methods)}
+    for method in catalog.kb.methods:
+        if method.id not in plans:
+            continue
+        facts = {**rec.facts, **plans[method.id].own_facts()}
+        fired[method.id] = [r for r in catalog.kb.rules if r.selects(method) and holds(r.when, facts)]
+        points = sum(SIGN[r.effect.action] * r.effect.weight * RULE_POINTS for r in fired[method.id])
+        raw[method.id] = round(base_score(method, priority) + points, 9)
+    excluded = {m for m, rules in fired.items() if any(r.effect.action == "exclude" for r in rules)}
+    kept = sorted(
+        (m for m in fired if m not in excluded),
+        key=lambda m: (FIT_ORDER[plans[m].fits], -raw[m], order[m]),
+    )
+    return {
+        "order": kept,
+        "excluded": sorted(excluded),
+        "fired": {m: [r.id for r in rules] for m, rules in fired.items()},
+        "scores": {m: squash(raw[m]) for m in fired},
+    }

@@ -1,0 +1,77 @@
+"""A method, rule, GPU or model added to the knowledge base as data alone reaches every command."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from atlas_cli.kb.files import bundled_kb_path
+from tests.conftest import Runner, ok
+
+LORA_PLUS = {
+    "id": "lora-plus",
+    "name": "LoRA+",
+    "category": "peft",
+    "kind": "parameterization",
+    "tags": ["low-rank", "adapter"],
+    "memory_model": "lora",
+    "summary": "LoRA with a larger learning rate for B than for A.",
+    "trains": "Low-rank matrices A and B",
+    "ratings": {"memory": "low", "speed": "fast", "quality": "near-full"},
+    "use_when": ["As LoRA"],
+    "avoid_when": ["As LoRA"],
+    "data": "As LoRA",
+    "hardware": "As LoRA",
+    "libraries": [{"library": "peft", "entry": "peft.LoraConfig + loraplus optimizer"}],
+    "hyperparameters": {"learning_rate": {"value": 2.0e-4, "source": "a test"}},
+    "snippet": "print('LoRA+')",
+    "source": ["a test"],
+}
+
+
+@pytest.fixture(scope="module")
+def kb_with_lora_plus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled KB with one method added to data/methods.yaml, and nothing else changed."""
+    kb = tmp_path_factory.mktemp("kb") / "data"
+    shutil.copytree(bundled_kb_path(), kb)
+    methods = yaml.safe_load((kb / "methods.yaml").read_text(encoding="utf-8"))
+    methods["methods"].append(LORA_PLUS)
+    (kb / "methods.yaml").write_text(yaml.safe_dump(methods, allow_unicode=True), encoding="utf-8")
+    guide = yaml.safe_load((kb / "guide.yaml").read_text(encoding="utf-8"))
+    peft = next(c for c in guide["categories"] if c["id"] == "peft")
+    peft["methods"].append("lora-plus")
+    (kb / "guide.yaml").write_text(yaml.safe_dump(guide, allow_unicode=True), encoding="utf-8")
+    return kb
+
+
+def test_a_method_added_as_data_reaches_every_command(run: Runner, kb_with_lora_plus: Path) -> None:
+    kb = ["--kb", str(kb_with_lora_plus)]
+    ok(run(*kb, "validate"))
+    assert "lora-plus" in [m["id"] for m in ok(run(*kb, "methods", "--json")).json()["methods"]]
+    assert ok(run(*kb, "show", "lora-plus", "--json")).json()["method"]["name"] == "LoRA+"
+    assert "LoRA+" in ok(run(*kb, "compare", "lora", "lora-plus")).stdout
+    labels = [
+        e["label"] for e in ok(run(*kb, "estimate", "--model-size", "7b", "--json")).json()["estimates"]
+    ]
+    assert "LoRA+" in labels
+    profile = ["--gpu", "rtx-3090", "--model", "llama-3.1-8b", "--goal", "chat"]
+    ranked = ok(run(*kb, "recommend", *profile, "--top", "30", "--json")).json()["recommendations"]
+    assert "lora-plus" in [p["method"] for p in ranked]
+    rank = next(p["rank"] for p in ranked if p["method"] == "lora-plus")
+    recipe = ok(run(*kb, "recipe", *profile, "--plan", str(rank)))
+    compile(recipe.stdout, "recipe.py", "exec")
+
+
+def test_a_method_added_as_data_obeys_class_rules(run: Runner, kb_with_lora_plus: Path) -> None:
+    kb = ["--kb", str(kb_with_lora_plus)]
+    api = ok(
+        run(*kb, "recommend", "--model-access", "api", "--model-size", "7b", "--explain", "--json")
+    ).json()
+    assert "lora-plus" not in [p["method"] for p in api["recommendations"]]
+    excluded = next(p for p in api["excluded"] if p["method"] == "lora-plus")
+    assert "api-only-no-training" in excluded["rules"]
+    no_gpu = ok(run(*kb, "recommend", "--gpu", "none", "--model-size", "7b", "--json")).json()
+    assert "lora-plus" not in [p["method"] for p in no_gpu["recommendations"]]
