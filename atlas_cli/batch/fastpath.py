@@ -12,8 +12,8 @@ both paths print the same bytes and exit with the same code.
 from __future__ import annotations
 
 from atlas_cli.core.profile import FIELDS_BY_NAME
+from atlas_cli.kb.vocabulary import MAX_TOP
 
-MAX_TOP = 100  # as `recommend --top` declares it in cli.py
 _BARE = {"--json": ("json", True), "--explain": ("explain", True), "--no-explain": ("explain", False)}
 _VALUED = {"--top": "top", "--format": "format", "-f": "format"}
 

@@ -15,7 +15,7 @@ AX_RL = {"dpo": "dpo", "kto": "kto", "grpo": "grpo"}
 
 
 def gap(recipe: Recipe) -> str | None:
-    if recipe.memory_model not in ("full", "galore", "partial", "bitfit", "lora", "qlora", "dora"):
+    if recipe.family not in ("weights", "lora"):
         return (
             "axolotl trains full weights, LoRA / QLoRA (and DoRA via peft_use_dora), or the parameters "
             f"matched by unfrozen_parameters; {recipe.plan.name} is not among them; use --format python"
