@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from atlas_cli.render.docs import regenerate
+import sys
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from atlas_cli.render.docs import Sections, regenerate  # noqa: E402
+from benchmarks.published import load_catalog, report  # noqa: E402
+
+
+def benchmark_sections() -> Sections:
+    """Sections generated from benchmarks/ (outside the package)."""
+    return {"memory-calibration": lambda: report(load_catalog())}
+
 
 if __name__ == "__main__":
     for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
         text = path.read_text(encoding="utf-8")
-        fresh = regenerate(text)
+        fresh = regenerate(text, benchmark_sections())
         if fresh != text:
             path.write_text(fresh, encoding="utf-8")
             print(f"regenerated {path.relative_to(REPO)}")

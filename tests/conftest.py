@@ -98,7 +98,7 @@ PLAN_KEYS = {
 
 
 def assert_recommendation(data: dict[str, Any], explain: bool = False) -> None:
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert isinstance(data["profile"], dict)
     plans = data["recommendations"]
     assert [p["rank"] for p in plans] == list(range(1, len(plans) + 1))

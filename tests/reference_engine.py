@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from atlas_cli.core.engine import FIT_ORDER, RULE_POINTS, base_score, squash
+from atlas_cli.core.engine import FIT_ORDER, HOST_RAM_STEP_GB, OFFLOAD_ORDER, RULE_POINTS, base_score, squash
 from atlas_cli.core.plans import Recommendation
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import AllOf, AnyOf, NotOf, Rule
@@ -50,10 +50,13 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
         points = sum(SIGN[r.effect.action] * r.effect.weight * RULE_POINTS for r in fired[method.id])
         raw[method.id] = round(base_score(method, priority) + points, 9)
     excluded = {m for m, rules in fired.items() if any(r.effect.action == "exclude" for r in rules)}
-    kept = sorted(
-        (m for m in fired if m not in excluded),
-        key=lambda m: (FIT_ORDER[plans[m].fits], -raw[m], order[m]),
-    )
+
+    def rank(m: str) -> tuple[int, int, int, float, int]:
+        plan = plans[m]
+        host = round((plan.host_gb or 0.0) / HOST_RAM_STEP_GB)
+        return (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host, -raw[m], order[m])
+
+    kept = sorted((m for m in fired if m not in excluded), key=rank)
     return {
         "order": kept,
         "excluded": sorted(excluded),

@@ -92,7 +92,7 @@ def test_json_keeps_stdout_pure_while_prompting(tmp_path: Path) -> None:
     child.close()
     assert child.exitstatus == 0
     plan = json.loads(out.read_text(encoding="utf-8"))
-    assert plan["schema_version"] == 1
+    assert plan["schema_version"] == 2
     assert plan["recommendations"][0]["method"] in ("lora", "qlora")
     assert plan["command"].startswith("ft-atlas recommend --gpu rtx-3090")
 

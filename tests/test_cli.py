@@ -191,7 +191,7 @@ def test_every_format(run: Runner, command: str, fmt: str) -> None:
     assert result.stdout.strip()
     assert result.stderr == ""
     if fmt == "json":
-        assert json.loads(result.stdout)["schema_version"] == 1
+        assert json.loads(result.stdout)["schema_version"] == 2
     elif fmt == "markdown":
         assert_gfm(result.stdout)
 
@@ -203,7 +203,7 @@ def test_json_flag_is_format_json(run: Runner, command: str) -> None:
     assert as_flag.stdout == ok(run(*invocation(command), "-f", "json")).stdout
     data = as_flag.json()
     assert isinstance(data, dict)
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
 
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c not in NO_FORMAT])
@@ -222,7 +222,7 @@ def test_markdown_does_not_depend_on_terminal_width(run: Runner, command: str) -
 
 def test_schema_command_is_json(run: Runner) -> None:
     data = ok(run("schema")).json()
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["knowledge_base"]["type"] == "object"
     assert set(data["profile"]["properties"]) >= {"gpu", "vram", "model", "model_size", "examples", "goal"}
     assert data["profile"]["additionalProperties"] is False
@@ -483,7 +483,7 @@ def test_methods_bad_filters_exit_2(run: Runner, args: list[str], flag: str) -> 
 )
 def test_show_matches_id_name_or_alias(run: Runner, query: str, method: str) -> None:
     data = ok(run("show", query, "--json")).json()
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["method"]["id"] == method
 
 
@@ -513,7 +513,7 @@ def test_show_nothing_close_still_exits_2(run: Runner) -> None:
 
 def test_compare_default_is_the_guides_table(run: Runner) -> None:
     data = ok(run("compare", "--json")).json()
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     rows = data["rows"]
     assert len(rows) == 7
     for row in rows:
@@ -596,7 +596,7 @@ def test_guide_in_russian(run: Runner) -> None:
 
 def test_estimate_all_methods(run: Runner) -> None:
     data = ok(run("estimate", "--model-size", "7b", "--gpu", "3090", "--json")).json()
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     methods = {e["method"] for e in data["estimates"]}
     assert {"lora", "qlora", "full-ft"} <= methods
     for e in data["estimates"]:
@@ -607,6 +607,8 @@ def test_estimate_all_methods(run: Runner) -> None:
             "gradients_gb",
             "optimizer_gb",
             "activations_gb",
+            "logits_gb",
+            "buffers_gb",
             "overhead_gb",
         }
 
@@ -615,7 +617,7 @@ def test_estimate_one_method(run: Runner) -> None:
     data = ok(
         run("estimate", "--method", "qlora", "--model", "llama-3.1-8b", "--gpu", "rtx-4090", "--json")
     ).json()
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["method"] == "qlora"
     assert data["fits"] is True
     assert data["capacity_gb"] > data["per_gpu_gb"]

@@ -51,7 +51,7 @@ def _documented(args: list[str]) -> None:
     if result.exit_code == 2:
         assert result.stderr.strip(), args
     else:
-        assert result.json()["schema_version"] == 1
+        assert result.json()["schema_version"] == 2
 
 
 @FUZZ

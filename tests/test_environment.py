@@ -138,7 +138,7 @@ def test_c_locale(locale_vars: dict[str, str]) -> None:
         out = clean_ok(result)
         assert out.strip(), args
         if "--json" in args:
-            assert json.loads(out)["schema_version"] == 1
+            assert json.loads(out)["schema_version"] == 2
         elif "ru" in args:
             assert CYRILLIC.search(out), (args, out[:300])
 

@@ -41,13 +41,14 @@ def test_every_question_comes_from_the_profile_definition(catalog: Catalog) -> N
     _, terminal = interview(catalog, [""] * 20)
     asked = "".join(terminal.prompts)
     for field in PROFILE_FIELDS:
-        if field.alternative_to is None and field.name not in ("gpus", "knowledge_changes", "examples"):
+        skipped = ("gpus", "knowledge_changes", "examples", "batch_size", "stack")  # not asked by default
+        if field.alternative_to is None and field.name not in skipped:
             assert field.question in asked, field.name
 
 
 def test_full_run_builds_the_profile(catalog: Catalog) -> None:
     answers, _ = interview(
-        catalog, ["weights", "3090", "2", "llama-3.1-8b", "chat", "preferences", "10k", "n", "quality"]
+        catalog, ["weights", "3090", "2", "llama-3.1-8b", "chat", "preferences", "10k", "4k", "n", "quality"]
     )
     assert answers == {
         "model_access": "weights",
@@ -57,13 +58,14 @@ def test_full_run_builds_the_profile(catalog: Catalog) -> None:
         "goal": "chat",
         "data_kind": "preferences",
         "examples": 10_000,
+        "seq_len": 4096,
         "many_tasks": False,
         "priority": "quality",
     }
 
 
 def test_friendly_answers(catalog: Catalog) -> None:
-    answers, _ = interview(catalog, ["", "24gb", "", "7B", "3", "", "1.5k", "y", "4"])
+    answers, _ = interview(catalog, ["", "24gb", "", "7B", "3", "", "1.5k", "", "y", "4"])
     assert answers["vram"] == 24.0
     assert answers["model_size"] == 7.0
     assert answers["goal"] == "chat"  # by number
@@ -74,7 +76,9 @@ def test_friendly_answers(catalog: Catalog) -> None:
 
 
 def test_invalid_answer_is_asked_again_with_the_reason(catalog: Catalog) -> None:
-    answers, terminal = interview(catalog, ["", "none", "seven", "7b", "banana", "chat", "", "-3", "10", ""])
+    answers, terminal = interview(
+        catalog, ["", "none", "seven", "7b", "banana", "chat", "", "-3", "10", "", ""]
+    )
     assert answers["model_size"] == 7.0
     assert answers["goal"] == "chat"
     assert answers["examples"] == 10
@@ -108,7 +112,7 @@ def test_api_only_skips_training_questions(catalog: Catalog) -> None:
 
 
 def test_knowledge_goal_asks_whether_facts_change(catalog: Catalog) -> None:
-    answers, terminal = interview(catalog, ["", "a100", "", "7b", "knowledge", "", "", "y", "n", ""])
+    answers, terminal = interview(catalog, ["", "a100", "", "7b", "knowledge", "", "", "", "y", "n", ""])
     assert any("facts change" in p for p in terminal.prompts)
     assert answers["knowledge_changes"] is True
 

@@ -513,7 +513,7 @@ def test_header_lists_every_value_the_python_recipe_sets() -> None:
 def test_a_training_plan_without_an_estimate_trains_in_full_precision() -> None:
     """The engine only estimates plans for a local GPU; a recipe without one still runs (on CPU)."""
     rec = recommend(gpu="rtx-3090", model="llama-3.1-8b")
-    rec = replace(rec, plans=(replace(rec.plans[0], estimate=None, fits=None),))
+    rec = replace(rec, plans=(replace(rec.plans[0], estimate=None, fit=None),))
     text = render_recipe(CATALOG, rec, 1, "python")
     assert "Memory estimate: none" in header_of(text)
     assert "PRECISION = 'fp32'" in text

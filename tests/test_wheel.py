@@ -160,7 +160,7 @@ def test_recommend_json_from_the_wheel(installed: tuple[Path, Path], elsewhere: 
     ]
     result = _checked(_run([*command, "--json"], cwd=elsewhere))
     data = json.loads(result.stdout)
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["profile"]["gpu"] == "rtx-3090"
     assert data["recommendations"][0]["method"] in ("lora", "qlora")
     assert result.stderr == ""

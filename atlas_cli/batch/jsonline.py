@@ -1,21 +1,20 @@
 """Batch mode's output line, assembled from pieces encoded once.
 
-Every line of a batch repeats the same method names, rule explanations, pitfalls and tool
-lists; encoding each of them once and joining the pieces is several times faster than
-`json.dumps` of the whole document. The line is byte-identical to the compact `json.dumps` of
-`{"line": N, **recommendation_json(rec, top, explain=False)}` (tests/test_batch_speed.py checks
-this over a grid of profiles), so `jsonout` stays the one definition of the document.
+Every line of a batch repeats the same few plans; encoding each plan once and joining the pieces
+is several times faster than `json.dumps` of the whole document. The line is byte-identical to
+the compact `json.dumps` of `{"line": N, **recommendation_json(rec, top, explain=False)}`
+(tests/test_batch.py checks this over a grid of profiles), and each plan's piece comes from
+render/documents.py's plan_json, the one definition of the document.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
-from atlas_cli.core.plans import Plan, Recommendation, ToolRef
+from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.kb.schema import Scalar
-from atlas_cli.render.documents import SCHEMA_VERSION
+from atlas_cli.render.documents import SCHEMA_VERSION, plan_json
 
 # Past this many remembered pieces the encoder starts afresh, so memory stays flat on any input.
 PIECE_LIMIT = 2048
@@ -40,35 +39,9 @@ class LineEncoder:
     """Encodes recommendations as JSON lines, remembering the encoding of every repeated piece."""
 
     def __init__(self) -> None:
-        self._texts: dict[str, str] = {}
-        # Keyed by identity (the engine reuses one tuple per method and pipeline); the tuple is
-        # kept in the entry so that its id cannot be reused while the entry lives.
-        self._tools: dict[int, tuple[tuple[ToolRef, ...], str]] = {}
-        # The engine hands out one plan object for every profile that leads to the same plan.
+        # The engine hands out one plan object for every profile that leads to the same plan;
+        # the plan is kept in the entry so that its id cannot be reused while the entry lives.
         self._plans: dict[int, tuple[Plan, str]] = {}
-
-    def _text(self, text: str) -> str:
-        found = self._texts.get(text)
-        if found is None:
-            if len(self._texts) >= PIECE_LIMIT:
-                self._texts.clear()
-            found = self._texts[text] = json.dumps(text, ensure_ascii=False)
-        return found
-
-    def _list(self, texts: Iterable[str]) -> str:
-        return "[" + ",".join(map(self._text, texts)) + "]"
-
-    def _tool_list(self, tools: tuple[ToolRef, ...]) -> str:
-        found = self._tools.get(id(tools))
-        if found is None:
-            if len(self._tools) >= PIECE_LIMIT:
-                self._tools.clear()
-            items = [{"library": t.library, "entry": t.entry} for t in tools]
-            found = self._tools[id(tools)] = (
-                tools,
-                dumps_line(items),
-            )
-        return found[1]
 
     def _plan(self, plan: Plan, rank: int) -> str:
         found = self._plans.get(id(plan))
@@ -78,17 +51,11 @@ class LineEncoder:
             found = self._plans[id(plan)] = (plan, self._plan_fields(plan))
         return f'{{"rank":{rank},{found[1]}'
 
-    def _plan_fields(self, plan: Plan) -> str:
-        """The plan's document after its rank, up to its closing brace."""
-        text = self._text
-        return (
-            f'"method":{text(plan.method)},"name":{text(plan.name)},'
-            f'"kind":{text(plan.kind)},"pipeline":{self._list(plan.pipeline)},'
-            f'"score":{_scalar(plan.score)},"fits":{_scalar(plan.fits)},'
-            f'"memory_gb":{_scalar(plan.memory_gb)},"reasons":{self._list(plan.reasons)},'
-            f'"rules":{self._list(plan.rules)},"caveats":{self._list(plan.caveats)},'
-            f'"tools":{self._tool_list(plan.tools)}}}'
-        )
+    @staticmethod
+    def _plan_fields(plan: Plan) -> str:
+        """The plan's document after its rank, up to its closing brace: encoded once per plan
+        object (the engine shares plans between profiles), from the one definition."""
+        return dumps_line(plan_json(plan, None, None))[1:]
 
     def line(self, number: int, rec: Recommendation, top: int) -> str:
         head = {

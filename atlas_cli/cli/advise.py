@@ -19,7 +19,7 @@ from atlas_cli.cli.app import (
 )
 from atlas_cli.cli.options import one_of, profile_options
 from atlas_cli.errors import UsageError
-from atlas_cli.kb.vocabulary import MAX_TOP, OPTIMIZERS, OUTPUT_SCHEMA_VERSION, PRECISIONS
+from atlas_cli.kb.vocabulary import LORA_TARGETS, MAX_TOP, OPTIMIZERS, OUTPUT_SCHEMA_VERSION, PRECISIONS
 from atlas_cli.recipes.registry import format_names
 
 if TYPE_CHECKING:
@@ -27,18 +27,13 @@ if TYPE_CHECKING:
 
 
 @command("Advise")
-@profile_options(("gpu", "vram", "gpus", "model", "model_size"))
+@profile_options(("gpu", "vram", "gpus", "model", "model_size", "seq_len", "batch_size", "stack"))
 def estimate(
     raw: dict[str, Any],
     method: Annotated[
         Optional[str], typer.Option(help="Method id (lora, qlora, full-ft, rag, ...). Omit for all.")
     ] = None,
     objective: Annotated[str, typer.Option(help="sft, dpo, orpo, kto, simpo, rlhf-ppo, grpo, ...")] = "sft",
-    seq_len: Annotated[
-        Optional[int],
-        typer.Option(min=1, max=10_000_000, help="Tokens per sequence (default 2048; 512 for encoders)."),
-    ] = None,
-    batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Micro-batch size per GPU.")] = 1,
     precision: Annotated[
         Optional[str],
         typer.Option(help=f"[{'|'.join(PRECISIONS)}]. Default: bf16 where supported, else fp16."),
@@ -50,50 +45,73 @@ def estimate(
             "--gradient-checkpointing/--no-gradient-checkpointing", help="Default: on for models >= 1B."
         ),
     ] = None,
-    lora_rank: Annotated[int, typer.Option(min=1, max=65_536, help="LoRA rank (all linear layers).")] = 16,
+    lora_rank: Annotated[int, typer.Option(min=1, max=65_536, help="LoRA rank.")] = 16,
+    lora_targets: Annotated[
+        str, typer.Option(help=f"[{'|'.join(LORA_TARGETS)}]: which linear layers LoRA adapts.")
+    ] = "all-linear",
+    lora_experts: Annotated[
+        bool, typer.Option(help="LoRA also adapts a mixture-of-experts model's routed experts.")
+    ] = False,
     quant_bits: Annotated[int, typer.Option(help="QLoRA base precision: 4 or 8.")] = 4,
+    sharding: Annotated[
+        str,
+        typer.Option(help="[auto|ddp|zero2|zero3] across --gpus; auto: the least communication that fits."),
+    ] = "auto",
+    offload: Annotated[str, typer.Option(help="[none|optimizer|params]: states in CPU RAM.")] = "none",
+    vllm: Annotated[bool, typer.Option(help="GRPO/RLOO sample with a colocated vLLM engine.")] = False,
+    most: Annotated[
+        Optional[str],
+        typer.Option("--max", help="[seq-len|batch-size]: the largest value that still fits."),
+    ] = None,
     fmt: FormatOption = Format.table,
     as_json: JsonOption = False,
 ) -> None:
-    """Estimate GPU memory per method, with a breakdown and whether it fits.
+    """Estimate GPU memory per method, with a breakdown and a verdict (yes / tight / no).
 
     Examples: ft-atlas estimate --model-size 7b --gpu rtx-4090 ·
-    ft-atlas estimate --method qlora --model llama-3.1-70b --gpu a100-80gb --json
+    ft-atlas estimate --method qlora --model llama-3.1-70b --gpu a100-80gb --json ·
+    ft-atlas estimate --method qlora --model llama-3.1-8b --gpu 4090 --max seq-len
     """
     from atlas_cli.core.profile import build_profile
-    from atlas_cli.core.resolve import resolve_hardware, resolve_model, settings_for
-    from atlas_cli.core.variants import objective_id, single, sweep, trainable_method
+    from atlas_cli.core.sizing import EstimateOptions, run_estimate
     from atlas_cli.render.documents import estimate_json
 
-    catalog = state.catalog()
-    profile = build_profile(raw)
-    hardware = resolve_hardware(catalog, profile.gpu, profile.vram, profile.gpus)
-    info = resolve_model(catalog, profile.model, profile.model_size)
-    settings, warnings = settings_for(
-        info,
-        hardware,
-        objective=objective_id(catalog, objective),
-        seq_len=seq_len,
-        batch_size=batch_size,
-        precision=one_of("--precision", precision, list(PRECISIONS)),
-        optimizer=one_of("--optimizer", optimizer, list(OPTIMIZERS)) or "adamw",
+    options = EstimateOptions(
+        method=method,
+        objective=objective,
+        precision=precision,
+        optimizer=optimizer,
         gradient_checkpointing=gradient_checkpointing,
         lora_rank=lora_rank,
         quant_bits=quant_bits,
+        sharding=sharding,
+        offload=offload,
+        lora_targets=lora_targets,
+        lora_experts=lora_experts,
+        vllm=vllm,
+        max=most,
     )
-    for warning in warnings:
+    report = run_estimate(state.catalog(), build_profile(raw), options)
+    for warning in dict.fromkeys([*report.warnings, *(w for row in report.rows for w in row.warnings)]):
         console(stderr=True).print(f"warning: {warning}", style="yellow", markup=False)
     output = chosen_format(fmt, as_json)
-    title = f"Memory per GPU for {info.label}" + (f" on {hardware.note}" if hardware.has_gpu else "")
+    field = None if most is None else most.replace("-", "_")
+    rows = [
+        estimate_json(
+            row.estimate,
+            row.label,
+            report.warnings + row.warnings,
+            None if field is None else (field, row.largest),
+            row.to_fit if method is not None else None,
+        )
+        for row in report.rows
+    ]
     if method is not None:
-        label, result = single(trainable_method(catalog, method), info, settings)
-        _emit_single(output, estimate_json(result, label, warnings))
+        _emit_single(output, rows[0])
         return
-    swept = sweep(catalog, info, hardware, settings)
-    for warning in dict.fromkeys(w for _, _, extra in swept for w in extra):
-        console(stderr=True).print(f"warning: {warning}", style="yellow", markup=False)
-    rows = [estimate_json(e, label, warnings + extra) for label, e, extra in swept]
-    data = {"schema_version": OUTPUT_SCHEMA_VERSION, "model": info.label, "estimates": rows}
+    hardware = report.hardware
+    title = f"Memory per GPU for {report.info.label}" + (f" on {hardware.note}" if hardware.has_gpu else "")
+    data = {"schema_version": OUTPUT_SCHEMA_VERSION, "model": report.info.label, "estimates": rows}
     _emit_many(output, data, rows, title)
 
 

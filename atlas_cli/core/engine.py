@@ -8,17 +8,18 @@ trace of which rules fired, what they saw, and why.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from functools import lru_cache
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.facts import Candidate, method_facts, plan_facts, profile_facts
-from atlas_cli.core.memory import estimate as estimate_memory
+from atlas_cli.core.memory.search import Estimator, estimator, with_strategy
 from atlas_cli.core.plans import Plan, Recommendation, ToolRef
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import Hardware, ModelInfo, resolve_hardware, resolve_model, settings_for
 from atlas_cli.core.shapes import Shape
+from atlas_cli.core.variants import applies, with_variant
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
@@ -33,12 +34,15 @@ PRIORITY_WEIGHTS = {
 }
 RULE_POINTS = 0.1  # one unit of rule weight moves the raw score by this much
 EFFECT_SIGN = {"prefer": 1.0, "avoid": -1.0}  # exclude removes the plan instead
-FIT_ORDER = {True: 0, None: 1, False: 2}
+FIT_ORDER = {"yes": 0, "tight": 1, None: 2, "no": 3}  # unknown (no capacity) before "does not fit"
+OFFLOAD_ORDER = {None: 0, "none": 0, "optimizer": 1, "params": 2}
+HOST_RAM_STEP_GB = 64  # offloaded plans: one rank step per 64 GB of CPU RAM they need
 # Resolved hardware/models (with every candidate's memory estimates, ~50 KB each) and plans are
 # remembered between the profiles of a batch; past this many entries a memo starts afresh, so
 # memory stays flat whatever the input.
 MEMO_LIMIT = 256
 PLAN_MEMO_LIMIT = 4096
+ESTIMATE_MEMO_LIMIT = 4096
 
 
 def _scale_points(value: str, scale: tuple[str, ...]) -> float:
@@ -76,13 +80,17 @@ def compile_rule(rule: Rule) -> CompiledRule:
 
 
 class Scored(NamedTuple):
-    rank: tuple[int, float, int]  # the sort key: fit, then score, then KB order
+    rank: tuple[int, int, int, float, int]  # the sort key: fit, offload, host RAM, score, KB order
     plan: Plan
     excluded: bool
 
 
 # Every candidate's memory need, and the `fits.<method>` / `memory_gb.<method>` facts rules read.
 MemoryView = tuple[dict[str, tuple[Estimate | None, list[str]]], dict[str, Scalar]]
+# What a memory view depends on besides the hardware and model: pipeline, a local GPU, sequence
+# length, micro-batch and software stack.
+MemoryKey = tuple[tuple[str, ...], bool, int | None, int, str]
+Stages = dict[str, tuple[EstimateSettings, list[str]]]
 
 
 @dataclass(slots=True)
@@ -91,12 +99,33 @@ class Resolved:
 
     hardware: Hardware
     info: ModelInfo
-    memory: dict[tuple[tuple[str, ...], bool], MemoryView] = field(default_factory=dict)
+    memory: dict[MemoryKey, MemoryView] = field(default_factory=dict)
 
 
-@lru_cache(maxsize=1024)
-def cached_estimate(method_id: str, model: str, shape: Shape, settings: EstimateSettings) -> Estimate:
-    return estimate_memory(method_id, model, shape, settings)
+def candidate(method: Method, result: Estimate | None) -> Candidate:
+    if result is None:
+        return Candidate(method.id, method.kind, method.category, None, None, None, None)
+    offloaded = result.settings.offload
+    host = result.host["offload_gb"]
+    return Candidate(method.id, method.kind, method.category, result.fit, result.per_gpu_gb, offloaded, host)
+
+
+def _any_fit(results: Iterable[Estimate | None]) -> bool:
+    return any(r is not None and r.fit in ("yes", "tight") for r in results)
+
+
+_ESTIMATES: dict[tuple[str, Shape, EstimateSettings], Estimate] = {}
+
+
+def cached_estimate(run: Estimator, settings: EstimateSettings, method_id: str, shape: Shape) -> Estimate:
+    """The estimate at the strategy that fits, remembered across the profiles of a batch."""
+    key = (method_id, shape, settings)
+    found = _ESTIMATES.get(key)
+    if found is None:
+        if len(_ESTIMATES) >= ESTIMATE_MEMO_LIMIT:
+            _ESTIMATES.clear()
+        found = _ESTIMATES[key] = with_strategy(run, settings)
+    return found
 
 
 class Engine:
@@ -105,6 +134,11 @@ class Engine:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.candidates = [m for m in catalog.kb.methods if m.kind != "objective"]
+        # What `to_fit` tries instead of a 16-bit method that does not fit: a 4-bit base.
+        quantized = tuple(m.id for m in self.candidates if m.memory_model == "qlora")
+        self.alternatives = {
+            m.id: quantized if m.memory_model in ("full", "lora", "dora") else () for m in self.candidates
+        }
         self.order = {m.id: i for i, m in enumerate(self.candidates)}
         # Each method's rules in KB order, with the bit of each in the shared or the own mask.
         self.rule_bits: dict[str, list[tuple[int, int, CompiledRule]]] = {m.id: [] for m in self.candidates}
@@ -155,25 +189,44 @@ class Engine:
     # --- plans ---------------------------------------------------------------------------
 
     def _estimate(
-        self, method: Method, info: ModelInfo, stages: dict[str, tuple[EstimateSettings, list[str]]]
+        self, method: Method, info: ModelInfo, hardware: Hardware, stages: Stages, offload: str
     ) -> tuple[Estimate | None, list[str]]:
-        """The largest memory need over the plan's stages (`inference` for no-training plans)."""
+        """The method's best setup: of its variants (KB order), the first that fits within the
+        margin, else the first that fits at all, else the first; each at the multi-GPU strategy
+        with the least communication that fits, and sized for its largest stage."""
         assert method.memory_model is not None
         objectives = [o for o in stages if (o == "inference") == (method.kind == "no-training")]
-        worst: Estimate | None = None
-        for objective in objectives:
-            settings, _ = stages[objective]
-            result = cached_estimate(method.id, method.memory_model, info.shape, settings)
-            if worst is None or result.per_gpu_gb > worst.per_gpu_gb:
-                worst = result
-        return worst, stages[objectives[0]][1]
+        run = estimator(method.id, method.memory_model, info.shape)
+        tried: list[tuple[Estimate, list[str]]] = []
+        for variant in method.estimated_variants():
+            if not applies(variant, hardware):
+                continue
+            worst: Estimate | None = None
+            warnings: list[str] = []
+            for objective in objectives:
+                base, stage_warnings = stages[objective]
+                varied, extra = with_variant(variant, replace(base, offload=offload), hardware)
+                result = cached_estimate(run, varied, method.id, info.shape)
+                warnings += stage_warnings + extra
+                if worst is None or result.per_gpu_gb > worst.per_gpu_gb:
+                    worst = result
+            if worst is not None:
+                tried.append((worst, list(dict.fromkeys(warnings))))
+        for wanted in ("yes", "tight"):
+            for found in tried:
+                if found[0].fit == wanted:
+                    return found
+        return tried[0] if tried else (None, [])
 
-    @staticmethod
     def _stage_settings(
-        info: ModelInfo, hardware: Hardware, pipeline: tuple[str, ...]
-    ) -> dict[str, tuple[EstimateSettings, list[str]]]:
+        self, info: ModelInfo, hardware: Hardware, pipeline: tuple[str, ...], key: MemoryKey
+    ) -> Stages:
         """Estimator settings for every stage, computed once per profile (not once per method)."""
-        return {o: settings_for(info, hardware, objective=o) for o in (*pipeline, "inference")}
+        _, _, seq_len, batch_size, stack = key
+        return {
+            o: settings_for(info, hardware, objective=o, seq_len=seq_len, batch_size=batch_size, stack=stack)
+            for o in (*pipeline, "inference")
+        }
 
     def _resolve(self, profile: Profile) -> Resolved:
         key = (profile.gpu, profile.vram, profile.gpus, profile.model, profile.model_size)
@@ -186,18 +239,32 @@ class Engine:
             self._resolved[key] = found
         return found
 
-    def _memory_view(self, resolved: Resolved, pipeline: tuple[str, ...], local: bool) -> MemoryView:
-        """Without a local GPU (CPU, hosted API) nothing is estimated: fits and memory are None."""
-        found = resolved.memory.get((pipeline, local))
+    def _memory_view(self, resolved: Resolved, key: MemoryKey) -> MemoryView:
+        """Every candidate's best setup. Without a local GPU (CPU, hosted API) nothing is
+        estimated: fits and memory are None. When no training plan fits on the GPUs alone, the
+        training plans are estimated again with CPU offload (optimizer states, then parameters)."""
+        found = resolved.memory.get(key)
         if found is not None:
             return found
         hardware, info = resolved.hardware, resolved.info
-        stages = self._stage_settings(info, hardware, pipeline) if local else {}
-        estimates = {m.id: self._estimate(m, info, stages) if local else (None, []) for m in self.candidates}
+        pipeline, local = key[0], key[1]
+        stages = self._stage_settings(info, hardware, pipeline, key) if local else {}
+        estimates = {
+            m.id: self._estimate(m, info, hardware, stages, "none") if local else (None, [])
+            for m in self.candidates
+        }
+        training = [m for m in self.candidates if m.kind != "no-training"]
+        for offload in ("optimizer", "params"):
+            if not local or hardware.capacity_gb is None or _any_fit(estimates[m.id][0] for m in training):
+                break
+            offloaded = {m.id: self._estimate(m, info, hardware, stages, offload) for m in training}
+            estimates.update(
+                {k: v for k, v in offloaded.items() if v[0] is not None and v[0].fit in ("yes", "tight")}
+            )
         facts: dict[str, Scalar] = {}
         for method_id, (result, _) in estimates.items():
             facts.update(method_facts(method_id, result))
-        resolved.memory[pipeline, local] = (estimates, facts)
+        resolved.memory[key] = (estimates, facts)
         return estimates, facts
 
     def recommend(self, profile: Profile) -> Recommendation:
@@ -206,7 +273,8 @@ class Engine:
         facts = profile_facts(profile, hardware, info)
         pipeline, pipeline_rule, pipeline_because = self.choose_pipeline(facts)
         local = hardware.has_gpu and profile.model_access != "api"
-        estimates, memory_facts = self._memory_view(resolved, pipeline, local)
+        key = (pipeline, local, profile.seq_len, profile.batch_size, profile.stack)
+        estimates, memory_facts = self._memory_view(resolved, key)
         facts.update(memory_facts)
         shared = 0
         for bit, compiled in self.shared_rules:
@@ -218,7 +286,14 @@ class Engine:
             facts.pop(spec.name, None)
         kept = sorted(s for s in scored if not s.excluded)
         notes = self._notes(profile, hardware, info, facts)
-        if hardware.capacity_gb is not None and not any(s.plan.fits for s in kept):
+        offloaded = [s.plan for s in kept if s.plan.offload in ("optimizer", "params")]
+        if offloaded:
+            notes.append(
+                "Nothing trains on the GPUs alone: the training plans below offload to CPU RAM "
+                f"(at least {min(p.host_gb or 0.0 for p in offloaded):g} GB of it) and run several times "
+                "slower. More GPUs, a smaller model or QLoRA avoid it (see each plan's to_fit)."
+            )
+        if hardware.capacity_gb is not None and not any(s.plan.fit in ("yes", "tight") for s in kept):
             notes.append(
                 "Nothing fits this GPU: add GPUs (full FT and LoRA shard with ZeRO-3/FSDP), "
                 "pick a smaller model, or use a hosted model with prompting or RAG."
@@ -246,9 +321,7 @@ class Engine:
         if own_rules := self.own_rules[method.id]:
             # The candidate's own facts go into the shared dict (no copy per plan: this is the
             # hot loop of batch mode); recommend() removes them when every plan is scored.
-            result = estimated[0]
-            fits, memory = (None, None) if result is None else (result.fits, result.per_gpu_gb)
-            facts.update(plan_facts(Candidate(method.id, method.kind, method.category, fits, memory)))
+            facts.update(plan_facts(candidate(method, estimated[0])))
             for bit, compiled in own_rules:
                 if compiled.predicate(facts):
                     own |= bit
@@ -296,7 +369,7 @@ class Engine:
             category=method.category,
             pipeline=plan_pipeline,
             score=squash(raw),
-            fits=None if result is None else result.fits,
+            fit=None if result is None else result.fit,
             memory_gb=None if result is None else result.per_gpu_gb,
             fired=tuple(c.rule for c in rules),
             pipeline_rule=pipeline_rule if trains else None,
@@ -306,10 +379,30 @@ class Engine:
             pipeline_because=pipeline_because if trains else None,
             warnings=tuple(warnings),
             pitfalls=self.pitfalls[method.id],
+            variant=self._variant(method, result),
+            alternatives=self.alternatives[method.id],
         )
-        # Plans that fit first, then by score; ties keep the KB's order (the established first).
-        rank = (FIT_ORDER[plan.fits], -raw, self.order[method.id])
+        # Plans that fit first, then tight ones; those that fit on the GPUs alone before those that
+        # offload; then by score; ties keep the KB's order.
+        host = round((plan.host_gb or 0.0) / HOST_RAM_STEP_GB)  # offloaded: less CPU RAM first
+        rank = (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host, -raw, self.order[method.id])
         return Scored(rank, plan, any(c.excludes for c in rules))
+
+    @staticmethod
+    def _variant(method: Method, result: Estimate | None) -> str | None:
+        """The label of the variant an estimate used, unless it is the method's default setup."""
+        if result is None or not method.variants:
+            return None
+        s = result.settings
+        for variant in method.variants[1:]:
+            if (
+                (variant.optimizer is None or variant.optimizer == s.optimizer)
+                and (variant.precision is None or variant.precision == s.precision)
+                and (variant.quant_bits is None or variant.quant_bits == s.quant_bits)
+                and variant.layerwise == s.galore_layerwise
+            ):
+                return variant.label
+        return None
 
     def _tools(self, method: Method, pipeline: tuple[str, ...]) -> tuple[ToolRef, ...]:
         key = (method.id, pipeline)

@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (`ft-atlas schema`)
+
+if TYPE_CHECKING:
+    from atlas_cli.core.shapes import Shape
+
+Fit = Literal["yes", "tight", "no"]
 
 
 @dataclass(frozen=True, slots=True)
 class EstimateSettings:
     objective: str
-    seq_len: int
-    batch_size: int
+    seq_len: int  # the longest sequence training truncates or packs to: memory is sized for it
+    batch_size: int  # micro-batch per GPU
     precision: str  # a key of kb.vocabulary.PRECISIONS
     optimizer: str  # a key of kb.vocabulary.OPTIMIZERS
     gradient_checkpointing: bool
     lora_rank: int
     quant_bits: int  # 4 or 8: the frozen base of QLoRA
     gpus: int
-    capacity_gb: float | None
+    capacity_gb: float | None  # usable memory of one GPU
+    stack: str = "hf"  # a value of kb.vocabulary.STACKS
+    sharding: str = "ddp"  # a value of kb.vocabulary.SHARDINGS (resolved: never "auto")
+    offload: str = "none"  # a value of kb.vocabulary.OFFLOADS
+    galore_layerwise: bool = False  # GaLore's per-layer updates: no full gradient is held
+    lora_targets: str = "all-linear"  # a value of core.shapes.LORA_TARGETS
+    lora_experts: bool = False  # LoRA also adapts a mixture-of-experts model's routed experts
+    vllm: bool = False  # GRPO/RLOO sample with a colocated vLLM engine
 
 
 class Breakdown(TypedDict):
@@ -28,7 +41,19 @@ class Breakdown(TypedDict):
     gradients_gb: float
     optimizer_gb: float
     activations_gb: float
-    overhead_gb: float
+    logits_gb: float
+    buffers_gb: float  # gathered layers, communication buckets, generation's KV cache or vLLM share
+    overhead_gb: float  # CUDA context and allocator fragmentation
+
+
+class Host(TypedDict):
+    """What the machine around the GPUs needs, in GB."""
+
+    offload_gb: float  # CPU RAM for offloaded states (all GPUs of the node)
+    load_gb: float  # CPU RAM to load the 16-bit checkpoint (memory-mapped; whole under FSDP)
+    merge_gb: float  # CPU RAM to merge an adapter into the 16-bit model afterwards (0: nothing to merge)
+    checkpoint_gb: float  # disk for the trained weights (or adapter)
+    checkpoint_with_optimizer_gb: float  # disk for a resumable checkpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +63,20 @@ class Estimate:
     objective: str | None
     model_params_b: float
     trainable_params_b: float
-    total_gb: float
+    total_gb: float  # over all GPUs
     per_gpu_gb: float
     breakdown: Breakdown
+    host: Host
     settings: EstimateSettings
     capacity_gb: float | None
-    fits: bool | None
+    fit: Fit | None  # None: no GPU capacity to compare with
+    shape: Shape = field(compare=False, repr=False)  # what was estimated, to estimate again
+
+    @property
+    def fits(self) -> bool | None:
+        """The plain verdict: True only for a fit within the safety margin."""
+        return None if self.fit is None else self.fit == "yes"
+
+    @property
+    def headroom_gb(self) -> float | None:
+        return None if self.capacity_gb is None else round(self.capacity_gb - self.per_gpu_gb, 2)

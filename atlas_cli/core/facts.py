@@ -37,8 +37,14 @@ class Candidate(NamedTuple):
     method: str
     kind: str
     category: str
-    fits: bool | None
+    fit: str | None
     memory_gb: float | None
+    offload: str | None
+    host_gb: float | None
+
+    @property
+    def fits(self) -> bool | None:
+        return None if self.fit is None else self.fit == "yes"
 
 
 def profile_facts(profile: Profile, hardware: Hardware, model: ModelInfo) -> dict[str, Scalar]:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from atlas_cli.core.estimates import Estimate
+from atlas_cli.core.estimates import Estimate, Fit
+from atlas_cli.core.memory.search import Change, changes_that_fit, estimator
 from atlas_cli.kb.conditions import facts_used
 from atlas_cli.kb.schema import Rule, Scalar
+from atlas_cli.kb.vocabulary import FIT_MARGIN
+
+SAFETY_PERCENT = round(100 * (1 - FIT_MARGIN))
+OFFLOADED = {"optimizer": "optimizer states", "params": "parameters and optimizer states"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +46,7 @@ class Plan:
     category: str
     pipeline: tuple[str, ...]
     score: float
-    fits: bool | None
+    fit: Fit | None  # yes (within the safety margin), tight, no; None: no capacity to compare
     memory_gb: float | None
     fired: tuple[Rule, ...]  # the rules that matched, in the order they were evaluated
     pipeline_rule: str | None
@@ -51,6 +56,40 @@ class Plan:
     pipeline_because: str | None
     warnings: tuple[str, ...]
     pitfalls: tuple[str, ...]
+    variant: str | None = None  # the KB variant chosen, when it is not the method's default
+    alternatives: tuple[str, ...] = ()  # methods that may fit when this one does not (QLoRA)
+
+    @property
+    def fits(self) -> bool | None:
+        """The plain verdict: True only within the safety margin."""
+        return None if self.fit is None else self.fit == "yes"
+
+    @property
+    def offload(self) -> str | None:
+        return None if self.estimate is None else self.estimate.settings.offload
+
+    @property
+    def host_gb(self) -> float | None:
+        return None if self.estimate is None else self.estimate.host["offload_gb"]
+
+    @property
+    def label(self) -> str:
+        """Name, variant and stages, as tables show a plan."""
+        name = f"{self.name} — {self.variant}" if self.variant else self.name
+        return f"{name} ({' → '.join(self.pipeline)})" if self.pipeline else name
+
+    def to_fit(self) -> list[Change]:
+        """For a plan that does not fit within the margin: the smallest changes that would."""
+        e = self.estimate
+        offloaded = self.offload in OFFLOADED
+        if e is None or (self.fit not in ("tight", "no") and not offloaded):
+            return []
+        others = [(m, estimator(m, "qlora", e.shape)) for m in self.alternatives]
+        run = estimator(e.method, e.memory_model, e.shape)
+        if offloaded:  # what would fit on the GPUs alone
+            found = changes_that_fit(run, replace(e.settings, offload="none"), others)
+            return [c for c in found if c.change != "offload"]
+        return changes_that_fit(run, e.settings, others)
 
     @property
     def rules(self) -> tuple[str, ...]:
@@ -66,9 +105,11 @@ class Plan:
     @property
     def reasons(self) -> tuple[str, ...]:
         found: list[str] = []
-        if self.fits is True:
-            found.append(f"Fits: needs about {self.memory_gb:g} GB per GPU of {self.capacity_gb:g} GB.")
-        if self.fits is not False:
+        if self.fit == "yes":
+            found.append(
+                f"Fits: needs about {self.memory_gb:g} GB per GPU of {self.capacity_gb:g} GB usable."
+            )
+        if self.fit != "no":
             found.extend(r.because.en for r in self.fired if r.effect.action == "prefer")
         if self.pipeline_because:
             found.append(self.pipeline_because)
@@ -77,14 +118,24 @@ class Plan:
     @property
     def caveats(self) -> tuple[str, ...]:
         found = list(self.warnings)
-        if self.fits is False:
-            need, have = self.memory_gb, self.capacity_gb
-            found.append(f"Does not fit: needs about {need:g} GB per GPU, the GPU has {have:g} GB.")
+        need, have = self.memory_gb, self.capacity_gb
+        if self.fit == "tight":
+            found.append(
+                f"Tight: needs about {need:g} of {have:g} GB per GPU, inside the {SAFETY_PERCENT} % safety "
+                "margin: fragmentation or a longer batch can run out of memory."
+            )
+        if self.fit == "no":
+            found.append(f"Does not fit: needs about {need:g} GB per GPU, the GPU has {have:g} GB usable.")
+        if self.offload in OFFLOADED:
+            found.append(
+                f"Fits only with CPU offload of the {OFFLOADED[self.offload]}: it needs about "
+                f"{self.host_gb:g} GB of CPU RAM, and each step waits on the CPU and PCIe."
+            )
         for rule in self.fired:
             action, because = rule.effect.action, rule.because.en
             if action == "avoid":
                 found.append(because)
-            elif action == "prefer" and self.fits is False:
+            elif action == "prefer" and self.fit == "no":
                 found.append(f"{because} — but memory wins: it does not fit ({rule.source}).")
         found.extend(self.pitfalls)
         return tuple(dict.fromkeys(found))

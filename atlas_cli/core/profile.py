@@ -17,13 +17,14 @@ from atlas_cli.kb.vocabulary import (
     MODEL_ACCESS,
     NO_WORDS,
     PRIORITIES,
+    STACKS,
     TYPICAL_DATA,
     YES_WORDS,
     Choice,
     means_no_gpu,
 )
 
-FieldKind = Literal["choice", "name", "size", "count", "vram", "gpus", "flag"]
+FieldKind = Literal["choice", "name", "size", "count", "tokens", "vram", "gpus", "flag"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,22 @@ class Profile:
         "How many examples (or documents)? (e.g. 500, 10k)",
         example="10k",
     )
+    # Not given: 2048 tokens (512 for encoders); memory is sized for this length.
+    seq_len: int | None = _question(
+        "tokens",
+        "data",
+        "Longest sequence in tokens that training truncates or packs to (512, 4k, 32k; k = 1024).",
+        "How long are the longest examples, in tokens? (e.g. 512, 4k, 32k)",
+        example="4k",
+    )
+    batch_size: int = _question(
+        "gpus",
+        "data",
+        "Micro-batch per GPU (default 1).",
+        "How many sequences per GPU in one step (micro-batch)?",
+        default=1,
+        example="4",
+    )
     knowledge_changes: bool = _question(
         "flag",
         "constraints",
@@ -149,6 +166,14 @@ class Profile:
         "What matters most?",
         default="balanced",
         choices=PRIORITIES,
+    )
+    stack: str = _question(
+        "choice",
+        "constraints",
+        "Training software, for memory (logits, activations).",
+        "Which training software will you use?",
+        default="hf",
+        choices=STACKS,
     )
 
     def to_dict(self) -> dict[str, Any]:
@@ -220,6 +245,22 @@ def parse_vram(text: str | float, flag: str = "--vram") -> float:
     return value
 
 
+TOKEN_K = 1024  # "4k" tokens is 4,096: context lengths are powers of two
+MAX_SEQ_LEN = 10_000_000
+
+
+def parse_tokens(text: str | float, flag: str = "--seq-len") -> int:
+    """'512', '4k' (4,096), '32k', '128k' -> a whole number of tokens."""
+    raw = str(text).strip().lower()
+    digits = raw.removesuffix("k")
+    if not (digits.isascii() and digits.isdigit()):
+        raise UsageError(f"{flag}: '{text}' is not a length in tokens such as 512, 4k or 32k")
+    value = int(digits) * (TOKEN_K if raw.endswith("k") else 1)
+    if not 1 <= value <= MAX_SEQ_LEN:
+        raise UsageError(f"{flag}: '{text}' must be between 1 and {MAX_SEQ_LEN} tokens")
+    return value
+
+
 def parse_gpus(text: str | float, flag: str = "--gpus") -> int:
     try:
         value = int(str(text).strip())
@@ -263,6 +304,8 @@ def parse_value(field: ProfileField, value: Any) -> Any:
         return parse_vram(value, field.flag)
     if field.kind == "gpus":
         return parse_gpus(value, field.flag)
+    if field.kind == "tokens":
+        return parse_tokens(value, field.flag)
     text = str(value).strip()
     if not text:
         raise UsageError(f"{field.flag}: empty name")

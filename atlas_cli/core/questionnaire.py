@@ -54,6 +54,10 @@ SKIP: dict[str, Callable[[Answers], bool]] = {
     "model": _api_only,
     "data_kind": _api_only,
     "examples": lambda a: a.get("data_kind") == "none",
+    "seq_len": lambda a: _api_only(a) or a.get("data_kind") == "none",
+    # Set by flags when they matter; a newcomer is not asked about micro-batches or software.
+    "batch_size": lambda a: True,
+    "stack": lambda a: True,
     "knowledge_changes": lambda a: a.get("goal") != "knowledge",
     "many_tasks": lambda a: _api_only(a) or _no_gpu(a) or a.get("data_kind") == "none",
 }

@@ -79,6 +79,10 @@ def choose_precision(requested: str | None, hardware: Hardware) -> tuple[str, st
     return requested, None
 
 
+# TRL's KTOTrainer refuses a per-device batch of 1: its KL term needs mismatched pairs in the batch.
+KTO_MIN_BATCH = 2
+
+
 def settings_for(
     info: ModelInfo,
     hardware: Hardware,
@@ -91,11 +95,24 @@ def settings_for(
     gradient_checkpointing: bool | None = None,
     lora_rank: int = DEFAULT_LORA_RANK,
     quant_bits: int = 4,
+    stack: str = "hf",
+    offload: str = "none",
+    lora_targets: str = "all-linear",
+    lora_experts: bool = False,
+    vllm: bool = False,
 ) -> tuple[EstimateSettings, list[str]]:
-    """Fill every unset option with the documented default; return settings and warnings."""
+    """Fill every unset option with the documented default; return settings and warnings. The
+    multi-GPU strategy is chosen later (memory.search.with_strategy), or given with `sharding`."""
     chosen, warning = choose_precision(precision, hardware)
+    warnings = [warning] if warning else []
     if quant_bits not in (4, 8):
         raise UsageError("--quant-bits: must be 4 or 8")
+    if objective == "kto" and batch_size < KTO_MIN_BATCH:
+        warnings.append(
+            f"KTO needs a per-device batch of at least {KTO_MIN_BATCH} (TRL's KTOTrainer: its KL term "
+            f"compares mismatched pairs in the batch): estimated at batch {KTO_MIN_BATCH}"
+        )
+        batch_size = KTO_MIN_BATCH
     settings = EstimateSettings(
         objective=objective,
         seq_len=seq_len if seq_len is not None else default_seq_len(info.shape),
@@ -109,5 +126,10 @@ def settings_for(
         quant_bits=4 if quant_bits == 4 else 8,
         gpus=hardware.gpus,
         capacity_gb=hardware.capacity_gb,
+        stack=stack,
+        offload=offload,
+        lora_targets=lora_targets,
+        lora_experts=lora_experts,
+        vllm=vllm,
     )
-    return settings, [warning] if warning else []
+    return settings, warnings

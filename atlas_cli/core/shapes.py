@@ -22,11 +22,15 @@ MatrixGroup = Literal["attention", "cross-attention", "mlp", "router", "shared-e
 ALL_LINEAR: tuple[MatrixGroup, ...] = ("attention", "cross-attention", "mlp", "router", "shared-expert")
 
 
+QV_ROLES = frozenset({"q", "v", "q_a", "q_b", "kv_a", "kv_b"})
+
+
 @dataclass(frozen=True, slots=True)
 class Matrices:
     """`count` linear layers of `d_in` x `d_out` in the whole model (all layers, all experts)."""
 
     group: MatrixGroup
+    role: str  # q, k, v, o, gate, up, down, router (q_a, q_b, kv_a, kv_b: latent attention)
     d_in: int
     d_out: int
     count: int
@@ -76,45 +80,56 @@ class Shape:
         return self.experts > 0
 
     @property
+    def moe_layers(self) -> int:
+        return sum(m.count for m in self.matrices if m.group == "router")
+
+    @property
     def has_bias(self) -> bool:
         return self.bias_params > 0
 
-    def targets(self, experts: bool = False) -> tuple[Matrices, ...]:
-        """The linear layers LoRA adapts with target_modules='all-linear' (plus, with `experts`,
-        the routed experts)."""
-        groups = ALL_LINEAR + (("expert",) if experts else ())
+    def targets(self, scope: str = "all-linear", experts: bool = False) -> tuple[Matrices, ...]:
+        """The linear layers LoRA adapts (see LORA_TARGETS); with `experts`, the routed experts too."""
+        if scope == "qv":
+            return tuple(
+                m for m in self.matrices if m.group in ("attention", "cross-attention") and m.role in QV_ROLES
+            )
+        groups: tuple[MatrixGroup, ...] = (
+            ("attention", "cross-attention") if scope == "attention" else ALL_LINEAR
+        )
+        groups += ("expert",) if experts else ()
         return tuple(m for m in self.matrices if m.group in groups)
 
 
 # --- from a catalog entry or a parsed config.json ---------------------------------------------
 
 
-def _attention(model: LlmModel) -> list[tuple[int, int]]:
-    """(d_in, d_out) of one layer's attention projections."""
+Linear = tuple[str, int, int]  # role, d_in, d_out
+
+
+def _attention(model: LlmModel) -> list[Linear]:
+    """One layer's attention projections."""
     h = model.hidden_size
     mla = model.latent_attention
     if mla is not None:
         heads = model.attention_heads
         qk = mla.qk_nope_head_dim + mla.qk_rope_head_dim
-        query = (
-            [(h, mla.q_lora_rank), (mla.q_lora_rank, heads * qk)] if mla.q_lora_rank else [(h, heads * qk)]
-        )
-        keys_values = [
-            (h, mla.kv_lora_rank + mla.qk_rope_head_dim),
-            (mla.kv_lora_rank, heads * (mla.qk_nope_head_dim + mla.v_head_dim)),
+        query: list[Linear] = [("q", h, heads * qk)]
+        if mla.q_lora_rank:
+            query = [("q_a", h, mla.q_lora_rank), ("q_b", mla.q_lora_rank, heads * qk)]
+        keys_values: list[Linear] = [
+            ("kv_a", h, mla.kv_lora_rank + mla.qk_rope_head_dim),
+            ("kv_b", mla.kv_lora_rank, heads * (mla.qk_nope_head_dim + mla.v_head_dim)),
         ]
-        return [*query, *keys_values, (heads * mla.v_head_dim, h)]
+        return [*query, *keys_values, ("o", heads * mla.v_head_dim, h)]
     head_dim = model.head_dim or h // model.attention_heads
     q, kv = model.attention_heads * head_dim, model.kv_heads * head_dim
-    return [(h, q), (h, kv), (h, kv), (q, h)]
+    return [("q", h, q), ("k", h, kv), ("v", h, kv), ("o", q, h)]
 
 
-def _mlp(d_model: int, width: int, gated: bool) -> list[tuple[int, int]]:
-    return (
-        [(d_model, width), (d_model, width), (width, d_model)]
-        if gated
-        else [(d_model, width), (width, d_model)]
-    )
+def _mlp(d_model: int, width: int, gated: bool) -> list[Linear]:
+    """Gate and up projections (or one input projection), then the down projection."""
+    inputs: list[Linear] = [("gate", d_model, width)] if gated else []
+    return [*inputs, ("up", d_model, width), ("down", width, d_model)]
 
 
 def _widths(model: LlmModel) -> tuple[int, int, int]:
@@ -130,8 +145,8 @@ def _widths(model: LlmModel) -> tuple[int, int, int]:
     return model.attention_heads * head_dim, kv, 2 * kv
 
 
-def _group(group: MatrixGroup, pairs: list[tuple[int, int]], count: int) -> list[Matrices]:
-    return [Matrices(group, i, o, count) for i, o in pairs if count]
+def _group(group: MatrixGroup, linears: list[Linear], count: int) -> list[Matrices]:
+    return [Matrices(group, role, i, o, count) for role, i, o in linears if count]
 
 
 def _bias_params(model: LlmModel, matrices: list[Matrices]) -> float:
@@ -159,7 +174,7 @@ def shape_of(model: LlmModel) -> Shape:
     if moe is not None:
         moe_layers = layers - moe.dense_layers
         shared = moe.shared_intermediate_size or moe.intermediate_size
-        matrices += _group("router", [(h, moe.experts)], moe_layers)
+        matrices += _group("router", [("router", h, moe.experts)], moe_layers)
         matrices += _group("shared-expert", _mlp(h, shared, model.gated_mlp), moe_layers * moe.shared_experts)
         matrices += _group(
             "expert", _mlp(h, moe.intermediate_size, model.gated_mlp), moe_layers * moe.experts

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
-from atlas_cli.core.memory import estimate, trainable_params
+from atlas_cli.core.memory import trainable_params
+from atlas_cli.core.memory.search import estimator, with_strategy
 from atlas_cli.core.resolve import Hardware, ModelInfo, choose_precision
 from atlas_cli.errors import UsageError
 from atlas_cli.kb.catalog import Catalog
@@ -37,7 +38,10 @@ def objective_id(catalog: Catalog, query: str) -> str:
 
 
 def applies(variant: Variant, hardware: Hardware) -> bool:
-    """A variant whose precision needs bf16 does not exist on a GPU without it (V100, T4)."""
+    """A variant whose precision needs bf16 does not exist on a GPU without it (V100, T4);
+    layer-wise GaLore runs on one GPU only (transformers and LLaMA-Factory refuse DDP)."""
+    if variant.layerwise and hardware.gpus > 1:
+        return False
     return variant.precision is None or hardware.bf16 or not PRECISIONS[variant.precision].needs_bf16
 
 
@@ -54,14 +58,17 @@ def with_variant(
         warnings += [warning] if warning else []
     if variant.quant_bits:
         changes["quant_bits"] = variant.quant_bits
+    if variant.layerwise:
+        changes["galore_layerwise"] = True
     return replace(settings, **changes), warnings  # type: ignore[arg-type]
 
 
 def sweep(
-    catalog: Catalog, info: ModelInfo, hardware: Hardware, settings: EstimateSettings
+    catalog: Catalog, info: ModelInfo, hardware: Hardware, settings: EstimateSettings, auto_sharding: bool
 ) -> list[tuple[str, Estimate, list[str]]]:
     """Every variant of every method that trains or serves this model, smallest memory first.
-    A method that would train nothing here (BitFit on a bias-free model) is left out."""
+    A method that would train nothing here (BitFit on a bias-free model) is left out. With
+    `auto_sharding`, each takes the multi-GPU strategy with the least communication that fits."""
     rows = []
     for method in catalog.kb.methods:
         model = method.memory_model
@@ -69,17 +76,22 @@ def sweep(
             model != "inference" and not trainable_params(model, info.shape, settings.lora_rank)
         ):
             continue
+        run = estimator(method.id, model, info.shape)
         for variant in method.estimated_variants():
             if not applies(variant, hardware):
                 continue
             varied, warnings = with_variant(variant, settings, hardware)
-            rows.append((variant.label, estimate(method.id, model, info.shape, varied), warnings))
+            result = with_strategy(run, varied) if auto_sharding else run(varied)
+            rows.append((variant.label, result, warnings))
     return sorted(rows, key=lambda row: (row[1].per_gpu_gb, row[0]))
 
 
-def single(method: Method, info: ModelInfo, settings: EstimateSettings) -> tuple[str, Estimate]:
+def single(
+    method: Method, info: ModelInfo, settings: EstimateSettings, auto_sharding: bool
+) -> tuple[str, Estimate]:
     assert method.memory_model is not None
     label = method.name
     if method.memory_model == "qlora":
         label = f"{method.name} {settings.quant_bits}-bit"
-    return label, estimate(method.id, method.memory_model, info.shape, settings)
+    run = estimator(method.id, method.memory_model, info.shape)
+    return label, with_strategy(run, settings) if auto_sharding else run(settings)

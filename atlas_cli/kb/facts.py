@@ -114,8 +114,16 @@ FACTS: Final[tuple[FactSpec, ...]] = (
     FactSpec(
         "fits",
         "bool",
-        "fits.<method>: that method's plan fits the GPU memory (null when no GPU capacity is known).",
+        "fits.<method>: that method's plan fits within the safety margin (null: no capacity known).",
         "fits",
+        per_method=True,
+    ),
+    FactSpec(
+        "fit",
+        "string",
+        "fit.<method>: yes (within the safety margin), tight (within capacity) or no.",
+        "fit",
+        FIT_VERDICTS,
         per_method=True,
     ),
     FactSpec(
@@ -139,10 +147,32 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         per_plan=True,
     ),
     FactSpec(
-        "plan.fits", "bool", "The candidate fits (null when no capacity is known).", "fits", per_plan=True
+        "plan.fits",
+        "bool",
+        "The candidate fits within the safety margin (null when no capacity is known).",
+        "fits",
+        per_plan=True,
+    ),
+    FactSpec(
+        "plan.fit", "string", "The candidate's verdict: yes, tight or no.", "fit", FIT_VERDICTS, per_plan=True
     ),
     FactSpec(
         "plan.memory_gb", "number", "The candidate's memory per GPU, in GB.", "memory_gb", per_plan=True
+    ),
+    FactSpec(
+        "plan.offload",
+        "string",
+        "What the candidate offloads to CPU RAM to fit: none, optimizer or params.",
+        "offload",
+        ("none", "optimizer", "params"),
+        per_plan=True,
+    ),
+    FactSpec(
+        "plan.host_gb",
+        "number",
+        "CPU RAM the candidate's offloaded states need, in GB.",
+        "host_gb",
+        per_plan=True,
     ),
 )
 

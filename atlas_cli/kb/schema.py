@@ -178,6 +178,9 @@ class Variant(Strict):
     optimizer: Optimizer | None = None
     precision: Precision | None = None
     quant_bits: Literal[4, 8] | None = None
+    layerwise: bool = Field(
+        default=False, description="GaLore's per-layer updates: one GPU, no gradient accumulation"
+    )
 
 
 class Method(Strict):

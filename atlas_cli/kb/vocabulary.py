@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
 KB_SCHEMA_VERSION: Final = 1  # the knowledge base's own format
-OUTPUT_SCHEMA_VERSION: Final = 1  # every JSON document ft-atlas prints (docs/json.md)
+OUTPUT_SCHEMA_VERSION: Final = 2  # every JSON document ft-atlas prints (docs/json.md)
 MAX_TOP: Final = 100  # the most plans `recommend --top` shows
 
 Lang = Literal["en", "ru"]
@@ -90,13 +90,37 @@ OPTIMIZERS: Final[dict[str, OptimizerInfo]] = {
     "sgd": OptimizerInfo(4.0, "sgd", "SGD with momentum"),
 }
 
-# --- what a profile can say ---------------------------------------------------------------------
+# --- how training runs: software stack, multi-GPU strategy, CPU offload ---------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class Choice:
     value: str
     help: str
+
+
+STACKS: Final = (
+    Choice("hf", "transformers' own loss (plain Trainer, LLaMA-Factory, axolotl): full fp32 logits"),
+    Choice("trl", "TRL 1.x trainers: a fused LM head, the logits are never materialised"),
+    Choice("liger", "Liger kernels: fused linear cross-entropy, RMSNorm and SwiGLU"),
+    Choice("unsloth", "Unsloth: chunked cross-entropy, checkpoints offloaded to the CPU"),
+)
+SHARDINGS: Final = (
+    Choice("ddp", "data parallel: every GPU holds the whole model and its states"),
+    Choice("zero2", "ZeRO-2: gradients and optimizer states sharded"),
+    Choice("zero3", "ZeRO-3 / FSDP: parameters sharded too (a 4-bit base as well)"),
+)
+OFFLOADS: Final = (
+    Choice("none", "everything on the GPUs"),
+    Choice("optimizer", "optimizer states (and fp32 gradients) in CPU RAM: ZeRO-Offload / FSDP"),
+    Choice("params", "parameters too (ZeRO-3 / FSDP CPU offload): the GPUs hold one layer at a time"),
+)
+# Which linear layers LoRA adapts: every one ('all-linear', PEFT's and TRL's recommendation), the
+# attention projections, or only queries and values (PEFT's built-in default for Llama-style models).
+LORA_TARGETS: Final = ("all-linear", "attention", "qv")
+FIT_MARGIN: Final = 0.90  # "yes" within 90 % of usable memory; docs/memory.md says why
+
+# --- what a profile can say ---------------------------------------------------------------------
 
 
 MODEL_ACCESS: Final = (

@@ -195,7 +195,8 @@ def _estimate_settings(recipe: Recipe) -> None:
     recipe.set("precision", Setting(s.precision, f"the plan's memory estimate ({why})"))
     recipe.set("gradient_checkpointing", Setting(s.gradient_checkpointing, "the plan's memory estimate"))
     recipe.set("seq_len", Setting(s.seq_len, "the plan's memory estimate (sequence length it assumed)"))
-    recipe.set("batch", Setting(s.batch_size, "the plan's memory estimate (per-device batch it assumed)"))
+    batch = int(recipe.profile.get("batch_size") or s.batch_size)
+    recipe.set("batch", Setting(batch, "the plan's memory estimate (per-device batch it assumed)"))
     if recipe.family == "lora":  # AdaLoRA sets its ranks with init_r / target_r instead
         recipe.set("lora.r", Setting(s.lora_rank, "the plan's memory estimate (LoRA rank it assumed)"))
 

@@ -6,16 +6,19 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from atlas_cli.render.documents import EstimateJson
+from atlas_cli.kb.vocabulary import FIT_MARGIN
+from atlas_cli.render.documents import AssumptionsJson, EstimateJson
 from atlas_cli.render.grid import Grid
 
 BAR_WIDTH = 40
 
 
+VERDICTS = {"yes": ("fits", "green"), "tight": ("tight", "yellow"), "no": ("does not fit", "red")}
+
+
 def _verdict(e: EstimateJson) -> tuple[str, str]:
-    if e["fits"] is None:
-        return "", "cyan"
-    return ("fits", "green") if e["fits"] else ("does not fit", "red")
+    fit = e.get("fit")
+    return ("", "cyan") if fit is None else VERDICTS[fit]
 
 
 def _bar(value: float, capacity: float | None, scale: float, width: int, style: str) -> Text:
@@ -41,27 +44,73 @@ def estimate_chart(estimates: list[EstimateJson], title: str, width: int = BAR_W
     table.add_column("memory per GPU", no_wrap=True)
     table.add_column("GB", justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
+    most = _max_key(estimates)
+    if most:
+        table.add_column(most[1], justify="right", no_wrap=True)
     for e in estimates:
         verdict, style = _verdict(e)
-        table.add_row(
+        cells: list[Text | str] = [
             Text(e["label"]),
             _bar(e["per_gpu_gb"], capacity, scale, width, style),
             f"{e['per_gpu_gb']:.1f}",
             Text(verdict, style=style),
-        )
+        ]
+        if most:
+            cells.append(_largest(e, most[0]))
+        table.add_row(*cells)
     legend = (
-        f"│ = GPU capacity {capacity:g} GB (10^9 bytes)"
+        f"│ = usable GPU memory {capacity:g} GB (10^9 bytes); tight = within it but past the "
+        f"{round((1 - FIT_MARGIN) * 100)} % safety margin"
         if capacity is not None
         else "No GPU given: pass --gpu or --vram to check the fit."
     )
-    return Group(table, Text(legend, style="yellow"))
+    return (
+        Group(table, Text(legend, style="yellow"), Text(conditions(estimates[0]["assumptions"]), style="dim"))
+        if estimates
+        else table
+    )
+
+
+def _max_key(estimates: list[EstimateJson]) -> tuple[str, str] | None:
+    if estimates and "max_seq_len" in estimates[0]:
+        return "max_seq_len", "longest seq"
+    if estimates and "max_batch_size" in estimates[0]:
+        return "max_batch_size", "largest batch"
+    return None
+
+
+def _largest(e: EstimateJson, key: str) -> str:
+    value = e.get(key)
+    return "—" if value is None else str(value)
+
+
+def conditions(a: AssumptionsJson) -> str:
+    """The conditions an estimate holds for, in one line (every figure carries them)."""
+    return (
+        f"Sized for sequences of {a['seq_len']} tokens, micro-batch {a['batch_size']}, {a['precision']}, "
+        f"{a['optimizer']}, gradient checkpointing {'on' if a['gradient_checkpointing'] else 'off'}, "
+        f"stack {a['stack']}, {a['strategy']}. Attention: {a['attention']}. Logits: {a['logits']}."
+    )
 
 
 def estimates_grid(estimates: list[EstimateJson], title: str) -> Grid:
     grid = Grid(
         title,
-        ["plan", "per GPU GB", "weights", "grads", "optimizer", "activations", "overhead", "fits"],
-        caption="GB = 10^9 bytes.",
+        [
+            "plan",
+            "per GPU GB",
+            "weights",
+            "grads",
+            "optimizer",
+            "activations",
+            "logits",
+            "buffers",
+            "overhead",
+            "fit",
+        ],
+        caption=("GB = 10^9 bytes. " + conditions(estimates[0]["assumptions"]))
+        if estimates
+        else "GB = 10^9 bytes.",
     )
     for e in estimates:
         b = e["breakdown"]
@@ -70,15 +119,22 @@ def estimates_grid(estimates: list[EstimateJson], title: str) -> Grid:
             [
                 e["label"],
                 f"{e['per_gpu_gb']:.1f}",
-                f"{b['weights_gb']:.1f}",
-                f"{b['gradients_gb']:.1f}",
-                f"{b['optimizer_gb']:.1f}",
-                f"{b['activations_gb']:.1f}",
-                f"{b['overhead_gb']:.1f}",
+                *(f"{b[key]:.1f}" for key in BREAKDOWN_KEYS),  # type: ignore[literal-required]
                 verdict or "—",
             ]
         )
     return grid
+
+
+BREAKDOWN_KEYS = (
+    "weights_gb",
+    "gradients_gb",
+    "optimizer_gb",
+    "activations_gb",
+    "logits_gb",
+    "buffers_gb",
+    "overhead_gb",
+)
 
 
 def breakdown_grid(e: EstimateJson) -> Grid:
@@ -89,21 +145,35 @@ def breakdown_grid(e: EstimateJson) -> Grid:
         + (f", objective {e['objective']}" if e["objective"] else ""),
         ["component", "GB per GPU"],
         caption=(
-            f"seq_len {a['seq_len']}, micro-batch {a['batch_size']}, {a['precision']}, "
-            f"{a['optimizer']}, gradient checkpointing {'on' if a['gradient_checkpointing'] else 'off'}, "
-            f"LoRA rank {a['lora_rank']}, {a['sharding']}. GB = 10^9 bytes."
+            f"{conditions(e['assumptions'])} LoRA rank {a['lora_rank']} ({a['lora_targets']}). "
+            "GB = 10^9 bytes."
         ),
     )
-    for name, key in (
-        ("weights", "weights_gb"),
-        ("gradients", "gradients_gb"),
-        ("optimizer states", "optimizer_gb"),
-        ("activations", "activations_gb"),
-        ("overhead (CUDA context, allocator)", "overhead_gb"),
-    ):
+    for name, key in zip(COMPONENTS, BREAKDOWN_KEYS, strict=True):
         grid.rows.append([name, f"{b[key]:.2f}"])  # type: ignore[literal-required]
     grid.rows.append(["total per GPU", f"{e['per_gpu_gb']:.2f}"])
     if e["capacity_gb"] is not None:
         verdict, _ = _verdict(e)
-        grid.rows.append([f"GPU capacity ({verdict})", f"{e['capacity_gb']:.2f}"])
+        grid.rows.append([f"usable GPU memory ({verdict})", f"{e['capacity_gb']:.2f}"])
+        grid.rows.append(["headroom", f"{e['headroom_gb']:.2f}"])
+    host = e["host"]
+    if host["offload_gb"]:
+        grid.rows.append(["host RAM for offloaded states", f"{host['offload_gb']:.2f}"])
+    for key in ("max_seq_len", "max_batch_size"):
+        if key in e:
+            value = e.get(key)
+            grid.rows.append([key.replace("_", " ") + " that fits", "—" if value is None else str(value)])
+    for change in e.get("to_fit", []):
+        grid.rows.append([f"to fit: {change['change']} = {change['value']}", f"{change['per_gpu_gb']:.2f}"])
     return grid
+
+
+COMPONENTS = (
+    "weights",
+    "gradients",
+    "optimizer states",
+    "activations",
+    "logits and loss",
+    "buffers (gathered layers, buckets, generation)",
+    "overhead (CUDA context, allocator)",
+)

@@ -33,11 +33,16 @@ SECTIONS: dict[str, Callable[[], str]] = {"facts": facts_table}
 _MARKED = re.compile(r"(<!-- generated: (\w[\w-]*) -->\n)(.*?)(<!-- end: \2 -->)", re.S)
 
 
-def regenerate(text: str) -> str:
-    """The text with every generated section written anew."""
-    return _MARKED.sub(lambda m: m.group(1) + SECTIONS[m.group(2)]().rstrip("\n") + "\n" + m.group(4), text)
+Sections = dict[str, Callable[[], str]]
 
 
-def stale(path: Path) -> bool:
+def regenerate(text: str, extra: Sections | None = None) -> str:
+    """The text with every generated section written anew (`extra`: sections generated outside
+    the package, such as benchmarks/published.py's calibration tables)."""
+    sections = {**SECTIONS, **(extra or {})}
+    return _MARKED.sub(lambda m: m.group(1) + sections[m.group(2)]().rstrip("\n") + "\n" + m.group(4), text)
+
+
+def stale(path: Path, extra: Sections | None = None) -> bool:
     text = path.read_text(encoding="utf-8")
-    return regenerate(text) != text
+    return regenerate(text, extra) != text

@@ -13,29 +13,46 @@ from typing import Any
 from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12 (`ft-atlas schema`)
 
-from atlas_cli.core.estimates import Breakdown, Estimate
+from atlas_cli.core.estimates import Breakdown, Estimate, EstimateSettings, Fit, Host
+from atlas_cli.core.memory.search import Change
 from atlas_cli.core.plans import Plan, Recommendation, RuleHit
 from atlas_cli.kb.schema import Category, Gpu, GuideRule, KnowledgeBase, LlmModel, Method, Tool
-from atlas_cli.kb.vocabulary import OUTPUT_SCHEMA_VERSION, Lang
+from atlas_cli.kb.vocabulary import FIT_MARGIN, OUTPUT_SCHEMA_VERSION, STACKS, Lang
+
+STACK_HELP = {c.value: c.help for c in STACKS}
 
 SCHEMA_VERSION = OUTPUT_SCHEMA_VERSION
 
 
 class AssumptionsJson(TypedDict):
+    """The conditions an estimate holds for; every figure is only as good as these."""
+
     seq_len: int
     batch_size: int
     precision: str
     optimizer: str
     gradient_checkpointing: bool
     lora_rank: int
+    lora_targets: str
     quant_bits: int
     gpus: int
-    sharding: str
+    sharding: str  # ddp, zero2 or zero3
+    offload: str  # none, optimizer or params
+    stack: str  # hf, trl, liger or unsloth
+    strategy: str  # the sharding and offload in words
     attention: str
+    logits: str
+    margin: str
     gb: str
 
 
-class EstimateJson(TypedDict):
+class ChangeJson(TypedDict):
+    change: str  # seq_len, batch_size, gradient_checkpointing, optimizer, stack, method, gpus, offload
+    value: str | int | bool
+    per_gpu_gb: float
+
+
+class EstimateJson(TypedDict, total=False):
     schema_version: int
     method: str
     label: str
@@ -45,10 +62,16 @@ class EstimateJson(TypedDict):
     total_gb: float
     per_gpu_gb: float
     breakdown: Breakdown
+    host: Host
     assumptions: AssumptionsJson
     capacity_gb: float | None
-    fits: bool | None
+    fits: bool | None  # true only for fit "yes"
+    fit: Fit | None  # yes (within the margin), tight (within capacity), no; null: no capacity
+    headroom_gb: float | None
     warnings: list[str]
+    max_seq_len: int | None  # with --max seq-len: the longest that fits within the margin
+    max_batch_size: int | None  # with --max batch-size
+    to_fit: list[ChangeJson]  # with --method, for a plan that does not fit: changes that make it fit
 
 
 class EstimateListJson(TypedDict):
@@ -75,11 +98,18 @@ class PlanJson(TypedDict, total=False):
     rank: int
     method: str
     name: str
+    variant: str | None  # the knowledge base's variant the plan uses (8-bit AdamW, pure bf16, ...)
     kind: str
     pipeline: list[str]
     score: float
-    fits: bool | None
+    fits: bool | None  # true only for fit "yes"
+    fit: Fit | None  # yes (within the safety margin), tight (within capacity), no; null: not checked
     memory_gb: float | None
+    headroom_gb: float | None
+    gpus: int | None  # GPUs the plan uses (null: nothing is run on a local GPU)
+    host_gb: float | None  # CPU RAM for offloaded states
+    assumptions: AssumptionsJson | None
+    to_fit: list[ChangeJson]  # for a plan that does not fit: the smallest changes that would
     reasons: list[str]
     rules: list[str]
     caveats: list[str]
@@ -122,14 +152,54 @@ def write_json(data: Any) -> None:
     sys.stdout.write(dumps(data, ascii_only=not utf8) + "\n")
 
 
-def estimate_json(e: Estimate, label: str, warnings: list[str]) -> EstimateJson:
+def _strategy(s: EstimateSettings, memory_model: str) -> str:
+    if s.gpus == 1:
+        placement = "one GPU"
+    elif s.sharding == "zero3":
+        frozen = "the 4-bit base" if memory_model == "qlora" else "parameters"
+        placement = f"ZeRO-3/FSDP across {s.gpus} GPUs: {frozen}, gradients and optimizer states sharded"
+    elif s.sharding == "zero2":
+        placement = f"ZeRO-2 across {s.gpus} GPUs: gradients and optimizer states sharded, a whole model each"
+    else:
+        placement = f"data parallel across {s.gpus} GPUs: a whole copy of the model on each"
+    offload = {
+        "optimizer": "; optimizer states in CPU RAM",
+        "params": "; parameters and optimizer states in CPU RAM",
+    }
+    return placement + offload.get(s.offload, "")
+
+
+def assumptions_json(e: Estimate) -> AssumptionsJson:
     s = e.settings
-    sharding = (
-        f"ZeRO-3/FSDP across {s.gpus} GPUs (weights, gradients, optimizer states)"
-        if s.gpus > 1 and e.memory_model != "qlora"
-        else ("none: each GPU holds the full quantized model" if s.gpus > 1 else "single GPU")
-    )
     return {
+        "seq_len": s.seq_len,
+        "batch_size": s.batch_size,
+        "precision": s.precision,
+        "optimizer": s.optimizer,
+        "gradient_checkpointing": s.gradient_checkpointing,
+        "lora_rank": s.lora_rank,
+        "lora_targets": s.lora_targets,
+        "quant_bits": s.quant_bits,
+        "gpus": s.gpus,
+        "sharding": s.sharding,
+        "offload": s.offload,
+        "stack": s.stack,
+        "strategy": _strategy(s, e.memory_model),
+        "attention": "memory-efficient (SDPA / FlashAttention): no s x s attention matrix",
+        "logits": STACK_HELP[s.stack],
+        "margin": f"fit 'yes' within {round(FIT_MARGIN * 100)} % of the usable memory, 'tight' up to 100 %",
+        "gb": "10^9 bytes",
+    }
+
+
+def estimate_json(
+    e: Estimate,
+    label: str,
+    warnings: list[str],
+    most: tuple[str, int | None] | None = None,
+    to_fit: list[Change] | None = None,
+) -> EstimateJson:
+    out: EstimateJson = {
         "schema_version": SCHEMA_VERSION,
         "method": e.method,
         "label": label,
@@ -139,23 +209,27 @@ def estimate_json(e: Estimate, label: str, warnings: list[str]) -> EstimateJson:
         "total_gb": e.total_gb,
         "per_gpu_gb": e.per_gpu_gb,
         "breakdown": e.breakdown.copy(),
-        "assumptions": {
-            "seq_len": s.seq_len,
-            "batch_size": s.batch_size,
-            "precision": s.precision,
-            "optimizer": s.optimizer,
-            "gradient_checkpointing": s.gradient_checkpointing,
-            "lora_rank": s.lora_rank,
-            "quant_bits": s.quant_bits,
-            "gpus": s.gpus,
-            "sharding": sharding,
-            "attention": "memory-efficient (SDPA/flash): no s^2 attention matrix",
-            "gb": "10^9 bytes",
-        },
+        "host": e.host.copy(),
+        "assumptions": assumptions_json(e),
         "capacity_gb": e.capacity_gb,
         "fits": e.fits,
+        "fit": e.fit,
+        "headroom_gb": e.headroom_gb,
         "warnings": warnings,
     }
+    if most is not None:
+        key, value = most
+        if key == "seq_len":
+            out["max_seq_len"] = value
+        else:
+            out["max_batch_size"] = value
+    if to_fit is not None:
+        out["to_fit"] = changes_json(to_fit)
+    return out
+
+
+def changes_json(changes: list[Change]) -> list[ChangeJson]:
+    return [{"change": c.change, "value": c.value, "per_gpu_gb": c.per_gpu_gb} for c in changes]
 
 
 def _trace(hit: RuleHit) -> TraceJson:
@@ -171,14 +245,22 @@ def _trace(hit: RuleHit) -> TraceJson:
 
 def plan_json(plan: Plan, rank: int | None, trace: tuple[RuleHit, ...] | None) -> PlanJson:
     """A plan's document; with `trace` (--explain), the rules that fired and what they saw."""
+    e = plan.estimate
     out: PlanJson = {
         "method": plan.method,
         "name": plan.name,
+        "variant": plan.variant,
         "kind": plan.kind,
         "pipeline": list(plan.pipeline),
         "score": plan.score,
         "fits": plan.fits,
+        "fit": plan.fit,
         "memory_gb": plan.memory_gb,
+        "headroom_gb": None if e is None else e.headroom_gb,
+        "gpus": None if e is None else e.settings.gpus,
+        "host_gb": None if e is None else e.host["offload_gb"],
+        "assumptions": None if e is None else assumptions_json(e),
+        "to_fit": changes_json(plan.to_fit()),
         "reasons": list(plan.reasons),
         "rules": list(plan.rules),
         "caveats": list(plan.caveats),

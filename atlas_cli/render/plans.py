@@ -10,27 +10,60 @@ from rich.text import Text
 
 from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.vocabulary import FIT_MARGIN
+from atlas_cli.render.charts import conditions
+from atlas_cli.render.documents import assumptions_json
 from atlas_cli.render.grid import Grid, code_span, fenced, markdown_table, rich_table
 
-
-def _fits(plan: Plan) -> str:
-    return {True: "yes", False: "NO", None: "—"}[plan.fits]
+FIT_LABELS = {"yes": "yes", "tight": "tight", "no": "NO", None: "—"}
 
 
 def _plan_label(plan: Plan) -> str:
-    return f"{plan.name} ({' → '.join(plan.pipeline)})" if plan.pipeline else plan.name
+    return plan.label
 
 
 def ranking_grid(rec: Recommendation, top: int) -> Grid:
+    shown = rec.plans[:top]
     grid = Grid(
         "Recommended plans",
         ["#", "plan", "fits", "memory/GPU", "score"],
-        caption="Memory in GB (10^9 bytes); plans that fit always rank first.",
+        caption=_caption(shown),
     )
-    for rank, plan in enumerate(rec.plans[:top], start=1):
+    for rank, plan in enumerate(shown, start=1):
         memory = "—" if plan.memory_gb is None else f"{plan.memory_gb:.1f} GB"
-        grid.rows.append([str(rank), _plan_label(plan), _fits(plan), memory, f"{plan.score:.2f}"])
+        grid.rows.append([str(rank), _plan_label(plan), FIT_LABELS[plan.fit], memory, f"{plan.score:.2f}"])
     return grid
+
+
+def _caption(plans: tuple[Plan, ...]) -> str:
+    """What the table's numbers mean, and the conditions they hold for."""
+    text = (
+        f"Memory in GB (10^9 bytes) per GPU; fits = within {round(FIT_MARGIN * 100)} % of usable memory, "
+        "tight = past that margin. Plans that fit rank first, then by score (0-1: the method's ratings "
+        "weighted by your priority, plus the rules that fired; --explain shows them)."
+    )
+    sized = next((p.estimate for p in plans if p.estimate is not None and p.kind != "no-training"), None)
+    return text if sized is None else f"{text} {conditions(assumptions_json(sized))}"
+
+
+CHANGE_WORDS = {
+    "seq_len": "sequences of at most {value} tokens",
+    "batch_size": "a micro-batch of {value}",
+    "gradient_checkpointing": "gradient checkpointing on",
+    "optimizer": "the {value} optimizer",
+    "stack": "the {value} stack (--stack {value})",
+    "method": "{value} instead",
+    "gpus": "{value} GPUs",
+    "offload": "CPU offload of the {value}",
+}
+
+
+def to_fit_lines(plan: Plan) -> list[str]:
+    changes = plan.to_fit()
+    if not changes:
+        return []
+    words = [f"{CHANGE_WORDS[c.change].format(value=c.value)} ({c.per_gpu_gb:g} GB)" for c in changes]
+    return ["To make it fit, any one of: " + "; ".join(words) + "."]
 
 
 def _profile_line(rec: Recommendation) -> str:
@@ -67,6 +100,7 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
         why = [f"• {escape(r)}" for r in best.reasons] + [
             f"[yellow]! {escape(c)}[/yellow]" for c in best.caveats
         ]
+        why += [f"[cyan]→ {escape(line)}[/cyan]" for line in to_fit_lines(best)]
         parts.append(
             Panel("\n".join(why) or "—", title=f"Why {escape(_plan_label(best))}", title_align="left")
         )
@@ -99,6 +133,7 @@ def recommendation_markdown(catalog: Catalog, rec: Recommendation, top: int, exp
         best = rec.plans[0]
         out += [f"### Why {_plan_label(best)}", ""]
         out += [f"- {r}" for r in best.reasons] + [f"- ⚠ {c}" for c in best.caveats]
+        out += [f"- → {line}" for line in to_fit_lines(best)]
         libraries, snippet = next_steps(catalog, best)
         out += ["", "### Next steps", ""] + [f"- {code_span(line)}" for line in libraries]
         out += ["", *fenced(snippet, "python"), ""]

@@ -16,6 +16,7 @@ _KIND_SCHEMAS: dict[str, dict[str, Any]] = {
     "count": {"type": ["string", "integer"], "description": "500, 10k or 1.5m"},
     "vram": {"type": ["string", "number"], "description": "GB as advertised, e.g. 24"},
     "gpus": {"type": "integer", "minimum": 1},
+    "tokens": {"type": ["string", "integer"], "description": "512, 4k or 32k (k = 1024)"},
     "flag": {"type": "boolean"},
 }
 

@@ -1,0 +1,96 @@
+"""Activations kept for the backward pass, the language-model logits, and the KV cache.
+
+Per layer and token (bf16, 2 bytes per element), as transformers' Llama-style layers keep them
+with memory-efficient attention (SDPA / FlashAttention: no s x s matrix):
+* each RMSNorm upcasts its input to fp32 and keeps it (4h), and its normalised output is kept
+  as the next projections' input (2h): 2 x 6h;
+* attention keeps q, k, v and its output (4q + 4kv) and o_proj's input (2q);
+* the gated MLP keeps the gate output, its activation, the up output and their product (8f; f is
+  the width a token passes through: the active experts' in a mixture-of-experts layer, which
+  also keeps the tokens dispatched to each of its top-k experts, 4h per expert).
+That is 12h + 6q + 4kv + 8f, Korthikanti et al.'s (arXiv 2205.05198) count adapted to these
+layers. Liger's and Unsloth's kernels keep the norm input in bf16 and recompute the activation:
+8h + 6q + 4kv + 6f. Full recomputation (gradient checkpointing) keeps each layer's input (2h)
+and one layer's activations while it is recomputed.
+"""
+
+from __future__ import annotations
+
+from atlas_cli.core.shapes import Shape
+
+# transformers' ForCausalLMLoss upcasts the logits (`logits.float()`) and cross-entropy saves the
+# fp32 log-softmax; backward adds two fp32 gradients of the logits: 4 + 4 + 4 = 12 bytes per token
+# per vocabulary entry at the peak (10 during the forward: bf16 logits 2 + fp32 copy 4 + saved 4).
+HF_LOGIT_BYTES = 12.0
+# GRPO/RLOO keep only the completion's logits (`logits_to_keep`) and take per-row bf16
+# log-softmaxes (TRL's selective_log_softmax): 2 saved + 2-4 for the gradient.
+ROLLOUT_LOGIT_BYTES = 6.0
+# TRL 1.x trainers project through the LM head in tiles of 4,096 tokens x up to 32,768 entries in
+# fp32 (trl/kernels/chunked_logprob.py): the logits never exist in full.
+FUSED_TILE_TOKENS, FUSED_TILE_VOCAB = 4096, 32_768
+# Unsloth's chunked cross-entropy sizes each chunk's fp32 logits to min(4 GiB, half the free
+# memory) (unsloth_zoo fused_losses); 1 GiB stands for that on a GPU that is nearly full.
+UNSLOTH_CHUNK_BYTES = 2**30
+UNSLOTH_TRANSIENT = 14 / 4  # bf16 logits, fp32 copy, log-softmax and gradient per fp32 byte
+UNSLOTH_OFFLOAD_FROM = 512  # shorter sequences use plain checkpointing (unsloth _utils.py)
+LEAN_KERNEL_STACKS = frozenset({"liger", "unsloth"})
+
+
+def layer_bytes_per_token(shape: Shape, stack: str, precision_bytes: float = 2.0) -> float:
+    """Activations one layer keeps for backward, per token."""
+    h, q, kv, f = shape.hidden, shape.q_dim, shape.kv_dim, shape.mlp_width
+    elements: float
+    if stack in LEAN_KERNEL_STACKS:
+        elements = 4 * h + 3 * q + 2 * kv + 3 * f
+    else:
+        elements = 6 * h + 3 * q + 2 * kv + 4 * f
+    if shape.is_moe:
+        moe_share = shape.moe_layers / shape.layers
+        elements += 2 * h * shape.experts_active * moe_share
+    return elements * precision_bytes
+
+
+def activation_bytes(
+    shape: Shape,
+    tokens: float,
+    layers: float,
+    checkpointing: bool,
+    stack: str,
+    precision_bytes: float = 2.0,
+    seq_len: int | None = None,
+) -> tuple[float, float]:
+    """(bytes on the GPU, bytes offloaded to the host) for `layers` layers' activations;
+    `seq_len` decides whether Unsloth offloads (default: `tokens`, one sequence)."""
+    if layers == 0 or tokens == 0:
+        return 0.0, 0.0
+    one_layer = layer_bytes_per_token(shape, stack, precision_bytes) * tokens
+    if not checkpointing:
+        return layers * one_layer, 0.0
+    kept = shape.hidden * precision_bytes * tokens  # the layer's input
+    if stack == "unsloth" and (tokens if seq_len is None else seq_len) >= UNSLOTH_OFFLOAD_FROM:
+        # Checkpoints go to pinned CPU memory; the GPU keeps two staging buffers.
+        return 2 * kept + one_layer, layers * kept
+    return layers * kept + one_layer, 0.0
+
+
+def logit_bytes(shape: Shape, tokens: float, stack: str, rollout: bool = False) -> float:
+    """Memory for the language-model head's logits and loss at their peak."""
+    if shape.architecture == "encoder" or tokens == 0:
+        return 0.0
+    vocab, hidden = shape.vocab, shape.hidden
+    gradient_of_hidden = 2.0 * hidden * tokens
+    if stack == "hf":
+        return (ROLLOUT_LOGIT_BYTES if rollout else HF_LOGIT_BYTES) * vocab * tokens
+    if stack == "trl":
+        tile = min(tokens, FUSED_TILE_TOKENS) * min(vocab, FUSED_TILE_VOCAB) * 4.0
+        return tile + gradient_of_hidden
+    if stack == "liger":
+        # LigerFusedLinearCrossEntropy: chunks about as large as the hidden states, gradient in place.
+        return 2 * gradient_of_hidden
+    chunk = min(vocab * tokens * 4.0, UNSLOTH_CHUNK_BYTES)
+    return chunk * UNSLOTH_TRANSIENT + gradient_of_hidden
+
+
+def kv_cache_bytes(shape: Shape, tokens: float) -> float:
+    """Keys and values of every layer in 16 bit, for generation."""
+    return float(shape.layers * shape.kv_cache_width * tokens * 2)

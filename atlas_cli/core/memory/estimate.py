@@ -1,0 +1,190 @@
+"""One estimate: every component on one GPU, the verdict against its usable memory, and what the
+host needs. All sizes are bytes inside the estimator and GB (10^9 bytes) in an Estimate."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from atlas_cli.core.estimates import Breakdown, Estimate, EstimateSettings, Fit, Host
+from atlas_cli.core.memory.activations import (
+    activation_bytes,
+    kv_cache_bytes,
+    layer_bytes_per_token,
+    logit_bytes,
+)
+from atlas_cli.core.memory.parallel import place, resolved_sharding
+from atlas_cli.core.memory.params import PARTIAL_TRAINABLE_SHARE, VIRTUAL_TOKENS
+from atlas_cli.core.memory.states import ModelStates, model_states, optimizer_bytes, weight_bytes
+from atlas_cli.core.shapes import Shape
+from atlas_cli.kb.vocabulary import FIT_MARGIN, MEMORY_MODELS
+
+GB = 1e9
+GIB = 2**30
+CUDA_CONTEXT_BYTES = 0.5 * GB  # CUDA context and cuBLAS workspace: ~0.3-0.8 GB in practice
+ALLOCATOR_SLACK = 0.05  # PyTorch caching-allocator fragmentation on top of live tensors
+INFERENCE_SLACK = 0.20  # EleutherAI "Transformer Math 101": inference ~ 1.2 x weights
+# Objectives that run chosen and rejected sequences together (TRL's DPO, CPO/SimPO, ORPO and
+# RewardTrainer concatenate them). KTO's mismatched pairs run under no_grad: one sequence each.
+PAIRED_OBJECTIVES = frozenset({"dpo", "orpo", "simpo", "reward-model"})
+# Online objectives that sample completions, and how many per prompt (TRL GRPOConfig 8,
+# RLOOConfig 2; PPO one). Generation holds their KV cache; training processes the micro-batch.
+GENERATIONS = {"grpo": 8, "rloo": 2, "rlhf-ppo": 1}
+MAX_COMPLETION = 512  # TRL GRPOConfig / RLOOConfig max_completion_length
+VLLM_SHARE = 0.3  # TRL's vllm_gpu_memory_utilization for a colocated vLLM engine
+DORA_OUTPUT_BYTES = 4  # DoRA keeps each adapted layer's output (fp32) to rescale it
+LARGE_MODEL_PARAMS = 1e9  # gradient checkpointing is on by default from this size
+
+
+def default_seq_len(shape: Shape) -> int:
+    """2048 tokens for LLMs; 512 for encoder models such as BERT (their position limit)."""
+    return 512 if shape.architecture == "encoder" else 2048
+
+
+def default_checkpointing(shape: Shape) -> bool:
+    """On from 1B parameters, as LLaMA-Factory and TRL's configs do; off for small models."""
+    return shape.params >= LARGE_MODEL_PARAMS
+
+
+def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSettings) -> Estimate:
+    """Peak GPU memory of one training (or serving) setup, per GPU and in total."""
+    if model == "inference":
+        return _serving(method_id, shape, settings)
+    s = replace(settings, sharding=resolved_sharding(settings))
+    states = model_states(model, shape, s)
+    placed = place(states, shape, model, s)
+    activations, logits, host_activations = _activations(model, shape, s)
+    buffers = placed.buffers + _generation(shape, s, activations + logits)
+    parts = (placed.weights, placed.gradients, placed.optimizer, activations, logits, buffers)
+    host = _host(model, shape, s, states, placed.host + host_activations)
+    return _finish(method_id, model, shape, s, states.trainable, parts, ALLOCATOR_SLACK, host)
+
+
+def _tokens(model: str, s: EstimateSettings) -> float:
+    """Tokens in one forward/backward pass on one GPU."""
+    copies = 2 if s.objective in PAIRED_OBJECTIVES else 1
+    length = s.seq_len + (VIRTUAL_TOKENS if MEMORY_MODELS[model].family == "prompt" else 0)
+    return float(length * s.batch_size * copies)
+
+
+def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, float, float]:
+    """(activations on the GPU, logits, activations offloaded to the host)."""
+    tokens = _tokens(model, s)
+    # Backward stops at the lowest trained layer: partial FT keeps only the top layers'.
+    layers = shape.layers * (PARTIAL_TRAINABLE_SHARE if model == "partial" else 1)
+    width = weight_bytes(s.precision)
+    gpu, host = activation_bytes(shape, tokens, layers, s.gradient_checkpointing, s.stack, width, s.seq_len)
+    if model == "dora":
+        adapted = shape.targets(s.lora_targets, s.lora_experts)
+        gpu += sum(m.d_out * m.count for m in adapted) * tokens * DORA_OUTPUT_BYTES
+    if s.objective == "reward-model":
+        return gpu, 0.0, host  # a scalar head: no vocabulary logits
+    if s.objective in GENERATIONS:
+        completion = min(MAX_COMPLETION, s.seq_len // 2) * s.batch_size
+        return gpu, logit_bytes(shape, completion, s.stack, rollout=True), host
+    return gpu, logit_bytes(shape, tokens, s.stack), host
+
+
+def _generation(shape: Shape, s: EstimateSettings, training_peak: float) -> float:
+    """Sampling's memory beyond the training pass: the KV cache of a prompt's group of completions
+    (freed before training, so only what exceeds the training peak), or a colocated vLLM's share."""
+    if s.objective not in GENERATIONS:
+        return 0.0
+    if s.vllm and s.capacity_gb is not None:
+        return VLLM_SHARE * s.capacity_gb * GB
+    cache = kv_cache_bytes(shape, GENERATIONS[s.objective] * s.seq_len)
+    return max(0.0, cache - training_peak)
+
+
+def _host(model: str, shape: Shape, s: EstimateSettings, states: ModelStates, offloaded: float) -> Host:
+    """CPU RAM and disk around the run, in GB."""
+    sixteen_bit = shape.params * 2.0
+    adapter = MEMORY_MODELS[model].frozen_base
+    if adapter:
+        checkpoint = states.trainable * 4.0  # PEFT saves the fp32 adapter
+        resumable = checkpoint + states.trainable * optimizer_bytes(s.optimizer, s.precision, adapter=True)
+    else:
+        checkpoint = sixteen_bit
+        resumable = checkpoint + states.trainable * optimizer_bytes(s.optimizer, s.precision)
+    return {
+        "offload_gb": _gb(offloaded),
+        "load_gb": _gb(sixteen_bit),
+        "merge_gb": _gb(sixteen_bit if adapter else 0.0),
+        "checkpoint_gb": _gb(checkpoint),
+        "checkpoint_with_optimizer_gb": _gb(resumable),
+    }
+
+
+def _serving(method_id: str, shape: Shape, s: EstimateSettings) -> Estimate:
+    """Serving the model for RAG / ICL: 16-bit weights, the KV cache of the context, the prefill's
+    activations and ~20 % extra (sharded across GPUs by tensor parallelism)."""
+    tokens = float(s.seq_len * s.batch_size)
+    weights = shape.params * weight_bytes(s.precision) / s.gpus
+    cache = kv_cache_bytes(shape, tokens) + layer_bytes_per_token(shape, "hf") * tokens
+    host: Host = {
+        "offload_gb": 0.0,
+        "load_gb": _gb(shape.params * 2.0),
+        "merge_gb": 0.0,
+        "checkpoint_gb": 0.0,
+        "checkpoint_with_optimizer_gb": 0.0,
+    }
+    return _finish(
+        method_id, "inference", shape, s, 0.0, (weights, 0.0, 0.0, cache, 0.0, 0.0), INFERENCE_SLACK, host
+    )
+
+
+def verdict(per_gpu_gb: float, capacity_gb: float | None) -> Fit | None:
+    """yes within the safety margin, tight within capacity, no beyond it."""
+    if capacity_gb is None:
+        return None
+    if per_gpu_gb <= FIT_MARGIN * capacity_gb:
+        return "yes"
+    return "tight" if per_gpu_gb <= capacity_gb else "no"
+
+
+def _finish(
+    method_id: str,
+    model: str,
+    shape: Shape,
+    s: EstimateSettings,
+    trainable: float,
+    parts: tuple[float, float, float, float, float, float],
+    slack: float,
+    host: Host,
+) -> Estimate:
+    weights, gradients, optimizer, activations, logits, buffers = parts
+    live = sum(parts)
+    overhead = CUDA_CONTEXT_BYTES + slack * live
+    per_gpu = _gb(live + overhead)
+    breakdown: Breakdown = {
+        "weights_gb": _gb(weights),
+        "gradients_gb": _gb(gradients),
+        "optimizer_gb": _gb(optimizer),
+        "activations_gb": _gb(activations),
+        "logits_gb": _gb(logits),
+        "buffers_gb": _gb(buffers),
+        "overhead_gb": _gb(overhead),
+    }
+    return Estimate(
+        method=method_id,
+        memory_model=model,
+        objective=s.objective if model != "inference" else None,
+        model_params_b=round(shape.params / 1e9, 3),
+        trainable_params_b=round(trainable / 1e9, 6),
+        total_gb=round(per_gpu * s.gpus, 2),
+        per_gpu_gb=per_gpu,
+        breakdown=breakdown,
+        host=host,
+        settings=s,
+        capacity_gb=s.capacity_gb,
+        fit=verdict(per_gpu, s.capacity_gb),
+        shape=shape,
+    )
+
+
+def _gb(value: float) -> float:
+    return round(value / GB, 2)
+
+
+def gib_to_gb(gib: float) -> float:
+    """Vendors' GPU "GB" are binary: 24 GiB = 25.77 GB (10^9 bytes)."""
+    return round(gib * GIB / GB, 2)

@@ -1,0 +1,77 @@
+"""Several GPUs and CPU offload: what each GPU holds of the model states, what it gathers or
+buckets on top, and what moves to CPU RAM.
+
+* ZeRO (Rajbhandari et al., arXiv 1910.02054): ZeRO-2 shards gradients and optimizer states
+  across the N data-parallel GPUs, ZeRO-3 the parameters too; PyTorch FSDP's FULL_SHARD is
+  ZeRO-3. A 4-bit QLoRA base is sharded as well when bitsandbytes packs it into the model's dtype
+  (`bnb_4bit_quant_storage`, PEFT's "FSDP-QLoRA" and "DeepSpeed ZeRO-3 + QLoRA" guides); plain
+  data parallel keeps a whole copy on every GPU.
+* ZeRO-3 gathers one wrapped layer at a time and prefetches the next: FSDP's default
+  `limit_all_gathers=True` allows about two unsharded layers at once.
+* Gradients are reduced in buckets: DDP's `bucket_cap_mb=25`; ZeRO's reduce bucket is hidden^2
+  elements with accelerate's "auto" values.
+* ZeRO-Offload moves optimizer states (and the fp32 gradients) to CPU RAM; ZeRO-3 / FSDP CPU
+  offload moves the parameters too. DeepSpeed's own estimators add a buffer factor of 1.5 on the
+  host (`estimate_zero3_model_states_mem_needs`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from atlas_cli.core.estimates import EstimateSettings
+from atlas_cli.core.memory.states import ModelStates, quantized_bytes, weight_bytes
+from atlas_cli.core.shapes import Shape
+
+GATHERED_LAYERS = 2  # FSDP limit_all_gathers: the current layer and the prefetched next
+DDP_BUCKET_BYTES = 2 * 25 * 2**20  # two 25 MB gradient buckets in flight
+HOST_BUFFER_FACTOR = 1.5  # DeepSpeed's additional_buffer_factor for CPU-side states
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Bytes of model states on one GPU, and on the host for the whole node."""
+
+    weights: float
+    gradients: float
+    optimizer: float
+    buffers: float
+    host: float
+
+
+def resolved_sharding(s: EstimateSettings) -> str:
+    """One GPU has nothing to shard; offloading parameters needs ZeRO-3 / FSDP."""
+    if s.gpus == 1:
+        return "ddp"
+    return "zero3" if s.offload == "params" else s.sharding
+
+
+def place(states: ModelStates, shape: Shape, model: str, s: EstimateSettings) -> Placement:
+    n, sharding = s.gpus, resolved_sharding(s)
+    weights, gradients, optimizer = states.weights, states.gradients, states.optimizer
+    if sharding in ("zero2", "zero3"):
+        gradients, optimizer = gradients / n, optimizer / n
+    if sharding == "zero3":
+        weights /= n
+    host = 0.0
+    if s.offload in ("optimizer", "params"):
+        host += (optimizer + gradients) * n
+        optimizer, gradients = 0.0, min(gradients, DDP_BUCKET_BYTES)
+    if s.offload == "params":
+        host += weights * n
+        weights = 0.0
+    return Placement(
+        weights, gradients, optimizer, _buffers(states, shape, model, s, sharding), host * HOST_BUFFER_FACTOR
+    )
+
+
+def _buffers(states: ModelStates, shape: Shape, model: str, s: EstimateSettings, sharding: str) -> float:
+    if s.gpus == 1:
+        return 0.0
+    if sharding == "ddp":
+        return float(DDP_BUCKET_BYTES)
+    bucket = shape.hidden**2 * 2.0  # accelerate's "auto" reduce bucket: hidden^2 elements in 16 bit
+    if sharding == "zero2":
+        return bucket
+    per_weight = quantized_bytes(s.quant_bits) if model == "qlora" else weight_bytes(s.precision)
+    return bucket + GATHERED_LAYERS * states.largest_layer * per_weight

@@ -1,0 +1,123 @@
+"""Questions answered by running the estimator several times: which multi-GPU strategy a plan
+needs (the least communication that fits), the largest sequence length or micro-batch that fits,
+and the smallest change that makes a plan fit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from atlas_cli.core.estimates import Estimate, EstimateSettings
+from atlas_cli.core.memory.estimate import estimate
+from atlas_cli.core.shapes import Shape
+
+# ddp first: it communicates least; then ZeRO-2, then ZeRO-3 / FSDP.
+STRATEGIES = ("ddp", "zero2", "zero3")
+MAX_SEQ_LEN = 10_000_000
+MAX_BATCH = 100_000
+MIN_USEFUL_SEQ_LEN = 256  # shorter than this is no longer the same fine-tune
+GPU_COUNTS = (2, 4, 8, 16, 32, 64, 128, 256, 512)
+Estimator = Callable[[EstimateSettings], Estimate]
+
+
+def estimator(method_id: str, model: str, shape: Shape) -> Estimator:
+    return lambda settings: estimate(method_id, model, shape, settings)
+
+
+def with_strategy(run: Estimator, settings: EstimateSettings) -> Estimate:
+    """`auto` multi-GPU: the first strategy that fits within the margin, else the first that
+    fits at all, else ZeRO-3 (the least memory)."""
+    if settings.gpus == 1:
+        return run(replace(settings, sharding="ddp"))
+    tried = [run(replace(settings, sharding=name)) for name in STRATEGIES]
+    for wanted in ("yes", "tight"):
+        for result in tried:
+            if result.fit == wanted:
+                return result
+    return tried[-1]
+
+
+def largest(run: Estimator, settings: EstimateSettings, field: str) -> int | None:
+    """The largest sequence length or micro-batch whose plan fits within the margin (None: not
+    even 1 does). Memory grows with both, so a binary search finds it."""
+    upper = MAX_SEQ_LEN if field == "seq_len" else MAX_BATCH
+
+    def fits(value: int) -> bool:
+        return with_strategy(run, _changed(settings, field, value)).fit == "yes"
+
+    if not fits(1):
+        return None
+    low, high = 1, upper
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change to a plan that does not fit, and what it needs then."""
+
+    change: str  # seq_len, batch_size, gradient_checkpointing, optimizer, stack, method, gpus, offload
+    value: str | int | bool
+    per_gpu_gb: float
+
+
+Value = str | int | bool
+
+
+def _tweaks(settings: EstimateSettings) -> list[tuple[str, Value]]:
+    """Changes to the settings alone, least disruptive first."""
+    s = settings
+    found: list[tuple[str, Value]] = []
+    if not s.gradient_checkpointing:
+        found.append(("gradient_checkpointing", True))
+    if s.optimizer == "adamw":
+        found.append(("optimizer", "adamw-8bit"))
+    if s.stack in ("hf", "trl"):
+        found += [("stack", "liger"), ("stack", "unsloth")]
+    return found
+
+
+def _changed(settings: EstimateSettings, field: str, value: Value) -> EstimateSettings:
+    changes: dict[str, Any] = {field: value}
+    return replace(settings, **changes)
+
+
+def changes_that_fit(
+    run: Estimator,
+    settings: EstimateSettings,
+    alternatives: Iterable[tuple[str, Estimator]] = (),
+) -> list[Change]:
+    """The smallest changes that make the plan fit within the margin, each alone, in the order a
+    practitioner tries them: shorter sequences, a smaller micro-batch, checkpointing, an 8-bit
+    optimizer, a leaner stack, another method (QLoRA), the fewest more GPUs, CPU offload."""
+    found: list[Change] = []
+    for field, floor in (("seq_len", MIN_USEFUL_SEQ_LEN), ("batch_size", 1)):
+        current: int = getattr(settings, field)
+        best = largest(run, settings, field) if current > 1 else None
+        if best is not None and floor <= best < current:
+            found.append(Change(field, best, with_strategy(run, _changed(settings, field, best)).per_gpu_gb))
+    trials: list[tuple[str, Value, Estimator, EstimateSettings]] = [
+        (field, value, run, _changed(settings, field, value)) for field, value in _tweaks(settings)
+    ]
+    trials += [("method", method, other, settings) for method, other in alternatives]
+    for field, value, trial, changed in trials:
+        result = with_strategy(trial, changed)
+        if result.fit == "yes":
+            found.append(Change(field, value, result.per_gpu_gb))
+    for gpus in (n for n in GPU_COUNTS if n > settings.gpus):
+        result = with_strategy(run, _changed(settings, "gpus", gpus))
+        if result.fit == "yes":
+            found.append(Change("gpus", gpus, result.per_gpu_gb))
+            break
+    for offload in ("optimizer", "params"):
+        result = with_strategy(run, _changed(settings, "offload", offload))
+        if result.fit == "yes":
+            found.append(Change("offload", offload, result.per_gpu_gb))
+            break
+    return found

@@ -1,0 +1,118 @@
+"""Model states: weights, gradients and optimizer states, in bytes for the whole model (before
+sharding across GPUs).
+
+* ZeRO (Rajbhandari et al., arXiv 1910.02054): mixed-precision Adam keeps 2 + 2 + 12 = 16 bytes
+  per trainable parameter (16-bit weights and gradients; fp32 master copy, momentum, variance).
+* EleutherAI, "Transformer Math 101": 8-bit Adam states 2 bytes, SGD with momentum 4.
+* QLoRA (Dettmers et al., arXiv 2305.14314) with bitsandbytes: NF4 with double quantization
+  costs 4 + 8/64 + 32/(64*256) = 4.127 bits per weight; layers bitsandbytes does not quantize
+  (embeddings, the LM head, norms) stay in 16 bit, or in fp32 after PEFT's
+  prepare_model_for_kbit_training, which the classic QLoRA path (transformers + PEFT) calls.
+* PEFT keeps adapter weights in fp32 (`get_peft_model(autocast_adapter_dtype=True)`, its
+  default): 4 + 4 + 8 = 16 bytes per adapter parameter with AdamW, with no separate master copy.
+* GaLore (Zhao et al., arXiv 2403.03507): per projected matrix a projector and moments of rank r.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from atlas_cli.core.estimates import EstimateSettings
+from atlas_cli.core.memory.params import trainable_params
+from atlas_cli.core.shapes import Shape
+from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PRECISIONS
+
+NF4_DOUBLE_QUANT_BITS = 4 + 8 / 64 + 32 / (64 * 256)  # bitsandbytes blocksize 64, absmax blocks of 256
+INT8_BITS = 8 + 32 / 4096  # LLM.int8: one fp32 scale per row of ~4096 columns
+ADAPTER_BYTES = 4.0  # PEFT autocast_adapter_dtype=True: adapters in fp32
+MASTER_COPY_BYTES = 4.0  # mixed precision: the optimizer's fp32 copy of each trained weight
+GALORE_RANK = 128  # transformers' GaLore default rank (optim_args); LLaMA-Factory's is 16
+# Objectives whose trainer holds a frozen reference policy when the base is trained (TRL's
+# DPOTrainer, KTOTrainer, PPO; RLOOTrainer with its default beta 0.05). With a frozen base the
+# adapter-disabled model is the reference: no second copy. GRPO's default beta 0 loads none.
+REFERENCE_OBJECTIVES = frozenset({"dpo", "kto", "rlhf-ppo", "rloo"})
+
+
+@dataclass(frozen=True, slots=True)
+class ModelStates:
+    """Bytes for the whole model: weights (frozen and trained), gradients, optimizer states."""
+
+    weights: float
+    gradients: float
+    optimizer: float
+    trainable: float  # parameters
+    largest_layer: float  # parameters of the biggest block: what ZeRO-3 gathers at a time
+
+
+def weight_bytes(precision: str) -> float:
+    return PRECISIONS[precision].weight_bytes
+
+
+def optimizer_bytes(optimizer: str, precision: str, adapter: bool = False) -> float:
+    """Optimizer state per trainable parameter, with the fp32 master copy under mixed precision
+    (adapters are fp32 already: no copy). Pure bf16 keeps AdamW's and SGD's states in bf16."""
+    info, mode = OPTIMIZERS[optimizer], PRECISIONS[precision]
+    states = info.state_bytes
+    if adapter:
+        return states
+    if not mode.master_copy and mode.weight_bytes == 2.0 and info.full_precision_states:
+        states /= 2
+    return states + (MASTER_COPY_BYTES if mode.master_copy else 0.0)
+
+
+def quantized_bytes(quant_bits: int) -> float:
+    return (NF4_DOUBLE_QUANT_BITS if quant_bits == 4 else INT8_BITS) / 8
+
+
+def frozen_base_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:
+    """The frozen base model: 16-bit, or (QLoRA) its linear layers in 4 or 8 bits and the rest in
+    16 bit, or fp32 where PEFT's prepare_model_for_kbit_training upcasts it (the `hf` stack)."""
+    if model != "qlora":
+        return shape.params * weight_bytes(s.precision)
+    unquantized = 4.0 if s.stack == "hf" else 2.0
+    return (
+        shape.linear_params * quantized_bytes(s.quant_bits)
+        + (shape.params - shape.linear_params) * unquantized
+    )
+
+
+def _galore_optimizer_bytes(shape: Shape, s: EstimateSettings) -> float:
+    """Each projected matrix m x n (m <= n) keeps a projector m x r (fp32) and two moments r x n
+    (fp32, or 8-bit with galore_adamw_8bit); the other parameters (embeddings, norms) keep their
+    optimizer's full states."""
+    r = GALORE_RANK
+    moment = OPTIMIZERS[s.optimizer].state_bytes / 2  # one moment's bytes per element
+    targets = shape.targets()
+    projected = sum(
+        (4 * min(m.d_in, m.d_out) + 2 * moment * max(m.d_in, m.d_out)) * r * m.count for m in targets
+    )
+    rest = shape.params - sum(m.params for m in targets)
+    return projected + rest * optimizer_bytes(s.optimizer, s.precision)
+
+
+def model_states(model: str, shape: Shape, s: EstimateSettings) -> ModelStates:
+    info = MEMORY_MODELS[model]
+    trainable = trainable_params(model, shape, s.lora_rank, s.lora_targets, s.lora_experts)
+    largest_layer = (shape.linear_params + shape.other_params) / shape.layers
+    if info.frozen_base:
+        weights = frozen_base_bytes(model, shape, s) + trainable * ADAPTER_BYTES
+        gradients = trainable * ADAPTER_BYTES
+        optimizer = trainable * optimizer_bytes(s.optimizer, s.precision, adapter=True)
+    else:
+        w = weight_bytes(s.precision)
+        weights = shape.params * w  # a trained subset (partial, BitFit) is part of the model once
+        gradients = trainable * w
+        optimizer = trainable * optimizer_bytes(s.optimizer, s.precision)
+        if model == "galore":
+            optimizer = _galore_optimizer_bytes(shape, s)
+            if s.galore_layerwise:
+                gradients = largest_layer * w  # each layer's gradient is consumed as it appears
+    if s.objective in REFERENCE_OBJECTIVES and not info.frozen_base:
+        weights += shape.params * weight_bytes(s.precision)  # TRL loads it like the policy
+    if s.objective == "rlhf-ppo":
+        # A frozen reward model of the policy's size, and a value model trained like the policy.
+        value_weights = trainable * (ADAPTER_BYTES if info.frozen_base else weight_bytes(s.precision))
+        weights += frozen_base_bytes(model, shape, s) + value_weights
+        gradients *= 2
+        optimizer *= 2
+    return ModelStates(weights, gradients, optimizer, trainable, largest_layer)

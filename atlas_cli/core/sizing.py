@@ -1,0 +1,116 @@
+"""`ft-atlas estimate` as a function: a profile and the estimator's options in, every estimate
+(or one method's) out, with the largest length or batch that fits and the changes that would make
+a plan fit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from atlas_cli.core.estimates import Estimate
+from atlas_cli.core.memory.search import Change, Estimator, changes_that_fit, estimator, largest
+from atlas_cli.core.profile import Profile
+from atlas_cli.core.resolve import Hardware, ModelInfo, resolve_hardware, resolve_model, settings_for
+from atlas_cli.core.variants import objective_id, single, sweep, trainable_method
+from atlas_cli.errors import UsageError
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.vocabulary import LORA_TARGETS, OFFLOADS, OPTIMIZERS, PRECISIONS, SHARDINGS, values_of
+
+MAX_FIELDS = ("seq-len", "batch-size")
+
+
+@dataclass(frozen=True, slots=True)
+class EstimateOptions:
+    """The estimator's settings that are not part of the profile (flags of `estimate`)."""
+
+    method: str | None = None
+    objective: str = "sft"
+    precision: str | None = None
+    optimizer: str = "adamw"
+    gradient_checkpointing: bool | None = None
+    lora_rank: int = 16
+    quant_bits: int = 4
+    sharding: str = "auto"
+    offload: str = "none"
+    lora_targets: str = "all-linear"
+    lora_experts: bool = False
+    vllm: bool = False
+    max: str | None = None  # seq-len or batch-size: report the largest that fits
+
+    def check(self) -> None:
+        """Each option against its vocabulary, with the flag's name in the message."""
+        for flag, value, allowed in (
+            ("--precision", self.precision, list(PRECISIONS)),
+            ("--optimizer", self.optimizer, list(OPTIMIZERS)),
+            ("--sharding", self.sharding, ["auto", *values_of(SHARDINGS)]),
+            ("--offload", self.offload, list(values_of(OFFLOADS))),
+            ("--lora-targets", self.lora_targets, list(LORA_TARGETS)),
+            ("--max", self.max, list(MAX_FIELDS)),
+        ):
+            if value is not None and value not in allowed:
+                raise UsageError(f"{flag}: '{value}' is not one of {', '.join(allowed)}")
+        if self.quant_bits not in (4, 8):
+            raise UsageError("--quant-bits: must be 4 or 8")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    label: str
+    estimate: Estimate
+    warnings: list[str]
+    largest: int | None = None  # with --max
+    to_fit: list[Change] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    info: ModelInfo
+    hardware: Hardware
+    rows: list[Row]
+    warnings: list[str]
+
+
+def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -> Report:
+    options.check()
+    hardware = resolve_hardware(catalog, profile.gpu, profile.vram, profile.gpus)
+    info = resolve_model(catalog, profile.model, profile.model_size)
+    settings, warnings = settings_for(
+        info,
+        hardware,
+        objective=objective_id(catalog, options.objective),
+        seq_len=profile.seq_len,
+        batch_size=profile.batch_size,
+        precision=options.precision,
+        optimizer=options.optimizer,
+        gradient_checkpointing=options.gradient_checkpointing,
+        lora_rank=options.lora_rank,
+        quant_bits=options.quant_bits,
+        stack=profile.stack,
+        offload=options.offload,
+        lora_targets=options.lora_targets,
+        lora_experts=options.lora_experts,
+        vllm=options.vllm,
+    )
+    auto = options.sharding == "auto"
+    if not auto:
+        settings = replace(settings, sharding=options.sharding)
+    field_name = options.max.replace("-", "_") if options.max else None
+    if options.method is None:
+        rows = [
+            _row(label, e, extra, estimator(e.method, e.memory_model, info.shape), field_name)
+            for label, e, extra in sweep(catalog, info, hardware, settings, auto)
+        ]
+        return Report(info, hardware, rows, warnings)
+    method = trainable_method(catalog, options.method)
+    label, result = single(method, info, settings, auto)
+    row = _row(label, result, [], estimator(method.id, result.memory_model, info.shape), field_name)
+    if result.fit in ("tight", "no"):
+        quantized = [m for m in catalog.kb.methods if m.memory_model == "qlora" and m.id != method.id]
+        alternatives = [(m.id, estimator(m.id, "qlora", info.shape)) for m in quantized]
+        run = estimator(method.id, result.memory_model, info.shape)
+        row = replace(row, to_fit=changes_that_fit(run, result.settings, alternatives))
+    return Report(info, hardware, [row], warnings)
+
+
+def _row(label: str, result: Estimate, warnings: list[str], run: Estimator, field_name: str | None) -> Row:
+    most = None if field_name is None else largest(run, result.settings, field_name)
+    return Row(label, result, warnings, most)

@@ -1,0 +1,231 @@
+"""Measured peak GPU memory of real fine-tuning runs, each with the conditions it was measured
+under and where it was published. benchmarks/published.py sets ft-atlas's estimate beside each
+row; tests/test_memory.py holds the public set (`public=True`) within ±25 %.
+
+A measured figure is what a run reported (peak allocated or reserved memory, in the unit the
+source uses), not a project's own estimate: those are compared separately in published.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+GIB = 2**30 / 1e9  # GB per GiB
+
+
+@dataclass(frozen=True)
+class MemoryRow:
+    source: str  # where the figure was published, with a revision when it has one
+    conditions: str  # as the source states them
+    model: str  # catalog id
+    method: str  # method id
+    memory_model: str
+    measured_gb: float  # GB (10^9 bytes); a GiB figure is converted with GIB
+    settings: dict[str, Any] = field(default_factory=dict)  # the estimator's settings for the run
+    gpus: int = 1
+    capacity_gib: float | None = None  # for "longest context that fits" rows
+    public: bool = False  # part of the public calibration set the tests hold within ±25 %
+    note: str = ""
+
+    @property
+    def longest_context(self) -> bool:
+        """A row whose measurement is the longest sequence that fit (tokens, not GB)."""
+        return self.capacity_gib is not None
+
+
+LF_WIKI = (
+    "LLaMA-Factory wiki, Performance comparison (figures as quoted in issue #14; the wiki page "
+    "could not be re-read here)"
+)
+PEFT_MMQA = "PEFT method_comparison/MetaMathQA/results (huggingface/peft@5d602fdb), cuda_memory_reserved_99th"
+PEFT_MMQA_CONDITIONS = (
+    "Llama-3.2-3B, one L40S, pure bf16 (no AMP), batch 4, max length 768 (dynamic padding), "
+    "no activation checkpointing, SDPA, AdamW"
+)
+PURE_BF16_NO_AC = {"precision": "pure-bf16", "batch_size": 4, "seq_len": 768, "gradient_checkpointing": False}
+
+MEMORY_ROWS: tuple[MemoryRow, ...] = (
+    # --- the public set (issue #14) --------------------------------------------------------------
+    MemoryRow(
+        LF_WIKI,
+        "LLaMA2-7B, LoRA r8 on all modules, batch 4, cutoff 1024, Hugging Face attention",
+        "llama-2-7b",
+        "lora",
+        "lora",
+        18.0,
+        {"batch_size": 4, "seq_len": 1024, "lora_rank": 8},
+        public=True,
+    ),
+    MemoryRow(
+        LF_WIKI,
+        "LLaMA2-7B, LoRA r8 on all modules, batch 4, cutoff 1024, FlashAttention-2",
+        "llama-2-7b",
+        "lora",
+        "lora",
+        17.0,
+        {"batch_size": 4, "seq_len": 1024, "lora_rank": 8},
+        public=True,
+        note="the estimate assumes memory-efficient attention for both rows",
+    ),
+    MemoryRow(
+        LF_WIKI,
+        "LLaMA2-7B, LoRA r8 on all modules, batch 4, cutoff 1024, Unsloth",
+        "llama-2-7b",
+        "lora",
+        "lora",
+        16.0,
+        {"batch_size": 4, "seq_len": 1024, "lora_rank": 8, "stack": "unsloth"},
+        public=True,
+    ),
+    MemoryRow(
+        LF_WIKI,
+        "LLaMA2-7B, QLoRA 4-bit r8 on all modules, batch 4, cutoff 1024, Hugging Face",
+        "llama-2-7b",
+        "qlora",
+        "qlora",
+        9.0,
+        {"batch_size": 4, "seq_len": 1024, "lora_rank": 8},
+        public=True,
+    ),
+    MemoryRow(
+        LF_WIKI,
+        "LLaMA2-7B, QLoRA 4-bit r8 on all modules, batch 4, cutoff 1024, Unsloth",
+        "llama-2-7b",
+        "qlora",
+        "qlora",
+        7.0,
+        {"batch_size": 4, "seq_len": 1024, "lora_rank": 8, "stack": "unsloth"},
+        public=True,
+    ),
+    *(
+        MemoryRow(
+            LF_WIKI,
+            f"LLaMA2-7B, QLoRA 4-bit, batch 1, {tokens} tokens, FlashAttention-2, A100-40GB",
+            "llama-2-7b",
+            "qlora",
+            "qlora",
+            measured,
+            {"batch_size": 1, "seq_len": tokens, "lora_rank": 8},
+            public=True,
+        )
+        for tokens, measured in ((1024, 6.0), (4096, 9.0), (16384, 19.0), (32768, 32.0))
+    ),
+    MemoryRow(
+        PEFT_MMQA,
+        PEFT_MMQA_CONDITIONS + "; LoRA r32 on q_proj, v_proj",
+        "llama-3.2-3b",
+        "lora",
+        "lora",
+        20.12,
+        {**PURE_BF16_NO_AC, "lora_rank": 32, "lora_targets": "qv"},
+        public=True,
+        note="lengths vary (mean ~210 tokens): its 99th-percentile step is shorter than the 768 sized here",
+    ),
+    MemoryRow(
+        PEFT_MMQA,
+        PEFT_MMQA_CONDITIONS + "; full fine-tuning",
+        "llama-3.2-3b",
+        "full-ft",
+        "full",
+        37.35,
+        PURE_BF16_NO_AC,
+        public=True,
+    ),
+    MemoryRow(
+        PEFT_MMQA,
+        PEFT_MMQA_CONDITIONS + "; DoRA r32 on q_proj, v_proj",
+        "llama-3.2-3b",
+        "dora",
+        "dora",
+        22.18,
+        {**PURE_BF16_NO_AC, "lora_rank": 32, "lora_targets": "qv"},
+        public=True,
+    ),
+    MemoryRow(
+        PEFT_MMQA,
+        PEFT_MMQA_CONDITIONS + "; prompt tuning",
+        "llama-3.2-3b",
+        "prompt-tuning",
+        "prompt",
+        22.73,
+        PURE_BF16_NO_AC,
+        public=True,
+    ),
+    MemoryRow(
+        "Unsloth README long-context table (unslothai/unsloth@0acd1c7e)",
+        "Llama-3.1-8B Instruct, QLoRA 4-bit r32 on all linear layers, batch 1, sequences padded to length; "
+        "Hugging Face + FlashAttention-2: the longest context that fit a 24 GB card was 5,789 tokens",
+        "llama-3.1-8b",
+        "qlora",
+        "qlora",
+        5789,
+        {"batch_size": 1, "lora_rank": 32},
+        capacity_gib=24,
+        public=True,
+    ),
+    # --- more measured runs (not held to ±25 %: see docs/memory.md) ---------------------------------
+    MemoryRow(
+        "torchtune README, Memory and training speed (pytorch/torchtune@bd2a0fc7)",
+        "Llama 3.1 8B, LoRA r8, one RTX 4090, batch 2, packed to 2048, torch.compile, activation "
+        "checkpointing, chunked (linear) cross-entropy: 16.2 GiB",
+        "llama-3.1-8b",
+        "lora",
+        "lora",
+        16.2 * GIB,
+        {"batch_size": 2, "seq_len": 2048, "lora_rank": 8, "stack": "liger"},
+        note="torch.compile lowers activation memory further than the model assumes",
+    ),
+    MemoryRow(
+        "torchtune README, Memory and training speed (pytorch/torchtune@bd2a0fc7)",
+        "Llama 3.1 8B, QLoRA r8, one RTX 4090, batch 2, packed to 2048, compile, activation "
+        "checkpointing, chunked cross-entropy: 7.4 GiB",
+        "llama-3.1-8b",
+        "qlora",
+        "qlora",
+        7.4 * GIB,
+        {"batch_size": 2, "seq_len": 2048, "lora_rank": 8, "stack": "liger"},
+    ),
+    MemoryRow(
+        "PEFT docs, accelerate/fsdp.md (huggingface/peft@5d602fdb)",
+        "Llama-2-70B FSDP-QLoRA on 2 GPUs, batch 2, 2048 tokens packed, activation checkpointing, "
+        "bf16 quant storage: 35.6 GB per GPU",
+        "llama-2-70b",
+        "qlora",
+        "qlora",
+        35.6,
+        {"batch_size": 2, "seq_len": 2048, "lora_rank": 8, "sharding": "zero3"},
+        gpus=2,
+    ),
+    MemoryRow(
+        "PEFT docs, accelerate/fsdp.md (huggingface/peft@5d602fdb)",
+        "the same with FSDP CPU offload: 19.6 GB per GPU, about 107 GB of CPU RAM",
+        "llama-2-70b",
+        "qlora",
+        "qlora",
+        19.6,
+        {"batch_size": 2, "seq_len": 2048, "lora_rank": 8, "sharding": "zero3", "offload": "params"},
+        gpus=2,
+        note="parameter offload is a lower bound here: FSDP keeps more on the GPU than two gathered layers",
+    ),
+    MemoryRow(
+        "PEFT docs, accelerate/deepspeed.md (huggingface/peft@5d602fdb)",
+        "Llama-2-70B QLoRA with DeepSpeed ZeRO-3 on 2x40 GB, batch 2: 36.6 GB per GPU",
+        "llama-2-70b",
+        "qlora",
+        "qlora",
+        36.6,
+        {"batch_size": 2, "seq_len": 2048, "lora_rank": 8, "sharding": "zero3"},
+        gpus=2,
+    ),
+    MemoryRow(
+        "Answer.AI fsdp_qlora benchmarks_03_2024.md (AnswerDotAI/fsdp_qlora@05ed9f2a)",
+        "Llama-2-7B QLoRA on 2x RTX 3090, FSDP, batch 1, 2048 tokens, checkpointing: 5.21 GiB",
+        "llama-2-7b",
+        "qlora",
+        "qlora",
+        5.21 * GIB,
+        {"batch_size": 1, "seq_len": 2048, "lora_rank": 8, "sharding": "zero3"},
+        gpus=2,
+    ),
+)
