@@ -29,6 +29,7 @@ from atlas_cli.kb.vocabulary import (
     PRECISIONS,
     Lang,
     MethodKind,
+    ModelVariant,
 )
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$", max_length=64)]
@@ -337,7 +338,7 @@ class LlmModel(Strict):
     aliases: list[str] = []
     family: str
     architecture: Literal["decoder", "encoder", "encoder-decoder"]
-    variant: Literal["base", "instruct"] = Field(
+    variant: ModelVariant = Field(
         default="base", description="instruct: post-trained to follow instructions (-Instruct, -it, -chat)"
     )
     # Upper bounds keep a typo (1e300) from turning estimates into infinities.
