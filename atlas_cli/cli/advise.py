@@ -63,12 +63,14 @@ def estimate(
     from atlas_cli.core.profile import build_profile
     from atlas_cli.core.resolve import resolve_hardware, resolve_model, settings_for
     from atlas_cli.core.variants import objective_id, single, sweep, trainable_method
-    from atlas_cli.render.documents import estimate_json
+    from atlas_cli.render.documents import estimate_json, model_source_json
 
     catalog = state.catalog()
     profile = build_profile(raw)
     hardware = resolve_hardware(catalog, profile.gpu, profile.vram, profile.gpus)
     info = resolve_model(catalog, profile.model, profile.model_size)
+    for warning in info.warnings:
+        console(stderr=True).print(f"warning: {info.label}: {warning}", style="yellow", markup=False)
     settings, warnings = settings_for(
         info,
         hardware,
@@ -84,16 +86,24 @@ def estimate(
     for warning in warnings:
         console(stderr=True).print(f"warning: {warning}", style="yellow", markup=False)
     output = chosen_format(fmt, as_json)
-    title = f"Memory per GPU for {info.label}" + (f" on {hardware.note}" if hardware.has_gpu else "")
+    source = model_source_json(info)
+    title = f"Memory per GPU for {info.label} ({info.source})" + (
+        f" on {hardware.note}" if hardware.has_gpu else ""
+    )
     if method is not None:
         label, result = single(trainable_method(catalog, method), info, settings)
-        _emit_single(output, estimate_json(result, label, warnings))
+        _emit_single(output, {**estimate_json(result, label, warnings), "model_source": source})
         return
     swept = sweep(catalog, info, hardware, settings)
     for warning in dict.fromkeys(w for _, _, extra in swept for w in extra):
         console(stderr=True).print(f"warning: {warning}", style="yellow", markup=False)
     rows = [estimate_json(e, label, warnings + extra) for label, e, extra in swept]
-    data = {"schema_version": OUTPUT_SCHEMA_VERSION, "model": info.label, "estimates": rows}
+    data = {
+        "schema_version": OUTPUT_SCHEMA_VERSION,
+        "model": info.label,
+        "model_source": source,
+        "estimates": rows,
+    }
     _emit_many(output, data, rows, title)
 
 

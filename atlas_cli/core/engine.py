@@ -163,7 +163,7 @@ class Engine:
         worst: Estimate | None = None
         for objective in objectives:
             settings, _ = stages[objective]
-            result = cached_estimate(method.id, method.memory_model, info.shape, settings)
+            result = cached_estimate(method.id, method.memory_model, info.sized, settings)
             if worst is None or result.per_gpu_gb > worst.per_gpu_gb:
                 worst = result
         return worst, stages[objectives[0]][1]
@@ -176,11 +176,13 @@ class Engine:
         return {o: settings_for(info, hardware, objective=o) for o in (*pipeline, "inference")}
 
     def _resolve(self, profile: Profile) -> Resolved:
-        key = (profile.gpu, profile.vram, profile.gpus, profile.model, profile.model_size)
+        api = profile.model_access == "api"
+        key = (profile.gpu, profile.vram, profile.gpus, profile.model, profile.model_size, api)
         found = self._resolved.get(key)
         if found is None:
             hardware = resolve_hardware(self.catalog, profile.gpu, profile.vram, profile.gpus)
-            found = Resolved(hardware, resolve_model(self.catalog, profile.model, profile.model_size))
+            model = resolve_model(self.catalog, profile.model, profile.model_size, api=api)
+            found = Resolved(hardware, model)
             if len(self._resolved) >= MEMO_LIMIT:
                 self._resolved.clear()
             self._resolved[key] = found
@@ -229,6 +231,7 @@ class Engine:
             notes=tuple(notes),
             plans=tuple(s.plan for s in kept),
             excluded=tuple(s.plan for s in scored if s.excluded),
+            model=info,
         )
 
     def _plan(
@@ -335,6 +338,11 @@ class Engine:
         if info.template:
             given = "" if profile.model_size is not None else " (--model/--model-size not given)"
             notes.append(f"Model: {info.label}{given}, assumed to have {info.template}.")
+        else:
+            variant = f", {info.variant}" if info.variant else ""
+            notes.append(f"Model: {info.label}{variant} ({info.origin}).")
+        notes.extend(f"Model: {note}." for note in info.notes)
+        notes.extend(f"Model warning: {warning}." for warning in info.warnings)
         if profile.data_kind is None:
             notes.append(
                 f"--data-kind not given: assumed '{facts['data_kind']}', usual for goal '{profile.goal}'."
@@ -348,8 +356,8 @@ class Engine:
                 "gpu": hardware.gpu_id if hardware.has_gpu else "none",
                 "vram": hardware.memory_gib,
                 "gpus": hardware.gpus,
-                "model": info.model_id,
-                "model_size": round(info.params_b, 3),
+                "model": info.reference,
+                "model_size": info.params_b,
             }
         )
         return normalized

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas_cli.core.estimates import Estimate
 from atlas_cli.kb.conditions import facts_used
 from atlas_cli.kb.schema import Rule, Scalar
+
+if TYPE_CHECKING:
+    from atlas_cli.core.resolve import ModelInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +100,7 @@ class Recommendation:
     notes: tuple[str, ...]
     plans: tuple[Plan, ...]
     excluded: tuple[Plan, ...]
+    model: ModelInfo | None = None  # the resolved model (what a recipe loads, where it came from)
 
     def trace(self, plan: Plan) -> tuple[RuleHit, ...]:
         """Each rule that fired for the plan, with the values of the facts it read."""

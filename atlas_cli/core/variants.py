@@ -66,14 +66,14 @@ def sweep(
     for method in catalog.kb.methods:
         model = method.memory_model
         if model is None or (
-            model != "inference" and not trainable_params(model, info.shape, settings.lora_rank)
+            model != "inference" and not trainable_params(model, info.sized, settings.lora_rank)
         ):
             continue
         for variant in method.estimated_variants():
             if not applies(variant, hardware):
                 continue
             varied, warnings = with_variant(variant, settings, hardware)
-            rows.append((variant.label, estimate(method.id, model, info.shape, varied), warnings))
+            rows.append((variant.label, estimate(method.id, model, info.sized, varied), warnings))
     return sorted(rows, key=lambda row: (row[1].per_gpu_gb, row[0]))
 
 
@@ -82,4 +82,4 @@ def single(method: Method, info: ModelInfo, settings: EstimateSettings) -> tuple
     label = method.name
     if method.memory_model == "qlora":
         label = f"{method.name} {settings.quant_bits}-bit"
-    return label, estimate(method.id, method.memory_model, info.shape, settings)
+    return label, estimate(method.id, method.memory_model, info.sized, settings)

@@ -13,6 +13,7 @@ from atlas_cli.render.documents import (
     CompareJson,
     EstimateJson,
     EstimateListJson,
+    ModelJson,
     RecommendationJson,
 )
 
@@ -56,5 +57,6 @@ def all_schemas() -> dict[str, Any]:
             "estimate": TypeAdapter(EstimateJson).json_schema(),
             "estimate_all": TypeAdapter(EstimateListJson).json_schema(),
             "compare": TypeAdapter(CompareJson).json_schema(),
+            "model": TypeAdapter(ModelJson).json_schema(),
         },
     }
