@@ -613,7 +613,7 @@ def test_estimate_json_fits_on_a_gpu(run: Runner) -> None:
     result = run("estimate", "--method", "qlora", "--model-size", "7b", "--gpu", "rtx-4090", "--json")
     assert result.exit_code == 0, result.stderr
     data = result.json()
-    assert data["capacity_gb"] == 25.77
+    assert data["capacity_gb"] == 25.76  # the 24564 MiB the driver reports (data/gpus.yaml)
     assert data["fits"] is True
     full = run("estimate", "--method", "full-ft", "--model-size", "7b", "--gpu", "rtx-4090", "--json").json()
     assert full["fits"] is False

@@ -108,11 +108,13 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
         return Hardware(None, False, None, None, False, 1, "no local GPU")
     if gpu is not None:
         g = catalog.gpu(gpu)
-        note = f"{g.name}, {g.memory_gib:g} GiB" + (
+        # Fit is checked against what the driver reports a program can use (data/gpus.yaml).
+        usable = f" ({g.usable_gib:.4g} GiB usable)" if round(g.usable_gib, 2) != g.memory_gib else ""
+        note = f"{g.name}, {g.memory_gib:g} GiB{usable}" + (
             "" if g.cuda else " (no CUDA: estimates assume PyTorch on it)"
         )
         return Hardware(
-            g.id, True, g.memory_gib, gib_to_gb(g.memory_gib), g.bf16, gpus, note, g.vendor, g.cuda
+            g.id, True, g.memory_gib, gib_to_gb(g.usable_gib), g.bf16, gpus, note, g.vendor, g.cuda
         )
     if vram is not None:
         # Without a named GPU we cannot know bf16 support; assume a current (Ampere+) card.

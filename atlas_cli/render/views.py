@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from atlas_cli.core.memory import gib_to_gb
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.schema import Method
+from atlas_cli.kb.schema import Gpu, Method
 from atlas_cli.kb.vocabulary import Lang
 from atlas_cli.render.documents import SCHEMA_VERSION, CompareJson, CompareRowJson, ModelJson
 from atlas_cli.render.grid import Grid
@@ -120,21 +120,46 @@ def tools_grid(catalog: Catalog, lang: Lang) -> Grid:
     return grid
 
 
+LINK_NAMES = {"nvlink": "NVLink", "pcie": "PCIe", "xgmi": "xGMI", "unified": "one chip"}
+
+
+def _link(g: Gpu) -> tuple[str, str]:
+    """The kind of link between GPUs, and its GB/s."""
+    if g.interconnect is None:
+        return "—", "—"
+    gbs = g.interconnect.gbs
+    return LINK_NAMES[g.interconnect.kind], "—" if gbs is None else f"{gbs:g}"
+
+
+def _tflops(g: Gpu) -> str:
+    if g.tflops_bf16 is None:
+        return "—"
+    return f"{g.tflops_bf16:g}" + ("*" if g.tflops_basis == "derived" else "")
+
+
 def gpus_grid(catalog: Catalog) -> Grid:
+    columns = ["id", "GiB", "usable", "bf16/fp8", "TFLOPS", "GB/s", "link"]
     grid = Grid(
         "GPUs",
-        ["id", "name", "memory", "GB (10^9)", "bf16", "architecture", "aliases"],
-        caption="Vendors' GPU 'GB' are GiB; estimates use GB = 10^9 bytes.",
+        [*columns, "link GB/s", "architecture", "name", "aliases"],
+        caption="GiB: advertised. usable: GB (10^9 bytes) the driver reports, which fit checks use. "
+        "TFLOPS: dense 16-bit, FP32 accumulate (* derived). GB/s: memory. link: GPU to GPU "
+        "(its GB/s and the names need 120 columns).",
+        compact=(*columns, "link GB/s"),
+        wide_only=("link GB/s", "architecture", "name", "aliases"),
     )
     for g in catalog.kb.gpus:
         grid.rows.append(
             [
                 g.id,
-                g.name,
-                f"{g.memory_gib:g} GiB",
-                f"{gib_to_gb(g.memory_gib):g}",
-                "yes" if g.bf16 else "no",
+                f"{g.memory_gib:g}",
+                f"{gib_to_gb(g.usable_gib):g}",
+                f"{'yes' if g.bf16 else 'no'}/{'yes' if g.fp8 else 'no'}",
+                _tflops(g),
+                "—" if g.memory_bandwidth_gbs is None else f"{g.memory_bandwidth_gbs:g}",
+                *_link(g),
                 g.architecture,
+                g.name,
                 ", ".join(g.aliases),
             ]
         )
