@@ -489,3 +489,9 @@ def test_models_table_folds_less_important_columns_on_a_narrow_terminal(run: Run
     assert "qwen3-30b-a3b" in narrow and "(3.353B)" in narrow and "instruct" in narrow
     markdown = ok(run("models", "--format", "markdown", env={"COLUMNS": "80"})).stdout
     assert "| name |" in markdown and "Llama 3.1 8B" in markdown
+
+
+def test_model_command_shows_the_shape_a_bare_size_assumes(run: Runner) -> None:
+    data = ok(run("model", "7b", "--json")).json()
+    assert (data["model"]["source"], data["params_b"], data["head_dim"]) == ("bare size", 7.0, 128)
+    assert "interpolated" in data["model"]["where"]

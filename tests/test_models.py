@@ -340,3 +340,11 @@ def test_catalog_published_counts_agree_with_their_shapes(catalog: Catalog) -> N
             assert m.active_params_b is not None, m.id
         if m.active_params_b is not None:
             assert m.moe is not None, m.id
+
+
+def test_the_models_doc_lists_the_catalog_and_every_fixture(catalog: Catalog) -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "models.md").read_text(encoding="utf-8")
+    for m in catalog.kb.models:
+        assert f"`{m.id}`" in doc, m.id
+    for name in SIZED:
+        assert f"| {INDEX[name]['repo']}" in doc, name

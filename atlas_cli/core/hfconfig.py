@@ -93,7 +93,7 @@ CLASS_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
     "umt5": {"tie_word_embeddings": False, "d_kv": 64, "feed_forward_proj": "gated-gelu"},
 }
 KNOWN_DECODERS: Final = frozenset(
-    {"llama", "mistral", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3_text", "smollm3"}
+    {"llama", "mistral", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3_text"}
     | {"mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3", "gpt_oss", "llama4_text"}
     | {"glm4_moe"}
 )

@@ -94,6 +94,8 @@ def _catalog_variant(entry: LlmModel, typed: str) -> ModelVariant:
 
 
 def _from_path(path: Path, typed: str) -> FoundModel:
+    # Absolute, so that a recipe written here loads the same directory when run elsewhere.
+    path = path.resolve()
     config = path / CONFIG_NAME if path.is_dir() else path
     if not config.is_file():
         raise UsageError(f"--model: {path} has no {CONFIG_NAME}; {HOW_TO_GET_IT}")

@@ -97,8 +97,9 @@ class Profile:
     model: str | None = _question(
         "name",
         "model",
-        "Model from the catalog (e.g. llama-3.1-8b, qwen2.5-7b, bert-base).",
-        "Which model? (a catalog name such as llama-3.1-8b, or a size such as 7b)",
+        "A catalog name, a Hub id or a config.json / model directory (e.g. llama-3.1-8b, "
+        "Qwen/Qwen3-8B, ./my-model/); with --model-access api, any name.",
+        "Which model? (a catalog name such as llama-3.1-8b, a Hub id, a model directory, or a size: 7b)",
         example="llama-3.1-8b",
     )
     model_size: float | None = _question(

@@ -148,7 +148,7 @@ def resolve_model(
             warnings=found.warnings,
         )
     bare = bare_model((size_b if size_b is not None else DEFAULT_MODEL_SIZE_B) * 1e9)
-    return ModelInfo(None, bare.name, shape_of(bare), describe(bare), "bare size", spec=bare)
+    return ModelInfo(None, bare.name, shape_of(bare), describe(bare), "bare size", bare.source, spec=bare)
 
 
 def choose_precision(requested: str | None, hardware: Hardware) -> tuple[str, str | None]:
