@@ -495,3 +495,9 @@ def test_model_command_shows_the_shape_a_bare_size_assumes(run: Runner) -> None:
     data = ok(run("model", "7b", "--json")).json()
     assert (data["model"]["source"], data["params_b"], data["head_dim"]) == ("bare size", 7.0, 128)
     assert "interpolated" in data["model"]["where"]
+
+
+@pytest.mark.parametrize("name", ["a" * 300, "./" + "a" * 300, "a\x00b"])
+def test_names_no_file_system_takes_are_still_clear_errors(catalog: Catalog, name: str) -> None:
+    with pytest.raises(UsageError):
+        find_model(catalog, name)

@@ -25,6 +25,7 @@ CONFIG_NAME: Final = "config.json"
 # A Hub repository id: owner/name of letters, digits, '-', '_' and '.'.
 HUB_ID: Final = re.compile(r"^[A-Za-z0-9][\w.\-]{0,95}/[A-Za-z0-9][\w.\-]{0,95}$")
 MAX_CONFIG_BYTES: Final = 4_000_000  # real config.json files are kilobytes; refuse a stray blob
+MAX_TOKENIZER_CONFIG_BYTES: Final = 64_000_000  # added-token tables make some megabytes
 HUB_URL: Final = "https://huggingface.co/{repo}/blob/main/config.json"
 HOW_TO_GET_IT: Final = (
     "download its config.json (no weights needed) and pass its path, "
@@ -51,7 +52,7 @@ def find_model(catalog: Catalog, text: str) -> FoundModel:
     path = Path(name).expanduser()
     explicit = _looks_like_path(name)
     # A bare word that happens to name a folder here ("gpt2") is a path only if it holds a config.
-    if path.exists() and (explicit or (path / CONFIG_NAME).is_file()):
+    if _exists(path) and (explicit or _exists(path / CONFIG_NAME)):
         return _from_path(path, name)
     if explicit:
         raise UsageError(f"--model: no such file or directory: {name}")
@@ -67,6 +68,14 @@ def find_model(catalog: Catalog, text: str) -> FoundModel:
         return _from_config(cached, name, "cache", str(cached), name)
     fetched = fetch_config(name, catalog.model_hint(name))
     return _from_config(fetched, name, "hub", HUB_URL.format(repo=name), name)
+
+
+def _exists(path: Path) -> bool:
+    """Whether a path exists; a name no file system takes (too long, a NUL byte) does not."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def _looks_like_path(name: str) -> bool:
@@ -134,13 +143,11 @@ def has_chat_template(folder: Path) -> bool:
     chat_template.jinja / .json file, or a chat_template in tokenizer_config.json."""
     if (folder / "chat_template.jinja").is_file() or (folder / "chat_template.json").is_file():
         return True
-    tokenizer_config = folder / "tokenizer_config.json"
-    if not tokenizer_config.is_file():
-        return False
     try:
-        data = json.loads(tokenizer_config.read_text(encoding="utf-8"))
+        with (folder / "tokenizer_config.json").open("rb") as handle:
+            data = json.loads(handle.read(MAX_TOKENIZER_CONFIG_BYTES).decode("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
-        return False  # an unreadable tokenizer config says nothing about the variant
+        return False  # none, or unreadable (or cut short): it says nothing about the variant
     return isinstance(data, dict) and bool(data.get("chat_template"))
 
 
