@@ -269,10 +269,11 @@ def test_missing_essential_fields_are_named() -> None:
         {"tie_word_embeddings": "no"},
         {"num_key_value_heads": 7},
         {"hidden_size": 10**12},
+        {"num_hidden_layers": 10**12},  # refused, not counted layer by layer
     ],
 )
 def test_bad_values_are_clear_errors(change: dict[str, Any]) -> None:
-    config = {**fixture("meta-llama--Llama-3.1-8B.json"), **change}
+    config = {**fixture("mistralai--Mixtral-8x7B-v0.1.json"), **change}
     with pytest.raises(UsageError) as caught:
         parse_config(config, "lab/bad", "x")
     assert "lab/bad" in str(caught.value)

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from atlas_cli.core.shapes import shape_of
 from atlas_cli.errors import UsageError
-from atlas_cli.kb.schema import LatentAttention, LlmModel, MixtureOfExperts, WeightsDtype
+from atlas_cli.kb.schema import MAX_LAYERS, LatentAttention, LlmModel, MixtureOfExperts, WeightsDtype
 
 Config = Mapping[str, Any]
 BiasScope = Literal["all-linear", "qkv", "attention"]
@@ -258,9 +258,10 @@ def _moe_layers(r: _Reader, layers: int) -> int:
     sparse_step = max(1, r.whole("decoder_sparse_step", "interleave_moe_layer_step", default=1))
     only_mlp = r.raw("mlp_only_layers")
     dense_listed = {i for i in only_mlp if isinstance(i, int)} if isinstance(only_mlp, list) else set()
+    # Past MAX_LAYERS the model is refused when validated; do not count a typo's 10^12 layers.
     return sum(
         1
-        for i in range(layers)
+        for i in range(min(layers, MAX_LAYERS + 1))
         if i >= first_dense and i % freq == 0 and (i + 1) % sparse_step == 0 and i not in dense_listed
     )
 

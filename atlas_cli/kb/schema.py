@@ -43,6 +43,7 @@ SPEED_SCALE: tuple[SpeedRating, ...] = ("slow", "medium", "fast", "instant")
 QUALITY_SCALE: tuple[QualityRating, ...] = ("moderate", "high", "near-full", "excellent")
 # A number in a hand-edited file beyond this is a typo (a 5,000-digit integer, 1e300).
 MAX_NUMBER = 1e15
+MAX_LAYERS = 10_000  # blocks in a model (per stack): more is a typo
 
 
 def _member_of(names: dict[str, Any], what: str) -> AfterValidator:
@@ -407,8 +408,8 @@ class LlmModel(Strict):
     # Upper bounds keep a typo (1e300) from turning estimates into infinities.
     params_b: float = Field(gt=0, le=100_000, description="published total parameters, in billions")
     active_params_b: float | None = Field(default=None, gt=0, le=100_000, description="published, MoE only")
-    layers: int = Field(gt=0, le=10_000, description="blocks (per stack for encoder-decoder models)")
-    decoder_layers: int | None = Field(default=None, gt=0, le=10_000, description="encoder-decoder only")
+    layers: int = Field(gt=0, le=MAX_LAYERS, description="blocks (per stack for encoder-decoder models)")
+    decoder_layers: int | None = Field(default=None, gt=0, le=MAX_LAYERS, description="encoder-decoder only")
     hidden_size: int = Field(gt=0, le=1_000_000)
     attention_heads: int = Field(gt=0, le=100_000)
     kv_heads: int = Field(gt=0, le=100_000)
