@@ -24,6 +24,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 # Keep the KB cache of test runs (and of the subprocesses they start) out of the user's home.
 os.environ.setdefault("FT_ATLAS_CACHE_DIR", tempfile.mkdtemp(prefix="ft-atlas-test-cache-"))
+# Tests never read the user's Hugging Face cache nor reach the Hub: a Hub id that is not in this
+# empty cache fails fast. The tests of the cache and of fetching set their own (tests/test_model_sources.py).
+os.environ["HF_HUB_CACHE"] = tempfile.mkdtemp(prefix="ft-atlas-test-hf-")
+os.environ["HF_HUB_OFFLINE"] = "1"
 
 
 @dataclass

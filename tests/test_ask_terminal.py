@@ -41,6 +41,7 @@ FULL_RUN = [
     ("your goal", "chat"),
     ("What data", "demonstrations"),
     ("How many examples", "10k"),
+    ("longest examples", ""),
     ("many tasks", "n"),
     ("matters most", ""),
 ]
@@ -62,7 +63,16 @@ def test_invalid_answer_is_asked_again() -> None:
     child.expect("is not one of")
     child.expect("your goal")
     child.sendline("adapt")
-    answer(child, [("What data", ""), ("How many examples", "5k"), ("many tasks", ""), ("matters most", "")])
+    answer(
+        child,
+        [
+            ("What data", ""),
+            ("How many examples", "5k"),
+            ("longest examples", ""),
+            ("many tasks", ""),
+            ("matters most", ""),
+        ],
+    )
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0

@@ -216,10 +216,11 @@ def test_unknown_field_in_a_method(tmp_path: Path) -> None:
 
 def test_unknown_language_in_a_text(tmp_path: Path) -> None:
     old = '    trains: {en: "All model weights", ru: "Все веса модели"}'
-    text = _replace_once(bundled_text(), old, old[:-1] + ', de: "Alle Gewichte"}')
+    german = 'de: "Alle Gewichte"'
+    text = _replace_once(bundled_text(), old, old[:-1] + f", {german}}}")
     path = write_kb(tmp_path, text)
     [problem] = problems_of(path)
-    assert problem.startswith(f"{path}:{line_of(text, 'de: ')}:")
+    assert problem.startswith(f"{path}:{line_of(text, german)}:")
     assert problem.endswith("methods[0].trains.de: Extra inputs are not permitted")
 
 
@@ -649,6 +650,7 @@ KB_COMMANDS: dict[str, tuple[str, ...]] = {
     "tools": (),
     "gpus": (),
     "models": (),
+    "model": ("llama-3.1-8b",),
     "guide": (),
     "validate": (),
     "estimate": ("--model", "llama-3.1-8b", "--gpu", "rtx-4090", "--method", "lora"),

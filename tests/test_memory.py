@@ -529,6 +529,16 @@ def test_estimate_max_seq_len_and_batch_size(run: Runner) -> None:
     fails(run(*base, "--max", "rank"), 2, "--max")
 
 
+def test_estimate_json_fits_on_a_gpu(run: Runner) -> None:
+    result = run("estimate", "--method", "qlora", "--model-size", "7b", "--gpu", "rtx-4090", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert data["capacity_gb"] == 25.76  # the 24564 MiB the driver reports (data/gpus.yaml)
+    assert data["fits"] is True
+    full = run("estimate", "--method", "full-ft", "--model-size", "7b", "--gpu", "rtx-4090", "--json").json()
+    assert full["fits"] is False
+
+
 def test_estimate_sharding_offload_and_a_plan_that_does_not_fit(run: Runner) -> None:
     args = ("estimate", "--method", "full-ft", "--model", "llama-3.1-8b", "--gpu", "4090", "--json")
     alone = ok(run(*args)).json()

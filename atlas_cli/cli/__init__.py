@@ -29,6 +29,7 @@ COMMAND_GROUPS = {
     "tools": "lookup",
     "gpus": "lookup",
     "models": "lookup",
+    "model": "lookup",
     "guide": "lookup",
     "validate": "knowledge_base",
     "schema": "knowledge_base",

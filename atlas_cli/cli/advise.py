@@ -74,7 +74,7 @@ def estimate(
     """
     from atlas_cli.core.profile import build_profile
     from atlas_cli.core.sizing import EstimateOptions, run_estimate
-    from atlas_cli.render.documents import estimate_json
+    from atlas_cli.render.documents import estimate_json, model_source_json
 
     options = EstimateOptions(
         method=method,
@@ -92,10 +92,13 @@ def estimate(
         max=most,
     )
     report = run_estimate(state.catalog(), build_profile(raw), options)
+    for warning in report.info.warnings:
+        console(stderr=True).print(f"warning: {report.info.label}: {warning}", style="yellow", markup=False)
     for warning in dict.fromkeys([*report.warnings, *(w for row in report.rows for w in row.warnings)]):
         console(stderr=True).print(f"warning: {warning}", style="yellow", markup=False)
     output = chosen_format(fmt, as_json)
     field = None if most is None else most.replace("-", "_")
+    source = model_source_json(report.info)
     rows = [
         estimate_json(
             row.estimate,
@@ -107,11 +110,18 @@ def estimate(
         for row in report.rows
     ]
     if method is not None:
-        _emit_single(output, rows[0])
+        _emit_single(output, {**rows[0], "model_source": source})
         return
-    hardware = report.hardware
-    title = f"Memory per GPU for {report.info.label}" + (f" on {hardware.note}" if hardware.has_gpu else "")
-    data = {"schema_version": OUTPUT_SCHEMA_VERSION, "model": report.info.label, "estimates": rows}
+    hardware, info = report.hardware, report.info
+    title = f"Memory per GPU for {info.label} ({info.source})" + (
+        f" on {hardware.note}" if hardware.has_gpu else ""
+    )
+    data = {
+        "schema_version": OUTPUT_SCHEMA_VERSION,
+        "model": info.label,
+        "model_source": source,
+        "estimates": rows,
+    }
     _emit_many(output, data, rows, title)
 
 

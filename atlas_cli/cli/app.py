@@ -114,7 +114,7 @@ def emit(fmt: Format, data: Any, view: "Callable[[], RenderableType]", markdown:
 def emit_grid(fmt: Format, data: Any, grid: "Grid") -> None:
     from atlas_cli.render.grid import markdown_table, rich_table
 
-    emit(fmt, data, lambda: rich_table(grid), lambda: markdown_table(grid))
+    emit(fmt, data, lambda: rich_table(grid, console().width), lambda: markdown_table(grid))
 
 
 def emit_listing(fmt: Format, key: str, items: Sequence[Any], grid: "Grid") -> None:

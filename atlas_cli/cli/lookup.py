@@ -144,6 +144,40 @@ def models(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> Non
 
 
 @command("Look up")
+def model(
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID|PATH",
+            help="Catalog id or alias, Hub id (org/name), config.json or model directory, or a size (7b).",
+        ),
+    ],
+    fmt: FormatOption = Format.table,
+    as_json: JsonOption = False,
+) -> None:
+    """A model's shape as ft-atlas reads it: parameters, layers, heads, experts, and its source.
+
+    Examples: ft-atlas model llama-3.1-8b · ft-atlas model ./my-model/ ·
+    ft-atlas model Qwen/Qwen3-30B-A3B --json
+    """
+    from atlas_cli.core.profile import parse_size
+    from atlas_cli.core.resolve import resolve_model
+    from atlas_cli.render.documents import model_json
+    from atlas_cli.render.views import model_grid
+
+    catalog = state.catalog()
+    try:
+        info = resolve_model(catalog, name, None)
+    except UsageError as unknown:
+        try:  # a bare size: the shape --model-size assumes
+            info = resolve_model(catalog, None, parse_size(name))
+        except UsageError:
+            raise unknown from None
+    doc = model_json(info)
+    emit_grid(chosen_format(fmt, as_json), doc, model_grid(doc))
+
+
+@command("Look up")
 def guide(fmt: FormatOption = Format.table, as_json: JsonOption = False) -> None:
     """The guide's rules (§3) and recommendations (§7) as a tree, with ft-atlas's corrections.
 

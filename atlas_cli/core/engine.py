@@ -196,7 +196,7 @@ class Engine:
         with the least communication that fits, and sized for its largest stage."""
         assert method.memory_model is not None
         objectives = [o for o in stages if (o == "inference") == (method.kind == "no-training")]
-        run = estimator(method.id, method.memory_model, info.shape)
+        run = estimator(method.id, method.memory_model, info.sized)
         tried: list[tuple[Estimate, list[str]]] = []
         for variant in method.estimated_variants():
             if not applies(variant, hardware):
@@ -206,7 +206,7 @@ class Engine:
             for objective in objectives:
                 base, stage_warnings = stages[objective]
                 varied, extra = with_variant(variant, replace(base, offload=offload), hardware)
-                result = cached_estimate(run, varied, method.id, info.shape)
+                result = cached_estimate(run, varied, method.id, info.sized)
                 warnings += stage_warnings + extra
                 if worst is None or result.per_gpu_gb > worst.per_gpu_gb:
                     worst = result
@@ -229,11 +229,13 @@ class Engine:
         }
 
     def _resolve(self, profile: Profile) -> Resolved:
-        key = (profile.gpu, profile.vram, profile.gpus, profile.model, profile.model_size)
+        api = profile.model_access == "api"
+        key = (profile.gpu, profile.vram, profile.gpus, profile.model, profile.model_size, api)
         found = self._resolved.get(key)
         if found is None:
             hardware = resolve_hardware(self.catalog, profile.gpu, profile.vram, profile.gpus)
-            found = Resolved(hardware, resolve_model(self.catalog, profile.model, profile.model_size))
+            model = resolve_model(self.catalog, profile.model, profile.model_size, api=api)
+            found = Resolved(hardware, model)
             if len(self._resolved) >= MEMO_LIMIT:
                 self._resolved.clear()
             self._resolved[key] = found
@@ -304,6 +306,7 @@ class Engine:
             notes=tuple(notes),
             plans=tuple(s.plan for s in kept),
             excluded=tuple(s.plan for s in scored if s.excluded),
+            model=info,
         )
 
     def _plan(
@@ -428,6 +431,11 @@ class Engine:
         if info.template:
             given = "" if profile.model_size is not None else " (--model/--model-size not given)"
             notes.append(f"Model: {info.label}{given}, assumed to have {info.template}.")
+        else:
+            variant = f", {info.variant}" if info.variant else ""
+            notes.append(f"Model: {info.label}{variant} ({info.origin}).")
+        notes.extend(f"Model: {note}." for note in info.notes)
+        notes.extend(f"Model warning: {warning}." for warning in info.warnings)
         if profile.data_kind is None:
             notes.append(
                 f"--data-kind not given: assumed '{facts['data_kind']}', usual for goal '{profile.goal}'."
@@ -441,8 +449,8 @@ class Engine:
                 "gpu": hardware.gpu_id if hardware.has_gpu else "none",
                 "vram": hardware.memory_gib,
                 "gpus": hardware.gpus,
-                "model": info.model_id,
-                "model_size": round(info.params_b, 3),
+                "model": info.reference,
+                "model_size": info.params_b,
             }
         )
         return normalized

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas_cli.core.estimates import Estimate, Fit
 from atlas_cli.core.memory.search import Change, changes_that_fit, estimator
@@ -13,6 +13,9 @@ from atlas_cli.kb.vocabulary import FIT_MARGIN
 
 SAFETY_PERCENT = round(100 * (1 - FIT_MARGIN))
 OFFLOADED = {"optimizer": "optimizer states", "params": "parameters and optimizer states"}
+
+if TYPE_CHECKING:
+    from atlas_cli.core.resolve import ModelInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +151,7 @@ class Recommendation:
     notes: tuple[str, ...]
     plans: tuple[Plan, ...]
     excluded: tuple[Plan, ...]
+    model: ModelInfo | None = None  # the resolved model (what a recipe loads, where it came from)
 
     def trace(self, plan: Plan) -> tuple[RuleHit, ...]:
         """Each rule that fired for the plan, with the values of the facts it read."""

@@ -98,8 +98,9 @@ class Profile:
     model: str | None = _question(
         "name",
         "model",
-        "Model from the catalog (e.g. llama-3.1-8b, qwen2.5-7b, bert-base).",
-        "Which model? (a catalog name such as llama-3.1-8b, or a size such as 7b)",
+        "A catalog name, a Hub id or a config.json / model directory (e.g. llama-3.1-8b, "
+        "Qwen/Qwen3-8B, ./my-model/); with --model-access api, any name.",
+        "Which model? (a catalog name such as llama-3.1-8b, a Hub id, a model directory, or a size: 7b)",
         example="llama-3.1-8b",
     )
     model_size: float | None = _question(
@@ -234,6 +235,16 @@ def parse_count(text: str | float, flag: str = "--examples") -> int:
     return int(value)
 
 
+# "24GB", "48 GB", "80gib": a GPU named by its memory (GB as advertised, as --vram takes it).
+_GPU_MEMORY = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(?:gb|gib|g)\s*$", re.IGNORECASE)
+
+
+def gpu_memory(text: str) -> str | None:
+    """The memory a --gpu value such as '24GB' gives instead of a GPU name (the number), or None."""
+    match = _GPU_MEMORY.match(text)
+    return match.group(1) if match else None
+
+
 def parse_vram(text: str | float, flag: str = "--vram") -> float:
     cleaned = str(text).strip().lower().removesuffix("gb").removesuffix("gib").strip()
     try:
@@ -324,11 +335,18 @@ def parse_values(raw: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(raw) - set(FIELDS_BY_NAME))
     if unknown:
         raise UsageError(f"unknown profile key(s): {', '.join(unknown)}")
-    return {
+    values = {
         k: _parse_scalar(k, type(v).__name__, v) if _cacheable(v) else parse_value(FIELDS_BY_NAME[k], v)
         for k, v in raw.items()
         if v is not None
     }
+    memory = gpu_memory(values["gpu"]) if isinstance(values.get("gpu"), str) else None
+    if memory is not None:  # --gpu 24GB is --vram 24
+        if "vram" in values:
+            raise UsageError("--gpu and --vram are alternatives: give one")
+        del values["gpu"]
+        values["vram"] = parse_vram(memory, "--gpu")
+    return values
 
 
 def _cacheable(value: Any) -> bool:

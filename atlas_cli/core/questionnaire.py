@@ -12,10 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from atlas_cli.core.models import find_model
 from atlas_cli.core.profile import (
     FIELDS_BY_NAME,
     PROFILE_FIELDS,
     ProfileField,
+    gpu_memory,
     parse_size,
     parse_value,
     parse_vram,
@@ -151,8 +153,11 @@ class Interview:
         )
 
     def _parse_model(self, text: str) -> Answers:
+        """A catalog name (stored as its id), a config path or a Hub id (stored as typed; see
+        core/models.py), else a size such as 7b."""
         try:
-            return {"model": self.catalog.model(text).id}
+            found = find_model(self.catalog, text)
+            return {"model": found.model.id if found.kind == "catalog" else text.strip()}
         except UsageError as unknown:
             try:
                 return {"model_size": parse_size(text, "model")}
@@ -165,10 +170,9 @@ MAX_BARE_MEMORY_GB = 256  # a bare number above any GPU's memory is a model numb
 
 def _looks_like_memory(text: str) -> bool:
     """'24gb', '80 GiB', '24' are memory sizes; '3090' or '309' are GPU names."""
+    if gpu_memory(text) is not None:
+        return True
     key = normalize(text)
-    for unit in ("gib", "gb", "g"):
-        if key.endswith(unit) and key.removesuffix(unit).replace(".", "", 1).isdigit():
-            return True
     return key.replace(".", "", 1).isdigit() and float(key) <= MAX_BARE_MEMORY_GB
 
 

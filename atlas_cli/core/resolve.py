@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from atlas_cli.core.estimates import EstimateSettings
+from atlas_cli.core.hfconfig import looks_instruct
 from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
+from atlas_cli.core.models import SourceKind, find_model
 from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
 from atlas_cli.errors import UsageError
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import LlmModel
-from atlas_cli.kb.vocabulary import PRECISIONS, means_no_gpu
+from atlas_cli.kb.vocabulary import PRECISIONS, ModelVariant, means_no_gpu
 
 DEFAULT_MODEL_SIZE_B = 7.0
 DEFAULT_LORA_RANK = 16
@@ -33,16 +36,71 @@ class Hardware:
         return None if self.capacity_gb is None else round(self.capacity_gb * self.gpus, 2)
 
 
+ModelSource = SourceKind | Literal["bare size", "api"]
+
+
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
-    model_id: str | None
+    model_id: str | None  # the catalog id; None for a model read from a config, a size or an API
     label: str
-    shape: Shape
+    shape: Shape | None  # None for a model behind an API: it is never sized
     template: str | None  # the assumed shape of a bare size, in words
+    source: ModelSource = "catalog"
+    where: str | None = None  # the catalog id, the config.json's path or its Hub URL
+    repo: str | None = None  # what a recipe loads: a Hub id, or the model's local directory
+    variant: ModelVariant | None = None  # None when unknown (a bare size)
+    spec: LlmModel | None = None
+    given: str | None = None  # the --model text, as typed
+    notes: tuple[str, ...] = ()  # what is counted and what is not
+    warnings: tuple[str, ...] = ()  # assumptions made reading the config
 
     @property
-    def params_b(self) -> float:
-        return round(self.shape.params / 1e9, 3)
+    def sized(self) -> Shape:
+        """The shape estimates need; an API model has none."""
+        if self.shape is None:
+            raise UsageError(f"{self.label} is used through an API: it has no weights here to estimate")
+        return self.shape
+
+    @property
+    def params_b(self) -> float | None:
+        return None if self.shape is None else round(self.shape.params / 1e9, 3)
+
+    @property
+    def active_params_b(self) -> float | None:
+        """Parameters one token uses (all of them for a dense model)."""
+        return None if self.shape is None else round(self.shape.active_params / 1e9, 3)
+
+    @property
+    def is_moe(self) -> bool | None:
+        return None if self.shape is None else self.shape.is_moe
+
+    @property
+    def has_bias(self) -> bool | None:
+        return None if self.shape is None else self.shape.has_bias
+
+    @property
+    def architecture(self) -> str | None:
+        return None if self.shape is None else self.shape.architecture
+
+    @property
+    def reference(self) -> str | None:
+        """How the profile names the model: its catalog id, else what was typed."""
+        return self.model_id or self.given
+
+    @property
+    def origin(self) -> str:
+        """Which source the model came from, in words."""
+        if self.source == "catalog":
+            return f"catalog entry {self.where}"
+        if self.source == "file":
+            return f"config file {self.where}"
+        if self.source == "cache":
+            return f"Hugging Face cache: {self.where}"
+        if self.source == "hub":
+            return f"config.json fetched from the Hub: {self.where}"
+        if self.source == "api":
+            return "used through an API: not sized"
+        return "a bare size: " + (self.template or "an assumed shape")
 
 
 def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus: int) -> Hardware:
@@ -50,11 +108,13 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
         return Hardware(None, False, None, None, False, 1, "no local GPU")
     if gpu is not None:
         g = catalog.gpu(gpu)
-        note = f"{g.name}, {g.memory_gib:g} GiB" + (
+        # Fit is checked against what the driver reports a program can use (data/gpus.yaml).
+        usable = f" ({g.usable_gib:.4g} GiB usable)" if round(g.usable_gib, 2) != g.memory_gib else ""
+        note = f"{g.name}, {g.memory_gib:g} GiB{usable}" + (
             "" if g.cuda else " (no CUDA: estimates assume PyTorch on it)"
         )
         return Hardware(
-            g.id, True, g.memory_gib, gib_to_gb(g.memory_gib), g.bf16, gpus, note, g.vendor, g.cuda
+            g.id, True, g.memory_gib, gib_to_gb(g.usable_gib), g.bf16, gpus, note, g.vendor, g.cuda
         )
     if vram is not None:
         # Without a named GPU we cannot know bf16 support; assume a current (Ampere+) card.
@@ -62,12 +122,33 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
     return Hardware(None, True, None, None, True, gpus, "GPU not given: fit is not checked")
 
 
-def resolve_model(catalog: Catalog, model: str | None, size_b: float | None) -> ModelInfo:
+def resolve_model(
+    catalog: Catalog, model: str | None, size_b: float | None, *, api: bool = False
+) -> ModelInfo:
+    """The model a profile names: found by core/models.find_model (path, catalog, HF cache, Hub),
+    or a bare size. A model used through an API is only named: it needs no shape."""
+    if model is not None and api:
+        variant: ModelVariant | None = "instruct" if looks_instruct(model) else None
+        return ModelInfo(None, model, None, None, "api", variant=variant, given=model)
     if model is not None:
-        m: LlmModel = catalog.model(model)
-        return ModelInfo(m.id, m.name, shape_of(m), None)
+        found = find_model(catalog, model)
+        m = found.model
+        return ModelInfo(
+            m.id if found.kind == "catalog" else None,
+            m.name,
+            shape_of(m),
+            None,
+            found.kind,
+            where=found.where,
+            repo=found.repo,
+            variant=found.variant,
+            spec=m,
+            given=model,
+            notes=found.notes,
+            warnings=found.warnings,
+        )
     bare = bare_model((size_b if size_b is not None else DEFAULT_MODEL_SIZE_B) * 1e9)
-    return ModelInfo(None, bare.name, shape_of(bare), describe(bare))
+    return ModelInfo(None, bare.name, shape_of(bare), describe(bare), "bare size", bare.source, spec=bare)
 
 
 def choose_precision(requested: str | None, hardware: Hardware) -> tuple[str, str | None]:
@@ -115,12 +196,12 @@ def settings_for(
         batch_size = KTO_MIN_BATCH
     settings = EstimateSettings(
         objective=objective,
-        seq_len=seq_len if seq_len is not None else default_seq_len(info.shape),
+        seq_len=seq_len if seq_len is not None else default_seq_len(info.sized),
         batch_size=batch_size,
         precision=chosen,
         optimizer=optimizer,
         gradient_checkpointing=(
-            default_checkpointing(info.shape) if gradient_checkpointing is None else gradient_checkpointing
+            default_checkpointing(info.sized) if gradient_checkpointing is None else gradient_checkpointing
         ),
         lora_rank=lora_rank,
         quant_bits=4 if quant_bits == 4 else 8,

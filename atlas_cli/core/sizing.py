@@ -96,17 +96,17 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
     field_name = options.max.replace("-", "_") if options.max else None
     if options.method is None:
         rows = [
-            _row(label, e, extra, estimator(e.method, e.memory_model, info.shape), field_name)
+            _row(label, e, extra, estimator(e.method, e.memory_model, info.sized), field_name)
             for label, e, extra in sweep(catalog, info, hardware, settings, auto)
         ]
         return Report(info, hardware, rows, warnings)
     method = trainable_method(catalog, options.method)
     label, result = single(method, info, settings, auto)
-    row = _row(label, result, [], estimator(method.id, result.memory_model, info.shape), field_name)
+    row = _row(label, result, [], estimator(method.id, result.memory_model, info.sized), field_name)
     if result.fit in ("tight", "no"):
         quantized = [m for m in catalog.kb.methods if m.memory_model == "qlora" and m.id != method.id]
-        alternatives = [(m.id, estimator(m.id, "qlora", info.shape)) for m in quantized]
-        run = estimator(method.id, result.memory_model, info.shape)
+        alternatives = [(m.id, estimator(m.id, "qlora", info.sized)) for m in quantized]
+        run = estimator(method.id, result.memory_model, info.sized)
         row = replace(row, to_fit=changes_that_fit(run, result.settings, alternatives))
     return Report(info, hardware, [row], warnings)
 

@@ -73,10 +73,10 @@ def sweep(
     for method in catalog.kb.methods:
         model = method.memory_model
         if model is None or (
-            model != "inference" and not trainable_params(model, info.shape, settings.lora_rank)
+            model != "inference" and not trainable_params(model, info.sized, settings.lora_rank)
         ):
             continue
-        run = estimator(method.id, model, info.shape)
+        run = estimator(method.id, model, info.sized)
         for variant in method.estimated_variants():
             if not applies(variant, hardware):
                 continue
@@ -93,5 +93,5 @@ def single(
     label = method.name
     if method.memory_model == "qlora":
         label = f"{method.name} {settings.quant_bits}-bit"
-    run = estimator(method.id, method.memory_model, info.shape)
+    run = estimator(method.id, method.memory_model, info.sized)
     return label, with_strategy(run, settings) if auto_sharding else run(settings)

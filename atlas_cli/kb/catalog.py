@@ -57,10 +57,19 @@ class Catalog:
         return self.methods[_find(self._method_names, "method", query)]
 
     def gpu(self, query: str) -> Gpu:
-        return self.gpus[_find(self._gpu_names, "GPU", query)]
+        return self.gpus[_find(self._gpu_names, "GPU", query, GPU_FALLBACK)]
 
     def model(self, query: str) -> LlmModel:
-        return self.models[_find(self._model_names, "model", query)]
+        return self.models[_find(self._model_names, "model", query, MODEL_FALLBACK)]
+
+    def model_or_none(self, query: str) -> LlmModel | None:
+        """The catalog model an id, name or alias names exactly; None when none does."""
+        found = self._model_names.get(normalize(query))
+        return None if found is None else self.models[found]
+
+    def model_hint(self, query: str) -> str:
+        """'; did you mean a, b?' for the catalog models closest to `query`, or ''."""
+        return _hint(_suggest(self._model_names, query))
 
     def gpu_guess(self, query: str) -> Gpu | None:
         """The closest GPU for a fuzzy answer ("309" -> RTX 3090), for a confirm prompt."""
@@ -68,11 +77,30 @@ class Catalog:
         return self.gpus[self._gpu_names[close[0]]] if close else None
 
 
-def _find(index: dict[str, str], kind: str, query: str) -> str:
+# What to give instead of an unknown catalog name, and the command that lists the catalog.
+GPU_FALLBACK = ("give its memory instead: --vram 24 or --gpu 24GB", "ft-atlas gpus")
+MODEL_FALLBACK = (
+    "give a config.json path, a Hub id (org/name) or --model-size 7b instead",
+    "ft-atlas models",
+)
+
+
+def _suggest(index: dict[str, str], query: str) -> tuple[str, ...]:
+    close = difflib.get_close_matches(normalize(query), index, n=5, cutoff=0.5)
+    return tuple(dict.fromkeys(index[c] for c in close))
+
+
+def _hint(suggestions: tuple[str, ...]) -> str:
+    return f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+
+
+def _find(index: dict[str, str], kind: str, query: str, fallback: tuple[str, str] | None = None) -> str:
     key = normalize(query)
     if key in index:
         return index[key]
-    close = difflib.get_close_matches(key, index, n=5, cutoff=0.5)
-    suggestions = tuple(dict.fromkeys(index[c] for c in close))
-    hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
-    raise UsageError(f"unknown {kind} '{query}'{hint}", suggestions=suggestions)
+    suggestions = _suggest(index, query)
+    message = f"unknown {kind} '{query}'{_hint(suggestions)}"
+    if fallback is not None:
+        instead, listing = fallback
+        message += f" Or {instead}." if suggestions else f" ({listing} lists them); {instead}."
+    raise UsageError(message, suggestions=suggestions)

@@ -19,6 +19,7 @@ from atlas_cli.kb.vocabulary import (
     GOALS,
     METHOD_KINDS,
     MODEL_ACCESS,
+    MODEL_VARIANTS,
     PRIORITIES,
     values_of,
 )
@@ -39,7 +40,6 @@ class FactSpec:
 
 
 ARCHITECTURES: Final = ("decoder", "encoder", "encoder-decoder")
-MODEL_VARIANTS: Final = ("base", "instruct")
 GPU_VENDORS: Final = ("nvidia", "amd", "apple")
 FIT_VERDICTS: Final = ("yes", "tight", "no")
 
@@ -75,22 +75,42 @@ FACTS: Final[tuple[FactSpec, ...]] = (
     FactSpec(
         "model",
         "string",
-        "Catalog id of the model (null for a bare size).",
+        "Catalog id of the model (null for a config.json, a bare size or an API model).",
         "model.model_id",
         refers_to="models",
     ),
-    FactSpec("model_params_b", "number", "Total parameters of the model, in billions.", "model.params_b"),
+    FactSpec(
+        "model_params_b",
+        "number",
+        "Total parameters of the model, in billions (null for an API model).",
+        "model.params_b",
+    ),
+    FactSpec(
+        "model_active_params_b",
+        "number",
+        "Parameters one token uses, in billions: the total for a dense model, the active experts' "
+        "share for a mixture of experts.",
+        "model.active_params_b",
+    ),
+    FactSpec("model_is_moe", "bool", "The model is a mixture of experts.", "model.is_moe"),
+    FactSpec(
+        "model_variant",
+        "string",
+        "base, or instruct (post-trained: -Instruct, -it, -chat, or a chat template); null when unknown.",
+        "model.variant",
+        MODEL_VARIANTS,
+    ),
     FactSpec(
         "model_has_bias",
         "bool",
         "The model's linear layers have bias terms (BitFit).",
-        "model.shape.has_bias",
+        "model.has_bias",
     ),
     FactSpec(
         "model_architecture",
         "string",
         "decoder, encoder or encoder-decoder.",
-        "model.shape.architecture",
+        "model.architecture",
         ARCHITECTURES,
     ),
     # profile

@@ -29,6 +29,7 @@ from atlas_cli.kb.vocabulary import (
     PRECISIONS,
     Lang,
     MethodKind,
+    ModelVariant,
 )
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$", max_length=64)]
@@ -42,6 +43,7 @@ SPEED_SCALE: tuple[SpeedRating, ...] = ("slow", "medium", "fast", "instant")
 QUALITY_SCALE: tuple[QualityRating, ...] = ("moderate", "high", "near-full", "excellent")
 # A number in a hand-edited file beyond this is a typo (a 5,000-digit integer, 1e300).
 MAX_NUMBER = 1e15
+MAX_LAYERS = 10_000  # blocks in a model (per stack): more is a typo
 
 
 def _member_of(names: dict[str, Any], what: str) -> AfterValidator:
@@ -286,16 +288,79 @@ class Guide(Strict):
     recommendations: list[GuideRule]
 
 
+class Interconnect(Strict):
+    """The fastest link between GPUs the product offers."""
+
+    kind: Literal["nvlink", "pcie", "xgmi", "unified"] = Field(
+        description="nvlink (NVLink or an NVLink bridge), pcie, xgmi (AMD Infinity Fabric), "
+        "unified (one Apple chip: no second GPU to link)"
+    )
+    gbs: float | None = Field(
+        default=None, gt=0, le=100_000, description="GB/s per GPU, both directions together; null if unknown"
+    )
+    detail: str | None = None
+
+
+# The figures a GPU entry may give, each with its source under the same key in `sources`.
+GPU_FIGURES: dict[str, str] = {
+    "reported_memory_mib": "reported_memory",
+    "memory_bandwidth_gbs": "bandwidth",
+    "tflops_bf16": "tflops",
+}
+
+
 class Gpu(Strict):
     id: Id
     name: str
     aliases: list[str] = []
     vendor: Literal["nvidia", "amd", "apple"]
     memory_gib: float = Field(gt=0, le=100_000, description="Advertised memory; vendors' 'GB' are GiB.")
+    reported_memory_mib: int | None = Field(
+        default=None,
+        gt=0,
+        le=100_000_000,
+        description="What the driver reports as total memory (nvidia-smi, rocm-smi): what a program can "
+        "use, and the capacity fit checks use; null when unknown (the advertised memory is used)",
+    )
     bf16: bool
+    fp8: bool = Field(default=False, description="FP8 tensor cores (Ada, Hopper, Blackwell, CDNA 3)")
     cuda: bool
     architecture: str
+    memory_bandwidth_gbs: float | None = Field(default=None, gt=0, le=100_000, description="peak, GB/s")
+    interconnect: Interconnect | None = None
+    tflops_bf16: float | None = Field(
+        default=None,
+        gt=0,
+        le=1_000_000,
+        description="Peak dense 16-bit tensor TFLOPS with FP32 accumulate (what training runs at; fp16 "
+        "on GPUs without bf16); null where the vendor publishes none (Apple: see notes)",
+    )
+    tflops_basis: Literal["vendor", "vendor-halved", "derived", "secondary"] | None = Field(
+        default=None,
+        description="vendor: printed dense; vendor-halved: the vendor prints the sparse figure only; "
+        "derived: scaled from a same-architecture vendor figure by tensor cores x clock; "
+        "secondary: a reputable third party",
+    )
+    notes: str | None = None
     source: str
+    sources: dict[str, str] = Field(default={}, description="the source of each figure, by figure")
+
+    @model_validator(mode="after")
+    def _figures_are_sourced(self) -> Gpu:
+        figures = dict(GPU_FIGURES)
+        if self.interconnect is not None and self.interconnect.gbs is not None:
+            figures["interconnect"] = "interconnect"
+        for figure, key in figures.items():
+            if (figure == "interconnect" or getattr(self, figure) is not None) and not self.sources.get(key):
+                raise ValueError(f"{figure} needs its source: sources.{key}")
+        if (self.tflops_bf16 is None) != (self.tflops_basis is None):
+            raise ValueError("tflops_bf16 and tflops_basis go together")
+        return self
+
+    @property
+    def usable_gib(self) -> float:
+        """The memory a program can allocate: the driver's report where known, else advertised."""
+        return self.memory_gib if self.reported_memory_mib is None else self.reported_memory_mib / 1024
 
 
 class MixtureOfExperts(Strict):
@@ -340,14 +405,14 @@ class LlmModel(Strict):
     aliases: list[str] = []
     family: str
     architecture: Literal["decoder", "encoder", "encoder-decoder"]
-    variant: Literal["base", "instruct"] = Field(
+    variant: ModelVariant = Field(
         default="base", description="instruct: post-trained to follow instructions (-Instruct, -it, -chat)"
     )
     # Upper bounds keep a typo (1e300) from turning estimates into infinities.
     params_b: float = Field(gt=0, le=100_000, description="published total parameters, in billions")
     active_params_b: float | None = Field(default=None, gt=0, le=100_000, description="published, MoE only")
-    layers: int = Field(gt=0, le=10_000, description="blocks (per stack for encoder-decoder models)")
-    decoder_layers: int | None = Field(default=None, gt=0, le=10_000, description="encoder-decoder only")
+    layers: int = Field(gt=0, le=MAX_LAYERS, description="blocks (per stack for encoder-decoder models)")
+    decoder_layers: int | None = Field(default=None, gt=0, le=MAX_LAYERS, description="encoder-decoder only")
     hidden_size: int = Field(gt=0, le=1_000_000)
     attention_heads: int = Field(gt=0, le=100_000)
     kv_heads: int = Field(gt=0, le=100_000)

@@ -19,6 +19,10 @@ LANGS: Final = get_args(Lang)
 MethodKind = Literal["parameterization", "objective", "no-training"]
 METHOD_KINDS: Final[tuple[MethodKind, ...]] = get_args(MethodKind)
 
+# A model as published: base (pre-trained only), or post-trained to follow instructions.
+ModelVariant = Literal["base", "instruct"]
+MODEL_VARIANTS: Final[tuple[ModelVariant, ...]] = get_args(ModelVariant)
+
 # --- the estimator's memory models ------------------------------------------------------------
 
 Family = Literal["weights", "lora", "adalora", "ia3", "prompt", "bottleneck", "none"]

@@ -9,10 +9,10 @@ A value the KB does not give is left out, and the library's default applies.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from atlas_cli.core.models import hub_id_of
 from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.errors import UsageError
 from atlas_cli.kb.catalog import Catalog
@@ -130,19 +130,15 @@ def _pick_plan(rec: Recommendation, rank: int) -> Plan:
     return rec.plans[rank - 1]
 
 
-def _hub_id(model: LlmModel | None) -> str | None:
-    """The Hub id behind a catalog model: its source is the model's config.json on the Hub."""
-    if model is None:
-        return None
-    found = re.match(r"https://huggingface\.co/([\w.\-]+/[\w.\-]+)/", model.source)
-    return found.group(1) if found else None
-
-
 def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
     """The plan ranked `rank` with every setting a recipe writes, each with its source."""
     plan = _pick_plan(rec, rank)
+    info = rec.model
     model_id = rec.profile.get("model")
     model = catalog.models.get(model_id) if isinstance(model_id, str) else None
+    if info is not None and info.source in ("file", "cache", "hub"):
+        model = info.spec
+    hub_id = info.repo if info is not None and info.repo else hub_id_of(model)
     recipe = Recipe(
         rank=rank,
         total=len(rec.plans),
@@ -150,7 +146,7 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
         method=catalog.methods[plan.method],
         profile=rec.profile,
         architecture=str(rec.facts.get("model_architecture") or "decoder"),
-        hub_id=_hub_id(model),
+        hub_id=hub_id,
         model=model,
         stages=plan.pipeline,
     )

@@ -140,8 +140,10 @@ BREAKDOWN_KEYS = (
 def breakdown_grid(e: EstimateJson) -> Grid:
     b = e["breakdown"]
     a = e["assumptions"]
+    source = e.get("model_source")
+    model = f"{source['name']} ({source['source']}), " if source else ""
     grid = Grid(
-        f"{e['label']} — {e['model_params_b']:g}B parameters"
+        f"{e['label']} — {model}{e['model_params_b']:g}B parameters"
         + (f", objective {e['objective']}" if e["objective"] else ""),
         ["component", "GB per GPU"],
         caption=(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12 (`ft-atlas schema`)
@@ -20,6 +20,9 @@ from atlas_cli.kb.schema import Category, Gpu, GuideRule, KnowledgeBase, LlmMode
 from atlas_cli.kb.vocabulary import FIT_MARGIN, OUTPUT_SCHEMA_VERSION, STACKS, Lang
 
 STACK_HELP = {c.value: c.help for c in STACKS}
+
+if TYPE_CHECKING:
+    from atlas_cli.core.resolve import ModelInfo
 
 SCHEMA_VERSION = OUTPUT_SCHEMA_VERSION
 
@@ -52,6 +55,21 @@ class ChangeJson(TypedDict):
     per_gpu_gb: float
 
 
+class ModelSourceJson(TypedDict):
+    """Which model an estimate or a recommendation is for, and where it came from."""
+
+    name: str
+    catalog_id: str | None
+    source: str  # catalog, file, cache, hub, bare size or api
+    where: str | None  # the catalog id, the config.json's path, or its Hub URL
+    variant: str | None
+    params_b: float | None
+    active_params_b: float | None
+    is_moe: bool | None
+    notes: list[str]
+    warnings: list[str]
+
+
 class EstimateJson(TypedDict, total=False):
     schema_version: int
     method: str
@@ -72,12 +90,60 @@ class EstimateJson(TypedDict, total=False):
     max_seq_len: int | None  # with --max seq-len: the longest that fits within the margin
     max_batch_size: int | None  # with --max batch-size
     to_fit: list[ChangeJson]  # with --method, for a plan that does not fit: changes that make it fit
+    model_source: ModelSourceJson  # `estimate --method`: the model it is for
 
 
 class EstimateListJson(TypedDict):
     schema_version: int
     model: str
+    model_source: ModelSourceJson
     estimates: list[EstimateJson]
+
+
+class ExpertsJson(TypedDict):
+    routed: int
+    active: int
+    shared: int
+    expert_intermediate_size: int
+    shared_intermediate_size: int | None
+    moe_layers: int
+    dense_layers: int
+
+
+class LatentAttentionJson(TypedDict):
+    q_lora_rank: int | None
+    kv_lora_rank: int
+    qk_nope_head_dim: int
+    qk_rope_head_dim: int
+    v_head_dim: int
+
+
+class ModelJson(TypedDict):
+    """`ft-atlas model`: a model's shape as ft-atlas reads it, and where it came from."""
+
+    schema_version: int
+    model: ModelSourceJson
+    family: str
+    architecture: str
+    params_b: float
+    active_params_b: float
+    published_params_b: float | None  # the catalog's published figure (None outside the catalog)
+    layers: int
+    decoder_layers: int | None
+    hidden_size: int
+    attention_heads: int
+    kv_heads: int
+    head_dim: int
+    intermediate_size: int
+    gated_mlp: bool
+    vocab_size: int
+    tied_embeddings: bool
+    bias: str | None  # which linear layers carry biases: all-linear, qkv, attention; None: none
+    experts: ExpertsJson | None
+    latent_attention: LatentAttentionJson | None
+    weights_dtype: str
+    context_length: int | None
+    repo: str | None  # what a recipe loads: a Hub id or a local directory
 
 
 class ToolJson(TypedDict):
@@ -292,6 +358,72 @@ def method_json(method: Method) -> dict[str, Any]:
     return {"schema_version": SCHEMA_VERSION, "method": method.model_dump(mode="json", by_alias=True)}
 
 
+def model_source_json(info: ModelInfo) -> ModelSourceJson:
+    return {
+        "name": info.label,
+        "catalog_id": info.model_id,
+        "source": info.source,
+        "where": info.where,
+        "variant": info.variant,
+        "params_b": info.params_b,
+        "active_params_b": info.active_params_b,
+        "is_moe": info.is_moe,
+        "notes": list(info.notes),
+        "warnings": list(info.warnings),
+    }
+
+
+def model_json(info: ModelInfo) -> ModelJson:
+    """A sized model's document (an API model has no shape: the caller refuses it)."""
+    m, shape = info.spec, info.sized
+    assert m is not None  # every sized model carries its LlmModel
+    moe, mla = m.moe, m.latent_attention
+    experts: ExpertsJson | None = None
+    if moe is not None:
+        experts = {
+            "routed": moe.experts,
+            "active": moe.active,
+            "shared": moe.shared_experts,
+            "expert_intermediate_size": moe.intermediate_size,
+            "shared_intermediate_size": moe.shared_intermediate_size,
+            "moe_layers": m.layers + (m.decoder_layers or 0) - moe.dense_layers,
+            "dense_layers": moe.dense_layers,
+        }
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "model": model_source_json(info),
+        "family": m.family,
+        "architecture": m.architecture,
+        "params_b": round(shape.params / 1e9, 3),
+        "active_params_b": round(shape.active_params / 1e9, 3),
+        "published_params_b": m.params_b if info.source == "catalog" else None,
+        "layers": m.layers,
+        "decoder_layers": m.decoder_layers,
+        "hidden_size": m.hidden_size,
+        "attention_heads": m.attention_heads,
+        "kv_heads": m.kv_heads,
+        "head_dim": m.head_dim or m.hidden_size // m.attention_heads,
+        "intermediate_size": m.intermediate_size,
+        "gated_mlp": m.gated_mlp,
+        "vocab_size": m.vocab_size,
+        "tied_embeddings": m.tied_embeddings,
+        "bias": m.bias_scope if m.has_bias else None,
+        "experts": experts,
+        "latent_attention": None
+        if mla is None
+        else {
+            "q_lora_rank": mla.q_lora_rank,
+            "kv_lora_rank": mla.kv_lora_rank,
+            "qk_nope_head_dim": mla.qk_nope_head_dim,
+            "qk_rope_head_dim": mla.qk_rope_head_dim,
+            "v_head_dim": mla.v_head_dim,
+        },
+        "weights_dtype": m.weights_dtype,
+        "context_length": m.context_length,
+        "repo": info.repo,
+    }
+
+
 # --- catalog documents ---------------------------------------------------------------------------
 
 _EXACT = ConfigDict(extra="forbid")  # a key the contract does not name is a test failure
@@ -454,4 +586,5 @@ OUTPUTS: dict[str, Any] = {
     "recommend": RecommendationJson,
     "recommend_batch_line": BatchLineJson | BatchErrorJson,
     "ask": AskJson,
+    "model": ModelJson,
 }

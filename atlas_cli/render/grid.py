@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 MIN_PROSE_WIDTH = 16
+WIDE_TERMINAL = 120  # columns a Grid's `wide_only` columns need to be shown
 
 
 @dataclass
@@ -19,9 +20,25 @@ class Grid:
     caption: str = ""
     # Columns kept on one line in the terminal (short ids and ratings); the others wrap.
     compact: tuple[str, ...] = ()
+    # Columns a narrow terminal drops (Markdown and JSON keep everything).
+    wide_only: tuple[str, ...] = ()
+
+    def for_width(self, width: int | None) -> Grid:
+        """The grid a terminal this wide shows: without the wide-only columns when narrow."""
+        if width is None or width >= WIDE_TERMINAL or not self.wide_only:
+            return self
+        keep = [i for i, name in enumerate(self.columns) if name not in self.wide_only]
+        return Grid(
+            self.title,
+            [self.columns[i] for i in keep],
+            [[row[i] for i in keep] for row in self.rows],
+            self.caption,
+            self.compact,
+        )
 
 
-def rich_table(grid: Grid) -> Table:
+def rich_table(grid: Grid, width: int | None = None) -> Table:
+    grid = grid.for_width(width)
     # Text, not str: rich would read "[...]" in knowledge-base text as markup (and crash on "[/x]").
     table = Table(
         title=Text(grid.title) if grid.title else None,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from atlas_cli.core.memory import gib_to_gb
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.schema import Method
+from atlas_cli.kb.schema import Gpu, Method
 from atlas_cli.kb.vocabulary import Lang
-from atlas_cli.render.documents import SCHEMA_VERSION, CompareJson, CompareRowJson
+from atlas_cli.render.documents import SCHEMA_VERSION, CompareJson, CompareRowJson, ModelJson
 from atlas_cli.render.grid import Grid
 
 SUMMARY_CHARS = 70
@@ -120,21 +120,46 @@ def tools_grid(catalog: Catalog, lang: Lang) -> Grid:
     return grid
 
 
+LINK_NAMES = {"nvlink": "NVLink", "pcie": "PCIe", "xgmi": "xGMI", "unified": "one chip"}
+
+
+def _link(g: Gpu) -> tuple[str, str]:
+    """The kind of link between GPUs, and its GB/s."""
+    if g.interconnect is None:
+        return "—", "—"
+    gbs = g.interconnect.gbs
+    return LINK_NAMES[g.interconnect.kind], "—" if gbs is None else f"{gbs:g}"
+
+
+def _tflops(g: Gpu) -> str:
+    if g.tflops_bf16 is None:
+        return "—"
+    return f"{g.tflops_bf16:g}" + ("*" if g.tflops_basis == "derived" else "")
+
+
 def gpus_grid(catalog: Catalog) -> Grid:
+    columns = ["id", "GiB", "usable", "bf16/fp8", "TFLOPS", "GB/s", "link"]
     grid = Grid(
         "GPUs",
-        ["id", "name", "memory", "GB (10^9)", "bf16", "architecture", "aliases"],
-        caption="Vendors' GPU 'GB' are GiB; estimates use GB = 10^9 bytes.",
+        [*columns, "link GB/s", "architecture", "name", "aliases"],
+        caption="GiB: advertised. usable: GB (10^9 bytes) the driver reports, which fit checks use. "
+        "TFLOPS: dense 16-bit, FP32 accumulate (* derived). GB/s: memory. link: GPU to GPU "
+        "(its GB/s and the names need 120 columns).",
+        compact=(*columns, "link GB/s"),
+        wide_only=("link GB/s", "architecture", "name", "aliases"),
     )
     for g in catalog.kb.gpus:
         grid.rows.append(
             [
                 g.id,
-                g.name,
-                f"{g.memory_gib:g} GiB",
-                f"{gib_to_gb(g.memory_gib):g}",
-                "yes" if g.bf16 else "no",
+                f"{g.memory_gib:g}",
+                f"{gib_to_gb(g.usable_gib):g}",
+                f"{'yes' if g.bf16 else 'no'}/{'yes' if g.fp8 else 'no'}",
+                _tflops(g),
+                "—" if g.memory_bandwidth_gbs is None else f"{g.memory_bandwidth_gbs:g}",
+                *_link(g),
                 g.architecture,
+                g.name,
                 ", ".join(g.aliases),
             ]
         )
@@ -142,18 +167,96 @@ def gpus_grid(catalog: Catalog) -> Grid:
 
 
 def models_grid(catalog: Catalog) -> Grid:
-    grid = Grid("Models", ["id", "name", "params", "arch", "layers", "hidden", "heads (kv)", "bias"])
+    columns = ["id", "params (active)", "layers", "heads (kv)", "variant"]
+    grid = Grid(
+        "Models",
+        [*columns, "arch", "hidden", "bias", "name"],
+        caption="Parameters as published (active: per token, mixture of experts); ft-atlas model ID "
+        "shows a model's whole shape. Architecture, width and names need 120 columns.",
+        compact=(*columns, "arch", "hidden", "bias"),
+        wide_only=("arch", "hidden", "bias", "name"),
+    )
     for m in catalog.kb.models:
+        active = f" ({m.active_params_b:g}B)" if m.active_params_b is not None else ""
         grid.rows.append(
             [
                 m.id,
-                m.name,
-                f"{m.params_b:g}B",
-                m.architecture,
-                str(m.layers),
-                str(m.hidden_size),
+                f"{m.params_b:g}B{active}",
+                str(m.layers + (m.decoder_layers or 0)),
                 f"{m.attention_heads} ({m.kv_heads})",
+                m.variant,
+                m.architecture,
+                str(m.hidden_size),
                 "yes" if m.has_bias else "no",
+                m.name,
             ]
         )
+    return grid
+
+
+def _billions(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}B"
+
+
+def _experts_text(doc: ModelJson) -> str | None:
+    e = doc["experts"]
+    if e is None:
+        return None
+    shared = f", {e['shared']} shared" if e["shared"] else ""
+    dense = f"; {e['dense_layers']} dense layer(s)" if e["dense_layers"] else ""
+    return (
+        f"{e['routed']} routed, {e['active']} active per token{shared} "
+        f"(width {e['expert_intermediate_size']}) in {e['moe_layers']} layers{dense}"
+    )
+
+
+def _attention_text(doc: ModelJson) -> str:
+    heads = f"{doc['attention_heads']} heads, {doc['kv_heads']} key/value, head dim {doc['head_dim']}"
+    mla = doc["latent_attention"]
+    if mla is None:
+        return heads
+    query = f"query rank {mla['q_lora_rank']}, " if mla["q_lora_rank"] else ""
+    return (
+        f"{doc['attention_heads']} heads, latent attention: {query}key/value rank "
+        f"{mla['kv_lora_rank']}, head dims {mla['qk_nope_head_dim']}+{mla['qk_rope_head_dim']} "
+        f"(values {mla['v_head_dim']})"
+    )
+
+
+def model_grid(doc: ModelJson) -> Grid:
+    """`ft-atlas model`: the resolved shape, one property per row."""
+    source = doc["model"]
+    total = _billions(doc["params_b"])
+    if doc["published_params_b"] is not None:
+        total += f" (published: {doc['published_params_b']:g}B)"
+    layers = str(doc["layers"])
+    if doc["decoder_layers"]:
+        layers += f" encoder + {doc['decoder_layers']} decoder"
+    rows: list[tuple[str, str | None]] = [
+        ("source", f"{source['source']}: {source['where'] or '—'}"),
+        ("variant", source["variant"] or "unknown"),
+        ("parameters", total),
+        ("active per token", _billions(doc["active_params_b"]) if doc["experts"] else None),
+        ("architecture", f"{doc['architecture']} ({doc['family']})"),
+        ("layers", layers),
+        ("hidden size", str(doc["hidden_size"])),
+        ("attention", _attention_text(doc)),
+        ("MLP", f"{'gated' if doc['gated_mlp'] else 'plain'}, width {doc['intermediate_size']}"),
+        ("experts", _experts_text(doc)),
+        ("vocabulary", str(doc["vocab_size"])),
+        ("embeddings", "tied to the LM head" if doc["tied_embeddings"] else "untied"),
+        ("biases", doc["bias"] or "none"),
+        ("stored as", doc["weights_dtype"]),
+        ("context length", "—" if doc["context_length"] is None else str(doc["context_length"])),
+        ("loads as", doc["repo"]),
+    ]
+    rows += [("note", note) for note in source["notes"]]
+    rows += [("warning", warning) for warning in source["warnings"]]
+    grid = Grid(
+        source["name"],
+        ["property", "value"],
+        caption="Parameters counted from the shape; docs/models.md says what is counted.",
+        compact=("property",),
+    )
+    grid.rows.extend([name, value] for name, value in rows if value is not None)
     return grid

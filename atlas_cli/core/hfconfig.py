@@ -1,0 +1,568 @@
+"""Read a Hugging Face `config.json` into an LlmModel: the same shape a catalog entry gives, so
+parameters are counted from structure the same way (core/shapes.py).
+
+Key names differ per family (n_embd for GPT-2, d_model for T5, n_routed_experts for DeepSeek); a
+key a config leaves out takes the default of its transformers configuration class, as
+transformers itself would (Gemma's config.json omits tie_word_embeddings: Gemma2Config ties by
+default). Architectures whose layers ft-atlas does not model (linear attention, state-space
+layers, per-layer embeddings, DeepSeek's sparse-attention indexer) are refused with a message
+naming what is missing: sizing them as a plain decoder would be silently wrong. docs/models.md
+lists what is read and counted for each architecture.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from pydantic import ValidationError
+
+from atlas_cli.core.shapes import shape_of
+from atlas_cli.errors import UsageError
+from atlas_cli.kb.schema import MAX_LAYERS, LatentAttention, LlmModel, MixtureOfExperts, WeightsDtype
+
+Config = Mapping[str, Any]
+BiasScope = Literal["all-linear", "qkv", "attention"]
+
+# --- defaults of the transformers configuration classes ---------------------------------------
+# Only the keys that published configs omit and that change the count. From the __init__
+# defaults of transformers' configuration_<model_type>.py (PretrainedConfig itself ties
+# embeddings; most decoder classes override that to False).
+CLASS_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
+    "llama": {"tie_word_embeddings": False},
+    "mistral": {"tie_word_embeddings": False},
+    "mixtral": {"tie_word_embeddings": False},
+    "qwen2": {"tie_word_embeddings": False},
+    "qwen2_moe": {"tie_word_embeddings": False, "decoder_sparse_step": 1},
+    "qwen3": {"tie_word_embeddings": False},
+    "qwen3_moe": {"tie_word_embeddings": False, "decoder_sparse_step": 1},
+    "phi3": {"tie_word_embeddings": False},
+    "gemma": {"tie_word_embeddings": True, "head_dim": 256},
+    "gemma2": {"tie_word_embeddings": True, "head_dim": 256},
+    # Gemma3TextConfig: gemma-3-4b-it's text_config gives only four keys and relies on these.
+    "gemma3_text": {
+        "tie_word_embeddings": True,
+        "vocab_size": 262_208,
+        "hidden_size": 2304,
+        "intermediate_size": 9216,
+        "num_hidden_layers": 26,
+        "num_attention_heads": 8,
+        "num_key_value_heads": 4,
+        "head_dim": 256,
+        "max_position_embeddings": 131_072,
+    },
+    "llama4_text": {
+        "tie_word_embeddings": False,
+        "interleave_moe_layer_step": 1,
+        "intermediate_size_mlp": 16384,
+        "num_local_experts": 16,
+        "num_experts_per_tok": 1,
+        "head_dim": 128,
+    },
+    "deepseek_v2": {
+        "tie_word_embeddings": False,
+        "first_k_dense_replace": 0,
+        "q_lora_rank": 1536,
+        "n_shared_experts": 2,
+        "moe_layer_freq": 1,
+    },
+    "deepseek_v3": {
+        "tie_word_embeddings": False,
+        "first_k_dense_replace": 3,
+        "q_lora_rank": 1536,
+        "n_shared_experts": 1,
+        "moe_layer_freq": 1,
+    },
+    "glm4_moe": {"tie_word_embeddings": False, "first_k_dense_replace": 1, "n_shared_experts": 1},
+    "gpt_oss": {"tie_word_embeddings": False},
+    "gpt2": {"tie_word_embeddings": True, "n_inner": None, "n_positions": 1024, "vocab_size": 50257},
+    "bert": {"tie_word_embeddings": True, "type_vocab_size": 2, "max_position_embeddings": 512},
+    "roberta": {"tie_word_embeddings": True, "type_vocab_size": 2, "max_position_embeddings": 512},
+    "xlm-roberta": {"tie_word_embeddings": True, "type_vocab_size": 2, "max_position_embeddings": 512},
+    "modernbert": {"tie_word_embeddings": True},
+    "t5": {
+        "tie_word_embeddings": True,
+        "d_kv": 64,
+        "feed_forward_proj": "relu",
+        "relative_attention_num_buckets": 32,
+    },
+    # mT5 and UMT5 are T5 v1.1 models: gated-GELU MLP and an untied LM head.
+    "mt5": {"tie_word_embeddings": False, "d_kv": 64, "feed_forward_proj": "gated-gelu"},
+    "umt5": {"tie_word_embeddings": False, "d_kv": 64, "feed_forward_proj": "gated-gelu"},
+}
+KNOWN_DECODERS: Final = frozenset(
+    {"llama", "mistral", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3_text"}
+    | {"mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3", "gpt_oss", "llama4_text"}
+    | {"glm4_moe"}
+)
+BERT_LIKE: Final = frozenset({"bert", "roberta", "xlm-roberta"})
+T5_LIKE: Final = frozenset({"t5", "mt5", "umt5"})
+KNOWN: Final = KNOWN_DECODERS | BERT_LIKE | T5_LIKE | {"gpt2", "modernbert"}
+
+# --- what ft-atlas does not model -----------------------------------------------------------------
+
+_HYBRID_LINEAR = "hybrid attention: Gated DeltaNet linear-attention layers between full-attention layers"
+_STATE_SPACE = "state-space (Mamba) or linear-recurrent layers"
+_SSM_TYPES = ("mamba", "mamba2", "falcon_mamba", "falcon_h1", "jamba", "zamba", "zamba2", "bamba")
+_RECURRENT_TYPES = ("nemotron_h", "granitemoehybrid", "lfm2", "rwkv", "recurrent_gemma")
+_GEMMA4 = "Gemma 4's layers (keys shared as values, two head widths, experts beside a dense MLP)"
+NOT_MODELLED: Final[dict[str, str]] = {
+    "qwen3_next": _HYBRID_LINEAR,
+    "qwen3_5": _HYBRID_LINEAR,
+    "qwen3_5_moe": _HYBRID_LINEAR,
+    "gemma3n": "per-layer embeddings, AltUp, LAuReL and key/value sharing across layers",
+    "gemma4": _GEMMA4,
+    "gemma4_text": _GEMMA4,
+    "deepseek_v32": "DeepSeek sparse attention (the lightning indexer that picks the attended tokens)",
+    "minimax": "lightning (linear) attention layers",
+    "kimi_linear": "Kimi Delta Attention (linear attention) layers",
+    **dict.fromkeys((*_SSM_TYPES, *_RECURRENT_TYPES), _STATE_SPACE),
+}
+# Keys that switch on such layers whatever the model_type says (a fine-tune may rename it).
+# A key with a false value (0, null, []) is present but unused: gemma-4-26B-A4B sets
+# hidden_size_per_layer_input to 0.
+SPECIAL_KEYS: Final[dict[str, str]] = {
+    "linear_num_value_heads": _HYBRID_LINEAR,
+    "linear_key_head_dim": _HYBRID_LINEAR,
+    "full_attention_interval": _HYBRID_LINEAR,
+    "hidden_size_per_layer_input": "per-layer embeddings",
+    "num_kv_shared_layers": "key/value sharing across layers",
+    "index_topk": "DeepSeek sparse attention (the lightning indexer that picks the attended tokens)",
+    "mamba_d_state": _STATE_SPACE,
+    "ssm_state_size": _STATE_SPACE,
+    "mamba_expand": _STATE_SPACE,
+}
+# Layer types that are ordinary softmax attention, only over a window or chunk.
+ATTENTION_LAYER_TYPES: Final = frozenset({"full_attention", "sliding_attention", "chunked_attention"})
+# Nested configs of multimodal checkpoints: the language model is sized, the rest is not.
+OTHER_TOWERS: Final = ("vision_config", "audio_config", "speech_config")
+
+# --- pre-quantized checkpoints ----------------------------------------------------------------
+
+DTYPES: Final[dict[str, WeightsDtype]] = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
+QUANT_NOTES: Final[dict[str, str]] = {
+    "fp8": "stored in FP8: trainers load FP8 checkpoints dequantized to bf16 to train them",
+    "mxfp4": (
+        "experts stored in MXFP4: trainers dequantize them to bf16 to train "
+        "(transformers Mxfp4Config(dequantize=True))"
+    ),
+    "int4": "pre-quantized to 4 bits: train adapters on it (QLoRA); full fine-tuning needs 16-bit weights",
+    "int8": "pre-quantized to 8 bits: train adapters on it; full fine-tuning needs the 16-bit weights",
+}
+
+_INSTRUCT_NAME = re.compile(r"(?:^|[-_.])(?:instruct|it|chat)(?:$|[-_.])", re.IGNORECASE)
+_ID_CHARS = re.compile(r"[^a-z0-9.\-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedConfig:
+    model: LlmModel
+    notes: tuple[str, ...]  # what is counted and what is not (a vision tower, an MTP module)
+    warnings: tuple[str, ...]  # assumptions to check (an unknown model_type, a partial config)
+
+
+def looks_instruct(name: str) -> bool:
+    """Post-trained checkpoints say so in their name: -Instruct, -it, -chat (-Chat-hf, ...)."""
+    return bool(_INSTRUCT_NAME.search(name.rstrip("/").rsplit("/", 1)[-1]))
+
+
+def model_id_for(name: str) -> str:
+    """A KB-style id for a model read from a config (lower case, [a-z0-9.-], at most 64)."""
+    slug = _ID_CHARS.sub("-", name.casefold().rstrip("/")).strip("-.")
+    return slug[:64].rstrip("-.") or "config"
+
+
+# --- reading values -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Reader:
+    """Values of one (text) config, falling back to its class defaults; remembers what is missing."""
+
+    config: Config
+    defaults: Mapping[str, Any]
+    name: str
+    missing: list[str] = field(default_factory=list)
+
+    def has(self, key: str) -> bool:
+        return self.config.get(key) is not None or self.defaults.get(key) is not None
+
+    def raw(self, key: str) -> Any:
+        value = self.config.get(key)
+        return self.defaults.get(key) if value is None else value
+
+    def whole(self, *keys: str, default: int | None = None) -> int:
+        """The first of `keys` that is set; a missing one is recorded (reported all at once)."""
+        for key in keys:
+            value = self.raw(key)
+            if value is not None:
+                return self._whole(key, value)
+        if default is not None:
+            return default
+        self.missing.append(keys[0])
+        return 1
+
+    def optional(self, *keys: str) -> int | None:
+        return next((self._whole(k, self.raw(k)) for k in keys if self.raw(k) is not None), None)
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.raw(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise UsageError(f"{self.name}: config.json's {key} is {value!r}, not true or false")
+        return value
+
+    def _whole(self, key: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or value < 0:
+            raise UsageError(f"{self.name}: config.json's {key} is {value!r}, not a whole number")
+        return int(value)
+
+
+def _tied(r: _Reader, warnings: list[str], known: bool) -> bool:
+    if not known and not r.has("tie_word_embeddings"):
+        warnings.append("tie_word_embeddings not given: assumed untied (an LM head of its own)")
+        return False
+    return r.flag("tie_word_embeddings", False)
+
+
+# --- the parts of a decoder -----------------------------------------------------------------------
+
+
+def _latent_attention(r: _Reader) -> LatentAttention | None:
+    """DeepSeek's multi-head latent attention, when the config has its low-rank key/value."""
+    if not r.has("kv_lora_rank"):
+        return None
+    # An explicit null (DeepSeek-V2-Lite) means no query compression; only a missing key
+    # takes the class default.
+    q_lora = r.config["q_lora_rank"] if "q_lora_rank" in r.config else r.raw("q_lora_rank")
+    return LatentAttention(
+        q_lora_rank=r.whole("q_lora_rank") if q_lora else None,
+        kv_lora_rank=r.whole("kv_lora_rank"),
+        qk_nope_head_dim=r.whole("qk_nope_head_dim"),
+        qk_rope_head_dim=r.whole("qk_rope_head_dim"),
+        v_head_dim=r.whole("v_head_dim"),
+    )
+
+
+def _moe_layers(r: _Reader, layers: int) -> int:
+    """How many layers route to experts. Each family says it differently; none conflict:
+    DeepSeek/GLM dense first layers (first_k_dense_replace, moe_layer_freq), Qwen-MoE's
+    decoder_sparse_step and mlp_only_layers, Llama 4's interleave_moe_layer_step or moe_layers."""
+    if isinstance(r.raw("moe_layers"), list):
+        return sum(1 for i in r.raw("moe_layers") if isinstance(i, int) and 0 <= i < layers)
+    first_dense = r.whole("first_k_dense_replace", default=0)
+    freq = max(1, r.whole("moe_layer_freq", default=1))
+    sparse_step = max(1, r.whole("decoder_sparse_step", "interleave_moe_layer_step", default=1))
+    only_mlp = r.raw("mlp_only_layers")
+    dense_listed = {i for i in only_mlp if isinstance(i, int)} if isinstance(only_mlp, list) else set()
+    # Past MAX_LAYERS the model is refused when validated; do not count a typo's 10^12 layers.
+    return sum(
+        1
+        for i in range(min(layers, MAX_LAYERS + 1))
+        if i >= first_dense and i % freq == 0 and (i + 1) % sparse_step == 0 and i not in dense_listed
+    )
+
+
+def _experts(r: _Reader, layers: int, model_type: str) -> tuple[MixtureOfExperts | None, int]:
+    """The routed MLP, and the width of the dense MLP its dense layers use."""
+    experts = r.optional("num_local_experts", "num_experts", "n_routed_experts")
+    if not experts:
+        return None, r.whole("intermediate_size")
+    active = r.whole("num_experts_per_tok", "experts_per_token", "num_selected_experts")
+    expert_width = r.optional("moe_intermediate_size") or r.whole("intermediate_size")
+    # Llama 4 names its dense MLP's width intermediate_size_mlp (intermediate_size is the expert's).
+    dense_width = r.optional("intermediate_size_mlp") or r.optional("intermediate_size") or expert_width
+    shared, shared_width = 0, None
+    if r.optional("shared_expert_intermediate_size"):  # Qwen2-MoE: one shared expert of its own width
+        shared, shared_width = 1, r.whole("shared_expert_intermediate_size")
+    elif r.optional("n_shared_experts"):  # DeepSeek, GLM: n experts as wide as the routed ones
+        shared = r.whole("n_shared_experts")
+    elif model_type == "llama4_text":  # Llama 4: one shared expert beside the routed one
+        shared = 1
+    moe = MixtureOfExperts(
+        experts=experts,
+        active=min(active, experts),
+        intermediate_size=expert_width,
+        shared_experts=shared,
+        shared_intermediate_size=shared_width,
+        dense_layers=layers - _moe_layers(r, layers),
+        expert_bias=model_type == "gpt_oss",
+    )
+    return moe, dense_width
+
+
+def _bias(r: _Reader, model_type: str) -> tuple[bool, BiasScope]:
+    if model_type in ("qwen2", "qwen2_moe"):
+        return True, "qkv"  # Qwen2 hard-codes bias=True on q/k/v (no key in its config)
+    attention, mlp = r.flag("attention_bias", False), r.flag("mlp_bias", False)
+    if model_type == "gpt_oss":
+        return True, "attention"  # and on the experts (MixtureOfExperts.expert_bias)
+    if model_type == "glm4_moe":
+        return attention, "qkv"  # GLM-4 MoE: attention_bias adds q/k/v biases; o_proj has none
+    if mlp:
+        return True, "all-linear"
+    return attention, "attention"
+
+
+def _decoder(r: _Reader, model_type: str, known: bool, warnings: list[str]) -> dict[str, Any]:
+    hidden = r.whole("hidden_size")
+    layers = r.whole("num_hidden_layers")
+    heads = r.whole("num_attention_heads")
+    moe, dense_width = _experts(r, layers, model_type)
+    has_bias, scope = _bias(r, model_type)
+    head_dim = r.optional("head_dim")
+    return {
+        "architecture": "decoder",
+        "layers": layers,
+        "hidden_size": hidden,
+        "attention_heads": heads,
+        "kv_heads": r.whole("num_key_value_heads", default=heads),
+        "head_dim": head_dim if head_dim and head_dim * heads != hidden else None,
+        "intermediate_size": dense_width,
+        "vocab_size": r.whole("vocab_size"),
+        "has_bias": has_bias,
+        "bias_scope": scope,
+        # Every current decoder family has a gated (SwiGLU/GeGLU) MLP.
+        "gated_mlp": True,
+        "tied_embeddings": _tied(r, warnings, known),
+        "moe": moe,
+        "latent_attention": _latent_attention(r),
+        "context_length": r.optional("max_position_embeddings"),
+    }
+
+
+# --- the older families ---------------------------------------------------------------------------
+
+
+def _gpt2(r: _Reader) -> dict[str, Any]:
+    hidden = r.whole("n_embd", "hidden_size")
+    heads = r.whole("n_head", "num_attention_heads")
+    positions = r.whole("n_positions", "max_position_embeddings")
+    return {
+        "architecture": "decoder",
+        "layers": r.whole("n_layer", "num_hidden_layers"),
+        "hidden_size": hidden,
+        "attention_heads": heads,
+        "kv_heads": heads,
+        "intermediate_size": r.optional("n_inner") or 4 * hidden,  # n_inner null: 4 x n_embd
+        "vocab_size": r.whole("vocab_size"),
+        "has_bias": True,
+        "gated_mlp": False,
+        "tied_embeddings": r.flag("tie_word_embeddings", True),
+        "extra_params": positions * hidden,  # learned position embeddings (wpe)
+        "context_length": positions,
+    }
+
+
+def _bert(r: _Reader) -> dict[str, Any]:
+    hidden = r.whole("hidden_size")
+    heads = r.whole("num_attention_heads")
+    positions = r.whole("max_position_embeddings")
+    token_types = r.whole("type_vocab_size")
+    return {
+        "architecture": "encoder",
+        "layers": r.whole("num_hidden_layers"),
+        "hidden_size": hidden,
+        "attention_heads": heads,
+        "kv_heads": heads,
+        "intermediate_size": r.whole("intermediate_size"),
+        "vocab_size": r.whole("vocab_size"),
+        "has_bias": True,
+        "gated_mlp": False,
+        "tied_embeddings": r.flag("tie_word_embeddings", True),
+        # Learned positions, token types and the pooler (BertModel's dense layer on [CLS]).
+        "extra_params": (positions + token_types) * hidden + hidden * hidden + hidden,
+        "context_length": positions,
+    }
+
+
+def _modernbert(r: _Reader) -> dict[str, Any]:
+    heads = r.whole("num_attention_heads")
+    attention, mlp = r.flag("attention_bias", False), r.flag("mlp_bias", False)
+    return {
+        "architecture": "encoder",
+        "layers": r.whole("num_hidden_layers"),
+        "hidden_size": r.whole("hidden_size"),
+        "attention_heads": heads,
+        "kv_heads": heads,
+        "intermediate_size": r.whole("intermediate_size"),  # GeGLU: Wi is hidden x 2 * intermediate
+        "vocab_size": r.whole("vocab_size"),
+        "has_bias": attention or mlp,
+        "bias_scope": "all-linear" if mlp else "attention",
+        "gated_mlp": True,
+        "tied_embeddings": r.flag("tie_word_embeddings", True),
+        "context_length": r.optional("max_position_embeddings"),
+    }
+
+
+def _t5(r: _Reader) -> dict[str, Any]:
+    layers = r.whole("num_layers")
+    heads = r.whole("num_heads")
+    projection = str(r.raw("feed_forward_proj") or "relu")
+    return {
+        "architecture": "encoder-decoder",
+        "layers": layers,
+        "decoder_layers": r.whole("num_decoder_layers", default=layers),
+        "hidden_size": r.whole("d_model"),
+        "attention_heads": heads,
+        "kv_heads": heads,
+        "head_dim": r.whole("d_kv"),
+        "intermediate_size": r.whole("d_ff"),
+        "vocab_size": r.whole("vocab_size"),
+        "has_bias": False,
+        "gated_mlp": projection.startswith("gated"),  # T5 v1.1 / Flan-T5: gated-gelu
+        "tied_embeddings": r.flag("tie_word_embeddings", True),
+        # Relative position biases: one table per stack, in its first layer's attention.
+        "extra_params": 2 * r.whole("relative_attention_num_buckets", default=32) * heads,
+    }
+
+
+# --- what the checkpoint stores -------------------------------------------------------------------
+
+
+def _quantized(quant: Config, warnings: list[str]) -> WeightsDtype | None:
+    method = str(quant.get("quant_method", "")).lower()
+    if method in ("fp8", "fbgemm_fp8"):
+        return "fp8"
+    if method == "mxfp4":
+        return "mxfp4"
+    if method == "bitsandbytes":
+        return "int4" if quant.get("load_in_4bit") else "int8" if quant.get("load_in_8bit") else None
+    bits = quant.get("bits") or quant.get("w_bit") or quant.get("weight_bits")
+    if isinstance(bits, int) and not isinstance(bits, bool):
+        if bits not in (4, 8):
+            warnings.append(f"{method} weights of {bits} bits: sized as 4-bit")
+        return "int8" if bits == 8 else "int4"
+    warnings.append(f"quantization '{method or '?'}' is not one ft-atlas reads: weights sized as 16-bit")
+    return None
+
+
+def _stored_dtype(configs: list[Config], notes: list[str], warnings: list[str]) -> WeightsDtype:
+    """How the checkpoint stores its weights: quantization_config, else torch_dtype (older
+    configs without one are float32 checkpoints, which transformers loads as such)."""
+    for config in configs:
+        quant = config.get("quantization_config")
+        if isinstance(quant, Mapping):
+            found = _quantized(quant, warnings)
+            if found is not None:
+                notes.append(QUANT_NOTES.get(found, f"stored as {found}"))
+                return found
+    for config in configs:
+        dtype = config.get("torch_dtype") or config.get("dtype")
+        if isinstance(dtype, str) and dtype in DTYPES:
+            return DTYPES[dtype]
+    return "fp32"
+
+
+# --- refusals and the parts not counted -----------------------------------------------------------
+
+
+def _refuse(name: str, what: str, model_type: str) -> UsageError:
+    kind = f"model_type '{model_type}'" if model_type else "this config"
+    return UsageError(
+        f"{name}: {kind} uses {what}, which ft-atlas does not model; sizing it as a plain "
+        "decoder would be wrong. Give --model-size for a rough dense-model estimate instead."
+    )
+
+
+def _check_modelled(name: str, configs: list[Config]) -> None:
+    for config in configs:
+        model_type = str(config.get("model_type") or "")
+        if model_type in NOT_MODELLED:
+            raise _refuse(name, NOT_MODELLED[model_type], model_type)
+        for key, what in SPECIAL_KEYS.items():
+            if config.get(key):
+                raise _refuse(name, f"{what} ({key})", model_type)
+        layer_types = config.get("layer_types")
+        if isinstance(layer_types, list):
+            odd = sorted({str(t) for t in layer_types} - ATTENTION_LAYER_TYPES)
+            if odd:
+                raise _refuse(name, f"layers of type {', '.join(odd)}", model_type)
+
+
+def _not_counted(top: Config, text: Config, notes: list[str]) -> None:
+    towers = [k.removesuffix("_config") for k in OTHER_TOWERS if isinstance(top.get(k), Mapping)]
+    if towers:
+        notes.append(f"the {' and '.join(towers)} tower is not counted: only the language model is sized")
+    mtp = text.get("num_nextn_predict_layers") or text.get("mtp_num_hidden_layers")
+    if isinstance(mtp, int) and mtp > 0:
+        notes.append(
+            f"the multi-token-prediction module ({mtp} extra layer(s)) is not counted: fine-tuning "
+            "does not train it, and published totals leave it out (DeepSeek-V3: 671B + 14B MTP)"
+        )
+
+
+# --- the whole config -----------------------------------------------------------------------------
+
+
+def _text_config(config: Config) -> tuple[Config, str]:
+    """The language model's config (nested under text_config in multimodal checkpoints)."""
+    text = config.get("text_config")
+    if isinstance(text, Mapping):
+        merged = {k: v for k, v in config.items() if k not in ("text_config", *OTHER_TOWERS)}
+        merged.update(text)
+        # A text_config without its own model_type belongs to the wrapper's family.
+        return merged, str(text.get("model_type") or config.get("model_type") or "")
+    return config, str(config.get("model_type") or "")
+
+
+_READERS: Final[dict[str, Callable[[_Reader], dict[str, Any]]]] = {
+    "gpt2": _gpt2,
+    "modernbert": _modernbert,
+    **dict.fromkeys(BERT_LIKE, _bert),
+    **dict.fromkeys(T5_LIKE, _t5),
+}
+_FAMILY_NAMES: Final = {"gemma3_text": "gemma3", "llama4_text": "llama4", "xlm-roberta": "roberta"}
+
+
+def parse_config(config: Config, name: str, source: str) -> ParsedConfig:
+    """The model a config.json describes. `name` labels it (a Hub id or a directory name);
+    `source` is where the config came from. Raises UsageError when it cannot be sized."""
+    if not isinstance(config, Mapping):
+        raise UsageError(f"{name}: config.json is not a JSON object")
+    text, model_type = _text_config(config)
+    _check_modelled(name, [config, text])
+    notes: list[str] = []
+    warnings: list[str] = []
+    known = model_type in KNOWN
+    if not known:
+        warnings.append(
+            f"model_type '{model_type or '(none)'}' is not one ft-atlas knows: read as a "
+            "Llama-style decoder (gated MLP, no biases) from its usual fields; check the counts"
+        )
+    reader = _Reader(text, CLASS_DEFAULTS.get(model_type, {}), name)
+    try:
+        fields = (
+            _READERS[model_type](reader)
+            if model_type in _READERS
+            else _decoder(reader, model_type, known, warnings)
+        )
+        if reader.missing:
+            raise UsageError(
+                f"{name}: config.json lacks {', '.join(dict.fromkeys(reader.missing))}, needed to "
+                "size the model; give --model-size instead"
+            )
+        _not_counted(config, text, notes)
+        fields["weights_dtype"] = _stored_dtype([text, config], notes, warnings)
+        model = _model(name, source, model_type, fields)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in error.errors())
+        raise UsageError(
+            f"{name}: config.json does not describe a model ft-atlas can size ({problems})"
+        ) from None
+    return ParsedConfig(model, tuple(notes), tuple(warnings))
+
+
+def _model(name: str, source: str, model_type: str, fields: dict[str, Any]) -> LlmModel:
+    family = _FAMILY_NAMES.get(model_type, model_type or "unknown")
+    # params_b is a placeholder until the shape is counted just below.
+    draft = LlmModel(id=model_id_for(name), name=name, family=family, params_b=1, source=source, **fields)
+    shape = shape_of(draft)
+    active = round(shape.active_params / 1e9, 3) if shape.is_moe else None
+    variant = "instruct" if looks_instruct(name) else "base"
+    return draft.model_copy(
+        update={"params_b": round(shape.params / 1e9, 3), "active_params_b": active, "variant": variant}
+    )

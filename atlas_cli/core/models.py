@@ -1,0 +1,252 @@
+"""Where a model named by `--model` comes from, tried in order: a path on disk (a config.json, or
+a model directory holding one), the catalog (ids and aliases, Hub ids among them), the local
+Hugging Face cache, and the Hub itself (config.json only, with the optional `hub` extra). The
+answer says which of them was used; nothing but a config.json is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from atlas_cli.core.hfconfig import looks_instruct, parse_config
+from atlas_cli.errors import UsageError
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.schema import LlmModel
+from atlas_cli.kb.vocabulary import ModelVariant
+
+SourceKind = Literal["catalog", "file", "cache", "hub"]
+
+CONFIG_NAME: Final = "config.json"
+# A Hub repository id: owner/name of letters, digits, '-', '_' and '.'.
+HUB_ID: Final = re.compile(r"^[A-Za-z0-9][\w.\-]{0,95}/[A-Za-z0-9][\w.\-]{0,95}$")
+MAX_CONFIG_BYTES: Final = 4_000_000  # real config.json files are kilobytes; refuse a stray blob
+MAX_TOKENIZER_CONFIG_BYTES: Final = 64_000_000  # added-token tables make some megabytes
+HUB_URL: Final = "https://huggingface.co/{repo}/blob/main/config.json"
+HOW_TO_GET_IT: Final = (
+    "download its config.json (no weights needed) and pass its path, "
+    "e.g. --model ./config.json, or give --model-size instead"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FoundModel:
+    """A model and where it came from."""
+
+    model: LlmModel
+    kind: SourceKind
+    where: str  # the catalog id, the config.json's path, or its Hub URL
+    repo: str | None  # what a recipe loads: a Hub id, or the local model directory
+    variant: ModelVariant
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def find_model(catalog: Catalog, text: str) -> FoundModel:
+    """The model `text` names, from the first source that knows it (see the module docstring)."""
+    name = text.strip()
+    path = Path(name).expanduser()
+    explicit = _looks_like_path(name)
+    # A bare word that happens to name a folder here ("gpt2") is a path only if it holds a config.
+    if _exists(path) and (explicit or _exists(path / CONFIG_NAME)):
+        return _from_path(path, name)
+    if explicit:
+        raise UsageError(f"--model: no such file or directory: {name}")
+    entry = catalog.model_or_none(name)
+    if entry is not None:
+        return FoundModel(
+            entry, "catalog", entry.id, _catalog_repo(entry, name), _catalog_variant(entry, name)
+        )
+    if not HUB_ID.match(name):
+        catalog.model(name)  # raises: unknown, with the nearest names and the other ways to say it
+    cached = cached_config(name)
+    if cached is not None:
+        return _from_config(cached, name, "cache", str(cached), name)
+    fetched = fetch_config(name, catalog.model_hint(name))
+    return _from_config(fetched, name, "hub", HUB_URL.format(repo=name), name)
+
+
+def _exists(path: Path) -> bool:
+    """Whether a path exists; a name no file system takes (too long, a NUL byte) does not."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _looks_like_path(name: str) -> bool:
+    """What can only be a path (and so must exist): ./x, ../x, /x, ~/x, x.json, C:\\x."""
+    return name.startswith(("./", "../", "/", "~", ".\\")) or name.endswith(".json") or "\\" in name
+
+
+def hub_id_of(entry: LlmModel | None) -> str | None:
+    """The Hub id behind a catalog model: its source is the model's config.json on the Hub."""
+    found = None if entry is None else re.match(r"https://huggingface\.co/([\w.\-]+/[\w.\-]+)/", entry.source)
+    return found.group(1) if found else None
+
+
+def _catalog_repo(entry: LlmModel, typed: str) -> str | None:
+    """The Hub id a recipe loads: the one typed (an alias such as Org/Name-Instruct), else the
+    one the entry's config.json URL names."""
+    return typed if HUB_ID.match(typed) else hub_id_of(entry)
+
+
+def _catalog_variant(entry: LlmModel, typed: str) -> ModelVariant:
+    return "instruct" if entry.variant == "instruct" or looks_instruct(typed) else "base"
+
+
+# --- a config.json on disk ----------------------------------------------------------------------
+
+
+def _from_path(path: Path, typed: str) -> FoundModel:
+    # Absolute, so that a recipe written here loads the same directory when run elsewhere.
+    path = path.resolve()
+    config = path / CONFIG_NAME if path.is_dir() else path
+    if not config.is_file():
+        raise UsageError(f"--model: {path} has no {CONFIG_NAME}; {HOW_TO_GET_IT}")
+    folder = config.parent
+    name = folder.name if config.name == CONFIG_NAME else config.stem
+    return _from_config(config, name or typed, "file", str(config), str(folder))
+
+
+def _from_config(config: Path, name: str, kind: SourceKind, where: str, repo: str) -> FoundModel:
+    parsed = parse_config(read_config(config), name, where)
+    variant: ModelVariant = "instruct" if looks_instruct(name) or has_chat_template(config.parent) else "base"
+    model = parsed.model.model_copy(update={"variant": variant})
+    return FoundModel(model, kind, where, repo, variant, parsed.notes, parsed.warnings)
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """A config.json's object, or a clear error (never a traceback) when it cannot be read."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as error:
+        raise UsageError(f"--model: cannot read {path}: {error.strerror}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise UsageError(f"--model: {path} is larger than any config.json ({MAX_CONFIG_BYTES:,} bytes)")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise UsageError(f"--model: {path} is not JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"--model: {path} is not a config.json (a JSON object)")
+    return data
+
+
+def has_chat_template(folder: Path) -> bool:
+    """A chat template beside the config marks a post-trained (instruct) checkpoint: a
+    chat_template.jinja / .json file, or a chat_template in tokenizer_config.json."""
+    if (folder / "chat_template.jinja").is_file() or (folder / "chat_template.json").is_file():
+        return True
+    try:
+        with (folder / "tokenizer_config.json").open("rb") as handle:
+            data = json.loads(handle.read(MAX_TOKENIZER_CONFIG_BYTES).decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False  # none, or unreadable (or cut short): it says nothing about the variant
+    return isinstance(data, dict) and bool(data.get("chat_template"))
+
+
+# --- the Hugging Face cache -----------------------------------------------------------------------
+
+
+def hub_cache_dir() -> Path:
+    """Where huggingface_hub keeps downloads: HF_HUB_CACHE, else HF_HOME/hub, else
+    $XDG_CACHE_HOME/huggingface/hub (~/.cache/huggingface/hub)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    if os.environ.get("HF_HOME"):
+        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache).expanduser() / "huggingface" / "hub"
+
+
+def cached_config(repo: str) -> Path | None:
+    """config.json of `repo` in the cache (models--org--name/snapshots/<commit>/): the snapshot
+    refs/main points to, else the newest snapshot that has one."""
+    folder = hub_cache_dir() / f"models--{repo.replace('/', '--')}"
+    snapshots = folder / "snapshots"
+    try:
+        main = (folder / "refs" / "main").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        main = ""
+    if main and (snapshots / main / CONFIG_NAME).is_file():
+        return snapshots / main / CONFIG_NAME
+    try:
+        found = [s / CONFIG_NAME for s in snapshots.iterdir() if (s / CONFIG_NAME).is_file()]
+    except OSError:
+        return None
+    return max(found, key=lambda p: p.stat().st_mtime, default=None)
+
+
+# --- the Hub ------------------------------------------------------------------------------------
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def fetch_config(repo: str, hint: str = "") -> Path:
+    """Download `repo`'s config.json into the Hugging Face cache (nothing else), with the
+    optional huggingface_hub (`pip install 'ft-atlas[hub]'`). `hint` names close catalog models."""
+    if _offline():
+        raise UsageError(
+            f"--model: {repo} is not in the catalog{hint or '.'} It is not in the Hugging Face cache either, "
+            f"and HF_HUB_OFFLINE=1 forbids fetching it: {HOW_TO_GET_IT}"
+        )
+    try:
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub.errors import (
+            EntryNotFoundError,
+            GatedRepoError,
+            HfHubHTTPError,
+            LocalEntryNotFoundError,
+            RepositoryNotFoundError,
+        )
+    except ImportError:
+        raise UsageError(
+            f"--model: {repo} is not in the catalog{hint or '.'} It is not in the Hugging Face cache "
+            "either: install the hub extra to fetch its config.json (pip install 'ft-atlas[hub]'), "
+            f"or {HOW_TO_GET_IT}"
+        ) from None
+    try:
+        found = hf_hub_download(
+            repo, CONFIG_NAME, cache_dir=hub_cache_dir(), endpoint=os.environ.get("HF_ENDPOINT") or None
+        )
+    except GatedRepoError:
+        raise UsageError(
+            f"--model: {repo} is gated: accept its licence on the Hub, then set HF_TOKEN to an "
+            f"access token (or run `hf auth login`); or {HOW_TO_GET_IT}"
+        ) from None
+    except RepositoryNotFoundError:
+        raise UsageError(
+            f"--model: {repo} is not on the Hub (a private repository needs HF_TOKEN); "
+            "check the id, or give a catalog name (ft-atlas models)"
+        ) from None
+    except LocalEntryNotFoundError:  # raised (before the others) when the Hub cannot be reached
+        raise UsageError(
+            f"--model: could not reach the Hub for {repo}'s config.json (offline? HF_HUB_OFFLINE=1 "
+            f"skips trying); {HOW_TO_GET_IT}"
+        ) from None
+    except EntryNotFoundError:
+        raise UsageError(
+            f"--model: {repo} has no config.json (GGUF-only repositories have none); "
+            "give the original model's id, or --model-size"
+        ) from None
+    except HfHubHTTPError as error:
+        raise UsageError(
+            f"--model: the Hub refused {repo}'s config.json ({_first_line(error)}); {HOW_TO_GET_IT}"
+        ) from None
+    except (OSError, ValueError) as error:  # no network, a proxy, a timeout, a bad repo id
+        raise UsageError(
+            f"--model: could not fetch {repo}'s config.json ({_first_line(error)}); {HOW_TO_GET_IT}"
+        ) from None
+    return Path(str(found))
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

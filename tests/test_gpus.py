@@ -1,0 +1,104 @@
+"""The GPU catalog: every figure sourced, capacity from what the driver reports, the listing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from atlas_cli.core.memory import gib_to_gb
+from atlas_cli.core.resolve import resolve_hardware
+from atlas_cli.kb.catalog import Catalog
+from tests.conftest import Runner
+from tests.test_cli import ok
+from tests.test_knowledge import bundled_sections, index_of, problems_of, write_kb
+
+# The GPUs of issue 15's list (research notes, data/gpus.yaml's sources).
+ISSUE_GPUS = {
+    *("v100-16gb", "v100-32gb", "t4", "rtx-2080-ti", "a10g", "a10", "rtx-a6000", "a40", "a100-40gb"),
+    *("a100-80gb", "rtx-3060-12gb", "rtx-3080-10gb", "rtx-3080-ti", "rtx-3090", "rtx-3090-ti", "l4"),
+    *("rtx-4060-ti-16gb", "rtx-4070", "rtx-4070-ti", "rtx-4070-ti-super", "rtx-4080", "rtx-4080-super"),
+    *("rtx-4090", "rtx-6000-ada", "l40", "l40s", "h100-80gb", "h100-pcie", "h100-nvl", "h200", "h200-nvl"),
+    *("h20", "gh200", "gh200-hbm3e", "b200", "b300", "rtx-5080", "rtx-5090", "rtx-pro-6000-blackwell"),
+    *("mi250x", "mi300x", "mi325x", "mi355x", "apple-m1-max", "apple-m1-ultra", "apple-m2-max"),
+    *("apple-m2-ultra", "apple-m3-max", "apple-m3-ultra", "apple-m4-max", "apple-m4-pro"),
+}
+
+
+def test_the_catalog_has_every_gpu_of_the_list(catalog: Catalog) -> None:
+    assert set(catalog.gpus) == ISSUE_GPUS
+
+
+def test_figures_are_given_with_their_sources(catalog: Catalog) -> None:
+    for g in catalog.kb.gpus:
+        assert g.memory_bandwidth_gbs is not None and g.interconnect is not None, g.id
+        if g.vendor == "apple":
+            assert g.tflops_bf16 is None and g.interconnect.kind == "unified", g.id
+            assert g.notes is not None and "efficiency" in g.notes, g.id
+        elif g.id != "a10g":  # AWS publishes no tensor figure for its A10G
+            assert g.tflops_bf16 is not None, g.id
+        assert not (g.fp8 and not g.bf16), g.id
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"memory_bandwidth_gbs": 900}, "sources.bandwidth"),
+        ({"reported_memory_mib": 24000}, "sources.reported_memory"),
+        ({"tflops_bf16": 71, "tflops_basis": "vendor"}, "sources.tflops"),
+        ({"interconnect": {"kind": "nvlink", "gbs": 600}}, "sources.interconnect"),
+        ({"tflops_bf16": 71, "sources": {"tflops": "a datasheet"}}, "go together"),
+        ({"interconnect": {"kind": "infiniband"}}, "interconnect.kind"),
+    ],
+)
+def test_a_figure_without_its_source_is_invalid(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    data = bundled_sections()
+    gpu = data["gpus"][index_of(data["gpus"], "rtx-4080")]
+    for key in ("memory_bandwidth_gbs", "reported_memory_mib", "tflops_bf16", "tflops_basis", "interconnect"):
+        gpu.pop(key, None)
+    gpu["sources"] = {}
+    gpu.update(change)
+    problems = problems_of(write_kb(tmp_path, data))
+    assert any(message in p for p in problems), problems
+
+
+def test_capacity_is_what_the_driver_reports(catalog: Catalog) -> None:
+    l4 = resolve_hardware(catalog, "l4", None, 1)
+    assert l4.memory_gib == 24  # as advertised
+    assert l4.capacity_gb == gib_to_gb(23034 / 1024) == 24.15
+    assert "22.49 GiB usable" in l4.note
+    unknown = resolve_hardware(catalog, "rtx-4080", None, 1)  # no driver report found
+    assert unknown.capacity_gb == gib_to_gb(16)
+    assert "usable" not in unknown.note
+    assert resolve_hardware(catalog, "rtx-3090", None, 1).note.endswith("24 GiB")
+
+
+@pytest.mark.parametrize(
+    ("alias", "gpu_id"),
+    [
+        ("H100 PCIe", "h100-pcie"),
+        ("h100", "h100-80gb"),
+        ("4080 super", "rtx-4080-super"),
+        ("4080", "rtx-4080"),
+        ("H200 NVL", "h200-nvl"),
+        ("a100", "a100-80gb"),
+        ("gh200 hbm3e", "gh200-hbm3e"),
+    ],
+)
+def test_aliases_name_the_right_variant(catalog: Catalog, alias: str, gpu_id: str) -> None:
+    assert catalog.gpu(alias).id == gpu_id
+
+
+def test_gpus_listing(run: Runner) -> None:
+    data = ok(run("gpus", "--json")).json()["gpus"]
+    h100 = next(g for g in data if g["id"] == "h100-80gb")
+    assert h100["reported_memory_mib"] == 81559 and h100["fp8"] is True
+    assert h100["interconnect"]["kind"] == "nvlink" and h100["interconnect"]["gbs"] == 900
+    assert h100["tflops_bf16"] == 989.4 and h100["sources"]["tflops"]
+    narrow = ok(run("gpus", env={"COLUMNS": "80"})).stdout
+    wide = ok(run("gpus", env={"COLUMNS": "160"})).stdout
+    assert "989.4" in narrow and "85.52" in narrow  # usable GB of an H100
+    assert "Hopper" in wide and "Hopper" not in narrow
+    assert "25.5*" in narrow  # a derived figure is marked

@@ -1,0 +1,503 @@
+"""Where --model comes from (a path, the catalog, the Hugging Face cache, the Hub), that every
+command accepts each form, and that the output says which source was used. No test reaches the
+internet: the Hub is a local HTTP server (HF_ENDPOINT)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from atlas_cli.core.engine import Engine
+from atlas_cli.core.models import cached_config, find_model, hub_cache_dir
+from atlas_cli.core.profile import build_profile
+from atlas_cli.core.questionnaire import Interview
+from atlas_cli.core.resolve import resolve_model
+from atlas_cli.errors import UsageError
+from atlas_cli.kb.catalog import Catalog
+from tests.conftest import Runner
+from tests.test_cli import fails, ok
+from tests.test_questionnaire import ScriptedTerminal
+
+FIXTURES = Path(__file__).parent / "fixtures" / "configs"
+QWEN_MOE = FIXTURES / "Qwen--Qwen3-30B-A3B.json"
+LLAMA = FIXTURES / "meta-llama--Llama-3.1-8B.json"
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+def model_dir(tmp_path: Path, config: Path = QWEN_MOE, name: str = "my-model") -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    shutil.copyfile(config, folder / "config.json")
+    return folder
+
+
+@pytest.fixture
+def hf_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cache = tmp_path / "hf-cache"
+    cache.mkdir()
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    return cache
+
+
+def cache_model(cache: Path, repo: str, config: Path, refs_main: bool = True) -> Path:
+    """A model as huggingface_hub caches it: models--org--name/snapshots/<commit>/config.json."""
+    folder = cache / f"models--{repo.replace('/', '--')}"
+    snapshot = folder / "snapshots" / COMMIT
+    snapshot.mkdir(parents=True)
+    shutil.copyfile(config, snapshot / "config.json")
+    if refs_main:
+        (folder / "refs").mkdir()
+        (folder / "refs" / "main").write_text(COMMIT)
+    return snapshot / "config.json"
+
+
+# --- the order of sources -----------------------------------------------------------------------
+
+
+def test_a_config_file_path(catalog: Catalog, tmp_path: Path) -> None:
+    found = find_model(catalog, str(model_dir(tmp_path) / "config.json"))
+    assert (found.kind, found.model.layers) == ("file", 48)
+    assert found.where == str(tmp_path / "my-model" / "config.json")
+    assert found.repo == str(tmp_path / "my-model")
+
+
+def test_a_model_directory(catalog: Catalog, tmp_path: Path) -> None:
+    found = find_model(catalog, str(model_dir(tmp_path)))
+    assert found.kind == "file" and found.model.name == "my-model" and found.variant == "base"
+
+
+@pytest.mark.parametrize(
+    ("beside", "text"),
+    [
+        ("tokenizer_config.json", json.dumps({"chat_template": "{{ messages }}"})),
+        ("chat_template.jinja", "{{ messages }}"),
+    ],
+)
+def test_a_chat_template_beside_the_config_marks_an_instruct_model(
+    catalog: Catalog, tmp_path: Path, beside: str, text: str
+) -> None:
+    folder = model_dir(tmp_path)
+    (folder / beside).write_text(text)
+    assert find_model(catalog, str(folder)).variant == "instruct"
+
+
+def test_a_tokenizer_config_without_a_template_says_nothing(catalog: Catalog, tmp_path: Path) -> None:
+    folder = model_dir(tmp_path)
+    (folder / "tokenizer_config.json").write_text(json.dumps({"model_max_length": 4096}))
+    assert find_model(catalog, str(folder)).variant == "base"
+    (folder / "tokenizer_config.json").write_text("{broken")
+    assert find_model(catalog, str(folder)).variant == "base"
+
+
+@pytest.mark.parametrize(
+    ("write", "message"),
+    [
+        (None, "has no config.json"),
+        ("not json", "is not JSON"),
+        ("[1, 2]", "not a config.json"),
+        ("\udcff", "is not JSON"),
+    ],
+)
+def test_unreadable_paths_are_clear_errors(
+    catalog: Catalog, tmp_path: Path, write: str | None, message: str
+) -> None:
+    folder = tmp_path / "model"
+    folder.mkdir()
+    if write is not None:
+        (folder / "config.json").write_bytes(write.encode("utf-8", "surrogateescape"))
+    with pytest.raises(UsageError, match=message):
+        find_model(catalog, str(folder))
+
+
+def test_a_path_that_does_not_exist(catalog: Catalog) -> None:
+    for text in ("./no-such-model", "/no/such/config.json", "missing.json"):
+        with pytest.raises(UsageError, match="no such file"):
+            find_model(catalog, text)
+
+
+def test_a_folder_named_like_a_catalog_model_without_a_config_is_the_catalog_model(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "gpt2").mkdir()
+    monkeypatch.chdir(tmp_path)
+    found = find_model(catalog, "gpt2")
+    assert (found.kind, found.model.id) == ("catalog", "gpt2")
+
+
+def test_the_catalog_before_the_cache(catalog: Catalog, hf_cache: Path) -> None:
+    cache_model(hf_cache, "meta-llama/Llama-3.1-8B", QWEN_MOE)
+    found = find_model(catalog, "meta-llama/Llama-3.1-8B")
+    assert (found.kind, found.model.id, found.where) == ("catalog", "llama-3.1-8b", "llama-3.1-8b")
+
+
+def test_a_catalog_alias_typed_as_an_instruct_hub_id(catalog: Catalog) -> None:
+    found = find_model(catalog, "meta-llama/Llama-3.1-8B-Instruct")
+    assert (found.model.id, found.variant, found.repo) == (
+        "llama-3.1-8b",
+        "instruct",
+        "meta-llama/Llama-3.1-8B-Instruct",
+    )
+    base = find_model(catalog, "llama-3.1-8b")
+    assert (base.variant, base.repo) == ("base", "meta-llama/Llama-3.1-8B")
+    assert find_model(catalog, "qwen3-8b").variant == "instruct"  # the entry's own variant
+
+
+def test_the_hugging_face_cache(catalog: Catalog, hf_cache: Path) -> None:
+    path = cache_model(hf_cache, "lab/Qwen3-MoE-Chat", QWEN_MOE)
+    found = find_model(catalog, "lab/Qwen3-MoE-Chat")
+    assert (found.kind, found.where, found.repo) == ("cache", str(path), "lab/Qwen3-MoE-Chat")
+    assert found.variant == "instruct"  # -Chat
+    assert found.model.moe is not None
+
+
+def test_the_cache_without_refs_takes_the_newest_snapshot(catalog: Catalog, hf_cache: Path) -> None:
+    cache_model(hf_cache, "lab/model", QWEN_MOE, refs_main=False)
+    assert find_model(catalog, "lab/model").kind == "cache"
+    assert cached_config("lab/other") is None
+
+
+def test_where_the_cache_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HF_HUB_CACHE")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "home"))
+    assert hub_cache_dir() == tmp_path / "home" / "hub"
+    monkeypatch.delenv("HF_HOME")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert hub_cache_dir() == tmp_path / "xdg" / "huggingface" / "hub"
+
+
+def test_not_cached_and_offline_says_how_to_get_the_config(catalog: Catalog, hf_cache: Path) -> None:
+    with pytest.raises(UsageError) as caught:
+        find_model(catalog, "meta-llama/Llama-3.1-8B-Typo")
+    message = str(caught.value)
+    assert "HF_HUB_OFFLINE=1" in message and "config.json" in message and "--model-size" in message
+    assert "did you mean llama-3.1-8b" in message
+
+
+def test_not_cached_without_the_hub_extra_says_how_to_get_the_config(
+    catalog: Catalog, hf_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setitem(sys.modules, "huggingface_hub", None)  # `import huggingface_hub` fails
+    with pytest.raises(UsageError) as caught:
+        find_model(catalog, "lab/unknown-model")
+    assert "pip install 'ft-atlas[hub]'" in str(caught.value)
+    assert "--model-size" in str(caught.value)
+
+
+def test_an_unknown_name_suggests_catalog_names_and_the_other_forms(catalog: Catalog) -> None:
+    with pytest.raises(UsageError) as caught:
+        find_model(catalog, "qwen3-9b")
+    message = str(caught.value)
+    assert "did you mean" in message and "qwen3-8b" in message
+    assert "config.json path" in message and "Hub id" in message and "--model-size" in message
+
+
+# --- what the rest of ft-atlas sees -------------------------------------------------------------
+
+
+def test_model_info_carries_source_variant_and_moe_facts(catalog: Catalog, tmp_path: Path) -> None:
+    info = resolve_model(catalog, str(model_dir(tmp_path)), None)
+    assert (info.source, info.model_id, info.variant, info.is_moe) == ("file", None, "base", True)
+    assert info.active_params_b is not None and info.params_b is not None
+    assert info.active_params_b < info.params_b / 5
+    assert info.reference == str(tmp_path / "my-model")
+    dense = resolve_model(catalog, "llama-3.1-8b", None)
+    assert (dense.source, dense.is_moe, dense.active_params_b) == ("catalog", False, dense.params_b)
+    bare = resolve_model(catalog, None, 7.0)
+    assert (bare.source, bare.variant, bare.spec is not None) == ("bare size", None, True)
+
+
+def test_an_api_model_is_named_not_resolved(catalog: Catalog) -> None:
+    info = resolve_model(catalog, "some-provider/frontier-model-chat", None, api=True)
+    assert (info.source, info.shape, info.params_b, info.variant) == ("api", None, None, "instruct")
+    with pytest.raises(UsageError, match="API"):
+        _ = info.sized
+
+
+def test_rules_see_the_new_model_facts(catalog: Catalog, tmp_path: Path) -> None:
+    engine = Engine(catalog)
+    rec = engine.recommend(build_profile({"gpu": "h100", "model": str(model_dir(tmp_path))}))
+    assert rec.facts["model_is_moe"] is True
+    assert rec.facts["model_variant"] == "base"
+    assert rec.facts["model_active_params_b"] == pytest.approx(3.35, rel=0.01)
+    assert rec.facts["model"] is None  # not a catalog id
+    assert any("config file" in note for note in rec.notes)
+    catalog_rec = engine.recommend(build_profile({"gpu": "h100", "model": "google/gemma-2-9b-it"}))
+    assert (catalog_rec.facts["model_variant"], catalog_rec.facts["model_is_moe"]) == ("instruct", False)
+
+
+def test_ask_accepts_a_config_path(catalog: Catalog, tmp_path: Path) -> None:
+    folder = str(model_dir(tmp_path))
+    terminal = ScriptedTerminal(["", "none", folder] + [""] * 10)
+    answers = Interview(catalog, terminal, {}).run(interactive=True)
+    assert answers["model"] == folder
+    terminal = ScriptedTerminal(["", "none", "Qwen/Qwen3-8B"] + [""] * 10)
+    assert Interview(catalog, terminal, {}).run(interactive=True)["model"] == "qwen3-8b"
+
+
+# --- every command, every form ---------------------------------------------------------------
+
+
+@pytest.fixture
+def forms(tmp_path: Path, hf_cache: Path) -> dict[str, str]:
+    """The same kind of model named each way --model takes."""
+    folder = model_dir(tmp_path, LLAMA, "llama-copy")
+    cache_model(hf_cache, "lab/cached-llama", LLAMA)
+    return {
+        "file": str(folder / "config.json"),
+        "directory": str(folder),
+        "catalog": "meta-llama/Llama-3.1-8B",
+        "cache": "lab/cached-llama",
+    }
+
+
+SOURCES = {"file": "file", "directory": "file", "catalog": "catalog", "cache": "cache"}
+
+
+@pytest.mark.parametrize("form", list(SOURCES))
+def test_estimate_takes_each_form_and_says_its_source(run: Runner, forms: dict[str, str], form: str) -> None:
+    data = ok(run("estimate", "--model", forms[form], "--gpu", "a100-80gb", "--json")).json()
+    assert data["model_source"]["source"] == SOURCES[form]
+    assert data["estimates"][0]["model_params_b"] == pytest.approx(8.03, rel=0.01)
+    single = ok(run("estimate", "--model", forms[form], "--method", "lora", "--json")).json()
+    assert single["model_source"]["source"] == SOURCES[form]
+    assert single["model_params_b"] == pytest.approx(8.03, rel=0.01)
+    table = ok(run("estimate", "--model", forms[form], "--gpu", "a100-80gb", env={"COLUMNS": "200"}))
+    assert f"({SOURCES[form]})" in table.stdout
+
+
+@pytest.mark.parametrize("form", list(SOURCES))
+def test_recommend_takes_each_form_and_notes_its_source(
+    run: Runner, forms: dict[str, str], form: str
+) -> None:
+    data = ok(run("recommend", "--model", forms[form], "--gpu", "a100-80gb", "--json")).json()
+    words = {"file": "config file", "catalog": "catalog entry", "cache": "Hugging Face cache"}
+    assert any(words[SOURCES[form]] in note for note in data["notes"]), data["notes"]
+    assert data["profile"]["model"] == ("llama-3.1-8b" if form == "catalog" else forms[form])
+
+
+@pytest.mark.parametrize("form", list(SOURCES))
+def test_recipe_loads_each_form(run: Runner, forms: dict[str, str], form: str) -> None:
+    script = ok(run("recipe", "--model", forms[form], "--gpu", "a100-80gb")).stdout
+    expected = {"file": str(Path(forms["file"]).parent), "directory": forms["directory"]}
+    assert expected.get(form, forms[form]) in script
+
+
+@pytest.mark.parametrize("form", list(SOURCES))
+def test_ask_and_batch_take_each_form(run: Runner, forms: dict[str, str], form: str, tmp_path: Path) -> None:
+    data = ok(run("ask", "--no-input", "--model", forms[form], "--gpu", "a100-80gb", "--json")).json()
+    assert data["profile"]["model_size"] == pytest.approx(8.03, rel=0.01)
+    lines = tmp_path / "profiles.jsonl"
+    lines.write_text(json.dumps({"model": forms[form], "gpu": "a100-80gb"}) + "\n")
+    record = json.loads(ok(run("recommend", "--batch", str(lines))).stdout)
+    assert record["profile"]["model_size"] == pytest.approx(8.03, rel=0.01)
+
+
+def test_a_refused_config_fails_every_command_with_exit_2(run: Runner, tmp_path: Path) -> None:
+    folder = model_dir(tmp_path, FIXTURES / "Qwen--Qwen3-Next-80B-A3B-Thinking.json")
+    for args in (["estimate"], ["recommend"], ["model"]):
+        flag = [] if args == ["model"] else ["--model"]
+        fails(run(*args, *flag, str(folder)), 2, "does not model", "linear-attention")
+
+
+def test_config_warnings_reach_estimate_stderr(run: Runner, tmp_path: Path) -> None:
+    config = json.loads(LLAMA.read_text())
+    config["model_type"] = "brand_new"
+    folder = tmp_path / "new"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(config))
+    result = ok(run("estimate", "--model", str(folder), "--method", "lora", "--json"))
+    assert "brand_new" in result.stderr
+    assert "brand_new" in result.json()["model_source"]["warnings"][0]
+
+
+def test_api_access_takes_any_model_name(run: Runner) -> None:
+    data = ok(run("recommend", "--model-access", "api", "--model", "gpt-5-whatever", "--json")).json()
+    assert data["profile"]["model"] == "gpt-5-whatever"
+    assert data["profile"]["model_size"] is None
+    assert any("API" in note for note in data["notes"])
+    assert all(p["kind"] == "no-training" for p in data["recommendations"])
+
+
+@pytest.mark.parametrize("gpu", ["24GB", "24 GB", "24gb", "24 GiB"])
+def test_gpu_given_as_memory_means_vram(run: Runner, gpu: str, tmp_path: Path) -> None:
+    data = ok(run("recommend", "--gpu", gpu, "--model-size", "7b", "--json")).json()
+    assert (data["profile"]["gpu"], data["profile"]["vram"]) == (None, 24.0)
+    lines = tmp_path / "p.jsonl"
+    lines.write_text(json.dumps({"gpu": gpu, "model_size": "7b"}) + "\n")
+    assert json.loads(ok(run("recommend", "--batch", str(lines))).stdout)["profile"]["vram"] == 24.0
+    fails(run("recommend", "--gpu", gpu, "--vram", "24"), 2, "alternatives")
+
+
+def test_unknown_gpu_and_model_suggest_the_fallbacks(run: Runner) -> None:
+    fails(run("recommend", "--gpu", "309x"), 2, "did you mean", "rtx-3090", "--vram", "--gpu 24GB")
+    fails(run("recommend", "--gpu", "qqqqqqqq"), 2, "ft-atlas gpus", "--vram")
+    fails(run("recommend", "--model", "lama-3.1-8b"), 2, "llama-3.1-8b", "config.json", "--model-size")
+
+
+# --- `ft-atlas model` ---------------------------------------------------------------------------
+
+
+def test_model_command_json(run: Runner, tmp_path: Path) -> None:
+    data = ok(run("model", str(model_dir(tmp_path)), "--json")).json()
+    assert data["params_b"] == pytest.approx(30.53, rel=0.01)
+    assert data["active_params_b"] == pytest.approx(3.35, rel=0.01)
+    assert data["experts"] == {
+        "routed": 128,
+        "active": 8,
+        "shared": 0,
+        "expert_intermediate_size": 768,
+        "shared_intermediate_size": None,
+        "moe_layers": 48,
+        "dense_layers": 0,
+    }
+    assert (data["head_dim"], data["kv_heads"], data["tied_embeddings"]) == (128, 4, False)
+    assert data["model"]["source"] == "file" and data["published_params_b"] is None
+    catalog = ok(run("model", "deepseek-v3", "--json")).json()
+    assert catalog["latent_attention"]["kv_lora_rank"] == 512
+    assert catalog["published_params_b"] == 671.03 and catalog["weights_dtype"] == "fp8"
+
+
+def test_model_command_table_names_everything(run: Runner) -> None:
+    table = ok(run("model", "gpt-oss-20b", env={"COLUMNS": "100"})).stdout
+    words = ("catalog: gpt-oss-20b", "instruct", "active per token", "32 routed, 4 active", "mxfp4", "64")
+    for word in words:
+        assert word in table, word
+
+
+def test_model_command_errors_exit_2(run: Runner) -> None:
+    fails(run("model", "no-such-model-at-all"), 2, "unknown model")
+    fails(run("model", "./missing"), 2, "no such file")
+
+
+def test_the_model_document_is_in_the_schema(run: Runner) -> None:
+    outputs = ok(run("schema")).json()["outputs"]
+    assert {"params_b", "active_params_b", "experts", "model"} <= set(outputs["model"]["properties"])
+    assert "model_source" in outputs["estimate_all"]["properties"]
+
+
+# --- fetching config.json from the Hub (a local server stands in for it) ----------------------
+
+
+class FakeHub(BaseHTTPRequestHandler):
+    """Serves /<org>/<name>/resolve/main/config.json as the Hub does (HEAD, then GET)."""
+
+    files: ClassVar[dict[str, bytes]] = {}
+    errors: ClassVar[dict[str, tuple[int, str]]] = {}  # repo -> (status, X-Error-Code)
+    requests: ClassVar[list[str]] = []
+
+    def do_HEAD(self) -> None:
+        self._answer(body=False)
+
+    def do_GET(self) -> None:
+        self._answer(body=True)
+
+    def _answer(self, body: bool) -> None:
+        self.requests.append(self.path)
+        repo = "/".join(self.path.strip("/").split("/")[:2])
+        if repo in self.errors:
+            status, code = self.errors[repo]
+            self.send_response(status)
+            self.send_header("X-Error-Code", code)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        content = self.files.get(self.path)
+        if content is None:
+            self.send_response(404)
+            self.send_header("X-Error-Code", "EntryNotFound")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(content)))
+        self.send_header("ETag", '"fake-etag"')
+        self.send_header("X-Repo-Commit", COMMIT)
+        self.end_headers()
+        if body:
+            self.wfile.write(content)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep the test output clean
+
+
+@pytest.fixture
+def fake_hub(hf_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[type[FakeHub]]:
+    constants = pytest.importorskip("huggingface_hub.constants")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHub)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    # huggingface_hub reads HF_HUB_OFFLINE when first imported (the test run sets it).
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    FakeHub.files, FakeHub.errors, FakeHub.requests = {}, {}, []
+    yield FakeHub
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.slow
+def test_fetches_only_config_json_into_the_cache(catalog: Catalog, fake_hub: type[FakeHub]) -> None:
+    fake_hub.files["/lab/new-moe-Instruct/resolve/main/config.json"] = QWEN_MOE.read_bytes()
+    found = find_model(catalog, "lab/new-moe-Instruct")
+    assert (found.kind, found.variant) == ("hub", "instruct")
+    assert found.where == "https://huggingface.co/lab/new-moe-Instruct/blob/main/config.json"
+    assert found.model.moe is not None
+    assert {path.rsplit("/", 1)[-1] for path in fake_hub.requests} == {"config.json"}
+    # Next time it comes from the cache, without asking the Hub.
+    asked = len(fake_hub.requests)
+    assert find_model(catalog, "lab/new-moe-Instruct").kind == "cache"
+    assert len(fake_hub.requests) == asked
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("status", "code", "message"),
+    [
+        (401, "GatedRepo", "HF_TOKEN"),
+        (403, "GatedRepo", "gated"),
+        (404, "RepoNotFound", "not on the Hub"),
+    ],
+)
+def test_hub_refusals_say_what_to_do(
+    catalog: Catalog, fake_hub: type[FakeHub], status: int, code: str, message: str
+) -> None:
+    fake_hub.errors["lab/locked"] = (status, code)
+    with pytest.raises(UsageError, match=message):
+        find_model(catalog, "lab/locked")
+
+
+@pytest.mark.slow
+def test_a_repository_without_config_json(catalog: Catalog, fake_hub: type[FakeHub]) -> None:
+    with pytest.raises(UsageError, match=r"has no config\.json"):
+        find_model(catalog, "lab/gguf-only")
+
+
+def test_models_table_folds_less_important_columns_on_a_narrow_terminal(run: Runner) -> None:
+    narrow = ok(run("models", env={"COLUMNS": "80"})).stdout
+    wide = ok(run("models", env={"COLUMNS": "160"})).stdout
+    assert "Llama 3.1 8B" in wide and "Llama 3.1 8B" not in narrow
+    assert "qwen3-30b-a3b" in narrow and "(3.353B)" in narrow and "instruct" in narrow
+    markdown = ok(run("models", "--format", "markdown", env={"COLUMNS": "80"})).stdout
+    assert "| name |" in markdown and "Llama 3.1 8B" in markdown
+
+
+def test_model_command_shows_the_shape_a_bare_size_assumes(run: Runner) -> None:
+    data = ok(run("model", "7b", "--json")).json()
+    assert (data["model"]["source"], data["params_b"], data["head_dim"]) == ("bare size", 7.0, 128)
+    assert "interpolated" in data["model"]["where"]
+
+
+@pytest.mark.parametrize("name", ["a" * 300, "./" + "a" * 300, "a\x00b"])
+def test_names_no_file_system_takes_are_still_clear_errors(catalog: Catalog, name: str) -> None:
+    with pytest.raises(UsageError):
+        find_model(catalog, name)

@@ -1,0 +1,351 @@
+"""Model shapes from config.json: every fixture's parameter count against its published figure,
+the families' particular keys, pre-quantized checkpoints, and the architectures refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from atlas_cli.core.hfconfig import looks_instruct, model_id_for, parse_config
+from atlas_cli.core.shapes import shape_of
+from atlas_cli.errors import UsageError
+from atlas_cli.kb.catalog import Catalog
+
+FIXTURES = Path(__file__).parent / "fixtures" / "configs"
+INDEX: dict[str, Any] = json.loads((FIXTURES / "index.json").read_text(encoding="utf-8"))["configs"]
+SIZED = sorted(name for name, entry in INDEX.items() if "refused" not in entry)
+REFUSED = sorted(name for name, entry in INDEX.items() if "refused" in entry)
+MOE = [name for name in SIZED if INDEX[name]["published"]["active_b"] is not None]
+TOLERANCE = 0.02
+
+
+def fixture(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return data
+
+
+def parsed(name: str) -> Any:
+    return parse_config(fixture(name), INDEX[name]["repo"], f"fixtures/{name}")
+
+
+# --- the fixtures and their published counts --------------------------------------------------
+
+
+def test_every_fixture_is_indexed_with_its_source() -> None:
+    on_disk = {p.name for p in FIXTURES.glob("*.json")} - {"index.json"}
+    assert on_disk == set(INDEX)
+    for name, entry in INDEX.items():
+        assert entry["repo"].count("/") == 1, name
+        assert entry["copied_from"], name
+        assert ("published" in entry) != ("refused" in entry), name
+        assert name.endswith(".partial.json") == entry["partial"], name
+        if "published" in entry:
+            assert entry["published"]["source"], name
+
+
+@pytest.mark.parametrize("name", SIZED)
+def test_total_parameters_within_2_percent_of_published(name: str) -> None:
+    published = INDEX[name]["published"]["total_b"]
+    counted = shape_of(parsed(name).model).params / 1e9
+    assert counted == pytest.approx(published, rel=TOLERANCE), (name, counted, published)
+
+
+def _active_as_published(name: str) -> float:
+    """ft-atlas's active count, less what the publisher leaves out of theirs."""
+    model = parsed(name).model
+    shape = shape_of(model)
+    leaves_out = INDEX[name]["published"]["active_counts"]
+    embedding = model.vocab_size * model.hidden_size
+    if leaves_out == "without the input embedding":
+        return (shape.active_params - embedding) / 1e9
+    if leaves_out == "without embeddings":
+        return (shape.active_params - shape.embedding_params) / 1e9
+    assert leaves_out == "all", leaves_out
+    return shape.active_params / 1e9
+
+
+@pytest.mark.parametrize("name", MOE)
+def test_active_parameters_within_2_percent_of_published(name: str) -> None:
+    published = INDEX[name]["published"]["active_b"]
+    assert _active_as_published(name) == pytest.approx(published, rel=TOLERANCE), name
+    assert parsed(name).model.moe is not None
+
+
+def test_the_mixture_of_experts_fixtures_cover_every_family() -> None:
+    families = {parsed(name).model.family for name in MOE}
+    assert families >= {"mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v3", "gpt_oss", "llama4", "glm4_moe"}
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_unmodelled_architectures_are_refused_naming_what_is_missing(name: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        parsed(name)
+    message = str(caught.value)
+    assert INDEX[name]["refused"].lower() in message.lower()
+    assert "does not model" in message and "--model-size" in message
+
+
+# --- what each family's keys mean ---------------------------------------------------------------
+
+
+def test_explicit_head_dim_is_read() -> None:
+    model = parsed("Qwen--Qwen3-32B.json").model
+    assert model.hidden_size // model.attention_heads == 80
+    assert model.head_dim == 128
+
+
+def test_gemma_ties_embeddings_by_default_and_fills_class_defaults() -> None:
+    gemma2 = parsed("google--gemma-2-9b-it.json").model
+    assert "tie_word_embeddings" not in fixture("google--gemma-2-9b-it.json")
+    assert gemma2.tied_embeddings
+    gemma3 = parse_config(fixture("google--gemma-3-4b-it.json"), "google/gemma-3-4b-it", "x")
+    m = gemma3.model
+    # Read from Gemma3TextConfig's defaults: the nested text_config omits them.
+    assert (m.attention_heads, m.kv_heads, m.head_dim, m.vocab_size) == (8, 4, 256, 262_208)
+    assert (m.hidden_size, m.layers, m.family) == (2560, 34, "gemma3")
+    assert any("vision" in note and "not counted" in note for note in gemma3.notes)
+
+
+def test_qwen2_biases_are_on_q_k_v_only() -> None:
+    m = parsed("Qwen--Qwen2.5-7B.json").model
+    assert (m.has_bias, m.bias_scope) == (True, "qkv")
+    assert not parsed("Qwen--Qwen3-8B.json").model.has_bias
+
+
+def test_gpt2_counts_learned_positions_and_bert_its_positions_types_and_pooler() -> None:
+    gpt2 = parsed("openai-community--gpt2.json").model
+    assert gpt2.extra_params == 1024 * 768
+    assert gpt2.intermediate_size == 4 * 768  # n_inner is null
+    assert not gpt2.gated_mlp and gpt2.tied_embeddings and gpt2.weights_dtype == "fp32"
+    bert = parsed("google-bert--bert-base-uncased.json").model
+    assert bert.architecture == "encoder"
+    assert bert.extra_params == (512 + 2) * 768 + 768 * 768 + 768
+    assert parsed("answerdotai--ModernBERT-base.json").model.gated_mlp  # GeGLU
+
+
+T5_SMALL = {
+    "model_type": "t5",
+    "d_model": 512,
+    "d_ff": 2048,
+    "d_kv": 64,
+    "num_layers": 6,
+    "num_heads": 8,
+    "vocab_size": 32128,
+    "feed_forward_proj": "relu",
+}
+
+
+def test_t5_has_a_decoder_with_cross_attention_and_ties_embeddings() -> None:
+    m = parse_config(T5_SMALL, "google-t5/t5-small", "x").model
+    assert (m.architecture, m.layers, m.decoder_layers, m.tied_embeddings) == ("encoder-decoder", 6, 6, True)
+    shape = shape_of(m)
+    assert any(g.group == "cross-attention" and g.count == 6 for g in shape.matrices)
+    assert shape.params / 1e9 == pytest.approx(0.0605, rel=TOLERANCE)  # T5 card: 60M
+
+
+def test_t5_v1_1_is_gated_and_untied() -> None:
+    flan = {**T5_SMALL, "d_ff": 1024, "feed_forward_proj": "gated-gelu", "tie_word_embeddings": False}
+    m = parse_config(flan, "google/flan-t5-small", "x").model
+    assert m.gated_mlp and not m.tied_embeddings
+    assert parse_config({**flan, "model_type": "mt5"}, "google/mt5-small", "x").model.gated_mlp
+
+
+def test_deepseek_reads_latent_attention_dense_layers_and_says_mtp_is_not_counted() -> None:
+    result = parsed("deepseek-ai--DeepSeek-V3.json")
+    m = result.model
+    assert m.latent_attention is not None and m.latent_attention.q_lora_rank == 1536
+    assert m.moe is not None
+    assert (m.moe.experts, m.moe.active, m.moe.shared_experts, m.moe.dense_layers) == (256, 8, 1, 3)
+    assert m.intermediate_size == 18432 and m.moe.intermediate_size == 2048
+    assert any("multi-token-prediction" in n and "not counted" in n for n in result.notes)
+    assert m.weights_dtype == "fp8"
+
+
+def test_deepseek_without_a_query_rank_projects_queries_directly() -> None:
+    config = {**fixture("deepseek-ai--DeepSeek-V3.json"), "q_lora_rank": None}
+    m = parse_config(config, "lite", "x").model
+    assert m.latent_attention is not None and m.latent_attention.q_lora_rank is None
+    # A direct query projection is hidden x heads * (128 + 64), larger than the two low-rank ones.
+    direct = 7168 * 128 * 192 - (7168 * 1536 + 1536 * 128 * 192)
+    v3 = shape_of(parsed("deepseek-ai--DeepSeek-V3.json").model).params
+    assert shape_of(m).params - v3 == direct * 61
+
+
+def test_llama4_interleaves_moe_layers_with_wider_dense_ones() -> None:
+    scout = parsed("meta-llama--Llama-4-Scout-17B-16E-Instruct.partial.json").model
+    maverick = parsed("meta-llama--Llama-4-Maverick-17B-128E-Instruct.partial.json").model
+    assert scout.moe is not None and maverick.moe is not None
+    assert scout.moe.dense_layers == 0 and maverick.moe.dense_layers == 24
+    assert maverick.intermediate_size == 16384 and maverick.moe.intermediate_size == 8192
+    assert maverick.moe.shared_experts == 1
+    assert scout.variant == "instruct"
+
+
+def test_qwen_moe_sparse_step_and_mlp_only_layers_make_dense_layers() -> None:
+    config = {**fixture("Qwen--Qwen3-30B-A3B.json"), "decoder_sparse_step": 2, "mlp_only_layers": [1, 2]}
+    m = parse_config(config, "q", "x").model
+    assert m.moe is not None
+    # Odd layers are sparse at step 2; layer 1 is listed dense: 24 sparse less one.
+    assert m.moe.dense_layers == 48 - 23
+    shared = parsed("Qwen--Qwen1.5-MoE-A2.7B-Chat.partial.json").model.moe
+    assert shared is not None and (shared.shared_experts, shared.shared_intermediate_size) == (1, 5632)
+
+
+def test_gpt_oss_has_biased_experts_and_mxfp4_weights() -> None:
+    result = parsed("openai--gpt-oss-20b.json")
+    m = result.model
+    assert m.moe is not None and m.moe.expert_bias and (m.moe.experts, m.moe.active) == (32, 4)
+    assert (m.has_bias, m.bias_scope) == (True, "attention")
+    assert m.weights_dtype == "mxfp4"
+    assert any("dequantize" in n and "bf16" in n for n in result.notes)
+
+
+@pytest.mark.parametrize(
+    ("quantization", "stored"),
+    [
+        ({"quant_method": "gptq", "bits": 4}, "int4"),
+        ({"quant_method": "awq", "bits": 4}, "int4"),
+        ({"quant_method": "gptq", "bits": 8}, "int8"),
+        ({"quant_method": "bitsandbytes", "load_in_4bit": True}, "int4"),
+        ({"quant_method": "bitsandbytes", "load_in_8bit": True}, "int8"),
+        ({"quant_method": "fp8"}, "fp8"),
+        ({"quant_method": "mxfp4"}, "mxfp4"),
+    ],
+)
+def test_pre_quantized_checkpoints_set_the_stored_dtype(quantization: dict[str, Any], stored: str) -> None:
+    config = {**fixture("meta-llama--Llama-3.1-8B.json"), "quantization_config": quantization}
+    result = parse_config(config, "q", "x")
+    assert result.model.weights_dtype == stored
+    assert result.notes and not result.warnings
+    # The count is the model's, however it is stored.
+    assert result.model.params_b == parsed("meta-llama--Llama-3.1-8B.json").model.params_b
+
+
+def test_an_unknown_quantization_is_a_warning_and_16_bit() -> None:
+    config = {**fixture("meta-llama--Llama-3.1-8B.json"), "quantization_config": {"quant_method": "exl2"}}
+    result = parse_config(config, "q", "x")
+    assert result.model.weights_dtype == "bf16"
+    assert any("exl2" in w for w in result.warnings)
+
+
+# --- unknown and broken configs -------------------------------------------------------------------
+
+
+def test_unknown_model_type_with_the_usual_fields_works_with_a_warning() -> None:
+    config = {**fixture("meta-llama--Llama-3.1-8B.json"), "model_type": "brand_new"}
+    del config["tie_word_embeddings"]
+    result = parse_config(config, "lab/brand-new-8b", "x")
+    assert result.model.params_b == pytest.approx(8.03, rel=0.01)
+    assert any("brand_new" in w and "not one ft-atlas knows" in w for w in result.warnings)
+    assert any("tie_word_embeddings" in w for w in result.warnings)
+
+
+def test_unknown_model_type_with_experts_is_read_as_a_mixture() -> None:
+    config = {**fixture("mistralai--Mixtral-8x7B-v0.1.json"), "model_type": "new_moe"}
+    m = parse_config(config, "lab/new-moe", "x").model
+    assert m.moe is not None and m.moe.experts == 8
+
+
+def test_missing_essential_fields_are_named() -> None:
+    config = {"model_type": "llama", "hidden_size": 4096, "num_attention_heads": 32}
+    with pytest.raises(UsageError) as caught:
+        parse_config(config, "lab/broken", "x")
+    message = str(caught.value)
+    for key in ("num_hidden_layers", "intermediate_size", "vocab_size"):
+        assert key in message
+    assert "hidden_size" not in message.split("lacks", 1)[1]
+    assert "--model-size" in message
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"hidden_size": "4096"},
+        {"num_hidden_layers": -1},
+        {"num_hidden_layers": 2.5},
+        {"tie_word_embeddings": "no"},
+        {"num_key_value_heads": 7},
+        {"hidden_size": 10**12},
+        {"num_hidden_layers": 10**12},  # refused, not counted layer by layer
+    ],
+)
+def test_bad_values_are_clear_errors(change: dict[str, Any]) -> None:
+    config = {**fixture("mistralai--Mixtral-8x7B-v0.1.json"), **change}
+    with pytest.raises(UsageError) as caught:
+        parse_config(config, "lab/bad", "x")
+    assert "lab/bad" in str(caught.value)
+
+
+def test_a_config_that_is_not_an_object_is_refused() -> None:
+    with pytest.raises(UsageError, match="not a JSON object"):
+        parse_config([1, 2], "lab/list", "x")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("keys", "named"),
+    [
+        ({"layer_types": ["linear_attention", "full_attention"]}, "linear_attention"),
+        ({"hidden_size_per_layer_input": 256}, "per-layer embeddings"),
+        ({"num_kv_shared_layers": 10}, "key/value sharing"),
+        ({"index_topk": 2048}, "sparse attention"),
+        ({"ssm_state_size": 128}, "state-space"),
+    ],
+)
+def test_special_layers_are_refused_whatever_the_model_type(keys: dict[str, Any], named: str) -> None:
+    config = {**fixture("meta-llama--Llama-3.1-8B.json"), "model_type": "renamed", **keys}
+    with pytest.raises(UsageError, match=named):
+        parse_config(config, "lab/odd", "x")
+
+
+def test_special_keys_switched_off_are_not_refused() -> None:
+    config = {**fixture("meta-llama--Llama-3.1-8B.json"), "hidden_size_per_layer_input": 0}
+    config["layer_types"] = ["sliding_attention", "full_attention"] * 16
+    assert parse_config(config, "lab/fine", "x").model.layers == 32
+
+
+@pytest.mark.parametrize(
+    ("name", "instruct"),
+    [
+        ("meta-llama/Llama-3.1-8B-Instruct", True),
+        ("google/gemma-2-9b-it", True),
+        ("meta-llama/Llama-2-7b-chat-hf", True),
+        ("Qwen/Qwen1.5-MoE-A2.7B-Chat", True),
+        ("mistralai/Mistral-Small-3.1-24B-Instruct-2503", True),
+        ("meta-llama/Llama-3.1-8B", False),
+        ("openai/gpt-oss-20b", False),
+        ("lab/italian-bert", False),
+    ],
+)
+def test_instruct_names(name: str, instruct: bool) -> None:
+    assert looks_instruct(name) is instruct
+
+
+def test_model_ids_from_names_fit_the_catalog_pattern() -> None:
+    assert model_id_for("Qwen/Qwen3-30B-A3B") == "qwen-qwen3-30b-a3b"
+    assert model_id_for("../ My Model!/") == "my-model"
+    assert len(model_id_for("x" * 100)) == 64
+    assert model_id_for("///") == "config"
+
+
+# --- the catalog: published figures agree with the shapes ------------------------------------------
+
+
+def test_catalog_published_counts_agree_with_their_shapes(catalog: Catalog) -> None:
+    for m in catalog.kb.models:
+        shape = shape_of(m)
+        assert shape.params / 1e9 == pytest.approx(m.params_b, rel=TOLERANCE), m.id
+        if m.moe is not None:
+            assert m.active_params_b is not None, m.id
+        if m.active_params_b is not None:
+            assert m.moe is not None, m.id
+
+
+def test_the_models_doc_lists_the_catalog_and_every_fixture(catalog: Catalog) -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "models.md").read_text(encoding="utf-8")
+    for m in catalog.kb.models:
+        assert f"`{m.id}`" in doc, m.id
+    for name in SIZED:
+        assert f"| {INDEX[name]['repo']}" in doc, name
