@@ -42,6 +42,8 @@ FULL_RUN = [
     ("What data", "demonstrations"),
     ("How many examples", "10k"),
     ("longest examples", ""),
+    ("average example", ""),
+    ("epochs", ""),
     ("many tasks", "n"),
     ("matters most", ""),
 ]
@@ -69,6 +71,8 @@ def test_invalid_answer_is_asked_again() -> None:
             ("What data", ""),
             ("How many examples", "5k"),
             ("longest examples", ""),
+            ("average example", ""),
+            ("epochs", ""),
             ("many tasks", ""),
             ("matters most", ""),
         ],

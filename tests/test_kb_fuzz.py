@@ -67,6 +67,8 @@ def fuzz_base() -> dict[str, Any]:
     data["models"] = [
         m for m in data["models"] if m["id"] in {"bert-base", "gpt2", "t5-small", "llama-3.1-8b"}
     ]
+    kept = {g["id"] for g in data["gpus"]}
+    data["prices"] = [p for p in data["prices"] if p["gpu"] in kept][:4]
     return data
 
 

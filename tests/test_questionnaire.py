@@ -41,15 +41,16 @@ def test_every_question_comes_from_the_profile_definition(catalog: Catalog) -> N
     _, terminal = interview(catalog, [""] * 20)
     asked = "".join(terminal.prompts)
     for field in PROFILE_FIELDS:
-        skipped = ("gpus", "knowledge_changes", "examples", "batch_size", "stack")  # not asked by default
+        # Not asked by default: set by flags, or asked only after an answer that needs them.
+        skipped = ("gpus", "knowledge_changes", "examples", "batch_size", "stack", "tokens_per_example")
+        skipped += ("epochs", "packing", "price_per_hour", "max_hours", "budget_usd")
         if field.alternative_to is None and field.name not in skipped:
             assert field.question in asked, field.name
 
 
 def test_full_run_builds_the_profile(catalog: Catalog) -> None:
-    answers, _ = interview(
-        catalog, ["weights", "3090", "2", "llama-3.1-8b", "chat", "preferences", "10k", "4k", "n", "quality"]
-    )
+    script = ["weights", "3090", "2", "llama-3.1-8b", "chat", "preferences", "10k", "4k", "600", "2"]
+    answers, _ = interview(catalog, [*script, "n", "quality"])
     assert answers == {
         "model_access": "weights",
         "gpu": "rtx-3090",
@@ -59,13 +60,15 @@ def test_full_run_builds_the_profile(catalog: Catalog) -> None:
         "data_kind": "preferences",
         "examples": 10_000,
         "seq_len": 4096,
+        "tokens_per_example": 600,
+        "epochs": 2.0,
         "many_tasks": False,
         "priority": "quality",
     }
 
 
 def test_friendly_answers(catalog: Catalog) -> None:
-    answers, _ = interview(catalog, ["", "24gb", "", "7B", "3", "", "1.5k", "", "y", "4"])
+    answers, _ = interview(catalog, ["", "24gb", "", "7B", "3", "", "1.5k", "", "", "", "y", "4"])
     assert answers["vram"] == 24.0
     assert answers["model_size"] == 7.0
     assert answers["goal"] == "chat"  # by number
@@ -115,6 +118,13 @@ def test_knowledge_goal_asks_whether_facts_change(catalog: Catalog) -> None:
     answers, terminal = interview(catalog, ["", "a100", "", "7b", "knowledge", "", "", "", "y", "n", ""])
     assert any("facts change" in p for p in terminal.prompts)
     assert answers["knowledge_changes"] is True
+
+
+def test_length_and_epochs_are_asked_once_examples_are_known(catalog: Catalog) -> None:
+    answers, terminal = interview(catalog, ["", "a100", "", "7b", "chat", "", "5k", "", "", "", "", ""])
+    assert any("average example" in p for p in terminal.prompts)
+    assert any("epochs" in p for p in terminal.prompts)
+    assert "tokens_per_example" not in answers and "epochs" not in answers
 
 
 def test_other_goals_do_not_ask_about_changing_facts(catalog: Catalog) -> None:

@@ -24,7 +24,7 @@ from atlas_cli.kb.vocabulary import (
     means_no_gpu,
 )
 
-FieldKind = Literal["choice", "name", "size", "count", "tokens", "vram", "gpus", "flag"]
+FieldKind = Literal["choice", "name", "size", "count", "tokens", "vram", "gpus", "flag", "number", "price"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +138,29 @@ class Profile:
         "How long are the longest examples, in tokens? (e.g. 512, 4k, 32k)",
         example="4k",
     )
+    # Not given: a typical length for the data kind (TYPICAL_TOKENS), at most seq_len.
+    tokens_per_example: int | None = _question(
+        "tokens",
+        "data",
+        "Average example length in tokens, for training time (default: typical for the data kind).",
+        "How long is an average example, in tokens? (e.g. 300, 1k)",
+        example="300",
+    )
+    # Not given: the objective's usual number (its num_train_epochs in data/methods.yaml).
+    epochs: float | None = _question(
+        "number",
+        "data",
+        "Passes over the data, for training time (default: usual for the objective, e.g. 3 for SFT).",
+        "How many passes (epochs) over the data?",
+        example="3",
+    )
+    packing: bool = _question(
+        "flag",
+        "data",
+        "Examples are packed into full-length sequences (TRL packing=True): no compute on padding.",
+        "Will you pack short examples into full-length sequences?",
+        default=False,
+    )
     batch_size: int = _question(
         "gpus",
         "data",
@@ -167,6 +190,27 @@ class Profile:
         "What matters most?",
         default="balanced",
         choices=PRIORITIES,
+    )
+    price_per_hour: float | None = _question(
+        "price",
+        "constraints",
+        "USD per GPU-hour, for cost (default: the cloud price in data/prices.yaml; 0: your own hardware).",
+        "What does one GPU-hour cost you, in USD? (0 for your own hardware)",
+        example="2.5",
+    )
+    max_hours: float | None = _question(
+        "number",
+        "constraints",
+        "Exclude plans whose training takes longer than this many hours.",
+        "At most how many hours may training take?",
+        example="24",
+    )
+    budget_usd: float | None = _question(
+        "number",
+        "constraints",
+        "Exclude plans whose training costs more than this many USD.",
+        "What is your budget for training, in USD?",
+        example="100",
     )
     stack: str = _question(
         "choice",
@@ -272,6 +316,22 @@ def parse_tokens(text: str | float, flag: str = "--seq-len") -> int:
     return value
 
 
+MAX_NUMBER = 1e9
+
+
+def parse_number(text: str | float, flag: str, allow_zero: bool = False) -> float:
+    """'3', '1.5', '$2.50' -> a positive number (zero too where it means something)."""
+    cleaned = str(text).strip().removeprefix("$").strip()
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise UsageError(f"{flag}: '{text}' is not a number such as 3 or 1.5") from None
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero) or value > MAX_NUMBER:
+        lowest = "0 or more" if allow_zero else "more than 0"
+        raise UsageError(f"{flag}: '{text}' must be {lowest} and at most {MAX_NUMBER:g}")
+    return value
+
+
 def parse_gpus(text: str | float, flag: str = "--gpus") -> int:
     try:
         value = int(str(text).strip())
@@ -317,6 +377,8 @@ def parse_value(field: ProfileField, value: Any) -> Any:
         return parse_gpus(value, field.flag)
     if field.kind == "tokens":
         return parse_tokens(value, field.flag)
+    if field.kind in ("number", "price"):
+        return parse_number(value, field.flag, allow_zero=field.kind == "price")
     text = str(value).strip()
     if not text:
         raise UsageError(f"{field.flag}: empty name")

@@ -45,6 +45,11 @@ def _no_gpu(answers: Answers) -> bool:
     return means_no_gpu(str(answers.get("gpu", "")))
 
 
+def _trains_nothing(answers: Answers) -> bool:
+    """No local training: API only, no GPU, or no data."""
+    return _api_only(answers) or _no_gpu(answers) or answers.get("data_kind") == "none"
+
+
 def _never(_: Answers) -> bool:
     return False
 
@@ -57,7 +62,14 @@ SKIP: dict[str, Callable[[Answers], bool]] = {
     "data_kind": _api_only,
     "examples": lambda a: a.get("data_kind") == "none",
     "seq_len": lambda a: _api_only(a) or a.get("data_kind") == "none",
-    # Set by flags when they matter; a newcomer is not asked about micro-batches or software.
+    "tokens_per_example": lambda a: _trains_nothing(a) or a.get("examples") is None,
+    "epochs": lambda a: _trains_nothing(a) or a.get("examples") is None,
+    # Set by flags when they matter; a newcomer is not asked about packing, prices, limits,
+    # micro-batches or software.
+    "packing": lambda a: True,
+    "price_per_hour": lambda a: True,
+    "max_hours": lambda a: True,
+    "budget_usd": lambda a: True,
     "batch_size": lambda a: True,
     "stack": lambda a: True,
     "knowledge_changes": lambda a: a.get("goal") != "knowledge",

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import difflib
 import re
+import statistics
 from collections.abc import Iterable
 from functools import cached_property
 
 from atlas_cli.errors import UsageError
-from atlas_cli.kb.schema import Gpu, KnowledgeBase, LlmModel, Method
+from atlas_cli.kb.schema import REFERENCE_PRICE_KINDS, Gpu, KnowledgeBase, LlmModel, Method, Price
 
 # --- look-ups ------------------------------------------------------------------------------
 
@@ -70,6 +71,25 @@ class Catalog:
     def model_hint(self, query: str) -> str:
         """'; did you mean a, b?' for the catalog models closest to `query`, or ''."""
         return _hint(_suggest(self._model_names, query))
+
+    def offers(self, gpu_id: str) -> list[Price]:
+        """The offers a GPU's reference price is the median of."""
+        return [p for p in self.kb.prices if p.gpu == gpu_id and p.kind in REFERENCE_PRICE_KINDS]
+
+    def reference_price(self, gpu_id: str) -> tuple[float, str] | None:
+        """The median of a GPU's on-demand and marketplace offers, and where it comes from."""
+        offers = self.offers(gpu_id)
+        if not offers:
+            return None
+        rates = sorted(p.usd_per_gpu_hour for p in offers)
+        providers = ", ".join(dict.fromkeys(p.provider for p in offers))
+        dates = sorted(p.date[:10] for p in offers)
+        spread = f"{rates[0]:g}-{rates[-1]:g} $/GPU-hour" if len(rates) > 1 else "one offer"
+        source = (
+            f"median of {len(rates)} cloud offers ({spread}; {providers}; dated {dates[0]} to {dates[-1]}), "
+            "data/prices.yaml"
+        )
+        return round(statistics.median(rates), 4), source
 
     def gpu_guess(self, query: str) -> Gpu | None:
         """The closest GPU for a fuzzy answer ("309" -> RTX 3090), for a confirm prompt."""

@@ -315,6 +315,8 @@ def cross_reference_problems(data: Any) -> list[Found]:
     for part, i, g in guide_rules:
         found.extend(_unknown(("guide", part, i, "methods"), g.get("methods"), method_ids, "method"))
         found.extend(_unknown(("guide", part, i, "engine_rules"), g.get("engine_rules"), rule_ids, "rule"))
+    for i, price in _items(data, "prices"):
+        found.extend(_unknown(("prices", i, "gpu"), price.get("gpu"), known["gpus"], "GPU"))
     for part in ("comparison", "stages", "tools"):
         for i, row in _items(data, "guide", part):
             found.extend(_unknown(("guide", part, i, "methods"), row.get("methods"), method_ids, "method"))

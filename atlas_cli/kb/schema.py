@@ -617,6 +617,23 @@ class PipelineRule(Strict):
     source: str
 
 
+PriceKind = Literal["on-demand", "marketplace", "serverless", "reservation", "spot"]
+# The kinds a GPU's reference price is taken from (data/prices.yaml says why).
+REFERENCE_PRICE_KINDS: tuple[PriceKind, ...] = ("on-demand", "marketplace")
+
+
+class Price(Strict):
+    """One dated offer of a GPU by a cloud provider."""
+
+    gpu: Id
+    usd_per_gpu_hour: float = Field(gt=0, le=1_000)
+    provider: str = Field(min_length=1)
+    kind: PriceKind
+    offering: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    date: str = Field(min_length=4, description="the date the source shows, as precise as it is")
+
+
 class KnowledgeBase(Strict):
     schema_version: Literal[1] = KB_SCHEMA_VERSION
     categories: list[Category]
@@ -626,3 +643,4 @@ class KnowledgeBase(Strict):
     pipelines: list[PipelineRule]
     gpus: list[Gpu] = Field(min_length=1)
     models: list[LlmModel] = Field(min_length=1)
+    prices: list[Price] = []

@@ -167,6 +167,19 @@ TYPICAL_DATA: Final = {
     "prototype": "demonstrations",
 }
 
+# The average example length assumed for training time when --tokens-per-example is not given
+# (ft-atlas's round figures, docs/time.md): a text chunk; a short labelled text; an instruction
+# with its answer; a prompt with one answer (each of a pair); a prompt with a sampled completion.
+TYPICAL_TOKENS: Final = {
+    "none": 0,
+    "text": 1024,
+    "labeled": 128,
+    "demonstrations": 512,
+    "preferences": 512,
+    "ratings": 512,
+    "reward-function": 768,
+}
+
 # Words that mean "no local GPU" wherever a GPU is asked for (flag, question, batch key).
 NO_GPU_WORDS: Final = frozenset({"none", "no", "cpu", "api", "nogpu", "no-gpu"})
 YES_WORDS: Final = frozenset({"true", "yes", "y", "1", "on"})

@@ -18,6 +18,8 @@ _KIND_SCHEMAS: dict[str, dict[str, Any]] = {
     "gpus": {"type": "integer", "minimum": 1},
     "tokens": {"type": ["string", "integer"], "description": "512, 4k or 32k (k = 1024)"},
     "flag": {"type": "boolean"},
+    "number": {"type": ["string", "number"], "description": "a number greater than 0, e.g. 3 or 1.5"},
+    "price": {"type": ["string", "number"], "description": "USD, 0 or more, e.g. 2.5"},
 }
 
 

@@ -1,0 +1,78 @@
+"""Floating-point operations per trained token.
+
+Forward, a token costs 2 FLOPs per weight it multiplies by (N: the active linear layers and the
+LM head; embedding lookups cost nothing) plus attention; backward costs twice the forward: one
+half for the gradients of the activations, one for the gradients of the weights. That is the
+6·N rule of Kaplan et al. (arXiv 2001.08361, §2.1). Split this way, each way of training pays for
+what its backward really computes:
+
+* full fine-tuning and GaLore: 2N + 2N + 2N = 6N;
+* a frozen base (LoRA, QLoRA, DoRA, IA3, adapters, prompt methods, BitFit): no weight gradients
+  for the frozen layers, 2N + 2N = 4N, plus the adapters' own 6 FLOPs per parameter;
+* partial fine-tuning: backward stops at the lowest trained layer (the top quarter);
+* activation checkpointing recomputes the forward once more: the GPU executes 8N where the
+  model needs 6N (model vs hardware FLOPs: Korthikanti et al., arXiv 2205.05198).
+
+Attention per token and layer, causal: QKᵀ and AV over s/2 keys on average, 2·s·q FLOPs forward
+(q = heads x head width), twice that backward: 6·L·s·q in all (ml-engineering's causal count;
+PaLM's and torchtitan's non-causal 12·L·s·q counts masked work twice). Encoders attend both ways.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from atlas_cli.core.memory.params import PARTIAL_TRAINABLE_SHARE
+from atlas_cli.core.shapes import Shape
+from atlas_cli.kb.vocabulary import MEMORY_MODELS
+
+# The ways of training whose every weight gets a gradient.
+ALL_WEIGHTS = frozenset({"full", "galore"})
+
+
+@dataclass(frozen=True, slots=True)
+class TokenFlops:
+    forward: float  # one forward pass, per token
+    model: float  # forward + backward: what the method needs (the MFU convention)
+    hardware: float  # with recomputation: what the GPU executes
+
+
+def matmul_params(shape: Shape) -> float:
+    """Weights one token multiplies by: the active linear layers and, for language models, the
+    LM head (tied or not: the head is a matmul even when it shares the embedding's weights)."""
+    idle_experts = shape.params - shape.active_params
+    head = shape.hidden * shape.vocab if shape.architecture != "encoder" else 0
+    return shape.linear_params - idle_experts + head
+
+
+def attention_flops(shape: Shape, attended: float) -> float:
+    """One forward pass of attention per token, over `attended` tokens of context."""
+    keys = attended if shape.architecture == "encoder" else attended / 2
+    return 2 * 2 * shape.layers * shape.q_dim * keys
+
+
+def token_flops(
+    model: str, shape: Shape, trainable: float, attended: float, checkpointing: bool
+) -> TokenFlops:
+    """FLOPs per token for one way of training (a memory model) on sequences of `attended`."""
+    n = matmul_params(shape)
+    attention = attention_flops(shape, attended)
+    forward = 2 * n + attention
+    # Backward reaches every layer, except under partial fine-tuning (only the trained top);
+    # attention has no weights: its backward is all activation gradients, twice its forward.
+    reach = PARTIAL_TRAINABLE_SHARE if model == "partial" else 1.0
+    activation_grads = reach * (2 * n + 2 * attention)
+    if model in ALL_WEIGHTS:
+        weight_grads = 2 * n
+    elif model == "partial":
+        weight_grads = 2 * n * PARTIAL_TRAINABLE_SHARE
+    else:
+        weight_grads = 0.0
+    adapters = 6 * trainable if MEMORY_MODELS[model].frozen_base else 0.0
+    total = forward + activation_grads + weight_grads + adapters
+    return TokenFlops(forward, total, total + (forward if checkpointing else 0.0))
+
+
+def inference_flops(shape: Shape, attended: float) -> float:
+    """One forward pass per token: what a reference model, a reward model or a prefill costs."""
+    return 2 * matmul_params(shape) + attention_flops(shape, attended)

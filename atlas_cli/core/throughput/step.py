@@ -1,0 +1,238 @@
+"""The seconds of one micro-step on one GPU, from first principles, and of sampling completions.
+
+A micro-step is what the GPU computes plus what it moves through memory, unless the CPU cannot
+launch the kernels as fast (small batches); communication between GPUs overlaps with it, while
+CPU offload waits for the host:
+
+    step = max(max(compute + memory, launch), communication) + offload
+
+* compute: hardware FLOPs (flops.py) / (peak dense 16-bit FLOPS x the stack's efficiency);
+* memory: each pass reads every weight (a 4-bit base is dequantised to 16 bits first), full
+  fine-tuning writes gradients, DoRA rebuilds its weight norms, and the optimizer step touches
+  every trainable parameter's states once per optimizer step;
+* launch: eager PyTorch spends ~10 µs of CPU per operator;
+* communication: ZeRO-3 / FSDP gathers the weights in the forward and the backward and
+  reduce-scatters gradients; DDP all-reduces gradients once per optimizer step;
+* offload: the optimizer step on the CPU and the transfers over PCIe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from atlas_cli.core.estimates import EstimateSettings
+from atlas_cli.core.memory.activations import kv_cache_bytes
+from atlas_cli.core.memory.states import optimizer_bytes, quantized_bytes, weight_bytes
+from atlas_cli.core.shapes import Shape
+from atlas_cli.core.throughput.flops import inference_flops, token_flops
+from atlas_cli.kb.vocabulary import MEMORY_MODELS
+
+# Share of peak dense 16-bit FLOPS a whole training step sustains, by stack (matmuls plus the
+# norms, activations and loss between them). Calibrated on measured runs (docs/time.md):
+# eager transformers/PEFT/TRL ~0.45; fused kernels or torch.compile (Liger, torchtune) ~0.55;
+# Unsloth's hand-written kernels ~0.6.
+STACK_EFFICIENCY = {"hf": 0.45, "trl": 0.45, "liger": 0.55, "unsloth": 0.6}
+# Mixture-of-experts layers dispatch tokens expert by expert: transformers' MoE blocks run far
+# below a dense layer's efficiency (an axolotl Llama 4 Scout QLoRA run measured ~4 % MFU on the
+# active parameters, with offload); halved here, a documented factor.
+MOE_EFFICIENCY = 0.5
+BANDWIDTH_EFFICIENCY = 0.8  # share of peak memory bandwidth that streaming kernels reach
+OP_SECONDS = 10e-6  # CPU time to dispatch one eager PyTorch operator
+# Operators of one Llama-style layer per training step (forward ~45, backward ~90) in eager
+# PyTorch; fused kernels (Liger, Unsloth) merge norms, rotary and the gated MLP.
+OPS_PER_LAYER = {"hf": 135, "trl": 135, "liger": 90, "unsloth": 80}
+ADAPTER_OPS = 12  # a LoRA module adds ~4 operators forward and ~8 backward
+FORWARD_OPS_PER_LAYER = 45
+DEQUANTIZED_BYTES = 4.0  # bitsandbytes writes each 4-bit weight out as bf16 and the matmul reads it
+AMP_CAST_BYTES = 6.0  # autocast reads the fp32 master weight and writes and reads a bf16 copy
+DORA_BYTES = 24.0  # PEFT's DoRA forms W + BA in fp32 and its row norms on every forward
+# torch.optim.AdamW's default foreach kernels make ~20 passes over parameter-sized tensors where
+# the fused kernel (transformers' default optim on torch >= 2.8) makes 7.
+FOREACH_TRAFFIC = 20 / 7
+LINK_EFFICIENCY = 0.7  # share of a link's bandwidth that all-gathers and reduce-scatters reach
+GPUS_PER_NODE = 8
+INTER_NODE_GBS = 50.0  # one 400 Gb/s InfiniBand NDR port per GPU, one direction
+PCIE_GBS = 25.0  # PCIe 4.0 x16, one direction, as reached in practice
+HOST_ADAM_GBS = 40.0  # host memory bandwidth a CPU Adam step reaches (DeepSpeed CPUAdam is memory-bound)
+HOST_ADAM_BYTES = 28.0  # fp32 parameter, gradient and two moments read, three written
+DECODE_EFFICIENCY = {False: 0.5, True: 0.75}  # transformers generate / vLLM, share of bandwidth
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """One GPU as the time model sees it."""
+
+    tflops: float  # peak dense 16-bit tensor TFLOPS (FP32 accumulate)
+    bandwidth_gbs: float  # memory bandwidth, GB/s
+    link_gbs: float  # to the other GPUs, one direction, GB/s
+    link: str  # what the link is, for the assumptions
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """What one way of training computes, independent of the data."""
+
+    model: str  # the memory model (kb.vocabulary.MEMORY_MODELS)
+    shape: Shape
+    settings: EstimateSettings
+    trainable: float  # parameters
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One micro-step on one GPU, in seconds, by cause."""
+
+    seconds: float
+    compute: float
+    memory: float
+    launch: float
+    communication: float
+    offload: float
+
+
+def micro_step(
+    work: Work,
+    device: Device,
+    tokens: float,
+    attended: float,
+    accumulation: int,
+    extra_forwards: int = 0,
+    fused: bool = True,
+) -> Step:
+    """A forward and backward pass over `tokens` (padding included) on one GPU, with its share of
+    the optimizer step taken every `accumulation` micro-steps; `extra_forwards` are the forward
+    passes an objective adds without gradients (a reference model, a KL batch)."""
+    s = work.settings
+    flops = token_flops(work.model, work.shape, work.trainable, attended, s.gradient_checkpointing)
+    executed = flops.hardware + extra_forwards * flops.forward
+    compute = tokens * executed / (device.tflops * 1e12 * _efficiency(work))
+    traffic = _pass_bytes(work, tokens, extra_forwards) + _optimizer_bytes(work, fused) / accumulation
+    memory = traffic / (device.bandwidth_gbs * 1e9 * BANDWIDTH_EFFICIENCY)
+    launch = _launch_seconds(work)
+    communication = _communication_seconds(work, device, accumulation)
+    offload = _offload_seconds(work, accumulation)
+    busy = max(compute + memory, launch)
+    return Step(max(busy, communication) + offload, compute, memory, launch, communication, offload)
+
+
+def touched_weights(shape: Shape, tokens: float) -> float:
+    """Linear weights a pass over `tokens` reads, LM head included: a routed expert is read when
+    at least one token goes to it."""
+    experts = sum(m.params for m in shape.matrices if m.group == "expert")
+    touched = 1.0 if not shape.experts else min(1.0, tokens * shape.experts_active / shape.experts)
+    return shape.linear_params - experts * (1 - touched) + shape.hidden * shape.vocab
+
+
+def _efficiency(work: Work) -> float:
+    return STACK_EFFICIENCY[work.settings.stack] * (MOE_EFFICIENCY if work.shape.is_moe else 1.0)
+
+
+def _pass_bytes(work: Work, tokens: float, extra_forwards: int) -> float:
+    """Weights read by the forward, the backward, a recomputation and any extra forward passes;
+    gradients written."""
+    s, shape, info = work.settings, work.shape, MEMORY_MODELS[work.model]
+    passes = (3 if s.gradient_checkpointing else 2) + extra_forwards
+    weights = touched_weights(shape, tokens)
+    per_weight = (
+        quantized_bytes(s.quant_bits) + DEQUANTIZED_BYTES
+        if info.quantized_base
+        else weight_bytes(s.precision)
+    )
+    total = passes * weights * per_weight
+    if not info.frozen_base:
+        casts = AMP_CAST_BYTES if _master_copy(s) else 0.0
+        total += work.trainable * (weight_bytes(s.precision) + casts)
+    if work.model == "dora":
+        adapted = sum(m.params for m in shape.targets(s.lora_targets, s.lora_experts))
+        total += adapted * DORA_BYTES * (passes - 1)  # every forward rebuilds the norms
+    return total
+
+
+def _read_bytes(s: EstimateSettings) -> float:
+    """A quantised weight's bytes per use: the packed weight, then its 16-bit copy."""
+    return quantized_bytes(s.quant_bits) + DEQUANTIZED_BYTES
+
+
+def _master_copy(s: EstimateSettings) -> bool:
+    return optimizer_bytes(s.optimizer, s.precision) > optimizer_bytes(s.optimizer, s.precision, adapter=True)
+
+
+def _optimizer_bytes(work: Work, fused: bool) -> float:
+    """One optimizer step: read gradient, parameter and states, write parameter and states."""
+    s = work.settings
+    adapter = MEMORY_MODELS[work.model].frozen_base
+    param = 4.0 if adapter else weight_bytes(s.precision)  # PEFT keeps adapters in fp32
+    touched = 2 * optimizer_bytes(s.optimizer, s.precision, adapter) + 3 * param
+    shard = s.gpus if s.sharding in ("zero2", "zero3") else 1
+    if s.offload != "none":
+        return 0.0  # the CPU runs it: see _offload_seconds
+    return work.trainable / shard * touched * (1.0 if fused else FOREACH_TRAFFIC)
+
+
+def _launch_seconds(work: Work) -> float:
+    s, shape = work.settings, work.shape
+    per_layer = float(OPS_PER_LAYER[s.stack] + (FORWARD_OPS_PER_LAYER if s.gradient_checkpointing else 0))
+    if MEMORY_MODELS[work.model].family in ("lora", "adalora"):
+        adapted = sum(m.count for m in shape.targets(s.lora_targets, s.lora_experts))
+        per_layer += ADAPTER_OPS * adapted / shape.layers
+    return shape.layers * per_layer * OP_SECONDS
+
+
+def link_gbs(device: Device, gpus: int) -> float:
+    """What collectives reach per GPU, one direction: the GPU link within a node, the network
+    beyond one."""
+    link = device.link_gbs if gpus <= GPUS_PER_NODE else min(device.link_gbs, INTER_NODE_GBS)
+    return link * LINK_EFFICIENCY
+
+
+def _communication_seconds(work: Work, device: Device, accumulation: int) -> float:
+    """Bytes each GPU sends per micro-step in ring collectives: (n-1)/n of the payload."""
+    s, info = work.settings, MEMORY_MODELS[work.model]
+    n = s.gpus
+    if n == 1:
+        return 0.0
+    share = (n - 1) / n
+    grad = 4.0 if info.frozen_base else weight_bytes(s.precision)
+    grads = work.trainable * grad * share
+    if s.sharding == "zero3" or s.offload == "params":
+        stored = quantized_bytes(s.quant_bits) if info.quantized_base else weight_bytes(s.precision)
+        gathers = 2 * work.shape.params * stored * share  # forward and backward
+        payload = gathers + grads
+    elif s.sharding == "zero2":
+        payload = grads + work.trainable * weight_bytes(s.precision) * share / accumulation
+    else:
+        payload = 2 * grads / accumulation  # all-reduce once per optimizer step
+    return payload / (link_gbs(device, n) * 1e9)
+
+
+def _offload_seconds(work: Work, accumulation: int) -> float:
+    """CPU offload is not overlapped: the step waits for the host's Adam and for PCIe."""
+    s, info = work.settings, MEMORY_MODELS[work.model]
+    if s.offload == "none":
+        return 0.0
+    per_gpu = work.trainable / s.gpus
+    grad = 4.0 if info.frozen_base else weight_bytes(s.precision)
+    # All GPUs of a node share the host's memory bandwidth.
+    adam = work.trainable * HOST_ADAM_BYTES / (HOST_ADAM_GBS * 1e9)
+    transfers = per_gpu * (grad + weight_bytes(s.precision)) / (PCIE_GBS * 1e9)
+    seconds = (adam + transfers) / accumulation
+    if s.offload == "params":
+        stored = quantized_bytes(s.quant_bits) if info.quantized_base else weight_bytes(s.precision)
+        seconds += 2 * work.shape.params * stored / s.gpus / (PCIE_GBS * 1e9)  # forward and backward
+    return seconds
+
+
+def decode_seconds(work: Work, device: Device, sequences: float, prompt: float, completion: float) -> float:
+    """Sampling `sequences` completions of `completion` tokens after `prompt` tokens on one GPU:
+    a prefill, then one step per generated token that reads every weight and the KV cache (decode
+    is bound by memory bandwidth). vLLM (`settings.vllm`) serves merged 16-bit weights with CUDA
+    graphs; transformers' generate pays the eager operators and dequantises a 4-bit base."""
+    s, shape, info = work.settings, work.shape, MEMORY_MODELS[work.model]
+    vllm = s.vllm
+    per_weight = _read_bytes(s) if info.quantized_base and not vllm else 2.0
+    weights = touched_weights(shape, sequences) * per_weight
+    cache = sequences * kv_cache_bytes(shape, prompt + completion / 2)
+    gpu = (weights + cache) / (device.bandwidth_gbs * 1e9 * DECODE_EFFICIENCY[vllm])
+    cpu = 0.0 if vllm else shape.layers * FORWARD_OPS_PER_LAYER * OP_SECONDS
+    prefill = sequences * prompt * inference_flops(shape, prompt) / (device.tflops * 1e12 * _efficiency(work))
+    return prefill + completion * max(gpu, cpu)

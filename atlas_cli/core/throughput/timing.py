@@ -1,0 +1,109 @@
+"""A plan's training time, stage by stage, and what it costs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from atlas_cli.core.memory.estimate import GENERATIONS
+from atlas_cli.core.throughput.step import Device, Step, Work, decode_seconds, micro_step
+from atlas_cli.core.throughput.workload import Workload, batches, completion_tokens
+
+# Forward passes without gradients an objective adds per trained token: TRL's DPO and RLOO run
+# the reference model (the adapter-disabled base under LoRA) unless log-probs are precomputed;
+# KTO also runs policy and reference on its mismatched KL batch; PPO runs the reference and the
+# reward model and trains a value model of the policy's size as well.
+EXTRA_FORWARDS = {"dpo": 1, "kto": 3, "rloo": 1, "rlhf-ppo": 2}
+VALUE_MODEL_OBJECTIVES = frozenset({"rlhf-ppo"})
+# The public calibration rows fall between 0.6x and 1.6x of the measured throughput
+# (docs/time.md): the band around every estimate.
+FAST_FACTOR, SLOW_FACTOR = 0.6, 1.6
+HOUR = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class StageTime:
+    objective: str
+    tokens: float  # trained on, without padding, all epochs
+    seconds: float  # wall clock, all of it
+    generation_seconds: float  # of which sampling completions (online objectives)
+    step: Step  # one micro-step's breakdown, for --explain
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PlanTime:
+    stages: tuple[StageTime, ...]
+    gpus: int
+
+    @property
+    def tokens(self) -> float:
+        return sum(s.tokens for s in self.stages)
+
+    @property
+    def seconds(self) -> float:
+        return sum(s.seconds for s in self.stages)
+
+    @property
+    def hours(self) -> float:
+        return self.seconds / HOUR
+
+    @property
+    def hours_band(self) -> tuple[float, float]:
+        return self.hours * FAST_FACTOR, self.hours * SLOW_FACTOR
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    usd_per_gpu_hour: float
+    source: str  # where the figure comes from, with its date
+
+
+@dataclass(frozen=True, slots=True)
+class PlanCost:
+    gpu_hours: float
+    price: Rate | None  # None: no price known for this GPU (GPU-hours only)
+    low: float  # GPU-hours or USD at the fast end of the band, likewise high
+    high: float
+
+    @property
+    def usd(self) -> float | None:
+        return None if self.price is None else self.gpu_hours * self.price.usd_per_gpu_hour
+
+
+def stage_time(work: Work, device: Device, workload: Workload, objective: str) -> StageTime:
+    """One stage: its micro-steps on each GPU (all GPUs run in parallel) and, for online
+    objectives, sampling each prompt's group of completions first."""
+    s = replace(work.settings, objective=objective)
+    work = replace(work, settings=s)
+    b = batches(objective, workload, s.seq_len, s.batch_size, s.gpus)
+    step = micro_step(
+        work, device, b.computed_tokens, b.attended, b.accumulation, EXTRA_FORWARDS.get(objective, 0)
+    )
+    training = b.micro_steps * step.seconds * (2 if objective in VALUE_MODEL_OBJECTIVES else 1)
+    generation = 0.0
+    if objective in GENERATIONS:
+        length = min(workload.tokens_per_example, s.seq_len)
+        completion = completion_tokens(objective, length)
+        # TRL samples per_device_train_batch_size x steps_per_generation (= accumulation) at once.
+        at_once = s.batch_size * b.accumulation
+        rounds = b.prompts_per_gpu * GENERATIONS[objective] / at_once
+        generation = rounds * decode_seconds(work, device, at_once, length - completion, completion)
+    return StageTime(objective, b.tokens, training + generation, generation, step)
+
+
+def plan_time(work: Work, device: Device, workload: Workload, objectives: tuple[str, ...]) -> PlanTime:
+    stages = tuple(stage_time(work, device, workload, o) for o in objectives)
+    return PlanTime(stages, work.settings.gpus)
+
+
+def plan_cost(time: PlanTime, price: Rate | None) -> PlanCost:
+    gpu_hours = time.hours * time.gpus
+    rate = 1.0 if price is None else price.usd_per_gpu_hour
+    return PlanCost(gpu_hours, price, gpu_hours * FAST_FACTOR * rate, gpu_hours * SLOW_FACTOR * rate)

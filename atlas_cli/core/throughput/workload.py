@@ -1,0 +1,72 @@
+"""The data a run trains on: how many examples, how long, how many times, packed or padded."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from atlas_cli.core.memory.estimate import GENERATIONS, MAX_COMPLETION, PAIRED_OBJECTIVES
+
+# Sequences one optimizer step averages over (per_device_train_batch_size x GPUs x gradient
+# accumulation): the usual 16 of TRL's and the alignment handbook's recipes; it sets how often
+# the optimizer step runs and how often gradients are exchanged.
+GLOBAL_BATCH = 16
+# Objectives whose trainer packs sequences (TRL SFTTrainer's `packing`); the others pad.
+PACKABLE = frozenset({"sft", "continued-pretraining"})
+# Unpacked batches are padded to their longest sequence; for lengths spread as in instruction
+# data the longest of b examples is ~1 + 0.25 log2(b) times the average.
+PADDING_PER_DOUBLING = 0.25
+COMPLETION_SHARE = 0.75  # online RL: the completion's share of a sampled sequence
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    examples: int  # examples, pairs, prompts or documents
+    tokens_per_example: int  # the average length, never above the sequence length
+    epochs: float
+    packing: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Batches:
+    """One stage's micro-steps on one GPU."""
+
+    sequences: float  # sequences trained on over the whole run, all GPUs, all epochs
+    tokens: float  # their tokens, without padding
+    micro_steps: float  # per GPU
+    computed_tokens: float  # per micro-step, padding included
+    attended: float  # the context one token attends over
+    accumulation: int  # micro-steps per optimizer step
+    prompts_per_gpu: float  # online objectives: prompts each GPU samples for
+
+
+def sequences_per_example(objective: str) -> int:
+    """Chosen and rejected for paired objectives, a group of completions for online ones."""
+    return 2 if objective in PAIRED_OBJECTIVES else GENERATIONS.get(objective, 1)
+
+
+def completion_tokens(objective: str, length: int) -> int:
+    """Tokens sampled per completion by an online objective (0 for the others)."""
+    if objective not in GENERATIONS:
+        return 0
+    return min(MAX_COMPLETION, math.ceil(COMPLETION_SHARE * length))
+
+
+def batches(objective: str, workload: Workload, seq_len: int, batch_size: int, gpus: int) -> Batches:
+    length = min(workload.tokens_per_example, seq_len)
+    per_example = sequences_per_example(objective)
+    sequences = workload.examples * workload.epochs * per_example
+    tokens = sequences * length
+    # A micro-batch holds batch_size examples: pairs hold two sequences each.
+    per_micro = batch_size * (2 if objective in PAIRED_OBJECTIVES else 1)
+    accumulation = max(1, math.ceil(GLOBAL_BATCH / (batch_size * gpus)))
+    if workload.packing and objective in PACKABLE:
+        computed = float(per_micro * seq_len)
+        micro_steps = tokens / gpus / computed
+    else:
+        padded = min(seq_len, length * (1 + PADDING_PER_DOUBLING * math.log2(batch_size)))
+        computed = per_micro * padded
+        micro_steps = sequences / gpus / per_micro
+    prompts = workload.examples * workload.epochs / gpus if objective in GENERATIONS else 0.0
+    attended = length if workload.packing and objective in PACKABLE else computed / per_micro
+    return Batches(sequences, tokens, micro_steps, computed, attended, accumulation, prompts)
