@@ -4,9 +4,18 @@ tests/test_engine.py checks that the real engine ranks, scores and excludes exac
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from atlas_cli.core.engine import FIT_ORDER, HOST_RAM_STEP_GB, OFFLOAD_ORDER, RULE_POINTS, base_score, squash
+from atlas_cli.core.engine import (
+    FIT_ORDER,
+    HOST_RAM_STEP_GB,
+    OFFLOAD_ORDER,
+    RULE_POINTS,
+    TIE_RATIO,
+    base_score,
+    squash,
+)
 from atlas_cli.core.plans import Recommendation
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import AllOf, AnyOf, NotOf, Rule
@@ -50,9 +59,19 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
         points = sum(SIGN[r.effect.action] * r.effect.weight * RULE_POINTS for r in fired[method.id])
         raw[method.id] = round(base_score(method, priority) + points, 9)
     excluded = {m for m, rules in fired.items() if any(r.effect.action == "exclude" for r in rules)}
+    excluded |= {m for m in fired if plans[m].over_limit is not None}  # --max-hours, --budget-usd
+    measured = priority in ("cost", "speed") and any(p.time is not None for p in plans.values())
 
-    def rank(m: str) -> tuple[int, int, int, float, int]:
+    def rank(m: str) -> tuple[float, ...]:
         plan = plans[m]
+        if measured:
+            avoided = any(r.effect.action == "avoid" for r in fired[m])
+            value = plan.usd_or_gpu_hours if priority == "cost" else plan.hours
+            if value is None:
+                bucket = math.inf
+            else:
+                bucket = math.floor(math.log(value, TIE_RATIO)) if value > 0 else -math.inf
+            return (FIT_ORDER[plan.fit], avoided, bucket, plan.gpus or 0, -raw[m], order[m])
         host = round((plan.host_gb or 0.0) / HOST_RAM_STEP_GB)
         return (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host, -raw[m], order[m])
 
