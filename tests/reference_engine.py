@@ -62,20 +62,31 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
     excluded |= {m for m in fired if plans[m].over_limit is not None}  # --max-hours, --budget-usd
     measured = priority in ("cost", "speed") and any(p.time is not None for p in plans.values())
 
-    def rank(m: str) -> tuple[float, ...]:
+    def standard(m: str) -> tuple[float, ...]:
         plan = plans[m]
-        if measured:
-            avoided = any(r.effect.action == "avoid" for r in fired[m])
-            value = plan.usd_or_gpu_hours if priority == "cost" else plan.hours
-            if value is None:
-                bucket = math.inf
-            else:
-                bucket = math.floor(math.log(value, TIE_RATIO)) if value > 0 else -math.inf
-            return (FIT_ORDER[plan.fit], avoided, bucket, plan.gpus or 0, -raw[m], order[m])
         host = round((plan.host_gb or 0.0) / HOST_RAM_STEP_GB)
         return (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host, -raw[m], order[m])
 
-    kept = sorted((m for m in fired if m not in excluded), key=rank)
+    candidates = [m for m in fired if m not in excluded]
+    if not measured:
+        kept = sorted(candidates, key=standard)
+    else:
+        # docs/rules.md: by fit, then plans no rule advises against, then by USD (or hours); a
+        # plan within 15 % of the first of its run ties with it; ties by GPUs, score, KB order.
+        def value(m: str) -> float:
+            v = plans[m].usd_or_gpu_hours if priority == "cost" else plans[m].hours
+            return math.inf if v is None else v
+
+        def klass(m: str) -> tuple[int, bool]:
+            return (FIT_ORDER[plans[m].fit], any(r.effect.action == "avoid" for r in fired[m]))
+
+        kept, run = [], []
+        for m in sorted(candidates, key=lambda m: (*klass(m), value(m))):
+            if run and (klass(run[0]) != klass(m) or value(m) > value(run[0]) * TIE_RATIO):
+                kept += sorted(run, key=lambda m: (plans[m].gpus or 0, -raw[m], order[m]))
+                run = []
+            run.append(m)
+        kept += sorted(run, key=lambda m: (plans[m].gpus or 0, -raw[m], order[m]))
     return {
         "order": kept,
         "excluded": sorted(excluded),

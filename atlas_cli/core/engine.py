@@ -86,17 +86,11 @@ class Scored(NamedTuple):
     excluded: bool
 
 
-# --priority cost and speed rank by USD (GPU-hours without a price) and by hours; figures within
-# 5 % of each other tie, and the tie goes to fewer GPUs, then to the score.
-TIE_RATIO = 1.05
+# --priority cost and speed rank by USD (GPU-hours without a price) and by hours. Estimates of
+# different methods within 15 % of each other are not told apart (the calibration's spread is
+# larger): such plans tie, and the tie goes to fewer GPUs, then to the score.
+TIE_RATIO = 1.15
 MEASURED_PRIORITIES = {"cost", "speed"}
-
-
-def _bucket(value: float | None) -> float:
-    """Equal within TIE_RATIO: the estimates are not finer than that."""
-    if value is None:
-        return math.inf
-    return math.floor(math.log(value, TIE_RATIO)) if value > 0 else -math.inf
 
 
 def rank_key(plan: Plan, raw: float, order: int) -> tuple[float, ...]:
@@ -106,14 +100,32 @@ def rank_key(plan: Plan, raw: float, order: int) -> tuple[float, ...]:
     return (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host, -raw, order)
 
 
-def measured_key(scored: Scored, priority: str) -> tuple[float, ...]:
-    """--priority cost|speed once times are known: within each fit, the plans no rule advises
-    against first, then by USD (GPU-hours without a price) or hours, fewer GPUs, score."""
-    plan = scored.plan
-    avoided = any(r.effect.action == "avoid" for r in plan.fired)
-    measure = plan.usd_or_gpu_hours if priority == "cost" else plan.hours
-    fit, *_, minus_raw, order = scored.rank
-    return (fit, avoided, _bucket(measure), plan.gpus or 0, minus_raw, order)
+def measure(plan: Plan, priority: str) -> float:
+    """What --priority cost|speed ranks a plan by (infinite when unknown)."""
+    value = plan.usd_or_gpu_hours if priority == "cost" else plan.hours
+    return math.inf if value is None else value
+
+
+def tied_groups(scored: list[Scored], priority: str) -> list[list[Scored]]:
+    """Plans in order of fit, then of rule advice, then of measure; a plan within TIE_RATIO of
+    its group's first joins that group."""
+
+    def order(s: Scored) -> tuple[float, ...]:
+        avoided = any(r.effect.action == "avoid" for r in s.plan.fired)
+        return (s.rank[0], avoided, measure(s.plan, priority))
+
+    groups: list[list[Scored]] = []
+    for s in sorted(scored, key=order):
+        head = groups[-1][0] if groups else None
+        if (
+            head is not None
+            and order(head)[:2] == order(s)[:2]
+            and (measure(s.plan, priority) <= measure(head.plan, priority) * TIE_RATIO)
+        ):
+            groups[-1].append(s)
+        else:
+            groups.append([s])
+    return groups
 
 
 def time_notes(kept: list[Plan], excluded: list[Plan], profile: Profile) -> list[str]:
@@ -128,10 +140,14 @@ def time_notes(kept: list[Plan], excluded: list[Plan], profile: Profile) -> list
         b = second.usd_or_gpu_hours if cost else second.hours
         if a is not None and b is not None and b > 0:
             unit = "cost" if cost else "hours"
+            if a <= b:
+                margin = f"{round(100 * (1 - a / b))} % less than"
+            else:
+                margin = f"within {round(100 * (TIE_RATIO - 1))} % of (a tie the score decides)"
             notes.append(
                 f"--priority {profile.priority}: training plans are ranked by {unit} within each fit "
                 f"(plans a rule advises against come after); {first.name} needs {_measure(a, cost, first)}, "
-                f"{max(0, round(100 * (1 - a / b)))} % less than {second.name} ({_measure(b, cost, second)})."
+                f"{margin} {second.name} ({_measure(b, cost, second)})."
             )
     if profile.examples is None and any(p.kind != "no-training" for p in kept):
         notes.append("Give --examples (and --tokens-per-example, --epochs) for training time and cost.")
@@ -154,9 +170,14 @@ def _measure(value: float, cost: bool, plan: Plan) -> str:
 
 
 def ranked(scored: list[Scored], priority: str) -> list[Scored]:
-    if priority in MEASURED_PRIORITIES and any(s.plan.time is not None for s in scored):
-        return sorted(scored, key=lambda s: measured_key(s, priority))
-    return sorted(scored)
+    if priority not in MEASURED_PRIORITIES or all(s.plan.time is None for s in scored):
+        return sorted(scored)
+    # Within a tie: fewer GPUs, then the score and the KB's order (the standard key's last two).
+    return [
+        s
+        for group in tied_groups(scored, priority)
+        for s in sorted(group, key=lambda s: (s.plan.gpus or 0, *s.rank[-2:]))
+    ]
 
 
 # Every candidate's memory need, and the `fits.<method>` / `memory_gb.<method>` facts rules read.

@@ -8,6 +8,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
+from atlas_cli.core.engine import MEASURED_PRIORITIES, TIE_RATIO
 from atlas_cli.core.plans import Plan, Recommendation, band_text
 from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR
 from atlas_cli.kb.catalog import Catalog
@@ -28,7 +29,7 @@ def ranking_grid(rec: Recommendation, top: int) -> Grid:
     grid = Grid(
         "Recommended plans",
         ["#", "plan", "fits", "memory/GPU", "time", "cost", "score"],
-        caption=_caption(shown),
+        caption=_caption(shown, str(rec.profile.get("priority"))),
     )
     for rank, plan in enumerate(shown, start=1):
         memory = "—" if plan.memory_gb is None else f"{plan.memory_gb:.1f} GB"
@@ -57,12 +58,19 @@ def _money(usd: float) -> str:
     return f"{usd:,.2f}" if usd < 10 else f"{usd:,.0f}"
 
 
-def _caption(plans: tuple[Plan, ...]) -> str:
+def _caption(plans: tuple[Plan, ...], priority: str) -> str:
     """What the table's numbers mean, and the conditions they hold for."""
+    order = "by score"
+    if priority in MEASURED_PRIORITIES and any(p.time is not None for p in plans):
+        measure = "training cost" if priority == "cost" else "training hours"
+        order = (
+            f"by {measure} (plans a rule advises against after the others; within "
+            f"{round(100 * (TIE_RATIO - 1))} % a tie, decided by fewer GPUs, then by score)"
+        )
     text = (
         f"Memory in GB (10^9 bytes) per GPU; fits = within {round(FIT_MARGIN * 100)} % of usable memory, "
-        "tight = past that margin. Plans that fit rank first, then by score (0-1: the method's ratings "
-        "weighted by your priority, plus the rules that fired; --explain shows them)."
+        f"tight = past that margin. Plans that fit rank first, then {order}. Score 0-1: the method's "
+        "ratings weighted by your priority, plus the rules that fired (--explain shows them)."
     )
     sized = next((p.estimate for p in plans if p.estimate is not None and p.kind != "no-training"), None)
     text = text if sized is None else f"{text} {conditions(assumptions_json(sized))}"
