@@ -71,14 +71,17 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
     if not measured:
         kept = sorted(candidates, key=standard)
     else:
-        # docs/rules.md: by fit, then plans no rule advises against, then by USD (or hours); a
+        # docs/time.md: by fit, then plans the rules do not weigh against, then by USD (or hours); a
         # plan within 15 % of the first of its run ties with it; ties by GPUs, score, KB order.
         def value(m: str) -> float:
             v = plans[m].usd_or_gpu_hours if priority == "cost" else plans[m].hours
             return math.inf if v is None else v
 
         def klass(m: str) -> tuple[int, bool]:
-            return (FIT_ORDER[plans[m].fit], any(r.effect.action == "avoid" for r in fired[m]))
+            return (
+                FIT_ORDER[plans[m].fit],
+                sum(SIGN[r.effect.action] * r.effect.weight for r in fired[m]) < 0,
+            )
 
         kept, run = [], []
         for m in sorted(candidates, key=lambda m: (*klass(m), value(m))):

@@ -100,6 +100,11 @@ def rank_key(plan: Plan, raw: float, order: int) -> tuple[float, ...]:
     return (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host, -raw, order)
 
 
+def advised_against(plan: Plan) -> bool:
+    """The rules that fired weigh against the plan on balance."""
+    return sum(EFFECT_SIGN.get(r.effect.action, 0.0) * r.effect.weight for r in plan.fired) < 0
+
+
 def measure(plan: Plan, priority: str) -> float:
     """What --priority cost|speed ranks a plan by (infinite when unknown)."""
     value = plan.usd_or_gpu_hours if priority == "cost" else plan.hours
@@ -111,8 +116,7 @@ def tied_groups(scored: list[Scored], priority: str) -> list[list[Scored]]:
     its group's first joins that group."""
 
     def order(s: Scored) -> tuple[float, ...]:
-        avoided = any(r.effect.action == "avoid" for r in s.plan.fired)
-        return (s.rank[0], avoided, measure(s.plan, priority))
+        return (s.rank[0], advised_against(s.plan), measure(s.plan, priority))
 
     groups: list[list[Scored]] = []
     for s in sorted(scored, key=order):
@@ -140,13 +144,15 @@ def time_notes(kept: list[Plan], excluded: list[Plan], profile: Profile) -> list
         b = second.usd_or_gpu_hours if cost else second.hours
         if a is not None and b is not None and b > 0:
             unit = "cost" if cost else "hours"
-            if a <= b:
+            if b > a * TIE_RATIO:
                 margin = f"{round(100 * (1 - a / b))} % less than"
             else:
-                margin = f"within {round(100 * (TIE_RATIO - 1))} % of (a tie the score decides)"
+                margin = (
+                    f"within {round(100 * (TIE_RATIO - 1))} % of (a tie: fewer GPUs, then the score decide)"
+                )
             notes.append(
                 f"--priority {profile.priority}: training plans are ranked by {unit} within each fit "
-                f"(plans a rule advises against come after); {first.name} needs {_measure(a, cost, first)}, "
+                f"(plans the rules weigh against come after); {first.name} needs {_measure(a, cost, first)}, "
                 f"{margin} {second.name} ({_measure(b, cost, second)})."
             )
     if profile.examples is None and any(p.kind != "no-training" for p in kept):

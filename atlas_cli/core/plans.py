@@ -199,8 +199,10 @@ class Plan:
 
 def hours_text(hours: float) -> str:
     """Hours as people say them: minutes below one hour, days beyond two."""
+    if hours < 1 / 60:
+        return "<1 min"
     if hours < 1:
-        return f"{max(1, round(hours * 60))} min"
+        return f"{round(hours * 60)} min"
     if hours < 48:
         return f"{hours:.2g} h" if hours < 10 else f"{hours:.0f} h"
     return f"{hours / 24:.2g} days" if hours < 240 else f"{hours / 24:.0f} days"
@@ -211,6 +213,8 @@ def band_text(low: float, high: float) -> str:
     if high == 0:
         return "none"
     a, b = hours_text(low), hours_text(high)
+    if a == b or a.startswith("<"):
+        return b if not a.startswith("<") or b.startswith("<") else f"up to {b}"
     unit_a, unit_b = a.split(" ", 1)[1], b.split(" ", 1)[1]
     return f"{a.split(' ')[0]}-{b}" if unit_a == unit_b else f"{a}-{b}"
 

@@ -64,7 +64,7 @@ def _caption(plans: tuple[Plan, ...], priority: str) -> str:
     if priority in MEASURED_PRIORITIES and any(p.time is not None for p in plans):
         measure = "training cost" if priority == "cost" else "training hours"
         order = (
-            f"by {measure} (plans a rule advises against after the others; within "
+            f"by {measure} (plans the rules weigh against after the others; within "
             f"{round(100 * (TIE_RATIO - 1))} % a tie, decided by fewer GPUs, then by score)"
         )
     text = (
