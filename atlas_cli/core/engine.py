@@ -518,7 +518,7 @@ class Engine:
         priority = context.priority
         # Rounded so that scores equal on paper tie exactly (and keep the KB's order) whatever
         # the order of the float additions.
-        advice = sum(c.points for c in rules)
+        advice = round(sum(c.points for c in rules), 9)  # exact zero when prefer and avoid cancel
         raw = round(self.base_scores[method.id, priority] + advice, 9)
         trains = method.kind != "no-training"
         plan_pipeline = context.pipeline if trains else ()
