@@ -380,6 +380,39 @@ def test_kb_option_and_environment(run: Runner, custom_kb: Path) -> None:
     assert result.json()["profile"]["gpu"] == "test-gpu-77"
 
 
+# Every command, with arguments that make it succeed (ask without a terminal never prompts).
+EVERY_COMMAND = [
+    *(invocation(c) for c in COMMANDS),
+    ["show", "qlora"],
+    ["compare", "lora", "qlora"],
+    ["model", "llama-3.1-8b"],
+    ["recipe", "--gpu", "rtx-3090", "--model-size", "7b"],
+    ["ask", "--gpu", "rtx-3090", "--model-size", "7b", "--no-input"],
+]
+
+
+@pytest.mark.parametrize("args", EVERY_COMMAND, ids=lambda a: a[0])
+def test_global_options_work_after_the_command_too(run: Runner, args: list[str]) -> None:
+    before = ok(run("--lang", "ru", "--no-color", "--debug", *args, env={"COLUMNS": "100"}))
+    after = ok(run(*args, "--lang", "ru", "--no-color", "--debug", env={"COLUMNS": "100"}))
+    assert after.stdout == before.stdout
+
+
+def test_global_options_after_the_command_take_effect(run: Runner, custom_kb: Path) -> None:
+    assert "test-gpu-77" in _gpu_ids(run("gpus", "--json", "--kb", str(custom_kb)))
+    russian = ok(run("categories", "--lang", "ru", env={"COLUMNS": "200"}))
+    assert re.search("[а-яА-Я]", russian.stdout)
+    # After the command it wins over the same option before it.
+    assert "test-gpu-77" not in _gpu_ids(
+        run("--kb", str(custom_kb), "gpus", "--json", "--kb", str(bundled_kb_path()))
+    )
+
+
+def test_global_options_are_listed_in_every_commands_help(run: Runner) -> None:
+    text = ok(run("categories", "--help", env={"COLUMNS": "120"})).stdout
+    assert "--lang" in text and "--no-color" in text and "--kb" in text
+
+
 def test_kb_text_is_escaped_in_every_format(run: Runner, custom_kb: Path) -> None:
     name = "Test GPU 77 | pipe \\ backslash [/red] [bold]"
     table = ok(run("--kb", str(custom_kb), "gpus", env={"COLUMNS": "250"}))
