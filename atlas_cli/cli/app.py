@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
+import typer.core
 
 from atlas_cli import __version__
 from atlas_cli.errors import OutputClosed, debug_env
@@ -109,13 +110,15 @@ def emit(fmt: Format, data: Any, view: "Callable[[], RenderableType]", markdown:
     elif fmt is Format.markdown:
         sys.stdout.write(markdown())
     else:
-        console().print(view())
+        from atlas_cli.render.paste import print_view
+
+        print_view(console(), view())
 
 
 def emit_grid(fmt: Format, data: Any, grid: "Grid") -> None:
     from atlas_cli.render.grid import markdown_table, rich_table
 
-    emit(fmt, data, lambda: rich_table(grid, console().width), lambda: markdown_table(grid))
+    emit(fmt, data, lambda: rich_table(grid), lambda: markdown_table(grid))
 
 
 def emit_listing(fmt: Format, key: str, items: Sequence[Any], grid: "Grid") -> None:
@@ -163,6 +166,16 @@ def _apply_global_options(kwargs: dict[str, Any]) -> None:
     state.debug = kwargs.pop("global_debug") or state.debug
 
 
+class Command(typer.core.TyperCommand):
+    """A command whose --help reads well at any width (cli/helptext.py)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from atlas_cli.cli.helptext import help_view
+        from atlas_cli.render.paste import print_view
+
+        print_view(console(), help_view(self, ctx))
+
+
 def command(panel: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Register a command under a --help panel, with the global options. A reader that goes
     away (`ft-atlas methods | head -1`) ends it quietly with exit 0: click would turn the
@@ -179,7 +192,7 @@ def command(panel: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
 
         own = inspect.signature(func, eval_str=True)
         setattr(run, "__signature__", own.replace(parameters=[*own.parameters.values(), *_GLOBAL_PARAMETERS]))  # noqa: B010
-        app.command(rich_help_panel=panel)(run)
+        app.command(cls=Command, rich_help_panel=panel)(run)
         return run
 
     return register

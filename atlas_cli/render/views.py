@@ -24,6 +24,7 @@ def methods_grid(methods: list[Method], lang: Lang) -> Grid:
         ["id", "kind", "memory / speed / quality", "summary"],
         caption="ft-atlas show ID prints a method's card.",
         compact=("id",),
+        drop_order=("memory / speed / quality", "kind"),
     )
     for m in methods:
         r = m.ratings
@@ -143,8 +144,7 @@ def gpus_grid(catalog: Catalog) -> Grid:
         "GPUs",
         [*columns, "link GB/s", "architecture", "name", "aliases"],
         caption="GiB: advertised. usable: GB (10^9 bytes) the driver reports, which fit checks use. "
-        "TFLOPS: dense 16-bit, FP32 accumulate (* derived). GB/s: memory. link: GPU to GPU "
-        "(its GB/s and the names need 120 columns).",
+        "TFLOPS: dense 16-bit, FP32 accumulate (* derived). GB/s: memory. link: GPU to GPU.",
         compact=(*columns, "link GB/s"),
         wide_only=("link GB/s", "architecture", "name", "aliases"),
     )
@@ -172,7 +172,7 @@ def models_grid(catalog: Catalog) -> Grid:
         "Models",
         [*columns, "arch", "hidden", "bias", "name"],
         caption="Parameters as published (active: per token, mixture of experts); ft-atlas model ID "
-        "shows a model's whole shape. Architecture, width and names need 120 columns.",
+        "shows a model's whole shape.",
         compact=(*columns, "arch", "hidden", "bias"),
         wide_only=("arch", "hidden", "bias", "name"),
     )
