@@ -562,6 +562,32 @@ def test_compare_default_is_the_guides_table(run: Runner) -> None:
     assert sum(line.startswith("| ") for line in markdown.splitlines()) == 1 + 7
 
 
+def test_compare_keeps_the_guides_table_and_notes_where_ft_atlas_differs(run: Runner, tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    shutil.copytree(bundled_kb_path(), kb)
+    methods = kb / "methods.yaml"
+    text = methods.read_text(encoding="utf-8")
+    marker = (
+        '    ratings: {memory: low, speed: fast, quality: near-full}\n    use_when:\n      - {en: "A single'
+    )
+    assert text.count(marker) == 1  # QLoRA's card
+    methods.write_text(text.replace(marker, marker.replace("speed: fast", "speed: medium")), encoding="utf-8")
+    assert ok(run("compare", "--json")).json()["notes"] == []
+    data = ok(run("--kb", str(kb), "compare", "--json")).json()
+    lora = next(row for row in data["rows"] if row["methods"] == ["lora", "qlora"])
+    assert lora["speed"] == "fast"  # the guide's table, verbatim
+    assert data["notes"] == [
+        "ft-atlas rates QLoRA speed medium (the guide's 'LoRA / QLoRA': fast); ft-atlas show qlora says why."
+    ]
+    table = " ".join(ok(run("--kb", str(kb), "compare", env={"COLUMNS": "100"})).stdout.split())
+    assert "ft-atlas rates QLoRA speed medium" in table
+    # The card and `compare qlora` agree with each other.
+    card = ok(run("--kb", str(kb), "show", "qlora", "--json")).json()["method"]["ratings"]["speed"]
+    assert (
+        card == ok(run("--kb", str(kb), "compare", "qlora", "--json")).json()["rows"][0]["speed"] == "medium"
+    )
+
+
 def test_compare_methods_side_by_side(run: Runner) -> None:
     data = ok(run("compare", "lora", "QLoRA", "dpo", "--json")).json()
     assert [row["methods"] for row in data["rows"]] == [["lora"], ["qlora"], ["dpo"]]

@@ -63,21 +63,41 @@ def method_comparison_rows(methods: list[Method], lang: Lang) -> list[CompareRow
     ]
 
 
-def compare_json(rows: list[CompareRowJson], from_guide: bool) -> CompareJson:
+def guide_disagreements(catalog: Catalog) -> list[str]:
+    """Where ft-atlas rates a method differently from the guide's §4 row that names it: the
+    table stays the guide's, verbatim, and these notes say where ft-atlas (and its cards) differ."""
+    notes = []
+    for row in catalog.kb.guide.comparison:
+        for method in (catalog.methods[m] for m in row.methods if m in catalog.methods):
+            for aspect in ("memory", "speed", "quality"):
+                ours, guide = getattr(method.ratings, aspect), getattr(row, aspect)
+                if ours != guide:
+                    notes.append(
+                        f"ft-atlas rates {method.name} {aspect} {ours} (the guide's '{row.label}': "
+                        f"{guide}); ft-atlas show {method.id} says why."
+                    )
+    return notes
+
+
+def compare_json(rows: list[CompareRowJson], from_guide: bool, notes: list[str] | None = None) -> CompareJson:
     source = "atlas-v1.4 §4" if from_guide else "knowledge base"
-    return {"schema_version": SCHEMA_VERSION, "source": source, "rows": rows}
+    return {"schema_version": SCHEMA_VERSION, "source": source, "rows": rows, "notes": notes or []}
 
 
-def compare_grid(rows: list[CompareRowJson], from_guide: bool) -> Grid:
+def compare_grid(rows: list[CompareRowJson], from_guide: bool, notes: list[str] | None = None) -> Grid:
     title = "Comparison of methods (the guide's §4 table)" if from_guide else "Comparison"
     columns = ["method", "memory", "speed", "quality", "best for"]
     if not from_guide:
         columns.insert(4, "trainable share")
+    scale = (
+        "memory: very-low < low < medium < high · "
+        "speed: slow < medium < fast < instant · quality: moderate < high < near-full < excellent"
+    )
     grid = Grid(
         title,
         columns,
-        caption="memory: very-low < low < medium < high · "
-        "speed: slow < medium < fast < instant · quality: moderate < high < near-full < excellent",
+        caption=" ".join([scale, *(notes or [])]),
+        drop_order=("trainable share", "best for"),
     )
     for row in rows:
         cells = [row["label"], row["memory"], row["speed"], row["quality"], row["best_for"]]
