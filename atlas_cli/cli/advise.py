@@ -234,8 +234,9 @@ def recipe(
         sys.stderr.write("ft-atlas: warning: recipe --format is deprecated; use --trainer\n")
     chosen = one_of("--trainer", (trainer or old_format or "python").lower(), format_names())
     catalog = state.catalog()
-    text = render_recipe(catalog, Engine(catalog).recommend(build_profile(raw)), plan, str(chosen))
-    if out is None or str(out) == "-":
+    to_file = None if out is None or str(out) == "-" else str(out)
+    text = render_recipe(catalog, Engine(catalog).recommend(build_profile(raw)), plan, str(chosen), to_file)
+    if out is None or to_file is None:
         sys.stdout.write(text)
         return
     try:
