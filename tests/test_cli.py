@@ -887,6 +887,7 @@ CONTRACTS: dict[str, tuple[str, list[str]]] = {
     "estimate one": ("estimate", ["--method", "lora", "--model-size", "7b", "--gpu", "rtx-3090"]),
     "recommend": ("recommend", ["--gpu", "rtx-3090", "--model-size", "7b", "--explain"]),
     "ask": ("ask", ["--no-input", "--gpu", "rtx-3090"]),
+    "model": ("model", ["llama-3.1-8b"]),
 }
 
 
@@ -971,3 +972,17 @@ def test_score_is_explained_in_the_footer_and_in_explain(run: Runner) -> None:
     assert "score (0-1: the method's ratings weighted by your priority" in footer
     explained = " ".join(ok(run(*args, "--explain", env={"COLUMNS": "200"})).stdout.split())
     assert "the method's memory, speed and quality ratings weighted by your priority (balanced)" in explained
+
+
+def test_every_json_output_has_a_published_contract_and_readme_says_which_take_format(run: Runner) -> None:
+    from atlas_cli.cli import COMMAND_GROUPS
+
+    # `recipe` writes a script or a trainer's YAML; `schema` prints the contracts themselves.
+    without_contract = {"recipe", "schema"}
+    assert set(COMMAND_GROUPS) - without_contract <= {name.split()[0] for name in CONTRACTS}
+    for command in set(COMMAND_GROUPS) - {"recipe"}:
+        assert "--format" in ok(run(command, "--help", env={"COLUMNS": "200"})).stdout, command
+    readme = " ".join(
+        (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8").split()
+    )
+    assert "Every command but `recipe` takes `--format table|json|markdown`" in readme
