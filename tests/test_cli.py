@@ -969,7 +969,7 @@ def test_why_training_was_left_out_shows_without_explain(run: Runner) -> None:
 def test_score_is_explained_in_the_footer_and_in_explain(run: Runner) -> None:
     args = ["recommend", "--gpu", "rtx-3090", "--model-size", "7b"]
     footer = " ".join(ok(run(*args, env={"COLUMNS": "200"})).stdout.split())
-    assert "score (0-1: the method's ratings weighted by your priority" in footer
+    assert "Score 0-1: the method's ratings weighted by your priority" in footer
     explained = " ".join(ok(run(*args, "--explain", env={"COLUMNS": "200"})).stdout.split())
     assert "the method's memory, speed and quality ratings weighted by your priority (balanced)" in explained
 

@@ -15,10 +15,11 @@ from typing import Any, NamedTuple
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.facts import Candidate, method_facts, plan_facts, profile_facts
 from atlas_cli.core.memory.search import Estimator, estimator, with_strategy
-from atlas_cli.core.plans import Plan, Recommendation, ToolRef
+from atlas_cli.core.plans import Plan, Recommendation, ToolRef, hours_text
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import Hardware, ModelInfo, resolve_hardware, resolve_model, settings_for
 from atlas_cli.core.shapes import Shape
+from atlas_cli.core.throughput.plans import TimeInputs, time_and_cost, time_inputs, usual_epochs
 from atlas_cli.core.variants import applies, with_variant
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
@@ -80,9 +81,109 @@ def compile_rule(rule: Rule) -> CompiledRule:
 
 
 class Scored(NamedTuple):
-    rank: tuple[int, int, int, float, int]  # the sort key: fit, offload, host RAM, score, KB order
+    rank: tuple[float, ...]  # the sort key: fit first, then by priority (see rank_key)
     plan: Plan
     excluded: bool
+
+
+# --priority cost and speed rank by USD (GPU-hours without a price) and by hours. Estimates of
+# different methods within 15 % of each other are not told apart (the calibration's spread is
+# larger): such plans tie, and the tie goes to fewer GPUs, then to the score.
+TIE_RATIO = 1.15
+MEASURED_PRIORITIES = {"cost", "speed"}
+
+
+def rank_key(plan: Plan, raw: float, order: int) -> tuple[float, ...]:
+    """Plans that fit first, then tight ones; those on the GPUs alone before those that offload,
+    less CPU RAM first; then by score; ties keep the KB's order."""
+    host = round((plan.host_gb or 0.0) / HOST_RAM_STEP_GB)
+    return (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host, -raw, order)
+
+
+def advised_against(plan: Plan) -> bool:
+    """The rules that fired weigh against the plan on balance."""
+    return sum(EFFECT_SIGN.get(r.effect.action, 0.0) * r.effect.weight for r in plan.fired) < 0
+
+
+def measure(plan: Plan, priority: str) -> float:
+    """What --priority cost|speed ranks a plan by (infinite when unknown)."""
+    value = plan.usd_or_gpu_hours if priority == "cost" else plan.hours
+    return math.inf if value is None else value
+
+
+def tied_groups(scored: list[Scored], priority: str) -> list[list[Scored]]:
+    """Plans in order of fit, then of rule advice, then of measure; a plan within TIE_RATIO of
+    its group's first joins that group."""
+
+    def order(s: Scored) -> tuple[float, ...]:
+        return (s.rank[0], advised_against(s.plan), measure(s.plan, priority))
+
+    groups: list[list[Scored]] = []
+    for s in sorted(scored, key=order):
+        head = groups[-1][0] if groups else None
+        if (
+            head is not None
+            and order(head)[:2] == order(s)[:2]
+            and (measure(s.plan, priority) <= measure(head.plan, priority) * TIE_RATIO)
+        ):
+            groups[-1].append(s)
+        else:
+            groups.append([s])
+    return groups
+
+
+def time_notes(kept: list[Plan], excluded: list[Plan], profile: Profile) -> list[str]:
+    """How --priority cost|speed ranked, by how much the first plan wins, and what the limits
+    excluded."""
+    notes = []
+    measured = [p for p in kept if p.time is not None and p.kind != "no-training"]
+    if profile.priority in MEASURED_PRIORITIES and len(measured) >= 2:
+        first, second = measured[0], measured[1]
+        cost = profile.priority == "cost"
+        a = first.usd_or_gpu_hours if cost else first.hours
+        b = second.usd_or_gpu_hours if cost else second.hours
+        if a is not None and b is not None and b > 0:
+            unit = "cost" if cost else "hours"
+            if b > a * TIE_RATIO:
+                margin = f"{round(100 * (1 - a / b))} % less than"
+            else:
+                margin = (
+                    f"within {round(100 * (TIE_RATIO - 1))} % of (a tie: fewer GPUs, then the score decide)"
+                )
+            notes.append(
+                f"--priority {profile.priority}: training plans are ranked by {unit} within each fit "
+                f"(plans the rules weigh against come after); {first.name} needs {_measure(a, cost, first)}, "
+                f"{margin} {second.name} ({_measure(b, cost, second)})."
+            )
+    if profile.examples is None and any(p.kind != "no-training" for p in kept):
+        notes.append("Give --examples (and --tokens-per-example, --epochs) for training time and cost.")
+    over = [p for p in excluded if p.over_limit is not None]
+    if over:
+        notes.append(
+            f"{len(over)} plan(s) excluded by --max-hours/--budget-usd: "
+            + "; ".join(f"{p.name} {p.over_limit}" for p in over[:3])
+            + ("" if len(over) <= 3 else "; ...")
+            + " (--explain lists them)."
+        )
+    return notes
+
+
+def _measure(value: float, cost: bool, plan: Plan) -> str:
+    if not cost:
+        return hours_text(value)
+    priced = plan.cost is not None and plan.cost.usd is not None
+    return f"${value:,.2f}" if priced else f"{value:.3g} GPU-hours"
+
+
+def ranked(scored: list[Scored], priority: str) -> list[Scored]:
+    if priority not in MEASURED_PRIORITIES or all(s.plan.time is None for s in scored):
+        return sorted(scored)
+    # Within a tie: fewer GPUs, then the score and the KB's order (the standard key's last two).
+    return [
+        s
+        for group in tied_groups(scored, priority)
+        for s in sorted(group, key=lambda s: (s.plan.gpus or 0, *s.rank[-2:]))
+    ]
 
 
 # Every candidate's memory need, and the `fits.<method>` / `memory_gb.<method>` facts rules read.
@@ -91,6 +192,20 @@ MemoryView = tuple[dict[str, tuple[Estimate | None, list[str]]], dict[str, Scala
 # length, micro-batch and software stack.
 MemoryKey = tuple[tuple[str, ...], bool, int | None, int, str]
 Stages = dict[str, tuple[EstimateSettings, list[str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What every plan of one profile shares."""
+
+    facts: dict[str, Scalar]  # the profile's facts; each plan's own are added while it is scored
+    shared: int  # the bits of the rules that read only profile facts and fired
+    priority: str
+    pipeline: tuple[str, ...]
+    pipeline_rule: str | None
+    pipeline_because: str | None
+    inputs: TimeInputs
+    hardware: Hardware
 
 
 @dataclass(slots=True)
@@ -163,6 +278,7 @@ class Engine:
                     own.append((own_bit, compiled))
                 self.rule_bits[method_id].append((shared_bit, own_bit, compiled))
         self.pipelines = [(p, compile_condition(p.when)) for p in catalog.kb.pipelines]
+        self.usual_epochs = usual_epochs(catalog.kb.methods)
         self.base_scores = {
             (m.id, priority): base_score(m, priority)
             for m in self.candidates
@@ -170,7 +286,7 @@ class Engine:
         }
         self._tools_cache: dict[tuple[str, tuple[str, ...]], tuple[ToolRef, ...]] = {}
         self._resolved: dict[tuple[Scalar, ...], Resolved] = {}
-        self._plans: dict[tuple[str, int, int, str, str | None, int], tuple[Any, Scored]] = {}
+        self._plans: dict[tuple[str, int, int, str, str | None, int, TimeInputs], tuple[Any, Scored]] = {}
         # The first two pitfalls of each method are every plan's standing caveats.
         self.pitfalls = {m.id: tuple(p.en for p in m.pitfalls[:2]) for m in self.candidates}
 
@@ -282,12 +398,23 @@ class Engine:
         for bit, compiled in self.shared_rules:
             if compiled.predicate(facts):
                 shared |= bit
-        context = (facts, shared, profile.priority, pipeline, pipeline_rule, pipeline_because)
-        scored = [self._plan(method, estimates[method.id], *context) for method in self.candidates]
+        inputs = time_inputs(profile)
+        context = Context(
+            facts,
+            shared,
+            profile.priority,
+            pipeline,
+            pipeline_rule,
+            pipeline_because,
+            inputs,
+            hardware,
+        )
+        scored = [self._plan(method, estimates[method.id], context) for method in self.candidates]
         for spec in PLAN_FACTS:
             facts.pop(spec.name, None)
-        kept = sorted(s for s in scored if not s.excluded)
+        kept = ranked([s for s in scored if not s.excluded], profile.priority)
         notes = self._notes(profile, hardware, info, facts)
+        notes += time_notes([s.plan for s in kept], [s.plan for s in scored if s.excluded], profile)
         offloaded = [s.plan for s in kept if s.plan.offload in ("optimizer", "params")]
         if offloaded:
             notes.append(
@@ -309,17 +436,8 @@ class Engine:
             model=info,
         )
 
-    def _plan(
-        self,
-        method: Method,
-        estimated: tuple[Estimate | None, list[str]],
-        facts: dict[str, Scalar],
-        shared: int,
-        priority: str,
-        pipeline: tuple[str, ...],
-        pipeline_rule: str | None,
-        pipeline_because: str | None,
-    ) -> Scored:
+    def _plan(self, method: Method, estimated: tuple[Estimate | None, list[str]], context: Context) -> Scored:
+        facts, shared = context.facts, context.shared
         own = 0
         if own_rules := self.own_rules[method.id]:
             # The candidate's own facts go into the shared dict (no copy per plan: this is the
@@ -329,15 +447,21 @@ class Engine:
                 if compiled.predicate(facts):
                     own |= bit
         # A plan is a function of these alone: the estimate entry stands for the hardware, the
-        # model and the pipeline's stages; the pipeline rule for the pipeline and its reason. The
-        # memo keeps the entry alive, so its id cannot be reused while the plan is remembered.
-        key = (method.id, shared & self.shared_bits[method.id], own, priority, pipeline_rule, id(estimated))
+        # model and the pipeline's stages; the pipeline rule for the pipeline and its reason; the
+        # time inputs for the data and the money. The memo keeps the entry alive, so its id
+        # cannot be reused while the plan is remembered.
+        key = (
+            method.id,
+            shared & self.shared_bits[method.id],
+            own,
+            context.priority,
+            context.pipeline_rule,
+            id(estimated),
+            context.inputs,
+        )
         found = self._plans.get(key)
         if found is None:
-            fired = self._fired(method, shared, own)
-            scored = self._new_plan(
-                method, fired, priority, pipeline, pipeline_rule, pipeline_because, estimated
-            )
+            scored = self._new_plan(method, self._fired(method, shared, own), estimated, context)
             if len(self._plans) >= PLAN_MEMO_LIMIT:
                 self._plans.clear()
             found = self._plans[key] = (estimated, scored)
@@ -353,18 +477,16 @@ class Engine:
         self,
         method: Method,
         rules: list[CompiledRule],
-        priority: str,
-        pipeline: tuple[str, ...],
-        pipeline_rule: str | None,
-        pipeline_because: str | None,
         estimated: tuple[Estimate | None, list[str]],
+        context: Context,
     ) -> Scored:
         result, warnings = estimated
+        priority, hardware = context.priority, context.hardware
         # Rounded so that scores equal on paper tie exactly (and keep the KB's order) whatever
         # the order of the float additions.
         raw = round(self.base_scores[method.id, priority] + sum(c.points for c in rules), 9)
         trains = method.kind != "no-training"
-        plan_pipeline = pipeline if trains else ()
+        plan_pipeline = context.pipeline if trains else ()
         plan = Plan(
             method=method.id,
             name=method.name,
@@ -375,21 +497,21 @@ class Engine:
             fit=None if result is None else result.fit,
             memory_gb=None if result is None else result.per_gpu_gb,
             fired=tuple(c.rule for c in rules),
-            pipeline_rule=pipeline_rule if trains else None,
+            pipeline_rule=context.pipeline_rule if trains else None,
             tools=self._tools(method, plan_pipeline),
             estimate=result,
             capacity_gb=None if result is None else result.capacity_gb,
-            pipeline_because=pipeline_because if trains else None,
+            pipeline_because=context.pipeline_because if trains else None,
             warnings=tuple(warnings),
             pitfalls=self.pitfalls[method.id],
             variant=self._variant(method, result),
             alternatives=self.alternatives[method.id],
+            timed=time_and_cost(
+                result, plan_pipeline, hardware.device, hardware.price, context.inputs, self.usual_epochs
+            ),
         )
-        # Plans that fit first, then tight ones; those that fit on the GPUs alone before those that
-        # offload; then by score; ties keep the KB's order.
-        host = round((plan.host_gb or 0.0) / HOST_RAM_STEP_GB)  # offloaded: less CPU RAM first
-        rank = (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host, -raw, self.order[method.id])
-        return Scored(rank, plan, any(c.excludes for c in rules))
+        excluded = any(c.excludes for c in rules) or plan.over_limit is not None
+        return Scored(rank_key(plan, raw, self.order[method.id]), plan, excluded)
 
     @staticmethod
     def _variant(method: Method, result: Estimate | None) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from atlas_cli.core.memory.estimate import GENERATIONS
@@ -14,9 +15,9 @@ from atlas_cli.core.throughput.workload import Workload, batches, completion_tok
 # reward model and trains a value model of the policy's size as well.
 EXTRA_FORWARDS = {"dpo": 1, "kto": 3, "rloo": 1, "rlhf-ppo": 2}
 VALUE_MODEL_OBJECTIVES = frozenset({"rlhf-ppo"})
-# The public calibration rows fall between 0.6x and 1.6x of the measured throughput
-# (docs/time.md): the band around every estimate.
-FAST_FACTOR, SLOW_FACTOR = 0.6, 1.6
+# Measured runs took between 0.6x and 1.5x the hours estimated for them (the public calibration
+# rows, docs/time.md): the band around every estimate.
+FAST_FACTOR, SLOW_FACTOR = 0.6, 1.5
 HOUR = 3600.0
 
 
@@ -27,6 +28,7 @@ class StageTime:
     seconds: float  # wall clock, all of it
     generation_seconds: float  # of which sampling completions (online objectives)
     step: Step  # one micro-step's breakdown, for --explain
+    workload: Workload
 
     @property
     def tokens_per_second(self) -> float:
@@ -37,6 +39,8 @@ class StageTime:
 class PlanTime:
     stages: tuple[StageTime, ...]
     gpus: int
+    device: Device
+    stack: str
 
     @property
     def tokens(self) -> float:
@@ -95,12 +99,14 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: str) -
         at_once = s.batch_size * b.accumulation
         rounds = b.prompts_per_gpu * GENERATIONS[objective] / at_once
         generation = rounds * decode_seconds(work, device, at_once, length - completion, completion)
-    return StageTime(objective, b.tokens, training + generation, generation, step)
+    return StageTime(objective, b.tokens, training + generation, generation, step, workload)
 
 
-def plan_time(work: Work, device: Device, workload: Workload, objectives: tuple[str, ...]) -> PlanTime:
-    stages = tuple(stage_time(work, device, workload, o) for o in objectives)
-    return PlanTime(stages, work.settings.gpus)
+def plan_time(
+    work: Work, device: Device, workloads: Mapping[str, Workload], objectives: tuple[str, ...]
+) -> PlanTime:
+    stages = tuple(stage_time(work, device, workloads[o], o) for o in objectives)
+    return PlanTime(stages, work.settings.gpus, device, work.settings.stack)
 
 
 def plan_cost(time: PlanTime, price: Rate | None) -> PlanCost:
