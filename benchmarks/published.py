@@ -208,7 +208,10 @@ def report(catalog: Catalog) -> str:
 
 
 def main() -> None:
-    sys.stdout.write(report(load_catalog()))
+    catalog = load_catalog()
+    sys.stdout.write(report(catalog))
+    sys.stdout.write("\n**Measured throughput** — tokens per second, beside ft-atlas's estimate\n\n")
+    sys.stdout.write(throughput_table(catalog))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from atlas_cli.core.plans import Plan, Recommendation, ToolRef, hours_text
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import Hardware, ModelInfo, resolve_hardware, resolve_model, settings_for
 from atlas_cli.core.shapes import Shape
-from atlas_cli.core.throughput.plans import TimeInputs, time_and_cost, time_inputs, usual_epochs
+from atlas_cli.core.throughput.plans import Timed, TimeInputs, time_and_cost, time_inputs, usual_epochs
 from atlas_cli.core.variants import applies, with_variant
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
@@ -42,7 +42,7 @@ HOST_RAM_STEP_GB = 64  # offloaded plans: one rank step per 64 GB of CPU RAM the
 # remembered between the profiles of a batch; past this many entries a memo starts afresh, so
 # memory stays flat whatever the input.
 MEMO_LIMIT = 256
-PLAN_MEMO_LIMIT = 4096
+PLAN_MEMO_LIMIT = 16384
 ESTIMATE_MEMO_LIMIT = 4096
 
 
@@ -279,6 +279,7 @@ class Engine:
                 self.rule_bits[method_id].append((shared_bit, own_bit, compiled))
         self.pipelines = [(p, compile_condition(p.when)) for p in catalog.kb.pipelines]
         self.usual_epochs = usual_epochs(catalog.kb.methods)
+        self._times: dict[tuple[int, tuple[str, ...], int, TimeInputs], tuple[Any, Any, Timed]] = {}
         self.base_scores = {
             (m.id, priority): base_score(m, priority)
             for m in self.candidates
@@ -286,7 +287,8 @@ class Engine:
         }
         self._tools_cache: dict[tuple[str, tuple[str, ...]], tuple[ToolRef, ...]] = {}
         self._resolved: dict[tuple[Scalar, ...], Resolved] = {}
-        self._plans: dict[tuple[str, int, int, str, str | None, int, TimeInputs], tuple[Any, Scored]] = {}
+        self._plans: dict[tuple[str, int, int, str, str | None, int], tuple[Any, Scored]] = {}
+        self._timed_plans: dict[tuple[int, TimeInputs], tuple[Scored, Scored]] = {}
         # The first two pitfalls of each method are every plan's standing caveats.
         self.pitfalls = {m.id: tuple(p.en for p in m.pitfalls[:2]) for m in self.candidates}
 
@@ -447,9 +449,8 @@ class Engine:
                 if compiled.predicate(facts):
                     own |= bit
         # A plan is a function of these alone: the estimate entry stands for the hardware, the
-        # model and the pipeline's stages; the pipeline rule for the pipeline and its reason; the
-        # time inputs for the data and the money. The memo keeps the entry alive, so its id
-        # cannot be reused while the plan is remembered.
+        # model and the pipeline's stages; the pipeline rule for the pipeline and its reason. The
+        # memo keeps the entry alive, so its id cannot be reused while the plan is remembered.
         key = (
             method.id,
             shared & self.shared_bits[method.id],
@@ -457,7 +458,6 @@ class Engine:
             context.priority,
             context.pipeline_rule,
             id(estimated),
-            context.inputs,
         )
         found = self._plans.get(key)
         if found is None:
@@ -465,6 +465,23 @@ class Engine:
             if len(self._plans) >= PLAN_MEMO_LIMIT:
                 self._plans.clear()
             found = self._plans[key] = (estimated, scored)
+        return self._with_time(found[1], estimated[0], context)
+
+    def _with_time(self, base: Scored, result: Estimate | None, context: Context) -> Scored:
+        """The plan with its time and cost for this profile's data (the same plan serves many
+        amounts of data: the time is added to a copy, remembered per amount)."""
+        inputs = context.inputs
+        if inputs.examples is None:
+            return base
+        key = (id(base), inputs)
+        found = self._timed_plans.get(key)
+        if found is None:
+            timed = self._timed(result, base.plan.pipeline, context.hardware, inputs)
+            plan = replace(base.plan, timed=timed)
+            scored = Scored(base.rank, plan, base.excluded or plan.over_limit is not None)
+            if len(self._timed_plans) >= PLAN_MEMO_LIMIT:
+                self._timed_plans.clear()
+            found = self._timed_plans[key] = (base, scored)  # `base` alive: its id stays its own
         return found[1]
 
     def _fired(self, method: Method, shared: int, own: int) -> list[CompiledRule]:
@@ -481,7 +498,7 @@ class Engine:
         context: Context,
     ) -> Scored:
         result, warnings = estimated
-        priority, hardware = context.priority, context.hardware
+        priority = context.priority
         # Rounded so that scores equal on paper tie exactly (and keep the KB's order) whatever
         # the order of the float additions.
         raw = round(self.base_scores[method.id, priority] + sum(c.points for c in rules), 9)
@@ -506,12 +523,24 @@ class Engine:
             pitfalls=self.pitfalls[method.id],
             variant=self._variant(method, result),
             alternatives=self.alternatives[method.id],
-            timed=time_and_cost(
-                result, plan_pipeline, hardware.device, hardware.price, context.inputs, self.usual_epochs
-            ),
         )
-        excluded = any(c.excludes for c in rules) or plan.over_limit is not None
-        return Scored(rank_key(plan, raw, self.order[method.id]), plan, excluded)
+        return Scored(rank_key(plan, raw, self.order[method.id]), plan, any(c.excludes for c in rules))
+
+    def _timed(
+        self, result: Estimate | None, pipeline: tuple[str, ...], hardware: Hardware, inputs: TimeInputs
+    ) -> Timed:
+        """Time and cost, remembered: plans that differ only in their rules share them."""
+        key = (id(result), pipeline, id(hardware), inputs)
+        found = self._times.get(key)
+        if found is None:
+            if len(self._times) >= PLAN_MEMO_LIMIT:
+                self._times.clear()
+            timed = time_and_cost(
+                result, pipeline, hardware.device, hardware.price, inputs, self.usual_epochs
+            )
+            # The estimate and hardware are kept alive with the entry: their ids stay theirs.
+            found = self._times[key] = (result, hardware, timed)
+        return found[2]
 
     @staticmethod
     def _variant(method: Method, result: Estimate | None) -> str | None:

@@ -118,9 +118,8 @@ def micro_step(
 def touched_weights(shape: Shape, tokens: float) -> float:
     """Linear weights a pass over `tokens` reads, LM head included: a routed expert is read when
     at least one token goes to it."""
-    experts = sum(m.params for m in shape.matrices if m.group == "expert")
     touched = 1.0 if not shape.experts else min(1.0, tokens * shape.experts_active / shape.experts)
-    return shape.linear_params - experts * (1 - touched) + shape.hidden * shape.vocab
+    return shape.linear_params - shape.expert_params * (1 - touched) + shape.hidden * shape.vocab
 
 
 def _efficiency(work: Work) -> float:

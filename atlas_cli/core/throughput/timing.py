@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from atlas_cli.core.memory.estimate import GENERATIONS
 from atlas_cli.core.throughput.step import Device, Step, Work, decode_seconds, micro_step
@@ -41,14 +41,13 @@ class PlanTime:
     gpus: int
     device: Device
     stack: str
+    # Over all stages, summed once: ranking reads them for every plan of every profile.
+    tokens: float = field(init=False)
+    seconds: float = field(init=False)
 
-    @property
-    def tokens(self) -> float:
-        return sum(s.tokens for s in self.stages)
-
-    @property
-    def seconds(self) -> float:
-        return sum(s.seconds for s in self.stages)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tokens", sum(s.tokens for s in self.stages))
+        object.__setattr__(self, "seconds", sum(s.seconds for s in self.stages))
 
     @property
     def hours(self) -> float:
