@@ -84,6 +84,7 @@ class Scored(NamedTuple):
     rank: tuple[float, ...]  # the sort key: fit first, then by priority (see rank_key)
     plan: Plan
     excluded: bool
+    advice: float  # what the rules that fired add to the score: below 0, they weigh against it
 
 
 # --priority cost and speed rank by USD (GPU-hours without a price) and by hours. Estimates of
@@ -100,11 +101,6 @@ def rank_key(plan: Plan, raw: float, order: int) -> tuple[float, ...]:
     return (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host, -raw, order)
 
 
-def advised_against(plan: Plan) -> bool:
-    """The rules that fired weigh against the plan on balance."""
-    return sum(EFFECT_SIGN.get(r.effect.action, 0.0) * r.effect.weight for r in plan.fired) < 0
-
-
 def measure(plan: Plan, priority: str) -> float:
     """What --priority cost|speed ranks a plan by (infinite when unknown)."""
     value = plan.usd_or_gpu_hours if priority == "cost" else plan.hours
@@ -116,7 +112,7 @@ def tied_groups(scored: list[Scored], priority: str) -> list[list[Scored]]:
     its group's first joins that group."""
 
     def order(s: Scored) -> tuple[float, ...]:
-        return (s.rank[0], advised_against(s.plan), measure(s.plan, priority))
+        return (s.rank[0], s.advice < 0, measure(s.plan, priority))
 
     groups: list[list[Scored]] = []
     for s in sorted(scored, key=order):
@@ -289,6 +285,7 @@ class Engine:
         self._resolved: dict[tuple[Scalar, ...], Resolved] = {}
         self._plans: dict[tuple[str, int, int, str, str | None, int], tuple[Any, Scored]] = {}
         self._timed_plans: dict[tuple[int, TimeInputs], tuple[Scored, Scored]] = {}
+        self._own_facts: dict[int, tuple[Any, Facts]] = {}
         # The first two pitfalls of each method are every plan's standing caveats.
         self.pitfalls = {m.id: tuple(p.en for p in m.pitfalls[:2]) for m in self.candidates}
 
@@ -444,7 +441,7 @@ class Engine:
         if own_rules := self.own_rules[method.id]:
             # The candidate's own facts go into the shared dict (no copy per plan: this is the
             # hot loop of batch mode); recommend() removes them when every plan is scored.
-            facts.update(plan_facts(candidate(method, estimated[0])))
+            facts.update(self._candidate_facts(method, estimated))
             for bit, compiled in own_rules:
                 if compiled.predicate(facts):
                     own |= bit
@@ -467,6 +464,15 @@ class Engine:
             found = self._plans[key] = (estimated, scored)
         return self._with_time(found[1], estimated[0], context)
 
+    def _candidate_facts(self, method: Method, estimated: tuple[Estimate | None, list[str]]) -> Facts:
+        """A candidate's own facts, remembered per estimate entry (kept alive with its facts)."""
+        found = self._own_facts.get(id(estimated))
+        if found is None:
+            if len(self._own_facts) >= PLAN_MEMO_LIMIT:
+                self._own_facts.clear()
+            found = self._own_facts[id(estimated)] = (estimated, plan_facts(candidate(method, estimated[0])))
+        return found[1]
+
     def _with_time(self, base: Scored, result: Estimate | None, context: Context) -> Scored:
         """The plan with its time and cost for this profile's data (the same plan serves many
         amounts of data: the time is added to a copy, remembered per amount)."""
@@ -477,8 +483,8 @@ class Engine:
         found = self._timed_plans.get(key)
         if found is None:
             timed = self._timed(result, base.plan.pipeline, context.hardware, inputs)
-            plan = replace(base.plan, timed=timed)
-            scored = Scored(base.rank, plan, base.excluded or plan.over_limit is not None)
+            plan = replace(base.plan, timed=timed, untimed=base.plan)
+            scored = Scored(base.rank, plan, base.excluded or plan.over_limit is not None, base.advice)
             if len(self._timed_plans) >= PLAN_MEMO_LIMIT:
                 self._timed_plans.clear()
             found = self._timed_plans[key] = (base, scored)  # `base` alive: its id stays its own
@@ -501,7 +507,8 @@ class Engine:
         priority = context.priority
         # Rounded so that scores equal on paper tie exactly (and keep the KB's order) whatever
         # the order of the float additions.
-        raw = round(self.base_scores[method.id, priority] + sum(c.points for c in rules), 9)
+        advice = sum(c.points for c in rules)
+        raw = round(self.base_scores[method.id, priority] + advice, 9)
         trains = method.kind != "no-training"
         plan_pipeline = context.pipeline if trains else ()
         plan = Plan(
@@ -524,7 +531,8 @@ class Engine:
             variant=self._variant(method, result),
             alternatives=self.alternatives[method.id],
         )
-        return Scored(rank_key(plan, raw, self.order[method.id]), plan, any(c.excludes for c in rules))
+        excluded = any(c.excludes for c in rules)
+        return Scored(rank_key(plan, raw, self.order[method.id]), plan, excluded, advice)
 
     def _timed(
         self, result: Estimate | None, pipeline: tuple[str, ...], hardware: Hardware, inputs: TimeInputs

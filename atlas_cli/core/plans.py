@@ -64,6 +64,8 @@ class Plan:
     variant: str | None = None  # the KB variant chosen, when it is not the method's default
     alternatives: tuple[str, ...] = ()  # methods that may fit when this one does not (QLoRA)
     timed: Timed = NO_TIME  # training time and cost, or why there are none
+    # The same plan before its time was added: one untimed plan serves every amount of data.
+    untimed: Plan | None = None
 
     @property
     def time(self) -> PlanTime | None:
@@ -119,12 +121,7 @@ class Plan:
         offloaded = self.offload in OFFLOADED
         if e is None or (self.fit not in ("tight", "no") and not offloaded):
             return []
-        others = [(m, estimator(m, "qlora", e.shape)) for m in self.alternatives]
-        run = estimator(e.method, e.memory_model, e.shape)
-        if offloaded:  # what would fit on the GPUs alone
-            found = changes_that_fit(run, replace(e.settings, offload="none"), others)
-            return [c for c in found if c.change != "offload"]
-        return changes_that_fit(run, e.settings, others)
+        return _changes_for(e, self.alternatives)
 
     @property
     def rules(self) -> tuple[str, ...]:
@@ -148,8 +145,6 @@ class Plan:
             found.extend(r.because.en for r in self.fired if r.effect.action == "prefer")
         if self.pipeline_because:
             found.append(self.pipeline_because)
-        if (line := self.time_line()) is not None:
-            found.append(line)
         return tuple(dict.fromkeys(found))
 
     def time_line(self) -> str | None:
@@ -195,6 +190,30 @@ class Plan:
                 found.append(f"{because} — but memory wins: it does not fit ({rule.source}).")
         found.extend(self.pitfalls)
         return tuple(dict.fromkeys(found))
+
+
+# Searching for changes runs the estimator dozens of times; a batch asks it again for every
+# profile that leads to the same estimate, so the answers are remembered (the estimate is kept
+# with its entry, so its id stays its own).
+_CHANGES: dict[tuple[int, tuple[str, ...]], tuple[Estimate, list[Change]]] = {}
+CHANGES_MEMO_LIMIT = 4096
+
+
+def _changes_for(e: Estimate, alternatives: tuple[str, ...]) -> list[Change]:
+    key = (id(e), alternatives)
+    found = _CHANGES.get(key)
+    if found is None:
+        others = [(m, estimator(m, "qlora", e.shape)) for m in alternatives]
+        run = estimator(e.method, e.memory_model, e.shape)
+        if e.settings.offload in OFFLOADED:  # what would fit on the GPUs alone
+            changes = changes_that_fit(run, replace(e.settings, offload="none"), others)
+            changes = [c for c in changes if c.change != "offload"]
+        else:
+            changes = changes_that_fit(run, e.settings, others)
+        if len(_CHANGES) >= CHANGES_MEMO_LIMIT:
+            _CHANGES.clear()
+        found = _CHANGES[key] = (e, changes)
+    return list(found[1])
 
 
 def hours_text(hours: float) -> str:

@@ -166,6 +166,12 @@ def next_steps(catalog: Catalog, plan: Plan) -> tuple[list[str], str]:
     return lines, snippet
 
 
+def _reasons(plan: Plan) -> list[str]:
+    """The plan's reasons, and its time and cost in words."""
+    line = plan.time_line()
+    return [*plan.reasons, *([line] if line else [])]
+
+
 def _trace_lines(rec: Recommendation, plan: Plan) -> list[str]:
     lines = []
     for hit in rec.trace(plan):
@@ -181,7 +187,7 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
     parts += [Text(line, style="dim") for line in excluded_lines(rec)]
     if rec.plans:
         best = rec.plans[0]
-        why = [f"• {escape(r)}" for r in best.reasons] + [
+        why = [f"• {escape(r)}" for r in _reasons(best)] + [
             f"[yellow]! {escape(c)}[/yellow]" for c in best.caveats
         ]
         why += [f"[cyan]→ {escape(line)}[/cyan]" for line in to_fit_lines(best)]
@@ -216,7 +222,7 @@ def recommendation_markdown(catalog: Catalog, rec: Recommendation, top: int, exp
     if rec.plans:
         best = rec.plans[0]
         out += [f"### Why {_plan_label(best)}", ""]
-        out += [f"- {r}" for r in best.reasons] + [f"- ⚠ {c}" for c in best.caveats]
+        out += [f"- {r}" for r in _reasons(best)] + [f"- ⚠ {c}" for c in best.caveats]
         out += [f"- → {line}" for line in to_fit_lines(best)]
         libraries, snippet = next_steps(catalog, best)
         out += ["", "### Next steps", ""] + [f"- {code_span(line)}" for line in libraries]
