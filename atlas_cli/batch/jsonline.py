@@ -70,5 +70,5 @@ class LineEncoder:
             "notes": list(rec.notes),
         }
         encoded = dumps_line(head)
-        plans = ",".join(self._plan(plan, rank) for rank, plan in enumerate(rec.plans[:top], start=1))
+        plans = ",".join(self._plan(plan, rank) for rank, plan in enumerate(rec.shown(top), start=1))
         return f'{encoded[:-1]},"recommendations":[{plans}]}}'

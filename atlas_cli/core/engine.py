@@ -7,8 +7,9 @@ trace of which rules fired, what they saw, and why.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -284,7 +285,7 @@ class Engine:
         self._tools_cache: dict[tuple[str, tuple[str, ...]], tuple[ToolRef, ...]] = {}
         self._resolved: dict[tuple[Scalar, ...], Resolved] = {}
         self._plans: dict[tuple[str, int, int, str, str | None, int], tuple[Any, Scored]] = {}
-        self._timed_plans: dict[tuple[int, TimeInputs], tuple[Scored, Scored]] = {}
+        self._timed_plans: dict[tuple[int, TimeInputs], tuple[Plan, Plan]] = {}
         self._own_facts: dict[int, tuple[Any, Facts]] = {}
         # The first two pitfalls of each method are every plan's standing caveats.
         self.pitfalls = {m.id: tuple(p.en for p in m.pitfalls[:2]) for m in self.candidates}
@@ -411,6 +412,14 @@ class Engine:
         scored = [self._plan(method, estimates[method.id], context) for method in self.candidates]
         for spec in PLAN_FACTS:
             facts.pop(spec.name, None)
+        # Time decides the order and exclusions only under --priority cost|speed or a limit;
+        # otherwise it is added to the plans shown, when they are shown (Recommendation.shown).
+        timing: Callable[[Plan], Plan] | None = None
+        if inputs.examples is not None:
+            if profile.priority in MEASURED_PRIORITIES or inputs.limited:
+                scored = [self._with_time(s, context) for s in scored]
+            else:
+                timing = functools.partial(self._timed_plan, context=context)
         kept = ranked([s for s in scored if not s.excluded], profile.priority)
         notes = self._notes(profile, hardware, info, facts)
         notes += time_notes([s.plan for s in kept], [s.plan for s in scored if s.excluded], profile)
@@ -433,6 +442,7 @@ class Engine:
             plans=tuple(s.plan for s in kept),
             excluded=tuple(s.plan for s in scored if s.excluded),
             model=info,
+            timing=timing,
         )
 
     def _plan(self, method: Method, estimated: tuple[Estimate | None, list[str]], context: Context) -> Scored:
@@ -462,7 +472,7 @@ class Engine:
             if len(self._plans) >= PLAN_MEMO_LIMIT:
                 self._plans.clear()
             found = self._plans[key] = (estimated, scored)
-        return self._with_time(found[1], estimated[0], context)
+        return found[1]
 
     def _candidate_facts(self, method: Method, estimated: tuple[Estimate | None, list[str]]) -> Facts:
         """A candidate's own facts, remembered per estimate entry (kept alive with its facts)."""
@@ -473,21 +483,22 @@ class Engine:
             found = self._own_facts[id(estimated)] = (estimated, plan_facts(candidate(method, estimated[0])))
         return found[1]
 
-    def _with_time(self, base: Scored, result: Estimate | None, context: Context) -> Scored:
+    def _with_time(self, base: Scored, context: Context) -> Scored:
+        plan = self._timed_plan(base.plan, context)
+        return Scored(base.rank, plan, base.excluded or plan.over_limit is not None, base.advice)
+
+    def _timed_plan(self, base: Plan, context: Context) -> Plan:
         """The plan with its time and cost for this profile's data (the same plan serves many
         amounts of data: the time is added to a copy, remembered per amount)."""
         inputs = context.inputs
-        if inputs.examples is None:
-            return base
         key = (id(base), inputs)
         found = self._timed_plans.get(key)
         if found is None:
-            timed = self._timed(result, base.plan.pipeline, context.hardware, inputs)
-            plan = replace(base.plan, timed=timed, untimed=base.plan)
-            scored = Scored(base.rank, plan, base.excluded or plan.over_limit is not None, base.advice)
+            timed = self._timed(base.estimate, base.pipeline, context.hardware, inputs)
             if len(self._timed_plans) >= PLAN_MEMO_LIMIT:
                 self._timed_plans.clear()
-            found = self._timed_plans[key] = (base, scored)  # `base` alive: its id stays its own
+            # `base` is kept alive with its entry: its id stays its own.
+            found = self._timed_plans[key] = (base, base.with_time(timed))
         return found[1]
 
     def _fired(self, method: Method, shared: int, own: int) -> list[CompiledRule]:

@@ -494,7 +494,7 @@ def recommendation_json(rec: Recommendation, top: int, explain: bool) -> Recomme
         "profile": rec.profile,
         "notes": list(rec.notes),
         "recommendations": [
-            plan_json(p, i, rec.trace(p) if explain else None) for i, p in enumerate(rec.plans[:top], start=1)
+            plan_json(p, i, rec.trace(p) if explain else None) for i, p in enumerate(rec.shown(top), start=1)
         ],
     }
     if explain:

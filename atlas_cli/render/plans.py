@@ -26,7 +26,7 @@ def _plan_label(plan: Plan) -> str:
 
 
 def ranking_grid(rec: Recommendation, top: int) -> Grid:
-    shown = rec.plans[:top]
+    shown = rec.shown(top)
     grid = Grid(
         "Recommended plans",
         ["#", "plan", "fits", "memory/GPU", "time", "cost", "score"],
@@ -186,7 +186,7 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
     parts.append(rich_table(ranking_grid(rec, top)))
     parts += [Text(line, style="dim") for line in excluded_lines(rec)]
     if rec.plans:
-        best = rec.plans[0]
+        best = rec.shown(1)[0]
         why = [f"• {escape(r)}" for r in _reasons(best)] + [
             f"[yellow]! {escape(c)}[/yellow]" for c in best.caveats
         ]
@@ -200,7 +200,7 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
         parts.append(Verbatim("\n".join(f"• {line}" for line in libraries)))
         parts.append(Verbatim(snippet, "python"))
     if explain:
-        for rank, plan in enumerate(rec.plans[:top], start=1):
+        for rank, plan in enumerate(rec.shown(top), start=1):
             parts.append(
                 Panel(
                     Text("\n".join([_score_line(rec, plan), *_trace_lines(rec, plan)])),
@@ -220,7 +220,7 @@ def recommendation_markdown(catalog: Catalog, rec: Recommendation, top: int, exp
     out += ["", markdown_table(ranking_grid(rec, top))]
     out += [f"- {line}" for line in excluded_lines(rec)] + ([""] if rec.excluded else [])
     if rec.plans:
-        best = rec.plans[0]
+        best = rec.shown(1)[0]
         out += [f"### Why {_plan_label(best)}", ""]
         out += [f"- {r}" for r in _reasons(best)] + [f"- ⚠ {c}" for c in best.caveats]
         out += [f"- → {line}" for line in to_fit_lines(best)]
@@ -228,7 +228,7 @@ def recommendation_markdown(catalog: Catalog, rec: Recommendation, top: int, exp
         out += ["", "### Next steps", ""] + [f"- {code_span(line)}" for line in libraries]
         out += ["", *fenced(snippet, "python"), ""]
     if explain:
-        for rank, plan in enumerate(rec.plans[:top], start=1):
+        for rank, plan in enumerate(rec.shown(top), start=1):
             out += [f"#### Rule trace #{rank} {plan.name}", "", _score_line(rec, plan), ""] + [
                 f"- {line}" for line in _trace_lines(rec, plan)
             ]
