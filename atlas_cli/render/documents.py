@@ -264,6 +264,7 @@ class CompareJson(TypedDict):
     schema_version: int
     source: str
     rows: list[CompareRowJson]
+    notes: list[str]  # the guide's table: where ft-atlas's own ratings differ from it
 
 
 def dumps(data: Any, ascii_only: bool = False) -> str:
