@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Iterable
+
+from atlas_cli.i18n import t
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -27,6 +30,19 @@ class UsageError(AtlasError):
     def __init__(self, message: str, suggestions: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.suggestions = suggestions
+
+
+def not_one_of(flag: str, value: object, allowed: Iterable[str]) -> str:
+    """The message for a value outside its choices, in the current language."""
+    return t("{flag}: '{value}' is not one of {choices}", flag=flag, value=value, choices=", ".join(allowed))
+
+
+class UnknownName(UsageError):
+    """A name the catalog does not know; `kind` says which catalog (method, GPU, model)."""
+
+    def __init__(self, message: str, kind: str, suggestions: tuple[str, ...] = ()) -> None:
+        super().__init__(message, suggestions)
+        self.kind = kind
 
 
 class KnowledgeBaseError(AtlasError):
@@ -99,14 +115,16 @@ def report(error: BaseException, debug: bool) -> int:
     """Tell the user about the error that ended a command, and return the exit code. With
     `debug`, an internal error is raised again for its traceback."""
     if isinstance(error, KeyboardInterrupt):
-        return fail("Aborted.", EXIT_INTERRUPTED)
+        return fail(t("Aborted."), EXIT_INTERRUPTED)
     if isinstance(error, (BrokenPipeError, OutputClosed)):
         # The reader went away (`ft-atlas methods | head -1`): nothing more to say to it.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     if isinstance(error, KnowledgeBaseError):
         sys.stderr.write("".join(f"{problem}\n" for problem in error.problems))
-        return fail(f"invalid knowledge base ({len(error.problems)} problem(s))", error.exit_code)
+        return fail(
+            t("invalid knowledge base ({count} problem(s))", count=len(error.problems)), error.exit_code
+        )
     if isinstance(error, AtlasError):
         return fail(str(error), error.exit_code)
     if isinstance(error, OSError) and error.strerror and not debug:
@@ -116,7 +134,10 @@ def report(error: BaseException, debug: bool) -> int:
     if debug:
         raise error
     return fail(
-        f"internal error: {type(error).__name__}: {error} "
-        "(rerun with --debug or FT_ATLAS_DEBUG=1 for a traceback)",
+        t(
+            "internal error: {kind}: {error} (rerun with --debug or FT_ATLAS_DEBUG=1 for a traceback)",
+            kind=type(error).__name__,
+            error=error,
+        ),
         EXIT_INTERNAL,
     )

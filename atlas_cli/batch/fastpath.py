@@ -11,7 +11,10 @@ both paths print the same bytes and exit with the same code.
 
 from __future__ import annotations
 
+import os
+
 from atlas_cli.core.profile import FIELDS_BY_NAME
+from atlas_cli.i18n import LANG_ENV, parse_language, set_language
 from atlas_cli.kb.vocabulary import MAX_TOP
 
 _BARE = {"--json": ("json", True), "--explain": ("explain", True), "--no-explain": ("explain", False)}
@@ -64,6 +67,10 @@ def recommend_json(args: list[str]) -> int | None:
     if not (top.isascii() and top.isdigit() and 1 <= int(top) <= MAX_TOP):
         return None
     explain = given.pop("explain", False) is True
+    lang = os.environ.get(LANG_ENV)
+    if lang and parse_language(lang) is None:
+        return None  # the full command line says what is wrong with it
+    set_language(parse_language(lang) or "en")  # JSON: never the locale's language
     # In PROFILE_FIELDS order, as the full command line passes them: with several bad values,
     # the first one reported is the same.
     profile = {name: given[name] for name in FIELDS_BY_NAME if name in given}

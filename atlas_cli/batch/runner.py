@@ -23,6 +23,7 @@ from atlas_cli.batch.workers import Chunk, Dispatch, Encode, Write, forked, work
 from atlas_cli.core.engine import Engine
 from atlas_cli.core.profile import build_profile
 from atlas_cli.errors import EXIT_OK, EXIT_USAGE, AtlasError, OutputClosed, UsageError, WriteFailed
+from atlas_cli.i18n import catalog, language, t
 from atlas_cli.render.documents import recommendation_json
 
 MAX_LINE_CHARS = 100_000  # a profile is a few hundred characters
@@ -40,18 +41,18 @@ def process_line(
     """One input line (None: too long to read) -> one output line without its newline, and
     whether it is an error."""
     if line is None:
-        return _error(number, "bad_input", f"line longer than {MAX_LINE_CHARS} characters")
+        return _error(number, "bad_input", t("line longer than {count} characters", count=MAX_LINE_CHARS))
     text = line.strip()
     if number == 1:
         text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
     if not text:
-        return _error(number, "bad_input", "empty line")
+        return _error(number, "bad_input", t("empty line"))
     try:
         raw = json.loads(text)
     except (ValueError, RecursionError) as error:  # ValueError: also an integer of 5,000 digits
-        return _error(number, "bad_json", f"not valid JSON: {error}")
+        return _error(number, "bad_json", t("not valid JSON: {error}", error=error))
     if not isinstance(raw, dict):
-        return _error(number, "bad_input", "each line must be a JSON object of profile keys")
+        return _error(number, "bad_input", t("each line must be a JSON object of profile keys"))
     try:
         rec = engine.recommend(build_profile(raw))
     except AtlasError as error:
@@ -86,12 +87,14 @@ def _opened(source: str) -> Iterator[IO[str]]:
         try:
             handle = open(source, encoding="utf-8", errors="replace", newline="\n")  # noqa: SIM115
         except OSError as error:
-            raise UsageError(f"--batch: cannot read {source}: {error.strerror}") from error
+            raise UsageError(
+                t("--batch: cannot read {path}: {reason}", path=source, reason=error.strerror)
+            ) from error
         with handle:
             yield handle
         return
     if sys.stdin is None:  # started with stdin closed (`<&-`)
-        raise UsageError("--batch -: there is no standard input to read")
+        raise UsageError(t("--batch -: there is no standard input to read"))
     reconfigure = getattr(sys.stdin, "reconfigure", None)
     with contextlib.suppress(ValueError, OSError):  # already read from: keep it as it is
         if reconfigure is not None:
@@ -124,7 +127,9 @@ def _bounded_lines(handle: IO[str], source: str) -> Iterator[str | None]:
                     else None
                 )
     except OSError as error:
-        raise UsageError(f"--batch: cannot read {source}: {error.strerror}") from error
+        raise UsageError(
+            t("--batch: cannot read {path}: {reason}", path=source, reason=error.strerror)
+        ) from error
 
 
 def _chunks(lines: Iterator[str | None], size: int) -> Iterator[Chunk]:
@@ -154,7 +159,7 @@ class _Progress:
         from atlas_cli.render.terminal import Terminal
 
         self.bar = Progress(
-            SpinnerColumn(), TextColumn("{task.completed} profiles"), console=Terminal(stderr=True)
+            SpinnerColumn(), TextColumn(t("{{task.completed}} profiles")), console=Terminal(stderr=True)
         )
         self.task = self.bar.add_task("batch", total=None)
         self.bar.start()
@@ -186,7 +191,7 @@ class _Output:
         except BrokenPipeError:
             raise OutputClosed from None
         except OSError as error:
-            raise WriteFailed(f"cannot write the output: {error.strerror}") from error
+            raise WriteFailed(t("cannot write the output: {reason}", reason=error.strerror)) from error
         if self.progress:
             self.progress.advance(lines)
 
@@ -196,6 +201,8 @@ class _Output:
 
 def run_batch(engine: Engine, source: str, top: int, explain: bool, out: IO[str] | None = None) -> int:
     workers_wanted = worker_count()  # a bad FT_ATLAS_JOBS is reported before any work
+    if language() == "ru":
+        catalog()  # read once, before the workers are forked
     encoder = LineEncoder()
 
     def encode(first: int, chunk: Chunk) -> tuple[bytes, int]:

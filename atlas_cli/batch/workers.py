@@ -25,6 +25,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
 from atlas_cli.errors import UsageError
+from atlas_cli.i18n import t
 
 Chunk = list[str | None]  # lines; None for a line too long to read
 Encode = Callable[[int, Chunk], tuple[bytes, int]]  # (first line number, chunk) -> (output, errors)
@@ -44,7 +45,13 @@ def worker_count() -> int:
     minus one. Linux only: elsewhere forking a process is not the platform's safe default."""
     wanted = os.environ.get("FT_ATLAS_JOBS", "").strip()
     if wanted and not (wanted.isascii() and wanted.isdigit() and 1 <= int(wanted) <= MAX_JOBS):
-        raise UsageError(f"FT_ATLAS_JOBS: '{wanted}' is not a number of processes from 1 to {MAX_JOBS}")
+        raise UsageError(
+            t(
+                "FT_ATLAS_JOBS: '{value}' is not a number of processes from 1 to {max}",
+                value=wanted,
+                max=MAX_JOBS,
+            )
+        )
     if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
         return 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -19,6 +19,7 @@ import typer
 
 from atlas_cli.cli.app import app, state
 from atlas_cli.errors import EXIT_INTERRUPTED, debug_env, fail, prepare_streams, report
+from atlas_cli.i18n import Lang, parse_language, t
 
 # Which module defines each command, so that running one imports only its group.
 COMMAND_GROUPS = {
@@ -55,6 +56,19 @@ def command_name(args: list[str]) -> str | None:
     return None
 
 
+def explicit_language(args: list[str]) -> Lang | None:
+    """The last --lang in `args` (typer parses it again; this is for what runs before the
+    command does: --help and typer's own messages)."""
+    found: Lang | None = None
+    words = iter(args)
+    for word in words:
+        if word == "--lang":
+            found = parse_language(next(words, None)) or found
+        elif word.startswith("--lang="):
+            found = parse_language(word.partition("=")[2]) or found
+    return found
+
+
 def load_commands(args: list[str]) -> None:
     """Import the group of the command in `args`, or every group (for --help and typos)."""
     named = command_name(args)
@@ -88,12 +102,14 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     plain = bool(os.environ.get("NO_COLOR")) or "--no-color" in args
     try:
+        state.explicit_lang = explicit_language(args)
+        state.use_language(for_people=True)
         load_commands(args)
         with _typer_styles(plain):
             result = app(args=args, prog_name="ft-atlas", standalone_mode=False)
         code = result if isinstance(result, int) else 0
         if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C inside a command into Exit(130)
-            fail("Aborted.", code)
+            fail(t("Aborted."), code)
     except typer.Exit as exit_:
         code = exit_.exit_code
     except typer.TyperException as error:
@@ -101,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         show() if show else fail(error.format_message(), 0)
         code = error.exit_code
     except typer.Abort:
-        code = fail("Aborted.", EXIT_INTERRUPTED)
+        code = fail(t("Aborted."), EXIT_INTERRUPTED)
     except (KeyboardInterrupt, Exception) as error:  # noqa: BLE001 - report() sorts them out
         code = report(error, state.debug or debug_env())
     sys.exit(code)

@@ -19,6 +19,7 @@ from atlas_cli.cli.app import (
 )
 from atlas_cli.cli.options import one_of, profile_options
 from atlas_cli.errors import UsageError
+from atlas_cli.i18n import pt, t
 from atlas_cli.kb.vocabulary import LORA_TARGETS, MAX_TOP, OPTIMIZERS, OUTPUT_SCHEMA_VERSION, PRECISIONS
 from atlas_cli.recipes.registry import format_names
 
@@ -110,9 +111,13 @@ def estimate(
     )
     report = run_estimate(state.catalog(), build_profile(raw), options)
     for warning in report.info.warnings:
-        console(stderr=True).print(f"warning: {report.info.label}: {warning}", style="yellow", markup=False)
+        console(stderr=True).print(
+            t("warning: {model}: {warning}", model=report.info.label, warning=warning),
+            style="yellow",
+            markup=False,
+        )
     for warning in dict.fromkeys([*report.warnings, *(w for row in report.rows for w in row.warnings)]):
-        console(stderr=True).print(f"warning: {warning}", style="yellow", markup=False)
+        console(stderr=True).print(t("warning: {warning}", warning=warning), style="yellow", markup=False)
     output = chosen_format(fmt, as_json)
     field = None if most is None else most.replace("-", "_")
     source = model_source_json(report.info)
@@ -131,9 +136,9 @@ def estimate(
         _emit_single(output, {**rows[0], "model_source": source})
         return
     hardware, info = report.hardware, report.info
-    title = f"Memory per GPU for {info.label} ({info.source})" + (
-        f" on {hardware.note}" if hardware.capacity_gb is not None else ""
-    )
+    title = t(
+        "Memory per GPU for {model} ({source})", model=info.label, source=pt("model source", info.source)
+    ) + (t(" on {hardware}", hardware=hardware.note) if hardware.capacity_gb is not None else "")
     data = {
         "schema_version": OUTPUT_SCHEMA_VERSION,
         "model": info.label,
@@ -144,8 +149,11 @@ def estimate(
     no_capacity = (
         None
         if hardware.has_gpu
-        else f"No local GPU (--gpu {raw['gpu']}): nothing to check the fit against; each bar is "
-        "the memory one GPU would need."
+        else t(
+            "No local GPU (--gpu {gpu}): nothing to check the fit against; each bar is the memory one GPU "
+            "would need.",
+            gpu=raw["gpu"],
+        )
     )
     _emit_many(output, data, rows, title, no_capacity)
 
@@ -207,9 +215,9 @@ def recommend(
     if batch is not None:
         given = sorted(f"--{k.replace('_', '-')}" for k, v in raw.items() if v is not None)
         if given:
-            raise UsageError(f"--batch reads profiles from the file; drop {', '.join(given)}")
+            raise UsageError(t("--batch reads profiles from the file; drop {flags}", flags=", ".join(given)))
         if fmt is Format.markdown:
-            raise UsageError("--batch writes JSON Lines; drop --format markdown")
+            raise UsageError(t("--batch writes JSON Lines; drop --format markdown"))
         from atlas_cli.batch.runner import run_batch
 
         raise typer.Exit(run_batch(engine, batch, top=top, explain=explain))
@@ -248,8 +256,8 @@ def recipe(
 
     if old_format is not None:
         if trainer is not None:
-            raise UsageError("--format is the old name of --trainer: give one")
-        sys.stderr.write("ft-atlas: warning: recipe --format is deprecated; use --trainer\n")
+            raise UsageError(t("--format is the old name of --trainer: give one"))
+        sys.stderr.write("ft-atlas: " + t("warning: recipe --format is deprecated; use --trainer") + "\n")
     chosen = one_of("--trainer", (trainer or old_format or "python").lower(), format_names())
     catalog = state.catalog()
     to_file = None if out is None or str(out) == "-" else str(out)
@@ -260,8 +268,8 @@ def recipe(
     try:
         out.write_text(text, encoding="utf-8")
     except OSError as error:
-        raise UsageError(f"--out: cannot write {out}: {error.strerror}") from None
-    sys.stderr.write(f"ft-atlas: wrote {out}\n")
+        raise UsageError(t("--out: cannot write {path}: {reason}", path=out, reason=error.strerror)) from None
+    sys.stderr.write("ft-atlas: " + t("wrote {path}", path=out) + "\n")
 
 
 # --- ask -------------------------------------------------------------------------------------

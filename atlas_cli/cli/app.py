@@ -18,7 +18,8 @@ import typer
 import typer.core
 
 from atlas_cli import __version__
-from atlas_cli.errors import OutputClosed, debug_env
+from atlas_cli.errors import OutputClosed, UsageError, debug_env
+from atlas_cli.i18n import LANG_ENV, choose_language, language, parse_language, set_language, t
 from atlas_cli.kb.vocabulary import OUTPUT_SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -60,8 +61,29 @@ class State:
         self.kb: Path | None = None
         self.no_color = False
         self.debug = False
-        self.lang: Lang = "en"
+        self.explicit_lang: Lang | None = None  # --lang, before or after the command
         self._catalogs: dict[Path, Catalog] = {}
+
+    @property
+    def lang(self) -> "Lang":
+        """The language of this command's output (chosen by use_language)."""
+        return language()
+
+    def use_language(self, for_people: bool) -> None:
+        """--lang, else FT_ATLAS_LANG, else (for output people read) the locale. A terminal that
+        cannot show Cyrillic gets English, and is told so."""
+        env = os.environ.get(LANG_ENV)
+        if env and parse_language(env) is None:
+            raise UsageError(t("{name}: '{value}' is not en or ru", name=LANG_ENV, value=env))
+        lang = choose_language(self.explicit_lang, for_people)
+        if lang == "ru" and for_people and not _shows_cyrillic(sys.stdout):
+            set_language("en")
+            sys.stderr.write(
+                f"ft-atlas: the terminal's encoding ({sys.stdout.encoding}) cannot show Russian; "
+                "output is in English (set a UTF-8 locale, e.g. LANG=ru_RU.UTF-8)\n"
+            )
+            return
+        set_language(lang)
 
     def catalog(self) -> "Catalog":
         from atlas_cli.kb.cache import load_cached_catalog
@@ -74,6 +96,15 @@ class State:
 
 
 state = State()
+
+
+def _shows_cyrillic(stream: Any) -> bool:
+    try:
+        "Ёё".encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
 
 FormatOption = Annotated[
     Format,
@@ -137,7 +168,8 @@ KbOption = typer.Option(
     "--kb", help="Knowledge base: a YAML file or directory.", rich_help_panel=GLOBAL_PANEL
 )
 NoColorOption = typer.Option("--no-color", help="Plain output without colour.", rich_help_panel=GLOBAL_PANEL)
-LangOption = typer.Option("--lang", help="Language of the guide's text.", rich_help_panel=GLOBAL_PANEL)
+LANG_HELP = "Output language: en or ru (default: FT_ATLAS_LANG, else the locale; JSON: en)."
+LangOption = typer.Option("--lang", help=LANG_HELP, rich_help_panel=GLOBAL_PANEL)
 DebugOption = typer.Option(
     "--debug", help="Show tracebacks of internal errors.", rich_help_panel=GLOBAL_PANEL
 )
@@ -161,7 +193,7 @@ def _apply_global_options(kwargs: dict[str, Any]) -> None:
     if kb is not None:
         state.kb = kb
     if lang is not None:
-        state.lang = "ru" if lang is Language.ru else "en"
+        state.explicit_lang = "ru" if lang is Language.ru else "en"
     state.no_color = kwargs.pop("global_no_color") or state.no_color
     state.debug = kwargs.pop("global_debug") or state.debug
 
@@ -176,15 +208,23 @@ class Command(typer.core.TyperCommand):
         print_view(console(), help_view(self, ctx))
 
 
-def command(panel: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+def for_scripts(kwargs: dict[str, Any]) -> bool:
+    """Whether a command's output is for scripts (JSON, JSON Lines): its language never follows
+    the locale."""
+    return bool(kwargs.get("as_json")) or kwargs.get("fmt") is Format.json or kwargs.get("batch") is not None
+
+
+def command(panel: str, prompts: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Register a command under a --help panel, with the global options. A reader that goes
     away (`ft-atlas methods | head -1`) ends it quietly with exit 0: click would turn the
-    BrokenPipeError into exit 1."""
+    BrokenPipeError into exit 1. A command that `prompts` asks in the people's language, and
+    chooses its output's language itself."""
 
     def register(func: Callable[..., None]) -> Callable[..., None]:
         @functools.wraps(func)
         def run(*args: Any, **kwargs: Any) -> None:
             _apply_global_options(kwargs)
+            state.use_language(for_people=prompts or not for_scripts(kwargs))
             try:
                 func(*args, **kwargs)
             except BrokenPipeError:
@@ -211,7 +251,7 @@ def main_options(
         typer.Option("--kb", envvar="FT_ATLAS_KB", help="Knowledge base: a YAML file or directory."),
     ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain output without colour.")] = False,
-    lang: Annotated[Language, typer.Option("--lang", help="Language of the guide's text.")] = Language.en,
+    lang: Annotated[Optional[Language], typer.Option("--lang", help=LANG_HELP)] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
@@ -219,7 +259,7 @@ def main_options(
 ) -> None:
     state.kb = kb
     state.no_color = no_color
-    state.lang = "ru" if lang is Language.ru else "en"
+    state.explicit_lang = None if lang is None else "ru" if lang is Language.ru else "en"
     state.debug = debug or debug_env()
 
 

@@ -9,6 +9,7 @@ from atlas_cli.cli.advise import render_recommendation
 from atlas_cli.cli.app import Format, FormatOption, JsonOption, chosen_format, command, print_json, state
 from atlas_cli.cli.options import profile_options
 from atlas_cli.errors import InputEnded
+from atlas_cli.i18n import t
 from atlas_cli.kb.vocabulary import MAX_TOP
 
 
@@ -27,7 +28,7 @@ class StderrTerminal:
         sys.stderr.write(text + "\n")
 
 
-@command("Advise")
+@command("Advise", prompts=True)
 @profile_options()
 def ask(
     raw: dict[str, Any],
@@ -56,17 +57,24 @@ def ask(
     try:
         answers = interview.run(interactive)
     except EOFError:
-        raise InputEnded("input ended before the questionnaire was finished") from None
+        raise InputEnded(t("input ended before the questionnaire was finished")) from None
     if not interactive:
-        reason = "--no-input" if no_input else "stdin is not a terminal"
-        sys.stderr.write(f"ft-atlas: not asking ({reason}); defaulted: {', '.join(interview.defaulted)}\n")
+        reason = "--no-input" if no_input else t("stdin is not a terminal")
+        defaulted = ", ".join(interview.defaulted)
+        sys.stderr.write(
+            "ft-atlas: "
+            + t("not asking ({reason}); defaulted: {flags}", reason=reason, flags=defaulted)
+            + "\n"
+        )
+    chosen = chosen_format(fmt, as_json)
+    # The questions were asked in the people's language; JSON never follows the locale.
+    state.use_language(for_people=chosen is not Format.json)
     profile = profile_from_values(answers)
     rec = Engine(catalog).recommend(profile)
     canonical_gpu = {"gpu": rec.profile["gpu"]} if profile.gpu else {}
     command = command_line({**profile.to_dict(), **canonical_gpu})
-    chosen = chosen_format(fmt, as_json)
     if chosen is Format.json:
         print_json({**recommendation_json(rec, top, explain), "command": command})
         return
     render_recommendation(rec, chosen, top, explain)
-    sys.stdout.write(f"\nTo get this again without questions:\n  {command}\n")
+    sys.stdout.write("\n" + t("To get this again without questions:") + f"\n  {command}\n")

@@ -17,6 +17,7 @@ from atlas_cli.cli.app import (
     state,
 )
 from atlas_cli.errors import KnowledgeBaseError
+from atlas_cli.i18n import N_, t
 
 
 @command("Knowledge base")
@@ -47,9 +48,10 @@ def validate(
     if chosen is Format.json:
         print_json(report)
         return
-    labels = {"gpus": "GPUs"}
-    listed = ", ".join(f"{n} {labels.get(name, name)}" for name, n in report["counts"].items())
-    sys.stdout.write(f"{target}: valid — {listed}\n")
+    labels = {"methods": N_("methods"), "rules": N_("rules"), "pipelines": N_("pipelines"), "gpus": "GPUs"}
+    labels["models"] = N_("models")
+    listed = ", ".join(f"{n} {t(labels.get(name, name))}" for name, n in report["counts"].items())
+    sys.stdout.write(t("{path}: valid — {counts}", path=target, counts=listed) + "\n")
 
 
 @command("Knowledge base")
@@ -64,7 +66,7 @@ def schema(fmt: FormatOption = Format.json, as_json: JsonOption = False) -> None
 
     schemas = all_schemas()
     named = {"knowledge_base": schemas["knowledge_base"], "profile": schemas["profile"], **schemas["outputs"]}
-    grid = Grid("JSON Schemas", ["schema", "properties"])
+    grid = Grid(t("JSON Schemas"), [t("schema"), t("properties")])
     for name, body in named.items():
         grid.rows.append([name, ", ".join(body.get("properties", {}))])
     chosen = chosen_format(fmt, as_json)

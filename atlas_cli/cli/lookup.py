@@ -15,7 +15,8 @@ from atlas_cli.cli.app import (
     emit_listing,
     state,
 )
-from atlas_cli.errors import UsageError
+from atlas_cli.errors import UsageError, not_one_of
+from atlas_cli.i18n import t
 from atlas_cli.kb.vocabulary import METHOD_KINDS, OUTPUT_SCHEMA_VERSION
 
 
@@ -32,10 +33,12 @@ def methods(
 
     catalog = state.catalog()
     if kind is not None and kind not in METHOD_KINDS:
-        raise UsageError(f"--kind: '{kind}' is not one of {', '.join(METHOD_KINDS)}")
+        raise UsageError(not_one_of("--kind", kind, METHOD_KINDS))
     if category is not None and category not in {c.id for c in catalog.kb.categories}:
         known = ", ".join(c.id for c in catalog.kb.categories)
-        raise UsageError(f"--category: unknown category '{category}'; choose from {known}")
+        raise UsageError(
+            t("--category: unknown category '{category}'; choose from {ids}", category=category, ids=known)
+        )
     chosen = [
         m
         for m in catalog.kb.methods

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from atlas_cli.core.profile import FIELDS_BY_NAME, PROFILE_FIELDS, ProfileField
-from atlas_cli.errors import UsageError
+from atlas_cli.errors import UsageError, not_one_of
 
 
 def _profile_option(field: ProfileField) -> inspect.Parameter:
@@ -52,5 +52,5 @@ def profile_options(
 def one_of(flag: str, value: str | None, names: Sequence[str]) -> str | None:
     """A value that must be one of `names` (a vocabulary table's keys), or None."""
     if value is not None and value not in names:
-        raise UsageError(f"{flag}: '{value}' is not one of {', '.join(names)}")
+        raise UsageError(not_one_of(flag, value, names))
     return value

@@ -29,6 +29,7 @@ from atlas_cli.core.throughput.plans import (
     usual_epochs,
 )
 from atlas_cli.core.variants import applies, with_variant
+from atlas_cli.i18n import pt, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
@@ -144,28 +145,37 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
         cost = profile.priority == "cost"
         a, b = measure(first.timed, profile.priority), measure(second.timed, profile.priority)
         if math.isfinite(a) and math.isfinite(b) and b > 0:
-            unit = "cost" if cost else "hours"
             if b > a * TIE_RATIO:
-                margin = f"{round(100 * (1 - a / b))} % less than"
+                margin = t("{percent} % less than", percent=round(100 * (1 - a / b)))
             else:
-                margin = (
-                    f"within {round(100 * (TIE_RATIO - 1))} % of (a tie: fewer GPUs, then the score decide)"
+                margin = t(
+                    "within {percent} % of (a tie: fewer GPUs, then the score decide)",
+                    percent=round(100 * (TIE_RATIO - 1)),
                 )
             notes.append(
-                f"--priority {profile.priority}: training plans are ranked by {unit} within each fit "
-                f"(plans the rules weigh against come after); {first.plan.name} needs "
-                f"{_measure(a, cost, first.timed)}, {margin} {second.plan.name} "
-                f"({_measure(b, cost, second.timed)})."
+                t(
+                    "--priority {priority}: training plans are ranked by {unit} within each fit (plans the "
+                    "rules weigh against come after); {first} needs {a}, {margin} {second} ({b}).",
+                    priority=profile.priority,
+                    unit=t("cost") if cost else t("hours"),
+                    first=first.plan.name,
+                    a=_measure(a, cost, first.timed),
+                    margin=margin,
+                    second=second.plan.name,
+                    b=_measure(b, cost, second.timed),
+                )
             )
     if profile.examples is None and any(s.plan.kind != "no-training" for s in kept):
-        notes.append("Give --examples (and --tokens-per-example, --epochs) for training time and cost.")
+        notes.append(t("Give --examples (and --tokens-per-example, --epochs) for training time and cost."))
     over = [s for s in excluded if s.timed.over_limit is not None]
     if over:
         notes.append(
-            f"{len(over)} plan(s) excluded by --max-hours/--budget-usd: "
-            + "; ".join(f"{s.plan.name} {s.timed.over_limit}" for s in over[:3])
-            + ("" if len(over) <= 3 else "; ...")
-            + " (--explain lists them)."
+            t(
+                "{count} plan(s) excluded by --max-hours/--budget-usd: {plans} (--explain lists them).",
+                count=len(over),
+                plans="; ".join(f"{s.plan.name} {s.timed.over_limit}" for s in over[:3])
+                + ("" if len(over) <= 3 else "; ..."),
+            )
         )
     return notes
 
@@ -174,7 +184,7 @@ def _measure(value: float, cost: bool, timed: Timed) -> str:
     if not cost:
         return hours_text(value)
     priced = timed.cost is not None and timed.cost.usd is not None
-    return f"${value:,.2f}" if priced else f"{value:.3g} GPU-hours"
+    return f"${value:,.2f}" if priced else t("{hours:.3g} GPU-hours", hours=value)
 
 
 def ranked(scored: list[Scored], priority: str) -> list[Scored]:
@@ -293,7 +303,7 @@ class Engine:
         self._timed_plans: dict[tuple[int, TimeInputs], tuple[Plan, Plan]] = {}
         self._own_facts: dict[int, tuple[Any, Facts]] = {}
         # The first two pitfalls of each method are every plan's standing caveats.
-        self.pitfalls = {m.id: tuple(p.en for p in m.pitfalls[:2]) for m in self.candidates}
+        self.pitfalls = {m.id: tuple(p.get() for p in m.pitfalls[:2]) for m in self.candidates}
 
     # --- facts ---------------------------------------------------------------------------
 
@@ -305,7 +315,7 @@ class Engine:
                 best = rule
         if best is None:
             return ("sft",), None, None
-        return tuple(best.pipeline), best.id, best.because.en
+        return tuple(best.pipeline), best.id, best.because.get()
 
     # --- plans ---------------------------------------------------------------------------
 
@@ -431,14 +441,19 @@ class Engine:
         offloaded = [s.plan for s in kept if s.plan.offload in ("optimizer", "params")]
         if offloaded:
             notes.append(
-                "Nothing trains on the GPUs alone: the training plans below offload to CPU RAM "
-                f"(at least {min(p.host_gb or 0.0 for p in offloaded):g} GB of it) and run several times "
-                "slower. More GPUs, a smaller model or QLoRA avoid it (see each plan's to_fit)."
+                t(
+                    "Nothing trains on the GPUs alone: the training plans below offload to CPU RAM (at "
+                    "least {gb:g} GB of it) and run several times slower. More GPUs, a smaller model or "
+                    "QLoRA avoid it (see each plan's to_fit).",
+                    gb=min(p.host_gb or 0.0 for p in offloaded),
+                )
             )
         if hardware.capacity_gb is not None and not any(s.plan.fit in ("yes", "tight") for s in kept):
             notes.append(
-                "Nothing fits this GPU: add GPUs (full FT and LoRA shard with ZeRO-3/FSDP), "
-                "pick a smaller model, or use a hosted model with prompting or RAG."
+                t(
+                    "Nothing fits this GPU: add GPUs (full FT and LoRA shard with ZeRO-3/FSDP), "
+                    "pick a smaller model, or use a hosted model with prompting or RAG."
+                )
             )
         return Recommendation(
             profile=self._normalized(profile, hardware, info),
@@ -604,18 +619,36 @@ class Engine:
         return tuple(dict.fromkeys(refs))
 
     def _notes(self, profile: Profile, hardware: Hardware, info: ModelInfo, facts: Facts) -> list[str]:
-        notes = [f"Hardware: {hardware.note}."]
+        notes = [t("Hardware: {note}.", note=hardware.note)]
         if info.template:
-            given = "" if profile.model_size is not None else " (--model/--model-size not given)"
-            notes.append(f"Model: {info.label}{given}, assumed to have {info.template}.")
+            given = "" if profile.model_size is not None else t(" (--model/--model-size not given)")
+            notes.append(
+                t(
+                    "Model: {model}{given}, assumed to have {shape}.",
+                    model=info.label,
+                    given=given,
+                    shape=info.template,
+                )
+            )
         else:
-            variant = f", {info.variant}" if info.variant else ""
-            notes.append(f"Model: {info.label}{variant} ({info.origin}).")
-        notes.extend(f"Model: {note}." for note in info.notes)
-        notes.extend(f"Model warning: {warning}." for warning in info.warnings)
+            variant = f", {pt('model variant', info.variant)}" if info.variant else ""
+            notes.append(
+                t(
+                    "Model: {model}{variant} ({origin}).",
+                    model=info.label,
+                    variant=variant,
+                    origin=info.origin,
+                )
+            )
+        notes.extend(t("Model: {note}.", note=note) for note in info.notes)
+        notes.extend(t("Model warning: {warning}.", warning=warning) for warning in info.warnings)
         if profile.data_kind is None:
             notes.append(
-                f"--data-kind not given: assumed '{facts['data_kind']}', usual for goal '{profile.goal}'."
+                t(
+                    "--data-kind not given: assumed '{data}', usual for goal '{goal}'.",
+                    data=facts["data_kind"],
+                    goal=profile.goal,
+                )
             )
         return notes
 

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import shape_of
 from atlas_cli.errors import UsageError
+from atlas_cli.i18n import N_, t
 from atlas_cli.kb.schema import MAX_LAYERS, LatentAttention, LlmModel, MixtureOfExperts, WeightsDtype
 
 Config = Mapping[str, Any]
@@ -104,21 +105,22 @@ KNOWN: Final = KNOWN_DECODERS | BERT_LIKE | T5_LIKE | {"gpt2", "modernbert"}
 
 # --- what ft-atlas does not model -----------------------------------------------------------------
 
-_HYBRID_LINEAR = "hybrid attention: Gated DeltaNet linear-attention layers between full-attention layers"
-_STATE_SPACE = "state-space (Mamba) or linear-recurrent layers"
+_HYBRID_LINEAR = N_("hybrid attention: Gated DeltaNet linear-attention layers between full-attention layers")
+_STATE_SPACE = N_("state-space (Mamba) or linear-recurrent layers")
 _SSM_TYPES = ("mamba", "mamba2", "falcon_mamba", "falcon_h1", "jamba", "zamba", "zamba2", "bamba")
 _RECURRENT_TYPES = ("nemotron_h", "granitemoehybrid", "lfm2", "rwkv", "recurrent_gemma")
-_GEMMA4 = "Gemma 4's layers (keys shared as values, two head widths, experts beside a dense MLP)"
+_GEMMA4 = N_("Gemma 4's layers (keys shared as values, two head widths, experts beside a dense MLP)")
+_SPARSE = N_("DeepSeek sparse attention (the lightning indexer that picks the attended tokens)")
 NOT_MODELLED: Final[dict[str, str]] = {
     "qwen3_next": _HYBRID_LINEAR,
     "qwen3_5": _HYBRID_LINEAR,
     "qwen3_5_moe": _HYBRID_LINEAR,
-    "gemma3n": "per-layer embeddings, AltUp, LAuReL and key/value sharing across layers",
+    "gemma3n": N_("per-layer embeddings, AltUp, LAuReL and key/value sharing across layers"),
     "gemma4": _GEMMA4,
     "gemma4_text": _GEMMA4,
-    "deepseek_v32": "DeepSeek sparse attention (the lightning indexer that picks the attended tokens)",
-    "minimax": "lightning (linear) attention layers",
-    "kimi_linear": "Kimi Delta Attention (linear attention) layers",
+    "deepseek_v32": _SPARSE,
+    "minimax": N_("lightning (linear) attention layers"),
+    "kimi_linear": N_("Kimi Delta Attention (linear attention) layers"),
     **dict.fromkeys((*_SSM_TYPES, *_RECURRENT_TYPES), _STATE_SPACE),
 }
 # Keys that switch on such layers whatever the model_type says (a fine-tune may rename it).
@@ -128,9 +130,9 @@ SPECIAL_KEYS: Final[dict[str, str]] = {
     "linear_num_value_heads": _HYBRID_LINEAR,
     "linear_key_head_dim": _HYBRID_LINEAR,
     "full_attention_interval": _HYBRID_LINEAR,
-    "hidden_size_per_layer_input": "per-layer embeddings",
-    "num_kv_shared_layers": "key/value sharing across layers",
-    "index_topk": "DeepSeek sparse attention (the lightning indexer that picks the attended tokens)",
+    "hidden_size_per_layer_input": N_("per-layer embeddings"),
+    "num_kv_shared_layers": N_("key/value sharing across layers"),
+    "index_topk": _SPARSE,
     "mamba_d_state": _STATE_SPACE,
     "ssm_state_size": _STATE_SPACE,
     "mamba_expand": _STATE_SPACE,
@@ -144,13 +146,15 @@ OTHER_TOWERS: Final = ("vision_config", "audio_config", "speech_config")
 
 DTYPES: Final[dict[str, WeightsDtype]] = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
 QUANT_NOTES: Final[dict[str, str]] = {
-    "fp8": "stored in FP8: trainers load FP8 checkpoints dequantized to bf16 to train them",
-    "mxfp4": (
+    "fp8": N_("stored in FP8: trainers load FP8 checkpoints dequantized to bf16 to train them"),
+    "mxfp4": N_(
         "experts stored in MXFP4: trainers dequantize them to bf16 to train "
         "(transformers Mxfp4Config(dequantize=True))"
     ),
-    "int4": "pre-quantized to 4 bits: train adapters on it (QLoRA); full fine-tuning needs 16-bit weights",
-    "int8": "pre-quantized to 8 bits: train adapters on it; full fine-tuning needs the 16-bit weights",
+    "int4": N_(
+        "pre-quantized to 4 bits: train adapters on it (QLoRA); full fine-tuning needs 16-bit weights"
+    ),
+    "int8": N_("pre-quantized to 8 bits: train adapters on it; full fine-tuning needs the 16-bit weights"),
 }
 
 _ID_CHARS = re.compile(r"[^a-z0-9.\-]+")
@@ -207,18 +211,32 @@ class _Reader:
         if value is None:
             return default
         if not isinstance(value, bool):
-            raise UsageError(f"{self.name}: config.json's {key} is {value!r}, not true or false")
+            raise UsageError(
+                t(
+                    "{name}: config.json's {key} is {value}, not true or false",
+                    name=self.name,
+                    key=key,
+                    value=repr(value),
+                )
+            )
         return value
 
     def _whole(self, key: str, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or value < 0:
-            raise UsageError(f"{self.name}: config.json's {key} is {value!r}, not a whole number")
+            raise UsageError(
+                t(
+                    "{name}: config.json's {key} is {value}, not a whole number",
+                    name=self.name,
+                    key=key,
+                    value=repr(value),
+                )
+            )
         return int(value)
 
 
 def _tied(r: _Reader, warnings: list[str], known: bool) -> bool:
     if not known and not r.has("tie_word_embeddings"):
-        warnings.append("tie_word_embeddings not given: assumed untied (an LM head of its own)")
+        warnings.append(t("tie_word_embeddings not given: assumed untied (an LM head of its own)"))
         return False
     return r.flag("tie_word_embeddings", False)
 
@@ -429,9 +447,11 @@ def _quantized(quant: Config, warnings: list[str]) -> WeightsDtype | None:
     bits = quant.get("bits") or quant.get("w_bit") or quant.get("weight_bits")
     if isinstance(bits, int) and not isinstance(bits, bool):
         if bits not in (4, 8):
-            warnings.append(f"{method} weights of {bits} bits: sized as 4-bit")
+            warnings.append(t("{method} weights of {bits} bits: sized as 4-bit", method=method, bits=bits))
         return "int8" if bits == 8 else "int4"
-    warnings.append(f"quantization '{method or '?'}' is not one ft-atlas reads: weights sized as 16-bit")
+    warnings.append(
+        t("quantization '{method}' is not one ft-atlas reads: weights sized as 16-bit", method=method or "?")
+    )
     return None
 
 
@@ -443,7 +463,9 @@ def _stored_dtype(configs: list[Config], notes: list[str], warnings: list[str]) 
         if isinstance(quant, Mapping):
             found = _quantized(quant, warnings)
             if found is not None:
-                notes.append(QUANT_NOTES.get(found, f"stored as {found}"))
+                notes.append(
+                    t(QUANT_NOTES[found]) if found in QUANT_NOTES else t("stored as {dtype}", dtype=found)
+                )
                 return found
     for config in configs:
         dtype = config.get("torch_dtype") or config.get("dtype")
@@ -456,10 +478,15 @@ def _stored_dtype(configs: list[Config], notes: list[str], warnings: list[str]) 
 
 
 def _refuse(name: str, what: str, model_type: str) -> UsageError:
-    kind = f"model_type '{model_type}'" if model_type else "this config"
+    kind = t("model_type '{type}'", type=model_type) if model_type else t("this config")
     return UsageError(
-        f"{name}: {kind} uses {what}, which ft-atlas does not model; sizing it as a plain "
-        "decoder would be wrong. Give --model-size for a rough dense-model estimate instead."
+        t(
+            "{name}: {kind} uses {what}, which ft-atlas does not model; sizing it as a plain decoder would "
+            "be wrong. Give --model-size for a rough dense-model estimate instead.",
+            name=name,
+            kind=kind,
+            what=what,
+        )
     )
 
 
@@ -467,26 +494,34 @@ def _check_modelled(name: str, configs: list[Config]) -> None:
     for config in configs:
         model_type = str(config.get("model_type") or "")
         if model_type in NOT_MODELLED:
-            raise _refuse(name, NOT_MODELLED[model_type], model_type)
+            raise _refuse(name, t(NOT_MODELLED[model_type]), model_type)
         for key, what in SPECIAL_KEYS.items():
             if config.get(key):
-                raise _refuse(name, f"{what} ({key})", model_type)
+                raise _refuse(name, f"{t(what)} ({key})", model_type)
         layer_types = config.get("layer_types")
         if isinstance(layer_types, list):
-            odd = sorted({str(t) for t in layer_types} - ATTENTION_LAYER_TYPES)
+            odd = sorted({str(kind) for kind in layer_types} - ATTENTION_LAYER_TYPES)
             if odd:
-                raise _refuse(name, f"layers of type {', '.join(odd)}", model_type)
+                raise _refuse(name, t("layers of type {types}", types=", ".join(odd)), model_type)
 
 
 def _not_counted(top: Config, text: Config, notes: list[str]) -> None:
     towers = [k.removesuffix("_config") for k in OTHER_TOWERS if isinstance(top.get(k), Mapping)]
     if towers:
-        notes.append(f"the {' and '.join(towers)} tower is not counted: only the language model is sized")
+        notes.append(
+            t(
+                "the {towers} tower is not counted: only the language model is sized",
+                towers=t(" and ").join(towers),
+            )
+        )
     mtp = text.get("num_nextn_predict_layers") or text.get("mtp_num_hidden_layers")
     if isinstance(mtp, int) and mtp > 0:
         notes.append(
-            f"the multi-token-prediction module ({mtp} extra layer(s)) is not counted: fine-tuning "
-            "does not train it, and published totals leave it out (DeepSeek-V3: 671B + 14B MTP)"
+            t(
+                "the multi-token-prediction module ({count} extra layer(s)) is not counted: fine-tuning "
+                "does not train it, and published totals leave it out (DeepSeek-V3: 671B + 14B MTP)",
+                count=mtp,
+            )
         )
 
 
@@ -517,7 +552,7 @@ def parse_config(config: Config, name: str, source: str) -> ParsedConfig:
     """The model a config.json describes. `name` labels it (a Hub id or a directory name);
     `source` is where the config came from. Raises UsageError when it cannot be sized."""
     if not isinstance(config, Mapping):
-        raise UsageError(f"{name}: config.json is not a JSON object")
+        raise UsageError(t("{name}: config.json is not a JSON object", name=name))
     text, model_type = _text_config(config)
     _check_modelled(name, [config, text])
     notes: list[str] = []
@@ -525,8 +560,11 @@ def parse_config(config: Config, name: str, source: str) -> ParsedConfig:
     known = model_type in KNOWN
     if not known:
         warnings.append(
-            f"model_type '{model_type or '(none)'}' is not one ft-atlas knows: read as a "
-            "Llama-style decoder (gated MLP, no biases) from its usual fields; check the counts"
+            t(
+                "model_type '{type}' is not one ft-atlas knows: read as a Llama-style decoder (gated MLP, "
+                "no biases) from its usual fields; check the counts",
+                type=model_type or "(none)",
+            )
         )
     reader = _Reader(text, CLASS_DEFAULTS.get(model_type, {}), name)
     try:
@@ -537,8 +575,11 @@ def parse_config(config: Config, name: str, source: str) -> ParsedConfig:
         )
         if reader.missing:
             raise UsageError(
-                f"{name}: config.json lacks {', '.join(dict.fromkeys(reader.missing))}, needed to "
-                "size the model; give --model-size instead"
+                t(
+                    "{name}: config.json lacks {keys}, needed to size the model; give --model-size instead",
+                    name=name,
+                    keys=", ".join(dict.fromkeys(reader.missing)),
+                )
             )
         _not_counted(config, text, notes)
         fields["weights_dtype"] = _stored_dtype([text, config], notes, warnings)
@@ -546,7 +587,11 @@ def parse_config(config: Config, name: str, source: str) -> ParsedConfig:
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in error.errors())
         raise UsageError(
-            f"{name}: config.json does not describe a model ft-atlas can size ({problems})"
+            t(
+                "{name}: config.json does not describe a model ft-atlas can size ({problems})",
+                name=name,
+                problems=problems,
+            )
         ) from None
     return ParsedConfig(model, tuple(notes), tuple(warnings))
 

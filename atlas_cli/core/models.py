@@ -15,6 +15,7 @@ from typing import Any, Final, Literal
 
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.errors import UsageError
+from atlas_cli.i18n import N_, grouped, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import LlmModel
 from atlas_cli.kb.vocabulary import ModelVariant
@@ -27,7 +28,7 @@ HUB_ID: Final = re.compile(r"^[A-Za-z0-9][\w.\-]{0,95}/[A-Za-z0-9][\w.\-]{0,95}$
 MAX_CONFIG_BYTES: Final = 4_000_000  # real config.json files are kilobytes; refuse a stray blob
 MAX_TOKENIZER_CONFIG_BYTES: Final = 64_000_000  # added-token tables make some megabytes
 HUB_URL: Final = "https://huggingface.co/{repo}/blob/main/config.json"
-HOW_TO_GET_IT: Final = (
+HOW_TO_GET_IT: Final = N_(
     "download its config.json (no weights needed) and pass its path, "
     "e.g. --model ./config.json, or give --model-size instead"
 )
@@ -55,7 +56,7 @@ def find_model(catalog: Catalog, text: str) -> FoundModel:
     if _exists(path) and (explicit or _exists(path / CONFIG_NAME)):
         return _from_path(path, name)
     if explicit:
-        raise UsageError(f"--model: no such file or directory: {name}")
+        raise UsageError(t("--model: no such file or directory: {path}", path=name))
     entry = catalog.model_or_none(name)
     if entry is not None:
         return FoundModel(
@@ -107,7 +108,9 @@ def _from_path(path: Path, typed: str) -> FoundModel:
     path = path.resolve()
     config = path / CONFIG_NAME if path.is_dir() else path
     if not config.is_file():
-        raise UsageError(f"--model: {path} has no {CONFIG_NAME}; {HOW_TO_GET_IT}")
+        raise UsageError(
+            t("--model: {path} has no {name}; {how}", path=path, name=CONFIG_NAME, how=t(HOW_TO_GET_IT))
+        )
     folder = config.parent
     name = folder.name if config.name == CONFIG_NAME else config.stem
     return _from_config(config, name or typed, "file", str(config), str(folder))
@@ -128,15 +131,23 @@ def read_config(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             raw = handle.read(MAX_CONFIG_BYTES + 1)
     except OSError as error:
-        raise UsageError(f"--model: cannot read {path}: {error.strerror}") from None
+        raise UsageError(
+            t("--model: cannot read {path}: {reason}", path=path, reason=error.strerror)
+        ) from None
     if len(raw) > MAX_CONFIG_BYTES:
-        raise UsageError(f"--model: {path} is larger than any config.json ({MAX_CONFIG_BYTES:,} bytes)")
+        raise UsageError(
+            t(
+                "--model: {path} is larger than any config.json ({size} bytes)",
+                path=path,
+                size=grouped(MAX_CONFIG_BYTES),
+            )
+        )
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
-        raise UsageError(f"--model: {path} is not JSON: {error}") from None
+        raise UsageError(t("--model: {path} is not JSON: {error}", path=path, error=error)) from None
     if not isinstance(data, dict):
-        raise UsageError(f"--model: {path} is not a config.json (a JSON object)")
+        raise UsageError(t("--model: {path} is not a config.json (a JSON object)", path=path))
     return data
 
 
@@ -195,10 +206,16 @@ def _offline() -> bool:
 def fetch_config(repo: str, hint: str = "") -> Path:
     """Download `repo`'s config.json into the Hugging Face cache (nothing else), with the
     optional huggingface_hub (`pip install 'ft-atlas[hub]'`). `hint` names close catalog models."""
+    how = t(HOW_TO_GET_IT)
     if _offline():
         raise UsageError(
-            f"--model: {repo} is not in the catalog{hint or '.'} It is not in the Hugging Face cache either, "
-            f"and HF_HUB_OFFLINE=1 forbids fetching it: {HOW_TO_GET_IT}"
+            t(
+                "--model: {repo} is not in the catalog{hint} It is not in the Hugging Face cache either, and "
+                "HF_HUB_OFFLINE=1 forbids fetching it: {how}",
+                repo=repo,
+                hint=hint or ".",
+                how=how,
+            )
         )
     try:
         from huggingface_hub import hf_hub_download
@@ -211,9 +228,13 @@ def fetch_config(repo: str, hint: str = "") -> Path:
         )
     except ImportError:
         raise UsageError(
-            f"--model: {repo} is not in the catalog{hint or '.'} It is not in the Hugging Face cache "
-            "either: install the hub extra to fetch its config.json (pip install 'ft-atlas[hub]'), "
-            f"or {HOW_TO_GET_IT}"
+            t(
+                "--model: {repo} is not in the catalog{hint} It is not in the Hugging Face cache either: "
+                "install the hub extra to fetch its config.json (pip install 'ft-atlas[hub]'), or {how}",
+                repo=repo,
+                hint=hint or ".",
+                how=how,
+            )
         ) from None
     try:
         found = hf_hub_download(
@@ -221,31 +242,55 @@ def fetch_config(repo: str, hint: str = "") -> Path:
         )
     except GatedRepoError:
         raise UsageError(
-            f"--model: {repo} is gated: accept its licence on the Hub, then set HF_TOKEN to an "
-            f"access token (or run `hf auth login`); or {HOW_TO_GET_IT}"
+            t(
+                "--model: {repo} is gated: accept its licence on the Hub, then set HF_TOKEN to an access "
+                "token (or run `hf auth login`); or {how}",
+                repo=repo,
+                how=how,
+            )
         ) from None
     except RepositoryNotFoundError:
         raise UsageError(
-            f"--model: {repo} is not on the Hub (a private repository needs HF_TOKEN); "
-            "check the id, or give a catalog name (ft-atlas models)"
+            t(
+                "--model: {repo} is not on the Hub (a private repository needs HF_TOKEN); check the id, or "
+                "give a catalog name (ft-atlas models)",
+                repo=repo,
+            )
         ) from None
     except LocalEntryNotFoundError:  # raised (before the others) when the Hub cannot be reached
         raise UsageError(
-            f"--model: could not reach the Hub for {repo}'s config.json (offline? HF_HUB_OFFLINE=1 "
-            f"skips trying); {HOW_TO_GET_IT}"
+            t(
+                "--model: could not reach the Hub for {repo}'s config.json (offline? HF_HUB_OFFLINE=1 skips "
+                "trying); {how}",
+                repo=repo,
+                how=how,
+            )
         ) from None
     except EntryNotFoundError:
         raise UsageError(
-            f"--model: {repo} has no config.json (GGUF-only repositories have none); "
-            "give the original model's id, or --model-size"
+            t(
+                "--model: {repo} has no config.json (GGUF-only repositories have none); give the original "
+                "model's id, or --model-size",
+                repo=repo,
+            )
         ) from None
     except HfHubHTTPError as error:
         raise UsageError(
-            f"--model: the Hub refused {repo}'s config.json ({_first_line(error)}); {HOW_TO_GET_IT}"
+            t(
+                "--model: the Hub refused {repo}'s config.json ({reason}); {how}",
+                repo=repo,
+                reason=_first_line(error),
+                how=how,
+            )
         ) from None
     except (OSError, ValueError) as error:  # no network, a proxy, a timeout, a bad repo id
         raise UsageError(
-            f"--model: could not fetch {repo}'s config.json ({_first_line(error)}); {HOW_TO_GET_IT}"
+            t(
+                "--model: could not fetch {repo}'s config.json ({reason}); {how}",
+                repo=repo,
+                reason=_first_line(error),
+                how=how,
+            )
         ) from None
     return Path(str(found))
 

@@ -10,12 +10,13 @@ from atlas_cli.core.estimates import Estimate, Fit
 from atlas_cli.core.memory.search import Change, changes_that_fit, estimator
 from atlas_cli.core.throughput.plans import NO_TIME, Timed
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime
+from atlas_cli.i18n import N_, t, translated
 from atlas_cli.kb.conditions import facts_used
 from atlas_cli.kb.schema import Rule, Scalar
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 
 SAFETY_PERCENT = round(100 * (1 - FIT_MARGIN))
-OFFLOADED = {"optimizer": "optimizer states", "params": "parameters and optimizer states"}
+OFFLOADED = {"optimizer": N_("optimizer states"), "params": N_("parameters and optimizer states")}
 
 if TYPE_CHECKING:
     from atlas_cli.core.resolve import ModelInfo
@@ -121,7 +122,7 @@ class Plan:
     @property
     def label(self) -> str:
         """Name, variant and stages, as tables show a plan."""
-        name = f"{self.name} — {self.variant}" if self.variant else self.name
+        name = f"{self.name} — {translated(self.variant)}" if self.variant else self.name
         return f"{name} ({' → '.join(self.pipeline)})" if self.pipeline else name
 
     def to_fit(self) -> list[Change]:
@@ -148,10 +149,14 @@ class Plan:
         found: list[str] = []
         if self.fit == "yes":
             found.append(
-                f"Fits: needs about {self.memory_gb:g} GB per GPU of {self.capacity_gb:g} GB usable."
+                t(
+                    "Fits: needs about {need:g} GB per GPU of {have:g} GB usable.",
+                    need=self.memory_gb,
+                    have=self.capacity_gb,
+                )
             )
         if self.fit != "no":
-            found.extend(r.because.en for r in self.fired if r.effect.action == "prefer")
+            found.extend(r.because.get() for r in self.fired if r.effect.action == "prefer")
         if self.pipeline_because:
             found.append(self.pipeline_because)
         return tuple(dict.fromkeys(found))
@@ -163,15 +168,21 @@ class Plan:
             return None
         low, high = time.hours_band
         if not time.stages:
-            return "No training: nothing to run before use (serving cost per query is not counted)."
-        what = "Training" if self.kind != "no-training" else "Setup"
-        words = f"{what} takes about {hours_text(time.hours)} ({band_text(low, high)})"
-        words += f" on {time.gpus} GPU{'s' if time.gpus > 1 else ''}, {time.tokens_per_second:,.0f} tokens/s"
+            return t("No training: nothing to run before use (serving cost per query is not counted).")
         if cost.usd is not None:
-            words += f"; about ${cost.usd:,.2f} ({cost.gpu_hours:.3g} GPU-hours)"
+            spent = t("about ${usd:,.2f} ({hours:.3g} GPU-hours)", usd=cost.usd, hours=cost.gpu_hours)
         else:
-            words += f"; {cost.gpu_hours:.3g} GPU-hours"
-        return words + "."
+            spent = t("{hours:.3g} GPU-hours", hours=cost.gpu_hours)
+        return t(
+            "Training takes about {time} ({band}) on {gpus} GPU(s), {rate:,.0f} tokens/s; {spent}."
+            if self.kind != "no-training"
+            else "Setup takes about {time} ({band}) on {gpus} GPU(s), {rate:,.0f} tokens/s; {spent}.",
+            time=hours_text(time.hours),
+            band=band_text(low, high),
+            gpus=time.gpus,
+            rate=time.tokens_per_second,
+            spent=spent,
+        )
 
     @property
     def caveats(self) -> tuple[str, ...]:
@@ -179,24 +190,45 @@ class Plan:
         need, have = self.memory_gb, self.capacity_gb
         if self.fit == "tight":
             found.append(
-                f"Tight: needs about {need:g} of {have:g} GB per GPU, inside the {SAFETY_PERCENT} % safety "
-                "margin: fragmentation or a longer batch can run out of memory."
+                t(
+                    "Tight: needs about {need:g} of {have:g} GB per GPU, inside the {margin} % safety "
+                    "margin: fragmentation or a longer batch can run out of memory.",
+                    need=need,
+                    have=have,
+                    margin=SAFETY_PERCENT,
+                )
             )
         if self.fit == "no":
-            found.append(f"Does not fit: needs about {need:g} GB per GPU, the GPU has {have:g} GB usable.")
+            found.append(
+                t(
+                    "Does not fit: needs about {need:g} GB per GPU, the GPU has {have:g} GB usable.",
+                    need=need,
+                    have=have,
+                )
+            )
         if self.offload in OFFLOADED:
             found.append(
-                f"Fits only with CPU offload of the {OFFLOADED[self.offload]}: it needs about "
-                f"{self.host_gb:g} GB of CPU RAM, and each step waits on the CPU and PCIe."
+                t(
+                    "Fits only with CPU offload of the {what}: it needs about {host:g} GB of CPU RAM, "
+                    "and each step waits on the CPU and PCIe.",
+                    what=t(OFFLOADED[self.offload]),
+                    host=self.host_gb,
+                )
             )
         if self.over_limit is not None:
-            found.append(f"Excluded: it {self.over_limit}.")
+            found.append(t("Excluded: it {limit}.", limit=self.over_limit))
         for rule in self.fired:
-            action, because = rule.effect.action, rule.because.en
+            action, because = rule.effect.action, rule.because.get()
             if action == "avoid":
                 found.append(because)
             elif action == "prefer" and self.fit == "no":
-                found.append(f"{because} — but memory wins: it does not fit ({rule.source}).")
+                found.append(
+                    t(
+                        "{because} — but memory wins: it does not fit ({source}).",
+                        because=because,
+                        source=rule.source,
+                    )
+                )
         found.extend(self.pitfalls)
         return tuple(dict.fromkeys(found))
 
@@ -231,21 +263,22 @@ _PLAN_FIELDS = tuple(f.name for f in fields(Plan))
 def hours_text(hours: float) -> str:
     """Hours as people say them: minutes below one hour, days beyond two."""
     if hours < 1 / 60:
-        return "<1 min"
+        return t("<1 min")
     if hours < 1:
-        return f"{round(hours * 60)} min"
+        return t("{minutes} min", minutes=round(hours * 60))
     if hours < 48:
-        return f"{hours:.2g} h" if hours < 10 else f"{hours:.0f} h"
-    return f"{hours / 24:.2g} days" if hours < 240 else f"{hours / 24:.0f} days"
+        return t("{hours:.2g} h", hours=hours) if hours < 10 else t("{hours:.0f} h", hours=hours)
+    days = hours / 24
+    return t("{days:.2g} days", days=days) if days < 10 else t("{days:.0f} days", days=days)
 
 
 def band_text(low: float, high: float) -> str:
     """'1.9-4.6 h', '40 min-1.2 h': a range of hours, the unit said once where it is shared."""
     if high == 0:
-        return "none"
+        return t("none")
     a, b = hours_text(low), hours_text(high)
     if a == b or a.startswith("<"):
-        return b if not a.startswith("<") or b.startswith("<") else f"up to {b}"
+        return b if not a.startswith("<") or b.startswith("<") else t("up to {time}", time=b)
     unit_a, unit_b = a.split(" ", 1)[1], b.split(" ", 1)[1]
     return f"{a.split(' ')[0]}-{b}" if unit_a == unit_b else f"{a}-{b}"
 
@@ -275,7 +308,7 @@ class Recommendation:
                 r.id,
                 r.effect.action,
                 r.effect.weight,
-                r.because.en,
+                r.because.get(),
                 r.source,
                 {name: seen.get(name) for name in dict.fromkeys(facts_used(r.when))},
             )

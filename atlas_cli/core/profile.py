@@ -10,7 +10,8 @@ from dataclasses import MISSING, dataclass, field, fields
 from functools import lru_cache
 from typing import Any, Literal
 
-from atlas_cli.errors import UsageError
+from atlas_cli.errors import UsageError, not_one_of
+from atlas_cli.i18n import N_, language, t
 from atlas_cli.kb.vocabulary import (
     DATA_KINDS,
     GOALS,
@@ -48,6 +49,11 @@ class ProfileField:
     @property
     def flag(self) -> str:
         return "--" + self.name.replace("_", "-")
+
+    @property
+    def label(self) -> str:
+        """The field in words, as the questionnaire's summary shows it (translated there)."""
+        return self.name.replace("_", " ")
 
 
 def _question(
@@ -261,55 +267,107 @@ MAX_EXAMPLES = 10**12
 MAX_VRAM_GB = 10_000.0
 MAX_GPUS = 100_000
 
+# Russian units: "10 тыс.", "1,5 млн", "7 млрд", "10к"; as the English suffixes k, m, b, t.
+_RUSSIAN_UNITS = re.compile(
+    r"^(?P<number>.*?)\s*(?P<unit>тыс|тысяч[аи]?|к|млн|миллион(?:а|ов)?|м|млрд|миллиард(?:а|ов)?"
+    r"|трлн|триллион(?:а|ов)?)\.?\s*$"
+)
+_DIGIT_GROUPS = re.compile(r"(?<=\d)[\s\u00a0\u202f]+(?=\d)")  # "10 000": a space between groups
+
+
+def _russian_suffix(unit: str) -> str:
+    if unit.startswith(("тыс", "к")):
+        return "k"
+    if unit.startswith(("млрд", "миллиард")):
+        return "b"
+    if unit.startswith(("трлн", "триллион")):
+        return "t"
+    return "m"
+
+
+def plain_number(text: str, russian: bool = False) -> str:
+    """A number as typed -> as Python reads it, with an English suffix (k, m, b, t). In Russian
+    (the current language, or a Russian unit or "ГБ" in the text) a comma is the decimal comma and
+    spaces group digits: "1,5 млн" -> "1.5m", "10 000" -> "10000". In English a comma groups
+    thousands: "10,000" -> "10000"."""
+    value = text.strip().casefold().replace("ё", "е")
+    unit = ""
+    found = _RUSSIAN_UNITS.match(value)
+    if found and found.group("number"):
+        value, unit, russian = found.group("number"), _russian_suffix(found.group("unit")), True
+    if russian or language() == "ru":
+        value = _DIGIT_GROUPS.sub("", value)
+        if value.count(",") == 1 and "." not in value:
+            value = value.replace(",", ".")
+    else:
+        value = value.replace(",", "")
+    return value.replace("_", "") + unit
+
 
 def _number(text: str, flag: str, what: str) -> tuple[float, str]:
-    match = _SIZE.match(text.replace(",", "").replace("_", ""))
+    match = _SIZE.match(plain_number(text))
     if not match:
-        raise UsageError(f"{flag}: '{text}' is not {what}")
+        raise UsageError(t("{flag}: '{text}' is not {what}", flag=flag, text=text, what=t(what)))
     value = float(match.group(1)) * _SUFFIX[match.group(2).lower()]
     if not math.isfinite(value) or value <= 0:
-        raise UsageError(f"{flag}: '{text}' must be a positive number")
+        raise UsageError(t("{flag}: '{text}' must be a positive number", flag=flag, text=text))
     return value, match.group(2).lower()
 
 
 def parse_size(text: str, flag: str = "--model-size") -> float:
-    """'7b', '7B', '0.5b', '125m', '7e9' -> parameters in billions."""
-    value, suffix = _number(str(text), flag, "a model size such as 7b, 0.5b, 125m or 7e9")
+    """'7b', '7B', '0.5b', '125m', '7e9', '7 млрд' -> parameters in billions."""
+    value, suffix = _number(str(text), flag, N_("a model size such as 7b, 0.5b, 125m or 7e9"))
     if not suffix and value < 1e4:
-        raise UsageError(f"{flag}: '{text}' needs a unit, e.g. {text}b or {text}m")
+        raise UsageError(t("{flag}: '{text}' needs a unit, e.g. {text}b or {text}m", flag=flag, text=text))
     if value < 1e6 or value > MAX_PARAMS:
-        raise UsageError(f"{flag}: '{text}' is outside 1m-10t parameters")
+        raise UsageError(t("{flag}: '{text}' is outside 1m-10t parameters", flag=flag, text=text))
     return value / 1e9
 
 
 def parse_count(text: str | float, flag: str = "--examples") -> int:
-    """'500', '10k', '1.5m' -> a whole count."""
-    value, _ = _number(str(text), flag, "a count such as 500, 10k or 1.5m")
+    """'500', '10k', '1.5m', '10 тыс.', '1,5 млн' -> a whole count."""
+    value, _ = _number(str(text), flag, N_("a count such as 500, 10k or 1.5m"))
     if value > MAX_EXAMPLES:
-        raise UsageError(f"{flag}: '{text}' is implausibly large")
+        raise UsageError(t("{flag}: '{text}' is implausibly large", flag=flag, text=text))
     if value < 1 or value != int(value):
-        raise UsageError(f"{flag}: '{text}' is not a whole number of examples")
+        raise UsageError(t("{flag}: '{text}' is not a whole number of examples", flag=flag, text=text))
     return int(value)
 
 
-# "24GB", "48 GB", "80gib": a GPU named by its memory (GB as advertised, as --vram takes it).
-_GPU_MEMORY = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(?:gb|gib|g)\s*$", re.IGNORECASE)
+# "24GB", "48 GB", "80gib", "24 ГБ": a GPU named by its memory (GB as advertised, as --vram takes it).
+_GB = r"(?:gb|gib|g|гб|гиб|г)"
+_GPU_MEMORY = re.compile(rf"^\s*([0-9]*[.,]?[0-9]+)\s*{_GB}\s*$", re.IGNORECASE)
+_GB_SUFFIX = re.compile(rf"\s*{_GB}\.?\s*$", re.IGNORECASE)
 
 
 def gpu_memory(text: str) -> str | None:
     """The memory a --gpu value such as '24GB' gives instead of a GPU name (the number), or None."""
     match = _GPU_MEMORY.match(text)
-    return match.group(1) if match else None
+    if match is None:
+        return None
+    russian = bool(re.search("[а-яё]", text, re.IGNORECASE))
+    return plain_number(match.group(1), russian)
 
 
 def parse_vram(text: str | float, flag: str = "--vram") -> float:
-    cleaned = str(text).strip().lower().removesuffix("gb").removesuffix("gib").strip()
+    raw = str(text)
+    russian = bool(re.search("[а-яё]", raw, re.IGNORECASE))
+    cleaned = plain_number(_GB_SUFFIX.sub("", raw), russian)
     try:
         value = float(cleaned)
     except ValueError:
-        raise UsageError(f"{flag}: '{text}' is not a memory size in GB such as 24") from None
+        raise UsageError(
+            t("{flag}: '{text}' is not a memory size in GB such as 24", flag=flag, text=text)
+        ) from None
     if not math.isfinite(value) or value <= 0 or value > MAX_VRAM_GB:
-        raise UsageError(f"{flag}: '{text}' must be more than 0 and at most {MAX_VRAM_GB:g} GB")
+        raise UsageError(
+            t(
+                "{flag}: '{text}' must be more than 0 and at most {max:g} GB",
+                flag=flag,
+                text=text,
+                max=MAX_VRAM_GB,
+            )
+        )
     return value
 
 
@@ -318,14 +376,19 @@ MAX_SEQ_LEN = 10_000_000
 
 
 def parse_tokens(text: str | float, flag: str = "--seq-len") -> int:
-    """'512', '4k' (4,096), '32k', '128k' -> a whole number of tokens."""
+    """'512', '4k' (4,096), '32k', '128k', '4к' -> a whole number of tokens."""
     raw = str(text).strip().lower()
-    digits = raw.removesuffix("k")
+    thousands = raw.endswith(("k", "к"))
+    digits = raw[:-1].strip() if thousands else raw
     if not (digits.isascii() and digits.isdigit()):
-        raise UsageError(f"{flag}: '{text}' is not a length in tokens such as 512, 4k or 32k")
-    value = int(digits) * (TOKEN_K if raw.endswith("k") else 1)
+        raise UsageError(
+            t("{flag}: '{text}' is not a length in tokens such as 512, 4k or 32k", flag=flag, text=text)
+        )
+    value = int(digits) * (TOKEN_K if thousands else 1)
     if not 1 <= value <= MAX_SEQ_LEN:
-        raise UsageError(f"{flag}: '{text}' must be between 1 and {MAX_SEQ_LEN} tokens")
+        raise UsageError(
+            t("{flag}: '{text}' must be between 1 and {max} tokens", flag=flag, text=text, max=MAX_SEQ_LEN)
+        )
     return value
 
 
@@ -333,15 +396,26 @@ MAX_NUMBER = 1e9
 
 
 def parse_number(text: str | float, flag: str, allow_zero: bool = False) -> float:
-    """'3', '1.5', '$2.50' -> a positive number (zero too where it means something)."""
-    cleaned = str(text).strip().removeprefix("$").strip()
+    """'3', '1.5', '$2.50', '2,5' (in Russian) -> a positive number (zero too where it means
+    something)."""
+    cleaned = str(text).strip().removeprefix("$").removesuffix("$").strip()
     try:
-        value = float(cleaned)
+        value = float(plain_number(cleaned) if language() == "ru" else cleaned)
     except ValueError:
-        raise UsageError(f"{flag}: '{text}' is not a number such as 3 or 1.5") from None
+        raise UsageError(
+            t("{flag}: '{text}' is not a number such as 3 or 1.5", flag=flag, text=text)
+        ) from None
     if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero) or value > MAX_NUMBER:
-        lowest = "0 or more" if allow_zero else "more than 0"
-        raise UsageError(f"{flag}: '{text}' must be {lowest} and at most {MAX_NUMBER:g}")
+        lowest = t("0 or more") if allow_zero else t("more than 0")
+        raise UsageError(
+            t(
+                "{flag}: '{text}' must be {lowest} and at most {max:g}",
+                flag=flag,
+                text=text,
+                lowest=lowest,
+                max=MAX_NUMBER,
+            )
+        )
     return value
 
 
@@ -349,18 +423,26 @@ def parse_gpus(text: str | float, flag: str = "--gpus") -> int:
     try:
         value = int(str(text).strip())
     except ValueError:
-        raise UsageError(f"{flag}: '{text}' is not a whole number") from None
+        raise UsageError(t("{flag}: '{text}' is not a whole number", flag=flag, text=text)) from None
     if not 1 <= value <= MAX_GPUS:
-        raise UsageError(f"{flag}: '{text}' must be between 1 and {MAX_GPUS}")
+        raise UsageError(
+            t("{flag}: '{text}' must be between 1 and {max}", flag=flag, text=text, max=MAX_GPUS)
+        )
     return value
+
+
+def choice_key(text: str) -> str:
+    """How choices and their aliases compare: "Функция награды", "функция-награды" agree."""
+    return re.sub(r"[\s_\-]+", " ", text.casefold().replace("ё", "е")).strip()
 
 
 def parse_choice(field: ProfileField, text: str) -> str:
-    value = str(text).strip().lower()
-    allowed = [c.value for c in field.choices]
-    if value not in allowed:
-        raise UsageError(f"{field.flag}: '{text}' is not one of {', '.join(allowed)}")
-    return value
+    """A choice by its value or one of its aliases (Russian names: "чат", "предпочтения")."""
+    key = choice_key(str(text))
+    for choice in field.choices:
+        if key in (choice_key(name) for name in (choice.value, *choice.aliases)):
+            return choice.value
+    raise UsageError(not_one_of(field.flag, text, [c.value for c in field.choices]))
 
 
 def parse_flag(field: ProfileField, value: Any) -> bool:
@@ -369,7 +451,7 @@ def parse_flag(field: ProfileField, value: Any) -> bool:
     text = str(value).strip().lower()
     if text in YES_WORDS | NO_WORDS:
         return text in YES_WORDS
-    raise UsageError(f"{field.flag}: '{value}' is not yes or no")
+    raise UsageError(t("{flag}: '{value}' is not yes or no", flag=field.flag, value=value))
 
 
 def parse_value(field: ProfileField, value: Any) -> Any:
@@ -377,7 +459,9 @@ def parse_value(field: ProfileField, value: Any) -> Any:
     if field.kind == "flag":
         return parse_flag(field, value)
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise UsageError(f"{field.flag}: expected text or a number, got {type(value).__name__}")
+        raise UsageError(
+            t("{flag}: expected text or a number, got {type}", flag=field.flag, type=type(value).__name__)
+        )
     if field.kind == "choice":
         return parse_choice(field, str(value))
     if field.kind == "size":
@@ -394,13 +478,14 @@ def parse_value(field: ProfileField, value: Any) -> Any:
         return parse_number(value, field.flag, allow_zero=field.kind == "price")
     text = str(value).strip()
     if not text:
-        raise UsageError(f"{field.flag}: empty name")
+        raise UsageError(t("{flag}: empty name", flag=field.flag))
     return text
 
 
 @lru_cache(maxsize=4096)
-def _parse_scalar(name: str, _kind: str, value: Any) -> Any:
-    # The type is part of the key: 1, 1.0 and True are equal keys but not equal inputs.
+def _parse_scalar(name: str, _kind: str, value: Any, _lang: str) -> Any:
+    # The type is part of the key: 1, 1.0 and True are equal keys but not equal inputs; so is the
+    # language: "1,5" is 15 in English and 1.5 in Russian.
     return parse_value(FIELDS_BY_NAME[name], value)
 
 
@@ -409,16 +494,18 @@ def parse_values(raw: dict[str, Any]) -> dict[str, Any]:
     Batch files repeat the same few values on every line, so scalar values are parsed once."""
     unknown = sorted(set(raw) - set(FIELDS_BY_NAME))
     if unknown:
-        raise UsageError(f"unknown profile key(s): {', '.join(unknown)}")
+        raise UsageError(t("unknown profile key(s): {keys}", keys=", ".join(unknown)))
     values = {
-        k: _parse_scalar(k, type(v).__name__, v) if _cacheable(v) else parse_value(FIELDS_BY_NAME[k], v)
+        k: _parse_scalar(k, type(v).__name__, v, language())
+        if _cacheable(v)
+        else parse_value(FIELDS_BY_NAME[k], v)
         for k, v in raw.items()
         if v is not None
     }
     memory = gpu_memory(values["gpu"]) if isinstance(values.get("gpu"), str) else None
     if memory is not None:  # --gpu 24GB is --vram 24
         if "vram" in values:
-            raise UsageError("--gpu and --vram are alternatives: give one")
+            raise UsageError(t("--gpu and --vram are alternatives: give one"))
         del values["gpu"]
         values["vram"] = parse_vram(memory, "--gpu")
     return values
@@ -432,11 +519,11 @@ def _cacheable(value: Any) -> bool:
 def profile_from_values(values: dict[str, Any]) -> Profile:
     """A Profile from already parsed values, after checking flags that exclude each other."""
     if "gpu" in values and "vram" in values:
-        raise UsageError("--gpu and --vram are alternatives: give one")
+        raise UsageError(t("--gpu and --vram are alternatives: give one"))
     if "model" in values and "model_size" in values:
-        raise UsageError("--model and --model-size are alternatives: give one")
+        raise UsageError(t("--model and --model-size are alternatives: give one"))
     if means_no_gpu(str(values.get("gpu", ""))) and values.get("gpus", 1) > 1:
-        raise UsageError(f"--gpus: cannot be more than 1 with --gpu {values['gpu']}")
+        raise UsageError(t("--gpus: cannot be more than 1 with --gpu {gpu}", gpu=values["gpu"]))
     return Profile(**values)
 
 

@@ -18,12 +18,14 @@ from atlas_cli.core.profile import (
     FIELDS_BY_NAME,
     PROFILE_FIELDS,
     ProfileField,
+    choice_key,
     gpu_memory,
     parse_size,
     parse_value,
     parse_vram,
 )
-from atlas_cli.errors import UsageError
+from atlas_cli.errors import UnknownName, UsageError
+from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog, normalize
 from atlas_cli.kb.schema import Gpu
 from atlas_cli.kb.vocabulary import (
@@ -96,9 +98,9 @@ def default_for(spec: ProfileField, answers: Answers) -> Any:
 
 # Example answers that `?` shows, beyond the profile field's own example.
 EXAMPLE_ANSWERS = {
-    "gpu": "3090, RTX 4090, A100 80GB, M3 Max, 24gb, none",
-    "model": "llama-3.1-8b, Qwen/Qwen3-8B, ./my-model/, 7b, 500m",
-    "examples": "500, 10k, 1.5m",
+    "gpu": N_("3090, RTX 4090, A100 80GB, M3 Max, 24gb, none"),
+    "model": N_("llama-3.1-8b, Qwen/Qwen3-8B, ./my-model/, 7b, 500m"),
+    "examples": N_("500, 10k, 1.5m"),
     "seq_len": "512, 2k, 4k, 32k",
     "tokens_per_example": "200, 512, 1k",
     "epochs": "1, 2, 3",
@@ -162,7 +164,7 @@ class Interview:
             elif asked:
                 index = self._back(asked)
             else:
-                self.terminal.say("  This is the first question: there is nothing to go back to.")
+                self.terminal.say("  " + t("This is the first question: there is nothing to go back to."))
 
     def _back(self, asked: list[tuple[int, Answers, list[str]]]) -> int:
         index, self.answers, self.unset = asked.pop()
@@ -171,15 +173,15 @@ class Interview:
     def _default(self, spec: ProfileField) -> None:
         """Without a terminal nothing is stored: the engine applies the same defaults."""
         value = default_for(spec, self.answers)
-        self.defaulted.append(f"{spec.flag}={'(not set)' if value is None else _show(value)}")
+        self.defaulted.append(f"{spec.flag}={t('(not set)') if value is None else _show(value)}")
 
     def _ask_until_valid(self, spec: ProfileField) -> bool:
         """Ask until the answer is valid; False when the user asked to go back."""
         default = default_for(spec, self.answers)
         self._explain(spec)
         # A question without a default says what Enter does: a blank answer is not a silent guess.
-        shown = "Enter: I don't know" if default is None else _show(default)
-        prompt = f"{spec.question} [{shown}]: "
+        shown = t("Enter: I don't know") if default is None else _show(default)
+        prompt = f"{t(spec.question)} [{shown}]: "
         while True:
             text = self.terminal.ask(prompt).strip()
             word = _word(text)
@@ -195,52 +197,59 @@ class Interview:
                 self.answers.update(self.parse(spec, text))
                 return True
             except UsageError as error:
-                self.terminal.say(f"  ✗ {_without_flag(str(error))} (? for help, < to go back)")
+                self.terminal.say(
+                    "  ✗ " + t("{error} (? for help, < to go back)", error=_without_flag(str(error)))
+                )
 
     def _take_default(self, spec: ProfileField, default: Any, typed: bool) -> None:
         if default is not None:
             self.answers[spec.name] = default
             if typed:
-                self.terminal.say(f"  → {_show(default)}, the default.")
+                self.terminal.say("  → " + t("{value}, the default.", value=_show(default)))
             return
         self.unset.append(spec.name)
-        self.terminal.say(f"  → not set: {spec.if_unset or 'the default applies'}.")
+        self.terminal.say("  → " + t("not set: {what}.", what=t(spec.if_unset or "the default applies")))
 
     def _explain(self, spec: ProfileField) -> None:
         for number, choice in enumerate(spec.choices, start=1):
-            self.terminal.say(f"  {number}. {choice.value:<16} {choice.help}")
+            self.terminal.say(f"  {number}. {choice.value:<16} {t(choice.help)}")
 
     def _help(self, spec: ProfileField) -> None:
-        self.terminal.say(f"  {spec.help}")
+        self.terminal.say(f"  {t(spec.help)}")
         if spec.choices:
-            self.terminal.say("  Answer with a number or a name from the list above.")
+            self.terminal.say("  " + t("Answer with a number or a name from the list above."))
         elif spec.kind == "flag":
-            self.terminal.say("  Answer y or n.")
+            self.terminal.say("  " + t("Answer y or n."))
         examples = EXAMPLE_ANSWERS.get(spec.name, spec.example)
         if examples:
-            self.terminal.say(f"  For example: {examples}")
+            self.terminal.say("  " + t("For example: {examples}", examples=t(examples)))
         default = default_for(spec, self.answers)
-        unknown = _show(default) if default is not None else f"not set ({spec.if_unset})"
-        self.terminal.say(f'  "I don\'t know" or Enter: {unknown}. < goes back to the previous question.')
+        unknown = _show(default) if default is not None else t("not set ({what})", what=t(spec.if_unset))
+        self.terminal.say(
+            "  "
+            + t('"I don\'t know" or Enter: {default}. < goes back to the previous question.', default=unknown)
+        )
 
     def _confirmed(self) -> bool:
         """Show every answer and ask before computing: False to go back and change the last one."""
         self.terminal.say("")
-        self.terminal.say("Your answers:")
+        self.terminal.say(t("Your answers:"))
         for spec in PROFILE_FIELDS:
             value = self.answers.get(spec.name)
-            label = spec.name.replace("_", " ")
+            label = t(spec.label)
             if value is not None:
                 self.terminal.say(f"  {label}: {_show_value(spec, value)}")
             elif spec.name in self.unset:
-                self.terminal.say(f"  {label}: not set ({spec.if_unset})")
+                self.terminal.say(f"  {label}: " + t("not set ({what})", what=t(spec.if_unset)))
         while True:
-            reply = _word(self.terminal.ask("Compute the plan? [Y/n; < to change the last answer]: "))
-            if reply in ("", "y", "yes"):
+            reply = _word(self.terminal.ask(t("Compute the plan? [Y/n; < to change the last answer]: ")))
+            if reply == "" or reply in YES_WORDS:
                 return True
-            if reply in BACK_WORDS or reply in ("n", "no"):
+            if reply in BACK_WORDS or reply in NO_WORDS:
                 return False
-            self.terminal.say("  Enter computes the plan; < (or n) goes back one question, and again.")
+            self.terminal.say(
+                "  " + t("Enter computes the plan; < (or n) goes back one question, and again.")
+            )
 
     def parse(self, spec: ProfileField, text: str) -> Answers:
         """One typed answer -> the profile values it sets (may be an alternative field)."""
@@ -267,35 +276,50 @@ class Interview:
         if memory is not None:
             return {"vram": parse_vram(memory, "GPU memory")}
         if _bare_memory(text):
-            if self._confirm(f"  A GPU with {text} GB of memory? [y/N]: "):
+            if self._confirm("  " + t("A GPU with {gb} GB of memory? [y/N]: ", gb=text)):
                 return {"vram": parse_vram(text, "GPU memory")}
             raise UsageError(
-                f"'{text}' is not a GPU: type its model (e.g. 3090) or its memory with a unit (e.g. {text}gb)"
+                t(
+                    "'{text}' is not a GPU: type its model (e.g. 3090) or its memory with a unit "
+                    "(e.g. {text}gb)",
+                    text=text,
+                )
             )
         guesses = self.catalog.gpu_guesses(text, MAX_GPU_GUESSES)
         if guesses:
             return self._pick_gpu(text, guesses)
         raise UsageError(
-            f"unknown GPU '{text}': type its model (e.g. 3090, A100 80GB, M3 Max), "
-            "its memory (e.g. 24gb), or none"
+            t(
+                "unknown GPU '{text}': type its model (e.g. 3090, A100 80GB, M3 Max), its memory "
+                "(e.g. 24gb), or none",
+                text=text,
+            )
         )
 
     def _pick_gpu(self, text: str, guesses: list[Gpu]) -> Answers:
-        self.terminal.say(f"  ft-atlas does not know a GPU called '{text}'. Is it one of these?")
+        self.terminal.say(
+            "  " + t("ft-atlas does not know a GPU called '{text}'. Is it one of these?", text=text)
+        )
         for number, gpu in enumerate(guesses, start=1):
             self.terminal.say(f"    {number}. {gpu.name}")
         reply = self.terminal.ask(
-            f"  Its number (1-{len(guesses)}), or its memory such as 24gb [Enter: none of these]: "
+            "  "
+            + t(
+                "Its number (1-{count}), or its memory such as 24gb [Enter: none of these]: ",
+                count=len(guesses),
+            )
         ).strip()
         if reply.isdigit() and 1 <= int(reply) <= len(guesses):
             return {"gpu": guesses[int(reply) - 1].id}
         memory = gpu_memory(reply)
         if memory is not None:
             return {"vram": parse_vram(memory, "GPU memory")}
-        raise UsageError("no GPU chosen: type its model (e.g. 4090, M3 Max), its memory (e.g. 24gb), or none")
+        raise UsageError(
+            t("no GPU chosen: type its model (e.g. 4090, M3 Max), its memory (e.g. 24gb), or none")
+        )
 
     def _confirm(self, prompt: str) -> bool:
-        return self.terminal.ask(prompt).strip().lower() in YES_WORDS
+        return _word(self.terminal.ask(prompt)) in YES_WORDS
 
     def _parse_model(self, text: str) -> Answers:
         """A catalog name (stored as its id), a config path or a Hub id (stored as typed; see
@@ -306,11 +330,15 @@ class Interview:
         except UsageError as unknown:
             if text.strip()[:1].isdigit():  # meant as a size: say what is wrong with it
                 return {"model_size": parse_size(text, "model size")}
-            if not str(unknown).startswith("unknown model"):
+            if not (isinstance(unknown, UnknownName) and unknown.kind == "model"):
                 raise
         raise UsageError(
-            f"unknown model '{text}'{self.catalog.model_hint(text)} Type a catalog name "
-            "(ft-atlas models lists them), a Hub id (org/name), a model directory, or a size such as 7b"
+            t(
+                "unknown model '{text}'{hint} Type a catalog name (ft-atlas models lists them), a Hub id "
+                "(org/name), a model directory, or a size such as 7b",
+                text=text,
+                hint=self.catalog.model_hint(text),
+            )
         )
 
 
@@ -325,7 +353,7 @@ def _bare_memory(text: str) -> bool:
 
 def _word(text: str) -> str:
     """An answer as the word lists compare it: "I don't know." -> "idontknow"."""
-    return re.sub(r"[^a-z0-9?<]", "", text.casefold())
+    return re.sub(r"[^a-z0-9?<а-я]", "", text.casefold().replace("ё", "е"))
 
 
 _FLAG_PREFIX = re.compile(r"^(--[a-z-]+|GPU memory|model size|model): ")
@@ -338,41 +366,50 @@ def _without_flag(message: str) -> str:
 
 def _show_value(spec: ProfileField, value: Any) -> str:
     if spec.kind == "size":
-        return f"{value:g}B parameters"
+        return t("{size:g}B parameters", size=value)
     if spec.kind == "vram":
-        return f"{value:g} GB per GPU"
+        return t("{gb:g} GB per GPU", gb=value)
     if spec.kind == "flag":
-        return "yes" if value else "no"
+        return t("yes") if value else t("no")
     return str(value)
 
 
 def _show(value: Any) -> str:
     if isinstance(value, bool):
-        return "y" if value else "n"
+        return t("y") if value else t("n")
     return str(value)
 
 
 def _yes_no(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in YES_WORDS:
+    word = _word(text)
+    if word in YES_WORDS:
         return True
-    if lowered in NO_WORDS:
+    if word in NO_WORDS:
         return False
-    raise UsageError(f"'{text}' is not yes or no")
+    raise UsageError(t("'{text}' is not yes or no", text=text))
 
 
 def _pick_choice(spec: ProfileField, text: str) -> str:
-    """Accept a choice by number, by value, or by a unique prefix."""
+    """Accept a choice by number, by value or alias (the Russian names), or by a unique prefix of
+    one of them."""
     values = [c.value for c in spec.choices]
-    lowered = text.strip().lower()
-    if lowered.isdigit() and 1 <= int(lowered) <= len(values):
-        return values[int(lowered) - 1]
-    if lowered in values:
-        return lowered
-    matches = [v for v in values if v.startswith(lowered)]
+    key = choice_key(text)
+    if key.isdigit() and 1 <= int(key) <= len(values):
+        return values[int(key) - 1]
+    names = {choice_key(name): c.value for c in spec.choices for name in (c.value, *c.aliases)}
+    if key in names:
+        return names[key]
+    matches = {value for name, value in names.items() if key and name.startswith(key)}
     if len(matches) == 1:
-        return matches[0]
-    raise UsageError(f"'{text}' is not one of {', '.join(values)} (or 1-{len(values)})")
+        return matches.pop()
+    raise UsageError(
+        t(
+            "'{text}' is not one of {choices} (or 1-{count})",
+            text=text,
+            choices=", ".join(values),
+            count=len(values),
+        )
+    )
 
 
 def command_line(answers: Answers) -> str:

@@ -13,6 +13,7 @@ from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
 from atlas_cli.core.throughput.step import PCIE_GBS, Device
 from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.errors import UsageError
+from atlas_cli.i18n import t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import Gpu, LlmModel
 from atlas_cli.kb.vocabulary import PRECISIONS, ModelVariant, means_no_gpu
@@ -62,7 +63,9 @@ class ModelInfo:
     def sized(self) -> Shape:
         """The shape estimates need; an API model has none."""
         if self.shape is None:
-            raise UsageError(f"{self.label} is used through an API: it has no weights here to estimate")
+            raise UsageError(
+                t("{model} is used through an API: it has no weights here to estimate", model=self.label)
+            )
         return self.shape
 
     @property
@@ -95,27 +98,29 @@ class ModelInfo:
     def origin(self) -> str:
         """Which source the model came from, in words."""
         if self.source == "catalog":
-            return f"catalog entry {self.where}"
+            return t("catalog entry {where}", where=self.where)
         if self.source == "file":
-            return f"config file {self.where}"
+            return t("config file {where}", where=self.where)
         if self.source == "cache":
-            return f"Hugging Face cache: {self.where}"
+            return t("Hugging Face cache: {where}", where=self.where)
         if self.source == "hub":
-            return f"config.json fetched from the Hub: {self.where}"
+            return t("config.json fetched from the Hub: {where}", where=self.where)
         if self.source == "api":
-            return "used through an API: not sized"
-        return "a bare size: " + (self.template or "an assumed shape")
+            return t("used through an API: not sized")
+        return t("a bare size: {shape}", shape=self.template or t("an assumed shape"))
 
 
 def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus: int) -> Hardware:
     if gpu is not None and means_no_gpu(gpu):
-        return Hardware(None, False, None, None, False, 1, "no local GPU")
+        return Hardware(None, False, None, None, False, 1, t("no local GPU"))
     if gpu is not None:
         g = catalog.gpu(gpu)
         # Fit is checked against what the driver reports a program can use (data/gpus.yaml).
-        usable = f" ({g.usable_gib:.4g} GiB usable)" if round(g.usable_gib, 2) != g.memory_gib else ""
-        note = f"{g.name}, {g.memory_gib:g} GiB{usable}" + (
-            "" if g.cuda else " (no CUDA: estimates assume PyTorch on it)"
+        usable = (
+            t(" ({gib:.4g} GiB usable)", gib=g.usable_gib) if round(g.usable_gib, 2) != g.memory_gib else ""
+        )
+        note = t("{name}, {gib:g} GiB{usable}", name=g.name, gib=g.memory_gib, usable=usable) + (
+            "" if g.cuda else t(" (no CUDA: estimates assume PyTorch on it)")
         )
         reference = catalog.reference_price(g.id)
         return Hardware(
@@ -133,8 +138,8 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
         )
     if vram is not None:
         # Without a named GPU we cannot know bf16 support; assume a current (Ampere+) card.
-        return Hardware(None, True, vram, gib_to_gb(vram), True, gpus, f"{vram:g} GB GPU")
-    return Hardware(None, True, None, None, True, gpus, "GPU not given: fit is not checked")
+        return Hardware(None, True, vram, gib_to_gb(vram), True, gpus, t("{gb:g} GB GPU", gb=vram))
+    return Hardware(None, True, None, None, True, gpus, t("GPU not given: fit is not checked"))
 
 
 def device_of(gpu: Gpu) -> Device | None:
@@ -183,7 +188,10 @@ def choose_precision(requested: str | None, hardware: Hardware) -> tuple[str, st
     if requested is None:
         return ("bf16", None) if hardware.bf16 else ("fp16", None)
     if PRECISIONS[requested].needs_bf16 and not hardware.bf16:
-        return "fp16", f"{requested} is not supported on this GPU (needs Ampere or newer); using fp16"
+        return "fp16", t(
+            "{precision} is not supported on this GPU (needs Ampere or newer); using fp16",
+            precision=requested,
+        )
     return requested, None
 
 
@@ -214,11 +222,14 @@ def settings_for(
     chosen, warning = choose_precision(precision, hardware)
     warnings = [warning] if warning else []
     if quant_bits not in (4, 8):
-        raise UsageError("--quant-bits: must be 4 or 8")
+        raise UsageError(t("--quant-bits: must be 4 or 8"))
     if objective == "kto" and batch_size < KTO_MIN_BATCH:
         warnings.append(
-            f"KTO needs a per-device batch of at least {KTO_MIN_BATCH} (TRL's KTOTrainer: its KL term "
-            f"compares mismatched pairs in the batch): estimated at batch {KTO_MIN_BATCH}"
+            t(
+                "KTO needs a per-device batch of at least {batch} (TRL's KTOTrainer: its KL term compares "
+                "mismatched pairs in the batch): estimated at batch {batch}",
+                batch=KTO_MIN_BATCH,
+            )
         )
         batch_size = KTO_MIN_BATCH
     settings = EstimateSettings(

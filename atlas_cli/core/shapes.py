@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Literal
 
+from atlas_cli.i18n import t
 from atlas_cli.kb.schema import LlmModel
 
 MatrixGroup = Literal["attention", "cross-attention", "mlp", "router", "shared-expert", "expert"]
@@ -264,7 +265,7 @@ def bare_model(params: float) -> LlmModel:
     structural = embeddings + layers * per_layer + (2 * layers + 1) * hidden
     return LlmModel(
         id="bare-size",
-        name=f"{params / 1e9:g}B model",
+        name=t("{size:g}B model", size=params / 1e9),
         family="llama",
         architecture="decoder",
         params_b=params / 1e9,
@@ -285,9 +286,15 @@ def bare_model(params: float) -> LlmModel:
 
 def describe(model: LlmModel) -> str:
     """The assumed shape of a bare size, in words."""
-    return (
-        f"a Llama-3-style shape: hidden {model.hidden_size}, {model.layers} layers, "
-        f"{model.attention_heads} heads ({model.kv_heads} key/value) of {model.head_dim}, "
-        f"MLP {model.intermediate_size}, vocabulary {model.vocab_size}"
-        + (", tied embeddings" if model.tied_embeddings else "")
+    return t(
+        "a Llama-3-style shape: hidden {hidden}, {layers} layers, {heads} heads ({kv} key/value) of "
+        "{dim}, MLP {mlp}, vocabulary {vocab}{tied}",
+        hidden=model.hidden_size,
+        layers=model.layers,
+        heads=model.attention_heads,
+        kv=model.kv_heads,
+        dim=model.head_dim,
+        mlp=model.intermediate_size,
+        vocab=model.vocab_size,
+        tied=t(", tied embeddings") if model.tied_embeddings else "",
     )

@@ -12,7 +12,8 @@ from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import Hardware, ModelInfo, resolve_hardware, resolve_model, settings_for
 from atlas_cli.core.throughput.plans import Timed, time_and_cost, time_inputs, usual_epochs
 from atlas_cli.core.variants import objective_id, single, sweep, trainable_method
-from atlas_cli.errors import UsageError
+from atlas_cli.errors import UsageError, not_one_of
+from atlas_cli.i18n import t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import LORA_TARGETS, OFFLOADS, OPTIMIZERS, PRECISIONS, SHARDINGS, values_of
 
@@ -48,9 +49,9 @@ class EstimateOptions:
             ("--max", self.max, list(MAX_FIELDS)),
         ):
             if value is not None and value not in allowed:
-                raise UsageError(f"{flag}: '{value}' is not one of {', '.join(allowed)}")
+                raise UsageError(not_one_of(flag, value, allowed))
         if self.quant_bits not in (4, 8):
-            raise UsageError("--quant-bits: must be 4 or 8")
+            raise UsageError(t("--quant-bits: must be 4 or 8"))
 
 
 @dataclass(frozen=True, slots=True)

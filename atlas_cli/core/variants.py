@@ -11,6 +11,7 @@ from atlas_cli.core.memory import trainable_params
 from atlas_cli.core.memory.search import estimator, with_strategy
 from atlas_cli.core.resolve import Hardware, ModelInfo, choose_precision
 from atlas_cli.errors import UsageError
+from atlas_cli.i18n import t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import Method, Variant
 from atlas_cli.kb.vocabulary import PRECISIONS
@@ -20,8 +21,11 @@ def trainable_method(catalog: Catalog, query: str) -> Method:
     method = catalog.method(query)
     if method.kind == "objective":
         raise UsageError(
-            f"--method: '{method.id}' is an objective; pass it as --objective {method.id} "
-            "with a parameterization such as --method lora"
+            t(
+                "--method: '{id}' is an objective; pass it as --objective {id} with a parameterization "
+                "such as --method lora",
+                id=method.id,
+            )
         )
     return method
 
@@ -31,9 +35,13 @@ def objective_id(catalog: Catalog, query: str) -> str:
     try:
         method = catalog.method(query)
     except UsageError:
-        raise UsageError(f"--objective: unknown objective '{query}'; choose from {objectives}") from None
+        raise UsageError(
+            t("--objective: unknown objective '{query}'; choose from {ids}", query=query, ids=objectives)
+        ) from None
     if method.kind != "objective":
-        raise UsageError(f"--objective: '{method.id}' is not an objective; choose from {objectives}")
+        raise UsageError(
+            t("--objective: '{id}' is not an objective; choose from {ids}", id=method.id, ids=objectives)
+        )
     return method.id
 
 
@@ -92,6 +100,6 @@ def single(
     assert method.memory_model is not None
     label = method.name
     if method.memory_model == "qlora":
-        label = f"{method.name} {settings.quant_bits}-bit"
+        label = f"{method.name} {settings.quant_bits}-bit"  # a name: the same in every language
     run = estimator(method.id, method.memory_model, info.sized)
     return label, with_strategy(run, settings) if auto_sharding else run(settings)

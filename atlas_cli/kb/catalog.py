@@ -12,7 +12,8 @@ import statistics
 from collections.abc import Iterable
 from functools import cached_property
 
-from atlas_cli.errors import UsageError
+from atlas_cli.errors import UnknownName
+from atlas_cli.i18n import N_, t
 from atlas_cli.kb.schema import REFERENCE_PRICE_KINDS, Gpu, KnowledgeBase, LlmModel, Method, Price
 
 # --- look-ups ------------------------------------------------------------------------------
@@ -84,10 +85,19 @@ class Catalog:
         rates = sorted(p.usd_per_gpu_hour for p in offers)
         providers = ", ".join(dict.fromkeys(p.provider for p in offers))
         dates = sorted(p.date[:10] for p in offers)
-        spread = f"{rates[0]:.2f}-{rates[-1]:.2f} $/GPU-hour" if len(rates) > 1 else "one offer"
-        source = (
-            f"median of {len(rates)} cloud offers ({spread}; {providers}; dated {dates[0]} to {dates[-1]}), "
-            "data/prices.yaml"
+        spread = (
+            t("{low:.2f}-{high:.2f} $/GPU-hour", low=rates[0], high=rates[-1])
+            if len(rates) > 1
+            else t("one offer")
+        )
+        source = t(
+            "median of {count} cloud offers ({spread}; {providers}; dated {first} to {last}), "
+            "data/prices.yaml",
+            count=len(rates),
+            spread=spread,
+            providers=providers,
+            first=dates[0],
+            last=dates[-1],
         )
         return round(statistics.median(rates), 4), source
 
@@ -100,11 +110,16 @@ class Catalog:
 
 
 # What to give instead of an unknown catalog name, and the command that lists the catalog.
-GPU_FALLBACK = ("give its memory instead: --vram 24 or --gpu 24GB", "ft-atlas gpus")
+GPU_FALLBACK = (N_("give its memory instead: --vram 24 or --gpu 24GB"), "ft-atlas gpus")
 MODEL_FALLBACK = (
-    "give a config.json path, a Hub id (org/name) or --model-size 7b instead",
+    N_("give a config.json path, a Hub id (org/name) or --model-size 7b instead"),
     "ft-atlas models",
 )
+UNKNOWN = {
+    "method": N_("unknown method '{query}'{hint}"),
+    "GPU": N_("unknown GPU '{query}'{hint}"),
+    "model": N_("unknown model '{query}'{hint}"),
+}
 
 
 def _suggest(index: dict[str, str], query: str) -> tuple[str, ...]:
@@ -113,7 +128,7 @@ def _suggest(index: dict[str, str], query: str) -> tuple[str, ...]:
 
 
 def _hint(suggestions: tuple[str, ...]) -> str:
-    return f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+    return t("; did you mean {names}?", names=", ".join(suggestions)) if suggestions else ""
 
 
 def _find(index: dict[str, str], kind: str, query: str, fallback: tuple[str, str] | None = None) -> str:
@@ -121,8 +136,12 @@ def _find(index: dict[str, str], kind: str, query: str, fallback: tuple[str, str
     if key in index:
         return index[key]
     suggestions = _suggest(index, query)
-    message = f"unknown {kind} '{query}'{_hint(suggestions)}"
+    message = t(UNKNOWN[kind], query=query, hint=_hint(suggestions))
     if fallback is not None:
-        instead, listing = fallback
-        message += f" Or {instead}." if suggestions else f" ({listing} lists them); {instead}."
-    raise UsageError(message, suggestions=suggestions)
+        instead, listing = t(fallback[0]), fallback[1]
+        message += (
+            t(" Or {instead}.", instead=instead)
+            if suggestions
+            else t(" ({listing} lists them); {instead}.", listing=listing, instead=instead)
+        )
+    raise UnknownName(message, kind, suggestions)

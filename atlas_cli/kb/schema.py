@@ -16,11 +16,15 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
     Tag,
     WithJsonSchema,
+    model_serializer,
     model_validator,
 )
 
+from atlas_cli.i18n import catalog, language
 from atlas_cli.kb.facts import FACTS, FactSpec, fact_spec
 from atlas_cli.kb.vocabulary import (
     KB_SCHEMA_VERSION,
@@ -84,7 +88,8 @@ class Strict(BaseModel):
 
 
 class Text(Strict):
-    """A piece of prose in English, optionally with its Russian wording."""
+    """A piece of prose in English, optionally with its Russian wording (the guide's own); the
+    others are translated by the catalog (i18n.py)."""
 
     en: str = Field(min_length=1)
     ru: str | None = None
@@ -94,8 +99,19 @@ class Text(Strict):
     def _plain_string_is_english(cls, value: Any) -> Any:
         return {"en": value} if isinstance(value, str) else value
 
-    def get(self, lang: Lang = "en") -> str:
-        return self.ru if lang == "ru" and self.ru else self.en
+    @model_serializer(mode="wrap")
+    def _with_russian(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
+        """Dumped in Russian (context {"lang": "ru"}), `ru` holds the catalog's translation too."""
+        data = handler(self)
+        if isinstance(data, dict) and not self.ru and (info.context or {}).get("lang") == "ru":
+            data["ru"] = catalog().get(self.en)
+        return data
+
+    def get(self, lang: Lang | None = None) -> str:
+        """The text in `lang` (default: the current language)."""
+        if (lang or language()) != "ru":
+            return self.en
+        return self.ru or catalog().get(self.en, self.en)
 
 
 class Reference(Strict):

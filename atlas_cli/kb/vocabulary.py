@@ -6,15 +6,17 @@ yes/no. Everything else (flags, questions, JSON Schemas, fact types, CLI choices
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
+
+from atlas_cli.i18n import LANGS, Lang
 
 KB_SCHEMA_VERSION: Final = 1  # the knowledge base's own format
 OUTPUT_SCHEMA_VERSION: Final = 2  # every JSON document ft-atlas prints (docs/json.md)
 MAX_TOP: Final = 100  # the most plans `recommend --top` shows
 
-Lang = Literal["en", "ru"]
-LANGS: Final = get_args(Lang)
+__all__ = ["LANGS", "Lang"]  # the output languages, defined with the catalog in i18n.py
 
 MethodKind = Literal["parameterization", "objective", "no-training"]
 METHOD_KINDS: Final[tuple[MethodKind, ...]] = get_args(MethodKind)
@@ -100,7 +102,8 @@ OPTIMIZERS: Final[dict[str, OptimizerInfo]] = {
 @dataclass(frozen=True, slots=True)
 class Choice:
     value: str
-    help: str
+    help: str  # English; shown translated (i18n.t)
+    aliases: tuple[str, ...] = ()  # other names an answer may use: the Russian ones
 
 
 STACKS: Final = (
@@ -128,32 +131,44 @@ FIT_MARGIN: Final = 0.90  # "yes" within 90 % of usable memory; docs/memory.md s
 
 
 MODEL_ACCESS: Final = (
-    Choice("weights", "you can download and train the weights"),
-    Choice("api", "only a hosted API: prompting, retrieval and the provider's own fine-tuning"),
+    Choice("weights", "you can download and train the weights", ("веса",)),
+    Choice(
+        "api",
+        "only a hosted API: prompting, retrieval and the provider's own fine-tuning",
+        ("апи", "только api"),
+    ),
 )
 GOALS: Final = (
-    Choice("classify", "assign labels (sentiment, intent, topic)"),
-    Choice("adapt", "follow a domain's style, format or task"),
-    Choice("chat", "a chat assistant"),
-    Choice("align", "behave as people prefer (helpful, safe, on-policy)"),
-    Choice("knowledge", "answer from facts and documents"),
-    Choice("reasoning", "solve checkable problems (math, code)"),
-    Choice("prototype", "try an idea quickly and cheaply"),
+    Choice("classify", "assign labels (sentiment, intent, topic)", ("классификация", "классифицировать")),
+    Choice("adapt", "follow a domain's style, format or task", ("адаптация", "адаптировать")),
+    Choice("chat", "a chat assistant", ("чат", "чат-бот", "диалог", "ассистент")),
+    Choice(
+        "align",
+        "behave as people prefer (helpful, safe, on-policy)",
+        ("согласование", "выравнивание", "alignment"),
+    ),
+    Choice("knowledge", "answer from facts and documents", ("знания",)),
+    Choice("reasoning", "solve checkable problems (math, code)", ("рассуждения", "рассуждение")),
+    Choice("prototype", "try an idea quickly and cheaply", ("прототип",)),
 )
 DATA_KINDS: Final = (
-    Choice("none", "no training data"),
-    Choice("text", "raw domain text (documents, code, papers)"),
-    Choice("labeled", "labelled examples for a fixed set of labels"),
-    Choice("demonstrations", "prompt -> answer pairs"),
-    Choice("preferences", "chosen / rejected answer pairs"),
-    Choice("ratings", "unpaired thumbs-up / thumbs-down answers"),
-    Choice("reward-function", "a program that checks or scores answers"),
+    Choice("none", "no training data", ("нет", "нет данных", "без данных")),
+    Choice("text", "raw domain text (documents, code, papers)", ("текст", "тексты")),
+    Choice("labeled", "labelled examples for a fixed set of labels", ("размеченные", "разметка", "метки")),
+    Choice("demonstrations", "prompt -> answer pairs", ("демонстрации", "инструкции")),
+    Choice("preferences", "chosen / rejected answer pairs", ("предпочтения",)),
+    Choice("ratings", "unpaired thumbs-up / thumbs-down answers", ("оценки", "лайки")),
+    Choice(
+        "reward-function",
+        "a program that checks or scores answers",
+        ("функция награды", "функция вознаграждения", "награда"),
+    ),
 )
 PRIORITIES: Final = (
-    Choice("quality", "the best result, cost is secondary"),
-    Choice("balanced", "a sensible trade-off"),
-    Choice("cost", "the least hardware and money"),
-    Choice("speed", "results soon: quick to set up and train"),
+    Choice("quality", "the best result, cost is secondary", ("качество",)),
+    Choice("balanced", "a sensible trade-off", ("баланс",)),
+    Choice("cost", "the least hardware and money", ("стоимость", "цена", "дешевизна")),
+    Choice("speed", "results soon: quick to set up and train", ("скорость",)),
 )
 
 # The data a goal usually comes with: assumed when the data kind is not given.
@@ -180,23 +195,27 @@ TYPICAL_TOKENS: Final = {
     "reward-function": 768,
 }
 
-# Words that mean "no local GPU" wherever a GPU is asked for (flag, question, batch key).
-NO_GPU_WORDS: Final = frozenset({"none", "no", "cpu", "api", "nogpu", "no-gpu"})
-YES_WORDS: Final = frozenset({"true", "yes", "y", "1", "on"})
-NO_WORDS: Final = frozenset({"false", "no", "n", "0", "off"})
+# Words that mean "no local GPU" wherever a GPU is asked for (flag, question, batch key), compared
+# without case, spaces or dashes ("no GPU", "нет GPU").
+NO_GPU_WORDS: Final = frozenset(
+    {"none", "no", "cpu", "api", "nogpu", "нет", "нетgpu", "безgpu", "нетвидеокарты", "безвидеокарты"}
+)
+YES_WORDS: Final = frozenset({"true", "yes", "y", "1", "on", "да", "д"})
+NO_WORDS: Final = frozenset({"false", "no", "n", "0", "off", "нет", "н"})
 
 # Answers the questionnaire reads as "take the default" (compared without case, apostrophes,
 # punctuation or spaces, so "I don't know." and "dont know" agree), as "show what this question
-# means", and as "go back to the previous question".
+# means", and as "go back to the previous question"; in English and in Russian.
 DONT_KNOW_WORDS: Final = frozenset(
     {"idk", "dontknow", "idontknow", "notsure", "unknown", "noidea", "unsure", "dunno", "default", "skip"}
+    | {"незнаю", "неуверен", "неуверена", "понятиянеимею", "хз", "поумолчанию", "пропустить", "неизвестно"}
 )
-HELP_WORDS: Final = frozenset({"?", "help"})
-BACK_WORDS: Final = frozenset({"<", "back"})
+HELP_WORDS: Final = frozenset({"?", "help", "помощь", "справка"})
+BACK_WORDS: Final = frozenset({"<", "back", "назад"})
 
 
 def means_no_gpu(text: str) -> bool:
-    return text.strip().casefold() in NO_GPU_WORDS
+    return re.sub(r"[\s_\-]+", "", text.casefold()) in NO_GPU_WORDS
 
 
 def values_of(choices: tuple[Choice, ...]) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ import textwrap
 from typing import Any
 
 from atlas_cli.core.plans import Plan
+from atlas_cli.i18n import t
 from atlas_cli.kb.vocabulary import MEMORY_MODELS
 from atlas_cli.recipes.settings import Recipe, Value
 
@@ -20,52 +21,69 @@ def wrapped(text: str, indent: str = "#   ", first: str = "# ") -> list[str]:
 
 
 def _gb(value: float | None) -> str:
-    return "unknown" if value is None else f"{value:.2f} GB"
+    return t("unknown") if value is None else t("{gb:.2f} GB", gb=value)
 
 
 def _memory_line(plan: Plan) -> str:
     estimate = plan.estimate
     if estimate is None:
-        return "Memory estimate: none (no local GPU in the profile, or API access only)."
+        return t("Memory estimate: none (no local GPU in the profile, or API access only).")
     s = estimate.settings
-    fits = {True: "fits", False: "DOES NOT FIT", None: "fit not checked"}[estimate.fits]
-    details = (
-        f"{s.precision}, {s.optimizer}, "
-        f"gradient checkpointing {'on' if s.gradient_checkpointing else 'off'}, "
-        f"sequence length {s.seq_len}, batch {s.batch_size} per GPU, {s.gpus} GPU(s)"
+    fits = {True: t("fits"), False: t("DOES NOT FIT"), None: t("fit not checked")}[estimate.fits]
+    details = t(
+        "{precision}, {optimizer}, gradient checkpointing {checkpointing}, sequence length {seq}, "
+        "batch {batch} per GPU, {gpus} GPU(s)",
+        precision=s.precision,
+        optimizer=s.optimizer,
+        checkpointing=t("on") if s.gradient_checkpointing else t("off"),
+        seq=s.seq_len,
+        batch=s.batch_size,
+        gpus=s.gpus,
     )
     if MEMORY_MODELS[estimate.memory_model].family in ("lora", "adalora"):
-        details += f", rank {s.lora_rank}"
-    stage = f" at its largest stage ({estimate.objective})" if estimate.objective else ""
-    return (
-        f"Memory estimate: about {_gb(estimate.per_gpu_gb)} per GPU{stage} of {_gb(estimate.capacity_gb)}: "
-        f"{fits} ({details}). How it is computed: docs/memory.md."
+        details += t(", rank {rank}", rank=s.lora_rank)
+    stage = t(" at its largest stage ({stage})", stage=estimate.objective) if estimate.objective else ""
+    return t(
+        "Memory estimate: about {need} per GPU{stage} of {have}: {fits} ({details}). How it is computed: "
+        "docs/memory.md.",
+        need=_gb(estimate.per_gpu_gb),
+        stage=stage,
+        have=_gb(estimate.capacity_gb),
+        fits=fits,
+        details=details,
     )
 
 
 def _profile_line(profile: dict[str, Any]) -> str:
     given = [f"{k}={v}" for k, v in profile.items() if v is not None and v is not False]
-    return "Profile: " + ", ".join(given) + "."
+    return t("Profile: {profile}.", profile=", ".join(given))
 
 
 def _plan_line(recipe: Recipe) -> str:
     plan = recipe.plan
-    stages = " -> ".join(plan.pipeline) if plan.pipeline else "no training"
-    return f"Plan {recipe.rank} of {recipe.total}: {plan.name} ({stages}); score {plan.score:g}."
+    stages = " -> ".join(plan.pipeline) if plan.pipeline else t("no training")
+    return t(
+        "Plan {rank} of {total}: {name} ({stages}); score {score:g}.",
+        rank=recipe.rank,
+        total=recipe.total,
+        name=plan.name,
+        stages=stages,
+        score=plan.score,
+    )
 
 
 def header(recipe: Recipe, fmt: str, written_for: str, run: str) -> str:
-    lines = ["# " + "=" * (WIDTH - 2), f"# ft-atlas recipe ({fmt})"]
+    lines = ["# " + "=" * (WIDTH - 2), "# " + t("ft-atlas recipe ({format})", format=fmt)]
     for text in (_profile_line(recipe.profile), _plan_line(recipe), _memory_line(recipe.plan)):
         lines += wrapped(text)
     if recipe.settings:
-        lines.append("# Settings, each with where its value comes from:")
+        lines.append("# " + t("Settings, each with where its value comes from:"))
         for key, setting in recipe.settings.items():
             lines += wrapped(f"{key} = {show_value(setting.value)}  <- {setting.source}", "#       ", "#   ")
     lines += wrapped(written_for)
-    lines += wrapped("Run: " + run)
+    lines += wrapped(t("Run: {command}", command=run))
     for note in recipe.notes:
-        lines += wrapped("Note: " + note)
+        lines += wrapped(t("Note: {note}", note=note))
     lines.append("# " + "=" * (WIDTH - 2))
     return "\n".join(lines) + "\n"
 

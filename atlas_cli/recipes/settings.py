@@ -15,6 +15,7 @@ from typing import Any
 from atlas_cli.core.models import hub_id_of
 from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.errors import UsageError
+from atlas_cli.i18n import t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import HyperValue, LlmModel, Method
 from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS
@@ -124,9 +125,15 @@ def kb_value(method: Method | None, key: str, peft: bool = False) -> Setting | N
 
 def _pick_plan(rec: Recommendation, rank: int) -> Plan:
     if not rec.plans:
-        raise UsageError("no plan to write a recipe for: every method was excluded for this profile")
+        raise UsageError(t("no plan to write a recipe for: every method was excluded for this profile"))
     if not 1 <= rank <= len(rec.plans):
-        raise UsageError(f"--plan: {rank} is not a plan rank; this profile has plans 1 to {len(rec.plans)}")
+        raise UsageError(
+            t(
+                "--plan: {rank} is not a plan rank; this profile has plans 1 to {count}",
+                rank=rank,
+                count=len(rec.plans),
+            )
+        )
     return rec.shown(rank)[rank - 1]
 
 
@@ -171,8 +178,12 @@ def _check_stages(recipe: Recipe) -> None:
     for stage in recipe.stages:
         if stage not in TRL_STAGES:
             raise UsageError(
-                f"the plan's '{stage}' stage has no trainer in TRL's stable API "
-                f"(supported: {', '.join(TRL_STAGES)}); recipes only emit stable APIs"
+                t(
+                    "the plan's '{stage}' stage has no trainer in TRL's stable API (supported: {stages}); "
+                    "recipes only emit stable APIs",
+                    stage=stage,
+                    stages=", ".join(TRL_STAGES),
+                )
             )
 
 

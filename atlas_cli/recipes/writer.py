@@ -5,7 +5,8 @@ module (formats/) writes."""
 from __future__ import annotations
 
 from atlas_cli.core.plans import Recommendation
-from atlas_cli.errors import UsageError
+from atlas_cli.errors import UsageError, not_one_of
+from atlas_cli.i18n import t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.recipes.header import name_written_file
 from atlas_cli.recipes.registry import TrainerFormat, trainer_formats
@@ -22,7 +23,7 @@ def render_recipe(
     express (the message says why and what to use instead)."""
     formats = trainer_formats()
     if fmt not in formats:
-        raise UsageError(f"--trainer: '{fmt}' is not one of {', '.join(formats)}")
+        raise UsageError(not_one_of("--trainer", fmt, formats))
     recipe = resolve(catalog, rec, rank)
     _check_supported(recipe, formats[fmt])
     text = formats[fmt].render(recipe)
@@ -33,34 +34,60 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat) -> None:
     plan, arch = recipe.plan, recipe.architecture
     if arch == "encoder-decoder":
         raise UsageError(
-            f"{recipe.profile.get('model')} is an encoder-decoder (T5-style) model; recipes cover decoder "
-            f"LLMs and encoder classifiers. See `ft-atlas show {plan.method}` for the library entry points."
+            t(
+                "{model} is an encoder-decoder (T5-style) model; recipes cover decoder LLMs and encoder "
+                "classifiers. See `ft-atlas show {method}` for the library entry points.",
+                model=recipe.profile.get("model"),
+                method=plan.method,
+            )
         )
     if plan.kind == "no-training":
         if not fmt.prompting:
             raise UsageError(
-                f"plan {recipe.rank} ({plan.name}) trains nothing, so there is no {fmt.name} config; "
-                "use --trainer python for a runnable example"
+                t(
+                    "plan {rank} ({name}) trains nothing, so there is no {format} config; use --trainer "
+                    "python for a runnable example",
+                    rank=recipe.rank,
+                    name=plan.name,
+                    format=fmt.name,
+                )
             )
         if arch != "decoder":
             raise UsageError(
-                f"{plan.name} needs a generative (decoder) model; this profile's model is an {arch}"
+                t(
+                    "{name} needs a generative (decoder) model; this profile's model is an {arch}",
+                    name=plan.name,
+                    arch=arch,
+                )
             )
         return
     if recipe.family == "bottleneck":
         raise UsageError(
-            f"{plan.name} needs the `adapters` library, which requires transformers 4.57.x while recipes "
-            f"target transformers {WRITTEN_FOR['transformers']} / trl {WRITTEN_FOR['trl']}, and neither "
-            "LLaMA-Factory nor axolotl trains it; pick another plan with --plan "
-            "(see `ft-atlas show adapters`)"
+            t(
+                "{name} needs the `adapters` library, which requires transformers 4.57.x while recipes "
+                "target transformers {transformers} / trl {trl}, and neither LLaMA-Factory nor axolotl "
+                "trains it; pick another plan with --plan (see `ft-atlas show adapters`)",
+                name=plan.name,
+                transformers=WRITTEN_FOR["transformers"],
+                trl=WRITTEN_FOR["trl"],
+            )
         )
     if arch == "encoder" and (not fmt.encoder_classifiers or plan.pipeline != ("sft",)):
         raise UsageError(
-            "for an encoder (BERT-style) model, recipes train a sequence classifier with SFT only, "
-            "in --trainer python; LLaMA-Factory and axolotl train generative models"
+            t(
+                "for an encoder (BERT-style) model, recipes train a sequence classifier with SFT only, in "
+                "--trainer python; LLaMA-Factory and axolotl train generative models"
+            )
         )
     gap = fmt.gap(recipe)
     if gap:
         raise UsageError(
-            f"{fmt.name} cannot express plan {recipe.rank} ({plan.name}, {' -> '.join(plan.pipeline)}): {gap}"
+            t(
+                "{format} cannot express plan {rank} ({name}, {stages}): {gap}",
+                format=fmt.name,
+                rank=recipe.rank,
+                name=plan.name,
+                stages=" -> ".join(plan.pipeline),
+                gap=gap,
+            )
         )

@@ -8,8 +8,9 @@ from rich.panel import Panel
 from rich.text import Text as RichText
 from rich.tree import Tree
 
+from atlas_cli.i18n import pt, t, translated
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.schema import GuideRule, Method
+from atlas_cli.kb.schema import GuideRule, Hyperparameter, HyperValue, Method
 from atlas_cli.kb.vocabulary import Lang
 from atlas_cli.render.grid import fenced
 from atlas_cli.render.paste import Verbatim
@@ -20,73 +21,108 @@ def _reference(ref_title: str, author: str, year: int, arxiv: str | None) -> str
     return f"{author} ({year}). {ref_title}{arxiv_part}"
 
 
+def ratings_line(memory: str, speed: str, quality: str) -> str:
+    return t(
+        "memory {memory} · speed {speed} · quality {quality}",
+        memory=pt("memory", memory),
+        speed=pt("speed", speed),
+        quality=pt("quality", quality),
+    )
+
+
+def _hyperparameter(name: str, entry: Hyperparameter) -> str:
+    """`r: 16 — PEFT's default is 8 (practitioners' default)`: the value, the value with a PEFT
+    method where it differs, the note and the source."""
+    line = name if entry.value is None else f"{name}: {_value(entry.value)}"
+    if entry.with_peft is not None:
+        line += t(" (with PEFT: {value})", value=_value(entry.with_peft))
+    if entry.note is not None:
+        line += f" — {entry.note.get()}"
+    return line + (f" ({entry.source})" if entry.source else "")
+
+
+def _value(value: HyperValue) -> str:
+    if isinstance(value, list):
+        return ", ".join(value)
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def card_sections(method: Method, lang: Lang) -> list[tuple[str, list[str]]]:
     """The card's sections as (heading, lines): one content model for both renderers."""
     r = method.ratings
     share = method.trainable_share
     sections: list[tuple[str, list[str]]] = [
-        ("Summary", [method.summary.get(lang)]),
+        (t("Summary"), [method.summary.get(lang)]),
         (
-            "Trains",
+            t("Trains"),
             [method.trains.get(lang)]
-            + ([f"Trainable share: {share.text} ({share.source})"] if share else []),
+            + (
+                [t("Trainable share: {share} ({source})", share=translated(share.text), source=share.source)]
+                if share
+                else []
+            ),
         ),
-        ("Ratings", [f"memory {r.memory} · speed {r.speed} · quality {r.quality}"]),
-        ("Use when", [t.get(lang) for t in method.use_when]),
-        ("Avoid when", [t.get(lang) for t in method.avoid_when]),
-        ("Data", [method.data.get(lang)]),
-        ("Hardware", [method.hardware.get(lang)]),
+        (t("Ratings"), [ratings_line(r.memory, r.speed, r.quality)]),
+        (t("Use when"), [text.get(lang) for text in method.use_when]),
+        (t("Avoid when"), [text.get(lang) for text in method.avoid_when]),
+        (t("Data"), [method.data.get(lang)]),
+        (t("Hardware"), [method.hardware.get(lang)]),
         (
-            "Libraries",
+            t("Libraries"),
             [
                 f"{lib.library}: {lib.entry}"
-                + (f" [{lib.status}]" if lib.status != "stable" else "")
-                + (f" — {lib.note}" if lib.note else "")
+                + (f" [{pt('library status', lib.status)}]" if lib.status != "stable" else "")
+                + (f" — {translated(lib.note)}" if lib.note else "")
                 for lib in method.libraries
             ],
         ),
-        ("Hyperparameters", [f"{k}: {v}" for k, v in method.hyperparameters.items()]),
-        ("Pitfalls", [t.get(lang) for t in method.pitfalls]),
+        (t("Hyperparameters"), [_hyperparameter(k, v) for k, v in method.hyperparameters.items()]),
+        (t("Pitfalls"), [text.get(lang) for text in method.pitfalls]),
         (
-            "References",
+            t("References"),
             [_reference(ref.title, ref.first_author, ref.year, ref.arxiv) for ref in method.references],
         ),
-        ("Source", [", ".join(method.source)]),
+        (t("Source"), [", ".join(method.source)]),
     ]
     return [(heading, lines) for heading, lines in sections if lines]
 
 
 def method_card(method: Method, lang: Lang) -> RenderableType:
-    title = (
-        f"{escape(method.name)}  [dim]({escape(f'{method.id} · {method.kind} · {method.category}')})[/dim]"
-    )
+    kind = pt("method kind", method.kind)
+    title = f"{escape(method.name)}  [dim]({escape(f'{method.id} · {kind} · {method.category}')})[/dim]"
     parts: list[RenderableType] = []
     for heading, lines in card_sections(method, lang):
         parts.append(RichText(heading, style="bold cyan"))
         bullet = len(lines) > 1
         parts.extend(RichText(("• " if bullet else "  ") + line) for line in lines)
     if method.aliases:
-        parts.append(RichText("Also known as: " + ", ".join(method.aliases), style="dim"))
+        parts.append(RichText(t("Also known as: {names}", names=", ".join(method.aliases)), style="dim"))
     card = Panel(Group(*parts), title=title, title_align="left")
     # Outside the box and unwrapped: the snippet is pasted into an editor.
-    return Group(card, RichText("Snippet", style="bold cyan"), Verbatim(method.snippet.rstrip(), "python"))
+    return Group(card, RichText(t("Snippet"), style="bold cyan"), Verbatim(method.snippet.rstrip(), "python"))
 
 
 def method_card_markdown(method: Method, lang: Lang) -> str:
-    out = [f"## {method.name} (`{method.id}`)", "", f"*{method.kind} · category `{method.category}`*", ""]
+    kind = pt("method kind", method.kind)
+    out = [
+        f"## {method.name} (`{method.id}`)",
+        "",
+        t("*{kind} · category `{category}`*", kind=kind, category=method.category),
+        "",
+    ]
     for heading, lines in card_sections(method, lang):
         out.append(f"**{heading}**")
         out.append("")
         out.extend(f"- {line}" for line in lines)
         out.append("")
-    out += ["**Snippet**", "", *fenced(method.snippet.rstrip(), "python"), ""]
+    out += [f"**{t('Snippet')}**", "", *fenced(method.snippet.rstrip(), "python"), ""]
     return "\n".join(out)
 
 
 def guide_sections(catalog: Catalog) -> list[tuple[str, list[GuideRule]]]:
     """The guide's two rule lists (§3, §7) with their headings, shared by both renderers."""
     guide = catalog.kb.guide
-    return [("§3 How to choose", guide.choose), ("§7 Practical recommendations", guide.recommendations)]
+    return [(t("§3 How to choose"), guide.choose), (t("§7 Practical recommendations"), guide.recommendations)]
 
 
 def guide_tree(catalog: Catalog, lang: Lang) -> Tree:

@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from atlas_cli.core.plans import band_text, hours_text
+from atlas_cli.i18n import N_, grouped, pt, t, translated
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.documents import AssumptionsJson, EstimateJson
 from atlas_cli.render.grid import Grid
@@ -14,12 +15,15 @@ from atlas_cli.render.grid import Grid
 BAR_WIDTH = 40
 
 
-VERDICTS = {"yes": ("fits", "green"), "tight": ("tight", "yellow"), "no": ("does not fit", "red")}
+VERDICTS = {"yes": (N_("fits"), "green"), "tight": (N_("tight"), "yellow"), "no": (N_("does not fit"), "red")}
 
 
 def _verdict(e: EstimateJson) -> tuple[str, str]:
     fit = e.get("fit")
-    return ("", "cyan") if fit is None else VERDICTS[fit]
+    if fit is None:
+        return "", "cyan"
+    words, style = VERDICTS[fit]
+    return t(words), style
 
 
 def _bar(value: float, capacity: float | None, scale: float, width: int, style: str) -> Text:
@@ -49,13 +53,14 @@ def bar_width(estimates: list[EstimateJson], terminal_width: int | None) -> int:
     labels = max((len(e["label"]) for e in estimates), default=0)
     numbers = max((len(f"{e['per_gpu_gb']:.1f}") for e in estimates), default=0)
     verdicts = max((len(_verdict(e)[0]) for e in estimates), default=0)
-    extra = len("largest batch") + CHART_GAPS if _max_key(estimates) else 0
+    most = _max_key(estimates)
+    extra = len(most[1]) + CHART_GAPS if most else 0
     extra += TIME_WIDTH + CHART_GAPS if any(e.get("time") for e in estimates) else 0
     spare = terminal_width - labels - numbers - verdicts - extra - 3 * CHART_GAPS
     return max(MIN_BAR_WIDTH, min(BAR_WIDTH, spare))
 
 
-NO_GPU_GIVEN = "No GPU given: pass --gpu or --vram to check the fit."
+NO_GPU_GIVEN = N_("No GPU given: pass --gpu or --vram to check the fit.")
 
 
 def estimate_chart(
@@ -66,20 +71,20 @@ def estimate_chart(
     scale = peak * 1.02 or 1.0
     table = Table(title=Text(title), show_header=True, box=None, pad_edge=False)
     longest_word = max((len(w) for e in estimates for w in e["label"].split()), default=1)
-    table.add_column("plan", overflow="fold", min_width=longest_word)
-    table.add_column("memory", no_wrap=True, width=width)
-    table.add_column("GB", justify="right", no_wrap=True)
+    table.add_column(t("plan"), overflow="fold", min_width=longest_word)
+    table.add_column(t("memory"), no_wrap=True, width=width)
+    table.add_column(t("GB"), justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
     timed = any(e.get("time") for e in estimates)
     if timed:
-        table.add_column("time", justify="right", no_wrap=True)
+        table.add_column(t("time"), justify="right", no_wrap=True)
     most = _max_key(estimates)
     if most:
         table.add_column(most[1], justify="right", no_wrap=True)
     for e in estimates:
         verdict, style = _verdict(e)
         cells: list[Text | str] = [
-            Text(e["label"]),
+            Text(translated(e["label"])),
             _bar(e["per_gpu_gb"], capacity, scale, width, style),
             f"{e['per_gpu_gb']:.1f}",
             Text(verdict, style=style),
@@ -91,10 +96,14 @@ def estimate_chart(
             cells.append(_largest(e, most[0]))
         table.add_row(*cells)
     legend = (
-        f"│ = usable GPU memory {capacity:g} GB (10^9 bytes); tight = within it but past the "
-        f"{round((1 - FIT_MARGIN) * 100)} % safety margin"
+        t(
+            "│ = usable GPU memory {capacity:g} GB (10^9 bytes); tight = within it but past the {margin} % "
+            "safety margin",
+            capacity=capacity,
+            margin=round((1 - FIT_MARGIN) * 100),
+        )
         if capacity is not None
-        else no_capacity
+        else t(no_capacity)
     )
     return (
         Group(table, Text(legend, style="yellow"), Text(conditions(estimates[0]["assumptions"]), style="dim"))
@@ -105,9 +114,9 @@ def estimate_chart(
 
 def _max_key(estimates: list[EstimateJson]) -> tuple[str, str] | None:
     if estimates and "max_seq_len" in estimates[0]:
-        return "max_seq_len", "longest seq"
+        return "max_seq_len", t("longest seq")
     if estimates and "max_batch_size" in estimates[0]:
-        return "max_batch_size", "largest batch"
+        return "max_batch_size", t("largest batch")
     return None
 
 
@@ -120,15 +129,27 @@ def conditions(a: AssumptionsJson, training: bool = True) -> str:
     """The conditions an estimate holds for, in one line (every figure carries them). An
     inference estimate (ICL, RAG) has no optimizer, checkpointing or loss to speak of."""
     if not training:
-        return (
-            f"Inference: sequences of {a['seq_len']} tokens, batch {a['batch_size']}, {a['precision']} "
-            f"weights, {a['strategy']}; no gradients, optimizer states or training activations. "
-            f"Attention: {a['attention']}."
+        return t(
+            "Inference: sequences of {seq} tokens, batch {batch}, {precision} weights, {strategy}; no "
+            "gradients, optimizer states or training activations. Attention: {attention}.",
+            seq=a["seq_len"],
+            batch=a["batch_size"],
+            precision=a["precision"],
+            strategy=a["strategy"],
+            attention=a["attention"],
         )
-    return (
-        f"Sized for sequences of {a['seq_len']} tokens, micro-batch {a['batch_size']}, {a['precision']}, "
-        f"{a['optimizer']}, gradient checkpointing {'on' if a['gradient_checkpointing'] else 'off'}, "
-        f"stack {a['stack']}, {a['strategy']}. Attention: {a['attention']}. Logits: {a['logits']}."
+    return t(
+        "Sized for sequences of {seq} tokens, micro-batch {batch}, {precision}, {optimizer}, gradient "
+        "checkpointing {checkpointing}, stack {stack}, {strategy}. Attention: {attention}. Logits: {logits}.",
+        seq=a["seq_len"],
+        batch=a["batch_size"],
+        precision=a["precision"],
+        optimizer=a["optimizer"],
+        checkpointing=t("on") if a["gradient_checkpointing"] else t("off"),
+        stack=a["stack"],
+        strategy=a["strategy"],
+        attention=a["attention"],
+        logits=a["logits"],
     )
 
 
@@ -136,27 +157,27 @@ def estimates_grid(estimates: list[EstimateJson], title: str) -> Grid:
     grid = Grid(
         title,
         [
-            "plan",
-            "per GPU GB",
-            "weights",
-            "grads",
-            "optimizer",
-            "activations",
-            "logits",
-            "buffers",
-            "overhead",
-            "fit",
+            t("plan"),
+            t("per GPU GB"),
+            t("weights"),
+            t("grads"),
+            t("optimizer"),
+            t("activations"),
+            t("logits"),
+            t("buffers"),
+            t("overhead"),
+            t("fit"),
         ],
-        caption=("GB = 10^9 bytes. " + conditions(estimates[0]["assumptions"]))
+        caption=(t("GB = 10^9 bytes.") + " " + conditions(estimates[0]["assumptions"]))
         if estimates
-        else "GB = 10^9 bytes.",
+        else t("GB = 10^9 bytes."),
     )
     for e in estimates:
         b = e["breakdown"]
         verdict, _ = _verdict(e)
         grid.rows.append(
             [
-                e["label"],
+                translated(e["label"]),
                 f"{e['per_gpu_gb']:.1f}",
                 *(f"{b[key]:.1f}" for key in BREAKDOWN_KEYS),  # type: ignore[literal-required]
                 verdict or "—",
@@ -180,31 +201,48 @@ def breakdown_grid(e: EstimateJson) -> Grid:
     b = e["breakdown"]
     a = e["assumptions"]
     source = e.get("model_source")
-    model = f"{source['name']} ({source['source']}), " if source else ""
+    model = f"{source['name']} ({pt('model source', source['source'])}), " if source else ""
     training = e["trainable_params_b"] > 0
-    adapter = f" LoRA rank {a['lora_rank']} ({a['lora_targets']})." if _low_rank(e) else ""
+    adapter = (
+        t(" LoRA rank {rank} ({targets}).", rank=a["lora_rank"], targets=a["lora_targets"])
+        if _low_rank(e)
+        else ""
+    )
     grid = Grid(
-        f"{e['label']} — {model}{e['model_params_b']:g}B parameters"
-        + (f", objective {e['objective']}" if e["objective"] else ""),
-        ["component", "GB per GPU"],
-        caption=f"{conditions(e['assumptions'], training)}{adapter} GB = 10^9 bytes.",
+        t(
+            "{label} — {model}{params:g}B parameters",
+            label=translated(e["label"]),
+            model=model,
+            params=e["model_params_b"],
+        )
+        + (t(", objective {objective}", objective=e["objective"]) if e["objective"] else ""),
+        [t("component"), t("GB per GPU")],
+        caption=f"{conditions(e['assumptions'], training)}{adapter} {t('GB = 10^9 bytes.')}",
     )
     for name, key in zip(COMPONENTS, BREAKDOWN_KEYS, strict=True):
-        grid.rows.append([name, f"{b[key]:.2f}"])  # type: ignore[literal-required]
-    grid.rows.append(["total per GPU", f"{e['per_gpu_gb']:.2f}"])
+        grid.rows.append([t(name), f"{b[key]:.2f}"])  # type: ignore[literal-required]
+    grid.rows.append([t("total per GPU"), f"{e['per_gpu_gb']:.2f}"])
     if e["capacity_gb"] is not None:
         verdict, _ = _verdict(e)
-        grid.rows.append([f"usable GPU memory ({verdict})", f"{e['capacity_gb']:.2f}"])
-        grid.rows.append(["headroom", f"{e['headroom_gb']:.2f}"])
+        grid.rows.append([t("usable GPU memory ({verdict})", verdict=verdict), f"{e['capacity_gb']:.2f}"])
+        grid.rows.append([t("headroom"), f"{e['headroom_gb']:.2f}"])
     host = e["host"]
     if host["offload_gb"]:
-        grid.rows.append(["host RAM for offloaded states", f"{host['offload_gb']:.2f}"])
-    for key in ("max_seq_len", "max_batch_size"):
+        grid.rows.append([t("host RAM for offloaded states"), f"{host['offload_gb']:.2f}"])
+    for key, label in (
+        ("max_seq_len", N_("max seq len that fits")),
+        ("max_batch_size", N_("max batch size that fits")),
+    ):
         if key in e:
             value = e.get(key)
-            grid.rows.append([key.replace("_", " ") + " that fits", "—" if value is None else str(value)])
+            grid.rows.append([t(label), "—" if value is None else str(value)])
     for change in e.get("to_fit", []):
-        grid.rows.append([f"to fit: {change['change']} = {change['value']}", f"{change['per_gpu_gb']:.2f}"])
+        grid.rows.append(
+            [
+                t("to fit: {change} = {value}", change=change["change"], value=change["value"]),
+                f"{change['per_gpu_gb']:.2f}",
+            ]
+        )
     grid.rows.extend(time_rows(e))
     return grid
 
@@ -219,33 +257,38 @@ def time_rows(e: EstimateJson) -> list[list[str]]:
     time, cost = e.get("time"), e.get("cost")
     if time is None or cost is None:
         note = e.get("time_note")
-        return [] if note is None else [["training time", note]]
+        return [] if note is None else [[t("training time"), note]]
     rows = [
-        ["training tokens", f"{time['tokens']:,.0f}"],
-        ["throughput, all GPUs", f"{time['tokens_per_second']:,.0f} tokens/s"],
+        [t("training tokens"), grouped(time["tokens"])],
+        [t("throughput, all GPUs"), t("{rate:,.0f} tokens/s", rate=time["tokens_per_second"])],
         [
-            "training time",
+            t("training time"),
             f"{hours_text(time['hours'])} ({band_text(time['hours_low'], time['hours_high'])})",
         ],
-        ["GPU-hours", f"{cost['gpu_hours']:.3g}"],
+        [t("GPU-hours"), f"{cost['gpu_hours']:.3g}"],
     ]
     if cost["usd"] is not None:
         rows.append(
             [
-                "cost",
-                f"${cost['usd']:,.2f} (${cost['usd_low']:,.2f} to ${cost['usd_high']:,.2f}) at "
-                f"${cost['usd_per_gpu_hour']:g}/GPU-hour",
+                t("cost"),
+                t(
+                    "${usd:,.2f} (${low:,.2f} to ${high:,.2f}) at ${rate:g}/GPU-hour",
+                    usd=cost["usd"],
+                    low=cost["usd_low"],
+                    high=cost["usd_high"],
+                    rate=cost["usd_per_gpu_hour"],
+                ),
             ]
         )
     return rows
 
 
 COMPONENTS = (
-    "weights",
-    "gradients",
-    "optimizer states",
-    "activations",
-    "logits and loss",
-    "buffers (gathered layers, buckets, generation)",
-    "overhead (CUDA context, allocator)",
+    N_("weights"),
+    N_("gradients"),
+    N_("optimizer states"),
+    N_("activations"),
+    N_("logits and loss"),
+    N_("buffers (gathered layers, buckets, generation)"),
+    N_("overhead (CUDA context, allocator)"),
 )

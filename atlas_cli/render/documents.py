@@ -27,6 +27,7 @@ from atlas_cli.core.throughput.timing import (
     StageTime,
 )
 from atlas_cli.core.throughput.workload import GLOBAL_BATCH
+from atlas_cli.i18n import N_, language, t
 from atlas_cli.kb.schema import Category, Gpu, GuideRule, KnowledgeBase, LlmModel, Method, Tool
 from atlas_cli.kb.vocabulary import FIT_MARGIN, OUTPUT_SCHEMA_VERSION, STACKS, Lang
 
@@ -279,19 +280,26 @@ def write_json(data: Any) -> None:
 
 def _strategy(s: EstimateSettings, memory_model: str) -> str:
     if s.gpus == 1:
-        placement = "one GPU"
+        placement = t("one GPU")
     elif s.sharding == "zero3":
-        frozen = "the 4-bit base" if memory_model == "qlora" else "parameters"
-        placement = f"ZeRO-3/FSDP across {s.gpus} GPUs: {frozen}, gradients and optimizer states sharded"
+        placement = t(
+            "ZeRO-3/FSDP across {gpus} GPUs: the 4-bit base, gradients and optimizer states sharded"
+            if memory_model == "qlora"
+            else "ZeRO-3/FSDP across {gpus} GPUs: parameters, gradients and optimizer states sharded",
+            gpus=s.gpus,
+        )
     elif s.sharding == "zero2":
-        placement = f"ZeRO-2 across {s.gpus} GPUs: gradients and optimizer states sharded, a whole model each"
+        placement = t(
+            "ZeRO-2 across {gpus} GPUs: gradients and optimizer states sharded, a whole model each",
+            gpus=s.gpus,
+        )
     else:
-        placement = f"data parallel across {s.gpus} GPUs: a whole copy of the model on each"
+        placement = t("data parallel across {gpus} GPUs: a whole copy of the model on each", gpus=s.gpus)
     offload = {
-        "optimizer": "; optimizer states in CPU RAM",
-        "params": "; parameters and optimizer states in CPU RAM",
+        "optimizer": N_("; optimizer states in CPU RAM"),
+        "params": N_("; parameters and optimizer states in CPU RAM"),
     }
-    return placement + offload.get(s.offload, "")
+    return placement + (t(offload[s.offload]) if s.offload in offload else "")
 
 
 def assumptions_json(e: Estimate) -> AssumptionsJson:
@@ -310,10 +318,13 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "offload": s.offload,
         "stack": s.stack,
         "strategy": _strategy(s, e.memory_model),
-        "attention": "memory-efficient (SDPA / FlashAttention): no s x s attention matrix",
-        "logits": STACK_HELP[s.stack],
-        "margin": f"fit 'yes' within {round(FIT_MARGIN * 100)} % of the usable memory, 'tight' up to 100 %",
-        "gb": "10^9 bytes",
+        "attention": t("memory-efficient (SDPA / FlashAttention): no s x s attention matrix"),
+        "logits": t(STACK_HELP[s.stack]),
+        "margin": t(
+            "fit 'yes' within {margin} % of the usable memory, 'tight' up to 100 %",
+            margin=round(FIT_MARGIN * 100),
+        ),
+        "gb": t("10^9 bytes"),
     }
 
 
@@ -424,7 +435,7 @@ def time_assumptions_json(time: PlanTime, moe: bool) -> TimeAssumptionsJson | No
         "peak_tflops": time.device.tflops,
         "memory_bandwidth_gbs": time.device.bandwidth_gbs,
         "link": time.device.link,
-        "model": (
+        "model": t(
             "FLOPs per token (6N full, 4N frozen base, +2N recomputed, attention 6·L·s·q) over peak x "
             "efficiency, plus weight, gradient and optimizer traffic over memory bandwidth, "
             "collectives over the link, CPU offload, and sampling at memory bandwidth (docs/time.md)"
@@ -435,7 +446,7 @@ def time_assumptions_json(time: PlanTime, moe: bool) -> TimeAssumptionsJson | No
 def add_time(out: TimedJson, timed: Timed, moe: bool) -> None:
     """Time, cost, stages and their assumptions; nulls and a note when they cannot be known."""
     time, cost = timed.time, timed.cost
-    out["time_note"] = timed.note
+    out["time_note"] = None if timed.note is None else t(timed.note)
     if time is None or cost is None:
         out.update({"time": None, "cost": None, "stages": [], "time_assumptions": None})
         return
@@ -504,7 +515,12 @@ def recommendation_json(rec: Recommendation, top: int, explain: bool) -> Recomme
 
 
 def method_json(method: Method) -> dict[str, Any]:
-    return {"schema_version": SCHEMA_VERSION, "method": method.model_dump(mode="json", by_alias=True)}
+    return {"schema_version": SCHEMA_VERSION, "method": _dump(method)}
+
+
+def _dump(item: Any) -> Any:
+    """A KB entry as stored; in Russian, every text's `ru` holds its translation (kb/schema.py Text)."""
+    return item.model_dump(mode="json", by_alias=True, context={"lang": language()})
 
 
 def model_source_json(info: ModelInfo) -> ModelSourceJson:
@@ -716,7 +732,7 @@ def problems_json(path: str, problems: list[str]) -> InvalidJson:
 
 def dumped(items: Any) -> list[Any]:
     """KB entries as they are stored (the catalog documents)."""
-    return [item.model_dump(mode="json", by_alias=True) for item in items]
+    return [_dump(item) for item in items]
 
 
 # Every JSON document ft-atlas prints, by the name `ft-atlas schema` publishes it under.

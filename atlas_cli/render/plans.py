@@ -9,8 +9,9 @@ from rich.text import Text
 
 from atlas_cli.core.engine import MEASURED_PRIORITIES, TIE_RATIO
 from atlas_cli.core.memory import gib_to_gb
-from atlas_cli.core.plans import Plan, Recommendation, band_text
+from atlas_cli.core.plans import OFFLOADED, Plan, Recommendation, band_text
 from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR
+from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.charts import conditions
@@ -18,7 +19,7 @@ from atlas_cli.render.documents import assumptions_json
 from atlas_cli.render.grid import Grid, code_span, fenced, markdown_table, rich_table
 from atlas_cli.render.paste import Verbatim
 
-FIT_LABELS = {"yes": "yes", "tight": "tight", "no": "NO", None: "—"}
+FIT_LABELS = {"yes": N_("yes"), "tight": N_("tight"), "no": N_("NO"), None: "—"}
 
 
 def _plan_label(plan: Plan) -> str:
@@ -27,21 +28,27 @@ def _plan_label(plan: Plan) -> str:
 
 def ranking_grid(rec: Recommendation, top: int) -> Grid:
     shown = rec.shown(top)
+    fits, memory_column, time_column, cost_column, score = (
+        t("fits"),
+        t("memory/GPU"),
+        t("time"),
+        t("cost"),
+        t("score"),
+    )
     grid = Grid(
-        "Recommended plans",
-        ["#", "plan", "fits", "memory/GPU", "time", "cost", "score"],
+        t("Recommended plans"),
+        ["#", t("plan"), fits, memory_column, time_column, cost_column, score],
         caption=_caption(shown, str(rec.profile.get("priority"))),
         # Figures stay on one line; a narrow terminal drops these first (the caption says which):
         # rank, plan and fit stay.
-        compact=("#", "fits", "memory/GPU", "time", "cost", "score"),
-        drop_order=("score", "cost", "time", "memory/GPU"),
+        compact=("#", fits, memory_column, time_column, cost_column, score),
+        drop_order=(score, cost_column, time_column, memory_column),
     )
     for rank, plan in enumerate(shown, start=1):
-        memory = "—" if plan.memory_gb is None else f"{plan.memory_gb:.1f} GB"
+        memory = "—" if plan.memory_gb is None else t("{gb:.1f} GB", gb=plan.memory_gb)
         time, cost = _time_cells(plan)
-        grid.rows.append(
-            [str(rank), _plan_label(plan), FIT_LABELS[plan.fit], memory, time, cost, f"{plan.score:.2f}"]
-        )
+        fit = FIT_LABELS[plan.fit]
+        grid.rows.append([str(rank), _plan_label(plan), t(fit), memory, time, cost, f"{plan.score:.2f}"])
     return grid
 
 
@@ -51,11 +58,11 @@ def _time_cells(plan: Plan) -> tuple[str, str]:
     if time is None or cost is None:
         return "—", "—"
     if not time.stages:
-        return "none", "$0"
+        return t("none"), "$0"
     low, high = time.hours_band
     hours = band_text(low, high)
     if cost.usd is None:
-        return hours, f"{cost.low:.3g}-{cost.high:.3g} GPU-h"
+        return hours, t("{low:.3g}-{high:.3g} GPU-h", low=cost.low, high=cost.high)
     return hours, f"${_money(cost.low)}-{_money(cost.high)}"
 
 
@@ -65,17 +72,20 @@ def _money(usd: float) -> str:
 
 def _caption(plans: tuple[Plan, ...], priority: str) -> str:
     """What the table's numbers mean, and the conditions they hold for."""
-    order = "by score"
+    order = t("by score")
     if priority in MEASURED_PRIORITIES and any(p.time is not None for p in plans):
-        measure = "training cost" if priority == "cost" else "training hours"
-        order = (
-            f"by {measure} (plans the rules weigh against after the others; within "
-            f"{round(100 * (TIE_RATIO - 1))} % a tie, decided by fewer GPUs, then by score)"
+        order = t(
+            "by {measure} (plans the rules weigh against after the others; within {tie} % a tie, "
+            "decided by fewer GPUs, then by score)",
+            measure=t("training cost") if priority == "cost" else t("training hours"),
+            tie=round(100 * (TIE_RATIO - 1)),
         )
-    text = (
-        f"Memory in GB (10^9 bytes) per GPU; fits = within {round(FIT_MARGIN * 100)} % of usable memory, "
-        f"tight = past that margin. Plans that fit rank first, then {order}. Score 0-1: the method's "
-        "ratings weighted by your priority, plus the rules that fired (--explain shows them)."
+    text = t(
+        "Memory in GB (10^9 bytes) per GPU; fits = within {margin} % of usable memory, tight = past "
+        "that margin. Plans that fit rank first, then {order}. Score 0-1: the method's ratings "
+        "weighted by your priority, plus the rules that fired (--explain shows them).",
+        margin=round(FIT_MARGIN * 100),
+        order=order,
     )
     sized = next((p.estimate for p in plans if p.estimate is not None and p.kind != "no-training"), None)
     text = text if sized is None else f"{text} {conditions(assumptions_json(sized))}"
@@ -90,26 +100,32 @@ def time_conditions(plan: Plan) -> str:
     work = time.stages[0].workload
     epochs = ", ".join(f"{s.objective} {s.workload.epochs:g}" for s in time.stages)
     price = (
-        f"at ${cost.price.usd_per_gpu_hour:g}/GPU-hour ({cost.price.source})"
+        t("at ${usd:g}/GPU-hour ({source})", usd=cost.price.usd_per_gpu_hour, source=cost.price.source)
         if cost.price is not None
-        else "in GPU-hours (no price)"
+        else t("in GPU-hours (no price)")
     )
-    return (
-        f"Time and cost: {work.examples:,} examples of ~{work.tokens_per_example} tokens, epochs {epochs}, "
-        f"{'packed' if work.packing else 'unpacked'}; a band of {FAST_FACTOR:g}-{SLOW_FACTOR:g}x the "
-        f"estimate (docs/time.md); cost {price}."
+    return t(
+        "Time and cost: {examples:,} examples of ~{tokens} tokens, epochs {epochs}, {packing}; a band "
+        "of {fast:g}-{slow:g}x the estimate (docs/time.md); cost {price}.",
+        examples=work.examples,
+        tokens=work.tokens_per_example,
+        epochs=epochs,
+        packing=t("packed") if work.packing else t("unpacked"),
+        fast=FAST_FACTOR,
+        slow=SLOW_FACTOR,
+        price=price,
     )
 
 
 CHANGE_WORDS = {
-    "seq_len": "sequences of at most {value} tokens",
-    "batch_size": "a micro-batch of {value}",
-    "gradient_checkpointing": "gradient checkpointing on",
-    "optimizer": "the {value} optimizer",
-    "stack": "the {value} stack (--stack {value})",
-    "method": "{value} instead",
-    "gpus": "{value} GPUs",
-    "offload": "CPU offload of the {value}",
+    "seq_len": N_("sequences of at most {value} tokens ({gb:g} GB)"),
+    "batch_size": N_("a micro-batch of {value} ({gb:g} GB)"),
+    "gradient_checkpointing": N_("gradient checkpointing on ({gb:g} GB)"),
+    "optimizer": N_("the {value} optimizer ({gb:g} GB)"),
+    "stack": N_("the {value} stack (--stack {value}) ({gb:g} GB)"),
+    "method": N_("{value} instead ({gb:g} GB)"),
+    "gpus": N_("{value} GPUs ({gb:g} GB)"),
+    "offload": N_("CPU offload of the {value} ({gb:g} GB)"),
 }
 
 
@@ -117,19 +133,26 @@ def to_fit_lines(plan: Plan) -> list[str]:
     changes = plan.to_fit()
     if not changes:
         return []
-    words = [f"{CHANGE_WORDS[c.change].format(value=c.value)} ({c.per_gpu_gb:g} GB)" for c in changes]
-    return ["To make it fit, any one of: " + "; ".join(words) + "."]
+    words = [
+        t(
+            CHANGE_WORDS[c.change],
+            value=t(OFFLOADED[str(c.value)]) if c.change == "offload" else c.value,
+            gb=c.per_gpu_gb,
+        )
+        for c in changes
+    ]
+    return [t("To make it fit, any one of: {changes}.", changes="; ".join(words))]
 
 
 def _profile_line(rec: Recommendation) -> str:
-    shown = {k: v for k, v in rec.profile.items() if v not in (None, False)}
+    shown = {k: v for k, v in rec.profile.items() if v is not None and v is not False}
     return " · ".join(f"{k}={_profile_value(k, v)}" for k, v in shown.items())
 
 
 def _profile_value(name: str, value: object) -> str:
     # A GPU's advertised "24 GB" is GiB; fit is checked in GB (10^9 bytes), as the plans say.
     if name == "vram" and isinstance(value, (int, float)):
-        return f"{value:g} GiB (= {gib_to_gb(value):.2f} GB)"
+        return t("{gib:g} GiB (= {gb:.2f} GB)", gib=value, gb=gib_to_gb(value))
     return str(value)
 
 
@@ -139,19 +162,22 @@ def excluded_lines(rec: Recommendation) -> list[str]:
     reasons: dict[str, list[str]] = {}
     for plan in rec.excluded:
         hits = [hit for hit in rec.trace(plan) if hit.action == "exclude"]
-        reason = hits[0].because if hits else "excluded by a rule"
+        reason = hits[0].because if hits else t("excluded by a rule")
         reasons.setdefault(reason, []).append(plan.method)
-    return [f"Left out: {', '.join(methods)} — {reason}" for reason, methods in reasons.items()]
+    return [
+        t("Left out: {methods} — {reason}", methods=", ".join(methods), reason=reason)
+        for reason, methods in reasons.items()
+    ]
 
 
-SCORE_NOTE = (
+SCORE_NOTE = N_(
     "score {score:.2f} (0-1): the method's memory, speed and quality ratings weighted by your "
     "priority ({priority}), raised by the rules that prefer it and lowered by those that avoid it:"
 )
 
 
 def _score_line(rec: Recommendation, plan: Plan) -> str:
-    return SCORE_NOTE.format(score=plan.score, priority=rec.profile.get("priority"))
+    return t(SCORE_NOTE, score=plan.score, priority=rec.profile.get("priority"))
 
 
 def next_steps(catalog: Catalog, plan: Plan) -> tuple[list[str], str]:
@@ -177,7 +203,7 @@ def _trace_lines(rec: Recommendation, plan: Plan) -> list[str]:
     for hit in rec.trace(plan):
         seen = ", ".join(f"{k}={v}" for k, v in hit.facts.items())
         lines.append(f"{hit.action} {hit.weight:g}  {hit.rule}  [{seen}]  — {hit.because} ({hit.source})")
-    return lines or ["no rule fired"]
+    return lines or [t("no rule fired")]
 
 
 def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain: bool) -> RenderableType:
@@ -192,11 +218,15 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
         ]
         why += [f"[cyan]→ {escape(line)}[/cyan]" for line in to_fit_lines(best)]
         parts.append(
-            Panel("\n".join(why) or "—", title=f"Why {escape(_plan_label(best))}", title_align="left")
+            Panel(
+                "\n".join(why) or "—",
+                title=escape(t("Why {plan}", plan=_plan_label(best))),
+                title_align="left",
+            )
         )
         libraries, snippet = next_steps(catalog, best)
         # Unboxed and unwrapped: these are pasted into a shell or an editor.
-        parts.append(Text("Next steps", style="bold"))
+        parts.append(Text(t("Next steps"), style="bold"))
         parts.append(Verbatim("\n".join(f"• {line}" for line in libraries)))
         parts.append(Verbatim(snippet, "python"))
     if explain:
@@ -204,37 +234,45 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
             parts.append(
                 Panel(
                     Text("\n".join([_score_line(rec, plan), *_trace_lines(rec, plan)])),
-                    title=f"Rule trace #{rank} {escape(plan.name)}",
+                    title=escape(t("Rule trace #{rank} {plan}", rank=rank, plan=plan.name)),
                     title_align="left",
                 )
             )
         for plan in rec.excluded:
-            parts.append(Text(f"excluded {plan.method}: " + "; ".join(_trace_lines(rec, plan)), style="dim"))
+            parts.append(
+                Text(
+                    t(
+                        "excluded {method}: {trace}",
+                        method=plan.method,
+                        trace="; ".join(_trace_lines(rec, plan)),
+                    ),
+                    style="dim",
+                )
+            )
     return Group(*parts)
 
 
 def recommendation_markdown(catalog: Catalog, rec: Recommendation, top: int, explain: bool) -> str:
-    out = [f"*Profile:* {_profile_line(rec)}", ""]
+    out = [t("*Profile:* {profile}", profile=_profile_line(rec)), ""]
     # One blockquote paragraph per note: consecutive "> " lines would run together into one.
     out += "\n>\n".join(f"> {note}" for note in rec.notes).splitlines()
     out += ["", markdown_table(ranking_grid(rec, top))]
     out += [f"- {line}" for line in excluded_lines(rec)] + ([""] if rec.excluded else [])
     if rec.plans:
         best = rec.shown(1)[0]
-        out += [f"### Why {_plan_label(best)}", ""]
+        out += ["### " + t("Why {plan}", plan=_plan_label(best)), ""]
         out += [f"- {r}" for r in _reasons(best)] + [f"- ⚠ {c}" for c in best.caveats]
         out += [f"- → {line}" for line in to_fit_lines(best)]
         libraries, snippet = next_steps(catalog, best)
-        out += ["", "### Next steps", ""] + [f"- {code_span(line)}" for line in libraries]
+        out += ["", "### " + t("Next steps"), ""] + [f"- {code_span(line)}" for line in libraries]
         out += ["", *fenced(snippet, "python"), ""]
     if explain:
         for rank, plan in enumerate(rec.shown(top), start=1):
-            out += [f"#### Rule trace #{rank} {plan.name}", "", _score_line(rec, plan), ""] + [
-                f"- {line}" for line in _trace_lines(rec, plan)
-            ]
+            out += ["#### " + t("Rule trace #{rank} {plan}", rank=rank, plan=plan.name), ""]
+            out += [_score_line(rec, plan), ""] + [f"- {line}" for line in _trace_lines(rec, plan)]
             out.append("")
         if rec.excluded:
-            out += ["#### Excluded", ""]
+            out += ["#### " + t("Excluded"), ""]
             out += [f"- {plan.method}: " + "; ".join(_trace_lines(rec, plan)) for plan in rec.excluded]
             out.append("")
     return "\n".join(out)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from atlas_cli.core.memory import gib_to_gb
+from atlas_cli.i18n import N_, pt, t, translated
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.schema import Gpu, Method
+from atlas_cli.kb.schema import MEMORY_SCALE, QUALITY_SCALE, SPEED_SCALE, Gpu, Method
 from atlas_cli.kb.vocabulary import Lang
 from atlas_cli.render.documents import SCHEMA_VERSION, CompareJson, CompareRowJson, ModelJson
 from atlas_cli.render.grid import Grid
@@ -19,17 +20,18 @@ def headline(text: str) -> str:
 
 
 def methods_grid(methods: list[Method], lang: Lang) -> Grid:
+    ratings_column = t("memory / speed / quality")
     grid = Grid(
-        "Methods",
-        ["id", "kind", "memory / speed / quality", "summary"],
-        caption="ft-atlas show ID prints a method's card.",
+        t("Methods"),
+        ["id", t("kind"), ratings_column, t("summary")],
+        caption=t("ft-atlas show ID prints a method's card."),
         compact=("id",),
-        drop_order=("memory / speed / quality", "kind"),
+        drop_order=(ratings_column, t("kind")),
     )
     for m in methods:
         r = m.ratings
-        ratings = f"{r.memory} / {r.speed} / {r.quality}"
-        grid.rows.append([m.id, m.kind, ratings, headline(m.summary.get(lang))])
+        ratings = f"{pt('memory', r.memory)} / {pt('speed', r.speed)} / {pt('quality', r.quality)}"
+        grid.rows.append([m.id, pt("method kind", m.kind), ratings, headline(m.summary.get(lang))])
     return grid
 
 
@@ -57,7 +59,7 @@ def method_comparison_rows(methods: list[Method], lang: Lang) -> list[CompareRow
             "speed": m.ratings.speed,
             "quality": m.ratings.quality,
             "best_for": m.use_when[0].get(lang),
-            "trainable_share": m.trainable_share.text if m.trainable_share else None,
+            "trainable_share": translated(m.trainable_share.text) if m.trainable_share else None,
         }
         for m in methods
     ]
@@ -73,34 +75,49 @@ def guide_disagreements(catalog: Catalog) -> list[str]:
                 ours, guide = getattr(method.ratings, aspect), getattr(row, aspect)
                 if ours != guide:
                     notes.append(
-                        f"ft-atlas rates {method.name} {aspect} {ours} (the guide's '{row.label}': "
-                        f"{guide}); ft-atlas show {method.id} says why."
+                        t(
+                            "ft-atlas rates {method} {aspect} {ours} (the guide's '{row}': {guide}); "
+                            "ft-atlas show {id} says why.",
+                            method=method.name,
+                            aspect=t(aspect),
+                            ours=pt(aspect, ours),
+                            row=row.label,
+                            guide=pt(aspect, guide),
+                            id=method.id,
+                        )
                     )
     return notes
 
 
 def compare_json(rows: list[CompareRowJson], from_guide: bool, notes: list[str] | None = None) -> CompareJson:
-    source = "atlas-v1.4 §4" if from_guide else "knowledge base"
+    source = "atlas-v1.4 §4" if from_guide else t("knowledge base")
     return {"schema_version": SCHEMA_VERSION, "source": source, "rows": rows, "notes": notes or []}
 
 
 def compare_grid(rows: list[CompareRowJson], from_guide: bool, notes: list[str] | None = None) -> Grid:
-    title = "Comparison of methods (the guide's §4 table)" if from_guide else "Comparison"
-    columns = ["method", "memory", "speed", "quality", "best for"]
+    title = t("Comparison of methods (the guide's §4 table)") if from_guide else t("Comparison")
+    share, best = t("trainable share"), t("best for")
+    columns = [t("method"), t("memory"), t("speed"), t("quality"), best]
     if not from_guide:
-        columns.insert(4, "trainable share")
-    scale = (
-        "memory: very-low < low < medium < high · "
-        "speed: slow < medium < fast < instant · quality: moderate < high < near-full < excellent"
+        columns.insert(4, share)
+    scale = " · ".join(
+        f"{t(aspect)}: " + " < ".join(pt(aspect, value) for value in values)
+        for aspect, values in (("memory", MEMORY_SCALE), ("speed", SPEED_SCALE), ("quality", QUALITY_SCALE))
     )
     grid = Grid(
         title,
         columns,
         caption=" ".join([scale, *(notes or [])]),
-        drop_order=("trainable share", "best for"),
+        drop_order=(share, best),
     )
     for row in rows:
-        cells = [row["label"], row["memory"], row["speed"], row["quality"], row["best_for"]]
+        cells = [
+            row["label"],
+            pt("memory", row["memory"]),
+            pt("speed", row["speed"]),
+            pt("quality", row["quality"]),
+            row["best_for"],
+        ]
         if not from_guide:
             cells.insert(4, row["trainable_share"] or "—")
         grid.rows.append(cells)
@@ -109,8 +126,8 @@ def compare_grid(rows: list[CompareRowJson], from_guide: bool, notes: list[str] 
 
 def categories_grid(catalog: Catalog, lang: Lang) -> Grid:
     grid = Grid(
-        "Categories of adaptation (guide §2)",
-        ["id", "category", "what changes", "examples", "when", "methods"],
+        t("Categories of adaptation (guide §2)"),
+        ["id", t("category"), t("what changes"), t("examples"), t("when"), t("methods")],
     )
     for c in catalog.kb.categories:
         grid.rows.append(
@@ -127,21 +144,21 @@ def categories_grid(catalog: Catalog, lang: Lang) -> Grid:
 
 
 def tools_grid(catalog: Catalog, lang: Lang) -> Grid:
-    grid = Grid("Tools (guide §6)", ["goal", "library", "features", "methods", "note"])
-    for t in catalog.kb.guide.tools:
+    grid = Grid(t("Tools (guide §6)"), [t("goal"), t("library"), t("features"), t("methods"), t("note")])
+    for tool in catalog.kb.guide.tools:
         grid.rows.append(
             [
-                t.goal.get(lang),
-                t.library,
-                t.features.get(lang),
-                ", ".join(t.methods),
-                t.note.get(lang) if t.note else "",
+                tool.goal.get(lang),
+                tool.library,
+                tool.features.get(lang),
+                ", ".join(tool.methods),
+                tool.note.get(lang) if tool.note else "",
             ]
         )
     return grid
 
 
-LINK_NAMES = {"nvlink": "NVLink", "pcie": "PCIe", "xgmi": "xGMI", "unified": "one chip"}
+LINK_NAMES = {"nvlink": "NVLink", "pcie": "PCIe", "xgmi": "xGMI", "unified": N_("one chip")}
 
 
 def _link(g: Gpu) -> tuple[str, str]:
@@ -149,7 +166,7 @@ def _link(g: Gpu) -> tuple[str, str]:
     if g.interconnect is None:
         return "—", "—"
     gbs = g.interconnect.gbs
-    return LINK_NAMES[g.interconnect.kind], "—" if gbs is None else f"{gbs:g}"
+    return t(LINK_NAMES[g.interconnect.kind]), "—" if gbs is None else f"{gbs:g}"
 
 
 def _tflops(g: Gpu) -> str:
@@ -158,15 +175,22 @@ def _tflops(g: Gpu) -> str:
     return f"{g.tflops_bf16:g}" + ("*" if g.tflops_basis == "derived" else "")
 
 
+def _yes_no(value: bool) -> str:
+    return t("yes") if value else t("no")
+
+
 def gpus_grid(catalog: Catalog) -> Grid:
-    columns = ["id", "GiB", "usable", "bf16/fp8", "TFLOPS", "GB/s", "link"]
+    columns = ["id", t("GiB"), t("usable"), "bf16/fp8", "TFLOPS", t("GB/s"), t("link")]
+    wide = [t("link GB/s"), t("architecture"), t("name"), t("aliases")]
     grid = Grid(
         "GPUs",
-        [*columns, "link GB/s", "architecture", "name", "aliases"],
-        caption="GiB: advertised. usable: GB (10^9 bytes) the driver reports, which fit checks use. "
-        "TFLOPS: dense 16-bit, FP32 accumulate (* derived). GB/s: memory. link: GPU to GPU.",
-        compact=(*columns, "link GB/s"),
-        wide_only=("link GB/s", "architecture", "name", "aliases"),
+        [*columns, *wide],
+        caption=t(
+            "GiB: advertised. usable: GB (10^9 bytes) the driver reports, which fit checks use. "
+            "TFLOPS: dense 16-bit, FP32 accumulate (* derived). GB/s: memory. link: GPU to GPU."
+        ),
+        compact=(*columns, wide[0]),
+        wide_only=tuple(wide),
     )
     for g in catalog.kb.gpus:
         grid.rows.append(
@@ -174,7 +198,7 @@ def gpus_grid(catalog: Catalog) -> Grid:
                 g.id,
                 f"{g.memory_gib:g}",
                 f"{gib_to_gb(g.usable_gib):g}",
-                f"{'yes' if g.bf16 else 'no'}/{'yes' if g.fp8 else 'no'}",
+                f"{_yes_no(g.bf16)}/{_yes_no(g.fp8)}",
                 _tflops(g),
                 "—" if g.memory_bandwidth_gbs is None else f"{g.memory_bandwidth_gbs:g}",
                 *_link(g),
@@ -187,14 +211,17 @@ def gpus_grid(catalog: Catalog) -> Grid:
 
 
 def models_grid(catalog: Catalog) -> Grid:
-    columns = ["id", "params (active)", "layers", "heads (kv)", "variant"]
+    columns = ["id", t("params (active)"), t("layers"), t("heads (kv)"), t("variant")]
+    wide = [t("arch"), t("hidden"), t("bias"), t("name")]
     grid = Grid(
-        "Models",
-        [*columns, "arch", "hidden", "bias", "name"],
-        caption="Parameters as published (active: per token, mixture of experts); ft-atlas model ID "
-        "shows a model's whole shape.",
-        compact=(*columns, "arch", "hidden", "bias"),
-        wide_only=("arch", "hidden", "bias", "name"),
+        t("Models"),
+        [*columns, *wide],
+        caption=t(
+            "Parameters as published (active: per token, mixture of experts); ft-atlas model ID "
+            "shows a model's whole shape."
+        ),
+        compact=(*columns, *wide[:3]),
+        wide_only=tuple(wide),
     )
     for m in catalog.kb.models:
         active = f" ({m.active_params_b:g}B)" if m.active_params_b is not None else ""
@@ -204,10 +231,10 @@ def models_grid(catalog: Catalog) -> Grid:
                 f"{m.params_b:g}B{active}",
                 str(m.layers + (m.decoder_layers or 0)),
                 f"{m.attention_heads} ({m.kv_heads})",
-                m.variant,
-                m.architecture,
+                pt("model variant", m.variant),
+                pt("architecture", m.architecture),
                 str(m.hidden_size),
-                "yes" if m.has_bias else "no",
+                _yes_no(m.has_bias),
                 m.name,
             ]
         )
@@ -222,24 +249,38 @@ def _experts_text(doc: ModelJson) -> str | None:
     e = doc["experts"]
     if e is None:
         return None
-    shared = f", {e['shared']} shared" if e["shared"] else ""
-    dense = f"; {e['dense_layers']} dense layer(s)" if e["dense_layers"] else ""
-    return (
-        f"{e['routed']} routed, {e['active']} active per token{shared} "
-        f"(width {e['expert_intermediate_size']}) in {e['moe_layers']} layers{dense}"
+    shared = t(", {n} shared", n=e["shared"]) if e["shared"] else ""
+    dense = t("; {n} dense layer(s)", n=e["dense_layers"]) if e["dense_layers"] else ""
+    return t(
+        "{routed} routed, {active} active per token{shared} (width {width}) in {layers} layers{dense}",
+        routed=e["routed"],
+        active=e["active"],
+        shared=shared,
+        width=e["expert_intermediate_size"],
+        layers=e["moe_layers"],
+        dense=dense,
     )
 
 
 def _attention_text(doc: ModelJson) -> str:
-    heads = f"{doc['attention_heads']} heads, {doc['kv_heads']} key/value, head dim {doc['head_dim']}"
     mla = doc["latent_attention"]
     if mla is None:
-        return heads
-    query = f"query rank {mla['q_lora_rank']}, " if mla["q_lora_rank"] else ""
-    return (
-        f"{doc['attention_heads']} heads, latent attention: {query}key/value rank "
-        f"{mla['kv_lora_rank']}, head dims {mla['qk_nope_head_dim']}+{mla['qk_rope_head_dim']} "
-        f"(values {mla['v_head_dim']})"
+        return t(
+            "{heads} heads, {kv} key/value, head dim {dim}",
+            heads=doc["attention_heads"],
+            kv=doc["kv_heads"],
+            dim=doc["head_dim"],
+        )
+    query = t("query rank {rank}, ", rank=mla["q_lora_rank"]) if mla["q_lora_rank"] else ""
+    return t(
+        "{heads} heads, latent attention: {query}key/value rank {rank}, head dims {nope}+{rope} "
+        "(values {values})",
+        heads=doc["attention_heads"],
+        query=query,
+        rank=mla["kv_lora_rank"],
+        nope=mla["qk_nope_head_dim"],
+        rope=mla["qk_rope_head_dim"],
+        values=mla["v_head_dim"],
     )
 
 
@@ -248,35 +289,36 @@ def model_grid(doc: ModelJson) -> Grid:
     source = doc["model"]
     total = _billions(doc["params_b"])
     if doc["published_params_b"] is not None:
-        total += f" (published: {doc['published_params_b']:g}B)"
+        total += t(" (published: {b:g}B)", b=doc["published_params_b"])
     layers = str(doc["layers"])
     if doc["decoder_layers"]:
-        layers += f" encoder + {doc['decoder_layers']} decoder"
+        layers += t(" encoder + {n} decoder", n=doc["decoder_layers"])
+    mlp = t("gated") if doc["gated_mlp"] else t("plain")
     rows: list[tuple[str, str | None]] = [
-        ("source", f"{source['source']}: {source['where'] or '—'}"),
-        ("variant", source["variant"] or "unknown"),
-        ("parameters", total),
-        ("active per token", _billions(doc["active_params_b"]) if doc["experts"] else None),
-        ("architecture", f"{doc['architecture']} ({doc['family']})"),
-        ("layers", layers),
-        ("hidden size", str(doc["hidden_size"])),
-        ("attention", _attention_text(doc)),
-        ("MLP", f"{'gated' if doc['gated_mlp'] else 'plain'}, width {doc['intermediate_size']}"),
-        ("experts", _experts_text(doc)),
-        ("vocabulary", str(doc["vocab_size"])),
-        ("embeddings", "tied to the LM head" if doc["tied_embeddings"] else "untied"),
-        ("biases", doc["bias"] or "none"),
-        ("stored as", doc["weights_dtype"]),
-        ("context length", "—" if doc["context_length"] is None else str(doc["context_length"])),
-        ("loads as", doc["repo"]),
+        (t("source"), f"{pt('model source', source['source'])}: {source['where'] or '—'}"),
+        (t("variant"), pt("model variant", source["variant"]) if source["variant"] else t("unknown")),
+        (t("parameters"), total),
+        (t("active per token"), _billions(doc["active_params_b"]) if doc["experts"] else None),
+        (t("architecture"), f"{pt('architecture', doc['architecture'])} ({doc['family']})"),
+        (t("layers"), layers),
+        (t("hidden size"), str(doc["hidden_size"])),
+        (t("attention"), _attention_text(doc)),
+        ("MLP", t("{kind}, width {width}", kind=mlp, width=doc["intermediate_size"])),
+        (t("experts"), _experts_text(doc)),
+        (t("vocabulary"), str(doc["vocab_size"])),
+        (t("embeddings"), t("tied to the LM head") if doc["tied_embeddings"] else t("untied")),
+        (t("biases"), doc["bias"] or t("none")),
+        (t("stored as"), doc["weights_dtype"]),
+        (t("context length"), "—" if doc["context_length"] is None else str(doc["context_length"])),
+        (t("loads as"), doc["repo"]),
     ]
-    rows += [("note", note) for note in source["notes"]]
-    rows += [("warning", warning) for warning in source["warnings"]]
+    rows += [(t("note"), note) for note in source["notes"]]
+    rows += [(t("warning"), warning) for warning in source["warnings"]]
     grid = Grid(
         source["name"],
-        ["property", "value"],
-        caption="Parameters counted from the shape; docs/models.md says what is counted.",
-        compact=("property",),
+        [t("property"), t("value")],
+        caption=t("Parameters counted from the shape; docs/models.md says what is counted."),
+        compact=(t("property"),),
     )
     grid.rows.extend([name, value] for name, value in rows if value is not None)
     return grid

@@ -11,6 +11,7 @@ from atlas_cli.core.profile import Profile
 from atlas_cli.core.throughput.step import STACK_EFFICIENCY, Device, Step, Work
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, Rate, StageTime, plan_cost, plan_time
 from atlas_cli.core.throughput.workload import Workload
+from atlas_cli.i18n import N_, t
 from atlas_cli.kb.schema import Method
 from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
 
@@ -72,7 +73,8 @@ class Timed:
         return self.cost.gpu_hours if self.cost.usd is None else self.cost.usd
 
 
-NO_TIME = Timed(None, None, "no --examples given: time and cost need the amount of data")
+# Notes are marked here and translated where they are shown: NO_TIME is made at import.
+NO_TIME = Timed(None, None, N_("no --examples given: time and cost need the amount of data"))
 
 
 def time_inputs(profile: Profile) -> TimeInputs:
@@ -122,9 +124,11 @@ def time_and_cost(
     if inputs.examples is None:
         return NO_TIME
     if e is None:
-        return Timed(None, None, "nothing runs on a local GPU: no training time")
+        return Timed(None, None, N_("nothing runs on a local GPU: no training time"))
     if device is None:
-        return Timed(None, None, "no published peak throughput for this GPU (give --gpu with a catalog GPU)")
+        return Timed(
+            None, None, N_("no published peak throughput for this GPU (give --gpu with a catalog GPU)")
+        )
     if e.memory_model == "inference":
         time = _setup_time(e, device, inputs)
     else:
@@ -156,16 +160,20 @@ def _setup_time(e: Estimate, device: Device, inputs: TimeInputs) -> PlanTime:
 
 def _price_note(inputs: TimeInputs, reference: Rate | None) -> str | None:
     if inputs.price_per_hour == OWN_HARDWARE:
-        return "--price-per-hour 0: your own hardware, cost in GPU-hours only"
+        return N_("--price-per-hour 0: your own hardware, cost in GPU-hours only")
     if inputs.price_per_hour is None and reference is None:
-        return "no cloud price for this GPU in data/prices.yaml: cost in GPU-hours (give --price-per-hour)"
+        return N_(
+            "no cloud price for this GPU in data/prices.yaml: cost in GPU-hours (give --price-per-hour)"
+        )
     return None
 
 
 def _over_limit(time: PlanTime, cost: PlanCost, inputs: TimeInputs) -> str | None:
     if inputs.max_hours is not None and time.hours > inputs.max_hours:
-        return f"takes about {time.hours:.3g} h, over --max-hours {inputs.max_hours:g}"
+        return t(
+            "takes about {hours:.3g} h, over --max-hours {limit:g}", hours=time.hours, limit=inputs.max_hours
+        )
     usd = cost.usd
     if inputs.budget_usd is not None and usd is not None and usd > inputs.budget_usd:
-        return f"costs about ${usd:,.0f}, over --budget-usd {inputs.budget_usd:g}"
+        return t("costs about ${usd:,.0f}, over --budget-usd {limit:g}", usd=usd, limit=inputs.budget_usd)
     return None

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from atlas_cli.i18n import N_, t
 from atlas_cli.recipes.registry import TrainerFormat, register
 from atlas_cli.recipes.settings import Recipe
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_documents
 
 VERSION = "0.19.0"
-WRITTEN_FOR = f"Written for: axolotl {VERSION} (keys checked against its config schema)."
+WRITTEN_FOR = N_("Written for: axolotl {version} (keys checked against its config schema).")
 
 AX_RL = {"dpo": "dpo", "kto": "kto", "grpo": "grpo"}
 
@@ -163,7 +164,7 @@ def render(recipe: Recipe) -> str:
         steps.append(f"axolotl train {name}")
         if recipe.family == "lora" and i < len(documents) - 1:
             steps.append(f"axolotl merge-lora {name}")
-    return yaml_documents(recipe, "axolotl", WRITTEN_FOR, " && ".join(steps), documents)
+    return yaml_documents(recipe, "axolotl", t(WRITTEN_FOR, version=VERSION), " && ".join(steps), documents)
 
 
 register(TrainerFormat("axolotl", "axolotl YAML (axolotl train)", render, gap))

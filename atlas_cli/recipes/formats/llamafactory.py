@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from atlas_cli.i18n import N_, t
 from atlas_cli.recipes.registry import TrainerFormat, register
 from atlas_cli.recipes.settings import Recipe
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_documents
 
 VERSION = "0.9.5"
-WRITTEN_FOR = f"Written for: LLaMA-Factory {VERSION} (keys checked against its hparams)."
+WRITTEN_FOR = N_("Written for: LLaMA-Factory {version} (keys checked against its hparams).")
 
 LF_STAGE = {"sft": "sft", "continued-pretraining": "pt", "dpo": "dpo", "kto": "kto"}
 LF_FINETUNING = {
@@ -189,7 +190,7 @@ def render(recipe: Recipe) -> str:
             "QLoRA: LLaMA-Factory cannot merge an adapter into a 4-bit model, so the later stage resumes "
             "the SFT adapter and its reference model is the base model, not the SFT model."
         )
-    return yaml_documents(recipe, "llamafactory", WRITTEN_FOR, run, documents)
+    return yaml_documents(recipe, "llamafactory", t(WRITTEN_FOR, version=VERSION), run, documents)
 
 
 register(TrainerFormat("llamafactory", "LLaMA-Factory YAML (llamafactory-cli train)", render, gap))

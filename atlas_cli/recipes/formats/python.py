@@ -3,6 +3,7 @@ few-shot example for no-training plans."""
 
 from __future__ import annotations
 
+from atlas_cli.i18n import t
 from atlas_cli.recipes.header import WIDTH, header
 from atlas_cli.recipes.registry import TrainerFormat, register
 from atlas_cli.recipes.settings import TRL_STAGES, WRITTEN_FOR, Recipe, Value
@@ -17,23 +18,26 @@ def _note(recipe: Recipe, key: str) -> str:
 def _written_for(recipe: Recipe) -> str:
     libraries = ", ".join(f"{k} {v}" for k, v in WRITTEN_FOR.items())
     if recipe.plan.kind == "no-training":
-        return f"Written for: transformers {WRITTEN_FOR['transformers']}, torch {WRITTEN_FOR['torch']}."
+        return t(
+            "Written for: {libraries}.",
+            libraries=f"transformers {WRITTEN_FOR['transformers']}, torch {WRITTEN_FOR['torch']}",
+        )
     extra = ""
     if recipe.memory_model == "qlora":
-        extra = "; bitsandbytes with 4-bit NF4 support (CUDA GPUs only)"
+        extra = t("; bitsandbytes with 4-bit NF4 support (CUDA GPUs only)")
     elif recipe.memory_model == "galore":
         extra = "; galore-torch"
-    return f"Written for: {libraries}{extra}."
+    return t("Written for: {libraries}.", libraries=libraries + extra)
 
 
 def gap(recipe: Recipe) -> str | None:
     if recipe.family == "prompt" and len(recipe.stages) > 1:
-        return (
+        return t(
             "PEFT cannot resume training a soft prompt (prefix / prompt tuning, P-tuning) in a later stage, "
             "so SFT cannot be followed by a preference stage; pick a LoRA plan with --plan, or train SFT only"
         )
     if recipe.memory_model == "prefix" and recipe.architecture == "encoder":
-        return "prefix tuning needs a model that takes past key values, which BERT-style encoders do not"
+        return t("prefix tuning needs a model that takes past key values, which BERT-style encoders do not")
     return None
 
 

@@ -1,0 +1,168 @@
+"""The language of ft-atlas's output: English, or Russian from a translation catalog.
+
+Every text ft-atlas shows is written in English in the code or the knowledge base; the English
+text is also its key in the Russian catalog (gettext style), `data/translations/ru/*.yaml`:
+
+    - en: "{flag}: '{value}' is not one of {choices}"
+      ru: "{flag}: '{value}' — не из списка: {choices}"
+
+`t(english, **values)` returns the text in the current language, with the values filled in (the
+two languages share the placeholders); a text without a translation falls back to English.
+`N_(english)` only marks a text that is translated later, where it is shown, with `t(variable)`.
+Knowledge-base texts that carry their own `ru:` (the guide's wording) use it; the others are
+looked up in the same catalog (kb/schema.py's Text).
+
+The language is chosen once per command (cli/app.py): `--lang`, else FT_ATLAS_LANG, else — for
+output read by people only — the locale. English costs nothing: the catalog is read only when
+the language is Russian. `python scripts/missing_translations.py` lists what is missing.
+
+This module imports nothing of ft-atlas at import time, so every layer may use it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Final, Literal, get_args
+
+Lang = Literal["en", "ru"]
+LANGS: Final[tuple[Lang, ...]] = get_args(Lang)
+LANG_ENV: Final = "FT_ATLAS_LANG"
+# The locale variables, in the order POSIX gives them precedence.
+LOCALE_ENV: Final = ("LC_ALL", "LC_MESSAGES", "LANG")
+
+CONTEXT_SEPARATOR: Final = "\x04"  # between a context and its text in catalog keys, as in gettext
+
+_current: Lang = "en"
+_catalog: dict[str, str] | None = None
+
+
+def language() -> Lang:
+    return _current
+
+
+def set_language(lang: Lang) -> None:
+    global _current
+    _current = lang
+
+
+def parse_language(text: str | None) -> Lang | None:
+    """'ru', 'RU', ' en ' -> the language; anything else (or nothing) -> None."""
+    value = (text or "").strip().lower()
+    return "ru" if value == "ru" else "en" if value == "en" else None
+
+
+def env_language() -> Lang | None:
+    """FT_ATLAS_LANG, when it names a language (checked by the command line, which says so)."""
+    return parse_language(os.environ.get(LANG_ENV))
+
+
+def locale_language() -> Lang:
+    """The language of the user's locale: ru for ru_RU.UTF-8, ru_UA, ru; en otherwise (C, POSIX,
+    en_US.UTF-8, de_DE...). The first of LC_ALL, LC_MESSAGES and LANG that is set decides."""
+    for name in LOCALE_ENV:
+        value = os.environ.get(name)
+        if value:
+            return "ru" if re.match(r"ru(?:[_.@-]|$)", value, re.IGNORECASE) else "en"
+    return "en"
+
+
+def choose_language(explicit: Lang | None, for_people: bool) -> Lang:
+    """--lang (explicit), else FT_ATLAS_LANG, else the locale for output people read. Scripts'
+    output (JSON) never follows the locale: it must not change with the user's environment."""
+    if explicit is not None:
+        return explicit
+    from_env = env_language()
+    if from_env is not None:
+        return from_env
+    return locale_language() if for_people else "en"
+
+
+def N_(text: str) -> str:
+    """Marks `text` for the translation catalog (gettext's name); `t(variable)` translates it where
+    it is shown."""
+    return text
+
+
+# In Russian a comma between digits is a decimal comma: thousands are grouped with a space.
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+
+
+def t(text: str, /, **values: object) -> str:
+    """`text` in the current language, with `values` filled into its placeholders."""
+    if _current == "en":
+        return text.format(**values) if values else text
+    russian = catalog().get(text)
+    if russian is None:
+        return text.format(**values) if values else text
+    if not values:
+        return russian
+    try:
+        filled = russian.format(**values)
+    except (KeyError, IndexError, ValueError):  # a broken translation: validate --strict reports it
+        return text.format(**values)
+    return _THOUSANDS.sub("\u00a0", filled)
+
+
+def grouped(value: float) -> str:
+    """A whole number with its thousands grouped: 12,345 in English, 12 345 in Russian."""
+    text = f"{value:,.0f}"
+    return text if _current == "en" else text.replace(",", "\u00a0")
+
+
+def pt(context: str, text: str) -> str:
+    """A short word whose translation depends on what it describes (gettext's pgettext): the
+    rating "high" is «высокая» память but «высокое» качество. Catalog entries carry `context:`."""
+    if _current == "en":
+        return text
+    return catalog().get(f"{context}{CONTEXT_SEPARATOR}{text}", text)
+
+
+def translated(text: str) -> str:
+    """A knowledge-base text (never a template) in the current language."""
+    if _current == "en":
+        return text
+    return catalog().get(text, text)
+
+
+def translations_dir() -> Path:
+    """data/translations/ru beside the bundled knowledge base (inside the wheel, or the checkout)."""
+    from atlas_cli.kb.files import bundled_kb_path
+
+    return bundled_kb_path() / "translations" / "ru"
+
+
+def catalog() -> dict[str, str]:
+    """English -> Russian, read once, on first use (only ever in Russian)."""
+    global _catalog
+    if _catalog is None:
+        _catalog = load_catalog(translations_dir())
+    return _catalog
+
+
+def catalog_key(english: str, context: object = None) -> str:
+    return f"{context}{CONTEXT_SEPARATOR}{english}" if isinstance(context, str) and context else english
+
+
+def load_catalog(folder: Path) -> dict[str, str]:
+    """Every `- {en, ru}` entry of the folder's YAML files; an empty `ru` counts as missing.
+    Unreadable files are skipped here (output falls back to English); validate --strict reports
+    them."""
+    import yaml
+
+    try:
+        from yaml import CSafeLoader as Loader
+    except ImportError:  # pragma: no cover - PyYAML built without libyaml
+        from yaml import SafeLoader as Loader  # type: ignore[assignment]
+
+    found: dict[str, str] = {}
+    for file in sorted(folder.glob("*.yaml")):
+        try:
+            entries = yaml.load(file.read_text(encoding="utf-8"), Loader=Loader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("en"), str) and entry.get("ru"):
+                found[catalog_key(entry["en"], entry.get("context"))] = str(entry["ru"])
+    return found
