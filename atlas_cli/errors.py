@@ -55,6 +55,20 @@ class KnowledgeBaseError(AtlasError):
         super().__init__("\n".join(problems))
         self.problems = problems
 
+    def summary(self) -> str:
+        return t("invalid knowledge base ({count} problem(s))", count=len(self.problems))
+
+
+class MissingTranslations(KnowledgeBaseError):
+    """validate --strict: texts without their Russian, or a broken translation catalog."""
+
+    def summary(self) -> str:
+        return t(
+            "{count} translation problem(s); python scripts/missing_translations.py prints the missing "
+            "ones as entries to fill in",
+            count=len(self.problems),
+        )
+
 
 class InputEnded(AtlasError):
     """End of input (Ctrl-D) in the middle of the questionnaire."""
@@ -122,9 +136,7 @@ def report(error: BaseException, debug: bool) -> int:
         return EXIT_OK
     if isinstance(error, KnowledgeBaseError):
         sys.stderr.write("".join(f"{problem}\n" for problem in error.problems))
-        return fail(
-            t("invalid knowledge base ({count} problem(s))", count=len(error.problems)), error.exit_code
-        )
+        return fail(error.summary(), error.exit_code)
     if isinstance(error, AtlasError):
         return fail(str(error), error.exit_code)
     if isinstance(error, OSError) and error.strerror and not debug:

@@ -29,8 +29,20 @@ if TYPE_CHECKING:
     from atlas_cli.kb.vocabulary import Lang
     from atlas_cli.render.grid import Grid
 
+
+class Group(typer.core.TyperGroup):
+    """The app: its --help is laid out like the commands' (cli/helptext.py), in the output language."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from atlas_cli.cli.helptext import group_help_view
+        from atlas_cli.render.paste import print_view
+
+        print_view(console(), group_help_view(self, ctx))
+
+
 app = typer.Typer(
     name="ft-atlas",
+    cls=Group,
     help="Advice on adapting a large language model to your GPU, model, data and goal.\n\n"
     "Examples:\n\n"
     "  ft-atlas recommend --gpu rtx-3090 --model-size 7b --goal chat\n\n"

@@ -208,7 +208,10 @@ class Interview:
                 self.terminal.say("  → " + t("{value}, the default.", value=_show(default)))
             return
         self.unset.append(spec.name)
-        self.terminal.say("  → " + t("not set: {what}.", what=t(spec.if_unset or "the default applies")))
+        self.terminal.say(
+            "  → "
+            + t("not set: {what}.", what=t(spec.if_unset) if spec.if_unset else t("the default applies"))
+        )
 
     def _explain(self, spec: ProfileField) -> None:
         for number, choice in enumerate(spec.choices, start=1):

@@ -4,7 +4,7 @@ Every problem is reported as `path:line:column: field.path: message`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,7 +138,16 @@ def load_knowledge_base(path: Path) -> KnowledgeBase:
     Schema problems and cross-reference problems are reported together: the cross-checks read
     the raw data and skip whatever is too malformed to check.
     """
+    return load_located(path)[0]
+
+
+def load_located(path: Path) -> tuple[KnowledgeBase, Callable[[PathKey], Position]]:
+    """The KB, and where each of its values is (`file:line:column` of a field path)."""
     data, sources = _merge_sections(path)
+    return _validated(data, sources), sources.locate
+
+
+def _validated(data: dict[str, Any], sources: _Sources) -> KnowledgeBase:
     kb: KnowledgeBase | None = None
     problems: list[str] = []
     try:

@@ -9,6 +9,8 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from atlas_cli.i18n import t
+
 WIDE_TERMINAL = 120  # columns a Grid's `wide_only` columns need to be shown
 # Box-drawn tables spend one character on the left edge and three per column (padding and rule).
 EDGE = 1
@@ -57,7 +59,10 @@ class Grid:
             return self
         narrowed = self.without(dropped)
         hidden = [c for c in self.columns if c in dropped]
-        note = f"Not shown at this width: {', '.join(hidden)} (--format markdown has every column)."
+        note = t(
+            "Not shown at this width: {columns} (--format markdown has every column).",
+            columns=", ".join(hidden),
+        )
         narrowed.caption = f"{self.caption} {note}" if self.caption else note
         return narrowed
 

@@ -12,7 +12,7 @@ from atlas_cli.recipes.templates import prompting, training
 
 def _note(recipe: Recipe, key: str) -> str:
     entry = recipe.method.hyperparameters.get(key)
-    return entry.note.en if entry is not None and entry.note is not None else ""
+    return entry.note.get() if entry is not None and entry.note is not None else ""
 
 
 def _written_for(recipe: Recipe) -> str:
@@ -63,17 +63,21 @@ def _render_prompting(recipe: Recipe) -> str:
     options = prompting.RAG_OPTIONS if is_rag else prompting.ICL_OPTIONS
     if is_rag:
         recipe.notes.append(
-            "CHUNK_WORDS, OVERLAP_WORDS and MAX_NEW_TOKENS are example values: the knowledge base gives "
-            "none and says to tune top_k, chunk size and overlap on an evaluation set. By default the "
-            "prompt takes as many top-ranked passages as fit the context window."
+            t(
+                "CHUNK_WORDS, OVERLAP_WORDS and MAX_NEW_TOKENS are example values: the knowledge base gives "
+                "none and says to tune top_k, chunk size and overlap on an evaluation set. By default the "
+                "prompt takes as many top-ranked passages as fit the context window."
+            )
         )
         run = f"python recipe.py --model {recipe.model_hint} --docs docs/ --question 'What changed in v2?'"
         doc = RAG_DOC
     else:
         recipe.notes.append(
-            "The prompt takes as many examples as fit the context window (methods.yaml "
-            'icl.hyperparameters.num_examples: "' + _note(recipe, "num_examples") + '"); '
-            "MAX_NEW_TOKENS is an example value."
+            t(
+                "The prompt takes as many examples as fit the context window (methods.yaml "
+                'icl.hyperparameters.num_examples: "{note}"); MAX_NEW_TOKENS is an example value.',
+                note=_note(recipe, "num_examples"),
+            )
         )
         run = f"python recipe.py --model {recipe.model_hint} --examples shots.jsonl --query 'new input'"
         doc = ICL_DOC
