@@ -133,15 +133,28 @@ def code_texts(package: Path = PACKAGE) -> tuple[list[Source], list[str]]:
             where = f"{relative}:{node.lineno}:{node.col_offset + 1}"
             name, args = node.func.id, node.args
             if name in MARKERS:
-                if isinstance(args[0], ast.JoinedStr):
+                texts = _literals(args[0])
+                if texts is None:
                     problems.append(f"{where}: {name}() of an f-string: pass a template and its values")
-                elif isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
-                    found.append(Source(where, args[0].value, UI_FILE))
+                found += [Source(where, text, UI_FILE) for text in texts or ()]
             elif name == "pt" and len(args) == 2 and all(isinstance(a, ast.Constant) for a in args):
                 context, text = (a.value for a in args)  # type: ignore[attr-defined]
                 if isinstance(context, str) and isinstance(text, str):
                     found.append(Source(where, text, UI_FILE, context))
     return found, problems
+
+
+def _literals(node: ast.expr) -> list[str] | None:
+    """The texts a t() argument can be: a literal, either literal of `a if c else b`; [] for a
+    variable (marked where it is defined); None for an f-string (which cannot be looked up)."""
+    if isinstance(node, ast.JoinedStr):
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        body, orelse = _literals(node.body), _literals(node.orelse)
+        return None if body is None or orelse is None else body + orelse
+    return []
 
 
 def defined_texts() -> list[Source]:
@@ -272,7 +285,15 @@ def placeholders(text: str) -> set[str] | None:
         return None
 
 
+def _edges(text: str) -> tuple[str, str]:
+    return text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+
+
 def _placeholder_problem(english: str, russian: str) -> str | None:
+    """A template's placeholders, and the spaces at its edges (" on {hardware}" is appended to
+    another text), must be the same in both languages."""
+    if _edges(english) != _edges(russian):
+        return f"'{english}': the Russian must start and end with the same spaces as the English"
     wanted, got = placeholders(english), placeholders(russian)
     if wanted is None or (not wanted and not got):
         return None

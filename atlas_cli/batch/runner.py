@@ -159,7 +159,7 @@ class _Progress:
         from atlas_cli.render.terminal import Terminal
 
         self.bar = Progress(
-            SpinnerColumn(), TextColumn(t("{{task.completed}} profiles")), console=Terminal(stderr=True)
+            SpinnerColumn(), TextColumn("{task.completed} " + t("profiles")), console=Terminal(stderr=True)
         )
         self.task = self.bar.add_task("batch", total=None)
         self.bar.start()

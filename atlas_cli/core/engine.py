@@ -157,7 +157,7 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
                     "--priority {priority}: training plans are ranked by {unit} within each fit (plans the "
                     "rules weigh against come after); {first} needs {a}, {margin} {second} ({b}).",
                     priority=profile.priority,
-                    unit=t("cost") if cost else t("hours"),
+                    unit=pt("ranked by", "cost") if cost else pt("ranked by", "hours"),
                     first=first.plan.name,
                     a=_measure(a, cost, first.timed),
                     margin=margin,

@@ -101,17 +101,19 @@ class Text(Strict):
 
     @model_serializer(mode="wrap")
     def _with_russian(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
-        """Dumped in Russian (context {"lang": "ru"}), `ru` holds the catalog's translation too."""
+        """Dumped in Russian (context {"lang": "ru"}), `ru` holds the text as Russian output shows it."""
         data = handler(self)
-        if isinstance(data, dict) and not self.ru and (info.context or {}).get("lang") == "ru":
-            data["ru"] = catalog().get(self.en)
+        if isinstance(data, dict) and (info.context or {}).get("lang") == "ru":
+            data["ru"] = self.get("ru")
         return data
 
     def get(self, lang: Lang | None = None) -> str:
-        """The text in `lang` (default: the current language)."""
+        """The text in `lang` (default: the current language). In Russian the catalog comes first:
+        an explanation that quotes the guide (a rule's `because` whose `ru` is the guide's line) is
+        translated whole there, the guide's line inside it; then the text's own `ru`."""
         if (lang or language()) != "ru":
             return self.en
-        return self.ru or catalog().get(self.en, self.en)
+        return catalog().get(self.en) or self.ru or self.en
 
 
 class Reference(Strict):
