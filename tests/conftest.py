@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from atlas_cli.cli import main
+from atlas_cli.i18n import set_language
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import bundled_kb_path
 from atlas_cli.kb.loading import load_knowledge_base
@@ -28,6 +29,11 @@ os.environ.setdefault("FT_ATLAS_CACHE_DIR", tempfile.mkdtemp(prefix="ft-atlas-te
 # empty cache fails fast. The tests of the cache and of fetching set their own (tests/test_model_sources.py).
 os.environ["HF_HUB_CACHE"] = tempfile.mkdtemp(prefix="ft-atlas-test-hf-")
 os.environ["HF_HUB_OFFLINE"] = "1"
+# The output language follows the locale and FT_ATLAS_LANG: tests (and the subprocesses they start)
+# run in English whatever the user's environment; tests of the language set their own.
+for _name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE", "FT_ATLAS_LANG"):
+    os.environ.pop(_name, None)
+os.environ["LANG"] = "C.UTF-8"
 
 
 @dataclass
@@ -59,6 +65,12 @@ def run_cli(*args: str, input: str | None = None, env: Mapping[str, str | None] 
 @pytest.fixture
 def run() -> Runner:
     return run_cli
+
+
+@pytest.fixture(autouse=True)
+def english() -> None:
+    """Every test starts in English: a command run in-process leaves its language set."""
+    set_language("en")
 
 
 @pytest.fixture(scope="session")

@@ -63,9 +63,14 @@ def validate(
     if chosen is Format.json:
         print_json(report)
         return
-    labels = {"methods": N_("methods"), "rules": N_("rules"), "pipelines": N_("pipelines"), "gpus": "GPUs"}
-    labels["models"] = N_("models")
-    listed = ", ".join(f"{n} {t(labels.get(name, name))}" for name, n in report["counts"].items())
+    counted = {
+        "methods": N_("{n} methods"),
+        "rules": N_("{n} rules"),
+        "pipelines": N_("{n} pipelines"),
+        "gpus": N_("{n} GPUs"),
+        "models": N_("{n} models"),
+    }
+    listed = ", ".join(t(counted.get(name, "{n} " + name), n=n) for name, n in report["counts"].items())
     sys.stdout.write(t("{path}: valid — {counts}", path=target, counts=listed) + "\n")
 
 

@@ -131,11 +131,12 @@ FIT_MARGIN: Final = 0.90  # "yes" within 90 % of usable memory; docs/memory.md s
 
 
 MODEL_ACCESS: Final = (
-    Choice("weights", "you can download and train the weights", ("веса",)),
+    # The question asks "can you access the weights?": yes and no answer it too.
+    Choice("weights", "you can download and train the weights", ("yes", "y", "веса", "да", "д")),
     Choice(
         "api",
         "only a hosted API: prompting, retrieval and the provider's own fine-tuning",
-        ("апи", "только api"),
+        ("no", "n", "апи", "только api", "нет", "н"),
     ),
 )
 GOALS: Final = (

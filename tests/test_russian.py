@@ -1,0 +1,491 @@
+"""Russian everywhere (issue 20): every text has its Russian, every command speaks it, the language
+is chosen the documented way, JSON keeps its keys, and answers may be typed in Russian."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from atlas_cli import i18n
+from atlas_cli.batch.fastpath import recommend_json
+from atlas_cli.core.profile import (
+    build_profile,
+    gpu_memory,
+    parse_count,
+    parse_number,
+    parse_size,
+    parse_tokens,
+    parse_vram,
+)
+from atlas_cli.core.questionnaire import Interview
+from atlas_cli.errors import EXIT_INVALID_KB, EXIT_USAGE, UsageError
+from atlas_cli.i18n import choose_language, locale_language, set_language, t
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.vocabulary import means_no_gpu
+from atlas_cli.translations import code_texts, read_catalog
+from tests.conftest import REPO, Runner, fails, ok
+
+RU = ("--lang", "ru")
+WIDE = {"COLUMNS": "200"}
+CYRILLIC = re.compile("[А-Яа-яЁё]")
+PROFILE = ("--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat", "--examples", "10k")
+
+
+# --- every text has its Russian --------------------------------------------------------------
+
+
+def test_every_text_of_the_kb_and_the_program_has_its_russian(run: Runner) -> None:
+    """validate --strict: KB texts, the program's messages, questions and --help."""
+    result = ok(run("validate", "--strict"))
+    assert "valid" in result.stdout
+
+
+def _kb_copy(tmp_path: Path) -> Path:
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    for file in (REPO / "data").glob("*.yaml"):
+        shutil.copy(file, kb / file.name)
+    return kb
+
+
+def test_a_text_without_russian_is_listed_where_it_is(run: Runner, tmp_path: Path) -> None:
+    kb = _kb_copy(tmp_path)
+    methods = kb / "methods.yaml"
+    old = "Updates every weight of the pre-trained model"
+    methods.write_text(methods.read_text(encoding="utf-8").replace(old, "Rewrites every weight", 1), "utf-8")
+    ok(run("validate", str(kb)))  # valid: only --strict asks for translations
+    result = fails(run("validate", "--strict", str(kb)), EXIT_INVALID_KB, "methods.yaml:", "no Russian for")
+    line = next(line for line in result.stderr.splitlines() if "Rewrites every weight" in line)
+    assert re.search(r"methods\.yaml:\d+:\d+: ", line), line
+    assert "data/translations/ru/methods.yaml" in line
+    assert "1 translation problem" in result.stderr
+    data = json.loads(run("validate", "--strict", "--json", str(kb)).stdout)
+    assert data["valid"] is False and len(data["problems"]) == 1
+
+
+def test_an_inline_russian_needs_no_catalog_entry(run: Runner, tmp_path: Path) -> None:
+    kb = _kb_copy(tmp_path)
+    methods = kb / "methods.yaml"
+    old = 'summary: "Updates every weight of the pre-trained model'
+    new = 'summary: {en: "Rewrites every weight", ru: "Переписывает все веса"}\n    x_summary: "'
+    text = methods.read_text(encoding="utf-8").replace(old, new, 1)
+    text = re.sub(r'\n    x_summary: "[^\n]*', "", text, count=1)
+    methods.write_text(text, "utf-8")
+    ok(run("validate", "--strict", str(kb)))
+    assert "Переписывает все веса" in ok(run(*RU, "show", "full-ft", "--kb", str(kb), env=WIDE)).stdout
+
+
+def test_the_catalog_is_checked(tmp_path: Path) -> None:
+    (tmp_path / "ui.yaml").write_text(
+        yaml.safe_dump(
+            [
+                {"en": "{n} plans", "ru": "{count} планов"},
+                {"en": " on {gpu}", "ru": "на {gpu}"},
+                {"en": "twice", "ru": "дважды"},
+                {"en": "twice", "ru": "ещё раз"},
+                {"en": "odd", "ru": "странно", "where": "here"},
+                {"ru": "без английского"},
+            ],
+            allow_unicode=True,
+        ),
+        "utf-8",
+    )
+    problems = "\n".join(read_catalog(tmp_path).problems)
+    assert "placeholders {count}" in problems
+    assert "same spaces" in problems
+    assert "translated already" in problems
+    assert "unknown key(s) where" in problems
+    assert "the English text is missing" in problems
+
+
+def test_templates_are_found_in_the_source_and_f_strings_refused(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "m.py").write_text(
+        "from atlas_cli.i18n import N_, pt, t\n"
+        "x = 1\n"
+        "A = N_('marked')\n"
+        "t('plain {n}', n=x)\n"
+        "t('one' if x else 'other')\n"
+        "pt('memory', 'high')\n"
+        "t(f'bad {x}')\n",
+        "utf-8",
+    )
+    found, problems = code_texts(package)
+    assert {(s.text, s.context) for s in found} == {
+        ("marked", None),
+        ("plain {n}", None),
+        ("one", None),
+        ("other", None),
+        ("high", "memory"),
+    }
+    assert len(problems) == 1 and "f-string" in problems[0]
+
+
+# --- every command speaks Russian -------------------------------------------------------------
+
+# The command, Russian it must show, and English headings it must not show any more.
+SPEAKS = [
+    (
+        ("show", "qlora"),
+        ["Кратко", "Когда применять", "Подводные камни", "Гиперпараметры"],
+        ["Use when", "Pitfalls"],
+    ),
+    (("compare",), ["Сравнение методов", "когда лучше", "близко к full FT"], ["best for", "near-full"]),
+    (("compare", "lora", "qlora"), ["доля обучаемых", "память"], ["trainable share"]),
+    (("categories",), ["Категории адаптации", "Все веса модели", "когда применять"], ["what changes"]),
+    (("tools",), ["Инструменты", "Универсальный", "Устарело"], ["Out of date"]),
+    (("guide",), ["§3 Как выбрать метод", "§7 Практические рекомендации", "ft-atlas: "], ["How to choose"]),
+    (("methods",), ["Методы", "параметризация", "Обновляет все веса"], ["parameterization"]),
+    (("gpus",), ["доступно", "связь"], ["usable"]),
+    (("models",), ["Модели", "базовая"], ["params (active)"]),
+    (("model", "llama-3.1-8b"), ["свойство", "каталог"], ["property"]),
+    (
+        ("recommend", *PROFILE),
+        ["Рекомендованные планы", "Почему LoRA", "Помещается: нужно около", "Что дальше", "Обучение займёт"],
+        ["Recommended plans", "Why LoRA", "Next steps", "Training takes"],
+    ),
+    (
+        ("estimate", "--model-size", "7b", "--gpu", "rtx-3090"),
+        ["Память на GPU", "помещается"],
+        ["does not fit"],
+    ),
+    (
+        ("estimate", "--method", "qlora", "--model", "llama-3.1-8b", "--gpu", "4090", "--examples", "5k"),
+        ["компонент", "всего на GPU", "время обучения"],
+        ["component", "total per GPU"],
+    ),
+    (("--help",), ["Использование:", "Справка", "Советы"], ["Look up"]),
+    (("recommend", "--help"), ["Профиль: оборудование", "Сколько планов показать"], ["How many plans"]),
+]
+
+
+@pytest.mark.parametrize(
+    "args, russian, english", SPEAKS, ids=lambda v: " ".join(v) if isinstance(v, tuple) else ""
+)
+def test_commands_speak_russian(
+    run: Runner, args: tuple[str, ...], russian: list[str], english: list[str]
+) -> None:
+    out = ok(run(*RU, *args, env=WIDE)).stdout
+    for text in russian:
+        assert text in out, (text, out[:2000])
+    for text in english:
+        assert text not in out, (text, out[:2000])
+
+
+@pytest.mark.parametrize("args", [("show", "dpo"), ("recommend", *PROFILE), ("guide",)], ids=" ".join)
+def test_markdown_speaks_russian(run: Runner, args: tuple[str, ...]) -> None:
+    out = ok(run(*RU, *args, "--format", "markdown")).stdout
+    assert CYRILLIC.search(out)
+    assert not re.search(r"\*\*(Summary|Use when)\*\*|### (Why|Next steps)|## §3 How", out)
+
+
+HEADER_LINES = [
+    "# Рецепт ft-atlas",
+    "# Профиль: ",
+    "# План 1 из ",
+    "# Оценка памяти: ",
+    "# Написано для: ",
+    "# Запуск: ",
+]
+
+
+@pytest.mark.parametrize("trainer", ["python", "llamafactory"])
+def test_recipe_header_speaks_russian(run: Runner, trainer: str) -> None:
+    args = ("--gpu", "rtx-3090", "--model", "mistral-7b", "--data-kind", "preferences", "--trainer", trainer)
+    text = ok(run(*RU, "recipe", *args)).stdout
+    header = text.split("\n# " + "=" * 98, 1)[0]
+    for line in HEADER_LINES:
+        assert line in header, (line, header)
+    assert "# Settings" not in header and "# Run:" not in header
+    if trainer == "python":
+        compile(text, "recipe.py", "exec")  # the script itself still runs
+    else:
+        assert list(yaml.safe_load_all(text))
+
+
+def test_errors_speak_russian(run: Runner) -> None:
+    fails(run(*RU, "recommend", "--gpu", "nope"), EXIT_USAGE, "неизвестный GPU 'nope'")
+    fails(run(*RU, "recommend", "--goal", "banana"), EXIT_USAGE, "--goal: 'banana' — не из списка")
+    fails(run("recommend", "--examples", "1,500", *RU), EXIT_USAGE, "не целое число примеров")
+
+
+# --- the language: --lang, FT_ATLAS_LANG, the locale ----------------------------------------
+
+
+def _reasons(result_stdout: str) -> str:
+    return " ".join(" ".join(p["reasons"]) for p in json.loads(result_stdout)["recommendations"])
+
+
+def test_the_locale_picks_russian_for_people_but_never_for_json(run: Runner) -> None:
+    locale = {**WIDE, "LANG": "ru_RU.UTF-8"}
+    assert "Рекомендованные планы" in ok(run("recommend", *PROFILE, env=locale)).stdout
+    assert "Fits: needs about" in _reasons(ok(run("recommend", *PROFILE, "--json", env=locale)).stdout)
+    batch = ok(run("recommend", "--batch", "-", input='{"gpu": "rtx-3090"}\n', env=locale)).stdout
+    assert "Fits: needs about" in batch
+
+
+def test_ft_atlas_lang_picks_russian_for_json_too(run: Runner) -> None:
+    env = {"FT_ATLAS_LANG": "ru"}
+    assert "Помещается: нужно около" in _reasons(ok(run("recommend", *PROFILE, "--json", env=env)).stdout)
+    assert "Помещается" in _reasons(ok(run("recommend", *PROFILE, "--json", *RU)).stdout)
+    lines = run("recommend", "--batch", "-", input='{"gpu": "rtx-3090"}\n{"gpu": "nope"}\n', env=env).stdout
+    first, second = map(json.loads, lines.splitlines())
+    assert "Помещается" in " ".join(first["recommendations"][0]["reasons"])
+    assert second["error"]["message"].startswith("неизвестный GPU")
+
+
+@pytest.mark.parametrize(
+    "env, args, lang",
+    [
+        ({"LANG": "ru_RU.UTF-8", "LC_ALL": "C"}, (), "en"),  # LC_ALL comes first
+        ({"LANG": "en_US.UTF-8", "LC_MESSAGES": "ru_UA.UTF-8"}, (), "ru"),
+        ({"LANG": "ru_RU.UTF-8"}, ("--lang", "en"), "en"),  # --lang comes before the locale
+        ({"FT_ATLAS_LANG": "ru"}, ("--lang", "en"), "en"),  # and before FT_ATLAS_LANG
+        ({"FT_ATLAS_LANG": "en", "LANG": "ru_RU.UTF-8"}, (), "en"),
+        ({}, (), "en"),
+    ],
+)
+def test_which_language(run: Runner, env: dict[str, str], args: tuple[str, ...], lang: str) -> None:
+    out = ok(run("categories", *args, env={**WIDE, **env})).stdout
+    assert ("Категории адаптации" in out) is (lang == "ru"), out[:300]
+
+
+def test_lang_goes_before_or_after_the_command(run: Runner) -> None:
+    assert ok(run(*RU, "guide")).stdout == ok(run("guide", *RU)).stdout
+
+
+def test_a_bad_ft_atlas_lang_is_an_error(run: Runner) -> None:
+    fails(run("methods", env={"FT_ATLAS_LANG": "de"}), EXIT_USAGE, "FT_ATLAS_LANG: 'de' is not en or ru")
+
+
+def test_choose_language() -> None:
+    assert choose_language("ru", for_people=False) == "ru"
+    assert choose_language(None, for_people=False) == "en"
+
+
+@pytest.mark.parametrize(
+    "value, lang", [("ru_RU.UTF-8", "ru"), ("ru", "ru"), ("RU_ru", "ru"), ("C", "en"), ("russian", "en")]
+)
+def test_locale_language(monkeypatch: pytest.MonkeyPatch, value: str, lang: str) -> None:
+    monkeypatch.setenv("LANG", value)
+    assert locale_language() == lang
+
+
+def test_the_fast_path_follows_ft_atlas_lang_only(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--json"]
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    assert recommend_json(args) == 0
+    assert "Fits:" in capsys.readouterr().out
+    monkeypatch.setenv("FT_ATLAS_LANG", "ru")
+    assert recommend_json(args) == 0
+    assert "Помещается:" in capsys.readouterr().out
+
+
+def test_english_never_reads_the_catalog(run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(i18n, "_catalog", None)
+    ok(run("recommend", *PROFILE))
+    ok(run("show", "lora"))
+    assert i18n._catalog is None
+    ok(run(*RU, "show", "lora"))
+    assert i18n._catalog
+
+
+def test_a_terminal_that_cannot_show_cyrillic_gets_english(
+    run: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    app = importlib.import_module("atlas_cli.cli.app")
+    monkeypatch.setattr(app, "_shows_cyrillic", lambda stream: False)
+    result = ok(run(*RU, "categories", env=WIDE))
+    assert "Categories of adaptation" in result.stdout
+    assert "cannot show Russian" in result.stderr
+
+
+# --- JSON keys and ids do not change with the language -------------------------------------
+
+JSON_COMMANDS = [
+    ("recommend", *PROFILE, "--explain", "--json"),
+    ("recommend", "--gpu", "rtx-3090", "--model-size", "70b", "--json"),
+    ("estimate", "--model-size", "7b", "--gpu", "rtx-3090", "--examples", "5k", "--json"),
+    ("estimate", "--method", "qlora", "--model", "llama-3.1-70b", "--gpu", "rtx-3090", "--json"),
+    ("show", "dpo", "--json"),
+    ("compare", "--json"),
+    ("compare", "lora", "qlora", "--json"),
+    ("categories", "--json"),
+    ("tools", "--json"),
+    ("guide", "--json"),
+    ("methods", "--json"),
+    ("model", "llama-3.1-8b", "--json"),
+    ("validate", "--json"),
+    ("ask", "--no-input", "--gpu", "rtx-3090", "--json"),
+]
+
+
+def shape(value: Any) -> Any:
+    """The keys (and list lengths), without the values."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(v) for v in value]
+    return "value"
+
+
+@pytest.mark.parametrize("args", JSON_COMMANDS, ids=" ".join)
+def test_json_keys_do_not_change_with_the_language(run: Runner, args: tuple[str, ...]) -> None:
+    english, russian = ok(run(*args)).json(), ok(run(*RU, *args)).json()
+    assert shape(english) == shape(russian)
+    ids = ("method", "rule", "rules", "id", "methods", "pipeline", "fit", "kind", "rank")
+    found_en = [(k, v) for k, v in _pairs(english) if k in ids]
+    assert found_en == [(k, v) for k, v in _pairs(russian) if k in ids]
+    if args[0] in ("recommend", "show", "guide", "categories"):
+        assert CYRILLIC.search(json.dumps(russian, ensure_ascii=False)), args
+
+
+def _pairs(value: Any) -> list[tuple[str, Any]]:
+    """Every key with its value, where the value is a scalar or a list of scalars."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in [*([(k, v)] if _flat(v) else []), *_pairs(v)]]
+    if isinstance(value, list):
+        return [p for v in value for p in _pairs(v)]
+    return []
+
+
+def _flat(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(not isinstance(v, dict | list) for v in value)
+    return not isinstance(value, dict)
+
+
+def test_kb_texts_in_russian_json_carry_their_translation(run: Runner) -> None:
+    card = ok(run(*RU, "show", "lora", "--json")).json()["method"]
+    assert card["summary"]["ru"].startswith("Замораживает предобученные веса")
+    assert ok(run("show", "lora", "--json")).json()["method"]["summary"]["ru"] is None
+
+
+# --- answers in Russian ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "parse, text, value",
+    [
+        (parse_count, "10 тыс.", 10_000),
+        (parse_count, "10тыс", 10_000),
+        (parse_count, "1,5 млн", 1_500_000),
+        (parse_count, "2 миллиона", 2_000_000),
+        (parse_count, "10к", 10_000),
+        (parse_count, "10,000", 10_000),  # English: a comma groups thousands
+        (parse_size, "7 млрд", 7.0),
+        (parse_size, "1,5 млрд", 1.5),
+        (parse_size, "125 млн", 0.125),
+        (parse_vram, "24 ГБ", 24.0),
+        (parse_vram, "24гб", 24.0),
+        (parse_vram, "80 ГиБ", 80.0),
+        (parse_vram, "12,5 ГБ", 12.5),  # a Russian unit: a decimal comma
+    ],
+)
+def test_numbers_with_russian_units(parse: Any, text: str, value: float) -> None:
+    assert parse(text) == value
+
+
+def test_in_russian_a_comma_is_a_decimal_comma() -> None:
+    set_language("ru")
+    assert parse_count("1,5m") == 1_500_000
+    assert parse_count("10 000") == 10_000
+    assert parse_number("2,5", "--price-per-hour") == 2.5
+    assert parse_tokens("4к") == 4096
+    with pytest.raises(UsageError, match="не целое число примеров"):
+        parse_count("1,500")
+
+
+@given(st.integers(min_value=1, max_value=10**9))
+def test_grouped_numbers_read_back_in_both_languages(number: int) -> None:
+    set_language("en")
+    assert parse_count(f"{number:,}") == number
+    set_language("ru")
+    assert parse_count(f"{number:,}".replace(",", "\u00a0")) == number
+    assert parse_count(f"{number:,}".replace(",", " ")) == number
+    set_language("en")
+
+
+def test_russian_words_for_no_gpu_and_choices() -> None:
+    assert means_no_gpu("нет GPU") and means_no_gpu("нет") and means_no_gpu("no gpu")
+    assert gpu_memory("24 ГБ") == "24"
+    profile = build_profile(
+        {"goal": "чат", "data_kind": "Предпочтения", "priority": "качество", "gpu": "нет"}
+    )
+    assert (profile.goal, profile.data_kind, profile.priority) == ("chat", "preferences", "quality")
+
+
+class Answers:
+    def __init__(self, replies: list[str]) -> None:
+        self.replies = deque(replies)
+        self.prompts: list[str] = []
+        self.said: list[str] = []
+
+    def ask(self, prompt: str) -> str:
+        self.prompts.append(prompt)
+        if not self.replies:
+            raise EOFError
+        return self.replies.popleft()
+
+    def say(self, text: str) -> None:
+        self.said.append(text)
+
+
+def test_the_questionnaire_asks_and_understands_russian(catalog: Catalog) -> None:
+    set_language("ru")
+    replies = ["да", "помощь", "24 ГБ", "", "7 млрд", "чат", "назад", "диалог", "предпочтения", "1,5 тыс."]
+    replies += ["не знаю", "", "1,5", "нет", "н", "качество", "д"]
+    terminal = Answers(replies)
+    answers = Interview(catalog, terminal).run(interactive=True)
+    assert answers == {
+        "model_access": "weights",
+        "vram": 24.0,
+        "gpus": 1,
+        "model_size": 7.0,
+        "goal": "chat",
+        "data_kind": "preferences",
+        "examples": 1500,
+        "epochs": 1.5,
+        "packing": False,
+        "many_tasks": False,
+        "priority": "quality",
+    }
+    asked = "\n".join(terminal.prompts)
+    assert "Есть ли у вас доступ к весам модели?" in asked and "Рассчитать план? [Д/н" in asked
+    said = "\n".join(terminal.said)
+    assert "Например: 3090" in said  # the help the "помощь" answer asked for
+    assert "Ваши ответы:" in said and "вид данных: preferences" in said
+    assert "не задано: ft-atlas предполагает 2048 токенов" in said
+
+
+def test_the_questionnaire_says_what_is_wrong_in_russian(catalog: Catalog) -> None:
+    set_language("ru")
+    terminal = Answers(["банан"])
+    with pytest.raises(EOFError):
+        Interview(catalog, terminal).run(interactive=True)
+    assert any("'банан' — не из списка: weights, api" in line for line in terminal.said)
+
+
+def test_t_fills_templates_and_groups_thousands_in_russian() -> None:
+    assert t("{n:,} examples", n=12345) == "12,345 examples"
+    set_language("ru")
+    template = "Time and cost: {examples:,} examples of ~{tokens} tokens, epochs {epochs}, {packing}; a band "
+    template += "of {fast:g}-{slow:g}x the estimate (docs/time.md); cost {price}."
+    filled = t(
+        template, examples=12345, tokens=512, epochs="sft 3", packing="p", fast=0.6, slow=1.5, price="x"
+    )
+    assert "12\u00a0345 примеров" in filled
