@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from atlas_cli.errors import UsageError
+from atlas_cli.core.profile import parse_whole
 
 Chunk = list[str | None]  # lines; None for a line too long to read
 Encode = Callable[[int, Chunk], tuple[bytes, int]]  # (first line number, chunk) -> (output, errors)
@@ -43,12 +43,11 @@ def worker_count() -> int:
     """Helper processes besides this one: one per core up to MAX_PROCESSES, or FT_ATLAS_JOBS
     minus one. Linux only: elsewhere forking a process is not the platform's safe default."""
     wanted = os.environ.get("FT_ATLAS_JOBS", "").strip()
-    if wanted and not (wanted.isascii() and wanted.isdigit() and 1 <= int(wanted) <= MAX_JOBS):
-        raise UsageError(f"FT_ATLAS_JOBS: '{wanted}' is not a number of processes from 1 to {MAX_JOBS}")
+    jobs = parse_whole(wanted, "FT_ATLAS_JOBS", 1, MAX_JOBS) if wanted else None
     if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
         return 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return (int(wanted) if wanted else min(cores, MAX_PROCESSES)) - 1
+    return (jobs or min(cores, MAX_PROCESSES)) - 1
 
 
 def _send_buffer(conn: Connection) -> int:

@@ -7,7 +7,7 @@ import typer
 
 from atlas_cli.cli.advise import render_recommendation
 from atlas_cli.cli.app import Format, FormatOption, JsonOption, chosen_format, command, print_json, state
-from atlas_cli.cli.options import profile_options
+from atlas_cli.cli.options import profile_options, top_count
 from atlas_cli.errors import InputEnded
 from atlas_cli.kb.vocabulary import MAX_TOP
 
@@ -34,7 +34,7 @@ def ask(
     no_input: Annotated[
         bool, typer.Option("--no-input", help="Never prompt; use flags and defaults.")
     ] = False,
-    top: Annotated[int, typer.Option(min=1, max=MAX_TOP, help="How many plans to show.")] = 5,
+    top: Annotated[str, typer.Option(help=f"How many plans to show (1 to {MAX_TOP}).")] = "5",
     explain: Annotated[bool, typer.Option(help="Show every rule that fired.")] = False,
     fmt: FormatOption = Format.table,
     as_json: JsonOption = False,
@@ -48,6 +48,7 @@ def ask(
     from atlas_cli.core.questionnaire import Interview, command_line
     from atlas_cli.render.documents import recommendation_json
 
+    shown = top_count(top)
     catalog = state.catalog()
     prefilled = parse_values(raw)
     profile_from_values(prefilled)  # contradictory flags fail before any question is asked
@@ -66,7 +67,7 @@ def ask(
     command = command_line({**profile.to_dict(), **canonical_gpu})
     chosen = chosen_format(fmt, as_json)
     if chosen is Format.json:
-        print_json({**recommendation_json(rec, top, explain), "command": command})
+        print_json({**recommendation_json(rec, shown, explain), "command": command})
         return
-    render_recommendation(rec, chosen, top, explain)
+    render_recommendation(rec, chosen, shown, explain)
     sys.stdout.write(f"\nTo get this again without questions:\n  {command}\n")

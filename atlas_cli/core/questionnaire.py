@@ -163,9 +163,14 @@ def _looks_like_memory(text: str) -> bool:
     """'24gb', '80 GiB', '24' are memory sizes; '3090' or '309' are GPU names."""
     key = normalize(text)
     for unit in ("gib", "gb", "g"):
-        if key.endswith(unit) and key.removesuffix(unit).replace(".", "", 1).isdigit():
+        if key.endswith(unit) and _ascii_number(key.removesuffix(unit)):
             return True
-    return key.replace(".", "", 1).isdigit() and float(key) <= MAX_BARE_MEMORY_GB
+    return _ascii_number(key) and float(key) <= MAX_BARE_MEMORY_GB
+
+
+def _ascii_number(text: str) -> bool:
+    digits = text.replace(".", "", 1)
+    return digits.isascii() and digits.isdigit()
 
 
 def _show(value: Any) -> str:

@@ -1,0 +1,92 @@
+"""Issue 13: nothing ft-atlas reads or caches can run code, nothing it writes is lost or forged.
+
+One section per numbered point of the issue; each test reproduces the attack or the bug.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from atlas_cli.batch.workers import worker_count
+from atlas_cli.core.profile import COUNT, SIZE, parse_count, parse_number, parse_size
+from atlas_cli.errors import UsageError
+from tests.conftest import Runner
+
+PROFILE = ["--gpu", "rtx-3090", "--model-size", "7b"]
+
+# --- 14. one number parser ---------------------------------------------------------------------
+
+OTHER_DIGITS = ["\uff12", "\u0662", "\u00b2", "\u09e8"]  # fullwidth, Arabic-Indic, superscript, Bengali
+
+
+@pytest.mark.parametrize("digit", OTHER_DIGITS)
+@pytest.mark.parametrize(
+    ("flag", "template", "base"),
+    [
+        ("--vram", "{}4", ["--model-size", "7b"]),
+        ("--gpus", "{}", PROFILE),
+        ("--model-size", "{}b", ["--gpu", "rtx-3090"]),
+        ("--examples", "1{}k", PROFILE),
+        ("--top", "{}", PROFILE),
+    ],
+)
+def test_every_number_flag_refuses_other_scripts_digits(
+    run: Runner, flag: str, template: str, base: list[str], digit: str
+) -> None:
+    result = run("recommend", *base, flag, template.format(digit), "--json")
+    assert result.exit_code == 2, result.stdout
+    assert flag in result.stderr and "write it like" in result.stderr
+
+
+@pytest.mark.parametrize("text", ["1,5m", "1,50", "15,00", ",500", "1,500.", "1_000", "1.5.0", "0x10"])
+def test_a_comma_is_only_a_thousands_separator(text: str) -> None:
+    with pytest.raises(UsageError, match="ASCII digits, '.' for decimals, ',' only between groups of three"):
+        parse_count(text)
+
+
+@pytest.mark.parametrize(("text", "count"), [("1,500", 1_500), ("1,500,000", 1_500_000), ("1.5m", 1_500_000)])
+def test_thousands_separators_are_read(text: str, count: int) -> None:
+    assert parse_count(text) == count
+
+
+def test_examples_one_comma_five_m_is_refused_not_read_as_fifteen_million(run: Runner) -> None:
+    result = run("recommend", *PROFILE, "--examples", "1,5m", "--json")
+    assert result.exit_code == 2 and "--examples" in result.stderr and "1.5m" in result.stderr
+
+
+def test_sizes_keep_their_documented_forms() -> None:
+    assert parse_size("7e9") == pytest.approx(7.0)
+    assert parse_size("1,500m") == pytest.approx(1.5)
+    assert parse_size("0.5T") == pytest.approx(500.0)
+    assert parse_number("2k", "--examples", COUNT) == (2000.0, "k")
+    with pytest.raises(UsageError, match="write it like"):
+        parse_number("7e9", "--examples", COUNT)  # an exponent only where documented: model sizes
+    with pytest.raises(UsageError):
+        parse_number("7 bn", "--model-size", SIZE)
+
+
+def test_batch_values_use_the_same_parser(run: Runner, tmp_path: Path) -> None:
+    lines = [
+        {"gpu": "rtx-3090", "model_size": "7b", "examples": "1,5m"},
+        {"gpu": "rtx-3090", "model_size": "7b", "gpus": "\u0662"},
+        {"gpu": "rtx-3090", "model_size": 7e9, "examples": 1500},
+        {"gpu": "rtx-3090", "model_size": "7b", "examples": 10**400},
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    result = run("recommend", "--batch", str(source), "--top", "1")
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [("error" in r) for r in records] == [True, True, False, True]
+    assert "write it like" in records[0]["error"]["message"]
+    assert records[2]["profile"]["examples"] == 1500
+    assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("value", ["\u0662", "1,0", "4k"])
+def test_jobs_setting_uses_the_same_parser(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("FT_ATLAS_JOBS", value)
+    with pytest.raises(UsageError, match="FT_ATLAS_JOBS"):
+        worker_count()
