@@ -153,7 +153,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     kb: Annotated[
-        Optional[Path],
+        Optional[str],
         typer.Option("--kb", envvar="FT_ATLAS_KB", help="Knowledge base: a YAML file or directory."),
     ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain output without colour.")] = False,
@@ -163,7 +163,9 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
-    state.kb = kb
+    from atlas_cli.kb.files import given_kb_path
+
+    state.kb = None if kb is None else given_kb_path(kb)
     state.no_color = no_color
     state.lang = "ru" if lang is Language.ru else "en"
     state.debug = debug or debug_env()

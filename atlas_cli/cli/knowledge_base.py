@@ -1,7 +1,6 @@
 """Knowledge-base commands: validate a KB, and publish the JSON Schemas."""
 
 import sys
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -23,7 +22,7 @@ from atlas_cli.kb.vocabulary import OUTPUT_SCHEMA_VERSION
 @command("Knowledge base")
 def validate(
     path: Annotated[
-        Optional[Path], typer.Argument(help="KB file or directory (default: the one in use).")
+        Optional[str], typer.Argument(help="KB file or directory (default: the one in use).")
     ] = None,
     fmt: FormatOption = Format.table,
     as_json: JsonOption = False,
@@ -32,10 +31,10 @@ def validate(
 
     Example: ft-atlas validate my-kb.yaml
     """
-    from atlas_cli.kb.files import resolve_kb_path
+    from atlas_cli.kb.files import given_kb_path, resolve_kb_path
     from atlas_cli.kb.loading import load_knowledge_base
 
-    target = path if path is not None else resolve_kb_path(state.kb)
+    target = given_kb_path(path, "validate PATH") if path is not None else resolve_kb_path(state.kb)
     chosen = chosen_format(fmt, as_json)
     try:
         kb = load_knowledge_base(target)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from atlas_cli.errors import KnowledgeBaseError, one_line
+from atlas_cli.errors import KnowledgeBaseError, UsageError, one_line
 
 KB_ENV = "FT_ATLAS_KB"
 MAX_FILE_BYTES = 5_000_000  # a larger KB file is refused (the bundled KB is ~0.2 MB)
@@ -23,6 +23,14 @@ def bundled_kb_path() -> Path:
     return packaged if packaged.is_dir() else package.parent / "data"
 
 
+def given_kb_path(text: str, what: str = "--kb") -> Path:
+    """A KB path the user typed. An empty one is refused: Path("") is the current directory, whose
+    *.yaml files (or a FIFO among them) would be read instead."""
+    if not text.strip():
+        raise UsageError(f"{what}: the path is empty; give a KB file or directory")
+    return Path(text)
+
+
 def resolve_kb_path(option: Path | None) -> Path:
     if option is not None:
         return option
@@ -32,9 +40,11 @@ def resolve_kb_path(option: Path | None) -> Path:
 
 def kb_files(path: Path) -> list[Path]:
     """The YAML files a KB path stands for: the file itself, or a directory's `*.yaml` files in
-    name order. A missing path or a directory without them is a located KnowledgeBaseError."""
+    name order. A missing path or a directory without them is a located KnowledgeBaseError.
+    Dot-files are skipped: editors' lock files (`.#methods.yaml`) and macOS AppleDouble files
+    (`._methods.yaml`) are not part of a KB."""
     if path.is_dir():
-        files = sorted(path.glob("*.yaml"))
+        files = sorted(p for p in path.glob("*.yaml") if not p.name.startswith("."))
         if not files:
             raise KnowledgeBaseError([one_line(f"{path}:1:1: no *.yaml files in this directory")])
         return files
