@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -86,6 +87,37 @@ def prepare_streams() -> None:
             reconfigure(errors="backslashreplace")
 
 
+def silence_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered for a reader that went away (or a full
+    disk) is dropped at exit instead of failing again with a traceback."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # no descriptor behind stdout
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def flush_stdout() -> int:
+    """Flush stdout now, while a failure can still be reported; the exit code it leads to."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        return report(OutputClosed(), debug=False)
+    except OSError as error:
+        return report(WriteFailed(f"cannot write the output: {error.strerror or error}"), debug=False)
+    return EXIT_OK
+
+
+def write_stdout(text: str) -> int:
+    """Write and flush `text`; the exit code (a full disk is 1, a reader gone away 0)."""
+    try:
+        if sys.stdout is not None:  # None when started with stdout closed
+            sys.stdout.write(text)
+    except BrokenPipeError:
+        return report(OutputClosed(), debug=False)
+    except OSError as error:
+        return report(WriteFailed(f"cannot write the output: {error.strerror or error}"), debug=False)
+    return flush_stdout()
+
+
 def debug_env() -> bool:
     return os.environ.get("FT_ATLAS_DEBUG", "") not in ("", "0")
 
@@ -102,8 +134,10 @@ def report(error: BaseException, debug: bool) -> int:
         return fail("Aborted.", EXIT_INTERRUPTED)
     if isinstance(error, (BrokenPipeError, OutputClosed)):
         # The reader went away (`ft-atlas methods | head -1`): nothing more to say to it.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        silence_stdout()
         return EXIT_OK
+    if isinstance(error, WriteFailed):
+        silence_stdout()  # the rest of the output could not be written either
     if isinstance(error, KnowledgeBaseError):
         sys.stderr.write("".join(f"{problem}\n" for problem in error.problems))
         return fail(f"invalid knowledge base ({len(error.problems)} problem(s))", error.exit_code)

@@ -6,8 +6,11 @@ One section per numbered point of the issue; each test reproduces the attack or 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -117,3 +120,53 @@ def test_editor_lock_files_and_appledouble_files_are_not_part_of_a_kb(run: Runne
     result = run("validate", str(kb))
     assert result.exit_code == 0, result.stderr
     assert run("--kb", str(kb), "methods", "--json").exit_code == 0
+
+
+# --- 11. closed stdin, a full disk and a reader that went away ----------------------------------
+
+COMMAND = [sys.executable, "-m", "atlas_cli"]
+
+
+def _run_into_closed_pipe(args: list[str]) -> subprocess.CompletedProcess[str]:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before ft-atlas writes a byte
+    try:
+        return subprocess.run(
+            [*COMMAND, *args], stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60
+        )
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize(
+    "args", [["--version"], ["--no-color", "--version"], ["--help"], [], ["recommend", "--help"]], ids=str
+)
+def test_a_reader_that_went_away_ends_help_and_version_with_exit_0(args: list[str]) -> None:
+    result = _run_into_closed_pipe(args)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args", [["--version"], ["--no-color", "--version"], [*["recommend"], *PROFILE, "--json"]]
+)
+def test_a_full_disk_is_a_write_error_not_a_traceback(args: list[str]) -> None:
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        result = subprocess.run([*COMMAND, *args], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "No space left on device" in result.stderr
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+
+
+def test_ask_with_stdin_closed_does_not_crash() -> None:
+    result = subprocess.run(
+        [*COMMAND, "ask", "--no-input", "--gpu", "3090", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: os.close(0),  # `<&-`: Python starts with sys.stdin None
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["profile"]["gpu"] == "rtx-3090"
+    assert "internal error" not in result.stderr

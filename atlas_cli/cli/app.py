@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from atlas_cli import __version__
-from atlas_cli.errors import OutputClosed, debug_env
+from atlas_cli.errors import OutputClosed, debug_env, write_stdout
 from atlas_cli.kb.vocabulary import OUTPUT_SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -146,8 +146,7 @@ def command(panel: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
 
 def _version(value: bool) -> None:
     if value:
-        sys.stdout.write(f"ft-atlas {__version__}\n")
-        raise typer.Exit()
+        raise typer.Exit(write_stdout(f"ft-atlas {__version__}\n"))
 
 
 @app.callback()

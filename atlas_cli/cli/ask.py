@@ -18,6 +18,8 @@ class StderrTerminal:
     def ask(self, prompt: str) -> str:
         sys.stderr.write(prompt)
         sys.stderr.flush()
+        if sys.stdin is None:  # started with stdin closed (`<&-`): no answer will come
+            raise EOFError
         line = sys.stdin.readline()
         if not line:
             raise EOFError
@@ -53,7 +55,7 @@ def ask(
     prefilled = parse_values(raw)
     profile_from_values(prefilled)  # contradictory flags fail before any question is asked
     interview = Interview(catalog, StderrTerminal(), prefilled)
-    interactive = sys.stdin.isatty() and not no_input
+    interactive = sys.stdin is not None and sys.stdin.isatty() and not no_input
     try:
         answers = interview.run(interactive)
     except EOFError:
