@@ -5,6 +5,7 @@ One section per numbered point of the issue; each test reproduces the attack or 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -15,11 +16,19 @@ from pathlib import Path
 
 import pytest
 
+from atlas_cli.batch import runner
+from atlas_cli.batch.jsonline import LineEncoder
+from atlas_cli.batch.runner import run_batch
 from atlas_cli.batch.workers import worker_count
-from atlas_cli.core.profile import COUNT, SIZE, parse_count, parse_number, parse_size
-from atlas_cli.errors import UsageError
+from atlas_cli.core.engine import Engine
+from atlas_cli.core.profile import COUNT, SIZE, Profile, build_profile, parse_count, parse_number, parse_size
+from atlas_cli.errors import EXIT_INTERNAL, EXIT_USAGE, UsageError
+from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import bundled_kb_path
+from atlas_cli.kb.loading import load_knowledge_base
+from atlas_cli.render.documents import escape_breaks, recommendation_json
 from tests.conftest import Runner
+from tests.test_knowledge import bundled_sections, dump
 
 PROFILE = ["--gpu", "rtx-3090", "--model-size", "7b"]
 
@@ -170,3 +179,113 @@ def test_ask_with_stdin_closed_does_not_crash() -> None:
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["profile"]["gpu"] == "rtx-3090"
     assert "internal error" not in result.stderr
+
+
+# --- a knowledge base with hostile text in it ---------------------------------------------------
+
+BREAKS = "\u2028\u2029\u0085\u009b"  # YAML and str.splitlines() line breaks, and a C1 control (CSI)
+ESCAPES = "\x1b[2J\x1b]8;;https://evil.example\x07link\x1b]8;;\x07\x07\x08"  # clear screen, OSC 8
+
+
+def hostile_kb(tmp_path: Path, text: str, name: str = "hostile.yaml") -> Path:
+    """The bundled KB as one file, with `text` in the names and prose that reach output."""
+    data = bundled_sections()
+    methods = {m["id"]: m for m in data["methods"]}
+    lora = methods["lora"]
+    lora["name"] = f"LoRA {text} (see C:\\Users\\docs)"
+    lora["summary"] = f"Low-rank {text} adapters."
+    lora["pitfalls"] = [f"pitfall {text}", *lora["pitfalls"]]
+    for hyper in lora["hyperparameters"].values():
+        if isinstance(hyper, dict):
+            hyper["note"] = f"note {text} end"
+            if hyper.get("source"):
+                hyper["source"] = f"source {text} end"
+    for rule in data["rules"]:
+        rule["because"] = f"{rule['because']} {text}"
+    data["gpus"][0]["name"] = f"GPU {text}"
+    data["guide"]["title"] = f"Atlas {text}"
+    path = tmp_path / name
+    path.write_text(dump(data), encoding="utf-8")
+    return path
+
+
+# --- 13. JSON Lines: one record per line, whatever the text; duplicate keys --------------------
+
+
+def test_batch_lines_escape_line_separators_and_c1_controls(run: Runner, tmp_path: Path) -> None:
+    kb = hostile_kb(tmp_path, BREAKS)
+    assert run("validate", str(kb)).exit_code == 0
+    profile = {"gpu": "rtx-3090", "model_size": "7b", "goal": "chat"}
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        json.dumps(profile) + "\n" + json.dumps({"gpu": f"x{BREAKS}y"}) + "\n", encoding="utf-8"
+    )
+    result = run("--kb", str(kb), "recommend", "--batch", str(source), "--top", "100")
+    assert result.exit_code == 2
+    assert not set(BREAKS) & set(result.stdout)
+    lines = result.stdout.splitlines()  # splits at U+2028 and U+0085 too
+    assert len(lines) == 2
+    first, second = (json.loads(line) for line in lines)
+    assert any(BREAKS in plan["name"] for plan in first["recommendations"])
+    assert BREAKS in second["error"]["message"]
+    # The same document as `recommend --json`, which escapes the same characters.
+    args = ["--kb", str(kb), "recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat"]
+    single = run(*args, "--top", "100", "--json")
+    assert not set(BREAKS) & set(single.stdout)
+    assert {"line": 1, **json.loads(single.stdout)} == first
+
+
+def test_batch_line_is_the_compact_single_profile_document_with_those_escapes(tmp_path: Path) -> None:
+    catalog = Catalog(load_knowledge_base(hostile_kb(tmp_path, BREAKS)))
+    engine = Engine(catalog)
+    rec = engine.recommend(build_profile({"gpu": "rtx-3090", "model_size": "7b"}))
+    line = LineEncoder().line(1, rec, 5)
+    plain = json.dumps(
+        {"line": 1, **recommendation_json(rec, 5, False)}, ensure_ascii=False, separators=(",", ":")
+    )
+    assert line != plain and line == escape_breaks(plain)
+    assert line.encode("utf-8") == escape_breaks(plain).encode("utf-8")
+
+
+def test_duplicate_keys_in_a_batch_line_are_an_error_record(run: Runner) -> None:
+    lines = '{"gpu": "rtx-3090", "model_size": "7b", "gpu": "t4"}\n{"gpu": "rtx-3090", "model_size": "7b"}\n'
+    result = run("recommend", "--batch", "-", "--top", "1", input=lines)
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["error"]["code"] == "bad_input" and "duplicate key 'gpu'" in first["error"]["message"]
+    assert second["profile"]["gpu"] == "rtx-3090"
+    assert result.exit_code == 2
+
+
+# --- 6. every batch line gets exactly one record ----------------------------------------------------
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_crash_in_one_batch_line_loses_no_other_line(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str
+) -> None:
+    real = runner.build_profile
+
+    def crash_on_t4(raw: dict[str, object]) -> Profile:
+        if raw.get("gpu") == "t4":
+            raise RuntimeError("kaboom")
+        return real(raw)
+
+    monkeypatch.setattr(runner, "build_profile", crash_on_t4)  # a bug that only line 3 reaches
+    monkeypatch.setenv("FT_ATLAS_JOBS", jobs)
+    profiles = [{"gpu": "rtx-3090"}, {"gpu": "a100-80gb"}, {"gpu": "t4"}, {"gpu": "l4"}, {"gpu": "nope"}]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(p) + "\n" for p in profiles * 40), encoding="utf-8")
+    out = io.StringIO()
+    code = run_batch(Engine(catalog), str(source), top=1, explain=False, out=out)
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["line"] for r in records] == list(range(1, 201))
+    outcomes = [r["error"]["code"] if "error" in r else "ok" for r in records[:5]]
+    assert outcomes == ["ok", "ok", "internal", "ok", "bad_input"]
+    assert "kaboom" in records[2]["error"]["message"]
+    assert code == EXIT_INTERNAL
+
+
+def test_only_bad_lines_exit_2(catalog: Catalog, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"gpu": "nope"}\n{"gpu": "rtx-3090"}\n', encoding="utf-8")
+    assert run_batch(Engine(catalog), str(source), top=1, explain=False, out=io.StringIO()) == EXIT_USAGE

@@ -3,8 +3,9 @@
 Every line of a batch repeats the same method names, rule explanations, pitfalls and tool
 lists; encoding each of them once and joining the pieces is several times faster than
 `json.dumps` of the whole document. The line is byte-identical to the compact `json.dumps` of
-`{"line": N, **recommendation_json(rec, top, explain=False)}` (tests/test_batch_speed.py checks
-this over a grid of profiles), so `jsonout` stays the one definition of the document.
+`{"line": N, **recommendation_json(rec, top, explain=False)}` with line-breaking characters
+escaped (`escape_breaks`; tests/test_batch.py checks this over a grid of profiles), so
+`jsonout` stays the one definition of the document.
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ from typing import Any
 
 from atlas_cli.core.plans import Plan, Recommendation, ToolRef
 from atlas_cli.kb.schema import Scalar
-from atlas_cli.render.documents import SCHEMA_VERSION
+from atlas_cli.render.documents import SCHEMA_VERSION, escape_breaks
 
 # Past this many remembered pieces the encoder starts afresh, so memory stays flat on any input.
 PIECE_LIMIT = 2048
 
 
 def dumps_line(data: Any) -> str:
-    """Compact JSON, as every batch line is written."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON, as every batch line is written: one record is exactly one line, also for
+    readers that split lines at U+2028 or U+0085 (see escape_breaks)."""
+    return escape_breaks(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
 def _scalar(value: Scalar) -> str:
@@ -32,7 +34,7 @@ def _scalar(value: Scalar) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return escape_breaks(json.dumps(value, ensure_ascii=False))
     return repr(value)  # what json writes for a finite int or float
 
 
@@ -52,7 +54,7 @@ class LineEncoder:
         if found is None:
             if len(self._texts) >= PIECE_LIMIT:
                 self._texts.clear()
-            found = self._texts[text] = json.dumps(text, ensure_ascii=False)
+            found = self._texts[text] = escape_breaks(json.dumps(text, ensure_ascii=False))
         return found
 
     def _list(self, texts: Iterable[str]) -> str:

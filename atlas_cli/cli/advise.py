@@ -157,7 +157,7 @@ def recommend(
             raise UsageError("--batch writes JSON Lines; drop --format markdown")
         from atlas_cli.batch.runner import run_batch
 
-        raise typer.Exit(run_batch(engine, batch, top=shown, explain=explain))
+        raise typer.Exit(run_batch(engine, batch, top=shown, explain=explain, debug=state.debug))
     rec = engine.recommend(build_profile(raw))
     render_recommendation(rec, chosen_format(fmt, as_json), shown, explain)
 
