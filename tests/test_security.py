@@ -12,10 +12,13 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from atlas_cli import files
 from atlas_cli.batch import runner
 from atlas_cli.batch.jsonline import LineEncoder
 from atlas_cli.batch.runner import run_batch
@@ -289,3 +292,103 @@ def test_only_bad_lines_exit_2(catalog: Catalog, tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text('{"gpu": "nope"}\n{"gpu": "rtx-3090"}\n', encoding="utf-8")
     assert run_batch(Engine(catalog), str(source), top=1, explain=False, out=io.StringIO()) == EXIT_USAGE
+
+
+# --- 7. recipe --out: atomic, no silent overwrite, no writing through links ---------------------
+
+
+def test_out_refuses_to_overwrite_an_existing_file(run: Runner, tmp_path: Path) -> None:
+    target = tmp_path / "train.py"
+    target.write_text("# my own script\n", encoding="utf-8")
+    result = run("recipe", *PROFILE, "--out", str(target))
+    assert result.exit_code == 2 and "--force" in result.stderr
+    assert target.read_text(encoding="utf-8") == "# my own script\n"
+    forced = run("recipe", *PROFILE, "--out", str(target), "--force")
+    assert forced.exit_code == 0, forced.stderr
+    assert "ft-atlas recipe (python)" in target.read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train.py"]  # no temporary file left
+
+
+def test_out_never_writes_through_a_symbolic_link(run: Runner, tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n", encoding="utf-8")
+    link = tmp_path / "train.py"
+    link.symlink_to(victim)
+    result = run("recipe", *PROFILE, "--out", str(link))
+    assert result.exit_code == 2 and "symbolic link" in result.stderr
+    assert link.is_symlink() and victim.read_text(encoding="utf-8") == "precious\n"
+    assert run("recipe", *PROFILE, "--out", str(link), "--force").exit_code == 0
+    assert not link.is_symlink() and "ft-atlas recipe" in link.read_text(encoding="utf-8")
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+
+
+def test_out_refuses_devices_and_directories(run: Runner, tmp_path: Path) -> None:
+    for target in (tmp_path, Path(os.devnull)):
+        result = run("recipe", *PROFILE, "--out", str(target), "--force")
+        assert result.exit_code == 2 and "use - for stdout" in result.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs resource limits in a child process")
+def test_a_write_error_keeps_the_old_file_and_exits_1(tmp_path: Path) -> None:
+    import resource
+
+    target = tmp_path / "train.py"
+    target.write_text("# my own script\n", encoding="utf-8")
+
+    def small_files() -> None:  # in the child: any file beyond 4 KiB fails (EFBIG), as a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    result = subprocess.run(
+        [*COMMAND, "recipe", *PROFILE, "--out", str(target), "--force"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=small_files,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "--out: cannot write" in result.stderr and "Traceback" not in result.stderr
+    assert target.read_text(encoding="utf-8") == "# my own script\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train.py"]
+
+
+def test_an_unwritable_out_is_an_io_error_exit_1(run: Runner, tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("x", encoding="utf-8")
+    result = run("recipe", *PROFILE, "--out", str(blocked / "train.py"))
+    assert result.exit_code == 1 and "--out: cannot write" in result.stderr
+
+
+def test_a_file_that_appears_while_writing_is_not_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "train.py"
+    real_mkstemp = tempfile.mkstemp
+
+    def racing_mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        made = real_mkstemp(*args, **kwargs)
+        target.write_text("# written by someone else meanwhile\n", encoding="utf-8")
+        return made
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", racing_mkstemp)
+    with pytest.raises(UsageError, match="already exists"):
+        files.write_new(target, "new text\n")
+    assert target.read_text(encoding="utf-8") == "# written by someone else meanwhile\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train.py"]
+
+
+def test_a_directory_output_changes_nothing_when_one_file_exists(tmp_path: Path) -> None:
+    (tmp_path / "dpo.yaml").write_text("mine\n", encoding="utf-8")
+    outputs = {tmp_path / "sft.yaml": "a: 1\n", tmp_path / "dpo.yaml": "b: 2\n"}
+    with pytest.raises(UsageError, match=r"dpo\.yaml already exists"):
+        files.write_new_files(outputs)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dpo.yaml"]
+    files.write_new_files(outputs, force=True)
+    assert (tmp_path / "sft.yaml").read_text(encoding="utf-8") == "a: 1\n"
+    assert (tmp_path / "dpo.yaml").read_text(encoding="utf-8") == "b: 2\n"
+    assert (tmp_path / "sft.yaml").stat().st_mode & 0o777 == 0o666 & ~_current_umask()
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -180,8 +180,11 @@ def recipe(
         Optional[str], typer.Option("--format", "-f", hidden=True, help="Deprecated: use --trainer.")
     ] = None,
     out: Annotated[
-        Optional[Path], typer.Option("--out", help="Write to this file instead of stdout.")
+        Optional[Path], typer.Option("--out", help="Write to this file instead of stdout ('-').")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Let --out replace an existing file (or symbolic link).")
+    ] = False,
 ) -> None:
     """Write a runnable training recipe for a recommended plan (see docs/recipes.md).
 
@@ -201,10 +204,9 @@ def recipe(
     if out is None or str(out) == "-":
         sys.stdout.write(text)
         return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"--out: cannot write {out}: {error.strerror}") from None
+    from atlas_cli.files import write_new
+
+    write_new(out, text, force=force)
     sys.stderr.write(f"ft-atlas: wrote {out}\n")
 
 
