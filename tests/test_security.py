@@ -206,7 +206,13 @@ def hostile_kb(tmp_path: Path, text: str, name: str = "hostile.yaml") -> Path:
     for rule in data["rules"]:
         rule["because"] = f"{rule['because']} {text}"
     data["gpus"][0]["name"] = f"GPU {text}"
-    data["guide"]["title"] = f"Atlas {text}"
+    data["models"][0]["name"] = f"Model {text}"
+    data["categories"][0]["changes"] = f"changes {text}"
+    guide = data["guide"]
+    guide["title"] = f"Atlas {text}"
+    guide["comparison"][0]["label"] = f"row {text}"
+    guide["tools"][0]["library"] = f"lib {text}"
+    guide["choose"][0]["text"] = f"choose {text}"
     path = tmp_path / name
     path.write_text(dump(data), encoding="utf-8")
     return path
@@ -392,3 +398,73 @@ def _current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# --- 9. no raw control characters reach a terminal -------------------------------------------------
+
+SGR = re.compile(r"\x1b\[[0-9;]*m")  # rich's own colours, when a terminal is forced
+RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+VIEWS = [
+    ["methods"],
+    ["show", "lora"],
+    ["compare"],
+    ["compare", "lora", "qlora"],
+    ["categories"],
+    ["tools"],
+    ["guide"],
+    ["gpus"],
+    ["models"],
+    ["recommend", *PROFILE, "--explain", "--top", "100"],
+    ["estimate", *PROFILE],
+    ["estimate", *PROFILE, "--method", "lora"],
+    ["ask", "--no-input", *PROFILE],
+]
+
+
+def _raw_controls(text: str, bidi: bool = True) -> list[str]:
+    found = RAW_CONTROL.findall(SGR.sub("", text))
+    # JSON is data: bidirectional marks stay as they are (they drive no terminal sequence).
+    return found if bidi else [c for c in found if not "\u202a" <= c <= "\u2069"]
+
+
+@pytest.fixture(scope="module")
+def escaping_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return hostile_kb(tmp_path_factory.mktemp("escapes"), ESCAPES + BREAKS + "\u202e")
+
+
+@pytest.mark.parametrize("args", VIEWS, ids=" ".join)
+@pytest.mark.parametrize("fmt", ["table", "markdown", "json"])
+def test_kb_text_never_reaches_the_terminal_raw(
+    run: Runner, escaping_kb: Path, args: list[str], fmt: str
+) -> None:
+    result = run("--kb", str(escaping_kb), *args, "--format", fmt, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.stderr
+    assert _raw_controls(result.stdout, bidi=fmt != "json") == [] and _raw_controls(result.stderr) == []
+    assert "\\x1b" in result.stdout or "\\u001b" in result.stdout  # shown, escaped
+
+
+@pytest.mark.parametrize(
+    "args", [["methods"], ["show", "lora"], ["guide"], ["recommend", *PROFILE, "--explain"]]
+)
+def test_rich_styles_survive_while_kb_escapes_do_not(run: Runner, escaping_kb: Path, args: list[str]) -> None:
+    result = run("--kb", str(escaping_kb), *args, env={"FORCE_COLOR": "1", "TERM": "xterm-256color"})
+    assert result.exit_code == 0, result.stderr
+    assert SGR.search(result.stdout)  # the terminal still gets colours
+    assert _raw_controls(result.stdout) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["recommend", "--gpu", "x\x1b[2J\x1b]8;;http://e\x07", "--model-size", "7b"],
+        ["recommend", *PROFILE, "--examples", "\x1b[2J"],
+        ["no\x1b[2Jsuch-command"],
+        ["show", "\x9b2J"],
+        ["--kb", "missing\x1b[2J.yaml", "methods"],
+    ],
+)
+def test_user_input_echoed_in_errors_is_escaped(run: Runner, args: list[str]) -> None:
+    result = run(*args)
+    assert result.exit_code in (2, 3)
+    assert _raw_controls(result.stderr) == [] and _raw_controls(result.stdout) == []
+    assert "\\x1b" in result.stderr or "\\x9b" in result.stderr

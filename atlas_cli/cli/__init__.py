@@ -26,6 +26,7 @@ from atlas_cli.errors import (
     fail,
     flush_stdout,
     prepare_streams,
+    printable,
     report,
 )
 
@@ -116,6 +117,9 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Exit as exit_:
         code = exit_.exit_code
     except typer.TyperException as error:
+        # click's messages echo what was typed ("No such command 'x'"): escaped like our own.
+        message = error.format_message
+        setattr(error, "format_message", lambda: printable(message()))  # noqa: B010 - show() calls it
         show = getattr(error, "show", None)
         show() if show else fail(error.format_message(), 0)
         code = error.exit_code

@@ -18,7 +18,7 @@ from atlas_cli.cli.app import (
     state,
 )
 from atlas_cli.cli.options import one_of, profile_options, top_count
-from atlas_cli.errors import UsageError
+from atlas_cli.errors import UsageError, printable
 from atlas_cli.kb.vocabulary import MAX_TOP, OPTIMIZERS, OUTPUT_SCHEMA_VERSION, PRECISIONS
 from atlas_cli.recipes.registry import format_names
 
@@ -207,7 +207,7 @@ def recipe(
     from atlas_cli.files import write_new
 
     write_new(out, text, force=force)
-    sys.stderr.write(f"ft-atlas: wrote {out}\n")
+    sys.stderr.write(printable(f"ft-atlas: wrote {out}\n"))
 
 
 # --- ask -------------------------------------------------------------------------------------

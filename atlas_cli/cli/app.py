@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from atlas_cli import __version__
-from atlas_cli.errors import OutputClosed, debug_env, write_stdout
+from atlas_cli.errors import OutputClosed, debug_env, printable, write_stdout
 from atlas_cli.kb.vocabulary import OUTPUT_SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def emit(fmt: Format, data: Any, view: "Callable[[], RenderableType]", markdown:
     if fmt is Format.json:
         print_json(data)
     elif fmt is Format.markdown:
-        sys.stdout.write(markdown())
+        sys.stdout.write(printable(markdown()))
     else:
         console().print(view())
 

@@ -8,7 +8,7 @@ import typer
 from atlas_cli.cli.advise import render_recommendation
 from atlas_cli.cli.app import Format, FormatOption, JsonOption, chosen_format, command, print_json, state
 from atlas_cli.cli.options import profile_options, top_count
-from atlas_cli.errors import InputEnded
+from atlas_cli.errors import InputEnded, printable
 from atlas_cli.kb.vocabulary import MAX_TOP
 
 
@@ -16,7 +16,7 @@ class StderrTerminal:
     """Prompts on stderr, answers from stdin: stdout stays free for the result."""
 
     def ask(self, prompt: str) -> str:
-        sys.stderr.write(prompt)
+        sys.stderr.write(printable(prompt))
         sys.stderr.flush()
         if sys.stdin is None:  # started with stdin closed (`<&-`): no answer will come
             raise EOFError
@@ -26,7 +26,7 @@ class StderrTerminal:
         return line.rstrip("\r\n")
 
     def say(self, text: str) -> None:
-        sys.stderr.write(text + "\n")
+        sys.stderr.write(printable(text) + "\n")
 
 
 @command("Advise")
@@ -62,7 +62,9 @@ def ask(
         raise InputEnded("input ended before the questionnaire was finished") from None
     if not interactive:
         reason = "--no-input" if no_input else "stdin is not a terminal"
-        sys.stderr.write(f"ft-atlas: not asking ({reason}); defaulted: {', '.join(interview.defaulted)}\n")
+        sys.stderr.write(
+            printable(f"ft-atlas: not asking ({reason}); defaulted: {', '.join(interview.defaulted)}\n")
+        )
     profile = profile_from_values(answers)
     rec = Engine(catalog).recommend(profile)
     canonical_gpu = {"gpu": rec.profile["gpu"]} if profile.gpu else {}
@@ -72,4 +74,4 @@ def ask(
         print_json({**recommendation_json(rec, shown, explain), "command": command})
         return
     render_recommendation(rec, chosen, shown, explain)
-    sys.stdout.write(f"\nTo get this again without questions:\n  {command}\n")
+    sys.stdout.write(printable(f"\nTo get this again without questions:\n  {command}\n"))

@@ -15,7 +15,7 @@ from atlas_cli.cli.app import (
     print_json,
     state,
 )
-from atlas_cli.errors import KnowledgeBaseError
+from atlas_cli.errors import KnowledgeBaseError, printable
 from atlas_cli.kb.vocabulary import OUTPUT_SCHEMA_VERSION
 
 
@@ -63,7 +63,7 @@ def validate(
         return
     labels = {"gpus": "GPUs"}
     listed = ", ".join(f"{n} {labels.get(name, name)}" for name, n in counts.items())
-    sys.stdout.write(f"{target}: valid — {listed}\n")
+    sys.stdout.write(printable(f"{target}: valid — {listed}\n"))
 
 
 @command("Knowledge base")
