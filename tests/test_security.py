@@ -5,6 +5,9 @@ One section per numbered point of the issue; each test reproduces the attack or 
 
 from __future__ import annotations
 
+import ast
+import copy
+import functools
 import io
 import json
 import os
@@ -13,10 +16,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from atlas_cli import files
 from atlas_cli.batch import runner
@@ -29,9 +37,12 @@ from atlas_cli.errors import EXIT_INTERNAL, EXIT_USAGE, UsageError
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import bundled_kb_path
 from atlas_cli.kb.loading import load_knowledge_base
+from atlas_cli.kb.schema import KnowledgeBase
+from atlas_cli.recipes.writer import render_recipe
 from atlas_cli.render.documents import escape_breaks, recommendation_json
 from tests.conftest import Runner
 from tests.test_knowledge import bundled_sections, dump
+from tests.test_recipes import rank_of
 
 PROFILE = ["--gpu", "rtx-3090", "--model-size", "7b"]
 
@@ -468,3 +479,177 @@ def test_user_input_echoed_in_errors_is_escaped(run: Runner, args: list[str]) ->
     assert result.exit_code in (2, 3)
     assert _raw_controls(result.stderr) == [] and _raw_controls(result.stdout) == []
     assert "\\x1b" in result.stderr or "\\x9b" in result.stderr
+
+
+# --- 2 and 3. generated recipes hold KB text as data only ------------------------------------------
+
+NASTY = [
+    '"""', "'''", '"', "'", "\\", "\\N{", "\n", "\r", "\r\n", "\x00", "\x0b", "\x0c", "\x1b", "\x7f", "\x85",
+    "\x9b", "\u2028", "\u2029", "\ufeff", "\u202e", "#", "# ", "\n#", "coding: latin-1", ": ", "- ", "---",
+    "...", "{", "}", "[", "]", "!!python/object:os.system", "&a", "*a", "%", "@", "`", "\t", " ", "é",
+    "\U0001f600", "trust_remote_code: true", "\nimport os\nos.system('id')\n", '"""; import os; """',
+]  # fmt: skip
+hostile_text = st.lists(st.one_of(st.sampled_from(NASTY), st.text(max_size=6)), max_size=8).map("".join)
+hub_part = st.from_regex(r"[\w.\-]{1,12}", fullmatch=True).filter(lambda s: s not in (".", ".."))
+
+
+@dataclass(frozen=True)
+class RecipeInputs:
+    """The KB fields that reach a recipe, and the profile's model id."""
+
+    name: str
+    note: str
+    source: str
+    targets: str
+    dropout: float
+    hub: str
+    model_id: str
+
+
+PLACEHOLDERS = RecipeInputs(
+    "ZZNAMEZZ", "ZZNOTEZZ", "ZZSOURCEZZ", "ZZTARGETSZZ", 0.125, "zzorg/zzrepo", "zz-model"
+)
+
+
+def _recipe_kb(base: dict[str, Any], given: RecipeInputs) -> Catalog | None:
+    data = copy.deepcopy(base)
+    lora = next(m for m in data["methods"] if m["id"] == "lora")
+    lora["name"] = given.name
+    hyper = lora["hyperparameters"]
+    for entry in hyper.values():
+        entry["note"], entry["source"] = given.note, given.source
+    hyper["target_modules"]["value"] = given.targets
+    hyper["lora_dropout"]["value"] = given.dropout
+    hyper["sharding"] = {"note": given.note}  # the note a multi-GPU recipe quotes
+    for method in data["methods"]:
+        if method["id"] in ("sft", "dpo"):
+            for entry in method["hyperparameters"].values():
+                if entry.get("source"):
+                    entry["source"] = given.source
+    model = copy.deepcopy(next(m for m in data["models"] if m["id"] == "llama-3.1-8b"))
+    model.update(
+        id=given.model_id, name=given.name, aliases=[], source=f"https://huggingface.co/{given.hub}/"
+    )
+    data["models"].append(model)
+    try:
+        return Catalog(KnowledgeBase.model_validate(data))
+    except ValidationError:
+        return None  # e.g. a target that reads as a number: validate refuses it, as it should
+
+
+def _recipes(catalog: Catalog, model_id: str) -> dict[str, str]:
+    profile = {"gpu": "rtx-3090", "gpus": "2", "model": model_id, "data_kind": "preferences"}
+    rec = Engine(catalog).recommend(build_profile(profile))
+    rank = rank_of(rec, "lora", ("sft", "dpo"))
+    return {fmt: render_recipe(catalog, rec, rank, fmt) for fmt in ("python", "llamafactory", "axolotl")}
+
+
+def _substituted(value: Any, given: RecipeInputs) -> Any:
+    """The benign rendering's values with each placeholder replaced by what the KB really said."""
+    plain = {
+        getattr(PLACEHOLDERS, f): getattr(given, f) for f in ("name", "note", "source", "targets", "hub")
+    }
+    if isinstance(value, str):
+        return plain.get(value, value)
+    if isinstance(value, float) and value == PLACEHOLDERS.dropout:
+        return given.dropout
+    if value == [PLACEHOLDERS.targets]:  # axolotl lists the targets
+        return given.targets.split(",")
+    if isinstance(value, list):
+        return [_substituted(v, given) for v in value]
+    if isinstance(value, dict):
+        return {k: _substituted(v, given) for k, v in value.items()}
+    return value
+
+
+class _Literals(ast.NodeTransformer):
+    def __init__(self, given: RecipeInputs) -> None:
+        self.given = given
+
+    def visit_Constant(self, node: ast.Constant) -> ast.Constant:
+        return ast.Constant(_substituted(node.value, self.given))
+
+
+def _check_recipes(base: dict[str, Any], given: RecipeInputs) -> bool:
+    hostile, benign = (
+        _recipe_kb(base, given),
+        _recipe_kb(base, replace(PLACEHOLDERS, model_id=given.model_id)),
+    )
+    if hostile is None:
+        return False
+    assert benign is not None
+    got, want = _recipes(hostile, given.model_id), _recipes(benign, given.model_id)
+    # Python: it compiles, and its syntax tree is the benign one with exactly the KB's literals.
+    code = compile(got["python"], "recipe.py", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    compile(got["python"], "recipe.py", "exec", dont_inherit=True)
+    expected = _Literals(given).visit(ast.parse(want["python"]))
+    assert ast.dump(code) == ast.dump(expected)
+    assert ast.literal_eval(next(n.value for n in code.body if _assigns(n, "PLAN"))) == given.name
+    head = got["python"].split('"""', 1)[0].splitlines()
+    assert all(line.startswith("#") or not line for line in head)  # the header stays comments
+    # YAML: every document reads back as the intended mapping, with no key added or lost.
+    for fmt in ("llamafactory", "axolotl"):
+        documents = list(yaml.safe_load_all(got[fmt]))
+        assert documents == _substituted(list(yaml.safe_load_all(want[fmt])), given), fmt
+    return True
+
+
+def _assigns(node: ast.stmt, name: str) -> bool:
+    return isinstance(node, ast.Assign) and any(
+        isinstance(t, ast.Name) and t.id == name for t in node.targets
+    )
+
+
+recipe_inputs = st.builds(
+    RecipeInputs,
+    name=hostile_text,
+    note=hostile_text.filter(bool),
+    source=hostile_text.filter(bool),
+    targets=hostile_text.filter(lambda s: s and len(s) <= 200),
+    dropout=st.floats(min_value=0, max_value=1e15, allow_nan=False),
+    hub=st.builds("{}/{}".format, hub_part, hub_part),
+    model_id=st.from_regex(r"[a-z0-9][a-z0-9.\-]{0,20}", fullmatch=True),
+)
+
+
+@functools.cache
+def _recipe_base() -> dict[str, Any]:
+    return bundled_sections()
+
+
+@settings(max_examples=40, deadline=None)
+@given(recipe_inputs)
+def test_kb_text_reaches_recipes_only_as_data(inputs: RecipeInputs) -> None:
+    _check_recipes(_recipe_base(), inputs)
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None)
+@given(recipe_inputs)
+def test_kb_text_reaches_recipes_only_as_data_many(inputs: RecipeInputs) -> None:
+    _check_recipes(_recipe_base(), inputs)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        'LoRA"""\nimport os; os.system("echo pwned")\n"""',
+        "LoRA (see C:\\Users\\docs)",
+        "LoRA\x00",
+        "LoRA\u2028trust_remote_code: true",
+    ],
+)
+def test_the_reported_method_names_are_inert(name: str) -> None:
+    given = replace(PLACEHOLDERS, name=name, note=f"note {name}", source=f"source {name}")
+    assert _check_recipes(_recipe_base(), given)
+
+
+def test_a_line_separator_in_a_note_adds_no_yaml_key() -> None:
+    given = replace(PLACEHOLDERS, note="see\u2028trust_remote_code: true\x85also: 1")
+    catalog = _recipe_kb(_recipe_base(), given)
+    assert catalog is not None
+    for fmt, text in _recipes(catalog, given.model_id).items():
+        if fmt != "python":
+            keys = {key for document in yaml.safe_load_all(text) for key in document}
+            assert "trust_remote_code" not in keys and "also" not in keys
+        assert "\u2028" not in text and "\x85" not in text
