@@ -11,6 +11,7 @@ import functools
 import io
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -22,7 +23,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -35,12 +36,15 @@ from atlas_cli.core.engine import Engine
 from atlas_cli.core.profile import COUNT, SIZE, Profile, build_profile, parse_count, parse_number, parse_size
 from atlas_cli.errors import EXIT_INTERNAL, EXIT_USAGE, UsageError
 from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.facts import FACTS
 from atlas_cli.kb.files import bundled_kb_path
 from atlas_cli.kb.loading import load_knowledge_base
 from atlas_cli.kb.schema import KnowledgeBase
+from atlas_cli.kb.vocabulary import MEMORY_MODELS, RECIPE_HYPERPARAMETERS
 from atlas_cli.recipes.writer import render_recipe
 from atlas_cli.render.documents import escape_breaks, recommendation_json
 from tests.conftest import Runner
+from tests.test_kb_fuzz import fuzz_base
 from tests.test_knowledge import bundled_sections, dump
 from tests.test_recipes import rank_of
 
@@ -653,3 +657,400 @@ def test_a_line_separator_in_a_note_adds_no_yaml_key() -> None:
             keys = {key for document in yaml.safe_load_all(text) for key in document}
             assert "trust_remote_code" not in keys and "also" not in keys
         assert "\u2028" not in text and "\x85" not in text
+
+
+# --- 5. a KB that validates never makes a command fail with an internal error -------------------------
+
+NUMBERS: list[Any] = [0, 1, -1, 2, 3, 0.5, 1e-9, 1e-300, 7, 64, 100, 4096, 1e15, -1e15, 10**15, 2.5e-4]
+ODD_TEXT = [
+    "",
+    " ",
+    "[/x]",
+    "[bold]x",
+    "%s %d",
+    "{0} {x}",
+    "$x ${y}",
+    "\\",
+    "é ✓ 漢字",
+    "\x1b[2J",
+    "a\u2028b",
+    "x" * 300,
+]
+HYPER_VALUES: list[Any] = [*NUMBERS, "r", "2r", "TEXT", "RANDOM", "all-linear", "q_proj,v_proj", True, False]
+HYPER_VALUES += [["q_proj", "v_proj"], ["x"], "nf4", "adamw_torch", "galore_adamw", "text"]
+
+
+FAST_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, (*path, k))]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, (*path, i))]
+    return [(path, value)]
+
+
+def _set(data: Any, path: tuple[Any, ...], value: Any) -> None:
+    for part in path[:-1]:
+        data = data[part]
+    data[path[-1]] = value
+
+
+def _random_comparison(rng: random.Random, data: dict[str, Any]) -> dict[str, Any]:
+    fact = rng.choice(FACTS)
+    name = f"{fact.name}.{rng.choice(data['methods'])['id']}" if fact.per_method else fact.name
+    if fact.type == "number":
+        op, value = rng.choice(["lt", "le", "gt", "ge", "eq", "ne"]), rng.choice([*NUMBERS, None])
+    elif fact.type == "bool":
+        op, value = rng.choice(["eq", "ne"]), rng.choice([True, False, None])
+    else:
+        refs = {"gpus": data["gpus"], "models": data["models"], "methods": data["methods"]}
+        pool = list(fact.values or ()) or [
+            i["id"] for i in refs.get(fact.refers_to or "", data["categories"])
+        ]
+        op, value = rng.choice(["eq", "ne"]), rng.choice([*pool, None])
+    if rng.random() < 0.3 and value is not None:
+        op, value = rng.choice(["in", "not_in"]), [value]
+    return {"fact": name, "op": op, "value": value}
+
+
+def _random_condition(rng: random.Random, data: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    kind = rng.choice(["cmp", "cmp", "all", "any", "not"]) if depth < 3 else "cmp"
+    if kind == "cmp":
+        return _random_comparison(rng, data)
+    if kind == "not":
+        return {"not": _random_condition(rng, data, depth + 1)}
+    return {kind: [_random_condition(rng, data, depth + 1) for _ in range(rng.randint(1, 3))]}
+
+
+def _mutate(rng: random.Random, data: dict[str, Any]) -> str:
+    """One change that usually keeps the KB valid, so that its meaning (not its syntax) is tested."""
+    methods, objectives = data["methods"], [m["id"] for m in data["methods"] if m["kind"] == "objective"]
+    choice = rng.choice([0, 1, 1, 1, 2, 3, 4, 5, 6, 7, 8])
+    if choice == 0:
+        path, _ = rng.choice([leaf for leaf in _leaves(data) if isinstance(leaf[1], int | float)])
+        value = rng.choice([v for v in NUMBERS if not isinstance(v, bool)])
+        _set(data, path, value)
+        return f"number {path} = {value!r}"
+    if choice == 1:
+        method = rng.choice(methods)
+        hyper = method.setdefault("hyperparameters", {})
+        used = [k for k in hyper if k in RECIPE_HYPERPARAMETERS]
+        key = rng.choice(used if used and rng.random() < 0.7 else [*RECIPE_HYPERPARAMETERS, "x"])
+        entry = {"value": rng.choice(HYPER_VALUES), "source": "fuzz"}
+        if rng.random() < 0.3:
+            entry["with_peft"] = rng.choice(HYPER_VALUES)
+        if rng.random() < 0.2:
+            entry = {"note": "only a note"}
+        hyper[key] = entry
+        return f"hyperparameter {method['id']}.{key} = {entry}"
+    if choice == 2:
+        rule = rng.choice([*data["rules"], *data["pipelines"]])
+        rule["when"] = _random_condition(rng, data)
+        return f"condition of {rule['id']}: {rule['when']}"
+    if choice == 3:
+        pipeline = rng.choice(data["pipelines"])
+        pipeline["pipeline"] = rng.sample(objectives, rng.randint(1, 3))
+        return f"pipeline {pipeline['id']} = {pipeline['pipeline']}"
+    if choice == 4:
+        method = rng.choice([m for m in methods if m["kind"] != "objective"])
+        method["memory_model"] = rng.choice(list(MEMORY_MODELS))
+        if rng.random() < 0.5:
+            method["variants"] = [{"label": "v", "optimizer": rng.choice(["adamw", "adamw-8bit", "sgd"])}]
+        return f"memory model of {method['id']} = {method['memory_model']}"
+    if choice == 5:
+        model = rng.choice(data["models"])
+        field = rng.choice(
+            ["layers", "hidden_size", "attention_heads", "kv_heads", "intermediate_size", "vocab_size"]
+        )
+        model[field] = rng.choice([1, 2, 7, 64, 1000])
+        if rng.random() < 0.5:
+            model["architecture"] = rng.choice(["decoder", "encoder", "encoder-decoder"])
+        return f"model {model['id']}.{field}"
+    if choice == 6:
+        gpu = rng.choice(data["gpus"])
+        gpu["memory_gib"] = rng.choice([0.001, 1, 24, 80, 100_000])
+        gpu["bf16"], gpu["cuda"] = rng.random() < 0.5, rng.random() < 0.5
+        return f"gpu {gpu['id']}"
+    if choice == 7:
+        rule = rng.choice(data["rules"])
+        rule["effect"] = {
+            "action": rng.choice(["prefer", "avoid", "exclude"]),
+            "weight": rng.choice([0, 0.5, 100]),
+        }
+        return f"effect of {rule['id']}"
+    path, _ = rng.choice([leaf for leaf in _leaves(data) if isinstance(leaf[1], str) and "id" not in leaf[0]])
+    text = rng.choice(ODD_TEXT)
+    _set(data, path, text)
+    return f"text {path} = {text!r}"
+
+
+def _commands(data: dict[str, Any], rng: random.Random) -> list[tuple[list[str], str | None]]:
+    gpu, model = rng.choice(data["gpus"])["id"], rng.choice(data["models"])["id"]
+    method = rng.choice(data["methods"])["id"]
+    trained = rng.choice([m["id"] for m in data["methods"] if m["kind"] != "objective"])
+    hardware_model = ["--gpu", gpu, "--model", model]
+    batch = "".join(
+        json.dumps(p) + "\n"
+        for p in (
+            {"gpu": gpu, "model": model},
+            {"vram": 24, "model_size": "7b", "goal": "chat"},
+            {"gpu": "none"},
+        )
+    )
+    commands: list[tuple[list[str], str | None]] = [
+        (["methods"], None),
+        (["show", method], None),
+        (["show", method, "--format", "markdown"], None),
+        (["compare"], None),
+        (["compare", method, trained], None),
+        (["categories"], None),
+        (["tools"], None),
+        (["guide"], None),
+        (["gpus"], None),
+        (["models", "--json"], None),
+        (["recommend", *hardware_model, "--explain", "--top", "100"], None),
+        (["recommend", *hardware_model, "--json", "--explain", "--data-kind", "preferences"], None),
+        (["recommend", "--vram", "24", "--model-size", "7b", "--format", "markdown"], None),
+        (["recommend", "--gpu", "none", "--model-size", "1b", "--examples", "20"], None),
+        (["recommend", "--batch", "-", "--top", "3"], batch),
+        (["estimate", *hardware_model], None),
+        (["estimate", *hardware_model, "--method", trained, "--json"], None),
+        (["ask", "--no-input", *hardware_model], None),
+    ]
+    for plan in ("1", "2", "3"):
+        for trainer in ("python", "llamafactory", "axolotl"):
+            commands.append((["recipe", *hardware_model, "--plan", plan, "--trainer", trainer], None))
+    commands.append((["recipe", "--gpu", "none", "--model", model, "--data-kind", "preferences"], None))
+    return commands
+
+
+def _mutated_kb(rng: random.Random, tmp_path: Path) -> tuple[Path, dict[str, Any], list[str]]:
+    data = fuzz_base()
+    done = [_mutate(rng, data) for _ in range(rng.randint(1, 3))]
+    if rng.random() < 0.5:  # training plans without a GPU, so without a memory estimate
+        for rule in data["rules"]:
+            if rule["effect"]["action"] == "exclude":
+                rule["effect"]["action"] = "avoid"
+        done.append("no exclusions")
+    path = tmp_path / f"kb-{rng.getrandbits(64):016x}.yaml"
+    text = yaml.dump(data, Dumper=FAST_DUMPER, allow_unicode=True, sort_keys=False)
+    path.write_text(text, encoding="utf-8")
+    return path, data, done
+
+
+def _check_valid_kb_commands(rng: random.Random, tmp_path: Path, run: Runner) -> None:
+    path, data, done = _mutated_kb(rng, tmp_path)
+    verdict = run("validate", str(path))
+    assert verdict.exit_code in (0, 3), (done, verdict.stderr[-2000:])
+    if verdict.exit_code:
+        return
+    for args, stdin in _commands(data, rng):
+        result = run("--kb", str(path), *args, input=stdin)
+        assert result.exit_code in (0, 2), (done, args, result.stderr[-2000:])
+        assert "internal error" not in result.stderr, (done, args, result.stderr[-2000:])
+    # `recipe` for every plan of a few profiles, through the function the command calls.
+    catalog = Catalog(load_knowledge_base(path))
+    engine, model = Engine(catalog), rng.choice(data["models"])["id"]
+    for hardware in ({"gpu": "none"}, {"gpu": rng.choice(data["gpus"])["id"]}, {"vram": "24"}):
+        for data_kind in ("demonstrations", "preferences", "labeled"):
+            rec = engine.recommend(build_profile({**hardware, "model": model, "data_kind": data_kind}))
+            for rank in range(1, len(rec.plans) + 1):
+                for trainer in ("python", "llamafactory", "axolotl"):
+                    try:
+                        text = render_recipe(catalog, rec, rank, trainer)
+                    except UsageError:
+                        continue  # a plan this trainer cannot express: exit 2, with the reason
+                    if trainer == "python":
+                        compile(text, "recipe.py", "exec", dont_inherit=True)
+                    else:
+                        assert all(isinstance(d, dict) for d in yaml.safe_load_all(text))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rng=st.randoms(use_true_random=False))
+def test_a_kb_that_validates_never_causes_an_internal_error(
+    rng: random.Random, tmp_path: Path, run: Runner
+) -> None:
+    _check_valid_kb_commands(rng, tmp_path, run)
+
+
+@pytest.mark.slow
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rng=st.randoms(use_true_random=False))
+def test_a_kb_that_validates_never_causes_an_internal_error_many(
+    rng: random.Random, tmp_path: Path, run: Runner
+) -> None:
+    _check_valid_kb_commands(rng, tmp_path, run)
+
+
+def test_most_mutations_keep_the_kb_valid(tmp_path: Path, run: Runner) -> None:
+    """The property above tests meaning only if most mutated KBs still validate."""
+    paths = [_mutated_kb(random.Random(seed), tmp_path)[0] for seed in range(20)]
+    assert sum(run("validate", str(path)).exit_code == 0 for path in paths) >= 10
+
+
+def _kb_text(tmp_path: Path, edit: Any, raw: dict[str, str] | None = None) -> Path:
+    """The bundled KB as one file after `edit(data)`; each placeholder string in `raw` is then
+    replaced by raw YAML text (numbers no dumper writes, anchors and aliases)."""
+    data = bundled_sections()
+    edit(data)
+    text = dump(data)
+    for placeholder, yaml_text in (raw or {}).items():
+        assert placeholder in text
+        text = text.replace(f"'{placeholder}'", yaml_text).replace(placeholder, yaml_text)
+    path = tmp_path / "kb.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _method(data: dict[str, Any], method_id: str) -> dict[str, Any]:
+    return next(m for m in data["methods"] if m["id"] == method_id)
+
+
+def _when(value: Any) -> Any:
+    def edit(data: dict[str, Any]) -> None:
+        data["rules"][0]["when"] = value
+
+    return edit
+
+
+def _hyper(method_id: str, key: str, value: Any) -> Any:
+    def edit(data: dict[str, Any]) -> None:
+        _method(data, method_id)["hyperparameters"][key] = {"value": value, "source": "test"}
+
+    return edit
+
+
+LOCATED_AT = re.compile(r"^.+:\d+:\d+: (?P<where>\S+): (?P<message>.+)$")
+CRASHING_KBS: dict[str, tuple[Any, dict[str, str], str, str]] = {
+    # name: (edit, raw YAML for placeholders, where the problem is reported, words of the message)
+    "number vs string": (
+        _when({"fact": "examples", "op": "ge", "value": "10000"}),
+        {},
+        "rules[0].when",
+        "number",
+    ),
+    "null": (_when({"fact": "examples", "op": "ge", "value": None}), {}, "rules[0].when", "compares numbers"),
+    "list": (_when({"fact": "examples", "op": "ge", "value": [1]}), {}, "rules[0].when", "not a list"),
+    "empty pipeline": (
+        lambda data: data["pipelines"][0].update(pipeline=[]),
+        {},
+        "pipelines[0].pipeline",
+        "at least 1",
+    ),
+    "rank as text": (
+        _hyper("lora", "r", "sixteen"),
+        {},
+        "methods[7].hyperparameters.r.value",
+        "whole number",
+    ),
+    "fraction as text": (
+        _hyper("partial-ft", "trainable_layers", "top"),
+        {},
+        "methods[1].hyperparameters.trainable_layers.value",
+        "from 0 to 1",
+    ),
+    "parameterization without training memory": (
+        lambda data: _method(data, "lora").update(memory_model="inference"),
+        {},
+        "methods[7]",
+        "no-training",
+    ),
+    "5,000-digit integer": (
+        _hyper("lora", "r", "__BIG__"),
+        {"__BIG__": "9" * 5000},
+        "methods[7]",
+        "bad value",
+    ),
+    "4,000-digit integer": (
+        _hyper("lora", "r", "__BIG__"),
+        {"__BIG__": "9" * 4000},
+        "methods[7]",
+        "out of range",
+    ),
+    "4,000-digit value in a condition": (
+        _when({"fact": "examples", "op": "ge", "value": "__BIG__"}),
+        {"__BIG__": "9" * 4000},
+        "rules[0].when",
+        "out of range",
+    ),
+    "1e99999": (
+        _hyper("lora", "learning_rate", "__HUGE__"),
+        {"__HUGE__": "1.0e+99999"},
+        "methods[7].hyperparameters.learning_rate",
+        "finite",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CRASHING_KBS, ids=str)
+def test_kbs_that_used_to_pass_validate_and_crash_are_refused_with_a_location(
+    run: Runner, tmp_path: Path, case: str
+) -> None:
+    edit, raw, where, words = CRASHING_KBS[case]
+    path = _kb_text(tmp_path, edit, raw)
+    result = run("validate", str(path))
+    assert result.exit_code == 3, result.stderr[-500:]
+    problems = [LOCATED_AT.match(line) for line in result.stderr.splitlines()[:-1]]
+    assert problems and all(problems), result.stderr[-500:]
+    assert any(p["where"].startswith(where) and words in p["message"] for p in problems if p), result.stderr
+
+
+def test_a_prompt_tuning_method_without_num_virtual_tokens_still_gets_a_recipe(
+    run: Runner, tmp_path: Path
+) -> None:
+    path = _kb_text(
+        tmp_path, lambda data: _method(data, "prompt-tuning")["hyperparameters"].pop("num_virtual_tokens")
+    )
+    assert run("validate", str(path)).exit_code == 0
+    catalog = Catalog(load_knowledge_base(path))
+    rec = Engine(catalog).recommend(build_profile({"gpu": "a100-80gb", "model": "llama-3.1-8b"}))
+    text = render_recipe(catalog, rec, rank_of(rec, "prompt-tuning", ("sft",)), "python")
+    compile(text, "recipe.py", "exec", dont_inherit=True)
+
+
+def test_lora_targets_given_as_a_list_reach_every_trainer_as_a_list(tmp_path: Path) -> None:
+    path = _kb_text(tmp_path, _hyper("lora", "target_modules", ["q_proj", "v_proj"]))
+    catalog = Catalog(load_knowledge_base(path))
+    rec = Engine(catalog).recommend(build_profile({"gpu": "rtx-3090", "model": "llama-3.1-8b"}))
+    rank = rank_of(rec, "lora", ("sft",))
+    assert "'target_modules': ['q_proj', 'v_proj']" in render_recipe(catalog, rec, rank, "python")
+    (factory,) = [d for d in yaml.safe_load_all(render_recipe(catalog, rec, rank, "llamafactory")) if d]
+    assert factory["lora_target"] == "q_proj,v_proj"
+    (axolotl,) = [d for d in yaml.safe_load_all(render_recipe(catalog, rec, rank, "axolotl")) if d]
+    assert axolotl["lora_target_modules"] == ["q_proj", "v_proj"]
+
+
+# --- 10. the size of conditions is capped ----------------------------------------------------------
+
+
+def _aliased_condition(levels: int, fan_out: int = 10) -> str:
+    """A flow-style condition that is a few lines of YAML and fan_out**levels comparisons."""
+    text = "&c0 {fact: examples, op: ge, value: 1}"
+    for level in range(1, levels + 1):
+        text = f"&c{level} {{all: [{text}" + f", *c{level - 1}" * (fan_out - 1) + "]}"
+    return text.split(" ", 1)[1]  # the outermost anchor is never used
+
+
+def test_a_rule_that_aliases_out_to_100k_comparisons_is_refused(run: Runner, tmp_path: Path) -> None:
+    path = _kb_text(tmp_path, _when("__WHEN__"), {"__WHEN__": _aliased_condition(5)})
+    assert len(path.read_text(encoding="utf-8")) < len(dump(bundled_sections())) + 1000
+    result = run("validate", str(path))
+    assert result.exit_code == 3
+    assert re.search(r":\d+:\d+: rules\[0\]\.when: more than 100 comparisons", result.stderr), result.stderr
+    assert run("--kb", str(path), "recommend", *PROFILE, "--json").exit_code == 3
+
+
+def test_the_comparisons_of_all_rules_together_are_capped(run: Runner, tmp_path: Path) -> None:
+    def many_rules(data: dict[str, Any]) -> None:
+        template = data["rules"][0]
+        data["rules"] += [{**template, "id": f"bulk-{i}", "when": "__WHEN__"} for i in range(260)]
+
+    hundred = "{all: [" + ", ".join(["{fact: examples, op: ge, value: 1}"] * 100) + "]}"
+    path = _kb_text(tmp_path, many_rules, {"__WHEN__": hundred})
+    result = run("validate", str(path))
+    assert result.exit_code == 3
+    assert re.search(r":\d+:\d+: rules: the conditions hold more than 25,000 comparisons", result.stderr)
+    assert "rules[41].when" not in result.stderr  # each rule alone is within its cap
