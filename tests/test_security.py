@@ -35,9 +35,10 @@ from atlas_cli.batch.workers import worker_count
 from atlas_cli.core.engine import Engine
 from atlas_cli.core.profile import COUNT, SIZE, Profile, build_profile, parse_count, parse_number, parse_size
 from atlas_cli.errors import EXIT_INTERNAL, EXIT_USAGE, UsageError
+from atlas_cli.kb import cache as kbcache
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.facts import FACTS
-from atlas_cli.kb.files import bundled_kb_path
+from atlas_cli.kb.files import bundled_kb_path, read_kb
 from atlas_cli.kb.loading import load_knowledge_base
 from atlas_cli.kb.schema import KnowledgeBase
 from atlas_cli.kb.vocabulary import MEMORY_MODELS, RECIPE_HYPERPARAMETERS
@@ -147,6 +148,17 @@ def test_editor_lock_files_and_appledouble_files_are_not_part_of_a_kb(run: Runne
     result = run("validate", str(kb))
     assert result.exit_code == 0, result.stderr
     assert run("--kb", str(kb), "methods", "--json").exit_code == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_in_a_kb_directory_is_refused_not_waited_for(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    shutil.copytree(bundled_kb_path(), kb)
+    os.mkfifo(kb / "zz.yaml")  # nobody will ever write to it
+    command = [sys.executable, "-m", "atlas_cli", "validate", str(kb)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3
+    assert f"{kb / 'zz.yaml'}:1:1: cannot read: not a regular file" in result.stderr
 
 
 # --- 11. closed stdin, a full disk and a reader that went away ----------------------------------
@@ -1054,3 +1066,259 @@ def test_the_comparisons_of_all_rules_together_are_capped(run: Runner, tmp_path:
     assert result.exit_code == 3
     assert re.search(r":\d+:\d+: rules: the conditions hold more than 25,000 comparisons", result.stderr)
     assert "rules[41].when" not in result.stderr  # each rule alone is within its cap
+
+
+# --- 1, 4 and 8. the KB cache ----------------------------------------------------------------------
+
+MARKER_PAYLOAD = """
+import os, pickle, sys
+class Boom:
+    def __reduce__(self):
+        return (os.system, ("touch " + sys.argv[1],))
+sys.stdout.buffer.write(pickle.dumps(Boom()))
+"""
+
+
+@pytest.fixture
+def small_kb(tmp_path: Path) -> Path:
+    path = tmp_path / "kb" / "kb.yaml"
+    path.parent.mkdir()
+    path.write_text(
+        yaml.dump(fuzz_base(), Dumper=FAST_DUMPER, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    return path
+
+
+@pytest.fixture
+def cache_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "cache"
+    monkeypatch.setenv(kbcache.CACHE_ENV, str(directory))
+    monkeypatch.delenv(kbcache.NO_CACHE_ENV, raising=False)
+    return directory
+
+
+def _entry_path(directory: Path, kb: Path) -> Path:
+    return directory / kbcache.entry_name(kbcache.cache_key(read_kb(kb)))
+
+
+def _forged_entry(kb: Path) -> bytes:
+    """A well-formed entry for `kb`'s key whose first GPU claims 99 GiB."""
+    real = load_knowledge_base(kb)
+    gpus = [real.gpus[0].model_copy(update={"memory_gib": 99.0, "name": "FORGED"}), *real.gpus[1:]]
+    return kbcache.encode_entry(kbcache.cache_key(read_kb(kb)), real.model_copy(update={"gpus": gpus}))
+
+
+def _plant(path: Path, payload: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(payload)
+    path.chmod(0o600)
+
+
+def test_a_planted_pickle_is_never_run(small_kb: Path, cache_env: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    made = subprocess.run(
+        [sys.executable, "-c", MARKER_PAYLOAD, str(marker)], capture_output=True, check=True
+    )
+    cache_env.mkdir(mode=0o700)
+    _plant(_entry_path(cache_env, small_kb), made.stdout)
+    catalog = kbcache.load_cached_catalog(small_kb)
+    assert not marker.exists()
+    assert catalog.kb == load_knowledge_base(small_kb)
+    # The damaged entry was replaced by a data-only one.
+    assert json.loads(_entry_path(cache_env, small_kb).read_bytes())["format"] == kbcache.ENTRY_FORMAT
+
+
+def test_a_well_formed_entry_in_our_own_directory_is_used_without_validation(
+    small_kb: Path, cache_env: Path
+) -> None:
+    # The control for the tests below: this forged entry would be believed where it is trusted.
+    cache_env.mkdir(mode=0o700)
+    _plant(_entry_path(cache_env, small_kb), _forged_entry(small_kb))
+    assert kbcache.load_cached_catalog(small_kb).kb.gpus[0].name == "FORGED"
+
+
+def test_a_cache_below_a_directory_others_can_write_is_foreign(
+    small_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # another user could rename our cache directory and put theirs there
+    directory = shared / "cache"
+    directory.mkdir(mode=0o700)
+    monkeypatch.setenv(kbcache.CACHE_ENV, str(directory))
+    _plant(_entry_path(directory, small_kb), _forged_entry(small_kb))
+    for _ in range(2):
+        assert kbcache.load_cached_catalog(small_kb).kb.gpus[0].name != "FORGED"
+    assert sorted(p.name for p in directory.iterdir()) == [
+        _entry_path(directory, small_kb).name
+    ]  # none written
+    # With the sticky bit (as /tmp has), others cannot rename what is ours: the cache is used.
+    shared.chmod(0o1777)
+    assert kbcache.load_cached_catalog(small_kb).kb.gpus[0].name == "FORGED"
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o703])
+def test_a_cache_directory_others_can_write_is_foreign(small_kb: Path, cache_env: Path, mode: int) -> None:
+    cache_env.mkdir()
+    _plant(_entry_path(cache_env, small_kb), _forged_entry(small_kb))
+    cache_env.chmod(mode)
+    assert kbcache.load_cached_catalog(small_kb).kb.gpus[0].name != "FORGED"
+
+
+def test_an_entry_others_can_write_or_that_is_a_link_is_not_read(
+    small_kb: Path, cache_env: Path, tmp_path: Path
+) -> None:
+    cache_env.mkdir(mode=0o700)
+    entry = _entry_path(cache_env, small_kb)
+    _plant(entry, _forged_entry(small_kb))
+    entry.chmod(0o622)
+    assert kbcache.load_cached_catalog(small_kb).kb.gpus[0].name != "FORGED"
+    elsewhere = tmp_path / "forged.json"
+    _plant(elsewhere, _forged_entry(small_kb))
+    entry.unlink()
+    entry.symlink_to(elsewhere)
+    assert kbcache.load_cached_catalog(small_kb).kb.gpus[0].name != "FORGED"
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="giving a file away needs root")
+def test_an_entry_owned_by_another_user_is_not_read(small_kb: Path, cache_env: Path) -> None:
+    cache_env.mkdir(mode=0o700)
+    entry = _entry_path(cache_env, small_kb)
+    _plant(entry, _forged_entry(small_kb))
+    os.chown(entry, 12345, 12345)
+    assert kbcache.load_cached_catalog(small_kb).kb.gpus[0].name != "FORGED"
+
+
+SWAPPER = """
+import os, sys, time
+link, first, second, stop = sys.argv[1:]
+while not os.path.exists(stop):
+    for target in (first, second):
+        os.symlink(target, link + ".new")
+        os.replace(link + ".new", link)
+"""
+
+
+def test_a_symlink_swapped_by_a_second_process_never_serves_its_entry(
+    small_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reported attack, with a directory we control standing in for the other user's: the
+    cache directory is a link in a world-writable directory that another process keeps pointing
+    at our real cache and at a directory holding a forged entry."""
+    shared, ours, theirs = tmp_path / "shared", tmp_path / "ours", tmp_path / "theirs"
+    for directory in (shared, ours, theirs):
+        directory.mkdir(mode=0o700)
+    shared.chmod(0o777)
+    _plant(_entry_path(theirs, small_kb), _forged_entry(small_kb))
+    link, stop = shared / "cache", tmp_path / "stop"
+    monkeypatch.setenv(kbcache.CACHE_ENV, str(link))
+    swapper = subprocess.Popen([sys.executable, "-c", SWAPPER, str(link), str(ours), str(theirs), str(stop)])
+    try:
+        names = {kbcache.load_cached_catalog(small_kb).kb.gpus[0].name for _ in range(8)}
+    finally:
+        stop.touch()
+        swapper.wait(timeout=30)
+    assert "FORGED" not in names
+    assert list(ours.iterdir()) == []  # nothing written through the link either
+
+
+AUDIT_OPENS = """
+import sys
+from pathlib import Path
+kb = sys.argv[1]
+opened = []
+def hook(event, args):
+    if event == "open" and str(args[0]) == kb:
+        opened.append(kb)
+sys.addaudithook(hook)
+from atlas_cli.kb.cache import load_cached_catalog
+for _ in range(2):  # a miss, then a hit
+    load_cached_catalog(Path(kb))
+    print(len(opened))
+    opened.clear()
+"""
+
+
+def test_each_kb_file_is_read_once_per_load(small_kb: Path, cache_env: Path) -> None:
+    """Hash the bytes that are parsed: one read of each file serves the key and, on a miss, the
+    loader. A second read would let an edit in between store one KB under another's key."""
+    result = subprocess.run(
+        [sys.executable, "-c", AUDIT_OPENS, str(small_kb)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert result.stdout.split() == ["1", "1"]
+
+
+EDITOR = """
+import os, sys, time
+path, versions, stop = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+template = open(path, encoding="utf-8").read()
+for i in range(versions):
+    text = template.replace("VERSION-MARK", f"version-{i}")
+    with open(path + ".new", "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(path + ".new", path)
+    time.sleep(0.02)
+open(stop, "w").close()
+"""
+
+
+def test_an_edit_racing_the_cache_never_stores_a_kb_under_another_kbs_key(
+    small_kb: Path, cache_env: Path, tmp_path: Path
+) -> None:
+    data = fuzz_base()
+    data["gpus"][0]["aliases"] = ["VERSION-MARK"]
+    template = yaml.dump(data, Dumper=FAST_DUMPER, allow_unicode=True, sort_keys=False)
+    small_kb.write_text(template, encoding="utf-8")
+    stop = tmp_path / "stop"
+    editor = subprocess.Popen([sys.executable, "-c", EDITOR, str(small_kb), "12", str(stop)])
+    try:
+        while not stop.exists():
+            kbcache.load_cached_catalog(small_kb)
+    finally:
+        editor.wait(timeout=60)
+    for i in range(12):  # every version now, from the cache where it is there
+        small_kb.write_text(template.replace("VERSION-MARK", f"version-{i}"), encoding="utf-8")
+        assert kbcache.load_cached_catalog(small_kb).kb.gpus[0].aliases == [f"version-{i}"]
+
+
+def test_the_key_covers_the_version_and_the_source(small_kb: Path, tmp_path: Path) -> None:
+    files = read_kb(small_kb)
+    key = kbcache.cache_key(files, version="1.0", identity="a")
+    assert key != kbcache.cache_key(files, version="1.1", identity="a")
+    assert key != kbcache.cache_key(files, version="1.0", identity="b")
+    package = tmp_path / "atlas_cli"
+    shutil.copytree(
+        Path(kbcache.__file__).parent.parent, package, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    before = kbcache.package_identity(package)
+    schema = package / "kb" / "schema.py"
+    schema.write_text(schema.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert kbcache.package_identity(package) != before
+
+
+def test_a_failed_cache_write_leaves_no_temporary_file(small_kb: Path, tmp_path: Path) -> None:
+    import resource
+
+    directory = tmp_path / "cache"
+    directory.mkdir(mode=0o700)
+    entry_size = len(_forged_entry(small_kb))
+
+    def small_files() -> None:  # as a full disk: the entry cannot be written whole
+        resource.setrlimit(resource.RLIMIT_FSIZE, (entry_size // 2, entry_size // 2))
+
+    probe = "import sys; from pathlib import Path; from atlas_cli.kb.cache import load_cached_catalog; "
+    probe += "print(len(load_cached_catalog(Path(sys.argv[1])).kb.methods))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(small_kb)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, kbcache.CACHE_ENV: str(directory)},
+        preexec_fn=small_files,
+    )
+    assert result.returncode == 0, result.stderr
+    assert list(directory.iterdir()) == []

@@ -8,6 +8,8 @@ some of the sections (the bundled KB in `data/` is such a directory). `--kb PATH
 from __future__ import annotations
 
 import os
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from atlas_cli.errors import KnowledgeBaseError, UsageError, one_line
@@ -51,3 +53,52 @@ def kb_files(path: Path) -> list[Path]:
     if not path.exists():
         raise KnowledgeBaseError([one_line(f"{path}:1:1: no such file or directory")])
     return [path]
+
+
+@dataclass(frozen=True, slots=True)
+class KbFile:
+    """One KB file as read, once: the cache key is hashed from these bytes and the loader parses
+    these same bytes, so an edit in between cannot pair one content with another's key."""
+
+    path: Path
+    data: bytes | None  # None when it could not be read
+    problem: str = ""  # why, then
+
+
+_READ_CHUNK = 1 << 16
+
+
+def read_kb_file(path: Path, regular_only: bool = False) -> KbFile:
+    """The file's bytes, read through one descriptor and bounded by MAX_FILE_BYTES whatever
+    `stat` says. With `regular_only` (files found in a directory) anything but a regular file
+    is refused: a FIFO there would block the run forever. A file named on purpose may be a pipe
+    (`--kb <(generate-kb)`)."""
+    # O_NONBLOCK: opening a FIFO would otherwise wait for a writer before fstat could refuse it.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        handle = os.open(path, flags)
+    except OSError as error:
+        return KbFile(path, None, f"cannot read: {error.strerror or type(error).__name__}")
+    try:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            if regular_only:
+                return KbFile(path, None, "cannot read: not a regular file")
+            os.set_blocking(handle, True)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES and (chunk := os.read(handle, _READ_CHUNK)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as error:
+        return KbFile(path, None, f"cannot read: {error.strerror or type(error).__name__}")
+    finally:
+        os.close(handle)
+    if size > MAX_FILE_BYTES:
+        return KbFile(path, None, f"file is larger than the {MAX_FILE_BYTES}-byte limit")
+    return KbFile(path, b"".join(chunks))
+
+
+def read_kb(path: Path) -> list[KbFile]:
+    """Every file of the KB at `path`, each read once (see KbFile)."""
+    in_directory = path.is_dir()
+    return [read_kb_file(file, regular_only=in_directory) for file in kb_files(path)]

@@ -15,10 +15,10 @@ from pydantic import ValidationError
 from atlas_cli.errors import KnowledgeBaseError, one_line
 from atlas_cli.kb.catalog import normalize
 from atlas_cli.kb.facts import fact_spec
-from atlas_cli.kb.files import kb_files
+from atlas_cli.kb.files import KbFile, read_kb
 from atlas_cli.kb.schema import KnowledgeBase, looks_numeric
 from atlas_cli.kb.vocabulary import HYPER_KIND_WORDS, RECIPE_HYPERPARAMETERS, HyperKind
-from atlas_cli.kb.yamlsafe import PathKey, Position, Problem, YamlProblems, dotted, load_yaml
+from atlas_cli.kb.yamlsafe import PathKey, Position, Problem, YamlProblems, dotted, load_yaml_bytes
 
 
 @dataclass
@@ -41,13 +41,13 @@ class _Sources:
         return one_line(f"{self.locate(path, at_key)}: {dotted(path) or '(top)'}: {message}")
 
 
-def _merge_sections(path: Path) -> tuple[dict[str, Any], _Sources]:
+def _merge_sections(files: list[KbFile]) -> tuple[dict[str, Any], _Sources]:
     merged: dict[str, Any] = {}
     sources = _Sources({}, {})
     problems: list[Problem] = []
-    for file in kb_files(path):
+    for file in files:
         try:
-            loaded = load_yaml(file)
+            loaded = load_yaml_bytes(file)
         except YamlProblems as error:
             problems.extend(error.problems)
             continue
@@ -134,13 +134,14 @@ def _validation_problems(error: ValidationError, data: Any, sources: _Sources) -
     return list(dict.fromkeys(sources.line(*line) for line in _lines(issues)))
 
 
-def load_knowledge_base(path: Path) -> KnowledgeBase:
+def load_knowledge_base(path: Path, files: list[KbFile] | None = None) -> KnowledgeBase:
     """Read, validate and cross-check a KB; raise KnowledgeBaseError listing every problem.
+    `files` are the KB's files already read (kb/cache.py hashes them first), else they are read.
 
     Schema problems and cross-reference problems are reported together: the cross-checks read
     the raw data and skip whatever is too malformed to check.
     """
-    data, sources = _merge_sections(path)
+    data, sources = _merge_sections(read_kb(path) if files is None else files)
     kb: KnowledgeBase | None = None
     problems: list[str] = []
     try:
