@@ -1322,3 +1322,26 @@ def test_a_failed_cache_write_leaves_no_temporary_file(small_kb: Path, tmp_path:
     )
     assert result.returncode == 0, result.stderr
     assert list(directory.iterdir()) == []
+
+
+def test_an_entry_of_the_wrong_shape_is_a_miss(small_kb: Path, cache_env: Path) -> None:
+    cache_env.mkdir(mode=0o700)
+    key = kbcache.cache_key(read_kb(small_kb))
+    good = json.loads(kbcache.encode_entry(key, load_knowledge_base(small_kb)))
+    wrong_shapes = [
+        {**good, "kb": {**good["kb"], "methods": "not a list"}},
+        {**good, "kb": {**good["kb"], "gpus": [{"id": "x"}]}},  # a model missing its fields
+        {**good, "kb": {**good["kb"], "extra": 1}},
+        {**good, "key": "0" * 64},  # another KB's entry under this name
+        {**good, "format": 1},
+    ]
+    for entry in wrong_shapes:
+        _plant(_entry_path(cache_env, small_kb), json.dumps(entry).encode())
+        assert kbcache.load_cached_catalog(small_kb).kb == load_knowledge_base(small_kb)
+
+
+def test_a_cache_hit_is_the_validated_kb(cache_env: Path) -> None:
+    first = kbcache.load_cached_catalog(bundled_kb_path())  # validated, then written
+    second = kbcache.load_cached_catalog(bundled_kb_path())  # rebuilt from the entry
+    assert second.kb == first.kb
+    assert second.kb.model_dump_json() == first.kb.model_dump_json()
