@@ -392,20 +392,28 @@ def load_cached_catalog(path: Path) -> Catalog:
         return _load(path, files)  # an unreadable file: the loader says why
     key = cache_key(files)
     name = entry_name(key)
-    directory = trusted_directory(cache_dir())
+    location = _location()
+    directory = None if location is None else trusted_directory(location)
     if directory is not None:
         payload = _read_entry(directory, name)
         kb = None if payload is None else decode_entry(key, payload)
         if kb is not None:
             return Catalog(kb)
     catalog = _load(path, files)
-    if directory is None:
+    if directory is None and location is not None:
         with contextlib.suppress(OSError):
-            cache_dir().mkdir(mode=0o700, parents=True, exist_ok=True)
-        directory = trusted_directory(cache_dir())
+            location.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory = trusted_directory(location)
     if directory is not None:
         _write_entry(directory, name, encode_entry(key, catalog.kb))
     return catalog
+
+
+def _location() -> Path | None:
+    try:
+        return cache_dir()
+    except RuntimeError:  # no $HOME and no password entry to find one (some containers)
+        return None
 
 
 def _load(path: Path, files: list[KbFile]) -> Catalog:
