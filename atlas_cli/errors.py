@@ -106,7 +106,11 @@ def silence_stdout() -> None:
     """Point stdout at /dev/null: what is still buffered for a reader that went away (or a full
     disk) is dropped at exit instead of failing again with a traceback."""
     with contextlib.suppress(OSError, ValueError, AttributeError):  # no descriptor behind stdout
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
 
 
 def flush_stdout() -> int:
