@@ -11,10 +11,9 @@ def main() -> None:
     args = sys.argv[1:]
     if args == ["--version"]:
         from atlas_cli import __version__
+        from atlas_cli.errors import write_stdout
 
-        if sys.stdout is not None:  # None when started with stdout closed
-            sys.stdout.write(f"ft-atlas {__version__}\n")
-        return
+        sys.exit(write_stdout(f"ft-atlas {__version__}\n"))
     from atlas_cli.errors import EXIT_INTERRUPTED, fail, prepare_streams
 
     prepare_streams()

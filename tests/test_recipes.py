@@ -751,12 +751,14 @@ def test_out_writes_the_file_and_says_so(run: Runner, tmp_path: Path) -> None:
     ast.parse(target.read_text(encoding="utf-8"))
 
 
-def test_bad_rank_unwritable_out_and_unknown_format_are_usage_errors(run: Runner, tmp_path: Path) -> None:
+def test_bad_rank_and_unknown_format_are_usage_errors_an_unwritable_out_a_write_error(
+    run: Runner, tmp_path: Path
+) -> None:
     assert run("recipe", *COMMAND_PROFILE, "--plan", "99").exit_code == 2
     blocked = tmp_path / "file"
     blocked.write_text("x")
     result = run("recipe", *COMMAND_PROFILE, "--out", str(blocked / "train.py"))
-    assert result.exit_code == 2 and "--out" in result.stderr
+    assert result.exit_code == 1 and "--out" in result.stderr  # as a failed write to stdout
     assert run("recipe", *COMMAND_PROFILE, "--format", "notebook").exit_code == 2
 
 

@@ -185,7 +185,12 @@ def _looks_like_memory(text: str) -> bool:
     if gpu_memory(text) is not None:
         return True
     key = normalize(text)
-    return key.replace(".", "", 1).isdigit() and float(key) <= MAX_BARE_MEMORY_GB
+    return _ascii_number(key) and float(key) <= MAX_BARE_MEMORY_GB
+
+
+def _ascii_number(text: str) -> bool:
+    digits = text.replace(".", "", 1)
+    return digits.isascii() and digits.isdigit()
 
 
 def _show(value: Any) -> str:

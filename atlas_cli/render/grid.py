@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from rich.table import Table
 from rich.text import Text
 
+from atlas_cli.errors import printable
+
 MIN_PROSE_WIDTH = 16
 WIDE_TERMINAL = 120  # columns a Grid's `wide_only` columns need to be shown
 
@@ -40,9 +42,10 @@ class Grid:
 def rich_table(grid: Grid, width: int | None = None) -> Table:
     grid = grid.for_width(width)
     # Text, not str: rich would read "[...]" in knowledge-base text as markup (and crash on "[/x]").
+    # Escaped before layout, so that columns are as wide as what the terminal shows.
     table = Table(
-        title=Text(grid.title) if grid.title else None,
-        caption=Text(grid.caption) if grid.caption else None,
+        title=Text(printable(grid.title)) if grid.title else None,
+        caption=Text(printable(grid.caption)) if grid.caption else None,
         show_lines=False,
         expand=bool(grid.compact),
     )
@@ -54,7 +57,7 @@ def rich_table(grid: Grid, width: int | None = None) -> Table:
         else:
             table.add_column(Text(name), overflow="fold")
     for row in grid.rows:
-        table.add_row(*(Text(cell) for cell in row))
+        table.add_row(*(Text(printable(cell)) for cell in row))
     return table
 
 
