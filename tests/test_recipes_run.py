@@ -234,13 +234,14 @@ def test_every_recipe_builds_its_configs(
         else:
             config = TrainingArguments(**shared)
         assert config.learning_rate == recipe["LEARNING_RATE"][stage]
-        assert config.activation_checkpointing == recipe["GRADIENT_CHECKPOINTING"]
+        assert getattr(config, recipe["CHECKPOINTING_ARGUMENT"]) == recipe["GRADIENT_CHECKPOINTING"]
+        assert config.per_device_train_batch_size == recipe["BATCH_SIZE"][stage]
     if "adapter_config" in recipe:
         args.labels = ["no", "yes"]
         rows = recipe["load_rows"](data["sft"])
         first = recipe.get("STAGES", ("sft",))[0]
         adapter = recipe["adapter_config"](args, recipe["load_tokenizer"](args.model), rows, first)
-        assert adapter.task_type == recipe["TASK_TYPE"]
+        assert adapter.task_type == recipe["TASK_TYPE"][first]
 
 
 def test_written_for_matches_the_installed_major_versions() -> None:
@@ -280,6 +281,7 @@ def test_no_training_examples_answer(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     recipe = load_recipe(case(name), tmp_path)
+    torch.manual_seed(0)  # a random tiny model samples; some seeds answer with whitespace only
     recipe["main"](
         [
             "--model",

@@ -209,7 +209,6 @@ def _training_doc(recipe: Recipe) -> str:
 def _python_imports(recipe: Recipe) -> str:
     encoder = recipe.architecture == "encoder"
     names: dict[str, set[str]] = {
-        "accelerate": {"PartialState"},
         "datasets": {"Dataset", "load_dataset"},
         "transformers": {
             "AutoTokenizer",
@@ -228,6 +227,8 @@ def _python_imports(recipe: Recipe) -> str:
         names["transformers"].add("DataCollatorWithPadding")
     else:
         names["trl"] = {name for stage in recipe.stages for name in TRL_STAGES[stage]}
+    if not encoder or recipe.memory_model in ("qlora", "adalora"):
+        names["accelerate"] = {"PartialState"}  # the number of processes, and each one's GPU
     peft = _peft_names(recipe)
     if peft:
         names["peft"] = peft
@@ -502,27 +503,27 @@ def _adapter_function(recipe: Recipe) -> str:
 LOAD_MODEL = """
 def load_model(path: str, args: argparse.Namespace, stage: str) -> PreTrainedModel:
     kwargs: dict[str, Any] = {"dtype": load_dtype(args.precision)}$quantization
-    if $sequence_classifier:
-        # A classifier (or a reward model: one score per sequence) on top of the model.
-        return AutoModelForSequenceClassification.from_pretrained(path, $classifier_labels**kwargs)
-    return AutoModelForCausalLM.from_pretrained(path, **kwargs)
+$load
 """
+LOAD_CAUSAL = "    return AutoModelForCausalLM.from_pretrained(path, **kwargs)"
+LOAD_CLASSIFIER = """\
+    return AutoModelForSequenceClassification.from_pretrained(
+        path, num_labels=len(args.labels), id2label=dict(enumerate(args.labels)), **kwargs
+    )"""
+LOAD_REWARD = """\
+    if stage == "reward-model":
+        # A reward model scores a whole sequence: one label on top of the language model.
+        return AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, **kwargs)
+    return AutoModelForCausalLM.from_pretrained(path, **kwargs)"""
 
 
 def _load_model(recipe: Recipe) -> str:
-    encoder = recipe.architecture == "encoder"
-    text = Template(LOAD_MODEL).substitute(
-        quantization=training.QUANTIZATION_KWARGS if recipe.memory_model == "qlora" else "",
-        sequence_classifier="True" if encoder else 'stage == "reward-model"',
-        classifier_labels=(
-            "num_labels=len(args.labels), id2label=dict(enumerate(args.labels)), "
-            if encoder
-            else "num_labels=1, "
-        ),
-    )
-    if encoder:
-        text = text.replace("\n    return AutoModelForCausalLM.from_pretrained(path, **kwargs)", "")
-    return text
+    if recipe.architecture == "encoder":
+        load = LOAD_CLASSIFIER
+    else:
+        load = LOAD_REWARD if "reward-model" in recipe.stages else LOAD_CAUSAL
+    quantization = training.QUANTIZATION_KWARGS if recipe.memory_model == "qlora" else ""
+    return Template(LOAD_MODEL).substitute(quantization=quantization, load=load)
 
 
 def _build_blocks(recipe: Recipe) -> list[str]:
