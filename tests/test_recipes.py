@@ -1142,3 +1142,13 @@ def test_recipe_json_has_plan_settings_memory_files_and_launch(run: Runner) -> N
     assert document["settings"]["lr.sft"]["source"].startswith("methods.yaml")
     assert document["time"]["hours"] > 0
     ast.parse(document["files"][0]["text"])
+
+
+def test_galore_is_refused_where_it_would_need_deepspeed() -> None:
+    """LLaMA-Factory's own parser refused these recipes: 'GaLore and APOLLO are incompatible with
+    DeepSpeed yet'; galore-torch documents data parallel only."""
+    rec = recommend(gpu="a100-80gb", gpus="4", model="llama-3.1-70b", data_kind="preferences")
+    rank = rank_of(rec, "galore")
+    for fmt in FORMATS:
+        with pytest.raises(UsageError, match="GaLore runs with data parallel only"):
+            render_recipe(CATALOG, rec, rank, fmt)

@@ -37,6 +37,13 @@ def write_recipe(
     _check_supported(recipe, chosen, formats)
     stack = "hf" if recipe.architecture == "encoder" else chosen.stack
     settle(catalog, recipe, chosen.name, stack)
+    if recipe.memory_model == "galore" and recipe.gpus > 1 and recipe.sharding != "ddp":
+        # Found by LLaMA-Factory's own parser on these recipes; galore-torch documents DDP only.
+        raise UsageError(
+            f"plan {recipe.rank} ({recipe.plan.name}) fits {recipe.gpus} GPUs only with "
+            f"{recipe.sharding.upper()}, and GaLore runs with data parallel only (LLaMA-Factory: "
+            "'GaLore and APOLLO are incompatible with DeepSpeed yet'); pick another plan with --plan"
+        )
     return recipe, chosen.render(recipe, main or chosen.default_name)
 
 

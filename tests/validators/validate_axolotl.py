@@ -64,6 +64,8 @@ def trainable_after_freeze(model_dir: str, layers: int, patterns: list[str]) -> 
 
     config = AutoConfig.from_pretrained(model_dir)
     config.num_hidden_layers = layers
+    if getattr(config, "layer_types", None):  # one entry per layer (Qwen2's sliding-window flags)
+        config.layer_types = [config.layer_types[0]] * layers
     with torch.device("meta"):
         model = AutoModelForCausalLM.from_config(config)
     freeze_layers_except(model, patterns)
