@@ -859,6 +859,35 @@ def test_bad_rank_and_unknown_format_are_usage_errors_an_unwritable_out_a_write_
     assert run("recipe", *COMMAND_PROFILE, "--format", "notebook").exit_code == 2
 
 
+@pytest.mark.parametrize(
+    ("trainer", "name", "run_line"),
+    [
+        ("python", "train.py", "# Run: python train.py --model"),
+        ("python", "my run.py", "# Run: python 'my run.py' --model"),
+        ("llamafactory", "lf.yaml", "# Run: llamafactory-cli train lf.yaml"),
+    ],
+)
+def test_the_header_names_the_file_written(
+    run: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trainer: str, name: str, run_line: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    profile = ["--gpu", "rtx-3090", "--model", "mistral-7b", "--data-kind", "demonstrations"]
+    result = run("recipe", *profile, "--trainer", trainer, "--out", name)
+    assert result.exit_code == 0, result.stderr
+    text = (tmp_path / name).read_text(encoding="utf-8")
+    assert run_line in text
+    assert "recipe.py" not in text
+    # On stdout nothing was named: the run line keeps the default name.
+    assert "recipe.py" in run("recipe", *profile).stdout
+
+
+def test_a_recipe_of_several_yaml_documents_keeps_their_names(run: Runner, tmp_path: Path) -> None:
+    target = tmp_path / "both.yaml"
+    assert run("recipe", *COMMAND_PROFILE, "--trainer", "llamafactory", "--out", str(target)).exit_code == 0
+    text = target.read_text(encoding="utf-8")
+    assert "both.yaml" not in text and "llamafactory-cli train" in text
+
+
 def test_no_training_plan_gets_a_prompting_example(run: Runner) -> None:
     result = run("recipe", "--gpu", "none", "--model-size", "7b", "--examples", "20")
     assert result.exit_code == 0, result.stderr
@@ -1108,7 +1137,7 @@ def test_kb_strings_reach_the_recipes_as_data_in_every_format() -> None:
 def test_the_run_line_names_the_file_written(run: Runner, tmp_path: Path) -> None:
     target = tmp_path / "train_lora.py"
     assert run("recipe", "--gpu", "rtx-3090", "--model", "llama-3.1-8b", "--out", str(target)).exit_code == 0
-    assert "Run: python train_lora.py --model" in header_of(target.read_text(encoding="utf-8"))
+    assert f"Run: python {target} --model" in header_of(target.read_text(encoding="utf-8"))
 
 
 def test_out_dir_writes_one_file_per_stage_and_config(run: Runner, tmp_path: Path) -> None:
@@ -1122,9 +1151,11 @@ def test_out_dir_writes_one_file_per_stage_and_config(run: Runner, tmp_path: Pat
     assert "Run: FORCE_TORCHRUN=1" in header_of((out / "sft.yaml").read_text(encoding="utf-8"))
     again = run("recipe", *profile, "--trainer", "llamafactory", "--out", str(out))
     assert again.exit_code == 2 and "already exists" in again.stderr  # never overwritten silently
+    # Into one file, the stages are YAML documents and the DeepSpeed config follows as comments.
     single = run("recipe", *profile, "--trainer", "llamafactory", "--out", str(tmp_path / "one.yaml"))
-    assert single.exit_code == 2 and "give --out a directory" in single.stderr
-    assert not (tmp_path / "one.yaml").exists()
+    assert single.exit_code == 0 and "--out DIR/ writes each to its own file" in single.stderr
+    documents = [d for d in yaml.safe_load_all((tmp_path / "one.yaml").read_text(encoding="utf-8")) if d]
+    assert [d["stage"] for d in documents] == ["sft", "dpo"]
 
 
 def test_recipe_json_has_plan_settings_memory_files_and_launch(run: Runner) -> None:

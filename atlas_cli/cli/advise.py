@@ -133,7 +133,7 @@ def estimate(
         return
     hardware, info = report.hardware, report.info
     title = f"Memory per GPU for {info.label} ({info.source})" + (
-        f" on {hardware.note}" if hardware.has_gpu else ""
+        f" on {hardware.note}" if hardware.capacity_gb is not None else ""
     )
     data = {
         "schema_version": OUTPUT_SCHEMA_VERSION,
@@ -141,7 +141,14 @@ def estimate(
         "model_source": source,
         "estimates": rows,
     }
-    _emit_many(output, data, rows, title)
+    # With --gpu none the fit is not checked because there is no GPU, not for want of a flag.
+    no_capacity = (
+        None
+        if hardware.has_gpu
+        else f"No local GPU (--gpu {raw['gpu']}): nothing to check the fit against; each bar is "
+        "the memory one GPU would need."
+    )
+    _emit_many(output, data, rows, title, no_capacity)
 
 
 def _emit_single(fmt: Format, data: Any) -> None:
@@ -150,11 +157,14 @@ def _emit_single(fmt: Format, data: Any) -> None:
     emit_grid(fmt, data, breakdown_grid(data))
 
 
-def _emit_many(fmt: Format, data: Any, rows: Any, title: str) -> None:
-    from atlas_cli.render.charts import estimate_chart, estimates_grid
+def _emit_many(fmt: Format, data: Any, rows: Any, title: str, no_capacity: str | None) -> None:
+    from atlas_cli.render.charts import NO_GPU_GIVEN, bar_width, estimate_chart, estimates_grid
     from atlas_cli.render.grid import markdown_table
 
-    emit(fmt, data, lambda: estimate_chart(rows, title), lambda: markdown_table(estimates_grid(rows, title)))
+    def chart() -> "RenderableType":
+        return estimate_chart(rows, title, bar_width(rows, console().width), no_capacity or NO_GPU_GIVEN)
+
+    emit(fmt, data, chart, lambda: markdown_table(estimates_grid(rows, title)))
 
 
 def render_recommendation(rec: Any, fmt: Format, top: int, explain: bool) -> None:
@@ -263,14 +273,9 @@ def recipe(
         and not to_stdout
         and (out.is_dir() or out_text.endswith(("/", "\\")))
     )
-    main = None if to_stdout or directory or out is None else out.name
+    # The header's run line names the file written, as given (`--out train.py`: python train.py).
+    main = None if to_stdout or directory else out_text
     recipe, rendered = write_recipe(catalog, rec, plan, str(chosen), main)
-    if out is not None and not to_stdout and not directory and len(rendered.files) > 1:
-        names = ", ".join(f.name for f in rendered.files)
-        raise UsageError(
-            f"--out: this recipe is {len(rendered.files)} files ({names}); give --out a directory, "
-            f"such as --out {out.with_suffix('')}/"
-        )
     if as_json:
         from atlas_cli.render.documents import recipe_json
 
@@ -303,8 +308,16 @@ def recipe(
         write_new_files({out / f.name: f.text for f in rendered.files}, force=force)
         written = ", ".join(str(out / f.name) for f in rendered.files)
     else:
-        write_new_files({out: rendered.files[0].text}, force=force)
+        # Several files in one (stages as YAML documents, a launcher config as comments), as on
+        # stdout; --out DIR/ writes them apart.
+        several = len(rendered.files) > 1
+        write_new_files({out: rendered.text if several else rendered.files[0].text}, force=force)
         written = str(out)
+        if several:
+            names = ", ".join(f.name for f in rendered.files)
+            written += (
+                f" ({len(rendered.files)} files in one: {names}; --out DIR/ writes each to its own file)"
+            )
     sys.stderr.write(printable(f"ft-atlas: wrote {written}\n"))
 
 

@@ -77,18 +77,25 @@ def compare(
         compare_grid,
         compare_json,
         guide_comparison_rows,
+        guide_disagreements,
         method_comparison_rows,
     )
 
     catalog = state.catalog()
     lang = state.lang
+    notes: list[str] = []
     if method_ids:
         chosen = list({m.id: m for m in (catalog.method(q) for q in method_ids)}.values())
         rows = method_comparison_rows(chosen, lang)
     else:
         rows = guide_comparison_rows(catalog, lang)
+        notes = guide_disagreements(catalog)
     from_guide = not method_ids
-    emit_grid(chosen_format(fmt, as_json), compare_json(rows, from_guide), compare_grid(rows, from_guide))
+    emit_grid(
+        chosen_format(fmt, as_json),
+        compare_json(rows, from_guide, notes),
+        compare_grid(rows, from_guide, notes),
+    )
 
 
 @command("Look up")

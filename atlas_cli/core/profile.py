@@ -41,6 +41,9 @@ class ProfileField:
     example: str = ""
     # Answered by another field's question ("24gb" to the GPU question sets vram).
     alternative_to: str | None = None
+    # What ft-atlas assumes when a field without a default is not given (a blank answer or
+    # "I don't know" to the question), so that the questionnaire can say it.
+    if_unset: str = ""
 
     @property
     def flag(self) -> str:
@@ -57,10 +60,11 @@ def _question(
     choices: tuple[Choice, ...] = (),
     example: str = "",
     alternative_to: str | None = None,
+    if_unset: str = "",
 ) -> Any:
     """A Profile field whose metadata is its question (see PROFILE_FIELDS)."""
     spec: dict[str, Any] = {"kind": kind, "group": group, "help": help, "question": question}
-    spec |= {"choices": choices, "example": example, "alternative_to": alternative_to}
+    spec |= {"choices": choices, "example": example, "alternative_to": alternative_to, "if_unset": if_unset}
     return field(default=default, metadata={"question": spec})
 
 
@@ -83,6 +87,7 @@ class Profile:
         "GPU from the catalog (id or alias, e.g. rtx-3090, '3090', 'A100 80GB'), or 'none'.",
         "Which GPU will you train on? (e.g. 3090, A100 80GB; 'none' for CPU only or a hosted API)",
         example="rtx-3090",
+        if_unset="the fit in memory is not checked",
     )
     vram: float | None = _question(
         "vram",
@@ -102,6 +107,7 @@ class Profile:
         "Qwen/Qwen3-8B, ./my-model/); with --model-access api, any name.",
         "Which model? (a catalog name such as llama-3.1-8b, a Hub id, a model directory, or a size: 7b)",
         example="llama-3.1-8b",
+        if_unset="ft-atlas assumes a 7B model",
     )
     model_size: float | None = _question(
         "size",
@@ -129,6 +135,7 @@ class Profile:
         "How many examples (500, 10k, 1.5m).",
         "How many examples (or documents)? (e.g. 500, 10k)",
         example="10k",
+        if_unset="advice that depends on the amount of data is left out",
     )
     # Not given: 2048 tokens (512 for encoders); memory is sized for this length.
     seq_len: int | None = _question(
@@ -137,6 +144,7 @@ class Profile:
         "Longest sequence in tokens that training truncates or packs to (512, 4k, 32k; k = 1024).",
         "How long are the longest examples, in tokens? (e.g. 512, 4k, 32k)",
         example="4k",
+        if_unset="ft-atlas assumes 2048 tokens (512 for encoders such as BERT)",
     )
     # Not given: a typical length for the data kind (TYPICAL_TOKENS), at most seq_len.
     tokens_per_example: int | None = _question(
@@ -145,6 +153,7 @@ class Profile:
         "Average example length in tokens, for training time (default: typical for the data kind).",
         "How long is an average example, in tokens? (e.g. 300, 1k)",
         example="300",
+        if_unset="ft-atlas assumes a typical length for your kind of data",
     )
     # Not given: the objective's usual number (its num_train_epochs in data/methods.yaml).
     epochs: float | None = _question(
@@ -153,6 +162,7 @@ class Profile:
         "Passes over the data, for training time (default: usual for the objective, e.g. 3 for SFT).",
         "How many passes (epochs) over the data?",
         example="3",
+        if_unset="ft-atlas assumes the usual number for the objective (3 for SFT)",
     )
     packing: bool = _question(
         "flag",
@@ -197,6 +207,7 @@ class Profile:
         "USD per GPU-hour, for cost (default: the cloud price in data/prices.yaml; 0: your own hardware).",
         "What does one GPU-hour cost you, in USD? (0 for your own hardware)",
         example="2.5",
+        if_unset="ft-atlas uses the cloud price in data/prices.yaml",
     )
     max_hours: float | None = _question(
         "number",
@@ -204,6 +215,7 @@ class Profile:
         "Exclude plans whose training takes longer than this many hours.",
         "At most how many hours may training take?",
         example="24",
+        if_unset="no limit",
     )
     budget_usd: float | None = _question(
         "number",
@@ -211,6 +223,7 @@ class Profile:
         "Exclude plans whose training costs more than this many USD.",
         "What is your budget for training, in USD?",
         example="100",
+        if_unset="no limit",
     )
     stack: str = _question(
         "choice",
@@ -271,6 +284,10 @@ SIZE = NumberForm("a model size", "7b, 0.5b, 125m, 1,500m or 7e9", (*_MAGNITUDES
 COUNT = NumberForm("a count", "500, 1,500, 10k or 1.5m", _MAGNITUDES, whole=True)
 VRAM = NumberForm("a memory size in GB", "24, 24gb or 80 GiB", (("", 1.0), ("gb", 1.0), ("gib", 1.0)))
 WHOLE = NumberForm("a whole number", "1, 8 or 1,024", whole=True)
+TOKEN_K = 1024  # "4k" tokens is 4,096: context lengths are powers of two
+TOKENS = NumberForm("a length in tokens", "512, 4k (4,096) or 32k", (("", 1.0), ("k", TOKEN_K)), whole=True)
+AMOUNT = NumberForm("a number", "3 or 1.5")
+PRICE = NumberForm("an amount in USD", "2.5, or 0 for your own hardware", zero=True)
 _TOO_BIG = 1e30  # beyond every limit below; keeps float() of a huge JSON integer from overflowing
 
 
@@ -295,7 +312,7 @@ def parse_number(value: str | int | float, flag: str, form: NumberForm) -> tuple
         exponent = f"e{found['exponent']}" if found["exponent"] else ""
         number = float(found["mantissa"].replace(",", "") + exponent) * multipliers[suffix]
     if not math.isfinite(number) or number < 0 or (number == 0 and not form.zero):
-        raise UsageError(f"{flag}: '{value}' must be {'0 or more' if form.zero else 'a positive number'}")
+        raise UsageError(f"{flag}: '{value}' must be a positive number" + (" or 0" if form.zero else ""))
     if form.whole and number != int(number):
         raise UsageError(f"{flag}: '{value}' is not {form.what}")
     return number, suffix
@@ -337,9 +354,8 @@ def parse_vram(text: str | int | float, flag: str = "--vram") -> float:
     return value
 
 
-TOKEN_K = 1024  # "4k" tokens is 4,096: context lengths are powers of two
 MAX_SEQ_LEN = 10_000_000
-TOKENS = NumberForm("a length in tokens", "512, 4k or 32k", (("", 1.0), ("k", float(TOKEN_K))), whole=True)
+MAX_AMOUNT = 1e9
 
 
 def parse_tokens(text: str | int | float, flag: str = "--seq-len") -> int:
@@ -350,16 +366,10 @@ def parse_tokens(text: str | int | float, flag: str = "--seq-len") -> int:
     return int(value)
 
 
-MAX_AMOUNT = 1e9
-AMOUNT = NumberForm("a number", "3, 1.5 or 2,500")
-PRICE = NumberForm("a number", "0, 2.5 or $2.50", zero=True)
-
-
-def parse_amount(text: str | int | float, flag: str, allow_zero: bool = False) -> float:
-    """'3', '1.5', '$2.50' -> a positive number (zero too where it means something: a price)."""
-    if isinstance(text, str):
-        text = text.strip().removeprefix("$")
-    value, _ = parse_number(text, flag, PRICE if allow_zero else AMOUNT)
+def parse_amount(text: str | int | float, flag: str, form: NumberForm) -> float:
+    """'3', '1.5', '$2.50' -> epochs, hours or USD (AMOUNT; PRICE also takes 0)."""
+    cleaned = text.strip().removeprefix("$") if isinstance(text, str) else text
+    value, _ = parse_number(cleaned, flag, form)
     if value > MAX_AMOUNT:
         raise UsageError(f"{flag}: '{text}' must be at most {MAX_AMOUNT:g}")
     return value
@@ -413,7 +423,7 @@ def parse_value(field: ProfileField, value: Any) -> Any:
     if field.kind == "tokens":
         return parse_tokens(value, field.flag)
     if field.kind in ("number", "price"):
-        return parse_amount(value, field.flag, allow_zero=field.kind == "price")
+        return parse_amount(value, field.flag, PRICE if field.kind == "price" else AMOUNT)
     text = str(value).strip()
     if not text:
         raise UsageError(f"{field.flag}: empty name")

@@ -265,6 +265,7 @@ class CompareJson(TypedDict):
     schema_version: int
     source: str
     rows: list[CompareRowJson]
+    notes: list[str]  # the guide's table: where ft-atlas's own ratings differ from it
 
 
 # Characters json.dumps leaves raw that still break lines or drive a terminal: Python's
@@ -505,7 +506,7 @@ def recommendation_json(rec: Recommendation, top: int, explain: bool) -> Recomme
         "profile": rec.profile,
         "notes": list(rec.notes),
         "recommendations": [
-            plan_json(p, i, rec.trace(p) if explain else None) for i, p in enumerate(rec.plans[:top], start=1)
+            plan_json(p, i, rec.trace(p) if explain else None) for i, p in enumerate(rec.shown(top), start=1)
         ],
     }
     if explain:

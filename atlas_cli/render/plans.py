@@ -5,10 +5,10 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.panel import Panel
-from rich.syntax import Syntax
 from rich.text import Text
 
 from atlas_cli.core.engine import MEASURED_PRIORITIES, TIE_RATIO
+from atlas_cli.core.memory import gib_to_gb
 from atlas_cli.core.plans import Plan, Recommendation, band_text
 from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR
 from atlas_cli.kb.catalog import Catalog
@@ -16,6 +16,7 @@ from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.charts import conditions
 from atlas_cli.render.documents import assumptions_json
 from atlas_cli.render.grid import Grid, code_span, fenced, markdown_table, rich_table
+from atlas_cli.render.paste import Verbatim
 
 FIT_LABELS = {"yes": "yes", "tight": "tight", "no": "NO", None: "—"}
 
@@ -25,11 +26,15 @@ def _plan_label(plan: Plan) -> str:
 
 
 def ranking_grid(rec: Recommendation, top: int) -> Grid:
-    shown = rec.plans[:top]
+    shown = rec.shown(top)
     grid = Grid(
         "Recommended plans",
         ["#", "plan", "fits", "memory/GPU", "time", "cost", "score"],
         caption=_caption(shown, str(rec.profile.get("priority"))),
+        # Figures stay on one line; a narrow terminal drops these first (the caption says which):
+        # rank, plan and fit stay.
+        compact=("#", "fits", "memory/GPU", "time", "cost", "score"),
+        drop_order=("score", "cost", "time", "memory/GPU"),
     )
     for rank, plan in enumerate(shown, start=1):
         memory = "—" if plan.memory_gb is None else f"{plan.memory_gb:.1f} GB"
@@ -118,7 +123,35 @@ def to_fit_lines(plan: Plan) -> list[str]:
 
 def _profile_line(rec: Recommendation) -> str:
     shown = {k: v for k, v in rec.profile.items() if v not in (None, False)}
-    return " · ".join(f"{k}={v}" for k, v in shown.items())
+    return " · ".join(f"{k}={_profile_value(k, v)}" for k, v in shown.items())
+
+
+def _profile_value(name: str, value: object) -> str:
+    # A GPU's advertised "24 GB" is GiB; fit is checked in GB (10^9 bytes), as the plans say.
+    if name == "vram" and isinstance(value, (int, float)):
+        return f"{value:g} GiB (= {gib_to_gb(value):.2f} GB)"
+    return str(value)
+
+
+def excluded_lines(rec: Recommendation) -> list[str]:
+    """Which methods were left out and why, one line per reason: a person who sees no training
+    plan learns why without --explain."""
+    reasons: dict[str, list[str]] = {}
+    for plan in rec.excluded:
+        hits = [hit for hit in rec.trace(plan) if hit.action == "exclude"]
+        reason = hits[0].because if hits else "excluded by a rule"
+        reasons.setdefault(reason, []).append(plan.method)
+    return [f"Left out: {', '.join(methods)} — {reason}" for reason, methods in reasons.items()]
+
+
+SCORE_NOTE = (
+    "score {score:.2f} (0-1): the method's memory, speed and quality ratings weighted by your "
+    "priority ({priority}), raised by the rules that prefer it and lowered by those that avoid it:"
+)
+
+
+def _score_line(rec: Recommendation, plan: Plan) -> str:
+    return SCORE_NOTE.format(score=plan.score, priority=rec.profile.get("priority"))
 
 
 def next_steps(catalog: Catalog, plan: Plan) -> tuple[list[str], str]:
@@ -151,8 +184,9 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
     parts: list[RenderableType] = [Text(_profile_line(rec), style="dim")]
     parts += [Text(note, style="dim") for note in rec.notes]
     parts.append(rich_table(ranking_grid(rec, top)))
+    parts += [Text(line, style="dim") for line in excluded_lines(rec)]
     if rec.plans:
-        best = rec.plans[0]
+        best = rec.shown(1)[0]
         why = [f"• {escape(r)}" for r in _reasons(best)] + [
             f"[yellow]! {escape(c)}[/yellow]" for c in best.caveats
         ]
@@ -161,16 +195,15 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
             Panel("\n".join(why) or "—", title=f"Why {escape(_plan_label(best))}", title_align="left")
         )
         libraries, snippet = next_steps(catalog, best)
-        steps = Group(
-            Text("\n".join(f"• {line}" for line in libraries)),
-            Syntax(snippet, "python", word_wrap=True, theme="ansi_dark"),
-        )
-        parts.append(Panel(steps, title="Next steps", title_align="left"))
+        # Unboxed and unwrapped: these are pasted into a shell or an editor.
+        parts.append(Text("Next steps", style="bold"))
+        parts.append(Verbatim("\n".join(f"• {line}" for line in libraries)))
+        parts.append(Verbatim(snippet, "python"))
     if explain:
-        for rank, plan in enumerate(rec.plans[:top], start=1):
+        for rank, plan in enumerate(rec.shown(top), start=1):
             parts.append(
                 Panel(
-                    Text("\n".join(_trace_lines(rec, plan))),
+                    Text("\n".join([_score_line(rec, plan), *_trace_lines(rec, plan)])),
                     title=f"Rule trace #{rank} {escape(plan.name)}",
                     title_align="left",
                 )
@@ -185,8 +218,9 @@ def recommendation_markdown(catalog: Catalog, rec: Recommendation, top: int, exp
     # One blockquote paragraph per note: consecutive "> " lines would run together into one.
     out += "\n>\n".join(f"> {note}" for note in rec.notes).splitlines()
     out += ["", markdown_table(ranking_grid(rec, top))]
+    out += [f"- {line}" for line in excluded_lines(rec)] + ([""] if rec.excluded else [])
     if rec.plans:
-        best = rec.plans[0]
+        best = rec.shown(1)[0]
         out += [f"### Why {_plan_label(best)}", ""]
         out += [f"- {r}" for r in _reasons(best)] + [f"- ⚠ {c}" for c in best.caveats]
         out += [f"- → {line}" for line in to_fit_lines(best)]
@@ -194,8 +228,8 @@ def recommendation_markdown(catalog: Catalog, rec: Recommendation, top: int, exp
         out += ["", "### Next steps", ""] + [f"- {code_span(line)}" for line in libraries]
         out += ["", *fenced(snippet, "python"), ""]
     if explain:
-        for rank, plan in enumerate(rec.plans[:top], start=1):
-            out += [f"#### Rule trace #{rank} {plan.name}", ""] + [
+        for rank, plan in enumerate(rec.shown(top), start=1):
+            out += [f"#### Rule trace #{rank} {plan.name}", "", _score_line(rec, plan), ""] + [
                 f"- {line}" for line in _trace_lines(rec, plan)
             ]
             out.append("")

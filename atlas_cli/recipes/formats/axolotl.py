@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from atlas_cli.recipes.launchers import deepspeed_file, deepspeed_json, multi_gpu, sharding_note
@@ -221,9 +222,9 @@ def render(recipe: Recipe, main: str) -> Rendered:
         launch = f" --launcher torchrun -- --nproc_per_node {recipe.gpus}"
     steps = []
     for i, (name, _) in enumerate(documents):
-        steps.append(f"axolotl train {name}{launch}")
+        steps.append(f"axolotl train {shlex.quote(name)}{launch}")
         if recipe.family == "lora" and i < len(documents) - 1:
-            steps.append(f"axolotl merge-lora {name}")
+            steps.append(f"axolotl merge-lora {shlex.quote(name)}")
     if "simpo" in recipe.stages:
         recipe.notes.append(
             "SimPO: axolotl refuses warmup_ratio with SimPO; set warmup_steps to about a tenth of the "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any
 
 from atlas_cli.recipes.launchers import deepspeed_file, deepspeed_json, multi_gpu, sharding_note
@@ -234,7 +235,7 @@ def render(recipe: Recipe, main: str) -> Rendered:
     if multi_gpu(recipe):
         # LLaMA-Factory starts one process per GPU through torchrun when asked to.
         launcher = f"FORCE_TORCHRUN=1 NNODES=1 NPROC_PER_NODE={recipe.gpus} {launcher}"
-    run = " && ".join(f"{launcher} {name}" for name, _ in documents)
+    run = " && ".join(f"{launcher} {shlex.quote(name)}" for name, _ in documents)
     if recipe.memory_model == "qlora" and len(documents) > 1:
         recipe.notes.append(
             "QLoRA: LLaMA-Factory cannot merge an adapter into a 4-bit model, so the later stage resumes "

@@ -3,6 +3,7 @@ few-shot example for no-training plans. Several GPUs add an `accelerate launch` 
 
 from __future__ import annotations
 
+import shlex
 from string import Template
 
 from atlas_cli.recipes.header import WIDTH, header, literal, wrapped
@@ -94,7 +95,8 @@ def _render_prompting(recipe: Recipe, main: str) -> Rendered:
             "none and says to tune top_k, chunk size and overlap on an evaluation set. By default the "
             "prompt takes as many top-ranked passages as fit CONTEXT_TOKENS."
         )
-        run = f"python {main} --model {recipe.model_hint} --docs docs/ --question 'What changed in v2?'"
+        question = "--question 'What changed in v2?'"
+        run = f"python {shlex.quote(main)} --model {recipe.model_hint} --docs docs/ {question}"
         doc = RAG_DOC
     else:
         recipe.notes.append(
@@ -102,7 +104,8 @@ def _render_prompting(recipe: Recipe, main: str) -> Rendered:
             'icl.hyperparameters.num_examples: "' + _note(recipe, "num_examples") + '"); '
             "MAX_NEW_TOKENS is an example value."
         )
-        run = f"python {main} --model {recipe.model_hint} --examples shots.jsonl --query 'new input'"
+        query = "--examples shots.jsonl --query 'new input'"
+        run = f"python {shlex.quote(main)} --model {recipe.model_hint} {query}"
         doc = ICL_DOC
     imports = prompting.RAG_IMPORTS if is_rag else ""
     context = recipe.value("context_tokens") if recipe.has("context_tokens") else None
@@ -604,7 +607,7 @@ def _run_line(recipe: Recipe, main: str) -> str:
     stages = _stages(recipe)
     data = " ".join(f"--{_option(s, i == 0).replace('_', '-')} {DATA_FILES[s]}" for i, s in enumerate(stages))
     launcher = f"accelerate launch --config_file {ACCELERATE_FILE}" if multi_gpu(recipe) else "python"
-    return f"{launcher} {main} --model {recipe.model_hint} {data} --output-dir ft-atlas-output"
+    return f"{launcher} {shlex.quote(main)} --model {recipe.model_hint} {data} --output-dir ft-atlas-output"
 
 
 def _render_training(recipe: Recipe, main: str) -> Rendered:
