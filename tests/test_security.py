@@ -355,10 +355,18 @@ def test_out_never_writes_through_a_symbolic_link(run: Runner, tmp_path: Path) -
     assert victim.read_text(encoding="utf-8") == "precious\n"
 
 
-def test_out_refuses_devices_and_directories(run: Runner, tmp_path: Path) -> None:
-    for target in (tmp_path, Path(os.devnull)):
-        result = run("recipe", *PROFILE, "--out", str(target), "--force")
-        assert result.exit_code == 2 and "use - for stdout" in result.stderr
+def test_out_refuses_devices_and_writes_into_directories_without_replacing(
+    run: Runner, tmp_path: Path
+) -> None:
+    result = run("recipe", *PROFILE, "--out", os.devnull, "--force")
+    assert result.exit_code == 2 and "use - for stdout" in result.stderr
+    # An existing directory is a target directory (issue 18: one file per stage and config);
+    # what it already holds is still never replaced unasked.
+    assert run("recipe", *PROFILE, "--out", str(tmp_path)).exit_code == 0
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == ["recipe.py"]
+    again = run("recipe", *PROFILE, "--out", str(tmp_path))
+    assert again.exit_code == 2 and "already exists" in again.stderr
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs resource limits in a child process")

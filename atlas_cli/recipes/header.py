@@ -1,20 +1,23 @@
-"""The comment block at the top of every recipe: profile, plan, memory estimate, every setting
-with its source, the library versions it was written for, and how to run it."""
+"""The comment block at the top of every recipe: profile, plan, the memory, time and cost of the
+recipe's own settings, every setting with its source, the library versions it was written for,
+and how to run it."""
 
 from __future__ import annotations
 
 import ast
 import json
-import shlex
 import textwrap
 from typing import Any
 
-from atlas_cli.core.plans import Plan
+from atlas_cli.core.estimates import Estimate
+from atlas_cli.core.plans import band_text, hours_text
 from atlas_cli.errors import one_line
 from atlas_cli.kb.vocabulary import MEMORY_MODELS
 from atlas_cli.recipes.settings import Recipe, Value
 
 WIDTH = 100
+VERDICT = {"yes": "fits", "tight": "TIGHT (inside the 10 % safety margin)", "no": "DOES NOT FIT"}
+SHARDING = {"ddp": "data parallel", "zero2": "ZeRO-2", "zero3": "ZeRO-3"}
 
 
 def wrapped(text: str, indent: str = "#   ", first: str = "# ") -> list[str]:
@@ -31,24 +34,73 @@ def _gb(value: float | None) -> str:
     return "unknown" if value is None else f"{value:.2f} GB"
 
 
-def _memory_line(plan: Plan) -> str:
-    estimate = plan.estimate
-    if estimate is None:
-        return "Memory estimate: none (no local GPU in the profile, or API access only)."
-    s = estimate.settings
-    fits = {True: "fits", False: "DOES NOT FIT", None: "fit not checked"}[estimate.fits]
+def _conditions(e: Estimate) -> str:
+    s = e.settings
     details = (
-        f"{s.precision}, {s.optimizer}, "
+        f"{s.precision}, {s.optimizer}, stack {s.stack}, "
         f"gradient checkpointing {'on' if s.gradient_checkpointing else 'off'}, "
-        f"sequence length {s.seq_len}, batch {s.batch_size} per GPU, {s.gpus} GPU(s)"
+        f"sequence length {s.seq_len}, {s.gpus} GPU(s)"
     )
-    if MEMORY_MODELS[estimate.memory_model].family in ("lora", "adalora"):
+    if s.gpus > 1:
+        details += f" with {SHARDING.get(s.sharding, s.sharding)}"
+    if s.offload != "none":
+        details += f", {s.offload} offloaded to the CPU"
+    if MEMORY_MODELS[e.memory_model].family in ("lora", "adalora"):
         details += f", rank {s.lora_rank}"
-    stage = f" at its largest stage ({estimate.objective})" if estimate.objective else ""
-    return (
-        f"Memory estimate: about {_gb(estimate.per_gpu_gb)} per GPU{stage} of {_gb(estimate.capacity_gb)}: "
-        f"{fits} ({details}). How it is computed: docs/memory.md."
+    return details
+
+
+def memory_lines(recipe: Recipe) -> list[str]:
+    """The recipe's own estimate per stage, and the ranking's estimate when it differs."""
+    plan = recipe.plan
+    if not recipe.estimates:
+        if plan.estimate is None:
+            return ["Memory estimate: none (no local GPU in the profile, or API access only)."]
+        e = plan.estimate
+        fit = VERDICT.get(str(e.fit), "fit not checked")
+        return [
+            f"Memory estimate: about {_gb(e.per_gpu_gb)} per GPU of {_gb(e.capacity_gb)}: {fit} "
+            f"({_conditions(e)}). How it is computed: docs/memory.md."
+        ]
+    stages = "; ".join(
+        f"{stage} {_gb(e.per_gpu_gb)} at batch {e.settings.batch_size}: "
+        f"{VERDICT.get(str(e.fit), 'fit not checked')}"
+        for stage, e in recipe.estimates.items()
     )
+    first = next(iter(recipe.estimates.values()))
+    lines = [
+        f"Memory estimate for this recipe's settings, per GPU of {_gb(first.capacity_gb)}: {stages} "
+        f"({_conditions(first)}). How it is computed: docs/memory.md."
+    ]
+    ranked = plan.estimate
+    if ranked is not None and (ranked.per_gpu_gb, ranked.settings.stack) != (
+        max(e.per_gpu_gb for e in recipe.estimates.values()),
+        first.settings.stack,
+    ):
+        lines.append(
+            f"(`ft-atlas recommend` ranked the plan at {_gb(ranked.per_gpu_gb)}: batch "
+            f"{ranked.settings.batch_size}, stack {ranked.settings.stack}, {ranked.settings.optimizer}.)"
+        )
+    return lines
+
+
+def time_line(recipe: Recipe) -> str:
+    timed = recipe.timed
+    if timed is None or timed.time is None:
+        why = timed.note if timed is not None and timed.note else "no time estimate"
+        return f"Time and cost: unknown ({why})."
+    time, cost = timed.time, timed.cost
+    low, high = time.hours_band
+    stages = ", ".join(f"{s.objective} {hours_text(s.seconds / 3600)}" for s in time.stages)
+    text = (
+        f"Time and cost for these settings: about {hours_text(time.hours)} ({band_text(low, high)}; "
+        f"{stages}) on {time.gpus} GPU(s) at {time.tokens_per_second:,.0f} tokens/s"
+    )
+    if cost is not None and cost.usd is not None and cost.price is not None:
+        text += f"; about ${cost.usd:,.2f} at ${cost.price.usd_per_gpu_hour:g}/GPU-hour ({cost.price.source})"
+    elif cost is not None:
+        text += f"; {cost.gpu_hours:.3g} GPU-hours"
+    return text + ". How it is computed: docs/time.md."
 
 
 def _profile_line(profile: dict[str, Any]) -> str:
@@ -64,7 +116,10 @@ def _plan_line(recipe: Recipe) -> str:
 
 def header(recipe: Recipe, fmt: str, written_for: str, run: str) -> str:
     lines = ["# " + "=" * (WIDTH - 2), f"# ft-atlas recipe ({fmt})"]
-    for text in (_profile_line(recipe.profile), _plan_line(recipe), _memory_line(recipe.plan)):
+    texts = [_profile_line(recipe.profile), _plan_line(recipe), *memory_lines(recipe)]
+    if recipe.plan.kind != "no-training":
+        texts.append(time_line(recipe))
+    for text in texts:
         lines += wrapped(text)
     if recipe.settings:
         lines.append("# Settings, each with where its value comes from:")
@@ -94,24 +149,3 @@ def literal(value: Any) -> str:
 
 def show_value(value: Value) -> str:
     return json.dumps(value) if isinstance(value, (str, list)) else repr(value)
-
-
-SCRIPT_NAME = "recipe.py"  # what the Python format's run line calls the script
-_DOCUMENT = "# --- "  # a YAML recipe's document name (yamlout.yaml_documents)
-
-
-def name_written_file(text: str, out: str) -> str:
-    """The header's run line and notes name the file actually written (`--out train.py` ->
-    `python train.py`): the Python script, or a YAML recipe's one document. A YAML recipe of
-    several documents keeps their names, since each must be saved as its own file."""
-    lines = text.split("\n")
-    rules = [i for i, line in enumerate(lines) if line.startswith("# " + "=" * 10)]
-    if len(rules) < 2:
-        return text
-    documents = [line.removeprefix(_DOCUMENT) for line in lines if line.startswith(_DOCUMENT)]
-    default = SCRIPT_NAME if not documents else documents[0] if len(documents) == 1 else None
-    if default is None:
-        return text
-    written = shlex.quote(out)
-    header = [line.replace(default, written) for line in lines[rules[0] : rules[1]]]
-    return "\n".join([*lines[: rules[0]], *header, *lines[rules[1] :]])

@@ -731,6 +731,89 @@ def dumped(items: Any) -> list[Any]:
     return [item.model_dump(mode="json", by_alias=True) for item in items]
 
 
+class RecipeSettingJson(TypedDict):
+    value: str | int | float | bool | list[str]
+    source: str  # where the value comes from
+
+
+class RecipeMemoryJson(TypedDict):
+    """The recipe's own estimate of one stage: its exact settings, not the ranking's."""
+
+    objective: str
+    per_gpu_gb: float
+    capacity_gb: float | None
+    fits: bool | None
+    fit: Fit | None
+    headroom_gb: float | None
+    assumptions: AssumptionsJson
+
+
+class RecipeFileJson(TypedDict):
+    name: str  # relative to the directory `--out DIR` writes to
+    text: str
+
+
+class RecipeJson(TimedJson, total=False):
+    """`ft-atlas recipe --json`: the plan, every setting with its source, the memory, time and
+    cost of exactly those settings, the files and the command that runs them."""
+
+    schema_version: int
+    trainer: str
+    profile: dict[str, Any]
+    rank: int
+    method: str
+    name: str
+    pipeline: list[str]
+    settings: dict[str, RecipeSettingJson]
+    memory: list[RecipeMemoryJson]
+    files: list[RecipeFileJson]
+    launch: str
+    notes: list[str]
+
+
+def recipe_memory_json(e: Estimate) -> RecipeMemoryJson:
+    return {
+        "objective": str(e.objective),
+        "per_gpu_gb": e.per_gpu_gb,
+        "capacity_gb": e.capacity_gb,
+        "fits": e.fits,
+        "fit": e.fit,
+        "headroom_gb": e.headroom_gb,
+        "assumptions": assumptions_json(e),
+    }
+
+
+def recipe_json(
+    trainer: str,
+    profile: dict[str, Any],
+    rank: int,
+    plan: Plan,
+    settings: dict[str, tuple[Any, str]],
+    estimates: list[Estimate],
+    timed: Timed | None,
+    files: list[tuple[str, str]],
+    launch: str,
+    notes: list[str],
+) -> RecipeJson:
+    out: RecipeJson = {
+        "schema_version": SCHEMA_VERSION,
+        "trainer": trainer,
+        "profile": profile,
+        "rank": rank,
+        "method": plan.method,
+        "name": plan.name,
+        "pipeline": list(plan.pipeline),
+        "settings": {key: {"value": value, "source": source} for key, (value, source) in settings.items()},
+        "memory": [recipe_memory_json(e) for e in estimates],
+        "files": [{"name": name, "text": text} for name, text in files],
+        "launch": launch,
+        "notes": notes,
+    }
+    moe = bool(estimates) and estimates[0].shape.is_moe
+    add_time(out, timed if timed is not None else Timed(None, None, "no training"), moe)
+    return out
+
+
 # Every JSON document ft-atlas prints, by the name `ft-atlas schema` publishes it under.
 OUTPUTS: dict[str, Any] = {
     "methods": MethodsJson,
@@ -748,4 +831,5 @@ OUTPUTS: dict[str, Any] = {
     "recommend_batch_line": BatchLineJson | BatchErrorJson,
     "ask": AskJson,
     "model": ModelJson,
+    "recipe": RecipeJson,
 }
