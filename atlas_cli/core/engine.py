@@ -8,12 +8,13 @@ trace of which rules fired, what they saw, and why.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
-from atlas_cli.core.facts import Candidate, method_facts, plan_facts, profile_facts
+from atlas_cli.core.facts import Candidate, method_facts, plan_facts, profile_facts, stage_facts
 from atlas_cli.core.memory.search import Estimator, estimator, with_strategy
 from atlas_cli.core.plans import Plan, Recommendation, ToolRef
 from atlas_cli.core.profile import Profile
@@ -23,7 +24,16 @@ from atlas_cli.core.variants import applies, with_variant
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
-from atlas_cli.kb.schema import MEMORY_SCALE, QUALITY_SCALE, SPEED_SCALE, Method, Rule, Scalar
+from atlas_cli.kb.schema import (
+    MEMORY_SCALE,
+    QUALITY_SCALE,
+    SPEED_SCALE,
+    Condition,
+    Method,
+    PipelineRule,
+    Rule,
+    Scalar,
+)
 
 # What each priority weighs: (quality, speed, memory thrift).
 PRIORITY_WEIGHTS = {
@@ -53,10 +63,28 @@ def _scale_points(value: str, scale: tuple[str, ...]) -> float:
 
 
 def base_score(method: Method, priority: str) -> float:
+    """The score a plan starts from: the method's ratings (the guide's §4, with ft-atlas's cited
+    corrections applied: `scoring` in data/methods.yaml) weighted by the priority."""
     q, s, m = PRIORITY_WEIGHTS[priority]
-    r = method.ratings
+    r = method.scored_ratings
     thrift = 1 - _scale_points(r.memory, MEMORY_SCALE) + 1 / len(MEMORY_SCALE)
     return q * _scale_points(r.quality, QUALITY_SCALE) + s * _scale_points(r.speed, SPEED_SCALE) + m * thrift
+
+
+def basis(method: Method, priority: str) -> tuple[str, str]:
+    """The base score in words, with its source: what --explain shows first for every plan."""
+    r = method.scored_ratings
+    q, s, m = PRIORITY_WEIGHTS[priority]
+    words = (
+        f"Starts from its ratings memory {r.memory}, speed {r.speed}, quality {r.quality}, weighted for "
+        f"priority {priority} (quality {q:g}, speed {s:g}, memory {m:g}): {base_score(method, priority):.3f}."
+    )
+    if method.scoring is None:
+        return words, "atlas-v1.4 §4" if method.kind != "objective" else "data/methods.yaml"
+    return (
+        f"{words} ft-atlas corrects the guide's table here: {method.scoring.because.en}",
+        method.scoring.source,
+    )
 
 
 def squash(raw: float) -> float:
@@ -88,8 +116,8 @@ class Scored(NamedTuple):
 # Every candidate's memory need, and the `fits.<method>` / `memory_gb.<method>` facts rules read.
 MemoryView = tuple[dict[str, tuple[Estimate | None, list[str]]], dict[str, Scalar]]
 # What a memory view depends on besides the hardware and model: pipeline, a local GPU, sequence
-# length, micro-batch and software stack.
-MemoryKey = tuple[tuple[str, ...], bool, int | None, int, str]
+# length, micro-batch, software stack, and whether plans may use fewer of the GPUs (--priority cost).
+MemoryKey = tuple[tuple[str, ...], bool, int | None, int, str, bool]
 Stages = dict[str, tuple[EstimateSettings, list[str]]]
 
 
@@ -102,12 +130,25 @@ class Resolved:
     memory: dict[MemoryKey, MemoryView] = field(default_factory=dict)
 
 
-def candidate(method: Method, result: Estimate | None) -> Candidate:
+def candidate(method: Method, result: Estimate | None, available: int | None = None) -> Candidate:
     if result is None:
         return Candidate(method.id, method.kind, method.category, None, None, None, None)
     offloaded = result.settings.offload
     host = result.host["offload_gb"]
-    return Candidate(method.id, method.kind, method.category, result.fit, result.per_gpu_gb, offloaded, host)
+    used = result.settings.gpus
+    spare = None if available is None else max(available - used, 0)
+    return Candidate(
+        method.id,
+        method.kind,
+        method.category,
+        result.fit,
+        result.per_gpu_gb,
+        offloaded,
+        host,
+        used,
+        spare,
+        result.settings.precision,
+    )
 
 
 def _any_fit(results: Iterable[Estimate | None]) -> bool:
@@ -126,6 +167,9 @@ def cached_estimate(run: Estimator, settings: EstimateSettings, method_id: str, 
             _ESTIMATES.clear()
         found = _ESTIMATES[key] = with_strategy(run, settings)
     return found
+
+
+_TRAINER = re.compile(r"\b(\w+Trainer)\b")
 
 
 class Engine:
@@ -163,14 +207,26 @@ class Engine:
                     own.append((own_bit, compiled))
                 self.rule_bits[method_id].append((shared_bit, own_bit, compiled))
         self.pipelines = [(p, compile_condition(p.when)) for p in catalog.kb.pipelines]
+        self.pipeline_specs = {p.id: p for p in catalog.kb.pipelines}
+        self.objectives = tuple(m.id for m in catalog.kb.methods if m.kind == "objective")
         self.base_scores = {
             (m.id, priority): base_score(m, priority)
             for m in self.candidates
             for priority in PRIORITY_WEIGHTS
         }
-        self._tools_cache: dict[tuple[str, tuple[str, ...]], tuple[ToolRef, ...]] = {}
+        self.bases = {(m.id, p): basis(m, p) for m in self.candidates for p in PRIORITY_WEIGHTS}
+        # Library entries that apply only when a condition holds (mlx-lm on Apple, ZeRO-3 on
+        # several GPUs): each distinct condition is one bit of a per-profile mask.
+        self.library_conditions: list[tuple[int, Condition]] = []
+        for method in catalog.kb.methods:
+            for lib in method.libraries:
+                if lib.when is not None and all(c != lib.when for _, c in self.library_conditions):
+                    self.library_conditions.append((1 << len(self.library_conditions), lib.when))
+        self.library_checks = [(bit, compile_condition(c)) for bit, c in self.library_conditions]
+        self.evaluation = [(a, compile_condition(a.when)) for a in catalog.kb.evaluation]
+        self._tools_cache: dict[tuple[str, tuple[str, ...], int], tuple[ToolRef, ...]] = {}
         self._resolved: dict[tuple[Scalar, ...], Resolved] = {}
-        self._plans: dict[tuple[str, int, int, str, str | None, int], tuple[Any, Scored]] = {}
+        self._plans: dict[tuple[str, int, int, str, str | None, int, int], tuple[Any, Scored]] = {}
         # The first two pitfalls of each method are every plan's standing caveats.
         self.pitfalls = {m.id: tuple(p.en for p in m.pitfalls[:2]) for m in self.candidates}
 
@@ -178,13 +234,27 @@ class Engine:
 
     def choose_pipeline(self, facts: Facts) -> tuple[tuple[str, ...], str | None, str | None]:
         """The objectives a training plan runs: the highest-weight matching pipeline rule."""
+        best = self._best_pipeline(facts)
+        if best is None:
+            return ("sft",), None, None
+        return tuple(best.pipeline), best.id, best.because.en
+
+    def _best_pipeline(self, facts: Facts) -> PipelineRule | None:
         best = None
         for rule, predicate in self.pipelines:
             if predicate(facts) and (best is None or rule.weight > best.weight):
                 best = rule
-        if best is None:
-            return ("sft",), None, None
-        return tuple(best.pipeline), best.id, best.because.en
+        return best
+
+    def other_pipelines(self, facts: Facts, chosen: tuple[str, ...]) -> list[PipelineRule]:
+        """Pipeline rules that also hold for this profile but lost to a heavier one, one per
+        distinct pipeline, heaviest first: the alternatives a note names."""
+        found: dict[tuple[str, ...], PipelineRule] = {}
+        for rule, predicate in sorted(self.pipelines, key=lambda p: -p[0].weight):
+            stages = tuple(rule.pipeline)
+            if stages != chosen and stages not in found and predicate(facts):
+                found[stages] = rule
+        return list(found.values())
 
     # --- plans ---------------------------------------------------------------------------
 
@@ -218,11 +288,35 @@ class Engine:
                     return found
         return tried[0] if tried else (None, [])
 
+    def _on_fewer_gpus(
+        self,
+        method: Method,
+        info: ModelInfo,
+        hardware: Hardware,
+        stages: Stages,
+        found: tuple[Estimate | None, list[str]],
+    ) -> tuple[Estimate | None, list[str]]:
+        """With --priority cost on several GPUs: the same plan on the fewest GPUs it fits on
+        within the margin (1, 2, 4, ... below the user's count), else `found` unchanged. Fewer
+        GPUs rent for less; ranking by cost itself is the time-and-cost model's job."""
+        result = found[0]
+        if result is None or result.fit != "yes" or result.settings.offload != "none":
+            return found
+        count = 1
+        while count < hardware.gpus:
+            fewer = replace(hardware, gpus=count)
+            staged = {o: (replace(s, gpus=count), w) for o, (s, w) in stages.items()}
+            tried = self._estimate(method, info, fewer, staged, "none")
+            if tried[0] is not None and tried[0].fit == "yes":
+                return tried
+            count *= 2
+        return found
+
     def _stage_settings(
         self, info: ModelInfo, hardware: Hardware, pipeline: tuple[str, ...], key: MemoryKey
     ) -> Stages:
         """Estimator settings for every stage, computed once per profile (not once per method)."""
-        _, _, seq_len, batch_size, stack = key
+        _, _, seq_len, batch_size, stack, _ = key
         return {
             o: settings_for(info, hardware, objective=o, seq_len=seq_len, batch_size=batch_size, stack=stack)
             for o in (*pipeline, "inference")
@@ -230,11 +324,14 @@ class Engine:
 
     def _resolve(self, profile: Profile) -> Resolved:
         api = profile.model_access == "api"
-        key = (profile.gpu, profile.vram, profile.gpus, profile.model, profile.model_size, api)
+        variant = profile.model_variant
+        key = (profile.gpu, profile.vram, profile.gpus, profile.model, profile.model_size, api, variant)
         found = self._resolved.get(key)
         if found is None:
             hardware = resolve_hardware(self.catalog, profile.gpu, profile.vram, profile.gpus)
             model = resolve_model(self.catalog, profile.model, profile.model_size, api=api)
+            if variant is not None and variant != model.variant:  # --model-variant says so
+                model = replace(model, variant=variant)  # type: ignore[arg-type]
             found = Resolved(hardware, model)
             if len(self._resolved) >= MEMO_LIMIT:
                 self._resolved.clear()
@@ -249,13 +346,19 @@ class Engine:
         if found is not None:
             return found
         hardware, info = resolved.hardware, resolved.info
-        pipeline, local = key[0], key[1]
+        pipeline, local, fewest = key[0], key[1], key[5]
         stages = self._stage_settings(info, hardware, pipeline, key) if local else {}
         estimates = {
-            m.id: self._estimate(m, info, hardware, stages, "none") if local else (None, [])
+            m.id: self._estimate(m, info, hardware, stages, "none")
+            if local and m.runs == "local"
+            else (None, [])
             for m in self.candidates
         }
-        training = [m for m in self.candidates if m.kind != "no-training"]
+        if fewest and local and hardware.gpus > 1 and hardware.capacity_gb is not None:
+            for m in self.candidates:
+                if m.runs == "local":
+                    estimates[m.id] = self._on_fewer_gpus(m, info, hardware, stages, estimates[m.id])
+        training = [m for m in self.candidates if m.kind != "no-training" and m.runs == "local"]
         for offload in ("optimizer", "params"):
             if not local or hardware.capacity_gb is None or _any_fit(estimates[m.id][0] for m in training):
                 break
@@ -274,20 +377,37 @@ class Engine:
         hardware, info = resolved.hardware, resolved.info
         facts = profile_facts(profile, hardware, info)
         pipeline, pipeline_rule, pipeline_because = self.choose_pipeline(facts)
+        facts.update(stage_facts(self.objectives, pipeline))
         local = hardware.has_gpu and profile.model_access != "api"
-        key = (pipeline, local, profile.seq_len, profile.batch_size, profile.stack)
+        fewest = profile.priority == "cost"
+        key = (pipeline, local, profile.seq_len, profile.batch_size, profile.stack, fewest)
         estimates, memory_facts = self._memory_view(resolved, key)
         facts.update(memory_facts)
         shared = 0
         for bit, compiled in self.shared_rules:
             if compiled.predicate(facts):
                 shared |= bit
-        context = (facts, shared, profile.priority, pipeline, pipeline_rule, pipeline_because)
+        libraries = 0
+        for bit, check in self.library_checks:
+            if check(facts):
+                libraries |= bit
+        available = hardware.gpus if local else None
+        context = (
+            facts,
+            shared,
+            profile.priority,
+            pipeline,
+            pipeline_rule,
+            pipeline_because,
+            libraries,
+            available,
+        )
         scored = [self._plan(method, estimates[method.id], *context) for method in self.candidates]
         for spec in PLAN_FACTS:
             facts.pop(spec.name, None)
         kept = sorted(s for s in scored if not s.excluded)
         notes = self._notes(profile, hardware, info, facts)
+        notes += self._pipeline_notes(facts, pipeline)
         offloaded = [s.plan for s in kept if s.plan.offload in ("optimizer", "params")]
         if offloaded:
             notes.append(
@@ -307,7 +427,17 @@ class Engine:
             plans=tuple(s.plan for s in kept),
             excluded=tuple(s.plan for s in scored if s.excluded),
             model=info,
+            request=profile,
+            evaluation=tuple(advice for advice, holds in self.evaluation if holds(facts)),
         )
+
+    def _pipeline_notes(self, facts: Facts, pipeline: tuple[str, ...]) -> list[str]:
+        """The other pipelines this data allows, with why and when they would win."""
+        others = self.other_pipelines(facts, pipeline)
+        if not others:
+            return []
+        listed = "; ".join(f"{' → '.join(p.pipeline)}: {p.because.en} ({p.source})" for p in others)
+        return [f"Other pipelines for this data: {listed}"]
 
     def _plan(
         self,
@@ -319,24 +449,35 @@ class Engine:
         pipeline: tuple[str, ...],
         pipeline_rule: str | None,
         pipeline_because: str | None,
+        libraries: int = 0,
+        available: int | None = None,
     ) -> Scored:
         own = 0
         if own_rules := self.own_rules[method.id]:
             # The candidate's own facts go into the shared dict (no copy per plan: this is the
             # hot loop of batch mode); recommend() removes them when every plan is scored.
-            facts.update(plan_facts(candidate(method, estimated[0])))
+            facts.update(plan_facts(candidate(method, estimated[0], available)))
             for bit, compiled in own_rules:
                 if compiled.predicate(facts):
                     own |= bit
         # A plan is a function of these alone: the estimate entry stands for the hardware, the
         # model and the pipeline's stages; the pipeline rule for the pipeline and its reason. The
         # memo keeps the entry alive, so its id cannot be reused while the plan is remembered.
-        key = (method.id, shared & self.shared_bits[method.id], own, priority, pipeline_rule, id(estimated))
+        shared_bits = shared & self.shared_bits[method.id]
+        key = (method.id, shared_bits, own, priority, pipeline_rule, id(estimated), libraries)
         found = self._plans.get(key)
         if found is None:
             fired = self._fired(method, shared, own)
             scored = self._new_plan(
-                method, fired, priority, pipeline, pipeline_rule, pipeline_because, estimated
+                method,
+                fired,
+                priority,
+                pipeline,
+                pipeline_rule,
+                pipeline_because,
+                estimated,
+                libraries,
+                available,
             )
             if len(self._plans) >= PLAN_MEMO_LIMIT:
                 self._plans.clear()
@@ -358,6 +499,8 @@ class Engine:
         pipeline_rule: str | None,
         pipeline_because: str | None,
         estimated: tuple[Estimate | None, list[str]],
+        libraries: int = 0,
+        available: int | None = None,
     ) -> Scored:
         result, warnings = estimated
         # Rounded so that scores equal on paper tie exactly (and keep the KB's order) whatever
@@ -376,7 +519,7 @@ class Engine:
             memory_gb=None if result is None else result.per_gpu_gb,
             fired=tuple(c.rule for c in rules),
             pipeline_rule=pipeline_rule if trains else None,
-            tools=self._tools(method, plan_pipeline),
+            tools=self._tools(method, plan_pipeline, libraries),
             estimate=result,
             capacity_gb=None if result is None else result.capacity_gb,
             pipeline_because=pipeline_because if trains else None,
@@ -384,6 +527,10 @@ class Engine:
             pitfalls=self.pitfalls[method.id],
             variant=self._variant(method, result),
             alternatives=self.alternatives[method.id],
+            gpus_available=available,
+            runs=method.runs,
+            basis=self.bases[method.id, priority],
+            pipeline_spec=self.pipeline_specs.get(pipeline_rule or "") if trains else None,
         )
         # Plans that fit first, then tight ones; those that fit on the GPUs alone before those that
         # offload; then by score; ties keep the KB's order.
@@ -407,23 +554,43 @@ class Engine:
                 return variant.label
         return None
 
-    def _tools(self, method: Method, pipeline: tuple[str, ...]) -> tuple[ToolRef, ...]:
-        key = (method.id, pipeline)
+    def _tools(self, method: Method, pipeline: tuple[str, ...], libraries: int = 0) -> tuple[ToolRef, ...]:
+        key = (method.id, pipeline, libraries)
         if key not in self._tools_cache:
-            self._tools_cache[key] = self._collect_tools(method, pipeline)
+            self._tools_cache[key] = self._collect_tools(method, pipeline, libraries)
         return self._tools_cache[key]
 
-    def _collect_tools(self, method: Method, pipeline: tuple[str, ...]) -> tuple[ToolRef, ...]:
-        methods = [method, *(self.catalog.methods[o] for o in pipeline)]
+    def _applies(self, when: Condition | None, libraries: int) -> bool:
+        if when is None:
+            return True
+        return any(bit & libraries for bit, c in self.library_conditions if c == when)
+
+    def _collect_tools(
+        self, method: Method, pipeline: tuple[str, ...], libraries: int
+    ) -> tuple[ToolRef, ...]:
+        """The library entries that apply to this plan, without repeats: the method's own, then
+        each stage's (a hosted method's provider API does every stage). An entry whose `when`
+        does not hold for the profile is left out; a stage's entry that names a trainer the
+        method's own entries already name (SFTTrainer(peft_config=...)) is a repeat."""
+        methods = (
+            [method] if method.runs == "hosted" else [method, *(self.catalog.methods[o] for o in pipeline)]
+        )
         # A method's own entries show it inside SFTTrainer; a pipeline without SFT (GRPO,
         # continued pre-training) uses its stage's trainer instead.
         skip_sft = bool(pipeline) and "sft" not in pipeline
-        refs = (
-            ToolRef(lib.library, lib.entry, lib.status)
-            for m in methods
-            for lib in m.libraries
-            if lib.status in ("stable", "external") and not (skip_sft and m is method and "SFT" in lib.entry)
-        )
+        refs: list[ToolRef] = []
+        named: set[tuple[str, str]] = set()  # (library, trainer class) of the entries kept so far
+        for m in methods:
+            for lib in m.libraries:
+                if lib.status not in ("stable", "external") or not self._applies(lib.when, libraries):
+                    continue
+                if skip_sft and m is method and "SFT" in lib.entry:
+                    continue
+                trainers = {(lib.library, t) for t in _TRAINER.findall(lib.entry)}
+                if m is not method and trainers and trainers <= named:
+                    continue
+                named |= trainers
+                refs.append(ToolRef(lib.library, lib.entry, lib.status))
         return tuple(dict.fromkeys(refs))
 
     def _notes(self, profile: Profile, hardware: Hardware, info: ModelInfo, facts: Facts) -> list[str]:
@@ -451,6 +618,7 @@ class Engine:
                 "gpus": hardware.gpus,
                 "model": info.reference,
                 "model_size": info.params_b,
+                "model_variant": info.variant,
             }
         )
         return normalized

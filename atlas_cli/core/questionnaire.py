@@ -59,6 +59,8 @@ SKIP: dict[str, Callable[[Answers], bool]] = {
     "gpu": _api_only,
     "gpus": lambda a: _api_only(a) or _no_gpu(a),
     "model": _api_only,
+    # Read from the model's name, catalog entry or chat template; a flag overrides it.
+    "model_variant": lambda a: True,
     "data_kind": _api_only,
     "examples": lambda a: a.get("data_kind") == "none",
     "seq_len": lambda a: _api_only(a) or a.get("data_kind") == "none",
@@ -217,9 +219,9 @@ def _pick_choice(spec: ProfileField, text: str) -> str:
     raise UsageError(f"'{text}' is not one of {', '.join(values)} (or 1-{len(values)})")
 
 
-def command_line(answers: Answers) -> str:
-    """The `ft-atlas recommend` command that reproduces these answers."""
-    parts = ["ft-atlas recommend"]
+def command_line(answers: Answers, command: str = "recommend") -> str:
+    """The `ft-atlas recommend` (or `recipe`) command that reproduces these answers."""
+    parts = [f"ft-atlas {command}"]
     for spec in PROFILE_FIELDS:
         value = answers.get(spec.name)
         if value is None or value == spec.default:
