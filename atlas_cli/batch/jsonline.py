@@ -14,7 +14,7 @@ from typing import Any
 
 from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.kb.schema import Scalar
-from atlas_cli.render.documents import SCHEMA_VERSION, plan_json
+from atlas_cli.render.documents import SCHEMA_VERSION, next_steps_json, plan_json
 
 # Past this many remembered pieces the encoder starts afresh, so memory stays flat on any input.
 PIECE_LIMIT = 2048
@@ -63,6 +63,7 @@ class LineEncoder:
             "schema_version": SCHEMA_VERSION,
             "profile": rec.profile,
             "notes": list(rec.notes),
+            "next_steps": next_steps_json(rec),
         }
         encoded = dumps_line(head)
         plans = ",".join(self._plan(plan, rank) for rank, plan in enumerate(rec.plans[:top], start=1))

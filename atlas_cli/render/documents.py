@@ -183,10 +183,28 @@ class PlanJson(TypedDict, total=False):
     trace: list[TraceJson]
 
 
+class AdviceJson(TypedDict):
+    text: str
+    source: str
+
+
+class NextStepsJson(TypedDict):
+    """What to do with the top plan: its tools, the command that writes its recipe, where its
+    example code is, and how to evaluate the result."""
+
+    plan: int  # the rank of the plan these steps are for (1)
+    method: str
+    tools: list[str]  # one line per library: "library: entry · entry"
+    recipe: str | None  # the `ft-atlas recipe ...` command for this profile and plan; None: hosted
+    example: str  # the command that shows the method's card and example code
+    evaluation: list[AdviceJson]
+
+
 class RecommendationJson(TypedDict, total=False):
     schema_version: int
     profile: dict[str, Any]
     notes: list[str]
+    next_steps: NextStepsJson | None
     recommendations: list[PlanJson]
     excluded: list[PlanJson]
     facts: dict[str, Any]
@@ -339,11 +357,46 @@ def plan_json(plan: Plan, rank: int | None, trace: tuple[RuleHit, ...] | None) -
     return out
 
 
+def grouped_tools(plan: Plan) -> list[str]:
+    """The plan's library entries, one line per library in first-seen order."""
+    by_library: dict[str, list[str]] = {}
+    for tool in plan.tools:
+        by_library.setdefault(tool.library, []).append(tool.entry)
+    return [f"{library}: {' · '.join(entries)}" for library, entries in by_library.items()]
+
+
+def recipe_command(rec: Recommendation, rank: int) -> str | None:
+    """The `ft-atlas recipe ...` line that writes the recipe of the plan ranked `rank` for this
+    profile (None for a hosted plan: a provider trains it, there is no script to write)."""
+    from atlas_cli.core.questionnaire import command_line
+
+    plan = rec.plans[rank - 1]
+    if rec.request is None or plan.runs == "hosted":
+        return None
+    line = command_line(rec.request.to_dict(), command="recipe")
+    return line if rank == 1 else f"{line} --plan {rank}"
+
+
+def next_steps_json(rec: Recommendation) -> NextStepsJson | None:
+    if not rec.plans:
+        return None
+    best = rec.plans[0]
+    return {
+        "plan": 1,
+        "method": best.method,
+        "tools": grouped_tools(best),
+        "recipe": recipe_command(rec, 1),
+        "example": f"ft-atlas show {best.method}",
+        "evaluation": [{"text": a.text.en, "source": a.source} for a in rec.evaluation],
+    }
+
+
 def recommendation_json(rec: Recommendation, top: int, explain: bool) -> RecommendationJson:
     out: RecommendationJson = {
         "schema_version": SCHEMA_VERSION,
         "profile": rec.profile,
         "notes": list(rec.notes),
+        "next_steps": next_steps_json(rec),
         "recommendations": [
             plan_json(p, i, rec.trace(p) if explain else None) for i, p in enumerate(rec.plans[:top], start=1)
         ],

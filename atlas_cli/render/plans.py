@@ -5,15 +5,14 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.panel import Panel
-from rich.syntax import Syntax
 from rich.text import Text
 
 from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.charts import conditions
-from atlas_cli.render.documents import assumptions_json
-from atlas_cli.render.grid import Grid, code_span, fenced, markdown_table, rich_table
+from atlas_cli.render.documents import assumptions_json, next_steps_json
+from atlas_cli.render.grid import Grid, markdown_table, rich_table
 
 FIT_LABELS = {"yes": "yes", "tight": "tight", "no": "NO", None: "—"}
 
@@ -71,16 +70,21 @@ def _profile_line(rec: Recommendation) -> str:
     return " · ".join(f"{k}={v}" for k, v in shown.items())
 
 
-def next_steps(catalog: Catalog, plan: Plan) -> tuple[list[str], str]:
-    """Libraries to use and a snippet: the method's (which trains with SFT), then the snippet of
-    every other stage of the pipeline (DPO, KTO, GRPO, continued pre-training)."""
-    lines = [f"{t.library}: {t.entry}" for t in plan.tools]
-    stages = [catalog.methods[o] for o in plan.pipeline if o != "sft"]
-    # The method's snippet trains with SFT; without an SFT stage, the stages' snippets stand alone.
-    lead = [catalog.methods[plan.method]] if not plan.pipeline or "sft" in plan.pipeline else []
-    methods = [*lead, *stages]
-    snippet = "\n\n".join(m.snippet.rstrip() for m in methods)
-    return lines, snippet
+def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
+    """What to do with the top plan, as (steps, evaluation lines): the libraries that apply to
+    this plan (one line per library), the exact `ft-atlas recipe ...` command for this profile,
+    where the example code is, and how to evaluate the result (each line with its source)."""
+    found = next_steps_json(rec)
+    if found is None:
+        return [], []
+    steps = list(found["tools"])
+    if found["recipe"] is not None:
+        steps.append(f"Recipe: {found['recipe']} --out train.py (--trainer llamafactory or axolotl for YAML)")
+    else:
+        steps.append("Recipe: none to write; the provider runs the training (see the card for its API).")
+    steps.append(f"Card and example code: {found['example']}")
+    evaluation = [f"{a['text']} ({a['source']})" for a in found["evaluation"]]
+    return steps, evaluation
 
 
 def _trace_lines(rec: Recommendation, plan: Plan) -> list[str]:
@@ -104,12 +108,11 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
         parts.append(
             Panel("\n".join(why) or "—", title=f"Why {escape(_plan_label(best))}", title_align="left")
         )
-        libraries, snippet = next_steps(catalog, best)
-        steps = Group(
-            Text("\n".join(f"• {line}" for line in libraries)),
-            Syntax(snippet, "python", word_wrap=True, theme="ansi_dark"),
-        )
-        parts.append(Panel(steps, title="Next steps", title_align="left"))
+        steps, evaluation = next_steps(rec)
+        body = "\n".join(f"• {line}" for line in steps)
+        if evaluation:
+            body += "\nEvaluate:\n" + "\n".join(f"• {line}" for line in evaluation)
+        parts.append(Panel(Text(body), title="Next steps", title_align="left"))
     if explain:
         for rank, plan in enumerate(rec.plans[:top], start=1):
             parts.append(
@@ -134,9 +137,11 @@ def recommendation_markdown(catalog: Catalog, rec: Recommendation, top: int, exp
         out += [f"### Why {_plan_label(best)}", ""]
         out += [f"- {r}" for r in best.reasons] + [f"- ⚠ {c}" for c in best.caveats]
         out += [f"- → {line}" for line in to_fit_lines(best)]
-        libraries, snippet = next_steps(catalog, best)
-        out += ["", "### Next steps", ""] + [f"- {code_span(line)}" for line in libraries]
-        out += ["", *fenced(snippet, "python"), ""]
+        steps, evaluation = next_steps(rec)
+        out += ["", "### Next steps", ""] + [f"- {line}" for line in steps]
+        if evaluation:
+            out += ["", "#### Evaluate", ""] + [f"- {line}" for line in evaluation]
+        out.append("")
     if explain:
         for rank, plan in enumerate(rec.plans[:top], start=1):
             out += [f"#### Rule trace #{rank} {plan.name}", ""] + [
