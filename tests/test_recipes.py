@@ -52,6 +52,14 @@ PROFILES: list[dict[str, str]] = [
     {"gpu": "rtx-3090", "model": "t5-base", "goal": "adapt"},
     {"model_access": "api", "goal": "knowledge"},
     {"gpu": "none", "model-size": "1b", "goal": "chat"},
+    # An instruct model: the preference stage alone; cost or speed first: ORPO / SimPO.
+    *(
+        {"gpu": "a100-80gb", "model": "qwen3-0.6b", "data_kind": k, "examples": "5k"}
+        for k in ("preferences", "ratings")
+    ),
+    {"gpu": "a100-80gb", "model": "qwen2.5-0.5b", "data_kind": "preferences", "priority": "speed"},
+    {"gpu": "a100-80gb", "model": "qwen3-0.6b", "data_kind": "preferences", "priority": "cost"},
+    {"model_access": "api", "model": "gemini-2.5-flash", "goal": "classify", "data_kind": "labeled"},
 ]
 
 
@@ -308,24 +316,28 @@ AX_REQUIRED = {"base_model", "datasets", "micro_batch_size", "gradient_accumulat
 
 # The support matrix, stated independently of the implementation.
 PYTHON_REFUSED = {"adapters"}  # the `adapters` library needs transformers 4.57.x
+HOSTED = {"hosted-ft", "embeddings-classifier"}  # a provider runs them: no script to write
 LF_METHODS = {"full-ft", "partial-ft", "lora", "qlora", "dora", "galore"}
 AX_METHODS = {"full-ft", "partial-ft", "bitfit", "lora", "qlora", "dora", "galore"}
 
 
 def refused(case: Case, fmt: str) -> bool:
     plan, arch = case.rec.plans[case.rank - 1], case.rec.facts["model_architecture"]
-    if arch == "encoder-decoder" or plan.method in PYTHON_REFUSED:
+    if arch == "encoder-decoder" or plan.method in PYTHON_REFUSED | HOSTED:
         return True
     if fmt == "python":
+        if {"orpo", "simpo"} & set(plan.pipeline):  # trl.experimental only
+            return True
         soft_prompt = plan.method in {"prefix-tuning", "prompt-tuning", "p-tuning"}
         chained = soft_prompt and len(plan.pipeline) > 1  # PEFT cannot resume a soft prompt
         prefix_encoder = plan.method == "prefix-tuning" and arch == "encoder"  # no past key values
-        return chained or prefix_encoder or (plan.kind == "no-training" and arch != "decoder")
+        # A model behind an API has no architecture in the facts: it is a generative model.
+        return chained or prefix_encoder or (plan.kind == "no-training" and arch not in ("decoder", None))
     if plan.kind == "no-training" or arch == "encoder":
         return True
     if fmt == "llamafactory":
         return plan.method not in LF_METHODS or "grpo" in plan.pipeline
-    return plan.method not in AX_METHODS
+    return plan.method not in AX_METHODS or "orpo" in plan.pipeline
 
 
 def render(case: Case, fmt: str) -> str:
@@ -359,7 +371,11 @@ def check_llamafactory(text: str, case: Case) -> None:
             set(doc) - LLAMAFACTORY_KEYS - TRANSFORMERS_KEYS
         )
         assert set(doc) >= LF_REQUIRED, LF_REQUIRED - set(doc)
-        assert doc["stage"] == {"continued-pretraining": "pt"}.get(stage, stage)
+        assert doc["stage"] == {"continued-pretraining": "pt", "orpo": "dpo", "simpo": "dpo"}.get(
+            stage, stage
+        )
+        if stage in ("orpo", "simpo"):  # reference-free losses of LLaMA-Factory's dpo stage
+            assert doc["pref_loss"] == stage
         assert doc["finetuning_type"] in {"lora", "freeze", "full"}
         assert isinstance(doc["learning_rate"], float) and 0 < doc["learning_rate"] < 1
         assert isinstance(doc["cutoff_len"], int)
@@ -372,17 +388,21 @@ def check_axolotl(text: str, case: Case) -> None:
     for doc, stage in zip(documents, plan.pipeline, strict=True):
         assert set(doc) <= AXOLOTL_KEYS, set(doc) - AXOLOTL_KEYS
         assert set(doc) >= AX_REQUIRED, AX_REQUIRED - set(doc)
-        assert doc.get("rl") == {"dpo": "dpo", "kto": "kto", "grpo": "grpo"}.get(stage)
+        assert doc.get("rl") == {"dpo": "dpo", "kto": "kto", "grpo": "grpo", "simpo": "simpo"}.get(stage)
         assert doc.get("adapter") in {None, "lora", "qlora"}
         assert isinstance(doc["learning_rate"], float) and 0 < doc["learning_rate"] < 1
         for dataset in doc["datasets"]:
-            allowed = {"dpo": AX_DPODATASET, "kto": AX_KTODATASET}.get(stage, AX_SFTDATASET)
+            allowed = {"dpo": AX_DPODATASET, "simpo": AX_DPODATASET, "kto": AX_KTODATASET}.get(
+                stage, AX_SFTDATASET
+            )
             assert set(dataset) <= allowed, set(dataset) - allowed
             kind = dataset.get("type")
             if isinstance(kind, dict):
-                typed = {"dpo": AX_USERDEFINEDDPOTYPE, "kto": AX_USERDEFINEDKTOTYPE}.get(
-                    stage, AX_USERDEFINEDPROMPTERTYPE
-                )
+                typed = {
+                    "dpo": AX_USERDEFINEDDPOTYPE,
+                    "simpo": AX_USERDEFINEDDPOTYPE,  # axolotl reads SimPO data as DPODataset
+                    "kto": AX_USERDEFINEDKTOTYPE,
+                }.get(stage, AX_USERDEFINEDPROMPTERTYPE)
                 assert set(kind) <= typed, set(kind) - typed
         assert set(doc.get("trl", {})) <= AX_TRLCONFIG
 
@@ -399,7 +419,18 @@ def test_cases_cover_every_method_and_pipeline() -> None:
     kb_methods = {m.id for m in CATALOG.kb.methods if m.kind != "objective"}
     assert {c.rec.plans[c.rank - 1].method for c in CASES} == kb_methods, methods
     pipelines = {c.rec.plans[c.rank - 1].pipeline for c in CASES}
-    assert pipelines == {(), ("sft",), ("sft", "dpo"), ("sft", "kto"), ("grpo",), ("continued-pretraining",)}
+    assert pipelines == {
+        (),
+        ("sft",),
+        ("sft", "dpo"),
+        ("sft", "kto"),
+        ("dpo",),
+        ("kto",),
+        ("orpo",),
+        ("simpo",),
+        ("grpo",),
+        ("continued-pretraining",),
+    }
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -507,7 +538,7 @@ def test_header_lists_every_value_the_python_recipe_sets() -> None:
         "'kto': {'max_length': 2048, 'beta': 0.1, 'desirable_weight': 1.0, 'undesirable_weight': 1.0}" in text
     )
     assert "BATCH_SIZE = {'sft': 1, 'kto': 2}" in text  # KTO's KL estimate needs a batch above 1
-    assert "LEARNING_RATE = {'sft': 0.0002, 'kto': 1e-06}" in text
+    assert "LEARNING_RATE = {'sft': 0.0002, 'kto': 5e-06}" in text  # LoRA: 10x the full-FT rate
 
 
 def test_a_training_plan_without_an_estimate_trains_in_full_precision() -> None:
@@ -557,14 +588,31 @@ def test_bf16_on_ampere() -> None:
     assert doc["bf16"] is True and doc["fp16"] is False
 
 
-@pytest.mark.parametrize("stage", ["rlhf-ppo", "orpo", "simpo"])
-def test_objectives_outside_trls_stable_api_are_refused(stage: str) -> None:
-    """PPO left TRL's stable API, ORPO and SimPO live in trl.experimental: never emitted."""
+def test_ppo_is_refused_everywhere() -> None:
+    """PPO left TRL's stable API: never emitted."""
     rec = recommend(gpu="rtx-3090", model="llama-3.1-8b", data_kind="preferences")
-    rec = replace(rec, plans=(replace(rec.plans[0], pipeline=("sft", stage)),))
+    rec = replace(rec, plans=(replace(rec.plans[0], pipeline=("sft", "rlhf-ppo")),))
     for fmt in FORMATS:
         with pytest.raises(UsageError, match="stable API"):
             render_recipe(CATALOG, rec, 1, fmt)
+
+
+@pytest.mark.parametrize("stage", ["orpo", "simpo"])
+def test_reference_free_objectives_are_yaml_only(stage: str) -> None:
+    """ORPO and SimPO live in trl.experimental: the Python recipe refuses them and says where
+    they are; LLaMA-Factory trains both as pref_loss of its dpo stage, axolotl SimPO as rl: simpo."""
+    rec = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="preferences")
+    rec = replace(rec, plans=(replace(rec.plans[0], pipeline=(stage,)),))
+    with pytest.raises(UsageError, match=r"trl\.experimental"):
+        render_recipe(CATALOG, rec, 1, "python")
+    (doc,) = yaml_documents(render_recipe(CATALOG, rec, 1, "llamafactory"))
+    assert (doc["stage"], doc["pref_loss"]) == ("dpo", stage)
+    if stage == "simpo":
+        (doc,) = yaml_documents(render_recipe(CATALOG, rec, 1, "axolotl"))
+        assert doc["rl"] == "simpo" and doc["rl_beta"] == 2.0 and doc["simpo_gamma"] == 0.5
+    else:
+        with pytest.raises(UsageError, match="llamafactory"):
+            render_recipe(CATALOG, rec, 1, "axolotl")
 
 
 @pytest.mark.parametrize("rank", [0, -1, 999])

@@ -47,6 +47,10 @@ TRL_STAGES = {
     "kto": ("KTOConfig", "KTOTrainer"),
     "grpo": ("GRPOConfig", "GRPOTrainer"),
 }
+# Reference-free preference objectives: in TRL they live in trl.experimental (ORPOTrainer,
+# CPOTrainer with loss_type="simpo"), so the Python recipe refuses them; LLaMA-Factory (stage dpo,
+# pref_loss orpo|simpo) and axolotl (rl: simpo) train them.
+EXPERIMENTAL_STAGES = ("orpo", "simpo")
 # Stages whose learning rate is the method's own when it has one (adapters train at ~10x the
 # full fine-tuning rate); preference and RL stages use the objective's rate.
 SUPERVISED_STAGES = ("sft", "continued-pretraining")
@@ -169,7 +173,7 @@ def _training_settings(catalog: Catalog, recipe: Recipe) -> None:
 
 def _check_stages(recipe: Recipe) -> None:
     for stage in recipe.stages:
-        if stage not in TRL_STAGES:
+        if stage not in TRL_STAGES and stage not in EXPERIMENTAL_STAGES:
             raise UsageError(
                 f"the plan's '{stage}' stage has no trainer in TRL's stable API "
                 f"(supported: {', '.join(TRL_STAGES)}); recipes only emit stable APIs"
@@ -292,6 +296,8 @@ def _stage_settings(objective: Method | None, recipe: Recipe, stage: str) -> Non
     keys = {
         "dpo": ("beta",),
         "kto": ("beta", "desirable_weight", "undesirable_weight"),
+        "orpo": ("beta",),
+        "simpo": ("beta", "simpo_gamma"),
         "grpo": ("num_generations", "beta", "max_completion_length"),
         "continued-pretraining": ("dataset_text_field",),
     }

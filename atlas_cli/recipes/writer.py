@@ -26,6 +26,12 @@ def render_recipe(catalog: Catalog, rec: Recommendation, rank: int = 1, fmt: str
 
 def _check_supported(recipe: Recipe, fmt: TrainerFormat) -> None:
     plan, arch = recipe.plan, recipe.architecture
+    if recipe.method.runs == "hosted":
+        raise UsageError(
+            f"plan {recipe.rank} ({plan.name}) runs at a provider, so there is no training script to "
+            f"write: `ft-atlas show {plan.method}` lists each provider's API, models, prices and data "
+            "format"
+        )
     if arch == "encoder-decoder":
         raise UsageError(
             f"{recipe.profile.get('model')} is an encoder-decoder (T5-style) model; recipes cover decoder "

@@ -11,10 +11,15 @@ from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_documents
 VERSION = "0.19.0"
 WRITTEN_FOR = f"Written for: axolotl {VERSION} (keys checked against its config schema)."
 
-AX_RL = {"dpo": "dpo", "kto": "kto", "grpo": "grpo"}
+AX_RL = {"dpo": "dpo", "kto": "kto", "grpo": "grpo", "simpo": "simpo"}
 
 
 def gap(recipe: Recipe) -> str | None:
+    if "orpo" in recipe.stages:
+        return (
+            "axolotl reads ORPO data through its own chat-template dataset types, not the prompt / "
+            "chosen / rejected fields these recipes write; use --trainer llamafactory (pref_loss: orpo)"
+        )
     if recipe.family not in ("weights", "lora"):
         return (
             "axolotl trains full weights, LoRA / QLoRA (and DoRA via peft_use_dora), or the parameters "
@@ -34,7 +39,7 @@ def _ax_dataset(stage: str) -> dict[str, Any]:
         return {"path": "sft.jsonl", "type": kind}
     if stage == "continued-pretraining":
         return {"path": "text.jsonl", "type": "completion", "field": "text"}
-    if stage == "dpo":
+    if stage in ("dpo", "simpo"):
         return {
             "path": "dpo.jsonl",
             "split": "train",
@@ -118,8 +123,10 @@ def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
     }
     if stage in AX_RL:
         values["rl"] = AX_RL[stage]
-    if stage in ("dpo", "kto") and recipe.has(f"{stage}.beta"):
+    if stage in ("dpo", "kto", "simpo") and recipe.has(f"{stage}.beta"):
         values["rl_beta"] = recipe.value(f"{stage}.beta")
+    if stage == "simpo" and recipe.has("simpo.simpo_gamma"):
+        values["simpo_gamma"] = recipe.value("simpo.simpo_gamma")
     if stage == "kto":
         for key in ("desirable_weight", "undesirable_weight"):
             if recipe.has(f"kto.{key}"):

@@ -12,7 +12,17 @@ from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_documents
 VERSION = "0.9.5"
 WRITTEN_FOR = f"Written for: LLaMA-Factory {VERSION} (keys checked against its hparams)."
 
-LF_STAGE = {"sft": "sft", "continued-pretraining": "pt", "dpo": "dpo", "kto": "kto"}
+LF_STAGE = {
+    "sft": "sft",
+    "continued-pretraining": "pt",
+    "dpo": "dpo",
+    "kto": "kto",
+    "orpo": "dpo",
+    "simpo": "dpo",
+}
+# The preference loss of each stage LLaMA-Factory runs as `stage: dpo`; orpo and simpo load no
+# reference model (finetuning_args.py: use_ref_model is false for them).
+LF_PREF_LOSS = {"dpo": "sigmoid", "orpo": "orpo", "simpo": "simpo"}
 LF_FINETUNING = {
     "full": "full",
     "galore": "full",
@@ -105,10 +115,12 @@ def _lf_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
     lf_stage = LF_STAGE[stage]
     values: dict[str, Any] = {"stage": lf_stage, "do_train": True}
     values.update(_lf_method(recipe))
-    if stage in ("dpo", "kto") and recipe.has(f"{stage}.beta"):
+    if stage in ("dpo", "kto", "orpo", "simpo") and recipe.has(f"{stage}.beta"):
         values["pref_beta"] = recipe.value(f"{stage}.beta")
-    if stage == "dpo":
-        values["pref_loss"] = "sigmoid"
+    if stage in LF_PREF_LOSS:
+        values["pref_loss"] = LF_PREF_LOSS[stage]
+    if stage == "simpo" and recipe.has("simpo.simpo_gamma"):
+        values["simpo_gamma"] = recipe.value("simpo.simpo_gamma")
     if stage == "kto":
         for key, name in (
             ("desirable_weight", "kto_chosen_weight"),

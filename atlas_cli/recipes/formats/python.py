@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from atlas_cli.recipes.header import WIDTH, header
 from atlas_cli.recipes.registry import TrainerFormat, register
-from atlas_cli.recipes.settings import TRL_STAGES, WRITTEN_FOR, Recipe, Value
+from atlas_cli.recipes.settings import EXPERIMENTAL_STAGES, TRL_STAGES, WRITTEN_FOR, Recipe, Value
 from atlas_cli.recipes.templates import prompting, training
 
 
@@ -27,6 +27,14 @@ def _written_for(recipe: Recipe) -> str:
 
 
 def gap(recipe: Recipe) -> str | None:
+    experimental = [s for s in recipe.stages if s in EXPERIMENTAL_STAGES]
+    if experimental:
+        return (
+            f"TRL trains {experimental[0].upper()} only in trl.experimental (ORPOTrainer; SimPO as "
+            "CPOTrainer(loss_type='simpo')), and Python recipes use stable APIs only; use --trainer "
+            "llamafactory (pref_loss orpo or simpo) or axolotl (rl: simpo), or the card's example "
+            f"(ft-atlas show {experimental[0]})"
+        )
     if recipe.family == "prompt" and len(recipe.stages) > 1:
         return (
             "PEFT cannot resume training a soft prompt (prefix / prompt tuning, P-tuning) in a later stage, "
