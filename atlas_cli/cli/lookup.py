@@ -78,6 +78,7 @@ def compare(
         compare_json,
         guide_comparison_rows,
         method_comparison_rows,
+        scoring_notes,
     )
 
     catalog = state.catalog()
@@ -88,7 +89,12 @@ def compare(
     else:
         rows = guide_comparison_rows(catalog, lang)
     from_guide = not method_ids
-    emit_grid(chosen_format(fmt, as_json), compare_json(rows, from_guide), compare_grid(rows, from_guide))
+    notes = scoring_notes(catalog, rows)
+    emit_grid(
+        chosen_format(fmt, as_json),
+        compare_json(rows, from_guide, notes),
+        compare_grid(rows, from_guide, notes),
+    )
 
 
 @command("Look up")

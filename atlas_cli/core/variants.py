@@ -18,6 +18,11 @@ from atlas_cli.kb.vocabulary import OPTIMIZERS, PRECISIONS
 
 def trainable_method(catalog: Catalog, query: str) -> Method:
     method = catalog.method(query)
+    if method.runs == "hosted":
+        raise UsageError(
+            f"--method: '{method.id}' runs at a provider: nothing is held on your GPUs to estimate "
+            f"(ft-atlas show {method.id} lists what each provider charges)"
+        )
     if method.kind == "objective":
         raise UsageError(
             f"--method: '{method.id}' is an objective; pass it as --objective {method.id} "

@@ -224,6 +224,9 @@ class CompareJson(TypedDict):
     schema_version: int
     source: str
     rows: list[CompareRowJson]
+    # Where ft-atlas scores a method differently from these ratings, and why (the table itself
+    # stays as the guide wrote it).
+    notes: list[str]
 
 
 def dumps(data: Any, ascii_only: bool = False) -> str:

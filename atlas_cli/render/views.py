@@ -62,12 +62,32 @@ def method_comparison_rows(methods: list[Method], lang: Lang) -> list[CompareRow
     ]
 
 
-def compare_json(rows: list[CompareRowJson], from_guide: bool) -> CompareJson:
+def scoring_notes(catalog: Catalog, rows: list[CompareRowJson]) -> list[str]:
+    """For the methods in the rows that ft-atlas scores differently: what it uses and why."""
+    notes = []
+    for method_id in dict.fromkeys(m for row in rows for m in row["methods"]):
+        method = catalog.methods[method_id]
+        if method.scoring is None:
+            continue
+        guide, used = method.ratings, method.scored_ratings
+        changed = [
+            f"{name} {getattr(used, name)} (not {getattr(guide, name)})"
+            for name in ("memory", "speed", "quality")
+            if getattr(used, name) != getattr(guide, name)
+        ]
+        notes.append(
+            f"ft-atlas scores {method.name} with {', '.join(changed)}: {method.scoring.because.en} "
+            f"({method.scoring.source})"
+        )
+    return notes
+
+
+def compare_json(rows: list[CompareRowJson], from_guide: bool, notes: list[str] | None = None) -> CompareJson:
     source = "atlas-v1.4 §4" if from_guide else "knowledge base"
-    return {"schema_version": SCHEMA_VERSION, "source": source, "rows": rows}
+    return {"schema_version": SCHEMA_VERSION, "source": source, "rows": rows, "notes": notes or []}
 
 
-def compare_grid(rows: list[CompareRowJson], from_guide: bool) -> Grid:
+def compare_grid(rows: list[CompareRowJson], from_guide: bool, notes: list[str] | None = None) -> Grid:
     title = "Comparison of methods (the guide's §4 table)" if from_guide else "Comparison"
     columns = ["method", "memory", "speed", "quality", "best for"]
     if not from_guide:
@@ -76,7 +96,8 @@ def compare_grid(rows: list[CompareRowJson], from_guide: bool) -> Grid:
         title,
         columns,
         caption="memory: very-low < low < medium < high · "
-        "speed: slow < medium < fast < instant · quality: moderate < high < near-full < excellent",
+        "speed: slow < medium < fast < instant · quality: moderate < high < near-full < excellent"
+        + "".join(f"\nNote: {note}" for note in notes or []),
     )
     for row in rows:
         cells = [row["label"], row["memory"], row["speed"], row["quality"], row["best_for"]]
