@@ -178,6 +178,14 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "per_gpu_gb",
         per_method=True,
     ),
+    FactSpec(
+        "offload",
+        "string",
+        "offload.<method>: what that method's plan offloads to CPU RAM to fit: none, optimizer or params.",
+        "settings.offload",
+        ("none", "optimizer", "params"),
+        per_method=True,
+    ),
     # the pipeline the profile's pipeline rule chose
     FactSpec(
         "stage",
