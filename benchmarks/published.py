@@ -25,10 +25,12 @@ from atlas_cli.core.estimates import Estimate
 from atlas_cli.core.memory import estimate, gib_to_gb
 from atlas_cli.core.memory.search import estimator, largest
 from atlas_cli.core.resolve import resolve_hardware, resolve_model, settings_for
+from atlas_cli.core.throughput.step import Work, micro_step
+from atlas_cli.core.throughput.workload import Workload, batches
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import bundled_kb_path
 from atlas_cli.kb.loading import load_knowledge_base
-from benchmarks.measured import MEMORY_ROWS, MemoryRow
+from benchmarks.measured import MEMORY_ROWS, THROUGHPUT_ROWS, MemoryRow, ThroughputRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,44 @@ def measured_table(catalog: Catalog) -> str:
     return "\n".join(lines) + "\n"
 
 
+def throughput_estimate(catalog: Catalog, row: ThroughputRow) -> float:
+    """Our tokens per second (all GPUs) for a measured run, as `ft-atlas estimate` models it."""
+    hardware = resolve_hardware(catalog, row.gpu, None, row.gpus)
+    assert hardware.device is not None, row.gpu
+    info = resolve_model(catalog, row.model, None)
+    plain = {k: v for k, v in row.settings.items() if k != "sharding"}
+    settings, _ = settings_for(info, hardware, **plain)
+    settings = replace(settings, sharding=row.settings.get("sharding", "ddp"))
+    e = estimate(row.method, row.memory_model, info.sized, settings)
+    work = Work(row.memory_model, info.sized, e.settings, e.trainable_params_b * 1e9)
+    workload = Workload(10_000, row.tokens_per_example, 1.0, row.packing)
+    b = batches("sft", workload, settings.seq_len, settings.batch_size, row.gpus)
+    # The measured runs report their own optimizer cadence: no gradient accumulation.
+    step = micro_step(work, hardware.device, b.computed_tokens, b.attended, 1, fused=row.fused_optimizer)
+    real = b.tokens / b.micro_steps / row.gpus  # real tokens per micro-step on one GPU
+    return real * row.gpus / step.seconds
+
+
+def throughput_table(catalog: Catalog) -> str:
+    lines = ["| measured run | GPU | measured tokens/s | ft-atlas | ratio |", "|---|---|---|---|---|"]
+    for row in THROUGHPUT_ROWS:
+        ours_value = throughput_estimate(catalog, row)
+        gpus = f"{row.gpus}x {row.gpu}" if row.gpus > 1 else row.gpu
+        mark = "" if row.public else " ◦"
+        note = f" ({row.note})" if row.note else ""
+        lines.append(
+            f"| {row.conditions}{note}. *{row.source}*{mark} | {gpus} "
+            f"| {row.measured_tokens_per_second:,.0f} | {ours_value:,.0f} "
+            f"| {ours_value / row.measured_tokens_per_second:.2f} |"
+        )
+    lines += [
+        "",
+        "◦ not in the public set the tests hold within 0.6x-1.6x. Tokens per second over all GPUs, real "
+        "tokens (padding not counted); ratio = ft-atlas ÷ measured.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def report(catalog: Catalog) -> str:
     """docs/memory.md's calibration section."""
     sizes = (*LLAMA_FACTORY_SIZES, *UNSLOTH_SIZES)
@@ -168,7 +208,10 @@ def report(catalog: Catalog) -> str:
 
 
 def main() -> None:
-    sys.stdout.write(report(load_catalog()))
+    catalog = load_catalog()
+    sys.stdout.write(report(catalog))
+    sys.stdout.write("\n**Measured throughput** — tokens per second, beside ft-atlas's estimate\n\n")
+    sys.stdout.write(throughput_table(catalog))
 
 
 if __name__ == "__main__":

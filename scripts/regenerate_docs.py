@@ -9,12 +9,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from atlas_cli.render.docs import Sections, regenerate  # noqa: E402
-from benchmarks.published import load_catalog, report  # noqa: E402
+from benchmarks.published import load_catalog, report, throughput_table  # noqa: E402
 
 
 def benchmark_sections() -> Sections:
     """Sections generated from benchmarks/ (outside the package)."""
-    return {"memory-calibration": lambda: report(load_catalog())}
+    return {
+        "memory-calibration": lambda: report(load_catalog()),
+        "time-calibration": lambda: throughput_table(load_catalog()),
+    }
 
 
 if __name__ == "__main__":

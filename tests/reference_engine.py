@@ -4,9 +4,18 @@ tests/test_engine.py checks that the real engine ranks, scores and excludes exac
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from atlas_cli.core.engine import FIT_ORDER, HOST_RAM_STEP_GB, OFFLOAD_ORDER, RULE_POINTS, base_score, squash
+from atlas_cli.core.engine import (
+    FIT_ORDER,
+    HOST_RAM_STEP_GB,
+    OFFLOAD_ORDER,
+    RULE_POINTS,
+    TIE_RATIO,
+    base_score,
+    squash,
+)
 from atlas_cli.core.plans import Recommendation
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import AllOf, AnyOf, NotOf, Rule
@@ -50,13 +59,37 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
         points = sum(SIGN[r.effect.action] * r.effect.weight * RULE_POINTS for r in fired[method.id])
         raw[method.id] = round(base_score(method, priority) + points, 9)
     excluded = {m for m, rules in fired.items() if any(r.effect.action == "exclude" for r in rules)}
+    excluded |= {m for m in fired if plans[m].over_limit is not None}  # --max-hours, --budget-usd
+    measured = priority in ("cost", "speed") and any(p.time is not None for p in plans.values())
 
-    def rank(m: str) -> tuple[int, int, int, float, int]:
+    def standard(m: str) -> tuple[float, ...]:
         plan = plans[m]
         host = round((plan.host_gb or 0.0) / HOST_RAM_STEP_GB)
         return (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host, -raw[m], order[m])
 
-    kept = sorted((m for m in fired if m not in excluded), key=rank)
+    candidates = [m for m in fired if m not in excluded]
+    if not measured:
+        kept = sorted(candidates, key=standard)
+    else:
+        # docs/time.md: by fit, then plans the rules do not weigh against, then by USD (or hours); a
+        # plan within 15 % of the first of its run ties with it; ties by GPUs, score, KB order.
+        def value(m: str) -> float:
+            v = plans[m].usd_or_gpu_hours if priority == "cost" else plans[m].hours
+            return math.inf if v is None else v
+
+        def klass(m: str) -> tuple[int, bool]:
+            return (
+                FIT_ORDER[plans[m].fit],
+                sum(SIGN[r.effect.action] * r.effect.weight for r in fired[m]) < 0,
+            )
+
+        kept, run = [], []
+        for m in sorted(candidates, key=lambda m: (*klass(m), value(m))):
+            if run and (klass(run[0]) != klass(m) or value(m) > value(run[0]) * TIE_RATIO):
+                kept += sorted(run, key=lambda m: (plans[m].gpus or 0, -raw[m], order[m]))
+                run = []
+            run.append(m)
+        kept += sorted(run, key=lambda m: (plans[m].gpus or 0, -raw[m], order[m]))
     return {
         "order": kept,
         "excluded": sorted(excluded),

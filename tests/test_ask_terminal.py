@@ -44,6 +44,7 @@ FULL_RUN = [
     ("longest examples", ""),
     ("average example", ""),
     ("epochs", ""),
+    ("pack", ""),
     ("many tasks", "n"),
     ("matters most", ""),
 ]
@@ -73,6 +74,7 @@ def test_invalid_answer_is_asked_again() -> None:
             ("longest examples", ""),
             ("average example", ""),
             ("epochs", ""),
+            ("pack", ""),
             ("many tasks", ""),
             ("matters most", ""),
         ],

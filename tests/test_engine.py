@@ -456,6 +456,9 @@ _profiles = st.fixed_dictionaries(
         "knowledge_changes": st.booleans(),
         "many_tasks": st.booleans(),
         "priority": st.sampled_from(values_of(PRIORITIES)),
+        "price_per_hour": st.sampled_from(["0", "2.5"]),
+        "max_hours": st.sampled_from(["0.5", "200"]),
+        "budget_usd": st.sampled_from(["5", "5000"]),
     },
 ).filter(lambda raw: not (raw.get("gpu") == "none" and raw.get("gpus", "1") != "1"))
 

@@ -49,7 +49,7 @@ def test_every_question_comes_from_the_profile_definition(catalog: Catalog) -> N
 
 
 def test_full_run_builds_the_profile(catalog: Catalog) -> None:
-    script = ["weights", "3090", "2", "llama-3.1-8b", "chat", "preferences", "10k", "4k", "600", "2"]
+    script = ["weights", "3090", "2", "llama-3.1-8b", "chat", "preferences", "10k", "4k", "600", "2", "y"]
     answers, _ = interview(catalog, [*script, "n", "quality"])
     assert answers == {
         "model_access": "weights",
@@ -62,13 +62,14 @@ def test_full_run_builds_the_profile(catalog: Catalog) -> None:
         "seq_len": 4096,
         "tokens_per_example": 600,
         "epochs": 2.0,
+        "packing": True,
         "many_tasks": False,
         "priority": "quality",
     }
 
 
 def test_friendly_answers(catalog: Catalog) -> None:
-    answers, _ = interview(catalog, ["", "24gb", "", "7B", "3", "", "1.5k", "", "", "", "y", "4"])
+    answers, _ = interview(catalog, ["", "24gb", "", "7B", "3", "", "1.5k", "", "", "", "", "y", "4"])
     assert answers["vram"] == 24.0
     assert answers["model_size"] == 7.0
     assert answers["goal"] == "chat"  # by number
@@ -121,9 +122,10 @@ def test_knowledge_goal_asks_whether_facts_change(catalog: Catalog) -> None:
 
 
 def test_length_and_epochs_are_asked_once_examples_are_known(catalog: Catalog) -> None:
-    answers, terminal = interview(catalog, ["", "a100", "", "7b", "chat", "", "5k", "", "", "", "", ""])
+    answers, terminal = interview(catalog, ["", "a100", "", "7b", "chat", "", "5k", "", "", "", "", "", ""])
     assert any("average example" in p for p in terminal.prompts)
     assert any("epochs" in p for p in terminal.prompts)
+    assert any("pack" in p for p in terminal.prompts)
     assert "tokens_per_example" not in answers and "epochs" not in answers
 
 

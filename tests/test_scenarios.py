@@ -26,6 +26,7 @@ KEYS = {
     "in_top3",
     "fires",
     "top_gpus",
+    "max_top_gpus",
     "tools",
     "caveat",
     "covers",
@@ -71,6 +72,8 @@ def test_scenario(engine: Engine, catalog: Catalog, scenario: dict[str, Any]) ->
         assert rule in best.rules, (rule, best.rules)
     if "top_gpus" in scenario:
         assert best.gpus == scenario["top_gpus"], (best.gpus, shown)
+    if "max_top_gpus" in scenario:
+        assert best.gpus is not None and best.gpus <= scenario["max_top_gpus"], (best.gpus, shown)
     libraries = {t.library for t in best.tools}
     assert set(scenario.get("tools", [])) <= libraries, libraries
     if "caveat" in scenario:

@@ -27,7 +27,24 @@ if TYPE_CHECKING:
 
 
 @command("Advise")
-@profile_options(("gpu", "vram", "gpus", "model", "model_size", "seq_len", "batch_size", "stack"))
+@profile_options(
+    (
+        "gpu",
+        "vram",
+        "gpus",
+        "model",
+        "model_size",
+        "data_kind",
+        "examples",
+        "seq_len",
+        "tokens_per_example",
+        "epochs",
+        "packing",
+        "batch_size",
+        "price_per_hour",
+        "stack",
+    )
+)
 def estimate(
     raw: dict[str, Any],
     method: Annotated[
@@ -104,6 +121,7 @@ def estimate(
             row.estimate,
             row.label,
             report.warnings + row.warnings,
+            row.timed,
             None if field is None else (field, row.largest),
             row.to_fit if method is not None else None,
         )

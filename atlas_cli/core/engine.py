@@ -16,10 +16,11 @@ from typing import Any, NamedTuple
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.facts import Candidate, method_facts, plan_facts, profile_facts, stage_facts
 from atlas_cli.core.memory.search import Estimator, estimator, with_strategy
-from atlas_cli.core.plans import Plan, Recommendation, ToolRef
+from atlas_cli.core.plans import Plan, Recommendation, ToolRef, hours_text
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import Hardware, ModelInfo, resolve_hardware, resolve_model, settings_for
 from atlas_cli.core.shapes import Shape
+from atlas_cli.core.throughput.plans import Timed, TimeInputs, time_and_cost, time_inputs, usual_epochs
 from atlas_cli.core.variants import applies, with_variant
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
@@ -51,7 +52,7 @@ HOST_RAM_STEP_GB = 64  # offloaded plans: one rank step per 64 GB of CPU RAM the
 # remembered between the profiles of a batch; past this many entries a memo starts afresh, so
 # memory stays flat whatever the input.
 MEMO_LIMIT = 256
-PLAN_MEMO_LIMIT = 4096
+PLAN_MEMO_LIMIT = 16384
 ESTIMATE_MEMO_LIMIT = 4096
 
 
@@ -108,9 +109,109 @@ def compile_rule(rule: Rule) -> CompiledRule:
 
 
 class Scored(NamedTuple):
-    rank: tuple[int, int, int, float, int]  # the sort key: fit, offload, host RAM, score, KB order
+    rank: tuple[float, ...]  # the sort key: fit first, then by priority (see rank_key)
     plan: Plan
     excluded: bool
+
+
+# --priority cost and speed rank by USD (GPU-hours without a price) and by hours. Estimates of
+# different methods within 15 % of each other are not told apart (the calibration's spread is
+# larger): such plans tie, and the tie goes to fewer GPUs, then to the score.
+TIE_RATIO = 1.15
+MEASURED_PRIORITIES = {"cost", "speed"}
+
+
+def rank_key(plan: Plan, raw: float, order: int) -> tuple[float, ...]:
+    """Plans that fit first, then tight ones; those on the GPUs alone before those that offload,
+    less CPU RAM first; then by score; ties keep the KB's order."""
+    host = round((plan.host_gb or 0.0) / HOST_RAM_STEP_GB)
+    return (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host, -raw, order)
+
+
+def advised_against(plan: Plan) -> bool:
+    """The rules that fired weigh against the plan on balance."""
+    return sum(EFFECT_SIGN.get(r.effect.action, 0.0) * r.effect.weight for r in plan.fired) < 0
+
+
+def measure(plan: Plan, priority: str) -> float:
+    """What --priority cost|speed ranks a plan by (infinite when unknown)."""
+    value = plan.usd_or_gpu_hours if priority == "cost" else plan.hours
+    return math.inf if value is None else value
+
+
+def tied_groups(scored: list[Scored], priority: str) -> list[list[Scored]]:
+    """Plans in order of fit, then of rule advice, then of measure; a plan within TIE_RATIO of
+    its group's first joins that group."""
+
+    def order(s: Scored) -> tuple[float, ...]:
+        return (s.rank[0], advised_against(s.plan), measure(s.plan, priority))
+
+    groups: list[list[Scored]] = []
+    for s in sorted(scored, key=order):
+        head = groups[-1][0] if groups else None
+        if (
+            head is not None
+            and order(head)[:2] == order(s)[:2]
+            and (measure(s.plan, priority) <= measure(head.plan, priority) * TIE_RATIO)
+        ):
+            groups[-1].append(s)
+        else:
+            groups.append([s])
+    return groups
+
+
+def time_notes(kept: list[Plan], excluded: list[Plan], profile: Profile) -> list[str]:
+    """How --priority cost|speed ranked, by how much the first plan wins, and what the limits
+    excluded."""
+    notes = []
+    measured = [p for p in kept if p.time is not None and p.kind != "no-training"]
+    if profile.priority in MEASURED_PRIORITIES and len(measured) >= 2:
+        first, second = measured[0], measured[1]
+        cost = profile.priority == "cost"
+        a = first.usd_or_gpu_hours if cost else first.hours
+        b = second.usd_or_gpu_hours if cost else second.hours
+        if a is not None and b is not None and b > 0:
+            unit = "cost" if cost else "hours"
+            if b > a * TIE_RATIO:
+                margin = f"{round(100 * (1 - a / b))} % less than"
+            else:
+                margin = (
+                    f"within {round(100 * (TIE_RATIO - 1))} % of (a tie: fewer GPUs, then the score decide)"
+                )
+            notes.append(
+                f"--priority {profile.priority}: training plans are ranked by {unit} within each fit "
+                f"(plans the rules weigh against come after); {first.name} needs {_measure(a, cost, first)}, "
+                f"{margin} {second.name} ({_measure(b, cost, second)})."
+            )
+    if profile.examples is None and any(p.kind != "no-training" for p in kept):
+        notes.append("Give --examples (and --tokens-per-example, --epochs) for training time and cost.")
+    over = [p for p in excluded if p.over_limit is not None]
+    if over:
+        notes.append(
+            f"{len(over)} plan(s) excluded by --max-hours/--budget-usd: "
+            + "; ".join(f"{p.name} {p.over_limit}" for p in over[:3])
+            + ("" if len(over) <= 3 else "; ...")
+            + " (--explain lists them)."
+        )
+    return notes
+
+
+def _measure(value: float, cost: bool, plan: Plan) -> str:
+    if not cost:
+        return hours_text(value)
+    priced = plan.cost is not None and plan.cost.usd is not None
+    return f"${value:,.2f}" if priced else f"{value:.3g} GPU-hours"
+
+
+def ranked(scored: list[Scored], priority: str) -> list[Scored]:
+    if priority not in MEASURED_PRIORITIES or all(s.plan.time is None for s in scored):
+        return sorted(scored)
+    # Within a tie: fewer GPUs, then the score and the KB's order (the standard key's last two).
+    return [
+        s
+        for group in tied_groups(scored, priority)
+        for s in sorted(group, key=lambda s: (s.plan.gpus or 0, *s.rank[-2:]))
+    ]
 
 
 # Every candidate's memory need, and the `fits.<method>` / `memory_gb.<method>` facts rules read.
@@ -119,6 +220,22 @@ MemoryView = tuple[dict[str, tuple[Estimate | None, list[str]]], dict[str, Scala
 # length, micro-batch, software stack, and whether plans may use fewer of the GPUs (--priority cost).
 MemoryKey = tuple[tuple[str, ...], bool, int | None, int, str, bool]
 Stages = dict[str, tuple[EstimateSettings, list[str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What every plan of one profile shares."""
+
+    facts: dict[str, Scalar]  # the profile's facts; each plan's own are added while it is scored
+    shared: int  # the bits of the rules that read only profile facts and fired
+    priority: str
+    pipeline: tuple[str, ...]
+    pipeline_rule: str | None
+    pipeline_because: str | None
+    inputs: TimeInputs
+    hardware: Hardware
+    libraries: int = 0  # the bits of the library entries' conditions that hold
+    available: int | None = None  # the user's GPUs (None: nothing runs on a local GPU)
 
 
 @dataclass(slots=True)
@@ -209,6 +326,8 @@ class Engine:
         self.pipelines = [(p, compile_condition(p.when)) for p in catalog.kb.pipelines]
         self.pipeline_specs = {p.id: p for p in catalog.kb.pipelines}
         self.objectives = tuple(m.id for m in catalog.kb.methods if m.kind == "objective")
+        self.usual_epochs = usual_epochs(catalog.kb.methods)
+        self._times: dict[tuple[int, tuple[str, ...], int, TimeInputs], tuple[Any, Any, Timed]] = {}
         self.base_scores = {
             (m.id, priority): base_score(m, priority)
             for m in self.candidates
@@ -227,6 +346,7 @@ class Engine:
         self._tools_cache: dict[tuple[str, tuple[str, ...], int], tuple[ToolRef, ...]] = {}
         self._resolved: dict[tuple[Scalar, ...], Resolved] = {}
         self._plans: dict[tuple[str, int, int, str, str | None, int, int], tuple[Any, Scored]] = {}
+        self._timed_plans: dict[tuple[int, TimeInputs], tuple[Scored, Scored]] = {}
         # The first two pitfalls of each method are every plan's standing caveats.
         self.pitfalls = {m.id: tuple(p.en for p in m.pitfalls[:2]) for m in self.candidates}
 
@@ -391,23 +511,26 @@ class Engine:
         for bit, check in self.library_checks:
             if check(facts):
                 libraries |= bit
-        available = hardware.gpus if local else None
-        context = (
+        inputs = time_inputs(profile)
+        context = Context(
             facts,
             shared,
             profile.priority,
             pipeline,
             pipeline_rule,
             pipeline_because,
+            inputs,
+            hardware,
             libraries,
-            available,
+            hardware.gpus if local else None,
         )
-        scored = [self._plan(method, estimates[method.id], *context) for method in self.candidates]
+        scored = [self._plan(method, estimates[method.id], context) for method in self.candidates]
         for spec in PLAN_FACTS:
             facts.pop(spec.name, None)
-        kept = sorted(s for s in scored if not s.excluded)
+        kept = ranked([s for s in scored if not s.excluded], profile.priority)
         notes = self._notes(profile, hardware, info, facts)
         notes += self._pipeline_notes(facts, pipeline)
+        notes += time_notes([s.plan for s in kept], [s.plan for s in scored if s.excluded], profile)
         offloaded = [s.plan for s in kept if s.plan.offload in ("optimizer", "params")]
         if offloaded:
             notes.append(
@@ -439,49 +562,51 @@ class Engine:
         listed = "; ".join(f"{' → '.join(p.pipeline)}: {p.because.en} ({p.source})" for p in others)
         return [f"Other pipelines for this data: {listed}"]
 
-    def _plan(
-        self,
-        method: Method,
-        estimated: tuple[Estimate | None, list[str]],
-        facts: dict[str, Scalar],
-        shared: int,
-        priority: str,
-        pipeline: tuple[str, ...],
-        pipeline_rule: str | None,
-        pipeline_because: str | None,
-        libraries: int = 0,
-        available: int | None = None,
-    ) -> Scored:
+    def _plan(self, method: Method, estimated: tuple[Estimate | None, list[str]], context: Context) -> Scored:
+        facts, shared = context.facts, context.shared
         own = 0
         if own_rules := self.own_rules[method.id]:
             # The candidate's own facts go into the shared dict (no copy per plan: this is the
             # hot loop of batch mode); recommend() removes them when every plan is scored.
-            facts.update(plan_facts(candidate(method, estimated[0], available)))
+            facts.update(plan_facts(candidate(method, estimated[0], context.available)))
             for bit, compiled in own_rules:
                 if compiled.predicate(facts):
                     own |= bit
         # A plan is a function of these alone: the estimate entry stands for the hardware, the
         # model and the pipeline's stages; the pipeline rule for the pipeline and its reason. The
         # memo keeps the entry alive, so its id cannot be reused while the plan is remembered.
-        shared_bits = shared & self.shared_bits[method.id]
-        key = (method.id, shared_bits, own, priority, pipeline_rule, id(estimated), libraries)
+        key = (
+            method.id,
+            shared & self.shared_bits[method.id],
+            own,
+            context.priority,
+            context.pipeline_rule,
+            id(estimated),
+            context.libraries,
+        )
         found = self._plans.get(key)
         if found is None:
-            fired = self._fired(method, shared, own)
-            scored = self._new_plan(
-                method,
-                fired,
-                priority,
-                pipeline,
-                pipeline_rule,
-                pipeline_because,
-                estimated,
-                libraries,
-                available,
-            )
+            scored = self._new_plan(method, self._fired(method, shared, own), estimated, context)
             if len(self._plans) >= PLAN_MEMO_LIMIT:
                 self._plans.clear()
             found = self._plans[key] = (estimated, scored)
+        return self._with_time(found[1], estimated[0], context)
+
+    def _with_time(self, base: Scored, result: Estimate | None, context: Context) -> Scored:
+        """The plan with its time and cost for this profile's data (the same plan serves many
+        amounts of data: the time is added to a copy, remembered per amount)."""
+        inputs = context.inputs
+        if inputs.examples is None:
+            return base
+        key = (id(base), inputs)
+        found = self._timed_plans.get(key)
+        if found is None:
+            timed = self._timed(result, base.plan.pipeline, context.hardware, inputs)
+            plan = replace(base.plan, timed=timed)
+            scored = Scored(base.rank, plan, base.excluded or plan.over_limit is not None)
+            if len(self._timed_plans) >= PLAN_MEMO_LIMIT:
+                self._timed_plans.clear()
+            found = self._timed_plans[key] = (base, scored)  # `base` alive: its id stays its own
         return found[1]
 
     def _fired(self, method: Method, shared: int, own: int) -> list[CompiledRule]:
@@ -494,20 +619,16 @@ class Engine:
         self,
         method: Method,
         rules: list[CompiledRule],
-        priority: str,
-        pipeline: tuple[str, ...],
-        pipeline_rule: str | None,
-        pipeline_because: str | None,
         estimated: tuple[Estimate | None, list[str]],
-        libraries: int = 0,
-        available: int | None = None,
+        context: Context,
     ) -> Scored:
         result, warnings = estimated
+        priority = context.priority
         # Rounded so that scores equal on paper tie exactly (and keep the KB's order) whatever
         # the order of the float additions.
         raw = round(self.base_scores[method.id, priority] + sum(c.points for c in rules), 9)
         trains = method.kind != "no-training"
-        plan_pipeline = pipeline if trains else ()
+        plan_pipeline = context.pipeline if trains else ()
         plan = Plan(
             method=method.id,
             name=method.name,
@@ -518,25 +639,37 @@ class Engine:
             fit=None if result is None else result.fit,
             memory_gb=None if result is None else result.per_gpu_gb,
             fired=tuple(c.rule for c in rules),
-            pipeline_rule=pipeline_rule if trains else None,
-            tools=self._tools(method, plan_pipeline, libraries),
+            pipeline_rule=context.pipeline_rule if trains else None,
+            tools=self._tools(method, plan_pipeline, context.libraries),
             estimate=result,
             capacity_gb=None if result is None else result.capacity_gb,
-            pipeline_because=pipeline_because if trains else None,
+            pipeline_because=context.pipeline_because if trains else None,
             warnings=tuple(warnings),
             pitfalls=self.pitfalls[method.id],
             variant=self._variant(method, result),
             alternatives=self.alternatives[method.id],
-            gpus_available=available,
+            gpus_available=context.available,
             runs=method.runs,
             basis=self.bases[method.id, priority],
-            pipeline_spec=self.pipeline_specs.get(pipeline_rule or "") if trains else None,
+            pipeline_spec=self.pipeline_specs.get(context.pipeline_rule or "") if trains else None,
         )
-        # Plans that fit first, then tight ones; those that fit on the GPUs alone before those that
-        # offload; then by score; ties keep the KB's order.
-        host = round((plan.host_gb or 0.0) / HOST_RAM_STEP_GB)  # offloaded: less CPU RAM first
-        rank = (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host, -raw, self.order[method.id])
-        return Scored(rank, plan, any(c.excludes for c in rules))
+        return Scored(rank_key(plan, raw, self.order[method.id]), plan, any(c.excludes for c in rules))
+
+    def _timed(
+        self, result: Estimate | None, pipeline: tuple[str, ...], hardware: Hardware, inputs: TimeInputs
+    ) -> Timed:
+        """Time and cost, remembered: plans that differ only in their rules share them."""
+        key = (id(result), pipeline, id(hardware), inputs)
+        found = self._times.get(key)
+        if found is None:
+            if len(self._times) >= PLAN_MEMO_LIMIT:
+                self._times.clear()
+            timed = time_and_cost(
+                result, pipeline, hardware.device, hardware.price, inputs, self.usual_epochs
+            )
+            # The estimate and hardware are kept alive with the entry: their ids stay theirs.
+            found = self._times[key] = (result, hardware, timed)
+        return found[2]
 
     @staticmethod
     def _variant(method: Method, result: Estimate | None) -> str | None:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from atlas_cli.core.estimates import Estimate, Fit
 from atlas_cli.core.memory.search import Change, changes_that_fit, estimator
+from atlas_cli.core.throughput.plans import NO_TIME, Timed
+from atlas_cli.core.throughput.timing import PlanCost, PlanTime
 from atlas_cli.kb.conditions import facts_used
 from atlas_cli.kb.schema import Advice, PipelineRule, Rule, Scalar
 from atlas_cli.kb.vocabulary import FIT_MARGIN
@@ -62,14 +64,39 @@ class Plan:
     pitfalls: tuple[str, ...]
     variant: str | None = None  # the KB variant chosen, when it is not the method's default
     alternatives: tuple[str, ...] = ()  # methods that may fit when this one does not (QLoRA)
+    timed: Timed = NO_TIME  # training time and cost, or why there are none
     gpus_available: int | None = None  # the user's GPUs (None: no local GPU)
     basis: tuple[str, str] | None = None  # the ratings the score starts from: (in words, source)
     pipeline_spec: PipelineRule | None = None  # the pipeline rule that chose the stages
     runs: str = "local"  # local (your GPUs), or hosted (a provider's API)
 
     @property
+    def time(self) -> PlanTime | None:
+        return self.timed.time
+
+    @property
+    def cost(self) -> PlanCost | None:
+        return self.timed.cost
+
+    @property
+    def hours(self) -> float | None:
+        return None if self.timed.time is None else self.timed.time.hours
+
+    @property
+    def usd_or_gpu_hours(self) -> float | None:
+        """What --priority cost ranks by: USD, or GPU-hours where no price is known."""
+        cost = self.timed.cost
+        if cost is None:
+            return None
+        return cost.gpu_hours if cost.usd is None else cost.usd
+
+    @property
+    def over_limit(self) -> str | None:
+        return self.timed.over_limit
+
+    @property
     def gpus(self) -> int | None:
-        """GPUs the plan uses: all of the user's, or fewer when fewer are enough (--priority cost)."""
+        """GPUs the plan runs on (None: nothing runs on a local GPU)."""
         return None if self.estimate is None else self.estimate.settings.gpus
 
     @property
@@ -140,7 +167,26 @@ class Plan:
             found.extend(r.because.en for r in self.fired if r.effect.action == "prefer")
         if self.pipeline_because:
             found.append(self.pipeline_because)
+        if (line := self.time_line()) is not None:
+            found.append(line)
         return tuple(dict.fromkeys(found))
+
+    def time_line(self) -> str | None:
+        """The plan's time and cost in words (None when unknown)."""
+        time, cost = self.timed.time, self.timed.cost
+        if time is None or cost is None:
+            return None
+        low, high = time.hours_band
+        if not time.stages:
+            return "No training: nothing to run before use (serving cost per query is not counted)."
+        what = "Training" if self.kind != "no-training" else "Setup"
+        words = f"{what} takes about {hours_text(time.hours)} ({band_text(low, high)})"
+        words += f" on {time.gpus} GPU{'s' if time.gpus > 1 else ''}, {time.tokens_per_second:,.0f} tokens/s"
+        if cost.usd is not None:
+            words += f"; about ${cost.usd:,.2f} ({cost.gpu_hours:.3g} GPU-hours)"
+        else:
+            words += f"; {cost.gpu_hours:.3g} GPU-hours"
+        return words + "."
 
     @property
     def caveats(self) -> tuple[str, ...]:
@@ -158,6 +204,8 @@ class Plan:
                 f"Fits only with CPU offload of the {OFFLOADED[self.offload]}: it needs about "
                 f"{self.host_gb:g} GB of CPU RAM, and each step waits on the CPU and PCIe."
             )
+        if self.over_limit is not None:
+            found.append(f"Excluded: it {self.over_limit}.")
         for rule in self.fired:
             action, because = rule.effect.action, rule.because.en
             if action == "avoid":
@@ -166,6 +214,28 @@ class Plan:
                 found.append(f"{because} — but memory wins: it does not fit ({rule.source}).")
         found.extend(self.pitfalls)
         return tuple(dict.fromkeys(found))
+
+
+def hours_text(hours: float) -> str:
+    """Hours as people say them: minutes below one hour, days beyond two."""
+    if hours < 1 / 60:
+        return "<1 min"
+    if hours < 1:
+        return f"{round(hours * 60)} min"
+    if hours < 48:
+        return f"{hours:.2g} h" if hours < 10 else f"{hours:.0f} h"
+    return f"{hours / 24:.2g} days" if hours < 240 else f"{hours / 24:.0f} days"
+
+
+def band_text(low: float, high: float) -> str:
+    """'1.9-4.6 h', '40 min-1.2 h': a range of hours, the unit said once where it is shared."""
+    if high == 0:
+        return "none"
+    a, b = hours_text(low), hours_text(high)
+    if a == b or a.startswith("<"):
+        return b if not a.startswith("<") or b.startswith("<") else f"up to {b}"
+    unit_a, unit_b = a.split(" ", 1)[1], b.split(" ", 1)[1]
+    return f"{a.split(' ')[0]}-{b}" if unit_a == unit_b else f"{a}-{b}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,9 +66,9 @@ SKIP: dict[str, Callable[[Answers], bool]] = {
     "seq_len": lambda a: _api_only(a) or a.get("data_kind") == "none",
     "tokens_per_example": lambda a: _trains_nothing(a) or a.get("examples") is None,
     "epochs": lambda a: _trains_nothing(a) or a.get("examples") is None,
-    # Set by flags when they matter; a newcomer is not asked about packing, prices, limits,
-    # micro-batches or software.
-    "packing": lambda a: True,
+    # Set by flags when they matter; a newcomer is not asked about prices, limits, micro-batches
+    # or software.
+    "packing": lambda a: _trains_nothing(a) or a.get("examples") is None,
     "price_per_hour": lambda a: True,
     "max_hours": lambda a: True,
     "budget_usd": lambda a: True,

@@ -10,9 +10,11 @@ from atlas_cli.core.hfconfig import looks_instruct
 from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
 from atlas_cli.core.models import SourceKind, find_model
 from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
+from atlas_cli.core.throughput.step import PCIE_GBS, Device
+from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.errors import UsageError
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.schema import LlmModel
+from atlas_cli.kb.schema import Gpu, LlmModel
 from atlas_cli.kb.vocabulary import PRECISIONS, ModelVariant, means_no_gpu
 
 DEFAULT_MODEL_SIZE_B = 7.0
@@ -30,6 +32,8 @@ class Hardware:
     note: str
     vendor: str | None = None  # nvidia, amd or apple; None when only the memory is known
     cuda: bool | None = None
+    device: Device | None = None  # peak throughput and links, for training time
+    price: Rate | None = None  # the catalog's reference cloud price of one GPU-hour
 
     @property
     def total_capacity_gb(self) -> float | None:
@@ -114,13 +118,36 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
         note = f"{g.name}, {g.memory_gib:g} GiB{usable}" + (
             "" if g.cuda else " (no CUDA: estimates assume PyTorch on it)"
         )
+        reference = catalog.reference_price(g.id)
         return Hardware(
-            g.id, True, g.memory_gib, gib_to_gb(g.usable_gib), g.bf16, gpus, note, g.vendor, g.cuda
+            g.id,
+            True,
+            g.memory_gib,
+            gib_to_gb(g.usable_gib),
+            g.bf16,
+            gpus,
+            note,
+            g.vendor,
+            g.cuda,
+            device_of(g),
+            None if reference is None else Rate(*reference),
         )
     if vram is not None:
         # Without a named GPU we cannot know bf16 support; assume a current (Ampere+) card.
         return Hardware(None, True, vram, gib_to_gb(vram), True, gpus, f"{vram:g} GB GPU")
     return Hardware(None, True, None, None, True, gpus, "GPU not given: fit is not checked")
+
+
+def device_of(gpu: Gpu) -> Device | None:
+    """What the time model needs of a GPU; None without a published peak (Apple, A10G)."""
+    if gpu.tflops_bf16 is None or gpu.memory_bandwidth_gbs is None:
+        return None
+    link = gpu.interconnect
+    if link is not None and link.gbs is not None:
+        return Device(gpu.tflops_bf16, gpu.memory_bandwidth_gbs, link.gbs / 2, link.detail or link.kind)
+    # No figure for a GPU-to-GPU link: collectives go over PCIe (through the host on GeForce
+    # cards, which have no peer-to-peer).
+    return Device(gpu.tflops_bf16, gpu.memory_bandwidth_gbs, PCIE_GBS, "PCIe")
 
 
 def resolve_model(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 from atlas_cli.kb.schema import LlmModel
@@ -58,10 +58,22 @@ class Shape:
     bias_params: float  # the biases alone (what BitFit trains)
     experts: int = 0
     experts_active: int = 0
+    # Sums over the matrices, computed once: the estimators read them in their inner loops.
+    linear_params: float = field(init=False, repr=False, compare=False)
+    expert_params: float = field(init=False, repr=False, compare=False)  # every routed expert
+    _hash: int = field(init=False, repr=False, compare=False)
 
-    @property
-    def linear_params(self) -> float:
-        return sum(m.params for m in self.matrices)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "linear_params", sum(m.params for m in self.matrices))
+        experts = sum(m.params for m in self.matrices if m.group == "expert")
+        object.__setattr__(self, "expert_params", experts)
+        # Shapes key the estimators' memos: hash the many fields once.
+        object.__setattr__(
+            self, "_hash", hash(tuple(getattr(self, f.name) for f in fields(self) if f.compare))
+        )
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def params(self) -> float:
@@ -70,9 +82,7 @@ class Shape:
     @property
     def active_params(self) -> float:
         """Parameters one token uses: all but the routed experts it is not sent to."""
-        idle = sum(m.params for m in self.matrices if m.group == "expert")
-        if self.experts:
-            idle *= 1 - self.experts_active / self.experts
+        idle = self.expert_params * (1 - self.experts_active / self.experts) if self.experts else 0.0
         return self.params - idle
 
     @property

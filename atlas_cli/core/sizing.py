@@ -10,6 +10,7 @@ from atlas_cli.core.estimates import Estimate
 from atlas_cli.core.memory.search import Change, Estimator, changes_that_fit, estimator, largest
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import Hardware, ModelInfo, resolve_hardware, resolve_model, settings_for
+from atlas_cli.core.throughput.plans import Timed, time_and_cost, time_inputs, usual_epochs
 from atlas_cli.core.variants import objective_id, single, sweep, trainable_method
 from atlas_cli.errors import UsageError
 from atlas_cli.kb.catalog import Catalog
@@ -57,6 +58,7 @@ class Row:
     label: str
     estimate: Estimate
     warnings: list[str]
+    timed: Timed  # training time and cost of this setup for the profile's data
     largest: int | None = None  # with --max
     to_fit: list[Change] = field(default_factory=list)
 
@@ -94,23 +96,31 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
     if not auto:
         settings = replace(settings, sharding=options.sharding)
     field_name = options.max.replace("-", "_") if options.max else None
+    inputs, epochs = time_inputs(profile), usual_epochs(catalog.kb.methods)
+
+    def timed(e: Estimate) -> Timed:
+        stages = (e.objective,) if e.objective is not None else ()
+        return time_and_cost(e, stages, hardware.device, hardware.price, inputs, epochs)
+
     if options.method is None:
         rows = [
-            _row(label, e, extra, estimator(e.method, e.memory_model, info.sized), field_name)
+            _row(label, e, extra, estimator(e.method, e.memory_model, info.sized), field_name, timed(e))
             for label, e, extra in sweep(catalog, info, hardware, settings, auto)
         ]
         return Report(info, hardware, rows, warnings)
     method = trainable_method(catalog, options.method)
     label, result = single(method, info, settings, auto)
-    row = _row(label, result, [], estimator(method.id, result.memory_model, info.sized), field_name)
+    run = estimator(method.id, result.memory_model, info.sized)
+    row = _row(label, result, [], run, field_name, timed(result))
     if result.fit in ("tight", "no"):
         quantized = [m for m in catalog.kb.methods if m.memory_model == "qlora" and m.id != method.id]
         alternatives = [(m.id, estimator(m.id, "qlora", info.sized)) for m in quantized]
-        run = estimator(method.id, result.memory_model, info.sized)
         row = replace(row, to_fit=changes_that_fit(run, result.settings, alternatives))
     return Report(info, hardware, [row], warnings)
 
 
-def _row(label: str, result: Estimate, warnings: list[str], run: Estimator, field_name: str | None) -> Row:
+def _row(
+    label: str, result: Estimate, warnings: list[str], run: Estimator, field_name: str | None, timed: Timed
+) -> Row:
     most = None if field_name is None else largest(run, result.settings, field_name)
-    return Row(label, result, warnings, most)
+    return Row(label, result, warnings, timed, most)

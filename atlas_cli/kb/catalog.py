@@ -100,7 +100,7 @@ class Catalog:
         rates = sorted(p.usd_per_gpu_hour for p in offers)
         providers = ", ".join(dict.fromkeys(p.provider for p in offers))
         dates = sorted(p.date[:10] for p in offers)
-        spread = f"{rates[0]:g}-{rates[-1]:g} $/GPU-hour" if len(rates) > 1 else "one offer"
+        spread = f"{rates[0]:.2f}-{rates[-1]:.2f} $/GPU-hour" if len(rates) > 1 else "one offer"
         source = (
             f"median of {len(rates)} cloud offers ({spread}; {providers}; dated {dates[0]} to {dates[-1]}), "
             "data/prices.yaml"

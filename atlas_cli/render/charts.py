@@ -6,6 +6,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from atlas_cli.core.plans import band_text, hours_text
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.documents import AssumptionsJson, EstimateJson
 from atlas_cli.render.grid import Grid
@@ -44,6 +45,9 @@ def estimate_chart(estimates: list[EstimateJson], title: str, width: int = BAR_W
     table.add_column("memory per GPU", no_wrap=True)
     table.add_column("GB", justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
+    timed = any(e.get("time") for e in estimates)
+    if timed:
+        table.add_column("time", justify="right", no_wrap=True)
     most = _max_key(estimates)
     if most:
         table.add_column(most[1], justify="right", no_wrap=True)
@@ -55,6 +59,9 @@ def estimate_chart(estimates: list[EstimateJson], title: str, width: int = BAR_W
             f"{e['per_gpu_gb']:.1f}",
             Text(verdict, style=style),
         ]
+        if timed:
+            time = e.get("time")
+            cells.append("—" if time is None else band_text(time["hours_low"], time["hours_high"]))
         if most:
             cells.append(_largest(e, most[0]))
         table.add_row(*cells)
@@ -167,7 +174,34 @@ def breakdown_grid(e: EstimateJson) -> Grid:
             grid.rows.append([key.replace("_", " ") + " that fits", "—" if value is None else str(value)])
     for change in e.get("to_fit", []):
         grid.rows.append([f"to fit: {change['change']} = {change['value']}", f"{change['per_gpu_gb']:.2f}"])
+    grid.rows.extend(time_rows(e))
     return grid
+
+
+def time_rows(e: EstimateJson) -> list[list[str]]:
+    """Training time and cost under the breakdown, or why they are missing."""
+    time, cost = e.get("time"), e.get("cost")
+    if time is None or cost is None:
+        note = e.get("time_note")
+        return [] if note is None else [["training time", note]]
+    rows = [
+        ["training tokens", f"{time['tokens']:,.0f}"],
+        ["throughput, all GPUs", f"{time['tokens_per_second']:,.0f} tokens/s"],
+        [
+            "training time",
+            f"{hours_text(time['hours'])} ({band_text(time['hours_low'], time['hours_high'])})",
+        ],
+        ["GPU-hours", f"{cost['gpu_hours']:.3g}"],
+    ]
+    if cost["usd"] is not None:
+        rows.append(
+            [
+                "cost",
+                f"${cost['usd']:,.2f} (${cost['usd_low']:,.2f} to ${cost['usd_high']:,.2f}) at "
+                f"${cost['usd_per_gpu_hour']:g}/GPU-hour",
+            ]
+        )
+    return rows
 
 
 COMPONENTS = (

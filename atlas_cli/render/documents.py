@@ -16,6 +16,17 @@ from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12 (`
 from atlas_cli.core.estimates import Breakdown, Estimate, EstimateSettings, Fit, Host
 from atlas_cli.core.memory.search import Change
 from atlas_cli.core.plans import Plan, Recommendation, RuleHit
+from atlas_cli.core.throughput.plans import Timed
+from atlas_cli.core.throughput.step import MOE_EFFICIENCY, STACK_EFFICIENCY
+from atlas_cli.core.throughput.timing import (
+    FAST_FACTOR,
+    HOUR,
+    SLOW_FACTOR,
+    PlanTime,
+    Rate,
+    StageTime,
+)
+from atlas_cli.core.throughput.workload import GLOBAL_BATCH
 from atlas_cli.kb.schema import Category, Gpu, GuideRule, KnowledgeBase, LlmModel, Method, Tool
 from atlas_cli.kb.vocabulary import FIT_MARGIN, OUTPUT_SCHEMA_VERSION, STACKS, Lang
 
@@ -70,7 +81,54 @@ class ModelSourceJson(TypedDict):
     warnings: list[str]
 
 
-class EstimateJson(TypedDict, total=False):
+class TimeJson(TypedDict):
+    """Training time of a plan or stage: the band is the calibration's spread (docs/time.md)."""
+
+    tokens: float  # trained on, without padding, all epochs and sequences (pairs count twice)
+    tokens_per_second: float  # over all GPUs
+    hours: float
+    hours_low: float
+    hours_high: float
+    generation_hours: float  # of which sampling completions (GRPO, RLOO, PPO)
+
+
+class CostJson(TypedDict):
+    usd: float | None  # null: no price known (own hardware, or no price for this GPU)
+    usd_low: float | None
+    usd_high: float | None
+    usd_per_gpu_hour: float | None
+    price_source: str | None  # where the price comes from, with its dates
+    gpu_hours: float
+
+
+class StageJson(TypedDict):
+    objective: str
+    time: TimeJson
+    cost: CostJson
+
+
+class TimeAssumptionsJson(TypedDict):
+    examples: int
+    tokens_per_example: int  # the average, capped at seq_len
+    epochs: dict[str, float]  # by stage
+    packing: bool
+    global_batch: int  # sequences per optimizer step
+    efficiency: float  # share of peak 16-bit FLOPS the stack sustains
+    peak_tflops: float  # of one GPU, dense 16-bit
+    memory_bandwidth_gbs: float
+    link: str  # between GPUs
+    model: str  # how the estimate is made, in words
+
+
+class TimedJson(TypedDict, total=False):
+    time: TimeJson | None  # null: see time_note
+    cost: CostJson | None
+    stages: list[StageJson]  # one per stage of the pipeline (empty without time)
+    time_assumptions: TimeAssumptionsJson | None
+    time_note: str | None  # why time or cost is missing or partial
+
+
+class EstimateJson(TimedJson, total=False):
     schema_version: int
     method: str
     label: str
@@ -160,7 +218,7 @@ class TraceJson(TypedDict):
     facts: dict[str, Any]
 
 
-class PlanJson(TypedDict, total=False):
+class PlanJson(TimedJson, total=False):
     rank: int
     method: str
     name: str
@@ -283,6 +341,7 @@ def estimate_json(
     e: Estimate,
     label: str,
     warnings: list[str],
+    timed: Timed,
     most: tuple[str, int | None] | None = None,
     to_fit: list[Change] | None = None,
 ) -> EstimateJson:
@@ -304,6 +363,7 @@ def estimate_json(
         "headroom_gb": e.headroom_gb,
         "warnings": warnings,
     }
+    add_time(out, timed, e.shape.is_moe)
     if most is not None:
         key, value = most
         if key == "seq_len":
@@ -330,6 +390,81 @@ def _trace(hit: RuleHit) -> TraceJson:
     }
 
 
+def _hours(seconds: float) -> float:
+    return round(seconds / HOUR, 3)
+
+
+def time_json(tokens: float, seconds: float, generation: float) -> TimeJson:
+    return {
+        "tokens": round(tokens),
+        "tokens_per_second": round(tokens / seconds, 1) if seconds else 0.0,
+        "hours": _hours(seconds),
+        "hours_low": _hours(seconds * FAST_FACTOR),
+        "hours_high": _hours(seconds * SLOW_FACTOR),
+        "generation_hours": _hours(generation),
+    }
+
+
+def cost_json(gpu_hours: float, price: Rate | None) -> CostJson:
+    rate = None if price is None else price.usd_per_gpu_hour
+
+    def usd(factor: float) -> float | None:
+        return None if rate is None else round(gpu_hours * factor * rate, 2)
+
+    return {
+        "usd": usd(1.0),
+        "usd_low": usd(FAST_FACTOR),
+        "usd_high": usd(SLOW_FACTOR),
+        "usd_per_gpu_hour": rate,
+        "price_source": None if price is None else price.source,
+        "gpu_hours": round(gpu_hours, 3),
+    }
+
+
+def stage_json(stage: StageTime, gpus: int, price: Rate | None) -> StageJson:
+    return {
+        "objective": stage.objective,
+        "time": time_json(stage.tokens, stage.seconds, stage.generation_seconds),
+        "cost": cost_json(stage.seconds / HOUR * gpus, price),
+    }
+
+
+def time_assumptions_json(time: PlanTime, moe: bool) -> TimeAssumptionsJson | None:
+    if not time.stages:
+        return None
+    first = time.stages[0].workload
+    efficiency = STACK_EFFICIENCY[time.stack] * (MOE_EFFICIENCY if moe else 1.0)
+    return {
+        "examples": first.examples,
+        "tokens_per_example": first.tokens_per_example,
+        "epochs": {s.objective: s.workload.epochs for s in time.stages},
+        "packing": first.packing,
+        "global_batch": GLOBAL_BATCH,
+        "efficiency": round(efficiency, 3),
+        "peak_tflops": time.device.tflops,
+        "memory_bandwidth_gbs": time.device.bandwidth_gbs,
+        "link": time.device.link,
+        "model": (
+            "FLOPs per token (6N full, 4N frozen base, +2N recomputed, attention 6·L·s·q) over peak x "
+            "efficiency, plus weight, gradient and optimizer traffic over memory bandwidth, "
+            "collectives over the link, CPU offload, and sampling at memory bandwidth (docs/time.md)"
+        ),
+    }
+
+
+def add_time(out: TimedJson, timed: Timed, moe: bool) -> None:
+    """Time, cost, stages and their assumptions; nulls and a note when they cannot be known."""
+    time, cost = timed.time, timed.cost
+    out["time_note"] = timed.note
+    if time is None or cost is None:
+        out.update({"time": None, "cost": None, "stages": [], "time_assumptions": None})
+        return
+    out["time"] = time_json(time.tokens, time.seconds, sum(s.generation_seconds for s in time.stages))
+    out["cost"] = cost_json(cost.gpu_hours, cost.price)
+    out["stages"] = [stage_json(s, time.gpus, cost.price) for s in time.stages]
+    out["time_assumptions"] = time_assumptions_json(time, moe)
+
+
 def plan_json(plan: Plan, rank: int | None, trace: tuple[RuleHit, ...] | None) -> PlanJson:
     """A plan's document; with `trace` (--explain), the rules that fired and what they saw."""
     e = plan.estimate
@@ -353,6 +488,7 @@ def plan_json(plan: Plan, rank: int | None, trace: tuple[RuleHit, ...] | None) -
         "caveats": list(plan.caveats),
         "tools": [{"library": t.library, "entry": t.entry} for t in plan.tools],
     }
+    add_time(out, plan.timed, e is not None and e.shape.is_moe)
     if rank is not None:
         out = {"rank": rank, **out}
     if trace is not None:

@@ -7,7 +7,9 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
-from atlas_cli.core.plans import Plan, Recommendation
+from atlas_cli.core.engine import MEASURED_PRIORITIES, TIE_RATIO
+from atlas_cli.core.plans import Plan, Recommendation, band_text
+from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.charts import conditions
@@ -25,24 +27,72 @@ def ranking_grid(rec: Recommendation, top: int) -> Grid:
     shown = rec.plans[:top]
     grid = Grid(
         "Recommended plans",
-        ["#", "plan", "fits", "memory/GPU", "score"],
-        caption=_caption(shown),
+        ["#", "plan", "fits", "memory/GPU", "time", "cost", "score"],
+        caption=_caption(shown, str(rec.profile.get("priority"))),
     )
     for rank, plan in enumerate(shown, start=1):
         memory = "—" if plan.memory_gb is None else f"{plan.memory_gb:.1f} GB"
-        grid.rows.append([str(rank), _plan_label(plan), FIT_LABELS[plan.fit], memory, f"{plan.score:.2f}"])
+        time, cost = _time_cells(plan)
+        grid.rows.append(
+            [str(rank), _plan_label(plan), FIT_LABELS[plan.fit], memory, time, cost, f"{plan.score:.2f}"]
+        )
     return grid
 
 
-def _caption(plans: tuple[Plan, ...]) -> str:
+def _time_cells(plan: Plan) -> tuple[str, str]:
+    """The time and cost band of a plan, or a dash."""
+    time, cost = plan.time, plan.cost
+    if time is None or cost is None:
+        return "—", "—"
+    if not time.stages:
+        return "none", "$0"
+    low, high = time.hours_band
+    hours = band_text(low, high)
+    if cost.usd is None:
+        return hours, f"{cost.low:.3g}-{cost.high:.3g} GPU-h"
+    return hours, f"${_money(cost.low)}-{_money(cost.high)}"
+
+
+def _money(usd: float) -> str:
+    return f"{usd:,.2f}" if usd < 10 else f"{usd:,.0f}"
+
+
+def _caption(plans: tuple[Plan, ...], priority: str) -> str:
     """What the table's numbers mean, and the conditions they hold for."""
+    order = "by score"
+    if priority in MEASURED_PRIORITIES and any(p.time is not None for p in plans):
+        measure = "training cost" if priority == "cost" else "training hours"
+        order = (
+            f"by {measure} (plans the rules weigh against after the others; within "
+            f"{round(100 * (TIE_RATIO - 1))} % a tie, decided by fewer GPUs, then by score)"
+        )
     text = (
         f"Memory in GB (10^9 bytes) per GPU; fits = within {round(FIT_MARGIN * 100)} % of usable memory, "
-        "tight = past that margin. Plans that fit rank first, then by score (0-1: the method's ratings "
-        "weighted by your priority, plus the rules that fired; --explain shows them)."
+        f"tight = past that margin. Plans that fit rank first, then {order}. Score 0-1: the method's "
+        "ratings weighted by your priority, plus the rules that fired (--explain shows them)."
     )
     sized = next((p.estimate for p in plans if p.estimate is not None and p.kind != "no-training"), None)
-    return text if sized is None else f"{text} {conditions(assumptions_json(sized))}"
+    text = text if sized is None else f"{text} {conditions(assumptions_json(sized))}"
+    timed = next((p for p in plans if p.time is not None and p.time.stages), None)
+    return text if timed is None else f"{text} {time_conditions(timed)}"
+
+
+def time_conditions(plan: Plan) -> str:
+    """What the time and cost columns assume, in one sentence."""
+    time, cost = plan.time, plan.cost
+    assert time is not None and cost is not None
+    work = time.stages[0].workload
+    epochs = ", ".join(f"{s.objective} {s.workload.epochs:g}" for s in time.stages)
+    price = (
+        f"at ${cost.price.usd_per_gpu_hour:g}/GPU-hour ({cost.price.source})"
+        if cost.price is not None
+        else "in GPU-hours (no price)"
+    )
+    return (
+        f"Time and cost: {work.examples:,} examples of ~{work.tokens_per_example} tokens, epochs {epochs}, "
+        f"{'packed' if work.packing else 'unpacked'}; a band of {FAST_FACTOR:g}-{SLOW_FACTOR:g}x the "
+        f"estimate (docs/time.md); cost {price}."
+    )
 
 
 CHANGE_WORDS = {

@@ -28,10 +28,10 @@ from atlas_cli.core.throughput.flops import inference_flops, token_flops
 from atlas_cli.kb.vocabulary import MEMORY_MODELS
 
 # Share of peak dense 16-bit FLOPS a whole training step sustains, by stack (matmuls plus the
-# norms, activations and loss between them). Calibrated on measured runs (docs/time.md):
-# eager transformers/PEFT/TRL ~0.45; fused kernels or torch.compile (Liger, torchtune) ~0.55;
-# Unsloth's hand-written kernels ~0.6.
-STACK_EFFICIENCY = {"hf": 0.45, "trl": 0.45, "liger": 0.55, "unsloth": 0.6}
+# norms, activations and loss between them). Calibrated on measured runs (docs/time.md): eager
+# transformers/PEFT/TRL ~0.45; fused kernels, torch.compile (Liger, torchtune) or Unsloth's
+# hand-written kernels ~0.6.
+STACK_EFFICIENCY = {"hf": 0.45, "trl": 0.45, "liger": 0.6, "unsloth": 0.6}
 # Mixture-of-experts layers dispatch tokens expert by expert: transformers' MoE blocks run far
 # below a dense layer's efficiency (an axolotl Llama 4 Scout QLoRA run measured ~4 % MFU on the
 # active parameters, with offload); halved here, a documented factor.
@@ -118,9 +118,8 @@ def micro_step(
 def touched_weights(shape: Shape, tokens: float) -> float:
     """Linear weights a pass over `tokens` reads, LM head included: a routed expert is read when
     at least one token goes to it."""
-    experts = sum(m.params for m in shape.matrices if m.group == "expert")
     touched = 1.0 if not shape.experts else min(1.0, tokens * shape.experts_active / shape.experts)
-    return shape.linear_params - experts * (1 - touched) + shape.hidden * shape.vocab
+    return shape.linear_params - shape.expert_params * (1 - touched) + shape.hidden * shape.vocab
 
 
 def _efficiency(work: Work) -> float:

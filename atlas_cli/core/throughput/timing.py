@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from atlas_cli.core.memory.estimate import GENERATIONS
 from atlas_cli.core.throughput.step import Device, Step, Work, decode_seconds, micro_step
@@ -14,9 +15,9 @@ from atlas_cli.core.throughput.workload import Workload, batches, completion_tok
 # reward model and trains a value model of the policy's size as well.
 EXTRA_FORWARDS = {"dpo": 1, "kto": 3, "rloo": 1, "rlhf-ppo": 2}
 VALUE_MODEL_OBJECTIVES = frozenset({"rlhf-ppo"})
-# The public calibration rows fall between 0.6x and 1.6x of the measured throughput
-# (docs/time.md): the band around every estimate.
-FAST_FACTOR, SLOW_FACTOR = 0.6, 1.6
+# Measured runs took between 0.6x and 1.5x the hours estimated for them (the public calibration
+# rows, docs/time.md): the band around every estimate.
+FAST_FACTOR, SLOW_FACTOR = 0.6, 1.5
 HOUR = 3600.0
 
 
@@ -27,6 +28,7 @@ class StageTime:
     seconds: float  # wall clock, all of it
     generation_seconds: float  # of which sampling completions (online objectives)
     step: Step  # one micro-step's breakdown, for --explain
+    workload: Workload
 
     @property
     def tokens_per_second(self) -> float:
@@ -37,14 +39,15 @@ class StageTime:
 class PlanTime:
     stages: tuple[StageTime, ...]
     gpus: int
+    device: Device
+    stack: str
+    # Over all stages, summed once: ranking reads them for every plan of every profile.
+    tokens: float = field(init=False)
+    seconds: float = field(init=False)
 
-    @property
-    def tokens(self) -> float:
-        return sum(s.tokens for s in self.stages)
-
-    @property
-    def seconds(self) -> float:
-        return sum(s.seconds for s in self.stages)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tokens", sum(s.tokens for s in self.stages))
+        object.__setattr__(self, "seconds", sum(s.seconds for s in self.stages))
 
     @property
     def hours(self) -> float:
@@ -95,12 +98,14 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: str) -
         at_once = s.batch_size * b.accumulation
         rounds = b.prompts_per_gpu * GENERATIONS[objective] / at_once
         generation = rounds * decode_seconds(work, device, at_once, length - completion, completion)
-    return StageTime(objective, b.tokens, training + generation, generation, step)
+    return StageTime(objective, b.tokens, training + generation, generation, step, workload)
 
 
-def plan_time(work: Work, device: Device, workload: Workload, objectives: tuple[str, ...]) -> PlanTime:
-    stages = tuple(stage_time(work, device, workload, o) for o in objectives)
-    return PlanTime(stages, work.settings.gpus)
+def plan_time(
+    work: Work, device: Device, workloads: Mapping[str, Workload], objectives: tuple[str, ...]
+) -> PlanTime:
+    stages = tuple(stage_time(work, device, workloads[o], o) for o in objectives)
+    return PlanTime(stages, work.settings.gpus, device, work.settings.stack)
 
 
 def plan_cost(time: PlanTime, price: Rate | None) -> PlanCost:

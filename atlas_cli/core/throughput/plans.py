@@ -1,0 +1,146 @@
+"""A plan's time and cost from the profile: the data it trains on, the GPU it runs on, the price
+of a GPU-hour; or why they cannot be known."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from atlas_cli.core.estimates import Estimate
+from atlas_cli.core.profile import Profile
+from atlas_cli.core.throughput.step import STACK_EFFICIENCY, Device, Step, Work
+from atlas_cli.core.throughput.timing import PlanCost, PlanTime, Rate, StageTime, plan_cost, plan_time
+from atlas_cli.core.throughput.workload import Workload
+from atlas_cli.kb.schema import Method
+from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
+
+# RAG's setup: one forward pass of an embedding model over the corpus. BAAI/bge-large-en-v1.5
+# (335M parameters, its model card) stands for a strong open embedder.
+EMBEDDER_PARAMS = 335e6
+OWN_HARDWARE = 0.0  # --price-per-hour 0: the GPUs are yours; cost is GPU-hours only
+
+
+@dataclass(frozen=True, slots=True)
+class TimeInputs:
+    """What a profile says about the data and the money; hashable, as plans are remembered by it."""
+
+    examples: int | None
+    tokens_per_example: int | None  # None: typical for the data kind
+    data_kind: str
+    epochs: float | None  # None: the objective's usual number
+    packing: bool
+    price_per_hour: float | None  # None: the catalog's reference price
+    max_hours: float | None
+    budget_usd: float | None
+
+    def tokens(self) -> int:
+        return self.tokens_per_example or TYPICAL_TOKENS[self.data_kind] or 1
+
+
+@dataclass(frozen=True, slots=True)
+class Timed:
+    """A plan's time and cost, or why there are none."""
+
+    time: PlanTime | None
+    cost: PlanCost | None
+    note: str | None  # why time or cost is missing
+    over_limit: str | None = None  # the --max-hours / --budget-usd the plan exceeds, in words
+
+
+NO_TIME = Timed(None, None, "no --examples given: time and cost need the amount of data")
+
+
+def time_inputs(profile: Profile) -> TimeInputs:
+    return TimeInputs(
+        profile.examples,
+        profile.tokens_per_example,
+        profile.data_kind_or_typical,
+        profile.epochs,
+        profile.packing,
+        profile.price_per_hour,
+        profile.max_hours,
+        profile.budget_usd,
+    )
+
+
+def usual_epochs(methods: Iterable[Method]) -> dict[str, float]:
+    """Each objective's usual number of epochs: its num_train_epochs in the knowledge base."""
+    return {
+        m.id: float(epochs.value)
+        for m in methods
+        if (epochs := m.hyperparameters.get("num_train_epochs")) is not None
+        and isinstance(epochs.value, (int, float))
+    }
+
+
+def work_of(e: Estimate) -> Work:
+    return Work(e.memory_model, e.shape, e.settings, e.trainable_params_b * 1e9)
+
+
+def rate_for(inputs: TimeInputs, reference: Rate | None) -> Rate | None:
+    if inputs.price_per_hour is None:
+        return reference
+    if inputs.price_per_hour == OWN_HARDWARE:
+        return None
+    return Rate(inputs.price_per_hour, "--price-per-hour")
+
+
+def time_and_cost(
+    e: Estimate | None,
+    objectives: tuple[str, ...],
+    device: Device | None,
+    reference: Rate | None,
+    inputs: TimeInputs,
+    epochs: Mapping[str, float],
+) -> Timed:
+    """Training plans: every stage of the pipeline. No-training plans (e.g. retrieval): their setup."""
+    if inputs.examples is None:
+        return NO_TIME
+    if e is None:
+        return Timed(None, None, "nothing runs on a local GPU: no training time")
+    if device is None:
+        return Timed(None, None, "no published peak throughput for this GPU (give --gpu with a catalog GPU)")
+    if e.memory_model == "inference":
+        time = _setup_time(e, device, inputs)
+    else:
+        workloads = {o: _workload(inputs, epochs.get(o, 1.0)) for o in objectives}
+        time = plan_time(work_of(e), device, workloads, objectives)
+    cost = plan_cost(time, rate_for(inputs, reference))
+    return Timed(time, cost, _price_note(inputs, reference), _over_limit(time, cost, inputs))
+
+
+def _workload(inputs: TimeInputs, usual_epochs: float) -> Workload:
+    assert inputs.examples is not None
+    epochs = inputs.epochs if inputs.epochs is not None else usual_epochs
+    return Workload(inputs.examples, inputs.tokens(), epochs, inputs.packing)
+
+
+def _setup_time(e: Estimate, device: Device, inputs: TimeInputs) -> PlanTime:
+    """Retrieval embeds its corpus once; prompting needs no setup on the GPU."""
+    if e.method != "rag":
+        return PlanTime((), e.settings.gpus, device, "hf")
+    assert inputs.examples is not None
+    tokens = inputs.examples * float(inputs.tokens())
+    per_token = 2 * EMBEDDER_PARAMS
+    seconds = tokens * per_token / (device.tflops * 1e12 * STACK_EFFICIENCY["hf"]) / e.settings.gpus
+    step = Step(seconds, seconds, 0.0, 0.0, 0.0, 0.0)
+    corpus = Workload(inputs.examples, inputs.tokens(), 1.0, packing=True)
+    stage = StageTime("embed the corpus", tokens, seconds, 0.0, step, corpus)
+    return PlanTime((stage,), e.settings.gpus, device, "hf")
+
+
+def _price_note(inputs: TimeInputs, reference: Rate | None) -> str | None:
+    if inputs.price_per_hour == OWN_HARDWARE:
+        return "--price-per-hour 0: your own hardware, cost in GPU-hours only"
+    if inputs.price_per_hour is None and reference is None:
+        return "no cloud price for this GPU in data/prices.yaml: cost in GPU-hours (give --price-per-hour)"
+    return None
+
+
+def _over_limit(time: PlanTime, cost: PlanCost, inputs: TimeInputs) -> str | None:
+    if inputs.max_hours is not None and time.hours > inputs.max_hours:
+        return f"takes about {time.hours:.3g} h, over --max-hours {inputs.max_hours:g}"
+    usd = cost.usd
+    if inputs.budget_usd is not None and usd is not None and usd > inputs.budget_usd:
+        return f"costs about ${usd:,.0f}, over --budget-usd {inputs.budget_usd:g}"
+    return None

@@ -1,0 +1,292 @@
+"""Training time and cost: the FLOPs and step model, the workload, prices, and how recommend and
+estimate report, rank and exclude by them."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from atlas_cli.core.engine import TIE_RATIO
+from atlas_cli.core.estimates import EstimateSettings
+from atlas_cli.core.memory import estimate
+from atlas_cli.core.resolve import resolve_hardware, resolve_model
+from atlas_cli.core.shapes import Shape
+from atlas_cli.core.throughput.flops import matmul_params, token_flops
+from atlas_cli.core.throughput.step import Device, Work, micro_step
+from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR, plan_time
+from atlas_cli.core.throughput.workload import Workload, batches
+from atlas_cli.kb.catalog import Catalog
+from benchmarks.measured import THROUGHPUT_ROWS, ThroughputRow
+from benchmarks.published import throughput_estimate
+from tests.conftest import Runner, fails, ok
+
+A100 = Device(312.0, 2039.0, 300.0, "NVLink 3")
+PCIE_4090 = Device(165.2, 1008.0, 25.0, "PCIe")
+
+
+def shape(catalog: Catalog, model: str = "llama-3.1-8b") -> Shape:
+    return resolve_model(catalog, model, None).sized
+
+
+def settings(**changes: Any) -> EstimateSettings:
+    base = EstimateSettings(
+        objective="sft",
+        seq_len=2048,
+        batch_size=2,
+        precision="bf16",
+        optimizer="adamw",
+        gradient_checkpointing=True,
+        lora_rank=16,
+        quant_bits=4,
+        gpus=1,
+        capacity_gb=None,
+    )
+    return replace(base, **changes)
+
+
+def work(catalog: Catalog, method: str, model: str, memory_model: str | None = None, **changes: Any) -> Work:
+    m = memory_model or method
+    e = estimate(method, m, shape(catalog, model), settings(**changes))
+    return Work(m, e.shape, e.settings, e.trainable_params_b * 1e9)
+
+
+# --- FLOPs ----------------------------------------------------------------------------------------
+
+
+def test_full_fine_tuning_is_six_n_and_a_frozen_base_four_n(catalog: Catalog) -> None:
+    s = shape(catalog)
+    n = matmul_params(s)
+    full = token_flops("full", s, s.params, 1.0, checkpointing=False)
+    lora = token_flops("lora", s, 0.0, 1.0, checkpointing=False)
+    assert full.model == pytest.approx(6 * n, rel=1e-3)
+    assert lora.model == pytest.approx(4 * n, rel=1e-3)
+    recomputed = token_flops("lora", s, 0.0, 1.0, checkpointing=True)
+    assert recomputed.hardware - recomputed.model == pytest.approx(recomputed.forward)
+
+
+def test_attention_grows_with_the_context_and_partial_stops_early(catalog: Catalog) -> None:
+    s = shape(catalog)
+    short = token_flops("lora", s, 0.0, 512, checkpointing=False).model
+    long = token_flops("lora", s, 0.0, 32_768, checkpointing=False).model
+    assert long > 1.3 * short
+    partial = token_flops("partial", s, 0.0, 2048, checkpointing=False).model
+    full = token_flops("full", s, s.params, 2048, checkpointing=False).model
+    assert partial < 0.6 * full
+
+
+def test_a_mixture_of_experts_pays_for_its_active_experts_only(catalog: Catalog) -> None:
+    moe = shape(catalog, "mixtral-8x7b")
+    assert matmul_params(moe) < 0.35 * moe.params
+
+
+# --- one micro-step ------------------------------------------------------------------------------
+
+
+def test_zero3_communicates_and_offload_is_never_free(catalog: Catalog) -> None:
+    alone = micro_step(work(catalog, "lora", "llama-3.1-70b", gpus=8, sharding="zero3"), A100, 4096, 2048, 1)
+    assert alone.communication > 0
+    on_gpus = work(catalog, "qlora", "llama-2-70b", gpus=2, sharding="zero3")
+    offloaded = replace(on_gpus, settings=replace(on_gpus.settings, offload="params"))
+    fast = micro_step(on_gpus, PCIE_4090, 4096, 2048, 8)
+    slow = micro_step(offloaded, PCIE_4090, 4096, 2048, 8)
+    assert slow.offload > 0 and slow.seconds > fast.seconds
+
+
+def test_quantized_base_costs_dequantisation_most_at_short_steps(catalog: Catalog) -> None:
+    lora = work(catalog, "lora", "llama-3.1-8b")
+    qlora = work(catalog, "qlora", "llama-3.1-8b")
+    short = micro_step(qlora, A100, 256, 256, 8).seconds / micro_step(lora, A100, 256, 256, 8).seconds
+    long = micro_step(qlora, A100, 8192, 4096, 8).seconds / micro_step(lora, A100, 8192, 4096, 8).seconds
+    assert short > long > 1.0
+
+
+def test_small_batches_are_bound_by_the_optimizer_step(catalog: Catalog) -> None:
+    full = work(catalog, "full-ft", "llama-3.2-3b", "full")
+    step = micro_step(full, A100, 256, 256, 1)
+    assert step.memory > step.compute
+
+
+# --- the workload ---------------------------------------------------------------------------------
+
+
+def test_packing_removes_padding_and_pairs_count_twice() -> None:
+    unpacked = batches("sft", Workload(1000, 300, 1.0, False), 2048, 8, 1)
+    packed = batches("sft", Workload(1000, 300, 1.0, True), 2048, 8, 1)
+    assert packed.tokens == unpacked.tokens == 300_000
+    assert packed.micro_steps * packed.computed_tokens < unpacked.micro_steps * unpacked.computed_tokens
+    pairs = batches("dpo", Workload(1000, 300, 1.0, True), 2048, 1, 1)
+    assert pairs.tokens == 600_000  # chosen and rejected; DPO is not packed
+    assert batches("grpo", Workload(100, 300, 1.0, False), 2048, 1, 1).sequences == 800  # 8 completions
+
+
+def test_online_objectives_spend_time_sampling(catalog: Catalog) -> None:
+    w = work(catalog, "lora", "qwen2.5-7b")
+    workload = Workload(1000, 768, 1.0, False)
+    grpo = plan_time(w, A100, {"grpo": workload}, ("grpo",)).stages[0]
+    assert grpo.generation_seconds > 0.2 * grpo.seconds
+    vllm = replace(w, settings=replace(w.settings, vllm=True))
+    assert plan_time(vllm, A100, {"grpo": workload}, ("grpo",)).stages[0].generation_seconds < (
+        grpo.generation_seconds
+    )
+
+
+# --- calibration ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "row", [r for r in THROUGHPUT_ROWS if r.public], ids=lambda r: f"{r.model}-{r.method}-{r.gpus}x{r.gpu}"
+)
+def test_public_throughput_rows_hold_within_the_band(catalog: Catalog, row: ThroughputRow) -> None:
+    ratio = throughput_estimate(catalog, row) / row.measured_tokens_per_second
+    assert 0.6 <= ratio <= 1.6, ratio
+
+
+def test_the_band_covers_every_measured_row(catalog: Catalog) -> None:
+    """Hours measured / hours estimated = tokens/s estimated / measured: within the band."""
+    for row in THROUGHPUT_ROWS:
+        ratio = throughput_estimate(catalog, row) / row.measured_tokens_per_second
+        assert FAST_FACTOR <= ratio <= SLOW_FACTOR, (row.conditions, ratio)
+
+
+# --- prices ---------------------------------------------------------------------------------------
+
+
+def test_every_price_is_dated_sourced_and_for_a_catalog_gpu(catalog: Catalog) -> None:
+    assert len(catalog.kb.prices) >= 20
+    for price in catalog.kb.prices:
+        assert price.gpu in catalog.gpus and price.source and price.date
+    rate, source = catalog.reference_price("h100-80gb") or (0.0, "")
+    offers = sorted(p.usd_per_gpu_hour for p in catalog.offers("h100-80gb"))
+    assert offers[0] <= rate <= offers[-1] and "median" in source
+    assert catalog.reference_price("apple-m3-max") is None
+
+
+def test_a_gpu_carries_its_throughput_and_price(catalog: Catalog) -> None:
+    hardware = resolve_hardware(catalog, "a100-80gb", None, 1)
+    assert hardware.device is not None and hardware.device.tflops == 312
+    assert hardware.price is not None and hardware.price.usd_per_gpu_hour > 0
+    assert resolve_hardware(catalog, "apple-m3-max", None, 1).device is None
+
+
+# --- recommend and estimate -----------------------------------------------------------------------
+
+BASE = ("recommend", "--gpu", "a100-80gb", "--model", "llama-3.1-8b", "--goal", "chat", "--json")
+
+
+def plans(run: Runner, *args: str) -> list[dict[str, Any]]:
+    data = ok(run(*BASE, *args)).json()
+    return list(data["recommendations"])
+
+
+def test_every_plan_states_time_cost_and_assumptions(run: Runner) -> None:
+    for plan in plans(run, "--examples", "20k", "--top", "20"):
+        if plan["kind"] == "no-training" or plan["gpus"] is None:  # a hosted plan runs at a provider
+            continue
+        time, cost = plan["time"], plan["cost"]
+        assert time["hours_low"] < time["hours"] < time["hours_high"]
+        assert cost["usd"] == pytest.approx(cost["gpu_hours"] * cost["usd_per_gpu_hour"], rel=0.01)
+        assert "median" in cost["price_source"]
+        assert plan["time_assumptions"]["epochs"] == {"sft": 3.0}
+        assert [s["objective"] for s in plan["stages"]] == plan["pipeline"]
+
+
+def test_without_examples_time_is_null_and_says_why(run: Runner) -> None:
+    plan = plans(run)[0]
+    assert plan["time"] is None and plan["cost"] is None
+    assert "--examples" in plan["time_note"]
+
+
+def test_more_data_and_epochs_take_longer(run: Runner) -> None:
+    def hours(*args: str) -> float:
+        return float(plans(run, "--examples", "10k", *args)[0]["time"]["hours"])
+
+    assert hours("--epochs", "2") == pytest.approx(2 / 3 * hours(), rel=0.01)
+    assert hours("--tokens-per-example", "1k") > 1.8 * hours("--tokens-per-example", "512")
+    assert hours("--packing", "--tokens-per-example", "200", "--batch-size", "8") < hours(
+        "--tokens-per-example", "200", "--batch-size", "8"
+    )
+
+
+def test_price_override_and_own_hardware(run: Runner) -> None:
+    priced = plans(run, "--examples", "10k", "--price-per-hour", "10")[0]["cost"]
+    assert priced["usd_per_gpu_hour"] == 10 and priced["price_source"] == "--price-per-hour"
+    own = plans(run, "--examples", "10k", "--price-per-hour", "0")[0]
+    assert own["cost"]["usd"] is None and own["cost"]["gpu_hours"] > 0
+    assert "own hardware" in own["time_note"]
+    fails(run(*BASE, "--price-per-hour", "-1"), 2, "--price-per-hour")
+
+
+def test_multi_stage_pipelines_report_each_stage(run: Runner) -> None:
+    plan = plans(run, "--examples", "10k", "--data-kind", "preferences")[0]
+    stages = plan["stages"]
+    assert [s["objective"] for s in stages] == plan["pipeline"] == ["sft", "dpo"]
+    assert sum(s["time"]["hours"] for s in stages) == pytest.approx(plan["time"]["hours"], abs=0.002)
+
+
+def test_grpo_reports_generation_time(run: Runner) -> None:
+    args = ("--examples", "2k", "--goal", "reasoning", "--data-kind", "reward-function", "--top", "20")
+    found = [p for p in plans(run, *args) if "grpo" in p["pipeline"] and p["time"]]
+    assert found and found[0]["time"]["generation_hours"] > 0
+
+
+def test_cost_priority_ranks_by_usd_within_each_fit(run: Runner) -> None:
+    ranked = [
+        p
+        for p in plans(
+            run, "--examples", "50k", "--priority", "cost", "--gpus", "2", "--top", "30", "--explain"
+        )
+        if p["fit"] == "yes" and p["time"]
+    ]
+    clean = [
+        p
+        for p in ranked
+        if sum(t["weight"] * {"prefer": 1, "avoid": -1}.get(t["action"], 0) for t in p["trace"]) >= 0
+    ]
+    usd = [p["cost"]["usd"] for p in clean]
+    assert len(usd) >= 3
+    assert all(b >= a / TIE_RATIO for a, b in itertools.pairwise(usd))  # close costs tie
+    note = ok(run(*BASE, "--examples", "50k", "--priority", "cost")).json()["notes"]
+    assert any("% less than" in n or "a tie" in n for n in note)
+
+
+def test_speed_priority_ranks_by_hours(run: Runner) -> None:
+    ranked = [p for p in plans(run, "--examples", "50k", "--priority", "speed", "--top", "30") if p["time"]]
+    first_fit = [p for p in ranked if p["fit"] == "yes"]
+    hours = [p["time"]["hours"] for p in first_fit[:3]]
+    assert hours[0] <= min(hours) * TIE_RATIO
+
+
+def test_limits_exclude_plans_and_explain_says_why(run: Runner) -> None:
+    data = ok(run(*BASE, "--examples", "100k", "--max-hours", "1", "--explain")).json()
+    assert all(p["time"] is None or p["time"]["hours"] <= 1 for p in data["recommendations"])
+    over = [p for p in data["excluded"] if any("over --max-hours" in c for c in p["caveats"])]
+    assert over
+    budget = ok(run(*BASE, "--examples", "100k", "--budget-usd", "1", "--explain")).json()
+    assert any(any("over --budget-usd" in c for c in p["caveats"]) for p in budget["excluded"])
+    assert any("excluded by --max-hours/--budget-usd" in n for n in budget["notes"])
+
+
+def test_rag_setup_embeds_the_corpus_and_icl_has_none(run: Runner) -> None:
+    args = ("--examples", "100k", "--goal", "knowledge", "--data-kind", "text", "--top", "20")
+    found = {p["method"]: p for p in plans(run, *args)}
+    assert found["rag"]["stages"][0]["objective"] == "embed the corpus"
+    assert found["rag"]["time"]["hours"] > 0
+
+
+def test_table_shows_time_and_cost_columns_with_their_conditions(run: Runner) -> None:
+    out = ok(run("recommend", "--gpu", "a100-80gb", "--model", "llama-3.1-8b", "--examples", "10k")).stdout
+    assert "time" in out and "cost" in out and "$" in out
+    assert "Time and cost: 10,000 examples" in " ".join(out.split())
+
+
+def test_estimate_reports_throughput_time_and_cost(run: Runner) -> None:
+    args = ("estimate", "--method", "qlora", "--model", "llama-3.1-8b", "--gpu", "rtx-4090")
+    data = ok(run(*args, "--examples", "20k", "--json")).json()
+    assert data["time"]["tokens_per_second"] > 500 and data["cost"]["usd"] > 0
+    assert data["stages"][0]["objective"] == "sft"
+    table = ok(run(*args, "--examples", "20k")).stdout
+    assert "training time" in table and "tokens/s" in table
+    assert ok(run(*args, "--json")).json()["time"] is None
