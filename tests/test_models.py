@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from atlas_cli.core.hfconfig import looks_instruct, model_id_for, parse_config
+from atlas_cli.core.hfconfig import model_id_for, parse_config
+from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import shape_of
 from atlas_cli.errors import UsageError
 from atlas_cli.kb.catalog import Catalog

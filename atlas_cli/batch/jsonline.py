@@ -13,8 +13,9 @@ import json
 from typing import Any
 
 from atlas_cli.core.plans import Plan, Recommendation
+from atlas_cli.core.throughput.plans import Timed
 from atlas_cli.kb.schema import Scalar
-from atlas_cli.render.documents import SCHEMA_VERSION, next_steps_json, plan_json
+from atlas_cli.render.documents import SCHEMA_VERSION, next_steps_json, plan_time_json, untimed_plan_json
 
 # Past this many remembered pieces the encoder starts afresh, so memory stays flat on any input.
 PIECE_LIMIT = 2048
@@ -39,23 +40,27 @@ class LineEncoder:
     """Encodes recommendations as JSON lines, remembering the encoding of every repeated piece."""
 
     def __init__(self) -> None:
-        # The engine hands out one plan object for every profile that leads to the same plan;
-        # the plan is kept in the entry so that its id cannot be reused while the entry lives.
+        # The engine hands out one untimed plan object for every profile that leads to the same
+        # plan, and one time object for every amount of data; each is kept in its entry so that
+        # its id cannot be reused while the entry lives.
         self._plans: dict[int, tuple[Plan, str]] = {}
+        self._times: dict[int, tuple[Timed, str]] = {}
 
     def _plan(self, plan: Plan, rank: int) -> str:
-        found = self._plans.get(id(plan))
+        """The pieces of render/documents.py's plan_json, the one definition of the document:
+        its untimed fields, then its time fields, each encoded once."""
+        untimed = plan.untimed or plan
+        found = self._plans.get(id(untimed))
         if found is None:
             if len(self._plans) >= PIECE_LIMIT:
                 self._plans.clear()
-            found = self._plans[id(plan)] = (plan, self._plan_fields(plan))
-        return f'{{"rank":{rank},{found[1]}'
-
-    @staticmethod
-    def _plan_fields(plan: Plan) -> str:
-        """The plan's document after its rank, up to its closing brace: encoded once per plan
-        object (the engine shares plans between profiles), from the one definition."""
-        return dumps_line(plan_json(plan, None, None))[1:]
+            found = self._plans[id(untimed)] = (untimed, dumps_line(untimed_plan_json(untimed))[1:-1])
+        time = self._times.get(id(plan.timed))
+        if time is None:
+            if len(self._times) >= PIECE_LIMIT:
+                self._times.clear()
+            time = self._times[id(plan.timed)] = (plan.timed, dumps_line(plan_time_json(plan))[1:-1])
+        return f'{{"rank":{rank},{found[1]},{time[1]}}}'
 
     def line(self, number: int, rec: Recommendation, top: int) -> str:
         head = {
@@ -66,5 +71,5 @@ class LineEncoder:
             "next_steps": next_steps_json(rec),
         }
         encoded = dumps_line(head)
-        plans = ",".join(self._plan(plan, rank) for rank, plan in enumerate(rec.plans[:top], start=1))
+        plans = ",".join(self._plan(plan, rank) for rank, plan in enumerate(rec.shown(top), start=1))
         return f'{encoded[:-1]},"recommendations":[{plans}]}}'

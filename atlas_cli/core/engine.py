@@ -7,9 +7,10 @@ trace of which rules fired, what they saw, and why.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -112,6 +113,7 @@ class Scored(NamedTuple):
     rank: tuple[float, ...]  # the sort key: fit first, then by priority (see rank_key)
     plan: Plan
     excluded: bool
+    advice: float  # what the rules that fired add to the score: below 0, they weigh against it
 
 
 # --priority cost and speed rank by USD (GPU-hours without a price) and by hours. Estimates of
@@ -128,11 +130,6 @@ def rank_key(plan: Plan, raw: float, order: int) -> tuple[float, ...]:
     return (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host, -raw, order)
 
 
-def advised_against(plan: Plan) -> bool:
-    """The rules that fired weigh against the plan on balance."""
-    return sum(EFFECT_SIGN.get(r.effect.action, 0.0) * r.effect.weight for r in plan.fired) < 0
-
-
 def measure(plan: Plan, priority: str) -> float:
     """What --priority cost|speed ranks a plan by (infinite when unknown)."""
     value = plan.usd_or_gpu_hours if priority == "cost" else plan.hours
@@ -144,7 +141,7 @@ def tied_groups(scored: list[Scored], priority: str) -> list[list[Scored]]:
     its group's first joins that group."""
 
     def order(s: Scored) -> tuple[float, ...]:
-        return (s.rank[0], advised_against(s.plan), measure(s.plan, priority))
+        return (s.rank[0], s.advice < 0, measure(s.plan, priority))
 
     groups: list[list[Scored]] = []
     for s in sorted(scored, key=order):
@@ -346,7 +343,8 @@ class Engine:
         self._tools_cache: dict[tuple[str, tuple[str, ...], int], tuple[ToolRef, ...]] = {}
         self._resolved: dict[tuple[Scalar, ...], Resolved] = {}
         self._plans: dict[tuple[str, int, int, str, str | None, int, int], tuple[Any, Scored]] = {}
-        self._timed_plans: dict[tuple[int, TimeInputs], tuple[Scored, Scored]] = {}
+        self._timed_plans: dict[tuple[int, TimeInputs], tuple[Plan, Plan]] = {}
+        self._own_facts: dict[int, tuple[Any, Facts]] = {}
         # The first two pitfalls of each method are every plan's standing caveats.
         self.pitfalls = {m.id: tuple(p.en for p in m.pitfalls[:2]) for m in self.candidates}
 
@@ -527,6 +525,14 @@ class Engine:
         scored = [self._plan(method, estimates[method.id], context) for method in self.candidates]
         for spec in PLAN_FACTS:
             facts.pop(spec.name, None)
+        # Time decides the order and exclusions only under --priority cost|speed or a limit;
+        # otherwise it is added to the plans shown, when they are shown (Recommendation.shown).
+        timing: Callable[[Plan], Plan] | None = None
+        if inputs.examples is not None:
+            if profile.priority in MEASURED_PRIORITIES or inputs.limited:
+                scored = [self._with_time(s, context) for s in scored]
+            else:
+                timing = functools.partial(self._timed_plan, context=context)
         kept = ranked([s for s in scored if not s.excluded], profile.priority)
         notes = self._notes(profile, hardware, info, facts)
         notes += self._pipeline_notes(facts, pipeline)
@@ -552,6 +558,7 @@ class Engine:
             model=info,
             request=profile,
             evaluation=tuple(advice for advice, holds in self.evaluation if holds(facts)),
+            timing=timing,
         )
 
     def _pipeline_notes(self, facts: Facts, pipeline: tuple[str, ...]) -> list[str]:
@@ -568,7 +575,7 @@ class Engine:
         if own_rules := self.own_rules[method.id]:
             # The candidate's own facts go into the shared dict (no copy per plan: this is the
             # hot loop of batch mode); recommend() removes them when every plan is scored.
-            facts.update(plan_facts(candidate(method, estimated[0], context.available)))
+            facts.update(self._candidate_facts(method, estimated, context.available))
             for bit, compiled in own_rules:
                 if compiled.predicate(facts):
                     own |= bit
@@ -590,23 +597,37 @@ class Engine:
             if len(self._plans) >= PLAN_MEMO_LIMIT:
                 self._plans.clear()
             found = self._plans[key] = (estimated, scored)
-        return self._with_time(found[1], estimated[0], context)
+        return found[1]
 
-    def _with_time(self, base: Scored, result: Estimate | None, context: Context) -> Scored:
+    def _candidate_facts(
+        self, method: Method, estimated: tuple[Estimate | None, list[str]], available: int | None
+    ) -> Facts:
+        """A candidate's own facts, remembered per estimate entry (kept alive with its facts); an
+        entry belongs to one memory view, so to one hardware and its GPU count."""
+        found = self._own_facts.get(id(estimated))
+        if found is None:
+            if len(self._own_facts) >= PLAN_MEMO_LIMIT:
+                self._own_facts.clear()
+            own = plan_facts(candidate(method, estimated[0], available))
+            found = self._own_facts[id(estimated)] = (estimated, own)
+        return found[1]
+
+    def _with_time(self, base: Scored, context: Context) -> Scored:
+        plan = self._timed_plan(base.plan, context)
+        return Scored(base.rank, plan, base.excluded or plan.over_limit is not None, base.advice)
+
+    def _timed_plan(self, base: Plan, context: Context) -> Plan:
         """The plan with its time and cost for this profile's data (the same plan serves many
         amounts of data: the time is added to a copy, remembered per amount)."""
         inputs = context.inputs
-        if inputs.examples is None:
-            return base
         key = (id(base), inputs)
         found = self._timed_plans.get(key)
         if found is None:
-            timed = self._timed(result, base.plan.pipeline, context.hardware, inputs)
-            plan = replace(base.plan, timed=timed)
-            scored = Scored(base.rank, plan, base.excluded or plan.over_limit is not None)
+            timed = self._timed(base.estimate, base.pipeline, context.hardware, inputs)
             if len(self._timed_plans) >= PLAN_MEMO_LIMIT:
                 self._timed_plans.clear()
-            found = self._timed_plans[key] = (base, scored)  # `base` alive: its id stays its own
+            # `base` is kept alive with its entry: its id stays its own.
+            found = self._timed_plans[key] = (base, base.with_time(timed))
         return found[1]
 
     def _fired(self, method: Method, shared: int, own: int) -> list[CompiledRule]:
@@ -626,7 +647,8 @@ class Engine:
         priority = context.priority
         # Rounded so that scores equal on paper tie exactly (and keep the KB's order) whatever
         # the order of the float additions.
-        raw = round(self.base_scores[method.id, priority] + sum(c.points for c in rules), 9)
+        advice = sum(c.points for c in rules)
+        raw = round(self.base_scores[method.id, priority] + advice, 9)
         trains = method.kind != "no-training"
         plan_pipeline = context.pipeline if trains else ()
         plan = Plan(
@@ -653,7 +675,8 @@ class Engine:
             basis=self.bases[method.id, priority],
             pipeline_spec=self.pipeline_specs.get(context.pipeline_rule or "") if trains else None,
         )
-        return Scored(rank_key(plan, raw, self.order[method.id]), plan, any(c.excludes for c in rules))
+        excluded = any(c.excludes for c in rules)
+        return Scored(rank_key(plan, raw, self.order[method.id]), plan, excluded, advice)
 
     def _timed(
         self, result: Estimate | None, pipeline: tuple[str, ...], hardware: Hardware, inputs: TimeInputs

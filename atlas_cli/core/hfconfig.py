@@ -19,6 +19,7 @@ from typing import Any, Final, Literal
 
 from pydantic import ValidationError
 
+from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import shape_of
 from atlas_cli.errors import UsageError
 from atlas_cli.kb.schema import MAX_LAYERS, LatentAttention, LlmModel, MixtureOfExperts, WeightsDtype
@@ -152,7 +153,6 @@ QUANT_NOTES: Final[dict[str, str]] = {
     "int8": "pre-quantized to 8 bits: train adapters on it; full fine-tuning needs the 16-bit weights",
 }
 
-_INSTRUCT_NAME = re.compile(r"(?:^|[-_.])(?:instruct|it|chat)(?:$|[-_.])", re.IGNORECASE)
 _ID_CHARS = re.compile(r"[^a-z0-9.\-]+")
 
 
@@ -161,11 +161,6 @@ class ParsedConfig:
     model: LlmModel
     notes: tuple[str, ...]  # what is counted and what is not (a vision tower, an MTP module)
     warnings: tuple[str, ...]  # assumptions to check (an unknown model_type, a partial config)
-
-
-def looks_instruct(name: str) -> bool:
-    """Post-trained checkpoints say so in their name: -Instruct, -it, -chat (-Chat-hf, ...)."""
-    return bool(_INSTRUCT_NAME.search(name.rstrip("/").rsplit("/", 1)[-1]))
 
 
 def model_id_for(name: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from atlas_cli.core.hfconfig import looks_instruct, parse_config
+from atlas_cli.core.names import looks_instruct
 from atlas_cli.errors import UsageError
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import LlmModel
@@ -114,6 +114,8 @@ def _from_path(path: Path, typed: str) -> FoundModel:
 
 
 def _from_config(config: Path, name: str, kind: SourceKind, where: str, repo: str) -> FoundModel:
+    from atlas_cli.core.hfconfig import parse_config  # a config parser is only loaded to read one
+
     parsed = parse_config(read_config(config), name, where)
     variant: ModelVariant = "instruct" if looks_instruct(name) or has_chat_template(config.parent) else "base"
     model = parsed.model.model_copy(update={"variant": variant})

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from atlas_cli.core.estimates import Estimate, Fit
@@ -69,6 +70,19 @@ class Plan:
     basis: tuple[str, str] | None = None  # the ratings the score starts from: (in words, source)
     pipeline_spec: PipelineRule | None = None  # the pipeline rule that chose the stages
     runs: str = "local"  # local (your GPUs), or hosted (a provider's API)
+    # The same plan before its time was added: one untimed plan serves every amount of data.
+    untimed: Plan | None = None
+
+    def with_time(self, timed: Timed) -> Plan:
+        """This plan with its time and cost: a copy that remembers the untimed plan. (Batch mode
+        makes one per plan and amount of data; a field-by-field copy is several times faster
+        than dataclasses.replace.)"""
+        copy = object.__new__(Plan)
+        for name in _PLAN_FIELDS:
+            object.__setattr__(copy, name, getattr(self, name))
+        object.__setattr__(copy, "timed", timed)
+        object.__setattr__(copy, "untimed", self)
+        return copy
 
     @property
     def time(self) -> PlanTime | None:
@@ -133,12 +147,7 @@ class Plan:
         offloaded = self.offload in OFFLOADED
         if e is None or (self.fit not in ("tight", "no") and not offloaded):
             return []
-        others = [(m, estimator(m, "qlora", e.shape)) for m in self.alternatives]
-        run = estimator(e.method, e.memory_model, e.shape)
-        if offloaded:  # what would fit on the GPUs alone
-            found = changes_that_fit(run, replace(e.settings, offload="none"), others)
-            return [c for c in found if c.change != "offload"]
-        return changes_that_fit(run, e.settings, others)
+        return _changes_for(e, self.alternatives)
 
     @property
     def rules(self) -> tuple[str, ...]:
@@ -167,8 +176,6 @@ class Plan:
             found.extend(r.because.en for r in self.fired if r.effect.action == "prefer")
         if self.pipeline_because:
             found.append(self.pipeline_because)
-        if (line := self.time_line()) is not None:
-            found.append(line)
         return tuple(dict.fromkeys(found))
 
     def time_line(self) -> str | None:
@@ -216,6 +223,33 @@ class Plan:
         return tuple(dict.fromkeys(found))
 
 
+# Searching for changes runs the estimator dozens of times; a batch asks it again for every
+# profile that leads to the same estimate, so the answers are remembered (the estimate is kept
+# with its entry, so its id stays its own).
+_CHANGES: dict[tuple[int, tuple[str, ...]], tuple[Estimate, list[Change]]] = {}
+CHANGES_MEMO_LIMIT = 4096
+
+
+def _changes_for(e: Estimate, alternatives: tuple[str, ...]) -> list[Change]:
+    key = (id(e), alternatives)
+    found = _CHANGES.get(key)
+    if found is None:
+        others = [(m, estimator(m, "qlora", e.shape)) for m in alternatives]
+        run = estimator(e.method, e.memory_model, e.shape)
+        if e.settings.offload in OFFLOADED:  # what would fit on the GPUs alone
+            changes = changes_that_fit(run, replace(e.settings, offload="none"), others)
+            changes = [c for c in changes if c.change != "offload"]
+        else:
+            changes = changes_that_fit(run, e.settings, others)
+        if len(_CHANGES) >= CHANGES_MEMO_LIMIT:
+            _CHANGES.clear()
+        found = _CHANGES[key] = (e, changes)
+    return list(found[1])
+
+
+_PLAN_FIELDS = tuple(f.name for f in fields(Plan))
+
+
 def hours_text(hours: float) -> str:
     """Hours as people say them: minutes below one hour, days beyond two."""
     if hours < 1 / 60:
@@ -248,6 +282,14 @@ class Recommendation:
     model: ModelInfo | None = None  # the resolved model (what a recipe loads, where it came from)
     request: Profile | None = None  # the profile as given (what `ft-atlas recipe ...` repeats)
     evaluation: tuple[Advice, ...] = ()  # how to evaluate the result, for this profile
+    # Adds time and cost to a plan when only the plans shown need them (see shown()); None when
+    # the plans carry them already, or there is no data to time.
+    timing: Callable[[Plan], Plan] | None = None
+
+    def shown(self, top: int) -> tuple[Plan, ...]:
+        """The first `top` plans, with their time and cost."""
+        plans = self.plans[:top]
+        return plans if self.timing is None else tuple(self.timing(p) for p in plans)
 
     def trace(self, plan: Plan) -> tuple[RuleHit, ...]:
         """Every decision behind the plan, each with its source: the ratings its score starts

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from atlas_cli.core.estimates import EstimateSettings
-from atlas_cli.core.hfconfig import looks_instruct
 from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
 from atlas_cli.core.models import SourceKind, find_model
+from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
 from atlas_cli.core.throughput.step import PCIE_GBS, Device
 from atlas_cli.core.throughput.timing import Rate

@@ -131,7 +131,7 @@ def _pick_plan(rec: Recommendation, rank: int) -> Plan:
         raise UsageError("no plan to write a recipe for: every method was excluded for this profile")
     if not 1 <= rank <= len(rec.plans):
         raise UsageError(f"--plan: {rank} is not a plan rank; this profile has plans 1 to {len(rec.plans)}")
-    return rec.plans[rank - 1]
+    return rec.shown(rank)[rank - 1]
 
 
 def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:

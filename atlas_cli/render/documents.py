@@ -465,10 +465,10 @@ def add_time(out: TimedJson, timed: Timed, moe: bool) -> None:
     out["time_assumptions"] = time_assumptions_json(time, moe)
 
 
-def plan_json(plan: Plan, rank: int | None, trace: tuple[RuleHit, ...] | None) -> PlanJson:
-    """A plan's document; with `trace` (--explain), the rules that fired and what they saw."""
+def untimed_plan_json(plan: Plan) -> PlanJson:
+    """A plan's document without rank, time and trace: what every amount of data shares."""
     e = plan.estimate
-    out: PlanJson = {
+    return {
         "method": plan.method,
         "name": plan.name,
         "variant": plan.variant,
@@ -488,7 +488,19 @@ def plan_json(plan: Plan, rank: int | None, trace: tuple[RuleHit, ...] | None) -
         "caveats": list(plan.caveats),
         "tools": [{"library": t.library, "entry": t.entry} for t in plan.tools],
     }
-    add_time(out, plan.timed, e is not None and e.shape.is_moe)
+
+
+def plan_time_json(plan: Plan) -> TimedJson:
+    """A plan's time and cost fields, which follow its untimed document."""
+    out: TimedJson = {}
+    add_time(out, plan.timed, plan.estimate is not None and plan.estimate.shape.is_moe)
+    return out
+
+
+def plan_json(plan: Plan, rank: int | None, trace: tuple[RuleHit, ...] | None) -> PlanJson:
+    """A plan's document; with `trace` (--explain), the rules that fired and what they saw."""
+    out = untimed_plan_json(plan)
+    add_time(out, plan.timed, plan.estimate is not None and plan.estimate.shape.is_moe)
     if rank is not None:
         out = {"rank": rank, **out}
     if trace is not None:
@@ -537,7 +549,7 @@ def recommendation_json(rec: Recommendation, top: int, explain: bool) -> Recomme
         "notes": list(rec.notes),
         "next_steps": next_steps_json(rec),
         "recommendations": [
-            plan_json(p, i, rec.trace(p) if explain else None) for i, p in enumerate(rec.plans[:top], start=1)
+            plan_json(p, i, rec.trace(p) if explain else None) for i, p in enumerate(rec.shown(top), start=1)
         ],
     }
     if explain:

@@ -24,7 +24,7 @@ def _plan_label(plan: Plan) -> str:
 
 
 def ranking_grid(rec: Recommendation, top: int) -> Grid:
-    shown = rec.plans[:top]
+    shown = rec.shown(top)
     grid = Grid(
         "Recommended plans",
         ["#", "plan", "fits", "memory/GPU", "time", "cost", "score"],
@@ -137,6 +137,12 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
     return steps, evaluation
 
 
+def _reasons(plan: Plan) -> list[str]:
+    """The plan's reasons, and its time and cost in words."""
+    line = plan.time_line()
+    return [*plan.reasons, *([line] if line else [])]
+
+
 def _trace_lines(rec: Recommendation, plan: Plan) -> list[str]:
     lines = []
     for hit in rec.trace(plan):
@@ -150,8 +156,8 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
     parts += [Text(note, style="dim") for note in rec.notes]
     parts.append(rich_table(ranking_grid(rec, top)))
     if rec.plans:
-        best = rec.plans[0]
-        why = [f"• {escape(r)}" for r in best.reasons] + [
+        best = rec.shown(1)[0]
+        why = [f"• {escape(r)}" for r in _reasons(best)] + [
             f"[yellow]! {escape(c)}[/yellow]" for c in best.caveats
         ]
         why += [f"[cyan]→ {escape(line)}[/cyan]" for line in to_fit_lines(best)]
@@ -164,7 +170,7 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
             body += "\nEvaluate:\n" + "\n".join(f"• {line}" for line in evaluation)
         parts.append(Panel(Text(body), title="Next steps", title_align="left"))
     if explain:
-        for rank, plan in enumerate(rec.plans[:top], start=1):
+        for rank, plan in enumerate(rec.shown(top), start=1):
             parts.append(
                 Panel(
                     Text("\n".join(_trace_lines(rec, plan))),
@@ -183,9 +189,9 @@ def recommendation_markdown(catalog: Catalog, rec: Recommendation, top: int, exp
     out += "\n>\n".join(f"> {note}" for note in rec.notes).splitlines()
     out += ["", markdown_table(ranking_grid(rec, top))]
     if rec.plans:
-        best = rec.plans[0]
+        best = rec.shown(1)[0]
         out += [f"### Why {_plan_label(best)}", ""]
-        out += [f"- {r}" for r in best.reasons] + [f"- ⚠ {c}" for c in best.caveats]
+        out += [f"- {r}" for r in _reasons(best)] + [f"- ⚠ {c}" for c in best.caveats]
         out += [f"- → {line}" for line in to_fit_lines(best)]
         steps, evaluation = next_steps(rec)
         out += ["", "### Next steps", ""] + [f"- {line}" for line in steps]
@@ -193,7 +199,7 @@ def recommendation_markdown(catalog: Catalog, rec: Recommendation, top: int, exp
             out += ["", "#### Evaluate", ""] + [f"- {line}" for line in evaluation]
         out.append("")
     if explain:
-        for rank, plan in enumerate(rec.plans[:top], start=1):
+        for rank, plan in enumerate(rec.shown(top), start=1):
             out += [f"#### Rule trace #{rank} {plan.name}", ""] + [
                 f"- {line}" for line in _trace_lines(rec, plan)
             ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from atlas_cli.core.shapes import Shape
 
 VIRTUAL_TOKENS = 20  # prompt / prefix / p-tuning length (PEFT's guides use 20)
@@ -34,6 +36,7 @@ def adapter_params(shape: Shape) -> float:
     return float(2 * (2 * shape.hidden * m + shape.hidden + m) * shape.layers)
 
 
+@lru_cache(maxsize=4096)
 def trainable_params(
     model: str, shape: Shape, rank: int, scope: str = "all-linear", experts: bool = False
 ) -> float:

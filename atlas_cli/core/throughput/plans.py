@@ -4,7 +4,7 @@ of a GPU-hour; or why they cannot be known."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 from atlas_cli.core.estimates import Estimate
 from atlas_cli.core.profile import Profile
@@ -32,9 +32,23 @@ class TimeInputs:
     price_per_hour: float | None  # None: the catalog's reference price
     max_hours: float | None
     budget_usd: float | None
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Every plan of a profile is looked up by these inputs: hash them once.
+        compared = tuple(getattr(self, f.name) for f in fields(self) if f.compare)
+        object.__setattr__(self, "_hash", hash(compared))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def tokens(self) -> int:
         return self.tokens_per_example or TYPICAL_TOKENS[self.data_kind] or 1
+
+    @property
+    def limited(self) -> bool:
+        """A limit excludes the plans over it: every plan must be timed."""
+        return self.max_hours is not None or self.budget_usd is not None
 
 
 @dataclass(frozen=True, slots=True)
