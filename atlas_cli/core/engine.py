@@ -30,6 +30,8 @@ from atlas_cli.kb.schema import (
     MEMORY_SCALE,
     QUALITY_SCALE,
     SPEED_SCALE,
+    Advice,
+    AllOf,
     Condition,
     Method,
     PipelineRule,
@@ -101,12 +103,58 @@ class CompiledRule:
     per_plan: bool  # reads the candidate's own facts: evaluated for each plan, not once
     points: float  # what firing adds to the raw score
     excludes: bool
+    # A per-plan rule whose condition is `all` of parts, some reading only profile facts: those
+    # parts, checked once per profile; when they fail the rule is not evaluated for any plan.
+    guard: Predicate | None = None
+    guard_condition: Condition | None = None
+
+
+def _reads_plan(condition: Condition) -> bool:
+    return any(name.startswith("plan.") for name in facts_used(condition))
 
 
 def compile_rule(rule: Rule) -> CompiledRule:
-    per_plan = any(name.startswith("plan.") for name in facts_used(rule.when))
+    per_plan = rule.when is not None and _reads_plan(rule.when)
     points = EFFECT_SIGN.get(rule.effect.action, 0.0) * rule.effect.weight * RULE_POINTS
-    return CompiledRule(rule, compile_condition(rule.when), per_plan, points, rule.effect.action == "exclude")
+    guard: Condition | None = None
+    if per_plan and isinstance(rule.when, AllOf):
+        profile_parts = [part for part in rule.when.all if not _reads_plan(part)]
+        if profile_parts:
+            guard = AllOf(all=profile_parts)
+    excludes = rule.effect.action == "exclude"
+    predicate = compile_condition(rule.when)
+    return CompiledRule(
+        rule,
+        predicate,
+        per_plan,
+        points,
+        excludes,
+        None if guard is None else compile_condition(guard),
+        guard,
+    )
+
+
+class Checks:
+    """Conditions over profile facts evaluated into a bit mask (bit i: the i-th holds),
+    remembered by the values of the facts they read: batch files repeat the same few."""
+
+    def __init__(self, conditions: list[Condition | None]) -> None:
+        self.predicates = [(1 << i, compile_condition(c)) for i, c in enumerate(conditions)]
+        self.reads = tuple(dict.fromkeys(name for c in conditions for name in facts_used(c)))
+        self._memo: dict[tuple[Any, ...], int] = {}
+
+    def mask(self, facts: Facts) -> int:
+        key = tuple(facts.get(name) for name in self.reads)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) >= PLAN_MEMO_LIMIT:
+                self._memo.clear()
+            found = 0
+            for bit, holds in self.predicates:
+                if holds(facts):
+                    found |= bit
+            self._memo[key] = found
+        return found
 
 
 class Scored(NamedTuple):
@@ -232,6 +280,7 @@ class Context:
     inputs: TimeInputs
     hardware: Hardware
     libraries: int = 0  # the bits of the library entries' conditions that hold
+    guards: int = 0  # the bits of the per-plan rules' profile guards that hold
     available: int | None = None  # the user's GPUs (None: nothing runs on a local GPU)
 
 
@@ -304,13 +353,19 @@ class Engine:
         # (bit i = the i-th of them fired); a method's share of it is one `&` with its bits.
         self.shared_rules: list[tuple[int, CompiledRule]] = []
         self.shared_bits = dict.fromkeys(self.rule_bits, 0)
-        # Rules that read the candidate's own facts, with their bit in the method's own mask.
-        self.own_rules: dict[str, list[tuple[int, CompiledRule]]] = {m.id: [] for m in self.candidates}
+        # Rules that read the candidate's own facts, with their bit in the method's own mask and
+        # the bit of their profile guard (0: no guard, always evaluated).
+        self.own_rules: dict[str, list[tuple[int, int, CompiledRule]]] = {m.id: [] for m in self.candidates}
+        guard_conditions: list[Condition | None] = []
         for rule in catalog.kb.rules:
             compiled = compile_rule(rule)
             shared_bit = 0 if compiled.per_plan else 1 << len(self.shared_rules)
             if shared_bit:
                 self.shared_rules.append((shared_bit, compiled))
+            guard_bit = 0
+            if compiled.guard is not None:
+                guard_bit = 1 << len(guard_conditions)
+                guard_conditions.append(compiled.guard_condition)
             for method_id in (m.id for m in self.candidates if rule.selects(m)):
                 own_bit = 0
                 if shared_bit:
@@ -318,9 +373,18 @@ class Engine:
                 else:
                     own = self.own_rules[method_id]
                     own_bit = 1 << len(own)
-                    own.append((own_bit, compiled))
+                    own.append((own_bit, guard_bit, compiled))
                 self.rule_bits[method_id].append((shared_bit, own_bit, compiled))
+        self.guards = Checks(guard_conditions)
+        # Each method's own rules without a guard (always evaluated), and the guard bits it has.
+        self.unguarded = {
+            m: [(bit, c) for bit, guard, c in rules if not guard] for m, rules in self.own_rules.items()
+        }
+        self.guard_bits = {m: sum(guard for _, guard, _ in rules) for m, rules in self.own_rules.items()}
         self.pipelines = [(p, compile_condition(p.when)) for p in catalog.kb.pipelines]
+        self.pipeline_reads = tuple(
+            dict.fromkeys(n for p in catalog.kb.pipelines for n in facts_used(p.when))
+        )
         self.pipeline_specs = {p.id: p for p in catalog.kb.pipelines}
         self.objectives = tuple(m.id for m in catalog.kb.methods if m.kind == "objective")
         self.usual_epochs = usual_epochs(catalog.kb.methods)
@@ -338,8 +402,11 @@ class Engine:
             for lib in method.libraries:
                 if lib.when is not None and all(c != lib.when for _, c in self.library_conditions):
                     self.library_conditions.append((1 << len(self.library_conditions), lib.when))
-        self.library_checks = [(bit, compile_condition(c)) for bit, c in self.library_conditions]
-        self.evaluation = [(a, compile_condition(a.when)) for a in catalog.kb.evaluation]
+        self.library_checks = Checks([c for _, c in self.library_conditions])
+        self.evaluation = catalog.kb.evaluation
+        self.evaluation_checks = Checks([a.when for a in self.evaluation])
+        self._stage_facts: dict[tuple[str, ...], dict[str, Scalar]] = {}
+        self._pipeline_memo: dict[tuple[Any, ...], list[str]] = {}
         self._tools_cache: dict[tuple[str, tuple[str, ...], int], tuple[ToolRef, ...]] = {}
         self._resolved: dict[tuple[Scalar, ...], Resolved] = {}
         self._plans: dict[tuple[str, int, int, str, str | None, int, int], tuple[Any, Scored]] = {}
@@ -495,7 +562,10 @@ class Engine:
         hardware, info = resolved.hardware, resolved.info
         facts = profile_facts(profile, hardware, info)
         pipeline, pipeline_rule, pipeline_because = self.choose_pipeline(facts)
-        facts.update(stage_facts(self.objectives, pipeline))
+        staged = self._stage_facts.get(pipeline)
+        if staged is None:
+            staged = self._stage_facts.setdefault(pipeline, stage_facts(self.objectives, pipeline))
+        facts.update(staged)
         local = hardware.has_gpu and profile.model_access != "api"
         fewest = profile.priority == "cost"
         key = (pipeline, local, profile.seq_len, profile.batch_size, profile.stack, fewest)
@@ -505,10 +575,8 @@ class Engine:
         for bit, compiled in self.shared_rules:
             if compiled.predicate(facts):
                 shared |= bit
-        libraries = 0
-        for bit, check in self.library_checks:
-            if check(facts):
-                libraries |= bit
+        libraries = self.library_checks.mask(facts)
+        guards = self.guards.mask(facts)
         inputs = time_inputs(profile)
         context = Context(
             facts,
@@ -520,6 +588,7 @@ class Engine:
             inputs,
             hardware,
             libraries,
+            guards,
             hardware.gpus if local else None,
         )
         scored = [self._plan(method, estimates[method.id], context) for method in self.candidates]
@@ -557,26 +626,38 @@ class Engine:
             excluded=tuple(s.plan for s in scored if s.excluded),
             model=info,
             request=profile,
-            evaluation=tuple(advice for advice, holds in self.evaluation if holds(facts)),
+            evaluation=self._advice(facts),
             timing=timing,
         )
 
+    def _advice(self, facts: Facts) -> tuple[Advice, ...]:
+        mask = self.evaluation_checks.mask(facts)
+        return tuple(a for i, a in enumerate(self.evaluation) if mask >> i & 1)
+
     def _pipeline_notes(self, facts: Facts, pipeline: tuple[str, ...]) -> list[str]:
         """The other pipelines this data allows, with why and when they would win."""
-        others = self.other_pipelines(facts, pipeline)
-        if not others:
-            return []
-        listed = "; ".join(f"{' → '.join(p.pipeline)}: {p.because.en} ({p.source})" for p in others)
-        return [f"Other pipelines for this data: {listed}"]
+        key = tuple(facts.get(name) for name in self.pipeline_reads)
+        found = self._pipeline_memo.get(key)
+        if found is None:
+            if len(self._pipeline_memo) >= PLAN_MEMO_LIMIT:
+                self._pipeline_memo.clear()
+            others = self.other_pipelines(facts, pipeline)
+            listed = "; ".join(f"{' → '.join(p.pipeline)}: {p.because.en} ({p.source})" for p in others)
+            found = self._pipeline_memo[key] = [f"Other pipelines for this data: {listed}"] if others else []
+        return list(found)
 
     def _plan(self, method: Method, estimated: tuple[Estimate | None, list[str]], context: Context) -> Scored:
         facts, shared = context.facts, context.shared
         own = 0
-        if own_rules := self.own_rules[method.id]:
+        active = self.unguarded[method.id]
+        if context.guards & self.guard_bits[method.id]:
+            guards = context.guards
+            active = [(bit, c) for bit, guard, c in self.own_rules[method.id] if not guard or guard & guards]
+        if active:
             # The candidate's own facts go into the shared dict (no copy per plan: this is the
             # hot loop of batch mode); recommend() removes them when every plan is scored.
             facts.update(self._candidate_facts(method, estimated, context.available))
-            for bit, compiled in own_rules:
+            for bit, compiled in active:
                 if compiled.predicate(facts):
                     own |= bit
         # A plan is a function of these alone: the estimate entry stands for the hardware, the

@@ -6,6 +6,7 @@ tests/test_cli.py validates every command's real output against them.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from typing import TYPE_CHECKING, Any
@@ -27,12 +28,13 @@ from atlas_cli.core.throughput.timing import (
     StageTime,
 )
 from atlas_cli.core.throughput.workload import GLOBAL_BATCH
-from atlas_cli.kb.schema import Category, Gpu, GuideRule, KnowledgeBase, LlmModel, Method, Tool
+from atlas_cli.kb.schema import Advice, Category, Gpu, GuideRule, KnowledgeBase, LlmModel, Method, Tool
 from atlas_cli.kb.vocabulary import FIT_MARGIN, OUTPUT_SCHEMA_VERSION, STACKS, Lang
 
 STACK_HELP = {c.value: c.help for c in STACKS}
 
 if TYPE_CHECKING:
+    from atlas_cli.core.profile import Profile
     from atlas_cli.core.resolve import ModelInfo
 
 SCHEMA_VERSION = OUTPUT_SCHEMA_VERSION
@@ -519,26 +521,38 @@ def grouped_tools(plan: Plan) -> list[str]:
 def recipe_command(rec: Recommendation, rank: int) -> str | None:
     """The `ft-atlas recipe ...` line that writes the recipe of the plan ranked `rank` for this
     profile (None for a hosted plan: a provider trains it, there is no script to write)."""
-    from atlas_cli.core.questionnaire import command_line
-
     plan = rec.plans[rank - 1]
     if rec.request is None or plan.runs == "hosted":
         return None
-    line = command_line(rec.request.to_dict(), command="recipe")
+    line = _recipe_line(rec.request)
     return line if rank == 1 else f"{line} --plan {rank}"
 
 
-def next_steps_json(rec: Recommendation) -> NextStepsJson | None:
+@functools.lru_cache(maxsize=4096)
+def _recipe_line(profile: Profile) -> str:
+    """Batch files repeat profiles: the line is built once per distinct profile."""
+    from atlas_cli.core.questionnaire import command_line
+
+    return command_line(profile.to_dict(), command="recipe")
+
+
+def advice_json(advice: tuple[Advice, ...]) -> list[AdviceJson]:
+    return [{"text": a.text.en, "source": a.source} for a in advice]
+
+
+def next_steps_json(rec: Recommendation, with_lists: bool = True) -> NextStepsJson | None:
+    """What to do with the top plan (`with_lists=False`: without its tools and advice, which
+    batch mode encodes once and reuses)."""
     if not rec.plans:
         return None
     best = rec.plans[0]
     return {
         "plan": 1,
         "method": best.method,
-        "tools": grouped_tools(best),
+        "tools": grouped_tools(best) if with_lists else [],
         "recipe": recipe_command(rec, 1),
         "example": f"ft-atlas show {best.method}",
-        "evaluation": [{"text": a.text.en, "source": a.source} for a in rec.evaluation],
+        "evaluation": advice_json(rec.evaluation) if with_lists else [],
     }
 
 
