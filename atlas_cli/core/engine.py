@@ -387,6 +387,12 @@ class Engine:
         )
         self.pipeline_specs = {p.id: p for p in catalog.kb.pipelines}
         self.objectives = tuple(m.id for m in catalog.kb.methods if m.kind == "objective")
+        self.experimental = {
+            m.id
+            for m in catalog.kb.methods
+            if m.kind == "objective"
+            and any(lib.library == "trl" and lib.status == "experimental" for lib in m.libraries)
+        }
         self.usual_epochs = usual_epochs(catalog.kb.methods)
         self._times: dict[tuple[int, tuple[str, ...], int, TimeInputs], tuple[Any, Any, Timed]] = {}
         self.base_scores = {
@@ -753,6 +759,7 @@ class Engine:
             alternatives=self.alternatives[method.id],
             gpus_available=context.available,
             runs=method.runs,
+            experimental_stages=tuple(s for s in plan_pipeline if s in self.experimental),
             basis=self.bases[method.id, priority],
             pipeline_spec=self.pipeline_specs.get(context.pipeline_rule or "") if trains else None,
         )

@@ -70,6 +70,8 @@ class Plan:
     basis: tuple[str, str] | None = None  # the ratings the score starts from: (in words, source)
     pipeline_spec: PipelineRule | None = None  # the pipeline rule that chose the stages
     runs: str = "local"  # local (your GPUs), or hosted (a provider's API)
+    # Stages whose TRL trainer is only in trl.experimental (ORPO, SimPO: the KB's library status).
+    experimental_stages: tuple[str, ...] = ()
     # The same plan before its time was added: one untimed plan serves every amount of data.
     untimed: Plan | None = None
 

@@ -256,7 +256,7 @@ class NextStepsJson(TypedDict):
     method: str
     tools: list[str]  # one line per library: "library: entry · entry"
     recipe: str | None  # the `ft-atlas recipe ...` command for this profile and plan; None: hosted
-    example: str  # the command that shows the method's card and example code
+    example: str  # the commands that show the cards (method, then stages after SFT) and example code
     evaluation: list[AdviceJson]
 
 
@@ -525,7 +525,10 @@ def recipe_command(rec: Recommendation, rank: int) -> str | None:
     if rec.request is None or plan.runs == "hosted":
         return None
     line = _recipe_line(rec.request)
-    return line if rank == 1 else f"{line} --plan {rank}"
+    if rank != 1:
+        line += f" --plan {rank}"
+    # TRL trains these stages only in trl.experimental; Python recipes use stable APIs only.
+    return f"{line} --trainer llamafactory" if plan.experimental_stages else line
 
 
 @functools.lru_cache(maxsize=4096)
@@ -551,7 +554,7 @@ def next_steps_json(rec: Recommendation, with_lists: bool = True) -> NextStepsJs
         "method": best.method,
         "tools": grouped_tools(best) if with_lists else [],
         "recipe": recipe_command(rec, 1),
-        "example": f"ft-atlas show {best.method}",
+        "example": " · ".join(f"ft-atlas show {m}" for m in (best.method, *best.pipeline) if m != "sft"),
         "evaluation": advice_json(rec.evaluation) if with_lists else [],
     }
 

@@ -128,11 +128,17 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
     if found is None:
         return [], []
     steps = list(found["tools"])
+    best = rec.plans[0]
     if found["recipe"] is not None:
-        steps.append(f"Recipe: {found['recipe']} --out train.py (--trainer llamafactory or axolotl for YAML)")
+        yaml = best.kind != "no-training" and rec.facts.get("model_architecture") in ("decoder", None)
+        hint = (
+            " (--trainer llamafactory or axolotl for YAML)" if yaml and not best.experimental_stages else ""
+        )
+        out = "train.yaml" if best.experimental_stages else "train.py"
+        steps.append(f"Recipe: {found['recipe']} --out {out}{hint}")
     else:
         steps.append("Recipe: none to write; the provider runs the training (see the card for its API).")
-    steps.append(f"Card and example code: {found['example']}")
+    steps.append(f"Cards and example code: {found['example']}")
     evaluation = [f"{a['text']} ({a['source']})" for a in found["evaluation"]]
     return steps, evaluation
 
