@@ -49,7 +49,7 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
     the order of the plans that are kept."""
     fired: dict[str, list[Rule]] = {}
     raw: dict[str, float] = {}
-    plans = {p.method: p for p in (*rec.plans, *rec.excluded)}
+    plans = {p.method: p for p in (*rec.shown(len(rec.plans)), *rec.excluded)}  # with their time
     order = {m.id: i for i, m in enumerate(catalog.kb.methods)}
     for method in catalog.kb.methods:
         if method.id not in plans:

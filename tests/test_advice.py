@@ -42,7 +42,7 @@ def test_compare_keeps_the_guides_table_and_notes_the_corrections(run: Runner, c
     assert "QLoRA with speed medium (not fast)" in notes and "BitFit" in notes
     assert "arXiv 2106.10199" in notes  # each correction carries its source
     table = ok(run("compare", env={"COLUMNS": "120"})).stdout
-    assert "Note: ft-atlas scores QLoRA" in table
+    assert "ft-atlas scores QLoRA" in " ".join(table.split())
 
 
 def test_scoring_uses_the_corrected_ratings(catalog: Catalog) -> None:

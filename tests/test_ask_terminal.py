@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shlex
@@ -18,13 +19,20 @@ COMMAND = [sys.executable, "-m", "atlas_cli"]
 ENV = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", "PYTHONIOENCODING": "utf-8"}
 
 
-def spawn(*args: str, shell_redirect: Path | None = None) -> pexpect.spawn:
+def spawn(*args: str, shell_redirect: Path | None = None, columns: int = 100) -> pexpect.spawn:
     if shell_redirect is None:
         command, argv = COMMAND[0], [*COMMAND[1:], "ask", *args]
     else:
         line = " ".join(shlex.quote(a) for a in [*COMMAND, "ask", *args])
         command, argv = "/bin/sh", ["-c", f"{line} > {shlex.quote(str(shell_redirect))}"]
-    return pexpect.spawn(command, argv, env=ENV, encoding="utf-8", timeout=30, dimensions=(40, 100))
+    env = {**ENV, "COLUMNS": str(columns)}
+    child = pexpect.spawn(command, argv, env=env, encoding="utf-8", timeout=30, dimensions=(40, columns))
+    child.logfile_read = io.StringIO()  # the whole session, for assertions about everything shown
+    return child
+
+
+def transcript(child: pexpect.spawn) -> str:
+    return str(child.logfile_read.getvalue()).replace("\r\n", "\n")
 
 
 def answer(child: pexpect.spawn, script: list[tuple[str, str]]) -> None:
@@ -47,6 +55,7 @@ FULL_RUN = [
     ("pack", ""),
     ("many tasks", "n"),
     ("matters most", ""),
+    ("Compute the plan", ""),
 ]
 
 
@@ -77,6 +86,7 @@ def test_invalid_answer_is_asked_again() -> None:
             ("pack", ""),
             ("many tasks", ""),
             ("matters most", ""),
+            ("Compute the plan", ""),
         ],
     )
     child.expect(pexpect.EOF)
@@ -137,3 +147,123 @@ def test_no_input_flag_never_prompts_even_on_a_terminal() -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+# One person of each kind, answering as a newcomer would (numbers, "I don't know", Enter).
+PEOPLE = {
+    "no-gpu": [
+        ("access the model's weights", ""),
+        ("Which GPU", "none"),
+        ("Which model", "idk"),
+        ("your goal", "knowledge"),
+        ("What data", "text"),
+        ("How many examples", "I don't know"),
+        ("longest examples", ""),
+        ("facts change", "y"),
+        ("matters most", ""),
+        ("Compute the plan", ""),
+    ],
+    "laptop": [
+        ("access the model's weights", ""),
+        ("Which GPU", "macbook"),
+        ("Its number", "2"),
+        ("How many GPUs", ""),
+        ("Which model", "3b"),
+        ("your goal", "3"),
+        ("What data", ""),
+        ("How many examples", "2k"),
+        ("longest examples", "dont know"),
+        ("average example", ""),
+        ("epochs", ""),
+        ("pack", ""),
+        ("many tasks", ""),
+        ("matters most", "cost"),
+        ("Compute the plan", "y"),
+    ],
+    "consumer-gpu": [
+        ("access the model's weights", ""),
+        ("Which GPU", "4090"),
+        ("How many GPUs", ""),
+        ("Which model", "llama-3.1-8b"),
+        ("your goal", "chat"),
+        ("What data", "demonstrations"),
+        ("How many examples", "10k"),
+        ("longest examples", "4k"),
+        ("average example", "?"),
+        ("average example", "idk"),
+        ("epochs", "2"),
+        ("pack", ""),
+        ("many tasks", "n"),
+        ("matters most", ""),
+        ("Compute the plan", ""),
+    ],
+    "cluster": [
+        ("access the model's weights", ""),
+        ("Which GPU", "h100"),
+        ("How many GPUs", "8"),
+        ("Which model", "llama-3.1-70b"),
+        ("your goal", "align"),
+        ("What data", "preferences"),
+        ("How many examples", "50k"),
+        ("longest examples", ""),
+        ("average example", ""),
+        ("epochs", "1"),
+        ("pack", ""),
+        ("many tasks", ""),
+        ("matters most", "quality"),
+        ("Compute the plan", ""),
+    ],
+    "api-only": [
+        ("access the model's weights", "api"),
+        ("your goal", "chat"),
+        ("What data", ""),
+        ("How many examples", "100"),
+        ("matters most", ""),
+        ("Compute the plan", ""),
+    ],
+}
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_every_kind_of_user_completes_ask_without_the_docs(person: str) -> None:
+    child = spawn(columns=80)
+    answer(child, PEOPLE[person])
+    child.expect("Recommended plans")
+    child.expect("To get this again without questions:")
+    child.expect(pexpect.EOF)
+    child.close()
+    shown = transcript(child)
+    assert child.exitstatus == 0, shown[-2000:]
+    assert "Traceback" not in shown
+    # Notes name flags the person never typed ("--data-kind not given") only for questions
+    # they were not asked.
+    assert "--data-kind not given" not in shown
+
+
+def test_help_back_and_i_dont_know_in_a_terminal() -> None:
+    child = spawn()
+    answer(child, [("access the model's weights", ""), ("Which GPU", "?")])
+    child.expect("For example: 3090")
+    answer(child, [("Which GPU", "3090"), ("How many GPUs", "<"), ("Which GPU", "a100")])
+    answer(child, [("How many GPUs", "I don't know")])
+    child.expect("1, the default")
+    answer(child, [("Which model", "7b"), ("your goal", "chat"), ("What data", "")])
+    answer(child, [("How many examples", "")])
+    answer(child, [("longest examples", ""), ("many tasks", ""), ("matters most", "")])
+    child.expect("Your answers:")
+    child.expect("gpu: a100-80gb")
+    child.sendline("")
+    child.expect("ft-atlas recommend --gpu a100-80gb --model-size 7b --goal chat")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100])
+def test_the_command_to_get_this_again_is_one_unbroken_line(columns: int) -> None:
+    child = spawn("--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat", "--no-input", columns=columns)
+    child.expect(pexpect.EOF)
+    child.close()
+    lines = transcript(child).splitlines()
+    wanted = "ft-atlas recommend --gpu rtx-3090 --model-size 7b --goal chat"
+    assert any(line.strip() == wanted for line in lines), lines[-5:]

@@ -525,3 +525,34 @@ def test_architectures(kb: KnowledgeBase) -> None:
 
 
 # Each entry's params_b against the count its shape gives: tests/test_models.py.
+
+
+_STOP_WORDS = {
+    "when",
+    "are",
+    "is",
+    "the",
+    "a",
+    "an",
+    "for",
+    "of",
+    "to",
+    "with",
+    "and",
+    "you",
+    "your",
+    "guide",
+}
+
+
+def _content_words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", text.lower())) - _STOP_WORDS
+
+
+def test_use_when_lists_no_near_duplicates(kb: KnowledgeBase) -> None:
+    """The guide says "limited resources" three ways; a card keeps its wording once, attributed."""
+    for method in kb.methods:
+        items = [_content_words(t.en) for t in method.use_when]
+        for i, words in enumerate(items):
+            for other in items[i + 1 :]:
+                assert not (words <= other or other <= words), (method.id, words, other)

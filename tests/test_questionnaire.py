@@ -6,7 +6,7 @@ from collections import deque
 
 import pytest
 
-from atlas_cli.core.profile import PROFILE_FIELDS, build_profile
+from atlas_cli.core.profile import FIELDS_BY_NAME, PROFILE_FIELDS, build_profile
 from atlas_cli.core.questionnaire import Interview, command_line
 from atlas_cli.kb.catalog import Catalog
 
@@ -50,7 +50,7 @@ def test_every_question_comes_from_the_profile_definition(catalog: Catalog) -> N
 
 def test_full_run_builds_the_profile(catalog: Catalog) -> None:
     script = ["weights", "3090", "2", "llama-3.1-8b", "chat", "preferences", "10k", "4k", "600", "2", "y"]
-    answers, _ = interview(catalog, [*script, "n", "quality"])
+    answers, _ = interview(catalog, [*script, "n", "quality", ""])
     assert answers == {
         "model_access": "weights",
         "gpu": "rtx-3090",
@@ -69,7 +69,7 @@ def test_full_run_builds_the_profile(catalog: Catalog) -> None:
 
 
 def test_friendly_answers(catalog: Catalog) -> None:
-    answers, _ = interview(catalog, ["", "24gb", "", "7B", "3", "", "1.5k", "", "", "", "", "y", "4"])
+    answers, _ = interview(catalog, ["", "24gb", "", "7B", "3", "", "1.5k", "", "", "", "", "y", "4", ""])
     assert answers["vram"] == 24.0
     assert answers["model_size"] == 7.0
     assert answers["goal"] == "chat"  # by number
@@ -79,9 +79,16 @@ def test_friendly_answers(catalog: Catalog) -> None:
     assert answers["priority"] == "speed"
 
 
+@pytest.mark.parametrize("memory", ["24gb", "24 GB", "24GiB", "24 g"])
+def test_memory_with_a_unit_is_taken_as_is(catalog: Catalog, memory: str) -> None:
+    answers, terminal = interview(catalog, ["", memory] + [""] * 12)
+    assert answers["vram"] == 24.0
+    assert not any("[y/N]" in p for p in terminal.prompts)
+
+
 def test_invalid_answer_is_asked_again_with_the_reason(catalog: Catalog) -> None:
     answers, terminal = interview(
-        catalog, ["", "none", "seven", "7b", "banana", "chat", "", "-3", "10", "", ""]
+        catalog, ["", "none", "seven", "7b", "banana", "chat", "", "-3", "10", "", "", ""]
     )
     assert answers["model_size"] == 7.0
     assert answers["goal"] == "chat"
@@ -89,18 +96,116 @@ def test_invalid_answer_is_asked_again_with_the_reason(catalog: Catalog) -> None
     reasons = " ".join(terminal.said)
     assert "unknown model 'seven'" in reasons
     assert "'banana' is not one of" in reasons
-    assert "--examples" in reasons
+    assert "'-3'" in reasons
 
 
-def test_fuzzy_gpu_asks_for_confirmation(catalog: Catalog) -> None:
-    answers, terminal = interview(catalog, ["", "309", "y"] + [""] * 10)
+def test_errors_name_no_flags_the_user_never_typed(catalog: Catalog) -> None:
+    _, terminal = interview(catalog, ["", "3090", "rtx3090", "", "seven", "7", "7b"] + [""] * 12)
+    errors = [line for line in terminal.said if "✗" in line]
+    assert len(errors) == 3, errors
+    assert "'rtx3090' is not a whole number" in errors[0]
+    assert "needs a unit" in errors[2]
+    assert not any("--" in line for line in errors), errors
+
+
+def test_a_near_gpu_name_is_offered_never_taken_on_enter(catalog: Catalog) -> None:
+    answers, terminal = interview(catalog, ["", "309", "", "309", "1"] + [""] * 12)
     assert answers["gpu"] == "rtx-3090"
-    assert any("Did you mean" in p for p in terminal.prompts)
+    assert "RTX 3090" in " ".join(terminal.said)
+    assert sum("Which GPU" in p for p in terminal.prompts) == 2  # Enter refused the guess
 
 
-def test_refused_fuzzy_gpu_is_asked_again(catalog: Catalog) -> None:
-    answers, _ = interview(catalog, ["", "309", "n", "4090"] + [""] * 10)
+def test_a_family_name_asks_which_model_or_how_much_memory(catalog: Catalog) -> None:
+    answers, terminal = interview(catalog, ["", "macbook", "36gb"] + [""] * 12)
+    offered = " ".join(terminal.said)
+    assert "Apple M3 Max" in offered and "Apple M4 Max" in offered
+    assert any("memory" in p and "Enter: none of these" in p for p in terminal.prompts)
+    assert answers["vram"] == 36.0 and "gpu" not in answers
+
+
+def test_a_bare_number_is_confirmed_as_memory_and_no_is_the_default(catalog: Catalog) -> None:
+    answers, terminal = interview(catalog, ["", "4", "", "4", "y"] + [""] * 12)
+    assert answers["vram"] == 4.0
+    assert sum("A GPU with 4 GB of memory? [y/N]" in p for p in terminal.prompts) == 2
+
+
+def test_refused_guess_is_asked_again(catalog: Catalog) -> None:
+    answers, _ = interview(catalog, ["", "309", "n", "4090"] + [""] * 12)
     assert answers["gpu"] == "rtx-4090"
+
+
+@pytest.mark.parametrize("unknown", ["I don't know", "dont know", "idk", "Not sure.", "I DON’T KNOW"])
+def test_i_dont_know_takes_the_default_and_says_so(catalog: Catalog, unknown: str) -> None:
+    answers, terminal = interview(catalog, ["", "a100", "", "7b", unknown] + [""] * 12)
+    assert answers["goal"] == "adapt"
+    assert "  → adapt, the default." in terminal.said
+
+
+def test_i_dont_know_without_a_default_leaves_it_unset_and_says_what_follows(catalog: Catalog) -> None:
+    answers, terminal = interview(catalog, ["", "idk"] + [""] * 12)
+    assert "gpu" not in answers and "vram" not in answers
+    assert "  → not set: the fit in memory is not checked." in terminal.said
+    summary = terminal.said[terminal.said.index("Your answers:") :]
+    assert "  gpu: not set (the fit in memory is not checked)" in summary
+
+
+def test_questions_without_a_default_say_what_enter_does(catalog: Catalog) -> None:
+    _, terminal = interview(catalog, [""] * 14)
+    gpu = next(p for p in terminal.prompts if "Which GPU" in p)
+    assert gpu.endswith("[Enter: I don't know]: ")
+
+
+def test_every_question_without_a_default_says_what_is_assumed() -> None:
+    for field in PROFILE_FIELDS:
+        if field.alternative_to is None and field.default is None and not field.choices:
+            assert field.if_unset, field.name
+
+
+def test_question_mark_explains_the_question_with_examples(catalog: Catalog) -> None:
+    answers, terminal = interview(catalog, ["", "?", "3090"] + [""] * 12)
+    assert answers["gpu"] == "rtx-3090"
+    help_text = " ".join(terminal.said)
+    assert FIELDS_BY_NAME["gpu"].help in help_text
+    assert "For example: 3090" in help_text and "24gb" in help_text
+    assert sum("Which GPU" in p for p in terminal.prompts) == 2
+
+
+def test_back_returns_to_the_previous_question_and_forgets_its_answer(catalog: Catalog) -> None:
+    # none -> no GPU count; going back and answering 3090 asks for the count after all.
+    script = ["", "none", "<", "3090", "2", "<", "<", "<", "api", "chat", "", "", "", ""]
+    answers, terminal = interview(catalog, script)
+    assert answers["model_access"] == "api"
+    assert "gpu" not in answers and "gpus" not in answers
+    asked = [p.split("?")[0] for p in terminal.prompts]
+    assert asked[:6] == [
+        "Can you access the model's weights",
+        "Which GPU will you train on",
+        "Which model",  # skipped the count: no GPU
+        "Which GPU will you train on",
+        "How many GPUs",  # 3090: now it is asked
+        "Which model",
+    ]
+
+
+def test_back_at_the_first_question_says_so(catalog: Catalog) -> None:
+    _, terminal = interview(catalog, ["back", ""] + [""] * 12)
+    assert any("first question" in line for line in terminal.said)
+
+
+def test_summary_is_confirmed_before_the_plan_and_can_go_back(catalog: Catalog) -> None:
+    script = ["", "3090", "", "7b", "chat", "", "", "", "", ""]
+    answers, terminal = interview(catalog, [*script, "<", "quality", ""])
+    assert answers["priority"] == "quality"
+    assert sum("Compute the plan?" in p for p in terminal.prompts) == 2
+    summary = terminal.said[terminal.said.index("Your answers:") :]
+    assert "  gpu: rtx-3090" in summary and "  model size: 7B parameters" in summary
+
+
+def test_no_summary_when_nothing_was_asked(catalog: Catalog) -> None:
+    terminal = ScriptedTerminal([])
+    values = {"model_access": "api", "goal": "chat", "data_kind": "none", "priority": "balanced"}
+    assert Interview(catalog, terminal, dict(values)).run(interactive=True) == values
+    assert terminal.prompts == []
 
 
 def test_no_gpu_skips_gpu_count(catalog: Catalog) -> None:
@@ -108,21 +213,25 @@ def test_no_gpu_skips_gpu_count(catalog: Catalog) -> None:
     assert not any("How many GPUs" in p for p in terminal.prompts)
 
 
-def test_api_only_skips_training_questions(catalog: Catalog) -> None:
-    _, terminal = interview(catalog, ["api", "chat", "20", ""])
+def test_api_only_skips_training_questions_but_asks_about_data(catalog: Catalog) -> None:
+    answers, terminal = interview(catalog, ["api", "chat", "", "20", "", ""])
     asked = "".join(terminal.prompts)
-    for skipped in ("Which GPU", "How many GPUs", "Which model", "What data"):
+    for skipped in ("Which GPU", "How many GPUs", "Which model", "longest examples", "epochs"):
         assert skipped not in asked
+    # The plan's note about the data kind must not name a question that was never asked.
+    assert answers["data_kind"] == "demonstrations"
 
 
 def test_knowledge_goal_asks_whether_facts_change(catalog: Catalog) -> None:
-    answers, terminal = interview(catalog, ["", "a100", "", "7b", "knowledge", "", "", "", "y", "n", ""])
+    answers, terminal = interview(catalog, ["", "a100", "", "7b", "knowledge", "", "", "", "y", "n", "", ""])
     assert any("facts change" in p for p in terminal.prompts)
     assert answers["knowledge_changes"] is True
 
 
 def test_length_and_epochs_are_asked_once_examples_are_known(catalog: Catalog) -> None:
-    answers, terminal = interview(catalog, ["", "a100", "", "7b", "chat", "", "5k", "", "", "", "", "", ""])
+    answers, terminal = interview(
+        catalog, ["", "a100", "", "7b", "chat", "", "5k", "", "", "", "", "", "", ""]
+    )
     assert any("average example" in p for p in terminal.prompts)
     assert any("epochs" in p for p in terminal.prompts)
     assert any("pack" in p for p in terminal.prompts)
@@ -130,7 +239,7 @@ def test_length_and_epochs_are_asked_once_examples_are_known(catalog: Catalog) -
 
 
 def test_other_goals_do_not_ask_about_changing_facts(catalog: Catalog) -> None:
-    _, terminal = interview(catalog, [""] * 12)
+    _, terminal = interview(catalog, [""] * 14)
     assert not any("facts change" in p for p in terminal.prompts)
 
 

@@ -799,6 +799,35 @@ def test_out_writes_the_file_and_says_so(run: Runner, tmp_path: Path) -> None:
     ast.parse(target.read_text(encoding="utf-8"))
 
 
+@pytest.mark.parametrize(
+    ("trainer", "name", "run_line"),
+    [
+        ("python", "train.py", "# Run: python train.py --model"),
+        ("python", "my run.py", "# Run: python 'my run.py' --model"),
+        ("llamafactory", "lf.yaml", "# Run: llamafactory-cli train lf.yaml"),
+    ],
+)
+def test_the_header_names_the_file_written(
+    run: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trainer: str, name: str, run_line: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    profile = ["--gpu", "rtx-3090", "--model", "mistral-7b", "--data-kind", "demonstrations"]
+    result = run("recipe", *profile, "--trainer", trainer, "--out", name)
+    assert result.exit_code == 0, result.stderr
+    text = (tmp_path / name).read_text(encoding="utf-8")
+    assert run_line in text
+    assert "recipe.py" not in text
+    # On stdout nothing was named: the run line keeps the default name.
+    assert "recipe.py" in run("recipe", *profile).stdout
+
+
+def test_a_recipe_of_several_yaml_documents_keeps_their_names(run: Runner, tmp_path: Path) -> None:
+    target = tmp_path / "both.yaml"
+    assert run("recipe", *COMMAND_PROFILE, "--trainer", "llamafactory", "--out", str(target)).exit_code == 0
+    text = target.read_text(encoding="utf-8")
+    assert "both.yaml" not in text and "llamafactory-cli train" in text
+
+
 def test_bad_rank_unwritable_out_and_unknown_format_are_usage_errors(run: Runner, tmp_path: Path) -> None:
     assert run("recipe", *COMMAND_PROFILE, "--plan", "99").exit_code == 2
     blocked = tmp_path / "file"

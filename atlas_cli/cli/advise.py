@@ -132,7 +132,7 @@ def estimate(
         return
     hardware, info = report.hardware, report.info
     title = f"Memory per GPU for {info.label} ({info.source})" + (
-        f" on {hardware.note}" if hardware.has_gpu else ""
+        f" on {hardware.note}" if hardware.capacity_gb is not None else ""
     )
     data = {
         "schema_version": OUTPUT_SCHEMA_VERSION,
@@ -140,7 +140,14 @@ def estimate(
         "model_source": source,
         "estimates": rows,
     }
-    _emit_many(output, data, rows, title)
+    # With --gpu none the fit is not checked because there is no GPU, not for want of a flag.
+    no_capacity = (
+        None
+        if hardware.has_gpu
+        else f"No local GPU (--gpu {raw['gpu']}): nothing to check the fit against; each bar is "
+        "the memory one GPU would need."
+    )
+    _emit_many(output, data, rows, title, no_capacity)
 
 
 def _emit_single(fmt: Format, data: Any) -> None:
@@ -149,11 +156,14 @@ def _emit_single(fmt: Format, data: Any) -> None:
     emit_grid(fmt, data, breakdown_grid(data))
 
 
-def _emit_many(fmt: Format, data: Any, rows: Any, title: str) -> None:
-    from atlas_cli.render.charts import estimate_chart, estimates_grid
+def _emit_many(fmt: Format, data: Any, rows: Any, title: str, no_capacity: str | None) -> None:
+    from atlas_cli.render.charts import NO_GPU_GIVEN, bar_width, estimate_chart, estimates_grid
     from atlas_cli.render.grid import markdown_table
 
-    emit(fmt, data, lambda: estimate_chart(rows, title), lambda: markdown_table(estimates_grid(rows, title)))
+    def chart() -> "RenderableType":
+        return estimate_chart(rows, title, bar_width(rows, console().width), no_capacity or NO_GPU_GIVEN)
+
+    emit(fmt, data, chart, lambda: markdown_table(estimates_grid(rows, title)))
 
 
 def render_recommendation(rec: Any, fmt: Format, top: int, explain: bool) -> None:
@@ -242,8 +252,9 @@ def recipe(
         sys.stderr.write("ft-atlas: warning: recipe --format is deprecated; use --trainer\n")
     chosen = one_of("--trainer", (trainer or old_format or "python").lower(), format_names())
     catalog = state.catalog()
-    text = render_recipe(catalog, Engine(catalog).recommend(build_profile(raw)), plan, str(chosen))
-    if out is None or str(out) == "-":
+    to_file = None if out is None or str(out) == "-" else str(out)
+    text = render_recipe(catalog, Engine(catalog).recommend(build_profile(raw)), plan, str(chosen), to_file)
+    if out is None or to_file is None:
         sys.stdout.write(text)
         return
     try:

@@ -6,6 +6,7 @@ typer would then evaluate every option's annotation string at start-up.
 """
 
 import functools
+import inspect
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
+import typer.core
 
 from atlas_cli import __version__
 from atlas_cli.errors import OutputClosed, debug_env
@@ -108,13 +110,15 @@ def emit(fmt: Format, data: Any, view: "Callable[[], RenderableType]", markdown:
     elif fmt is Format.markdown:
         sys.stdout.write(markdown())
     else:
-        console().print(view())
+        from atlas_cli.render.paste import print_view
+
+        print_view(console(), view())
 
 
 def emit_grid(fmt: Format, data: Any, grid: "Grid") -> None:
     from atlas_cli.render.grid import markdown_table, rich_table
 
-    emit(fmt, data, lambda: rich_table(grid, console().width), lambda: markdown_table(grid))
+    emit(fmt, data, lambda: rich_table(grid), lambda: markdown_table(grid))
 
 
 def emit_listing(fmt: Format, key: str, items: Sequence[Any], grid: "Grid") -> None:
@@ -128,19 +132,67 @@ def emit_listing(fmt: Format, key: str, items: Sequence[Any], grid: "Grid") -> N
     )
 
 
+GLOBAL_PANEL = "Global options (also before the command)"
+KbOption = typer.Option(
+    "--kb", help="Knowledge base: a YAML file or directory.", rich_help_panel=GLOBAL_PANEL
+)
+NoColorOption = typer.Option("--no-color", help="Plain output without colour.", rich_help_panel=GLOBAL_PANEL)
+LangOption = typer.Option("--lang", help="Language of the guide's text.", rich_help_panel=GLOBAL_PANEL)
+DebugOption = typer.Option(
+    "--debug", help="Show tracebacks of internal errors.", rich_help_panel=GLOBAL_PANEL
+)
+
+# The global options, accepted after the command as well: `ft-atlas categories --lang ru` is
+# what people type (and what the commands' own examples show).
+_GLOBAL_PARAMETERS = [
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+    for name, default, annotation in (
+        ("global_kb", None, Annotated[Optional[Path], KbOption]),
+        ("global_no_color", False, Annotated[bool, NoColorOption]),
+        ("global_lang", None, Annotated[Optional[Language], LangOption]),
+        ("global_debug", False, Annotated[bool, DebugOption]),
+    )
+]
+
+
+def _apply_global_options(kwargs: dict[str, Any]) -> None:
+    """Global options given after the command override those given before it."""
+    kb, lang = kwargs.pop("global_kb"), kwargs.pop("global_lang")
+    if kb is not None:
+        state.kb = kb
+    if lang is not None:
+        state.lang = "ru" if lang is Language.ru else "en"
+    state.no_color = kwargs.pop("global_no_color") or state.no_color
+    state.debug = kwargs.pop("global_debug") or state.debug
+
+
+class Command(typer.core.TyperCommand):
+    """A command whose --help reads well at any width (cli/helptext.py)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from atlas_cli.cli.helptext import help_view
+        from atlas_cli.render.paste import print_view
+
+        print_view(console(), help_view(self, ctx))
+
+
 def command(panel: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Register a command under a --help panel. A reader that goes away (`ft-atlas methods |
-    head -1`) ends it quietly with exit 0: click would turn the BrokenPipeError into exit 1."""
+    """Register a command under a --help panel, with the global options. A reader that goes
+    away (`ft-atlas methods | head -1`) ends it quietly with exit 0: click would turn the
+    BrokenPipeError into exit 1."""
 
     def register(func: Callable[..., None]) -> Callable[..., None]:
         @functools.wraps(func)
         def run(*args: Any, **kwargs: Any) -> None:
+            _apply_global_options(kwargs)
             try:
                 func(*args, **kwargs)
             except BrokenPipeError:
                 raise OutputClosed from None
 
-        app.command(rich_help_panel=panel)(run)
+        own = inspect.signature(func, eval_str=True)
+        setattr(run, "__signature__", own.replace(parameters=[*own.parameters.values(), *_GLOBAL_PARAMETERS]))  # noqa: B010
+        app.command(cls=Command, rich_help_panel=panel)(run)
         return run
 
     return register

@@ -77,19 +77,22 @@ def compare(
         compare_grid,
         compare_json,
         guide_comparison_rows,
+        guide_disagreements,
         method_comparison_rows,
         scoring_notes,
     )
 
     catalog = state.catalog()
     lang = state.lang
+    notes: list[str] = []
     if method_ids:
         chosen = list({m.id: m for m in (catalog.method(q) for q in method_ids)}.values())
         rows = method_comparison_rows(chosen, lang)
     else:
         rows = guide_comparison_rows(catalog, lang)
+        notes = guide_disagreements(catalog)
     from_guide = not method_ids
-    notes = scoring_notes(catalog, rows)
+    notes += scoring_notes(catalog, rows)
     emit_grid(
         chosen_format(fmt, as_json),
         compare_json(rows, from_guide, notes),

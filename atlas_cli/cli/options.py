@@ -17,7 +17,8 @@ def _profile_option(field: ProfileField) -> inspect.Parameter:
         option = typer.Option(field.flag, help=field.help, rich_help_panel=panel)
         annotation: Any = Annotated[Optional[bool], option]
     else:
-        choices = f" [{'|'.join(c.value for c in field.choices)}]" if field.choices else ""
+        # Separated by spaces so that help text wraps between the choices.
+        choices = f" One of: {', '.join(c.value for c in field.choices)}." if field.choices else ""
         option = typer.Option(field.flag, help=field.help + choices, rich_help_panel=panel)
         annotation = Annotated[Optional[str], option]
     return inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)

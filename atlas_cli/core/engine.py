@@ -21,7 +21,14 @@ from atlas_cli.core.plans import Plan, Recommendation, ToolRef, hours_text
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import Hardware, ModelInfo, resolve_hardware, resolve_model, settings_for
 from atlas_cli.core.shapes import Shape
-from atlas_cli.core.throughput.plans import Timed, TimeInputs, time_and_cost, time_inputs, usual_epochs
+from atlas_cli.core.throughput.plans import (
+    NO_TIME,
+    Timed,
+    TimeInputs,
+    time_and_cost,
+    time_inputs,
+    usual_epochs,
+)
 from atlas_cli.core.variants import applies, with_variant
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
@@ -162,6 +169,7 @@ class Scored(NamedTuple):
     plan: Plan
     excluded: bool
     advice: float  # what the rules that fired add to the score: below 0, they weigh against it
+    timed: Timed = NO_TIME  # set when time ranks or excludes plans (cost, speed, limits)
 
 
 # --priority cost and speed rank by USD (GPU-hours without a price) and by hours. Estimates of
@@ -178,9 +186,9 @@ def rank_key(plan: Plan, raw: float, order: int) -> tuple[float, ...]:
     return (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host, -raw, order)
 
 
-def measure(plan: Plan, priority: str) -> float:
+def measure(timed: Timed, priority: str) -> float:
     """What --priority cost|speed ranks a plan by (infinite when unknown)."""
-    value = plan.usd_or_gpu_hours if priority == "cost" else plan.hours
+    value = timed.usd_or_gpu_hours if priority == "cost" else timed.hours
     return math.inf if value is None else value
 
 
@@ -188,34 +196,30 @@ def tied_groups(scored: list[Scored], priority: str) -> list[list[Scored]]:
     """Plans in order of fit, then of rule advice, then of measure; a plan within TIE_RATIO of
     its group's first joins that group."""
 
-    def order(s: Scored) -> tuple[float, ...]:
-        return (s.rank[0], s.advice < 0, measure(s.plan, priority))
-
+    keyed = sorted(
+        (((s.rank[0], s.advice < 0, measure(s.timed, priority)), s) for s in scored), key=lambda pair: pair[0]
+    )
     groups: list[list[Scored]] = []
-    for s in sorted(scored, key=order):
-        head = groups[-1][0] if groups else None
-        if (
-            head is not None
-            and order(head)[:2] == order(s)[:2]
-            and (measure(s.plan, priority) <= measure(head.plan, priority) * TIE_RATIO)
-        ):
+    head: tuple[float, ...] = ()
+    for key, s in keyed:
+        if head and head[:2] == key[:2] and key[2] <= head[2] * TIE_RATIO:
             groups[-1].append(s)
         else:
+            head = key
             groups.append([s])
     return groups
 
 
-def time_notes(kept: list[Plan], excluded: list[Plan], profile: Profile) -> list[str]:
+def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> list[str]:
     """How --priority cost|speed ranked, by how much the first plan wins, and what the limits
     excluded."""
     notes = []
-    measured = [p for p in kept if p.time is not None and p.kind != "no-training"]
+    measured = [s for s in kept if s.timed.time is not None and s.plan.kind != "no-training"]
     if profile.priority in MEASURED_PRIORITIES and len(measured) >= 2:
         first, second = measured[0], measured[1]
         cost = profile.priority == "cost"
-        a = first.usd_or_gpu_hours if cost else first.hours
-        b = second.usd_or_gpu_hours if cost else second.hours
-        if a is not None and b is not None and b > 0:
+        a, b = measure(first.timed, profile.priority), measure(second.timed, profile.priority)
+        if math.isfinite(a) and math.isfinite(b) and b > 0:
             unit = "cost" if cost else "hours"
             if b > a * TIE_RATIO:
                 margin = f"{round(100 * (1 - a / b))} % less than"
@@ -225,31 +229,32 @@ def time_notes(kept: list[Plan], excluded: list[Plan], profile: Profile) -> list
                 )
             notes.append(
                 f"--priority {profile.priority}: training plans are ranked by {unit} within each fit "
-                f"(plans the rules weigh against come after); {first.name} needs {_measure(a, cost, first)}, "
-                f"{margin} {second.name} ({_measure(b, cost, second)})."
+                f"(plans the rules weigh against come after); {first.plan.name} needs "
+                f"{_measure(a, cost, first.timed)}, {margin} {second.plan.name} "
+                f"({_measure(b, cost, second.timed)})."
             )
-    if profile.examples is None and any(p.kind != "no-training" for p in kept):
+    if profile.examples is None and any(s.plan.kind != "no-training" for s in kept):
         notes.append("Give --examples (and --tokens-per-example, --epochs) for training time and cost.")
-    over = [p for p in excluded if p.over_limit is not None]
+    over = [s for s in excluded if s.timed.over_limit is not None]
     if over:
         notes.append(
             f"{len(over)} plan(s) excluded by --max-hours/--budget-usd: "
-            + "; ".join(f"{p.name} {p.over_limit}" for p in over[:3])
+            + "; ".join(f"{s.plan.name} {s.timed.over_limit}" for s in over[:3])
             + ("" if len(over) <= 3 else "; ...")
             + " (--explain lists them)."
         )
     return notes
 
 
-def _measure(value: float, cost: bool, plan: Plan) -> str:
+def _measure(value: float, cost: bool, timed: Timed) -> str:
     if not cost:
         return hours_text(value)
-    priced = plan.cost is not None and plan.cost.usd is not None
+    priced = timed.cost is not None and timed.cost.usd is not None
     return f"${value:,.2f}" if priced else f"{value:.3g} GPU-hours"
 
 
 def ranked(scored: list[Scored], priority: str) -> list[Scored]:
-    if priority not in MEASURED_PRIORITIES or all(s.plan.time is None for s in scored):
+    if priority not in MEASURED_PRIORITIES or all(s.timed.time is None for s in scored):
         return sorted(scored)
     # Within a tie: fewer GPUs, then the score and the KB's order (the standard key's last two).
     return [
@@ -600,18 +605,18 @@ class Engine:
         scored = [self._plan(method, estimates[method.id], context) for method in self.candidates]
         for spec in PLAN_FACTS:
             facts.pop(spec.name, None)
-        # Time decides the order and exclusions only under --priority cost|speed or a limit;
-        # otherwise it is added to the plans shown, when they are shown (Recommendation.shown).
+        # Time decides the order and exclusions under --priority cost|speed or a limit; either
+        # way it is added to a plan only when the plan is shown (Recommendation.shown).
         timing: Callable[[Plan], Plan] | None = None
         if inputs.examples is not None:
+            timing = functools.partial(self._timed_plan, context=context)
             if profile.priority in MEASURED_PRIORITIES or inputs.limited:
                 scored = [self._with_time(s, context) for s in scored]
-            else:
-                timing = functools.partial(self._timed_plan, context=context)
         kept = ranked([s for s in scored if not s.excluded], profile.priority)
+        left_out = [s for s in scored if s.excluded]
         notes = self._notes(profile, hardware, info, facts)
         notes += self._pipeline_notes(facts, pipeline)
-        notes += time_notes([s.plan for s in kept], [s.plan for s in scored if s.excluded], profile)
+        notes += time_notes(kept, left_out, profile)
         offloaded = [s.plan for s in kept if s.plan.offload in ("optimizer", "params")]
         if offloaded:
             notes.append(
@@ -629,7 +634,7 @@ class Engine:
             facts=facts,
             notes=tuple(notes),
             plans=tuple(s.plan for s in kept),
-            excluded=tuple(s.plan for s in scored if s.excluded),
+            excluded=tuple(s.plan if timing is None else timing(s.plan) for s in left_out),
             model=info,
             request=profile,
             evaluation=self._advice(facts),
@@ -700,8 +705,10 @@ class Engine:
         return found[1]
 
     def _with_time(self, base: Scored, context: Context) -> Scored:
-        plan = self._timed_plan(base.plan, context)
-        return Scored(base.rank, plan, base.excluded or plan.over_limit is not None, base.advice)
+        """The scored plan with the time that ranks or excludes it (the plan is copied only when
+        it is shown)."""
+        timed = self._timed(base.plan.estimate, base.plan.pipeline, context.hardware, context.inputs)
+        return base._replace(timed=timed, excluded=base.excluded or timed.over_limit is not None)
 
     def _timed_plan(self, base: Plan, context: Context) -> Plan:
         """The plan with its time and cost for this profile's data (the same plan serves many
@@ -734,7 +741,7 @@ class Engine:
         priority = context.priority
         # Rounded so that scores equal on paper tie exactly (and keep the KB's order) whatever
         # the order of the float additions.
-        advice = sum(c.points for c in rules)
+        advice = round(sum(c.points for c in rules), 9)  # exact zero when prefer and avoid cancel
         raw = round(self.base_scores[method.id, priority] + advice, 9)
         trains = method.kind != "no-training"
         plan_pipeline = context.pipeline if trains else ()

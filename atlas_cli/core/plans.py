@@ -96,15 +96,12 @@ class Plan:
 
     @property
     def hours(self) -> float | None:
-        return None if self.timed.time is None else self.timed.time.hours
+        return self.timed.hours
 
     @property
     def usd_or_gpu_hours(self) -> float | None:
         """What --priority cost ranks by: USD, or GPU-hours where no price is known."""
-        cost = self.timed.cost
-        if cost is None:
-            return None
-        return cost.gpu_hours if cost.usd is None else cost.usd
+        return self.timed.usd_or_gpu_hours
 
     @property
     def over_limit(self) -> str | None:

@@ -43,6 +43,9 @@ class ProfileField:
     example: str = ""
     # Answered by another field's question ("24gb" to the GPU question sets vram).
     alternative_to: str | None = None
+    # What ft-atlas assumes when a field without a default is not given (a blank answer or
+    # "I don't know" to the question), so that the questionnaire can say it.
+    if_unset: str = ""
 
     @property
     def flag(self) -> str:
@@ -59,10 +62,11 @@ def _question(
     choices: tuple[Choice, ...] = (),
     example: str = "",
     alternative_to: str | None = None,
+    if_unset: str = "",
 ) -> Any:
     """A Profile field whose metadata is its question (see PROFILE_FIELDS)."""
     spec: dict[str, Any] = {"kind": kind, "group": group, "help": help, "question": question}
-    spec |= {"choices": choices, "example": example, "alternative_to": alternative_to}
+    spec |= {"choices": choices, "example": example, "alternative_to": alternative_to, "if_unset": if_unset}
     return field(default=default, metadata={"question": spec})
 
 
@@ -85,6 +89,7 @@ class Profile:
         "GPU from the catalog (id or alias, e.g. rtx-3090, '3090', 'A100 80GB'), or 'none'.",
         "Which GPU will you train on? (e.g. 3090, A100 80GB; 'none' for CPU only or a hosted API)",
         example="rtx-3090",
+        if_unset="the fit in memory is not checked",
     )
     vram: float | None = _question(
         "vram",
@@ -104,6 +109,7 @@ class Profile:
         "Qwen/Qwen3-8B, ./my-model/); with --model-access api, any name.",
         "Which model? (a catalog name such as llama-3.1-8b, a Hub id, a model directory, or a size: 7b)",
         example="llama-3.1-8b",
+        if_unset="ft-atlas assumes a 7B model",
     )
     model_size: float | None = _question(
         "size",
@@ -139,6 +145,7 @@ class Profile:
         "How many examples (500, 10k, 1.5m).",
         "How many examples (or documents)? (e.g. 500, 10k)",
         example="10k",
+        if_unset="advice that depends on the amount of data is left out",
     )
     # Not given: 2048 tokens (512 for encoders); memory is sized for this length.
     seq_len: int | None = _question(
@@ -147,6 +154,7 @@ class Profile:
         "Longest sequence in tokens that training truncates or packs to (512, 4k, 32k; k = 1024).",
         "How long are the longest examples, in tokens? (e.g. 512, 4k, 32k)",
         example="4k",
+        if_unset="ft-atlas assumes 2048 tokens (512 for encoders such as BERT)",
     )
     # Not given: a typical length for the data kind (TYPICAL_TOKENS), at most seq_len.
     tokens_per_example: int | None = _question(
@@ -155,6 +163,7 @@ class Profile:
         "Average example length in tokens, for training time (default: typical for the data kind).",
         "How long is an average example, in tokens? (e.g. 300, 1k)",
         example="300",
+        if_unset="ft-atlas assumes a typical length for your kind of data",
     )
     # Not given: the objective's usual number (its num_train_epochs in data/methods.yaml).
     epochs: float | None = _question(
@@ -163,6 +172,7 @@ class Profile:
         "Passes over the data, for training time (default: usual for the objective, e.g. 3 for SFT).",
         "How many passes (epochs) over the data?",
         example="3",
+        if_unset="ft-atlas assumes the usual number for the objective (3 for SFT)",
     )
     packing: bool = _question(
         "flag",
@@ -207,6 +217,7 @@ class Profile:
         "USD per GPU-hour, for cost (default: the cloud price in data/prices.yaml; 0: your own hardware).",
         "What does one GPU-hour cost you, in USD? (0 for your own hardware)",
         example="2.5",
+        if_unset="ft-atlas uses the cloud price in data/prices.yaml",
     )
     max_hours: float | None = _question(
         "number",
@@ -214,6 +225,7 @@ class Profile:
         "Exclude plans whose training takes longer than this many hours.",
         "At most how many hours may training take?",
         example="24",
+        if_unset="no limit",
     )
     budget_usd: float | None = _question(
         "number",
@@ -221,6 +233,7 @@ class Profile:
         "Exclude plans whose training costs more than this many USD.",
         "What is your budget for training, in USD?",
         example="100",
+        if_unset="no limit",
     )
     stack: str = _question(
         "choice",

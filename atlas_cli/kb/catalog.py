@@ -107,10 +107,12 @@ class Catalog:
         )
         return round(statistics.median(rates), 4), source
 
-    def gpu_guess(self, query: str) -> Gpu | None:
-        """The closest GPU for a fuzzy answer ("309" -> RTX 3090), for a confirm prompt."""
-        close = difflib.get_close_matches(normalize(query), self._gpu_names, n=1, cutoff=0.6)
-        return self.gpus[self._gpu_names[close[0]]] if close else None
+    def gpu_guesses(self, query: str, limit: int = 5) -> list[Gpu]:
+        """The GPUs closest to a fuzzy answer ("309" -> RTX 3090, "macbook" -> the MacBook chips),
+        closest first, for the questionnaire to offer (never to pick)."""
+        close = difflib.get_close_matches(normalize(query), self._gpu_names, n=limit * 3, cutoff=0.6)
+        ids = list(dict.fromkeys(self._gpu_names[c] for c in close))[:limit]
+        return [self.gpus[i] for i in ids]
 
 
 # What to give instead of an unknown catalog name, and the command that lists the catalog.

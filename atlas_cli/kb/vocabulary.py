@@ -203,6 +203,15 @@ NO_GPU_WORDS: Final = frozenset({"none", "no", "cpu", "api", "nogpu", "no-gpu"})
 YES_WORDS: Final = frozenset({"true", "yes", "y", "1", "on"})
 NO_WORDS: Final = frozenset({"false", "no", "n", "0", "off"})
 
+# Answers the questionnaire reads as "take the default" (compared without case, apostrophes,
+# punctuation or spaces, so "I don't know." and "dont know" agree), as "show what this question
+# means", and as "go back to the previous question".
+DONT_KNOW_WORDS: Final = frozenset(
+    {"idk", "dontknow", "idontknow", "notsure", "unknown", "noidea", "unsure", "dunno", "default", "skip"}
+)
+HELP_WORDS: Final = frozenset({"?", "help"})
+BACK_WORDS: Final = frozenset({"<", "back"})
+
 
 def means_no_gpu(text: str) -> bool:
     return text.strip().casefold() in NO_GPU_WORDS

@@ -4,6 +4,7 @@ with its source, the library versions it was written for, and how to run it."""
 from __future__ import annotations
 
 import json
+import shlex
 import textwrap
 from typing import Any
 
@@ -71,3 +72,24 @@ def header(recipe: Recipe, fmt: str, written_for: str, run: str) -> str:
 
 def show_value(value: Value) -> str:
     return json.dumps(value) if isinstance(value, (str, list)) else repr(value)
+
+
+SCRIPT_NAME = "recipe.py"  # what the Python format's run line calls the script
+_DOCUMENT = "# --- "  # a YAML recipe's document name (yamlout.yaml_documents)
+
+
+def name_written_file(text: str, out: str) -> str:
+    """The header's run line and notes name the file actually written (`--out train.py` ->
+    `python train.py`): the Python script, or a YAML recipe's one document. A YAML recipe of
+    several documents keeps their names, since each must be saved as its own file."""
+    lines = text.split("\n")
+    rules = [i for i, line in enumerate(lines) if line.startswith("# " + "=" * 10)]
+    if len(rules) < 2:
+        return text
+    documents = [line.removeprefix(_DOCUMENT) for line in lines if line.startswith(_DOCUMENT)]
+    default = SCRIPT_NAME if not documents else documents[0] if len(documents) == 1 else None
+    if default is None:
+        return text
+    written = shlex.quote(out)
+    header = [line.replace(default, written) for line in lines[rules[0] : rules[1]]]
+    return "\n".join([*lines[: rules[0]], *header, *lines[rules[1] :]])

@@ -7,12 +7,16 @@ from __future__ import annotations
 from atlas_cli.core.plans import Recommendation
 from atlas_cli.errors import UsageError
 from atlas_cli.kb.catalog import Catalog
+from atlas_cli.recipes.header import name_written_file
 from atlas_cli.recipes.registry import TrainerFormat, trainer_formats
 from atlas_cli.recipes.settings import WRITTEN_FOR, Recipe, resolve
 
 
-def render_recipe(catalog: Catalog, rec: Recommendation, rank: int = 1, fmt: str = "python") -> str:
-    """The recipe text for the plan ranked `rank` (1 = best) of `rec`, in format `fmt`.
+def render_recipe(
+    catalog: Catalog, rec: Recommendation, rank: int = 1, fmt: str = "python", out: str | None = None
+) -> str:
+    """The recipe text for the plan ranked `rank` (1 = best) of `rec`, in format `fmt`; `out`
+    is the file it will be written to, which the header's run line then names.
 
     Raises UsageError for a rank out of range, an unknown format, or a plan the format cannot
     express (the message says why and what to use instead)."""
@@ -21,7 +25,8 @@ def render_recipe(catalog: Catalog, rec: Recommendation, rank: int = 1, fmt: str
         raise UsageError(f"--trainer: '{fmt}' is not one of {', '.join(formats)}")
     recipe = resolve(catalog, rec, rank)
     _check_supported(recipe, formats[fmt])
-    return formats[fmt].render(recipe)
+    text = formats[fmt].render(recipe)
+    return text if out is None else name_written_file(text, out)
 
 
 def _check_supported(recipe: Recipe, fmt: TrainerFormat) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.panel import Panel
-from rich.syntax import Syntax
 from rich.text import Text as RichText
 from rich.tree import Tree
 
@@ -13,6 +12,7 @@ from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import AllOf, AnyOf, Comparison, Condition, GuideRule, HostedOffer, Method, NotOf
 from atlas_cli.kb.vocabulary import Lang
 from atlas_cli.render.grid import fenced
+from atlas_cli.render.paste import Verbatim
 
 
 def _reference(ref_title: str, author: str, year: int, arxiv: str | None) -> str:
@@ -100,11 +100,11 @@ def method_card(method: Method, lang: Lang) -> RenderableType:
         parts.append(RichText(heading, style="bold cyan"))
         bullet = len(lines) > 1
         parts.extend(RichText(("• " if bullet else "  ") + line) for line in lines)
-    parts.append(RichText("Snippet", style="bold cyan"))
-    parts.append(Syntax(method.snippet.rstrip(), "python", word_wrap=True, theme="ansi_dark"))
     if method.aliases:
         parts.append(RichText("Also known as: " + ", ".join(method.aliases), style="dim"))
-    return Panel(Group(*parts), title=title, title_align="left")
+    card = Panel(Group(*parts), title=title, title_align="left")
+    # Outside the box and unwrapped: the snippet is pasted into an editor.
+    return Group(card, RichText("Snippet", style="bold cyan"), Verbatim(method.snippet.rstrip(), "python"))
 
 
 def method_card_markdown(method: Method, lang: Lang) -> str:

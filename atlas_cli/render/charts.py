@@ -36,13 +36,38 @@ def _bar(value: float, capacity: float | None, scale: float, width: int, style: 
     return bar
 
 
-def estimate_chart(estimates: list[EstimateJson], title: str, width: int = BAR_WIDTH) -> RenderableType:
+MIN_BAR_WIDTH = 10
+CHART_GAPS = 2  # one space of padding on each side of an inner column
+TIME_WIDTH = 11  # "3.4-8.5 h", "120-300 h"
+
+
+def bar_width(estimates: list[EstimateJson], terminal_width: int | None) -> int:
+    """The widest bar that leaves the plan names whole beside it, between MIN_BAR_WIDTH and
+    BAR_WIDTH."""
+    if terminal_width is None:
+        return BAR_WIDTH
+    labels = max((len(e["label"]) for e in estimates), default=0)
+    numbers = max((len(f"{e['per_gpu_gb']:.1f}") for e in estimates), default=0)
+    verdicts = max((len(_verdict(e)[0]) for e in estimates), default=0)
+    extra = len("largest batch") + CHART_GAPS if _max_key(estimates) else 0
+    extra += TIME_WIDTH + CHART_GAPS if any(e.get("time") for e in estimates) else 0
+    spare = terminal_width - labels - numbers - verdicts - extra - 3 * CHART_GAPS
+    return max(MIN_BAR_WIDTH, min(BAR_WIDTH, spare))
+
+
+NO_GPU_GIVEN = "No GPU given: pass --gpu or --vram to check the fit."
+
+
+def estimate_chart(
+    estimates: list[EstimateJson], title: str, width: int = BAR_WIDTH, no_capacity: str = NO_GPU_GIVEN
+) -> RenderableType:
     capacity = estimates[0]["capacity_gb"] if estimates else None
     peak = max([e["per_gpu_gb"] for e in estimates] + [capacity or 0.0])
     scale = peak * 1.02 or 1.0
     table = Table(title=Text(title), show_header=True, box=None, pad_edge=False)
-    table.add_column("plan", overflow="fold")
-    table.add_column("memory per GPU", no_wrap=True)
+    longest_word = max((len(w) for e in estimates for w in e["label"].split()), default=1)
+    table.add_column("plan", overflow="fold", min_width=longest_word)
+    table.add_column("memory", no_wrap=True, width=width)
     table.add_column("GB", justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
     timed = any(e.get("time") for e in estimates)
@@ -69,7 +94,7 @@ def estimate_chart(estimates: list[EstimateJson], title: str, width: int = BAR_W
         f"│ = usable GPU memory {capacity:g} GB (10^9 bytes); tight = within it but past the "
         f"{round((1 - FIT_MARGIN) * 100)} % safety margin"
         if capacity is not None
-        else "No GPU given: pass --gpu or --vram to check the fit."
+        else no_capacity
     )
     return (
         Group(table, Text(legend, style="yellow"), Text(conditions(estimates[0]["assumptions"]), style="dim"))
@@ -91,8 +116,15 @@ def _largest(e: EstimateJson, key: str) -> str:
     return "—" if value is None else str(value)
 
 
-def conditions(a: AssumptionsJson) -> str:
-    """The conditions an estimate holds for, in one line (every figure carries them)."""
+def conditions(a: AssumptionsJson, training: bool = True) -> str:
+    """The conditions an estimate holds for, in one line (every figure carries them). An
+    inference estimate (ICL, RAG) has no optimizer, checkpointing or loss to speak of."""
+    if not training:
+        return (
+            f"Inference: sequences of {a['seq_len']} tokens, batch {a['batch_size']}, {a['precision']} "
+            f"weights, {a['strategy']}; no gradients, optimizer states or training activations. "
+            f"Attention: {a['attention']}."
+        )
     return (
         f"Sized for sequences of {a['seq_len']} tokens, micro-batch {a['batch_size']}, {a['precision']}, "
         f"{a['optimizer']}, gradient checkpointing {'on' if a['gradient_checkpointing'] else 'off'}, "
@@ -149,14 +181,13 @@ def breakdown_grid(e: EstimateJson) -> Grid:
     a = e["assumptions"]
     source = e.get("model_source")
     model = f"{source['name']} ({source['source']}), " if source else ""
+    training = e["trainable_params_b"] > 0
+    adapter = f" LoRA rank {a['lora_rank']} ({a['lora_targets']})." if _low_rank(e) else ""
     grid = Grid(
         f"{e['label']} — {model}{e['model_params_b']:g}B parameters"
         + (f", objective {e['objective']}" if e["objective"] else ""),
         ["component", "GB per GPU"],
-        caption=(
-            f"{conditions(e['assumptions'])} LoRA rank {a['lora_rank']} ({a['lora_targets']}). "
-            "GB = 10^9 bytes."
-        ),
+        caption=f"{conditions(e['assumptions'], training)}{adapter} GB = 10^9 bytes.",
     )
     for name, key in zip(COMPONENTS, BREAKDOWN_KEYS, strict=True):
         grid.rows.append([name, f"{b[key]:.2f}"])  # type: ignore[literal-required]
@@ -176,6 +207,11 @@ def breakdown_grid(e: EstimateJson) -> Grid:
         grid.rows.append([f"to fit: {change['change']} = {change['value']}", f"{change['per_gpu_gb']:.2f}"])
     grid.rows.extend(time_rows(e))
     return grid
+
+
+def _low_rank(e: EstimateJson) -> bool:
+    """A method whose memory depends on the LoRA rank (LoRA, QLoRA, DoRA, AdaLoRA)."""
+    return e["trainable_params_b"] > 0 and any(name in e["method"] for name in ("lora", "dora"))
 
 
 def time_rows(e: EstimateJson) -> list[list[str]]:

@@ -284,8 +284,8 @@ class CompareJson(TypedDict):
     schema_version: int
     source: str
     rows: list[CompareRowJson]
-    # Where ft-atlas scores a method differently from these ratings, and why (the table itself
-    # stays as the guide wrote it).
+    # The guide's table: where ft-atlas's own ratings differ from it, and where ft-atlas scores a
+    # method differently (its card's `scoring`), each with why.
     notes: list[str]
 
 

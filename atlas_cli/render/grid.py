@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-MIN_PROSE_WIDTH = 16
 WIDE_TERMINAL = 120  # columns a Grid's `wide_only` columns need to be shown
+# Box-drawn tables spend one character on the left edge and three per column (padding and rule).
+EDGE = 1
+PER_COLUMN = 3
+LONGEST_WORD = 30  # a longer "word" (a URL, a path) may fold: keeping it whole could hide columns
 
 
 @dataclass
@@ -18,44 +22,110 @@ class Grid:
     columns: list[str]
     rows: list[list[str]] = field(default_factory=list)
     caption: str = ""
-    # Columns kept on one line in the terminal (short ids and ratings); the others wrap.
+    # Columns kept on one line in the terminal (ids, numbers, ratings); the others wrap at spaces.
     compact: tuple[str, ...] = ()
-    # Columns a narrow terminal drops (Markdown and JSON keep everything).
+    # Columns a terminal narrower than WIDE_TERMINAL drops (Markdown and JSON keep everything).
     wide_only: tuple[str, ...] = ()
+    # Columns to drop, first to last, when the rest do not fit the terminal without breaking a
+    # word (names missing from the grid are skipped, so a column added later can be listed now).
+    # Not given: rightmost first. The first column (the id or name) is never dropped.
+    drop_order: tuple[str, ...] = ()
 
-    def for_width(self, width: int | None) -> Grid:
-        """The grid a terminal this wide shows: without the wide-only columns when narrow."""
-        if width is None or width >= WIDE_TERMINAL or not self.wide_only:
-            return self
-        keep = [i for i, name in enumerate(self.columns) if name not in self.wide_only]
+    def without(self, dropped: set[str]) -> Grid:
+        keep = [i for i, name in enumerate(self.columns) if name not in dropped]
         return Grid(
             self.title,
             [self.columns[i] for i in keep],
             [[row[i] for i in keep] for row in self.rows],
             self.caption,
             self.compact,
+            (),
+            self.drop_order,
         )
 
+    def for_width(self, width: int | None) -> Grid:
+        """The grid a terminal this wide shows: without the wide-only columns when narrow, then
+        without as many droppable columns as it takes for every id and word to stay whole."""
+        if width is None:
+            return self
+        dropped = set(self.wide_only) if width < WIDE_TERMINAL else set()
+        for name in self._drop_candidates():
+            if _minimum_width(self.without(dropped)) <= width:
+                break
+            dropped.add(name)
+        if not dropped:
+            return self
+        narrowed = self.without(dropped)
+        hidden = [c for c in self.columns if c in dropped]
+        note = f"Not shown at this width: {', '.join(hidden)} (--format markdown has every column)."
+        narrowed.caption = f"{self.caption} {note}" if self.caption else note
+        return narrowed
 
-def rich_table(grid: Grid, width: int | None = None) -> Table:
-    grid = grid.for_width(width)
-    # Text, not str: rich would read "[...]" in knowledge-base text as markup (and crash on "[/x]").
-    table = Table(
-        title=Text(grid.title) if grid.title else None,
-        caption=Text(grid.caption) if grid.caption else None,
-        show_lines=False,
-        expand=bool(grid.compact),
-    )
-    for name in grid.columns:
-        if name in grid.compact:
-            table.add_column(Text(name), no_wrap=True)
-        elif grid.compact:  # the prose column takes what the compact ones leave
-            table.add_column(Text(name), overflow="fold", ratio=1, min_width=MIN_PROSE_WIDTH)
-        else:
-            table.add_column(Text(name), overflow="fold")
-    for row in grid.rows:
-        table.add_row(*(Text(cell) for cell in row))
-    return table
+    def _drop_candidates(self) -> list[str]:
+        order = self.drop_order or tuple(reversed(self.columns[1:]))
+        return [c for c in order if c in self.columns[1:]]
+
+
+def _words(text: str) -> int:
+    return max((min(len(word), LONGEST_WORD) for word in text.split()), default=1)
+
+
+def _column_range(grid: Grid, index: int) -> tuple[int, int]:
+    """The narrowest width that keeps the column's words (compact: cells) whole, and its widest."""
+    cells = [grid.columns[index], *(row[index] for row in grid.rows)]
+    widest = max(max((len(line) for line in cell.splitlines()), default=0) for cell in cells)
+    if grid.columns[index] in grid.compact:
+        return widest, widest
+    return max(_words(cell) for cell in cells), widest
+
+
+def _minimum_width(grid: Grid) -> int:
+    return EDGE + sum(_column_range(grid, i)[0] + PER_COLUMN for i in range(len(grid.columns)))
+
+
+def _widths(grid: Grid, width: int) -> list[int]:
+    """Every column at least its narrowest; what is left goes to the columns that wrap, in
+    proportion to how much more they could use."""
+    ranges = [_column_range(grid, i) for i in range(len(grid.columns))]
+    widths = [low for low, _ in ranges]
+    spare = width - EDGE - PER_COLUMN * len(widths) - sum(widths)
+    wants = [high - low for low, high in ranges]
+    total = sum(wants)
+    if spare <= 0 or total == 0:
+        return widths
+    if spare >= total:
+        return [high for _, high in ranges]
+    given = [want * spare // total for want in wants]
+    for i in sorted(range(len(wants)), key=lambda i: wants[i] - given[i], reverse=True)[: spare - sum(given)]:
+        given[i] += 1
+    return [w + g for w, g in zip(widths, given, strict=True)]
+
+
+class FittedTable:
+    """A Grid as a rich table sized when it is printed, to the width it is printed in (a
+    terminal, or a panel inside one)."""
+
+    def __init__(self, grid: Grid) -> None:
+        self.grid = grid
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        grid = self.grid.for_width(options.max_width)
+        widths = _widths(grid, options.max_width)
+        # Text, not str: rich would read "[...]" in knowledge-base text as markup (and crash on "[/x]").
+        table = Table(
+            title=Text(grid.title) if grid.title else None,
+            caption=Text(grid.caption) if grid.caption else None,
+            show_lines=False,
+        )
+        for name, width in zip(grid.columns, widths, strict=True):
+            table.add_column(Text(name), width=width, no_wrap=name in grid.compact, overflow="fold")
+        for row in grid.rows:
+            table.add_row(*(Text(cell) for cell in row))
+        yield table
+
+
+def rich_table(grid: Grid) -> FittedTable:
+    return FittedTable(grid)
 
 
 def _cell(text: str) -> str:

@@ -8,6 +8,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from atlas_cli.core.engine import MEASURED_PRIORITIES, TIE_RATIO
+from atlas_cli.core.memory import gib_to_gb
 from atlas_cli.core.plans import Plan, Recommendation, band_text
 from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR
 from atlas_cli.kb.catalog import Catalog
@@ -15,6 +16,7 @@ from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.charts import conditions
 from atlas_cli.render.documents import assumptions_json, next_steps_json
 from atlas_cli.render.grid import Grid, markdown_table, rich_table
+from atlas_cli.render.paste import Verbatim
 
 FIT_LABELS = {"yes": "yes", "tight": "tight", "no": "NO", None: "—"}
 
@@ -29,6 +31,10 @@ def ranking_grid(rec: Recommendation, top: int) -> Grid:
         "Recommended plans",
         ["#", "plan", "fits", "memory/GPU", "time", "cost", "score"],
         caption=_caption(shown, str(rec.profile.get("priority"))),
+        # Figures stay on one line; a narrow terminal drops these first (the caption says which):
+        # rank, plan and fit stay.
+        compact=("#", "fits", "memory/GPU", "time", "cost", "score"),
+        drop_order=("score", "cost", "time", "memory/GPU"),
     )
     for rank, plan in enumerate(shown, start=1):
         memory = "—" if plan.memory_gb is None else f"{plan.memory_gb:.1f} GB"
@@ -117,7 +123,35 @@ def to_fit_lines(plan: Plan) -> list[str]:
 
 def _profile_line(rec: Recommendation) -> str:
     shown = {k: v for k, v in rec.profile.items() if v not in (None, False)}
-    return " · ".join(f"{k}={v}" for k, v in shown.items())
+    return " · ".join(f"{k}={_profile_value(k, v)}" for k, v in shown.items())
+
+
+def _profile_value(name: str, value: object) -> str:
+    # A GPU's advertised "24 GB" is GiB; fit is checked in GB (10^9 bytes), as the plans say.
+    if name == "vram" and isinstance(value, (int, float)):
+        return f"{value:g} GiB (= {gib_to_gb(value):.2f} GB)"
+    return str(value)
+
+
+def excluded_lines(rec: Recommendation) -> list[str]:
+    """Which methods were left out and why, one line per reason: a person who sees no training
+    plan learns why without --explain."""
+    reasons: dict[str, list[str]] = {}
+    for plan in rec.excluded:
+        hits = [hit for hit in rec.trace(plan) if hit.action == "exclude"]
+        reason = hits[0].because if hits else "excluded by a rule"
+        reasons.setdefault(reason, []).append(plan.method)
+    return [f"Left out: {', '.join(methods)} — {reason}" for reason, methods in reasons.items()]
+
+
+SCORE_NOTE = (
+    "score {score:.2f} (0-1): the method's memory, speed and quality ratings weighted by your "
+    "priority ({priority}), raised by the rules that prefer it and lowered by those that avoid it:"
+)
+
+
+def _score_line(rec: Recommendation, plan: Plan) -> str:
+    return SCORE_NOTE.format(score=plan.score, priority=rec.profile.get("priority"))
 
 
 def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
@@ -161,6 +195,7 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
     parts: list[RenderableType] = [Text(_profile_line(rec), style="dim")]
     parts += [Text(note, style="dim") for note in rec.notes]
     parts.append(rich_table(ranking_grid(rec, top)))
+    parts += [Text(line, style="dim") for line in excluded_lines(rec)]
     if rec.plans:
         best = rec.shown(1)[0]
         why = [f"• {escape(r)}" for r in _reasons(best)] + [
@@ -171,15 +206,17 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
             Panel("\n".join(why) or "—", title=f"Why {escape(_plan_label(best))}", title_align="left")
         )
         steps, evaluation = next_steps(rec)
-        body = "\n".join(f"• {line}" for line in steps)
+        # Unboxed and unwrapped: the tools and the recipe command are pasted into a shell or an
+        # editor; the evaluation advice is prose and wraps.
+        parts.append(Text("Next steps", style="bold"))
+        parts.append(Verbatim("\n".join(f"• {line}" for line in steps)))
         if evaluation:
-            body += "\nEvaluate:\n" + "\n".join(f"• {line}" for line in evaluation)
-        parts.append(Panel(Text(body), title="Next steps", title_align="left"))
+            parts.append(Text("Evaluate:\n" + "\n".join(f"• {line}" for line in evaluation)))
     if explain:
         for rank, plan in enumerate(rec.shown(top), start=1):
             parts.append(
                 Panel(
-                    Text("\n".join(_trace_lines(rec, plan))),
+                    Text("\n".join([_score_line(rec, plan), *_trace_lines(rec, plan)])),
                     title=f"Rule trace #{rank} {escape(plan.name)}",
                     title_align="left",
                 )
@@ -194,6 +231,7 @@ def recommendation_markdown(catalog: Catalog, rec: Recommendation, top: int, exp
     # One blockquote paragraph per note: consecutive "> " lines would run together into one.
     out += "\n>\n".join(f"> {note}" for note in rec.notes).splitlines()
     out += ["", markdown_table(ranking_grid(rec, top))]
+    out += [f"- {line}" for line in excluded_lines(rec)] + ([""] if rec.excluded else [])
     if rec.plans:
         best = rec.shown(1)[0]
         out += [f"### Why {_plan_label(best)}", ""]
@@ -206,7 +244,7 @@ def recommendation_markdown(catalog: Catalog, rec: Recommendation, top: int, exp
         out.append("")
     if explain:
         for rank, plan in enumerate(rec.shown(top), start=1):
-            out += [f"#### Rule trace #{rank} {plan.name}", ""] + [
+            out += [f"#### Rule trace #{rank} {plan.name}", "", _score_line(rec, plan), ""] + [
                 f"- {line}" for line in _trace_lines(rec, plan)
             ]
             out.append("")

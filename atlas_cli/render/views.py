@@ -24,6 +24,7 @@ def methods_grid(methods: list[Method], lang: Lang) -> Grid:
         ["id", "kind", "memory / speed / quality", "summary"],
         caption="ft-atlas show ID prints a method's card.",
         compact=("id",),
+        drop_order=("memory / speed / quality", "kind"),
     )
     for m in methods:
         r = m.ratings
@@ -62,6 +63,22 @@ def method_comparison_rows(methods: list[Method], lang: Lang) -> list[CompareRow
     ]
 
 
+def guide_disagreements(catalog: Catalog) -> list[str]:
+    """Where ft-atlas rates a method differently from the guide's §4 row that names it: the
+    table stays the guide's, verbatim, and these notes say where ft-atlas (and its cards) differ."""
+    notes = []
+    for row in catalog.kb.guide.comparison:
+        for method in (catalog.methods[m] for m in row.methods if m in catalog.methods):
+            for aspect in ("memory", "speed", "quality"):
+                ours, guide = getattr(method.ratings, aspect), getattr(row, aspect)
+                if ours != guide:
+                    notes.append(
+                        f"ft-atlas rates {method.name} {aspect} {ours} (the guide's '{row.label}': "
+                        f"{guide}); ft-atlas show {method.id} says why."
+                    )
+    return notes
+
+
 def scoring_notes(catalog: Catalog, rows: list[CompareRowJson]) -> list[str]:
     """For the methods in the rows that ft-atlas scores differently: what it uses and why."""
     notes = []
@@ -75,6 +92,8 @@ def scoring_notes(catalog: Catalog, rows: list[CompareRowJson]) -> list[str]:
             for name in ("memory", "speed", "quality")
             if getattr(used, name) != getattr(guide, name)
         ]
+        if not changed:
+            continue
         notes.append(
             f"ft-atlas scores {method.name} with {', '.join(changed)}: {method.scoring.because.en} "
             f"({method.scoring.source})"
@@ -92,12 +111,15 @@ def compare_grid(rows: list[CompareRowJson], from_guide: bool, notes: list[str] 
     columns = ["method", "memory", "speed", "quality", "best for"]
     if not from_guide:
         columns.insert(4, "trainable share")
+    scale = (
+        "memory: very-low < low < medium < high · "
+        "speed: slow < medium < fast < instant · quality: moderate < high < near-full < excellent"
+    )
     grid = Grid(
         title,
         columns,
-        caption="memory: very-low < low < medium < high · "
-        "speed: slow < medium < fast < instant · quality: moderate < high < near-full < excellent"
-        + "".join(f"\nNote: {note}" for note in notes or []),
+        caption=" ".join([scale, *(notes or [])]),
+        drop_order=("trainable share", "best for"),
     )
     for row in rows:
         cells = [row["label"], row["memory"], row["speed"], row["quality"], row["best_for"]]
@@ -164,8 +186,7 @@ def gpus_grid(catalog: Catalog) -> Grid:
         "GPUs",
         [*columns, "link GB/s", "architecture", "name", "aliases"],
         caption="GiB: advertised. usable: GB (10^9 bytes) the driver reports, which fit checks use. "
-        "TFLOPS: dense 16-bit, FP32 accumulate (* derived). GB/s: memory. link: GPU to GPU "
-        "(its GB/s and the names need 120 columns).",
+        "TFLOPS: dense 16-bit, FP32 accumulate (* derived). GB/s: memory. link: GPU to GPU.",
         compact=(*columns, "link GB/s"),
         wide_only=("link GB/s", "architecture", "name", "aliases"),
     )
@@ -193,7 +214,7 @@ def models_grid(catalog: Catalog) -> Grid:
         "Models",
         [*columns, "arch", "hidden", "bias", "name"],
         caption="Parameters as published (active: per token, mixture of experts); ft-atlas model ID "
-        "shows a model's whole shape. Architecture, width and names need 120 columns.",
+        "shows a model's whole shape.",
         compact=(*columns, "arch", "hidden", "bias"),
         wide_only=("arch", "hidden", "bias", "name"),
     )

@@ -60,6 +60,17 @@ class Timed:
     note: str | None  # why time or cost is missing
     over_limit: str | None = None  # the --max-hours / --budget-usd the plan exceeds, in words
 
+    @property
+    def hours(self) -> float | None:
+        return None if self.time is None else self.time.hours
+
+    @property
+    def usd_or_gpu_hours(self) -> float | None:
+        """What --priority cost ranks by: USD, or GPU-hours where no price is known."""
+        if self.cost is None:
+            return None
+        return self.cost.gpu_hours if self.cost.usd is None else self.cost.usd
+
 
 NO_TIME = Timed(None, None, "no --examples given: time and cost need the amount of data")
 

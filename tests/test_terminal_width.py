@@ -1,0 +1,163 @@
+"""What a person sees at 60, 80 and 120 columns: tables keep ids and words whole (dropping the
+less important columns, and saying so), help stays readable, and every command and snippet the
+tool prints can be pasted as is."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.render.grid import Grid, rich_table
+from tests.conftest import Run, Runner, ok
+from tests.test_cli import COMMANDS, VIEWS
+
+WIDTHS = [60, 80, 120]
+BOX = re.compile(r"[│┃╭╰]")
+
+
+def at(run: Runner, width: int, *args: str) -> Run:
+    return ok(run(*args, env={"COLUMNS": str(width)}))
+
+
+def pastable(catalog: Catalog) -> set[str]:
+    """Lines printed verbatim (snippets, library entry points): they may run past the edge."""
+    lines = {line.rstrip() for m in catalog.kb.methods for line in m.snippet.splitlines()}
+    lines |= {f"• {lib.library}: {lib.entry}" for m in catalog.kb.methods for lib in m.libraries}
+    return lines
+
+
+# Next steps print each library's entries on one line, the recipe command and the cards to show:
+# pasted into a shell or an editor, so printed whole whatever the width.
+NEXT_STEP = re.compile(r"^• (Recipe: ft-atlas recipe |Cards and example code: ft-atlas show |[\w.-]+: )")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("args", VIEWS, ids=" ".join)
+def test_views_fit_the_terminal(run: Runner, catalog: Catalog, args: list[str], width: int) -> None:
+    allowed = pastable(catalog)
+    lines = at(run, width, *args).stdout.splitlines()
+    too_long = [
+        line
+        for line in lines
+        if len(line) > width and line.rstrip() not in allowed and not NEXT_STEP.match(line)
+    ]
+    assert not too_long, too_long[:3]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_listings_keep_every_id_whole(run: Runner, catalog: Catalog, width: int) -> None:
+    listings = {
+        "methods": [m.id for m in catalog.kb.methods],
+        "gpus": [g.id for g in catalog.kb.gpus],
+        "models": [m.id for m in catalog.kb.models],
+        "categories": [c.id for c in catalog.kb.categories],
+        "tools": [t.library.split()[0] for t in catalog.kb.guide.tools],
+    }
+    for command, ids in listings.items():
+        shown = at(run, width, command).stdout
+        missing = [i for i in ids if not re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", shown)]
+        assert not missing, (command, missing[:5])
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("args", [["compare"], ["compare", "lora", "qlora", "dpo", "icl"]], ids=" ".join)
+def test_comparison_keeps_method_names_whole(run: Runner, args: list[str], width: int) -> None:
+    rows = at(run, width, *args, "--json").json()["rows"]
+    shown = at(run, width, *args).stdout
+    for row in rows:
+        for word in row["label"].split():
+            assert word in shown, word
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_plan_names_stay_whole_in_the_ranking(run: Runner, width: int) -> None:
+    args = ["recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--top", "8"]
+    plans = at(run, width, *args, "--json").json()["recommendations"]
+    shown = at(run, width, *args).stdout
+    for plan in plans:
+        for word in plan["name"].split():
+            assert word in shown, word
+
+
+def test_narrow_tables_say_which_columns_they_leave_out(run: Runner) -> None:
+    narrow = " ".join(at(run, 60, "methods").stdout.split())
+    assert "Not shown at this width:" in narrow and "memory / speed / quality (--format" in narrow
+    assert "┃ summary ┃" in narrow  # the method's summary outlasts its kind and ratings
+    assert "Not shown at this width" not in at(run, 200, "methods").stdout
+
+
+def test_columns_are_dropped_in_the_given_order_and_unknown_names_are_ignored() -> None:
+    # A column added later (the ranking's "time" and "cost") can be named before it exists.
+    grid = Grid("t", ["id", "a", "b", "c"], [["x" * 10, "aaaa " * 4, "bbbb " * 4, "cccc " * 4]])
+    grid.drop_order = ("cost", "b", "a", "c")
+    # Each column needs its longest word and 3 characters of rule and padding, plus 1.
+    assert grid.for_width(28).columns == ["id", "a", "c"]
+    assert grid.for_width(21).columns == ["id", "c"]
+    assert "Not shown at this width: a, b" in grid.for_width(21).caption
+    assert grid.for_width(200).columns == ["id", "a", "b", "c"]
+    assert rich_table(grid).grid is grid
+
+
+# --- help -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("command", [*COMMANDS, "ask", "recipe", "show", "model"])
+def test_help_fits_and_keeps_descriptions_readable(run: Runner, command: str, width: int) -> None:
+    text = at(run, width, command, "--help").stdout
+    examples = [line.strip() for line in text.splitlines() if line.strip().startswith("ft-atlas ")]
+    assert examples, "no example on a line of its own"
+    for line in text.splitlines():
+        assert len(line) <= width or line.strip() in examples, line
+    # A description gets the width less a small indent, not a sliver beside a type column: every
+    # line of it but the last is filled.
+    runs: list[list[str]] = [[]]
+    for line in text.splitlines():
+        if line.startswith("      ") and line.strip():
+            runs[-1].append(line.rstrip())
+        elif runs[-1]:
+            runs.append([])
+    for lines in runs:
+        assert all(len(line) >= width - 30 for line in lines[:-1]), lines
+
+
+def test_help_shows_bracketed_choices_literally(run: Runner) -> None:
+    text = at(run, 120, "estimate", "--help").stdout
+    assert "[bf16|fp16|fp32|pure-bf16]. Default: bf16 where supported" in text
+    assert "Method id (lora, qlora, full-ft, rag, ...). Omit for all." in text
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_help_examples_are_whole_lines(run: Runner, width: int) -> None:
+    text = at(run, width, "estimate", "--help").stdout
+    lines = [line.strip() for line in text.splitlines()]
+    assert "ft-atlas estimate --method qlora --model llama-3.1-70b --gpu a100-80gb --json" in lines
+    assert not any(line.endswith("·") for line in lines)
+
+
+# --- output you can paste -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_next_steps_are_printed_unwrapped_and_unboxed(run: Runner, catalog: Catalog, width: int) -> None:
+    """The recipe command and the tools of the next steps paste as printed (the generic snippet
+    is `show`'s: the next steps name the card instead)."""
+    args = ["recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat"]
+    steps = at(run, width, *args, "--json").json()["next_steps"]
+    lines = [line.rstrip() for line in at(run, width, *args).stdout.splitlines()]
+    recipe = next(line for line in lines if line.startswith("• Recipe: "))
+    assert recipe.startswith(f"• Recipe: {steps['recipe']} --out train.py")
+    assert not BOX.search(recipe)
+    assert f"• {steps['tools'][0]}" in lines
+    assert f"• Cards and example code: {steps['example']}" in lines
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_card_snippet_is_printed_unwrapped_and_unboxed(run: Runner, catalog: Catalog, width: int) -> None:
+    lines = [line.rstrip() for line in at(run, width, "show", "qlora").stdout.splitlines()]
+    for code in catalog.methods["qlora"].snippet.rstrip().splitlines():
+        assert code.rstrip() in lines, code
+    snippet_start = lines.index("Snippet")
+    assert not any(BOX.search(line) for line in lines[snippet_start:])
