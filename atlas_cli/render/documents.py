@@ -254,7 +254,7 @@ class NextStepsJson(TypedDict):
 
     plan: int  # the rank of the plan these steps are for (1)
     method: str
-    tools: list[str]  # one line per library: "library: entry · entry"
+    tools: list[str]  # "library: entry", one per entry that applies to the plan
     recipe: str | None  # the `ft-atlas recipe ...` command for this profile and plan; None: hosted
     example: str  # the commands that show the cards (method, then stages after SFT) and example code
     evaluation: list[AdviceJson]
@@ -511,11 +511,9 @@ def plan_json(plan: Plan, rank: int | None, trace: tuple[RuleHit, ...] | None) -
 
 
 def grouped_tools(plan: Plan) -> list[str]:
-    """The plan's library entries, one line per library in first-seen order."""
-    by_library: dict[str, list[str]] = {}
-    for tool in plan.tools:
-        by_library.setdefault(tool.library, []).append(tool.entry)
-    return [f"{library}: {' · '.join(entries)}" for library, entries in by_library.items()]
+    """The plan's library entries that apply to it, repeats removed (Engine._collect_tools), one
+    `library: entry` line each: short lines that paste as they are."""
+    return [f"{tool.library}: {tool.entry}" for tool in plan.tools]
 
 
 def recipe_command(rec: Recommendation, rank: int) -> str | None:

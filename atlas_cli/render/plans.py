@@ -165,13 +165,12 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
     best = rec.plans[0]
     if found["recipe"] is not None:
         yaml = best.kind != "no-training" and rec.facts.get("model_architecture") in ("decoder", None)
-        hint = (
-            " (--trainer llamafactory or axolotl for YAML)" if yaml and not best.experimental_stages else ""
-        )
         out = "train.yaml" if best.experimental_stages else "train.py"
-        steps.append(f"Recipe: {found['recipe']} --out {out}{hint}")
+        steps.append(f"Recipe: {found['recipe']} --out {out}")
+        if yaml and not best.experimental_stages:
+            steps.append("As YAML: --trainer llamafactory or axolotl")
     else:
-        steps.append("Recipe: none to write; the provider runs the training (see the card for its API).")
+        steps.append("Recipe: none to write; the provider runs the training (see its card).")
     steps.append(f"Cards and example code: {found['example']}")
     evaluation = [f"{a['text']} ({a['source']})" for a in found["evaluation"]]
     return steps, evaluation
