@@ -3,8 +3,9 @@
 Every line of a batch repeats the same few plans; encoding each plan once and joining the pieces
 is several times faster than `json.dumps` of the whole document. The line is byte-identical to
 the compact `json.dumps` of `{"line": N, **recommendation_json(rec, top, explain=False)}`
-(tests/test_batch.py checks this over a grid of profiles), and each plan's piece comes from
-render/documents.py's plan_json, the one definition of the document.
+with line-breaking characters escaped (`escape_breaks`; tests/test_batch.py checks this over a
+grid of profiles), and each plan's pieces come from render/documents.py, the one definition of
+the document.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import Any
 
 from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.core.throughput.plans import Timed
-from atlas_cli.kb.schema import Scalar
 from atlas_cli.render.documents import (
     SCHEMA_VERSION,
     advice_json,
+    escape_breaks,
     grouped_tools,
     next_steps_json,
     plan_time_json,
@@ -29,18 +30,9 @@ PIECE_LIMIT = 2048
 
 
 def dumps_line(data: Any) -> str:
-    """Compact JSON, as every batch line is written."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-
-
-def _scalar(value: Scalar) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    return repr(value)  # what json writes for a finite int or float
+    """Compact JSON, as every batch line is written: one record is exactly one line, also for
+    readers that split lines at U+2028 or U+0085 (see escape_breaks)."""
+    return escape_breaks(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
 class LineEncoder:

@@ -17,8 +17,8 @@ from atlas_cli.cli.app import (
     emit_grid,
     state,
 )
-from atlas_cli.cli.options import one_of, profile_options
-from atlas_cli.errors import UsageError
+from atlas_cli.cli.options import one_of, profile_options, top_count
+from atlas_cli.errors import UsageError, printable
 from atlas_cli.kb.vocabulary import LORA_TARGETS, MAX_TOP, OPTIMIZERS, OUTPUT_SCHEMA_VERSION, PRECISIONS
 from atlas_cli.recipes.registry import format_names
 
@@ -188,7 +188,7 @@ def render_recommendation(rec: Any, fmt: Format, top: int, explain: bool) -> Non
 @profile_options()
 def recommend(
     raw: dict[str, Any],
-    top: Annotated[int, typer.Option(min=1, max=MAX_TOP, help="How many plans to show.")] = 5,
+    top: Annotated[str, typer.Option(help=f"How many plans to show (1 to {MAX_TOP}).")] = "5",
     explain: Annotated[bool, typer.Option(help="Show every rule that fired, with the facts it saw.")] = False,
     batch: Annotated[
         Optional[str], typer.Option(help="JSON Lines of profiles ('-' = stdin); JSON Lines out.")
@@ -203,6 +203,7 @@ def recommend(
     from atlas_cli.core.engine import Engine
     from atlas_cli.core.profile import build_profile
 
+    shown = top_count(top)
     engine = Engine(state.catalog())
     if batch is not None:
         given = sorted(f"--{k.replace('_', '-')}" for k, v in raw.items() if v is not None)
@@ -212,9 +213,9 @@ def recommend(
             raise UsageError("--batch writes JSON Lines; drop --format markdown")
         from atlas_cli.batch.runner import run_batch
 
-        raise typer.Exit(run_batch(engine, batch, top=top, explain=explain))
+        raise typer.Exit(run_batch(engine, batch, top=shown, explain=explain, debug=state.debug))
     rec = engine.recommend(build_profile(raw))
-    render_recommendation(rec, chosen_format(fmt, as_json), top, explain)
+    render_recommendation(rec, chosen_format(fmt, as_json), shown, explain)
 
 
 # --- recipe ----------------------------------------------------------------------------------
@@ -235,8 +236,11 @@ def recipe(
         Optional[str], typer.Option("--format", "-f", hidden=True, help="Deprecated: use --trainer.")
     ] = None,
     out: Annotated[
-        Optional[Path], typer.Option("--out", help="Write to this file instead of stdout.")
+        Optional[Path], typer.Option("--out", help="Write to this file instead of stdout ('-').")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Let --out replace an existing file (or symbolic link).")
+    ] = False,
 ) -> None:
     """Write a runnable training recipe for a recommended plan (see docs/recipes.md).
 
@@ -257,11 +261,10 @@ def recipe(
     if out is None or to_file is None:
         sys.stdout.write(text)
         return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"--out: cannot write {out}: {error.strerror}") from None
-    sys.stderr.write(f"ft-atlas: wrote {out}\n")
+    from atlas_cli.files import write_new
+
+    write_new(out, text, force=force)
+    sys.stderr.write(printable(f"ft-atlas: wrote {out}\n"))
 
 
 # --- ask -------------------------------------------------------------------------------------

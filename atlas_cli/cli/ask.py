@@ -7,8 +7,8 @@ import typer
 
 from atlas_cli.cli.advise import render_recommendation
 from atlas_cli.cli.app import Format, FormatOption, JsonOption, chosen_format, command, print_json, state
-from atlas_cli.cli.options import profile_options
-from atlas_cli.errors import InputEnded
+from atlas_cli.cli.options import profile_options, top_count
+from atlas_cli.errors import InputEnded, printable
 from atlas_cli.kb.vocabulary import MAX_TOP
 
 
@@ -16,15 +16,17 @@ class StderrTerminal:
     """Prompts on stderr, answers from stdin: stdout stays free for the result."""
 
     def ask(self, prompt: str) -> str:
-        sys.stderr.write(prompt)
+        sys.stderr.write(printable(prompt))
         sys.stderr.flush()
+        if sys.stdin is None:  # started with stdin closed (`<&-`): no answer will come
+            raise EOFError
         line = sys.stdin.readline()
         if not line:
             raise EOFError
         return line.rstrip("\r\n")
 
     def say(self, text: str) -> None:
-        sys.stderr.write(text + "\n")
+        sys.stderr.write(printable(text) + "\n")
 
 
 @command("Advise")
@@ -34,7 +36,7 @@ def ask(
     no_input: Annotated[
         bool, typer.Option("--no-input", help="Never prompt; use flags and defaults.")
     ] = False,
-    top: Annotated[int, typer.Option(min=1, max=MAX_TOP, help="How many plans to show.")] = 5,
+    top: Annotated[str, typer.Option(help=f"How many plans to show (1 to {MAX_TOP}).")] = "5",
     explain: Annotated[bool, typer.Option(help="Show every rule that fired.")] = False,
     fmt: FormatOption = Format.table,
     as_json: JsonOption = False,
@@ -48,25 +50,28 @@ def ask(
     from atlas_cli.core.questionnaire import Interview, command_line
     from atlas_cli.render.documents import recommendation_json
 
+    shown = top_count(top)
     catalog = state.catalog()
     prefilled = parse_values(raw)
     profile_from_values(prefilled)  # contradictory flags fail before any question is asked
     interview = Interview(catalog, StderrTerminal(), prefilled)
-    interactive = sys.stdin.isatty() and not no_input
+    interactive = sys.stdin is not None and sys.stdin.isatty() and not no_input
     try:
         answers = interview.run(interactive)
     except EOFError:
         raise InputEnded("input ended before the questionnaire was finished") from None
     if not interactive:
         reason = "--no-input" if no_input else "stdin is not a terminal"
-        sys.stderr.write(f"ft-atlas: not asking ({reason}); defaulted: {', '.join(interview.defaulted)}\n")
+        sys.stderr.write(
+            printable(f"ft-atlas: not asking ({reason}); defaulted: {', '.join(interview.defaulted)}\n")
+        )
     profile = profile_from_values(answers)
     rec = Engine(catalog).recommend(profile)
     canonical_gpu = {"gpu": rec.profile["gpu"]} if profile.gpu else {}
     command = command_line({**profile.to_dict(), **canonical_gpu})
     chosen = chosen_format(fmt, as_json)
     if chosen is Format.json:
-        print_json({**recommendation_json(rec, top, explain), "command": command})
+        print_json({**recommendation_json(rec, shown, explain), "command": command})
         return
-    render_recommendation(rec, chosen, top, explain)
-    sys.stdout.write(f"\nTo get this again without questions:\n  {command}\n")
+    render_recommendation(rec, chosen, shown, explain)
+    sys.stdout.write(printable(f"\nTo get this again without questions:\n  {command}\n"))

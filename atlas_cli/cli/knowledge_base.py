@@ -1,7 +1,6 @@
 """Knowledge-base commands: validate a KB, and publish the JSON Schemas."""
 
 import sys
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -16,13 +15,13 @@ from atlas_cli.cli.app import (
     print_json,
     state,
 )
-from atlas_cli.errors import KnowledgeBaseError
+from atlas_cli.errors import KnowledgeBaseError, printable
 
 
 @command("Knowledge base")
 def validate(
     path: Annotated[
-        Optional[Path], typer.Argument(help="KB file or directory (default: the one in use).")
+        Optional[str], typer.Argument(help="KB file or directory (default: the one in use).")
     ] = None,
     fmt: FormatOption = Format.table,
     as_json: JsonOption = False,
@@ -31,11 +30,11 @@ def validate(
 
     Example: ft-atlas validate my-kb.yaml
     """
-    from atlas_cli.kb.files import resolve_kb_path
+    from atlas_cli.kb.files import given_kb_path, resolve_kb_path
     from atlas_cli.kb.loading import load_knowledge_base
     from atlas_cli.render.documents import problems_json, validation_json
 
-    target = path if path is not None else resolve_kb_path(state.kb)
+    target = given_kb_path(path, "validate PATH") if path is not None else resolve_kb_path(state.kb)
     chosen = chosen_format(fmt, as_json)
     try:
         kb = load_knowledge_base(target)
@@ -49,7 +48,7 @@ def validate(
         return
     labels = {"gpus": "GPUs"}
     listed = ", ".join(f"{n} {labels.get(name, name)}" for name, n in report["counts"].items())
-    sys.stdout.write(f"{target}: valid — {listed}\n")
+    sys.stdout.write(printable(f"{target}: valid — {listed}\n"))
 
 
 @command("Knowledge base")

@@ -272,27 +272,73 @@ FIELDS_BY_NAME = {f.name: f for f in PROFILE_FIELDS}
 
 # --- value parsing (shared by flags, questionnaire answers and batch lines) ----------------
 
-_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmbt]?)\s*$", re.IGNORECASE)
-_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
 MAX_PARAMS = 10e12
 MAX_EXAMPLES = 10**12
 MAX_VRAM_GB = 10_000.0
 MAX_GPUS = 100_000
 
 
-def _number(text: str, flag: str, what: str) -> tuple[float, str]:
-    match = _SIZE.match(text.replace(",", "").replace("_", ""))
-    if not match:
-        raise UsageError(f"{flag}: '{text}' is not {what}")
-    value = float(match.group(1)) * _SUFFIX[match.group(2).lower()]
-    if not math.isfinite(value) or value <= 0:
-        raise UsageError(f"{flag}: '{text}' must be a positive number")
-    return value, match.group(2).lower()
+@dataclass(frozen=True, slots=True)
+class NumberForm:
+    """What one kind of number may look like. Every number ft-atlas reads (flags, answers, batch
+    values, FT_ATLAS_JOBS) goes through `parse_number` with one of these, so that they all agree:
+    ASCII digits, `.` as the decimal point, `,` only between groups of three digits."""
+
+    what: str  # "a count"
+    examples: str  # shown when a value is refused
+    suffixes: tuple[tuple[str, float], ...] = (("", 1.0),)  # lower-case suffix -> multiplier
+    exponent: bool = False  # 7e9
+    whole: bool = False
+    zero: bool = False  # 0 means something (a price of 0: your own hardware)
 
 
-def parse_size(text: str, flag: str = "--model-size") -> float:
+# [0-9], not \d: \d matches every script's digits, and int() or float() would accept them too.
+_NUMBER = re.compile(
+    r"(?P<mantissa>(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|\.[0-9]+)"
+    r"(?:[eE](?P<exponent>[+-]?[0-9]{1,3}))?[ \t]*(?P<suffix>[A-Za-z]*)"
+)
+_MAGNITUDES = (("", 1.0), ("k", 1e3), ("m", 1e6), ("b", 1e9))
+SIZE = NumberForm("a model size", "7b, 0.5b, 125m, 1,500m or 7e9", (*_MAGNITUDES, ("t", 1e12)), exponent=True)
+COUNT = NumberForm("a count", "500, 1,500, 10k or 1.5m", _MAGNITUDES, whole=True)
+VRAM = NumberForm("a memory size in GB", "24, 24gb or 80 GiB", (("", 1.0), ("gb", 1.0), ("gib", 1.0)))
+WHOLE = NumberForm("a whole number", "1, 8 or 1,024", whole=True)
+TOKEN_K = 1024  # "4k" tokens is 4,096: context lengths are powers of two
+TOKENS = NumberForm("a length in tokens", "512, 4k (4,096) or 32k", (("", 1.0), ("k", TOKEN_K)), whole=True)
+AMOUNT = NumberForm("a number", "3 or 1.5")
+PRICE = NumberForm("an amount in USD", "2.5, or 0 for your own hardware", zero=True)
+_TOO_BIG = 1e30  # beyond every limit below; keeps float() of a huge JSON integer from overflowing
+
+
+def parse_number(value: str | int | float, flag: str, form: NumberForm) -> tuple[float, str]:
+    """(the value, its suffix in lower case); a JSON number is taken as it is. Anything outside
+    the grammar is refused with a message that shows the accepted forms."""
+    if isinstance(value, bool):
+        raise UsageError(f"{flag}: expected {form.what}, got true/false")
+    if isinstance(value, int):
+        number, suffix = float(min(abs(value), _TOO_BIG)) * (1 if value >= 0 else -1), ""
+    elif isinstance(value, float):
+        number, suffix = value, ""
+    else:
+        found = _NUMBER.fullmatch(value.strip(" \t"))
+        multipliers = dict(form.suffixes)
+        suffix = found["suffix"].lower() if found else ""
+        if found is None or suffix not in multipliers or (found["exponent"] and not form.exponent):
+            raise UsageError(
+                f"{flag}: '{value}' is not {form.what}; write it like {form.examples} "
+                "(ASCII digits, '.' for decimals, ',' only between groups of three digits)"
+            )
+        exponent = f"e{found['exponent']}" if found["exponent"] else ""
+        number = float(found["mantissa"].replace(",", "") + exponent) * multipliers[suffix]
+    if not math.isfinite(number) or number < 0 or (number == 0 and not form.zero):
+        raise UsageError(f"{flag}: '{value}' must be a positive number" + (" or 0" if form.zero else ""))
+    if form.whole and number != int(number):
+        raise UsageError(f"{flag}: '{value}' is not {form.what}")
+    return number, suffix
+
+
+def parse_size(text: str | int | float, flag: str = "--model-size") -> float:
     """'7b', '7B', '0.5b', '125m', '7e9' -> parameters in billions."""
-    value, suffix = _number(str(text), flag, "a model size such as 7b, 0.5b, 125m or 7e9")
+    value, suffix = parse_number(text, flag, SIZE)
     if not suffix and value < 1e4:
         raise UsageError(f"{flag}: '{text}' needs a unit, e.g. {text}b or {text}m")
     if value < 1e6 or value > MAX_PARAMS:
@@ -300,13 +346,11 @@ def parse_size(text: str, flag: str = "--model-size") -> float:
     return value / 1e9
 
 
-def parse_count(text: str | float, flag: str = "--examples") -> int:
-    """'500', '10k', '1.5m' -> a whole count."""
-    value, _ = _number(str(text), flag, "a count such as 500, 10k or 1.5m")
+def parse_count(text: str | int | float, flag: str = "--examples") -> int:
+    """'500', '1,500', '10k', '1.5m' -> a whole count."""
+    value, _ = parse_number(text, flag, COUNT)
     if value > MAX_EXAMPLES:
         raise UsageError(f"{flag}: '{text}' is implausibly large")
-    if value < 1 or value != int(value):
-        raise UsageError(f"{flag}: '{text}' is not a whole number of examples")
     return int(value)
 
 
@@ -320,57 +364,45 @@ def gpu_memory(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-def parse_vram(text: str | float, flag: str = "--vram") -> float:
-    cleaned = str(text).strip().lower().removesuffix("gb").removesuffix("gib").strip()
-    try:
-        value = float(cleaned)
-    except ValueError:
-        raise UsageError(f"{flag}: '{text}' is not a memory size in GB such as 24") from None
-    if not math.isfinite(value) or value <= 0 or value > MAX_VRAM_GB:
+def parse_vram(text: str | int | float, flag: str = "--vram") -> float:
+    """'24', '24gb', '80 GiB' -> the GPU's advertised memory in GB."""
+    value, _ = parse_number(text, flag, VRAM)
+    if value > MAX_VRAM_GB:
         raise UsageError(f"{flag}: '{text}' must be more than 0 and at most {MAX_VRAM_GB:g} GB")
     return value
 
 
-TOKEN_K = 1024  # "4k" tokens is 4,096: context lengths are powers of two
 MAX_SEQ_LEN = 10_000_000
+MAX_AMOUNT = 1e9
 
 
-def parse_tokens(text: str | float, flag: str = "--seq-len") -> int:
+def parse_tokens(text: str | int | float, flag: str = "--seq-len") -> int:
     """'512', '4k' (4,096), '32k', '128k' -> a whole number of tokens."""
-    raw = str(text).strip().lower()
-    digits = raw.removesuffix("k")
-    if not (digits.isascii() and digits.isdigit()):
-        raise UsageError(f"{flag}: '{text}' is not a length in tokens such as 512, 4k or 32k")
-    value = int(digits) * (TOKEN_K if raw.endswith("k") else 1)
+    value, _ = parse_number(text, flag, TOKENS)
     if not 1 <= value <= MAX_SEQ_LEN:
         raise UsageError(f"{flag}: '{text}' must be between 1 and {MAX_SEQ_LEN} tokens")
+    return int(value)
+
+
+def parse_amount(text: str | int | float, flag: str, form: NumberForm) -> float:
+    """'3', '1.5', '$2.50' -> epochs, hours or USD (AMOUNT; PRICE also takes 0)."""
+    cleaned = text.strip().removeprefix("$") if isinstance(text, str) else text
+    value, _ = parse_number(cleaned, flag, form)
+    if value > MAX_AMOUNT:
+        raise UsageError(f"{flag}: '{text}' must be at most {MAX_AMOUNT:g}")
     return value
 
 
-MAX_NUMBER = 1e9
+def parse_whole(text: str | int | float, flag: str, low: int, high: int) -> int:
+    """A whole number from `low` to `high` (--gpus, --top, FT_ATLAS_JOBS)."""
+    value, _ = parse_number(text, flag, WHOLE)
+    if not low <= value <= high:
+        raise UsageError(f"{flag}: '{text}' must be between {low} and {high}")
+    return int(value)
 
 
-def parse_number(text: str | float, flag: str, allow_zero: bool = False) -> float:
-    """'3', '1.5', '$2.50' -> a positive number (zero too where it means something)."""
-    cleaned = str(text).strip().removeprefix("$").strip()
-    try:
-        value = float(cleaned)
-    except ValueError:
-        raise UsageError(f"{flag}: '{text}' is not a number such as 3 or 1.5") from None
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero) or value > MAX_NUMBER:
-        lowest = "0 or more" if allow_zero else "more than 0"
-        raise UsageError(f"{flag}: '{text}' must be {lowest} and at most {MAX_NUMBER:g}")
-    return value
-
-
-def parse_gpus(text: str | float, flag: str = "--gpus") -> int:
-    try:
-        value = int(str(text).strip())
-    except ValueError:
-        raise UsageError(f"{flag}: '{text}' is not a whole number") from None
-    if not 1 <= value <= MAX_GPUS:
-        raise UsageError(f"{flag}: '{text}' must be between 1 and {MAX_GPUS}")
-    return value
+def parse_gpus(text: str | int | float, flag: str = "--gpus") -> int:
+    return parse_whole(text, flag, 1, MAX_GPUS)
 
 
 def parse_choice(field: ProfileField, text: str) -> str:
@@ -399,7 +431,7 @@ def parse_value(field: ProfileField, value: Any) -> Any:
     if field.kind == "choice":
         return parse_choice(field, str(value))
     if field.kind == "size":
-        return parse_size(str(value), field.flag)
+        return parse_size(value, field.flag)
     if field.kind == "count":
         return parse_count(value, field.flag)
     if field.kind == "vram":
@@ -409,7 +441,7 @@ def parse_value(field: ProfileField, value: Any) -> Any:
     if field.kind == "tokens":
         return parse_tokens(value, field.flag)
     if field.kind in ("number", "price"):
-        return parse_number(value, field.flag, allow_zero=field.kind == "price")
+        return parse_amount(value, field.flag, PRICE if field.kind == "price" else AMOUNT)
     text = str(value).strip()
     if not text:
         raise UsageError(f"{field.flag}: empty name")

@@ -322,7 +322,13 @@ MAX_BARE_MEMORY_GB = 256  # a bare number above any GPU's memory is a model numb
 def _bare_memory(text: str) -> bool:
     """'24' or '4' may be memory sizes (confirmed first); '3090' or '309' are GPU names."""
     key = normalize(text)
-    return key.replace(".", "", 1).isdigit() and 0 < float(key) <= MAX_BARE_MEMORY_GB
+    return _ascii_number(key) and 0 < float(key) <= MAX_BARE_MEMORY_GB
+
+
+def _ascii_number(text: str) -> bool:
+    """Only ASCII digits: str.isdigit() also takes other scripts' digits, which float() reads."""
+    digits = text.replace(".", "", 1)
+    return digits.isascii() and digits.isdigit()
 
 
 def _word(text: str) -> str:

@@ -71,7 +71,9 @@ Optimizer = Annotated[str, _member_of(OPTIMIZERS, "optimizer"), _enum(OPTIMIZERS
 
 def _bounded(value: float) -> float:
     if abs(value) > MAX_NUMBER:
-        raise ValueError(f"{value:.3g} is out of range (at most {MAX_NUMBER:g} in size)")
+        # An integer of thousands of digits has no float to format with :g.
+        shown = f"{value:.3g}" if abs(value) < 1e300 else f"a {len(str(abs(int(value))))}-digit number"
+        raise ValueError(f"{shown} is out of range (at most {MAX_NUMBER:g} in size)")
     return value
 
 
@@ -194,7 +196,7 @@ HyperValue = (
 )
 
 
-def _looks_numeric(text: str) -> bool:
+def looks_numeric(text: str) -> bool:
     try:
         float(text)
     except ValueError:
@@ -222,7 +224,7 @@ class Hyperparameter(Strict):
         for value in (self.value, self.with_peft):
             if isinstance(value, int) and not isinstance(value, bool):
                 _bounded(value)
-            if isinstance(value, str) and _looks_numeric(value):
+            if isinstance(value, str) and looks_numeric(value):
                 raise ValueError(f"'{value}' is text: YAML reads a number only with a dot (2.0e-5, not 2e-5)")
         return self
 
@@ -286,6 +288,9 @@ class Method(Strict):
             raise ValueError(f"a {self.kind} method needs a memory_model")
         if self.providers and self.runs != "hosted":
             raise ValueError("providers are for hosted methods (runs: hosted)")
+        # Recipes and estimates read "inference" as "trains nothing": it goes with no-training only.
+        if (self.kind == "no-training") != (self.memory_model == "inference") and self.memory_model:
+            raise ValueError("memory_model 'inference' is for no-training methods, and they take no other")
         return self
 
     @property

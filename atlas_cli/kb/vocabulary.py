@@ -219,3 +219,56 @@ def means_no_gpu(text: str) -> bool:
 
 def values_of(choices: tuple[Choice, ...]) -> tuple[str, ...]:
     return tuple(c.value for c in choices)
+
+
+# --- hyperparameters that recipes read ---------------------------------------------------------
+
+# What each hyperparameter a recipe reads (recipes/settings.py) may hold, so that a KB that
+# validates cannot make a recipe crash or come out wrong: `ft-atlas validate` checks `value` and
+# `with_peft` of these keys. Others are shown as written, never computed with.
+HyperKind = Literal["count", "whole", "number", "fraction", "flag", "text", "texts", "alpha"]
+HYPER_KIND_WORDS: Final[dict[HyperKind, str]] = {
+    "count": "a whole number of at least 1",
+    "whole": "a whole number of at least 0",
+    "number": "a number",
+    "fraction": "a number from 0 to 1",
+    "flag": "true or false",
+    "text": "a string",
+    "texts": "a string or a list of strings",
+    "alpha": "a whole number of at least 1, or 'r' or '2r'",
+}
+RECIPE_HYPERPARAMETERS: Final[dict[str, HyperKind]] = {
+    "r": "count",
+    "lora_alpha": "alpha",
+    "target_modules": "texts",
+    "lora_dropout": "fraction",
+    "use_dora": "flag",
+    "bnb_4bit_quant_type": "text",
+    "bnb_4bit_use_double_quant": "flag",
+    "init_r": "count",
+    "target_r": "count",
+    "tinit": "whole",
+    "tfinal": "whole",
+    "deltaT": "count",
+    "orth_reg_weight": "number",
+    "num_virtual_tokens": "count",
+    "prefix_projection": "flag",
+    "prompt_tuning_init": "text",
+    "encoder_hidden_size": "count",
+    "encoder_num_layers": "count",
+    "encoder_reparameterization_type": "text",
+    "trainable_layers": "fraction",
+    "rank": "count",
+    "update_proj_gap": "count",
+    "scale": "number",
+    "optim_target_modules": "texts",
+    "optim": "text",
+    "learning_rate": "number",
+    "beta": "number",
+    "desirable_weight": "number",
+    "undesirable_weight": "number",
+    "num_generations": "count",
+    "max_completion_length": "count",
+    "dataset_text_field": "text",
+    "per_device_train_batch_size": "count",
+}

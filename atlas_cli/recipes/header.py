@@ -3,12 +3,14 @@ with its source, the library versions it was written for, and how to run it."""
 
 from __future__ import annotations
 
+import ast
 import json
 import shlex
 import textwrap
 from typing import Any
 
 from atlas_cli.core.plans import Plan
+from atlas_cli.errors import one_line
 from atlas_cli.kb.vocabulary import MEMORY_MODELS
 from atlas_cli.recipes.settings import Recipe, Value
 
@@ -16,7 +18,13 @@ WIDTH = 100
 
 
 def wrapped(text: str, indent: str = "#   ", first: str = "# ") -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=indent, break_on_hyphens=False)
+    """`text` as comment lines. Every header line passes through here, and its text comes from
+    the KB and the profile: control characters and line separators are escaped first (one_line),
+    because YAML ends a comment at U+0085, U+2028 and U+2029 (a note could start a new key) and
+    Python refuses a NUL anywhere in a script."""
+    return textwrap.wrap(
+        one_line(text), WIDTH, initial_indent=first, subsequent_indent=indent, break_on_hyphens=False
+    )
 
 
 def _gb(value: float | None) -> str:
@@ -68,6 +76,20 @@ def header(recipe: Recipe, fmt: str, written_for: str, run: str) -> str:
         lines += wrapped("Note: " + note)
     lines.append("# " + "=" * (WIDTH - 2))
     return "\n".join(lines) + "\n"
+
+
+def literal(value: Any) -> str:
+    """`value` as Python source, built by repr() and checked to read back as exactly `value`:
+    what reaches a generated script from the KB or the profile is data, never code. A value
+    with no exact literal (inf, nan) is a bug upstream (validation refuses such KBs)."""
+    text = repr(value)
+    try:
+        same = ast.literal_eval(text) == value
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        same = False
+    if not same:
+        raise ValueError(f"no exact Python literal for {text[:80]}")
+    return text
 
 
 def show_value(value: Value) -> str:

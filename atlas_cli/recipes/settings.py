@@ -273,7 +273,8 @@ def _prompt_settings(recipe: Recipe) -> None:
     elif recipe.memory_model == "prompt":
         recipe.set("prompt.init", kb_value(method, "prompt_tuning_init"))
         if recipe.has("prompt.init") and recipe.value("prompt.init") == "TEXT":
-            note = method.hyperparameters["num_virtual_tokens"].note
+            entry = method.hyperparameters.get("num_virtual_tokens")  # a KB may leave it out
+            note = entry.note if entry is not None else None
             recipe.set(
                 "prompt.num_virtual_tokens", Setting("length of --init-text", note.en if note else "PEFT")
             )

@@ -11,7 +11,10 @@ from atlas_cli.recipes.settings import Recipe
 def yaml_block(title: str, values: dict[str, Any]) -> str:
     import yaml  # only the YAML formats need it; `--format python` stays light
 
-    body = yaml.safe_dump(values, sort_keys=False, allow_unicode=True, width=1000)
+    # Values come from the KB: only the YAML library writes them. Without allow_unicode, anything
+    # beyond ASCII is a double-quoted escape; with it, PyYAML writes U+0085 raw inside quotes,
+    # which its own reader then misreads.
+    body = yaml.safe_dump(values, sort_keys=False, allow_unicode=False, width=1000)
     return f"### {title}\n{body}"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -289,8 +290,19 @@ class CompareJson(TypedDict):
     notes: list[str]
 
 
+# Characters json.dumps leaves raw that still break lines or drive a terminal: Python's
+# str.splitlines() (and JavaScript before ES2019) end a line at U+0085, U+2028 and U+2029, and
+# C1 controls (U+0080-U+009F) such as U+009B (CSI) are escape sequences to some terminals.
+_RAW_BREAKS = re.compile("[\x7f-\x9f\u2028\u2029]")
+
+
+def escape_breaks(encoded: str) -> str:
+    """JSON text with those characters written as \\uXXXX escapes, as ensure_ascii would."""
+    return _RAW_BREAKS.sub(lambda found: f"\\u{ord(found.group()):04x}", encoded)
+
+
 def dumps(data: Any, ascii_only: bool = False) -> str:
-    return json.dumps(data, ensure_ascii=ascii_only, indent=2)
+    return escape_breaks(json.dumps(data, ensure_ascii=ascii_only, indent=2))
 
 
 def write_json(data: Any) -> None:

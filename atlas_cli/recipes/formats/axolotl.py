@@ -72,12 +72,13 @@ def _ax_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
         values["adapter"] = "qlora" if quantized else "lora"
         if quantized:
             values["load_in_4bit"] = True
-        values["lora_r"] = recipe.value("lora.r")
+        if recipe.has("lora.r"):
+            values["lora_r"] = recipe.value("lora.r")
         targets = recipe.value("lora.targets") if recipe.has("lora.targets") else "all-linear"
         if targets == "all-linear":
             values["lora_target_linear"] = True
         else:
-            values["lora_target_modules"] = str(targets).split(",")
+            values["lora_target_modules"] = targets if isinstance(targets, list) else str(targets).split(",")
         for key, name in (
             ("lora.alpha", "lora_alpha"),
             ("lora.dropout", "lora_dropout"),

@@ -83,7 +83,9 @@ def _lf_template(recipe: Recipe) -> tuple[str, str]:
 def _lf_method(recipe: Recipe) -> dict[str, Any]:
     values: dict[str, Any] = {"finetuning_type": LF_FINETUNING[recipe.memory_model]}
     if recipe.family == "lora":
-        values.update(lora_rank=recipe.value("lora.r"), lora_target=_lf_targets(recipe))
+        if recipe.has("lora.r"):  # without it (a KB with no rank, no estimate) LLaMA-Factory's default
+            values["lora_rank"] = recipe.value("lora.r")
+        values["lora_target"] = _lf_targets(recipe)
         for key, name in (("lora.alpha", "lora_alpha"), ("lora.dropout", "lora_dropout")):
             if recipe.has(key):
                 values[name] = recipe.value(key)
@@ -108,6 +110,8 @@ def _lf_method(recipe: Recipe) -> dict[str, Any]:
 def _lf_targets(recipe: Recipe) -> str:
     """LLaMA-Factory calls PEFT's "all-linear" "all"; other targets are a comma-separated list."""
     targets = recipe.value("lora.targets") if recipe.has("lora.targets") else "all-linear"
+    if isinstance(targets, list):
+        return ",".join(targets)
     return "all" if targets == "all-linear" else str(targets)
 
 

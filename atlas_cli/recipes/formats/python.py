@@ -3,7 +3,7 @@ few-shot example for no-training plans."""
 
 from __future__ import annotations
 
-from atlas_cli.recipes.header import WIDTH, header
+from atlas_cli.recipes.header import WIDTH, header, literal
 from atlas_cli.recipes.registry import TrainerFormat, register
 from atlas_cli.recipes.settings import EXPERIMENTAL_STAGES, TRL_STAGES, WRITTEN_FOR, Recipe, Value
 from atlas_cli.recipes.templates import prompting, training
@@ -53,7 +53,7 @@ def render(recipe: Recipe) -> str:
 
 def _model_option(recipe: Recipe) -> str:
     if recipe.hub_id:
-        return f'default="{recipe.hub_id}"'
+        return f"default={literal(recipe.hub_id)}"
     return "required=True"
 
 
@@ -136,12 +136,17 @@ def _option(stage: str, first: bool) -> str:
 
 
 def _training_doc(recipe: Recipe) -> str:
-    plan = recipe.plan
+    # No text from the KB in here: a docstring is not a literal repr() builds. The plan's name is
+    # the PLAN constant; the stages are TRL_STAGES' own keys (_check_stages let no other through).
     if recipe.architecture == "encoder":
-        title = f"{plan.name}: a sequence classifier on an encoder model (transformers Trainer)."
+        title = (
+            "A training recipe from ft-atlas: a sequence classifier on an encoder model "
+            "(transformers Trainer)."
+        )
         parts = [f"--dataset, JSON Lines:\n{DATA_FORMATS['classifier']}"]
     else:
-        title = f"{plan.name}, trained with TRL: {' then '.join(s.upper() for s in recipe.stages)}."
+        stages = " then ".join(s.upper() for s in recipe.stages if s in TRL_STAGES)
+        title = f"A training recipe from ft-atlas, trained with TRL: {stages}."
         parts = [
             f"--{_option(s, i == 0).replace('_', '-')} ({s}), JSON Lines:\n{DATA_FORMATS[s]}"
             for i, s in enumerate(recipe.stages)
@@ -291,24 +296,30 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def _constants(recipe: Recipe) -> str:
+    """The plan's values as Python constants. Each value is written by literal(), which checks
+    that the text reads back as exactly that value: KB strings and numbers cannot become code."""
     versions, needs = _requirements(recipe)
     stages = ("sft",) if recipe.architecture == "encoder" else recipe.stages
     batch = {s: recipe.batch(s) for s in stages}
+    rates = {s: recipe.value(f"lr.{s}") for s in stages if recipe.has(f"lr.{s}")}
+    frozen = recipe.family != "weights" or recipe.memory_model in ("partial", "bitfit")
     lines = [
-        f"WRITTEN_FOR = {versions!r}",
-        f"REQUIRED_MODULES = {needs!r}",
-        f"NEEDS_CUDA = {recipe.memory_model == 'qlora'!r}  # bitsandbytes' 4-bit kernels",
-        f"PRECISION = {recipe.value('precision')!r}  # bf16 on Ampere or newer; fp16 on V100/T4 (no bf16)",
-        f"GRADIENT_CHECKPOINTING = {recipe.value('gradient_checkpointing')!r}",
-        f"BATCH_SIZE = {batch!r}  # per device",
-        f"GRAD_ACCUM = {recipe.value('grad_accum')!r}",
-        f"EPOCHS = {recipe.value('epochs')!r}",
-        f"MAX_LENGTH = {recipe.value('seq_len')!r}  # tokens; the memory estimate assumed this length",
-        f"OPTIM = {recipe.value('optim')!r}",
-        f"LEARNING_RATE = { {s: recipe.value(f'lr.{s}') for s in stages if recipe.has(f'lr.{s}')}!r}",
-        f"EXTRA_TRAINING_ARGUMENTS = {_extra_training_arguments(recipe)!r}",
-        f"FROZEN_BASE = {recipe.family != 'weights' or recipe.memory_model in ('partial', 'bitfit')!r}",
-        f"USES_PEFT = {recipe.memory_model in _PEFT_CONFIG!r}",
+        f"PLAN = {literal(recipe.plan.name)}  # the plan this recipe trains, as ft-atlas recommend names it",
+        f"WRITTEN_FOR = {literal(versions)}",
+        f"REQUIRED_MODULES = {literal(needs)}",
+        f"NEEDS_CUDA = {literal(recipe.memory_model == 'qlora')}  # bitsandbytes' 4-bit kernels",
+        f"PRECISION = {literal(recipe.value('precision'))}"
+        "  # bf16 on Ampere or newer; fp16 on V100/T4 (no bf16)",
+        f"GRADIENT_CHECKPOINTING = {literal(recipe.value('gradient_checkpointing'))}",
+        f"BATCH_SIZE = {literal(batch)}  # per device",
+        f"GRAD_ACCUM = {literal(recipe.value('grad_accum'))}",
+        f"EPOCHS = {literal(recipe.value('epochs'))}",
+        f"MAX_LENGTH = {literal(recipe.value('seq_len'))}  # tokens; the memory estimate assumed this length",
+        f"OPTIM = {literal(recipe.value('optim'))}",
+        f"LEARNING_RATE = {literal(rates)}",
+        f"EXTRA_TRAINING_ARGUMENTS = {literal(_extra_training_arguments(recipe))}",
+        f"FROZEN_BASE = {literal(frozen)}",
+        f"USES_PEFT = {literal(recipe.memory_model in _PEFT_CONFIG)}",
     ]
     lines += _method_constants(recipe)
     if recipe.architecture != "encoder":
@@ -321,28 +332,28 @@ def _method_constants(recipe: Recipe) -> list[str]:
     heads = CLASSIFIER_HEADS if recipe.architecture == "encoder" else ()
     lines: list[str] = []
     if recipe.memory_model in _PEFT_CONFIG:
-        lines += [f"TASK_TYPE = {task!r}", f"ADAPTER_SETTINGS = {_adapter_settings(recipe)!r}"]
+        lines += [f"TASK_TYPE = {literal(task)}", f"ADAPTER_SETTINGS = {literal(_adapter_settings(recipe))}"]
     if recipe.memory_model == "qlora":
         quant = {"bnb_4bit_quant_type": "quant.type", "bnb_4bit_use_double_quant": "quant.double"}
         values = {name: recipe.value(key) for name, key in quant.items() if recipe.has(key)}
-        lines.append(f"QUANTIZATION = {values!r}")
+        lines.append(f"QUANTIZATION = {literal(values)}")
     if recipe.memory_model in ("partial", "bitfit"):
-        lines.append(f"HEAD_PREFIXES = {heads!r}  # a new task head always trains")
+        lines.append(f"HEAD_PREFIXES = {literal(heads)}  # a new task head always trains")
     if recipe.memory_model == "partial":
         fraction = recipe.value("partial.fraction") if recipe.has("partial.fraction") else 0.25
-        lines.append(f"TOP_LAYER_FRACTION = {fraction!r}")
+        lines.append(f"TOP_LAYER_FRACTION = {literal(fraction)}")
     return lines
 
 
 def _stage_constants(recipe: Recipe) -> list[str]:
     stages = recipe.stages
     options = {s: _option(s, i == 0) for i, s in enumerate(stages)}
-    trainers = ", ".join(f"{s!r}: ({TRL_STAGES[s][0]}, {TRL_STAGES[s][1]})" for s in stages)
+    trainers = ", ".join(f"{literal(s)}: ({TRL_STAGES[s][0]}, {TRL_STAGES[s][1]})" for s in stages)
     extras = "{'grpo': {'reward_funcs': [reward_matches_solution]}}" if "grpo" in stages else "{}"
     return [
-        f"STAGES = {stages!r}",
-        f"DATASET_OPTION = {options!r}",
-        f"STAGE_SETTINGS = { {s: _stage_kwargs(recipe, s) for s in stages}!r}",
+        f"STAGES = {literal(stages)}",
+        f"DATASET_OPTION = {literal(options)}",
+        f"STAGE_SETTINGS = {literal({s: _stage_kwargs(recipe, s) for s in stages})}",
         f"TRAINERS = {{{trainers}}}",
         f"TRAINER_EXTRAS: dict[str, dict[str, Any]] = {extras}",
     ]
@@ -428,7 +439,8 @@ def _parse_args_block(recipe: Recipe) -> str:
     datasets = []
     for i, stage in enumerate(stages):
         flag = "--" + _option(stage, i == 0).replace("_", "-")
-        datasets.append(f'    parser.add_argument("{flag}", required=True, help="{stage} data (see above)")')
+        data_help = literal(f"{stage} data (see above)")
+        datasets.append(f"    parser.add_argument({literal(flag)}, required=True, help={data_help})")
     extra = ""
     if recipe.memory_model == "prompt":
         extra = (

@@ -1,7 +1,7 @@
 """Blocks of the Python training recipe (transformers + peft + trl).
 
 The assembled script is: header comments, a docstring with the data formats, imports, the plan's
-constants, then these blocks. Names the blocks share: PRECISION, GRADIENT_CHECKPOINTING,
+constants, then these blocks. Names the blocks share: PLAN, PRECISION, GRADIENT_CHECKPOINTING,
 BATCH_SIZE, GRAD_ACCUM, EPOCHS, MAX_LENGTH, OPTIM, LEARNING_RATE, EXTRA_TRAINING_ARGUMENTS,
 FROZEN_BASE, NEEDS_CUDA, REQUIRED_MODULES, WRITTEN_FOR, CALLBACKS, plus the method's own.
 """
@@ -13,7 +13,8 @@ from string import Template
 PARSE_ARGS = Template("""
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description=(__doc__ or "").split("\\n\\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+        description=PLAN + ": " + (__doc__ or "").split("\\n\\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--model", $model_option, help="Hub id or local directory of the base model")
 $dataset_options
