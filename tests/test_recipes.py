@@ -53,6 +53,14 @@ PROFILES: list[dict[str, str]] = [
     {"gpu": "rtx-3090", "model": "t5-base", "goal": "adapt"},
     {"model_access": "api", "goal": "knowledge"},
     {"gpu": "none", "model-size": "1b", "goal": "chat"},
+    # An instruct model: the preference stage alone; cost or speed first: ORPO / SimPO.
+    *(
+        {"gpu": "a100-80gb", "model": "qwen3-0.6b", "data_kind": k, "examples": "5k"}
+        for k in ("preferences", "ratings")
+    ),
+    {"gpu": "a100-80gb", "model": "qwen2.5-0.5b", "data_kind": "preferences", "priority": "speed"},
+    {"gpu": "a100-80gb", "model": "qwen3-0.6b", "data_kind": "preferences", "priority": "cost"},
+    {"model_access": "api", "model": "gemini-2.5-flash", "goal": "classify", "data_kind": "labeled"},
 ]
 
 
@@ -312,6 +320,7 @@ AX_REQUIRED = {"base_model", "datasets", "micro_batch_size", "gradient_accumulat
 
 # The support matrix, stated independently of the implementation.
 PYTHON_REFUSED = {"adapters"}  # the `adapters` library needs transformers 4.57.x
+HOSTED = {"hosted-ft", "embeddings-classifier"}  # a provider runs them: no script to write
 LF_METHODS = {"full-ft", "partial-ft", "lora", "qlora", "dora", "galore"}
 AX_METHODS = {"full-ft", "partial-ft", "bitfit", "lora", "qlora", "dora", "galore"}
 PYTHON_OBJECTIVES = {"sft", "continued-pretraining", "dpo", "kto", "grpo", "rloo", "reward-model"}
@@ -321,7 +330,7 @@ AX_OBJECTIVES = {"sft", "continued-pretraining", "dpo", "kto", "grpo", "simpo"}
 
 def refused(case: Case, fmt: str) -> bool:
     plan, arch = case.rec.plans[case.rank - 1], case.rec.facts["model_architecture"]
-    if arch == "encoder-decoder" or plan.method in PYTHON_REFUSED:
+    if arch == "encoder-decoder" or plan.method in PYTHON_REFUSED | HOSTED:
         return True
     objectives = {"python": PYTHON_OBJECTIVES, "llamafactory": LF_OBJECTIVES, "axolotl": AX_OBJECTIVES}[fmt]
     if not set(plan.pipeline) <= objectives:
@@ -330,7 +339,8 @@ def refused(case: Case, fmt: str) -> bool:
         soft_prompt = plan.method in {"prefix-tuning", "prompt-tuning", "p-tuning"}
         chained = soft_prompt and len(plan.pipeline) > 1  # PEFT cannot resume a soft prompt
         prefix_encoder = plan.method == "prefix-tuning" and arch == "encoder"  # no past key values
-        return chained or prefix_encoder or (plan.kind == "no-training" and arch != "decoder")
+        # A model behind an API has no architecture in the facts: it is a generative model.
+        return chained or prefix_encoder or (plan.kind == "no-training" and arch not in ("decoder", None))
     if plan.kind == "no-training" or arch == "encoder":
         return True
     if fmt == "llamafactory":
@@ -371,6 +381,8 @@ def check_llamafactory(text: str, case: Case) -> None:
         assert set(doc) >= LF_REQUIRED, LF_REQUIRED - set(doc)
         lf_stages = {"continued-pretraining": "pt", "orpo": "dpo", "simpo": "dpo", "reward-model": "rm"}
         assert doc["stage"] == lf_stages.get(stage, stage)
+        if stage in ("orpo", "simpo"):  # reference-free losses of LLaMA-Factory's dpo stage
+            assert doc["pref_loss"] == stage
         assert doc["finetuning_type"] in {"lora", "freeze", "full"}
         assert isinstance(doc["learning_rate"], float) and 0 < doc["learning_rate"] < 1
         assert isinstance(doc["cutoff_len"], int)
@@ -414,7 +426,18 @@ def test_cases_cover_every_method_and_pipeline() -> None:
     kb_methods = {m.id for m in CATALOG.kb.methods if m.kind != "objective"}
     assert {c.rec.plans[c.rank - 1].method for c in CASES} == kb_methods, methods
     pipelines = {c.rec.plans[c.rank - 1].pipeline for c in CASES}
-    assert pipelines == {(), ("sft",), ("sft", "dpo"), ("sft", "kto"), ("grpo",), ("continued-pretraining",)}
+    assert pipelines == {
+        (),
+        ("sft",),
+        ("sft", "dpo"),
+        ("sft", "kto"),
+        ("dpo",),
+        ("kto",),
+        ("orpo",),
+        ("simpo",),
+        ("grpo",),
+        ("continued-pretraining",),
+    }
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -654,6 +677,24 @@ def test_every_objective_is_written_where_a_trainer_has_it_and_refused_with_the_
         else:
             with pytest.raises(UsageError, match=expected):
                 render_recipe(CATALOG, rec, 1, fmt)
+
+
+@pytest.mark.parametrize("stage", ["orpo", "simpo"])
+def test_reference_free_objectives_are_yaml_only(stage: str) -> None:
+    """ORPO and SimPO live in trl.experimental: the Python recipe refuses them and says where
+    they are; LLaMA-Factory trains both as pref_loss of its dpo stage, axolotl SimPO as rl: simpo."""
+    rec = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="preferences")
+    rec = replace(rec, plans=(replace(rec.plans[0], pipeline=(stage,)),))
+    with pytest.raises(UsageError, match=r"trl\.experimental"):
+        render_recipe(CATALOG, rec, 1, "python")
+    (doc,) = yaml_documents(render_recipe(CATALOG, rec, 1, "llamafactory"))
+    assert (doc["stage"], doc["pref_loss"]) == ("dpo", stage)
+    if stage == "simpo":
+        (doc,) = yaml_documents(render_recipe(CATALOG, rec, 1, "axolotl"))
+        assert doc["rl"] == "simpo" and doc["rl_beta"] == 2.0 and doc["simpo_gamma"] == 0.5
+    else:
+        with pytest.raises(UsageError, match="llamafactory"):
+            render_recipe(CATALOG, rec, 1, "axolotl")
 
 
 @pytest.mark.parametrize("rank", [0, -1, 999])

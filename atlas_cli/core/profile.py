@@ -15,10 +15,12 @@ from atlas_cli.kb.vocabulary import (
     DATA_KINDS,
     GOALS,
     MODEL_ACCESS,
+    MODEL_VARIANT_CHOICES,
     NO_WORDS,
     PRIORITIES,
     STACKS,
     TYPICAL_DATA,
+    TYPICAL_TOKENS,
     YES_WORDS,
     Choice,
     means_no_gpu,
@@ -116,6 +118,14 @@ class Profile:
         "How many parameters does the model have? (e.g. 7b, 125m)",
         example="7b",
         alternative_to="model",
+    )
+    # Not given: read from the model (catalog entry, -Instruct/-it/-chat in its name, a chat template).
+    model_variant: str | None = _question(
+        "choice",
+        "model",
+        "base or instruct: whether the model is already post-trained (default: read from the model).",
+        "Is the model a base model or already instruction-tuned?",
+        choices=MODEL_VARIANT_CHOICES,
     )
     goal: str = _question(
         "choice",
@@ -244,6 +254,14 @@ class Profile:
     @property
     def data_kind_given(self) -> bool:
         return self.data_kind is not None
+
+    @property
+    def dataset_tokens_b(self) -> float | None:
+        """Training tokens in billions: examples x average length (given, else typical)."""
+        if self.examples is None:
+            return None
+        per_example = self.tokens_per_example or TYPICAL_TOKENS[self.data_kind_or_typical]
+        return round(self.examples * per_example / 1e9, 6)
 
 
 PROFILE_FIELDS: tuple[ProfileField, ...] = tuple(

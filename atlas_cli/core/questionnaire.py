@@ -69,6 +69,8 @@ SKIP: dict[str, Callable[[Answers], bool]] = {
     "gpu": _api_only,
     "gpus": lambda a: _api_only(a) or _no_gpu(a),
     "model": _api_only,
+    # Read from the model's name, catalog entry or chat template; a flag overrides it.
+    "model_variant": lambda a: True,
     # Asked with an API too: documents decide RAG, examples decide few-shot or provider tuning.
     "data_kind": _never,
     "examples": lambda a: a.get("data_kind") == "none",
@@ -381,9 +383,9 @@ def _pick_choice(spec: ProfileField, text: str) -> str:
     raise UsageError(f"'{text}' is not one of {', '.join(values)} (or 1-{len(values)})")
 
 
-def command_line(answers: Answers) -> str:
-    """The `ft-atlas recommend` command that reproduces these answers."""
-    parts = ["ft-atlas recommend"]
+def command_line(answers: Answers, command: str = "recommend") -> str:
+    """The `ft-atlas recommend` (or `recipe`) command that reproduces these answers."""
+    parts = [f"ft-atlas {command}"]
     for spec in PROFILE_FIELDS:
         value = answers.get(spec.name)
         if value is None or value == spec.default:

@@ -298,10 +298,12 @@ def _condition_references(condition: Any, path: PathKey, known: dict[str, set[st
         spec = fact_spec(fact)
         if spec is None:
             continue  # the schema reports an unknown fact
-        if spec.per_method:
+        if spec.per_method or spec.per_stage:
             method = fact.partition(".")[2]
-            if method not in known["methods"]:
-                yield (*where, "fact"), f"unknown method '{method}' in fact '{fact}'"
+            family = "objectives" if spec.per_stage else "methods"
+            if method not in known[family]:
+                what = "objective" if spec.per_stage else "method"
+                yield (*where, "fact"), f"unknown {what} '{method}' in fact '{fact}'"
         elif spec.refers_to is not None:
             value = comparison.get("value")
             yield from _unknown((*where, "value"), value, known[spec.refers_to], SECTION_ITEM[spec.refers_to])
@@ -339,7 +341,13 @@ def cross_reference_problems(data: Any) -> list[Found]:
         m["id"] for _, m in methods if isinstance(m.get("id"), str) and m.get("kind") == "objective"
     }
     rule_ids = _ids(rules) | _ids(pipelines)
-    known = {"gpus": _ids(gpus), "models": _ids(models), "methods": method_ids, "categories": category_ids}
+    known = {
+        "gpus": _ids(gpus),
+        "models": _ids(models),
+        "methods": method_ids,
+        "categories": category_ids,
+        "objectives": objective_ids,
+    }
 
     found: list[Found] = []
     for section, items, named in (
@@ -372,6 +380,14 @@ def cross_reference_problems(data: Any) -> list[Found]:
     for i, r in rules:
         found.extend(_selector_references(r.get("methods"), ("rules", i, "methods"), methods, known))
         found.extend(_condition_references(r.get("when"), ("rules", i, "when"), known))
+    for i, m in methods:
+        for j, lib in _items(m, "libraries"):
+            found.extend(
+                _condition_references(lib.get("when"), ("methods", i, "libraries", j, "when"), known)
+            )
+    for i, advice in _items(data, "evaluation"):
+        found.extend(_condition_references(advice.get("when"), ("evaluation", i, "when"), known))
+    found.extend(_duplicates("evaluation", _items(data, "evaluation"), False))
     for i, p in pipelines:
         found.extend(_unknown(("pipelines", i, "pipeline"), p.get("pipeline"), objective_ids, "objective"))
         found.extend(_condition_references(p.get("when"), ("pipelines", i, "when"), known))

@@ -19,6 +19,15 @@ LANGS: Final = get_args(Lang)
 MethodKind = Literal["parameterization", "objective", "no-training"]
 METHOD_KINDS: Final[tuple[MethodKind, ...]] = get_args(MethodKind)
 
+# Where a method runs: on the user's own GPUs (or CPU), or as a provider's hosted service (a
+# tuning or embedding API): a hosted method needs no local memory and sends the data away.
+Runs = Literal["local", "hosted"]
+RUNS: Final[tuple[Runs, ...]] = get_args(Runs)
+
+# What a provider's hosted service does with your data.
+HostedService = Literal["supervised", "preference", "reinforcement", "continued-pretraining", "embeddings"]
+HostedStatus = Literal["available", "closing", "closed"]
+
 # A model as published: base (pre-trained only), or post-trained to follow instructions.
 ModelVariant = Literal["base", "instruct"]
 MODEL_VARIANTS: Final[tuple[ModelVariant, ...]] = get_args(ModelVariant)
@@ -81,16 +90,20 @@ class OptimizerInfo:
     transformers_name: str  # TrainingArguments(optim=...)
     label: str
     full_precision_states: bool = True  # fp32 states (halved to bf16 under pure bf16)
+    # A bitsandbytes optimizer: bitsandbytes 0.50 has no 8-bit or paged optimizers on Apple MPS.
+    bitsandbytes: bool = False
 
 
 # EleutherAI "Transformer Math 101": AdamW 8 (two fp32 moments), 8-bit AdamW 2, SGD with momentum 4.
 OPTIMIZERS: Final[dict[str, OptimizerInfo]] = {
     "adamw": OptimizerInfo(8.0, "adamw_torch", "AdamW"),
-    "adamw-8bit": OptimizerInfo(2.0, "adamw_bnb_8bit", "8-bit AdamW", full_precision_states=False),
-    "paged-adamw-8bit": OptimizerInfo(
-        2.0, "paged_adamw_8bit", "paged 8-bit AdamW", full_precision_states=False
+    "adamw-8bit": OptimizerInfo(
+        2.0, "adamw_bnb_8bit", "8-bit AdamW", full_precision_states=False, bitsandbytes=True
     ),
-    "paged-adamw-32bit": OptimizerInfo(8.0, "paged_adamw_32bit", "paged 32-bit AdamW"),
+    "paged-adamw-8bit": OptimizerInfo(
+        2.0, "paged_adamw_8bit", "paged 8-bit AdamW", full_precision_states=False, bitsandbytes=True
+    ),
+    "paged-adamw-32bit": OptimizerInfo(8.0, "paged_adamw_32bit", "paged 32-bit AdamW", bitsandbytes=True),
     "sgd": OptimizerInfo(4.0, "sgd", "SGD with momentum"),
 }
 
@@ -125,6 +138,11 @@ LORA_TARGETS: Final = ("all-linear", "attention", "qv")
 FIT_MARGIN: Final = 0.90  # "yes" within 90 % of usable memory; docs/memory.md says why
 
 # --- what a profile can say ---------------------------------------------------------------------
+
+MODEL_VARIANT_CHOICES: Final = (
+    Choice("base", "pre-trained only: no instruction tuning (e.g. Llama-3.1-8B, Qwen3-8B-Base)"),
+    Choice("instruct", "already post-trained to follow instructions (-Instruct, -it, -chat)"),
+)
 
 
 MODEL_ACCESS: Final = (

@@ -54,7 +54,7 @@ def render_recipe(catalog: Catalog, rec: Recommendation, rank: int = 1, fmt: str
 
 def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, TrainerFormat]) -> None:
     plan, arch = recipe.plan, recipe.architecture
-    if getattr(recipe.method, "runs", None) == "hosted":
+    if recipe.method.runs == "hosted":
         raise UsageError(
             f"plan {recipe.rank} ({plan.name}) runs at a provider, so there is no training script to "
             f"write: `ft-atlas show {plan.method}` lists each provider's API, models, prices and data format"

@@ -9,7 +9,7 @@ from rich.text import Text as RichText
 from rich.tree import Tree
 
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.schema import GuideRule, Method
+from atlas_cli.kb.schema import AllOf, AnyOf, Comparison, Condition, GuideRule, HostedOffer, Method, NotOf
 from atlas_cli.kb.vocabulary import Lang
 from atlas_cli.render.grid import fenced
 from atlas_cli.render.paste import Verbatim
@@ -20,9 +20,42 @@ def _reference(ref_title: str, author: str, year: int, arxiv: str | None) -> str
     return f"{author} ({year}). {ref_title}{arxiv_part}"
 
 
+def _ratings_lines(method: Method) -> list[str]:
+    r = method.ratings
+    lines = [f"memory {r.memory} · speed {r.speed} · quality {r.quality}"]
+    if method.scoring is not None:
+        s = method.scored_ratings
+        lines.append(
+            f"ft-atlas scores it as memory {s.memory} · speed {s.speed} · quality {s.quality}: "
+            f"{method.scoring.because.en} ({method.scoring.source})"
+        )
+    return lines
+
+
+def _offer_line(offer: HostedOffer) -> str:
+    status = "" if offer.status == "available" else f" [{offer.status.upper()}: {offer.status_note}]"
+    leaves = " Your data leaves your machine." if offer.data_leaves_machine else ""
+    return (
+        f"{offer.provider}{status} — {', '.join(offer.services)}. Models: {'; '.join(offer.models)}. "
+        f"Start: {offer.entry}. Cost: {offer.price} (as of {offer.date}; {', '.join(offer.source)}).{leaves}"
+    )
+
+
+def condition_words(condition: Condition) -> str:
+    """A rule condition in words: `gpu_vendor eq apple`, `all(...)`."""
+    if isinstance(condition, AllOf):
+        return " and ".join(condition_words(c) for c in condition.all)
+    if isinstance(condition, AnyOf):
+        return "(" + " or ".join(condition_words(c) for c in condition.any) + ")"
+    if isinstance(condition, NotOf):
+        return f"not ({condition_words(condition.not_)})"
+    assert isinstance(condition, Comparison)
+    value = ", ".join(map(str, condition.value)) if isinstance(condition.value, list) else condition.value
+    return f"{condition.fact} {condition.op} {value}"
+
+
 def card_sections(method: Method, lang: Lang) -> list[tuple[str, list[str]]]:
     """The card's sections as (heading, lines): one content model for both renderers."""
-    r = method.ratings
     share = method.trainable_share
     sections: list[tuple[str, list[str]]] = [
         ("Summary", [method.summary.get(lang)]),
@@ -31,7 +64,7 @@ def card_sections(method: Method, lang: Lang) -> list[tuple[str, list[str]]]:
             [method.trains.get(lang)]
             + ([f"Trainable share: {share.text} ({share.source})"] if share else []),
         ),
-        ("Ratings", [f"memory {r.memory} · speed {r.speed} · quality {r.quality}"]),
+        ("Ratings", _ratings_lines(method)),
         ("Use when", [t.get(lang) for t in method.use_when]),
         ("Avoid when", [t.get(lang) for t in method.avoid_when]),
         ("Data", [method.data.get(lang)]),
@@ -42,9 +75,11 @@ def card_sections(method: Method, lang: Lang) -> list[tuple[str, list[str]]]:
                 f"{lib.library}: {lib.entry}"
                 + (f" [{lib.status}]" if lib.status != "stable" else "")
                 + (f" — {lib.note}" if lib.note else "")
+                + (f" (when {condition_words(lib.when)})" if lib.when is not None else "")
                 for lib in method.libraries
             ],
         ),
+        ("Providers", [_offer_line(offer) for offer in method.providers]),
         ("Hyperparameters", [f"{k}: {v}" for k, v in method.hyperparameters.items()]),
         ("Pitfalls", [t.get(lang) for t in method.pitfalls]),
         (

@@ -6,6 +6,7 @@ tests/test_cli.py validates every command's real output against them.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -28,12 +29,13 @@ from atlas_cli.core.throughput.timing import (
     StageTime,
 )
 from atlas_cli.core.throughput.workload import GLOBAL_BATCH
-from atlas_cli.kb.schema import Category, Gpu, GuideRule, KnowledgeBase, LlmModel, Method, Tool
+from atlas_cli.kb.schema import Advice, Category, Gpu, GuideRule, KnowledgeBase, LlmModel, Method, Tool
 from atlas_cli.kb.vocabulary import FIT_MARGIN, OUTPUT_SCHEMA_VERSION, STACKS, Lang
 
 STACK_HELP = {c.value: c.help for c in STACKS}
 
 if TYPE_CHECKING:
+    from atlas_cli.core.profile import Profile
     from atlas_cli.core.resolve import ModelInfo
 
 SCHEMA_VERSION = OUTPUT_SCHEMA_VERSION
@@ -242,10 +244,28 @@ class PlanJson(TimedJson, total=False):
     trace: list[TraceJson]
 
 
+class AdviceJson(TypedDict):
+    text: str
+    source: str
+
+
+class NextStepsJson(TypedDict):
+    """What to do with the top plan: its tools, the command that writes its recipe, where its
+    example code is, and how to evaluate the result."""
+
+    plan: int  # the rank of the plan these steps are for (1)
+    method: str
+    tools: list[str]  # "library: entry", one per entry that applies to the plan
+    recipe: str | None  # the `ft-atlas recipe ...` command for this profile and plan; None: hosted
+    example: str  # the commands that show the cards (method, then stages after SFT) and example code
+    evaluation: list[AdviceJson]
+
+
 class RecommendationJson(TypedDict, total=False):
     schema_version: int
     profile: dict[str, Any]
     notes: list[str]
+    next_steps: NextStepsJson | None
     recommendations: list[PlanJson]
     excluded: list[PlanJson]
     facts: dict[str, Any]
@@ -265,7 +285,9 @@ class CompareJson(TypedDict):
     schema_version: int
     source: str
     rows: list[CompareRowJson]
-    notes: list[str]  # the guide's table: where ft-atlas's own ratings differ from it
+    # The guide's table: where ft-atlas's own ratings differ from it, and where ft-atlas scores a
+    # method differently (its card's `scoring`), each with why.
+    notes: list[str]
 
 
 # Characters json.dumps leaves raw that still break lines or drive a terminal: Python's
@@ -500,11 +522,59 @@ def plan_json(plan: Plan, rank: int | None, trace: tuple[RuleHit, ...] | None) -
     return out
 
 
+def grouped_tools(plan: Plan) -> list[str]:
+    """The plan's library entries that apply to it, repeats removed (Engine._collect_tools), one
+    `library: entry` line each: short lines that paste as they are."""
+    return [f"{tool.library}: {tool.entry}" for tool in plan.tools]
+
+
+def recipe_command(rec: Recommendation, rank: int) -> str | None:
+    """The `ft-atlas recipe ...` line that writes the recipe of the plan ranked `rank` for this
+    profile (None for a hosted plan: a provider trains it, there is no script to write)."""
+    plan = rec.plans[rank - 1]
+    if rec.request is None or plan.runs == "hosted":
+        return None
+    line = _recipe_line(rec.request)
+    if rank != 1:
+        line += f" --plan {rank}"
+    # TRL trains these stages only in trl.experimental; Python recipes use stable APIs only.
+    return f"{line} --trainer llamafactory" if plan.experimental_stages else line
+
+
+@functools.lru_cache(maxsize=4096)
+def _recipe_line(profile: Profile) -> str:
+    """Batch files repeat profiles: the line is built once per distinct profile."""
+    from atlas_cli.core.questionnaire import command_line
+
+    return command_line(profile.to_dict(), command="recipe")
+
+
+def advice_json(advice: tuple[Advice, ...]) -> list[AdviceJson]:
+    return [{"text": a.text.en, "source": a.source} for a in advice]
+
+
+def next_steps_json(rec: Recommendation, with_lists: bool = True) -> NextStepsJson | None:
+    """What to do with the top plan (`with_lists=False`: without its tools and advice, which
+    batch mode encodes once and reuses)."""
+    if not rec.plans:
+        return None
+    best = rec.plans[0]
+    return {
+        "plan": 1,
+        "method": best.method,
+        "tools": grouped_tools(best) if with_lists else [],
+        "recipe": recipe_command(rec, 1),
+        "example": " · ".join(f"ft-atlas show {m}" for m in (best.method, *best.pipeline) if m != "sft"),
+        "evaluation": advice_json(rec.evaluation) if with_lists else [],
+    }
+
+
 def recommendation_json(rec: Recommendation, top: int, explain: bool) -> RecommendationJson:
     out: RecommendationJson = {
         "schema_version": SCHEMA_VERSION,
         "profile": rec.profile,
         "notes": list(rec.notes),
+        "next_steps": next_steps_json(rec),
         "recommendations": [
             plan_json(p, i, rec.trace(p) if explain else None) for i, p in enumerate(rec.shown(top), start=1)
         ],

@@ -31,7 +31,7 @@ def gap(recipe: Recipe) -> str | None:
     if "orpo" in recipe.stages:
         return (
             "axolotl reads ORPO data through its own chat-template dataset types, not the prompt / "
-            "chosen / rejected fields these recipes write"
+            "chosen / rejected fields these recipes write; use --trainer llamafactory (pref_loss: orpo)"
         )
     if "reward-model" in recipe.stages:
         return (

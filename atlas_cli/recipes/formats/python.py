@@ -55,8 +55,9 @@ def gap(recipe: Recipe) -> str | None:
     if experimental:
         return (
             f"TRL trains {experimental[0].upper()} only in trl.experimental (ORPOTrainer; SimPO as "
-            "CPOTrainer(loss_type='simpo')), and Python recipes use stable APIs only; the card's example "
-            f"shows it (ft-atlas show {experimental[0]})"
+            "CPOTrainer(loss_type='simpo')), and Python recipes use stable APIs only; use --trainer "
+            "llamafactory (pref_loss orpo or simpo) or axolotl (rl: simpo), or the card's example "
+            f"(ft-atlas show {experimental[0]})"
         )
     if recipe.family == "prompt" and len(recipe.stages) > 1:
         return (
