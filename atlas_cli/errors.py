@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -94,12 +95,27 @@ class OutputClosed(AtlasError):
     code = "output_closed"
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Characters a terminal acts on instead of showing: C0 and C1 controls (ESC starts screen
+# clears and OSC 8 links, U+009B is CSI), DEL, the Unicode line and paragraph separators, and
+# the bidirectional overrides and isolates that reorder (and so hide) text.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escaped(found: re.Match[str]) -> str:
+    return found.group().encode("unicode_escape").decode("ascii")
 
 
 def one_line(text: str) -> str:
     """Escape line breaks and other control characters: one problem is one line of output."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return _CONTROL.sub(_escaped, text)
+
+
+def printable(text: str) -> str:
+    """Text for a terminal: control characters (except newline and tab) become visible escapes
+    such as \\x1b, so that text from a knowledge base or the command line cannot clear the
+    screen, hide itself or plant a link."""
+    return _CONTROL_IN_TEXT.sub(_escaped, text)
 
 
 def prepare_streams() -> None:
@@ -116,12 +132,47 @@ def prepare_streams() -> None:
             reconfigure(errors="backslashreplace")
 
 
+def silence_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered for a reader that went away (or a full
+    disk) is dropped at exit instead of failing again with a traceback."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # no descriptor behind stdout
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
+
+
+def flush_stdout() -> int:
+    """Flush stdout now, while a failure can still be reported; the exit code it leads to."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        return report(OutputClosed(), debug=False)
+    except OSError as error:
+        return report(WriteFailed(f"cannot write the output: {error.strerror or error}"), debug=False)
+    return EXIT_OK
+
+
+def write_stdout(text: str) -> int:
+    """Write and flush `text`; the exit code (a full disk is 1, a reader gone away 0)."""
+    try:
+        if sys.stdout is not None:  # None when started with stdout closed
+            sys.stdout.write(text)
+    except BrokenPipeError:
+        return report(OutputClosed(), debug=False)
+    except OSError as error:
+        return report(WriteFailed(f"cannot write the output: {error.strerror or error}"), debug=False)
+    return flush_stdout()
+
+
 def debug_env() -> bool:
     return os.environ.get("FT_ATLAS_DEBUG", "") not in ("", "0")
 
 
 def fail(message: str, code: int) -> int:
-    sys.stderr.write(f"ft-atlas: {message}\n")
+    sys.stderr.write(f"ft-atlas: {printable(message)}\n")
     return code
 
 
@@ -132,10 +183,12 @@ def report(error: BaseException, debug: bool) -> int:
         return fail(t("Aborted."), EXIT_INTERRUPTED)
     if isinstance(error, (BrokenPipeError, OutputClosed)):
         # The reader went away (`ft-atlas methods | head -1`): nothing more to say to it.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        silence_stdout()
         return EXIT_OK
+    if isinstance(error, WriteFailed):
+        silence_stdout()  # the rest of the output could not be written either
     if isinstance(error, KnowledgeBaseError):
-        sys.stderr.write("".join(f"{problem}\n" for problem in error.problems))
+        sys.stderr.write("".join(f"{one_line(problem)}\n" for problem in error.problems))
         return fail(error.summary(), error.exit_code)
     if isinstance(error, AtlasError):
         return fail(str(error), error.exit_code)

@@ -12,9 +12,7 @@ def main() -> None:
     if args == ["--version"]:
         from atlas_cli import __version__
 
-        if sys.stdout is not None:  # None when started with stdout closed
-            sys.stdout.write(f"ft-atlas {__version__}\n")
-        return
+        sys.exit(_print_version(f"ft-atlas {__version__}\n"))
     from atlas_cli.errors import EXIT_INTERRUPTED, fail, prepare_streams
 
     prepare_streams()
@@ -28,3 +26,23 @@ def main() -> None:
     except KeyboardInterrupt:  # Ctrl-C while the modules load: the commands handle it after
         sys.exit(fail("Aborted.", EXIT_INTERRUPTED))
     run()
+
+
+def _print_version(text: str) -> int:
+    """errors.write_stdout's rules without importing it (and `re`): a reader that went away is
+    exit 0, a full disk exit 1 with a message, never a traceback at exit."""
+    import os
+
+    try:
+        if sys.stdout is not None:  # None when started with stdout closed
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        return 0
+    except OSError as error:
+        full = not isinstance(error, BrokenPipeError)
+        if full and sys.stderr is not None:
+            sys.stderr.write(f"ft-atlas: cannot write the output: {error.strerror or error}\n")
+        devnull = os.open(os.devnull, os.O_WRONLY)  # what is still buffered is dropped at exit
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 1 if full else 0

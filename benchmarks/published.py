@@ -77,7 +77,7 @@ def ours(catalog: Catalog, setup: Setup, size_b: float) -> tuple[Estimate, str]:
     hardware = resolve_hardware(catalog, None, None, 1)
     info = resolve_model(catalog, None, size_b)
     settings, _ = settings_for(info, hardware, precision=setup.precision, quant_bits=setup.quant_bits)
-    result = estimate(setup.method, setup.memory_model, info.shape, settings)
+    result = estimate(setup.method, setup.memory_model, info.sized, settings)
     return result, info.template or "?"
 
 
@@ -119,7 +119,7 @@ def measured_estimate(catalog: Catalog, row: MemoryRow) -> float:
     plain = {k: v for k, v in row.settings.items() if k != "sharding"}
     settings, _ = settings_for(info, hardware, **plain)
     settings = replace(settings, sharding=row.settings.get("sharding", "ddp"))
-    run = estimator(row.method, row.memory_model, info.shape)
+    run = estimator(row.method, row.memory_model, info.sized)
     if not row.longest_context:
         return run(settings).per_gpu_gb
     on_card = replace(settings, capacity_gb=gib_to_gb(row.capacity_gib or 0.0))

@@ -567,18 +567,18 @@ def test_compare_keeps_the_guides_table_and_notes_where_ft_atlas_differs(run: Ru
     shutil.copytree(bundled_kb_path(), kb)
     methods = kb / "methods.yaml"
     text = methods.read_text(encoding="utf-8")
-    marker = (
-        '    ratings: {memory: low, speed: fast, quality: near-full}\n    use_when:\n      - {en: "A single'
-    )
+    marker = "    ratings: {memory: low, speed: fast, quality: near-full}\n    scoring:\n      speed: medium"
     assert text.count(marker) == 1  # QLoRA's card
     methods.write_text(text.replace(marker, marker.replace("speed: fast", "speed: medium")), encoding="utf-8")
-    assert ok(run("compare", "--json")).json()["notes"] == []
+    # The bundled cards keep the guide's ratings; only their `scoring` corrections are noted.
+    assert all(n.startswith("ft-atlas scores ") for n in ok(run("compare", "--json")).json()["notes"])
     data = ok(run("--kb", str(kb), "compare", "--json")).json()
     lora = next(row for row in data["rows"] if row["methods"] == ["lora", "qlora"])
     assert lora["speed"] == "fast"  # the guide's table, verbatim
-    assert data["notes"] == [
+    assert data["notes"][0] == (
         "ft-atlas rates QLoRA speed medium (the guide's 'LoRA / QLoRA': fast); ft-atlas show qlora says why."
-    ]
+    )
+    assert not any(n.startswith("ft-atlas scores QLoRA") for n in data["notes"])  # no longer a correction
     table = " ".join(ok(run("--kb", str(kb), "compare", env={"COLUMNS": "100"})).stdout.split())
     assert "ft-atlas rates QLoRA speed medium" in table
     # The card and `compare qlora` agree with each other.

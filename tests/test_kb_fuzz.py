@@ -56,7 +56,10 @@ def fuzz_base() -> dict[str, Any]:
     """A small but complete KB: every section, every kind of item and condition, all methods
     (everything refers to them), the GPUs that rules name, a few models and the rules the guide
     cites plus some more. Small, so that a thousand loads stay quick."""
-    data = _trim(bundled_sections())
+    full = bundled_sections()
+    data = _trim(full)
+    for method, tags in zip(data["methods"], (m.get("tags", []) for m in full["methods"]), strict=True):
+        method["tags"] = tags  # selectors name tags: keep every one
     cited = {
         r for g in [*data["guide"]["choose"], *data["guide"]["recommendations"]] for r in g["engine_rules"]
     }

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from atlas_cli.errors import KnowledgeBaseError
 from atlas_cli.kb import cache as kbcache
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.files import bundled_kb_path
+from atlas_cli.kb.files import MAX_FILE_BYTES, KbFile, bundled_kb_path
 
 
 @pytest.fixture
@@ -32,9 +33,9 @@ def _count_loads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     loads: list[Path] = []
     real = kbcache._load
 
-    def counting(path: Path) -> Catalog:
+    def counting(path: Path, files: list[KbFile]) -> Catalog:
         loads.append(path)
-        return real(path)
+        return real(path, files)
 
     monkeypatch.setattr(kbcache, "_load", counting)
     return loads
@@ -47,7 +48,7 @@ def test_second_load_comes_from_the_cache(kb: Path, cache: Path, monkeypatch: py
     assert len(loads) == 1
     assert second.kb == first.kb
     assert second.method("LoRA").id == "lora"
-    assert len(list(cache.glob("kb-*.pickle"))) == 1
+    assert len(list(cache.glob("kb-*.json"))) == 1
 
 
 def test_changed_content_is_loaded_again(kb: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,18 +63,18 @@ def test_changed_content_is_loaded_again(kb: Path, cache: Path, monkeypatch: pyt
 
 def test_damaged_entry_is_ignored(kb: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     kbcache.load_cached_catalog(kb)
-    (entry,) = cache.glob("kb-*.pickle")
-    entry.write_bytes(b"not a pickle")
+    (entry,) = cache.glob("kb-*.json")
+    entry.write_bytes(b"not an entry")
     loads = _count_loads(monkeypatch)
     assert kbcache.load_cached_catalog(kb).gpus
     assert len(loads) == 1
 
 
-def test_entry_writable_by_others_is_never_unpickled(
+def test_entry_writable_by_others_is_never_read(
     kb: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     kbcache.load_cached_catalog(kb)
-    (entry,) = cache.glob("kb-*.pickle")
+    (entry,) = cache.glob("kb-*.json")
     entry.chmod(0o666)
     loads = _count_loads(monkeypatch)
     kbcache.load_cached_catalog(kb)
@@ -101,10 +102,11 @@ def test_default_directory_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert kbcache.cache_dir() == tmp_path / "ft-atlas"
 
 
-def test_oversized_file_is_not_hashed_but_reported(tmp_path: Path, cache: Path) -> None:
+def test_oversized_file_is_not_cached_but_reported(tmp_path: Path, cache: Path) -> None:
     big = tmp_path / "big.yaml"
     with big.open("wb") as out:
-        out.truncate(kbcache.MAX_FILE_BYTES + 1)
-    with pytest.raises(OSError):
-        kbcache.content_key(big)
-    assert os.path.getsize(big) > kbcache.MAX_FILE_BYTES
+        out.truncate(MAX_FILE_BYTES + 1)
+    with pytest.raises(KnowledgeBaseError, match="larger than"):
+        kbcache.load_cached_catalog(big)
+    assert os.path.getsize(big) > MAX_FILE_BYTES
+    assert not list(cache.glob("kb-*"))

@@ -43,7 +43,7 @@ def test_every_question_comes_from_the_profile_definition(catalog: Catalog) -> N
     for field in PROFILE_FIELDS:
         # Not asked by default: set by flags, or asked only after an answer that needs them.
         skipped = ("gpus", "knowledge_changes", "examples", "batch_size", "stack", "tokens_per_example")
-        skipped += ("epochs", "packing", "price_per_hour", "max_hours", "budget_usd")
+        skipped += ("epochs", "packing", "price_per_hour", "max_hours", "budget_usd", "model_variant")
         if field.alternative_to is None and field.name not in skipped:
             assert field.question in asked, field.name
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import json
 import re
 import shutil
 import subprocess
@@ -21,7 +22,7 @@ import pytest
 import yaml
 
 from atlas_cli.core.engine import Engine
-from atlas_cli.core.plans import Recommendation
+from atlas_cli.core.plans import Recommendation, hours_text
 from atlas_cli.core.profile import build_profile
 from atlas_cli.errors import UsageError
 from atlas_cli.kb.catalog import Catalog
@@ -29,8 +30,8 @@ from atlas_cli.kb.files import bundled_kb_path
 from atlas_cli.kb.loading import load_knowledge_base
 from atlas_cli.kb.schema import Hyperparameter
 from atlas_cli.recipes.registry import format_names
-from atlas_cli.recipes.settings import WRITTEN_FOR, resolve
-from atlas_cli.recipes.writer import render_recipe
+from atlas_cli.recipes.settings import MINIMUM_VERSIONS, WRITTEN_FOR
+from atlas_cli.recipes.writer import render_recipe, write_recipe
 from tests.conftest import Runner
 
 FORMATS = format_names()
@@ -52,6 +53,14 @@ PROFILES: list[dict[str, str]] = [
     {"gpu": "rtx-3090", "model": "t5-base", "goal": "adapt"},
     {"model_access": "api", "goal": "knowledge"},
     {"gpu": "none", "model-size": "1b", "goal": "chat"},
+    # An instruct model: the preference stage alone; cost or speed first: ORPO / SimPO.
+    *(
+        {"gpu": "a100-80gb", "model": "qwen3-0.6b", "data_kind": k, "examples": "5k"}
+        for k in ("preferences", "ratings")
+    ),
+    {"gpu": "a100-80gb", "model": "qwen2.5-0.5b", "data_kind": "preferences", "priority": "speed"},
+    {"gpu": "a100-80gb", "model": "qwen3-0.6b", "data_kind": "preferences", "priority": "cost"},
+    {"model_access": "api", "model": "gemini-2.5-flash", "goal": "classify", "data_kind": "labeled"},
 ]
 
 
@@ -147,6 +156,9 @@ LLAMAFACTORY_KEYS = words(
     """
 )
 TRANSFORMERS_KEYS = {
+    "deepspeed",
+    "lr_scheduler_type",
+    "warmup_ratio",
     "output_dir",
     "do_train",
     "per_device_train_batch_size",
@@ -308,23 +320,31 @@ AX_REQUIRED = {"base_model", "datasets", "micro_batch_size", "gradient_accumulat
 
 # The support matrix, stated independently of the implementation.
 PYTHON_REFUSED = {"adapters"}  # the `adapters` library needs transformers 4.57.x
+HOSTED = {"hosted-ft", "embeddings-classifier"}  # a provider runs them: no script to write
 LF_METHODS = {"full-ft", "partial-ft", "lora", "qlora", "dora", "galore"}
 AX_METHODS = {"full-ft", "partial-ft", "bitfit", "lora", "qlora", "dora", "galore"}
+PYTHON_OBJECTIVES = {"sft", "continued-pretraining", "dpo", "kto", "grpo", "rloo", "reward-model"}
+LF_OBJECTIVES = {"sft", "continued-pretraining", "dpo", "kto", "orpo", "simpo", "reward-model"}
+AX_OBJECTIVES = {"sft", "continued-pretraining", "dpo", "kto", "grpo", "simpo"}
 
 
 def refused(case: Case, fmt: str) -> bool:
     plan, arch = case.rec.plans[case.rank - 1], case.rec.facts["model_architecture"]
-    if arch == "encoder-decoder" or plan.method in PYTHON_REFUSED:
+    if arch == "encoder-decoder" or plan.method in PYTHON_REFUSED | HOSTED:
+        return True
+    objectives = {"python": PYTHON_OBJECTIVES, "llamafactory": LF_OBJECTIVES, "axolotl": AX_OBJECTIVES}[fmt]
+    if not set(plan.pipeline) <= objectives:
         return True
     if fmt == "python":
         soft_prompt = plan.method in {"prefix-tuning", "prompt-tuning", "p-tuning"}
         chained = soft_prompt and len(plan.pipeline) > 1  # PEFT cannot resume a soft prompt
         prefix_encoder = plan.method == "prefix-tuning" and arch == "encoder"  # no past key values
-        return chained or prefix_encoder or (plan.kind == "no-training" and arch != "decoder")
+        # A model behind an API has no architecture in the facts: it is a generative model.
+        return chained or prefix_encoder or (plan.kind == "no-training" and arch not in ("decoder", None))
     if plan.kind == "no-training" or arch == "encoder":
         return True
     if fmt == "llamafactory":
-        return plan.method not in LF_METHODS or "grpo" in plan.pipeline
+        return plan.method not in LF_METHODS
     return plan.method not in AX_METHODS
 
 
@@ -359,7 +379,10 @@ def check_llamafactory(text: str, case: Case) -> None:
             set(doc) - LLAMAFACTORY_KEYS - TRANSFORMERS_KEYS
         )
         assert set(doc) >= LF_REQUIRED, LF_REQUIRED - set(doc)
-        assert doc["stage"] == {"continued-pretraining": "pt"}.get(stage, stage)
+        lf_stages = {"continued-pretraining": "pt", "orpo": "dpo", "simpo": "dpo", "reward-model": "rm"}
+        assert doc["stage"] == lf_stages.get(stage, stage)
+        if stage in ("orpo", "simpo"):  # reference-free losses of LLaMA-Factory's dpo stage
+            assert doc["pref_loss"] == stage
         assert doc["finetuning_type"] in {"lora", "freeze", "full"}
         assert isinstance(doc["learning_rate"], float) and 0 < doc["learning_rate"] < 1
         assert isinstance(doc["cutoff_len"], int)
@@ -372,17 +395,21 @@ def check_axolotl(text: str, case: Case) -> None:
     for doc, stage in zip(documents, plan.pipeline, strict=True):
         assert set(doc) <= AXOLOTL_KEYS, set(doc) - AXOLOTL_KEYS
         assert set(doc) >= AX_REQUIRED, AX_REQUIRED - set(doc)
-        assert doc.get("rl") == {"dpo": "dpo", "kto": "kto", "grpo": "grpo"}.get(stage)
+        assert doc.get("rl") == {"dpo": "dpo", "kto": "kto", "grpo": "grpo", "simpo": "simpo"}.get(stage)
         assert doc.get("adapter") in {None, "lora", "qlora"}
         assert isinstance(doc["learning_rate"], float) and 0 < doc["learning_rate"] < 1
         for dataset in doc["datasets"]:
-            allowed = {"dpo": AX_DPODATASET, "kto": AX_KTODATASET}.get(stage, AX_SFTDATASET)
+            allowed = {"dpo": AX_DPODATASET, "simpo": AX_DPODATASET, "kto": AX_KTODATASET}.get(
+                stage, AX_SFTDATASET
+            )
             assert set(dataset) <= allowed, set(dataset) - allowed
             kind = dataset.get("type")
             if isinstance(kind, dict):
-                typed = {"dpo": AX_USERDEFINEDDPOTYPE, "kto": AX_USERDEFINEDKTOTYPE}.get(
-                    stage, AX_USERDEFINEDPROMPTERTYPE
-                )
+                typed = {
+                    "dpo": AX_USERDEFINEDDPOTYPE,
+                    "simpo": AX_USERDEFINEDDPOTYPE,
+                    "kto": AX_USERDEFINEDKTOTYPE,
+                }.get(stage, AX_USERDEFINEDPROMPTERTYPE)
                 assert set(kind) <= typed, set(kind) - typed
         assert set(doc.get("trl", {})) <= AX_TRLCONFIG
 
@@ -399,7 +426,18 @@ def test_cases_cover_every_method_and_pipeline() -> None:
     kb_methods = {m.id for m in CATALOG.kb.methods if m.kind != "objective"}
     assert {c.rec.plans[c.rank - 1].method for c in CASES} == kb_methods, methods
     pipelines = {c.rec.plans[c.rank - 1].pipeline for c in CASES}
-    assert pipelines == {(), ("sft",), ("sft", "dpo"), ("sft", "kto"), ("grpo",), ("continued-pretraining",)}
+    assert pipelines == {
+        (),
+        ("sft",),
+        ("sft", "dpo"),
+        ("sft", "kto"),
+        ("dpo",),
+        ("kto",),
+        ("orpo",),
+        ("simpo",),
+        ("grpo",),
+        ("continued-pretraining",),
+    }
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -467,14 +505,18 @@ def header_of(text: str) -> str:
 def test_header_states_profile_plan_memory_sources_and_versions(fmt: str) -> None:
     rec = recommend(gpu="rtx-3090", model="llama-3.1-8b", data_kind="preferences")
     rank = rank_of(rec, "lora", ("sft", "dpo"))
-    plan = rec.plans[rank - 1]
     head = header_of(render_recipe(CATALOG, rec, rank, fmt))
     for given in ("gpu=rtx-3090", "vram=24.0", "gpus=1", "model=llama-3.1-8b"):
         assert given in head.split("Plan ")[0], given
     assert "data_kind=preferences" in head
     assert f"Plan {rank} of {len(rec.plans)}: LoRA (sft -> dpo)" in head
-    assert plan.memory_gb is not None
-    assert f"Memory estimate: about {plan.memory_gb:.2f} GB per GPU at its largest stage (dpo)" in head
+    recipe, _ = write_recipe(CATALOG, rec, rank, fmt)
+    assert "Memory estimate for this recipe's settings, per GPU of 25.77 GB" in head
+    for stage, estimate in recipe.estimates.items():
+        batch = estimate.settings.batch_size
+        verdict = {"yes": "fits", "tight": "TIGHT", "no": "DOES NOT FIT"}[str(estimate.fit)]
+        assert f"{stage} {estimate.per_gpu_gb:.2f} GB at batch {batch}: {verdict}" in head, stage
+    assert recipe.timed is not None and "Time and cost: unknown (no --examples given" in head
     for source in (
         "methods.yaml lora.hyperparameters.learning_rate",
         "methods.yaml dpo.hyperparameters.learning_rate",
@@ -482,20 +524,28 @@ def test_header_states_profile_plan_memory_sources_and_versions(fmt: str) -> Non
         "methods.yaml lora.hyperparameters.lora_alpha",
         "the plan's memory estimate (LoRA rank it assumed)",
         "LLaMA-Factory examples/train_lora/llama3_lora_sft.yaml",
+        "methods.yaml sft.hyperparameters.num_train_epochs",
+        "methods.yaml dpo.hyperparameters.num_train_epochs",
     ):
         assert source in head, source
     versions = {
-        "python": [f"{lib} {version}" for lib, version in WRITTEN_FOR.items()],
-        "llamafactory": ["LLaMA-Factory 0.9.5"],
-        "axolotl": ["axolotl 0.19.0"],
+        "python": [f"{lib} {version}" for lib, version in WRITTEN_FOR.items()]
+        + [f"{lib} {version}" for lib, version in MINIMUM_VERSIONS.items()],
+        "llamafactory": [
+            "LLaMA-Factory 0.9.5",
+            "transformers >=4.55,<=5.6.0",
+            "trl <=0.24.0",
+            "peft <=0.18.1",
+        ],
+        "axolotl": ["axolotl 0.19.0", "transformers 5.16.1", "trl 1.9.0", "peft 0.20.0"],
     }[fmt]
     assert all(v in head for v in versions), head
 
 
 def test_header_lists_every_value_the_python_recipe_sets() -> None:
     rec = recommend(gpu="rtx-3090", model="llama-3.1-8b", data_kind="ratings")
-    recipe = resolve(CATALOG, rec, rank_of(rec, "lora", ("sft", "kto")))
-    text = render_recipe(CATALOG, rec, recipe.rank, "python")
+    recipe, rendered = write_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft", "kto")), "python")
+    text = rendered.text
     for key, setting in recipe.settings.items():
         assert f"{key} = " in header_of(text), key
         assert setting.source
@@ -506,8 +556,9 @@ def test_header_lists_every_value_the_python_recipe_sets() -> None:
     assert (
         "'kto': {'max_length': 2048, 'beta': 0.1, 'desirable_weight': 1.0, 'undesirable_weight': 1.0}" in text
     )
-    assert "BATCH_SIZE = {'sft': 1, 'kto': 2}" in text  # KTO's KL estimate needs a batch above 1
-    assert "LEARNING_RATE = {'sft': 0.0002, 'kto': 1e-06}" in text
+    # An adapter's KTO rate is the top of the range TRL's KTO docs recommend, not the full-FT 1e-6.
+    assert "LEARNING_RATE = {'sft': 0.0002, 'kto': 5e-06}" in text
+    assert "EPOCHS = {'sft': 3.0, 'kto': 1.0}" in text  # num_train_epochs per objective in the KB
 
 
 def test_a_training_plan_without_an_estimate_trains_in_full_precision() -> None:
@@ -529,11 +580,51 @@ def test_a_plan_that_does_not_fit_says_so() -> None:
     assert "does NOT fit the GPU" in header_of(text)
 
 
-def test_several_gpus_get_a_launch_line() -> None:
+def test_several_gpus_get_the_launcher_config_their_estimate_assumes() -> None:
+    """A ZeRO-3 estimate launched as plain data parallel would hold the whole model on every GPU:
+    the recipe ships the accelerate / DeepSpeed config of the strategy its header states."""
     rec = recommend(gpu="a100-80gb", gpus="4", model="llama-3.1-70b", goal="chat")
-    text = render_recipe(CATALOG, rec, rank_of(rec, "full-ft"), "python")
-    assert "accelerate launch --num_processes 4" in header_of(text)
-    assert "DeepSpeed ZeRO-3 or FSDP" in header_of(text)
+    recipe, rendered = write_recipe(CATALOG, rec, rank_of(rec, "full-ft"), "python")
+    assert recipe.sharding == "zero3" and all(
+        e.settings.sharding == "zero3" for e in recipe.estimates.values()
+    )
+    head = header_of(rendered.files[0].text)
+    assert "accelerate launch --config_file accelerate.yaml recipe.py" in head
+    assert "4 GPUs: DeepSpeed ZeRO-3" in head and "with ZeRO-3" in head
+    names = [f.name for f in rendered.files]
+    assert names == ["recipe.py", "accelerate.yaml"]
+    config = yaml.safe_load(rendered.files[1].text)
+    assert config["distributed_type"] == "DEEPSPEED" and config["num_processes"] == 4
+    assert config["deepspeed_config"]["zero_stage"] == 3
+    ast.parse(rendered.text)  # on stdout the config follows the script as comments
+    for fmt in ("llamafactory", "axolotl"):
+        _, yaml_rendered = write_recipe(CATALOG, rec, rank_of(rec, "full-ft"), fmt)
+        files = {f.name: f.text for f in yaml_rendered.files}
+        ds = json.loads(files["ds_z3_config.json"])
+        assert ds["zero_optimization"]["stage"] == 3
+        first = yaml.safe_load(next(iter(files.values())))
+        assert first["deepspeed"] == "ds_z3_config.json", fmt
+    assert "NPROC_PER_NODE=4" in write_recipe(CATALOG, rec, rank_of(rec, "full-ft"), "llamafactory")[1].launch
+
+
+def test_offloaded_plans_offload_in_their_launcher_config() -> None:
+    rec = recommend(gpu="rtx-4090", gpus="2", model="llama-3.1-70b", goal="chat")
+    rank = next(i for i, p in enumerate(rec.plans, 1) if p.offload in ("optimizer", "params"))
+    recipe, rendered = write_recipe(CATALOG, rec, rank, "python")
+    accelerate = yaml.safe_load(rendered.files[1].text)["deepspeed_config"]
+    assert accelerate["offload_optimizer_device"] == "cpu"
+    assert accelerate["offload_param_device"] == ("cpu" if recipe.offload == "params" else "none")
+    _, lf = write_recipe(CATALOG, rec, rank, "llamafactory")
+    ds = json.loads(lf.files[-1].text)
+    assert ds["zero_optimization"]["offload_optimizer"]["device"] == "cpu"
+
+
+def test_one_gpu_has_no_launcher_config() -> None:
+    rec = recommend(gpu="rtx-3090", model="llama-3.1-8b")
+    _, rendered = write_recipe(CATALOG, rec, 1, "python")
+    assert [f.name for f in rendered.files] == ["recipe.py"] and rendered.launch.startswith(
+        "python recipe.py"
+    )
 
 
 # --- precision, stable APIs, ranks --------------------------------------------------------------
@@ -557,14 +648,53 @@ def test_bf16_on_ampere() -> None:
     assert doc["bf16"] is True and doc["fp16"] is False
 
 
-@pytest.mark.parametrize("stage", ["rlhf-ppo", "orpo", "simpo"])
-def test_objectives_outside_trls_stable_api_are_refused(stage: str) -> None:
-    """PPO left TRL's stable API, ORPO and SimPO live in trl.experimental: never emitted."""
+OBJECTIVE_SUPPORT = {
+    # stage: {format: what it writes, or the words of its refusal}
+    "orpo": {"python": "trl.experimental", "llamafactory": "pref_loss: orpo", "axolotl": "chat-template"},
+    "simpo": {"python": "trl.experimental", "llamafactory": "pref_loss: simpo", "axolotl": "rl: simpo"},
+    "reward-model": {"python": "RewardTrainer", "llamafactory": "stage: rm", "axolotl": "bradley_terry"},
+    "rloo": {"python": "RLOOTrainer", "llamafactory": "no online RL", "axolotl": "not RLOO"},
+    "rlhf-ppo": {"python": "PPO left", "llamafactory": "PPO left", "axolotl": "PPO left"},
+}
+WRITES = {"pref_loss: orpo", "pref_loss: simpo", "rl: simpo", "RewardTrainer", "stage: rm", "RLOOTrainer"}
+
+
+@pytest.mark.parametrize("stage", sorted(OBJECTIVE_SUPPORT))
+def test_every_objective_is_written_where_a_trainer_has_it_and_refused_with_the_reason(stage: str) -> None:
+    """ORPO and SimPO: LLaMA-Factory's pref_loss, axolotl's rl: simpo; reward models: TRL's
+    RewardTrainer and LLaMA-Factory's stage rm; RLOO: TRL; PPO: nowhere, and each says why."""
     rec = recommend(gpu="rtx-3090", model="llama-3.1-8b", data_kind="preferences")
-    rec = replace(rec, plans=(replace(rec.plans[0], pipeline=("sft", stage)),))
+    pipeline = (stage,) if stage in ("reward-model", "rloo") else ("sft", stage)
+    rec = replace(
+        rec, plans=(replace(rec.plans[rank_of(rec, "lora", ("sft", "dpo")) - 1], pipeline=pipeline),)
+    )
     for fmt in FORMATS:
-        with pytest.raises(UsageError, match="stable API"):
-            render_recipe(CATALOG, rec, 1, fmt)
+        expected = OBJECTIVE_SUPPORT[stage][fmt]
+        if expected in WRITES:
+            text = render_recipe(CATALOG, rec, 1, fmt)
+            assert expected in text, (fmt, stage)
+            assert "trl.experimental" not in text
+        else:
+            with pytest.raises(UsageError, match=expected):
+                render_recipe(CATALOG, rec, 1, fmt)
+
+
+@pytest.mark.parametrize("stage", ["orpo", "simpo"])
+def test_reference_free_objectives_are_yaml_only(stage: str) -> None:
+    """ORPO and SimPO live in trl.experimental: the Python recipe refuses them and says where
+    they are; LLaMA-Factory trains both as pref_loss of its dpo stage, axolotl SimPO as rl: simpo."""
+    rec = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="preferences")
+    rec = replace(rec, plans=(replace(rec.plans[0], pipeline=(stage,)),))
+    with pytest.raises(UsageError, match=r"trl\.experimental"):
+        render_recipe(CATALOG, rec, 1, "python")
+    (doc,) = yaml_documents(render_recipe(CATALOG, rec, 1, "llamafactory"))
+    assert (doc["stage"], doc["pref_loss"]) == ("dpo", stage)
+    if stage == "simpo":
+        (doc,) = yaml_documents(render_recipe(CATALOG, rec, 1, "axolotl"))
+        assert doc["rl"] == "simpo" and doc["rl_beta"] == 2.0 and doc["simpo_gamma"] == 0.5
+    else:
+        with pytest.raises(UsageError, match="llamafactory"):
+            render_recipe(CATALOG, rec, 1, "axolotl")
 
 
 @pytest.mark.parametrize("rank", [0, -1, 999])
@@ -654,7 +784,9 @@ def test_axolotl_second_stage_starts_from_the_first(method: str, base: str) -> N
     rec = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="ratings")
     text = render_recipe(CATALOG, rec, rank_of(rec, method, ("sft", "kto")), "axolotl")
     _, kto = yaml_documents(text)
-    assert kto["base_model"] == base and kto["rl"] == "kto" and kto["micro_batch_size"] == 2
+    assert kto["base_model"] == base and kto["rl"] == "kto" and kto["micro_batch_size"] >= 2
+    # axolotl's own validation refuses KTO without it (its check_kto_config).
+    assert kto["remove_unused_columns"] is False
     assert ("axolotl merge-lora sft.yaml" in header_of(text)) == (method == "lora")
 
 
@@ -669,17 +801,23 @@ def test_grpo_in_axolotl_names_the_reward_function_and_llamafactory_refuses() ->
         "num_generations": 8,
         "max_completion_length": 512,
     }
-    with pytest.raises(UsageError, match="LLaMA-Factory has no GRPO stage"):
+    with pytest.raises(UsageError, match="LLaMA-Factory has no online RL stage"):
         render_recipe(CATALOG, rec, rank, "llamafactory")
 
 
 def test_qlora_python_quantizes_and_needs_cuda() -> None:
     rec = recommend(gpu="t4", model="llama-3.1-8b", goal="chat")
     text = render_recipe(CATALOG, rec, rank_of(rec, "qlora", ("sft",)), "python")
-    assert "BitsAndBytesConfig(" in text and "prepare_model_for_kbit_training(" in text
-    assert "NEEDS_CUDA = True" in text
+    assert "BitsAndBytesConfig(" in text and "NEEDS_CUDA = True" in text
+    # TRL prepares a quantized model itself without upcasting the embeddings and LM head to fp32,
+    # as PEFT's prepare_model_for_kbit_training would (~2 GB for Llama-3.1-8B): the estimate's trl stack.
+    assert "prepare_model_for_kbit_training" not in text
     assert "QUANTIZATION = {'bnb_4bit_quant_type': 'nf4', 'bnb_4bit_use_double_quant': True}" in text
     assert "OPTIM = 'paged_adamw_32bit'" in text
+    recipe, _ = write_recipe(CATALOG, rec, rank_of(rec, "qlora", ("sft",)), "python")
+    # The header's estimate is of the optimizer the script uses, not the ranking's plain AdamW.
+    assert all(e.settings.optimizer == "paged-adamw-32bit" for e in recipe.estimates.values())
+    assert f"QUANT_BITS = {recipe.value('quant.bits')}" in text
 
 
 def test_no_training_plans_give_a_prompting_example() -> None:
@@ -751,6 +889,17 @@ def test_out_writes_the_file_and_says_so(run: Runner, tmp_path: Path) -> None:
     ast.parse(target.read_text(encoding="utf-8"))
 
 
+def test_bad_rank_and_unknown_format_are_usage_errors_an_unwritable_out_a_write_error(
+    run: Runner, tmp_path: Path
+) -> None:
+    assert run("recipe", *COMMAND_PROFILE, "--plan", "99").exit_code == 2
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    result = run("recipe", *COMMAND_PROFILE, "--out", str(blocked / "train.py"))
+    assert result.exit_code == 1 and "--out" in result.stderr  # as a failed write to stdout
+    assert run("recipe", *COMMAND_PROFILE, "--format", "notebook").exit_code == 2
+
+
 @pytest.mark.parametrize(
     ("trainer", "name", "run_line"),
     [
@@ -780,16 +929,298 @@ def test_a_recipe_of_several_yaml_documents_keeps_their_names(run: Runner, tmp_p
     assert "both.yaml" not in text and "llamafactory-cli train" in text
 
 
-def test_bad_rank_unwritable_out_and_unknown_format_are_usage_errors(run: Runner, tmp_path: Path) -> None:
-    assert run("recipe", *COMMAND_PROFILE, "--plan", "99").exit_code == 2
-    blocked = tmp_path / "file"
-    blocked.write_text("x")
-    result = run("recipe", *COMMAND_PROFILE, "--out", str(blocked / "train.py"))
-    assert result.exit_code == 2 and "--out" in result.stderr
-    assert run("recipe", *COMMAND_PROFILE, "--format", "notebook").exit_code == 2
-
-
 def test_no_training_plan_gets_a_prompting_example(run: Runner) -> None:
     result = run("recipe", "--gpu", "none", "--model-size", "7b", "--examples", "20")
     assert result.exit_code == 0, result.stderr
     ast.parse(result.stdout)
+
+
+# --- one source of truth: the settings a recipe uses are the ones it estimates -----------------
+
+
+def case_named(name: str) -> Case:
+    return next(c for c in CASES if c.name == name)
+
+
+def constants(text: str) -> dict[str, Any]:
+    """The generated script's top-level constants, read back as values."""
+    found = {}
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            try:
+                found[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+    return found
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("name", ["lora-sft+kto-decoder", "prefix-tuning-sft-decoder", "qlora-sft-decoder"])
+def test_every_stage_is_estimated_with_the_settings_the_recipe_writes(name: str, fmt: str) -> None:
+    """KTO's batch of 2, prefix tuning without checkpointing, QLoRA's paged optimizer: the header's
+    verdict is the estimate of exactly what the recipe runs, stage by stage."""
+    case = case_named(name)
+    try:
+        recipe, rendered = write_recipe(CATALOG, case.rec, case.rank, fmt)
+    except UsageError:
+        assert refused(case, fmt)
+        return
+    head = header_of(rendered.text)
+    for stage, estimate in recipe.estimates.items():
+        s = estimate.settings
+        assert s.batch_size == recipe.stage_value("batch", stage)
+        assert s.gradient_checkpointing == recipe.value("gradient_checkpointing")
+        assert s.stack == ("trl" if fmt == "python" else "hf")
+        assert s.seq_len == recipe.value("seq_len")
+        assert f"{stage} {estimate.per_gpu_gb:.2f} GB at batch {s.batch_size}" in head
+    if "kto" in recipe.stages:
+        assert recipe.stage_value("batch", "kto") >= 2
+        assert recipe.estimates["kto"].settings.batch_size >= 2
+    if recipe.memory_model == "prefix":
+        assert recipe.value("gradient_checkpointing") is False
+        assert not recipe.estimates["sft"].settings.gradient_checkpointing
+
+
+def test_the_micro_batch_fills_the_memory_left_within_the_margin() -> None:
+    """A BERT classifier used 2.5 of 12.9 GB at micro-batch 1: it now takes the largest power of
+    two that fits within the safety margin, up to one global batch of 16."""
+    case = case_named("full-ft-sft-encoder")
+    recipe, rendered = write_recipe(CATALOG, case.rec, case.rank, "python")
+    values = constants(rendered.text)
+    assert values["BATCH_SIZE"]["sft"] > 1
+    assert values["BATCH_SIZE"]["sft"] * values["GRAD_ACCUM"]["sft"] == 16
+    assert recipe.estimates["sft"].fit == "yes"
+    doubled = recipe.estimates["sft"].settings.batch_size * 2
+    if doubled <= 16:  # the next power of two would leave the margin
+        from atlas_cli.core.memory.search import estimator
+
+        e = recipe.estimates["sft"]
+        bigger = estimator(e.method, e.memory_model, e.shape)(replace(e.settings, batch_size=doubled))
+        assert bigger.fit != "yes"
+
+
+def test_the_profiles_batch_size_is_kept_when_given() -> None:
+    rec = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", batch_size="2")
+    recipe, _ = write_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "python")
+    assert recipe.stage_value("batch", "sft") == 2 and recipe.stage_value("grad_accum", "sft") == 8
+    assert "--batch-size" in recipe.settings["batch.sft"].source
+
+
+def test_time_and_cost_are_those_of_the_recipes_own_settings() -> None:
+    rec = recommend(gpu="rtx-4090", model="llama-3.1-8b", data_kind="ratings", examples="10k")
+    rank = rank_of(rec, "lora", ("sft", "kto"))
+    recipe, rendered = write_recipe(CATALOG, rec, rank, "python")
+    assert recipe.timed is not None and recipe.timed.time is not None
+    stages = {s.objective: s for s in recipe.timed.time.stages}
+    assert set(stages) == {"sft", "kto"}
+    for stage, timed in stages.items():
+        assert timed.workload.epochs == recipe.stage_value("epochs", stage)
+        assert timed.workload.examples == 10_000
+    head = header_of(rendered.text)
+    assert f"about {hours_text(recipe.timed.time.hours)}" in head and "docs/time.md" in head
+    assert recipe.timed.cost is not None and recipe.timed.cost.usd is not None
+    assert f"${recipe.timed.cost.usd:,.2f}" in head
+
+
+def test_epochs_follow_the_profile_when_given() -> None:
+    rec = recommend(gpu="rtx-4090", model="llama-3.1-8b", data_kind="preferences", epochs="2")
+    recipe, _ = write_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft", "dpo")), "llamafactory")
+    assert recipe.stage_value("epochs", "sft") == recipe.stage_value("epochs", "dpo") == 2.0
+
+
+def test_grpo_accumulation_makes_whole_groups_of_generations() -> None:
+    for gpus in ("1", "3"):
+        rec = recommend(gpu="a100-80gb", gpus=gpus, model="qwen2.5-0.5b", data_kind="reward-function")
+        recipe, _ = write_recipe(CATALOG, rec, rank_of(rec, "lora", ("grpo",)), "python")
+        generation_batch = (
+            recipe.stage_value("batch", "grpo") * int(gpus) * recipe.stage_value("grad_accum", "grpo")
+        )
+        assert generation_batch % recipe.value("grpo.num_generations") == 0, gpus
+
+
+def test_continued_pretraining_packs_documents_in_every_format() -> None:
+    case = case_named("lora-continued-pretraining-decoder")
+    stage = constants(render(case, "python"))["STAGE_SETTINGS"]["continued-pretraining"]
+    assert stage["packing"] is True and stage["packing_strategy"] == "wrapped"
+    (lf,) = yaml_documents(render(case, "llamafactory"))
+    assert lf["stage"] == "pt" and lf["packing"] is True
+    (ax,) = yaml_documents(render(case, "axolotl"))
+    assert ax["sample_packing"] is True and ax["datasets"][0]["type"] == "completion"
+
+
+def test_warmup_and_schedule_in_every_format() -> None:
+    case = case_named("lora-sft-decoder")
+    values = constants(render(case, "python"))
+    assert values["WARMUP_RATIO"] == 0.1 and values["LR_SCHEDULER"] == "cosine"
+    (lf,) = yaml_documents(render(case, "llamafactory"))
+    assert lf["warmup_ratio"] == 0.1 and lf["lr_scheduler_type"] == "cosine"
+    (ax,) = yaml_documents(render(case, "axolotl"))
+    assert ax["warmup_ratio"] == 0.1 and ax["lr_scheduler"] == "cosine"
+
+
+def test_adalora_warms_up_before_pruning_and_adapts_every_linear_layer() -> None:
+    """PEFT's tinit = tfinal = 0 pruned from the first step (q_proj went to rank 0 in a 2-step run)."""
+    values = constants(render(case_named("adalora-sft+dpo-decoder"), "python"))
+    assert values["ADALORA_PHASES"] == {"tinit": 0.1, "tfinal": 0.2}
+    assert values["ADAPTER_SETTINGS"]["target_modules"] == "all-linear"
+    assert "tinit" not in values["ADAPTER_SETTINGS"]
+
+
+def test_preference_rates_scale_with_the_methods_own_rate() -> None:
+    """IA3 trains at 15x LoRA's SFT rate, so its DPO rate is 15x the adapters' DPO rate too."""
+    values = constants(render(case_named("ia3-sft+dpo-decoder"), "python"))
+    assert values["LEARNING_RATE"] == {"sft": 0.003, "dpo": 7.5e-05}
+    lora = constants(render(case_named("lora-sft+dpo-decoder"), "python"))
+    assert lora["LEARNING_RATE"]["dpo"] == 5e-06
+
+
+def test_full_weight_dpo_compares_with_a_16_bit_reference() -> None:
+    """TRL would copy the fp32-loaded policy as the reference; the estimate holds a 16-bit one."""
+    values = constants(render(case_named("full-ft-sft+dpo-decoder"), "python"))
+    assert values["REFERENCE_STAGES"] == ("dpo",)
+    assert constants(render(case_named("lora-sft+dpo-decoder"), "python"))["REFERENCE_STAGES"] == ()
+
+
+def test_prompting_fills_the_context_the_estimate_was_sized_for() -> None:
+    """Few-shot and RAG prompts filled max_position_embeddings (131,072 tokens for Llama 3.1)
+    under a 2,048-token estimate."""
+    for name in ("icl-none-decoder", "rag-none-decoder"):
+        case = case_named(name)
+        plan = case.rec.plans[case.rank - 1]
+        assert plan.estimate is not None
+        assert constants(render(case, "python"))["CONTEXT_TOKENS"] == plan.estimate.settings.seq_len
+
+
+def test_axolotl_unfreezes_parameters_by_their_full_names() -> None:
+    """axolotl anchors each pattern at the start of the name and escapes dots: "layers.24." and
+    "^.*\\.bias$" matched nothing, so partial fine-tuning and BitFit trained nothing."""
+    case = case_named("partial-ft-sft-decoder")
+    (doc,) = yaml_documents(render(case, "axolotl"))
+    layers = case.rec.plans[case.rank - 1]
+    assert layers.method == "partial-ft"
+    assert doc["unfrozen_parameters"] == [f"model.layers.{i}." for i in range(24, 32)]
+    (bitfit,) = yaml_documents(render(case_named("bitfit-sft-decoder"), "axolotl"))
+    assert bitfit["unfrozen_parameters"] == ["^.+bias$"]
+
+
+def test_llamafactory_galore_uses_an_optimizer_its_galore_builder_takes() -> None:
+    case = case_named("galore-sft-decoder")
+    (doc,) = yaml_documents(render(case, "llamafactory"))
+    assert doc["use_galore"] is True and doc["optim"] in ("adamw_torch", "adamw_bnb_8bit")
+    (ax,) = yaml_documents(render(case, "axolotl"))
+    assert ax["optimizer"].startswith("galore_adamw")
+
+
+def test_an_8_bit_base_is_loaded_in_8_bits_in_every_format() -> None:
+    """The engine may choose QLoRA's 8-bit variant: the recipe must not load 4 bits under it."""
+    rec = recommend(gpu="rtx-3090", model="llama-3.1-8b", data_kind="ratings")
+    rank = rank_of(rec, "qlora", ("sft", "kto"))
+    plan = rec.plans[rank - 1]
+    assert plan.estimate is not None
+    bits = plan.estimate.settings.quant_bits
+    assert constants(render_recipe(CATALOG, rec, rank, "python"))["QUANT_BITS"] == bits
+    lf, _ = yaml_documents(render_recipe(CATALOG, rec, rank, "llamafactory"))
+    assert lf["quantization_bit"] == bits
+    ax, _ = yaml_documents(render_recipe(CATALOG, rec, rank, "axolotl"))
+    assert ax.get("load_in_8bit" if bits == 8 else "load_in_4bit") is True
+    assert ax["adapter"] == ("lora" if bits == 8 else "qlora")
+
+
+def test_headers_name_the_trainers_pins_and_the_scripts_minimum_versions() -> None:
+    case = case_named("lora-sft-decoder")
+    python = render(case, "python")
+    assert constants(python)["MINIMUM_VERSIONS"] == {k: v for k, v in MINIMUM_VERSIONS.items()}
+    assert "version_tuple(installed) < version_tuple(minimum)" in python
+    # transformers 5.23 renamed the checkpointing argument; older 5.x know only the old name.
+    assert "CHECKPOINTING_ARGUMENT" in python and "activation_checkpointing=" not in python
+
+
+def test_the_sft_docstring_example_completion_continues_the_prompt() -> None:
+    text = render(case_named("lora-sft-decoder"), "python")
+    assert '"completion": " A low-rank adapter' in text
+
+
+def test_base_models_get_a_chat_template() -> None:
+    text = render(case_named("lora-sft-decoder"), "python")
+    assert "if tokenizer.chat_template is None:" in text and "PLAIN_CHAT_TEMPLATE" in text
+
+
+# --- escaping: KB text reaches generated code and YAML as data only ---------------------------
+
+
+HOSTILE = 'q_proj"]\nimport os; os.system("echo owned")  # \u2028 --- !!python/object'
+
+
+def test_kb_strings_reach_the_recipes_as_data_in_every_format() -> None:
+    methods = []
+    for method in CATALOG.kb.methods:
+        if method.id == "lora":
+            entry = Hyperparameter(value=HOSTILE, source='a "source" with\nnew lines')
+            method = method.model_copy(
+                update={"hyperparameters": {**method.hyperparameters, "target_modules": entry}}
+            )
+        methods.append(method)
+    catalog = Catalog(CATALOG.kb.model_copy(update={"methods": methods}))
+    rec = Engine(catalog).recommend(build_profile({"gpu": "rtx-3090", "model": "llama-3.1-8b"}))
+    rank = rank_of(rec, "lora", ("sft",))
+    python = render_recipe(catalog, rec, rank, "python")
+    assert constants(python)["ADAPTER_SETTINGS"]["target_modules"] == HOSTILE
+    assert "\nimport os" not in python
+    (lf,) = yaml_documents(render_recipe(catalog, rec, rank, "llamafactory"))
+    assert lf["lora_target"] == HOSTILE
+    (ax,) = yaml_documents(render_recipe(catalog, rec, rank, "axolotl"))
+    assert ax["lora_target_modules"] == HOSTILE.split(",")
+
+
+# --- the command: files, names, JSON ----------------------------------------------------------
+
+
+def test_the_run_line_names_the_file_written(run: Runner, tmp_path: Path) -> None:
+    target = tmp_path / "train_lora.py"
+    assert run("recipe", "--gpu", "rtx-3090", "--model", "llama-3.1-8b", "--out", str(target)).exit_code == 0
+    assert f"Run: python {target} --model" in header_of(target.read_text(encoding="utf-8"))
+
+
+def test_out_dir_writes_one_file_per_stage_and_config(run: Runner, tmp_path: Path) -> None:
+    """Multi-file outputs (SFT then DPO, a DeepSpeed config) are separate files with --out DIR."""
+    profile = ["--gpu", "a100-80gb", "--gpus", "4", "--model", "llama-3.1-70b", "--data-kind", "preferences"]
+    out = tmp_path / "lf"
+    result = run("recipe", *profile, "--trainer", "llamafactory", "--out", f"{out}/")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["dpo.yaml", "ds_z3_config.json", "sft.yaml"]
+    assert yaml.safe_load((out / "dpo.yaml").read_text(encoding="utf-8"))["stage"] == "dpo"
+    assert "Run: FORCE_TORCHRUN=1" in header_of((out / "sft.yaml").read_text(encoding="utf-8"))
+    again = run("recipe", *profile, "--trainer", "llamafactory", "--out", str(out))
+    assert again.exit_code == 2 and "already exists" in again.stderr  # never overwritten silently
+    # Into one file, the stages are YAML documents and the DeepSpeed config follows as comments.
+    single = run("recipe", *profile, "--trainer", "llamafactory", "--out", str(tmp_path / "one.yaml"))
+    assert single.exit_code == 0 and "--out DIR/ writes each to its own file" in single.stderr
+    documents = [d for d in yaml.safe_load_all((tmp_path / "one.yaml").read_text(encoding="utf-8")) if d]
+    assert [d["stage"] for d in documents] == ["sft", "dpo"]
+
+
+def test_recipe_json_has_plan_settings_memory_files_and_launch(run: Runner) -> None:
+    from pydantic import TypeAdapter
+
+    from atlas_cli.render.documents import RecipeJson
+
+    result = run("recipe", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--examples", "10k", "--json")
+    assert result.exit_code == 0, result.stderr
+    document = result.json()
+    TypeAdapter(RecipeJson).validate_python(document, strict=True)
+    assert document["trainer"] == "python" and document["files"][0]["name"] == "recipe.py"
+    assert document["launch"].startswith("python recipe.py")
+    assert document["memory"][0]["assumptions"]["stack"] == "trl"
+    assert document["settings"]["lr.sft"]["source"].startswith("methods.yaml")
+    assert document["time"]["hours"] > 0
+    ast.parse(document["files"][0]["text"])
+
+
+def test_galore_is_refused_where_it_would_need_deepspeed() -> None:
+    """LLaMA-Factory's own parser refused these recipes: 'GaLore and APOLLO are incompatible with
+    DeepSpeed yet'; galore-torch documents data parallel only."""
+    rec = recommend(gpu="a100-80gb", gpus="4", model="llama-3.1-70b", data_kind="preferences")
+    rank = rank_of(rec, "galore")
+    for fmt in FORMATS:
+        with pytest.raises(UsageError, match="GaLore runs with data parallel only"):
+            render_recipe(CATALOG, rec, rank, fmt)

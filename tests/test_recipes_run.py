@@ -15,6 +15,8 @@ import importlib.metadata
 import json
 import math
 import runpy
+import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -148,12 +150,20 @@ def case(name: str) -> Case:
 
 def load_recipe(case: Case, tmp_path: Path) -> dict[str, Any]:
     """The recipe's module namespace, as `python recipe.py` defines it, without running main()."""
-    script = tmp_path / f"{case.name}.py"
+    script = tmp_path / f"{case.name or 'recipe'}.py"
     script.write_text(render(case, "python"), encoding="utf-8")
     return runpy.run_path(str(script), run_name="ft_atlas_recipe")
 
 
-STAGE_DATA = {"sft": "sft", "continued-pretraining": "text", "dpo": "dpo", "kto": "kto", "grpo": "grpo"}
+STAGE_DATA = {
+    "sft": "sft",
+    "continued-pretraining": "text",
+    "dpo": "dpo",
+    "kto": "kto",
+    "grpo": "grpo",
+    "rloo": "grpo",
+    "reward-model": "dpo",
+}
 
 
 def recipe_args(
@@ -200,11 +210,10 @@ def test_recipe_trains_on_the_cpu(
     this = case(name)
     recipe = load_recipe(this, tmp_path)
     out = tmp_path / "out"
-    # GRPO samples num_generations completions per prompt: the generation batch (per-device batch x
-    # accumulation) must be a multiple of it, so keep the plan's accumulation there.
-    accumulation = [] if "grpo" in name else ["--grad-accum", "1"]
+    # --grad-accum 1 for every recipe: GRPO's generation batch (micro-batch x accumulation) must
+    # hold whole groups of num_generations completions, and the script keeps it so itself.
     recipe["main"](
-        [*recipe_args(recipe, this, models, data), "--output-dir", str(out), *SMOKE, *accumulation]
+        [*recipe_args(recipe, this, models, data), "--output-dir", str(out), *SMOKE, "--grad-accum", "1"]
     )
     stages = recipe.get("STAGES", ("sft",))
     for stage in stages:
@@ -234,13 +243,14 @@ def test_every_recipe_builds_its_configs(
         else:
             config = TrainingArguments(**shared)
         assert config.learning_rate == recipe["LEARNING_RATE"][stage]
-        assert config.activation_checkpointing == recipe["GRADIENT_CHECKPOINTING"]
+        assert getattr(config, recipe["CHECKPOINTING_ARGUMENT"]) == recipe["GRADIENT_CHECKPOINTING"]
+        assert config.per_device_train_batch_size == recipe["BATCH_SIZE"][stage]
     if "adapter_config" in recipe:
         args.labels = ["no", "yes"]
         rows = recipe["load_rows"](data["sft"])
         first = recipe.get("STAGES", ("sft",))[0]
         adapter = recipe["adapter_config"](args, recipe["load_tokenizer"](args.model), rows, first)
-        assert adapter.task_type == recipe["TASK_TYPE"]
+        assert adapter.task_type == recipe["TASK_TYPE"][first]
 
 
 def test_written_for_matches_the_installed_major_versions() -> None:
@@ -280,6 +290,7 @@ def test_no_training_examples_answer(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     recipe = load_recipe(case(name), tmp_path)
+    torch.manual_seed(0)  # a random tiny model samples; some seeds answer with whitespace only
     recipe["main"](
         [
             "--model",
@@ -293,3 +304,58 @@ def test_no_training_examples_answer(
         ]
     )
     assert capsys.readouterr().out.strip()
+
+
+@pytest.mark.parametrize("pipeline", [("reward-model",), ("rloo",)])
+def test_reward_models_and_rloo_train(
+    pipeline: tuple[str, ...], models: dict[str, str], data: dict[str, str], tmp_path: Path
+) -> None:
+    """Objectives the engine may recommend and TRL trains in its stable API: RewardTrainer (a
+    one-label classifier on the language model) and RLOOTrainer."""
+    base = case("lora-sft-decoder")
+    plans = list(base.rec.plans)
+    plans[base.rank - 1] = replace(plans[base.rank - 1], pipeline=pipeline)
+    this = Case("", replace(base.rec, plans=tuple(plans)), base.rank)
+    recipe = load_recipe(this, tmp_path)
+    out = tmp_path / "out"
+    recipe["main"]([*recipe_args(recipe, this, models, data), "--output-dir", str(out), *SMOKE])
+    metrics = json.loads((out / pipeline[0] / "train_results.json").read_text())
+    assert math.isfinite(metrics["train_loss"])
+
+
+def test_a_base_model_without_a_chat_template_trains_on_conversations(
+    models: dict[str, str], data: dict[str, str], tmp_path: Path
+) -> None:
+    """Conversational data failed on a tokenizer with no chat template; the script gives it one."""
+    plain = tmp_path / "base-model"
+    shutil.copytree(models["decoder"], plain)
+    config = json.loads((plain / "tokenizer_config.json").read_text())
+    config.pop("chat_template", None)
+    (plain / "tokenizer_config.json").write_text(json.dumps(config))
+    for leftover in plain.glob("chat_template.*"):
+        leftover.unlink()
+    conversations = tmp_path / "messages.jsonl"
+    turn = [{"role": "user", "content": "what is the sky"}, {"role": "assistant", "content": "blue"}]
+    conversations.write_text(
+        json.dumps({"messages": turn}) + "\n" * 1 + (json.dumps({"messages": turn}) + "\n") * 7
+    )
+    recipe = load_recipe(case("lora-sft-decoder"), tmp_path)
+    assert recipe["load_tokenizer"](str(plain)).chat_template == recipe["PLAIN_CHAT_TEMPLATE"]
+    out = tmp_path / "out"
+    recipe["main"](["--model", str(plain), "--dataset", str(conversations), "--output-dir", str(out), *SMOKE])
+    assert (out / "sft" / "train_results.json").is_file()
+
+
+def test_a_library_older_than_the_minimum_stops_the_script(
+    models: dict[str, str], data: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The version check compared major versions only, while the script needs minor releases."""
+    recipe = load_recipe(case("lora-sft-decoder"), tmp_path)
+    real = importlib.metadata.version
+    monkeypatch.setattr(
+        importlib.metadata, "version", lambda name: "5.10.0" if name == "transformers" else real(name)
+    )
+    with pytest.raises(
+        SystemExit, match=r"transformers 5\.10\.0 is installed; this recipe needs transformers >= 5\.16\.1"
+    ):
+        recipe["main"]([*recipe_args(recipe, case("lora-sft-decoder"), models, data), *SMOKE])

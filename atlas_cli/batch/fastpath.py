@@ -85,7 +85,7 @@ def _json_requested(given: dict[str, str | bool]) -> bool:
 
 
 def _run(raw: dict[str, str | bool], top: int, explain: bool) -> int:
-    from atlas_cli.errors import EXIT_OK, debug_env, report
+    from atlas_cli.errors import debug_env, flush_stdout, report
 
     try:
         from atlas_cli.core.engine import Engine
@@ -97,6 +97,6 @@ def _run(raw: dict[str, str | bool], top: int, explain: bool) -> int:
         engine = Engine(load_cached_catalog(resolve_kb_path(None)))
         rec = engine.recommend(build_profile(raw))
         write_json(recommendation_json(rec, top, explain))
-        return EXIT_OK
+        return flush_stdout()
     except (KeyboardInterrupt, Exception) as error:  # noqa: BLE001 - report() sorts them out
         return report(error, debug_env())

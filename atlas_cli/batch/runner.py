@@ -15,14 +15,25 @@ import json
 import os
 import stat
 import sys
+import traceback
+from collections import Counter
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, Any
 
 from atlas_cli.batch.jsonline import LineEncoder, dumps_line
-from atlas_cli.batch.workers import Chunk, Dispatch, Encode, Write, forked, worker_count
+from atlas_cli.batch.workers import Chunk, Dispatch, Encode, Encoded, Write, forked, worker_count
 from atlas_cli.core.engine import Engine
 from atlas_cli.core.profile import build_profile
-from atlas_cli.errors import EXIT_OK, EXIT_USAGE, AtlasError, OutputClosed, UsageError, WriteFailed
+from atlas_cli.errors import (
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_USAGE,
+    AtlasError,
+    OutputClosed,
+    UsageError,
+    WriteFailed,
+    fail,
+)
 from atlas_cli.i18n import catalog, language, t
 from atlas_cli.render.documents import recommendation_json
 
@@ -31,15 +42,55 @@ CHUNK_LINES = 64  # lines are encoded (and shared out) in chunks of up to this m
 CHUNK_CHARS = 64 << 10  # or of about this many characters
 
 
-def _error(number: int, code: str, message: str) -> tuple[str, bool]:
-    return dumps_line({"line": number, "error": {"code": code, "message": message}}), True
+# What became of a line: answered, refused (bad input), or an internal error (a bug).
+ANSWERED, BAD, INTERNAL = 0, 1, 2
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are unique: the KB loader refuses duplicates too, rather than
+    let the last one win silently."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        repeated = next(key for key, n in Counter(key for key, _ in pairs).items() if n > 1)
+        raise _DuplicateKey(f"duplicate key '{repeated}'")
+    return found
+
+
+def _error(number: int, code: str, message: str, outcome: int = BAD) -> tuple[str, int]:
+    return dumps_line({"line": number, "error": {"code": code, "message": message}}), outcome
 
 
 def process_line(
-    engine: Engine, encoder: LineEncoder, number: int, line: str | None, top: int, explain: bool
-) -> tuple[str, bool]:
+    engine: Engine,
+    encoder: LineEncoder,
+    number: int,
+    line: str | None,
+    top: int,
+    explain: bool,
+    debug: bool = False,
+) -> tuple[str, int]:
     """One input line (None: too long to read) -> one output line without its newline, and
-    whether it is an error."""
+    its outcome (ANSWERED, BAD or INTERNAL). Never raises for one line's sake: an unexpected
+    exception becomes that line's `internal` error record, and the next line is tried."""
+    try:
+        return _answer(engine, encoder, number, line, top, explain)
+    except Exception as error:  # noqa: BLE001 - one line's bug must not lose the other lines
+        if debug:
+            traceback.print_exc(file=sys.stderr)
+        message = (
+            f"internal error: {type(error).__name__}: {error} "
+            "(rerun with --debug or FT_ATLAS_DEBUG=1 for a traceback)"
+        )
+        return _error(number, "internal", message, INTERNAL)
+
+
+def _answer(
+    engine: Engine, encoder: LineEncoder, number: int, line: str | None, top: int, explain: bool
+) -> tuple[str, int]:
     if line is None:
         return _error(number, "bad_input", t("line longer than {count} characters", count=MAX_LINE_CHARS))
     text = line.strip()
@@ -48,7 +99,9 @@ def process_line(
     if not text:
         return _error(number, "bad_input", t("empty line"))
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as error:
+        return _error(number, "bad_input", f"{error}: give each profile key once")
     except (ValueError, RecursionError) as error:  # ValueError: also an integer of 5,000 digits
         return _error(number, "bad_json", t("not valid JSON: {error}", error=error))
     if not isinstance(raw, dict):
@@ -58,22 +111,29 @@ def process_line(
     except AtlasError as error:
         return _error(number, error.code, str(error))
     if explain:
-        return dumps_line({"line": number, **recommendation_json(rec, top, explain)}), False
-    return encoder.line(number, rec, top), False
+        return dumps_line({"line": number, **recommendation_json(rec, top, explain)}), ANSWERED
+    return encoder.line(number, rec, top), ANSWERED
 
 
 def encode_chunk(
-    engine: Engine, encoder: LineEncoder, first: int, chunk: Chunk, top: int, explain: bool
-) -> tuple[bytes, int]:
-    """Consecutive input lines (the first numbered `first`) -> their output and error count.
-    JSON Lines are UTF-8 whatever the locale; a lone surrogate becomes a JSON escape."""
+    engine: Engine,
+    encoder: LineEncoder,
+    first: int,
+    chunk: Chunk,
+    top: int,
+    explain: bool,
+    debug: bool = False,
+) -> Encoded:
+    """Consecutive input lines (the first numbered `first`) -> their output, with how many were
+    bad input and how many hit an internal error. JSON Lines are UTF-8 whatever the locale; a
+    lone surrogate becomes a JSON escape."""
     out: list[str] = []
-    failed = 0
+    counts = [0, 0, 0]
     for number, line in enumerate(chunk, start=first):
-        record, is_error = process_line(engine, encoder, number, line, top, explain)
+        record, outcome = process_line(engine, encoder, number, line, top, explain, debug)
         out.append(record + "\n")
-        failed += is_error
-    return "".join(out).encode("utf-8", "backslashreplace"), failed
+        counts[outcome] += 1
+    return "".join(out).encode("utf-8", "backslashreplace"), counts[BAD], counts[INTERNAL]
 
 
 # --- input -------------------------------------------------------------------------------------
@@ -199,14 +259,18 @@ class _Output:
 # --- the run -----------------------------------------------------------------------------------
 
 
-def run_batch(engine: Engine, source: str, top: int, explain: bool, out: IO[str] | None = None) -> int:
+def run_batch(
+    engine: Engine, source: str, top: int, explain: bool, out: IO[str] | None = None, debug: bool = False
+) -> int:
+    """Answer every line; the exit code: 0, 2 when only input lines were bad, 1 when any line hit
+    an internal error (each such line has its own error record)."""
     workers_wanted = worker_count()  # a bad FT_ATLAS_JOBS is reported before any work
     if language() == "ru":
         catalog()  # read once, before the workers are forked
     encoder = LineEncoder()
 
-    def encode(first: int, chunk: Chunk) -> tuple[bytes, int]:
-        return encode_chunk(engine, encoder, first, chunk, top, explain)
+    def encode(first: int, chunk: Chunk) -> Encoded:
+        return encode_chunk(engine, encoder, first, chunk, top, explain, debug)
 
     with _opened(source) as handle:
         each_line = answers_each_line(handle)
@@ -217,19 +281,22 @@ def run_batch(engine: Engine, source: str, top: int, explain: bool, out: IO[str]
             try:
                 write = _Output(out or sys.stdout, progress, flush=each_line).write
                 if workers:
-                    failed = Dispatch(encode, workers, limit, chunks, write).run()
+                    bad, internal = Dispatch(encode, workers, limit, chunks, write).run()
                 else:
-                    failed = _run_here(encode, chunks, write)
+                    bad, internal = _run_here(encode, chunks, write)
             finally:
                 if progress:
                     progress.stop()
-    return EXIT_USAGE if failed else EXIT_OK
+    if internal:
+        return fail(f"{internal} line(s) hit an internal error; see their error records", EXIT_INTERNAL)
+    return EXIT_USAGE if bad else EXIT_OK
 
 
-def _run_here(encode: Encode, chunks: Iterator[Chunk], write: Write) -> int:
-    failed, first = 0, 1
+def _run_here(encode: Encode, chunks: Iterator[Chunk], write: Write) -> tuple[int, int]:
+    bad = internal = 0
+    first = 1
     for chunk in chunks:
-        data, bad = encode(first, chunk)
+        data, bad_here, internal_here = encode(first, chunk)
         write(data, len(chunk))
-        failed, first = failed + bad, first + len(chunk)
-    return failed
+        bad, internal, first = bad + bad_here, internal + internal_here, first + len(chunk)
+    return bad, internal

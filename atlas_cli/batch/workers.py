@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from atlas_cli.errors import UsageError
-from atlas_cli.i18n import t
+from atlas_cli.core.profile import parse_whole
 
 Chunk = list[str | None]  # lines; None for a line too long to read
-Encode = Callable[[int, Chunk], tuple[bytes, int]]  # (first line number, chunk) -> (output, errors)
+Encoded = tuple[bytes, int, int]  # (output, lines of bad input, lines that hit an internal error)
+Encode = Callable[[int, Chunk], Encoded]  # (first line number, chunk) -> its output and counts
 Write = Callable[[bytes, int], None]  # (output, lines)
 
 MAX_PROCESSES = 4  # by default: one per core up to this (~40 MB each)
@@ -44,18 +44,11 @@ def worker_count() -> int:
     """Helper processes besides this one: one per core up to MAX_PROCESSES, or FT_ATLAS_JOBS
     minus one. Linux only: elsewhere forking a process is not the platform's safe default."""
     wanted = os.environ.get("FT_ATLAS_JOBS", "").strip()
-    if wanted and not (wanted.isascii() and wanted.isdigit() and 1 <= int(wanted) <= MAX_JOBS):
-        raise UsageError(
-            t(
-                "FT_ATLAS_JOBS: '{value}' is not a number of processes from 1 to {max}",
-                value=wanted,
-                max=MAX_JOBS,
-            )
-        )
+    jobs = parse_whole(wanted, "FT_ATLAS_JOBS", 1, MAX_JOBS) if wanted else None
     if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
         return 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return (int(wanted) if wanted else min(cores, MAX_PROCESSES)) - 1
+    return (jobs or min(cores, MAX_PROCESSES)) - 1
 
 
 def _send_buffer(conn: Connection) -> int:
@@ -116,7 +109,7 @@ class Worker:
             raise RuntimeError("a batch worker process ended unexpectedly") from None
         self.queued.append(len(message))
 
-    def receive(self) -> tuple[bytes, int]:
+    def receive(self) -> Encoded:
         try:
             answer = pickle.loads(self.conn.recv_bytes())
         except (EOFError, OSError):
@@ -124,8 +117,8 @@ class Worker:
         self.queued.popleft()
         if isinstance(answer, BaseException):
             raise answer
-        data, failed = answer
-        return data, failed
+        data, bad, internal = answer
+        return data, bad, internal
 
 
 @contextmanager
@@ -173,15 +166,16 @@ class Dispatch:
         self.pending: tuple[int, Chunk, bytes] | None = None  # read, not yet given out
         self.local = 0  # chunks encoded here that wait in `order`
         self.first = 1  # number of the next line to read
-        self.failed = 0
+        self.bad = self.internal = 0
         self.exhausted = False
 
-    def run(self) -> int:
-        """Encode every chunk; return the number of lines that failed."""
+    def run(self) -> tuple[int, int]:
+        """Encode every chunk; return how many lines were bad input and how many hit an
+        internal error."""
         while True:
             self._feed_workers()
             if not self.order and self._next() is None:
-                return self.failed
+                return self.bad, self.internal
             if self.order and self._write_head(wait=False):
                 continue
             if not self._encode_here():
@@ -210,7 +204,7 @@ class Dispatch:
             return False
         first, chunk, _ = pending
         try:
-            data, failed = self.encode(first, chunk)
+            data, bad, internal = self.encode(first, chunk)
         except Exception:
             # As in one process: everything before the failing chunk is written first.
             while self.order:
@@ -218,7 +212,7 @@ class Dispatch:
             raise
         self.order.append((None, data, len(chunk)))
         self.pending = None
-        self.failed += failed
+        self.bad, self.internal = self.bad + bad, self.internal + internal
         self.local += 1
         return True
 
@@ -228,8 +222,8 @@ class Dispatch:
         if worker is not None:
             if not (wait or worker.conn.poll()):
                 return False
-            data, failed = worker.receive()
-            self.failed += failed
+            data, bad, internal = worker.receive()
+            self.bad, self.internal = self.bad + bad, self.internal + internal
         else:
             self.local -= 1
         self.order.popleft()

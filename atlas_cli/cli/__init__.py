@@ -18,7 +18,17 @@ from contextlib import contextmanager
 import typer
 
 from atlas_cli.cli.app import app, state
-from atlas_cli.errors import EXIT_INTERRUPTED, debug_env, fail, prepare_streams, report
+from atlas_cli.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    debug_env,
+    fail,
+    flush_stdout,
+    prepare_streams,
+    printable,
+    report,
+)
 from atlas_cli.i18n import Lang, parse_language, t
 
 # Which module defines each command, so that running one imports only its group.
@@ -96,11 +106,22 @@ def _typer_styles(plain: bool) -> Iterator[None]:
             os.environ["TERM"] = saved
 
 
+def _output_identity() -> tuple[object, tuple[int, int] | None]:
+    """stdout's object and the file behind its descriptor, to tell whether click or rich swapped
+    either because the reader went away."""
+    try:
+        info = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return sys.stdout, None
+    return sys.stdout, (info.st_dev, info.st_ino)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the app, turning every failure into a message on stderr and a documented exit code."""
     prepare_streams()
     args = sys.argv[1:] if argv is None else argv
     plain = bool(os.environ.get("NO_COLOR")) or "--no-color" in args
+    output = _output_identity()
     try:
         state.explicit_lang = explicit_language(args)
         state.use_language(for_people=True)
@@ -113,11 +134,21 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Exit as exit_:
         code = exit_.exit_code
     except typer.TyperException as error:
+        # click's messages echo what was typed ("No such command 'x'"): escaped like our own.
+        message = error.format_message
+        setattr(error, "format_message", lambda: printable(message()))  # noqa: B010 - show() calls it
         show = getattr(error, "show", None)
         show() if show else fail(error.format_message(), 0)
         code = error.exit_code
     except typer.Abort:
         code = fail(t("Aborted."), EXIT_INTERRUPTED)
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else EXIT_INTERNAL
+        # When the reader of stdout goes away, click (wrapping sys.stdout) and rich (pointing the
+        # descriptor at /dev/null) end with exit 1, as in `ft-atlas --help | head -1`; ft-atlas
+        # documents exit 0 for that.
+        if code == EXIT_INTERNAL and _output_identity() != output:
+            code = EXIT_OK
     except (KeyboardInterrupt, Exception) as error:  # noqa: BLE001 - report() sorts them out
         code = report(error, state.debug or debug_env())
-    sys.exit(code)
+    sys.exit(flush_stdout() or code)

@@ -15,10 +15,11 @@ from atlas_cli.cli.app import (
     console,
     emit,
     emit_grid,
+    print_json,
     state,
 )
-from atlas_cli.cli.options import one_of, profile_options
-from atlas_cli.errors import UsageError
+from atlas_cli.cli.options import one_of, profile_options, top_count
+from atlas_cli.errors import UsageError, printable
 from atlas_cli.i18n import pt, t
 from atlas_cli.kb.vocabulary import LORA_TARGETS, MAX_TOP, OPTIMIZERS, OUTPUT_SCHEMA_VERSION, PRECISIONS
 from atlas_cli.recipes.registry import format_names
@@ -196,7 +197,7 @@ def render_recommendation(rec: Any, fmt: Format, top: int, explain: bool) -> Non
 @profile_options()
 def recommend(
     raw: dict[str, Any],
-    top: Annotated[int, typer.Option(min=1, max=MAX_TOP, help="How many plans to show.")] = 5,
+    top: Annotated[str, typer.Option(help=f"How many plans to show (1 to {MAX_TOP}).")] = "5",
     explain: Annotated[bool, typer.Option(help="Show every rule that fired, with the facts it saw.")] = False,
     batch: Annotated[
         Optional[str], typer.Option(help="JSON Lines of profiles ('-' = stdin); JSON Lines out.")
@@ -211,6 +212,7 @@ def recommend(
     from atlas_cli.core.engine import Engine
     from atlas_cli.core.profile import build_profile
 
+    shown = top_count(top)
     engine = Engine(state.catalog())
     if batch is not None:
         given = sorted(f"--{k.replace('_', '-')}" for k, v in raw.items() if v is not None)
@@ -220,9 +222,9 @@ def recommend(
             raise UsageError(t("--batch writes JSON Lines; drop --format markdown"))
         from atlas_cli.batch.runner import run_batch
 
-        raise typer.Exit(run_batch(engine, batch, top=top, explain=explain))
+        raise typer.Exit(run_batch(engine, batch, top=shown, explain=explain, debug=state.debug))
     rec = engine.recommend(build_profile(raw))
-    render_recommendation(rec, chosen_format(fmt, as_json), top, explain)
+    render_recommendation(rec, chosen_format(fmt, as_json), shown, explain)
 
 
 # --- recipe ----------------------------------------------------------------------------------
@@ -242,9 +244,18 @@ def recipe(
     old_format: Annotated[
         Optional[str], typer.Option("--format", "-f", hidden=True, help="Deprecated: use --trainer.")
     ] = None,
-    out: Annotated[
-        Optional[Path], typer.Option("--out", help="Write to this file instead of stdout.")
+    out_text: Annotated[
+        Optional[str],
+        typer.Option(
+            "--out",
+            help="Write to this file, or to this directory (one file per stage and launcher config) when "
+            "it exists or ends with '/'; '-' is stdout.",
+        ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Let --out replace existing files (or symbolic links).")
+    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Write a runnable training recipe for a recommended plan (see docs/recipes.md).
 
@@ -252,7 +263,7 @@ def recipe(
     """
     from atlas_cli.core.engine import Engine
     from atlas_cli.core.profile import build_profile
-    from atlas_cli.recipes.writer import render_recipe
+    from atlas_cli.recipes.writer import write_recipe
 
     if old_format is not None:
         if trainer is not None:
@@ -260,16 +271,66 @@ def recipe(
         sys.stderr.write("ft-atlas: " + t("warning: recipe --format is deprecated; use --trainer") + "\n")
     chosen = one_of("--trainer", (trainer or old_format or "python").lower(), format_names())
     catalog = state.catalog()
-    to_file = None if out is None or str(out) == "-" else str(out)
-    text = render_recipe(catalog, Engine(catalog).recommend(build_profile(raw)), plan, str(chosen), to_file)
-    if out is None or to_file is None:
-        sys.stdout.write(text)
+    rec = Engine(catalog).recommend(build_profile(raw))
+    # A trailing separator names a directory; Path() would drop it, so the text is kept.
+    out = None if out_text is None else Path(out_text)
+    to_stdout = out_text is None or out_text == "-"
+    directory = (
+        out is not None
+        and out_text is not None
+        and not to_stdout
+        and (out.is_dir() or out_text.endswith(("/", "\\")))
+    )
+    # The header's run line names the file written, as given (`--out train.py`: python train.py).
+    main = None if to_stdout or directory else out_text
+    recipe, rendered = write_recipe(catalog, rec, plan, str(chosen), main)
+    if as_json:
+        from atlas_cli.render.documents import recipe_json
+
+        print_json(
+            recipe_json(
+                str(chosen),
+                recipe.profile,
+                recipe.rank,
+                recipe.plan,
+                {k: (v.value, v.source) for k, v in recipe.settings.items()},
+                list(recipe.estimates.values()),
+                recipe.timed,
+                [(f.name, f.text) for f in rendered.files],
+                rendered.launch,
+                list(recipe.notes),
+            )
+        )
+    elif to_stdout:
+        sys.stdout.write(rendered.text)
+    if to_stdout or out is None:
         return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise UsageError(t("--out: cannot write {path}: {reason}", path=out, reason=error.strerror)) from None
-    sys.stderr.write("ft-atlas: " + t("wrote {path}", path=out) + "\n")
+    from atlas_cli.errors import WriteFailed
+    from atlas_cli.files import write_new_files
+
+    if directory:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise WriteFailed(
+                t("--out: cannot create {path}: {reason}", path=out, reason=error.strerror or error)
+            ) from None
+        write_new_files({out / f.name: f.text for f in rendered.files}, force=force)
+        written = ", ".join(str(out / f.name) for f in rendered.files)
+    else:
+        # Several files in one (stages as YAML documents, a launcher config as comments), as on
+        # stdout; --out DIR/ writes them apart.
+        several = len(rendered.files) > 1
+        write_new_files({out: rendered.text if several else rendered.files[0].text}, force=force)
+        written = str(out)
+        if several:
+            names = ", ".join(f.name for f in rendered.files)
+            written += " " + t(
+                "({count} files in one: {names}; --out DIR/ writes each to its own file)",
+                count=len(rendered.files),
+                names=names,
+            )
+    sys.stderr.write(printable("ft-atlas: " + t("wrote {path}", path=written) + "\n"))
 
 
 # --- ask -------------------------------------------------------------------------------------

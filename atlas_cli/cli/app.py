@@ -18,7 +18,7 @@ import typer
 import typer.core
 
 from atlas_cli import __version__
-from atlas_cli.errors import OutputClosed, UsageError, debug_env
+from atlas_cli.errors import OutputClosed, UsageError, debug_env, printable, write_stdout
 from atlas_cli.i18n import LANG_ENV, choose_language, language, parse_language, set_language, t
 from atlas_cli.kb.vocabulary import OUTPUT_SCHEMA_VERSION
 
@@ -151,7 +151,7 @@ def emit(fmt: Format, data: Any, view: "Callable[[], RenderableType]", markdown:
     if fmt is Format.json:
         print_json(data)
     elif fmt is Format.markdown:
-        sys.stdout.write(markdown())
+        sys.stdout.write(printable(markdown()))
     else:
         from atlas_cli.render.paste import print_view
 
@@ -252,14 +252,13 @@ def command(panel: str, prompts: bool = False) -> Callable[[Callable[..., None]]
 
 def _version(value: bool) -> None:
     if value:
-        sys.stdout.write(f"ft-atlas {__version__}\n")
-        raise typer.Exit()
+        raise typer.Exit(write_stdout(f"ft-atlas {__version__}\n"))
 
 
 @app.callback()
 def main_options(
     kb: Annotated[
-        Optional[Path],
+        Optional[str],
         typer.Option("--kb", envvar="FT_ATLAS_KB", help="Knowledge base: a YAML file or directory."),
     ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain output without colour.")] = False,
@@ -269,7 +268,9 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
-    state.kb = kb
+    from atlas_cli.kb.files import given_kb_path
+
+    state.kb = None if kb is None else given_kb_path(kb)
     state.no_color = no_color
     state.explicit_lang = None if lang is None else "ru" if lang is Language.ru else "en"
     state.debug = debug or debug_env()

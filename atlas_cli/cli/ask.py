@@ -7,8 +7,8 @@ import typer
 
 from atlas_cli.cli.advise import render_recommendation
 from atlas_cli.cli.app import Format, FormatOption, JsonOption, chosen_format, command, print_json, state
-from atlas_cli.cli.options import profile_options
-from atlas_cli.errors import InputEnded
+from atlas_cli.cli.options import profile_options, top_count
+from atlas_cli.errors import InputEnded, printable
 from atlas_cli.i18n import t
 from atlas_cli.kb.vocabulary import MAX_TOP
 
@@ -17,15 +17,17 @@ class StderrTerminal:
     """Prompts on stderr, answers from stdin: stdout stays free for the result."""
 
     def ask(self, prompt: str) -> str:
-        sys.stderr.write(prompt)
+        sys.stderr.write(printable(prompt))
         sys.stderr.flush()
+        if sys.stdin is None:  # started with stdin closed (`<&-`): no answer will come
+            raise EOFError
         line = sys.stdin.readline()
         if not line:
             raise EOFError
         return line.rstrip("\r\n")
 
     def say(self, text: str) -> None:
-        sys.stderr.write(text + "\n")
+        sys.stderr.write(printable(text) + "\n")
 
 
 @command("Advise", prompts=True)
@@ -35,7 +37,7 @@ def ask(
     no_input: Annotated[
         bool, typer.Option("--no-input", help="Never prompt; use flags and defaults.")
     ] = False,
-    top: Annotated[int, typer.Option(min=1, max=MAX_TOP, help="How many plans to show.")] = 5,
+    top: Annotated[str, typer.Option(help=f"How many plans to show (1 to {MAX_TOP}).")] = "5",
     explain: Annotated[bool, typer.Option(help="Show every rule that fired.")] = False,
     fmt: FormatOption = Format.table,
     as_json: JsonOption = False,
@@ -49,11 +51,12 @@ def ask(
     from atlas_cli.core.questionnaire import Interview, command_line
     from atlas_cli.render.documents import recommendation_json
 
+    shown = top_count(top)
     catalog = state.catalog()
     prefilled = parse_values(raw)
     profile_from_values(prefilled)  # contradictory flags fail before any question is asked
     interview = Interview(catalog, StderrTerminal(), prefilled)
-    interactive = sys.stdin.isatty() and not no_input
+    interactive = sys.stdin is not None and sys.stdin.isatty() and not no_input
     try:
         answers = interview.run(interactive)
     except EOFError:
@@ -62,9 +65,11 @@ def ask(
         reason = "--no-input" if no_input else t("stdin is not a terminal")
         defaulted = ", ".join(interview.defaulted)
         sys.stderr.write(
-            "ft-atlas: "
-            + t("not asking ({reason}); defaulted: {flags}", reason=reason, flags=defaulted)
-            + "\n"
+            printable(
+                "ft-atlas: "
+                + t("not asking ({reason}); defaulted: {flags}", reason=reason, flags=defaulted)
+                + "\n"
+            )
         )
     chosen = chosen_format(fmt, as_json)
     # The questions were asked in the people's language; JSON never follows the locale.
@@ -74,7 +79,7 @@ def ask(
     canonical_gpu = {"gpu": rec.profile["gpu"]} if profile.gpu else {}
     command = command_line({**profile.to_dict(), **canonical_gpu})
     if chosen is Format.json:
-        print_json({**recommendation_json(rec, top, explain), "command": command})
+        print_json({**recommendation_json(rec, shown, explain), "command": command})
         return
-    render_recommendation(rec, chosen, top, explain)
-    sys.stdout.write("\n" + t("To get this again without questions:") + f"\n  {command}\n")
+    render_recommendation(rec, chosen, shown, explain)
+    sys.stdout.write(printable("\n" + t("To get this again without questions:") + f"\n  {command}\n"))

@@ -3,7 +3,6 @@
 import importlib
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
@@ -25,12 +24,13 @@ if TYPE_CHECKING:
     from atlas_cli.kb.schema import KnowledgeBase
     from atlas_cli.kb.yamlsafe import PathKey, Position
     from atlas_cli.translations import Source
+from atlas_cli.errors import printable
 
 
 @command("Knowledge base")
 def validate(
     path: Annotated[
-        Optional[Path], typer.Argument(help="KB file or directory (default: the one in use).")
+        Optional[str], typer.Argument(help="KB file or directory (default: the one in use).")
     ] = None,
     strict: Annotated[
         bool,
@@ -43,11 +43,11 @@ def validate(
 
     Example: ft-atlas validate my-kb.yaml · ft-atlas validate --strict
     """
-    from atlas_cli.kb.files import resolve_kb_path
+    from atlas_cli.kb.files import given_kb_path, resolve_kb_path
     from atlas_cli.kb.loading import load_located
     from atlas_cli.render.documents import problems_json, validation_json
 
-    target = path if path is not None else resolve_kb_path(state.kb)
+    target = given_kb_path(path, "validate PATH") if path is not None else resolve_kb_path(state.kb)
     chosen = chosen_format(fmt, as_json)
     try:
         kb, locate = load_located(target)
@@ -71,7 +71,7 @@ def validate(
         "models": N_("{n} models"),
     }
     listed = ", ".join(t(counted.get(name, "{n} " + name), n=n) for name, n in report["counts"].items())
-    sys.stdout.write(t("{path}: valid — {counts}", path=target, counts=listed) + "\n")
+    sys.stdout.write(printable(t("{path}: valid — {counts}", path=target, counts=listed) + "\n"))
 
 
 def translation_sources(

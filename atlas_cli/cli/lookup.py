@@ -82,6 +82,7 @@ def compare(
         guide_comparison_rows,
         guide_disagreements,
         method_comparison_rows,
+        scoring_notes,
     )
 
     catalog = state.catalog()
@@ -94,6 +95,7 @@ def compare(
         rows = guide_comparison_rows(catalog, lang)
         notes = guide_disagreements(catalog)
     from_guide = not method_ids
+    notes += scoring_notes(catalog, rows)
     emit_grid(
         chosen_format(fmt, as_json),
         compare_json(rows, from_guide, notes),

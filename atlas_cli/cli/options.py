@@ -7,8 +7,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from atlas_cli.core.profile import FIELDS_BY_NAME, PROFILE_FIELDS, ProfileField
+from atlas_cli.core.profile import FIELDS_BY_NAME, PROFILE_FIELDS, ProfileField, parse_whole
 from atlas_cli.errors import UsageError, not_one_of
+from atlas_cli.kb.vocabulary import MAX_TOP
 
 
 def _profile_option(field: ProfileField) -> inspect.Parameter:
@@ -54,3 +55,8 @@ def one_of(flag: str, value: str | None, names: Sequence[str]) -> str | None:
     if value is not None and value not in names:
         raise UsageError(not_one_of(flag, value, names))
     return value
+
+
+def top_count(text: str) -> int:
+    """--top: how many plans to show, read like every other number (core/profile.py)."""
+    return parse_whole(text, "--top", 1, MAX_TOP)

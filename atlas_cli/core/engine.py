@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
-from atlas_cli.core.facts import Candidate, method_facts, plan_facts, profile_facts
+from atlas_cli.core.facts import Candidate, method_facts, plan_facts, profile_facts, stage_facts
 from atlas_cli.core.memory.search import Estimator, estimator, with_strategy
 from atlas_cli.core.plans import Plan, Recommendation, ToolRef, hours_text
 from atlas_cli.core.profile import Profile
@@ -33,7 +34,18 @@ from atlas_cli.i18n import pt, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
-from atlas_cli.kb.schema import MEMORY_SCALE, QUALITY_SCALE, SPEED_SCALE, Method, Rule, Scalar
+from atlas_cli.kb.schema import (
+    MEMORY_SCALE,
+    QUALITY_SCALE,
+    SPEED_SCALE,
+    Advice,
+    AllOf,
+    Condition,
+    Method,
+    PipelineRule,
+    Rule,
+    Scalar,
+)
 
 # What each priority weighs: (quality, speed, memory thrift).
 PRIORITY_WEIGHTS = {
@@ -63,10 +75,28 @@ def _scale_points(value: str, scale: tuple[str, ...]) -> float:
 
 
 def base_score(method: Method, priority: str) -> float:
+    """The score a plan starts from: the method's ratings (the guide's §4, with ft-atlas's cited
+    corrections applied: `scoring` in data/methods.yaml) weighted by the priority."""
     q, s, m = PRIORITY_WEIGHTS[priority]
-    r = method.ratings
+    r = method.scored_ratings
     thrift = 1 - _scale_points(r.memory, MEMORY_SCALE) + 1 / len(MEMORY_SCALE)
     return q * _scale_points(r.quality, QUALITY_SCALE) + s * _scale_points(r.speed, SPEED_SCALE) + m * thrift
+
+
+def basis(method: Method, priority: str) -> tuple[str, str]:
+    """The base score in words, with its source: what --explain shows first for every plan."""
+    r = method.scored_ratings
+    q, s, m = PRIORITY_WEIGHTS[priority]
+    words = (
+        f"Starts from its ratings memory {r.memory}, speed {r.speed}, quality {r.quality}, weighted for "
+        f"priority {priority} (quality {q:g}, speed {s:g}, memory {m:g}): {base_score(method, priority):.3f}."
+    )
+    if method.scoring is None:
+        return words, "atlas-v1.4 §4" if method.kind != "objective" else "data/methods.yaml"
+    return (
+        f"{words} ft-atlas corrects the guide's table here: {method.scoring.because.get()}",
+        method.scoring.source,
+    )
 
 
 def squash(raw: float) -> float:
@@ -81,12 +111,58 @@ class CompiledRule:
     per_plan: bool  # reads the candidate's own facts: evaluated for each plan, not once
     points: float  # what firing adds to the raw score
     excludes: bool
+    # A per-plan rule whose condition is `all` of parts, some reading only profile facts: those
+    # parts, checked once per profile; when they fail the rule is not evaluated for any plan.
+    guard: Predicate | None = None
+    guard_condition: Condition | None = None
+
+
+def _reads_plan(condition: Condition) -> bool:
+    return any(name.startswith("plan.") for name in facts_used(condition))
 
 
 def compile_rule(rule: Rule) -> CompiledRule:
-    per_plan = any(name.startswith("plan.") for name in facts_used(rule.when))
+    per_plan = rule.when is not None and _reads_plan(rule.when)
     points = EFFECT_SIGN.get(rule.effect.action, 0.0) * rule.effect.weight * RULE_POINTS
-    return CompiledRule(rule, compile_condition(rule.when), per_plan, points, rule.effect.action == "exclude")
+    guard: Condition | None = None
+    if per_plan and isinstance(rule.when, AllOf):
+        profile_parts = [part for part in rule.when.all if not _reads_plan(part)]
+        if profile_parts:
+            guard = AllOf(all=profile_parts)
+    excludes = rule.effect.action == "exclude"
+    predicate = compile_condition(rule.when)
+    return CompiledRule(
+        rule,
+        predicate,
+        per_plan,
+        points,
+        excludes,
+        None if guard is None else compile_condition(guard),
+        guard,
+    )
+
+
+class Checks:
+    """Conditions over profile facts evaluated into a bit mask (bit i: the i-th holds),
+    remembered by the values of the facts they read: batch files repeat the same few."""
+
+    def __init__(self, conditions: list[Condition | None]) -> None:
+        self.predicates = [(1 << i, compile_condition(c)) for i, c in enumerate(conditions)]
+        self.reads = tuple(dict.fromkeys(name for c in conditions for name in facts_used(c)))
+        self._memo: dict[tuple[Any, ...], int] = {}
+
+    def mask(self, facts: Facts) -> int:
+        key = tuple(facts.get(name) for name in self.reads)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) >= PLAN_MEMO_LIMIT:
+                self._memo.clear()
+            found = 0
+            for bit, holds in self.predicates:
+                if holds(facts):
+                    found |= bit
+            self._memo[key] = found
+        return found
 
 
 class Scored(NamedTuple):
@@ -201,8 +277,8 @@ def ranked(scored: list[Scored], priority: str) -> list[Scored]:
 # Every candidate's memory need, and the `fits.<method>` / `memory_gb.<method>` facts rules read.
 MemoryView = tuple[dict[str, tuple[Estimate | None, list[str]]], dict[str, Scalar]]
 # What a memory view depends on besides the hardware and model: pipeline, a local GPU, sequence
-# length, micro-batch and software stack.
-MemoryKey = tuple[tuple[str, ...], bool, int | None, int, str]
+# length, micro-batch, software stack, and whether plans may use fewer of the GPUs (--priority cost).
+MemoryKey = tuple[tuple[str, ...], bool, int | None, int, str, bool]
 Stages = dict[str, tuple[EstimateSettings, list[str]]]
 
 
@@ -218,6 +294,9 @@ class Context:
     pipeline_because: str | None
     inputs: TimeInputs
     hardware: Hardware
+    libraries: int = 0  # the bits of the library entries' conditions that hold
+    guards: int = 0  # the bits of the per-plan rules' profile guards that hold
+    available: int | None = None  # the user's GPUs (None: nothing runs on a local GPU)
 
 
 @dataclass(slots=True)
@@ -229,12 +308,25 @@ class Resolved:
     memory: dict[MemoryKey, MemoryView] = field(default_factory=dict)
 
 
-def candidate(method: Method, result: Estimate | None) -> Candidate:
+def candidate(method: Method, result: Estimate | None, available: int | None = None) -> Candidate:
     if result is None:
         return Candidate(method.id, method.kind, method.category, None, None, None, None)
     offloaded = result.settings.offload
     host = result.host["offload_gb"]
-    return Candidate(method.id, method.kind, method.category, result.fit, result.per_gpu_gb, offloaded, host)
+    used = result.settings.gpus
+    spare = None if available is None else max(available - used, 0)
+    return Candidate(
+        method.id,
+        method.kind,
+        method.category,
+        result.fit,
+        result.per_gpu_gb,
+        offloaded,
+        host,
+        used,
+        spare,
+        result.settings.precision,
+    )
 
 
 def _any_fit(results: Iterable[Estimate | None]) -> bool:
@@ -255,6 +347,9 @@ def cached_estimate(run: Estimator, settings: EstimateSettings, method_id: str, 
     return found
 
 
+_TRAINER = re.compile(r"\b(\w+Trainer)\b")
+
+
 class Engine:
     """Compiles a catalog's rules once; `recommend` is then a pure function of the profile."""
 
@@ -273,13 +368,19 @@ class Engine:
         # (bit i = the i-th of them fired); a method's share of it is one `&` with its bits.
         self.shared_rules: list[tuple[int, CompiledRule]] = []
         self.shared_bits = dict.fromkeys(self.rule_bits, 0)
-        # Rules that read the candidate's own facts, with their bit in the method's own mask.
-        self.own_rules: dict[str, list[tuple[int, CompiledRule]]] = {m.id: [] for m in self.candidates}
+        # Rules that read the candidate's own facts, with their bit in the method's own mask and
+        # the bit of their profile guard (0: no guard, always evaluated).
+        self.own_rules: dict[str, list[tuple[int, int, CompiledRule]]] = {m.id: [] for m in self.candidates}
+        guard_conditions: list[Condition | None] = []
         for rule in catalog.kb.rules:
             compiled = compile_rule(rule)
             shared_bit = 0 if compiled.per_plan else 1 << len(self.shared_rules)
             if shared_bit:
                 self.shared_rules.append((shared_bit, compiled))
+            guard_bit = 0
+            if compiled.guard is not None:
+                guard_bit = 1 << len(guard_conditions)
+                guard_conditions.append(compiled.guard_condition)
             for method_id in (m.id for m in self.candidates if rule.selects(m)):
                 own_bit = 0
                 if shared_bit:
@@ -287,9 +388,26 @@ class Engine:
                 else:
                     own = self.own_rules[method_id]
                     own_bit = 1 << len(own)
-                    own.append((own_bit, compiled))
+                    own.append((own_bit, guard_bit, compiled))
                 self.rule_bits[method_id].append((shared_bit, own_bit, compiled))
+        self.guards = Checks(guard_conditions)
+        # Each method's own rules without a guard (always evaluated), and the guard bits it has.
+        self.unguarded = {
+            m: [(bit, c) for bit, guard, c in rules if not guard] for m, rules in self.own_rules.items()
+        }
+        self.guard_bits = {m: sum(guard for _, guard, _ in rules) for m, rules in self.own_rules.items()}
         self.pipelines = [(p, compile_condition(p.when)) for p in catalog.kb.pipelines]
+        self.pipeline_reads = tuple(
+            dict.fromkeys(n for p in catalog.kb.pipelines for n in facts_used(p.when))
+        )
+        self.pipeline_specs = {p.id: p for p in catalog.kb.pipelines}
+        self.objectives = tuple(m.id for m in catalog.kb.methods if m.kind == "objective")
+        self.experimental = {
+            m.id
+            for m in catalog.kb.methods
+            if m.kind == "objective"
+            and any(lib.library == "trl" and lib.status == "experimental" for lib in m.libraries)
+        }
         self.usual_epochs = usual_epochs(catalog.kb.methods)
         self._times: dict[tuple[int, tuple[str, ...], int, TimeInputs], tuple[Any, Any, Timed]] = {}
         self.base_scores = {
@@ -297,9 +415,22 @@ class Engine:
             for m in self.candidates
             for priority in PRIORITY_WEIGHTS
         }
-        self._tools_cache: dict[tuple[str, tuple[str, ...]], tuple[ToolRef, ...]] = {}
+        self.bases = {(m.id, p): basis(m, p) for m in self.candidates for p in PRIORITY_WEIGHTS}
+        # Library entries that apply only when a condition holds (mlx-lm on Apple, ZeRO-3 on
+        # several GPUs): each distinct condition is one bit of a per-profile mask.
+        self.library_conditions: list[tuple[int, Condition]] = []
+        for method in catalog.kb.methods:
+            for lib in method.libraries:
+                if lib.when is not None and all(c != lib.when for _, c in self.library_conditions):
+                    self.library_conditions.append((1 << len(self.library_conditions), lib.when))
+        self.library_checks = Checks([c for _, c in self.library_conditions])
+        self.evaluation = catalog.kb.evaluation
+        self.evaluation_checks = Checks([a.when for a in self.evaluation])
+        self._stage_facts: dict[tuple[str, ...], dict[str, Scalar]] = {}
+        self._pipeline_memo: dict[tuple[Any, ...], list[str]] = {}
+        self._tools_cache: dict[tuple[str, tuple[str, ...], int], tuple[ToolRef, ...]] = {}
         self._resolved: dict[tuple[Scalar, ...], Resolved] = {}
-        self._plans: dict[tuple[str, int, int, str, str | None, int], tuple[Any, Scored]] = {}
+        self._plans: dict[tuple[str, int, int, str, str | None, int, int], tuple[Any, Scored]] = {}
         self._timed_plans: dict[tuple[int, TimeInputs], tuple[Plan, Plan]] = {}
         self._own_facts: dict[int, tuple[Any, Facts]] = {}
         # The first two pitfalls of each method are every plan's standing caveats.
@@ -309,13 +440,27 @@ class Engine:
 
     def choose_pipeline(self, facts: Facts) -> tuple[tuple[str, ...], str | None, str | None]:
         """The objectives a training plan runs: the highest-weight matching pipeline rule."""
+        best = self._best_pipeline(facts)
+        if best is None:
+            return ("sft",), None, None
+        return tuple(best.pipeline), best.id, best.because.get()
+
+    def _best_pipeline(self, facts: Facts) -> PipelineRule | None:
         best = None
         for rule, predicate in self.pipelines:
             if predicate(facts) and (best is None or rule.weight > best.weight):
                 best = rule
-        if best is None:
-            return ("sft",), None, None
-        return tuple(best.pipeline), best.id, best.because.get()
+        return best
+
+    def other_pipelines(self, facts: Facts, chosen: tuple[str, ...]) -> list[PipelineRule]:
+        """Pipeline rules that also hold for this profile but lost to a heavier one, one per
+        distinct pipeline, heaviest first: the alternatives a note names."""
+        found: dict[tuple[str, ...], PipelineRule] = {}
+        for rule, predicate in sorted(self.pipelines, key=lambda p: -p[0].weight):
+            stages = tuple(rule.pipeline)
+            if stages != chosen and stages not in found and predicate(facts):
+                found[stages] = rule
+        return list(found.values())
 
     # --- plans ---------------------------------------------------------------------------
 
@@ -349,11 +494,35 @@ class Engine:
                     return found
         return tried[0] if tried else (None, [])
 
+    def _on_fewer_gpus(
+        self,
+        method: Method,
+        info: ModelInfo,
+        hardware: Hardware,
+        stages: Stages,
+        found: tuple[Estimate | None, list[str]],
+    ) -> tuple[Estimate | None, list[str]]:
+        """With --priority cost on several GPUs: the same plan on the fewest GPUs it fits on
+        within the margin (1, 2, 4, ... below the user's count), else `found` unchanged. Fewer
+        GPUs rent for less; ranking by cost itself is the time-and-cost model's job."""
+        result = found[0]
+        if result is None or result.fit != "yes" or result.settings.offload != "none":
+            return found
+        count = 1
+        while count < hardware.gpus:
+            fewer = replace(hardware, gpus=count)
+            staged = {o: (replace(s, gpus=count), w) for o, (s, w) in stages.items()}
+            tried = self._estimate(method, info, fewer, staged, "none")
+            if tried[0] is not None and tried[0].fit == "yes":
+                return tried
+            count *= 2
+        return found
+
     def _stage_settings(
         self, info: ModelInfo, hardware: Hardware, pipeline: tuple[str, ...], key: MemoryKey
     ) -> Stages:
         """Estimator settings for every stage, computed once per profile (not once per method)."""
-        _, _, seq_len, batch_size, stack = key
+        _, _, seq_len, batch_size, stack, _ = key
         return {
             o: settings_for(info, hardware, objective=o, seq_len=seq_len, batch_size=batch_size, stack=stack)
             for o in (*pipeline, "inference")
@@ -361,11 +530,14 @@ class Engine:
 
     def _resolve(self, profile: Profile) -> Resolved:
         api = profile.model_access == "api"
-        key = (profile.gpu, profile.vram, profile.gpus, profile.model, profile.model_size, api)
+        variant = profile.model_variant
+        key = (profile.gpu, profile.vram, profile.gpus, profile.model, profile.model_size, api, variant)
         found = self._resolved.get(key)
         if found is None:
             hardware = resolve_hardware(self.catalog, profile.gpu, profile.vram, profile.gpus)
             model = resolve_model(self.catalog, profile.model, profile.model_size, api=api)
+            if variant is not None and variant != model.variant:  # --model-variant says so
+                model = replace(model, variant=variant)  # type: ignore[arg-type]
             found = Resolved(hardware, model)
             if len(self._resolved) >= MEMO_LIMIT:
                 self._resolved.clear()
@@ -380,13 +552,19 @@ class Engine:
         if found is not None:
             return found
         hardware, info = resolved.hardware, resolved.info
-        pipeline, local = key[0], key[1]
+        pipeline, local, fewest = key[0], key[1], key[5]
         stages = self._stage_settings(info, hardware, pipeline, key) if local else {}
         estimates = {
-            m.id: self._estimate(m, info, hardware, stages, "none") if local else (None, [])
+            m.id: self._estimate(m, info, hardware, stages, "none")
+            if local and m.runs == "local"
+            else (None, [])
             for m in self.candidates
         }
-        training = [m for m in self.candidates if m.kind != "no-training"]
+        if fewest and local and hardware.gpus > 1 and hardware.capacity_gb is not None:
+            for m in self.candidates:
+                if m.runs == "local":
+                    estimates[m.id] = self._on_fewer_gpus(m, info, hardware, stages, estimates[m.id])
+        training = [m for m in self.candidates if m.kind != "no-training" and m.runs == "local"]
         for offload in ("optimizer", "params"):
             if not local or hardware.capacity_gb is None or _any_fit(estimates[m.id][0] for m in training):
                 break
@@ -405,14 +583,21 @@ class Engine:
         hardware, info = resolved.hardware, resolved.info
         facts = profile_facts(profile, hardware, info)
         pipeline, pipeline_rule, pipeline_because = self.choose_pipeline(facts)
+        staged = self._stage_facts.get(pipeline)
+        if staged is None:
+            staged = self._stage_facts.setdefault(pipeline, stage_facts(self.objectives, pipeline))
+        facts.update(staged)
         local = hardware.has_gpu and profile.model_access != "api"
-        key = (pipeline, local, profile.seq_len, profile.batch_size, profile.stack)
+        fewest = profile.priority == "cost"
+        key = (pipeline, local, profile.seq_len, profile.batch_size, profile.stack, fewest)
         estimates, memory_facts = self._memory_view(resolved, key)
         facts.update(memory_facts)
         shared = 0
         for bit, compiled in self.shared_rules:
             if compiled.predicate(facts):
                 shared |= bit
+        libraries = self.library_checks.mask(facts)
+        guards = self.guards.mask(facts)
         inputs = time_inputs(profile)
         context = Context(
             facts,
@@ -423,6 +608,9 @@ class Engine:
             pipeline_because,
             inputs,
             hardware,
+            libraries,
+            guards,
+            hardware.gpus if local else None,
         )
         scored = [self._plan(method, estimates[method.id], context) for method in self.candidates]
         for spec in PLAN_FACTS:
@@ -437,6 +625,7 @@ class Engine:
         kept = ranked([s for s in scored if not s.excluded], profile.priority)
         left_out = [s for s in scored if s.excluded]
         notes = self._notes(profile, hardware, info, facts)
+        notes += self._pipeline_notes(facts, pipeline)
         notes += time_notes(kept, left_out, profile)
         offloaded = [s.plan for s in kept if s.plan.offload in ("optimizer", "params")]
         if offloaded:
@@ -462,17 +651,39 @@ class Engine:
             plans=tuple(s.plan for s in kept),
             excluded=tuple(s.plan if timing is None else timing(s.plan) for s in left_out),
             model=info,
+            request=profile,
+            evaluation=self._advice(facts),
             timing=timing,
         )
+
+    def _advice(self, facts: Facts) -> tuple[Advice, ...]:
+        mask = self.evaluation_checks.mask(facts)
+        return tuple(a for i, a in enumerate(self.evaluation) if mask >> i & 1)
+
+    def _pipeline_notes(self, facts: Facts, pipeline: tuple[str, ...]) -> list[str]:
+        """The other pipelines this data allows, with why and when they would win."""
+        key = tuple(facts.get(name) for name in self.pipeline_reads)
+        found = self._pipeline_memo.get(key)
+        if found is None:
+            if len(self._pipeline_memo) >= PLAN_MEMO_LIMIT:
+                self._pipeline_memo.clear()
+            others = self.other_pipelines(facts, pipeline)
+            listed = "; ".join(f"{' → '.join(p.pipeline)}: {p.because.get()} ({p.source})" for p in others)
+            found = self._pipeline_memo[key] = [f"Other pipelines for this data: {listed}"] if others else []
+        return list(found)
 
     def _plan(self, method: Method, estimated: tuple[Estimate | None, list[str]], context: Context) -> Scored:
         facts, shared = context.facts, context.shared
         own = 0
-        if own_rules := self.own_rules[method.id]:
+        active = self.unguarded[method.id]
+        if context.guards & self.guard_bits[method.id]:
+            guards = context.guards
+            active = [(bit, c) for bit, guard, c in self.own_rules[method.id] if not guard or guard & guards]
+        if active:
             # The candidate's own facts go into the shared dict (no copy per plan: this is the
             # hot loop of batch mode); recommend() removes them when every plan is scored.
-            facts.update(self._candidate_facts(method, estimated))
-            for bit, compiled in own_rules:
+            facts.update(self._candidate_facts(method, estimated, context.available))
+            for bit, compiled in active:
                 if compiled.predicate(facts):
                     own |= bit
         # A plan is a function of these alone: the estimate entry stands for the hardware, the
@@ -485,6 +696,7 @@ class Engine:
             context.priority,
             context.pipeline_rule,
             id(estimated),
+            context.libraries,
         )
         found = self._plans.get(key)
         if found is None:
@@ -494,13 +706,17 @@ class Engine:
             found = self._plans[key] = (estimated, scored)
         return found[1]
 
-    def _candidate_facts(self, method: Method, estimated: tuple[Estimate | None, list[str]]) -> Facts:
-        """A candidate's own facts, remembered per estimate entry (kept alive with its facts)."""
+    def _candidate_facts(
+        self, method: Method, estimated: tuple[Estimate | None, list[str]], available: int | None
+    ) -> Facts:
+        """A candidate's own facts, remembered per estimate entry (kept alive with its facts); an
+        entry belongs to one memory view, so to one hardware and its GPU count."""
         found = self._own_facts.get(id(estimated))
         if found is None:
             if len(self._own_facts) >= PLAN_MEMO_LIMIT:
                 self._own_facts.clear()
-            found = self._own_facts[id(estimated)] = (estimated, plan_facts(candidate(method, estimated[0])))
+            own = plan_facts(candidate(method, estimated[0], available))
+            found = self._own_facts[id(estimated)] = (estimated, own)
         return found[1]
 
     def _with_time(self, base: Scored, context: Context) -> Scored:
@@ -555,7 +771,7 @@ class Engine:
             memory_gb=None if result is None else result.per_gpu_gb,
             fired=tuple(c.rule for c in rules),
             pipeline_rule=context.pipeline_rule if trains else None,
-            tools=self._tools(method, plan_pipeline),
+            tools=self._tools(method, plan_pipeline, context.libraries),
             estimate=result,
             capacity_gb=None if result is None else result.capacity_gb,
             pipeline_because=context.pipeline_because if trains else None,
@@ -563,6 +779,11 @@ class Engine:
             pitfalls=self.pitfalls[method.id],
             variant=self._variant(method, result),
             alternatives=self.alternatives[method.id],
+            gpus_available=context.available,
+            runs=method.runs,
+            experimental_stages=tuple(s for s in plan_pipeline if s in self.experimental),
+            basis=self.bases[method.id, priority],
+            pipeline_spec=self.pipeline_specs.get(context.pipeline_rule or "") if trains else None,
         )
         excluded = any(c.excludes for c in rules)
         return Scored(rank_key(plan, raw, self.order[method.id]), plan, excluded, advice)
@@ -599,23 +820,43 @@ class Engine:
                 return variant.label
         return None
 
-    def _tools(self, method: Method, pipeline: tuple[str, ...]) -> tuple[ToolRef, ...]:
-        key = (method.id, pipeline)
+    def _tools(self, method: Method, pipeline: tuple[str, ...], libraries: int = 0) -> tuple[ToolRef, ...]:
+        key = (method.id, pipeline, libraries)
         if key not in self._tools_cache:
-            self._tools_cache[key] = self._collect_tools(method, pipeline)
+            self._tools_cache[key] = self._collect_tools(method, pipeline, libraries)
         return self._tools_cache[key]
 
-    def _collect_tools(self, method: Method, pipeline: tuple[str, ...]) -> tuple[ToolRef, ...]:
-        methods = [method, *(self.catalog.methods[o] for o in pipeline)]
+    def _applies(self, when: Condition | None, libraries: int) -> bool:
+        if when is None:
+            return True
+        return any(bit & libraries for bit, c in self.library_conditions if c == when)
+
+    def _collect_tools(
+        self, method: Method, pipeline: tuple[str, ...], libraries: int
+    ) -> tuple[ToolRef, ...]:
+        """The library entries that apply to this plan, without repeats: the method's own, then
+        each stage's (a hosted method's provider API does every stage). An entry whose `when`
+        does not hold for the profile is left out; a stage's entry that names a trainer the
+        method's own entries already name (SFTTrainer(peft_config=...)) is a repeat."""
+        methods = (
+            [method] if method.runs == "hosted" else [method, *(self.catalog.methods[o] for o in pipeline)]
+        )
         # A method's own entries show it inside SFTTrainer; a pipeline without SFT (GRPO,
         # continued pre-training) uses its stage's trainer instead.
         skip_sft = bool(pipeline) and "sft" not in pipeline
-        refs = (
-            ToolRef(lib.library, lib.entry, lib.status)
-            for m in methods
-            for lib in m.libraries
-            if lib.status in ("stable", "external") and not (skip_sft and m is method and "SFT" in lib.entry)
-        )
+        refs: list[ToolRef] = []
+        named: set[tuple[str, str]] = set()  # (library, trainer class) of the entries kept so far
+        for m in methods:
+            for lib in m.libraries:
+                if lib.status not in ("stable", "external") or not self._applies(lib.when, libraries):
+                    continue
+                if skip_sft and m is method and "SFT" in lib.entry:
+                    continue
+                trainers = {(lib.library, t) for t in _TRAINER.findall(lib.entry)}
+                if m is not method and trainers and trainers <= named:
+                    continue
+                named |= trainers
+                refs.append(ToolRef(lib.library, lib.entry, lib.status))
         return tuple(dict.fromkeys(refs))
 
     def _notes(self, profile: Profile, hardware: Hardware, info: ModelInfo, facts: Facts) -> list[str]:
@@ -661,6 +902,7 @@ class Engine:
                 "gpus": hardware.gpus,
                 "model": info.reference,
                 "model_size": info.params_b,
+                "model_variant": info.variant,
             }
         )
         return normalized

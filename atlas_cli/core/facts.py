@@ -24,7 +24,7 @@ class FactContext(NamedTuple):
 
 
 _PROFILE_FACTS: Final = tuple(
-    (spec.name, attrgetter(spec.source)) for spec in FACTS if not (spec.per_method or spec.per_plan)
+    (spec.name, attrgetter(spec.source)) for spec in FACTS if not (spec.family or spec.per_plan)
 )
 _METHOD_FACTS: Final = tuple((spec.name, attrgetter(spec.source)) for spec in FACTS if spec.per_method)
 _PLAN_FACTS: Final = tuple((spec.name, attrgetter(spec.source)) for spec in FACTS if spec.per_plan)
@@ -41,6 +41,9 @@ class Candidate(NamedTuple):
     memory_gb: float | None
     offload: str | None
     host_gb: float | None
+    gpus: int | None = None  # GPUs the plan uses (None: nothing runs on a local GPU)
+    spare_gpus: int | None = None  # of the user's GPUs, those the plan leaves free
+    precision: str | None = None  # the estimate's precision
 
     @property
     def fits(self) -> bool | None:
@@ -50,6 +53,11 @@ class Candidate(NamedTuple):
 def profile_facts(profile: Profile, hardware: Hardware, model: ModelInfo) -> dict[str, Scalar]:
     context = FactContext(profile, hardware, model)
     return {name: read(context) for name, read in _PROFILE_FACTS}
+
+
+def stage_facts(objectives: tuple[str, ...], pipeline: tuple[str, ...]) -> dict[str, Scalar]:
+    """`stage.<objective>`: whether the chosen pipeline runs that objective."""
+    return {f"stage.{o}": o in pipeline for o in objectives}
 
 
 def method_facts(method_id: str, estimate: Estimate | None) -> dict[str, Scalar]:

@@ -12,13 +12,14 @@ from atlas_cli.core.throughput.plans import NO_TIME, Timed
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime
 from atlas_cli.i18n import N_, t, translated
 from atlas_cli.kb.conditions import facts_used
-from atlas_cli.kb.schema import Rule, Scalar
+from atlas_cli.kb.schema import Advice, PipelineRule, Rule, Scalar
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 
 SAFETY_PERCENT = round(100 * (1 - FIT_MARGIN))
 OFFLOADED = {"optimizer": N_("optimizer states"), "params": N_("parameters and optimizer states")}
 
 if TYPE_CHECKING:
+    from atlas_cli.core.profile import Profile
     from atlas_cli.core.resolve import ModelInfo
 
 
@@ -66,6 +67,12 @@ class Plan:
     variant: str | None = None  # the KB variant chosen, when it is not the method's default
     alternatives: tuple[str, ...] = ()  # methods that may fit when this one does not (QLoRA)
     timed: Timed = NO_TIME  # training time and cost, or why there are none
+    gpus_available: int | None = None  # the user's GPUs (None: no local GPU)
+    basis: tuple[str, str] | None = None  # the ratings the score starts from: (in words, source)
+    pipeline_spec: PipelineRule | None = None  # the pipeline rule that chose the stages
+    runs: str = "local"  # local (your GPUs), or hosted (a provider's API)
+    # Stages whose TRL trainer is only in trl.experimental (ORPO, SimPO: the KB's library status).
+    experimental_stages: tuple[str, ...] = ()
     # The same plan before its time was added: one untimed plan serves every amount of data.
     untimed: Plan | None = None
 
@@ -105,6 +112,15 @@ class Plan:
     def gpus(self) -> int | None:
         """GPUs the plan runs on (None: nothing runs on a local GPU)."""
         return None if self.estimate is None else self.estimate.settings.gpus
+
+    @property
+    def precision(self) -> str | None:
+        return None if self.estimate is None else self.estimate.settings.precision
+
+    @property
+    def spare_gpus(self) -> int | None:
+        used, available = self.gpus, self.gpus_available
+        return None if used is None or available is None else max(available - used, 0)
 
     @property
     def fits(self) -> bool | None:
@@ -154,6 +170,11 @@ class Plan:
                     need=self.memory_gb,
                     have=self.capacity_gb,
                 )
+            )
+        if self.spare_gpus:
+            found.append(
+                f"Uses {self.gpus} of your {self.gpus_available} GPUs: fewer GPUs are enough for it, "
+                "and they cost less."
             )
         if self.fit != "no":
             found.extend(r.because.get() for r in self.fired if r.effect.action == "prefer")
@@ -291,6 +312,8 @@ class Recommendation:
     plans: tuple[Plan, ...]
     excluded: tuple[Plan, ...]
     model: ModelInfo | None = None  # the resolved model (what a recipe loads, where it came from)
+    request: Profile | None = None  # the profile as given (what `ft-atlas recipe ...` repeats)
+    evaluation: tuple[Advice, ...] = ()  # how to evaluate the result, for this profile
     # Adds time and cost to a plan when only the plans shown need them (see shown()); None when
     # the plans carry them already, or there is no data to time.
     timing: Callable[[Plan], Plan] | None = None
@@ -301,16 +324,52 @@ class Recommendation:
         return plans if self.timing is None else tuple(self.timing(p) for p in plans)
 
     def trace(self, plan: Plan) -> tuple[RuleHit, ...]:
-        """Each rule that fired for the plan, with the values of the facts it read."""
+        """Every decision behind the plan, each with its source: the ratings its score starts
+        from, the pipeline rule that chose its stages, its memory verdict (and the GPUs it
+        uses), then each rule that fired, with the values of the facts it read."""
         seen = {**self.facts, **plan.own_facts()}
-        return tuple(
-            RuleHit(
-                r.id,
-                r.effect.action,
-                r.effect.weight,
-                r.because.get(),
-                r.source,
-                {name: seen.get(name) for name in dict.fromkeys(facts_used(r.when))},
+
+        def read(condition: Any) -> dict[str, Scalar]:
+            return {name: seen.get(name) for name in dict.fromkeys(facts_used(condition))}
+
+        hits: list[RuleHit] = []
+        if plan.basis is not None:
+            words, source = plan.basis
+            hits.append(RuleHit("ratings", "base", 0.0, words, source, {"priority": seen.get("priority")}))
+        spec = plan.pipeline_spec
+        if spec is not None and plan.pipeline:
+            hits.append(
+                RuleHit(spec.id, "pipeline", spec.weight, spec.because.get(), spec.source, read(spec.when))
             )
+        memory = _memory_words(plan)
+        if memory is not None:
+            facts: dict[str, Scalar] = {
+                "plan.fit": plan.fit,
+                "plan.memory_gb": plan.memory_gb,
+                "plan.gpus": plan.gpus,
+            }
+            hits.append(RuleHit("memory", "fit", 0.0, memory, MEMORY_SOURCE, facts))
+        hits += [
+            RuleHit(r.id, r.effect.action, r.effect.weight, r.because.get(), r.source, read(r.when))
             for r in plan.fired
-        )
+        ]
+        return tuple(hits)
+
+
+MEMORY_SOURCE = "ft-atlas memory estimator (docs/memory.md)"
+
+
+def _memory_words(plan: Plan) -> str | None:
+    """The memory verdict in words, with the setup it was estimated for."""
+    e = plan.estimate
+    if e is None or plan.memory_gb is None or plan.capacity_gb is None:
+        return None
+    verdict = {"yes": "fits", "tight": "fits only tightly", "no": "does not fit"}.get(str(e.fit), "unknown")
+    setup = plan.variant or "the method's default setup"
+    gpus = f"{plan.gpus} GPU" + ("s" if plan.gpus != 1 else "")
+    if plan.spare_gpus:
+        gpus += f" of {plan.gpus_available} (the fewest it fits on)"
+    return (
+        f"{verdict}: about {plan.memory_gb:g} GB per GPU of {plan.capacity_gb:g} GB usable, "
+        f"with {setup} on {gpus}."
+    )

@@ -16,10 +16,12 @@ from atlas_cli.kb.vocabulary import (
     DATA_KINDS,
     GOALS,
     MODEL_ACCESS,
+    MODEL_VARIANT_CHOICES,
     NO_WORDS,
     PRIORITIES,
     STACKS,
     TYPICAL_DATA,
+    TYPICAL_TOKENS,
     YES_WORDS,
     Choice,
     means_no_gpu,
@@ -122,6 +124,14 @@ class Profile:
         "How many parameters does the model have? (e.g. 7b, 125m)",
         example="7b",
         alternative_to="model",
+    )
+    # Not given: read from the model (catalog entry, -Instruct/-it/-chat in its name, a chat template).
+    model_variant: str | None = _question(
+        "choice",
+        "model",
+        "base or instruct: whether the model is already post-trained (default: read from the model).",
+        "Is the model a base model or already instruction-tuned?",
+        choices=MODEL_VARIANT_CHOICES,
     )
     goal: str = _question(
         "choice",
@@ -251,6 +261,14 @@ class Profile:
     def data_kind_given(self) -> bool:
         return self.data_kind is not None
 
+    @property
+    def dataset_tokens_b(self) -> float | None:
+        """Training tokens in billions: examples x average length (given, else typical)."""
+        if self.examples is None:
+            return None
+        per_example = self.tokens_per_example or TYPICAL_TOKENS[self.data_kind_or_typical]
+        return round(self.examples * per_example / 1e9, 6)
+
 
 PROFILE_FIELDS: tuple[ProfileField, ...] = tuple(
     ProfileField(name=f.name, default=None if f.default is MISSING else f.default, **f.metadata["question"])
@@ -260,8 +278,6 @@ FIELDS_BY_NAME = {f.name: f for f in PROFILE_FIELDS}
 
 # --- value parsing (shared by flags, questionnaire answers and batch lines) ----------------
 
-_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmbt]?)\s*$", re.IGNORECASE)
-_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
 MAX_PARAMS = 10e12
 MAX_EXAMPLES = 10**12
 MAX_VRAM_GB = 10_000.0
@@ -273,6 +289,8 @@ _RUSSIAN_UNITS = re.compile(
     r"|трлн|триллион(?:а|ов)?)\.?\s*$"
 )
 _DIGIT_GROUPS = re.compile(r"(?<=\d)[\s\u00a0\u202f]+(?=\d)")  # "10 000": a space between groups
+_RUSSIAN_GB = re.compile(r"\s*(?:гиб|гб|г)\.?$")  # "24 ГБ" -> 24gb
+_CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 
 
 def _russian_suffix(unit: str) -> str:
@@ -301,22 +319,92 @@ def plain_number(text: str, russian: bool = False) -> str:
             value = value.replace(",", ".")
     else:
         value = value.replace(",", "")
-    return value.replace("_", "") + unit
+    return _RUSSIAN_GB.sub("gb", value.replace("_", "")) + unit
 
 
-def _number(text: str, flag: str, what: str) -> tuple[float, str]:
-    match = _SIZE.match(plain_number(text))
-    if not match:
-        raise UsageError(t("{flag}: '{text}' is not {what}", flag=flag, text=text, what=t(what)))
-    value = float(match.group(1)) * _SUFFIX[match.group(2).lower()]
-    if not math.isfinite(value) or value <= 0:
-        raise UsageError(t("{flag}: '{text}' must be a positive number", flag=flag, text=text))
-    return value, match.group(2).lower()
+def _typed_in_russian(text: str) -> bool:
+    return language() == "ru" or bool(_CYRILLIC.search(text))
 
 
-def parse_size(text: str, flag: str = "--model-size") -> float:
+@dataclass(frozen=True, slots=True)
+class NumberForm:
+    """What one kind of number may look like. Every number ft-atlas reads (flags, answers, batch
+    values, FT_ATLAS_JOBS) goes through `parse_number` with one of these, so that they all agree:
+    ASCII digits, `.` as the decimal point, `,` only between groups of three digits; in Russian
+    (the current language, or Russian units in the text) `,` is the decimal comma, spaces group
+    digits and units are Russian too (plain_number)."""
+
+    what: str  # "a count"
+    examples: str  # shown when a value is refused
+    suffixes: tuple[tuple[str, float], ...] = (("", 1.0),)  # lower-case suffix -> multiplier
+    exponent: bool = False  # 7e9
+    whole: bool = False
+    zero: bool = False  # 0 means something (a price of 0: your own hardware)
+
+
+# [0-9], not \d: \d matches every script's digits, and int() or float() would accept them too.
+_NUMBER = re.compile(
+    r"(?P<mantissa>(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|\.[0-9]+)"
+    r"(?:[eE](?P<exponent>[+-]?[0-9]{1,3}))?[ \t]*(?P<suffix>[A-Za-z]*)"
+)
+_MAGNITUDES = (("", 1.0), ("k", 1e3), ("m", 1e6), ("b", 1e9))
+SIZE = NumberForm(
+    N_("a model size"), N_("7b, 0.5b, 125m, 1,500m or 7e9"), (*_MAGNITUDES, ("t", 1e12)), exponent=True
+)
+COUNT = NumberForm(N_("a count"), N_("500, 1,500, 10k or 1.5m"), _MAGNITUDES, whole=True)
+VRAM = NumberForm(N_("a memory size in GB"), N_("24, 24gb or 80 GiB"), (("", 1.0), ("gb", 1.0), ("gib", 1.0)))
+WHOLE = NumberForm(N_("a whole number"), N_("1, 8 or 1,024"), whole=True)
+TOKEN_K = 1024  # "4k" tokens is 4,096: context lengths are powers of two
+TOKENS = NumberForm(
+    N_("a length in tokens"), N_("512, 4k (4,096) or 32k"), (("", 1.0), ("k", TOKEN_K)), whole=True
+)
+AMOUNT = NumberForm(N_("a number"), N_("3 or 1.5"))
+PRICE = NumberForm(N_("an amount in USD"), N_("2.5, or 0 for your own hardware"), zero=True)
+_TOO_BIG = 1e30  # beyond every limit below; keeps float() of a huge JSON integer from overflowing
+
+
+def parse_number(value: str | int | float, flag: str, form: NumberForm) -> tuple[float, str]:
+    """(the value, its suffix in lower case); a JSON number is taken as it is. Anything outside
+    the grammar is refused with a message that shows the accepted forms."""
+    if isinstance(value, bool):
+        raise UsageError(t("{flag}: expected {what}, got true/false", flag=flag, what=t(form.what)))
+    if isinstance(value, int):
+        number, suffix = float(min(abs(value), _TOO_BIG)) * (1 if value >= 0 else -1), ""
+    elif isinstance(value, float):
+        number, suffix = value, ""
+    else:
+        typed = value.strip(" \t")
+        found = _NUMBER.fullmatch(plain_number(typed, True) if _typed_in_russian(typed) else typed)
+        multipliers = dict(form.suffixes)
+        suffix = found["suffix"].lower() if found else ""
+        if found is None or suffix not in multipliers or (found["exponent"] and not form.exponent):
+            raise UsageError(
+                t(
+                    "{flag}: '{text}' is not {what}; write it like {examples} "
+                    "(ASCII digits, '.' for decimals, ',' only between groups of three digits)",
+                    flag=flag,
+                    text=value,
+                    what=t(form.what),
+                    examples=t(form.examples),
+                )
+            )
+        exponent = f"e{found['exponent']}" if found["exponent"] else ""
+        number = float(found["mantissa"].replace(",", "") + exponent) * multipliers[suffix]
+    if not math.isfinite(number) or number < 0 or (number == 0 and not form.zero):
+        positive = (
+            N_("{flag}: '{text}' must be a positive number or 0")
+            if form.zero
+            else N_("{flag}: '{text}' must be a positive number")
+        )
+        raise UsageError(t(positive, flag=flag, text=value))
+    if form.whole and number != int(number):
+        raise UsageError(t("{flag}: '{text}' is not {what}", flag=flag, text=value, what=t(form.what)))
+    return number, suffix
+
+
+def parse_size(text: str | int | float, flag: str = "--model-size") -> float:
     """'7b', '7B', '0.5b', '125m', '7e9', '7 млрд' -> parameters in billions."""
-    value, suffix = _number(str(text), flag, N_("a model size such as 7b, 0.5b, 125m or 7e9"))
+    value, suffix = parse_number(text, flag, SIZE)
     if not suffix and value < 1e4:
         raise UsageError(t("{flag}: '{text}' needs a unit, e.g. {text}b or {text}m", flag=flag, text=text))
     if value < 1e6 or value > MAX_PARAMS:
@@ -324,13 +412,11 @@ def parse_size(text: str, flag: str = "--model-size") -> float:
     return value / 1e9
 
 
-def parse_count(text: str | float, flag: str = "--examples") -> int:
-    """'500', '10k', '1.5m', '10 тыс.', '1,5 млн' -> a whole count."""
-    value, _ = _number(str(text), flag, N_("a count such as 500, 10k or 1.5m"))
+def parse_count(text: str | int | float, flag: str = "--examples") -> int:
+    """'500', '1,500', '10k', '1.5m', '10 тыс.', '1,5 млн' -> a whole count."""
+    value, _ = parse_number(text, flag, COUNT)
     if value > MAX_EXAMPLES:
         raise UsageError(t("{flag}: '{text}' is implausibly large", flag=flag, text=text))
-    if value < 1 or value != int(value):
-        raise UsageError(t("{flag}: '{text}' is not a whole number of examples", flag=flag, text=text))
     return int(value)
 
 
@@ -349,17 +435,10 @@ def gpu_memory(text: str) -> str | None:
     return plain_number(match.group(1), russian)
 
 
-def parse_vram(text: str | float, flag: str = "--vram") -> float:
-    raw = str(text)
-    russian = bool(re.search("[а-яё]", raw, re.IGNORECASE))
-    cleaned = plain_number(_GB_SUFFIX.sub("", raw), russian)
-    try:
-        value = float(cleaned)
-    except ValueError:
-        raise UsageError(
-            t("{flag}: '{text}' is not a memory size in GB such as 24", flag=flag, text=text)
-        ) from None
-    if not math.isfinite(value) or value <= 0 or value > MAX_VRAM_GB:
+def parse_vram(text: str | int | float, flag: str = "--vram") -> float:
+    """'24', '24gb', '80 GiB' -> the GPU's advertised memory in GB."""
+    value, _ = parse_number(text, flag, VRAM)
+    if value > MAX_VRAM_GB:
         raise UsageError(
             t(
                 "{flag}: '{text}' must be more than 0 and at most {max:g} GB",
@@ -371,64 +450,41 @@ def parse_vram(text: str | float, flag: str = "--vram") -> float:
     return value
 
 
-TOKEN_K = 1024  # "4k" tokens is 4,096: context lengths are powers of two
 MAX_SEQ_LEN = 10_000_000
+MAX_AMOUNT = 1e9
 
 
-def parse_tokens(text: str | float, flag: str = "--seq-len") -> int:
-    """'512', '4k' (4,096), '32k', '128k', '4к' -> a whole number of tokens."""
-    raw = str(text).strip().lower()
-    thousands = raw.endswith(("k", "к"))
-    digits = raw[:-1].strip() if thousands else raw
-    if not (digits.isascii() and digits.isdigit()):
-        raise UsageError(
-            t("{flag}: '{text}' is not a length in tokens such as 512, 4k or 32k", flag=flag, text=text)
-        )
-    value = int(digits) * (TOKEN_K if thousands else 1)
+def parse_tokens(text: str | int | float, flag: str = "--seq-len") -> int:
+    """'512', '4k' (4,096), '32k', '128k' -> a whole number of tokens."""
+    value, _ = parse_number(text, flag, TOKENS)
     if not 1 <= value <= MAX_SEQ_LEN:
         raise UsageError(
             t("{flag}: '{text}' must be between 1 and {max} tokens", flag=flag, text=text, max=MAX_SEQ_LEN)
         )
+    return int(value)
+
+
+def parse_amount(text: str | int | float, flag: str, form: NumberForm) -> float:
+    """'3', '1.5', '$2.50', '2,5' in Russian -> epochs, hours or USD (AMOUNT; PRICE also takes 0)."""
+    cleaned = text.strip().removeprefix("$") if isinstance(text, str) else text
+    value, _ = parse_number(cleaned, flag, form)
+    if value > MAX_AMOUNT:
+        raise UsageError(t("{flag}: '{text}' must be at most {max:g}", flag=flag, text=text, max=MAX_AMOUNT))
     return value
 
 
-MAX_NUMBER = 1e9
-
-
-def parse_number(text: str | float, flag: str, allow_zero: bool = False) -> float:
-    """'3', '1.5', '$2.50', '2,5' (in Russian) -> a positive number (zero too where it means
-    something)."""
-    cleaned = str(text).strip().removeprefix("$").removesuffix("$").strip()
-    try:
-        value = float(plain_number(cleaned) if language() == "ru" else cleaned)
-    except ValueError:
+def parse_whole(text: str | int | float, flag: str, low: int, high: int) -> int:
+    """A whole number from `low` to `high` (--gpus, --top, FT_ATLAS_JOBS)."""
+    value, _ = parse_number(text, flag, WHOLE)
+    if not low <= value <= high:
         raise UsageError(
-            t("{flag}: '{text}' is not a number such as 3 or 1.5", flag=flag, text=text)
-        ) from None
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero) or value > MAX_NUMBER:
-        lowest = t("0 or more") if allow_zero else t("more than 0")
-        raise UsageError(
-            t(
-                "{flag}: '{text}' must be {lowest} and at most {max:g}",
-                flag=flag,
-                text=text,
-                lowest=lowest,
-                max=MAX_NUMBER,
-            )
+            t("{flag}: '{text}' must be between {low} and {high}", flag=flag, text=text, low=low, high=high)
         )
-    return value
+    return int(value)
 
 
-def parse_gpus(text: str | float, flag: str = "--gpus") -> int:
-    try:
-        value = int(str(text).strip())
-    except ValueError:
-        raise UsageError(t("{flag}: '{text}' is not a whole number", flag=flag, text=text)) from None
-    if not 1 <= value <= MAX_GPUS:
-        raise UsageError(
-            t("{flag}: '{text}' must be between 1 and {max}", flag=flag, text=text, max=MAX_GPUS)
-        )
-    return value
+def parse_gpus(text: str | int | float, flag: str = "--gpus") -> int:
+    return parse_whole(text, flag, 1, MAX_GPUS)
 
 
 def choice_key(text: str) -> str:
@@ -465,7 +521,7 @@ def parse_value(field: ProfileField, value: Any) -> Any:
     if field.kind == "choice":
         return parse_choice(field, str(value))
     if field.kind == "size":
-        return parse_size(str(value), field.flag)
+        return parse_size(value, field.flag)
     if field.kind == "count":
         return parse_count(value, field.flag)
     if field.kind == "vram":
@@ -475,7 +531,7 @@ def parse_value(field: ProfileField, value: Any) -> Any:
     if field.kind == "tokens":
         return parse_tokens(value, field.flag)
     if field.kind in ("number", "price"):
-        return parse_number(value, field.flag, allow_zero=field.kind == "price")
+        return parse_amount(value, field.flag, PRICE if field.kind == "price" else AMOUNT)
     text = str(value).strip()
     if not text:
         raise UsageError(t("{flag}: empty name", flag=field.flag))

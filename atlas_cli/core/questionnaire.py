@@ -71,6 +71,8 @@ SKIP: dict[str, Callable[[Answers], bool]] = {
     "gpu": _api_only,
     "gpus": lambda a: _api_only(a) or _no_gpu(a),
     "model": _api_only,
+    # Read from the model's name, catalog entry or chat template; a flag overrides it.
+    "model_variant": lambda a: True,
     # Asked with an API too: documents decide RAG, examples decide few-shot or provider tuning.
     "data_kind": _never,
     "examples": lambda a: a.get("data_kind") == "none",
@@ -351,7 +353,13 @@ MAX_BARE_MEMORY_GB = 256  # a bare number above any GPU's memory is a model numb
 def _bare_memory(text: str) -> bool:
     """'24' or '4' may be memory sizes (confirmed first); '3090' or '309' are GPU names."""
     key = normalize(text)
-    return key.replace(".", "", 1).isdigit() and 0 < float(key) <= MAX_BARE_MEMORY_GB
+    return _ascii_number(key) and 0 < float(key) <= MAX_BARE_MEMORY_GB
+
+
+def _ascii_number(text: str) -> bool:
+    """Only ASCII digits: str.isdigit() also takes other scripts' digits, which float() reads."""
+    digits = text.replace(".", "", 1)
+    return digits.isascii() and digits.isdigit()
 
 
 def _word(text: str) -> str:
@@ -415,9 +423,9 @@ def _pick_choice(spec: ProfileField, text: str) -> str:
     )
 
 
-def command_line(answers: Answers) -> str:
-    """The `ft-atlas recommend` command that reproduces these answers."""
-    parts = ["ft-atlas recommend"]
+def command_line(answers: Answers, command: str = "recommend") -> str:
+    """The `ft-atlas recommend` (or `recipe`) command that reproduces these answers."""
+    parts = [f"ft-atlas {command}"]
     for spec in PROFILE_FIELDS:
         value = answers.get(spec.name)
         if value is None or value == spec.default:

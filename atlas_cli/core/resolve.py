@@ -58,6 +58,7 @@ class ModelInfo:
     given: str | None = None  # the --model text, as typed
     notes: tuple[str, ...] = ()  # what is counted and what is not
     warnings: tuple[str, ...] = ()  # assumptions made reading the config
+    api_tuning: str | None = None  # a hosted model: can its provider still tune it (hosted-ft offers)
 
     @property
     def sized(self) -> Shape:
@@ -161,7 +162,8 @@ def resolve_model(
     or a bare size. A model used through an API is only named: it needs no shape."""
     if model is not None and api:
         variant: ModelVariant | None = "instruct" if looks_instruct(model) else None
-        return ModelInfo(None, model, None, None, "api", variant=variant, given=model)
+        tuning = catalog.api_tuning(model)
+        return ModelInfo(None, model, None, None, "api", variant=variant, given=model, api_tuning=tuning)
     if model is not None:
         found = find_model(catalog, model)
         m = found.model

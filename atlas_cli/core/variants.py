@@ -14,11 +14,16 @@ from atlas_cli.errors import UsageError
 from atlas_cli.i18n import t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import Method, Variant
-from atlas_cli.kb.vocabulary import PRECISIONS
+from atlas_cli.kb.vocabulary import OPTIMIZERS, PRECISIONS
 
 
 def trainable_method(catalog: Catalog, query: str) -> Method:
     method = catalog.method(query)
+    if method.runs == "hosted":
+        raise UsageError(
+            f"--method: '{method.id}' runs at a provider: nothing is held on your GPUs to estimate "
+            f"(ft-atlas show {method.id} lists what each provider charges)"
+        )
     if method.kind == "objective":
         raise UsageError(
             t(
@@ -47,8 +52,11 @@ def objective_id(catalog: Catalog, query: str) -> str:
 
 def applies(variant: Variant, hardware: Hardware) -> bool:
     """A variant whose precision needs bf16 does not exist on a GPU without it (V100, T4);
-    layer-wise GaLore runs on one GPU only (transformers and LLaMA-Factory refuse DDP)."""
+    layer-wise GaLore runs on one GPU only (transformers and LLaMA-Factory refuse DDP);
+    bitsandbytes' 8-bit and paged optimizers do not exist on Apple silicon (bitsandbytes 0.50)."""
     if variant.layerwise and hardware.gpus > 1:
+        return False
+    if variant.optimizer and OPTIMIZERS[variant.optimizer].bitsandbytes and hardware.vendor == "apple":
         return False
     return variant.precision is None or hardware.bf16 or not PRECISIONS[variant.precision].needs_bf16
 

@@ -1,29 +1,52 @@
-"""Cache of the validated knowledge base, keyed by a hash of its files' contents.
+"""Cache of the validated knowledge base, keyed by a hash of the exact bytes it was parsed from.
 
 Parsing the YAML and building the pydantic validators costs more than the rest of a
-`recommend`; a cached catalog loads in a few milliseconds. The cache is an optimisation only: a
+`recommend`; a cached KB loads in a few milliseconds. The cache is an optimisation only: a
 missing, read-only or foreign cache directory, or a damaged entry, falls back to a full load.
 
-Entries are pickles, so one is read only when it belongs to the current user and nobody else
-can write it or its directory (the rule ssh applies to its keys).
+What it trusts, and why (docs/security.md has the threat model):
+- An entry is JSON, data only: reading one can never run code, whoever wrote it (a pickle
+  could). It is rebuilt into the KB's models without validation (model_construct), since it was
+  validated before it was written; a shape that does not match the models is a miss.
+- It is read only from a directory that only the current user can change: the directory is
+  ours and writable by nobody else, every directory on the way to it belongs to us or root and
+  is writable by nobody else unless sticky (like /tmp), and every symbolic link on the way
+  belongs to us or root. Otherwise another user could swap the directory or the entry between
+  our check and our read.
+- An entry is opened once, without following a symbolic link, and checked on the open file
+  (ours, writable by nobody else, a regular file) before it is read.
+- The key hashes the KB files' bytes as read, once: the same bytes are then parsed on a miss, so
+  an edit between the two cannot store one KB under another's key. It also covers the
+  ft-atlas version and the identity of its source files, whose models the entry is rebuilt into.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
-import pickle
 import stat
 import sys
 import tempfile
+import types
+import typing
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
+from typing import Any
 
-from atlas_cli import __version__
+from pydantic import BaseModel
+
+import atlas_cli
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.files import MAX_FILE_BYTES, kb_files
+from atlas_cli.kb.files import KbFile, read_kb
+from atlas_cli.kb.schema import KnowledgeBase
 
 CACHE_ENV = "FT_ATLAS_CACHE_DIR"
 NO_CACHE_ENV = "FT_ATLAS_NO_CACHE"
+ENTRY_FORMAT = 2  # 1 was a pickle
+MAX_ENTRY_BYTES = 64 << 20  # a 1,000-method KB's entry is ~10 MB
 
 
 def cache_dir() -> Path:
@@ -34,64 +57,366 @@ def cache_dir() -> Path:
     return Path(base) / "ft-atlas"
 
 
-def content_key(path: Path) -> str:
-    """Hash of every KB file (name and bytes) plus the versions that shape the pickle."""
-    digest = hashlib.sha256(f"{__version__}|{sys.version}".encode())
-    for file in kb_files(path):
-        if not file.is_file() or file.stat().st_size > MAX_FILE_BYTES:
-            raise OSError(f"{file}: not a regular file within the size limit")  # loader explains
-        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
-    return digest.hexdigest()[:32]
+# --- the key -------------------------------------------------------------------------------------
 
 
-def _trusted(path: Path) -> bool:
-    """Owned by us and writable by nobody else, for the entry and its directory."""
-    uid = os.getuid() if hasattr(os, "getuid") else None
-    for item in (path, path.parent):
-        info = item.stat()
-        if (uid is not None and info.st_uid != uid) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            return False
-    return True
+@cache
+def source_identity() -> str:
+    """Which ft-atlas code this is (see package_identity), once per run."""
+    return package_identity(Path(atlas_cli.__file__).parent)
 
 
-def _read(entry: Path) -> Catalog | None:
+def package_identity(package: Path) -> str:
+    """The path, size and modification time of every module in the package, hashed. An entry
+    is rebuilt into this code's models, so any change to them (even without a new version
+    number, as in an editable checkout) must change the key."""
+    found: list[str] = []
+    pending = [str(package)]
+    while pending:
+        directory = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.name.endswith(".py"):
+                    info = entry.stat()
+                    found.append(f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}")
+                elif entry.name != "__pycache__" and entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+    return hashlib.sha256("\n".join(sorted(found)).encode()).hexdigest()
+
+
+def cache_key(files: list[KbFile], version: str | None = None, identity: str | None = None) -> str:
+    """The entry's key: the bytes of every KB file (with its name), the ft-atlas version and its
+    source identity, and the Python version."""
+    version = atlas_cli.__version__ if version is None else version
+    identity = source_identity() if identity is None else identity
+    digest = hashlib.sha256(f"ft-atlas {version}|{identity}|{sys.version}|{ENTRY_FORMAT}".encode())
+    for file in files:
+        data = file.data or b""
+        digest.update(f"\0{file.path.name}\0{len(data)}\0".encode() + data)
+    return digest.hexdigest()
+
+
+def entry_name(key: str) -> str:
+    return f"kb-{key[:32]}.json"
+
+
+# --- where entries may be read and written -------------------------------------------------------
+
+
+@cache
+def _private_group(gid: int, uid: int) -> bool:
+    """A user-private group (a group of one, named after the user, as Debian and Ubuntu make):
+    a directory that only this group may write is as safe as one only the user may write."""
     try:
-        if not entry.is_file() or not _trusted(entry):
-            return None
-        catalog = pickle.loads(entry.read_bytes())
-    except Exception:  # noqa: BLE001 - any damaged entry means "not cached"
+        import grp
+        import pwd
+
+        group = grp.getgrgid(gid)
+        return not group.gr_mem and group.gr_name == pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError, OSError):
+        return False
+
+
+def _writable_by_others(info: os.stat_result, uid: int) -> bool:
+    if info.st_mode & stat.S_IWOTH:
+        return True
+    return bool(info.st_mode & stat.S_IWGRP) and not _private_group(info.st_gid, uid)
+
+
+MAX_LINKS = 40  # as the kernel allows in one path
+
+
+def trusted_directory(directory: Path) -> Path | None:
+    """The cache directory with every symbolic link resolved, if no other user can change what
+    it leads to; None when it is foreign or missing, or on a system without user ids or
+    O_NOFOLLOW (where an entry could not be opened safely).
+
+    The path is followed one name at a time, as the kernel would. Every directory passed through
+    belongs to us or root and no other user can write it, unless it is sticky (like /tmp: then
+    others can add names but not rename or remove ours); every symbolic link belongs to us or
+    root (its directory was checked, so nobody else can replace it). The cache directory itself
+    is ours and nobody else can write it. Checking only where the path ends up would miss a link
+    in someone else's directory, which they could point elsewhere after the check."""
+    if not hasattr(os, "getuid") or not hasattr(os, "O_NOFOLLOW"):
         return None
-    return catalog if isinstance(catalog, Catalog) else None
-
-
-def _write(entry: Path, catalog: Catalog) -> None:
+    uid = os.getuid()
     try:
-        entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".kb-")
-        with os.fdopen(handle, "wb") as out:
-            pickle.dump(catalog, out, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, entry)  # atomic: readers never see half an entry
+        current = os.sep
+        if not _safe_directory(os.lstat(current), uid):
+            return None
+        pending = os.path.join(os.getcwd(), directory).split(os.sep)
+        links = 0
+        while pending:
+            name = pending.pop(0)
+            if name in ("", "."):
+                continue
+            if name == "..":
+                current = os.path.dirname(current)  # `current` holds no links: this is its parent
+                continue
+            candidate = os.path.join(current, name)
+            info = os.lstat(candidate)
+            if stat.S_ISLNK(info.st_mode):
+                links += 1
+                if info.st_uid not in (uid, 0) or links > MAX_LINKS:
+                    return None
+                target = os.readlink(candidate)
+                current = os.sep if os.path.isabs(target) else current
+                pending[:0] = target.split(os.sep)
+                continue
+            if not _safe_directory(info, uid):
+                return None
+            current = candidate
+        final = os.lstat(current)
+    except (OSError, ValueError):
+        return None
+    if final.st_uid != uid or _writable_by_others(final, uid):
+        return None
+    return Path(current)
+
+
+def _safe_directory(info: os.stat_result, uid: int) -> bool:
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid not in (uid, 0):
+        return False
+    return not _writable_by_others(info, uid) or bool(info.st_mode & stat.S_ISVTX)
+
+
+def _open_flags() -> int:
+    return os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _read_entry(directory: Path, name: str) -> bytes | None:
+    """The entry's bytes, from one open of it that follows no link, checked on the open file."""
+    try:
+        handle = os.open(directory / name, _open_flags())
+    except OSError:
+        return None
+    try:
+        info = os.fstat(handle)
+        if (
+            not stat.S_ISREG(info.st_mode)
+            or info.st_uid != os.getuid()
+            or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+            or info.st_size > MAX_ENTRY_BYTES
+        ):
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_ENTRY_BYTES and (chunk := os.read(handle, 1 << 20)):
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks) if size <= MAX_ENTRY_BYTES else None
+    except OSError:
+        return None
+    finally:
+        os.close(handle)
+
+
+def _write_entry(directory: Path, name: str, payload: bytes) -> None:
+    """Write atomically (readers never see half an entry); leave no temporary file behind when
+    the disk is full or anything else fails."""
+    try:
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".kb-", suffix=".tmp")
     except OSError:
         return
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(payload)
+        os.replace(temporary, directory / name)
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)  # gone after the rename; what a failure left otherwise
 
 
-def _load(path: Path) -> Catalog:
-    from atlas_cli.kb.loading import load_knowledge_base  # YAML and validators: only on a miss
+# --- entries: JSON, rebuilt into the models without validation ----------------------------------
 
-    return Catalog(load_knowledge_base(path))
+
+class _Mismatch(Exception):
+    """The entry's data does not have the models' shape: treated as a miss."""
+
+
+Build = Callable[[Any], Any]
+
+
+def _plain(value: Any) -> Any:
+    return value
+
+
+def _strip(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+_builders: dict[Any, Build] = {}
+
+
+def _builder(annotation: Any) -> Build:
+    """A function that rebuilds JSON data into `annotation` (a model, a list, a dict or a union
+    of them), checking the shape as it goes: a list where a list is expected, a mapping with
+    exactly a model's keys where a model is expected. Made once per annotation."""
+    annotation = _strip(annotation)
+    found = _builders.get(annotation)
+    if found is None:
+        found = _builders[annotation] = (
+            _model_builder(annotation) if _is_model(annotation) else _make(annotation)
+        )
+    return found
+
+
+def _make(annotation: Any) -> Build:
+    origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
+    # The JSON document was parsed for this load alone: its lists and mappings are reused.
+    if origin is list:
+        item = _builder(arguments[0])
+        if item is _plain:
+            return lambda value: _expect(value, list)
+        return lambda value: [item(v) for v in _expect(value, list)]
+    if origin is dict:
+        item = _builder(arguments[1])
+        if item is _plain:
+            return lambda value: _expect(value, dict)
+        return lambda value: {k: item(v) for k, v in _expect(value, dict).items()}
+    if origin in (typing.Union, types.UnionType):
+        return _union_builder(tuple(_strip(a) for a in arguments))
+    return _plain
+
+
+def _expect(value: Any, kind: type) -> Any:
+    if type(value) is not kind:
+        raise _Mismatch(kind.__name__)
+    return value
+
+
+def _keys(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(field.alias or name for name, field in model.model_fields.items())
+
+
+def _constructor(model: type[BaseModel]) -> Callable[[dict[str, Any]], Any]:
+    """model_construct for a complete set of field values. For the KB's plain models (no root
+    model, no post-init, no extra fields) that is these four attributes, set as model_construct
+    sets them; it is called ~1,000 times per load and was half of a cache hit's time."""
+    if (
+        model.__pydantic_root_model__
+        or model.__pydantic_post_init__
+        or model.model_config.get("extra") == "allow"
+    ):
+        return lambda values: model.model_construct(**values)
+
+    def construct(values: dict[str, Any]) -> Any:
+        instance = model.__new__(model)
+        object.__setattr__(instance, "__dict__", values)
+        object.__setattr__(instance, "__pydantic_fields_set__", set(values))
+        object.__setattr__(instance, "__pydantic_extra__", None)
+        object.__setattr__(instance, "__pydantic_private__", None)
+        return instance
+
+    return construct
+
+
+def _model_builder(model: type[BaseModel]) -> Build:
+    # Only fields that hold models or are stored under an alias need work; the JSON mapping
+    # itself becomes the instance's values (a load rebuilds ~70,000 models for a large KB).
+    parts: list[tuple[str, str, Build]] = []
+    keys = _keys(model)
+    construct = _constructor(model)
+
+    def build(value: Any) -> Any:
+        if type(value) is not dict or value.keys() != keys:
+            raise _Mismatch(model.__name__)
+        for name, key, part in parts:
+            value[name] = part(value[name] if key == name else value.pop(key))
+        return construct(value)
+
+    # Filled once `build` is known: a model may contain itself (a condition holds conditions).
+    _builders[model] = build
+    fields = model.model_fields
+    # pydantic resolves annotations when it builds validators, which a cache hit never does:
+    # a forward reference (`list[Condition]` above Condition's definition) is resolved here.
+    unresolved = any(isinstance(f.annotation, str | typing.ForwardRef) for f in fields.values())
+    hints = typing.get_type_hints(model, include_extras=True) if unresolved else {}
+    for name, field in fields.items():
+        part = _builder(hints.get(name, field.annotation))
+        if part is not _plain or field.alias:
+            parts.append((name, field.alias or name, part))
+    return build
+
+
+def _union_builder(members: tuple[Any, ...]) -> Build:
+    models = {_keys(m): _builder(m) for m in members if _is_model(m)}
+    others = [m for m in members if not _is_model(m) and m is not type(None)]
+    other = _builder(others[0]) if len(others) == 1 else _plain
+
+    def build(value: Any) -> Any:
+        if value is None:
+            return None
+        if models and type(value) is dict:
+            found = models.get(frozenset(value))
+            if found is None:
+                raise _Mismatch("no member of the union has these keys")
+            return found(value)
+        return other(value)
+
+    return build
+
+
+def encode_entry(key: str, kb: KnowledgeBase) -> bytes:
+    document = {"format": ENTRY_FORMAT, "key": key, "kb": kb.model_dump(mode="json", by_alias=True)}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def decode_entry(key: str, payload: bytes) -> KnowledgeBase | None:
+    """The KB in an entry, or None when it is not an entry for `key` of this format."""
+    try:
+        document = json.loads(payload)
+        if type(document) is not dict or document.get("format") != ENTRY_FORMAT or document.get("key") != key:
+            return None
+        kb = _builder(KnowledgeBase)(document.get("kb"))
+    except (ValueError, RecursionError, _Mismatch, TypeError, KeyError):
+        return None
+    return kb if isinstance(kb, KnowledgeBase) else None
+
+
+# --- loading -------------------------------------------------------------------------------------
 
 
 def load_cached_catalog(path: Path) -> Catalog:
     """The validated catalog for the KB at `path`, from the cache when its content is known."""
-    if os.environ.get(NO_CACHE_ENV, "") not in ("", "0"):
-        return _load(path)
-    try:
-        entry = cache_dir() / f"kb-{content_key(path)}.pickle"
-    except OSError:
-        return _load(path)  # unreadable KB: let the loader explain
-    cached = _read(entry)
-    if cached is not None:
-        return cached
-    catalog = _load(path)
-    _write(entry, catalog)
+    files = read_kb(path)
+    if os.environ.get(NO_CACHE_ENV, "") not in ("", "0") or any(f.data is None for f in files):
+        return _load(path, files)  # an unreadable file: the loader says why
+    key = cache_key(files)
+    name = entry_name(key)
+    location = _location()
+    directory = None if location is None else trusted_directory(location)
+    if directory is not None:
+        payload = _read_entry(directory, name)
+        kb = None if payload is None else decode_entry(key, payload)
+        if kb is not None:
+            return Catalog(kb)
+    catalog = _load(path, files)
+    if directory is None and location is not None:
+        with contextlib.suppress(OSError):
+            location.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory = trusted_directory(location)
+    if directory is not None:
+        _write_entry(directory, name, encode_entry(key, catalog.kb))
     return catalog
+
+
+def _location() -> Path | None:
+    try:
+        return cache_dir()
+    except RuntimeError:  # no $HOME and no password entry to find one (some containers)
+        return None
+
+
+def _load(path: Path, files: list[KbFile]) -> Catalog:
+    from atlas_cli.kb.loading import load_knowledge_base  # YAML and validators: only on a miss
+
+    return Catalog(load_knowledge_base(path, files))

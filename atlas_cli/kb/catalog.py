@@ -55,6 +55,22 @@ class Catalog:
     def _model_names(self) -> dict[str, str]:
         return _index((m.id, [m.id, m.name, *m.aliases]) for m in self.kb.models)
 
+    def api_tuning(self, model_name: str) -> str | None:
+        """Whether a hosted model named `model_name` can still be tuned by its provider:
+        available, closing or closed (the best status of the offers that serve it; data/methods.yaml
+        `providers[].serves`), or None when no offer names it."""
+        name = model_name.strip().casefold().rsplit("/", 1)[-1]
+        found = {
+            offer.status
+            for method in self.kb.methods
+            for offer in method.providers
+            if "supervised" in offer.services and any(name.startswith(p) for p in offer.serves)
+        }
+        for status in ("available", "closing", "closed"):
+            if status in found:
+                return status
+        return None
+
     def method(self, query: str) -> Method:
         return self.methods[_find(self._method_names, "method", query)]
 

@@ -12,7 +12,7 @@ attribute, if it does not exist yet).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 from atlas_cli.kb.vocabulary import (
     DATA_KINDS,
@@ -20,7 +20,9 @@ from atlas_cli.kb.vocabulary import (
     METHOD_KINDS,
     MODEL_ACCESS,
     MODEL_VARIANTS,
+    PRECISIONS,
     PRIORITIES,
+    HostedStatus,
     values_of,
 )
 
@@ -37,11 +39,19 @@ class FactSpec:
     refers_to: Literal["gpus", "models", "methods", "categories"] | None = None  # ids of a KB section
     per_method: bool = False  # `name.<method id>`: one fact for every candidate method
     per_plan: bool = False  # the candidate plan's own fact: read once per plan, not per profile
+    per_stage: bool = False  # `name.<objective id>`: one fact for every objective of the KB
+
+    @property
+    def family(self) -> bool:
+        """`name.<id>` names one fact of a family (per method or per objective)."""
+        return self.per_method or self.per_stage
 
 
 ARCHITECTURES: Final = ("decoder", "encoder", "encoder-decoder")
 GPU_VENDORS: Final = ("nvidia", "amd", "apple")
 FIT_VERDICTS: Final = ("yes", "tight", "no")
+HOSTED_STATUSES: Final = get_args(HostedStatus)
+PRECISION_NAMES: Final = tuple(PRECISIONS)
 
 FACTS: Final[tuple[FactSpec, ...]] = (
     # hardware
@@ -113,6 +123,14 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "model.architecture",
         ARCHITECTURES,
     ),
+    FactSpec(
+        "api_model_tuning",
+        "string",
+        "A model used through an API: whether its provider still tunes it (available, closing, closed; "
+        "from the hosted-ft offers in data/methods.yaml); null when unknown or not an API model.",
+        "model.api_tuning",
+        HOSTED_STATUSES,
+    ),
     # profile
     FactSpec("model_access", "string", "weights or api.", "profile.model_access", values_of(MODEL_ACCESS)),
     FactSpec(
@@ -124,6 +142,13 @@ FACTS: Final[tuple[FactSpec, ...]] = (
     ),
     FactSpec("data_kind_given", "bool", "The user stated the data kind.", "profile.data_kind_given"),
     FactSpec("examples", "number", "Number of training examples (null when not given).", "profile.examples"),
+    FactSpec(
+        "dataset_tokens_b",
+        "number",
+        "Training tokens in the dataset, in billions: examples x average length (--tokens-per-example, "
+        "else the data kind's typical length); null when the examples are not given.",
+        "profile.dataset_tokens_b",
+    ),
     FactSpec("goal", "string", "What the model should do better.", "profile.goal", values_of(GOALS)),
     FactSpec(
         "knowledge_changes", "bool", "The facts change often (weekly or faster).", "profile.knowledge_changes"
@@ -152,6 +177,22 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "memory_gb.<method>: that method's plan needs this much per GPU, in GB.",
         "per_gpu_gb",
         per_method=True,
+    ),
+    FactSpec(
+        "offload",
+        "string",
+        "offload.<method>: what that method's plan offloads to CPU RAM to fit: none, optimizer or params.",
+        "settings.offload",
+        ("none", "optimizer", "params"),
+        per_method=True,
+    ),
+    # the pipeline the profile's pipeline rule chose
+    FactSpec(
+        "stage",
+        "bool",
+        "stage.<objective>: the chosen pipeline runs that objective (stage.dpo, stage.grpo, ...).",
+        "stage",
+        per_stage=True,
     ),
     # the candidate plan itself
     FactSpec(
@@ -194,6 +235,28 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "host_gb",
         per_plan=True,
     ),
+    FactSpec(
+        "plan.precision",
+        "string",
+        "The precision the candidate's estimate uses: bf16, fp16, fp32 or pure-bf16 (no fp32 master copy).",
+        "precision",
+        PRECISION_NAMES,
+        per_plan=True,
+    ),
+    FactSpec(
+        "plan.gpus",
+        "number",
+        "GPUs the candidate uses: with --priority cost, the fewest of yours it fits on (null: no local GPU).",
+        "gpus",
+        per_plan=True,
+    ),
+    FactSpec(
+        "plan.spare_gpus",
+        "number",
+        "Of your GPUs, how many the candidate leaves free (0 when it uses them all; null: no local GPU).",
+        "spare_gpus",
+        per_plan=True,
+    ),
 )
 
 FACTS_BY_NAME: Final = {f.name: f for f in FACTS}
@@ -204,7 +267,7 @@ def fact_spec(name: str) -> FactSpec | None:
     """The definition behind a fact name (`fits.lora` is the `fits` fact of method `lora`)."""
     found = FACTS_BY_NAME.get(name)
     if found is not None:
-        return None if found.per_method else found
+        return None if found.family else found
     prefix, dot, _ = name.partition(".")
     family = FACTS_BY_NAME.get(prefix)
-    return family if dot and family is not None and family.per_method else None
+    return family if dot and family is not None and family.family else None

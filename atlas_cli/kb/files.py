@@ -8,9 +8,11 @@ some of the sections (the bundled KB in `data/` is such a directory). `--kb PATH
 from __future__ import annotations
 
 import os
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 
-from atlas_cli.errors import KnowledgeBaseError, one_line
+from atlas_cli.errors import KnowledgeBaseError, UsageError, one_line
 
 KB_ENV = "FT_ATLAS_KB"
 MAX_FILE_BYTES = 5_000_000  # a larger KB file is refused (the bundled KB is ~0.2 MB)
@@ -23,6 +25,14 @@ def bundled_kb_path() -> Path:
     return packaged if packaged.is_dir() else package.parent / "data"
 
 
+def given_kb_path(text: str, what: str = "--kb") -> Path:
+    """A KB path the user typed. An empty one is refused: Path("") is the current directory, whose
+    *.yaml files (or a FIFO among them) would be read instead."""
+    if not text.strip():
+        raise UsageError(f"{what}: the path is empty; give a KB file or directory")
+    return Path(text)
+
+
 def resolve_kb_path(option: Path | None) -> Path:
     if option is not None:
         return option
@@ -32,12 +42,63 @@ def resolve_kb_path(option: Path | None) -> Path:
 
 def kb_files(path: Path) -> list[Path]:
     """The YAML files a KB path stands for: the file itself, or a directory's `*.yaml` files in
-    name order. A missing path or a directory without them is a located KnowledgeBaseError."""
+    name order. A missing path or a directory without them is a located KnowledgeBaseError.
+    Dot-files are skipped: editors' lock files (`.#methods.yaml`) and macOS AppleDouble files
+    (`._methods.yaml`) are not part of a KB."""
     if path.is_dir():
-        files = sorted(path.glob("*.yaml"))
+        files = sorted(p for p in path.glob("*.yaml") if not p.name.startswith("."))
         if not files:
             raise KnowledgeBaseError([one_line(f"{path}:1:1: no *.yaml files in this directory")])
         return files
     if not path.exists():
         raise KnowledgeBaseError([one_line(f"{path}:1:1: no such file or directory")])
     return [path]
+
+
+@dataclass(frozen=True, slots=True)
+class KbFile:
+    """One KB file as read, once: the cache key is hashed from these bytes and the loader parses
+    these same bytes, so an edit in between cannot pair one content with another's key."""
+
+    path: Path
+    data: bytes | None  # None when it could not be read
+    problem: str = ""  # why, then
+
+
+_READ_CHUNK = 1 << 16
+
+
+def read_kb_file(path: Path, regular_only: bool = False) -> KbFile:
+    """The file's bytes, read through one descriptor and bounded by MAX_FILE_BYTES whatever
+    `stat` says. With `regular_only` (files found in a directory) anything but a regular file
+    is refused: a FIFO there would block the run forever. A file named on purpose may be a pipe
+    (`--kb <(generate-kb)`)."""
+    # O_NONBLOCK: opening a FIFO would otherwise wait for a writer before fstat could refuse it.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        handle = os.open(path, flags)
+    except OSError as error:
+        return KbFile(path, None, f"cannot read: {error.strerror or type(error).__name__}")
+    try:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            if regular_only:
+                return KbFile(path, None, "cannot read: not a regular file")
+            os.set_blocking(handle, True)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES and (chunk := os.read(handle, _READ_CHUNK)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as error:
+        return KbFile(path, None, f"cannot read: {error.strerror or type(error).__name__}")
+    finally:
+        os.close(handle)
+    if size > MAX_FILE_BYTES:
+        return KbFile(path, None, f"file is larger than the {MAX_FILE_BYTES}-byte limit")
+    return KbFile(path, b"".join(chunks))
+
+
+def read_kb(path: Path) -> list[KbFile]:
+    """Every file of the KB at `path`, each read once (see KbFile)."""
+    in_directory = path.is_dir()
+    return [read_kb_file(file, regular_only=in_directory) for file in kb_files(path)]

@@ -4,6 +4,7 @@ Every problem is reported as `path:line:column: field.path: message`."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +15,10 @@ from pydantic import ValidationError
 from atlas_cli.errors import KnowledgeBaseError, one_line
 from atlas_cli.kb.catalog import normalize
 from atlas_cli.kb.facts import fact_spec
-from atlas_cli.kb.files import kb_files
-from atlas_cli.kb.schema import KnowledgeBase
-from atlas_cli.kb.yamlsafe import PathKey, Position, Problem, YamlProblems, dotted, load_yaml
+from atlas_cli.kb.files import KbFile, read_kb
+from atlas_cli.kb.schema import KnowledgeBase, looks_numeric
+from atlas_cli.kb.vocabulary import HYPER_KIND_WORDS, RECIPE_HYPERPARAMETERS, HyperKind
+from atlas_cli.kb.yamlsafe import PathKey, Position, Problem, YamlProblems, dotted, load_yaml_bytes
 
 
 @dataclass
@@ -39,13 +41,13 @@ class _Sources:
         return one_line(f"{self.locate(path, at_key)}: {dotted(path) or '(top)'}: {message}")
 
 
-def _merge_sections(path: Path) -> tuple[dict[str, Any], _Sources]:
+def _merge_sections(files: list[KbFile]) -> tuple[dict[str, Any], _Sources]:
     merged: dict[str, Any] = {}
     sources = _Sources({}, {})
     problems: list[Problem] = []
-    for file in kb_files(path):
+    for file in files:
         try:
-            loaded = load_yaml(file)
+            loaded = load_yaml_bytes(file)
         except YamlProblems as error:
             problems.extend(error.problems)
             continue
@@ -132,18 +134,21 @@ def _validation_problems(error: ValidationError, data: Any, sources: _Sources) -
     return list(dict.fromkeys(sources.line(*line) for line in _lines(issues)))
 
 
-def load_knowledge_base(path: Path) -> KnowledgeBase:
+def load_knowledge_base(path: Path, files: list[KbFile] | None = None) -> KnowledgeBase:
     """Read, validate and cross-check a KB; raise KnowledgeBaseError listing every problem.
+    `files` are the KB's files already read (kb/cache.py hashes them first), else they are read.
 
     Schema problems and cross-reference problems are reported together: the cross-checks read
     the raw data and skip whatever is too malformed to check.
     """
-    return load_located(path)[0]
+    return load_located(path, files)[0]
 
 
-def load_located(path: Path) -> tuple[KnowledgeBase, Callable[[PathKey], Position]]:
+def load_located(
+    path: Path, files: list[KbFile] | None = None
+) -> tuple[KnowledgeBase, Callable[[PathKey], Position]]:
     """The KB, and where each of its values is (`file:line:column` of a field path)."""
-    data, sources = _merge_sections(path)
+    data, sources = _merge_sections(read_kb(path) if files is None else files)
     return _validated(data, sources), sources.locate
 
 
@@ -236,6 +241,66 @@ def _comparisons(condition: Any, path: PathKey) -> Iterator[tuple[PathKey, dict[
 
 SECTION_ITEM = {"gpus": "GPU", "models": "model", "methods": "method", "categories": "category"}
 
+# Conditions compile to one Python expression each and run for every candidate plan: a few
+# lines of YAML aliases can stand for 100,000 comparisons, which made every `recommend` take
+# seconds. The bundled KB has at most 4 per rule and 71 in all; a 1,000-method KB ~10,000.
+MAX_RULE_COMPARISONS = 100
+MAX_KB_COMPARISONS = 25_000
+
+
+def _comparison_count(condition: Any, limit: int) -> int:
+    """Comparisons in a condition, each alias counted as written out, stopping past `limit`."""
+    return sum(1 for _ in itertools.islice(_comparisons(condition, ()), limit + 1))
+
+
+def _condition_sizes(rules: list[tuple[int, dict[str, Any]]], section: str) -> tuple[list[Found], int]:
+    found: list[Found] = []
+    total = 0
+    for i, rule in rules:
+        count = _comparison_count(rule.get("when"), MAX_RULE_COMPARISONS)
+        if count > MAX_RULE_COMPARISONS:
+            message = f"more than {MAX_RULE_COMPARISONS} comparisons (aliases written out): split the rule"
+            found.append(((section, i, "when"), message))
+        total += count
+    return found, total
+
+
+def _hyper_problem(kind: HyperKind, value: Any) -> bool:
+    """Whether `value` is not something a hyperparameter of this kind may hold."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    whole = number and (isinstance(value, int) or float(value).is_integer())
+    if kind == "count":
+        return not (whole and value >= 1)
+    if kind == "whole":
+        return not (whole and value >= 0)
+    if kind == "number":
+        return not number
+    if kind == "fraction":
+        return not (number and 0 <= value <= 1)
+    if kind == "flag":
+        return not isinstance(value, bool)
+    if kind == "text":
+        return not isinstance(value, str)
+    if kind == "texts":
+        return not (isinstance(value, str) or (isinstance(value, list) and value))
+    return not ((whole and value >= 1) or value in ("r", "2r"))
+
+
+def _hyperparameter_problems(methods: list[tuple[int, dict[str, Any]]]) -> Iterator[Found]:
+    for i, method in methods:
+        table = method.get("hyperparameters")
+        for key, entry in table.items() if isinstance(table, dict) else ():
+            kind = RECIPE_HYPERPARAMETERS.get(key)
+            if kind is None or not isinstance(entry, dict):
+                continue
+            for field in ("value", "with_peft"):
+                value = entry.get(field)
+                if isinstance(value, str) and looks_numeric(value):
+                    continue  # the schema explains that one (YAML reads 2e-5 as text)
+                if value is not None and _hyper_problem(kind, value):
+                    where = ("methods", i, "hyperparameters", key, field)
+                    yield where, f"recipes use {key} as {HYPER_KIND_WORDS[kind]}, not {value!r:.60}"
+
 
 def _condition_references(condition: Any, path: PathKey, known: dict[str, set[str]]) -> Iterator[Found]:
     """Facts that name KB items (`gpu`, `model`, `fits.<method>`...) must name ones that exist."""
@@ -244,10 +309,12 @@ def _condition_references(condition: Any, path: PathKey, known: dict[str, set[st
         spec = fact_spec(fact)
         if spec is None:
             continue  # the schema reports an unknown fact
-        if spec.per_method:
+        if spec.per_method or spec.per_stage:
             method = fact.partition(".")[2]
-            if method not in known["methods"]:
-                yield (*where, "fact"), f"unknown method '{method}' in fact '{fact}'"
+            family = "objectives" if spec.per_stage else "methods"
+            if method not in known[family]:
+                what = "objective" if spec.per_stage else "method"
+                yield (*where, "fact"), f"unknown {what} '{method}' in fact '{fact}'"
         elif spec.refers_to is not None:
             value = comparison.get("value")
             yield from _unknown((*where, "value"), value, known[spec.refers_to], SECTION_ITEM[spec.refers_to])
@@ -285,7 +352,13 @@ def cross_reference_problems(data: Any) -> list[Found]:
         m["id"] for _, m in methods if isinstance(m.get("id"), str) and m.get("kind") == "objective"
     }
     rule_ids = _ids(rules) | _ids(pipelines)
-    known = {"gpus": _ids(gpus), "models": _ids(models), "methods": method_ids, "categories": category_ids}
+    known = {
+        "gpus": _ids(gpus),
+        "models": _ids(models),
+        "methods": method_ids,
+        "categories": category_ids,
+        "objectives": objective_ids,
+    }
 
     found: list[Found] = []
     for section, items, named in (
@@ -318,9 +391,26 @@ def cross_reference_problems(data: Any) -> list[Found]:
     for i, r in rules:
         found.extend(_selector_references(r.get("methods"), ("rules", i, "methods"), methods, known))
         found.extend(_condition_references(r.get("when"), ("rules", i, "when"), known))
+    for i, m in methods:
+        for j, lib in _items(m, "libraries"):
+            found.extend(
+                _condition_references(lib.get("when"), ("methods", i, "libraries", j, "when"), known)
+            )
+    for i, advice in _items(data, "evaluation"):
+        found.extend(_condition_references(advice.get("when"), ("evaluation", i, "when"), known))
+    found.extend(_duplicates("evaluation", _items(data, "evaluation"), False))
     for i, p in pipelines:
         found.extend(_unknown(("pipelines", i, "pipeline"), p.get("pipeline"), objective_ids, "objective"))
         found.extend(_condition_references(p.get("when"), ("pipelines", i, "when"), known))
+    total = 0
+    for section, items in (("rules", rules), ("pipelines", pipelines)):
+        too_big, count = _condition_sizes(items, section)
+        found.extend(too_big)
+        total += count
+    if total > MAX_KB_COMPARISONS:
+        message = f"the conditions hold more than {MAX_KB_COMPARISONS:,} comparisons (aliases written out)"
+        found.append((("rules",), message))
+    found.extend(_hyperparameter_problems(methods))
     for part, i, g in guide_rules:
         found.extend(_unknown(("guide", part, i, "methods"), g.get("methods"), method_ids, "method"))
         found.extend(_unknown(("guide", part, i, "engine_rules"), g.get("engine_rules"), rule_ids, "rule"))

@@ -31,9 +31,12 @@ from atlas_cli.kb.vocabulary import (
     MEMORY_MODELS,
     OPTIMIZERS,
     PRECISIONS,
+    HostedService,
+    HostedStatus,
     Lang,
     MethodKind,
     ModelVariant,
+    Runs,
 )
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$", max_length=64)]
@@ -72,7 +75,9 @@ Optimizer = Annotated[str, _member_of(OPTIMIZERS, "optimizer"), _enum(OPTIMIZERS
 
 def _bounded(value: float) -> float:
     if abs(value) > MAX_NUMBER:
-        raise ValueError(f"{value:.3g} is out of range (at most {MAX_NUMBER:g} in size)")
+        # An integer of thousands of digits has no float to format with :g.
+        shown = f"{value:.3g}" if abs(value) < 1e300 else f"a {len(str(abs(int(value))))}-digit number"
+        raise ValueError(f"{shown} is out of range (at most {MAX_NUMBER:g} in size)")
     return value
 
 
@@ -129,6 +134,10 @@ class LibraryEntry(Strict):
     entry: str
     status: Literal["stable", "experimental", "removed", "external"] = "stable"
     note: str | None = None
+    # When the entry applies (a condition over the profile's facts, as in rules): `recommend`
+    # lists it among a plan's next steps only then (mlx-lm on Apple silicon, ZeRO-3 on several
+    # GPUs, a sequence classifier for an encoder). `show` lists every entry.
+    when: Condition | None = None
 
 
 class TrainableShare(Strict):
@@ -150,12 +159,62 @@ class Ratings(Strict):
     quality: QualityRating
 
 
+class RatingCorrection(Strict):
+    """Where ft-atlas scores a method differently from the guide's §4 table (which `compare`
+    still prints as written): the corrected ratings, why, and the source."""
+
+    memory: MemoryRating | None = None
+    speed: SpeedRating | None = None
+    quality: QualityRating | None = None
+    because: Text
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _corrects_something(self) -> RatingCorrection:
+        if self.memory is None and self.speed is None and self.quality is None:
+            raise ValueError("a correction changes at least one of memory, speed, quality")
+        return self
+
+    def applied_to(self, ratings: Ratings) -> Ratings:
+        return Ratings(
+            memory=self.memory or ratings.memory,
+            speed=self.speed or ratings.speed,
+            quality=self.quality or ratings.quality,
+        )
+
+
+class HostedOffer(Strict):
+    """One provider's hosted service (a tuning or embedding API): what it does, which models,
+    what it costs in words (amounts change: read the source, dated), and where that is written."""
+
+    provider: str = Field(min_length=1)
+    status: HostedStatus = "available"
+    status_note: str | None = None
+    services: list[HostedService] = Field(min_length=1)
+    models: list[str] = Field(min_length=1, description="what the provider lets you tune (or embed with)")
+    entry: str = Field(min_length=1, description="the API call or command that starts a job")
+    price: str = Field(min_length=1, description="how it is billed, with the unit; amounts only as read")
+    date: str = Field(min_length=4, description="when the source was read or dated")
+    source: list[str] = Field(min_length=1)
+    data_leaves_machine: bool = True
+    serves: list[str] = Field(
+        default=[],
+        description="API model names (lower-case prefixes: 'gpt-', 'gemini-') this offer decides tuning for",
+    )
+
+    @model_validator(mode="after")
+    def _status_is_explained(self) -> HostedOffer:
+        if self.status != "available" and not self.status_note:
+            raise ValueError(f"status '{self.status}' needs a status_note saying since when and what to do")
+        return self
+
+
 HyperValue = (
     Annotated[str, Field(max_length=200)] | bool | int | Number | list[Annotated[str, Field(max_length=200)]]
 )
 
 
-def _looks_numeric(text: str) -> bool:
+def looks_numeric(text: str) -> bool:
     try:
         float(text)
     except ValueError:
@@ -183,7 +242,7 @@ class Hyperparameter(Strict):
         for value in (self.value, self.with_peft):
             if isinstance(value, int) and not isinstance(value, bool):
                 _bounded(value)
-            if isinstance(value, str) and _looks_numeric(value):
+            if isinstance(value, str) and looks_numeric(value):
                 raise ValueError(f"'{value}' is text: YAML reads a number only with a dot (2.0e-5, not 2e-5)")
         return self
 
@@ -226,14 +285,36 @@ class Method(Strict):
     source: list[str] = Field(min_length=1)
     memory_model: MemoryModel | None = None
     variants: list[Variant] = []
+    scoring: RatingCorrection | None = Field(
+        default=None, description="ratings the engine scores with instead of the guide's §4 ones"
+    )
+    runs: Runs = Field(default="local", description="local (your GPUs) or hosted (a provider's API)")
+    providers: list[HostedOffer] = []
 
     @model_validator(mode="after")
     def _memory_model_matches_kind(self) -> Method:
         if self.kind == "objective" and (self.memory_model is not None or self.variants):
             raise ValueError("objectives carry no memory_model or variants; parameterizations do")
-        if self.kind != "objective" and self.memory_model is None:
+        if self.runs == "hosted":
+            if self.kind == "objective":
+                raise ValueError("an objective does not run anywhere by itself; runs: hosted is for methods")
+            if self.memory_model is not None or self.variants:
+                raise ValueError("a hosted method uses no local memory: no memory_model or variants")
+            if not self.providers:
+                raise ValueError("a hosted method lists its providers")
+        elif self.kind != "objective" and self.memory_model is None:
             raise ValueError(f"a {self.kind} method needs a memory_model")
+        if self.providers and self.runs != "hosted":
+            raise ValueError("providers are for hosted methods (runs: hosted)")
+        # Recipes and estimates read "inference" as "trains nothing": it goes with no-training only.
+        if (self.kind == "no-training") != (self.memory_model == "inference") and self.memory_model:
+            raise ValueError("memory_model 'inference' is for no-training methods, and they take no other")
         return self
+
+    @property
+    def scored_ratings(self) -> Ratings:
+        """The ratings the engine scores with: the guide's, with ft-atlas's correction applied."""
+        return self.ratings if self.scoring is None else self.scoring.applied_to(self.ratings)
 
     @property
     def trains_weights(self) -> bool:
@@ -492,7 +573,7 @@ def _matches_type(spec: FactSpec, value: Scalar) -> str | None:
 
 
 def _unknown_fact(name: str) -> str:
-    names = [f.name + (".<method>" if f.per_method else "") for f in FACTS]
+    names = [f.name + (".<method>" if f.per_method else ".<objective>" if f.per_stage else "") for f in FACTS]
     close = difflib.get_close_matches(name, [f.name for f in FACTS], n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     return f"unknown fact '{name}'{hint} Facts: {', '.join(names)} (docs/rules.md)"
@@ -570,6 +651,7 @@ class MethodSelector(Strict):
     category: list[Id] | None = None
     memory_model: list[MemoryModel] | None = None
     tags: list[Id] | None = None  # the method has at least one of these tags
+    runs: list[Runs] | None = None  # local (your GPUs) or hosted (a provider's API)
     except_: list[Id] = Field(default=[], alias="except")
 
     @model_validator(mode="before")
@@ -581,25 +663,31 @@ class MethodSelector(Strict):
 
     @model_validator(mode="after")
     def _selects_something(self) -> MethodSelector:
-        if not self.ids and self._properties() == (None, None, None, None):
-            raise ValueError("a selector needs ids or at least one of kind, category, memory_model, tags")
+        if not self.ids and self._unconstrained():
+            raise ValueError(
+                "a selector needs ids or at least one of kind, category, memory_model, tags, runs"
+            )
         return self
 
     def _properties(self) -> tuple[Any, ...]:
-        return (self.kind, self.category, self.memory_model, self.tags)
+        return (self.kind, self.category, self.memory_model, self.tags, self.runs)
+
+    def _unconstrained(self) -> bool:
+        return all(p is None for p in self._properties())
 
     def matches(self, method: Method) -> bool:
         if method.id in self.except_:
             return False
         if method.id in self.ids:
             return True
-        if self._properties() == (None, None, None, None):
+        if self._unconstrained():
             return False
         return (
             (self.kind is None or method.kind in self.kind)
             and (self.category is None or method.category in self.category)
             and (self.memory_model is None or method.memory_model in self.memory_model)
             and (self.tags is None or any(t in method.tags for t in self.tags))
+            and (self.runs is None or method.runs in self.runs)
         )
 
 
@@ -635,6 +723,16 @@ class PipelineRule(Strict):
     source: str
 
 
+class Advice(Strict):
+    """A line of next-step advice (how to evaluate the result, when to stop) shown when its
+    condition holds for the profile; every line carries its source."""
+
+    id: Id
+    when: Condition | None = None
+    text: Text
+    source: str = Field(min_length=1)
+
+
 PriceKind = Literal["on-demand", "marketplace", "serverless", "reservation", "spot"]
 # The kinds a GPU's reference price is taken from (data/prices.yaml says why).
 REFERENCE_PRICE_KINDS: tuple[PriceKind, ...] = ("on-demand", "marketplace")
@@ -662,3 +760,4 @@ class KnowledgeBase(Strict):
     gpus: list[Gpu] = Field(min_length=1)
     models: list[LlmModel] = Field(min_length=1)
     prices: list[Price] = []
+    evaluation: list[Advice] = []

@@ -21,6 +21,15 @@ __all__ = ["LANGS", "Lang"]  # the output languages, defined with the catalog in
 MethodKind = Literal["parameterization", "objective", "no-training"]
 METHOD_KINDS: Final[tuple[MethodKind, ...]] = get_args(MethodKind)
 
+# Where a method runs: on the user's own GPUs (or CPU), or as a provider's hosted service (a
+# tuning or embedding API): a hosted method needs no local memory and sends the data away.
+Runs = Literal["local", "hosted"]
+RUNS: Final[tuple[Runs, ...]] = get_args(Runs)
+
+# What a provider's hosted service does with your data.
+HostedService = Literal["supervised", "preference", "reinforcement", "continued-pretraining", "embeddings"]
+HostedStatus = Literal["available", "closing", "closed"]
+
 # A model as published: base (pre-trained only), or post-trained to follow instructions.
 ModelVariant = Literal["base", "instruct"]
 MODEL_VARIANTS: Final[tuple[ModelVariant, ...]] = get_args(ModelVariant)
@@ -83,16 +92,20 @@ class OptimizerInfo:
     transformers_name: str  # TrainingArguments(optim=...)
     label: str
     full_precision_states: bool = True  # fp32 states (halved to bf16 under pure bf16)
+    # A bitsandbytes optimizer: bitsandbytes 0.50 has no 8-bit or paged optimizers on Apple MPS.
+    bitsandbytes: bool = False
 
 
 # EleutherAI "Transformer Math 101": AdamW 8 (two fp32 moments), 8-bit AdamW 2, SGD with momentum 4.
 OPTIMIZERS: Final[dict[str, OptimizerInfo]] = {
     "adamw": OptimizerInfo(8.0, "adamw_torch", "AdamW"),
-    "adamw-8bit": OptimizerInfo(2.0, "adamw_bnb_8bit", "8-bit AdamW", full_precision_states=False),
-    "paged-adamw-8bit": OptimizerInfo(
-        2.0, "paged_adamw_8bit", "paged 8-bit AdamW", full_precision_states=False
+    "adamw-8bit": OptimizerInfo(
+        2.0, "adamw_bnb_8bit", "8-bit AdamW", full_precision_states=False, bitsandbytes=True
     ),
-    "paged-adamw-32bit": OptimizerInfo(8.0, "paged_adamw_32bit", "paged 32-bit AdamW"),
+    "paged-adamw-8bit": OptimizerInfo(
+        2.0, "paged_adamw_8bit", "paged 8-bit AdamW", full_precision_states=False, bitsandbytes=True
+    ),
+    "paged-adamw-32bit": OptimizerInfo(8.0, "paged_adamw_32bit", "paged 32-bit AdamW", bitsandbytes=True),
     "sgd": OptimizerInfo(4.0, "sgd", "SGD with momentum"),
 }
 
@@ -128,6 +141,11 @@ LORA_TARGETS: Final = ("all-linear", "attention", "qv")
 FIT_MARGIN: Final = 0.90  # "yes" within 90 % of usable memory; docs/memory.md says why
 
 # --- what a profile can say ---------------------------------------------------------------------
+
+MODEL_VARIANT_CHOICES: Final = (
+    Choice("base", "pre-trained only: no instruction tuning (e.g. Llama-3.1-8B, Qwen3-8B-Base)"),
+    Choice("instruct", "already post-trained to follow instructions (-Instruct, -it, -chat)"),
+)
 
 
 MODEL_ACCESS: Final = (
@@ -221,3 +239,56 @@ def means_no_gpu(text: str) -> bool:
 
 def values_of(choices: tuple[Choice, ...]) -> tuple[str, ...]:
     return tuple(c.value for c in choices)
+
+
+# --- hyperparameters that recipes read ---------------------------------------------------------
+
+# What each hyperparameter a recipe reads (recipes/settings.py) may hold, so that a KB that
+# validates cannot make a recipe crash or come out wrong: `ft-atlas validate` checks `value` and
+# `with_peft` of these keys. Others are shown as written, never computed with.
+HyperKind = Literal["count", "whole", "number", "fraction", "flag", "text", "texts", "alpha"]
+HYPER_KIND_WORDS: Final[dict[HyperKind, str]] = {
+    "count": "a whole number of at least 1",
+    "whole": "a whole number of at least 0",
+    "number": "a number",
+    "fraction": "a number from 0 to 1",
+    "flag": "true or false",
+    "text": "a string",
+    "texts": "a string or a list of strings",
+    "alpha": "a whole number of at least 1, or 'r' or '2r'",
+}
+RECIPE_HYPERPARAMETERS: Final[dict[str, HyperKind]] = {
+    "r": "count",
+    "lora_alpha": "alpha",
+    "target_modules": "texts",
+    "lora_dropout": "fraction",
+    "use_dora": "flag",
+    "bnb_4bit_quant_type": "text",
+    "bnb_4bit_use_double_quant": "flag",
+    "init_r": "count",
+    "target_r": "count",
+    "tinit": "whole",
+    "tfinal": "whole",
+    "deltaT": "count",
+    "orth_reg_weight": "number",
+    "num_virtual_tokens": "count",
+    "prefix_projection": "flag",
+    "prompt_tuning_init": "text",
+    "encoder_hidden_size": "count",
+    "encoder_num_layers": "count",
+    "encoder_reparameterization_type": "text",
+    "trainable_layers": "fraction",
+    "rank": "count",
+    "update_proj_gap": "count",
+    "scale": "number",
+    "optim_target_modules": "texts",
+    "optim": "text",
+    "learning_rate": "number",
+    "beta": "number",
+    "desirable_weight": "number",
+    "undesirable_weight": "number",
+    "num_generations": "count",
+    "max_completion_length": "count",
+    "dataset_text_field": "text",
+    "per_device_train_batch_size": "count",
+}

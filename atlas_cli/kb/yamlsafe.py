@@ -21,7 +21,8 @@ from typing import Any, NamedTuple
 import yaml
 
 from atlas_cli.errors import one_line
-from atlas_cli.kb.files import MAX_FILE_BYTES
+from atlas_cli.kb.files import MAX_FILE_BYTES as MAX_FILE_BYTES  # a limit of this loader too
+from atlas_cli.kb.files import KbFile, read_kb_file
 
 try:
     from yaml import CSafeLoader as SafeLoader
@@ -84,23 +85,14 @@ def dotted(path: PathKey) -> str:
     return text
 
 
-def read_text(path: Path) -> str:
-    """The file's text; refuses files over the size cap (read bounded, whatever `stat` says)."""
-    file = str(path)
-    try:
-        with path.open("rb") as stream:
-            chunks: list[bytes] = []
-            size = 0
-            while size <= MAX_FILE_BYTES and (chunk := stream.read(_CHUNK)):
-                chunks.append(chunk)
-                size += len(chunk)
-        data = b"".join(chunks)
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise YamlProblems([Problem(Position(file, 1, 1), "", f"cannot read: {reason}")]) from error
-    if len(data) > MAX_FILE_BYTES:
-        message = f"file is larger than the {MAX_FILE_BYTES}-byte limit"
-        raise YamlProblems([Problem(Position(file, 1, 1), "", message)])
+def read_data(read: KbFile) -> bytes:
+    """The bytes of a KB file as read, or YamlProblems saying why there are none."""
+    if read.data is None:
+        raise YamlProblems([Problem(Position(str(read.path), 1, 1), "", read.problem)])
+    return read.data
+
+
+def decode(file: str, data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -148,8 +140,14 @@ def _inside(position: Position, text: str) -> Position:
 
 def load_yaml(path: Path) -> LoadedYaml:
     """Load one YAML document safely; raise YamlProblems with located messages."""
-    file = str(path)
-    text = read_text(path)
+    return load_yaml_bytes(read_kb_file(path))
+
+
+def load_yaml_bytes(read: KbFile) -> LoadedYaml:
+    """Load one YAML document from the bytes already read; raise YamlProblems with located
+    messages."""
+    file = str(read.path)
+    text = decode(file, read_data(read))
     builder = _Builder(file)
     try:
         found, value = builder.run(yaml.parse(text, Loader=SafeLoader))

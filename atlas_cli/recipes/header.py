@@ -1,57 +1,147 @@
-"""The comment block at the top of every recipe: profile, plan, memory estimate, every setting
-with its source, the library versions it was written for, and how to run it."""
+"""The comment block at the top of every recipe: profile, plan, the memory, time and cost of the
+recipe's own settings, every setting with its source, the library versions it was written for,
+and how to run it."""
 
 from __future__ import annotations
 
+import ast
 import json
-import shlex
 import textwrap
 from typing import Any
 
-from atlas_cli.core.plans import Plan
-from atlas_cli.i18n import t
+from atlas_cli.core.estimates import Estimate
+from atlas_cli.core.plans import band_text, hours_text
+from atlas_cli.errors import one_line
+from atlas_cli.i18n import N_, t
 from atlas_cli.kb.vocabulary import MEMORY_MODELS
 from atlas_cli.recipes.settings import Recipe, Value
 
 WIDTH = 100
+VERDICT = {"yes": N_("fits"), "tight": N_("TIGHT (inside the 10 % safety margin)"), "no": N_("DOES NOT FIT")}
+SHARDING = {"ddp": N_("data parallel"), "zero2": "ZeRO-2", "zero3": "ZeRO-3"}
+
+
+def _verdict(fit: object) -> str:
+    return t(VERDICT.get(str(fit), N_("fit not checked")))
 
 
 def wrapped(text: str, indent: str = "#   ", first: str = "# ") -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=indent, break_on_hyphens=False)
+    """`text` as comment lines. Every header line passes through here, and its text comes from
+    the KB and the profile: control characters and line separators are escaped first (one_line),
+    because YAML ends a comment at U+0085, U+2028 and U+2029 (a note could start a new key) and
+    Python refuses a NUL anywhere in a script."""
+    return textwrap.wrap(
+        one_line(text), WIDTH, initial_indent=first, subsequent_indent=indent, break_on_hyphens=False
+    )
 
 
 def _gb(value: float | None) -> str:
     return t("unknown") if value is None else t("{gb:.2f} GB", gb=value)
 
 
-def _memory_line(plan: Plan) -> str:
-    estimate = plan.estimate
-    if estimate is None:
-        return t("Memory estimate: none (no local GPU in the profile, or API access only).")
-    s = estimate.settings
-    fits = {True: t("fits"), False: t("DOES NOT FIT"), None: t("fit not checked")}[estimate.fits]
+def _conditions(e: Estimate) -> str:
+    s = e.settings
     details = t(
-        "{precision}, {optimizer}, gradient checkpointing {checkpointing}, sequence length {seq}, "
-        "batch {batch} per GPU, {gpus} GPU(s)",
+        "{precision}, {optimizer}, stack {stack}, gradient checkpointing {checkpointing}, "
+        "sequence length {seq}, {gpus} GPU(s)",
         precision=s.precision,
         optimizer=s.optimizer,
+        stack=s.stack,
         checkpointing=t("on") if s.gradient_checkpointing else t("off"),
         seq=s.seq_len,
-        batch=s.batch_size,
         gpus=s.gpus,
     )
-    if MEMORY_MODELS[estimate.memory_model].family in ("lora", "adalora"):
+    if s.gpus > 1:
+        details += t(" with {sharding}", sharding=t(SHARDING.get(s.sharding, s.sharding)))
+    if s.offload != "none":
+        details += t(", {what} offloaded to the CPU", what=s.offload)
+    if MEMORY_MODELS[e.memory_model].family in ("lora", "adalora"):
         details += t(", rank {rank}", rank=s.lora_rank)
-    stage = t(" at its largest stage ({stage})", stage=estimate.objective) if estimate.objective else ""
-    return t(
-        "Memory estimate: about {need} per GPU{stage} of {have}: {fits} ({details}). How it is computed: "
-        "docs/memory.md.",
-        need=_gb(estimate.per_gpu_gb),
-        stage=stage,
-        have=_gb(estimate.capacity_gb),
-        fits=fits,
-        details=details,
+    return details
+
+
+def memory_lines(recipe: Recipe) -> list[str]:
+    """The recipe's own estimate per stage, and the ranking's estimate when it differs."""
+    plan = recipe.plan
+    if not recipe.estimates:
+        if plan.estimate is None:
+            return [t("Memory estimate: none (no local GPU in the profile, or API access only).")]
+        e = plan.estimate
+        return [
+            t(
+                "Memory estimate: about {need} per GPU of {have}: {fits} ({details}). How it is "
+                "computed: docs/memory.md.",
+                need=_gb(e.per_gpu_gb),
+                have=_gb(e.capacity_gb),
+                fits=_verdict(e.fit),
+                details=_conditions(e),
+            )
+        ]
+    stages = "; ".join(
+        t(
+            "{stage} {need} at batch {batch}: {fits}",
+            stage=stage,
+            need=_gb(e.per_gpu_gb),
+            batch=e.settings.batch_size,
+            fits=_verdict(e.fit),
+        )
+        for stage, e in recipe.estimates.items()
     )
+    first = next(iter(recipe.estimates.values()))
+    lines = [
+        t(
+            "Memory estimate for this recipe's settings, per GPU of {have}: {stages} ({details}). How "
+            "it is computed: docs/memory.md.",
+            have=_gb(first.capacity_gb),
+            stages=stages,
+            details=_conditions(first),
+        )
+    ]
+    ranked = plan.estimate
+    if ranked is not None and (ranked.per_gpu_gb, ranked.settings.stack) != (
+        max(e.per_gpu_gb for e in recipe.estimates.values()),
+        first.settings.stack,
+    ):
+        lines.append(
+            t(
+                "(`ft-atlas recommend` ranked the plan at {need}: batch {batch}, stack {stack}, "
+                "{optimizer}.)",
+                need=_gb(ranked.per_gpu_gb),
+                batch=ranked.settings.batch_size,
+                stack=ranked.settings.stack,
+                optimizer=ranked.settings.optimizer,
+            )
+        )
+    return lines
+
+
+def time_line(recipe: Recipe) -> str:
+    timed = recipe.timed
+    if timed is None or timed.time is None:
+        why = timed.note if timed is not None and timed.note else t("no time estimate")
+        return t("Time and cost: unknown ({why}).", why=why)
+    time, cost = timed.time, timed.cost
+    low, high = time.hours_band
+    stages = ", ".join(f"{s.objective} {hours_text(s.seconds / 3600)}" for s in time.stages)
+    text = t(
+        "Time and cost for these settings: about {hours} ({band}; {stages}) on {gpus} GPU(s) at "
+        "{rate:,.0f} tokens/s",
+        hours=hours_text(time.hours),
+        band=band_text(low, high),
+        stages=stages,
+        gpus=time.gpus,
+        rate=time.tokens_per_second,
+    )
+    if cost is not None and cost.usd is not None and cost.price is not None:
+        text += t(
+            "; about ${usd:,.2f} at ${price:g}/GPU-hour ({source})",
+            usd=cost.usd,
+            price=cost.price.usd_per_gpu_hour,
+            source=cost.price.source,
+        )
+    elif cost is not None:
+        text += t("; {gpu_hours:.3g} GPU-hours", gpu_hours=cost.gpu_hours)
+    return text + t(". How it is computed: docs/time.md.")
 
 
 def _profile_line(profile: dict[str, Any]) -> str:
@@ -74,7 +164,10 @@ def _plan_line(recipe: Recipe) -> str:
 
 def header(recipe: Recipe, fmt: str, written_for: str, run: str) -> str:
     lines = ["# " + "=" * (WIDTH - 2), "# " + t("ft-atlas recipe ({format})", format=fmt)]
-    for text in (_profile_line(recipe.profile), _plan_line(recipe), _memory_line(recipe.plan)):
+    texts = [_profile_line(recipe.profile), _plan_line(recipe), *memory_lines(recipe)]
+    if recipe.plan.kind != "no-training":
+        texts.append(time_line(recipe))
+    for text in texts:
         lines += wrapped(text)
     if recipe.settings:
         lines.append("# " + t("Settings, each with where its value comes from:"))
@@ -88,26 +181,19 @@ def header(recipe: Recipe, fmt: str, written_for: str, run: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def literal(value: Any) -> str:
+    """`value` as Python source, built by repr() and checked to read back as exactly `value`:
+    what reaches a generated script from the KB or the profile is data, never code. A value
+    with no exact literal (inf, nan) is a bug upstream (validation refuses such KBs)."""
+    text = repr(value)
+    try:
+        same = ast.literal_eval(text) == value
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        same = False
+    if not same:
+        raise ValueError(f"no exact Python literal for {text[:80]}")
+    return text
+
+
 def show_value(value: Value) -> str:
     return json.dumps(value) if isinstance(value, (str, list)) else repr(value)
-
-
-SCRIPT_NAME = "recipe.py"  # what the Python format's run line calls the script
-_DOCUMENT = "# --- "  # a YAML recipe's document name (yamlout.yaml_documents)
-
-
-def name_written_file(text: str, out: str) -> str:
-    """The header's run line and notes name the file actually written (`--out train.py` ->
-    `python train.py`): the Python script, or a YAML recipe's one document. A YAML recipe of
-    several documents keeps their names, since each must be saved as its own file."""
-    lines = text.split("\n")
-    rules = [i for i, line in enumerate(lines) if line.startswith("# " + "=" * 10)]
-    if len(rules) < 2:
-        return text
-    documents = [line.removeprefix(_DOCUMENT) for line in lines if line.startswith(_DOCUMENT)]
-    default = SCRIPT_NAME if not documents else documents[0] if len(documents) == 1 else None
-    if default is None:
-        return text
-    written = shlex.quote(out)
-    header = [line.replace(default, written) for line in lines[rules[0] : rules[1]]]
-    return "\n".join([*lines[: rules[0]], *header, *lines[rules[1] :]])

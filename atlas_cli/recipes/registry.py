@@ -17,12 +17,32 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, slots=True)
+class RecipeFile:
+    name: str  # relative to the directory the recipe is written to
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """What a format writes: its files (the first holds the header), the command that runs them
+    from the directory they are in, and all of it as one text for stdout."""
+
+    files: tuple[RecipeFile, ...]
+    launch: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class TrainerFormat:
     name: str
     summary: str
-    render: Callable[[Recipe], str]
+    # Renders a settled recipe; `main` is the name of the first file (the one --out names).
+    render: Callable[[Recipe, str], Rendered]
     # Why this format cannot express a training plan (None: it can).
     gap: Callable[[Recipe], str | None]
+    objectives: frozenset[str]  # the stages it trains
+    default_name: str  # the first file's name when --out does not give one
+    stack: str = "hf"  # how its trainer computes the logits (the memory estimate's `stack`)
     prompting: bool = False  # writes runnable examples for no-training plans (RAG, ICL)
     encoder_classifiers: bool = False  # trains BERT-style sequence classifiers
 

@@ -1,10 +1,15 @@
 """A ranked plan resolved into every setting a recipe writes, each with where its value comes from:
 - the knowledge base's hyperparameter values (data/methods.yaml), which cite TRL / PEFT / paper
   defaults, so a recipe never disagrees with `ft-atlas show`;
-- the plan's memory estimate (precision, gradient checkpointing, sequence length, batch, rank),
+- the plan's memory estimate (precision, gradient checkpointing, sequence length, rank, sharding),
   so the recipe trains what was estimated to fit;
-- TRAIN_DEFAULTS below, for the values the KB has none for (accumulation and epochs).
+- RECIPE_DEFAULTS below, for the few values the KB has none for (warm-up, scheduler).
 A value the KB does not give is left out, and the library's default applies.
+
+Where a trainer must run differently from the plan's estimate (TRL's fused LM head instead of
+transformers' fp32 logits, a micro-batch sized to the memory left over, KTO's minimum batch, no
+checkpointing for prefix tuning, QLoRA's paged optimizer), recipes/estimate.py estimates memory,
+time and cost again with exactly the recipe's settings, and the header states that verdict.
 """
 
 from __future__ import annotations
@@ -12,16 +17,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from atlas_cli.core.estimates import Estimate
 from atlas_cli.core.models import hub_id_of
 from atlas_cli.core.plans import Plan, Recommendation
+from atlas_cli.core.throughput.plans import Timed
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import HyperValue, LlmModel, Method
 from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS
 
-# The releases each recipe was written and checked against (tests/test_recipes_run.py runs the
-# Python recipes with them; the YAML keys were checked against the trainers' sources).
+# The releases each Python recipe was written for (tests/test_recipes_run.py runs them with
+# these) and the oldest it runs with (the same tests run in the validator environment that holds
+# axolotl 0.19.0's pins: transformers 5.16.1, trl 1.9.0, peft 0.20.0, datasets 4.8.4).
 WRITTEN_FOR = {
     "torch": "2.13.0",
     "transformers": "5.24.0",
@@ -29,28 +37,46 @@ WRITTEN_FOR = {
     "trl": "1.16.0",
     "datasets": "5.2.0",
 }
+MINIMUM_VERSIONS = {
+    "transformers": "5.16.1",
+    "peft": "0.20.0",
+    "trl": "1.9.0",
+    "datasets": "4.8.4",
+}
 
 Value = str | int | float | bool | list[str]
 
-# Values the KB has no note for, with their source.
+# Values the KB has no entry for, with their source.
 LF_EXAMPLE = "LLaMA-Factory examples/train_lora/llama3_lora_sft.yaml (and its dpo/kto examples)"
-TRAIN_DEFAULTS: dict[str, tuple[Value, str]] = {
-    "grad_accum": (8, f"{LF_EXAMPLE}: gradient_accumulation_steps 8 with per-device batch 1"),
-    "epochs": (3.0, f"transformers TrainingArguments default num_train_epochs=3.0; {LF_EXAMPLE}: 3.0"),
+RECIPE_DEFAULTS: dict[str, tuple[Value, str]] = {
+    "warmup_ratio": (0.1, f"{LF_EXAMPLE}: warmup_ratio 0.1"),
+    "lr_scheduler": ("cosine", f"{LF_EXAMPLE}: lr_scheduler_type cosine"),
 }
+# AdaLoRA prunes ranks between a warm-up and a final phase. PEFT's defaults (tinit = tfinal = 0)
+# prune from the first step, before the importance scores mean anything; the paper trains a
+# while first and fixes the ranks for the last part (arXiv 2303.10512, section 3.3).
+ADALORA_PHASES = {"tinit": 0.1, "tfinal": 0.2}
+ADALORA_SOURCE = (
+    "ft-atlas: a share of the stage's optimizer steps; AdaLoRA (arXiv 2303.10512, section 3.3) warms up "
+    "before pruning and fixes the ranks at the end, which PEFT's defaults (0, 0) skip"
+)
 
-# Objectives whose TRL trainer is in the stable API; anything else (ORPO, SimPO: trl.experimental;
-# PPO: removed) is refused rather than emitted.
-TRL_STAGES = {
-    "sft": ("SFTConfig", "SFTTrainer"),
-    "continued-pretraining": ("SFTConfig", "SFTTrainer"),
-    "dpo": ("DPOConfig", "DPOTrainer"),
-    "kto": ("KTOConfig", "KTOTrainer"),
-    "grpo": ("GRPOConfig", "GRPOTrainer"),
+# The objectives some format can train, with the KB hyperparameters each stage reads.
+STAGE_KEYS: dict[str, tuple[str, ...]] = {
+    "sft": (),
+    "continued-pretraining": ("dataset_text_field",),
+    "dpo": ("beta",),
+    "kto": ("beta", "desirable_weight", "undesirable_weight"),
+    "orpo": ("beta",),
+    "simpo": ("beta", "simpo_gamma"),
+    "reward-model": ("center_rewards_coefficient",),
+    "grpo": ("num_generations", "beta", "max_completion_length"),
+    "rloo": ("num_generations", "beta", "max_completion_length"),
 }
 # Stages whose learning rate is the method's own when it has one (adapters train at ~10x the
-# full fine-tuning rate); preference and RL stages use the objective's rate.
+# full fine-tuning rate); the other stages scale the objective's rate (see _learning_rate).
 SUPERVISED_STAGES = ("sft", "continued-pretraining")
+ONLINE_STAGES = ("grpo", "rloo")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,19 +87,28 @@ class Setting:
 
 @dataclass
 class Recipe:
-    """Everything a renderer needs: the plan and its settings, each with its source."""
+    """Everything a renderer needs: the plan and its settings, each with its source, and the
+    memory, time and cost those exact settings give."""
 
     rank: int
     total: int
     plan: Plan
     method: Method
     profile: dict[str, Any]
+    facts: dict[str, Any]
     architecture: str
     hub_id: str | None
     model: LlmModel | None
     stages: tuple[str, ...]
+    trainer: str = "python"
+    stack: str = "hf"
     settings: dict[str, Setting] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # The recipe's own estimate of each stage (None: no GPU to estimate for), and its time.
+    estimates: dict[str, Estimate] = field(default_factory=dict)
+    timed: Timed | None = None
+    sharding: str = "ddp"
+    offload: str = "none"
 
     @property
     def family(self) -> str:
@@ -88,6 +123,10 @@ class Recipe:
         return MEMORY_MODELS[self.memory_model].frozen_base
 
     @property
+    def gpus(self) -> int:
+        return int(self.profile.get("gpus") or 1)
+
+    @property
     def model_hint(self) -> str:
         """What the recipe loads: the catalog model's Hub id, or a placeholder to fill in."""
         return self.hub_id or "MODEL_ID_OR_PATH"
@@ -98,9 +137,9 @@ class Recipe:
     def value(self, key: str) -> Any:
         return self.settings[key].value
 
-    def batch(self, stage: str) -> Any:
-        """The stage's own per-device batch where it has one (KTO needs 2), else the plan's."""
-        return self.value(f"batch.{stage}" if self.has(f"batch.{stage}") else "batch")
+    def stage_value(self, key: str, stage: str) -> Any:
+        """A per-stage setting (batch.kto, grad_accum.sft, epochs.dpo, lr.sft)."""
+        return self.value(f"{key}.{stage}")
 
     def set(self, key: str, setting: Setting | None) -> None:
         if setting is not None:
@@ -138,7 +177,7 @@ def _pick_plan(rec: Recommendation, rank: int) -> Plan:
 
 
 def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
-    """The plan ranked `rank` with every setting a recipe writes, each with its source."""
+    """The plan ranked `rank`, before any format-specific setting (see settle)."""
     plan = _pick_plan(rec, rank)
     info = rec.model
     model_id = rec.profile.get("model")
@@ -146,80 +185,98 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
     if info is not None and info.source in ("file", "cache", "hub"):
         model = info.spec
     hub_id = info.repo if info is not None and info.repo else hub_id_of(model)
-    recipe = Recipe(
+    return Recipe(
         rank=rank,
         total=len(rec.plans),
         plan=plan,
         method=catalog.methods[plan.method],
         profile=rec.profile,
+        facts=dict(rec.facts),
         architecture=str(rec.facts.get("model_architecture") or "decoder"),
         hub_id=hub_id,
         model=model,
         stages=plan.pipeline,
     )
-    if plan.kind != "no-training":
-        _training_settings(catalog, recipe)
-    return recipe
 
 
-def _training_settings(catalog: Catalog, recipe: Recipe) -> None:
-    _check_stages(recipe)
+def settle(catalog: Catalog, recipe: Recipe, trainer: str, stack: str) -> Recipe:
+    """Every setting the recipe writes for `trainer`, whose software computes the logits as
+    `stack` does; then the memory, time and cost of exactly those settings."""
+    from atlas_cli.recipes.estimate import estimate_recipe
+
+    recipe.trainer, recipe.stack = trainer, stack
+    if recipe.plan.kind == "no-training":
+        _prompting_settings(recipe)
+        return recipe
     _estimate_settings(recipe)
-    for key, (value, source) in TRAIN_DEFAULTS.items():
+    for key, (value, source) in RECIPE_DEFAULTS.items():
         recipe.set(key, Setting(value, source))
     _optimizer(recipe)
     _method_settings(catalog, recipe)
     for stage in recipe.stages:
         recipe.set(f"lr.{stage}", _learning_rate(catalog, recipe, stage))
         _stage_settings(catalog.methods.get(stage), recipe, stage)
+        recipe.set(f"epochs.{stage}", _epochs(catalog.methods.get(stage), recipe))
+        recipe.set(f"packing.{stage}", _packing(catalog.methods.get(stage), recipe, stage))
+    estimate_recipe(catalog, recipe)
+    return recipe
 
 
-def _check_stages(recipe: Recipe) -> None:
-    for stage in recipe.stages:
-        if stage not in TRL_STAGES:
-            raise UsageError(
-                t(
-                    "the plan's '{stage}' stage has no trainer in TRL's stable API (supported: {stages}); "
-                    "recipes only emit stable APIs",
-                    stage=stage,
-                    stages=", ".join(TRL_STAGES),
-                )
-            )
+def _prompting_settings(recipe: Recipe) -> None:
+    """Few-shot and RAG prompts fill the context the serving estimate was sized for, not the
+    model's whole window."""
+    estimate = recipe.plan.estimate
+    if estimate is not None:
+        recipe.set(
+            "context_tokens",
+            Setting(
+                estimate.settings.seq_len,
+                "the plan's memory estimate (the context it sized the KV cache for)",
+            ),
+        )
 
 
 def _estimate_settings(recipe: Recipe) -> None:
-    """Precision, checkpointing, sequence length, batch and rank: what the memory estimate assumed."""
+    """Precision, checkpointing, sequence length and rank: what the memory estimate assumed."""
     estimate = recipe.plan.estimate
     if estimate is None:
         source = "no GPU in the profile, so no memory estimate: full precision"
         recipe.set("precision", Setting("fp32", source))
         recipe.set("gradient_checkpointing", Setting(True, "no memory estimate: TRL's default (True)"))
         recipe.set("seq_len", Setting(1024, "no memory estimate: TRL SFTConfig's default max_length 1024"))
-        recipe.set("batch", Setting(1, "no memory estimate: per-device batch 1"))
         return
     s = estimate.settings
     why = "bf16 on Ampere or newer; fp16 on GPUs without bf16 (V100, T4)"
     recipe.set("precision", Setting(s.precision, f"the plan's memory estimate ({why})"))
     recipe.set("gradient_checkpointing", Setting(s.gradient_checkpointing, "the plan's memory estimate"))
     recipe.set("seq_len", Setting(s.seq_len, "the plan's memory estimate (sequence length it assumed)"))
-    batch = int(recipe.profile.get("batch_size") or s.batch_size)
-    recipe.set("batch", Setting(batch, "the plan's memory estimate (per-device batch it assumed)"))
     if recipe.family == "lora":  # AdaLoRA sets its ranks with init_r / target_r instead
         recipe.set("lora.r", Setting(s.lora_rank, "the plan's memory estimate (LoRA rank it assumed)"))
 
 
+# Optimizer names of transformers' TrainingArguments -> the estimator's optimizer they use.
+ESTIMATOR_OPTIMIZER = {info.transformers_name: key for key, info in OPTIMIZERS.items()}
+ESTIMATOR_OPTIMIZER.update(
+    {"adamw_torch_fused": "adamw", "adamw_8bit": "adamw-8bit", "galore_adamw": "adamw"}
+)
+ESTIMATOR_OPTIMIZER["galore_adamw_8bit"] = "adamw-8bit"
+
+
 def _optimizer(recipe: Recipe) -> None:
-    """The method's own optimizer (QLoRA: paged AdamW; GaLore: galore_adamw), else the
-    estimate's optimizer under its transformers name."""
-    own = kb_value(recipe.method, "optim")
-    if own is not None:
-        recipe.set("optim", own)
-        return
+    """The estimate's optimizer where the engine chose a memory-saving variant (8-bit AdamW); else
+    the method's own (QLoRA: paged AdamW; GaLore: galore_adamw); else AdamW. The recipe's memory
+    is estimated again with it."""
     assumed = recipe.plan.estimate.settings.optimizer if recipe.plan.estimate else "adamw"
-    name = OPTIMIZERS[assumed].transformers_name
-    recipe.set(
-        "optim", Setting(name, f"the plan's memory estimate (optimizer {assumed}; transformers' name {name})")
-    )
+    own = kb_value(recipe.method, "optim")
+    if assumed != "adamw" or own is None or str(own.value) not in ESTIMATOR_OPTIMIZER:
+        name = OPTIMIZERS[assumed].transformers_name
+        source = f"the plan's memory estimate (optimizer {assumed}; transformers' name {name})"
+        if recipe.memory_model == "galore":
+            name = "galore_adamw_8bit" if assumed == "adamw-8bit" else "galore_adamw"
+            source = f"the plan's memory estimate (GaLore with {assumed})"
+        recipe.set("optim", Setting(name, source))
+        return
+    recipe.set("optim", own)
 
 
 def _method_settings(catalog: Catalog, recipe: Recipe) -> None:
@@ -227,8 +284,12 @@ def _method_settings(catalog: Catalog, recipe: Recipe) -> None:
     if family == "lora":
         _lora_settings(catalog, recipe)
     elif family == "adalora":
-        for key in ("init_r", "target_r", "tinit", "tfinal", "deltaT", "orth_reg_weight"):
+        for key in ("init_r", "target_r", "deltaT", "orth_reg_weight"):
             recipe.set(f"adalora.{key}", kb_value(method, key))
+        for key, share in ADALORA_PHASES.items():
+            recipe.set(f"adalora.{key}_share", Setting(share, ADALORA_SOURCE))
+        lora = catalog.methods.get("lora")
+        recipe.set("adalora.targets", kb_value(lora, "target_modules"))
     elif family == "prompt":
         _prompt_settings(recipe)
     elif recipe.memory_model == "partial":
@@ -237,6 +298,9 @@ def _method_settings(catalog: Catalog, recipe: Recipe) -> None:
         for key in ("rank", "update_proj_gap", "scale"):
             recipe.set(f"galore.{key}", kb_value(method, key))
         recipe.set("galore.targets", kb_value(method, "optim_target_modules"))
+        estimate = recipe.plan.estimate
+        if estimate is not None and estimate.settings.galore_layerwise:
+            recipe.set("galore.layerwise", Setting(True, "the plan's memory estimate (layer-wise GaLore)"))
 
 
 def _lora_settings(catalog: Catalog, recipe: Recipe) -> None:
@@ -265,8 +329,7 @@ def _lora_settings(catalog: Catalog, recipe: Recipe) -> None:
 
 PREFIX_NO_CHECKPOINTING = (
     "PEFT: prefix tuning does not work with gradient checkpointing (peft 0.21.2 refuses it, and "
-    "through TRL the attention mask misses the prefix); the memory estimate assumed it on, so "
-    "activations need more memory than estimated"
+    "through TRL the attention mask misses the prefix); memory is estimated again without it"
 )
 
 
@@ -280,7 +343,8 @@ def _prompt_settings(recipe: Recipe) -> None:
     elif recipe.memory_model == "prompt":
         recipe.set("prompt.init", kb_value(method, "prompt_tuning_init"))
         if recipe.has("prompt.init") and recipe.value("prompt.init") == "TEXT":
-            note = method.hyperparameters["num_virtual_tokens"].note
+            entry = method.hyperparameters.get("num_virtual_tokens")  # a KB may leave it out
+            note = entry.note if entry is not None else None
             recipe.set(
                 "prompt.num_virtual_tokens", Setting("length of --init-text", note.en if note else "PEFT")
             )
@@ -290,25 +354,56 @@ def _prompt_settings(recipe: Recipe) -> None:
 
 
 def _learning_rate(catalog: Catalog, recipe: Recipe, stage: str) -> Setting | None:
-    """Supervised stages: the method's own rate, else the objective's. Preference and RL stages:
-    the objective's rate for this kind of training (with_peft for a frozen base)."""
-    if stage in SUPERVISED_STAGES:
-        own = kb_value(recipe.method, "learning_rate")
-        if own is not None:
-            return own
-    return kb_value(catalog.methods.get(stage), "learning_rate", peft=recipe.frozen_base)
+    """Supervised stages: the method's own rate, else the objective's. Other stages: the
+    objective's rate for this kind of training (with_peft for a frozen base), scaled by how far
+    the method's own supervised rate is from the objective SFT's rate for that kind of training:
+    TRL's PEFT table keeps adapters at the same multiple of the full rate for every objective
+    (SFT 2e-5 -> 2e-4, DPO 5e-7 -> 5e-6, GRPO 1e-6 -> 1e-5), so an adapter that wants 15x LoRA's
+    rate for SFT (IA3) wants it for DPO too."""
+    own = kb_value(recipe.method, "learning_rate")
+    if stage in SUPERVISED_STAGES and own is not None:
+        return own
+    objective = kb_value(catalog.methods.get(stage), "learning_rate", peft=recipe.frozen_base)
+    if objective is None or own is None or stage in SUPERVISED_STAGES:
+        return objective
+    sft = kb_value(catalog.methods.get("sft"), "learning_rate", peft=recipe.frozen_base)
+    if sft is None or not isinstance(own.value, float) or not isinstance(objective.value, float):
+        return objective
+    if not isinstance(sft.value, float) or sft.value <= 0 or own.value == sft.value:
+        return objective
+    scaled = float(f"{objective.value * own.value / sft.value:.3g}")
+    return Setting(
+        scaled,
+        f"{objective.value:g} x {own.value:g} / {sft.value:g}: the objective's rate scaled as the "
+        "method's own supervised rate is to SFT's (TRL's PEFT table keeps that ratio across objectives) <- "
+        f"{objective.source}; {own.source}; {sft.source}",
+    )
 
 
 def _stage_settings(objective: Method | None, recipe: Recipe, stage: str) -> None:
-    keys = {
-        "dpo": ("beta",),
-        "kto": ("beta", "desirable_weight", "undesirable_weight"),
-        "grpo": ("num_generations", "beta", "max_completion_length"),
-        "continued-pretraining": ("dataset_text_field",),
-    }
-    prefix = "cpt" if stage == "continued-pretraining" else stage
-    for key in keys.get(stage, ()):
+    for key in STAGE_KEYS.get(stage, ()):
+        prefix = "cpt" if stage == "continued-pretraining" else stage
         recipe.set(f"{prefix}.{key}", kb_value(objective, key))
-    minimum = kb_value(objective, "per_device_train_batch_size")
-    if minimum is not None and isinstance(minimum.value, int) and int(recipe.value("batch")) < minimum.value:
-        recipe.set(f"batch.{stage}", Setting(minimum.value, minimum.source + "; above the estimate's batch"))
+
+
+def _epochs(objective: Method | None, recipe: Recipe) -> Setting:
+    given = recipe.profile.get("epochs")
+    if isinstance(given, (int, float)) and not isinstance(given, bool):
+        return Setting(float(given), "the profile's --epochs (the time estimate uses it)")
+    found = kb_value(objective, "num_train_epochs")
+    if found is not None and isinstance(found.value, (int, float)):
+        return Setting(float(found.value), found.source)
+    return Setting(1.0, "no num_train_epochs in the knowledge base for this objective: one pass")
+
+
+def _packing(objective: Method | None, recipe: Recipe, stage: str) -> Setting:
+    """Continued pre-training packs documents into full sequences (unpacked, every document is
+    cut at the maximum length); SFT packs when the profile says so (--packing)."""
+    if stage == "continued-pretraining":
+        found = kb_value(objective, "packing")
+        if found is not None and isinstance(found.value, bool):
+            return found
+        return Setting(True, "continued pre-training trains on whole documents, packed")
+    if stage == "sft" and recipe.profile.get("packing") and recipe.architecture == "decoder":
+        return Setting(True, "the profile's --packing (the time estimate uses it)")
+    return Setting(False, "unpacked: the trainer's default for this objective")

@@ -1,6 +1,6 @@
-"""`render_recipe(catalog, rec, rank, fmt)`: pure; it resolves the plan's settings
-(settings.py), checks that the format can express the plan, and returns the text the format's
-module (formats/) writes."""
+"""`write_recipe(catalog, rec, rank, fmt)`: pure; it resolves the plan (settings.py), checks
+that the format can express it, settles every setting for that format's trainer (and estimates
+memory, time and cost again with them, estimate.py), and returns the files the format writes."""
 
 from __future__ import annotations
 
@@ -8,16 +8,25 @@ from atlas_cli.core.plans import Recommendation
 from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import t
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.recipes.header import name_written_file
-from atlas_cli.recipes.registry import TrainerFormat, trainer_formats
-from atlas_cli.recipes.settings import WRITTEN_FOR, Recipe, resolve
+from atlas_cli.kb.vocabulary import MEMORY_MODELS
+from atlas_cli.recipes.registry import Rendered, TrainerFormat, trainer_formats
+from atlas_cli.recipes.settings import WRITTEN_FOR, Recipe, resolve, settle
+
+# Why no format trains these objectives, in words a user can act on.
+NO_FORMAT = {
+    "rlhf-ppo": (
+        "PPO left TRL's stable API (TRL 1.x keeps it in trl.experimental), axolotl has no PPO, and "
+        "LLaMA-Factory's PPO stage needs a reward model trained first; train a reward model and use "
+        "GRPO or RLOO (--trainer python), or DPO on preference pairs"
+    ),
+}
 
 
-def render_recipe(
-    catalog: Catalog, rec: Recommendation, rank: int = 1, fmt: str = "python", out: str | None = None
-) -> str:
-    """The recipe text for the plan ranked `rank` (1 = best) of `rec`, in format `fmt`; `out`
-    is the file it will be written to, which the header's run line then names.
+def write_recipe(
+    catalog: Catalog, rec: Recommendation, rank: int = 1, fmt: str = "python", main: str | None = None
+) -> tuple[Recipe, Rendered]:
+    """The recipe for the plan ranked `rank` (1 = best) of `rec`, in format `fmt`; `main` names
+    the first file (the one the header's run line starts).
 
     Raises UsageError for a rank out of range, an unknown format, or a plan the format cannot
     express (the message says why and what to use instead)."""
@@ -25,13 +34,37 @@ def render_recipe(
     if fmt not in formats:
         raise UsageError(not_one_of("--trainer", fmt, formats))
     recipe = resolve(catalog, rec, rank)
-    _check_supported(recipe, formats[fmt])
-    text = formats[fmt].render(recipe)
-    return text if out is None else name_written_file(text, out)
+    chosen = formats[fmt]
+    _check_supported(recipe, chosen, formats)
+    stack = "hf" if recipe.architecture == "encoder" else chosen.stack
+    settle(catalog, recipe, chosen.name, stack)
+    if recipe.memory_model == "galore" and recipe.gpus > 1 and recipe.sharding != "ddp":
+        # Found by LLaMA-Factory's own parser on these recipes; galore-torch documents DDP only.
+        raise UsageError(
+            f"plan {recipe.rank} ({recipe.plan.name}) fits {recipe.gpus} GPUs only with "
+            f"{recipe.sharding.upper()}, and GaLore runs with data parallel only (LLaMA-Factory: "
+            "'GaLore and APOLLO are incompatible with DeepSpeed yet'); pick another plan with --plan"
+        )
+    return recipe, chosen.render(recipe, main or chosen.default_name)
 
 
-def _check_supported(recipe: Recipe, fmt: TrainerFormat) -> None:
+def render_recipe(catalog: Catalog, rec: Recommendation, rank: int = 1, fmt: str = "python") -> str:
+    """The recipe as one text (what `ft-atlas recipe` prints without --out)."""
+    return write_recipe(catalog, rec, rank, fmt)[1].text
+
+
+def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, TrainerFormat]) -> None:
     plan, arch = recipe.plan, recipe.architecture
+    if recipe.method.runs == "hosted":
+        raise UsageError(
+            f"plan {recipe.rank} ({plan.name}) runs at a provider, so there is no training script to "
+            f"write: `ft-atlas show {plan.method}` lists each provider's API, models, prices and data format"
+        )
+    if recipe.method.memory_model not in MEMORY_MODELS:
+        raise UsageError(
+            f"no recipe format writes {plan.name}: it is not a way of training ft-atlas can estimate or "
+            f"run here; `ft-atlas show {plan.method}` lists its entry points"
+        )
     if arch == "encoder-decoder":
         raise UsageError(
             t(
@@ -78,6 +111,19 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat) -> None:
                 "for an encoder (BERT-style) model, recipes train a sequence classifier with SFT only, in "
                 "--trainer python; LLaMA-Factory and axolotl train generative models"
             )
+        )
+    for stage in recipe.stages:
+        if stage in fmt.objectives:
+            continue
+        others = [f.name for f in formats.values() if stage in f.objectives]
+        if stage in NO_FORMAT or not others:
+            reason = NO_FORMAT.get(stage, "no format has a trainer for it")
+            raise UsageError(f"no recipe trains the plan's '{stage}' stage: {reason}")
+        gap = fmt.gap(recipe)
+        raise UsageError(
+            f"{fmt.name} cannot train the plan's '{stage}' stage"
+            + (f" ({gap})" if gap else "")
+            + f"; use --trainer {' or '.join(others)}"
         )
     gap = fmt.gap(recipe)
     if gap:

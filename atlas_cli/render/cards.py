@@ -10,7 +10,18 @@ from rich.tree import Tree
 
 from atlas_cli.i18n import pt, t, translated
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.schema import GuideRule, Hyperparameter, HyperValue, Method
+from atlas_cli.kb.schema import (
+    AllOf,
+    AnyOf,
+    Comparison,
+    Condition,
+    GuideRule,
+    HostedOffer,
+    Hyperparameter,
+    HyperValue,
+    Method,
+    NotOf,
+)
 from atlas_cli.kb.vocabulary import Lang
 from atlas_cli.render.grid import fenced
 from atlas_cli.render.paste import Verbatim
@@ -47,9 +58,55 @@ def _value(value: HyperValue) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+def _ratings_lines(method: Method) -> list[str]:
+    r = method.ratings
+    lines = [ratings_line(r.memory, r.speed, r.quality)]
+    if method.scoring is not None:
+        s = method.scored_ratings
+        lines.append(
+            t(
+                "ft-atlas scores it as {ratings}: {because} ({source})",
+                ratings=ratings_line(s.memory, s.speed, s.quality),
+                because=method.scoring.because.get(),
+                source=method.scoring.source,
+            )
+        )
+    return lines
+
+
+def _offer_line(offer: HostedOffer) -> str:
+    status = "" if offer.status == "available" else f" [{offer.status.upper()}: {offer.status_note}]"
+    leaves = " " + t("Your data leaves your machine.") if offer.data_leaves_machine else ""
+    return t(
+        "{provider}{status} — {services}. Models: {models}. Start: {entry}. Cost: {price} (as of {date}; "
+        "{sources}).{leaves}",
+        provider=offer.provider,
+        status=status,
+        services=", ".join(offer.services),
+        models="; ".join(offer.models),
+        entry=offer.entry,
+        price=offer.price,
+        date=offer.date,
+        sources=", ".join(offer.source),
+        leaves=leaves,
+    )
+
+
+def condition_words(condition: Condition) -> str:
+    """A rule condition in words: `gpu_vendor eq apple`, `all(...)`."""
+    if isinstance(condition, AllOf):
+        return " and ".join(condition_words(c) for c in condition.all)
+    if isinstance(condition, AnyOf):
+        return "(" + " or ".join(condition_words(c) for c in condition.any) + ")"
+    if isinstance(condition, NotOf):
+        return f"not ({condition_words(condition.not_)})"
+    assert isinstance(condition, Comparison)
+    value = ", ".join(map(str, condition.value)) if isinstance(condition.value, list) else condition.value
+    return f"{condition.fact} {condition.op} {value}"
+
+
 def card_sections(method: Method, lang: Lang) -> list[tuple[str, list[str]]]:
     """The card's sections as (heading, lines): one content model for both renderers."""
-    r = method.ratings
     share = method.trainable_share
     sections: list[tuple[str, list[str]]] = [
         (t("Summary"), [method.summary.get(lang)]),
@@ -62,7 +119,7 @@ def card_sections(method: Method, lang: Lang) -> list[tuple[str, list[str]]]:
                 else []
             ),
         ),
-        (t("Ratings"), [ratings_line(r.memory, r.speed, r.quality)]),
+        (t("Ratings"), _ratings_lines(method)),
         (t("Use when"), [text.get(lang) for text in method.use_when]),
         (t("Avoid when"), [text.get(lang) for text in method.avoid_when]),
         (t("Data"), [method.data.get(lang)]),
@@ -73,9 +130,15 @@ def card_sections(method: Method, lang: Lang) -> list[tuple[str, list[str]]]:
                 f"{lib.library}: {lib.entry}"
                 + (f" [{pt('library status', lib.status)}]" if lib.status != "stable" else "")
                 + (f" — {translated(lib.note)}" if lib.note else "")
+                + (
+                    t(" (when {condition})", condition=condition_words(lib.when))
+                    if lib.when is not None
+                    else ""
+                )
                 for lib in method.libraries
             ],
         ),
+        (t("Providers"), [_offer_line(offer) for offer in method.providers]),
         (t("Hyperparameters"), [_hyperparameter(k, v) for k, v in method.hyperparameters.items()]),
         (t("Pitfalls"), [text.get(lang) for text in method.pitfalls]),
         (

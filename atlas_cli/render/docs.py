@@ -21,7 +21,13 @@ def facts_table() -> str:
     """docs/rules.md: every fact a condition may read, from kb/facts.py."""
     lines = ["| fact | type | values | meaning |", "|---|---|---|---|"]
     for spec in FACTS:
-        name = f"{spec.name}.<method>" if spec.per_method else spec.name
+        name = (
+            f"{spec.name}.<method>"
+            if spec.per_method
+            else f"{spec.name}.<objective>"
+            if spec.per_stage
+            else spec.name
+        )
         values = ", ".join(code_span(v) for v in spec.values) if spec.values else ""
         if spec.refers_to:
             values = f"an id of `{spec.refers_to}`"

@@ -6,7 +6,9 @@ tests/test_cli.py validates every command's real output against them.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -28,12 +30,13 @@ from atlas_cli.core.throughput.timing import (
 )
 from atlas_cli.core.throughput.workload import GLOBAL_BATCH
 from atlas_cli.i18n import N_, language, t
-from atlas_cli.kb.schema import Category, Gpu, GuideRule, KnowledgeBase, LlmModel, Method, Tool
+from atlas_cli.kb.schema import Advice, Category, Gpu, GuideRule, KnowledgeBase, LlmModel, Method, Tool
 from atlas_cli.kb.vocabulary import FIT_MARGIN, OUTPUT_SCHEMA_VERSION, STACKS, Lang
 
 STACK_HELP = {c.value: c.help for c in STACKS}
 
 if TYPE_CHECKING:
+    from atlas_cli.core.profile import Profile
     from atlas_cli.core.resolve import ModelInfo
 
 SCHEMA_VERSION = OUTPUT_SCHEMA_VERSION
@@ -242,10 +245,28 @@ class PlanJson(TimedJson, total=False):
     trace: list[TraceJson]
 
 
+class AdviceJson(TypedDict):
+    text: str
+    source: str
+
+
+class NextStepsJson(TypedDict):
+    """What to do with the top plan: its tools, the command that writes its recipe, where its
+    example code is, and how to evaluate the result."""
+
+    plan: int  # the rank of the plan these steps are for (1)
+    method: str
+    tools: list[str]  # "library: entry", one per entry that applies to the plan
+    recipe: str | None  # the `ft-atlas recipe ...` command for this profile and plan; None: hosted
+    example: str  # the commands that show the cards (method, then stages after SFT) and example code
+    evaluation: list[AdviceJson]
+
+
 class RecommendationJson(TypedDict, total=False):
     schema_version: int
     profile: dict[str, Any]
     notes: list[str]
+    next_steps: NextStepsJson | None
     recommendations: list[PlanJson]
     excluded: list[PlanJson]
     facts: dict[str, Any]
@@ -265,11 +286,24 @@ class CompareJson(TypedDict):
     schema_version: int
     source: str
     rows: list[CompareRowJson]
-    notes: list[str]  # the guide's table: where ft-atlas's own ratings differ from it
+    # The guide's table: where ft-atlas's own ratings differ from it, and where ft-atlas scores a
+    # method differently (its card's `scoring`), each with why.
+    notes: list[str]
+
+
+# Characters json.dumps leaves raw that still break lines or drive a terminal: Python's
+# str.splitlines() (and JavaScript before ES2019) end a line at U+0085, U+2028 and U+2029, and
+# C1 controls (U+0080-U+009F) such as U+009B (CSI) are escape sequences to some terminals.
+_RAW_BREAKS = re.compile("[\x7f-\x9f\u2028\u2029]")
+
+
+def escape_breaks(encoded: str) -> str:
+    """JSON text with those characters written as \\uXXXX escapes, as ensure_ascii would."""
+    return _RAW_BREAKS.sub(lambda found: f"\\u{ord(found.group()):04x}", encoded)
 
 
 def dumps(data: Any, ascii_only: bool = False) -> str:
-    return json.dumps(data, ensure_ascii=ascii_only, indent=2)
+    return escape_breaks(json.dumps(data, ensure_ascii=ascii_only, indent=2))
 
 
 def write_json(data: Any) -> None:
@@ -499,11 +533,59 @@ def plan_json(plan: Plan, rank: int | None, trace: tuple[RuleHit, ...] | None) -
     return out
 
 
+def grouped_tools(plan: Plan) -> list[str]:
+    """The plan's library entries that apply to it, repeats removed (Engine._collect_tools), one
+    `library: entry` line each: short lines that paste as they are."""
+    return [f"{tool.library}: {tool.entry}" for tool in plan.tools]
+
+
+def recipe_command(rec: Recommendation, rank: int) -> str | None:
+    """The `ft-atlas recipe ...` line that writes the recipe of the plan ranked `rank` for this
+    profile (None for a hosted plan: a provider trains it, there is no script to write)."""
+    plan = rec.plans[rank - 1]
+    if rec.request is None or plan.runs == "hosted":
+        return None
+    line = _recipe_line(rec.request)
+    if rank != 1:
+        line += f" --plan {rank}"
+    # TRL trains these stages only in trl.experimental; Python recipes use stable APIs only.
+    return f"{line} --trainer llamafactory" if plan.experimental_stages else line
+
+
+@functools.lru_cache(maxsize=4096)
+def _recipe_line(profile: Profile) -> str:
+    """Batch files repeat profiles: the line is built once per distinct profile."""
+    from atlas_cli.core.questionnaire import command_line
+
+    return command_line(profile.to_dict(), command="recipe")
+
+
+def advice_json(advice: tuple[Advice, ...]) -> list[AdviceJson]:
+    return [{"text": a.text.get(), "source": a.source} for a in advice]
+
+
+def next_steps_json(rec: Recommendation, with_lists: bool = True) -> NextStepsJson | None:
+    """What to do with the top plan (`with_lists=False`: without its tools and advice, which
+    batch mode encodes once and reuses)."""
+    if not rec.plans:
+        return None
+    best = rec.plans[0]
+    return {
+        "plan": 1,
+        "method": best.method,
+        "tools": grouped_tools(best) if with_lists else [],
+        "recipe": recipe_command(rec, 1),
+        "example": " · ".join(f"ft-atlas show {m}" for m in (best.method, *best.pipeline) if m != "sft"),
+        "evaluation": advice_json(rec.evaluation) if with_lists else [],
+    }
+
+
 def recommendation_json(rec: Recommendation, top: int, explain: bool) -> RecommendationJson:
     out: RecommendationJson = {
         "schema_version": SCHEMA_VERSION,
         "profile": rec.profile,
         "notes": list(rec.notes),
+        "next_steps": next_steps_json(rec),
         "recommendations": [
             plan_json(p, i, rec.trace(p) if explain else None) for i, p in enumerate(rec.shown(top), start=1)
         ],
@@ -735,6 +817,89 @@ def dumped(items: Any) -> list[Any]:
     return [_dump(item) for item in items]
 
 
+class RecipeSettingJson(TypedDict):
+    value: str | int | float | bool | list[str]
+    source: str  # where the value comes from
+
+
+class RecipeMemoryJson(TypedDict):
+    """The recipe's own estimate of one stage: its exact settings, not the ranking's."""
+
+    objective: str
+    per_gpu_gb: float
+    capacity_gb: float | None
+    fits: bool | None
+    fit: Fit | None
+    headroom_gb: float | None
+    assumptions: AssumptionsJson
+
+
+class RecipeFileJson(TypedDict):
+    name: str  # relative to the directory `--out DIR` writes to
+    text: str
+
+
+class RecipeJson(TimedJson, total=False):
+    """`ft-atlas recipe --json`: the plan, every setting with its source, the memory, time and
+    cost of exactly those settings, the files and the command that runs them."""
+
+    schema_version: int
+    trainer: str
+    profile: dict[str, Any]
+    rank: int
+    method: str
+    name: str
+    pipeline: list[str]
+    settings: dict[str, RecipeSettingJson]
+    memory: list[RecipeMemoryJson]
+    files: list[RecipeFileJson]
+    launch: str
+    notes: list[str]
+
+
+def recipe_memory_json(e: Estimate) -> RecipeMemoryJson:
+    return {
+        "objective": str(e.objective),
+        "per_gpu_gb": e.per_gpu_gb,
+        "capacity_gb": e.capacity_gb,
+        "fits": e.fits,
+        "fit": e.fit,
+        "headroom_gb": e.headroom_gb,
+        "assumptions": assumptions_json(e),
+    }
+
+
+def recipe_json(
+    trainer: str,
+    profile: dict[str, Any],
+    rank: int,
+    plan: Plan,
+    settings: dict[str, tuple[Any, str]],
+    estimates: list[Estimate],
+    timed: Timed | None,
+    files: list[tuple[str, str]],
+    launch: str,
+    notes: list[str],
+) -> RecipeJson:
+    out: RecipeJson = {
+        "schema_version": SCHEMA_VERSION,
+        "trainer": trainer,
+        "profile": profile,
+        "rank": rank,
+        "method": plan.method,
+        "name": plan.name,
+        "pipeline": list(plan.pipeline),
+        "settings": {key: {"value": value, "source": source} for key, (value, source) in settings.items()},
+        "memory": [recipe_memory_json(e) for e in estimates],
+        "files": [{"name": name, "text": text} for name, text in files],
+        "launch": launch,
+        "notes": notes,
+    }
+    moe = bool(estimates) and estimates[0].shape.is_moe
+    add_time(out, timed if timed is not None else Timed(None, None, "no training"), moe)
+    return out
+
+
 # Every JSON document ft-atlas prints, by the name `ft-atlas schema` publishes it under.
 OUTPUTS: dict[str, Any] = {
     "methods": MethodsJson,
@@ -752,4 +917,5 @@ OUTPUTS: dict[str, Any] = {
     "recommend_batch_line": BatchLineJson | BatchErrorJson,
     "ask": AskJson,
     "model": ModelJson,
+    "recipe": RecipeJson,
 }

@@ -9,6 +9,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from atlas_cli.errors import printable
 from atlas_cli.i18n import t
 
 WIDE_TERMINAL = 120  # columns a Grid's `wide_only` columns need to be shown
@@ -77,7 +78,7 @@ def _words(text: str) -> int:
 
 def _column_range(grid: Grid, index: int) -> tuple[int, int]:
     """The narrowest width that keeps the column's words (compact: cells) whole, and its widest."""
-    cells = [grid.columns[index], *(row[index] for row in grid.rows)]
+    cells = [grid.columns[index], *(printable(row[index]) for row in grid.rows)]
     widest = max(max((len(line) for line in cell.splitlines()), default=0) for cell in cells)
     if grid.columns[index] in grid.compact:
         return widest, widest
@@ -118,14 +119,14 @@ class FittedTable:
         widths = _widths(grid, options.max_width)
         # Text, not str: rich would read "[...]" in knowledge-base text as markup (and crash on "[/x]").
         table = Table(
-            title=Text(grid.title) if grid.title else None,
-            caption=Text(grid.caption) if grid.caption else None,
+            title=Text(printable(grid.title)) if grid.title else None,
+            caption=Text(printable(grid.caption)) if grid.caption else None,
             show_lines=False,
         )
         for name, width in zip(grid.columns, widths, strict=True):
             table.add_column(Text(name), width=width, no_wrap=name in grid.compact, overflow="fold")
         for row in grid.rows:
-            table.add_row(*(Text(cell) for cell in row))
+            table.add_row(*(Text(printable(cell)) for cell in row))
         yield table
 
 

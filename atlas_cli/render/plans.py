@@ -15,8 +15,8 @@ from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.charts import conditions
-from atlas_cli.render.documents import assumptions_json
-from atlas_cli.render.grid import Grid, code_span, fenced, markdown_table, rich_table
+from atlas_cli.render.documents import assumptions_json, next_steps_json
+from atlas_cli.render.grid import Grid, markdown_table, rich_table
 from atlas_cli.render.paste import Verbatim
 
 FIT_LABELS = {"yes": N_("yes"), "tight": N_("tight"), "no": N_("NO"), None: "—"}
@@ -180,16 +180,26 @@ def _score_line(rec: Recommendation, plan: Plan) -> str:
     return t(SCORE_NOTE, score=plan.score, priority=rec.profile.get("priority"))
 
 
-def next_steps(catalog: Catalog, plan: Plan) -> tuple[list[str], str]:
-    """Libraries to use and a snippet: the method's (which trains with SFT), then the snippet of
-    every other stage of the pipeline (DPO, KTO, GRPO, continued pre-training)."""
-    lines = [f"{t.library}: {t.entry}" for t in plan.tools]
-    stages = [catalog.methods[o] for o in plan.pipeline if o != "sft"]
-    # The method's snippet trains with SFT; without an SFT stage, the stages' snippets stand alone.
-    lead = [catalog.methods[plan.method]] if not plan.pipeline or "sft" in plan.pipeline else []
-    methods = [*lead, *stages]
-    snippet = "\n\n".join(m.snippet.rstrip() for m in methods)
-    return lines, snippet
+def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
+    """What to do with the top plan, as (steps, evaluation lines): the libraries that apply to
+    this plan (one line per library), the exact `ft-atlas recipe ...` command for this profile,
+    where the example code is, and how to evaluate the result (each line with its source)."""
+    found = next_steps_json(rec)
+    if found is None:
+        return [], []
+    steps = list(found["tools"])
+    best = rec.plans[0]
+    if found["recipe"] is not None:
+        yaml = best.kind != "no-training" and rec.facts.get("model_architecture") in ("decoder", None)
+        out = "train.yaml" if best.experimental_stages else "train.py"
+        steps.append(f"Recipe: {found['recipe']} --out {out}")
+        if yaml and not best.experimental_stages:
+            steps.append("As YAML: --trainer llamafactory or axolotl")
+    else:
+        steps.append("Recipe: none to write; the provider runs the training (see its card).")
+    steps.append(f"Cards and example code: {found['example']}")
+    evaluation = [f"{a['text']} ({a['source']})" for a in found["evaluation"]]
+    return steps, evaluation
 
 
 def _reasons(plan: Plan) -> list[str]:
@@ -224,11 +234,13 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
                 title_align="left",
             )
         )
-        libraries, snippet = next_steps(catalog, best)
-        # Unboxed and unwrapped: these are pasted into a shell or an editor.
+        steps, evaluation = next_steps(rec)
+        # Unboxed and unwrapped: the tools and the recipe command are pasted into a shell or an
+        # editor; the evaluation advice is prose and wraps.
         parts.append(Text(t("Next steps"), style="bold"))
-        parts.append(Verbatim("\n".join(f"• {line}" for line in libraries)))
-        parts.append(Verbatim(snippet, "python"))
+        parts.append(Verbatim("\n".join(f"• {line}" for line in steps)))
+        if evaluation:
+            parts.append(Text(t("Evaluate:") + "\n" + "\n".join(f"• {line}" for line in evaluation)))
     if explain:
         for rank, plan in enumerate(rec.shown(top), start=1):
             parts.append(
@@ -263,9 +275,11 @@ def recommendation_markdown(catalog: Catalog, rec: Recommendation, top: int, exp
         out += ["### " + t("Why {plan}", plan=_plan_label(best)), ""]
         out += [f"- {r}" for r in _reasons(best)] + [f"- ⚠ {c}" for c in best.caveats]
         out += [f"- → {line}" for line in to_fit_lines(best)]
-        libraries, snippet = next_steps(catalog, best)
-        out += ["", "### " + t("Next steps"), ""] + [f"- {code_span(line)}" for line in libraries]
-        out += ["", *fenced(snippet, "python"), ""]
+        steps, evaluation = next_steps(rec)
+        out += ["", "### " + t("Next steps"), ""] + [f"- {line}" for line in steps]
+        if evaluation:
+            out += ["", "#### " + t("Evaluate"), ""] + [f"- {line}" for line in evaluation]
+        out.append("")
     if explain:
         for rank, plan in enumerate(rec.shown(top), start=1):
             out += ["#### " + t("Rule trace #{rank} {plan}", rank=rank, plan=plan.name), ""]

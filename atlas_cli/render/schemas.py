@@ -6,15 +6,15 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from atlas_cli.core.profile import PROFILE_FIELDS, ProfileField
+from atlas_cli.core.profile import COUNT, PROFILE_FIELDS, SIZE, VRAM, ProfileField
 from atlas_cli.kb.schema import KnowledgeBase
 from atlas_cli.render.documents import OUTPUTS, SCHEMA_VERSION
 
 _KIND_SCHEMAS: dict[str, dict[str, Any]] = {
     "name": {"type": "string"},
-    "size": {"type": ["string", "number"], "description": "7b, 0.5b, 125m or 7e9"},
-    "count": {"type": ["string", "integer"], "description": "500, 10k or 1.5m"},
-    "vram": {"type": ["string", "number"], "description": "GB as advertised, e.g. 24"},
+    "size": {"type": ["string", "number"], "description": SIZE.examples},
+    "count": {"type": ["string", "integer"], "description": COUNT.examples},
+    "vram": {"type": ["string", "number"], "description": f"GB as advertised: {VRAM.examples}"},
     "gpus": {"type": "integer", "minimum": 1},
     "tokens": {"type": ["string", "integer"], "description": "512, 4k or 32k (k = 1024)"},
     "flag": {"type": "boolean"},

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from collections.abc import Iterable
 
-from atlas_cli.errors import OutputClosed
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.segment import Segment
+
+from atlas_cli.errors import OutputClosed, printable
 
 
 class Terminal(Console):
-    """rich's Console, except that a reader going away (`ft-atlas methods | head -1`) ends the
-    command quietly with exit 0 like everywhere else in ft-atlas; rich itself exits with 1."""
+    """rich's Console, except that
+    - a reader going away (`ft-atlas methods | head -1`) ends the command quietly with exit 0 like
+      everywhere else in ft-atlas; rich itself exits with 1;
+    - no control character from the text it shows reaches the terminal raw: rich passes ESC
+      through, so a knowledge-base string could clear the screen, hide text or plant an OSC 8
+      link. Every text segment is escaped here, whatever view produced it; rich's own styles and
+      cursor moves are not text segments and are kept."""
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
         raise OutputClosed
+
+    def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control is None and printable(segment.text) != segment.text:
+                yield Segment(printable(segment.text), segment.style)
+            else:
+                yield segment

@@ -89,6 +89,28 @@ def guide_disagreements(catalog: Catalog) -> list[str]:
     return notes
 
 
+def scoring_notes(catalog: Catalog, rows: list[CompareRowJson]) -> list[str]:
+    """For the methods in the rows that ft-atlas scores differently: what it uses and why."""
+    notes = []
+    for method_id in dict.fromkeys(m for row in rows for m in row["methods"]):
+        method = catalog.methods[method_id]
+        if method.scoring is None:
+            continue
+        guide, used = method.ratings, method.scored_ratings
+        changed = [
+            f"{name} {getattr(used, name)} (not {getattr(guide, name)})"
+            for name in ("memory", "speed", "quality")
+            if getattr(used, name) != getattr(guide, name)
+        ]
+        if not changed:
+            continue
+        notes.append(
+            f"ft-atlas scores {method.name} with {', '.join(changed)}: {method.scoring.because.get()} "
+            f"({method.scoring.source})"
+        )
+    return notes
+
+
 def compare_json(rows: list[CompareRowJson], from_guide: bool, notes: list[str] | None = None) -> CompareJson:
     source = "atlas-v1.4 §4" if from_guide else t("knowledge base")
     return {"schema_version": SCHEMA_VERSION, "source": source, "rows": rows, "notes": notes or []}

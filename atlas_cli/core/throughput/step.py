@@ -19,6 +19,7 @@ CPU offload waits for the host:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from atlas_cli.core.estimates import EstimateSettings
 from atlas_cli.core.memory.activations import kv_cache_bytes
@@ -91,6 +92,8 @@ class Step:
     offload: float
 
 
+# A batch times the same setups for many amounts of data: the step does not depend on them.
+@lru_cache(maxsize=4096)
 def micro_step(
     work: Work,
     device: Device,
@@ -222,6 +225,7 @@ def _offload_seconds(work: Work, accumulation: int) -> float:
     return seconds
 
 
+@lru_cache(maxsize=4096)
 def decode_seconds(work: Work, device: Device, sequences: float, prompt: float, completion: float) -> float:
     """Sampling `sequences` completions of `completion` tokens after `prompt` tokens on one GPU:
     a prefill, then one step per generated token that reads every weight and the KV cache (decode

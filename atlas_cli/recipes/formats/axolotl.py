@@ -2,26 +2,61 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from atlas_cli.i18n import N_, t
-from atlas_cli.recipes.registry import TrainerFormat, register
+from atlas_cli.recipes.launchers import deepspeed_file, deepspeed_json, multi_gpu, sharding_note
+from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import Recipe
-from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_documents
+from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
 
 VERSION = "0.19.0"
-WRITTEN_FOR = N_("Written for: axolotl {version} (keys checked against its config schema).")
+# Its pinned dependencies (and what tests/test_recipes_validate.py installs to run its validation).
+PINS = "transformers 5.16.1, trl 1.9.0, peft 0.20.0, accelerate 1.13.0, datasets 4.8.4"
+WRITTEN_FOR = N_(
+    "Written for: axolotl {version} (checked by its own config validation and freeze helper), in an "
+    "environment with its pins: {pins}."
+)
 
-AX_RL = {"dpo": "dpo", "kto": "kto", "grpo": "grpo"}
+AX_RL = {"dpo": "dpo", "kto": "kto", "grpo": "grpo", "simpo": "simpo"}
+AX_OBJECTIVES = frozenset({"sft", "continued-pretraining", *AX_RL})
+# axolotl matches each unfrozen_parameters pattern with re.match, anchored at the start of the
+# parameter name, after escaping every "." not followed by "+" (axolotl/utils/freeze.py): a
+# pattern must spell the module path from the top ("model.layers.31."), and "^.+bias$" is the
+# form of "any bias" that survives the escaping.
+AX_BITFIT = ["^.+bias$"]
 
 
 def gap(recipe: Recipe) -> str | None:
+    if "orpo" in recipe.stages:
+        return (
+            "axolotl reads ORPO data through its own chat-template dataset types, not the prompt / "
+            "chosen / rejected fields these recipes write; use --trainer llamafactory (pref_loss: orpo)"
+        )
+    if "reward-model" in recipe.stages:
+        return (
+            "axolotl's reward-model datasets are chat-template conversations (bradley_terry.chat_template), "
+            "not the prompt / chosen / rejected pairs these recipes write"
+        )
+    if "rloo" in recipe.stages:
+        return "axolotl's rl: options are dpo, ipo, orpo, kto, simpo, grpo, gdpo and ebft, not RLOO"
     if recipe.family not in ("weights", "lora"):
         return (
             "axolotl trains full weights, LoRA / QLoRA (and DoRA via peft_use_dora), or the parameters "
-            f"matched by unfrozen_parameters; {recipe.plan.name} is not among them; use --format python"
+            f"matched by unfrozen_parameters; {recipe.plan.name} is not among them; use --trainer python"
         )
     return None
+
+
+def block_prefix(recipe: Recipe) -> str:
+    """Where the decoder blocks sit in the parameter names of the model AutoModelForCausalLM loads."""
+    model = recipe.model
+    if model is not None and model.family == "gpt2":
+        return "transformer.h."
+    if model is not None and model.vision_params_b:
+        return "model.language_model.layers."  # multimodal wrappers keep the text model inside
+    return "model.layers."
 
 
 def _ax_dataset(stage: str) -> dict[str, Any]:
@@ -35,7 +70,7 @@ def _ax_dataset(stage: str) -> dict[str, Any]:
         return {"path": "sft.jsonl", "type": kind}
     if stage == "continued-pretraining":
         return {"path": "text.jsonl", "type": "completion", "field": "text"}
-    if stage == "dpo":
+    if stage in ("dpo", "simpo"):
         return {
             "path": "dpo.jsonl",
             "split": "train",
@@ -52,28 +87,30 @@ def _ax_dataset(stage: str) -> dict[str, Any]:
 
 def _ax_unfrozen(recipe: Recipe) -> list[str] | None:
     if recipe.memory_model == "bitfit":
-        return [r"^.*\.bias$"]
+        return list(AX_BITFIT)
     if recipe.memory_model != "partial" or recipe.model is None or not recipe.has("partial.fraction"):
         return None
     layers = recipe.model.layers
     first = layers - max(1, round(layers * float(recipe.value("partial.fraction"))))
-    block = "h" if recipe.model.family == "gpt2" else "layers"
-    return [f"{block}.{i}." for i in range(first, layers)]
+    return [f"{block_prefix(recipe)}{i}." for i in range(first, layers)]
 
 
 def _ax_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
     values: dict[str, Any] = {"base_model": previous or recipe.model_hint}
     if recipe.family == "lora":
+        bits = recipe.value("quant.bits") if recipe.has("quant.bits") else 4
         quantized = recipe.memory_model == "qlora"
-        values["adapter"] = "qlora" if quantized else "lora"
+        # axolotl's "qlora" adapter is the 4-bit one; LoRA on an 8-bit base is "lora" + load_in_8bit.
+        values["adapter"] = "qlora" if quantized and bits == 4 else "lora"
         if quantized:
-            values["load_in_4bit"] = True
-        values["lora_r"] = recipe.value("lora.r")
+            values["load_in_4bit" if bits == 4 else "load_in_8bit"] = True
+        if recipe.has("lora.r"):
+            values["lora_r"] = recipe.value("lora.r")
         targets = recipe.value("lora.targets") if recipe.has("lora.targets") else "all-linear"
         if targets == "all-linear":
             values["lora_target_linear"] = True
         else:
-            values["lora_target_modules"] = str(targets).split(",")
+            values["lora_target_modules"] = targets if isinstance(targets, list) else str(targets).split(",")
         for key, name in (
             ("lora.alpha", "lora_alpha"),
             ("lora.dropout", "lora_dropout"),
@@ -87,16 +124,23 @@ def _ax_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
     return values
 
 
-def _ax_train(recipe: Recipe, stage: str, output: str) -> dict[str, Any]:
+def _ax_train(recipe: Recipe, stage: str, output: str, ds_file: str | None) -> dict[str, Any]:
     values: dict[str, Any] = {
         "sequence_len": recipe.value("seq_len"),
-        "micro_batch_size": recipe.batch(stage),
-        "gradient_accumulation_steps": recipe.value("grad_accum"),
-        "num_epochs": recipe.value("epochs"),
-        "optimizer": recipe.value("optim"),
+        "micro_batch_size": recipe.stage_value("batch", stage),
+        "gradient_accumulation_steps": recipe.stage_value("grad_accum", stage),
+        "num_epochs": recipe.stage_value("epochs", stage),
+        "optimizer": _ax_optimizer(recipe),
+        "lr_scheduler": recipe.value("lr_scheduler"),
         "gradient_checkpointing": recipe.value("gradient_checkpointing"),
         "output_dir": output,
     }
+    if stage != "simpo":  # axolotl's SimPO refuses warmup_ratio (it takes only a step count)
+        values["warmup_ratio"] = recipe.value("warmup_ratio")
+    if recipe.stage_value("packing", stage):
+        # Several documents per sequence; a document longer than sequence_len is split into
+        # chunks by the completion type, not cut.
+        values["sample_packing"] = True
     if recipe.has(f"lr.{stage}"):
         values["learning_rate"] = recipe.value(f"lr.{stage}")
     values.update(precision_keys(recipe))
@@ -109,7 +153,16 @@ def _ax_train(recipe: Recipe, stage: str, output: str) -> dict[str, Any]:
         ]
         if args:
             values["optim_args"] = ",".join(args)
+    if ds_file is not None:
+        values["deepspeed"] = ds_file
     return values
+
+
+def _ax_optimizer(recipe: Recipe) -> str:
+    name = str(recipe.value("optim"))
+    if recipe.has("galore.layerwise") and name.startswith("galore_"):
+        return name + "_layerwise"
+    return name
 
 
 def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
@@ -119,9 +172,13 @@ def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
     }
     if stage in AX_RL:
         values["rl"] = AX_RL[stage]
-    if stage in ("dpo", "kto") and recipe.has(f"{stage}.beta"):
+    if stage in ("dpo", "kto", "simpo") and recipe.has(f"{stage}.beta"):
         values["rl_beta"] = recipe.value(f"{stage}.beta")
+    if stage == "simpo" and recipe.has("simpo.simpo_gamma"):
+        values["simpo_gamma"] = recipe.value("simpo.simpo_gamma")
     if stage == "kto":
+        # axolotl's validation refuses KTO without it: KTO's collator needs the label column.
+        values["remove_unused_columns"] = False
         for key in ("desirable_weight", "undesirable_weight"):
             if recipe.has(f"kto.{key}"):
                 values[f"kto_{key}"] = recipe.value(f"kto.{key}")
@@ -142,7 +199,8 @@ AX_REWARD = '''# rewards.py next to the config (axolotl imports trl.reward_funcs
 '''
 
 
-def render(recipe: Recipe) -> str:
+def render(recipe: Recipe, main: str) -> Rendered:
+    ds_file = deepspeed_file(recipe)
     documents: list[tuple[str, str]] = []
     previous: str | None = None
     for stage in recipe.stages:
@@ -152,19 +210,34 @@ def render(recipe: Recipe) -> str:
                 AX_REWARD if stage == "grpo" else "",
                 yaml_block("model", _ax_model(recipe, previous)),
                 yaml_block("data", _ax_stage(recipe, stage)),
-                yaml_block("training", _ax_train(recipe, stage, output)),
+                yaml_block("training", _ax_train(recipe, stage, output, ds_file)),
             ]
         )
-        documents.append((f"{stage}.yaml", body))
+        name = main if main and len(recipe.stages) == 1 else f"{stage}.yaml"
+        documents.append((name, body))
         # A later stage starts from the previous stage's weights: adapters are merged first
         # (`axolotl merge-lora`), which writes them to <output_dir>/merged.
         previous = f"{output}/merged" if recipe.family == "lora" else output
+    launch = ""
+    if multi_gpu(recipe):
+        launch = f" --launcher torchrun -- --nproc_per_node {recipe.gpus}"
     steps = []
     for i, (name, _) in enumerate(documents):
-        steps.append(f"axolotl train {name}")
+        steps.append(f"axolotl train {shlex.quote(name)}{launch}")
         if recipe.family == "lora" and i < len(documents) - 1:
-            steps.append(f"axolotl merge-lora {name}")
-    return yaml_documents(recipe, "axolotl", t(WRITTEN_FOR, version=VERSION), " && ".join(steps), documents)
+            steps.append(f"axolotl merge-lora {shlex.quote(name)}")
+    if "simpo" in recipe.stages:
+        recipe.notes.append(
+            "SimPO: axolotl refuses warmup_ratio with SimPO; set warmup_steps to about a tenth of the "
+            "training steps."
+        )
+    note = sharding_note(recipe)
+    if note:
+        recipe.notes.append(note)
+    extra = [RecipeFile(ds_file, deepspeed_json(recipe))] if ds_file else []
+    return yaml_files(
+        recipe, "axolotl", t(WRITTEN_FOR, version=VERSION, pins=PINS), " && ".join(steps), documents, extra
+    )
 
 
-register(TrainerFormat("axolotl", "axolotl YAML (axolotl train)", render, gap))
+register(TrainerFormat("axolotl", "axolotl YAML (axolotl train)", render, gap, AX_OBJECTIVES, ""))

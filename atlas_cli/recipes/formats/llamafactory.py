@@ -3,17 +3,35 @@
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any
 
 from atlas_cli.i18n import N_, t
-from atlas_cli.recipes.registry import TrainerFormat, register
+from atlas_cli.recipes.launchers import deepspeed_file, deepspeed_json, multi_gpu, sharding_note
+from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import Recipe
-from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_documents
+from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
 
 VERSION = "0.9.5"
-WRITTEN_FOR = N_("Written for: LLaMA-Factory {version} (keys checked against its hparams).")
+# Its setup.py pins (and what tests/test_recipes_validate.py installs to run its parser).
+PINS = "transformers >=4.55,<=5.6.0, trl <=0.24.0, peft <=0.18.1, accelerate <=1.11.0, datasets <=4.0.0"
+WRITTEN_FOR = N_(
+    "Written for: LLaMA-Factory {version} (checked by its own argument parser), in an environment with "
+    "its pins: {pins}."
+)
 
-LF_STAGE = {"sft": "sft", "continued-pretraining": "pt", "dpo": "dpo", "kto": "kto"}
+LF_STAGE = {
+    "sft": "sft",
+    "continued-pretraining": "pt",
+    "dpo": "dpo",
+    "kto": "kto",
+    "orpo": "dpo",
+    "simpo": "dpo",
+    "reward-model": "rm",
+}
+# The preference loss of each stage LLaMA-Factory runs as `stage: dpo`; orpo and simpo load no
+# reference model (finetuning_args.py: use_ref_model is false for them).
+LF_PREF_LOSS = {"dpo": "sigmoid", "orpo": "orpo", "simpo": "simpo"}
 LF_FINETUNING = {
     "full": "full",
     "galore": "full",
@@ -22,6 +40,9 @@ LF_FINETUNING = {
     "qlora": "lora",
     "dora": "lora",
 }
+# LLaMA-Factory's GaLore optimizer builder (train/trainer_utils.py _create_galore_optimizer) takes
+# these transformers names; galore_adamw is not one of them ("Unknown optim").
+LF_GALORE_OPTIM = {"galore_adamw": "adamw_torch", "galore_adamw_8bit": "adamw_bnb_8bit"}
 # LLaMA-Factory's chat templates (data/template.py) for the catalog's model families.
 LF_TEMPLATES = (
     ("llama-2", "llama2"),
@@ -33,14 +54,16 @@ LF_TEMPLATES = (
     ("phi-4", "phi4"),
 )
 # dataset_info.json entries that read the same JSON Lines files as the Python recipe.
+PAIRS = {
+    "file_name": "dpo.jsonl",
+    "ranking": True,
+    "columns": {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"},
+}
 LF_DATASETS = {
     "sft": {"file_name": "sft.jsonl", "columns": {"prompt": "prompt", "response": "completion"}},
     "pt": {"file_name": "text.jsonl", "columns": {"prompt": "text"}},
-    "dpo": {
-        "file_name": "dpo.jsonl",
-        "ranking": True,
-        "columns": {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"},
-    },
+    "dpo": PAIRS,
+    "rm": PAIRS,
     "kto": {
         "file_name": "kto.jsonl",
         "columns": {"prompt": "prompt", "response": "completion", "kto_tag": "label"},
@@ -49,16 +72,13 @@ LF_DATASETS = {
 
 
 def gap(recipe: Recipe) -> str | None:
-    if "grpo" in recipe.stages:
-        return (
-            "LLaMA-Factory has no GRPO stage (its stages: pt, sft, rm, ppo, dpo, kto); "
-            "use --format python or axolotl"
-        )
+    if "grpo" in recipe.stages or "rloo" in recipe.stages:
+        return "LLaMA-Factory has no online RL stage (its stages: pt, sft, rm, ppo, dpo, kto)"
     if recipe.memory_model not in LF_FINETUNING:
         return (
             "its finetuning types are lora (with use_dora / quantization_bit), freeze, "
             "full (with use_galore) "
-            f"and oft; {recipe.plan.name} is not among them; use --format python"
+            f"and oft; {recipe.plan.name} is not among them; use --trainer python"
         )
     return None
 
@@ -74,7 +94,9 @@ def _lf_template(recipe: Recipe) -> tuple[str, str]:
 def _lf_method(recipe: Recipe) -> dict[str, Any]:
     values: dict[str, Any] = {"finetuning_type": LF_FINETUNING[recipe.memory_model]}
     if recipe.family == "lora":
-        values.update(lora_rank=recipe.value("lora.r"), lora_target=_lf_targets(recipe))
+        if recipe.has("lora.r"):  # without it (a KB with no rank, no estimate) LLaMA-Factory's default
+            values["lora_rank"] = recipe.value("lora.r")
+        values["lora_target"] = _lf_targets(recipe)
         for key, name in (("lora.alpha", "lora_alpha"), ("lora.dropout", "lora_dropout")):
             if recipe.has(key):
                 values[name] = recipe.value(key)
@@ -93,12 +115,16 @@ def _lf_method(recipe: Recipe) -> dict[str, Any]:
         ):
             if recipe.has(f"galore.{key}"):
                 values[name] = recipe.value(f"galore.{key}")
+        if recipe.has("galore.layerwise"):
+            values["galore_layerwise"] = True
     return values
 
 
 def _lf_targets(recipe: Recipe) -> str:
     """LLaMA-Factory calls PEFT's "all-linear" "all"; other targets are a comma-separated list."""
     targets = recipe.value("lora.targets") if recipe.has("lora.targets") else "all-linear"
+    if isinstance(targets, list):
+        return ",".join(targets)
     return "all" if targets == "all-linear" else str(targets)
 
 
@@ -106,10 +132,12 @@ def _lf_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
     lf_stage = LF_STAGE[stage]
     values: dict[str, Any] = {"stage": lf_stage, "do_train": True}
     values.update(_lf_method(recipe))
-    if stage in ("dpo", "kto") and recipe.has(f"{stage}.beta"):
+    if stage in ("dpo", "kto", "orpo", "simpo") and recipe.has(f"{stage}.beta"):
         values["pref_beta"] = recipe.value(f"{stage}.beta")
-    if stage == "dpo":
-        values["pref_loss"] = "sigmoid"
+    if stage in LF_PREF_LOSS:
+        values["pref_loss"] = LF_PREF_LOSS[stage]
+    if stage == "simpo" and recipe.has("simpo.simpo_gamma"):
+        values["simpo_gamma"] = recipe.value("simpo.simpo_gamma")
     if stage == "kto":
         for key, name in (
             ("desirable_weight", "kto_chosen_weight"),
@@ -131,66 +159,105 @@ def _lf_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
     elif previous is not None:
         values["model_name_or_path"] = previous
     if recipe.memory_model == "qlora":
-        values.update(quantization_bit=4, quantization_method="bnb")
-        if recipe.has("quant.double"):
+        bits = recipe.value("quant.bits") if recipe.has("quant.bits") else 4
+        values.update(quantization_bit=bits, quantization_method="bnb")
+        if bits == 4 and recipe.has("quant.double"):
             values["double_quantization"] = recipe.value("quant.double")
-        if recipe.has("quant.type"):
+        if bits == 4 and recipe.has("quant.type"):
             values["quantization_type"] = recipe.value("quant.type")
     if not recipe.value("gradient_checkpointing"):
         values["disable_gradient_checkpointing"] = True  # LLaMA-Factory checkpoints by default
     return values
 
 
-def _lf_train(recipe: Recipe, stage: str) -> dict[str, Any]:
+def _lf_optim(recipe: Recipe) -> str:
+    name = str(recipe.value("optim"))
+    return LF_GALORE_OPTIM.get(name, name) if recipe.memory_model == "galore" else name
+
+
+def _lf_train(recipe: Recipe, stage: str, ds_file: str | None) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "per_device_train_batch_size": recipe.batch(stage),
-        "gradient_accumulation_steps": recipe.value("grad_accum"),
-        "num_train_epochs": recipe.value("epochs"),
-        "optim": recipe.value("optim"),
+        "per_device_train_batch_size": recipe.stage_value("batch", stage),
+        "gradient_accumulation_steps": recipe.stage_value("grad_accum", stage),
+        "num_train_epochs": recipe.stage_value("epochs", stage),
+        "optim": _lf_optim(recipe),
+        "lr_scheduler_type": recipe.value("lr_scheduler"),
+        "warmup_ratio": recipe.value("warmup_ratio"),
     }
     if recipe.has(f"lr.{stage}"):
         values["learning_rate"] = recipe.value(f"lr.{stage}")
     values.update(precision_keys(recipe))
     if recipe.value("precision") == "pure-bf16":
         values["pure_bf16"] = True
+    if ds_file is not None:
+        values["deepspeed"] = ds_file
     return values
 
 
-def render(recipe: Recipe) -> str:
+def _lf_dataset(recipe: Recipe, stage: str, template: str) -> dict[str, Any]:
+    lf_stage = LF_STAGE[stage]
+    values: dict[str, Any] = {
+        "dataset": f"ft_atlas_{lf_stage}",
+        "dataset_dir": "data",
+        "template": template,
+        "cutoff_len": recipe.value("seq_len"),
+    }
+    if recipe.stage_value("packing", stage):
+        # Continued pre-training concatenates documents into full cutoff_len sequences;
+        # unpacked, each document would be cut at cutoff_len and the rest dropped.
+        values["packing"] = True
+    return values
+
+
+def render(recipe: Recipe, main: str) -> Rendered:
     template, template_source = _lf_template(recipe)
     recipe.notes.append(f"template: {template} <- {template_source}.")
+    ds_file = deepspeed_file(recipe)
     documents: list[tuple[str, str]] = []
     previous: str | None = None
     for stage in recipe.stages:
-        output = f"saves/ft-atlas/{LF_STAGE[stage]}"
-        info = {f"ft_atlas_{LF_STAGE[stage]}": LF_DATASETS[LF_STAGE[stage]]}
+        lf_stage = LF_STAGE[stage]
+        output = f"saves/ft-atlas/{stage}"
+        info = {f"ft_atlas_{lf_stage}": LF_DATASETS[lf_stage]}
         body = "".join(
             [
                 f"# data/dataset_info.json must hold: {json.dumps(info)}\n",
                 yaml_block("model", _lf_model(recipe, previous)),
                 yaml_block("method", _lf_stage(recipe, stage)),
-                yaml_block(
-                    "dataset",
-                    {
-                        "dataset": f"ft_atlas_{LF_STAGE[stage]}",
-                        "dataset_dir": "data",
-                        "template": template,
-                        "cutoff_len": recipe.value("seq_len"),
-                    },
-                ),
+                yaml_block("dataset", _lf_dataset(recipe, stage, template)),
                 yaml_block("output", {"output_dir": output, "logging_steps": 10, "plot_loss": True}),
-                yaml_block("train", _lf_train(recipe, stage)),
+                yaml_block("train", _lf_train(recipe, stage, ds_file)),
             ]
         )
-        documents.append((f"{LF_STAGE[stage]}.yaml", body))
+        name = main if main and len(recipe.stages) == 1 else f"{stage}.yaml"
+        documents.append((name, body))
         previous = output
-    run = " && ".join(f"llamafactory-cli train {name}" for name, _ in documents)
+    launcher = "llamafactory-cli train"
+    if multi_gpu(recipe):
+        # LLaMA-Factory starts one process per GPU through torchrun when asked to.
+        launcher = f"FORCE_TORCHRUN=1 NNODES=1 NPROC_PER_NODE={recipe.gpus} {launcher}"
+    run = " && ".join(f"{launcher} {shlex.quote(name)}" for name, _ in documents)
     if recipe.memory_model == "qlora" and len(documents) > 1:
         recipe.notes.append(
             "QLoRA: LLaMA-Factory cannot merge an adapter into a 4-bit model, so the later stage resumes "
             "the SFT adapter and its reference model is the base model, not the SFT model."
         )
-    return yaml_documents(recipe, "llamafactory", t(WRITTEN_FOR, version=VERSION), run, documents)
+    note = sharding_note(recipe)
+    if note:
+        recipe.notes.append(note)
+    extra = [RecipeFile(ds_file, deepspeed_json(recipe))] if ds_file else []
+    return yaml_files(
+        recipe, "llamafactory", t(WRITTEN_FOR, version=VERSION, pins=PINS), run, documents, extra
+    )
 
 
-register(TrainerFormat("llamafactory", "LLaMA-Factory YAML (llamafactory-cli train)", render, gap))
+register(
+    TrainerFormat(
+        "llamafactory",
+        "LLaMA-Factory YAML (llamafactory-cli train)",
+        render,
+        gap,
+        frozenset(LF_STAGE),
+        "",
+    )
+)

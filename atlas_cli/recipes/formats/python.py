@@ -1,13 +1,34 @@
 """A self-contained Python script: transformers + peft + trl for training plans, a runnable RAG or
-few-shot example for no-training plans."""
+few-shot example for no-training plans. Several GPUs add an `accelerate launch` config."""
 
 from __future__ import annotations
 
+import shlex
+from string import Template
+
 from atlas_cli.i18n import t
-from atlas_cli.recipes.header import WIDTH, header
-from atlas_cli.recipes.registry import TrainerFormat, register
-from atlas_cli.recipes.settings import TRL_STAGES, WRITTEN_FOR, Recipe, Value
+from atlas_cli.recipes.header import WIDTH, header, literal, wrapped
+from atlas_cli.recipes.launchers import ACCELERATE_FILE, accelerate_config, multi_gpu, sharding_note
+from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, register
+from atlas_cli.recipes.settings import MINIMUM_VERSIONS, WRITTEN_FOR, Recipe, Value
 from atlas_cli.recipes.templates import prompting, training
+
+# Objectives with a trainer in TRL's stable top-level API (never trl.experimental).
+TRL_STAGES = {
+    "sft": ("SFTConfig", "SFTTrainer"),
+    "continued-pretraining": ("SFTConfig", "SFTTrainer"),
+    "dpo": ("DPOConfig", "DPOTrainer"),
+    "kto": ("KTOConfig", "KTOTrainer"),
+    "grpo": ("GRPOConfig", "GRPOTrainer"),
+    "rloo": ("RLOOConfig", "RLOOTrainer"),
+    "reward-model": ("RewardConfig", "RewardTrainer"),
+}
+# Reference-free preference objectives live in trl.experimental (ORPOTrainer; SimPO as
+# CPOTrainer(loss_type="simpo")): refused, with where they are trained instead.
+EXPERIMENTAL_STAGES = ("orpo", "simpo")
+# Stages that compare the policy with a frozen reference copy of it (DPO, KTO), or build one
+# (RLOO with a KL term), when the weights themselves train.
+REFERENCE_OBJECTIVES = ("dpo", "kto")
 
 
 def _note(recipe: Recipe, key: str) -> str:
@@ -24,13 +45,30 @@ def _written_for(recipe: Recipe) -> str:
         )
     extra = ""
     if recipe.memory_model == "qlora":
-        extra = t("; bitsandbytes with 4-bit NF4 support (CUDA GPUs only)")
+        extra = t("; bitsandbytes (CUDA GPUs only)")
     elif recipe.memory_model == "galore":
         extra = "; galore-torch"
-    return t("Written for: {libraries}.", libraries=libraries + extra)
+    if multi_gpu(recipe):
+        extra += "; accelerate" + (" and deepspeed" if recipe.sharding != "ddp" else "")
+    floors = ", ".join(f"{k} {v}" for k, v in MINIMUM_VERSIONS.items())
+    return t(
+        "Written for: {libraries}. Needs at least: {floors} (the script checks).",
+        libraries=libraries + extra,
+        floors=floors,
+    )
 
 
 def gap(recipe: Recipe) -> str | None:
+    experimental = [s for s in recipe.stages if s in EXPERIMENTAL_STAGES]
+    if experimental:
+        return t(
+            "TRL trains {stage} only in trl.experimental (ORPOTrainer; SimPO as "
+            "CPOTrainer(loss_type='simpo')), and Python recipes use stable APIs only; use --trainer "
+            "llamafactory (pref_loss orpo or simpo) or axolotl (rl: simpo), or the card's example "
+            "(ft-atlas show {id})",
+            stage=experimental[0].upper(),
+            id=experimental[0],
+        )
     if recipe.family == "prompt" and len(recipe.stages) > 1:
         return t(
             "PEFT cannot resume training a soft prompt (prefix / prompt tuning, P-tuning) in a later stage, "
@@ -38,26 +76,27 @@ def gap(recipe: Recipe) -> str | None:
         )
     if recipe.memory_model == "prefix" and recipe.architecture == "encoder":
         return t("prefix tuning needs a model that takes past key values, which BERT-style encoders do not")
+    if "reward-model" in recipe.stages[1:]:
+        return t(
+            "a reward model is a sequence classifier with a new head, not the next stage of a language "
+            "model's adapter; write it as its own recipe"
+        )
     return None
 
 
-def render(recipe: Recipe) -> str:
+def render(recipe: Recipe, main: str) -> Rendered:
     if recipe.plan.kind == "no-training":
-        return _render_prompting(recipe)
-    return _render_training(recipe)
+        return _render_prompting(recipe, main)
+    return _render_training(recipe, main)
 
 
 def _model_option(recipe: Recipe) -> str:
     if recipe.hub_id:
-        return f'default="{recipe.hub_id}"'
+        return f"default={literal(recipe.hub_id)}"
     return "required=True"
 
 
-def _model_hint(recipe: Recipe) -> str:
-    return recipe.hub_id or "MODEL_ID_OR_PATH"
-
-
-def _render_prompting(recipe: Recipe) -> str:
+def _render_prompting(recipe: Recipe, main: str) -> Rendered:
     is_rag = "retrieval" in recipe.method.tags
     body = prompting.RAG if is_rag else prompting.ICL
     options = prompting.RAG_OPTIONS if is_rag else prompting.ICL_OPTIONS
@@ -66,30 +105,36 @@ def _render_prompting(recipe: Recipe) -> str:
             t(
                 "CHUNK_WORDS, OVERLAP_WORDS and MAX_NEW_TOKENS are example values: the knowledge base gives "
                 "none and says to tune top_k, chunk size and overlap on an evaluation set. By default the "
-                "prompt takes as many top-ranked passages as fit the context window."
+                "prompt takes as many top-ranked passages as fit CONTEXT_TOKENS."
             )
         )
-        run = f"python recipe.py --model {recipe.model_hint} --docs docs/ --question 'What changed in v2?'"
+        question = "--question 'What changed in v2?'"
+        run = f"python {shlex.quote(main)} --model {recipe.model_hint} --docs docs/ {question}"
         doc = RAG_DOC
     else:
         recipe.notes.append(
             t(
-                "The prompt takes as many examples as fit the context window (methods.yaml "
+                "The prompt takes as many examples as fit CONTEXT_TOKENS (methods.yaml "
                 'icl.hyperparameters.num_examples: "{note}"); MAX_NEW_TOKENS is an example value.',
                 note=_note(recipe, "num_examples"),
             )
         )
-        run = f"python recipe.py --model {recipe.model_hint} --examples shots.jsonl --query 'new input'"
+        query = "--examples shots.jsonl --query 'new input'"
+        run = f"python {shlex.quote(main)} --model {recipe.model_hint} {query}"
         doc = ICL_DOC
     imports = prompting.RAG_IMPORTS if is_rag else ""
-    common = prompting.COMMON.substitute(model_option=_model_option(recipe), options=options, imports=imports)
-    return _join_blocks([header(recipe, "python", _written_for(recipe), run), doc, common, body])
+    context = recipe.value("context_tokens") if recipe.has("context_tokens") else None
+    common = prompting.COMMON.substitute(
+        model_option=_model_option(recipe), options=options, imports=imports, context_tokens=literal(context)
+    )
+    text = _join_blocks([header(recipe, "python", _written_for(recipe), run), doc, common, body])
+    return Rendered((RecipeFile(main, text),), run, text)
 
 
 RAG_DOC = '''"""Retrieval-augmented generation (RAG), minimal and offline: no training.
 
 Splits --docs into overlapping chunks, ranks them by TF-IDF similarity to --question, and asks
-the model to answer from the best chunks that fit its context window, citing them as [n].
+the model to answer from the best chunks that fit its context, citing them as [n].
 --docs: a folder of .txt / .md files, or JSON Lines with one {"text": "..."} per line.
 """
 '''
@@ -105,16 +150,20 @@ Shows the model worked examples, then the new input, and prints its answer.
 # The data each stage reads, documented in the script's docstring (TRL's dataset formats).
 DATA_FORMATS = {
     "sft": """\
-  prompt-completion (loss on the completion only, TRL's default for this format):
-    {"prompt": "What is LoRA?", "completion": "A low-rank adapter trained on a frozen model."}
-  or conversational (rendered with the tokenizer's chat template):
+  prompt-completion (loss on the completion only, TRL's default for this format; the completion
+  starts with a space, as the text continues the prompt):
+    {"prompt": "What is LoRA?", "completion": " A low-rank adapter trained on a frozen model."}
+  or conversational (rendered with the tokenizer's chat template, or a plain one for a base model):
     {"messages": [{"role": "user", "content": "..."}, {"role": "assistant", "content": "..."}]}
   or plain text: {"text": "..."}""",
     "continued-pretraining": """\
-  raw documents, next-token prediction on the whole text:
+  raw documents, next-token prediction on the whole text, packed into full-length sequences:
     {"text": "A domain document ..."}""",
     "dpo": """\
   preference pairs for one prompt (or the conversational form: lists of messages):
+    {"prompt": "...", "chosen": "the preferred answer", "rejected": "the worse answer"}""",
+    "reward-model": """\
+  preference pairs, as for DPO; the model learns to score chosen above rejected:
     {"prompt": "...", "chosen": "the preferred answer", "rejected": "the worse answer"}""",
     "kto": """\
   unpaired ratings: label true for a thumbs-up, false for a thumbs-down; include both kinds:
@@ -127,7 +176,17 @@ DATA_FORMATS = {
   labelled text; labels may be strings or numbers:
     {"text": "The battery died after a day.", "label": "negative"}""",
 }
+DATA_FORMATS["rloo"] = DATA_FORMATS["grpo"]
 CLASSIFIER_HEADS = ("classifier", "score", "pooler", "pre_classifier")
+DATA_FILES = {
+    "sft": "sft.jsonl",
+    "continued-pretraining": "text.jsonl",
+    "dpo": "dpo.jsonl",
+    "reward-model": "pairs.jsonl",
+    "kto": "kto.jsonl",
+    "grpo": "prompts.jsonl",
+    "rloo": "prompts.jsonl",
+}
 
 
 def _option(stage: str, first: bool) -> str:
@@ -135,13 +194,22 @@ def _option(stage: str, first: bool) -> str:
     return "dataset" if first else stage.replace("-", "_") + "_dataset"
 
 
+def _stages(recipe: Recipe) -> tuple[str, ...]:
+    return ("sft",) if recipe.architecture == "encoder" else recipe.stages
+
+
 def _training_doc(recipe: Recipe) -> str:
-    plan = recipe.plan
+    # No text from the KB in here: a docstring is not a literal repr() builds. The plan's name is
+    # the PLAN constant; the stages are TRL_STAGES' own keys (the writer let no other through).
     if recipe.architecture == "encoder":
-        title = f"{plan.name}: a sequence classifier on an encoder model (transformers Trainer)."
+        title = (
+            "A training recipe from ft-atlas: a sequence classifier on an encoder model "
+            "(transformers Trainer)."
+        )
         parts = [f"--dataset, JSON Lines:\n{DATA_FORMATS['classifier']}"]
     else:
-        title = f"{plan.name}, trained with TRL: {' then '.join(s.upper() for s in recipe.stages)}."
+        stages = " then ".join(s.upper() for s in recipe.stages if s in TRL_STAGES)
+        title = f"A training recipe from ft-atlas, trained with TRL: {stages}."
         parts = [
             f"--{_option(s, i == 0).replace('_', '-')} ({s}), JSON Lines:\n{DATA_FORMATS[s]}"
             for i, s in enumerate(recipe.stages)
@@ -160,25 +228,34 @@ def _python_imports(recipe: Recipe) -> str:
     encoder = recipe.architecture == "encoder"
     names: dict[str, set[str]] = {
         "datasets": {"Dataset", "load_dataset"},
-        "transformers": {"AutoTokenizer", "PreTrainedModel", "PreTrainedTokenizerBase", "Trainer"},
+        "transformers": {
+            "AutoTokenizer",
+            "PreTrainedModel",
+            "PreTrainedTokenizerBase",
+            "Trainer",
+            "TrainerCallback",
+            "TrainingArguments",
+        },
     }
-    names["transformers"].add("AutoModelForSequenceClassification" if encoder else "AutoModelForCausalLM")
+    if encoder or "reward-model" in recipe.stages:
+        names["transformers"].add("AutoModelForSequenceClassification")
+    if not encoder:
+        names["transformers"].add("AutoModelForCausalLM")
     if encoder:
-        names["transformers"] |= {"DataCollatorWithPadding", "TrainingArguments", "TrainerCallback"}
+        names["transformers"].add("DataCollatorWithPadding")
     else:
         names["trl"] = {name for stage in recipe.stages for name in TRL_STAGES[stage]}
-        names["transformers"].add("TrainerCallback")
+    if not encoder or recipe.memory_model in ("qlora", "adalora"):
+        names["accelerate"] = {"PartialState"}  # the number of processes, and each one's GPU
     peft = _peft_names(recipe)
     if peft:
         names["peft"] = peft
     if recipe.memory_model == "qlora":
         names["transformers"].add("BitsAndBytesConfig")
-        names["accelerate"] = {"PartialState"}
     lines = [
         "from __future__ import annotations",
         "",
-        *(f"import {m}" for m in ("argparse", "importlib.metadata", "importlib.util", "math")),
-        *(["import re"] if recipe.memory_model == "partial" else []),
+        *(f"import {m}" for m in ("argparse", "importlib.metadata", "importlib.util", "math", "re")),
         "import sys",
         "import warnings",
         "from pathlib import Path",
@@ -216,8 +293,6 @@ def _peft_names(recipe: Recipe) -> set[str]:
     names = {config, "PeftConfig", "PeftModel"}
     if recipe.memory_model == "prompt":
         names.add("PromptTuningInit")
-    if recipe.memory_model == "qlora":
-        names.add("prepare_model_for_kbit_training")
     if recipe.architecture == "encoder":
         names.add("get_peft_model")
     return names
@@ -233,10 +308,9 @@ def _adapter_settings(recipe: Recipe) -> dict[str, Value]:
         "lora.use_dora": "use_dora",
         "adalora.init_r": "init_r",
         "adalora.target_r": "target_r",
-        "adalora.tinit": "tinit",
-        "adalora.tfinal": "tfinal",
         "adalora.deltaT": "deltaT",
         "adalora.orth_reg_weight": "orth_reg_weight",
+        "adalora.targets": "target_modules",
         "prompt.prefix_projection": "prefix_projection",
         "prompt.encoder_hidden_size": "encoder_hidden_size",
         "prompt.encoder_num_layers": "encoder_num_layers",
@@ -252,13 +326,26 @@ def _adapter_settings(recipe: Recipe) -> dict[str, Value]:
 def _stage_kwargs(recipe: Recipe, stage: str) -> dict[str, Value]:
     """Keyword arguments of a stage's TRL config beyond the shared TrainingArguments."""
     values: dict[str, Value] = {}
-    if stage in ("sft", "continued-pretraining", "dpo", "kto"):
+    if stage in ("sft", "continued-pretraining", "dpo", "kto", "reward-model"):
         values["max_length"] = recipe.value("seq_len")
-    if stage == "continued-pretraining" and recipe.has("cpt.dataset_text_field"):
-        values["dataset_text_field"] = recipe.value("cpt.dataset_text_field")
-    for key in ("beta", "desirable_weight", "undesirable_weight", "num_generations", "max_completion_length"):
-        if recipe.has(f"{stage}.{key}"):
-            values[key] = recipe.value(f"{stage}.{key}")
+    if recipe.has(f"packing.{stage}") and recipe.stage_value("packing", stage):
+        values["packing"] = True
+        if stage == "continued-pretraining":
+            # Documents are concatenated and cut into full sequences (TRL's "wrapped"), the
+            # classic pre-training layout; no padding-free attention is needed.
+            values["packing_strategy"] = "wrapped"
+    prefix = "cpt" if stage == "continued-pretraining" else stage
+    for key in (
+        "dataset_text_field",
+        "beta",
+        "desirable_weight",
+        "undesirable_weight",
+        "num_generations",
+        "max_completion_length",
+        "center_rewards_coefficient",
+    ):
+        if recipe.has(f"{prefix}.{key}"):
+            values[key] = recipe.value(f"{prefix}.{key}")
     return values
 
 
@@ -276,6 +363,14 @@ def _extra_training_arguments(recipe: Recipe) -> dict[str, Value]:
     return values
 
 
+def _optim(recipe: Recipe) -> str:
+    """transformers' optimizer name; layer-wise GaLore is its own name there."""
+    name = str(recipe.value("optim"))
+    if recipe.has("galore.layerwise") and name.startswith("galore_"):
+        return name + "_layerwise"
+    return name
+
+
 def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
     """(libraries whose versions the script checks, modules it needs with an install hint)."""
     used = {"torch", "transformers", "datasets"}
@@ -287,28 +382,59 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
         needs["bitsandbytes"] = "pip install bitsandbytes (4-bit kernels; CUDA GPUs only)"
     if recipe.memory_model == "galore":
         needs["galore_torch"] = "pip install galore-torch"
+    if multi_gpu(recipe) and recipe.sharding != "ddp":
+        needs["deepspeed"] = "pip install deepspeed (the accelerate config shards with DeepSpeed ZeRO)"
     return versions, needs
 
 
+def _reference_stages(recipe: Recipe) -> tuple[str, ...]:
+    if recipe.frozen_base:
+        return ()  # the adapter-disabled model is the reference: no copy
+    return tuple(s for s in _stages(recipe) if s in REFERENCE_OBJECTIVES)
+
+
+def _reference_dtype_stages(recipe: Recipe) -> tuple[str, ...]:
+    """RLOO builds its reference from model_init_kwargs when its KL coefficient is not 0."""
+    if recipe.frozen_base:
+        return ()
+    beta = recipe.settings.get("rloo.beta")
+    kl = beta is None or beta.value != 0
+    return tuple(s for s in _stages(recipe) if s == "rloo" and kl)
+
+
 def _constants(recipe: Recipe) -> str:
+    """The plan's values as Python constants. Each value is written by literal(), which checks
+    that the text reads back as exactly that value: KB strings and numbers cannot become code."""
     versions, needs = _requirements(recipe)
-    stages = ("sft",) if recipe.architecture == "encoder" else recipe.stages
-    batch = {s: recipe.batch(s) for s in stages}
+    stages = _stages(recipe)
+    per_stage = {
+        key: {s: recipe.stage_value(key, s) for s in stages if recipe.has(f"{key}.{s}")}
+        for key in ("batch", "grad_accum", "epochs", "lr")
+    }
+    frozen = recipe.family != "weights" or recipe.memory_model in ("partial", "bitfit")
     lines = [
-        f"WRITTEN_FOR = {versions!r}",
-        f"REQUIRED_MODULES = {needs!r}",
-        f"NEEDS_CUDA = {recipe.memory_model == 'qlora'!r}  # bitsandbytes' 4-bit kernels",
-        f"PRECISION = {recipe.value('precision')!r}  # bf16 on Ampere or newer; fp16 on V100/T4 (no bf16)",
-        f"GRADIENT_CHECKPOINTING = {recipe.value('gradient_checkpointing')!r}",
-        f"BATCH_SIZE = {batch!r}  # per device",
-        f"GRAD_ACCUM = {recipe.value('grad_accum')!r}",
-        f"EPOCHS = {recipe.value('epochs')!r}",
-        f"MAX_LENGTH = {recipe.value('seq_len')!r}  # tokens; the memory estimate assumed this length",
-        f"OPTIM = {recipe.value('optim')!r}",
-        f"LEARNING_RATE = { {s: recipe.value(f'lr.{s}') for s in stages if recipe.has(f'lr.{s}')}!r}",
-        f"EXTRA_TRAINING_ARGUMENTS = {_extra_training_arguments(recipe)!r}",
-        f"FROZEN_BASE = {recipe.family != 'weights' or recipe.memory_model in ('partial', 'bitfit')!r}",
-        f"USES_PEFT = {recipe.memory_model in _PEFT_CONFIG!r}",
+        f"PLAN = {literal(recipe.plan.name)}  # the plan this recipe trains, as ft-atlas recommend names it",
+        f"WRITTEN_FOR = {literal(versions)}",
+        f"MINIMUM_VERSIONS = {literal({k: v for k, v in MINIMUM_VERSIONS.items() if k in versions})}",
+        f"REQUIRED_MODULES = {literal(needs)}",
+        f"NEEDS_CUDA = {literal(recipe.memory_model == 'qlora')}  # bitsandbytes' 4-bit kernels",
+        f"SHARDED = {literal(multi_gpu(recipe) and recipe.sharding == 'zero3')}  # ZeRO-3 across the GPUs",
+        f"PRECISION = {literal(recipe.value('precision'))}"
+        "  # bf16 on Ampere or newer; fp16 on V100/T4 (no bf16)",
+        f"GRADIENT_CHECKPOINTING = {literal(recipe.value('gradient_checkpointing'))}",
+        f"BATCH_SIZE = {literal(per_stage['batch'])}  # per device, sized to the memory estimate",
+        f"GRAD_ACCUM = {literal(per_stage['grad_accum'])}  # 16 sequences per optimizer step",
+        f"EPOCHS = {literal(per_stage['epochs'])}",
+        f"MAX_LENGTH = {literal(recipe.value('seq_len'))}  # tokens; the memory estimate assumed this length",
+        f"OPTIM = {literal(_optim(recipe))}",
+        f"LEARNING_RATE = {literal(per_stage['lr'])}",
+        f"WARMUP_RATIO = {literal(recipe.value('warmup_ratio'))}",
+        f"LR_SCHEDULER = {literal(recipe.value('lr_scheduler'))}",
+        f"EXTRA_TRAINING_ARGUMENTS = {literal(_extra_training_arguments(recipe))}",
+        f"FROZEN_BASE = {literal(frozen)}",
+        f"USES_PEFT = {literal(recipe.memory_model in _PEFT_CONFIG)}",
+        f"REFERENCE_STAGES = {literal(_reference_stages(recipe))}  # a frozen 16-bit copy as reference",
+        f"REFERENCE_DTYPE_STAGES = {literal(_reference_dtype_stages(recipe))}",
     ]
     lines += _method_constants(recipe)
     if recipe.architecture != "encoder":
@@ -317,32 +443,42 @@ def _constants(recipe: Recipe) -> str:
 
 
 def _method_constants(recipe: Recipe) -> list[str]:
-    task = "SEQ_CLS" if recipe.architecture == "encoder" else "CAUSAL_LM"
     heads = CLASSIFIER_HEADS if recipe.architecture == "encoder" else ()
     lines: list[str] = []
     if recipe.memory_model in _PEFT_CONFIG:
-        lines += [f"TASK_TYPE = {task!r}", f"ADAPTER_SETTINGS = {_adapter_settings(recipe)!r}"]
+        tasks = {s: "SEQ_CLS" if s == "reward-model" else "CAUSAL_LM" for s in _stages(recipe)}
+        if recipe.architecture == "encoder":
+            tasks = {"sft": "SEQ_CLS"}
+        lines += [f"TASK_TYPE = {literal(tasks)}", f"ADAPTER_SETTINGS = {literal(_adapter_settings(recipe))}"]
+    if recipe.memory_model == "adalora":
+        shares = {k: recipe.value(f"adalora.{k}_share") for k in ("tinit", "tfinal")}
+        lines.append(f"ADALORA_PHASES = {literal(shares)}  # shares of the stage's steps")
     if recipe.memory_model == "qlora":
         quant = {"bnb_4bit_quant_type": "quant.type", "bnb_4bit_use_double_quant": "quant.double"}
         values = {name: recipe.value(key) for name, key in quant.items() if recipe.has(key)}
-        lines.append(f"QUANTIZATION = {values!r}")
+        lines.append(f"QUANTIZATION = {literal(values)}  # 4-bit only")
+        bits = recipe.value("quant.bits") if recipe.has("quant.bits") else 4
+        lines.append(f"QUANT_BITS = {literal(bits)}  # the quantized base the memory estimate assumed")
     if recipe.memory_model in ("partial", "bitfit"):
-        lines.append(f"HEAD_PREFIXES = {heads!r}  # a new task head always trains")
+        lines.append(f"HEAD_PREFIXES = {literal(heads)}  # a new task head always trains")
     if recipe.memory_model == "partial":
         fraction = recipe.value("partial.fraction") if recipe.has("partial.fraction") else 0.25
-        lines.append(f"TOP_LAYER_FRACTION = {fraction!r}")
+        lines.append(f"TOP_LAYER_FRACTION = {literal(fraction)}")
     return lines
 
 
 def _stage_constants(recipe: Recipe) -> list[str]:
     stages = recipe.stages
     options = {s: _option(s, i == 0) for i, s in enumerate(stages)}
-    trainers = ", ".join(f"{s!r}: ({TRL_STAGES[s][0]}, {TRL_STAGES[s][1]})" for s in stages)
-    extras = "{'grpo': {'reward_funcs': [reward_matches_solution]}}" if "grpo" in stages else "{}"
+    trainers = ", ".join(f"{literal(s)}: ({TRL_STAGES[s][0]}, {TRL_STAGES[s][1]})" for s in stages)
+    online = [s for s in stages if s in ("grpo", "rloo")]
+    extras = (
+        "{" + ", ".join(f"{literal(s)}: {{'reward_funcs': [reward_matches_solution]}}" for s in online) + "}"
+    )
     return [
-        f"STAGES = {stages!r}",
-        f"DATASET_OPTION = {options!r}",
-        f"STAGE_SETTINGS = { {s: _stage_kwargs(recipe, s) for s in stages}!r}",
+        f"STAGES = {literal(stages)}",
+        f"DATASET_OPTION = {literal(options)}",
+        f"STAGE_SETTINGS = {literal({s: _stage_kwargs(recipe, s) for s in stages})}",
         f"TRAINERS = {{{trainers}}}",
         f"TRAINER_EXTRAS: dict[str, dict[str, Any]] = {extras}",
     ]
@@ -357,16 +493,20 @@ def _adapter_function(recipe: Recipe) -> str:
     )
     if recipe.memory_model == "adalora":
         body = (
-            "    # AdaLoRA schedules its rank budget over the stage's optimizer steps.\n"
+            "    # AdaLoRA schedules its rank budget over the stage's optimizer steps: a warm-up before\n"
+            "    # pruning starts, and a final phase with the ranks fixed.\n"
             "    steps = planned_steps(args, len(rows), stage)\n"
-            f"    return {config}(task_type=TASK_TYPE, total_step=steps, **ADAPTER_SETTINGS)\n"
+            "    phases = {name: int(share * steps) for name, share in ADALORA_PHASES.items()}\n"
+            f"    return {config}(\n"
+            "        task_type=TASK_TYPE[stage], total_step=steps, **phases, **ADAPTER_SETTINGS\n"
+            "    )\n"
         )
     elif recipe.memory_model == "prompt":
         body = (
             "    # Initialised from a task description; as many virtual tokens as the description has.\n"
             "    tokens = len(tokenizer(args.init_text, add_special_tokens=False)['input_ids'])\n"
             f"    return {config}(\n"
-            "        task_type=TASK_TYPE,\n"
+            "        task_type=TASK_TYPE[stage],\n"
             "        prompt_tuning_init=PromptTuningInit.TEXT,\n"
             "        prompt_tuning_init_text=args.init_text,\n"
             "        num_virtual_tokens=tokens,\n"
@@ -374,29 +514,39 @@ def _adapter_function(recipe: Recipe) -> str:
             "    )\n"
         )
     else:
-        body = f"    return {config}(task_type=TASK_TYPE, **ADAPTER_SETTINGS)\n"
+        body = f"    return {config}(task_type=TASK_TYPE[stage], **ADAPTER_SETTINGS)\n"
     return head + body
+
+
+LOAD_MODEL = """
+def load_model(path: str, args: argparse.Namespace, stage: str) -> PreTrainedModel:
+    kwargs: dict[str, Any] = {"dtype": load_dtype(args.precision)}$quantization
+$load
+"""
+LOAD_CAUSAL = "    return AutoModelForCausalLM.from_pretrained(path, **kwargs)"
+LOAD_CLASSIFIER = """\
+    return AutoModelForSequenceClassification.from_pretrained(
+        path, num_labels=len(args.labels), id2label=dict(enumerate(args.labels)), **kwargs
+    )"""
+LOAD_REWARD = """\
+    if stage == "reward-model":
+        # A reward model scores a whole sequence: one label on top of the language model.
+        return AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, **kwargs)
+    return AutoModelForCausalLM.from_pretrained(path, **kwargs)"""
+
+
+def _load_model(recipe: Recipe) -> str:
+    if recipe.architecture == "encoder":
+        load = LOAD_CLASSIFIER
+    else:
+        load = LOAD_REWARD if "reward-model" in recipe.stages else LOAD_CAUSAL
+    quantization = training.QUANTIZATION_KWARGS if recipe.memory_model == "qlora" else ""
+    return Template(LOAD_MODEL).substitute(quantization=quantization, load=load)
 
 
 def _build_blocks(recipe: Recipe) -> list[str]:
     """load_model, trainable-parameter selection and build_model for the plan's family."""
-    auto = (
-        "AutoModelForSequenceClassification" if recipe.architecture == "encoder" else "AutoModelForCausalLM"
-    )
-    quantized = recipe.memory_model == "qlora"
-    after = training.PREPARE_KBIT if quantized else ""
-    load = training.LOAD_MODEL.substitute(
-        quantization=training.QUANTIZATION_KWARGS if quantized else "",
-        auto_class=auto,
-        after_load=after,
-    )
-    if recipe.architecture == "encoder":
-        load = load.replace(
-            "from_pretrained(path, **kwargs)",
-            "from_pretrained(\n        path,\n        num_labels=len(args.labels),\n"
-            "        id2label=dict(enumerate(args.labels)),\n        **kwargs,\n    )",
-        )
-    blocks = [training.LOAD_DTYPE, load]
+    blocks = [training.LOAD_DTYPE, training.REFERENCE_DTYPE, _load_model(recipe)]
     if recipe.memory_model in ("partial", "bitfit"):
         blocks += [
             training.UPCAST_TRAINABLE,
@@ -424,11 +574,11 @@ def _callbacks_block(recipe: Recipe) -> str:
 
 
 def _parse_args_block(recipe: Recipe) -> str:
-    stages = ("sft",) if recipe.architecture == "encoder" else recipe.stages
     datasets = []
-    for i, stage in enumerate(stages):
+    for i, stage in enumerate(_stages(recipe)):
         flag = "--" + _option(stage, i == 0).replace("_", "-")
-        datasets.append(f'    parser.add_argument("{flag}", required=True, help="{stage} data (see above)")')
+        data_help = literal(f"{stage} data (see above)")
+        datasets.append(f"    parser.add_argument({literal(flag)}, required=True, help={data_help})")
     extra = ""
     if recipe.memory_model == "prompt":
         extra = (
@@ -442,28 +592,24 @@ def _parse_args_block(recipe: Recipe) -> str:
 
 
 def _training_notes(recipe: Recipe) -> None:
-    plan = recipe.plan
-    if plan.fits is False:
+    if any(e.fit == "no" for e in recipe.estimates.values()) or (
+        not recipe.estimates and recipe.plan.fits is False
+    ):
         recipe.notes.append(
             "the memory estimate says this plan does NOT fit the GPU; "
-            "see the caveats in `ft-atlas recommend`."
+            "see the caveats and changes in `ft-atlas recommend`."
         )
-    gpus = int(recipe.profile.get("gpus") or 1)
-    if gpus > 1:
-        sharding = _note(recipe, "sharding")
-        recipe.notes.append(
-            f"{gpus} GPUs: start with `accelerate launch --num_processes {gpus} recipe.py ...`"
-            + (f"; {sharding}" if sharding else "")
-            + "."
-        )
+    note = sharding_note(recipe)
+    if note:
+        recipe.notes.append(note)
     if "kto" in recipe.stages:
         recipe.notes.append(
             "KTO needs both desirable (true) and undesirable (false) examples, "
             "and a per-device batch above 1."
         )
-    if "grpo" in recipe.stages:
+    if any(s in recipe.stages for s in ("grpo", "rloo")):
         recipe.notes.append(
-            "GRPO optimises reward_matches_solution: replace it with your own checker before training."
+            "Online RL optimises reward_matches_solution: replace it with your own checker before training."
         )
 
 
@@ -472,27 +618,22 @@ def _classifier_main(recipe: Recipe) -> str:
     return training.RUN_CLASSIFIER.substitute(wrap_adapter=wrap)
 
 
-def _run_line(recipe: Recipe) -> str:
-    stages = ("sft",) if recipe.architecture == "encoder" else recipe.stages
-    files = {
-        "sft": "sft.jsonl",
-        "continued-pretraining": "text.jsonl",
-        "dpo": "dpo.jsonl",
-        "kto": "kto.jsonl",
-        "grpo": "prompts.jsonl",
-    }
-    data = " ".join(f"--{_option(s, i == 0).replace('_', '-')} {files[s]}" for i, s in enumerate(stages))
-    return f"python recipe.py --model {recipe.model_hint} {data} --output-dir ft-atlas-output"
+def _run_line(recipe: Recipe, main: str) -> str:
+    stages = _stages(recipe)
+    data = " ".join(f"--{_option(s, i == 0).replace('_', '-')} {DATA_FILES[s]}" for i, s in enumerate(stages))
+    launcher = f"accelerate launch --config_file {ACCELERATE_FILE}" if multi_gpu(recipe) else "python"
+    return f"{launcher} {shlex.quote(main)} --model {recipe.model_hint} {data} --output-dir ft-atlas-output"
 
 
-def _render_training(recipe: Recipe) -> str:
+def _render_training(recipe: Recipe, main: str) -> Rendered:
     _training_notes(recipe)
     encoder = recipe.architecture == "encoder"
+    run = _run_line(recipe, main)
     parts = [
-        header(recipe, "python", _written_for(recipe), _run_line(recipe)),
+        header(recipe, "python", _written_for(recipe), run),
         _training_doc(recipe),
         _python_imports(recipe),
-        training.REWARD_FUNCTION if "grpo" in recipe.stages else "",
+        training.REWARD_FUNCTION if any(s in recipe.stages for s in ("grpo", "rloo")) else "",
         _constants(recipe),
         _parse_args_block(recipe),
         training.CHECK_ENVIRONMENT,
@@ -504,7 +645,19 @@ def _render_training(recipe: Recipe) -> str:
         training.FINISH,
         _classifier_main(recipe) if encoder else training.RUN_STAGE,
     ]
-    return _join_blocks(parts)
+    script = _join_blocks(parts)
+    files = [RecipeFile(main, script)]
+    text = script
+    if multi_gpu(recipe):
+        import yaml  # only a multi-GPU recipe has a YAML file
+
+        launcher = yaml.safe_dump(accelerate_config(recipe), sort_keys=False, allow_unicode=False)
+        files.append(RecipeFile(ACCELERATE_FILE, launcher))
+        # On stdout the launcher config follows as comments, so the script still runs as it is.
+        note = f"The launcher config, {ACCELERATE_FILE} (--out DIR writes it as its own file):"
+        text += "\n" + "\n".join(wrapped(note)) + "\n"
+        text += "".join(f"#   {line}\n" for line in launcher.splitlines())
+    return Rendered(tuple(files), run, text)
 
 
 def _join_blocks(parts: list[str]) -> str:
@@ -519,6 +672,9 @@ register(
         "a Python script (transformers + peft + trl)",
         render,
         gap,
+        frozenset(TRL_STAGES),
+        "recipe.py",
+        stack="trl",
         prompting=True,
         encoder_classifiers=True,
     )

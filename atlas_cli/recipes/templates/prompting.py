@@ -20,6 +20,7 @@ from typing import Any
 from transformers import pipeline
 
 MAX_NEW_TOKENS = 256  # room left for the answer: an example value, not tuned
+CONTEXT_TOKENS = $context_tokens
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -28,15 +29,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--model", $model_option, help="Hub id or local directory of a generative model")
     parser.add_argument("--max-new-tokens", type=int, default=MAX_NEW_TOKENS)
+    parser.add_argument(
+        "--context-tokens",
+        type=int,
+        default=CONTEXT_TOKENS,
+        help="prompt and answer together stay within this many tokens (default: what the memory "
+        "estimate sized the KV cache for; the model's window when none)",
+    )
 $options
     return parser.parse_args(argv)
 
 
-def context_budget(generator: Any, max_new_tokens: int) -> int:
-    """Prompt tokens that fit: the model's context window minus the room kept for the answer."""
+def context_budget(generator: Any, max_new_tokens: int, context_tokens: int | None) -> int:
+    """Prompt tokens that fit: the context (at most the model's window) minus the room kept for
+    the answer. A model's whole window (128k tokens for Llama 3.1) needs far more memory for its
+    KV cache than the estimate this recipe's header states."""
     config = generator.model.config
     window = getattr(config, "max_position_embeddings", None) or generator.tokenizer.model_max_length
-    return max(1, int(window) - max_new_tokens)
+    context = min(int(window), context_tokens) if context_tokens else int(window)
+    return max(1, context - max_new_tokens)
 
 
 def generate(generator: Any, prompt: str, max_new_tokens: int) -> str:
@@ -78,7 +89,7 @@ def build_prompt(
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     generator = pipeline("text-generation", model=args.model)
-    budget = context_budget(generator, args.max_new_tokens)
+    budget = context_budget(generator, args.max_new_tokens, args.context_tokens)
     prompt = build_prompt(generator, args.instruction, read_examples(args.examples), args.query, budget)
     print(generate(generator, prompt, args.max_new_tokens))
 
@@ -154,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     passages = [c for text in read_documents(args.docs) for c in chunks(text)]
     generator = pipeline("text-generation", model=args.model)
-    budget = context_budget(generator, args.max_new_tokens)
+    budget = context_budget(generator, args.max_new_tokens, args.context_tokens)
     prompt = build_prompt(generator, passages, args.question, budget, args.top_k)
     print(generate(generator, prompt, args.max_new_tokens))
 

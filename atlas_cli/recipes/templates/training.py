@@ -1,7 +1,7 @@
 """Blocks of the Python training recipe (transformers + peft + trl).
 
 The assembled script is: header comments, a docstring with the data formats, imports, the plan's
-constants, then these blocks. Names the blocks share: PRECISION, GRADIENT_CHECKPOINTING,
+constants, then these blocks. Names the blocks share: PLAN, PRECISION, GRADIENT_CHECKPOINTING,
 BATCH_SIZE, GRAD_ACCUM, EPOCHS, MAX_LENGTH, OPTIM, LEARNING_RATE, EXTRA_TRAINING_ARGUMENTS,
 FROZEN_BASE, NEEDS_CUDA, REQUIRED_MODULES, WRITTEN_FOR, CALLBACKS, plus the method's own.
 """
@@ -13,7 +13,8 @@ from string import Template
 PARSE_ARGS = Template("""
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description=(__doc__ or "").split("\\n\\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+        description=PLAN + ": " + (__doc__ or "").split("\\n\\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--model", $model_option, help="Hub id or local directory of the base model")
 $dataset_options
@@ -23,7 +24,9 @@ $dataset_options
     )
     parser.add_argument("--precision", choices=["bf16", "fp16", "fp32", "pure-bf16"], default=PRECISION)
     parser.add_argument("--batch-size", type=int, default=None, help="per-device batch for every stage")
-    parser.add_argument("--grad-accum", type=int, default=GRAD_ACCUM)
+    parser.add_argument(
+        "--grad-accum", type=int, default=None, help="gradient accumulation for every stage"
+    )
     parser.add_argument(
         "--max-length", type=int, default=MAX_LENGTH, help="longer examples are truncated"
     )$extra_options
@@ -31,9 +34,17 @@ $dataset_options
 """)
 
 CHECK_ENVIRONMENT = '''
+def version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"[0-9]+", text)[:3])
+
+
 def check_environment(args: argparse.Namespace) -> None:
-    """Warn about library versions this recipe was not written for, and stop early with a clear
-    message when the plan needs something this machine lacks."""
+    """Stop on library versions older than this recipe needs, warn about newer major versions,
+    and stop early with a clear message when the plan needs something this machine lacks."""
+    for name, minimum in MINIMUM_VERSIONS.items():
+        installed = importlib.metadata.version(name)
+        if version_tuple(installed) < version_tuple(minimum):
+            sys.exit(f"{name} {installed} is installed; this recipe needs {name} >= {minimum}")
     for name, written_for in WRITTEN_FOR.items():
         installed = importlib.metadata.version(name)
         if installed.split(".")[0] != written_for.split(".")[0]:
@@ -68,11 +79,29 @@ def load_rows(source: str) -> Dataset:
 '''
 
 LOAD_TOKENIZER = """
+# A plain-text chat template for models that ship none (base models): conversational data is
+# rendered with it. It adds no special tokens, so the embeddings need no new rows.
+PLAIN_CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if message['role'] == 'system' %}{{ message['content'] + '\\n\\n' }}"
+    "{% elif message['role'] == 'user' %}{{ '### User:\\n' + message['content'] + '\\n\\n' }}"
+    "{% else %}{{ '### Assistant:\\n' + message['content'] + eos_token + '\\n\\n' }}{% endif %}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '### Assistant:\\n' }}{% endif %}"
+)
+
+
 def load_tokenizer(path: str) -> PreTrainedTokenizerBase:
     tokenizer = AutoTokenizer.from_pretrained(path)
     if tokenizer.pad_token is None:
         # Batches need padding; many base models ship without a pad token, and EOS is the usual stand-in.
         tokenizer.pad_token = tokenizer.eos_token
+    if tokenizer.chat_template is None:
+        print(
+            "The tokenizer has no chat template (a base model): conversational data is rendered "
+            "with a plain '### User: / ### Assistant:' template.",
+            file=sys.stderr,
+        )
+        tokenizer.chat_template = PLAIN_CHAT_TEMPLATE
     return tokenizer
 """
 
@@ -88,23 +117,20 @@ def load_dtype(precision: str) -> torch.dtype:
     return torch.bfloat16 if FROZEN_BASE or precision == "pure-bf16" else torch.float32
 '''
 
-LOAD_MODEL = Template("""
-def load_model(path: str, args: argparse.Namespace) -> PreTrainedModel:
-    kwargs: dict[str, Any] = {"dtype": load_dtype(args.precision)}$quantization
-    model = $auto_class.from_pretrained(path, **kwargs)$after_load
-    return model
-""")
-
 QUANTIZATION_KWARGS = """
-    kwargs["quantization_config"] = BitsAndBytesConfig(
-        load_in_4bit=True, bnb_4bit_compute_dtype=load_dtype(args.precision), **QUANTIZATION
-    )
-    # One full copy of the 4-bit model per process (per GPU under accelerate launch).
-    kwargs["device_map"] = {"": PartialState().process_index}"""
+    if QUANT_BITS == 8:
+        kwargs["quantization_config"] = BitsAndBytesConfig(load_in_8bit=True)
+    else:
+        storage = {"bnb_4bit_quant_storage": load_dtype(args.precision)} if SHARDED else {}
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_compute_dtype=load_dtype(args.precision), **QUANTIZATION, **storage
+        )
+    if not SHARDED:
+        # One full copy of the 4-bit model per process (per GPU under accelerate launch); ZeRO-3
+        # shards the 4-bit weights, packed in the storage dtype, instead.
+        kwargs["device_map"] = {"": PartialState().process_index}"""
 
-PREPARE_KBIT = """
-    # Casts norms to fp32 and enables input gradients so that adapters on a 4-bit model train stably.
-    model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=GRADIENT_CHECKPOINTING)"""
+PREPARE_KBIT = ""
 
 UPCAST_TRAINABLE = '''
 def upcast_trainable(model: PreTrainedModel) -> None:
@@ -155,7 +181,7 @@ def build_model(
 ) -> tuple[PreTrainedModel, None]:
     """Every stage trains the weights themselves: first the base model, then the previous stage's
     checkpoint (TRL loads a frozen copy of it as the reference model where the objective needs one)."""
-    model = load_model(previous or args.model, args)
+    model = load_model(previous or args.model, args, stage)
     $select
     return model, None
 '''
@@ -171,7 +197,7 @@ def build_model(
     """The first stage trains a new adapter (the trainer adds it to the base model); a later stage
     trains the previous stage's adapter further, and TRL keeps a frozen copy of that adapter as the
     reference model, so the reference is the SFT policy, as DPO and KTO assume."""
-    model = load_model(args.model, args)
+    model = load_model(args.model, args, stage)
     if previous is None:
         return model, adapter_config(args, tokenizer, rows, stage)
     return PeftModel.from_pretrained(model, previous, is_trainable=True), None
@@ -188,7 +214,7 @@ def build_model(
     """AdaLoRA allows a single trainable adapter, so TRL cannot keep a frozen copy as the reference:
     a later stage merges the previous stage's adapter into the weights (they become the reference)
     and allocates a new rank budget."""
-    model = load_model(args.model, args)
+    model = load_model(args.model, args, stage)
     if previous is not None:
         model = PeftModel.from_pretrained(model, previous).merge_and_unload()
     return model, adapter_config(args, tokenizer, rows, stage)
@@ -199,8 +225,12 @@ def planned_steps(args: argparse.Namespace, examples: int, stage: str) -> int:
     """Optimizer steps of a stage: AdaLoRA schedules its rank budget over them."""
     if args.max_steps > 0:
         return args.max_steps
-    per_step = (args.batch_size or BATCH_SIZE[stage]) * args.grad_accum * max(1, torch.cuda.device_count())
-    return math.ceil(examples / per_step) * math.ceil(EPOCHS)
+    per_step = (
+        (args.batch_size or BATCH_SIZE[stage])
+        * (args.grad_accum or GRAD_ACCUM[stage])
+        * PartialState().num_processes
+    )
+    return math.ceil(examples / per_step) * math.ceil(EPOCHS[stage])
 
 
 class AdaLoraBudget(TrainerCallback):
@@ -214,16 +244,27 @@ class AdaLoraBudget(TrainerCallback):
 '''
 
 TRAINING_ARGUMENTS = '''
+# transformers 5.23 renamed gradient_checkpointing to activation_checkpointing (the old name
+# warns there); older releases know only the old name.
+CHECKPOINTING_ARGUMENT = (
+    "activation_checkpointing"
+    if "activation_checkpointing" in TrainingArguments.__dataclass_fields__
+    else "gradient_checkpointing"
+)
+
+
 def training_arguments(args: argparse.Namespace, stage: str) -> dict[str, Any]:
     """What every stage shares: transformers' TrainingArguments, which TRL's configs extend."""
     return {
         "output_dir": str(Path(args.output_dir) / stage),
         "learning_rate": LEARNING_RATE[stage],
         "per_device_train_batch_size": args.batch_size or BATCH_SIZE[stage],
-        "gradient_accumulation_steps": args.grad_accum,
-        "num_train_epochs": EPOCHS,
+        "gradient_accumulation_steps": args.grad_accum or GRAD_ACCUM[stage],
+        "num_train_epochs": EPOCHS[stage],
         "max_steps": args.max_steps,
-        "activation_checkpointing": GRADIENT_CHECKPOINTING,  # transformers 5 name of gradient_checkpointing
+        "warmup_steps": WARMUP_RATIO,  # below 1: a share of the training steps (transformers 5)
+        "lr_scheduler_type": LR_SCHEDULER,
+        CHECKPOINTING_ARGUMENT: GRADIENT_CHECKPOINTING,
         "bf16": args.precision in ("bf16", "pure-bf16"),
         "fp16": args.precision == "fp16",
         "optim": OPTIM,
@@ -245,24 +286,56 @@ def finish(trainer: Trainer, stage: str) -> str:
     return output_dir
 '''
 
-RUN_STAGE = """
+RUN_STAGE = '''
+def stage_settings(args: argparse.Namespace, stage: str) -> dict[str, Any]:
+    """The stage's own config values, with the command line's overrides."""
+    settings = dict(STAGE_SETTINGS[stage])
+    if "max_length" in settings:
+        settings["max_length"] = args.max_length
+    generations = settings.get("num_generations")
+    if generations:
+        # TRL samples one generation batch (micro-batch x processes x steps_per_generation) per
+        # optimizer step, and it must hold whole groups of num_generations completions.
+        per_step = (args.batch_size or BATCH_SIZE[stage]) * PartialState().num_processes
+        steps = args.grad_accum or GRAD_ACCUM[stage]
+        while (per_step * steps) % generations:
+            steps += 1
+        settings["steps_per_generation"] = steps
+    if stage in REFERENCE_DTYPE_STAGES:
+        settings["model_init_kwargs"] = {"dtype": reference_dtype(args.precision)}
+    return settings
+
+
+def reference_model(args: argparse.Namespace, previous: str | None, stage: str) -> PreTrainedModel | None:
+    """Full-weight DPO and KTO compare the policy with a frozen copy of it. TRL would load that
+    copy in the policy's dtype (fp32 under mixed precision); it is loaded in 16 bits here, as the
+    memory estimate assumes."""
+    if stage not in REFERENCE_STAGES:
+        return None
+    path = previous or args.model
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=reference_dtype(args.precision))
+    model.requires_grad_(False)
+    return model
+
+
 def run_stage(
     stage: str, args: argparse.Namespace, tokenizer: PreTrainedTokenizerBase, previous: str | None
 ) -> str:
     config_class, trainer_class = TRAINERS[stage]
     rows = load_rows(getattr(args, DATASET_OPTION[stage]))
     model, adapter = build_model(args, tokenizer, previous, rows, stage)
-    settings = dict(STAGE_SETTINGS[stage])
-    if "max_length" in settings:
-        settings["max_length"] = args.max_length
+    reference = reference_model(args, previous, stage)
+    extras = dict(TRAINER_EXTRAS.get(stage, {}))
+    if reference is not None:
+        extras["ref_model"] = reference
     trainer = trainer_class(
         model=model,
-        args=config_class(**training_arguments(args, stage), **settings),
+        args=config_class(**training_arguments(args, stage), **stage_settings(args, stage)),
         train_dataset=rows,
         processing_class=tokenizer,
         peft_config=adapter,
         callbacks=callbacks(),
-        **TRAINER_EXTRAS.get(stage, {}),
+        **extras,
     )
     return finish(trainer, stage)
 
@@ -279,7 +352,15 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-"""
+'''
+
+REFERENCE_DTYPE = '''
+def reference_dtype(precision: str) -> torch.dtype:
+    """A frozen reference model needs no fp32 master copy: 16 bits, as the estimate assumes."""
+    if precision == "fp32":
+        return torch.float32
+    return torch.float16 if precision == "fp16" else torch.bfloat16
+'''
 
 RUN_CLASSIFIER = Template("""
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,120 @@
+"""Writing output files (`recipe --out`): atomically, and never over an existing file unasked.
+
+Each file is written to a temporary file in its own directory, flushed to disk, then renamed
+into place, so a full disk or an interrupted run leaves the old file (or nothing) where the user
+looks, never half a file. Without `force` an existing path is refused, and the final step is a
+hard link, which fails rather than replace a file that appeared in the meantime. A symbolic link
+is never written through: without `force` it is refused, with `force` the link itself is
+replaced. Directories, devices and FIFOs are always refused (use `-` for stdout).
+
+Failures map to the documented exit codes: a refusal is a UsageError (2), an I/O error a
+WriteFailed (1), as a failed write to stdout is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from atlas_cli.errors import UsageError, WriteFailed
+
+# Where hard links are not supported, the check for an existing file and the rename are two steps.
+_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
+
+
+def write_new(path: Path, text: str, force: bool = False, what: str = "--out") -> None:
+    """Write `text` (UTF-8) to `path` atomically; refuse to replace anything unless `force`."""
+    write_new_files({path: text}, force, what)
+
+
+def write_new_files(files: Mapping[Path, str], force: bool = False, what: str = "--out") -> None:
+    """Write several files (a directory output). Every target is checked before any is written,
+    so a refusal changes nothing."""
+    for path in files:
+        _check_target(path, force, what)
+    for path, text in files.items():
+        _write_one(path, text, force, what)
+
+
+def _check_target(path: Path, force: bool, what: str) -> None:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError:
+        return  # e.g. a parent that is a file: writing reports it as the I/O error it is
+    if stat.S_ISLNK(info.st_mode):
+        if not force:
+            raise UsageError(
+                f"{what}: {path} is a symbolic link; ft-atlas does not write through links "
+                "(--force replaces the link itself with the file)"
+            )
+        try:
+            target = os.stat(path)
+        except OSError:
+            return  # a dangling link: the link is replaced
+        if not stat.S_ISREG(target.st_mode):
+            raise UsageError(f"{what}: {path} links to something that is not a file; use - for stdout")
+        return
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"{what}: {path} is not a regular file; use - for stdout")
+    if not force:
+        raise UsageError(f"{what}: {path} already exists; pass --force to replace it")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_one(path: Path, text: str, force: bool, what: str) -> None:
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise WriteFailed(f"{what}: cannot write {path}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(text.encode("utf-8"))
+            out.flush()
+            if hasattr(os, "fchmod"):  # mkstemp makes it 0600; a new file gets the usual mode
+                os.fchmod(out.fileno(), 0o666 & ~_umask())
+            os.fsync(out.fileno())
+        _publish(Path(temporary), path, force, what)
+    except OSError as error:
+        raise WriteFailed(f"{what}: cannot write {path}: {error.strerror or error}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)  # gone already after a rename; a leftover after a failure
+    _sync_directory(path.parent)
+
+
+def _publish(temporary: Path, path: Path, force: bool, what: str) -> None:
+    if force:
+        os.replace(temporary, path)
+        return
+    try:
+        os.link(temporary, path)  # fails if the name was taken meanwhile: nothing is replaced
+    except FileExistsError:
+        raise UsageError(f"{what}: {path} already exists; pass --force to replace it") from None
+    except OSError as error:
+        if error.errno not in _NO_HARD_LINKS:
+            raise
+        if os.path.lexists(path):
+            raise UsageError(f"{what}: {path} already exists; pass --force to replace it") from None
+        os.replace(temporary, path)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename itself durable; not every system can open a directory for that."""
+    with contextlib.suppress(OSError):
+        handle = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)

@@ -1,0 +1,145 @@
+"""The recipe's own estimate: memory, time and cost of exactly the settings the recipe writes.
+
+The engine ranks plans at a micro-batch of 1 with the profile's stack; a recipe runs on its
+trainer's software (TRL's fused LM head for the Python recipes, transformers' fp32 logits for
+LLaMA-Factory and axolotl), with the method's own optimizer, a micro-batch sized to the memory
+left over, and a few objective-specific changes (KTO's minimum batch, prefix tuning without
+checkpointing). Each stage is estimated again with those settings, all stages then share the
+heaviest multi-GPU strategy any of them needs (one launcher runs them all), and the time model
+runs on the same stages, epochs and packing. The header states these figures, not the engine's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from atlas_cli.core.estimates import Estimate, EstimateSettings
+from atlas_cli.core.memory.search import STRATEGIES, Estimator, estimator, largest, with_strategy
+from atlas_cli.core.resolve import KTO_MIN_BATCH, resolve_hardware
+from atlas_cli.core.throughput.plans import NO_TIME, Timed, TimeInputs, rate_for, work_of
+from atlas_cli.core.throughput.timing import PlanTime, plan_cost, stage_time
+from atlas_cli.core.throughput.workload import GLOBAL_BATCH, Workload
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.recipes.settings import ESTIMATOR_OPTIMIZER, ONLINE_STAGES, Recipe, Setting
+
+GLOBAL_SOURCE = (
+    "sequences per optimizer step: 16, as TRL's and the alignment handbook's recipes (and ft-atlas's "
+    "time estimate) use"
+)
+
+
+def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
+    """Per-stage micro-batch and accumulation, and the recipe's memory, time and cost."""
+    estimate = recipe.plan.estimate
+    if estimate is None:
+        for stage in recipe.stages:
+            batch = _minimum_batch(recipe, stage)
+            recipe.set(f"batch.{stage}", Setting(batch, "no memory estimate: the smallest batch that trains"))
+            recipe.set(f"grad_accum.{stage}", Setting(_accumulation(recipe, stage, batch, 1), GLOBAL_SOURCE))
+        recipe.timed = Timed(None, None, "no local GPU in the profile: no memory or time estimate")
+        return
+    run = estimator(estimate.method, estimate.memory_model, estimate.shape)
+    base = replace(
+        estimate.settings,
+        stack=recipe.stack,
+        optimizer=ESTIMATOR_OPTIMIZER.get(str(recipe.value("optim")), estimate.settings.optimizer),
+        gradient_checkpointing=bool(recipe.value("gradient_checkpointing")),
+    )
+    stages = {stage: _sized_stage(recipe, run, replace(base, objective=stage)) for stage in recipe.stages}
+    # One launcher config runs every stage: all of them use the heaviest strategy any one needs.
+    heaviest = max((e.settings.sharding for e in stages.values()), key=STRATEGIES.index)
+    for stage, found in stages.items():
+        if found.settings.sharding != heaviest:
+            stages[stage] = run(replace(found.settings, sharding=heaviest))
+    recipe.estimates = stages
+    recipe.sharding, recipe.offload = heaviest, base.offload
+    for stage, found in stages.items():
+        accumulation = _accumulation(recipe, stage, found.settings.batch_size, found.settings.gpus)
+        recipe.set(f"grad_accum.{stage}", Setting(accumulation, GLOBAL_SOURCE))
+    recipe.timed = _timed(catalog, recipe)
+
+
+def _minimum_batch(recipe: Recipe, stage: str) -> int:
+    return KTO_MIN_BATCH if stage == "kto" else 1
+
+
+def _sized_stage(recipe: Recipe, run: Estimator, settings: EstimateSettings) -> Estimate:
+    """The stage at the largest power-of-two micro-batch that fits within the safety margin, at
+    most one global batch over the GPUs; the profile's own --batch-size where it gave one."""
+    stage = settings.objective
+    minimum = _minimum_batch(recipe, stage)
+    given = int(recipe.profile.get("batch_size") or 1)
+    if given > 1:
+        batch = max(given, minimum)
+        source = "the profile's --batch-size"
+    else:
+        cap = max(minimum, GLOBAL_BATCH // settings.gpus)
+        fitting = largest(run, replace(settings, batch_size=minimum), "batch_size")
+        if fitting is None:
+            batch = minimum
+            source = "the smallest batch that trains: even it does not fit within the safety margin"
+        else:
+            batch = max(minimum, 2 ** int(math.log2(min(fitting, cap))))
+            source = (
+                f"the largest power of two that fits within the safety margin (up to {cap}: one global "
+                "batch over the GPUs), estimated with this recipe's settings"
+            )
+    if stage == "kto" and batch == minimum and given <= 1:
+        source += "; KTO needs at least 2 (TRL KTOTrainer: its KL term compares mismatched pairs)"
+    recipe.set(f"batch.{stage}", Setting(batch, source))
+    return with_strategy(run, replace(settings, batch_size=batch))
+
+
+def _accumulation(recipe: Recipe, stage: str, batch: int, gpus: int) -> int:
+    """Micro-steps per optimizer step for a global batch of 16 sequences. Online objectives
+    sample `num_generations` completions per prompt from one generation batch (micro-batch x
+    GPUs x accumulation in TRL), which must be a multiple of it."""
+    accumulation = max(1, math.ceil(GLOBAL_BATCH / (batch * gpus)))
+    generations = recipe.settings.get(f"{stage}.num_generations")
+    if stage in ONLINE_STAGES and generations is not None and isinstance(generations.value, int):
+        while (batch * gpus * accumulation) % generations.value:
+            accumulation += 1
+    return accumulation
+
+
+def _inputs(recipe: Recipe) -> TimeInputs:
+    p = recipe.profile
+    data_kind = str(recipe.facts.get("data_kind") or p.get("data_kind") or "demonstrations")
+    return TimeInputs(
+        p.get("examples"),
+        p.get("tokens_per_example"),
+        data_kind,
+        p.get("epochs"),
+        bool(p.get("packing")),
+        p.get("price_per_hour"),
+        p.get("max_hours"),
+        p.get("budget_usd"),
+    )
+
+
+def _timed(catalog: Catalog, recipe: Recipe) -> Timed:
+    """Time and cost of the stages as the recipe runs them: its batches, epochs and packing."""
+    inputs = _inputs(recipe)
+    if inputs.examples is None:
+        return NO_TIME
+    gpu = recipe.profile.get("gpu")
+    hardware = resolve_hardware(
+        catalog,
+        gpu if isinstance(gpu, str) else None,
+        recipe.profile.get("vram") if not isinstance(gpu, str) else None,
+        recipe.gpus,
+    )
+    if hardware.device is None:
+        return Timed(None, None, "no published peak throughput for this GPU: no time estimate")
+    stages = []
+    for stage, found in recipe.estimates.items():
+        workload = Workload(
+            inputs.examples,
+            inputs.tokens(),
+            float(recipe.stage_value("epochs", stage)),
+            bool(recipe.stage_value("packing", stage)),
+        )
+        stages.append(stage_time(work_of(found), hardware.device, workload, stage))
+    time = PlanTime(tuple(stages), recipe.gpus, hardware.device, recipe.stack)
+    return Timed(time, plan_cost(time, rate_for(inputs, hardware.price)), None)

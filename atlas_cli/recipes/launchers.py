@@ -1,0 +1,138 @@
+"""The multi-GPU setup a recipe's memory estimate assumed, as the files its launcher reads.
+
+A plan estimated for several GPUs assumes a strategy: data parallel (every GPU holds the whole
+model), ZeRO-2 (gradients and optimizer states sharded), ZeRO-3 (parameters too), possibly with
+optimizer states or parameters offloaded to the CPU. A recipe that launched plain data parallel
+under a ZeRO-3 estimate would run out of memory, so the recipe ships the launcher configuration
+of exactly the strategy its header states:
+- the Python recipe: an `accelerate launch` config, the form of TRL's own
+  trl/accelerate_configs/{multi_gpu,zero2,zero3}.yaml, with DeepSpeed's ZeRO stage and offload;
+- LLaMA-Factory and axolotl: a DeepSpeed JSON config with the Hugging Face "auto" values the
+  trainers fill in, the form of LLaMA-Factory's examples/deepspeed/ds_z{2,3}[_offload]_config.json.
+tests/test_recipes_validate.py loads both with accelerate's and DeepSpeed's own loaders.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from atlas_cli.recipes.settings import Recipe
+
+ACCELERATE_FILE = "accelerate.yaml"
+MIXED_PRECISION = {"bf16": "bf16", "pure-bf16": "bf16", "fp16": "fp16", "fp32": "no"}
+ZERO_STAGE = {"zero2": 2, "zero3": 3}
+
+
+def multi_gpu(recipe: Recipe) -> bool:
+    return recipe.gpus > 1
+
+
+def deepspeed_file(recipe: Recipe) -> str | None:
+    """The DeepSpeed config's file name, or None for data parallel and one GPU."""
+    if not multi_gpu(recipe) or recipe.sharding not in ZERO_STAGE:
+        return None
+    offload = "" if recipe.offload == "none" else "_offload"
+    return f"ds_z{ZERO_STAGE[recipe.sharding]}{offload}_config.json"
+
+
+def _offload_devices(recipe: Recipe) -> tuple[str, str]:
+    """(optimizer, parameters): where each lives."""
+    optimizer = "cpu" if recipe.offload in ("optimizer", "params") else "none"
+    return optimizer, "cpu" if recipe.offload == "params" else "none"
+
+
+def accelerate_config(recipe: Recipe) -> dict[str, Any]:
+    """`accelerate launch --config_file accelerate.yaml`: one process per GPU, with DeepSpeed
+    where the estimate shards anything."""
+    config: dict[str, Any] = {"compute_environment": "LOCAL_MACHINE", "debug": False}
+    if recipe.sharding in ZERO_STAGE:
+        optimizer, params = _offload_devices(recipe)
+        stage = ZERO_STAGE[recipe.sharding]
+        deepspeed: dict[str, Any] = {
+            "deepspeed_multinode_launcher": "standard",
+            "offload_optimizer_device": optimizer,
+            "offload_param_device": params,
+            # ZeRO-3 builds the model already sharded, and saves a 16-bit copy gathered from
+            # the shards (as TRL's zero3.yaml does).
+            "zero3_init_flag": stage == 3,
+            "zero_stage": stage,
+        }
+        if stage == 3:
+            deepspeed["zero3_save_16bit_model"] = True
+        config.update(deepspeed_config=deepspeed, distributed_type="DEEPSPEED")
+    else:
+        config.update(distributed_type="MULTI_GPU", gpu_ids="all")
+    config.update(
+        downcast_bf16="no",
+        machine_rank=0,
+        main_training_function="main",
+        mixed_precision=MIXED_PRECISION.get(str(recipe.value("precision")), "no"),
+        num_machines=1,
+        num_processes=recipe.gpus,
+        rdzv_backend="static",
+        same_network=True,
+        tpu_env=[],
+        tpu_use_cluster=False,
+        tpu_use_sudo=False,
+        use_cpu=False,
+    )
+    return config
+
+
+def deepspeed_config(recipe: Recipe) -> dict[str, Any]:
+    """A DeepSpeed config for LLaMA-Factory's and axolotl's `deepspeed:` key; "auto" values are
+    filled by transformers from the training arguments (batch, accumulation, precision)."""
+    stage = ZERO_STAGE[recipe.sharding]
+    zero: dict[str, Any] = {
+        "stage": stage,
+        "overlap_comm": False,
+        "contiguous_gradients": True,
+        "reduce_bucket_size": "auto",
+    }
+    if stage == 2:
+        zero.update(allgather_partitions=True, allgather_bucket_size=5e8, reduce_scatter=True)
+    else:
+        zero.update(
+            sub_group_size=1e9,
+            stage3_prefetch_bucket_size="auto",
+            stage3_param_persistence_threshold="auto",
+            stage3_max_live_parameters=1e9,
+            stage3_max_reuse_distance=1e9,
+            stage3_gather_16bit_weights_on_model_save=True,
+        )
+    optimizer, params = _offload_devices(recipe)
+    if optimizer == "cpu":
+        zero["offload_optimizer"] = {"device": "cpu", "pin_memory": True}
+    if params == "cpu":
+        zero["offload_param"] = {"device": "cpu", "pin_memory": True}
+    return {
+        "train_batch_size": "auto",
+        "train_micro_batch_size_per_gpu": "auto",
+        "gradient_accumulation_steps": "auto",
+        "gradient_clipping": "auto",
+        "zero_allow_untested_optimizer": True,
+        "fp16": {"enabled": "auto", "loss_scale": 0, "loss_scale_window": 1000, "initial_scale_power": 16},
+        "bf16": {"enabled": "auto"},
+        "zero_optimization": zero,
+    }
+
+
+def deepspeed_json(recipe: Recipe) -> str:
+    return json.dumps(deepspeed_config(recipe), indent=2) + "\n"
+
+
+def sharding_note(recipe: Recipe) -> str | None:
+    """What the launcher files do, in words, for the header."""
+    if not multi_gpu(recipe):
+        return None
+    words = {
+        "ddp": "data parallel (every GPU holds the whole model)",
+        "zero2": "DeepSpeed ZeRO-2 (gradients and optimizer states sharded)",
+        "zero3": "DeepSpeed ZeRO-3 (parameters, gradients and optimizer states sharded)",
+    }[recipe.sharding]
+    if recipe.offload == "optimizer":
+        words += ", optimizer states offloaded to CPU RAM"
+    elif recipe.offload == "params":
+        words += ", parameters and optimizer states offloaded to CPU RAM"
+    return f"{recipe.gpus} GPUs: {words}, as the memory estimate assumes."

@@ -1,0 +1,276 @@
+"""What issue 17 added around the scenarios: corrected scoring beside the guide's table, hosted
+services and what their providers still tune, next steps that fit the profile (tools that apply,
+the recipe command, evaluation advice), the --explain trace, fewer GPUs under --priority cost,
+--model-variant, and the KB checks for the new kinds of conditions."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from atlas_cli.core.engine import Engine
+from atlas_cli.core.plans import Recommendation
+from atlas_cli.core.profile import build_profile
+from atlas_cli.errors import KnowledgeBaseError
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.loading import load_knowledge_base
+from tests.conftest import Runner, fails, ok
+from tests.test_knowledge import bundled_sections, index_of, write_kb
+
+
+@pytest.fixture(scope="module")
+def engine(catalog: Catalog) -> Engine:
+    return Engine(catalog)
+
+
+def recommend(engine: Engine, **raw: Any) -> Recommendation:
+    return engine.recommend(build_profile(raw))
+
+
+# --- scoring: the guide's table as written, corrected ratings for the score ------------------------
+
+
+def test_compare_keeps_the_guides_table_and_notes_the_corrections(run: Runner, catalog: Catalog) -> None:
+    data = ok(run("compare", "--json")).json()
+    rows = {row["label"]: row for row in data["rows"]}
+    assert (rows["LoRA / QLoRA"]["speed"], rows["BitFit"]["speed"]) == ("fast", "instant")
+    notes = " ".join(data["notes"])
+    assert "QLoRA with speed medium (not fast)" in notes and "BitFit" in notes
+    assert "arXiv 2106.10199" in notes  # each correction carries its source
+    table = ok(run("compare", env={"COLUMNS": "120"})).stdout
+    assert "ft-atlas scores QLoRA" in " ".join(table.split())
+
+
+def test_scoring_uses_the_corrected_ratings(catalog: Catalog) -> None:
+    qlora, lora = catalog.methods["qlora"], catalog.methods["lora"]
+    assert qlora.ratings == lora.ratings  # the guide's row is shared
+    assert qlora.scored_ratings.speed == "medium" and lora.scored_ratings.speed == "fast"
+    assert catalog.methods["bitfit"].scored_ratings.speed == "fast"
+
+
+def test_show_prints_the_correction_and_every_provider(run: Runner) -> None:
+    card = ok(run("show", "qlora", "--format", "markdown")).stdout
+    assert "ft-atlas scores it as memory low · speed medium" in card
+    hosted = ok(run("show", "hosted-ft", "--format", "markdown")).stdout
+    for provider in ("OpenAI [CLOSING", "Google Vertex AI", "Amazon Bedrock", "Together AI", "Fireworks AI"):
+        assert provider in hosted
+    assert "Your data leaves your machine." in hosted
+    mlx = ok(run("show", "lora", "--format", "markdown")).stdout
+    assert "mlx-lm: mlx_lm.lora" in mlx and "(when gpu_vendor eq apple)" in mlx
+
+
+# --- hosted services ----------------------------------------------------------------------------
+
+
+def test_hosted_offers_are_dated_sourced_and_say_the_data_leaves(catalog: Catalog) -> None:
+    hosted = [m for m in catalog.kb.methods if m.runs == "hosted"]
+    assert {m.id for m in hosted} == {"hosted-ft", "embeddings-classifier"}
+    for method in hosted:
+        assert method.memory_model is None and method.providers
+        assert "leave" in method.pitfalls[0].en  # the first pitfall is every plan's caveat
+        for offer in method.providers:
+            assert offer.source and all(s.startswith("https://") for s in offer.source), offer.provider
+            assert re.search(r"20\d\d", offer.date), offer.provider
+            assert offer.data_leaves_machine
+            assert all(prefix == prefix.lower() for prefix in offer.serves)
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [
+        ("gpt-4.1-mini", "closing"),
+        ("openai/gpt-4o-mini", "closing"),
+        ("gemini-2.5-flash", "available"),  # Vertex AI tunes it; the Gemini API does not
+        ("claude-3-haiku-20240307", "available"),  # through Bedrock
+        ("claude-sonnet-4", "closed"),
+        ("command-r-plus", "closed"),
+        ("some-private-model", None),
+    ],
+)
+def test_which_api_models_their_providers_still_tune(catalog: Catalog, name: str, status: str | None) -> None:
+    assert catalog.api_tuning(name) == status
+
+
+def test_hosted_plans_write_no_recipe_and_estimate_nothing(run: Runner) -> None:
+    profile = ("--gpu", "none", "--model", "llama-3.1-8b", "--goal", "chat", "--examples", "5k")
+    data = ok(run("recommend", *profile, "--json")).json()
+    assert data["recommendations"][0]["method"] == "hosted-ft"
+    assert data["recommendations"][0]["gpus"] is None
+    assert data["next_steps"]["recipe"] is None
+    fails(run("recipe", *profile), 2, "runs at a provider", "ft-atlas show hosted-ft")
+    fails(run("estimate", "--method", "hosted-ft", "--model-size", "7b"), 2, "runs at a provider")
+
+
+# --- next steps ---------------------------------------------------------------------------------
+
+
+def test_next_steps_name_only_the_tools_that_apply(engine: Engine) -> None:
+    bert = recommend(
+        engine, gpu="rtx-3090", model="bert-base", goal="classify", data_kind="labeled", examples="20k"
+    )
+    tools = " ".join(f"{t.library}: {t.entry}" for t in bert.plans[0].tools)
+    assert "AutoModelForSequenceClassification" in tools
+    assert "SFTTrainer" not in tools and "deepspeed" not in tools and "adamw_bnb_8bit" not in tools
+    llama = recommend(
+        engine, gpu="h100-80gb", gpus=4, model="llama-3.1-8b", examples="50k", priority="quality"
+    )
+    full = next(p for p in llama.plans if p.method == "full-ft")
+    assert any("deepspeed" in t.entry for t in full.tools)  # ZeRO-3 only with several GPUs
+    mac = recommend(engine, gpu="apple-m3-max", model="llama-3.1-8b", goal="chat", examples="5k")
+    assert any(t.library == "mlx-lm" for t in mac.plans[0].tools)
+    # A stage's entry that names a trainer the method's own entries already name is a repeat.
+    lora = next(p for p in llama.plans if p.method == "lora")
+    assert [t.entry for t in lora.tools].count("trl.SFTTrainer / trl.SFTConfig") == 0
+
+
+def test_the_recipe_command_reproduces_the_profile(run: Runner) -> None:
+    profile = ("--gpu", "rtx-3090", "--model", "llama-3.1-8b", "--goal", "chat", "--examples", "10k")
+    data = ok(run("recommend", *profile, "--json")).json()
+    steps = data["next_steps"]
+    command = shlex.split(steps["recipe"])
+    assert command[:2] == ["ft-atlas", "recipe"]
+    script = ok(run(*command[1:])).stdout
+    assert script.startswith("# ====") and "Plan 1 of" in script
+    assert steps["example"] == "ft-atlas show lora"
+    assert steps["evaluation"] and all(a["source"] for a in steps["evaluation"])
+    table = ok(run("recommend", *profile, env={"COLUMNS": "200"})).stdout
+    assert "Recipe: ft-atlas recipe --gpu rtx-3090" in table and "Evaluate:" in table
+    assert "Qwen/Qwen2.5-1.5B" not in table  # no generic snippet: that is `show`'s
+
+
+def test_orpo_plans_point_to_a_yaml_recipe(run: Runner) -> None:
+    profile = (
+        "--gpu",
+        "h100-80gb",
+        "--model",
+        "llama-3.1-8b",
+        "--data-kind",
+        "preferences",
+        "--priority",
+        "speed",
+    )
+    steps = ok(run("recommend", *profile, "--json")).json()["next_steps"]
+    assert steps["recipe"].endswith("--trainer llamafactory")
+    assert "ft-atlas show orpo" in steps["example"]
+    yaml_text = ok(run(*shlex.split(steps["recipe"])[1:])).stdout
+    assert "pref_loss: orpo" in yaml_text
+
+
+@pytest.mark.parametrize(
+    ("profile", "advice"),
+    [
+        (
+            {"gpu": "rtx-3090", "model": "bert-base", "goal": "classify", "data_kind": "labeled"},
+            "classification-metrics",
+        ),
+        ({"gpu": "h100-80gb", "model": "qwen2.5-7b", "data_kind": "reward-function"}, "rl-held-out-reward"),
+        ({"gpu": "h100-80gb", "model": "qwen3-8b", "data_kind": "preferences"}, "preference-margins"),
+        (
+            {"model_access": "api", "goal": "knowledge", "knowledge_changes": True},
+            "retrieval-evaluated-separately",
+        ),
+    ],
+)
+def test_evaluation_advice_fits_the_profile(engine: Engine, profile: dict[str, Any], advice: str) -> None:
+    rec = recommend(engine, **profile)
+    ids = {a.id for a in rec.evaluation}
+    assert advice in ids and "prompting-baseline" in ids
+    if profile.get("model_access") == "api":
+        assert "stop-when-held-out-stops-improving" not in ids  # nothing trains locally
+
+
+# --- the trace, fewer GPUs, the model variant ------------------------------------------------------
+
+
+def test_explain_shows_ratings_pipeline_and_memory_with_sources(engine: Engine) -> None:
+    rec = recommend(engine, gpu="rtx-3090", model="llama-3.1-8b", data_kind="preferences", examples="5k")
+    hits = rec.trace(rec.plans[0])
+    assert [h.action for h in hits[:3]] == ["base", "pipeline", "fit"]
+    assert hits[1].rule == "atlas-3.5-assistant-sft-rlhf" and "arXiv 2305.18290" in hits[1].source
+    assert "GB per GPU" in hits[2].because and hits[2].source
+    qlora = next(p for p in rec.plans if p.method == "qlora")
+    assert "ft-atlas corrects the guide's table" in rec.trace(qlora)[0].because
+    assert all(h.source for p in rec.plans for h in rec.trace(p))
+
+
+def test_cost_first_estimates_plans_on_fewer_gpus(run: Runner, engine: Engine) -> None:
+    raw = {"gpu": "h100-80gb", "gpus": 8, "model": "llama-3.1-70b", "goal": "chat"}
+    balanced = recommend(engine, **raw)
+    cost = recommend(engine, **raw, priority="cost")
+    assert all(p.gpus == 8 for p in balanced.plans if p.gpus is not None)
+    qlora = next(p for p in cost.plans if p.method == "qlora")
+    assert (qlora.gpus, qlora.spare_gpus) == (1, 7)
+    assert any("Uses 1 of your 8 GPUs" in r for r in qlora.reasons)
+    data = ok(
+        run(
+            "recommend",
+            "--gpu",
+            "h100-80gb",
+            "--gpus",
+            "8",
+            "--model",
+            "llama-3.1-70b",
+            "--priority",
+            "cost",
+            "--json",
+        )
+    ).json()
+    assert data["recommendations"][0]["gpus"] < 8
+
+
+def test_model_variant_flag_overrides_what_the_name_says(engine: Engine) -> None:
+    raw = {"gpu": "h100-80gb", "model": "llama-3.1-8b", "data_kind": "preferences", "examples": "5k"}
+    assert recommend(engine, **raw).plans[0].pipeline == ("sft", "dpo")
+    instruct = recommend(engine, **raw, model_variant="instruct")
+    assert instruct.plans[0].pipeline == ("dpo",)
+    assert instruct.profile["model_variant"] == "instruct"
+    assert recommend(engine, **{**raw, "model": "qwen3-8b"}, model_variant="base").plans[0].pipeline == (
+        "sft",
+        "dpo",
+    )
+
+
+def test_other_pipelines_are_named_in_a_note(engine: Engine) -> None:
+    rec = recommend(engine, gpu="h100-80gb", model="llama-3.1-8b", data_kind="preferences", priority="speed")
+    assert rec.plans[0].pipeline == ("orpo",)
+    note = next(n for n in rec.notes if n.startswith("Other pipelines for this data"))
+    assert "sft → dpo" in note and "arXiv 2305.18290" in note
+
+
+# --- the KB checks the new conditions ----------------------------------------------------------------
+
+
+def _invalid(tmp_path: Path, data: dict[str, Any], *expected: str) -> None:
+    with pytest.raises(KnowledgeBaseError) as caught:
+        load_knowledge_base(write_kb(tmp_path, data))
+    text = "\n".join(caught.value.problems)
+    for part in expected:
+        assert part in text, text
+
+
+def test_conditions_outside_rules_are_checked(tmp_path: Path) -> None:
+    data = bundled_sections()
+    lora = data["methods"][index_of(data["methods"], "lora")]
+    lora["libraries"][0]["when"] = {"fact": "stage.lora", "value": True}
+    data["evaluation"][0]["when"] = {"fact": "gpu_vendr", "value": "apple"}
+    _invalid(tmp_path, data, "unknown objective 'lora' in fact 'stage.lora'", "unknown fact 'gpu_vendr'")
+
+
+def test_a_hosted_method_needs_providers_and_no_memory_model(tmp_path: Path) -> None:
+    data = bundled_sections()
+    hosted = data["methods"][index_of(data["methods"], "hosted-ft")]
+    hosted["memory_model"] = "lora"
+    _invalid(tmp_path, data, "a hosted method uses no local memory")
+    data = bundled_sections()
+    data["methods"][index_of(data["methods"], "hosted-ft")]["providers"][0].pop("status_note")
+    _invalid(tmp_path, data, "status 'closing' needs a status_note")
+
+
+def test_a_runs_selector_selects_by_where_a_method_runs(tmp_path: Path, catalog: Catalog) -> None:
+    rule = next(r for r in catalog.kb.rules if r.id == "api-only-no-training")
+    assert not any(rule.selects(m) for m in catalog.kb.methods if m.runs == "hosted")
+    assert rule.selects(catalog.methods["lora"])

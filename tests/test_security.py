@@ -1,0 +1,1355 @@
+"""Issue 13: nothing ft-atlas reads or caches can run code, nothing it writes is lost or forged.
+
+One section per numbered point of the issue; each test reproduces the attack or the bug.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import functools
+import io
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from atlas_cli import files
+from atlas_cli.batch import runner
+from atlas_cli.batch.jsonline import LineEncoder
+from atlas_cli.batch.runner import run_batch
+from atlas_cli.batch.workers import worker_count
+from atlas_cli.core.engine import Engine
+from atlas_cli.core.profile import COUNT, SIZE, Profile, build_profile, parse_count, parse_number, parse_size
+from atlas_cli.errors import EXIT_INTERNAL, EXIT_USAGE, UsageError
+from atlas_cli.kb import cache as kbcache
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.facts import FACTS
+from atlas_cli.kb.files import bundled_kb_path, read_kb
+from atlas_cli.kb.loading import load_knowledge_base
+from atlas_cli.kb.schema import KnowledgeBase
+from atlas_cli.kb.vocabulary import MEMORY_MODELS, RECIPE_HYPERPARAMETERS
+from atlas_cli.recipes.writer import render_recipe
+from atlas_cli.render.documents import escape_breaks, recommendation_json
+from tests.conftest import Runner
+from tests.test_kb_fuzz import fuzz_base
+from tests.test_knowledge import bundled_sections, dump
+from tests.test_recipes import rank_of
+
+PROFILE = ["--gpu", "rtx-3090", "--model-size", "7b"]
+
+# --- 14. one number parser ---------------------------------------------------------------------
+
+OTHER_DIGITS = ["\uff12", "\u0662", "\u00b2", "\u09e8"]  # fullwidth, Arabic-Indic, superscript, Bengali
+
+
+@pytest.mark.parametrize("digit", OTHER_DIGITS)
+@pytest.mark.parametrize(
+    ("flag", "template", "base"),
+    [
+        ("--vram", "{}4", ["--model-size", "7b"]),
+        ("--gpus", "{}", PROFILE),
+        ("--model-size", "{}b", ["--gpu", "rtx-3090"]),
+        ("--examples", "1{}k", PROFILE),
+        ("--top", "{}", PROFILE),
+    ],
+)
+def test_every_number_flag_refuses_other_scripts_digits(
+    run: Runner, flag: str, template: str, base: list[str], digit: str
+) -> None:
+    result = run("recommend", *base, flag, template.format(digit), "--json")
+    assert result.exit_code == 2, result.stdout
+    assert flag in result.stderr and "write it like" in result.stderr
+
+
+@pytest.mark.parametrize("text", ["1,5m", "1,50", "15,00", ",500", "1,500.", "1_000", "1.5.0", "0x10"])
+def test_a_comma_is_only_a_thousands_separator(text: str) -> None:
+    with pytest.raises(UsageError, match=re.escape("',' only between groups of three digits")):
+        parse_count(text)
+
+
+@pytest.mark.parametrize(("text", "count"), [("1,500", 1_500), ("1,500,000", 1_500_000), ("1.5m", 1_500_000)])
+def test_thousands_separators_are_read(text: str, count: int) -> None:
+    assert parse_count(text) == count
+
+
+def test_examples_one_comma_five_m_is_refused_not_read_as_fifteen_million(run: Runner) -> None:
+    result = run("recommend", *PROFILE, "--examples", "1,5m", "--json")
+    assert result.exit_code == 2 and "--examples" in result.stderr and "1.5m" in result.stderr
+
+
+def test_sizes_keep_their_documented_forms() -> None:
+    assert parse_size("7e9") == pytest.approx(7.0)
+    assert parse_size("1,500m") == pytest.approx(1.5)
+    assert parse_size("0.5T") == pytest.approx(500.0)
+    assert parse_number("2k", "--examples", COUNT) == (2000.0, "k")
+    with pytest.raises(UsageError, match="write it like"):
+        parse_number("7e9", "--examples", COUNT)  # an exponent only where documented: model sizes
+    with pytest.raises(UsageError):
+        parse_number("7 bn", "--model-size", SIZE)
+
+
+def test_batch_values_use_the_same_parser(run: Runner, tmp_path: Path) -> None:
+    lines = [
+        {"gpu": "rtx-3090", "model_size": "7b", "examples": "1,5m"},
+        {"gpu": "rtx-3090", "model_size": "7b", "gpus": "\u0662"},
+        {"gpu": "rtx-3090", "model_size": 7e9, "examples": 1500},
+        {"gpu": "rtx-3090", "model_size": "7b", "examples": 10**400},
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    result = run("recommend", "--batch", str(source), "--top", "1")
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [("error" in r) for r in records] == [True, True, False, True]
+    assert "write it like" in records[0]["error"]["message"]
+    assert records[2]["profile"]["examples"] == 1500
+    assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("value", ["\u0662", "1,0", "4k"])
+def test_jobs_setting_uses_the_same_parser(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("FT_ATLAS_JOBS", value)
+    with pytest.raises(UsageError, match="FT_ATLAS_JOBS"):
+        worker_count()
+
+
+# --- 12. an empty --kb, and dot-files in a KB directory -------------------------------------------
+
+
+def test_an_empty_kb_path_is_refused_not_read_as_the_current_directory(
+    run: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "notes.yaml").write_text("just: some yaml\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for args in (["--kb", "", "methods"], ["--kb", " ", "gpus"], ["validate", ""]):
+        result = run(*args)
+        assert result.exit_code == 2, (args, result.stderr)
+        assert "the path is empty" in result.stderr
+
+
+def test_editor_lock_files_and_appledouble_files_are_not_part_of_a_kb(run: Runner, tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    shutil.copytree(bundled_kb_path(), kb)
+    (kb / ".#methods.yaml").write_text("user@host.1234:1700000000", encoding="utf-8")
+    (kb / "._methods.yaml").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    result = run("validate", str(kb))
+    assert result.exit_code == 0, result.stderr
+    assert run("--kb", str(kb), "methods", "--json").exit_code == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_in_a_kb_directory_is_refused_not_waited_for(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    shutil.copytree(bundled_kb_path(), kb)
+    os.mkfifo(kb / "zz.yaml")  # nobody will ever write to it
+    command = [sys.executable, "-m", "atlas_cli", "validate", str(kb)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3
+    assert f"{kb / 'zz.yaml'}:1:1: cannot read: not a regular file" in result.stderr
+
+
+# --- 11. closed stdin, a full disk and a reader that went away ----------------------------------
+
+COMMAND = [sys.executable, "-m", "atlas_cli"]
+
+
+def _run_into_closed_pipe(args: list[str]) -> subprocess.CompletedProcess[str]:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before ft-atlas writes a byte
+    try:
+        return subprocess.run(
+            [*COMMAND, *args], stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60
+        )
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize(
+    "args", [["--version"], ["--no-color", "--version"], ["--help"], [], ["recommend", "--help"]], ids=str
+)
+def test_a_reader_that_went_away_ends_help_and_version_with_exit_0(args: list[str]) -> None:
+    result = _run_into_closed_pipe(args)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args", [["--version"], ["--no-color", "--version"], [*["recommend"], *PROFILE, "--json"]]
+)
+def test_a_full_disk_is_a_write_error_not_a_traceback(args: list[str]) -> None:
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        result = subprocess.run([*COMMAND, *args], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "No space left on device" in result.stderr
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+
+
+def test_ask_with_stdin_closed_does_not_crash() -> None:
+    result = subprocess.run(
+        [*COMMAND, "ask", "--no-input", "--gpu", "3090", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: os.close(0),  # `<&-`: Python starts with sys.stdin None
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["profile"]["gpu"] == "rtx-3090"
+    assert "internal error" not in result.stderr
+
+
+# --- a knowledge base with hostile text in it ---------------------------------------------------
+
+BREAKS = "\u2028\u2029\u0085\u009b"  # YAML and str.splitlines() line breaks, and a C1 control (CSI)
+ESCAPES = "\x1b[2J\x1b]8;;https://evil.example\x07link\x1b]8;;\x07\x07\x08"  # clear screen, OSC 8
+
+
+def hostile_kb(tmp_path: Path, text: str, name: str = "hostile.yaml") -> Path:
+    """The bundled KB as one file, with `text` in the names and prose that reach output."""
+    data = bundled_sections()
+    methods = {m["id"]: m for m in data["methods"]}
+    lora = methods["lora"]
+    lora["name"] = f"LoRA {text} (see C:\\Users\\docs)"
+    lora["summary"] = f"Low-rank {text} adapters."
+    lora["pitfalls"] = [f"pitfall {text}", *lora["pitfalls"]]
+    for hyper in lora["hyperparameters"].values():
+        if isinstance(hyper, dict):
+            hyper["note"] = f"note {text} end"
+            if hyper.get("source"):
+                hyper["source"] = f"source {text} end"
+    for rule in data["rules"]:
+        rule["because"] = f"{rule['because']} {text}"
+    data["gpus"][0]["name"] = f"GPU {text}"
+    data["models"][0]["name"] = f"Model {text}"
+    data["categories"][0]["changes"] = f"changes {text}"
+    guide = data["guide"]
+    guide["title"] = f"Atlas {text}"
+    guide["comparison"][0]["label"] = f"row {text}"
+    guide["tools"][0]["library"] = f"lib {text}"
+    guide["choose"][0]["text"] = f"choose {text}"
+    path = tmp_path / name
+    path.write_text(dump(data), encoding="utf-8")
+    return path
+
+
+# --- 13. JSON Lines: one record per line, whatever the text; duplicate keys --------------------
+
+
+def test_batch_lines_escape_line_separators_and_c1_controls(run: Runner, tmp_path: Path) -> None:
+    kb = hostile_kb(tmp_path, BREAKS)
+    assert run("validate", str(kb)).exit_code == 0
+    profile = {"gpu": "rtx-3090", "model_size": "7b", "goal": "chat"}
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        json.dumps(profile) + "\n" + json.dumps({"gpu": f"x{BREAKS}y"}) + "\n", encoding="utf-8"
+    )
+    result = run("--kb", str(kb), "recommend", "--batch", str(source), "--top", "100")
+    assert result.exit_code == 2
+    assert not set(BREAKS) & set(result.stdout)
+    lines = result.stdout.splitlines()  # splits at U+2028 and U+0085 too
+    assert len(lines) == 2
+    first, second = (json.loads(line) for line in lines)
+    assert any(BREAKS in plan["name"] for plan in first["recommendations"])
+    assert BREAKS in second["error"]["message"]
+    # The same document as `recommend --json`, which escapes the same characters.
+    args = ["--kb", str(kb), "recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat"]
+    single = run(*args, "--top", "100", "--json")
+    assert not set(BREAKS) & set(single.stdout)
+    assert {"line": 1, **json.loads(single.stdout)} == first
+
+
+def test_batch_line_is_the_compact_single_profile_document_with_those_escapes(tmp_path: Path) -> None:
+    catalog = Catalog(load_knowledge_base(hostile_kb(tmp_path, BREAKS)))
+    engine = Engine(catalog)
+    rec = engine.recommend(build_profile({"gpu": "rtx-3090", "model_size": "7b"}))
+    line = LineEncoder().line(1, rec, 5)
+    plain = json.dumps(
+        {"line": 1, **recommendation_json(rec, 5, False)}, ensure_ascii=False, separators=(",", ":")
+    )
+    assert line != plain and line == escape_breaks(plain)
+    assert line.encode("utf-8") == escape_breaks(plain).encode("utf-8")
+
+
+def test_duplicate_keys_in_a_batch_line_are_an_error_record(run: Runner) -> None:
+    lines = '{"gpu": "rtx-3090", "model_size": "7b", "gpu": "t4"}\n{"gpu": "rtx-3090", "model_size": "7b"}\n'
+    result = run("recommend", "--batch", "-", "--top", "1", input=lines)
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["error"]["code"] == "bad_input" and "duplicate key 'gpu'" in first["error"]["message"]
+    assert second["profile"]["gpu"] == "rtx-3090"
+    assert result.exit_code == 2
+
+
+# --- 6. every batch line gets exactly one record ----------------------------------------------------
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_crash_in_one_batch_line_loses_no_other_line(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str
+) -> None:
+    real = runner.build_profile
+
+    def crash_on_t4(raw: dict[str, object]) -> Profile:
+        if raw.get("gpu") == "t4":
+            raise RuntimeError("kaboom")
+        return real(raw)
+
+    monkeypatch.setattr(runner, "build_profile", crash_on_t4)  # a bug that only line 3 reaches
+    monkeypatch.setenv("FT_ATLAS_JOBS", jobs)
+    profiles = [{"gpu": "rtx-3090"}, {"gpu": "a100-80gb"}, {"gpu": "t4"}, {"gpu": "l4"}, {"gpu": "nope"}]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(p) + "\n" for p in profiles * 40), encoding="utf-8")
+    out = io.StringIO()
+    code = run_batch(Engine(catalog), str(source), top=1, explain=False, out=out)
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["line"] for r in records] == list(range(1, 201))
+    outcomes = [r["error"]["code"] if "error" in r else "ok" for r in records[:5]]
+    assert outcomes == ["ok", "ok", "internal", "ok", "bad_input"]
+    assert "kaboom" in records[2]["error"]["message"]
+    assert code == EXIT_INTERNAL
+
+
+def test_only_bad_lines_exit_2(catalog: Catalog, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"gpu": "nope"}\n{"gpu": "rtx-3090"}\n', encoding="utf-8")
+    assert run_batch(Engine(catalog), str(source), top=1, explain=False, out=io.StringIO()) == EXIT_USAGE
+
+
+# --- 7. recipe --out: atomic, no silent overwrite, no writing through links ---------------------
+
+
+def test_out_refuses_to_overwrite_an_existing_file(run: Runner, tmp_path: Path) -> None:
+    target = tmp_path / "train.py"
+    target.write_text("# my own script\n", encoding="utf-8")
+    result = run("recipe", *PROFILE, "--out", str(target))
+    assert result.exit_code == 2 and "--force" in result.stderr
+    assert target.read_text(encoding="utf-8") == "# my own script\n"
+    forced = run("recipe", *PROFILE, "--out", str(target), "--force")
+    assert forced.exit_code == 0, forced.stderr
+    assert "ft-atlas recipe (python)" in target.read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train.py"]  # no temporary file left
+
+
+def test_out_never_writes_through_a_symbolic_link(run: Runner, tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n", encoding="utf-8")
+    link = tmp_path / "train.py"
+    link.symlink_to(victim)
+    result = run("recipe", *PROFILE, "--out", str(link))
+    assert result.exit_code == 2 and "symbolic link" in result.stderr
+    assert link.is_symlink() and victim.read_text(encoding="utf-8") == "precious\n"
+    assert run("recipe", *PROFILE, "--out", str(link), "--force").exit_code == 0
+    assert not link.is_symlink() and "ft-atlas recipe" in link.read_text(encoding="utf-8")
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+
+
+def test_out_refuses_devices_and_writes_into_directories_without_replacing(
+    run: Runner, tmp_path: Path
+) -> None:
+    result = run("recipe", *PROFILE, "--out", os.devnull, "--force")
+    assert result.exit_code == 2 and "use - for stdout" in result.stderr
+    # An existing directory is a target directory (issue 18: one file per stage and config);
+    # what it already holds is still never replaced unasked.
+    assert run("recipe", *PROFILE, "--out", str(tmp_path)).exit_code == 0
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == ["recipe.py"]
+    again = run("recipe", *PROFILE, "--out", str(tmp_path))
+    assert again.exit_code == 2 and "already exists" in again.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs resource limits in a child process")
+def test_a_write_error_keeps_the_old_file_and_exits_1(tmp_path: Path) -> None:
+    import resource
+
+    target = tmp_path / "train.py"
+    target.write_text("# my own script\n", encoding="utf-8")
+
+    def small_files() -> None:  # in the child: any file beyond 4 KiB fails (EFBIG), as a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    result = subprocess.run(
+        [*COMMAND, "recipe", *PROFILE, "--out", str(target), "--force"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=small_files,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "--out: cannot write" in result.stderr and "Traceback" not in result.stderr
+    assert target.read_text(encoding="utf-8") == "# my own script\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train.py"]
+
+
+def test_an_unwritable_out_is_an_io_error_exit_1(run: Runner, tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("x", encoding="utf-8")
+    result = run("recipe", *PROFILE, "--out", str(blocked / "train.py"))
+    assert result.exit_code == 1 and "--out: cannot write" in result.stderr
+
+
+def test_a_file_that_appears_while_writing_is_not_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "train.py"
+    real_mkstemp = tempfile.mkstemp
+
+    def racing_mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        made = real_mkstemp(*args, **kwargs)
+        target.write_text("# written by someone else meanwhile\n", encoding="utf-8")
+        return made
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", racing_mkstemp)
+    with pytest.raises(UsageError, match="already exists"):
+        files.write_new(target, "new text\n")
+    assert target.read_text(encoding="utf-8") == "# written by someone else meanwhile\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train.py"]
+
+
+def test_a_directory_output_changes_nothing_when_one_file_exists(tmp_path: Path) -> None:
+    (tmp_path / "dpo.yaml").write_text("mine\n", encoding="utf-8")
+    outputs = {tmp_path / "sft.yaml": "a: 1\n", tmp_path / "dpo.yaml": "b: 2\n"}
+    with pytest.raises(UsageError, match=r"dpo\.yaml already exists"):
+        files.write_new_files(outputs)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dpo.yaml"]
+    files.write_new_files(outputs, force=True)
+    assert (tmp_path / "sft.yaml").read_text(encoding="utf-8") == "a: 1\n"
+    assert (tmp_path / "dpo.yaml").read_text(encoding="utf-8") == "b: 2\n"
+    assert (tmp_path / "sft.yaml").stat().st_mode & 0o777 == 0o666 & ~_current_umask()
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# --- 9. no raw control characters reach a terminal -------------------------------------------------
+
+SGR = re.compile(r"\x1b\[[0-9;]*m")  # rich's own colours, when a terminal is forced
+RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+VIEWS = [
+    ["methods"],
+    ["show", "lora"],
+    ["compare"],
+    ["compare", "lora", "qlora"],
+    ["categories"],
+    ["tools"],
+    ["guide"],
+    ["gpus"],
+    ["models"],
+    ["recommend", *PROFILE, "--explain", "--top", "100"],
+    ["estimate", *PROFILE],
+    ["estimate", *PROFILE, "--method", "lora"],
+    ["ask", "--no-input", *PROFILE],
+]
+
+
+def _raw_controls(text: str, bidi: bool = True) -> list[str]:
+    found = RAW_CONTROL.findall(SGR.sub("", text))
+    # JSON is data: bidirectional marks stay as they are (they drive no terminal sequence).
+    return found if bidi else [c for c in found if not "\u202a" <= c <= "\u2069"]
+
+
+@pytest.fixture(scope="module")
+def escaping_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return hostile_kb(tmp_path_factory.mktemp("escapes"), ESCAPES + BREAKS + "\u202e")
+
+
+@pytest.mark.parametrize("args", VIEWS, ids=" ".join)
+@pytest.mark.parametrize("fmt", ["table", "markdown", "json"])
+def test_kb_text_never_reaches_the_terminal_raw(
+    run: Runner, escaping_kb: Path, args: list[str], fmt: str
+) -> None:
+    result = run("--kb", str(escaping_kb), *args, "--format", fmt, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.stderr
+    assert _raw_controls(result.stdout, bidi=fmt != "json") == [] and _raw_controls(result.stderr) == []
+    assert "\\x1b" in result.stdout or "\\u001b" in result.stdout  # shown, escaped
+
+
+@pytest.mark.parametrize(
+    "args", [["methods"], ["show", "lora"], ["guide"], ["recommend", *PROFILE, "--explain"]]
+)
+def test_rich_styles_survive_while_kb_escapes_do_not(run: Runner, escaping_kb: Path, args: list[str]) -> None:
+    result = run("--kb", str(escaping_kb), *args, env={"FORCE_COLOR": "1", "TERM": "xterm-256color"})
+    assert result.exit_code == 0, result.stderr
+    assert SGR.search(result.stdout)  # the terminal still gets colours
+    assert _raw_controls(result.stdout) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["recommend", "--gpu", "x\x1b[2J\x1b]8;;http://e\x07", "--model-size", "7b"],
+        ["recommend", *PROFILE, "--examples", "\x1b[2J"],
+        ["no\x1b[2Jsuch-command"],
+        ["show", "\x9b2J"],
+        ["--kb", "missing\x1b[2J.yaml", "methods"],
+    ],
+)
+def test_user_input_echoed_in_errors_is_escaped(run: Runner, args: list[str]) -> None:
+    result = run(*args)
+    assert result.exit_code in (2, 3)
+    assert _raw_controls(result.stderr) == [] and _raw_controls(result.stdout) == []
+    assert "\\x1b" in result.stderr or "\\x9b" in result.stderr
+
+
+# --- 2 and 3. generated recipes hold KB text as data only ------------------------------------------
+
+NASTY = [
+    '"""', "'''", '"', "'", "\\", "\\N{", "\n", "\r", "\r\n", "\x00", "\x0b", "\x0c", "\x1b", "\x7f", "\x85",
+    "\x9b", "\u2028", "\u2029", "\ufeff", "\u202e", "#", "# ", "\n#", "coding: latin-1", ": ", "- ", "---",
+    "...", "{", "}", "[", "]", "!!python/object:os.system", "&a", "*a", "%", "@", "`", "\t", " ", "é",
+    "\U0001f600", "trust_remote_code: true", "\nimport os\nos.system('id')\n", '"""; import os; """',
+]  # fmt: skip
+hostile_text = st.lists(st.one_of(st.sampled_from(NASTY), st.text(max_size=6)), max_size=8).map("".join)
+hub_part = st.from_regex(r"[\w.\-]{1,12}", fullmatch=True).filter(lambda s: s not in (".", ".."))
+
+
+@dataclass(frozen=True)
+class RecipeInputs:
+    """The KB fields that reach a recipe, and the profile's model id."""
+
+    name: str
+    note: str
+    source: str
+    targets: str
+    dropout: float
+    hub: str
+    model_id: str
+
+
+PLACEHOLDERS = RecipeInputs(
+    "ZZNAMEZZ", "ZZNOTEZZ", "ZZSOURCEZZ", "ZZTARGETSZZ", 0.125, "zzorg/zzrepo", "zz-model"
+)
+
+
+def _recipe_kb(base: dict[str, Any], given: RecipeInputs) -> Catalog | None:
+    data = copy.deepcopy(base)
+    lora = next(m for m in data["methods"] if m["id"] == "lora")
+    lora["name"] = given.name
+    hyper = lora["hyperparameters"]
+    for entry in hyper.values():
+        entry["note"], entry["source"] = given.note, given.source
+    hyper["target_modules"]["value"] = given.targets
+    hyper["lora_dropout"]["value"] = given.dropout
+    hyper["sharding"] = {"note": given.note}  # the note a multi-GPU recipe quotes
+    for method in data["methods"]:
+        if method["id"] in ("sft", "dpo"):
+            for entry in method["hyperparameters"].values():
+                if entry.get("source"):
+                    entry["source"] = given.source
+    model = copy.deepcopy(next(m for m in data["models"] if m["id"] == "llama-3.1-8b"))
+    model.update(
+        id=given.model_id, name=given.name, aliases=[], source=f"https://huggingface.co/{given.hub}/"
+    )
+    data["models"].append(model)
+    try:
+        return Catalog(KnowledgeBase.model_validate(data))
+    except ValidationError:
+        return None  # e.g. a target that reads as a number: validate refuses it, as it should
+
+
+def _recipes(catalog: Catalog, model_id: str) -> dict[str, str]:
+    profile = {"gpu": "rtx-3090", "gpus": "2", "model": model_id, "data_kind": "preferences"}
+    rec = Engine(catalog).recommend(build_profile(profile))
+    rank = rank_of(rec, "lora", ("sft", "dpo"))
+    return {fmt: render_recipe(catalog, rec, rank, fmt) for fmt in ("python", "llamafactory", "axolotl")}
+
+
+def _substituted(value: Any, given: RecipeInputs) -> Any:
+    """The benign rendering's values with each placeholder replaced by what the KB really said."""
+    plain = {
+        getattr(PLACEHOLDERS, f): getattr(given, f) for f in ("name", "note", "source", "targets", "hub")
+    }
+    if isinstance(value, str):
+        return plain.get(value, value)
+    if isinstance(value, float) and value == PLACEHOLDERS.dropout:
+        return given.dropout
+    if value == [PLACEHOLDERS.targets]:  # axolotl lists the targets
+        return given.targets.split(",")
+    if isinstance(value, list):
+        return [_substituted(v, given) for v in value]
+    if isinstance(value, dict):
+        return {k: _substituted(v, given) for k, v in value.items()}
+    return value
+
+
+class _Literals(ast.NodeTransformer):
+    def __init__(self, given: RecipeInputs) -> None:
+        self.given = given
+
+    def visit_Constant(self, node: ast.Constant) -> ast.Constant:
+        return ast.Constant(_substituted(node.value, self.given))
+
+
+def _check_recipes(base: dict[str, Any], given: RecipeInputs) -> bool:
+    hostile, benign = (
+        _recipe_kb(base, given),
+        _recipe_kb(base, replace(PLACEHOLDERS, model_id=given.model_id)),
+    )
+    if hostile is None:
+        return False
+    assert benign is not None
+    got, want = _recipes(hostile, given.model_id), _recipes(benign, given.model_id)
+    # Python: it compiles, and its syntax tree is the benign one with exactly the KB's literals.
+    code = compile(got["python"], "recipe.py", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    compile(got["python"], "recipe.py", "exec", dont_inherit=True)
+    expected = _Literals(given).visit(ast.parse(want["python"]))
+    assert ast.dump(code) == ast.dump(expected)
+    assert ast.literal_eval(next(n.value for n in code.body if _assigns(n, "PLAN"))) == given.name
+    head = got["python"].split('"""', 1)[0].splitlines()
+    assert all(line.startswith("#") or not line for line in head)  # the header stays comments
+    # YAML: every document reads back as the intended mapping, with no key added or lost.
+    for fmt in ("llamafactory", "axolotl"):
+        documents = list(yaml.safe_load_all(got[fmt]))
+        assert documents == _substituted(list(yaml.safe_load_all(want[fmt])), given), fmt
+    return True
+
+
+def _assigns(node: ast.stmt, name: str) -> bool:
+    return isinstance(node, ast.Assign) and any(
+        isinstance(t, ast.Name) and t.id == name for t in node.targets
+    )
+
+
+recipe_inputs = st.builds(
+    RecipeInputs,
+    name=hostile_text,
+    note=hostile_text.filter(bool),
+    source=hostile_text.filter(bool),
+    targets=hostile_text.filter(lambda s: s and len(s) <= 200),
+    dropout=st.floats(min_value=0, max_value=1e15, allow_nan=False),
+    hub=st.builds("{}/{}".format, hub_part, hub_part),
+    model_id=st.from_regex(r"[a-z0-9][a-z0-9.\-]{0,20}", fullmatch=True),
+)
+
+
+@functools.cache
+def _recipe_base() -> dict[str, Any]:
+    return bundled_sections()
+
+
+@settings(max_examples=40, deadline=None)
+@given(recipe_inputs)
+def test_kb_text_reaches_recipes_only_as_data(inputs: RecipeInputs) -> None:
+    _check_recipes(_recipe_base(), inputs)
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None)
+@given(recipe_inputs)
+def test_kb_text_reaches_recipes_only_as_data_many(inputs: RecipeInputs) -> None:
+    _check_recipes(_recipe_base(), inputs)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        'LoRA"""\nimport os; os.system("echo pwned")\n"""',
+        "LoRA (see C:\\Users\\docs)",
+        "LoRA\x00",
+        "LoRA\u2028trust_remote_code: true",
+    ],
+)
+def test_the_reported_method_names_are_inert(name: str) -> None:
+    given = replace(PLACEHOLDERS, name=name, note=f"note {name}", source=f"source {name}")
+    assert _check_recipes(_recipe_base(), given)
+
+
+def test_a_line_separator_in_a_note_adds_no_yaml_key() -> None:
+    given = replace(PLACEHOLDERS, note="see\u2028trust_remote_code: true\x85also: 1")
+    catalog = _recipe_kb(_recipe_base(), given)
+    assert catalog is not None
+    for fmt, text in _recipes(catalog, given.model_id).items():
+        if fmt != "python":
+            keys = {key for document in yaml.safe_load_all(text) for key in document}
+            assert "trust_remote_code" not in keys and "also" not in keys
+        assert "\u2028" not in text and "\x85" not in text
+
+
+# --- 5. a KB that validates never makes a command fail with an internal error -------------------------
+
+NUMBERS: list[Any] = [0, 1, -1, 2, 3, 0.5, 1e-9, 1e-300, 7, 64, 100, 4096, 1e15, -1e15, 10**15, 2.5e-4]
+ODD_TEXT = [
+    "",
+    " ",
+    "[/x]",
+    "[bold]x",
+    "%s %d",
+    "{0} {x}",
+    "$x ${y}",
+    "\\",
+    "é ✓ 漢字",
+    "\x1b[2J",
+    "a\u2028b",
+    "x" * 300,
+]
+HYPER_VALUES: list[Any] = [*NUMBERS, "r", "2r", "TEXT", "RANDOM", "all-linear", "q_proj,v_proj", True, False]
+HYPER_VALUES += [["q_proj", "v_proj"], ["x"], "nf4", "adamw_torch", "galore_adamw", "text"]
+
+
+FAST_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, (*path, k))]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, (*path, i))]
+    return [(path, value)]
+
+
+def _set(data: Any, path: tuple[Any, ...], value: Any) -> None:
+    for part in path[:-1]:
+        data = data[part]
+    data[path[-1]] = value
+
+
+def _random_comparison(rng: random.Random, data: dict[str, Any]) -> dict[str, Any]:
+    fact = rng.choice(FACTS)
+    name = f"{fact.name}.{rng.choice(data['methods'])['id']}" if fact.per_method else fact.name
+    if fact.type == "number":
+        op, value = rng.choice(["lt", "le", "gt", "ge", "eq", "ne"]), rng.choice([*NUMBERS, None])
+    elif fact.type == "bool":
+        op, value = rng.choice(["eq", "ne"]), rng.choice([True, False, None])
+    else:
+        refs = {"gpus": data["gpus"], "models": data["models"], "methods": data["methods"]}
+        pool = list(fact.values or ()) or [
+            i["id"] for i in refs.get(fact.refers_to or "", data["categories"])
+        ]
+        op, value = rng.choice(["eq", "ne"]), rng.choice([*pool, None])
+    if rng.random() < 0.3 and value is not None:
+        op, value = rng.choice(["in", "not_in"]), [value]
+    return {"fact": name, "op": op, "value": value}
+
+
+def _random_condition(rng: random.Random, data: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    kind = rng.choice(["cmp", "cmp", "all", "any", "not"]) if depth < 3 else "cmp"
+    if kind == "cmp":
+        return _random_comparison(rng, data)
+    if kind == "not":
+        return {"not": _random_condition(rng, data, depth + 1)}
+    return {kind: [_random_condition(rng, data, depth + 1) for _ in range(rng.randint(1, 3))]}
+
+
+def _mutate(rng: random.Random, data: dict[str, Any]) -> str:
+    """One change that usually keeps the KB valid, so that its meaning (not its syntax) is tested."""
+    methods, objectives = data["methods"], [m["id"] for m in data["methods"] if m["kind"] == "objective"]
+    choice = rng.choice([0, 1, 1, 1, 2, 3, 4, 5, 6, 7, 8])
+    if choice == 0:
+        path, _ = rng.choice([leaf for leaf in _leaves(data) if isinstance(leaf[1], int | float)])
+        value = rng.choice([v for v in NUMBERS if not isinstance(v, bool)])
+        _set(data, path, value)
+        return f"number {path} = {value!r}"
+    if choice == 1:
+        method = rng.choice(methods)
+        hyper = method.setdefault("hyperparameters", {})
+        used = [k for k in hyper if k in RECIPE_HYPERPARAMETERS]
+        key = rng.choice(used if used and rng.random() < 0.7 else [*RECIPE_HYPERPARAMETERS, "x"])
+        entry = {"value": rng.choice(HYPER_VALUES), "source": "fuzz"}
+        if rng.random() < 0.3:
+            entry["with_peft"] = rng.choice(HYPER_VALUES)
+        if rng.random() < 0.2:
+            entry = {"note": "only a note"}
+        hyper[key] = entry
+        return f"hyperparameter {method['id']}.{key} = {entry}"
+    if choice == 2:
+        rule = rng.choice([*data["rules"], *data["pipelines"]])
+        rule["when"] = _random_condition(rng, data)
+        return f"condition of {rule['id']}: {rule['when']}"
+    if choice == 3:
+        pipeline = rng.choice(data["pipelines"])
+        pipeline["pipeline"] = rng.sample(objectives, rng.randint(1, 3))
+        return f"pipeline {pipeline['id']} = {pipeline['pipeline']}"
+    if choice == 4:
+        method = rng.choice([m for m in methods if m["kind"] != "objective"])
+        method["memory_model"] = rng.choice(list(MEMORY_MODELS))
+        if rng.random() < 0.5:
+            method["variants"] = [{"label": "v", "optimizer": rng.choice(["adamw", "adamw-8bit", "sgd"])}]
+        return f"memory model of {method['id']} = {method['memory_model']}"
+    if choice == 5:
+        model = rng.choice(data["models"])
+        field = rng.choice(
+            ["layers", "hidden_size", "attention_heads", "kv_heads", "intermediate_size", "vocab_size"]
+        )
+        model[field] = rng.choice([1, 2, 7, 64, 1000])
+        if rng.random() < 0.5:
+            model["architecture"] = rng.choice(["decoder", "encoder", "encoder-decoder"])
+        return f"model {model['id']}.{field}"
+    if choice == 6:
+        gpu = rng.choice(data["gpus"])
+        gpu["memory_gib"] = rng.choice([0.001, 1, 24, 80, 100_000])
+        gpu["bf16"], gpu["cuda"] = rng.random() < 0.5, rng.random() < 0.5
+        return f"gpu {gpu['id']}"
+    if choice == 7:
+        rule = rng.choice(data["rules"])
+        rule["effect"] = {
+            "action": rng.choice(["prefer", "avoid", "exclude"]),
+            "weight": rng.choice([0, 0.5, 100]),
+        }
+        return f"effect of {rule['id']}"
+    path, _ = rng.choice([leaf for leaf in _leaves(data) if isinstance(leaf[1], str) and "id" not in leaf[0]])
+    text = rng.choice(ODD_TEXT)
+    _set(data, path, text)
+    return f"text {path} = {text!r}"
+
+
+def _commands(data: dict[str, Any], rng: random.Random) -> list[tuple[list[str], str | None]]:
+    gpu, model = rng.choice(data["gpus"])["id"], rng.choice(data["models"])["id"]
+    method = rng.choice(data["methods"])["id"]
+    trained = rng.choice([m["id"] for m in data["methods"] if m["kind"] != "objective"])
+    hardware_model = ["--gpu", gpu, "--model", model]
+    batch = "".join(
+        json.dumps(p) + "\n"
+        for p in (
+            {"gpu": gpu, "model": model},
+            {"vram": 24, "model_size": "7b", "goal": "chat"},
+            {"gpu": "none"},
+        )
+    )
+    commands: list[tuple[list[str], str | None]] = [
+        (["methods"], None),
+        (["show", method], None),
+        (["show", method, "--format", "markdown"], None),
+        (["compare"], None),
+        (["compare", method, trained], None),
+        (["categories"], None),
+        (["tools"], None),
+        (["guide"], None),
+        (["gpus"], None),
+        (["models", "--json"], None),
+        (["recommend", *hardware_model, "--explain", "--top", "100"], None),
+        (["recommend", *hardware_model, "--json", "--explain", "--data-kind", "preferences"], None),
+        (["recommend", "--vram", "24", "--model-size", "7b", "--format", "markdown"], None),
+        (["recommend", "--gpu", "none", "--model-size", "1b", "--examples", "20"], None),
+        (["recommend", "--batch", "-", "--top", "3"], batch),
+        (["estimate", *hardware_model], None),
+        (["estimate", *hardware_model, "--method", trained, "--json"], None),
+        (["ask", "--no-input", *hardware_model], None),
+    ]
+    for plan in ("1", "2", "3"):
+        for trainer in ("python", "llamafactory", "axolotl"):
+            commands.append((["recipe", *hardware_model, "--plan", plan, "--trainer", trainer], None))
+    commands.append((["recipe", "--gpu", "none", "--model", model, "--data-kind", "preferences"], None))
+    return commands
+
+
+def _mutated_kb(rng: random.Random, tmp_path: Path) -> tuple[Path, dict[str, Any], list[str]]:
+    data = fuzz_base()
+    done = [_mutate(rng, data) for _ in range(rng.randint(1, 3))]
+    if rng.random() < 0.5:  # training plans without a GPU, so without a memory estimate
+        for rule in data["rules"]:
+            if rule["effect"]["action"] == "exclude":
+                rule["effect"]["action"] = "avoid"
+        done.append("no exclusions")
+    path = tmp_path / f"kb-{rng.getrandbits(64):016x}.yaml"
+    text = yaml.dump(data, Dumper=FAST_DUMPER, allow_unicode=True, sort_keys=False)
+    path.write_text(text, encoding="utf-8")
+    return path, data, done
+
+
+def _check_valid_kb_commands(rng: random.Random, tmp_path: Path, run: Runner) -> None:
+    path, data, done = _mutated_kb(rng, tmp_path)
+    verdict = run("validate", str(path))
+    assert verdict.exit_code in (0, 3), (done, verdict.stderr[-2000:])
+    if verdict.exit_code:
+        return
+    for args, stdin in _commands(data, rng):
+        result = run("--kb", str(path), *args, input=stdin)
+        assert result.exit_code in (0, 2), (done, args, result.stderr[-2000:])
+        assert "internal error" not in result.stderr, (done, args, result.stderr[-2000:])
+    # `recipe` for every plan of a few profiles, through the function the command calls.
+    catalog = Catalog(load_knowledge_base(path))
+    engine, model = Engine(catalog), rng.choice(data["models"])["id"]
+    for hardware in ({"gpu": "none"}, {"gpu": rng.choice(data["gpus"])["id"]}, {"vram": "24"}):
+        for data_kind in ("demonstrations", "preferences", "labeled"):
+            rec = engine.recommend(build_profile({**hardware, "model": model, "data_kind": data_kind}))
+            for rank in range(1, len(rec.plans) + 1):
+                for trainer in ("python", "llamafactory", "axolotl"):
+                    try:
+                        text = render_recipe(catalog, rec, rank, trainer)
+                    except UsageError:
+                        continue  # a plan this trainer cannot express: exit 2, with the reason
+                    if trainer == "python":
+                        compile(text, "recipe.py", "exec", dont_inherit=True)
+                    else:
+                        assert all(isinstance(d, dict) for d in yaml.safe_load_all(text))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rng=st.randoms(use_true_random=False))
+def test_a_kb_that_validates_never_causes_an_internal_error(
+    rng: random.Random, tmp_path: Path, run: Runner
+) -> None:
+    _check_valid_kb_commands(rng, tmp_path, run)
+
+
+@pytest.mark.slow
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rng=st.randoms(use_true_random=False))
+def test_a_kb_that_validates_never_causes_an_internal_error_many(
+    rng: random.Random, tmp_path: Path, run: Runner
+) -> None:
+    _check_valid_kb_commands(rng, tmp_path, run)
+
+
+def test_most_mutations_keep_the_kb_valid(tmp_path: Path, run: Runner) -> None:
+    """The property above tests meaning only if most mutated KBs still validate."""
+    paths = [_mutated_kb(random.Random(seed), tmp_path)[0] for seed in range(20)]
+    assert sum(run("validate", str(path)).exit_code == 0 for path in paths) >= 10
+
+
+def _kb_text(tmp_path: Path, edit: Any, raw: dict[str, str] | None = None) -> Path:
+    """The bundled KB as one file after `edit(data)`; each placeholder string in `raw` is then
+    replaced by raw YAML text (numbers no dumper writes, anchors and aliases)."""
+    data = bundled_sections()
+    edit(data)
+    text = dump(data)
+    for placeholder, yaml_text in (raw or {}).items():
+        assert placeholder in text
+        text = text.replace(f"'{placeholder}'", yaml_text).replace(placeholder, yaml_text)
+    path = tmp_path / "kb.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _method(data: dict[str, Any], method_id: str) -> dict[str, Any]:
+    return next(m for m in data["methods"] if m["id"] == method_id)
+
+
+def _when(value: Any) -> Any:
+    def edit(data: dict[str, Any]) -> None:
+        data["rules"][0]["when"] = value
+
+    return edit
+
+
+def _hyper(method_id: str, key: str, value: Any) -> Any:
+    def edit(data: dict[str, Any]) -> None:
+        _method(data, method_id)["hyperparameters"][key] = {"value": value, "source": "test"}
+
+    return edit
+
+
+LOCATED_AT = re.compile(r"^.+:\d+:\d+: (?P<where>\S+): (?P<message>.+)$")
+CRASHING_KBS: dict[str, tuple[Any, dict[str, str], str, str]] = {
+    # name: (edit, raw YAML for placeholders, where the problem is reported, words of the message)
+    "number vs string": (
+        _when({"fact": "examples", "op": "ge", "value": "10000"}),
+        {},
+        "rules[0].when",
+        "number",
+    ),
+    "null": (_when({"fact": "examples", "op": "ge", "value": None}), {}, "rules[0].when", "compares numbers"),
+    "list": (_when({"fact": "examples", "op": "ge", "value": [1]}), {}, "rules[0].when", "not a list"),
+    "empty pipeline": (
+        lambda data: data["pipelines"][0].update(pipeline=[]),
+        {},
+        "pipelines[0].pipeline",
+        "at least 1",
+    ),
+    "rank as text": (
+        _hyper("lora", "r", "sixteen"),
+        {},
+        "methods[7].hyperparameters.r.value",
+        "whole number",
+    ),
+    "fraction as text": (
+        _hyper("partial-ft", "trainable_layers", "top"),
+        {},
+        "methods[1].hyperparameters.trainable_layers.value",
+        "from 0 to 1",
+    ),
+    "parameterization without training memory": (
+        lambda data: _method(data, "lora").update(memory_model="inference"),
+        {},
+        "methods[7]",
+        "no-training",
+    ),
+    "5,000-digit integer": (
+        _hyper("lora", "r", "__BIG__"),
+        {"__BIG__": "9" * 5000},
+        "methods[7]",
+        "bad value",
+    ),
+    "4,000-digit integer": (
+        _hyper("lora", "r", "__BIG__"),
+        {"__BIG__": "9" * 4000},
+        "methods[7]",
+        "out of range",
+    ),
+    "4,000-digit value in a condition": (
+        _when({"fact": "examples", "op": "ge", "value": "__BIG__"}),
+        {"__BIG__": "9" * 4000},
+        "rules[0].when",
+        "out of range",
+    ),
+    "1e99999": (
+        _hyper("lora", "learning_rate", "__HUGE__"),
+        {"__HUGE__": "1.0e+99999"},
+        "methods[7].hyperparameters.learning_rate",
+        "finite",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CRASHING_KBS, ids=str)
+def test_kbs_that_used_to_pass_validate_and_crash_are_refused_with_a_location(
+    run: Runner, tmp_path: Path, case: str
+) -> None:
+    edit, raw, where, words = CRASHING_KBS[case]
+    path = _kb_text(tmp_path, edit, raw)
+    result = run("validate", str(path))
+    assert result.exit_code == 3, result.stderr[-500:]
+    problems = [LOCATED_AT.match(line) for line in result.stderr.splitlines()[:-1]]
+    assert problems and all(problems), result.stderr[-500:]
+    assert any(p["where"].startswith(where) and words in p["message"] for p in problems if p), result.stderr
+
+
+def test_a_prompt_tuning_method_without_num_virtual_tokens_still_gets_a_recipe(
+    run: Runner, tmp_path: Path
+) -> None:
+    path = _kb_text(
+        tmp_path, lambda data: _method(data, "prompt-tuning")["hyperparameters"].pop("num_virtual_tokens")
+    )
+    assert run("validate", str(path)).exit_code == 0
+    catalog = Catalog(load_knowledge_base(path))
+    rec = Engine(catalog).recommend(build_profile({"gpu": "a100-80gb", "model": "llama-3.1-8b"}))
+    text = render_recipe(catalog, rec, rank_of(rec, "prompt-tuning", ("sft",)), "python")
+    compile(text, "recipe.py", "exec", dont_inherit=True)
+
+
+def test_lora_targets_given_as_a_list_reach_every_trainer_as_a_list(tmp_path: Path) -> None:
+    path = _kb_text(tmp_path, _hyper("lora", "target_modules", ["q_proj", "v_proj"]))
+    catalog = Catalog(load_knowledge_base(path))
+    rec = Engine(catalog).recommend(build_profile({"gpu": "rtx-3090", "model": "llama-3.1-8b"}))
+    rank = rank_of(rec, "lora", ("sft",))
+    assert "'target_modules': ['q_proj', 'v_proj']" in render_recipe(catalog, rec, rank, "python")
+    (factory,) = [d for d in yaml.safe_load_all(render_recipe(catalog, rec, rank, "llamafactory")) if d]
+    assert factory["lora_target"] == "q_proj,v_proj"
+    (axolotl,) = [d for d in yaml.safe_load_all(render_recipe(catalog, rec, rank, "axolotl")) if d]
+    assert axolotl["lora_target_modules"] == ["q_proj", "v_proj"]
+
+
+# --- 10. the size of conditions is capped ----------------------------------------------------------
+
+
+def _aliased_condition(levels: int, fan_out: int = 10) -> str:
+    """A flow-style condition that is a few lines of YAML and fan_out**levels comparisons."""
+    text = "&c0 {fact: examples, op: ge, value: 1}"
+    for level in range(1, levels + 1):
+        text = f"&c{level} {{all: [{text}" + f", *c{level - 1}" * (fan_out - 1) + "]}"
+    return text.split(" ", 1)[1]  # the outermost anchor is never used
+
+
+def test_a_rule_that_aliases_out_to_100k_comparisons_is_refused(run: Runner, tmp_path: Path) -> None:
+    path = _kb_text(tmp_path, _when("__WHEN__"), {"__WHEN__": _aliased_condition(5)})
+    assert len(path.read_text(encoding="utf-8")) < len(dump(bundled_sections())) + 1000
+    result = run("validate", str(path))
+    assert result.exit_code == 3
+    assert re.search(r":\d+:\d+: rules\[0\]\.when: more than 100 comparisons", result.stderr), result.stderr
+    assert run("--kb", str(path), "recommend", *PROFILE, "--json").exit_code == 3
+
+
+def test_the_comparisons_of_all_rules_together_are_capped(run: Runner, tmp_path: Path) -> None:
+    def many_rules(data: dict[str, Any]) -> None:
+        template = data["rules"][0]
+        data["rules"] += [{**template, "id": f"bulk-{i}", "when": "__WHEN__"} for i in range(260)]
+
+    hundred = "{all: [" + ", ".join(["{fact: examples, op: ge, value: 1}"] * 100) + "]}"
+    path = _kb_text(tmp_path, many_rules, {"__WHEN__": hundred})
+    result = run("validate", str(path))
+    assert result.exit_code == 3
+    assert re.search(r":\d+:\d+: rules: the conditions hold more than 25,000 comparisons", result.stderr)
+    assert "rules[41].when" not in result.stderr  # each rule alone is within its cap
+
+
+# --- 1, 4 and 8. the KB cache ----------------------------------------------------------------------
+
+MARKER_PAYLOAD = """
+import os, pickle, sys
+class Boom:
+    def __reduce__(self):
+        return (os.system, ("touch " + sys.argv[1],))
+sys.stdout.buffer.write(pickle.dumps(Boom()))
+"""
+
+
+@pytest.fixture
+def small_kb(tmp_path: Path) -> Path:
+    path = tmp_path / "kb" / "kb.yaml"
+    path.parent.mkdir()
+    path.write_text(
+        yaml.dump(fuzz_base(), Dumper=FAST_DUMPER, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    return path
+
+
+@pytest.fixture
+def cache_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "cache"
+    monkeypatch.setenv(kbcache.CACHE_ENV, str(directory))
+    monkeypatch.delenv(kbcache.NO_CACHE_ENV, raising=False)
+    return directory
+
+
+def _entry_path(directory: Path, kb: Path) -> Path:
+    return directory / kbcache.entry_name(kbcache.cache_key(read_kb(kb)))
+
+
+def _forged_entry(kb: Path) -> bytes:
+    """A well-formed entry for `kb`'s key whose first GPU claims 99 GiB."""
+    real = load_knowledge_base(kb)
+    gpus = [real.gpus[0].model_copy(update={"memory_gib": 99.0, "name": "FORGED"}), *real.gpus[1:]]
+    return kbcache.encode_entry(kbcache.cache_key(read_kb(kb)), real.model_copy(update={"gpus": gpus}))
+
+
+def _plant(path: Path, payload: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(payload)
+    path.chmod(0o600)
+
+
+def test_a_planted_pickle_is_never_run(small_kb: Path, cache_env: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    made = subprocess.run(
+        [sys.executable, "-c", MARKER_PAYLOAD, str(marker)], capture_output=True, check=True
+    )
+    cache_env.mkdir(mode=0o700)
+    _plant(_entry_path(cache_env, small_kb), made.stdout)
+    catalog = kbcache.load_cached_catalog(small_kb)
+    assert not marker.exists()
+    assert catalog.kb == load_knowledge_base(small_kb)
+    # The damaged entry was replaced by a data-only one.
+    assert json.loads(_entry_path(cache_env, small_kb).read_bytes())["format"] == kbcache.ENTRY_FORMAT
+
+
+def test_a_well_formed_entry_in_our_own_directory_is_used_without_validation(
+    small_kb: Path, cache_env: Path
+) -> None:
+    # The control for the tests below: this forged entry would be believed where it is trusted.
+    cache_env.mkdir(mode=0o700)
+    _plant(_entry_path(cache_env, small_kb), _forged_entry(small_kb))
+    assert kbcache.load_cached_catalog(small_kb).kb.gpus[0].name == "FORGED"
+
+
+def test_a_cache_below_a_directory_others_can_write_is_foreign(
+    small_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # another user could rename our cache directory and put theirs there
+    directory = shared / "cache"
+    directory.mkdir(mode=0o700)
+    monkeypatch.setenv(kbcache.CACHE_ENV, str(directory))
+    _plant(_entry_path(directory, small_kb), _forged_entry(small_kb))
+    for _ in range(2):
+        assert kbcache.load_cached_catalog(small_kb).kb.gpus[0].name != "FORGED"
+    assert sorted(p.name for p in directory.iterdir()) == [
+        _entry_path(directory, small_kb).name
+    ]  # none written
+    # With the sticky bit (as /tmp has), others cannot rename what is ours: the cache is used.
+    shared.chmod(0o1777)
+    assert kbcache.load_cached_catalog(small_kb).kb.gpus[0].name == "FORGED"
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o703])
+def test_a_cache_directory_others_can_write_is_foreign(small_kb: Path, cache_env: Path, mode: int) -> None:
+    cache_env.mkdir()
+    _plant(_entry_path(cache_env, small_kb), _forged_entry(small_kb))
+    cache_env.chmod(mode)
+    assert kbcache.load_cached_catalog(small_kb).kb.gpus[0].name != "FORGED"
+
+
+def test_an_entry_others_can_write_or_that_is_a_link_is_not_read(
+    small_kb: Path, cache_env: Path, tmp_path: Path
+) -> None:
+    cache_env.mkdir(mode=0o700)
+    entry = _entry_path(cache_env, small_kb)
+    _plant(entry, _forged_entry(small_kb))
+    entry.chmod(0o622)
+    assert kbcache.load_cached_catalog(small_kb).kb.gpus[0].name != "FORGED"
+    elsewhere = tmp_path / "forged.json"
+    _plant(elsewhere, _forged_entry(small_kb))
+    entry.unlink()
+    entry.symlink_to(elsewhere)
+    assert kbcache.load_cached_catalog(small_kb).kb.gpus[0].name != "FORGED"
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="giving a file away needs root")
+def test_an_entry_owned_by_another_user_is_not_read(small_kb: Path, cache_env: Path) -> None:
+    cache_env.mkdir(mode=0o700)
+    entry = _entry_path(cache_env, small_kb)
+    _plant(entry, _forged_entry(small_kb))
+    os.chown(entry, 12345, 12345)
+    assert kbcache.load_cached_catalog(small_kb).kb.gpus[0].name != "FORGED"
+
+
+SWAPPER = """
+import os, sys, time
+link, first, second, stop = sys.argv[1:]
+while not os.path.exists(stop):
+    for target in (first, second):
+        os.symlink(target, link + ".new")
+        os.replace(link + ".new", link)
+"""
+
+
+def test_a_symlink_swapped_by_a_second_process_never_serves_its_entry(
+    small_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reported attack, with a directory we control standing in for the other user's: the
+    cache directory is a link in a world-writable directory that another process keeps pointing
+    at our real cache and at a directory holding a forged entry."""
+    shared, ours, theirs = tmp_path / "shared", tmp_path / "ours", tmp_path / "theirs"
+    for directory in (shared, ours, theirs):
+        directory.mkdir(mode=0o700)
+    shared.chmod(0o777)
+    _plant(_entry_path(theirs, small_kb), _forged_entry(small_kb))
+    link, stop = shared / "cache", tmp_path / "stop"
+    monkeypatch.setenv(kbcache.CACHE_ENV, str(link))
+    swapper = subprocess.Popen([sys.executable, "-c", SWAPPER, str(link), str(ours), str(theirs), str(stop)])
+    try:
+        names = {kbcache.load_cached_catalog(small_kb).kb.gpus[0].name for _ in range(8)}
+    finally:
+        stop.touch()
+        swapper.wait(timeout=30)
+    assert "FORGED" not in names
+    assert list(ours.iterdir()) == []  # nothing written through the link either
+
+
+AUDIT_OPENS = """
+import sys
+from pathlib import Path
+kb = sys.argv[1]
+opened = []
+def hook(event, args):
+    if event == "open" and str(args[0]) == kb:
+        opened.append(kb)
+sys.addaudithook(hook)
+from atlas_cli.kb.cache import load_cached_catalog
+for _ in range(2):  # a miss, then a hit
+    load_cached_catalog(Path(kb))
+    print(len(opened))
+    opened.clear()
+"""
+
+
+def test_each_kb_file_is_read_once_per_load(small_kb: Path, cache_env: Path) -> None:
+    """Hash the bytes that are parsed: one read of each file serves the key and, on a miss, the
+    loader. A second read would let an edit in between store one KB under another's key."""
+    result = subprocess.run(
+        [sys.executable, "-c", AUDIT_OPENS, str(small_kb)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert result.stdout.split() == ["1", "1"]
+
+
+EDITOR = """
+import os, sys, time
+path, versions, stop = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+template = open(path, encoding="utf-8").read()
+for i in range(versions):
+    text = template.replace("VERSION-MARK", f"version-{i}")
+    with open(path + ".new", "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(path + ".new", path)
+    time.sleep(0.02)
+open(stop, "w").close()
+"""
+
+
+def test_an_edit_racing_the_cache_never_stores_a_kb_under_another_kbs_key(
+    small_kb: Path, cache_env: Path, tmp_path: Path
+) -> None:
+    data = fuzz_base()
+    data["gpus"][0]["aliases"] = ["VERSION-MARK"]
+    template = yaml.dump(data, Dumper=FAST_DUMPER, allow_unicode=True, sort_keys=False)
+    small_kb.write_text(template, encoding="utf-8")
+    stop = tmp_path / "stop"
+    editor = subprocess.Popen([sys.executable, "-c", EDITOR, str(small_kb), "12", str(stop)])
+    try:
+        while not stop.exists():
+            kbcache.load_cached_catalog(small_kb)
+    finally:
+        editor.wait(timeout=60)
+    for i in range(12):  # every version now, from the cache where it is there
+        small_kb.write_text(template.replace("VERSION-MARK", f"version-{i}"), encoding="utf-8")
+        assert kbcache.load_cached_catalog(small_kb).kb.gpus[0].aliases == [f"version-{i}"]
+
+
+def test_the_key_covers_the_version_and_the_source(small_kb: Path, tmp_path: Path) -> None:
+    files = read_kb(small_kb)
+    key = kbcache.cache_key(files, version="1.0", identity="a")
+    assert key != kbcache.cache_key(files, version="1.1", identity="a")
+    assert key != kbcache.cache_key(files, version="1.0", identity="b")
+    package = tmp_path / "atlas_cli"
+    shutil.copytree(
+        Path(kbcache.__file__).parent.parent, package, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    before = kbcache.package_identity(package)
+    schema = package / "kb" / "schema.py"
+    schema.write_text(schema.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert kbcache.package_identity(package) != before
+
+
+def test_a_failed_cache_write_leaves_no_temporary_file(small_kb: Path, tmp_path: Path) -> None:
+    import resource
+
+    directory = tmp_path / "cache"
+    directory.mkdir(mode=0o700)
+    entry_size = len(_forged_entry(small_kb))
+
+    def small_files() -> None:  # as a full disk: the entry cannot be written whole
+        resource.setrlimit(resource.RLIMIT_FSIZE, (entry_size // 2, entry_size // 2))
+
+    probe = "import sys; from pathlib import Path; from atlas_cli.kb.cache import load_cached_catalog; "
+    probe += "print(len(load_cached_catalog(Path(sys.argv[1])).kb.methods))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(small_kb)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, kbcache.CACHE_ENV: str(directory)},
+        preexec_fn=small_files,
+    )
+    assert result.returncode == 0, result.stderr
+    assert list(directory.iterdir()) == []
+
+
+def test_an_entry_of_the_wrong_shape_is_a_miss(small_kb: Path, cache_env: Path) -> None:
+    cache_env.mkdir(mode=0o700)
+    key = kbcache.cache_key(read_kb(small_kb))
+    good = json.loads(kbcache.encode_entry(key, load_knowledge_base(small_kb)))
+    wrong_shapes = [
+        {**good, "kb": {**good["kb"], "methods": "not a list"}},
+        {**good, "kb": {**good["kb"], "gpus": [{"id": "x"}]}},  # a model missing its fields
+        {**good, "kb": {**good["kb"], "extra": 1}},
+        {**good, "key": "0" * 64},  # another KB's entry under this name
+        {**good, "format": 1},
+    ]
+    for entry in wrong_shapes:
+        _plant(_entry_path(cache_env, small_kb), json.dumps(entry).encode())
+        assert kbcache.load_cached_catalog(small_kb).kb == load_knowledge_base(small_kb)
+
+
+def test_a_cache_hit_is_the_validated_kb(cache_env: Path) -> None:
+    first = kbcache.load_cached_catalog(bundled_kb_path())  # validated, then written
+    second = kbcache.load_cached_catalog(bundled_kb_path())  # rebuilt from the entry
+    assert second.kb == first.kb
+    assert second.kb.model_dump_json() == first.kb.model_dump_json()
