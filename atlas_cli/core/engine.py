@@ -87,14 +87,26 @@ def basis(method: Method, priority: str) -> tuple[str, str]:
     """The base score in words, with its source: what --explain shows first for every plan."""
     r = method.scored_ratings
     q, s, m = PRIORITY_WEIGHTS[priority]
-    words = (
-        f"Starts from its ratings memory {r.memory}, speed {r.speed}, quality {r.quality}, weighted for "
-        f"priority {priority} (quality {q:g}, speed {s:g}, memory {m:g}): {base_score(method, priority):.3f}."
+    words = t(
+        "Starts from its ratings memory {memory}, speed {speed}, quality {quality}, weighted for "
+        "priority {priority} (quality {q:g}, speed {s:g}, memory {m:g}): {score:.3f}.",
+        memory=pt("memory", r.memory),
+        speed=pt("speed", r.speed),
+        quality=pt("quality", r.quality),
+        priority=pt("priority", priority),
+        q=q,
+        s=s,
+        m=m,
+        score=base_score(method, priority),
     )
     if method.scoring is None:
         return words, "atlas-v1.4 §4" if method.kind != "objective" else "data/methods.yaml"
     return (
-        f"{words} ft-atlas corrects the guide's table here: {method.scoring.because.get()}",
+        t(
+            "{words} ft-atlas corrects the guide's table here: {because}",
+            words=words,
+            because=method.scoring.because.get(),
+        ),
         method.scoring.source,
     )
 
@@ -669,7 +681,9 @@ class Engine:
                 self._pipeline_memo.clear()
             others = self.other_pipelines(facts, pipeline)
             listed = "; ".join(f"{' → '.join(p.pipeline)}: {p.because.get()} ({p.source})" for p in others)
-            found = self._pipeline_memo[key] = [f"Other pipelines for this data: {listed}"] if others else []
+            found = self._pipeline_memo[key] = (
+                [t("Other pipelines for this data: {listed}", listed=listed)] if others else []
+            )
         return list(found)
 
     def _plan(self, method: Method, estimated: tuple[Estimate | None, list[str]], context: Context) -> Scored:

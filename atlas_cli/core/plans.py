@@ -173,8 +173,11 @@ class Plan:
             )
         if self.spare_gpus:
             found.append(
-                f"Uses {self.gpus} of your {self.gpus_available} GPUs: fewer GPUs are enough for it, "
-                "and they cost less."
+                t(
+                    "Uses {gpus} of your {available} GPUs: fewer GPUs are enough for it, and they cost less.",
+                    gpus=self.gpus,
+                    available=self.gpus_available,
+                )
             )
         if self.fit != "no":
             found.extend(r.because.get() for r in self.fired if r.effect.action == "prefer")
@@ -364,12 +367,20 @@ def _memory_words(plan: Plan) -> str | None:
     e = plan.estimate
     if e is None or plan.memory_gb is None or plan.capacity_gb is None:
         return None
-    verdict = {"yes": "fits", "tight": "fits only tightly", "no": "does not fit"}.get(str(e.fit), "unknown")
-    setup = plan.variant or "the method's default setup"
-    gpus = f"{plan.gpus} GPU" + ("s" if plan.gpus != 1 else "")
+    verdict = {"yes": N_("fits"), "tight": N_("fits only tightly"), "no": N_("does not fit")}.get(
+        str(e.fit), N_("unknown")
+    )
+    setup = plan.variant or t("the method's default setup")
+    gpus = t("{n} GPU(s)", n=plan.gpus)
     if plan.spare_gpus:
-        gpus += f" of {plan.gpus_available} (the fewest it fits on)"
-    return (
-        f"{verdict}: about {plan.memory_gb:g} GB per GPU of {plan.capacity_gb:g} GB usable, "
-        f"with {setup} on {gpus}."
+        gpus = t(
+            "{n} GPU(s) of {available} (the fewest it fits on)", n=plan.gpus, available=plan.gpus_available
+        )
+    return t(
+        "{verdict}: about {need:g} GB per GPU of {have:g} GB usable, with {setup} on {gpus}.",
+        verdict=t(verdict),
+        need=plan.memory_gb,
+        have=plan.capacity_gb,
+        setup=setup,
+        gpus=gpus,
     )

@@ -21,8 +21,11 @@ def trainable_method(catalog: Catalog, query: str) -> Method:
     method = catalog.method(query)
     if method.runs == "hosted":
         raise UsageError(
-            f"--method: '{method.id}' runs at a provider: nothing is held on your GPUs to estimate "
-            f"(ft-atlas show {method.id} lists what each provider charges)"
+            t(
+                "--method: '{id}' runs at a provider: nothing is held on your GPUs to estimate "
+                "(ft-atlas show {id} lists what each provider charges)",
+                id=method.id,
+            )
         )
     if method.kind == "objective":
         raise UsageError(

@@ -192,12 +192,12 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
     if found["recipe"] is not None:
         yaml = best.kind != "no-training" and rec.facts.get("model_architecture") in ("decoder", None)
         out = "train.yaml" if best.experimental_stages else "train.py"
-        steps.append(f"Recipe: {found['recipe']} --out {out}")
+        steps.append(t("Recipe: {command}", command=f"{found['recipe']} --out {out}"))
         if yaml and not best.experimental_stages:
-            steps.append("As YAML: --trainer llamafactory or axolotl")
+            steps.append(t("As YAML: --trainer llamafactory or axolotl"))
     else:
-        steps.append("Recipe: none to write; the provider runs the training (see its card).")
-    steps.append(f"Cards and example code: {found['example']}")
+        steps.append(t("Recipe: none to write; the provider runs the training (see its card)."))
+    steps.append(t("Cards and example code: {commands}", commands=found["example"]))
     evaluation = [f"{a['text']} ({a['source']})" for a in found["evaluation"]]
     return steps, evaluation
 

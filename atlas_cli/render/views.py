@@ -98,15 +98,25 @@ def scoring_notes(catalog: Catalog, rows: list[CompareRowJson]) -> list[str]:
             continue
         guide, used = method.ratings, method.scored_ratings
         changed = [
-            f"{name} {getattr(used, name)} (not {getattr(guide, name)})"
+            t(
+                "{name} {value} (not {guide})",
+                name=t(name),
+                value=pt(name, getattr(used, name)),
+                guide=pt(name, getattr(guide, name)),
+            )
             for name in ("memory", "speed", "quality")
             if getattr(used, name) != getattr(guide, name)
         ]
         if not changed:
             continue
         notes.append(
-            f"ft-atlas scores {method.name} with {', '.join(changed)}: {method.scoring.because.get()} "
-            f"({method.scoring.source})"
+            t(
+                "ft-atlas scores {name} with {changed}: {because} ({source})",
+                name=method.name,
+                changed=", ".join(changed),
+                because=method.scoring.because.get(),
+                source=method.scoring.source,
+            )
         )
     return notes
 
