@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import os
 import re
+import string
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final, Literal, get_args
+from typing import Any, Final, Literal, get_args
 
 Lang = Literal["en", "ru"]
 LANGS: Final[tuple[Lang, ...]] = get_args(Lang)
@@ -89,6 +91,28 @@ def N_(text: str) -> str:
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 
 
+class _RussianNumbers(string.Formatter):
+    """Fills a Russian template. A comma that groups thousands in a value ({usd:,.2f}, a count
+    already formatted as "1,846") becomes a no-break space, as Russian writes it (a comma there
+    is the decimal comma); what the user typed (the `text` placeholder of error messages) is
+    shown as typed."""
+
+    def get_value(self, key: int | str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+        value = super().get_value(key, args, kwargs)
+        return _AsTyped(value) if key == "text" and isinstance(value, str) else value
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        text = super().format_field(value, format_spec)
+        return text if isinstance(value, _AsTyped) else _THOUSANDS.sub("\u00a0", text)
+
+
+class _AsTyped(str):
+    pass
+
+
+_RUSSIAN_NUMBERS: Final = _RussianNumbers()
+
+
 def t(text: str, /, **values: object) -> str:
     """`text` in the current language, with `values` filled into its placeholders."""
     if _current == "en":
@@ -99,10 +123,9 @@ def t(text: str, /, **values: object) -> str:
     if not values:
         return russian
     try:
-        filled = russian.format(**values)
+        return _RUSSIAN_NUMBERS.format(russian, **values)
     except (KeyError, IndexError, ValueError):  # a broken translation: validate --strict reports it
         return text.format(**values)
-    return _THOUSANDS.sub("\u00a0", filled)
 
 
 def grouped(value: float) -> str:

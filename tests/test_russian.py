@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 from atlas_cli import i18n
 from atlas_cli.batch.fastpath import recommend_json
 from atlas_cli.core.profile import (
+    PRICE,
     build_profile,
     gpu_memory,
+    parse_amount,
     parse_count,
-    parse_number,
     parse_size,
     parse_tokens,
     parse_vram,
@@ -216,7 +217,8 @@ def test_recipe_header_speaks_russian(run: Runner, trainer: str) -> None:
 def test_errors_speak_russian(run: Runner) -> None:
     fails(run(*RU, "recommend", "--gpu", "nope"), EXIT_USAGE, "неизвестный GPU 'nope'")
     fails(run(*RU, "recommend", "--goal", "banana"), EXIT_USAGE, "--goal: 'banana' — не из списка")
-    fails(run("recommend", "--examples", "1,500", *RU), EXIT_USAGE, "не целое число примеров")
+    # In Russian "1,500" is one and a half: not a whole number of examples, and shown as typed.
+    fails(run("recommend", "--examples", "1,500", *RU), EXIT_USAGE, "--examples: '1,500' — не ")
 
 
 # --- the language: --lang, FT_ATLAS_LANG, the locale ----------------------------------------
@@ -404,9 +406,9 @@ def test_in_russian_a_comma_is_a_decimal_comma() -> None:
     set_language("ru")
     assert parse_count("1,5m") == 1_500_000
     assert parse_count("10 000") == 10_000
-    assert parse_number("2,5", "--price-per-hour") == 2.5
+    assert parse_amount("2,5", "--price-per-hour", PRICE) == 2.5
     assert parse_tokens("4к") == 4096
-    with pytest.raises(UsageError, match="не целое число примеров"):
+    with pytest.raises(UsageError, match="'1,500' — не "):
         parse_count("1,500")
 
 
