@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from atlas_cli.errors import UsageError, WriteFailed
+from atlas_cli.i18n import t
 
 # Where hard links are not supported, the check for an existing file and the rename are two steps.
 _NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
@@ -51,20 +52,30 @@ def _check_target(path: Path, force: bool, what: str) -> None:
     if stat.S_ISLNK(info.st_mode):
         if not force:
             raise UsageError(
-                f"{what}: {path} is a symbolic link; ft-atlas does not write through links "
-                "(--force replaces the link itself with the file)"
+                t(
+                    "{what}: {path} is a symbolic link; ft-atlas does not write through links "
+                    "(--force replaces the link itself with the file)",
+                    what=what,
+                    path=path,
+                )
             )
         try:
             target = os.stat(path)
         except OSError:
             return  # a dangling link: the link is replaced
         if not stat.S_ISREG(target.st_mode):
-            raise UsageError(f"{what}: {path} links to something that is not a file; use - for stdout")
+            raise UsageError(
+                t(
+                    "{what}: {path} links to something that is not a file; use - for stdout",
+                    what=what,
+                    path=path,
+                )
+            )
         return
     if not stat.S_ISREG(info.st_mode):
-        raise UsageError(f"{what}: {path} is not a regular file; use - for stdout")
+        raise UsageError(t("{what}: {path} is not a regular file; use - for stdout", what=what, path=path))
     if not force:
-        raise UsageError(f"{what}: {path} already exists; pass --force to replace it")
+        raise UsageError(t("{what}: {path} already exists; pass --force to replace it", what=what, path=path))
 
 
 def _umask() -> int:
@@ -77,7 +88,9 @@ def _write_one(path: Path, text: str, force: bool, what: str) -> None:
     try:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
-        raise WriteFailed(f"{what}: cannot write {path}: {error.strerror or error}") from None
+        raise WriteFailed(
+            t("{what}: cannot write {path}: {reason}", what=what, path=path, reason=error.strerror or error)
+        ) from None
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(text.encode("utf-8"))
@@ -87,7 +100,9 @@ def _write_one(path: Path, text: str, force: bool, what: str) -> None:
             os.fsync(out.fileno())
         _publish(Path(temporary), path, force, what)
     except OSError as error:
-        raise WriteFailed(f"{what}: cannot write {path}: {error.strerror or error}") from None
+        raise WriteFailed(
+            t("{what}: cannot write {path}: {reason}", what=what, path=path, reason=error.strerror or error)
+        ) from None
     finally:
         with contextlib.suppress(OSError):
             os.unlink(temporary)  # gone already after a rename; a leftover after a failure
@@ -101,12 +116,16 @@ def _publish(temporary: Path, path: Path, force: bool, what: str) -> None:
     try:
         os.link(temporary, path)  # fails if the name was taken meanwhile: nothing is replaced
     except FileExistsError:
-        raise UsageError(f"{what}: {path} already exists; pass --force to replace it") from None
+        raise UsageError(
+            t("{what}: {path} already exists; pass --force to replace it", what=what, path=path)
+        ) from None
     except OSError as error:
         if error.errno not in _NO_HARD_LINKS:
             raise
         if os.path.lexists(path):
-            raise UsageError(f"{what}: {path} already exists; pass --force to replace it") from None
+            raise UsageError(
+                t("{what}: {path} already exists; pass --force to replace it", what=what, path=path)
+            ) from None
         os.replace(temporary, path)
 
 

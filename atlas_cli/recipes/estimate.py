@@ -20,6 +20,7 @@ from atlas_cli.core.resolve import KTO_MIN_BATCH, resolve_hardware
 from atlas_cli.core.throughput.plans import NO_TIME, Timed, TimeInputs, rate_for, work_of
 from atlas_cli.core.throughput.timing import PlanTime, plan_cost, stage_time
 from atlas_cli.core.throughput.workload import GLOBAL_BATCH, Workload
+from atlas_cli.i18n import N_
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.recipes.settings import ESTIMATOR_OPTIMIZER, ONLINE_STAGES, Recipe, Setting
 
@@ -37,7 +38,7 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
             batch = _minimum_batch(recipe, stage)
             recipe.set(f"batch.{stage}", Setting(batch, "no memory estimate: the smallest batch that trains"))
             recipe.set(f"grad_accum.{stage}", Setting(_accumulation(recipe, stage, batch, 1), GLOBAL_SOURCE))
-        recipe.timed = Timed(None, None, "no local GPU in the profile: no memory or time estimate")
+        recipe.timed = Timed(None, None, N_("no local GPU in the profile: no memory or time estimate"))
         return
     run = estimator(estimate.method, estimate.memory_model, estimate.shape)
     base = replace(
@@ -131,7 +132,7 @@ def _timed(catalog: Catalog, recipe: Recipe) -> Timed:
         recipe.gpus,
     )
     if hardware.device is None:
-        return Timed(None, None, "no published peak throughput for this GPU: no time estimate")
+        return Timed(None, None, N_("no published peak throughput for this GPU: no time estimate"))
     stages = []
     for stage, found in recipe.estimates.items():
         workload = Workload(

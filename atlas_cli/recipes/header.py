@@ -118,7 +118,7 @@ def memory_lines(recipe: Recipe) -> list[str]:
 def time_line(recipe: Recipe) -> str:
     timed = recipe.timed
     if timed is None or timed.time is None:
-        why = timed.note if timed is not None and timed.note else t("no time estimate")
+        why = t(timed.note) if timed is not None and timed.note else t("no time estimate")
         return t("Time and cost: unknown ({why}).", why=why)
     time, cost = timed.time, timed.cost
     low, high = time.hours_band
