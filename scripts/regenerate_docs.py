@@ -1,4 +1,5 @@
-"""Rewrite the generated sections of docs/*.md and README.md (see atlas_cli/render/docs.py)."""
+"""Rewrite the generated sections of docs/*.md and README.md (see atlas_cli/render/docs.py), and
+the generated atlas in docs/atlas/ (`ft-atlas export`'s English Markdown pages)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ sys.path.insert(0, str(REPO))
 
 from atlas_cli.core.engine import Engine  # noqa: E402
 from atlas_cli.core.profile import build_profile  # noqa: E402
+from atlas_cli.export.content import build_atlas  # noqa: E402
+from atlas_cli.export.registry import export_formats  # noqa: E402
 from atlas_cli.recipes.writer import render_recipe  # noqa: E402
 from atlas_cli.render.docs import Sections, regenerate  # noqa: E402
 from benchmarks.published import load_catalog, report, throughput_table  # noqa: E402
@@ -40,10 +43,34 @@ def benchmark_sections() -> Sections:
     }
 
 
-if __name__ == "__main__":
+ATLAS_DIR = REPO / "docs" / "atlas"
+
+
+def atlas_pages() -> dict[Path, str]:
+    """docs/atlas/: what `ft-atlas export --out docs/atlas` writes for the bundled KB in English."""
+    atlas = build_atlas(load_catalog(), "en")
+    return {ATLAS_DIR / name: text for name, text in export_formats()["markdown"].files(atlas).items()}
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"regenerated {path.relative_to(REPO)}")
+
+
+def main() -> None:
     for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
         text = path.read_text(encoding="utf-8")
-        fresh = regenerate(text, benchmark_sections())
-        if fresh != text:
-            path.write_text(fresh, encoding="utf-8")
-            print(f"regenerated {path.relative_to(REPO)}")
+        write_if_changed(path, regenerate(text, benchmark_sections()))
+    pages = atlas_pages()
+    for path, text in pages.items():
+        write_if_changed(path, text)
+    for old in sorted(ATLAS_DIR.glob("*.md")):
+        if old not in pages:
+            old.unlink()
+            print(f"removed {old.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()

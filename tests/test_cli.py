@@ -977,8 +977,9 @@ def test_score_is_explained_in_the_footer_and_in_explain(run: Runner) -> None:
 def test_every_json_output_has_a_published_contract_and_readme_says_which_take_format(run: Runner) -> None:
     from atlas_cli.cli import COMMAND_GROUPS
 
-    # `recipe` writes a script or a trainer's YAML; `schema` prints the contracts themselves.
-    without_contract = {"recipe", "schema"}
+    # `recipe` writes a script or a trainer's YAML, `export` Markdown or HTML pages; `schema`
+    # prints the contracts themselves.
+    without_contract = {"recipe", "export", "schema"}
     assert set(COMMAND_GROUPS) - without_contract <= {name.split()[0] for name in CONTRACTS}
     for command in set(COMMAND_GROUPS) - {"recipe"}:
         assert "--format" in ok(run(command, "--help", env={"COLUMNS": "200"})).stdout, command
