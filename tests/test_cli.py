@@ -977,12 +977,13 @@ def test_score_is_explained_in_the_footer_and_in_explain(run: Runner) -> None:
 def test_every_json_output_has_a_published_contract_and_readme_says_which_take_format(run: Runner) -> None:
     from atlas_cli.cli import COMMAND_GROUPS
 
-    # `recipe` writes a script or a trainer's YAML; `schema` prints the contracts themselves.
-    without_contract = {"recipe", "schema"}
+    # `recipe` writes a script or a trainer's YAML, `export` Markdown or HTML pages; `schema`
+    # prints the contracts themselves.
+    without_contract = {"recipe", "export", "schema"}
     assert set(COMMAND_GROUPS) - without_contract <= {name.split()[0] for name in CONTRACTS}
-    for command in set(COMMAND_GROUPS) - {"recipe"}:
+    for command in set(COMMAND_GROUPS) - {"recipe"}:  # export's --format is markdown or html
         assert "--format" in ok(run(command, "--help", env={"COLUMNS": "200"})).stdout, command
     readme = " ".join(
         (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8").split()
     )
-    assert "Every command but `recipe` takes `--format table|json|markdown`" in readme
+    assert "Every command but `recipe` and `export` takes `--format table|json|markdown`" in readme

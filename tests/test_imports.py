@@ -69,10 +69,11 @@ def test_cached_recommend_json_loads_no_yaml_no_rich_and_no_typer() -> None:
     assert not {m for m in modules if m == "typer" or m.startswith("typer.")}  # fastpath.py
 
 
-# --- the layers: cli -> batch -> recipes / render -> core -> kb -----------------------------------
+# --- the layers: cli -> batch / export -> recipes / render -> core -> kb -----------------------------------
 
-# batch prints the JSON documents render defines, so it sits just above render.
-LAYER = {"kb": 0, "core": 1, "recipes": 2, "render": 2, "batch": 3, "cli": 4}
+# batch prints the JSON documents render defines, so it sits just above render; export reads the
+# cards' content model from render, so it sits there too.
+LAYER = {"kb": 0, "core": 1, "recipes": 2, "render": 2, "batch": 3, "export": 3, "cli": 4}
 PACKAGE = Path(__file__).resolve().parent.parent / "atlas_cli"
 
 

@@ -657,6 +657,7 @@ KB_COMMANDS: dict[str, tuple[str, ...]] = {
     "recommend": ("--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat"),
     "ask": ("--no-input", "--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat"),
     "recipe": ("--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat"),
+    "export": ("--format", "html"),
 }
 NO_KB_COMMANDS = {"schema"}
 

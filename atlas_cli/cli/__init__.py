@@ -2,7 +2,7 @@
 
 - app.py: the typer app, global options, and the one place that decides rendering;
 - options.py: options shared by several commands (the profile's flags, the estimator's);
-- one module per group of commands: lookup.py, knowledge_base.py, advise.py, ask.py.
+- one module per group of commands: lookup.py, knowledge_base.py, export.py, advise.py, ask.py.
 
 Heavy modules (rich renderables, pydantic models, YAML) are imported inside the commands that
 need them, so `--help` and `--version` stay fast (see tests/test_imports.py). A command's group
@@ -44,12 +44,13 @@ COMMAND_GROUPS = {
     "guide": "lookup",
     "validate": "knowledge_base",
     "schema": "knowledge_base",
+    "export": "export",
     "estimate": "advise",
     "recommend": "advise",
     "recipe": "advise",
     "ask": "ask",
 }
-GROUP_ORDER = ("lookup", "knowledge_base", "advise", "ask")  # as --help lists them
+GROUP_ORDER = ("lookup", "knowledge_base", "export", "advise", "ask")  # as --help lists them
 
 
 GLOBAL_VALUED = ("--kb", "--lang")  # global options that take a value

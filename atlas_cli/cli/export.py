@@ -1,0 +1,54 @@
+"""`ft-atlas export`: the atlas regenerated from the knowledge base, as Markdown pages or one
+self-contained HTML page (atlas_cli/export/)."""
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from atlas_cli.cli.app import command, state
+from atlas_cli.cli.options import one_of
+from atlas_cli.errors import printable
+from atlas_cli.export.registry import format_names
+
+
+@command("Knowledge base")
+def export(
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", help=f"[{'|'.join(format_names())}]: Markdown pages or one HTML page."
+        ),
+    ] = "markdown",
+    out: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--out",
+            help="Directory to write the pages to (created if missing); without it, one document on stdout.",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Let --out replace existing files.")] = False,
+) -> None:
+    """The atlas as a document: the guide's sections, every method's card, the corrections,
+    memory / time / cost on common GPUs, and references. --lang ru writes the guide's Russian.
+
+    Examples: ft-atlas export --out atlas/ · ft-atlas export --format html --lang ru --out atlas/
+    """
+    from atlas_cli.errors import WriteFailed
+    from atlas_cli.export.content import build_atlas
+    from atlas_cli.export.registry import export_formats
+    from atlas_cli.files import write_new_files
+
+    chosen = export_formats()[str(one_of("--format", fmt.lower(), format_names()))]
+    atlas = build_atlas(state.catalog(), state.lang)
+    if out is None or str(out) == "-":
+        sys.stdout.write(chosen.document(atlas))
+        return
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise WriteFailed(f"--out: cannot create {out}: {error.strerror or error}") from None
+    files = chosen.files(atlas)
+    write_new_files({out / name: text for name, text in files.items()}, force=force)
+    sys.stderr.write(printable(f"ft-atlas: wrote {', '.join(str(out / name) for name in files)}\n"))

@@ -1,0 +1,111 @@
+"""The atlas as Markdown: one page per part (README.md, methods.md, ...) for --out DIR, or one
+document on stdout. Every piece of knowledge-base text is escaped, so it is shown, never read as
+Markdown or HTML; anchors are explicit (`<a id>`), so links work on any renderer that keeps them."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from atlas_cli.export.document import (
+    Atlas,
+    Block,
+    Bullets,
+    Code,
+    Heading,
+    Line,
+    Link,
+    Page,
+    Paragraph,
+    Table,
+)
+from atlas_cli.export.registry import ExportFormat, file_suffix, register
+from atlas_cli.render.grid import fenced
+
+_SPECIAL = re.compile(r"[\\`*\[\]<>&|~]|(?<!\w)_|_(?!\w)")
+_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+
+
+def text(value: str) -> str:
+    """Plain text as Markdown that shows exactly that text (also inside a table cell)."""
+    value = re.sub(r"\s+", " ", value)
+    return _SPECIAL.sub(lambda m: _ENTITIES.get(m.group(0), "\\" + m.group(0)), value)
+
+
+def _url(url: str) -> str | None:
+    if not url.startswith(("https://", "http://")):
+        return None
+    return quote(url, safe=":/?#=&%+,;@!$'*~.-_")
+
+
+def _link_target(link: Link, lang: str, one_document: bool) -> str | None:
+    if link.url is not None:
+        return _url(link.url)
+    anchor = f"#{link.anchor}" if link.anchor else ""
+    if one_document or link.page is None:
+        return anchor or None
+    return f"{link.page}{file_suffix(lang)}.md{anchor}"
+
+
+def inline(parts: Line, lang: str, one_document: bool, line_start: bool = True) -> str:
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(text(part))
+            continue
+        target = _link_target(part, lang, one_document)
+        out.append(f"[{text(part.text)}]({target})" if target else text(part.text))
+    joined = "".join(out)
+    if not line_start:
+        return joined
+    # What would start a heading, a list or a numbered list at the start of a line is shown as is.
+    numbered = re.match(r"\d+(?=[.)])", joined)
+    if numbered:
+        return joined[: numbered.end()] + "\\" + joined[numbered.end() :]
+    return "\\" + joined if joined[:1] in ("#", "+", "=", "-") else joined
+
+
+def block(b: Block, lang: str, one_document: bool, shift: int = 0) -> str:
+    if isinstance(b, Heading):
+        return f'<a id="{b.anchor}"></a>\n\n{"#" * min(6, b.level + shift)} {text(b.text)}\n'
+    if isinstance(b, Paragraph):
+        body = inline(b.text, lang, one_document)
+        return f"> {body}\n" if b.quote else f"{body}\n"
+    if isinstance(b, Bullets):
+        return "".join(f"- {inline(item, lang, one_document)}\n" for item in b.items)
+    if isinstance(b, Table):
+        lines = ["| " + " | ".join(text(c) for c in b.columns) + " |", "|" + "---|" * len(b.columns)]
+        lines += [
+            "| " + " | ".join(inline(cell, lang, one_document, False) or " " for cell in row) + " |"
+            for row in b.rows
+        ]
+        if b.caption:
+            lines += ["", text(b.caption)]
+        return "\n".join(lines) + "\n"
+    assert isinstance(b, Code)
+    return "\n".join(fenced(b.text, b.language)) + "\n"
+
+
+def page_text(page: Page, lang: str, one_document: bool, shift: int = 0) -> str:
+    return "\n".join(block(b, lang, one_document, shift) for b in page.blocks)
+
+
+def files(atlas: Atlas) -> dict[str, str]:
+    suffix = file_suffix(atlas.lang)
+    return {f"{page.name}{suffix}.md": page_text(page, atlas.lang, False) for page in atlas.pages}
+
+
+def document(atlas: Atlas) -> str:
+    """Every page in one document: the first keeps its title, the others become its parts."""
+    first, *rest = atlas.pages
+    return "\n".join([page_text(first, atlas.lang, True), *(page_text(p, atlas.lang, True, 1) for p in rest)])
+
+
+register(
+    ExportFormat(
+        name="markdown",
+        summary="Markdown pages (README.md, methods.md, corrections.md, estimates.md, references.md)",
+        files=files,
+        document=document,
+    )
+)
