@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from atlas_cli.export.document import Atlas, Bullets, Code, Heading, Link, Page, Paragraph, Table, line, slug
 from atlas_cli.export.estimates import cells, conditions_text, present
-from atlas_cli.export.labels import card_heading, words
+from atlas_cli.export.labels import words
+from atlas_cli.i18n import language, set_language
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import GuideRule, Method
 from atlas_cli.kb.vocabulary import Lang
@@ -24,14 +25,21 @@ SOURCE_GUIDE = "docs/source/fine-tuning-atlas-v1.4.ru.md"
 
 
 def build_atlas(catalog: Catalog, lang: Lang) -> Atlas:
-    w = words(lang)
-    pages = (
-        _guide_page(catalog, lang, w),
-        _methods_page(catalog, lang, w),
-        _corrections_page(catalog, lang, w),
-        _estimates_page(catalog, w),
-        _references_page(catalog, w),
-    )
+    """The atlas in `lang` (the program's texts follow the current language: it is `lang` while
+    the atlas is built)."""
+    previous = language()
+    set_language(lang)
+    try:
+        w = words()
+        pages = (
+            _guide_page(catalog, lang, w),
+            _methods_page(catalog, lang, w),
+            _corrections_page(catalog, lang, w),
+            _estimates_page(catalog, w),
+            _references_page(catalog, w),
+        )
+    finally:
+        set_language(previous)
     return Atlas(lang, w["title"], pages)
 
 
@@ -225,7 +233,7 @@ def _card(method: Method, lang: Lang, w: dict[str, str]) -> list[Heading | Parag
     if method.aliases:
         blocks.append(Paragraph(line(f"{w['also_known_as']}: {', '.join(method.aliases)}")))
     for heading, lines in card_sections(method, lang):
-        blocks.append(Heading(3, card_heading(heading, lang), f"{method.id}-{slug(heading)}"))
+        blocks.append(Heading(3, heading, f"{method.id}-{slug(heading)}"))
         blocks.append(Bullets(tuple(line(text) for text in lines)))
     blocks.append(Heading(3, w["snippet"], f"{method.id}-snippet"))
     blocks.append(Code(method.snippet.rstrip(), "python"))
