@@ -1268,3 +1268,14 @@ def test_apple_silicon_refuses_bitsandbytes_plans_and_keeps_mixed_precision_on_m
     # A CUDA machine keeps its QLoRA plans.
     cuda = recommend(gpu="rtx-3090", model="llama-3.1-8b", goal="chat")
     assert "BitsAndBytesConfig(" in render_recipe(CATALOG, cuda, rank_of(cuda, "qlora", ("sft",)), "python")
+
+
+def test_recipe_format_json_and_table_mean_what_they_mean_elsewhere(run: Runner) -> None:
+    """`--json` said "Same as --format json", which failed ('json' is not a trainer)."""
+    profile = ["--gpu", "rtx-3090", "--model", "llama-3.1-8b"]
+    result = run("recipe", *profile, "--format", "json")
+    assert result.exit_code == 0 and "use --json" in result.stderr
+    assert result.json() == run("recipe", *profile, "--json").json()
+    table = run("recipe", *profile, "--format", "table")
+    assert table.exit_code == 2 and "--json prints it as JSON" in table.stderr
+    assert "Same as --format json" not in run("recipe", "--help").stdout
