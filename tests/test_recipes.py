@@ -1224,3 +1224,58 @@ def test_galore_is_refused_where_it_would_need_deepspeed() -> None:
     for fmt in FORMATS:
         with pytest.raises(UsageError, match="GaLore runs with data parallel only"):
             render_recipe(CATALOG, rec, rank, fmt)
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"model": "llama-3.1-8b-instruct"},
+        {"model": "llama-3.1-8b", "model_variant": "instruct"},
+    ],
+)
+def test_an_instruct_model_trains_its_instruct_checkpoint_in_every_format(profile: dict[str, str]) -> None:
+    """The plan for an instruct model skips SFT (the model is already post-trained), but the recipe
+    loaded the catalog entry's base checkpoint (meta-llama/Llama-3.1-8B): DPO on a base model."""
+    rec = recommend(gpu="a100-80gb", data_kind="preferences", **profile)
+    rank = rank_of(rec, "lora", ("dpo",))
+    assert "meta-llama/Llama-3.1-8B-Instruct" in header_of(render_recipe(CATALOG, rec, rank, "python"))
+    assert "--model meta-llama/Llama-3.1-8B-Instruct" in render_recipe(CATALOG, rec, rank, "python")
+    (lf,) = yaml_documents(render_recipe(CATALOG, rec, rank, "llamafactory"))
+    assert lf["model_name_or_path"] == "meta-llama/Llama-3.1-8B-Instruct"
+    (ax,) = yaml_documents(render_recipe(CATALOG, rec, rank, "axolotl"))
+    assert ax["base_model"] == "meta-llama/Llama-3.1-8B-Instruct"
+
+
+def test_an_instruct_variant_the_catalog_cannot_name_is_asked_for_not_replaced_by_the_base() -> None:
+    rec = recommend(gpu="a100-80gb", model="mixtral-8x7b", model_variant="instruct", data_kind="preferences")
+    text = render_recipe(CATALOG, rec, 1, "python")
+    assert "--model MODEL_ID_OR_PATH" in text
+    assert "names no instruct checkpoint" in header_of(text)
+    assert "mistralai/Mixtral-8x7B-v0.1" not in text.split('"""', 1)[1]  # the script below the header
+
+
+def test_apple_silicon_refuses_bitsandbytes_plans_and_keeps_mixed_precision_on_mps() -> None:
+    """On a Mac the QLoRA recipe loaded a bitsandbytes 4-bit base with a paged optimizer (neither
+    runs on MPS), and the Python script fell back to fp32 on any GPU but CUDA: twice the memory of
+    the fp16 estimate in its header."""
+    rec = recommend(gpu="m1-max", model="llama-3.1-8b", goal="chat")
+    for fmt in FORMATS:
+        with pytest.raises(UsageError, match=r"Apple silicon \(MPS\)"):
+            render_recipe(CATALOG, rec, rank_of(rec, "qlora", ("sft",)), fmt)
+    text = render_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "python")
+    assert "PRECISION = 'fp16'" in text
+    assert "not (torch.cuda.is_available() or torch.backends.mps.is_available())" in text
+    # A CUDA machine keeps its QLoRA plans.
+    cuda = recommend(gpu="rtx-3090", model="llama-3.1-8b", goal="chat")
+    assert "BitsAndBytesConfig(" in render_recipe(CATALOG, cuda, rank_of(cuda, "qlora", ("sft",)), "python")
+
+
+def test_recipe_format_json_and_table_mean_what_they_mean_elsewhere(run: Runner) -> None:
+    """`--json` said "Same as --format json", which failed ('json' is not a trainer)."""
+    profile = ["--gpu", "rtx-3090", "--model", "llama-3.1-8b"]
+    result = run("recipe", *profile, "--format", "json")
+    assert result.exit_code == 0 and "use --json" in result.stderr
+    assert result.json() == run("recipe", *profile, "--json").json()
+    table = run("recipe", *profile, "--format", "table")
+    assert table.exit_code == 2 and "--json prints it as JSON" in table.stderr
+    assert "Same as --format json" not in run("recipe", "--help").stdout

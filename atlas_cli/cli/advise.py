@@ -255,7 +255,14 @@ def recipe(
     force: Annotated[
         bool, typer.Option("--force", help="Let --out replace existing files (or symbolic links).")
     ] = False,
-    as_json: JsonOption = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the plan, settings, memory, files and launch command as JSON "
+            "(`ft-atlas schema`'s recipe document).",
+        ),
+    ] = False,
 ) -> None:
     """Write a runnable training recipe for a recommended plan (see docs/recipes.md).
 
@@ -265,6 +272,15 @@ def recipe(
     from atlas_cli.core.profile import build_profile
     from atlas_cli.recipes.writer import write_recipe
 
+    if old_format is not None and old_format.lower() == "json":
+        # Every other command's --format json: the same JSON as --json.
+        sys.stderr.write("ft-atlas: warning: recipe --format picks the trainer (deprecated); use --json\n")
+        old_format, as_json = None, True
+    elif old_format is not None and old_format.lower() in ("table", "markdown"):
+        raise UsageError(
+            f"recipe writes a script or a trainer's YAML, not a {old_format.lower()}: "
+            "--trainer picks which (its old name --format), --json prints it as JSON"
+        )
     if old_format is not None:
         if trainer is not None:
             raise UsageError(t("--format is the old name of --trainer: give one"))

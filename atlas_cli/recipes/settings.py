@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from atlas_cli.core.estimates import Estimate
-from atlas_cli.core.models import hub_id_of
+from atlas_cli.core.models import HUB_ID, hub_id_of
+from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.core.throughput.plans import Timed
 from atlas_cli.errors import UsageError
@@ -185,6 +186,11 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
     if info is not None and info.source in ("file", "cache", "hub"):
         model = info.spec
     hub_id = info.repo if info is not None and info.repo else hub_id_of(model)
+    notes = []
+    catalog_entry = info is None or info.source == "catalog"
+    if catalog_entry and rec.profile.get("model_variant") == "instruct" and model is not None:
+        hub_id, note = _instruct_repo(model, hub_id)
+        notes = [note] if note else []
     return Recipe(
         rank=rank,
         total=len(rec.plans),
@@ -196,6 +202,23 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
         hub_id=hub_id,
         model=model,
         stages=plan.pipeline,
+        notes=notes,
+    )
+
+
+def _instruct_repo(model: LlmModel, hub_id: str | None) -> tuple[str | None, str | None]:
+    """The post-trained checkpoint a plan for an instruct model trains. A catalog entry's config
+    URL names the base checkpoint (Llama-3.1-8B for `llama-3.1-8b-instruct` or `--model-variant
+    instruct`); its Hub-id aliases name the instruct one. Without one the recipe asks for it
+    rather than train the base model under a plan that assumes a post-trained one (no SFT)."""
+    if hub_id is not None and looks_instruct(hub_id):
+        return hub_id, None
+    for alias in model.aliases:
+        if HUB_ID.match(alias) and looks_instruct(alias):
+            return alias, f"model: {alias}, the instruct checkpoint of {model.name} (model_variant)."
+    return None, (
+        f"model: the catalog names no instruct checkpoint of {model.name}; pass its Hub id or directory "
+        f"with --model (the plan assumes a post-trained model; {hub_id or 'the catalog id'} is the base)."
     )
 
 

@@ -45,7 +45,28 @@ def write_recipe(
             f"{recipe.sharding.upper()}, and GaLore runs with data parallel only (LLaMA-Factory: "
             "'GaLore and APOLLO are incompatible with DeepSpeed yet'); pick another plan with --plan"
         )
+    _check_hardware(recipe)
     return recipe, chosen.render(recipe, main or chosen.default_name)
+
+
+def _check_hardware(recipe: Recipe) -> None:
+    """bitsandbytes serves QLoRA and the paged / 8-bit optimizers on CUDA and ROCm; on Apple
+    silicon (MPS) it has no optimized 4-bit kernels and none of those optimizers (the qlora card in
+    data/methods.yaml), so such a recipe would fail at load time: it is refused here instead."""
+    if recipe.facts.get("gpu_vendor") != "apple" or recipe.plan.kind == "no-training":
+        return
+    optim = str(recipe.value("optim")) if recipe.has("optim") else ""
+    needs = None
+    if recipe.memory_model == "qlora":
+        needs = f"it quantizes the base with bitsandbytes and trains with its {optim} optimizer"
+    elif "8bit" in optim or "paged" in optim:
+        needs = f"the optimizer its memory estimate assumes ({optim}) is bitsandbytes'"
+    if needs:
+        raise UsageError(
+            f"plan {recipe.rank} ({recipe.plan.name}): {needs}, and bitsandbytes has no optimized "
+            "4-bit kernels nor 8-bit / paged optimizers on Apple silicon (MPS); pick another plan "
+            "with --plan, or use mlx-lm's quantized LoRA (`ft-atlas show qlora`)"
+        )
 
 
 def render_recipe(catalog: Catalog, rec: Recommendation, rank: int = 1, fmt: str = "python") -> str:

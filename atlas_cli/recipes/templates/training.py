@@ -62,9 +62,10 @@ def check_environment(args: argparse.Namespace) -> None:
             "Run this recipe on a CUDA machine, or pick a plan without quantization "
             "(ft-atlas recipe --plan N)."
         )
-    if args.precision != "fp32" and not torch.cuda.is_available():
-        # Mixed precision needs a GPU; on the CPU (a smoke test) train in full precision instead.
-        print(f"No CUDA GPU: training in fp32 instead of {args.precision}.", file=sys.stderr)
+    if args.precision != "fp32" and not (torch.cuda.is_available() or torch.backends.mps.is_available()):
+        # Mixed precision needs a GPU (CUDA, ROCm or Apple's MPS); on the CPU (a smoke test) train in
+        # full precision instead.
+        print(f"No GPU: training in fp32 instead of {args.precision}.", file=sys.stderr)
         args.precision = "fp32"
 '''
 
