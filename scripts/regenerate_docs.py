@@ -35,12 +35,49 @@ def _recipe_block(fmt: str) -> str:
     return f"```{'python' if fmt == 'python' else 'yaml'}\n{text.rstrip()}\n```"
 
 
+RUSSIAN_EXAMPLE = (
+    "--lang",
+    "ru",
+    "recommend",
+    "--gpu",
+    "rtx-4090",
+    "--model",
+    "llama-3.1-8b",
+    "--goal",
+    "chat",
+    "--examples",
+    "10k",
+    "--top",
+    "3",
+)
+
+
+def _russian_example() -> str:
+    """The README's Russian example: a real run, 80 columns wide."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1", "FT_ATLAS_LANG": ""}
+    run = subprocess.run(
+        [sys.executable, "-m", "atlas_cli", *RUSSIAN_EXAMPLE],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        check=True,
+        encoding="utf-8",
+    )
+    head = "\n".join(run.stdout.splitlines()[:16])
+    return f"```text\n$ ft-atlas {' '.join(RUSSIAN_EXAMPLE)}\n{head}\n...\n```"
+
+
 def benchmark_sections() -> Sections:
     """Sections generated outside the package: benchmarks/' calibration tables and the recipes
     docs/recipes.md shows."""
     return {
         "memory-calibration": lambda: report(load_catalog()),
         "time-calibration": lambda: throughput_table(load_catalog()),
+        "russian-example": _russian_example,
         **{f"recipe-{fmt}": partial(_recipe_block, fmt) for fmt in RECIPE_EXAMPLES},
         "usage-commands": lambda: usage_commands(),
         "validate-example": lambda: validate_example(),

@@ -274,12 +274,17 @@ def recipe(
 
     if old_format is not None and old_format.lower() == "json":
         # Every other command's --format json: the same JSON as --json.
-        sys.stderr.write("ft-atlas: warning: recipe --format picks the trainer (deprecated); use --json\n")
+        sys.stderr.write(
+            "ft-atlas: " + t("warning: recipe --format picks the trainer (deprecated); use --json") + "\n"
+        )
         old_format, as_json = None, True
     elif old_format is not None and old_format.lower() in ("table", "markdown"):
         raise UsageError(
-            f"recipe writes a script or a trainer's YAML, not a {old_format.lower()}: "
-            "--trainer picks which (its old name --format), --json prints it as JSON"
+            t(
+                "recipe writes a script or a trainer's YAML, not a {format}: --trainer picks which (its old "
+                "name --format), --json prints it as JSON",
+                format=old_format.lower(),
+            )
         )
     if old_format is not None:
         if trainer is not None:

@@ -215,10 +215,16 @@ def _instruct_repo(model: LlmModel, hub_id: str | None) -> tuple[str | None, str
         return hub_id, None
     for alias in model.aliases:
         if HUB_ID.match(alias) and looks_instruct(alias):
-            return alias, f"model: {alias}, the instruct checkpoint of {model.name} (model_variant)."
-    return None, (
-        f"model: the catalog names no instruct checkpoint of {model.name}; pass its Hub id or directory "
-        f"with --model (the plan assumes a post-trained model; {hub_id or 'the catalog id'} is the base)."
+            return alias, t(
+                "model: {alias}, the instruct checkpoint of {name} (model_variant).",
+                alias=alias,
+                name=model.name,
+            )
+    return None, t(
+        "model: the catalog names no instruct checkpoint of {name}; pass its Hub id or directory "
+        "with --model (the plan assumes a post-trained model; {base} is the base).",
+        name=model.name,
+        base=hub_id or t("the catalog id"),
     )
 
 

@@ -58,14 +58,21 @@ def _check_hardware(recipe: Recipe) -> None:
     optim = str(recipe.value("optim")) if recipe.has("optim") else ""
     needs = None
     if recipe.memory_model == "qlora":
-        needs = f"it quantizes the base with bitsandbytes and trains with its {optim} optimizer"
+        needs = t(
+            "it quantizes the base with bitsandbytes and trains with its {optim} optimizer", optim=optim
+        )
     elif "8bit" in optim or "paged" in optim:
-        needs = f"the optimizer its memory estimate assumes ({optim}) is bitsandbytes'"
+        needs = t("the optimizer its memory estimate assumes ({optim}) is bitsandbytes'", optim=optim)
     if needs:
         raise UsageError(
-            f"plan {recipe.rank} ({recipe.plan.name}): {needs}, and bitsandbytes has no optimized "
-            "4-bit kernels nor 8-bit / paged optimizers on Apple silicon (MPS); pick another plan "
-            "with --plan, or use mlx-lm's quantized LoRA (`ft-atlas show qlora`)"
+            t(
+                "plan {rank} ({name}): {needs}, and bitsandbytes has no optimized 4-bit kernels nor "
+                "8-bit / paged optimizers on Apple silicon (MPS); pick another plan with --plan, or use "
+                "mlx-lm's quantized LoRA (`ft-atlas show qlora`)",
+                rank=recipe.rank,
+                name=recipe.plan.name,
+                needs=needs,
+            )
         )
 
 
