@@ -58,7 +58,7 @@ FACTS: Final[tuple[FactSpec, ...]] = (
     FactSpec(
         "has_gpu",
         "bool",
-        "A local GPU is available (false for --gpu none or API access).",
+        "A local GPU is available: false for --gpu none; true when no GPU is given (fit unknown).",
         "hardware.has_gpu",
     ),
     FactSpec(
@@ -106,7 +106,8 @@ FACTS: Final[tuple[FactSpec, ...]] = (
     FactSpec(
         "model_variant",
         "string",
-        "base, or instruct (post-trained: -Instruct, -it, -chat, or a chat template); null when unknown.",
+        "base, or instruct (post-trained: -Instruct, -it, -chat, a chat template, or an API model "
+        "a known provider serves); null when unknown.",
         "model.variant",
         MODEL_VARIANTS,
     ),
