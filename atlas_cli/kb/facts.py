@@ -22,6 +22,7 @@ from atlas_cli.kb.vocabulary import (
     MODEL_VARIANTS,
     PRECISIONS,
     PRIORITIES,
+    SFT_DATA_CHOICES,
     HostedStatus,
     values_of,
 )
@@ -149,6 +150,14 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "Training tokens in the dataset, in billions: examples x average length (--tokens-per-example, "
         "else the data kind's typical length); null when the examples are not given.",
         "profile.dataset_tokens_b",
+    ),
+    FactSpec(
+        "sft_data",
+        "string",
+        "yes or no: besides preference pairs, the user has demonstrations for an SFT stage "
+        "(--sft-data); null when not said.",
+        "profile.sft_data",
+        values_of(SFT_DATA_CHOICES),
     ),
     FactSpec("goal", "string", "What the model should do better.", "profile.goal", values_of(GOALS)),
     FactSpec(

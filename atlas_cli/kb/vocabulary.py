@@ -145,6 +145,12 @@ MODEL_VARIANT_CHOICES: Final = (
 )
 
 
+SFT_DATA_CHOICES: Final = (
+    Choice("yes", "demonstrations (prompt -> ideal answer) besides the preference pairs, for an SFT stage"),
+    Choice("no", "only the preference pairs: no separate demonstrations"),
+)
+
+
 MODEL_ACCESS: Final = (
     Choice("weights", "you can download and train the weights"),
     Choice("api", "only a hosted API: prompting, retrieval and the provider's own fine-tuning"),
