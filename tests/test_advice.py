@@ -281,3 +281,24 @@ def test_a_runs_selector_selects_by_where_a_method_runs(tmp_path: Path, catalog:
     rule = next(r for r in catalog.kb.rules if r.id == "api-only-no-training")
     assert not any(rule.selects(m) for m in catalog.kb.methods if m.runs == "hosted")
     assert rule.selects(catalog.methods["lora"])
+
+
+# --- issue 17 point 6: the cards' corrections ------------------------------------------------------
+
+# TRL's own trainers load a Hub id through create_model_from_path, which defaults to float32;
+# the experimental ORPO/CPO trainers call from_pretrained, whose default is the checkpoint's dtype.
+_TRL_LOADS_FP32 = re.compile(r"\b(SFT|DPO|KTO|GRPO|RLOO|Reward)Trainer\(\s*model=(\"|model_id)")
+
+
+def test_cards_carry_the_corrections_of_issue_17(catalog: Catalog) -> None:
+    for method in catalog.methods.values():
+        snippet = method.snippet or ""
+        if _TRL_LOADS_FP32.search(snippet):
+            assert '"dtype"' in snippet, f"{method.id}: a Hub id given to a TRL trainer loads in fp32"
+    qlora = catalog.methods["qlora"].hyperparameters
+    assert qlora["optim"].value == "paged_adamw_32bit"  # the QLoRA repository's default
+    assert catalog.methods["kto"].hyperparameters["learning_rate"].with_peft is not None
+    icl = {r.arxiv for r in catalog.methods["icl"].references}
+    assert {"2102.09690", "2104.08786"} <= icl  # order sensitivity: Zhao et al., Lu et al.
+    note = catalog.methods["sft"].hyperparameters["gradient_checkpointing"].note
+    assert note is not None and "activation_checkpointing" in note.en
