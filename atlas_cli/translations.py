@@ -161,17 +161,8 @@ def defined_texts() -> list[Source]:
     """Texts the program keeps as data: the profile's questions, the vocabulary's choices, the
     words of ratings, kinds and sources that tables show (pt() with a variable)."""
     from atlas_cli.core.profile import PROFILE_FIELDS
-    from atlas_cli.kb.vocabulary import (
-        DATA_KINDS,
-        GOALS,
-        METHOD_KINDS,
-        MODEL_ACCESS,
-        MODEL_VARIANTS,
-        OFFLOADS,
-        PRIORITIES,
-        SHARDINGS,
-        STACKS,
-    )
+    from atlas_cli.kb import vocabulary
+    from atlas_cli.kb.vocabulary import METHOD_KINDS, MODEL_VARIANTS
 
     found: list[Source] = []
     for field in PROFILE_FIELDS:
@@ -179,15 +170,13 @@ def defined_texts() -> list[Source]:
             text = getattr(field, part)
             if text:
                 found.append(Source(f"profile field {field.name}: {part}", text, UI_FILE))
-    for name, choices in (
-        ("MODEL_ACCESS", MODEL_ACCESS),
-        ("GOALS", GOALS),
-        ("DATA_KINDS", DATA_KINDS),
-        ("PRIORITIES", PRIORITIES),
-        ("STACKS", STACKS),
-        ("SHARDINGS", SHARDINGS),
-        ("OFFLOADS", OFFLOADS),
-    ):
+    # Every tuple of choices the vocabulary defines, found rather than listed: a new one is
+    # checked without editing this function.
+    for name, choices in vars(vocabulary).items():
+        if not (
+            isinstance(choices, tuple) and choices and all(isinstance(c, vocabulary.Choice) for c in choices)
+        ):
+            continue
         found += [Source(f"vocabulary {name} {c.value}: help", c.help, UI_FILE) for c in choices]
     words: dict[str, Iterable[str]] = {
         "memory": MEMORY_SCALE,

@@ -44,13 +44,15 @@ def test_every_question_comes_from_the_profile_definition(catalog: Catalog) -> N
         # Not asked by default: set by flags, or asked only after an answer that needs them.
         skipped = ("gpus", "knowledge_changes", "examples", "batch_size", "stack", "tokens_per_example")
         skipped += ("epochs", "packing", "price_per_hour", "max_hours", "budget_usd", "model_variant")
+        skipped += ("sft_data",)  # only after preference pairs (test_full_run_builds_the_profile)
         if field.alternative_to is None and field.name not in skipped:
             assert field.question in asked, field.name
 
 
 def test_full_run_builds_the_profile(catalog: Catalog) -> None:
-    script = ["weights", "3090", "2", "llama-3.1-8b", "chat", "preferences", "10k", "4k", "600", "2", "y"]
-    answers, _ = interview(catalog, [*script, "n", "quality", ""])
+    script = ["weights", "3090", "2", "llama-3.1-8b", "chat", "preferences", "no", "10k", "4k", "600", "2"]
+    answers, terminal = interview(catalog, [*script, "y", "n", "quality", ""])
+    assert any("for an SFT stage?" in p for p in terminal.prompts)
     assert answers == {
         "model_access": "weights",
         "gpu": "rtx-3090",
@@ -58,6 +60,7 @@ def test_full_run_builds_the_profile(catalog: Catalog) -> None:
         "model": "llama-3.1-8b",
         "goal": "chat",
         "data_kind": "preferences",
+        "sft_data": "no",
         "examples": 10_000,
         "seq_len": 4096,
         "tokens_per_example": 600,

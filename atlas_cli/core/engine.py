@@ -41,6 +41,7 @@ from atlas_cli.kb.schema import (
     Advice,
     AllOf,
     Condition,
+    LibraryEntry,
     Method,
     PipelineRule,
     Rule,
@@ -131,6 +132,11 @@ class CompiledRule:
 
 def _reads_plan(condition: Condition) -> bool:
     return any(name.startswith("plan.") for name in facts_used(condition))
+
+
+def _not_for_this_hardware(lib: LibraryEntry) -> bool:
+    """Sort key: False (first) for an entry whose condition names the GPU vendor."""
+    return lib.when is None or "gpu_vendor" not in facts_used(lib.when)
 
 
 def compile_rule(rule: Rule) -> CompiledRule:
@@ -861,7 +867,9 @@ class Engine:
         refs: list[ToolRef] = []
         named: set[tuple[str, str]] = set()  # (library, trainer class) of the entries kept so far
         for m in methods:
-            for lib in m.libraries:
+            # An entry for this hardware only (mlx-lm on Apple silicon) is its native trainer:
+            # it comes first, before the CUDA-first libraries that also run there.
+            for lib in sorted(m.libraries, key=_not_for_this_hardware):
                 if lib.status not in ("stable", "external") or not self._applies(lib.when, libraries):
                     continue
                 if skip_sft and m is method and "SFT" in lib.entry:

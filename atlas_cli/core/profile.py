@@ -19,6 +19,7 @@ from atlas_cli.kb.vocabulary import (
     MODEL_VARIANT_CHOICES,
     NO_WORDS,
     PRIORITIES,
+    SFT_DATA_CHOICES,
     STACKS,
     TYPICAL_DATA,
     TYPICAL_TOKENS,
@@ -144,6 +145,15 @@ class Profile:
     # Not given: the goal's usual data is assumed (TYPICAL_DATA).
     data_kind: str | None = _question(
         "choice", "data", "What training data you have.", "What data do you have?", choices=DATA_KINDS
+    )
+    # Not given: not said (a base model with preference pairs gets SFT on the chosen answers, then DPO).
+    sft_data: str | None = _question(
+        "choice",
+        "data",
+        "yes or no: besides preference pairs, you also have demonstrations for an SFT stage.",
+        "Besides the preference pairs, do you have demonstrations (prompt -> ideal answer) for an SFT stage?",
+        choices=SFT_DATA_CHOICES,
+        if_unset="a base model gets SFT on the chosen answers, then DPO",
     )
     examples: int | None = _question(
         "count",

@@ -75,6 +75,7 @@ SKIP: dict[str, Callable[[Answers], bool]] = {
     "model_variant": lambda a: True,
     # Asked with an API too: documents decide RAG, examples decide few-shot or provider tuning.
     "data_kind": _never,
+    "sft_data": lambda a: a.get("data_kind") != "preferences",
     "examples": lambda a: a.get("data_kind") == "none",
     "seq_len": lambda a: _api_only(a) or a.get("data_kind") == "none",
     "tokens_per_example": lambda a: _trains_nothing(a) or a.get("examples") is None,

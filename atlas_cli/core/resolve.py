@@ -161,8 +161,11 @@ def resolve_model(
     """The model a profile names: found by core/models.find_model (path, catalog, HF cache, Hub),
     or a bare size. A model used through an API is only named: it needs no shape."""
     if model is not None and api:
-        variant: ModelVariant | None = "instruct" if looks_instruct(model) else None
         tuning = catalog.api_tuning(model)
+        # A model a known provider serves (gpt-, gemini-, claude-, ...) is a post-trained chat
+        # model: its tuning APIs (OpenAI's DPO, Vertex's preference tuning) start from it.
+        instruct = looks_instruct(model) or tuning is not None
+        variant: ModelVariant | None = "instruct" if instruct else None
         return ModelInfo(None, model, None, None, "api", variant=variant, given=model, api_tuning=tuning)
     if model is not None:
         found = find_model(catalog, model)

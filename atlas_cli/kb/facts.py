@@ -22,6 +22,7 @@ from atlas_cli.kb.vocabulary import (
     MODEL_VARIANTS,
     PRECISIONS,
     PRIORITIES,
+    SFT_DATA_CHOICES,
     HostedStatus,
     values_of,
 )
@@ -58,7 +59,7 @@ FACTS: Final[tuple[FactSpec, ...]] = (
     FactSpec(
         "has_gpu",
         "bool",
-        "A local GPU is available (false for --gpu none or API access).",
+        "A local GPU is available: false for --gpu none; true when no GPU is given (fit unknown).",
         "hardware.has_gpu",
     ),
     FactSpec(
@@ -106,7 +107,8 @@ FACTS: Final[tuple[FactSpec, ...]] = (
     FactSpec(
         "model_variant",
         "string",
-        "base, or instruct (post-trained: -Instruct, -it, -chat, or a chat template); null when unknown.",
+        "base, or instruct (post-trained: -Instruct, -it, -chat, a chat template, or an API model "
+        "a known provider serves); null when unknown.",
         "model.variant",
         MODEL_VARIANTS,
     ),
@@ -148,6 +150,14 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "Training tokens in the dataset, in billions: examples x average length (--tokens-per-example, "
         "else the data kind's typical length); null when the examples are not given.",
         "profile.dataset_tokens_b",
+    ),
+    FactSpec(
+        "sft_data",
+        "string",
+        "yes or no: besides preference pairs, the user has demonstrations for an SFT stage "
+        "(--sft-data); null when not said.",
+        "profile.sft_data",
+        values_of(SFT_DATA_CHOICES),
     ),
     FactSpec("goal", "string", "What the model should do better.", "profile.goal", values_of(GOALS)),
     FactSpec(

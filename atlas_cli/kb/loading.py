@@ -243,7 +243,7 @@ SECTION_ITEM = {"gpus": "GPU", "models": "model", "methods": "method", "categori
 
 # Conditions compile to one Python expression each and run for every candidate plan: a few
 # lines of YAML aliases can stand for 100,000 comparisons, which made every `recommend` take
-# seconds. The bundled KB has at most 4 per rule and 71 in all; a 1,000-method KB ~10,000.
+# seconds. The bundled KB has at most 6 per rule and about 170 in all; a 1,000-method KB ~10,000.
 MAX_RULE_COMPARISONS = 100
 MAX_KB_COMPARISONS = 25_000
 

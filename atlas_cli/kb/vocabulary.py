@@ -148,6 +148,12 @@ MODEL_VARIANT_CHOICES: Final = (
 )
 
 
+SFT_DATA_CHOICES: Final = (
+    Choice("yes", "demonstrations (prompt -> ideal answer) besides the preference pairs, for an SFT stage"),
+    Choice("no", "only the preference pairs: no separate demonstrations"),
+)
+
+
 MODEL_ACCESS: Final = (
     # The question asks "can you access the weights?": yes and no answer it too.
     Choice("weights", "you can download and train the weights", ("yes", "y", "веса", "да", "д")),

@@ -162,5 +162,6 @@ def markdown_table(grid: Grid) -> str:
     lines.append("|" + "|".join("---" for _ in grid.columns) + "|")
     lines.extend("| " + " | ".join(_cell(c) for c in row) + " |" for row in grid.rows)
     if grid.caption:
-        lines += ["", grid.caption]
+        # A caption's lines are separate notes: separate paragraphs in Markdown.
+        lines += ["", grid.caption.replace("\n", "\n\n")]
     return "\n".join(lines) + "\n"

@@ -139,7 +139,7 @@ def compare_grid(rows: list[CompareRowJson], from_guide: bool, notes: list[str] 
     grid = Grid(
         title,
         columns,
-        caption=" ".join([scale, *(notes or [])]),
+        caption="\n".join([scale, *(notes or [])]),  # each note its own line
         drop_order=(share, best),
     )
     for row in rows:
