@@ -267,3 +267,37 @@ def test_the_command_to_get_this_again_is_one_unbroken_line(columns: int) -> Non
     lines = transcript(child).splitlines()
     wanted = "ft-atlas recommend --gpu rtx-3090 --model-size 7b --goal chat"
     assert any(line.strip() == wanted for line in lines), lines[-5:]
+
+
+RUSSIAN_RUN = [
+    ("доступ к весам модели", "да"),
+    ("На каком GPU", "3090"),
+    ("Сколько GPU", ""),
+    ("Какая модель", "7 млрд"),
+    ("Какова ваша цель", "чат"),
+    ("Какие у вас данные", ""),
+    ("Сколько примеров", "10 тыс."),
+    ("самые длинные примеры", ""),
+    ("средний пример", ""),
+    ("эпох", ""),
+    ("упаковывать", ""),
+    ("много задач", "нет"),
+    ("Что важнее всего", ""),
+]
+
+
+def test_ask_in_russian_takes_russian_answers() -> None:
+    """--lang ru: the questions are Russian, and so may the answers be (да, 7 млрд, чат, 10 тыс.,
+    нет); the plan and the command to repeat it come out as with English answers."""
+    child = spawn("--lang", "ru")
+    answer(child, RUSSIAN_RUN)
+    child.expect(r"\[")  # the summary asks to confirm; an empty line accepts it
+    child.sendline("")
+    child.expect("Рекомендованные планы")
+    child.expect(
+        "ft-atlas recommend --gpu rtx-3090 --model-size 7b --goal chat --data-kind demonstrations "
+        "--examples 10000"
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
