@@ -1,5 +1,7 @@
-"""Rewrite the generated sections of docs/*.md and README.md (see atlas_cli/render/docs.py), and
-the generated atlas in docs/atlas/ (`ft-atlas export`'s English Markdown pages)."""
+"""Rewrite everything in the docs that is generated: the sections of docs/*.md and README.md
+between markers (see atlas_cli/render/docs.py), the atlas in docs/atlas/ (`ft-atlas export`'s
+English Markdown pages) and the pictures in docs/images/ (scripts/pictures.py). One command after
+a change to the output: `python scripts/regenerate_docs.py`."""
 
 from __future__ import annotations
 
@@ -111,6 +113,9 @@ def main() -> None:
         if old not in pages:
             old.unlink()
             print(f"removed {old.relative_to(REPO)}")
+    from scripts import pictures
+
+    pictures.main()
 
 
 # --- docs/usage.md: every command and flag, read from the typer app itself ----------------------

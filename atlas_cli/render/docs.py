@@ -35,7 +35,40 @@ def facts_table() -> str:
     return "\n".join(lines)
 
 
-SECTIONS: dict[str, Callable[[], str]] = {"facts": facts_table}
+def json_contracts() -> str:
+    """docs/json.md: every JSON output, its top-level keys and where its full schema is."""
+    from atlas_cli.render.schemas import all_schemas
+
+    lines = [
+        "| output | top-level keys | its JSON Schema |",
+        "|---|---|---|",
+    ]
+    for name, schema in all_schemas()["outputs"].items():
+        variants: list[dict[str, object]] = schema.get("anyOf", [schema])
+        keys = dict.fromkeys(key for variant in variants for key in _properties(_resolved(schema, variant)))
+        shown = ", ".join(code_span(k) for k in keys)
+        lines.append(f"| `{name}` | {shown} | `ft-atlas schema \\| jq '.outputs.{name}'` |")
+    return "\n".join(lines)
+
+
+def _properties(schema: dict[str, object]) -> list[str]:
+    found = schema.get("properties", {})
+    return list(found) if isinstance(found, dict) else []
+
+
+def _resolved(schema: dict[str, object], variant: dict[str, object]) -> dict[str, object]:
+    """A `$ref` to one of the schema's `$defs`, followed (pydantic puts union members there)."""
+    ref = variant.get("$ref")
+    if isinstance(ref, str):
+        defs = schema.get("$defs", {})
+        assert isinstance(defs, dict)
+        found = defs[ref.rsplit("/", 1)[-1]]
+        assert isinstance(found, dict)
+        return found
+    return variant
+
+
+SECTIONS: dict[str, Callable[[], str]] = {"facts": facts_table, "json-contracts": json_contracts}
 _MARKED = re.compile(r"(<!-- generated: (\w[\w-]*) -->\n)(.*?)(<!-- end: \2 -->)", re.S)
 
 
