@@ -449,7 +449,8 @@ class Answers:
 
 def test_the_questionnaire_asks_and_understands_russian(catalog: Catalog) -> None:
     set_language("ru")
-    replies = ["да", "помощь", "24 ГБ", "", "7 млрд", "чат", "назад", "диалог", "предпочтения", "", "1,5 тыс."]
+    replies = ["да", "помощь", "24 ГБ", "", "7 млрд", "чат", "назад", "диалог", "предпочтения"]
+    replies += ["", "1,5 тыс."]  # no answer to "also demonstrations for SFT?", then the examples
     replies += ["не знаю", "", "1,5", "нет", "н", "качество", "д"]
     terminal = Answers(replies)
     answers = Interview(catalog, terminal).run(interactive=True)
