@@ -3,6 +3,7 @@ uncaught exception (exit 1) or a traceback."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -54,12 +55,14 @@ def _documented(args: list[str]) -> None:
         assert result.json()["schema_version"] == 2
 
 
+@pytest.mark.slow  # fuzzing: .ci/run runs it
 @FUZZ
 @given(recommend_args())
 def test_recommend_values(args: list[str]) -> None:
     _documented(args)
 
 
+@pytest.mark.slow  # fuzzing: .ci/run runs it
 @FUZZ
 @given(
     st.sampled_from(["--model-size", "--model"]),
@@ -71,6 +74,7 @@ def test_estimate_values(model_flag: str, model: str, option: str, value: str) -
     _documented(["estimate", "--json", f"{model_flag}={model}", f"{option}={value}"])
 
 
+@pytest.mark.slow  # fuzzing: .ci/run runs it
 @FUZZ
 @given(st.text(max_size=20))
 def test_show_any_name(name: str) -> None:

@@ -401,6 +401,7 @@ def test_fuzz_loader_in_process(base: tuple[str, str], tmp_path: Path) -> None:
     assert outcomes["invalid"] >= IN_PROCESS_CASES // 2, outcomes
 
 
+@pytest.mark.slow  # fuzzing: .ci/run runs it
 def test_fuzz_validate_command(base: tuple[str, str], tmp_path: Path, run: Runner) -> None:
     base_json, base_text = base
     exits: dict[int, int] = {}

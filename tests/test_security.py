@@ -641,6 +641,7 @@ def _recipe_base() -> dict[str, Any]:
     return bundled_sections()
 
 
+@pytest.mark.slow  # fuzzing: .ci/run runs it
 @settings(max_examples=40, deadline=None)
 @given(recipe_inputs)
 def test_kb_text_reaches_recipes_only_as_data(inputs: RecipeInputs) -> None:
@@ -888,6 +889,7 @@ def _check_valid_kb_commands(rng: random.Random, tmp_path: Path, run: Runner) ->
                         assert all(isinstance(d, dict) for d in yaml.safe_load_all(text))
 
 
+@pytest.mark.slow  # fuzzing: .ci/run runs it
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rng=st.randoms(use_true_random=False))
 def test_a_kb_that_validates_never_causes_an_internal_error(
@@ -905,6 +907,7 @@ def test_a_kb_that_validates_never_causes_an_internal_error_many(
     _check_valid_kb_commands(rng, tmp_path, run)
 
 
+@pytest.mark.slow  # fuzzing: .ci/run runs it
 def test_most_mutations_keep_the_kb_valid(tmp_path: Path, run: Runner) -> None:
     """The property above tests meaning only if most mutated KBs still validate."""
     paths = [_mutated_kb(random.Random(seed), tmp_path)[0] for seed in range(20)]

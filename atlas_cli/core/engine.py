@@ -384,7 +384,7 @@ class Engine:
         self.rule_bits: dict[str, list[tuple[int, int, CompiledRule]]] = {m.id: [] for m in self.candidates}
         # Rules that read only profile facts are evaluated once per profile into one bit mask
         # (bit i = the i-th of them fired); a method's share of it is one `&` with its bits.
-        self.shared_rules: list[tuple[int, CompiledRule]] = []
+        shared_conditions: list[Condition | None] = []
         self.shared_bits = dict.fromkeys(self.rule_bits, 0)
         # Rules that read the candidate's own facts, with their bit in the method's own mask and
         # the bit of their profile guard (0: no guard, always evaluated).
@@ -392,9 +392,9 @@ class Engine:
         guard_conditions: list[Condition | None] = []
         for rule in catalog.kb.rules:
             compiled = compile_rule(rule)
-            shared_bit = 0 if compiled.per_plan else 1 << len(self.shared_rules)
+            shared_bit = 0 if compiled.per_plan else 1 << len(shared_conditions)
             if shared_bit:
-                self.shared_rules.append((shared_bit, compiled))
+                shared_conditions.append(rule.when)
             guard_bit = 0
             if compiled.guard is not None:
                 guard_bit = 1 << len(guard_conditions)
@@ -409,6 +409,7 @@ class Engine:
                     own.append((own_bit, guard_bit, compiled))
                 self.rule_bits[method_id].append((shared_bit, own_bit, compiled))
         self.guards = Checks(guard_conditions)
+        self.shared_checks = Checks(shared_conditions)
         # Each method's own rules without a guard (always evaluated), and the guard bits it has.
         self.unguarded = {
             m: [(bit, c) for bit, guard, c in rules if not guard] for m, rules in self.own_rules.items()
@@ -610,10 +611,7 @@ class Engine:
         key = (pipeline, local, profile.seq_len, profile.batch_size, profile.stack, fewest)
         estimates, memory_facts = self._memory_view(resolved, key)
         facts.update(memory_facts)
-        shared = 0
-        for bit, compiled in self.shared_rules:
-            if compiled.predicate(facts):
-                shared |= bit
+        shared = self.shared_checks.mask(facts)
         libraries = self.library_checks.mask(facts)
         guards = self.guards.mask(facts)
         inputs = time_inputs(profile)
