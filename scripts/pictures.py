@@ -241,13 +241,15 @@ def memory_plot(catalog: Catalog) -> str:
         f'<text x="18" y="{top + plot_h / 2:.0f}" font-size="12" text-anchor="middle" {FONT} '
         f'transform="rotate(-90 18 {top + plot_h / 2:.0f})">GB per GPU</text>'
     )
+    label_y = float("inf")  # labels of close capacities are pushed apart, upwards
     for gpu, capacity in sorted(capacities.items(), key=lambda kv: kv[1]):
         body.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y(capacity):.1f}" y2="{y(capacity):.1f}" '
             'stroke="#57606a" stroke-dasharray="5 4"/>'
         )
+        label_y = min(y(capacity) + 4, label_y - 13)
         body.append(
-            f'<text x="{left + plot_w + 6}" y="{y(capacity) + 4:.1f}" font-size="11" fill="#57606a" {FONT}>'
+            f'<text x="{left + plot_w + 6}" y="{label_y:.1f}" font-size="11" fill="#57606a" {FONT}>'
             f"{escape(gpu)} {capacity:.1f} GB</text>"
         )
     off_chart = 0
