@@ -29,6 +29,7 @@ sys.path.insert(0, str(REPO))
 from rich.console import Console  # noqa: E402
 from rich.text import Text  # noqa: E402
 
+from atlas_cli.core.plans import hours_text  # noqa: E402
 from atlas_cli.kb.catalog import Catalog  # noqa: E402
 
 IMAGES = REPO / "docs" / "images"
@@ -296,7 +297,7 @@ def plan_times(catalog: Catalog) -> list[tuple[str, tuple[float, float, float], 
 
 def plan_plot(catalog: Catalog) -> str:
     rows = plan_times(catalog)
-    width, left, bar_w, gap, top, row_h = 820, 220, 260, 40, 62, 34
+    width, left, bar_w, gap, top, row_h = 900, 300, 260, 40, 62, 34
     height = top + row_h * len(rows) + 46
     most_h = max(r[1][2] for r in rows)
     most_usd = max(r[2][2] for r in rows)
@@ -331,7 +332,7 @@ def plan_plot(catalog: Catalog) -> str:
                     f'<line x1="{offset + end * scale:.1f}" x2="{offset + end * scale:.1f}" y1="{y0 + 6}" '
                     f'y2="{y0 + 18}" stroke="#24292f" stroke-width="1.5"/>'
                 )
-            value = f"{mid:.1f} h" if unit == "h" else f"${mid:.2f}"
+            value = hours_text(mid) if unit == "h" else f"${mid:.2f}"
             body.append(
                 f'<text x="{offset + high * scale + 6:.1f}" y="{y0 + 16}" font-size="11" {FONT}>'
                 f"{value}</text>"
