@@ -189,11 +189,11 @@ class HostedOffer(Strict):
 
     provider: str = Field(min_length=1)
     status: HostedStatus = "available"
-    status_note: str | None = None
+    status_note: Text | None = None
     services: list[HostedService] = Field(min_length=1)
     models: list[str] = Field(min_length=1, description="what the provider lets you tune (or embed with)")
     entry: str = Field(min_length=1, description="the API call or command that starts a job")
-    price: str = Field(min_length=1, description="how it is billed, with the unit; amounts only as read")
+    price: Text = Field(description="how it is billed, with the unit; amounts only as read")
     date: str = Field(min_length=4, description="when the source was read or dated")
     source: list[str] = Field(min_length=1)
     data_leaves_machine: bool = True

@@ -75,7 +75,8 @@ def _ratings_lines(method: Method) -> list[str]:
 
 
 def _offer_line(offer: HostedOffer) -> str:
-    status = "" if offer.status == "available" else f" [{offer.status.upper()}: {offer.status_note}]"
+    note = offer.status_note.get() if offer.status_note is not None else ""
+    status = "" if offer.status == "available" else f" [{offer.status.upper()}: {note}]"
     leaves = " " + t("Your data leaves your machine.") if offer.data_leaves_machine else ""
     return t(
         "{provider}{status} — {services}. Models: {models}. Start: {entry}. Cost: {price} (as of {date}; "
@@ -85,7 +86,7 @@ def _offer_line(offer: HostedOffer) -> str:
         services=", ".join(offer.services),
         models="; ".join(offer.models),
         entry=offer.entry,
-        price=offer.price,
+        price=offer.price.get(),
         date=offer.date,
         sources=", ".join(offer.source),
         leaves=leaves,
