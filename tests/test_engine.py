@@ -227,6 +227,18 @@ def _valid(raw: dict[str, Any]) -> dict[str, Any]:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(profiles)
+# Found by this test: six rules weigh against a plan, and its score rounded to 0.
+@example(
+    raw={
+        "gpu": "rtx-3090",
+        "model": "llama-3.1-70b",
+        "many_tasks": False,
+        "data_kind": "none",
+        "priority": "quality",
+        "examples": 1,
+        "knowledge_changes": True,
+    }
+)
 def test_every_profile_yields_a_plan_and_fitting_plans_rank_first(
     engine: Engine, raw: dict[str, Any]
 ) -> None:

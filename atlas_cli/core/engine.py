@@ -113,8 +113,10 @@ def basis(method: Method, priority: str) -> tuple[str, str]:
 
 
 def squash(raw: float) -> float:
-    """Map the unbounded raw score to (0, 1) monotonically, for display and JSON."""
-    return round(1 / (1 + math.exp(-4 * (raw - 0.5))), 3)
+    """Map the unbounded raw score to (0, 1) monotonically, for display and JSON. Shown with three
+    decimals, kept inside (0, 1): a plan that many rules weigh against shows 0.001, never 0 (the
+    order still follows the raw score)."""
+    return min(max(round(1 / (1 + math.exp(-4 * (raw - 0.5))), 3), 0.001), 0.999)
 
 
 @dataclass(frozen=True, slots=True)
