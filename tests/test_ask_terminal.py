@@ -204,6 +204,7 @@ PEOPLE = {
         ("Which model", "llama-3.1-70b"),
         ("your goal", "align"),
         ("What data", "preferences"),
+        ("for an SFT stage", ""),  # asked after preference pairs only (--sft-data)
         ("How many examples", "50k"),
         ("longest examples", ""),
         ("average example", ""),

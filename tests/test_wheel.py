@@ -110,8 +110,10 @@ def elsewhere(tmp_path: Path) -> Path:
 def test_wheel_contains_the_knowledge_base(installed: tuple[Path, Path]) -> None:
     _, wheel = installed
     names = zipfile.ZipFile(wheel).namelist()
-    data = {Path(n).name for n in names if n.startswith("atlas_cli/data/")}
-    assert data == {p.name for p in (REPO / "data").glob("*.yaml")}
+    data = {n.removeprefix("atlas_cli/data/") for n in names if n.startswith("atlas_cli/data/")}
+    # The KB and its Russian catalog (data/translations/ru/), every file of them.
+    assert data == {p.relative_to(REPO / "data").as_posix() for p in (REPO / "data").rglob("*.yaml")}
+    assert any(name.startswith("translations/ru/") for name in data)
     assert "atlas_cli/__main__.py" in names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "ft-atlas = atlas_cli.launcher:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
