@@ -3,14 +3,12 @@ ExportFormat. Adding a format is adding a module; nothing else lists them."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 
 from atlas_cli.export import formats as formats_package
 from atlas_cli.export.document import Atlas
+from atlas_cli.plugins import Plugins
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,26 +21,10 @@ class ExportFormat:
     document: Callable[[Atlas], str]
 
 
-_registered: dict[str, ExportFormat] = {}
-
-
-def register(fmt: ExportFormat) -> ExportFormat:
-    _registered[fmt.name] = fmt
-    return fmt
-
-
-def format_names() -> list[str]:
-    """The formats, without importing them (for the command line's choices)."""
-    return sorted(
-        m.name for m in pkgutil.iter_modules(formats_package.__path__) if not m.name.startswith("_")
-    )
-
-
-@cache
-def export_formats() -> dict[str, ExportFormat]:
-    for name in format_names():
-        importlib.import_module(f"{formats_package.__name__}.{name}")
-    return dict(_registered)
+_formats: Plugins[ExportFormat] = Plugins(formats_package)
+register = _formats.register
+format_names = _formats.names
+export_formats = _formats.loaded
 
 
 def file_suffix(lang: str) -> str:
