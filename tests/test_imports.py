@@ -69,6 +69,18 @@ def test_cached_recommend_json_loads_no_yaml_no_rich_and_no_typer() -> None:
     assert not {m for m in modules if m == "typer" or m.startswith("typer.")}  # fastpath.py
 
 
+def test_cached_recommend_builds_no_validator() -> None:
+    """A cached run trusts the KB it validated: building one pydantic validator (a model made
+    with validation, e.g. the shape of a bare size) costs ~25 ms and loads pydantic's plugin
+    loader, which is how this test sees it."""
+    for args in (
+        ("recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat", "--json"),
+        ("recommend", "--gpu", "a100-80gb", "--model", "llama-3.1-8b", "--goal", "align", "--json"),
+    ):
+        loaded_modules(*args)  # fills the KB cache
+        assert "pydantic.plugin._loader" not in loaded_modules(*args), args
+
+
 # --- the layers: cli -> batch / export -> recipes / render -> core -> kb -----------------------------------
 
 # batch prints the JSON documents render defines, so it sits just above render; export reads the

@@ -148,7 +148,9 @@ def compile_rule(rule: Rule) -> CompiledRule:
     if per_plan and isinstance(rule.when, AllOf):
         profile_parts = [part for part in rule.when.all if not _reads_plan(part)]
         if profile_parts:
-            guard = AllOf(all=profile_parts)
+            # The parts were validated with the rule: building a validator for AllOf here
+            # would cost a fresh process ~25 ms.
+            guard = AllOf.model_construct(all=profile_parts)
     excludes = rule.effect.action == "exclude"
     predicate = compile_condition(rule.when)
     return CompiledRule(
