@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from atlas_cli.batch import fastpath
 from atlas_cli.batch.fastpath import recommend_json
 from atlas_cli.cli import main
+from atlas_cli.kb.files import bundled_kb_path
 
 Outcome = tuple[int, str, str]
 
@@ -47,6 +48,7 @@ _values = {
     "--top": ["1", "3", "05", "0", "101", "x"],
     "--format": ["json", "JSON", "table", "markdown", "yaml"],
     "-f": ["json", "table"],
+    "--kb": [str(bundled_kb_path()), "no-such-kb.yaml", " "],
 }
 _flags = ["--explain", "--no-explain", "--knowledge-changes", "--many-tasks"]
 _odd = ["--help", "--", "-x", "--gpu", "--json", "--top=", "--goal=--json"]
@@ -56,13 +58,16 @@ _odd = ["--help", "--", "-x", "--gpu", "--json", "--top=", "--goal=--json"]
 def _arguments(draw: st.DrawFn) -> list[str]:
     """Mostly well-formed calls (so that many take the fast path), some with an odd token."""
     args = ["recommend"]
+    if draw(st.integers(0, 4)) == 0:  # the global option before the command
+        value = draw(st.sampled_from(_values["--kb"]))
+        args = [f"--kb={value}", *args] if draw(st.booleans()) else ["--kb", value, *args]
     for option in draw(st.lists(st.sampled_from(sorted(_values)), unique=True, max_size=5)):
         value = draw(st.sampled_from(_values[option]))
         joined = option.startswith("--") and draw(st.booleans())
         args += [f"{option}={value}"] if joined else [option, value]
     args += draw(st.lists(st.sampled_from(_flags), unique=True, max_size=2))
     if draw(st.integers(0, 9)) == 0:
-        args.insert(draw(st.integers(1, len(args))), draw(st.sampled_from(_odd)))
+        args.insert(draw(st.integers(args.index("recommend") + 1, len(args))), draw(st.sampled_from(_odd)))
     if draw(st.integers(0, 4)):
         args.append("--json")
     return args
@@ -84,6 +89,9 @@ def test_the_fast_path_prints_what_the_full_command_line_prints(args: list[str])
         ["recommend", "--json", "--gpu", "no-such-gpu"],
         ["recommend", "--json", "--examples", "many"],
         ["recommend", "--vram", "24", "--gpu", "rtx-3090", "--json"],
+        ["--kb", str(bundled_kb_path()), "recommend", "--gpu", "rtx-3090", "--json"],
+        ["recommend", "--json", f"--kb={bundled_kb_path()}"],
+        ["--kb", "no-such-kb.yaml", "recommend", "--json"],
     ],
 )
 def test_typical_calls_take_the_fast_path_with_the_same_output(args: list[str]) -> None:
@@ -109,7 +117,10 @@ def test_typical_calls_take_the_fast_path_with_the_same_output(args: list[str]) 
         ["recommend", "--json", "--knowledge-changes=yes"],
         ["recommend", "--json", "--format", "yaml"],
         ["recommend", "--json", "--batch", "profiles.jsonl"],
-        ["--kb", "kb.yaml", "recommend", "--json"],
+        ["--kb", "recommend", "--json"],
+        ["--kb=", "recommend", "--json"],
+        ["--kb", "a.yaml", "recommend", "--json", "--kb", "b.yaml"],
+        ["--no-color", "recommend", "--json"],
     ],
 )
 def test_everything_else_goes_to_the_full_command_line(args: list[str]) -> None:

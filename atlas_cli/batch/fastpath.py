@@ -3,10 +3,11 @@
 typer builds a pydantic validator for every option of a command each time it runs, which costs
 more than the recommendation itself. A plain `recommend` whose output is JSON needs none of
 that: its options are the profile's (from PROFILE_FIELDS, as for the full command line) plus
---top, --explain and the output format. Anything else (--help, a global option, another
-command, a repeated or malformed option, an out-of-range --top) is left to the full command
-line, so that every message and exit code stays typer's. tests/test_fastpath.py checks that
-both paths print the same bytes and exit with the same code.
+--top, --explain, the output format and the knowledge base (--kb, also before the command).
+Anything else (--help, another global option, another command, a repeated or malformed option,
+an out-of-range --top) is left to the full command line, so that every message and exit code
+stays typer's. tests/test_fastpath.py checks that both paths print the same bytes and exit with
+the same code.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from atlas_cli.i18n import LANG_ENV, parse_language, set_language
 from atlas_cli.kb.vocabulary import MAX_TOP
 
 _BARE = {"--json": ("json", True), "--explain": ("explain", True), "--no-explain": ("explain", False)}
-_VALUED = {"--top": "top", "--format": "format", "-f": "format"}
+_VALUED = {"--top": "top", "--format": "format", "-f": "format", "--kb": "kb"}
 
 
 def _options() -> tuple[dict[str, str], dict[str, tuple[str, bool]]]:
@@ -58,11 +59,19 @@ def _parse(args: list[str]) -> dict[str, str | bool] | None:
 def recommend_json(args: list[str]) -> int | None:
     """Run `recommend` when `args` ask for JSON and nothing else this module handles;
     return its exit code, or None for the full command line to take over."""
+    split = _global_kb(args)
+    if split is None:
+        return None
+    kb, args = split
     if not args or args[0] != "recommend":
         return None
     given = _parse(args[1:])
-    if given is None or not _json_requested(given):
+    if given is None or not _json_requested(given) or (kb is not None and "kb" in given):
         return None
+    if "kb" in given:
+        kb = str(given.pop("kb"))
+    if kb is not None and not kb.strip():
+        return None  # the full command line's message for an empty path
     top = str(given.pop("top", "5"))
     if not (top.isascii() and top.isdigit() and 1 <= int(top) <= MAX_TOP):
         return None
@@ -74,7 +83,20 @@ def recommend_json(args: list[str]) -> int | None:
     # In PROFILE_FIELDS order, as the full command line passes them: with several bad values,
     # the first one reported is the same.
     profile = {name: given[name] for name in FIELDS_BY_NAME if name in given}
-    return _run(profile, int(top), explain)
+    return _run(profile, int(top), explain, kb)
+
+
+def _global_kb(args: list[str]) -> tuple[str | None, list[str]] | None:
+    """A leading global `--kb PATH` (or `--kb=PATH`) apart from the arguments after it; None
+    when it has no value."""
+    first = args[0] if args else ""
+    if first == "--kb":
+        if len(args) < 2 or args[1].startswith("-"):
+            return None
+        return args[1], args[2:]
+    if first.startswith("--kb="):
+        return first.removeprefix("--kb="), args[1:]
+    return None, args
 
 
 def _json_requested(given: dict[str, str | bool]) -> bool:
@@ -84,17 +106,19 @@ def _json_requested(given: dict[str, str | bool]) -> bool:
     return given.get("json") is True or str(fmt).lower() == "json"
 
 
-def _run(raw: dict[str, str | bool], top: int, explain: bool) -> int:
+def _run(raw: dict[str, str | bool], top: int, explain: bool, kb: str | None) -> int:
     from atlas_cli.errors import debug_env, flush_stdout, report
 
     try:
+        from pathlib import Path
+
         from atlas_cli.core.engine import Engine
         from atlas_cli.core.profile import build_profile
         from atlas_cli.kb.cache import load_cached_catalog
         from atlas_cli.kb.files import resolve_kb_path
         from atlas_cli.render.documents import recommendation_json, write_json
 
-        engine = Engine(load_cached_catalog(resolve_kb_path(None)))
+        engine = Engine(load_cached_catalog(resolve_kb_path(None if kb is None else Path(kb))))
         rec = engine.recommend(build_profile(raw))
         write_json(recommendation_json(rec, top, explain))
         return flush_stdout()
