@@ -13,7 +13,7 @@ from atlas_cli.core.plans import Recommendation
 from atlas_cli.core.profile import PROFILE_FIELDS, build_profile
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import compile_condition
-from atlas_cli.kb.schema import AllOf, AnyOf, Comparison, NotOf
+from atlas_cli.kb.schema import AllOf, AnyOf, Comparison, MethodIndex, MethodSelector, NotOf
 from atlas_cli.kb.vocabulary import PRIORITIES, values_of
 from atlas_cli.render.documents import recommendation_json
 from tests.reference_engine import holds, rank_plainly
@@ -502,3 +502,50 @@ def test_engine_ranks_as_the_plain_reference_does(catalog: Catalog, raw: dict[st
 
 # One engine for every example, so that its memos are exercised across profiles.
 ENGINE_FOR_REFERENCE: dict[int, Engine] = {}
+
+
+# --- rules find their methods by index ------------------------------------------------------
+
+
+@st.composite
+def _selectors(draw: st.DrawFn, catalog: Catalog) -> MethodSelector:
+    methods = catalog.kb.methods
+    ids = sorted(m.id for m in methods)
+
+    def some(values: set[Any]) -> list[Any] | None:
+        return draw(st.none() | st.lists(st.sampled_from(sorted(values)), min_size=1, max_size=3))
+
+    chosen = {
+        "ids": draw(st.lists(st.sampled_from(ids), max_size=3)),
+        "except": draw(st.lists(st.sampled_from(ids), max_size=3)),
+        "kind": some({m.kind for m in methods}),
+        "category": some({m.category for m in methods}),
+        "memory_model": some({m.memory_model for m in methods} - {None}),
+        "tags": some({t for m in methods for t in m.tags}),
+        "runs": some({m.runs for m in methods}),
+    }
+    given = {k: v for k, v in chosen.items() if v is not None}
+    if not given["ids"] and len(given) == 2:
+        given["ids"] = [ids[0]]  # a selector selects by something
+    return MethodSelector.model_validate(given)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_method_index_selects_what_the_selector_matches(catalog: Catalog, data: st.DataObject) -> None:
+    selector = data.draw(_selectors(catalog))
+    methods = catalog.kb.methods
+    selected = MethodIndex(methods).select(selector)
+    assert sorted(m.id for m in selected) == sorted(m.id for m in methods if selector.matches(m))
+    named = data.draw(st.lists(st.sampled_from([m.id for m in methods] + ["no-such-method"]), max_size=4))
+    assert {m.id for m in MethodIndex(methods).select(named)} == set(named) - {"no-such-method"}
+
+
+def test_methods_with_one_memory_model_share_the_estimate_under_their_own_name(engine: Engine) -> None:
+    rec = recommend(engine, gpu="rtx-3090", model="llama-3.1-8b", goal="chat", examples="10k")
+    by_model: dict[str, list[Any]] = {}
+    for plan in (*rec.plans, *rec.excluded):
+        if plan.estimate is not None:
+            assert plan.estimate.method == plan.method
+            by_model.setdefault(plan.estimate.memory_model, []).append(plan)
+    assert any(len(plans) > 1 for plans in by_model.values())  # e.g. LoRA and its relatives

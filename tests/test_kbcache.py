@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from pathlib import Path
@@ -12,6 +13,7 @@ from atlas_cli.errors import KnowledgeBaseError
 from atlas_cli.kb import cache as kbcache
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import MAX_FILE_BYTES, KbFile, bundled_kb_path
+from atlas_cli.kb.heap import long_lived
 
 
 @pytest.fixture
@@ -110,3 +112,27 @@ def test_oversized_file_is_not_cached_but_reported(tmp_path: Path, cache: Path) 
         kbcache.load_cached_catalog(big)
     assert os.path.getsize(big) > MAX_FILE_BYTES
     assert not list(cache.glob("kb-*"))
+
+
+def test_long_lived_builds_pause_the_collector_and_restore_it() -> None:
+    seen: list[bool] = []
+
+    @long_lived
+    def build() -> int:
+        seen.append(gc.isenabled())
+        return 1
+
+    @long_lived
+    def broken() -> None:
+        raise ValueError("boom")
+
+    assert build() == 1 and seen == [False] and gc.isenabled()
+    with pytest.raises(ValueError):
+        broken()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        build()
+        assert not gc.isenabled()  # a caller's choice stands
+    finally:
+        gc.enable()

@@ -34,6 +34,7 @@ from atlas_cli.i18n import pt, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
+from atlas_cli.kb.heap import long_lived
 from atlas_cli.kb.schema import (
     MEMORY_SCALE,
     QUALITY_SCALE,
@@ -43,6 +44,7 @@ from atlas_cli.kb.schema import (
     Condition,
     LibraryEntry,
     Method,
+    MethodIndex,
     PipelineRule,
     Rule,
     Scalar,
@@ -127,9 +129,9 @@ class CompiledRule:
     points: float  # what firing adds to the raw score
     excludes: bool
     # A per-plan rule whose condition is `all` of parts, some reading only profile facts: those
-    # parts, checked once per profile; when they fail the rule is not evaluated for any plan.
-    guard: Predicate | None = None
-    guard_condition: Condition | None = None
+    # parts, checked once per profile (Engine.guards); when they fail the rule is not evaluated
+    # for any plan.
+    guard: Condition | None = None
 
 
 def _reads_plan(condition: Condition) -> bool:
@@ -153,15 +155,7 @@ def compile_rule(rule: Rule) -> CompiledRule:
             guard = AllOf.model_construct(all=profile_parts)
     excludes = rule.effect.action == "exclude"
     predicate = compile_condition(rule.when)
-    return CompiledRule(
-        rule,
-        predicate,
-        per_plan,
-        points,
-        excludes,
-        None if guard is None else compile_condition(guard),
-        guard,
-    )
+    return CompiledRule(rule, predicate, per_plan, points, excludes, guard)
 
 
 class Checks:
@@ -358,23 +352,33 @@ def _any_fit(results: Iterable[Estimate | None]) -> bool:
 _ESTIMATES: dict[tuple[str, Shape, EstimateSettings], Estimate] = {}
 
 
-def cached_estimate(run: Estimator, settings: EstimateSettings, method_id: str, shape: Shape) -> Estimate:
-    """The estimate at the strategy that fits, remembered across the profiles of a batch."""
-    key = (method_id, shape, settings)
+def cached_estimate(run: Estimator, settings: EstimateSettings, method: Method, shape: Shape) -> Estimate:
+    """The estimate at the strategy that fits, remembered across the profiles of a batch. Memory
+    follows the method's memory model, not the method: methods that share one (a large KB has
+    many) share the estimate, labelled with each method's id."""
+    assert method.memory_model is not None
+    key = (method.memory_model, shape, settings)
     found = _ESTIMATES.get(key)
     if found is None:
         if len(_ESTIMATES) >= ESTIMATE_MEMO_LIMIT:
             _ESTIMATES.clear()
         found = _ESTIMATES[key] = with_strategy(run, settings)
-    return found
+    return found if found.method == method.id else replace(found, method=method.id)
 
 
 _TRAINER = re.compile(r"\b(\w+Trainer)\b")
 
 
+@functools.lru_cache(maxsize=4096)
+def _trainers(entry: str) -> tuple[str, ...]:
+    """The trainer classes a library entry names (SFTTrainer, DPOTrainer, ...)."""
+    return tuple(_TRAINER.findall(entry))
+
+
 class Engine:
     """Compiles a catalog's rules once; `recommend` is then a pure function of the profile."""
 
+    @long_lived
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.candidates = [m for m in catalog.kb.methods if m.kind != "objective"]
@@ -394,6 +398,7 @@ class Engine:
         # the bit of their profile guard (0: no guard, always evaluated).
         self.own_rules: dict[str, list[tuple[int, int, CompiledRule]]] = {m.id: [] for m in self.candidates}
         guard_conditions: list[Condition | None] = []
+        index = MethodIndex(self.candidates)
         for rule in catalog.kb.rules:
             compiled = compile_rule(rule)
             shared_bit = 0 if compiled.per_plan else 1 << len(shared_conditions)
@@ -402,8 +407,8 @@ class Engine:
             guard_bit = 0
             if compiled.guard is not None:
                 guard_bit = 1 << len(guard_conditions)
-                guard_conditions.append(compiled.guard_condition)
-            for method_id in (m.id for m in self.candidates if rule.selects(m)):
+                guard_conditions.append(compiled.guard)
+            for method_id in (m.id for m in index.select(rule.methods)):
                 own_bit = 0
                 if shared_bit:
                     self.shared_bits[method_id] |= shared_bit
@@ -433,20 +438,28 @@ class Engine:
         }
         self.usual_epochs = usual_epochs(catalog.kb.methods)
         self._times: dict[tuple[int, tuple[str, ...], int, TimeInputs], tuple[Any, Any, Timed]] = {}
-        self.base_scores = {
-            (m.id, priority): base_score(m, priority)
-            for m in self.candidates
-            for priority in PRIORITY_WEIGHTS
-        }
-        self.bases = {(m.id, p): basis(m, p) for m in self.candidates for p in PRIORITY_WEIGHTS}
+        self.base_scores: dict[tuple[str, str], float] = {}
+        self.bases: dict[tuple[str, str], tuple[str, str]] = {}
+        # Methods rated alike start alike: scored and worded once (a large KB repeats ratings).
+        starts: dict[tuple[Any, ...], tuple[float, tuple[str, str]]] = {}
+        for m in self.candidates:
+            for p in PRIORITY_WEIGHTS:
+                key = (m.scored_ratings, m.scoring, m.kind, p)
+                if key not in starts:
+                    starts[key] = (base_score(m, p), basis(m, p))
+                self.base_scores[m.id, p], self.bases[m.id, p] = starts[key]
         # Library entries that apply only when a condition holds (mlx-lm on Apple, ZeRO-3 on
         # several GPUs): each distinct condition is one bit of a per-profile mask.
-        self.library_conditions: list[tuple[int, Condition]] = []
+        conditions: list[Condition] = []
+        # Each conditional entry's bit, by the entry's id (the entries live as long as the catalog).
+        self.library_bits: dict[int, int] = {}
         for method in catalog.kb.methods:
             for lib in method.libraries:
-                if lib.when is not None and all(c != lib.when for _, c in self.library_conditions):
-                    self.library_conditions.append((1 << len(self.library_conditions), lib.when))
-        self.library_checks = Checks([c for _, c in self.library_conditions])
+                if lib.when is not None:
+                    if lib.when not in conditions:
+                        conditions.append(lib.when)
+                    self.library_bits[id(lib)] = 1 << conditions.index(lib.when)
+        self.library_checks = Checks(list(conditions))
         self.evaluation = catalog.kb.evaluation
         self.evaluation_checks = Checks([a.when for a in self.evaluation])
         self._stage_facts: dict[tuple[str, ...], dict[str, Scalar]] = {}
@@ -505,7 +518,7 @@ class Engine:
             for objective in objectives:
                 base, stage_warnings = stages[objective]
                 varied, extra = with_variant(variant, replace(base, offload=offload), hardware)
-                result = cached_estimate(run, varied, method.id, info.sized)
+                result = cached_estimate(run, varied, method, info.sized)
                 warnings += stage_warnings + extra
                 if worst is None or result.per_gpu_gb > worst.per_gpu_gb:
                     worst = result
@@ -848,10 +861,9 @@ class Engine:
             self._tools_cache[key] = self._collect_tools(method, pipeline, libraries)
         return self._tools_cache[key]
 
-    def _applies(self, when: Condition | None, libraries: int) -> bool:
-        if when is None:
-            return True
-        return any(bit & libraries for bit, c in self.library_conditions if c == when)
+    def _applies(self, lib: LibraryEntry, libraries: int) -> bool:
+        bit = self.library_bits.get(id(lib))
+        return bit is None or bool(bit & libraries)
 
     def _collect_tools(
         self, method: Method, pipeline: tuple[str, ...], libraries: int
@@ -872,11 +884,11 @@ class Engine:
             # An entry for this hardware only (mlx-lm on Apple silicon) is its native trainer:
             # it comes first, before the CUDA-first libraries that also run there.
             for lib in sorted(m.libraries, key=_not_for_this_hardware):
-                if lib.status not in ("stable", "external") or not self._applies(lib.when, libraries):
+                if lib.status not in ("stable", "external") or not self._applies(lib, libraries):
                     continue
                 if skip_sft and m is method and "SFT" in lib.entry:
                     continue
-                trainers = {(lib.library, t) for t in _TRAINER.findall(lib.entry)}
+                trainers = {(lib.library, t) for t in _trainers(lib.entry)}
                 if m is not method and trainers and trainers <= named:
                     continue
                 named |= trainers

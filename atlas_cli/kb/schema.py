@@ -8,6 +8,7 @@ unknown fact or a value of the wrong type is a located error, never a crash late
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -665,7 +666,7 @@ class MethodSelector(Strict):
 
     @model_validator(mode="after")
     def _selects_something(self) -> MethodSelector:
-        if not self.ids and self._unconstrained():
+        if not self.ids and self.unconstrained():
             raise ValueError(
                 "a selector needs ids or at least one of kind, category, memory_model, tags, runs"
             )
@@ -674,16 +675,17 @@ class MethodSelector(Strict):
     def _properties(self) -> tuple[Any, ...]:
         return (self.kind, self.category, self.memory_model, self.tags, self.runs)
 
-    def _unconstrained(self) -> bool:
+    def unconstrained(self) -> bool:
         return all(p is None for p in self._properties())
 
     def matches(self, method: Method) -> bool:
         if method.id in self.except_:
             return False
-        if method.id in self.ids:
-            return True
-        if self._unconstrained():
-            return False
+        return method.id in self.ids or (not self.unconstrained() and self.matches_properties(method))
+
+    def matches_properties(self, method: Method) -> bool:
+        """Whether the method's properties (not its id) match: the same for every method with
+        the same MethodIndex.properties."""
         return (
             (self.kind is None or method.kind in self.kind)
             and (self.category is None or method.category in self.category)
@@ -691,6 +693,33 @@ class MethodSelector(Strict):
             and (self.tags is None or any(t in method.tags for t in self.tags))
             and (self.runs is None or method.runs in self.runs)
         )
+
+
+class MethodIndex:
+    """Methods by id, and grouped by the properties a selector reads: choosing a rule's methods
+    then costs a lookup per name, or a check per group of alike methods, rather than a check per
+    method (a KB of a thousand methods has thousands of rules)."""
+
+    def __init__(self, methods: Iterable[Method]) -> None:
+        self.by_id = {m.id: m for m in methods}
+        self.alike: dict[tuple[Any, ...], list[Method]] = {}
+        for m in self.by_id.values():
+            self.alike.setdefault(self.properties(m), []).append(m)
+
+    @staticmethod
+    def properties(method: Method) -> tuple[Any, ...]:
+        return (method.kind, method.category, method.memory_model, tuple(method.tags), method.runs)
+
+    def select(self, selector: list[Id] | MethodSelector) -> list[Method]:
+        """The indexed methods `selector` selects (a list: those it names)."""
+        if isinstance(selector, list):
+            return [self.by_id[i] for i in dict.fromkeys(selector) if i in self.by_id]
+        found = {i: self.by_id[i] for i in selector.ids if i in self.by_id}
+        if not selector.unconstrained():
+            for group in self.alike.values():
+                if selector.matches_properties(group[0]):
+                    found.update((m.id, m) for m in group)
+        return [m for i, m in found.items() if i not in selector.except_]
 
 
 class Effect(Strict):
