@@ -3,6 +3,7 @@ same bytes on stdout and stderr, same exit code, or it must hand over to the ful
 
 from __future__ import annotations
 
+import gc
 import io
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -97,6 +98,7 @@ def test_the_fast_path_prints_what_the_full_command_line_prints(args: list[str])
 def test_typical_calls_take_the_fast_path_with_the_same_output(args: list[str]) -> None:
     fast = _fast(args)
     assert fast is not None
+    assert gc.isenabled()  # paused for the one recommendation only
     assert fast == _full(args)
 
 

@@ -10,6 +10,7 @@ answer before they write the next line.
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import json
 import os
@@ -268,6 +269,11 @@ def run_batch(
     if language() == "ru":
         catalog()  # read once, before the workers are forked
     encoder = LineEncoder()
+    # The catalog and the engine live as long as the run: out of the collector's reach, no
+    # collection walks them again, and the workers forked below keep sharing their pages (the
+    # Python docs' advice for fork). Collected first, so that no garbage is kept with them.
+    gc.collect()
+    gc.freeze()
 
     def encode(first: int, chunk: Chunk) -> Encoded:
         return encode_chunk(engine, encoder, first, chunk, top, explain, debug)
