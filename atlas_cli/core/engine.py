@@ -66,7 +66,7 @@ HOST_RAM_STEP_GB = 64  # offloaded plans: one rank step per 64 GB of CPU RAM the
 # remembered between the profiles of a batch; past this many entries a memo starts afresh, so
 # memory stays flat whatever the input.
 MEMO_LIMIT = 256
-PLAN_MEMO_LIMIT = 16384
+PLAN_MEMO_LIMIT = 4096
 ESTIMATE_MEMO_LIMIT = 4096
 
 
