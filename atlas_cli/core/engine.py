@@ -168,7 +168,7 @@ class Checks:
         self._memo: dict[tuple[Any, ...], int] = {}
 
     def mask(self, facts: Facts) -> int:
-        key = tuple(facts.get(name) for name in self.reads)
+        key = tuple(map(facts.get, self.reads))
         found = self._memo.get(key)
         if found is None:
             if len(self._memo) >= PLAN_MEMO_LIMIT:
@@ -695,7 +695,7 @@ class Engine:
 
     def _pipeline_notes(self, facts: Facts, pipeline: tuple[str, ...]) -> list[str]:
         """The other pipelines this data allows, with why and when they would win."""
-        key = tuple(facts.get(name) for name in self.pipeline_reads)
+        key = tuple(map(facts.get, self.pipeline_reads))
         found = self._pipeline_memo.get(key)
         if found is None:
             if len(self._pipeline_memo) >= PLAN_MEMO_LIMIT:
