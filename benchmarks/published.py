@@ -19,7 +19,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dataclasses import replace
 
 from atlas_cli.core.estimates import Estimate
 from atlas_cli.core.memory import estimate, gib_to_gb
@@ -118,11 +117,11 @@ def measured_estimate(catalog: Catalog, row: MemoryRow) -> float:
     info = resolve_model(catalog, row.model, None)
     plain = {k: v for k, v in row.settings.items() if k != "sharding"}
     settings, _ = settings_for(info, hardware, **plain)
-    settings = replace(settings, sharding=row.settings.get("sharding", "ddp"))
+    settings = settings._replace(sharding=row.settings.get("sharding", "ddp"))
     run = estimator(row.method, row.memory_model, info.sized)
     if not row.longest_context:
         return run(settings).per_gpu_gb
-    on_card = replace(settings, capacity_gb=gib_to_gb(row.capacity_gib or 0.0))
+    on_card = settings._replace(capacity_gb=gib_to_gb(row.capacity_gib or 0.0))
     return float(largest(run, on_card, "seq_len") or 0)
 
 
@@ -157,7 +156,7 @@ def throughput_estimate(catalog: Catalog, row: ThroughputRow) -> float:
     info = resolve_model(catalog, row.model, None)
     plain = {k: v for k, v in row.settings.items() if k != "sharding"}
     settings, _ = settings_for(info, hardware, **plain)
-    settings = replace(settings, sharding=row.settings.get("sharding", "ddp"))
+    settings = settings._replace(sharding=row.settings.get("sharding", "ddp"))
     e = estimate(row.method, row.memory_model, info.sized, settings)
     work = Work(row.memory_model, info.sized, e.settings, e.trainable_params_b * 1e9)
     workload = Workload(10_000, row.tokens_per_example, 1.0, row.packing)

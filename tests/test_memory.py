@@ -3,7 +3,7 @@ sharding and offload, every objective, the reverse questions, measured runs, and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -46,7 +46,7 @@ def cfg(**changes: Any) -> EstimateSettings:
         gpus=1,
         capacity_gb=None,
     )
-    return replace(base, **changes)
+    return base._replace(**changes)
 
 
 # A 1e9-parameter model of tiny layers: with one token its activations are ~0, so the model states
@@ -354,13 +354,13 @@ def test_largest_sequence_that_fits_and_the_changes_that_would() -> None:
     on_4090 = cfg(capacity_gb=gib_to_gb(24), lora_rank=32)
     longest = largest(run, on_4090, "seq_len")
     assert longest is not None
-    assert run(replace(on_4090, seq_len=longest)).fit == "yes"
-    assert run(replace(on_4090, seq_len=longest + 1)).fit != "yes"
-    too_long = replace(on_4090, seq_len=16_384)
+    assert run(on_4090._replace(seq_len=longest)).fit == "yes"
+    assert run(on_4090._replace(seq_len=longest + 1)).fit != "yes"
+    too_long = on_4090._replace(seq_len=16_384)
     changes = {c.change: c.value for c in changes_that_fit(run, too_long)}
     assert changes["seq_len"] == longest and "stack" in changes
     full = estimator("full-ft", "full", model("llama-3.1-8b"))
-    more_gpus = {c.change: c.value for c in changes_that_fit(full, replace(on_4090, seq_len=2048))}
+    more_gpus = {c.change: c.value for c in changes_that_fit(full, on_4090._replace(seq_len=2048))}
     assert more_gpus["gpus"] == 8  # the fewest that fit, with ZeRO-3
 
 
@@ -405,7 +405,7 @@ class Case:
 
     def gb(self, **changes: Any) -> float:
         return estimate(
-            self.method, self.memory_model, self.shape, replace(self.settings, **changes)
+            self.method, self.memory_model, self.shape, self.settings._replace(**changes)
         ).per_gpu_gb
 
 
@@ -469,7 +469,7 @@ def test_zero3_never_needs_more_than_data_parallel_on_several_gpus(case: Case) -
 @PROPERTY
 @given(cases(), st.floats(1, 2000))
 def test_the_verdict_agrees_with_the_capacity(case: Case, capacity: float) -> None:
-    e = estimate(case.method, case.memory_model, case.shape, replace(case.settings, capacity_gb=capacity))
+    e = estimate(case.method, case.memory_model, case.shape, case.settings._replace(capacity_gb=capacity))
     assert e.fit == verdict(e.per_gpu_gb, capacity)
     assert e.fits == (e.per_gpu_gb <= 0.9 * capacity)
 

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -564,7 +564,7 @@ def test_header_lists_every_value_the_python_recipe_sets() -> None:
 def test_a_training_plan_without_an_estimate_trains_in_full_precision() -> None:
     """The engine only estimates plans for a local GPU; a recipe without one still runs (on CPU)."""
     rec = recommend(gpu="rtx-3090", model="llama-3.1-8b")
-    rec = replace(rec, plans=(replace(rec.plans[0], estimate=None, fit=None),))
+    rec = rec._replace(plans=(rec.plans[0]._replace(estimate=None, fit=None),))
     text = render_recipe(CATALOG, rec, 1, "python")
     assert "Memory estimate: none" in header_of(text)
     assert "PRECISION = 'fp32'" in text
@@ -665,8 +665,8 @@ def test_every_objective_is_written_where_a_trainer_has_it_and_refused_with_the_
     RewardTrainer and LLaMA-Factory's stage rm; RLOO: TRL; PPO: nowhere, and each says why."""
     rec = recommend(gpu="rtx-3090", model="llama-3.1-8b", data_kind="preferences")
     pipeline = (stage,) if stage in ("reward-model", "rloo") else ("sft", stage)
-    rec = replace(
-        rec, plans=(replace(rec.plans[rank_of(rec, "lora", ("sft", "dpo")) - 1], pipeline=pipeline),)
+    rec = rec._replace(
+        plans=((rec.plans[rank_of(rec, "lora", ("sft", "dpo")) - 1])._replace(pipeline=pipeline),)
     )
     for fmt in FORMATS:
         expected = OBJECTIVE_SUPPORT[stage][fmt]
@@ -684,7 +684,7 @@ def test_reference_free_objectives_are_yaml_only(stage: str) -> None:
     """ORPO and SimPO live in trl.experimental: the Python recipe refuses them and says where
     they are; LLaMA-Factory trains both as pref_loss of its dpo stage, axolotl SimPO as rl: simpo."""
     rec = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="preferences")
-    rec = replace(rec, plans=(replace(rec.plans[0], pipeline=(stage,)),))
+    rec = rec._replace(plans=(rec.plans[0]._replace(pipeline=(stage,)),))
     with pytest.raises(UsageError, match=r"trl\.experimental"):
         render_recipe(CATALOG, rec, 1, "python")
     (doc,) = yaml_documents(render_recipe(CATALOG, rec, 1, "llamafactory"))
@@ -711,7 +711,7 @@ def test_an_unknown_format_is_a_usage_error() -> None:
 
 
 def test_no_plans_is_a_usage_error() -> None:
-    rec = replace(recommend(gpu="rtx-3090", model="llama-3.1-8b"), plans=())
+    rec = recommend(gpu="rtx-3090", model="llama-3.1-8b")._replace(plans=())
     with pytest.raises(UsageError, match="no plan"):
         render_recipe(CATALOG, rec, 1, "python")
 
@@ -995,7 +995,7 @@ def test_the_micro_batch_fills_the_memory_left_within_the_margin() -> None:
         from atlas_cli.core.memory.search import estimator
 
         e = recipe.estimates["sft"]
-        bigger = estimator(e.method, e.memory_model, e.shape)(replace(e.settings, batch_size=doubled))
+        bigger = estimator(e.method, e.memory_model, e.shape)(e.settings._replace(batch_size=doubled))
         assert bigger.fit != "yes"
 
 

@@ -16,7 +16,6 @@ import json
 import math
 import runpy
 import shutil
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -314,8 +313,8 @@ def test_reward_models_and_rloo_train(
     one-label classifier on the language model) and RLOOTrainer."""
     base = case("lora-sft-decoder")
     plans = list(base.rec.plans)
-    plans[base.rank - 1] = replace(plans[base.rank - 1], pipeline=pipeline)
-    this = Case("", replace(base.rec, plans=tuple(plans)), base.rank)
+    plans[base.rank - 1] = plans[base.rank - 1]._replace(pipeline=pipeline)
+    this = Case("", base.rec._replace(plans=tuple(plans)), base.rank)
     recipe = load_recipe(this, tmp_path)
     out = tmp_path / "out"
     recipe["main"]([*recipe_args(recipe, this, models, data), "--output-dir", str(out), *SMOKE])

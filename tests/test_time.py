@@ -4,7 +4,6 @@ estimate report, rank and exclude by them."""
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -44,7 +43,7 @@ def settings(**changes: Any) -> EstimateSettings:
         gpus=1,
         capacity_gb=None,
     )
-    return replace(base, **changes)
+    return base._replace(**changes)
 
 
 def work(catalog: Catalog, method: str, model: str, memory_model: str | None = None, **changes: Any) -> Work:
@@ -89,7 +88,7 @@ def test_zero3_communicates_and_offload_is_never_free(catalog: Catalog) -> None:
     alone = micro_step(work(catalog, "lora", "llama-3.1-70b", gpus=8, sharding="zero3"), A100, 4096, 2048, 1)
     assert alone.communication > 0
     on_gpus = work(catalog, "qlora", "llama-2-70b", gpus=2, sharding="zero3")
-    offloaded = replace(on_gpus, settings=replace(on_gpus.settings, offload="params"))
+    offloaded = on_gpus._replace(settings=on_gpus.settings._replace(offload="params"))
     fast = micro_step(on_gpus, PCIE_4090, 4096, 2048, 8)
     slow = micro_step(offloaded, PCIE_4090, 4096, 2048, 8)
     assert slow.offload > 0 and slow.seconds > fast.seconds
@@ -127,7 +126,7 @@ def test_online_objectives_spend_time_sampling(catalog: Catalog) -> None:
     workload = Workload(1000, 768, 1.0, False)
     grpo = plan_time(w, A100, {"grpo": workload}, ("grpo",)).stages[0]
     assert grpo.generation_seconds > 0.2 * grpo.seconds
-    vllm = replace(w, settings=replace(w.settings, vllm=True))
+    vllm = w._replace(settings=w.settings._replace(vllm=True))
     assert plan_time(vllm, A100, {"grpo": workload}, ("grpo",)).stages[0].generation_seconds < (
         grpo.generation_seconds
     )

@@ -11,7 +11,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
@@ -121,8 +121,7 @@ def squash(raw: float) -> float:
     return min(max(round(1 / (1 + math.exp(-4 * (raw - 0.5))), 3), 0.001), 0.999)
 
 
-@dataclass(frozen=True, slots=True)
-class CompiledRule:
+class CompiledRule(NamedTuple):
     rule: Rule
     predicate: Predicate
     per_plan: bool  # reads the candidate's own facts: evaluated for each plan, not once
@@ -298,8 +297,7 @@ MemoryKey = tuple[tuple[str, ...], bool, int | None, int, str, bool]
 Stages = dict[str, tuple[EstimateSettings, list[str]]]
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(NamedTuple):
     """What every plan of one profile shares."""
 
     facts: dict[str, Scalar]  # the profile's facts; each plan's own are added while it is scored
@@ -363,7 +361,7 @@ def cached_estimate(run: Estimator, settings: EstimateSettings, method: Method, 
         if len(_ESTIMATES) >= ESTIMATE_MEMO_LIMIT:
             _ESTIMATES.clear()
         found = _ESTIMATES[key] = with_strategy(run, settings)
-    return found if found.method == method.id else replace(found, method=method.id)
+    return found if found.method == method.id else found._replace(method=method.id)
 
 
 _TRAINER = re.compile(r"\b(\w+Trainer)\b")
@@ -517,7 +515,7 @@ class Engine:
             warnings: list[str] = []
             for objective in objectives:
                 base, stage_warnings = stages[objective]
-                varied, extra = with_variant(variant, replace(base, offload=offload), hardware)
+                varied, extra = with_variant(variant, base._replace(offload=offload), hardware)
                 result = cached_estimate(run, varied, method, info.sized)
                 warnings += stage_warnings + extra
                 if worst is None or result.per_gpu_gb > worst.per_gpu_gb:
@@ -546,8 +544,8 @@ class Engine:
             return found
         count = 1
         while count < hardware.gpus:
-            fewer = replace(hardware, gpus=count)
-            staged = {o: (replace(s, gpus=count), w) for o, (s, w) in stages.items()}
+            fewer = hardware._replace(gpus=count)
+            staged = {o: (s._replace(gpus=count), w) for o, (s, w) in stages.items()}
             tried = self._estimate(method, info, fewer, staged, "none")
             if tried[0] is not None and tried[0].fit == "yes":
                 return tried
@@ -573,7 +571,7 @@ class Engine:
             hardware = resolve_hardware(self.catalog, profile.gpu, profile.vram, profile.gpus)
             model = resolve_model(self.catalog, profile.model, profile.model_size, api=api)
             if variant is not None and variant != model.variant:  # --model-variant says so
-                model = replace(model, variant=variant)  # type: ignore[arg-type]
+                model = model._replace(variant=variant)  # type: ignore[arg-type]
             found = Resolved(hardware, model)
             if len(self._resolved) >= MEMO_LIMIT:
                 self._resolved.clear()

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (`ft-atlas schema`)
 
@@ -13,8 +12,7 @@ if TYPE_CHECKING:
 Fit = Literal["yes", "tight", "no"]
 
 
-@dataclass(frozen=True, slots=True)
-class EstimateSettings:
+class EstimateSettings(NamedTuple):
     objective: str
     seq_len: int  # the longest sequence training truncates or packs to: memory is sized for it
     batch_size: int  # micro-batch per GPU
@@ -56,8 +54,7 @@ class Host(TypedDict):
     checkpoint_with_optimizer_gb: float  # disk for a resumable checkpoint
 
 
-@dataclass(frozen=True, slots=True)
-class Estimate:
+class Estimate(NamedTuple):
     method: str
     memory_model: str
     objective: str | None
@@ -70,7 +67,7 @@ class Estimate:
     settings: EstimateSettings
     capacity_gb: float | None
     fit: Fit | None  # None: no GPU capacity to compare with
-    shape: Shape = field(compare=False, repr=False)  # what was estimated, to estimate again
+    shape: Shape  # what was estimated, to estimate again
 
     @property
     def fits(self) -> bool | None:

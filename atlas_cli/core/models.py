@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.errors import UsageError
@@ -34,8 +33,7 @@ HOW_TO_GET_IT: Final = N_(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class FoundModel:
+class FoundModel(NamedTuple):
     """A model and where it came from."""
 
     model: LlmModel

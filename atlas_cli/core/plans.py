@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, Fit
 from atlas_cli.core.memory.search import Change, changes_that_fit, estimator
@@ -23,8 +22,7 @@ if TYPE_CHECKING:
     from atlas_cli.core.resolve import ModelInfo
 
 
-@dataclass(frozen=True, slots=True)
-class RuleHit:
+class RuleHit(NamedTuple):
     """One rule that fired for a plan, with the facts it read (the explanation trace)."""
 
     rule: str
@@ -35,15 +33,13 @@ class RuleHit:
     facts: dict[str, Scalar]
 
 
-@dataclass(frozen=True, slots=True)
-class ToolRef:
+class ToolRef(NamedTuple):
     library: str
     entry: str
     status: str
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NamedTuple):
     """A ranked candidate. Its reasons and caveats are worded on demand: batch mode scores every
     candidate but prints only the top few. A plan holds no profile facts, so one plan object
     serves every profile that leads to it (see Engine._plan)."""
@@ -77,15 +73,9 @@ class Plan:
     untimed: Plan | None = None
 
     def with_time(self, timed: Timed) -> Plan:
-        """This plan with its time and cost: a copy that remembers the untimed plan. (Batch mode
-        makes one per plan and amount of data; a field-by-field copy is several times faster
-        than dataclasses.replace.)"""
-        copy = object.__new__(Plan)
-        for name in _PLAN_FIELDS:
-            object.__setattr__(copy, name, getattr(self, name))
-        object.__setattr__(copy, "timed", timed)
-        object.__setattr__(copy, "untimed", self)
-        return copy
+        """This plan with its time and cost: a copy that remembers the untimed plan (batch mode
+        makes one per plan and amount of data)."""
+        return self._replace(timed=timed, untimed=self)
 
     @property
     def time(self) -> PlanTime | None:
@@ -271,7 +261,7 @@ def _changes_for(e: Estimate, alternatives: tuple[str, ...]) -> list[Change]:
         others = [(m, estimator(m, "qlora", e.shape)) for m in alternatives]
         run = estimator(e.method, e.memory_model, e.shape)
         if e.settings.offload in OFFLOADED:  # what would fit on the GPUs alone
-            changes = changes_that_fit(run, replace(e.settings, offload="none"), others)
+            changes = changes_that_fit(run, e.settings._replace(offload="none"), others)
             changes = [c for c in changes if c.change != "offload"]
         else:
             changes = changes_that_fit(run, e.settings, others)
@@ -279,9 +269,6 @@ def _changes_for(e: Estimate, alternatives: tuple[str, ...]) -> list[Change]:
             _CHANGES.clear()
         found = _CHANGES[key] = (e, changes)
     return list(found[1])
-
-
-_PLAN_FIELDS = tuple(f.name for f in fields(Plan))
 
 
 def hours_text(hours: float) -> str:
@@ -307,8 +294,7 @@ def band_text(low: float, high: float) -> str:
     return f"{a.split(' ')[0]}-{b}" if unit_a == unit_b else f"{a}-{b}"
 
 
-@dataclass(frozen=True, slots=True)
-class Recommendation:
+class Recommendation(NamedTuple):
     profile: dict[str, Any]
     facts: dict[str, Scalar]
     notes: tuple[str, ...]

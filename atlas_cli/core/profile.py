@@ -8,7 +8,7 @@ import math
 import re
 from dataclasses import MISSING, dataclass, field, fields
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import N_, language, t
@@ -31,8 +31,7 @@ from atlas_cli.kb.vocabulary import (
 FieldKind = Literal["choice", "name", "size", "count", "tokens", "vram", "gpus", "flag", "number", "price"]
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileField:
+class ProfileField(NamedTuple):
     """One question of the profile: its flag, batch key, questionnaire prompt and JSON Schema."""
 
     name: str
@@ -336,8 +335,7 @@ def _typed_in_russian(text: str) -> bool:
     return language() == "ru" or bool(_CYRILLIC.search(text))
 
 
-@dataclass(frozen=True, slots=True)
-class NumberForm:
+class NumberForm(NamedTuple):
     """What one kind of number may look like. Every number ft-atlas reads (flags, answers, batch
     values, FT_ATLAS_JOBS) goes through `parse_number` with one of these, so that they all agree:
     ASCII digits, `.` as the decimal point, `,` only between groups of three digits; in Russian

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from atlas_cli.core.estimates import EstimateSettings
 from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
@@ -22,8 +21,7 @@ DEFAULT_MODEL_SIZE_B = 7.0
 DEFAULT_LORA_RANK = 16
 
 
-@dataclass(frozen=True, slots=True)
-class Hardware:
+class Hardware(NamedTuple):
     gpu_id: str | None  # None with --vram or without a GPU
     has_gpu: bool
     memory_gib: float | None  # as advertised, per GPU
@@ -44,8 +42,7 @@ class Hardware:
 ModelSource = SourceKind | Literal["bare size", "api"]
 
 
-@dataclass(frozen=True, slots=True)
-class ModelInfo:
+class ModelInfo(NamedTuple):
     model_id: str | None  # the catalog id; None for a model read from a config, a size or an API
     label: str
     shape: Shape | None  # None for a model behind an API: it is never sized

@@ -95,7 +95,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
     )
     auto = options.sharding == "auto"
     if not auto:
-        settings = replace(settings, sharding=options.sharding)
+        settings = settings._replace(sharding=options.sharding)
     field_name = options.max.replace("-", "_") if options.max else None
     inputs, epochs = time_inputs(profile), usual_epochs(catalog.kb.methods)
 

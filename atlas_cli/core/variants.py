@@ -4,8 +4,6 @@ method in the knowledge base."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import trainable_params
 from atlas_cli.core.memory.search import estimator, with_strategy
@@ -79,7 +77,7 @@ def with_variant(
         changes["quant_bits"] = variant.quant_bits
     if variant.layerwise:
         changes["galore_layerwise"] = True
-    return replace(settings, **changes), warnings  # type: ignore[arg-type]
+    return settings._replace(**changes), warnings  # type: ignore[arg-type]
 
 
 def sweep(

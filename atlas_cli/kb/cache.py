@@ -320,6 +320,13 @@ def _constructor(model: type[BaseModel]) -> Callable[[dict[str, Any]], Any]:
     return construct
 
 
+def _forward(annotation: Any) -> bool:
+    """Whether an annotation is, or holds, a forward reference (`list["Condition"]`)."""
+    if isinstance(annotation, str | typing.ForwardRef):
+        return True
+    return any(_forward(a) for a in typing.get_args(annotation))
+
+
 def _model_builder(model: type[BaseModel]) -> Build:
     # Only fields that hold models or are stored under an alias need work; the JSON mapping
     # itself becomes the instance's values (a load rebuilds ~70,000 models for a large KB).
@@ -339,7 +346,7 @@ def _model_builder(model: type[BaseModel]) -> Build:
     fields = model.model_fields
     # pydantic resolves annotations when it builds validators, which a cache hit never does:
     # a forward reference (`list[Condition]` above Condition's definition) is resolved here.
-    unresolved = any(isinstance(f.annotation, str | typing.ForwardRef) for f in fields.values())
+    unresolved = any(_forward(f.annotation) for f in fields.values())
     hints = typing.get_type_hints(model, include_extras=True) if unresolved else {}
     for name, field in fields.items():
         part = _builder(hints.get(name, field.annotation))

@@ -11,8 +11,7 @@ attribute, if it does not exist yet).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final, Literal, get_args
+from typing import Final, Literal, NamedTuple, get_args
 
 from atlas_cli.kb.vocabulary import (
     DATA_KINDS,
@@ -30,8 +29,7 @@ from atlas_cli.kb.vocabulary import (
 FactType = Literal["bool", "number", "string"]
 
 
-@dataclass(frozen=True, slots=True)
-class FactSpec:
+class FactSpec(NamedTuple):
     name: str
     type: FactType
     description: str

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from atlas_cli.errors import KnowledgeBaseError, UsageError, one_line
 
@@ -55,8 +55,7 @@ def kb_files(path: Path) -> list[Path]:
     return [path]
 
 
-@dataclass(frozen=True, slots=True)
-class KbFile:
+class KbFile(NamedTuple):
     """One KB file as read, once: the cache key is hashed from these bytes and the loader parses
     these same bytes, so an edit in between cannot pair one content with another's key."""
 

@@ -5,8 +5,6 @@ silently ignored key. Conditions are checked against the fact definitions (kb/fa
 unknown fact or a value of the wrong type is a located error, never a crash later.
 """
 
-from __future__ import annotations
-
 import difflib
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal
@@ -138,7 +136,7 @@ class LibraryEntry(Strict):
     # When the entry applies (a condition over the profile's facts, as in rules): `recommend`
     # lists it among a plan's next steps only then (mlx-lm on Apple silicon, ZeRO-3 on several
     # GPUs, a sequence classifier for an encoder). `show` lists every entry.
-    when: Condition | None = None
+    when: "Condition | None" = None
 
 
 class TrainableShare(Strict):
@@ -148,7 +146,7 @@ class TrainableShare(Strict):
     source: str
 
     @model_validator(mode="after")
-    def _ordered(self) -> TrainableShare:
+    def _ordered(self) -> "TrainableShare":
         if self.low_pct is not None and self.high_pct is not None and self.low_pct > self.high_pct:
             raise ValueError("low_pct is larger than high_pct")
         return self
@@ -171,12 +169,12 @@ class RatingCorrection(Strict):
     source: str = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _corrects_something(self) -> RatingCorrection:
+    def _corrects_something(self) -> "RatingCorrection":
         if self.memory is None and self.speed is None and self.quality is None:
             raise ValueError("a correction changes at least one of memory, speed, quality")
         return self
 
-    def applied_to(self, ratings: Ratings) -> Ratings:
+    def applied_to(self, ratings: Ratings) -> "Ratings":
         # Both sides are validated ratings; validating again would build Ratings' validator,
         # ~25 ms of a cached run's start-up.
         return Ratings.model_construct(
@@ -206,7 +204,7 @@ class HostedOffer(Strict):
     )
 
     @model_validator(mode="after")
-    def _status_is_explained(self) -> HostedOffer:
+    def _status_is_explained(self) -> "HostedOffer":
         if self.status != "available" and not self.status_note:
             raise ValueError(f"status '{self.status}' needs a status_note saying since when and what to do")
         return self
@@ -237,7 +235,7 @@ class Hyperparameter(Strict):
     source: str | None = None
 
     @model_validator(mode="after")
-    def _says_something(self) -> Hyperparameter:
+    def _says_something(self) -> "Hyperparameter":
         if self.value is None and self.note is None:
             raise ValueError("give a value, a note, or both")
         if self.value is not None and not self.source:
@@ -295,7 +293,7 @@ class Method(Strict):
     providers: list[HostedOffer] = []
 
     @model_validator(mode="after")
-    def _memory_model_matches_kind(self) -> Method:
+    def _memory_model_matches_kind(self) -> "Method":
         if self.kind == "objective" and (self.memory_model is not None or self.variants):
             raise ValueError("objectives carry no memory_model or variants; parameterizations do")
         if self.runs == "hosted":
@@ -315,7 +313,7 @@ class Method(Strict):
         return self
 
     @property
-    def scored_ratings(self) -> Ratings:
+    def scored_ratings(self) -> "Ratings":
         """The ratings the engine scores with: the guide's, with ft-atlas's correction applied."""
         return self.ratings if self.scoring is None else self.scoring.applied_to(self.ratings)
 
@@ -448,7 +446,7 @@ class Gpu(Strict):
     sources: dict[str, str] = Field(default={}, description="the source of each figure, by figure")
 
     @model_validator(mode="after")
-    def _figures_are_sourced(self) -> Gpu:
+    def _figures_are_sourced(self) -> "Gpu":
         figures = dict(GPU_FIGURES)
         if self.interconnect is not None and self.interconnect.gbs is not None:
             figures["interconnect"] = "interconnect"
@@ -482,7 +480,7 @@ class MixtureOfExperts(Strict):
     expert_bias: bool = Field(default=False, description="the experts' projections have biases (gpt-oss)")
 
     @model_validator(mode="after")
-    def _active_within_experts(self) -> MixtureOfExperts:
+    def _active_within_experts(self) -> "MixtureOfExperts":
         if self.active > self.experts:
             raise ValueError("active experts exceed the number of experts")
         return self
@@ -545,7 +543,7 @@ class LlmModel(Strict):
     source: str
 
     @model_validator(mode="after")
-    def _grouped_attention(self) -> LlmModel:
+    def _grouped_attention(self) -> "LlmModel":
         if self.attention_heads % self.kv_heads:
             raise ValueError("attention_heads must be a multiple of kv_heads (grouped-query attention)")
         return self
@@ -588,7 +586,7 @@ class Comparison(Strict):
     value: Scalar | list[Scalar]
 
     @model_validator(mode="after")
-    def _fits_the_fact(self) -> Comparison:
+    def _fits_the_fact(self) -> "Comparison":
         spec = fact_spec(self.fact)
         if spec is None:
             raise ValueError(_unknown_fact(self.fact))
@@ -610,15 +608,15 @@ class Comparison(Strict):
 
 
 class AllOf(Strict):
-    all: list[Condition] = Field(min_length=1)
+    all: list["Condition"] = Field(min_length=1)
 
 
 class AnyOf(Strict):
-    any: list[Condition] = Field(min_length=1)
+    any: list["Condition"] = Field(min_length=1)
 
 
 class NotOf(Strict):
-    not_: Condition = Field(alias="not")
+    not_: "Condition" = Field(alias="not")
 
 
 def _condition_kind(value: Any) -> str | None:
@@ -665,7 +663,7 @@ class MethodSelector(Strict):
         return value
 
     @model_validator(mode="after")
-    def _selects_something(self) -> MethodSelector:
+    def _selects_something(self) -> "MethodSelector":
         if not self.ids and self.unconstrained():
             raise ValueError(
                 "a selector needs ids or at least one of kind, category, memory_model, tags, runs"

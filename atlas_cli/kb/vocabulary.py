@@ -7,8 +7,7 @@ yes/no. Everything else (flags, questions, JSON Schemas, fact types, CLI choices
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Final, Literal, get_args
+from typing import Final, Literal, NamedTuple, get_args
 
 from atlas_cli.i18n import LANGS, Lang
 
@@ -39,8 +38,7 @@ MODEL_VARIANTS: Final[tuple[ModelVariant, ...]] = get_args(ModelVariant)
 Family = Literal["weights", "lora", "adalora", "ia3", "prompt", "bottleneck", "none"]
 
 
-@dataclass(frozen=True, slots=True)
-class MemoryModelInfo:
+class MemoryModelInfo(NamedTuple):
     """What the estimator and the recipes need to know about one way of training."""
 
     family: Family  # how a recipe trains it
@@ -70,8 +68,7 @@ MEMORY_MODELS: Final[dict[str, MemoryModelInfo]] = {
 # --- precisions and optimizers ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class PrecisionInfo:
+class PrecisionInfo(NamedTuple):
     weight_bytes: float  # bytes per trained weight (and per gradient)
     master_copy: bool  # mixed precision keeps an fp32 master copy in the optimizer
     needs_bf16: bool  # refused on GPUs without bf16 (V100, T4)
@@ -86,8 +83,7 @@ PRECISIONS: Final[dict[str, PrecisionInfo]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class OptimizerInfo:
+class OptimizerInfo(NamedTuple):
     state_bytes: float  # optimizer state per trainable parameter, without the master copy
     transformers_name: str  # TrainingArguments(optim=...)
     label: str
@@ -112,8 +108,7 @@ OPTIMIZERS: Final[dict[str, OptimizerInfo]] = {
 # --- how training runs: software stack, multi-GPU strategy, CPU offload ---------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Choice:
+class Choice(NamedTuple):
     value: str
     help: str  # English; shown translated (i18n.t)
     aliases: tuple[str, ...] = ()  # other names an answer may use: the Russian ones

@@ -12,7 +12,6 @@ runs on the same stages, epochs and packing. The header states these figures, no
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory.search import STRATEGIES, Estimator, estimator, largest, with_strategy
@@ -41,18 +40,17 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         recipe.timed = Timed(None, None, N_("no local GPU in the profile: no memory or time estimate"))
         return
     run = estimator(estimate.method, estimate.memory_model, estimate.shape)
-    base = replace(
-        estimate.settings,
+    base = estimate.settings._replace(
         stack=recipe.stack,
         optimizer=ESTIMATOR_OPTIMIZER.get(str(recipe.value("optim")), estimate.settings.optimizer),
         gradient_checkpointing=bool(recipe.value("gradient_checkpointing")),
     )
-    stages = {stage: _sized_stage(recipe, run, replace(base, objective=stage)) for stage in recipe.stages}
+    stages = {stage: _sized_stage(recipe, run, base._replace(objective=stage)) for stage in recipe.stages}
     # One launcher config runs every stage: all of them use the heaviest strategy any one needs.
     heaviest = max((e.settings.sharding for e in stages.values()), key=STRATEGIES.index)
     for stage, found in stages.items():
         if found.settings.sharding != heaviest:
-            stages[stage] = run(replace(found.settings, sharding=heaviest))
+            stages[stage] = run(found.settings._replace(sharding=heaviest))
     recipe.estimates = stages
     recipe.sharding, recipe.offload = heaviest, base.offload
     for stage, found in stages.items():
@@ -76,7 +74,7 @@ def _sized_stage(recipe: Recipe, run: Estimator, settings: EstimateSettings) -> 
         source = "the profile's --batch-size"
     else:
         cap = max(minimum, GLOBAL_BATCH // settings.gpus)
-        fitting = largest(run, replace(settings, batch_size=minimum), "batch_size")
+        fitting = largest(run, settings._replace(batch_size=minimum), "batch_size")
         if fitting is None:
             batch = minimum
             source = "the smallest batch that trains: even it does not fit within the safety margin"
@@ -89,7 +87,7 @@ def _sized_stage(recipe: Recipe, run: Estimator, settings: EstimateSettings) -> 
     if stage == "kto" and batch == minimum and given <= 1:
         source += "; KTO needs at least 2 (TRL KTOTrainer: its KL term compares mismatched pairs)"
     recipe.set(f"batch.{stage}", Setting(batch, source))
-    return with_strategy(run, replace(settings, batch_size=batch))
+    return with_strategy(run, settings._replace(batch_size=batch))
 
 
 def _accumulation(recipe: Recipe, stage: str, batch: int, gpus: int) -> int:
@@ -142,5 +140,5 @@ def _timed(catalog: Catalog, recipe: Recipe) -> Timed:
             bool(recipe.stage_value("packing", stage)),
         )
         stages.append(stage_time(work_of(found), hardware.device, workload, stage))
-    time = PlanTime(tuple(stages), recipe.gpus, hardware.device, recipe.stack)
+    time = PlanTime.of(tuple(stages), recipe.gpus, hardware.device, recipe.stack)
     return Timed(time, plan_cost(time, rate_for(inputs, hardware.price)), None)

@@ -3,8 +3,6 @@ host needs. All sizes are bytes inside the estimator and GB (10^9 bytes) in an E
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from atlas_cli.core.estimates import Breakdown, Estimate, EstimateSettings, Fit, Host
 from atlas_cli.core.memory.activations import (
     activation_bytes,
@@ -49,7 +47,7 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     """Peak GPU memory of one training (or serving) setup, per GPU and in total."""
     if model == "inference":
         return _serving(method_id, shape, settings)
-    s = replace(settings, sharding=resolved_sharding(settings))
+    s = settings._replace(sharding=resolved_sharding(settings))
     states = model_states(model, shape, s)
     placed = place(states, shape, model, s)
     activations, logits, host_activations = _activations(model, shape, s)

@@ -17,7 +17,7 @@ buckets on top, and what moves to CPU RAM.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from atlas_cli.core.estimates import EstimateSettings
 from atlas_cli.core.memory.states import ModelStates, quantized_bytes, weight_bytes
@@ -28,8 +28,7 @@ DDP_BUCKET_BYTES = 2 * 25 * 2**20  # two 25 MB gradient buckets in flight
 HOST_BUFFER_FACTOR = 1.5  # DeepSpeed's additional_buffer_factor for CPU-side states
 
 
-@dataclass(frozen=True, slots=True)
-class Placement:
+class Placement(NamedTuple):
     """Bytes of model states on one GPU, and on the host for the whole node."""
 
     weights: float

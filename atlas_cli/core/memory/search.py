@@ -5,8 +5,7 @@ and the smallest change that makes a plan fit."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory.estimate import estimate
@@ -29,8 +28,8 @@ def with_strategy(run: Estimator, settings: EstimateSettings) -> Estimate:
     """`auto` multi-GPU: the first strategy that fits within the margin, else the first that
     fits at all, else ZeRO-3 (the least memory)."""
     if settings.gpus == 1:
-        return run(replace(settings, sharding="ddp"))
-    tried = [run(replace(settings, sharding=name)) for name in STRATEGIES]
+        return run(settings._replace(sharding="ddp"))
+    tried = [run(settings._replace(sharding=name)) for name in STRATEGIES]
     for wanted in ("yes", "tight"):
         for result in tried:
             if result.fit == wanted:
@@ -58,8 +57,7 @@ def largest(run: Estimator, settings: EstimateSettings, field: str) -> int | Non
     return low
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
     """One change to a plan that does not fit, and what it needs then."""
 
     change: str  # seq_len, batch_size, gradient_checkpointing, optimizer, stack, method, gpus, offload
@@ -85,7 +83,7 @@ def _tweaks(settings: EstimateSettings) -> list[tuple[str, Value]]:
 
 def _changed(settings: EstimateSettings, field: str, value: Value) -> EstimateSettings:
     changes: dict[str, Any] = {field: value}
-    return replace(settings, **changes)
+    return settings._replace(**changes)
 
 
 def changes_that_fit(

@@ -15,7 +15,7 @@ sharding across GPUs).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from atlas_cli.core.estimates import EstimateSettings
 from atlas_cli.core.memory.params import trainable_params
@@ -33,8 +33,7 @@ GALORE_RANK = 128  # transformers' GaLore default rank (optim_args); LLaMA-Facto
 REFERENCE_OBJECTIVES = frozenset({"dpo", "kto", "rlhf-ppo", "rloo"})
 
 
-@dataclass(frozen=True, slots=True)
-class ModelStates:
+class ModelStates(NamedTuple):
     """Bytes for the whole model: weights (frozen and trained), gradients, optimizer states."""
 
     weights: float

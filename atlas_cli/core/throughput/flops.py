@@ -20,7 +20,7 @@ PaLM's and torchtitan's non-causal 12·L·s·q counts masked work twice). Encode
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from atlas_cli.core.memory.params import PARTIAL_TRAINABLE_SHARE
 from atlas_cli.core.shapes import Shape
@@ -30,8 +30,7 @@ from atlas_cli.kb.vocabulary import MEMORY_MODELS
 ALL_WEIGHTS = frozenset({"full", "galore"})
 
 
-@dataclass(frozen=True, slots=True)
-class TokenFlops:
+class TokenFlops(NamedTuple):
     forward: float  # one forward pass, per token
     model: float  # forward + backward: what the method needs (the MFU convention)
     hardware: float  # with recomputation: what the GPU executes

@@ -4,7 +4,7 @@ of a GPU-hour; or why they cannot be known."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from typing import NamedTuple
 
 from atlas_cli.core.estimates import Estimate
 from atlas_cli.core.profile import Profile
@@ -21,8 +21,7 @@ EMBEDDER_PARAMS = 335e6
 OWN_HARDWARE = 0.0  # --price-per-hour 0: the GPUs are yours; cost is GPU-hours only
 
 
-@dataclass(frozen=True, slots=True)
-class TimeInputs:
+class TimeInputs(NamedTuple):
     """What a profile says about the data and the money; hashable, as plans are remembered by it."""
 
     examples: int | None
@@ -33,15 +32,6 @@ class TimeInputs:
     price_per_hour: float | None  # None: the catalog's reference price
     max_hours: float | None
     budget_usd: float | None
-    _hash: int = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        # Every plan of a profile is looked up by these inputs: hash them once.
-        compared = tuple(getattr(self, f.name) for f in fields(self) if f.compare)
-        object.__setattr__(self, "_hash", hash(compared))
-
-    def __hash__(self) -> int:
-        return self._hash
 
     def tokens(self) -> int:
         return self.tokens_per_example or TYPICAL_TOKENS[self.data_kind] or 1
@@ -52,8 +42,7 @@ class TimeInputs:
         return self.max_hours is not None or self.budget_usd is not None
 
 
-@dataclass(frozen=True, slots=True)
-class Timed:
+class Timed(NamedTuple):
     """A plan's time and cost, or why there are none."""
 
     time: PlanTime | None
@@ -147,7 +136,7 @@ def _workload(inputs: TimeInputs, usual_epochs: float) -> Workload:
 def _setup_time(e: Estimate, device: Device, inputs: TimeInputs) -> PlanTime:
     """Retrieval embeds its corpus once; prompting needs no setup on the GPU."""
     if e.method != "rag":
-        return PlanTime((), e.settings.gpus, device, "hf")
+        return PlanTime.of((), e.settings.gpus, device, "hf")
     assert inputs.examples is not None
     tokens = inputs.examples * float(inputs.tokens())
     per_token = 2 * EMBEDDER_PARAMS
@@ -155,7 +144,7 @@ def _setup_time(e: Estimate, device: Device, inputs: TimeInputs) -> PlanTime:
     step = Step(seconds, seconds, 0.0, 0.0, 0.0, 0.0)
     corpus = Workload(inputs.examples, inputs.tokens(), 1.0, packing=True)
     stage = StageTime("embed the corpus", tokens, seconds, 0.0, step, corpus)
-    return PlanTime((stage,), e.settings.gpus, device, "hf")
+    return PlanTime.of((stage,), e.settings.gpus, device, "hf")
 
 
 def _price_note(inputs: TimeInputs, reference: Rate | None) -> str | None:

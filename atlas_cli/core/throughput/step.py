@@ -18,8 +18,8 @@ CPU offload waits for the host:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from atlas_cli.core.estimates import EstimateSettings
 from atlas_cli.core.memory.activations import kv_cache_bytes
@@ -60,8 +60,7 @@ HOST_ADAM_BYTES = 28.0  # fp32 parameter, gradient and two moments read, three w
 DECODE_EFFICIENCY = {False: 0.5, True: 0.75}  # transformers generate / vLLM, share of bandwidth
 
 
-@dataclass(frozen=True, slots=True)
-class Device:
+class Device(NamedTuple):
     """One GPU as the time model sees it."""
 
     tflops: float  # peak dense 16-bit tensor TFLOPS (FP32 accumulate)
@@ -70,8 +69,7 @@ class Device:
     link: str  # what the link is, for the assumptions
 
 
-@dataclass(frozen=True, slots=True)
-class Work:
+class Work(NamedTuple):
     """What one way of training computes, independent of the data."""
 
     model: str  # the memory model (kb.vocabulary.MEMORY_MODELS)
@@ -80,8 +78,7 @@ class Work:
     trainable: float  # parameters
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """One micro-step on one GPU, in seconds, by cause."""
 
     seconds: float

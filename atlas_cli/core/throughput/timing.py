@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from atlas_cli.core.memory.estimate import GENERATIONS
 from atlas_cli.core.throughput.step import Device, Step, Work, decode_seconds, micro_step
@@ -21,8 +21,7 @@ FAST_FACTOR, SLOW_FACTOR = 0.6, 1.5
 HOUR = 3600.0
 
 
-@dataclass(frozen=True, slots=True)
-class StageTime:
+class StageTime(NamedTuple):
     objective: str
     tokens: float  # trained on, without padding, all epochs
     seconds: float  # wall clock, all of it
@@ -35,19 +34,18 @@ class StageTime:
         return self.tokens / self.seconds if self.seconds else 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class PlanTime:
+class PlanTime(NamedTuple):
     stages: tuple[StageTime, ...]
     gpus: int
     device: Device
     stack: str
-    # Over all stages, summed once: ranking reads them for every plan of every profile.
-    tokens: float = field(init=False)
-    seconds: float = field(init=False)
+    # Over all stages, summed once (PlanTime.of): ranking reads them for every plan of every profile.
+    tokens: float
+    seconds: float
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "tokens", sum(s.tokens for s in self.stages))
-        object.__setattr__(self, "seconds", sum(s.seconds for s in self.stages))
+    @classmethod
+    def of(cls, stages: tuple[StageTime, ...], gpus: int, device: Device, stack: str) -> PlanTime:
+        return cls(stages, gpus, device, stack, sum(s.tokens for s in stages), sum(s.seconds for s in stages))
 
     @property
     def hours(self) -> float:
@@ -62,14 +60,12 @@ class PlanTime:
         return self.tokens / self.seconds if self.seconds else 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class Rate:
+class Rate(NamedTuple):
     usd_per_gpu_hour: float
     source: str  # where the figure comes from, with its date
 
 
-@dataclass(frozen=True, slots=True)
-class PlanCost:
+class PlanCost(NamedTuple):
     gpu_hours: float
     price: Rate | None  # None: no price known for this GPU (GPU-hours only)
     low: float  # GPU-hours or USD at the fast end of the band, likewise high
@@ -83,8 +79,8 @@ class PlanCost:
 def stage_time(work: Work, device: Device, workload: Workload, objective: str) -> StageTime:
     """One stage: its micro-steps on each GPU (all GPUs run in parallel) and, for online
     objectives, sampling each prompt's group of completions first."""
-    s = replace(work.settings, objective=objective)
-    work = replace(work, settings=s)
+    s = work.settings._replace(objective=objective)
+    work = work._replace(settings=s)
     b = batches(objective, workload, s.seq_len, s.batch_size, s.gpus)
     step = micro_step(
         work, device, b.computed_tokens, b.attended, b.accumulation, EXTRA_FORWARDS.get(objective, 0)
@@ -105,7 +101,7 @@ def plan_time(
     work: Work, device: Device, workloads: Mapping[str, Workload], objectives: tuple[str, ...]
 ) -> PlanTime:
     stages = tuple(stage_time(work, device, workloads[o], o) for o in objectives)
-    return PlanTime(stages, work.settings.gpus, device, work.settings.stack)
+    return PlanTime.of(stages, work.settings.gpus, device, work.settings.stack)
 
 
 def plan_cost(time: PlanTime, price: Rate | None) -> PlanCost:

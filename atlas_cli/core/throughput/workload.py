@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from atlas_cli.core.memory.estimate import GENERATIONS, MAX_COMPLETION, PAIRED_OBJECTIVES
 
@@ -19,16 +19,14 @@ PADDING_PER_DOUBLING = 0.25
 COMPLETION_SHARE = 0.75  # online RL: the completion's share of a sampled sequence
 
 
-@dataclass(frozen=True, slots=True)
-class Workload:
+class Workload(NamedTuple):
     examples: int  # examples, pairs, prompts or documents
     tokens_per_example: int  # the average length, never above the sequence length
     epochs: float
     packing: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Batches:
+class Batches(NamedTuple):
     """One stage's micro-steps on one GPU."""
 
     sequences: float  # sequences trained on over the whole run, all GPUs, all epochs
