@@ -436,7 +436,7 @@ def test_batch_refuses_markdown(run: Runner, tmp_path: Path) -> None:
 def test_batch_lines_match_their_published_schema(run: Runner, tmp_path: Path) -> None:
     from pydantic import TypeAdapter
 
-    from atlas_cli.render.documents import OUTPUTS
+    from atlas_cli.render.contracts import OUTPUTS
 
     source = write_lines(tmp_path / "in.jsonl", [json.dumps(GOOD), '{"gpu": "nope"}', "not json"])
     contract = TypeAdapter(OUTPUTS["recommend_batch_line"])

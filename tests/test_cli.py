@@ -895,7 +895,7 @@ CONTRACTS: dict[str, tuple[str, list[str]]] = {
 def test_json_output_matches_its_published_schema(run: Runner, name: str) -> None:
     from pydantic import TypeAdapter
 
-    from atlas_cli.render.documents import OUTPUTS
+    from atlas_cli.render.contracts import OUTPUTS
 
     contract, args = CONTRACTS[name]
     command = name.split()[0]
@@ -908,7 +908,7 @@ def test_json_output_matches_its_published_schema(run: Runner, name: str) -> Non
 def test_invalid_kb_report_matches_its_schema(run: Runner, tmp_path: Path) -> None:
     from pydantic import TypeAdapter
 
-    from atlas_cli.render.documents import OUTPUTS
+    from atlas_cli.render.contracts import OUTPUTS
 
     broken = tmp_path / "kb.yaml"
     broken.write_text("methods: []\n", encoding="utf-8")

@@ -67,6 +67,7 @@ def test_cached_recommend_json_loads_no_yaml_no_rich_and_no_typer() -> None:
     assert "yaml" not in modules and "atlas_cli.kb.yamlsafe" not in modules
     assert not {m for m in modules if m == "rich" or m.startswith("rich.")}
     assert not {m for m in modules if m == "typer" or m.startswith("typer.")}  # fastpath.py
+    assert "atlas_cli.render.contracts" not in modules  # 40 TypedDicts, for `schema` and mypy
 
 
 def test_cached_recommend_builds_no_validator() -> None:

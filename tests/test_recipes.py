@@ -1202,7 +1202,7 @@ def test_out_dir_writes_one_file_per_stage_and_config(run: Runner, tmp_path: Pat
 def test_recipe_json_has_plan_settings_memory_files_and_launch(run: Runner) -> None:
     from pydantic import TypeAdapter
 
-    from atlas_cli.render.documents import RecipeJson
+    from atlas_cli.render.contracts import RecipeJson
 
     result = run("recipe", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--examples", "10k", "--json")
     assert result.exit_code == 0, result.stderr

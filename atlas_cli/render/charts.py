@@ -9,7 +9,7 @@ from rich.text import Text
 from atlas_cli.core.plans import band_text, hours_text
 from atlas_cli.i18n import N_, grouped, pt, t, translated
 from atlas_cli.kb.vocabulary import FIT_MARGIN
-from atlas_cli.render.documents import AssumptionsJson, EstimateJson
+from atlas_cli.render.contracts import AssumptionsJson, EstimateJson
 from atlas_cli.render.grid import Grid
 
 BAR_WIDTH = 40

@@ -8,7 +8,8 @@ from pydantic import TypeAdapter
 
 from atlas_cli.core.profile import COUNT, PROFILE_FIELDS, SIZE, VRAM, ProfileField
 from atlas_cli.kb.schema import KnowledgeBase
-from atlas_cli.render.documents import OUTPUTS, SCHEMA_VERSION
+from atlas_cli.render.contracts import OUTPUTS
+from atlas_cli.render.documents import SCHEMA_VERSION
 
 _KIND_SCHEMAS: dict[str, dict[str, Any]] = {
     "name": {"type": "string"},

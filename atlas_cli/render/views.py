@@ -7,7 +7,8 @@ from atlas_cli.i18n import N_, pt, t, translated
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import MEMORY_SCALE, QUALITY_SCALE, SPEED_SCALE, Gpu, Method
 from atlas_cli.kb.vocabulary import Lang
-from atlas_cli.render.documents import SCHEMA_VERSION, CompareJson, CompareRowJson, ModelJson
+from atlas_cli.render.contracts import CompareJson, CompareRowJson, ModelJson
+from atlas_cli.render.documents import SCHEMA_VERSION
 from atlas_cli.render.grid import Grid
 
 SUMMARY_CHARS = 70
