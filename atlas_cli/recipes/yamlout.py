@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from atlas_cli.recipes.header import header, wrapped
+from atlas_cli.recipes.launchers import deepspeed_json, sharding_note
 from atlas_cli.recipes.registry import RecipeFile, Rendered
 from atlas_cli.recipes.settings import Recipe
 
@@ -25,11 +26,15 @@ def yaml_files(
     written_for: str,
     run: str,
     documents: list[tuple[str, str]],
-    extra: list[RecipeFile],
+    deepspeed: str | None,
 ) -> Rendered:
-    """One YAML file per stage, in order, the first with the header; `extra` files (a DeepSpeed
-    config) go beside them. On stdout, the stages are YAML documents separated by ---, and the
-    extra files follow as comments."""
+    """One YAML file per stage, in order, the first with the header and the multi-GPU sharding
+    note; the DeepSpeed config the stages name (`deepspeed`, if any) goes beside them. On stdout,
+    the stages are YAML documents separated by ---, and the DeepSpeed config follows as comments."""
+    note = sharding_note(recipe)
+    if note:
+        recipe.notes.append(note)
+    extra = [RecipeFile(deepspeed, deepspeed_json(recipe))] if deepspeed else []
     head = header(recipe, fmt, written_for, run)
     files = []
     for i, (name, body) in enumerate(documents):

@@ -6,8 +6,8 @@ import shlex
 from typing import Any
 
 from atlas_cli.i18n import N_, t
-from atlas_cli.recipes.launchers import deepspeed_file, deepspeed_json, multi_gpu, sharding_note
-from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, register
+from atlas_cli.recipes.launchers import deepspeed_file, multi_gpu
+from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import Recipe
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
 
@@ -231,12 +231,8 @@ def render(recipe: Recipe, main: str) -> Rendered:
             "SimPO: axolotl refuses warmup_ratio with SimPO; set warmup_steps to about a tenth of the "
             "training steps."
         )
-    note = sharding_note(recipe)
-    if note:
-        recipe.notes.append(note)
-    extra = [RecipeFile(ds_file, deepspeed_json(recipe))] if ds_file else []
     return yaml_files(
-        recipe, "axolotl", t(WRITTEN_FOR, version=VERSION, pins=PINS), " && ".join(steps), documents, extra
+        recipe, "axolotl", t(WRITTEN_FOR, version=VERSION, pins=PINS), " && ".join(steps), documents, ds_file
     )
 
 

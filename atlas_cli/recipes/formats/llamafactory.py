@@ -7,8 +7,8 @@ import shlex
 from typing import Any
 
 from atlas_cli.i18n import N_, t
-from atlas_cli.recipes.launchers import deepspeed_file, deepspeed_json, multi_gpu, sharding_note
-from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, register
+from atlas_cli.recipes.launchers import deepspeed_file, multi_gpu
+from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import Recipe
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
 
@@ -242,12 +242,8 @@ def render(recipe: Recipe, main: str) -> Rendered:
             "QLoRA: LLaMA-Factory cannot merge an adapter into a 4-bit model, so the later stage resumes "
             "the SFT adapter and its reference model is the base model, not the SFT model."
         )
-    note = sharding_note(recipe)
-    if note:
-        recipe.notes.append(note)
-    extra = [RecipeFile(ds_file, deepspeed_json(recipe))] if ds_file else []
     return yaml_files(
-        recipe, "llamafactory", t(WRITTEN_FOR, version=VERSION, pins=PINS), run, documents, extra
+        recipe, "llamafactory", t(WRITTEN_FOR, version=VERSION, pins=PINS), run, documents, ds_file
     )
 
 
