@@ -549,3 +549,27 @@ def test_methods_with_one_memory_model_share_the_estimate_under_their_own_name(e
             assert plan.estimate.method == plan.method
             by_model.setdefault(plan.estimate.memory_model, []).append(plan)
     assert any(len(plans) > 1 for plans in by_model.values())  # e.g. LoRA and its relatives
+
+
+def _records(value: Any) -> list[str]:
+    """Record objects (NamedTuples) inside a JSON document: json.dumps would write each as a list."""
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return [type(value).__name__]
+    if isinstance(value, dict):
+        return [r for v in value.values() for r in _records(v)]
+    if isinstance(value, list | tuple):
+        return [r for v in value for r in _records(v)]
+    return []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"gpu": "rtx-3090", "model": "llama-3.1-8b", "goal": "chat", "examples": "10k"},
+        {"gpu": "a100-80gb", "gpus": "4", "model_size": "70b", "goal": "align", "priority": "cost"},
+        {"gpu": "none", "model_access": "api", "goal": "classify", "examples": "500"},
+    ],
+)
+def test_json_documents_hold_no_record_objects(engine: Engine, raw: dict[str, Any]) -> None:
+    rec = engine.recommend(build_profile(raw))
+    assert _records(recommendation_json(rec, 30, explain=True)) == []

@@ -280,7 +280,7 @@ def _measure(value: float, cost: bool, timed: Timed) -> str:
 
 def ranked(scored: list[Scored], priority: str) -> list[Scored]:
     if priority not in MEASURED_PRIORITIES or all(s.timed.time is None for s in scored):
-        return sorted(scored)
+        return sorted(scored, key=lambda s: s.rank)
     # Within a tie: fewer GPUs, then the score and the KB's order (the standard key's last two).
     return [
         s

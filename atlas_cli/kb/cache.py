@@ -28,7 +28,6 @@ import json
 import os
 import stat
 import sys
-import tempfile
 import types
 import typing
 from collections.abc import Callable
@@ -215,6 +214,8 @@ def _read_entry(directory: Path, name: str) -> bytes | None:
 def _write_entry(directory: Path, name: str, payload: bytes) -> None:
     """Write atomically (readers never see half an entry); leave no temporary file behind when
     the disk is full or anything else fails."""
+    import tempfile  # with shutil and random: only a cache miss writes
+
     try:
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=".kb-", suffix=".tmp")
     except OSError:

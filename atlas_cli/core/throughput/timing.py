@@ -35,6 +35,8 @@ class StageTime(NamedTuple):
 
 
 class PlanTime(NamedTuple):
+    """A plan's time over its stages; made by PlanTime.of, which sums them."""
+
     stages: tuple[StageTime, ...]
     gpus: int
     device: Device
