@@ -13,7 +13,7 @@ from atlas_cli.errors import KnowledgeBaseError
 from atlas_cli.kb import cache as kbcache
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import MAX_FILE_BYTES, KbFile, bundled_kb_path
-from atlas_cli.kb.heap import long_lived
+from atlas_cli.kb.heap import collector_paused
 
 
 @pytest.fixture
@@ -114,15 +114,15 @@ def test_oversized_file_is_not_cached_but_reported(tmp_path: Path, cache: Path) 
     assert not list(cache.glob("kb-*"))
 
 
-def test_long_lived_builds_pause_the_collector_and_restore_it() -> None:
+def test_paused_work_restores_the_collector() -> None:
     seen: list[bool] = []
 
-    @long_lived
+    @collector_paused
     def build() -> int:
         seen.append(gc.isenabled())
         return 1
 
-    @long_lived
+    @collector_paused
     def broken() -> None:
         raise ValueError("boom")
 

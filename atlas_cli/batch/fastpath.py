@@ -107,17 +107,11 @@ def _json_requested(given: dict[str, str | bool]) -> bool:
 
 
 def _run(raw: dict[str, str | bool], top: int, explain: bool, kb: str | None) -> int:
-    import gc
+    from atlas_cli.kb.heap import collector_paused
 
     # One recommendation, then the process ends: the cyclic collector would only walk the
     # modules and the KB as they load, looking for cycles (~15 ms of a ~220 ms run).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _recommend(raw, top, explain, kb)
-    finally:
-        if enabled:
-            gc.enable()
+    return collector_paused(_recommend)(raw, top, explain, kb)
 
 
 def _recommend(raw: dict[str, str | bool], top: int, explain: bool, kb: str | None) -> int:

@@ -34,7 +34,7 @@ from atlas_cli.i18n import pt, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
-from atlas_cli.kb.heap import long_lived
+from atlas_cli.kb.heap import collector_paused
 from atlas_cli.kb.schema import (
     MEMORY_SCALE,
     QUALITY_SCALE,
@@ -376,7 +376,7 @@ def _trainers(entry: str) -> tuple[str, ...]:
 class Engine:
     """Compiles a catalog's rules once; `recommend` is then a pure function of the profile."""
 
-    @long_lived
+    @collector_paused
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.candidates = [m for m in catalog.kb.methods if m.kind != "objective"]

@@ -40,7 +40,7 @@ from pydantic import BaseModel
 import atlas_cli
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import KbFile, read_kb
-from atlas_cli.kb.heap import long_lived
+from atlas_cli.kb.heap import collector_paused
 from atlas_cli.kb.schema import KnowledgeBase
 
 CACHE_ENV = "FT_ATLAS_CACHE_DIR"
@@ -394,7 +394,7 @@ def decode_entry(key: str, payload: bytes) -> KnowledgeBase | None:
 # --- loading -------------------------------------------------------------------------------------
 
 
-@long_lived
+@collector_paused
 def load_cached_catalog(path: Path) -> Catalog:
     """The validated catalog for the KB at `path`, from the cache when its content is known."""
     files = read_kb(path)

@@ -1,10 +1,11 @@
-"""Building what lives as long as the process (the knowledge base, the engine's compiled rules)
-with the cyclic garbage collector paused.
+"""Work that runs with the cyclic garbage collector paused.
 
-These builds allocate tens of thousands of objects and free almost none, which is exactly what
-makes the collector run again and again, each time walking everything built so far: with a
-thousand methods that was a third of a run. A catalog is a tree of records: there are no reference
-cycles to miss while the collector waits.
+Building what lives as long as the process (the knowledge base, the engine's compiled rules)
+allocates tens of thousands of objects and frees almost none, which is exactly what makes the
+collector run again and again, each time walking everything built so far: with a thousand
+methods that was a third of a run. A catalog is a tree of records: there are no reference cycles
+to miss while the collector waits. A one-shot `recommend --json` (batch/fastpath.py) runs paused
+whole, for the same reason: it makes nothing worth collecting before the process ends.
 """
 
 from __future__ import annotations
@@ -18,15 +19,15 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def long_lived(build: Callable[P, R]) -> Callable[P, R]:
-    """`build` runs with the cyclic garbage collector paused (restored as it was afterwards)."""
+def collector_paused(work: Callable[P, R]) -> Callable[P, R]:
+    """`work` runs with the cyclic garbage collector paused (restored as it was afterwards)."""
 
-    @functools.wraps(build)
+    @functools.wraps(work)
     def paused(*args: P.args, **kwargs: P.kwargs) -> R:
         enabled = gc.isenabled()
         gc.disable()
         try:
-            return build(*args, **kwargs)
+            return work(*args, **kwargs)
         finally:
             if enabled:
                 gc.enable()
