@@ -448,7 +448,7 @@ class Engine:
                 self.base_scores[m.id, p], self.bases[m.id, p] = starts[key]
         # Library entries that apply only when a condition holds (mlx-lm on Apple, ZeRO-3 on
         # several GPUs): each distinct condition is one bit of a per-profile mask.
-        conditions: list[Condition] = []
+        conditions: list[Condition | None] = []
         # Each conditional entry's bit, by the entry's id (the entries live as long as the catalog).
         self.library_bits: dict[int, int] = {}
         for method in catalog.kb.methods:
@@ -457,7 +457,7 @@ class Engine:
                     if lib.when not in conditions:
                         conditions.append(lib.when)
                     self.library_bits[id(lib)] = 1 << conditions.index(lib.when)
-        self.library_checks = Checks(list(conditions))
+        self.library_checks = Checks(conditions)
         self.evaluation = catalog.kb.evaluation
         self.evaluation_checks = Checks([a.when for a in self.evaluation])
         self._stage_facts: dict[tuple[str, ...], dict[str, Scalar]] = {}

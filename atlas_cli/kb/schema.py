@@ -174,7 +174,7 @@ class RatingCorrection(Strict):
             raise ValueError("a correction changes at least one of memory, speed, quality")
         return self
 
-    def applied_to(self, ratings: Ratings) -> "Ratings":
+    def applied_to(self, ratings: Ratings) -> Ratings:
         # Both sides are validated ratings; validating again would build Ratings' validator,
         # ~25 ms of a cached run's start-up.
         return Ratings.model_construct(
@@ -313,7 +313,7 @@ class Method(Strict):
         return self
 
     @property
-    def scored_ratings(self) -> "Ratings":
+    def scored_ratings(self) -> Ratings:
         """The ratings the engine scores with: the guide's, with ft-atlas's correction applied."""
         return self.ratings if self.scoring is None else self.scoring.applied_to(self.ratings)
 
@@ -643,6 +643,10 @@ Condition = Annotated[
 ]
 
 
+# The method properties a rule's selector may constrain (fields of both Method and MethodSelector).
+SELECTED_BY = ("kind", "category", "memory_model", "tags", "runs")
+
+
 class MethodSelector(Strict):
     """Which methods a rule applies to, by their properties; every given property must match
     (a list matches any of its entries). `ids` adds methods by name, `except` removes them."""
@@ -665,16 +669,11 @@ class MethodSelector(Strict):
     @model_validator(mode="after")
     def _selects_something(self) -> "MethodSelector":
         if not self.ids and self.unconstrained():
-            raise ValueError(
-                "a selector needs ids or at least one of kind, category, memory_model, tags, runs"
-            )
+            raise ValueError(f"a selector needs ids or at least one of {', '.join(SELECTED_BY)}")
         return self
 
-    def _properties(self) -> tuple[Any, ...]:
-        return (self.kind, self.category, self.memory_model, self.tags, self.runs)
-
     def unconstrained(self) -> bool:
-        return all(p is None for p in self._properties())
+        return all(getattr(self, name) is None for name in SELECTED_BY)
 
     def matches(self, method: Method) -> bool:
         if method.id in self.except_:
@@ -682,31 +681,28 @@ class MethodSelector(Strict):
         return method.id in self.ids or (not self.unconstrained() and self.matches_properties(method))
 
     def matches_properties(self, method: Method) -> bool:
-        """Whether the method's properties (not its id) match: the same for every method with
-        the same MethodIndex.properties."""
-        return (
-            (self.kind is None or method.kind in self.kind)
-            and (self.category is None or method.category in self.category)
-            and (self.memory_model is None or method.memory_model in self.memory_model)
-            and (self.tags is None or any(t in method.tags for t in self.tags))
-            and (self.runs is None or method.runs in self.runs)
-        )
+        """Whether the method's properties (not its id) match: each given one holds the method's
+        value (for a list such as `tags`, one of its values)."""
+        for name in SELECTED_BY:
+            wanted, value = getattr(self, name), getattr(method, name)
+            if wanted is None:
+                continue
+            if not (any(v in wanted for v in value) if isinstance(value, list) else value in wanted):
+                return False
+        return True
 
 
 class MethodIndex:
-    """Methods by id, and grouped by the properties a selector reads: choosing a rule's methods
-    then costs a lookup per name, or a check per group of alike methods, rather than a check per
-    method (a KB of a thousand methods has thousands of rules)."""
+    """Methods by id, and grouped by the properties a selector reads (SELECTED_BY): choosing a
+    rule's methods then costs a lookup per name, or a check per group of alike methods, rather
+    than a check per method (a KB of a thousand methods has thousands of rules)."""
 
     def __init__(self, methods: Iterable[Method]) -> None:
         self.by_id = {m.id: m for m in methods}
         self.alike: dict[tuple[Any, ...], list[Method]] = {}
         for m in self.by_id.values():
-            self.alike.setdefault(self.properties(m), []).append(m)
-
-    @staticmethod
-    def properties(method: Method) -> tuple[Any, ...]:
-        return (method.kind, method.category, method.memory_model, tuple(method.tags), method.runs)
+            key = tuple(_hashable(getattr(m, name)) for name in SELECTED_BY)
+            self.alike.setdefault(key, []).append(m)
 
     def select(self, selector: list[Id] | MethodSelector) -> list[Method]:
         """The indexed methods `selector` selects (a list: those it names)."""
@@ -718,6 +714,10 @@ class MethodIndex:
                 if selector.matches_properties(group[0]):
                     found.update((m.id, m) for m in group)
         return [m for i, m in found.items() if i not in selector.except_]
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
 
 
 class Effect(Strict):
