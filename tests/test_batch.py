@@ -49,7 +49,7 @@ def _expected_line(engine: Engine, number: int, raw: dict[str, str], top: int) -
 def test_encoded_lines_are_byte_identical_to_json_dumps(catalog: Catalog, top: int) -> None:
     engine, encoder = Engine(catalog), LineEncoder()
     for number, raw in enumerate(GRID[::3], start=1):
-        line = encoder.line(number, engine.recommend(build_profile(raw)), top)
+        line = encoder.line(number, engine.recommend(build_profile(raw)), top).decode()
         assert line == _expected_line(Engine(catalog), number, raw, top)
 
 
@@ -61,7 +61,7 @@ def test_lines_stay_right_when_the_encoder_memo_restarts(
     monkeypatch.setattr(jsonline, "PIECE_LIMIT", 8)
     engine, encoder = Engine(catalog), LineEncoder()
     for number, raw in enumerate(GRID[:60], start=1):
-        assert encoder.line(number, engine.recommend(build_profile(raw)), 5) == _expected_line(
+        assert encoder.line(number, engine.recommend(build_profile(raw)), 5).decode() == _expected_line(
             engine, number, raw, 5
         )
 

@@ -275,7 +275,7 @@ def test_batch_line_is_the_compact_single_profile_document_with_those_escapes(tm
     catalog = Catalog(load_knowledge_base(hostile_kb(tmp_path, BREAKS)))
     engine = Engine(catalog)
     rec = engine.recommend(build_profile({"gpu": "rtx-3090", "model_size": "7b"}))
-    line = LineEncoder().line(1, rec, 5)
+    line = LineEncoder().line(1, rec, 5).decode()
     plain = json.dumps(
         {"line": 1, **recommendation_json(rec, 5, False)}, ensure_ascii=False, separators=(",", ":")
     )

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import IO, Any
 
-from atlas_cli.batch.jsonline import LineEncoder, dumps_line
+from atlas_cli.batch.jsonline import LineEncoder, line_bytes
 from atlas_cli.batch.workers import Chunk, Dispatch, Encode, Encoded, Write, forked, worker_count
 from atlas_cli.core.engine import Engine
 from atlas_cli.core.profile import build_profile
@@ -61,8 +61,8 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
-def _error(number: int, code: str, message: str, outcome: int = BAD) -> tuple[str, int]:
-    return dumps_line({"line": number, "error": {"code": code, "message": message}}), outcome
+def _error(number: int, code: str, message: str, outcome: int = BAD) -> tuple[bytes, int]:
+    return line_bytes({"line": number, "error": {"code": code, "message": message}}), outcome
 
 
 def process_line(
@@ -73,8 +73,8 @@ def process_line(
     top: int,
     explain: bool,
     debug: bool = False,
-) -> tuple[str, int]:
-    """One input line (None: too long to read) -> one output line without its newline, and
+) -> tuple[bytes, int]:
+    """One input line (None: too long to read) -> one output line (UTF-8) without its newline, and
     its outcome (ANSWERED, BAD or INTERNAL). Never raises for one line's sake: an unexpected
     exception becomes that line's `internal` error record, and the next line is tried."""
     try:
@@ -91,7 +91,7 @@ def process_line(
 
 def _answer(
     engine: Engine, encoder: LineEncoder, number: int, line: str | None, top: int, explain: bool
-) -> tuple[str, int]:
+) -> tuple[bytes, int]:
     if line is None:
         return _error(number, "bad_input", t("line longer than {count} characters", count=MAX_LINE_CHARS))
     text = line.strip()
@@ -112,7 +112,7 @@ def _answer(
     except AtlasError as error:
         return _error(number, error.code, str(error))
     if explain:
-        return dumps_line({"line": number, **recommendation_json(rec, top, explain)}), ANSWERED
+        return line_bytes({"line": number, **recommendation_json(rec, top, explain)}), ANSWERED
     return encoder.line(number, rec, top), ANSWERED
 
 
@@ -126,15 +126,15 @@ def encode_chunk(
     debug: bool = False,
 ) -> Encoded:
     """Consecutive input lines (the first numbered `first`) -> their output, with how many were
-    bad input and how many hit an internal error. JSON Lines are UTF-8 whatever the locale; a
-    lone surrogate becomes a JSON escape."""
-    out: list[str] = []
+    bad input and how many hit an internal error."""
+    out: list[bytes] = []
     counts = [0, 0, 0]
     for number, line in enumerate(chunk, start=first):
         record, outcome = process_line(engine, encoder, number, line, top, explain, debug)
-        out.append(record + "\n")
+        out.append(record)
         counts[outcome] += 1
-    return "".join(out).encode("utf-8", "backslashreplace"), counts[BAD], counts[INTERNAL]
+    out.append(b"")  # the last line's newline
+    return b"\n".join(out), counts[BAD], counts[INTERNAL]
 
 
 # --- input -------------------------------------------------------------------------------------

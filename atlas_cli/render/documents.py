@@ -69,6 +69,8 @@ _RAW_BREAKS = re.compile("[\x7f-\x9f\u2028\u2029]")
 
 def escape_breaks(encoded: str) -> str:
     """JSON text with those characters written as \\uXXXX escapes, as ensure_ascii would."""
+    if encoded.isascii() and "\x7f" not in encoded:  # most text: nothing to look for
+        return encoded
     return _RAW_BREAKS.sub(lambda found: f"\\u{ord(found.group()):04x}", encoded)
 
 
