@@ -109,4 +109,5 @@ class LineEncoder:
             "notes": list(rec.notes),
         }
         plans = b",".join([self._plan(plan, rank) for rank, plan in enumerate(rec.shown(top), start=1)])
-        return b'%b,"next_steps":%b,"recommendations":[%b]}' % (line_bytes(head)[:-1], self._steps(rec), plans)
+        steps = self._steps(rec)
+        return b'%b,"next_steps":%b,"recommendations":[%b]}' % (line_bytes(head)[:-1], steps, plans)
