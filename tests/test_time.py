@@ -231,6 +231,18 @@ def test_grpo_reports_generation_time(run: Runner) -> None:
     assert found and found[0]["time"]["generation_hours"] > 0
 
 
+def test_grpo_on_more_gpus_samples_more_at_once_rather_than_less_each(run: Runner) -> None:
+    """Sampling is latency-bound: a fixed global batch would leave each of 8 GPUs decoding 2
+    sequences at a time, and 8 GPUs would take nearly as long as one for 8 times the cost."""
+    args = ("--method", "lora", "--objective", "grpo", "--model", "qwen2.5-7b", "--gpu", "h100-80gb")
+    one, eight = (
+        ok(run("estimate", *args, "--gpus", gpus, "--examples", "10k", "--json")).json() for gpus in ("1", "8")
+    )
+    assert eight["time"]["hours"] < one["time"]["hours"] / 6
+    assert eight["cost"]["usd"] < one["cost"]["usd"] * 1.2
+    assert eight["time_assumptions"]["global_batch"] == 8 * one["time_assumptions"]["global_batch"]
+
+
 def test_cost_priority_ranks_by_usd_within_each_fit(run: Runner) -> None:
     ranked = [
         p

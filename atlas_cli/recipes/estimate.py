@@ -18,7 +18,7 @@ from atlas_cli.core.memory.search import STRATEGIES, Estimator, estimator, large
 from atlas_cli.core.resolve import KTO_MIN_BATCH, resolve_hardware
 from atlas_cli.core.throughput.plans import NO_TIME, Timed, TimeInputs, rate_for, work_of
 from atlas_cli.core.throughput.timing import PlanTime, plan_cost, stage_time
-from atlas_cli.core.throughput.workload import GLOBAL_BATCH, Workload
+from atlas_cli.core.throughput.workload import Workload, global_batch
 from atlas_cli.i18n import N_
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.recipes.settings import ESTIMATOR_OPTIMIZER, ONLINE_STAGES, Recipe, Setting
@@ -73,7 +73,7 @@ def _sized_stage(recipe: Recipe, run: Estimator, settings: EstimateSettings) -> 
         batch = max(given, minimum)
         source = "the profile's --batch-size"
     else:
-        cap = max(minimum, GLOBAL_BATCH // settings.gpus)
+        cap = max(minimum, global_batch(stage, settings.gpus) // settings.gpus)
         fitting = largest(run, settings._replace(batch_size=minimum), "batch_size")
         if fitting is None:
             batch = minimum
@@ -91,10 +91,10 @@ def _sized_stage(recipe: Recipe, run: Estimator, settings: EstimateSettings) -> 
 
 
 def _accumulation(recipe: Recipe, stage: str, batch: int, gpus: int) -> int:
-    """Micro-steps per optimizer step for a global batch of 16 sequences. Online objectives
-    sample `num_generations` completions per prompt from one generation batch (micro-batch x
-    GPUs x accumulation in TRL), which must be a multiple of it."""
-    accumulation = max(1, math.ceil(GLOBAL_BATCH / (batch * gpus)))
+    """Micro-steps per optimizer step for a global batch (workload.global_batch). Online
+    objectives sample `num_generations` completions per prompt from one generation batch
+    (micro-batch x GPUs x accumulation in TRL), which must be a multiple of it."""
+    accumulation = max(1, math.ceil(global_batch(stage, gpus) / (batch * gpus)))
     generations = recipe.settings.get(f"{stage}.num_generations")
     if stage in ONLINE_STAGES and generations is not None and isinstance(generations.value, int):
         while (batch * gpus * accumulation) % generations.value:

@@ -91,7 +91,7 @@ class TimeAssumptionsJson(TypedDict):
     tokens_per_example: int  # the average, capped at seq_len
     epochs: dict[str, float]  # by stage
     packing: bool
-    global_batch: int  # sequences per optimizer step
+    global_batch: int  # sequences per optimizer step (the largest stage's: online ones grow with GPUs)
     efficiency: float  # share of peak 16-bit FLOPS the stack sustains
     peak_tflops: float  # of one GPU, dense 16-bit
     memory_bandwidth_gbs: float

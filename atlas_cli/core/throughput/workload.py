@@ -9,7 +9,8 @@ from atlas_cli.core.memory.estimate import GENERATIONS, MAX_COMPLETION, PAIRED_O
 
 # Sequences one optimizer step averages over (per_device_train_batch_size x GPUs x gradient
 # accumulation): the usual 16 of TRL's and the alignment handbook's recipes; it sets how often
-# the optimizer step runs and how often gradients are exchanged.
+# the optimizer step runs and how often gradients are exchanged. Online objectives: see
+# global_batch.
 GLOBAL_BATCH = 16
 # Objectives whose trainer packs sequences (TRL SFTTrainer's `packing`); the others pad.
 PACKABLE = frozenset({"sft", "continued-pretraining"})
@@ -38,6 +39,15 @@ class Batches(NamedTuple):
     prompts_per_gpu: float  # online objectives: prompts each GPU samples for
 
 
+def global_batch(objective: str, gpus: int) -> int:
+    """Sequences per optimizer step. Online objectives keep one GPU's generation batch on every
+    GPU (16 sequences: two prompts' groups of 8 completions), so that more GPUs sample more at
+    once, as RL runs are scaled (TRL's own defaults sample 8 per GPU, growing with the GPUs):
+    a fixed global 16 would leave each of 8 GPUs decoding 2 sequences at a time, latency-bound,
+    and more GPUs would barely shorten the run while multiplying its cost."""
+    return GLOBAL_BATCH * gpus if objective in GENERATIONS else GLOBAL_BATCH
+
+
 def sequences_per_example(objective: str) -> int:
     """Chosen and rejected for paired objectives, a group of completions for online ones."""
     return 2 if objective in PAIRED_OBJECTIVES else GENERATIONS.get(objective, 1)
@@ -57,7 +67,7 @@ def batches(objective: str, workload: Workload, seq_len: int, batch_size: int, g
     tokens = sequences * length
     # A micro-batch holds batch_size examples: pairs hold two sequences each.
     per_micro = batch_size * (2 if objective in PAIRED_OBJECTIVES else 1)
-    accumulation = max(1, math.ceil(GLOBAL_BATCH / (batch_size * gpus)))
+    accumulation = max(1, math.ceil(global_batch(objective, gpus) / (batch_size * gpus)))
     if workload.packing and objective in PACKABLE:
         computed = float(per_micro * seq_len)
         micro_steps = tokens / gpus / computed
