@@ -4,6 +4,7 @@ estimate report, rank and exclude by them."""
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any
 
 import pytest
@@ -235,9 +236,7 @@ def test_grpo_on_more_gpus_samples_more_at_once_rather_than_less_each(run: Runne
     """Sampling is latency-bound: a fixed global batch would leave each of 8 GPUs decoding 2
     sequences at a time, and 8 GPUs would take nearly as long as one for 8 times the cost."""
     args = ("--method", "lora", "--objective", "grpo", "--model", "qwen2.5-7b", "--gpu", "h100-80gb")
-    one, eight = (
-        ok(run("estimate", *args, "--gpus", gpus, "--examples", "10k", "--json")).json() for gpus in ("1", "8")
-    )
+    one, eight = (ok(run("estimate", *args, "--gpus", n, "--examples", "10k", "--json")).json() for n in "18")
     assert eight["time"]["hours"] < one["time"]["hours"] / 6
     assert eight["cost"]["usd"] < one["cost"]["usd"] * 1.2
     assert eight["time_assumptions"]["global_batch"] == 8 * one["time_assumptions"]["global_batch"]
@@ -261,6 +260,24 @@ def test_cost_priority_ranks_by_usd_within_each_fit(run: Runner) -> None:
     assert all(b >= a / TIE_RATIO for a, b in itertools.pairwise(usd))  # close costs tie
     note = ok(run(*BASE, "--examples", "50k", "--priority", "cost")).json()["notes"]
     assert any("% less than" in n or "a tie" in n for n in note)
+
+
+def test_cost_priority_on_many_gpus_does_not_lift_prompting_over_training(run: Runner) -> None:
+    """The rules that favour plans needing fewer GPUs apply to training plans: prompting needs no
+    GPU time, and 50,000 demonstrations do not fit a prompt."""
+    args = ("--gpu", "h100-80gb", "--gpus", "8", "--examples", "50k", "--data-kind", "demonstrations")
+    ranked = ok(run(*BASE, *args, "--priority", "cost", "--explain", "--top", "30")).json()["recommendations"]
+    assert ranked[0]["kind"] != "no-training"
+    for plan in ranked:
+        if plan["kind"] == "no-training":
+            assert not {h["rule"] for h in plan["trace"]} & {"cost-fewer-gpus", "cost-one-gpu"}
+
+
+def test_price_source_dates_are_whole(run: Runner) -> None:
+    """Offers dated "2026 (article)" or "2026-09-09 / 2026-11-09" are named by their date alone."""
+    source = plans(run, "--gpu", "h100-80gb", "--examples", "10k")[0]["cost"]["price_source"]
+    first, last = re.search(r"dated (\S+) to (\S+?)\)", source).groups()  # type: ignore[union-attr]
+    assert all(re.fullmatch(r"\d{4}(-\d{2}){0,2}", d) for d in (first, last)), source
 
 
 def test_speed_priority_ranks_by_hours(run: Runner) -> None:

@@ -100,7 +100,7 @@ class Catalog:
             return None
         rates = sorted(p.usd_per_gpu_hour for p in offers)
         providers = ", ".join(dict.fromkeys(p.provider for p in offers))
-        dates = sorted(p.date[:10] for p in offers)
+        dates = sorted(_leading_date(p.date) for p in offers)
         spread = (
             t("{low:.2f}-{high:.2f} $/GPU-hour", low=rates[0], high=rates[-1])
             if len(rates) > 1
@@ -161,3 +161,10 @@ def _find(index: dict[str, str], kind: str, query: str, fallback: tuple[str, str
             else t(" ({listing} lists them); {instead}.", listing=listing, instead=instead)
         )
     raise UnknownName(message, kind, suggestions)
+
+
+def _leading_date(text: str) -> str:
+    """The date an offer's `date` starts with ("2026-09-09 / 2026-11-09" -> "2026-09-09",
+    "2026 (article)" -> "2026"), or its first word when it starts with none ("late 2024")."""
+    found = re.match(r"\d{4}(?:-\d{2}){0,2}", text)
+    return found.group() if found else text.split(" ", 1)[0]
