@@ -117,6 +117,34 @@ def test_unreadable_paths_are_clear_errors(
         find_model(catalog, str(folder))
 
 
+@pytest.mark.parametrize(
+    ("replace", "message"),
+    [
+        ('"hidden_size": NaN', "NaN is not a number"),
+        ('"hidden_size": Infinity', "Infinity is not a number"),
+        ('"nested": ' + "[" * 100_000 + "]" * 100_000, "recursion"),
+    ],
+)
+def test_json_that_no_size_comes_from_is_a_clear_error(
+    catalog: Catalog, tmp_path: Path, replace: str, message: str
+) -> None:
+    folder = model_dir(tmp_path, LLAMA)
+    text = (folder / "config.json").read_text()
+    (folder / "config.json").write_text(text.replace('"hidden_size": 4096', replace, 1))
+    assert replace.split(":")[0] in (folder / "config.json").read_text()
+    with pytest.raises(UsageError, match=message):
+        find_model(catalog, str(folder))
+
+
+def test_a_byte_order_mark_and_a_deeply_nested_tokenizer_config_are_read(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    folder = model_dir(tmp_path, LLAMA)
+    (folder / "config.json").write_bytes(b"\xef\xbb\xbf" + (folder / "config.json").read_bytes())
+    (folder / "tokenizer_config.json").write_text('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert find_model(catalog, str(folder)).variant == "base"
+
+
 def test_a_path_that_does_not_exist(catalog: Catalog) -> None:
     for text in ("./no-such-model", "/no/such/config.json", "missing.json"):
         with pytest.raises(UsageError, match="no such file"):

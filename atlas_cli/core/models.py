@@ -123,6 +123,16 @@ def _from_config(config: Path, name: str, kind: SourceKind, where: str, repo: st
     return FoundModel(model, kind, where, repo, variant, parsed.notes, parsed.warnings)
 
 
+def _not_a_number(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def strict_json(raw: bytes) -> Any:
+    """JSON as the standard defines it: Python's reader also takes NaN and Infinity, which no
+    size can be computed from. A byte-order mark (Windows editors write one) is skipped."""
+    return json.loads(raw.decode("utf-8-sig"), parse_constant=_not_a_number)
+
+
 def read_config(path: Path) -> dict[str, Any]:
     """A config.json's object, or a clear error (never a traceback) when it cannot be read."""
     try:
@@ -141,8 +151,8 @@ def read_config(path: Path) -> dict[str, Any]:
             )
         )
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
+        data = strict_json(raw)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise UsageError(t("--model: {path} is not JSON: {error}", path=path, error=error)) from None
     if not isinstance(data, dict):
         raise UsageError(t("--model: {path} is not a config.json (a JSON object)", path=path))
@@ -156,8 +166,8 @@ def has_chat_template(folder: Path) -> bool:
         return True
     try:
         with (folder / "tokenizer_config.json").open("rb") as handle:
-            data = json.loads(handle.read(MAX_TOKENIZER_CONFIG_BYTES).decode("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+            data = strict_json(handle.read(MAX_TOKENIZER_CONFIG_BYTES))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return False  # none, or unreadable (or cut short): it says nothing about the variant
     return isinstance(data, dict) and bool(data.get("chat_template"))
 
