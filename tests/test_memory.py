@@ -116,6 +116,31 @@ def test_qlora_base_keeps_unquantized_layers_in_fp32_under_hf_and_16_bit_elsewhe
     assert trl == pytest.approx(linear * bits / 8 + rest * 2)
 
 
+def test_qlora_leaves_fused_experts_unquantized_except_on_unsloth() -> None:
+    """transformers 5 fuses routed experts into 3-D parameters, which bitsandbytes does not
+    convert (bitsandbytes#1849); Unsloth quantizes them."""
+    moe = model("qwen3-30b-a3b")
+    dense, experts, rest = (
+        moe.linear_params - moe.expert_params,
+        moe.expert_params,
+        moe.params - moe.linear_params,
+    )
+    bits = 4 + 8 / 64 + 32 / (64 * 256)
+    trl = sta.frozen_base_bytes("qlora", moe, cfg(stack="trl"))
+    unsloth = sta.frozen_base_bytes("qlora", moe, cfg(stack="unsloth"))
+    assert experts > 0.9 * moe.linear_params
+    assert trl == pytest.approx(dense * bits / 8 + (experts + rest) * 2)
+    assert unsloth == pytest.approx(moe.linear_params * bits / 8 + rest * 2)
+
+
+def test_a_qlora_plan_is_4_bit_as_its_reasons_and_recipe_say(run: Runner) -> None:
+    """8-bit fits wherever 4-bit does, but QLoRA means NF4: 8-bit stays an `estimate` variant."""
+    args = ("--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--goal", "chat", "--top", "20", "--json")
+    plans = ok(run("recommend", *args)).json()["recommendations"]
+    qlora = next(p for p in plans if p["method"] == "qlora")
+    assert qlora["assumptions"]["quant_bits"] == 4 and qlora["variant"] is None
+
+
 def test_adapters_are_fp32_with_no_master_copy() -> None:
     e = estimate("lora", "lora", TOY, cfg(seq_len=1))
     trainable = par.lora_params(TOY, 16)

@@ -663,8 +663,8 @@ class Engine:
             notes.append(
                 t(
                     "Nothing trains on the GPUs alone: the training plans below offload to CPU RAM (at "
-                    "least {gb:g} GB of it) and run several times slower. More GPUs, a smaller model or "
-                    "QLoRA avoid it (see each plan's to_fit).",
+                    "least {gb:g} GB of it) and run several times slower. More GPUs, a smaller model, "
+                    "QLoRA or a leaner --stack avoid it (see each plan's to_fit).",
                     gb=min(p.host_gb or 0.0 for p in offloaded),
                 )
             )

@@ -22,6 +22,7 @@ from atlas_cli.kb.vocabulary import (
     PRECISIONS,
     PRIORITIES,
     SFT_DATA_CHOICES,
+    STACKS,
     HostedStatus,
     values_of,
 )
@@ -163,6 +164,13 @@ FACTS: Final[tuple[FactSpec, ...]] = (
     ),
     FactSpec("many_tasks", "bool", "One base model serves many tasks.", "profile.many_tasks"),
     FactSpec("priority", "string", "What matters most.", "profile.priority", values_of(PRIORITIES)),
+    FactSpec(
+        "stack",
+        "string",
+        "The training stack memory is sized for (--stack): hf, trl, liger or unsloth.",
+        "profile.stack",
+        values_of(STACKS),
+    ),
     # memory, one fact per candidate method
     FactSpec(
         "fits",

@@ -65,14 +65,17 @@ def quantized_bytes(quant_bits: int) -> float:
 
 def frozen_base_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:
     """The frozen base model: 16-bit, or (QLoRA) its linear layers in 4 or 8 bits and the rest in
-    16 bit, or fp32 where PEFT's prepare_model_for_kbit_training upcasts it (the `hf` stack)."""
+    16 bit, or fp32 where PEFT's prepare_model_for_kbit_training upcasts it (the `hf` stack).
+
+    A mixture-of-experts model's routed experts are fused 3-D parameters in transformers 5, which
+    bitsandbytes does not convert (it replaces nn.Linear modules: bitsandbytes#1849, open; the
+    Experts4bit PR #1965 is not merged): they stay 16-bit, and prepare_model_for_kbit_training
+    casts them to fp32 like the rest. Unsloth quantizes them itself (unsloth#4032)."""
     if model != "qlora":
         return shape.params * weight_bytes(s.precision)
     unquantized = 4.0 if s.stack == "hf" else 2.0
-    return (
-        shape.linear_params * quantized_bytes(s.quant_bits)
-        + (shape.params - shape.linear_params) * unquantized
-    )
+    quantized = shape.linear_params - (0.0 if s.stack == "unsloth" else shape.expert_params)
+    return quantized * quantized_bytes(s.quant_bits) + (shape.params - quantized) * unquantized
 
 
 def _galore_optimizer_bytes(shape: Shape, s: EstimateSettings) -> float:
