@@ -141,6 +141,21 @@ def test_a_qlora_plan_is_4_bit_as_its_reasons_and_recipe_say(run: Runner) -> Non
     assert qlora["assumptions"]["quant_bits"] == 4 and qlora["variant"] is None
 
 
+def test_grpo_under_zero3_gathers_the_whole_model_to_sample(run: Runner) -> None:
+    """TRL's ds3_gather_for_generation (True by default) puts every parameter on every GPU while
+    sampling: the 16-bit base of a 32B model no longer divides by the GPU count."""
+    args = ("--objective", "grpo", "--model", "qwen2.5-32b", "--method", "lora", "--gpu", "a100-40gb")
+    four = ok(run("estimate", *args, "--gpus", "4", "--sharding", "zero3", "--json")).json()
+    assert four["fit"] == "no" and four["breakdown"]["buffers_gb"] > 45
+    assert any("ds3_gather_for_generation" in w for w in four["warnings"])
+
+
+def test_a_colocated_vllm_holds_at_least_the_16_bit_weights(run: Runner) -> None:
+    args = ("--objective", "grpo", "--model", "qwen3-14b", "--method", "lora", "--gpu", "rtx-4090", "--vllm")
+    buffers = ok(run("estimate", *args, "--json")).json()["breakdown"]["buffers_gb"]
+    assert buffers > 14.8 * 2  # 14.8B parameters in 16 bit, above TRL's 30 % of a 24 GB card
+
+
 def test_adapters_are_fp32_with_no_master_copy() -> None:
     e = estimate("lora", "lora", TOY, cfg(seq_len=1))
     trainable = par.lora_params(TOY, 16)

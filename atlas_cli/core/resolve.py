@@ -6,6 +6,7 @@ from typing import Literal, NamedTuple
 
 from atlas_cli.core.estimates import EstimateSettings
 from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
+from atlas_cli.core.memory.estimate import GENERATIONS
 from atlas_cli.core.models import SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
@@ -234,6 +235,15 @@ def settings_for(
             )
         )
         batch_size = KTO_MIN_BATCH
+    if objective in GENERATIONS and hardware.gpus > 1 and not vllm:
+        warnings.append(
+            t(
+                "{objective} on several GPUs samples with the whole model: under ZeRO-3 TRL gathers it onto "
+                "every GPU first (GRPOConfig ds3_gather_for_generation, True by default), which is counted "
+                "here; setting it to False samples layer by layer, slower, and --vllm samples with vLLM",
+                objective=objective.upper(),
+            )
+        )
     settings = EstimateSettings(
         objective=objective,
         seq_len=seq_len if seq_len is not None else default_seq_len(info.sized),

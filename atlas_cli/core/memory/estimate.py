@@ -51,7 +51,15 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     states = model_states(model, shape, s)
     placed = place(states, shape, model, s)
     activations, logits, host_activations = _activations(model, shape, s)
-    buffers = placed.buffers + _generation(shape, s, activations + logits)
+    # ZeRO-3 without vLLM: TRL gathers the whole model onto every GPU to sample
+    # (GRPOConfig.ds3_gather_for_generation, True by default), in place of the layers the
+    # training pass gathers one at a time.
+    training_peak = activations + logits
+    gathered = 0.0
+    if s.sharding == "zero3":
+        gathered = states.weights - placed.weights
+        training_peak += placed.buffers
+    buffers = placed.buffers + _generation(shape, s, training_peak, gathered)
     parts = (placed.weights, placed.gradients, placed.optimizer, activations, logits, buffers)
     host = _host(model, shape, s, states, placed.host + host_activations)
     return _finish(method_id, model, shape, s, states.trainable, parts, ALLOCATOR_SLACK, host)
@@ -82,15 +90,17 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
     return gpu, logit_bytes(shape, tokens, s.stack), host
 
 
-def _generation(shape: Shape, s: EstimateSettings, training_peak: float) -> float:
+def _generation(shape: Shape, s: EstimateSettings, training_peak: float, gathered: float) -> float:
     """Sampling's memory beyond the training pass: the KV cache of a prompt's group of completions
-    (freed before training, so only what exceeds the training peak), or a colocated vLLM's share."""
+    and, under ZeRO-3, the rest of the model gathered to sample (both freed before training, so
+    only what exceeds the training peak); or a colocated vLLM's share of the GPU, and never less
+    than the 16-bit weights and that cache it must hold to start."""
     if s.objective not in GENERATIONS:
         return 0.0
-    if s.vllm and s.capacity_gb is not None:
-        return VLLM_SHARE * s.capacity_gb * GB
     cache = kv_cache_bytes(shape, GENERATIONS[s.objective] * s.seq_len)
-    return max(0.0, cache - training_peak)
+    if s.vllm and s.capacity_gb is not None:
+        return max(VLLM_SHARE * s.capacity_gb * GB, shape.params * 2.0 + cache)
+    return max(0.0, cache + gathered - training_peak)
 
 
 def _host(model: str, shape: Shape, s: EstimateSettings, states: ModelStates, offloaded: float) -> Host:
