@@ -7,7 +7,15 @@ buckets on top, and what moves to CPU RAM.
   (`bnb_4bit_quant_storage`, PEFT's "FSDP-QLoRA" and "DeepSpeed ZeRO-3 + QLoRA" guides); plain
   data parallel keeps a whole copy on every GPU.
 * ZeRO-3 gathers one wrapped layer at a time and prefetches the next: FSDP's default
-  `limit_all_gathers=True` allows about two unsharded layers at once.
+  `limit_all_gathers=True` allows about two unsharded layers at once. The root unit (the
+  embeddings, LM head and final norm: accelerate's transformer-based wrap wraps only the decoder
+  layers) stays unsharded from the forward through the backward (torch
+  `fsdp/_runtime_utils.py::_post_forward_reshard`: "Do not free the root's parameters in the
+  post-forward for FULL_SHARD"). With parameter offload the same layers stream in from CPU RAM,
+  on one GPU too.
+* QLoRA dequantizes each 4-bit weight to a 16-bit temporary for its matmul (bitsandbytes
+  `matmul_4bit` for more than one token), in the forward and again in the backward: the largest
+  such matrix is on the GPU at the peak.
 * Gradients are reduced in buckets: DDP's `bucket_cap_mb=25`; ZeRO's reduce bucket is hidden^2
   elements with accelerate's "auto" values.
 * ZeRO-Offload moves optimizer states (and the fp32 gradients) to CPU RAM; ZeRO-3 / FSDP CPU
@@ -20,7 +28,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from atlas_cli.core.estimates import EstimateSettings
-from atlas_cli.core.memory.states import ModelStates, quantized_bytes, weight_bytes
+from atlas_cli.core.memory.states import ModelStates, quantized_bytes, unquantized_bytes, weight_bytes
 from atlas_cli.core.shapes import Shape
 
 GATHERED_LAYERS = 2  # FSDP limit_all_gathers: the current layer and the prefetched next
@@ -65,12 +73,19 @@ def place(states: ModelStates, shape: Shape, model: str, s: EstimateSettings) ->
 
 
 def _buffers(states: ModelStates, shape: Shape, model: str, s: EstimateSettings, sharding: str) -> float:
-    if s.gpus == 1:
-        return 0.0
-    if sharding == "ddp":
-        return float(DDP_BUCKET_BYTES)
-    bucket = shape.hidden**2 * 2.0  # accelerate's "auto" reduce bucket: hidden^2 elements in 16 bit
+    dequantized = max(m.d_in * m.d_out for m in shape.matrices) * 2.0 if model == "qlora" else 0.0
+    streamed = s.offload == "params"
+    if s.gpus == 1 and not streamed:
+        return dequantized
+    if sharding == "ddp" and not streamed:
+        return DDP_BUCKET_BYTES + dequantized
+    # accelerate's "auto" reduce bucket: hidden^2 elements in 16 bit (none on one GPU)
+    bucket = shape.hidden**2 * 2.0 if s.gpus > 1 else 0.0
     if sharding == "zero2":
-        return bucket
+        return bucket + dequantized
     per_weight = quantized_bytes(s.quant_bits) if model == "qlora" else weight_bytes(s.precision)
-    return bucket + GATHERED_LAYERS * states.largest_layer * per_weight
+    # The root unit, whole on every GPU: its sharded part is already counted with the weights
+    # unless the weights were offloaded.
+    root = shape.embedding_params * unquantized_bytes(model, s)
+    resident_root = root if streamed else root * (1 - 1 / s.gpus)
+    return bucket + GATHERED_LAYERS * states.largest_layer * per_weight + resident_root + dequantized

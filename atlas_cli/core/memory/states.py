@@ -73,9 +73,19 @@ def frozen_base_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:
     casts them to fp32 like the rest. Unsloth quantizes them itself (unsloth#4032)."""
     if model != "qlora":
         return shape.params * weight_bytes(s.precision)
-    unquantized = 4.0 if s.stack == "hf" else 2.0
     quantized = shape.linear_params - (0.0 if s.stack == "unsloth" else shape.expert_params)
-    return quantized * quantized_bytes(s.quant_bits) + (shape.params - quantized) * unquantized
+    return quantized * quantized_bytes(s.quant_bits) + (shape.params - quantized) * unquantized_bytes(
+        model, s
+    )
+
+
+def unquantized_bytes(model: str, s: EstimateSettings) -> float:
+    """Bytes per parameter of what a frozen base does not quantize (embeddings, LM head, norms):
+    the training precision's width, or for QLoRA 16 bit, or fp32 where PEFT's
+    prepare_model_for_kbit_training upcasts it (the `hf` stack)."""
+    if model != "qlora":
+        return weight_bytes(s.precision)
+    return 4.0 if s.stack == "hf" else 2.0
 
 
 def _galore_optimizer_bytes(shape: Shape, s: EstimateSettings) -> float:
