@@ -1279,3 +1279,34 @@ def test_recipe_format_json_and_table_mean_what_they_mean_elsewhere(run: Runner)
     table = run("recipe", *profile, "--format", "table")
     assert table.exit_code == 2 and "--json prints it as JSON" in table.stderr
     assert "Same as --format json" not in run("recipe", "--help").stdout
+
+
+def test_a_post_trained_catalog_model_is_its_own_hub_id(run: Runner) -> None:
+    """Qwen/Qwen3-8B is the post-trained checkpoint (the base is Qwen3-8B-Base): the recipe loads
+    it instead of asking for an instruct checkpoint."""
+    args = ("recipe", "--gpu", "rtx-4090", "--model", "Qwen/Qwen3-8B", "--goal", "chat", "--examples", "2k")
+    script = run(*args).stdout
+    assert "default='Qwen/Qwen3-8B'" in script and "names no instruct checkpoint" not in script
+
+
+@pytest.mark.parametrize(
+    ("model", "template"),
+    [("Qwen/Qwen3-8B", "qwen3"), ("google/gemma-3-4b-it", "gemma3"), ("qwen3-30b-a3b", "qwen3")],
+)
+def test_llamafactory_uses_the_model_family_template(run: Runner, model: str, template: str) -> None:
+    args = ("recipe", "--gpu", "h100-80gb", "--model", model, "--goal", "chat", "--trainer", "llamafactory")
+    assert f"\ntemplate: {template}\n" in run(*args).stdout
+
+
+def test_a_quantized_checkpoint_gets_no_qlora_recipe_and_lora_dequantizes_it(run: Runner) -> None:
+    """gpt-oss is stored in MXFP4: transformers refuses a second quantization_config, so QLoRA
+    cannot load it; LoRA trains on the weights dequantized to 16 bit."""
+    base = ("recipe", "--gpu", "h100-80gb", "--model", "gpt-oss-20b", "--goal", "chat", "--examples", "1k")
+    plans = json.loads(run("recommend", *base[1:], "--top", "30", "--json").stdout)["recommendations"]
+    qlora = next(p["rank"] for p in plans if p["method"] == "qlora")
+    lora = next(p["rank"] for p in plans if p["method"] == "lora")
+    refused = run(*base, "--plan", str(qlora))
+    assert refused.exit_code == 2 and "stored as mxfp4" in refused.stderr
+    script = run(*base, "--plan", str(lora)).stdout
+    assert "Mxfp4Config(dequantize=True)" in script
+    ast.parse(script)

@@ -210,8 +210,9 @@ def _instruct_repo(model: LlmModel, hub_id: str | None) -> tuple[str | None, str
     """The post-trained checkpoint a plan for an instruct model trains. A catalog entry's config
     URL names the base checkpoint (Llama-3.1-8B for `llama-3.1-8b-instruct` or `--model-variant
     instruct`); its Hub-id aliases name the instruct one. Without one the recipe asks for it
-    rather than train the base model under a plan that assumes a post-trained one (no SFT)."""
-    if hub_id is not None and looks_instruct(hub_id):
+    rather than train the base model under a plan that assumes a post-trained one (no SFT). An
+    entry that is itself post-trained (Qwen/Qwen3-8B, whose base is Qwen3-8B-Base) names it."""
+    if hub_id is not None and (model.variant == "instruct" or looks_instruct(hub_id)):
         return hub_id, None
     for alias in model.aliases:
         if HUB_ID.match(alias) and looks_instruct(alias):

@@ -36,6 +36,7 @@ def write_recipe(
     recipe = resolve(catalog, rec, rank)
     chosen = formats[fmt]
     _check_supported(recipe, chosen, formats)
+    _check_checkpoint(recipe)
     stack = "hf" if recipe.architecture == "encoder" else chosen.stack
     settle(catalog, recipe, chosen.name, stack)
     if recipe.memory_model == "galore" and recipe.gpus > 1 and recipe.sharding != "ddp":
@@ -47,6 +48,30 @@ def write_recipe(
         )
     _check_hardware(recipe)
     return recipe, chosen.render(recipe, main or chosen.default_name)
+
+
+# Checkpoints stored quantized: transformers loads them with their own quantization_config and
+# refuses a second one (AutoHfQuantizer.merge_quantization_configs).
+PREQUANTIZED = frozenset({"mxfp4", "fp8", "int4", "int8"})
+
+
+def _check_checkpoint(recipe: Recipe) -> None:
+    """QLoRA quantizes 16-bit weights with bitsandbytes; a checkpoint stored quantized (gpt-oss's
+    MXFP4, DeepSeek-V3's FP8, GPTQ/AWQ) cannot be quantized again on load."""
+    stored = recipe.model.weights_dtype if recipe.model is not None else None
+    if recipe.memory_model != "qlora" or stored not in PREQUANTIZED:
+        return
+    raise UsageError(
+        t(
+            "plan {rank} ({name}): this checkpoint is stored as {stored}, and transformers will not "
+            "quantize an already quantized checkpoint again with bitsandbytes (it refuses a second "
+            "quantization_config); pick a LoRA plan with --plan (it trains on the weights dequantized "
+            "to 16 bit), or pass a 16-bit copy of the checkpoint with --model",
+            rank=recipe.rank,
+            name=recipe.plan.name,
+            stored=stored,
+        )
+    )
 
 
 def _check_hardware(recipe: Recipe) -> None:

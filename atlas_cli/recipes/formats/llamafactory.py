@@ -44,15 +44,32 @@ LF_FINETUNING = {
 # these transformers names; galore_adamw is not one of them ("Unknown optim").
 LF_GALORE_OPTIM = {"galore_adamw": "adamw_torch", "galore_adamw_8bit": "adamw_bnb_8bit"}
 # LLaMA-Factory's chat templates (data/template.py) for the catalog's model families.
-LF_TEMPLATES = (
+# LLaMA-Factory's chat template for a model (the names of src/llamafactory/data/template.py,
+# hiyouga/LLaMA-Factory@ff6d4d1): by catalog id where one family holds several formats (Llama 2
+# and 3 are both `llama`; Phi-4 and Mistral Small have their own), else by the config's family.
+LF_TEMPLATES_BY_ID = (
     ("llama-2", "llama2"),
     ("llama-3", "llama3"),
-    ("mistral", "mistral"),
-    ("qwen2.5", "qwen"),
-    ("gemma-2", "gemma2"),
-    ("phi-3", "phi"),
+    ("phi-4-mini", "phi4_mini"),
     ("phi-4", "phi4"),
+    ("mistral-small", "mistral_small"),
+    ("deepseek-r1", "deepseekr1"),
+    ("smollm2", "smollm2"),
 )
+LF_TEMPLATES = {
+    "llama": "llama3",
+    "llama4": "llama4",
+    "mistral": "mistral",
+    "mixtral": "mistral",
+    "qwen2": "qwen",
+    "qwen3": "qwen3",
+    "qwen3_moe": "qwen3",
+    "gemma2": "gemma2",
+    "gemma3": "gemma3",
+    "phi3": "phi",
+    "gpt_oss": "gpt_oss",
+    "deepseek_v3": "deepseek3",
+}
 # dataset_info.json entries that read the same JSON Lines files as the Python recipe.
 PAIRS = {
     "file_name": "dpo.jsonl",
@@ -85,10 +102,17 @@ def gap(recipe: Recipe) -> str | None:
 
 def _lf_template(recipe: Recipe) -> tuple[str, str]:
     model_id = str(recipe.profile.get("model") or "")
-    for prefix, template in LF_TEMPLATES:
+    for prefix, template in LF_TEMPLATES_BY_ID:
         if model_id.startswith(prefix):
             return template, f"LLaMA-Factory's template for {prefix} models"
-    return "default", "no catalog model with a LLaMA-Factory template: its generic 'default' template"
+    family = recipe.model.family if recipe.model is not None else None
+    if family in LF_TEMPLATES:
+        return LF_TEMPLATES[family], f"LLaMA-Factory's template for the {family} family"
+    return "default", (
+        "LLaMA-Factory's generic template: ft-atlas knows no template for this model; set the "
+        "model's own (LLaMA-Factory's README lists them), or an instruct model learns a format "
+        "it is not served with"
+    )
 
 
 def _lf_method(recipe: Recipe) -> dict[str, Any]:

@@ -131,6 +131,11 @@ QUANTIZATION_KWARGS = """
         # shards the 4-bit weights, packed in the storage dtype, instead.
         kwargs["device_map"] = {"": PartialState().process_index}"""
 
+DEQUANTIZE_MXFP4 = """
+    # The checkpoint is stored in MXFP4: it trains on its weights dequantized to 16 bit, as
+    # OpenAI's gpt-oss fine-tuning guide loads it.
+    kwargs["quantization_config"] = Mxfp4Config(dequantize=True)"""
+
 PREPARE_KBIT = ""
 
 UPCAST_TRAINABLE = '''
