@@ -987,3 +987,7 @@ def test_every_json_output_has_a_published_contract_and_readme_says_which_take_f
         (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8").split()
     )
     assert "Every command but `recipe` and `export` takes `--format table|json|markdown`" in readme
+
+
+def test_examples_without_data_are_a_contradiction(run: Runner) -> None:
+    fails(run("recommend", "--data-kind", "none", "--examples", "10k", "--goal", "chat"), 2, "--data-kind none")

@@ -588,6 +588,13 @@ def profile_from_values(values: dict[str, Any]) -> Profile:
         raise UsageError(t("--model and --model-size are alternatives: give one"))
     if means_no_gpu(str(values.get("gpu", ""))) and values.get("gpus", 1) > 1:
         raise UsageError(t("--gpus: cannot be more than 1 with --gpu {gpu}", gpu=values["gpu"]))
+    if values.get("data_kind") == "none" and values.get("examples"):
+        raise UsageError(
+            t(
+                "--examples counts training examples, and --data-kind none says there are none yet: drop "
+                "--examples, or say what the data is with --data-kind"
+            )
+        )
     return Profile(**values)
 
 
