@@ -990,4 +990,5 @@ def test_every_json_output_has_a_published_contract_and_readme_says_which_take_f
 
 
 def test_examples_without_data_are_a_contradiction(run: Runner) -> None:
-    fails(run("recommend", "--data-kind", "none", "--examples", "10k", "--goal", "chat"), 2, "--data-kind none")
+    result = run("recommend", "--data-kind", "none", "--examples", "10k", "--goal", "chat")
+    fails(result, 2, "--data-kind none")
