@@ -992,3 +992,29 @@ def test_every_json_output_has_a_published_contract_and_readme_says_which_take_f
 def test_examples_without_data_are_a_contradiction(run: Runner) -> None:
     result = run("recommend", "--data-kind", "none", "--examples", "10k", "--goal", "chat")
     fails(result, 2, "--data-kind none")
+
+
+def test_bitfit_on_a_model_without_biases_is_refused_as_recommend_leaves_it_out(run: Runner) -> None:
+    fails(run("estimate", "--model", "llama-3.1-8b", "--gpu", "4090", "--method", "bitfit"), 2, "has none")
+    ok(run("estimate", "--model", "gpt2", "--gpu", "4090", "--method", "bitfit"))
+
+
+def test_lengths_that_disagree_are_said(run: Runner) -> None:
+    """Past the model's positions, or examples longer than the length training truncates to."""
+    bert = ("recommend", "--model", "bert-base", "--goal", "classify", "--data-kind", "labeled")
+    notes = ok(run(*bert, "--seq-len", "4k", "--gpu", "4090", "--json")).json()["notes"]
+    assert any("512 positions" in n for n in notes)
+    long = (
+        "recommend",
+        "--model-size",
+        "7b",
+        "--gpu",
+        "4090",
+        "--examples",
+        "10k",
+        "--tokens-per-example",
+        "3000",
+    )
+    assert any("truncates them to 2048" in n for n in ok(run(*long, "--json")).json()["notes"])
+    gpt2 = ok(run("estimate", "--model", "gpt2", "--method", "full-ft", "--gpu", "4090", "--json")).json()
+    assert gpt2["assumptions"]["seq_len"] == 1024  # its learned positions, not the usual 2048

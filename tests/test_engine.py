@@ -475,8 +475,10 @@ _profiles = st.fixed_dictionaries(
         "budget_usd": st.sampled_from(["5", "5000"]),
     },
 ).filter(
-    lambda raw: not (raw.get("gpu") == "none" and raw.get("gpus", "1") != "1")
-    and not (raw.get("data_kind") == "none" and "examples" in raw)
+    lambda raw: (
+        not (raw.get("gpu") == "none" and raw.get("gpus", "1") != "1")
+        and not (raw.get("data_kind") == "none" and "examples" in raw)
+    )
 )
 
 

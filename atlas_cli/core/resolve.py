@@ -68,6 +68,11 @@ class ModelInfo(NamedTuple):
         return self.shape
 
     @property
+    def context_length(self) -> int | None:
+        """The positions the model was trained with (None: not known, or a bare size)."""
+        return None if self.spec is None else self.spec.context_length
+
+    @property
     def params_b(self) -> float | None:
         return None if self.shape is None else round(self.shape.params / 1e9, 3)
 
@@ -246,7 +251,7 @@ def settings_for(
         )
     settings = EstimateSettings(
         objective=objective,
-        seq_len=seq_len if seq_len is not None else default_seq_len(info.sized),
+        seq_len=seq_len if seq_len is not None else default_seq_len(info.sized, info.context_length),
         batch_size=batch_size,
         precision=chosen,
         optimizer=optimizer,

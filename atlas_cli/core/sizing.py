@@ -110,6 +110,15 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         ]
         return Report(info, hardware, rows, warnings)
     method = trainable_method(catalog, options.method)
+    if method.memory_model == "bitfit" and info.has_bias is False:
+        raise UsageError(
+            t(
+                "--method {method}: it trains bias terms only, and {model} has none (Llama, Mistral, "
+                "Gemma, Phi and T5 set bias=False): nothing would train",
+                method=method.id,
+                model=info.label,
+            )
+        )
     label, result = single(method, info, settings, auto)
     run = estimator(method.id, result.memory_model, info.sized)
     row = _row(label, result, [], run, field_name, timed(result))

@@ -33,9 +33,11 @@ DORA_OUTPUT_BYTES = 4  # DoRA keeps each adapted layer's output (fp32) to rescal
 LARGE_MODEL_PARAMS = 1e9  # gradient checkpointing is on by default from this size
 
 
-def default_seq_len(shape: Shape) -> int:
-    """2048 tokens for LLMs; 512 for encoder models such as BERT (their position limit)."""
-    return 512 if shape.architecture == "encoder" else 2048
+def default_seq_len(shape: Shape, context: int | None = None) -> int:
+    """2048 tokens for LLMs; 512 for encoder models such as BERT (their position limit); never
+    past the model's context (GPT-2 has 1,024 learned positions)."""
+    usual = 512 if shape.architecture == "encoder" else 2048
+    return min(usual, context) if context else usual
 
 
 def default_checkpointing(shape: Shape) -> bool:
