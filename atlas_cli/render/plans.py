@@ -63,7 +63,12 @@ def _time_cells(plan: Plan) -> tuple[str, str]:
     hours = band_text(low, high)
     if cost.usd is None:
         return hours, t("{low:.3g}-{high:.3g} GPU-h", low=cost.low, high=cost.high)
+    if cost.high < CENT:
+        return hours, "<$0.01"
     return hours, f"${_money(cost.low)}-{_money(cost.high)}"
+
+
+CENT = 0.005  # below this a cost rounds to $0.00: shown as "<$0.01"
 
 
 def _money(usd: float) -> str:
@@ -89,7 +94,8 @@ def _caption(plans: tuple[Plan, ...], priority: str) -> str:
     )
     sized = next((p.estimate for p in plans if p.estimate is not None and p.kind != "no-training"), None)
     text = text if sized is None else f"{text} {conditions(assumptions_json(sized))}"
-    timed = next((p for p in plans if p.time is not None and p.time.stages), None)
+    # The training plans' conditions (epochs, packing); a retrieval plan's setup embeds once.
+    timed = next((p for p in plans if p.time is not None and p.time.stages and p.kind != "no-training"), None)
     return text if timed is None else f"{text} {time_conditions(timed)}"
 
 
