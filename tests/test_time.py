@@ -318,3 +318,10 @@ def test_estimate_reports_throughput_time_and_cost(run: Runner) -> None:
     table = ok(run(*args, "--examples", "20k")).stdout
     assert "training time" in table and "tokens/s" in table
     assert ok(run(*args, "--json")).json()["time"] is None
+
+
+def test_retrieval_setup_reads_as_such_in_the_table(run: Runner) -> None:
+    args = ("recommend", "--goal", "knowledge", "--gpu", "4090", "--model-size", "7b", "--examples", "1k")
+    table = ok(run(*args)).stdout
+    assert "<$0.01" in table and "$0.00-0.00" not in table
+    assert "embed the corpus 1" not in table
