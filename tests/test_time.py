@@ -144,6 +144,11 @@ def test_public_throughput_rows_hold_within_the_band(catalog: Catalog, row: Thro
     assert 0.6 <= ratio <= 1.6, ratio
 
 
+def test_the_mixture_of_experts_efficiency_matches_the_run_it_is_taken_from(catalog: Catalog) -> None:
+    scout = next(r for r in THROUGHPUT_ROWS if "Scout" in r.conditions)
+    assert 0.85 <= throughput_estimate(catalog, scout) / scout.measured_tokens_per_second <= 1.15
+
+
 def test_the_band_covers_every_measured_row(catalog: Catalog) -> None:
     """Hours measured / hours estimated = tokens/s estimated / measured: within the band."""
     for row in THROUGHPUT_ROWS:
