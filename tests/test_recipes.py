@@ -1310,3 +1310,9 @@ def test_a_quantized_checkpoint_gets_no_qlora_recipe_and_lora_dequantizes_it(run
     script = run(*base, "--plan", str(lora)).stdout
     assert "Mxfp4Config(dequantize=True)" in script
     ast.parse(script)
+
+
+def test_an_encoder_gets_no_recipe_for_a_goal_that_needs_generated_text(run: Runner) -> None:
+    refused = run("recipe", "--model", "bert-base", "--goal", "chat", "--gpu", "4090")
+    assert refused.exit_code == 2 and "does not generate text" in refused.stderr
+    assert run("recipe", "--model", "bert-base", "--goal", "classify", "--gpu", "4090").exit_code == 0

@@ -37,6 +37,7 @@ def write_recipe(
     chosen = formats[fmt]
     _check_supported(recipe, chosen, formats)
     _check_checkpoint(recipe)
+    _check_generates(recipe)
     stack = "hf" if recipe.architecture == "encoder" else chosen.stack
     settle(catalog, recipe, chosen.name, stack)
     if recipe.memory_model == "galore" and recipe.gpus > 1 and recipe.sharding != "ddp":
@@ -70,6 +71,24 @@ def _check_checkpoint(recipe: Recipe) -> None:
             rank=recipe.rank,
             name=recipe.plan.name,
             stored=stored,
+        )
+    )
+
+
+GENERATIVE_GOALS = frozenset({"chat", "align", "reasoning"})
+
+
+def _check_generates(recipe: Recipe) -> None:
+    """An encoder (BERT) trains into a classifier: a recipe for a goal that needs generated text
+    would write a classification script the user did not ask for."""
+    if recipe.architecture != "encoder" or recipe.profile.get("goal") not in GENERATIVE_GOALS:
+        return
+    raise UsageError(
+        t(
+            "goal {goal}: {model} is an encoder and does not generate text, so its recipe would train a "
+            "classifier; choose a decoder model (Llama, Qwen, Mistral, Gemma, ...) with --model",
+            goal=recipe.profile.get("goal"),
+            model=recipe.profile.get("model") or t("this model"),
         )
     )
 
