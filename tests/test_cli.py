@@ -1018,3 +1018,12 @@ def test_lengths_that_disagree_are_said(run: Runner) -> None:
     assert any("truncates them to 2048" in n for n in ok(run(*long, "--json")).json()["notes"])
     gpt2 = ok(run("estimate", "--model", "gpt2", "--method", "full-ft", "--gpu", "4090", "--json")).json()
     assert gpt2["assumptions"]["seq_len"] == 1024  # its learned positions, not the usual 2048
+
+
+def test_an_api_user_is_not_told_about_local_weights(run: Runner) -> None:
+    data = ok(run("recommend", "--model-access", "api", "--goal", "chat", "--json")).json()
+    assert not any("Llama-3-style shape" in n for n in data["notes"])
+    steps = data["next_steps"]
+    assert not any(tool.startswith("transformers:") for tool in steps["tools"])
+    table = ok(run("recommend", "--model-access", "api", "--goal", "chat")).stdout
+    assert "--out icl.py" in table and "--out train.py" not in table  # nothing trains

@@ -898,7 +898,11 @@ class Engine:
 
     def _notes(self, profile: Profile, hardware: Hardware, info: ModelInfo, facts: Facts) -> list[str]:
         notes = [t("Hardware: {note}.", note=hardware.note)]
-        if info.template:
+        if info.template and profile.model_access == "api":
+            notes.append(
+                t("Model: a hosted model, used through its provider's API: it has no weights here to size.")
+            )
+        elif info.template:
             given = "" if profile.model_size is not None else t(" (--model/--model-size not given)")
             notes.append(
                 t(

@@ -197,7 +197,13 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
     best = rec.plans[0]
     if found["recipe"] is not None:
         yaml = best.kind != "no-training" and rec.facts.get("model_architecture") in ("decoder", None)
-        out = "train.yaml" if best.experimental_stages else "train.py"
+        out = (
+            "train.yaml"
+            if best.experimental_stages
+            else "train.py"
+            if best.kind != "no-training"
+            else f"{best.method}.py"
+        )
         steps.append(t("Recipe: {command}", command=f"{found['recipe']} --out {out}"))
         if yaml and not best.experimental_stages:
             steps.append(t("As YAML: --trainer llamafactory or axolotl"))
