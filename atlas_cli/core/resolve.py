@@ -126,6 +126,14 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
         note = t("{name}, {gib:g} GiB{usable}", name=g.name, gib=g.memory_gib, usable=usable) + (
             "" if g.cuda else t(" (no CUDA: estimates assume PyTorch on it)")
         )
+        siblings = catalog.gpu_siblings(gpu)
+        if siblings:  # "A100" is sold with 40 and 80 GB: say which was assumed
+            note += t(
+                "; '{query}' also names {others}: give --gpu {first} if that is yours",
+                query=gpu,
+                others=", ".join(s.name for s in siblings),
+                first=siblings[0].id,
+            )
         reference = catalog.reference_price(g.id)
         return Hardware(
             g.id,

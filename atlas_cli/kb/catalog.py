@@ -77,6 +77,15 @@ class Catalog:
     def gpu(self, query: str) -> Gpu:
         return self.gpus[_find(self._gpu_names, "GPU", query, GPU_FALLBACK)]
 
+    def gpu_siblings(self, query: str) -> list[Gpu]:
+        """The other GPUs a bare family name also fits ("A100": the 40 GB card as well as the
+        80 GB one it resolves to); none when the query names one GPU by its id."""
+        key = normalize(query)
+        chosen = self._gpu_names.get(key)
+        if chosen is None or key == normalize(chosen):
+            return []
+        return [g for g in self.gpus.values() if g.id != chosen and normalize(g.id).startswith(key)]
+
     def model(self, query: str) -> LlmModel:
         return self.models[_find(self._model_names, "model", query, MODEL_FALLBACK)]
 
