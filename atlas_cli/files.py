@@ -42,6 +42,20 @@ def write_new_files(files: Mapping[Path, str], force: bool = False, what: str = 
         _write_one(path, text, force, what)
 
 
+def make_output_dir(out: Path, what: str = "--out") -> None:
+    """The directory --out names, made if missing; what stops it is an I/O error (exit 1, as a
+    failed write to stdout), said plainly when a file stands where the directory should be."""
+    blocking = _file_parent(out / "x")
+    if blocking.exists() and not blocking.is_dir():
+        raise WriteFailed(t("{what}: {path} is a file, not a directory", what=what, path=blocking))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise WriteFailed(
+            t("{what}: cannot create {path}: {reason}", what=what, path=out, reason=error.strerror or error)
+        ) from None
+
+
 def _check_target(path: Path, force: bool, what: str) -> None:
     try:
         info = os.lstat(path)
@@ -78,6 +92,14 @@ def _check_target(path: Path, force: bool, what: str) -> None:
         raise UsageError(t("{what}: {path} already exists; pass --force to replace it", what=what, path=path))
 
 
+def _file_parent(path: Path) -> Path:
+    """The nearest ancestor of `path` that exists and is not a directory."""
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            return parent
+    return path.parent
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -86,7 +108,8 @@ def _umask() -> int:
 
 def _write_one(path: Path, text: str, force: bool, what: str) -> None:
     try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        # The name is cut so that a name near the 255-byte limit still leaves room for the rest.
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
     except OSError as error:
         raise WriteFailed(
             t("{what}: cannot write {path}: {reason}", what=what, path=path, reason=error.strerror or error)

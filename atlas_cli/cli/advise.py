@@ -291,6 +291,8 @@ def recipe(
             raise UsageError(t("--format is the old name of --trainer: give one"))
         sys.stderr.write("ft-atlas: " + t("warning: recipe --format is deprecated; use --trainer") + "\n")
     chosen = one_of("--trainer", (trainer or old_format or "python").lower(), format_names())
+    if out_text is not None and not out_text.strip():
+        raise UsageError(t("--out: empty path (give a file, a directory, or - for stdout)"))
     catalog = state.catalog()
     rec = Engine(catalog).recommend(build_profile(raw))
     # A trailing separator names a directory; Path() would drop it, so the text is kept.
@@ -326,16 +328,10 @@ def recipe(
         sys.stdout.write(rendered.text)
     if to_stdout or out is None:
         return
-    from atlas_cli.errors import WriteFailed
-    from atlas_cli.files import write_new_files
+    from atlas_cli.files import make_output_dir, write_new_files
 
     if directory:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise WriteFailed(
-                t("--out: cannot create {path}: {reason}", path=out, reason=error.strerror or error)
-            ) from None
+        make_output_dir(out)
         write_new_files({out / f.name: f.text for f in rendered.files}, force=force)
         written = ", ".join(str(out / f.name) for f in rendered.files)
     else:

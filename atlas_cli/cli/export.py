@@ -35,20 +35,16 @@ def export(
 
     Examples: ft-atlas export --out atlas/ · ft-atlas export --format html --lang ru --out atlas/
     """
-    from atlas_cli.errors import WriteFailed
     from atlas_cli.export.content import build_atlas
     from atlas_cli.export.registry import export_formats
-    from atlas_cli.files import write_new_files
+    from atlas_cli.files import make_output_dir, write_new_files
 
     chosen = export_formats()[str(one_of("--format", fmt.lower(), format_names()))]
     atlas = build_atlas(state.catalog(), state.lang)
     if out is None or str(out) == "-":
         sys.stdout.write(chosen.document(atlas))
         return
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise WriteFailed(f"--out: cannot create {out}: {error.strerror or error}") from None
+    make_output_dir(out)
     files = chosen.files(atlas)
     write_new_files({out / name: text for name, text in files.items()}, force=force)
     sys.stderr.write(printable(f"ft-atlas: wrote {', '.join(str(out / name) for name in files)}\n"))

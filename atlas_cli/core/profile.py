@@ -522,6 +522,12 @@ def parse_value(field: ProfileField, value: Any) -> Any:
     """Parse one raw value (a flag's text, an answer, a JSON value) for a profile field."""
     if field.kind == "flag":
         return parse_flag(field, value)
+    if (
+        isinstance(value, bool)
+        and field.kind == "choice"
+        and {c.value for c in field.choices} == {"yes", "no"}
+    ):
+        return "yes" if value else "no"  # JSON true/false for a yes/no question, as flags take it
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise UsageError(
             t("{flag}: expected text or a number, got {type}", flag=field.flag, type=type(value).__name__)
