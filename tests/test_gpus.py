@@ -105,7 +105,7 @@ def test_gpus_listing(run: Runner) -> None:
 
 
 def test_a_family_name_says_which_card_it_assumed(run: Runner) -> None:
-    """"A100" is sold with 40 and 80 GB: the 80 GB card is assumed, and the note names the other."""
+    """'A100' is sold with 40 and 80 GB: the 80 GB card is assumed, and the note names the other."""
     note = ok(run("recommend", "--gpu", "A100", "--model-size", "7b", "--json")).json()["notes"][0]
     assert "A100 80GB" in note and "--gpu a100-40gb" in note
     exact = ok(run("recommend", "--gpu", "a100-80gb", "--model-size", "7b", "--json")).json()["notes"][0]
