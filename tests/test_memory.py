@@ -127,9 +127,12 @@ def test_qlora_leaves_fused_experts_unquantized_except_on_unsloth() -> None:
     )
     bits = 4 + 8 / 64 + 32 / (64 * 256)
     trl = sta.frozen_base_bytes("qlora", moe, cfg(stack="trl"))
+    hf = sta.frozen_base_bytes("qlora", moe, cfg(stack="hf"))
     unsloth = sta.frozen_base_bytes("qlora", moe, cfg(stack="unsloth"))
     assert experts > 0.9 * moe.linear_params
     assert trl == pytest.approx(dense * bits / 8 + (experts + rest) * 2)
+    # LLaMA-Factory never upcasts them, axolotl not when sharding: 16 bit with `hf` too
+    assert hf == pytest.approx(dense * bits / 8 + experts * 2 + rest * 4)
     assert unsloth == pytest.approx(moe.linear_params * bits / 8 + rest * 2)
 
 
@@ -148,6 +151,16 @@ def test_grpo_under_zero3_gathers_the_whole_model_to_sample(run: Runner) -> None
     four = ok(run("estimate", *args, "--gpus", "4", "--sharding", "zero3", "--json")).json()
     assert four["fit"] == "no" and four["breakdown"]["buffers_gb"] > 45
     assert any("ds3_gather_for_generation" in w for w in four["warnings"])
+
+
+def test_sampling_gathers_the_policy_alone_not_the_reference(run: Runner) -> None:
+    """TRL gathers model.parameters() of the policy; RLOO's reference model stays sharded."""
+    args = ("--model", "qwen2.5-7b", "--method", "full-ft", "--gpu", "h100-80gb", "--gpus", "8")
+    grpo, rloo = (
+        ok(run("estimate", *args, "--objective", o, "--sharding", "zero3", "--json")).json()["breakdown"]
+        for o in ("grpo", "rloo")
+    )
+    assert rloo["buffers_gb"] == pytest.approx(grpo["buffers_gb"], rel=0.15)
 
 
 def test_a_colocated_vllm_holds_at_least_the_16_bit_weights(run: Runner) -> None:

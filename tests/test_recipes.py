@@ -1316,3 +1316,12 @@ def test_an_encoder_gets_no_recipe_for_a_goal_that_needs_generated_text(run: Run
     refused = run("recipe", "--model", "bert-base", "--goal", "chat", "--gpu", "4090")
     assert refused.exit_code == 2 and "does not generate text" in refused.stderr
     assert run("recipe", "--model", "bert-base", "--goal", "classify", "--gpu", "4090").exit_code == 0
+
+
+def test_an_offloaded_plan_on_one_gpu_runs_under_deepspeed(run: Runner) -> None:
+    """The estimate offloads parameters to fit one GPU: the recipe must launch DeepSpeed ZeRO-3
+    with that offload, or it loads the whole model onto the GPU."""
+    args = ("recipe", "--model", "qwen3-30b-a3b", "--gpu", "rtx-5090", "--goal", "chat", "--examples", "1k")
+    script = run(*args).stdout
+    assert "accelerate launch --config_file accelerate.yaml" in script
+    assert "offload_param_device: cpu" in script and "zero_stage: 3" in script

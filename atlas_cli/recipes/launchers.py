@@ -24,13 +24,15 @@ MIXED_PRECISION = {"bf16": "bf16", "pure-bf16": "bf16", "fp16": "fp16", "fp32": 
 ZERO_STAGE = {"zero2": 2, "zero3": 3}
 
 
-def multi_gpu(recipe: Recipe) -> bool:
-    return recipe.gpus > 1
+def distributed(recipe: Recipe) -> bool:
+    """Launched as one process per GPU by accelerate / torchrun: several GPUs, or DeepSpeed's
+    offload on one (ZeRO-Offload and ZeRO-Infinity run under its launcher)."""
+    return recipe.gpus > 1 or recipe.sharding in ZERO_STAGE
 
 
 def deepspeed_file(recipe: Recipe) -> str | None:
     """The DeepSpeed config's file name, or None for data parallel and one GPU."""
-    if not multi_gpu(recipe) or recipe.sharding not in ZERO_STAGE:
+    if recipe.sharding not in ZERO_STAGE:
         return None
     offload = "" if recipe.offload == "none" else "_offload"
     return f"ds_z{ZERO_STAGE[recipe.sharding]}{offload}_config.json"
@@ -124,7 +126,7 @@ def deepspeed_json(recipe: Recipe) -> str:
 
 def sharding_note(recipe: Recipe) -> str | None:
     """What the launcher files do, in words, for the header."""
-    if not multi_gpu(recipe):
+    if not distributed(recipe):
         return None
     words = {
         "ddp": "data parallel (every GPU holds the whole model)",
@@ -135,4 +137,5 @@ def sharding_note(recipe: Recipe) -> str | None:
         words += ", optimizer states offloaded to CPU RAM"
     elif recipe.offload == "params":
         words += ", parameters and optimizer states offloaded to CPU RAM"
-    return f"{recipe.gpus} GPUs: {words}, as the memory estimate assumes."
+    gpus = f"{recipe.gpus} GPUs" if recipe.gpus > 1 else "1 GPU"
+    return f"{gpus}: {words}, as the memory estimate assumes."

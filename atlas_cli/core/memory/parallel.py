@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from atlas_cli.core.estimates import EstimateSettings
-from atlas_cli.core.memory.states import ModelStates, quantized_bytes, unquantized_bytes, weight_bytes
+from atlas_cli.core.memory.states import ModelStates, frozen_base_bytes, unquantized_bytes, weight_bytes
 from atlas_cli.core.shapes import Shape
 
 GATHERED_LAYERS = 2  # FSDP limit_all_gathers: the current layer and the prefetched next
@@ -47,10 +47,13 @@ class Placement(NamedTuple):
 
 
 def resolved_sharding(s: EstimateSettings) -> str:
-    """One GPU has nothing to shard; offloading parameters needs ZeRO-3 / FSDP."""
+    """Offloading needs DeepSpeed, on one GPU too: ZeRO-3 for parameters (ZeRO-Infinity),
+    ZeRO-2 at least for the optimizer (ZeRO-Offload); one GPU has nothing else to shard."""
+    if s.offload == "params":
+        return "zero3"
     if s.gpus == 1:
-        return "ddp"
-    return "zero3" if s.offload == "params" else s.sharding
+        return "zero2" if s.offload == "optimizer" else "ddp"
+    return s.sharding
 
 
 def place(states: ModelStates, shape: Shape, model: str, s: EstimateSettings) -> Placement:
@@ -73,19 +76,41 @@ def place(states: ModelStates, shape: Shape, model: str, s: EstimateSettings) ->
 
 
 def _buffers(states: ModelStates, shape: Shape, model: str, s: EstimateSettings, sharding: str) -> float:
-    dequantized = max(m.d_in * m.d_out for m in shape.matrices) * 2.0 if model == "qlora" else 0.0
-    streamed = s.offload == "params"
-    if s.gpus == 1 and not streamed:
-        return dequantized
-    if sharding == "ddp" and not streamed:
-        return DDP_BUCKET_BYTES + dequantized
+    """What a GPU gathers, buckets or dequantizes on top of its share of the model states."""
+    return _strategy_buffers(states, shape, model, s, sharding) + _dequantized(shape, model, s)
+
+
+def _strategy_buffers(
+    states: ModelStates, shape: Shape, model: str, s: EstimateSettings, sharding: str
+) -> float:
+    if sharding == "ddp":
+        return DDP_BUCKET_BYTES if s.gpus > 1 else 0.0
     # accelerate's "auto" reduce bucket: hidden^2 elements in 16 bit (none on one GPU)
     bucket = shape.hidden**2 * 2.0 if s.gpus > 1 else 0.0
     if sharding == "zero2":
-        return bucket + dequantized
-    per_weight = quantized_bytes(s.quant_bits) if model == "qlora" else weight_bytes(s.precision)
-    # The root unit, whole on every GPU: its sharded part is already counted with the weights
-    # unless the weights were offloaded.
-    root = shape.embedding_params * unquantized_bytes(model, s)
-    resident_root = root if streamed else root * (1 - 1 / s.gpus)
-    return bucket + GATHERED_LAYERS * states.largest_layer * per_weight + resident_root + dequantized
+        return bucket
+    layer = states.largest_layer * weight_bytes(s.precision)
+    if model == "qlora":  # its experts stay 16-bit off Unsloth (states.frozen_base_bytes)
+        base = frozen_base_bytes(model, shape, s) - shape.embedding_params * unquantized_bytes(model, s)
+        layer = base / shape.layers
+    # The root unit, whole on every GPU, in the 16-bit storage sharding needs (FSDP flattens one
+    # dtype; axolotl skips the fp32 upcast when sharding); this GPU's share is already counted
+    # with the weights unless they were offloaded. DeepSpeed ZeRO-3 releases modules by its own
+    # rules: for it this is an upper bound.
+    root = shape.embedding_params * (2.0 if model == "qlora" else weight_bytes(s.precision))
+    resident_root = root if s.offload == "params" else root * (1 - 1 / s.gpus)
+    return bucket + GATHERED_LAYERS * layer + resident_root
+
+
+def _dequantized(shape: Shape, model: str, s: EstimateSettings) -> float:
+    """QLoRA's largest 4-bit weight as its 16-bit temporary. The experts bitsandbytes leaves in
+    16 bit need none; Unsloth dequantizes a whole fused expert tensor at once (unsloth-zoo#527)."""
+    if model != "qlora":
+        return 0.0
+    unsloth = s.stack == "unsloth"
+    sizes = [
+        m.d_in * m.d_out * (m.count / max(1, shape.moe_layers) if m.group == "expert" else 1)
+        for m in shape.matrices
+        if unsloth or m.group not in ("expert", "router")
+    ]
+    return max(sizes, default=0.0) * 2.0

@@ -41,6 +41,7 @@ class ModelStates(NamedTuple):
     optimizer: float
     trainable: float  # parameters
     largest_layer: float  # parameters of the biggest block: what ZeRO-3 gathers at a time
+    policy: float  # bytes of the trained model alone: no reference, reward or value model
 
 
 def weight_bytes(precision: str) -> float:
@@ -69,13 +70,18 @@ def frozen_base_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:
 
     A mixture-of-experts model's routed experts are fused 3-D parameters in transformers 5, which
     bitsandbytes does not convert (it replaces nn.Linear modules: bitsandbytes#1849, open; the
-    Experts4bit PR #1965 is not merged): they stay 16-bit, and prepare_model_for_kbit_training
-    casts them to fp32 like the rest. Unsloth quantizes them itself (unsloth#4032)."""
+    Experts4bit PR #1965 is not merged): they stay 16-bit. Plain PEFT's
+    prepare_model_for_kbit_training would cast them to fp32 as well, but LLaMA-Factory never
+    calls it and axolotl skips it when sharding: 16 bit is what the trainers hold. Unsloth
+    quantizes them itself (unsloth#4032)."""
     if model != "qlora":
         return shape.params * weight_bytes(s.precision)
-    quantized = shape.linear_params - (0.0 if s.stack == "unsloth" else shape.expert_params)
-    return quantized * quantized_bytes(s.quant_bits) + (shape.params - quantized) * unquantized_bytes(
-        model, s
+    experts = 0.0 if s.stack == "unsloth" else shape.expert_params
+    rest = shape.params - shape.linear_params
+    return (
+        (shape.linear_params - experts) * quantized_bytes(s.quant_bits)
+        + experts * 2.0
+        + rest * unquantized_bytes(model, s)
     )
 
 
@@ -119,6 +125,7 @@ def model_states(model: str, shape: Shape, s: EstimateSettings) -> ModelStates:
             optimizer = _galore_optimizer_bytes(shape, s)
             if s.galore_layerwise:
                 gradients = largest_layer * w  # each layer's gradient is consumed as it appears
+    policy = weights
     if s.objective in REFERENCE_OBJECTIVES and not info.frozen_base:
         weights += shape.params * weight_bytes(s.precision)  # TRL loads it like the policy
     if s.objective == "rlhf-ppo":
@@ -127,4 +134,4 @@ def model_states(model: str, shape: Shape, s: EstimateSettings) -> ModelStates:
         weights += frozen_base_bytes(model, shape, s) + value_weights
         gradients *= 2
         optimizer *= 2
-    return ModelStates(weights, gradients, optimizer, trainable, largest_layer)
+    return ModelStates(weights, gradients, optimizer, trainable, largest_layer, policy)

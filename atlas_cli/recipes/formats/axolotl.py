@@ -6,7 +6,7 @@ import shlex
 from typing import Any
 
 from atlas_cli.i18n import N_, t
-from atlas_cli.recipes.launchers import deepspeed_file, multi_gpu
+from atlas_cli.recipes.launchers import deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import Recipe
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
@@ -219,7 +219,7 @@ def render(recipe: Recipe, main: str) -> Rendered:
         # (`axolotl merge-lora`), which writes them to <output_dir>/merged.
         previous = f"{output}/merged" if recipe.family == "lora" else output
     launch = ""
-    if multi_gpu(recipe):
+    if distributed(recipe):
         launch = f" --launcher torchrun -- --nproc_per_node {recipe.gpus}"
     steps = []
     for i, (name, _) in enumerate(documents):

@@ -7,7 +7,7 @@ import shlex
 from typing import Any
 
 from atlas_cli.i18n import N_, t
-from atlas_cli.recipes.launchers import deepspeed_file, multi_gpu
+from atlas_cli.recipes.launchers import deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import Recipe
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
@@ -257,7 +257,7 @@ def render(recipe: Recipe, main: str) -> Rendered:
         documents.append((name, body))
         previous = output
     launcher = "llamafactory-cli train"
-    if multi_gpu(recipe):
+    if distributed(recipe):
         # LLaMA-Factory starts one process per GPU through torchrun when asked to.
         launcher = f"FORCE_TORCHRUN=1 NNODES=1 NPROC_PER_NODE={recipe.gpus} {launcher}"
     run = " && ".join(f"{launcher} {shlex.quote(name)}" for name, _ in documents)

@@ -8,7 +8,7 @@ from string import Template
 
 from atlas_cli.i18n import t
 from atlas_cli.recipes.header import WIDTH, header, literal, wrapped
-from atlas_cli.recipes.launchers import ACCELERATE_FILE, accelerate_config, multi_gpu, sharding_note
+from atlas_cli.recipes.launchers import ACCELERATE_FILE, accelerate_config, distributed, sharding_note
 from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import MINIMUM_VERSIONS, WRITTEN_FOR, Recipe, Value
 from atlas_cli.recipes.templates import prompting, training
@@ -48,7 +48,7 @@ def _written_for(recipe: Recipe) -> str:
         extra = t("; bitsandbytes (CUDA GPUs only)")
     elif recipe.memory_model == "galore":
         extra = "; galore-torch"
-    if multi_gpu(recipe):
+    if distributed(recipe):
         extra += "; accelerate" + (" and deepspeed" if recipe.sharding != "ddp" else "")
     floors = ", ".join(f"{k} {v}" for k, v in MINIMUM_VERSIONS.items())
     return t(
@@ -384,7 +384,7 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
         needs["bitsandbytes"] = "pip install bitsandbytes (4-bit kernels; CUDA GPUs only)"
     if recipe.memory_model == "galore":
         needs["galore_torch"] = "pip install galore-torch"
-    if multi_gpu(recipe) and recipe.sharding != "ddp":
+    if distributed(recipe) and recipe.sharding != "ddp":
         needs["deepspeed"] = "pip install deepspeed (the accelerate config shards with DeepSpeed ZeRO)"
     return versions, needs
 
@@ -420,7 +420,7 @@ def _constants(recipe: Recipe) -> str:
         f"MINIMUM_VERSIONS = {literal({k: v for k, v in MINIMUM_VERSIONS.items() if k in versions})}",
         f"REQUIRED_MODULES = {literal(needs)}",
         f"NEEDS_CUDA = {literal(recipe.memory_model == 'qlora')}  # bitsandbytes' 4-bit kernels",
-        f"SHARDED = {literal(multi_gpu(recipe) and recipe.sharding == 'zero3')}  # ZeRO-3 across the GPUs",
+        f"SHARDED = {literal(distributed(recipe) and recipe.sharding == 'zero3')}  # ZeRO-3 across the GPUs",
         f"PRECISION = {literal(recipe.value('precision'))}"
         "  # bf16 on Ampere or newer; fp16 on V100/T4 (no bf16)",
         f"GRADIENT_CHECKPOINTING = {literal(recipe.value('gradient_checkpointing'))}",
@@ -632,7 +632,7 @@ def _classifier_main(recipe: Recipe) -> str:
 def _run_line(recipe: Recipe, main: str) -> str:
     stages = _stages(recipe)
     data = " ".join(f"--{_option(s, i == 0).replace('_', '-')} {DATA_FILES[s]}" for i, s in enumerate(stages))
-    launcher = f"accelerate launch --config_file {ACCELERATE_FILE}" if multi_gpu(recipe) else "python"
+    launcher = f"accelerate launch --config_file {ACCELERATE_FILE}" if distributed(recipe) else "python"
     return f"{launcher} {shlex.quote(main)} --model {recipe.model_hint} {data} --output-dir ft-atlas-output"
 
 
@@ -659,7 +659,7 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
     script = _join_blocks(parts)
     files = [RecipeFile(main, script)]
     text = script
-    if multi_gpu(recipe):
+    if distributed(recipe):
         import yaml  # only a multi-GPU recipe has a YAML file
 
         launcher = yaml.safe_dump(accelerate_config(recipe), sort_keys=False, allow_unicode=False)
