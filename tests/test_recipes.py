@@ -1298,18 +1298,30 @@ def test_llamafactory_uses_the_model_family_template(run: Runner, model: str, te
     assert f"\ntemplate: {template}\n" in run(*args).stdout
 
 
-def test_a_quantized_checkpoint_gets_no_qlora_recipe_and_lora_dequantizes_it(run: Runner) -> None:
+def test_a_quantized_checkpoint_gets_no_qlora_plan_and_lora_dequantizes_it(
+    run: Runner, tmp_path: Path
+) -> None:
     """gpt-oss is stored in MXFP4: transformers refuses a second quantization_config, so QLoRA
-    cannot load it; LoRA trains on the weights dequantized to 16 bit."""
-    base = ("recipe", "--gpu", "h100-80gb", "--model", "gpt-oss-20b", "--goal", "chat", "--examples", "1k")
-    plans = json.loads(run("recommend", *base[1:], "--top", "30", "--json").stdout)["recommendations"]
-    qlora = next(p["rank"] for p in plans if p["method"] == "qlora")
-    lora = next(p["rank"] for p in plans if p["method"] == "lora")
-    refused = run(*base, "--plan", str(qlora))
-    assert refused.exit_code == 2 and "stored as mxfp4" in refused.stderr
-    script = run(*base, "--plan", str(lora)).stdout
+    cannot load it (recommend leaves it out; recipe refuses it on a KB without that rule); LoRA
+    trains on the weights dequantized to 16 bit."""
+    base = ("--gpu", "h100-80gb", "--model", "gpt-oss-20b", "--goal", "chat", "--examples", "1k")
+    data = json.loads(run("recommend", *base, "--top", "30", "--json").stdout)
+    assert "qlora" not in [p["method"] for p in data["recommendations"]]
+    lora = next(p["rank"] for p in data["recommendations"] if p["method"] == "lora")
+    script = run("recipe", *base, "--plan", str(lora)).stdout
     assert "Mxfp4Config(dequantize=True)" in script
     ast.parse(script)
+    kb = tmp_path / "kb"
+    shutil.copytree(bundled_kb_path(), kb)
+    rules = (kb / "rules.yaml").read_text(encoding="utf-8")
+    start = rules.index("  - id: qlora-needs-a-16-bit-checkpoint")
+    (kb / "rules.yaml").write_text(
+        rules[:start] + rules[rules.index("  - id: ", start + 10) :], encoding="utf-8"
+    )
+    plans = json.loads(run("--kb", str(kb), "recommend", *base, "--top", "30", "--json").stdout)
+    qlora = next(p["rank"] for p in plans["recommendations"] if p["method"] == "qlora")
+    refused = run("--kb", str(kb), "recipe", *base, "--plan", str(qlora))
+    assert refused.exit_code == 2 and "stored as mxfp4" in refused.stderr
 
 
 def test_an_encoder_gets_no_recipe_for_a_goal_that_needs_generated_text(run: Runner) -> None:

@@ -23,7 +23,8 @@ from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import shape_of
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, t
-from atlas_cli.kb.schema import MAX_LAYERS, LatentAttention, LlmModel, MixtureOfExperts, WeightsDtype
+from atlas_cli.kb.schema import MAX_LAYERS, LatentAttention, LlmModel, MixtureOfExperts
+from atlas_cli.kb.vocabulary import WeightsDtype
 
 Config = Mapping[str, Any]
 BiasScope = Literal["all-linear", "qkv", "attention"]

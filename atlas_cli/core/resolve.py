@@ -82,6 +82,11 @@ class ModelInfo(NamedTuple):
         return None if self.shape is None else round(self.shape.active_params / 1e9, 3)
 
     @property
+    def weights_dtype(self) -> str | None:
+        """How the checkpoint stores its weights (None: a bare size, or an API model)."""
+        return None if self.spec is None else self.spec.weights_dtype
+
+    @property
     def is_moe(self) -> bool | None:
         return None if self.shape is None else self.shape.is_moe
 

@@ -24,6 +24,7 @@ from atlas_cli.kb.vocabulary import (
     SFT_DATA_CHOICES,
     STACKS,
     HostedStatus,
+    WeightsDtype,
     values_of,
 )
 
@@ -103,6 +104,14 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "model.active_params_b",
     ),
     FactSpec("model_is_moe", "bool", "The model is a mixture of experts.", "model.is_moe"),
+    FactSpec(
+        "model_weights_dtype",
+        "string",
+        "How the checkpoint stores its weights: fp32, bf16, fp16, or pre-quantized (fp8, mxfp4, "
+        "int8, int4); null for a bare size or an API model.",
+        "model.weights_dtype",
+        get_args(WeightsDtype),
+    ),
     FactSpec(
         "model_variant",
         "string",

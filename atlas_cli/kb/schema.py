@@ -36,6 +36,7 @@ from atlas_cli.kb.vocabulary import (
     MethodKind,
     ModelVariant,
     Runs,
+    WeightsDtype,
 )
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$", max_length=64)]
@@ -494,9 +495,6 @@ class LatentAttention(Strict):
     qk_nope_head_dim: int = Field(gt=0, le=100_000)
     qk_rope_head_dim: int = Field(gt=0, le=100_000)
     v_head_dim: int = Field(gt=0, le=100_000)
-
-
-WeightsDtype = Literal["fp32", "bf16", "fp16", "fp8", "mxfp4", "int8", "int4"]
 
 
 class LlmModel(Strict):

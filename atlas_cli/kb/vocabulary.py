@@ -17,6 +17,8 @@ MAX_TOP: Final = 100  # the most plans `recommend --top` shows
 
 __all__ = ["LANGS", "Lang"]  # the output languages, defined with the catalog in i18n.py
 
+# How a checkpoint stores its weights: a float type, or a pre-quantized format.
+WeightsDtype = Literal["fp32", "bf16", "fp16", "fp8", "mxfp4", "int8", "int4"]
 MethodKind = Literal["parameterization", "objective", "no-training"]
 METHOD_KINDS: Final[tuple[MethodKind, ...]] = get_args(MethodKind)
 

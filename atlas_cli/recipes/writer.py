@@ -22,6 +22,14 @@ NO_FORMAT = {
 }
 
 
+# Checkpoints stored in a quantization of their own (gpt-oss's MXFP4, DeepSeek-V3's FP8):
+# transformers loads them with their quantization_config and refuses a second one of another
+# kind (AutoHfQuantizer.merge_quantization_configs). A bitsandbytes checkpoint (int4/int8) is
+# QLoRA's usual input and loads as it is.
+PREQUANTIZED = frozenset({"mxfp4", "fp8"})
+GENERATIVE_GOALS = frozenset({"chat", "align", "reasoning"})  # goals that need generated text
+
+
 def write_recipe(
     catalog: Catalog, rec: Recommendation, rank: int = 1, fmt: str = "python", main: str | None = None
 ) -> tuple[Recipe, Rendered]:
@@ -51,31 +59,22 @@ def write_recipe(
     return recipe, chosen.render(recipe, main or chosen.default_name)
 
 
-# Checkpoints stored quantized: transformers loads them with their own quantization_config and
-# refuses a second one (AutoHfQuantizer.merge_quantization_configs).
-PREQUANTIZED = frozenset({"mxfp4", "fp8", "int4", "int8"})
-
-
 def _check_checkpoint(recipe: Recipe) -> None:
-    """QLoRA quantizes 16-bit weights with bitsandbytes; a checkpoint stored quantized (gpt-oss's
-    MXFP4, DeepSeek-V3's FP8, GPTQ/AWQ) cannot be quantized again on load."""
+    """QLoRA quantizes 16-bit weights with bitsandbytes; a checkpoint stored in another
+    quantization (PREQUANTIZED) cannot be quantized again on load."""
     stored = recipe.model.weights_dtype if recipe.model is not None else None
     if recipe.memory_model != "qlora" or stored not in PREQUANTIZED:
         return
     raise UsageError(
         t(
             "plan {rank} ({name}): this checkpoint is stored as {stored}, and transformers will not "
-            "quantize an already quantized checkpoint again with bitsandbytes (it refuses a second "
-            "quantization_config); pick a LoRA plan with --plan (it trains on the weights dequantized "
-            "to 16 bit), or pass a 16-bit copy of the checkpoint with --model",
+            "quantize it again with bitsandbytes (it refuses a second quantization_config); pick a "
+            "LoRA plan with --plan, or pass a 16-bit copy of the checkpoint with --model",
             rank=recipe.rank,
             name=recipe.plan.name,
             stored=stored,
         )
     )
-
-
-GENERATIVE_GOALS = frozenset({"chat", "align", "reasoning"})
 
 
 def _check_generates(recipe: Recipe) -> None:

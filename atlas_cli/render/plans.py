@@ -20,6 +20,7 @@ from atlas_cli.render.grid import Grid, markdown_table, rich_table
 from atlas_cli.render.paste import Verbatim
 
 FIT_LABELS = {"yes": N_("yes"), "tight": N_("tight"), "no": N_("NO"), None: "—"}
+CENT = 0.005  # below this a cost rounds to $0.00: shown as "<$0.01"
 
 
 def _plan_label(plan: Plan) -> str:
@@ -66,9 +67,6 @@ def _time_cells(plan: Plan) -> tuple[str, str]:
     if cost.high < CENT:
         return hours, "<$0.01"
     return hours, f"${_money(cost.low)}-{_money(cost.high)}"
-
-
-CENT = 0.005  # below this a cost rounds to $0.00: shown as "<$0.01"
 
 
 def _money(usd: float) -> str:
