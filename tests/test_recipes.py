@@ -1298,6 +1298,33 @@ def test_llamafactory_uses_the_model_family_template(run: Runner, model: str, te
     assert f"\ntemplate: {template}\n" in run(*args).stdout
 
 
+@pytest.mark.parametrize(
+    ("folder", "config", "template"),
+    [
+        ("DeepSeek-R1-Distill-Qwen-7B", "Qwen--Qwen2.5-1.5B.json", "deepseekr1"),  # not Qwen's format
+        ("TinyLlama-1.1B-Chat-v1.0", "meta-llama--Llama-3.1-8B.json", "default"),  # no Llama-3 tokens
+    ],
+)
+def test_a_fine_tune_is_templated_by_its_name_not_its_family(
+    run: Runner, tmp_path: Path, folder: str, config: str, template: str
+) -> None:
+    model = tmp_path / folder
+    model.mkdir()
+    shutil.copyfile(Path(__file__).parent / "fixtures" / "configs" / config, model / "config.json")
+    args = (
+        "recipe",
+        "--gpu",
+        "h100-80gb",
+        "--model",
+        str(model),
+        "--goal",
+        "chat",
+        "--trainer",
+        "llamafactory",
+    )
+    assert f"\ntemplate: {template}\n" in run(*args).stdout
+
+
 def test_a_quantized_checkpoint_gets_no_qlora_plan_and_lora_dequantizes_it(
     run: Runner, tmp_path: Path
 ) -> None:

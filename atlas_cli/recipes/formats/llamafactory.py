@@ -43,33 +43,30 @@ LF_FINETUNING = {
 # LLaMA-Factory's GaLore optimizer builder (train/trainer_utils.py _create_galore_optimizer) takes
 # these transformers names; galore_adamw is not one of them ("Unknown optim").
 LF_GALORE_OPTIM = {"galore_adamw": "adamw_torch", "galore_adamw_8bit": "adamw_bnb_8bit"}
-# LLaMA-Factory's chat templates (data/template.py) for the catalog's model families.
-# LLaMA-Factory's chat template for a model (the names of src/llamafactory/data/template.py,
-# hiyouga/LLaMA-Factory@ff6d4d1): by catalog id where one family holds several formats (Llama 2
-# and 3 are both `llama`; Phi-4 and Mistral Small have their own), else by the config's family.
-LF_TEMPLATES_BY_ID = (
+# LLaMA-Factory's chat template for a model (the names in src/llamafactory/data/template.py,
+# hiyouga/LLaMA-Factory@ff6d4d1), found in the model's name: the catalog id, or the last part of
+# its Hub id or directory. The more specific names come first ("deepseek-r1-distill-qwen" is
+# DeepSeek-R1's format, not Qwen's). A name none of them is in gets LLaMA-Factory's generic
+# template, with a note: a config's family alone does not tell a fine-tune's chat format.
+LF_TEMPLATES = (
+    ("deepseek-r1", "deepseekr1"),
+    ("deepseek-v3", "deepseek3"),
     ("llama-2", "llama2"),
     ("llama-3", "llama3"),
+    ("llama-4", "llama4"),
     ("phi-4-mini", "phi4_mini"),
     ("phi-4", "phi4"),
+    ("phi-3", "phi"),
     ("mistral-small", "mistral_small"),
-    ("deepseek-r1", "deepseekr1"),
+    ("mixtral", "mistral"),
+    ("mistral", "mistral"),
+    ("qwen3", "qwen3"),
+    ("qwen2.5", "qwen"),
+    ("gemma-3", "gemma3"),
+    ("gemma-2", "gemma2"),
+    ("gpt-oss", "gpt_oss"),
     ("smollm2", "smollm2"),
 )
-LF_TEMPLATES = {
-    "llama": "llama3",
-    "llama4": "llama4",
-    "mistral": "mistral",
-    "mixtral": "mistral",
-    "qwen2": "qwen",
-    "qwen3": "qwen3",
-    "qwen3_moe": "qwen3",
-    "gemma2": "gemma2",
-    "gemma3": "gemma3",
-    "phi3": "phi",
-    "gpt_oss": "gpt_oss",
-    "deepseek_v3": "deepseek3",
-}
 # dataset_info.json entries that read the same JSON Lines files as the Python recipe.
 PAIRS = {
     "file_name": "dpo.jsonl",
@@ -101,13 +98,10 @@ def gap(recipe: Recipe) -> str | None:
 
 
 def _lf_template(recipe: Recipe) -> tuple[str, str]:
-    model_id = str(recipe.profile.get("model") or "")
-    for prefix, template in LF_TEMPLATES_BY_ID:
-        if model_id.startswith(prefix):
-            return template, f"LLaMA-Factory's template for {prefix} models"
-    family = recipe.model.family if recipe.model is not None else None
-    if family in LF_TEMPLATES:
-        return LF_TEMPLATES[family], f"LLaMA-Factory's template for the {family} family"
+    name = str(recipe.profile.get("model") or "").replace("\\", "/").rsplit("/", 1)[-1].lower()
+    for part, template in LF_TEMPLATES:
+        if part in name:
+            return template, f"LLaMA-Factory's template for {part} models"
     return "default", (
         "LLaMA-Factory's generic template: ft-atlas knows no template for this model; set the "
         "model's own (LLaMA-Factory's README lists them), or an instruct model learns a format "
