@@ -759,7 +759,7 @@ class Engine:
         timed = self._timed(base.plan.estimate, base.plan.pipeline, context.hardware, context.inputs)
         # Built directly: _replace costs twice as much, and this runs for every candidate.
         excluded = base.excluded or timed.over_limit is not None
-        return Scored(base.rank, base.plan, excluded, base.advice, timed)
+        return Scored(rank=base.rank, plan=base.plan, excluded=excluded, advice=base.advice, timed=timed)
 
     def _timed_plan(self, base: Plan, context: Context) -> Plan:
         """The plan with its time and cost for this profile's data (the same plan serves many
@@ -968,7 +968,9 @@ def _length_notes(profile: Profile, info: ModelInfo) -> list[str]:
         )
     tokens = profile.tokens_per_example
     limit = seq_len or (default_seq_len(info.shape, context) if info.shape is not None else None)
-    if tokens and limit and tokens > limit:
+    # Continued pre-training packs by wrapping (TRL packing_strategy "wrapped"): nothing is cut.
+    wrapped = profile.packing and profile.data_kind_or_typical == "text"
+    if tokens and limit and tokens > limit and not wrapped:
         notes.append(
             t(
                 "Examples average {tokens} tokens but training truncates them to {limit} (--seq-len): "

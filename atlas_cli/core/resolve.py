@@ -256,9 +256,10 @@ def settings_for(
     if objective in GENERATIONS and hardware.gpus > 1 and not vllm:
         warnings.append(
             t(
-                "{objective} on several GPUs samples with the whole model: under ZeRO-3 TRL gathers it onto "
-                "every GPU first (GRPOConfig ds3_gather_for_generation, True by default), which is counted "
-                "here; setting it to False samples layer by layer, slower, and --vllm samples with vLLM",
+                "{objective} under ZeRO-3 samples with the whole model: TRL gathers it onto every GPU "
+                "first (GRPOConfig ds3_gather_for_generation, True by default; the estimate counts it "
+                "when it shards); setting it to False samples layer by layer, slower, and --vllm samples "
+                "with vLLM",
                 objective=objective.upper(),
             )
         )

@@ -109,7 +109,7 @@ class Catalog:
             return None
         rates = sorted(p.usd_per_gpu_hour for p in offers)
         providers = ", ".join(dict.fromkeys(p.provider for p in offers))
-        dates = sorted(_leading_date(p.date) for p in offers)
+        dates = sorted(filter(None, (_leading_date(p.date) for p in offers))) or [t("undated")]
         spread = (
             t("{low:.2f}-{high:.2f} $/GPU-hour", low=rates[0], high=rates[-1])
             if len(rates) > 1
@@ -174,6 +174,7 @@ def _find(index: dict[str, str], kind: str, query: str, fallback: tuple[str, str
 
 def _leading_date(text: str) -> str:
     """The date an offer's `date` starts with ("2026-09-09 / 2026-11-09" -> "2026-09-09",
-    "2026 (article)" -> "2026"), or its first word when it starts with none ("late 2024")."""
+    "2026 (article)" -> "2026"), or "" when it starts with none ("catalog commit date not
+    visible"): such an offer stays out of the range of dates."""
     found = re.match(r"\d{4}(?:-\d{2}){0,2}", text)
-    return found.group() if found else text.split(" ", 1)[0]
+    return found.group() if found else ""
