@@ -29,6 +29,7 @@ PAIRED_OBJECTIVES = frozenset({"dpo", "orpo", "simpo", "reward-model"})
 GENERATIONS = {"grpo": 8, "rloo": 2, "rlhf-ppo": 1}
 MAX_COMPLETION = 512  # TRL GRPOConfig / RLOOConfig max_completion_length
 VLLM_SHARE = 0.3  # TRL's vllm_gpu_memory_utilization for a colocated vLLM engine
+UNSLOTH_LOSS_FLOOR = 0.5e9  # the least Unsloth's chunked loss takes (small chunks, their gradient)
 DORA_OUTPUT_BYTES = 4  # DoRA keeps each adapted layer's output (fp32) to rescale it
 LARGE_MODEL_PARAMS = 1e9  # gradient checkpointing is on by default from this size
 
@@ -62,9 +63,22 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
         gathered = states.policy * (1 if s.offload == "params" else 1 - 1 / s.gpus)
         training_peak += placed.buffers
     buffers = placed.buffers + _generation(shape, s, training_peak, gathered)
+    rest = placed.weights + placed.gradients + placed.optimizer + activations + buffers
+    if s.stack == "unsloth" and s.capacity_gb is not None:
+        logits = _unsloth_loss(logits, rest, s.capacity_gb * GB)
     parts = (placed.weights, placed.gradients, placed.optimizer, activations, logits, buffers)
     host = _host(model, shape, s, states, placed.host + host_activations)
     return _finish(method_id, model, shape, s, states.trainable, parts, ALLOCATOR_SLACK, host)
+
+
+def _unsloth_loss(chunked: float, rest: float, capacity: float) -> float:
+    """Unsloth sizes its cross-entropy chunks to the memory left when the loss first runs (half of
+    it, at most 4 GiB: unsloth-zoo fused_losses/cross_entropy_loss.py _get_chunk_multiplier), so
+    on a nearly full GPU the loss shrinks to what is free instead of failing: charged the usual
+    chunk where there is room, else half of what is left, never under a floor of small chunks.
+    (The Unsloth README fits Llama-3.1-8B QLoRA at 21,848 tokens in 12 GB.)"""
+    free = capacity / (1 + ALLOCATOR_SLACK) - CUDA_CONTEXT_BYTES - rest
+    return min(chunked, max(UNSLOTH_LOSS_FLOOR, free / 2))
 
 
 def _tokens(model: str, s: EstimateSettings) -> float:
