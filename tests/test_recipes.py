@@ -1338,6 +1338,9 @@ def test_a_quantized_checkpoint_gets_no_qlora_plan_and_lora_dequantizes_it(
     script = run("recipe", *base, "--plan", str(lora)).stdout
     assert "Mxfp4Config(dequantize=True)" in script
     ast.parse(script)
+    axolotl = yaml.safe_load(run("recipe", *base, "--plan", str(lora), "--trainer", "axolotl").stdout)
+    assert axolotl["model_quantization_config"] == "Mxfp4Config"
+    assert axolotl["model_quantization_config_kwargs"] == {"dequantize": True}
     kb = tmp_path / "kb"
     shutil.copytree(bundled_kb_path(), kb)
     rules = (kb / "rules.yaml").read_text(encoding="utf-8")

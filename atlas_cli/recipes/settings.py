@@ -128,6 +128,13 @@ class Recipe:
         return int(self.profile.get("gpus") or 1)
 
     @property
+    def dequantizes_mxfp4(self) -> bool:
+        """The checkpoint is stored in MXFP4 (gpt-oss) and trains dequantized to 16 bit, as
+        OpenAI's guide and axolotl's gpt-oss examples load it (QLoRA refuses it: writer.py)."""
+        stored = self.model.weights_dtype if self.model is not None else None
+        return stored == "mxfp4" and self.memory_model != "qlora"
+
+    @property
     def model_hint(self) -> str:
         """What the recipe loads: the catalog model's Hub id, or a placeholder to fill in."""
         return self.hub_id or "MODEL_ID_OR_PATH"

@@ -97,6 +97,10 @@ def _ax_unfrozen(recipe: Recipe) -> list[str] | None:
 
 def _ax_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
     values: dict[str, Any] = {"base_model": previous or recipe.model_hint}
+    if recipe.dequantizes_mxfp4:  # as axolotl's examples/gpt-oss configs load it
+        values.update(
+            model_quantization_config="Mxfp4Config", model_quantization_config_kwargs={"dequantize": True}
+        )
     if recipe.family == "lora":
         bits = recipe.value("quant.bits") if recipe.has("quant.bits") else 4
         quantized = recipe.memory_model == "qlora"

@@ -252,7 +252,7 @@ def _python_imports(recipe: Recipe) -> str:
         names["peft"] = peft
     if recipe.memory_model == "qlora":
         names["transformers"].add("BitsAndBytesConfig")
-    if _mxfp4(recipe):
+    if recipe.dequantizes_mxfp4:
         names["transformers"].add("Mxfp4Config")
     lines = [
         "from __future__ import annotations",
@@ -543,16 +543,9 @@ def _load_model(recipe: Recipe) -> str:
     else:
         load = LOAD_REWARD if "reward-model" in recipe.stages else LOAD_CAUSAL
     quantization = training.QUANTIZATION_KWARGS if recipe.memory_model == "qlora" else ""
-    if _mxfp4(recipe):
+    if recipe.dequantizes_mxfp4:
         quantization = training.DEQUANTIZE_MXFP4
     return Template(LOAD_MODEL).substitute(quantization=quantization, load=load)
-
-
-def _mxfp4(recipe: Recipe) -> bool:
-    """A checkpoint stored in MXFP4 (gpt-oss), trained dequantized (QLoRA refuses it: writer.py)."""
-    return (
-        recipe.model is not None and recipe.model.weights_dtype == "mxfp4" and recipe.memory_model != "qlora"
-    )
 
 
 def _build_blocks(recipe: Recipe) -> list[str]:
