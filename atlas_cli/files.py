@@ -45,8 +45,8 @@ def write_new_files(files: Mapping[Path, str], force: bool = False, what: str = 
 def make_output_dir(out: Path, what: str = "--out") -> None:
     """The directory --out names, made if missing; what stops it is an I/O error (exit 1, as a
     failed write to stdout), said plainly when a file stands where the directory should be."""
-    blocking = _file_parent(out / "x")
-    if blocking.exists() and not blocking.is_dir():
+    blocking = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
         raise WriteFailed(t("{what}: {path} is a file, not a directory", what=what, path=blocking))
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -90,14 +90,6 @@ def _check_target(path: Path, force: bool, what: str) -> None:
         raise UsageError(t("{what}: {path} is not a regular file; use - for stdout", what=what, path=path))
     if not force:
         raise UsageError(t("{what}: {path} already exists; pass --force to replace it", what=what, path=path))
-
-
-def _file_parent(path: Path) -> Path:
-    """The nearest ancestor of `path` that exists and is not a directory."""
-    for parent in path.parents:
-        if parent.exists() and not parent.is_dir():
-            return parent
-    return path.parent
 
 
 def _umask() -> int:

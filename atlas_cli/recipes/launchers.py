@@ -31,7 +31,7 @@ def distributed(recipe: Recipe) -> bool:
 
 
 def deepspeed_file(recipe: Recipe) -> str | None:
-    """The DeepSpeed config's file name, or None for data parallel and one GPU."""
+    """The DeepSpeed config's file name, or None for data parallel (one GPU without offload)."""
     if recipe.sharding not in ZERO_STAGE:
         return None
     offload = "" if recipe.offload == "none" else "_offload"

@@ -128,11 +128,15 @@ class Recipe:
         return int(self.profile.get("gpus") or 1)
 
     @property
+    def weights_dtype(self) -> str | None:
+        """How the checkpoint stores its weights (None: no model spec, e.g. a bare size)."""
+        return None if self.model is None else self.model.weights_dtype
+
+    @property
     def dequantizes_mxfp4(self) -> bool:
         """The checkpoint is stored in MXFP4 (gpt-oss) and trains dequantized to 16 bit, as
         OpenAI's guide and axolotl's gpt-oss examples load it (QLoRA refuses it: writer.py)."""
-        stored = self.model.weights_dtype if self.model is not None else None
-        return stored == "mxfp4" and self.memory_model != "qlora"
+        return self.weights_dtype == "mxfp4" and self.memory_model != "qlora"
 
     @property
     def model_hint(self) -> str:

@@ -62,7 +62,7 @@ def write_recipe(
 def _check_checkpoint(recipe: Recipe) -> None:
     """QLoRA quantizes 16-bit weights with bitsandbytes; a checkpoint stored in another
     quantization (PREQUANTIZED) cannot be quantized again on load."""
-    stored = recipe.model.weights_dtype if recipe.model is not None else None
+    stored = recipe.weights_dtype
     if recipe.memory_model != "qlora" or stored not in PREQUANTIZED:
         return
     raise UsageError(

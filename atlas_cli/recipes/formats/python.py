@@ -384,7 +384,7 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
         needs["bitsandbytes"] = "pip install bitsandbytes (4-bit kernels; CUDA GPUs only)"
     if recipe.memory_model == "galore":
         needs["galore_torch"] = "pip install galore-torch"
-    if distributed(recipe) and recipe.sharding != "ddp":
+    if recipe.sharding != "ddp":  # ZeRO, on one GPU too when it offloads
         needs["deepspeed"] = "pip install deepspeed (the accelerate config shards with DeepSpeed ZeRO)"
     return versions, needs
 
@@ -420,7 +420,7 @@ def _constants(recipe: Recipe) -> str:
         f"MINIMUM_VERSIONS = {literal({k: v for k, v in MINIMUM_VERSIONS.items() if k in versions})}",
         f"REQUIRED_MODULES = {literal(needs)}",
         f"NEEDS_CUDA = {literal(recipe.memory_model == 'qlora')}  # bitsandbytes' 4-bit kernels",
-        f"SHARDED = {literal(distributed(recipe) and recipe.sharding == 'zero3')}  # ZeRO-3 across the GPUs",
+        f"SHARDED = {literal(recipe.sharding == 'zero3')}  # ZeRO-3: the 4-bit weights are sharded",
         f"PRECISION = {literal(recipe.value('precision'))}"
         "  # bf16 on Ampere or newer; fp16 on V100/T4 (no bf16)",
         f"GRADIENT_CHECKPOINTING = {literal(recipe.value('gradient_checkpointing'))}",
