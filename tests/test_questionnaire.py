@@ -132,6 +132,13 @@ def test_a_bare_number_is_confirmed_as_memory_and_no_is_the_default(catalog: Cat
     assert sum("A GPU with 4 GB of memory? [y/N]" in p for p in terminal.prompts) == 2
 
 
+@pytest.mark.parametrize("signed", ["-1", "+4", "-24"])
+def test_a_signed_number_is_no_memory_size_to_confirm(catalog: Catalog, signed: str) -> None:
+    _, terminal = interview(catalog, ["", signed, "4090"] + [""] * 12)
+    assert not any("A GPU with" in p for p in terminal.prompts)
+    assert sum("Which GPU" in p for p in terminal.prompts) == 2  # refused, asked again
+
+
 def test_refused_guess_is_asked_again(catalog: Catalog) -> None:
     answers, _ = interview(catalog, ["", "309", "n", "4090"] + [""] * 12)
     assert answers["gpu"] == "rtx-4090"

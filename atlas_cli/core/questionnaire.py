@@ -26,7 +26,7 @@ from atlas_cli.core.profile import (
 )
 from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, t
-from atlas_cli.kb.catalog import Catalog, normalize
+from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import Gpu
 from atlas_cli.kb.vocabulary import (
     BACK_WORDS,
@@ -352,8 +352,9 @@ MAX_BARE_MEMORY_GB = 256  # a bare number above any GPU's memory is a model numb
 
 
 def _bare_memory(text: str) -> bool:
-    """'24' or '4' may be memory sizes (confirmed first); '3090' or '309' are GPU names."""
-    key = normalize(text)
+    """'24' or '4' may be memory sizes (confirmed first); '3090' or '309' are GPU names. Read as
+    typed: normalising would drop the sign of '-1' and offer a GPU of -1 GB."""
+    key = text.strip()
     return _ascii_number(key) and 0 < float(key) <= MAX_BARE_MEMORY_GB
 
 
