@@ -4,6 +4,7 @@ estimate report, rank and exclude by them."""
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from typing import Any
 
@@ -300,6 +301,31 @@ def test_limits_exclude_plans_and_explain_says_why(run: Runner) -> None:
     budget = ok(run(*BASE, "--examples", "100k", "--budget-usd", "1", "--explain")).json()
     assert any(any("over --budget-usd" in c for c in p["caveats"]) for p in budget["excluded"])
     assert any("excluded by --max-hours/--budget-usd" in n for n in budget["notes"])
+
+
+def _nearest_note(data: dict[str, Any]) -> str:
+    return next(n for n in data["notes"] if n.startswith("No training plan is within"))
+
+
+def test_limits_that_leave_no_training_plan_name_the_nearest_and_what_fits(run: Runner) -> None:
+    data = ok(run(*BASE, "--examples", "200k", "--epochs", "4", "--max-hours", "10", "--explain")).json()
+    trained = [p for p in data["excluded"] if p["time"] and p["kind"] != "no-training"]
+    hours = {p["name"]: p["time"]["hours"] for p in trained}
+    nearest = min(hours, key=hours.__getitem__)
+    note = _nearest_note(data)
+    share = 10 / hours[nearest]
+    assert f"The nearest, {nearest}," in note
+    found = re.search(r"([\d,]+) examples instead of 200,000, or (\d+) epoch\(s\) instead of 4", note)
+    assert found, note
+    assert int(found[1].replace(",", "")) == pytest.approx(200_000 * share, rel=0.01)
+    assert int(found[2]) == math.floor(4 * share)
+    budget = ok(run(*BASE, "--examples", "200k", "--budget-usd", "0.5")).json()
+    assert ", or " not in _nearest_note(budget)  # a tenth of one epoch is no whole epoch
+
+
+def test_limits_that_keep_a_training_plan_add_no_nearest_note(run: Runner) -> None:
+    data = ok(run(*BASE, "--examples", "1k", "--max-hours", "100")).json()
+    assert not any(n.startswith("No training plan is within") for n in data["notes"])
 
 
 def test_rag_setup_embeds_the_corpus_and_icl_has_none(run: Runner) -> None:

@@ -26,6 +26,7 @@ from atlas_cli.core.throughput.plans import (
     NO_TIME,
     Timed,
     TimeInputs,
+    share_within_limits,
     time_and_cost,
     time_inputs,
     usual_epochs,
@@ -269,7 +270,36 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
                 + ("" if len(over) <= 3 else "; ..."),
             )
         )
+        # Only a hosted plan left (its time is the provider's) counts as none left.
+        if not any(s.plan.kind != "no-training" and s.timed.time is not None for s in kept):
+            notes += _nearest_within_limits([s for s in over if s.plan.kind != "no-training"], profile)
     return notes
+
+
+def _nearest_within_limits(over: list[Scored], profile: Profile) -> list[str]:
+    """When the limits leave no training plan: the one nearest to them, and how much data or how
+    many epochs would fit."""
+    inputs = time_inputs(profile)
+    shares = [(share, s) for s in over if (share := share_within_limits(s.timed, inputs)) is not None]
+    if not shares or profile.examples is None:
+        return []
+    share, nearest = max(shares, key=lambda pair: pair[0])
+    assert nearest.timed.time is not None  # a plan over a limit has its time
+    epochs = max(stage.workload.epochs for stage in nearest.timed.time.stages)
+    fewer_epochs = math.floor(epochs * share)
+    return [
+        t(
+            "No training plan is within --max-hours/--budget-usd. The nearest, {plan}, fits with about "
+            "{percent} % of the training: {examples:,} examples instead of {given:,}{epochs}.",
+            plan=nearest.plan.name,
+            percent=max(1, math.floor(100 * share)),
+            examples=max(1, math.floor(profile.examples * share)),
+            given=profile.examples,
+            epochs=t(", or {fit:g} epoch(s) instead of {usual:g}", fit=fewer_epochs, usual=epochs)
+            if fewer_epochs >= 1
+            else "",
+        )
+    ]
 
 
 def _measure(value: float, cost: bool, timed: Timed) -> str:

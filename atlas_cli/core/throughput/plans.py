@@ -157,6 +157,18 @@ def _price_note(inputs: TimeInputs, reference: Rate | None) -> str | None:
     return None
 
 
+def share_within_limits(timed: Timed, inputs: TimeInputs) -> float | None:
+    """The share of a plan's training that --max-hours and --budget-usd allow: its time and cost
+    grow in proportion to the tokens trained on."""
+    shares = []
+    if inputs.max_hours is not None and timed.time is not None and timed.time.hours > 0:
+        shares.append(inputs.max_hours / timed.time.hours)
+    usd = None if timed.cost is None else timed.cost.usd
+    if inputs.budget_usd is not None and usd:
+        shares.append(inputs.budget_usd / usd)
+    return min(shares) if shares else None
+
+
 def _over_limit(time: PlanTime, cost: PlanCost, inputs: TimeInputs) -> str | None:
     if inputs.max_hours is not None and time.hours > inputs.max_hours:
         return t(
