@@ -442,6 +442,22 @@ def test_largest_sequence_that_fits_and_the_changes_that_would() -> None:
     assert more_gpus["gpus"] == 16
 
 
+def test_a_plan_that_does_not_fit_names_the_gpu_memory_it_needs() -> None:
+    run = estimator("full-ft", "full", model("llama-3.1-8b"))
+    on_4090 = cfg(capacity_gb=gib_to_gb(24), seq_len=2048)
+    needed = run(on_4090)
+    assert needed.fit == "no"
+    changes = {c.change: c for c in changes_that_fit(run, on_4090)}
+    usable_gib = changes["gpu_memory"].value
+    assert isinstance(usable_gib, int)
+    on_that_gpu = run(on_4090._replace(capacity_gb=gib_to_gb(usable_gib)))
+    assert (
+        on_that_gpu.fit == "yes" and run(on_4090._replace(capacity_gb=gib_to_gb(usable_gib - 1))).fit != "yes"
+    )
+    tight = cfg(capacity_gb=needed.per_gpu_gb * 1.01, seq_len=2048)
+    assert "gpu_memory" not in {c.change for c in changes_that_fit(run, tight)}  # fits, within no margin
+
+
 # --- measured runs ----------------------------------------------------------------------------------
 
 

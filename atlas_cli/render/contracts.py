@@ -40,7 +40,9 @@ class AssumptionsJson(TypedDict):
 
 
 class ChangeJson(TypedDict):
-    change: str  # seq_len, batch_size, gradient_checkpointing, optimizer, stack, method, gpus, offload
+    # seq_len, batch_size, gradient_checkpointing, optimizer, stack, method, gpus, offload, or
+    # gpu_memory (value: the GiB a GPU would need usable)
+    change: str
     value: str | int | bool
     per_gpu_gb: float
 

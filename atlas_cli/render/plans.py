@@ -130,6 +130,7 @@ CHANGE_WORDS = {
     "method": N_("{value} instead ({gb:g} GB)"),
     "gpus": N_("{value} GPUs ({gb:g} GB)"),
     "offload": N_("CPU offload of the {value} ({gb:g} GB)"),
+    "gpu_memory": N_("a GPU with {value} GiB or more usable ({gb:g} GB)"),
 }
 
 

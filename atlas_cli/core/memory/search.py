@@ -4,12 +4,14 @@ and the smallest change that makes a plan fit."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
-from atlas_cli.core.memory.estimate import estimate
+from atlas_cli.core.memory.estimate import estimate, gib_to_gb
 from atlas_cli.core.shapes import Shape
+from atlas_cli.kb.vocabulary import FIT_MARGIN
 
 # ddp first: it communicates least; then ZeRO-2, then ZeRO-3 / FSDP.
 STRATEGIES = ("ddp", "zero2", "zero3")
@@ -17,6 +19,7 @@ MAX_SEQ_LEN = 10_000_000
 MAX_BATCH = 100_000
 MIN_USEFUL_SEQ_LEN = 256  # shorter than this is no longer the same fine-tune
 GPU_COUNTS = (2, 4, 8, 16, 32, 64, 128, 256, 512)
+MAX_GPU_GIB = 1 << 16  # the largest card the search for a larger GPU considers
 Estimator = Callable[[EstimateSettings], Estimate]
 
 
@@ -60,7 +63,9 @@ def largest(run: Estimator, settings: EstimateSettings, field: str) -> int | Non
 class Change(NamedTuple):
     """One change to a plan that does not fit, and what it needs then."""
 
-    change: str  # seq_len, batch_size, gradient_checkpointing, optimizer, stack, method, gpus, offload
+    # seq_len, batch_size, gradient_checkpointing, optimizer, stack, method, gpus, offload, or
+    # gpu_memory: the GiB a GPU would need usable (the same plan on a larger GPU)
+    change: str
     value: str | int | bool
     per_gpu_gb: float
 
@@ -93,7 +98,9 @@ def changes_that_fit(
 ) -> list[Change]:
     """The smallest changes that make the plan fit within the margin, each alone, in the order a
     practitioner tries them: shorter sequences, a smaller micro-batch, checkpointing, an 8-bit
-    optimizer, a leaner stack, another method (QLoRA), the fewest more GPUs, CPU offload."""
+    optimizer, a leaner stack, another method (QLoRA), the fewest more GPUs, CPU offload; and for a
+    plan that does not fit at all, the memory a larger GPU would need, which is what is left when
+    nothing fits these GPUs."""
     found: list[Change] = []
     for field, floor in (("seq_len", MIN_USEFUL_SEQ_LEN), ("batch_size", 1)):
         current: int = getattr(settings, field)
@@ -118,4 +125,26 @@ def changes_that_fit(
         if result.fit == "yes":
             found.append(Change("offload", offload, result.per_gpu_gb))
             break
+    if with_strategy(run, settings).fit == "no":
+        found.append(_larger_gpu(run, settings))
     return found
+
+
+def _larger_gpu(run: Estimator, settings: EstimateSettings) -> Change:
+    """The least usable memory, in whole GiB, on which the plan fits within the margin: the
+    estimate itself depends a little on the card's size (the allocator's reserve), so it is
+    searched for, from the bound today's need gives."""
+
+    def on(gib: int) -> Estimate:
+        return with_strategy(run, settings._replace(capacity_gb=gib_to_gb(gib)))
+
+    low, high = 1, math.ceil(on(1).per_gpu_gb / FIT_MARGIN / gib_to_gb(1))
+    while on(high).fit != "yes" and high < MAX_GPU_GIB:  # the reserve grew with the card
+        high *= 2
+    while low < high:
+        middle = (low + high) // 2
+        if on(middle).fit == "yes":
+            high = middle
+        else:
+            low = middle + 1
+    return Change("gpu_memory", high, on(high).per_gpu_gb)
