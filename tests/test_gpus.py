@@ -49,6 +49,16 @@ def test_figures_are_given_with_their_sources(catalog: Catalog) -> None:
         ({"interconnect": {"kind": "nvlink", "gbs": 600}}, "sources.interconnect"),
         ({"tflops_bf16": 71, "sources": {"tflops": "a datasheet"}}, "go together"),
         ({"interconnect": {"kind": "infiniband"}}, "interconnect.kind"),
+        ({"tflops_bf16_measured": 90}, "sources.tflops_measured"),
+        (
+            {
+                "tflops_bf16": 71,
+                "tflops_basis": "vendor",
+                "tflops_bf16_measured": 90,
+                "sources": {"tflops": "a datasheet", "tflops_measured": "a benchmark"},
+            },
+            "cannot exceed it",
+        ),
     ],
 )
 def test_a_figure_without_its_source_is_invalid(

@@ -16,7 +16,7 @@ from atlas_cli.core.memory import estimate
 from atlas_cli.core.resolve import resolve_hardware, resolve_model
 from atlas_cli.core.shapes import Shape
 from atlas_cli.core.throughput.flops import matmul_params, token_flops
-from atlas_cli.core.throughput.step import Device, Work, micro_step
+from atlas_cli.core.throughput.step import STACK_EFFICIENCY, Device, Work, efficiency, micro_step
 from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR, plan_time
 from atlas_cli.core.throughput.workload import Workload, batches
 from atlas_cli.kb.catalog import Catalog
@@ -291,6 +291,18 @@ def test_speed_priority_ranks_by_hours(run: Runner) -> None:
     first_fit = [p for p in ranked if p["fit"] == "yes"]
     hours = [p["time"]["hours"] for p in first_fit[:3]]
     assert hours[0] <= min(hours) * TIE_RATIO
+
+
+def test_a_gpus_measured_matmul_share_scales_its_efficiency(catalog: Catalog) -> None:
+    h100 = resolve_hardware(catalog, "h100-80gb", None, 1).device
+    assert h100 is not None and h100.matmul_tflops == 794.5
+    unmeasured = h100._replace(matmul_tflops=None)
+    assert efficiency("hf", False, unmeasured) == STACK_EFFICIENCY["hf"]  # the A100's share assumed
+    assert efficiency("hf", False, h100) == pytest.approx(0.45 * (794.5 / 989.4) / (271.2 / 312))
+    work = Work("lora", shape(catalog), settings(), 8e7)
+    measured, assumed = micro_step(work, h100, 4096, 4096, 1), micro_step(work, unmeasured, 4096, 4096, 1)
+    slower = measured.compute / assumed.compute
+    assert slower == pytest.approx(STACK_EFFICIENCY["hf"] / efficiency("hf", False, h100))
 
 
 def test_limits_exclude_plans_and_explain_says_why(run: Runner) -> None:

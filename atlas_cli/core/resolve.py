@@ -164,11 +164,14 @@ def device_of(gpu: Gpu) -> Device | None:
     if gpu.tflops_bf16 is None or gpu.memory_bandwidth_gbs is None:
         return None
     link = gpu.interconnect
+    measured = gpu.tflops_bf16_measured
     if link is not None and link.gbs is not None:
-        return Device(gpu.tflops_bf16, gpu.memory_bandwidth_gbs, link.gbs / 2, link.detail or link.kind)
+        return Device(
+            gpu.tflops_bf16, gpu.memory_bandwidth_gbs, link.gbs / 2, link.detail or link.kind, measured
+        )
     # No figure for a GPU-to-GPU link: collectives go over PCIe (through the host on GeForce
     # cards, which have no peer-to-peer).
-    return Device(gpu.tflops_bf16, gpu.memory_bandwidth_gbs, PCIE_GBS, "PCIe")
+    return Device(gpu.tflops_bf16, gpu.memory_bandwidth_gbs, PCIE_GBS, "PCIe", measured)
 
 
 def resolve_model(

@@ -407,6 +407,7 @@ GPU_FIGURES: dict[str, str] = {
     "reported_memory_mib": "reported_memory",
     "memory_bandwidth_gbs": "bandwidth",
     "tflops_bf16": "tflops",
+    "tflops_bf16_measured": "tflops_measured",
 }
 
 
@@ -442,6 +443,14 @@ class Gpu(Strict):
         "derived: scaled from a same-architecture vendor figure by tensor cores x clock; "
         "secondary: a reputable third party",
     )
+    tflops_bf16_measured: float | None = Field(
+        default=None,
+        gt=0,
+        le=1_000_000,
+        description="The largest dense bf16 matmul rate measured on the card (maximum achievable "
+        "matmul FLOPS), where published; the time model scales the stacks' efficiency by its share of "
+        "tflops_bf16; null: the A100's share is assumed",
+    )
     notes: str | None = None
     source: str
     sources: dict[str, str] = Field(default={}, description="the source of each figure, by figure")
@@ -456,6 +465,10 @@ class Gpu(Strict):
                 raise ValueError(f"{figure} needs its source: sources.{key}")
         if (self.tflops_bf16 is None) != (self.tflops_basis is None):
             raise ValueError("tflops_bf16 and tflops_basis go together")
+        if self.tflops_bf16_measured is not None and (
+            self.tflops_bf16 is None or self.tflops_bf16_measured > self.tflops_bf16
+        ):
+            raise ValueError("tflops_bf16_measured needs tflops_bf16 and cannot exceed it")
         return self
 
     @property

@@ -13,7 +13,7 @@ from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory.search import Change
 from atlas_cli.core.plans import Plan, Recommendation, RuleHit
 from atlas_cli.core.throughput.plans import Timed
-from atlas_cli.core.throughput.step import MOE_EFFICIENCY, STACK_EFFICIENCY
+from atlas_cli.core.throughput.step import efficiency
 from atlas_cli.core.throughput.timing import (
     FAST_FACTOR,
     HOUR,
@@ -230,14 +230,14 @@ def time_assumptions_json(time: PlanTime, moe: bool) -> TimeAssumptionsJson | No
     if not time.stages:
         return None
     first = time.stages[0].workload
-    efficiency = STACK_EFFICIENCY[time.stack] * (MOE_EFFICIENCY if moe else 1.0)
+    share = efficiency(time.stack, moe, time.device)
     return {
         "examples": first.examples,
         "tokens_per_example": first.tokens_per_example,
         "epochs": {s.objective: s.workload.epochs for s in time.stages},
         "packing": first.packing,
         "global_batch": max(global_batch(s.objective, time.gpus) for s in time.stages),
-        "efficiency": round(efficiency, 3),
+        "efficiency": round(share, 3),
         "peak_tflops": time.device.tflops,
         "memory_bandwidth_gbs": time.device.bandwidth_gbs,
         "link": time.device.link,

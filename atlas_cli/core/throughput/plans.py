@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from atlas_cli.core.estimates import Estimate
 from atlas_cli.core.profile import Profile
-from atlas_cli.core.throughput.step import STACK_EFFICIENCY, Device, Step, Work
+from atlas_cli.core.throughput.step import Device, Step, Work, efficiency
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, Rate, StageTime, plan_cost, plan_time
 from atlas_cli.core.throughput.workload import Workload
 from atlas_cli.i18n import N_, t
@@ -140,7 +140,7 @@ def _setup_time(e: Estimate, device: Device, inputs: TimeInputs) -> PlanTime:
     assert inputs.examples is not None
     tokens = inputs.examples * float(inputs.tokens())
     per_token = 2 * EMBEDDER_PARAMS
-    seconds = tokens * per_token / (device.tflops * 1e12 * STACK_EFFICIENCY["hf"]) / e.settings.gpus
+    seconds = tokens * per_token / (device.tflops * 1e12 * efficiency("hf", False, device)) / e.settings.gpus
     step = Step(seconds, seconds, 0.0, 0.0, 0.0, 0.0)
     corpus = Workload(inputs.examples, inputs.tokens(), 1.0, packing=True)
     stage = StageTime("embed the corpus", tokens, seconds, 0.0, step, corpus)

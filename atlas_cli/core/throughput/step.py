@@ -34,11 +34,17 @@ from atlas_cli.kb.vocabulary import MEMORY_MODELS
 # hand-written kernels ~0.6.
 STACK_EFFICIENCY = {"hf": 0.45, "trl": 0.45, "liger": 0.6, "unsloth": 0.6}
 # Mixture-of-experts layers dispatch tokens expert by expert, each expert a small matmul: the
-# axolotl Llama 4 Scout QLoRA run (519 tokens/s on one H100, benchmarks/measured.py) is matched
-# at a tenth of a dense layer's efficiency with the same kernels (0.15 put it at 1.46x the
-# measured rate); LLaMA-Factory users see Qwen3-30B-A3B LoRA under ZeRO-3 train slower than a
-# dense 32B (hiyouga/LlamaFactory#7921, a maintainer: "normal").
+# axolotl Llama 4 Scout QLoRA run (519 tokens/s on one H100, benchmarks/measured.py) comes out at
+# a tenth of a dense layer's efficiency with the same kernels (0.94x the measured rate, with the
+# H100's measured matmul share below; 0.15 put it at 1.4x); LLaMA-Factory users see
+# Qwen3-30B-A3B LoRA under ZeRO-3 train slower than a dense 32B (hiyouga/LlamaFactory#7921, a
+# maintainer: "normal").
 MOE_EFFICIENCY = 0.10
+# The stack efficiencies were calibrated mostly on A100 runs, whose dense bf16 matmuls reach 86.9 %
+# of peak (ml-engineering's maximum achievable matmul FLOPS, 271.2 of 312 TFLOPS). A GPU measured
+# lower (H100 SXM 80.3 %, MI300X 51.4 %: data/gpus.yaml tflops_bf16_measured) sustains
+# proportionally less of its peak; one without a measurement is assumed to reach the A100's share.
+REFERENCE_MATMUL_SHARE = 271.2 / 312
 BANDWIDTH_EFFICIENCY = 0.8  # share of peak memory bandwidth that streaming kernels reach
 OP_SECONDS = 10e-6  # CPU time to dispatch one eager PyTorch operator
 # Operators of one Llama-style layer per training step (forward ~45, backward ~90) in eager
@@ -68,6 +74,7 @@ class Device(NamedTuple):
     bandwidth_gbs: float  # memory bandwidth, GB/s
     link_gbs: float  # to the other GPUs, one direction, GB/s
     link: str  # what the link is, for the assumptions
+    matmul_tflops: float | None = None  # the largest dense matmul rate measured, where published
 
 
 class Work(NamedTuple):
@@ -107,7 +114,11 @@ def micro_step(
     s = work.settings
     flops = token_flops(work.model, work.shape, work.trainable, attended, s.gradient_checkpointing)
     executed = flops.hardware + extra_forwards * flops.forward
-    compute = tokens * executed / (device.tflops * 1e12 * _efficiency(work))
+    compute = (
+        tokens
+        * executed
+        / (device.tflops * 1e12 * efficiency(work.settings.stack, work.shape.is_moe, device))
+    )
     traffic = _pass_bytes(work, tokens, extra_forwards) + _optimizer_bytes(work, fused) / accumulation
     memory = traffic / (device.bandwidth_gbs * 1e9 * BANDWIDTH_EFFICIENCY)
     launch = _launch_seconds(work)
@@ -124,8 +135,12 @@ def touched_weights(shape: Shape, tokens: float) -> float:
     return shape.linear_params - shape.expert_params * (1 - touched) + shape.hidden * shape.vocab
 
 
-def _efficiency(work: Work) -> float:
-    return STACK_EFFICIENCY[work.settings.stack] * (MOE_EFFICIENCY if work.shape.is_moe else 1.0)
+def efficiency(stack: str, moe: bool, device: Device) -> float:
+    """The share of the GPU's peak dense FLOPS a training step sustains."""
+    measured = (
+        1.0 if device.matmul_tflops is None else device.matmul_tflops / device.tflops / REFERENCE_MATMUL_SHARE
+    )
+    return STACK_EFFICIENCY[stack] * (MOE_EFFICIENCY if moe else 1.0) * measured
 
 
 def _pass_bytes(work: Work, tokens: float, extra_forwards: int) -> float:
@@ -236,5 +251,6 @@ def decode_seconds(work: Work, device: Device, sequences: float, prompt: float, 
     cache = sequences * kv_cache_bytes(shape, prompt + completion / 2)
     gpu = (weights + cache) / (device.bandwidth_gbs * 1e9 * DECODE_EFFICIENCY[vllm])
     cpu = 0.0 if vllm else shape.layers * FORWARD_OPS_PER_LAYER * OP_SECONDS
-    prefill = sequences * prompt * inference_flops(shape, prompt) / (device.tflops * 1e12 * _efficiency(work))
+    sustained = device.tflops * 1e12 * efficiency(s.stack, shape.is_moe, device)
+    prefill = sequences * prompt * inference_flops(shape, prompt) / sustained
     return prefill + completion * max(gpu, cpu)
