@@ -151,8 +151,12 @@ def test_the_mixture_of_experts_efficiency_matches_the_run_it_is_taken_from(cata
 
 
 def test_the_band_covers_every_measured_row(catalog: Catalog) -> None:
-    """Hours measured / hours estimated = tokens/s estimated / measured: within the band."""
+    """Hours measured / hours estimated = tokens/s estimated / measured: within the band, but for
+    the rows whose disagreement is known and said (docs/time.md)."""
     for row in THROUGHPUT_ROWS:
+        if row.outside_band:
+            assert row.note and not row.public, row.conditions
+            continue
         ratio = throughput_estimate(catalog, row) / row.measured_tokens_per_second
         assert FAST_FACTOR <= ratio <= SLOW_FACTOR, (row.conditions, ratio)
 
