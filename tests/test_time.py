@@ -339,6 +339,21 @@ def test_limits_that_leave_no_training_plan_name_the_nearest_and_what_fits(run: 
     assert ", or " not in _nearest_note(budget)  # a tenth of one epoch is no whole epoch
 
 
+def test_the_nearest_plan_fits_in_memory_and_small_shares_are_not_rounded_up(run: Runner) -> None:
+    big = ("recommend", "--gpu", "a100-80gb", "--model", "llama-3.1-70b", "--goal", "chat", "--json")
+    data = ok(run(*big, "--examples", "10k", "--max-hours", "1", "--explain")).json()
+    note = _nearest_note(data)
+    fitting = {p["name"] for p in data["excluded"] if p["fit"] in ("yes", "tight")}
+    assert any(f"The nearest, {name}," in note for name in fitting), note
+    assert not any(n.startswith("Nothing fits this GPU") for n in data["notes"])  # it fits: less data
+    tiny = _nearest_note(ok(run(*BASE, "--examples", "200k", "--budget-usd", "0.01")).json())
+    found = re.search(r"about ([\d.]+) % of the training: ([\d,]+) examples", tiny)
+    assert found, tiny
+    assert float(found[1]) == pytest.approx(100 * int(found[2].replace(",", "")) / 200_000, rel=0.1)
+    none_fits = ok(run(*BASE, "--examples", "1", "--max-hours", "0.0001")).json()
+    assert not any(n.startswith("No training plan is within") for n in none_fits["notes"])
+
+
 def test_limits_that_keep_a_training_plan_add_no_nearest_note(run: Runner) -> None:
     data = ok(run(*BASE, "--examples", "1k", "--max-hours", "100")).json()
     assert not any(n.startswith("No training plan is within") for n in data["notes"])

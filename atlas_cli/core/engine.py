@@ -272,28 +272,39 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
         )
         # Only a hosted plan left (its time is the provider's) counts as none left.
         if not any(s.plan.kind != "no-training" and s.timed.time is not None for s in kept):
-            notes += _nearest_within_limits([s for s in over if s.plan.kind != "no-training"], profile)
+            notes += _nearest_within_limits([s for s in over if _only_over_limit(s)], profile)
     return notes
+
+
+def _only_over_limit(s: Scored) -> bool:
+    """A training plan that fits in memory and that only the limits excluded: less data is
+    then all it needs."""
+    fits = s.plan.fit in ("yes", "tight", None)
+    by_rule = any(rule.effect.action == "exclude" for rule in s.plan.fired)
+    return s.plan.kind != "no-training" and fits and not by_rule
 
 
 def _nearest_within_limits(over: list[Scored], profile: Profile) -> list[str]:
     """When the limits leave no training plan: the one nearest to them, and how much data or how
-    many epochs would fit."""
+    many epochs would fit (none when not even one example would)."""
     inputs = time_inputs(profile)
     shares = [(share, s) for s in over if (share := share_within_limits(s.timed, inputs)) is not None]
     if not shares or profile.examples is None:
         return []
     share, nearest = max(shares, key=lambda pair: pair[0])
+    examples = math.floor(profile.examples * share)
+    if examples < 1:
+        return []
     assert nearest.timed.time is not None  # a plan over a limit has its time
     epochs = max(stage.workload.epochs for stage in nearest.timed.time.stages)
     fewer_epochs = math.floor(epochs * share)
     return [
         t(
             "No training plan is within --max-hours/--budget-usd. The nearest, {plan}, fits with about "
-            "{percent} % of the training: {examples:,} examples instead of {given:,}{epochs}.",
+            "{percent} of the training: {examples:,} examples instead of {given:,}{epochs}.",
             plan=nearest.plan.name,
-            percent=max(1, math.floor(100 * share)),
-            examples=max(1, math.floor(profile.examples * share)),
+            percent=f"{100 * share:.2g} %",
+            examples=examples,
             given=profile.examples,
             epochs=t(", or {fit:g} epoch(s) instead of {usual:g}", fit=fewer_epochs, usual=epochs)
             if fewer_epochs >= 1
@@ -699,7 +710,11 @@ class Engine:
                     gb=min(p.host_gb or 0.0 for p in offloaded),
                 )
             )
-        if hardware.capacity_gb is not None and not any(s.plan.fit in ("yes", "tight") for s in kept):
+        # A plan that only --max-hours/--budget-usd excluded still fits: less data is its answer.
+        over_limit = [s for s in left_out if s.timed.over_limit is not None]
+        if hardware.capacity_gb is not None and not any(
+            s.plan.fit in ("yes", "tight") for s in (*kept, *over_limit)
+        ):
             notes.append(
                 t(
                     "Nothing fits this GPU: add GPUs (full FT and LoRA shard with ZeRO-3/FSDP), "
