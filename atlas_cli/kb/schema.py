@@ -411,6 +411,9 @@ GPU_FIGURES: dict[str, str] = {
 }
 
 
+MEASURED_OVER_PEAK = 1.5  # the most a measured matmul rate may exceed the printed peak by
+
+
 class Gpu(Strict):
     id: Id
     name: str
@@ -465,10 +468,13 @@ class Gpu(Strict):
                 raise ValueError(f"{figure} needs its source: sources.{key}")
         if (self.tflops_bf16 is None) != (self.tflops_basis is None):
             raise ValueError("tflops_bf16 and tflops_basis go together")
+        # Boost clocks carry GeForce cards a few per cent past their printed peak, never by half.
         if self.tflops_bf16_measured is not None and (
-            self.tflops_bf16 is None or self.tflops_bf16_measured > self.tflops_bf16
+            self.tflops_bf16 is None or self.tflops_bf16_measured > MEASURED_OVER_PEAK * self.tflops_bf16
         ):
-            raise ValueError("tflops_bf16_measured needs tflops_bf16 and cannot exceed it")
+            raise ValueError(
+                f"tflops_bf16_measured needs tflops_bf16 and at most {MEASURED_OVER_PEAK:g}x of it"
+            )
         return self
 
     @property

@@ -43,7 +43,8 @@ MOE_EFFICIENCY = 0.10
 # The stack efficiencies were calibrated mostly on A100 runs, whose dense bf16 matmuls reach 86.9 %
 # of peak (ml-engineering's maximum achievable matmul FLOPS, 271.2 of 312 TFLOPS). A GPU measured
 # lower (H100 SXM 80.3 %, MI300X 51.4 %: data/gpus.yaml tflops_bf16_measured) sustains
-# proportionally less of its peak; one without a measurement is assumed to reach the A100's share.
+# proportionally less of its peak, a GeForce card boosting past its printed peak more; one without
+# a measurement is assumed to reach the A100's share.
 REFERENCE_MATMUL_SHARE = 271.2 / 312
 BANDWIDTH_EFFICIENCY = 0.8  # share of peak memory bandwidth that streaming kernels reach
 OP_SECONDS = 10e-6  # CPU time to dispatch one eager PyTorch operator
