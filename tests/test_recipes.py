@@ -58,6 +58,8 @@ PROFILES: list[dict[str, str]] = [
         {"gpu": "a100-80gb", "model": "qwen3-0.6b", "data_kind": k, "examples": "5k"}
         for k in ("preferences", "ratings")
     ),
+    # An instruct model with its user's own demonstrations: SFT in its chat template, then DPO.
+    {"gpu": "a100-80gb", "model": "qwen3-0.6b", "data_kind": "demonstrations", "examples": "5k"},
     {"gpu": "a100-80gb", "model": "qwen2.5-0.5b", "data_kind": "preferences", "priority": "speed"},
     {"gpu": "a100-80gb", "model": "qwen3-0.6b", "data_kind": "preferences", "priority": "cost"},
     {"model_access": "api", "model": "gemini-2.5-flash", "goal": "classify", "data_kind": "labeled"},
@@ -81,7 +83,8 @@ def all_cases() -> list[Case]:
         rec = recommend(**raw)
         for rank, plan in enumerate(rec.plans, 1):
             arch = str(rec.facts["model_architecture"])
-            name = f"{plan.method}-{'+'.join(plan.pipeline) or 'none'}-{arch}"
+            variant = "-instruct" if rec.profile.get("model_variant") == "instruct" else ""
+            name = f"{plan.method}-{'+'.join(plan.pipeline) or 'none'}-{arch}{variant}"
             cases.setdefault(name, Case(name, rec, rank))
     return sorted(cases.values(), key=lambda c: c.name)
 
@@ -638,6 +641,21 @@ def test_fp16_on_gpus_without_bf16(gpu: str) -> None:
     for fmt in ("llamafactory", "axolotl"):
         (doc,) = yaml_documents(render_recipe(CATALOG, rec, rank, fmt))
         assert doc["fp16"] is True and doc["bf16"] is False, fmt
+
+
+def test_axolotl_trains_an_instruct_model_in_its_own_chat_template() -> None:
+    instruct = recommend(gpu="a100-80gb", model="qwen3-0.6b", data_kind="demonstrations", examples="5k")
+    text = render_recipe(CATALOG, instruct, rank_of(instruct, "lora", ("sft",)), "axolotl")
+    (dataset,) = yaml_documents(text)[0]["datasets"]
+    assert dataset["type"] == "chat_template" and dataset["chat_template"] == "tokenizer_default"
+    assert dataset["field_messages"] == "messages" and dataset["roles_to_train"] == ["assistant"]
+    assert '{"messages": [{"role":' in text  # the data format it now needs is said
+    base = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="demonstrations")
+    (doc,) = yaml_documents(render_recipe(CATALOG, base, rank_of(base, "lora", ("sft",)), "axolotl"))
+    assert doc["datasets"][0]["type"]["field_instruction"] == "prompt"  # a base model: plain text
+    chat = "give its data in the conversational form"
+    assert chat in render_recipe(CATALOG, instruct, rank_of(instruct, "lora", ("sft",)), "python")
+    assert chat not in render_recipe(CATALOG, base, rank_of(base, "lora", ("sft",)), "python")
 
 
 def test_bf16_on_ampere() -> None:

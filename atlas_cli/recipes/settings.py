@@ -128,6 +128,11 @@ class Recipe:
         return int(self.profile.get("gpus") or 1)
 
     @property
+    def post_trained(self) -> bool:
+        """An instruct / chat checkpoint: its chat template is the format it is served with."""
+        return self.profile.get("model_variant") == "instruct"
+
+    @property
     def weights_dtype(self) -> str | None:
         """How the checkpoint stores its weights (None: no model spec, e.g. a bare size)."""
         return None if self.model is None else self.model.weights_dtype

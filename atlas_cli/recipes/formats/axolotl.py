@@ -59,7 +59,19 @@ def block_prefix(recipe: Recipe) -> str:
     return "model.layers."
 
 
-def _ax_dataset(stage: str) -> dict[str, Any]:
+def _ax_dataset(recipe: Recipe, stage: str) -> dict[str, Any]:
+    if stage == "sft" and recipe.post_trained:
+        # An instruct model keeps the chat template it is served with: conversations rendered by
+        # the tokenizer's own template, the loss on the assistant's turns (axolotl's chat_template
+        # type; a user-defined format would train it on bare prompt text).
+        return {
+            "path": "sft.jsonl",
+            "type": "chat_template",
+            "chat_template": "tokenizer_default",
+            "field_messages": "messages",
+            "roles_to_train": ["assistant"],
+            "train_on_eos": "turn",
+        }
     if stage == "sft":
         kind: Any = {
             "field_instruction": "prompt",
@@ -171,7 +183,7 @@ def _ax_optimizer(recipe: Recipe) -> str:
 
 def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "datasets": [_ax_dataset(stage)],
+        "datasets": [_ax_dataset(recipe, stage)],
         "dataset_prepared_path": f"last_run_prepared/{stage}",
     }
     if stage in AX_RL:
@@ -230,6 +242,12 @@ def render(recipe: Recipe, main: str) -> Rendered:
         steps.append(f"axolotl train {shlex.quote(name)}{launch}")
         if recipe.family == "lora" and i < len(documents) - 1:
             steps.append(f"axolotl merge-lora {shlex.quote(name)}")
+    if "sft" in recipe.stages and recipe.post_trained:
+        recipe.notes.append(
+            'SFT data for an instruct model: sft.jsonl holds conversations, {"messages": [{"role": '
+            '"user", "content": "..."}, {"role": "assistant", "content": "..."}]}, rendered with the '
+            "model's own chat template; the loss is on the assistant's turns."
+        )
     if "simpo" in recipe.stages:
         recipe.notes.append(
             "SimPO: axolotl refuses warmup_ratio with SimPO; set warmup_steps to about a tenth of the "

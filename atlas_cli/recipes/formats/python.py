@@ -606,6 +606,12 @@ def _training_notes(recipe: Recipe) -> None:
     note = sharding_note(recipe)
     if note:
         recipe.notes.append(note)
+    if recipe.post_trained and any(s in recipe.stages for s in ("sft", "dpo", "kto", "orpo", "simpo")):
+        recipe.notes.append(
+            "An instruct model: give its data in the conversational form (lists of messages) so that "
+            "TRL renders the model's own chat template; plain-text prompts and answers are trained as "
+            "bare text, a format the model is not served with."
+        )
     if "kto" in recipe.stages:
         recipe.notes.append(
             "KTO needs both desirable (true) and undesirable (false) examples, "
