@@ -354,6 +354,16 @@ def test_the_nearest_plan_fits_in_memory_and_small_shares_are_not_rounded_up(run
     assert not any(n.startswith("No training plan is within") for n in none_fits["notes"])
 
 
+def test_a_large_sft_set_at_the_default_epochs_is_told_that_one_is_usual(run: Runner) -> None:
+    def said(*args: str) -> bool:
+        notes = ok(run(*BASE, *args)).json()["notes"]
+        return any(n.startswith("SFT of") and "--epochs 1" in n for n in notes)
+
+    assert said("--examples", "10M")
+    assert not said("--examples", "10M", "--epochs", "3")  # the user chose
+    assert not said("--examples", "50k")
+
+
 def test_limits_that_keep_a_training_plan_add_no_nearest_note(run: Runner) -> None:
     data = ok(run(*BASE, "--examples", "1k", "--max-hours", "100")).json()
     assert not any(n.startswith("No training plan is within") for n in data["notes"])

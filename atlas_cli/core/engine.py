@@ -31,6 +31,7 @@ from atlas_cli.core.throughput.plans import (
     time_inputs,
     usual_epochs,
 )
+from atlas_cli.core.throughput.workload import LARGE_SFT_EXAMPLES
 from atlas_cli.core.variants import applies, with_variant
 from atlas_cli.i18n import pt, t
 from atlas_cli.kb.catalog import Catalog
@@ -282,6 +283,23 @@ def _only_over_limit(s: Scored) -> bool:
     fits = s.plan.fit in ("yes", "tight", None)
     by_rule = any(rule.effect.action == "exclude" for rule in s.plan.fired)
     return s.plan.kind != "no-training" and fits and not by_rule
+
+
+def _large_sft_note(kept: list[Scored], profile: Profile, epochs: float) -> list[str]:
+    """A large SFT set timed at the trainers' default epochs (`epochs`): most train it once."""
+    if profile.epochs is not None or profile.examples is None or profile.examples < LARGE_SFT_EXAMPLES:
+        return []
+    if epochs <= 1 or not any("sft" in s.plan.pipeline for s in kept):
+        return []
+    return [
+        t(
+            "SFT of {examples:,} examples is timed at the usual {epochs:g} epochs, but sets this "
+            "large are usually trained once (the alignment handbook's Zephyr SFT: one epoch of "
+            "UltraChat's 200k): --epochs 1 takes about 1/{epochs:g} of the SFT time and cost.",
+            examples=profile.examples,
+            epochs=epochs,
+        )
+    ]
 
 
 def _nearest_within_limits(over: list[Scored], profile: Profile) -> list[str]:
@@ -700,6 +718,7 @@ class Engine:
         notes = self._notes(profile, hardware, info, facts)
         notes += self._pipeline_notes(facts, pipeline)
         notes += time_notes(kept, left_out, profile)
+        notes += _large_sft_note(kept, profile, self.usual_epochs.get("sft", 1.0))
         offloaded = [s.plan for s in kept if s.plan.offload in ("optimizer", "params")]
         if offloaded:
             notes.append(

@@ -18,6 +18,11 @@ PACKABLE = frozenset({"sft", "continued-pretraining"})
 # data the longest of b examples is ~1 + 0.25 log2(b) times the average.
 PADDING_PER_DOUBLING = 0.25
 COMPLETION_SHARE = 0.75  # online RL: the completion's share of a sampled sequence
+# SFT sets this large are usually trained for one epoch, not the trainers' default of 3: the
+# alignment handbook's Zephyr SFT trains UltraChat's ~200k conversations once
+# (huggingface/alignment-handbook@19f03455 recipes/zephyr-7b-beta/sft/config_full.yaml,
+# num_train_epochs: 1). The time notes say so when the epochs were not given.
+LARGE_SFT_EXAMPLES = 100_000
 
 
 class Workload(NamedTuple):
