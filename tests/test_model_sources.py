@@ -504,6 +504,23 @@ def test_hub_refusals_say_what_to_do(
         find_model(catalog, "lab/locked")
 
 
+def test_a_hub_that_does_not_resolve_fails_at_once(
+    catalog: Catalog, hf_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No DNS (offline): said at once, not after huggingface_hub's ~25 s of retries."""
+    hub = pytest.importorskip("huggingface_hub")
+    monkeypatch.setattr(pytest.importorskip("huggingface_hub.constants"), "HF_HUB_OFFLINE", False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.invalid")  # RFC 2606: never resolves
+
+    def download(*args: object, **kwargs: object) -> str:
+        raise AssertionError("the download was tried")
+
+    monkeypatch.setattr(hub, "hf_hub_download", download)
+    with pytest.raises(UsageError, match="could not reach the Hub"):
+        find_model(catalog, "lab/anything")
+
+
 @pytest.mark.slow
 def test_a_repository_without_config_json(catalog: Catalog, fake_hub: type[FakeHub]) -> None:
     with pytest.raises(UsageError, match=r"has no config\.json"):

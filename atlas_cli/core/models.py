@@ -26,7 +26,8 @@ CONFIG_NAME: Final = "config.json"
 HUB_ID: Final = re.compile(r"^[A-Za-z0-9][\w.\-]{0,95}/[A-Za-z0-9][\w.\-]{0,95}$")
 MAX_CONFIG_BYTES: Final = 4_000_000  # real config.json files are kilobytes; refuse a stray blob
 MAX_TOKENIZER_CONFIG_BYTES: Final = 64_000_000  # added-token tables make some megabytes
-HUB_URL: Final = "https://huggingface.co/{repo}/blob/main/config.json"
+HUB_ENDPOINT: Final = "https://huggingface.co"  # huggingface_hub's default, unless HF_ENDPOINT
+HUB_URL: Final = HUB_ENDPOINT + "/{repo}/blob/main/config.json"
 HOW_TO_GET_IT: Final = N_(
     "download its config.json (no weights needed) and pass its path, "
     "e.g. --model ./config.json, or give --model-size instead"
@@ -211,6 +212,21 @@ def _offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _resolves(endpoint: str) -> bool:
+    """Whether the endpoint's host name resolves (a numeric address always does)."""
+    import socket  # only on the way to the network: not a cost of every start-up
+    from urllib.parse import urlsplit
+
+    host = urlsplit(endpoint).hostname
+    if not host:
+        return True  # a malformed endpoint: huggingface_hub says what is wrong with it
+    try:
+        socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError):
+        return False
+    return True
+
+
 def fetch_config(repo: str, hint: str = "") -> Path:
     """Download `repo`'s config.json into the Hugging Face cache (nothing else), with the
     optional huggingface_hub (`pip install 'ft-atlas[hub]'`). `hint` names close catalog models."""
@@ -244,10 +260,20 @@ def fetch_config(repo: str, hint: str = "") -> Path:
                 how=how,
             )
         ) from None
-    try:
-        found = hf_hub_download(
-            repo, CONFIG_NAME, cache_dir=hub_cache_dir(), endpoint=os.environ.get("HF_ENDPOINT") or None
+    endpoint = os.environ.get("HF_ENDPOINT") or None
+    if not _resolves(endpoint or HUB_ENDPOINT):
+        # huggingface_hub retries a failed connection with back-off for ~25 s; a host that does not
+        # even resolve (no network, no DNS) is known at once.
+        raise UsageError(
+            t(
+                "--model: could not reach the Hub for {repo}'s config.json (offline? HF_HUB_OFFLINE=1 skips "
+                "trying); {how}",
+                repo=repo,
+                how=how,
+            )
         )
+    try:
+        found = hf_hub_download(repo, CONFIG_NAME, cache_dir=hub_cache_dir(), endpoint=endpoint)
     except GatedRepoError:
         raise UsageError(
             t(
