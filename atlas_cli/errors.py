@@ -72,9 +72,10 @@ class MissingTranslations(KnowledgeBaseError):
 
 
 class InputEnded(AtlasError):
-    """End of input (Ctrl-D) in the middle of the questionnaire."""
+    """End of input (Ctrl-D) in the middle of the questionnaire: the user stopped it, as with
+    Ctrl-C; 1 would read as a bug."""
 
-    exit_code = EXIT_INTERNAL
+    exit_code = EXIT_INTERRUPTED
     code = "input_ended"
 
 

@@ -96,7 +96,7 @@ def test_invalid_answer_is_asked_again() -> None:
 
 @pytest.mark.parametrize(
     ("key", "message", "code"),
-    [("ctrl-c", "Aborted.", 130), ("ctrl-d", "input ended", 1)],
+    [("ctrl-c", "Aborted.", 130), ("ctrl-d", "input ended", 130)],
     ids=["ctrl-c-exits-130", "ctrl-d-exits-1"],
 )
 def test_interrupt_and_end_of_input(key: str, message: str, code: int) -> None:
