@@ -127,6 +127,31 @@ def test_next_steps_name_only_the_tools_that_apply(engine: Engine) -> None:
     assert [t.entry for t in lora.tools].count("trl.SFTTrainer / trl.SFTConfig") == 0
 
 
+def test_a_framework_is_named_only_when_it_runs_every_stage(engine: Engine, run: Runner) -> None:
+    """LLaMA-Factory has no GRPO stage: its LoRA entry must not point a GRPO plan at it, and the
+    YAML recipe offered is axolotl's alone (both write SFT)."""
+
+    def frameworks(**raw: str) -> set[str]:
+        rec = recommend(engine, gpu="h100-80gb", model="qwen3-8b", examples="5k", **raw)
+        lora = next(p for p in rec.plans if p.method == "lora")
+        return {t.library for t in lora.tools} & {"LLaMA-Factory", "axolotl"}
+
+    assert frameworks(goal="reasoning", data_kind="reward-function") == {"axolotl"}
+    assert frameworks(goal="chat", data_kind="demonstrations") == {"LLaMA-Factory", "axolotl"}
+    grpo = (
+        "--gpu",
+        "h100-80gb",
+        "--model",
+        "qwen3-8b",
+        "--goal",
+        "reasoning",
+        "--data-kind",
+        "reward-function",
+    )
+    table = ok(run("recommend", *grpo, "--examples", "5k", "--top", "1", env={"COLUMNS": "200"})).stdout
+    assert "As YAML: --trainer axolotl" in table and "llamafactory" not in table
+
+
 def test_the_recipe_command_reproduces_the_profile(run: Runner) -> None:
     profile = ("--gpu", "rtx-3090", "--model", "llama-3.1-8b", "--goal", "chat", "--examples", "10k")
     data = ok(run("recommend", *profile, "--json")).json()

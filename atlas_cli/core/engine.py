@@ -140,6 +140,10 @@ def _reads_plan(condition: Condition) -> bool:
     return any(name.startswith("plan.") for name in facts_used(condition))
 
 
+def _names(method: Method, library: str) -> bool:
+    return any(lib.library == library for lib in method.libraries)
+
+
 def _not_for_this_hardware(lib: LibraryEntry) -> bool:
     """Sort key: False (first) for an entry whose condition names the GPU vendor."""
     return lib.when is None or "gpu_vendor" not in facts_used(lib.when)
@@ -523,6 +527,15 @@ class Engine:
         self._stage_facts: dict[tuple[str, ...], dict[str, Scalar]] = {}
         self._pipeline_memo: dict[tuple[Any, ...], list[str]] = {}
         self._tools_cache: dict[tuple[str, tuple[str, ...], int], tuple[ToolRef, ...]] = {}
+        # Frameworks that run a training stage from a config of their own (LLaMA-Factory, axolotl):
+        # the external libraries the objectives name. One runs a plan only if it runs every part.
+        self.stage_frameworks = frozenset(
+            lib.library
+            for m in catalog.kb.methods
+            if m.kind == "objective"
+            for lib in m.libraries
+            if lib.status == "external"
+        )
         self._resolved: dict[tuple[Scalar, ...], Resolved] = {}
         self._plans: dict[tuple[str, int, int, str, str | None, int, int], tuple[Any, Scored]] = {}
         self._timed_plans: dict[tuple[int, TimeInputs], tuple[Plan, Plan]] = {}
@@ -943,6 +956,8 @@ class Engine:
         # A method's own entries show it inside SFTTrainer; a pipeline without SFT (GRPO,
         # continued pre-training) uses its stage's trainer instead.
         skip_sft = bool(pipeline) and "sft" not in pipeline
+        # LLaMA-Factory has no GRPO stage: its LoRA entry would point a GRPO plan at it.
+        unable = {f for f in self.stage_frameworks if pipeline and not all(_names(m, f) for m in methods)}
         refs: list[ToolRef] = []
         named: set[tuple[str, str]] = set()  # (library, trainer class) of the entries kept so far
         for m in methods:
@@ -950,6 +965,8 @@ class Engine:
             # it comes first, before the CUDA-first libraries that also run there.
             for lib in sorted(m.libraries, key=_not_for_this_hardware):
                 if lib.status not in ("stable", "external") or not self._applies(lib, libraries):
+                    continue
+                if lib.library in unable:
                     continue
                 if skip_sft and m is method and "SFT" in lib.entry:
                     continue

@@ -185,6 +185,12 @@ def _score_line(rec: Recommendation, plan: Plan) -> str:
     return t(SCORE_NOTE, score=plan.score, priority=rec.profile.get("priority"))
 
 
+# The YAML recipe formats (`recipe --trainer`), by the library name the knowledge base gives the
+# framework: offered for a plan whose tools name it (the engine lists a framework only when it
+# runs the method and every stage).
+YAML_TRAINERS = {"LLaMA-Factory": "llamafactory", "axolotl": "axolotl"}
+
+
 def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
     """What to do with the top plan, as (steps, evaluation lines): the libraries that apply to
     this plan (one line per library), the exact `ft-atlas recipe ...` command for this profile,
@@ -204,8 +210,11 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
             else f"{best.method}.py"
         )
         steps.append(t("Recipe: {command}", command=f"{found['recipe']} --out {out}"))
-        if yaml and not best.experimental_stages:
-            steps.append(t("As YAML: --trainer llamafactory or axolotl"))
+        trainers = [
+            name for library, name in YAML_TRAINERS.items() if any(r.library == library for r in best.tools)
+        ]
+        if yaml and trainers and not best.experimental_stages:
+            steps.append(t("As YAML: --trainer {trainers}", trainers=t(" or ").join(trainers)))
     else:
         steps.append(t("Recipe: none to write; the provider runs the training (see its card)."))
     steps.append(t("Cards and example code: {commands}", commands=found["example"]))
