@@ -152,6 +152,15 @@ def test_a_framework_is_named_only_when_it_runs_every_stage(engine: Engine, run:
     assert "As YAML: --trainer axolotl" in table and "llamafactory" not in table
 
 
+def test_lora_on_a_mixture_of_experts_says_all_linear_skips_the_experts(engine: Engine) -> None:
+    def caveat(model: str) -> bool:
+        rec = recommend(engine, gpu="a100-80gb", gpus="2", model=model, goal="chat", examples="5k")
+        lora = next(p for p in rec.plans if p.method == "lora")
+        return "lora-all-linear-skips-fused-experts" in lora.rules
+
+    assert caveat("qwen3-30b-a3b") and not caveat("qwen3-8b")
+
+
 def test_the_recipe_command_reproduces_the_profile(run: Runner) -> None:
     profile = ("--gpu", "rtx-3090", "--model", "llama-3.1-8b", "--goal", "chat", "--examples", "10k")
     data = ok(run("recommend", *profile, "--json")).json()
