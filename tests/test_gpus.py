@@ -83,6 +83,9 @@ def test_capacity_is_what_the_driver_reports(catalog: Catalog) -> None:
     assert unknown.capacity_gb == gib_to_gb(16)
     assert "usable" not in unknown.note
     assert resolve_hardware(catalog, "rtx-3090", None, 1).note.endswith("24 GiB")
+    # A Mac's GPU may use Metal's working set, not all of its unified memory.
+    mac = resolve_hardware(catalog, "apple-m3-max", None, 1)
+    assert mac.memory_gib == 128 and mac.capacity_gb == gib_to_gb(110100 / 1024)
 
 
 @pytest.mark.parametrize(
