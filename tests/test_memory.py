@@ -458,6 +458,30 @@ def test_a_plan_that_does_not_fit_names_the_gpu_memory_it_needs() -> None:
     assert "gpu_memory" not in {c.change for c in changes_that_fit(run, tight)}  # fits, within no margin
 
 
+def test_long_context_names_the_fused_loss_that_makes_lora_fit(run: Runner) -> None:
+    """32k tokens over a 128k vocabulary: transformers' own loss holds ~50 GB of fp32 logits."""
+    args = (
+        "recommend",
+        "--gpu",
+        "a100-80gb",
+        "--model",
+        "llama-3.1-8b",
+        "--goal",
+        "adapt",
+        "--seq-len",
+        "32k",
+    )
+    notes = ok(run(*args, "--examples", "5k", "--json")).json()["notes"]
+    fused = next(n for n in notes if "fp32 logits that transformers' own loss" in n)
+    assert fused.startswith("LoRA does not fit") and "--stack liger" in fused
+    lean = ok(run(*args, "--stack", "liger", "--json")).json()
+    assert next(p for p in lean["recommendations"] if p["method"] == "lora")["fit"] == "yes"
+    assert not any("fp32 logits that" in n for n in lean["notes"])
+    assert any(n.startswith("Memory is sized for --seq-len 32768") for n in notes)  # time: short examples
+    given = ok(run(*args, "--examples", "5k", "--tokens-per-example", "20k", "--json")).json()["notes"]
+    assert not any(n.startswith("Memory is sized for") for n in given)
+
+
 # --- measured runs ----------------------------------------------------------------------------------
 
 

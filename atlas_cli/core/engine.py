@@ -52,6 +52,7 @@ from atlas_cli.kb.schema import (
     Rule,
     Scalar,
 )
+from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
 
 # What each priority weighs: (quality, speed, memory thrift).
 PRIORITY_WEIGHTS = {
@@ -287,6 +288,45 @@ def _only_over_limit(s: Scored) -> bool:
     fits = s.plan.fit in ("yes", "tight", None)
     by_rule = any(rule.effect.action == "exclude" for rule in s.plan.fired)
     return s.plan.kind != "no-training" and fits and not by_rule
+
+
+# The share of a plan's memory the fp32 logits must reach before a loss that never materialises
+# them (Liger's fused linear cross-entropy, TRL's) is worth naming: long sequences over a
+# 128k-250k vocabulary, where they are tens of GB.
+LOGITS_SHARE = 0.25
+LEANER_STACK = "liger"
+
+
+def _leaner_stack_note(kept: list[Scored]) -> list[str]:
+    """The best local training plan does not fit comfortably because transformers' own loss holds
+    the fp32 logits: what it needs with a fused loss, which the user may not know exists."""
+    local = [s.plan for s in kept if s.plan.kind != "no-training" and s.plan.estimate is not None]
+    best = max(local, key=lambda plan: plan.score, default=None)  # the plan the rules rate highest
+    if best is None or best.fit in ("yes", None) or best.estimate is None:
+        return []
+    e = best.estimate
+    if e.settings.stack != "hf" or e.breakdown["logits_gb"] < LOGITS_SHARE * e.per_gpu_gb:
+        return []
+    lean = with_strategy(
+        estimator(e.method, e.memory_model, e.shape), e.settings._replace(stack=LEANER_STACK)
+    )
+    if lean.fit not in ("yes", "tight") or lean.per_gpu_gb >= e.per_gpu_gb:
+        return []
+    verdict = t("is tight") if best.fit == "tight" else t("does not fit")
+    return [
+        t(
+            "{plan} {verdict} at {need:g} GB, of which {logits:g} GB are the fp32 logits that "
+            "transformers' own loss materialises (--stack hf, assumed). A fused cross-entropy never "
+            "builds them: with --stack liger (Liger Kernel: use_liger_kernel=True in transformers, "
+            "enable_liger_kernel in LLaMA-Factory) it needs {lean:g} GB; TRL's SFTTrainer does the same "
+            "(--stack trl).",
+            plan=best.name,
+            verdict=verdict,
+            need=e.per_gpu_gb,
+            logits=e.breakdown["logits_gb"],
+            lean=lean.per_gpu_gb,
+        )
+    ]
 
 
 def _large_sft_note(kept: list[Scored], profile: Profile, epochs: float) -> list[str]:
@@ -732,6 +772,7 @@ class Engine:
         notes += self._pipeline_notes(facts, pipeline)
         notes += time_notes(kept, left_out, profile)
         notes += _large_sft_note(kept, profile, self.usual_epochs.get("sft", 1.0))
+        notes += _leaner_stack_note(kept)
         offloaded = [s.plan for s in kept if s.plan.offload in ("optimizer", "params")]
         if offloaded:
             notes.append(
@@ -1031,6 +1072,10 @@ class Engine:
         return normalized
 
 
+# A --seq-len this many times the typical example means long examples: time must not assume short ones.
+LONG_SEQ_FACTOR = 8
+
+
 def _length_notes(profile: Profile, info: ModelInfo) -> list[str]:
     """Lengths that do not agree: training past the model's positions, or examples longer than
     the length training truncates them to (memory and time are sized for that length)."""
@@ -1051,6 +1096,17 @@ def _length_notes(profile: Profile, info: ModelInfo) -> list[str]:
     limit = seq_len or (default_seq_len(info.shape, context) if info.shape is not None else None)
     # Continued pre-training packs by wrapping (TRL packing_strategy "wrapped"): nothing is cut.
     wrapped = profile.packing and profile.data_kind_or_typical == "text"
+    typical = TYPICAL_TOKENS[profile.data_kind_or_typical]
+    if seq_len and not tokens and profile.examples and typical and seq_len >= LONG_SEQ_FACTOR * typical:
+        notes.append(
+            t(
+                "Memory is sized for --seq-len {seq_len}, but time assumes the typical {typical}-token "
+                "example: give --tokens-per-example with your examples' average length, or long "
+                "examples will take many times the hours shown.",
+                seq_len=seq_len,
+                typical=typical,
+            )
+        )
     if tokens and limit and tokens > limit and not wrapped:
         notes.append(
             t(
