@@ -364,6 +364,27 @@ def test_a_large_sft_set_at_the_default_epochs_is_told_that_one_is_usual(run: Ru
     assert not said("--examples", "50k")
 
 
+def test_grpo_whose_sampling_dominates_names_vllm(run: Runner) -> None:
+    grpo = (
+        "--gpu",
+        "h100-80gb",
+        "--model",
+        "qwen3-8b",
+        "--goal",
+        "reasoning",
+        "--data-kind",
+        "reward-function",
+    )
+    data = ok(run("recommend", *grpo, "--examples", "5k", "--top", "1", "--json")).json()
+    (lora,) = data["recommendations"]
+    sampling = sum(s["time"]["generation_hours"] for s in lora["stages"]) / lora["time"]["hours"]
+    text = ok(run("recommend", *grpo, "--examples", "5k", "--top", "1", env={"COLUMNS": "400"})).stdout
+    assert sampling > 0.5 and f"Sampling the completions is {round(100 * sampling)} % of it" in text
+    assert "use_vllm=True" in text
+    sft = ok(run("recommend", *BASE[1:], "--examples", "5k")).stdout
+    assert "use_vllm" not in sft  # no sampling: nothing to say
+
+
 def test_limits_that_keep_a_training_plan_add_no_nearest_note(run: Runner) -> None:
     data = ok(run(*BASE, "--examples", "1k", "--max-hours", "100")).json()
     assert not any(n.startswith("No training plan is within") for n in data["notes"])

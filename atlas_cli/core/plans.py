@@ -187,7 +187,7 @@ class Plan(NamedTuple):
             spent = t("about ${usd:,.2f} ({hours:.3g} GPU-hours)", usd=cost.usd, hours=cost.gpu_hours)
         else:
             spent = t("{hours:.3g} GPU-hours", hours=cost.gpu_hours)
-        return t(
+        line = t(
             "Training takes about {time} ({band}) on {gpus} GPU(s), {rate:,.0f} tokens/s; {spent}."
             if self.kind != "no-training"
             else "Setup takes about {time} ({band}) on {gpus} GPU(s), {rate:,.0f} tokens/s; {spent}.",
@@ -197,6 +197,21 @@ class Plan(NamedTuple):
             rate=time.tokens_per_second,
             spent=spent,
         )
+        sampling = sum(s.generation_seconds for s in time.stages)
+        if time.seconds and sampling > SAMPLING_SHARE * time.seconds and not self._samples_with_vllm:
+            line += " " + t(
+                "Sampling the completions is {percent} % of it, with transformers' generate: TRL's "
+                "use_vllm=True (a colocated vLLM engine) samples several times faster (ft-atlas "
+                "estimate --method {method} --objective {objective} --vllm).",
+                percent=round(100 * sampling / time.seconds),
+                method=self.method,
+                objective=next(s.objective for s in time.stages if s.generation_seconds),
+            )
+        return line
+
+    @property
+    def _samples_with_vllm(self) -> bool:
+        return self.estimate is not None and self.estimate.settings.vllm
 
     @property
     def caveats(self) -> tuple[str, ...]:
@@ -252,6 +267,7 @@ class Plan(NamedTuple):
 # with its entry, so its id stays its own).
 _CHANGES: dict[tuple[int, tuple[str, ...]], tuple[Estimate, list[Change]]] = {}
 CHANGES_MEMO_LIMIT = 4096
+SAMPLING_SHARE = 0.5  # an online plan whose sampling is more than this share of its time names vLLM
 
 
 def _changes_for(e: Estimate, alternatives: tuple[str, ...]) -> list[Change]:
