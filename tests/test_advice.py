@@ -161,6 +161,19 @@ def test_lora_on_a_mixture_of_experts_says_all_linear_skips_the_experts(engine: 
     assert caveat("qwen3-30b-a3b") and not caveat("qwen3-8b")
 
 
+def test_a_chat_model_from_a_base_checkpoint_with_little_data_hears_of_the_instruct_one(
+    engine: Engine,
+) -> None:
+    def said(model: str, examples: str) -> bool:
+        rec = recommend(
+            engine, gpu="rtx-4090", model=model, goal="chat", data_kind="demonstrations", examples=examples
+        )
+        return "chat-from-a-base-model-with-little-data" in rec.plans[0].rules
+
+    assert said("llama-3.1-8b", "5k")
+    assert not said("llama-3.1-8b-instruct", "5k") and not said("llama-3.1-8b", "50k")
+
+
 def test_the_recipe_command_reproduces_the_profile(run: Runner) -> None:
     profile = ("--gpu", "rtx-3090", "--model", "llama-3.1-8b", "--goal", "chat", "--examples", "10k")
     data = ok(run("recommend", *profile, "--json")).json()
