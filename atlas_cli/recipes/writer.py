@@ -126,6 +126,12 @@ def render_recipe(catalog: Catalog, rec: Recommendation, rank: int = 1, fmt: str
 
 def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, TrainerFormat]) -> None:
     plan, arch = recipe.plan, recipe.architecture
+    if recipe.method.runs == "hosted" and plan.kind == "no-training":
+        raise UsageError(
+            f"plan {recipe.rank} ({plan.name}) calls a provider's API and trains nothing on a GPU, so "
+            f"there is no training script to write: `ft-atlas show {plan.method}` has its example code "
+            "(the few lines that run on your machine) and each provider's API and prices"
+        )
     if recipe.method.runs == "hosted":
         raise UsageError(
             f"plan {recipe.rank} ({plan.name}) runs at a provider, so there is no training script to "

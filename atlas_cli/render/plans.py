@@ -216,7 +216,11 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
         if yaml and trainers and not best.experimental_stages:
             steps.append(t("As YAML: --trainer {trainers}", trainers=t(" or ").join(trainers)))
     else:
-        steps.append(t("Recipe: none to write; the provider runs the training (see its card)."))
+        steps.append(
+            t("Recipe: none to write; the provider runs the training (see its card).")
+            if best.kind != "no-training"
+            else t("Recipe: none to write; the card's example code is the whole program (see its card).")
+        )
     steps.append(t("Cards and example code: {commands}", commands=found["example"]))
     evaluation = [f"{a['text']} ({a['source']})" for a in found["evaluation"]]
     return steps, evaluation
