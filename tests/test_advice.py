@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from atlas_cli.core.engine import Engine
-from atlas_cli.core.plans import Recommendation
+from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.core.profile import build_profile
 from atlas_cli.errors import KnowledgeBaseError
 from atlas_cli.kb.catalog import Catalog
@@ -184,6 +184,19 @@ def test_a_chat_model_from_a_base_checkpoint_with_little_data_hears_of_the_instr
 
     assert said("llama-3.1-8b", "5k")
     assert not said("llama-3.1-8b-instruct", "5k") and not said("llama-3.1-8b", "50k")
+
+
+def test_qlora_of_an_mxfp4_checkpoint_is_offered_on_unsloth_only(engine: Engine) -> None:
+    """transformers will not quantize gpt-oss's MXFP4 weights again; Unsloth trains its own 4-bit upload."""
+
+    def qlora(stack: str) -> Plan | None:
+        rec = recommend(engine, gpu="rtx-4090", model="gpt-oss-20b", goal="chat", examples="5k", stack=stack)
+        return next((p for p in rec.plans if p.method == "qlora"), None)
+
+    assert qlora("hf") is None
+    on_unsloth = qlora("unsloth")
+    assert on_unsloth is not None and on_unsloth.fit == "yes"
+    assert "qlora-on-unsloth-uses-its-4-bit-upload" in on_unsloth.rules
 
 
 def test_the_recipe_command_reproduces_the_profile(run: Runner) -> None:
