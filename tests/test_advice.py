@@ -149,6 +149,8 @@ def test_a_framework_is_named_only_when_it_runs_every_stage(engine: Engine, run:
         return {t.library for t in lora.tools} & {"LLaMA-Factory", "axolotl"}
 
     assert frameworks(goal="reasoning", data_kind="reward-function") == {"axolotl"}
+    mac = recommend(engine, gpu="apple-m4-max", model="qwen3-8b", goal="chat", examples="5k")
+    assert not any(t.library == "axolotl" for p in mac.plans for t in p.tools)  # CUDA / ROCm only
     assert frameworks(goal="chat", data_kind="demonstrations") == {"LLaMA-Factory", "axolotl"}
     grpo = (
         "--gpu",
@@ -171,6 +173,9 @@ def test_lora_on_a_mixture_of_experts_says_all_linear_skips_the_experts(engine: 
         return "lora-all-linear-skips-fused-experts" in lora.rules
 
     assert caveat("qwen3-30b-a3b") and not caveat("qwen3-8b")
+    rec = recommend(engine, gpu="h100-80gb", gpus="8", model="qwen3-30b-a3b", goal="chat", examples="50k")
+    dora = next(p for p in rec.plans if p.method == "dora")
+    assert "lora-all-linear-skips-fused-experts" not in dora.rules  # PEFT's target_parameters refuses DoRA
 
 
 def test_a_chat_model_from_a_base_checkpoint_with_little_data_hears_of_the_instruct_one(

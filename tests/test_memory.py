@@ -480,6 +480,20 @@ def test_long_context_names_the_fused_loss_that_makes_lora_fit(run: Runner) -> N
     assert any(n.startswith("Memory is sized for --seq-len 32768") for n in notes)  # time: short examples
     given = ok(run(*args, "--examples", "5k", "--tokens-per-example", "20k", "--json")).json()["notes"]
     assert not any(n.startswith("Memory is sized for") for n in given)
+    small = (
+        "recommend",
+        "--gpu",
+        "rtx-4090",
+        "--model",
+        "llama-3.1-8b",
+        "--goal",
+        "chat",
+        "--seq-len",
+        "16k",
+    )
+    notes = ok(run(*small, "--json")).json()["notes"]
+    assert any("--stack liger" in n for n in notes)
+    assert not any(n.startswith("Nothing fits this GPU") for n in notes)  # the fused loss is the answer
 
 
 # --- measured runs ----------------------------------------------------------------------------------

@@ -517,7 +517,13 @@ def test_a_hub_that_does_not_resolve_fails_at_once(
         raise AssertionError("the download was tried")
 
     monkeypatch.setattr(hub, "hf_hub_download", download)
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
     with pytest.raises(UsageError, match="could not reach the Hub"):
+        find_model(catalog, "lab/anything")
+    # Behind a proxy, the proxy resolves the host: the download is tried.
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    with pytest.raises(AssertionError, match="the download was tried"):
         find_model(catalog, "lab/anything")
 
 

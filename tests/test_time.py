@@ -350,6 +350,9 @@ def test_the_nearest_plan_fits_in_memory_and_small_shares_are_not_rounded_up(run
     found = re.search(r"about ([\d.]+) % of the training: ([\d,]+) examples", tiny)
     assert found, tiny
     assert float(found[1]) == pytest.approx(100 * int(found[2].replace(",", "")) / 200_000, rel=0.1)
+    h100 = ("recommend", "--gpu", "h100-80gb", "--model", "llama-3.1-8b", "--goal", "chat", "--json")
+    nearly = ok(run(*h100, "--examples", "200k", "--max-hours", "11.7")).json()
+    assert "about 99 % of the training" in _nearest_note(nearly)  # 99.8 %: not "1e+02 %", not 100 %
     none_fits = ok(run(*BASE, "--examples", "1", "--max-hours", "0.0001")).json()
     assert not any(n.startswith("No training plan is within") for n in none_fits["notes"])
 
@@ -362,6 +365,23 @@ def test_a_large_sft_set_at_the_default_epochs_is_told_that_one_is_usual(run: Ru
     assert said("--examples", "10M")
     assert not said("--examples", "10M", "--epochs", "3")  # the user chose
     assert not said("--examples", "50k")
+    untimed = ok(
+        run(
+            "recommend",
+            "--vram",
+            "8",
+            "--model",
+            "qwen3-30b-a3b",
+            "--goal",
+            "chat",
+            "--examples",
+            "200k",
+            "--json",
+        )
+    )
+    assert not any(
+        n.startswith("SFT of") for n in untimed.json()["notes"]
+    )  # nothing is timed: no GPU figures
 
 
 def test_grpo_whose_sampling_dominates_names_vllm(run: Runner) -> None:

@@ -329,9 +329,18 @@ def _leaner_stack_note(kept: list[Scored]) -> list[str]:
     ]
 
 
-def _large_sft_note(kept: list[Scored], profile: Profile, epochs: float) -> list[str]:
-    """A large SFT set timed at the trainers' default epochs (`epochs`): most train it once."""
-    if profile.epochs is not None or profile.examples is None or profile.examples < LARGE_SFT_EXAMPLES:
+def _percent(value: float) -> str:
+    """A share under 100 %: two significant digits when small (0.016 %), whole ones from 10 %
+    (never rounded up to 100 %)."""
+    return f"{value:.2g} %" if value < 10 else f"{math.floor(value)} %"
+
+
+def _large_sft_note(kept: list[Scored], profile: Profile, epochs: float, timed: bool) -> list[str]:
+    """A large SFT set timed (`timed`: a GPU with a published peak) at the trainers' default
+    epochs (`epochs`): most train it once."""
+    if not timed or profile.epochs is not None or profile.examples is None:
+        return []
+    if profile.examples < LARGE_SFT_EXAMPLES:
         return []
     if epochs <= 1 or not any("sft" in s.plan.pipeline for s in kept):
         return []
@@ -365,7 +374,7 @@ def _nearest_within_limits(over: list[Scored], profile: Profile) -> list[str]:
             "No training plan is within --max-hours/--budget-usd. The nearest, {plan}, fits with about "
             "{percent} of the training: {examples:,} examples instead of {given:,}{epochs}.",
             plan=nearest.plan.name,
-            percent=f"{100 * share:.2g} %",
+            percent=_percent(100 * share),
             examples=examples,
             given=profile.examples,
             epochs=t(", or {fit:g} epoch(s) instead of {usual:g}", fit=fewer_epochs, usual=epochs)
@@ -771,8 +780,10 @@ class Engine:
         notes = self._notes(profile, hardware, info, facts)
         notes += self._pipeline_notes(facts, pipeline)
         notes += time_notes(kept, left_out, profile)
-        notes += _large_sft_note(kept, profile, self.usual_epochs.get("sft", 1.0))
-        notes += _leaner_stack_note(kept)
+        timed = local and hardware.device is not None
+        notes += _large_sft_note(kept, profile, self.usual_epochs.get("sft", 1.0), timed)
+        leaner = _leaner_stack_note(kept)
+        notes += leaner
         offloaded = [s.plan for s in kept if s.plan.offload in ("optimizer", "params")]
         if offloaded:
             notes.append(
@@ -785,8 +796,11 @@ class Engine:
             )
         # A plan that only --max-hours/--budget-usd excluded still fits: less data is its answer.
         over_limit = [s for s in left_out if s.timed.over_limit is not None]
-        if hardware.capacity_gb is not None and not any(
-            s.plan.fit in ("yes", "tight") for s in (*kept, *over_limit)
+        # A fused loss that makes the best plan fit is the answer (said just before).
+        if (
+            hardware.capacity_gb is not None
+            and not leaner
+            and not any(s.plan.fit in ("yes", "tight") for s in (*kept, *over_limit))
         ):
             notes.append(
                 t(

@@ -213,13 +213,19 @@ def _offline() -> bool:
 
 
 def _resolves(endpoint: str) -> bool:
-    """Whether the endpoint's host name resolves (a numeric address always does)."""
+    """Whether the endpoint's host name resolves (a numeric address always does). Through a
+    proxy the proxy resolves it: that is left to huggingface_hub."""
     import socket  # only on the way to the network: not a cost of every start-up
+    import urllib.request
     from urllib.parse import urlsplit
 
-    host = urlsplit(endpoint).hostname
+    parts = urlsplit(endpoint)
+    host = parts.hostname
     if not host:
         return True  # a malformed endpoint: huggingface_hub says what is wrong with it
+    proxies = urllib.request.getproxies()
+    if (proxies.get(parts.scheme) or proxies.get("all")) and not urllib.request.proxy_bypass(host):
+        return True
     try:
         socket.getaddrinfo(host, None)
     except (socket.gaierror, UnicodeError):

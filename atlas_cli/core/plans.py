@@ -201,8 +201,9 @@ class Plan(NamedTuple):
         if time.seconds and sampling > SAMPLING_SHARE * time.seconds and not self._samples_with_vllm:
             line += " " + t(
                 "Sampling the completions is {percent} % of it, with transformers' generate: TRL's "
-                "use_vllm=True (a colocated vLLM engine) samples several times faster (ft-atlas "
-                "estimate --method {method} --objective {objective} --vllm).",
+                "use_vllm=True (a colocated vLLM engine) samples several times faster (`ft-atlas "
+                "estimate --method {method} --objective {objective} --vllm` with this profile's flags "
+                "times it).",
                 percent=round(100 * sampling / time.seconds),
                 method=self.method,
                 objective=next(s.objective for s in time.stages if s.generation_seconds),
