@@ -233,6 +233,17 @@ def _resolves(endpoint: str) -> bool:
     return True
 
 
+def _unreachable(repo: str, how: str) -> UsageError:
+    return UsageError(
+        t(
+            "--model: could not reach the Hub for {repo}'s config.json (offline? HF_HUB_OFFLINE=1 skips "
+            "trying); {how}",
+            repo=repo,
+            how=how,
+        )
+    )
+
+
 def fetch_config(repo: str, hint: str = "") -> Path:
     """Download `repo`'s config.json into the Hugging Face cache (nothing else), with the
     optional huggingface_hub (`pip install 'ft-atlas[hub]'`). `hint` names close catalog models."""
@@ -270,14 +281,7 @@ def fetch_config(repo: str, hint: str = "") -> Path:
     if not _resolves(endpoint or HUB_ENDPOINT):
         # huggingface_hub retries a failed connection with back-off for ~25 s; a host that does not
         # even resolve (no network, no DNS) is known at once.
-        raise UsageError(
-            t(
-                "--model: could not reach the Hub for {repo}'s config.json (offline? HF_HUB_OFFLINE=1 skips "
-                "trying); {how}",
-                repo=repo,
-                how=how,
-            )
-        )
+        raise _unreachable(repo, how)
     try:
         found = hf_hub_download(repo, CONFIG_NAME, cache_dir=hub_cache_dir(), endpoint=endpoint)
     except GatedRepoError:
@@ -298,14 +302,7 @@ def fetch_config(repo: str, hint: str = "") -> Path:
             )
         ) from None
     except LocalEntryNotFoundError:  # raised (before the others) when the Hub cannot be reached
-        raise UsageError(
-            t(
-                "--model: could not reach the Hub for {repo}'s config.json (offline? HF_HUB_OFFLINE=1 skips "
-                "trying); {how}",
-                repo=repo,
-                how=how,
-            )
-        ) from None
+        raise _unreachable(repo, how) from None
     except EntryNotFoundError:
         raise UsageError(
             t(
