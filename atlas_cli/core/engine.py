@@ -160,9 +160,8 @@ def compile_rule(rule: Rule) -> CompiledRule:
             # The parts were validated with the rule: building a validator for AllOf here
             # would cost a fresh process ~25 ms.
             guard = AllOf.model_construct(all=profile_parts)
-    excludes = rule.effect.action == "exclude"
     predicate = compile_condition(rule.when)
-    return CompiledRule(rule, predicate, per_plan, points, excludes, guard)
+    return CompiledRule(rule, predicate, per_plan, points, rule.effect.excludes, guard)
 
 
 class Checks:
@@ -286,7 +285,7 @@ def _only_over_limit(s: Scored) -> bool:
     """A training plan that fits in memory and that only the limits excluded: less data is
     then all it needs."""
     fits = s.plan.fit in ("yes", "tight", None)
-    by_rule = any(rule.effect.action == "exclude" for rule in s.plan.fired)
+    by_rule = any(rule.effect.excludes for rule in s.plan.fired)
     return s.plan.kind != "no-training" and fits and not by_rule
 
 

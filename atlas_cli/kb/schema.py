@@ -741,6 +741,11 @@ class Effect(Strict):
     action: Literal["prefer", "avoid", "exclude"]
     weight: float = Field(default=1.0, ge=0, le=100)
 
+    @property
+    def excludes(self) -> bool:
+        """The rule removes the plan (rather than weighing it)."""
+        return self.action == "exclude"
+
 
 class Rule(Strict):
     """If `when` holds for a candidate plan whose method `methods` selects, apply `effect`."""
