@@ -265,6 +265,43 @@ TORCHTUNE_FLAGS = (
 )
 PEFT_MMQA_SPEED = PEFT_MMQA.replace(", cuda_memory_reserved_99th", "; tokens over summed step times")
 ANSWER_AI = "Answer.AI fsdp_qlora benchmarks_03_2024.md (AnswerDotAI/fsdp_qlora@05ed9f2a)"
+
+
+def answer_ai(
+    conditions: str,
+    model: str,
+    gpu: str,
+    measured: float,
+    *,
+    batch: int,
+    gpus: int,
+    offload: str | None = None,
+    note: str = "",
+    outside_band: bool = False,
+) -> ThroughputRow:
+    """One of Answer.AI's FSDP-QLoRA runs: LoRA r64 over a 4-bit base, sharded (ZeRO-3 / FSDP)
+    across the GPUs, 2,048-token samples of full length, so its rate is tokens over the run's
+    seconds for 1,024 samples."""
+    settings: dict[str, Any] = {"batch_size": batch, "seq_len": 2048, "lora_rank": 64, "sharding": "zero3"}
+    if offload is not None:
+        settings["offload"] = offload
+    return ThroughputRow(
+        ANSWER_AI,
+        conditions,
+        model,
+        "qlora",
+        "qlora",
+        gpu,
+        measured,
+        settings,
+        2048,
+        packing=True,
+        gpus=gpus,
+        note=note,
+        outside_band=outside_band,
+    )
+
+
 # torchtune's recipes with compile and chunked cross-entropy are the "liger" class of stack here:
 # fused kernels and a loss that never materialises the logits in fp32.
 COMPILED = {"stack": "liger", "gradient_checkpointing": True, "batch_size": 2}
@@ -437,130 +474,84 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         packing=False,
         fused_optimizer=False,
     ),
-    ThroughputRow(
-        ANSWER_AI,
+    answer_ai(
         "Llama-2-70B QLoRA, 2x RTX 3090 (PCIe), FSDP with CPU offload, batch 2, 2048 tokens",
         "llama-2-70b",
-        "qlora",
-        "qlora",
         "rtx-3090",
         178,
-        {"batch_size": 2, "seq_len": 2048, "lora_rank": 64, "sharding": "zero3", "offload": "params"},
-        2048,
-        packing=True,
+        batch=2,
         gpus=2,
+        offload="params",
     ),
-    ThroughputRow(
-        ANSWER_AI,
+    answer_ai(
         "Llama-2-7B QLoRA, 2x RTX 3090, FSDP, batch 10, 2048 tokens",
         "llama-2-7b",
-        "qlora",
-        "qlora",
         "rtx-3090",
         2241,
-        {"batch_size": 10, "seq_len": 2048, "lora_rank": 64, "sharding": "zero3"},
-        2048,
-        packing=True,
+        batch=10,
         gpus=2,
     ),
-    ThroughputRow(
-        ANSWER_AI,
+    answer_ai(
         "Llama-2-70B QLoRA, 4x H100 80GB SXM, FSDP, batch 8, 2048 tokens",
         "llama-2-70b",
-        "qlora",
-        "qlora",
         "h100-80gb",
         3144,
-        {"batch_size": 8, "seq_len": 2048, "lora_rank": 64, "sharding": "zero3"},
-        2048,
-        packing=True,
+        batch=8,
         gpus=4,
     ),
-    ThroughputRow(
-        ANSWER_AI,
+    answer_ai(
         "Llama-2-70B QLoRA, 8x A100 40GB SXM, FSDP, batch 4, 2048 tokens",
         "llama-2-70b",
-        "qlora",
-        "qlora",
         "a100-40gb",
         3121,
-        {"batch_size": 4, "seq_len": 2048, "lora_rank": 64, "sharding": "zero3"},
-        2048,
-        packing=True,
+        batch=4,
         gpus=8,
     ),
-    ThroughputRow(
-        ANSWER_AI,
+    answer_ai(
         "Llama-2-70B QLoRA, 2x A100 40GB SXM, FSDP, batch 1, 2048 tokens (1,024 samples in 3,277 s)",
         "llama-2-70b",
-        "qlora",
-        "qlora",
         "a100-40gb",
         640,
-        {"batch_size": 1, "seq_len": 2048, "lora_rank": 64, "sharding": "zero3"},
-        2048,
-        packing=True,
+        batch=1,
         gpus=2,
     ),
-    ThroughputRow(
-        ANSWER_AI,
+    answer_ai(
         "Llama-2-70B QLoRA, 4x A100 40GB SXM, FSDP, batch 4, 2048 tokens (1,024 samples in 1,266 s)",
         "llama-2-70b",
-        "qlora",
-        "qlora",
         "a100-40gb",
         1657,
-        {"batch_size": 4, "seq_len": 2048, "lora_rank": 64, "sharding": "zero3"},
-        2048,
-        packing=True,
+        batch=4,
         gpus=4,
     ),
-    ThroughputRow(
-        ANSWER_AI,
+    answer_ai(
         "Llama-2-70B QLoRA, 2x RTX 6000 Ada ('A6000 Ada 48GB'), FSDP, batch 2, 2048 tokens (5,867 s)",
         "llama-2-70b",
-        "qlora",
-        "qlora",
         "rtx-6000-ada",
         357,
-        {"batch_size": 2, "seq_len": 2048, "lora_rank": 64, "sharding": "zero3"},
-        2048,
-        packing=True,
+        batch=2,
         gpus=2,
-        note=(
-            "the card's printed 364 TFLOPS (whitepaper, as quoted) puts this at ~1.9x; half of it "
-            "(182, FP32 accumulate at half rate as on its L40 sibling, and as llm.c treats the card) "
-            "would match both rows, but not torchtune's 'A6000' rows read as this card: the catalog "
-            "keeps 364"
-        ),
+        note="the card's printed 364 TFLOPS (whitepaper, as quoted) puts this at ~1.9x; half of it "
+        "(182, FP32 accumulate at half rate as on its L40 sibling, and as llm.c treats the card) "
+        "would match both rows, but not torchtune's 'A6000' rows read as this card: the catalog "
+        "keeps 364",
         outside_band=True,
     ),
-    ThroughputRow(
-        ANSWER_AI,
+    answer_ai(
         "Llama-2-70B QLoRA, 4x RTX 6000 Ada, FSDP, batch 3, 2048 tokens (2,904 s)",
         "llama-2-70b",
-        "qlora",
-        "qlora",
         "rtx-6000-ada",
         722,
-        {"batch_size": 3, "seq_len": 2048, "lora_rank": 64, "sharding": "zero3"},
-        2048,
-        packing=True,
+        batch=3,
         gpus=4,
         note="see the 2-GPU row",
         outside_band=True,
     ),
-    ThroughputRow(
-        ANSWER_AI,
+    answer_ai(
         "Llama-2-7B QLoRA, 2x RTX 4090 (PCIe 4.0 x16), FSDP, batch 10, 2048 tokens (466 s)",
         "llama-2-7b",
-        "qlora",
-        "qlora",
         "rtx-4090",
         4500,
-        {"batch_size": 10, "seq_len": 2048, "lora_rank": 64, "sharding": "zero3"},
-        2048,
-        packing=True,
+        batch=10,
         gpus=2,
     ),
     ThroughputRow(
