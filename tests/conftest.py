@@ -36,6 +36,13 @@ for _name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE", "FT_ATLAS_LANG"):
 os.environ["LANG"] = "C.UTF-8"
 
 
+# A reasoning model trained with a reward function (GRPO): its top plan, as several tests ask.
+GRPO_TOP_PLAN = (
+    *("recommend", "--gpu", "h100-80gb", "--model", "qwen3-8b", "--goal", "reasoning"),
+    *("--data-kind", "reward-function", "--examples", "5k", "--top", "1"),
+)
+
+
 @dataclass
 class Run:
     stdout: str

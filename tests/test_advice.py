@@ -18,7 +18,7 @@ from atlas_cli.core.profile import build_profile
 from atlas_cli.errors import KnowledgeBaseError
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.loading import load_knowledge_base
-from tests.conftest import Runner, fails, ok
+from tests.conftest import GRPO_TOP_PLAN, Runner, fails, ok
 from tests.test_knowledge import bundled_sections, index_of, write_kb
 
 
@@ -152,17 +152,7 @@ def test_a_framework_is_named_only_when_it_runs_every_stage(engine: Engine, run:
     mac = recommend(engine, gpu="apple-m4-max", model="qwen3-8b", goal="chat", examples="5k")
     assert not any(t.library == "axolotl" for p in mac.plans for t in p.tools)  # CUDA / ROCm only
     assert frameworks(goal="chat", data_kind="demonstrations") == {"LLaMA-Factory", "axolotl"}
-    grpo = (
-        "--gpu",
-        "h100-80gb",
-        "--model",
-        "qwen3-8b",
-        "--goal",
-        "reasoning",
-        "--data-kind",
-        "reward-function",
-    )
-    table = ok(run("recommend", *grpo, "--examples", "5k", "--top", "1", env={"COLUMNS": "200"})).stdout
+    table = ok(run(*GRPO_TOP_PLAN, env={"COLUMNS": "200"})).stdout
     assert "As YAML: --trainer axolotl" in table and "llamafactory" not in table
 
 

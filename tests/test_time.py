@@ -22,7 +22,7 @@ from atlas_cli.core.throughput.workload import Workload, batches
 from atlas_cli.kb.catalog import Catalog
 from benchmarks.measured import THROUGHPUT_ROWS, ThroughputRow
 from benchmarks.published import throughput_estimate
-from tests.conftest import Runner, fails, ok
+from tests.conftest import GRPO_TOP_PLAN, Runner, fails, ok
 
 A100 = Device(312.0, 2039.0, 300.0, "NVLink 3")
 PCIE_4090 = Device(165.2, 1008.0, 25.0, "PCIe")
@@ -320,7 +320,8 @@ def test_limits_exclude_plans_and_explain_says_why(run: Runner) -> None:
 
 
 def _nearest_note(data: dict[str, Any]) -> str:
-    return next(n for n in data["notes"] if n.startswith("No training plan is within"))
+    notes: list[str] = data["notes"]
+    return next(n for n in notes if n.startswith("No training plan is within"))
 
 
 def test_limits_that_leave_no_training_plan_name_the_nearest_and_what_fits(run: Runner) -> None:
@@ -385,20 +386,10 @@ def test_a_large_sft_set_at_the_default_epochs_is_told_that_one_is_usual(run: Ru
 
 
 def test_grpo_whose_sampling_dominates_names_vllm(run: Runner) -> None:
-    grpo = (
-        "--gpu",
-        "h100-80gb",
-        "--model",
-        "qwen3-8b",
-        "--goal",
-        "reasoning",
-        "--data-kind",
-        "reward-function",
-    )
-    data = ok(run("recommend", *grpo, "--examples", "5k", "--top", "1", "--json")).json()
+    data = ok(run(*GRPO_TOP_PLAN, "--json")).json()
     (lora,) = data["recommendations"]
     sampling = sum(s["time"]["generation_hours"] for s in lora["stages"]) / lora["time"]["hours"]
-    text = ok(run("recommend", *grpo, "--examples", "5k", "--top", "1", env={"COLUMNS": "400"})).stdout
+    text = ok(run(*GRPO_TOP_PLAN, env={"COLUMNS": "400"})).stdout
     assert sampling > 0.5 and f"Sampling the completions is {round(100 * sampling)} % of it" in text
     assert "use_vllm=True" in text
     sft = ok(run("recommend", *BASE[1:], "--examples", "5k")).stdout
