@@ -156,6 +156,13 @@ def test_a_framework_is_named_only_when_it_runs_every_stage(engine: Engine, run:
     assert "As YAML: --trainer axolotl" in table and "llamafactory" not in table
 
 
+def test_the_yaml_trainers_offered_are_registered_recipe_formats() -> None:
+    from atlas_cli.recipes.registry import format_names
+    from atlas_cli.render.plans import YAML_TRAINERS
+
+    assert set(YAML_TRAINERS.values()) <= set(format_names())
+
+
 def test_lora_on_a_mixture_of_experts_says_all_linear_skips_the_experts(engine: Engine) -> None:
     def caveat(model: str) -> bool:
         rec = recommend(engine, gpu="a100-80gb", gpus="2", model=model, goal="chat", examples="5k")
