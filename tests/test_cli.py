@@ -1022,6 +1022,17 @@ def test_lengths_that_disagree_are_said(run: Runner) -> None:
     assert gpt2["assumptions"]["seq_len"] == 1024  # its learned positions, not the usual 2048
 
 
+def test_estimate_says_the_same_length_warnings_as_recommend(run: Runner) -> None:
+    single = ("estimate", "--method", "lora", "--gpu", "4090", "--examples", "10k", "--json")
+    past = ok(run(*single, "--model", "gpt2", "--seq-len", "4k")).json()["warnings"]
+    assert any("1024 positions" in w for w in past)
+    cut = ok(run(*single, "--model-size", "7b", "--tokens-per-example", "3000")).json()["warnings"]
+    assert any("truncates them to 2048" in w for w in cut)
+    long = ok(run(*single, "--model-size", "1b", "--seq-len", "32k"))
+    assert any("typical 512-token example" in w for w in long.json()["warnings"])
+    assert "warning: Memory is sized for --seq-len 32768" in long.stderr
+
+
 def test_an_api_user_is_not_told_about_local_weights(run: Runner) -> None:
     data = ok(run("recommend", "--model-access", "api", "--goal", "chat", "--json")).json()
     assert not any("Llama-3-style shape" in n for n in data["notes"])

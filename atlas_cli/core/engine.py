@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.facts import Candidate, method_facts, plan_facts, profile_facts, stage_facts
-from atlas_cli.core.memory import default_seq_len
+from atlas_cli.core.lengths import length_notes
 from atlas_cli.core.memory.search import Estimator, estimator, with_strategy
 from atlas_cli.core.plans import Plan, Recommendation, ToolRef, hours_text
 from atlas_cli.core.profile import Profile
@@ -52,7 +52,6 @@ from atlas_cli.kb.schema import (
     Rule,
     Scalar,
 )
-from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
 
 # What each priority weighs: (quality, speed, memory thrift).
 PRIORITY_WEIGHTS = {
@@ -1058,7 +1057,7 @@ class Engine:
                 )
             )
         notes.extend(t("Model: {note}.", note=note) for note in info.notes)
-        notes += _length_notes(profile, info)
+        notes += length_notes(profile, info)
         notes.extend(t("Model warning: {warning}.", warning=warning) for warning in info.warnings)
         if profile.data_kind is None:
             notes.append(
@@ -1083,50 +1082,3 @@ class Engine:
             }
         )
         return normalized
-
-
-# A --seq-len this many times the typical example means long examples: time must not assume short ones.
-LONG_SEQ_FACTOR = 8
-
-
-def _length_notes(profile: Profile, info: ModelInfo) -> list[str]:
-    """Lengths that do not agree: training past the model's positions, or examples longer than
-    the length training truncates them to (memory and time are sized for that length)."""
-    notes = []
-    context, seq_len = info.context_length, profile.seq_len
-    if context and seq_len and seq_len > context:
-        notes.append(
-            t(
-                "--seq-len {seq_len} is longer than the {context} positions {model} was trained with: "
-                "a model with learned positions (BERT, GPT-2) fails on longer inputs, others need their "
-                "RoPE scaling set for it.",
-                seq_len=seq_len,
-                context=context,
-                model=info.label,
-            )
-        )
-    tokens = profile.tokens_per_example
-    limit = seq_len or (default_seq_len(info.shape, context) if info.shape is not None else None)
-    # Continued pre-training packs by wrapping (TRL packing_strategy "wrapped"): nothing is cut.
-    wrapped = profile.packing and profile.data_kind_or_typical == "text"
-    typical = TYPICAL_TOKENS[profile.data_kind_or_typical]
-    if seq_len and not tokens and profile.examples and typical and seq_len >= LONG_SEQ_FACTOR * typical:
-        notes.append(
-            t(
-                "Memory is sized for --seq-len {seq_len}, but time assumes the typical {typical}-token "
-                "example: give --tokens-per-example with your examples' average length, or long "
-                "examples will take many times the hours shown.",
-                seq_len=seq_len,
-                typical=typical,
-            )
-        )
-    if tokens and limit and tokens > limit and not wrapped:
-        notes.append(
-            t(
-                "Examples average {tokens} tokens but training truncates them to {limit} (--seq-len): "
-                "the rest of each example is never trained on; raise --seq-len (memory is sized for it).",
-                tokens=tokens,
-                limit=limit,
-            )
-        )
-    return notes

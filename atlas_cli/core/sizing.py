@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from atlas_cli.core.estimates import Estimate
+from atlas_cli.core.lengths import length_notes
 from atlas_cli.core.memory.search import Change, Estimator, changes_that_fit, estimator, largest
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import Hardware, ModelInfo, resolve_hardware, resolve_model, settings_for
@@ -93,6 +94,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         lora_experts=options.lora_experts,
         vllm=options.vllm,
     )
+    warnings += length_notes(profile, info)
     auto = options.sharding == "auto"
     if not auto:
         settings = settings._replace(sharding=options.sharding)

@@ -1,0 +1,56 @@
+"""Lengths that do not agree with each other or with the model: notes for `recommend` and
+warnings for `estimate`, which take the same profile."""
+
+from __future__ import annotations
+
+from atlas_cli.core.memory import default_seq_len
+from atlas_cli.core.profile import Profile
+from atlas_cli.core.resolve import ModelInfo
+from atlas_cli.i18n import t
+from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
+
+# A --seq-len this many times the typical example means long examples: time must not assume short ones.
+LONG_SEQ_FACTOR = 8
+
+
+def length_notes(profile: Profile, info: ModelInfo) -> list[str]:
+    """Lengths that do not agree: training past the model's positions, or examples longer than
+    the length training truncates them to (memory and time are sized for that length)."""
+    notes = []
+    context, seq_len = info.context_length, profile.seq_len
+    if context and seq_len and seq_len > context:
+        notes.append(
+            t(
+                "--seq-len {seq_len} is longer than the {context} positions {model} was trained with: "
+                "a model with learned positions (BERT, GPT-2) fails on longer inputs, others need their "
+                "RoPE scaling set for it.",
+                seq_len=seq_len,
+                context=context,
+                model=info.label,
+            )
+        )
+    tokens = profile.tokens_per_example
+    limit = seq_len or (default_seq_len(info.shape, context) if info.shape is not None else None)
+    # Continued pre-training packs by wrapping (TRL packing_strategy "wrapped"): nothing is cut.
+    wrapped = profile.packing and profile.data_kind_or_typical == "text"
+    typical = TYPICAL_TOKENS[profile.data_kind_or_typical]
+    if seq_len and not tokens and profile.examples and typical and seq_len >= LONG_SEQ_FACTOR * typical:
+        notes.append(
+            t(
+                "Memory is sized for --seq-len {seq_len}, but time assumes the typical {typical}-token "
+                "example: give --tokens-per-example with your examples' average length, or long "
+                "examples will take many times the hours shown.",
+                seq_len=seq_len,
+                typical=typical,
+            )
+        )
+    if tokens and limit and tokens > limit and not wrapped:
+        notes.append(
+            t(
+                "Examples average {tokens} tokens but training truncates them to {limit} (--seq-len): "
+                "the rest of each example is never trained on; raise --seq-len (memory is sized for it).",
+                tokens=tokens,
+                limit=limit,
+            )
+        )
+    return notes
