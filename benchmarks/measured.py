@@ -265,6 +265,31 @@ TORCHTUNE_FLAGS = (
 )
 PEFT_MMQA_SPEED = PEFT_MMQA.replace(", cuda_memory_reserved_99th", "; tokens over summed step times")
 ANSWER_AI = "Answer.AI fsdp_qlora benchmarks_03_2024.md (AnswerDotAI/fsdp_qlora@05ed9f2a)"
+QWEN_SPEED = "Qwen README, Profiling of Memory and Speed (QwenLM/Qwen@2df8e8a)"
+# Qwen (1.0) has no catalog entry: its runs are estimated on the Qwen2.5 model of its size, with
+# the same vocabulary but not the same shape (Qwen-1.8B, 7B, 14B: 24, 32, 40 layers of width 2,048,
+# 4,096, 5,120; the stand-ins: 28 x 1,536, 28 x 3,584, 48 x 5,120). Launch-bound short rows scale
+# with the stand-in's layers: the 14B's 48 against 40 put its 256-token row at ~0.8.
+QWEN_STAND_INS = {"1.8B": "qwen2.5-1.5b", "7B": "qwen2.5-7b", "14B": "qwen2.5-14b"}
+
+
+def qwen_lora(size: str, length: int, seconds_per_iteration: float) -> ThroughputRow:
+    """One cell of the Qwen README's table: Qwen-`size` LoRA r64 on one A100-SXM4-80G, batch 1,
+    gradient accumulation 8, FlashAttention 2, checkpointing, inputs of `length` tokens; its
+    seconds per iteration cover the 8 micro-steps."""
+    return ThroughputRow(
+        QWEN_SPEED,
+        f"Qwen-{size} LoRA r64, one A100 80GB, batch 1, {length:,} tokens, checkpointing "
+        f"({seconds_per_iteration} s per 8 micro-steps; on the {QWEN_STAND_INS[size]} shape)",
+        QWEN_STAND_INS[size],
+        "lora",
+        "lora",
+        "a100-80gb",
+        round(8 * length / seconds_per_iteration),
+        {"batch_size": 1, "seq_len": length, "lora_rank": 64},
+        length,
+        packing=True,
+    )
 
 
 def answer_ai(
@@ -555,6 +580,20 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         gpus=2,
     ),
     ThroughputRow(
+        ANSWER_AI,
+        "Llama-2-7B LoRA r64 in 16 bit, 2x RTX 4090, DDP (a whole model on each GPU), batch 4, 2048 "
+        "tokens (1,024 samples in 437 s)",
+        "llama-2-7b",
+        "lora",
+        "lora",
+        "rtx-4090",
+        round(1024 * 2048 / 437),
+        {"batch_size": 4, "seq_len": 2048, "lora_rank": 64, "sharding": "ddp"},
+        2048,
+        packing=True,
+        gpus=2,
+    ),
+    ThroughputRow(
         "axolotl examples/llama-4/README.md (axolotl-ai-cloud/axolotl@067b021c)",
         "Llama 4 Scout (17B active of 109B, mixture of experts) QLoRA r32, one H100, 4,096 tokens packed, "
         "torch.compile, flex attention, checkpointing with offload",
@@ -568,33 +607,23 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         packing=True,
         note="the row the mixture-of-experts efficiency is taken from",
     ),
-    ThroughputRow(
-        "Qwen README, Profiling of Memory and Speed (QwenLM/Qwen@2df8e8a)",
-        "Qwen-7B LoRA r64, one A100 80GB, batch 1, 2,048 tokens, checkpointing (estimated on the "
-        "Qwen2.5-7B shape: same width, vocabulary and depth class)",
-        "qwen2.5-7b",
-        "lora",
-        "lora",
-        "a100-80gb",
-        3151,
-        {"batch_size": 1, "seq_len": 2048, "lora_rank": 64},
-        2048,
-        packing=True,
+    # The README's LoRA cells on one A100, from launch-bound short sequences to long ones.
+    *(
+        qwen_lora(size, length, seconds)
+        for size, length, seconds in (
+            ("7B", 256, 1.2),
+            ("7B", 512, 1.5),
+            ("7B", 2048, 5.2),
+            ("7B", 8192, 21.3),
+            ("14B", 256, 1.6),
+            ("14B", 2048, 8.4),
+            ("14B", 8192, 36.0),
+            ("1.8B", 256, 1.0),
+            ("1.8B", 8192, 6.8),
+        )
     ),
     ThroughputRow(
-        "Qwen README, Profiling of Memory and Speed (QwenLM/Qwen@2df8e8a)",
-        "Qwen-7B LoRA r64 at 256 tokens (same run, short sequences: launch-bound)",
-        "qwen2.5-7b",
-        "lora",
-        "lora",
-        "a100-80gb",
-        1707,
-        {"batch_size": 1, "seq_len": 256, "lora_rank": 64},
-        256,
-        packing=True,
-    ),
-    ThroughputRow(
-        "Qwen README, Profiling of Memory and Speed (QwenLM/Qwen@2df8e8a)",
+        QWEN_SPEED,
         "Qwen-1.8B full fine-tuning, one A100 80GB, batch 1, 2,048 tokens (on the Qwen2.5-1.5B shape)",
         "qwen2.5-1.5b",
         "full-ft",

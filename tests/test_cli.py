@@ -1022,6 +1022,22 @@ def test_lengths_that_disagree_are_said(run: Runner) -> None:
     assert gpt2["assumptions"]["seq_len"] == 1024  # its learned positions, not the usual 2048
 
 
+def test_labelled_examples_are_sized_short_unless_seq_len_is_given(run: Runner) -> None:
+    """Classification inputs are short: memory is sized for 512 tokens, not a chat's 2048."""
+    classify = ("--model", "llama-3.1-8b", "--gpu", "a100-80gb", "--goal", "classify", "--json")
+
+    def lengths(*args: str) -> set[int]:
+        plans = ok(run("recommend", *classify, *args)).json()["recommendations"]
+        return {p["assumptions"]["seq_len"] for p in plans if p["assumptions"]}
+
+    assert lengths("--data-kind", "labeled") == {512}
+    assert lengths("--data-kind", "labeled", "--seq-len", "4k") == {4096}
+    assert lengths("--data-kind", "demonstrations") == {2048}
+    single = ("estimate", "--method", "lora", "--model", "llama-3.1-8b", "--json")
+    assert ok(run(*single, "--data-kind", "labeled")).json()["assumptions"]["seq_len"] == 512
+    assert ok(run(*single)).json()["assumptions"]["seq_len"] == 2048
+
+
 def test_estimate_says_the_same_length_warnings_as_recommend(run: Runner) -> None:
     single = ("estimate", "--method", "lora", "--gpu", "4090", "--examples", "10k", "--json")
     past = ok(run(*single, "--model", "gpt2", "--seq-len", "4k")).json()["warnings"]

@@ -743,7 +743,7 @@ class Engine:
         facts.update(staged)
         local = hardware.has_gpu and profile.model_access != "api"
         fewest = profile.priority == "cost"
-        key = (pipeline, local, profile.seq_len, profile.batch_size, profile.stack, fewest)
+        key = (pipeline, local, profile.sized_seq_len, profile.batch_size, profile.stack, fewest)
         estimates, memory_facts = self._memory_view(resolved, key)
         facts.update(memory_facts)
         shared = self.shared_checks.mask(facts)

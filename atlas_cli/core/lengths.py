@@ -30,7 +30,8 @@ def length_notes(profile: Profile, info: ModelInfo) -> list[str]:
             )
         )
     tokens = profile.tokens_per_example
-    limit = seq_len or (default_seq_len(info.shape, context) if info.shape is not None else None)
+    usual = default_seq_len(info.shape, context) if info.shape is not None else None
+    limit = profile.sized_seq_len or usual
     # Continued pre-training packs by wrapping (TRL packing_strategy "wrapped"): nothing is cut.
     wrapped = profile.packing and profile.data_kind_or_typical == "text"
     typical = TYPICAL_TOKENS[profile.data_kind_or_typical]

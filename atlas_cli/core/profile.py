@@ -15,6 +15,7 @@ from atlas_cli.i18n import N_, language, t
 from atlas_cli.kb.vocabulary import (
     DATA_KINDS,
     GOALS,
+    LABELED_SEQ_LEN,
     MODEL_ACCESS,
     MODEL_VARIANT_CHOICES,
     NO_WORDS,
@@ -162,14 +163,14 @@ class Profile:
         example="10k",
         if_unset="advice that depends on the amount of data is left out",
     )
-    # Not given: 2048 tokens (512 for encoders); memory is sized for this length.
+    # Not given: 512 for labelled examples, else 2048 (512 for encoders); memory is sized for it.
     seq_len: int | None = _question(
         "tokens",
         "data",
         "Longest sequence in tokens that training truncates or packs to (512, 4k, 32k; k = 1024).",
         "How long are the longest examples, in tokens? (e.g. 512, 4k, 32k)",
         example="4k",
-        if_unset="ft-atlas assumes 2048 tokens (512 for encoders such as BERT)",
+        if_unset="ft-atlas assumes 2048 tokens (512 for labelled examples and for encoders such as BERT)",
     )
     # Not given: a typical length for the data kind (TYPICAL_TOKENS), at most seq_len.
     tokens_per_example: int | None = _question(
@@ -265,6 +266,14 @@ class Profile:
     @property
     def data_kind_or_typical(self) -> str:
         return self.data_kind or TYPICAL_DATA[self.goal]
+
+    @property
+    def sized_seq_len(self) -> int | None:
+        """The length memory is sized for, when the profile decides it: --seq-len, else a short
+        one for labelled examples; None leaves it to the model (memory.default_seq_len)."""
+        if self.seq_len is not None:
+            return self.seq_len
+        return LABELED_SEQ_LEN if self.data_kind_or_typical == "labeled" else None
 
     @property
     def data_kind_given(self) -> bool:

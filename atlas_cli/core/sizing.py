@@ -81,7 +81,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         info,
         hardware,
         objective=objective_id(catalog, options.objective),
-        seq_len=profile.seq_len,
+        seq_len=profile.sized_seq_len,
         batch_size=profile.batch_size,
         precision=options.precision,
         optimizer=options.optimizer,

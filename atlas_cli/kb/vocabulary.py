@@ -217,6 +217,11 @@ TYPICAL_TOKENS: Final = {
     "reward-function": 768,
 }
 
+# The longest sequence memory is sized for when labelled examples (classification) do not say
+# --seq-len: the length classification fine-tuning has used since BERT (its position limit), four
+# times the typical labelled example above. Other data keep the model's usual length.
+LABELED_SEQ_LEN: Final = 512
+
 # Words that mean "no local GPU" wherever a GPU is asked for (flag, question, batch key), compared
 # without case, spaces or dashes ("no GPU", "нет GPU").
 NO_GPU_WORDS: Final = frozenset(

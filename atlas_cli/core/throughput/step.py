@@ -10,7 +10,7 @@ CPU offload waits for the host:
 * memory: each pass reads every weight (a 4-bit base is dequantised to 16 bits first), full
   fine-tuning writes gradients, DoRA rebuilds its weight norms, and the optimizer step touches
   every trainable parameter's states once per optimizer step;
-* launch: eager PyTorch spends ~10 µs of CPU per operator;
+* launch: eager PyTorch spends ~20 µs of CPU per operator, through the libraries' modules;
 * communication: ZeRO-3 / FSDP gathers the weights in the forward and the backward and
   reduce-scatters gradients; DDP all-reduces gradients once per optimizer step;
 * offload: the optimizer step on the CPU and the transfers over PCIe.
@@ -47,11 +47,21 @@ MOE_EFFICIENCY = 0.10
 # a measurement is assumed to reach the A100's share.
 REFERENCE_MATMUL_SHARE = 271.2 / 312
 BANDWIDTH_EFFICIENCY = 0.8  # share of peak memory bandwidth that streaming kernels reach
-OP_SECONDS = 10e-6  # CPU time to dispatch one eager PyTorch operator
+# CPU time to dispatch one eager PyTorch operator through transformers' and PEFT's modules (module
+# calls, hooks, autocast, the dispatcher and the launch). Measured from the Qwen README's
+# short-sequence rows (QwenLM/Qwen@2df8e8a, A100, batch 1, benchmarks/measured.py): LoRA on the
+# 1.8B, 7B and 14B models takes ~5 ms per layer per micro-step at 256-512 tokens whatever the
+# size, ~20 us for each of a LoRA layer's ~260 operators; 10 us (a bare torch op) put those runs
+# at 1.4-2x their measured rate.
+OP_SECONDS = 20e-6
 # Operators of one Llama-style layer per training step (forward ~45, backward ~90) in eager
 # PyTorch; fused kernels (Liger, Unsloth) merge norms, rotary and the gated MLP.
 OPS_PER_LAYER = {"hf": 135, "trl": 135, "liger": 90, "unsloth": 80}
 ADAPTER_OPS = 12  # a LoRA module adds ~4 operators forward and ~8 backward
+# bitsandbytes' MatMul4Bit dequantises its weight on every use (forward, recomputation, backward):
+# the double-quantised absmax, its offset, then the 4-bit weight (bitsandbytes
+# autograd/_functions.py, functional.dequantize_4bit) - three kernels before each matmul.
+DEQUANTIZE_OPS = 3
 FORWARD_OPS_PER_LAYER = 45
 DEQUANTIZED_BYTES = 4.0  # bitsandbytes writes each 4-bit weight out as bf16 and the matmul reads it
 AMP_CAST_BYTES = 6.0  # autocast reads the fp32 master weight and writes and reads a bf16 copy
@@ -187,11 +197,14 @@ def _optimizer_bytes(work: Work, fused: bool) -> float:
 
 
 def _launch_seconds(work: Work) -> float:
-    s, shape = work.settings, work.shape
+    s, shape, info = work.settings, work.shape, MEMORY_MODELS[work.model]
     per_layer = float(OPS_PER_LAYER[s.stack] + (FORWARD_OPS_PER_LAYER if s.gradient_checkpointing else 0))
-    if MEMORY_MODELS[work.model].family in ("lora", "adalora"):
+    if info.family in ("lora", "adalora"):
         adapted = sum(m.count for m in shape.targets(s.lora_targets, s.lora_experts))
         per_layer += ADAPTER_OPS * adapted / shape.layers
+    if info.quantized_base:
+        linears = sum(m.count for m in shape.targets("all-linear", False)) / shape.layers
+        per_layer += DEQUANTIZE_OPS * linears * (3 if s.gradient_checkpointing else 2)
     return shape.layers * per_layer * OP_SECONDS
 
 
