@@ -11,7 +11,7 @@ import pytest
 
 from atlas_cli.core.hfconfig import model_id_for, parse_config
 from atlas_cli.core.names import looks_instruct
-from atlas_cli.core.shapes import shape_of
+from atlas_cli.core.shapes import Shape, shape_of
 from atlas_cli.errors import UsageError
 from atlas_cli.kb.catalog import Catalog
 
@@ -193,6 +193,19 @@ def test_qwen_moe_sparse_step_and_mlp_only_layers_make_dense_layers() -> None:
     assert m.moe.dense_layers == 48 - 23
     shared = parsed("Qwen--Qwen1.5-MoE-A2.7B-Chat.partial.json").model.moe
     assert shared is not None and (shared.shared_experts, shared.shared_intermediate_size) == (1, 5632)
+
+
+def _lora_params(shape: Shape, rank: int, experts: bool) -> float:
+    return sum(rank * (m.d_in + m.d_out) * m.count for m in shape.targets("all-linear", experts))
+
+
+def test_moe_lora_counts_match_peft_on_transformers_5() -> None:
+    """Unsloth's notebooks print PEFT's own counts (unslothai/notebooks@bdda2efc): routers are
+    nn.Parameters that all-linear skips, and a fused gate_up_proj expert is one adapter."""
+    qwen = shape_of(parsed("Qwen--Qwen3-30B-A3B.json").model)
+    assert _lora_params(qwen, 32, experts=True) == 1_285_029_888  # nb/Qwen3_MoE.ipynb, r32 with experts
+    oss = shape_of(parsed("openai--gpt-oss-20b.json").model)
+    assert _lora_params(oss, 8, experts=False) == 3_981_312  # nb/gpt-oss-(20B)-Fine-tuning.ipynb, r8
 
 
 def test_gpt_oss_has_biased_experts_and_mxfp4_weights() -> None:

@@ -19,8 +19,10 @@ from atlas_cli.kb.schema import LlmModel
 MatrixGroup = Literal["attention", "cross-attention", "mlp", "router", "shared-expert", "expert"]
 # The groups PEFT's target_modules="all-linear" adapts: every nn.Linear but the output layer.
 # In transformers 5 the routed experts are fused 3-D parameters, not nn.Linear modules, so
-# adapting them takes PEFT's target_parameters (see docs/models.md).
-ALL_LINEAR: tuple[MatrixGroup, ...] = ("attention", "cross-attention", "mlp", "router", "shared-expert")
+# adapting them takes PEFT's target_parameters (see docs/models.md); the routers hold an
+# nn.Parameter too (Qwen3MoeTopKRouter, GptOssTopKRouter, DeepseekV3TopkRouter), so all-linear
+# skips them. Llama 4's Llama4Router is an nn.Linear: its adapter (r x 5,136 per layer) is left out.
+ALL_LINEAR: tuple[MatrixGroup, ...] = ("attention", "cross-attention", "mlp", "shared-expert")
 
 
 QV_ROLES = frozenset({"q", "v", "q_a", "q_b", "kv_a", "kv_b"})
@@ -31,7 +33,7 @@ class Matrices:
     """`count` linear layers of `d_in` x `d_out` in the whole model (all layers, all experts)."""
 
     group: MatrixGroup
-    role: str  # q, k, v, o, gate, up, down, router (q_a, q_b, kv_a, kv_b: latent attention)
+    role: str  # q, k, v, o, gate, up, down, gate_up, router (q_a, q_b, kv_a, kv_b: latent attention)
     d_in: int
     d_out: int
     count: int
@@ -143,6 +145,15 @@ def _mlp(d_model: int, width: int, gated: bool) -> list[Linear]:
     return [*inputs, ("up", d_model, width), ("down", width, d_model)]
 
 
+def _experts(d_model: int, width: int, gated: bool) -> list[Linear]:
+    """One routed expert as transformers 5 stores it: the gate and up projections fused into one
+    3-D `gate_up_proj` parameter, so PEFT's target_parameters gives them one adapter
+    (r x (d_in + d_out) per expert: peft ParamWrapper's lora_A and lora_B), then `down_proj`."""
+    if not gated:
+        return _mlp(d_model, width, gated)
+    return [("gate_up", d_model, 2 * width), ("down", width, d_model)]
+
+
 def _widths(model: LlmModel) -> tuple[int, int, int]:
     """(query width, key/value width, cached width per token per layer)."""
     mla = model.latent_attention
@@ -188,7 +199,7 @@ def shape_of(model: LlmModel) -> Shape:
         matrices += _group("router", [("router", h, moe.experts)], moe_layers)
         matrices += _group("shared-expert", _mlp(h, shared, model.gated_mlp), moe_layers * moe.shared_experts)
         matrices += _group(
-            "expert", _mlp(h, moe.intermediate_size, model.gated_mlp), moe_layers * moe.experts
+            "expert", _experts(h, moe.intermediate_size, model.gated_mlp), moe_layers * moe.experts
         )
         mlp_width += moe_layers * (moe.active * moe.intermediate_size + moe.shared_experts * shared)
         experts, active = moe.experts, moe.active
