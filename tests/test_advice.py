@@ -191,11 +191,15 @@ def test_a_chat_model_from_a_base_checkpoint_with_little_data_hears_of_the_instr
 def test_qlora_of_an_mxfp4_checkpoint_is_offered_on_unsloth_only(engine: Engine) -> None:
     """transformers will not quantize gpt-oss's MXFP4 weights again; Unsloth trains its own 4-bit upload."""
 
+    def profile(stack: str) -> Recommendation:
+        return recommend(engine, gpu="rtx-4090", model="gpt-oss-20b", goal="chat", examples="5k", stack=stack)
+
     def qlora(stack: str) -> Plan | None:
-        rec = recommend(engine, gpu="rtx-4090", model="gpt-oss-20b", goal="chat", examples="5k", stack=stack)
-        return next((p for p in rec.plans if p.method == "qlora"), None)
+        return next((p for p in profile(stack).plans if p.method == "qlora"), None)
 
     assert qlora("hf") is None
+    refused = next(p for p in profile("hf").excluded if p.method == "qlora")
+    assert any("--stack unsloth" in rule.because.en for rule in refused.fired)  # the way that works
     on_unsloth = qlora("unsloth")
     assert on_unsloth is not None and on_unsloth.fit == "yes"
     assert "qlora-on-unsloth-uses-its-4-bit-upload" in on_unsloth.rules
