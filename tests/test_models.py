@@ -215,6 +215,8 @@ def test_gpt_oss_has_biased_experts_and_mxfp4_weights() -> None:
     assert (m.has_bias, m.bias_scope) == (True, "attention")
     assert m.weights_dtype == "mxfp4"
     assert any("dequantize" in n and "bf16" in n for n in result.notes)
+    assert m.eager_attention and shape_of(m).eager_heads == 64  # no SDPA kernel for its sinks
+    assert not parsed("Qwen--Qwen3-30B-A3B.json").model.eager_attention
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,9 @@ from atlas_cli.kb.schema import MAX_LAYERS, LatentAttention, LlmModel, MixtureOf
 from atlas_cli.kb.vocabulary import WeightsDtype
 
 Config = Mapping[str, Any]
+# Families whose attention transformers runs without SDPA (GptOssPreTrainedModel._supports_sdpa is
+# False: the learned attention sinks): the default attn_implementation is then "eager".
+EAGER_ATTENTION_TYPES = frozenset({"gpt_oss"})
 BiasScope = Literal["all-linear", "qkv", "attention"]
 
 # --- defaults of the transformers configuration classes ---------------------------------------
@@ -344,6 +347,7 @@ def _decoder(r: _Reader, model_type: str, known: bool, warnings: list[str]) -> d
         "tied_embeddings": _tied(r, warnings, known),
         "moe": moe,
         "latent_attention": _latent_attention(r),
+        "eager_attention": model_type in EAGER_ATTENTION_TYPES,
         "context_length": r.optional("max_position_embeddings"),
     }
 

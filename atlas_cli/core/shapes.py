@@ -61,6 +61,7 @@ class Shape:
     bias_params: float  # the biases alone (what BitFit trains)
     experts: int = 0
     experts_active: int = 0
+    eager_heads: int = 0  # query heads whose s x s attention matrix exists (eager attention)
     # Sums over the matrices, computed once: the estimators read them in their inner loops.
     linear_params: float = field(init=False, repr=False, compare=False)
     expert_params: float = field(init=False, repr=False, compare=False)  # every routed expert
@@ -225,6 +226,7 @@ def shape_of(model: LlmModel) -> Shape:
         bias_params=bias,
         experts=experts,
         experts_active=active,
+        eager_heads=model.attention_heads if model.eager_attention else 0,
     )
 
 

@@ -544,6 +544,11 @@ class LlmModel(Strict):
     tied_embeddings: bool = Field(description="the LM head shares the input embedding matrix")
     moe: MixtureOfExperts | None = None
     latent_attention: LatentAttention | None = None
+    eager_attention: bool = Field(
+        default=False,
+        description="transformers has no SDPA kernel for its attention (gpt-oss's attention sinks: "
+        "_supports_sdpa = False), so by default it runs eagerly, with an s x s matrix per head",
+    )
     extra_params: int = Field(
         default=0,
         ge=0,

@@ -108,6 +108,15 @@ def _strategy(s: EstimateSettings, memory_model: str) -> str:
     return placement + (t(offload[s.offload]) if s.offload in offload else "")
 
 
+def _attention(e: Estimate) -> str:
+    if e.shape.eager_heads and e.settings.stack != "unsloth":
+        return t(
+            "eager (transformers has no SDPA kernel for this model's attention sinks): an s x s matrix "
+            "per head, counted; FlashAttention 3 kernels or --stack unsloth avoid it"
+        )
+    return t("memory-efficient (SDPA / FlashAttention): no s x s attention matrix")
+
+
 def assumptions_json(e: Estimate) -> AssumptionsJson:
     s = e.settings
     return {
@@ -124,7 +133,7 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "offload": s.offload,
         "stack": s.stack,
         "strategy": _strategy(s, e.memory_model),
-        "attention": t("memory-efficient (SDPA / FlashAttention): no s x s attention matrix"),
+        "attention": _attention(e),
         "logits": t(STACK_HELP[s.stack]),
         "margin": t(
             "fit 'yes' within {margin} % of the usable memory, 'tight' up to 100 %",

@@ -34,6 +34,11 @@ UNSLOTH_CHUNK_BYTES = 2**30
 UNSLOTH_TRANSIENT = 14 / 4  # bf16 logits, fp32 copy, log-softmax and gradient per fp32 byte
 UNSLOTH_OFFLOAD_FROM = 512  # shorter sequences use plain checkpointing (unsloth _utils.py)
 LEAN_KERNEL_STACKS = frozenset({"liger", "unsloth"})
+# Eager attention (a family without an SDPA kernel: gpt-oss) keeps each head's bf16 probabilities
+# for the backward, 2 bytes per query-key pair, and while a layer runs also holds its scores, the
+# logits with the sink column appended and their max-shifted copy (transformers' gpt_oss
+# eager_attention_forward): about 6 more at the peak.
+EAGER_SAVED_BYTES, EAGER_PEAK_BYTES = 2.0, 6.0
 
 
 def layer_bytes_per_token(shape: Shape, stack: str, precision_bytes: float = 2.0) -> float:
@@ -71,6 +76,19 @@ def activation_bytes(
         # Checkpoints go to pinned CPU memory; the GPU keeps two staging buffers.
         return 2 * kept + one_layer, layers * kept
     return layers * kept + one_layer, 0.0
+
+
+def eager_attention_bytes(
+    shape: Shape, seq_len: float, sequences: float, layers: float, checkpointing: bool, stack: str
+) -> float:
+    """The s x s attention matrices of a family without a memory-efficient kernel: every layer's
+    probabilities without checkpointing, one layer's under it, plus the running layer's
+    temporaries. Unsloth runs such families through its own flex attention, which has none."""
+    if not shape.eager_heads or stack == "unsloth":
+        return 0.0
+    one_layer = shape.eager_heads * seq_len**2 * sequences
+    saved = (1 if checkpointing else layers) * EAGER_SAVED_BYTES * one_layer
+    return saved + EAGER_PEAK_BYTES * one_layer
 
 
 def logit_bytes(shape: Shape, tokens: float, stack: str, rollout: bool = False) -> float:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from atlas_cli.core.estimates import Breakdown, Estimate, EstimateSettings, Fit, Host
 from atlas_cli.core.memory.activations import (
     activation_bytes,
+    eager_attention_bytes,
     kv_cache_bytes,
     layer_bytes_per_token,
     logit_bytes,
@@ -81,11 +82,15 @@ def _unsloth_loss(chunked: float, rest: float, capacity: float) -> float:
     return min(chunked, max(UNSLOTH_LOSS_FLOOR, free / 2))
 
 
+def _sequences(s: EstimateSettings) -> int:
+    """Sequences in one forward/backward pass on one GPU: a pair's chosen and rejected are two."""
+    return s.batch_size * (2 if s.objective in PAIRED_OBJECTIVES else 1)
+
+
 def _tokens(model: str, s: EstimateSettings) -> float:
     """Tokens in one forward/backward pass on one GPU."""
-    copies = 2 if s.objective in PAIRED_OBJECTIVES else 1
     length = s.seq_len + (VIRTUAL_TOKENS if MEMORY_MODELS[model].family == "prompt" else 0)
-    return float(length * s.batch_size * copies)
+    return float(length * _sequences(s))
 
 
 def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, float, float]:
@@ -95,6 +100,9 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
     layers = shape.layers * (PARTIAL_TRAINABLE_SHARE if model == "partial" else 1)
     width = weight_bytes(s.precision)
     gpu, host = activation_bytes(shape, tokens, layers, s.gradient_checkpointing, s.stack, width, s.seq_len)
+    sequences = _sequences(s)
+    checkpointing = s.gradient_checkpointing
+    gpu += eager_attention_bytes(shape, tokens / sequences, sequences, layers, checkpointing, s.stack)
     if model == "dora":
         adapted = shape.targets(s.lora_targets, s.lora_experts)
         gpu += sum(m.d_out * m.count for m in adapted) * tokens * DORA_OUTPUT_BYTES
