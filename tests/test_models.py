@@ -14,6 +14,7 @@ from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import Shape, shape_of
 from atlas_cli.errors import UsageError
 from atlas_cli.kb.catalog import Catalog
+from tests.conftest import Runner, ok
 
 FIXTURES = Path(__file__).parent / "fixtures" / "configs"
 INDEX: dict[str, Any] = json.loads((FIXTURES / "index.json").read_text(encoding="utf-8"))["configs"]
@@ -357,6 +358,20 @@ def test_catalog_published_counts_agree_with_their_shapes(catalog: Catalog) -> N
             assert m.active_params_b is not None, m.id
         if m.active_params_b is not None:
             assert m.moe is not None, m.id
+
+
+def test_todays_fine_tuning_targets_resolve_offline(run: Runner) -> None:
+    """Gemma 3 12B/27B, R1's distillations and Qwen3's 2507 releases need no config.json."""
+    for hub_id, catalog_id in (
+        ("google/gemma-3-27b-it", "gemma-3-27b-it"),
+        ("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "deepseek-r1-distill-qwen-7b"),
+        ("Qwen/Qwen3-4B-Instruct-2507", "qwen3-4b-instruct-2507"),
+        ("mistralai/Mistral-Small-3.2-24B-Instruct-2506", "mistral-small-3.2-24b"),
+    ):
+        data = ok(run("model", hub_id, "--json")).json()
+        assert data["model"]["catalog_id"] == catalog_id and data["model"]["variant"] == "instruct"
+    thinking = ("--model", "Qwen/Qwen3-4B-Thinking-2507", "--method", "lora", "--seq-len", "64k", "--json")
+    assert not any("positions" in w for w in ok(run("estimate", *thinking)).json()["warnings"])  # 262,144
 
 
 def test_the_models_doc_lists_the_catalog_and_every_fixture(catalog: Catalog) -> None:
