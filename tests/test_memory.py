@@ -300,11 +300,17 @@ def test_long_context_on_a_128k_vocabulary_no_longer_fits_a_24_gb_card() -> None
     assert e.fit == "no"
 
 
-def test_dora_keeps_each_adapted_layers_output() -> None:
+def test_dora_keeps_each_adapted_layers_output_and_checkpointing_frees_it() -> None:
     llama = model("llama-3.1-8b")
-    lora = estimate("lora", "lora", llama, cfg())
-    dora = estimate("dora", "dora", llama, cfg())
-    assert dora.breakdown["activations_gb"] > lora.breakdown["activations_gb"]
+
+    def extra(checkpointing: bool) -> float:
+        kept = cfg(gradient_checkpointing=checkpointing)
+        dora, lora = estimate("dora", "dora", llama, kept), estimate("lora", "lora", llama, kept)
+        return (dora.breakdown["activations_gb"] - lora.breakdown["activations_gb"]) * GB
+
+    outputs = sum(m.d_out * m.count for m in llama.targets()) * 2048 * 4  # fp32, every layer
+    assert extra(False) == pytest.approx(outputs, rel=0.01)
+    assert extra(True) == pytest.approx(outputs / llama.layers, rel=0.01)  # the recomputed layer's
 
 
 # --- objectives -------------------------------------------------------------------------------------

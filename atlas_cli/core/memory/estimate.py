@@ -104,8 +104,10 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
     checkpointing = s.gradient_checkpointing
     gpu += eager_attention_bytes(shape, tokens / sequences, sequences, layers, checkpointing, s.stack)
     if model == "dora":
-        adapted = shape.targets(s.lora_targets, s.lora_experts)
-        gpu += sum(m.d_out * m.count for m in adapted) * tokens * DORA_OUTPUT_BYTES
+        # Kept inside each decoder layer: under checkpointing only the recomputed layer holds them.
+        adapted = sum(m.d_out * m.count for m in shape.targets(s.lora_targets, s.lora_experts))
+        kept = adapted / shape.layers if s.gradient_checkpointing else adapted
+        gpu += kept * tokens * DORA_OUTPUT_BYTES
     if s.objective == "reward-model":
         return gpu, 0.0, host  # a scalar head: no vocabulary logits
     if s.objective in GENERATIONS:
