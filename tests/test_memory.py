@@ -405,6 +405,36 @@ def test_a_4_bit_base_is_sharded_by_zero3_but_not_by_data_parallel() -> None:
     assert zero3.breakdown["weights_gb"] == pytest.approx(single.breakdown["weights_gb"] / 2, abs=0.01)
 
 
+def test_an_8_bit_base_is_never_sharded_and_zero3_says_so(run: Runner) -> None:
+    """bitsandbytes' int8 weights do not flatten with the rest (bitsandbytes#1709)."""
+    llama = model("llama-3.1-70b")
+    eight = estimate("qlora", "qlora", llama, cfg(gpus=8, sharding="zero3", quant_bits=8))
+    assert eight.settings.sharding == "zero2"
+    assert (
+        eight.breakdown["weights_gb"]
+        == estimate("qlora", "qlora", llama, cfg(quant_bits=8)).breakdown["weights_gb"]
+    )
+    flags = (
+        "estimate",
+        "--model",
+        "llama-3.1-70b",
+        "--gpu",
+        "h100",
+        "--gpus",
+        "8",
+        "--method",
+        "qlora",
+        "--json",
+    )
+    data = ok(run(*flags, "--quant-bits", "8", "--sharding", "zero3")).json()
+    assert "ZeRO-2" in data["assumptions"]["strategy"] and any(
+        "bitsandbytes#1709" in w for w in data["warnings"]
+    )
+    assert ok(run(*flags, "--sharding", "zero3")).json()["warnings"] == []  # 4-bit shards
+    overview = ok(run("estimate", "--model", "llama-3.1-70b", "--gpu", "h100", "--gpus", "8")).stdout
+    assert "each plan's own multi-GPU" in " ".join(overview.split())  # auto chose several strategies
+
+
 def test_auto_takes_the_least_communication_that_fits() -> None:
     run = estimator("lora", "lora", model("llama-3.1-8b"))
     assert with_strategy(run, cfg(gpus=2, capacity_gb=85.9)).settings.sharding == "ddp"

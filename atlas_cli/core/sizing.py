@@ -14,7 +14,7 @@ from atlas_cli.core.resolve import Hardware, ModelInfo, resolve_hardware, resolv
 from atlas_cli.core.throughput.plans import Timed, time_and_cost, time_inputs, usual_epochs
 from atlas_cli.core.variants import objective_id, single, sweep, trainable_method
 from atlas_cli.errors import UsageError, not_one_of
-from atlas_cli.i18n import t
+from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import LORA_TARGETS, OFFLOADS, OPTIMIZERS, PRECISIONS, SHARDINGS, values_of
 
@@ -73,6 +73,13 @@ class Report:
     warnings: list[str]
 
 
+UNSHARDABLE_8_BIT = N_(
+    "--sharding zero3: ZeRO-3/FSDP cannot shard an 8-bit bitsandbytes base (its int8 weights do not "
+    "flatten with the rest, bitsandbytes#1709): estimated as ZeRO-2, the base whole on every GPU; "
+    "4-bit QLoRA shards"
+)
+
+
 def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -> Report:
     options.check()
     hardware = resolve_hardware(catalog, profile.gpu, profile.vram, profile.gpus)
@@ -123,7 +130,9 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         )
     label, result = single(method, info, settings, auto)
     run = estimator(method.id, result.memory_model, info.sized)
-    row = _row(label, result, [], run, field_name, timed(result))
+    unsharded = not auto and options.sharding == "zero3" and result.settings.sharding == "zero2"
+    notes = [UNSHARDABLE_8_BIT] if unsharded else []
+    row = _row(label, result, [t(n) for n in notes], run, field_name, timed(result))
     if result.fit in ("tight", "no"):
         quantized = [m for m in catalog.kb.methods if m.memory_model == "qlora" and m.id != method.id]
         alternatives = [(m.id, estimator(m.id, "qlora", info.sized)) for m in quantized]

@@ -106,7 +106,7 @@ def estimate_chart(
         else t(no_capacity)
     )
     return (
-        Group(table, Text(legend, style="yellow"), Text(conditions(estimates[0]["assumptions"]), style="dim"))
+        Group(table, Text(legend, style="yellow"), Text(shared_conditions(estimates), style="dim"))
         if estimates
         else table
     )
@@ -153,6 +153,16 @@ def conditions(a: AssumptionsJson, training: bool = True) -> str:
     )
 
 
+def shared_conditions(estimates: list[EstimateJson]) -> str:
+    """The conditions under a table of several estimates: the first one's, except the multi-GPU
+    strategy when `auto` chose different ones for different plans."""
+    first = estimates[0]["assumptions"]
+    if len({e["assumptions"]["strategy"] for e in estimates}) == 1:
+        return conditions(first)
+    each = t("each plan's own multi-GPU strategy (the least communication that fits; --json names it)")
+    return conditions({**first, "strategy": each})
+
+
 def estimates_grid(estimates: list[EstimateJson], title: str) -> Grid:
     grid = Grid(
         title,
@@ -168,7 +178,7 @@ def estimates_grid(estimates: list[EstimateJson], title: str) -> Grid:
             t("overhead"),
             t("fit"),
         ],
-        caption=(t("GB = 10^9 bytes.") + " " + conditions(estimates[0]["assumptions"]))
+        caption=(t("GB = 10^9 bytes.") + " " + shared_conditions(estimates))
         if estimates
         else t("GB = 10^9 bytes."),
     )

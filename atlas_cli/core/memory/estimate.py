@@ -51,7 +51,7 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     """Peak GPU memory of one training (or serving) setup, per GPU and in total."""
     if model == "inference":
         return _serving(method_id, shape, settings)
-    s = settings._replace(sharding=resolved_sharding(settings))
+    s = settings._replace(sharding=resolved_sharding(settings, model))
     states = model_states(model, shape, s)
     placed = place(states, shape, model, s)
     activations, logits, host_activations = _activations(model, shape, s)

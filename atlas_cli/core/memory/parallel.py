@@ -4,8 +4,11 @@ buckets on top, and what moves to CPU RAM.
 * ZeRO (Rajbhandari et al., arXiv 1910.02054): ZeRO-2 shards gradients and optimizer states
   across the N data-parallel GPUs, ZeRO-3 the parameters too; PyTorch FSDP's FULL_SHARD is
   ZeRO-3. A 4-bit QLoRA base is sharded as well when bitsandbytes packs it into the model's dtype
-  (`bnb_4bit_quant_storage`, PEFT's "FSDP-QLoRA" and "DeepSpeed ZeRO-3 + QLoRA" guides); plain
-  data parallel keeps a whole copy on every GPU.
+  (`bnb_4bit_quant_storage`, PEFT's "FSDP-QLoRA" and "DeepSpeed ZeRO-3 + QLoRA" guides). An 8-bit
+  base is not: its int8 weights do not flatten with the rest (bitsandbytes#1709, "Must flatten
+  tensors with uniform dtype"; transformers' quant_storage is for 4-bit only), so 8-bit QLoRA
+  shards at most like ZeRO-2, the base whole on every GPU. Plain data parallel keeps a whole copy
+  on every GPU.
 * ZeRO-3 gathers one wrapped layer at a time and prefetches the next: FSDP's default
   `limit_all_gathers=True` allows about two unsharded layers at once. The root unit (the
   embeddings, LM head and final norm: accelerate's transformer-based wrap wraps only the decoder
@@ -46,18 +49,25 @@ class Placement(NamedTuple):
     host: float
 
 
-def resolved_sharding(s: EstimateSettings) -> str:
+def resolved_sharding(s: EstimateSettings, model: str) -> str:
     """Offloading needs DeepSpeed, on one GPU too: ZeRO-3 for parameters (ZeRO-Infinity),
-    ZeRO-2 at least for the optimizer (ZeRO-Offload); one GPU has nothing else to shard."""
+    ZeRO-2 at least for the optimizer (ZeRO-Offload); one GPU has nothing else to shard; an 8-bit
+    QLoRA base cannot be sharded."""
     if s.offload == "params":
         return "zero3"
     if s.gpus == 1:
         return "zero2" if s.offload == "optimizer" else "ddp"
+    if s.sharding == "zero3" and unshardable_base(model, s):
+        return "zero2"
     return s.sharding
 
 
+def unshardable_base(model: str, s: EstimateSettings) -> bool:
+    return model == "qlora" and s.quant_bits == 8
+
+
 def place(states: ModelStates, shape: Shape, model: str, s: EstimateSettings) -> Placement:
-    n, sharding = s.gpus, resolved_sharding(s)
+    n, sharding = s.gpus, resolved_sharding(s, model)
     weights, gradients, optimizer = states.weights, states.gradients, states.optimizer
     if sharding in ("zero2", "zero3"):
         gradients, optimizer = gradients / n, optimizer / n
