@@ -405,6 +405,17 @@ def test_a_4_bit_base_is_sharded_by_zero3_but_not_by_data_parallel() -> None:
     assert zero3.breakdown["weights_gb"] == pytest.approx(single.breakdown["weights_gb"] / 2, abs=0.01)
 
 
+def test_ppo_trains_a_value_model_of_its_own_and_samples_with_it() -> None:
+    """TRL's value_model is a separate model; PolicyAndValueWrapper is what ZeRO-3 gathers."""
+    llama = model("llama-3.1-8b")
+    sft, ppo = (estimate("lora", "lora", llama, cfg(objective=o)) for o in ("sft", "rlhf-ppo"))
+    base = sta.frozen_base_bytes("lora", llama, cfg())
+    extra = (ppo.breakdown["weights_gb"] - sft.breakdown["weights_gb"]) * GB
+    assert extra > 2 * base  # a reward model and the value model's own base
+    states = sta.model_states("full", llama, cfg(objective="rlhf-ppo"))
+    assert states.sampled == pytest.approx(2 * llama.params * 2)  # policy and value, 16-bit
+
+
 def test_an_8_bit_base_is_never_sharded_and_zero3_says_so(run: Runner) -> None:
     """bitsandbytes' int8 weights do not flatten with the rest (bitsandbytes#1709)."""
     llama = model("llama-3.1-70b")

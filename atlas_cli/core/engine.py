@@ -20,7 +20,14 @@ from atlas_cli.core.lengths import length_notes
 from atlas_cli.core.memory.search import Estimator, estimator, with_strategy
 from atlas_cli.core.plans import Plan, Recommendation, ToolRef, hours_text
 from atlas_cli.core.profile import Profile
-from atlas_cli.core.resolve import Hardware, ModelInfo, resolve_hardware, resolve_model, settings_for
+from atlas_cli.core.resolve import (
+    Hardware,
+    ModelInfo,
+    resolve_hardware,
+    resolve_model,
+    settings_for,
+    strategy_warnings,
+)
 from atlas_cli.core.shapes import Shape
 from atlas_cli.core.throughput.plans import (
     NO_TIME,
@@ -637,7 +644,7 @@ class Engine:
                 base, stage_warnings = stages[objective]
                 varied, extra = with_variant(variant, base._replace(offload=offload), hardware)
                 result = cached_estimate(run, varied, method, info.sized)
-                warnings += stage_warnings + extra
+                warnings += stage_warnings + extra + strategy_warnings(result)
                 if worst is None or result.per_gpu_gb > worst.per_gpu_gb:
                     worst = result
             if worst is not None:

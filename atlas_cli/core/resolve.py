@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-from atlas_cli.core.estimates import EstimateSettings
+from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
 from atlas_cli.core.memory.estimate import GENERATIONS
 from atlas_cli.core.models import SourceKind, find_model
@@ -223,6 +223,27 @@ def choose_precision(requested: str | None, hardware: Hardware) -> tuple[str, st
 KTO_MIN_BATCH = 2
 
 
+# The TRL config that holds ds3_gather_for_generation for each online objective.
+GATHER_CONFIGS = {"grpo": "GRPOConfig", "rloo": "RLOOConfig", "rlhf-ppo": "PPOConfig"}
+
+
+def strategy_warnings(e: Estimate) -> list[str]:
+    """What the multi-GPU strategy the estimate settled on means for sampling: under ZeRO-3 TRL
+    gathers the whole policy onto every GPU to generate (counted by the estimate)."""
+    s = e.settings
+    if s.sharding != "zero3" or s.objective not in GENERATIONS or s.vllm:
+        return []
+    return [
+        t(
+            "{objective} under ZeRO-3 samples with the whole model: TRL gathers it onto every GPU first "
+            "({config} ds3_gather_for_generation, True by default; counted here); setting it to False "
+            "samples layer by layer, slower, and --vllm samples with vLLM",
+            objective=s.objective.upper(),
+            config=GATHER_CONFIGS.get(s.objective, "GRPOConfig"),
+        )
+    ]
+
+
 def settings_for(
     info: ModelInfo,
     hardware: Hardware,
@@ -256,16 +277,6 @@ def settings_for(
             )
         )
         batch_size = KTO_MIN_BATCH
-    if objective in GENERATIONS and hardware.gpus > 1 and not vllm:
-        warnings.append(
-            t(
-                "{objective} under ZeRO-3 samples with the whole model: TRL gathers it onto every GPU "
-                "first (GRPOConfig ds3_gather_for_generation, True by default; the estimate counts it "
-                "when it shards); setting it to False samples layer by layer, slower, and --vllm samples "
-                "with vLLM",
-                objective=objective.upper(),
-            )
-        )
     settings = EstimateSettings(
         objective=objective,
         seq_len=seq_len if seq_len is not None else default_seq_len(info.sized, info.context_length),

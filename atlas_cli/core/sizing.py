@@ -10,7 +10,14 @@ from atlas_cli.core.estimates import Estimate
 from atlas_cli.core.lengths import length_notes
 from atlas_cli.core.memory.search import Change, Estimator, changes_that_fit, estimator, largest
 from atlas_cli.core.profile import Profile
-from atlas_cli.core.resolve import Hardware, ModelInfo, resolve_hardware, resolve_model, settings_for
+from atlas_cli.core.resolve import (
+    Hardware,
+    ModelInfo,
+    resolve_hardware,
+    resolve_model,
+    settings_for,
+    strategy_warnings,
+)
 from atlas_cli.core.throughput.plans import Timed, time_and_cost, time_inputs, usual_epochs
 from atlas_cli.core.variants import objective_id, single, sweep, trainable_method
 from atlas_cli.errors import UsageError, not_one_of
@@ -144,4 +151,4 @@ def _row(
     label: str, result: Estimate, warnings: list[str], run: Estimator, field_name: str | None, timed: Timed
 ) -> Row:
     most = None if field_name is None else largest(run, result.settings, field_name)
-    return Row(label, result, warnings, timed, most)
+    return Row(label, result, warnings + strategy_warnings(result), timed, most)

@@ -61,7 +61,7 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     training_peak = activations + logits
     gathered = 0.0
     if s.sharding == "zero3":  # the policy alone: reference and reward models stay sharded
-        gathered = states.policy * (1 if s.offload == "params" else 1 - 1 / s.gpus)
+        gathered = states.sampled * (1 if s.offload == "params" else 1 - 1 / s.gpus)
         training_peak += placed.buffers
     buffers = placed.buffers + _generation(shape, s, training_peak, gathered)
     rest = placed.weights + placed.gradients + placed.optimizer + activations + buffers

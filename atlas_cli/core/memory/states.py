@@ -41,7 +41,9 @@ class ModelStates(NamedTuple):
     optimizer: float
     trainable: float  # parameters
     largest_layer: float  # parameters of the biggest block: what ZeRO-3 gathers at a time
-    policy: float  # bytes of the trained model alone: no reference, reward or value model
+    # Bytes ZeRO-3 gathers to sample: the policy, and PPO's value model, which TRL wraps with it
+    # (PolicyAndValueWrapper); never the reference or reward model.
+    sampled: float
 
 
 def weight_bytes(precision: str) -> float:
@@ -125,13 +127,17 @@ def model_states(model: str, shape: Shape, s: EstimateSettings) -> ModelStates:
             optimizer = _galore_optimizer_bytes(shape, s)
             if s.galore_layerwise:
                 gradients = largest_layer * w  # each layer's gradient is consumed as it appears
-    policy = weights
+    sampled = weights
     if s.objective in REFERENCE_OBJECTIVES and not info.frozen_base:
         weights += shape.params * weight_bytes(s.precision)  # TRL loads it like the policy
     if s.objective == "rlhf-ppo":
-        # A frozen reward model of the policy's size, and a value model trained like the policy.
-        value_weights = trainable * (ADAPTER_BYTES if info.frozen_base else weight_bytes(s.precision))
-        weights += frozen_base_bytes(model, shape, s) + value_weights
+        # A frozen reward model of the policy's size, and a value model of its own trained like
+        # the policy: with a frozen base, a second base with its own adapters (TRL's value_model
+        # is a separate model; ms-swift gives it its own LoRA).
+        reward = frozen_base_bytes(model, shape, s)
+        value = reward + trainable * ADAPTER_BYTES if info.frozen_base else sampled
+        weights += reward + value
+        sampled += value
         gradients *= 2
         optimizer *= 2
-    return ModelStates(weights, gradients, optimizer, trainable, largest_layer, policy)
+    return ModelStates(weights, gradients, optimizer, trainable, largest_layer, sampled)
