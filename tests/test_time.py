@@ -242,6 +242,35 @@ def test_grpo_reports_generation_time(run: Runner) -> None:
     assert found and found[0]["time"]["generation_hours"] > 0
 
 
+def test_online_seq_len_is_prompt_plus_completion_in_memory_time_and_recipe(run: Runner) -> None:
+    """TRL samples up to max_completion_length (512) after the prompt: --seq-len is both."""
+    profile = (
+        "--gpu",
+        "a100-80gb",
+        "--model",
+        "qwen2.5-7b",
+        "--data-kind",
+        "reward-function",
+        "--examples",
+        "2k",
+    )
+    default = ok(
+        run("estimate", "--method", "lora", "--objective", "grpo", "--model", "qwen2.5-7b", "--json")
+    )
+    assert default.json()["assumptions"]["seq_len"] == 1024  # TRL's 512 + 512
+    long = (*profile, "--seq-len", "8k", "--tokens-per-example", "4000")
+
+    def generation(*args: str) -> float:
+        plan = ok(run("recommend", *args, "--json")).json()["recommendations"][0]
+        return float(plan["time"]["generation_hours"])
+
+    assert generation(*long) > 4 * generation(
+        *profile, "--tokens-per-example", "4000"
+    )  # 3,000 sampled, not 512
+    recipe = ok(run("recipe", *long, "--out", "-")).stdout
+    assert "'max_completion_length': 7680" in recipe
+
+
 def test_grpo_on_more_gpus_samples_more_at_once_rather_than_less_each(run: Runner) -> None:
     """Sampling is latency-bound: a fixed global batch would leave each of 8 GPUs decoding 2
     sequences at a time, and 8 GPUs would take nearly as long as one for 8 times the cost."""

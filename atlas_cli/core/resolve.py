@@ -6,7 +6,7 @@ from typing import Literal, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
-from atlas_cli.core.memory.estimate import GENERATIONS
+from atlas_cli.core.memory.estimate import GENERATIONS, ONLINE_SEQ_LEN
 from atlas_cli.core.models import SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
@@ -244,6 +244,12 @@ def strategy_warnings(e: Estimate) -> list[str]:
     ]
 
 
+def _usual_seq_len(info: ModelInfo, objective: str) -> int:
+    """Online objectives: TRL's prompt and completion (512 + 512); else the model's usual length."""
+    usual = default_seq_len(info.sized, info.context_length)
+    return min(usual, ONLINE_SEQ_LEN) if objective in GENERATIONS else usual
+
+
 def settings_for(
     info: ModelInfo,
     hardware: Hardware,
@@ -279,7 +285,7 @@ def settings_for(
         batch_size = KTO_MIN_BATCH
     settings = EstimateSettings(
         objective=objective,
-        seq_len=seq_len if seq_len is not None else default_seq_len(info.sized, info.context_length),
+        seq_len=seq_len if seq_len is not None else _usual_seq_len(info, objective),
         batch_size=batch_size,
         precision=chosen,
         optimizer=optimizer,

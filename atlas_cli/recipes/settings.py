@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from atlas_cli.core.estimates import Estimate
+from atlas_cli.core.memory.estimate import MAX_PROMPT, completion_length
 from atlas_cli.core.models import HUB_ID, hub_id_of
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.plans import Plan, Recommendation
@@ -430,6 +431,12 @@ def _stage_settings(objective: Method | None, recipe: Recipe, stage: str) -> Non
     for key in STAGE_KEYS.get(stage, ()):
         prefix = "cpt" if stage == "continued-pretraining" else stage
         recipe.set(f"{prefix}.{key}", kb_value(objective, key))
+    estimate = recipe.plan.estimate
+    if stage in ONLINE_STAGES and estimate is not None:
+        # The memory estimate sized the completion within --seq-len: sample what it sized.
+        seq_len = estimate.settings.seq_len
+        source = f"the plan's memory estimate: {seq_len} tokens less a prompt of up to {MAX_PROMPT}"
+        recipe.set(f"{stage}.max_completion_length", Setting(completion_length(seq_len), source))
 
 
 def _epochs(objective: Method | None, recipe: Recipe) -> Setting:

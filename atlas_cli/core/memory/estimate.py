@@ -28,7 +28,11 @@ PAIRED_OBJECTIVES = frozenset({"dpo", "orpo", "simpo", "reward-model"})
 # Online objectives that sample completions, and how many per prompt (TRL GRPOConfig 8,
 # RLOOConfig 2; PPO one). Generation holds their KV cache; training processes the micro-batch.
 GENERATIONS = {"grpo": 8, "rloo": 2, "rlhf-ppo": 1}
-MAX_COMPLETION = 512  # TRL GRPOConfig / RLOOConfig max_completion_length
+# Online objectives read --seq-len as prompt + completion: a prompt of up to MAX_PROMPT tokens
+# (TRL's former max_prompt_length default) and the rest for the completion. By default that is
+# TRL GRPOConfig / RLOOConfig's max_completion_length of 512 after a 512-token prompt.
+MAX_PROMPT = 512
+ONLINE_SEQ_LEN = 1024
 VLLM_SHARE = 0.3  # TRL's vllm_gpu_memory_utilization for a colocated vLLM engine
 UNSLOTH_LOSS_FLOOR = 0.5e9  # the least Unsloth's chunked loss takes (small chunks, their gradient)
 DORA_OUTPUT_BYTES = 4  # DoRA keeps each adapted layer's output (fp32) to rescale it
@@ -40,6 +44,11 @@ def default_seq_len(shape: Shape, context: int | None = None) -> int:
     past the model's context (GPT-2 has 1,024 learned positions)."""
     usual = 512 if shape.architecture == "encoder" else 2048
     return min(usual, context) if context else usual
+
+
+def completion_length(seq_len: int) -> int:
+    """An online objective's completion budget within --seq-len (prompt + completion)."""
+    return seq_len - min(MAX_PROMPT, seq_len // 2)
 
 
 def default_checkpointing(shape: Shape) -> bool:
@@ -111,7 +120,7 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
     if s.objective == "reward-model":
         return gpu, 0.0, host  # a scalar head: no vocabulary logits
     if s.objective in GENERATIONS:
-        completion = min(MAX_COMPLETION, s.seq_len // 2) * s.batch_size
+        completion = completion_length(s.seq_len) * s.batch_size
         return gpu, logit_bytes(shape, completion, s.stack, rollout=True), host
     return gpu, logit_bytes(shape, tokens, s.stack), host
 

@@ -91,7 +91,7 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: str) -
     generation = 0.0
     if objective in GENERATIONS:
         length = min(workload.tokens_per_example, s.seq_len)
-        completion = completion_tokens(objective, length)
+        completion = completion_tokens(objective, length, s.seq_len)
         # TRL samples per_device_train_batch_size x steps_per_generation (= accumulation) at once.
         at_once = s.batch_size * b.accumulation
         rounds = b.prompts_per_gpu * GENERATIONS[objective] / at_once

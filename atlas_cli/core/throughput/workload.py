@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from atlas_cli.core.memory.estimate import GENERATIONS, MAX_COMPLETION, PAIRED_OBJECTIVES
+from atlas_cli.core.memory.estimate import GENERATIONS, PAIRED_OBJECTIVES, completion_length
 
 # Sequences one optimizer step averages over (per_device_train_batch_size x GPUs x gradient
 # accumulation): the usual 16 of TRL's and the alignment handbook's recipes; it sets how often
@@ -58,11 +58,12 @@ def sequences_per_example(objective: str) -> int:
     return 2 if objective in PAIRED_OBJECTIVES else GENERATIONS.get(objective, 1)
 
 
-def completion_tokens(objective: str, length: int) -> int:
-    """Tokens sampled per completion by an online objective (0 for the others)."""
+def completion_tokens(objective: str, length: int, seq_len: int) -> int:
+    """Tokens sampled per completion by an online objective (0 for the others): the completion's
+    share of an average example, within the completion budget of --seq-len."""
     if objective not in GENERATIONS:
         return 0
-    return min(MAX_COMPLETION, math.ceil(COMPLETION_SHARE * length))
+    return min(completion_length(seq_len), math.ceil(COMPLETION_SHARE * length))
 
 
 def batches(objective: str, workload: Workload, seq_len: int, batch_size: int, gpus: int) -> Batches:
