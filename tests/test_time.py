@@ -460,3 +460,22 @@ def test_retrieval_setup_reads_as_such_in_the_table(run: Runner) -> None:
     table = ok(run(*args)).stdout
     assert "<$0.01" in table and "$0.00-0.00" not in table
     assert "embed the corpus 1" not in table
+
+
+def test_a_catalog_gpu_without_a_published_rate_says_why_there_is_no_time(run: Runner) -> None:
+    """Apple publishes no tensor TFLOPS: the note must not tell a catalog GPU's user to give one."""
+    mac = ("recommend", "--gpu", "m3 max 128gb", "--model", "llama-3.1-8b", "--examples", "5k", "--json")
+    plan = ok(run(*mac)).json()["recommendations"][0]
+    assert plan["time"] is None and "Apple publishes none" in plan["time_note"]
+
+
+def test_qlora_over_a_tight_lora_says_the_margin_not_that_lora_does_not_fit(run: Runner) -> None:
+    data = ok(
+        run("recommend", "--gpu", "rtx-3060", "--model", "llama-3.2-3b", "--top", "12", "--json")
+    ).json()
+    plans = {p["method"]: p for p in data["recommendations"]}
+    assert plans["lora"]["fit"] == "tight"  # 11.6 GB of 11.59 within the margin
+    assert any(
+        "16-bit LoRA does not fit on the GPU alone within the safety margin" in r
+        for r in plans["qlora"]["reasons"]
+    )

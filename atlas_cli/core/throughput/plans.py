@@ -101,6 +101,12 @@ def rate_for(inputs: TimeInputs, reference: Rate | None) -> Rate | None:
     return Rate(inputs.price_per_hour, "--price-per-hour")
 
 
+NO_PEAK = N_(
+    "no published peak 16-bit throughput for this GPU (Apple publishes none; --vram alone names no GPU): "
+    "no training time"
+)
+
+
 def time_and_cost(
     e: Estimate | None,
     objectives: tuple[str, ...],
@@ -115,9 +121,7 @@ def time_and_cost(
     if e is None:
         return Timed(None, None, N_("nothing runs on a local GPU: no training time"))
     if device is None:
-        return Timed(
-            None, None, N_("no published peak throughput for this GPU (give --gpu with a catalog GPU)")
-        )
+        return Timed(None, None, NO_PEAK)
     if e.memory_model == "inference":
         time = _setup_time(e, device, inputs)
     else:
