@@ -543,6 +543,9 @@ def test_long_context_names_the_fused_loss_that_makes_lora_fit(run: Runner) -> N
     assert any(n.startswith("Memory is sized for --seq-len 32768") for n in notes)  # time: short examples
     given = ok(run(*args, "--examples", "5k", "--tokens-per-example", "20k", "--json")).json()["notes"]
     assert not any(n.startswith("Memory is sized for") for n in given)
+    # On 24 GB cards Liger's loss alone is not enough: Unsloth's offloaded checkpoints are.
+    small = ok(run(*args[:2], "rtx-4090", *args[3:], "--gpus", "2", "--json")).json()["notes"]
+    assert any("fp32 logits that" in n and "--stack unsloth" in n for n in small)
     small = (
         "recommend",
         "--gpu",

@@ -299,7 +299,9 @@ def _only_over_limit(s: Scored) -> bool:
 # them (Liger's fused linear cross-entropy, TRL's) is worth naming: long sequences over a
 # 128k-250k vocabulary, where they are tens of GB.
 LOGITS_SHARE = 0.25
-LEANER_STACK = "liger"
+# The stacks a note offers, in order: Liger's fused loss alone, then Unsloth, which also moves the
+# checkpoints to CPU RAM (what long sequences need once the logits are gone).
+LEANER_STACKS = ("liger", "unsloth")
 
 
 def _leaner_stack_note(kept: list[Scored]) -> list[str]:
@@ -312,24 +314,34 @@ def _leaner_stack_note(kept: list[Scored]) -> list[str]:
     e = best.estimate
     if e.settings.stack != "hf" or e.breakdown["logits_gb"] < LOGITS_SHARE * e.per_gpu_gb:
         return []
-    lean = with_strategy(
-        estimator(e.method, e.memory_model, e.shape), e.settings._replace(stack=LEANER_STACK)
-    )
-    if lean.fit not in ("yes", "tight") or lean.per_gpu_gb >= e.per_gpu_gb:
+    run = estimator(e.method, e.memory_model, e.shape)
+    leaner = (with_strategy(run, e.settings._replace(stack=stack)) for stack in LEANER_STACKS)
+    lean = next((found for found in leaner if found.fit in ("yes", "tight")), None)
+    if lean is None or lean.per_gpu_gb >= e.per_gpu_gb:
         return []
     verdict = t("is tight") if best.fit == "tight" else t("does not fit")
+    how = {
+        "liger": t(
+            "with --stack liger (Liger Kernel: use_liger_kernel=True in transformers, enable_liger_kernel "
+            "in LLaMA-Factory) it needs {lean:g} GB; TRL's SFTTrainer does the same (--stack trl).",
+            lean=lean.per_gpu_gb,
+        ),
+        "unsloth": t(
+            "with --stack unsloth (Unsloth: its chunked cross-entropy, and checkpoints offloaded to CPU "
+            "RAM, as long sequences need) it needs {lean:g} GB.",
+            lean=lean.per_gpu_gb,
+        ),
+    }
     return [
         t(
             "{plan} {verdict} at {need:g} GB, of which {logits:g} GB are the fp32 logits that "
             "transformers' own loss materialises (--stack hf, assumed). A fused cross-entropy never "
-            "builds them: with --stack liger (Liger Kernel: use_liger_kernel=True in transformers, "
-            "enable_liger_kernel in LLaMA-Factory) it needs {lean:g} GB; TRL's SFTTrainer does the same "
-            "(--stack trl).",
+            "builds them: {how}",
             plan=best.name,
             verdict=verdict,
             need=e.per_gpu_gb,
             logits=e.breakdown["logits_gb"],
-            lean=lean.per_gpu_gb,
+            how=how[lean.settings.stack],
         )
     ]
 
