@@ -380,3 +380,11 @@ def test_cards_carry_the_corrections_of_issue_17(catalog: Catalog) -> None:
     assert {"2102.09690", "2104.08786"} <= icl  # order sensitivity: Zhao et al., Lu et al.
     note = catalog.methods["sft"].hyperparameters["gradient_checkpointing"].note
     assert note is not None and "activation_checkpointing" in note.en
+
+
+def test_sft_then_dpo_reason_fits_a_user_with_demonstrations(run: Runner) -> None:
+    args = ("recommend", "--gpu", "h100", "--model", "llama-3.1-8b", "--goal", "align", "--json")
+    plan = ok(run(*args, "--data-kind", "preferences", "--sft-data", "yes")).json()["recommendations"][0]
+    assert plan["pipeline"] == ["sft", "dpo"]
+    assert any("trains on your demonstrations (--sft-data yes)" in r for r in plan["reasons"])
+    assert not any(r.startswith("Without separate demonstrations") for r in plan["reasons"])
