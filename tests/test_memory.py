@@ -405,6 +405,16 @@ def test_a_4_bit_base_is_sharded_by_zero3_but_not_by_data_parallel() -> None:
     assert zero3.breakdown["weights_gb"] == pytest.approx(single.breakdown["weights_gb"] / 2, abs=0.01)
 
 
+def test_unsloths_vllm_shares_the_training_weights() -> None:
+    """Unsloth's fast_inference serves the trained weights and frees its cache in standby."""
+    qwen = model("qwen3-32b")
+    online = cfg(objective="grpo", seq_len=6144, batch_size=2, vllm=True, capacity_gb=85.5, stack="unsloth")
+    shared = estimate("lora", "lora", qwen, online)
+    separate = estimate("lora", "lora", qwen, online._replace(stack="liger"))
+    assert shared.fit == "tight"  # Unsloth: fits at 6,144 tokens on one H100 80GB
+    assert separate.breakdown["buffers_gb"] - shared.breakdown["buffers_gb"] > qwen.params * 2 / GB * 0.9
+
+
 def test_ppo_trains_a_value_model_of_its_own_and_samples_with_it() -> None:
     """TRL's value_model is a separate model; PolicyAndValueWrapper is what ZeRO-3 gathers."""
     llama = model("llama-3.1-8b")

@@ -133,7 +133,10 @@ def _generation(shape: Shape, s: EstimateSettings, training_peak: float, gathere
     if s.objective not in GENERATIONS:
         return 0.0
     cache = kv_cache_bytes(shape, GENERATIONS[s.objective] * s.seq_len)
-    if s.vllm and s.capacity_gb is not None:
+    # Unsloth's vLLM serves the training weights themselves and, in standby, frees its KV cache
+    # while training (docs.unsloth.ai, Memory Efficient RL): only the cache beyond the training
+    # peak, as when transformers samples.
+    if s.vllm and s.capacity_gb is not None and s.stack != "unsloth":
         return max(VLLM_SHARE * s.capacity_gb * GB, shape.params * 2.0 + cache)
     return max(0.0, cache + gathered - training_peak)
 
