@@ -803,3 +803,16 @@ def test_sweep_lists_variants_and_drops_what_does_not_exist(run: Runner) -> None
     assert per_gpu == sorted(per_gpu)
     multi = ok(run("estimate", "--model", "llama-3.1-8b", "--gpus", "2", "--json")).json()["estimates"]
     assert "GaLore (8-bit, layer-wise)" not in [e["label"] for e in multi]  # one GPU only
+
+
+def test_checkpointing_is_on_for_decoders_of_every_size_and_off_for_encoders(run: Runner) -> None:
+    """TRL's configs and LLaMA-Factory turn it on for every decoder; transformers' Trainer, which
+    trains encoders, leaves it off."""
+    for name, expected in (
+        ("gpt2", True),
+        ("smollm2-135m-instruct", True),
+        ("llama-3.1-8b", True),
+        ("bert-base", False),
+    ):
+        data = ok(run("estimate", "--model", name, "--method", "lora", "--gpu", "4090", "--json")).json()
+        assert data["assumptions"]["gradient_checkpointing"] is expected, name

@@ -61,7 +61,8 @@ def estimate(
     gradient_checkpointing: Annotated[
         Optional[bool],
         typer.Option(
-            "--gradient-checkpointing/--no-gradient-checkpointing", help="Default: on for models >= 1B."
+            "--gradient-checkpointing/--no-gradient-checkpointing",
+            help="Default: on for decoders (TRL, LLaMA-Factory), off for encoders.",
         ),
     ] = None,
     lora_rank: Annotated[int, typer.Option(min=1, max=65_536, help="LoRA rank.")] = 16,

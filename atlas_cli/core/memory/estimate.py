@@ -36,7 +36,6 @@ ONLINE_SEQ_LEN = 1024
 VLLM_SHARE = 0.3  # TRL's vllm_gpu_memory_utilization for a colocated vLLM engine
 UNSLOTH_LOSS_FLOOR = 0.5e9  # the least Unsloth's chunked loss takes (small chunks, their gradient)
 DORA_OUTPUT_BYTES = 4  # DoRA keeps each adapted layer's output (fp32) to rescale it
-LARGE_MODEL_PARAMS = 1e9  # gradient checkpointing is on by default from this size
 
 
 def default_seq_len(shape: Shape, context: int | None = None) -> int:
@@ -52,8 +51,10 @@ def completion_length(seq_len: int) -> int:
 
 
 def default_checkpointing(shape: Shape) -> bool:
-    """On from 1B parameters, as LLaMA-Factory and TRL's configs do; off for small models."""
-    return shape.params >= LARGE_MODEL_PARAMS
+    """On for decoders, as TRL's configs ("gradient_checkpointing: Defaults to True instead of
+    False") and LLaMA-Factory (disable_gradient_checkpointing: false) train them at every size;
+    off for encoders and encoder-decoders, which transformers' own Trainer trains (default False)."""
+    return shape.architecture == "decoder"
 
 
 def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSettings) -> Estimate:
