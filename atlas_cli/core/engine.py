@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.facts import Candidate, method_facts, plan_facts, profile_facts, stage_facts
 from atlas_cli.core.lengths import length_notes
+from atlas_cli.core.memory.estimate import GENERATIONS, MAX_PROMPT, ONLINE_SEQ_LEN, completion_length
 from atlas_cli.core.memory.search import Estimator, estimator, with_strategy
 from atlas_cli.core.plans import Plan, Recommendation, ToolRef, hours_text
 from atlas_cli.core.profile import Profile
@@ -368,6 +369,22 @@ def _large_sft_note(kept: list[Scored], profile: Profile, epochs: float, timed: 
             "UltraChat's 200k): --epochs 1 takes about 1/{epochs:g} of the SFT time and cost.",
             examples=profile.examples,
             epochs=epochs,
+        )
+    ]
+
+
+def _reasoning_length_note(pipeline: tuple[str, ...], profile: Profile) -> list[str]:
+    """Reinforcement learning for reasoning at the default length samples TRL's 512-token
+    completions: chains of thought run longer, and are cut there."""
+    if profile.goal != "reasoning" or profile.seq_len is not None or not set(pipeline) & set(GENERATIONS):
+        return []
+    return [
+        t(
+            "Online RL samples completions of up to {completion} tokens here (TRL's max_completion_length "
+            "after a prompt of up to {prompt}): reasoning traces usually run longer and are cut there. "
+            "Give --seq-len as prompt + completion (e.g. 4k) to size memory, time and the recipe for them.",
+            completion=completion_length(ONLINE_SEQ_LEN),
+            prompt=MAX_PROMPT,
         )
     ]
 
@@ -799,6 +816,7 @@ class Engine:
         notes += time_notes(kept, left_out, profile)
         timed = local and hardware.device is not None
         notes += _large_sft_note(kept, profile, self.usual_epochs.get("sft", 1.0), timed)
+        notes += _reasoning_length_note(pipeline, profile)
         leaner = _leaner_stack_note(kept)
         notes += leaner
         offloaded = [s.plan for s in kept if s.plan.offload in ("optimizer", "params")]
