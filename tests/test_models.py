@@ -209,6 +209,14 @@ def test_moe_lora_counts_match_peft_on_transformers_5() -> None:
     assert _lora_params(oss, 8, experts=False) == 3_981_312  # nb/gpt-oss-(20B)-Fine-tuning.ipynb, r8
 
 
+def test_router_biases_count_though_all_linear_skips_the_routers() -> None:
+    config = {**fixture("mistralai--Mixtral-8x7B-v0.1.json"), "mlp_bias": True}  # biases everywhere
+    shape = shape_of(parse_config(config, "m", "x").model)
+    adapted = sum(m.d_out * m.count for m in shape.targets())
+    assert "router" not in {m.group for m in shape.targets()}
+    assert shape.bias_params == adapted + 8 * 32  # and each of 32 routers' 8 biases
+
+
 def test_gpt_oss_has_biased_experts_and_mxfp4_weights() -> None:
     result = parsed("openai--gpt-oss-20b.json")
     m = result.model

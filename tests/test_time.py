@@ -490,3 +490,10 @@ def test_reasoning_rl_at_the_default_length_says_its_traces_are_cut(run: Runner)
     assert not any(n.startswith("Online RL") for n in ok(run(*rl, "--seq-len", "4k")).json()["notes"])
     sft = ok(run(*profile, "--data-kind", "demonstrations")).json()["notes"]
     assert not any(n.startswith("Online RL") for n in sft)
+
+
+def test_no_reasoning_length_note_without_a_local_training_plan(run: Runner) -> None:
+    none = ok(
+        run("recommend", "--gpu", "none", "--goal", "reasoning", "--data-kind", "reward-function", "--json")
+    )
+    assert not any(n.startswith("Online RL") for n in none.json()["notes"])

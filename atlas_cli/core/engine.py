@@ -28,6 +28,7 @@ from atlas_cli.core.resolve import (
     resolve_model,
     settings_for,
     strategy_warnings,
+    usual_seq_len,
 )
 from atlas_cli.core.shapes import Shape
 from atlas_cli.core.throughput.plans import (
@@ -373,16 +374,19 @@ def _large_sft_note(kept: list[Scored], profile: Profile, epochs: float, timed: 
     ]
 
 
-def _reasoning_length_note(pipeline: tuple[str, ...], profile: Profile) -> list[str]:
+def _reasoning_length_note(kept: list[Scored], pipeline: tuple[str, ...], profile: Profile) -> list[str]:
     """Reinforcement learning for reasoning at the default length samples TRL's 512-token
     completions: chains of thought run longer, and are cut there."""
     if profile.goal != "reasoning" or profile.seq_len is not None or not set(pipeline) & set(GENERATIONS):
         return []
+    if not any(s.plan.kind != "no-training" and s.plan.estimate is not None for s in kept):
+        return []  # nothing samples on a local GPU
     return [
         t(
             "Online RL samples completions of up to {completion} tokens here (TRL's max_completion_length "
             "after a prompt of up to {prompt}): reasoning traces usually run longer and are cut there. "
-            "Give --seq-len as prompt + completion (e.g. 4k) to size memory, time and the recipe for them.",
+            "Give --seq-len as prompt + completion (e.g. 4k) to size memory and the recipe for them, and "
+            "--tokens-per-example (their average prompt + completion) to time them.",
             completion=completion_length(ONLINE_SEQ_LEN),
             prompt=MAX_PROMPT,
         )
@@ -811,12 +815,12 @@ class Engine:
                 scored = [self._with_time(s, context) for s in scored]
         kept = ranked([s for s in scored if not s.excluded], profile.priority)
         left_out = [s for s in scored if s.excluded]
-        notes = self._notes(profile, hardware, info, facts)
+        notes = self._notes(profile, hardware, info, facts, pipeline)
         notes += self._pipeline_notes(facts, pipeline)
         notes += time_notes(kept, left_out, profile)
         timed = local and hardware.device is not None
         notes += _large_sft_note(kept, profile, self.usual_epochs.get("sft", 1.0), timed)
-        notes += _reasoning_length_note(pipeline, profile)
+        notes += _reasoning_length_note(kept, pipeline, profile)
         leaner = _leaner_stack_note(kept)
         notes += leaner
         offloaded = [s.plan for s in kept if s.plan.offload in ("optimizer", "params")]
@@ -1067,7 +1071,9 @@ class Engine:
                 refs.append(ToolRef(lib.library, lib.entry, lib.status))
         return tuple(dict.fromkeys(refs))
 
-    def _notes(self, profile: Profile, hardware: Hardware, info: ModelInfo, facts: Facts) -> list[str]:
+    def _notes(
+        self, profile: Profile, hardware: Hardware, info: ModelInfo, facts: Facts, pipeline: tuple[str, ...]
+    ) -> list[str]:
         notes = [t("Hardware: {note}.", note=hardware.note)]
         if info.template and profile.model_access == "api":
             notes.append(
@@ -1094,7 +1100,9 @@ class Engine:
                 )
             )
         notes.extend(t("Model: {note}.", note=note) for note in info.notes)
-        notes += length_notes(profile, info)
+        usual = max(usual_seq_len(info, o) for o in pipeline or ("sft",)) if info.shape is not None else None
+        limit = profile.sized_seq_len or usual
+        notes += length_notes(profile, info, limit, pipeline)
         notes.extend(t("Model warning: {warning}.", warning=warning) for warning in info.warnings)
         if profile.data_kind is None:
             notes.append(

@@ -3,7 +3,7 @@ warnings for `estimate`, which take the same profile."""
 
 from __future__ import annotations
 
-from atlas_cli.core.memory import default_seq_len
+from atlas_cli.core.memory.estimate import GENERATIONS, ONLINE_SEQ_LEN
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import ModelInfo
 from atlas_cli.i18n import t
@@ -13,9 +13,12 @@ from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
 LONG_SEQ_FACTOR = 8
 
 
-def length_notes(profile: Profile, info: ModelInfo) -> list[str]:
+def length_notes(
+    profile: Profile, info: ModelInfo, limit: int | None, objectives: tuple[str, ...]
+) -> list[str]:
     """Lengths that do not agree: training past the model's positions, or examples longer than
-    the length training truncates them to (memory and time are sized for that length)."""
+    `limit`, the length training truncates them to (memory and time are sized for it; None: no
+    local model to train), for a run of `objectives`."""
     notes = []
     context, seq_len = info.context_length, profile.seq_len
     if context and seq_len and seq_len > context:
@@ -30,12 +33,13 @@ def length_notes(profile: Profile, info: ModelInfo) -> list[str]:
             )
         )
     tokens = profile.tokens_per_example
-    usual = default_seq_len(info.shape, context) if info.shape is not None else None
-    limit = profile.sized_seq_len or usual
     # Continued pre-training packs by wrapping (TRL packing_strategy "wrapped"): nothing is cut.
     wrapped = profile.packing and profile.data_kind_or_typical == "text"
     typical = TYPICAL_TOKENS[profile.data_kind_or_typical]
-    if seq_len and not tokens and profile.examples and typical and seq_len >= LONG_SEQ_FACTOR * typical:
+    # Online RL samples within --seq-len: past its default, longer traces are what is asked for.
+    online = bool(set(objectives) & set(GENERATIONS))
+    threshold = ONLINE_SEQ_LEN + 1 if online else LONG_SEQ_FACTOR * typical
+    if seq_len and seq_len >= threshold and not tokens and profile.examples and typical:
         notes.append(
             t(
                 "Memory is sized for --seq-len {seq_len}, but time assumes the typical {typical}-token "

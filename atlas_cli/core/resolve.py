@@ -6,7 +6,7 @@ from typing import Literal, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
-from atlas_cli.core.memory.estimate import GENERATIONS, ONLINE_SEQ_LEN
+from atlas_cli.core.memory.estimate import GENERATIONS, ONLINE_SEQ_LEN, VLLM_OBJECTIVES
 from atlas_cli.core.models import SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
@@ -231,20 +231,40 @@ def strategy_warnings(e: Estimate) -> list[str]:
     """What the multi-GPU strategy the estimate settled on means for sampling: under ZeRO-3 TRL
     gathers the whole policy onto every GPU to generate (counted by the estimate)."""
     s = e.settings
-    if s.sharding != "zero3" or s.objective not in GENERATIONS or s.vllm:
+    if s.objective not in GENERATIONS:
         return []
+    can_vllm = s.objective in VLLM_OBJECTIVES
+    said = (
+        []
+        if can_vllm or not s.vllm
+        else [t("--vllm: TRL's PPO samples with transformers' generate, not vLLM: estimated without it")]
+    )
+    if s.sharding != "zero3" or (s.vllm and can_vllm):
+        return said
+    config = GATHER_CONFIGS.get(s.objective, "GRPOConfig")
+    if not can_vllm:
+        return [
+            *said,
+            t(
+                "{objective} under ZeRO-3 samples with the whole model: TRL gathers it onto every GPU first "
+                "({config} ds3_gather_for_generation, True by default; counted here); setting it to False "
+                "samples layer by layer, slower",
+                objective=s.objective.upper(),
+                config=config,
+            ),
+        ]
     return [
         t(
             "{objective} under ZeRO-3 samples with the whole model: TRL gathers it onto every GPU first "
             "({config} ds3_gather_for_generation, True by default; counted here); setting it to False "
             "samples layer by layer, slower, and --vllm samples with vLLM",
             objective=s.objective.upper(),
-            config=GATHER_CONFIGS.get(s.objective, "GRPOConfig"),
+            config=config,
         )
     ]
 
 
-def _usual_seq_len(info: ModelInfo, objective: str) -> int:
+def usual_seq_len(info: ModelInfo, objective: str) -> int:
     """Online objectives: TRL's prompt and completion (512 + 512); else the model's usual length."""
     usual = default_seq_len(info.sized, info.context_length)
     return min(usual, ONLINE_SEQ_LEN) if objective in GENERATIONS else usual
@@ -285,7 +305,7 @@ def settings_for(
         batch_size = KTO_MIN_BATCH
     settings = EstimateSettings(
         objective=objective,
-        seq_len=seq_len if seq_len is not None else _usual_seq_len(info, objective),
+        seq_len=seq_len if seq_len is not None else usual_seq_len(info, objective),
         batch_size=batch_size,
         precision=chosen,
         optimizer=optimizer,

@@ -178,7 +178,10 @@ def _bias_params(model: LlmModel, matrices: list[Matrices]) -> float:
     if model.bias_scope == "qkv":
         qkv = [m for m in matrices if m.group == "attention"][:3]
         return float(sum(m.d_out * m.count for m in qkv))
-    scope: tuple[MatrixGroup, ...] = ("attention",) if model.bias_scope == "attention" else ALL_LINEAR
+    # Every linear layer's bias, the routers' too (all-linear skips their weights, not their biases).
+    scope: tuple[MatrixGroup, ...] = (
+        ("attention",) if model.bias_scope == "attention" else (*ALL_LINEAR, "router")
+    )
     if model.moe is not None and model.moe.expert_bias:
         scope = (*scope, "expert")
     return float(sum(m.d_out * m.count for m in matrices if m.group in scope))

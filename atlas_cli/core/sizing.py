@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from atlas_cli.core.estimates import Estimate
 from atlas_cli.core.lengths import length_notes
+from atlas_cli.core.memory.parallel import unshardable_base
 from atlas_cli.core.memory.search import Change, Estimator, changes_that_fit, estimator, largest
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import (
@@ -108,7 +109,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         lora_experts=options.lora_experts,
         vllm=options.vllm,
     )
-    warnings += length_notes(profile, info)
+    warnings += length_notes(profile, info, settings.seq_len, (settings.objective,))
     auto = options.sharding == "auto"
     if not auto:
         settings = settings._replace(sharding=options.sharding)
@@ -121,7 +122,15 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
 
     if options.method is None:
         rows = [
-            _row(label, e, extra, estimator(e.method, e.memory_model, info.sized), field_name, timed(e))
+            _row(
+                label,
+                e,
+                extra,
+                estimator(e.method, e.memory_model, info.sized),
+                field_name,
+                timed(e),
+                options.sharding,
+            )
             for label, e, extra in sweep(catalog, info, hardware, settings, auto)
         ]
         return Report(info, hardware, rows, warnings)
@@ -137,9 +146,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         )
     label, result = single(method, info, settings, auto)
     run = estimator(method.id, result.memory_model, info.sized)
-    unsharded = not auto and options.sharding == "zero3" and result.settings.sharding == "zero2"
-    notes = [UNSHARDABLE_8_BIT] if unsharded else []
-    row = _row(label, result, [t(n) for n in notes], run, field_name, timed(result))
+    row = _row(label, result, [], run, field_name, timed(result), options.sharding)
     if result.fit in ("tight", "no"):
         quantized = [m for m in catalog.kb.methods if m.memory_model == "qlora" and m.id != method.id]
         alternatives = [(m.id, estimator(m.id, "qlora", info.sized)) for m in quantized]
@@ -148,7 +155,17 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
 
 
 def _row(
-    label: str, result: Estimate, warnings: list[str], run: Estimator, field_name: str | None, timed: Timed
+    label: str,
+    result: Estimate,
+    warnings: list[str],
+    run: Estimator,
+    field_name: str | None,
+    timed: Timed,
+    sharding: str,
 ) -> Row:
     most = None if field_name is None else largest(run, result.settings, field_name)
-    return Row(label, result, warnings + strategy_warnings(result), timed, most)
+    s = result.settings
+    # An 8-bit base asked to shard: say that it stayed whole.
+    unsharded = sharding == "zero3" and s.gpus > 1 and unshardable_base(result.memory_model, s)
+    notes = [t(UNSHARDABLE_8_BIT)] if unsharded else []
+    return Row(label, result, warnings + notes + strategy_warnings(result), timed, most)

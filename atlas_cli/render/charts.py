@@ -155,11 +155,11 @@ def conditions(a: AssumptionsJson, training: bool = True) -> str:
 
 def shared_conditions(estimates: list[EstimateJson]) -> str:
     """The conditions under a table of several estimates: the first one's, except the multi-GPU
-    strategy when `auto` chose different ones for different plans."""
+    strategy when the plans differ in it (`auto` chose, or an 8-bit base could not shard)."""
     first = estimates[0]["assumptions"]
-    if len({e["assumptions"]["strategy"] for e in estimates}) == 1:
+    if len({e["assumptions"]["sharding"] for e in estimates}) == 1:
         return conditions(first)
-    each = t("each plan's own multi-GPU strategy (the least communication that fits; --json names it)")
+    each = t("each plan's own multi-GPU strategy (--json names it)")
     return conditions({**first, "strategy": each})
 
 

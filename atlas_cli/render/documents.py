@@ -10,6 +10,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
+from atlas_cli.core.memory.parallel import unshardable_base
 from atlas_cli.core.memory.search import Change
 from atlas_cli.core.plans import Plan, Recommendation, RuleHit
 from atlas_cli.core.throughput.plans import Timed
@@ -87,6 +88,12 @@ def write_json(data: Any) -> None:
 def _strategy(s: EstimateSettings, memory_model: str) -> str:
     if s.gpus == 1:
         placement = t("one GPU")
+    elif s.sharding == "zero3" and unshardable_base(memory_model, s):
+        placement = t(
+            "ZeRO-3/FSDP across {gpus} GPUs: gradients and optimizer states sharded, the 8-bit base whole "
+            "on each",
+            gpus=s.gpus,
+        )
     elif s.sharding == "zero3":
         placement = t(
             "ZeRO-3/FSDP across {gpus} GPUs: the 4-bit base, gradients and optimizer states sharded"
@@ -109,10 +116,11 @@ def _strategy(s: EstimateSettings, memory_model: str) -> str:
 
 
 def _attention(e: Estimate) -> str:
-    if e.shape.eager_heads and e.settings.stack != "unsloth":
+    if e.shape.eager_heads and e.settings.stack != "unsloth" and e.memory_model != "inference":
         return t(
             "eager (transformers has no SDPA kernel for this model's attention sinks): an s x s matrix "
-            "per head, counted; FlashAttention 3 kernels or --stack unsloth avoid it"
+            "per head, counted; flex attention (attn_implementation='flex_attention') or --stack unsloth "
+            "avoids it"
         )
     return t("memory-efficient (SDPA / FlashAttention): no s x s attention matrix")
 

@@ -34,6 +34,7 @@ GENERATIONS = {"grpo": 8, "rloo": 2, "rlhf-ppo": 1}
 MAX_PROMPT = 512
 ONLINE_SEQ_LEN = 1024
 VLLM_SHARE = 0.3  # TRL's vllm_gpu_memory_utilization for a colocated vLLM engine
+VLLM_OBJECTIVES = frozenset({"grpo", "rloo"})  # TRL samples these with vLLM (use_vllm); PPO cannot
 UNSLOTH_LOSS_FLOOR = 0.5e9  # the least Unsloth's chunked loss takes (small chunks, their gradient)
 DORA_OUTPUT_BYTES = 4  # DoRA keeps each adapted layer's output (fp32) to rescale it
 
@@ -73,7 +74,8 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     if s.sharding == "zero3":  # the policy alone: reference and reward models stay sharded
         gathered = states.sampled * (1 if s.offload == "params" else 1 - 1 / s.gpus)
         training_peak += placed.buffers
-    buffers = placed.buffers + _generation(shape, s, training_peak, gathered)
+    shared = s.stack == "unsloth" and MEMORY_MODELS[model].frozen_base
+    buffers = placed.buffers + _generation(shape, s, training_peak, gathered, shared)
     rest = placed.weights + placed.gradients + placed.optimizer + activations + buffers
     if s.stack == "unsloth" and s.capacity_gb is not None:
         logits = _unsloth_loss(logits, rest, s.capacity_gb * GB)
@@ -126,18 +128,20 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
     return gpu, logit_bytes(shape, tokens, s.stack), host
 
 
-def _generation(shape: Shape, s: EstimateSettings, training_peak: float, gathered: float) -> float:
+def _generation(
+    shape: Shape, s: EstimateSettings, training_peak: float, gathered: float, shared: bool
+) -> float:
     """Sampling's memory beyond the training pass: the KV cache of a prompt's group of completions
     and, under ZeRO-3, the rest of the model gathered to sample (both freed before training, so
     only what exceeds the training peak); or a colocated vLLM's share of the GPU, and never less
-    than the 16-bit weights and that cache it must hold to start."""
+    than the 16-bit weights and that cache it must hold to start. `shared`: Unsloth's vLLM
+    serves the frozen base being trained (its fast_inference; not with full fine-tuning) and, in
+    standby, frees its KV cache while training (docs.unsloth.ai, Memory Efficient RL): only the
+    cache beyond the training peak, as when transformers samples."""
     if s.objective not in GENERATIONS:
         return 0.0
     cache = kv_cache_bytes(shape, GENERATIONS[s.objective] * s.seq_len)
-    # Unsloth's vLLM serves the training weights themselves and, in standby, frees its KV cache
-    # while training (docs.unsloth.ai, Memory Efficient RL): only the cache beyond the training
-    # peak, as when transformers samples.
-    if s.vllm and s.capacity_gb is not None and s.stack != "unsloth":
+    if s.vllm and s.objective in VLLM_OBJECTIVES and s.capacity_gb is not None and not shared:
         return max(VLLM_SHARE * s.capacity_gb * GB, shape.params * 2.0 + cache)
     return max(0.0, cache + gathered - training_peak)
 

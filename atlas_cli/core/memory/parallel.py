@@ -68,7 +68,9 @@ def unshardable_base(model: str, s: EstimateSettings) -> bool:
 
 def place(states: ModelStates, shape: Shape, model: str, s: EstimateSettings) -> Placement:
     n, sharding = s.gpus, resolved_sharding(s, model)
-    weights, gradients, optimizer = states.weights, states.gradients, states.optimizer
+    # An 8-bit base stays whole on every GPU, sharded or offloaded as the rest may be.
+    whole = frozen_base_bytes(model, shape, s) if unshardable_base(model, s) else 0.0
+    weights, gradients, optimizer = states.weights - whole, states.gradients, states.optimizer
     if sharding in ("zero2", "zero3"):
         gradients, optimizer = gradients / n, optimizer / n
     if sharding == "zero3":
@@ -80,6 +82,7 @@ def place(states: ModelStates, shape: Shape, model: str, s: EstimateSettings) ->
     if s.offload == "params":
         host += weights * n
         weights = 0.0
+    weights += whole
     return Placement(
         weights, gradients, optimizer, _buffers(states, shape, model, s, sharding), host * HOST_BUFFER_FACTOR
     )
