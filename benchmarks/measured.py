@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 GIB = 2**30 / 1e9  # GB per GiB
+MS_SWIFT_PPO = (
+    "ms-swift examples/train/rlhf/ppo/{lora,full}.sh, the memory in their first line "
+    "(modelscope/ms-swift@07193697)"
+)
 
 
 @dataclass(frozen=True)
@@ -227,6 +231,23 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         5.21 * GIB,
         {"batch_size": 1, "seq_len": 2048, "lora_rank": 8, "sharding": "zero3"},
         gpus=2,
+    ),
+    *(
+        MemoryRow(
+            MS_SWIFT_PPO,
+            f"Llama-3.1-8B-Instruct PPO ({kind}), an 8B reward model, batch 1, max length 2048, response "
+            f"512, DeepSpeed {sharding.upper().replace('ZERO', 'ZeRO-')} on {gpus} GPUs: {gib:g} GiB each",
+            "llama-3.1-8b",
+            method,
+            memory_model,
+            gib * GIB,
+            {"objective": "rlhf-ppo", "seq_len": 2048, "lora_rank": 8, "sharding": sharding},
+            gpus=gpus,
+        )
+        for kind, method, memory_model, sharding, gpus, gib in (
+            ("LoRA r8 on all linear layers", "lora", "lora", "zero2", 4, 50),
+            ("full fine-tuning", "full-ft", "full", "zero3", 8, 65),
+        )
     ),
 )
 
