@@ -234,34 +234,23 @@ def strategy_warnings(e: Estimate) -> list[str]:
     if s.objective not in GENERATIONS:
         return []
     can_vllm = s.objective in VLLM_OBJECTIVES
-    said = (
-        []
-        if can_vllm or not s.vllm
-        else [t("--vllm: TRL's PPO samples with transformers' generate, not vLLM: estimated without it")]
-    )
+    said = []
+    if s.vllm and not can_vllm:
+        said.append(
+            t("--vllm: TRL's PPO samples with transformers' generate, not vLLM: estimated without it")
+        )
     if s.sharding != "zero3" or (s.vllm and can_vllm):
         return said
-    config = GATHER_CONFIGS.get(s.objective, "GRPOConfig")
-    if not can_vllm:
-        return [
-            *said,
-            t(
-                "{objective} under ZeRO-3 samples with the whole model: TRL gathers it onto every GPU first "
-                "({config} ds3_gather_for_generation, True by default; counted here); setting it to False "
-                "samples layer by layer, slower",
-                objective=s.objective.upper(),
-                config=config,
-            ),
-        ]
-    return [
-        t(
-            "{objective} under ZeRO-3 samples with the whole model: TRL gathers it onto every GPU first "
-            "({config} ds3_gather_for_generation, True by default; counted here); setting it to False "
-            "samples layer by layer, slower, and --vllm samples with vLLM",
-            objective=s.objective.upper(),
-            config=config,
-        )
-    ]
+    gathers = (
+        "{objective} under ZeRO-3 samples with the whole model: TRL gathers it onto every GPU first "
+        "({config} ds3_gather_for_generation, True by default; counted here); setting it to False "
+        "samples layer by layer, slower, and --vllm samples with vLLM"
+        if can_vllm
+        else "{objective} under ZeRO-3 samples with the whole model: TRL gathers it onto every GPU first "
+        "({config} ds3_gather_for_generation, True by default; counted here); setting it to False "
+        "samples layer by layer, slower"
+    )
+    return [*said, t(gathers, objective=s.objective.upper(), config=GATHER_CONFIGS[s.objective])]
 
 
 def usual_seq_len(info: ModelInfo, objective: str) -> int:

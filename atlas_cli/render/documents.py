@@ -10,6 +10,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
+from atlas_cli.core.memory.activations import eager_attention_counted
 from atlas_cli.core.memory.parallel import unshardable_base
 from atlas_cli.core.memory.search import Change
 from atlas_cli.core.plans import Plan, Recommendation, RuleHit
@@ -116,7 +117,7 @@ def _strategy(s: EstimateSettings, memory_model: str) -> str:
 
 
 def _attention(e: Estimate) -> str:
-    if e.shape.eager_heads and e.settings.stack != "unsloth" and e.memory_model != "inference":
+    if e.memory_model != "inference" and eager_attention_counted(e.shape, e.settings.stack):
         return t(
             "eager (transformers has no SDPA kernel for this model's attention sinks): an s x s matrix "
             "per head, counted; flex attention (attn_implementation='flex_attention') or --stack unsloth "

@@ -78,13 +78,19 @@ def activation_bytes(
     return layers * kept + one_layer, 0.0
 
 
+def eager_attention_counted(shape: Shape, stack: str) -> bool:
+    """Whether training holds s x s attention matrices: a family without a memory-efficient
+    kernel, off Unsloth (which runs such families through its own flex attention)."""
+    return bool(shape.eager_heads) and stack != "unsloth"
+
+
 def eager_attention_bytes(
     shape: Shape, seq_len: float, sequences: float, layers: float, checkpointing: bool, stack: str
 ) -> float:
     """The s x s attention matrices of a family without a memory-efficient kernel: every layer's
     probabilities without checkpointing, one layer's under it, plus the running layer's
     temporaries. Unsloth runs such families through its own flex attention, which has none."""
-    if not shape.eager_heads or stack == "unsloth":
+    if not eager_attention_counted(shape, stack):
         return 0.0
     one_layer = shape.eager_heads * seq_len**2 * sequences
     saved = (1 if checkpointing else layers) * EAGER_SAVED_BYTES * one_layer
