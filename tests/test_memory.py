@@ -426,6 +426,10 @@ def test_ppo_trains_a_value_model_of_its_own_and_samples_with_it() -> None:
     assert states.sampled == pytest.approx(2 * llama.params * 2)  # policy and value, 16-bit
 
 
+# Llama 3.1 70B on 8 H100s: where the sharding strategies differ.
+ON_8_H100S = ("estimate", "--model", "llama-3.1-70b", "--gpu", "h100", "--gpus", "8")
+
+
 def test_an_8_bit_base_is_never_sharded_and_zero3_says_so(run: Runner) -> None:
     """bitsandbytes' int8 weights do not flatten with the rest (bitsandbytes#1709)."""
     llama = model("llama-3.1-70b")
@@ -435,24 +439,13 @@ def test_an_8_bit_base_is_never_sharded_and_zero3_says_so(run: Runner) -> None:
         eight.breakdown["weights_gb"]
         == estimate("qlora", "qlora", llama, cfg(quant_bits=8)).breakdown["weights_gb"]
     )
-    flags = (
-        "estimate",
-        "--model",
-        "llama-3.1-70b",
-        "--gpu",
-        "h100",
-        "--gpus",
-        "8",
-        "--method",
-        "qlora",
-        "--json",
-    )
+    flags = (*ON_8_H100S, "--method", "qlora", "--json")
     data = ok(run(*flags, "--quant-bits", "8", "--sharding", "zero3")).json()
     assert "ZeRO-2" in data["assumptions"]["strategy"] and any(
         "bitsandbytes#1709" in w for w in data["warnings"]
     )
     assert ok(run(*flags, "--sharding", "zero3")).json()["warnings"] == []  # 4-bit shards
-    overview = ok(run("estimate", "--model", "llama-3.1-70b", "--gpu", "h100", "--gpus", "8")).stdout
+    overview = ok(run(*ON_8_H100S)).stdout
     assert "each plan's own multi-GPU" in " ".join(overview.split())  # auto chose several strategies
 
 
@@ -831,24 +824,9 @@ def test_review_of_the_online_and_sharding_changes(run: Runner) -> None:
     offloaded = ok(run(*lora8b, "--gpu", "4090", "--sharding", "zero3", "--offload", "optimizer")).json()
     assert offloaded["warnings"] == []
     # Explicit ZeRO-3 for every method: the 8-bit row stays ZeRO-2 and warns.
-    overview = ok(
-        run("estimate", "--model", "llama-3.1-70b", "--gpu", "h100", "--gpus", "8", "--sharding", "zero3")
-    )
+    overview = ok(run(*ON_8_H100S, "--sharding", "zero3"))
     assert "least communication" not in " ".join(overview.stdout.split())  # not auto: nothing chosen
-    rows = ok(
-        run(
-            "estimate",
-            "--model",
-            "llama-3.1-70b",
-            "--gpu",
-            "h100",
-            "--gpus",
-            "8",
-            "--sharding",
-            "zero3",
-            "--json",
-        )
-    )
+    rows = ok(run(*ON_8_H100S, "--sharding", "zero3", "--json"))
     eight = [
         e for e in rows.json()["estimates"] if e["assumptions"]["quant_bits"] == 8 and e["method"] == "qlora"
     ]
