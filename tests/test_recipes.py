@@ -819,6 +819,9 @@ def test_grpo_in_axolotl_names_the_reward_function_and_llamafactory_refuses() ->
         "num_generations": 8,
         "max_completion_length": 512,
     }
+    # TRL no longer truncates prompts: the header says how long they may be.
+    text = render_recipe(CATALOG, rec, rank, "axolotl")
+    assert "keep prompts within 512 tokens (filter the dataset first)" in header_of(text)
     with pytest.raises(UsageError, match="LLaMA-Factory has no online RL stage"):
         render_recipe(CATALOG, rec, rank, "llamafactory")
 

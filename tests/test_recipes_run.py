@@ -358,3 +358,25 @@ def test_a_library_older_than_the_minimum_stops_the_script(
         SystemExit, match=r"transformers 5\.10\.0 is installed; this recipe needs transformers >= 5\.16\.1"
     ):
         recipe["main"]([*recipe_args(recipe, case("lora-sft-decoder"), models, data), *SMOKE])
+
+
+def test_online_rl_leaves_out_prompts_past_their_share_of_max_length(
+    models: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """TRL's GRPO no longer truncates prompts: the recipe drops those that would push prompt +
+    completion past --max-length (the length memory was sized for) and says how many, and it
+    samples completions of --max-length less the prompt's share."""
+    recipe = load_recipe(case("lora-grpo-decoder"), tmp_path)
+    short = {"prompt": "what is the sky", "solution": "blue"}
+    chat = {"prompt": [{"role": "user", "content": "what is the sky"}], "solution": "blue"}
+    long = {"prompt": "the sky is blue " * 10, "solution": "blue"}
+    source = _write(tmp_path / "prompts.jsonl", [short, chat, long])
+    args = recipe["parse_args"](["--model", models["decoder"], "--dataset", source, "--max-length", "48"])
+    tokenizer = recipe["load_tokenizer"](args.model)
+    kept = recipe["within_prompt_budget"](recipe["load_rows"](source), tokenizer, args, "grpo")
+    assert len(kept) == 2  # 24 prompt tokens of 48: the 40-word prompt is left out
+    assert "left out 1 of 3 prompts longer than 24 tokens" in capsys.readouterr().err
+    assert recipe["stage_settings"](args, "grpo")["max_completion_length"] == 24
+    only_long = _write(tmp_path / "long.jsonl", [long])
+    with pytest.raises(SystemExit, match="every prompt is longer than 24 tokens"):
+        recipe["within_prompt_budget"](recipe["load_rows"](only_long), tokenizer, args, "grpo")

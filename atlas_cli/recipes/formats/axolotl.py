@@ -248,6 +248,14 @@ def render(recipe: Recipe, main: str) -> Rendered:
             '"user", "content": "..."}, {"role": "assistant", "content": "..."}]}, rendered with the '
             "model's own chat template; the loss is on the assistant's turns."
         )
+    if "grpo" in recipe.stages and recipe.has("grpo.max_completion_length"):
+        # TRL samples after the whole prompt; the estimate sized prompt + completion.
+        completion = recipe.value("grpo.max_completion_length")
+        prompt = recipe.value("seq_len") - completion
+        recipe.notes.append(
+            f"GRPO: keep prompts within {prompt} tokens (filter the dataset first): TRL no longer "
+            f"truncates them, and memory was sized for {prompt} prompt plus {completion} completion tokens."
+        )
     if "simpo" in recipe.stages:
         recipe.notes.append(
             "SimPO: axolotl refuses warmup_ratio with SimPO; set warmup_steps to about a tenth of the "

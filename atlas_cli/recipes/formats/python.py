@@ -6,11 +6,12 @@ from __future__ import annotations
 import shlex
 from string import Template
 
+from atlas_cli.core.memory.estimate import MAX_PROMPT
 from atlas_cli.i18n import t
 from atlas_cli.recipes.header import WIDTH, header, literal, wrapped
 from atlas_cli.recipes.launchers import ACCELERATE_FILE, accelerate_config, distributed, sharding_note
 from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, register
-from atlas_cli.recipes.settings import MINIMUM_VERSIONS, WRITTEN_FOR, Recipe, Value
+from atlas_cli.recipes.settings import MINIMUM_VERSIONS, ONLINE_STAGES, WRITTEN_FOR, Recipe, Value
 from atlas_cli.recipes.templates import prompting, training
 
 # Objectives with a trainer in TRL's stable top-level API (never trl.experimental).
@@ -473,7 +474,7 @@ def _stage_constants(recipe: Recipe) -> list[str]:
     stages = recipe.stages
     options = {s: _option(s, i == 0) for i, s in enumerate(stages)}
     trainers = ", ".join(f"{literal(s)}: ({TRL_STAGES[s][0]}, {TRL_STAGES[s][1]})" for s in stages)
-    online = [s for s in stages if s in ("grpo", "rloo")]
+    online = [s for s in stages if s in ONLINE_STAGES]
     extras = (
         "{" + ", ".join(f"{literal(s)}: {{'reward_funcs': [reward_matches_solution]}}" for s in online) + "}"
     )
@@ -590,8 +591,17 @@ def _parse_args_block(recipe: Recipe) -> str:
             '        default="Answer the request in the style of the training examples.",\n'
             '        help="a short task description; the soft prompt starts from its embeddings",\n    )'
         )
+    # Online RL reads it as prompt + completion, as the memory estimate reads --seq-len.
+    length_help = (
+        "prompt + completion; longer prompts are left out"
+        if _online(recipe)
+        else "longer examples are truncated"
+    )
     return training.PARSE_ARGS.substitute(
-        model_option=_model_option(recipe), dataset_options="\n".join(datasets), extra_options=extra
+        model_option=_model_option(recipe),
+        dataset_options="\n".join(datasets),
+        extra_options=extra,
+        max_length_help=literal(length_help),
     )
 
 
@@ -617,10 +627,21 @@ def _training_notes(recipe: Recipe) -> None:
             "KTO needs both desirable (true) and undesirable (false) examples, "
             "and a per-device batch above 1."
         )
-    if any(s in recipe.stages for s in ("grpo", "rloo")):
+    if _online(recipe):
         recipe.notes.append(
             "Online RL optimises reward_matches_solution: replace it with your own checker before training."
         )
+
+
+def _online(recipe: Recipe) -> bool:
+    return any(s in ONLINE_STAGES for s in recipe.stages)
+
+
+def _run_stage(online: bool) -> str:
+    return training.RUN_STAGE.substitute(
+        completion_override=training.ONLINE_COMPLETION_OVERRIDE if online else "",
+        prompt_filter=training.ONLINE_PROMPT_FILTER if online else "",
+    )
 
 
 def _classifier_main(recipe: Recipe) -> str:
@@ -638,12 +659,13 @@ def _run_line(recipe: Recipe, main: str) -> str:
 def _render_training(recipe: Recipe, main: str) -> Rendered:
     _training_notes(recipe)
     encoder = recipe.architecture == "encoder"
+    online = _online(recipe)
     run = _run_line(recipe, main)
     parts = [
         header(recipe, "python", _written_for(recipe), run),
         _training_doc(recipe),
         _python_imports(recipe),
-        training.REWARD_FUNCTION if any(s in recipe.stages for s in ("grpo", "rloo")) else "",
+        training.REWARD_FUNCTION if online else "",
         _constants(recipe),
         _parse_args_block(recipe),
         training.CHECK_ENVIRONMENT,
@@ -652,8 +674,9 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
         *_build_blocks(recipe),
         _callbacks_block(recipe),
         training.TRAINING_ARGUMENTS,
+        training.PROMPT_BUDGET.substitute(max_prompt=literal(MAX_PROMPT)) if online else "",
         training.FINISH,
-        _classifier_main(recipe) if encoder else training.RUN_STAGE,
+        _classifier_main(recipe) if encoder else _run_stage(online),
     ]
     script = _join_blocks(parts)
     files = [RecipeFile(main, script)]

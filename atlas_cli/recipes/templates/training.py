@@ -27,9 +27,7 @@ $dataset_options
     parser.add_argument(
         "--grad-accum", type=int, default=None, help="gradient accumulation for every stage"
     )
-    parser.add_argument(
-        "--max-length", type=int, default=MAX_LENGTH, help="longer examples are truncated"
-    )$extra_options
+    parser.add_argument("--max-length", type=int, default=MAX_LENGTH, help=$max_length_help)$extra_options
     return parser.parse_args(argv)
 """)
 
@@ -292,12 +290,12 @@ def finish(trainer: Trainer, stage: str) -> str:
     return output_dir
 '''
 
-RUN_STAGE = '''
+RUN_STAGE = Template('''
 def stage_settings(args: argparse.Namespace, stage: str) -> dict[str, Any]:
     """The stage's own config values, with the command line's overrides."""
     settings = dict(STAGE_SETTINGS[stage])
     if "max_length" in settings:
-        settings["max_length"] = args.max_length
+        settings["max_length"] = args.max_length$completion_override
     generations = settings.get("num_generations")
     if generations:
         # TRL samples one generation batch (micro-batch x processes x steps_per_generation) per
@@ -328,7 +326,7 @@ def run_stage(
     stage: str, args: argparse.Namespace, tokenizer: PreTrainedTokenizerBase, previous: str | None
 ) -> str:
     config_class, trainer_class = TRAINERS[stage]
-    rows = load_rows(getattr(args, DATASET_OPTION[stage]))
+    rows = load_rows(getattr(args, DATASET_OPTION[stage]))$prompt_filter
     model, adapter = build_model(args, tokenizer, previous, rows, stage)
     reference = reference_model(args, previous, stage)
     extras = dict(TRAINER_EXTRAS.get(stage, {}))
@@ -358,7 +356,55 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-'''
+''')
+
+# Online stages (GRPO, RLOO) in a recipe: --max-length is prompt + completion, as the memory
+# estimate reads --seq-len, and prompts past their share are left out rather than overgrow it.
+ONLINE_COMPLETION_OVERRIDE = """
+    if "max_completion_length" in settings:
+        settings["max_completion_length"] = completion_budget(args.max_length)"""
+ONLINE_PROMPT_FILTER = "\n    rows = within_prompt_budget(rows, tokenizer, args, stage)"
+PROMPT_BUDGET = Template('''
+MAX_PROMPT = $max_prompt  # prompt tokens an online stage keeps: the memory estimate's share
+
+
+def completion_budget(max_length: int) -> int:
+    """Tokens sampled per completion: --max-length (prompt + completion) less the prompt's share,
+    split as the memory estimate splits it."""
+    return max_length - min(MAX_PROMPT, max_length // 2)
+
+
+def within_prompt_budget(
+    rows: Dataset, tokenizer: PreTrainedTokenizerBase, args: argparse.Namespace, stage: str
+) -> Dataset:
+    """TRL's GRPO and RLOO sample after the whole prompt (they no longer truncate it), so a longer
+    prompt would outgrow the length memory was sized for: such prompts are left out, and counted."""
+    if "max_completion_length" not in STAGE_SETTINGS[stage]:
+        return rows
+    budget = args.max_length - completion_budget(args.max_length)
+
+    def fits(row: dict[str, Any]) -> bool:
+        prompt = row["prompt"]
+        if isinstance(prompt, list):  # conversational: TRL renders the chat template
+            text = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False)
+            return len(tokenizer(text, add_special_tokens=False)["input_ids"]) <= budget
+        return len(tokenizer(prompt)["input_ids"]) <= budget
+
+    kept = rows.filter(fits)
+    if len(kept) == 0:
+        sys.exit(
+            f"{stage}: every prompt is longer than {budget} tokens; raise --max-length (prompt + "
+            "completion), after checking that it fits: ft-atlas estimate --seq-len N"
+        )
+    if len(kept) < len(rows):
+        print(
+            f"{stage}: left out {len(rows) - len(kept)} of {len(rows)} prompts longer than {budget} "
+            f"tokens (--max-length {args.max_length} less {completion_budget(args.max_length)} for "
+            "the completion)",
+            file=sys.stderr,
+        )
+    return kept
+''')
 
 REFERENCE_DTYPE = '''
 def reference_dtype(precision: str) -> torch.dtype:
