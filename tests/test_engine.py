@@ -131,6 +131,18 @@ def test_when_nothing_trains_on_the_gpus_alone_plans_offload_and_say_so(engine: 
     assert any("CPU offload" in c for c in training[0].caveats)
 
 
+def test_when_everything_offloads_the_note_names_a_way_to_train_on_the_gpus_alone(engine: Engine) -> None:
+    """Mixtral's experts stay 16-bit under plain bitsandbytes, so every plan offloads on one A100;
+    the note names the way out on these GPUs (QLoRA with Unsloth, which quantizes the experts)
+    and the one with more of them, each with the memory it needs."""
+    rec = recommend(engine, gpu="a100-80gb", model="mixtral-8x7b", data_kind="demonstrations")
+    (note,) = [n for n in rec.notes if "Nothing trains on the GPUs alone" in n]
+    qlora = next(p for p in rec.plans if p.method == "qlora")
+    unsloth = next(c for c in qlora.to_fit() if c.change == "stack")
+    way = f"Without offload: QLoRA with the unsloth stack (--stack unsloth) ({unsloth.per_gpu_gb:g} GB)"
+    assert way in note and "LoRA with 2 GPUs" in note
+
+
 def test_nothing_fits_says_so(engine: Engine) -> None:
     rec = recommend(engine, vram="2", model="llama-3.1-405b", data_kind="demonstrations", examples="5k")
     assert not any(p.fits for p in rec.plans)

@@ -19,7 +19,7 @@ from atlas_cli.core.facts import Candidate, method_facts, plan_facts, profile_fa
 from atlas_cli.core.lengths import length_notes
 from atlas_cli.core.memory.estimate import GENERATIONS, MAX_PROMPT, ONLINE_SEQ_LEN, completion_length
 from atlas_cli.core.memory.search import Estimator, estimator, with_strategy
-from atlas_cli.core.plans import Plan, Recommendation, ToolRef, hours_text
+from atlas_cli.core.plans import OFFLOADED, Plan, Recommendation, ToolRef, change_text, hours_text
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import (
     Hardware,
@@ -346,6 +346,35 @@ def _leaner_stack_note(kept: list[Scored]) -> list[str]:
             how=how[lean.settings.stack],
         )
     ]
+
+
+# Changes that keep the user's GPUs (the others: more GPUs, or a larger GPU).
+SAME_HARDWARE = frozenset({"seq_len", "batch_size", "gradient_checkpointing", "optimizer", "stack", "method"})
+
+
+def _offload_note(offloaded: list[Plan]) -> list[str]:
+    """Every training plan offloads to CPU RAM: say so, and name the best-ranked way to train on
+    these GPUs alone (a leaner stack, QLoRA, shorter sequences...) and with more of them, from the
+    plans' own to_fit. Mixtral's QLoRA, for one, fits one A100 only with --stack unsloth, which
+    quantizes the experts, and ranks below LoRA on the rules."""
+    if not offloaded:
+        return []
+    ways: dict[bool, str] = {}
+    for plan in offloaded:
+        for change in plan.to_fit():
+            if change.change != "gpu_memory":
+                same = change.change in SAME_HARDWARE
+                ways.setdefault(same, t("{plan} with {change}", plan=plan.name, change=change_text(change)))
+        if len(ways) == 2:
+            break
+    head = t(
+        "Nothing trains on the GPUs alone: the training plans below offload to CPU RAM (at least {gb:g} "
+        "GB of it) and run several times slower.",
+        gb=min(p.host_gb or 0.0 for p in offloaded),
+    )
+    listed = "; ".join(ways[same] for same in (True, False) if same in ways)
+    # Some change fits short of 32 GPUs in practice; past that, each plan's to_fit names a larger GPU.
+    return [" ".join([head, *([t("Without offload: {ways}.", ways=listed)] if ways else [])])]
 
 
 def _percent(value: float) -> str:
@@ -823,16 +852,7 @@ class Engine:
         notes += _reasoning_length_note(kept, pipeline, profile)
         leaner = _leaner_stack_note(kept)
         notes += leaner
-        offloaded = [s.plan for s in kept if s.plan.offload in ("optimizer", "params")]
-        if offloaded:
-            notes.append(
-                t(
-                    "Nothing trains on the GPUs alone: the training plans below offload to CPU RAM (at "
-                    "least {gb:g} GB of it) and run several times slower. More GPUs, a smaller model, "
-                    "QLoRA or a leaner --stack avoid it (see each plan's to_fit).",
-                    gb=min(p.host_gb or 0.0 for p in offloaded),
-                )
-            )
+        notes += _offload_note([s.plan for s in kept if s.plan.offload in OFFLOADED])
         # A plan that only --max-hours/--budget-usd excluded still fits: less data is its answer.
         over_limit = [s for s in left_out if s.timed.over_limit is not None]
         # A fused loss that makes the best plan fit is the answer (said just before).

@@ -271,6 +271,25 @@ CHANGES_MEMO_LIMIT = 4096
 SAMPLING_SHARE = 0.5  # an online plan whose sampling is more than this share of its time names vLLM
 
 
+CHANGE_WORDS = {
+    "seq_len": N_("sequences of at most {value} tokens ({gb:g} GB)"),
+    "batch_size": N_("a micro-batch of {value} ({gb:g} GB)"),
+    "gradient_checkpointing": N_("gradient checkpointing on ({gb:g} GB)"),
+    "optimizer": N_("the {value} optimizer ({gb:g} GB)"),
+    "stack": N_("the {value} stack (--stack {value}) ({gb:g} GB)"),
+    "method": N_("{value} instead ({gb:g} GB)"),
+    "gpus": N_("{value} GPUs ({gb:g} GB)"),
+    "offload": N_("CPU offload of the {value} ({gb:g} GB)"),
+    "gpu_memory": N_("a GPU with {value} GiB or more usable ({gb:g} GB)"),
+}
+
+
+def change_text(change: Change) -> str:
+    """One change that makes a plan fit, in words, with the memory it needs then."""
+    value = t(OFFLOADED[str(change.value)]) if change.change == "offload" else change.value
+    return t(CHANGE_WORDS[change.change], value=value, gb=change.per_gpu_gb)
+
+
 def _changes_for(e: Estimate, alternatives: tuple[str, ...]) -> list[Change]:
     key = (id(e), alternatives)
     found = _CHANGES.get(key)

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from atlas_cli.core.engine import MEASURED_PRIORITIES, TIE_RATIO
 from atlas_cli.core.memory import gib_to_gb
-from atlas_cli.core.plans import OFFLOADED, Plan, Recommendation, band_text
+from atlas_cli.core.plans import Plan, Recommendation, band_text, change_text
 from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
@@ -121,32 +121,12 @@ def time_conditions(plan: Plan) -> str:
     )
 
 
-CHANGE_WORDS = {
-    "seq_len": N_("sequences of at most {value} tokens ({gb:g} GB)"),
-    "batch_size": N_("a micro-batch of {value} ({gb:g} GB)"),
-    "gradient_checkpointing": N_("gradient checkpointing on ({gb:g} GB)"),
-    "optimizer": N_("the {value} optimizer ({gb:g} GB)"),
-    "stack": N_("the {value} stack (--stack {value}) ({gb:g} GB)"),
-    "method": N_("{value} instead ({gb:g} GB)"),
-    "gpus": N_("{value} GPUs ({gb:g} GB)"),
-    "offload": N_("CPU offload of the {value} ({gb:g} GB)"),
-    "gpu_memory": N_("a GPU with {value} GiB or more usable ({gb:g} GB)"),
-}
-
-
 def to_fit_lines(plan: Plan) -> list[str]:
     changes = plan.to_fit()
     if not changes:
         return []
-    words = [
-        t(
-            CHANGE_WORDS[c.change],
-            value=t(OFFLOADED[str(c.value)]) if c.change == "offload" else c.value,
-            gb=c.per_gpu_gb,
-        )
-        for c in changes
-    ]
-    return [t("To make it fit, any one of: {changes}.", changes="; ".join(words))]
+    words = "; ".join(change_text(c) for c in changes)
+    return [t("To make it fit, any one of: {changes}.", changes=words)]
 
 
 def _profile_line(rec: Recommendation) -> str:
