@@ -47,6 +47,13 @@ PEFT_MMQA_CONDITIONS = (
     "Llama-3.2-3B, one L40S, pure bf16 (no AMP), batch 4, max length 768 (dynamic padding), "
     "no activation checkpointing, SDPA, AdamW"
 )
+ANSWER_AI = "Answer.AI fsdp_qlora benchmarks_03_2024.md (AnswerDotAI/fsdp_qlora@05ed9f2a)"
+ANSWER_AI_STRATEGY: dict[str, dict[str, str]] = {
+    "FSDP": {"sharding": "zero3"},
+    "DDP": {"sharding": "ddp"},
+    "FSDP with CPU offload": {"sharding": "zero3", "offload": "params"},
+}
+OFFLOAD_FLOOR = "parameter offload is a lower bound here: FSDP keeps more on the GPU than two gathered layers"
 PURE_BF16_NO_AC = {"precision": "pure-bf16", "batch_size": 4, "seq_len": 768, "gradient_checkpointing": False}
 
 MEMORY_ROWS: tuple[MemoryRow, ...] = (
@@ -210,7 +217,7 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         19.6,
         {"batch_size": 2, "seq_len": 2048, "lora_rank": 8, "sharding": "zero3", "offload": "params"},
         gpus=2,
-        note="parameter offload is a lower bound here: FSDP keeps more on the GPU than two gathered layers",
+        note=OFFLOAD_FLOOR,
     ),
     MemoryRow(
         "PEFT docs, accelerate/deepspeed.md (huggingface/peft@5d602fdb)",
@@ -222,15 +229,36 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         {"batch_size": 2, "seq_len": 2048, "lora_rank": 8, "sharding": "zero3"},
         gpus=2,
     ),
-    MemoryRow(
-        "Answer.AI fsdp_qlora benchmarks_03_2024.md (AnswerDotAI/fsdp_qlora@05ed9f2a)",
-        "Llama-2-7B QLoRA on 2x RTX 3090, FSDP, batch 1, 2048 tokens, checkpointing: 5.21 GiB",
-        "llama-2-7b",
-        "qlora",
-        "qlora",
-        5.21 * GIB,
-        {"batch_size": 1, "seq_len": 2048, "lora_rank": 8, "sharding": "zero3"},
-        gpus=2,
+    # Answer.AI's train.py: LoRA r64 on all linear layers, checkpointing, 2 GPUs; peak reserved
+    # memory. The offloaded runs keep more on the GPU than the two gathered layers sized here.
+    *(
+        MemoryRow(
+            ANSWER_AI,
+            f"Llama-2-{size} {method} r64 on 2x RTX {card}, {how}, batch {batch}, {length} tokens, "
+            f"checkpointing: {gib:g} GiB",
+            f"llama-2-{size.lower()}",
+            method.lower(),
+            method.lower(),
+            gib * GIB,
+            {"batch_size": batch, "seq_len": length, "lora_rank": 64, **ANSWER_AI_STRATEGY[how]},
+            gpus=2,
+            note=note,
+        )
+        for size, method, card, how, batch, length, gib, note in (
+            ("7B", "QLoRA", "3090", "FSDP", 1, 512, 4.98, ""),
+            ("7B", "QLoRA", "3090", "FSDP", 1, 2048, 5.21, ""),
+            ("7B", "LoRA", "3090", "FSDP", 1, 512, 10.24, ""),
+            ("7B", "LoRA", "3090", "FSDP", 1, 2048, 10.22, "9.16 GiB allocated"),
+            ("7B", "QLoRA", "3090", "FSDP", 4, 2048, 11.22, ""),
+            ("7B", "QLoRA", "3090", "FSDP", 10, 2048, 20.97, ""),
+            ("7B", "LoRA", "3090", "FSDP", 4, 2048, 16.14, ""),
+            ("7B", "LoRA", "3090", "FSDP", 6, 2048, 21.35, ""),
+            ("7B", "QLoRA", "3090", "DDP", 8, 2048, 20.94, ""),
+            ("7B", "LoRA", "3090", "DDP", 4, 2048, 22.04, ""),
+            ("7B", "LoRA", "4090", "FSDP with CPU offload", 10, 2048, 22.69, OFFLOAD_FLOOR),
+            ("7B", "QLoRA", "4090", "FSDP with CPU offload", 12, 2048, 22.38, OFFLOAD_FLOOR),
+            ("70B", "QLoRA", "3090", "FSDP with CPU offload", 2, 2048, 14.92, OFFLOAD_FLOOR),
+        )
     ),
     *(
         MemoryRow(
@@ -285,7 +313,6 @@ TORCHTUNE_FLAGS = (
     "batch 2, 4096 tokens, bf16)"
 )
 PEFT_MMQA_SPEED = PEFT_MMQA.replace(", cuda_memory_reserved_99th", "; tokens over summed step times")
-ANSWER_AI = "Answer.AI fsdp_qlora benchmarks_03_2024.md (AnswerDotAI/fsdp_qlora@05ed9f2a)"
 QWEN_SPEED = "Qwen README, Profiling of Memory and Speed (QwenLM/Qwen@2df8e8a)"
 # Qwen (1.0) has no catalog entry: its runs are estimated on the Qwen2.5 model of its size, with
 # the same vocabulary but not the same shape (Qwen-1.8B, 7B, 14B: 24, 32, 40 layers of width 2,048,

@@ -10,12 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from atlas_cli.core.engine import Engine
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import GB, estimate, gib_to_gb, verdict
 from atlas_cli.core.memory import activations as act
 from atlas_cli.core.memory import params as par
 from atlas_cli.core.memory import states as sta
 from atlas_cli.core.memory.search import changes_that_fit, estimator, largest, with_strategy
+from atlas_cli.core.profile import build_profile
 from atlas_cli.core.resolve import resolve_hardware, resolve_model, settings_for
 from atlas_cli.core.shapes import Matrices, Shape, bare_model, shape_of
 from atlas_cli.kb.catalog import Catalog
@@ -572,6 +574,23 @@ def test_long_context_names_the_fused_loss_that_makes_lora_fit(run: Runner) -> N
 def test_public_measured_runs_within_25_percent(row: Any) -> None:
     ours = measured_estimate(CATALOG, row)
     assert 0.75 <= ours / row.measured_gb <= 1.25, (row.conditions, ours, row.measured_gb)
+
+
+def test_parameter_offload_plans_say_the_gpu_figure_is_a_floor_with_the_measured_run() -> None:
+    """The caveat quotes a measured row and today's estimate for it: both must stay true."""
+    row = next(
+        r for r in MEMORY_ROWS if r.conditions.startswith("Llama-2-70B QLoRA r64 on 2x RTX 3090, FSDP with")
+    )
+    measured, ours = (
+        f"{row.measured_gb:.1f} GB reserved",
+        f"estimated {measured_estimate(CATALOG, row):.1f} GB",
+    )
+    profile = build_profile(
+        {"gpu": "rtx-3090", "gpus": "2", "model": "llama-2-70b", "data_kind": "demonstrations"}
+    )
+    rec = Engine(CATALOG).recommend(profile)
+    offloaded = [p for p in rec.plans if p.offload == "params"]
+    assert offloaded and all(any(measured in c and ours in c for c in p.caveats) for p in offloaded)
 
 
 # --- bare sizes ---------------------------------------------------------------------------------------
