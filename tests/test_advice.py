@@ -388,3 +388,13 @@ def test_sft_then_dpo_reason_fits_a_user_with_demonstrations(run: Runner) -> Non
     assert plan["pipeline"] == ["sft", "dpo"]
     assert any("trains on your demonstrations (--sft-data yes)" in r for r in plan["reasons"])
     assert not any(r.startswith("Without separate demonstrations") for r in plan["reasons"])
+
+
+def test_the_sft_dpo_reason_says_what_sft_data_no_plans_for_base_and_instruct_models(run: Runner) -> None:
+    """An instruct model with --sft-data no gets DPO alone, so the note naming the sft -> dpo
+    pipeline must not promise it ORPO."""
+    args = ("recommend", "--gpu", "a100-80gb", "--model", "qwen3-8b", "--goal", "align", "--json")
+    doc = ok(run(*args, "--data-kind", "preferences", "--sft-data", "no")).json()
+    assert doc["recommendations"][0]["pipeline"] == ["dpo"]
+    (note,) = [n for n in doc["notes"] if n.startswith("Other pipelines")]
+    assert "a base model gets ORPO instead" in note and "an instruct model DPO alone" in note

@@ -141,12 +141,16 @@ def test_when_everything_offloads_the_note_names_a_way_to_train_on_the_gpus_alon
     unsloth = next(c for c in qlora.to_fit() if c.change == "stack")
     way = f"Without offload: QLoRA with the unsloth stack (--stack unsloth) ({unsloth.per_gpu_gb:g} GB)"
     assert way in note and "LoRA with 2 GPUs" in note
+    assert not any("QLoRA or" in c for c in qlora.caveats)  # it is QLoRA: the note names the ways
 
 
 def test_nothing_fits_says_so(engine: Engine) -> None:
     rec = recommend(engine, vram="2", model="llama-3.1-405b", data_kind="demonstrations", examples="5k")
     assert not any(p.fits for p in rec.plans)
     assert any("Nothing fits" in n for n in rec.notes)
+    # An API user's model is hosted: their GPU holds nothing to fit, and they are on a hosted model.
+    api = recommend(engine, model_access="api", gpu="rtx-4090", model_size="7b", goal="chat")
+    assert not any("Nothing fits" in n for n in api.notes)
 
 
 def test_guide_full_ft_rule_is_overruled_by_memory_and_says_so(engine: Engine) -> None:

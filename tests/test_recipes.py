@@ -1312,7 +1312,13 @@ def test_a_post_trained_catalog_model_is_its_own_hub_id(run: Runner) -> None:
 
 @pytest.mark.parametrize(
     ("model", "template"),
-    [("Qwen/Qwen3-8B", "qwen3"), ("google/gemma-3-4b-it", "gemma3"), ("qwen3-30b-a3b", "qwen3")],
+    [
+        ("Qwen/Qwen3-8B", "qwen3"),
+        ("google/gemma-3-4b-it", "gemma3"),
+        ("qwen3-30b-a3b", "qwen3"),
+        ("qwen3-4b-instruct-2507", "qwen3_nothink"),  # no thinking: LLaMA-Factory's own registration
+        ("Qwen/Qwen3-30B-A3B-Thinking-2507", "qwen3"),
+    ],
 )
 def test_llamafactory_uses_the_model_family_template(run: Runner, model: str, template: str) -> None:
     args = ("recipe", "--gpu", "h100-80gb", "--model", model, "--goal", "chat", "--trainer", "llamafactory")
@@ -1388,3 +1394,16 @@ def test_an_offloaded_plan_on_one_gpu_runs_under_deepspeed(run: Runner) -> None:
     script = run(*args).stdout
     assert "accelerate launch --config_file accelerate.yaml" in script
     assert "offload_param_device: cpu" in script and "zero_stage: 3" in script
+
+
+def test_orpo_with_an_adapter_gets_the_adapter_rate() -> None:
+    """ORPO's 1e-6 (TRL's default, for full weights) barely moves a LoRA adapter: with one it gets
+    the 5e-6 of LLaMA-Factory's LoRA preference example, full fine-tuning keeps 1e-6."""
+    rec = recommend(
+        gpu="a100-80gb", model="qwen3-8b", model_variant="base", data_kind="preferences", sft_data="no"
+    )
+    rates = {}
+    for method in ("lora", "full-ft"):
+        recipe, _ = write_recipe(CATALOG, rec, rank_of(rec, method, ("orpo",)), "llamafactory")
+        rates[method] = recipe.stage_value("lr", "orpo")
+    assert rates == {"lora": 5e-6, "full-ft": 1e-6}

@@ -857,7 +857,8 @@ class Engine:
         over_limit = [s for s in left_out if s.timed.over_limit is not None]
         # A fused loss that makes the best plan fit is the answer (said just before).
         if (
-            hardware.capacity_gb is not None
+            local  # an API user's hosted model is not on this GPU
+            and hardware.capacity_gb is not None
             and not leaner
             and not any(s.plan.fit in ("yes", "tight") for s in (*kept, *over_limit))
         ):

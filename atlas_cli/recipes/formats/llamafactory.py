@@ -60,6 +60,9 @@ LF_TEMPLATES = (
     ("mistral-small", "mistral_small"),
     ("mixtral", "mistral"),
     ("mistral", "mistral"),
+    # Qwen3's July 2025 instruct models do not think: LLaMA-Factory registers them (extras/
+    # constants.py, Qwen3-*-Instruct-2507) with qwen3_nothink; its "qwen3" is the thinking format.
+    ("instruct-2507", "qwen3_nothink"),
     ("qwen3", "qwen3"),
     ("qwen2.5", "qwen"),
     ("gemma-3", "gemma3"),
