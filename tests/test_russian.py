@@ -486,8 +486,9 @@ def test_the_questionnaire_says_what_is_wrong_in_russian(catalog: Catalog) -> No
 def test_t_fills_templates_and_groups_thousands_in_russian() -> None:
     assert t("{n:,} examples", n=12345) == "12,345 examples"
     set_language("ru")
-    template = "Time and cost: {examples:,} examples of ~{tokens} tokens, epochs {epochs}, {packing}; a band "
-    template += "of {fast:g}-{slow:g}x the estimate (docs/time.md); cost {price}."
+    template = "Time and cost: {examples:,} examples of ~{tokens} tokens, epochs {epochs}, {packing}, each "
+    template += "plan at the fastest micro-batch that fits unless --batch-size is given; a band of "
+    template += "{fast:g}-{slow:g}x the estimate (docs/time.md); cost {price}."
     filled = t(
         template, examples=12345, tokens=512, epochs="sft 3", packing="p", fast=0.6, slow=1.5, price="x"
     )

@@ -497,3 +497,39 @@ def test_no_reasoning_length_note_without_a_local_training_plan(run: Runner) -> 
         run("recommend", "--gpu", "none", "--goal", "reasoning", "--data-kind", "reward-function", "--json")
     )
     assert not any(n.startswith("Online RL") for n in none.json()["notes"])
+
+
+# --- the micro-batch time assumes ------------------------------------------------------------------
+
+
+def _stages(doc: dict[str, Any], method: str) -> list[dict[str, Any]]:
+    plan = next(p for p in doc["recommendations"] if p["method"] == method)
+    stages: list[dict[str, Any]] = plan["stages"]
+    return stages
+
+
+def test_time_assumes_the_fastest_micro_batch_that_fits_as_the_recipe_sets_it(run: Runner) -> None:
+    """At micro-batch 1 a small encoder is launch-bound, several times slower than any recipe
+    trains it: time (and so --max-hours) assumes the fastest fitting batch, the recipe's own."""
+    profile = ("--gpu", "t4", "--model", "modernbert-base", "--goal", "classify", "--data-kind", "labeled")
+    doc = ok(run("recommend", *profile, "--examples", "50k", "--max-hours", "1", "--json")).json()
+    assert doc["recommendations"][0]["method"] == "full-ft"  # it fits the hour; no few-shot prompting
+    (stage,) = _stages(doc, "full-ft")
+    assert stage["micro_batch"] > 1 and stage["time"]["hours"] <= 1
+    recipe = ok(run("recipe", *profile, "--examples", "50k", "--json")).json()
+    assert recipe["settings"]["batch.sft"]["value"] == stage["micro_batch"]
+    # An 8B model is compute-bound already: a larger batch would only pad more.
+    eight = (
+        "recommend",
+        "--gpu",
+        "rtx-4090",
+        "--model",
+        "llama-3.1-8b",
+        "--goal",
+        "chat",
+        "--examples",
+        "50k",
+    )
+    assert [s["micro_batch"] for s in _stages(ok(run(*eight, "--json")).json(), "qlora")] == [1]
+    given = ok(run(*eight, "--batch-size", "2", "--json")).json()
+    assert [s["micro_batch"] for s in _stages(given, "qlora")] == [2]  # the profile's own is kept

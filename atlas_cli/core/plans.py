@@ -188,12 +188,14 @@ class Plan(NamedTuple):
         else:
             spent = t("{hours:.3g} GPU-hours", hours=cost.gpu_hours)
         line = t(
-            "Training takes about {time} ({band}) on {gpus} GPU(s), {rate:,.0f} tokens/s; {spent}."
+            "Training takes about {time} ({band}) on {gpus} GPU(s) at micro-batch {batch}, {rate:,.0f} "
+            "tokens/s; {spent}."
             if self.kind != "no-training"
             else "Setup takes about {time} ({band}) on {gpus} GPU(s), {rate:,.0f} tokens/s; {spent}.",
             time=hours_text(time.hours),
             band=band_text(low, high),
             gpus=time.gpus,
+            batch="/".join(str(b) for b in dict.fromkeys(s.micro_batch for s in time.stages)),
             rate=time.tokens_per_second,
             spent=spent,
         )

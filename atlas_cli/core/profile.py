@@ -200,7 +200,7 @@ class Profile:
     batch_size: int = _question(
         "gpus",
         "data",
-        "Micro-batch per GPU (default 1).",
+        "Micro-batch per GPU (default 1; time and recipes use the fastest that fits).",
         "How many sequences per GPU in one step (micro-batch)?",
         default=1,
         example="4",

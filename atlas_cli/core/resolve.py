@@ -12,6 +12,7 @@ from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
 from atlas_cli.core.throughput.step import PCIE_GBS, Device
 from atlas_cli.core.throughput.timing import Rate
+from atlas_cli.core.throughput.workload import KTO_MIN_BATCH
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import t
 from atlas_cli.kb.catalog import Catalog
@@ -217,10 +218,6 @@ def choose_precision(requested: str | None, hardware: Hardware) -> tuple[str, st
             precision=requested,
         )
     return requested, None
-
-
-# TRL's KTOTrainer refuses a per-device batch of 1: its KL term needs mismatched pairs in the batch.
-KTO_MIN_BATCH = 2
 
 
 # The TRL config that holds ds3_gather_for_generation for each online objective.

@@ -2,9 +2,9 @@
 
 The engine ranks plans at a micro-batch of 1 with the profile's stack; a recipe runs on its
 trainer's software (TRL's fused LM head for the Python recipes, transformers' fp32 logits for
-LLaMA-Factory and axolotl), with the method's own optimizer, a micro-batch sized to the memory
-left over, and a few objective-specific changes (KTO's minimum batch, prefix tuning without
-checkpointing). Each stage is estimated again with those settings, all stages then share the
+LLaMA-Factory and axolotl), with the method's own optimizer, the micro-batch that trains fastest
+within the memory left over, and a few objective-specific changes (KTO's minimum batch, prefix
+tuning without checkpointing). Each stage is estimated again with those settings, all stages then share the
 heaviest multi-GPU strategy any of them needs (one launcher runs them all), and the time model
 runs on the same stages, epochs and packing. The header states these figures, not the engine's.
 """
@@ -14,15 +14,17 @@ from __future__ import annotations
 import math
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
-from atlas_cli.core.memory.search import STRATEGIES, Estimator, estimator, largest, with_strategy
-from atlas_cli.core.resolve import KTO_MIN_BATCH, resolve_hardware
-from atlas_cli.core.throughput.plans import NO_TIME, Timed, TimeInputs, rate_for, work_of
+from atlas_cli.core.memory.search import STRATEGIES, Estimator, estimator, training_batch, with_strategy
+from atlas_cli.core.resolve import Hardware, resolve_hardware
+from atlas_cli.core.throughput.plans import NO_TIME, Timed, TimeInputs, fastest_batch, rate_for, work_of
+from atlas_cli.core.throughput.step import Device
 from atlas_cli.core.throughput.timing import PlanTime, plan_cost, stage_time
-from atlas_cli.core.throughput.workload import Workload, global_batch
+from atlas_cli.core.throughput.workload import KTO_MIN_BATCH, Workload, global_batch
 from atlas_cli.i18n import N_
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.recipes.settings import ESTIMATOR_OPTIMIZER, ONLINE_STAGES, Recipe, Setting
 
+NOMINAL_EXAMPLES = 1_000
 GLOBAL_SOURCE = (
     "sequences per optimizer step: 16, as TRL's and the alignment handbook's recipes (and ft-atlas's "
     "time estimate) use"
@@ -45,7 +47,11 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         optimizer=ESTIMATOR_OPTIMIZER.get(str(recipe.value("optim")), estimate.settings.optimizer),
         gradient_checkpointing=bool(recipe.value("gradient_checkpointing")),
     )
-    stages = {stage: _sized_stage(recipe, run, base._replace(objective=stage)) for stage in recipe.stages}
+    hardware = _hardware(catalog, recipe)
+    stages = {
+        stage: _sized_stage(recipe, run, base._replace(objective=stage), hardware.device)
+        for stage in recipe.stages
+    }
     # One launcher config runs every stage: all of them use the heaviest strategy any one needs.
     heaviest = max((e.settings.sharding for e in stages.values()), key=STRATEGIES.index)
     for stage, found in stages.items():
@@ -56,38 +62,55 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
     for stage, found in stages.items():
         accumulation = _accumulation(recipe, stage, found.settings.batch_size, found.settings.gpus)
         recipe.set(f"grad_accum.{stage}", Setting(accumulation, GLOBAL_SOURCE))
-    recipe.timed = _timed(catalog, recipe)
+    recipe.timed = _timed(hardware, recipe)
 
 
 def _minimum_batch(recipe: Recipe, stage: str) -> int:
     return KTO_MIN_BATCH if stage == "kto" else 1
 
 
-def _sized_stage(recipe: Recipe, run: Estimator, settings: EstimateSettings) -> Estimate:
-    """The stage at the largest power-of-two micro-batch that fits within the safety margin, at
-    most one global batch over the GPUs; the profile's own --batch-size where it gave one."""
+def _sized_stage(
+    recipe: Recipe, run: Estimator, settings: EstimateSettings, device: Device | None
+) -> Estimate:
+    """The stage at the profile's own --batch-size where it gave one; else at the micro-batch
+    that trains fastest among the powers of two that fit within the safety margin, up to one
+    global batch over the GPUs (the largest of them when no GPU's throughput is known), as the
+    time estimate of `recommend` assumes."""
     stage = settings.objective
     minimum = _minimum_batch(recipe, stage)
     given = int(recipe.profile.get("batch_size") or 1)
+
+    def strategic(tried: EstimateSettings) -> Estimate:
+        return with_strategy(run, tried)
+
     if given > 1:
         batch = max(given, minimum)
         source = "the profile's --batch-size"
     else:
         cap = max(minimum, global_batch(stage, settings.gpus) // settings.gpus)
-        fitting = largest(run, settings._replace(batch_size=minimum), "batch_size")
+        fitting = training_batch(strategic, settings, minimum, cap)
         if fitting is None:
             batch = minimum
             source = "the smallest batch that trains: even it does not fit within the safety margin"
-        else:
-            batch = max(minimum, 2 ** int(math.log2(min(fitting, cap))))
+        elif device is None:
+            batch = fitting
             source = (
                 f"the largest power of two that fits within the safety margin (up to {cap}: one global "
                 "batch over the GPUs), estimated with this recipe's settings"
             )
+        else:
+            least = strategic(settings._replace(batch_size=minimum))
+            workloads = {stage: _workload(recipe, stage)}
+            batch = fastest_batch(least, strategic, (stage,), device, workloads).settings.batch_size
+            source = (
+                f"the fastest of the powers of two up to {cap} (one global batch over the GPUs) that fit "
+                "within the safety margin, by the time model: a larger micro-batch launches fewer "
+                "kernels per token but pads unpacked examples more"
+            )
     if stage == "kto" and batch == minimum and given <= 1:
         source += "; KTO needs at least 2 (TRL KTOTrainer: its KL term compares mismatched pairs)"
     recipe.set(f"batch.{stage}", Setting(batch, source))
-    return with_strategy(run, settings._replace(batch_size=batch))
+    return strategic(settings._replace(batch_size=batch))
 
 
 def _accumulation(recipe: Recipe, stage: str, batch: int, gpus: int) -> int:
@@ -117,28 +140,38 @@ def _inputs(recipe: Recipe) -> TimeInputs:
     )
 
 
-def _timed(catalog: Catalog, recipe: Recipe) -> Timed:
-    """Time and cost of the stages as the recipe runs them: its batches, epochs and packing."""
-    inputs = _inputs(recipe)
-    if inputs.examples is None:
-        return NO_TIME
+def _hardware(catalog: Catalog, recipe: Recipe) -> Hardware:
     gpu = recipe.profile.get("gpu")
-    hardware = resolve_hardware(
+    return resolve_hardware(
         catalog,
         gpu if isinstance(gpu, str) else None,
         recipe.profile.get("vram") if not isinstance(gpu, str) else None,
         recipe.gpus,
     )
+
+
+def _workload(recipe: Recipe, stage: str) -> Workload:
+    """The stage's data as the recipe trains it; without --examples, a nominal amount (the time
+    per token, which chooses the micro-batch, does not depend on it)."""
+    inputs = _inputs(recipe)
+    return Workload(
+        inputs.examples or NOMINAL_EXAMPLES,
+        inputs.tokens(),
+        float(recipe.stage_value("epochs", stage)),
+        bool(recipe.stage_value("packing", stage)),
+    )
+
+
+def _timed(hardware: Hardware, recipe: Recipe) -> Timed:
+    """Time and cost of the stages as the recipe runs them: its batches, epochs and packing."""
+    inputs = _inputs(recipe)
+    if inputs.examples is None:
+        return NO_TIME
     if hardware.device is None:
         return Timed(None, None, N_("no published peak throughput for this GPU: no time estimate"))
-    stages = []
-    for stage, found in recipe.estimates.items():
-        workload = Workload(
-            inputs.examples,
-            inputs.tokens(),
-            float(recipe.stage_value("epochs", stage)),
-            bool(recipe.stage_value("packing", stage)),
-        )
-        stages.append(stage_time(work_of(found), hardware.device, workload, stage))
-    time = PlanTime.of(tuple(stages), recipe.gpus, hardware.device, recipe.stack)
+    stages = tuple(
+        stage_time(work_of(found), hardware.device, _workload(recipe, stage), stage)
+        for stage, found in recipe.estimates.items()
+    )
+    time = PlanTime.of(stages, recipe.gpus, hardware.device, recipe.stack)
     return Timed(time, plan_cost(time, rate_for(inputs, hardware.price)), None)

@@ -84,6 +84,7 @@ class CostJson(TypedDict):
 
 class StageJson(TypedDict):
     objective: str
+    micro_batch: int  # examples per GPU per micro-step the time assumes (the fastest that fits)
     time: TimeJson
     cost: CostJson
 

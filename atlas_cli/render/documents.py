@@ -239,6 +239,7 @@ def cost_json(gpu_hours: float, price: Rate | None) -> CostJson:
 def stage_json(stage: StageTime, gpus: int, price: Rate | None) -> StageJson:
     return {
         "objective": stage.objective,
+        "micro_batch": stage.micro_batch,
         "time": time_json(stage.tokens, stage.seconds, stage.generation_seconds),
         "cost": cost_json(stage.seconds / HOUR * gpus, price),
     }

@@ -109,8 +109,9 @@ def time_conditions(plan: Plan) -> str:
         else t("in GPU-hours (no price)")
     )
     return t(
-        "Time and cost: {examples:,} examples of ~{tokens} tokens, epochs {epochs}, {packing}; a band "
-        "of {fast:g}-{slow:g}x the estimate (docs/time.md); cost {price}.",
+        "Time and cost: {examples:,} examples of ~{tokens} tokens, epochs {epochs}, {packing}, each "
+        "plan at the fastest micro-batch that fits unless --batch-size is given; a band of "
+        "{fast:g}-{slow:g}x the estimate (docs/time.md); cost {price}.",
         examples=work.examples,
         tokens=work.tokens_per_example,
         epochs=epochs,

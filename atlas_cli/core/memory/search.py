@@ -60,6 +60,18 @@ def largest(run: Estimator, settings: EstimateSettings, field: str) -> int | Non
     return low
 
 
+def training_batch(run: Estimator, settings: EstimateSettings, minimum: int, cap: int) -> int | None:
+    """The micro-batch a run trains at unless the profile gives one: the largest power of two
+    from `minimum` up to `cap` (one global batch per GPU) that fits within the margin with the
+    settings' strategy; None when not even `minimum` does. Recipes set it, and time assumes it."""
+    batch = max(minimum, 1 << int(math.log2(max(cap, 1))))
+    while run(settings._replace(batch_size=batch)).fit != "yes":
+        if batch <= minimum:
+            return None
+        batch = max(minimum, batch // 2)
+    return batch
+
+
 class Change(NamedTuple):
     """One change to a plan that does not fit, and what it needs then."""
 

@@ -7,10 +7,11 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from atlas_cli.core.estimates import Estimate
+from atlas_cli.core.memory.search import Estimator, estimator
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.throughput.step import Device, Step, Work, efficiency
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, Rate, StageTime, plan_cost, plan_time
-from atlas_cli.core.throughput.workload import Workload
+from atlas_cli.core.throughput.workload import KTO_MIN_BATCH, Workload, global_batch
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.schema import Method
 from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
@@ -19,6 +20,8 @@ from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
 # (335M parameters, its model card) stands for a strong open embedder.
 EMBEDDER_PARAMS = 335e6
 OWN_HARDWARE = 0.0  # --price-per-hour 0: the GPUs are yours; cost is GPU-hours only
+TRAINED_MEMO_LIMIT = 4096
+_TRAINED: dict[tuple[int, tuple[str, ...], Device, int, bool], tuple[Estimate, Estimate]] = {}
 
 
 class TimeInputs(NamedTuple):
@@ -126,9 +129,55 @@ def time_and_cost(
         time = _setup_time(e, device, inputs)
     else:
         workloads = {o: _workload(inputs, epochs.get(o, 1.0)) for o in objectives}
-        time = plan_time(work_of(e), device, workloads, objectives)
+        time = plan_time(work_of(_trained(e, objectives, device, workloads)), device, workloads, objectives)
     cost = plan_cost(time, rate_for(inputs, reference))
     return Timed(time, cost, _price_note(inputs, reference), _over_limit(time, cost, inputs))
+
+
+def fastest_batch(
+    e: Estimate,
+    run: Estimator,
+    objectives: tuple[str, ...],
+    device: Device,
+    workloads: Mapping[str, Workload],
+) -> Estimate:
+    """The plan as it trains best: of the micro-batches that fit within the margin (powers of two
+    from the objectives' least up to one global batch per GPU), the fastest - a larger one launches
+    fewer kernels per token but pads unpacked examples more - unless the profile gives one above
+    the least. `e` is the plan at the profile's batch; the memory columns stay at it."""
+    least = KTO_MIN_BATCH if "kto" in objectives else 1
+    if e.settings.batch_size > least or e.fit != "yes":
+        return e
+    gpus = e.settings.gpus
+    cap = max(least, min(global_batch(o, gpus) for o in objectives) // gpus)
+    best, fastest = e, plan_time(work_of(e), device, workloads, objectives).seconds
+    batch = 2 * least
+    while batch <= cap:
+        sized = run(e.settings._replace(batch_size=batch))
+        if sized.fit != "yes":
+            break
+        seconds = plan_time(work_of(sized), device, workloads, objectives).seconds
+        if seconds < fastest:
+            best, fastest = sized, seconds
+        batch *= 2
+    return best
+
+
+def _trained(
+    e: Estimate, objectives: tuple[str, ...], device: Device, workloads: Mapping[str, Workload]
+) -> Estimate:
+    """fastest_batch, remembered: the choice depends on the length of the examples and on packing,
+    not on how many there are or the epochs (time grows in proportion to both)."""
+    first = next(iter(workloads.values()))
+    key = (id(e), objectives, device, first.tokens_per_example, first.packing)
+    found = _TRAINED.get(key)
+    if found is None:
+        run = estimator(e.method, e.memory_model, e.shape)
+        if len(_TRAINED) >= TRAINED_MEMO_LIMIT:
+            _TRAINED.clear()
+        # `e` is kept alive with its entry: its id stays its own.
+        found = _TRAINED[key] = (e, fastest_batch(e, run, objectives, device, workloads))
+    return found[1]
 
 
 def _workload(inputs: TimeInputs, usual_epochs: float) -> Workload:
@@ -147,7 +196,7 @@ def _setup_time(e: Estimate, device: Device, inputs: TimeInputs) -> PlanTime:
     seconds = tokens * per_token / (device.tflops * 1e12 * efficiency("hf", False, device)) / e.settings.gpus
     step = Step(seconds, seconds, 0.0, 0.0, 0.0, 0.0)
     corpus = Workload(inputs.examples, inputs.tokens(), 1.0, packing=True)
-    stage = StageTime("embed the corpus", tokens, seconds, 0.0, step, corpus)
+    stage = StageTime("embed the corpus", tokens, seconds, 0.0, step, corpus, e.settings.batch_size)
     return PlanTime.of((stage,), e.settings.gpus, device, "hf")
 
 

@@ -28,6 +28,7 @@ class StageTime(NamedTuple):
     generation_seconds: float  # of which sampling completions (online objectives)
     step: Step  # one micro-step's breakdown, for --explain
     workload: Workload
+    micro_batch: int  # examples per GPU per micro-step, as the time assumes
 
     @property
     def tokens_per_second(self) -> float:
@@ -96,7 +97,7 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: str) -
         at_once = s.batch_size * b.accumulation
         rounds = b.prompts_per_gpu * GENERATIONS[objective] / at_once
         generation = rounds * decode_seconds(work, device, at_once, length - completion, completion)
-    return StageTime(objective, b.tokens, training + generation, generation, step, workload)
+    return StageTime(objective, b.tokens, training + generation, generation, step, workload, s.batch_size)
 
 
 def plan_time(

@@ -12,6 +12,8 @@ from atlas_cli.core.memory.estimate import GENERATIONS, PAIRED_OBJECTIVES, compl
 # the optimizer step runs and how often gradients are exchanged. Online objectives: see
 # global_batch.
 GLOBAL_BATCH = 16
+# TRL's KTOTrainer refuses a per-device batch of 1: its KL term needs mismatched pairs in the batch.
+KTO_MIN_BATCH = 2
 # Objectives whose trainer packs sequences (TRL SFTTrainer's `packing`); the others pad.
 PACKABLE = frozenset({"sft", "continued-pretraining"})
 # Unpacked batches are padded to their longest sequence; for lengths spread as in instruction
