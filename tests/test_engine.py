@@ -144,6 +144,16 @@ def test_when_everything_offloads_the_note_names_a_way_to_train_on_the_gpus_alon
     assert not any("QLoRA or" in c for c in qlora.caveats)  # it is QLoRA: the note names the ways
 
 
+def test_offloaded_plans_a_few_gb_of_cpu_ram_apart_rank_by_score(engine: Engine) -> None:
+    """DeepSeek-V3 on 8 H200s offloads every plan to ~2 TB of CPU RAM: prompt tuning needing 3 GB
+    less must not rank above LoRA; half the RAM still ranks first (70B QLoRA before LoRA)."""
+    rec = recommend(engine, gpu="h200", gpus="8", model="deepseek-v3", data_kind="demonstrations")
+    assert rec.plans[0].method == "lora" and rec.plans[0].offload == "params"
+    small = recommend(engine, gpu="rtx-4090", model="llama-3.1-70b", data_kind="demonstrations")
+    order = [p.method for p in small.plans]
+    assert order.index("qlora") < order.index("lora")
+
+
 def test_nothing_fits_says_so(engine: Engine) -> None:
     rec = recommend(engine, vram="2", model="llama-3.1-405b", data_kind="demonstrations", examples="5k")
     assert not any(p.fits for p in rec.plans)

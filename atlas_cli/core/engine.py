@@ -73,7 +73,7 @@ RULE_POINTS = 0.1  # one unit of rule weight moves the raw score by this much
 EFFECT_SIGN = {"prefer": 1.0, "avoid": -1.0}  # exclude removes the plan instead
 FIT_ORDER = {"yes": 0, "tight": 1, None: 2, "no": 3}  # unknown (no capacity) before "does not fit"
 OFFLOAD_ORDER = {None: 0, "none": 0, "optimizer": 1, "params": 2}
-HOST_RAM_STEP_GB = 64  # offloaded plans: one rank step per 64 GB of CPU RAM they need
+HOST_RAM_STEP_GB = 64  # offloaded plans: one rank step per doubling of the CPU RAM they need past it
 # Resolved hardware/models (with every candidate's memory estimates, ~50 KB each) and plans are
 # remembered between the profiles of a batch; past this many entries a memo starts afresh, so
 # memory stays flat whatever the input.
@@ -212,8 +212,9 @@ MEASURED_PRIORITIES = {"cost", "speed"}
 
 def rank_key(plan: Plan, raw: float, order: int) -> tuple[float, ...]:
     """Plans that fit first, then tight ones; those on the GPUs alone before those that offload,
-    less CPU RAM first; then by score; ties keep the KB's order."""
-    host = round((plan.host_gb or 0.0) / HOST_RAM_STEP_GB)
+    by the doublings of CPU RAM they need past HOST_RAM_STEP_GB (half the RAM ranks first; needs
+    a few GB apart tie, and the score decides); then by score; ties keep the KB's order."""
+    host = int(math.log2(max(plan.host_gb or 0.0, HOST_RAM_STEP_GB) / HOST_RAM_STEP_GB))
     return (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host, -raw, order)
 
 
