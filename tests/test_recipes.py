@@ -1407,3 +1407,16 @@ def test_orpo_with_an_adapter_gets_the_adapter_rate() -> None:
         recipe, _ = write_recipe(CATALOG, rec, rank_of(rec, method, ("orpo",)), "llamafactory")
         rates[method] = recipe.stage_value("lr", "orpo")
     assert rates == {"lora": 5e-6, "full-ft": 1e-6}
+
+
+def test_a_recipe_drops_an_offload_its_own_stack_does_not_need() -> None:
+    """The ranking (stack hf, fp32 logits) offloads QLoRA on a 12 GB card; the Python recipe's TRL
+    fused LM head fits on the GPU alone, so it neither offloads nor needs DeepSpeed."""
+    rec = recommend(gpu="rtx-3060-12gb", model="llama-3.1-8b", data_kind="demonstrations", examples="10k")
+    rank = rank_of(rec, "qlora", ("sft",))
+    assert rec.plans[rank - 1].offload == "params"
+    recipe, rendered = write_recipe(CATALOG, rec, rank, "python")
+    assert recipe.offload == "none" and all(e.settings.offload == "none" for e in recipe.estimates.values())
+    assert rendered.launch.startswith("python ") and "fits on the GPUs alone: no offload" in header_of(
+        rendered.text
+    )

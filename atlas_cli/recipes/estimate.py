@@ -47,6 +47,7 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         optimizer=ESTIMATOR_OPTIMIZER.get(str(recipe.value("optim")), estimate.settings.optimizer),
         gradient_checkpointing=bool(recipe.value("gradient_checkpointing")),
     )
+    base = _without_needless_offload(recipe, run, base)
     hardware = _hardware(catalog, recipe)
     stages = {
         stage: _sized_stage(recipe, run, base._replace(objective=stage), hardware.device)
@@ -63,6 +64,23 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         accumulation = _accumulation(recipe, stage, found.settings.batch_size, found.settings.gpus)
         recipe.set(f"grad_accum.{stage}", Setting(accumulation, GLOBAL_SOURCE))
     recipe.timed = _timed(hardware, recipe)
+
+
+def _without_needless_offload(recipe: Recipe, run: Estimator, base: EstimateSettings) -> EstimateSettings:
+    """The ranking offloaded with the profile's stack; the recipe's own (TRL's fused LM head, the
+    method's optimizer) may fit every stage on the GPUs alone, and then offload only slows it."""
+    if base.offload == "none":
+        return base
+    alone = base._replace(offload="none")
+    for stage in recipe.stages:
+        least = alone._replace(objective=stage, batch_size=_minimum_batch(recipe, stage))
+        if with_strategy(run, least).fit != "yes":
+            return base
+    recipe.notes.append(
+        f"The ranking offloaded to CPU RAM with --stack {recipe.profile.get('stack') or 'hf'}; with this "
+        f"recipe's stack ({recipe.stack}) and optimizer every stage fits on the GPUs alone: no offload."
+    )
+    return alone
 
 
 def _minimum_batch(recipe: Recipe, stage: str) -> int:
