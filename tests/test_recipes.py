@@ -1420,3 +1420,15 @@ def test_a_recipe_drops_an_offload_its_own_stack_does_not_need() -> None:
     assert rendered.launch.startswith("python ") and "fits on the GPUs alone: no offload" in header_of(
         rendered.text
     )
+
+
+@pytest.mark.parametrize("fmt", ["python", "axolotl", "llamafactory"])
+def test_an_offloaded_recipe_says_accelerate_swaps_in_deepspeeds_cpu_adam(fmt: str) -> None:
+    """accelerate's map_pytorch_optim_to_deepspeed replaces the configured optimizer when the
+    optimizer states live in CPU RAM: the header names what runs instead, and what it needs."""
+    rec = recommend(gpu="rtx-3090", gpus="2", model="llama-2-70b", data_kind="demonstrations")
+    rank = rank_of(rec, "qlora", ("sft",))
+    recipe, rendered = write_recipe(CATALOG, rec, rank, fmt)
+    assert recipe.offload in ("optimizer", "params")
+    head = header_of(rendered.text)
+    assert f"accelerate swaps {recipe.value('optim')} for DeepSpeed's CPU Adam (DeepSpeedCPUAdam)" in head

@@ -138,4 +138,14 @@ def sharding_note(recipe: Recipe) -> str | None:
     elif recipe.offload == "params":
         words += ", parameters and optimizer states offloaded to CPU RAM"
     gpus = f"{recipe.gpus} GPUs" if recipe.gpus > 1 else "1 GPU"
-    return f"{gpus}: {words}, as the memory estimate assumes."
+    note = f"{gpus}: {words}, as the memory estimate assumes."
+    if recipe.offload in ("optimizer", "params"):
+        # accelerate's map_pytorch_optim_to_deepspeed (utils/deepspeed.py), which the HF Trainer
+        # goes through, replaces a client optimizer when the optimizer states are offloaded.
+        optim = recipe.value("optim") if recipe.has("optim") else "the optimizer"
+        note += (
+            f" With the optimizer states in CPU RAM, accelerate swaps {optim} for DeepSpeed's CPU Adam "
+            "(DeepSpeedCPUAdam), which DeepSpeed compiles on first use: it needs a C++ compiler "
+            "(or DS_BUILD_CPU_ADAM=1 pip install deepspeed builds it ahead)."
+        )
+    return note
