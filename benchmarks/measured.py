@@ -174,6 +174,11 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         {"batch_size": 1, "lora_rank": 32},
         capacity_gib=24,
         public=True,
+        note=(
+            "the table's Hugging Face column grows by exactly 404.75 tokens per GB of card from 12 to "
+            "80 GB (Unsloth's by 4,718.9): a straight line through a few runs rather than one run per "
+            "card, so its 40 and 80 GB cells are not compared here"
+        ),
     ),
     # --- more measured runs (not held to ±25 %: see docs/memory.md) ---------------------------------
     MemoryRow(
