@@ -466,7 +466,7 @@ def test_a_catalog_gpu_without_a_published_rate_says_why_there_is_no_time(run: R
     """Apple publishes no tensor TFLOPS: the note must not tell a catalog GPU's user to give one."""
     mac = ("recommend", "--gpu", "m3 max 128gb", "--model", "llama-3.1-8b", "--examples", "5k", "--json")
     plan = ok(run(*mac)).json()["recommendations"][0]
-    assert plan["time"] is None and "Apple publishes none" in plan["time_note"]
+    assert plan["time"] is None and "none for Apple silicon" in plan["time_note"]
 
 
 def test_qlora_over_a_tight_lora_says_the_margin_not_that_lora_does_not_fit(run: Runner) -> None:
@@ -533,3 +533,12 @@ def test_time_assumes_the_fastest_micro_batch_that_fits_as_the_recipe_sets_it(ru
     assert [s["micro_batch"] for s in _stages(ok(run(*eight, "--json")).json(), "qlora")] == [1]
     given = ok(run(*eight, "--batch-size", "2", "--json")).json()
     assert [s["micro_batch"] for s in _stages(given, "qlora")] == [2]  # the profile's own is kept
+
+
+def test_a_table_without_any_time_says_why(run: Runner) -> None:
+    """The A10G has no published peak: the table's time column is empty, and its footer says why
+    (the JSON's time_note); without --examples the notes already ask for them."""
+    profile = ("recommend", "--gpu", "a10g", "--model", "llama-3.1-8b", "--goal", "chat", "--no-color")
+    table = ok(run(*profile, "--examples", "10k")).stdout
+    assert "Time and cost: —, no published peak 16-bit throughput for this GPU" in " ".join(table.split())
+    assert "Time and cost: —" not in ok(run(*profile)).stdout

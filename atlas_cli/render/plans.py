@@ -10,6 +10,7 @@ from rich.text import Text
 from atlas_cli.core.engine import MEASURED_PRIORITIES, TIE_RATIO
 from atlas_cli.core.memory import gib_to_gb
 from atlas_cli.core.plans import Plan, Recommendation, band_text, change_text
+from atlas_cli.core.throughput.plans import NO_TIME
 from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
@@ -94,7 +95,13 @@ def _caption(plans: tuple[Plan, ...], priority: str) -> str:
     text = text if sized is None else f"{text} {conditions(assumptions_json(sized))}"
     # The training plans' conditions (epochs, packing); a retrieval plan's setup embeds once.
     timed = next((p for p in plans if p.time is not None and p.time.stages and p.kind != "no-training"), None)
-    return text if timed is None else f"{text} {time_conditions(timed)}"
+    if timed is not None:
+        return f"{text} {time_conditions(timed)}"
+    # No training plan has a time: the table's "—" needs its reason (the JSON's time_note).
+    why = next((p.timed.note for p in plans if p.kind != "no-training" and p.timed.note), None)
+    if why is None or why == NO_TIME.note:  # a note already asks for --examples
+        return text
+    return f"{text} {t('Time and cost: —, {why}.', why=t(why))}"
 
 
 def time_conditions(plan: Plan) -> str:

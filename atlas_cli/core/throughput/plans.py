@@ -105,8 +105,8 @@ def rate_for(inputs: TimeInputs, reference: Rate | None) -> Rate | None:
 
 
 NO_PEAK = N_(
-    "no published peak 16-bit throughput for this GPU (Apple publishes none; --vram alone names no GPU): "
-    "no training time"
+    "no published peak 16-bit throughput for this GPU (none for Apple silicon or NVIDIA's A10G; --vram "
+    "alone names no GPU): no training time"
 )
 
 
