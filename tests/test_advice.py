@@ -398,3 +398,13 @@ def test_the_sft_dpo_reason_says_what_sft_data_no_plans_for_base_and_instruct_mo
     assert doc["recommendations"][0]["pipeline"] == ["dpo"]
     (note,) = [n for n in doc["notes"] if n.startswith("Other pipelines")]
     assert "a base model gets ORPO instead" in note and "an instruct model DPO alone" in note
+
+
+def test_forgetting_is_a_caveat_of_generative_full_fine_tuning_not_of_a_classifier(run: Runner) -> None:
+    """An encoder classifier's head has no general abilities to lose; a decoder's full fine-tune does."""
+    encoder = ("--gpu", "t4", "--model", "modernbert-base", "--goal", "classify", "--data-kind", "labeled")
+    decoder = ("--gpu", "a100-80gb", "--model", "llama-3.2-1b", "--goal", "chat")
+    for profile, warned in ((encoder, False), (decoder, True)):
+        doc = ok(run("recommend", *profile, "--json", "--top", "20")).json()
+        full = next(p for p in doc["recommendations"] if p["method"] == "full-ft")
+        assert any(c.startswith("Catastrophic forgetting") for c in full["caveats"]) is warned, profile
