@@ -22,6 +22,7 @@ ISSUE_GPUS = {
     *("h20", "gh200", "gh200-hbm3e", "b200", "b300", "rtx-5080", "rtx-5090", "rtx-pro-6000-blackwell"),
     *("mi250x", "mi300x", "mi325x", "mi355x", "apple-m1-max", "apple-m1-ultra", "apple-m2-max"),
     *("apple-m2-ultra", "apple-m3-max", "apple-m3-ultra", "apple-m4-max", "apple-m4-pro"),
+    *("a100-40gb-pcie", "a100-80gb-pcie"),  # PCIe servers: NVLink only between bridged pairs
 }
 
 
@@ -97,6 +98,8 @@ def test_capacity_is_what_the_driver_reports(catalog: Catalog) -> None:
         ("4080", "rtx-4080"),
         ("H200 NVL", "h200-nvl"),
         ("a100", "a100-80gb"),
+        ("A100 80GB PCIe", "a100-80gb-pcie"),
+        ("A100-PCIE-40GB", "a100-40gb-pcie"),
         ("gh200 hbm3e", "gh200-hbm3e"),
     ],
 )
@@ -123,3 +126,14 @@ def test_a_family_name_says_which_card_it_assumed(run: Runner) -> None:
     assert "A100 80GB" in note and "--gpu a100-40gb" in note
     exact = ok(run("recommend", "--gpu", "a100-80gb", "--model-size", "7b", "--json")).json()["notes"][0]
     assert "also names" not in exact
+
+
+@pytest.mark.parametrize("gpu", ["a100-80gb-pcie", "h100-pcie"])
+def test_bridged_pcie_cards_cross_pcie_beyond_a_pair(catalog: Catalog, gpu: str) -> None:
+    """An NVLink bridge joins two PCIe cards: a ring over four or eight of them crosses PCIe, so
+    ZeRO-3 gathers run at PCIe speed there (the SXM boards keep NVLink throughout)."""
+    pair, eight = (resolve_hardware(catalog, gpu, None, n).device for n in (2, 8))
+    assert pair is not None and eight is not None
+    assert pair.link_gbs == 300 and eight.link_gbs < pair.link_gbs / 10 and "PCIe" in eight.link
+    sxm = resolve_hardware(catalog, "a100-80gb", None, 8).device
+    assert sxm is not None and sxm.link_gbs == 300

@@ -151,7 +151,7 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
             note,
             g.vendor,
             g.cuda,
-            device_of(g),
+            device_of(g, gpus),
             None if reference is None else Rate(*reference),
         )
     if vram is not None:
@@ -160,12 +160,16 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
     return Hardware(None, True, None, None, True, gpus, t("GPU not given: fit is not checked"))
 
 
-def device_of(gpu: Gpu) -> Device | None:
+def device_of(gpu: Gpu, gpus: int) -> Device | None:
     """What the time model needs of a GPU; None without a published peak (Apple, A10G)."""
     if gpu.tflops_bf16 is None or gpu.memory_bandwidth_gbs is None:
         return None
     link = gpu.interconnect
     measured = gpu.tflops_bf16_measured
+    if link is not None and link.bridged is not None and gpus > link.bridged:
+        # An NVLink bridge joins a pair of PCIe cards; a ring over more GPUs crosses PCIe.
+        detail = f"PCIe (NVLink bridges join {link.bridged} GPUs only)"
+        return Device(gpu.tflops_bf16, gpu.memory_bandwidth_gbs, PCIE_GBS, detail, measured)
     if link is not None and link.gbs is not None:
         return Device(
             gpu.tflops_bf16, gpu.memory_bandwidth_gbs, link.gbs / 2, link.detail or link.kind, measured

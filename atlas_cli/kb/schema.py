@@ -399,6 +399,13 @@ class Interconnect(Strict):
     gbs: float | None = Field(
         default=None, gt=0, le=100_000, description="GB/s per GPU, both directions together; null if unknown"
     )
+    bridged: int | None = Field(
+        default=None,
+        ge=2,
+        le=16,
+        description="PCIe cards joined by NVLink bridges: how many GPUs one bridge joins (2); more GPUs "
+        "reach each other over PCIe",
+    )
     detail: str | None = None
 
 
