@@ -711,4 +711,33 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         1024,
         packing=True,
     ),
+    *(
+        ThroughputRow(
+            "NVIDIA-NeMo/Automodel docs/performance-summary.mdx, Fine-Tuning (LoRA) Performance, DGX-H100 "
+            "(@2861c414; configs examples/llm_benchmark/*_peft_benchmark.yaml)",
+            f"{name} LoRA r16 on every *_proj (dropout 0.1), one H100, mock data of full 4,096-token "
+            f"sequences, micro-batch 2, no activation checkpointing, Transformer Engine + triton LoRA "
+            f"kernels, torch.optim.AdamW ({seconds} s per global step of 32 sequences)",
+            model,
+            "lora",
+            "lora",
+            "h100-80gb",
+            round(32 * 4096 / seconds),
+            {
+                "batch_size": 2,
+                "seq_len": 4096,
+                "lora_rank": 16,
+                "stack": "liger",
+                "gradient_checkpointing": False,
+            },
+            4096,
+            packing=True,
+            fused_optimizer=False,
+            note="fused kernels on an H100: one efficiency, calibrated mostly on A100s, runs fast here",
+        )
+        for name, model, seconds in (
+            ("Llama 3.1 8B", "llama-3.1-8b", 10.51),
+            ("Qwen2.5 7B", "qwen2.5-7b", 9.29),
+        )
+    ),
 )
