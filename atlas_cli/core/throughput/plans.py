@@ -21,7 +21,9 @@ from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
 EMBEDDER_PARAMS = 335e6
 OWN_HARDWARE = 0.0  # --price-per-hour 0: the GPUs are yours; cost is GPU-hours only
 TRAINED_MEMO_LIMIT = 4096
-_TRAINED: dict[tuple[int, tuple[str, ...], Device, int, bool], tuple[Estimate, Estimate]] = {}
+_TRAINED: dict[
+    tuple[int, tuple[str, ...], Device, tuple[tuple[int, bool, float], ...]], tuple[Estimate, Estimate]
+] = {}
 
 
 class TimeInputs(NamedTuple):
@@ -166,10 +168,10 @@ def fastest_batch(
 def _trained(
     e: Estimate, objectives: tuple[str, ...], device: Device, workloads: Mapping[str, Workload]
 ) -> Estimate:
-    """fastest_batch, remembered: the choice depends on the length of the examples and on packing,
-    not on how many there are or the epochs (time grows in proportion to both)."""
-    first = next(iter(workloads.values()))
-    key = (id(e), objectives, device, first.tokens_per_example, first.packing)
+    """fastest_batch, remembered: the choice depends on the examples' length, packing and each
+    stage's epochs, not on how many examples there are (every stage grows in proportion)."""
+    shape = tuple((w.tokens_per_example, w.packing, w.epochs) for w in workloads.values())
+    key = (id(e), objectives, device, shape)
     found = _TRAINED.get(key)
     if found is None:
         run = estimator(e.method, e.memory_model, e.shape)
