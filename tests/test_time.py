@@ -518,6 +518,20 @@ def test_time_assumes_the_fastest_micro_batch_that_fits_as_the_recipe_sets_it(ru
     assert stage["micro_batch"] > 1 and stage["time"]["hours"] <= 1
     recipe = ok(run("recipe", *profile, "--examples", "50k", "--json")).json()
     assert recipe["settings"]["batch.sft"]["value"] == stage["micro_batch"]
+    sized = (
+        "estimate",
+        "--gpu",
+        "t4",
+        "--model",
+        "modernbert-base",
+        "--method",
+        "full-ft",
+        "--data-kind",
+        "labeled",
+    )
+    assert "tokens/s at micro-batch" in ok(run(*sized, "--examples", "50k", "--no-color")).stdout
+    estimated = ok(run(*sized, "--examples", "50k", "--json")).json()
+    assert estimated["stages"][0]["micro_batch"] > 1
     # An 8B model is compute-bound already: a larger batch would only pad more.
     eight = (
         "recommend",

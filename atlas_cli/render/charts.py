@@ -270,7 +270,14 @@ def time_rows(e: EstimateJson) -> list[list[str]]:
         return [] if note is None else [[t("training time"), note]]
     rows = [
         [t("training tokens"), grouped(time["tokens"])],
-        [t("throughput, all GPUs"), t("{rate:,.0f} tokens/s", rate=time["tokens_per_second"])],
+        [
+            t("throughput, all GPUs"),
+            t(
+                "{rate:,.0f} tokens/s at micro-batch {batch}",
+                rate=time["tokens_per_second"],
+                batch="/".join(str(b) for b in dict.fromkeys(s["micro_batch"] for s in e.get("stages", []))),
+            ),
+        ],
         [
             t("training time"),
             f"{hours_text(time['hours'])} ({band_text(time['hours_low'], time['hours_high'])})",
