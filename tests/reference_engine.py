@@ -62,13 +62,24 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
     excluded |= {m for m in fired if plans[m].over_limit is not None}  # --max-hours, --budget-usd
     measured = priority in ("cost", "speed") and any(p.time is not None for p in plans.values())
 
+    candidates = [m for m in fired if m not in excluded]
+    # When the best training plan is only tight, prompting and retrieval rank with it by score.
+    best_training = min(
+        (FIT_ORDER[plans[m].fit] for m in candidates if plans[m].kind != "no-training"), default=0
+    )
+
+    def fit(m: str) -> int:
+        tier = FIT_ORDER[plans[m].fit]
+        if plans[m].kind == "no-training" and best_training == FIT_ORDER["tight"]:
+            return max(tier, best_training)
+        return tier
+
     def standard(m: str) -> tuple[float, ...]:
         plan = plans[m]
         # doublings of the CPU RAM an offloaded plan needs past HOST_RAM_STEP_GB (docs: engine.rank_key)
         host = math.floor(math.log2(max(plan.host_gb or 0.0, HOST_RAM_STEP_GB) / HOST_RAM_STEP_GB))
-        return (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host, -raw[m], order[m])
+        return (fit(m), OFFLOAD_ORDER[plan.offload], host, -raw[m], order[m])
 
-    candidates = [m for m in fired if m not in excluded]
     if not measured:
         kept = sorted(candidates, key=standard)
     else:
@@ -79,10 +90,7 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
             return math.inf if v is None else v
 
         def klass(m: str) -> tuple[int, bool]:
-            return (
-                FIT_ORDER[plans[m].fit],
-                sum(SIGN[r.effect.action] * r.effect.weight for r in fired[m]) < 0,
-            )
+            return (fit(m), sum(SIGN[r.effect.action] * r.effect.weight for r in fired[m]) < 0)
 
         kept, run = [], []
         for m in sorted(candidates, key=lambda m: (*klass(m), value(m))):

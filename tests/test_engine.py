@@ -606,3 +606,23 @@ def _records(value: Any) -> list[str]:
 def test_json_documents_hold_no_record_objects(engine: Engine, raw: dict[str, Any]) -> None:
     rec = engine.recommend(build_profile(raw))
     assert _records(recommendation_json(rec, 30, explain=True)) == []
+
+
+def test_retrieval_does_not_outrank_a_tight_training_plan_for_its_fitting_comfortably(engine: Engine) -> None:
+    """A 3B QLoRA at 4,096 tokens is tight on a 12 GB card; RAG and few-shot prompting always fit,
+    but for a chat goal with demonstrations they score far lower and now rank by that score."""
+    rec = recommend(
+        engine,
+        gpu="rtx-3060-12gb",
+        model="llama-3.2-3b",
+        model_variant="instruct",
+        goal="chat",
+        data_kind="demonstrations",
+        seq_len="4096",
+    )
+    assert rec.plans[0].method == "qlora" and rec.plans[0].fit == "tight"
+    order = [p.method for p in rec.plans]
+    assert order.index("qlora") < order.index("rag")
+    # A training plan within the margin keeps the usual order: fitting plans before tight ones.
+    fits = [p.fit for p in recommend(engine, gpu="rtx-3060-12gb", model="llama-3.2-3b", goal="chat").plans]
+    assert fits[0] == "yes" and "tight" not in fits[: fits.index("yes") + 1]

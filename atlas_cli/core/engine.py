@@ -460,6 +460,7 @@ def _measure(value: float, cost: bool, timed: Timed) -> str:
 
 
 def ranked(scored: list[Scored], priority: str) -> list[Scored]:
+    scored = _untrained_with_tight(scored)
     if priority not in MEASURED_PRIORITIES or all(s.timed.time is None for s in scored):
         return sorted(scored, key=lambda s: s.rank)
     # Within a tie: fewer GPUs, then the score and the KB's order (the standard key's last two).
@@ -467,6 +468,19 @@ def ranked(scored: list[Scored], priority: str) -> list[Scored]:
         s
         for group in tied_groups(scored, priority)
         for s in sorted(group, key=lambda s: (s.plan.gpus or 0, *s.rank[-2:]))
+    ]
+
+
+def _untrained_with_tight(scored: list[Scored]) -> list[Scored]:
+    """When the best training plan is only tight, prompting and retrieval (which always fit)
+    compete with it by score instead of ranking ahead for fitting comfortably: a QLoRA at 93 % of
+    a 12 GB card is still the answer to a chat goal with demonstrations, RAG is not."""
+    best = min((s.rank[0] for s in scored if s.plan.kind != "no-training"), default=FIT_ORDER["yes"])
+    if best != FIT_ORDER["tight"]:
+        return scored
+    return [
+        s._replace(rank=(best, *s.rank[1:])) if s.plan.kind == "no-training" and s.rank[0] < best else s
+        for s in scored
     ]
 
 
