@@ -285,3 +285,15 @@ def test_command_line_reproduces_the_profile() -> None:
         name = flags.pop(0)[2:].replace("-", "_")
         raw[name] = True if name == "many_tasks" else flags.pop(0)
     assert build_profile(raw).to_dict() == build_profile({**answers, "model_size": "7b"}).to_dict()
+
+
+def test_a_hub_id_typed_at_the_prompt_keeps_its_instruct_checkpoint(catalog: Catalog) -> None:
+    """The catalog knows meta-llama/Llama-3.2-3B-Instruct as llama-3.2-3b; storing the id would
+    lose "Instruct" (the variant, and the checkpoint the recipe loads): the answer is kept as
+    typed, as the --model flag keeps it. A catalog name is still stored as its id."""
+    typed = "meta-llama/Llama-3.2-3B-Instruct"
+    answers, _ = interview(catalog, ["weights", "3090", "1", typed, *[""] * 12])
+    assert answers["model"] == typed
+    assert build_profile(answers).model == typed
+    named, _ = interview(catalog, ["weights", "3090", "1", "Llama 3.2 3B", *[""] * 12])
+    assert named["model"] == "llama-3.2-3b"

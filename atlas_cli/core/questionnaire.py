@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from atlas_cli.core.models import find_model
+from atlas_cli.core.models import HUB_ID, find_model
 from atlas_cli.core.profile import (
     FIELDS_BY_NAME,
     PROFILE_FIELDS,
@@ -328,11 +328,13 @@ class Interview:
         return _word(self.terminal.ask(prompt)) in YES_WORDS
 
     def _parse_model(self, text: str) -> Answers:
-        """A catalog name (stored as its id), a config path or a Hub id (stored as typed; see
-        core/models.py), else a size such as 7b."""
+        """A catalog name (stored as its id), a config path or a Hub id (stored as typed, as the
+        --model flag keeps it: "meta-llama/Llama-3.2-3B-Instruct" names the instruct checkpoint
+        of the catalog's llama-3.2-3b; see core/models.py), else a size such as 7b."""
         try:
             found = find_model(self.catalog, text)
-            return {"model": found.model.id if found.kind == "catalog" else text.strip()}
+            named = found.kind == "catalog" and not HUB_ID.match(text.strip())
+            return {"model": found.model.id if named else text.strip()}
         except UsageError as unknown:
             if text.strip()[:1].isdigit():  # meant as a size: say what is wrong with it
                 return {"model_size": parse_size(text, "model size")}
