@@ -408,3 +408,19 @@ def test_forgetting_is_a_caveat_of_generative_full_fine_tuning_not_of_a_classifi
         doc = ok(run("recommend", *profile, "--json", "--top", "20")).json()
         full = next(p for p in doc["recommendations"] if p["method"] == "full-ft")
         assert any(c.startswith("Catastrophic forgetting") for c in full["caveats"]) is warned, profile
+
+
+def test_gemma3_on_a_gpu_without_bf16_warns_of_fp16_overflow(run: Runner) -> None:
+    """Gemma 3's activations overflow fp16 (Unsloth's Gemma 3 post): on a T4 every training plan
+    says so, unless Unsloth (which keeps them in bf16/fp32) trains it; a bf16 GPU is fine."""
+
+    def warned(*flags: str) -> bool:
+        doc = ok(
+            run("recommend", "--model", "google/gemma-3-4b-it", "--goal", "chat", *flags, "--json")
+        ).json()
+        plan = next(p for p in doc["recommendations"] if p["kind"] != "no-training")
+        return any(c.startswith("Gemma 3 overflows in fp16") for c in plan["caveats"])
+
+    assert warned("--gpu", "t4")
+    assert not warned("--gpu", "t4", "--stack", "unsloth")
+    assert not warned("--gpu", "a100-80gb")

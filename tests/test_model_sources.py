@@ -267,7 +267,11 @@ def test_ask_accepts_a_config_path(catalog: Catalog, tmp_path: Path) -> None:
     terminal = ScriptedTerminal(["", "none", folder] + [""] * 10)
     answers = Interview(catalog, terminal, {}).run(interactive=True)
     assert answers["model"] == folder
+    # A Hub id the catalog knows is kept as typed, as --model keeps it (it may name the instruct
+    # checkpoint of a catalog entry); a catalog name is stored as its id.
     terminal = ScriptedTerminal(["", "none", "Qwen/Qwen3-8B"] + [""] * 10)
+    assert Interview(catalog, terminal, {}).run(interactive=True)["model"] == "Qwen/Qwen3-8B"
+    terminal = ScriptedTerminal(["", "none", "Qwen3 8B"] + [""] * 10)
     assert Interview(catalog, terminal, {}).run(interactive=True)["model"] == "qwen3-8b"
 
 

@@ -92,6 +92,11 @@ class ModelInfo(NamedTuple):
         return None if self.shape is None else self.shape.is_moe
 
     @property
+    def family(self) -> str | None:
+        """The model's family, its config's model_type (None: a bare size, or an API model)."""
+        return None if self.spec is None else self.spec.family
+
+    @property
     def has_bias(self) -> bool | None:
         return None if self.shape is None else self.shape.has_bias
 

@@ -105,6 +105,13 @@ FACTS: Final[tuple[FactSpec, ...]] = (
     ),
     FactSpec("model_is_moe", "bool", "The model is a mixture of experts.", "model.is_moe"),
     FactSpec(
+        "model_family",
+        "string",
+        "The model's family, as its config's model_type names it (llama, qwen3, gemma3, ...); null "
+        "for a bare size or an API model.",
+        "model.family",
+    ),
+    FactSpec(
         "model_weights_dtype",
         "string",
         "How the checkpoint stores its weights: fp32, bf16, fp16, or pre-quantized (fp8, mxfp4, "
