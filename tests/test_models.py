@@ -388,3 +388,20 @@ def test_the_models_doc_lists_the_catalog_and_every_fixture(catalog: Catalog) ->
         assert f"`{m.id}`" in doc, m.id
     for name in SIZED:
         assert f"| {INDEX[name]['repo']}" in doc, name
+
+
+def test_catalog_context_lengths_are_the_configs_positions(catalog: Catalog) -> None:
+    """Each catalog model with a fixture config says how many positions it was trained with, as
+    its config's max_position_embeddings does, so that a longer --seq-len is warned about."""
+    checked = 0
+    for name, entry in INDEX.items():
+        model = catalog.model_or_none(entry["repo"])
+        config = fixture(name)
+        positions = config.get("text_config", config).get("max_position_embeddings")
+        if model is None or positions is None or model.architecture != "decoder":
+            continue
+        assert model.context_length == positions, (name, model.id)
+        checked += 1
+    assert checked >= 20
+    # Llama 3 (8,192 positions) is not Llama 3.1 (131,072), though they share a shape.
+    assert catalog.model("meta-llama/Meta-Llama-3-8B-Instruct").context_length == 8192
