@@ -424,3 +424,16 @@ def test_gemma3_on_a_gpu_without_bf16_warns_of_fp16_overflow(run: Runner) -> Non
     assert warned("--gpu", "t4")
     assert not warned("--gpu", "t4", "--stack", "unsloth")
     assert not warned("--gpu", "a100-80gb")
+
+
+def test_an_encoder_for_a_generative_goal_is_offered_no_recipe_command_it_would_refuse(run: Runner) -> None:
+    """BERT for chat keeps its training plans and their caveat (the expert scenario), but the
+    next steps no longer offer a `recipe` command that refuses an encoder."""
+    doc = ok(run("recommend", "--model", "bert-base", "--goal", "chat", "--gpu", "3090", "--json")).json()
+    assert doc["next_steps"]["recipe"] is None
+    table = ok(
+        run("recommend", "--model", "bert-base", "--goal", "chat", "--gpu", "3090", "--no-color")
+    ).stdout
+    assert "Recipe: none: an encoder does not generate text" in table
+    classify = ("recommend", "--model", "bert-base", "--goal", "classify", "--gpu", "3090", "--json")
+    assert ok(run(*classify)).json()["next_steps"]["recipe"] is not None

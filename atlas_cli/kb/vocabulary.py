@@ -173,6 +173,8 @@ GOALS: Final = (
     Choice("reasoning", "solve checkable problems (math, code)", ("рассуждения", "рассуждение")),
     Choice("prototype", "try an idea quickly and cheaply", ("прототип",)),
 )
+# Goals that need generated text: an encoder (BERT) cannot serve them, whatever trains it.
+GENERATIVE_GOALS: Final = frozenset({"chat", "align", "reasoning"})
 DATA_KINDS: Final = (
     Choice("none", "no training data", ("нет", "нет данных", "без данных")),
     Choice("text", "raw domain text (documents, code, papers)", ("текст", "тексты")),

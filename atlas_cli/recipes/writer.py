@@ -8,7 +8,7 @@ from atlas_cli.core.plans import Recommendation
 from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import t
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.vocabulary import MEMORY_MODELS
+from atlas_cli.kb.vocabulary import GENERATIVE_GOALS, MEMORY_MODELS
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, trainer_formats
 from atlas_cli.recipes.settings import WRITTEN_FOR, Recipe, resolve, settle
 
@@ -27,7 +27,6 @@ NO_FORMAT = {
 # kind (AutoHfQuantizer.merge_quantization_configs). A bitsandbytes checkpoint (int4/int8) is
 # QLoRA's usual input and loads as it is.
 PREQUANTIZED = frozenset({"mxfp4", "fp8"})
-GENERATIVE_GOALS = frozenset({"chat", "align", "reasoning"})  # goals that need generated text
 
 
 def write_recipe(

@@ -27,7 +27,7 @@ from atlas_cli.core.throughput.timing import (
 from atlas_cli.core.throughput.workload import global_batch
 from atlas_cli.i18n import N_, language, t
 from atlas_cli.kb.schema import Advice, KnowledgeBase, Method
-from atlas_cli.kb.vocabulary import FIT_MARGIN, OUTPUT_SCHEMA_VERSION, STACKS, Lang
+from atlas_cli.kb.vocabulary import FIT_MARGIN, GENERATIVE_GOALS, OUTPUT_SCHEMA_VERSION, STACKS, Lang
 
 STACK_HELP = {c.value: c.help for c in STACKS}
 
@@ -330,11 +330,19 @@ def grouped_tools(plan: Plan) -> list[str]:
     return [f"{tool.library}: {tool.entry}" for tool in plan.tools]
 
 
+def encoder_for_generation(rec: Recommendation, plan: Plan) -> bool:
+    """A training plan for an encoder and a goal that needs generated text: `recipe` refuses it
+    (it would write a classifier), so no recipe command is offered."""
+    generative = rec.request is not None and rec.request.goal in GENERATIVE_GOALS
+    encoder = rec.model is not None and rec.model.architecture == "encoder"
+    return generative and encoder and plan.kind != "no-training"
+
+
 def recipe_command(rec: Recommendation, rank: int) -> str | None:
     """The `ft-atlas recipe ...` line that writes the recipe of the plan ranked `rank` for this
     profile (None for a hosted plan: a provider trains it, there is no script to write)."""
     plan = rec.plans[rank - 1]
-    if rec.request is None or plan.runs == "hosted":
+    if rec.request is None or plan.runs == "hosted" or encoder_for_generation(rec, plan):
         return None
     line = _recipe_line(rec.request)
     if rank != 1:

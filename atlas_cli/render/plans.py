@@ -16,7 +16,7 @@ from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.charts import conditions
-from atlas_cli.render.documents import assumptions_json, next_steps_json
+from atlas_cli.render.documents import assumptions_json, encoder_for_generation, next_steps_json
 from atlas_cli.render.grid import Grid, markdown_table, rich_table
 from atlas_cli.render.paste import Verbatim
 
@@ -204,6 +204,9 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
         ]
         if yaml and trainers and not best.experimental_stages:
             steps.append(t("As YAML: --trainer {trainers}", trainers=t(" or ").join(trainers)))
+    elif encoder_for_generation(rec, best):
+        refused = "Recipe: none: an encoder does not generate text; choose a decoder model with --model."
+        steps.append(t(refused))
     else:
         steps.append(
             t("Recipe: none to write; the provider runs the training (see its card).")
