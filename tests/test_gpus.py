@@ -87,6 +87,9 @@ def test_capacity_is_what_the_driver_reports(catalog: Catalog) -> None:
     # A Mac's GPU may use Metal's working set, not all of its unified memory.
     mac = resolve_hardware(catalog, "apple-m3-max", None, 1)
     assert mac.memory_gib == 128 and mac.capacity_gb == gib_to_gb(110100 / 1024)
+    # 64, 96 and 192 GB Macs: three quarters (llama.cpp's Metal logs), not all of it.
+    for gpu, gib in (("apple-m1-max", 64), ("apple-m2-max", 96), ("apple-m2-ultra", 192)):
+        assert resolve_hardware(catalog, gpu, None, 1).capacity_gb == gib_to_gb(0.75 * gib), gpu
 
 
 @pytest.mark.parametrize(
