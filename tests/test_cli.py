@@ -1056,3 +1056,10 @@ def test_an_api_user_is_not_told_about_local_weights(run: Runner) -> None:
     assert not any(tool.startswith("transformers:") for tool in steps["tools"])
     table = ok(run("recommend", "--model-access", "api", "--goal", "chat")).stdout
     assert "--out icl.py" in table and "--out train.py" not in table  # nothing trains
+
+
+def test_an_unknown_name_with_a_known_prefix_suggests_that_name_first(run: Runner) -> None:
+    """'qwen3-8b-instruct' is not a catalog name, but qwen3-8b (whose Hub id is the post-trained
+    model) is what the user meant: it comes first, before spellings merely close to it."""
+    result = run("recommend", "--model", "qwen3-8b-instruct")
+    assert result.exit_code == 2 and "did you mean qwen3-8b," in result.stderr

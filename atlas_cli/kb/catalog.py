@@ -140,6 +140,7 @@ MODEL_FALLBACK = (
     N_("give a config.json path, a Hub id (org/name) or --model-size 7b instead"),
     "ft-atlas models",
 )
+MIN_PREFIX = 4  # a shorter name ("t4") is no prefix worth suggesting
 UNKNOWN = {
     "method": N_("unknown method '{query}'{hint}"),
     "GPU": N_("unknown GPU '{query}'{hint}"),
@@ -148,8 +149,12 @@ UNKNOWN = {
 
 
 def _suggest(index: dict[str, str], query: str) -> tuple[str, ...]:
-    close = difflib.get_close_matches(normalize(query), index, n=5, cutoff=0.5)
-    return tuple(dict.fromkeys(index[c] for c in close))
+    """Names the query starts with first, longest first ("qwen3-8b-instruct" -> qwen3-8b: a suffix
+    the catalog does not use), then the closest spellings."""
+    key = normalize(query)
+    within = sorted((k for k in index if len(k) >= MIN_PREFIX and key.startswith(k)), key=len, reverse=True)
+    close = difflib.get_close_matches(key, index, n=5, cutoff=0.5)
+    return tuple(dict.fromkeys(index[c] for c in [*within, *close]))[:5]
 
 
 def _hint(suggestions: tuple[str, ...]) -> str:
