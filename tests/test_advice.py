@@ -437,3 +437,16 @@ def test_an_encoder_for_a_generative_goal_is_offered_no_recipe_command_it_would_
     assert "Recipe: none: an encoder does not generate text" in table
     classify = ("recommend", "--model", "bert-base", "--goal", "classify", "--gpu", "3090", "--json")
     assert ok(run(*classify)).json()["next_steps"]["recipe"] is not None
+
+
+def test_the_fp16_advice_appears_on_gpus_without_bf16_only(run: Runner) -> None:
+    """'bf16 fails on V100 and T4' was a pitfall every full fine-tune and QLoRA card carried, on
+    an RTX 3090 too; it is advice for GPUs without bf16."""
+
+    def caveats(gpu: str) -> list[str]:
+        doc = ok(run("recommend", "--gpu", gpu, "--model", "llama-3.1-8b", "--goal", "chat", "--json")).json()
+        qlora = next(p for p in doc["recommendations"] if p["method"] == "qlora")
+        return [c for c in qlora["caveats"] if "V100" in c and "T4" in c]
+
+    assert len(caveats("t4")) == 2
+    assert caveats("rtx-3090") == []

@@ -1268,11 +1268,14 @@ def test_an_instruct_model_trains_its_instruct_checkpoint_in_every_format(profil
 
 
 def test_an_instruct_variant_the_catalog_cannot_name_is_asked_for_not_replaced_by_the_base() -> None:
-    rec = recommend(gpu="a100-80gb", model="mixtral-8x7b", model_variant="instruct", data_kind="preferences")
+    rec = recommend(gpu="a100-80gb", model="mixtral-8x22b", model_variant="instruct", data_kind="preferences")
     text = render_recipe(CATALOG, rec, 1, "python")
     assert "--model MODEL_ID_OR_PATH" in text
     assert "names no instruct checkpoint" in header_of(text)
-    assert "mistralai/Mixtral-8x7B-v0.1" not in text.split('"""', 1)[1]  # the script below the header
+    assert "mistralai/Mixtral-8x22B-v0.1" not in text.split('"""', 1)[1]  # the script below the header
+    # The catalog names Mixtral 8x7B's instruct checkpoint: the recipe loads it.
+    named = recommend(gpu="a100-80gb", model="mixtral-8x7b", model_variant="instruct", data_kind="preferences")
+    assert "mistralai/Mixtral-8x7B-Instruct-v0.1" in render_recipe(CATALOG, named, 1, "python")
 
 
 def test_apple_silicon_refuses_bitsandbytes_plans_and_keeps_mixed_precision_on_mps() -> None:
