@@ -1275,7 +1275,8 @@ def test_an_instruct_variant_the_catalog_cannot_name_is_asked_for_not_replaced_b
     assert "mistralai/Mixtral-8x22B-v0.1" not in text.split('"""', 1)[1]  # the script below the header
     # The catalog names Mixtral 8x7B's instruct checkpoint: the recipe loads it.
     named = recommend(gpu="a100-80gb", model="mixtral-8x7b", model_variant="instruct", data_kind="preferences")
-    assert "mistralai/Mixtral-8x7B-Instruct-v0.1" in render_recipe(CATALOG, named, 1, "python")
+    instruct = "mistralai/Mixtral-8x7B-Instruct-v0.1"
+    assert instruct in render_recipe(CATALOG, named, 1, "python")
 
 
 def test_apple_silicon_refuses_bitsandbytes_plans_and_keeps_mixed_precision_on_mps() -> None:
