@@ -1274,7 +1274,9 @@ def test_an_instruct_variant_the_catalog_cannot_name_is_asked_for_not_replaced_b
     assert "names no instruct checkpoint" in header_of(text)
     assert "mistralai/Mixtral-8x22B-v0.1" not in text.split('"""', 1)[1]  # the script below the header
     # The catalog names Mixtral 8x7B's instruct checkpoint: the recipe loads it.
-    named = recommend(gpu="a100-80gb", model="mixtral-8x7b", model_variant="instruct", data_kind="preferences")
+    named = recommend(
+        gpu="a100-80gb", model="mixtral-8x7b", model_variant="instruct", data_kind="preferences"
+    )
     instruct = "mistralai/Mixtral-8x7B-Instruct-v0.1"
     assert instruct in render_recipe(CATALOG, named, 1, "python")
 
