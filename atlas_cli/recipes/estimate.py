@@ -4,9 +4,10 @@ The engine ranks plans at a micro-batch of 1 with the profile's stack; a recipe 
 trainer's software (TRL's fused LM head for the Python recipes, transformers' fp32 logits for
 LLaMA-Factory and axolotl), with the method's own optimizer, the micro-batch that trains fastest
 within the memory left over, and a few objective-specific changes (KTO's minimum batch, prefix
-tuning without checkpointing). Each stage is estimated again with those settings, all stages then share the
-heaviest multi-GPU strategy any of them needs (one launcher runs them all), and the time model
-runs on the same stages, epochs and packing. The header states these figures, not the engine's.
+tuning without checkpointing); an offload the recipe's own software does not need is dropped.
+Each stage is estimated again with those settings, all stages then share the heaviest multi-GPU
+strategy any of them needs (one launcher runs them all), and the time model runs on the same
+stages, epochs and packing. The header states these figures, not the engine's.
 """
 
 from __future__ import annotations
