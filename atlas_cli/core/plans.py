@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from atlas_cli.core.estimates import Estimate, Fit
 from atlas_cli.core.memory.search import Change, changes_that_fit, estimator
 from atlas_cli.core.throughput.plans import NO_TIME, Timed
-from atlas_cli.core.throughput.timing import PlanCost, PlanTime
+from atlas_cli.core.throughput.timing import PlanCost, PlanTime, batches_text
 from atlas_cli.i18n import N_, t, translated
 from atlas_cli.kb.conditions import facts_used
 from atlas_cli.kb.schema import Advice, PipelineRule, Rule, Scalar
@@ -195,7 +195,7 @@ class Plan(NamedTuple):
             time=hours_text(time.hours),
             band=band_text(low, high),
             gpus=time.gpus,
-            batch="/".join(str(b) for b in dict.fromkeys(s.micro_batch for s in time.stages)),
+            batch=batches_text(s.micro_batch for s in time.stages),
             rate=time.tokens_per_second,
             spent=spent,
         )

@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from atlas_cli.core.plans import band_text, hours_text
+from atlas_cli.core.throughput.timing import batches_text
 from atlas_cli.i18n import N_, grouped, pt, t, translated
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.contracts import AssumptionsJson, EstimateJson
@@ -275,7 +276,7 @@ def time_rows(e: EstimateJson) -> list[list[str]]:
             t(
                 "{rate:,.0f} tokens/s at micro-batch {batch}",
                 rate=time["tokens_per_second"],
-                batch="/".join(str(b) for b in dict.fromkeys(s["micro_batch"] for s in e.get("stages", []))),
+                batch=batches_text(s["micro_batch"] for s in e.get("stages", [])),
             ),
         ],
         [

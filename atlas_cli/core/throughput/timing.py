@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from atlas_cli.core.memory.estimate import GENERATIONS
@@ -77,6 +77,11 @@ class PlanCost(NamedTuple):
     @property
     def usd(self) -> float | None:
         return None if self.price is None else self.gpu_hours * self.price.usd_per_gpu_hour
+
+
+def batches_text(batches: Iterable[int]) -> str:
+    """The stages' micro-batches as a time line names them: "4", or "4/2" when stages differ."""
+    return "/".join(str(b) for b in dict.fromkeys(batches))
 
 
 def stage_time(work: Work, device: Device, workload: Workload, objective: str) -> StageTime:
