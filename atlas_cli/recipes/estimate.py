@@ -20,7 +20,7 @@ from atlas_cli.core.resolve import Hardware, resolve_hardware
 from atlas_cli.core.throughput.plans import NO_TIME, Timed, TimeInputs, fastest_batch, rate_for, work_of
 from atlas_cli.core.throughput.step import Device
 from atlas_cli.core.throughput.timing import PlanTime, plan_cost, stage_time
-from atlas_cli.core.throughput.workload import KTO_MIN_BATCH, Workload, global_batch
+from atlas_cli.core.throughput.workload import Workload, batch_cap, global_batch, least_batch
 from atlas_cli.i18n import N_
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.recipes.settings import ESTIMATOR_OPTIMIZER, ONLINE_STAGES, Recipe, Setting
@@ -37,7 +37,7 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
     estimate = recipe.plan.estimate
     if estimate is None:
         for stage in recipe.stages:
-            batch = _minimum_batch(recipe, stage)
+            batch = least_batch((stage,))
             recipe.set(f"batch.{stage}", Setting(batch, "no memory estimate: the smallest batch that trains"))
             recipe.set(f"grad_accum.{stage}", Setting(_accumulation(recipe, stage, batch, 1), GLOBAL_SOURCE))
         recipe.timed = Timed(None, None, N_("no local GPU in the profile: no memory or time estimate"))
@@ -74,7 +74,7 @@ def _without_needless_offload(recipe: Recipe, run: Estimator, base: EstimateSett
         return base
     alone = base._replace(offload="none")
     for stage in recipe.stages:
-        least = alone._replace(objective=stage, batch_size=_minimum_batch(recipe, stage))
+        least = alone._replace(objective=stage, batch_size=least_batch((stage,)))
         if with_strategy(run, least).fit != "yes":
             return base
     recipe.notes.append(
@@ -82,10 +82,6 @@ def _without_needless_offload(recipe: Recipe, run: Estimator, base: EstimateSett
         f"recipe's stack ({recipe.stack}) and optimizer every stage fits on the GPUs alone: no offload."
     )
     return alone
-
-
-def _minimum_batch(recipe: Recipe, stage: str) -> int:
-    return KTO_MIN_BATCH if stage == "kto" else 1
 
 
 def _sized_stage(
@@ -96,7 +92,7 @@ def _sized_stage(
     global batch over the GPUs (the largest of them when no GPU's throughput is known), as the
     time estimate of `recommend` assumes."""
     stage = settings.objective
-    minimum = _minimum_batch(recipe, stage)
+    minimum = least_batch((stage,))
     given = int(recipe.profile.get("batch_size") or 1)
 
     def strategic(tried: EstimateSettings) -> Estimate:
@@ -106,7 +102,7 @@ def _sized_stage(
         batch = max(given, minimum)
         source = "the profile's --batch-size"
     else:
-        cap = max(minimum, global_batch(stage, settings.gpus) // settings.gpus)
+        cap = batch_cap((stage,), settings.gpus)
         fitting = training_batch(strategic, settings, minimum, cap)
         if fitting is None:
             batch = minimum

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from atlas_cli.core.plans import OFFLOADED
 from atlas_cli.recipes.settings import Recipe
 
 ACCELERATE_FILE = "accelerate.yaml"
@@ -139,7 +140,7 @@ def sharding_note(recipe: Recipe) -> str | None:
         words += ", parameters and optimizer states offloaded to CPU RAM"
     gpus = f"{recipe.gpus} GPUs" if recipe.gpus > 1 else "1 GPU"
     note = f"{gpus}: {words}, as the memory estimate assumes."
-    if recipe.offload in ("optimizer", "params"):
+    if recipe.offload in OFFLOADED:
         # accelerate's map_pytorch_optim_to_deepspeed (utils/deepspeed.py), which the HF Trainer
         # goes through, replaces a client optimizer when the optimizer states are offloaded.
         optim = recipe.value("optim") if recipe.has("optim") else "the optimizer"

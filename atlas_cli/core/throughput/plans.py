@@ -11,7 +11,7 @@ from atlas_cli.core.memory.search import Estimator, estimator
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.throughput.step import Device, Step, Work, efficiency
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, Rate, StageTime, plan_cost, plan_time
-from atlas_cli.core.throughput.workload import KTO_MIN_BATCH, Workload, global_batch
+from atlas_cli.core.throughput.workload import Workload, batch_cap, least_batch
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.schema import Method
 from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
@@ -147,11 +147,10 @@ def fastest_batch(
     from the objectives' least up to one global batch per GPU), the fastest - a larger one launches
     fewer kernels per token but pads unpacked examples more - unless the profile gives one above
     the least. `e` is the plan at the profile's batch; the memory columns stay at it."""
-    least = KTO_MIN_BATCH if "kto" in objectives else 1
+    least = least_batch(objectives)
     if e.settings.batch_size > least or e.fit != "yes":
         return e
-    gpus = e.settings.gpus
-    cap = max(least, min(global_batch(o, gpus) for o in objectives) // gpus)
+    cap = batch_cap(objectives, e.settings.gpus)
     best, fastest = e, plan_time(work_of(e), device, workloads, objectives).seconds
     batch = 2 * least
     while batch <= cap:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from atlas_cli.core.memory.estimate import GENERATIONS, PAIRED_OBJECTIVES, completion_length
@@ -53,6 +54,17 @@ def global_batch(objective: str, gpus: int) -> int:
     a fixed global 16 would leave each of 8 GPUs decoding 2 sequences at a time, latency-bound,
     and more GPUs would barely shorten the run while multiplying its cost."""
     return GLOBAL_BATCH * gpus if objective in GENERATIONS else GLOBAL_BATCH
+
+
+def least_batch(objectives: Iterable[str]) -> int:
+    """The smallest micro-batch every stage trains at (KTO needs a pair)."""
+    return KTO_MIN_BATCH if "kto" in objectives else 1
+
+
+def batch_cap(objectives: Iterable[str], gpus: int) -> int:
+    """The largest micro-batch worth trying: one global batch over the GPUs, for every stage."""
+    stages = tuple(objectives)
+    return max(least_batch(stages), min(global_batch(o, gpus) for o in stages) // gpus)
 
 
 def sequences_per_example(objective: str) -> int:
