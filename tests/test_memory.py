@@ -187,6 +187,30 @@ def test_a_colocated_vllm_holds_at_least_the_16_bit_weights(run: Runner) -> None
     assert buffers > 14.8 * 2  # 14.8B parameters in 16 bit, above TRL's 30 % of a 24 GB card
 
 
+def test_a_colocated_vllm_loads_a_4_bit_base_quantized_and_refuses_an_8_bit_one(run: Runner) -> None:
+    """TRL starts vLLM with quantization="bitsandbytes" for a Linear4bit model and raises for an
+    8-bit one (trl/generation/vllm_generation.py)."""
+    args = (
+        "estimate",
+        "--objective",
+        "grpo",
+        "--model",
+        "qwen2.5-32b",
+        "--gpu",
+        "a100-80gb",
+        "--vllm",
+        "--json",
+    )
+    lora = ok(run(*args, "--method", "lora")).json()
+    qlora = ok(run(*args, "--method", "qlora")).json()
+    assert lora["breakdown"]["buffers_gb"] > 32.8 * 2  # 16-bit weights, past TRL's 30 % of the GPU
+    assert qlora["breakdown"]["buffers_gb"] < 0.5 * lora["breakdown"]["buffers_gb"]
+    assert qlora["assumptions"]["vllm"] and lora["assumptions"]["vllm"]
+    eight = ok(run(*args, "--method", "qlora", "--quant-bits", "8")).json()
+    assert not eight["assumptions"]["vllm"]
+    assert any("vLLM cannot load an 8-bit bitsandbytes base" in w for w in eight["warnings"])
+
+
 def test_zero3_keeps_the_root_unit_whole_and_parameter_offload_streams_layers() -> None:
     """FSDP does not reshard its root unit (embeddings, LM head) after the forward; with the
     parameters in CPU RAM the layers stream in on one GPU too; QLoRA dequantizes a weight at a

@@ -37,6 +37,20 @@ def interview(
     return result, terminal
 
 
+def asked_after(catalog: Catalog, answers: dict[str, str]) -> str:
+    """Every prompt of an interview that starts from these answers and takes each default."""
+    _, terminal = interview(catalog, [""] * 30, **answers)
+    return "".join(terminal.prompts)
+
+
+def test_vllm_is_asked_of_online_rl_only(catalog: Catalog) -> None:
+    question = FIELDS_BY_NAME["vllm"].question
+    answers = {"gpu": "a100-80gb", "model": "qwen2.5-7b", "goal": "reasoning", "data_kind": "reward-function"}
+    assert question in asked_after(catalog, answers)
+    assert question not in asked_after(catalog, {**answers, "data_kind": "demonstrations"})
+    assert question not in asked_after(catalog, {**answers, "gpu": "none"})
+
+
 def test_every_question_comes_from_the_profile_definition(catalog: Catalog) -> None:
     _, terminal = interview(catalog, [""] * 20)
     asked = "".join(terminal.prompts)
@@ -45,6 +59,7 @@ def test_every_question_comes_from_the_profile_definition(catalog: Catalog) -> N
         skipped = ("gpus", "knowledge_changes", "examples", "batch_size", "stack", "tokens_per_example")
         skipped += ("epochs", "packing", "price_per_hour", "max_hours", "budget_usd", "model_variant")
         skipped += ("sft_data",)  # only after preference pairs (test_full_run_builds_the_profile)
+        skipped += ("vllm",)  # only after a reward function (test_vllm_is_asked_of_online_rl_only)
         if field.alternative_to is None and field.name not in skipped:
             assert field.question in asked, field.name
 

@@ -63,6 +63,8 @@ PROFILES: list[dict[str, str]] = [
     {"gpu": "a100-80gb", "model": "qwen2.5-0.5b", "data_kind": "preferences", "priority": "speed"},
     {"gpu": "a100-80gb", "model": "qwen3-0.6b", "data_kind": "preferences", "priority": "cost"},
     {"model_access": "api", "model": "gemini-2.5-flash", "goal": "classify", "data_kind": "labeled"},
+    # Online RL sampling with a colocated vLLM engine.
+    {"gpu": "a100-80gb", "model": "qwen2.5-0.5b", "data_kind": "reward-function", "vllm": "true"},
 ]
 
 
@@ -84,7 +86,8 @@ def all_cases() -> list[Case]:
         for rank, plan in enumerate(rec.plans, 1):
             arch = str(rec.facts["model_architecture"])
             variant = "-instruct" if rec.profile.get("model_variant") == "instruct" else ""
-            name = f"{plan.method}-{'+'.join(plan.pipeline) or 'none'}-{arch}{variant}"
+            vllm = "-vllm" if rec.profile.get("vllm") else ""
+            name = f"{plan.method}-{'+'.join(plan.pipeline) or 'none'}-{arch}{variant}{vllm}"
             cases.setdefault(name, Case(name, rec, rank))
     return sorted(cases.values(), key=lambda c: c.name)
 
@@ -824,6 +827,21 @@ def test_grpo_in_axolotl_names_the_reward_function_and_llamafactory_refuses() ->
     assert "keep prompts within 512 tokens (filter the dataset first)" in header_of(text)
     with pytest.raises(UsageError, match="LLaMA-Factory has no online RL stage"):
         render_recipe(CATALOG, rec, rank, "llamafactory")
+
+
+def test_vllm_samples_on_the_training_gpus_in_every_format_that_runs_grpo() -> None:
+    """--vllm writes TRL's use_vllm in colocate mode with the share of the GPU the memory estimate
+    reserves; axolotl takes that share from its own vllm: section, whose default is 0.9."""
+    rec = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="reward-function", vllm="true")
+    rank = rank_of(rec, "lora", ("grpo",))
+    (doc,) = yaml_documents(render_recipe(CATALOG, rec, rank, "axolotl"))
+    assert doc["trl"]["use_vllm"] is True and doc["trl"]["vllm_mode"] == "colocate"
+    assert doc["vllm"] == {"gpu_memory_utilization": 0.3}
+    script = render_recipe(CATALOG, rec, rank, "python")
+    assert "'use_vllm': True, 'vllm_mode': 'colocate', 'vllm_gpu_memory_utilization': 0.3" in script
+    assert "pip install vllm" in script
+    plain = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="reward-function")
+    assert "use_vllm" not in render_recipe(CATALOG, plain, rank_of(plain, "lora", ("grpo",)), "python")
 
 
 def test_qlora_python_quantizes_and_needs_cuda() -> None:

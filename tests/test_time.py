@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from atlas_cli.core.throughput.step import STACK_EFFICIENCY, Device, Work, effic
 from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR, plan_time
 from atlas_cli.core.throughput.workload import Workload, batches
 from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.files import bundled_kb_path
 from benchmarks.measured import THROUGHPUT_ROWS, ThroughputRow
 from benchmarks.published import throughput_estimate
 from tests.conftest import GRPO_TOP_PLAN, Runner, fails, ok
@@ -422,9 +425,38 @@ def test_grpo_whose_sampling_dominates_names_vllm(run: Runner) -> None:
     sampling = sum(s["time"]["generation_hours"] for s in lora["stages"]) / lora["time"]["hours"]
     text = ok(run(*GRPO_TOP_PLAN, env={"COLUMNS": "400"})).stdout
     assert sampling > 0.5 and f"Sampling the completions is {round(100 * sampling)} % of it" in text
-    assert "use_vllm=True" in text
+    assert "use_vllm=True" in text and "add --vllm" in text
     sft = ok(run("recommend", *BASE[1:], "--examples", "5k")).stdout
     assert "use_vllm" not in sft  # no sampling: nothing to say
+
+
+def test_recommend_with_vllm_times_and_sizes_the_colocated_engine(run: Runner) -> None:
+    plain = ok(run(*GRPO_TOP_PLAN, "--json")).json()["recommendations"][0]
+    data = ok(run(*GRPO_TOP_PLAN, "--vllm", "--json")).json()
+    (lora,) = data["recommendations"]
+    assert data["profile"]["vllm"] is True and lora["method"] == plain["method"]
+    assert lora["time"]["hours"] < 0.6 * plain["time"]["hours"]
+    assert lora["assumptions"]["vllm"] and not plain["assumptions"]["vllm"]
+    assert lora["memory_gb"] > 0.3 * 85.9 + 16  # vLLM's share, and the 16-bit policy it trains
+    text = " ".join(ok(run(*GRPO_TOP_PLAN, "--vllm", env={"COLUMNS": "400"})).stdout.split())
+    assert "add --vllm" not in text and "a colocated vLLM engine holding at least 30 %" in text
+
+
+def test_ppo_sampling_is_not_sent_to_vllm(run: Runner, tmp_path: Path) -> None:
+    """TRL's PPO samples with transformers' generate: a KB whose reward-function pipeline is PPO
+    gets no --vllm advice."""
+    kb = tmp_path / "data"
+    shutil.copytree(bundled_kb_path(), kb)
+    rules = kb / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    grpo = "  - id: reward-function-grpo\n"
+    head, rest = text.split(grpo)
+    rules.write_text(
+        head + grpo + rest.replace("pipeline: [grpo]", "pipeline: [rlhf-ppo]", 1), encoding="utf-8"
+    )
+    data = ok(run("--kb", str(kb), *GRPO_TOP_PLAN, "--json")).json()
+    assert data["recommendations"][0]["pipeline"] == ["rlhf-ppo"]
+    assert "add --vllm" not in ok(run("--kb", str(kb), *GRPO_TOP_PLAN, env={"COLUMNS": "400"})).stdout
 
 
 def test_limits_that_keep_a_training_plan_add_no_nearest_note(run: Runner) -> None:

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         "batch_size",
         "price_per_hour",
         "stack",
+        "vllm",
     )
 )
 def estimate(
@@ -78,7 +79,6 @@ def estimate(
         typer.Option(help="[auto|ddp|zero2|zero3] across --gpus; auto: the least communication that fits."),
     ] = "auto",
     offload: Annotated[str, typer.Option(help="[none|optimizer|params]: states in CPU RAM.")] = "none",
-    vllm: Annotated[bool, typer.Option(help="GRPO/RLOO sample with a colocated vLLM engine.")] = False,
     most: Annotated[
         Optional[str],
         typer.Option("--max", help="[seq-len|batch-size]: the largest value that still fits."),
@@ -108,7 +108,6 @@ def estimate(
         offload=offload,
         lora_targets=lora_targets,
         lora_experts=lora_experts,
-        vllm=vllm,
         max=most,
     )
     report = run_estimate(state.catalog(), build_profile(raw), options)

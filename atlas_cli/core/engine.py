@@ -486,9 +486,20 @@ def _untrained_with_tight(scored: list[Scored]) -> list[Scored]:
 
 # Every candidate's memory need, and the `fits.<method>` / `memory_gb.<method>` facts rules read.
 MemoryView = tuple[dict[str, tuple[Estimate | None, list[str]]], dict[str, Scalar]]
-# What a memory view depends on besides the hardware and model: pipeline, a local GPU, sequence
-# length, micro-batch, software stack, and whether plans may use fewer of the GPUs (--priority cost).
-MemoryKey = tuple[tuple[str, ...], bool, int | None, int, str, bool]
+
+
+class MemoryKey(NamedTuple):
+    """What a memory view depends on besides the hardware and model."""
+
+    pipeline: tuple[str, ...]
+    local: bool  # a local GPU to estimate for
+    seq_len: int | None
+    batch_size: int
+    stack: str
+    vllm: bool  # online stages sample with a colocated vLLM engine
+    fewest: bool  # plans may use fewer of the GPUs (--priority cost)
+
+
 Stages = dict[str, tuple[EstimateSettings, list[str]]]
 
 
@@ -760,9 +771,16 @@ class Engine:
         self, info: ModelInfo, hardware: Hardware, pipeline: tuple[str, ...], key: MemoryKey
     ) -> Stages:
         """Estimator settings for every stage, computed once per profile (not once per method)."""
-        _, _, seq_len, batch_size, stack, _ = key
         return {
-            o: settings_for(info, hardware, objective=o, seq_len=seq_len, batch_size=batch_size, stack=stack)
+            o: settings_for(
+                info,
+                hardware,
+                objective=o,
+                seq_len=key.seq_len,
+                batch_size=key.batch_size,
+                stack=key.stack,
+                vllm=key.vllm,
+            )
             for o in (*pipeline, "inference")
         }
 
@@ -790,7 +808,7 @@ class Engine:
         if found is not None:
             return found
         hardware, info = resolved.hardware, resolved.info
-        pipeline, local, fewest = key[0], key[1], key[5]
+        pipeline, local, fewest = key.pipeline, key.local, key.fewest
         stages = self._stage_settings(info, hardware, pipeline, key) if local else {}
         estimates = {
             m.id: self._estimate(m, info, hardware, stages, "none")
@@ -826,8 +844,15 @@ class Engine:
             staged = self._stage_facts.setdefault(pipeline, stage_facts(self.objectives, pipeline))
         facts.update(staged)
         local = hardware.has_gpu and profile.model_access != "api"
-        fewest = profile.priority == "cost"
-        key = (pipeline, local, profile.sized_seq_len, profile.batch_size, profile.stack, fewest)
+        key = MemoryKey(
+            pipeline,
+            local,
+            profile.sized_seq_len,
+            profile.batch_size,
+            profile.stack,
+            profile.vllm,
+            fewest=profile.priority == "cost",
+        )
         estimates, memory_facts = self._memory_view(resolved, key)
         facts.update(memory_facts)
         shared = self.shared_checks.mask(facts)

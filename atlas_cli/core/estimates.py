@@ -29,7 +29,7 @@ class EstimateSettings(NamedTuple):
     galore_layerwise: bool = False  # GaLore's per-layer updates: no full gradient is held
     lora_targets: str = "all-linear"  # a value of core.shapes.LORA_TARGETS
     lora_experts: bool = False  # LoRA also adapts a mixture-of-experts model's routed experts
-    vllm: bool = False  # GRPO/RLOO sample with a colocated vLLM engine
+    vllm: bool = False  # GRPO/RLOO sample with a colocated vLLM engine (memory.estimate.served_by_vllm)
 
 
 class Breakdown(TypedDict):

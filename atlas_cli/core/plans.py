@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, Fit
+from atlas_cli.core.memory.estimate import VLLM_OBJECTIVES
 from atlas_cli.core.memory.search import Change, changes_that_fit, estimator
 from atlas_cli.core.throughput.plans import NO_TIME, Timed
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, batches_text
@@ -200,20 +201,23 @@ class Plan(NamedTuple):
             spent=spent,
         )
         sampling = sum(s.generation_seconds for s in time.stages)
-        if time.seconds and sampling > SAMPLING_SHARE * time.seconds and not self._samples_with_vllm:
+        could_use_vllm = any(s.generation_seconds and s.objective in VLLM_OBJECTIVES for s in time.stages)
+        if (
+            time.seconds
+            and sampling > SAMPLING_SHARE * time.seconds
+            and could_use_vllm
+            and not self._asked_for_vllm
+        ):
             line += " " + t(
                 "Sampling the completions is {percent} % of it, with transformers' generate: TRL's "
-                "use_vllm=True (a colocated vLLM engine) samples several times faster (`ft-atlas "
-                "estimate --method {method} --objective {objective} --vllm` with this profile's flags "
-                "times it).",
+                "use_vllm=True (a colocated vLLM engine) samples several times faster; add --vllm to "
+                "time it and to write it into the recipe.",
                 percent=round(100 * sampling / time.seconds),
-                method=self.method,
-                objective=next(s.objective for s in time.stages if s.generation_seconds),
             )
         return line
 
     @property
-    def _samples_with_vllm(self) -> bool:
+    def _asked_for_vllm(self) -> bool:
         return self.estimate is not None and self.estimate.settings.vllm
 
     @property

@@ -259,6 +259,14 @@ class Profile:
         default="hf",
         choices=STACKS,
     )
+    vllm: bool = _question(
+        "flag",
+        "constraints",
+        "GRPO/RLOO sample with vLLM on the training GPUs (TRL use_vllm=True, vllm_mode='colocate'): "
+        "several times faster sampling, for 30 % of each GPU's memory.",
+        "Will GRPO/RLOO sample with vLLM on the training GPUs?",
+        default=False,
+    )
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in PROFILE_FIELDS}

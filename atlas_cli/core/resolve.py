@@ -6,7 +6,7 @@ from typing import Literal, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
-from atlas_cli.core.memory.estimate import GENERATIONS, ONLINE_SEQ_LEN, VLLM_OBJECTIVES
+from atlas_cli.core.memory.estimate import GENERATIONS, ONLINE_SEQ_LEN, VLLM_OBJECTIVES, served_by_vllm
 from atlas_cli.core.models import SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
@@ -245,7 +245,15 @@ def strategy_warnings(e: Estimate) -> list[str]:
         said.append(
             t("--vllm: TRL's PPO samples with transformers' generate, not vLLM: estimated without it")
         )
-    if s.sharding != "zero3" or (s.vllm and can_vllm):
+    elif s.vllm and not served_by_vllm(e.memory_model, s):
+        said.append(
+            t(
+                '--vllm: vLLM cannot load an 8-bit bitsandbytes base (TRL raises "vLLM does not support '
+                "in-flight 8-bit quantization\"): estimated with transformers' generate; 4-bit QLoRA samples "
+                "with vLLM"
+            )
+        )
+    if s.sharding != "zero3" or served_by_vllm(e.memory_model, s):
         return said
     gathers = (
         "{objective} under ZeRO-3 samples with the whole model: TRL gathers it onto every GPU first "

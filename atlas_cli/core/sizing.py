@@ -44,7 +44,6 @@ class EstimateOptions:
     offload: str = "none"
     lora_targets: str = "all-linear"
     lora_experts: bool = False
-    vllm: bool = False
     max: str | None = None  # seq-len or batch-size: report the largest that fits
 
     def check(self) -> None:
@@ -107,7 +106,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         offload=options.offload,
         lora_targets=options.lora_targets,
         lora_experts=options.lora_experts,
-        vllm=options.vllm,
+        vllm=profile.vllm,
     )
     warnings += length_notes(profile, info, settings.seq_len, (settings.objective,))
     auto = options.sharding == "auto"

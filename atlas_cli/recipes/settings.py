@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from atlas_cli.core.estimates import Estimate
-from atlas_cli.core.memory.estimate import MAX_PROMPT, completion_length
+from atlas_cli.core.memory.estimate import MAX_PROMPT, VLLM_SHARE, completion_length, served_by_vllm
 from atlas_cli.core.models import HUB_ID, hub_id_of
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.plans import Plan, Recommendation
@@ -437,6 +437,26 @@ def _stage_settings(objective: Method | None, recipe: Recipe, stage: str) -> Non
         seq_len = estimate.settings.seq_len
         source = f"the plan's memory estimate: {seq_len} tokens less a prompt of up to {MAX_PROMPT}"
         recipe.set(f"{stage}.max_completion_length", Setting(completion_length(seq_len), source))
+        if served_by_vllm(recipe.memory_model, estimate.settings._replace(objective=stage)):
+            _vllm_settings(recipe, stage)
+
+
+def _vllm_settings(recipe: Recipe, stage: str) -> None:
+    """--vllm: sample with a vLLM engine on the training GPUs, holding the share the memory
+    estimate reserves for it."""
+    recipe.set(f"{stage}.use_vllm", Setting(True, "the profile's --vllm"))
+    recipe.set(
+        f"{stage}.vllm_mode",
+        Setting(
+            "colocate",
+            "vLLM on the training GPUs, as the memory estimate counts it; 'server' needs GPUs of its own "
+            "running `trl vllm-serve`, TRL's default before 1.0 (trl#5255)",
+        ),
+    )
+    recipe.set(
+        f"{stage}.vllm_gpu_memory_utilization",
+        Setting(VLLM_SHARE, "the share of each GPU the memory estimate reserves for vLLM (TRL's default)"),
+    )
 
 
 def _epochs(objective: Method | None, recipe: Recipe) -> Setting:

@@ -6,6 +6,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from atlas_cli.core.memory.estimate import VLLM_SHARE
 from atlas_cli.core.plans import band_text, hours_text
 from atlas_cli.core.throughput.timing import batches_text
 from atlas_cli.i18n import N_, grouped, pt, t, translated
@@ -139,7 +140,7 @@ def conditions(a: AssumptionsJson, training: bool = True) -> str:
             strategy=a["strategy"],
             attention=a["attention"],
         )
-    return t(
+    sized = t(
         "Sized for sequences of {seq} tokens, micro-batch {batch}, {precision}, {optimizer}, gradient "
         "checkpointing {checkpointing}, stack {stack}, {strategy}. Attention: {attention}. Logits: {logits}.",
         seq=a["seq_len"],
@@ -151,6 +152,12 @@ def conditions(a: AssumptionsJson, training: bool = True) -> str:
         strategy=a["strategy"],
         attention=a["attention"],
         logits=a["logits"],
+    )
+    if not a["vllm"]:
+        return sized
+    return f"{sized} " + t(
+        "Sampling: a colocated vLLM engine holding at least {share} % of each GPU.",
+        share=round(VLLM_SHARE * 100),
     )
 
 

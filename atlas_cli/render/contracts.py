@@ -32,6 +32,7 @@ class AssumptionsJson(TypedDict):
     sharding: str  # ddp, zero2 or zero3
     offload: str  # none, optimizer or params
     stack: str  # hf, trl, liger or unsloth
+    vllm: bool  # this stage samples with a colocated vLLM engine (GRPO/RLOO with --vllm)
     strategy: str  # the sharding and offload in words
     attention: str
     logits: str

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory.activations import eager_attention_counted
+from atlas_cli.core.memory.estimate import served_by_vllm
 from atlas_cli.core.memory.parallel import unshardable_base
 from atlas_cli.core.memory.search import Change
 from atlas_cli.core.plans import Plan, Recommendation, RuleHit
@@ -141,6 +142,7 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "sharding": s.sharding,
         "offload": s.offload,
         "stack": s.stack,
+        "vllm": served_by_vllm(e.memory_model, s),
         "strategy": _strategy(s, e.memory_model),
         "attention": _attention(e),
         "logits": t(STACK_HELP[s.stack]),

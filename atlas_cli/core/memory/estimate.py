@@ -13,7 +13,13 @@ from atlas_cli.core.memory.activations import (
 )
 from atlas_cli.core.memory.parallel import place, resolved_sharding
 from atlas_cli.core.memory.params import PARTIAL_TRAINABLE_SHARE, VIRTUAL_TOKENS
-from atlas_cli.core.memory.states import ModelStates, model_states, optimizer_bytes, weight_bytes
+from atlas_cli.core.memory.states import (
+    ModelStates,
+    model_states,
+    optimizer_bytes,
+    quantized_bytes,
+    weight_bytes,
+)
 from atlas_cli.core.shapes import Shape
 from atlas_cli.kb.vocabulary import FIT_MARGIN, MEMORY_MODELS
 
@@ -75,13 +81,31 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
         gathered = states.sampled * (1 if s.offload == "params" else 1 - 1 / s.gpus)
         training_peak += placed.buffers
     shared = s.stack == "unsloth" and MEMORY_MODELS[model].frozen_base
-    buffers = placed.buffers + _generation(shape, s, training_peak, gathered, shared)
+    vllm = _vllm_weight_bytes(model, shape, s) if served_by_vllm(model, s) and not shared else None
+    buffers = placed.buffers + _generation(shape, s, training_peak, gathered, vllm)
     rest = placed.weights + placed.gradients + placed.optimizer + activations + buffers
     if s.stack == "unsloth" and s.capacity_gb is not None:
         logits = _unsloth_loss(logits, rest, s.capacity_gb * GB)
     parts = (placed.weights, placed.gradients, placed.optimizer, activations, logits, buffers)
     host = _host(model, shape, s, states, placed.host + host_activations)
     return _finish(method_id, model, shape, s, states.trainable, parts, ALLOCATOR_SLACK, host)
+
+
+def served_by_vllm(model: str, s: EstimateSettings) -> bool:
+    """A colocated vLLM engine samples this stage: asked for (--vllm), an objective TRL samples
+    with vLLM, and a base vLLM can load: TRL refuses an 8-bit bitsandbytes one ("vLLM does not
+    support in-flight 8-bit quantization", trl/generation/vllm_generation.py)."""
+    if not s.vllm or s.objective not in VLLM_OBJECTIVES:
+        return False
+    return not (MEMORY_MODELS[model].quantized_base and s.quant_bits == 8)
+
+
+def _vllm_weight_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:
+    """The weights vLLM loads: 16-bit, or a 4-bit base's linear layers quantized by vLLM's
+    bitsandbytes loader (TRL passes quantization="bitsandbytes" for a Linear4bit model)."""
+    if not MEMORY_MODELS[model].quantized_base:
+        return shape.params * 2.0
+    return shape.linear_params * quantized_bytes(s.quant_bits) + (shape.params - shape.linear_params) * 2.0
 
 
 def _unsloth_loss(chunked: float, rest: float, capacity: float) -> float:
@@ -129,20 +153,20 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
 
 
 def _generation(
-    shape: Shape, s: EstimateSettings, training_peak: float, gathered: float, shared: bool
+    shape: Shape, s: EstimateSettings, training_peak: float, gathered: float, vllm: float | None
 ) -> float:
     """Sampling's memory beyond the training pass: the KV cache of a prompt's group of completions
     and, under ZeRO-3, the rest of the model gathered to sample (both freed before training, so
     only what exceeds the training peak); or a colocated vLLM's share of the GPU, and never less
-    than the 16-bit weights and that cache it must hold to start. `shared`: Unsloth's vLLM
-    serves the frozen base being trained (its fast_inference; not with full fine-tuning) and, in
-    standby, frees its KV cache while training (docs.unsloth.ai, Memory Efficient RL): only the
-    cache beyond the training peak, as when transformers samples."""
+    than the weights it loads (`vllm`, bytes) and that cache. Unsloth's vLLM serves the frozen
+    base being trained (its fast_inference; not with full fine-tuning) and, in standby, frees its
+    KV cache while training (docs.unsloth.ai, Memory Efficient RL): it counts as transformers'
+    sampling does, the cache beyond the training peak (the caller passes no `vllm`)."""
     if s.objective not in GENERATIONS:
         return 0.0
     cache = kv_cache_bytes(shape, GENERATIONS[s.objective] * s.seq_len)
-    if s.vllm and s.objective in VLLM_OBJECTIVES and s.capacity_gb is not None and not shared:
-        return max(VLLM_SHARE * s.capacity_gb * GB, shape.params * 2.0 + cache)
+    if vllm is not None and s.capacity_gb is not None:
+        return max(VLLM_SHARE * s.capacity_gb * GB, vllm + cache)
     return max(0.0, cache + gathered - training_peak)
 
 

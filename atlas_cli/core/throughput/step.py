@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from atlas_cli.core.estimates import EstimateSettings
 from atlas_cli.core.memory.activations import kv_cache_bytes
+from atlas_cli.core.memory.estimate import served_by_vllm
 from atlas_cli.core.memory.states import optimizer_bytes, quantized_bytes, weight_bytes
 from atlas_cli.core.shapes import Shape
 from atlas_cli.core.throughput.flops import inference_flops, token_flops
@@ -256,11 +257,11 @@ def _offload_seconds(work: Work, accumulation: int) -> float:
 def decode_seconds(work: Work, device: Device, sequences: float, prompt: float, completion: float) -> float:
     """Sampling `sequences` completions of `completion` tokens after `prompt` tokens on one GPU:
     a prefill, then one step per generated token that reads every weight and the KV cache (decode
-    is bound by memory bandwidth). vLLM (`settings.vllm`) serves merged 16-bit weights with CUDA
-    graphs; transformers' generate pays the eager operators and dequantises a 4-bit base."""
+    is bound by memory bandwidth). vLLM (memory.estimate.served_by_vllm) runs CUDA graphs, where
+    transformers' generate pays the eager operators; both read a 4-bit base and dequantise it."""
     s, shape, info = work.settings, work.shape, MEMORY_MODELS[work.model]
-    vllm = s.vllm
-    per_weight = _read_bytes(s) if info.quantized_base and not vllm else 2.0
+    vllm = served_by_vllm(work.model, s)
+    per_weight = _read_bytes(s) if info.quantized_base else 2.0
     weights = touched_weights(shape, sequences) * per_weight
     cache = sequences * kv_cache_bytes(shape, prompt + completion / 2)
     gpu = (weights + cache) / (device.bandwidth_gbs * 1e9 * DECODE_EFFICIENCY[vllm])

@@ -200,10 +200,13 @@ def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
                 values[f"kto_{key}"] = recipe.value(f"kto.{key}")
     if stage == "grpo":
         trl: dict[str, Any] = {"reward_funcs": ["rewards.matches_solution"]}
-        for key in ("beta", "num_generations", "max_completion_length"):
+        for key in ("beta", "num_generations", "max_completion_length", "use_vllm", "vllm_mode"):
             if recipe.has(f"grpo.{key}"):
                 trl[key] = recipe.value(f"grpo.{key}")
         values["trl"] = trl
+        if recipe.has("grpo.vllm_gpu_memory_utilization"):
+            # axolotl reads the colocated engine's share from its own vllm: section (default 0.9)
+            values["vllm"] = {"gpu_memory_utilization": recipe.value("grpo.vllm_gpu_memory_utilization")}
     return values
 
 

@@ -345,6 +345,9 @@ def _stage_kwargs(recipe: Recipe, stage: str) -> dict[str, Value]:
         "undesirable_weight",
         "num_generations",
         "max_completion_length",
+        "use_vllm",
+        "vllm_mode",
+        "vllm_gpu_memory_utilization",
         "center_rewards_coefficient",
     ):
         if recipe.has(f"{prefix}.{key}"):
@@ -385,6 +388,8 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
         needs["bitsandbytes"] = "pip install bitsandbytes (4-bit kernels; CUDA GPUs only)"
     if recipe.memory_model == "galore":
         needs["galore_torch"] = "pip install galore-torch"
+    if any(recipe.has(f"{stage}.use_vllm") for stage in recipe.stages):
+        needs["vllm"] = "pip install vllm (TRL samples the completions with it: use_vllm=True)"
     if recipe.sharding != "ddp":  # ZeRO, on one GPU too when it offloads
         needs["deepspeed"] = "pip install deepspeed (the accelerate config shards with DeepSpeed ZeRO)"
     return versions, needs
