@@ -613,6 +613,30 @@ def test_several_gpus_get_the_launcher_config_their_estimate_assumes() -> None:
     assert "NPROC_PER_NODE=4" in write_recipe(CATALOG, rec, rank_of(rec, "full-ft"), "llamafactory")[1].launch
 
 
+def test_past_eight_gpus_the_launchers_span_nodes() -> None:
+    """accelerate starts num_processes / num_machines processes per node and torchrun
+    --nproc_per_node per node: 16 GPUs are 2 nodes of 8, each started with its rank; a QLoRA
+    process picks its GPU by its rank on the node."""
+    rec = recommend(gpu="h100-80gb", gpus="16", model="llama-3.1-70b", goal="chat")
+    rank = rank_of(rec, "full-ft")
+    _, rendered = write_recipe(CATALOG, rec, rank, "python")
+    config = yaml.safe_load(rendered.files[1].text)
+    assert (config["num_machines"], config["num_processes"]) == (2, 16)
+    head = " ".join(header_of(rendered.files[0].text).replace("#", " ").split())
+    assert "--machine_rank $NODE_RANK --main_process_ip $MASTER_ADDR --main_process_port 29500" in head
+    assert "2 nodes of 8 GPUs" in head and "NODE_RANK=<0 on that node, 1 on the other>" in head
+    axolotl = " ".join(write_recipe(CATALOG, rec, rank, "axolotl")[1].launch.split())
+    assert "--nnodes 2 --node_rank $NODE_RANK" in axolotl and "--nproc_per_node 8" in axolotl
+    factory = write_recipe(CATALOG, rec, rank, "llamafactory")[1].launch
+    assert "NNODES=2 NODE_RANK=$NODE_RANK" in factory and "NPROC_PER_NODE=8" in factory
+    one_node = recommend(gpu="h100-80gb", gpus="8", model="llama-3.1-70b", goal="chat")
+    launch = write_recipe(CATALOG, one_node, rank_of(one_node, "full-ft"), "llamafactory")[1].launch
+    assert "NNODES=1 NPROC_PER_NODE=8" in launch
+    qlora = recommend(gpu="rtx-4090", gpus="2", model="llama-3.1-8b", goal="chat")
+    script = render_recipe(CATALOG, qlora, rank_of(qlora, "qlora"), "python")
+    assert "PartialState().local_process_index" in script and "PartialState().process_index" not in script
+
+
 def test_offloaded_plans_offload_in_their_launcher_config() -> None:
     rec = recommend(gpu="rtx-4090", gpus="2", model="llama-3.1-70b", goal="chat")
     rank = next(i for i, p in enumerate(rec.plans, 1) if p.offload in ("optimizer", "params"))

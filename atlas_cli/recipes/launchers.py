@@ -18,9 +18,11 @@ import json
 from typing import Any
 
 from atlas_cli.core.plans import OFFLOADED
+from atlas_cli.core.throughput.step import GPUS_PER_NODE
 from atlas_cli.recipes.settings import Recipe
 
 ACCELERATE_FILE = "accelerate.yaml"
+MASTER_PORT = 29500  # torchrun's and accelerate's default rendezvous port
 MIXED_PRECISION = {"bf16": "bf16", "pure-bf16": "bf16", "fp16": "fp16", "fp32": "no"}
 ZERO_STAGE = {"zero2": 2, "zero3": 3}
 
@@ -29,6 +31,33 @@ def distributed(recipe: Recipe) -> bool:
     """Launched as one process per GPU by accelerate / torchrun: several GPUs, or DeepSpeed's
     offload on one (ZeRO-Offload and ZeRO-Infinity run under its launcher)."""
     return recipe.gpus > 1 or recipe.sharding in ZERO_STAGE
+
+
+def node_layout(recipe: Recipe) -> tuple[int, int]:
+    """(nodes, GPUs per node): past one node's GPUs (8, as the time estimate assumes) the run
+    spans nodes of equal size, as torchrun and accelerate start the same number of processes on
+    each."""
+    nodes = -(-recipe.gpus // GPUS_PER_NODE)
+    return nodes, -(-recipe.gpus // nodes)
+
+
+def multi_node_note(recipe: Recipe) -> str | None:
+    """How to start a run that spans nodes, for the header; None on one node."""
+    nodes, per_node = node_layout(recipe)
+    if nodes == 1:
+        return None
+    uneven = (
+        f" {recipe.gpus} GPUs do not split evenly over {nodes} nodes: use {nodes * per_node} "
+        f"(--gpus {nodes * per_node}) or {nodes * (per_node - 1)}."
+        if nodes * per_node != recipe.gpus
+        else ""
+    )
+    others = "1 on the other" if nodes == 2 else f"1-{nodes - 1} on the others"
+    return (
+        f"{nodes} nodes of {per_node} GPUs: run the command on every node, after `export "
+        f"MASTER_ADDR=<the first node's address> NODE_RANK=<0 on that node, {others}>`; "
+        f"port {MASTER_PORT} must be open between them.{uneven}"
+    )
 
 
 def deepspeed_file(recipe: Recipe) -> str | None:
@@ -71,7 +100,7 @@ def accelerate_config(recipe: Recipe) -> dict[str, Any]:
         machine_rank=0,
         main_training_function="main",
         mixed_precision=MIXED_PRECISION.get(str(recipe.value("precision")), "no"),
-        num_machines=1,
+        num_machines=node_layout(recipe)[0],
         num_processes=recipe.gpus,
         rdzv_backend="static",
         same_network=True,
@@ -149,4 +178,5 @@ def sharding_note(recipe: Recipe) -> str | None:
             "(DeepSpeedCPUAdam), which DeepSpeed compiles on first use: it needs a C++ compiler "
             "(or DS_BUILD_CPU_ADAM=1 pip install deepspeed builds it ahead)."
         )
-    return note
+    nodes = multi_node_note(recipe)
+    return note if nodes is None else f"{note} {nodes}"

@@ -6,7 +6,7 @@ import shlex
 from typing import Any
 
 from atlas_cli.i18n import N_, t
-from atlas_cli.recipes.launchers import deepspeed_file, distributed
+from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed, node_layout
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import Recipe
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
@@ -239,7 +239,13 @@ def render(recipe: Recipe, main: str) -> Rendered:
         previous = f"{output}/merged" if recipe.family == "lora" else output
     launch = ""
     if distributed(recipe):
-        launch = f" --launcher torchrun -- --nproc_per_node {recipe.gpus}"
+        nodes, per_node = node_layout(recipe)
+        ranks = (
+            f" --nnodes {nodes} --node_rank $NODE_RANK --master_addr $MASTER_ADDR --master_port {MASTER_PORT}"
+            if nodes > 1
+            else ""
+        )
+        launch = f" --launcher torchrun --{ranks} --nproc_per_node {per_node}"
     steps = []
     for i, (name, _) in enumerate(documents):
         steps.append(f"axolotl train {shlex.quote(name)}{launch}")

@@ -7,7 +7,7 @@ import shlex
 from typing import Any
 
 from atlas_cli.i18n import N_, t
-from atlas_cli.recipes.launchers import deepspeed_file, distributed
+from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed, node_layout
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import Recipe
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
@@ -256,7 +256,11 @@ def render(recipe: Recipe, main: str) -> Rendered:
     launcher = "llamafactory-cli train"
     if distributed(recipe):
         # LLaMA-Factory starts one process per GPU through torchrun when asked to.
-        launcher = f"FORCE_TORCHRUN=1 NNODES=1 NPROC_PER_NODE={recipe.gpus} {launcher}"
+        nodes, per_node = node_layout(recipe)
+        ranks = (
+            f"NODE_RANK=$NODE_RANK MASTER_ADDR=$MASTER_ADDR MASTER_PORT={MASTER_PORT} " if nodes > 1 else ""
+        )
+        launcher = f"FORCE_TORCHRUN=1 NNODES={nodes} {ranks}NPROC_PER_NODE={per_node} {launcher}"
     run = " && ".join(f"{launcher} {shlex.quote(name)}" for name, _ in documents)
     if recipe.memory_model == "qlora" and len(documents) > 1:
         recipe.notes.append(

@@ -9,7 +9,14 @@ from string import Template
 from atlas_cli.core.memory.estimate import MAX_PROMPT
 from atlas_cli.i18n import t
 from atlas_cli.recipes.header import WIDTH, header, literal, wrapped
-from atlas_cli.recipes.launchers import ACCELERATE_FILE, accelerate_config, distributed, sharding_note
+from atlas_cli.recipes.launchers import (
+    ACCELERATE_FILE,
+    MASTER_PORT,
+    accelerate_config,
+    distributed,
+    node_layout,
+    sharding_note,
+)
 from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import MINIMUM_VERSIONS, ONLINE_STAGES, WRITTEN_FOR, Recipe, Value
 from atlas_cli.recipes.templates import prompting, training
@@ -658,6 +665,10 @@ def _run_line(recipe: Recipe, main: str) -> str:
     stages = _stages(recipe)
     data = " ".join(f"--{_option(s, i == 0).replace('_', '-')} {DATA_FILES[s]}" for i, s in enumerate(stages))
     launcher = f"accelerate launch --config_file {ACCELERATE_FILE}" if distributed(recipe) else "python"
+    if node_layout(recipe)[0] > 1:
+        launcher += (
+            f" --machine_rank $NODE_RANK --main_process_ip $MASTER_ADDR --main_process_port {MASTER_PORT}"
+        )
     return f"{launcher} {shlex.quote(main)} --model {recipe.model_hint} {data} --output-dir ft-atlas-output"
 
 

@@ -127,7 +127,7 @@ QUANTIZATION_KWARGS = """
     if not SHARDED:
         # One full copy of the 4-bit model per process (per GPU under accelerate launch); ZeRO-3
         # shards the 4-bit weights, packed in the storage dtype, instead.
-        kwargs["device_map"] = {"": PartialState().process_index}"""
+        kwargs["device_map"] = {"": PartialState().local_process_index}  # this node's GPU"""
 
 DEQUANTIZE_MXFP4 = """
     # The checkpoint is stored in MXFP4: it trains on its weights dequantized to 16 bit, as
