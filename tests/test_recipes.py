@@ -868,6 +868,30 @@ def test_vllm_samples_on_the_training_gpus_in_every_format_that_runs_grpo() -> N
     assert "use_vllm" not in render_recipe(CATALOG, plain, rank_of(plain, "lora", ("grpo",)), "python")
 
 
+def test_packed_sft_keeps_its_examples_apart_with_flash_attention() -> None:
+    """Packed rows are told apart by their positions: FlashAttention 2 does it without the
+    seq x seq mask transformers builds for SDPA; LLaMA-Factory needs neat_packing not to let
+    them attend to each other. A GPU FlashAttention 2 does not run on gets a note instead."""
+    profile = {"model": "llama-3.1-8b", "goal": "adapt", "data_kind": "demonstrations", "packing": "true"}
+    rec = recommend(gpu="h100-80gb", **profile)
+    rank = rank_of(rec, "lora", ("sft",))
+    script = render_recipe(CATALOG, rec, rank, "python")
+    assert 'kwargs["attn_implementation"] = "kernels-community/flash-attn2"' in script
+    assert "pip install kernels" in script
+    (axolotl,) = yaml_documents(render_recipe(CATALOG, rec, rank, "axolotl"))
+    assert axolotl["sample_packing"] and axolotl["attn_implementation"] == "flash_attention_2"
+    (factory,) = yaml_documents(render_recipe(CATALOG, rec, rank, "llamafactory"))
+    assert factory["neat_packing"] and factory["flash_attn"] == "fa2"
+    unpacked = recommend(gpu="h100-80gb", **{**profile, "packing": "false"})
+    assert "attn_implementation" not in render_recipe(
+        CATALOG, unpacked, rank_of(unpacked, "lora", ("sft",)), "python"
+    )
+    turing = recommend(gpu="t4", **profile, seq_len="2k")
+    script = render_recipe(CATALOG, turing, rank_of(turing, "qlora", ("sft",)), "python")
+    assert "attn_implementation" not in script
+    assert "Packing without FlashAttention 2" in " ".join(header_of(script).replace("#", " ").split())
+
+
 def test_qlora_python_quantizes_and_needs_cuda() -> None:
     rec = recommend(gpu="t4", model="llama-3.1-8b", goal="chat")
     text = render_recipe(CATALOG, rec, rank_of(rec, "qlora", ("sft",)), "python")

@@ -16,14 +16,14 @@ import math
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory.search import STRATEGIES, Estimator, estimator, training_batch, with_strategy
-from atlas_cli.core.resolve import Hardware, resolve_hardware
+from atlas_cli.core.resolve import Hardware
 from atlas_cli.core.throughput.plans import NO_TIME, Timed, TimeInputs, fastest_batch, rate_for, work_of
 from atlas_cli.core.throughput.step import Device
 from atlas_cli.core.throughput.timing import PlanTime, plan_cost, stage_time
 from atlas_cli.core.throughput.workload import Workload, batch_cap, global_batch, least_batch
 from atlas_cli.i18n import N_
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.recipes.settings import ESTIMATOR_OPTIMIZER, ONLINE_STAGES, Recipe, Setting
+from atlas_cli.recipes.settings import ESTIMATOR_OPTIMIZER, ONLINE_STAGES, Recipe, Setting, recipe_hardware
 
 NOMINAL_EXAMPLES = 1_000
 GLOBAL_SOURCE = (
@@ -49,7 +49,7 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         gradient_checkpointing=bool(recipe.value("gradient_checkpointing")),
     )
     base = _without_needless_offload(recipe, run, base)
-    hardware = _hardware(catalog, recipe)
+    hardware = recipe_hardware(catalog, recipe)
     stages = {
         stage: _sized_stage(recipe, run, base._replace(objective=stage), hardware.device)
         for stage in recipe.stages
@@ -152,16 +152,6 @@ def _inputs(recipe: Recipe) -> TimeInputs:
         p.get("price_per_hour"),
         p.get("max_hours"),
         p.get("budget_usd"),
-    )
-
-
-def _hardware(catalog: Catalog, recipe: Recipe) -> Hardware:
-    gpu = recipe.profile.get("gpu")
-    return resolve_hardware(
-        catalog,
-        gpu if isinstance(gpu, str) else None,
-        recipe.profile.get("vram") if not isinstance(gpu, str) else None,
-        recipe.gpus,
     )
 
 

@@ -22,6 +22,7 @@ from atlas_cli.core.memory.estimate import MAX_PROMPT, VLLM_SHARE, completion_le
 from atlas_cli.core.models import HUB_ID, hub_id_of
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.plans import Plan, Recommendation
+from atlas_cli.core.resolve import Hardware, resolve_hardware
 from atlas_cli.core.throughput.plans import Timed
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import t
@@ -78,6 +79,8 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
 # Stages whose learning rate is the method's own when it has one (adapters train at ~10x the
 # full fine-tuning rate); the other stages scale the objective's rate (see _learning_rate).
 SUPERVISED_STAGES = ("sft", "continued-pretraining")
+# The NVIDIA architectures FlashAttention 2's CUDA kernels support (Dao-AILab/flash-attention README).
+FLASH_ATTENTION_2 = ("Ampere", "Ada Lovelace", "Hopper")
 ONLINE_STAGES = ("grpo", "rloo")
 
 
@@ -265,8 +268,42 @@ def settle(catalog: Catalog, recipe: Recipe, trainer: str, stack: str) -> Recipe
         _stage_settings(catalog.methods.get(stage), recipe, stage)
         recipe.set(f"epochs.{stage}", _epochs(catalog.methods.get(stage), recipe))
         recipe.set(f"packing.{stage}", _packing(catalog.methods.get(stage), recipe, stage))
+    _packed_attention(catalog, recipe)
     estimate_recipe(catalog, recipe)
     return recipe
+
+
+def recipe_hardware(catalog: Catalog, recipe: Recipe) -> Hardware:
+    """The GPUs the profile names, as the engine resolved them."""
+    gpu = recipe.profile.get("gpu")
+    return resolve_hardware(
+        catalog,
+        gpu if isinstance(gpu, str) else None,
+        recipe.profile.get("vram") if not isinstance(gpu, str) else None,
+        recipe.gpus,
+    )
+
+
+def _packed_attention(catalog: Catalog, recipe: Recipe) -> None:
+    """Packed SFT trains several examples in one row told apart by their positions (TRL's
+    padding-free packing, LLaMA-Factory's neat_packing, axolotl's multipack). FlashAttention 2
+    keeps them apart at no cost; any other attention gets a seq x seq mask from transformers
+    (masking_utils: find_packed_sequence_indices) that the memory estimate does not count."""
+    if not ("sft" in recipe.stages and recipe.stage_value("packing", "sft")):
+        return
+    gpu_id = recipe_hardware(catalog, recipe).gpu_id
+    gpu = None if gpu_id is None else catalog.gpus[gpu_id]
+    if gpu is not None and gpu.vendor == "nvidia" and gpu.architecture.split(" (")[0] in FLASH_ATTENTION_2:
+        source = f"packed rows need it (FlashAttention 2 runs on {gpu.architecture} GPUs, its README)"
+        recipe.set("attention", Setting("flash-attention-2", source))
+        return
+    seq_len = int(recipe.value("seq_len"))
+    recipe.notes.append(
+        f"Packing without FlashAttention 2 ({gpu.name if gpu else 'this GPU'} is not Ampere, Ada or Hopper): "
+        f"transformers keeps the packed examples apart with a mask of (micro-batch x {seq_len})^2 bytes "
+        f"({seq_len**2 / 1e9:.2g} GB at micro-batch 1) that the memory estimate does not count. At long "
+        "lengths drop --packing."
+    )
 
 
 def _prompting_settings(recipe: Recipe) -> None:

@@ -157,6 +157,8 @@ def _ax_train(recipe: Recipe, stage: str, output: str, ds_file: str | None) -> d
         # Several documents per sequence; a document longer than sequence_len is split into
         # chunks by the completion type, not cut.
         values["sample_packing"] = True
+        if recipe.has("attention"):  # packed rows told apart without a seq x seq mask
+            values["attn_implementation"] = "flash_attention_2"
     if recipe.has(f"lr.{stage}"):
         values["learning_rate"] = recipe.value(f"lr.{stage}")
     values.update(precision_keys(recipe))

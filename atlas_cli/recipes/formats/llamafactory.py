@@ -227,6 +227,12 @@ def _lf_dataset(recipe: Recipe, stage: str, template: str) -> dict[str, Any]:
         # Continued pre-training concatenates documents into full cutoff_len sequences;
         # unpacked, each document would be cut at cutoff_len and the rest dropped.
         values["packing"] = True
+    if stage == "sft" and values.get("packing"):
+        # Plain packing lets a row's examples attend to each other; neat_packing keeps them apart,
+        # at no cost with FlashAttention 2 (else through a seq x seq mask).
+        values["neat_packing"] = True
+        if recipe.has("attention"):
+            values["flash_attn"] = "fa2"
     return values
 
 

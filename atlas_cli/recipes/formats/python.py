@@ -395,6 +395,8 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
         needs["bitsandbytes"] = "pip install bitsandbytes (4-bit kernels; CUDA GPUs only)"
     if recipe.memory_model == "galore":
         needs["galore_torch"] = "pip install galore-torch"
+    if recipe.has("attention"):
+        needs["kernels"] = f"pip install kernels (downloads {FLASH_ATTENTION_KERNEL}'s prebuilt kernel)"
     if any(recipe.has(f"{stage}.use_vllm") for stage in recipe.stages):
         needs["vllm"] = "pip install vllm (TRL samples the completions with it: use_vllm=True)"
     if recipe.sharding != "ddp":  # ZeRO, on one GPU too when it offloads
@@ -538,6 +540,13 @@ def load_model(path: str, args: argparse.Namespace, stage: str) -> PreTrainedMod
     kwargs: dict[str, Any] = {"dtype": load_dtype(args.precision)}$quantization
 $load
 """
+# FlashAttention 2 from the Hub (the kernels package): no flash-attn build; TRL's padding-free
+# packing supports it (sft_trainer.FLASH_ATTENTION_VARIANTS).
+FLASH_ATTENTION_KERNEL = "kernels-community/flash-attn2"
+PACKED_ATTENTION = (
+    "\n    # Packed rows: FlashAttention keeps their examples apart without a seq x seq mask."
+    f'\n    kwargs["attn_implementation"] = "{FLASH_ATTENTION_KERNEL}"'
+)
 LOAD_CAUSAL = "    return AutoModelForCausalLM.from_pretrained(path, **kwargs)"
 LOAD_CLASSIFIER = """\
     return AutoModelForSequenceClassification.from_pretrained(
@@ -558,6 +567,8 @@ def _load_model(recipe: Recipe) -> str:
     quantization = training.QUANTIZATION_KWARGS if recipe.memory_model == "qlora" else ""
     if recipe.dequantizes_mxfp4:
         quantization = training.DEQUANTIZE_MXFP4
+    if recipe.has("attention"):
+        quantization += PACKED_ATTENTION
     return Template(LOAD_MODEL).substitute(quantization=quantization, load=load)
 
 
