@@ -187,6 +187,17 @@ def test_a_colocated_vllm_holds_at_least_the_16_bit_weights(run: Runner) -> None
     assert buffers > 14.8 * 2  # 14.8B parameters in 16 bit, above TRL's 30 % of a 24 GB card
 
 
+def test_generate_holds_the_cache_of_every_completion_it_samples_at_once(run: Runner) -> None:
+    """TRL samples per_device_train_batch_size x steps_per_generation completions at once (16 in
+    ft-atlas's recipes): transformers' generate holds all their KV cache, 19.3 GB for Qwen3-8B at
+    8,192 tokens (36 layers x 8 KV heads x 128 x 2 x 2 bytes per token), past the training peak."""
+    args = ("estimate", "--objective", "grpo", "--model", "qwen3-8b", "--gpu", "rtx-4090", "--method", "lora")
+    data = ok(run(*args, "--seq-len", "8k", "--json")).json()
+    b = data["breakdown"]
+    cache = 16 * 8192 * 36 * 8 * 128 * 2 * 2 / 1e9
+    assert b["activations_gb"] + b["logits_gb"] + b["buffers_gb"] >= cache and data["fit"] == "no"
+
+
 def test_a_colocated_vllm_loads_a_4_bit_base_quantized_and_refuses_an_8_bit_one(run: Runner) -> None:
     """TRL starts vLLM with quantization="bitsandbytes" for a Linear4bit model and raises for an
     8-bit one (trl/generation/vllm_generation.py)."""

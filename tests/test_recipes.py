@@ -736,7 +736,19 @@ def test_reference_free_objectives_are_yaml_only(stage: str) -> None:
     assert (doc["stage"], doc["pref_loss"]) == ("dpo", stage)
     if stage == "simpo":
         (doc,) = yaml_documents(render_recipe(CATALOG, rec, 1, "axolotl"))
-        assert doc["rl"] == "simpo" and doc["rl_beta"] == 2.0 and doc["simpo_gamma"] == 0.5
+        # γ/β = 0.5, the SimPO authors' starting point: axolotl passes simpo_gamma to TRL, which
+        # divides it by beta.
+        assert doc["rl"] == "simpo" and doc["rl_beta"] == 2.0 and doc["simpo_gamma"] == 1.0
+        assert "adapter" not in doc and doc["learning_rate"] == 5e-7  # full fine-tuning
+        lora = rec._replace(
+            plans=(
+                recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="preferences")
+                .plans[1]
+                ._replace(pipeline=(stage,)),
+            )
+        )
+        (doc,) = yaml_documents(render_recipe(CATALOG, lora, 1, "axolotl"))
+        assert doc["adapter"] == "lora" and doc["learning_rate"] == 5e-6  # ~10x, as for DPO
     else:
         with pytest.raises(UsageError, match="llamafactory"):
             render_recipe(CATALOG, rec, 1, "axolotl")
@@ -863,7 +875,15 @@ def test_vllm_samples_on_the_training_gpus_in_every_format_that_runs_grpo() -> N
     assert doc["vllm"] == {"gpu_memory_utilization": 0.3}
     script = render_recipe(CATALOG, rec, rank, "python")
     assert "'use_vllm': True, 'vllm_mode': 'colocate', 'vllm_gpu_memory_utilization': 0.3" in script
+    assert "'vllm_max_model_length': 1024" in script  # else vLLM sizes for the whole context
     assert "pip install vllm" in script
+    # An 8B model's 16-bit weights and the cache of a prompt's 8 completions (1.07 GB at 1,024
+    # tokens) need more than TRL's 0.3 of a 40 GB card: the recipe gives vLLM the share the
+    # estimate reserved.
+    small = recommend(gpu="a100-40gb", model="llama-3.1-8b", data_kind="reward-function", vllm="true")
+    recipe, _ = write_recipe(CATALOG, small, rank_of(small, "lora", ("grpo",)), "python")
+    share = recipe.value("grpo.vllm_gpu_memory_utilization")
+    assert share > 0.3 and share * 42.95 >= 16.06 + 1.07  # of 42.95 GB usable
     plain = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="reward-function")
     assert "use_vllm" not in render_recipe(CATALOG, plain, rank_of(plain, "lora", ("grpo",)), "python")
 

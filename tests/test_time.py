@@ -588,3 +588,15 @@ def test_a_table_without_any_time_says_why(run: Runner) -> None:
     table = ok(run(*profile, "--examples", "10k")).stdout
     assert "Time and cost: —, no published peak 16-bit throughput for this GPU" in " ".join(table.split())
     assert "Time and cost: —" not in ok(run(*profile)).stdout
+
+
+def test_kto_trains_at_the_batch_its_kl_estimate_needs_when_it_fits(run: Runner) -> None:
+    """TRL's KTO docs: a per-step batch of at least 4, or the KL estimate is poor. Where 4 fits,
+    the plan trains at 4 even if 2 would be as fast; where it does not, at 2."""
+    args = ("recommend", "--gpu", "rtx-4090", "--data-kind", "ratings", "--examples", "5k", "--json")
+    small = ok(run(*args, "--model", "qwen2.5-1.5b")).json()["recommendations"]
+    lora = next(p for p in small if p["method"] == "lora")
+    assert [s["micro_batch"] for s in lora["stages"] if s["objective"] == "kto"] == [4]
+    large = ok(run(*args, "--model", "llama-3.1-8b")).json()["recommendations"]
+    qlora = next(p for p in large if p["method"] == "qlora")
+    assert [s["micro_batch"] for s in qlora["stages"] if s["objective"] == "kto"] == [2]

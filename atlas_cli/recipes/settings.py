@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from atlas_cli.core.estimates import Estimate
-from atlas_cli.core.memory.estimate import MAX_PROMPT, VLLM_SHARE, completion_length, served_by_vllm
+from atlas_cli.core.memory.estimate import (
+    MAX_PROMPT,
+    VLLM_SHARE,
+    completion_length,
+    served_by_vllm,
+    vllm_share,
+)
 from atlas_cli.core.models import HUB_ID, hub_id_of
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.plans import Plan, Recommendation
@@ -475,12 +481,12 @@ def _stage_settings(objective: Method | None, recipe: Recipe, stage: str) -> Non
         source = f"the plan's memory estimate: {seq_len} tokens less a prompt of up to {MAX_PROMPT}"
         recipe.set(f"{stage}.max_completion_length", Setting(completion_length(seq_len), source))
         if served_by_vllm(recipe.memory_model, estimate.settings._replace(objective=stage)):
-            _vllm_settings(recipe, stage)
+            _vllm_settings(recipe, stage, estimate)
 
 
-def _vllm_settings(recipe: Recipe, stage: str) -> None:
+def _vllm_settings(recipe: Recipe, stage: str, estimate: Estimate) -> None:
     """--vllm: sample with a vLLM engine on the training GPUs, holding the share the memory
-    estimate reserves for it."""
+    estimate reserves for it, for sequences as long as the estimate's."""
     recipe.set(f"{stage}.use_vllm", Setting(True, "the profile's --vllm"))
     recipe.set(
         f"{stage}.vllm_mode",
@@ -490,9 +496,24 @@ def _vllm_settings(recipe: Recipe, stage: str) -> None:
             "running `trl vllm-serve`, TRL's default before 1.0 (trl#5255)",
         ),
     )
+    settings = estimate.settings._replace(objective=stage)
+    share = vllm_share(recipe.memory_model, estimate.shape, settings)
+    why = (
+        "TRL's default"
+        if share == VLLM_SHARE
+        else "its weights and the KV cache of the completions sampled at once"
+    )
     recipe.set(
         f"{stage}.vllm_gpu_memory_utilization",
-        Setting(VLLM_SHARE, "the share of each GPU the memory estimate reserves for vLLM (TRL's default)"),
+        Setting(share, f"the share of each GPU the memory estimate reserves for vLLM ({why})"),
+    )
+    recipe.set(
+        f"{stage}.vllm_max_model_length",
+        Setting(
+            settings.seq_len,
+            "prompt + completion, as the memory estimate sized them (unset, vLLM sizes for the model's "
+            "whole context, whose KV cache may not fit its share)",
+        ),
     )
 
 

@@ -34,6 +34,11 @@ PAIRED_OBJECTIVES = frozenset({"dpo", "orpo", "simpo", "reward-model"})
 # Online objectives that sample completions, and how many per prompt (TRL GRPOConfig 8,
 # RLOOConfig 2; PPO one). Generation holds their KV cache; training processes the micro-batch.
 GENERATIONS = {"grpo": 8, "rloo": 2, "rlhf-ppo": 1}
+# Sequences each GPU samples in one round: TRL generates per_device_train_batch_size x
+# steps_per_generation (its gradient accumulation) completions at once, one optimizer step's
+# worth (GRPOTrainer._generate_and_score_completions): 16, two prompts' groups of 8, on every GPU
+# (throughput.workload.global_batch).
+SAMPLED_PER_GPU = 16
 # Online objectives read --seq-len as prompt + completion: a prompt of up to MAX_PROMPT tokens
 # (TRL's former max_prompt_length default) and the rest for the completion. By default that is
 # TRL GRPOConfig / RLOOConfig's max_completion_length of 512 after a 512-token prompt.
@@ -81,14 +86,20 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
         gathered = states.sampled * (1 if s.offload == "params" else 1 - 1 / s.gpus)
         training_peak += placed.buffers
     shared = s.stack == "unsloth" and MEMORY_MODELS[model].frozen_base
-    vllm = _vllm_weight_bytes(model, shape, s) if served_by_vllm(model, s) and not shared else None
-    buffers = placed.buffers + _generation(shape, s, training_peak, gathered, vllm)
+    colocated = served_by_vllm(model, s) and not shared and s.capacity_gb is not None
+    vllm = vllm_share(model, shape, s) * (s.capacity_gb or 0.0) * GB if colocated else None
+    buffers = placed.buffers + _generation(shape, s, training_peak, gathered, vllm, shared)
     rest = placed.weights + placed.gradients + placed.optimizer + activations + buffers
     if s.stack == "unsloth" and s.capacity_gb is not None:
         logits = _unsloth_loss(logits, rest, s.capacity_gb * GB)
     parts = (placed.weights, placed.gradients, placed.optimizer, activations, logits, buffers)
     host = _host(model, shape, s, states, placed.host + host_activations)
     return _finish(method_id, model, shape, s, states.trainable, parts, ALLOCATOR_SLACK, host)
+
+
+def sampled_at_once(batch_size: int) -> int:
+    """Completions one GPU samples at once: SAMPLED_PER_GPU, or one micro-batch if larger."""
+    return max(SAMPLED_PER_GPU, batch_size)
 
 
 def served_by_vllm(model: str, s: EstimateSettings) -> bool:
@@ -152,22 +163,37 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
     return gpu, logit_bytes(shape, tokens, s.stack), host
 
 
+def vllm_share(model: str, shape: Shape, s: EstimateSettings) -> float:
+    """The share of each GPU a colocated vLLM engine is given (vllm_gpu_memory_utilization): TRL's
+    0.3, or more, in hundredths, when the weights it loads and the KV cache of the completions
+    sampled at once need it."""
+    need = _vllm_weight_bytes(model, shape, s) + _sampling_cache(shape, s, paged=True)
+    return max(VLLM_SHARE, -(-100 * need // ((s.capacity_gb or 1.0) * GB)) / 100)
+
+
+def _sampling_cache(shape: Shape, s: EstimateSettings, paged: bool) -> float:
+    """The KV cache sampling needs, prompts and completions: transformers' generate holds every
+    completion it samples at once; vLLM pages its cache and needs one prompt's group at a time
+    (room for more only samples more at once)."""
+    sequences = GENERATIONS[s.objective] if paged else sampled_at_once(s.batch_size)
+    return kv_cache_bytes(shape, sequences * s.seq_len)
+
+
 def _generation(
-    shape: Shape, s: EstimateSettings, training_peak: float, gathered: float, vllm: float | None
+    shape: Shape, s: EstimateSettings, training_peak: float, gathered: float, vllm: float | None, shared: bool
 ) -> float:
-    """Sampling's memory beyond the training pass: the KV cache of a prompt's group of completions
+    """Sampling's memory beyond the training pass: the KV cache of the completions sampled at once
     and, under ZeRO-3, the rest of the model gathered to sample (both freed before training, so
-    only what exceeds the training peak); or a colocated vLLM's share of the GPU, and never less
-    than the weights it loads (`vllm`, bytes) and that cache. Unsloth's vLLM serves the frozen
-    base being trained (its fast_inference; not with full fine-tuning) and, in standby, frees its
-    KV cache while training (docs.unsloth.ai, Memory Efficient RL): it counts as transformers'
-    sampling does, the cache beyond the training peak (the caller passes no `vllm`)."""
+    only what exceeds the training peak); or what a colocated vLLM engine holds (`vllm`, bytes).
+    Unsloth's vLLM serves the frozen base being trained (its fast_inference; not with full
+    fine-tuning) and, in standby, frees its KV cache while training (docs.unsloth.ai, Memory
+    Efficient RL): `shared`, only its paged cache beyond the training peak counts (the caller
+    passes no `vllm`)."""
     if s.objective not in GENERATIONS:
         return 0.0
-    cache = kv_cache_bytes(shape, GENERATIONS[s.objective] * s.seq_len)
-    if vllm is not None and s.capacity_gb is not None:
-        return max(VLLM_SHARE * s.capacity_gb * GB, vllm + cache)
-    return max(0.0, cache + gathered - training_peak)
+    if vllm is not None:
+        return vllm
+    return max(0.0, _sampling_cache(shape, s, paged=shared) + gathered - training_peak)
 
 
 def _host(model: str, shape: Shape, s: EstimateSettings, states: ModelStates, offloaded: float) -> Host:

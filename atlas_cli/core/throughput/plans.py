@@ -11,7 +11,7 @@ from atlas_cli.core.memory.search import Estimator, estimator
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.throughput.step import Device, Step, Work, efficiency
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, Rate, StageTime, plan_cost, plan_time
-from atlas_cli.core.throughput.workload import Workload, batch_cap, least_batch
+from atlas_cli.core.throughput.workload import Workload, batch_cap, good_batch, least_batch
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.schema import Method
 from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
@@ -145,21 +145,23 @@ def fastest_batch(
 ) -> Estimate:
     """The plan as it trains best: of the micro-batches that fit within the margin (powers of two
     from the objectives' least up to one global batch per GPU), the fastest - a larger one launches
-    fewer kernels per token but pads unpacked examples more - unless the profile gives one above
-    the least. `e` is the plan at the profile's batch; the memory columns stay at it."""
+    fewer kernels per token but pads unpacked examples more - and at least the batch the
+    objectives train well at when it fits (KTO), unless the profile gives one above the least.
+    `e` is the plan at the profile's batch; the memory columns stay at it."""
     least = least_batch(objectives)
     if e.settings.batch_size > least or e.fit != "yes":
         return e
-    cap = batch_cap(objectives, e.settings.gpus)
-    best, fastest = e, plan_time(work_of(e), device, workloads, objectives).seconds
+    cap, good = batch_cap(objectives, e.settings.gpus), good_batch(objectives)
+    # (below the good batch, seconds): the smaller the better
+    best, best_key = e, (least < good, plan_time(work_of(e), device, workloads, objectives).seconds)
     batch = 2 * least
     while batch <= cap:
         sized = run(e.settings._replace(batch_size=batch))
         if sized.fit != "yes":
             break
-        seconds = plan_time(work_of(sized), device, workloads, objectives).seconds
-        if seconds < fastest:
-            best, fastest = sized, seconds
+        key = (batch < good, plan_time(work_of(sized), device, workloads, objectives).seconds)
+        if key < best_key:
+            best, best_key = sized, key
         batch *= 2
     return best
 

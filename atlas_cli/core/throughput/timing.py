@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from atlas_cli.core.memory.estimate import GENERATIONS
+from atlas_cli.core.memory.estimate import GENERATIONS, sampled_at_once
 from atlas_cli.core.throughput.step import Device, Step, Work, decode_seconds, micro_step
 from atlas_cli.core.throughput.workload import Workload, batches, completion_tokens
 
@@ -98,8 +98,7 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: str) -
     if objective in GENERATIONS:
         length = min(workload.tokens_per_example, s.seq_len)
         completion = completion_tokens(objective, length, s.seq_len)
-        # TRL samples per_device_train_batch_size x steps_per_generation (= accumulation) at once.
-        at_once = s.batch_size * b.accumulation
+        at_once = sampled_at_once(s.batch_size)
         rounds = b.prompts_per_gpu * GENERATIONS[objective] / at_once
         generation = rounds * decode_seconds(work, device, at_once, length - completion, completion)
     return StageTime(objective, b.tokens, training + generation, generation, step, workload, s.batch_size)

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from atlas_cli.core.memory.estimate import GENERATIONS, PAIRED_OBJECTIVES, completion_length
+from atlas_cli.core.memory.estimate import GENERATIONS, PAIRED_OBJECTIVES, SAMPLED_PER_GPU, completion_length
 
 # Sequences one optimizer step averages over (per_device_train_batch_size x GPUs x gradient
 # accumulation): the usual 16 of TRL's and the alignment handbook's recipes; it sets how often
@@ -15,6 +15,9 @@ from atlas_cli.core.memory.estimate import GENERATIONS, PAIRED_OBJECTIVES, compl
 GLOBAL_BATCH = 16
 # TRL's KTOTrainer refuses a per-device batch of 1: its KL term needs mismatched pairs in the batch.
 KTO_MIN_BATCH = 2
+# TRL's KTO docs (batch size recommendations): "a per-step batch size that is at least 4", or the
+# KL estimate is poor: a KTO stage trains at 4 when it fits, faster or not.
+KTO_GOOD_BATCH = 4
 # Objectives whose trainer packs sequences (TRL SFTTrainer's `packing`); the others pad.
 PACKABLE = frozenset({"sft", "continued-pretraining"})
 # Unpacked batches are padded to their longest sequence; for lengths spread as in instruction
@@ -53,12 +56,17 @@ def global_batch(objective: str, gpus: int) -> int:
     once, as RL runs are scaled (TRL's own defaults sample 8 per GPU, growing with the GPUs):
     a fixed global 16 would leave each of 8 GPUs decoding 2 sequences at a time, latency-bound,
     and more GPUs would barely shorten the run while multiplying its cost."""
-    return GLOBAL_BATCH * gpus if objective in GENERATIONS else GLOBAL_BATCH
+    return SAMPLED_PER_GPU * gpus if objective in GENERATIONS else GLOBAL_BATCH
 
 
 def least_batch(objectives: Iterable[str]) -> int:
     """The smallest micro-batch every stage trains at (KTO needs a pair)."""
     return KTO_MIN_BATCH if "kto" in objectives else 1
+
+
+def good_batch(objectives: Iterable[str]) -> int:
+    """The smallest micro-batch a stage trains well at, when it fits (KTO's KL estimate)."""
+    return KTO_GOOD_BATCH if "kto" in objectives else 1
 
 
 def batch_cap(objectives: Iterable[str], gpus: int) -> int:

@@ -209,6 +209,12 @@ def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
         if recipe.has("grpo.vllm_gpu_memory_utilization"):
             # axolotl reads the colocated engine's share from its own vllm: section (default 0.9)
             values["vllm"] = {"gpu_memory_utilization": recipe.value("grpo.vllm_gpu_memory_utilization")}
+            recipe.notes.append(
+                "vLLM: axolotl does not pass TRL's vllm_max_model_length to a colocated engine, so vLLM "
+                "sizes for the model's whole context and refuses to start when the KV cache of one such "
+                "sequence does not fit vllm.gpu_memory_utilization: raise it, or use the Python recipe, "
+                f"which sets {recipe.value('grpo.vllm_max_model_length')} tokens."
+            )
     return values
 
 

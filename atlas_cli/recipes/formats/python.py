@@ -355,6 +355,7 @@ def _stage_kwargs(recipe: Recipe, stage: str) -> dict[str, Value]:
         "use_vllm",
         "vllm_mode",
         "vllm_gpu_memory_utilization",
+        "vllm_max_model_length",
         "center_rewards_coefficient",
     ):
         if recipe.has(f"{prefix}.{key}"):
