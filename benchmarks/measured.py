@@ -319,6 +319,11 @@ TORCHTUNE_FLAGS = (
 )
 PEFT_MMQA_SPEED = PEFT_MMQA.replace(", cuda_memory_reserved_99th", "; tokens over summed step times")
 QWEN_SPEED = "Qwen README, Profiling of Memory and Speed (QwenLM/Qwen@2df8e8a)"
+# Its 10,000 samples pack into 5,408 rows of 1,024 tokens (1,352 steps of 2 x 2 rows), one epoch.
+SCHMID_L4 = (
+    "philschmid/deep-learning-pytorch-huggingface training/fine-tune-llms-in-2025.ipynb, its table of "
+    "'est. train time' (@391f19b; TRL 2024 packing, recipe receipes/llama-3-1-8b-qlora.yaml)"
+)
 # Qwen (1.0) has no catalog entry: its runs are estimated on the Qwen2.5 model of its size, with
 # the same vocabulary but not the same shape (Qwen-1.8B, 7B, 14B: 24, 32, 40 layers of width 2,048,
 # 4,096, 5,120; the stand-ins: 28 x 1,536, 28 x 3,584, 48 x 5,120). Launch-bound short rows scale
@@ -738,6 +743,30 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         for name, model, seconds in (
             ("Llama 3.1 8B", "llama-3.1-8b", 10.51),
             ("Qwen2.5 7B", "qwen2.5-7b", 9.29),
+        )
+    ),
+    *(
+        ThroughputRow(
+            SCHMID_L4,
+            f"Llama-3.1-8B QLoRA r16 on all linear layers (and embed_tokens, lm_head), {gpus}x L4, "
+            f"packed to 1,024 tokens, batch {batch}, {kernels}: ~{minutes} min for 5,408 rows",
+            "llama-3.1-8b",
+            "qlora",
+            "qlora",
+            "l4",
+            round(5408 * 1024 / (minutes * 60)),
+            {"batch_size": batch, "seq_len": 1024, "lora_rank": 16, "stack": stack}
+            | ({"sharding": "zero3"} if gpus > 1 else {}),
+            1024,
+            packing=True,
+            gpus=gpus,
+        )
+        for gpus, batch, kernels, stack, minutes in (
+            (1, 2, "SDPA", "hf", 290),
+            (1, 2, "FlashAttention 2", "hf", 220),
+            (1, 4, "FlashAttention 2 and Liger", "liger", 135),
+            (4, 8, "FlashAttention 2 and Liger, DeepSpeed ZeRO-3", "liger", 33),
+            (8, 8, "FlashAttention 2 and Liger, DeepSpeed ZeRO-3", "liger", 18),
         )
     ),
 )
