@@ -16,7 +16,13 @@ from atlas_cli.core.memory import GB, estimate, gib_to_gb, verdict
 from atlas_cli.core.memory import activations as act
 from atlas_cli.core.memory import params as par
 from atlas_cli.core.memory import states as sta
-from atlas_cli.core.memory.search import changes_that_fit, estimator, largest, with_strategy
+from atlas_cli.core.memory.search import (
+    changes_that_fit,
+    estimator,
+    largest,
+    sequence_parallel_degrees,
+    with_strategy,
+)
 from atlas_cli.core.profile import build_profile
 from atlas_cli.core.resolve import resolve_hardware, resolve_model, settings_for
 from atlas_cli.core.shapes import Matrices, Shape, bare_model, shape_of
@@ -583,9 +589,14 @@ def test_long_context_names_the_fused_loss_that_makes_lora_fit(run: Runner) -> N
     assert any(n.startswith("Memory is sized for --seq-len 32768") for n in notes)  # time: short examples
     given = ok(run(*args, "--examples", "5k", "--tokens-per-example", "20k", "--json")).json()["notes"]
     assert not any(n.startswith("Memory is sized for") for n in given)
-    # On 24 GB cards Liger's loss alone is not enough: Unsloth's offloaded checkpoints are.
-    small = ok(run(*args[:2], "rtx-4090", *args[3:], "--gpus", "2", "--json")).json()["notes"]
-    assert any("fp32 logits that" in n and "--stack unsloth" in n for n in small)
+    # On two 24 GB cards Liger's loss fits LoRA with each 32k sequence split over both GPUs
+    # (DeepSpeed Ulysses; ZeRO-3 alone needed Unsloth's offloaded checkpoints).
+    pair = (*args[:2], "rtx-4090", *args[3:], "--gpus", "2", "--json")
+    small = ok(run(*pair)).json()["notes"]
+    assert any("fp32 logits that" in n and "--stack liger" in n for n in small)
+    split = ok(run(*pair, "--stack", "liger")).json()["recommendations"]
+    lora = next(p for p in split if p["method"] == "lora")
+    assert lora["fit"] == "yes" and lora["assumptions"]["sequence_parallel"] == 2
     small = (
         "recommend",
         "--gpu",
@@ -920,3 +931,33 @@ def test_review_of_the_online_and_sharding_changes(run: Runner) -> None:
         )
     )
     assert any("truncates them to 1024" in w for w in cut.json()["warnings"])
+
+
+# --- sequence parallelism -------------------------------------------------------------------------
+
+
+def test_a_long_sequence_is_split_over_the_gpus_when_nothing_else_fits(run: Runner) -> None:
+    """DeepSpeed Ulysses: each GPU holds its share of a sequence's activations and logits, so full
+    fine-tuning of Llama-3.1-8B at 128k fits 8 H100s only with each sequence split over them."""
+    args = ("estimate", "--model", "llama-3.1-8b", "--gpu", "h100-80gb", "--gpus", "8", "--seq-len", "128k")
+    data = ok(run(*args, "--method", "full-ft", "--json")).json()
+    split = data["assumptions"]["sequence_parallel"]
+    assert data["fit"] == "yes" and split > 1 and "Ulysses" in data["assumptions"]["strategy"]
+    whole = ok(run(*args, "--method", "full-ft", "--sharding", "zero3", "--json")).json()
+    assert whole["assumptions"]["sequence_parallel"] == 1 and whole["fit"] == "no"
+    for part in ("activations_gb", "logits_gb"):
+        assert data["breakdown"][part] == pytest.approx(whole["breakdown"][part] / split, rel=0.02)
+    # TRL splits sequences for SFT only; short sequences are never split.
+    dpo = ok(run(*args, "--method", "lora", "--objective", "dpo", "--json")).json()
+    assert dpo["assumptions"]["sequence_parallel"] == 1
+    short = ok(run(*args[:-1], "4k", "--method", "full-ft", "--json")).json()
+    assert short["assumptions"]["sequence_parallel"] == 1
+
+
+def test_ulysses_gives_each_gpu_whole_heads() -> None:
+    """Qwen2.5-7B has 28 query heads: its sequences split over 2 or 4 GPUs, never 8."""
+    long = cfg(seq_len=131_072, gpus=8)
+    assert sequence_parallel_degrees(model("qwen2.5-7b"), long) == [2, 4]
+    assert sequence_parallel_degrees(model("llama-3.1-8b"), long) == [2, 4, 8]  # 32 heads
+    assert sequence_parallel_degrees(model("llama-3.1-8b"), long._replace(gpus=16)) == [2, 4, 8]  # a node
+    assert sequence_parallel_degrees(model("llama-3.1-8b"), long._replace(objective="dpo")) == []

@@ -896,7 +896,7 @@ def test_packed_sft_keeps_its_examples_apart_with_flash_attention() -> None:
     rec = recommend(gpu="h100-80gb", **profile)
     rank = rank_of(rec, "lora", ("sft",))
     script = render_recipe(CATALOG, rec, rank, "python")
-    assert 'kwargs["attn_implementation"] = "kernels-community/flash-attn2"' in script
+    assert "kwargs[\"attn_implementation\"] = 'kernels-community/flash-attn2'" in script
     assert "pip install kernels" in script
     (axolotl,) = yaml_documents(render_recipe(CATALOG, rec, rank, "axolotl"))
     assert axolotl["sample_packing"] and axolotl["attn_implementation"] == "flash_attention_2"
@@ -910,6 +910,40 @@ def test_packed_sft_keeps_its_examples_apart_with_flash_attention() -> None:
     script = render_recipe(CATALOG, turing, rank_of(turing, "qlora", ("sft",)), "python")
     assert "attn_implementation" not in script
     assert "Packing without FlashAttention 2" in " ".join(header_of(script).replace("#", " ").split())
+
+
+def test_a_split_sequence_runs_under_deepspeed_ulysses_in_the_python_recipe() -> None:
+    """256k-token SFT of an 8B model on 8 H100s fits with each sequence split over GPUs: the
+    accelerate config carries the parallelism_config of transformers' ALST docs, SFT pads to a
+    multiple of the split, the replicas (not the GPUs) set the accumulation; LLaMA-Factory and
+    axolotl are refused with the reason."""
+    rec = recommend(
+        gpu="h100-80gb",
+        gpus="8",
+        model="llama-3.1-8b",
+        goal="adapt",
+        data_kind="demonstrations",
+        seq_len="256k",
+        packing="true",
+    )
+    rank = rank_of(rec, "lora", ("sft",))
+    recipe, rendered = write_recipe(CATALOG, rec, rank, "python")
+    split = recipe.sequence_parallel
+    assert split > 1 and all(e.settings.sequence_parallel == split for e in recipe.estimates.values())
+    config = yaml.safe_load(rendered.files[1].text)["parallelism_config"]
+    assert config == {
+        "parallelism_config_sp_size": split,
+        "parallelism_config_dp_replicate_size": 8 // split,
+        "parallelism_config_sp_backend": "deepspeed",
+        "parallelism_config_sp_seq_length_is_variable": True,
+        "parallelism_config_sp_attn_implementation": "flash_attention_2",
+    }
+    script = rendered.files[0].text
+    assert f"'pad_to_multiple_of': {split}" in script and "pip install flash-attn" in script
+    assert recipe.stage_value("batch", "sft") * (8 // split) * recipe.stage_value("grad_accum", "sft") == 16
+    for fmt in ("llamafactory", "axolotl"):
+        with pytest.raises(UsageError, match="each sequence split over"):
+            write_recipe(CATALOG, rec, rank, fmt)
 
 
 def test_qlora_python_quantizes_and_needs_cuda() -> None:

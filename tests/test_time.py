@@ -137,6 +137,21 @@ def test_online_objectives_spend_time_sampling(catalog: Catalog) -> None:
     )
 
 
+def test_a_split_sequence_shares_its_tokens_and_pays_all_to_alls(catalog: Catalog) -> None:
+    """Sequence parallelism: the GPUs that split a sequence each compute their share of its
+    tokens (attending over all of it) and take one micro-batch together, so the run's compute is
+    unchanged; the per-layer all-to-alls and more ZeRO-3 gathers per token make it slower."""
+    workload = Workload(1000, 32_768, 1.0, True)
+    whole = batches("sft", workload, 32_768, 1, 8)
+    split = batches("sft", workload, 32_768, 1, 8, split=4)
+    assert split.computed_tokens == whole.computed_tokens / 4 and split.attended == whole.attended
+    assert split.micro_steps == whole.micro_steps * 4 and split.accumulation == 4 * whole.accumulation
+    w = work(catalog, "full-ft", "llama-3.1-8b", "full", seq_len=32_768, gpus=8, sharding="zero3")
+    plain = plan_time(w, A100, {"sft": workload}, ("sft",)).seconds
+    ulysses = w._replace(settings=w.settings._replace(sequence_parallel=4))
+    assert plan_time(ulysses, A100, {"sft": workload}, ("sft",)).seconds > plain
+
+
 # --- calibration ----------------------------------------------------------------------------------
 
 

@@ -30,6 +30,9 @@ class EstimateSettings(NamedTuple):
     lora_targets: str = "all-linear"  # a value of core.shapes.LORA_TARGETS
     lora_experts: bool = False  # LoRA also adapts a mixture-of-experts model's routed experts
     vllm: bool = False  # GRPO/RLOO sample with a colocated vLLM engine (memory.estimate.served_by_vllm)
+    # GPUs one sequence is split over (DeepSpeed Ulysses sequence parallelism, with ZeRO-3 across
+    # all of them); gpus / sequence_parallel sequences train side by side.
+    sequence_parallel: int = 1
 
 
 class Breakdown(TypedDict):

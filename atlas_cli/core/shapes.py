@@ -62,6 +62,7 @@ class Shape:
     experts: int = 0
     experts_active: int = 0
     eager_heads: int = 0  # query heads whose s x s attention matrix exists (eager attention)
+    heads: int = 0  # query heads (0: unknown); Ulysses splits them over a sequence's GPUs
     # Sums over the matrices, computed once: the estimators read them in their inner loops.
     linear_params: float = field(init=False, repr=False, compare=False)
     expert_params: float = field(init=False, repr=False, compare=False)  # every routed expert
@@ -230,6 +231,7 @@ def shape_of(model: LlmModel) -> Shape:
         experts=experts,
         experts_active=active,
         eager_heads=model.attention_heads if model.eager_attention else 0,
+        heads=model.attention_heads,
     )
 
 

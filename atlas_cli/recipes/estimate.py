@@ -15,7 +15,14 @@ from __future__ import annotations
 import math
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
-from atlas_cli.core.memory.search import STRATEGIES, Estimator, estimator, training_batch, with_strategy
+from atlas_cli.core.memory.search import (
+    SEQUENCE_PARALLEL_OBJECTIVES,
+    STRATEGIES,
+    Estimator,
+    estimator,
+    training_batch,
+    with_strategy,
+)
 from atlas_cli.core.resolve import Hardware
 from atlas_cli.core.throughput.plans import NO_TIME, Timed, TimeInputs, fastest_batch, rate_for, work_of
 from atlas_cli.core.throughput.step import Device
@@ -59,10 +66,17 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
     for stage, found in stages.items():
         if found.settings.sharding != heaviest:
             stages[stage] = run(found.settings._replace(sharding=heaviest))
-    recipe.estimates = stages
-    recipe.sharding, recipe.offload = heaviest, base.offload
+    # ... and, where one splits its sequences, every stage that can (supervised ones) the same way.
+    split = max(e.settings.sequence_parallel for e in stages.values())
     for stage, found in stages.items():
-        accumulation = _accumulation(recipe, stage, found.settings.batch_size, found.settings.gpus)
+        if found.settings.sequence_parallel != split and stage in SEQUENCE_PARALLEL_OBJECTIVES:
+            stages[stage] = run(found.settings._replace(sequence_parallel=split))
+    recipe.estimates = stages
+    recipe.sharding, recipe.offload, recipe.sequence_parallel = heaviest, base.offload, split
+    for stage, found in stages.items():
+        # GPUs that split one sequence take one micro-batch together: the replicas count.
+        replicas = found.settings.gpus // found.settings.sequence_parallel
+        accumulation = _accumulation(recipe, stage, found.settings.batch_size, replicas)
         recipe.set(f"grad_accum.{stage}", Setting(accumulation, GLOBAL_SOURCE))
     recipe.timed = _timed(hardware, recipe)
 

@@ -93,6 +93,8 @@ def accelerate_config(recipe: Recipe) -> dict[str, Any]:
         if stage == 3:
             deepspeed["zero3_save_16bit_model"] = True
         config.update(deepspeed_config=deepspeed, distributed_type="DEEPSPEED")
+        if recipe.sequence_parallel > 1:
+            config["parallelism_config"] = _sequence_parallelism(recipe)
     else:
         config.update(distributed_type="MULTI_GPU", gpu_ids="all")
     config.update(
@@ -110,6 +112,19 @@ def accelerate_config(recipe: Recipe) -> dict[str, Any]:
         use_cpu=False,
     )
     return config
+
+
+def _sequence_parallelism(recipe: Recipe) -> dict[str, Any]:
+    """DeepSpeed Ulysses through accelerate (transformers docs deepspeed_alst.md): each sequence
+    split over sp_size GPUs, the groups of them data parallel; FlashAttention 2 inside, which
+    keeps packed examples apart."""
+    return {
+        "parallelism_config_sp_size": recipe.sequence_parallel,
+        "parallelism_config_dp_replicate_size": recipe.gpus // recipe.sequence_parallel,
+        "parallelism_config_sp_backend": "deepspeed",
+        "parallelism_config_sp_seq_length_is_variable": True,
+        "parallelism_config_sp_attn_implementation": "flash_attention_2",
+    }
 
 
 def deepspeed_config(recipe: Recipe) -> dict[str, Any]:
@@ -167,6 +182,11 @@ def sharding_note(recipe: Recipe) -> str | None:
         words += ", optimizer states offloaded to CPU RAM"
     elif recipe.offload == "params":
         words += ", parameters and optimizer states offloaded to CPU RAM"
+    if recipe.sequence_parallel > 1:
+        words += (
+            f", each sequence split over {recipe.sequence_parallel} GPUs (DeepSpeed Ulysses sequence "
+            "parallelism, accelerate's parallelism_config; FlashAttention 2 inside: pip install flash-attn)"
+        )
     gpus = f"{recipe.gpus} GPUs" if recipe.gpus > 1 else "1 GPU"
     note = f"{gpus}: {words}, as the memory estimate assumes."
     if recipe.offload in OFFLOADED:

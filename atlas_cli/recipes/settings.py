@@ -120,6 +120,7 @@ class Recipe:
     timed: Timed | None = None
     sharding: str = "ddp"
     offload: str = "none"
+    sequence_parallel: int = 1  # GPUs each sequence is split over (DeepSpeed Ulysses)
 
     @property
     def family(self) -> str:

@@ -47,6 +47,7 @@ def write_recipe(
     _check_generates(recipe)
     stack = "hf" if recipe.architecture == "encoder" else chosen.stack
     settle(catalog, recipe, chosen.name, stack)
+    _check_gap(recipe, chosen)
     if recipe.memory_model == "galore" and recipe.gpus > 1 and recipe.sharding != "ddp":
         # Found by LLaMA-Factory's own parser on these recipes; galore-torch documents DDP only.
         raise UsageError(
@@ -202,6 +203,12 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
             + (f" ({gap})" if gap else "")
             + f"; use --trainer {' or '.join(others)}"
         )
+    _check_gap(recipe, fmt)
+
+
+def _check_gap(recipe: Recipe, fmt: TrainerFormat) -> None:
+    """What the format cannot express: checked on the plan, and again once the recipe's own
+    estimate has settled its multi-GPU strategy."""
     gap = fmt.gap(recipe)
     if gap:
         raise UsageError(
@@ -209,8 +216,8 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
                 "{format} cannot express plan {rank} ({name}, {stages}): {gap}",
                 format=fmt.name,
                 rank=recipe.rank,
-                name=plan.name,
-                stages=" -> ".join(plan.pipeline),
+                name=recipe.plan.name,
+                stages=" -> ".join(recipe.plan.pipeline),
                 gap=gap,
             )
         )

@@ -33,6 +33,7 @@ class AssumptionsJson(TypedDict):
     offload: str  # none, optimizer or params
     stack: str  # hf, trl, liger or unsloth
     vllm: bool  # this stage samples with a colocated vLLM engine (GRPO/RLOO with --vllm)
+    sequence_parallel: int  # GPUs each sequence is split over (DeepSpeed Ulysses); 1: none
     strategy: str  # the sharding and offload in words
     attention: str
     logits: str

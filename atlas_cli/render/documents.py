@@ -110,6 +110,11 @@ def _strategy(s: EstimateSettings, memory_model: str) -> str:
         )
     else:
         placement = t("data parallel across {gpus} GPUs: a whole copy of the model on each", gpus=s.gpus)
+    if s.sequence_parallel > 1:
+        placement += t(
+            "; each sequence split over {split} GPUs (DeepSpeed Ulysses sequence parallelism)",
+            split=s.sequence_parallel,
+        )
     offload = {
         "optimizer": N_("; optimizer states in CPU RAM"),
         "params": N_("; parameters and optimizer states in CPU RAM"),
@@ -143,6 +148,7 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "offload": s.offload,
         "stack": s.stack,
         "vllm": served_by_vllm(e.memory_model, s),
+        "sequence_parallel": s.sequence_parallel,
         "strategy": _strategy(s, e.memory_model),
         "attention": _attention(e),
         "logits": t(STACK_HELP[s.stack]),

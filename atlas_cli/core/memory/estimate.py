@@ -135,9 +135,10 @@ def _sequences(s: EstimateSettings) -> int:
 
 
 def _tokens(model: str, s: EstimateSettings) -> float:
-    """Tokens in one forward/backward pass on one GPU."""
+    """Tokens in one forward/backward pass on one GPU: its share of a sequence split over
+    `sequence_parallel` GPUs."""
     length = s.seq_len + (VIRTUAL_TOKENS if MEMORY_MODELS[model].family == "prompt" else 0)
-    return float(length * _sequences(s))
+    return length * _sequences(s) / s.sequence_parallel
 
 
 def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, float, float]:

@@ -11,10 +11,18 @@ from typing import Any, NamedTuple
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory.estimate import estimate, gib_to_gb
 from atlas_cli.core.shapes import Shape
+from atlas_cli.core.throughput.step import GPUS_PER_NODE
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 
 # ddp first: it communicates least; then ZeRO-2, then ZeRO-3 / FSDP.
 STRATEGIES = ("ddp", "zero2", "zero3")
+# Objectives whose trainers split a sequence over GPUs: TRL's SFTTrainer under accelerate's
+# DeepSpeed Ulysses (sp_size; transformers docs deepspeed_alst.md), axolotl's context_parallel_size.
+SEQUENCE_PARALLEL_OBJECTIVES = frozenset({"sft", "continued-pretraining"})
+# Splitting pays an all-to-all per layer for every token: it is how sequences of tens of thousands
+# of tokens fit (the ALST and Ulysses write-ups start at 32k), not a way to shard short ones,
+# which ZeRO-3, a smaller micro-batch or more GPUs serve better.
+SEQUENCE_PARALLEL_FROM = 16_384
 MAX_SEQ_LEN = 10_000_000
 MAX_BATCH = 100_000
 MIN_USEFUL_SEQ_LEN = 256  # shorter than this is no longer the same fine-tune
@@ -28,16 +36,38 @@ def estimator(method_id: str, model: str, shape: Shape) -> Estimator:
 
 
 def with_strategy(run: Estimator, settings: EstimateSettings) -> Estimate:
-    """`auto` multi-GPU: the first strategy that fits within the margin, else the first that
-    fits at all, else ZeRO-3 (the least memory)."""
+    """`auto` multi-GPU: the first strategy that fits within the margin; else ZeRO-3 with each
+    sequence split over the fewest GPUs that makes it fit (sequence parallelism: long sequences);
+    else the first that fits at all, else ZeRO-3 (the least memory)."""
     if settings.gpus == 1:
-        return run(settings._replace(sharding="ddp"))
-    tried = [run(settings._replace(sharding=name)) for name in STRATEGIES]
-    for wanted in ("yes", "tight"):
-        for result in tried:
-            if result.fit == wanted:
-                return result
-    return tried[-1]
+        return run(settings._replace(sharding="ddp", sequence_parallel=1))
+    tried = [run(settings._replace(sharding=name, sequence_parallel=1)) for name in STRATEGIES]
+    found = _first(tried, "yes")
+    if found is not None:
+        return found
+    split = [
+        run(settings._replace(sharding="zero3", sequence_parallel=n))
+        for n in sequence_parallel_degrees(tried[-1].shape, settings)
+    ]
+    return _first(split, "yes") or _first(tried, "tight") or _first(split, "tight") or tried[-1]
+
+
+def _first(estimates: list[Estimate], fit: str) -> Estimate | None:
+    return next((e for e in estimates if e.fit == fit), None)
+
+
+def sequence_parallel_degrees(shape: Shape, settings: EstimateSettings) -> list[int]:
+    """The ways to split one sequence over the GPUs (DeepSpeed Ulysses, as TRL's SFTTrainer and
+    axolotl run it): powers of two that divide the GPUs, within a node (an all-to-all per layer
+    runs over its links), and the query heads (each GPU computes whole heads). Supervised stages
+    of long sequences only, and not for families that need eager attention, whose 4-D mask
+    Ulysses drops."""
+    if settings.objective not in SEQUENCE_PARALLEL_OBJECTIVES or settings.seq_len < SEQUENCE_PARALLEL_FROM:
+        return []
+    if shape.eager_heads or not shape.heads:
+        return []
+    limit = min(settings.gpus, GPUS_PER_NODE)
+    return [n for n in (2, 4, 8, 16) if n <= limit and settings.gpus % n == 0 and shape.heads % n == 0]
 
 
 def largest(run: Estimator, settings: EstimateSettings, field: str) -> int | None:

@@ -136,7 +136,7 @@ def micro_step(
     launch = _launch_seconds(work)
     communication = _communication_seconds(work, device, accumulation)
     offload = _offload_seconds(work, accumulation)
-    busy = max(compute + memory, launch)
+    busy = max(compute + memory + _all_to_all_seconds(work, device, tokens), launch)
     return Step(max(busy, communication) + offload, compute, memory, launch, communication, offload)
 
 
@@ -234,6 +234,21 @@ def _communication_seconds(work: Work, device: Device, accumulation: int) -> flo
     else:
         payload = 2 * grads / accumulation  # all-reduce once per optimizer step
     return payload / (link_gbs(device, n) * 1e9)
+
+
+def _all_to_all_seconds(work: Work, device: Device, tokens: float) -> float:
+    """Ulysses sequence parallelism: in every layer an all-to-all gives each GPU whole heads of
+    the queries, keys and values over the full sequence, and another returns the attention
+    output to its share of the sequence; in the forward, the recomputation and the backward. The
+    attention waits for them: not overlapped."""
+    s, shape = work.settings, work.shape
+    split = s.sequence_parallel
+    if split == 1:
+        return 0.0
+    per_token = 2.0 * (2 * shape.q_dim + 2 * shape.kv_dim)  # 16-bit q, k, v and the output
+    passes = 3 if s.gradient_checkpointing else 2
+    payload = tokens * per_token * shape.layers * passes * (split - 1) / split
+    return payload / (link_gbs(device, split) * 1e9)
 
 
 def _offload_seconds(work: Work, accumulation: int) -> float:

@@ -88,7 +88,12 @@ def completion_tokens(objective: str, length: int, seq_len: int) -> int:
     return min(completion_length(seq_len), math.ceil(COMPLETION_SHARE * length))
 
 
-def batches(objective: str, workload: Workload, seq_len: int, batch_size: int, gpus: int) -> Batches:
+def batches(
+    objective: str, workload: Workload, seq_len: int, batch_size: int, gpus: int, split: int = 1
+) -> Batches:
+    """The run's micro-steps on one GPU. `split`: GPUs one sequence is split over (sequence
+    parallelism): they take one micro-batch together, each its share of the tokens."""
+    gpus //= split  # the data-parallel replicas
     length = min(workload.tokens_per_example, seq_len)
     per_example = sequences_per_example(objective)
     sequences = workload.examples * workload.epochs * per_example
@@ -105,4 +110,4 @@ def batches(objective: str, workload: Workload, seq_len: int, batch_size: int, g
         micro_steps = sequences / gpus / per_micro
     prompts = workload.examples * workload.epochs / gpus if objective in GENERATIONS else 0.0
     attended = length if workload.packing and objective in PACKABLE else computed / per_micro
-    return Batches(sequences, tokens, micro_steps, computed, attended, accumulation, prompts)
+    return Batches(sequences, tokens, micro_steps, computed / split, attended, accumulation, prompts)

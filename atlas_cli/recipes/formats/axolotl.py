@@ -41,6 +41,12 @@ def gap(recipe: Recipe) -> str | None:
         )
     if "rloo" in recipe.stages:
         return "axolotl's rl: options are dpo, ipo, orpo, kto, simpo, grpo, gdpo and ebft, not RLOO"
+    if recipe.sequence_parallel > 1:
+        return (
+            f"the plan fits only with each sequence split over {recipe.sequence_parallel} GPUs; axolotl's "
+            "context_parallel_size does that with ring-flash-attn and a micro-batch of 1 when packing, which "
+            "these recipes do not write yet; use --trainer python (DeepSpeed Ulysses)"
+        )
     if recipe.family not in ("weights", "lora"):
         return (
             "axolotl trains full weights, LoRA / QLoRA (and DoRA via peft_use_dora), or the parameters "

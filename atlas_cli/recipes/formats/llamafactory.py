@@ -91,6 +91,12 @@ LF_DATASETS = {
 def gap(recipe: Recipe) -> str | None:
     if "grpo" in recipe.stages or "rloo" in recipe.stages:
         return "LLaMA-Factory has no online RL stage (its stages: pt, sft, rm, ppo, dpo, kto)"
+    if recipe.sequence_parallel > 1:
+        return (
+            f"the plan fits only with each sequence split over {recipe.sequence_parallel} GPUs, which "
+            "LLaMA-Factory does only under its Megatron backend (context_parallel_size), not with its "
+            "Trainer and DeepSpeed; use --trainer python (DeepSpeed Ulysses)"
+        )
     if recipe.memory_model not in LF_FINETUNING:
         return (
             "its finetuning types are lora (with use_dora / quantization_bit), freeze, "

@@ -7,6 +7,7 @@ import shlex
 from string import Template
 
 from atlas_cli.core.memory.estimate import MAX_PROMPT
+from atlas_cli.core.memory.search import SEQUENCE_PARALLEL_OBJECTIVES
 from atlas_cli.i18n import t
 from atlas_cli.recipes.header import WIDTH, header, literal, wrapped
 from atlas_cli.recipes.launchers import (
@@ -88,6 +89,14 @@ def gap(recipe: Recipe) -> str | None:
         return t(
             "a reward model is a sequence classifier with a new head, not the next stage of a language "
             "model's adapter; write it as its own recipe"
+        )
+    unsplit = [s for s in recipe.stages if s not in SEQUENCE_PARALLEL_OBJECTIVES]
+    if recipe.sequence_parallel > 1 and unsplit:
+        return t(
+            "the plan fits only with each sequence split over {split} GPUs, which TRL's SFTTrainer does "
+            "(DeepSpeed Ulysses) but its {stage} trainer does not; shorten --seq-len or add GPUs",
+            split=recipe.sequence_parallel,
+            stage=unsplit[0].upper(),
         )
     return None
 
@@ -338,6 +347,9 @@ def _stage_kwargs(recipe: Recipe, stage: str) -> dict[str, Value]:
     values: dict[str, Value] = {}
     if stage in ("sft", "continued-pretraining", "dpo", "kto", "reward-model"):
         values["max_length"] = recipe.value("seq_len")
+    if recipe.sequence_parallel > 1:
+        # Ulysses splits a sequence into equal shares (transformers docs deepspeed_alst.md).
+        values["pad_to_multiple_of"] = recipe.sequence_parallel
     if recipe.has(f"packing.{stage}") and recipe.stage_value("packing", stage):
         values["packing"] = True
         if stage == "continued-pretraining":
@@ -396,8 +408,11 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
         needs["bitsandbytes"] = "pip install bitsandbytes (4-bit kernels; CUDA GPUs only)"
     if recipe.memory_model == "galore":
         needs["galore_torch"] = "pip install galore-torch"
-    if recipe.has("attention"):
+    attention = _attention(recipe)
+    if attention == FLASH_ATTENTION_KERNEL:
         needs["kernels"] = f"pip install kernels (downloads {FLASH_ATTENTION_KERNEL}'s prebuilt kernel)"
+    elif attention is not None:
+        needs["flash_attn"] = "pip install flash-attn (DeepSpeed Ulysses runs FlashAttention 2 inside)"
     if any(recipe.has(f"{stage}.use_vllm") for stage in recipe.stages):
         needs["vllm"] = "pip install vllm (TRL samples the completions with it: use_vllm=True)"
     if recipe.sharding != "ddp":  # ZeRO, on one GPU too when it offloads
@@ -544,10 +559,19 @@ $load
 # FlashAttention 2 from the Hub (the kernels package): no flash-attn build; TRL's padding-free
 # packing supports it (sft_trainer.FLASH_ATTENTION_VARIANTS).
 FLASH_ATTENTION_KERNEL = "kernels-community/flash-attn2"
-PACKED_ATTENTION = (
-    "\n    # Packed rows: FlashAttention keeps their examples apart without a seq x seq mask."
-    f'\n    kwargs["attn_implementation"] = "{FLASH_ATTENTION_KERNEL}"'
-)
+ATTENTION_KWARG = """
+    # FlashAttention: packed rows' examples kept apart without a seq x seq mask; Ulysses runs it.
+    kwargs["attn_implementation"] = $attention"""
+
+
+def _attention(recipe: Recipe) -> str | None:
+    """The attention the model loads with: FlashAttention 2 from the Hub for packed rows, the
+    flash-attn package's under DeepSpeed Ulysses (its sp_attn_implementation names it)."""
+    if recipe.sequence_parallel > 1:
+        return "flash_attention_2"
+    return FLASH_ATTENTION_KERNEL if recipe.has("attention") else None
+
+
 LOAD_CAUSAL = "    return AutoModelForCausalLM.from_pretrained(path, **kwargs)"
 LOAD_CLASSIFIER = """\
     return AutoModelForSequenceClassification.from_pretrained(
@@ -568,8 +592,9 @@ def _load_model(recipe: Recipe) -> str:
     quantization = training.QUANTIZATION_KWARGS if recipe.memory_model == "qlora" else ""
     if recipe.dequantizes_mxfp4:
         quantization = training.DEQUANTIZE_MXFP4
-    if recipe.has("attention"):
-        quantization += PACKED_ATTENTION
+    attention = _attention(recipe)
+    if attention is not None:
+        quantization += Template(ATTENTION_KWARG).substitute(attention=literal(attention))
     return Template(LOAD_MODEL).substitute(quantization=quantization, load=load)
 
 
