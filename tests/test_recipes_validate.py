@@ -31,13 +31,21 @@ pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).resolve().parent / "validators"
 # Multi-GPU profiles: ZeRO-3 (a 70B model on four A100s), CPU offload (on two RTX 4090s), data
-# parallel (an 8B model on two A100s) and two nodes (16 H100s), so that every launcher config is
-# checked.
+# parallel (an 8B model on two A100s), two nodes (16 H100s) and sequence parallelism, so that every
+# launcher config is checked.
 MULTI_GPU = [
     {"gpu": "a100-80gb", "gpus": "4", "model": "llama-3.1-70b", "data_kind": "preferences"},
     {"gpu": "rtx-4090", "gpus": "2", "model": "llama-3.1-70b", "goal": "chat"},
     {"gpu": "a100-80gb", "gpus": "2", "model": "llama-3.1-8b", "data_kind": "ratings"},
     {"gpu": "h100-80gb", "gpus": "16", "model": "llama-3.1-70b", "goal": "chat"},  # two nodes
+    # 256k tokens: each sequence split over GPUs (DeepSpeed Ulysses, accelerate's parallelism_config)
+    {
+        "gpu": "h100-80gb",
+        "gpus": "8",
+        "model": "llama-3.1-8b",
+        "data_kind": "demonstrations",
+        "seq_len": "256k",
+    },
 ]
 
 
