@@ -1444,6 +1444,9 @@ def test_a_post_trained_catalog_model_is_its_own_hub_id(run: Runner) -> None:
         ("qwen3-30b-a3b", "qwen3"),
         ("qwen3-4b-instruct-2507", "qwen3_nothink"),  # no thinking: LLaMA-Factory's own registration
         ("Qwen/Qwen3-30B-A3B-Thinking-2507", "qwen3"),
+        ("llama-3.1-8b-instruct", "llama3"),
+        # A base Llama 3 never trained its chat template's special tokens (hiyouga/LlamaFactory#6436).
+        ("llama-3.1-8b", "default"),
     ],
 )
 def test_llamafactory_uses_the_model_family_template(run: Runner, model: str, template: str) -> None:

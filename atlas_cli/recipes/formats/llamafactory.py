@@ -70,6 +70,9 @@ LF_TEMPLATES = (
     ("gpt-oss", "gpt_oss"),
     ("smollm2", "smollm2"),
 )
+# Chat templates whose special tokens the base checkpoints never trained (Llama 3's header and
+# end-of-turn tokens: unslothai/unsloth#915, #873): a base model trains on "default" instead.
+UNTRAINED_IN_BASE = frozenset({"llama3"})
 # dataset_info.json entries that read the same JSON Lines files as the Python recipe.
 PAIRS = {
     "file_name": "dpo.jsonl",
@@ -109,6 +112,12 @@ def gap(recipe: Recipe) -> str | None:
 def _lf_template(recipe: Recipe) -> tuple[str, str]:
     name = str(recipe.profile.get("model") or "").replace("\\", "/").rsplit("/", 1)[-1].lower()
     for part, template in LF_TEMPLATES:
+        if part in name and template in UNTRAINED_IN_BASE and not recipe.post_trained:
+            return "default", (
+                f"LLaMA-Factory's generic template: the {part} base model never trained the special "
+                f"tokens of its {template} chat template (its maintainer: 'base model: default, "
+                "instruct model: llama3', hiyouga/LlamaFactory#6436); serve the result with the same"
+            )
         if part in name:
             return template, f"LLaMA-Factory's template for {part} models"
     return "default", (
