@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from atlas_cli.core.memory.estimate import GENERATIONS, sampled_at_once
+from atlas_cli.core.memory.estimate import GENERATIONS, sampled_at_once, served_by_vllm
 from atlas_cli.core.throughput.step import Device, Step, Work, decode_seconds, micro_step
 from atlas_cli.core.throughput.workload import Workload, batches, completion_tokens
 
@@ -91,7 +91,7 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: str) -
     work = work._replace(settings=s)
     b = batches(objective, workload, s.seq_len, s.batch_size, s.gpus, s.sequence_parallel)
     step = micro_step(
-        work, device, b.computed_tokens, b.attended, b.accumulation, EXTRA_FORWARDS.get(objective, 0)
+        work, device, b.computed_tokens, b.attended, b.accumulation, _extra_forwards(work, objective)
     )
     training = b.micro_steps * step.seconds * (2 if objective in VALUE_MODEL_OBJECTIVES else 1)
     generation = 0.0
@@ -102,6 +102,13 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: str) -
         rounds = b.prompts_per_gpu * GENERATIONS[objective] / at_once
         generation = rounds * decode_seconds(work, device, at_once, length - completion, completion)
     return StageTime(objective, b.tokens, training + generation, generation, step, workload, s.batch_size)
+
+
+def _extra_forwards(work: Work, objective: str) -> int:
+    """Forward passes without gradients an objective adds; sampling with vLLM adds one (TRL
+    recomputes the sampled tokens' log-probabilities with the trained model to correct vLLM's,
+    vllm_importance_sampling_correction=True by default)."""
+    return EXTRA_FORWARDS.get(objective, 0) + (1 if served_by_vllm(work.model, work.settings) else 0)
 
 
 def plan_time(
