@@ -946,6 +946,33 @@ def test_a_split_sequence_runs_under_deepspeed_ulysses_in_the_python_recipe() ->
             write_recipe(CATALOG, rec, rank, fmt)
 
 
+# axolotl/integrations/liger/args.py (LigerArgs), fields its Liger plugin adds to the config.
+AXOLOTL_LIGER_KEYS = words(
+    """
+    liger_rope liger_rms_norm liger_rms_norm_gated liger_layer_norm liger_swiglu liger_glu_activation
+    liger_cross_entropy liger_fused_linear_cross_entropy liger_use_token_scaling
+    """
+)
+
+
+def test_stack_liger_writes_liger_kernel_into_the_yaml_recipes() -> None:
+    """--stack liger sizes memory with a fused linear cross-entropy: LLaMA-Factory's
+    enable_liger_kernel and axolotl's Liger plugin train that way (for SFT; their preference
+    stages keep the logits, so those are sized and written without it)."""
+    rec = recommend(gpu="rtx-4090", model="llama-3.1-8b", goal="adapt", seq_len="16k", stack="liger")
+    rank = rank_of(rec, "qlora", ("sft",))
+    (factory,) = yaml_documents(render_recipe(CATALOG, rec, rank, "llamafactory"))
+    assert factory["enable_liger_kernel"] is True
+    recipe, rendered = write_recipe(CATALOG, rec, rank, "axolotl")
+    (axolotl,) = yaml_documents(rendered.text)
+    assert recipe.stack == "liger" and axolotl["plugins"] == ["axolotl.integrations.liger.LigerPlugin"]
+    liger = {k for k in axolotl if k.startswith("liger_")}
+    assert "liger_fused_linear_cross_entropy" in liger and liger <= AXOLOTL_LIGER_KEYS
+    pairs = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="preferences", stack="liger")
+    recipe, _ = write_recipe(CATALOG, pairs, rank_of(pairs, "lora", ("sft", "dpo")), "llamafactory")
+    assert recipe.stack == "hf"
+
+
 def test_qlora_python_quantizes_and_needs_cuda() -> None:
     rec = recommend(gpu="t4", model="llama-3.1-8b", goal="chat")
     text = render_recipe(CATALOG, rec, rank_of(rec, "qlora", ("sft",)), "python")

@@ -41,6 +41,9 @@ class TrainerFormat:
     objectives: frozenset[str]  # the stages it trains
     default_name: str  # the first file's name when --out does not give one
     stack: str = "hf"  # how its trainer computes the logits (the memory estimate's `stack`)
+    # Writes Liger Kernel (fused loss and kernels) when the profile's --stack is liger, for
+    # supervised stages, whose loss it fuses (preference stages keep their logits).
+    liger: bool = False
     prompting: bool = False  # writes runnable examples for no-training plans (RAG, ICL)
     encoder_classifiers: bool = False  # trains BERT-style sequence classifiers
 

@@ -10,7 +10,7 @@ from atlas_cli.i18n import t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import GENERATIVE_GOALS, MEMORY_MODELS
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, trainer_formats
-from atlas_cli.recipes.settings import WRITTEN_FOR, Recipe, resolve, settle
+from atlas_cli.recipes.settings import SUPERVISED_STAGES, WRITTEN_FOR, Recipe, resolve, settle
 
 # Why no format trains these objectives, in words a user can act on.
 NO_FORMAT = {
@@ -46,6 +46,12 @@ def write_recipe(
     _check_checkpoint(recipe)
     _check_generates(recipe)
     stack = "hf" if recipe.architecture == "encoder" else chosen.stack
+    if (
+        chosen.liger
+        and recipe.profile.get("stack") == "liger"
+        and set(recipe.stages) <= set(SUPERVISED_STAGES)
+    ):
+        stack = "liger"
     settle(catalog, recipe, chosen.name, stack)
     _check_gap(recipe, chosen)
     if recipe.memory_model == "galore" and recipe.gpus > 1 and recipe.sharding != "ddp":

@@ -28,6 +28,12 @@ AX_OBJECTIVES = frozenset({"sft", "continued-pretraining", *AX_RL})
 AX_BITFIT = ["^.+bias$"]
 
 
+AX_LIGER_PLUGIN = "axolotl.integrations.liger.LigerPlugin"
+# axolotl/integrations/liger/args.py (LigerArgs): the fused linear cross-entropy never builds the
+# logits, as the memory estimate's "liger" stack assumes.
+AX_LIGER_KEYS = ("liger_rope", "liger_rms_norm", "liger_glu_activation", "liger_fused_linear_cross_entropy")
+
+
 def gap(recipe: Recipe) -> str | None:
     if "orpo" in recipe.stages:
         return (
@@ -115,6 +121,8 @@ def _ax_unfrozen(recipe: Recipe) -> list[str] | None:
 
 def _ax_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
     values: dict[str, Any] = {"base_model": previous or recipe.model_hint}
+    if recipe.stack == "liger":  # axolotl's Liger plugin: fused kernels and linear cross-entropy
+        values.update(plugins=[AX_LIGER_PLUGIN], **dict.fromkeys(AX_LIGER_KEYS, True))
     if recipe.dequantizes_mxfp4:  # as axolotl's examples/gpt-oss configs load it
         values.update(
             model_quantization_config="Mxfp4Config", model_quantization_config_kwargs={"dequantize": True}
@@ -289,4 +297,4 @@ def render(recipe: Recipe, main: str) -> Rendered:
     )
 
 
-register(TrainerFormat("axolotl", "axolotl YAML (axolotl train)", render, gap, AX_OBJECTIVES, ""))
+register(TrainerFormat("axolotl", "axolotl YAML (axolotl train)", render, gap, AX_OBJECTIVES, "", liger=True))

@@ -203,6 +203,8 @@ def _lf_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
             values["quantization_type"] = recipe.value("quant.type")
     if not recipe.value("gradient_checkpointing"):
         values["disable_gradient_checkpointing"] = True  # LLaMA-Factory checkpoints by default
+    if recipe.stack == "liger":  # its fused linear cross-entropy in SFT: no logits materialised
+        values["enable_liger_kernel"] = True
     return values
 
 
@@ -301,5 +303,6 @@ register(
         gap,
         frozenset(LF_STAGE),
         "",
+        liger=True,
     )
 )
