@@ -155,6 +155,19 @@ def test_a_split_sequence_shares_its_tokens_and_pays_all_to_alls(catalog: Catalo
     assert plan_time(ulysses, A100, {"sft": workload}, ("sft",)).seconds > plain
 
 
+def test_only_a_mixture_of_experts_routed_experts_run_slow(catalog: Catalog) -> None:
+    """Routed experts run expert by expert; attention runs at the dense efficiency, so a long
+    sequence on an MoE model is bound by attention, as Unsloth's gpt-oss-20b step over 486,607
+    tokens was (~95 % of its FLOPs)."""
+    s = shape(catalog, "gpt-oss-20b")
+    short = token_flops("lora", s, 0.0, 1024, checkpointing=True)
+    long = token_flops("lora", s, 0.0, 486_607, checkpointing=True)
+    assert long.routed == short.routed > 0  # attention adds no routed FLOPs
+    assert long.routed / long.hardware < 0.05 < short.routed / short.hardware
+    dense = token_flops("lora", shape(catalog, "llama-3.1-8b"), 0.0, 1024, checkpointing=True)
+    assert dense.routed == 0
+
+
 # --- calibration ----------------------------------------------------------------------------------
 
 
@@ -351,12 +364,12 @@ def test_a_gpus_measured_matmul_share_scales_its_efficiency(catalog: Catalog) ->
     h100 = resolve_hardware(catalog, "h100-80gb", None, 1).device
     assert h100 is not None and h100.matmul_tflops == 794.5
     unmeasured = h100._replace(matmul_tflops=None)
-    assert efficiency("hf", False, unmeasured) == STACK_EFFICIENCY["hf"]  # the A100's share assumed
-    assert efficiency("hf", False, h100) == pytest.approx(0.45 * (794.5 / 989.4) / (271.2 / 312))
+    assert efficiency("hf", unmeasured) == STACK_EFFICIENCY["hf"]  # the A100's share assumed
+    assert efficiency("hf", h100) == pytest.approx(0.45 * (794.5 / 989.4) / (271.2 / 312))
     work = Work("lora", shape(catalog), settings(), 8e7)
     measured, assumed = micro_step(work, h100, 4096, 4096, 1), micro_step(work, unmeasured, 4096, 4096, 1)
     slower = measured.compute / assumed.compute
-    assert slower == pytest.approx(STACK_EFFICIENCY["hf"] / efficiency("hf", False, h100))
+    assert slower == pytest.approx(STACK_EFFICIENCY["hf"] / efficiency("hf", h100))
 
 
 def test_limits_exclude_plans_and_explain_says_why(run: Runner) -> None:

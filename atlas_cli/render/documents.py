@@ -257,7 +257,7 @@ def time_assumptions_json(time: PlanTime, moe: bool) -> TimeAssumptionsJson | No
     if not time.stages:
         return None
     first = time.stages[0].workload
-    share = efficiency(time.stack, moe, time.device)
+    share = efficiency(time.stack, time.device)
     return {
         "examples": first.examples,
         "tokens_per_example": first.tokens_per_example,

@@ -34,6 +34,7 @@ class TokenFlops(NamedTuple):
     forward: float  # one forward pass, per token
     model: float  # forward + backward: what the method needs (the MFU convention)
     hardware: float  # with recomputation: what the GPU executes
+    routed: float  # of `hardware`, the routed experts' matmuls (mixture of experts; else 0)
 
 
 def matmul_params(shape: Shape) -> float:
@@ -42,6 +43,11 @@ def matmul_params(shape: Shape) -> float:
     idle_experts = shape.params - shape.active_params
     head = shape.hidden * shape.vocab if shape.architecture != "encoder" else 0
     return shape.linear_params - idle_experts + head
+
+
+def routed_params(shape: Shape) -> float:
+    """Routed-expert weights one token multiplies by (its top-k experts of every MoE layer)."""
+    return shape.expert_params * shape.experts_active / shape.experts if shape.experts else 0.0
 
 
 def attention_flops(shape: Shape, attended: float) -> float:
@@ -69,7 +75,10 @@ def token_flops(
         weight_grads = 0.0
     adapters = 6 * trainable if MEMORY_MODELS[model].frozen_base else 0.0
     total = forward + activation_grads + weight_grads + adapters
-    return TokenFlops(forward, total, total + (forward if checkpointing else 0.0))
+    recomputed = forward if checkpointing else 0.0
+    # The routed experts' share of every matmul term: forward, activation and weight gradients.
+    matmuls = 2 * n * (1 + reach) + weight_grads + (2 * n if checkpointing else 0.0)
+    return TokenFlops(forward, total, total + recomputed, matmuls * routed_params(shape) / n)
 
 
 def inference_flops(shape: Shape, attended: float) -> float:

@@ -196,7 +196,7 @@ def _setup_time(e: Estimate, device: Device, inputs: TimeInputs) -> PlanTime:
     assert inputs.examples is not None
     tokens = inputs.examples * float(inputs.tokens())
     per_token = 2 * EMBEDDER_PARAMS
-    seconds = tokens * per_token / (device.tflops * 1e12 * efficiency("hf", False, device)) / e.settings.gpus
+    seconds = tokens * per_token / (device.tflops * 1e12 * efficiency("hf", device)) / e.settings.gpus
     step = Step(seconds, seconds, 0.0, 0.0, 0.0, 0.0)
     corpus = Workload(inputs.examples, inputs.tokens(), 1.0, packing=True)
     stage = StageTime("embed the corpus", tokens, seconds, 0.0, step, corpus, e.settings.batch_size)

@@ -26,7 +26,7 @@ from atlas_cli.core.memory.activations import kv_cache_bytes
 from atlas_cli.core.memory.estimate import served_by_vllm
 from atlas_cli.core.memory.states import optimizer_bytes, quantized_bytes, weight_bytes
 from atlas_cli.core.shapes import Shape
-from atlas_cli.core.throughput.flops import inference_flops, token_flops
+from atlas_cli.core.throughput.flops import inference_flops, routed_params, token_flops
 from atlas_cli.kb.vocabulary import MEMORY_MODELS
 
 # Share of peak dense 16-bit FLOPS a whole training step sustains, by stack (matmuls plus the
@@ -34,13 +34,15 @@ from atlas_cli.kb.vocabulary import MEMORY_MODELS
 # transformers/PEFT/TRL ~0.45; fused kernels, torch.compile (Liger, torchtune) or Unsloth's
 # hand-written kernels ~0.6.
 STACK_EFFICIENCY = {"hf": 0.45, "trl": 0.45, "liger": 0.6, "unsloth": 0.6}
-# Mixture-of-experts layers dispatch tokens expert by expert, each expert a small matmul: the
-# axolotl Llama 4 Scout QLoRA run (519 tokens/s on one H100, benchmarks/measured.py) comes out at
-# a tenth of a dense layer's efficiency with the same kernels (0.94x the measured rate, with the
-# H100's measured matmul share below; 0.15 put it at 1.4x); LLaMA-Factory users see
-# Qwen3-30B-A3B LoRA under ZeRO-3 train slower than a dense 32B (hiyouga/LlamaFactory#7921, a
-# maintainer: "normal").
-MOE_EFFICIENCY = 0.10
+# A mixture of experts' routed experts run expert by expert, each a small matmul over the tokens
+# routed to it: their FLOPs run at this share of a dense layer's efficiency; attention, the shared
+# experts and the LM head at the dense one. The axolotl Llama 4 Scout QLoRA run (519 tokens/s on one
+# H100, benchmarks/measured.py) comes out at 1.01x its measured rate with 0.04; Unsloth's gpt-oss-20b
+# at 486,607 tokens, whose FLOPs are ~95 % attention, at 1.23x (it was 0.23x when one factor of
+# 0.10 slowed every FLOP). LLaMA-Factory users see Qwen3-30B-A3B LoRA under ZeRO-3 train slower
+# than a dense 32B (hiyouga/LlamaFactory#7921, a maintainer: "normal").
+MOE_EFFICIENCY = 0.04
+MOE_SLOWDOWN = 1 / MOE_EFFICIENCY - 1  # extra FLOP-equivalents per routed-expert FLOP
 # The stack efficiencies were calibrated mostly on A100 runs, whose dense bf16 matmuls reach 86.9 %
 # of peak (ml-engineering's maximum achievable matmul FLOPS, 271.2 of 312 TFLOPS). A GPU measured
 # lower (H100 SXM 80.3 %, MI300X 51.4 %: data/gpus.yaml tflops_bf16_measured) sustains
@@ -125,12 +127,8 @@ def micro_step(
     passes an objective adds without gradients (a reference model, a KL batch)."""
     s = work.settings
     flops = token_flops(work.model, work.shape, work.trainable, attended, s.gradient_checkpointing)
-    executed = flops.hardware + extra_forwards * flops.forward
-    compute = (
-        tokens
-        * executed
-        / (device.tflops * 1e12 * efficiency(work.settings.stack, work.shape.is_moe, device))
-    )
+    executed = flops.hardware + extra_forwards * flops.forward + flops.routed * MOE_SLOWDOWN
+    compute = tokens * executed / (device.tflops * 1e12 * efficiency(work.settings.stack, device))
     traffic = _pass_bytes(work, tokens, extra_forwards) + _optimizer_bytes(work, fused) / accumulation
     memory = traffic / (device.bandwidth_gbs * 1e9 * BANDWIDTH_EFFICIENCY)
     launch = _launch_seconds(work)
@@ -147,12 +145,13 @@ def touched_weights(shape: Shape, tokens: float) -> float:
     return shape.linear_params - shape.expert_params * (1 - touched) + shape.hidden * shape.vocab
 
 
-def efficiency(stack: str, moe: bool, device: Device) -> float:
-    """The share of the GPU's peak dense FLOPS a training step sustains."""
+def efficiency(stack: str, device: Device) -> float:
+    """The share of the GPU's peak dense FLOPS a training step sustains (routed experts run at
+    MOE_EFFICIENCY of it)."""
     measured = (
         1.0 if device.matmul_tflops is None else device.matmul_tflops / device.tflops / REFERENCE_MATMUL_SHARE
     )
-    return STACK_EFFICIENCY[stack] * (MOE_EFFICIENCY if moe else 1.0) * measured
+    return STACK_EFFICIENCY[stack] * measured
 
 
 def _pass_bytes(work: Work, tokens: float, extra_forwards: int) -> float:
@@ -281,6 +280,7 @@ def decode_seconds(work: Work, device: Device, sequences: float, prompt: float, 
     cache = sequences * kv_cache_bytes(shape, prompt + completion / 2)
     gpu = (weights + cache) / (device.bandwidth_gbs * 1e9 * DECODE_EFFICIENCY[vllm])
     cpu = 0.0 if vllm else shape.layers * FORWARD_OPS_PER_LAYER * OP_SECONDS
-    sustained = device.tflops * 1e12 * efficiency(s.stack, shape.is_moe, device)
-    prefill = sequences * prompt * inference_flops(shape, prompt) / sustained
+    sustained = device.tflops * 1e12 * efficiency(s.stack, device)
+    executed = inference_flops(shape, prompt) + 2 * routed_params(shape) * MOE_SLOWDOWN
+    prefill = sequences * prompt * executed / sustained
     return prefill + completion * max(gpu, cpu)
