@@ -16,6 +16,7 @@ from atlas_cli.core.memory import GB, estimate, gib_to_gb, verdict
 from atlas_cli.core.memory import activations as act
 from atlas_cli.core.memory import params as par
 from atlas_cli.core.memory import states as sta
+from atlas_cli.core.memory.estimate import vllm_tensor_parallel
 from atlas_cli.core.memory.search import (
     changes_that_fit,
     estimator,
@@ -961,3 +962,16 @@ def test_ulysses_gives_each_gpu_whole_heads() -> None:
     assert sequence_parallel_degrees(model("llama-3.1-8b"), long) == [2, 4, 8]  # 32 heads
     assert sequence_parallel_degrees(model("llama-3.1-8b"), long._replace(gpus=16)) == [2, 4, 8]  # a node
     assert sequence_parallel_degrees(model("llama-3.1-8b"), long._replace(objective="dpo")) == []
+
+
+def test_a_colocated_vllm_spans_gpus_when_one_share_cannot_hold_it(run: Runner) -> None:
+    """Qwen2.5-32B's 65.5 GB of 16-bit weights do not fit TRL's 0.3 of one H100: vLLM splits them
+    over 4 GPUs (vllm_tensor_parallel_size), so LoRA GRPO fits 8 H100s."""
+    args = ("recommend", "--gpu", "h100-80gb", "--gpus", "8", "--model", "qwen2.5-32b", "--goal", "reasoning")
+    data = ok(run(*args, "--data-kind", "reward-function", "--examples", "5k", "--vllm", "--json")).json()
+    lora = next(p for p in data["recommendations"] if p["method"] == "lora")
+    assert lora["fit"] == "yes" and lora["memory_gb"] < 0.9 * 85.9
+    qwen = model("qwen2.5-32b")
+    online = cfg(objective="grpo", seq_len=1024, vllm=True, gpus=8, capacity_gb=85.9)
+    assert vllm_tensor_parallel("lora", qwen, online) == 4
+    assert vllm_tensor_parallel("lora", qwen, online._replace(gpus=1)) == 1  # nothing to span

@@ -884,6 +884,14 @@ def test_vllm_samples_on_the_training_gpus_in_every_format_that_runs_grpo() -> N
     recipe, _ = write_recipe(CATALOG, small, rank_of(small, "lora", ("grpo",)), "python")
     share = recipe.value("grpo.vllm_gpu_memory_utilization")
     assert share > 0.3 and share * 42.95 >= 16.06 + 1.07  # of 42.95 GB usable
+    # A 32B model's weights span 4 of 8 H100s' vLLM shares.
+    large = recommend(
+        gpu="h100-80gb", gpus="8", model="qwen2.5-32b", data_kind="reward-function", vllm="true"
+    )
+    rank = rank_of(large, "lora", ("grpo",))
+    assert write_recipe(CATALOG, large, rank, "python")[0].value("grpo.vllm_tensor_parallel_size") == 4
+    (doc,) = yaml_documents(render_recipe(CATALOG, large, rank, "axolotl"))
+    assert doc["vllm"]["tensor_parallel_size"] == 4
     plain = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="reward-function")
     assert "use_vllm" not in render_recipe(CATALOG, plain, rank_of(plain, "lora", ("grpo",)), "python")
 

@@ -24,6 +24,7 @@ from atlas_cli.core.memory.estimate import (
     completion_length,
     served_by_vllm,
     vllm_share,
+    vllm_tensor_parallel,
 )
 from atlas_cli.core.models import HUB_ID, hub_id_of
 from atlas_cli.core.names import looks_instruct
@@ -508,6 +509,12 @@ def _vllm_settings(recipe: Recipe, stage: str, estimate: Estimate) -> None:
         f"{stage}.vllm_gpu_memory_utilization",
         Setting(share, f"the share of each GPU the memory estimate reserves for vLLM ({why})"),
     )
+    split = vllm_tensor_parallel(recipe.memory_model, estimate.shape, settings)
+    if split > 1:
+        recipe.set(
+            f"{stage}.vllm_tensor_parallel_size",
+            Setting(split, "GPUs one vLLM engine spans, as the memory estimate splits its weights"),
+        )
     recipe.set(
         f"{stage}.vllm_max_model_length",
         Setting(

@@ -166,10 +166,30 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
 
 def vllm_share(model: str, shape: Shape, s: EstimateSettings) -> float:
     """The share of each GPU a colocated vLLM engine is given (vllm_gpu_memory_utilization): TRL's
-    0.3, or more, in hundredths, when the weights it loads and the KV cache of the completions
-    sampled at once need it."""
-    need = _vllm_weight_bytes(model, shape, s) + _sampling_cache(shape, s, paged=True)
+    0.3, or more, in hundredths, when its part of the weights it loads and of the KV cache of a
+    prompt's group needs it."""
+    need = _vllm_need(model, shape, s) / vllm_tensor_parallel(model, shape, s)
     return max(VLLM_SHARE, -(-100 * need // ((s.capacity_gb or 1.0) * GB)) / 100)
+
+
+def vllm_tensor_parallel(model: str, shape: Shape, s: EstimateSettings) -> int:
+    """GPUs one colocated vLLM engine spans (TRL's vllm_tensor_parallel_size): 1 when one GPU's
+    0.3 holds its weights and a prompt's group; else the fewest, in powers of two that divide
+    the GPUs and the query heads, whose shares do (or all that qualify)."""
+    need, room = _vllm_need(model, shape, s), VLLM_SHARE * (s.capacity_gb or 0.0) * GB
+    split = 1
+    while (
+        need / split > room
+        and s.gpus % (2 * split) == 0
+        and (not shape.heads or shape.heads % (2 * split) == 0)
+    ):
+        split *= 2
+    return split
+
+
+def _vllm_need(model: str, shape: Shape, s: EstimateSettings) -> float:
+    """What a colocated vLLM engine must hold to start: its weights and a prompt's group's cache."""
+    return _vllm_weight_bytes(model, shape, s) + _sampling_cache(shape, s, paged=True)
 
 
 def _sampling_cache(shape: Shape, s: EstimateSettings, paged: bool) -> float:

@@ -223,6 +223,8 @@ def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
         if recipe.has("grpo.vllm_gpu_memory_utilization"):
             # axolotl reads the colocated engine's share from its own vllm: section (default 0.9)
             values["vllm"] = {"gpu_memory_utilization": recipe.value("grpo.vllm_gpu_memory_utilization")}
+            if recipe.has("grpo.vllm_tensor_parallel_size"):
+                values["vllm"]["tensor_parallel_size"] = recipe.value("grpo.vllm_tensor_parallel_size")
             recipe.notes.append(
                 "vLLM: axolotl does not pass TRL's vllm_max_model_length to a colocated engine, so vLLM "
                 "sizes for the model's whole context and refuses to start when the KV cache of one such "

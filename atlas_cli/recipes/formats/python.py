@@ -368,6 +368,7 @@ def _stage_kwargs(recipe: Recipe, stage: str) -> dict[str, Value]:
         "vllm_mode",
         "vllm_gpu_memory_utilization",
         "vllm_max_model_length",
+        "vllm_tensor_parallel_size",
         "center_rewards_coefficient",
     ):
         if recipe.has(f"{prefix}.{key}"):
