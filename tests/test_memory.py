@@ -953,20 +953,32 @@ def test_a_long_sequence_is_split_over_the_gpus_when_nothing_else_fits(run: Runn
     assert dpo["assumptions"]["sequence_parallel"] == 1
     short = ok(run(*args[:-1], "4k", "--method", "full-ft", "--json")).json()
     assert short["assumptions"]["sequence_parallel"] == 1
+    # Plans split their sequences differently: the recommend footer does not claim one split.
+    profile = ("--goal", "adapt", "--data-kind", "demonstrations", "--examples", "5k")
+    table = ok(run("recommend", *args[1:], *profile, env={"COLUMNS": "300"})).stdout
+    assert "each plan's own multi-GPU strategy" in " ".join(table.split())
 
 
 def test_ulysses_gives_each_gpu_whole_heads() -> None:
-    """Qwen2.5-7B has 28 query heads: its sequences split over 2 or 4 GPUs, never 8."""
+    """Qwen2.5-7B has 28 query heads: its sequences split over 2 or 4 GPUs, never 8; Phi-4's 10
+    key/value heads neither divide nor are divided by 4 or 8. Within a node only (12 GPUs are 2
+    nodes of 6), for supervised stages in bf16 (FlashAttention 2), and not for prompt methods."""
     long = cfg(seq_len=131_072, gpus=8)
-    assert sequence_parallel_degrees(model("qwen2.5-7b"), long) == [2, 4]
-    assert sequence_parallel_degrees(model("llama-3.1-8b"), long) == [2, 4, 8]  # 32 heads
-    assert sequence_parallel_degrees(model("llama-3.1-8b"), long._replace(gpus=16)) == [2, 4, 8]  # a node
-    assert sequence_parallel_degrees(model("llama-3.1-8b"), long._replace(objective="dpo")) == []
+    llama = model("llama-3.1-8b")
+    assert sequence_parallel_degrees("full", model("qwen2.5-7b"), long) == [2, 4]
+    assert sequence_parallel_degrees("full", llama, long) == [2, 4, 8]  # 32 heads, 8 KV heads
+    assert sequence_parallel_degrees("full", model("phi-4"), long) == [2]
+    assert sequence_parallel_degrees("full", llama, long._replace(gpus=16)) == [2, 4, 8]  # a node
+    assert sequence_parallel_degrees("full", llama, long._replace(gpus=12)) == [2]  # 2 nodes of 6
+    assert sequence_parallel_degrees("full", llama, long._replace(objective="dpo")) == []
+    assert sequence_parallel_degrees("full", llama, long._replace(precision="fp16")) == []  # T4, V100
+    assert sequence_parallel_degrees("prompt", llama, long) == []
 
 
 def test_a_colocated_vllm_spans_gpus_when_one_share_cannot_hold_it(run: Runner) -> None:
     """Qwen2.5-32B's 65.5 GB of 16-bit weights do not fit TRL's 0.3 of one H100: vLLM splits them
-    over 4 GPUs (vllm_tensor_parallel_size), so LoRA GRPO fits 8 H100s."""
+    over 4 GPUs (vllm_tensor_parallel_size), so LoRA GRPO fits 8 H100s. The span splits the
+    attention heads evenly within a node."""
     args = ("recommend", "--gpu", "h100-80gb", "--gpus", "8", "--model", "qwen2.5-32b", "--goal", "reasoning")
     data = ok(run(*args, "--data-kind", "reward-function", "--examples", "5k", "--vllm", "--json")).json()
     lora = next(p for p in data["recommendations"] if p["method"] == "lora")
@@ -975,3 +987,4 @@ def test_a_colocated_vllm_spans_gpus_when_one_share_cannot_hold_it(run: Runner) 
     online = cfg(objective="grpo", seq_len=1024, vllm=True, gpus=8, capacity_gb=85.9)
     assert vllm_tensor_parallel("lora", qwen, online) == 4
     assert vllm_tensor_parallel("lora", qwen, online._replace(gpus=1)) == 1  # nothing to span
+    assert vllm_tensor_parallel("lora", qwen, online._replace(gpus=12)) == 2  # nodes of 6

@@ -872,10 +872,12 @@ def test_vllm_samples_on_the_training_gpus_in_every_format_that_runs_grpo() -> N
     rank = rank_of(rec, "lora", ("grpo",))
     (doc,) = yaml_documents(render_recipe(CATALOG, rec, rank, "axolotl"))
     assert doc["trl"]["use_vllm"] is True and doc["trl"]["vllm_mode"] == "colocate"
-    assert doc["vllm"] == {"gpu_memory_utilization": 0.3}
+    # axolotl passes tensor_parallel_size to TRL as it is: unset, TRL multiplies by None.
+    assert doc["vllm"] == {"gpu_memory_utilization": 0.3, "tensor_parallel_size": 1}
     script = render_recipe(CATALOG, rec, rank, "python")
     assert "'use_vllm': True, 'vllm_mode': 'colocate', 'vllm_gpu_memory_utilization': 0.3" in script
     assert "'vllm_max_model_length': 1024" in script  # else vLLM sizes for the whole context
+    assert "'vllm_tensor_parallel_size': 1" in script
     assert "pip install vllm" in script
     # An 8B model's 16-bit weights and the cache of a prompt's 8 completions (1.07 GB at 1,024
     # tokens) need more than TRL's 0.3 of a 40 GB card: the recipe gives vLLM the share the
@@ -908,8 +910,13 @@ def test_packed_sft_keeps_its_examples_apart_with_flash_attention() -> None:
     assert "pip install kernels" in script
     (axolotl,) = yaml_documents(render_recipe(CATALOG, rec, rank, "axolotl"))
     assert axolotl["sample_packing"] and axolotl["attn_implementation"] == "flash_attention_2"
-    (factory,) = yaml_documents(render_recipe(CATALOG, rec, rank, "llamafactory"))
+    recipe, rendered = write_recipe(CATALOG, rec, rank, "llamafactory")
+    (factory,) = yaml_documents(rendered.text)
     assert factory["neat_packing"] and factory["flash_attn"] == "fa2"
+    # Its collator asserts one packed row per step with FlashAttention 2: the same sequences per step.
+    assert factory["per_device_train_batch_size"] == 1
+    sequences = recipe.stage_value("batch", "sft") * recipe.stage_value("grad_accum", "sft")
+    assert factory["gradient_accumulation_steps"] == sequences
     unpacked = recommend(gpu="h100-80gb", **{**profile, "packing": "false"})
     assert "attn_implementation" not in render_recipe(
         CATALOG, unpacked, rank_of(unpacked, "lora", ("sft",)), "python"
@@ -948,6 +955,10 @@ def test_a_split_sequence_runs_under_deepspeed_ulysses_in_the_python_recipe() ->
     }
     script = rendered.files[0].text
     assert f"'pad_to_multiple_of': {split}" in script and "pip install flash-attn" in script
+    # Unpacked: Ulysses cannot shard the 1-D cu_seq_lens of TRL's packed batches; and the
+    # versions that split sequences (accelerate's parallelism_config, TRL's position_ids).
+    assert recipe.stage_value("packing", "sft") is False and "'packing': True" not in script
+    assert "'trl': '1.16.0'" in script and "'accelerate': '1.12.0'" in script
     assert recipe.stage_value("batch", "sft") * (8 // split) * recipe.stage_value("grad_accum", "sft") == 16
     for fmt in ("llamafactory", "axolotl"):
         with pytest.raises(UsageError, match="each sequence split over"):

@@ -168,6 +168,40 @@ def test_only_a_mixture_of_experts_routed_experts_run_slow(catalog: Catalog) -> 
     assert dense.routed == 0
 
 
+def test_extra_forwards_run_the_routed_experts_too(run: Runner) -> None:
+    """DPO's reference forward runs a mixture of experts' slow routed experts as well: per token
+    it is slower than SFT on the same model."""
+    args = (
+        "estimate",
+        "--model",
+        "qwen3-30b-a3b",
+        "--gpu",
+        "h100-80gb",
+        "--method",
+        "lora",
+        "--examples",
+        "5k",
+    )
+    sft = ok(run(*args, "--json")).json()["time"]["tokens_per_second"]
+    dpo = ok(run(*args, "--objective", "dpo", "--json")).json()["time"]["tokens_per_second"]
+    assert dpo < sft
+
+
+def test_rloo_computes_old_log_probabilities_with_or_without_vllm(catalog: Catalog) -> None:
+    """TRL's RLOO always recomputes the sampled tokens' log-probabilities (and runs the reference
+    at its default beta 0.05); only GRPO adds that forward when vLLM samples."""
+    w = work(catalog, "lora", "qwen2.5-7b")
+    workload = Workload(1000, 768, 1.0, False)
+
+    def trained(objective: str, vllm: bool) -> float:
+        settings = w.settings._replace(vllm=vllm)
+        stage = plan_time(w._replace(settings=settings), A100, {objective: workload}, (objective,)).stages[0]
+        return stage.seconds - stage.generation_seconds
+
+    assert trained("rloo", True) == pytest.approx(trained("rloo", False))
+    assert trained("grpo", True) > trained("grpo", False)
+
+
 # --- calibration ----------------------------------------------------------------------------------
 
 
@@ -631,3 +665,7 @@ def test_kto_trains_at_the_batch_its_kl_estimate_needs_when_it_fits(run: Runner)
     large = ok(run(*args, "--model", "llama-3.1-8b")).json()["recommendations"]
     qlora = next(p for p in large if p["method"] == "qlora")
     assert [s["micro_batch"] for s in qlora["stages"] if s["objective"] == "kto"] == [2]
+    # On 8 GPUs one global batch of 16 is 2 per GPU: KTO still trains at 4 (a step of 32).
+    eight = ok(run(*args, "--model", "qwen2.5-1.5b", "--gpu", "a100-80gb", "--gpus", "8")).json()
+    lora = next(p for p in eight["recommendations"] if p["method"] == "lora")
+    assert [s["micro_batch"] for s in lora["stages"] if s["objective"] == "kto"] == [4]

@@ -62,7 +62,8 @@ class Shape:
     experts: int = 0
     experts_active: int = 0
     eager_heads: int = 0  # query heads whose s x s attention matrix exists (eager attention)
-    heads: int = 0  # query heads (0: unknown); Ulysses splits them over a sequence's GPUs
+    heads: int = 0  # query heads (0: unknown): Ulysses and vLLM's tensor parallelism split them
+    kv_heads: int = 0  # key/value heads (0: unknown)
     # Sums over the matrices, computed once: the estimators read them in their inner loops.
     linear_params: float = field(init=False, repr=False, compare=False)
     expert_params: float = field(init=False, repr=False, compare=False)  # every routed expert
@@ -79,6 +80,13 @@ class Shape:
 
     def __hash__(self) -> int:
         return self._hash
+
+    def splits_heads(self, parts: int) -> bool:
+        """Whether attention splits over `parts` GPUs by heads (DeepSpeed Ulysses, vLLM's tensor
+        parallelism): whole query heads each, and key/value heads divided or replicated evenly."""
+        if not self.heads or self.heads % parts:
+            return False
+        return not self.kv_heads or self.kv_heads % parts == 0 or parts % self.kv_heads == 0
 
     @property
     def params(self) -> float:
@@ -232,6 +240,7 @@ def shape_of(model: LlmModel) -> Shape:
         experts_active=active,
         eager_heads=model.attention_heads if model.eager_attention else 0,
         heads=model.attention_heads,
+        kv_heads=model.kv_heads,
     )
 
 

@@ -78,7 +78,22 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         replicas = found.settings.gpus // found.settings.sequence_parallel
         accumulation = _accumulation(recipe, stage, found.settings.batch_size, replicas)
         recipe.set(f"grad_accum.{stage}", Setting(accumulation, GLOBAL_SOURCE))
+    if split > 1:
+        _unpacked_for_ulysses(recipe)
     recipe.timed = _timed(hardware, recipe)
+
+
+def _unpacked_for_ulysses(recipe: Recipe) -> None:
+    """DeepSpeed Ulysses shards every tensor of a batch along the sequence; TRL's packed
+    (padding-free) batches carry 1-D cu_seq_lens it cannot shard, so split sequences train
+    unpacked, each padded to a multiple of the split."""
+    for stage in recipe.stages:
+        if recipe.has(f"packing.{stage}") and recipe.stage_value("packing", stage):
+            source = (
+                "unpacked: DeepSpeed Ulysses (each sequence split over GPUs) cannot shard the 1-D "
+                "cu_seq_lens of TRL's packed batches"
+            )
+            recipe.set(f"packing.{stage}", Setting(False, source))
 
 
 def _without_needless_offload(recipe: Recipe, run: Estimator, base: EstimateSettings) -> EstimateSettings:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.plans import OFFLOADED
-from atlas_cli.core.throughput.step import GPUS_PER_NODE
 from atlas_cli.recipes.settings import Recipe
 
 ACCELERATE_FILE = "accelerate.yaml"
@@ -33,17 +33,9 @@ def distributed(recipe: Recipe) -> bool:
     return recipe.gpus > 1 or recipe.sharding in ZERO_STAGE
 
 
-def node_layout(recipe: Recipe) -> tuple[int, int]:
-    """(nodes, GPUs per node): past one node's GPUs (8, as the time estimate assumes) the run
-    spans nodes of equal size, as torchrun and accelerate start the same number of processes on
-    each."""
-    nodes = -(-recipe.gpus // GPUS_PER_NODE)
-    return nodes, -(-recipe.gpus // nodes)
-
-
 def multi_node_note(recipe: Recipe) -> str | None:
     """How to start a run that spans nodes, for the header; None on one node."""
-    nodes, per_node = node_layout(recipe)
+    nodes, per_node = node_layout(recipe.gpus)
     if nodes == 1:
         return None
     uneven = (
@@ -102,7 +94,7 @@ def accelerate_config(recipe: Recipe) -> dict[str, Any]:
         machine_rank=0,
         main_training_function="main",
         mixed_precision=MIXED_PRECISION.get(str(recipe.value("precision")), "no"),
-        num_machines=node_layout(recipe)[0],
+        num_machines=node_layout(recipe.gpus)[0],
         num_processes=recipe.gpus,
         rdzv_backend="static",
         same_network=True,

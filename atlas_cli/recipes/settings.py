@@ -510,11 +510,10 @@ def _vllm_settings(recipe: Recipe, stage: str, estimate: Estimate) -> None:
         Setting(share, f"the share of each GPU the memory estimate reserves for vLLM ({why})"),
     )
     split = vllm_tensor_parallel(recipe.memory_model, estimate.shape, settings)
-    if split > 1:
-        recipe.set(
-            f"{stage}.vllm_tensor_parallel_size",
-            Setting(split, "GPUs one vLLM engine spans, as the memory estimate splits its weights"),
-        )
+    recipe.set(
+        f"{stage}.vllm_tensor_parallel_size",
+        Setting(split, "GPUs one vLLM engine spans, as the memory estimate splits its weights"),
+    )
     recipe.set(
         f"{stage}.vllm_max_model_length",
         Setting(

@@ -108,7 +108,11 @@ def estimate_chart(
         else t(no_capacity)
     )
     return (
-        Group(table, Text(legend, style="yellow"), Text(shared_conditions(estimates), style="dim"))
+        Group(
+            table,
+            Text(legend, style="yellow"),
+            Text(shared_conditions([e["assumptions"] for e in estimates]), style="dim"),
+        )
         if estimates
         else table
     )
@@ -161,11 +165,12 @@ def conditions(a: AssumptionsJson, training: bool = True) -> str:
     )
 
 
-def shared_conditions(estimates: list[EstimateJson]) -> str:
-    """The conditions under a table of several estimates: the first one's, except the multi-GPU
-    strategy when the plans differ in it (`auto` chose, or an 8-bit base could not shard)."""
-    first = estimates[0]["assumptions"]
-    if len({e["assumptions"]["sharding"] for e in estimates}) == 1:
+def shared_conditions(assumptions: list[AssumptionsJson]) -> str:
+    """The conditions under a table of several plans: the first one's, except the multi-GPU
+    strategy when the plans differ in it (`auto` chose, an 8-bit base could not shard, a long
+    sequence is split over GPUs for some)."""
+    first = assumptions[0]
+    if len({a["strategy"] for a in assumptions}) == 1:
         return conditions(first)
     each = t("each plan's own multi-GPU strategy (--json names it)")
     return conditions({**first, "strategy": each})
@@ -186,7 +191,7 @@ def estimates_grid(estimates: list[EstimateJson], title: str) -> Grid:
             t("overhead"),
             t("fit"),
         ],
-        caption=(t("GB = 10^9 bytes.") + " " + shared_conditions(estimates))
+        caption=(t("GB = 10^9 bytes.") + " " + shared_conditions([e["assumptions"] for e in estimates]))
         if estimates
         else t("GB = 10^9 bytes."),
     )

@@ -15,7 +15,7 @@ from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import FIT_MARGIN
-from atlas_cli.render.charts import conditions
+from atlas_cli.render.charts import shared_conditions
 from atlas_cli.render.documents import assumptions_json, encoder_for_generation, next_steps_json
 from atlas_cli.render.grid import Grid, markdown_table, rich_table
 from atlas_cli.render.paste import Verbatim
@@ -92,8 +92,10 @@ def _caption(plans: tuple[Plan, ...], priority: str) -> str:
         margin=round(FIT_MARGIN * 100),
         order=order,
     )
-    sized = next((p.estimate for p in plans if p.estimate is not None and p.kind != "no-training"), None)
-    text = text if sized is None else f"{text} {conditions(assumptions_json(sized))}"
+    sized = [
+        assumptions_json(p.estimate) for p in plans if p.estimate is not None and p.kind != "no-training"
+    ]
+    text = f"{text} {shared_conditions(sized)}" if sized else text
     # The training plans' conditions (epochs, packing); a retrieval plan's setup embeds once.
     timed = next((p for p in plans if p.time is not None and p.time.stages and p.kind != "no-training"), None)
     if timed is not None:

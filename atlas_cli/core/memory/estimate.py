@@ -20,6 +20,7 @@ from atlas_cli.core.memory.states import (
     quantized_bytes,
     weight_bytes,
 )
+from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shapes import Shape
 from atlas_cli.kb.vocabulary import FIT_MARGIN, MEMORY_MODELS
 
@@ -174,15 +175,11 @@ def vllm_share(model: str, shape: Shape, s: EstimateSettings) -> float:
 
 def vllm_tensor_parallel(model: str, shape: Shape, s: EstimateSettings) -> int:
     """GPUs one colocated vLLM engine spans (TRL's vllm_tensor_parallel_size): 1 when one GPU's
-    0.3 holds its weights and a prompt's group; else the fewest, in powers of two that divide
-    the GPUs and the query heads, whose shares do (or all that qualify)."""
+    0.3 holds its weights and a prompt's group; else the fewest, in powers of two within a node
+    that split the attention heads evenly, whose shares do (or the most that qualify)."""
     need, room = _vllm_need(model, shape, s), VLLM_SHARE * (s.capacity_gb or 0.0) * GB
-    split = 1
-    while (
-        need / split > room
-        and s.gpus % (2 * split) == 0
-        and (not shape.heads or shape.heads % (2 * split) == 0)
-    ):
+    per_node, split = node_layout(s.gpus)[1], 1
+    while need / split > room and per_node % (2 * split) == 0 and shape.splits_heads(2 * split):
         split *= 2
     return split
 

@@ -10,9 +10,9 @@ from typing import Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory.estimate import estimate, gib_to_gb
+from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shapes import Shape
-from atlas_cli.core.throughput.step import GPUS_PER_NODE
-from atlas_cli.kb.vocabulary import FIT_MARGIN
+from atlas_cli.kb.vocabulary import FIT_MARGIN, MEMORY_MODELS
 
 # ddp first: it communicates least; then ZeRO-2, then ZeRO-3 / FSDP.
 STRATEGIES = ("ddp", "zero2", "zero3")
@@ -23,6 +23,7 @@ SEQUENCE_PARALLEL_OBJECTIVES = frozenset({"sft", "continued-pretraining"})
 # of tokens fit (the ALST and Ulysses write-ups start at 32k), not a way to shard short ones,
 # which ZeRO-3, a smaller micro-batch or more GPUs serve better.
 SEQUENCE_PARALLEL_FROM = 16_384
+BF16 = frozenset({"bf16", "pure-bf16"})  # what FlashAttention 2 trains in, on GPUs that have it
 MAX_SEQ_LEN = 10_000_000
 MAX_BATCH = 100_000
 MIN_USEFUL_SEQ_LEN = 256  # shorter than this is no longer the same fine-tune
@@ -45,9 +46,10 @@ def with_strategy(run: Estimator, settings: EstimateSettings) -> Estimate:
     found = _first(tried, "yes")
     if found is not None:
         return found
+    last = tried[-1]
     split = [
         run(settings._replace(sharding="zero3", sequence_parallel=n))
-        for n in sequence_parallel_degrees(tried[-1].shape, settings)
+        for n in sequence_parallel_degrees(last.memory_model, last.shape, settings)
     ]
     return _first(split, "yes") or _first(tried, "tight") or _first(split, "tight") or tried[-1]
 
@@ -56,18 +58,19 @@ def _first(estimates: list[Estimate], fit: str) -> Estimate | None:
     return next((e for e in estimates if e.fit == fit), None)
 
 
-def sequence_parallel_degrees(shape: Shape, settings: EstimateSettings) -> list[int]:
-    """The ways to split one sequence over the GPUs (DeepSpeed Ulysses, as TRL's SFTTrainer and
-    axolotl run it): powers of two that divide the GPUs, within a node (an all-to-all per layer
-    runs over its links), and the query heads (each GPU computes whole heads). Supervised stages
-    of long sequences only, and not for families that need eager attention, whose 4-D mask
-    Ulysses drops."""
+def sequence_parallel_degrees(model: str, shape: Shape, settings: EstimateSettings) -> list[int]:
+    """The ways to split one sequence over the GPUs (DeepSpeed Ulysses, as TRL's SFTTrainer runs
+    it): 2, 4 or 8 GPUs within a node (an all-to-all per layer runs over its links) that split the
+    attention heads evenly. Supervised stages of long sequences only; not for prompt methods
+    (PEFT's virtual tokens and prefixes change the positions Ulysses shards), not for families
+    that need eager attention (Ulysses drops their 4-D mask), and only where FlashAttention 2, which
+    Ulysses runs inside, does: bf16 precision (Ampere or newer)."""
     if settings.objective not in SEQUENCE_PARALLEL_OBJECTIVES or settings.seq_len < SEQUENCE_PARALLEL_FROM:
         return []
-    if shape.eager_heads or not shape.heads:
+    if shape.eager_heads or MEMORY_MODELS[model].family == "prompt" or settings.precision not in BF16:
         return []
-    limit = min(settings.gpus, GPUS_PER_NODE)
-    return [n for n in (2, 4, 8, 16) if n <= limit and settings.gpus % n == 0 and shape.heads % n == 0]
+    per_node = node_layout(settings.gpus)[1]
+    return [n for n in (2, 4, 8) if per_node % n == 0 and shape.splits_heads(n)]
 
 
 def largest(run: Estimator, settings: EstimateSettings, field: str) -> int | None:

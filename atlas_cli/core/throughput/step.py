@@ -25,6 +25,7 @@ from atlas_cli.core.estimates import EstimateSettings
 from atlas_cli.core.memory.activations import kv_cache_bytes
 from atlas_cli.core.memory.estimate import served_by_vllm
 from atlas_cli.core.memory.states import optimizer_bytes, quantized_bytes, weight_bytes
+from atlas_cli.core.nodes import GPUS_PER_NODE
 from atlas_cli.core.shapes import Shape
 from atlas_cli.core.throughput.flops import inference_flops, routed_params, token_flops
 from atlas_cli.kb.vocabulary import MEMORY_MODELS
@@ -73,7 +74,6 @@ DORA_BYTES = 24.0  # PEFT's DoRA forms W + BA in fp32 and its row norms on every
 # the fused kernel (transformers' default optim on torch >= 2.8) makes 7.
 FOREACH_TRAFFIC = 20 / 7
 LINK_EFFICIENCY = 0.7  # share of a link's bandwidth that all-gathers and reduce-scatters reach
-GPUS_PER_NODE = 8
 INTER_NODE_GBS = 50.0  # one 400 Gb/s InfiniBand NDR port per GPU, one direction
 PCIE_GBS = 25.0  # PCIe 4.0 x16, one direction, as reached in practice
 HOST_ADAM_GBS = 40.0  # host memory bandwidth a CPU Adam step reaches (DeepSpeed CPUAdam is memory-bound)
@@ -127,7 +127,9 @@ def micro_step(
     passes an objective adds without gradients (a reference model, a KL batch)."""
     s = work.settings
     flops = token_flops(work.model, work.shape, work.trainable, attended, s.gradient_checkpointing)
-    executed = flops.hardware + extra_forwards * flops.forward + flops.routed * MOE_SLOWDOWN
+    # Extra forwards run the routed experts too: 2 FLOPs per routed weight a token uses.
+    routed = flops.routed + extra_forwards * 2 * routed_params(work.shape)
+    executed = flops.hardware + extra_forwards * flops.forward + routed * MOE_SLOWDOWN
     compute = tokens * executed / (device.tflops * 1e12 * efficiency(work.settings.stack, device))
     traffic = _pass_bytes(work, tokens, extra_forwards) + _optimizer_bytes(work, fused) / accumulation
     memory = traffic / (device.bandwidth_gbs * 1e9 * BANDWIDTH_EFFICIENCY)

@@ -9,11 +9,12 @@ from atlas_cli.core.memory.estimate import GENERATIONS, sampled_at_once, served_
 from atlas_cli.core.throughput.step import Device, Step, Work, decode_seconds, micro_step
 from atlas_cli.core.throughput.workload import Workload, batches, completion_tokens
 
-# Forward passes without gradients an objective adds per trained token: TRL's DPO and RLOO run
-# the reference model (the adapter-disabled base under LoRA) unless log-probs are precomputed;
-# KTO also runs policy and reference on its mismatched KL batch; PPO runs the reference and the
-# reward model and trains a value model of the policy's size as well.
-EXTRA_FORWARDS = {"dpo": 1, "kto": 3, "rloo": 1, "rlhf-ppo": 2}
+# Forward passes without gradients an objective adds per trained token: TRL's DPO runs the
+# reference model (the adapter-disabled base under LoRA) unless log-probs are precomputed; RLOO
+# the policy for the sampled tokens' old log-probabilities and, at its default beta 0.05, the
+# reference; KTO also runs policy and reference on its mismatched KL batch; PPO runs the
+# reference and the reward model and trains a value model of the policy's size as well.
+EXTRA_FORWARDS = {"dpo": 1, "kto": 3, "rloo": 2, "rlhf-ppo": 2}
 VALUE_MODEL_OBJECTIVES = frozenset({"rlhf-ppo"})
 # Measured runs took between 0.6x and 1.5x the hours estimated for them (the public calibration
 # rows, docs/time.md): the band around every estimate.
@@ -105,10 +106,11 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: str) -
 
 
 def _extra_forwards(work: Work, objective: str) -> int:
-    """Forward passes without gradients an objective adds; sampling with vLLM adds one (TRL
+    """Forward passes without gradients an objective adds; GRPO sampling with vLLM adds one (TRL
     recomputes the sampled tokens' log-probabilities with the trained model to correct vLLM's,
-    vllm_importance_sampling_correction=True by default)."""
-    return EXTRA_FORWARDS.get(objective, 0) + (1 if served_by_vllm(work.model, work.settings) else 0)
+    vllm_importance_sampling_correction=True by default; RLOO computes them anyway)."""
+    corrected = objective == "grpo" and served_by_vllm(work.model, work.settings)
+    return EXTRA_FORWARDS.get(objective, 0) + (1 if corrected else 0)
 
 
 def plan_time(

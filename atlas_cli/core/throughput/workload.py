@@ -70,9 +70,10 @@ def good_batch(objectives: Iterable[str]) -> int:
 
 
 def batch_cap(objectives: Iterable[str], gpus: int) -> int:
-    """The largest micro-batch worth trying: one global batch over the GPUs, for every stage."""
+    """The largest micro-batch worth trying: one global batch over the GPUs, for every stage, and
+    at least the batch the stages train well at (KTO's 4, even if a step then holds more)."""
     stages = tuple(objectives)
-    return max(least_batch(stages), min(global_batch(o, gpus) for o in stages) // gpus)
+    return max(least_batch(stages), good_batch(stages), min(global_batch(o, gpus) for o in stages) // gpus)
 
 
 def sequences_per_example(objective: str) -> int:

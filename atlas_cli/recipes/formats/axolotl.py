@@ -5,8 +5,9 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from atlas_cli.core.nodes import node_layout
 from atlas_cli.i18n import N_, t
-from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed, node_layout
+from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import Recipe
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
@@ -222,9 +223,12 @@ def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
         values["trl"] = trl
         if recipe.has("grpo.vllm_gpu_memory_utilization"):
             # axolotl reads the colocated engine's share from its own vllm: section (default 0.9)
-            values["vllm"] = {"gpu_memory_utilization": recipe.value("grpo.vllm_gpu_memory_utilization")}
-            if recipe.has("grpo.vllm_tensor_parallel_size"):
-                values["vllm"]["tensor_parallel_size"] = recipe.value("grpo.vllm_tensor_parallel_size")
+            # Both always: axolotl hands its vllm: values to TRL as they are, and TRL multiplies by
+            # the tensor-parallel size (None when unset).
+            values["vllm"] = {
+                "gpu_memory_utilization": recipe.value("grpo.vllm_gpu_memory_utilization"),
+                "tensor_parallel_size": recipe.value("grpo.vllm_tensor_parallel_size"),
+            }
             recipe.notes.append(
                 "vLLM: axolotl does not pass TRL's vllm_max_model_length to a colocated engine, so vLLM "
                 "sizes for the model's whole context and refuses to start when the KV cache of one such "
@@ -263,7 +267,7 @@ def render(recipe: Recipe, main: str) -> Rendered:
         previous = f"{output}/merged" if recipe.family == "lora" else output
     launch = ""
     if distributed(recipe):
-        nodes, per_node = node_layout(recipe)
+        nodes, per_node = node_layout(recipe.gpus)
         ranks = (
             f" --nnodes {nodes} --node_rank $NODE_RANK --master_addr $MASTER_ADDR --master_port {MASTER_PORT}"
             if nodes > 1

@@ -6,8 +6,9 @@ import json
 import shlex
 from typing import Any
 
+from atlas_cli.core.nodes import node_layout
 from atlas_cli.i18n import N_, t
-from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed, node_layout
+from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import Recipe
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
@@ -213,10 +214,20 @@ def _lf_optim(recipe: Recipe) -> str:
     return LF_GALORE_OPTIM.get(name, name) if recipe.memory_model == "galore" else name
 
 
+def _neat_fa2(recipe: Recipe, stage: str) -> bool:
+    """Packed SFT kept apart by FlashAttention 2 (neat_packing with fa2)."""
+    return stage == "sft" and bool(recipe.stage_value("packing", stage)) and recipe.has("attention")
+
+
 def _lf_train(recipe: Recipe, stage: str, ds_file: str | None) -> dict[str, Any]:
+    batch, accumulation = recipe.stage_value("batch", stage), recipe.stage_value("grad_accum", stage)
+    if _neat_fa2(recipe, stage):
+        # LLaMA-Factory's collator asserts a batch of one packed row with neat_packing and
+        # FlashAttention 2 ("bsz should be 1 for neat packing"): the same sequences per step.
+        batch, accumulation = 1, batch * accumulation
     values: dict[str, Any] = {
-        "per_device_train_batch_size": recipe.stage_value("batch", stage),
-        "gradient_accumulation_steps": recipe.stage_value("grad_accum", stage),
+        "per_device_train_batch_size": batch,
+        "gradient_accumulation_steps": accumulation,
         "num_train_epochs": recipe.stage_value("epochs", stage),
         "optim": _lf_optim(recipe),
         "lr_scheduler_type": recipe.value("lr_scheduler"),
@@ -248,7 +259,7 @@ def _lf_dataset(recipe: Recipe, stage: str, template: str) -> dict[str, Any]:
         # Plain packing lets a row's examples attend to each other; neat_packing keeps them apart,
         # at no cost with FlashAttention 2 (else through a seq x seq mask).
         values["neat_packing"] = True
-        if recipe.has("attention"):
+        if _neat_fa2(recipe, stage):
             values["flash_attn"] = "fa2"
     return values
 
@@ -279,7 +290,7 @@ def render(recipe: Recipe, main: str) -> Rendered:
     launcher = "llamafactory-cli train"
     if distributed(recipe):
         # LLaMA-Factory starts one process per GPU through torchrun when asked to.
-        nodes, per_node = node_layout(recipe)
+        nodes, per_node = node_layout(recipe.gpus)
         ranks = (
             f"NODE_RANK=$NODE_RANK MASTER_ADDR=$MASTER_ADDR MASTER_PORT={MASTER_PORT} " if nodes > 1 else ""
         )

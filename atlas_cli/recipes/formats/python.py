@@ -8,6 +8,7 @@ from string import Template
 
 from atlas_cli.core.memory.estimate import MAX_PROMPT
 from atlas_cli.core.memory.search import SEQUENCE_PARALLEL_OBJECTIVES
+from atlas_cli.core.nodes import node_layout
 from atlas_cli.i18n import t
 from atlas_cli.recipes.header import WIDTH, header, literal, wrapped
 from atlas_cli.recipes.launchers import (
@@ -15,7 +16,6 @@ from atlas_cli.recipes.launchers import (
     MASTER_PORT,
     accelerate_config,
     distributed,
-    node_layout,
     sharding_note,
 )
 from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, register
@@ -59,7 +59,7 @@ def _written_for(recipe: Recipe) -> str:
         extra = "; galore-torch"
     if distributed(recipe):
         extra += "; accelerate" + (" and deepspeed" if recipe.sharding != "ddp" else "")
-    floors = ", ".join(f"{k} {v}" for k, v in MINIMUM_VERSIONS.items())
+    floors = ", ".join(f"{k} {v}" for k, v in _minimum_versions(recipe, MINIMUM_VERSIONS).items())
     return t(
         "Written for: {libraries}. Needs at least: {floors} (the script checks).",
         libraries=libraries + extra,
@@ -398,6 +398,17 @@ def _optim(recipe: Recipe) -> str:
     return name
 
 
+# Splitting sequences needs accelerate's parallelism_config (1.12.0: transformers docs
+# deepspeed_alst.md) and an SFTTrainer that gives Ulysses position_ids (not yet in trl 1.9.0;
+# the release these recipes are written for has it).
+ULYSSES_VERSIONS = {"accelerate": "1.12.0", "trl": WRITTEN_FOR["trl"]}
+
+
+def _minimum_versions(recipe: Recipe, versions: dict[str, str]) -> dict[str, str]:
+    minimum = {k: v for k, v in MINIMUM_VERSIONS.items() if k in versions}
+    return minimum | (ULYSSES_VERSIONS if recipe.sequence_parallel > 1 else {})
+
+
 def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
     """(libraries whose versions the script checks, modules it needs with an install hint)."""
     used = {"torch", "transformers", "datasets"}
@@ -449,7 +460,7 @@ def _constants(recipe: Recipe) -> str:
     lines = [
         f"PLAN = {literal(recipe.plan.name)}  # the plan this recipe trains, as ft-atlas recommend names it",
         f"WRITTEN_FOR = {literal(versions)}",
-        f"MINIMUM_VERSIONS = {literal({k: v for k, v in MINIMUM_VERSIONS.items() if k in versions})}",
+        f"MINIMUM_VERSIONS = {literal(_minimum_versions(recipe, versions))}",
         f"REQUIRED_MODULES = {literal(needs)}",
         f"NEEDS_CUDA = {literal(recipe.memory_model == 'qlora')}  # bitsandbytes' 4-bit kernels",
         f"SHARDED = {literal(recipe.sharding == 'zero3')}  # ZeRO-3: the 4-bit weights are sharded",
@@ -703,7 +714,7 @@ def _run_line(recipe: Recipe, main: str) -> str:
     stages = _stages(recipe)
     data = " ".join(f"--{_option(s, i == 0).replace('_', '-')} {DATA_FILES[s]}" for i, s in enumerate(stages))
     launcher = f"accelerate launch --config_file {ACCELERATE_FILE}" if distributed(recipe) else "python"
-    if node_layout(recipe)[0] > 1:
+    if node_layout(recipe.gpus)[0] > 1:
         launcher += (
             f" --machine_rank $NODE_RANK --main_process_ip $MASTER_ADDR --main_process_port {MASTER_PORT}"
         )
