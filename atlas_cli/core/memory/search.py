@@ -20,8 +20,8 @@ STRATEGIES = ("ddp", "zero2", "zero3")
 # DeepSpeed Ulysses (sp_size; transformers docs deepspeed_alst.md), axolotl's context_parallel_size.
 SEQUENCE_PARALLEL_OBJECTIVES = frozenset({"sft", "continued-pretraining"})
 # Splitting pays an all-to-all per layer for every token: it is how sequences of tens of thousands
-# of tokens fit (the ALST and Ulysses write-ups start at 32k), not a way to shard short ones,
-# which ZeRO-3, a smaller micro-batch or more GPUs serve better.
+# of tokens fit, not a way to shard short ones, which ZeRO-3, a smaller micro-batch or more GPUs
+# serve better (ft-atlas's threshold).
 SEQUENCE_PARALLEL_FROM = 16_384
 BF16 = frozenset({"bf16", "pure-bf16"})  # what FlashAttention 2 trains in, on GPUs that have it
 MAX_SEQ_LEN = 10_000_000
