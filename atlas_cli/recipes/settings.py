@@ -503,7 +503,7 @@ def _vllm_settings(recipe: Recipe, stage: str, estimate: Estimate) -> None:
     why = (
         "TRL's default"
         if share == VLLM_SHARE
-        else "its weights and the KV cache of the completions sampled at once"
+        else "its part of the weights it loads and of a prompt's group's KV cache"
     )
     recipe.set(
         f"{stage}.vllm_gpu_memory_utilization",
