@@ -992,6 +992,21 @@ def test_stack_liger_writes_liger_kernel_into_the_yaml_recipes() -> None:
     assert recipe.stack == "hf"
 
 
+def test_a_recipe_past_the_models_trained_positions_says_so() -> None:
+    """Qwen3-8B was trained with 40,960 positions: a 64k recipe does not set RoPE scaling, and
+    its header says the reader must."""
+    rec = recommend(
+        gpu="h100-80gb", model="qwen3-8b", goal="adapt", data_kind="demonstrations", seq_len="64k"
+    )
+    recipe, _ = write_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "python")
+    assert any("longer than the 40960 positions" in n and "RoPE scaling" in n for n in recipe.notes)
+    within = recommend(
+        gpu="h100-80gb", model="qwen3-8b", goal="adapt", data_kind="demonstrations", seq_len="32k"
+    )
+    recipe, _ = write_recipe(CATALOG, within, rank_of(within, "lora", ("sft",)), "python")
+    assert not any("positions" in n for n in recipe.notes)
+
+
 def test_qlora_python_quantizes_and_needs_cuda() -> None:
     rec = recommend(gpu="t4", model="llama-3.1-8b", goal="chat")
     text = render_recipe(CATALOG, rec, rank_of(rec, "qlora", ("sft",)), "python")

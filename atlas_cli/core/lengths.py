@@ -13,25 +13,30 @@ from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
 LONG_SEQ_FACTOR = 8
 
 
+def positions_note(seq_len: int | None, info: ModelInfo) -> str | None:
+    """Training past the positions the model was trained with, said (None: within them)."""
+    context = info.context_length
+    if not (context and seq_len and seq_len > context):
+        return None
+    return t(
+        "--seq-len {seq_len} is longer than the {context} positions {model} was trained with: "
+        "a model with learned positions (BERT, GPT-2) fails on longer inputs, others need their "
+        "RoPE scaling set for it.",
+        seq_len=seq_len,
+        context=context,
+        model=info.label,
+    )
+
+
 def length_notes(
     profile: Profile, info: ModelInfo, limit: int | None, objectives: tuple[str, ...]
 ) -> list[str]:
     """Lengths that do not agree: training past the model's positions, or examples longer than
     `limit`, the length training truncates them to (memory and time are sized for it; None: no
     local model to train), for a run of `objectives`."""
-    notes = []
-    context, seq_len = info.context_length, profile.seq_len
-    if context and seq_len and seq_len > context:
-        notes.append(
-            t(
-                "--seq-len {seq_len} is longer than the {context} positions {model} was trained with: "
-                "a model with learned positions (BERT, GPT-2) fails on longer inputs, others need their "
-                "RoPE scaling set for it.",
-                seq_len=seq_len,
-                context=context,
-                model=info.label,
-            )
-        )
+    seq_len = profile.seq_len
+    beyond = positions_note(seq_len, info)
+    notes = [] if beyond is None else [beyond]
     tokens = profile.tokens_per_example
     # Continued pre-training packs by wrapping (TRL packing_strategy "wrapped"): nothing is cut.
     wrapped = profile.packing and profile.data_kind_or_typical == "text"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from atlas_cli.core.estimates import Estimate
+from atlas_cli.core.lengths import positions_note
 from atlas_cli.core.memory.estimate import (
     MAX_PROMPT,
     VLLM_SHARE,
@@ -219,6 +220,10 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
     if catalog_entry and rec.profile.get("model_variant") == "instruct" and model is not None:
         hub_id, note = _instruct_repo(model, hub_id)
         notes = [note] if note else []
+    seq_len = rec.profile.get("seq_len")
+    beyond = None if info is None or not isinstance(seq_len, int) else positions_note(seq_len, info)
+    if beyond is not None:  # the recipe does not set RoPE scaling: its reader must
+        notes.append(beyond)
     return Recipe(
         rank=rank,
         total=len(rec.plans),
