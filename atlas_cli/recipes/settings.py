@@ -312,7 +312,8 @@ def _packed_attention(catalog: Catalog, recipe: Recipe) -> None:
         return
     seq_len = int(recipe.value("seq_len"))
     recipe.notes.append(
-        f"Packing without FlashAttention 2 ({gpu.name if gpu else 'this GPU'} is not Ampere, Ada or Hopper): "
+        f"Packing without FlashAttention 2 ({gpu.name if gpu else 'this GPU'} is not "
+        f"{', '.join(FLASH_ATTENTION_2[:-1])} or {FLASH_ATTENTION_2[-1]}): "
         f"transformers keeps the packed examples apart with a mask of (micro-batch x {seq_len})^2 bytes "
         f"({seq_len**2 / 1e9:.2g} GB at micro-batch 1) that the memory estimate does not count. At long "
         "lengths drop --packing."

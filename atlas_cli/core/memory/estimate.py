@@ -169,15 +169,20 @@ def vllm_share(model: str, shape: Shape, s: EstimateSettings) -> float:
     """The share of each GPU a colocated vLLM engine is given (vllm_gpu_memory_utilization): TRL's
     0.3, or more, in hundredths, when its part of the weights it loads and of the KV cache of a
     prompt's group needs it."""
-    need = _vllm_need(model, shape, s) / vllm_tensor_parallel(model, shape, s)
-    return max(VLLM_SHARE, -(-100 * need // ((s.capacity_gb or 1.0) * GB)) / 100)
+    need = _vllm_need(model, shape, s)
+    part = need / _vllm_span(need, shape, s)
+    return max(VLLM_SHARE, -(-100 * part // ((s.capacity_gb or 1.0) * GB)) / 100)
 
 
 def vllm_tensor_parallel(model: str, shape: Shape, s: EstimateSettings) -> int:
     """GPUs one colocated vLLM engine spans (TRL's vllm_tensor_parallel_size): 1 when one GPU's
     0.3 holds its weights and a prompt's group; else the fewest, in powers of two within a node
     that split the attention heads evenly, whose shares do (or the most that qualify)."""
-    need, room = _vllm_need(model, shape, s), VLLM_SHARE * (s.capacity_gb or 0.0) * GB
+    return _vllm_span(_vllm_need(model, shape, s), shape, s)
+
+
+def _vllm_span(need: float, shape: Shape, s: EstimateSettings) -> int:
+    room = VLLM_SHARE * (s.capacity_gb or 0.0) * GB
     per_node, split = node_layout(s.gpus)[1], 1
     while need / split > room and per_node % (2 * split) == 0 and shape.splits_heads(2 * split):
         split *= 2
