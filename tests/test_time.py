@@ -146,7 +146,7 @@ def test_a_split_sequence_shares_its_tokens_and_pays_all_to_alls(catalog: Catalo
     unchanged; the per-layer all-to-alls and more ZeRO-3 gathers per token make it slower."""
     workload = Workload(1000, 32_768, 1.0, True)
     whole = batches("sft", workload, 32_768, 1, 8)
-    split = batches("sft", workload, 32_768, 1, 8, split=4)
+    split = batches("sft", workload, 32_768, 1, 2, split=4)  # 8 GPUs: 2 replicas
     assert split.computed_tokens == whole.computed_tokens / 4 and split.attended == whole.attended
     assert split.micro_steps == whole.micro_steps * 4 and split.accumulation == 4 * whole.accumulation
     w = work(catalog, "full-ft", "llama-3.1-8b", "full", seq_len=32_768, gpus=8, sharding="zero3")

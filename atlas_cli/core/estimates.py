@@ -34,6 +34,11 @@ class EstimateSettings(NamedTuple):
     # all of them); gpus / sequence_parallel sequences train side by side.
     sequence_parallel: int = 1
 
+    @property
+    def replicas(self) -> int:
+        """Data-parallel replicas: the GPUs that split one sequence take one micro-batch together."""
+        return self.gpus // self.sequence_parallel
+
 
 class Breakdown(TypedDict):
     """Memory per GPU by component, in GB; the same shape in every JSON document."""

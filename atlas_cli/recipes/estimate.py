@@ -74,9 +74,7 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
     recipe.estimates = stages
     recipe.sharding, recipe.offload, recipe.sequence_parallel = heaviest, base.offload, split
     for stage, found in stages.items():
-        # GPUs that split one sequence take one micro-batch together: the replicas count.
-        replicas = found.settings.gpus // found.settings.sequence_parallel
-        accumulation = _accumulation(recipe, stage, found.settings.batch_size, replicas)
+        accumulation = _accumulation(recipe, stage, found.settings.batch_size, found.settings.replicas)
         recipe.set(f"grad_accum.{stage}", Setting(accumulation, GLOBAL_SOURCE))
     if split > 1:
         _unpacked_for_ulysses(recipe)

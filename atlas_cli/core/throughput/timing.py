@@ -90,7 +90,7 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: str) -
     objectives, sampling each prompt's group of completions first."""
     s = work.settings._replace(objective=objective)
     work = work._replace(settings=s)
-    b = batches(objective, workload, s.seq_len, s.batch_size, s.gpus, s.sequence_parallel)
+    b = batches(objective, workload, s.seq_len, s.batch_size, s.replicas, s.sequence_parallel)
     step = micro_step(
         work, device, b.computed_tokens, b.attended, b.accumulation, _extra_forwards(work, objective)
     )

@@ -90,25 +90,25 @@ def completion_tokens(objective: str, length: int, seq_len: int) -> int:
 
 
 def batches(
-    objective: str, workload: Workload, seq_len: int, batch_size: int, gpus: int, split: int = 1
+    objective: str, workload: Workload, seq_len: int, batch_size: int, replicas: int, split: int = 1
 ) -> Batches:
-    """The run's micro-steps on one GPU. `split`: GPUs one sequence is split over (sequence
-    parallelism): they take one micro-batch together, each its share of the tokens."""
-    gpus //= split  # the data-parallel replicas
+    """The run's micro-steps on one GPU. `replicas`: data-parallel replicas; `split`: GPUs one
+    sequence is split over (sequence parallelism), taking one micro-batch together, each its
+    share of the tokens."""
     length = min(workload.tokens_per_example, seq_len)
     per_example = sequences_per_example(objective)
     sequences = workload.examples * workload.epochs * per_example
     tokens = sequences * length
     # A micro-batch holds batch_size examples: pairs hold two sequences each.
     per_micro = batch_size * (2 if objective in PAIRED_OBJECTIVES else 1)
-    accumulation = max(1, math.ceil(global_batch(objective, gpus) / (batch_size * gpus)))
+    accumulation = max(1, math.ceil(global_batch(objective, replicas) / (batch_size * replicas)))
     if workload.packing and objective in PACKABLE:
         computed = float(per_micro * seq_len)
-        micro_steps = tokens / gpus / computed
+        micro_steps = tokens / replicas / computed
     else:
         padded = min(seq_len, length * (1 + PADDING_PER_DOUBLING * math.log2(batch_size)))
         computed = per_micro * padded
-        micro_steps = sequences / gpus / per_micro
-    prompts = workload.examples * workload.epochs / gpus if objective in GENERATIONS else 0.0
+        micro_steps = sequences / replicas / per_micro
+    prompts = workload.examples * workload.epochs / replicas if objective in GENERATIONS else 0.0
     attended = length if workload.packing and objective in PACKABLE else computed / per_micro
     return Batches(sequences, tokens, micro_steps, computed / split, attended, accumulation, prompts)
