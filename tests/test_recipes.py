@@ -1599,10 +1599,32 @@ def test_orpo_with_an_adapter_gets_the_adapter_rate() -> None:
     assert rates == {"lora": 5e-6, "full-ft": 1e-6}
 
 
+def test_recommend_ranks_with_the_stack_of_the_default_recipe() -> None:
+    """`recipe`'s default Python script trains with TRL, which never materialises the fp32 logits:
+    `recommend` sizes plans the same way, so long reasoning traces on a 24 GB card rank a training
+    plan first (not retrieval) and the recipe needs what the ranking said."""
+    rec = recommend(
+        gpu="rtx-4090",
+        model="deepseek-r1-distill-qwen-7b",
+        goal="reasoning",
+        data_kind="demonstrations",
+        examples="5k",
+        seq_len="16k",
+    )
+    first = rec.plans[0]
+    assert first.kind != "no-training" and first.fit == "yes" and first.estimate is not None
+    assert first.estimate.settings.stack == "trl"
+    recipe, rendered = write_recipe(CATALOG, rec, 1, "python")
+    assert "ranked the plan at" not in header_of(rendered.text)
+    assert recipe.estimates["sft"].per_gpu_gb == pytest.approx(first.estimate.per_gpu_gb)
+
+
 def test_a_recipe_drops_an_offload_its_own_stack_does_not_need() -> None:
     """The ranking (stack hf, fp32 logits) offloads QLoRA on a 12 GB card; the Python recipe's TRL
     fused LM head fits on the GPU alone, so it neither offloads nor needs DeepSpeed."""
-    rec = recommend(gpu="rtx-3060-12gb", model="llama-3.1-8b", data_kind="demonstrations", examples="10k")
+    rec = recommend(
+        gpu="rtx-3060-12gb", model="llama-3.1-8b", data_kind="demonstrations", examples="10k", stack="hf"
+    )
     rank = rank_of(rec, "qlora", ("sft",))
     assert rec.plans[rank - 1].offload == "params"
     recipe, rendered = write_recipe(CATALOG, rec, rank, "python")

@@ -568,7 +568,18 @@ def test_a_catalog_gpu_without_a_published_rate_says_why_there_is_no_time(run: R
 
 def test_qlora_over_a_tight_lora_says_the_margin_not_that_lora_does_not_fit(run: Runner) -> None:
     data = ok(
-        run("recommend", "--gpu", "rtx-3060", "--model", "llama-3.2-3b", "--top", "12", "--json")
+        run(
+            "recommend",
+            "--gpu",
+            "rtx-3060",
+            "--model",
+            "llama-3.2-3b",
+            "--stack",
+            "hf",
+            "--top",
+            "12",
+            "--json",
+        )
     ).json()
     plans = {p["method"]: p for p in data["recommendations"]}
     assert plans["lora"]["fit"] == "tight"  # 11.6 GB of 11.59 within the margin
@@ -658,7 +669,18 @@ def test_a_table_without_any_time_says_why(run: Runner) -> None:
 def test_kto_trains_at_the_batch_its_kl_estimate_needs_when_it_fits(run: Runner) -> None:
     """TRL's KTO docs: a per-step batch of at least 4, or the KL estimate is poor. Where 4 fits,
     the plan trains at 4 even if 2 would be as fast; where it does not, at 2."""
-    args = ("recommend", "--gpu", "rtx-4090", "--data-kind", "ratings", "--examples", "5k", "--json")
+    args = (
+        "recommend",
+        "--gpu",
+        "rtx-4090",
+        "--data-kind",
+        "ratings",
+        "--examples",
+        "5k",
+        "--stack",
+        "hf",
+        "--json",
+    )
     small = ok(run(*args, "--model", "qwen2.5-1.5b")).json()["recommendations"]
     lora = next(p for p in small if p["method"] == "lora")
     assert [s["micro_batch"] for s in lora["stages"] if s["objective"] == "kto"] == [4]

@@ -254,9 +254,10 @@ class Profile:
     stack: str = _question(
         "choice",
         "constraints",
-        "Training software, for memory (logits, activations).",
+        "Training software, for memory (logits, activations); default trl, the trainers of "
+        "`recipe`'s Python scripts.",
         "Which training software will you use?",
-        default="hf",
+        default="trl",
         choices=STACKS,
     )
     vllm: bool = _question(
