@@ -1240,6 +1240,19 @@ def test_grpo_accumulation_makes_whole_groups_of_generations() -> None:
         assert generation_batch % recipe.value("grpo.num_generations") == 0, gpus
 
 
+def test_the_accumulation_states_the_batch_each_optimizer_step_really_takes() -> None:
+    """Micro-batch x GPUs x accumulation, multiplied out: online RL keeps 16 completions per GPU,
+    so 8 GPUs take 128 per step, and the recipe must not claim 16."""
+    rec = recommend(gpu="h100-80gb", gpus="8", model="qwen2.5-7b", data_kind="reward-function")
+    recipe, _ = write_recipe(CATALOG, rec, rank_of(rec, "lora", ("grpo",)), "python")
+    batch, accumulation = recipe.stage_value("batch", "grpo"), recipe.stage_value("grad_accum", "grpo")
+    assert (
+        f"x 8 GPU(s) x {accumulation} = {batch * 8 * accumulation};"
+        in recipe.settings["grad_accum.grpo"].source
+    )
+    assert batch * 8 * accumulation == 128
+
+
 def test_continued_pretraining_packs_documents_in_every_format() -> None:
     case = case_named("lora-continued-pretraining-decoder")
     stage = constants(render(case, "python"))["STAGE_SETTINGS"]["continued-pretraining"]

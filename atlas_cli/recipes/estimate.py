@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
+from atlas_cli.core.memory.estimate import SAMPLED_PER_GPU
 from atlas_cli.core.memory.search import (
     SEQUENCE_PARALLEL_OBJECTIVES,
     STRATEGIES,
@@ -27,16 +28,26 @@ from atlas_cli.core.resolve import Hardware
 from atlas_cli.core.throughput.plans import NO_TIME, Timed, TimeInputs, fastest_batch, rate_for, work_of
 from atlas_cli.core.throughput.step import Device
 from atlas_cli.core.throughput.timing import PlanTime, plan_cost, stage_time
-from atlas_cli.core.throughput.workload import Workload, batch_cap, global_batch, least_batch
+from atlas_cli.core.throughput.workload import GLOBAL_BATCH, Workload, batch_cap, global_batch, least_batch
 from atlas_cli.i18n import N_
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.recipes.settings import ESTIMATOR_OPTIMIZER, ONLINE_STAGES, Recipe, Setting, recipe_hardware
 
 NOMINAL_EXAMPLES = 1_000
-GLOBAL_SOURCE = (
-    "sequences per optimizer step: 16, as TRL's and the alignment handbook's recipes (and ft-atlas's "
-    "time estimate) use"
-)
+
+
+def _global_source(stage: str, batch: int, replicas: int, accumulation: int) -> str:
+    """Where the accumulation comes from: the sequences each optimizer step takes, multiplied out."""
+    steps = f"{batch} per device x {replicas} GPU(s) x {accumulation} = {batch * replicas * accumulation}"
+    if stage in ONLINE_STAGES:
+        return (
+            f"completions per optimizer step: {steps}; online RL samples {SAMPLED_PER_GPU} per GPU, "
+            "growing with the GPUs as RL runs are scaled (ft-atlas's time estimate assumes the same)"
+        )
+    return (
+        f"sequences per optimizer step: {steps}, about the {GLOBAL_BATCH} of TRL's and the alignment "
+        "handbook's recipes (and of ft-atlas's time estimate)"
+    )
 
 
 def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
@@ -46,7 +57,7 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         for stage in recipe.stages:
             batch = least_batch((stage,))
             recipe.set(f"batch.{stage}", Setting(batch, "no memory estimate: the smallest batch that trains"))
-            recipe.set(f"grad_accum.{stage}", Setting(_accumulation(recipe, stage, batch, 1), GLOBAL_SOURCE))
+            _set_accumulation(recipe, stage, batch, 1)
         recipe.timed = Timed(None, None, N_("no local GPU in the profile: no memory or time estimate"))
         return
     run = estimator(estimate.method, estimate.memory_model, estimate.shape)
@@ -74,8 +85,7 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
     recipe.estimates = stages
     recipe.sharding, recipe.offload, recipe.sequence_parallel = heaviest, base.offload, split
     for stage, found in stages.items():
-        accumulation = _accumulation(recipe, stage, found.settings.batch_size, found.settings.replicas)
-        recipe.set(f"grad_accum.{stage}", Setting(accumulation, GLOBAL_SOURCE))
+        _set_accumulation(recipe, stage, found.settings.batch_size, found.settings.replicas)
     if split > 1:
         _unpacked_for_ulysses(recipe)
     recipe.timed = _timed(hardware, recipe)
@@ -153,6 +163,12 @@ def _sized_stage(
         source += "; KTO needs at least 2 (TRL KTOTrainer: its KL term compares mismatched pairs)"
     recipe.set(f"batch.{stage}", Setting(batch, source))
     return strategic(settings._replace(batch_size=batch))
+
+
+def _set_accumulation(recipe: Recipe, stage: str, batch: int, replicas: int) -> None:
+    accumulation = _accumulation(recipe, stage, batch, replicas)
+    source = _global_source(stage, batch, replicas, accumulation)
+    recipe.set(f"grad_accum.{stage}", Setting(accumulation, source))
 
 
 def _accumulation(recipe: Recipe, stage: str, batch: int, gpus: int) -> int:

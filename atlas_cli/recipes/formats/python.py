@@ -468,7 +468,7 @@ def _constants(recipe: Recipe) -> str:
         "  # bf16 on Ampere or newer; fp16 on V100/T4 (no bf16)",
         f"GRADIENT_CHECKPOINTING = {literal(recipe.value('gradient_checkpointing'))}",
         f"BATCH_SIZE = {literal(per_stage['batch'])}  # per device, sized to the memory estimate",
-        f"GRAD_ACCUM = {literal(per_stage['grad_accum'])}  # 16 sequences per optimizer step",
+        f"GRAD_ACCUM = {literal(per_stage['grad_accum'])}  # x BATCH_SIZE x GPUs: sequences per step",
         f"EPOCHS = {literal(per_stage['epochs'])}",
         f"MAX_LENGTH = {literal(recipe.value('seq_len'))}  # tokens; the memory estimate assumed this length",
         f"OPTIM = {literal(_optim(recipe))}",
