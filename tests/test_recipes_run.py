@@ -35,12 +35,14 @@ from transformers import (  # noqa: E402
     BertModel,
     LlamaConfig,
     LlamaForCausalLM,
+    Mistral3Config,
+    Mistral3ForConditionalGeneration,
     PreTrainedTokenizerFast,
     TrainingArguments,
 )
 
 from atlas_cli.recipes.settings import WRITTEN_FOR  # noqa: E402
-from tests.test_recipes import CASES, Case, refused, render  # noqa: E402
+from tests.test_recipes import CASES, Case, rank_of, recommend, refused, render  # noqa: E402
 
 VOCABULARY = "the a sky grass cat dog is was blue green red good bad yes no what why how answer question"
 SPECIALS = ["<unk>", "<pad>", "<s>", "</s>", "<|user|>", "<|assistant|>"]
@@ -250,6 +252,39 @@ def test_every_recipe_builds_its_configs(
         first = recipe.get("STAGES", ("sft",))[0]
         adapter = recipe["adapter_config"](args, recipe["load_tokenizer"](args.model), rows, first)
         assert adapter.task_type == recipe["TASK_TYPE"][first]
+
+
+def test_a_vision_language_checkpoint_trains_its_text_model(data: dict[str, str], tmp_path: Path) -> None:
+    """Mistral Small 3.x is a Mistral3ForConditionalGeneration, which AutoModelForCausalLM cannot
+    load: the recipe loads it as an image-text-to-text model and LoRA leaves its vision tower and
+    projector alone (the estimate counts the text model only)."""
+    tokenizer = tiny_tokenizer()
+    tokenizer.save_pretrained(tmp_path / "model")
+    text = {"model_type": "mistral", "vocab_size": len(tokenizer), "hidden_size": 32, "head_dim": 8}
+    text |= {
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+    }
+    vision = {"model_type": "pixtral", "hidden_size": 16, "intermediate_size": 32, "head_dim": 8}
+    vision |= {"num_hidden_layers": 1, "num_attention_heads": 2, "image_size": 28, "patch_size": 14}
+    config = Mistral3Config(text_config=text, vision_config=vision, pad_token_id=tokenizer.pad_token_id)
+    torch.manual_seed(0)
+    Mistral3ForConditionalGeneration(config).save_pretrained(tmp_path / "model")
+    rec = recommend(gpu="h100-80gb", model="mistral-small-3.2-24b", data_kind="demonstrations", examples="5k")
+    this = Case("lora-sft-mistral3", rec, rank_of(rec, "lora", ("sft",)))
+    recipe = load_recipe(this, tmp_path)
+    out = tmp_path / "out"
+    args = ["--model", str(tmp_path / "model"), "--dataset", data["sft"], "--output-dir", str(out)]
+    recipe["main"]([*args, *SMOKE, "--grad-accum", "1", "--precision", "fp32"])
+    saved = json.loads((out / "sft" / "adapter_config.json").read_text())
+    assert saved["exclude_modules"] == recipe["ADAPTER_SETTINGS"]["exclude_modules"]
+    from safetensors import safe_open
+
+    with safe_open(str(out / "sft" / "adapter_model.safetensors"), "pt") as adapter:
+        names = list(adapter.keys())
+    assert names and not any("vision_tower" in n or "multi_modal_projector" in n for n in names)
 
 
 def test_written_for_matches_the_installed_major_versions() -> None:

@@ -388,6 +388,7 @@ def _method_settings(catalog: Catalog, recipe: Recipe) -> None:
             recipe.set(f"adalora.{key}_share", Setting(share, ADALORA_SOURCE))
         lora = catalog.methods.get("lora")
         recipe.set("adalora.targets", kb_value(lora, "target_modules"))
+        _frozen_towers(recipe, "adalora")
     elif family == "prompt":
         _prompt_settings(recipe)
     elif recipe.memory_model == "partial":
@@ -399,6 +400,21 @@ def _method_settings(catalog: Catalog, recipe: Recipe) -> None:
         estimate = recipe.plan.estimate
         if estimate is not None and estimate.settings.galore_layerwise:
             recipe.set("galore.layerwise", Setting(True, "the plan's memory estimate (layer-wise GaLore)"))
+
+
+# The modules of a vision-language checkpoint outside its text model (Gemma 3's and Mistral Small
+# 3's `vision_tower` and `multi_modal_projector`, Llama 4's `vision_model`, Qwen-VL's `visual`).
+VISION_MODULES = r".*(vision_tower|vision_model|multi_modal_projector|visual)\..*"
+
+
+def _frozen_towers(recipe: Recipe, family: str) -> None:
+    """PEFT's all-linear also adapts a vision tower's layers, which text data never trains and the
+    memory estimate does not count: a vision-language model keeps them out (exclude_modules)."""
+    model = recipe.model
+    if model is None or not model.vision_params_b or recipe.value(f"{family}.targets") != "all-linear":
+        return
+    source = "vision tower and projector frozen: the data are text, the estimate counts the text model"
+    recipe.set(f"{family}.exclude", Setting(VISION_MODULES, source))
 
 
 def _lora_settings(catalog: Catalog, recipe: Recipe) -> None:
@@ -418,6 +434,7 @@ def _lora_settings(catalog: Catalog, recipe: Recipe) -> None:
     for key, name in (("lora.targets", "target_modules"), ("lora.dropout", "lora_dropout")):
         recipe.set(key, kb_value(method, name) or kb_value(lora, name))
     recipe.set("lora.use_dora", kb_value(method, "use_dora"))
+    _frozen_towers(recipe, "lora")
     if recipe.memory_model == "qlora":
         recipe.set("quant.type", kb_value(method, "bnb_4bit_quant_type"))
         recipe.set("quant.double", kb_value(method, "bnb_4bit_use_double_quant"))

@@ -257,7 +257,12 @@ def _python_imports(recipe: Recipe) -> str:
     if encoder or "reward-model" in recipe.stages:
         names["transformers"].add("AutoModelForSequenceClassification")
     if not encoder:
-        names["transformers"].add("AutoModelForCausalLM")
+        names["transformers"] |= {
+            "AutoConfig",
+            "AutoModelForCausalLM",
+            "AutoModelForImageTextToText",
+            "MODEL_FOR_CAUSAL_LM_MAPPING",
+        }
     if encoder:
         names["transformers"].add("DataCollatorWithPadding")
     else:
@@ -324,12 +329,14 @@ def _adapter_settings(recipe: Recipe) -> dict[str, Value]:
         "lora.alpha": "lora_alpha",
         "lora.dropout": "lora_dropout",
         "lora.targets": "target_modules",
+        "lora.exclude": "exclude_modules",
         "lora.use_dora": "use_dora",
         "adalora.init_r": "init_r",
         "adalora.target_r": "target_r",
         "adalora.deltaT": "deltaT",
         "adalora.orth_reg_weight": "orth_reg_weight",
         "adalora.targets": "target_modules",
+        "adalora.exclude": "exclude_modules",
         "prompt.prefix_projection": "prefix_projection",
         "prompt.encoder_hidden_size": "encoder_hidden_size",
         "prompt.encoder_num_layers": "encoder_num_layers",
@@ -584,7 +591,7 @@ def _attention(recipe: Recipe) -> str | None:
     return FLASH_ATTENTION_KERNEL if recipe.has("attention") else None
 
 
-LOAD_CAUSAL = "    return AutoModelForCausalLM.from_pretrained(path, **kwargs)"
+LOAD_CAUSAL = "    return language_model_class(path).from_pretrained(path, **kwargs)"
 LOAD_CLASSIFIER = """\
     return AutoModelForSequenceClassification.from_pretrained(
         path, num_labels=len(args.labels), id2label=dict(enumerate(args.labels)), **kwargs
@@ -593,7 +600,7 @@ LOAD_REWARD = """\
     if stage == "reward-model":
         # A reward model scores a whole sequence: one label on top of the language model.
         return AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, **kwargs)
-    return AutoModelForCausalLM.from_pretrained(path, **kwargs)"""
+    return language_model_class(path).from_pretrained(path, **kwargs)"""
 
 
 def _load_model(recipe: Recipe) -> str:
@@ -613,6 +620,8 @@ def _load_model(recipe: Recipe) -> str:
 def _build_blocks(recipe: Recipe) -> list[str]:
     """load_model, trainable-parameter selection and build_model for the plan's family."""
     blocks = [training.LOAD_DTYPE, training.REFERENCE_DTYPE, _load_model(recipe)]
+    if recipe.architecture != "encoder":
+        blocks.insert(0, training.LANGUAGE_MODEL_CLASS)
     if recipe.memory_model in ("partial", "bitfit"):
         blocks += [
             training.UPCAST_TRAINABLE,

@@ -104,6 +104,16 @@ def load_tokenizer(path: str) -> PreTrainedTokenizerBase:
     return tokenizer
 """
 
+LANGUAGE_MODEL_CLASS = '''
+def language_model_class(path: str) -> Any:
+    """AutoModelForCausalLM, or AutoModelForImageTextToText for a vision-language checkpoint that
+    transformers maps to no causal LM (Mistral Small 3.x): its text model trains, inside the model
+    it is served as."""
+    if type(AutoConfig.from_pretrained(path)) in MODEL_FOR_CAUSAL_LM_MAPPING:
+        return AutoModelForCausalLM
+    return AutoModelForImageTextToText
+'''
+
 LOAD_DTYPE = '''
 def load_dtype(precision: str) -> torch.dtype:
     """The dtype the weights are loaded in. Frozen weights (PEFT, partial fine-tuning) sit in 16 bits,
@@ -317,7 +327,7 @@ def reference_model(args: argparse.Namespace, previous: str | None, stage: str) 
     if stage not in REFERENCE_STAGES:
         return None
     path = previous or args.model
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=reference_dtype(args.precision))
+    model = language_model_class(path).from_pretrained(path, dtype=reference_dtype(args.precision))
     model.requires_grad_(False)
     return model
 
