@@ -287,6 +287,39 @@ def test_a_vision_language_checkpoint_trains_its_text_model(data: dict[str, str]
     assert names and not any("vision_tower" in n or "multi_modal_projector" in n for n in names)
 
 
+def test_sft_conversations_train_on_the_answer_only(tmp_path: Path) -> None:
+    """TRL computes the loss on every token of a {"messages": [...]} row (assistant_only_loss is
+    off by default): the recipe turns each conversation into a conversational prompt-completion
+    row, whose loss TRL keeps on the completion, and refuses one that ends without an answer."""
+    from datasets import Dataset
+
+    recipe = load_recipe(case("lora-sft-decoder"), tmp_path)
+    turns = [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": "what is the sky"},
+        {"role": "assistant", "content": "blue"},
+    ]
+    answers_only, tokenizer = recipe["answers_only"], tiny_tokenizer()
+    (row,) = answers_only(Dataset.from_list([{"messages": turns}]), tokenizer).to_list()
+    assert row == {"prompt": turns[:-1], "completion": turns[-1:]}
+    with pytest.raises(SystemExit, match="1 conversation"):
+        answers_only(Dataset.from_list([{"messages": turns[:-1]}]), tokenizer)
+    plain = Dataset.from_list([{"prompt": "is it", "completion": " yes"}])
+    assert answers_only(plain, tokenizer).to_list() == plain.to_list()
+    # DeepSeek-R1's template keeps only what follows </think> in an assistant turn: a reasoning
+    # trace rendered with it would train without its reasoning.
+    reasoning = [*turns[:-1], {"role": "assistant", "content": "<think>the sky scatters blue</think>blue"}]
+    answers_only(Dataset.from_list([{"messages": reasoning}]), tokenizer)  # this template keeps it
+    tokenizer.chat_template = (
+        "{% for m in messages %}{% set c = m['content'] %}"
+        "{% if m['role'] == 'assistant' and '</think>' in c %}"
+        "{% set c = c.split('</think>')[-1] %}{% endif %}"
+        "{{ c }}{% endfor %}"
+    )
+    with pytest.raises(SystemExit, match="drops an answer's reasoning"):
+        answers_only(Dataset.from_list([{"messages": reasoning}]), tokenizer)
+
+
 def test_written_for_matches_the_installed_major_versions() -> None:
     """The header's versions are the ones these tests ran with (same major version at least)."""
     for library, version in WRITTEN_FOR.items():

@@ -170,7 +170,8 @@ DATA_FORMATS = {
   prompt-completion (loss on the completion only, TRL's default for this format; the completion
   starts with a space, as the text continues the prompt):
     {"prompt": "What is LoRA?", "completion": " A low-rank adapter trained on a frozen model."}
-  or conversational (rendered with the tokenizer's chat template, or a plain one for a base model):
+  or conversational (rendered with the tokenizer's chat template, or a plain one for a base model;
+  the loss on the last assistant turn, the answer, not on the turns before it):
     {"messages": [{"role": "user", "content": "..."}, {"role": "assistant", "content": "..."}]}
   or plain text: {"text": "..."}""",
     "continued-pretraining": """\
@@ -707,10 +708,11 @@ def _online(recipe: Recipe) -> bool:
     return any(s in ONLINE_STAGES for s in recipe.stages)
 
 
-def _run_stage(online: bool) -> str:
+def _run_stage(online: bool, sft: bool) -> str:
     return training.RUN_STAGE.substitute(
         completion_override=training.ONLINE_COMPLETION_OVERRIDE if online else "",
-        prompt_filter=training.ONLINE_PROMPT_FILTER if online else "",
+        prompt_filter=(training.ONLINE_PROMPT_FILTER if online else "")
+        + (training.SFT_ANSWERS_ONLY if sft else ""),
     )
 
 
@@ -734,6 +736,7 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
     _training_notes(recipe)
     encoder = recipe.architecture == "encoder"
     online = _online(recipe)
+    sft = not encoder and "sft" in recipe.stages
     run = _run_line(recipe, main)
     parts = [
         header(recipe, "python", _written_for(recipe), run),
@@ -749,8 +752,9 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
         _callbacks_block(recipe),
         training.TRAINING_ARGUMENTS,
         training.PROMPT_BUDGET.substitute(max_prompt=literal(MAX_PROMPT)) if online else "",
+        training.ANSWERS_ONLY if sft else "",
         training.FINISH,
-        _classifier_main(recipe) if encoder else _run_stage(online),
+        _classifier_main(recipe) if encoder else _run_stage(online, sft),
     ]
     script = _join_blocks(parts)
     files = [RecipeFile(main, script)]

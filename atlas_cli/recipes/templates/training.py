@@ -374,6 +374,38 @@ ONLINE_COMPLETION_OVERRIDE = """
     if "max_completion_length" in settings:
         settings["max_completion_length"] = completion_budget(args.max_length)"""
 ONLINE_PROMPT_FILTER = "\n    rows = within_prompt_budget(rows, tokenizer, args, stage)"
+SFT_ANSWERS_ONLY = '\n    if stage == "sft":\n        rows = answers_only(rows, tokenizer)'
+ANSWERS_ONLY = '''
+def answers_only(rows: Dataset, tokenizer: PreTrainedTokenizerBase) -> Dataset:
+    """Conversations ({"messages": [...]}) as TRL's conversational prompt-completion rows: the last
+    assistant turn is the completion and the turns before it the prompt, so the loss falls on the
+    answer (TRL's completion_only_loss), not on the system's and user's turns the model is given.
+    A multi-turn conversation trains its last answer: give one row per answer to train them all."""
+    if "messages" not in rows.column_names:
+        return rows
+    if any(turns is None for turns in rows["messages"]):
+        raise SystemExit("Some rows are conversations and some are not: give every row in one format.")
+    answers = [turns[-1] for turns in rows["messages"] if turns and turns[-1]["role"] == "assistant"]
+    if len(answers) < len(rows):
+        unanswered = len(rows) - len(answers)
+        raise SystemExit(f"{unanswered} conversation(s) do not end with an assistant's answer to train on.")
+    if any("</think>" in str(answer["content"]) for answer in answers) and not keeps_reasoning(tokenizer):
+        raise SystemExit(
+            "The model's chat template drops an answer's reasoning before </think> (DeepSeek-R1's does), "
+            "so these traces would train without it: give them as plain prompt-completion rows with "
+            "the template applied by hand, the <think> block kept in the completion."
+        )
+    return rows.map(
+        lambda row: {"prompt": row["messages"][:-1], "completion": row["messages"][-1:]},
+        remove_columns=["messages"],
+    )
+
+
+def keeps_reasoning(tokenizer: PreTrainedTokenizerBase) -> bool:
+    """Whether the chat template keeps a final answer's <think> block, as TRL renders it."""
+    probe = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "<think>kept</think>a"}]
+    return "kept" in tokenizer.apply_chat_template(probe, tokenize=False)
+'''
 PROMPT_BUDGET = Template('''
 MAX_PROMPT = $max_prompt  # prompt tokens an online stage keeps: the memory estimate's share
 
