@@ -1253,6 +1253,18 @@ def test_the_accumulation_states_the_batch_each_optimizer_step_really_takes() ->
     assert batch * 8 * accumulation == 128
 
 
+def test_axolotl_preference_data_of_an_instruct_model_keeps_its_chat_template() -> None:
+    """axolotl maps a dict `type` to user_defined.default, which trains bare prompt and answer text:
+    an instruct model's DPO pairs are rendered with its own template (chat_template.default)."""
+    rec = recommend(gpu="h100-80gb", model="qwen3-8b", data_kind="preferences", examples="10k")
+    _, rendered = write_recipe(CATALOG, rec, rank_of(rec, "lora", ("dpo",)), "axolotl")
+    (dataset,) = yaml.safe_load(rendered.files[0].text)["datasets"]
+    assert dataset["type"] == "chat_template.default" and dataset["field_messages"] == "prompt"
+    base = recommend(gpu="h100-80gb", model="qwen3-8b", model_variant="base", data_kind="preferences")
+    _, plain = write_recipe(CATALOG, base, rank_of(base, "lora", ("sft", "dpo")), "axolotl")
+    assert isinstance(yaml.safe_load(plain.files[-1].text)["datasets"][0]["type"], dict)
+
+
 def test_continued_pretraining_packs_documents_in_every_format() -> None:
     case = case_named("lora-continued-pretraining-decoder")
     stage = constants(render(case, "python"))["STAGE_SETTINGS"]["continued-pretraining"]

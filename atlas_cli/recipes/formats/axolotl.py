@@ -95,6 +95,18 @@ def _ax_dataset(recipe: Recipe, stage: str) -> dict[str, Any]:
         return {"path": "sft.jsonl", "type": kind}
     if stage == "continued-pretraining":
         return {"path": "text.jsonl", "type": "completion", "field": "text"}
+    if stage in ("dpo", "simpo") and recipe.post_trained:
+        # The prompt, chosen and rejected strings rendered with the model's own chat template
+        # (axolotl's dpo/chat_template.py, whose default template is the tokenizer's, takes a
+        # string prompt as the user's turn); a user-defined type would train on bare text.
+        return {
+            "path": "dpo.jsonl",
+            "split": "train",
+            "type": "chat_template.default",
+            "field_messages": "prompt",
+            "field_chosen": "chosen",
+            "field_rejected": "rejected",
+        }
     if stage in ("dpo", "simpo"):
         return {
             "path": "dpo.jsonl",
