@@ -103,6 +103,7 @@ def states_gb(e: Estimate) -> float:
         ("bf16", "adamw-8bit", 10.0),  # 2 + 2 + (4 master + 2)
         ("bf16", "sgd", 12.0),
         ("pure-bf16", "adamw", 8.0),  # LLaMA-Factory's pure_bf16: 2 + 2 + 4
+        ("pure-bf16", "adamw-8bit-sr", 6.0),  # torchao's 8-bit AdamW, stochastic rounding: 2 + 2 + 2
         ("fp32", "adamw", 16.0),  # 4 + 4 + 8, no master copy
     ],
 )

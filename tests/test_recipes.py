@@ -1265,6 +1265,25 @@ def test_axolotl_preference_data_of_an_instruct_model_keeps_its_chat_template() 
     assert isinstance(yaml.safe_load(plain.files[-1].text)["datasets"][0]["type"], dict)
 
 
+def test_pure_bf16_full_fine_tuning_rounds_its_updates_stochastically() -> None:
+    """A bf16 weight of 0.02 moves in steps of 1.2e-4: plain AdamW's ~1e-5 updates would mostly
+    round away. Pure bf16 trains with torchao's 8-bit AdamW and bf16 stochastic rounding, in every
+    format, and the Python script checks that torchao is installed."""
+    rec = recommend(gpu="a100-80gb", model="llama-3.1-8b", data_kind="demonstrations", priority="quality")
+    rank = next(
+        i for i, p in enumerate(rec.plans, 1) if p.estimate and p.estimate.settings.precision == "pure-bf16"
+    )
+    assert rec.plans[rank - 1].estimate is not None
+    assert rec.plans[rank - 1].estimate.settings.optimizer == "adamw-8bit-sr"
+    script = constants(render(Case("pure-bf16", rec, rank), "python"))
+    assert script["OPTIM"] == "adamw_torch_8bit" and "torchao" in script["REQUIRED_MODULES"]
+    assert script["EXTRA_TRAINING_ARGUMENTS"]["optim_args"] == "bf16_stochastic_round=True"
+    for trainer in ("llamafactory", "axolotl"):
+        (config,) = yaml_documents(render(Case("pure-bf16", rec, rank), trainer))
+        assert config["optim" if trainer == "llamafactory" else "optimizer"] == "adamw_torch_8bit"
+        assert config["optim_args"] == "bf16_stochastic_round=True", trainer
+
+
 def test_continued_pretraining_packs_documents_in_every_format() -> None:
     case = case_named("lora-continued-pretraining-decoder")
     stage = constants(render(case, "python"))["STAGE_SETTINGS"]["continued-pretraining"]

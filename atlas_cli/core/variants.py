@@ -54,8 +54,10 @@ def objective_id(catalog: Catalog, query: str) -> str:
 def applies(variant: Variant, hardware: Hardware) -> bool:
     """A variant whose precision needs bf16 does not exist on a GPU without it (V100, T4);
     layer-wise GaLore runs on one GPU only (transformers and LLaMA-Factory refuse DDP);
-    bitsandbytes' 8-bit and paged optimizers do not exist on Apple silicon (bitsandbytes 0.50)."""
-    if variant.layerwise and hardware.gpus > 1:
+    bitsandbytes' 8-bit and paged optimizers do not exist on Apple silicon (bitsandbytes 0.50);
+    pure bf16 saves memory on one GPU only: DeepSpeed's ZeRO, which multi-GPU recipes shard with,
+    keeps fp32 master weights whatever the model's dtype (and drives its own optimizer)."""
+    if (variant.layerwise or variant.precision == "pure-bf16") and hardware.gpus > 1:
         return False
     if variant.optimizer and OPTIMIZERS[variant.optimizer].bitsandbytes and hardware.vendor == "apple":
         return False

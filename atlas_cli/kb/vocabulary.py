@@ -92,6 +92,7 @@ class OptimizerInfo(NamedTuple):
     full_precision_states: bool = True  # fp32 states (halved to bf16 under pure bf16)
     # A bitsandbytes optimizer: bitsandbytes 0.50 has no 8-bit or paged optimizers on Apple MPS.
     bitsandbytes: bool = False
+    optim_args: str = ""  # TrainingArguments(optim_args=...)
 
 
 # EleutherAI "Transformer Math 101": AdamW 8 (two fp32 moments), 8-bit AdamW 2, SGD with momentum 4.
@@ -105,6 +106,17 @@ OPTIMIZERS: Final[dict[str, OptimizerInfo]] = {
     ),
     "paged-adamw-32bit": OptimizerInfo(8.0, "paged_adamw_32bit", "paged 32-bit AdamW", bitsandbytes=True),
     "sgd": OptimizerInfo(4.0, "sgd", "SGD with momentum"),
+    # What pure bf16 needs: a bf16 weight of 0.02 moves in steps of 1.2e-4, so a plain AdamW update
+    # of lr ~1e-5 mostly rounds away (Zamirai et al., arXiv 2010.06192). torchao's 8-bit AdamW
+    # (transformers' optim="adamw_torch_8bit") rounds bf16 weights stochastically instead, so
+    # updates survive on average, with no fp32 copy or compensation buffer.
+    "adamw-8bit-sr": OptimizerInfo(
+        2.0,
+        "adamw_torch_8bit",
+        "8-bit AdamW with bf16 stochastic rounding (torchao)",
+        full_precision_states=False,
+        optim_args="bf16_stochastic_round=True",
+    ),
 }
 
 # --- how training runs: software stack, multi-GPU strategy, CPU offload ---------------------------

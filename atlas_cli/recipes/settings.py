@@ -373,6 +373,8 @@ def _optimizer(recipe: Recipe) -> None:
             name = "galore_adamw_8bit" if assumed == "adamw-8bit" else "galore_adamw"
             source = f"the plan's memory estimate (GaLore with {assumed})"
         recipe.set("optim", Setting(name, source))
+        if OPTIMIZERS[assumed].optim_args:
+            recipe.set("optim_args", Setting(OPTIMIZERS[assumed].optim_args, source))
         return
     recipe.set("optim", own)
 

@@ -198,6 +198,8 @@ def _ax_train(recipe: Recipe, stage: str, output: str, ds_file: str | None) -> d
         ]
         if args:
             values["optim_args"] = ",".join(args)
+    if recipe.has("optim_args"):
+        values["optim_args"] = recipe.value("optim_args")
     if ds_file is not None:
         values["deepspeed"] = ds_file
     return values

@@ -238,6 +238,8 @@ def _lf_train(recipe: Recipe, stage: str, ds_file: str | None) -> dict[str, Any]
     values.update(precision_keys(recipe))
     if recipe.value("precision") == "pure-bf16":
         values["pure_bf16"] = True
+    if recipe.has("optim_args"):
+        values["optim_args"] = recipe.value("optim_args")
     if ds_file is not None:
         values["deepspeed"] = ds_file
     return values

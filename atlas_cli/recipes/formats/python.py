@@ -10,6 +10,7 @@ from atlas_cli.core.memory.estimate import MAX_PROMPT
 from atlas_cli.core.memory.search import SEQUENCE_PARALLEL_OBJECTIVES
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.i18n import t
+from atlas_cli.kb.vocabulary import OPTIMIZERS
 from atlas_cli.recipes.header import WIDTH, header, literal, wrapped
 from atlas_cli.recipes.launchers import (
     ACCELERATE_FILE,
@@ -385,6 +386,8 @@ def _stage_kwargs(recipe: Recipe, stage: str) -> dict[str, Value]:
 
 
 def _extra_training_arguments(recipe: Recipe) -> dict[str, Value]:
+    if recipe.has("optim_args"):
+        return {"optim_args": recipe.value("optim_args")}
     if recipe.memory_model != "galore" or not recipe.has("galore.targets"):
         return {}
     args = ",".join(
@@ -428,6 +431,8 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
         needs["bitsandbytes"] = "pip install bitsandbytes (4-bit kernels; CUDA GPUs only)"
     if recipe.memory_model == "galore":
         needs["galore_torch"] = "pip install galore-torch"
+    if recipe.value("optim") == OPTIMIZERS["adamw-8bit-sr"].transformers_name:
+        needs["torchao"] = "pip install torchao (8-bit AdamW with bf16 stochastic rounding)"
     attention = _attention(recipe)
     if attention == FLASH_ATTENTION_KERNEL:
         needs["kernels"] = f"pip install kernels (downloads {FLASH_ATTENTION_KERNEL}'s prebuilt kernel)"
