@@ -866,6 +866,7 @@ def test_sweep_lists_variants_and_drops_what_does_not_exist(run: Runner) -> None
     assert per_gpu == sorted(per_gpu)
     multi = ok(run("estimate", "--model", "llama-3.1-8b", "--gpus", "2", "--json")).json()["estimates"]
     assert "GaLore (8-bit, layer-wise)" not in [e["label"] for e in multi]  # one GPU only
+    assert "Full FT (pure bf16)" not in [e["label"] for e in multi]  # ZeRO keeps fp32 masters
 
 
 def test_checkpointing_is_on_for_decoders_of_every_size_and_off_for_encoders(run: Runner) -> None:
