@@ -1284,6 +1284,19 @@ def test_pure_bf16_full_fine_tuning_rounds_its_updates_stochastically() -> None:
         assert config["optim_args"] == "bf16_stochastic_round=True", trainer
 
 
+def test_the_placeholder_reward_scores_a_stated_final_answer_only() -> None:
+    """A substring test rewards "0123456789" for any one-digit answer, which GRPO finds quickly:
+    the placeholder compares the completion's final answer (\\boxed{}, ####, "answer:") exactly."""
+    from atlas_cli.recipes.templates import training
+
+    space: dict[str, Any] = {"re": re, "Any": Any}
+    exec(training.REWARD_FUNCTION, space)  # the recipe's own source, as the script runs it
+    reward = space["reward_matches_solution"]
+    completions = ["0123456789", "so \\boxed{5}", "#### 5", "The answer is 5.", "answer: 55", "5"]
+    assert reward(completions, ["5"] * 6) == [0.0, 1.0, 1.0, 1.0, 0.0, 0.0]
+    assert reward([[{"role": "assistant", "content": "\\boxed{7}"}]], ["7"]) == [1.0]
+
+
 def test_continued_pretraining_packs_documents_in_every_format() -> None:
     case = case_named("lora-continued-pretraining-decoder")
     stage = constants(render(case, "python"))["STAGE_SETTINGS"]["continued-pretraining"]

@@ -252,11 +252,16 @@ def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
     return values
 
 
-AX_REWARD = '''# rewards.py next to the config (axolotl imports trl.reward_funcs by module path):
+AX_REWARD = r'''# rewards.py next to the config (axolotl imports trl.reward_funcs by module path):
+#   import re
+#   FINAL = re.compile(r"\\boxed\{([^{}]*)\}|####\s*([^\n]+)|answer(?:\s+is|:)\s*([^\n]+)", re.I)
 #   def matches_solution(completions, solution, **kwargs):
-#       """1.0 when the completion contains the reference answer; REPLACE with your checker."""
+#       """1.0 when the completion's final answer (\\boxed{}, ####, answer:) equals the solution
+#       (containing it somewhere is gamed: "0123456789"); REPLACE with your checker."""
 #       texts = [c[-1]["content"] if isinstance(c, list) else str(c) for c in completions]
-#       return [1.0 if str(s).strip() and str(s).strip() in t else 0.0 for t, s in zip(texts, solution)]
+#       finals = ["".join(f[-1]).strip().rstrip(".").strip() if (f := FINAL.findall(t)) else "" for t in
+#                 texts]
+#       return [1.0 if str(s).strip() and a == str(s).strip() else 0.0 for a, s in zip(finals, solution)]
 '''
 
 

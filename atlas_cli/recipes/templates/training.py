@@ -487,14 +487,25 @@ if __name__ == "__main__":
     main()
 """)
 
-REWARD_FUNCTION = '''
+REWARD_FUNCTION = r'''
+# The answer a completion states last: \boxed{...}, or what follows "####" or "answer:"/"answer is".
+FINAL_ANSWER = re.compile(r"\\boxed\{([^{}]*)\}|####\s*([^\n]+)|answer(?:\s+is|:)\s*([^\n]+)", re.IGNORECASE)
+
+
+def final_answer(text: str) -> str:
+    found = FINAL_ANSWER.findall(text)
+    return "".join(found[-1]).strip().rstrip(".").strip() if found else ""
+
+
 def reward_matches_solution(completions: list[Any], solution: list[str], **kwargs: Any) -> list[float]:
-    """1.0 when a completion contains the reference answer of the "solution" column, else 0.0.
-    REPLACE THIS with your checker (unit tests for code, a math verifier, a format regex): GRPO
-    optimises whatever it returns. TRL passes every other dataset column as a keyword argument."""
+    """1.0 when a completion's final answer (its last \\boxed{...}, "#### ..." or "answer: ...")
+    equals the "solution" column's, else 0.0: merely containing the answer somewhere (a list of
+    every digit) earns nothing, or GRPO learns to list. Ask for that format in the prompts.
+    REPLACE THIS with your checker (unit tests for code, a math verifier): GRPO optimises whatever
+    it returns. TRL passes every other dataset column as a keyword argument."""
     texts = [c[-1]["content"] if isinstance(c, list) else str(c) for c in completions]
     answers = [str(s).strip() for s in solution]
-    return [1.0 if a and a in t else 0.0 for t, a in zip(texts, answers, strict=True)]
+    return [1.0 if a and final_answer(t) == a else 0.0 for t, a in zip(texts, answers, strict=True)]
 '''
 
 WRAP_ADAPTER = """
