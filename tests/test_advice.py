@@ -134,6 +134,7 @@ def test_next_steps_name_only_the_tools_that_apply(engine: Engine) -> None:
     assert any("deepspeed" in t.entry for t in full.tools)  # ZeRO-3 only with several GPUs
     mac = recommend(engine, gpu="apple-m3-max", model="llama-3.1-8b", goal="chat", examples="5k")
     assert mac.plans[0].tools[0].library == "mlx-lm"  # the Mac's native trainer comes first
+    assert "no-bf16-train-in-fp16" not in mac.plans[0].rules  # that caveat names V100 and T4
     # A stage's entry that names a trainer the method's own entries already name is a repeat.
     lora = next(p for p in llama.plans if p.method == "lora")
     assert [t.entry for t in lora.tools].count("trl.SFTTrainer / trl.SFTConfig") == 0
