@@ -699,7 +699,7 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         },
         486_607,
         packing=True,
-        note="attention is ~95 % of its FLOPs: it runs at the dense efficiency, the routed experts at theirs",
+        note="attention is ~95 % of its FLOPs: attention kernels' share, experts at theirs",
     ),
     # The README's LoRA cells on one A100, from launch-bound short sequences to long ones.
     *(

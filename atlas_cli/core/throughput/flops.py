@@ -16,6 +16,9 @@ what its backward really computes:
 Attention per token and layer, causal: QKᵀ and AV over s/2 keys on average, 2·s·q FLOPs forward
 (q = heads x head width), twice that backward: 6·L·s·q in all (ml-engineering's causal count;
 PaLM's and torchtitan's non-causal 12·L·s·q counts masked work twice). Encoders attend both ways.
+That is what the model needs; FlashAttention's backward also recomputes QKᵀ and the softmax, so
+the GPU executes 2.5x the forward there (ATTENTION_BACKWARD), and it runs those kernels at their
+own rate (step.attention_share).
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from atlas_cli.kb.vocabulary import MEMORY_MODELS
 
 # The ways of training whose every weight gets a gradient.
 ALL_WEIGHTS = frozenset({"full", "galore"})
+# FlashAttention's backward: QKᵀ and PV recomputed, then dV, dP, dQ and dK, 5 matmuls to the
+# forward's 2 (Dao-AILab/flash-attention benchmarks count it as 2.5x the forward).
+ATTENTION_BACKWARD = 2.5
 
 
 class TokenFlops(NamedTuple):
@@ -35,6 +41,7 @@ class TokenFlops(NamedTuple):
     model: float  # forward + backward: what the method needs (the MFU convention)
     hardware: float  # with recomputation: what the GPU executes
     routed: float  # of `hardware`, the routed experts' matmuls (mixture of experts; else 0)
+    attention: float  # of `hardware`, the attention kernels' (forward, backward, any recomputation)
 
 
 def matmul_params(shape: Shape) -> float:
@@ -78,7 +85,9 @@ def token_flops(
     recomputed = forward if checkpointing else 0.0
     # The routed experts' share of every matmul term: forward, activation and weight gradients.
     matmuls = 2 * n * (1 + reach) + weight_grads + (2 * n if checkpointing else 0.0)
-    return TokenFlops(forward, total, total + recomputed, matmuls * routed_params(shape) / n)
+    kernels = attention * (1 + reach * ATTENTION_BACKWARD + (1 if checkpointing else 0))
+    hardware = total + recomputed + reach * (ATTENTION_BACKWARD - 2) * attention
+    return TokenFlops(forward, total, hardware, matmuls * routed_params(shape) / n, kernels)
 
 
 def inference_flops(shape: Shape, attended: float) -> float:

@@ -27,7 +27,7 @@ from atlas_cli.core.memory.estimate import served_by_vllm
 from atlas_cli.core.memory.states import optimizer_bytes, quantized_bytes, weight_bytes
 from atlas_cli.core.nodes import GPUS_PER_NODE
 from atlas_cli.core.shapes import Shape
-from atlas_cli.core.throughput.flops import inference_flops, routed_params, token_flops
+from atlas_cli.core.throughput.flops import attention_flops, inference_flops, routed_params, token_flops
 from atlas_cli.kb.vocabulary import MEMORY_MODELS
 
 # Share of peak dense 16-bit FLOPS a whole training step sustains, by stack (matmuls plus the
@@ -51,6 +51,14 @@ MOE_SLOWDOWN = 1 / MOE_EFFICIENCY - 1  # extra FLOP-equivalents per routed-exper
 # a measurement is assumed to reach the A100's share.
 REFERENCE_MATMUL_SHARE = 271.2 / 312
 BANDWIDTH_EFFICIENCY = 0.8  # share of peak memory bandwidth that streaming kernels reach
+# The share of peak 16-bit FLOPS attention kernels (FlashAttention 2, or SDPA's flash backend, which
+# is built from it) sustain forward and backward, whatever the stack: 0.5 on an A100, the low end
+# of the 50-73 % FlashAttention-2 reaches there, since its backward runs below its forward (Dao,
+# arXiv 2307.08691); 0.35 on Hopper, which FlashAttention 2 does not exploit ("only 35 %
+# utilization on the H100": FlashAttention-3, Shah et al., arXiv 2407.08608). A GPU of another
+# architecture is assumed to reach the A100's share.
+ATTENTION_SHARE = {"Hopper": 0.35}
+DEFAULT_ATTENTION_SHARE = 0.5
 # CPU time to dispatch one eager PyTorch operator through transformers' and PEFT's modules (module
 # calls, hooks, autocast, the dispatcher and the launch). Measured from the Qwen README's
 # short-sequence rows (QwenLM/Qwen@2df8e8a, A100, batch 1, benchmarks/measured.py): LoRA on the
@@ -89,6 +97,7 @@ class Device(NamedTuple):
     link_gbs: float  # to the other GPUs, one direction, GB/s
     link: str  # what the link is, for the assumptions
     matmul_tflops: float | None = None  # the largest dense matmul rate measured, where published
+    attention_share: float = DEFAULT_ATTENTION_SHARE  # of `tflops`, in attention kernels
 
 
 class Work(NamedTuple):
@@ -129,8 +138,10 @@ def micro_step(
     flops = token_flops(work.model, work.shape, work.trainable, attended, s.gradient_checkpointing)
     # Extra forwards run the routed experts too: 2 FLOPs per routed weight a token uses.
     routed = flops.routed + extra_forwards * 2 * routed_params(work.shape)
-    executed = flops.hardware + extra_forwards * flops.forward + routed * MOE_SLOWDOWN
+    attention = flops.attention + extra_forwards * attention_flops(work.shape, attended)
+    executed = flops.hardware + extra_forwards * flops.forward + routed * MOE_SLOWDOWN - attention
     compute = tokens * executed / (device.tflops * 1e12 * efficiency(work.settings.stack, device))
+    compute += tokens * attention / (device.tflops * 1e12 * device.attention_share)
     traffic = _pass_bytes(work, tokens, extra_forwards) + _optimizer_bytes(work, fused) / accumulation
     memory = traffic / (device.bandwidth_gbs * 1e9 * BANDWIDTH_EFFICIENCY)
     launch = _launch_seconds(work)
@@ -145,6 +156,12 @@ def touched_weights(shape: Shape, tokens: float) -> float:
     at least one token goes to it."""
     touched = 1.0 if not shape.experts else min(1.0, tokens * shape.experts_active / shape.experts)
     return shape.linear_params - shape.expert_params * (1 - touched) + shape.hidden * shape.vocab
+
+
+def attention_share(architecture: str) -> float:
+    """The share of peak FLOPS attention kernels sustain on a GPU of this architecture."""
+    family = next((name for name in ATTENTION_SHARE if architecture.startswith(name)), None)
+    return DEFAULT_ATTENTION_SHARE if family is None else ATTENTION_SHARE[family]
 
 
 def efficiency(stack: str, device: Device) -> float:
