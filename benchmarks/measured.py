@@ -706,7 +706,9 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         },
         486_607,
         packing=True,
-        note="attention is ~95 % of its FLOPs: attention kernels' share, experts at theirs",
+        note="run before transformers 5's grouped experts and Unsloth's MoE kernels, whose speed the "
+        "estimate assumes: 1.66x (1.05x with the expert-by-expert 0.04)",
+        outside_band=True,
     ),
     # The README's LoRA cells on one A100, from launch-bound short sequences to long ones.
     *(

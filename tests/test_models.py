@@ -184,6 +184,10 @@ def test_llama4_interleaves_moe_layers_with_wider_dense_ones() -> None:
     assert maverick.intermediate_size == 16384 and maverick.moe.intermediate_size == 8192
     assert maverick.moe.shared_experts == 1
     assert scout.variant == "instruct"
+    # transformers' Llama4TextExperts multiplies every expert by every token; others run grouped.
+    assert scout.moe.every_token and maverick.moe.every_token
+    qwen = parsed("Qwen--Qwen3-30B-A3B.json").model.moe
+    assert qwen is not None and not qwen.every_token
 
 
 def test_qwen_moe_sparse_step_and_mlp_only_layers_make_dense_layers() -> None:

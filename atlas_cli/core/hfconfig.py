@@ -307,6 +307,7 @@ def _experts(r: _Reader, layers: int, model_type: str) -> tuple[MixtureOfExperts
         shared_intermediate_size=shared_width,
         dense_layers=layers - _moe_layers(r, layers),
         expert_bias=model_type == "gpt_oss",
+        every_token=model_type == "llama4_text",
     )
     return moe, dense_width
 

@@ -61,6 +61,7 @@ class Shape:
     bias_params: float  # the biases alone (what BitFit trains)
     experts: int = 0
     experts_active: int = 0
+    experts_every_token: bool = False  # every routed expert runs on every token (schema: every_token)
     eager_heads: int = 0  # query heads whose s x s attention matrix exists (eager attention)
     heads: int = 0  # query heads (0: unknown): Ulysses and vLLM's tensor parallelism split them
     kv_heads: int = 0  # key/value heads (0: unknown)
@@ -206,6 +207,7 @@ def shape_of(model: LlmModel) -> Shape:
     matrices += _group("mlp", _mlp(h, model.intermediate_size, model.gated_mlp), dense_layers)
     mlp_width = model.intermediate_size * dense_layers
     experts = active = 0
+    every_token = False
     if moe is not None:
         moe_layers = layers - moe.dense_layers
         shared = moe.shared_intermediate_size or moe.intermediate_size
@@ -215,7 +217,7 @@ def shape_of(model: LlmModel) -> Shape:
             "expert", _experts(h, moe.intermediate_size, model.gated_mlp), moe_layers * moe.experts
         )
         mlp_width += moe_layers * (moe.active * moe.intermediate_size + moe.shared_experts * shared)
-        experts, active = moe.experts, moe.active
+        experts, active, every_token = moe.experts, moe.active, moe.every_token
     q_dim, kv_dim, cached = _widths(model)
     bias = _bias_params(model, matrices)
     norms = 2 * h * layers + h  # two norm weights per layer and a final norm (RMSNorm)
@@ -238,6 +240,7 @@ def shape_of(model: LlmModel) -> Shape:
         bias_params=bias,
         experts=experts,
         experts_active=active,
+        experts_every_token=every_token,
         eager_heads=model.attention_heads if model.eager_attention else 0,
         heads=model.attention_heads,
         kv_heads=model.kv_heads,

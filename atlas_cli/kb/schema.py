@@ -505,6 +505,11 @@ class MixtureOfExperts(Strict):
     )
     dense_layers: int = Field(default=0, ge=0, le=10_000, description="layers with a dense MLP instead")
     expert_bias: bool = Field(default=False, description="the experts' projections have biases (gpt-oss)")
+    every_token: bool = Field(
+        default=False,
+        description="transformers runs every routed expert on every token (Llama 4's Llama4TextExperts: "
+        "a bmm of all experts over the repeated tokens) instead of grouped matmuls over the routed ones",
+    )
 
     @model_validator(mode="after")
     def _active_within_experts(self) -> "MixtureOfExperts":

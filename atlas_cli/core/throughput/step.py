@@ -35,15 +35,18 @@ from atlas_cli.kb.vocabulary import MEMORY_MODELS
 # transformers/PEFT/TRL ~0.45; fused kernels, torch.compile (Liger, torchtune) or Unsloth's
 # hand-written kernels ~0.6.
 STACK_EFFICIENCY = {"hf": 0.45, "trl": 0.45, "liger": 0.6, "unsloth": 0.6}
-# A mixture of experts' routed experts run expert by expert, each a small matmul over the tokens
-# routed to it: their FLOPs run at this share of a dense layer's efficiency; attention, the shared
-# experts and the LM head at the dense one. The axolotl Llama 4 Scout QLoRA run (519 tokens/s on one
-# H100, benchmarks/measured.py) comes out at 1.01x its measured rate with 0.04; Unsloth's gpt-oss-20b
-# at 486,607 tokens, whose FLOPs are ~95 % attention, at 1.23x (it was 0.23x when one factor of
-# 0.10 slowed every FLOP). LLaMA-Factory users see Qwen3-30B-A3B LoRA under ZeRO-3 train slower
-# than a dense 32B (hiyouga/LlamaFactory#7921, a maintainer: "normal").
-MOE_EFFICIENCY = 0.04
-MOE_SLOWDOWN = 1 / MOE_EFFICIENCY - 1  # extra FLOP-equivalents per routed-expert FLOP
+# The share of a dense layer's efficiency a mixture of experts' routed-expert FLOPs run at; attention,
+# shared experts and the LM head run at the dense one. Llama 4 in transformers multiplies every
+# expert by every token (Llama4TextExperts: a bmm over the repeated tokens): 0.04 puts the axolotl
+# Llama 4 Scout QLoRA run (one H100, benchmarks/measured.py) at its measured rate. transformers 4
+# ran other families expert by expert, about as slowly (LLaMA-Factory users saw Qwen3-30B-A3B LoRA
+# train slower than a dense 32B, hiyouga/LlamaFactory#7921: at most ~0.06). transformers 5 fuses
+# them into 3-D weights multiplied with torch's grouped_mm (the default experts_implementation on
+# SM80+: modeling_utils get_correct_experts_implementation), "~6x faster MoE than v4", and
+# Unsloth's kernels "an additional ~2x" (unsloth.ai/docs/new/faster-moe, written with Hugging Face).
+EVERY_TOKEN_EXPERTS_EFFICIENCY = 0.04
+GROUPED_EXPERTS_EFFICIENCY = {"unsloth": 12 * EVERY_TOKEN_EXPERTS_EFFICIENCY}
+DEFAULT_GROUPED_EXPERTS_EFFICIENCY = 6 * EVERY_TOKEN_EXPERTS_EFFICIENCY
 # The stack efficiencies were calibrated mostly on A100 runs, whose dense bf16 matmuls reach 86.9 %
 # of peak (ml-engineering's maximum achievable matmul FLOPS, 271.2 of 312 TFLOPS). A GPU measured
 # lower (H100 SXM 80.3 %, MI300X 51.4 %: data/gpus.yaml tflops_bf16_measured) sustains
@@ -139,7 +142,8 @@ def micro_step(
     # Extra forwards run the routed experts too: 2 FLOPs per routed weight a token uses.
     routed = flops.routed + extra_forwards * 2 * routed_params(work.shape)
     attention = flops.attention + extra_forwards * attention_flops(work.shape, attended)
-    executed = flops.hardware + extra_forwards * flops.forward + routed * MOE_SLOWDOWN - attention
+    slowdown = expert_slowdown(work.shape, s.stack)
+    executed = flops.hardware + extra_forwards * flops.forward + routed * slowdown - attention
     compute = tokens * executed / (device.tflops * 1e12 * efficiency(work.settings.stack, device))
     compute += tokens * attention / (device.tflops * 1e12 * device.attention_share)
     traffic = _pass_bytes(work, tokens, extra_forwards) + _optimizer_bytes(work, fused) / accumulation
@@ -158,6 +162,15 @@ def touched_weights(shape: Shape, tokens: float) -> float:
     return shape.linear_params - shape.expert_params * (1 - touched) + shape.hidden * shape.vocab
 
 
+def expert_slowdown(shape: Shape, stack: str) -> float:
+    """Extra dense-rate FLOP-equivalents per routed-expert FLOP, by how the experts run."""
+    if not shape.experts:
+        return 0.0
+    if shape.experts_every_token:
+        return 1 / EVERY_TOKEN_EXPERTS_EFFICIENCY - 1
+    return 1 / GROUPED_EXPERTS_EFFICIENCY.get(stack, DEFAULT_GROUPED_EXPERTS_EFFICIENCY) - 1
+
+
 def attention_share(architecture: str) -> float:
     """The share of peak FLOPS attention kernels sustain on a GPU of this architecture."""
     family = next((name for name in ATTENTION_SHARE if architecture.startswith(name)), None)
@@ -165,8 +178,8 @@ def attention_share(architecture: str) -> float:
 
 
 def efficiency(stack: str, device: Device) -> float:
-    """The share of the GPU's peak dense FLOPS a training step sustains (routed experts run at
-    MOE_EFFICIENCY of it)."""
+    """The share of the GPU's peak dense FLOPS a training step sustains (routed experts: see
+    expert_slowdown; attention kernels: attention_share)."""
     measured = (
         1.0 if device.matmul_tflops is None else device.matmul_tflops / device.tflops / REFERENCE_MATMUL_SHARE
     )
@@ -300,6 +313,6 @@ def decode_seconds(work: Work, device: Device, sequences: float, prompt: float, 
     gpu = (weights + cache) / (device.bandwidth_gbs * 1e9 * DECODE_EFFICIENCY[vllm])
     cpu = 0.0 if vllm else shape.layers * FORWARD_OPS_PER_LAYER * OP_SECONDS
     sustained = device.tflops * 1e12 * efficiency(s.stack, device)
-    executed = inference_flops(shape, prompt) + 2 * routed_params(shape) * MOE_SLOWDOWN
+    executed = inference_flops(shape, prompt) + 2 * routed_params(shape) * expert_slowdown(shape, s.stack)
     prefill = sequences * prompt * executed / sustained
     return prefill + completion * max(gpu, cpu)
