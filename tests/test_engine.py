@@ -636,3 +636,21 @@ def test_retrieval_does_not_outrank_a_tight_training_plan_for_its_fitting_comfor
     # A training plan within the margin keeps the usual order: fitting plans before tight ones.
     fits = [p.fit for p in recommend(engine, gpu="rtx-3060-12gb", model="llama-3.2-3b", goal="chat").plans]
     assert fits[0] == "yes" and "tight" not in fits[: fits.index("yes") + 1]
+
+
+def test_qlora_steps_back_when_16_bit_lora_fits_on_the_gpus(engine: Engine) -> None:
+    """On 8 H100s a 70B model's 16-bit LoRA fits under ZeRO-3 with less memory per GPU than QLoRA's
+    whole 4-bit copy on each and trains faster: QLoRA only adds dequantisation and a lossy merge,
+    so it is not the runner-up."""
+    rec = recommend(
+        engine,
+        gpu="h100-80gb",
+        gpus=8,
+        model="llama-3.3-70b",
+        goal="align",
+        data_kind="preferences",
+        examples="50k",
+    )
+    assert top(rec, 2)[0] == "lora" and "qlora" not in top(rec, 2)
+    qlora = next(p for p in rec.plans if p.method == "qlora")
+    assert "lora-fits-skip-quantization" in qlora.rules
