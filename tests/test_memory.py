@@ -274,6 +274,25 @@ def test_lora_targets_and_experts() -> None:
         assert par.lora_params(mixtral, 16, experts=True) > par.lora_params(mixtral, 16)
 
 
+def test_lora_on_routed_experts_holds_each_layers_merged_expert_weights() -> None:
+    """PEFT's target_parameters runs W + B @ A through a parametrization: a 16-bit copy of one
+    MoE layer's expert weights saved for backward (one layer under checkpointing) and its
+    gradient. Only plain LoRA and QLoRA can (ParamWrapper refuses DoRA; AdaLoRA has no path)."""
+    qwen = model("qwen3-30b-a3b")
+    plain = cfg(seq_len=2048)
+    experts = plain._replace(lora_experts=True)
+    layer = qwen.expert_params / 48 * 2  # 48 MoE layers, bf16
+    without = estimate("lora", "lora", qwen, plain)
+    with_experts = estimate("lora", "lora", qwen, experts)
+    assert with_experts.settings.lora_experts
+    extra = (with_experts.breakdown["activations_gb"] - without.breakdown["activations_gb"]) * GB
+    assert extra == pytest.approx(2 * layer, rel=0.01)
+    assert with_experts.trainable_params_b > 40 * without.trainable_params_b
+    for method, memory_model in (("dora", "dora"), ("adalora", "adalora")):
+        assert not estimate(method, memory_model, qwen, experts).settings.lora_experts
+    assert not estimate("lora", "lora", model("llama-3.1-8b"), experts).settings.lora_experts
+
+
 def test_bitfit_counts_the_biases_a_model_has() -> None:
     assert model("bert-base").bias_params == 12 * (4 * 768 + 3072 + 768)
     assert model("qwen2.5-7b").bias_params == 28 * (3584 + 2 * 512)  # q, k, v only

@@ -1297,6 +1297,26 @@ def test_the_placeholder_reward_scores_a_stated_final_answer_only() -> None:
     assert reward([[{"role": "assistant", "content": "\\boxed{7}"}]], ["7"]) == [1.0]
 
 
+def test_lora_experts_targets_the_fused_expert_weights_where_the_trainer_can() -> None:
+    """transformers 5 stores routed experts as 3-D parameters, which all-linear misses: with
+    --lora-experts the Python recipe passes PEFT's target_parameters and axolotl its
+    lora_target_parameters; LLaMA-Factory has no such option and is refused."""
+    rec = recommend(
+        gpu="h100-80gb", gpus="2", model="qwen3-30b-a3b", data_kind="demonstrations", lora_experts="true"
+    )
+    rank = rank_of(rec, "lora", ("sft",))
+    assert rec.plans[rank - 1].estimate is not None and rec.plans[rank - 1].estimate.settings.lora_experts
+    script = constants(render(Case("experts", rec, rank), "python"))
+    assert script["ADAPTER_SETTINGS"]["target_parameters"] == ["experts.gate_up_proj", "experts.down_proj"]
+    assert script["ADAPTER_SETTINGS"]["lora_dropout"] == 0.0  # ParamWrapper refuses dropout
+    config = yaml_documents(render(Case("experts", rec, rank), "axolotl"))[0]
+    assert config["lora_target_parameters"] == ["experts.gate_up_proj", "experts.down_proj"]
+    with pytest.raises(UsageError, match="target_parameters"):
+        write_recipe(CATALOG, rec, rank, "llamafactory")
+    dora = next(p for p in rec.plans if p.method == "dora")
+    assert "lora-experts-plain-lora-only" in dora.rules
+
+
 def test_continued_pretraining_packs_documents_in_every_format() -> None:
     case = case_named("lora-continued-pretraining-decoder")
     stage = constants(render(case, "python"))["STAGE_SETTINGS"]["continued-pretraining"]

@@ -208,6 +208,20 @@ def test_routed_experts_run_as_their_implementation_does(catalog: Catalog) -> No
     assert expert_slowdown(shape(catalog, "llama-3.1-8b"), "hf") == 0.0
 
 
+def test_lora_on_routed_experts_costs_their_merge_not_every_experts_adapter(catalog: Catalog) -> None:
+    """PEFT's ParamWrapper wraps one fused parameter per layer (one adapter's operators, not one per
+    expert) and adds every expert's B @ A before the experts run: a per-step cost; a token runs
+    the adapters of its routed experts only."""
+    plain = work(catalog, "lora", "qwen3-30b-a3b")
+    experts = work(catalog, "lora", "qwen3-30b-a3b", lora_experts=True)
+    assert experts.settings.lora_experts and experts.trainable > 40 * plain.trainable
+    h100 = resolve_hardware(catalog, "h100-80gb", None, 1).device
+    assert h100 is not None
+    base, adapted = micro_step(plain, h100, 2048, 512, 16), micro_step(experts, h100, 2048, 512, 16)
+    assert 1.0 < adapted.seconds / base.seconds < 1.1
+    assert adapted.launch / base.launch < 1.2
+
+
 def test_extra_forwards_run_the_routed_experts_too(run: Runner) -> None:
     """DPO's reference forward runs a mixture of experts' slow routed experts as well: per token
     it is slower than SFT on the same model."""

@@ -497,6 +497,7 @@ class MemoryKey(NamedTuple):
     batch_size: int
     stack: str
     vllm: bool  # online stages sample with a colocated vLLM engine
+    lora_experts: bool  # LoRA adapts the routed experts too
     fewest: bool  # plans may use fewer of the GPUs (--priority cost)
 
 
@@ -780,6 +781,7 @@ class Engine:
                 batch_size=key.batch_size,
                 stack=key.stack,
                 vllm=key.vllm,
+                lora_experts=key.lora_experts,
             )
             for o in (*pipeline, "inference")
         }
@@ -851,6 +853,7 @@ class Engine:
             profile.batch_size,
             profile.stack,
             profile.vllm,
+            profile.lora_experts,
             fewest=profile.priority == "cost",
         )
         estimates, memory_facts = self._memory_view(resolved, key)

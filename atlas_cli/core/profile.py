@@ -268,6 +268,14 @@ class Profile:
         "Will GRPO/RLOO sample with vLLM on the training GPUs?",
         default=False,
     )
+    lora_experts: bool = _question(
+        "flag",
+        "constraints",
+        "LoRA also adapts a mixture of experts' routed experts (PEFT target_parameters); all-linear "
+        "alone adapts attention and shared layers only.",
+        "Should LoRA adapt the routed experts of a mixture of experts too?",
+        default=False,
+    )
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in PROFILE_FIELDS}

@@ -88,6 +88,7 @@ SKIP: dict[str, Callable[[Answers], bool]] = {
     "budget_usd": lambda a: True,
     "batch_size": lambda a: True,
     "stack": lambda a: True,
+    "lora_experts": lambda a: True,
     # Asked only of who samples online (a reward function) on a GPU of their own.
     "vllm": lambda a: a.get("data_kind") != "reward-function" or _api_only(a) or _no_gpu(a),
     "knowledge_changes": lambda a: a.get("goal") != "knowledge",

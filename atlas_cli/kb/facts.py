@@ -187,6 +187,12 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "profile.stack",
         values_of(STACKS),
     ),
+    FactSpec(
+        "lora_experts",
+        "bool",
+        "LoRA is asked to adapt a mixture of experts' routed experts too (--lora-experts).",
+        "profile.lora_experts",
+    ),
     # memory, one fact per candidate method
     FactSpec(
         "fits",

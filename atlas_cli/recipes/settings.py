@@ -419,6 +419,23 @@ def _frozen_towers(recipe: Recipe, family: str) -> None:
     recipe.set(f"{family}.exclude", Setting(VISION_MODULES, source))
 
 
+# transformers 5's fused expert weights, by the role of the matrices they hold (shapes._experts).
+EXPERT_PARAMETERS = {"gate_up": "experts.gate_up_proj", "up": "experts.up_proj", "down": "experts.down_proj"}
+
+
+def _expert_parameters(recipe: Recipe) -> None:
+    """--lora-experts: LoRA on a mixture of experts' fused expert weights, which are 3-D
+    parameters, not nn.Linear modules: PEFT's target_parameters (matched by name suffix)."""
+    estimate = recipe.plan.estimate
+    if estimate is None or not estimate.settings.lora_experts:
+        return
+    roles = dict.fromkeys(m.role for m in estimate.shape.matrices if m.group == "expert")
+    names = [EXPERT_PARAMETERS[role] for role in roles]
+    recipe.set(
+        "lora.expert_parameters", Setting(names, "the profile's --lora-experts (PEFT target_parameters)")
+    )
+
+
 def _lora_settings(catalog: Catalog, recipe: Recipe) -> None:
     method, lora = recipe.method, catalog.methods.get("lora")
     if not recipe.has("lora.r"):
@@ -437,6 +454,7 @@ def _lora_settings(catalog: Catalog, recipe: Recipe) -> None:
         recipe.set(key, kb_value(method, name) or kb_value(lora, name))
     recipe.set("lora.use_dora", kb_value(method, "use_dora"))
     _frozen_towers(recipe, "lora")
+    _expert_parameters(recipe)
     if recipe.memory_model == "qlora":
         recipe.set("quant.type", kb_value(method, "bnb_4bit_quant_type"))
         recipe.set("quant.double", kb_value(method, "bnb_4bit_use_double_quant"))

@@ -40,6 +40,7 @@ GENERATIONS = {"grpo": 8, "rloo": 2, "rlhf-ppo": 1}
 # worth (GRPOTrainer._generate_and_score_completions): 16, two prompts' groups of 8, on every GPU
 # (throughput.workload.global_batch).
 SAMPLED_PER_GPU = 16
+EXPERT_ADAPTER_MODELS = frozenset({"lora", "qlora"})  # LoRA on fused expert weights
 # Online objectives read --seq-len as prompt + completion: a prompt of up to MAX_PROMPT tokens
 # (TRL's former max_prompt_length default) and the rest for the completion. By default that is
 # TRL GRPOConfig / RLOOConfig's max_completion_length of 512 after a 512-token prompt.
@@ -74,7 +75,10 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     """Peak GPU memory of one training (or serving) setup, per GPU and in total."""
     if model == "inference":
         return _serving(method_id, shape, settings)
-    s = settings._replace(sharding=resolved_sharding(settings, model))
+    # PEFT adapts fused expert weights (target_parameters) with plain LoRA only: its ParamWrapper
+    # refuses use_dora, and AdaLoRA has no such path.
+    experts = settings.lora_experts and model in EXPERT_ADAPTER_MODELS and bool(shape.experts)
+    s = settings._replace(sharding=resolved_sharding(settings, model), lora_experts=experts)
     states = model_states(model, shape, s)
     placed = place(states, shape, model, s)
     activations, logits, host_activations = _activations(model, shape, s)
@@ -157,12 +161,25 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
         adapted = sum(m.d_out * m.count for m in shape.targets(s.lora_targets, s.lora_experts))
         kept = adapted / shape.layers if s.gradient_checkpointing else adapted
         gpu += kept * tokens * DORA_OUTPUT_BYTES
+    gpu += _merged_experts_bytes(model, shape, s)
     if s.objective == "reward-model":
         return gpu, 0.0, host  # a scalar head: no vocabulary logits
     if s.objective in GENERATIONS:
         completion = completion_length(s.seq_len) * s.batch_size
         return gpu, logit_bytes(shape, completion, s.stack, rollout=True), host
     return gpu, logit_bytes(shape, tokens, s.stack), host
+
+
+def _merged_experts_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:
+    """LoRA on routed experts (PEFT target_parameters) runs each fused expert weight through a
+    parametrization, W + B @ A: the sum, a 16-bit copy of every expert weight of a layer, is saved
+    for backward (in every MoE layer, or under checkpointing only the one recomputed), and
+    backward holds its gradient, as large, once."""
+    if not s.lora_experts:
+        return 0.0
+    moe_layers = next(m.count for m in shape.matrices if m.group == "expert") / shape.experts
+    per_layer = shape.expert_params / moe_layers * weight_bytes(s.precision)
+    return per_layer * ((1 if s.gradient_checkpointing else moe_layers) + 1)
 
 
 def vllm_share(model: str, shape: Shape, s: EstimateSettings) -> float:

@@ -138,7 +138,10 @@ def micro_step(
     the optimizer step taken every `accumulation` micro-steps; `extra_forwards` are the forward
     passes an objective adds without gradients (a reference model, a KL batch)."""
     s = work.settings
-    flops = token_flops(work.model, work.shape, work.trainable, attended, s.gradient_checkpointing)
+    experts, materialised = _expert_adapters(work)
+    # A token runs the adapters of the experts it is routed to only.
+    per_token = work.trainable - experts * (1 - work.shape.experts_active / max(work.shape.experts, 1))
+    flops = token_flops(work.model, work.shape, per_token, attended, s.gradient_checkpointing)
     # Extra forwards run the routed experts too: 2 FLOPs per routed weight a token uses.
     routed = flops.routed + extra_forwards * 2 * routed_params(work.shape)
     attention = flops.attention + extra_forwards * attention_flops(work.shape, attended)
@@ -146,6 +149,7 @@ def micro_step(
     executed = flops.hardware + extra_forwards * flops.forward + routed * slowdown - attention
     compute = tokens * executed / (device.tflops * 1e12 * efficiency(work.settings.stack, device))
     compute += tokens * attention / (device.tflops * 1e12 * device.attention_share)
+    compute += materialised / (device.tflops * 1e12 * efficiency(work.settings.stack, device))
     traffic = _pass_bytes(work, tokens, extra_forwards) + _optimizer_bytes(work, fused) / accumulation
     memory = traffic / (device.bandwidth_gbs * 1e9 * BANDWIDTH_EFFICIENCY)
     launch = _launch_seconds(work)
@@ -153,6 +157,20 @@ def micro_step(
     offload = _offload_seconds(work, accumulation)
     busy = max(compute + memory + _all_to_all_seconds(work, device, tokens), launch)
     return Step(max(busy, communication) + offload, compute, memory, launch, communication, offload)
+
+
+def _expert_adapters(work: Work) -> tuple[float, float]:
+    """(LoRA parameters on the routed experts, FLOPs per micro-step to use them). PEFT's
+    ParamWrapper (target_parameters) adds every expert's B @ A to its fused weight before the
+    experts run: 2r FLOPs per expert weight forward, twice that backward (the gradients of A and
+    B), once more when checkpointing recomputes the forward."""
+    s = work.settings
+    if not s.lora_experts:  # memory.estimate settles it: plain LoRA on a mixture of experts
+        return 0.0, 0.0
+    expert = [m for m in work.shape.targets(s.lora_targets, True) if m.group == "expert"]
+    parameters = s.lora_rank * sum((m.d_in + m.d_out) * m.count for m in expert)
+    passes = 2 + 4 + (2 if s.gradient_checkpointing else 0)
+    return float(parameters), passes * s.lora_rank * work.shape.expert_params
 
 
 def touched_weights(shape: Shape, tokens: float) -> float:
@@ -232,7 +250,11 @@ def _launch_seconds(work: Work) -> float:
     s, shape, info = work.settings, work.shape, MEMORY_MODELS[work.model]
     per_layer = float(OPS_PER_LAYER[s.stack] + (FORWARD_OPS_PER_LAYER if s.gradient_checkpointing else 0))
     if info.family in ("lora", "adalora"):
-        adapted = sum(m.count for m in shape.targets(s.lora_targets, s.lora_experts))
+        # PEFT wraps a layer's fused expert parameter once (ParamWrapper), whatever its experts.
+        adapted = sum(
+            m.count / shape.experts if m.group == "expert" else m.count
+            for m in shape.targets(s.lora_targets, s.lora_experts)
+        )
         per_layer += ADAPTER_OPS * adapted / shape.layers
     if info.quantized_base:
         linears = sum(m.count for m in shape.targets("all-linear", False)) / shape.layers

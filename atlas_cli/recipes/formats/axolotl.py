@@ -158,6 +158,7 @@ def _ax_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
             ("lora.alpha", "lora_alpha"),
             ("lora.dropout", "lora_dropout"),
             ("lora.use_dora", "peft_use_dora"),
+            ("lora.expert_parameters", "lora_target_parameters"),
         ):
             if recipe.has(key):
                 values[name] = recipe.value(key)

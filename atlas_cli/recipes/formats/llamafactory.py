@@ -101,6 +101,11 @@ def gap(recipe: Recipe) -> str | None:
             "LLaMA-Factory does only under its Megatron backend (context_parallel_size), not with its "
             "Trainer and DeepSpeed; use --trainer python (DeepSpeed Ulysses)"
         )
+    if recipe.has("lora.expert_parameters"):
+        return (
+            "LLaMA-Factory has no option for LoRA on a mixture of experts' fused expert weights (PEFT "
+            "target_parameters), which --lora-experts asks for; use --trainer python or axolotl"
+        )
     if recipe.memory_model not in LF_FINETUNING:
         return (
             "its finetuning types are lora (with use_dora / quantization_bit), freeze, "

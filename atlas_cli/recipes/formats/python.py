@@ -20,7 +20,13 @@ from atlas_cli.recipes.launchers import (
     sharding_note,
 )
 from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, register
-from atlas_cli.recipes.settings import MINIMUM_VERSIONS, ONLINE_STAGES, WRITTEN_FOR, Recipe, Value
+from atlas_cli.recipes.settings import (
+    MINIMUM_VERSIONS,
+    ONLINE_STAGES,
+    WRITTEN_FOR,
+    Recipe,
+    Value,
+)
 from atlas_cli.recipes.templates import prompting, training
 
 # Objectives with a trainer in TRL's stable top-level API (never trl.experimental).
@@ -332,6 +338,7 @@ def _adapter_settings(recipe: Recipe) -> dict[str, Value]:
         "lora.dropout": "lora_dropout",
         "lora.targets": "target_modules",
         "lora.exclude": "exclude_modules",
+        "lora.expert_parameters": "target_parameters",
         "lora.use_dora": "use_dora",
         "adalora.init_r": "init_r",
         "adalora.target_r": "target_r",
