@@ -1721,3 +1721,16 @@ def test_an_offloaded_recipe_says_accelerate_swaps_in_deepspeeds_cpu_adam(fmt: s
     assert recipe.offload in ("optimizer", "params")
     head = header_of(rendered.text)
     assert f"accelerate swaps {recipe.value('optim')} for DeepSpeed's CPU Adam (DeepSpeedCPUAdam)" in head
+
+
+@pytest.mark.parametrize("trainer", ["python", "llamafactory", "axolotl"])
+def test_the_first_plan_fits_as_each_trainer_runs_it(run: Runner, trainer: str) -> None:
+    """Without --stack, `recipe` ranks with the software the recipe runs: LLaMA-Factory and axolotl
+    hold transformers' fp32 logits, so on a 24 GB card their first plan is QLoRA, which fits, not
+    the 16-bit LoRA TRL's fused loss fits (and theirs does not)."""
+    args = ("recipe", "--gpu", "rtx-3090", "--model", "llama-3.1-8b", "--data-kind", "preferences")
+    data = json.loads(run(*args, "--trainer", trainer, "--json").stdout)
+    assert all(stage["fit"] == "yes" for stage in data["memory"]), data["memory"]
+    stacks = {stage["assumptions"]["stack"] for stage in data["memory"]}
+    assert stacks == ({"trl"} if trainer == "python" else {"hf"})
+    assert data["profile"]["stack"] == stacks.pop()

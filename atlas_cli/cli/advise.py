@@ -235,7 +235,13 @@ def recommend(
 def recipe(
     raw: dict[str, Any],
     plan: Annotated[
-        int, typer.Option("--plan", min=1, help="Rank of the plan, as `recommend` lists it.")
+        int,
+        typer.Option(
+            "--plan",
+            min=1,
+            help="Rank of the plan, as `recommend` lists it (with --stack hf for --trainer "
+            "llamafactory or axolotl, whose software holds the fp32 logits).",
+        ),
     ] = 1,
     trainer: Annotated[
         Optional[str],
@@ -270,6 +276,7 @@ def recipe(
     """
     from atlas_cli.core.engine import Engine
     from atlas_cli.core.profile import build_profile
+    from atlas_cli.recipes.registry import trainer_formats
     from atlas_cli.recipes.writer import write_recipe
 
     if old_format is not None and old_format.lower() == "json":
@@ -294,6 +301,11 @@ def recipe(
     if out_text is not None and not out_text.strip():
         raise UsageError(t("--out: empty path (give a file, a directory, or - for stdout)"))
     catalog = state.catalog()
+    if raw.get("stack") is None:
+        # Rank with the software the recipe runs (LLaMA-Factory and axolotl: transformers' own
+        # loss), so that the plan ranked first fits as written; a --stack given is kept and the
+        # header says how the recipe's memory differs.
+        raw = {**raw, "stack": trainer_formats()[str(chosen)].stack}
     rec = Engine(catalog).recommend(build_profile(raw))
     # A trailing separator names a directory; Path() would drop it, so the text is kept.
     out = None if out_text is None else Path(out_text)
