@@ -10,7 +10,7 @@ from atlas_cli.core.memory.estimate import GENERATIONS, ONLINE_SEQ_LEN, VLLM_OBJ
 from atlas_cli.core.models import SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
-from atlas_cli.core.throughput.step import PCIE_GBS, Device, attention_share
+from atlas_cli.core.throughput.step import PCIE_GBS, Device
 from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.core.throughput.workload import KTO_MIN_BATCH
 from atlas_cli.errors import UsageError
@@ -170,7 +170,6 @@ def device_of(gpu: Gpu, gpus: int) -> Device | None:
     if gpu.tflops_bf16 is None or gpu.memory_bandwidth_gbs is None:
         return None
     link = gpu.interconnect
-    share = attention_share(gpu.architecture)
     if link is not None and link.bridged is not None and gpus > link.bridged:
         # An NVLink bridge joins a pair of PCIe cards; a ring over more GPUs crosses PCIe.
         over, detail = PCIE_GBS, f"PCIe (NVLink bridges join {link.bridged} GPUs only)"
@@ -180,7 +179,9 @@ def device_of(gpu: Gpu, gpus: int) -> Device | None:
         # No figure for a GPU-to-GPU link: collectives go over PCIe (through the host on GeForce
         # cards, which have no peer-to-peer).
         over, detail = PCIE_GBS, "PCIe"
-    return Device(gpu.tflops_bf16, gpu.memory_bandwidth_gbs, over, detail, gpu.tflops_bf16_measured, share)
+    return Device(
+        gpu.tflops_bf16, gpu.memory_bandwidth_gbs, over, detail, gpu.tflops_bf16_measured, gpu.architecture
+    )
 
 
 def resolve_model(

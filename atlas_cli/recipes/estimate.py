@@ -115,7 +115,7 @@ def _without_needless_offload(recipe: Recipe, run: Estimator, base: EstimateSett
         if with_strategy(run, least).fit != "yes":
             return base
     recipe.notes.append(
-        f"The ranking offloaded to CPU RAM with --stack {recipe.profile.get('stack') or 'hf'}; with this "
+        f"The ranking offloaded to CPU RAM with --stack {recipe.profile.get('stack')}; with this "
         f"recipe's stack ({recipe.stack}) and optimizer every stage fits on the GPUs alone: no offload."
     )
     return alone
@@ -171,14 +171,14 @@ def _set_accumulation(recipe: Recipe, stage: str, batch: int, replicas: int) -> 
     recipe.set(f"grad_accum.{stage}", Setting(accumulation, source))
 
 
-def _accumulation(recipe: Recipe, stage: str, batch: int, gpus: int) -> int:
+def _accumulation(recipe: Recipe, stage: str, batch: int, replicas: int) -> int:
     """Micro-steps per optimizer step for a global batch (workload.global_batch). Online
     objectives sample `num_generations` completions per prompt from one generation batch
     (micro-batch x GPUs x accumulation in TRL), which must be a multiple of it."""
-    accumulation = max(1, math.ceil(global_batch(stage, gpus) / (batch * gpus)))
+    accumulation = max(1, math.ceil(global_batch(stage, replicas) / (batch * replicas)))
     generations = recipe.settings.get(f"{stage}.num_generations")
     if stage in ONLINE_STAGES and generations is not None and isinstance(generations.value, int):
-        while (batch * gpus * accumulation) % generations.value:
+        while (batch * replicas * accumulation) % generations.value:
             accumulation += 1
     return accumulation
 

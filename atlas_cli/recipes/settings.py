@@ -379,6 +379,22 @@ def _optimizer(recipe: Recipe) -> None:
     recipe.set("optim", own)
 
 
+def optimizer_arguments(recipe: Recipe) -> dict[str, Value]:
+    """TrainingArguments' optim_target_modules and optim_args: GaLore's projection settings and
+    the optimizer's own (torchao's stochastic rounding), joined."""
+    values: dict[str, Value] = {}
+    args: list[str] = []
+    if recipe.memory_model == "galore" and recipe.has("galore.targets"):
+        values["optim_target_modules"] = recipe.value("galore.targets")
+        keys = ("rank", "update_proj_gap", "scale")
+        args = [f"{k}={recipe.value('galore.' + k)}" for k in keys if recipe.has(f"galore.{k}")]
+    if recipe.has("optim_args"):
+        args.append(str(recipe.value("optim_args")))
+    if args:
+        values["optim_args"] = ",".join(args)
+    return values
+
+
 def _method_settings(catalog: Catalog, recipe: Recipe) -> None:
     method, family = recipe.method, recipe.family
     if family == "lora":

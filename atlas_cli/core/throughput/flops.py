@@ -31,8 +31,8 @@ from atlas_cli.kb.vocabulary import MEMORY_MODELS
 
 # The ways of training whose every weight gets a gradient.
 ALL_WEIGHTS = frozenset({"full", "galore"})
-# FlashAttention's backward: QKᵀ and PV recomputed, then dV, dP, dQ and dK, 5 matmuls to the
-# forward's 2 (Dao-AILab/flash-attention benchmarks count it as 2.5x the forward).
+# FlashAttention's backward: QKᵀ recomputed (with the softmax), then dV, dP, dQ and dK, 5 matmuls
+# to the forward's 2 (Dao-AILab/flash-attention benchmarks count it as 2.5x the forward).
 ATTENTION_BACKWARD = 2.5
 
 

@@ -35,18 +35,23 @@ from atlas_cli.kb.vocabulary import MEMORY_MODELS
 # transformers/PEFT/TRL ~0.45; fused kernels, torch.compile (Liger, torchtune) or Unsloth's
 # hand-written kernels ~0.6.
 STACK_EFFICIENCY = {"hf": 0.45, "trl": 0.45, "liger": 0.6, "unsloth": 0.6}
-# The share of a dense layer's efficiency a mixture of experts' routed-expert FLOPs run at; attention,
-# shared experts and the LM head run at the dense one. Llama 4 in transformers multiplies every
-# expert by every token (Llama4TextExperts: a bmm over the repeated tokens): 0.04 puts the axolotl
-# Llama 4 Scout QLoRA run (one H100, benchmarks/measured.py) at its measured rate. transformers 4
-# ran other families expert by expert, about as slowly (LLaMA-Factory users saw Qwen3-30B-A3B LoRA
-# train slower than a dense 32B, hiyouga/LlamaFactory#7921: at most ~0.06). transformers 5 fuses
-# them into 3-D weights multiplied with torch's grouped_mm (the default experts_implementation on
-# SM80+: modeling_utils get_correct_experts_implementation), "~6x faster MoE than v4", and
-# Unsloth's kernels "an additional ~2x" (unsloth.ai/docs/new/faster-moe, written with Hugging Face).
-EVERY_TOKEN_EXPERTS_EFFICIENCY = 0.04
-GROUPED_EXPERTS_EFFICIENCY = {"unsloth": 12 * EVERY_TOKEN_EXPERTS_EFFICIENCY}
-DEFAULT_GROUPED_EXPERTS_EFFICIENCY = 6 * EVERY_TOKEN_EXPERTS_EFFICIENCY
+# How a mixture of experts' routed experts run (attention, shared experts and the LM head run at
+# the dense efficiency):
+# * Llama 4 in transformers multiplies every expert by every token (Llama4TextExperts: a bmm over
+#   the repeated tokens): experts/active times the routed FLOPs, at 0.64 of the dense rate, which
+#   puts the axolotl Llama 4 Scout QLoRA run (16 experts, top-1, one H100) at its measured rate.
+# * transformers 4 ran other families expert by expert: EXPERT_LOOP_EFFICIENCY of the dense rate
+#   (LLaMA-Factory users saw Qwen3-30B-A3B LoRA train slower than a dense 32B, hiyouga/
+#   LlamaFactory#7921: at most ~0.06; no run with its conditions measures it better). transformers
+#   5 runs them with torch's grouped_mm (its default experts_implementation on SM80+ GPUs with
+#   torch >= 2.9: integrations/moe.py), "~6x faster MoE than v4", and Unsloth's kernels "an
+#   additional ~2x" (unsloth.ai/docs/new/faster-moe, written with Hugging Face). GPUs before
+#   Ampere fall back to the loop.
+EVERY_TOKEN_EXPERTS_RATE = 0.64
+EXPERT_LOOP_EFFICIENCY = 0.04
+GROUPED_EXPERTS_EFFICIENCY = {"unsloth": 12 * EXPERT_LOOP_EFFICIENCY}
+DEFAULT_GROUPED_EXPERTS_EFFICIENCY = 6 * EXPERT_LOOP_EFFICIENCY
+BEFORE_SM80 = ("Volta", "Turing")  # no grouped_mm kernel
 # The stack efficiencies were calibrated mostly on A100 runs, whose dense bf16 matmuls reach 86.9 %
 # of peak (ml-engineering's maximum achievable matmul FLOPS, 271.2 of 312 TFLOPS). A GPU measured
 # lower (H100 SXM 80.3 %, MI300X 51.4 %: data/gpus.yaml tflops_bf16_measured) sustains
@@ -100,7 +105,7 @@ class Device(NamedTuple):
     link_gbs: float  # to the other GPUs, one direction, GB/s
     link: str  # what the link is, for the assumptions
     matmul_tflops: float | None = None  # the largest dense matmul rate measured, where published
-    attention_share: float = DEFAULT_ATTENTION_SHARE  # of `tflops`, in attention kernels
+    architecture: str = ""  # data/gpus.yaml architecture: which attention and expert kernels run
 
 
 class Work(NamedTuple):
@@ -145,10 +150,10 @@ def micro_step(
     # Extra forwards run the routed experts too: 2 FLOPs per routed weight a token uses.
     routed = flops.routed + extra_forwards * 2 * routed_params(work.shape)
     attention = flops.attention + extra_forwards * attention_flops(work.shape, attended)
-    slowdown = expert_slowdown(work.shape, s.stack)
+    slowdown = expert_slowdown(work.shape, s.stack, device)
     executed = flops.hardware + extra_forwards * flops.forward + routed * slowdown - attention
     compute = tokens * executed / (device.tflops * 1e12 * efficiency(work.settings.stack, device))
-    compute += tokens * attention / (device.tflops * 1e12 * device.attention_share)
+    compute += tokens * attention / (device.tflops * 1e12 * attention_share(device))
     compute += materialised / (device.tflops * 1e12 * efficiency(work.settings.stack, device))
     traffic = _pass_bytes(work, tokens, extra_forwards) + _optimizer_bytes(work, fused) / accumulation
     memory = traffic / (device.bandwidth_gbs * 1e9 * BANDWIDTH_EFFICIENCY)
@@ -180,28 +185,35 @@ def touched_weights(shape: Shape, tokens: float) -> float:
     return shape.linear_params - shape.expert_params * (1 - touched) + shape.hidden * shape.vocab
 
 
-def expert_slowdown(shape: Shape, stack: str) -> float:
+def expert_slowdown(shape: Shape, stack: str, device: Device) -> float:
     """Extra dense-rate FLOP-equivalents per routed-expert FLOP, by how the experts run."""
     if not shape.experts:
         return 0.0
     if shape.experts_every_token:
-        return 1 / EVERY_TOKEN_EXPERTS_EFFICIENCY - 1
+        return shape.experts / shape.experts_active / EVERY_TOKEN_EXPERTS_RATE - 1
+    if stack != "unsloth" and device.architecture.startswith(BEFORE_SM80):
+        return 1 / EXPERT_LOOP_EFFICIENCY - 1
     return 1 / GROUPED_EXPERTS_EFFICIENCY.get(stack, DEFAULT_GROUPED_EXPERTS_EFFICIENCY) - 1
 
 
-def attention_share(architecture: str) -> float:
-    """The share of peak FLOPS attention kernels sustain on a GPU of this architecture."""
-    family = next((name for name in ATTENTION_SHARE if architecture.startswith(name)), None)
-    return DEFAULT_ATTENTION_SHARE if family is None else ATTENTION_SHARE[family]
+def attention_share(device: Device) -> float:
+    """The share of peak FLOPS attention kernels sustain on this GPU: its architecture's, scaled
+    like the matmuls by how much of its printed peak the GPU reaches."""
+    family = next((name for name in ATTENTION_SHARE if device.architecture.startswith(name)), None)
+    return (DEFAULT_ATTENTION_SHARE if family is None else ATTENTION_SHARE[family]) * _reached(device)
 
 
 def efficiency(stack: str, device: Device) -> float:
     """The share of the GPU's peak dense FLOPS a training step sustains (routed experts: see
     expert_slowdown; attention kernels: attention_share)."""
-    measured = (
-        1.0 if device.matmul_tflops is None else device.matmul_tflops / device.tflops / REFERENCE_MATMUL_SHARE
-    )
-    return STACK_EFFICIENCY[stack] * measured
+    return STACK_EFFICIENCY[stack] * _reached(device)
+
+
+def _reached(device: Device) -> float:
+    """The GPU's measured matmul share of its peak relative to the A100's (1 without a measurement)."""
+    if device.matmul_tflops is None:
+        return 1.0
+    return device.matmul_tflops / device.tflops / REFERENCE_MATMUL_SHARE
 
 
 def _pass_bytes(work: Work, tokens: float, extra_forwards: int) -> float:
@@ -335,6 +347,7 @@ def decode_seconds(work: Work, device: Device, sequences: float, prompt: float, 
     gpu = (weights + cache) / (device.bandwidth_gbs * 1e9 * DECODE_EFFICIENCY[vllm])
     cpu = 0.0 if vllm else shape.layers * FORWARD_OPS_PER_LAYER * OP_SECONDS
     sustained = device.tflops * 1e12 * efficiency(s.stack, device)
-    executed = inference_flops(shape, prompt) + 2 * routed_params(shape) * expert_slowdown(shape, s.stack)
+    routed = 2 * routed_params(shape) * expert_slowdown(shape, s.stack, device)
+    executed = inference_flops(shape, prompt) + routed
     prefill = sequences * prompt * executed / sustained
     return prefill + completion * max(gpu, cpu)

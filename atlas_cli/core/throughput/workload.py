@@ -50,13 +50,13 @@ class Batches(NamedTuple):
     prompts_per_gpu: float  # online objectives: prompts each GPU samples for
 
 
-def global_batch(objective: str, gpus: int) -> int:
-    """Sequences per optimizer step. Online objectives keep one GPU's generation batch on every
-    GPU (16 sequences: two prompts' groups of 8 completions), so that more GPUs sample more at
-    once, as RL runs are scaled (TRL's own defaults sample 8 per GPU, growing with the GPUs):
-    a fixed global 16 would leave each of 8 GPUs decoding 2 sequences at a time, latency-bound,
-    and more GPUs would barely shorten the run while multiplying its cost."""
-    return SAMPLED_PER_GPU * gpus if objective in GENERATIONS else GLOBAL_BATCH
+def global_batch(objective: str, replicas: int) -> int:
+    """Sequences per optimizer step over `replicas` data-parallel GPUs. Online objectives keep one
+    GPU's generation batch on every GPU (16 sequences: two prompts' groups of 8 completions), so
+    that more GPUs sample more at once, as RL runs are scaled (TRL's own defaults sample 8 per GPU,
+    growing with the GPUs): a fixed global 16 would leave each of 8 GPUs decoding 2 sequences at a
+    time, latency-bound, and more GPUs would barely shorten the run while multiplying its cost."""
+    return SAMPLED_PER_GPU * replicas if objective in GENERATIONS else GLOBAL_BATCH
 
 
 def least_batch(objectives: Iterable[str]) -> int:

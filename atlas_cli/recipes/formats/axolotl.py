@@ -9,7 +9,7 @@ from atlas_cli.core.nodes import node_layout
 from atlas_cli.i18n import N_, t
 from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
-from atlas_cli.recipes.settings import Recipe
+from atlas_cli.recipes.settings import Recipe, optimizer_arguments
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
 
 VERSION = "0.19.0"
@@ -190,17 +190,7 @@ def _ax_train(recipe: Recipe, stage: str, output: str, ds_file: str | None) -> d
     if recipe.has(f"lr.{stage}"):
         values["learning_rate"] = recipe.value(f"lr.{stage}")
     values.update(precision_keys(recipe))
-    if recipe.memory_model == "galore" and recipe.has("galore.targets"):
-        values["optim_target_modules"] = recipe.value("galore.targets")
-        args = [
-            f"{k}={recipe.value('galore.' + k)}"
-            for k in ("rank", "update_proj_gap", "scale")
-            if recipe.has("galore." + k)
-        ]
-        if args:
-            values["optim_args"] = ",".join(args)
-    if recipe.has("optim_args"):
-        values["optim_args"] = recipe.value("optim_args")
+    values.update(optimizer_arguments(recipe))
     if ds_file is not None:
         values["deepspeed"] = ds_file
     return values

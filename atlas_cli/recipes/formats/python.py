@@ -26,6 +26,7 @@ from atlas_cli.recipes.settings import (
     WRITTEN_FOR,
     Recipe,
     Value,
+    optimizer_arguments,
 )
 from atlas_cli.recipes.templates import prompting, training
 
@@ -392,22 +393,6 @@ def _stage_kwargs(recipe: Recipe, stage: str) -> dict[str, Value]:
     return values
 
 
-def _extra_training_arguments(recipe: Recipe) -> dict[str, Value]:
-    if recipe.has("optim_args"):
-        return {"optim_args": recipe.value("optim_args")}
-    if recipe.memory_model != "galore" or not recipe.has("galore.targets"):
-        return {}
-    args = ",".join(
-        f"{k}={recipe.value('galore.' + k)}"
-        for k in ("rank", "update_proj_gap", "scale")
-        if recipe.has(f"galore.{k}")
-    )
-    values: dict[str, Value] = {"optim_target_modules": recipe.value("galore.targets")}
-    if args:
-        values["optim_args"] = args
-    return values
-
-
 def _optim(recipe: Recipe) -> str:
     """transformers' optimizer name; layer-wise GaLore is its own name there."""
     name = str(recipe.value("optim"))
@@ -495,7 +480,7 @@ def _constants(recipe: Recipe) -> str:
         f"LEARNING_RATE = {literal(per_stage['lr'])}",
         f"WARMUP_RATIO = {literal(recipe.value('warmup_ratio'))}",
         f"LR_SCHEDULER = {literal(recipe.value('lr_scheduler'))}",
-        f"EXTRA_TRAINING_ARGUMENTS = {literal(_extra_training_arguments(recipe))}",
+        f"EXTRA_TRAINING_ARGUMENTS = {literal(optimizer_arguments(recipe))}",
         f"FROZEN_BASE = {literal(frozen)}",
         f"USES_PEFT = {literal(recipe.memory_model in _PEFT_CONFIG)}",
         f"REFERENCE_STAGES = {literal(_reference_stages(recipe))}  # a frozen 16-bit copy as reference",
