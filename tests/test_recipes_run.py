@@ -287,37 +287,43 @@ def test_a_vision_language_checkpoint_trains_its_text_model(data: dict[str, str]
     assert names and not any("vision_tower" in n or "multi_modal_projector" in n for n in names)
 
 
-def test_sft_conversations_train_on_the_answer_only(tmp_path: Path) -> None:
-    """TRL computes the loss on every token of a {"messages": [...]} row (assistant_only_loss is
-    off by default): the recipe turns each conversation into a conversational prompt-completion
-    row, whose loss TRL keeps on the completion, and refuses one that ends without an answer."""
+def test_sft_conversations_train_on_the_answers_only(tmp_path: Path) -> None:
+    """TRL computes the loss on every token of a {"messages": [...]} row by default. Where TRL can
+    mark the assistant's turns (the template has generation markers, or TRL ships a training
+    version of it, as for DeepSeek-R1's, whose own drops the reasoning) the recipe sets
+    assistant_only_loss; else each conversation becomes a prompt-completion row, whose loss TRL
+    keeps on the completion, and a template that drops reasoning before </think> stops the run."""
     from datasets import Dataset
+    from trl.chat_template_utils import deepseek_r1_distill_chat_template
 
     recipe = load_recipe(case("lora-sft-decoder"), tmp_path)
+    conversation_loss, tokenizer = recipe["conversation_loss"], tiny_tokenizer()
     turns = [
         {"role": "system", "content": "be brief"},
         {"role": "user", "content": "what is the sky"},
         {"role": "assistant", "content": "blue"},
     ]
-    answers_only, tokenizer = recipe["answers_only"], tiny_tokenizer()
-    (row,) = answers_only(Dataset.from_list([{"messages": turns}]), tokenizer).to_list()
-    assert row == {"prompt": turns[:-1], "completion": turns[-1:]}
+    rows = Dataset.from_list([{"messages": turns}])
+    converted, settings = conversation_loss(rows, tokenizer)  # the test template: unknown to TRL
+    assert settings == {} and converted.to_list() == [{"prompt": turns[:-1], "completion": turns[-1:]}]
     with pytest.raises(SystemExit, match="1 conversation"):
-        answers_only(Dataset.from_list([{"messages": turns[:-1]}]), tokenizer)
+        conversation_loss(Dataset.from_list([{"messages": turns[:-1]}]), tokenizer)
     plain = Dataset.from_list([{"prompt": "is it", "completion": " yes"}])
-    assert answers_only(plain, tokenizer).to_list() == plain.to_list()
-    # DeepSeek-R1's template keeps only what follows </think> in an assistant turn: a reasoning
-    # trace rendered with it would train without its reasoning.
+    assert conversation_loss(plain, tokenizer)[0].to_list() == plain.to_list()
     reasoning = [*turns[:-1], {"role": "assistant", "content": "<think>the sky scatters blue</think>blue"}]
-    answers_only(Dataset.from_list([{"messages": reasoning}]), tokenizer)  # this template keeps it
-    tokenizer.chat_template = (
+    dropping = tiny_tokenizer()
+    dropping.chat_template = (
         "{% for m in messages %}{% set c = m['content'] %}"
         "{% if m['role'] == 'assistant' and '</think>' in c %}"
         "{% set c = c.split('</think>')[-1] %}{% endif %}"
         "{{ c }}{% endfor %}"
     )
     with pytest.raises(SystemExit, match="drops an answer's reasoning"):
-        answers_only(Dataset.from_list([{"messages": reasoning}]), tokenizer)
+        conversation_loss(Dataset.from_list([{"messages": reasoning}]), dropping)
+    r1 = tiny_tokenizer()
+    r1.chat_template = deepseek_r1_distill_chat_template  # TRL trains it with its own training template
+    kept, settings = conversation_loss(Dataset.from_list([{"messages": reasoning}]), r1)
+    assert settings == {"assistant_only_loss": True} and kept.column_names == ["messages"]
 
 
 def test_written_for_matches_the_installed_major_versions() -> None:

@@ -179,7 +179,7 @@ DATA_FORMATS = {
   starts with a space, as the text continues the prompt):
     {"prompt": "What is LoRA?", "completion": " A low-rank adapter trained on a frozen model."}
   or conversational (rendered with the tokenizer's chat template, or a plain one for a base model;
-  the loss on the last assistant turn, the answer, not on the turns before it):
+  the loss on the assistant's turns, or on the last one where TRL cannot mark them):
     {"messages": [{"role": "user", "content": "..."}, {"role": "assistant", "content": "..."}]}
   or plain text: {"text": "..."}""",
     "continued-pretraining": """\
@@ -276,6 +276,8 @@ def _python_imports(recipe: Recipe) -> str:
         names["transformers"].add("DataCollatorWithPadding")
     else:
         names["trl"] = {name for stage in recipe.stages for name in TRL_STAGES[stage]}
+        if "sft" in recipe.stages:
+            names["trl"].add("get_training_chat_template")
     if not encoder or recipe.memory_model in ("qlora", "adalora"):
         names["accelerate"] = {"PartialState"}  # the number of processes, and each one's GPU
     peft = _peft_names(recipe)
@@ -709,7 +711,8 @@ def _run_stage(online: bool, sft: bool) -> str:
     return training.RUN_STAGE.substitute(
         completion_override=training.ONLINE_COMPLETION_OVERRIDE if online else "",
         prompt_filter=(training.ONLINE_PROMPT_FILTER if online else "")
-        + (training.SFT_ANSWERS_ONLY if sft else ""),
+        + (training.SFT_CONVERSATION_LOSS if sft else ""),
+        conversation=", **conversation" if sft else "",
     )
 
 

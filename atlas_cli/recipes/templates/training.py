@@ -344,7 +344,7 @@ def run_stage(
         extras["ref_model"] = reference
     trainer = trainer_class(
         model=model,
-        args=config_class(**training_arguments(args, stage), **stage_settings(args, stage)),
+        args=config_class(**training_arguments(args, stage), **stage_settings(args, stage)$conversation),
         train_dataset=rows,
         processing_class=tokenizer,
         peft_config=adapter,
@@ -374,15 +374,30 @@ ONLINE_COMPLETION_OVERRIDE = """
     if "max_completion_length" in settings:
         settings["max_completion_length"] = completion_budget(args.max_length)"""
 ONLINE_PROMPT_FILTER = "\n    rows = within_prompt_budget(rows, tokenizer, args, stage)"
-SFT_ANSWERS_ONLY = '\n    if stage == "sft":\n        rows = answers_only(rows, tokenizer)'
+SFT_CONVERSATION_LOSS = (
+    "\n    conversation: dict[str, Any] = {}"
+    '\n    if stage == "sft":\n        rows, conversation = conversation_loss(rows, tokenizer)'
+)
 ANSWERS_ONLY = '''
-def answers_only(rows: Dataset, tokenizer: PreTrainedTokenizerBase) -> Dataset:
-    """Conversations ({"messages": [...]}) as TRL's conversational prompt-completion rows: the last
-    assistant turn is the completion and the turns before it the prompt, so the loss falls on the
-    answer (TRL's completion_only_loss), not on the system's and user's turns the model is given.
-    A multi-turn conversation trains its last answer: give one row per answer to train them all."""
+def conversation_loss(rows: Dataset, tokenizer: PreTrainedTokenizerBase) -> tuple[Dataset, dict[str, Any]]:
+    """SFT's loss on the answers of conversations ({"messages": [...]}), not on the system's and
+    user's turns (TRL's default trains them all): TRL's assistant_only_loss, on every assistant
+    turn, where the chat template marks them or TRL ships a training version of it (which also
+    keeps DeepSeek-R1's reasoning); else conversational prompt-completion rows (answers_only)."""
     if "messages" not in rows.column_names:
-        return rows
+        return rows, {}
+    try:
+        get_training_chat_template(tokenizer)  # None: the template marks the turns already
+    except ValueError:
+        return answers_only(rows, tokenizer), {}
+    return rows, {"assistant_only_loss": True}
+
+
+def answers_only(rows: Dataset, tokenizer: PreTrainedTokenizerBase) -> Dataset:
+    """Conversations as TRL's conversational prompt-completion rows: the last assistant turn is the
+    completion and the turns before it the prompt, so the loss falls on the answer (TRL's
+    completion_only_loss). A multi-turn conversation trains its last answer: give one row per
+    answer to train them all."""
     if any(turns is None for turns in rows["messages"]):
         raise SystemExit("Some rows are conversations and some are not: give every row in one format.")
     answers = [turns[-1] for turns in rows["messages"] if turns and turns[-1]["role"] == "assistant"]
