@@ -3,6 +3,7 @@ sharding and offload, every objective, the reverse questions, measured runs, and
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -291,6 +292,19 @@ def test_lora_on_routed_experts_holds_each_layers_merged_expert_weights() -> Non
     for method, memory_model in (("dora", "dora"), ("adalora", "adalora")):
         assert not estimate(method, memory_model, qwen, experts).settings.lora_experts
     assert not estimate("lora", "lora", model("llama-3.1-8b"), experts).settings.lora_experts
+
+
+def test_a_vision_towers_frozen_weights_are_held_too() -> None:
+    """Gemma 3's SigLIP tower and projector (0.417B) load with the model and stay frozen: 16-bit
+    with a frozen base, in the trained weights' width under full fine-tuning."""
+    gemma = model("gemma-3-4b-it")
+    text_only = dataclasses.replace(gemma, tower_params=0.0)
+    for method, memory_model, width in (("lora", "lora", 2), ("full-ft", "full", 2)):
+        with_tower = estimate(method, memory_model, gemma, cfg(seq_len=512))
+        without = estimate(method, memory_model, text_only, cfg(seq_len=512))
+        added = with_tower.breakdown["weights_gb"] - without.breakdown["weights_gb"]
+        assert added == pytest.approx(0.417 * width, abs=0.01), method
+        assert with_tower.trainable_params_b == without.trainable_params_b
 
 
 def test_bitfit_counts_the_biases_a_model_has() -> None:

@@ -1317,6 +1317,18 @@ def test_lora_experts_targets_the_fused_expert_weights_where_the_trainer_can() -
     assert "lora-experts-plain-lora-only" in dora.rules
 
 
+def test_full_fine_tuning_of_a_vision_language_model_freezes_its_vision_tower() -> None:
+    """Text data never reaches a vision tower: trainable, its parameters would have no gradient,
+    which DDP refuses under gradient checkpointing (transformers sets find_unused_parameters off
+    then). The script freezes it; a text-only model's script has nothing to freeze."""
+    for model, frozen in (("gemma-3-4b-it", True), ("qwen3-0.6b", False)):
+        rec = recommend(
+            gpu="h100-80gb", gpus="2", model=model, data_kind="demonstrations", priority="quality"
+        )
+        script = render(Case("full", rec, rank_of(rec, "full-ft")), "python")
+        assert ("freeze_vision_tower(model)" in script) is frozen, model
+
+
 def test_continued_pretraining_packs_documents_in_every_format() -> None:
     case = case_named("lora-continued-pretraining-decoder")
     stage = constants(render(case, "python"))["STAGE_SETTINGS"]["continued-pretraining"]

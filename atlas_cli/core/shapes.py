@@ -62,6 +62,7 @@ class Shape:
     experts: int = 0
     experts_active: int = 0
     experts_every_token: bool = False  # every routed expert runs on every token (schema: every_token)
+    tower_params: float = 0.0  # a vision tower and projector: loaded with the model, never trained
     eager_heads: int = 0  # query heads whose s x s attention matrix exists (eager attention)
     heads: int = 0  # query heads (0: unknown): Ulysses and vLLM's tensor parallelism split them
     kv_heads: int = 0  # key/value heads (0: unknown)
@@ -241,6 +242,7 @@ def shape_of(model: LlmModel) -> Shape:
         experts=experts,
         experts_active=active,
         experts_every_token=every_token,
+        tower_params=(model.vision_params_b or 0.0) * 1e9,
         eager_heads=model.attention_heads if model.eager_attention else 0,
         heads=model.attention_heads,
         kv_heads=model.kv_heads,

@@ -572,7 +572,10 @@ class LlmModel(Strict):
     )
     context_length: int | None = Field(default=None, gt=0, le=100_000_000)
     vision_params_b: float | None = Field(
-        default=None, gt=0, le=100_000, description="a vision tower, not counted"
+        default=None,
+        gt=0,
+        le=100_000,
+        description="a vision tower and projector, in billions: loaded and frozen, not in params_b",
     )
     source: str
 

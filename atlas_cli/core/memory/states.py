@@ -127,6 +127,9 @@ def model_states(model: str, shape: Shape, s: EstimateSettings) -> ModelStates:
             optimizer = _galore_optimizer_bytes(shape, s)
             if s.galore_layerwise:
                 gradients = largest_layer * w  # each layer's gradient is consumed as it appears
+    # A vision-language model's vision tower is loaded with it and stays frozen (the recipes freeze
+    # it): in the weights' 16 bits with a frozen base, else in the trained weights' width.
+    weights += shape.tower_params * (2.0 if info.frozen_base else weight_bytes(s.precision))
     sampled = weights
     if s.objective in REFERENCE_OBJECTIVES and not info.frozen_base:
         weights += shape.params * weight_bytes(s.precision)  # TRL loads it like the policy

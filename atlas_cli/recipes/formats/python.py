@@ -23,6 +23,7 @@ from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, regi
 from atlas_cli.recipes.settings import (
     MINIMUM_VERSIONS,
     ONLINE_STAGES,
+    VISION_MODULES,
     WRITTEN_FOR,
     Recipe,
     Value,
@@ -633,6 +634,9 @@ def _build_blocks(recipe: Recipe) -> list[str]:
             if recipe.memory_model in ("partial", "bitfit")
             else "# every weight trains"
         )
+        if select.startswith("#") and recipe.model is not None and recipe.model.vision_params_b:
+            select = "freeze_vision_tower(model)  # every weight of the text model trains"
+            blocks.append(Template(training.FREEZE_VISION_TOWER).substitute(modules=literal(VISION_MODULES)))
         blocks.append(training.BUILD_WEIGHTS.replace("$select", select))
     else:
         blocks.append(training.BUILD_ADALORA if recipe.memory_model == "adalora" else training.BUILD_PEFT)

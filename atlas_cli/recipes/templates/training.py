@@ -234,6 +234,19 @@ def build_model(
     return model, adapter_config(args, tokenizer, rows, stage)
 '''
 
+FREEZE_VISION_TOWER = '''
+VISION_MODULES = re.compile($modules)
+
+
+def freeze_vision_tower(model: PreTrainedModel) -> None:
+    """A vision-language checkpoint's vision tower and projector see no text data: frozen, they
+    take no gradient or optimizer state (the memory estimate counts the text model), and DDP, which
+    looks for no unused parameters under gradient checkpointing, finds none."""
+    for name, parameter in model.named_parameters():
+        if VISION_MODULES.fullmatch(name):
+            parameter.requires_grad_(False)
+'''
+
 PLANNED_STEPS = '''
 def planned_steps(args: argparse.Namespace, examples: int, stage: str) -> int:
     """Optimizer steps of a stage: AdaLoRA schedules its rank budget over them."""
