@@ -853,7 +853,7 @@ def test_grpo_in_axolotl_names_the_reward_function_and_llamafactory_refuses() ->
     (doc,) = yaml_documents(render_recipe(CATALOG, rec, rank, "axolotl"))
     assert doc["rl"] == "grpo"
     assert doc["trl"] == {
-        "reward_funcs": ["rewards.matches_solution"],
+        "reward_funcs": ["rewards.reward_matches_solution"],
         "beta": 0.0,
         "num_generations": 8,
         "max_completion_length": 512,
@@ -1294,6 +1294,8 @@ def test_the_placeholder_reward_scores_a_stated_final_answer_only() -> None:
     reward = space["reward_matches_solution"]
     completions = ["0123456789", "so \\boxed{5}", "#### 5", "The answer is 5.", "answer: 55", "5"]
     assert reward(completions, ["5"] * 6) == [0.0, 1.0, 1.0, 1.0, 0.0, 0.0]
+    stated = ["The answer is: 5", "**Answer:** 5", "I answer: 3. Answer: 5", "\\boxed{\\frac{1}{2}}"]
+    assert reward(stated, ["5", "5", "5", "\\frac{1}{2}"]) == [1.0] * 4  # the last mark; nested braces
     assert reward([[{"role": "assistant", "content": "\\boxed{7}"}]], ["7"]) == [1.0]
 
 

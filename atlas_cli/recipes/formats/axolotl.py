@@ -10,6 +10,7 @@ from atlas_cli.i18n import N_, t
 from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import Recipe, optimizer_arguments
+from atlas_cli.recipes.templates import training
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
 
 VERSION = "0.19.0"
@@ -221,7 +222,7 @@ def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
             if recipe.has(f"kto.{key}"):
                 values[f"kto_{key}"] = recipe.value(f"kto.{key}")
     if stage == "grpo":
-        trl: dict[str, Any] = {"reward_funcs": ["rewards.matches_solution"]}
+        trl: dict[str, Any] = {"reward_funcs": ["rewards.reward_matches_solution"]}
         for key in ("beta", "num_generations", "max_completion_length", "use_vllm", "vllm_mode"):
             if recipe.has(f"grpo.{key}"):
                 trl[key] = recipe.value(f"grpo.{key}")
@@ -243,17 +244,13 @@ def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
     return values
 
 
-AX_REWARD = r'''# rewards.py next to the config (axolotl imports trl.reward_funcs by module path):
-#   import re
-#   FINAL = re.compile(r"\\boxed\{([^{}]*)\}|####\s*([^\n]+)|answer(?:\s+is|:)\s*([^\n]+)", re.I)
-#   def matches_solution(completions, solution, **kwargs):
-#       """1.0 when the completion's final answer (\\boxed{}, ####, answer:) equals the solution
-#       (containing it somewhere is gamed: "0123456789"); REPLACE with your checker."""
-#       texts = [c[-1]["content"] if isinstance(c, list) else str(c) for c in completions]
-#       finals = ["".join(f[-1]).strip().rstrip(".").strip() if (f := FINAL.findall(t)) else "" for t in
-#                 texts]
-#       return [1.0 if str(s).strip() and a == str(s).strip() else 0.0 for a, s in zip(finals, solution)]
-'''
+# rewards.py next to the config: axolotl imports trl.reward_funcs by module path. The same
+# placeholder the Python recipes write, as a comment to copy out.
+AX_REWARD = (
+    "# rewards.py next to the config (axolotl imports trl.reward_funcs by module path):\n"
+    + "".join(f"#   {line}".rstrip() + "\n" for line in ["import re", "from typing import Any", ""])
+    + "".join(f"#   {line}".rstrip() + "\n" for line in training.REWARD_FUNCTION.strip("\n").splitlines())
+)
 
 
 def render(recipe: Recipe, main: str) -> Rendered:

@@ -516,13 +516,24 @@ if __name__ == "__main__":
 """)
 
 REWARD_FUNCTION = r'''
-# The answer a completion states last: \boxed{...}, or what follows "####" or "answer:"/"answer is".
-FINAL_ANSWER = re.compile(r"\\boxed\{([^{}]*)\}|####\s*([^\n]+)|answer(?:\s+is|:)\s*([^\n]+)", re.IGNORECASE)
+# What introduces a completion's stated answer: "####" (GSM8K) or "answer" ("answer:", "answer is",
+# markdown bold); a \boxed{...} takes precedence.
+ANSWER_MARK = re.compile(r"####|answer(?:\s+is)?", re.IGNORECASE)
 
 
 def final_answer(text: str) -> str:
-    found = FINAL_ANSWER.findall(text)
-    return "".join(found[-1]).strip().rstrip(".").strip() if found else ""
+    """The answer a completion states last: its last \\boxed{...} (nested braces kept), else what
+    follows its last answer mark, to the end of that line; "" when it states none."""
+    boxed = text.rfind("\\boxed{")
+    if boxed >= 0:
+        start, depth = boxed + len("\\boxed{"), 0
+        for end in range(start, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            if depth < 0:
+                return text[start:end].strip()
+        return ""
+    parts = ANSWER_MARK.split(text)
+    return parts[-1].split("\n")[0].strip(" \t*:.") if len(parts) > 1 else ""
 
 
 def reward_matches_solution(completions: list[Any], solution: list[str], **kwargs: Any) -> list[float]:
