@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         "price_per_hour",
         "stack",
         "vllm",
+        "lora_experts",
     )
 )
 def estimate(
@@ -70,9 +71,6 @@ def estimate(
     lora_targets: Annotated[
         str, typer.Option(help=f"[{'|'.join(LORA_TARGETS)}]: which linear layers LoRA adapts.")
     ] = "all-linear",
-    lora_experts: Annotated[
-        bool, typer.Option(help="LoRA also adapts a mixture-of-experts model's routed experts.")
-    ] = False,
     quant_bits: Annotated[int, typer.Option(help="QLoRA base precision: 4 or 8.")] = 4,
     sharding: Annotated[
         str,
@@ -107,7 +105,6 @@ def estimate(
         sharding=sharding,
         offload=offload,
         lora_targets=lora_targets,
-        lora_experts=lora_experts,
         max=most,
     )
     report = run_estimate(state.catalog(), build_profile(raw), options)

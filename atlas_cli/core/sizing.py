@@ -43,7 +43,6 @@ class EstimateOptions:
     sharding: str = "auto"
     offload: str = "none"
     lora_targets: str = "all-linear"
-    lora_experts: bool = False
     max: str | None = None  # seq-len or batch-size: report the largest that fits
 
     def check(self) -> None:
@@ -105,7 +104,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         stack=profile.stack,
         offload=options.offload,
         lora_targets=options.lora_targets,
-        lora_experts=options.lora_experts,
+        lora_experts=profile.lora_experts,
         vllm=profile.vllm,
     )
     warnings += length_notes(profile, info, settings.seq_len, (settings.objective,))
