@@ -152,9 +152,9 @@ def micro_step(
     attention = flops.attention + extra_forwards * attention_flops(work.shape, attended)
     slowdown = expert_slowdown(work.shape, s.stack, device)
     executed = flops.hardware + extra_forwards * flops.forward + routed * slowdown - attention
-    compute = tokens * executed / (device.tflops * 1e12 * efficiency(work.settings.stack, device))
-    compute += tokens * attention / (device.tflops * 1e12 * attention_share(device))
-    compute += materialised / (device.tflops * 1e12 * efficiency(work.settings.stack, device))
+    peak = device.tflops * 1e12
+    compute = (tokens * executed + materialised) / (peak * efficiency(s.stack, device))
+    compute += tokens * attention / (peak * attention_share(device))
     traffic = _pass_bytes(work, tokens, extra_forwards) + _optimizer_bytes(work, fused) / accumulation
     memory = traffic / (device.bandwidth_gbs * 1e9 * BANDWIDTH_EFFICIENCY)
     launch = _launch_seconds(work)
