@@ -427,11 +427,11 @@ VISION_MODULES = r".*(vision_tower|vision_model|multi_modal_projector|visual)\..
 
 def _frozen_towers(recipe: Recipe, family: str) -> None:
     """PEFT's all-linear also adapts a vision tower's layers, which text data never trains and the
-    memory estimate does not count: a vision-language model keeps them out (exclude_modules)."""
+    memory estimate holds frozen: a vision-language model keeps them out (exclude_modules)."""
     model = recipe.model
     if model is None or not model.vision_params_b or recipe.value(f"{family}.targets") != "all-linear":
         return
-    source = "vision tower and projector frozen: the data are text, the estimate counts the text model"
+    source = "vision tower and projector frozen: the data are text, the estimate trains the text model"
     recipe.set(f"{family}.exclude", Setting(VISION_MODULES, source))
 
 

@@ -177,9 +177,8 @@ def _merged_experts_bytes(model: str, shape: Shape, s: EstimateSettings) -> floa
     backward holds its gradient, as large, once."""
     if not s.lora_experts:
         return 0.0
-    moe_layers = next(m.count for m in shape.matrices if m.group == "expert") / shape.experts
-    per_layer = shape.expert_params / moe_layers * weight_bytes(s.precision)
-    return per_layer * ((1 if s.gradient_checkpointing else moe_layers) + 1)
+    per_layer = shape.expert_params / shape.moe_layers * weight_bytes(s.precision)
+    return per_layer * ((1 if s.gradient_checkpointing else shape.moe_layers) + 1)
 
 
 def vllm_share(model: str, shape: Shape, s: EstimateSettings) -> float:

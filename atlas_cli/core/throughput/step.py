@@ -24,6 +24,7 @@ from typing import NamedTuple
 from atlas_cli.core.estimates import EstimateSettings
 from atlas_cli.core.memory.activations import kv_cache_bytes
 from atlas_cli.core.memory.estimate import served_by_vllm
+from atlas_cli.core.memory.params import lora_params
 from atlas_cli.core.memory.states import optimizer_bytes, quantized_bytes, weight_bytes
 from atlas_cli.core.nodes import GPUS_PER_NODE
 from atlas_cli.core.shapes import Shape
@@ -172,10 +173,10 @@ def _expert_adapters(work: Work) -> tuple[float, float]:
     s = work.settings
     if not s.lora_experts:  # memory.estimate settles it: plain LoRA on a mixture of experts
         return 0.0, 0.0
-    expert = [m for m in work.shape.targets(s.lora_targets, True) if m.group == "expert"]
-    parameters = s.lora_rank * sum((m.d_in + m.d_out) * m.count for m in expert)
+    shape, rank = work.shape, s.lora_rank
+    parameters = lora_params(shape, rank, s.lora_targets, True) - lora_params(shape, rank, s.lora_targets)
     passes = 2 + 4 + (2 if s.gradient_checkpointing else 0)
-    return float(parameters), passes * s.lora_rank * work.shape.expert_params
+    return parameters, passes * rank * shape.expert_params
 
 
 def touched_weights(shape: Shape, tokens: float) -> float:
@@ -264,7 +265,7 @@ def _launch_seconds(work: Work) -> float:
     if info.family in ("lora", "adalora"):
         # PEFT wraps a layer's fused expert parameter once (ParamWrapper), whatever its experts.
         adapted = sum(
-            m.count / shape.experts if m.group == "expert" else m.count
+            shape.moe_layers if m.group == "expert" else m.count
             for m in shape.targets(s.lora_targets, s.lora_experts)
         )
         per_layer += ADAPTER_OPS * adapted / shape.layers

@@ -629,12 +629,10 @@ def _build_blocks(recipe: Recipe) -> list[str]:
             training.SELECT_PARTIAL if recipe.memory_model == "partial" else training.SELECT_BITFIT,
         ]
     if recipe.family == "weights":
-        select = (
-            "select_trainable(model)"
-            if recipe.memory_model in ("partial", "bitfit")
-            else "# every weight trains"
-        )
-        if select.startswith("#") and recipe.model is not None and recipe.model.vision_params_b:
+        select = "# every weight trains"
+        if recipe.memory_model in ("partial", "bitfit"):
+            select = "select_trainable(model)"
+        elif recipe.model is not None and recipe.model.vision_params_b:
             select = "freeze_vision_tower(model)  # every weight of the text model trains"
             blocks.append(Template(training.FREEZE_VISION_TOWER).substitute(modules=literal(VISION_MODULES)))
         blocks.append(training.BUILD_WEIGHTS.replace("$select", select))
@@ -756,7 +754,7 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
         _callbacks_block(recipe),
         training.TRAINING_ARGUMENTS,
         training.PROMPT_BUDGET.substitute(max_prompt=literal(MAX_PROMPT)) if online else "",
-        training.ANSWERS_ONLY if sft else "",
+        training.CONVERSATION_LOSS if sft else "",
         training.FINISH,
         _classifier_main(recipe) if encoder else _run_stage(online, sft),
     ]

@@ -391,7 +391,7 @@ SFT_CONVERSATION_LOSS = (
     "\n    conversation: dict[str, Any] = {}"
     '\n    if stage == "sft":\n        rows, conversation = conversation_loss(rows, tokenizer)'
 )
-ANSWERS_ONLY = '''
+CONVERSATION_LOSS = '''
 def conversation_loss(rows: Dataset, tokenizer: PreTrainedTokenizerBase) -> tuple[Dataset, dict[str, Any]]:
     """SFT's loss on the answers of conversations ({"messages": [...]}), not on the system's and
     user's turns (TRL's default trains them all): TRL's assistant_only_loss, on every assistant
