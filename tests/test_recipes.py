@@ -30,7 +30,7 @@ from atlas_cli.kb.files import bundled_kb_path
 from atlas_cli.kb.loading import load_knowledge_base
 from atlas_cli.kb.schema import Hyperparameter
 from atlas_cli.recipes.registry import format_names
-from atlas_cli.recipes.settings import MINIMUM_VERSIONS, WRITTEN_FOR
+from atlas_cli.recipes.settings import MINIMUM_VERSIONS, WRITTEN_FOR, held_out_rows
 from atlas_cli.recipes.writer import render_recipe, write_recipe
 from tests.conftest import Runner
 
@@ -175,6 +175,9 @@ TRANSFORMERS_KEYS = {
     "fp16",
     "optim",
     "logging_steps",
+    "eval_strategy",
+    "eval_steps",
+    "per_device_eval_batch_size",
 }
 LF_REQUIRED = {
     "model_name_or_path",
@@ -683,6 +686,42 @@ def test_axolotl_trains_an_instruct_model_in_its_own_chat_template() -> None:
     chat = "give its data in the conversational form"
     assert chat in render_recipe(CATALOG, instruct, rank_of(instruct, "lora", ("sft",)), "python")
     assert chat not in render_recipe(CATALOG, base, rank_of(base, "lora", ("sft",)), "python")
+
+
+@pytest.mark.parametrize(("examples", "held"), [(399, 0), (400, 20), (5000, 250), (50000, 500)])
+def test_a_held_out_share_is_20_to_500_rows(examples: int, held: int) -> None:
+    assert held_out_rows(examples) == held
+
+
+@pytest.mark.parametrize("fmt", ["llamafactory", "axolotl"])
+def test_offline_stages_hold_rows_out_to_evaluate_on(fmt: str) -> None:
+    share, every = {"llamafactory": ("val_size", "eval_steps"), "axolotl": ("val_set_size", "eval_steps")}[
+        fmt
+    ]
+    prefs = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="preferences", examples="20k")
+    for doc in yaml_documents(render_recipe(CATALOG, prefs, rank_of(prefs, "lora", ("sft", "dpo")), fmt)):
+        assert doc[share] == 500 / 20_000 and doc[every] == 0.2  # capped at 500 rows
+        if fmt == "llamafactory":  # at the training micro-batch, not transformers' 8
+            assert doc["per_device_eval_batch_size"] == doc["per_device_train_batch_size"]
+    few = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="preferences", examples="300")
+    text = render_recipe(CATALOG, few, rank_of(few, "lora", ("sft", "dpo")), fmt)
+    assert all(share not in doc for doc in yaml_documents(text))
+    assert "too few to hold out 20 rows" in text
+    if fmt == "axolotl":  # LLaMA-Factory has no online RL stage
+        online = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="reward-function", examples="5k")
+        (doc,) = yaml_documents(render_recipe(CATALOG, online, rank_of(online, "lora", ("grpo",)), fmt))
+        assert share not in doc and every not in doc  # GRPO scores its own generations
+
+
+def test_python_recipes_evaluate_offline_stages_only() -> None:
+    prefs = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="preferences", examples="300")
+    script = render_recipe(CATALOG, prefs, rank_of(prefs, "lora", ("sft", "dpo")), "python")
+    # The script applies the bounds to the rows it reads, whatever --examples said.
+    assert "EVAL_STAGES = ('sft', 'dpo')" in script and "EVAL_ROWS = (20, 500)" in script
+    assert '"--eval-share"' in script and "eval_dataset=evaluation" in script
+    online = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="reward-function")
+    script = render_recipe(CATALOG, online, rank_of(online, "lora", ("grpo",)), "python")
+    assert "EVAL_" not in script and "eval_dataset=" not in script and "--eval-share" not in script
 
 
 def test_bf16_on_ampere() -> None:

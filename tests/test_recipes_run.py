@@ -111,6 +111,12 @@ def _write(path: Path, rows: list[dict[str, Any]]) -> str:
     return str(path)
 
 
+# Rows per training file: enough for a held-out evaluation set of EVAL_ROWS[0] rows at
+# --eval-share 0.5 (the runs below), so that every offline stage evaluates too.
+ROWS = 40
+HELD_OUT = ["--eval-share", "0.5"]
+
+
 @pytest.fixture(scope="session")
 def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """One small file per data format the recipes document."""
@@ -121,20 +127,23 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     }
     plain = {"prompt": "is the cat good", "completion": "yes the cat is good"}
     return {
-        "sft": _write(root / "sft.jsonl", [chat, plain] * 4),
-        "text": _write(root / "text.jsonl", [{"text": "the sky is blue and the grass is green"}] * 8),
+        "sft": _write(root / "sft.jsonl", [chat] * ROWS),
+        "plain-sft": _write(root / "plain-sft.jsonl", [plain] * ROWS),
+        "text": _write(root / "text.jsonl", [{"text": "the sky is blue and the grass is green"}] * ROWS),
         "dpo": _write(
-            root / "dpo.jsonl", [{"prompt": "what is the sky", "chosen": "blue", "rejected": "red"}] * 8
+            root / "dpo.jsonl", [{"prompt": "what is the sky", "chosen": "blue", "rejected": "red"}] * ROWS
         ),
         "kto": _write(
             root / "kto.jsonl",
-            [{"prompt": "is the dog good", "completion": c, "label": c == "yes"} for c in ("yes", "no")] * 4,
+            [{"prompt": "is the dog good", "completion": c, "label": c == "yes"} for c in ("yes", "no")]
+            * (ROWS // 2),
         ),
         "grpo": _write(root / "grpo.jsonl", [{"prompt": "what is the sky", "solution": "blue"}] * 4),
         "shots": _write(root / "shots.jsonl", [{"input": "the sky", "output": "blue"}] * 3),
         "docs": _write(root / "docs.jsonl", [{"text": "the grass is green. the sky is blue."}]),
         "labels": _write(
-            root / "labels.jsonl", [{"text": "good dog", "label": "yes"}, {"text": "bad", "label": "no"}] * 4
+            root / "labels.jsonl",
+            [{"text": "good dog", "label": "yes"}, {"text": "bad", "label": "no"}] * (ROWS // 2),
         ),
     }
 
@@ -167,6 +176,10 @@ STAGE_DATA = {
 }
 
 
+# Conversations are the usual SFT rows; these runs train on plain prompt-completion rows instead.
+PLAIN_SFT, PLAIN_SFT_CASES = "plain-sft", ("partial-ft-sft-decoder", "ia3-sft-decoder")
+
+
 def recipe_args(
     recipe: dict[str, Any], case: Case, models: dict[str, str], data: dict[str, str]
 ) -> list[str]:
@@ -174,7 +187,8 @@ def recipe_args(
         return ["--model", models["encoder"], "--dataset", data["labels"]]
     args = ["--model", models["decoder"]]
     for stage, option in recipe["DATASET_OPTION"].items():
-        args += ["--" + option.replace("_", "-"), data[STAGE_DATA[stage]]]
+        source = PLAIN_SFT if case.name in PLAIN_SFT_CASES and stage == "sft" else STAGE_DATA[stage]
+        args += ["--" + option.replace("_", "-"), data[source]]
     return args
 
 
@@ -213,8 +227,13 @@ def test_recipe_trains_on_the_cpu(
     out = tmp_path / "out"
     # --grad-accum 1 for every recipe: GRPO's generation batch (micro-batch x accumulation) must
     # hold whole groups of num_generations completions, and the script keeps it so itself.
+    evaluated = recipe.get("EVAL_STAGES", ())
     recipe["main"](
-        [*recipe_args(recipe, this, models, data), "--output-dir", str(out), *SMOKE, "--grad-accum", "1"]
+        [
+            *recipe_args(recipe, this, models, data),
+            *["--output-dir", str(out), *SMOKE, "--grad-accum", "1"],
+            *(HELD_OUT if evaluated else []),
+        ]
     )
     stages = recipe.get("STAGES", ("sft",))
     for stage in stages:
@@ -222,6 +241,13 @@ def test_recipe_trains_on_the_cpu(
         assert math.isfinite(metrics["train_loss"]), (stage, metrics)
         saved = "adapter_model.safetensors" if recipe["USES_PEFT"] else "model.safetensors"
         assert (out / stage / saved).is_file(), sorted(p.name for p in (out / stage).iterdir())
+    # Every offline stage evaluates on its held-out rows; a classifier reports its accuracy too.
+    assert set(evaluated) == {s for s in stages if s not in ("grpo", "rloo")}
+    for stage in evaluated:
+        scores = json.loads((out / stage / "eval_results.json").read_text())
+        assert math.isfinite(scores["eval_loss"]), (stage, scores)
+        if this.name.endswith("-encoder"):
+            assert 0 <= scores["eval_accuracy"] <= 1
 
 
 PYTHON_TRAINING = [c for c in CASES if not refused(c, "python") and not c.name.startswith(("icl-", "rag-"))]

@@ -91,6 +91,17 @@ SUPERVISED_STAGES = ("sft", "continued-pretraining")
 FLASH_ATTENTION_2 = ("Ampere", "Ada Lovelace", "Hopper")
 ONLINE_STAGES = ("grpo", "rloo")
 
+# A held-out evaluation set for the offline objectives (online RL scores its own generations):
+# a share of each stage's rows, at least EVAL_ROWS[0] (fewer tell nothing) and at most
+# EVAL_ROWS[1] (more cost time and change nothing), evaluated EVAL_TIMES times while training.
+EVAL_SHARE = 0.05
+EVAL_ROWS = (20, 500)
+EVAL_TIMES = 5
+EVAL_SOURCE = (
+    "ft-atlas: a held-out loss shows over-fitting (LLaMA-Factory's examples keep val_size for it); "
+    "5 % of the rows, 20 to 500"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Setting:
@@ -166,6 +177,10 @@ class Recipe:
 
     def value(self, key: str) -> Any:
         return self.settings[key].value
+
+    def evaluates(self, stage: str) -> bool:
+        """Whether the stage holds rows out to evaluate on (online RL scores its own generations)."""
+        return self.has("eval.share") and stage not in ONLINE_STAGES
 
     def stage_value(self, key: str, stage: str) -> Any:
         """A per-stage setting (batch.kto, grad_accum.sft, epochs.dpo, lr.sft)."""
@@ -282,8 +297,45 @@ def settle(catalog: Catalog, recipe: Recipe, trainer: str, stack: str) -> Recipe
         recipe.set(f"epochs.{stage}", _epochs(catalog.methods.get(stage), recipe))
         recipe.set(f"packing.{stage}", _packing(catalog.methods.get(stage), recipe, stage))
     _packed_attention(catalog, recipe)
+    _evaluation(recipe)
     estimate_recipe(catalog, recipe)
     return recipe
+
+
+def held_out_rows(examples: int) -> int:
+    """Rows of `examples` held out to evaluate on: EVAL_SHARE of them within EVAL_ROWS, or none
+    when that share is under EVAL_ROWS[0] rows."""
+    rows = min(EVAL_ROWS[1], int(examples * EVAL_SHARE))
+    return rows if rows >= EVAL_ROWS[0] else 0
+
+
+def _evaluation(recipe: Recipe) -> None:
+    """The share of each offline stage's rows held out (eval.share: of the profile's --examples
+    when given; the Python script applies EVAL_ROWS to the rows it reads) and how often they are
+    evaluated (eval.every: a share of the training steps)."""
+    if all(stage in ONLINE_STAGES for stage in recipe.stages):
+        return
+    examples = recipe.profile.get("examples")
+    share = EVAL_SHARE
+    source = EVAL_SOURCE
+    if isinstance(examples, int) and recipe.trainer != "python":
+        held = held_out_rows(examples)
+        if not held:
+            recipe.notes.append(
+                t(
+                    "Evaluation: {examples} examples are too few to hold out {rows} rows, so every "
+                    "row trains and no loss is measured on unseen rows.",
+                    examples=examples,
+                    rows=EVAL_ROWS[0],
+                )
+            )
+            return
+        share = float(f"{held / examples:.4g}")
+        source = f"{held} of the profile's {examples} examples <- {EVAL_SOURCE}"
+    recipe.set("eval.share", Setting(share, source))
+    recipe.set(
+        "eval.every", Setting(round(1 / EVAL_TIMES, 4), f"ft-atlas: {EVAL_TIMES} evaluations while training")
+    )
 
 
 def recipe_hardware(catalog: Catalog, recipe: Recipe) -> Hardware:

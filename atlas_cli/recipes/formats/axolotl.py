@@ -190,6 +190,11 @@ def _ax_train(recipe: Recipe, stage: str, output: str, ds_file: str | None) -> d
             values["attn_implementation"] = "flash_attention_2"
     if recipe.has(f"lr.{stage}"):
         values["learning_rate"] = recipe.value(f"lr.{stage}")
+    if recipe.evaluates(stage):
+        # A fraction of the rows (axolotl reads a count above 1 for SFT only); the evaluation
+        # micro-batch defaults to micro_batch_size.
+        values["val_set_size"] = recipe.value("eval.share")
+        values["eval_steps"] = recipe.value("eval.every")
     values.update(precision_keys(recipe))
     values.update(optimizer_arguments(recipe))
     if ds_file is not None:

@@ -240,6 +240,11 @@ def _lf_train(recipe: Recipe, stage: str, ds_file: str | None) -> dict[str, Any]
     }
     if recipe.has(f"lr.{stage}"):
         values["learning_rate"] = recipe.value(f"lr.{stage}")
+    if recipe.evaluates(stage):
+        # Evaluated at the training micro-batch: transformers' default of 8 may not fit.
+        values["per_device_eval_batch_size"] = batch
+        values["eval_strategy"] = "steps"
+        values["eval_steps"] = recipe.value("eval.every")
     values.update(precision_keys(recipe))
     if recipe.value("precision") == "pure-bf16":
         values["pure_bf16"] = True
@@ -258,6 +263,8 @@ def _lf_dataset(recipe: Recipe, stage: str, template: str) -> dict[str, Any]:
         "template": template,
         "cutoff_len": recipe.value("seq_len"),
     }
+    if recipe.evaluates(stage):
+        values["val_size"] = recipe.value("eval.share")  # held out to evaluate on
     if recipe.stage_value("packing", stage):
         # Continued pre-training concatenates documents into full cutoff_len sequences;
         # unpacked, each document would be cut at cutoff_len and the rest dropped.

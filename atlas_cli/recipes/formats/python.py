@@ -21,6 +21,7 @@ from atlas_cli.recipes.launchers import (
 )
 from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import (
+    EVAL_ROWS,
     MINIMUM_VERSIONS,
     ONLINE_STAGES,
     VISION_MODULES,
@@ -274,7 +275,7 @@ def _python_imports(recipe: Recipe) -> str:
             "MODEL_FOR_CAUSAL_LM_MAPPING",
         }
     if encoder:
-        names["transformers"].add("DataCollatorWithPadding")
+        names["transformers"] |= {"DataCollatorWithPadding", "EvalPrediction"}
     else:
         names["trl"] = {name for stage in recipe.stages for name in TRL_STAGES[stage]}
         if "sft" in recipe.stages:
@@ -490,6 +491,7 @@ def _constants(recipe: Recipe) -> str:
         f"REFERENCE_DTYPE_STAGES = {literal(_reference_dtype_stages(recipe))}",
     ]
     lines += _method_constants(recipe)
+    lines += _evaluation_constants(recipe)
     if recipe.architecture != "encoder":
         lines += _stage_constants(recipe)
     return "\n".join(lines) + "\n"
@@ -663,6 +665,11 @@ def _parse_args_block(recipe: Recipe) -> str:
             '        default="Answer the request in the style of the training examples.",\n'
             '        help="a short task description; the soft prompt starts from its embeddings",\n    )'
         )
+    if _evaluated_stages(recipe):
+        extra += (
+            '\n    parser.add_argument(\n        "--eval-share", type=float, default=EVAL_SHARE,\n'
+            '        help="share of the rows held out to evaluate on (0: none)",\n    )'
+        )
     # Online RL reads it as prompt + completion, as the memory estimate reads --seq-len.
     length_help = (
         "prompt + completion; longer prompts are left out"
@@ -709,13 +716,33 @@ def _online(recipe: Recipe) -> bool:
     return any(s in ONLINE_STAGES for s in recipe.stages)
 
 
-def _run_stage(online: bool, sft: bool) -> str:
+def _run_stage(online: bool, sft: bool, evaluated: bool) -> str:
     return training.RUN_STAGE.substitute(
         completion_override=training.ONLINE_COMPLETION_OVERRIDE if online else "",
         prompt_filter=(training.ONLINE_PROMPT_FILTER if online else "")
         + (training.SFT_CONVERSATION_LOSS if sft else ""),
-        conversation=", **conversation" if sft else "",
+        held_out=training.STAGE_HELD_OUT if evaluated else "",
+        config_extras=("\n        **conversation," if sft else "")
+        + (training.STAGE_EVAL_ARGUMENTS if evaluated else ""),
+        eval_dataset=training.STAGE_EVAL_DATASET if evaluated else "",
     )
+
+
+def _evaluated_stages(recipe: Recipe) -> tuple[str, ...]:
+    """The stages that hold rows out to evaluate on (settings.py's eval.share)."""
+    return tuple(s for s in _stages(recipe) if recipe.evaluates(s))
+
+
+def _evaluation_constants(recipe: Recipe) -> list[str]:
+    stages = _evaluated_stages(recipe)
+    if not stages:
+        return []
+    return [
+        f"EVAL_SHARE = {literal(recipe.value('eval.share'))}  # of each evaluated stage's rows held out",
+        f"EVAL_ROWS = {literal(EVAL_ROWS)}  # the fewest rows worth holding out, and the most",
+        f"EVAL_EVERY = {literal(recipe.value('eval.every'))}  # a share of the training steps",
+        f"EVAL_STAGES = {literal(stages)}  # online RL scores its own generations instead",
+    ]
 
 
 def _classifier_main(recipe: Recipe) -> str:
@@ -755,8 +782,10 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
         training.TRAINING_ARGUMENTS,
         training.PROMPT_BUDGET.substitute(max_prompt=literal(MAX_PROMPT)) if online else "",
         training.CONVERSATION_LOSS if sft else "",
+        training.HELD_OUT if _evaluated_stages(recipe) else "",
         training.FINISH,
-        _classifier_main(recipe) if encoder else _run_stage(online, sft),
+        training.ACCURACY if encoder else "",
+        _classifier_main(recipe) if encoder else _run_stage(online, sft, bool(_evaluated_stages(recipe))),
     ]
     script = _join_blocks(parts)
     files = [RecipeFile(main, script)]

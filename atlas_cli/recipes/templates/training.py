@@ -310,7 +310,41 @@ def finish(trainer: Trainer, stage: str) -> str:
     trainer.save_model(output_dir)
     trainer.save_metrics("train", result.metrics)
     print(f"{stage}: train_loss={result.training_loss:.4f}, saved to {output_dir}")
+    if trainer.eval_dataset is not None:
+        evaluation = trainer.evaluate()
+        trainer.save_metrics("eval", evaluation)
+        scores = {k: v for k, v in evaluation.items() if k in ("eval_loss", "eval_accuracy")}
+        print(f"{stage}: on the held-out rows, " + ", ".join(f"{k}={v:.4f}" for k, v in scores.items()))
     return output_dir
+'''
+
+HELD_OUT = '''
+def held_out(rows: Dataset, args: argparse.Namespace) -> tuple[Dataset, Dataset | None]:
+    """The rows to train on, and a share of them held out to evaluate on (--eval-share): at most
+    EVAL_ROWS[1] rows, none when the share is under EVAL_ROWS[0] rows (too few to read a loss
+    from). The split is seeded, so every process of a multi-GPU run holds out the same rows."""
+    held = min(EVAL_ROWS[1], int(len(rows) * args.eval_share))
+    if held < EVAL_ROWS[0]:
+        if args.eval_share > 0:
+            print(
+                f"{len(rows)} rows are too few to hold out {EVAL_ROWS[0]} to evaluate on: all of them train.",
+                file=sys.stderr,
+            )
+        return rows, None
+    split = rows.train_test_split(test_size=held, seed=42)
+    return split["train"], split["test"]
+
+
+def evaluation_arguments(args: argparse.Namespace, stage: str, evaluation: Dataset | None) -> dict[str, Any]:
+    """Evaluate every EVAL_EVERY of the training steps (and once at the end: finish), at the
+    training micro-batch: transformers' default of 8 may not fit where training fits."""
+    if evaluation is None:
+        return {}
+    return {
+        "eval_strategy": "steps",
+        "eval_steps": EVAL_EVERY,
+        "per_device_eval_batch_size": args.batch_size or BATCH_SIZE[stage],
+    }
 '''
 
 RUN_STAGE = Template('''
@@ -349,16 +383,20 @@ def run_stage(
     stage: str, args: argparse.Namespace, tokenizer: PreTrainedTokenizerBase, previous: str | None
 ) -> str:
     config_class, trainer_class = TRAINERS[stage]
-    rows = load_rows(getattr(args, DATASET_OPTION[stage]))$prompt_filter
+    rows = load_rows(getattr(args, DATASET_OPTION[stage]))$prompt_filter$held_out
     model, adapter = build_model(args, tokenizer, previous, rows, stage)
     reference = reference_model(args, previous, stage)
     extras = dict(TRAINER_EXTRAS.get(stage, {}))
     if reference is not None:
         extras["ref_model"] = reference
+    config = config_class(
+        **training_arguments(args, stage),
+        **stage_settings(args, stage),$config_extras
+    )
     trainer = trainer_class(
         model=model,
-        args=config_class(**training_arguments(args, stage), **stage_settings(args, stage)$conversation),
-        train_dataset=rows,
+        args=config,
+        train_dataset=rows,$eval_dataset
         processing_class=tokenizer,
         peft_config=adapter,
         callbacks=callbacks(),
@@ -391,6 +429,13 @@ SFT_CONVERSATION_LOSS = (
     "\n    conversation: dict[str, Any] = {}"
     '\n    if stage == "sft":\n        rows, conversation = conversation_loss(rows, tokenizer)'
 )
+# Offline stages hold rows out to evaluate on (online RL scores its own generations).
+STAGE_HELD_OUT = """
+    evaluation = None
+    if stage in EVAL_STAGES:
+        rows, evaluation = held_out(rows, args)"""
+STAGE_EVAL_DATASET = "\n        eval_dataset=evaluation,"
+STAGE_EVAL_ARGUMENTS = "\n        **evaluation_arguments(args, stage, evaluation),"
 CONVERSATION_LOSS = '''
 def conversation_loss(rows: Dataset, tokenizer: PreTrainedTokenizerBase) -> tuple[Dataset, dict[str, Any]]:
     """SFT's loss on the answers of conversations ({"messages": [...]}), not on the system's and
@@ -484,6 +529,14 @@ def reference_dtype(precision: str) -> torch.dtype:
     return torch.float16 if precision == "fp16" else torch.bfloat16
 '''
 
+ACCURACY = '''
+def accuracy(prediction: EvalPrediction) -> dict[str, float]:
+    """The share of held-out rows whose own label scores highest."""
+    scores = prediction.predictions
+    logits = scores[0] if isinstance(scores, tuple) else scores
+    return {"accuracy": float((logits.argmax(-1) == prediction.label_ids).mean())}
+'''
+
 RUN_CLASSIFIER = Template("""
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
@@ -498,14 +551,18 @@ def main(argv: list[str] | None = None) -> None:
         encoded["labels"] = [label_ids[str(label)] for label in batch["label"]]
         return dict(encoded)
 
-    data = rows.map(encode, batched=True, remove_columns=rows.column_names)
+    data, evaluation = held_out(rows.map(encode, batched=True, remove_columns=rows.column_names), args)
     model, adapter = build_model(args, tokenizer, None, data, "sft")$wrap_adapter
     trainer = Trainer(
         model=model,
-        args=TrainingArguments(**training_arguments(args, "sft")),
+        args=TrainingArguments(
+            **training_arguments(args, "sft"), **evaluation_arguments(args, "sft", evaluation)
+        ),
         train_dataset=data,
+        eval_dataset=evaluation,
         processing_class=tokenizer,
         data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=accuracy,
         callbacks=callbacks(),
     )
     print(f"Done: {finish(trainer, 'sft')}")
