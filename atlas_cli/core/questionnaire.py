@@ -24,6 +24,7 @@ from atlas_cli.core.profile import (
     parse_value,
     parse_vram,
 )
+from atlas_cli.core.shell import plain_decimal, shell_word
 from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
@@ -441,12 +442,8 @@ def command_line(answers: Answers, command: str = "recommend") -> str:
             parts.append(spec.flag if value else "")
             continue
         if spec.kind == "size":
-            value = f"{value:g}b"
-        elif spec.kind == "vram":
-            value = f"{value:g}"
-        parts.append(f"{spec.flag} {_quote(str(value))}")
+            value = plain_decimal(float(value)) + "b"
+        elif isinstance(value, float):
+            value = plain_decimal(value)
+        parts.append(f"{spec.flag} {shell_word(str(value))}")
     return " ".join(p for p in parts if p)
-
-
-def _quote(text: str) -> str:
-    return text if text.replace("-", "").replace(".", "").isalnum() else f"'{text}'"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from atlas_cli.core.nodes import node_layout
+from atlas_cli.core.shell import shell_word
 from atlas_cli.i18n import N_, t
 from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
@@ -288,9 +288,9 @@ def render(recipe: Recipe, main: str) -> Rendered:
         launch = f" --launcher torchrun --{ranks} --nproc_per_node {per_node}"
     steps = []
     for i, (name, _) in enumerate(documents):
-        steps.append(f"axolotl train {shlex.quote(name)}{launch}")
+        steps.append(f"axolotl train {shell_word(name)}{launch}")
         if recipe.family == "lora" and i < len(documents) - 1:
-            steps.append(f"axolotl merge-lora {shlex.quote(name)}")
+            steps.append(f"axolotl merge-lora {shell_word(name)}")
     if "sft" in recipe.stages and recipe.post_trained:
         recipe.notes.append(
             'SFT data for an instruct model: sft.jsonl holds conversations, {"messages": [{"role": '

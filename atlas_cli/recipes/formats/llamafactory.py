@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import shlex
 from typing import Any
 
 from atlas_cli.core.nodes import node_layout
+from atlas_cli.core.shell import shell_word
 from atlas_cli.i18n import N_, t
 from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
@@ -309,7 +309,7 @@ def render(recipe: Recipe, main: str) -> Rendered:
             f"NODE_RANK=$NODE_RANK MASTER_ADDR=$MASTER_ADDR MASTER_PORT={MASTER_PORT} " if nodes > 1 else ""
         )
         launcher = f"FORCE_TORCHRUN=1 NNODES={nodes} {ranks}NPROC_PER_NODE={per_node} {launcher}"
-    run = " && ".join(f"{launcher} {shlex.quote(name)}" for name, _ in documents)
+    run = " && ".join(f"{launcher} {shell_word(name)}" for name, _ in documents)
     if recipe.memory_model == "qlora" and len(documents) > 1:
         recipe.notes.append(
             "QLoRA: LLaMA-Factory cannot merge an adapter into a 4-bit model, so the later stage resumes "

@@ -3,12 +3,12 @@ few-shot example for no-training plans. Several GPUs add an `accelerate launch` 
 
 from __future__ import annotations
 
-import shlex
 from string import Template
 
 from atlas_cli.core.memory.estimate import MAX_PROMPT
 from atlas_cli.core.memory.search import SEQUENCE_PARALLEL_OBJECTIVES
 from atlas_cli.core.nodes import node_layout
+from atlas_cli.core.shell import shell_word
 from atlas_cli.i18n import t
 from atlas_cli.kb.vocabulary import OPTIMIZERS
 from atlas_cli.recipes.header import WIDTH, header, literal, wrapped
@@ -136,7 +136,7 @@ def _render_prompting(recipe: Recipe, main: str) -> Rendered:
             )
         )
         question = "--question 'What changed in v2?'"
-        run = f"python {shlex.quote(main)} --model {recipe.model_hint} --docs docs/ {question}"
+        run = f"python {shell_word(main)} --model {shell_word(recipe.model_hint)} --docs docs/ {question}"
         doc = RAG_DOC
     else:
         recipe.notes.append(
@@ -147,7 +147,7 @@ def _render_prompting(recipe: Recipe, main: str) -> Rendered:
             )
         )
         query = "--examples shots.jsonl --query 'new input'"
-        run = f"python {shlex.quote(main)} --model {recipe.model_hint} {query}"
+        run = f"python {shell_word(main)} --model {shell_word(recipe.model_hint)} {query}"
         doc = ICL_DOC
     imports = prompting.RAG_IMPORTS if is_rag else ""
     context = recipe.value("context_tokens") if recipe.has("context_tokens") else None
@@ -758,7 +758,8 @@ def _run_line(recipe: Recipe, main: str) -> str:
         launcher += (
             f" --machine_rank $NODE_RANK --main_process_ip $MASTER_ADDR --main_process_port {MASTER_PORT}"
         )
-    return f"{launcher} {shlex.quote(main)} --model {recipe.model_hint} {data} --output-dir ft-atlas-output"
+    model = shell_word(recipe.model_hint)
+    return f"{launcher} {shell_word(main)} --model {model} {data} --output-dir ft-atlas-output"
 
 
 def _render_training(recipe: Recipe, main: str) -> Rendered:
