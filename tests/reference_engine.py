@@ -83,14 +83,16 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
     if not measured:
         kept = sorted(candidates, key=standard)
     else:
-        # docs/time.md: by fit, then plans the rules do not weigh against, then by USD (or hours); a
-        # plan within 15 % of the first of its run ties with it; ties by GPUs, score, KB order.
+        # docs/time.md: by fit, then plans the rules do not weigh against (leaving out the rules
+        # the measure counts: in_measure), then by USD (or hours); a plan within 15 % of the first
+        # of its run ties with it; ties by GPUs, score, KB order.
         def value(m: str) -> float:
             v = plans[m].usd_or_gpu_hours if priority == "cost" else plans[m].hours
             return math.inf if v is None else v
 
         def klass(m: str) -> tuple[int, bool]:
-            return (fit(m), sum(SIGN[r.effect.action] * r.effect.weight for r in fired[m]) < 0)
+            advice = sum(SIGN[r.effect.action] * r.effect.weight for r in fired[m] if not r.effect.in_measure)
+            return (fit(m), advice < 0)
 
         kept, run = [], []
         for m in sorted(candidates, key=lambda m: (*klass(m), value(m))):

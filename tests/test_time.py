@@ -414,7 +414,7 @@ def test_grpo_on_more_gpus_samples_more_at_once_rather_than_less_each(run: Runne
     assert eight["time_assumptions"]["global_batch"] == 8 * one["time_assumptions"]["global_batch"]
 
 
-def test_cost_priority_ranks_by_usd_within_each_fit(run: Runner) -> None:
+def test_cost_priority_ranks_by_usd_within_each_fit(run: Runner, catalog: Catalog) -> None:
     ranked = [
         p
         for p in plans(
@@ -422,10 +422,16 @@ def test_cost_priority_ranks_by_usd_within_each_fit(run: Runner) -> None:
         )
         if p["fit"] == "yes" and p["time"]
     ]
+    measured = {r.id for r in catalog.kb.rules if r.effect.in_measure}
     clean = [
         p
         for p in ranked
-        if sum(t["weight"] * {"prefer": 1, "avoid": -1}.get(t["action"], 0) for t in p["trace"]) >= 0
+        if sum(
+            t["weight"] * {"prefer": 1, "avoid": -1}.get(t["action"], 0)
+            for t in p["trace"]
+            if t["rule"] not in measured
+        )
+        >= 0
     ]
     usd = [p["cost"]["usd"] for p in clean]
     assert len(usd) >= 3
@@ -443,6 +449,20 @@ def test_cost_priority_on_many_gpus_does_not_lift_prompting_over_training(run: R
     for plan in ranked:
         if plan["kind"] == "no-training":
             assert not {h["rule"] for h in plan["trace"]} & {"cost-fewer-gpus", "cost-one-gpu"}
+
+
+def test_spare_gpus_do_not_reorder_plans_that_use_one(run: Runner) -> None:
+    """An expert's review: with --priority cost, 16 H100s ranked P-tuning, IA3 and prefix tuning
+    above LoRA for chat, one GPU each, and one H100 ranked LoRA first. The fewer-GPUs rules apply
+    to every one-GPU plan alike and the cost prices the GPUs: they must not lift a plan past the
+    rule that advises against soft prompts for generation."""
+    args = ("--data-kind", "demonstrations", "--examples", "100k", "--tokens-per-example", "1k")
+    args += ("--seq-len", "4k", "--epochs", "1", "--priority", "cost", "--top", "30", "--gpu", "h100-80gb")
+    one = [p["method"] for p in plans(run, *args, "--gpus", "1")]
+    many = [p for p in plans(run, *args, "--gpus", "16")]
+    single = [p["method"] for p in many if p["gpus"] == 1]
+    assert single[0] == one[0] == "lora"
+    assert single.index("lora") < single.index("p-tuning")
 
 
 def test_price_source_dates_are_whole(run: Runner) -> None:

@@ -139,6 +139,7 @@ class CompiledRule(NamedTuple):
     per_plan: bool  # reads the candidate's own facts: evaluated for each plan, not once
     points: float  # what firing adds to the raw score
     excludes: bool
+    in_measure: bool  # counted by --priority cost|speed's measure: not advice once it ranks (Effect)
     # A per-plan rule whose condition is `all` of parts, some reading only profile facts: those
     # parts, checked once per profile (Engine.guards); when they fail the rule is not evaluated
     # for any plan.
@@ -169,7 +170,9 @@ def compile_rule(rule: Rule) -> CompiledRule:
             # would cost a fresh process ~25 ms.
             guard = AllOf.model_construct(all=profile_parts)
     predicate = compile_condition(rule.when)
-    return CompiledRule(rule, predicate, per_plan, points, rule.effect.excludes, guard)
+    return CompiledRule(
+        rule, predicate, per_plan, points, rule.effect.excludes, rule.effect.in_measure, guard
+    )
 
 
 class Checks:
@@ -199,7 +202,9 @@ class Scored(NamedTuple):
     rank: tuple[float, ...]  # the sort key: fit first, then by priority (see rank_key)
     plan: Plan
     excluded: bool
-    advice: float  # what the rules that fired add to the score: below 0, they weigh against it
+    # What the rules that fired add to the score, less those a measure counts (Effect.in_measure):
+    # below 0, they weigh against the plan.
+    advice: float
     timed: Timed = NO_TIME  # set when time ranks or excludes plans (cost, speed, limits)
 
 
@@ -1027,8 +1032,9 @@ class Engine:
         priority = context.priority
         # Rounded so that scores equal on paper tie exactly (and keep the KB's order) whatever
         # the order of the float additions.
-        advice = round(sum(c.points for c in rules), 9)  # exact zero when prefer and avoid cancel
-        raw = round(self.base_scores[method.id, priority] + advice, 9)
+        points = round(sum(c.points for c in rules), 9)  # exact zero when prefer and avoid cancel
+        raw = round(self.base_scores[method.id, priority] + points, 9)
+        advice = round(sum(c.points for c in rules if not c.in_measure), 9)
         trains = method.kind != "no-training"
         plan_pipeline = context.pipeline if trains else ()
         plan = Plan(

@@ -760,6 +760,10 @@ def _hashable(value: Any) -> Any:
 class Effect(Strict):
     action: Literal["prefer", "avoid", "exclude"]
     weight: float = Field(default=1.0, ge=0, le=100)
+    # The rule says what --priority cost|speed measures anyway (fewer GPUs cost less): once a
+    # time ranks the plans it still adds to the score, but it does not outweigh the rules that
+    # weigh against a plan (which would let a plan those rules advise against rank by its cost).
+    in_measure: bool = False
 
     @property
     def excludes(self) -> bool:
