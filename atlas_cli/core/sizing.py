@@ -24,6 +24,7 @@ from atlas_cli.core.variants import objective_id, single, sweep, trainable_metho
 from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.conditions import comparisons
 from atlas_cli.kb.vocabulary import LORA_TARGETS, OFFLOADS, OPTIMIZERS, PRECISIONS, SHARDINGS, values_of
 
 MAX_FIELDS = ("seq-len", "batch-size")
@@ -86,6 +87,18 @@ UNSHARDABLE_8_BIT = N_(
 )
 
 
+def objective_data_kind(catalog: Catalog, objective: str | None) -> str | None:
+    """The data an objective trains on: what the pipeline rules that end with it compare
+    data_kind with (reward-function for GRPO), or None."""
+    for rule in catalog.kb.pipelines:
+        if rule.pipeline[-1:] != [objective]:
+            continue
+        for c in comparisons(rule.when):
+            if c.fact == "data_kind" and c.op == "eq" and isinstance(c.value, str):
+                return c.value
+    return None
+
+
 def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -> Report:
     options.check()
     hardware = resolve_hardware(catalog, profile.gpu, profile.vram, profile.gpus)
@@ -113,6 +126,11 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         settings = settings._replace(sharding=options.sharding)
     field_name = options.max.replace("-", "_") if options.max else None
     inputs, epochs = time_inputs(profile), usual_epochs(catalog.kb.methods)
+    trained_on = objective_data_kind(catalog, settings.objective)
+    if profile.data_kind is None and trained_on is not None:
+        # Timed at the objective's own typical example (GRPO's prompt and completion), as
+        # `recommend` times the pipeline that data leads to.
+        inputs = inputs._replace(data_kind=trained_on)
 
     def timed(e: Estimate) -> Timed:
         stages = (e.objective,) if e.objective is not None else ()

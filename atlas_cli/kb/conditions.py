@@ -83,14 +83,19 @@ COMPILED_LIMIT = 4096
 _compiled: dict[tuple[str, tuple[Any, ...]], Predicate] = {}
 
 
-def facts_used(condition: Condition | None) -> list[str]:
-    """The fact names a condition reads, for the explanation trace."""
+def comparisons(condition: Condition | None) -> list[Comparison]:
+    """Every comparison in a condition, in order."""
     if condition is None:
         return []
     if isinstance(condition, Comparison):
-        return [condition.fact]
+        return [condition]
     if isinstance(condition, AllOf):
-        return [f for c in condition.all for f in facts_used(c)]
+        return [c for part in condition.all for c in comparisons(part)]
     if isinstance(condition, AnyOf):
-        return [f for c in condition.any for f in facts_used(c)]
-    return facts_used(condition.not_)
+        return [c for part in condition.any for c in comparisons(part)]
+    return comparisons(condition.not_)
+
+
+def facts_used(condition: Condition | None) -> list[str]:
+    """The fact names a condition reads, for the explanation trace."""
+    return [c.fact for c in comparisons(condition)]
