@@ -394,6 +394,11 @@ def test_the_models_doc_lists_the_catalog_and_every_fixture(catalog: Catalog) ->
         assert f"| {INDEX[name]['repo']}" in doc, name
 
 
+# Where the model cards give a shorter context than the config's positions: Qwen2.5-1.5B's
+# config allows 131,072, its base and Instruct cards say 32,768 (the Instruct config too).
+CARD_CONTEXT = {"qwen2.5-1.5b": 32768}
+
+
 def test_catalog_context_lengths_are_the_configs_positions(catalog: Catalog) -> None:
     """Each catalog model with a fixture config says how many positions it was trained with, as
     its config's max_position_embeddings does, so that a longer --seq-len is warned about."""
@@ -404,7 +409,7 @@ def test_catalog_context_lengths_are_the_configs_positions(catalog: Catalog) -> 
         positions = config.get("text_config", config).get("max_position_embeddings")
         if model is None or positions is None or model.architecture != "decoder":
             continue
-        assert model.context_length == positions, (name, model.id)
+        assert model.context_length == CARD_CONTEXT.get(model.id, positions), (name, model.id)
         checked += 1
     assert checked >= 20
     # Llama 3 (8,192 positions) is not Llama 3.1 (131,072), though they share a shape.

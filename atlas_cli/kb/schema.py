@@ -808,7 +808,7 @@ class Advice(Strict):
     source: str = Field(min_length=1)
 
 
-PriceKind = Literal["on-demand", "marketplace", "serverless", "reservation", "spot"]
+PriceKind = Literal["on-demand", "marketplace", "serverless", "reservation", "spot", "list"]
 # The kinds a GPU's reference price is taken from (data/prices.yaml says why).
 REFERENCE_PRICE_KINDS: tuple[PriceKind, ...] = ("on-demand", "marketplace")
 
