@@ -1038,3 +1038,12 @@ def test_a_colocated_vllm_spans_gpus_when_one_share_cannot_hold_it(run: Runner) 
     assert vllm_tensor_parallel("lora", qwen, online) == 4
     assert vllm_tensor_parallel("lora", qwen, online._replace(gpus=1)) == 1  # nothing to span
     assert vllm_tensor_parallel("lora", qwen, online._replace(gpus=12)) == 2  # nodes of 6
+
+
+def test_an_encoder_states_its_classifier_head_not_an_lm_head(run: Runner) -> None:
+    """An encoder classifier has no language-model head for a stack to fuse: its conditions say
+    what it computes instead."""
+    encoder = ok(run("estimate", "--model", "bert-base", "--method", "lora", "--gpu", "t4", "--json")).json()
+    decoder = ok(run("estimate", "--model", "gpt2", "--method", "lora", "--gpu", "t4", "--json")).json()
+    assert "classifier head" in encoder["assumptions"]["logits"]
+    assert "LM head" in decoder["assumptions"]["logits"]

@@ -422,3 +422,10 @@ def test_a_hub_configs_vision_tower_is_sized_to_be_frozen() -> None:
     gemma = parsed("google--gemma-3-4b-it.json").model
     assert gemma.vision_params_b == pytest.approx(0.417, rel=0.03)
     assert parsed("google--gemma-3-1b-it.json").model.vision_params_b is None  # text only
+
+
+def test_the_model_list_says_how_active_parameters_are_counted(run: Runner) -> None:
+    """gpt-oss-20b's 4.19B active counts the input embedding that OpenAI's 3.6B leaves out: the
+    list must not call that figure "as published"."""
+    out = ok(run("models", "--format", "markdown")).stdout
+    assert "as published (active" not in out and "input embedding included" in out

@@ -151,7 +151,9 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "sequence_parallel": s.sequence_parallel,
         "strategy": _strategy(s, e.memory_model),
         "attention": _attention(e),
-        "logits": t(STACK_HELP[s.stack]),
+        "logits": t(STACK_HELP[s.stack])
+        if e.shape.architecture != "encoder"
+        else t("an encoder's classifier head: a few scores per sequence, no vocabulary logits"),
         "margin": t(
             "fit 'yes' within {margin} % of the usable memory, 'tight' up to 100 %",
             margin=round(FIT_MARGIN * 100),

@@ -250,8 +250,9 @@ def models_grid(catalog: Catalog) -> Grid:
         t("Models"),
         [*columns, *wide],
         caption=t(
-            "Parameters as published (active: per token, mixture of experts); ft-atlas model ID "
-            "shows a model's whole shape."
+            "Parameters: the total as published; active (mixture of experts): what one token runs "
+            "through, input embedding included, which some publishers leave out (gpt-oss-20b: 3.6B "
+            "published, 4.19B here); ft-atlas model ID shows a model's whole shape."
         ),
         compact=(*columns, *wide[:3]),
         wide_only=tuple(wide),
