@@ -37,31 +37,29 @@ def _recipe_block(fmt: str) -> str:
     return f"```{'python' if fmt == 'python' else 'yaml'}\n{text.rstrip()}\n```"
 
 
-RUSSIAN_EXAMPLE = (
-    "--lang",
-    "ru",
-    "recommend",
-    "--gpu",
-    "rtx-4090",
-    "--model",
-    "llama-3.1-8b",
-    "--goal",
-    "chat",
-    "--examples",
-    "10k",
-    "--top",
-    "3",
-)
+# The README's text examples: real runs, 80 columns wide, cut after so many lines (None: whole).
+README_EXAMPLES: dict[str, tuple[str, int | None]] = {
+    "recommend-example": ("recommend --gpu rtx-3090 --model-size 7b --goal chat", 64),
+    "estimate-example": ("estimate --method qlora --model llama-3.1-70b --gpu a100-80gb", None),
+    "cost-example": (
+        "recommend --gpu rtx-4090 --model llama-3.1-8b --goal chat --examples 10k --priority cost --top 2",
+        12,
+    ),
+    "russian-example": (
+        "--lang ru recommend --gpu rtx-4090 --model llama-3.1-8b --goal chat --examples 10k --top 3",
+        16,
+    ),
+}
 
 
-def _russian_example() -> str:
-    """The README's Russian example: a real run, 80 columns wide."""
-    import os
+def _example(command: str, lines: int | None) -> str:
+    """A README example: the command and what it prints, 80 columns wide, without colour."""
     import subprocess
 
+    args = command.split()
     env = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1", "FT_ATLAS_LANG": ""}
     run = subprocess.run(
-        [sys.executable, "-m", "atlas_cli", *RUSSIAN_EXAMPLE],
+        [sys.executable, "-m", "atlas_cli", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -69,8 +67,10 @@ def _russian_example() -> str:
         check=True,
         encoding="utf-8",
     )
-    head = "\n".join(run.stdout.splitlines()[:16])
-    return f"```text\n$ ft-atlas {' '.join(RUSSIAN_EXAMPLE)}\n{head}\n...\n```"
+    printed = run.stdout.splitlines()
+    cut = lines is not None and len(printed) > lines
+    body = "\n".join(line.rstrip() for line in printed[:lines]) + ("\n..." if cut else "")
+    return f"```text\n$ ft-atlas {command}\n{body}\n```"
 
 
 def benchmark_sections() -> Sections:
@@ -79,7 +79,7 @@ def benchmark_sections() -> Sections:
     return {
         "memory-calibration": lambda: report(load_catalog()),
         "time-calibration": lambda: throughput_table(load_catalog()),
-        "russian-example": _russian_example,
+        **{name: partial(_example, *example) for name, example in README_EXAMPLES.items()},
         **{f"recipe-{fmt}": partial(_recipe_block, fmt) for fmt in RECIPE_EXAMPLES},
         "usage-commands": lambda: usage_commands(),
         "validate-example": lambda: validate_example(),

@@ -121,6 +121,8 @@ class FittedTable:
         table = Table(
             title=Text(printable(grid.title)) if grid.title else None,
             caption=Text(printable(grid.caption)) if grid.caption else None,
+            # A caption is a paragraph of notes: centred, both its edges are ragged.
+            caption_justify="left",
             show_lines=False,
         )
         for name, width in zip(grid.columns, widths, strict=True):
