@@ -34,12 +34,33 @@ def write_new(path: Path, text: str, force: bool = False, what: str = "--out") -
 
 
 def write_new_files(files: Mapping[Path, str], force: bool = False, what: str = "--out") -> None:
-    """Write several files (a directory output). Every target is checked before any is written,
-    so a refusal changes nothing."""
+    """Write several files (a directory output) as a set: every target is checked, then every
+    file is written to its temporary, and only then are they renamed into place. A refusal, a
+    full disk or a failed rename leaves none of the new files (a config never sits there without
+    the launcher file it names)."""
     for path in files:
         _check_target(path, force, what)
-    for path, text in files.items():
-        _write_one(path, text, force, what)
+    staged: list[tuple[Path, Path]] = []
+    created: list[Path] = []
+    try:
+        for path, text in files.items():
+            staged.append((_staged(path, text, what), path))
+        for temporary, path in staged:
+            fresh = not os.path.lexists(path)
+            _published(temporary, path, force, what)
+            if fresh:
+                created.append(path)
+    except BaseException:
+        for path in created:  # the set is all or nothing: the files this call made go again
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        raise
+    finally:
+        for temporary, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)  # gone already after a rename; a leftover after a failure
+    for directory in dict.fromkeys(path.parent for path in files):
+        _sync_directory(directory)
 
 
 def make_output_dir(out: Path, what: str = "--out") -> None:
@@ -98,14 +119,20 @@ def _umask() -> int:
     return mask
 
 
-def _write_one(path: Path, text: str, force: bool, what: str) -> None:
+def _cannot_write(path: Path, what: str, error: OSError) -> WriteFailed:
+    return WriteFailed(
+        t("{what}: cannot write {path}: {reason}", what=what, path=path, reason=error.strerror or error)
+    )
+
+
+def _staged(path: Path, text: str, what: str) -> Path:
+    """`text` (UTF-8) in a temporary file next to `path`, flushed to disk."""
     try:
         # The name is cut so that a name near the 255-byte limit still leaves room for the rest.
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
     except OSError as error:
-        raise WriteFailed(
-            t("{what}: cannot write {path}: {reason}", what=what, path=path, reason=error.strerror or error)
-        ) from None
+        raise _cannot_write(path, what, error) from None
+    temporary = Path(name)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(text.encode("utf-8"))
@@ -113,15 +140,18 @@ def _write_one(path: Path, text: str, force: bool, what: str) -> None:
             if hasattr(os, "fchmod"):  # mkstemp makes it 0600; a new file gets the usual mode
                 os.fchmod(out.fileno(), 0o666 & ~_umask())
             os.fsync(out.fileno())
-        _publish(Path(temporary), path, force, what)
     except OSError as error:
-        raise WriteFailed(
-            t("{what}: cannot write {path}: {reason}", what=what, path=path, reason=error.strerror or error)
-        ) from None
-    finally:
         with contextlib.suppress(OSError):
-            os.unlink(temporary)  # gone already after a rename; a leftover after a failure
-    _sync_directory(path.parent)
+            os.unlink(temporary)
+        raise _cannot_write(path, what, error) from None
+    return temporary
+
+
+def _published(temporary: Path, path: Path, force: bool, what: str) -> None:
+    try:
+        _publish(temporary, path, force, what)
+    except OSError as error:
+        raise _cannot_write(path, what, error) from None
 
 
 def _publish(temporary: Path, path: Path, force: bool, what: str) -> None:

@@ -392,6 +392,34 @@ def test_a_write_error_keeps_the_old_file_and_exits_1(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["train.py"]
 
 
+def test_a_set_of_files_is_written_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A multi-file recipe (stage configs and the DeepSpeed file they name) that fills the disk on
+    its last file left the first ones behind, and a rerun then asked for --force (an attacker's
+    review). The disk fills on the second file here: neither may remain, nor any temporary."""
+    import errno
+
+    from atlas_cli.errors import WriteFailed
+    from atlas_cli.files import write_new_files
+
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def full_on_second(fd: int) -> None:
+        synced.append(fd)
+        if len(synced) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", full_on_second)
+    files = {tmp_path / "sft.yaml": "deepspeed: ds_z3_config.json\n", tmp_path / "ds_z3_config.json": "{}"}
+    with pytest.raises(WriteFailed, match="No space left"):
+        write_new_files(files)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    write_new_files(files)  # the rerun needs no --force
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ds_z3_config.json", "sft.yaml"]
+
+
 def test_an_unwritable_out_is_an_io_error_exit_1(run: Runner, tmp_path: Path) -> None:
     blocked = tmp_path / "file"
     blocked.write_text("x", encoding="utf-8")
