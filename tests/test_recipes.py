@@ -724,6 +724,17 @@ def test_python_recipes_evaluate_offline_stages_only() -> None:
     assert "EVAL_" not in script and "eval_dataset=" not in script and "--eval-share" not in script
 
 
+def test_a_stack_the_trainer_does_not_run_is_said_where_it_is_dropped() -> None:
+    """--stack liger ranked a plan at 32.7 GB; the Python recipe runs TRL's fused LM head without
+    Liger's kernels and is sized for that (34.6 GB): the header says so, and where Liger runs."""
+    rec = recommend(gpu="h100-80gb", model="llama-3.1-8b", data_kind="demonstrations", stack="liger")
+    rank = rank_of(rec, "lora", ("sft",))
+    assert "--stack liger: this recipe's trainer does not run it" in render_recipe(
+        CATALOG, rec, rank, "python"
+    )
+    assert "--stack liger:" not in render_recipe(CATALOG, rec, rank, "llamafactory")  # it runs Liger
+
+
 def test_bf16_on_ampere() -> None:
     rec = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="demonstrations")
     rank = rank_of(rec, "lora", ("sft",))

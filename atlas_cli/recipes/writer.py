@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from atlas_cli.core.plans import Recommendation
 from atlas_cli.errors import UsageError, not_one_of
-from atlas_cli.i18n import t
+from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import GENERATIVE_GOALS, MEMORY_MODELS
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, trainer_formats
@@ -53,6 +53,7 @@ def write_recipe(
     ):
         stack = "liger"
     settle(catalog, recipe, chosen.name, stack)
+    _stack_note(recipe, str(recipe.profile.get("stack")))
     _check_gap(recipe, chosen)
     if recipe.memory_model == "galore" and recipe.gpus > 1 and recipe.sharding != "ddp":
         # Found by LLaMA-Factory's own parser on these recipes; galore-torch documents DDP only.
@@ -63,6 +64,31 @@ def write_recipe(
         )
     _check_hardware(recipe)
     return recipe, chosen.render(recipe, main or chosen.default_name)
+
+
+def _stack_note(recipe: Recipe, asked: str) -> None:
+    """Say so when the recipe's software does not run the stack the profile asked for: its
+    memory, time and cost are those of the stack it runs."""
+    trains = recipe.plan.kind != "no-training" and recipe.architecture != "encoder"
+    if asked in (recipe.stack, "trl", "hf") or not trains:
+        return
+    recipe.notes.append(
+        t(
+            "--stack {asked}: this recipe's trainer does not run it here; it computes the loss as stack "
+            "{stack} does, and its memory, time and cost above are estimated for that (for {asked}: "
+            "{where}).",
+            asked=asked,
+            stack=recipe.stack,
+            where=t(STACK_TRAINERS.get(asked, "see docs/recipes.md")),
+        )
+    )
+
+
+# Where each stack's own software is written (docs/recipes.md).
+STACK_TRAINERS = {
+    "liger": N_("--trainer llamafactory or axolotl, SFT and continued pre-training"),
+    "unsloth": N_("Unsloth's own FastLanguageModel scripts, which ft-atlas does not write"),
+}
 
 
 def _check_checkpoint(recipe: Recipe) -> None:
