@@ -4,6 +4,7 @@ sharding and offload, every objective, the reverse questions, measured runs, and
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -1047,3 +1048,22 @@ def test_an_encoder_states_its_classifier_head_not_an_lm_head(run: Runner) -> No
     decoder = ok(run("estimate", "--model", "gpt2", "--method", "lora", "--gpu", "t4", "--json")).json()
     assert "classifier head" in encoder["assumptions"]["logits"]
     assert "LM head" in decoder["assumptions"]["logits"]
+
+
+def test_an_offloaded_plan_shows_its_cpu_ram_in_the_table(run: Runner) -> None:
+    """Qwen3-30B-A3B LoRA on a 4090 fits only with ZeRO-3 parameter offload: "yes, 5.5 GB" alone
+    read as a 30B model on 24 GB (an expert's review); the row names the ~90 GB of RAM."""
+    args = (
+        "--gpu",
+        "rtx-4090",
+        "--model",
+        "qwen3-30b-a3b",
+        "--goal",
+        "chat",
+        "--data-kind",
+        "demonstrations",
+    )
+    out = ok(run("recommend", *args, "--seq-len", "2k", "--top", "1")).stdout
+    assert re.search(r"LoRA \(sft\).*GB \+\d+ GB RAM", out) and "+N GB RAM: the plan offloads" in out
+    plain = ok(run("recommend", "--gpu", "h100-80gb", "--model", "llama-3.1-8b", "--top", "3")).stdout
+    assert "GB RAM" not in plain
