@@ -1067,3 +1067,17 @@ def test_an_offloaded_plan_shows_its_cpu_ram_in_the_table(run: Runner) -> None:
     assert re.search(r"LoRA \(sft\).*GB \+\d+ GB RAM", out) and "+N GB RAM: the plan offloads" in out
     plain = ok(run("recommend", "--gpu", "h100-80gb", "--model", "llama-3.1-8b", "--top", "3")).stdout
     assert "GB RAM" not in plain
+
+
+def test_unsloths_self_sizing_loss_never_fits_less_than_trls(run: Runner) -> None:
+    """Unsloth sizes its loss chunks to the free memory: counted at full size near the margin it
+    made Gemma-3-27B QLoRA on a 4090 fit 1,187 tokens against TRL's 2,502 (an expert's review),
+    though Unsloth fits it in under 22 GB (unsloth.ai/blog/gemma3)."""
+    args = ("estimate", "--gpu", "rtx-4090", "--model", "gemma-3-27b-it", "--method", "qlora", "--json")
+    longest = {
+        stack: ok(run(*args, "--stack", stack, "--max", "seq-len")).json()["max_seq_len"]
+        for stack in ("trl", "unsloth")
+    }
+    assert longest["unsloth"] > longest["trl"]
+    at_2k = ok(run(*args, "--stack", "unsloth", "--seq-len", "2k")).json()
+    assert at_2k["fit"] == "yes" and at_2k["per_gpu_gb"] < 22.5

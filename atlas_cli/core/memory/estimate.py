@@ -128,9 +128,11 @@ def _unsloth_loss(chunked: float, rest: float, capacity: float) -> float:
     """Unsloth sizes its cross-entropy chunks to the memory left when the loss first runs (half of
     it, at most 4 GiB: unsloth-zoo fused_losses/cross_entropy_loss.py _get_chunk_multiplier), so
     on a nearly full GPU the loss shrinks to what is free instead of failing: charged the usual
-    chunk where there is room, else half of what is left, never under a floor of small chunks.
-    (The Unsloth README fits Llama-3.1-8B QLoRA at 21,848 tokens in 12 GB.)"""
-    free = capacity / (1 + ALLOCATOR_SLACK) - CUDA_CONTEXT_BYTES - rest
+    chunk where there is room, else half of what the safety margin leaves (a loss that sizes
+    itself to the free memory cannot be what runs a plan out of it), never under a floor of small
+    chunks. (The Unsloth README fits Llama-3.1-8B QLoRA at 21,848 tokens in 12 GB; Unsloth fits
+    Gemma 3 27B QLoRA in under 22 GB, unsloth.ai/blog/gemma3.)"""
+    free = (FIT_MARGIN * capacity - CUDA_CONTEXT_BYTES) / (1 + ALLOCATOR_SLACK) - rest
     return min(chunked, max(UNSLOTH_LOSS_FLOOR, free / 2))
 
 
