@@ -42,7 +42,8 @@ from transformers import (  # noqa: E402
 )
 
 from atlas_cli.recipes.settings import WRITTEN_FOR  # noqa: E402
-from tests.test_recipes import CASES, Case, rank_of, recommend, refused, render  # noqa: E402
+from atlas_cli.recipes.writer import render_recipe  # noqa: E402
+from tests.test_recipes import CASES, CATALOG, Case, rank_of, recommend, refused, render  # noqa: E402
 
 VOCABULARY = "the a sky grass cat dog is was blue green red good bad yes no what why how answer question"
 SPECIALS = ["<unk>", "<pad>", "<s>", "</s>", "<|user|>", "<|assistant|>"]
@@ -278,6 +279,25 @@ def test_every_recipe_builds_its_configs(
         first = recipe.get("STAGES", ("sft",))[0]
         adapter = recipe["adapter_config"](args, recipe["load_tokenizer"](args.model), rows, first)
         assert adapter.task_type == recipe["TASK_TYPE"][first]
+
+
+@pytest.mark.parametrize("method", ["lora", "full-ft"])
+def test_a_decoder_with_labelled_data_trains_a_classifier_head(
+    method: str, models: dict[str, str], data: dict[str, str], tmp_path: Path
+) -> None:
+    """Classification with a decoder (Qwen3-0.6B, 50k labelled rows) wrote a generative SFT script
+    that could not read {"text", "label"} rows (an expert's review): it trains a sequence
+    classifier on the decoder's last token, as for an encoder, and reports held-out accuracy."""
+    rec = recommend(gpu="l4", model="qwen3-0.6b", goal="classify", data_kind="labeled", examples="50k")
+    script = tmp_path / "classifier.py"
+    script.write_text(render_recipe(CATALOG, rec, rank_of(rec, method, ("sft",)), "python"), encoding="utf-8")
+    recipe = runpy.run_path(str(script), run_name="ft_atlas_recipe")
+    assert "SFTTrainer" not in script.read_text(encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["--model", models["decoder"], "--dataset", data["labels"], "--output-dir", str(out)]
+    recipe["main"]([*args, *SMOKE, "--batch-size", "2", *HELD_OUT])
+    scores = json.loads((out / "sft" / "eval_results.json").read_text())
+    assert 0 <= scores["eval_accuracy"] <= 1
 
 
 def test_a_vision_language_checkpoint_trains_its_text_model(data: dict[str, str], tmp_path: Path) -> None:

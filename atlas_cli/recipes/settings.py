@@ -152,6 +152,24 @@ class Recipe:
         return int(self.profile.get("gpus") or 1)
 
     @property
+    def classifier(self) -> bool:
+        """Trains a sequence classifier with a new head (transformers' Trainer): an encoder, or a
+        decoder whose labelled examples classify (AutoModelForSequenceClassification: Qwen3's and
+        Llama's score the last token), in the formats that write classifiers."""
+        if self.architecture == "encoder":
+            return True
+        labelled = self.profile.get("goal") == "classify" and self.profile.get("data_kind") in (
+            None,
+            "labeled",
+        )
+        return (
+            self.trainer == "python"
+            and self.architecture == "decoder"
+            and labelled
+            and self.stages == ("sft",)
+        )
+
+    @property
     def post_trained(self) -> bool:
         """An instruct / chat checkpoint: its chat template is the format it is served with."""
         return self.profile.get("model_variant") == "instruct"

@@ -223,15 +223,15 @@ def _option(stage: str, first: bool) -> str:
 
 
 def _stages(recipe: Recipe) -> tuple[str, ...]:
-    return ("sft",) if recipe.architecture == "encoder" else recipe.stages
+    return ("sft",) if recipe.classifier else recipe.stages
 
 
 def _training_doc(recipe: Recipe) -> str:
     # No text from the KB in here: a docstring is not a literal repr() builds. The plan's name is
     # the PLAN constant; the stages are TRL_STAGES' own keys (the writer let no other through).
-    if recipe.architecture == "encoder":
+    if recipe.classifier:
         title = (
-            "A training recipe from ft-atlas: a sequence classifier on an encoder model "
+            "A training recipe from ft-atlas: a sequence classifier, a new head on the model "
             "(transformers Trainer)."
         )
         parts = [f"--dataset, JSON Lines:\n{DATA_FORMATS['classifier']}"]
@@ -253,7 +253,7 @@ def _training_doc(recipe: Recipe) -> str:
 
 
 def _python_imports(recipe: Recipe) -> str:
-    encoder = recipe.architecture == "encoder"
+    encoder = recipe.classifier
     names: dict[str, set[str]] = {
         "datasets": {"Dataset", "load_dataset"},
         "transformers": {
@@ -330,7 +330,7 @@ def _peft_names(recipe: Recipe) -> set[str]:
     names = {config, "PeftConfig", "PeftModel"}
     if recipe.memory_model == "prompt":
         names.add("PromptTuningInit")
-    if recipe.architecture == "encoder":
+    if recipe.classifier:
         names.add("get_peft_model")
     return names
 
@@ -420,7 +420,7 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
     """(libraries whose versions the script checks, modules it needs with an install hint)."""
     used = {"torch", "transformers", "datasets"}
     used |= {"peft"} if recipe.memory_model in _PEFT_CONFIG else set()
-    used |= {"trl"} if recipe.architecture != "encoder" else set()
+    used |= {"trl"} if not recipe.classifier else set()
     versions = {k: v for k, v in WRITTEN_FOR.items() if k in used}
     needs = {}
     if recipe.memory_model == "qlora":
@@ -492,17 +492,17 @@ def _constants(recipe: Recipe) -> str:
     ]
     lines += _method_constants(recipe)
     lines += _evaluation_constants(recipe)
-    if recipe.architecture != "encoder":
+    if not recipe.classifier:
         lines += _stage_constants(recipe)
     return "\n".join(lines) + "\n"
 
 
 def _method_constants(recipe: Recipe) -> list[str]:
-    heads = CLASSIFIER_HEADS if recipe.architecture == "encoder" else ()
+    heads = CLASSIFIER_HEADS if recipe.classifier else ()
     lines: list[str] = []
     if recipe.memory_model in _PEFT_CONFIG:
         tasks = {s: "SEQ_CLS" if s == "reward-model" else "CAUSAL_LM" for s in _stages(recipe)}
-        if recipe.architecture == "encoder":
+        if recipe.classifier:
             tasks = {"sft": "SEQ_CLS"}
         lines += [f"TASK_TYPE = {literal(tasks)}", f"ADAPTER_SETTINGS = {literal(_adapter_settings(recipe))}"]
     if recipe.memory_model == "adalora":
@@ -595,9 +595,15 @@ def _attention(recipe: Recipe) -> str | None:
 
 
 LOAD_CAUSAL = "    return language_model_class(path).from_pretrained(path, **kwargs)"
+# pad_token_id: a decoder's head scores each row's last token before the padding, which it finds
+# by the pad token (transformers' *ForSequenceClassification refuse a batch above 1 without it).
 LOAD_CLASSIFIER = """\
     return AutoModelForSequenceClassification.from_pretrained(
-        path, num_labels=len(args.labels), id2label=dict(enumerate(args.labels)), **kwargs
+        path,
+        num_labels=len(args.labels),
+        id2label=dict(enumerate(args.labels)),
+        pad_token_id=args.pad_token_id,
+        **kwargs,
     )"""
 LOAD_REWARD = """\
     if stage == "reward-model":
@@ -607,7 +613,7 @@ LOAD_REWARD = """\
 
 
 def _load_model(recipe: Recipe) -> str:
-    if recipe.architecture == "encoder":
+    if recipe.classifier:
         load = LOAD_CLASSIFIER
     else:
         load = LOAD_REWARD if "reward-model" in recipe.stages else LOAD_CAUSAL
@@ -623,7 +629,7 @@ def _load_model(recipe: Recipe) -> str:
 def _build_blocks(recipe: Recipe) -> list[str]:
     """load_model, trainable-parameter selection and build_model for the plan's family."""
     blocks = [training.LOAD_DTYPE, training.REFERENCE_DTYPE, _load_model(recipe)]
-    if recipe.architecture != "encoder":
+    if not recipe.classifier:
         blocks.insert(0, training.LANGUAGE_MODEL_CLASS)
     if recipe.memory_model in ("partial", "bitfit"):
         blocks += [
@@ -695,7 +701,10 @@ def _training_notes(recipe: Recipe) -> None:
     note = sharding_note(recipe)
     if note:
         recipe.notes.append(note)
-    if recipe.post_trained and any(s in recipe.stages for s in ("sft", "dpo", "kto", "orpo", "simpo")):
+    generative = not recipe.classifier and any(
+        s in recipe.stages for s in ("sft", "dpo", "kto", "orpo", "simpo")
+    )
+    if recipe.post_trained and generative:
         recipe.notes.append(
             "An instruct model: give its data in the conversational form (lists of messages) so that "
             "TRL renders the model's own chat template; plain-text prompts and answers are trained as "
@@ -764,7 +773,7 @@ def _run_line(recipe: Recipe, main: str) -> str:
 
 def _render_training(recipe: Recipe, main: str) -> Rendered:
     _training_notes(recipe)
-    encoder = recipe.architecture == "encoder"
+    encoder = recipe.classifier
     online = _online(recipe)
     sft = not encoder and "sft" in recipe.stages
     run = _run_line(recipe, main)

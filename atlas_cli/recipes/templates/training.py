@@ -544,6 +544,7 @@ def main(argv: list[str] | None = None) -> None:
     tokenizer = load_tokenizer(args.model)
     rows = load_rows(args.dataset)
     args.labels = sorted({str(label) for label in rows["label"]})
+    args.pad_token_id = tokenizer.pad_token_id
     label_ids = {label: i for i, label in enumerate(args.labels)}
 
     def encode(batch: dict[str, list[Any]]) -> dict[str, Any]:
