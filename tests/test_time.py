@@ -462,6 +462,17 @@ def test_estimate_times_an_objective_at_its_own_example_length(run: Runner) -> N
     assert estimated["time"]["hours"] == pytest.approx(grpo["time"]["hours"], rel=0.01)
 
 
+def test_a_plan_across_nodes_that_waits_on_the_links_says_so(run: Runner) -> None:
+    """8B full fine-tuning on 16 H100s (two nodes) took 1.5 h and $88 where 8 took 42 min and $20,
+    and nothing said why (an expert's review): the note names the links and the cheaper ways."""
+    args = ("--gpu", "h100-80gb", "--data-kind", "demonstrations", "--examples", "100k", "--seq-len", "4k")
+    args += ("--tokens-per-example", "1k", "--epochs", "1", "--priority", "quality", "--json")
+    notes = ok(run(*BASE, *args, "--gpus", "16")).json()["notes"]
+    (note,) = [n for n in notes if "spans 2 nodes" in n]
+    assert "the links between them set the pace" in note and "--gpus 8" in note
+    assert not any("spans" in n for n in ok(run(*BASE, *args, "--gpus", "8")).json()["notes"])
+
+
 def test_spare_gpus_do_not_reorder_plans_that_use_one(run: Runner) -> None:
     """An expert's review: with --priority cost, 16 H100s ranked P-tuning, IA3 and prefix tuning
     above LoRA for chat, one GPU each, and one H100 ranked LoRA first. The fewer-GPUs rules apply

@@ -19,6 +19,7 @@ from atlas_cli.core.facts import Candidate, method_facts, plan_facts, profile_fa
 from atlas_cli.core.lengths import length_notes
 from atlas_cli.core.memory.estimate import GENERATIONS, MAX_PROMPT, ONLINE_SEQ_LEN, completion_length
 from atlas_cli.core.memory.search import Estimator, estimator, with_strategy
+from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.plans import OFFLOADED, Plan, Recommendation, ToolRef, change_text, hours_text
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import (
@@ -257,24 +258,32 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
         cost = profile.priority == "cost"
         a, b = measure(first.timed, profile.priority), measure(second.timed, profile.priority)
         if math.isfinite(a) and math.isfinite(b) and b > 0:
+            figures = {
+                "first": first.plan.name,
+                "a": _measure(a, cost, first.timed),
+                "second": second.plan.name,
+                "b": _measure(b, cost, second.timed),
+            }
             if b > a * TIE_RATIO:
-                margin = t("{percent} % less than", percent=round(100 * (1 - a / b)))
+                comparison = t(
+                    "{first} needs {a}, {percent} % less than {second} ({b})",
+                    percent=round(100 * (1 - a / b)),
+                    **figures,
+                )
             else:
-                margin = t(
-                    "within {percent} % of (a tie: fewer GPUs, then the score decide)",
+                comparison = t(
+                    "{first} needs {a} and {second} {b}: within {percent} %, a tie that fewer GPUs, then the "
+                    "score, decide",
                     percent=round(100 * (TIE_RATIO - 1)),
+                    **figures,
                 )
             notes.append(
                 t(
                     "--priority {priority}: training plans are ranked by {unit} within each fit (plans the "
-                    "rules weigh against come after); {first} needs {a}, {margin} {second} ({b}).",
+                    "rules weigh against come after); {comparison}.",
                     priority=profile.priority,
                     unit=pt("ranked by", "cost") if cost else pt("ranked by", "hours"),
-                    first=first.plan.name,
-                    a=_measure(a, cost, first.timed),
-                    margin=margin,
-                    second=second.plan.name,
-                    b=_measure(b, cost, second.timed),
+                    comparison=comparison,
                 )
             )
     if profile.examples is None and any(s.plan.kind != "no-training" for s in kept):
@@ -356,6 +365,32 @@ def _leaner_stack_note(kept: list[Scored]) -> list[str]:
 
 # Changes that keep the user's GPUs (the others: more GPUs, or a larger GPU).
 SAME_HARDWARE = frozenset({"seq_len", "batch_size", "gradient_checkpointing", "optimizer", "stack", "method"})
+
+
+def _across_nodes_note(plan: Plan) -> list[str]:
+    """A plan on GPUs in several nodes whose micro-step waits on the links between them (the
+    exchange, overlapped with the work, outlasts it): more GPUs past one node add little speed and
+    cost more (8B full fine-tuning on 16 H100s took 1.5 h and $88 where 8 took 42 min and $20, an
+    expert's review)."""
+    if plan.time is None or not plan.time.stages or (plan.gpus or 1) <= GPUS_PER_NODE:
+        return []
+    step = max(plan.time.stages, key=lambda stage: stage.seconds).step
+    if step.communication <= 0 or step.seconds - step.offload > step.communication:
+        return []  # the work, not the links, sets the pace
+    return [
+        t(
+            "{plan} on {gpus} GPUs spans {nodes} nodes, and the links between them set the pace: each "
+            "GPU computes for {percent} % of a step and waits for weights and gradients the rest, so "
+            "the GPUs past one node add little speed and cost more. One node of {per_node} (--gpus "
+            "{per_node}), more work per exchange (--packing, a larger --batch-size) or --priority "
+            "cost (the fewest GPUs that fit) trains at less cost.",
+            plan=plan.name,
+            gpus=plan.gpus,
+            nodes=node_layout(plan.gpus or 1)[0],
+            percent=round(100 * max(step.compute + step.memory, step.launch) / step.communication),
+            per_node=GPUS_PER_NODE,
+        )
+    ]
 
 
 def _offload_note(offloaded: list[Plan]) -> list[str]:
@@ -901,6 +936,8 @@ class Engine:
         leaner = _leaner_stack_note(kept)
         notes += leaner
         notes += _offload_note([s.plan for s in kept if s.plan.offload in OFFLOADED])
+        if timing is not None and kept:  # the first plan is shown, so timed, anyway
+            notes += _across_nodes_note(timing(kept[0].plan))
         # A plan that only --max-hours/--budget-usd excluded still fits: less data is its answer.
         over_limit = [s for s in left_out if s.timed.over_limit is not None]
         # A fused loss that makes the best plan fit is the answer (said just before).
