@@ -64,11 +64,12 @@ def write_new_files(files: Mapping[Path, str], force: bool = False, what: str = 
 
 
 def make_output_dir(out: Path, what: str = "--out") -> None:
-    """The directory --out names, made if missing; what stops it is an I/O error (exit 1, as a
-    failed write to stdout), said plainly when a file stands where the directory should be."""
+    """The directory --out names, made if missing. A file where the directory should be is the
+    user's to change (exit 2, as --out naming a device is); anything else that stops it is an I/O
+    error (exit 1, as a failed write to stdout)."""
     blocking = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
     if blocking is not None:
-        raise WriteFailed(t("{what}: {path} is a file, not a directory", what=what, path=blocking))
+        raise UsageError(t("{what}: {path} is a file, not a directory", what=what, path=blocking))
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:

@@ -133,6 +133,8 @@ def test_out_writes_pages_and_never_overwrites_silently(run: Runner, tmp_path: P
     # Another language sits beside English.
     ok(run("export", "--lang", "ru", "--out", str(out)))
     assert (out / "README.ru.md").exists() and (out / "methods.ru.md").exists()
+    # A file where the directory should be is the user's to change: bad usage, not an I/O error.
+    fails(run("export", "--out", str(out / "README.md")), 2, "is a file, not a directory")
 
 
 def test_unknown_format_is_refused(run: Runner) -> None:

@@ -5,6 +5,7 @@ internet: the Hub is a local HTTP server (HF_ENDPOINT)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import threading
@@ -117,12 +118,23 @@ def test_unreadable_paths_are_clear_errors(
         find_model(catalog, str(folder))
 
 
+def test_a_config_that_is_a_fifo_is_named_for_what_it_is(catalog: Catalog, tmp_path: Path) -> None:
+    """A FIFO named config.json was reported as missing ("has no config.json; download it")."""
+    folder = tmp_path / "model"
+    folder.mkdir()
+    os.mkfifo(folder / "config.json")
+    with pytest.raises(UsageError, match=r"config\.json is not a regular file"):
+        find_model(catalog, str(folder))
+
+
 @pytest.mark.parametrize(
     ("replace", "message"),
     [
         ('"hidden_size": NaN', "NaN is not a number"),
         ('"hidden_size": Infinity', "Infinity is not a number"),
-        ('"nested": ' + "[" * 100_000 + "]" * 100_000, "recursion"),
+        ('"nested": ' + "[" * 100_000 + "]" * 100_000, "nests deeper than any config.json"),
+        ('"hidden_size": ' + "9" * 5000, "a number too long to read"),
+        ('"hidden_size": -4096', "-4096, not a whole number of 0 or more"),
     ],
 )
 def test_json_that_no_size_comes_from_is_a_clear_error(

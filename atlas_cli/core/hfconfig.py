@@ -229,7 +229,7 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or value < 0:
             raise UsageError(
                 t(
-                    "{name}: config.json's {key} is {value}, not a whole number",
+                    "{name}: config.json's {key} is {value}, not a whole number of 0 or more",
                     name=self.name,
                     key=key,
                     value=repr(value),

@@ -106,6 +106,8 @@ def _from_path(path: Path, typed: str) -> FoundModel:
     # Absolute, so that a recipe written here loads the same directory when run elsewhere.
     path = path.resolve()
     config = path / CONFIG_NAME if path.is_dir() else path
+    if os.path.lexists(config) and not config.is_file():  # a FIFO, a device, a link that loops
+        raise UsageError(t("--model: {path} is not a regular file", path=config))
     if not config.is_file():
         raise UsageError(
             t("--model: {path} has no {name}; {how}", path=path, name=CONFIG_NAME, how=t(HOW_TO_GET_IT))
@@ -153,8 +155,12 @@ def read_config(path: Path) -> dict[str, Any]:
         )
     try:
         data = strict_json(raw)
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise UsageError(t("--model: {path} is not JSON: {error}", path=path, error=error)) from None
+    except RecursionError:
+        raise UsageError(t("--model: {path} nests deeper than any config.json", path=path)) from None
+    except (UnicodeDecodeError, ValueError) as error:
+        # Python's own words for an integer of thousands of digits name an interpreter setting.
+        reason = t("a number too long to read") if "int_max_str_digits" in str(error) else error
+        raise UsageError(t("--model: {path} is not JSON: {error}", path=path, error=reason)) from None
     if not isinstance(data, dict):
         raise UsageError(t("--model: {path} is not a config.json (a JSON object)", path=path))
     return data
