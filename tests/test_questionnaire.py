@@ -148,6 +148,20 @@ def test_a_bare_number_is_confirmed_as_memory_and_no_is_the_default(catalog: Cat
     assert sum("A GPU with 4 GB of memory? [y/N]" in p for p in terminal.prompts) == 2
 
 
+def test_a_question_mark_at_the_memory_confirmation_explains_it(catalog: Catalog) -> None:
+    """`?` answers every question with its explanation; at "A GPU with 1 GB of memory? [y/N]" it
+    was taken as No (a newcomer's review)."""
+    answers, terminal = interview(catalog, ["", "1", "?", "y"] + [""] * 12)
+    assert answers["vram"] == 1.0
+    assert any("a bare number: y takes it as the GPU's memory" in line for line in terminal.said)
+
+
+def test_a_known_gpu_name_is_taken_where_a_guess_is_offered(catalog: Catalog) -> None:
+    """Offered a list for "macbook", a newcomer typed the GPU they have: it was refused."""
+    answers, _ = interview(catalog, ["", "macbook", "3090"] + [""] * 12)
+    assert answers["gpu"] == "rtx-3090"
+
+
 @pytest.mark.parametrize("signed", ["-1", "+4", "-24"])
 def test_a_signed_number_is_no_memory_size_to_confirm(catalog: Catalog, signed: str) -> None:
     _, terminal = interview(catalog, ["", signed, "4090"] + [""] * 12)

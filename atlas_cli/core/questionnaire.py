@@ -8,6 +8,7 @@ so the logic is tested without a terminal and the CLI decides where prompts are 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -286,7 +287,12 @@ class Interview:
         if memory is not None:
             return {"vram": parse_vram(memory, "GPU memory")}
         if _bare_memory(text):
-            if self._confirm("  " + t("A GPU with {gb} GB of memory? [y/N]: ", gb=text)):
+            why = t(
+                "'{text}' is a bare number: y takes it as the GPU's memory in GB; n asks again (a model "
+                "such as 3090 is typed as its name).",
+                text=text,
+            )
+            if self._confirm("  " + t("A GPU with {gb} GB of memory? [y/N]: ", gb=text), why):
                 return {"vram": parse_vram(text, "GPU memory")}
             raise UsageError(
                 t(
@@ -324,12 +330,18 @@ class Interview:
         memory = gpu_memory(reply)
         if memory is not None:
             return {"vram": parse_vram(memory, "GPU memory")}
+        if reply:  # a GPU's name typed here instead (e.g. 3090, none)
+            with contextlib.suppress(UsageError):
+                return {"gpu": "none"} if means_no_gpu(reply) else {"gpu": self.catalog.gpu(reply).id}
         raise UsageError(
             t("no GPU chosen: type its model (e.g. 4090, M3 Max), its memory (e.g. 24gb), or none")
         )
 
-    def _confirm(self, prompt: str) -> bool:
-        return _word(self.terminal.ask(prompt)) in YES_WORDS
+    def _confirm(self, prompt: str, why: str) -> bool:
+        """Yes or no; `?` explains the question (`why`) and asks again."""
+        while (reply := _word(self.terminal.ask(prompt))) in HELP_WORDS:
+            self.terminal.say("  " + why)
+        return reply in YES_WORDS
 
     def _parse_model(self, text: str) -> Answers:
         """A catalog name (stored as its id), a config path or a Hub id (stored as typed, as the
