@@ -134,7 +134,7 @@ def test_json_keeps_stdout_pure_while_prompting(tmp_path: Path) -> None:
     assert plan["command"].startswith("ft-atlas recommend --gpu rtx-3090")
 
 
-def test_non_tty_stdin_never_prompts() -> None:
+def test_empty_stdin_takes_every_default() -> None:
     result = subprocess.run(
         [*COMMAND, "ask", "--gpu", "rtx-3090", "--model-size", "7b", "--json"],
         stdin=subprocess.DEVNULL,
@@ -146,9 +146,27 @@ def test_non_tty_stdin_never_prompts() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Which GPU" not in result.stderr and "?" not in result.stdout.split("{", 1)[0]
-    assert "not asking (stdin is not a terminal)" in result.stderr
+    assert "not asking (the piped answers ended)" in result.stderr
     assert "--goal=adapt" in result.stderr
     assert json.loads(result.stdout)["profile"]["gpu"] == "rtx-3090"
+
+
+def test_piped_answers_are_read_as_typed_ones() -> None:
+    """`printf ... | ft-atlas ask` took every default and exited 0 (a newcomer's review): the
+    answers are read in order, and the questions left after them take their defaults."""
+    result = subprocess.run(
+        [*COMMAND, "ask", "--json"],
+        input="weights\n3090\n1\nllama-3.1-8b\nchat\n",
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    profile = json.loads(result.stdout)["profile"]
+    assert (profile["gpu"], profile["model"], profile["goal"]) == ("rtx-3090", "llama-3.1-8b", "chat")
+    assert "the piped answers ended" in result.stderr and "--data-kind=demonstrations" in result.stderr
 
 
 def test_no_input_flag_never_prompts_even_on_a_terminal() -> None:

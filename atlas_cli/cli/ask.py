@@ -56,17 +56,24 @@ def ask(
     prefilled = parse_values(raw)
     profile_from_values(prefilled)  # contradictory flags fail before any question is asked
     interview = Interview(catalog, StderrTerminal(), prefilled)
-    interactive = sys.stdin is not None and sys.stdin.isatty() and not no_input
+    terminal = sys.stdin is not None and sys.stdin.isatty()
+    ended = no_input
+    after_prompt = ""
     try:
-        answers = interview.run(interactive)
+        # Answers piped in (`printf '3090\n8b\n' | ft-atlas ask`) are read as typed ones.
+        answers = interview.run(interactive=not no_input)
     except EOFError:
-        raise InputEnded(t("input ended before the questionnaire was finished")) from None
-    if not interactive:
-        reason = "--no-input" if no_input else t("stdin is not a terminal")
+        if terminal:  # Ctrl-D at a prompt: the person left
+            raise InputEnded(t("input ended before the questionnaire was finished")) from None
+        ended, after_prompt = True, "\n"  # the prompt the input ended at has no line end
+        answers = interview.run(interactive=False)  # the questions left take their defaults
+    if ended:
+        reason = "--no-input" if no_input else t("the piped answers ended")
         defaulted = ", ".join(interview.defaulted)
         sys.stderr.write(
             printable(
-                "ft-atlas: "
+                after_prompt
+                + "ft-atlas: "
                 + t("not asking ({reason}); defaulted: {flags}", reason=reason, flags=defaulted)
                 + "\n"
             )
