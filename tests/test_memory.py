@@ -1081,3 +1081,20 @@ def test_unsloths_self_sizing_loss_never_fits_less_than_trls(run: Runner) -> Non
     assert longest["unsloth"] > longest["trl"]
     at_2k = ok(run(*args, "--stack", "unsloth", "--seq-len", "2k")).json()
     assert at_2k["fit"] == "yes" and at_2k["per_gpu_gb"] < 22.5
+
+
+def test_options_that_change_nothing_are_said_not_dropped(run: Runner) -> None:
+    """--quant-bits on full fine-tuning and --sharding on one GPU were accepted without a word
+    (an attacker's review): each is named as ignored; where they apply, nothing is said."""
+    full = run(
+        "estimate", "--method", "full-ft", "--quant-bits", "4", "--model-size", "7b", "--gpu", "a100-80gb"
+    )
+    assert ok(full) and "--quant-bits 4: full-ft trains on a 16-bit base" in full.stderr
+    one = run(
+        "estimate", "--method", "lora", "--sharding", "zero3", "--model-size", "7b", "--gpu", "a100-80gb"
+    )
+    assert ok(one) and "--sharding zero3: one GPU has nothing to share" in one.stderr
+    fine = run(
+        "estimate", "--method", "qlora", "--quant-bits", "8", "--model-size", "7b", "--gpu", "a100-80gb"
+    )
+    assert ok(fine) and "ignored" not in fine.stderr

@@ -71,7 +71,7 @@ def estimate(
     lora_targets: Annotated[
         str, typer.Option(help=f"[{'|'.join(LORA_TARGETS)}]: which linear layers LoRA adapts.")
     ] = "all-linear",
-    quant_bits: Annotated[int, typer.Option(help="QLoRA base precision: 4 or 8.")] = 4,
+    quant_bits: Annotated[Optional[int], typer.Option(help="QLoRA base precision: 4 (default) or 8.")] = None,
     sharding: Annotated[
         str,
         typer.Option(help="[auto|ddp|zero2|zero3] across --gpus; auto: the least communication that fits."),

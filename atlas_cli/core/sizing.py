@@ -25,7 +25,15 @@ from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import comparisons
-from atlas_cli.kb.vocabulary import LORA_TARGETS, OFFLOADS, OPTIMIZERS, PRECISIONS, SHARDINGS, values_of
+from atlas_cli.kb.vocabulary import (
+    LORA_TARGETS,
+    MEMORY_MODELS,
+    OFFLOADS,
+    OPTIMIZERS,
+    PRECISIONS,
+    SHARDINGS,
+    values_of,
+)
 
 MAX_FIELDS = ("seq-len", "batch-size")
 
@@ -40,7 +48,7 @@ class EstimateOptions:
     optimizer: str = "adamw"
     gradient_checkpointing: bool | None = None
     lora_rank: int = 16
-    quant_bits: int = 4
+    quant_bits: int | None = None  # None: 4, and no word about a method without a quantized base
     sharding: str = "auto"
     offload: str = "none"
     lora_targets: str = "all-linear"
@@ -58,7 +66,7 @@ class EstimateOptions:
         ):
             if value is not None and value not in allowed:
                 raise UsageError(not_one_of(flag, value, allowed))
-        if self.quant_bits not in (4, 8):
+        if self.quant_bits not in (None, 4, 8):
             raise UsageError(t("--quant-bits: must be 4 or 8"))
 
 
@@ -113,7 +121,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         optimizer=options.optimizer,
         gradient_checkpointing=options.gradient_checkpointing,
         lora_rank=options.lora_rank,
-        quant_bits=options.quant_bits,
+        quant_bits=options.quant_bits or 4,
         stack=profile.stack,
         offload=options.offload,
         lora_targets=options.lora_targets,
@@ -160,6 +168,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
                 model=info.label,
             )
         )
+    warnings += _ignored_options(options, method.memory_model, settings.gpus)
     label, result = single(method, info, settings, auto)
     run = estimator(method.id, result.memory_model, info.sized)
     row = _row(label, result, [], run, field_name, timed(result), options.sharding)
@@ -168,6 +177,28 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         alternatives = [(m.id, estimator(m.id, "qlora", info.sized)) for m in quantized]
         row = replace(row, to_fit=changes_that_fit(run, result.settings, alternatives))
     return Report(info, hardware, [row], warnings)
+
+
+def _ignored_options(options: EstimateOptions, memory_model: str | None, gpus: int) -> list[str]:
+    """Options given that change nothing for this method or these GPUs: said, not dropped."""
+    ignored = []
+    if options.quant_bits is not None and not MEMORY_MODELS[memory_model or "inference"].quantized_base:
+        ignored.append(
+            t(
+                "--quant-bits {bits}: {method} trains on a 16-bit base, not a quantized one (QLoRA): ignored",
+                bits=options.quant_bits,
+                method=options.method,
+            )
+        )
+    if options.sharding not in ("auto", "ddp") and gpus == 1 and options.offload == "none":
+        ignored.append(
+            t(
+                "--sharding {sharding}: one GPU has nothing to share its states with (give --gpus N, or "
+                "--offload to move them to CPU RAM): ignored",
+                sharding=options.sharding,
+            )
+        )
+    return ignored
 
 
 def _row(
