@@ -429,3 +429,20 @@ def test_the_model_list_says_how_active_parameters_are_counted(run: Runner) -> N
     list must not call that figure "as published"."""
     out = ok(run("models", "--format", "markdown")).stdout
     assert "as published (active" not in out and "input embedding included" in out
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "warning"),
+    [
+        ("meta-llama--Llama-3.1-8B.json", {"head_dim": 0}, "head_dim 0: sized as hidden_size"),
+        ("meta-llama--Llama-3.1-8B.json", {"torch_dtype": "float128"}, "torch_dtype 'float128'"),
+        ("mistralai--Mixtral-8x7B-v0.1.json", {"num_experts_per_tok": 9}, "9 experts per token of 8"),
+    ],
+)
+def test_a_config_value_read_otherwise_than_written_is_warned(
+    name: str, change: dict[str, Any], warning: str
+) -> None:
+    """An attacker's review: these were sized from other values without a word."""
+    config = {**fixture(name), **change}
+    assert any(warning in w for w in parse_config(config, "x/y", "x").warnings)
+    assert not any(warning in w for w in parsed(name).warnings)

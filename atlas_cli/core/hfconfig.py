@@ -283,7 +283,9 @@ def _moe_layers(r: _Reader, layers: int) -> int:
     )
 
 
-def _experts(r: _Reader, layers: int, model_type: str) -> tuple[MixtureOfExperts | None, int]:
+def _experts(
+    r: _Reader, layers: int, model_type: str, warnings: list[str]
+) -> tuple[MixtureOfExperts | None, int]:
     """The routed MLP, and the width of the dense MLP its dense layers use."""
     experts = r.optional("num_local_experts", "num_experts", "n_routed_experts")
     if not experts:
@@ -299,6 +301,14 @@ def _experts(r: _Reader, layers: int, model_type: str) -> tuple[MixtureOfExperts
         shared = r.whole("n_shared_experts")
     elif model_type == "llama4_text":  # Llama 4: one shared expert beside the routed one
         shared = 1
+    if active > experts:
+        warnings.append(
+            t(
+                "{active} experts per token of {experts}: sized with all {experts} active",
+                active=active,
+                experts=experts,
+            )
+        )
     moe = MixtureOfExperts(
         experts=experts,
         active=min(active, experts),
@@ -329,9 +339,11 @@ def _decoder(r: _Reader, model_type: str, known: bool, warnings: list[str]) -> d
     hidden = r.whole("hidden_size")
     layers = r.whole("num_hidden_layers")
     heads = r.whole("num_attention_heads")
-    moe, dense_width = _experts(r, layers, model_type)
+    moe, dense_width = _experts(r, layers, model_type, warnings)
     has_bias, scope = _bias(r, model_type)
     head_dim = r.optional("head_dim")
+    if head_dim == 0:
+        warnings.append(t("head_dim 0: sized as hidden_size / num_attention_heads"))
     return {
         "architecture": "decoder",
         "layers": layers,
@@ -477,6 +489,11 @@ def _stored_dtype(configs: list[Config], notes: list[str], warnings: list[str]) 
         dtype = config.get("torch_dtype") or config.get("dtype")
         if isinstance(dtype, str) and dtype in DTYPES:
             return DTYPES[dtype]
+        if dtype is not None:
+            warnings.append(
+                t("torch_dtype {dtype}: not a dtype transformers loads; sized as fp32", dtype=repr(dtype))
+            )
+            return "fp32"
     return "fp32"
 
 
