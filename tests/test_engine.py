@@ -179,6 +179,17 @@ def test_api_only_excludes_training(engine: Engine) -> None:
     assert all(p.memory_gb is None and p.fits is None for p in rec.plans)
 
 
+def test_an_unnamed_hosted_model_is_not_given_a_size_or_layers(engine: Engine) -> None:
+    """API-only without --model showed model_size 7.0 beside "no weights here to size", and left
+    BitFit out because a Llama-shaped 7B has no biases, not because the API rules training out
+    (a newcomer's review)."""
+    rec = recommend(engine, model_access="api", goal="classify", examples="1500")
+    assert rec.profile["model_size"] is None and rec.facts["model_has_bias"] is None
+    bitfit = next(p for p in rec.excluded if p.method == "bitfit")
+    fired = {rule.id for rule in bitfit.fired}
+    assert "api-only-no-training" in fired and "bitfit-needs-bias" not in fired
+
+
 def test_reward_function_is_grpo_and_ratings_are_kto(engine: Engine) -> None:
     rec = recommend(
         engine, gpu="a100-80gb", model="qwen2.5-7b", data_kind="reward-function", goal="reasoning"

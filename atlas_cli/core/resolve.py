@@ -196,6 +196,10 @@ def resolve_model(
         instruct = looks_instruct(model) or tuning is not None
         variant: ModelVariant | None = "instruct" if instruct else None
         return ModelInfo(None, model, None, None, "api", variant=variant, given=model, api_tuning=tuning)
+    if api and size_b is None:
+        # A hosted model nobody named: no size to assume, and no layers for a rule to read (a
+        # Llama-shaped 7B would say it has no biases for BitFit, a method an API rules out anyway).
+        return ModelInfo(None, t("a hosted model"), None, None, "api")
     if model is not None:
         found = find_model(catalog, model)
         m = found.model
