@@ -134,17 +134,17 @@ def test_json_keeps_stdout_pure_while_prompting(tmp_path: Path) -> None:
     assert plan["command"].startswith("ft-atlas recommend --gpu rtx-3090")
 
 
-def test_empty_stdin_takes_every_default() -> None:
+def piped_ask(args: list[str], answers: str) -> subprocess.CompletedProcess[str]:
+    """`ft-atlas ask ARGS` with `answers` on a pipe (empty: the pipe ends at once)."""
     result = subprocess.run(
-        [*COMMAND, "ask", "--gpu", "rtx-3090", "--model-size", "7b", "--json"],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=60,
-        check=False,
+        [*COMMAND, "ask", *args], input=answers, capture_output=True, text=True, env=ENV, timeout=60
     )
     assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_empty_stdin_takes_every_default() -> None:
+    result = piped_ask(["--gpu", "rtx-3090", "--model-size", "7b", "--json"], "")
     assert "Which GPU" not in result.stderr and "?" not in result.stdout.split("{", 1)[0]
     assert "not asking (the piped answers ended)" in result.stderr
     assert "--goal=adapt" in result.stderr
@@ -154,16 +154,7 @@ def test_empty_stdin_takes_every_default() -> None:
 def test_piped_answers_are_read_as_typed_ones() -> None:
     """`printf ... | ft-atlas ask` took every default and exited 0 (a newcomer's review): the
     answers are read in order, and the questions left after them take their defaults."""
-    result = subprocess.run(
-        [*COMMAND, "ask", "--json"],
-        input="weights\n3090\n1\nllama-3.1-8b\nchat\n",
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = piped_ask(["--json"], "weights\n3090\n1\nllama-3.1-8b\nchat\n")
     profile = json.loads(result.stdout)["profile"]
     assert (profile["gpu"], profile["model"], profile["goal"]) == ("rtx-3090", "llama-3.1-8b", "chat")
     assert "the piped answers ended" in result.stderr and "--data-kind=demonstrations" in result.stderr
