@@ -471,6 +471,12 @@ def test_a_plan_across_nodes_that_waits_on_the_links_says_so(run: Runner) -> Non
     (note,) = [n for n in notes if "spans 2 nodes" in n]
     assert "the links between them set the pace" in note and "--gpus 8" in note
     assert not any("spans" in n for n in ok(run(*BASE, *args, "--gpus", "8")).json()["notes"])
+    # Only the ways that apply: 70B does not fit one node, and packing already on is not advised.
+    large = ok(run(*BASE, *args, "--gpus", "16", "--model", "llama-3.1-70b")).json()["notes"]
+    (note,) = [n for n in large if "spans 2 nodes" in n]
+    assert "--gpus 8" not in note and "past one node add little speed" not in note
+    packed = ok(run(*BASE, *args, "--gpus", "16", "--packing")).json()["notes"]
+    assert not any("--packing" in n for n in packed if "spans" in n)
 
 
 def test_spare_gpus_do_not_reorder_plans_that_use_one(run: Runner) -> None:

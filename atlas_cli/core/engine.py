@@ -367,30 +367,37 @@ def _leaner_stack_note(kept: list[Scored]) -> list[str]:
 SAME_HARDWARE = frozenset({"seq_len", "batch_size", "gradient_checkpointing", "optimizer", "stack", "method"})
 
 
-def _across_nodes_note(plan: Plan) -> list[str]:
+def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
     """A plan on GPUs in several nodes whose micro-step waits on the links between them (the
     exchange, overlapped with the work, outlasts it): more GPUs past one node add little speed and
     cost more (8B full fine-tuning on 16 H100s took 1.5 h and $88 where 8 took 42 min and $20, an
-    expert's review)."""
-    if plan.time is None or not plan.time.stages or (plan.gpus or 1) <= GPUS_PER_NODE:
+    expert's review). The ways out it names are the ones that apply: one node only if the plan
+    fits there, packing and --priority cost only if not already chosen."""
+    e = plan.estimate
+    if e is None or plan.time is None or not plan.time.stages or (plan.gpus or 1) <= GPUS_PER_NODE:
         return []
     step = max(plan.time.stages, key=lambda stage: stage.seconds).step
     if step.communication <= 0 or step.seconds - step.offload > step.communication:
         return []  # the work, not the links, sets the pace
-    return [
-        t(
-            "{plan} on {gpus} GPUs spans {nodes} nodes, and the links between them set the pace: each "
-            "GPU computes for {percent} % of a step and waits for weights and gradients the rest, so "
-            "the GPUs past one node add little speed and cost more. One node of {per_node} (--gpus "
-            "{per_node}), more work per exchange (--packing, a larger --batch-size) or --priority "
-            "cost (the fewest GPUs that fit) trains at less cost.",
-            plan=plan.name,
-            gpus=plan.gpus,
-            nodes=node_layout(plan.gpus or 1)[0],
-            percent=round(100 * max(step.compute + step.memory, step.launch) / step.communication),
-            per_node=GPUS_PER_NODE,
-        )
-    ]
+    one_node = e.settings._replace(gpus=GPUS_PER_NODE)
+    fits_one_node = with_strategy(estimator(e.method, e.memory_model, e.shape), one_node).fit in (
+        "yes",
+        "tight",
+    )
+    ways = [t("one node of {count} (--gpus {count})", count=GPUS_PER_NODE)] if fits_one_node else []
+    ways.append(t("a larger --batch-size") if profile.packing else t("--packing or a larger --batch-size"))
+    if profile.priority != "cost":
+        ways.append(t("--priority cost (the fewest GPUs that fit)"))
+    pace = t(
+        "{plan} on {gpus} GPUs spans {nodes} nodes, and the links between them set the pace: each GPU "
+        "computes for {percent} % of a step and waits for weights and gradients the rest.",
+        plan=plan.name,
+        gpus=plan.gpus,
+        nodes=node_layout(plan.gpus or 1)[0],
+        percent=round(100 * max(step.compute + step.memory, step.launch) / step.communication),
+    )
+    beyond = [t("The GPUs past one node add little speed and cost more.")] if fits_one_node else []
+    return [" ".join([pace, *beyond, t("Cheaper: {ways}.", ways="; ".join(ways))])]
 
 
 def _offload_note(offloaded: list[Plan]) -> list[str]:
@@ -937,7 +944,7 @@ class Engine:
         notes += leaner
         notes += _offload_note([s.plan for s in kept if s.plan.offload in OFFLOADED])
         if timing is not None and kept:  # the first plan is shown, so timed, anyway
-            notes += _across_nodes_note(timing(kept[0].plan))
+            notes += _across_nodes_note(timing(kept[0].plan), profile)
         # A plan that only --max-hours/--budget-usd excluded still fits: less data is its answer.
         over_limit = [s for s in left_out if s.timed.over_limit is not None]
         # A fused loss that makes the best plan fit is the answer (said just before).

@@ -69,7 +69,7 @@ def write_recipe(
 def _stack_note(recipe: Recipe, asked: str) -> None:
     """Say so when the recipe's software does not run the stack the profile asked for: its
     memory, time and cost are those of the stack it runs."""
-    trains = recipe.plan.kind != "no-training" and recipe.architecture != "encoder"
+    trains = recipe.plan.kind != "no-training" and not recipe.classifier
     if asked in (recipe.stack, "trl", "hf") or not trains:
         return
     recipe.notes.append(

@@ -93,8 +93,12 @@ def gap(recipe: Recipe) -> str | None:
             "PEFT cannot resume training a soft prompt (prefix / prompt tuning, P-tuning) in a later stage, "
             "so SFT cannot be followed by a preference stage; pick a LoRA plan with --plan, or train SFT only"
         )
-    if recipe.memory_model == "prefix" and recipe.architecture == "encoder":
-        return t("prefix tuning needs a model that takes past key values, which BERT-style encoders do not")
+    if recipe.memory_model == "prefix" and recipe.classifier:
+        return t(
+            "prefix tuning needs a model that takes past key values, which BERT-style encoders and "
+            "transformers 5's sequence classifiers (their cache argument is no longer past_key_values, "
+            "which PEFT looks for) do not; pick LoRA or prompt tuning with --plan"
+        )
     if "reward-model" in recipe.stages[1:]:
         return t(
             "a reward model is a sequence classifier with a new head, not the next stage of a language "
