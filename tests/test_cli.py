@@ -1063,3 +1063,14 @@ def test_an_unknown_name_with_a_known_prefix_suggests_that_name_first(run: Runne
     model) is what the user meant: it comes first, before spellings merely close to it."""
     result = run("recommend", "--model", "qwen3-8b-instruct")
     assert result.exit_code == 2 and "did you mean qwen3-8b," in result.stderr
+
+
+def test_a_refused_piped_answer_stops_ask_with_its_line(run: Runner) -> None:
+    """Asked again, a refused piped answer took the next line for itself and shifted every later
+    answer onto the wrong question, and the run ended 0 (a review of the change that reads piped
+    answers): it stops instead, naming the line and the question."""
+    result = run("ask", "--json", input="weights\nno-such-gpu-name\n1\n")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "piped answer 2: Which GPU" in result.stderr
+    fine = run("ask", "--json", input="weights\n3090\n1\nllama-3.1-8b\nchat\n")
+    assert fine.exit_code == 0 and json.loads(fine.stdout)["profile"]["goal"] == "chat"

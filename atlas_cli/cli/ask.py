@@ -8,13 +8,16 @@ import typer
 from atlas_cli.cli.advise import render_recommendation
 from atlas_cli.cli.app import Format, FormatOption, JsonOption, chosen_format, command, print_json, state
 from atlas_cli.cli.options import profile_options, top_count
-from atlas_cli.errors import InputEnded, printable
+from atlas_cli.errors import InputEnded, UsageError, printable
 from atlas_cli.i18n import t
 from atlas_cli.kb.vocabulary import MAX_TOP
 
 
 class StderrTerminal:
     """Prompts on stderr, answers from stdin: stdout stays free for the result."""
+
+    def __init__(self) -> None:
+        self.lines = 0  # answers read, for the message that names a refused piped one
 
     def ask(self, prompt: str) -> str:
         sys.stderr.write(printable(prompt))
@@ -24,6 +27,7 @@ class StderrTerminal:
         line = sys.stdin.readline()
         if not line:
             raise EOFError
+        self.lines += 1
         return line.rstrip("\r\n")
 
     def say(self, text: str) -> None:
@@ -55,13 +59,20 @@ def ask(
     catalog = state.catalog()
     prefilled = parse_values(raw)
     profile_from_values(prefilled)  # contradictory flags fail before any question is asked
-    interview = Interview(catalog, StderrTerminal(), prefilled)
     terminal = sys.stdin is not None and sys.stdin.isatty()
+    stderr_terminal = StderrTerminal()
+    interview = Interview(catalog, stderr_terminal, prefilled, piped=not terminal)
     ended = no_input
     after_prompt = ""
     try:
-        # Answers piped in (`printf '3090\n8b\n' | ft-atlas ask`) are read as typed ones.
+        # Answers piped in (`printf 'weights\n3090\n' | ft-atlas ask`) are read as typed ones.
         answers = interview.run(interactive=not no_input)
+    except UsageError as refused:
+        if terminal:
+            raise
+        raise UsageError(
+            t("piped answer {line}: {error}", line=stderr_terminal.lines, error=refused)
+        ) from None
     except EOFError:
         if terminal:  # Ctrl-D at a prompt: the person left
             raise InputEnded(t("input ended before the questionnaire was finished")) from None

@@ -129,6 +129,9 @@ class Interview:
     defaulted: list[str] = field(default_factory=list)
     # Questions answered with "I don't know" that have no default: shown in the summary.
     unset: list[str] = field(default_factory=list)
+    # Answers read from a pipe or file: a refused one stops the interview (UsageError) instead of
+    # being asked again, which would take the next line for it and shift every later answer.
+    piped: bool = False
 
     def questions(self) -> list[ProfileField]:
         return [f for f in PROFILE_FIELDS if f.alternative_to is None]
@@ -205,6 +208,8 @@ class Interview:
                 self.answers.update(self.parse(spec, text))
                 return True
             except UsageError as error:
+                if self.piped:
+                    raise UsageError(f"{t(spec.question)} {_without_flag(str(error))}") from None
                 self.terminal.say(
                     "  ✗ " + t("{error} (? for help, < to go back)", error=_without_flag(str(error)))
                 )
@@ -258,6 +263,8 @@ class Interview:
                 return True
             if reply in BACK_WORDS or reply in NO_WORDS:
                 return False
+            if self.piped:
+                raise UsageError(t("'{reply}' does not answer 'Compute the plan?' (y or n)", reply=reply))
             self.terminal.say(
                 "  " + t("Enter computes the plan; < (or n) goes back one question, and again.")
             )
