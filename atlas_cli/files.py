@@ -35,25 +35,33 @@ def write_new(path: Path, text: str, force: bool = False, what: str = "--out") -
 
 def write_new_files(files: Mapping[Path, str], force: bool = False, what: str = "--out") -> None:
     """Write several files (a directory output) as a set: every target is checked, then every
-    file is written to its temporary, and only then are they renamed into place. A refusal, a
-    full disk or a failed rename leaves none of the new files (a config never sits there without
-    the launcher file it names)."""
+    file is written to its temporary, and only then are they renamed into place, each file it
+    replaces (--force) set aside first. A refusal, a full disk or a failed rename leaves the
+    directory as it was (a config never sits there without the launcher file it names)."""
     for path in files:
         _check_target(path, force, what)
     staged: list[tuple[Path, Path]] = []
     created: list[Path] = []
+    aside: list[tuple[Path, Path]] = []  # (a replaced file, where its old content waits)
     try:
         for path, text in files.items():
             staged.append((_staged(path, text, what), path))
         for temporary, path in staged:
-            fresh = not os.path.lexists(path)
-            _published(temporary, path, force, what)
-            if fresh:
+            if not os.path.lexists(path):
                 created.append(path)
+            elif force:
+                aside.append((path, _set_aside(path, what)))
+            _published(temporary, path, force, what)
+        for _, old in aside:  # every file is in place: the old contents go
+            with contextlib.suppress(OSError):
+                os.unlink(old)
     except BaseException:
         for path in created:  # the set is all or nothing: the files this call made go again
             with contextlib.suppress(OSError):
                 os.unlink(path)
+        for path, old in aside:  # and the ones it replaced come back
+            with contextlib.suppress(OSError):
+                os.replace(old, path)
         raise
     finally:
         for temporary, _ in staged:
@@ -61,6 +69,17 @@ def write_new_files(files: Mapping[Path, str], force: bool = False, what: str = 
                 os.unlink(temporary)  # gone already after a rename; a leftover after a failure
     for directory in dict.fromkeys(path.parent for path in files):
         _sync_directory(directory)
+
+
+def _set_aside(path: Path, what: str) -> Path:
+    """Move a file about to be replaced to a temporary name beside it, to restore on failure."""
+    try:
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".old")
+        os.close(handle)
+        os.replace(path, name)
+    except OSError as error:
+        raise _cannot_write(path, what, error) from None
+    return Path(name)
 
 
 def make_output_dir(out: Path, what: str = "--out") -> None:

@@ -418,6 +418,22 @@ def test_a_set_of_files_is_written_all_or_nothing(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(os, "fsync", real_fsync)
     write_new_files(files)  # the rerun needs no --force
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ds_z3_config.json", "sft.yaml"]
+    # With --force, a failure halfway also puts back the files it had replaced.
+    renamed: list[str] = []
+    real_replace = os.replace
+
+    def fail_second_rename(source: Any, target: Any) -> None:
+        if str(source).endswith(".tmp"):
+            renamed.append(str(target))
+            if len(renamed) == 2:
+                raise OSError(errno.EIO, "Input/output error")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", fail_second_rename)
+    newer = {path: text + "# newer\n" for path, text in files.items()}
+    with pytest.raises(WriteFailed, match="Input/output error"):
+        write_new_files(newer, force=True)
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {p.name: t for p, t in files.items()}
 
 
 def test_an_unwritable_out_is_an_io_error_exit_1(run: Runner, tmp_path: Path) -> None:
