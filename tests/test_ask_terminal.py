@@ -146,7 +146,7 @@ def piped_ask(args: list[str], answers: str) -> subprocess.CompletedProcess[str]
 def test_empty_stdin_takes_every_default() -> None:
     result = piped_ask(["--gpu", "rtx-3090", "--model-size", "7b", "--json"], "")
     assert "Which GPU" not in result.stderr and "?" not in result.stdout.split("{", 1)[0]
-    assert "not asking (the piped answers ended)" in result.stderr
+    assert "not asking (stdin ended)" in result.stderr
     assert "--goal=adapt" in result.stderr
     assert json.loads(result.stdout)["profile"]["gpu"] == "rtx-3090"
 
@@ -157,7 +157,7 @@ def test_piped_answers_are_read_as_typed_ones() -> None:
     result = piped_ask(["--json"], "weights\n3090\n1\nllama-3.1-8b\nchat\n")
     profile = json.loads(result.stdout)["profile"]
     assert (profile["gpu"], profile["model"], profile["goal"]) == ("rtx-3090", "llama-3.1-8b", "chat")
-    assert "the piped answers ended" in result.stderr and "--data-kind=demonstrations" in result.stderr
+    assert "not asking (stdin ended)" in result.stderr and "--data-kind=demonstrations" in result.stderr
 
 
 def test_no_input_flag_never_prompts_even_on_a_terminal() -> None:

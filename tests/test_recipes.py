@@ -707,6 +707,9 @@ def test_offline_stages_hold_rows_out_to_evaluate_on(fmt: str) -> None:
     text = render_recipe(CATALOG, few, rank_of(few, "lora", ("sft", "dpo")), fmt)
     assert all(share not in doc for doc in yaml_documents(text))
     assert "too few to hold out 20 rows" in text
+    unsized = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="preferences")
+    text = render_recipe(CATALOG, unsized, rank_of(unsized, "lora", ("sft", "dpo")), fmt)
+    assert all(doc[share] == 0.05 for doc in yaml_documents(text)) and "with no cap of" in text
     if fmt == "axolotl":  # LLaMA-Factory has no online RL stage
         online = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="reward-function", examples="5k")
         (doc,) = yaml_documents(render_recipe(CATALOG, online, rank_of(online, "lora", ("grpo",)), fmt))

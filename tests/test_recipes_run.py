@@ -281,6 +281,24 @@ def test_every_recipe_builds_its_configs(
         assert adapter.task_type == recipe["TASK_TYPE"][first]
 
 
+def test_the_script_holds_out_what_the_header_says(tmp_path: Path) -> None:
+    """The bounds live in settings.held_out_rows (the YAML formats) and in the script's held_out:
+    both hold out the same rows, and --eval-share takes only a share below 1."""
+    from datasets import Dataset
+
+    from atlas_cli.recipes.settings import EVAL_SHARE, held_out_rows
+
+    recipe = load_recipe(case("lora-sft-decoder"), tmp_path)
+    for rows in (50, 399, 400, 5000, 50_000):
+        args = recipe["parse_args"](["--model", "m", "--dataset", "d"])
+        assert args.eval_share == EVAL_SHARE
+        _, held = recipe["held_out"](Dataset.from_dict({"text": ["x"] * rows}), args)
+        assert (0 if held is None else len(held)) == held_out_rows(rows), rows
+    for bad in ("1", "-0.1", "2"):
+        with pytest.raises(SystemExit):
+            recipe["parse_args"](["--model", "m", "--dataset", "d", "--eval-share", bad])
+
+
 @pytest.mark.parametrize("method", ["lora", "full-ft"])
 def test_a_decoder_with_labelled_data_trains_a_classifier_head(
     method: str, models: dict[str, str], data: dict[str, str], tmp_path: Path

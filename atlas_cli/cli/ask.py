@@ -79,7 +79,7 @@ def ask(
         ended, after_prompt = True, "\n"  # the prompt the input ended at has no line end
         answers = interview.run(interactive=False)  # the questions left take their defaults
     if ended:
-        reason = "--no-input" if no_input else t("the piped answers ended")
+        reason = "--no-input" if no_input else t("stdin ended")
         defaulted = ", ".join(interview.defaulted)
         sys.stderr.write(
             printable(

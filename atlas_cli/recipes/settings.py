@@ -349,7 +349,17 @@ def _evaluation(recipe: Recipe) -> None:
             )
             return
         share = float(f"{held / examples:.4g}")
+        # A share, not a count: a file shorter than --examples said still splits.
         source = f"{held} of the profile's {examples} examples <- {EVAL_SOURCE}"
+    elif recipe.trainer != "python":
+        recipe.notes.append(
+            t(
+                "Evaluation: without --examples the config holds out {percent} % of each file's rows, "
+                "with no cap of {rows}; give --examples to cap it.",
+                percent=round(EVAL_SHARE * 100),
+                rows=EVAL_ROWS[1],
+            )
+        )
     recipe.set("eval.share", Setting(share, source))
     recipe.set(
         "eval.every", Setting(round(1 / EVAL_TIMES, 4), f"ft-atlas: {EVAL_TIMES} evaluations while training")

@@ -50,7 +50,7 @@ def ranking_grid(rec: Recommendation, top: int) -> Grid:
         memory = "—" if plan.memory_gb is None else t("{gb:.1f} GB", gb=plan.memory_gb)
         if plan.memory_gb is not None and plan.host_gb:
             # On the GPU it needs little; what it moves to the CPU is the other half of its need.
-            memory += " " + t("+{gb:.0f} GB RAM", gb=plan.host_gb)
+            memory += " " + t("+{gb:.1f} GB RAM", gb=plan.host_gb)
         time, cost = _time_cells(plan)
         fit = FIT_LABELS[plan.fit]
         grid.rows.append([str(rank), _plan_label(plan), t(fit), memory, time, cost, f"{plan.score:.2f}"])

@@ -191,7 +191,7 @@ def _ax_train(recipe: Recipe, stage: str, output: str, ds_file: str | None) -> d
     if recipe.has(f"lr.{stage}"):
         values["learning_rate"] = recipe.value(f"lr.{stage}")
     if recipe.evaluates(stage):
-        # A fraction of the rows (axolotl reads a count above 1 for SFT only); the evaluation
+        # A share of the rows (axolotl's preference loader takes no count); the evaluation
         # micro-batch defaults to micro_batch_size.
         values["val_set_size"] = recipe.value("eval.share")
         values["eval_steps"] = recipe.value("eval.every")

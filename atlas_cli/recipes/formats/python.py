@@ -677,7 +677,7 @@ def _parse_args_block(recipe: Recipe) -> str:
         )
     if _evaluated_stages(recipe):
         extra += (
-            '\n    parser.add_argument(\n        "--eval-share", type=float, default=EVAL_SHARE,\n'
+            '\n    parser.add_argument(\n        "--eval-share", type=eval_share, default=EVAL_SHARE,\n'
             '        help="share of the rows held out to evaluate on (0: none)",\n    )'
         )
     # Online RL reads it as prompt + completion, as the memory estimate reads --seq-len.

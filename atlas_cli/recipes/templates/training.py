@@ -311,7 +311,9 @@ def finish(trainer: Trainer, stage: str) -> str:
     trainer.save_metrics("train", result.metrics)
     print(f"{stage}: train_loss={result.training_loss:.4f}, saved to {output_dir}")
     if trainer.eval_dataset is not None:
-        evaluation = trainer.evaluate()
+        # The last evaluation while training, when it fell on the last step; else one more now.
+        last = next((entry for entry in reversed(trainer.state.log_history) if "eval_loss" in entry), {})
+        evaluation = last if last.get("step") == trainer.state.global_step else trainer.evaluate()
         trainer.save_metrics("eval", evaluation)
         scores = {k: v for k, v in evaluation.items() if k in ("eval_loss", "eval_accuracy")}
         print(f"{stage}: on the held-out rows, " + ", ".join(f"{k}={v:.4f}" for k, v in scores.items()))
@@ -323,7 +325,7 @@ def held_out(rows: Dataset, args: argparse.Namespace) -> tuple[Dataset, Dataset 
     """The rows to train on, and a share of them held out to evaluate on (--eval-share): at most
     EVAL_ROWS[1] rows, none when the share is under EVAL_ROWS[0] rows (too few to read a loss
     from). The split is seeded, so every process of a multi-GPU run holds out the same rows."""
-    held = min(EVAL_ROWS[1], int(len(rows) * args.eval_share))
+    held = min(EVAL_ROWS[1], int(len(rows) * args.eval_share), len(rows) - 1)
     if held < EVAL_ROWS[0]:
         if args.eval_share > 0:
             print(
@@ -333,6 +335,14 @@ def held_out(rows: Dataset, args: argparse.Namespace) -> tuple[Dataset, Dataset 
         return rows, None
     split = rows.train_test_split(test_size=held, seed=42)
     return split["train"], split["test"]
+
+
+def eval_share(text: str) -> float:
+    """--eval-share: a share of the rows, 0 (none) up to but not including 1 (every row)."""
+    share = float(text)
+    if not 0 <= share < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a share from 0 up to 1")
+    return share
 
 
 def evaluation_arguments(args: argparse.Namespace, stage: str, evaluation: Dataset | None) -> dict[str, Any]:
