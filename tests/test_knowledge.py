@@ -295,6 +295,16 @@ def test_model_validator_error_is_located(tmp_path: Path) -> None:
     assert f": methods[{lora}]: Value error, a parameterization method needs a memory_model" in problem
 
 
+def test_in_measure_is_refused_on_an_exclude(tmp_path: Path) -> None:
+    """in_measure says a rule's weight is already in the cost that ranks plans: an excluded plan
+    is not ranked, so on an exclude it would mean nothing."""
+    data = bundled_sections()
+    rule = next(i for i, r in enumerate(data["rules"]) if r["effect"]["action"] == "exclude")
+    data["rules"][rule]["effect"]["in_measure"] = True
+    [problem] = problems_of(write_kb(tmp_path, data))
+    assert f"rules[{rule}].effect: Value error, in_measure is for prefer and avoid" in problem
+
+
 # --- cross references ---------------------------------------------------------------------------
 
 Mutation = Callable[[dict[str, Any]], None]

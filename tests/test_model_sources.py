@@ -127,6 +127,14 @@ def test_a_config_that_is_a_fifo_is_named_for_what_it_is(catalog: Catalog, tmp_p
         find_model(catalog, str(folder))
 
 
+def test_a_config_that_links_to_nothing_says_so(catalog: Catalog, tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").symlink_to(tmp_path / "gone.json")
+    with pytest.raises(UsageError, match=r"config\.json is a link to nothing"):
+        find_model(catalog, str(folder))
+
+
 @pytest.mark.parametrize(
     ("replace", "message"),
     [

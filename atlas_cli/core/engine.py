@@ -140,7 +140,7 @@ class CompiledRule(NamedTuple):
     per_plan: bool  # reads the candidate's own facts: evaluated for each plan, not once
     points: float  # what firing adds to the raw score
     excludes: bool
-    in_measure: bool  # counted by --priority cost|speed's measure: not advice once it ranks (Effect)
+    in_measure: bool  # said by the measure --priority cost|speed ranks by: not advice then (Effect)
     # A per-plan rule whose condition is `all` of parts, some reading only profile facts: those
     # parts, checked once per profile (Engine.guards); when they fail the rule is not evaluated
     # for any plan.

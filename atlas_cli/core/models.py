@@ -107,6 +107,8 @@ def _from_path(path: Path, typed: str) -> FoundModel:
     path = path.resolve()
     config = path / CONFIG_NAME if path.is_dir() else path
     if os.path.lexists(config) and not config.is_file():  # a FIFO, a device, a link that loops
+        if os.path.islink(config) and not os.path.exists(config):
+            raise UsageError(t("--model: {path} is a link to nothing", path=config))
         raise UsageError(t("--model: {path} is not a regular file", path=config))
     if not config.is_file():
         raise UsageError(

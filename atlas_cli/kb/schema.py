@@ -760,10 +760,17 @@ def _hashable(value: Any) -> Any:
 class Effect(Strict):
     action: Literal["prefer", "avoid", "exclude"]
     weight: float = Field(default=1.0, ge=0, le=100)
-    # The rule says what --priority cost|speed measures anyway (fewer GPUs cost less): once a
-    # time ranks the plans it still adds to the score, but it does not outweigh the rules that
-    # weigh against a plan (which would let a plan those rules advise against rank by its cost).
+    # The rule says what the measure --priority cost|speed ranks by counts already (the cost
+    # prices the GPUs a plan uses): once that measure ranks the plans the rule still adds to the
+    # score, but it does not outweigh the rules that weigh against a plan (which would let a plan
+    # those rules advise against rank by its cost). Only for prefer and avoid.
     in_measure: bool = False
+
+    @model_validator(mode="after")
+    def _weighs(self) -> "Effect":
+        if self.in_measure and self.action == "exclude":
+            raise ValueError("in_measure is for prefer and avoid: an excluded plan is not ranked")
+        return self
 
     @property
     def excludes(self) -> bool:
