@@ -299,6 +299,18 @@ def test_the_script_holds_out_what_the_header_says(tmp_path: Path) -> None:
             recipe["parse_args"](["--model", "m", "--dataset", "d", "--eval-share", bad])
 
 
+def test_a_classifier_holds_out_every_class_in_its_share(tmp_path: Path) -> None:
+    """Ten classes of 40 rows, 20 held out: two of each, where a random split leaves some out."""
+    from datasets import ClassLabel, Dataset
+
+    recipe = load_recipe(case("lora-sft-encoder"), tmp_path)
+    args = recipe["parse_args"](["--model", "m", "--dataset", "d"])
+    labels = Dataset.from_dict({"labels": [i % 10 for i in range(400)]})
+    labels = labels.cast_column("labels", ClassLabel(num_classes=10))
+    _, held = recipe["held_out"](labels, args, stratify="labels")
+    assert sorted(held["labels"]) == sorted(list(range(10)) * 2)
+
+
 @pytest.mark.parametrize("method", ["lora", "full-ft"])
 def test_a_decoder_with_labelled_data_trains_a_classifier_head(
     method: str, models: dict[str, str], data: dict[str, str], tmp_path: Path

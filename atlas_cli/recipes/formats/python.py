@@ -259,7 +259,7 @@ def _training_doc(recipe: Recipe) -> str:
 def _python_imports(recipe: Recipe) -> str:
     encoder = recipe.classifier
     names: dict[str, set[str]] = {
-        "datasets": {"Dataset", "load_dataset"},
+        "datasets": {"Dataset", "load_dataset"} | ({"ClassLabel"} if recipe.classifier else set()),
         "transformers": {
             "AutoTokenizer",
             "PreTrainedModel",

@@ -321,10 +321,13 @@ def finish(trainer: Trainer, stage: str) -> str:
 '''
 
 HELD_OUT = '''
-def held_out(rows: Dataset, args: argparse.Namespace) -> tuple[Dataset, Dataset | None]:
+def held_out(
+    rows: Dataset, args: argparse.Namespace, stratify: str | None = None
+) -> tuple[Dataset, Dataset | None]:
     """The rows to train on, and a share of them held out to evaluate on (--eval-share): at most
     EVAL_ROWS[1] rows, none when the share is under EVAL_ROWS[0] rows (too few to read a loss
-    from). The split is seeded, so every process of a multi-GPU run holds out the same rows."""
+    from); every class in its share where `stratify` names the label column. The split is seeded,
+    so every process of a multi-GPU run holds out the same rows."""
     held = min(EVAL_ROWS[1], int(len(rows) * args.eval_share), len(rows) - 1)
     if held < EVAL_ROWS[0]:
         if args.eval_share > 0:
@@ -333,7 +336,13 @@ def held_out(rows: Dataset, args: argparse.Namespace) -> tuple[Dataset, Dataset 
                 file=sys.stderr,
             )
         return rows, None
-    split = rows.train_test_split(test_size=held, seed=42)
+    try:
+        split = rows.train_test_split(test_size=held, seed=42, stratify_by_column=stratify)
+    except ValueError as why:  # a class of one row cannot be on both sides
+        if stratify is None:
+            raise
+        print(f"A random split, not one per class: {why}", file=sys.stderr)
+        split = rows.train_test_split(test_size=held, seed=42)
     return split["train"], split["test"]
 
 
@@ -562,7 +571,10 @@ def main(argv: list[str] | None = None) -> None:
         encoded["labels"] = [label_ids[str(label)] for label in batch["label"]]
         return dict(encoded)
 
-    data, evaluation = held_out(rows.map(encode, batched=True, remove_columns=rows.column_names), args)
+    encoded = rows.map(encode, batched=True, remove_columns=rows.column_names)
+    # Labels as classes: the held-out rows keep every class in its share.
+    encoded = encoded.cast_column("labels", ClassLabel(names=args.labels))
+    data, evaluation = held_out(encoded, args, stratify="labels")
     model, adapter = build_model(args, tokenizer, None, data, "sft")$wrap_adapter
     trainer = Trainer(
         model=model,
