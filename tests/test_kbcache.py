@@ -104,6 +104,29 @@ def test_default_directory_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert kbcache.cache_dir() == tmp_path / "ft-atlas"
 
 
+def test_relative_cache_directories_are_ignored(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A relative FT_ATLAS_CACHE_DIR or XDG_CACHE_HOME named a cache in every working directory
+    (an attacker's review); the XDG specification says to ignore one."""
+    monkeypatch.setenv(kbcache.CACHE_ENV, "relative-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", "also-relative")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert kbcache.cache_dir() == tmp_path / ".cache" / "ft-atlas"
+
+
+def test_a_named_cache_directory_is_made_but_not_its_parents(
+    kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FT_ATLAS_CACHE_DIR=/nonexistent/deep/dir created the whole path (an attacker's review): a
+    mistyped directory is not made; the cache is simply not used."""
+    monkeypatch.delenv(kbcache.NO_CACHE_ENV, raising=False)
+    monkeypatch.setenv(kbcache.CACHE_ENV, str(tmp_path / "missing" / "deep" / "cache"))
+    assert kbcache.load_cached_catalog(kb).method("LoRA").id == "lora"
+    assert not (tmp_path / "missing").exists()
+    monkeypatch.setenv(kbcache.CACHE_ENV, str(tmp_path / "cache"))
+    kbcache.load_cached_catalog(kb)
+    assert list((tmp_path / "cache").glob("kb-*.json"))
+
+
 def test_oversized_file_is_not_cached_but_reported(tmp_path: Path, cache: Path) -> None:
     big = tmp_path / "big.yaml"
     with big.open("wb") as out:

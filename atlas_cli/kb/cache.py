@@ -50,11 +50,18 @@ MAX_ENTRY_BYTES = 64 << 20  # a 1,000-method KB's entry is ~10 MB
 
 
 def cache_dir() -> Path:
-    explicit = os.environ.get(CACHE_ENV)
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "ft-atlas"
+    """$FT_ATLAS_CACHE_DIR, else $XDG_CACHE_HOME/ft-atlas, else ~/.cache/ft-atlas. A relative
+    value is ignored, as the XDG Base Directory specification says: it would name a different
+    directory in every working directory."""
+    explicit = _absolute(CACHE_ENV)
+    if explicit is not None:
+        return explicit
+    return (_absolute("XDG_CACHE_HOME") or Path.home() / ".cache") / "ft-atlas"
+
+
+def _absolute(variable: str) -> Path | None:
+    value = os.environ.get(variable)
+    return Path(value) if value and os.path.isabs(value) else None
 
 
 # --- the key -------------------------------------------------------------------------------------
@@ -412,7 +419,8 @@ def load_cached_catalog(path: Path) -> Catalog:
     catalog = _load(path, files)
     if directory is None and location is not None:
         with contextlib.suppress(OSError):
-            location.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # A directory the user named is made, not the path to it (a mistyped one stays unmade).
+            location.mkdir(mode=0o700, parents=_absolute(CACHE_ENV) is None, exist_ok=True)
         directory = trusted_directory(location)
     if directory is not None:
         _write_entry(directory, name, encode_entry(key, catalog.kb))
