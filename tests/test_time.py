@@ -479,6 +479,31 @@ def test_a_plan_across_nodes_that_waits_on_the_links_says_so(run: Runner) -> Non
     assert not any("--packing" in n for n in packed if "spans" in n)
 
 
+@pytest.mark.parametrize(
+    ("examples", "epochs", "expected"), [(50, 3, 4), (100, 3, 7), (500, 3, 16), (20, 1, 4)]
+)
+def test_a_small_set_takes_fewer_sequences_per_step(examples: int, epochs: float, expected: int) -> None:
+    """50 examples for 3 epochs at 16 sequences a step made ~9 optimizer steps, one of them
+    warm-up (an expert's review): a small set keeps at least MIN_STEPS steps, down to 4 a step."""
+    from atlas_cli.core.throughput.workload import global_batch
+
+    assert global_batch("sft", 1, Workload(examples, 512, epochs, False)) == expected
+    assert global_batch("sft", 1) == 16 and global_batch("grpo", 2, Workload(50, 512, 1, False)) == 32
+
+
+def test_a_small_set_is_timed_and_written_with_its_smaller_steps(run: Runner) -> None:
+    args = ("--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--goal", "chat", "--examples", "50", "--json")
+    lora = next(
+        p
+        for p in ok(run("recommend", *args, "--top", "30")).json()["recommendations"]
+        if p["method"] == "lora"
+    )
+    assert lora["time_assumptions"]["global_batch"] == 4
+    recipe = ok(run("recipe", *args[:-1], "--plan", str(lora["rank"]), "--out", "-")).stdout
+    header = re.sub(r"\n#\s+", " ", recipe)  # the header's wrapped comment lines, joined
+    assert "GRAD_ACCUM = {'sft': 4}" in recipe and "fewer than the usual 16 for a small set" in header
+
+
 def test_spare_gpus_do_not_reorder_plans_that_use_one(run: Runner) -> None:
     """An expert's review: with --priority cost, 16 H100s ranked P-tuning, IA3 and prefix tuning
     above LoRA for chat, one GPU each, and one H100 ranked LoRA first. The fewer-GPUs rules apply

@@ -28,7 +28,14 @@ from atlas_cli.core.resolve import Hardware
 from atlas_cli.core.throughput.plans import NO_TIME, Timed, TimeInputs, fastest_batch, rate_for, work_of
 from atlas_cli.core.throughput.step import Device
 from atlas_cli.core.throughput.timing import PlanTime, plan_cost, stage_time
-from atlas_cli.core.throughput.workload import GLOBAL_BATCH, Workload, batch_cap, global_batch, least_batch
+from atlas_cli.core.throughput.workload import (
+    GLOBAL_BATCH,
+    MIN_STEPS,
+    Workload,
+    batch_cap,
+    global_batch,
+    least_batch,
+)
 from atlas_cli.i18n import N_
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.recipes.settings import ESTIMATOR_OPTIMIZER, ONLINE_STAGES, Recipe, Setting, recipe_hardware
@@ -43,6 +50,11 @@ def _global_source(stage: str, batch: int, replicas: int, accumulation: int) -> 
         return (
             f"completions per optimizer step: {steps}; online RL samples {SAMPLED_PER_GPU} per GPU, "
             "growing with the GPUs as RL runs are scaled (ft-atlas's time estimate assumes the same)"
+        )
+    if batch * replicas * accumulation < GLOBAL_BATCH:
+        return (
+            f"sequences per optimizer step: {steps}, fewer than the usual {GLOBAL_BATCH} for a small set, "
+            f"so that it takes at least {MIN_STEPS} optimizer steps (as ft-atlas's time estimate does)"
         )
     return (
         f"sequences per optimizer step: {steps}, about the {GLOBAL_BATCH} of TRL's and the alignment "
@@ -139,7 +151,7 @@ def _sized_stage(
         batch = max(given, minimum)
         source = "the profile's --batch-size"
     else:
-        cap = batch_cap((stage,), settings.gpus)
+        cap = batch_cap((stage,), settings.gpus, {stage: _workload(recipe, stage)})
         fitting = training_batch(strategic, settings, minimum, cap)
         if fitting is None:
             batch = minimum
@@ -175,7 +187,9 @@ def _accumulation(recipe: Recipe, stage: str, batch: int, replicas: int) -> int:
     """Micro-steps per optimizer step for a global batch (workload.global_batch). Online
     objectives sample `num_generations` completions per prompt from one generation batch
     (micro-batch x GPUs x accumulation in TRL), which must be a multiple of it."""
-    accumulation = max(1, math.ceil(global_batch(stage, replicas) / (batch * replicas)))
+    accumulation = max(
+        1, math.ceil(global_batch(stage, replicas, _workload(recipe, stage)) / (batch * replicas))
+    )
     generations = recipe.settings.get(f"{stage}.num_generations")
     if stage in ONLINE_STAGES and generations is not None and isinstance(generations.value, int):
         while (batch * replicas * accumulation) % generations.value:

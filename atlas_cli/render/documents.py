@@ -265,7 +265,7 @@ def time_assumptions_json(time: PlanTime, moe: bool) -> TimeAssumptionsJson | No
         "tokens_per_example": first.tokens_per_example,
         "epochs": {s.objective: s.workload.epochs for s in time.stages},
         "packing": first.packing,
-        "global_batch": max(global_batch(s.objective, time.gpus) for s in time.stages),
+        "global_batch": max(global_batch(s.objective, time.gpus, s.workload) for s in time.stages),
         "efficiency": round(share, 3),
         "peak_tflops": time.device.tflops,
         "memory_bandwidth_gbs": time.device.bandwidth_gbs,

@@ -151,7 +151,7 @@ def fastest_batch(
     least = least_batch(objectives)
     if e.settings.batch_size > least or e.fit != "yes":
         return e
-    cap, good = batch_cap(objectives, e.settings.gpus), good_batch(objectives)
+    cap, good = batch_cap(objectives, e.settings.gpus, workloads), good_batch(objectives)
     # (below the good batch, seconds): the smaller the better
     best, best_key = e, (least < good, plan_time(work_of(e), device, workloads, objectives).seconds)
     batch = 2 * least

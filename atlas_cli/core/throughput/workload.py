@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from atlas_cli.core.memory.estimate import GENERATIONS, PAIRED_OBJECTIVES, SAMPLED_PER_GPU, completion_length
@@ -13,6 +13,11 @@ from atlas_cli.core.memory.estimate import GENERATIONS, PAIRED_OBJECTIVES, SAMPL
 # the optimizer step runs and how often gradients are exchanged. Online objectives: see
 # global_batch.
 GLOBAL_BATCH = 16
+# A small set still takes at least MIN_STEPS optimizer steps, with fewer sequences per step down
+# to SMALL_GLOBAL_BATCH: 50 examples for 3 epochs take 37 steps of 4, not 9 of 16 (one of them
+# warm-up), which the schedule and the held-out evaluations need (an expert's review).
+MIN_STEPS = 40
+SMALL_GLOBAL_BATCH = 4
 # TRL's KTOTrainer refuses a per-device batch of 1: its KL term needs mismatched pairs in the batch.
 KTO_MIN_BATCH = 2
 # TRL's KTO docs (batch size recommendations): "a per-step batch size that is at least 4", or the
@@ -50,13 +55,19 @@ class Batches(NamedTuple):
     prompts_per_gpu: float  # online objectives: prompts each GPU samples for
 
 
-def global_batch(objective: str, replicas: int) -> int:
-    """Sequences per optimizer step over `replicas` data-parallel GPUs. Online objectives keep one
-    GPU's generation batch on every GPU (16 sequences: two prompts' groups of 8 completions), so
-    that more GPUs sample more at once, as RL runs are scaled (TRL's own defaults sample 8 per GPU,
-    growing with the GPUs): a fixed global 16 would leave each of 8 GPUs decoding 2 sequences at a
-    time, latency-bound, and more GPUs would barely shorten the run while multiplying its cost."""
-    return SAMPLED_PER_GPU * replicas if objective in GENERATIONS else GLOBAL_BATCH
+def global_batch(objective: str, replicas: int, workload: Workload | None = None) -> int:
+    """Sequences per optimizer step over `replicas` data-parallel GPUs: GLOBAL_BATCH, fewer for a
+    small set (the workload's examples x epochs) so that it still takes MIN_STEPS steps. Online
+    objectives keep one GPU's generation batch on every GPU (16 sequences: two prompts' groups of
+    8 completions), so that more GPUs sample more at once, as RL runs are scaled (TRL's own
+    defaults sample 8 per GPU, growing with the GPUs): a fixed global 16 would leave each of 8 GPUs
+    decoding 2 sequences at a time, latency-bound, and more GPUs would barely shorten the run
+    while multiplying its cost."""
+    if objective in GENERATIONS:
+        return SAMPLED_PER_GPU * replicas
+    if workload is None:
+        return GLOBAL_BATCH
+    return max(SMALL_GLOBAL_BATCH, min(GLOBAL_BATCH, int(workload.examples * workload.epochs // MIN_STEPS)))
 
 
 def least_batch(objectives: Iterable[str]) -> int:
@@ -69,11 +80,13 @@ def good_batch(objectives: Iterable[str]) -> int:
     return KTO_GOOD_BATCH if "kto" in objectives else 1
 
 
-def batch_cap(objectives: Iterable[str], gpus: int) -> int:
+def batch_cap(objectives: Iterable[str], gpus: int, workloads: Mapping[str, Workload] | None = None) -> int:
     """The largest micro-batch worth trying: one global batch over the GPUs, for every stage, and
     at least the batch the stages train well at (KTO's 4, even if a step then holds more)."""
     stages = tuple(objectives)
-    return max(least_batch(stages), good_batch(stages), min(global_batch(o, gpus) for o in stages) // gpus)
+    known = workloads or {}
+    smallest = min(global_batch(o, gpus, known.get(o)) for o in stages)
+    return max(least_batch(stages), good_batch(stages), smallest // gpus)
 
 
 def sequences_per_example(objective: str) -> int:
@@ -101,7 +114,7 @@ def batches(
     tokens = sequences * length
     # A micro-batch holds batch_size examples: pairs hold two sequences each.
     per_micro = batch_size * (2 if objective in PAIRED_OBJECTIVES else 1)
-    accumulation = max(1, math.ceil(global_batch(objective, replicas) / (batch_size * replicas)))
+    accumulation = max(1, math.ceil(global_batch(objective, replicas, workload) / (batch_size * replicas)))
     if workload.packing and objective in PACKABLE:
         computed = float(per_micro * seq_len)
         micro_steps = tokens / replicas / computed
