@@ -59,31 +59,28 @@ def ask(
     catalog = state.catalog()
     prefilled = parse_values(raw)
     profile_from_values(prefilled)  # contradictory flags fail before any question is asked
-    terminal = sys.stdin is not None and sys.stdin.isatty()
-    stderr_terminal = StderrTerminal()
-    interview = Interview(catalog, stderr_terminal, prefilled, piped=not terminal)
-    ended = no_input
-    after_prompt = ""
+    typed = sys.stdin is not None and sys.stdin.isatty()  # else answers come from a pipe or file
+    terminal = StderrTerminal()
+    interview = Interview(catalog, terminal, prefilled, piped=not typed)
+    input_ended = False
     try:
         # Answers piped in (`printf 'weights\n3090\n' | ft-atlas ask`) are read as typed ones.
         answers = interview.run(interactive=not no_input)
     except UsageError as refused:
-        if terminal:
+        if typed:
             raise
-        raise UsageError(
-            t("piped answer {line}: {error}", line=stderr_terminal.lines, error=refused)
-        ) from None
+        raise UsageError(t("piped answer {line}: {error}", line=terminal.lines, error=refused)) from None
     except EOFError:
-        if terminal:  # Ctrl-D at a prompt: the person left
+        if typed:  # Ctrl-D at a prompt: the person left
             raise InputEnded(t("input ended before the questionnaire was finished")) from None
-        ended, after_prompt = True, "\n"  # the prompt the input ended at has no line end
+        input_ended = True
         answers = interview.run(interactive=False)  # the questions left take their defaults
-    if ended:
+    if no_input or input_ended:
         reason = "--no-input" if no_input else t("stdin ended")
         defaulted = ", ".join(interview.defaulted)
         sys.stderr.write(
             printable(
-                after_prompt
+                ("\n" if input_ended else "")  # the prompt the input ended at has no line end
                 + "ft-atlas: "
                 + t("not asking ({reason}); defaulted: {flags}", reason=reason, flags=defaulted)
                 + "\n"

@@ -151,7 +151,8 @@ def _sized_stage(
         batch = max(given, minimum)
         source = "the profile's --batch-size"
     else:
-        cap = batch_cap((stage,), settings.gpus, {stage: _workload(recipe, stage)})
+        workloads = {stage: _workload(recipe, stage)}
+        cap = batch_cap((stage,), settings.gpus, workloads)
         fitting = training_batch(strategic, settings, minimum, cap)
         if fitting is None:
             batch = minimum
@@ -164,7 +165,6 @@ def _sized_stage(
             )
         else:
             least = strategic(settings._replace(batch_size=minimum))
-            workloads = {stage: _workload(recipe, stage)}
             batch = fastest_batch(least, strategic, (stage,), device, workloads).settings.batch_size
             source = (
                 f"the fastest of the powers of two up to {cap} (one global batch over the GPUs) that fit "

@@ -336,7 +336,8 @@ def _evaluation(recipe: Recipe) -> None:
     examples = recipe.profile.get("examples")
     share = EVAL_SHARE
     source = EVAL_SOURCE
-    if isinstance(examples, int) and recipe.trainer != "python":
+    config = recipe.trainer != "python"  # a trainer's YAML: its share is fixed when it is written
+    if isinstance(examples, int) and config:
         held = held_out_rows(examples)
         if not held:
             recipe.notes.append(
@@ -351,7 +352,7 @@ def _evaluation(recipe: Recipe) -> None:
         share = float(f"{held / examples:.4g}")
         # A share, not a count: a file shorter than --examples said still splits.
         source = f"{held} of the profile's {examples} examples <- {EVAL_SOURCE}"
-    elif recipe.trainer != "python":
+    elif config:
         recipe.notes.append(
             t(
                 "Evaluation: without --examples the config holds out {percent} % of each file's rows, "

@@ -79,12 +79,12 @@ def _stack_note(recipe: Recipe, asked: str) -> None:
             "{where}).",
             asked=asked,
             stack=recipe.stack,
-            where=t(STACK_TRAINERS.get(asked, "see docs/recipes.md")),
+            where=t(STACK_TRAINERS[asked]),
         )
     )
 
 
-# Where each stack's own software is written (docs/recipes.md).
+# Where the stacks no recipe trainer runs itself are written (trl and hf are: docs/recipes.md).
 STACK_TRAINERS = {
     "liger": N_("--trainer llamafactory or axolotl, SFT and continued pre-training"),
     "unsloth": N_("Unsloth's own FastLanguageModel scripts, which ft-atlas does not write"),

@@ -257,9 +257,9 @@ def _training_doc(recipe: Recipe) -> str:
 
 
 def _python_imports(recipe: Recipe) -> str:
-    encoder = recipe.classifier
+    classifier = recipe.classifier
     names: dict[str, set[str]] = {
-        "datasets": {"Dataset", "load_dataset"} | ({"ClassLabel"} if recipe.classifier else set()),
+        "datasets": {"Dataset", "load_dataset"} | ({"ClassLabel"} if classifier else set()),
         "transformers": {
             "AutoTokenizer",
             "PreTrainedModel",
@@ -269,22 +269,22 @@ def _python_imports(recipe: Recipe) -> str:
             "TrainingArguments",
         },
     }
-    if encoder or "reward-model" in recipe.stages:
+    if classifier or "reward-model" in recipe.stages:
         names["transformers"].add("AutoModelForSequenceClassification")
-    if not encoder:
+    if not classifier:
         names["transformers"] |= {
             "AutoConfig",
             "AutoModelForCausalLM",
             "AutoModelForImageTextToText",
             "MODEL_FOR_CAUSAL_LM_MAPPING",
         }
-    if encoder:
+    if classifier:
         names["transformers"] |= {"DataCollatorWithPadding", "EvalPrediction"}
     else:
         names["trl"] = {name for stage in recipe.stages for name in TRL_STAGES[stage]}
         if "sft" in recipe.stages:
             names["trl"].add("get_training_chat_template")
-    if not encoder or recipe.memory_model in ("qlora", "adalora"):
+    if not classifier or recipe.memory_model in ("qlora", "adalora"):
         names["accelerate"] = {"PartialState"}  # the number of processes, and each one's GPU
     peft = _peft_names(recipe)
     if peft:
@@ -777,9 +777,10 @@ def _run_line(recipe: Recipe, main: str) -> str:
 
 def _render_training(recipe: Recipe, main: str) -> Rendered:
     _training_notes(recipe)
-    encoder = recipe.classifier
+    classifier = recipe.classifier
     online = _online(recipe)
-    sft = not encoder and "sft" in recipe.stages
+    sft = not classifier and "sft" in recipe.stages
+    evaluated = bool(_evaluated_stages(recipe))
     run = _run_line(recipe, main)
     parts = [
         header(recipe, "python", _written_for(recipe), run),
@@ -796,10 +797,10 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
         training.TRAINING_ARGUMENTS,
         training.PROMPT_BUDGET.substitute(max_prompt=literal(MAX_PROMPT)) if online else "",
         training.CONVERSATION_LOSS if sft else "",
-        training.HELD_OUT if _evaluated_stages(recipe) else "",
+        training.HELD_OUT if evaluated else "",
         training.FINISH,
-        training.ACCURACY if encoder else "",
-        _classifier_main(recipe) if encoder else _run_stage(online, sft, bool(_evaluated_stages(recipe))),
+        training.ACCURACY if classifier else "",
+        _classifier_main(recipe) if classifier else _run_stage(online, sft, evaluated),
     ]
     script = _join_blocks(parts)
     files = [RecipeFile(main, script)]
