@@ -830,3 +830,13 @@ def test_kto_trains_at_the_batch_its_kl_estimate_needs_when_it_fits(run: Runner)
     eight = ok(run(*args, "--model", "qwen2.5-1.5b", "--gpu", "a100-80gb", "--gpus", "8")).json()
     lora = next(p for p in eight["recommendations"] if p["method"] == "lora")
     assert [s["micro_batch"] for s in lora["stages"] if s["objective"] == "kto"] == [4]
+
+
+def test_the_global_batch_shown_is_what_a_step_holds_when_the_gpus_hold_more_than_16(run: Runner) -> None:
+    """8 GPUs at micro-batch 4 take 32 examples a step, however few the usual global batch asks:
+    the time assumptions said 16 (one step of accumulation each, as timed)."""
+    args = ("--model", "llama-3.1-8b", "--method", "lora", "--gpu", "h100-80gb", "--examples", "10k")
+    eight = ok(run("estimate", *args, "--gpus", "8", "--batch-size", "4", "--json")).json()
+    assert eight["time_assumptions"]["global_batch"] == 32
+    one = ok(run("estimate", *args, "--batch-size", "4", "--json")).json()
+    assert one["time_assumptions"]["global_batch"] == 16

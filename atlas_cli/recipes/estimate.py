@@ -12,8 +12,6 @@ stages, epochs and packing. The header states these figures, not the engine's.
 
 from __future__ import annotations
 
-import math
-
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory.estimate import SAMPLED_PER_GPU
 from atlas_cli.core.memory.search import (
@@ -32,8 +30,8 @@ from atlas_cli.core.throughput.workload import (
     GLOBAL_BATCH,
     MIN_STEPS,
     Workload,
+    accumulation_steps,
     batch_cap,
-    global_batch,
     least_batch,
 )
 from atlas_cli.i18n import N_
@@ -184,12 +182,10 @@ def _set_accumulation(recipe: Recipe, stage: str, batch: int, replicas: int) -> 
 
 
 def _accumulation(recipe: Recipe, stage: str, batch: int, replicas: int) -> int:
-    """Micro-steps per optimizer step for a global batch (workload.global_batch). Online
+    """Micro-steps per optimizer step for a global batch (workload.accumulation_steps). Online
     objectives sample `num_generations` completions per prompt from one generation batch
     (micro-batch x GPUs x accumulation in TRL), which must be a multiple of it."""
-    accumulation = max(
-        1, math.ceil(global_batch(stage, replicas, _workload(recipe, stage)) / (batch * replicas))
-    )
+    accumulation = accumulation_steps(stage, replicas, batch, _workload(recipe, stage))
     generations = recipe.settings.get(f"{stage}.num_generations")
     if stage in ONLINE_STAGES and generations is not None and isinstance(generations.value, int):
         while (batch * replicas * accumulation) % generations.value:

@@ -25,7 +25,6 @@ from atlas_cli.core.throughput.timing import (
     Rate,
     StageTime,
 )
-from atlas_cli.core.throughput.workload import global_batch
 from atlas_cli.i18n import N_, language, t
 from atlas_cli.kb.schema import Advice, KnowledgeBase, Method
 from atlas_cli.kb.vocabulary import FIT_MARGIN, GENERATIVE_GOALS, OUTPUT_SCHEMA_VERSION, STACKS, Lang
@@ -265,7 +264,7 @@ def time_assumptions_json(time: PlanTime, moe: bool) -> TimeAssumptionsJson | No
         "tokens_per_example": first.tokens_per_example,
         "epochs": {s.objective: s.workload.epochs for s in time.stages},
         "packing": first.packing,
-        "global_batch": max(global_batch(s.objective, time.gpus, s.workload) for s in time.stages),
+        "global_batch": max(s.global_batch for s in time.stages),
         "efficiency": round(share, 3),
         "peak_tflops": time.device.tflops,
         "memory_bandwidth_gbs": time.device.bandwidth_gbs,

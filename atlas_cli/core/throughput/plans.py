@@ -199,7 +199,8 @@ def _setup_time(e: Estimate, device: Device, inputs: TimeInputs) -> PlanTime:
     seconds = tokens * per_token / (device.tflops * 1e12 * efficiency("hf", device)) / e.settings.gpus
     step = Step(seconds, seconds, 0.0, 0.0, 0.0, 0.0)
     corpus = Workload(inputs.examples, inputs.tokens(), 1.0, packing=True)
-    stage = StageTime("embed the corpus", tokens, seconds, 0.0, step, corpus, e.settings.batch_size)
+    batch = e.settings.batch_size
+    stage = StageTime("embed the corpus", tokens, seconds, 0.0, step, corpus, batch, batch * e.settings.gpus)
     return PlanTime.of((stage,), e.settings.gpus, device, "hf")
 
 

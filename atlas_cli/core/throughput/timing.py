@@ -30,6 +30,7 @@ class StageTime(NamedTuple):
     step: Step  # one micro-step's breakdown, for --explain
     workload: Workload
     micro_batch: int  # examples per GPU per micro-step, as the time assumes
+    global_batch: int  # examples per optimizer step over all GPUs (micro-batch x replicas x accumulation)
 
     @property
     def tokens_per_second(self) -> float:
@@ -102,7 +103,10 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: str) -
         at_once = sampled_at_once(s.batch_size)
         rounds = b.prompts_per_gpu * GENERATIONS[objective] / at_once
         generation = rounds * decode_seconds(work, device, at_once, length - completion, completion)
-    return StageTime(objective, b.tokens, training + generation, generation, step, workload, s.batch_size)
+    per_update = s.batch_size * s.replicas * b.accumulation
+    return StageTime(
+        objective, b.tokens, training + generation, generation, step, workload, s.batch_size, per_update
+    )
 
 
 def _extra_forwards(work: Work, objective: str) -> int:

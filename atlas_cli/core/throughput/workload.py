@@ -70,6 +70,12 @@ def global_batch(objective: str, replicas: int, workload: Workload | None = None
     return max(SMALL_GLOBAL_BATCH, min(GLOBAL_BATCH, int(workload.examples * workload.epochs // MIN_STEPS)))
 
 
+def accumulation_steps(objective: str, replicas: int, batch: int, workload: Workload | None = None) -> int:
+    """Micro-steps per optimizer step: the global batch over the replicas' micro-batches, at least
+    one, so that more GPUs than the global batch needs make each step larger than it."""
+    return max(1, math.ceil(global_batch(objective, replicas, workload) / (batch * replicas)))
+
+
 def least_batch(objectives: Iterable[str]) -> int:
     """The smallest micro-batch every stage trains at (KTO needs a pair)."""
     return KTO_MIN_BATCH if "kto" in objectives else 1
@@ -114,7 +120,7 @@ def batches(
     tokens = sequences * length
     # A micro-batch holds batch_size examples: pairs hold two sequences each.
     per_micro = batch_size * (2 if objective in PAIRED_OBJECTIVES else 1)
-    accumulation = max(1, math.ceil(global_batch(objective, replicas, workload) / (batch_size * replicas)))
+    steps = accumulation_steps(objective, replicas, batch_size, workload)
     if workload.packing and objective in PACKABLE:
         computed = float(per_micro * seq_len)
         micro_steps = tokens / replicas / computed
@@ -124,4 +130,4 @@ def batches(
         micro_steps = sequences / replicas / per_micro
     prompts = workload.examples * workload.epochs / replicas if objective in GENERATIONS else 0.0
     attended = length if workload.packing and objective in PACKABLE else computed / per_micro
-    return Batches(sequences, tokens, micro_steps, computed / split, attended, accumulation, prompts)
+    return Batches(sequences, tokens, micro_steps, computed / split, attended, steps, prompts)
