@@ -1098,3 +1098,18 @@ def test_options_that_change_nothing_are_said_not_dropped(run: Runner) -> None:
         "estimate", "--method", "qlora", "--quant-bits", "8", "--model-size", "7b", "--gpu", "a100-80gb"
     )
     assert ok(fine) and "ignored" not in fine.stderr
+
+
+def test_galore_is_placed_with_data_parallel_only_as_its_recipes_run(run: Runner) -> None:
+    """recommend ranked GaLore under ZeRO-2/3 on 4 GPUs, and `recipe --plan N` then refused it
+    (an expert's review): GaLore's projected optimizer runs with data parallel only."""
+    args = ("--gpu", "a100-80gb", "--gpus", "4", "--model", "qwen3-14b", "--goal", "chat")
+    ranked = ok(run("recommend", *args, "--top", "30", "--json")).json()["recommendations"]
+    galore = next(p for p in ranked if p["method"] == "galore")
+    assert galore["assumptions"]["sharding"] == "ddp"
+    estimate_args = ("--model", "qwen3-14b", "--method", "galore", "--gpu", "a100-80gb", "--gpus", "4")
+    asked = ok(run("estimate", *estimate_args, "--sharding", "zero3", "--json")).json()
+    assert asked["assumptions"]["sharding"] == "ddp"
+    assert any("data parallel only" in w for w in asked["warnings"])
+    result = run("recipe", *args, "--plan", str(galore["rank"]), "--out", "-")
+    assert result.exit_code == 0 and "data parallel only" not in result.stderr

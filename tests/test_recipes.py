@@ -1562,14 +1562,14 @@ def test_recipe_json_has_plan_settings_memory_files_and_launch(run: Runner) -> N
     ast.parse(document["files"][0]["text"])
 
 
-def test_galore_is_refused_where_it_would_need_deepspeed() -> None:
-    """LLaMA-Factory's own parser refused these recipes: 'GaLore and APOLLO are incompatible with
-    DeepSpeed yet'; galore-torch documents data parallel only."""
+def test_galore_recipes_run_data_parallel_however_many_gpus() -> None:
+    """LLaMA-Factory's own parser refused GaLore under DeepSpeed ('GaLore and APOLLO are
+    incompatible with DeepSpeed yet'; galore-torch documents data parallel only): the plan is
+    placed with data parallel, and every format writes it without DeepSpeed."""
     rec = recommend(gpu="a100-80gb", gpus="4", model="llama-3.1-70b", data_kind="preferences")
     rank = rank_of(rec, "galore")
     for fmt in FORMATS:
-        with pytest.raises(UsageError, match="GaLore runs with data parallel only"):
-            render_recipe(CATALOG, rec, rank, fmt)
+        assert "deepspeed" not in render_recipe(CATALOG, rec, rank, fmt).lower()
 
 
 @pytest.mark.parametrize(

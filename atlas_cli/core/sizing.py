@@ -182,11 +182,22 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
 def _ignored_options(options: EstimateOptions, memory_model: str | None, gpus: int) -> list[str]:
     """Options given that change nothing for this method or these GPUs: said, not dropped."""
     ignored = []
-    if options.quant_bits is not None and not MEMORY_MODELS[memory_model or "inference"].quantized_base:
+    info = MEMORY_MODELS[memory_model or "inference"]
+    if options.quant_bits is not None and not info.quantized_base:
         ignored.append(
             t(
                 "--quant-bits {bits}: {method} trains on a 16-bit base, not a quantized one (QLoRA): ignored",
                 bits=options.quant_bits,
+                method=options.method,
+            )
+        )
+    if options.sharding not in ("auto", "ddp") and gpus > 1 and info.data_parallel_only:
+        ignored.append(
+            t(
+                "--sharding {sharding}: {method} runs with data parallel only (its optimizer projects "
+                "each weight's whole gradient; LLaMA-Factory: 'GaLore and APOLLO are incompatible with "
+                "DeepSpeed yet'): estimated with ddp",
+                sharding=options.sharding,
                 method=options.method,
             )
         )

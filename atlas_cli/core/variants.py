@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import trainable_params
-from atlas_cli.core.memory.search import estimator, with_strategy
+from atlas_cli.core.memory.search import estimator, placed
 from atlas_cli.core.resolve import Hardware, ModelInfo, choose_precision
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import t
@@ -100,7 +100,7 @@ def sweep(
             if not applies(variant, hardware):
                 continue
             varied, warnings = with_variant(variant, settings, hardware)
-            result = with_strategy(run, varied) if auto_sharding else run(varied)
+            result = placed(run, varied, auto_sharding)
             rows.append((variant.label, result, warnings))
     return sorted(rows, key=lambda row: (row[1].per_gpu_gb, row[0]))
 
@@ -113,4 +113,4 @@ def single(
     if method.memory_model == "qlora":
         label = f"{method.name} {settings.quant_bits}-bit"  # a name: the same in every language
     run = estimator(method.id, method.memory_model, info.sized)
-    return label, with_strategy(run, settings) if auto_sharding else run(settings)
+    return label, placed(run, settings, auto_sharding)

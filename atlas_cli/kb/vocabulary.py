@@ -47,12 +47,16 @@ class MemoryModelInfo(NamedTuple):
     frozen_base: bool  # the base stays frozen: its adapter-disabled self is the reference model
     subset: bool = False  # trains a subset of the model's own weights (no second copy)
     quantized_base: bool = False  # the frozen base is stored in 4 or 8 bits
+    # Runs with plain data parallel only: GaLore's projected optimizer needs each weight's whole
+    # gradient (LLaMA-Factory refuses it with DeepSpeed: "GaLore and APOLLO are incompatible with
+    # DeepSpeed yet"; galore-torch documents DDP only).
+    data_parallel_only: bool = False
 
 
 # Each name has one function in core/memory.py; a method in the KB names the one it follows.
 MEMORY_MODELS: Final[dict[str, MemoryModelInfo]] = {
     "full": MemoryModelInfo("weights", frozen_base=False),
-    "galore": MemoryModelInfo("weights", frozen_base=False),
+    "galore": MemoryModelInfo("weights", frozen_base=False, data_parallel_only=True),
     "partial": MemoryModelInfo("weights", frozen_base=False, subset=True),
     "bitfit": MemoryModelInfo("weights", frozen_base=False, subset=True),
     "adapters": MemoryModelInfo("bottleneck", frozen_base=True),

@@ -55,13 +55,6 @@ def write_recipe(
     settle(catalog, recipe, chosen.name, stack)
     _stack_note(recipe, str(recipe.profile.get("stack")))
     _check_gap(recipe, chosen)
-    if recipe.memory_model == "galore" and recipe.gpus > 1 and recipe.sharding != "ddp":
-        # Found by LLaMA-Factory's own parser on these recipes; galore-torch documents DDP only.
-        raise UsageError(
-            f"plan {recipe.rank} ({recipe.plan.name}) fits {recipe.gpus} GPUs only with "
-            f"{recipe.sharding.upper()}, and GaLore runs with data parallel only (LLaMA-Factory: "
-            "'GaLore and APOLLO are incompatible with DeepSpeed yet'); pick another plan with --plan"
-        )
     _check_hardware(recipe)
     return recipe, chosen.render(recipe, main or chosen.default_name)
 

@@ -39,10 +39,14 @@ def estimator(method_id: str, model: str, shape: Shape) -> Estimator:
 def with_strategy(run: Estimator, settings: EstimateSettings) -> Estimate:
     """`auto` multi-GPU: the first strategy that fits within the margin; else ZeRO-3 with each
     sequence split over the fewest GPUs that makes it fit (sequence parallelism: long sequences);
-    else the first that fits at all, else ZeRO-3 (the least memory)."""
-    if settings.gpus == 1:
-        return run(settings._replace(sharding="ddp", sequence_parallel=1))
-    tried = [run(settings._replace(sharding=name, sequence_parallel=1)) for name in STRATEGIES]
+    else the first that fits at all, else ZeRO-3 (the least memory). A way of training that runs
+    with data parallel only (GaLore) gets data parallel."""
+    data_parallel = run(settings._replace(sharding="ddp", sequence_parallel=1))
+    if settings.gpus == 1 or MEMORY_MODELS[data_parallel.memory_model].data_parallel_only:
+        return data_parallel
+    tried = [data_parallel] + [
+        run(settings._replace(sharding=name, sequence_parallel=1)) for name in STRATEGIES[1:]
+    ]
     found = _first(tried, "yes")
     if found is not None:
         return found
@@ -52,6 +56,17 @@ def with_strategy(run: Estimator, settings: EstimateSettings) -> Estimate:
         for n in sequence_parallel_degrees(last.memory_model, last.shape, settings)
     ]
     return _first(split, "yes") or _first(tried, "tight") or _first(split, "tight") or tried[-1]
+
+
+def placed(run: Estimator, settings: EstimateSettings, auto: bool) -> Estimate:
+    """The estimate at the strategy asked for: `auto` picks one (with_strategy); one given is
+    kept, except by a way of training that runs with data parallel only (GaLore)."""
+    if auto:
+        return with_strategy(run, settings)
+    found = run(settings)
+    if found.settings.sharding != "ddp" and MEMORY_MODELS[found.memory_model].data_parallel_only:
+        return run(settings._replace(sharding="ddp", sequence_parallel=1))
+    return found
 
 
 def _first(estimates: list[Estimate], fit: str) -> Estimate | None:
