@@ -148,8 +148,10 @@ def test_qlora_leaves_fused_experts_unquantized_except_on_unsloth() -> None:
     assert unsloth == pytest.approx(moe.linear_params * bits / 8 + rest * 2)
 
 
-def test_eager_attention_counts_every_heads_s_by_s_matrix_except_on_unsloth() -> None:
-    """gpt-oss has no SDPA kernel (attention sinks): transformers runs it eagerly."""
+def test_eager_attention_counts_every_heads_s_by_s_matrix_with_transformers_defaults() -> None:
+    """gpt-oss has no SDPA kernel (attention sinks): transformers runs it eagerly (`hf`, as
+    LLaMA-Factory and axolotl load it); the Python recipes (`trl`) load a kernel that applies the
+    sinks, and Unsloth runs its own flex attention: no s x s matrix there."""
     oss, llama = model("gpt-oss-20b"), model("llama-3.1-8b")
     per_pair = act.EAGER_SAVED_BYTES + act.EAGER_PEAK_BYTES
 
@@ -159,6 +161,7 @@ def test_eager_attention_counts_every_heads_s_by_s_matrix_except_on_unsloth() ->
     short, long = activations(oss, seq_len=2048), activations(oss, seq_len=8192)
     assert long - 4 * short == pytest.approx(64 * 12 * 2048**2 * per_pair / GB, rel=0.01)  # s² of one layer
     assert activations(oss, seq_len=8192, stack="unsloth") < 0.1 * long  # its flex attention
+    assert activations(oss, seq_len=8192, stack="trl") < 0.1 * long  # FlashAttention 3 or flex
     assert activations(llama, seq_len=8192) == pytest.approx(4 * activations(llama, seq_len=2048), rel=0.01)
     unkept = estimate("lora", "lora", oss, cfg(seq_len=2048, gradient_checkpointing=False)).breakdown
     assert unkept["activations_gb"] * GB > oss.layers * 64 * 2048**2 * act.EAGER_SAVED_BYTES

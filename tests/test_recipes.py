@@ -1801,3 +1801,20 @@ def test_the_first_plan_fits_as_each_trainer_runs_it(run: Runner, trainer: str) 
     stacks = {stage["assumptions"]["stack"] for stage in data["memory"]}
     assert stacks == ({"trl"} if trainer == "python" else {"hf"})
     assert data["profile"]["stack"] == stacks.pop()
+
+
+@pytest.mark.parametrize(
+    ("gpu", "kernel"), [("h100-80gb", "kernels-community/vllm-flash-attn3"), ("a100-80gb", "flex_attention")]
+)
+def test_gpt_oss_trains_with_a_kernel_that_applies_its_sinks(gpu: str, kernel: str) -> None:
+    """gpt-oss has no SDPA kernel: transformers' default, eager, held an s x s matrix per head and
+    made a 16k LoRA plan 195 GB (an expert's review); TRL's sft_gpt_oss.py loads FlashAttention 3
+    with sinks, and flex attention applies them on other GPUs."""
+    rec = recommend(gpu=gpu, model="gpt-oss-20b", goal="reasoning", seq_len="16k", examples="5k")
+    assert rec.plans[0].method == "lora" and rec.plans[0].fit == "yes"
+    python = render_recipe(CATALOG, rec, 1, "python")
+    assert f"kwargs[\"attn_implementation\"] = '{kernel}'" in python
+    assert ("'kernels': " in python) == kernel.startswith("kernels-community/")
+    # LLaMA-Factory's flash_attn takes no such kernel: it keeps transformers' default, sized as such.
+    (lf,) = yaml_documents(render_recipe(CATALOG, rec, 1, "llamafactory"))
+    assert "flash_attn" not in lf

@@ -35,7 +35,7 @@ from atlas_cli.core.throughput.plans import Timed
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import t
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.schema import HyperValue, LlmModel, Method
+from atlas_cli.kb.schema import Gpu, HyperValue, LlmModel, Method
 from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS
 
 # The releases each Python recipe was written for (tests/test_recipes_run.py runs them with
@@ -89,6 +89,15 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
 SUPERVISED_STAGES = ("sft", "continued-pretraining")
 # The NVIDIA architectures FlashAttention 2's CUDA kernels support (Dao-AILab/flash-attention README).
 FLASH_ATTENTION_2 = ("Ampere", "Ada Lovelace", "Hopper")
+# The "attention" setting's value for packed rows kept apart by FlashAttention 2.
+FLASH_ATTENTION = "flash-attention-2"
+# A family transformers runs eagerly by default (gpt-oss's attention sinks: _supports_sdpa False)
+# holds an s x s matrix per head; the Python recipes load it with a kernel that applies the sinks
+# without one: FlashAttention 3 from the Hub on Hopper, as TRL's examples/scripts/sft_gpt_oss.py
+# does (GptOssPreTrainedModel._compatible_flash_implementations), flex attention on the other
+# CUDA and ROCm GPUs (_supports_flex_attn; transformers' flex_attention applies the sinks, not on CPU).
+SINK_ATTENTION_HOPPER = "kernels-community/vllm-flash-attn3"
+FLEX_ATTENTION = "flex_attention"
 ONLINE_STAGES = ("grpo", "rloo")
 
 # A held-out evaluation set for the offline objectives (online RL scores its own generations):
@@ -314,7 +323,7 @@ def settle(catalog: Catalog, recipe: Recipe, trainer: str, stack: str) -> Recipe
         _stage_settings(catalog.methods.get(stage), recipe, stage)
         recipe.set(f"epochs.{stage}", _epochs(catalog.methods.get(stage), recipe))
         recipe.set(f"packing.{stage}", _packing(catalog.methods.get(stage), recipe, stage))
-    _packed_attention(catalog, recipe)
+    _attention(catalog, recipe)
     _evaluation(recipe)
     estimate_recipe(catalog, recipe)
     return recipe
@@ -378,18 +387,39 @@ def recipe_hardware(catalog: Catalog, recipe: Recipe) -> Hardware:
     )
 
 
-def _packed_attention(catalog: Catalog, recipe: Recipe) -> None:
+def _attention(catalog: Catalog, recipe: Recipe) -> None:
+    """The attention kernel a recipe loads the model with, when it needs one: a family that runs
+    eagerly by default gets a kernel without s x s matrices in the Python recipes (sized with
+    TRL's stack; LLaMA-Factory and axolotl keep transformers' default, sized with `hf`); packed
+    SFT gets FlashAttention 2 to keep its examples apart."""
+    gpu_id = recipe_hardware(catalog, recipe).gpu_id
+    gpu = None if gpu_id is None else catalog.gpus[gpu_id]
+    architecture = None if gpu is None or gpu.vendor != "nvidia" else gpu.architecture.split(" (")[0]
+    if recipe.model is not None and recipe.model.eager_attention:
+        # flex attention applies the sinks on CUDA (and ROCm) devices, not on Apple's MPS.
+        if recipe.trainer == "python" and gpu is not None and gpu.vendor != "apple":
+            kernel = SINK_ATTENTION_HOPPER if architecture == "Hopper" else FLEX_ATTENTION
+            source = (
+                f"{recipe.model.name} has no SDPA kernel (attention sinks): eager attention would hold "
+                "an s x s matrix per head (transformers GptOssPreTrainedModel; TRL "
+                "examples/scripts/sft_gpt_oss.py)"
+            )
+            recipe.set("attention", Setting(kernel, source))
+        return
+    _packed_attention(recipe, gpu, architecture)
+
+
+def _packed_attention(recipe: Recipe, gpu: Gpu | None, architecture: str | None) -> None:
     """Packed SFT trains several examples in one row told apart by their positions (TRL's
     padding-free packing, LLaMA-Factory's neat_packing, axolotl's multipack). FlashAttention 2
     keeps them apart at no cost; any other attention gets a seq x seq mask from transformers
     (masking_utils: find_packed_sequence_indices) that the memory estimate does not count."""
     if not ("sft" in recipe.stages and recipe.stage_value("packing", "sft")):
         return
-    gpu_id = recipe_hardware(catalog, recipe).gpu_id
-    gpu = None if gpu_id is None else catalog.gpus[gpu_id]
-    if gpu is not None and gpu.vendor == "nvidia" and gpu.architecture.split(" (")[0] in FLASH_ATTENTION_2:
+    if architecture in FLASH_ATTENTION_2:
+        assert gpu is not None
         source = f"packed rows need it (FlashAttention 2 runs on {gpu.architecture} GPUs, its README)"
-        recipe.set("attention", Setting("flash-attention-2", source))
+        recipe.set("attention", Setting(FLASH_ATTENTION, source))
         return
     seq_len = int(recipe.value("seq_len"))
     recipe.notes.append(

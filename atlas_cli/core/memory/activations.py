@@ -79,9 +79,11 @@ def activation_bytes(
 
 
 def eager_attention_counted(shape: Shape, stack: str) -> bool:
-    """Whether training holds s x s attention matrices: a family without a memory-efficient
-    kernel, off Unsloth (which runs such families through its own flex attention)."""
-    return bool(shape.eager_heads) and stack != "unsloth"
+    """Whether training holds s x s attention matrices: a family without an SDPA kernel, run with
+    transformers' default (eager) attention, as LLaMA-Factory and axolotl load it (`hf`). TRL's
+    stack is the Python recipes', which load it with a kernel that applies its sinks (FlashAttention
+    3 on Hopper, flex attention elsewhere: recipes/settings.py); Unsloth runs its own flex attention."""
+    return bool(shape.eager_heads) and stack == "hf"
 
 
 def eager_attention_bytes(
@@ -89,7 +91,7 @@ def eager_attention_bytes(
 ) -> float:
     """The s x s attention matrices of a family without a memory-efficient kernel: every layer's
     probabilities without checkpointing, one layer's under it, plus the running layer's
-    temporaries. Unsloth runs such families through its own flex attention, which has none."""
+    temporaries (eager_attention_counted says when)."""
     if not eager_attention_counted(shape, stack):
         return 0.0
     one_layer = shape.eager_heads * seq_len**2 * sequences

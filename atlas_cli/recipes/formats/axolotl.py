@@ -9,7 +9,7 @@ from atlas_cli.core.shell import shell_word
 from atlas_cli.i18n import N_, t
 from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
-from atlas_cli.recipes.settings import Recipe, optimizer_arguments
+from atlas_cli.recipes.settings import FLASH_ATTENTION, Recipe, optimizer_arguments
 from atlas_cli.recipes.templates import training
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
 
@@ -186,7 +186,7 @@ def _ax_train(recipe: Recipe, stage: str, output: str, ds_file: str | None) -> d
         # Several documents per sequence; a document longer than sequence_len is split into
         # chunks by the completion type, not cut.
         values["sample_packing"] = True
-        if recipe.has("attention"):  # packed rows told apart without a seq x seq mask
+        if recipe.has("attention") and recipe.value("attention") == FLASH_ATTENTION:  # rows kept apart
             values["attn_implementation"] = "flash_attention_2"
     if recipe.has(f"lr.{stage}"):
         values["learning_rate"] = recipe.value(f"lr.{stage}")

@@ -10,7 +10,7 @@ from atlas_cli.core.shell import shell_word
 from atlas_cli.i18n import N_, t
 from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
-from atlas_cli.recipes.settings import Recipe
+from atlas_cli.recipes.settings import FLASH_ATTENTION, Recipe
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
 
 VERSION = "0.9.5"
@@ -221,7 +221,8 @@ def _lf_optim(recipe: Recipe) -> str:
 
 def _neat_fa2(recipe: Recipe, stage: str) -> bool:
     """Packed SFT kept apart by FlashAttention 2 (neat_packing with fa2)."""
-    return stage == "sft" and bool(recipe.stage_value("packing", stage)) and recipe.has("attention")
+    packed = stage == "sft" and bool(recipe.stage_value("packing", stage))
+    return packed and recipe.has("attention") and recipe.value("attention") == FLASH_ATTENTION
 
 
 def _lf_train(recipe: Recipe, stage: str, ds_file: str | None) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from atlas_cli.recipes.launchers import (
 from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import (
     EVAL_ROWS,
+    FLASH_ATTENTION,
     MINIMUM_VERSIONS,
     ONLINE_STAGES,
     VISION_MODULES,
@@ -434,9 +435,9 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
     if recipe.value("optim") == OPTIMIZERS["adamw-8bit-sr"].transformers_name:
         needs["torchao"] = "pip install torchao (8-bit AdamW with bf16 stochastic rounding)"
     attention = _attention(recipe)
-    if attention == FLASH_ATTENTION_KERNEL:
-        needs["kernels"] = f"pip install kernels (downloads {FLASH_ATTENTION_KERNEL}'s prebuilt kernel)"
-    elif attention is not None:
+    if attention is not None and attention.startswith("kernels-community/"):
+        needs["kernels"] = f"pip install kernels (downloads {attention}'s prebuilt kernel)"
+    elif attention == "flash_attention_2":
         needs["flash_attn"] = "pip install flash-attn (DeepSpeed Ulysses runs FlashAttention 2 inside)"
     if any(recipe.has(f"{stage}.use_vllm") for stage in recipe.stages):
         needs["vllm"] = "pip install vllm (TRL samples the completions with it: use_vllm=True)"
@@ -586,16 +587,21 @@ $load
 # packing supports it (sft_trainer.FLASH_ATTENTION_VARIANTS).
 FLASH_ATTENTION_KERNEL = "kernels-community/flash-attn2"
 ATTENTION_KWARG = """
-    # FlashAttention: packed rows' examples kept apart without a seq x seq mask; Ulysses runs it.
+    # Attention without a seq x seq matrix per head (the header's `attention` says why).
     kwargs["attn_implementation"] = $attention"""
 
 
 def _attention(recipe: Recipe) -> str | None:
-    """The attention the model loads with: FlashAttention 2 from the Hub for packed rows, the
-    flash-attn package's under DeepSpeed Ulysses (its sp_attn_implementation names it)."""
+    """The attention the model loads with: the flash-attn package's FlashAttention 2 under
+    DeepSpeed Ulysses (its sp_attn_implementation names it), else the recipe's `attention`
+    setting (FlashAttention 2 from the Hub for packed rows; a kernel that applies gpt-oss's
+    sinks)."""
     if recipe.sequence_parallel > 1:
         return "flash_attention_2"
-    return FLASH_ATTENTION_KERNEL if recipe.has("attention") else None
+    if not recipe.has("attention"):
+        return None
+    chosen = str(recipe.value("attention"))
+    return FLASH_ATTENTION_KERNEL if chosen == FLASH_ATTENTION else chosen
 
 
 LOAD_CAUSAL = "    return language_model_class(path).from_pretrained(path, **kwargs)"
