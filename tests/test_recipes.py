@@ -1476,6 +1476,8 @@ def test_headers_name_the_trainers_pins_and_the_scripts_minimum_versions() -> No
     case = case_named("lora-sft-decoder")
     python = render(case, "python")
     assert constants(python)["MINIMUM_VERSIONS"] == {k: v for k, v in MINIMUM_VERSIONS.items()}
+    assert constants(python)["FUSED_LM_HEAD"] == {"trl": "1.15.0"}  # the memory estimate assumes it
+    assert "assumes trl >= 1.15.0" in header_of(python)
     assert "version_tuple(installed) < version_tuple(minimum)" in python
     # transformers 5.23 renamed the checkpointing argument; older 5.x know only the old name.
     assert "CHECKPOINTING_ARGUMENT" in python and "activation_checkpointing=" not in python

@@ -510,6 +510,19 @@ def test_a_library_older_than_the_minimum_stops_the_script(
         recipe["main"]([*recipe_args(recipe, case("lora-sft-decoder"), models, data), *SMOKE])
 
 
+def test_a_trl_without_the_fused_lm_head_is_warned_of(
+    models: dict[str, str], data: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The header's memory assumes TRL's fused LM head (trl >= 1.15.0); the scripts run with trl
+    1.9.0, which materialises the logits (an expert's review): the script says so."""
+    recipe = load_recipe(case("lora-sft+dpo-decoder"), tmp_path)
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "1.14.0" if name == "trl" else real(name))
+    args = recipe["parse_args"](recipe_args(recipe, case("lora-sft+dpo-decoder"), models, data))
+    with pytest.warns(UserWarning, match=r"trl 1\.14\.0 is installed: it materialises the logits"):
+        recipe["check_environment"](args)
+
+
 def test_online_rl_leaves_out_prompts_past_their_share_of_max_length(
     models: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -54,6 +54,10 @@ MINIMUM_VERSIONS = {
     "trl": "1.9.0",
     "datasets": "4.8.4",
 }
+# The memory the header states assumes TRL's fused LM head (trl.trainer.utils.add_fused_lm_head:
+# SFT, DPO, KTO, GRPO and RLOO never materialise the logits), first released in trl 1.15.0 (not
+# in 1.14.0's wheel): an older trl runs the recipe with more memory, and the script says so.
+FUSED_LM_HEAD_TRL = "1.15.0"
 
 Value = str | int | float | bool | list[str]
 

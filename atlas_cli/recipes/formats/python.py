@@ -23,6 +23,7 @@ from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, regi
 from atlas_cli.recipes.settings import (
     EVAL_ROWS,
     FLASH_ATTENTION,
+    FUSED_LM_HEAD_TRL,
     MINIMUM_VERSIONS,
     ONLINE_STAGES,
     VISION_MODULES,
@@ -71,11 +72,19 @@ def _written_for(recipe: Recipe) -> str:
     if distributed(recipe):
         extra += "; accelerate" + (" and deepspeed" if recipe.sharding != "ddp" else "")
     floors = ", ".join(f"{k} {v}" for k, v in _minimum_versions(recipe, MINIMUM_VERSIONS).items())
-    return t(
+    written = t(
         "Written for: {libraries}. Needs at least: {floors} (the script checks).",
         libraries=libraries + extra,
         floors=floors,
     )
+    if recipe.classifier:  # transformers' Trainer: no TRL, no language-model head
+        return written
+    fused = t(
+        "The memory estimate assumes trl >= {version}, whose trainers never hold the logits (a fused LM "
+        "head); with an older trl expect more, as the script warns.",
+        version=FUSED_LM_HEAD_TRL,
+    )
+    return f"{written} {fused}"
 
 
 def gap(recipe: Recipe) -> str | None:
@@ -475,6 +484,8 @@ def _constants(recipe: Recipe) -> str:
         f"PLAN = {literal(recipe.plan.name)}  # the plan this recipe trains, as ft-atlas recommend names it",
         f"WRITTEN_FOR = {literal(versions)}",
         f"MINIMUM_VERSIONS = {literal(_minimum_versions(recipe, versions))}",
+        f"FUSED_LM_HEAD = {literal({'trl': FUSED_LM_HEAD_TRL} if 'trl' in versions else {})}"
+        "  # the memory estimate assumes it",
         f"REQUIRED_MODULES = {literal(needs)}",
         f"NEEDS_CUDA = {literal(recipe.memory_model == 'qlora')}  # bitsandbytes' 4-bit kernels",
         f"SHARDED = {literal(recipe.sharding == 'zero3')}  # ZeRO-3: the 4-bit weights are sharded",

@@ -3,7 +3,7 @@
 The assembled script is: header comments, a docstring with the data formats, imports, the plan's
 constants, then these blocks. Names the blocks share: PLAN, PRECISION, GRADIENT_CHECKPOINTING,
 BATCH_SIZE, GRAD_ACCUM, EPOCHS, MAX_LENGTH, OPTIM, LEARNING_RATE, EXTRA_TRAINING_ARGUMENTS,
-FROZEN_BASE, NEEDS_CUDA, REQUIRED_MODULES, WRITTEN_FOR, CALLBACKS, plus the method's own.
+FROZEN_BASE, NEEDS_CUDA, REQUIRED_MODULES, WRITTEN_FOR, FUSED_LM_HEAD, CALLBACKS, plus the method's own.
 """
 
 from __future__ import annotations
@@ -49,6 +49,15 @@ def check_environment(args: argparse.Namespace) -> None:
             warnings.warn(
                 f"{name} {installed} is installed; this recipe was written for {written_for}, "
                 "so argument names may differ",
+                stacklevel=2,
+            )
+    for name, fused in FUSED_LM_HEAD.items():
+        installed = importlib.metadata.version(name)
+        if version_tuple(installed) < version_tuple(fused):
+            warnings.warn(
+                f"{name} {installed} is installed: it materialises the logits, and this recipe's memory "
+                f"estimate assumes {name} >= {fused}, whose trainers never do (add_fused_lm_head); "
+                "expect more memory per GPU, or upgrade",
                 stacklevel=2,
             )
     for module, hint in REQUIRED_MODULES.items():
