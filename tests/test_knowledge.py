@@ -305,6 +305,17 @@ def test_in_measure_is_refused_on_an_exclude(tmp_path: Path) -> None:
     assert f"rules[{rule}].effect: Value error, in_measure is for prefer and avoid" in problem
 
 
+def test_a_base_checkpoint_belongs_to_a_post_trained_entry(tmp_path: Path) -> None:
+    data = bundled_sections()
+    base = next(i for i, m in enumerate(data["models"]) if m.get("variant", "base") == "base")
+    data["models"][base]["base_checkpoint"] = "Org/Model-Base"
+    [problem] = problems_of(write_kb(tmp_path, data))
+    assert f"models[{base}]: Value error, base_checkpoint names the base of a post-trained entry" in problem
+    data["models"][base].update(variant="instruct", base_checkpoint="not a hub id")
+    [problem] = problems_of(write_kb(tmp_path, data))
+    assert f"models[{base}].base_checkpoint" in problem
+
+
 # --- cross references ---------------------------------------------------------------------------
 
 Mutation = Callable[[dict[str, Any]], None]

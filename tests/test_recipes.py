@@ -1820,3 +1820,17 @@ def test_gpt_oss_trains_with_a_kernel_that_applies_its_sinks(gpu: str, kernel: s
     # LLaMA-Factory's flash_attn takes no such kernel: it keeps transformers' default, sized as such.
     (lf,) = yaml_documents(render_recipe(CATALOG, rec, 1, "llamafactory"))
     assert "flash_attn" not in lf
+
+
+def test_a_base_variant_of_a_post_trained_entry_trains_its_base_checkpoint() -> None:
+    """`--model qwen3-8b --model-variant base` loaded Qwen/Qwen3-8B, the post-trained model, while
+    the plan reasoned as for a base model (an expert's review): the entry's base_checkpoint is
+    loaded, and without one the recipe asks for it."""
+    rec = recommend(gpu="h100-80gb", model="qwen3-8b", model_variant="base", goal="chat")
+    python = render_recipe(CATALOG, rec, 1, "python")
+    assert "default='Qwen/Qwen3-8B-Base'" in python
+    (lf,) = yaml_documents(render_recipe(CATALOG, rec, 1, "llamafactory"))
+    assert lf["model_name_or_path"] == "Qwen/Qwen3-8B-Base"
+    unknown = recommend(gpu="h100-80gb", model="qwen3-32b", model_variant="base", goal="chat")
+    text = render_recipe(CATALOG, unknown, 1, "python")
+    assert "names no base checkpoint of Qwen3 32B" in header_of(text) and "'Qwen/Qwen3-32B'" not in text

@@ -17,13 +17,12 @@ from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, grouped, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import LlmModel
-from atlas_cli.kb.vocabulary import ModelVariant
+from atlas_cli.kb.vocabulary import HUB_ID_PATTERN, ModelVariant
 
 SourceKind = Literal["catalog", "file", "cache", "hub"]
 
 CONFIG_NAME: Final = "config.json"
-# A Hub repository id: owner/name of letters, digits, '-', '_' and '.'.
-HUB_ID: Final = re.compile(r"^[A-Za-z0-9][\w.\-]{0,95}/[A-Za-z0-9][\w.\-]{0,95}$")
+HUB_ID: Final = re.compile(HUB_ID_PATTERN)
 MAX_CONFIG_BYTES: Final = 4_000_000  # real config.json files are kilobytes; refuse a stray blob
 MAX_TOKENIZER_CONFIG_BYTES: Final = 64_000_000  # added-token tables make some megabytes
 HUB_ENDPOINT: Final = "https://huggingface.co"  # huggingface_hub's default, unless HF_ENDPOINT

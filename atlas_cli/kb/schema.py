@@ -26,6 +26,7 @@ from pydantic import (
 from atlas_cli.i18n import catalog, language
 from atlas_cli.kb.facts import FACTS, FactSpec, fact_spec
 from atlas_cli.kb.vocabulary import (
+    HUB_ID_PATTERN,
     KB_SCHEMA_VERSION,
     MEMORY_MODELS,
     OPTIMIZERS,
@@ -571,6 +572,12 @@ class LlmModel(Strict):
         default="bf16", description="how the published checkpoint stores weights"
     )
     context_length: int | None = Field(default=None, gt=0, le=100_000_000)
+    base_checkpoint: str | None = Field(
+        default=None,
+        pattern=HUB_ID_PATTERN,
+        description="instruct entries: the Hub id of the pre-trained checkpoint it was post-trained "
+        "from, where one is published (a recipe for --model-variant base loads it)",
+    )
     vision_params_b: float | None = Field(
         default=None,
         gt=0,
@@ -583,6 +590,8 @@ class LlmModel(Strict):
     def _grouped_attention(self) -> "LlmModel":
         if self.attention_heads % self.kv_heads:
             raise ValueError("attention_heads must be a multiple of kv_heads (grouped-query attention)")
+        if self.base_checkpoint is not None and self.variant != "instruct":
+            raise ValueError("base_checkpoint names the base of a post-trained entry: set variant: instruct")
         return self
 
 

@@ -31,6 +31,9 @@ RUNS: Final[tuple[Runs, ...]] = get_args(Runs)
 HostedService = Literal["supervised", "preference", "reinforcement", "continued-pretraining", "embeddings"]
 HostedStatus = Literal["available", "closing", "closed"]
 
+# A Hugging Face Hub repository id: owner/name of letters, digits, '-', '_' and '.'.
+HUB_ID_PATTERN: Final = r"^[A-Za-z0-9][\w.\-]{0,95}/[A-Za-z0-9][\w.\-]{0,95}$"
+
 # A model as published: base (pre-trained only), or post-trained to follow instructions.
 ModelVariant = Literal["base", "instruct"]
 MODEL_VARIANTS: Final[tuple[ModelVariant, ...]] = get_args(ModelVariant)

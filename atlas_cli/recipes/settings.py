@@ -263,9 +263,13 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
     hub_id = info.repo if info is not None and info.repo else hub_id_of(model)
     notes = []
     catalog_entry = info is None or info.source == "catalog"
-    if catalog_entry and rec.profile.get("model_variant") == "instruct" and model is not None:
+    variant = rec.profile.get("model_variant")
+    if catalog_entry and variant == "instruct" and model is not None:
         hub_id, note = _instruct_repo(model, hub_id)
         notes = [note] if note else []
+    elif catalog_entry and variant == "base" and model is not None and model.variant == "instruct":
+        hub_id, note = _base_repo(model, hub_id)
+        notes = [note]
     seq_len = rec.profile.get("seq_len")
     beyond = None if info is None or not isinstance(seq_len, int) else positions_note(seq_len, info)
     if beyond is not None:  # the recipe does not set RoPE scaling: its reader must
@@ -305,6 +309,24 @@ def _instruct_repo(model: LlmModel, hub_id: str | None) -> tuple[str | None, str
         "with --model (the plan assumes a post-trained model; {base} is the base).",
         name=model.name,
         base=hub_id or t("the catalog id"),
+    )
+
+
+def _base_repo(model: LlmModel, hub_id: str | None) -> tuple[str | None, str]:
+    """The pre-trained checkpoint a plan for a base model trains, when the catalog entry is a
+    post-trained one (Qwen/Qwen3-8B: its base is Qwen3-8B-Base): its `base_checkpoint`. Without
+    one the recipe asks for it rather than train the post-trained model under a plan for a base."""
+    if model.base_checkpoint is not None:
+        return model.base_checkpoint, t(
+            "model: {base}, the base checkpoint of {name} (model_variant).",
+            base=model.base_checkpoint,
+            name=model.name,
+        )
+    return None, t(
+        "model: the catalog names no base checkpoint of {name}; pass its Hub id or directory with "
+        "--model (the plan assumes a base model; {instruct} is post-trained).",
+        name=model.name,
+        instruct=hub_id or t("the catalog id"),
     )
 
 
