@@ -78,13 +78,19 @@ def frozen_base_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:
     quantizes them itself (unsloth#4032)."""
     if model != "qlora":
         return shape.params * weight_bytes(s.precision)
-    experts = 0.0 if s.stack == "unsloth" else shape.expert_params
+    experts = sixteen_bit_experts(model, shape, s)
     rest = shape.params - shape.linear_params
     return (
         (shape.linear_params - experts) * quantized_bytes(s.quant_bits)
         + experts * 2.0
         + rest * unquantized_bytes(model, s)
     )
+
+
+def sixteen_bit_experts(model: str, shape: Shape, s: EstimateSettings) -> float:
+    """Routed-expert parameters a QLoRA base keeps in 16 bit (see frozen_base_bytes); 0 for
+    other ways of training, dense models and Unsloth."""
+    return shape.expert_params if model == "qlora" and s.stack != "unsloth" else 0.0
 
 
 def unquantized_bytes(model: str, s: EstimateSettings) -> float:

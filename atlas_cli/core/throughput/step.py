@@ -25,7 +25,7 @@ from atlas_cli.core.estimates import EstimateSettings
 from atlas_cli.core.memory.activations import kv_cache_bytes
 from atlas_cli.core.memory.estimate import served_by_vllm
 from atlas_cli.core.memory.params import lora_params
-from atlas_cli.core.memory.states import optimizer_bytes, quantized_bytes, weight_bytes
+from atlas_cli.core.memory.states import optimizer_bytes, quantized_bytes, sixteen_bit_experts, weight_bytes
 from atlas_cli.core.nodes import GPUS_PER_NODE
 from atlas_cli.core.shapes import Shape
 from atlas_cli.core.throughput.flops import attention_flops, inference_flops, routed_params, token_flops
@@ -182,8 +182,38 @@ def _expert_adapters(work: Work) -> tuple[float, float]:
 def touched_weights(shape: Shape, tokens: float) -> float:
     """Linear weights a pass over `tokens` reads, LM head included: a routed expert is read when
     at least one token goes to it."""
-    touched = 1.0 if not shape.experts else min(1.0, tokens * shape.experts_active / shape.experts)
-    return shape.linear_params - shape.expert_params * (1 - touched) + shape.hidden * shape.vocab
+    return (
+        shape.linear_params
+        - shape.expert_params * (1 - _touched_experts(shape, tokens))
+        + shape.hidden * shape.vocab
+    )
+
+
+def _touched_experts(shape: Shape, tokens: float) -> float:
+    """The share of a layer's routed experts at least one of `tokens` goes to (about)."""
+    return 1.0 if not shape.experts else min(1.0, tokens * shape.experts_active / shape.experts)
+
+
+def _read_weights_bytes(work: Work, tokens: float) -> float:
+    """Bytes one pass over `tokens` reads from the weights: a 4-bit base is read packed and
+    dequantised to 16 bits first, except its routed experts, which transformers 5 keeps in 16
+    bit (memory.states.frozen_base_bytes)."""
+    s, shape = work.settings, work.shape
+    weights = touched_weights(shape, tokens)
+    if not MEMORY_MODELS[work.model].quantized_base:
+        return weights * weight_bytes(s.precision)
+    kept = sixteen_bit_experts(work.model, shape, s) * _touched_experts(shape, tokens)
+    return (weights - kept) * _read_bytes(s) + kept * 2.0
+
+
+def _stored_base_bytes(work: Work) -> float:
+    """The base as gathered or streamed from the host: packed 4-bit (16-bit routed experts
+    aside) for QLoRA, else in the training precision."""
+    s, shape = work.settings, work.shape
+    if not MEMORY_MODELS[work.model].quantized_base:
+        return shape.params * weight_bytes(s.precision)
+    kept = sixteen_bit_experts(work.model, shape, s)
+    return (shape.params - kept) * quantized_bytes(s.quant_bits) + kept * 2.0
 
 
 def expert_slowdown(shape: Shape, stack: str, device: Device) -> float:
@@ -222,13 +252,7 @@ def _pass_bytes(work: Work, tokens: float, extra_forwards: int) -> float:
     gradients written."""
     s, shape, info = work.settings, work.shape, MEMORY_MODELS[work.model]
     passes = (3 if s.gradient_checkpointing else 2) + extra_forwards
-    weights = touched_weights(shape, tokens)
-    per_weight = (
-        quantized_bytes(s.quant_bits) + DEQUANTIZED_BYTES
-        if info.quantized_base
-        else weight_bytes(s.precision)
-    )
-    total = passes * weights * per_weight
+    total = passes * _read_weights_bytes(work, tokens)
     if not info.frozen_base:
         casts = AMP_CAST_BYTES if _master_copy(s) else 0.0
         total += work.trainable * (weight_bytes(s.precision) + casts)
@@ -292,8 +316,7 @@ def _communication_seconds(work: Work, device: Device, accumulation: int) -> flo
     grad = 4.0 if info.frozen_base else weight_bytes(s.precision)
     grads = work.trainable * grad * share
     if s.sharding == "zero3" or s.offload == "params":
-        stored = quantized_bytes(s.quant_bits) if info.quantized_base else weight_bytes(s.precision)
-        gathers = 2 * work.shape.params * stored * share  # forward and backward
+        gathers = 2 * _stored_base_bytes(work) * share  # forward and backward
         payload = gathers + grads
     elif s.sharding == "zero2":
         payload = grads + work.trainable * weight_bytes(s.precision) * share / accumulation
@@ -329,8 +352,7 @@ def _offload_seconds(work: Work, accumulation: int) -> float:
     transfers = per_gpu * (grad + weight_bytes(s.precision)) / (PCIE_GBS * 1e9)
     seconds = (adam + transfers) / accumulation
     if s.offload == "params":
-        stored = quantized_bytes(s.quant_bits) if info.quantized_base else weight_bytes(s.precision)
-        seconds += 2 * work.shape.params * stored / s.gpus / (PCIE_GBS * 1e9)  # forward and backward
+        seconds += 2 * _stored_base_bytes(work) / s.gpus / (PCIE_GBS * 1e9)  # forward and backward
     return seconds
 
 
@@ -340,10 +362,10 @@ def decode_seconds(work: Work, device: Device, sequences: float, prompt: float, 
     a prefill, then one step per generated token that reads every weight and the KV cache (decode
     is bound by memory bandwidth). vLLM (memory.estimate.served_by_vllm) runs CUDA graphs, where
     transformers' generate pays the eager operators; both read a 4-bit base and dequantise it."""
-    s, shape, info = work.settings, work.shape, MEMORY_MODELS[work.model]
+    s, shape = work.settings, work.shape
     vllm = served_by_vllm(work.model, s)
-    per_weight = _read_bytes(s) if info.quantized_base else 2.0
-    weights = touched_weights(shape, sequences) * per_weight
+    # Sampling reads the 16-bit weights (or the dequantised 4-bit base) whatever the training precision.
+    weights = _read_weights_bytes(work._replace(settings=s._replace(precision="bf16")), sequences)
     cache = sequences * kv_cache_bytes(shape, prompt + completion / 2)
     gpu = (weights + cache) / (device.bandwidth_gbs * 1e9 * DECODE_EFFICIENCY[vllm])
     cpu = 0.0 if vllm else shape.layers * FORWARD_OPS_PER_LAYER * OP_SECONDS
