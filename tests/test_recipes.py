@@ -32,7 +32,7 @@ from atlas_cli.kb.schema import Hyperparameter
 from atlas_cli.recipes.registry import format_names
 from atlas_cli.recipes.settings import MINIMUM_VERSIONS, WRITTEN_FOR, held_out_rows
 from atlas_cli.recipes.writer import render_recipe, write_recipe
-from tests.conftest import Runner
+from tests.conftest import Runner, ok
 
 FORMATS = format_names()
 
@@ -1834,3 +1834,14 @@ def test_a_base_variant_of_a_post_trained_entry_trains_its_base_checkpoint() -> 
     unknown = recommend(gpu="h100-80gb", model="qwen3-32b", model_variant="base", goal="chat")
     text = render_recipe(CATALOG, unknown, 1, "python")
     assert "names no base checkpoint of Qwen3 32B" in header_of(text) and "'Qwen/Qwen3-32B'" not in text
+
+
+def test_a_recipe_whose_own_estimate_does_not_fit_says_so_on_stderr(run: Runner, tmp_path: Path) -> None:
+    """recommend ranked QLoRA with --stack unsloth (21.79 GB on a 4090); the recipe's trainer runs
+    TRL's software, where it needs 67 GB: the header said so on its line 8, the command nothing
+    (an expert's review)."""
+    args = ("--gpu", "rtx-4090", "--model", "qwen3-30b-a3b", "--goal", "chat", "--seq-len", "8k")
+    result = ok(run("recipe", *args, "--stack", "unsloth", "--out", str(tmp_path / "train.py")))
+    assert "plan 1's sft stage does not fit with this recipe's settings (stack trl)" in result.stderr
+    quiet = ok(run("recipe", "--gpu", "h100-80gb", "--model", "qwen3-8b", "--goal", "chat", "--out", "-"))
+    assert "does not fit" not in quiet.stderr

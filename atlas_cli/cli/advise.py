@@ -27,6 +27,8 @@ from atlas_cli.recipes.registry import format_names
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from atlas_cli.recipes.settings import Recipe
+
 
 @command("Advise")
 @profile_options(
@@ -316,6 +318,7 @@ def recipe(
     # The header's run line names the file written, as given (`--out train.py`: python train.py).
     main = None if to_stdout or directory else out_text
     recipe, rendered = write_recipe(catalog, rec, plan, str(chosen), main)
+    _warn_unless_it_fits(recipe)
     if as_json:
         from atlas_cli.render.documents import recipe_json
 
@@ -357,6 +360,24 @@ def recipe(
                 names=names,
             )
     sys.stderr.write(printable("ft-atlas: " + t("wrote {path}", path=written) + "\n"))
+
+
+def _warn_unless_it_fits(recipe: "Recipe") -> None:
+    """The recipe's own estimate (its trainer's software, its batch) can miss where the ranking fit
+    (another --stack): said on stderr too, not only in the header, since running it would OOM."""
+    for stage, e in recipe.estimates.items():
+        if e.fit == "no" and e.capacity_gb is not None:
+            message = t(
+                "warning: plan {rank}'s {stage} stage does not fit with this recipe's settings (stack "
+                "{stack}): {need:.2f} GB per GPU of {usable:.2f} GB; the header says why, --plan N picks "
+                "another plan",
+                rank=recipe.rank,
+                stage=stage,
+                stack=recipe.stack,
+                need=e.per_gpu_gb,
+                usable=e.capacity_gb,
+            )
+            sys.stderr.write(printable("ft-atlas: " + message + "\n"))
 
 
 # --- ask -------------------------------------------------------------------------------------
