@@ -122,18 +122,11 @@ def main() -> None:
 
 
 def _option_row(param: Any) -> str:
-    import click
-
+    """A flag's row: its names and help (the help states defaults where they matter)."""
     names = ", ".join(f"`{n}`" for n in [*param.opts, *param.secondary_opts])
-    if isinstance(param, click.Argument):
-        names = f"`{param.human_readable_name}`"
-    default = param.default
-    shown = ""
-    if isinstance(param, click.Option) and not param.is_flag and default not in (None, (), []):
-        shown = f" (default: `{default}`)"
     envvar = f" Environment: `{param.envvar}`." if getattr(param, "envvar", None) else ""
     text = " ".join((getattr(param, "help", None) or "").split()).replace("|", "\\|")
-    return f"| {names} | {text}{shown}{envvar} |"
+    return f"| {names} | {text}{envvar} |"
 
 
 def usage_commands() -> str:
