@@ -305,6 +305,16 @@ def test_in_measure_is_refused_on_an_exclude(tmp_path: Path) -> None:
     assert f"rules[{rule}].effect: Value error, in_measure is for prefer and avoid" in problem
 
 
+def test_a_mixture_of_experts_keeps_a_layer_with_experts(tmp_path: Path) -> None:
+    """dense_layers equal to layers divided by zero in recommend --lora-experts, and above it gave
+    Mixtral -76.6B parameters (a maintainer's review)."""
+    data = bundled_sections()
+    moe = next(i for i, m in enumerate(data["models"]) if m.get("moe"))
+    data["models"][moe]["moe"]["dense_layers"] = data["models"][moe]["layers"]
+    [problem] = problems_of(write_kb(tmp_path, data))
+    assert f"models[{moe}]: Value error, moe.dense_layers must leave a layer with experts" in problem
+
+
 def test_a_base_checkpoint_belongs_to_a_post_trained_entry(tmp_path: Path) -> None:
     data = bundled_sections()
     base = next(i for i, m in enumerate(data["models"]) if m.get("variant", "base") == "base")

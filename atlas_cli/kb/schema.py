@@ -590,6 +590,8 @@ class LlmModel(Strict):
     def _grouped_attention(self) -> "LlmModel":
         if self.attention_heads % self.kv_heads:
             raise ValueError("attention_heads must be a multiple of kv_heads (grouped-query attention)")
+        if self.moe is not None and self.moe.dense_layers >= self.layers:
+            raise ValueError("moe.dense_layers must leave a layer with experts (fewer than layers)")
         if self.base_checkpoint is not None and self.variant != "instruct":
             raise ValueError("base_checkpoint names the base of a post-trained entry: set variant: instruct")
         return self
