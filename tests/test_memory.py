@@ -1116,3 +1116,12 @@ def test_galore_is_placed_with_data_parallel_only_as_its_recipes_run(run: Runner
     assert any("data parallel only" in w for w in asked["warnings"])
     result = run("recipe", *args, "--plan", str(galore["rank"]), "--out", "-")
     assert result.exit_code == 0 and "data parallel only" not in result.stderr
+    # Nor does it offload: DeepSpeed's ZeRO-Offload is what offloads.
+    big = ("--gpu", "rtx-4090", "--gpus", "2", "--model", "llama-3.1-70b", "--goal", "chat", "--top", "30")
+    offloaded = next(
+        p for p in ok(run("recommend", *big, "--json")).json()["recommendations"] if p["method"] == "galore"
+    )
+    assert offloaded["assumptions"]["offload"] == "none" and offloaded["assumptions"]["sharding"] == "ddp"
+    asked = ok(run("estimate", *estimate_args, "--offload", "optimizer", "--json")).json()
+    assert asked["assumptions"]["offload"] == "none"
+    assert any("offload is DeepSpeed's" in w for w in asked["warnings"])

@@ -201,6 +201,15 @@ def _ignored_options(options: EstimateOptions, memory_model: str | None, gpus: i
                 method=options.method,
             )
         )
+    if options.offload != "none" and info.data_parallel_only:
+        ignored.append(
+            t(
+                "--offload {offload}: {method} runs with data parallel only, and offload is DeepSpeed's "
+                "(ZeRO-Offload): estimated without it",
+                offload=options.offload,
+                method=options.method,
+            )
+        )
     if options.sharding not in ("auto", "ddp") and gpus == 1 and options.offload == "none":
         ignored.append(
             t(

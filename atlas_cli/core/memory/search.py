@@ -40,9 +40,11 @@ def with_strategy(run: Estimator, settings: EstimateSettings) -> Estimate:
     """`auto` multi-GPU: the first strategy that fits within the margin; else ZeRO-3 with each
     sequence split over the fewest GPUs that makes it fit (sequence parallelism: long sequences);
     else the first that fits at all, else ZeRO-3 (the least memory). A way of training that runs
-    with data parallel only (GaLore) gets data parallel."""
+    with data parallel only (GaLore) gets data parallel, without offload (DeepSpeed's)."""
     data_parallel = run(settings._replace(sharding="ddp", sequence_parallel=1))
-    if settings.gpus == 1 or MEMORY_MODELS[data_parallel.memory_model].data_parallel_only:
+    if MEMORY_MODELS[data_parallel.memory_model].data_parallel_only:
+        return _data_parallel_alone(run, data_parallel)
+    if settings.gpus == 1:
         return data_parallel
     tried = [data_parallel] + [
         run(settings._replace(sharding=name, sequence_parallel=1)) for name in STRATEGIES[1:]
@@ -60,13 +62,20 @@ def with_strategy(run: Estimator, settings: EstimateSettings) -> Estimate:
 
 def placed(run: Estimator, settings: EstimateSettings, auto: bool) -> Estimate:
     """The estimate at the strategy asked for: `auto` picks one (with_strategy); one given is
-    kept, except by a way of training that runs with data parallel only (GaLore)."""
+    kept, except by a way of training that runs with data parallel only (GaLore), without offload."""
     if auto:
         return with_strategy(run, settings)
     found = run(settings)
-    if found.settings.sharding != "ddp" and MEMORY_MODELS[found.memory_model].data_parallel_only:
-        return run(settings._replace(sharding="ddp", sequence_parallel=1))
-    return found
+    return _data_parallel_alone(run, found) if MEMORY_MODELS[found.memory_model].data_parallel_only else found
+
+
+def _data_parallel_alone(run: Estimator, found: Estimate) -> Estimate:
+    """`found` as a way of training that runs with data parallel only can run: no ZeRO sharding,
+    no DeepSpeed offload."""
+    s = found.settings
+    if s.sharding == "ddp" and s.offload == "none":
+        return found
+    return run(s._replace(sharding="ddp", sequence_parallel=1, offload="none"))
 
 
 def _first(estimates: list[Estimate], fit: str) -> Estimate | None:
