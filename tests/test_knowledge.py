@@ -249,6 +249,22 @@ def test_wrong_type(tmp_path: Path) -> None:
     assert "valid number" in problem
 
 
+@pytest.mark.parametrize(
+    ("section", "entry", "field", "value"),
+    [("models", "llama-3.1-8b", "layers", True), ("gpus", "rtx-3090", "memory_gib", "24")],
+)
+def test_a_value_of_another_type_is_refused_not_converted(
+    tmp_path: Path, section: str, entry: str, field: str, value: object
+) -> None:
+    """`layers: true` was read as 1 layer (an 8B model sized at 1.27B) and a quoted "24" as 24,
+    without a word (a maintainer's review)."""
+    data = bundled_sections()
+    at = index_of(data[section], entry)
+    data[section][at][field] = value
+    [problem] = problems_of(write_kb(tmp_path, data))
+    assert f"{section}[{at}].{field}: " in problem
+
+
 def test_missing_required_field(tmp_path: Path) -> None:
     data = bundled_sections()
     del data["gpus"][0]["vendor"]

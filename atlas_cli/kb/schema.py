@@ -90,7 +90,9 @@ class Strict(BaseModel):
     # defer_build: validators are built on first validation, not at import; a cached KB never
     # validates, so `recommend` skips that cost entirely (see kb/cache.py).
     # allow_inf_nan=False: `.inf` in a hand-edited file would otherwise reach the estimator.
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, allow_inf_nan=False)
+    # strict=True: `layers: true` or `memory_gib: "24"` is refused, not read as 1 or 24 (a maintainer's
+    # review); YAML numbers, booleans and lists are the types the fields declare.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, allow_inf_nan=False, strict=True)
 
 
 class Text(Strict):
