@@ -331,6 +331,28 @@ def test_a_mixture_of_experts_keeps_a_layer_with_experts(tmp_path: Path) -> None
     assert f"models[{moe}]: Value error, moe.dense_layers must leave a layer with experts" in problem
 
 
+def test_a_kb_validate_accepts_cannot_crash_the_engine(tmp_path: Path) -> None:
+    """Three KBs validate accepted and recommend then crashed on (a maintainer's review): no `sft`
+    objective (the pipeline when no rule matches), a pipeline naming a stage twice (recipes wrote
+    its files over each other), a GPU of 1e-300 GB/s (an overflow in the time model)."""
+    data = bundled_sections()
+    sft = index_of(data["methods"], "sft")
+    data["methods"][sft]["kind"] = "parameterization"
+    data["methods"][sft]["memory_model"] = "lora"
+    problems = problems_of(write_kb(tmp_path, data))
+    assert any(
+        "no objective 'sft': a training plan runs it when no pipeline rule matches" in p for p in problems
+    )
+    data = bundled_sections()
+    data["pipelines"][0]["pipeline"] = ["sft", "dpo", "sft"]
+    [problem] = problems_of(write_kb(tmp_path, data))
+    assert "pipelines[0].pipeline[2]: objective 'sft' is already a stage of this pipeline" in problem
+    data = bundled_sections()
+    data["gpus"][index_of(data["gpus"], "rtx-4090")]["memory_bandwidth_gbs"] = 1e-300
+    [problem] = problems_of(write_kb(tmp_path, data))
+    assert ".memory_bandwidth_gbs: " in problem
+
+
 def test_a_base_checkpoint_belongs_to_a_post_trained_entry(tmp_path: Path) -> None:
     data = bundled_sections()
     base = next(i for i, m in enumerate(data["models"]) if m.get("variant", "base") == "base")

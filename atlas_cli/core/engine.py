@@ -62,6 +62,7 @@ from atlas_cli.kb.schema import (
     Rule,
     Scalar,
 )
+from atlas_cli.kb.vocabulary import DEFAULT_PIPELINE
 
 # What each priority weighs: (quality, speed, memory thrift).
 PRIORITY_WEIGHTS = {
@@ -739,7 +740,7 @@ class Engine:
         """The objectives a training plan runs: the highest-weight matching pipeline rule."""
         best = self._best_pipeline(facts)
         if best is None:
-            return ("sft",), None, None
+            return DEFAULT_PIPELINE, None, None
         return tuple(best.pipeline), best.id, best.because.get()
 
     def _best_pipeline(self, facts: Facts) -> PipelineRule | None:

@@ -17,7 +17,7 @@ from atlas_cli.kb.catalog import normalize
 from atlas_cli.kb.facts import fact_spec
 from atlas_cli.kb.files import KbFile, read_kb
 from atlas_cli.kb.schema import KnowledgeBase, looks_numeric
-from atlas_cli.kb.vocabulary import HYPER_KIND_WORDS, RECIPE_HYPERPARAMETERS, HyperKind
+from atlas_cli.kb.vocabulary import DEFAULT_PIPELINE, HYPER_KIND_WORDS, RECIPE_HYPERPARAMETERS, HyperKind
 from atlas_cli.kb.yamlsafe import PathKey, Position, Problem, YamlProblems, dotted, load_yaml_bytes
 
 
@@ -337,6 +337,18 @@ def _selector_references(
     yield from _unknown((*where, "tags"), selector.get("tags"), tags, "tag (no method has it)")
 
 
+def _repeated_stages(pipeline: Any, path: PathKey) -> Iterator[Found]:
+    """A pipeline runs each objective once: recipes write one file and one output folder per
+    stage, and a second `sft` would overwrite the first."""
+    seen: set[str] = set()
+    for j, objective in enumerate(pipeline if isinstance(pipeline, list) else []):
+        if not isinstance(objective, str):
+            continue
+        if objective in seen:
+            yield (*path, j), f"objective '{objective}' is already a stage of this pipeline"
+        seen.add(objective)
+
+
 def cross_reference_problems(data: Any) -> list[Found]:
     """Duplicate ids/aliases and references to things that do not exist, in a KB's raw data."""
     methods, gpus, models = _items(data, "methods"), _items(data, "gpus"), _items(data, "models")
@@ -401,7 +413,15 @@ def cross_reference_problems(data: Any) -> list[Found]:
     found.extend(_duplicates("evaluation", _items(data, "evaluation"), False))
     for i, p in pipelines:
         found.extend(_unknown(("pipelines", i, "pipeline"), p.get("pipeline"), objective_ids, "objective"))
+        found.extend(_repeated_stages(p.get("pipeline"), ("pipelines", i, "pipeline")))
         found.extend(_condition_references(p.get("when"), ("pipelines", i, "when"), known))
+    for objective in DEFAULT_PIPELINE:
+        if methods and objective not in objective_ids:
+            message = (
+                f"no objective '{objective}': a training plan runs it when no pipeline rule matches "
+                "the profile"
+            )
+            found.append((("methods",), message))
     total = 0
     for section, items in (("rules", rules), ("pipelines", pipelines)):
         too_big, count = _condition_sizes(items, section)

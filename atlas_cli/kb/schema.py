@@ -400,7 +400,7 @@ class Interconnect(Strict):
         "unified (one Apple chip: no second GPU to link)"
     )
     gbs: float | None = Field(
-        default=None, gt=0, le=100_000, description="GB/s per GPU, both directions together; null if unknown"
+        default=None, ge=1, le=100_000, description="GB/s per GPU, both directions together; null if unknown"
     )
     bridged: int | None = Field(
         default=None,
@@ -424,12 +424,14 @@ GPU_FIGURES: dict[str, str] = {
 MEASURED_OVER_PEAK = 1.5  # the most a measured matmul rate may exceed the printed peak by
 
 
+# Lower bounds are physical (1 GB/s, 0.1 TFLOPS, a quarter GiB): a valid KB must not make the
+# time model divide by 1e-300 (an overflow a maintainer's review found).
 class Gpu(Strict):
     id: Id
     name: str
     aliases: list[str] = []
     vendor: Literal["nvidia", "amd", "apple"]
-    memory_gib: float = Field(gt=0, le=100_000, description="Advertised memory; vendors' 'GB' are GiB.")
+    memory_gib: float = Field(ge=0.25, le=100_000, description="Advertised memory; vendors' 'GB' are GiB.")
     reported_memory_mib: int | None = Field(
         default=None,
         gt=0,
@@ -441,11 +443,11 @@ class Gpu(Strict):
     fp8: bool = Field(default=False, description="FP8 tensor cores (Ada, Hopper, Blackwell, CDNA 3)")
     cuda: bool
     architecture: str
-    memory_bandwidth_gbs: float | None = Field(default=None, gt=0, le=100_000, description="peak, GB/s")
+    memory_bandwidth_gbs: float | None = Field(default=None, ge=1, le=100_000, description="peak, GB/s")
     interconnect: Interconnect | None = None
     tflops_bf16: float | None = Field(
         default=None,
-        gt=0,
+        ge=0.1,
         le=1_000_000,
         description="Peak dense 16-bit tensor TFLOPS with FP32 accumulate (what training runs at; fp16 "
         "on GPUs without bf16); null where the vendor publishes none (Apple: see notes)",
@@ -458,7 +460,7 @@ class Gpu(Strict):
     )
     tflops_bf16_measured: float | None = Field(
         default=None,
-        gt=0,
+        ge=0.1,
         le=1_000_000,
         description="The largest dense bf16 matmul rate measured on the card (maximum achievable "
         "matmul FLOPS), where published; the time model scales the stacks' efficiency by its share of "
@@ -541,7 +543,7 @@ class LlmModel(Strict):
         default="base", description="instruct: post-trained to follow instructions (-Instruct, -it, -chat)"
     )
     # Upper bounds keep a typo (1e300) from turning estimates into infinities.
-    params_b: float = Field(gt=0, le=100_000, description="published total parameters, in billions")
+    params_b: float = Field(ge=1e-6, le=100_000, description="published total parameters, in billions")
     active_params_b: float | None = Field(default=None, gt=0, le=100_000, description="published, MoE only")
     layers: int = Field(gt=0, le=MAX_LAYERS, description="blocks (per stack for encoder-decoder models)")
     decoder_layers: int | None = Field(default=None, gt=0, le=MAX_LAYERS, description="encoder-decoder only")
@@ -837,7 +839,7 @@ class Price(Strict):
     """One dated offer of a GPU by a cloud provider."""
 
     gpu: Id
-    usd_per_gpu_hour: float = Field(gt=0, le=1_000)
+    usd_per_gpu_hour: float = Field(ge=0.001, le=1_000)
     provider: str = Field(min_length=1)
     kind: PriceKind
     offering: str = Field(min_length=1)

@@ -31,6 +31,10 @@ RUNS: Final[tuple[Runs, ...]] = get_args(Runs)
 HostedService = Literal["supervised", "preference", "reinforcement", "continued-pretraining", "embeddings"]
 HostedStatus = Literal["available", "closing", "closed"]
 
+# The objectives a training plan runs when no pipeline rule matches the profile: the KB must
+# define them (validate checks it).
+DEFAULT_PIPELINE: Final[tuple[str, ...]] = ("sft",)
+
 # A Hugging Face Hub repository id: owner/name of letters, digits, '-', '_' and '.'.
 HUB_ID_PATTERN: Final = r"^[A-Za-z0-9][\w.\-]{0,95}/[A-Za-z0-9][\w.\-]{0,95}$"
 
