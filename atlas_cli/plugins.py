@@ -35,9 +35,16 @@ class Plugins(Generic[T]):
         )
 
     def loaded(self) -> dict[str, T]:
-        """Every format, its module imported once."""
+        """Every format, its module imported once. A format's name is its module's name: the
+        command line offers the module names without importing them."""
         if self._loaded is None:
             for name in self.names():
                 importlib.import_module(f"{self._package.__name__}.{name}")
+            unmatched = sorted(set(self._registered) ^ set(self.names()))
+            if unmatched:
+                raise RuntimeError(
+                    f"{self._package.__name__}: a format registers the name of its module; these do not "
+                    f"match: {', '.join(unmatched)}"
+                )
             self._loaded = dict(self._registered)
         return self._loaded

@@ -75,3 +75,29 @@ def test_a_method_added_as_data_obeys_class_rules(run: Runner, kb_with_lora_plus
     assert "api-only-no-training" in excluded["rules"]
     no_gpu = ok(run(*kb, "recommend", "--gpu", "none", "--model-size", "7b", "--json")).json()
     assert "lora-plus" not in [p["method"] for p in no_gpu["recommendations"]]
+
+
+def test_a_format_module_registering_another_name_is_named_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--trainer offers module names without importing them; a module registering another name
+    ('torchtune' in torchtune_yaml.py) was refused by one name and crashed with a KeyError on the
+    other (a maintainer's review): the mismatch is named where the formats load."""
+    import importlib
+
+    from atlas_cli.plugins import Plugins
+
+    package = tmp_path / "some_formats"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "torchtune_yaml.py").write_text(
+        "from types import SimpleNamespace\nimport registry_under_test\n"
+        "registry_under_test.PLUGINS.register(SimpleNamespace(name='torchtune'))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    holder = tmp_path / "registry_under_test.py"
+    holder.write_text("PLUGINS = None\n")
+    registry = importlib.import_module("registry_under_test")
+    registry.PLUGINS = Plugins(importlib.import_module("some_formats"))
+    with pytest.raises(RuntimeError, match="do not match: torchtune, torchtune_yaml"):
+        registry.PLUGINS.loaded()
