@@ -856,3 +856,15 @@ def test_a_mixture_of_experts_qlora_streams_its_16_bit_experts_as_such(run: Runn
 
     assert speed("qwen3-30b-a3b", "qlora") < 1.15 * speed("qwen3-30b-a3b", "lora")
     assert speed("qwen3-8b", "qlora") > 1.3 * speed("qwen3-8b", "lora")
+
+
+def test_a_better_plan_just_over_the_budget_says_how_it_would_fit(run: Runner) -> None:
+    """LoRA at $103 against --budget-usd 100 was left out and soft prompts ranked first, with no
+    word that LoRA fits the budget with a little less training (an expert's review)."""
+    args = ("--gpu", "h100-80gb", "--gpus", "8", "--model", "llama-3.1-8b", "--goal", "chat")
+    args += ("--seq-len", "4k", "--examples", "200k", "--tokens-per-example", "1200", "--json")
+    notes = ok(run("recommend", *args, "--budget-usd", "100")).json()["notes"]
+    note = next(n for n in notes if "scores above every plan within --max-hours/--budget-usd" in n)
+    assert note.startswith("LoRA ") and "or 2 epoch(s) instead of 3" in note
+    generous = ok(run("recommend", *args, "--budget-usd", "1000")).json()["notes"]
+    assert not any("scores above every plan" in n for n in generous)

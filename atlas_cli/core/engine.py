@@ -300,8 +300,17 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
             )
         )
         # Only a hosted plan left (its time is the provider's) counts as none left.
-        if not any(s.plan.kind != "no-training" and s.timed.time is not None for s in kept):
-            notes += _nearest_within_limits([s for s in over if _only_over_limit(s)], profile)
+        training = [s for s in kept if s.plan.kind != "no-training" and s.timed.time is not None]
+        only_over = [s for s in over if _only_over_limit(s)]
+        if not training:
+            notes += _nearest_within_limits(only_over, profile)
+        else:
+            # A plan the limits excluded that scores above every one kept: how it would fit them.
+            best = max(s.plan.score for s in training)
+            better = [s for s in only_over if s.plan.score > best]
+            if better:
+                top = max(better, key=lambda s: s.plan.score)
+                notes += _nearest_within_limits([top], profile, better_than_kept=True)
     return notes
 
 
@@ -471,9 +480,10 @@ def _reasoning_length_note(kept: list[Scored], pipeline: tuple[str, ...], profil
     ]
 
 
-def _nearest_within_limits(over: list[Scored], profile: Profile) -> list[str]:
+def _nearest_within_limits(over: list[Scored], profile: Profile, better_than_kept: bool = False) -> list[str]:
     """When the limits leave no training plan: the one nearest to them, and how much data or how
-    many epochs would fit (none when not even one example would)."""
+    many epochs would fit (none when not even one example would). `better_than_kept`: the plan
+    is one the limits excluded that scores above every plan they kept."""
     inputs = time_inputs(profile)
     shares = [(share, s) for s in over if (share := share_within_limits(s.timed, inputs)) is not None]
     if not shares or profile.examples is None:
@@ -485,17 +495,28 @@ def _nearest_within_limits(over: list[Scored], profile: Profile) -> list[str]:
     assert nearest.timed.time is not None  # a plan over a limit has its time
     epochs = max(stage.workload.epochs for stage in nearest.timed.time.stages)
     fewer_epochs = math.floor(epochs * share)
+    values = {
+        "plan": nearest.plan.name,
+        "percent": _percent(100 * share),
+        "examples": examples,
+        "given": profile.examples,
+        "epochs": t(", or {fit:g} epoch(s) instead of {usual:g}", fit=fewer_epochs, usual=epochs)
+        if fewer_epochs >= 1
+        else "",
+    }
+    if better_than_kept:
+        return [
+            t(
+                "{plan} scores above every plan within --max-hours/--budget-usd and fits them with about "
+                "{percent} of the training: {examples:,} examples instead of {given:,}{epochs}.",
+                **values,
+            )
+        ]
     return [
         t(
             "No training plan is within --max-hours/--budget-usd. The nearest, {plan}, fits with about "
             "{percent} of the training: {examples:,} examples instead of {given:,}{epochs}.",
-            plan=nearest.plan.name,
-            percent=_percent(100 * share),
-            examples=examples,
-            given=profile.examples,
-            epochs=t(", or {fit:g} epoch(s) instead of {usual:g}", fit=fewer_epochs, usual=epochs)
-            if fewer_epochs >= 1
-            else "",
+            **values,
         )
     ]
 
