@@ -1809,13 +1809,21 @@ def test_the_first_plan_fits_as_each_trainer_runs_it(run: Runner, trainer: str) 
 
 
 @pytest.mark.parametrize(
-    ("gpu", "kernel"), [("h100-80gb", "kernels-community/vllm-flash-attn3"), ("a100-80gb", "flex_attention")]
+    ("model", "gpu", "kernel"),
+    [
+        ("gpt-oss-20b", "h100-80gb", "kernels-community/vllm-flash-attn3"),
+        ("gpt-oss-20b", "a100-80gb", "flex_attention"),
+        ("gemma-2-9b", "h100-80gb", "flex_attention"),  # soft-capping: no SDPA kernel either
+    ],
 )
-def test_gpt_oss_trains_with_a_kernel_that_applies_its_sinks(gpu: str, kernel: str) -> None:
-    """gpt-oss has no SDPA kernel: transformers' default, eager, held an s x s matrix per head and
-    made a 16k LoRA plan 195 GB (an expert's review); TRL's sft_gpt_oss.py loads FlashAttention 3
-    with sinks, and flex attention applies them on other GPUs."""
-    rec = recommend(gpu=gpu, model="gpt-oss-20b", goal="reasoning", seq_len="16k", examples="5k")
+def test_a_model_without_sdpa_trains_with_a_kernel_that_holds_no_s_by_s_matrix(
+    model: str, gpu: str, kernel: str
+) -> None:
+    """gpt-oss (attention sinks) and Gemma 2 (soft-capping) have no SDPA kernel: transformers'
+    default, eager, held an s x s matrix per head and made a 16k gpt-oss LoRA plan 195 GB (an
+    expert's review); TRL's sft_gpt_oss.py loads FlashAttention 3 with sinks on Hopper, and flex
+    attention applies sinks and soft-capping elsewhere."""
+    rec = recommend(gpu=gpu, model=model, goal="reasoning", seq_len="16k", examples="5k")
     assert rec.plans[0].method == "lora" and rec.plans[0].fit == "yes"
     python = render_recipe(CATALOG, rec, 1, "python")
     assert f"kwargs[\"attn_implementation\"] = '{kernel}'" in python

@@ -27,9 +27,9 @@ from atlas_cli.kb.schema import MAX_LAYERS, LatentAttention, LlmModel, MixtureOf
 from atlas_cli.kb.vocabulary import WeightsDtype
 
 Config = Mapping[str, Any]
-# Families whose attention transformers runs without SDPA (GptOssPreTrainedModel._supports_sdpa is
-# False: the learned attention sinks): the default attn_implementation is then "eager".
-EAGER_ATTENTION_TYPES = frozenset({"gpt_oss"})
+# Families whose attention transformers runs without SDPA (_supports_sdpa False: gpt-oss's learned
+# attention sinks, Gemma 2's soft-capping): the default attn_implementation is then "eager".
+EAGER_ATTENTION_TYPES = frozenset({"gpt_oss", "gemma2"})
 BiasScope = Literal["all-linear", "qkv", "attention"]
 
 # --- defaults of the transformers configuration classes ---------------------------------------

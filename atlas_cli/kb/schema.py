@@ -563,8 +563,9 @@ class LlmModel(Strict):
     latent_attention: LatentAttention | None = None
     eager_attention: bool = Field(
         default=False,
-        description="transformers has no SDPA kernel for its attention (gpt-oss's attention sinks: "
-        "_supports_sdpa = False), so by default it runs eagerly, with an s x s matrix per head",
+        description="transformers has no SDPA kernel for its attention (_supports_sdpa = False: "
+        "gpt-oss's attention sinks, Gemma 2's soft-capping), so by default it runs eagerly, with an "
+        "s x s matrix per head",
     )
     extra_params: int = Field(
         default=0,

@@ -95,12 +95,13 @@ SUPERVISED_STAGES = ("sft", "continued-pretraining")
 FLASH_ATTENTION_2 = ("Ampere", "Ada Lovelace", "Hopper")
 # The "attention" setting's value for packed rows kept apart by FlashAttention 2.
 FLASH_ATTENTION = "flash-attention-2"
-# A family transformers runs eagerly by default (gpt-oss's attention sinks: _supports_sdpa False)
-# holds an s x s matrix per head; the Python recipes load it with a kernel that applies the sinks
-# without one: FlashAttention 3 from the Hub on Hopper, as TRL's examples/scripts/sft_gpt_oss.py
-# does (GptOssPreTrainedModel._compatible_flash_implementations), flex attention on the other
-# CUDA and ROCm GPUs (_supports_flex_attn; transformers' flex_attention applies the sinks, not on CPU).
-SINK_ATTENTION_HOPPER = "kernels-community/vllm-flash-attn3"
+# A family transformers runs eagerly by default (_supports_sdpa False: gpt-oss's attention sinks,
+# Gemma 2's soft-capping) holds an s x s matrix per head; the Python recipes load it with flex
+# attention (_supports_flex_attn: it applies sinks and soft-capping without one, on CUDA and ROCm,
+# not on CPU or Apple's MPS), or on Hopper with the FlashAttention 3 kernel a family's own
+# examples use: gpt-oss's, as TRL's examples/scripts/sft_gpt_oss.py loads it
+# (GptOssPreTrainedModel._compatible_flash_implementations). Keyed by model_type.
+HOPPER_ATTENTION = {"gpt_oss": "kernels-community/vllm-flash-attn3"}
 FLEX_ATTENTION = "flex_attention"
 ONLINE_STAGES = ("grpo", "rloo")
 
@@ -421,16 +422,16 @@ def _attention(catalog: Catalog, recipe: Recipe) -> None:
     gpu_id = recipe_hardware(catalog, recipe).gpu_id
     gpu = None if gpu_id is None else catalog.gpus[gpu_id]
     architecture = None if gpu is None or gpu.vendor != "nvidia" else gpu.architecture.split(" (")[0]
-    if recipe.model is not None and recipe.model.eager_attention:
-        # flex attention applies the sinks on CUDA (and ROCm) devices, not on Apple's MPS.
+    model = recipe.model
+    if model is not None and model.eager_attention:
         if recipe.trainer == "python" and gpu is not None and gpu.vendor != "apple":
-            kernel = SINK_ATTENTION_HOPPER if architecture == "Hopper" else FLEX_ATTENTION
+            hopper = HOPPER_ATTENTION.get(model.family) if architecture == "Hopper" else None
             source = (
-                f"{recipe.model.name} has no SDPA kernel (attention sinks): eager attention would hold "
-                "an s x s matrix per head (transformers GptOssPreTrainedModel; TRL "
-                "examples/scripts/sft_gpt_oss.py)"
+                f"{model.name} has no SDPA kernel in transformers (_supports_sdpa False): eager attention "
+                "would hold an s x s matrix per head"
+                + (" (TRL examples/scripts/sft_gpt_oss.py loads this kernel)" if hopper else "")
             )
-            recipe.set("attention", Setting(kernel, source))
+            recipe.set("attention", Setting(hopper or FLEX_ATTENTION, source))
         return
     _packed_attention(recipe, gpu, architecture)
 

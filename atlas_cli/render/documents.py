@@ -124,14 +124,14 @@ def _strategy(s: EstimateSettings, memory_model: str) -> str:
 def _attention(e: Estimate) -> str:
     if e.memory_model != "inference" and eager_attention_counted(e.shape, e.settings.stack):
         return t(
-            "eager (transformers has no SDPA kernel for this model's attention sinks): an s x s matrix "
-            "per head, counted; the Python recipes (--stack trl) load flex attention or FlashAttention 3 "
-            "with sinks instead, and --stack unsloth avoids it too"
+            "eager (transformers has no SDPA kernel for this model): an s x s matrix per head, counted; "
+            "the Python recipes (--stack trl) load flex attention instead (FlashAttention 3 for gpt-oss "
+            "on Hopper), and --stack unsloth avoids it too"
         )
     if e.shape.eager_heads and e.memory_model != "inference":
         return t(
-            "a kernel that applies the attention sinks (FlashAttention 3 on Hopper, flex attention "
-            "elsewhere), as the Python recipes load it: no s x s attention matrix"
+            "flex attention (FlashAttention 3 for gpt-oss on Hopper), as the Python recipes load this "
+            "model, which has no SDPA kernel: no s x s attention matrix"
         )
     return t("memory-efficient (SDPA / FlashAttention): no s x s attention matrix")
 

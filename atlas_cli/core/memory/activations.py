@@ -81,8 +81,8 @@ def activation_bytes(
 def eager_attention_counted(shape: Shape, stack: str) -> bool:
     """Whether training holds s x s attention matrices: a family without an SDPA kernel, run with
     transformers' default (eager) attention, as LLaMA-Factory and axolotl load it (`hf`). TRL's
-    stack is the Python recipes', which load it with a kernel that applies its sinks (FlashAttention
-    3 on Hopper, flex attention elsewhere: recipes/settings.py); Unsloth runs its own flex attention."""
+    stack is the Python recipes', which load it with flex attention (FlashAttention 3 for gpt-oss
+    on Hopper: recipes/settings.py); Unsloth runs its own flex attention."""
     return bool(shape.eager_heads) and stack == "hf"
 
 
