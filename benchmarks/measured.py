@@ -282,6 +282,49 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
             ("full fine-tuning", "full-ft", "full", "zero3", 8, 65),
         )
     ),
+    # --- full fine-tuning under ZeRO-3 at long packed lengths (ms-swift's own test notes) -------------
+    MemoryRow(
+        "modelscope/ms-swift@3602360a docs/source_en/Megatron-SWIFT/Quick-start.md, Benchmark "
+        "('GPU Memory Usage | 8*64GB | 8*80GB | 8*58GB', the DeepSpeed-ZeRO3 column)",
+        "Qwen2.5-14B full fine-tuning, 8x A800 80GB (read as A100 80GB: the same memory), DeepSpeed "
+        "ZeRO-3, packed to 8,192 tokens, micro-batch 1, FlashAttention 2, checkpointing, AdamW, bf16: "
+        "58 GB per GPU",
+        "qwen2.5-14b",
+        "full-ft",
+        "full",
+        58.0,
+        {"seq_len": 8192, "sharding": "zero3"},
+        gpus=8,
+    ),
+    *(
+        MemoryRow(
+            f"modelscope/ms-swift@3602360a examples/train/liger/sft.sh ('{quote}')",
+            f"Qwen2.5-7B full fine-tuning, 4x A100 80GB, DeepSpeed ZeRO-3, packed to 8,192 tokens, "
+            f"micro-batch 1, FlashAttention 2, checkpointing, {kernel}: {gb:g} GB per GPU",
+            "qwen2.5-7b",
+            "full-ft",
+            "full",
+            gb,
+            {"seq_len": 8192, "sharding": "zero3", "stack": stack},
+            gpus=4,
+        )
+        for quote, kernel, stack, gb in (
+            ("Using use_liger_kernel and packing: 4 * 42GB", "Liger Kernel", "liger", 42.0),
+            ("Not using use_liger_kernel: 4 * 54GB", "transformers' loss", "hf", 54.0),
+        )
+    ),
+    MemoryRow(
+        "modelscope/ms-swift@3602360a examples/train/flash_attention_3/transformers.sh "
+        "('fa2: 4 * 43GiB')",
+        "Qwen2.5-7B full fine-tuning, 4x H20, DeepSpeed ZeRO-3, packed to 16,384 tokens, micro-batch 1, "
+        "FlashAttention 2, Liger Kernel, checkpointing: 43 GiB per GPU",
+        "qwen2.5-7b",
+        "full-ft",
+        "full",
+        43 * GIB,
+        {"seq_len": 16384, "sharding": "zero3", "stack": "liger"},
+        gpus=4,
+    ),
 )
 
 
