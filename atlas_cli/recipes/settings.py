@@ -33,7 +33,7 @@ from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.core.resolve import Hardware, resolve_hardware
 from atlas_cli.core.throughput.plans import Timed
 from atlas_cli.errors import UsageError
-from atlas_cli.i18n import t
+from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import Gpu, HyperValue, LlmModel, Method
 from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS
@@ -265,11 +265,8 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
     notes = []
     catalog_entry = info is None or info.source == "catalog"
     variant = rec.profile.get("model_variant")
-    if catalog_entry and variant == "instruct" and model is not None:
-        hub_id, note = _instruct_repo(model, hub_id)
-        notes = [note] if note else []
-    elif catalog_entry and variant == "base" and model is not None and model.variant == "instruct":
-        hub_id, note = _base_repo(model, hub_id)
+    if catalog_entry and model is not None and _other_variant(model, hub_id, variant):
+        hub_id, note = _variant_repo(model, hub_id, str(variant))
         notes = [note]
     seq_len = rec.profile.get("seq_len")
     beyond = None if info is None or not isinstance(seq_len, int) else positions_note(seq_len, info)
@@ -290,45 +287,46 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
     )
 
 
-def _instruct_repo(model: LlmModel, hub_id: str | None) -> tuple[str | None, str | None]:
-    """The post-trained checkpoint a plan for an instruct model trains. A catalog entry's config
-    URL names the base checkpoint (Llama-3.1-8B for `llama-3.1-8b-instruct` or `--model-variant
-    instruct`); its Hub-id aliases name the instruct one. Without one the recipe asks for it
-    rather than train the base model under a plan that assumes a post-trained one (no SFT). An
-    entry that is itself post-trained (Qwen/Qwen3-8B, whose base is Qwen3-8B-Base) names it."""
-    if hub_id is not None and (model.variant == "instruct" or looks_instruct(hub_id)):
-        return hub_id, None
-    for alias in model.aliases:
-        if HUB_ID.match(alias) and looks_instruct(alias):
-            return alias, t(
-                "model: {alias}, the instruct checkpoint of {name} (model_variant).",
-                alias=alias,
-                name=model.name,
-            )
-    return None, t(
-        "model: the catalog names no instruct checkpoint of {name}; pass its Hub id or directory "
-        "with --model (the plan assumes a post-trained model; {base} is the base).",
-        name=model.name,
-        base=hub_id or t("the catalog id"),
-    )
+# The notes of a recipe that loads the other variant of a catalog entry, or cannot: found, missing.
+VARIANT_NOTES = {
+    "instruct": (
+        N_("model: {repo}, the instruct checkpoint of {name} (model_variant)."),
+        N_(
+            "model: the catalog names no instruct checkpoint of {name}; pass its Hub id or directory "
+            "with --model (the plan assumes a post-trained model; {other} is the base)."
+        ),
+    ),
+    "base": (
+        N_("model: {repo}, the base checkpoint of {name} (model_variant)."),
+        N_(
+            "model: the catalog names no base checkpoint of {name}; pass its Hub id or directory with "
+            "--model (the plan assumes a base model; {other} is post-trained)."
+        ),
+    ),
+}
 
 
-def _base_repo(model: LlmModel, hub_id: str | None) -> tuple[str | None, str]:
-    """The pre-trained checkpoint a plan for a base model trains, when the catalog entry is a
-    post-trained one (Qwen/Qwen3-8B: its base is Qwen3-8B-Base): its `base_checkpoint`. Without
-    one the recipe asks for it rather than train the post-trained model under a plan for a base."""
-    if model.base_checkpoint is not None:
-        return model.base_checkpoint, t(
-            "model: {base}, the base checkpoint of {name} (model_variant).",
-            base=model.base_checkpoint,
-            name=model.name,
-        )
-    return None, t(
-        "model: the catalog names no base checkpoint of {name}; pass its Hub id or directory with "
-        "--model (the plan assumes a base model; {instruct} is post-trained).",
-        name=model.name,
-        instruct=hub_id or t("the catalog id"),
-    )
+def _other_variant(model: LlmModel, hub_id: str | None, variant: Any) -> bool:
+    """The checkpoint the entry names is not of the variant the plan assumes."""
+    if variant == "instruct":
+        return hub_id is None or not (model.variant == "instruct" or looks_instruct(hub_id))
+    return variant == "base" and model.variant == "instruct"
+
+
+def _variant_repo(model: LlmModel, hub_id: str | None, variant: str) -> tuple[str | None, str]:
+    """The checkpoint of the variant the plan assumes, when the catalog entry's own is the other
+    one. A base entry's config URL names the base checkpoint (Llama-3.1-8B for
+    `llama-3.1-8b-instruct` or `--model-variant instruct`) and its Hub-id aliases the instruct
+    one; a post-trained entry (Qwen/Qwen3-8B) names its `base_checkpoint` (Qwen3-8B-Base).
+    Without one the recipe asks for it rather than train the other variant under the plan."""
+    if variant == "base":
+        repo = model.base_checkpoint
+    else:
+        repo = next((a for a in model.aliases if HUB_ID.match(a) and looks_instruct(a)), None)
+    found, missing = VARIANT_NOTES[variant]
+    if repo is not None:
+        return repo, t(found, repo=repo, name=model.name)
+    return None, t(missing, name=model.name, other=hub_id or t("the catalog id"))
 
 
 def settle(catalog: Catalog, recipe: Recipe, trainer: str, stack: str) -> Recipe:
