@@ -314,8 +314,7 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         )
     ),
     MemoryRow(
-        "modelscope/ms-swift@3602360a examples/train/flash_attention_3/transformers.sh "
-        "('fa2: 4 * 43GiB')",
+        "modelscope/ms-swift@3602360a examples/train/flash_attention_3/transformers.sh ('fa2: 4 * 43GiB')",
         "Qwen2.5-7B full fine-tuning, 4x H20, DeepSpeed ZeRO-3, packed to 16,384 tokens, micro-batch 1, "
         "FlashAttention 2, Liger Kernel, checkpointing: 43 GiB per GPU",
         "qwen2.5-7b",

@@ -164,6 +164,8 @@ def test_eager_attention_counts_every_heads_s_by_s_matrix_with_transformers_defa
     assert activations(oss, seq_len=8192, stack="trl") < 0.1 * long  # FlashAttention 3 or flex
     gemma = model("gemma-2-9b")  # soft-capping: transformers' Gemma2 has no SDPA kernel either
     assert activations(gemma, seq_len=8192) > 2 * activations(gemma, seq_len=8192, stack="trl")
+    # Liger runs in LLaMA-Factory and axolotl, with transformers' default attention (a review).
+    assert activations(gemma, seq_len=8192, stack="liger") > 2 * activations(gemma, seq_len=8192, stack="trl")
     assert activations(llama, seq_len=8192) == pytest.approx(4 * activations(llama, seq_len=2048), rel=0.01)
     unkept = estimate("lora", "lora", oss, cfg(seq_len=2048, gradient_checkpointing=False)).breakdown
     assert unkept["activations_gb"] * GB > oss.layers * 64 * 2048**2 * act.EAGER_SAVED_BYTES

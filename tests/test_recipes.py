@@ -32,6 +32,7 @@ from atlas_cli.kb.schema import Hyperparameter
 from atlas_cli.recipes.registry import format_names
 from atlas_cli.recipes.settings import MINIMUM_VERSIONS, WRITTEN_FOR, held_out_rows
 from atlas_cli.recipes.writer import render_recipe, write_recipe
+from atlas_cli.render.documents import recipe_command
 from tests.conftest import Runner, ok
 
 FORMATS = format_names()
@@ -1858,22 +1859,35 @@ def test_a_recipe_whose_own_estimate_does_not_fit_says_so_on_stderr(run: Runner,
     assert "does not fit" not in quiet.stderr
 
 
-def test_qlora_with_its_base_in_cpu_ram_runs_under_fsdp_as_peft_documents() -> None:
+def test_a_gpu_given_by_its_memory_also_gets_the_kernel_without_s_by_s_matrices() -> None:
+    """--vram 80 names no GPU: the recipe wrote no attn_implementation (eager) for Gemma 2 while
+    its estimate assumed flex attention (a review)."""
+    rec = recommend(vram="80", model="gemma-2-9b", goal="chat")
+    assert "kwargs[\"attn_implementation\"] = 'flex_attention'" in render_recipe(CATALOG, rec, 1, "python")
+
+
+def test_packed_sft_keeps_flash_attention_where_the_family_takes_it() -> None:
+    """Gemma 2 (soft-capping) runs FlashAttention 2 for packed rows in axolotl as before; gpt-oss
+    cannot (its sinks: transformers refuses it), so the recipe says what keeps its rows apart."""
+    args = {"gpu": "a100-80gb", "goal": "chat", "examples": "5k", "packing": "true"}
+    gemma = recommend(model="gemma-2-9b", **args)
+    (doc,) = yaml_documents(render_recipe(CATALOG, gemma, rank_of(gemma, "lora", ("sft",)), "axolotl"))
+    assert doc["sample_packing"] is True and doc["attn_implementation"] == "flash_attention_2"
+    oss = recommend(model="gpt-oss-20b", **args)
+    text = render_recipe(CATALOG, oss, rank_of(oss, "lora", ("sft",)), "axolotl")
+    (doc,) = yaml_documents(text)
+    assert "attn_implementation" not in doc and "Packing without FlashAttention 2" in header_of(text)
+
+
+def test_qlora_with_its_base_in_cpu_ram_is_refused_with_what_runs_it() -> None:
     """The offload estimate is calibrated on FSDP-QLoRA runs (PEFT's 70B on 2x24 GB), but the
     recipe launched DeepSpeed ZeRO-3 with parameter offload, which with QLoRA uses more GPU memory
-    than without offload (PEFT docs, accelerate/deepspeed.md; an expert's review)."""
+    than without offload (PEFT docs; an expert's review); an FSDP recipe would load the whole 4-bit
+    model onto one GPU under transformers 5 (a review of one). recommend keeps the plan and drops
+    its recipe line."""
     rec = recommend(gpu="rtx-3090", gpus="2", model="llama-2-70b", goal="chat")
-    assert rec.plans[0].method == "qlora"
-    recipe, rendered = write_recipe(CATALOG, rec, 1, "python")
-    assert recipe.offload == "params"
-    launcher = yaml.safe_load(next(f.text for f in rendered.files if f.name == "accelerate.yaml"))
-    assert launcher["distributed_type"] == "FSDP" and "deepspeed_config" not in launcher
-    assert launcher["fsdp_config"]["fsdp_offload_params"] is True
-    assert launcher["fsdp_config"]["fsdp_use_orig_params"] is False
-    script = rendered.files[0].text
-    assert "fsdp_auto_wrap_policy(trainer.model)" in script and "'deepspeed'" not in script
-    assert constants(script)["CHECKPOINTING_KWARGS"] == {"use_reentrant": True}
-    assert constants(script)["SHARDED"] is True  # bnb_4bit_quant_storage: FSDP shards the 4-bit base
-    for fmt in ("llamafactory", "axolotl"):
-        with pytest.raises(UsageError, match="runs under FSDP"):
+    assert rec.plans[0].method == "qlora" and rec.plans[0].offload == "params"
+    for fmt in FORMATS:
+        with pytest.raises(UsageError, match="that is FSDP-QLoRA, which PEFT documents"):
             render_recipe(CATALOG, rec, 1, fmt)
+    assert recipe_command(rec, 1) is None and recipe_command(rec, 2) is not None

@@ -308,8 +308,6 @@ def test_launcher_configs_load_with_accelerate_and_deepspeed(
                     )
     kinds = {Path(e["path"]).name for e in manifest}
     assert "accelerate.yaml" in kinds and {"ds_z3_config.json"} <= kinds, kinds
-    fsdp = [e for e in manifest if "distributed_type: FSDP" in Path(e["path"]).read_text(encoding="utf-8")]
-    assert fsdp, "no FSDP-QLoRA launcher among the multi-GPU cases"
     failures = run_validator(environment("axolotl"), "validate_launchers.py", manifest, tmp_path)
     assert not failures, "\n".join(failures)
 

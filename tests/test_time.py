@@ -864,7 +864,7 @@ def test_a_better_plan_just_over_the_budget_says_how_it_would_fit(run: Runner) -
     args = ("--gpu", "h100-80gb", "--gpus", "8", "--model", "llama-3.1-8b", "--goal", "chat")
     args += ("--seq-len", "4k", "--examples", "200k", "--tokens-per-example", "1200", "--json")
     notes = ok(run("recommend", *args, "--budget-usd", "100")).json()["notes"]
-    note = next(n for n in notes if "scores above every plan within --max-hours/--budget-usd" in n)
+    note = next(n for n in notes if "scores above every training plan within --max-hours/--budget-usd" in n)
     assert note.startswith("LoRA ") and "or 2 epoch(s) instead of 3" in note
     generous = ok(run("recommend", *args, "--budget-usd", "1000")).json()["notes"]
     assert not any("scores above every plan" in n for n in generous)

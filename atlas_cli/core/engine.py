@@ -507,8 +507,8 @@ def _nearest_within_limits(over: list[Scored], profile: Profile, better_than_kep
     if better_than_kept:
         return [
             t(
-                "{plan} scores above every plan within --max-hours/--budget-usd and fits them with about "
-                "{percent} of the training: {examples:,} examples instead of {given:,}{epochs}.",
+                "{plan} scores above every training plan within --max-hours/--budget-usd and fits them with "
+                "about {percent} of the training: {examples:,} examples instead of {given:,}{epochs}.",
                 **values,
             )
         ]

@@ -6,8 +6,7 @@ optimizer states or parameters offloaded to the CPU. A recipe that launched plai
 under a ZeRO-3 estimate would run out of memory, so the recipe ships the launcher configuration
 of exactly the strategy its header states:
 - the Python recipe: an `accelerate launch` config, the form of TRL's own
-  trl/accelerate_configs/{multi_gpu,zero2,zero3}.yaml, with DeepSpeed's ZeRO stage and offload,
-  or for QLoRA with its base in CPU RAM PEFT's FSDP-QLoRA config (fsdp_qlora);
+  trl/accelerate_configs/{multi_gpu,zero2,zero3}.yaml, with DeepSpeed's ZeRO stage and offload;
 - LLaMA-Factory and axolotl: a DeepSpeed JSON config with the Hugging Face "auto" values the
   trainers fill in, the form of LLaMA-Factory's examples/deepspeed/ds_z{2,3}[_offload]_config.json.
 tests/test_recipes_validate.py loads both with accelerate's and DeepSpeed's own loaders.
@@ -53,40 +52,9 @@ def multi_node_note(recipe: Recipe) -> str | None:
     )
 
 
-def fsdp_qlora(recipe: Recipe) -> bool:
-    """QLoRA with its 4-bit base in CPU RAM runs under FSDP, as PEFT documents it (docs/source/
-    accelerate/fsdp.md, "Use PEFT QLoRA and FSDP": Llama-2-70B on 2x24 GB, the run the offload
-    estimate is calibrated on); DeepSpeed ZeRO-3 with QLoRA and CPU offload "leads to more GPU
-    memory usage when compared to disabling CPU offloading" (docs/source/accelerate/deepspeed.md)."""
-    return recipe.memory_model == "qlora" and recipe.offload == "params"
-
-
-# Why the YAML trainers' recipes, which launch DeepSpeed, are not written for such a plan.
-FSDP_QLORA_GAP = (
-    "the plan keeps its 4-bit (QLoRA) base in CPU RAM, which runs under FSDP (PEFT's FSDP-QLoRA); "
-    "these recipes launch DeepSpeed, where ZeRO-3 with QLoRA and CPU offload uses more GPU memory "
-    "than without offload (PEFT docs, accelerate/deepspeed.md); use --trainer python"
-)
-
-
-# PEFT's examples/sft/configs/fsdp_config_qlora.yaml: the 4-bit base packed in the storage dtype and
-# sharded, its shards in CPU RAM, loaded on one process and sent to the others.
-FSDP_QLORA = {
-    "fsdp_auto_wrap_policy": "TRANSFORMER_BASED_WRAP",
-    "fsdp_backward_prefetch": "BACKWARD_PRE",
-    "fsdp_cpu_ram_efficient_loading": True,
-    "fsdp_forward_prefetch": False,
-    "fsdp_offload_params": True,
-    "fsdp_sharding_strategy": "FULL_SHARD",
-    "fsdp_state_dict_type": "SHARDED_STATE_DICT",
-    "fsdp_sync_module_states": True,
-    "fsdp_use_orig_params": False,
-}
-
-
 def deepspeed_file(recipe: Recipe) -> str | None:
     """The DeepSpeed config's file name, or None for data parallel (one GPU without offload)."""
-    if recipe.sharding not in ZERO_STAGE or fsdp_qlora(recipe):
+    if recipe.sharding not in ZERO_STAGE:
         return None
     offload = "" if recipe.offload == "none" else "_offload"
     return f"ds_z{ZERO_STAGE[recipe.sharding]}{offload}_config.json"
@@ -102,12 +70,7 @@ def accelerate_config(recipe: Recipe) -> dict[str, Any]:
     """`accelerate launch --config_file accelerate.yaml`: one process per GPU, with DeepSpeed
     where the estimate shards anything."""
     config: dict[str, Any] = {"compute_environment": "LOCAL_MACHINE", "debug": False}
-    mixed_precision = MIXED_PRECISION.get(str(recipe.value("precision")), "no")
-    if fsdp_qlora(recipe):
-        # As PEFT's config: TrainingArguments' bf16/fp16 set the autocast, FSDP casts nothing.
-        config.update(distributed_type="FSDP", fsdp_config=dict(FSDP_QLORA))
-        mixed_precision = "no"
-    elif recipe.sharding in ZERO_STAGE:
+    if recipe.sharding in ZERO_STAGE:
         optimizer, params = _offload_devices(recipe)
         stage = ZERO_STAGE[recipe.sharding]
         deepspeed: dict[str, Any] = {
@@ -130,7 +93,7 @@ def accelerate_config(recipe: Recipe) -> dict[str, Any]:
         downcast_bf16="no",
         machine_rank=0,
         main_training_function="main",
-        mixed_precision=mixed_precision,
+        mixed_precision=MIXED_PRECISION.get(str(recipe.value("precision")), "no"),
         num_machines=node_layout(recipe.gpus)[0],
         num_processes=recipe.gpus,
         rdzv_backend="static",
@@ -202,22 +165,6 @@ def sharding_note(recipe: Recipe) -> str | None:
     """What the launcher files do, in words, for the header."""
     if not distributed(recipe):
         return None
-    gpus = f"{recipe.gpus} GPUs" if recipe.gpus > 1 else "1 GPU"
-    note = f"{gpus}: {_fsdp_qlora_words() if fsdp_qlora(recipe) else _deepspeed_words(recipe)}"
-    nodes = multi_node_note(recipe)
-    return note if nodes is None else f"{note} {nodes}"
-
-
-def _fsdp_qlora_words() -> str:
-    return (
-        "FSDP (PEFT's FSDP-QLoRA: the 4-bit base packed in 16-bit storage, sharded, its shards and "
-        "the optimizer states in CPU RAM), as the memory estimate assumes. Not DeepSpeed: ZeRO-3 with "
-        "QLoRA and CPU offload uses more GPU memory than without offload (PEFT docs, "
-        "accelerate/deepspeed.md)."
-    )
-
-
-def _deepspeed_words(recipe: Recipe) -> str:
     words = {
         "ddp": "data parallel (every GPU holds the whole model)",
         "zero2": "DeepSpeed ZeRO-2 (gradients and optimizer states sharded)",
@@ -232,14 +179,16 @@ def _deepspeed_words(recipe: Recipe) -> str:
             f", each sequence split over {recipe.sequence_parallel} GPUs (DeepSpeed Ulysses sequence "
             "parallelism, accelerate's parallelism_config; FlashAttention 2 inside: pip install flash-attn)"
         )
-    words += ", as the memory estimate assumes."
+    gpus = f"{recipe.gpus} GPUs" if recipe.gpus > 1 else "1 GPU"
+    note = f"{gpus}: {words}, as the memory estimate assumes."
     if recipe.offload in OFFLOADED:
         # accelerate's map_pytorch_optim_to_deepspeed (utils/deepspeed.py), which the HF Trainer
         # goes through, replaces a client optimizer when the optimizer states are offloaded.
         optim = recipe.value("optim") if recipe.has("optim") else "the optimizer"
-        words += (
+        note += (
             f" With the optimizer states in CPU RAM, accelerate swaps {optim} for DeepSpeed's CPU Adam "
             "(DeepSpeedCPUAdam), which DeepSpeed compiles on first use: it needs a C++ compiler "
             "(or DS_BUILD_CPU_ADAM=1 pip install deepspeed builds it ahead)."
         )
-    return words
+    nodes = multi_node_note(recipe)
+    return note if nodes is None else f"{note} {nodes}"

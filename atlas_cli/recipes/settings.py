@@ -102,6 +102,9 @@ FLASH_ATTENTION = "flash-attention-2"
 # examples use: gpt-oss's, as TRL's examples/scripts/sft_gpt_oss.py loads it
 # (GptOssPreTrainedModel._compatible_flash_implementations). Keyed by model_type.
 HOPPER_ATTENTION = {"gpt_oss": "kernels-community/vllm-flash-attn3"}
+# Families whose attention sinks FlashAttention 2 cannot apply: transformers refuses it for them
+# (GptOssPreTrainedModel._compatible_flash_implementations leaves it out).
+NO_FLASH_ATTENTION_2 = frozenset({"gpt_oss"})
 FLEX_ATTENTION = "flex_attention"
 ONLINE_STAGES = ("grpo", "rloo")
 
@@ -416,29 +419,33 @@ def _attention(catalog: Catalog, recipe: Recipe) -> None:
     """The attention kernel a recipe loads the model with, when it needs one: a family that runs
     eagerly by default gets a kernel without s x s matrices in the Python recipes (sized with
     TRL's stack; LLaMA-Factory and axolotl keep transformers' default, sized with `hf`); packed
-    SFT gets FlashAttention 2 to keep its examples apart."""
-    gpu_id = recipe_hardware(catalog, recipe).gpu_id
-    gpu = None if gpu_id is None else catalog.gpus[gpu_id]
+    SFT gets FlashAttention 2 to keep its examples apart where the family takes it."""
+    hardware = recipe_hardware(catalog, recipe)
+    gpu = None if hardware.gpu_id is None else catalog.gpus[hardware.gpu_id]
     architecture = None if gpu is None or gpu.vendor != "nvidia" else gpu.architecture.split(" (")[0]
     model = recipe.model
-    if model is not None and model.eager_attention:
-        if recipe.trainer == "python" and gpu is not None and gpu.vendor != "apple":
-            hopper = HOPPER_ATTENTION.get(model.family) if architecture == "Hopper" else None
-            source = (
-                f"{model.name} has no SDPA kernel in transformers (_supports_sdpa False): eager attention "
-                "would hold an s x s matrix per head"
-                + (" (TRL examples/scripts/sft_gpt_oss.py loads this kernel)" if hopper else "")
-            )
-            recipe.set("attention", Setting(hopper or FLEX_ATTENTION, source))
+    eager = model is not None and model.eager_attention
+    # A GPU given by its memory alone (--vram) is taken for CUDA; Apple's MPS runs no flex attention.
+    on_gpu = hardware.has_gpu and (gpu is None or gpu.vendor != "apple")
+    if model is not None and eager and recipe.trainer == "python" and on_gpu:
+        hopper = HOPPER_ATTENTION.get(model.family) if architecture == "Hopper" else None
+        source = (
+            f"{model.name} has no SDPA kernel in transformers (_supports_sdpa False): eager attention "
+            "would hold an s x s matrix per head"
+            + (" (TRL examples/scripts/sft_gpt_oss.py loads this kernel)" if hopper else "")
+        )
+        recipe.set("attention", Setting(hopper or FLEX_ATTENTION, source))
         return
-    _packed_attention(recipe, gpu, architecture)
+    flash = model is None or model.family not in NO_FLASH_ATTENTION_2
+    _packed_attention(recipe, gpu, architecture if flash else None)
 
 
 def _packed_attention(recipe: Recipe, gpu: Gpu | None, architecture: str | None) -> None:
     """Packed SFT trains several examples in one row told apart by their positions (TRL's
     padding-free packing, LLaMA-Factory's neat_packing, axolotl's multipack). FlashAttention 2
     keeps them apart at no cost; any other attention gets a seq x seq mask from transformers
-    (masking_utils: find_packed_sequence_indices) that the memory estimate does not count."""
+    (masking_utils: find_packed_sequence_indices) that the memory estimate does not count.
+    `architecture`: the GPU's, None where FlashAttention 2 cannot run (or the model refuses it)."""
     if not ("sft" in recipe.stages and recipe.stage_value("packing", "sft")):
         return
     if architecture in FLASH_ATTENTION_2:
@@ -448,11 +455,10 @@ def _packed_attention(recipe: Recipe, gpu: Gpu | None, architecture: str | None)
         return
     seq_len = int(recipe.value("seq_len"))
     recipe.notes.append(
-        f"Packing without FlashAttention 2 ({gpu.name if gpu else 'this GPU'} is not "
-        f"{', '.join(FLASH_ATTENTION_2[:-1])} or {FLASH_ATTENTION_2[-1]}): "
-        f"transformers keeps the packed examples apart with a mask of (micro-batch x {seq_len})^2 bytes "
-        f"({seq_len**2 / 1e9:.2g} GB at micro-batch 1) that the memory estimate does not count. At long "
-        "lengths drop --packing."
+        f"Packing without FlashAttention 2 (not on {gpu.name if gpu else 'this GPU'}, or not for this "
+        f"model): transformers keeps the packed examples apart with a mask of (micro-batch x {seq_len})^2 "
+        f"bytes ({seq_len**2 / 1e9:.2g} GB at micro-batch 1) that the memory estimate does not count. At "
+        "long lengths drop --packing."
     )
 
 

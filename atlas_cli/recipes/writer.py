@@ -55,6 +55,7 @@ def write_recipe(
     settle(catalog, recipe, chosen.name, stack)
     _stack_note(recipe, str(recipe.profile.get("stack")))
     _check_gap(recipe, chosen)
+    _check_offloaded_quantized_base(recipe)
     _check_hardware(recipe)
     return recipe, chosen.render(recipe, main or chosen.default_name)
 
@@ -99,6 +100,28 @@ def _check_checkpoint(recipe: Recipe) -> None:
             rank=recipe.rank,
             name=recipe.plan.name,
             stored=stored,
+        )
+    )
+
+
+def _check_offloaded_quantized_base(recipe: Recipe) -> None:
+    """A 4-bit (QLoRA) base kept in CPU RAM is trained with FSDP-QLoRA, the run the offload
+    estimate is calibrated on; the recipes launch DeepSpeed, where ZeRO-3 with QLoRA and CPU offload
+    uses more GPU memory than without offload (PEFT docs/source/accelerate/deepspeed.md). An FSDP
+    recipe is not written either: transformers 5 loads a bitsandbytes model onto one GPU before
+    FSDP shards it, so it would run out of memory at load (a review of such a recipe)."""
+    if recipe.memory_model != "qlora" or recipe.offload != "params":
+        return
+    raise UsageError(
+        t(
+            "plan {rank} ({name}) keeps its 4-bit base in CPU RAM: that is FSDP-QLoRA, which PEFT "
+            "documents (docs/source/accelerate/fsdp.md, examples/sft/run_peft_qlora_fsdp.sh with "
+            "configs/fsdp_config_qlora.yaml) and Answer.AI's fsdp_qlora train.py runs; ft-atlas does not "
+            "write it (the recipes launch DeepSpeed, where ZeRO-3 with QLoRA and CPU offload uses more GPU "
+            "memory than without offload, PEFT's DeepSpeed guide). Run those scripts, or pick another "
+            "plan with --plan",
+            rank=recipe.rank,
+            name=recipe.plan.name,
         )
     )
 

@@ -128,7 +128,7 @@ def _attention(e: Estimate) -> str:
             "the Python recipes (--stack trl) load flex attention instead (FlashAttention 3 for gpt-oss "
             "on Hopper), and --stack unsloth avoids it too"
         )
-    if e.shape.eager_heads and e.memory_model != "inference":
+    if e.shape.eager_heads and e.memory_model != "inference" and e.settings.stack == "trl":
         return t(
             "flex attention (FlashAttention 3 for gpt-oss on Hopper), as the Python recipes load this "
             "model, which has no SDPA kernel: no s x s attention matrix"
@@ -358,6 +358,8 @@ def recipe_command(rec: Recommendation, rank: int) -> str | None:
     plan = rec.plans[rank - 1]
     if rec.request is None or plan.runs == "hosted" or encoder_for_generation(rec, plan):
         return None
+    if plan.estimate is not None and plan.estimate.memory_model == "qlora" and plan.offload == "params":
+        return None  # FSDP-QLoRA: `recipe` names the scripts that run it (recipes/writer.py)
     line = _recipe_line(rec.request)
     if rank != 1:
         line += f" --plan {rank}"

@@ -2,8 +2,8 @@
 loaders (nothing is launched: there are no GPUs here).
 
 - accelerate YAML: load_config_from_file, then what `accelerate launch` does with it up to
-  starting processes (_validate_launch_command, the DeepSpeed or FSDP environment), then
-  DeepSpeedPlugin() or FullyShardedDataParallelPlugin() reads that environment.
+  starting processes (_validate_launch_command, the DeepSpeed environment), then
+  DeepSpeedPlugin() reads that environment.
 - DeepSpeed JSON: the Hugging Face "auto" values are filled as the Trainer fills them
   (HfTrainerDeepSpeedConfig from TrainingArguments and a tiny model), then DeepSpeedConfig checks
   the whole config (ZeRO section with extra keys forbidden, batch arithmetic for N GPUs).
@@ -50,33 +50,10 @@ def accelerate_config(path: Path) -> str:
                 return f"DeepSpeedPlugin read ZeRO stage {plugin.zero_stage}"
         else:
             os.environ.update(prepare_multi_gpu_env(args))
-            if args.use_fsdp:
-                return _fsdp_plugin_check(config.fsdp_config)
     finally:
         os.environ.clear()
         os.environ.update(saved)
     return ""
-
-
-def _fsdp_plugin_check(written: dict[str, Any]) -> str:
-    """FullyShardedDataParallelPlugin reads the environment `accelerate launch` set up from the
-    file: what it holds must be what the file says."""
-    from accelerate.utils import FullyShardedDataParallelPlugin
-
-    # sync_module_states asks for the current GPU's index, to place parameters when they arrive.
-    with (
-        mock.patch("accelerate.utils.dataclasses.is_cuda_available", lambda: True),
-        mock.patch("torch.cuda.current_device", lambda: 0),
-    ):
-        plugin = FullyShardedDataParallelPlugin()
-    read = {
-        "fsdp_offload_params": bool(plugin.cpu_offload and plugin.cpu_offload.offload_params),
-        "fsdp_cpu_ram_efficient_loading": bool(plugin.cpu_ram_efficient_loading),
-        "fsdp_use_orig_params": bool(plugin.use_orig_params),
-        "fsdp_sync_module_states": bool(plugin.sync_module_states),
-    }
-    wrong = {k: v for k, v in read.items() if v != written.get(k)}
-    return f"FullyShardedDataParallelPlugin read {wrong}" if wrong else ""
 
 
 def deepspeed_config(path: Path, entry: dict[str, Any]) -> str:

@@ -78,12 +78,17 @@ def activation_bytes(
     return layers * kept + one_layer, 0.0
 
 
+# The stacks that load a model with transformers' default attention: LLaMA-Factory's and axolotl's
+# (`hf`, and `liger`, which only they run with its kernels).
+EAGER_STACKS = frozenset({"hf", "liger"})
+
+
 def eager_attention_counted(shape: Shape, stack: str) -> bool:
     """Whether training holds s x s attention matrices: a family without an SDPA kernel, run with
-    transformers' default (eager) attention, as LLaMA-Factory and axolotl load it (`hf`). TRL's
+    transformers' default (eager) attention, as LLaMA-Factory and axolotl load it (`hf`, `liger`). TRL's
     stack is the Python recipes', which load it with flex attention (FlashAttention 3 for gpt-oss
     on Hopper: recipes/settings.py); Unsloth runs its own flex attention."""
-    return bool(shape.eager_heads) and stack == "hf"
+    return bool(shape.eager_heads) and stack in EAGER_STACKS
 
 
 def eager_attention_bytes(

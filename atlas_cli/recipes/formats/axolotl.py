@@ -7,7 +7,7 @@ from typing import Any
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shell import shell_word
 from atlas_cli.i18n import N_, t
-from atlas_cli.recipes.launchers import FSDP_QLORA_GAP, MASTER_PORT, deepspeed_file, distributed, fsdp_qlora
+from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import FLASH_ATTENTION, Recipe, optimizer_arguments
 from atlas_cli.recipes.templates import training
@@ -37,8 +37,6 @@ AX_LIGER_KEYS = ("liger_rope", "liger_rms_norm", "liger_glu_activation", "liger_
 
 
 def gap(recipe: Recipe) -> str | None:
-    if fsdp_qlora(recipe):
-        return FSDP_QLORA_GAP
     if "orpo" in recipe.stages:
         return (
             "axolotl reads ORPO data through its own chat-template dataset types, not the prompt / "

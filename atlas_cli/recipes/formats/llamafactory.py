@@ -8,7 +8,7 @@ from typing import Any
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shell import shell_word
 from atlas_cli.i18n import N_, t
-from atlas_cli.recipes.launchers import FSDP_QLORA_GAP, MASTER_PORT, deepspeed_file, distributed, fsdp_qlora
+from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import FLASH_ATTENTION, Recipe
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
@@ -93,8 +93,6 @@ LF_DATASETS = {
 
 
 def gap(recipe: Recipe) -> str | None:
-    if fsdp_qlora(recipe):
-        return FSDP_QLORA_GAP
     if "grpo" in recipe.stages or "rloo" in recipe.stages:
         return "LLaMA-Factory has no online RL stage (its stages: pt, sft, rm, ppo, dpo, kto)"
     if recipe.sequence_parallel > 1:

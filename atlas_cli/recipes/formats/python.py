@@ -17,7 +17,6 @@ from atlas_cli.recipes.launchers import (
     MASTER_PORT,
     accelerate_config,
     distributed,
-    fsdp_qlora,
     sharding_note,
 )
 from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, register
@@ -451,7 +450,7 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
         needs["flash_attn"] = "pip install flash-attn (DeepSpeed Ulysses runs FlashAttention 2 inside)"
     if any(recipe.has(f"{stage}.use_vllm") for stage in recipe.stages):
         needs["vllm"] = "pip install vllm (TRL samples the completions with it: use_vllm=True)"
-    if recipe.sharding != "ddp" and not fsdp_qlora(recipe):  # ZeRO, on one GPU too when it offloads
+    if recipe.sharding != "ddp":  # ZeRO, on one GPU too when it offloads
         needs["deepspeed"] = "pip install deepspeed (the accelerate config shards with DeepSpeed ZeRO)"
     return versions, needs
 
@@ -489,7 +488,7 @@ def _constants(recipe: Recipe) -> str:
         "  # the memory estimate assumes it",
         f"REQUIRED_MODULES = {literal(needs)}",
         f"NEEDS_CUDA = {literal(recipe.memory_model == 'qlora')}  # bitsandbytes' 4-bit kernels",
-        f"SHARDED = {literal(recipe.sharding == 'zero3')}  # ZeRO-3 or FSDP: the 4-bit weights are sharded",
+        f"SHARDED = {literal(recipe.sharding == 'zero3')}  # ZeRO-3: the 4-bit weights are sharded",
         f"PRECISION = {literal(recipe.value('precision'))}"
         "  # bf16 on Ampere or newer; fp16 on V100/T4 (no bf16)",
         f"GRADIENT_CHECKPOINTING = {literal(recipe.value('gradient_checkpointing'))}",
@@ -502,8 +501,6 @@ def _constants(recipe: Recipe) -> str:
         f"WARMUP_RATIO = {literal(recipe.value('warmup_ratio'))}",
         f"LR_SCHEDULER = {literal(recipe.value('lr_scheduler'))}",
         f"EXTRA_TRAINING_ARGUMENTS = {literal(optimizer_arguments(recipe))}",
-        f"CHECKPOINTING_KWARGS = {literal({'use_reentrant': True} if fsdp_qlora(recipe) else None)}"
-        + ("  # as PEFT's FSDP-QLoRA example runs" if fsdp_qlora(recipe) else ""),
         f"FROZEN_BASE = {literal(frozen)}",
         f"USES_PEFT = {literal(recipe.memory_model in _PEFT_CONFIG)}",
         f"REFERENCE_STAGES = {literal(_reference_stages(recipe))}  # a frozen 16-bit copy as reference",
@@ -749,9 +746,8 @@ def _online(recipe: Recipe) -> bool:
     return any(s in ONLINE_STAGES for s in recipe.stages)
 
 
-def _run_stage(online: bool, sft: bool, evaluated: bool, fsdp: bool) -> str:
+def _run_stage(online: bool, sft: bool, evaluated: bool) -> str:
     return training.RUN_STAGE.substitute(
-        fsdp_wrap=training.FSDP_QLORA_WRAP if fsdp else "",
         completion_override=training.ONLINE_COMPLETION_OVERRIDE if online else "",
         prompt_filter=(training.ONLINE_PROMPT_FILTER if online else "")
         + (training.SFT_CONVERSATION_LOSS if sft else ""),
@@ -821,7 +817,7 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
         training.HELD_OUT if evaluated else "",
         training.FINISH,
         training.ACCURACY if classifier else "",
-        _classifier_main(recipe) if classifier else _run_stage(online, sft, evaluated, fsdp_qlora(recipe)),
+        _classifier_main(recipe) if classifier else _run_stage(online, sft, evaluated),
     ]
     script = _join_blocks(parts)
     files = [RecipeFile(main, script)]

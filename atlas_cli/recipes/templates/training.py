@@ -301,7 +301,6 @@ def training_arguments(args: argparse.Namespace, stage: str) -> dict[str, Any]:
         "warmup_steps": WARMUP_RATIO,  # below 1: a share of the training steps (transformers 5)
         "lr_scheduler_type": LR_SCHEDULER,
         CHECKPOINTING_ARGUMENT: GRADIENT_CHECKPOINTING,
-        f"{CHECKPOINTING_ARGUMENT}_kwargs": CHECKPOINTING_KWARGS,
         "bf16": args.precision in ("bf16", "pure-bf16"),
         "fp16": args.precision == "fp16",
         "optim": OPTIM,
@@ -430,7 +429,7 @@ def run_stage(
         peft_config=adapter,
         callbacks=callbacks(),
         **extras,
-    )$fsdp_wrap
+    )
     return finish(trainer, stage)
 
 
@@ -464,14 +463,6 @@ STAGE_HELD_OUT = """
     if stage in EVAL_STAGES:
         rows, evaluation = held_out(rows, args)"""
 STAGE_EVAL_DATASET = "\n        eval_dataset=evaluation,"
-
-# PEFT's FSDP-QLoRA (docs/source/accelerate/fsdp.md; examples/sft/train.py does the same): with
-# fsdp_use_orig_params false a flat parameter may not mix frozen and trained weights, so each
-# LoRA layer becomes its own FSDP unit; accelerate wraps the model when training starts.
-FSDP_QLORA_WRAP = """
-    from peft.utils.other import fsdp_auto_wrap_policy
-
-    trainer.accelerator.state.fsdp_plugin.auto_wrap_policy = fsdp_auto_wrap_policy(trainer.model)"""
 STAGE_EVAL_ARGUMENTS = "\n        **evaluation_arguments(args, stage, evaluation),"
 CONVERSATION_LOSS = '''
 def conversation_loss(rows: Dataset, tokenizer: PreTrainedTokenizerBase) -> tuple[Dataset, dict[str, Any]]:
