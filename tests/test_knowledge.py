@@ -353,6 +353,30 @@ def test_a_kb_validate_accepts_cannot_crash_the_engine(tmp_path: Path) -> None:
     assert ".memory_bandwidth_gbs: " in problem
 
 
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d["rules"][0].update(methods=[]), "rules[0].methods: an empty list selects no method"),
+        (lambda d: d["methods"][0].update(name=""), "methods[0].name: "),
+        (lambda d: d["gpus"][0].update(aliases=["none"]), "gpus[0].aliases[0]: alias 'none' means no GPU"),
+        (lambda d: d["gpus"][0].update(aliases=["---"]), "gpus[0].aliases[0]: alias '---' has no letter"),
+        (
+            lambda d: d["pipelines"][0].update(id=d["rules"][0]["id"]),
+            "pipelines[0].id: id '",
+        ),
+    ],
+)
+def test_what_validate_let_through_and_nothing_could_use(
+    tmp_path: Path, mutate: Callable[[dict[str, Any]], None], expected: str
+) -> None:
+    """A maintainer's review: a rule selecting nothing, an empty name (a plan shown as ' (sft)'),
+    GPU aliases --gpu can never reach, a pipeline rule sharing a rule's id."""
+    data = bundled_sections()
+    mutate(data)
+    problems = problems_of(write_kb(tmp_path, data))
+    assert any(expected in p for p in problems), problems
+
+
 def test_a_base_checkpoint_belongs_to_a_post_trained_entry(tmp_path: Path) -> None:
     data = bundled_sections()
     base = next(i for i, m in enumerate(data["models"]) if m.get("variant", "base") == "base")

@@ -17,7 +17,13 @@ from atlas_cli.kb.catalog import normalize
 from atlas_cli.kb.facts import fact_spec
 from atlas_cli.kb.files import KbFile, read_kb
 from atlas_cli.kb.schema import KnowledgeBase, looks_numeric
-from atlas_cli.kb.vocabulary import DEFAULT_PIPELINE, HYPER_KIND_WORDS, RECIPE_HYPERPARAMETERS, HyperKind
+from atlas_cli.kb.vocabulary import (
+    DEFAULT_PIPELINE,
+    HYPER_KIND_WORDS,
+    RECIPE_HYPERPARAMETERS,
+    HyperKind,
+    means_no_gpu,
+)
 from atlas_cli.kb.yamlsafe import PathKey, Position, Problem, YamlProblems, dotted, load_yaml_bytes
 
 
@@ -326,6 +332,8 @@ def _selector_references(
     """A rule's `methods`: ids that exist; a selector's category and tags that some method has,
     and at least one method selected (a selector that selects nothing is a typo)."""
     if isinstance(selector, list):
+        if not selector:
+            yield where, "an empty list selects no method: name at least one, or use a selector"
         yield from _unknown(where, selector, known["methods"], "method")
         return
     if not isinstance(selector, dict):
@@ -335,6 +343,30 @@ def _selector_references(
     yield from _unknown((*where, "category"), selector.get("category"), known["categories"], "category")
     tags = {t for _, m in methods for t in _strings(m.get("tags"))}
     yield from _unknown((*where, "tags"), selector.get("tags"), tags, "tag (no method has it)")
+
+
+def _unusable_names(gpus: list[tuple[int, dict[str, Any]]]) -> Iterator[Found]:
+    """A GPU alias `--gpu` can never reach: one that means "no GPU" (none, cpu, api) or one of
+    separators only, which matches any name."""
+    for i, gpu in gpus:
+        aliases = gpu.get("aliases")
+        for j, alias in enumerate(aliases if isinstance(aliases, list) else []):
+            if not isinstance(alias, str):
+                continue
+            if not normalize(alias):
+                yield ("gpus", i, "aliases", j), f"alias '{alias}' has no letter or digit"
+            elif means_no_gpu(alias):
+                yield ("gpus", i, "aliases", j), f"alias '{alias}' means no GPU to --gpu"
+
+
+def _shared_rule_ids(
+    rules: list[tuple[int, dict[str, Any]]], pipelines: list[tuple[int, dict[str, Any]]]
+) -> Iterator[Found]:
+    """Rules and pipeline rules share one namespace: --explain and the guide name them by id."""
+    rule_ids = {r["id"] for _, r in rules if isinstance(r.get("id"), str)}
+    for i, p in pipelines:
+        if p.get("id") in rule_ids:
+            yield ("pipelines", i, "id"), f"id '{p['id']}' is already used by a rule"
 
 
 def _repeated_stages(pipeline: Any, path: PathKey) -> Iterator[Found]:
@@ -373,6 +405,8 @@ def cross_reference_problems(data: Any) -> list[Found]:
     }
 
     found: list[Found] = []
+    found.extend(_unusable_names(gpus))
+    found.extend(_shared_rule_ids(rules, pipelines))
     for section, items, named in (
         ("methods", methods, True),
         ("gpus", gpus, True),
