@@ -269,7 +269,7 @@ class Plan(NamedTuple):
             elif action == "prefer" and self.fit == "no":
                 found.append(
                     t(
-                        "{because} — but memory wins: it does not fit ({source}).",
+                        "A rule prefers this plan, but it does not fit this hardware. The rule: {because} ({source})",
                         because=because,
                         source=rule.source,
                     )
