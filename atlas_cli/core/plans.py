@@ -269,7 +269,8 @@ class Plan(NamedTuple):
             elif action == "prefer" and self.fit == "no":
                 found.append(
                     t(
-                        "A rule prefers this plan, but it does not fit this hardware. The rule: {because} ({source})",
+                        "A rule prefers this plan, but it does not fit this hardware. The rule: {because} "
+                        "({source})",
                         because=because,
                         source=rule.source,
                     )
