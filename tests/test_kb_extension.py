@@ -101,3 +101,36 @@ def test_a_format_module_registering_another_name_is_named_clearly(
     registry.PLUGINS = Plugins(importlib.import_module("some_formats"))
     with pytest.raises(RuntimeError, match="do not match: torchtune, torchtune_yaml"):
         registry.PLUGINS.loaded()
+
+
+def test_a_cards_rank_and_soft_prompt_length_size_the_plan_as_they_write_it(
+    run: Runner, tmp_path: Path
+) -> None:
+    """A maintainer set LoRA's r to 64 and prefix tuning's num_virtual_tokens to 2000: `show`
+    printed them, the recipe wrote 2000, but every estimate used 16 and 20, Python constants."""
+    kb = tmp_path / "data"
+    shutil.copytree(bundled_kb_path(), kb)
+    methods = yaml.safe_load((kb / "methods.yaml").read_text(encoding="utf-8"))
+    cards = {m["id"]: m for m in methods["methods"]}
+    cards["lora"]["hyperparameters"]["r"]["value"] = 64
+    cards["prefix-tuning"]["hyperparameters"]["num_virtual_tokens"]["value"] = 2000
+    (kb / "methods.yaml").write_text(yaml.safe_dump(methods, allow_unicode=True), encoding="utf-8")
+    args = ("--kb", str(kb), "estimate", "--model", "llama-3.1-8b", "--gpu", "a100-80gb", "--json")
+    lora = ok(run(*args, "--method", "lora")).json()
+    assert lora["assumptions"]["lora_rank"] == 64
+    assert ok(run(*args, "--method", "lora", "--lora-rank", "8")).json()["assumptions"]["lora_rank"] == 8
+    bundled = (
+        "estimate",
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        "a100-80gb",
+        "--method",
+        "prefix-tuning",
+        "--json",
+    )
+    longer = ok(run(*args, "--method", "prefix-tuning")).json()["trainable_params_b"]
+    assert longer == pytest.approx(100 * ok(run(*bundled)).json()["trainable_params_b"], rel=0.01)
+    plans = ok(run("--kb", str(kb), "recommend", "--gpu", "a100-80gb", "--model", "llama-3.1-8b", "--json"))
+    first = next(p for p in plans.json()["recommendations"] if p["method"] == "lora")
+    assert first["assumptions"]["lora_rank"] == 64

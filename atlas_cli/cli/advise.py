@@ -69,7 +69,10 @@ def estimate(
             help="Default: on for decoders (TRL, LLaMA-Factory), off for encoders.",
         ),
     ] = None,
-    lora_rank: Annotated[int, typer.Option(min=1, max=65_536, help="LoRA rank.")] = 16,
+    lora_rank: Annotated[
+        Optional[int],
+        typer.Option(min=1, max=65_536, help="LoRA rank. Default: the method's own (its card's r, 16)."),
+    ] = None,
     lora_targets: Annotated[
         str, typer.Option(help=f"[{'|'.join(LORA_TARGETS)}]: which linear layers LoRA adapts.")
     ] = "all-linear",

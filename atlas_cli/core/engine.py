@@ -42,7 +42,7 @@ from atlas_cli.core.throughput.plans import (
     usual_epochs,
 )
 from atlas_cli.core.throughput.workload import LARGE_SFT_EXAMPLES
-from atlas_cli.core.variants import applies, with_variant
+from atlas_cli.core.variants import applies, with_method, with_variant
 from atlas_cli.i18n import pt, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
@@ -800,7 +800,9 @@ class Engine:
             warnings: list[str] = []
             for objective in objectives:
                 base, stage_warnings = stages[objective]
-                varied, extra = with_variant(variant, base._replace(offload=offload), hardware)
+                varied, extra = with_variant(
+                    variant, with_method(method, base._replace(offload=offload)), hardware
+                )
                 result = cached_estimate(run, varied, method, info.sized)
                 warnings += stage_warnings + extra + strategy_warnings(result)
                 if worst is None or result.per_gpu_gb > worst.per_gpu_gb:

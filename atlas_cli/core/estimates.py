@@ -33,6 +33,8 @@ class EstimateSettings(NamedTuple):
     # GPUs one sequence is split over (DeepSpeed Ulysses sequence parallelism, with ZeRO-3 across
     # all of them); gpus / sequence_parallel sequences train side by side.
     sequence_parallel: int = 1
+    # Soft prompt length (prompt, prefix and p-tuning): the method's num_virtual_tokens in the KB.
+    virtual_tokens: int = 20
 
     @property
     def replicas(self) -> int:

@@ -12,6 +12,7 @@ from atlas_cli.core.memory.parallel import unshardable_base
 from atlas_cli.core.memory.search import Change, Estimator, changes_that_fit, estimator, largest
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import (
+    DEFAULT_LORA_RANK,
     Hardware,
     ModelInfo,
     resolve_hardware,
@@ -47,7 +48,7 @@ class EstimateOptions:
     precision: str | None = None
     optimizer: str = "adamw"
     gradient_checkpointing: bool | None = None
-    lora_rank: int = 16
+    lora_rank: int | None = None  # None: each method's own rank (its card's r)
     quant_bits: int | None = None  # None: 4, and no word about a method without a quantized base
     sharding: str = "auto"
     offload: str = "none"
@@ -120,7 +121,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         precision=options.precision,
         optimizer=options.optimizer,
         gradient_checkpointing=options.gradient_checkpointing,
-        lora_rank=options.lora_rank,
+        lora_rank=options.lora_rank or DEFAULT_LORA_RANK,
         quant_bits=options.quant_bits or 4,
         stack=profile.stack,
         offload=options.offload,
@@ -144,6 +145,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         stages = (e.objective,) if e.objective is not None else ()
         return time_and_cost(e, stages, hardware.device, hardware.price, inputs, epochs)
 
+    rank_given = options.lora_rank is not None
     if options.method is None:
         rows = [
             _row(
@@ -155,7 +157,9 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
                 timed(e),
                 options.sharding,
             )
-            for label, e, extra in sweep(catalog, info, hardware, settings, auto)
+            for label, e, extra in sweep(
+                catalog, info, hardware, settings, auto, options.lora_rank is not None
+            )
         ]
         return Report(info, hardware, rows, warnings)
     method = trainable_method(catalog, options.method)
@@ -169,7 +173,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
             )
         )
     warnings += _ignored_options(options, method.memory_model, settings.gpus)
-    label, result = single(method, info, settings, auto)
+    label, result = single(method, info, settings, auto, rank_given)
     run = estimator(method.id, result.memory_model, info.sized)
     row = _row(label, result, [], run, field_name, timed(result), options.sharding)
     if result.fit in ("tight", "no"):

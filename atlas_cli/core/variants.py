@@ -14,6 +14,32 @@ from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import Method, Variant
 from atlas_cli.kb.vocabulary import OPTIMIZERS, PRECISIONS
 
+# The card's hyperparameters that size what a method trains, as its recipe writes them: the LoRA
+# rank (AdaLoRA's starting rank, init_r) and the soft prompt's length.
+RANK_KEYS = ("r", "init_r")
+VIRTUAL_TOKEN_KEYS = ("num_virtual_tokens",)
+
+
+def _card_whole(method: Method, keys: tuple[str, ...]) -> int | None:
+    for key in keys:
+        entry = method.hyperparameters.get(key)
+        value = None if entry is None else entry.value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def with_method(method: Method, settings: EstimateSettings, rank_given: bool = False) -> EstimateSettings:
+    """`settings` with the method's own rank (unless the user gave --lora-rank) and soft-prompt
+    length from its card: a card that says r: 64 is estimated, and written, at 64."""
+    rank = None if rank_given else _card_whole(method, RANK_KEYS)
+    tokens = _card_whole(method, VIRTUAL_TOKEN_KEYS)
+    changes = {
+        **({"lora_rank": rank} if rank is not None and rank != settings.lora_rank else {}),
+        **({"virtual_tokens": tokens} if tokens is not None and tokens != settings.virtual_tokens else {}),
+    }
+    return settings._replace(**changes) if changes else settings  # type: ignore[arg-type]
+
 
 def trainable_method(catalog: Catalog, query: str) -> Method:
     method = catalog.method(query)
@@ -83,11 +109,17 @@ def with_variant(
 
 
 def sweep(
-    catalog: Catalog, info: ModelInfo, hardware: Hardware, settings: EstimateSettings, auto_sharding: bool
+    catalog: Catalog,
+    info: ModelInfo,
+    hardware: Hardware,
+    settings: EstimateSettings,
+    auto_sharding: bool,
+    rank_given: bool = False,
 ) -> list[tuple[str, Estimate, list[str]]]:
     """Every variant of every method that trains or serves this model, smallest memory first.
     A method that would train nothing here (BitFit on a bias-free model) is left out. With
-    `auto_sharding`, each takes the multi-GPU strategy with the least communication that fits."""
+    `auto_sharding`, each takes the multi-GPU strategy with the least communication that fits;
+    each is sized with its card's rank (unless `rank_given`) and soft-prompt length."""
     rows = []
     for method in catalog.kb.methods:
         model = method.memory_model
@@ -99,16 +131,17 @@ def sweep(
         for variant in method.estimated_variants():
             if not applies(variant, hardware):
                 continue
-            varied, warnings = with_variant(variant, settings, hardware)
+            varied, warnings = with_variant(variant, with_method(method, settings, rank_given), hardware)
             result = placed(run, varied, auto_sharding)
             rows.append((variant.label, result, warnings))
     return sorted(rows, key=lambda row: (row[1].per_gpu_gb, row[0]))
 
 
 def single(
-    method: Method, info: ModelInfo, settings: EstimateSettings, auto_sharding: bool
+    method: Method, info: ModelInfo, settings: EstimateSettings, auto_sharding: bool, rank_given: bool = False
 ) -> tuple[str, Estimate]:
     assert method.memory_model is not None
+    settings = with_method(method, settings, rank_given)
     label = method.name
     if method.memory_model == "qlora":
         label = f"{method.name} {settings.quant_bits}-bit"  # a name: the same in every language

@@ -12,7 +12,7 @@ from atlas_cli.core.memory.activations import (
     logit_bytes,
 )
 from atlas_cli.core.memory.parallel import place, resolved_sharding
-from atlas_cli.core.memory.params import PARTIAL_TRAINABLE_SHARE, VIRTUAL_TOKENS
+from atlas_cli.core.memory.params import PARTIAL_TRAINABLE_SHARE
 from atlas_cli.core.memory.states import (
     ModelStates,
     model_states,
@@ -144,7 +144,7 @@ def _sequences(s: EstimateSettings) -> int:
 def _tokens(model: str, s: EstimateSettings) -> float:
     """Tokens in one forward/backward pass on one GPU: its share of a sequence split over
     `sequence_parallel` GPUs."""
-    length = s.seq_len + (VIRTUAL_TOKENS if MEMORY_MODELS[model].family == "prompt" else 0)
+    length = s.seq_len + (s.virtual_tokens if MEMORY_MODELS[model].family == "prompt" else 0)
     return length * _sequences(s) / s.sequence_parallel
 
 

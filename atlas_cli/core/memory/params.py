@@ -6,7 +6,6 @@ from functools import lru_cache
 
 from atlas_cli.core.shapes import Shape
 
-VIRTUAL_TOKENS = 20  # prompt / prefix / p-tuning length (PEFT's guides use 20)
 ADAPTER_REDUCTION = 16  # AdapterHub's default bottleneck: hidden / 16
 # Partial FT trains the top quarter of the blocks: Lee et al. (arXiv 1911.03090) keep ~90 % of
 # full fine-tuning quality that way. A share rather than a layer count keeps memory smooth in size.
@@ -38,8 +37,10 @@ def adapter_params(shape: Shape) -> float:
 
 @lru_cache(maxsize=4096)
 def trainable_params(
-    model: str, shape: Shape, rank: int, scope: str = "all-linear", experts: bool = False
+    model: str, shape: Shape, rank: int, scope: str = "all-linear", experts: bool = False, virtual: int = 20
 ) -> float:
+    """Parameters a way of training trains: `rank` for the LoRA family, `virtual` soft-prompt
+    tokens (num_virtual_tokens) for prompt, prefix and p-tuning."""
     h = shape.hidden
     lora = lora_params(shape, rank, scope, experts)
     adapted = shape.targets(scope, experts)
@@ -49,11 +50,11 @@ def trainable_params(
         "partial": shape.linear_params * PARTIAL_TRAINABLE_SHARE,
         "bitfit": shape.bias_params,
         "adapters": adapter_params(shape),
-        "prompt": float(VIRTUAL_TOKENS * h),
+        "prompt": float(virtual * h),
         # PEFT PrefixTuningConfig: a key and a value prefix per layer.
-        "prefix": float(VIRTUAL_TOKENS * 2 * shape.kv_dim * shape.layers),
+        "prefix": float(virtual * 2 * shape.kv_dim * shape.layers),
         # PEFT PromptEncoderConfig MLP: h -> h -> h -> h plus the virtual-token embedding.
-        "p-tuning": float(3 * h * h + VIRTUAL_TOKENS * h),
+        "p-tuning": float(3 * h * h + virtual * h),
         "lora": lora,
         "qlora": lora,
         "dora": lora + dora_magnitude_params(shape, scope, experts),

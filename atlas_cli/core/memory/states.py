@@ -118,7 +118,7 @@ def _galore_optimizer_bytes(shape: Shape, s: EstimateSettings) -> float:
 
 def model_states(model: str, shape: Shape, s: EstimateSettings) -> ModelStates:
     info = MEMORY_MODELS[model]
-    trainable = trainable_params(model, shape, s.lora_rank, s.lora_targets, s.lora_experts)
+    trainable = trainable_params(model, shape, s.lora_rank, s.lora_targets, s.lora_experts, s.virtual_tokens)
     largest_layer = (shape.linear_params + shape.other_params) / shape.layers
     if info.frozen_base:
         weights = frozen_base_bytes(model, shape, s) + trainable * ADAPTER_BYTES
