@@ -556,3 +556,14 @@ def test_use_when_lists_no_near_duplicates(kb: KnowledgeBase) -> None:
         for i, words in enumerate(items):
             for other in items[i + 1 :]:
                 assert not (words <= other or other <= words), (method.id, words, other)
+
+
+def test_the_cards_say_which_objectives_hold_a_reference_model_as_the_estimator_does(
+    kb: KnowledgeBase,
+) -> None:
+    """RLOO loads a reference model (RLOOConfig's beta 0.05) and the estimator counts it, but its
+    card lacked the tag (a maintainer's review): the cards and the estimator must agree."""
+    from atlas_cli.core.memory.states import REFERENCE_OBJECTIVES
+
+    tagged = {m.id for m in kb.methods if m.kind == "objective" and "reference-model" in m.tags}
+    assert tagged == REFERENCE_OBJECTIVES
