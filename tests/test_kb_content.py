@@ -567,3 +567,14 @@ def test_the_cards_say_which_objectives_hold_a_reference_model_as_the_estimator_
 
     tagged = {m.id for m in kb.methods if m.kind == "objective" and "reference-model" in m.tags}
     assert tagged == REFERENCE_OBJECTIVES
+
+
+def test_the_estimator_samples_as_many_completions_as_the_cards_write(kb: KnowledgeBase) -> None:
+    """The recipes write each online objective's num_generations from its card; the estimator
+    sizes generation with its own table: they must agree."""
+    from atlas_cli.core.memory.estimate import GENERATIONS
+
+    for method in kb.methods:
+        entry = method.hyperparameters.get("num_generations")
+        if entry is not None:
+            assert GENERATIONS[method.id] == entry.value, method.id
