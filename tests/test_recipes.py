@@ -1891,3 +1891,13 @@ def test_qlora_with_its_base_in_cpu_ram_is_refused_with_what_runs_it() -> None:
         with pytest.raises(UsageError, match="that is FSDP-QLoRA, which PEFT documents"):
             render_recipe(CATALOG, rec, 1, fmt)
     assert recipe_command(rec, 1) is None and recipe_command(rec, 2) is not None
+
+
+def test_the_next_steps_of_an_fsdp_qlora_plan_name_what_runs_it(run: Runner) -> None:
+    """With no recipe to write, the next steps said 'the provider runs the training' (a hosted
+    plan's words) for QLoRA with its base in CPU RAM."""
+    out = ok(run("recommend", "--gpu", "rtx-3090", "--gpus", "2", "--model", "llama-2-70b", "--goal", "chat"))
+    assert "Recipe: none: FSDP-QLoRA (the 4-bit base in CPU RAM) runs with PEFT's" in " ".join(
+        out.stdout.split()
+    )
+    assert "the provider runs the training" not in out.stdout

@@ -352,14 +352,20 @@ def encoder_for_generation(rec: Recommendation, plan: Plan) -> bool:
     return generative and encoder and plan.kind != "no-training"
 
 
+def offloaded_quantized_base(plan: Plan) -> bool:
+    """A QLoRA plan with its 4-bit base in CPU RAM: FSDP-QLoRA, which `recipe` does not write
+    but names the scripts that run (recipes/writer.py)."""
+    return plan.estimate is not None and plan.estimate.memory_model == "qlora" and plan.offload == "params"
+
+
 def recipe_command(rec: Recommendation, rank: int) -> str | None:
     """The `ft-atlas recipe ...` line that writes the recipe of the plan ranked `rank` for this
     profile (None for a hosted plan: a provider trains it, there is no script to write)."""
     plan = rec.plans[rank - 1]
     if rec.request is None or plan.runs == "hosted" or encoder_for_generation(rec, plan):
         return None
-    if plan.estimate is not None and plan.estimate.memory_model == "qlora" and plan.offload == "params":
-        return None  # FSDP-QLoRA: `recipe` names the scripts that run it (recipes/writer.py)
+    if offloaded_quantized_base(plan):
+        return None
     line = _recipe_line(rec.request)
     if rank != 1:
         line += f" --plan {rank}"

@@ -16,7 +16,12 @@ from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.charts import shared_conditions
-from atlas_cli.render.documents import assumptions_json, encoder_for_generation, next_steps_json
+from atlas_cli.render.documents import (
+    assumptions_json,
+    encoder_for_generation,
+    next_steps_json,
+    offloaded_quantized_base,
+)
 from atlas_cli.render.grid import Grid, markdown_table, rich_table
 from atlas_cli.render.paste import Verbatim
 
@@ -217,6 +222,13 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
     elif encoder_for_generation(rec, best):
         refused = "Recipe: none: an encoder does not generate text; choose a decoder model with --model."
         steps.append(t(refused))
+    elif offloaded_quantized_base(best):
+        steps.append(
+            t(
+                "Recipe: none: FSDP-QLoRA (the 4-bit base in CPU RAM) runs with PEFT's examples/sft/"
+                "run_peft_qlora_fsdp.sh; `ft-atlas recipe` says why, --plan N writes another plan."
+            )
+        )
     else:
         steps.append(
             t("Recipe: none to write; the provider runs the training (see its card).")
