@@ -134,3 +134,23 @@ def test_a_cards_rank_and_soft_prompt_length_size_the_plan_as_they_write_it(
     plans = ok(run("--kb", str(kb), "recommend", "--gpu", "a100-80gb", "--model", "llama-3.1-8b", "--json"))
     first = next(p for p in plans.json()["recommendations"] if p["method"] == "lora")
     assert first["assumptions"]["lora_rank"] == 64
+
+
+def test_ranks_are_read_as_their_recipes_write_them(run: Runner, tmp_path: Path) -> None:
+    """A maintainer's review of the card ranks: r written 64.0 was ignored (16 used); AdaLoRA with
+    both r and init_r was sized by r while its recipe writes init_r; the QLoRA a LoRA plan is told
+    to try was sized at LoRA's rank, not QLoRA's own."""
+    kb = tmp_path / "data"
+    shutil.copytree(bundled_kb_path(), kb)
+    methods = yaml.safe_load((kb / "methods.yaml").read_text(encoding="utf-8"))
+    cards = {m["id"]: m for m in methods["methods"]}
+    cards["lora"]["hyperparameters"]["r"]["value"] = 512.0
+    cards["adalora"]["hyperparameters"]["r"] = {"value": 4, "source": "a test"}
+    (kb / "methods.yaml").write_text(yaml.safe_dump(methods, allow_unicode=True), encoding="utf-8")
+    args = ("--kb", str(kb), "estimate", "--model", "llama-3.1-8b", "--gpu", "rtx-4090", "--json")
+    lora = ok(run(*args, "--method", "lora")).json()
+    assert lora["assumptions"]["lora_rank"] == 512
+    assert ok(run(*args, "--method", "adalora")).json()["assumptions"]["lora_rank"] == 12
+    qlora = ok(run(*args, "--method", "qlora")).json()
+    suggested = next(c for c in lora["to_fit"] if c["change"] == "method")
+    assert suggested["per_gpu_gb"] == pytest.approx(qlora["per_gpu_gb"], abs=0.01)

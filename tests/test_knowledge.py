@@ -358,8 +358,14 @@ def test_a_kb_validate_accepts_cannot_crash_the_engine(tmp_path: Path) -> None:
     [
         (lambda d: d["rules"][0].update(methods=[]), "rules[0].methods: an empty list selects no method"),
         (lambda d: d["methods"][0].update(name=""), "methods[0].name: "),
-        (lambda d: d["gpus"][0].update(aliases=["none"]), "gpus[0].aliases[0]: alias 'none' means no GPU"),
-        (lambda d: d["gpus"][0].update(aliases=["---"]), "gpus[0].aliases[0]: alias '---' has no letter"),
+        (lambda d: d["methods"][0].update(name="  "), "methods[0].name: "),
+        (lambda d: d["gpus"][0].update(aliases=["none"]), "gpus[0].aliases[0]: --gpu reads 'none' as no GPU"),
+        (lambda d: d["gpus"][0].update(id="cpu"), "gpus[0].id: --gpu reads 'cpu' as no GPU"),
+        (
+            lambda d: d["gpus"][0].update(aliases=["80GB"]),
+            "gpus[0].aliases[0]: --gpu reads '80GB' as a memory",
+        ),
+        (lambda d: d["gpus"][0].update(aliases=["---"]), "gpus[0].aliases[0]: '---' has no letter"),
         (
             lambda d: d["pipelines"][0].update(id=d["rules"][0]["id"]),
             "pipelines[0].id: id '",

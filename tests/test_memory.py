@@ -148,27 +148,44 @@ def test_qlora_leaves_fused_experts_unquantized_except_on_unsloth() -> None:
     assert unsloth == pytest.approx(moe.linear_params * bits / 8 + rest * 2)
 
 
-def test_eager_attention_counts_every_heads_s_by_s_matrix_with_transformers_defaults() -> None:
-    """gpt-oss has no SDPA kernel (attention sinks): transformers runs it eagerly (`hf`, as
-    LLaMA-Factory and axolotl load it); the Python recipes (`trl`) load a kernel that applies the
-    sinks, and Unsloth runs its own flex attention: no s x s matrix there."""
+def test_eager_attention_counts_every_heads_s_by_s_matrix_without_a_kernel() -> None:
+    """gpt-oss (attention sinks) and Gemma 2 (soft-capping) have no SDPA kernel: transformers runs
+    them eagerly unless another kernel is loaded (EstimateSettings.attention_kernel)."""
     oss, llama = model("gpt-oss-20b"), model("llama-3.1-8b")
     per_pair = act.EAGER_SAVED_BYTES + act.EAGER_PEAK_BYTES
 
     def activations(shape: Shape, **changes: Any) -> float:
-        return estimate("lora", "lora", shape, cfg(**changes)).breakdown["activations_gb"]
+        settings = cfg(**{"attention_kernel": False, **changes})
+        return estimate("lora", "lora", shape, settings).breakdown["activations_gb"]
 
     short, long = activations(oss, seq_len=2048), activations(oss, seq_len=8192)
     assert long - 4 * short == pytest.approx(64 * 12 * 2048**2 * per_pair / GB, rel=0.01)  # s² of one layer
-    assert activations(oss, seq_len=8192, stack="unsloth") < 0.1 * long  # its flex attention
-    assert activations(oss, seq_len=8192, stack="trl") < 0.1 * long  # FlashAttention 3 or flex
-    gemma = model("gemma-2-9b")  # soft-capping: transformers' Gemma2 has no SDPA kernel either
-    assert activations(gemma, seq_len=8192) > 2 * activations(gemma, seq_len=8192, stack="trl")
-    # Liger runs in LLaMA-Factory and axolotl, with transformers' default attention (a review).
-    assert activations(gemma, seq_len=8192, stack="liger") > 2 * activations(gemma, seq_len=8192, stack="trl")
+    assert activations(oss, seq_len=8192, attention_kernel=True) < 0.1 * long  # flex or FlashAttention 3
+    gemma = model("gemma-2-9b")
+    assert activations(gemma, seq_len=8192) > 2 * activations(gemma, seq_len=8192, attention_kernel=True)
     assert activations(llama, seq_len=8192) == pytest.approx(4 * activations(llama, seq_len=2048), rel=0.01)
-    unkept = estimate("lora", "lora", oss, cfg(seq_len=2048, gradient_checkpointing=False)).breakdown
-    assert unkept["activations_gb"] * GB > oss.layers * 64 * 2048**2 * act.EAGER_SAVED_BYTES
+    unkept = estimate(
+        "lora", "lora", oss, cfg(seq_len=2048, gradient_checkpointing=False, attention_kernel=False)
+    )
+    assert unkept.breakdown["activations_gb"] * GB > oss.layers * 64 * 2048**2 * act.EAGER_SAVED_BYTES
+
+
+@pytest.mark.parametrize(
+    ("stack", "gpu", "eager"),
+    [
+        ("hf", "a100-80gb", True),  # LLaMA-Factory and axolotl: transformers' default attention
+        ("liger", "a100-80gb", True),  # run only by them
+        ("trl", "a100-80gb", False),  # the Python recipes load flex attention
+        ("unsloth", "a100-80gb", False),  # its own flex attention
+        ("trl", "apple-m2-max", True),  # Apple's MPS runs no flex attention: the recipe loads eager
+    ],
+)
+def test_each_stack_and_gpu_sizes_the_attention_its_trainer_loads(
+    run: Runner, stack: str, gpu: str, eager: bool
+) -> None:
+    args = ("estimate", "--model", "gemma-2-9b", "--method", "lora", "--seq-len", "8k", "--json")
+    found = ok(run(*args, "--gpu", gpu, "--stack", stack)).json()["assumptions"]["attention"]
+    assert found.startswith("eager") == eager, found
 
 
 def test_a_qlora_plan_is_4_bit_as_its_reasons_and_recipe_say(run: Runner) -> None:

@@ -1871,8 +1871,12 @@ def test_packed_sft_keeps_flash_attention_where_the_family_takes_it() -> None:
     cannot (its sinks: transformers refuses it), so the recipe says what keeps its rows apart."""
     args = {"gpu": "a100-80gb", "goal": "chat", "examples": "5k", "packing": "true"}
     gemma = recommend(model="gemma-2-9b", **args)
-    (doc,) = yaml_documents(render_recipe(CATALOG, gemma, rank_of(gemma, "lora", ("sft",)), "axolotl"))
+    recipe, rendered = write_recipe(CATALOG, gemma, rank_of(gemma, "lora", ("sft",)), "axolotl")
+    (doc,) = yaml_documents(rendered.text)
     assert doc["sample_packing"] is True and doc["attn_implementation"] == "flash_attention_2"
+    # ... and is sized with it: no eager s x s term in the header's estimate (a review).
+    assert all(e.settings.attention_kernel for e in recipe.estimates.values())
+    assert "eager (transformers" not in header_of(rendered.text)
     oss = recommend(model="gpt-oss-20b", **args)
     text = render_recipe(CATALOG, oss, rank_of(oss, "lora", ("sft",)), "axolotl")
     (doc,) = yaml_documents(text)
@@ -1901,3 +1905,16 @@ def test_the_next_steps_of_an_fsdp_qlora_plan_name_what_runs_it(run: Runner) -> 
         out.stdout.split()
     )
     assert "the provider runs the training" not in out.stdout
+
+
+def test_a_plan_ranked_with_another_stack_keeps_its_recipe_line(run: Runner) -> None:
+    """Ranked with --stack hf, QLoRA offloads its base; the Python recipe, sized with TRL's fused
+    loss, fits it on the GPU alone and writes it: recommend said there was no recipe (a review).
+    The YAML trainers, which run transformers' loss, refuse it and point at the Python recipe."""
+    args = ("--model", "llama-3.1-8b", "--gpu", "l4", "--seq-len", "8k", "--goal", "chat")
+    plans = ok(run("recommend", *args, "--stack", "hf", "--json")).json()
+    assert plans["recommendations"][0]["assumptions"]["offload"] == "params"
+    assert plans["next_steps"]["recipe"] is not None
+    assert ok(run("recipe", *args, "--stack", "hf", "--out", "-")).stdout
+    refused = run("recipe", *args, "--trainer", "axolotl", "--out", "-")
+    assert refused.exit_code == 2 and "or --trainer python, whose fused loss may fit it" in refused.stderr

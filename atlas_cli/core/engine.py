@@ -18,7 +18,7 @@ from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.facts import Candidate, method_facts, plan_facts, profile_facts, stage_facts
 from atlas_cli.core.lengths import length_notes
 from atlas_cli.core.memory.estimate import GENERATIONS, MAX_PROMPT, ONLINE_SEQ_LEN, completion_length
-from atlas_cli.core.memory.search import Estimator, estimator, with_strategy
+from atlas_cli.core.memory.search import Estimator, estimator, on_stack, with_strategy
 from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.plans import OFFLOADED, Plan, Recommendation, ToolRef, change_text, hours_text
 from atlas_cli.core.profile import Profile
@@ -42,7 +42,7 @@ from atlas_cli.core.throughput.plans import (
     usual_epochs,
 )
 from atlas_cli.core.throughput.workload import LARGE_SFT_EXAMPLES
-from atlas_cli.core.variants import applies, with_method, with_variant
+from atlas_cli.core.variants import applies, card_rank, with_method, with_variant
 from atlas_cli.i18n import pt, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
@@ -342,7 +342,7 @@ def _leaner_stack_note(kept: list[Scored]) -> list[str]:
     if e.settings.stack != "hf" or e.breakdown["logits_gb"] < LOGITS_SHARE * e.per_gpu_gb:
         return []
     run = estimator(e.method, e.memory_model, e.shape)
-    leaner = (with_strategy(run, e.settings._replace(stack=stack)) for stack in LEANER_STACKS)
+    leaner = (with_strategy(run, on_stack(e.settings, stack)) for stack in LEANER_STACKS)
     lean = next((found for found in leaner if found.fit in ("yes", "tight")), None)
     if lean is None or lean.per_gpu_gb >= e.per_gpu_gb:
         return []
@@ -657,7 +657,7 @@ class Engine:
         self.catalog = catalog
         self.candidates = [m for m in catalog.kb.methods if m.kind != "objective"]
         # What `to_fit` tries instead of a 16-bit method that does not fit: a 4-bit base.
-        quantized = tuple(m.id for m in self.candidates if m.memory_model == "qlora")
+        quantized = tuple((m.id, card_rank(m)) for m in self.candidates if m.memory_model == "qlora")
         self.alternatives = {
             m.id: quantized if m.memory_model in ("full", "lora", "dora") else () for m in self.candidates
         }

@@ -35,6 +35,9 @@ class EstimateSettings(NamedTuple):
     sequence_parallel: int = 1
     # Soft prompt length (prompt, prefix and p-tuning): the method's num_virtual_tokens in the KB.
     virtual_tokens: int = 20
+    # A memory-efficient kernel (SDPA, FlashAttention, flex) runs the attention. False: a family
+    # without an SDPA kernel (Shape.eager_heads) runs transformers' eager attention, s x s per head.
+    attention_kernel: bool = True
 
     @property
     def replicas(self) -> int:

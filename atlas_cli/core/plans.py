@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, Fit
 from atlas_cli.core.memory.estimate import VLLM_OBJECTIVES
-from atlas_cli.core.memory.search import Change, changes_that_fit, estimator
+from atlas_cli.core.memory.search import Change, at_rank, changes_that_fit, estimator
 from atlas_cli.core.throughput.plans import NO_TIME, Timed
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, batches_text
 from atlas_cli.i18n import N_, t, translated
@@ -40,6 +40,10 @@ class ToolRef(NamedTuple):
     status: str
 
 
+# Methods that may fit when a plan does not (QLoRA), each with its card's LoRA rank.
+Alternatives = tuple[tuple[str, int | None], ...]
+
+
 class Plan(NamedTuple):
     """A ranked candidate. Its reasons and caveats are worded on demand: batch mode scores every
     candidate but prints only the top few. A plan holds no profile facts, so one plan object
@@ -62,7 +66,7 @@ class Plan(NamedTuple):
     warnings: tuple[str, ...]
     pitfalls: tuple[str, ...]
     variant: str | None = None  # the KB variant chosen, when it is not the method's default
-    alternatives: tuple[str, ...] = ()  # methods that may fit when this one does not (QLoRA)
+    alternatives: Alternatives = ()  # methods that may fit when this one does not (QLoRA)
     timed: Timed = NO_TIME  # training time and cost, or why there are none
     gpus_available: int | None = None  # the user's GPUs (None: no local GPU)
     basis: tuple[str, str] | None = None  # the ratings the score starts from: (in words, source)
@@ -282,7 +286,7 @@ class Plan(NamedTuple):
 # Searching for changes runs the estimator dozens of times; a batch asks it again for every
 # profile that leads to the same estimate, so the answers are remembered (the estimate is kept
 # with its entry, so its id stays its own).
-_CHANGES: dict[tuple[int, tuple[str, ...]], tuple[Estimate, list[Change]]] = {}
+_CHANGES: dict[tuple[int, Alternatives], tuple[Estimate, list[Change]]] = {}
 CHANGES_MEMO_LIMIT = 4096
 SAMPLING_SHARE = 0.5  # an online plan whose sampling is more than this share of its time names vLLM
 
@@ -306,11 +310,11 @@ def change_text(change: Change) -> str:
     return t(CHANGE_WORDS[change.change], value=value, gb=change.per_gpu_gb)
 
 
-def _changes_for(e: Estimate, alternatives: tuple[str, ...]) -> list[Change]:
+def _changes_for(e: Estimate, alternatives: Alternatives) -> list[Change]:
     key = (id(e), alternatives)
     found = _CHANGES.get(key)
     if found is None:
-        others = [(m, estimator(m, "qlora", e.shape)) for m in alternatives]
+        others = [(m, at_rank(estimator(m, "qlora", e.shape), rank)) for m, rank in alternatives]
         run = estimator(e.method, e.memory_model, e.shape)
         if e.settings.offload in OFFLOADED:  # what would fit on the GPUs alone
             changes = changes_that_fit(run, e.settings._replace(offload="none"), others)

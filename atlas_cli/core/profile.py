@@ -14,7 +14,9 @@ from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import N_, language, t
 from atlas_cli.kb.vocabulary import (
     DATA_KINDS,
+    GB_WORDS,
     GOALS,
+    GPU_MEMORY,
     LABELED_SEQ_LEN,
     MODEL_ACCESS,
     MODEL_VARIANT_CHOICES,
@@ -454,15 +456,12 @@ def parse_count(text: str | int | float, flag: str = "--examples") -> int:
     return int(value)
 
 
-# "24GB", "48 GB", "80gib", "24 ГБ": a GPU named by its memory (GB as advertised, as --vram takes it).
-_GB = r"(?:gb|gib|g|гб|гиб|г)"
-_GPU_MEMORY = re.compile(rf"^\s*([0-9]*[.,]?[0-9]+)\s*{_GB}\s*$", re.IGNORECASE)
-_GB_SUFFIX = re.compile(rf"\s*{_GB}\.?\s*$", re.IGNORECASE)
+_GB_SUFFIX = re.compile(rf"\s*{GB_WORDS}\.?\s*$", re.IGNORECASE)
 
 
 def gpu_memory(text: str) -> str | None:
     """The memory a --gpu value such as '24GB' gives instead of a GPU name (the number), or None."""
-    match = _GPU_MEMORY.match(text)
+    match = GPU_MEMORY.match(text)
     if match is None:
         return None
     russian = bool(re.search("[а-яё]", text, re.IGNORECASE))

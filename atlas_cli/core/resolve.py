@@ -6,6 +6,7 @@ from typing import Literal, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
+from atlas_cli.core.memory.activations import EAGER_STACKS
 from atlas_cli.core.memory.estimate import GENERATIONS, ONLINE_SEQ_LEN, VLLM_OBJECTIVES, served_by_vllm
 from atlas_cli.core.models import SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
@@ -328,5 +329,8 @@ def settings_for(
         lora_targets=lora_targets,
         lora_experts=lora_experts,
         vllm=vllm,
+        # LLaMA-Factory and axolotl load transformers' default attention; the Python recipes load
+        # flex attention, which Apple's MPS does not run (recipes/settings.py).
+        attention_kernel=stack not in EAGER_STACKS and hardware.vendor != "apple",
     )
     return settings, warnings

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from atlas_cli.core.estimates import Estimate
 from atlas_cli.core.lengths import length_notes
 from atlas_cli.core.memory.parallel import unshardable_base
-from atlas_cli.core.memory.search import Change, Estimator, changes_that_fit, estimator, largest
+from atlas_cli.core.memory.search import Change, Estimator, at_rank, changes_that_fit, estimator, largest
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import (
     DEFAULT_LORA_RANK,
@@ -21,7 +21,7 @@ from atlas_cli.core.resolve import (
     strategy_warnings,
 )
 from atlas_cli.core.throughput.plans import Timed, time_and_cost, time_inputs, usual_epochs
-from atlas_cli.core.variants import objective_id, single, sweep, trainable_method
+from atlas_cli.core.variants import card_rank, objective_id, single, sweep, trainable_method
 from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
@@ -178,7 +178,10 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
     row = _row(label, result, [], run, field_name, timed(result), options.sharding)
     if result.fit in ("tight", "no"):
         quantized = [m for m in catalog.kb.methods if m.memory_model == "qlora" and m.id != method.id]
-        alternatives = [(m.id, estimator(m.id, "qlora", info.sized)) for m in quantized]
+        alternatives = [
+            (m.id, at_rank(estimator(m.id, "qlora", info.sized), None if rank_given else card_rank(m)))
+            for m in quantized
+        ]
         row = replace(row, to_fit=changes_that_fit(run, result.settings, alternatives))
     return Report(info, hardware, [row], warnings)
 

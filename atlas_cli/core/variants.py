@@ -12,28 +12,34 @@ from atlas_cli.errors import UsageError
 from atlas_cli.i18n import t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import Method, Variant
-from atlas_cli.kb.vocabulary import OPTIMIZERS, PRECISIONS
+from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PRECISIONS
 
 # The card's hyperparameters that size what a method trains, as its recipe writes them: the LoRA
-# rank (AdaLoRA's starting rank, init_r) and the soft prompt's length.
-RANK_KEYS = ("r", "init_r")
-VIRTUAL_TOKEN_KEYS = ("num_virtual_tokens",)
+# rank (AdaLoRA's starting rank, init_r, which its recipe sets) and the soft prompt's length.
+RANK_KEY = {"adalora": "init_r"}  # by memory-model family; else "r"
+VIRTUAL_TOKENS_KEY = "num_virtual_tokens"
 
 
-def _card_whole(method: Method, keys: tuple[str, ...]) -> int | None:
-    for key in keys:
-        entry = method.hyperparameters.get(key)
-        value = None if entry is None else entry.value
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return None
+def _card_whole(method: Method, key: str) -> int | None:
+    """A whole number from the method's card (64 or 64.0), or None."""
+    entry = method.hyperparameters.get(key)
+    value = None if entry is None else entry.value
+    if isinstance(value, bool) or not isinstance(value, int | float) or not float(value).is_integer():
+        return None
+    return int(value)
+
+
+def card_rank(method: Method) -> int | None:
+    """The LoRA rank the method's card gives its recipe (None: the card names none)."""
+    family = MEMORY_MODELS[method.memory_model or "inference"].family
+    return _card_whole(method, RANK_KEY.get(family, "r"))
 
 
 def with_method(method: Method, settings: EstimateSettings, rank_given: bool = False) -> EstimateSettings:
     """`settings` with the method's own rank (unless the user gave --lora-rank) and soft-prompt
     length from its card: a card that says r: 64 is estimated, and written, at 64."""
-    rank = None if rank_given else _card_whole(method, RANK_KEYS)
-    tokens = _card_whole(method, VIRTUAL_TOKEN_KEYS)
+    rank = None if rank_given else card_rank(method)
+    tokens = _card_whole(method, VIRTUAL_TOKENS_KEY)
     changes = {
         **({"lora_rank": rank} if rank is not None and rank != settings.lora_rank else {}),
         **({"virtual_tokens": tokens} if tokens is not None and tokens != settings.virtual_tokens else {}),

@@ -19,6 +19,7 @@ from atlas_cli.kb.files import KbFile, read_kb
 from atlas_cli.kb.schema import KnowledgeBase, looks_numeric
 from atlas_cli.kb.vocabulary import (
     DEFAULT_PIPELINE,
+    GPU_MEMORY,
     HYPER_KIND_WORDS,
     RECIPE_HYPERPARAMETERS,
     HyperKind,
@@ -346,17 +347,21 @@ def _selector_references(
 
 
 def _unusable_names(gpus: list[tuple[int, dict[str, Any]]]) -> Iterator[Found]:
-    """A GPU alias `--gpu` can never reach: one that means "no GPU" (none, cpu, api) or one of
-    separators only, which matches any name."""
+    """A GPU id or alias `--gpu` reads as something else: "no GPU" (none, cpu, api), a memory size
+    (80GB is --vram 80), or nothing at all (separators only)."""
     for i, gpu in gpus:
         aliases = gpu.get("aliases")
-        for j, alias in enumerate(aliases if isinstance(aliases, list) else []):
-            if not isinstance(alias, str):
+        names: list[tuple[PathKey, Any]] = [(("id",), gpu.get("id"))]
+        names += [(("aliases", j), a) for j, a in enumerate(aliases if isinstance(aliases, list) else [])]
+        for field, name in names:
+            if not isinstance(name, str):
                 continue
-            if not normalize(alias):
-                yield ("gpus", i, "aliases", j), f"alias '{alias}' has no letter or digit"
-            elif means_no_gpu(alias):
-                yield ("gpus", i, "aliases", j), f"alias '{alias}' means no GPU to --gpu"
+            if not normalize(name):
+                yield ("gpus", i, *field), f"'{name}' has no letter or digit"
+            elif means_no_gpu(name):
+                yield ("gpus", i, *field), f"--gpu reads '{name}' as no GPU"
+            elif GPU_MEMORY.match(name):
+                yield ("gpus", i, *field), f"--gpu reads '{name}' as a memory size (--vram)"
 
 
 def _shared_rule_ids(
@@ -365,8 +370,9 @@ def _shared_rule_ids(
     """Rules and pipeline rules share one namespace: --explain and the guide name them by id."""
     rule_ids = {r["id"] for _, r in rules if isinstance(r.get("id"), str)}
     for i, p in pipelines:
-        if p.get("id") in rule_ids:
-            yield ("pipelines", i, "id"), f"id '{p['id']}' is already used by a rule"
+        pipeline_id = p.get("id")
+        if isinstance(pipeline_id, str) and pipeline_id in rule_ids:
+            yield ("pipelines", i, "id"), f"id '{pipeline_id}' is already used by a rule"
 
 
 def _repeated_stages(pipeline: Any, path: PathKey) -> Iterator[Found]:

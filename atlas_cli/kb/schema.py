@@ -269,7 +269,7 @@ class Variant(Strict):
 
 class Method(Strict):
     id: Id
-    name: str = Field(min_length=1)
+    name: str = Field(pattern=r"\S")  # shown in every table: not empty, not blank
     aliases: list[str] = []
     category: Id
     kind: MethodKind
@@ -428,7 +428,7 @@ MEASURED_OVER_PEAK = 1.5  # the most a measured matmul rate may exceed the print
 # time model divide by 1e-300 (an overflow a maintainer's review found).
 class Gpu(Strict):
     id: Id
-    name: str = Field(min_length=1)
+    name: str = Field(pattern=r"\S")  # shown in every table: not empty, not blank
     aliases: list[str] = []
     vendor: Literal["nvidia", "amd", "apple"]
     memory_gib: float = Field(ge=0.25, le=100_000, description="Advertised memory; vendors' 'GB' are GiB.")
@@ -535,7 +535,7 @@ class LatentAttention(Strict):
 
 class LlmModel(Strict):
     id: Id
-    name: str = Field(min_length=1)
+    name: str = Field(pattern=r"\S")  # shown in every table: not empty, not blank
     aliases: list[str] = []
     family: str
     architecture: Literal["decoder", "encoder", "encoder-decoder"]

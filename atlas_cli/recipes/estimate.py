@@ -75,6 +75,9 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         stack=recipe.stack,
         optimizer=ESTIMATOR_OPTIMIZER.get(str(recipe.value("optim")), estimate.settings.optimizer),
         gradient_checkpointing=bool(recipe.value("gradient_checkpointing")),
+        # The kernel the recipe loads (settings.py's `attention`); without one, a family that has
+        # no SDPA kernel runs eagerly.
+        attention_kernel=recipe.has("attention"),
     )
     base = _without_needless_offload(recipe, run, base)
     hardware = recipe_hardware(catalog, recipe)

@@ -112,16 +112,23 @@ def _check_offloaded_quantized_base(recipe: Recipe) -> None:
     FSDP shards it, so it would run out of memory at load (a review of such a recipe)."""
     if recipe.memory_model != "qlora" or recipe.offload != "params":
         return
+    # The Python recipe sizes with TRL's fused loss, which may fit the plan on the GPUs alone.
+    other = (
+        t(" or --trainer python, whose fused loss may fit it on the GPUs alone,")
+        if recipe.trainer != "python"
+        else ""
+    )
     raise UsageError(
         t(
             "plan {rank} ({name}) keeps its 4-bit base in CPU RAM: that is FSDP-QLoRA, which PEFT "
             "documents (docs/source/accelerate/fsdp.md, examples/sft/run_peft_qlora_fsdp.sh with "
             "configs/fsdp_config_qlora.yaml) and Answer.AI's fsdp_qlora train.py runs; ft-atlas does not "
             "write it (the recipes launch DeepSpeed, where ZeRO-3 with QLoRA and CPU offload uses more GPU "
-            "memory than without offload, PEFT's DeepSpeed guide). Run those scripts, or pick another "
-            "plan with --plan",
+            "memory than without offload, PEFT's DeepSpeed guide). Run those scripts,{other} or pick "
+            "another plan with --plan",
             rank=recipe.rank,
             name=recipe.plan.name,
+            other=other,
         )
     )
 

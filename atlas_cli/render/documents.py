@@ -122,11 +122,11 @@ def _strategy(s: EstimateSettings, memory_model: str) -> str:
 
 
 def _attention(e: Estimate) -> str:
-    if e.memory_model != "inference" and eager_attention_counted(e.shape, e.settings.stack):
+    if e.memory_model != "inference" and eager_attention_counted(e.shape, e.settings.attention_kernel):
         return t(
-            "eager (transformers has no SDPA kernel for this model): an s x s matrix per head, counted; "
-            "the Python recipes (--stack trl) load flex attention instead (FlashAttention 3 for gpt-oss "
-            "on Hopper), and --stack unsloth avoids it too"
+            "eager (transformers has no SDPA kernel for this model, and no other kernel runs it here): an "
+            "s x s matrix per head, counted; on NVIDIA and AMD GPUs the Python recipes (--stack trl) load "
+            "flex attention instead (FlashAttention 3 for gpt-oss on Hopper), and --stack unsloth avoids it"
         )
     if e.shape.eager_heads and e.memory_model != "inference" and e.settings.stack == "trl":
         return t(
@@ -353,9 +353,14 @@ def encoder_for_generation(rec: Recommendation, plan: Plan) -> bool:
 
 
 def offloaded_quantized_base(plan: Plan) -> bool:
-    """A QLoRA plan with its 4-bit base in CPU RAM: FSDP-QLoRA, which `recipe` does not write
-    but names the scripts that run (recipes/writer.py)."""
-    return plan.estimate is not None and plan.estimate.memory_model == "qlora" and plan.offload == "params"
+    """A QLoRA plan with its 4-bit base in CPU RAM, ranked with the Python recipes' own stack
+    (`trl`): FSDP-QLoRA, which `recipe` does not write but names the scripts that run
+    (recipes/writer.py). Ranked with another stack, the recipe's own estimate may fit on the GPUs
+    alone and drop the offload (recipes/estimate.py), so the command is offered."""
+    e = plan.estimate
+    return (
+        e is not None and e.memory_model == "qlora" and plan.offload == "params" and e.settings.stack == "trl"
+    )
 
 
 def recipe_command(rec: Recommendation, rank: int) -> str | None:

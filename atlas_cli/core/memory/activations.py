@@ -78,26 +78,26 @@ def activation_bytes(
     return layers * kept + one_layer, 0.0
 
 
-# The stacks that load a model with transformers' default attention: LLaMA-Factory's and axolotl's
-# (`hf`, and `liger`, which only they run with its kernels).
+# The stacks whose trainers load a model with transformers' default attention, eager for a family
+# without SDPA: LLaMA-Factory's and axolotl's (`hf`, and `liger`, which only they run). TRL's stack
+# is the Python recipes', which load such a family with flex attention (FlashAttention 3 for
+# gpt-oss on Hopper: recipes/settings.py); Unsloth runs its own flex attention.
 EAGER_STACKS = frozenset({"hf", "liger"})
 
 
-def eager_attention_counted(shape: Shape, stack: str) -> bool:
-    """Whether training holds s x s attention matrices: a family without an SDPA kernel, run with
-    transformers' default (eager) attention, as LLaMA-Factory and axolotl load it (`hf`, `liger`). TRL's
-    stack is the Python recipes', which load it with flex attention (FlashAttention 3 for gpt-oss
-    on Hopper: recipes/settings.py); Unsloth runs its own flex attention."""
-    return bool(shape.eager_heads) and stack in EAGER_STACKS
+def eager_attention_counted(shape: Shape, kernel: bool) -> bool:
+    """Whether training holds s x s attention matrices: a family without an SDPA kernel, run
+    without another memory-efficient kernel (EstimateSettings.attention_kernel)."""
+    return bool(shape.eager_heads) and not kernel
 
 
 def eager_attention_bytes(
-    shape: Shape, seq_len: float, sequences: float, layers: float, checkpointing: bool, stack: str
+    shape: Shape, seq_len: float, sequences: float, layers: float, checkpointing: bool, kernel: bool
 ) -> float:
     """The s x s attention matrices of a family without a memory-efficient kernel: every layer's
     probabilities without checkpointing, one layer's under it, plus the running layer's
     temporaries (eager_attention_counted says when)."""
-    if not eager_attention_counted(shape, stack):
+    if not eager_attention_counted(shape, kernel):
         return 0.0
     one_layer = shape.eager_heads * seq_len**2 * sequences
     saved = (1 if checkpointing else layers) * EAGER_SAVED_BYTES * one_layer

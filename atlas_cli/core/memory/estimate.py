@@ -157,7 +157,9 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
     gpu, host = activation_bytes(shape, tokens, layers, s.gradient_checkpointing, s.stack, width, s.seq_len)
     sequences = _sequences(s)
     checkpointing = s.gradient_checkpointing
-    gpu += eager_attention_bytes(shape, tokens / sequences, sequences, layers, checkpointing, s.stack)
+    gpu += eager_attention_bytes(
+        shape, tokens / sequences, sequences, layers, checkpointing, s.attention_kernel
+    )
     if model == "dora":
         # Kept inside each decoder layer: under checkpointing only the recomputed layer holds them.
         adapted = sum(m.d_out * m.count for m in shape.targets(s.lora_targets, s.lora_experts))

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
+from atlas_cli.core.memory.activations import EAGER_STACKS
 from atlas_cli.core.memory.estimate import estimate, gib_to_gb
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shapes import Shape
@@ -156,8 +157,25 @@ def _tweaks(settings: EstimateSettings) -> list[tuple[str, Value]]:
 
 
 def _changed(settings: EstimateSettings, field: str, value: Value) -> EstimateSettings:
+    if field == "stack":
+        return on_stack(settings, str(value))
     changes: dict[str, Any] = {field: value}
     return settings._replace(**changes)
+
+
+def at_rank(run: Estimator, rank: int | None) -> Estimator:
+    """`run` at a method's own LoRA rank (its card's; None: the settings'): QLoRA suggested for a
+    LoRA plan is sized as QLoRA's recipe writes it."""
+    if rank is None:
+        return run
+    return lambda settings: run(settings._replace(lora_rank=rank))
+
+
+def on_stack(settings: EstimateSettings, stack: str) -> EstimateSettings:
+    """`settings` run on another stack, with the attention its trainers load (EAGER_STACKS): a
+    stack that loads a kernel whose settings say none is on Apple's MPS, which stays without."""
+    apple = settings.stack not in EAGER_STACKS and not settings.attention_kernel
+    return settings._replace(stack=stack, attention_kernel=stack not in EAGER_STACKS and not apple)
 
 
 def changes_that_fit(
