@@ -436,29 +436,35 @@ def _attention(catalog: Catalog, recipe: Recipe) -> None:
         )
         recipe.set("attention", Setting(hopper or FLEX_ATTENTION, source))
         return
-    flash = model is None or model.family not in NO_FLASH_ATTENTION_2
-    _packed_attention(recipe, gpu, architecture if flash else None)
+    refused = model is not None and model.family in NO_FLASH_ATTENTION_2
+    _packed_attention(recipe, gpu, architecture, refused)
 
 
-def _packed_attention(recipe: Recipe, gpu: Gpu | None, architecture: str | None) -> None:
+def _packed_attention(recipe: Recipe, gpu: Gpu | None, architecture: str | None, refused: bool) -> None:
     """Packed SFT trains several examples in one row told apart by their positions (TRL's
     padding-free packing, LLaMA-Factory's neat_packing, axolotl's multipack). FlashAttention 2
     keeps them apart at no cost; any other attention gets a seq x seq mask from transformers
     (masking_utils: find_packed_sequence_indices) that the memory estimate does not count.
-    `architecture`: the GPU's, None where FlashAttention 2 cannot run (or the model refuses it)."""
+    `refused`: the model's attention takes no FlashAttention 2 (gpt-oss's sinks)."""
     if not ("sft" in recipe.stages and recipe.stage_value("packing", "sft")):
         return
-    if architecture in FLASH_ATTENTION_2:
+    if architecture in FLASH_ATTENTION_2 and not refused:
         assert gpu is not None
         source = f"packed rows need it (FlashAttention 2 runs on {gpu.architecture} GPUs, its README)"
         recipe.set("attention", Setting(FLASH_ATTENTION, source))
         return
+    model = recipe.model.name if recipe.model is not None else "this model"
+    why = (
+        f"{model}'s attention takes none"
+        if refused
+        else f"{gpu.name if gpu else 'this GPU'} is not {', '.join(FLASH_ATTENTION_2[:-1])} or "
+        f"{FLASH_ATTENTION_2[-1]}"
+    )
     seq_len = int(recipe.value("seq_len"))
     recipe.notes.append(
-        f"Packing without FlashAttention 2 (not on {gpu.name if gpu else 'this GPU'}, or not for this "
-        f"model): transformers keeps the packed examples apart with a mask of (micro-batch x {seq_len})^2 "
-        f"bytes ({seq_len**2 / 1e9:.2g} GB at micro-batch 1) that the memory estimate does not count. At "
-        "long lengths drop --packing."
+        f"Packing without FlashAttention 2 ({why}): transformers keeps the packed examples apart with a "
+        f"mask of (micro-batch x {seq_len})^2 bytes ({seq_len**2 / 1e9:.2g} GB at micro-batch 1) that the "
+        "memory estimate does not count. At long lengths drop --packing."
     )
 
 

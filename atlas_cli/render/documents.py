@@ -365,7 +365,8 @@ def offloaded_quantized_base(plan: Plan) -> bool:
 
 def recipe_command(rec: Recommendation, rank: int) -> str | None:
     """The `ft-atlas recipe ...` line that writes the recipe of the plan ranked `rank` for this
-    profile (None for a hosted plan: a provider trains it, there is no script to write)."""
+    profile (None where there is no script to write: a hosted plan, an encoder asked to generate,
+    FSDP-QLoRA: offloaded_quantized_base)."""
     plan = rec.plans[rank - 1]
     if rec.request is None or plan.runs == "hosted" or encoder_for_generation(rec, plan):
         return None
