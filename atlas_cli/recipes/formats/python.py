@@ -47,9 +47,10 @@ TRL_STAGES = {
 # Reference-free preference objectives live in trl.experimental (ORPOTrainer; SimPO as
 # CPOTrainer(loss_type="simpo")): refused, with where they are trained instead.
 EXPERIMENTAL_STAGES = ("orpo", "simpo")
-# Stages that compare the policy with a frozen reference copy of it (DPO, KTO), or build one
-# (RLOO with a KL term), when the weights themselves train.
-REFERENCE_OBJECTIVES = ("dpo", "kto")
+# Stages whose frozen reference copy the script loads itself, in 16 bit as the memory estimate
+# assumes (TRL would load it in the policy's dtype), when the weights themselves train; RLOO and
+# PPO build their own (memory.states.REFERENCE_OBJECTIVES lists every stage that holds one).
+SCRIPT_REFERENCE_STAGES = ("dpo", "kto")
 
 
 def _note(recipe: Recipe, key: str) -> str:
@@ -458,7 +459,7 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
 def _reference_stages(recipe: Recipe) -> tuple[str, ...]:
     if recipe.frozen_base:
         return ()  # the adapter-disabled model is the reference: no copy
-    return tuple(s for s in _stages(recipe) if s in REFERENCE_OBJECTIVES)
+    return tuple(s for s in _stages(recipe) if s in SCRIPT_REFERENCE_STAGES)
 
 
 def _reference_dtype_stages(recipe: Recipe) -> tuple[str, ...]:
