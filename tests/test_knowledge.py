@@ -357,6 +357,7 @@ def test_a_kb_validate_accepts_cannot_crash_the_engine(tmp_path: Path) -> None:
     ("mutate", "expected"),
     [
         (lambda d: d["rules"][0].update(methods=[]), "rules[0].methods: an empty list selects no method"),
+        (lambda d: d["rules"][0].update(methods=["sft"]), "rules[0].methods[0]: 'sft' is an objective"),
         (lambda d: d["methods"][0].update(name=""), "methods[0].name: "),
         (lambda d: d["methods"][0].update(name="  "), "methods[0].name: "),
         (lambda d: d["gpus"][0].update(aliases=["none"]), "gpus[0].aliases[0]: --gpu reads 'none' as no GPU"),

@@ -1901,7 +1901,7 @@ def test_the_next_steps_of_an_fsdp_qlora_plan_name_what_runs_it(run: Runner) -> 
     """With no recipe to write, the next steps said 'the provider runs the training' (a hosted
     plan's words) for QLoRA with its base in CPU RAM."""
     out = ok(run("recommend", "--gpu", "rtx-3090", "--gpus", "2", "--model", "llama-2-70b", "--goal", "chat"))
-    assert "Recipe: none: FSDP-QLoRA (the 4-bit base in CPU RAM) runs with PEFT's" in " ".join(
+    assert "Recipe: none: FSDP-QLoRA (the quantized base in CPU RAM) runs with PEFT's" in " ".join(
         out.stdout.split()
     )
     assert "the provider runs the training" not in out.stdout

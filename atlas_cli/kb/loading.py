@@ -336,6 +336,9 @@ def _selector_references(
         if not selector:
             yield where, "an empty list selects no method: name at least one, or use a selector"
         yield from _unknown(where, selector, known["methods"], "method")
+        for j, ref in enumerate(selector):
+            if isinstance(ref, str) and ref in known["objectives"]:
+                yield (*where, j), f"'{ref}' is an objective, a stage and never a plan: read stage.{ref}"
         return
     if not isinstance(selector, dict):
         return

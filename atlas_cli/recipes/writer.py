@@ -120,7 +120,7 @@ def _check_offloaded_quantized_base(recipe: Recipe) -> None:
     )
     raise UsageError(
         t(
-            "plan {rank} ({name}) keeps its 4-bit base in CPU RAM: that is FSDP-QLoRA, which PEFT "
+            "plan {rank} ({name}) keeps its quantized base in CPU RAM: that is FSDP-QLoRA, which PEFT "
             "documents (docs/source/accelerate/fsdp.md, examples/sft/run_peft_qlora_fsdp.sh with "
             "configs/fsdp_config_qlora.yaml) and Answer.AI's fsdp_qlora train.py runs; ft-atlas does not "
             "write it (the recipes launch DeepSpeed, where ZeRO-3 with QLoRA and CPU offload uses more GPU "

@@ -353,7 +353,7 @@ def encoder_for_generation(rec: Recommendation, plan: Plan) -> bool:
 
 
 def offloaded_quantized_base(plan: Plan) -> bool:
-    """A QLoRA plan with its 4-bit base in CPU RAM, ranked with the Python recipes' own stack
+    """A QLoRA plan with its quantized base in CPU RAM, ranked with the Python recipes' own stack
     (`trl`): FSDP-QLoRA, which `recipe` does not write but names the scripts that run
     (recipes/writer.py). Ranked with another stack, the recipe's own estimate may fit on the GPUs
     alone and drop the offload (recipes/estimate.py), so the command is offered."""

@@ -225,7 +225,7 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
     elif offloaded_quantized_base(best):
         steps.append(
             t(
-                "Recipe: none: FSDP-QLoRA (the 4-bit base in CPU RAM) runs with PEFT's examples/sft/"
+                "Recipe: none: FSDP-QLoRA (the quantized base in CPU RAM) runs with PEFT's examples/sft/"
                 "run_peft_qlora_fsdp.sh; `ft-atlas recipe` says why, --plan N writes another plan."
             )
         )
