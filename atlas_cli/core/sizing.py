@@ -157,9 +157,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
                 timed(e),
                 options.sharding,
             )
-            for label, e, extra in sweep(
-                catalog, info, hardware, settings, auto, options.lora_rank is not None
-            )
+            for label, e, extra in sweep(catalog, info, hardware, settings, auto, rank_given)
         ]
         return Report(info, hardware, rows, warnings)
     method = trainable_method(catalog, options.method)
