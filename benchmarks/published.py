@@ -13,9 +13,10 @@ layers, 4-bit NF4 with double quantization), one GPU.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -75,7 +76,10 @@ def ours(catalog: Catalog, setup: Setup, size_b: float) -> tuple[Estimate, str]:
     """Our per-GPU estimate for a bare size, as `ft-atlas estimate --model-size` computes it."""
     hardware = resolve_hardware(catalog, None, None, 1)
     info = resolve_model(catalog, None, size_b)
-    settings, _ = settings_for(info, hardware, precision=setup.precision, quant_bits=setup.quant_bits)
+    sft = catalog.objectives["sft"]
+    settings, _ = settings_for(
+        info, hardware, objective=sft, precision=setup.precision, quant_bits=setup.quant_bits
+    )
     result = estimate(setup.method, setup.memory_model, info.sized, settings)
     return result, info.template or "?"
 
@@ -110,13 +114,20 @@ def templates(catalog: Catalog, sizes: Sequence[float]) -> str:
     return "Shapes assumed for the bare sizes: " + "; ".join(pairs) + ".\n"
 
 
+def _options(catalog: Catalog, given: Mapping[str, Any]) -> dict[str, Any]:
+    """A row's estimator options (sharding apart), its objective (SFT unless it says) as the
+    catalog defines it."""
+    options = {k: v for k, v in given.items() if k != "sharding"}
+    options["objective"] = catalog.objectives[str(options.get("objective", "sft"))]
+    return options
+
+
 def measured_estimate(catalog: Catalog, row: MemoryRow) -> float:
     """Our estimate for a measured row: GB per GPU, or (a longest-context row) the longest
     sequence `estimate --max seq-len` reports for the card (within the safety margin)."""
     hardware = resolve_hardware(catalog, None, None, row.gpus)
     info = resolve_model(catalog, row.model, None)
-    plain = {k: v for k, v in row.settings.items() if k != "sharding"}
-    settings, _ = settings_for(info, hardware, **plain)
+    settings, _ = settings_for(info, hardware, **_options(catalog, row.settings))
     settings = settings._replace(sharding=row.settings.get("sharding", "ddp"))
     run = estimator(row.method, row.memory_model, info.sized)
     if not row.longest_context:
@@ -154,13 +165,12 @@ def throughput_estimate(catalog: Catalog, row: ThroughputRow) -> float:
     hardware = resolve_hardware(catalog, row.gpu, None, row.gpus)
     assert hardware.device is not None, row.gpu
     info = resolve_model(catalog, row.model, None)
-    plain = {k: v for k, v in row.settings.items() if k != "sharding"}
-    settings, _ = settings_for(info, hardware, **plain)
+    settings, _ = settings_for(info, hardware, **_options(catalog, row.settings))
     settings = settings._replace(sharding=row.settings.get("sharding", "ddp"))
     e = estimate(row.method, row.memory_model, info.sized, settings)
     work = Work(row.memory_model, info.sized, e.settings, e.trainable_params_b * 1e9)
     workload = Workload(10_000, row.tokens_per_example, 1.0, row.packing)
-    b = batches("sft", workload, settings.seq_len, settings.batch_size, row.gpus)
+    b = batches(settings.objective, workload, settings.seq_len, settings.batch_size, row.gpus)
     # The measured runs report their own optimizer cadence: no gradient accumulation.
     step = micro_step(work, hardware.device, b.computed_tokens, b.attended, 1, fused=row.fused_optimizer)
     real = b.tokens / b.micro_steps / row.gpus  # real tokens per micro-step on one GPU

@@ -558,23 +558,11 @@ def test_use_when_lists_no_near_duplicates(kb: KnowledgeBase) -> None:
                 assert not (words <= other or other <= words), (method.id, words, other)
 
 
-def test_the_cards_say_which_objectives_hold_a_reference_model_as_the_estimator_does(
-    kb: KnowledgeBase,
-) -> None:
+def test_the_cards_tags_agree_with_how_their_objectives_train(kb: KnowledgeBase) -> None:
     """RLOO loads a reference model (RLOOConfig's beta 0.05) and the estimator counts it, but its
-    card lacked the tag (a maintainer's review): the cards and the estimator must agree."""
-    from atlas_cli.core.memory.states import REFERENCE_OBJECTIVES
-
-    tagged = {m.id for m in kb.methods if m.kind == "objective" and "reference-model" in m.tags}
-    assert tagged == REFERENCE_OBJECTIVES
-
-
-def test_the_estimator_samples_as_many_completions_as_the_cards_write(kb: KnowledgeBase) -> None:
-    """The recipes write each online objective's num_generations from its card; the estimator
-    sizes generation with its own table: they must agree."""
-    from atlas_cli.core.memory.estimate import GENERATIONS
-
+    card lacked the tag (a maintainer's review): a card's tags say what its training block does."""
     for method in kb.methods:
-        entry = method.hyperparameters.get("num_generations")
-        if entry is not None:
-            assert GENERATIONS[method.id] == entry.value, method.id
+        if method.training is None:
+            continue
+        assert ("reference-model" in method.tags) == method.training.reference_model, method.id
+        assert ("online-rl" in method.tags) == method.training.online, method.id

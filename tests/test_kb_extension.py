@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -154,3 +155,69 @@ def test_ranks_are_read_as_their_recipes_write_them(run: Runner, tmp_path: Path)
     qlora = ok(run(*args, "--method", "qlora")).json()
     suggested = next(c for c in lora["to_fit"] if c["change"] == "method")
     assert suggested["per_gpu_gb"] == pytest.approx(qlora["per_gpu_gb"], abs=0.01)
+
+
+def _objective_copy(methods: dict[str, list[dict[str, object]]], of: str, new_id: str) -> dict[str, object]:
+    card = dict(next(m for m in methods["methods"] if m["id"] == of))
+    card.update(id=new_id, name=new_id.upper(), aliases=[])
+    return card
+
+
+@pytest.fixture(scope="module")
+def kb_with_objectives(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled KB with two objectives added as data: IPO, trained as DPO is (pairs, a
+    reference model), and a GRPO that samples 4 completions per prompt instead of 8."""
+    kb = tmp_path_factory.mktemp("kb") / "data"
+    shutil.copytree(bundled_kb_path(), kb)
+    methods = yaml.safe_load((kb / "methods.yaml").read_text(encoding="utf-8"))
+    ipo = _objective_copy(methods, "dpo", "ipo")
+    fewer = _objective_copy(methods, "grpo", "grpo-four")
+    hyperparameters = dict(fewer["hyperparameters"])  # type: ignore[call-overload]
+    hyperparameters["num_generations"] = {"value": 4, "source": "a test"}
+    fewer["hyperparameters"] = hyperparameters
+    methods["methods"] += [ipo, fewer]
+    (kb / "methods.yaml").write_text(yaml.safe_dump(methods, allow_unicode=True), encoding="utf-8")
+    guide = yaml.safe_load((kb / "guide.yaml").read_text(encoding="utf-8"))
+    category = next(c for c in guide["categories"] if "dpo" in c["methods"])
+    category["methods"] += ["ipo", "grpo-four"]
+    (kb / "guide.yaml").write_text(yaml.safe_dump(guide, allow_unicode=True), encoding="utf-8")
+    return kb
+
+
+def test_an_objective_added_as_data_is_sized_by_its_training_block(
+    run: Runner, kb_with_objectives: Path
+) -> None:
+    """Memory and time read how an objective trains from its card: a YAML-only objective used to
+    be sized as SFT (one sequence, no reference model, no sampling)."""
+    kb = ["--kb", str(kb_with_objectives)]
+    ok(run(*kb, "validate", "--strict"))
+    plan = ["--model", "llama-3.1-8b", "--gpu", "a100-80gb", "--examples", "1000", "--json"]
+
+    def estimated(method: str, objective: str) -> dict[str, Any]:
+        found: dict[str, Any] = ok(
+            run(*kb, "estimate", *plan, "--method", method, "--objective", objective)
+        ).json()
+        return found
+
+    ipo, dpo, sft = (estimated("full-ft", o) for o in ("ipo", "dpo", "sft"))
+    assert ipo["breakdown"] == dpo["breakdown"] != sft["breakdown"]
+    assert ipo["time"]["hours"] == dpo["time"]["hours"]
+    four, eight = estimated("lora", "grpo-four"), estimated("lora", "grpo")
+    # Half the completions per prompt: sampling takes less time, but some (it samples at once).
+    assert 0 < four["time"]["generation_hours"] < eight["time"]["generation_hours"]
+
+
+def test_an_objective_without_a_training_block_is_refused_where_it_is_written(
+    run: Runner, tmp_path: Path
+) -> None:
+    kb = tmp_path / "data"
+    shutil.copytree(bundled_kb_path(), kb)
+    path = kb / "methods.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  - id: orpo\n")
+    block = text.index("    training:", start)
+    end = text.index("    libraries:", block)
+    path.write_text(text[:block] + text[end:], encoding="utf-8")
+    result = run("--kb", str(kb), "validate")
+    assert result.exit_code == 3
+    assert "methods.yaml" in result.stderr and "training" in result.stderr

@@ -45,8 +45,11 @@ def model(model_id: str) -> Shape:
 
 
 def cfg(**changes: Any) -> EstimateSettings:
+    """Estimator settings; `objective` by id, as the catalog defines it."""
+    objective = changes.get("objective", "sft")
+    changes["objective"] = CATALOG.objectives[objective] if isinstance(objective, str) else objective
     base = EstimateSettings(
-        objective="sft",
+        objective=changes["objective"],
         seq_len=2048,
         batch_size=1,
         precision="bf16",
@@ -445,7 +448,7 @@ def test_kto_trains_one_sequence_per_example_and_needs_batch_two() -> None:
     assert kto.breakdown["logits_gb"] == sft.breakdown["logits_gb"]  # the KL pass runs under no_grad
     hardware = resolve_hardware(CATALOG, "rtx-4090", None, 1)
     info = resolve_model(CATALOG, "llama-3.1-8b", None)
-    settings_kto, warnings = settings_for(info, hardware, objective="kto")
+    settings_kto, warnings = settings_for(info, hardware, objective=CATALOG.objectives["kto"])
     assert settings_kto.batch_size == 2 and any("at least 2" in w for w in warnings)
 
 
@@ -742,7 +745,7 @@ def cases(draw: st.DrawFn) -> Case:
     method, memory_model = draw(st.sampled_from(TRAINING))
     gpus = draw(st.sampled_from([1, 2, 8]))
     s = cfg(
-        objective=draw(st.sampled_from(OBJECTIVES)),
+        objective=CATALOG.objectives[draw(st.sampled_from(OBJECTIVES))],
         seq_len=draw(st.integers(1, 8192)),
         batch_size=draw(st.integers(1, 8)),
         precision=draw(st.sampled_from(["bf16", "fp16", "fp32", "pure-bf16"])),
@@ -976,7 +979,7 @@ def test_review_of_the_online_and_sharding_changes(run: Runner) -> None:
     assert ok(run(*grpo, "--method", "full-ft", "--vllm")).json()["breakdown"]["buffers_gb"] > 20
     # TRL's PPO has no vLLM: said, and sized without it.
     ppo = ok(run(*lora8b, "--objective", "rlhf-ppo", "--gpu", "a100-80gb", "--vllm")).json()
-    assert any("TRL's PPO samples with transformers' generate" in w for w in ppo["warnings"])
+    assert any("TRL's RLHF-PPO samples with transformers' generate" in w for w in ppo["warnings"])
     # Serving gpt-oss counts no s x s matrix, so it does not claim one.
     rag = ok(run("estimate", "--method", "rag", "--model", "gpt-oss-20b", "--gpu", "h100", "--json")).json()
     assert rag["assumptions"]["attention"].startswith("memory-efficient")
@@ -1045,7 +1048,7 @@ def test_ulysses_gives_each_gpu_whole_heads() -> None:
     assert sequence_parallel_degrees("full", model("phi-4"), long) == [2]
     assert sequence_parallel_degrees("full", llama, long._replace(gpus=16)) == [2, 4, 8]  # a node
     assert sequence_parallel_degrees("full", llama, long._replace(gpus=12)) == [2]  # 2 nodes of 6
-    assert sequence_parallel_degrees("full", llama, long._replace(objective="dpo")) == []
+    assert sequence_parallel_degrees("full", llama, long._replace(objective=CATALOG.objectives["dpo"])) == []
     assert sequence_parallel_degrees("full", llama, long._replace(precision="fp16")) == []  # T4, V100
     assert sequence_parallel_degrees("prompt", llama, long) == []
 

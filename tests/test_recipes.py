@@ -1270,7 +1270,7 @@ def test_time_and_cost_are_those_of_the_recipes_own_settings() -> None:
     rank = rank_of(rec, "lora", ("sft", "kto"))
     recipe, rendered = write_recipe(CATALOG, rec, rank, "python")
     assert recipe.timed is not None and recipe.timed.time is not None
-    stages = {s.objective: s for s in recipe.timed.time.stages}
+    stages = {s.objective.id: s for s in recipe.timed.time.stages}
     assert set(stages) == {"sft", "kto"}
     for stage, timed in stages.items():
         assert timed.workload.epochs == recipe.stage_value("epochs", stage)

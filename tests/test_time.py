@@ -31,10 +31,12 @@ from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR, plan_time
 from atlas_cli.core.throughput.workload import Workload, batches
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import bundled_kb_path
+from atlas_cli.kb.loading import load_knowledge_base
 from benchmarks.measured import THROUGHPUT_ROWS, ThroughputRow
 from benchmarks.published import throughput_estimate
 from tests.conftest import GRPO_TOP_PLAN, Runner, fails, ok
 
+OBJECTIVES = Catalog(load_knowledge_base(bundled_kb_path())).objectives
 A100 = Device(312.0, 2039.0, 300.0, "NVLink 3")
 PCIE_4090 = Device(165.2, 1008.0, 25.0, "PCIe")
 
@@ -45,7 +47,7 @@ def shape(catalog: Catalog, model: str = "llama-3.1-8b") -> Shape:
 
 def settings(**changes: Any) -> EstimateSettings:
     base = EstimateSettings(
-        objective="sft",
+        objective=OBJECTIVES["sft"],
         seq_len=2048,
         batch_size=2,
         precision="bf16",
@@ -150,22 +152,24 @@ def test_small_batches_are_bound_by_the_optimizer_step(catalog: Catalog) -> None
 
 
 def test_packing_removes_padding_and_pairs_count_twice() -> None:
-    unpacked = batches("sft", Workload(1000, 300, 1.0, False), 2048, 8, 1)
-    packed = batches("sft", Workload(1000, 300, 1.0, True), 2048, 8, 1)
+    unpacked = batches(OBJECTIVES["sft"], Workload(1000, 300, 1.0, False), 2048, 8, 1)
+    packed = batches(OBJECTIVES["sft"], Workload(1000, 300, 1.0, True), 2048, 8, 1)
     assert packed.tokens == unpacked.tokens == 300_000
     assert packed.micro_steps * packed.computed_tokens < unpacked.micro_steps * unpacked.computed_tokens
-    pairs = batches("dpo", Workload(1000, 300, 1.0, True), 2048, 1, 1)
+    pairs = batches(OBJECTIVES["dpo"], Workload(1000, 300, 1.0, True), 2048, 1, 1)
     assert pairs.tokens == 600_000  # chosen and rejected; DPO is not packed
-    assert batches("grpo", Workload(100, 300, 1.0, False), 2048, 1, 1).sequences == 800  # 8 completions
+    assert (
+        batches(OBJECTIVES["grpo"], Workload(100, 300, 1.0, False), 2048, 1, 1).sequences == 800
+    )  # 8 completions
 
 
 def test_online_objectives_spend_time_sampling(catalog: Catalog) -> None:
     w = work(catalog, "lora", "qwen2.5-7b")
     workload = Workload(1000, 768, 1.0, False)
-    grpo = plan_time(w, A100, {"grpo": workload}, ("grpo",)).stages[0]
+    grpo = plan_time(w, A100, {"grpo": workload}, (OBJECTIVES["grpo"],)).stages[0]
     assert grpo.generation_seconds > 0.2 * grpo.seconds
     vllm = w._replace(settings=w.settings._replace(vllm=True))
-    sampled = plan_time(vllm, A100, {"grpo": workload}, ("grpo",)).stages[0]
+    sampled = plan_time(vllm, A100, {"grpo": workload}, (OBJECTIVES["grpo"],)).stages[0]
     assert sampled.generation_seconds < grpo.generation_seconds
     # TRL recomputes vLLM's sampled tokens' log-probabilities with the trained model: one more
     # forward pass (vllm_importance_sampling_correction=True by default).
@@ -178,14 +182,14 @@ def test_a_split_sequence_shares_its_tokens_and_pays_all_to_alls(catalog: Catalo
     tokens (attending over all of it) and take one micro-batch together, so the run's compute is
     unchanged; the per-layer all-to-alls and more ZeRO-3 gathers per token make it slower."""
     workload = Workload(1000, 32_768, 1.0, True)
-    whole = batches("sft", workload, 32_768, 1, 8)
-    split = batches("sft", workload, 32_768, 1, 2, split=4)  # 8 GPUs: 2 replicas
+    whole = batches(OBJECTIVES["sft"], workload, 32_768, 1, 8)
+    split = batches(OBJECTIVES["sft"], workload, 32_768, 1, 2, split=4)  # 8 GPUs: 2 replicas
     assert split.computed_tokens == whole.computed_tokens / 4 and split.attended == whole.attended
     assert split.micro_steps == whole.micro_steps * 4 and split.accumulation == 4 * whole.accumulation
     w = work(catalog, "full-ft", "llama-3.1-8b", "full", seq_len=32_768, gpus=8, sharding="zero3")
-    plain = plan_time(w, A100, {"sft": workload}, ("sft",)).seconds
+    plain = plan_time(w, A100, {"sft": workload}, (OBJECTIVES["sft"],)).seconds
     ulysses = w._replace(settings=w.settings._replace(sequence_parallel=4))
-    assert plan_time(ulysses, A100, {"sft": workload}, ("sft",)).seconds > plain
+    assert plan_time(ulysses, A100, {"sft": workload}, (OBJECTIVES["sft"],)).seconds > plain
 
 
 def test_only_a_mixture_of_experts_routed_experts_run_slow(catalog: Catalog) -> None:
@@ -260,7 +264,9 @@ def test_rloo_computes_old_log_probabilities_with_or_without_vllm(catalog: Catal
 
     def trained(objective: str, vllm: bool) -> float:
         settings = w.settings._replace(vllm=vllm)
-        stage = plan_time(w._replace(settings=settings), A100, {objective: workload}, (objective,)).stages[0]
+        stage = plan_time(
+            w._replace(settings=settings), A100, {objective: workload}, (OBJECTIVES[objective],)
+        ).stages[0]
         return stage.seconds - stage.generation_seconds
 
     assert trained("rloo", True) == pytest.approx(trained("rloo", False))
@@ -487,8 +493,11 @@ def test_a_small_set_takes_fewer_sequences_per_step(examples: int, epochs: float
     warm-up (an expert's review): a small set keeps at least MIN_STEPS steps, down to 4 a step."""
     from atlas_cli.core.throughput.workload import global_batch
 
-    assert global_batch("sft", 1, Workload(examples, 512, epochs, False)) == expected
-    assert global_batch("sft", 1) == 16 and global_batch("grpo", 2, Workload(50, 512, 1, False)) == 32
+    assert global_batch(OBJECTIVES["sft"], 1, Workload(examples, 512, epochs, False)) == expected
+    assert (
+        global_batch(OBJECTIVES["sft"], 1) == 16
+        and global_batch(OBJECTIVES["grpo"], 2, Workload(50, 512, 1, False)) == 32
+    )
 
 
 def test_a_small_set_is_timed_and_written_with_its_smaller_steps(run: Runner) -> None:

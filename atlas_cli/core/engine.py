@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.facts import Candidate, method_facts, plan_facts, profile_facts, stage_facts
 from atlas_cli.core.lengths import length_notes
-from atlas_cli.core.memory.estimate import GENERATIONS, MAX_PROMPT, ONLINE_SEQ_LEN, completion_length
+from atlas_cli.core.memory.estimate import MAX_PROMPT, ONLINE_SEQ_LEN, completion_length
 from atlas_cli.core.memory.search import Estimator, estimator, on_stack, with_strategy
 from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.plans import OFFLOADED, Plan, Recommendation, ToolRef, change_text, hours_text
@@ -44,7 +44,7 @@ from atlas_cli.core.throughput.plans import (
 from atlas_cli.core.throughput.workload import LARGE_SFT_EXAMPLES
 from atlas_cli.core.variants import applies, card_rank, with_method, with_variant
 from atlas_cli.i18n import pt, t
-from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.catalog import Catalog, Objective
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
 from atlas_cli.kb.heap import collector_paused
@@ -461,10 +461,12 @@ def _large_sft_note(kept: list[Scored], profile: Profile, epochs: float, timed: 
     ]
 
 
-def _reasoning_length_note(kept: list[Scored], pipeline: tuple[str, ...], profile: Profile) -> list[str]:
+def _reasoning_length_note(
+    kept: list[Scored], pipeline: tuple[Objective, ...], profile: Profile
+) -> list[str]:
     """Reinforcement learning for reasoning at the default length samples TRL's 512-token
     completions: chains of thought run longer, and are cut there."""
-    if profile.goal != "reasoning" or profile.seq_len is not None or not set(pipeline) & set(GENERATIONS):
+    if profile.goal != "reasoning" or profile.seq_len is not None or not any(o.online for o in pipeline):
         return []
     if not any(s.plan.kind != "no-training" and s.plan.estimate is not None for s in kept):
         return []  # nothing samples on a local GPU
@@ -847,7 +849,7 @@ class Engine:
             o: settings_for(
                 info,
                 hardware,
-                objective=o,
+                objective=self.catalog.objectives[o],
                 seq_len=key.seq_len,
                 batch_size=key.batch_size,
                 stack=key.stack,
@@ -963,7 +965,7 @@ class Engine:
         notes += time_notes(kept, left_out, profile)
         timed = local and hardware.device is not None
         notes += _large_sft_note(kept, profile, self.usual_epochs.get("sft", 1.0), timed)
-        notes += _reasoning_length_note(kept, pipeline, profile)
+        notes += _reasoning_length_note(kept, self.stages_of(pipeline), profile)
         leaner = _leaner_stack_note(kept)
         notes += leaner
         notes += _offload_note([s.plan for s in kept if s.plan.offload in OFFLOADED])
@@ -1143,11 +1145,15 @@ class Engine:
             if len(self._times) >= PLAN_MEMO_LIMIT:
                 self._times.clear()
             timed = time_and_cost(
-                result, pipeline, hardware.device, hardware.price, inputs, self.usual_epochs
+                result, self.stages_of(pipeline), hardware.device, hardware.price, inputs, self.usual_epochs
             )
             # The estimate and hardware are kept alive with the entry: their ids stay theirs.
             found = self._times[key] = (result, hardware, timed)
         return found[2]
+
+    def stages_of(self, pipeline: tuple[str, ...]) -> tuple[Objective, ...]:
+        """The pipeline's objectives, as memory and time read them."""
+        return tuple(self.catalog.objectives[o] for o in pipeline)
 
     @staticmethod
     def _variant(method: Method, result: Estimate | None) -> str | None:
@@ -1238,9 +1244,10 @@ class Engine:
                 )
             )
         notes.extend(t("Model: {note}.", note=note) for note in info.notes)
-        usual = max(usual_seq_len(info, o) for o in pipeline or ("sft",)) if info.shape is not None else None
+        stages = self.stages_of(pipeline or DEFAULT_PIPELINE)
+        usual = max(usual_seq_len(info, o) for o in stages) if info.shape is not None else None
         limit = profile.sized_seq_len or usual
-        notes += length_notes(profile, info, limit, pipeline)
+        notes += length_notes(profile, info, limit, self.stages_of(pipeline))
         notes.extend(t("Model warning: {warning}.", warning=warning) for warning in info.warnings)
         if profile.data_kind is None:
             notes.append(

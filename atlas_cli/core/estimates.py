@@ -8,12 +8,13 @@ from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (`ft
 
 if TYPE_CHECKING:
     from atlas_cli.core.shapes import Shape
+    from atlas_cli.kb.catalog import Objective
 
 Fit = Literal["yes", "tight", "no"]
 
 
 class EstimateSettings(NamedTuple):
-    objective: str
+    objective: Objective  # the stage sized (Catalog.objectives; SERVING for no-training methods)
     seq_len: int  # the longest sequence training truncates or packs to: memory is sized for it
     batch_size: int  # micro-batch per GPU
     precision: str  # a key of kb.vocabulary.PRECISIONS

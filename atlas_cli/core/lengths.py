@@ -3,10 +3,11 @@ warnings for `estimate`, which take the same profile."""
 
 from __future__ import annotations
 
-from atlas_cli.core.memory.estimate import GENERATIONS, ONLINE_SEQ_LEN
+from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import ModelInfo
 from atlas_cli.i18n import t
+from atlas_cli.kb.catalog import Objective
 from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
 
 # A --seq-len this many times the typical example means long examples: time must not assume short ones.
@@ -29,7 +30,7 @@ def positions_note(seq_len: int | None, info: ModelInfo) -> str | None:
 
 
 def length_notes(
-    profile: Profile, info: ModelInfo, limit: int | None, objectives: tuple[str, ...]
+    profile: Profile, info: ModelInfo, limit: int | None, objectives: tuple[Objective, ...]
 ) -> list[str]:
     """Lengths that do not agree: training past the model's positions, or examples longer than
     `limit`, the length training truncates them to (memory and time are sized for it; None: no
@@ -42,7 +43,7 @@ def length_notes(
     wrapped = profile.packing and profile.data_kind_or_typical == "text"
     typical = TYPICAL_TOKENS[profile.data_kind_or_typical]
     # Online RL samples within --seq-len: past its default, longer traces are what is asked for.
-    online = bool(set(objectives) & set(GENERATIONS))
+    online = any(o.online for o in objectives)
     threshold = ONLINE_SEQ_LEN + 1 if online else LONG_SEQ_FACTOR * typical
     if seq_len and seq_len >= threshold and not tokens and profile.examples and typical:
         notes.append(

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, Fit
-from atlas_cli.core.memory.estimate import VLLM_OBJECTIVES
 from atlas_cli.core.memory.search import Change, at_rank, changes_that_fit, estimator
 from atlas_cli.core.throughput.plans import NO_TIME, Timed
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, batches_text
@@ -205,7 +204,7 @@ class Plan(NamedTuple):
             spent=spent,
         )
         sampling = sum(s.generation_seconds for s in time.stages)
-        could_use_vllm = any(s.generation_seconds and s.objective in VLLM_OBJECTIVES for s in time.stages)
+        could_use_vllm = any(s.generation_seconds and s.objective.training.vllm for s in time.stages)
         if (
             time.seconds
             and sampling > SAMPLING_SHARE * time.seconds

@@ -7,16 +7,15 @@ from typing import Literal, NamedTuple
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
 from atlas_cli.core.memory.activations import EAGER_STACKS
-from atlas_cli.core.memory.estimate import GENERATIONS, ONLINE_SEQ_LEN, VLLM_OBJECTIVES, served_by_vllm
+from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN, served_by_vllm
 from atlas_cli.core.models import SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
 from atlas_cli.core.throughput.step import PCIE_GBS, Device
 from atlas_cli.core.throughput.timing import Rate
-from atlas_cli.core.throughput.workload import KTO_MIN_BATCH
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import t
-from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.catalog import Catalog, Objective
 from atlas_cli.kb.schema import Gpu, LlmModel
 from atlas_cli.kb.vocabulary import PRECISIONS, ModelVariant, means_no_gpu
 
@@ -234,21 +233,22 @@ def choose_precision(requested: str | None, hardware: Hardware) -> tuple[str, st
     return requested, None
 
 
-# The TRL config that holds ds3_gather_for_generation for each online objective.
-GATHER_CONFIGS = {"grpo": "GRPOConfig", "rloo": "RLOOConfig", "rlhf-ppo": "PPOConfig"}
-
-
 def strategy_warnings(e: Estimate) -> list[str]:
     """What the multi-GPU strategy the estimate settled on means for sampling: under ZeRO-3 TRL
     gathers the whole policy onto every GPU to generate (counted by the estimate)."""
     s = e.settings
-    if s.objective not in GENERATIONS:
+    if not s.objective.online:
         return []
-    can_vllm = s.objective in VLLM_OBJECTIVES
+    can_vllm = s.objective.training.vllm
+    name = s.objective.id.upper()
     said = []
     if s.vllm and not can_vllm:
         said.append(
-            t("--vllm: TRL's PPO samples with transformers' generate, not vLLM: estimated without it")
+            t(
+                "--vllm: TRL's {objective} samples with transformers' generate, not vLLM: estimated "
+                "without it",
+                objective=name,
+            )
         )
     elif s.vllm and not served_by_vllm(e.memory_model, s):
         said.append(
@@ -269,20 +269,21 @@ def strategy_warnings(e: Estimate) -> list[str]:
         "({config} ds3_gather_for_generation, True by default; counted here); setting it to False "
         "samples layer by layer, slower"
     )
-    return [*said, t(gathers, objective=s.objective.upper(), config=GATHER_CONFIGS[s.objective])]
+    config = s.objective.training.config or "its config"
+    return [*said, t(gathers, objective=name, config=config)]
 
 
-def usual_seq_len(info: ModelInfo, objective: str) -> int:
+def usual_seq_len(info: ModelInfo, objective: Objective) -> int:
     """Online objectives: TRL's prompt and completion (512 + 512); else the model's usual length."""
     usual = default_seq_len(info.sized, info.context_length)
-    return min(usual, ONLINE_SEQ_LEN) if objective in GENERATIONS else usual
+    return min(usual, ONLINE_SEQ_LEN) if objective.online else usual
 
 
 def settings_for(
     info: ModelInfo,
     hardware: Hardware,
     *,
-    objective: str = "sft",
+    objective: Objective,
     seq_len: int | None = None,
     batch_size: int = 1,
     precision: str | None = None,
@@ -302,15 +303,18 @@ def settings_for(
     warnings = [warning] if warning else []
     if quant_bits not in (4, 8):
         raise UsageError(t("--quant-bits: must be 4 or 8"))
-    if objective == "kto" and batch_size < KTO_MIN_BATCH:
+    least, why = objective.training.min_batch, objective.training.min_batch_why
+    if batch_size < least:
         warnings.append(
             t(
-                "KTO needs a per-device batch of at least {batch} (TRL's KTOTrainer: its KL term compares "
-                "mismatched pairs in the batch): estimated at batch {batch}",
-                batch=KTO_MIN_BATCH,
+                "{objective} needs a per-device batch of at least {batch} ({why}): estimated at batch "
+                "{batch}",
+                objective=objective.id.upper(),
+                batch=least,
+                why=t("its trainer refuses fewer") if why is None else why.get(),
             )
         )
-        batch_size = KTO_MIN_BATCH
+        batch_size = least
     settings = EstimateSettings(
         objective=objective,
         seq_len=seq_len if seq_len is not None else usual_seq_len(info, objective),

@@ -115,7 +115,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
     settings, warnings = settings_for(
         info,
         hardware,
-        objective=objective_id(catalog, options.objective),
+        objective=catalog.objectives[objective_id(catalog, options.objective)],
         seq_len=profile.sized_seq_len,
         batch_size=profile.batch_size,
         precision=options.precision,
@@ -135,14 +135,14 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         settings = settings._replace(sharding=options.sharding)
     field_name = options.max.replace("-", "_") if options.max else None
     inputs, epochs = time_inputs(profile), usual_epochs(catalog.kb.methods)
-    trained_on = objective_data_kind(catalog, settings.objective)
+    trained_on = objective_data_kind(catalog, settings.objective.id)
     if profile.data_kind is None and trained_on is not None:
         # Timed at the objective's own typical example (GRPO's prompt and completion), as
         # `recommend` times the pipeline that data leads to.
         inputs = inputs._replace(data_kind=trained_on)
 
     def timed(e: Estimate) -> Timed:
-        stages = (e.objective,) if e.objective is not None else ()
+        stages = (e.settings.objective,) if e.objective is not None else ()
         return time_and_cost(e, stages, hardware.device, hardware.price, inputs, epochs)
 
     rank_given = options.lora_rank is not None

@@ -11,10 +11,11 @@ import re
 import statistics
 from collections.abc import Iterable
 from functools import cached_property
+from typing import NamedTuple
 
 from atlas_cli.errors import UnknownName
 from atlas_cli.i18n import N_, t
-from atlas_cli.kb.schema import REFERENCE_PRICE_KINDS, Gpu, KnowledgeBase, LlmModel, Method, Price
+from atlas_cli.kb.schema import REFERENCE_PRICE_KINDS, Gpu, KnowledgeBase, LlmModel, Method, Price, Training
 
 # --- look-ups ------------------------------------------------------------------------------
 
@@ -34,6 +35,35 @@ def _index(items: Iterable[tuple[str, list[str]]]) -> dict[str, str]:
     return index
 
 
+class Objective(NamedTuple):
+    """A training objective as memory and time read it: its card's `training` block, and how many
+    completions it samples per prompt (its num_generations; one without it; none offline)."""
+
+    id: str
+    training: Training
+    samples_per_prompt: int
+
+    @property
+    def online(self) -> bool:
+        return self.samples_per_prompt > 0
+
+    def __hash__(self) -> int:
+        # Estimates are remembered by their settings: the id stands for the objective (the
+        # block's lists do not hash).
+        return hash(self.id)
+
+
+# What a no-training method's memory is sized for: serving, by no trainer.
+SERVING = Objective("inference", Training.model_construct(source=["serving: no trainer"]), 0)
+
+
+def _objective(method: Method) -> Objective:
+    assert method.training is not None
+    generations = method.hyperparameters.get("num_generations")
+    count = generations.value if generations is not None and isinstance(generations.value, int) else 1
+    return Objective(method.id, method.training, count if method.training.online else 0)
+
+
 class Catalog:
     """The validated KB plus name indexes for methods, GPUs and models."""
 
@@ -42,6 +72,9 @@ class Catalog:
         self.methods = {m.id: m for m in kb.methods}
         self.gpus = {g.id: g for g in kb.gpus}
         self.models = {m.id: m for m in kb.models}
+        # Every objective by id, and the serving "objective" of no-training methods.
+        self.objectives = {m.id: _objective(m) for m in kb.methods if m.training is not None}
+        self.objectives[SERVING.id] = SERVING
 
     @cached_property
     def _method_names(self) -> dict[str, str]:

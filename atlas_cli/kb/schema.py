@@ -267,6 +267,64 @@ class Variant(Strict):
     )
 
 
+class Training(Strict):
+    """How a trainer runs an objective: what the estimator and the time model size it by.
+
+    An objective added in YAML alone is sized from this block; how many completions an online
+    objective samples per prompt is its `num_generations` hyperparameter (one without it)."""
+
+    paired: bool = Field(
+        default=False,
+        description="chosen and rejected run through the model together: two sequences per example",
+    )
+    reference_model: bool = Field(
+        default=False,
+        description="a frozen copy of the policy is loaded (a PEFT policy switches its adapters off instead)",
+    )
+    no_grad_forwards: int = Field(
+        default=0,
+        ge=0,
+        le=8,
+        description="forward passes without gradients per trained token (reference, KL batch)",
+    )
+    online: bool = Field(default=False, description="samples completions from the policy during training")
+    vllm: bool = Field(
+        default=False, description="the trainer can sample with a colocated vLLM engine (use_vllm)"
+    )
+    vllm_forwards: int = Field(
+        default=0, ge=0, le=8, description="forward passes without gradients added when vLLM samples"
+    )
+    value_model: bool = Field(
+        default=False, description="a reward model and a value model of the policy's size run beside it (PPO)"
+    )
+    scalar_head: bool = Field(default=False, description="a scalar score head: no vocabulary logits")
+    packing: bool = Field(default=False, description="the trainer packs sequences (TRL packing)")
+    sequence_parallel: bool = Field(
+        default=False, description="one sequence can be split over GPUs (Ulysses / context parallelism)"
+    )
+    min_batch: int = Field(default=1, ge=1, le=64, description="the smallest micro-batch the trainer accepts")
+    min_batch_why: Text | None = Field(default=None, description="why, as the estimate's warning says it")
+    good_batch: int = Field(
+        default=1, ge=1, le=64, description="the micro-batch it trains well at, when it fits"
+    )
+    config: str | None = Field(default=None, description="the TRL config class that sets its options")
+    source: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Training":
+        if self.vllm and not self.online:
+            raise ValueError("vllm: only an online objective samples")
+        if self.vllm_forwards and not self.vllm:
+            raise ValueError("vllm_forwards: the objective does not sample with vLLM (vllm: false)")
+        if self.good_batch < self.min_batch:
+            raise ValueError("good_batch is below min_batch")
+        if self.min_batch_why is not None and self.min_batch == 1:
+            raise ValueError("min_batch_why: explains a min_batch above 1")
+        if self.paired and self.online:
+            raise ValueError("an objective is paired (offline) or online, not both")
+        return self
+
+
 class Method(Strict):
     id: Id
     name: str = Field(pattern=r"\S")  # shown in every table: not empty, not blank
@@ -295,11 +353,16 @@ class Method(Strict):
     )
     runs: Runs = Field(default="local", description="local (your GPUs) or hosted (a provider's API)")
     providers: list[HostedOffer] = []
+    training: Training | None = Field(default=None, description="objectives: how a trainer runs it")
 
     @model_validator(mode="after")
     def _memory_model_matches_kind(self) -> "Method":
         if self.kind == "objective" and (self.memory_model is not None or self.variants):
             raise ValueError("objectives carry no memory_model or variants; parameterizations do")
+        if (self.kind == "objective") != (self.training is not None):
+            raise ValueError("an objective says how it trains (training:); other kinds do not")
+        if self.training is not None:
+            self._check_training(self.training)
         if self.runs == "hosted":
             if self.kind == "objective":
                 raise ValueError("an objective does not run anywhere by itself; runs: hosted is for methods")
@@ -315,6 +378,20 @@ class Method(Strict):
         if (self.kind == "no-training") != (self.memory_model == "inference") and self.memory_model:
             raise ValueError("memory_model 'inference' is for no-training methods, and they take no other")
         return self
+
+    def _check_training(self, training: Training) -> None:
+        if self.id == "inference":
+            raise ValueError("'inference' names what no-training methods are sized for: pick another id")
+        generations = self.hyperparameters.get("num_generations")
+        if generations is None:
+            return
+        if not training.online:
+            raise ValueError(
+                "num_generations: only an online objective samples completions (training.online)"
+            )
+        count = generations.value
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError("num_generations: completions per prompt, a whole number of at least 1")
 
     @property
     def scored_ratings(self) -> Ratings:

@@ -15,7 +15,6 @@ from __future__ import annotations
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory.estimate import SAMPLED_PER_GPU
 from atlas_cli.core.memory.search import (
-    SEQUENCE_PARALLEL_OBJECTIVES,
     STRATEGIES,
     Estimator,
     estimator,
@@ -35,7 +34,7 @@ from atlas_cli.core.throughput.workload import (
     least_batch,
 )
 from atlas_cli.i18n import N_
-from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.catalog import Catalog, Objective
 from atlas_cli.recipes.settings import ESTIMATOR_OPTIMIZER, ONLINE_STAGES, Recipe, Setting, recipe_hardware
 
 NOMINAL_EXAMPLES = 1_000
@@ -63,11 +62,12 @@ def _global_source(stage: str, batch: int, replicas: int, accumulation: int) -> 
 def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
     """Per-stage micro-batch and accumulation, and the recipe's memory, time and cost."""
     estimate = recipe.plan.estimate
+    objectives = {stage: catalog.objectives[stage] for stage in recipe.stages}
     if estimate is None:
-        for stage in recipe.stages:
-            batch = least_batch((stage,))
+        for stage, objective in objectives.items():
+            batch = least_batch((objective,))
             recipe.set(f"batch.{stage}", Setting(batch, "no memory estimate: the smallest batch that trains"))
-            _set_accumulation(recipe, stage, batch, 1)
+            _set_accumulation(recipe, objective, batch, 1)
         recipe.timed = Timed(None, None, N_("no local GPU in the profile: no memory or time estimate"))
         return
     run = estimator(estimate.method, estimate.memory_model, estimate.shape)
@@ -79,11 +79,11 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         # no SDPA kernel runs eagerly.
         attention_kernel=recipe.has("attention"),
     )
-    base = _without_needless_offload(recipe, run, base)
+    base = _without_needless_offload(recipe, run, base, tuple(objectives.values()))
     hardware = recipe_hardware(catalog, recipe)
     stages = {
-        stage: _sized_stage(recipe, run, base._replace(objective=stage), hardware.device)
-        for stage in recipe.stages
+        stage: _sized_stage(recipe, run, base._replace(objective=objective), hardware.device)
+        for stage, objective in objectives.items()
     }
     # One launcher config runs every stage: all of them use the heaviest strategy any one needs.
     heaviest = max((e.settings.sharding for e in stages.values()), key=STRATEGIES.index)
@@ -93,12 +93,14 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
     # ... and, where one splits its sequences, every stage that can (supervised ones) the same way.
     split = max(e.settings.sequence_parallel for e in stages.values())
     for stage, found in stages.items():
-        if found.settings.sequence_parallel != split and stage in SEQUENCE_PARALLEL_OBJECTIVES:
+        if found.settings.sequence_parallel != split and found.settings.objective.training.sequence_parallel:
             stages[stage] = run(found.settings._replace(sequence_parallel=split))
     recipe.estimates = stages
     recipe.sharding, recipe.offload, recipe.sequence_parallel = heaviest, base.offload, split
-    for stage, found in stages.items():
-        _set_accumulation(recipe, stage, found.settings.batch_size, found.settings.replicas)
+    for found in stages.values():
+        _set_accumulation(
+            recipe, found.settings.objective, found.settings.batch_size, found.settings.replicas
+        )
     if split > 1:
         _unpacked_for_ulysses(recipe)
     recipe.timed = _timed(hardware, recipe)
@@ -117,14 +119,16 @@ def _unpacked_for_ulysses(recipe: Recipe) -> None:
             recipe.set(f"packing.{stage}", Setting(False, source))
 
 
-def _without_needless_offload(recipe: Recipe, run: Estimator, base: EstimateSettings) -> EstimateSettings:
+def _without_needless_offload(
+    recipe: Recipe, run: Estimator, base: EstimateSettings, objectives: tuple[Objective, ...]
+) -> EstimateSettings:
     """The ranking offloaded with the profile's stack; the recipe's own (TRL's fused LM head, the
     method's optimizer) may fit every stage on the GPUs alone, and then offload only slows it."""
     if base.offload == "none":
         return base
     alone = base._replace(offload="none")
-    for stage in recipe.stages:
-        least = alone._replace(objective=stage, batch_size=least_batch((stage,)))
+    for objective in objectives:
+        least = alone._replace(objective=objective, batch_size=least_batch((objective,)))
         if with_strategy(run, least).fit != "yes":
             return base
     recipe.notes.append(
@@ -141,8 +145,9 @@ def _sized_stage(
     that trains fastest among the powers of two that fit within the safety margin, up to one
     global batch over the GPUs (the largest of them when no GPU's throughput is known), as the
     time estimate of `recommend` assumes."""
-    stage = settings.objective
-    minimum = least_batch((stage,))
+    objective = settings.objective
+    stage = objective.id
+    minimum = least_batch((objective,))
     given = int(recipe.profile.get("batch_size") or 1)
 
     def strategic(tried: EstimateSettings) -> Estimate:
@@ -153,7 +158,7 @@ def _sized_stage(
         source = "the profile's --batch-size"
     else:
         workloads = {stage: _workload(recipe, stage)}
-        cap = batch_cap((stage,), settings.gpus, workloads)
+        cap = batch_cap((objective,), settings.gpus, workloads)
         fitting = training_batch(strategic, settings, minimum, cap)
         if fitting is None:
             batch = minimum
@@ -166,29 +171,31 @@ def _sized_stage(
             )
         else:
             least = strategic(settings._replace(batch_size=minimum))
-            batch = fastest_batch(least, strategic, (stage,), device, workloads).settings.batch_size
+            batch = fastest_batch(least, strategic, (objective,), device, workloads).settings.batch_size
             source = (
                 f"the fastest of the powers of two up to {cap} (one global batch over the GPUs) that fit "
                 "within the safety margin, by the time model: a larger micro-batch launches fewer "
                 "kernels per token but pads unpacked examples more"
             )
-    if stage == "kto" and batch == minimum and given <= 1:
-        source += "; KTO needs at least 2 (TRL KTOTrainer: its KL term compares mismatched pairs)"
+    why = objective.training.min_batch_why
+    if why is not None and batch == minimum and given <= 1:
+        source += f"; {stage.upper()} needs at least {minimum} ({why.en})"
     recipe.set(f"batch.{stage}", Setting(batch, source))
     return strategic(settings._replace(batch_size=batch))
 
 
-def _set_accumulation(recipe: Recipe, stage: str, batch: int, replicas: int) -> None:
-    accumulation = _accumulation(recipe, stage, batch, replicas)
-    source = _global_source(stage, batch, replicas, accumulation)
-    recipe.set(f"grad_accum.{stage}", Setting(accumulation, source))
+def _set_accumulation(recipe: Recipe, objective: Objective, batch: int, replicas: int) -> None:
+    accumulation = _accumulation(recipe, objective, batch, replicas)
+    source = _global_source(objective.id, batch, replicas, accumulation)
+    recipe.set(f"grad_accum.{objective.id}", Setting(accumulation, source))
 
 
-def _accumulation(recipe: Recipe, stage: str, batch: int, replicas: int) -> int:
+def _accumulation(recipe: Recipe, objective: Objective, batch: int, replicas: int) -> int:
     """Micro-steps per optimizer step for a global batch (workload.accumulation_steps). Online
     objectives sample `num_generations` completions per prompt from one generation batch
     (micro-batch x GPUs x accumulation in TRL), which must be a multiple of it."""
-    accumulation = accumulation_steps(stage, replicas, batch, _workload(recipe, stage))
+    stage = objective.id
+    accumulation = accumulation_steps(objective, replicas, batch, _workload(recipe, stage))
     generations = recipe.settings.get(f"{stage}.num_generations")
     if stage in ONLINE_STAGES and generations is not None and isinstance(generations.value, int):
         while (batch * replicas * accumulation) % generations.value:
@@ -231,7 +238,7 @@ def _timed(hardware: Hardware, recipe: Recipe) -> Timed:
     if hardware.device is None:
         return Timed(None, None, N_("no published peak throughput for this GPU: no time estimate"))
     stages = tuple(
-        stage_time(work_of(found), hardware.device, _workload(recipe, stage), stage)
+        stage_time(work_of(found), hardware.device, _workload(recipe, stage), found.settings.objective)
         for stage, found in recipe.estimates.items()
     )
     time = PlanTime.of(stages, recipe.gpus, hardware.device, recipe.stack)

@@ -122,7 +122,7 @@ def time_line(recipe: Recipe) -> str:
         return t("Time and cost: unknown ({why}).", why=why)
     time, cost = timed.time, timed.cost
     low, high = time.hours_band
-    stages = ", ".join(f"{s.objective} {hours_text(s.seconds / 3600)}" for s in time.stages)
+    stages = ", ".join(f"{s.objective.id} {hours_text(s.seconds / 3600)}" for s in time.stages)
     text = t(
         "Time and cost for these settings: about {hours} ({band}; {stages}) on {gpus} GPU(s) at "
         "{rate:,.0f} tokens/s",

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from atlas_cli.core.estimates import Estimate
+from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.lengths import positions_note
 from atlas_cli.core.memory.estimate import (
     MAX_PROMPT,
@@ -348,7 +348,7 @@ def settle(catalog: Catalog, recipe: Recipe, trainer: str, stack: str) -> Recipe
     _method_settings(catalog, recipe)
     for stage in recipe.stages:
         recipe.set(f"lr.{stage}", _learning_rate(catalog, recipe, stage))
-        _stage_settings(catalog.methods.get(stage), recipe, stage)
+        _stage_settings(catalog, recipe, stage)
         recipe.set(f"epochs.{stage}", _epochs(catalog.methods.get(stage), recipe))
         recipe.set(f"packing.{stage}", _packing(catalog.methods.get(stage), recipe, stage))
     _attention(catalog, recipe)
@@ -679,21 +679,22 @@ def _learning_rate(catalog: Catalog, recipe: Recipe, stage: str) -> Setting | No
     )
 
 
-def _stage_settings(objective: Method | None, recipe: Recipe, stage: str) -> None:
+def _stage_settings(catalog: Catalog, recipe: Recipe, stage: str) -> None:
     for key in STAGE_KEYS.get(stage, ()):
         prefix = "cpt" if stage == "continued-pretraining" else stage
-        recipe.set(f"{prefix}.{key}", kb_value(objective, key))
+        recipe.set(f"{prefix}.{key}", kb_value(catalog.methods.get(stage), key))
     estimate = recipe.plan.estimate
     if stage in ONLINE_STAGES and estimate is not None:
         # The memory estimate sized the completion within --seq-len: sample what it sized.
         seq_len = estimate.settings.seq_len
         source = f"the plan's memory estimate: {seq_len} tokens less a prompt of up to {MAX_PROMPT}"
         recipe.set(f"{stage}.max_completion_length", Setting(completion_length(seq_len), source))
-        if served_by_vllm(recipe.memory_model, estimate.settings._replace(objective=stage)):
-            _vllm_settings(recipe, stage, estimate)
+        staged = estimate.settings._replace(objective=catalog.objectives[stage])
+        if served_by_vllm(recipe.memory_model, staged):
+            _vllm_settings(recipe, stage, estimate, staged)
 
 
-def _vllm_settings(recipe: Recipe, stage: str, estimate: Estimate) -> None:
+def _vllm_settings(recipe: Recipe, stage: str, estimate: Estimate, settings: EstimateSettings) -> None:
     """--vllm: sample with a vLLM engine on the training GPUs, holding the share the memory
     estimate reserves for it, for sequences as long as the estimate's."""
     recipe.set(f"{stage}.use_vllm", Setting(True, "the profile's --vllm"))
@@ -705,7 +706,6 @@ def _vllm_settings(recipe: Recipe, stage: str, estimate: Estimate) -> None:
             "running `trl vllm-serve`, TRL's default before 1.0 (trl#5255)",
         ),
     )
-    settings = estimate.settings._replace(objective=stage)
     share = vllm_share(recipe.memory_model, estimate.shape, settings)
     why = (
         "TRL's default"

@@ -252,7 +252,7 @@ def cost_json(gpu_hours: float, price: Rate | None) -> CostJson:
 
 def stage_json(stage: StageTime, gpus: int, price: Rate | None) -> StageJson:
     return {
-        "objective": stage.objective,
+        "objective": stage.objective.id,
         "micro_batch": stage.micro_batch,
         "time": time_json(stage.tokens, stage.seconds, stage.generation_seconds),
         "cost": cost_json(stage.seconds / HOUR * gpus, price),
@@ -267,7 +267,7 @@ def time_assumptions_json(time: PlanTime, moe: bool) -> TimeAssumptionsJson | No
     return {
         "examples": first.examples,
         "tokens_per_example": first.tokens_per_example,
-        "epochs": {s.objective: s.workload.epochs for s in time.stages},
+        "epochs": {s.objective.id: s.workload.epochs for s in time.stages},
         "packing": first.packing,
         "global_batch": max(s.global_batch for s in time.stages),
         "efficiency": round(share, 3),

@@ -125,7 +125,7 @@ def time_conditions(plan: Plan) -> str:
     time, cost = plan.time, plan.cost
     assert time is not None and cost is not None
     work = time.stages[0].workload
-    epochs = ", ".join(f"{s.objective} {s.workload.epochs:g}" for s in time.stages)
+    epochs = ", ".join(f"{s.objective.id} {s.workload.epochs:g}" for s in time.stages)
     price = (
         t("at ${usd:g}/GPU-hour ({source})", usd=cost.price.usd_per_gpu_hour, source=cost.price.source)
         if cost.price is not None

@@ -29,12 +29,6 @@ GIB = 2**30
 CUDA_CONTEXT_BYTES = 0.5 * GB  # CUDA context and cuBLAS workspace: ~0.3-0.8 GB in practice
 ALLOCATOR_SLACK = 0.05  # PyTorch caching-allocator fragmentation on top of live tensors
 INFERENCE_SLACK = 0.20  # EleutherAI "Transformer Math 101": inference ~ 1.2 x weights
-# Objectives that run chosen and rejected sequences together (TRL's DPO, CPO/SimPO, ORPO and
-# RewardTrainer concatenate them). KTO's mismatched pairs run under no_grad: one sequence each.
-PAIRED_OBJECTIVES = frozenset({"dpo", "orpo", "simpo", "reward-model"})
-# Online objectives that sample completions, and how many per prompt (TRL GRPOConfig 8,
-# RLOOConfig 2; PPO one). Generation holds their KV cache; training processes the micro-batch.
-GENERATIONS = {"grpo": 8, "rloo": 2, "rlhf-ppo": 1}
 # Sequences each GPU samples in one round: TRL generates per_device_train_batch_size x
 # steps_per_generation (its gradient accumulation) completions at once, one optimizer step's
 # worth (GRPOTrainer._generate_and_score_completions): 16, two prompts' groups of 8, on every GPU
@@ -47,7 +41,6 @@ EXPERT_ADAPTER_MODELS = frozenset({"lora", "qlora"})  # LoRA on fused expert wei
 MAX_PROMPT = 512
 ONLINE_SEQ_LEN = 1024
 VLLM_SHARE = 0.3  # TRL's vllm_gpu_memory_utilization for a colocated vLLM engine
-VLLM_OBJECTIVES = frozenset({"grpo", "rloo"})  # TRL samples these with vLLM (use_vllm); PPO cannot
 UNSLOTH_LOSS_FLOOR = 0.5e9  # the least Unsloth's chunked loss takes (small chunks, their gradient)
 DORA_OUTPUT_BYTES = 4  # DoRA keeps each adapted layer's output (fp32) to rescale it
 
@@ -111,7 +104,7 @@ def served_by_vllm(model: str, s: EstimateSettings) -> bool:
     """A colocated vLLM engine samples this stage: asked for (--vllm), an objective TRL samples
     with vLLM, and a base vLLM can load: TRL refuses an 8-bit bitsandbytes one ("vLLM does not
     support in-flight 8-bit quantization", trl/generation/vllm_generation.py)."""
-    if not s.vllm or s.objective not in VLLM_OBJECTIVES:
+    if not s.vllm or not s.objective.training.vllm:
         return False
     return not (MEMORY_MODELS[model].quantized_base and s.quant_bits == 8)
 
@@ -138,7 +131,7 @@ def _unsloth_loss(chunked: float, rest: float, capacity: float) -> float:
 
 def _sequences(s: EstimateSettings) -> int:
     """Sequences in one forward/backward pass on one GPU: a pair's chosen and rejected are two."""
-    return s.batch_size * (2 if s.objective in PAIRED_OBJECTIVES else 1)
+    return s.batch_size * (2 if s.objective.training.paired else 1)
 
 
 def _tokens(model: str, s: EstimateSettings) -> float:
@@ -166,9 +159,9 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
         kept = adapted / shape.layers if s.gradient_checkpointing else adapted
         gpu += kept * tokens * DORA_OUTPUT_BYTES
     gpu += _merged_experts_bytes(model, shape, s)
-    if s.objective == "reward-model":
-        return gpu, 0.0, host  # a scalar head: no vocabulary logits
-    if s.objective in GENERATIONS:
+    if s.objective.training.scalar_head:
+        return gpu, 0.0, host  # no vocabulary logits
+    if s.objective.online:
         completion = completion_length(s.seq_len) * s.batch_size
         return gpu, logit_bytes(shape, completion, s.stack, rollout=True), host
     return gpu, logit_bytes(shape, tokens, s.stack), host
@@ -218,7 +211,7 @@ def _sampling_cache(shape: Shape, s: EstimateSettings, paged: bool) -> float:
     """The KV cache sampling needs, prompts and completions: transformers' generate holds every
     completion it samples at once; vLLM pages its cache and needs one prompt's group at a time
     (room for more only samples more at once)."""
-    sequences = GENERATIONS[s.objective] if paged else sampled_at_once(s.batch_size)
+    sequences = s.objective.samples_per_prompt if paged else sampled_at_once(s.batch_size)
     return kv_cache_bytes(shape, sequences * s.seq_len)
 
 
@@ -232,7 +225,7 @@ def _generation(
     fine-tuning) and, in standby, frees its KV cache while training (docs.unsloth.ai, Memory
     Efficient RL): `shared`, only its paged cache beyond the training peak counts (the caller
     passes no `vllm`)."""
-    if s.objective not in GENERATIONS:
+    if not s.objective.online:
         return 0.0
     if vllm is not None:
         return vllm
@@ -311,7 +304,7 @@ def _finish(
     return Estimate(
         method=method_id,
         memory_model=model,
-        objective=s.objective if model != "inference" else None,
+        objective=s.objective.id if model != "inference" else None,
         model_params_b=round(shape.params / 1e9, 3),
         trainable_params_b=round(trainable / 1e9, 6),
         total_gb=round(per_gpu * s.gpus, 2),

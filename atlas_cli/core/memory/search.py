@@ -17,9 +17,6 @@ from atlas_cli.kb.vocabulary import FIT_MARGIN, MEMORY_MODELS
 
 # ddp first: it communicates least; then ZeRO-2, then ZeRO-3 / FSDP.
 STRATEGIES = ("ddp", "zero2", "zero3")
-# Objectives whose trainers split a sequence over GPUs: TRL's SFTTrainer under accelerate's
-# DeepSpeed Ulysses (sp_size; transformers docs deepspeed_alst.md), axolotl's context_parallel_size.
-SEQUENCE_PARALLEL_OBJECTIVES = frozenset({"sft", "continued-pretraining"})
 # Splitting pays an all-to-all per layer for every token: it is how sequences of tens of thousands
 # of tokens fit, not a way to shard short ones, which ZeRO-3, a smaller micro-batch or more GPUs
 # serve better (ft-atlas's threshold).
@@ -90,7 +87,7 @@ def sequence_parallel_degrees(model: str, shape: Shape, settings: EstimateSettin
     (PEFT's virtual tokens and prefixes change the positions Ulysses shards), not for families
     that need eager attention (Ulysses drops their 4-D mask), and only where FlashAttention 2, which
     Ulysses runs inside, does: bf16 precision (Ampere or newer)."""
-    if settings.objective not in SEQUENCE_PARALLEL_OBJECTIVES or settings.seq_len < SEQUENCE_PARALLEL_FROM:
+    if not settings.objective.training.sequence_parallel or settings.seq_len < SEQUENCE_PARALLEL_FROM:
         return []
     if shape.eager_heads or MEMORY_MODELS[model].family == "prompt" or settings.precision not in BF16:
         return []

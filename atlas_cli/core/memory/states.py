@@ -27,10 +27,6 @@ INT8_BITS = 8 + 32 / 4096  # LLM.int8: one fp32 scale per row of ~4096 columns
 ADAPTER_BYTES = 4.0  # PEFT autocast_adapter_dtype=True: adapters in fp32
 MASTER_COPY_BYTES = 4.0  # mixed precision: the optimizer's fp32 copy of each trained weight
 GALORE_RANK = 128  # transformers' GaLore default rank (optim_args); LLaMA-Factory's is 16
-# Objectives whose trainer holds a frozen reference policy when the base is trained (TRL's
-# DPOTrainer, KTOTrainer, PPO; RLOOTrainer with its default beta 0.05). With a frozen base the
-# adapter-disabled model is the reference: no second copy. GRPO's default beta 0 loads none.
-REFERENCE_OBJECTIVES = frozenset({"dpo", "kto", "rlhf-ppo", "rloo"})
 
 
 class ModelStates(NamedTuple):
@@ -137,9 +133,11 @@ def model_states(model: str, shape: Shape, s: EstimateSettings) -> ModelStates:
     # it): in the weights' 16 bits with a frozen base, else in the trained weights' width.
     weights += shape.tower_params * (2.0 if info.frozen_base else weight_bytes(s.precision))
     sampled = weights
-    if s.objective in REFERENCE_OBJECTIVES and not info.frozen_base:
+    # A reference policy (the card's training.reference_model): with a frozen base the
+    # adapter-disabled model is the reference, no second copy.
+    if s.objective.training.reference_model and not info.frozen_base:
         weights += shape.params * weight_bytes(s.precision)  # TRL loads it like the policy
-    if s.objective == "rlhf-ppo":
+    if s.objective.training.value_model:
         # A frozen reward model of the policy's size, and a value model of its own trained like
         # the policy: with a frozen base, a second base with its own adapters (TRL's value_model
         # is a separate model; ms-swift gives it its own LoRA).

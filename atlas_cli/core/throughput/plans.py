@@ -13,16 +13,18 @@ from atlas_cli.core.throughput.step import Device, Step, Work, efficiency
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, Rate, StageTime, plan_cost, plan_time
 from atlas_cli.core.throughput.workload import Workload, batch_cap, good_batch, least_batch
 from atlas_cli.i18n import N_, t
+from atlas_cli.kb.catalog import SERVING, Objective
 from atlas_cli.kb.schema import Method
 from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
 
 # RAG's setup: one forward pass of an embedding model over the corpus. BAAI/bge-large-en-v1.5
 # (335M parameters, its model card) stands for a strong open embedder.
 EMBEDDER_PARAMS = 335e6
+EMBEDDING = SERVING._replace(id="embed the corpus")  # RAG's one "stage", as its time shows it
 OWN_HARDWARE = 0.0  # --price-per-hour 0: the GPUs are yours; cost is GPU-hours only
 TRAINED_MEMO_LIMIT = 4096
 _TRAINED: dict[
-    tuple[int, tuple[str, ...], Device, tuple[tuple[int, bool, float], ...]], tuple[Estimate, Estimate]
+    tuple[int, tuple[Objective, ...], Device, tuple[tuple[int, bool, float], ...]], tuple[Estimate, Estimate]
 ] = {}
 
 
@@ -114,7 +116,7 @@ NO_PEAK = N_(
 
 def time_and_cost(
     e: Estimate | None,
-    objectives: tuple[str, ...],
+    objectives: tuple[Objective, ...],
     device: Device | None,
     reference: Rate | None,
     inputs: TimeInputs,
@@ -130,7 +132,7 @@ def time_and_cost(
     if e.memory_model == "inference":
         time = _setup_time(e, device, inputs)
     else:
-        workloads = {o: _workload(inputs, epochs.get(o, 1.0)) for o in objectives}
+        workloads = {o.id: _workload(inputs, epochs.get(o.id, 1.0)) for o in objectives}
         time = plan_time(work_of(_trained(e, objectives, device, workloads)), device, workloads, objectives)
     cost = plan_cost(time, rate_for(inputs, reference))
     return Timed(time, cost, _price_note(inputs, reference), _over_limit(time, cost, inputs))
@@ -139,7 +141,7 @@ def time_and_cost(
 def fastest_batch(
     e: Estimate,
     run: Estimator,
-    objectives: tuple[str, ...],
+    objectives: tuple[Objective, ...],
     device: Device,
     workloads: Mapping[str, Workload],
 ) -> Estimate:
@@ -167,7 +169,7 @@ def fastest_batch(
 
 
 def _trained(
-    e: Estimate, objectives: tuple[str, ...], device: Device, workloads: Mapping[str, Workload]
+    e: Estimate, objectives: tuple[Objective, ...], device: Device, workloads: Mapping[str, Workload]
 ) -> Estimate:
     """fastest_batch, remembered: the choice depends on the examples' length, packing and each
     stage's epochs, not on how many examples there are (every stage grows in proportion)."""
@@ -200,7 +202,7 @@ def _setup_time(e: Estimate, device: Device, inputs: TimeInputs) -> PlanTime:
     step = Step(seconds, seconds, 0.0, 0.0, 0.0, 0.0)
     corpus = Workload(inputs.examples, inputs.tokens(), 1.0, packing=True)
     batch = e.settings.batch_size
-    stage = StageTime("embed the corpus", tokens, seconds, 0.0, step, corpus, batch, batch * e.settings.gpus)
+    stage = StageTime(EMBEDDING, tokens, seconds, 0.0, step, corpus, batch, batch * e.settings.gpus)
     return PlanTime.of((stage,), e.settings.gpus, device, "hf")
 
 

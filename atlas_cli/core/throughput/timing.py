@@ -5,17 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from atlas_cli.core.memory.estimate import GENERATIONS, sampled_at_once, served_by_vllm
+from atlas_cli.core.memory.estimate import sampled_at_once, served_by_vllm
 from atlas_cli.core.throughput.step import Device, Step, Work, decode_seconds, micro_step
 from atlas_cli.core.throughput.workload import Workload, batches, completion_tokens
+from atlas_cli.kb.catalog import Objective
 
-# Forward passes without gradients an objective adds per trained token: TRL's DPO runs the
-# reference model (the adapter-disabled base under LoRA) unless log-probs are precomputed; RLOO
-# the policy for the sampled tokens' old log-probabilities and, at its default beta 0.05, the
-# reference; KTO also runs policy and reference on its mismatched KL batch; PPO runs the
-# reference and the reward model and trains a value model of the policy's size as well.
-EXTRA_FORWARDS = {"dpo": 1, "kto": 3, "rloo": 2, "rlhf-ppo": 2}
-VALUE_MODEL_OBJECTIVES = frozenset({"rlhf-ppo"})
 # Measured runs took between 0.6x and 1.5x the hours estimated for them (the public calibration
 # rows, docs/time.md): the band around every estimate.
 FAST_FACTOR, SLOW_FACTOR = 0.6, 1.5
@@ -23,7 +17,7 @@ HOUR = 3600.0
 
 
 class StageTime(NamedTuple):
-    objective: str
+    objective: Objective
     tokens: float  # trained on, without padding, all epochs
     seconds: float  # wall clock, all of it
     generation_seconds: float  # of which sampling completions (online objectives)
@@ -86,7 +80,7 @@ def batches_text(batches: Iterable[int]) -> str:
     return "/".join(str(b) for b in dict.fromkeys(batches))
 
 
-def stage_time(work: Work, device: Device, workload: Workload, objective: str) -> StageTime:
+def stage_time(work: Work, device: Device, workload: Workload, objective: Objective) -> StageTime:
     """One stage: its micro-steps on each GPU (all GPUs run in parallel) and, for online
     objectives, sampling each prompt's group of completions first."""
     s = work.settings._replace(objective=objective)
@@ -95,13 +89,14 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: str) -
     step = micro_step(
         work, device, b.computed_tokens, b.attended, b.accumulation, _extra_forwards(work, objective)
     )
-    training = b.micro_steps * step.seconds * (2 if objective in VALUE_MODEL_OBJECTIVES else 1)
+    # PPO trains a value model of the policy's size as well.
+    training = b.micro_steps * step.seconds * (2 if objective.training.value_model else 1)
     generation = 0.0
-    if objective in GENERATIONS:
+    if objective.online:
         length = min(workload.tokens_per_example, s.seq_len)
         completion = completion_tokens(objective, length, s.seq_len)
         at_once = sampled_at_once(s.batch_size)
-        rounds = b.prompts_per_gpu * GENERATIONS[objective] / at_once
+        rounds = b.prompts_per_gpu * objective.samples_per_prompt / at_once
         generation = rounds * decode_seconds(work, device, at_once, length - completion, completion)
     per_update = s.batch_size * s.replicas * b.accumulation
     return StageTime(
@@ -109,18 +104,19 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: str) -
     )
 
 
-def _extra_forwards(work: Work, objective: str) -> int:
-    """Forward passes without gradients an objective adds; GRPO sampling with vLLM adds one (TRL
-    recomputes the sampled tokens' log-probabilities with the trained model to correct vLLM's,
-    vllm_importance_sampling_correction=True by default; RLOO computes them anyway)."""
-    corrected = objective == "grpo" and served_by_vllm(work.model, work.settings)
-    return EXTRA_FORWARDS.get(objective, 0) + (1 if corrected else 0)
+def _extra_forwards(work: Work, objective: Objective) -> int:
+    """Forward passes without gradients an objective adds (its card's training block: the
+    reference model, a KL batch), and those sampling with vLLM adds (GRPO recomputes the sampled
+    tokens' log-probabilities to correct vLLM's)."""
+    training = objective.training
+    with_vllm = training.vllm_forwards if served_by_vllm(work.model, work.settings) else 0
+    return training.no_grad_forwards + with_vllm
 
 
 def plan_time(
-    work: Work, device: Device, workloads: Mapping[str, Workload], objectives: tuple[str, ...]
+    work: Work, device: Device, workloads: Mapping[str, Workload], objectives: tuple[Objective, ...]
 ) -> PlanTime:
-    stages = tuple(stage_time(work, device, workloads[o], o) for o in objectives)
+    stages = tuple(stage_time(work, device, workloads[o.id], o) for o in objectives)
     return PlanTime.of(stages, work.settings.gpus, device, work.settings.stack)
 
 

@@ -6,7 +6,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from atlas_cli.core.memory.estimate import GENERATIONS, PAIRED_OBJECTIVES, SAMPLED_PER_GPU, completion_length
+from atlas_cli.core.memory.estimate import SAMPLED_PER_GPU, completion_length
+from atlas_cli.kb.catalog import Objective
 
 # Sequences one optimizer step averages over (per_device_train_batch_size x GPUs x gradient
 # accumulation): the usual 16 of TRL's and the alignment handbook's recipes; it sets how often
@@ -18,13 +19,6 @@ GLOBAL_BATCH = 16
 # warm-up), which the schedule and the held-out evaluations need (an expert's review).
 MIN_STEPS = 40
 SMALL_GLOBAL_BATCH = 4
-# TRL's KTOTrainer refuses a per-device batch of 1: its KL term needs mismatched pairs in the batch.
-KTO_MIN_BATCH = 2
-# TRL's KTO docs (batch size recommendations): "a per-step batch size that is at least 4", or the
-# KL estimate is poor: a KTO stage trains at 4 when it fits, faster or not.
-KTO_GOOD_BATCH = 4
-# Objectives whose trainer packs sequences (TRL SFTTrainer's `packing`); the others pad.
-PACKABLE = frozenset({"sft", "continued-pretraining"})
 # Unpacked batches are padded to their longest sequence; for lengths spread as in instruction
 # data the longest of b examples is ~1 + 0.25 log2(b) times the average.
 PADDING_PER_DOUBLING = 0.25
@@ -55,7 +49,7 @@ class Batches(NamedTuple):
     prompts_per_gpu: float  # online objectives: prompts each GPU samples for
 
 
-def global_batch(objective: str, replicas: int, workload: Workload | None = None) -> int:
+def global_batch(objective: Objective, replicas: int, workload: Workload | None = None) -> int:
     """Sequences per optimizer step over `replicas` data-parallel GPUs: GLOBAL_BATCH, fewer for a
     small set (the workload's examples x epochs) so that it still takes MIN_STEPS steps. Online
     objectives keep one GPU's generation batch on every GPU (16 sequences: two prompts' groups of
@@ -63,53 +57,57 @@ def global_batch(objective: str, replicas: int, workload: Workload | None = None
     defaults sample 8 per GPU, growing with the GPUs): a fixed global 16 would leave each of 8 GPUs
     decoding 2 sequences at a time, latency-bound, and more GPUs would barely shorten the run
     while multiplying its cost."""
-    if objective in GENERATIONS:
+    if objective.online:
         return SAMPLED_PER_GPU * replicas
     if workload is None:
         return GLOBAL_BATCH
     return max(SMALL_GLOBAL_BATCH, min(GLOBAL_BATCH, int(workload.examples * workload.epochs // MIN_STEPS)))
 
 
-def accumulation_steps(objective: str, replicas: int, batch: int, workload: Workload | None = None) -> int:
+def accumulation_steps(
+    objective: Objective, replicas: int, batch: int, workload: Workload | None = None
+) -> int:
     """Micro-steps per optimizer step: the global batch over the replicas' micro-batches, at least
     one, so that more GPUs than the global batch needs make each step larger than it."""
     return max(1, math.ceil(global_batch(objective, replicas, workload) / (batch * replicas)))
 
 
-def least_batch(objectives: Iterable[str]) -> int:
-    """The smallest micro-batch every stage trains at (KTO needs a pair)."""
-    return KTO_MIN_BATCH if "kto" in objectives else 1
+def least_batch(objectives: Iterable[Objective]) -> int:
+    """The smallest micro-batch every stage trains at (training.min_batch: KTO needs a pair)."""
+    return max((o.training.min_batch for o in objectives), default=1)
 
 
-def good_batch(objectives: Iterable[str]) -> int:
-    """The smallest micro-batch a stage trains well at, when it fits (KTO's KL estimate)."""
-    return KTO_GOOD_BATCH if "kto" in objectives else 1
+def good_batch(objectives: Iterable[Objective]) -> int:
+    """The smallest micro-batch every stage trains well at, when it fits (KTO's KL estimate)."""
+    return max((o.training.good_batch for o in objectives), default=1)
 
 
-def batch_cap(objectives: Iterable[str], gpus: int, workloads: Mapping[str, Workload] | None = None) -> int:
+def batch_cap(
+    objectives: Iterable[Objective], gpus: int, workloads: Mapping[str, Workload] | None = None
+) -> int:
     """The largest micro-batch worth trying: one global batch over the GPUs, for every stage, and
     at least the batch the stages train well at (KTO's 4, even if a step then holds more)."""
     stages = tuple(objectives)
     known = workloads or {}
-    smallest = min(global_batch(o, gpus, known.get(o)) for o in stages)
+    smallest = min(global_batch(o, gpus, known.get(o.id)) for o in stages)
     return max(least_batch(stages), good_batch(stages), smallest // gpus)
 
 
-def sequences_per_example(objective: str) -> int:
+def sequences_per_example(objective: Objective) -> int:
     """Chosen and rejected for paired objectives, a group of completions for online ones."""
-    return 2 if objective in PAIRED_OBJECTIVES else GENERATIONS.get(objective, 1)
+    return 2 if objective.training.paired else max(1, objective.samples_per_prompt)
 
 
-def completion_tokens(objective: str, length: int, seq_len: int) -> int:
+def completion_tokens(objective: Objective, length: int, seq_len: int) -> int:
     """Tokens sampled per completion by an online objective (0 for the others): the completion's
     share of an average example, within the completion budget of --seq-len."""
-    if objective not in GENERATIONS:
+    if not objective.online:
         return 0
     return min(completion_length(seq_len), math.ceil(COMPLETION_SHARE * length))
 
 
 def batches(
-    objective: str, workload: Workload, seq_len: int, batch_size: int, replicas: int, split: int = 1
+    objective: Objective, workload: Workload, seq_len: int, batch_size: int, replicas: int, split: int = 1
 ) -> Batches:
     """The run's micro-steps on one GPU. `replicas`: data-parallel replicas; `split`: GPUs one
     sequence is split over (sequence parallelism), taking one micro-batch together, each its
@@ -119,15 +117,16 @@ def batches(
     sequences = workload.examples * workload.epochs * per_example
     tokens = sequences * length
     # A micro-batch holds batch_size examples: pairs hold two sequences each.
-    per_micro = batch_size * (2 if objective in PAIRED_OBJECTIVES else 1)
+    per_micro = batch_size * (2 if objective.training.paired else 1)
     steps = accumulation_steps(objective, replicas, batch_size, workload)
-    if workload.packing and objective in PACKABLE:
+    packed = workload.packing and objective.training.packing
+    if packed:
         computed = float(per_micro * seq_len)
         micro_steps = tokens / replicas / computed
     else:
         padded = min(seq_len, length * (1 + PADDING_PER_DOUBLING * math.log2(batch_size)))
         computed = per_micro * padded
         micro_steps = sequences / replicas / per_micro
-    prompts = workload.examples * workload.epochs / replicas if objective in GENERATIONS else 0.0
-    attended = length if workload.packing and objective in PACKABLE else computed / per_micro
+    prompts = workload.examples * workload.epochs / replicas if objective.online else 0.0
+    attended = length if packed else computed / per_micro
     return Batches(sequences, tokens, micro_steps, computed / split, attended, steps, prompts)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from string import Template
 
 from atlas_cli.core.memory.estimate import MAX_PROMPT
-from atlas_cli.core.memory.search import SEQUENCE_PARALLEL_OBJECTIVES
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shell import shell_word
 from atlas_cli.i18n import t
@@ -115,7 +114,7 @@ def gap(recipe: Recipe) -> str | None:
             "a reward model is a sequence classifier with a new head, not the next stage of a language "
             "model's adapter; write it as its own recipe"
         )
-    unsplit = [s for s in recipe.stages if s not in SEQUENCE_PARALLEL_OBJECTIVES]
+    unsplit = [s for s, e in recipe.estimates.items() if not e.settings.objective.training.sequence_parallel]
     if recipe.sequence_parallel > 1 and unsplit:
         return t(
             "the plan fits only with each sequence split over {split} GPUs, which TRL's SFTTrainer does "
