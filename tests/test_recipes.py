@@ -33,7 +33,7 @@ from atlas_cli.recipes.registry import format_names
 from atlas_cli.recipes.settings import MINIMUM_VERSIONS, WRITTEN_FOR, held_out_rows
 from atlas_cli.recipes.writer import render_recipe, write_recipe
 from atlas_cli.render.documents import recipe_command
-from tests.conftest import Runner, ok
+from tests.conftest import Runner, fails, ok
 
 FORMATS = format_names()
 
@@ -1918,3 +1918,33 @@ def test_a_plan_ranked_with_another_stack_keeps_its_recipe_line(run: Runner) -> 
     assert ok(run("recipe", *args, "--stack", "hf", "--out", "-")).stdout
     refused = run("recipe", *args, "--trainer", "axolotl", "--out", "-")
     assert refused.exit_code == 2 and "or --trainer python, whose fused loss may fit it" in refused.stderr
+
+
+def test_qlora_of_a_prequantized_checkpoint_offers_no_recipe_line(run: Runner) -> None:
+    """With --stack unsloth, QLoRA of gpt-oss-20b ranks first (Unsloth trains a bitsandbytes copy
+    of the checkpoint), but `recipe` refuses MXFP4 weights: recommend printed the recipe command
+    for it (an expert's review). It says what to pass instead."""
+    args = ("--gpu", "rtx-4090", "--model", "gpt-oss-20b", "--goal", "chat", "--data-kind", "demonstrations")
+    data = ok(run("recommend", *args, "--stack", "unsloth", "--json")).json()
+    assert data["recommendations"][0]["method"] == "qlora" and data["next_steps"]["recipe"] is None
+    out = " ".join(ok(run("recommend", *args, "--stack", "unsloth")).stdout.split())
+    assert "Recipe: none for this checkpoint: it is stored as mxfp4" in out
+    fails(run("recipe", *args, "--stack", "unsloth"), 2, "stored as mxfp4")
+
+
+def test_a_recipe_line_under_unsloth_says_the_recipe_trains_with_trl(run: Runner) -> None:
+    """Unsloth quantizes Qwen3-30B-A3B's experts, so QLoRA fits a 4090 under --stack unsloth; the
+    recipe is a TRL script that sizes it again (64 GB): the next steps say so (an expert's review)."""
+    args = (
+        "--gpu",
+        "rtx-4090",
+        "--model",
+        "qwen3-30b-a3b",
+        "--goal",
+        "chat",
+        "--data-kind",
+        "demonstrations",
+    )
+    out = " ".join(ok(run("recommend", *args, "--stack", "unsloth")).stdout.split())
+    assert "Recipe: ft-atlas recipe" in out and "The recipe trains with TRL, not Unsloth" in out
+    assert "The recipe trains with TRL" not in " ".join(ok(run("recommend", *args)).stdout.split())

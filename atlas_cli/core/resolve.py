@@ -20,6 +20,11 @@ from atlas_cli.kb.schema import Gpu, LlmModel
 from atlas_cli.kb.vocabulary import PRECISIONS, ModelVariant, means_no_gpu
 
 DEFAULT_MODEL_SIZE_B = 7.0
+# Checkpoints stored in a quantization of their own (gpt-oss's MXFP4, DeepSeek-V3's FP8):
+# transformers loads them with their quantization_config and refuses a second one of another
+# kind (AutoHfQuantizer.merge_quantization_configs), so QLoRA cannot quantize them with
+# bitsandbytes. A bitsandbytes checkpoint (int4/int8) is QLoRA's usual input and loads as it is.
+PREQUANTIZED = frozenset({"mxfp4", "fp8"})
 DEFAULT_LORA_RANK = 16
 
 
@@ -86,6 +91,11 @@ class ModelInfo(NamedTuple):
     def weights_dtype(self) -> str | None:
         """How the checkpoint stores its weights (None: a bare size, or an API model)."""
         return None if self.spec is None else self.spec.weights_dtype
+
+    @property
+    def prequantized(self) -> bool:
+        """Stored in a quantization bitsandbytes cannot quantize again (PREQUANTIZED)."""
+        return self.weights_dtype in PREQUANTIZED
 
     @property
     def is_moe(self) -> bool | None:

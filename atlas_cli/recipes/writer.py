@@ -5,6 +5,7 @@ memory, time and cost again with them, estimate.py), and returns the files the f
 from __future__ import annotations
 
 from atlas_cli.core.plans import Recommendation
+from atlas_cli.core.resolve import PREQUANTIZED
 from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
@@ -21,12 +22,6 @@ NO_FORMAT = {
     ),
 }
 
-
-# Checkpoints stored in a quantization of their own (gpt-oss's MXFP4, DeepSeek-V3's FP8):
-# transformers loads them with their quantization_config and refuses a second one of another
-# kind (AutoHfQuantizer.merge_quantization_configs). A bitsandbytes checkpoint (int4/int8) is
-# QLoRA's usual input and loads as it is.
-PREQUANTIZED = frozenset({"mxfp4", "fp8"})
 
 
 def write_recipe(
@@ -87,7 +82,7 @@ STACK_TRAINERS = {
 
 def _check_checkpoint(recipe: Recipe) -> None:
     """QLoRA quantizes 16-bit weights with bitsandbytes; a checkpoint stored in another
-    quantization (PREQUANTIZED) cannot be quantized again on load."""
+    quantization (core.resolve.PREQUANTIZED) cannot be quantized again on load."""
     stored = recipe.weights_dtype
     if recipe.memory_model != "qlora" or stored not in PREQUANTIZED:
         return

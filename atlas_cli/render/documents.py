@@ -363,14 +363,22 @@ def offloaded_quantized_base(plan: Plan) -> bool:
     )
 
 
+def requantized_checkpoint(rec: Recommendation, plan: Plan) -> bool:
+    """A QLoRA plan on a checkpoint stored in another quantization (gpt-oss's MXFP4), ranked with
+    --stack unsloth, whose bitsandbytes copy of the model makes it possible: `recipe` loads the
+    given checkpoint with transformers, which refuses to quantize it again (recipes/writer.py)."""
+    e = plan.estimate
+    return e is not None and e.memory_model == "qlora" and rec.model is not None and rec.model.prequantized
+
+
 def recipe_command(rec: Recommendation, rank: int) -> str | None:
     """The `ft-atlas recipe ...` line that writes the recipe of the plan ranked `rank` for this
     profile (None where there is no script to write: a hosted plan, an encoder asked to generate,
-    FSDP-QLoRA: offloaded_quantized_base)."""
+    FSDP-QLoRA: offloaded_quantized_base, QLoRA of a pre-quantized checkpoint)."""
     plan = rec.plans[rank - 1]
     if rec.request is None or plan.runs == "hosted" or encoder_for_generation(rec, plan):
         return None
-    if offloaded_quantized_base(plan):
+    if offloaded_quantized_base(plan) or requantized_checkpoint(rec, plan):
         return None
     line = _recipe_line(rec.request)
     if rank != 1:

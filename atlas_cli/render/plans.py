@@ -21,6 +21,7 @@ from atlas_cli.render.documents import (
     encoder_for_generation,
     next_steps_json,
     offloaded_quantized_base,
+    requantized_checkpoint,
 )
 from atlas_cli.render.grid import Grid, markdown_table, rich_table
 from atlas_cli.render.paste import Verbatim
@@ -219,9 +220,25 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
         ]
         if yaml and trainers and not best.experimental_stages:
             steps.append(t("As YAML: --trainer {trainers}", trainers=t(" or ").join(trainers)))
+        if rec.request is not None and rec.request.stack == "unsloth" and best.kind != "no-training":
+            steps.append(
+                t(
+                    "The recipe trains with TRL, not Unsloth (ft-atlas writes no Unsloth scripts): its "
+                    "header sizes the plan again for TRL, and says so when it does not fit there."
+                )
+            )
     elif encoder_for_generation(rec, best):
         refused = "Recipe: none: an encoder does not generate text; choose a decoder model with --model."
         steps.append(t(refused))
+    elif requantized_checkpoint(rec, best):
+        steps.append(
+            t(
+                "Recipe: none for this checkpoint: it is stored as {stored}, which bitsandbytes cannot "
+                "quantize again; pass a bitsandbytes 4-bit copy with --model (Unsloth's, e.g. "
+                "unsloth/gpt-oss-20b-unsloth-bnb-4bit), or --plan N writes another plan.",
+                stored=rec.model.weights_dtype if rec.model is not None else "",
+            )
+        )
     elif offloaded_quantized_base(best):
         steps.append(
             t(
