@@ -451,3 +451,12 @@ def test_the_fp16_advice_appears_on_gpus_without_bf16_only(run: Runner) -> None:
 
     assert len(caveats("t4")) == 2
     assert caveats("rtx-3090") == []
+
+
+def test_apple_silicon_gets_no_advice_for_cuda_cards_without_bf16(engine: Engine) -> None:
+    """A Mac was told that bf16 compute fails on V100/T4 (an expert's review): the fp16 advice
+    for QLoRA is for CUDA cards before Ampere, as the one for training already was."""
+    for gpu, told in (("apple-m2-ultra", False), ("t4", True)):
+        rec = recommend(engine, gpu=gpu, model="llama-3.1-8b", goal="chat", data_kind="demonstrations")
+        said = [c for p in rec.plans for c in p.caveats if "V100/T4" in c]
+        assert bool(said) == told, gpu
