@@ -53,6 +53,18 @@ ANSWER_AI_STRATEGY: dict[str, dict[str, str]] = {
     "DDP": {"sharding": "ddp"},
     "FSDP with CPU offload": {"sharding": "zero3", "offload": "params"},
 }
+LITGPT = (
+    "Lightning-AI/litgpt@03ffc551 config_hub/finetune/README.md (configs at @26857050 "
+    "config_hub/finetune/*; litgpt/finetune/lora.py reports torch.cuda.max_memory_allocated)"
+)
+# LitGPT's LoRA applies dropout (0.05) to each adapted layer's input: a 16-bit copy and a mask
+# per adapted layer, which ft-atlas does not count (PEFT at lora_dropout 0, what the recipes
+# write, keeps none); on every linear layer without checkpointing it is ~3 GB here.
+LORA_DROPOUT_COPIES = "LoRA dropout's input copies are not counted (ft-atlas sizes lora_dropout 0)"
+# LitGPT's QLoRA keeps the embeddings and norms in bf16, which the estimate (transformers + PEFT)
+# upcasts to fp32; its counter also covers loading the 16-bit checkpoint before quantizing it
+# (torchtune's QLoRA tutorial reserves 9.13 GB right after loading, 9.29 GB in training).
+LOAD_PEAK = "LitGPT loads the 16-bit checkpoint before quantizing it and keeps embeddings in bf16"
 OFFLOAD_FLOOR = "parameter offload is a lower bound here: FSDP keeps more on the GPU than two gathered layers"
 PURE_BF16_NO_AC = {"precision": "pure-bf16", "batch_size": 4, "seq_len": 768, "gradient_checkpointing": False}
 
@@ -323,6 +335,93 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         43 * GIB,
         {"seq_len": 16384, "sharding": "zero3", "stack": "liger"},
         gpus=4,
+    ),
+    # --- more public runs (a review of sources not used before, 2026-11-30) ------------------------
+    *(
+        MemoryRow(
+            LITGPT,
+            f"{name} {label} r{rank} on {targets}, one A10G, bf16-true (no AMP), no activation "
+            f"checkpointing, AdamW, micro-batch {batch}, Alpaca-2k at most 512 tokens: {gb:g} GB "
+            "(torch.cuda.max_memory_allocated, which leaves out the allocator's slack and the CUDA context "
+            "the estimate counts)",
+            model,
+            method,
+            method,
+            gb,
+            {
+                "precision": "pure-bf16",
+                "gradient_checkpointing": False,
+                "seq_len": 512,
+                "batch_size": batch,
+                "lora_rank": rank,
+                "lora_targets": "qv" if targets == "q, v" else "all-linear",
+            },
+            public=public,
+            note=note,
+        )
+        for name, model, label, method, rank, targets, batch, gb, public, note in (
+            ("Llama-2-7B", "llama-2-7b", "LoRA", "lora", 32, "q, v", 2, 19.77, True, ""),
+            ("Llama-3-8B", "llama-3-8b", "LoRA", "lora", 32, "q, v", 1, 19.73, True, ""),
+            ("Mistral-7B-v0.1", "mistral-7b", "LoRA", "lora", 32, "q, v", 2, 20.66, True, ""),
+            (
+                "Phi-3-mini-4k",
+                "phi-3-mini",
+                "LoRA",
+                "lora",
+                8,
+                "every linear layer and the LM head",
+                4,
+                19.75,
+                False,
+                LORA_DROPOUT_COPIES,
+            ),
+            ("Llama-2-7B", "llama-2-7b", "QLoRA (bnb NF4)", "qlora", 32, "q, v", 2, 13.68, False, LOAD_PEAK),
+            ("Llama-3-8B", "llama-3-8b", "QLoRA (bnb NF4)", "qlora", 32, "q, v", 2, 17.41, False, LOAD_PEAK),
+        )
+    ),
+    MemoryRow(
+        "pytorch/torchtune@0914d5cf docs/source/tutorials/qlora_finetune.rst (config "
+        "recipes/configs/llama2/7B_lora_single_device.yaml; torch.cuda.max_memory_reserved)",
+        "Llama-2-7B LoRA r8 on q, v, one GPU, bf16 (no AMP), activation checkpointing, AdamW, batch 2, "
+        "alpaca-cleaned at most 512 tokens, torchtune's loss: 15.57 GB",
+        "llama-2-7b",
+        "lora",
+        "lora",
+        15.57,
+        {
+            "precision": "pure-bf16",
+            "batch_size": 2,
+            "seq_len": 512,
+            "lora_rank": 8,
+            "lora_targets": "qv",
+            "stack": "hf",
+        },
+        public=True,
+    ),
+    MemoryRow(
+        "modelscope/ms-swift@3602360a examples/train/packing/liger_kernel.sh ('GPU Memory: 4 * 42GB')",
+        "Qwen2.5-7B full fine-tuning, 4x A100 80GB, DeepSpeed ZeRO-3, packed to 16,384 tokens, "
+        "micro-batch 1, FlashAttention 2, Liger Kernel, checkpointing: 42 GB per GPU",
+        "qwen2.5-7b",
+        "full-ft",
+        "full",
+        42.0,
+        {"seq_len": 16384, "sharding": "zero3", "stack": "liger"},
+        gpus=4,
+        public=True,
+    ),
+    MemoryRow(
+        "pytorch/torchtitan@31a17bfd benchmarks/llama3_h100_202412_torchtitan.md, Table 2 "
+        "(torch.cuda.max_memory_reserved)",
+        "Llama-3.1-8B, 8x H100, FSDP2 over 8, micro-batch 1 of 32,768 tokens, full activation "
+        "checkpointing, torch.compile, Float8 linears, the loss on fp32 logits: 90.09 GiB",
+        "llama-3.1-8b",
+        "full-ft",
+        "full",
+        90.09 * GIB,
+        {"seq_len": 32768, "sharding": "zero3", "stack": "hf"},
+        gpus=8,
+        note="Float8 linears are estimated as 16-bit",
     ),
 )
 
