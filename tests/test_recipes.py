@@ -1927,6 +1927,9 @@ def test_qlora_of_a_prequantized_checkpoint_offers_no_recipe_line(run: Runner) -
     args = ("--gpu", "rtx-4090", "--model", "gpt-oss-20b", "--goal", "chat", "--data-kind", "demonstrations")
     data = ok(run("recommend", *args, "--stack", "unsloth", "--json")).json()
     assert data["recommendations"][0]["method"] == "qlora" and data["next_steps"]["recipe"] is None
+    assert "stored as mxfp4" in data["next_steps"]["recipe_note"]
+    lora = ok(run("recommend", *args, "--json")).json()["next_steps"]
+    assert lora["recipe"] is not None and lora["recipe_note"] is None
     out = " ".join(ok(run("recommend", *args, "--stack", "unsloth")).stdout.split())
     assert "Recipe: none for this checkpoint: it is stored as mxfp4" in out
     fails(run("recipe", *args, "--stack", "unsloth"), 2, "stored as mxfp4")

@@ -97,7 +97,9 @@ class LineEncoder:
                 self._advice.clear()
             advice = self._advice[key] = line_bytes(advice_json(rec.evaluation))
         head = line_bytes({"plan": steps["plan"], "method": steps["method"]})[:-1]
-        tail = line_bytes({"recipe": steps["recipe"], "example": steps["example"]})[1:-1]
+        tail = line_bytes(
+            {"recipe": steps["recipe"], "recipe_note": steps["recipe_note"], "example": steps["example"]}
+        )[1:-1]
         return b'%b,"tools":%b,%b,"evaluation":%b}' % (head, tools[1], tail, advice)
 
     def line(self, number: int, rec: Recommendation, top: int) -> bytes:

@@ -237,7 +237,8 @@ class NextStepsJson(TypedDict):
     plan: int  # the rank of the plan these steps are for (1)
     method: str
     tools: list[str]  # "library: entry", one per entry that applies to the plan
-    recipe: str | None  # the `ft-atlas recipe ...` command for this profile and plan; None: hosted
+    recipe: str | None  # the `ft-atlas recipe ...` command for this profile and plan; None: see recipe_note
+    recipe_note: str | None  # why there is no recipe command (None when there is one)
     example: str  # the commands that show the cards (method, then stages after SFT) and example code
     evaluation: list[AdviceJson]
 

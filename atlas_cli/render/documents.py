@@ -371,6 +371,30 @@ def requantized_checkpoint(rec: Recommendation, plan: Plan) -> bool:
     return e is not None and e.memory_model == "qlora" and rec.model is not None and rec.model.prequantized
 
 
+def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
+    """Why there is no `ft-atlas recipe ...` line for the plan (recipe_command is None), in
+    words a user can act on; None when there is one."""
+    if encoder_for_generation(rec, plan):
+        return t("none: an encoder does not generate text; choose a decoder model with --model.")
+    if requantized_checkpoint(rec, plan):
+        return t(
+            "none for this checkpoint: it is stored as {stored}, which bitsandbytes cannot quantize "
+            "again; pass a bitsandbytes 4-bit copy with --model (Unsloth's, e.g. "
+            "unsloth/gpt-oss-20b-unsloth-bnb-4bit), or --plan N writes another plan.",
+            stored=rec.model.weights_dtype if rec.model is not None else "",
+        )
+    if offloaded_quantized_base(plan):
+        return t(
+            "none: FSDP-QLoRA (the quantized base in CPU RAM) runs with PEFT's examples/sft/"
+            "run_peft_qlora_fsdp.sh; `ft-atlas recipe` says why, --plan N writes another plan."
+        )
+    if rec.request is not None and plan.runs != "hosted":
+        return None
+    if plan.kind != "no-training":
+        return t("none to write; the provider runs the training (see its card).")
+    return t("none to write; the card's example code is the whole program (see its card).")
+
+
 def recipe_command(rec: Recommendation, rank: int) -> str | None:
     """The `ft-atlas recipe ...` line that writes the recipe of the plan ranked `rank` for this
     profile (None where there is no script to write: a hosted plan, an encoder asked to generate,
@@ -410,6 +434,7 @@ def next_steps_json(rec: Recommendation, with_lists: bool = True) -> NextStepsJs
         "method": best.method,
         "tools": grouped_tools(best) if with_lists else [],
         "recipe": recipe_command(rec, 1),
+        "recipe_note": recipe_note(rec, best),
         "example": " · ".join(f"ft-atlas show {m}" for m in (best.method, *best.pipeline) if m != "sft"),
         "evaluation": advice_json(rec.evaluation) if with_lists else [],
     }

@@ -16,13 +16,7 @@ from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.charts import shared_conditions
-from atlas_cli.render.documents import (
-    assumptions_json,
-    encoder_for_generation,
-    next_steps_json,
-    offloaded_quantized_base,
-    requantized_checkpoint,
-)
+from atlas_cli.render.documents import assumptions_json, next_steps_json
 from atlas_cli.render.grid import Grid, markdown_table, rich_table
 from atlas_cli.render.paste import Verbatim
 
@@ -227,31 +221,8 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
                     "header sizes the plan again for TRL, and says so when it does not fit there."
                 )
             )
-    elif encoder_for_generation(rec, best):
-        refused = "Recipe: none: an encoder does not generate text; choose a decoder model with --model."
-        steps.append(t(refused))
-    elif requantized_checkpoint(rec, best):
-        steps.append(
-            t(
-                "Recipe: none for this checkpoint: it is stored as {stored}, which bitsandbytes cannot "
-                "quantize again; pass a bitsandbytes 4-bit copy with --model (Unsloth's, e.g. "
-                "unsloth/gpt-oss-20b-unsloth-bnb-4bit), or --plan N writes another plan.",
-                stored=rec.model.weights_dtype if rec.model is not None else "",
-            )
-        )
-    elif offloaded_quantized_base(best):
-        steps.append(
-            t(
-                "Recipe: none: FSDP-QLoRA (the quantized base in CPU RAM) runs with PEFT's examples/sft/"
-                "run_peft_qlora_fsdp.sh; `ft-atlas recipe` says why, --plan N writes another plan."
-            )
-        )
     else:
-        steps.append(
-            t("Recipe: none to write; the provider runs the training (see its card).")
-            if best.kind != "no-training"
-            else t("Recipe: none to write; the card's example code is the whole program (see its card).")
-        )
+        steps.append(t("Recipe: {command}", command=found["recipe_note"] or ""))
     steps.append(t("Cards and example code: {commands}", commands=found["example"]))
     evaluation = [f"{a['text']} ({a['source']})" for a in found["evaluation"]]
     return steps, evaluation
