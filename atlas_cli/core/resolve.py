@@ -8,6 +8,8 @@ from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
 from atlas_cli.core.memory.activations import EAGER_STACKS
 from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN, served_by_vllm
+from atlas_cli.core.memory.parallel import loads_whole_base
+from atlas_cli.core.memory.states import frozen_base_bytes
 from atlas_cli.core.models import SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
@@ -244,8 +246,27 @@ def choose_precision(requested: str | None, hardware: Hardware) -> tuple[str, st
 
 
 def strategy_warnings(e: Estimate) -> list[str]:
-    """What the multi-GPU strategy the estimate settled on means for sampling: under ZeRO-3 TRL
-    gathers the whole policy onto every GPU to generate (counted by the estimate)."""
+    """What the multi-GPU strategy the estimate settled on means: a quantized base loads whole
+    onto every GPU before ZeRO-3 shards it, and for sampling, under ZeRO-3 TRL gathers the whole
+    policy onto every GPU to generate (both counted by the estimate)."""
+    return _loading_warnings(e) + _sampling_warnings(e)
+
+
+def _loading_warnings(e: Estimate) -> list[str]:
+    if not loads_whole_base(e.memory_model, e.settings):
+        return []
+    whole = frozen_base_bytes(e.memory_model, e.shape, e.settings) / 1e9
+    return [
+        t(
+            "QLoRA under ZeRO-3: transformers loads a bitsandbytes model whole onto every GPU before "
+            "DeepSpeed shards it, so each GPU holds the whole quantized base ({gb:.1f} GB) while loading "
+            "(counted here)",
+            gb=whole,
+        )
+    ]
+
+
+def _sampling_warnings(e: Estimate) -> list[str]:
     s = e.settings
     if not s.objective.online:
         return []

@@ -11,10 +11,11 @@ from atlas_cli.core.memory.activations import (
     layer_bytes_per_token,
     logit_bytes,
 )
-from atlas_cli.core.memory.parallel import place, resolved_sharding
+from atlas_cli.core.memory.parallel import loads_whole_base, place, resolved_sharding
 from atlas_cli.core.memory.params import PARTIAL_TRAINABLE_SHARE
 from atlas_cli.core.memory.states import (
     ModelStates,
+    frozen_base_bytes,
     model_states,
     optimizer_bytes,
     quantized_bytes,
@@ -90,6 +91,9 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     rest = placed.weights + placed.gradients + placed.optimizer + activations + buffers
     if s.stack == "unsloth" and s.capacity_gb is not None:
         logits = _unsloth_loss(logits, rest, s.capacity_gb * GB)
+    if loads_whole_base(model, s):
+        # Loading is the peak where the whole quantized base exceeds the training pass.
+        buffers += max(0.0, frozen_base_bytes(model, shape, s) - (rest + logits))
     parts = (placed.weights, placed.gradients, placed.optimizer, activations, logits, buffers)
     host = _host(model, shape, s, states, placed.host + host_activations)
     return _finish(method_id, model, shape, s, states.trainable, parts, ALLOCATOR_SLACK, host)

@@ -66,6 +66,17 @@ def unshardable_base(model: str, s: EstimateSettings) -> bool:
     return model == "qlora" and s.quant_bits == 8
 
 
+def loads_whole_base(model: str, s: EstimateSettings) -> bool:
+    """A quantized base sharded by ZeRO-3 is still loaded whole onto every GPU first:
+    transformers builds a quantized model without deepspeed.zero.Init (modeling_utils.py,
+    `needs_zero3_init = ... and not _is_quantized`) and bitsandbytes places it on the current
+    GPU (quantizer_bnb_4bit.py `update_device_map`: {"": current_device}), so each GPU holds the
+    whole 4-bit model before DeepSpeed partitions it (DeepSpeed issue #5660). PEFT's ZeRO-3 QLoRA
+    run of Llama-2-70B on 2 GPUs measures 36.6 GB per GPU, the whole 4-bit model
+    (docs/source/accelerate/deepspeed.md). With parameter offload the base loads to CPU RAM."""
+    return model == "qlora" and s.sharding == "zero3" and s.offload != "params" and s.gpus > 1
+
+
 def place(states: ModelStates, shape: Shape, model: str, s: EstimateSettings) -> Placement:
     n, sharding = s.gpus, resolved_sharding(s, model)
     # An 8-bit base stays whole on every GPU, sharded or offloaded as the rest may be.
