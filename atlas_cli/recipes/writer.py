@@ -23,7 +23,6 @@ NO_FORMAT = {
 }
 
 
-
 def write_recipe(
     catalog: Catalog, rec: Recommendation, rank: int = 1, fmt: str = "python", main: str | None = None
 ) -> tuple[Recipe, Rendered]:
