@@ -1951,3 +1951,18 @@ def test_a_recipe_line_under_unsloth_says_the_recipe_trains_with_trl(run: Runner
     out = " ".join(ok(run("recommend", *args, "--stack", "unsloth")).stdout.split())
     assert "Recipe: ft-atlas recipe" in out and "The recipe trains with TRL, not Unsloth" in out
     assert "The recipe trains with TRL" not in " ".join(ok(run("recommend", *args)).stdout.split())
+
+
+def test_an_fp8_checkpoint_trains_dequantized_as_mxfp4_does(run: Runner) -> None:
+    """DeepSeek-V3 is stored in FP8: loaded as stored, DeepSpeed casts the weights to bf16 and
+    drops their scales (an expert's review); the recipes load it with FineGrainedFP8Config(
+    dequantize=True), as LLaMA-Factory does, the way gpt-oss's MXFP4 loads with Mxfp4Config."""
+    base = ("--gpu", "h100-80gb", "--gpus", "8", "--model", "deepseek-v3", "--goal", "chat")
+    base += ("--data-kind", "demonstrations")
+    script = ok(run("recipe", *base)).stdout
+    tree = ast.parse(script)
+    assert "FineGrainedFP8Config(dequantize=True)" in script and "Mxfp4Config" not in script
+    assert any(isinstance(n, ast.alias) and n.name == "FineGrainedFP8Config" for n in ast.walk(tree))
+    axolotl = yaml.safe_load(ok(run("recipe", *base, "--trainer", "axolotl")).stdout)
+    assert axolotl["model_quantization_config"] == "FineGrainedFP8Config"
+    assert axolotl["model_quantization_config_kwargs"] == {"dequantize": True}

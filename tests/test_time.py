@@ -877,3 +877,24 @@ def test_a_better_plan_just_over_the_budget_says_how_it_would_fit(run: Runner) -
     assert note.startswith("LoRA ") and "or 2 epoch(s) instead of 3" in note
     generous = ok(run("recommend", *args, "--budget-usd", "1000")).json()["notes"]
     assert not any("scores above every plan" in n for n in generous)
+
+
+def test_the_limits_note_names_only_plans_the_limits_excluded(run: Runner) -> None:
+    """BitFit was listed as over --budget-usd although a rule had already left it out (Llama has
+    no biases): an expert's review. A plan a rule excludes is not the limits' doing."""
+    args = ("--gpu", "rtx-4090", "--gpus", "2", "--model", "llama-3.1-8b", "--goal", "chat")
+    args += ("--data-kind", "demonstrations", "--examples", "100k", "--tokens-per-example", "1000")
+    data = ok(run("recommend", *args, "--budget-usd", "30", "--explain", "--json")).json()
+    bitfit = next(p for p in data["excluded"] if p["method"] == "bitfit")
+    assert bitfit["cost"]["usd"] > 30  # over the budget too, but a rule left it out first
+    (note,) = [n for n in data["notes"] if "excluded by --max-hours/--budget-usd" in n]
+    assert "BitFit" not in note and "Full fine-tuning" in note
+
+
+def test_a_split_sequence_is_timed_unpacked_as_its_recipe_trains_it() -> None:
+    """DeepSpeed Ulysses cannot shard TRL's packed batches, so the recipe turns packing off;
+    recommend timed the plan packed (an expert's review: 2 min against the recipe's 3)."""
+    packed, unpacked = (Workload(1000, 20_000, 1.0, p) for p in (True, False))
+    cpt = OBJECTIVES["continued-pretraining"]
+    assert batches(cpt, packed, 131_072, 1, 2, split=4) == batches(cpt, unpacked, 131_072, 1, 2, split=4)
+    assert batches(cpt, packed, 131_072, 1, 8) != batches(cpt, unpacked, 131_072, 1, 8)

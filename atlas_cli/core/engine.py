@@ -289,7 +289,8 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
             )
     if profile.examples is None and any(s.plan.kind != "no-training" for s in kept):
         notes.append(t("Give --examples (and --tokens-per-example, --epochs) for training time and cost."))
-    over = [s for s in excluded if s.timed.over_limit is not None]
+    # A plan a rule left out (BitFit without biases) is not one the limits excluded.
+    over = [s for s in excluded if s.timed.over_limit is not None and not _excluded_by_rule(s)]
     if over:
         notes.append(
             t(
@@ -314,12 +315,15 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
     return notes
 
 
+def _excluded_by_rule(s: Scored) -> bool:
+    return any(rule.effect.excludes for rule in s.plan.fired)
+
+
 def _only_over_limit(s: Scored) -> bool:
     """A training plan that fits in memory and that only the limits excluded: less data is
     then all it needs."""
     fits = s.plan.fit in ("yes", "tight", None)
-    by_rule = any(rule.effect.excludes for rule in s.plan.fired)
-    return s.plan.kind != "no-training" and fits and not by_rule
+    return s.plan.kind != "no-training" and fits and not _excluded_by_rule(s)
 
 
 # The share of a plan's memory the fp32 logits must reach before a loss that never materialises

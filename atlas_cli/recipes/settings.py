@@ -30,7 +30,7 @@ from atlas_cli.core.memory.estimate import (
 from atlas_cli.core.models import HUB_ID, hub_id_of
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.plans import Plan, Recommendation
-from atlas_cli.core.resolve import Hardware, resolve_hardware
+from atlas_cli.core.resolve import PREQUANTIZED, Hardware, resolve_hardware
 from atlas_cli.core.throughput.plans import Timed
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, t
@@ -197,10 +197,14 @@ class Recipe:
         return None if self.model is None else self.model.weights_dtype
 
     @property
-    def dequantizes_mxfp4(self) -> bool:
-        """The checkpoint is stored in MXFP4 (gpt-oss) and trains dequantized to 16 bit, as
-        OpenAI's guide and axolotl's gpt-oss examples load it (QLoRA refuses it: writer.py)."""
-        return self.weights_dtype == "mxfp4" and self.memory_model != "qlora"
+    def dequantizing_config(self) -> str | None:
+        """The transformers config that loads a checkpoint stored in a quantization of its own
+        (gpt-oss's MXFP4, DeepSeek-V3's FP8) dequantized to 16 bit, which training needs: loaded
+        as stored, DeepSpeed casts FP8 weights to bf16 and drops their scales. None for other
+        checkpoints, and for QLoRA, which refuses them (writer.py)."""
+        if self.memory_model == "qlora":
+            return None
+        return PREQUANTIZED.get(self.weights_dtype or "")
 
     @property
     def model_hint(self) -> str:

@@ -119,7 +119,9 @@ def batches(
     # A micro-batch holds batch_size examples: pairs hold two sequences each.
     per_micro = batch_size * (2 if objective.training.paired else 1)
     steps = accumulation_steps(objective, replicas, batch_size, workload)
-    packed = workload.packing and objective.training.packing
+    # Sequences split over GPUs (DeepSpeed Ulysses) train unpacked: it cannot shard the 1-D
+    # cu_seq_lens of TRL's packed batches, and the recipes turn packing off (recipes/estimate.py).
+    packed = workload.packing and objective.training.packing and split == 1
     if packed:
         computed = float(per_micro * seq_len)
         micro_steps = tokens / replicas / computed

@@ -137,9 +137,10 @@ def _ax_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
     values: dict[str, Any] = {"base_model": previous or recipe.model_hint}
     if recipe.stack == "liger":  # axolotl's Liger plugin: fused kernels and linear cross-entropy
         values.update(plugins=[AX_LIGER_PLUGIN], **dict.fromkeys(AX_LIGER_KEYS, True))
-    if recipe.dequantizes_mxfp4:  # as axolotl's examples/gpt-oss configs load it
+    if recipe.dequantizing_config is not None:  # as axolotl's examples/gpt-oss configs load MXFP4
         values.update(
-            model_quantization_config="Mxfp4Config", model_quantization_config_kwargs={"dequantize": True}
+            model_quantization_config=recipe.dequantizing_config,
+            model_quantization_config_kwargs={"dequantize": True},
         )
     if recipe.family == "lora":
         bits = recipe.value("quant.bits") if recipe.has("quant.bits") else 4

@@ -199,7 +199,8 @@ DATA_FORMATS = {
     {"messages": [{"role": "user", "content": "..."}, {"role": "assistant", "content": "..."}]}
   or plain text: {"text": "..."}""",
     "continued-pretraining": """\
-  raw documents, next-token prediction on the whole text, packed into full-length sequences:
+  raw documents, next-token prediction on the whole text (packed into full-length sequences where
+  the stage's config sets packing=True):
     {"text": "A domain document ..."}""",
     "dpo": """\
   preference pairs for one prompt (or the conversational form: lists of messages):
@@ -301,8 +302,8 @@ def _python_imports(recipe: Recipe) -> str:
         names["peft"] = peft
     if recipe.memory_model == "qlora":
         names["transformers"].add("BitsAndBytesConfig")
-    if recipe.dequantizes_mxfp4:
-        names["transformers"].add("Mxfp4Config")
+    if recipe.dequantizing_config is not None:
+        names["transformers"].add(recipe.dequantizing_config)
     lines = [
         "from __future__ import annotations",
         "",
@@ -639,8 +640,8 @@ def _load_model(recipe: Recipe) -> str:
     else:
         load = LOAD_REWARD if "reward-model" in recipe.stages else LOAD_CAUSAL
     quantization = training.QUANTIZATION_KWARGS if recipe.memory_model == "qlora" else ""
-    if recipe.dequantizes_mxfp4:
-        quantization = training.DEQUANTIZE_MXFP4
+    if recipe.dequantizing_config is not None:
+        quantization = Template(training.DEQUANTIZE).substitute(config=recipe.dequantizing_config)
     attention = _attention(recipe)
     if attention is not None:
         quantization += Template(ATTENTION_KWARG).substitute(attention=literal(attention))

@@ -148,10 +148,10 @@ QUANTIZATION_KWARGS = """
         # shards the 4-bit weights, packed in the storage dtype, instead.
         kwargs["device_map"] = {"": PartialState().local_process_index}  # this node's GPU"""
 
-DEQUANTIZE_MXFP4 = """
-    # The checkpoint is stored in MXFP4: it trains on its weights dequantized to 16 bit, as
-    # OpenAI's gpt-oss fine-tuning guide loads it.
-    kwargs["quantization_config"] = Mxfp4Config(dequantize=True)"""
+DEQUANTIZE = """
+    # The checkpoint is stored in a quantization of its own: it trains on its weights
+    # dequantized to 16 bit (OpenAI's gpt-oss guide loads MXFP4 so; LLaMA-Factory FP8 too).
+    kwargs["quantization_config"] = ${config}(dequantize=True)"""
 
 PREPARE_KBIT = ""
 
