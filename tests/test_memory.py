@@ -1167,3 +1167,19 @@ def test_a_quantized_base_loads_whole_onto_every_gpu_before_zero3_shards_it(run:
     flags = ("--method", "qlora", "--model", "llama-3.1-70b", "--gpu", "rtx-3090", "--gpus", "4")
     data = ok(run("estimate", *flags, "--sharding", "zero3", "--json")).json()
     assert any("loads a bitsandbytes model whole onto every GPU" in w for w in data["warnings"])
+
+
+def test_a_prequantized_checkpoint_is_dequantized_once_per_process_under_zero3() -> None:
+    """gpt-oss is stored in MXFP4 and trains dequantized: transformers loads a quantized model
+    without zero.Init, so under ZeRO-3 each of a node's processes builds its own 16-bit copy in
+    CPU RAM (an expert's review: 234 GB was shown for 8 processes that need ~1.9 TB)."""
+    oss = model("gpt-oss-120b")
+    assert oss.prequantized and not model("llama-3.1-70b").prequantized
+    one = estimate("lora", "lora", oss, cfg(gpus=8, sharding="zero2"))
+    sharded = estimate("lora", "lora", oss, cfg(gpus=8, sharding="zero3"))
+    assert sharded.host["load_gb"] == pytest.approx(8 * one.host["load_gb"], rel=0.01)
+    llama = model("llama-3.1-70b")
+    assert (
+        estimate("lora", "lora", llama, cfg(gpus=8, sharding="zero3")).host["load_gb"]
+        == estimate("lora", "lora", llama, cfg(gpus=8, sharding="zero2")).host["load_gb"]
+    )

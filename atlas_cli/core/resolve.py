@@ -19,16 +19,9 @@ from atlas_cli.errors import UsageError
 from atlas_cli.i18n import t
 from atlas_cli.kb.catalog import Catalog, Objective
 from atlas_cli.kb.schema import Gpu, LlmModel
-from atlas_cli.kb.vocabulary import PRECISIONS, ModelVariant, means_no_gpu
+from atlas_cli.kb.vocabulary import PRECISIONS, PREQUANTIZED, ModelVariant, means_no_gpu
 
 DEFAULT_MODEL_SIZE_B = 7.0
-# Checkpoints stored in a quantization of their own (gpt-oss's MXFP4, DeepSeek-V3's FP8):
-# transformers loads them with their quantization_config and refuses a second one of another
-# kind (AutoHfQuantizer.merge_quantization_configs), so QLoRA cannot quantize them with
-# bitsandbytes; to train in 16 bit they load through the config of their own kind with
-# dequantize=True (OpenAI's gpt-oss guide; LLaMA-Factory's model_utils/quantization.py does the
-# same for both). A bitsandbytes checkpoint (int4/int8) is QLoRA's usual input and loads as it is.
-PREQUANTIZED = {"mxfp4": "Mxfp4Config", "fp8": "FineGrainedFP8Config"}
 DEFAULT_LORA_RANK = 16
 
 

@@ -15,6 +15,7 @@ from typing import Literal
 
 from atlas_cli.i18n import t
 from atlas_cli.kb.schema import LlmModel
+from atlas_cli.kb.vocabulary import PREQUANTIZED
 
 MatrixGroup = Literal["attention", "cross-attention", "mlp", "router", "shared-expert", "expert"]
 # The groups PEFT's target_modules="all-linear" adapts: every nn.Linear but the output layer.
@@ -66,6 +67,9 @@ class Shape:
     eager_heads: int = 0  # query heads whose s x s attention matrix exists (eager attention)
     heads: int = 0  # query heads (0: unknown): Ulysses and vLLM's tensor parallelism split them
     kv_heads: int = 0  # key/value heads (0: unknown)
+    # Stored in a quantization of its own (kb.vocabulary.PREQUANTIZED): it loads without ZeRO-3's
+    # zero.Init, every process building its own 16-bit copy in CPU RAM.
+    prequantized: bool = False
     # Sums over the matrices, computed once: the estimators read them in their inner loops.
     linear_params: float = field(init=False, repr=False, compare=False)
     expert_params: float = field(init=False, repr=False, compare=False)  # every routed expert
@@ -246,6 +250,7 @@ def shape_of(model: LlmModel) -> Shape:
         eager_heads=model.attention_heads if model.eager_attention else 0,
         heads=model.attention_heads,
         kv_heads=model.kv_heads,
+        prequantized=model.weights_dtype in PREQUANTIZED,
     )
 
 

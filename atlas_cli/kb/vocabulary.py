@@ -19,6 +19,13 @@ __all__ = ["LANGS", "Lang"]  # the output languages, defined with the catalog in
 
 # How a checkpoint stores its weights: a float type, or a pre-quantized format.
 WeightsDtype = Literal["fp32", "bf16", "fp16", "fp8", "mxfp4", "int8", "int4"]
+# Checkpoints stored in a quantization of their own (gpt-oss's MXFP4, DeepSeek-V3's FP8):
+# transformers loads them with their quantization_config and refuses a second one of another
+# kind (AutoHfQuantizer.merge_quantization_configs), so QLoRA cannot quantize them with
+# bitsandbytes; to train in 16 bit they load through the config of their own kind with
+# dequantize=True (OpenAI's gpt-oss guide; LLaMA-Factory's model_utils/quantization.py does the
+# same for both). A bitsandbytes checkpoint (int4/int8) is QLoRA's usual input and loads as it is.
+PREQUANTIZED: dict[WeightsDtype, str] = {"mxfp4": "Mxfp4Config", "fp8": "FineGrainedFP8Config"}
 MethodKind = Literal["parameterization", "objective", "no-training"]
 METHOD_KINDS: Final[tuple[MethodKind, ...]] = get_args(MethodKind)
 

@@ -30,13 +30,13 @@ from atlas_cli.core.memory.estimate import (
 from atlas_cli.core.models import HUB_ID, hub_id_of
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.plans import Plan, Recommendation
-from atlas_cli.core.resolve import PREQUANTIZED, Hardware, resolve_hardware
+from atlas_cli.core.resolve import Hardware, resolve_hardware
 from atlas_cli.core.throughput.plans import Timed
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import Gpu, HyperValue, LlmModel, Method
-from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS
+from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PREQUANTIZED, WeightsDtype
 
 # The releases each Python recipe was written for (tests/test_recipes_run.py runs them with
 # these) and the oldest it runs with (the same tests run in the validator environment that holds
@@ -192,7 +192,7 @@ class Recipe:
         return self.profile.get("model_variant") == "instruct"
 
     @property
-    def weights_dtype(self) -> str | None:
+    def weights_dtype(self) -> WeightsDtype | None:
         """How the checkpoint stores its weights (None: no model spec, e.g. a bare size)."""
         return None if self.model is None else self.model.weights_dtype
 
@@ -204,7 +204,7 @@ class Recipe:
         checkpoints, and for QLoRA, which refuses them (writer.py)."""
         if self.memory_model == "qlora":
             return None
-        return PREQUANTIZED.get(self.weights_dtype or "")
+        return None if self.weights_dtype is None else PREQUANTIZED.get(self.weights_dtype)
 
     @property
     def model_hint(self) -> str:

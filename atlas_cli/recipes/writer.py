@@ -5,11 +5,10 @@ memory, time and cost again with them, estimate.py), and returns the files the f
 from __future__ import annotations
 
 from atlas_cli.core.plans import Recommendation
-from atlas_cli.core.resolve import PREQUANTIZED
 from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.vocabulary import GENERATIVE_GOALS, MEMORY_MODELS
+from atlas_cli.kb.vocabulary import GENERATIVE_GOALS, MEMORY_MODELS, PREQUANTIZED
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, trainer_formats
 from atlas_cli.recipes.settings import SUPERVISED_STAGES, WRITTEN_FOR, Recipe, resolve, settle
 
@@ -81,7 +80,7 @@ STACK_TRAINERS = {
 
 def _check_checkpoint(recipe: Recipe) -> None:
     """QLoRA quantizes 16-bit weights with bitsandbytes; a checkpoint stored in another
-    quantization (core.resolve.PREQUANTIZED) cannot be quantized again on load."""
+    quantization (kb.vocabulary.PREQUANTIZED) cannot be quantized again on load."""
     stored = recipe.weights_dtype
     if recipe.memory_model != "qlora" or stored not in PREQUANTIZED:
         return

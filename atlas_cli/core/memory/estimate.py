@@ -246,9 +246,12 @@ def _host(model: str, shape: Shape, s: EstimateSettings, states: ModelStates, of
     else:
         checkpoint = sixteen_bit
         resumable = checkpoint + states.trainable * optimizer_bytes(s.optimizer, s.precision)
+    # A checkpoint stored quantized and trained in 16 bit loads without zero.Init under ZeRO-3:
+    # every process on the node dequantizes its own copy in CPU RAM (an expert's review).
+    copies = node_layout(s.gpus)[1] if shape.prequantized and s.sharding == "zero3" else 1
     return {
         "offload_gb": _gb(offloaded),
-        "load_gb": _gb(sixteen_bit),
+        "load_gb": _gb(sixteen_bit * copies),
         "merge_gb": _gb(sixteen_bit if adapter else 0.0),
         "checkpoint_gb": _gb(checkpoint),
         "checkpoint_with_optimizer_gb": _gb(resumable),
