@@ -1183,3 +1183,18 @@ def test_a_prequantized_checkpoint_is_dequantized_once_per_process_under_zero3()
         estimate("lora", "lora", llama, cfg(gpus=8, sharding="zero3")).host["load_gb"]
         == estimate("lora", "lora", llama, cfg(gpus=8, sharding="zero2")).host["load_gb"]
     )
+
+
+def test_sampling_holds_at_least_a_gpus_share_of_a_prompts_group() -> None:
+    """TRL's generation batch must hold whole groups of num_generations completions: 64 per
+    prompt on one GPU sample 64 at once, not the usual 16 (a maintainer's review)."""
+    llama = model("llama-3.1-8b")
+    grpo = CATALOG.objectives["grpo"]
+    many = grpo._replace(samples_per_prompt=64)
+    usual = estimate("lora", "lora", llama, cfg(objective=grpo, seq_len=4096))
+    one_gpu = estimate("lora", "lora", llama, cfg(objective=many, seq_len=4096))
+    assert one_gpu.breakdown["buffers_gb"] > 3 * usual.breakdown["buffers_gb"]
+    # On 8 GPUs each samples 8 of the 64: the usual 16 at once still hold them.
+    spread = estimate("lora", "lora", llama, cfg(objective=many, seq_len=4096, gpus=8, sharding="ddp"))
+    same = estimate("lora", "lora", llama, cfg(objective=grpo, seq_len=4096, gpus=8, sharding="ddp"))
+    assert spread.breakdown["buffers_gb"] == same.breakdown["buffers_gb"]

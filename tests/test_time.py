@@ -898,3 +898,13 @@ def test_a_split_sequence_is_timed_unpacked_as_its_recipe_trains_it() -> None:
     cpt = OBJECTIVES["continued-pretraining"]
     assert batches(cpt, packed, 131_072, 1, 2, split=4) == batches(cpt, unpacked, 131_072, 1, 2, split=4)
     assert batches(cpt, packed, 131_072, 1, 8) != batches(cpt, unpacked, 131_072, 1, 8)
+
+
+def test_an_objective_is_timed_at_the_data_its_training_block_implies(run: Runner) -> None:
+    """`estimate --objective rloo` has no pipeline rule ending with RLOO to say its data: it was
+    timed at 512-token demonstrations; as an online objective it samples prompts scored by a
+    reward, as GRPO does (a maintainer's review)."""
+    args = ("estimate", "--method", "lora", "--objective", "rloo", "--model", "llama-3.1-8b")
+    args += ("--gpu", "h100-80gb", "--examples", "10k", "--json")
+    implied = ok(run(*args)).json()["time"]["tokens"]
+    assert implied == ok(run(*args, "--data-kind", "reward-function")).json()["time"]["tokens"]

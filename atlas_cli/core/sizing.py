@@ -98,14 +98,20 @@ UNSHARDABLE_8_BIT = N_(
 
 def objective_data_kind(catalog: Catalog, objective: str | None) -> str | None:
     """The data an objective trains on: what the pipeline rules that end with it compare
-    data_kind with (reward-function for GRPO), or None."""
+    data_kind with (reward-function for GRPO); without such a rule, what its training block
+    implies (prompts scored by a reward for an online objective, pairs for a paired one), or None."""
     for rule in catalog.kb.pipelines:
         if rule.pipeline[-1:] != [objective]:
             continue
         for c in comparisons(rule.when):
             if c.fact == "data_kind" and c.op == "eq" and isinstance(c.value, str):
                 return c.value
-    return None
+    found = catalog.objectives.get(objective or "")
+    if found is None:
+        return None
+    if found.online:
+        return "reward-function"
+    return "preferences" if found.training.paired else None
 
 
 def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -> Report:

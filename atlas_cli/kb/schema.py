@@ -267,6 +267,9 @@ class Variant(Strict):
     )
 
 
+MAX_GENERATIONS = 1024  # completions per prompt: far above any published run (GRPO: 8-64)
+
+
 class Training(Strict):
     """How a trainer runs an objective: what the estimator and the time model size it by.
 
@@ -390,8 +393,10 @@ class Method(Strict):
                 "num_generations: only an online objective samples completions (training.online)"
             )
         count = generations.value
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise ValueError("num_generations: completions per prompt, a whole number of at least 1")
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_GENERATIONS:
+            raise ValueError(
+                f"num_generations: completions per prompt, a whole number from 1 to {MAX_GENERATIONS}"
+            )
 
     @property
     def scored_ratings(self) -> Ratings:

@@ -99,9 +99,16 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     return _finish(method_id, model, shape, s, states.trainable, parts, ALLOCATOR_SLACK, host)
 
 
-def sampled_at_once(batch_size: int) -> int:
-    """Completions one GPU samples at once: SAMPLED_PER_GPU, or one micro-batch if larger."""
-    return max(SAMPLED_PER_GPU, batch_size)
+def sampled_at_once(s: EstimateSettings) -> int:
+    """Completions one GPU samples at once: SAMPLED_PER_GPU, or one micro-batch if larger, and at
+    least its share of a prompt's group: TRL's generation batch over all GPUs must hold whole
+    groups of num_generations (GRPOConfig.__post_init__)."""
+    return max(SAMPLED_PER_GPU, s.batch_size, group_share(s.objective.samples_per_prompt, s.replicas))
+
+
+def group_share(samples_per_prompt: int, replicas: int) -> int:
+    """Completions of one prompt's group each data-parallel replica samples."""
+    return -(-samples_per_prompt // replicas)
 
 
 def served_by_vllm(model: str, s: EstimateSettings) -> bool:
@@ -215,7 +222,7 @@ def _sampling_cache(shape: Shape, s: EstimateSettings, paged: bool) -> float:
     """The KV cache sampling needs, prompts and completions: transformers' generate holds every
     completion it samples at once; vLLM pages its cache and needs one prompt's group at a time
     (room for more only samples more at once)."""
-    sequences = s.objective.samples_per_prompt if paged else sampled_at_once(s.batch_size)
+    sequences = s.objective.samples_per_prompt if paged else sampled_at_once(s)
     return kv_cache_bytes(shape, sequences * s.seq_len)
 
 

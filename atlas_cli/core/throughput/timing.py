@@ -95,7 +95,7 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: Object
     if objective.online:
         length = min(workload.tokens_per_example, s.seq_len)
         completion = completion_tokens(objective, length, s.seq_len)
-        at_once = sampled_at_once(s.batch_size)
+        at_once = sampled_at_once(s)
         rounds = b.prompts_per_gpu * objective.samples_per_prompt / at_once
         generation = rounds * decode_seconds(work, device, at_once, length - completion, completion)
     per_update = s.batch_size * s.replicas * b.accumulation

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from atlas_cli.core.memory.estimate import SAMPLED_PER_GPU, completion_length
+from atlas_cli.core.memory.estimate import SAMPLED_PER_GPU, completion_length, group_share
 from atlas_cli.kb.catalog import Objective
 
 # Sequences one optimizer step averages over (per_device_train_batch_size x GPUs x gradient
@@ -57,8 +57,8 @@ def global_batch(objective: Objective, replicas: int, workload: Workload | None 
     defaults sample 8 per GPU, growing with the GPUs): a fixed global 16 would leave each of 8 GPUs
     decoding 2 sequences at a time, latency-bound, and more GPUs would barely shorten the run
     while multiplying its cost."""
-    if objective.online:
-        return SAMPLED_PER_GPU * replicas
+    if objective.online:  # and whole groups of completions (memory.estimate.sampled_at_once)
+        return max(SAMPLED_PER_GPU, group_share(objective.samples_per_prompt, replicas)) * replicas
     if workload is None:
         return GLOBAL_BATCH
     return max(SMALL_GLOBAL_BATCH, min(GLOBAL_BATCH, int(workload.examples * workload.epochs // MIN_STEPS)))
