@@ -295,7 +295,7 @@ def _sampling_warnings(e: Estimate) -> list[str]:
         "({config} ds3_gather_for_generation, True by default; counted here); setting it to False "
         "samples layer by layer, slower"
     )
-    config = s.objective.training.config or "its config"
+    config = s.objective.training.config or t("its config")
     return [*said, t(gathers, objective=name, config=config)]
 
 

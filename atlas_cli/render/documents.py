@@ -400,9 +400,7 @@ def recipe_command(rec: Recommendation, rank: int) -> str | None:
     profile (None where there is no script to write: a hosted plan, an encoder asked to generate,
     FSDP-QLoRA: offloaded_quantized_base, QLoRA of a pre-quantized checkpoint)."""
     plan = rec.plans[rank - 1]
-    if rec.request is None or plan.runs == "hosted" or encoder_for_generation(rec, plan):
-        return None
-    if offloaded_quantized_base(plan) or requantized_checkpoint(rec, plan):
+    if rec.request is None or recipe_note(rec, plan) is not None:
         return None
     line = _recipe_line(rec.request)
     if rank != 1:
