@@ -1938,16 +1938,8 @@ def test_qlora_of_a_prequantized_checkpoint_offers_no_recipe_line(run: Runner) -
 def test_a_recipe_line_under_unsloth_says_the_recipe_trains_with_trl(run: Runner) -> None:
     """Unsloth quantizes Qwen3-30B-A3B's experts, so QLoRA fits a 4090 under --stack unsloth; the
     recipe is a TRL script that sizes it again (64 GB): the next steps say so (an expert's review)."""
-    args = (
-        "--gpu",
-        "rtx-4090",
-        "--model",
-        "qwen3-30b-a3b",
-        "--goal",
-        "chat",
-        "--data-kind",
-        "demonstrations",
-    )
+    args = ("--gpu", "rtx-4090", "--model", "qwen3-30b-a3b", "--goal", "chat")
+    args += ("--data-kind", "demonstrations")
     out = " ".join(ok(run("recommend", *args, "--stack", "unsloth")).stdout.split())
     assert "Recipe: ft-atlas recipe" in out and "The recipe trains with TRL, not Unsloth" in out
     assert "The recipe trains with TRL" not in " ".join(ok(run("recommend", *args)).stdout.split())
