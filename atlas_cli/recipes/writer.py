@@ -89,7 +89,7 @@ def _check_checkpoint(recipe: Recipe) -> None:
             "plan {rank} ({name}): this checkpoint is stored as {stored}, and transformers will not "
             "quantize it again with bitsandbytes (it refuses a second quantization_config); pick a "
             "LoRA plan with --plan, or pass a 16-bit copy of the checkpoint, or a bitsandbytes 4-bit one "
-            "(Unsloth's, e.g. unsloth/gpt-oss-20b-unsloth-bnb-4bit), with --model",
+            "(Unsloth's, e.g. unsloth/gpt-oss-20b-unsloth-bnb-4bit for gpt-oss-20b), with --model",
             rank=recipe.rank,
             name=recipe.plan.name,
             stored=stored,

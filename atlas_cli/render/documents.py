@@ -380,7 +380,7 @@ def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
         return t(
             "none for this checkpoint: it is stored as {stored}, which bitsandbytes cannot quantize "
             "again; pass a bitsandbytes 4-bit copy with --model (Unsloth's, e.g. "
-            "unsloth/gpt-oss-20b-unsloth-bnb-4bit), or --plan N writes another plan.",
+            "unsloth/gpt-oss-20b-unsloth-bnb-4bit for gpt-oss-20b), or --plan N writes another plan.",
             stored=rec.model.weights_dtype if rec.model is not None else "",
         )
     if offloaded_quantized_base(plan):

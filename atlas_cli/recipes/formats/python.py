@@ -48,7 +48,7 @@ TRL_STAGES = {
 EXPERIMENTAL_STAGES = ("orpo", "simpo")
 # Stages whose frozen reference copy the script loads itself, in 16 bit as the memory estimate
 # assumes (TRL would load it in the policy's dtype), when the weights themselves train; RLOO and
-# PPO build their own (memory.states.REFERENCE_OBJECTIVES lists every stage that holds one).
+# PPO build their own (each objective card's training.reference_model says which stages hold one).
 SCRIPT_REFERENCE_STAGES = ("dpo", "kto")
 
 
