@@ -245,6 +245,7 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         36.6,
         {"batch_size": 2, "seq_len": 2048, "lora_rank": 8, "sharding": "zero3"},
         gpus=2,
+        note="the whole 4-bit base on each GPU: transformers loads a quantized model without zero.Init",
     ),
     # Answer.AI's train.py: LoRA r64 on all linear layers, checkpointing, 2 GPUs; peak reserved
     # memory. The offloaded runs keep more on the GPU than the two gathered layers sized here.
@@ -378,20 +379,6 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
             ("Llama-2-7B", "llama-2-7b", "QLoRA (bnb NF4)", "qlora", 32, "q, v", 2, 13.68, False, LOAD_PEAK),
             ("Llama-3-8B", "llama-3-8b", "QLoRA (bnb NF4)", "qlora", 32, "q, v", 2, 17.41, False, LOAD_PEAK),
         )
-    ),
-    MemoryRow(
-        "huggingface/peft@09802c1b docs/source/accelerate/deepspeed.md, Memory usage "
-        "(examples/sft/run_peft_qlora_deepspeed_stage3.sh)",
-        "Llama-2-70B QLoRA (NF4, double quantization, quant storage bf16) r8 on all linear layers, "
-        "2 GPUs, DeepSpeed ZeRO-3 (zero3_init_flag), micro-batch 2, packed to 2,048 tokens, "
-        "FlashAttention 2, checkpointing: 36.6 GB per GPU (how it was read is not stated)",
-        "llama-2-70b",
-        "qlora",
-        "qlora",
-        36.6,
-        {"batch_size": 2, "seq_len": 2048, "lora_rank": 8, "sharding": "zero3", "stack": "trl"},
-        gpus=2,
-        note="the whole 4-bit base on each GPU: transformers loads a quantized model without zero.Init",
     ),
     MemoryRow(
         "pytorch/torchtune@0914d5cf docs/source/tutorials/qlora_finetune.rst (config "
