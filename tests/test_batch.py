@@ -3,6 +3,7 @@ nothing but the speed."""
 
 from __future__ import annotations
 
+import gc
 import io
 import itertools
 import json
@@ -10,6 +11,7 @@ import os
 import select
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +135,33 @@ def test_a_failing_worker_is_reported_like_a_failure_here(
     monkeypatch.setattr(batch, "encode_chunk", broken)
     with pytest.raises(ValueError, match=r"^boom$"):
         _run(catalog, _input(tmp_path), "2", monkeypatch)
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_batch_pauses_the_collector_yet_collects_the_cycles_lines_leave(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batch, "CHUNK_LINES", 1)
+    monkeypatch.setattr(batch, "YOUNG_COLLECTION_CHUNKS", 4)
+    real, seen = batch.encode_chunk, []
+    cycles: weakref.WeakSet[_Cycle] = weakref.WeakSet()
+
+    def leaving_a_cycle(*args: Any) -> tuple[bytes, int, int]:
+        seen.append(gc.isenabled())
+        cycles.add(_Cycle())  # garbage only the cyclic collector can free
+        return real(*args)
+
+    monkeypatch.setattr(batch, "encode_chunk", leaving_a_cycle)
+    source = tmp_path / "good.jsonl"
+    source.write_text("\n".join(json.dumps(raw) for raw in GRID[:12]) + "\n", encoding="utf-8")
+    assert _run(catalog, source, "1", monkeypatch)[0] == EXIT_OK
+    assert seen == [False] * 12  # no full collection walks the memos while lines are answered
+    assert len(cycles) < 4  # yet the cycles of all but the last few chunks were collected
+    assert gc.isenabled()
 
 
 class _NeedsTwoArguments(Exception):
