@@ -137,6 +137,26 @@ def test_bridged_pcie_cards_cross_pcie_beyond_a_pair(catalog: Catalog, gpu: str)
     ZeRO-3 gathers run at PCIe speed there (the SXM boards keep NVLink throughout)."""
     pair, eight = (resolve_hardware(catalog, gpu, None, n).device for n in (2, 8))
     assert pair is not None and eight is not None
-    assert pair.link_gbs == 300 and eight.link_gbs < pair.link_gbs / 10 and "PCIe" in eight.link
+    assert pair.link_gbs == 300 and eight.link_gbs == eight.pcie_gbs < pair.link_gbs / 5
+    assert "PCIe" in eight.link
     sxm = resolve_hardware(catalog, "a100-80gb", None, 8).device
     assert sxm is not None and sxm.link_gbs == 300
+
+
+@pytest.mark.parametrize(
+    ("gpu", "gbs", "link"),
+    [("t4", 12.0, "PCIe 3.0 x16"), ("rtx-4090", 25.0, "PCIe 4.0 x16"), ("rtx-4060-ti-16gb", 12.5, "PCIe 4.0 x8")]
+    + [("rtx-5090", 44.0, "PCIe 5.0 x16"), ("b200", 25.0, "NVLink 5")],
+)
+def test_the_host_link_runs_at_its_pcie_generation(catalog: Catalog, gpu: str, gbs: float, link: str) -> None:
+    """CPU offload, and collectives between cards without NVLink, cross each card's own PCIe link:
+    a T4 (PCIe 3.0) at half a 4090's rate, an RTX 5090 (PCIe 5.0) well above it; a card whose
+    generation is not known (B200) is taken as PCIe 4.0."""
+    device = resolve_hardware(catalog, gpu, None, 2).device
+    assert device is not None and device.pcie_gbs == gbs and device.link.startswith(link)
+
+
+def test_a_four_way_bridge_keeps_four_h200_nvl_on_nvlink(catalog: Catalog) -> None:
+    four, eight = (resolve_hardware(catalog, "h200-nvl", None, n).device for n in (4, 8))
+    assert four is not None and eight is not None
+    assert four.link_gbs == 450 and eight.link_gbs == 44.0

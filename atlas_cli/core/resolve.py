@@ -13,7 +13,7 @@ from atlas_cli.core.memory.states import frozen_base_bytes
 from atlas_cli.core.models import SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
-from atlas_cli.core.throughput.step import PCIE_GBS, Device
+from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, PCIE_X16_GBS, Device
 from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import t
@@ -177,17 +177,27 @@ def device_of(gpu: Gpu, gpus: int) -> Device | None:
     if gpu.tflops_bf16 is None or gpu.memory_bandwidth_gbs is None:
         return None
     link = gpu.interconnect
+    gen = ASSUMED_PCIE_GEN if link is None or link.pcie_gen is None else link.pcie_gen
+    lanes = 16 if link is None else link.pcie_lanes
+    pcie = PCIE_X16_GBS[gen] * lanes / 16
+    # Collectives over PCIe go through the host on GeForce cards, which have no peer-to-peer.
+    through_pcie = t("PCIe {gen}.0 x{lanes}", gen=gen, lanes=lanes)
     if link is not None and link.bridged is not None and gpus > link.bridged:
-        # An NVLink bridge joins a pair of PCIe cards; a ring over more GPUs crosses PCIe.
-        over, detail = PCIE_GBS, f"PCIe (NVLink bridges join {link.bridged} GPUs only)"
+        # An NVLink bridge joins a few PCIe cards; a ring over more GPUs crosses PCIe.
+        over = pcie
+        detail = t("{pcie} (NVLink bridges join {count} GPUs only)", pcie=through_pcie, count=link.bridged)
     elif link is not None and link.gbs is not None:
         over, detail = link.gbs / 2, link.detail or link.kind
     else:
-        # No figure for a GPU-to-GPU link: collectives go over PCIe (through the host on GeForce
-        # cards, which have no peer-to-peer).
-        over, detail = PCIE_GBS, "PCIe"
+        over, detail = pcie, through_pcie
     return Device(
-        gpu.tflops_bf16, gpu.memory_bandwidth_gbs, over, detail, gpu.tflops_bf16_measured, gpu.architecture
+        gpu.tflops_bf16,
+        gpu.memory_bandwidth_gbs,
+        over,
+        detail,
+        gpu.tflops_bf16_measured,
+        gpu.architecture,
+        pcie,
     )
 
 

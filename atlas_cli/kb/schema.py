@@ -491,6 +491,12 @@ class Interconnect(Strict):
         description="PCIe cards joined by NVLink bridges: how many GPUs one bridge joins (2); more GPUs "
         "reach each other over PCIe",
     )
+    pcie_gen: Literal[3, 4, 5] | None = Field(
+        default=None,
+        description="The PCIe generation of the card's host link: CPU offload crosses it, and so do "
+        "collectives between GPUs without NVLink; null: unknown (PCIe 4.0 is assumed)",
+    )
+    pcie_lanes: Literal[8, 16] = Field(default=16, description="the host link's lanes")
     detail: str | None = None
 
 

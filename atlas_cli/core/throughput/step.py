@@ -92,7 +92,10 @@ DORA_BYTES = 24.0  # PEFT's DoRA forms W + BA in fp32 and its row norms on every
 FOREACH_TRAFFIC = 20 / 7
 LINK_EFFICIENCY = 0.7  # share of a link's bandwidth that all-gathers and reduce-scatters reach
 INTER_NODE_GBS = 50.0  # one 400 Gb/s InfiniBand NDR port per GPU, one direction
-PCIE_GBS = 25.0  # PCIe 4.0 x16, one direction, as reached in practice
+# PCIe x16, one direction, as measured by generation (~75-80 % of the signalling rate; PCIe 5.0:
+# the mean of host-to-device and device-to-host): docs/time.md has the sources.
+PCIE_X16_GBS: dict[int, float] = {3: 12.0, 4: 25.0, 5: 44.0}
+ASSUMED_PCIE_GEN = 4  # when a card's PCIe generation is not known
 HOST_ADAM_GBS = 40.0  # host memory bandwidth a CPU Adam step reaches (DeepSpeed CPUAdam is memory-bound)
 HOST_ADAM_BYTES = 28.0  # fp32 parameter, gradient and two moments read, three written
 DECODE_EFFICIENCY = {False: 0.5, True: 0.75}  # transformers generate / vLLM, share of bandwidth
@@ -107,6 +110,7 @@ class Device(NamedTuple):
     link: str  # what the link is, for the assumptions
     matmul_tflops: float | None = None  # the largest dense matmul rate measured, where published
     architecture: str = ""  # data/gpus.yaml architecture: which attention and expert kernels run
+    pcie_gbs: float = PCIE_X16_GBS[ASSUMED_PCIE_GEN]  # to the host, one direction, GB/s
 
 
 class Work(NamedTuple):
@@ -160,7 +164,7 @@ def micro_step(
     memory = traffic / (device.bandwidth_gbs * 1e9 * BANDWIDTH_EFFICIENCY)
     launch = _launch_seconds(work)
     communication = _communication_seconds(work, device, accumulation)
-    offload = _offload_seconds(work, accumulation)
+    offload = _offload_seconds(work, device, accumulation)
     busy = max(compute + memory + _all_to_all_seconds(work, device, tokens), launch)
     return Step(max(busy, communication) + offload, compute, memory, launch, communication, offload)
 
@@ -340,7 +344,7 @@ def _all_to_all_seconds(work: Work, device: Device, tokens: float) -> float:
     return payload / (link_gbs(device, split) * 1e9)
 
 
-def _offload_seconds(work: Work, accumulation: int) -> float:
+def _offload_seconds(work: Work, device: Device, accumulation: int) -> float:
     """CPU offload is not overlapped: the step waits for the host's Adam and for PCIe."""
     s, info = work.settings, MEMORY_MODELS[work.model]
     if s.offload == "none":
@@ -349,10 +353,10 @@ def _offload_seconds(work: Work, accumulation: int) -> float:
     grad = 4.0 if info.frozen_base else weight_bytes(s.precision)
     # All GPUs of a node share the host's memory bandwidth.
     adam = work.trainable * HOST_ADAM_BYTES / (HOST_ADAM_GBS * 1e9)
-    transfers = per_gpu * (grad + weight_bytes(s.precision)) / (PCIE_GBS * 1e9)
+    transfers = per_gpu * (grad + weight_bytes(s.precision)) / (device.pcie_gbs * 1e9)
     seconds = (adam + transfers) / accumulation
     if s.offload == "params":
-        seconds += 2 * _stored_base_bytes(work) / s.gpus / (PCIE_GBS * 1e9)  # forward and backward
+        seconds += 2 * _stored_base_bytes(work) / s.gpus / (device.pcie_gbs * 1e9)  # forward and backward
     return seconds
 
 
