@@ -145,8 +145,13 @@ def test_bridged_pcie_cards_cross_pcie_beyond_a_pair(catalog: Catalog, gpu: str)
 
 @pytest.mark.parametrize(
     ("gpu", "gbs", "link"),
-    [("t4", 12.0, "PCIe 3.0 x16"), ("rtx-4090", 25.0, "PCIe 4.0 x16"), ("rtx-4060-ti-16gb", 12.5, "PCIe 4.0 x8")]
-    + [("rtx-5090", 44.0, "PCIe 5.0 x16"), ("b200", 25.0, "NVLink 5")],
+    [
+        ("t4", 12.0, "PCIe 3.0 x16"),
+        ("rtx-4090", 25.0, "PCIe 4.0 x16"),
+        ("rtx-4060-ti-16gb", 12.5, "PCIe 4.0 x8"),
+        ("rtx-5090", 44.0, "PCIe 5.0 x16"),
+        ("b200", 25.0, "NVLink 5"),
+    ],
 )
 def test_the_host_link_runs_at_its_pcie_generation(catalog: Catalog, gpu: str, gbs: float, link: str) -> None:
     """CPU offload, and collectives between cards without NVLink, cross each card's own PCIe link:
