@@ -155,14 +155,15 @@ def test_eager_attention_counts_every_heads_s_by_s_matrix_without_a_kernel() -> 
     """gpt-oss (attention sinks) and Gemma 2 (soft-capping) have no SDPA kernel: transformers runs
     them eagerly unless another kernel is loaded (EstimateSettings.attention_kernel)."""
     oss, llama = model("gpt-oss-20b"), model("llama-3.1-8b")
-    per_pair = act.EAGER_SAVED_BYTES + act.EAGER_PEAK_BYTES
+    kept, running = act.EAGER_BYTES[False]
 
     def activations(shape: Shape, **changes: Any) -> float:
         settings = cfg(**{"attention_kernel": False, **changes})
         return estimate("lora", "lora", shape, settings).breakdown["activations_gb"]
 
     short, long = activations(oss, seq_len=2048), activations(oss, seq_len=8192)
-    assert long - 4 * short == pytest.approx(64 * 12 * 2048**2 * per_pair / GB, rel=0.01)  # s² of one layer
+    one_layer = 64 * 12 * 2048**2 * (kept + running) / GB  # the s² of one layer
+    assert long - 4 * short == pytest.approx(one_layer, rel=0.01)
     assert activations(oss, seq_len=8192, attention_kernel=True) < 0.1 * long  # flex or FlashAttention 3
     gemma = model("gemma-2-9b")
     assert activations(gemma, seq_len=8192) > 2 * activations(gemma, seq_len=8192, attention_kernel=True)
@@ -170,7 +171,23 @@ def test_eager_attention_counts_every_heads_s_by_s_matrix_without_a_kernel() -> 
     unkept = estimate(
         "lora", "lora", oss, cfg(seq_len=2048, gradient_checkpointing=False, attention_kernel=False)
     )
-    assert unkept.breakdown["activations_gb"] * GB > oss.layers * 64 * 2048**2 * act.EAGER_SAVED_BYTES
+    assert unkept.breakdown["activations_gb"] * GB > oss.layers * 64 * 2048**2 * kept
+
+
+def test_soft_capped_attention_and_logits_keep_their_tanh_outputs() -> None:
+    """Gemma 2 caps its scores and logits with tanh: eager attention keeps the capped scores, the
+    fp32 softmax and its bf16 copy (8 bytes per pair and head, not gpt-oss's 2), and a loss over
+    whole logits keeps the capped bf16 logits (2 more bytes per vocabulary entry)."""
+    gemma = model("gemma-2-9b")
+    uncapped = dataclasses.replace(gemma, attention_softcapping=False, logit_softcapping=False)
+    unkept = cfg(seq_len=2048, gradient_checkpointing=False, attention_kernel=False, stack="hf")
+    capped, plain = (estimate("lora", "lora", s, unkept).breakdown for s in (gemma, uncapped))
+    pairs = gemma.eager_heads * 2048**2
+    kept = (act.EAGER_BYTES[True][0] - act.EAGER_BYTES[False][0]) * gemma.layers
+    running = act.EAGER_BYTES[True][1] - act.EAGER_BYTES[False][1]
+    extra = (kept + running) * pairs / GB
+    assert capped["activations_gb"] - plain["activations_gb"] == pytest.approx(extra, abs=0.01)
+    assert capped["logits_gb"] - plain["logits_gb"] == pytest.approx(2 * gemma.vocab * 2048 / GB, abs=0.01)
 
 
 @pytest.mark.parametrize(

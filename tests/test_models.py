@@ -111,6 +111,15 @@ def test_gemma_ties_embeddings_by_default_and_fills_class_defaults() -> None:
     assert any("vision" in note and "not counted" in note for note in gemma3.notes)
 
 
+def test_soft_capping_is_read_from_the_config() -> None:
+    """Gemma 2 caps its attention scores and logits (the memory they keep: test_memory.py);
+    Gemma 3 sets both caps to null."""
+    gemma2 = parsed("google--gemma-2-9b-it.json").model
+    assert gemma2.attention_softcapping and gemma2.logit_softcapping
+    gemma3 = parsed("google--gemma-3-1b-it.json").model
+    assert not gemma3.attention_softcapping and not gemma3.logit_softcapping
+
+
 def test_qwen2_biases_are_on_q_k_v_only() -> None:
     m = parsed("Qwen--Qwen2.5-7B.json").model
     assert (m.has_bias, m.bias_scope) == (True, "qkv")

@@ -46,7 +46,12 @@ CLASS_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
     "qwen3_moe": {"tie_word_embeddings": False, "decoder_sparse_step": 1},
     "phi3": {"tie_word_embeddings": False},
     "gemma": {"tie_word_embeddings": True, "head_dim": 256},
-    "gemma2": {"tie_word_embeddings": True, "head_dim": 256},
+    "gemma2": {
+        "tie_word_embeddings": True,
+        "head_dim": 256,
+        "attn_logit_softcapping": 50.0,
+        "final_logit_softcapping": 30.0,
+    },
     # Gemma3TextConfig: gemma-3-4b-it's text_config gives only four keys and relies on these.
     "gemma3_text": {
         "tie_word_embeddings": True,
@@ -361,6 +366,8 @@ def _decoder(r: _Reader, model_type: str, known: bool, warnings: list[str]) -> d
         "moe": moe,
         "latent_attention": _latent_attention(r),
         "eager_attention": model_type in EAGER_ATTENTION_TYPES,
+        "attention_softcapping": r.has("attn_logit_softcapping"),
+        "logit_softcapping": r.has("final_logit_softcapping"),
         "context_length": r.optional("max_position_embeddings"),
     }
 

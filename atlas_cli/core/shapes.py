@@ -65,6 +65,8 @@ class Shape:
     experts_every_token: bool = False  # every routed expert runs on every token (schema: every_token)
     tower_params: float = 0.0  # a vision tower and projector: loaded with the model, never trained
     eager_heads: int = 0  # query heads whose s x s attention matrix exists (eager attention)
+    attention_softcapping: bool = False  # kb.schema.LlmModel's
+    logit_softcapping: bool = False
     heads: int = 0  # query heads (0: unknown): Ulysses and vLLM's tensor parallelism split them
     kv_heads: int = 0  # key/value heads (0: unknown)
     # Stored in a quantization of its own (kb.vocabulary.PREQUANTIZED): it loads without ZeRO-3's
@@ -248,6 +250,8 @@ def shape_of(model: LlmModel) -> Shape:
         experts_every_token=every_token,
         tower_params=(model.vision_params_b or 0.0) * 1e9,
         eager_heads=model.attention_heads if model.eager_attention else 0,
+        attention_softcapping=model.attention_softcapping,
+        logit_softcapping=model.logit_softcapping,
         heads=model.attention_heads,
         kv_heads=model.kv_heads,
         prequantized=model.weights_dtype in PREQUANTIZED,

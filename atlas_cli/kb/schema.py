@@ -655,6 +655,16 @@ class LlmModel(Strict):
         "gpt-oss's attention sinks, Gemma 2's soft-capping), so by default it runs eagerly, with an "
         "s x s matrix per head",
     )
+    attention_softcapping: bool = Field(
+        default=False,
+        description="tanh soft-capping of the attention scores (Gemma 2's attn_logit_softcapping): "
+        "eager attention keeps the capped scores as well",
+    )
+    logit_softcapping: bool = Field(
+        default=False,
+        description="tanh soft-capping of the final logits (Gemma 2's final_logit_softcapping): a loss "
+        "over whole logits keeps the capped ones as well",
+    )
     extra_params: int = Field(
         default=0,
         ge=0,

@@ -34,11 +34,15 @@ UNSLOTH_CHUNK_BYTES = 2**30
 UNSLOTH_TRANSIENT = 14 / 4  # bf16 logits, fp32 copy, log-softmax and gradient per fp32 byte
 UNSLOTH_OFFLOAD_FROM = 512  # shorter sequences use plain checkpointing (unsloth _utils.py)
 LEAN_KERNEL_STACKS = frozenset({"liger", "unsloth"})
-# Eager attention (a family without an SDPA kernel: gpt-oss) keeps each head's bf16 probabilities
-# for the backward, 2 bytes per query-key pair, and while a layer runs also holds its scores, the
-# logits with the sink column appended and their max-shifted copy (transformers' gpt_oss
-# eager_attention_forward): about 6 more at the peak.
-EAGER_SAVED_BYTES, EAGER_PEAK_BYTES = 2.0, 6.0
+# Eager attention (a family without an SDPA kernel), per query-key pair and head: (kept for the
+# backward, more while a layer runs). gpt-oss keeps its bf16 probabilities (a bf16 softmax) and
+# while a layer runs holds its scores, the logits with the sink column appended and their
+# max-shifted copy (transformers' gpt_oss eager_attention_forward). Soft-capped scores (Gemma 2)
+# keep the tanh output (bf16), the fp32 softmax and its bf16 copy (Gemma2's eager_attention_forward:
+# softmax(..., dtype=float32).to(query.dtype)), with two bf16 temporaries while they are formed.
+EAGER_BYTES = {False: (2.0, 6.0), True: (8.0, 4.0)}  # by attention soft-capping
+# Soft-capped final logits (Gemma 2: logits / cap, tanh, x cap in bf16) keep tanh's output too.
+SOFTCAPPED_LOGIT_BYTES = 2.0
 
 
 def layer_bytes_per_token(shape: Shape, stack: str, precision_bytes: float = 2.0) -> float:
@@ -100,8 +104,8 @@ def eager_attention_bytes(
     if not eager_attention_counted(shape, kernel):
         return 0.0
     one_layer = shape.eager_heads * seq_len**2 * sequences
-    saved = (1 if checkpointing else layers) * EAGER_SAVED_BYTES * one_layer
-    return saved + EAGER_PEAK_BYTES * one_layer
+    kept, running = EAGER_BYTES[shape.attention_softcapping]
+    return ((1 if checkpointing else layers) * kept + running) * one_layer
 
 
 def logit_bytes(shape: Shape, tokens: float, stack: str, rollout: bool = False) -> float:
@@ -111,7 +115,8 @@ def logit_bytes(shape: Shape, tokens: float, stack: str, rollout: bool = False) 
     vocab, hidden = shape.vocab, shape.hidden
     gradient_of_hidden = 2.0 * hidden * tokens
     if stack == "hf":
-        return (ROLLOUT_LOGIT_BYTES if rollout else HF_LOGIT_BYTES) * vocab * tokens
+        capped = SOFTCAPPED_LOGIT_BYTES if shape.logit_softcapping else 0.0
+        return ((ROLLOUT_LOGIT_BYTES if rollout else HF_LOGIT_BYTES) + capped) * vocab * tokens
     if stack == "trl":
         tile = min(tokens, FUSED_TILE_TOKENS) * min(vocab, FUSED_TILE_VOCAB) * 4.0
         return tile + gradient_of_hidden
