@@ -18,7 +18,7 @@ from atlas_cli.core.memory import GB, estimate, gib_to_gb, verdict
 from atlas_cli.core.memory import activations as act
 from atlas_cli.core.memory import params as par
 from atlas_cli.core.memory import states as sta
-from atlas_cli.core.memory.estimate import vllm_tensor_parallel
+from atlas_cli.core.memory.estimate import autocast_copies, vllm_tensor_parallel
 from atlas_cli.core.memory.search import (
     changes_that_fit,
     estimator,
@@ -515,8 +515,28 @@ def test_sharding_strategies() -> None:
     assert zero2.breakdown["weights_gb"] == one.breakdown["weights_gb"]
     assert zero2.breakdown["optimizer_gb"] == pytest.approx(one.breakdown["optimizer_gb"] / 8, abs=0.01)
     assert zero3.breakdown["weights_gb"] == pytest.approx(one.breakdown["weights_gb"] / 8, abs=0.01)
-    assert zero3.breakdown["buffers_gb"] > zero2.breakdown["buffers_gb"] > ddp.breakdown["buffers_gb"] > 0
+    # DDP's own buffers: the gradient buckets, beside autocast's copies of the fp32 weights
+    buckets = ddp.breakdown["buffers_gb"] - autocast_copies("full", llama.params, ddp.settings) / GB
+    assert zero3.breakdown["buffers_gb"] > zero2.breakdown["buffers_gb"] > buckets > 0
     assert zero3.settings.sharding == "zero3" and one.settings.sharding == "ddp"
+
+
+def test_autocast_copies_of_fp32_weights_count_while_gradients_accumulate() -> None:
+    """Mixed precision without ZeRO trains fp32 weights, and autocast keeps a 16-bit copy of each
+    through the forward; with gradient accumulation the gradients of earlier micro-steps are held
+    then. ZeRO casts the weights itself; pure bf16 has nothing to cast; a micro-batch as large as
+    the optimizer step accumulates nothing; a frozen base's adapters are tiny."""
+    llama = model("llama-3.2-3b")
+
+    def buffers(method: str, memory_model: str, **changes: Any) -> float:
+        return estimate(method, memory_model, llama, cfg(**changes)).breakdown["buffers_gb"]
+
+    copies = 2 * llama.params / GB
+    accumulating, whole_step = buffers("full-ft", "full"), buffers("full-ft", "full", batch_size=16)
+    assert accumulating - whole_step == pytest.approx(copies, abs=0.02)
+    assert buffers("full-ft", "full", gpus=2, sharding="zero2") < 1
+    assert buffers("full-ft", "full", precision="pure-bf16") < 1
+    assert buffers("lora", "lora") < 1
 
 
 def test_a_4_bit_base_is_sharded_by_zero3_but_not_by_data_parallel() -> None:

@@ -3,7 +3,7 @@ host needs. All sizes are bytes inside the estimator and GB (10^9 bytes) in an E
 
 from __future__ import annotations
 
-from atlas_cli.core.estimates import Breakdown, Estimate, EstimateSettings, Fit, Host
+from atlas_cli.core.estimates import GLOBAL_BATCH, Breakdown, Estimate, EstimateSettings, Fit, Host
 from atlas_cli.core.memory.activations import (
     activation_bytes,
     eager_attention_bytes,
@@ -23,7 +23,7 @@ from atlas_cli.core.memory.states import (
 )
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shapes import Shape
-from atlas_cli.kb.vocabulary import FIT_MARGIN, MEMORY_MODELS
+from atlas_cli.kb.vocabulary import FIT_MARGIN, MEMORY_MODELS, PRECISIONS
 
 GB = 1e9
 GIB = 2**30
@@ -35,6 +35,7 @@ INFERENCE_SLACK = 0.20  # EleutherAI "Transformer Math 101": inference ~ 1.2 x w
 # worth (GRPOTrainer._generate_and_score_completions): 16, two prompts' groups of 8, on every GPU
 # (throughput.workload.global_batch).
 SAMPLED_PER_GPU = 16
+AUTOCAST_COPY_BYTES = 2.0  # autocast's 16-bit copy of an fp32 weight (autocast_copies)
 EXPERT_ADAPTER_MODELS = frozenset({"lora", "qlora"})  # LoRA on fused expert weights
 # Online objectives read --seq-len as prompt + completion: a prompt of up to MAX_PROMPT tokens
 # (TRL's former max_prompt_length default) and the rest for the completion. By default that is
@@ -88,6 +89,7 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     colocated = served_by_vllm(model, s) and not shared and s.capacity_gb is not None
     vllm = vllm_share(model, shape, s) * (s.capacity_gb or 0.0) * GB if colocated else None
     buffers = placed.buffers + _generation(shape, s, training_peak, gathered, vllm, shared)
+    buffers += autocast_copies(model, states.trainable, s)
     rest = placed.weights + placed.gradients + placed.optimizer + activations + buffers
     if s.stack == "unsloth" and s.capacity_gb is not None:
         logits = _unsloth_loss(logits, rest, s.capacity_gb * GB)
@@ -97,6 +99,21 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     parts = (placed.weights, placed.gradients, placed.optimizer, activations, logits, buffers)
     host = _host(model, shape, s, states, placed.host + host_activations)
     return _finish(method_id, model, shape, s, states.trainable, parts, ALLOCATOR_SLACK, host)
+
+
+def autocast_copies(model: str, trainable: float, s: EstimateSettings) -> float:
+    """Mixed precision without ZeRO or FSDP trains fp32 weights (the Python recipes load them so;
+    LLaMA-Factory's cast_trainable_params_to_fp32) and autocast keeps the 16-bit copy of each
+    weight it casts until the forward ends (torch.amp's weight cache), while the gradients of the
+    micro-steps before it are held: with gradient accumulation that forward is the peak, 2 bytes
+    per trained weight above the backward's states. ZeRO and FSDP cast the weights themselves;
+    GaLore's per-layer updates hold no gradient."""
+    info = MEMORY_MODELS[model]
+    if info.frozen_base or info.subset or s.galore_layerwise or s.sharding != "ddp":
+        return 0.0
+    if not PRECISIONS[s.precision].master_copy or s.batch_size * s.replicas >= GLOBAL_BATCH:
+        return 0.0
+    return trainable * AUTOCAST_COPY_BYTES
 
 
 def sampled_at_once(s: EstimateSettings) -> int:
