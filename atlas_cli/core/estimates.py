@@ -11,11 +11,6 @@ if TYPE_CHECKING:
     from atlas_cli.kb.catalog import Objective
 
 Fit = Literal["yes", "tight", "no"]
-# Sequences one optimizer step averages over (per_device_train_batch_size x GPUs x gradient
-# accumulation): the usual 16 of TRL's and the alignment handbook's recipes; it sets how often
-# the optimizer step runs and how often gradients are exchanged (online objectives:
-# throughput.workload.global_batch), and whether gradients are held through a forward.
-GLOBAL_BATCH = 16
 
 
 class EstimateSettings(NamedTuple):

@@ -12,7 +12,7 @@ stages, epochs and packing. The header states these figures, not the engine's.
 
 from __future__ import annotations
 
-from atlas_cli.core.estimates import GLOBAL_BATCH, Estimate, EstimateSettings
+from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory.estimate import SAMPLED_PER_GPU
 from atlas_cli.core.memory.search import (
     STRATEGIES,
@@ -26,6 +26,7 @@ from atlas_cli.core.throughput.plans import NO_TIME, Timed, TimeInputs, fastest_
 from atlas_cli.core.throughput.step import Device
 from atlas_cli.core.throughput.timing import PlanTime, plan_cost, stage_time
 from atlas_cli.core.throughput.workload import (
+    GLOBAL_BATCH,
     MIN_STEPS,
     Workload,
     accumulation_steps,

@@ -3,7 +3,7 @@ host needs. All sizes are bytes inside the estimator and GB (10^9 bytes) in an E
 
 from __future__ import annotations
 
-from atlas_cli.core.estimates import GLOBAL_BATCH, Breakdown, Estimate, EstimateSettings, Fit, Host
+from atlas_cli.core.estimates import Breakdown, Estimate, EstimateSettings, Fit, Host
 from atlas_cli.core.memory.activations import (
     activation_bytes,
     eager_attention_bytes,
@@ -15,6 +15,8 @@ from atlas_cli.core.memory.parallel import loads_whole_base, place, resolved_sha
 from atlas_cli.core.memory.params import PARTIAL_TRAINABLE_SHARE
 from atlas_cli.core.memory.states import (
     ModelStates,
+    adapter_bytes,
+    adapter_optimizer_bytes,
     frozen_base_bytes,
     model_states,
     optimizer_bytes,
@@ -105,15 +107,14 @@ def autocast_copies(model: str, trainable: float, s: EstimateSettings) -> float:
     """Mixed precision without ZeRO or FSDP trains fp32 weights (the Python recipes load them so;
     LLaMA-Factory's cast_trainable_params_to_fp32) and autocast keeps the 16-bit copy of each
     weight it casts until the forward ends (torch.amp's weight cache), while the gradients of the
-    micro-steps before it are held: with gradient accumulation that forward is the peak, 2 bytes
-    per trained weight above the backward's states. ZeRO and FSDP cast the weights themselves;
-    GaLore's per-layer updates hold no gradient."""
+    micro-steps before it are held: with gradient accumulation (micro-batch x GPUs under the usual
+    16 sequences per step, nearly always) that forward is the peak, 2 bytes per trained weight
+    above the backward's states; counted always, so that memory never falls as the micro-batch
+    grows. ZeRO and FSDP cast the weights themselves; GaLore's per-layer updates hold no gradient."""
     info = MEMORY_MODELS[model]
     if info.frozen_base or info.subset or s.galore_layerwise or s.sharding != "ddp":
         return 0.0
-    if not PRECISIONS[s.precision].master_copy or s.batch_size * s.replicas >= GLOBAL_BATCH:
-        return 0.0
-    return trainable * AUTOCAST_COPY_BYTES
+    return trainable * AUTOCAST_COPY_BYTES if PRECISIONS[s.precision].master_copy else 0.0
 
 
 def sampled_at_once(s: EstimateSettings) -> int:
@@ -265,8 +266,8 @@ def _host(model: str, shape: Shape, s: EstimateSettings, states: ModelStates, of
     sixteen_bit = shape.params * 2.0
     adapter = MEMORY_MODELS[model].frozen_base
     if adapter:
-        checkpoint = states.trainable * 4.0  # PEFT saves the fp32 adapter
-        resumable = checkpoint + states.trainable * optimizer_bytes(s.optimizer, s.precision, adapter=True)
+        checkpoint = states.trainable * adapter_bytes(model, s)  # PEFT saves the adapter as it is
+        resumable = checkpoint + states.trainable * adapter_optimizer_bytes(model, s)
     else:
         checkpoint = sixteen_bit
         resumable = checkpoint + states.trainable * optimizer_bytes(s.optimizer, s.precision)

@@ -9,7 +9,8 @@ sharding across GPUs).
   (embeddings, the LM head, norms) stay in 16 bit, or in fp32 after PEFT's
   prepare_model_for_kbit_training, which the classic QLoRA path (transformers + PEFT) calls.
 * PEFT keeps adapter weights in fp32 (`get_peft_model(autocast_adapter_dtype=True)`, its
-  default): 4 + 4 + 8 = 16 bytes per adapter parameter with AdamW, with no separate master copy.
+  default): 4 + 4 + 8 = 16 bytes per adapter parameter with AdamW, with no separate master copy;
+  TRL's trainers cast a 4-bit model's adapters to bf16: 2 + 2 + 4 = 8.
 * GaLore (Zhao et al., arXiv 2403.03507): per projected matrix a projector and moments of rank r.
 """
 
@@ -56,6 +57,22 @@ def optimizer_bytes(optimizer: str, precision: str, adapter: bool = False) -> fl
     if not mode.master_copy and mode.weight_bytes == 2.0 and info.full_precision_states:
         states /= 2
     return states + (MASTER_COPY_BYTES if mode.master_copy else 0.0)
+
+
+def adapter_bytes(model: str, s: EstimateSettings) -> float:
+    """Bytes per adapter weight, and per gradient: fp32 (PEFT's autocast_adapter_dtype=True), or
+    bf16 where TRL's trainers cast a quantized model's trainable parameters to bf16, as the QLoRA
+    paper recommends (trl/trainer/sft_trainer.py, and the DPO, KTO, GRPO, RLOO and reward
+    trainers: `param.data.to(torch.bfloat16)` for a quantized model)."""
+    return 2.0 if model == "qlora" and s.stack == "trl" else ADAPTER_BYTES
+
+
+def adapter_optimizer_bytes(model: str, s: EstimateSettings) -> float:
+    """Optimizer state per adapter parameter: no master copy, and torch's AdamW keeps its moments
+    in the parameter's dtype (bf16 adapters: half of fp32's)."""
+    if adapter_bytes(model, s) == 2.0:
+        return optimizer_bytes(s.optimizer, "pure-bf16")
+    return optimizer_bytes(s.optimizer, s.precision, adapter=True)
 
 
 def quantized_bytes(quant_bits: int) -> float:
@@ -117,9 +134,9 @@ def model_states(model: str, shape: Shape, s: EstimateSettings) -> ModelStates:
     trainable = trainable_params(model, shape, s.lora_rank, s.lora_targets, s.lora_experts, s.virtual_tokens)
     largest_layer = (shape.linear_params + shape.other_params) / shape.layers
     if info.frozen_base:
-        weights = frozen_base_bytes(model, shape, s) + trainable * ADAPTER_BYTES
-        gradients = trainable * ADAPTER_BYTES
-        optimizer = trainable * optimizer_bytes(s.optimizer, s.precision, adapter=True)
+        weights = frozen_base_bytes(model, shape, s) + trainable * adapter_bytes(model, s)
+        gradients = trainable * adapter_bytes(model, s)
+        optimizer = trainable * adapter_optimizer_bytes(model, s)
     else:
         w = weight_bytes(s.precision)
         weights = shape.params * w  # a trained subset (partial, BitFit) is part of the model once
@@ -142,7 +159,7 @@ def model_states(model: str, shape: Shape, s: EstimateSettings) -> ModelStates:
         # the policy: with a frozen base, a second base with its own adapters (TRL's value_model
         # is a separate model; ms-swift gives it its own LoRA).
         reward = frozen_base_bytes(model, shape, s)
-        value = reward + trainable * ADAPTER_BYTES if info.frozen_base else sampled
+        value = reward + trainable * adapter_bytes(model, s) if info.frozen_base else sampled
         weights += reward + value
         sampled += value
         gradients *= 2

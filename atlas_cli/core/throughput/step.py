@@ -25,7 +25,14 @@ from atlas_cli.core.estimates import EstimateSettings
 from atlas_cli.core.memory.activations import kv_cache_bytes
 from atlas_cli.core.memory.estimate import served_by_vllm
 from atlas_cli.core.memory.params import lora_params
-from atlas_cli.core.memory.states import optimizer_bytes, quantized_bytes, sixteen_bit_experts, weight_bytes
+from atlas_cli.core.memory.states import (
+    adapter_bytes,
+    adapter_optimizer_bytes,
+    optimizer_bytes,
+    quantized_bytes,
+    sixteen_bit_experts,
+    weight_bytes,
+)
 from atlas_cli.core.nodes import GPUS_PER_NODE
 from atlas_cli.core.shapes import Shape
 from atlas_cli.core.throughput.flops import attention_flops, inference_flops, routed_params, token_flops
@@ -278,9 +285,11 @@ def _master_copy(s: EstimateSettings) -> bool:
 def _optimizer_bytes(work: Work, fused: bool) -> float:
     """One optimizer step: read gradient, parameter and states, write parameter and states."""
     s = work.settings
-    adapter = MEMORY_MODELS[work.model].frozen_base
-    param = 4.0 if adapter else weight_bytes(s.precision)  # PEFT keeps adapters in fp32
-    touched = 2 * optimizer_bytes(s.optimizer, s.precision, adapter) + 3 * param
+    if MEMORY_MODELS[work.model].frozen_base:
+        param, states = adapter_bytes(work.model, s), adapter_optimizer_bytes(work.model, s)
+    else:
+        param, states = weight_bytes(s.precision), optimizer_bytes(s.optimizer, s.precision)
+    touched = 2 * states + 3 * param
     shard = s.gpus if s.sharding in ("zero2", "zero3") else 1
     if s.offload != "none":
         return 0.0  # the CPU runs it: see _offload_seconds

@@ -6,10 +6,14 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from atlas_cli.core.estimates import GLOBAL_BATCH
 from atlas_cli.core.memory.estimate import SAMPLED_PER_GPU, completion_length, group_share
 from atlas_cli.kb.catalog import Objective
 
+# Sequences one optimizer step averages over (per_device_train_batch_size x GPUs x gradient
+# accumulation): the usual 16 of TRL's and the alignment handbook's recipes; it sets how often
+# the optimizer step runs and how often gradients are exchanged. Online objectives: see
+# global_batch.
+GLOBAL_BATCH = 16
 # A small set still takes at least MIN_STEPS optimizer steps, with fewer sequences per step down
 # to SMALL_GLOBAL_BATCH: 50 examples for 3 epochs take 37 steps of 4, not 9 of 16 (one of them
 # warm-up), which the schedule and the held-out evaluations need (an expert's review).
