@@ -417,6 +417,17 @@ def test_fused_heads_do_not_grow_with_the_vocabulary_times_length() -> None:
         assert act.logit_bytes(llama, 32_768, stack) < act.logit_bytes(llama, 32_768, "hf") / 10
 
 
+def test_trls_fused_head_keeps_the_hidden_states_and_their_fp32_gradient() -> None:
+    """TRL's chunked log-probabilities save the scored hidden states (16-bit) and build their
+    gradient in fp32 before casting it: 8 bytes per hidden value beside one bf16 tile; a trained
+    LM head's weight gradient is built the same way, 4 + 2 bytes per weight."""
+    llama, tokens = model("llama-3.1-8b"), 131_072
+    tile = 4096 * 32_768 * 2
+    assert act.logit_bytes(llama, tokens, "trl") == tile + 8 * 4096 * tokens
+    trained = act.logit_bytes(llama, tokens, "trl", head_trained=True)
+    assert trained - act.logit_bytes(llama, tokens, "trl") == 6 * 128_256 * 4096
+
+
 def test_long_context_on_a_128k_vocabulary_no_longer_fits_a_24_gb_card() -> None:
     """The review's case: Llama-3.1-8B QLoRA at 8k tokens was shown as fitting a 4090."""
     e = estimate("qlora", "qlora", model("llama-3.1-8b"), cfg(seq_len=8192, capacity_gb=gib_to_gb(24)))

@@ -26,8 +26,12 @@ HF_LOGIT_BYTES = 12.0
 # log-softmaxes (TRL's selective_log_softmax): 2 saved + 2-4 for the gradient.
 ROLLOUT_LOGIT_BYTES = 6.0
 # TRL 1.x trainers project through the LM head in tiles of 4,096 tokens x up to 32,768 entries in
-# fp32 (trl/kernels/chunked_logprob.py): the logits never exist in full.
-FUSED_TILE_TOKENS, FUSED_TILE_VOCAB = 4096, 32_768
+# the compute dtype (trl/kernels/chunked_logprob.py): the logits never exist in full. The function
+# saves the hidden states of the scored tokens (`hidden_states[mask]`, a 16-bit copy) and its
+# backward builds their gradient in fp32 and casts it (2 + 4 + 2 bytes per hidden value); a
+# trained LM head gets its weight's gradient the same way (4 + 2 per weight).
+FUSED_TILE_TOKENS, FUSED_TILE_VOCAB, FUSED_TILE_BYTES = 4096, 32_768, 2.0
+FUSED_HIDDEN_BYTES, FUSED_HEAD_GRADIENT_BYTES = 8.0, 6.0
 # Unsloth's chunked cross-entropy sizes each chunk's fp32 logits to min(4 GiB, half the free
 # memory) (unsloth_zoo fused_losses); 1 GiB stands for that on a GPU that is nearly full.
 UNSLOTH_CHUNK_BYTES = 2**30
@@ -108,7 +112,9 @@ def eager_attention_bytes(
     return ((1 if checkpointing else layers) * kept + running) * one_layer
 
 
-def logit_bytes(shape: Shape, tokens: float, stack: str, rollout: bool = False) -> float:
+def logit_bytes(
+    shape: Shape, tokens: float, stack: str, rollout: bool = False, head_trained: bool = False
+) -> float:
     """Memory for the language-model head's logits and loss at their peak."""
     if shape.architecture == "encoder" or tokens == 0:
         return 0.0
@@ -118,8 +124,9 @@ def logit_bytes(shape: Shape, tokens: float, stack: str, rollout: bool = False) 
         capped = SOFTCAPPED_LOGIT_BYTES if shape.logit_softcapping else 0.0
         return ((ROLLOUT_LOGIT_BYTES if rollout else HF_LOGIT_BYTES) + capped) * vocab * tokens
     if stack == "trl":
-        tile = min(tokens, FUSED_TILE_TOKENS) * min(vocab, FUSED_TILE_VOCAB) * 4.0
-        return tile + gradient_of_hidden
+        tile = min(tokens, FUSED_TILE_TOKENS) * min(vocab, FUSED_TILE_VOCAB) * FUSED_TILE_BYTES
+        head = FUSED_HEAD_GRADIENT_BYTES * vocab * hidden if head_trained else 0.0
+        return tile + FUSED_HIDDEN_BYTES * hidden * tokens + head
     if stack == "liger":
         # LigerFusedLinearCrossEntropy: chunks about as large as the hidden states, gradient in place.
         return 2 * gradient_of_hidden

@@ -193,7 +193,9 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
     if s.objective.online:
         completion = completion_length(s.seq_len) * s.batch_size
         return gpu, logit_bytes(shape, completion, s.stack, rollout=True), host
-    return gpu, logit_bytes(shape, tokens, s.stack), host
+    info = MEMORY_MODELS[model]
+    head_trained = not info.frozen_base and not info.subset
+    return gpu, logit_bytes(shape, tokens, s.stack, head_trained=head_trained), host
 
 
 def _merged_experts_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:
