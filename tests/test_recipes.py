@@ -1049,6 +1049,20 @@ def test_stack_liger_writes_liger_kernel_into_the_yaml_recipes() -> None:
     assert recipe.stack == "hf"
 
 
+def test_a_yaml_recipe_says_when_liger_would_keep_the_plan_an_expert_runs(run: Runner) -> None:
+    """LLaMA-Factory and axolotl rank with transformers' fp32 logits: at 32k tokens on a
+    152k-vocabulary MoE every LoRA plan misses, and plan 1 becomes an offloaded partial
+    fine-tune. Their Liger option keeps LoRA first, and stderr says so; with --stack given, or
+    when Liger changes nothing, it is quiet."""
+    profile = ("--gpu", "h100", "--model", "qwen3-30b-a3b", "--goal", "chat", "--examples", "10k")
+    long = (*profile, "--data-kind", "demonstrations", "--seq-len", "32k", "--trainer", "llamafactory")
+    result = ok(run("recipe", *long))
+    assert "plan 1 would be LoRA" in result.stderr and "--stack liger" in result.stderr
+    assert "would be" not in ok(run("recipe", *long, "--stack", "liger")).stderr
+    short = (*profile, "--data-kind", "demonstrations", "--seq-len", "2k", "--trainer", "axolotl")
+    assert "would be" not in ok(run("recipe", *short)).stderr
+
+
 def test_a_recipe_past_the_models_trained_positions_says_so() -> None:
     """Qwen3-8B was trained with 40,960 positions: a 64k recipe does not set RoPE scaling, and
     its header says the reader must."""

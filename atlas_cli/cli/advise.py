@@ -27,6 +27,7 @@ from atlas_cli.recipes.registry import format_names
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from atlas_cli.core.plans import Recommendation
     from atlas_cli.recipes.settings import Recipe
 
 
@@ -303,12 +304,17 @@ def recipe(
     if out_text is not None and not out_text.strip():
         raise UsageError(t("--out: empty path (give a file, a directory, or - for stdout)"))
     catalog = state.catalog()
-    if raw.get("stack") is None:
+    fmt = trainer_formats()[str(chosen)]
+    stack_given = raw.get("stack") is not None
+    if not stack_given:
         # Rank with the software the recipe runs (LLaMA-Factory and axolotl: transformers' own
         # loss), so that the plan ranked first fits as written; a --stack given is kept and the
         # header says how the recipe's memory differs.
-        raw = {**raw, "stack": trainer_formats()[str(chosen)].stack}
-    rec = Engine(catalog).recommend(build_profile(raw))
+        raw = {**raw, "stack": fmt.stack}
+    engine = Engine(catalog)
+    rec = engine.recommend(build_profile(raw))
+    if not stack_given and fmt.liger and plan == 1:
+        _suggest_liger(rec, engine.recommend(build_profile({**raw, "stack": "liger"})))
     # A trailing separator names a directory; Path() would drop it, so the text is kept.
     out = None if out_text is None else Path(out_text)
     to_stdout = out_text is None or out_text == "-"
@@ -363,6 +369,26 @@ def recipe(
                 names=names,
             )
     sys.stderr.write(printable("ft-atlas: " + t("wrote {path}", path=written) + "\n"))
+
+
+def _suggest_liger(plain: "Recommendation", liger: "Recommendation") -> None:
+    """A YAML trainer ranks with transformers' own loss, whose fp32 logits can push the plan an
+    expert would run out of memory at long context; its Liger Kernel option keeps it. Said on
+    stderr when that changes the plan ranked first (a review: Qwen3-30B-A3B at 32k tokens got a
+    45-hour offloaded partial fine-tune where LoRA with Liger fits in 1.5 hours)."""
+    if not plain.plans or not liger.plans or plain.plans[0].method == liger.plans[0].method:
+        return
+    from atlas_cli.recipes.settings import SUPERVISED_STAGES
+
+    if not set(liger.plans[0].pipeline) <= set(SUPERVISED_STAGES):
+        return  # the recipes write Liger for supervised stages only
+    message = t(
+        "note: with Liger Kernel's fused loss (--stack liger, which this trainer's YAML turns on) plan "
+        "1 would be {liger} instead of {plain}; rerun with --stack liger to write that one",
+        liger=liger.plans[0].name,
+        plain=plain.plans[0].name,
+    )
+    sys.stderr.write(printable("ft-atlas: " + message + "\n"))
 
 
 def _warn_unless_it_fits(recipe: "Recipe") -> None:
