@@ -376,7 +376,7 @@ def check_python(text: str, case: Case) -> None:
         if isinstance(node, ast.ImportFrom):
             # Only the libraries' stable top-level APIs: no trl.experimental, no private modules.
             assert node.module in {"__future__", "argparse", "collections", "pathlib", "typing"} or (
-                node.module in {"datasets", "peft", "transformers", "trl", "accelerate"}
+                node.module in {"datasets", "peft", "transformers", "trl", "accelerate", "openai"}
             ), node.module
 
 
@@ -1094,14 +1094,64 @@ def test_qlora_python_quantizes_and_needs_cuda() -> None:
 
 
 def test_no_training_plans_give_a_prompting_example() -> None:
-    rec = recommend(model_access="api", goal="knowledge")
-    rag = render_recipe(CATALOG, rec, rank_of(rec, "rag"), "python")
-    icl = render_recipe(CATALOG, rec, rank_of(rec, "icl"), "python")
-    assert 'pipeline("text-generation"' in rag and "def rank(" in rag
-    assert "def build_prompt(" in icl and "--examples" in icl
-    assert "example values" in header_of(rag)
-    with pytest.raises(UsageError, match="trains nothing"):
-        render_recipe(CATALOG, rec, rank_of(rec, "rag"), "axolotl")
+    """With local weights the examples generate with transformers; with API access only they call
+    the provider's model (test_an_api_only_prompting_recipe_calls_the_providers_model)."""
+    for rec, generates in (
+        (recommend(gpu="rtx-4090", model="llama-3.1-8b", goal="knowledge"), 'pipeline("text-generation"'),
+        (recommend(model_access="api", goal="knowledge"), "chat.completions.create("),
+    ):
+        rag = render_recipe(CATALOG, rec, rank_of(rec, "rag"), "python")
+        icl = render_recipe(CATALOG, rec, rank_of(rec, "icl"), "python")
+        assert generates in rag and "def rank(" in rag and generates in icl
+        assert "def build_prompt(" in icl and "--examples" in icl
+        assert "example values" in header_of(rag)
+        with pytest.raises(UsageError, match="trains nothing"):
+            render_recipe(CATALOG, rec, rank_of(rec, "rag"), "axolotl")
+
+
+FAKE_OPENAI = """
+import json, os
+
+class OpenAI:
+    def __init__(self, api_key, base_url=None):
+        self.chat = self.completions = self
+        self.key, self.url = api_key, base_url
+
+    def create(self, **request):
+        with open(os.environ["CALLS"], "w", encoding="utf-8") as out:
+            json.dump({**request, "key": self.key, "url": self.url}, out)
+        message = type("M", (), {"content": " positive "})
+        return type("R", (), {"choices": [type("C", (), {"message": message})]})
+"""
+
+
+def test_an_api_only_prompting_recipe_calls_the_providers_model(tmp_path: Path) -> None:
+    """A user with only an API key gets a script that calls the named hosted model through the
+    OpenAI SDK's chat completions (OpenAI's, or another provider's compatible endpoint), never
+    a local transformers pipeline that would try to download weights that do not exist."""
+    rec = recommend(model_access="api", model="claude-sonnet-4", goal="classify", data_kind="labeled")
+    script = tmp_path / "icl.py"
+    script.write_text(render_recipe(CATALOG, rec, rank_of(rec, "icl"), "python"), encoding="utf-8")
+    assert "transformers" not in script.read_text(encoding="utf-8").split("# ===", 2)[2]
+    (tmp_path / "openai").mkdir()
+    (tmp_path / "openai" / "__init__.py").write_text(FAKE_OPENAI, encoding="utf-8")
+    shots = tmp_path / "shots.jsonl"
+    shots.write_text('{"input": "great", "output": "positive"}\n', encoding="utf-8")
+    calls = tmp_path / "calls.json"
+    env = {"PYTHONPATH": str(tmp_path), "CALLS": str(calls), "KEY": "sk-test", "PATH": ""}
+    args = ["--examples", str(shots), "--query", "fine", "--api-key-env", "KEY"]
+    url = ["--base-url", "https://api.anthropic.com/v1/"]
+    command = [sys.executable, str(script), *args, *url]
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "positive"
+    request = json.loads(calls.read_text(encoding="utf-8"))
+    assert request["model"] == "claude-sonnet-4" and request["key"] == "sk-test"
+    assert request["url"] == "https://api.anthropic.com/v1/" and request["max_completion_tokens"] == 256
+    assert "Input: great\nOutput: positive" in request["messages"][0]["content"]
+    unset = {k: v for k, v in env.items() if k != "KEY"}
+    missing = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, env=unset)
+    assert missing.returncode == 1 and "set KEY to your provider's API key" in missing.stderr
 
 
 def test_prefix_tuning_turns_gradient_checkpointing_off_and_says_why() -> None:

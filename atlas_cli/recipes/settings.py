@@ -48,6 +48,9 @@ WRITTEN_FOR = {
     "trl": "1.16.0",
     "datasets": "5.2.0",
 }
+# The OpenAI SDK the prompting recipes call a provider's API with, when the profile has API
+# access only (chat completions; its max_completion_tokens).
+API_CLIENT_WRITTEN_FOR = "3.57.0"
 MINIMUM_VERSIONS = {
     "transformers": "5.16.1",
     "peft": "0.20.0",

@@ -20,6 +20,7 @@ from atlas_cli.recipes.launchers import (
 )
 from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import (
+    API_CLIENT_WRITTEN_FOR,
     EVAL_ROWS,
     FLASH_ATTENTION,
     FUSED_LM_HEAD_TRL,
@@ -59,6 +60,8 @@ def _note(recipe: Recipe, key: str) -> str:
 
 def _written_for(recipe: Recipe) -> str:
     libraries = ", ".join(f"{k} {v}" for k, v in WRITTEN_FOR.items())
+    if recipe.plan.kind == "no-training" and api_only(recipe):
+        return t("Written for: {libraries}.", libraries=f"openai {API_CLIENT_WRITTEN_FOR}")
     if recipe.plan.kind == "no-training":
         return t(
             "Written for: {libraries}.",
@@ -131,6 +134,13 @@ def render(recipe: Recipe, main: str) -> Rendered:
     return _render_training(recipe, main)
 
 
+def _model_argument(recipe: Recipe) -> str:
+    """The run line's --model: the hosted model's name is the script's default already."""
+    if api_only(recipe) and recipe.profile.get("model"):
+        return ""
+    return f" --model {shell_word(recipe.model_hint)}"
+
+
 def _model_option(recipe: Recipe) -> str:
     if recipe.hub_id:
         return f"default={literal(recipe.hub_id)}"
@@ -150,7 +160,7 @@ def _render_prompting(recipe: Recipe, main: str) -> Rendered:
             )
         )
         question = "--question 'What changed in v2?'"
-        run = f"python {shell_word(main)} --model {shell_word(recipe.model_hint)} --docs docs/ {question}"
+        run = f"python {shell_word(main)}{_model_argument(recipe)} --docs docs/ {question}"
         doc = RAG_DOC
     else:
         recipe.notes.append(
@@ -161,18 +171,44 @@ def _render_prompting(recipe: Recipe, main: str) -> Rendered:
             )
         )
         query = "--examples shots.jsonl --query 'new input'"
-        run = f"python {shell_word(main)} --model {shell_word(recipe.model_hint)} {query}"
+        run = f"python {shell_word(main)}{_model_argument(recipe)} {query}"
         doc = ICL_DOC
     imports = prompting.RAG_IMPORTS if is_rag else ""
-    context = recipe.value("context_tokens") if recipe.has("context_tokens") else None
-    common = prompting.COMMON.substitute(
-        model_option=_model_option(recipe), options=options, imports=imports, context_tokens=literal(context)
-    )
+    if api_only(recipe):
+        recipe.notes.append(
+            t(
+                "The model is called through the OpenAI SDK's chat completions: OpenAI's by default, or "
+                "another provider's OpenAI-compatible endpoint with --base-url and --api-key-env (the "
+                "script lists Anthropic's and Google's). Every prompt token is billed: CONTEXT_TOKENS "
+                "(8192) is an example budget, and tokens are counted as about 4 characters each."
+            )
+        )
+        common = prompting.HOSTED.substitute(
+            model_option=_hosted_model_option(recipe), options=options, imports=imports
+        )
+    else:
+        context = recipe.value("context_tokens") if recipe.has("context_tokens") else None
+        common = prompting.COMMON.substitute(
+            model_option=_model_option(recipe),
+            options=options,
+            imports=imports,
+            context_tokens=literal(context),
+        )
     text = _join_blocks([header(recipe, "python", _written_for(recipe), run), doc, common, body])
     return Rendered((RecipeFile(main, text),), run, text)
 
 
-RAG_DOC = '''"""Retrieval-augmented generation (RAG), minimal and offline: no training.
+def api_only(recipe: Recipe) -> bool:
+    """A plan with API access only: the model is a provider's, called over its API."""
+    return recipe.profile.get("model_access") == "api"
+
+
+def _hosted_model_option(recipe: Recipe) -> str:
+    model = recipe.profile.get("model")
+    return f"default={literal(str(model))}" if model else "required=True"
+
+
+RAG_DOC = '''"""Retrieval-augmented generation (RAG), minimal: no training; retrieval runs on this machine.
 
 Splits --docs into overlapping chunks, ranks them by TF-IDF similarity to --question, and asks
 the model to answer from the best chunks that fit its context, citing them as [n].

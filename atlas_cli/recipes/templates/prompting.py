@@ -1,8 +1,10 @@
 """Python recipes for the plans that train nothing: few-shot prompting and retrieval (RAG).
 
-Both generate with `transformers.pipeline("text-generation")` (the KB's stable entry point for
-in-context learning) so that they run offline on a local model; `generate` is the one function to
-swap for a hosted chat-completion API.
+With local weights both generate with `transformers.pipeline("text-generation")` (the KB's
+stable entry point for in-context learning), offline (COMMON); with API access only (the
+profile's model_access: api) they call a hosted model through the OpenAI SDK's chat completions,
+which OpenAI serves and Anthropic, Google and OpenAI-compatible servers (vLLM, ...) accept at
+their own base URL (HOSTED). Both define the same four functions the bodies call.
 """
 
 from __future__ import annotations
@@ -50,15 +52,92 @@ def context_budget(generator: Any, max_new_tokens: int, context_tokens: int | No
     return max(1, context - max_new_tokens)
 
 
+def load_generator(args: argparse.Namespace) -> Any:
+    return pipeline("text-generation", model=args.model)
+
+
 def generate(generator: Any, prompt: str, max_new_tokens: int) -> str:
-    """The one call to a model. For a hosted model (API access only), replace the body with your
-    provider's chat-completion call; with a chat API, send the instruction as the system message."""
+    """The one call to a model."""
     output = generator(prompt, max_new_tokens=max_new_tokens, return_full_text=False)
     return str(output[0]["generated_text"]).strip()
 
 
 def token_count(generator: Any, text: str) -> int:
     return len(generator.tokenizer(text)["input_ids"])
+''')
+
+HOSTED = Template('''
+from __future__ import annotations
+
+import argparse
+import json
+import os$imports
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from openai import OpenAI
+
+MAX_NEW_TOKENS = 256  # room left for the answer: an example value, not tuned
+# Every prompt token is billed: an example budget, well inside any current model's window.
+CONTEXT_TOKENS = 8192
+CHARS_PER_TOKEN = 4  # English text, roughly: the provider counts exactly and bills what it counts
+# OpenAI-compatible endpoints of other providers, for --base-url (their API key in --api-key-env),
+# from their "OpenAI SDK compatibility" (docs.anthropic.com) and "OpenAI compatibility"
+# (ai.google.dev) pages:
+#   Anthropic (Claude): https://api.anthropic.com/v1/
+#   Google (Gemini): https://generativelanguage.googleapis.com/v1beta/openai/
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").split("\\n\\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", $model_option, help="the provider's model name")
+    parser.add_argument(
+        "--base-url",
+        default=os.environ.get("OPENAI_BASE_URL"),
+        help="the provider's OpenAI-compatible endpoint (default: $$OPENAI_BASE_URL, else OpenAI's)",
+    )
+    parser.add_argument("--api-key-env", default="OPENAI_API_KEY", help="the variable holding the API key")
+    parser.add_argument("--max-new-tokens", type=int, default=MAX_NEW_TOKENS)
+    parser.add_argument(
+        "--context-tokens",
+        type=int,
+        default=CONTEXT_TOKENS,
+        help="prompt and answer together stay within about this many tokens",
+    )
+$options
+    return parser.parse_args(argv)
+
+
+class Hosted(NamedTuple):
+    client: OpenAI
+    model: str
+
+
+def load_generator(args: argparse.Namespace) -> Hosted:
+    key = os.environ.get(args.api_key_env)
+    if not key:
+        raise SystemExit(f"set {args.api_key_env} to your provider's API key")
+    return Hosted(OpenAI(api_key=key, base_url=args.base_url), args.model)
+
+
+def context_budget(generator: Hosted, max_new_tokens: int, context_tokens: int) -> int:
+    return max(1, context_tokens - max_new_tokens)
+
+
+def generate(generator: Hosted, prompt: str, max_new_tokens: int) -> str:
+    """The one call to a model."""
+    response = generator.client.chat.completions.create(
+        model=generator.model,
+        messages=[{"role": "user", "content": prompt}],
+        max_completion_tokens=max_new_tokens,
+    )
+    return (response.choices[0].message.content or "").strip()
+
+
+def token_count(generator: Hosted, text: str) -> int:
+    return -(-len(text) // CHARS_PER_TOKEN)
 ''')
 
 ICL = '''
@@ -88,7 +167,7 @@ def build_prompt(
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    generator = pipeline("text-generation", model=args.model)
+    generator = load_generator(args)
     budget = context_budget(generator, args.max_new_tokens, args.context_tokens)
     prompt = build_prompt(generator, args.instruction, read_examples(args.examples), args.query, budget)
     print(generate(generator, prompt, args.max_new_tokens))
@@ -164,7 +243,7 @@ def build_prompt(generator: Any, passages: list[str], question: str, budget: int
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     passages = [c for text in read_documents(args.docs) for c in chunks(text)]
-    generator = pipeline("text-generation", model=args.model)
+    generator = load_generator(args)
     budget = context_budget(generator, args.max_new_tokens, args.context_tokens)
     prompt = build_prompt(generator, passages, args.question, budget, args.top_k)
     print(generate(generator, prompt, args.max_new_tokens))
