@@ -898,9 +898,22 @@ def test_a_split_sequence_is_timed_unpacked_as_its_recipe_trains_it() -> None:
     """DeepSpeed Ulysses cannot shard TRL's packed batches, so the recipe turns packing off;
     recommend timed the plan packed (an expert's review: 2 min against the recipe's 3)."""
     packed, unpacked = (Workload(1000, 20_000, 1.0, p) for p in (True, False))
-    cpt = OBJECTIVES["continued-pretraining"]
-    assert batches(cpt, packed, 131_072, 1, 2, split=4) == batches(cpt, unpacked, 131_072, 1, 2, split=4)
-    assert batches(cpt, packed, 131_072, 1, 8) != batches(cpt, unpacked, 131_072, 1, 8)
+    sft = OBJECTIVES["sft"]
+    assert batches(sft, packed, 131_072, 1, 2, split=4) == batches(sft, unpacked, 131_072, 1, 2, split=4)
+    assert batches(sft, packed, 131_072, 1, 8) != batches(sft, unpacked, 131_072, 1, 8)
+
+
+def test_continued_pretraining_is_timed_packed_as_its_recipe_trains_it(run: Runner) -> None:
+    """Continued pre-training packs documents into full sequences by default (its `packing`
+    hyperparameter; the recipes always pack it): recommend timed it unpacked unless --packing
+    was given, and said so beside the recipe's packed estimate (a review)."""
+    unpacked = Workload(1000, 800, 1.0, False)
+    cpt, sft = OBJECTIVES["continued-pretraining"], OBJECTIVES["sft"]
+    assert batches(cpt, unpacked, 4096, 4, 1).packed and not batches(sft, unpacked, 4096, 4, 1).packed
+    args = ("--gpu", "h100", "--model", "llama-3.1-8b", "--goal", "adapt", "--data-kind", "text")
+    data = ok(run("recommend", *args, "--examples", "200k", "--seq-len", "4k", "--json")).json()
+    (plan, *_) = [p for p in data["recommendations"] if p["pipeline"] == ["continued-pretraining"]]
+    assert plan["time_assumptions"]["packing"] is True
 
 
 def test_an_objective_is_timed_at_the_data_its_training_block_implies(run: Runner) -> None:

@@ -36,12 +36,14 @@ def _index(items: Iterable[tuple[str, list[str]]]) -> dict[str, str]:
 
 
 class Objective(NamedTuple):
-    """A training objective as memory and time read it: its card's `training` block, and how many
-    completions it samples per prompt (its num_generations; one without it; none offline)."""
+    """A training objective as memory and time read it: its card's `training` block, how many
+    completions it samples per prompt (its num_generations; one without it; none offline), and
+    whether it packs without --packing (its `packing` hyperparameter: continued pre-training)."""
 
     id: str
     training: Training
     samples_per_prompt: int
+    packs_by_default: bool = False
 
     @property
     def online(self) -> bool:
@@ -61,7 +63,9 @@ def _objective(method: Method) -> Objective:
     assert method.training is not None
     generations = method.hyperparameters.get("num_generations")
     count = generations.value if generations is not None and isinstance(generations.value, int) else 1
-    return Objective(method.id, method.training, count if method.training.online else 0)
+    packing = method.hyperparameters.get("packing")
+    packs = packing is not None and packing.value is True
+    return Objective(method.id, method.training, count if method.training.online else 0, packs)
 
 
 class Catalog:

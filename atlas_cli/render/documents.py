@@ -268,7 +268,7 @@ def time_assumptions_json(time: PlanTime, moe: bool) -> TimeAssumptionsJson | No
         "examples": first.examples,
         "tokens_per_example": first.tokens_per_example,
         "epochs": {s.objective.id: s.workload.epochs for s in time.stages},
-        "packing": first.packing,
+        "packing": time.stages[0].packed,
         "global_batch": max(s.global_batch for s in time.stages),
         "efficiency": round(share, 3),
         "peak_tflops": time.device.tflops,

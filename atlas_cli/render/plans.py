@@ -11,7 +11,7 @@ from atlas_cli.core.engine import MEASURED_PRIORITIES, TIE_RATIO
 from atlas_cli.core.memory import gib_to_gb
 from atlas_cli.core.plans import Plan, Recommendation, band_text, change_text
 from atlas_cli.core.throughput.plans import NO_TIME
-from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR
+from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR, StageTime
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import FIT_MARGIN
@@ -133,11 +133,19 @@ def time_conditions(plan: Plan) -> str:
         examples=work.examples,
         tokens=work.tokens_per_example,
         epochs=epochs,
-        packing=t("packed") if work.packing else t("unpacked"),
+        packing=_packing(time.stages),
         fast=FAST_FACTOR,
         slow=SLOW_FACTOR,
         price=price,
     )
+
+
+def _packing(stages: tuple[StageTime, ...]) -> str:
+    """ "packed" or "unpacked", by stage where they differ (SFT packed, then DPO's pairs unpacked)."""
+    words = [t("packed") if s.packed else t("unpacked") for s in stages]
+    if len(set(words)) == 1:
+        return words[0]
+    return ", ".join(f"{s.objective.id} {word}" for s, word in zip(stages, words, strict=True))
 
 
 def to_fit_lines(plan: Plan) -> list[str]:

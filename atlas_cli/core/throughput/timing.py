@@ -25,6 +25,7 @@ class StageTime(NamedTuple):
     workload: Workload
     micro_batch: int  # examples per GPU per micro-step, as the time assumes
     global_batch: int  # examples per optimizer step over all GPUs (micro-batch x replicas x accumulation)
+    packed: bool = False  # examples packed into full sequences (workload.Batches.packed)
 
     @property
     def tokens_per_second(self) -> float:
@@ -100,7 +101,15 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: Object
         generation = rounds * decode_seconds(work, device, at_once, length - completion, completion)
     per_update = s.batch_size * s.replicas * b.accumulation
     return StageTime(
-        objective, b.tokens, training + generation, generation, step, workload, s.batch_size, per_update
+        objective,
+        b.tokens,
+        training + generation,
+        generation,
+        step,
+        workload,
+        s.batch_size,
+        per_update,
+        b.packed,
     )
 
 

@@ -47,6 +47,7 @@ class Batches(NamedTuple):
     attended: float  # the context one token attends over
     accumulation: int  # micro-steps per optimizer step
     prompts_per_gpu: float  # online objectives: prompts each GPU samples for
+    packed: bool  # examples packed into full sequences
 
 
 def global_batch(objective: Objective, replicas: int, workload: Workload | None = None) -> int:
@@ -119,9 +120,11 @@ def batches(
     # A micro-batch holds batch_size examples: pairs hold two sequences each.
     per_micro = batch_size * (2 if objective.training.paired else 1)
     steps = accumulation_steps(objective, replicas, batch_size, workload)
-    # Sequences split over GPUs (DeepSpeed Ulysses) train unpacked: it cannot shard the 1-D
-    # cu_seq_lens of TRL's packed batches, and the recipes turn packing off (recipes/estimate.py).
-    packed = workload.packing and objective.training.packing and split == 1
+    # Packed when asked (--packing) or by the objective's default (continued pre-training), where
+    # its trainer packs; sequences split over GPUs (DeepSpeed Ulysses) train unpacked: it cannot
+    # shard the 1-D cu_seq_lens of TRL's packed batches, and the recipes turn packing off
+    # (recipes/estimate.py).
+    packed = (workload.packing or objective.packs_by_default) and objective.training.packing and split == 1
     if packed:
         computed = float(per_micro * seq_len)
         micro_steps = tokens / replicas / computed
@@ -131,4 +134,4 @@ def batches(
         micro_steps = sequences / replicas / per_micro
     prompts = workload.examples * workload.epochs / replicas if objective.online else 0.0
     attended = length if packed else computed / per_micro
-    return Batches(sequences, tokens, micro_steps, computed / split, attended, steps, prompts)
+    return Batches(sequences, tokens, micro_steps, computed / split, attended, steps, prompts, packed)
