@@ -882,6 +882,16 @@ def test_a_better_plan_just_over_the_budget_says_how_it_would_fit(run: Runner) -
     assert not any("scores above every plan" in n for n in generous)
 
 
+def test_plans_over_the_limits_are_left_out_for_that_reason(run: Runner) -> None:
+    """The table's "Left out" line named a rule for plans only --budget-usd and --max-hours had
+    excluded (a review)."""
+    args = ("--gpu", "h100", "--gpus", "8", "--model", "llama-3.1-8b", "--goal", "adapt")
+    args += ("--data-kind", "text", "--examples", "500k", "--tokens-per-example", "4k")
+    text = " ".join(ok(run("recommend", *args, "--budget-usd", "100", "--max-hours", "10")).stdout.split())
+    assert "full-ft, partial-ft" in text and "— over --max-hours/--budget-usd" in text
+    assert "excluded by a rule" not in text
+
+
 def test_the_limits_note_names_only_plans_the_limits_excluded(run: Runner) -> None:
     """BitFit was listed as over --budget-usd although a rule had already left it out (Llama has
     no biases): an expert's review. A plan a rule excludes is not the limits' doing."""

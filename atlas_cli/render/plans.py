@@ -174,7 +174,12 @@ def excluded_lines(rec: Recommendation) -> list[str]:
     reasons: dict[str, list[str]] = {}
     for plan in rec.excluded:
         hits = [hit for hit in rec.trace(plan) if hit.action == "exclude"]
-        reason = hits[0].because if hits else t("excluded by a rule")
+        if hits:
+            reason = hits[0].because
+        elif plan.over_limit is not None:
+            reason = t("over --max-hours/--budget-usd (the notes say what would fit)")
+        else:
+            reason = t("excluded by a rule")
         reasons.setdefault(reason, []).append(plan.method)
     return [
         t("Left out: {methods} — {reason}", methods=", ".join(methods), reason=reason)
