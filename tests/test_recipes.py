@@ -1679,14 +1679,16 @@ def test_an_instruct_variant_the_catalog_cannot_name_is_asked_for_not_replaced_b
 def test_apple_silicon_refuses_bitsandbytes_plans_and_keeps_mixed_precision_on_mps() -> None:
     """On a Mac the QLoRA recipe loaded a bitsandbytes 4-bit base with a paged optimizer (neither
     runs on MPS), and the Python script fell back to fp32 on any GPU but CUDA: twice the memory of
-    the fp16 estimate in its header."""
+    the estimate in its header. bf16 runs through MPS on macOS 14 or later (accelerate and
+    transformers check exactly that); the script falls back to fp16 on an older macOS."""
     rec = recommend(gpu="m1-max", model="llama-3.1-8b", goal="chat")
     for fmt in FORMATS:
         with pytest.raises(UsageError, match=r"Apple silicon \(MPS\)"):
             render_recipe(CATALOG, rec, rank_of(rec, "qlora", ("sft",)), fmt)
     text = render_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "python")
-    assert "PRECISION = 'fp16'" in text
+    assert "PRECISION = 'bf16'" in text
     assert "not (torch.cuda.is_available() or torch.backends.mps.is_available())" in text
+    assert "torch.backends.mps.is_macos_or_newer(14, 0)" in text
     # A CUDA machine keeps its QLoRA plans.
     cuda = recommend(gpu="rtx-3090", model="llama-3.1-8b", goal="chat")
     assert "BitsAndBytesConfig(" in render_recipe(CATALOG, cuda, rank_of(cuda, "qlora", ("sft",)), "python")

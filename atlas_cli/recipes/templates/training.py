@@ -74,6 +74,11 @@ def check_environment(args: argparse.Namespace) -> None:
         # full precision instead.
         print(f"No GPU: training in fp32 instead of {args.precision}.", file=sys.stderr)
         args.precision = "fp32"
+    mps = torch.backends.mps.is_available() and not torch.cuda.is_available()
+    if mps and "bf16" in args.precision and not torch.backends.mps.is_macos_or_newer(14, 0):
+        # bf16 on Apple's MPS needs macOS 14 (accelerate's and transformers' own checks).
+        print(f"{args.precision} on Apple's MPS needs macOS 14: training in fp16 instead.", file=sys.stderr)
+        args.precision = "fp16"
 '''
 
 LOAD_ROWS = '''
