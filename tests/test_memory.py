@@ -428,6 +428,19 @@ def test_trls_fused_head_keeps_the_hidden_states_and_their_fp32_gradient() -> No
     assert trained - act.logit_bytes(llama, tokens, "trl") == 6 * 128_256 * 4096
 
 
+def test_orpo_and_simpo_hold_whole_logits_even_with_trl() -> None:
+    """TRL's ORPO and CPO/SimPO trainers take the model's whole logits (no fused LM head), so the
+    trl stack sizes them at ~8 bytes per entry over both sequences of a pair, where DPO's fused
+    head holds a tile (a review: LoRA ORPO at 4k tokens was said to fit a 4090)."""
+    llama = model("llama-3.1-8b")
+    tokens = 2 * 4096  # chosen and rejected
+    for objective in ("orpo", "simpo"):
+        unfused = estimate("lora", "lora", llama, cfg(objective=objective, seq_len=4096, stack="trl"))
+        assert unfused.breakdown["logits_gb"] == pytest.approx(8 * 128_256 * tokens / GB, abs=0.01)
+    dpo = estimate("lora", "lora", llama, cfg(objective="dpo", seq_len=4096, stack="trl"))
+    assert dpo.breakdown["logits_gb"] < 1
+
+
 def test_long_context_on_a_128k_vocabulary_no_longer_fits_a_24_gb_card() -> None:
     """The review's case: Llama-3.1-8B QLoRA at 8k tokens was shown as fitting a 4090."""
     e = estimate("qlora", "qlora", model("llama-3.1-8b"), cfg(seq_len=8192, capacity_gb=gib_to_gb(24)))

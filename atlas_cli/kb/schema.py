@@ -301,6 +301,11 @@ class Training(Strict):
         default=False, description="a reward model and a value model of the policy's size run beside it (PPO)"
     )
     scalar_head: bool = Field(default=False, description="a scalar score head: no vocabulary logits")
+    fused_logits: bool = Field(
+        default=True,
+        description="TRL's trainer projects through the LM head in tiles (add_fused_lm_head: SFT, DPO, "
+        "KTO, GRPO, RLOO); false where it takes the model's whole logits (ORPO, CPO/SimPO, PPO)",
+    )
     packing: bool = Field(default=False, description="the trainer packs sequences (TRL packing)")
     sequence_parallel: bool = Field(
         default=False, description="one sequence can be split over GPUs (Ulysses / context parallelism)"

@@ -25,6 +25,11 @@ HF_LOGIT_BYTES = 12.0
 # GRPO/RLOO keep only the completion's logits (`logits_to_keep`) and take per-row bf16
 # log-softmaxes (TRL's selective_log_softmax): 2 saved + 2-4 for the gradient.
 ROLLOUT_LOGIT_BYTES = 6.0
+# TRL's trainers without its fused LM head (ORPO, CPO/SimPO: training.fused_logits false) take the
+# model's bf16 logits (2), a contiguous copy and the cross-entropy's log-softmax over the chosen
+# half (1 + 1 per entry averaged) and every row's bf16 log-softmax (selective_log_softmax: 2), and
+# the backward their bf16 gradient (2): ~8 bytes per entry.
+UNFUSED_TRL_LOGIT_BYTES = 8.0
 # TRL 1.x trainers project through the LM head in tiles of 4,096 tokens x up to 32,768 entries in
 # the compute dtype (trl/kernels/chunked_logprob.py): the logits never exist in full. The function
 # saves the hidden states of the scored tokens (`hidden_states[mask]`, a 16-bit copy) and its
@@ -113,16 +118,24 @@ def eager_attention_bytes(
 
 
 def logit_bytes(
-    shape: Shape, tokens: float, stack: str, rollout: bool = False, head_trained: bool = False
+    shape: Shape,
+    tokens: float,
+    stack: str,
+    rollout: bool = False,
+    head_trained: bool = False,
+    fused: bool = True,
 ) -> float:
-    """Memory for the language-model head's logits and loss at their peak."""
+    """Memory for the language-model head's logits and loss at their peak; `fused`: whether the
+    objective's TRL trainer runs the fused LM head (its card's training.fused_logits)."""
     if shape.architecture == "encoder" or tokens == 0:
         return 0.0
     vocab, hidden = shape.vocab, shape.hidden
     gradient_of_hidden = 2.0 * hidden * tokens
+    capped = SOFTCAPPED_LOGIT_BYTES if shape.logit_softcapping else 0.0
     if stack == "hf":
-        capped = SOFTCAPPED_LOGIT_BYTES if shape.logit_softcapping else 0.0
         return ((ROLLOUT_LOGIT_BYTES if rollout else HF_LOGIT_BYTES) + capped) * vocab * tokens
+    if stack == "trl" and not fused:
+        return ((ROLLOUT_LOGIT_BYTES if rollout else UNFUSED_TRL_LOGIT_BYTES) + capped) * vocab * tokens
     if stack == "trl":
         tile = min(tokens, FUSED_TILE_TOKENS) * min(vocab, FUSED_TILE_VOCAB) * FUSED_TILE_BYTES
         head = FUSED_HEAD_GRADIENT_BYTES * vocab * hidden if head_trained else 0.0

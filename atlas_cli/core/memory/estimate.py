@@ -190,12 +190,13 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
     gpu += _merged_experts_bytes(model, shape, s)
     if s.objective.training.scalar_head:
         return gpu, 0.0, host  # no vocabulary logits
+    fused = s.objective.training.fused_logits
     if s.objective.online:
         completion = completion_length(s.seq_len) * s.batch_size
-        return gpu, logit_bytes(shape, completion, s.stack, rollout=True), host
+        return gpu, logit_bytes(shape, completion, s.stack, rollout=True, fused=fused), host
     info = MEMORY_MODELS[model]
     head_trained = not info.frozen_base and not info.subset
-    return gpu, logit_bytes(shape, tokens, s.stack, head_trained=head_trained), host
+    return gpu, logit_bytes(shape, tokens, s.stack, head_trained=head_trained, fused=fused), host
 
 
 def _merged_experts_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:
