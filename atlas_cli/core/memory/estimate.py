@@ -11,7 +11,7 @@ from atlas_cli.core.memory.activations import (
     layer_bytes_per_token,
     logit_bytes,
 )
-from atlas_cli.core.memory.parallel import loads_whole_base, place, resolved_sharding
+from atlas_cli.core.memory.parallel import loads_whole_base, place, resolved_sharding, zero2_step_bytes
 from atlas_cli.core.memory.params import PARTIAL_TRAINABLE_SHARE
 from atlas_cli.core.memory.states import (
     ModelStates,
@@ -95,6 +95,8 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     rest = placed.weights + placed.gradients + placed.optimizer + activations + buffers
     if s.stack == "unsloth" and s.capacity_gb is not None:
         logits = _unsloth_loss(logits, rest, s.capacity_gb * GB)
+    # ZeRO-2's optimizer step holds an fp32 copy of the gradients once the activations are gone.
+    buffers += max(0.0, zero2_step_bytes(states.trainable, s) - (activations + logits))
     if loads_whole_base(model, s):
         # Loading is the peak where the whole quantized base exceeds the training pass.
         buffers += max(0.0, frozen_base_bytes(model, shape, s) - (rest + logits))

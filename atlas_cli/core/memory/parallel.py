@@ -33,10 +33,14 @@ from typing import NamedTuple
 from atlas_cli.core.estimates import EstimateSettings
 from atlas_cli.core.memory.states import ModelStates, frozen_base_bytes, unquantized_bytes, weight_bytes
 from atlas_cli.core.shapes import Shape
+from atlas_cli.kb.vocabulary import PRECISIONS
 
 GATHERED_LAYERS = 2  # FSDP limit_all_gathers: the current layer and the prefetched next
 DDP_BUCKET_BYTES = 2 * 25 * 2**20  # two 25 MB gradient buckets in flight
 HOST_BUFFER_FACTOR = 1.5  # DeepSpeed's additional_buffer_factor for CPU-side states
+# ZeRO-2's optimizer step: this GPU's 16-bit gradients flattened (2) and cast to fp32 (4) per
+# trained parameter in its shard (zero2_step_bytes).
+ZERO2_STEP_BYTES = 6.0
 
 
 class Placement(NamedTuple):
@@ -75,6 +79,17 @@ def loads_whole_base(model: str, s: EstimateSettings) -> bool:
     run of Llama-2-70B on 2 GPUs measures 36.6 GB per GPU, the whole 4-bit model
     (docs/source/accelerate/deepspeed.md). With parameter offload the base loads to CPU RAM."""
     return model == "qlora" and s.sharding == "zero3" and s.offload != "params" and s.gpus > 1
+
+
+def zero2_step_bytes(trainable: float, s: EstimateSettings) -> float:
+    """DeepSpeed ZeRO-2's optimizer step flattens this GPU's share of the 16-bit gradients and casts
+    it to fp32 for the fp32 master weights (stage_1_and_2.py: `flatten_dense_tensors_aligned(
+    averaged_gradients).to(single_partition_of_fp32_groups.dtype)`), after the backward has freed
+    the activations: a peak of its own where the shard is large (full fine-tuning on few GPUs).
+    With optimizer offload the fp32 copy is in CPU RAM."""
+    if s.sharding != "zero2" or s.offload != "none" or not PRECISIONS[s.precision].master_copy:
+        return 0.0
+    return trainable * ZERO2_STEP_BYTES / s.gpus
 
 
 def place(states: ModelStates, shape: Shape, model: str, s: EstimateSettings) -> Placement:
