@@ -165,3 +165,8 @@ def test_a_four_way_bridge_keeps_four_h200_nvl_on_nvlink(catalog: Catalog) -> No
     four, eight = (resolve_hardware(catalog, "h200-nvl", None, n).device for n in (4, 8))
     assert four is not None and eight is not None
     assert four.link_gbs == 450 and eight.link_gbs == 44.0
+    # A40s and RTX 2080 Tis are bridged in pairs too: four of them ring over PCIe.
+    for gpu, pair_gbs, pcie in (("a40", 56.25, 25.0), ("rtx-2080-ti", 50.0, 12.0)):
+        pair, ring = (resolve_hardware(catalog, gpu, None, n).device for n in (2, 4))
+        assert pair is not None and ring is not None
+        assert (pair.link_gbs, ring.link_gbs) == (pair_gbs, pcie)

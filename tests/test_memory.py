@@ -425,8 +425,24 @@ def test_trls_fused_head_keeps_the_hidden_states_and_their_fp32_gradient() -> No
     llama, tokens = model("llama-3.1-8b"), 131_072
     tile = 4096 * 32_768 * 2
     assert act.logit_bytes(llama, tokens, "trl") == tile + 8 * 4096 * tokens
-    trained = act.logit_bytes(llama, tokens, "trl", head_trained=True)
+    trained = act.logit_bytes(llama, tokens, "trl", head_gradient=act.FUSED_HEAD_GRADIENT_BYTES)
     assert trained - act.logit_bytes(llama, tokens, "trl") == 6 * 128_256 * 4096
+
+
+def test_fused_heads_build_the_trained_heads_gradient_in_every_objective() -> None:
+    """GRPO and RLOO run the same fused head as SFT and DPO: full fine-tuning builds the head's
+    weight gradient there too, in fp32 and cast (6 bytes per weight), or in fp32 alone where the
+    weights are fp32 (mixed precision without ZeRO: 4)."""
+    llama = model("llama-3.1-8b")
+    head = 128_256 * 4096 / GB
+    for objective in ("grpo", "dpo"):
+        sharded = cfg(objective=objective, stack="trl", gpus=8, sharding="zero3")
+        full = estimate("full-ft", "full", llama, sharded).breakdown["logits_gb"]
+        lora = estimate("lora", "lora", llama, sharded).breakdown["logits_gb"]
+        assert full - lora == pytest.approx(6 * head, abs=0.02)
+    fp32 = estimate("full-ft", "full", llama, cfg(objective="sft", stack="trl")).breakdown["logits_gb"]
+    frozen = estimate("lora", "lora", llama, cfg(objective="sft", stack="trl")).breakdown["logits_gb"]
+    assert fp32 - frozen == pytest.approx(4 * head, abs=0.02)
 
 
 def test_orpo_and_simpo_hold_whole_logits_even_with_trl() -> None:
@@ -541,7 +557,7 @@ def test_sharding_strategies() -> None:
     assert zero2.breakdown["optimizer_gb"] == pytest.approx(one.breakdown["optimizer_gb"] / 8, abs=0.01)
     assert zero3.breakdown["weights_gb"] == pytest.approx(one.breakdown["weights_gb"] / 8, abs=0.01)
     # DDP's own buffers: the gradient buckets, beside autocast's copies of the fp32 weights
-    buckets = ddp.breakdown["buffers_gb"] - autocast_copies("full", llama.params, ddp.settings) / GB
+    buckets = ddp.breakdown["buffers_gb"] - autocast_copies("full", llama, llama.params, ddp.settings) / GB
     # ZeRO-2's bucket, beside its optimizer step's fp32 gradient shard (the activations it outlives)
     step = zero2_step_bytes(llama.params, zero2.settings) / GB
     zero2_bucket = (
@@ -566,6 +582,8 @@ def test_trl_trains_a_4_bit_models_adapters_in_bf16() -> None:
     assert trl.breakdown["optimizer_gb"] == pytest.approx(4 * adapters / GB, abs=0.01)
     assert hf.breakdown["optimizer_gb"] == pytest.approx(8 * adapters / GB, abs=0.01)
     assert lora.breakdown["gradients_gb"] == pytest.approx(4 * adapters / GB, abs=0.01)
+    orpo = estimate("qlora", "qlora", llama, cfg(stack="trl", objective="orpo"))  # trl.experimental's
+    assert orpo.breakdown["gradients_gb"] == pytest.approx(4 * adapters / GB, abs=0.01)
 
 
 def test_zero2s_optimizer_step_holds_an_fp32_copy_of_its_gradient_shard() -> None:
@@ -587,16 +605,19 @@ def test_zero2s_optimizer_step_holds_an_fp32_copy_of_its_gradient_shard() -> Non
 def test_autocast_copies_of_fp32_weights_count_while_gradients_accumulate() -> None:
     """Mixed precision without ZeRO trains fp32 weights, and autocast keeps a 16-bit copy of each
     through the forward; with gradient accumulation the gradients of earlier micro-steps are held
-    then. ZeRO casts the weights itself; pure bf16 has nothing to cast; a frozen base's adapters
-    are tiny."""
-    llama = model("llama-3.2-3b")
+    then. Only weights a linear layer or matmul casts are copied: not the embedding lookup, nor the
+    LM head TRL's fused head reads in slices. ZeRO casts the weights itself; pure bf16 has nothing
+    to cast; a frozen base's adapters are tiny."""
+    llama = model("llama-3.2-3b")  # tied: its embedding matrix is its LM head
 
     def buffers(method: str, memory_model: str, **changes: Any) -> float:
         return estimate(method, memory_model, llama, cfg(**changes)).breakdown["buffers_gb"]
 
-    copies = 2 * llama.params / GB
+    copies = 2 * llama.params / GB  # every weight, the head's linear included
     assert buffers("full-ft", "full") == pytest.approx(copies, abs=0.1)
-    assert autocast_copies("full", llama.params, cfg(gpus=2, sharding="zero2")) == 0
+    head = 2 * llama.vocab * llama.hidden / GB
+    assert buffers("full-ft", "full", stack="trl") == pytest.approx(copies - head, abs=0.1)
+    assert autocast_copies("full", llama, llama.params, cfg(gpus=2, sharding="zero2")) == 0
     assert buffers("full-ft", "full", precision="pure-bf16") < 1
     assert buffers("lora", "lora") < 1
 

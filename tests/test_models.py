@@ -118,6 +118,9 @@ def test_soft_capping_is_read_from_the_config() -> None:
     assert gemma2.attention_softcapping and gemma2.logit_softcapping
     gemma3 = parsed("google--gemma-3-1b-it.json").model
     assert not gemma3.attention_softcapping and not gemma3.logit_softcapping
+    config = {**fixture("google--gemma-2-9b-it.json"), "attn_logit_softcapping": None}
+    uncapped = parse_config(config, "google/gemma-2-9b-it", "x").model  # null: transformers caps nothing
+    assert not uncapped.attention_softcapping and uncapped.logit_softcapping
 
 
 def test_qwen2_biases_are_on_q_k_v_only() -> None:

@@ -890,6 +890,8 @@ def test_plans_over_the_limits_are_left_out_for_that_reason(run: Runner) -> None
     text = " ".join(ok(run("recommend", *args, "--budget-usd", "100", "--max-hours", "10")).stdout.split())
     assert "full-ft, partial-ft" in text and "— over --max-hours/--budget-usd" in text
     assert "excluded by a rule" not in text
+    budget = " ".join(ok(run("recommend", *args, "--budget-usd", "100")).stdout.split())
+    assert "— over --budget-usd (" in budget  # only the limit given
 
 
 def test_the_limits_note_names_only_plans_the_limits_excluded(run: Runner) -> None:

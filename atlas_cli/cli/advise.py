@@ -383,8 +383,8 @@ def _suggest_liger(plain: "Recommendation", liger: "Recommendation") -> None:
     if not set(liger.plans[0].pipeline) <= set(SUPERVISED_STAGES):
         return  # the recipes write Liger for supervised stages only
     message = t(
-        "note: with Liger Kernel's fused loss (--stack liger, which this trainer's YAML turns on) plan "
-        "1 would be {liger} instead of {plain}; rerun with --stack liger to write that one",
+        "note: with Liger Kernel's fused loss (which this trainer's YAML enables when given --stack "
+        "liger) plan 1 would be {liger} instead of {plain}; rerun with --stack liger to write that one",
         liger=liger.plans[0].name,
         plain=plain.plans[0].name,
     )

@@ -197,6 +197,11 @@ class _Reader:
     def has(self, key: str) -> bool:
         return self.config.get(key) is not None or self.defaults.get(key) is not None
 
+    def given(self, key: str) -> Any:
+        """The config's value, an explicit null included (a cap of null is no cap); the class
+        default only where the key is absent."""
+        return self.config[key] if key in self.config else self.defaults.get(key)
+
     def raw(self, key: str) -> Any:
         value = self.config.get(key)
         return self.defaults.get(key) if value is None else value
@@ -366,8 +371,8 @@ def _decoder(r: _Reader, model_type: str, known: bool, warnings: list[str]) -> d
         "moe": moe,
         "latent_attention": _latent_attention(r),
         "eager_attention": model_type in EAGER_ATTENTION_TYPES,
-        "attention_softcapping": r.has("attn_logit_softcapping"),
-        "logit_softcapping": r.has("final_logit_softcapping"),
+        "attention_softcapping": r.given("attn_logit_softcapping") is not None,
+        "logit_softcapping": r.given("final_logit_softcapping") is not None,
         "context_length": r.optional("max_position_embeddings"),
     }
 

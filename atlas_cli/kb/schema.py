@@ -306,6 +306,11 @@ class Training(Strict):
         description="TRL's trainer projects through the LM head in tiles (add_fused_lm_head: SFT, DPO, "
         "KTO, GRPO, RLOO); false where it takes the model's whole logits (ORPO, CPO/SimPO, PPO)",
     )
+    bf16_quantized_adapters: bool = Field(
+        default=True,
+        description="TRL's trainer casts a 4-bit model's trainable parameters to bf16 (SFT, DPO, KTO, "
+        "GRPO, RLOO, reward); false where PEFT's fp32 adapters stay (ORPO, CPO/SimPO, PPO)",
+    )
     packing: bool = Field(default=False, description="the trainer packs sequences (TRL packing)")
     sequence_parallel: bool = Field(
         default=False, description="one sequence can be split over GPUs (Ulysses / context parallelism)"

@@ -177,7 +177,7 @@ def excluded_lines(rec: Recommendation) -> list[str]:
         if hits:
             reason = hits[0].because
         elif plan.over_limit is not None:
-            reason = t("over --max-hours/--budget-usd (the notes say what would fit)")
+            reason = t("over {limits} (the notes say what would fit)", limits=_limits(rec))
         else:
             reason = t("excluded by a rule")
         reasons.setdefault(reason, []).append(plan.method)
@@ -185,6 +185,12 @@ def excluded_lines(rec: Recommendation) -> list[str]:
         t("Left out: {methods} — {reason}", methods=", ".join(methods), reason=reason)
         for reason, methods in reasons.items()
     ]
+
+
+def _limits(rec: Recommendation) -> str:
+    """The limits the profile sets, as their options."""
+    given = {"--max-hours": rec.profile.get("max_hours"), "--budget-usd": rec.profile.get("budget_usd")}
+    return "/".join(name for name, value in given.items() if value is not None)
 
 
 SCORE_NOTE = N_(

@@ -36,7 +36,7 @@ UNFUSED_TRL_LOGIT_BYTES = 8.0
 # backward builds their gradient in fp32 and casts it (2 + 4 + 2 bytes per hidden value); a
 # trained LM head gets its weight's gradient the same way (4 + 2 per weight).
 FUSED_TILE_TOKENS, FUSED_TILE_VOCAB, FUSED_TILE_BYTES = 4096, 32_768, 2.0
-FUSED_HIDDEN_BYTES, FUSED_HEAD_GRADIENT_BYTES = 8.0, 6.0
+FUSED_HIDDEN_BYTES, FUSED_HEAD_GRADIENT_BYTES, FUSED_FP32_GRADIENT_BYTES = 8.0, 6.0, 4.0
 # Unsloth's chunked cross-entropy sizes each chunk's fp32 logits to min(4 GiB, half the free
 # memory) (unsloth_zoo fused_losses); 1 GiB stands for that on a GPU that is nearly full.
 UNSLOTH_CHUNK_BYTES = 2**30
@@ -122,11 +122,12 @@ def logit_bytes(
     tokens: float,
     stack: str,
     rollout: bool = False,
-    head_trained: bool = False,
+    head_gradient: float = 0.0,
     fused: bool = True,
 ) -> float:
     """Memory for the language-model head's logits and loss at their peak; `fused`: whether the
-    objective's TRL trainer runs the fused LM head (its card's training.fused_logits)."""
+    objective's TRL trainer runs the fused LM head (its card's training.fused_logits);
+    `head_gradient`: bytes per LM-head weight its fused backward builds (0: the head is frozen)."""
     if shape.architecture == "encoder" or tokens == 0:
         return 0.0
     vocab, hidden = shape.vocab, shape.hidden
@@ -138,8 +139,7 @@ def logit_bytes(
         return ((ROLLOUT_LOGIT_BYTES if rollout else UNFUSED_TRL_LOGIT_BYTES) + capped) * vocab * tokens
     if stack == "trl":
         tile = min(tokens, FUSED_TILE_TOKENS) * min(vocab, FUSED_TILE_VOCAB) * FUSED_TILE_BYTES
-        head = FUSED_HEAD_GRADIENT_BYTES * vocab * hidden if head_trained else 0.0
-        return tile + FUSED_HIDDEN_BYTES * hidden * tokens + head
+        return tile + FUSED_HIDDEN_BYTES * hidden * tokens + head_gradient * vocab * hidden
     if stack == "liger":
         # LigerFusedLinearCrossEntropy: chunks about as large as the hidden states, gradient in place.
         return 2 * gradient_of_hidden

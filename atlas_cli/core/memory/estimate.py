@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from atlas_cli.core.estimates import Breakdown, Estimate, EstimateSettings, Fit, Host
 from atlas_cli.core.memory.activations import (
+    FUSED_FP32_GRADIENT_BYTES,
+    FUSED_HEAD_GRADIENT_BYTES,
     activation_bytes,
     eager_attention_bytes,
     kv_cache_bytes,
@@ -91,7 +93,7 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     colocated = served_by_vllm(model, s) and not shared and s.capacity_gb is not None
     vllm = vllm_share(model, shape, s) * (s.capacity_gb or 0.0) * GB if colocated else None
     buffers = placed.buffers + _generation(shape, s, training_peak, gathered, vllm, shared)
-    buffers += autocast_copies(model, states.trainable, s)
+    buffers += autocast_copies(model, shape, states.trainable, s)
     rest = placed.weights + placed.gradients + placed.optimizer + activations + buffers
     if s.stack == "unsloth" and s.capacity_gb is not None:
         logits = _unsloth_loss(logits, rest, s.capacity_gb * GB)
@@ -105,18 +107,44 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     return _finish(method_id, model, shape, s, states.trainable, parts, ALLOCATOR_SLACK, host)
 
 
-def autocast_copies(model: str, trainable: float, s: EstimateSettings) -> float:
-    """Mixed precision without ZeRO or FSDP trains fp32 weights (the Python recipes load them so;
-    LLaMA-Factory's cast_trainable_params_to_fp32) and autocast keeps the 16-bit copy of each
-    weight it casts until the forward ends (torch.amp's weight cache), while the gradients of the
-    micro-steps before it are held: with gradient accumulation (micro-batch x GPUs under the usual
-    16 sequences per step, nearly always) that forward is the peak, 2 bytes per trained weight
-    above the backward's states; counted always, so that memory never falls as the micro-batch
-    grows. ZeRO and FSDP cast the weights themselves; GaLore's per-layer updates hold no gradient."""
-    info = MEMORY_MODELS[model]
-    if info.frozen_base or info.subset or s.galore_layerwise or s.sharding != "ddp":
+def fp32_trained_weights(model: str, s: EstimateSettings) -> bool:
+    """Whether the trained weights sit in fp32 on the GPU: mixed precision without ZeRO or FSDP,
+    which cast the weights themselves. The Python recipes load full fine-tuning in fp32 and upcast
+    partial fine-tuning's trained layers; LLaMA-Factory does both (cast_trainable_params_to_fp32)."""
+    mixed = PRECISIONS[s.precision].master_copy
+    # GaLore is sized with 16-bit weights and no master copy of its projected matrices, as its
+    # paper's memory figures are: nothing for autocast to copy.
+    return mixed and s.sharding == "ddp" and not MEMORY_MODELS[model].frozen_base and model != "galore"
+
+
+def fused_head(s: EstimateSettings) -> bool:
+    """TRL's fused LM head runs the loss (the trl stack, for an objective whose trainer has it)."""
+    return s.stack == "trl" and s.objective.training.fused_logits
+
+
+def autocast_copies(model: str, shape: Shape, trainable: float, s: EstimateSettings) -> float:
+    """Autocast keeps the 16-bit copy of each fp32 weight a linear layer or matmul casts until the
+    forward ends (torch.amp's weight cache; not the embedding lookup, nor the LM head TRL's fused
+    head reads in slices), while the gradients of the micro-steps before it are held: with gradient
+    accumulation (micro-batch x GPUs under the usual 16 sequences per step, nearly always) that
+    forward is the peak, 2 bytes per cast weight above the backward's states; counted always, so
+    that memory never falls as the micro-batch grows."""
+    if not fp32_trained_weights(model, s):
         return 0.0
-    return trainable * AUTOCAST_COPY_BYTES if PRECISIONS[s.precision].master_copy else 0.0
+    subset = MEMORY_MODELS[model].subset  # trained layers, not the embeddings
+    cast = trainable if subset else max(0.0, trainable - shape.embedding_params)
+    if not subset and shape.architecture != "encoder" and not fused_head(s):
+        cast += shape.vocab * shape.hidden  # the LM head's linear
+    return cast * AUTOCAST_COPY_BYTES
+
+
+def _head_gradient_bytes(model: str, s: EstimateSettings) -> float:
+    """Per LM-head weight, the gradient TRL's fused head builds in fp32 and casts to the weight's
+    dtype (a no-op for fp32 weights); 0 when the head is frozen."""
+    info = MEMORY_MODELS[model]
+    if info.frozen_base or info.subset:
+        return 0.0
+    return FUSED_FP32_GRADIENT_BYTES if fp32_trained_weights(model, s) else FUSED_HEAD_GRADIENT_BYTES
 
 
 def sampled_at_once(s: EstimateSettings) -> int:
@@ -192,13 +220,15 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
     gpu += _merged_experts_bytes(model, shape, s)
     if s.objective.training.scalar_head:
         return gpu, 0.0, host  # no vocabulary logits
-    fused = s.objective.training.fused_logits
+    fused, head = s.objective.training.fused_logits, _head_gradient_bytes(model, s)
     if s.objective.online:
         completion = completion_length(s.seq_len) * s.batch_size
-        return gpu, logit_bytes(shape, completion, s.stack, rollout=True, fused=fused), host
-    info = MEMORY_MODELS[model]
-    head_trained = not info.frozen_base and not info.subset
-    return gpu, logit_bytes(shape, tokens, s.stack, head_trained=head_trained, fused=fused), host
+        return (
+            gpu,
+            logit_bytes(shape, completion, s.stack, rollout=True, head_gradient=head, fused=fused),
+            host,
+        )
+    return gpu, logit_bytes(shape, tokens, s.stack, head_gradient=head, fused=fused), host
 
 
 def _merged_experts_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:

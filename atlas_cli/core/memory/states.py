@@ -61,10 +61,11 @@ def optimizer_bytes(optimizer: str, precision: str, adapter: bool = False) -> fl
 
 def adapter_bytes(model: str, s: EstimateSettings) -> float:
     """Bytes per adapter weight, and per gradient: fp32 (PEFT's autocast_adapter_dtype=True), or
-    bf16 where TRL's trainers cast a quantized model's trainable parameters to bf16, as the QLoRA
+    bf16 where TRL's trainer casts a quantized model's trainable parameters to bf16, as the QLoRA
     paper recommends (trl/trainer/sft_trainer.py, and the DPO, KTO, GRPO, RLOO and reward
-    trainers: `param.data.to(torch.bfloat16)` for a quantized model)."""
-    return 2.0 if model == "qlora" and s.stack == "trl" else ADAPTER_BYTES
+    trainers: `param.data.to(torch.bfloat16)`; the objective card's bf16_quantized_adapters)."""
+    cast = model == "qlora" and s.stack == "trl" and s.objective.training.bf16_quantized_adapters
+    return 2.0 if cast else ADAPTER_BYTES
 
 
 def adapter_optimizer_bytes(model: str, s: EstimateSettings) -> float:

@@ -71,13 +71,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os$imports
+import os
+import sys$imports
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from openai import OpenAI
 
-MAX_NEW_TOKENS = 256  # room left for the answer: an example value, not tuned
+# Room left for the answer: an example value, not tuned. A reasoning model spends it on its
+# reasoning too: raise it (--max-new-tokens) if answers come back empty.
+MAX_NEW_TOKENS = 256
 # Every prompt token is billed: an example budget, well inside any current model's window.
 CONTEXT_TOKENS = 8192
 CHARS_PER_TOKEN = 4  # English text, roughly: the provider counts exactly and bills what it counts
@@ -133,7 +136,10 @@ def generate(generator: Hosted, prompt: str, max_new_tokens: int) -> str:
         messages=[{"role": "user", "content": prompt}],
         max_completion_tokens=max_new_tokens,
     )
-    return (response.choices[0].message.content or "").strip()
+    answer = (response.choices[0].message.content or "").strip()
+    if not answer:
+        print("No text came back: a reasoning model may have spent --max-new-tokens.", file=sys.stderr)
+    return answer
 
 
 def token_count(generator: Hosted, text: str) -> int:
