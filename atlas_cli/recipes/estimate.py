@@ -35,15 +35,15 @@ from atlas_cli.core.throughput.workload import (
 )
 from atlas_cli.i18n import N_
 from atlas_cli.kb.catalog import Catalog, Objective
-from atlas_cli.recipes.settings import ESTIMATOR_OPTIMIZER, ONLINE_STAGES, Recipe, Setting, recipe_hardware
+from atlas_cli.recipes.settings import ESTIMATOR_OPTIMIZER, Recipe, Setting, recipe_hardware
 
 NOMINAL_EXAMPLES = 1_000
 
 
-def _global_source(stage: str, batch: int, replicas: int, accumulation: int) -> str:
+def _global_source(objective: Objective, batch: int, replicas: int, accumulation: int) -> str:
     """Where the accumulation comes from: the sequences each optimizer step takes, multiplied out."""
     steps = f"{batch} per device x {replicas} GPU(s) x {accumulation} = {batch * replicas * accumulation}"
-    if stage in ONLINE_STAGES:
+    if objective.online:
         return (
             f"completions per optimizer step: {steps}; online RL samples {SAMPLED_PER_GPU} per GPU, "
             "growing with the GPUs as RL runs are scaled (ft-atlas's time estimate assumes the same)"
@@ -186,7 +186,7 @@ def _sized_stage(
 
 def _set_accumulation(recipe: Recipe, objective: Objective, batch: int, replicas: int) -> None:
     accumulation = _accumulation(recipe, objective, batch, replicas)
-    source = _global_source(objective.id, batch, replicas, accumulation)
+    source = _global_source(objective, batch, replicas, accumulation)
     recipe.set(f"grad_accum.{objective.id}", Setting(accumulation, source))
 
 
@@ -197,7 +197,7 @@ def _accumulation(recipe: Recipe, objective: Objective, batch: int, replicas: in
     stage = objective.id
     accumulation = accumulation_steps(objective, replicas, batch, _workload(recipe, stage))
     generations = recipe.settings.get(f"{stage}.num_generations")
-    if stage in ONLINE_STAGES and generations is not None and isinstance(generations.value, int):
+    if objective.online and generations is not None and isinstance(generations.value, int):
         while (batch * replicas * accumulation) % generations.value:
             accumulation += 1
     return accumulation

@@ -109,7 +109,6 @@ HOPPER_ATTENTION = {"gpt_oss": "kernels-community/vllm-flash-attn3"}
 # (GptOssPreTrainedModel._compatible_flash_implementations leaves it out).
 NO_FLASH_ATTENTION_2 = frozenset({"gpt_oss"})
 FLEX_ATTENTION = "flex_attention"
-ONLINE_STAGES = ("grpo", "rloo")
 
 # A held-out evaluation set for the offline objectives (online RL scores its own generations):
 # a share of each stage's rows, at least EVAL_ROWS[0] (fewer tell nothing) and at most
@@ -144,6 +143,8 @@ class Recipe:
     hub_id: str | None
     model: LlmModel | None
     stages: tuple[str, ...]
+    # The stages whose objective samples its own completions (the cards' training.online).
+    online_stages: frozenset[str] = frozenset()
     trainer: str = "python"
     stack: str = "hf"
     settings: dict[str, Setting] = field(default_factory=dict)
@@ -222,7 +223,7 @@ class Recipe:
 
     def evaluates(self, stage: str) -> bool:
         """Whether the stage holds rows out to evaluate on (online RL scores its own generations)."""
-        return self.has("eval.share") and stage not in ONLINE_STAGES
+        return self.has("eval.share") and stage not in self.online_stages
 
     def stage_value(self, key: str, stage: str) -> Any:
         """A per-stage setting (batch.kto, grad_accum.sft, epochs.dpo, lr.sft)."""
@@ -293,6 +294,7 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
         hub_id=hub_id,
         model=model,
         stages=plan.pipeline,
+        online_stages=frozenset(s for s in plan.pipeline if catalog.objectives[s].online),
         notes=notes,
     )
 
@@ -375,7 +377,7 @@ def _evaluation(recipe: Recipe) -> None:
     """The share of each offline stage's rows held out (eval.share: of the profile's --examples
     when given; the Python script applies EVAL_ROWS to the rows it reads) and how often they are
     evaluated (eval.every: a share of the training steps)."""
-    if all(stage in ONLINE_STAGES for stage in recipe.stages):
+    if all(stage in recipe.online_stages for stage in recipe.stages):
         return
     examples = recipe.profile.get("examples")
     share = EVAL_SHARE
@@ -691,7 +693,7 @@ def _stage_settings(catalog: Catalog, recipe: Recipe, stage: str) -> None:
         prefix = "cpt" if stage == "continued-pretraining" else stage
         recipe.set(f"{prefix}.{key}", kb_value(catalog.methods.get(stage), key))
     estimate = recipe.plan.estimate
-    if stage in ONLINE_STAGES and estimate is not None:
+    if stage in recipe.online_stages and estimate is not None:
         # The memory estimate sized the completion within --seq-len: sample what it sized.
         seq_len = estimate.settings.seq_len
         source = f"the plan's memory estimate: {seq_len} tokens less a prompt of up to {MAX_PROMPT}"

@@ -25,7 +25,6 @@ from atlas_cli.recipes.settings import (
     FLASH_ATTENTION,
     FUSED_LM_HEAD_TRL,
     MINIMUM_VERSIONS,
-    ONLINE_STAGES,
     VISION_MODULES,
     WRITTEN_FOR,
     Recipe,
@@ -579,7 +578,7 @@ def _stage_constants(recipe: Recipe) -> list[str]:
     stages = recipe.stages
     options = {s: _option(s, i == 0) for i, s in enumerate(stages)}
     trainers = ", ".join(f"{literal(s)}: ({TRL_STAGES[s][0]}, {TRL_STAGES[s][1]})" for s in stages)
-    online = [s for s in stages if s in ONLINE_STAGES]
+    online = [s for s in stages if s in recipe.online_stages]
     extras = (
         "{" + ", ".join(f"{literal(s)}: {{'reward_funcs': [reward_matches_solution]}}" for s in online) + "}"
     )
@@ -780,7 +779,7 @@ def _training_notes(recipe: Recipe) -> None:
 
 
 def _online(recipe: Recipe) -> bool:
-    return any(s in ONLINE_STAGES for s in recipe.stages)
+    return bool(recipe.online_stages)
 
 
 def _run_stage(online: bool, sft: bool, evaluated: bool) -> str:
