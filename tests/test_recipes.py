@@ -1521,6 +1521,8 @@ def test_llamafactory_galore_uses_an_optimizer_its_galore_builder_takes() -> Non
     case = case_named("galore-sft-decoder")
     (doc,) = yaml_documents(render(case, "llamafactory"))
     assert doc["use_galore"] is True and doc["optim"] in ("adamw_torch", "adamw_bnb_8bit")
+    # bf16 weights, as GaLore is sized: without pure_bf16 LLaMA-Factory casts them to fp32
+    assert doc["pure_bf16"] is True
     (ax,) = yaml_documents(render(case, "axolotl"))
     assert ax["optimizer"].startswith("galore_adamw")
 

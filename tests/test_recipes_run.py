@@ -543,3 +543,14 @@ def test_online_rl_leaves_out_prompts_past_their_share_of_max_length(
     only_long = _write(tmp_path / "long.jsonl", [long])
     with pytest.raises(SystemExit, match="every prompt is longer than 24 tokens"):
         recipe["within_prompt_budget"](recipe["load_rows"](only_long), tokenizer, args, "grpo")
+
+
+def test_galore_weights_load_in_bf16_as_its_estimate_sizes_them(tmp_path: Path) -> None:
+    """GaLore is sized with 16-bit weights and no fp32 copy of its projected matrices (as its
+    paper trains); the recipe loaded them in fp32 under bf16 mixed precision, twice the weights'
+    memory and autocast's copies on top (a review). Full fine-tuning keeps fp32 weights."""
+    rec = recommend(gpu="a100-40gb", model="llama-3.1-8b", goal="adapt", data_kind="text", examples="5m")
+    for method, dtype in (("galore", torch.bfloat16), ("full-ft", torch.float32)):
+        rank = rank_of(rec, method, ("continued-pretraining",))
+        recipe = load_recipe(Case(method, rec, rank), tmp_path)
+        assert recipe["load_dtype"]("bf16") == dtype, method

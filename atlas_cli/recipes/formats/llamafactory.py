@@ -247,7 +247,11 @@ def _lf_train(recipe: Recipe, stage: str, ds_file: str | None) -> dict[str, Any]
         values["eval_strategy"] = "steps"
         values["eval_steps"] = recipe.value("eval.every")
     values.update(precision_keys(recipe))
-    if recipe.value("precision") == "pure-bf16":
+    # GaLore is sized with bf16 weights and no fp32 copy of its projected matrices, as its paper
+    # trains and LLaMA-Factory's GaLore examples run it; without pure_bf16 LLaMA-Factory would cast
+    # every trained weight to fp32 (cast_trainable_params_to_fp32).
+    galore_bf16 = recipe.memory_model == "galore" and recipe.value("precision") == "bf16"
+    if recipe.value("precision") == "pure-bf16" or galore_bf16:
         values["pure_bf16"] = True
     if recipe.has("optim_args"):
         values["optim_args"] = recipe.value("optim_args")

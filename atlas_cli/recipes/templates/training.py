@@ -132,12 +132,14 @@ LOAD_DTYPE = '''
 def load_dtype(precision: str) -> torch.dtype:
     """The dtype the weights are loaded in. Frozen weights (PEFT, partial fine-tuning) sit in 16 bits,
     as the memory estimate assumes; weights that all train stay in fp32 for mixed precision, which
-    keeps an fp32 master copy (pure-bf16 drops it)."""
+    keeps an fp32 master copy (pure-bf16 drops it). GaLore's stay in bf16: its optimizer keeps no
+    fp32 copy of the projected matrices, as the GaLore paper trains them and the estimate sizes."""
     if precision == "fp32":
         return torch.float32
     if precision == "fp16":
         return torch.float16 if FROZEN_BASE else torch.float32
-    return torch.bfloat16 if FROZEN_BASE or precision == "pure-bf16" else torch.float32
+    sixteen_bit = FROZEN_BASE or precision == "pure-bf16" or OPTIM.startswith("galore")
+    return torch.bfloat16 if sixteen_bit else torch.float32
 '''
 
 QUANTIZATION_KWARGS = """
