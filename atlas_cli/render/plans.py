@@ -141,7 +141,7 @@ def time_conditions(plan: Plan) -> str:
 
 
 def _packing(stages: tuple[StageTime, ...]) -> str:
-    """ "packed" or "unpacked", by stage where they differ (SFT packed, then DPO's pairs unpacked)."""
+    """Packed or unpacked, by stage where they differ (SFT packed, then DPO's pairs unpacked)."""
     words = [t("packed") if s.packed else t("unpacked") for s in stages]
     if len(set(words)) == 1:
         return words[0]
