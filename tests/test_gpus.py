@@ -48,6 +48,7 @@ def test_figures_are_given_with_their_sources(catalog: Catalog) -> None:
         ({"reported_memory_mib": 24000}, "sources.reported_memory"),
         ({"tflops_bf16": 71, "tflops_basis": "vendor"}, "sources.tflops"),
         ({"interconnect": {"kind": "nvlink", "gbs": 600}}, "sources.interconnect"),
+        ({"interconnect": {"kind": "nvlink", "host_gbs": 300}}, "sources.host_link"),
         ({"tflops_bf16": 71, "sources": {"tflops": "a datasheet"}}, "go together"),
         ({"interconnect": {"kind": "infiniband"}}, "interconnect.kind"),
         ({"tflops_bf16_measured": 90}, "sources.tflops_measured"),
@@ -151,12 +152,14 @@ def test_bridged_pcie_cards_cross_pcie_beyond_a_pair(catalog: Catalog, gpu: str)
         ("rtx-4060-ti-16gb", 12.5, "PCIe 4.0 x8"),
         ("rtx-5090", 44.0, "PCIe 5.0 x16"),
         ("b200", 25.0, "NVLink 5"),
+        ("gh200", 323.0, "NVLink-C2C"),  # its CPU over NVLink-C2C, measured (nvbandwidth#23)
     ],
 )
 def test_the_host_link_runs_at_its_pcie_generation(catalog: Catalog, gpu: str, gbs: float, link: str) -> None:
     """CPU offload, and collectives between cards without NVLink, cross each card's own PCIe link:
     a T4 (PCIe 3.0) at half a 4090's rate, an RTX 5090 (PCIe 5.0) well above it; a card whose
-    generation is not known (B200) is taken as PCIe 4.0."""
+    generation is not known (B200) is taken as PCIe 4.0; a GH200 reaches its Grace CPU's memory
+    over NVLink-C2C."""
     device = resolve_hardware(catalog, gpu, None, 2).device
     assert device is not None and device.pcie_gbs == gbs and device.link.startswith(link)
 

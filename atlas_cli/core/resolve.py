@@ -180,6 +180,7 @@ def device_of(gpu: Gpu, gpus: int) -> Device | None:
     gen = ASSUMED_PCIE_GEN if link is None or link.pcie_gen is None else link.pcie_gen
     lanes = 16 if link is None else link.pcie_lanes
     pcie = PCIE_X16_GBS[gen] * lanes / 16
+    host = pcie if link is None or link.host_gbs is None else link.host_gbs
     # Collectives over PCIe go through the host on GeForce cards, which have no peer-to-peer.
     through_pcie = t("PCIe {gen}.0 x{lanes}", gen=gen, lanes=lanes)
     if link is not None and link.bridged is not None and gpus > link.bridged:
@@ -197,7 +198,7 @@ def device_of(gpu: Gpu, gpus: int) -> Device | None:
         detail,
         gpu.tflops_bf16_measured,
         gpu.architecture,
-        pcie,
+        host,
     )
 
 

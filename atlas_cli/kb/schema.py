@@ -507,6 +507,13 @@ class Interconnect(Strict):
         "collectives between GPUs without NVLink; null: unknown (PCIe 4.0 is assumed)",
     )
     pcie_lanes: Literal[8, 16] = Field(default=16, description="the host link's lanes")
+    host_gbs: float | None = Field(
+        default=None,
+        ge=1,
+        le=10_000,
+        description="GB/s one way to the CPU's memory over a host link that is not PCIe (GH200's "
+        "NVLink-C2C), as measured; null: the PCIe generation's rate",
+    )
     detail: str | None = None
 
 
@@ -571,10 +578,15 @@ class Gpu(Strict):
     @model_validator(mode="after")
     def _figures_are_sourced(self) -> "Gpu":
         figures = dict(GPU_FIGURES)
-        if self.interconnect is not None and self.interconnect.gbs is not None:
+        link = self.interconnect
+        if link is not None and link.gbs is not None:
             figures["interconnect"] = "interconnect"
+        if link is not None and link.host_gbs is not None:
+            figures["host_link"] = "host_link"
         for figure, key in figures.items():
-            if (figure == "interconnect" or getattr(self, figure) is not None) and not self.sources.get(key):
+            if (
+                figure in ("interconnect", "host_link") or getattr(self, figure) is not None
+            ) and not self.sources.get(key):
                 raise ValueError(f"{figure} needs its source: sources.{key}")
         if (self.tflops_bf16 is None) != (self.tflops_basis is None):
             raise ValueError("tflops_bf16 and tflops_basis go together")

@@ -117,7 +117,7 @@ class Device(NamedTuple):
     link: str  # what the link is, for the assumptions
     matmul_tflops: float | None = None  # the largest dense matmul rate measured, where published
     architecture: str = ""  # data/gpus.yaml architecture: which attention and expert kernels run
-    pcie_gbs: float = PCIE_X16_GBS[ASSUMED_PCIE_GEN]  # to the host, one direction, GB/s
+    pcie_gbs: float = PCIE_X16_GBS[ASSUMED_PCIE_GEN]  # to the host's memory, one direction, GB/s
 
 
 class Work(NamedTuple):
