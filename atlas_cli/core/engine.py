@@ -289,6 +289,17 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
             )
     if profile.examples is None and any(s.plan.kind != "no-training" for s in kept):
         notes.append(t("Give --examples (and --tokens-per-example, --epochs) for training time and cost."))
+    # A provider's service bills a hosted plan: the limits cannot judge it (a review read one as
+    # within --budget-usd).
+    unchecked = [s.plan.name for s in kept if s.plan.runs == "hosted" and s.plan.kind != "no-training"]
+    if unchecked and (profile.max_hours is not None or profile.budget_usd is not None):
+        notes.append(
+            t(
+                "{plans}: the provider's service runs and bills it, so --max-hours/--budget-usd do not "
+                "check it; compare with its price list.",
+                plans=", ".join(unchecked),
+            )
+        )
     # A plan a rule left out (BitFit without biases) is not one the limits excluded.
     over = [s for s in excluded if s.timed.over_limit is not None and not _excluded_by_rule(s)]
     if over:
