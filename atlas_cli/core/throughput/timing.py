@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from atlas_cli.core.memory.estimate import sampled_at_once, served_by_vllm
+from atlas_cli.core.memory.estimate import completion_length, sampled_at_once, served_by_vllm
 from atlas_cli.core.throughput.step import Device, Step, Work, decode_seconds, micro_step
-from atlas_cli.core.throughput.workload import Workload, batches, completion_tokens
+from atlas_cli.core.throughput.workload import Workload, batches, completion_tokens, longest_share
 from atlas_cli.kb.catalog import Objective
 
 # Measured runs took between 0.6x and 1.5x the hours estimated for them (the public calibration
@@ -98,7 +98,10 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: Object
         completion = completion_tokens(objective, length, s.seq_len)
         at_once = sampled_at_once(s)
         rounds = b.prompts_per_gpu * objective.samples_per_prompt / at_once
-        generation = rounds * decode_seconds(work, device, at_once, length - completion, completion)
+        # A batch of completions decodes until its longest is done: longer than the average as the
+        # padded batches are (workload.PADDING_PER_DOUBLING), within the completion budget.
+        longest = min(completion_length(s.seq_len), completion * longest_share(at_once))
+        generation = rounds * decode_seconds(work, device, at_once, length - completion, longest)
     per_update = s.batch_size * s.replicas * b.accumulation
     return StageTime(
         objective,

@@ -99,6 +99,11 @@ def sequences_per_example(objective: Objective) -> int:
     return 2 if objective.training.paired else max(1, objective.samples_per_prompt)
 
 
+def longest_share(count: int) -> float:
+    """The longest of `count` examples (or completions) against their average length."""
+    return 1 + PADDING_PER_DOUBLING * math.log2(count)
+
+
 def completion_tokens(objective: Objective, length: int, seq_len: int) -> int:
     """Tokens sampled per completion by an online objective (0 for the others): the completion's
     share of an average example, within the completion budget of --seq-len."""
@@ -129,7 +134,7 @@ def batches(
         computed = float(per_micro * seq_len)
         micro_steps = tokens / replicas / computed
     else:
-        padded = min(seq_len, length * (1 + PADDING_PER_DOUBLING * math.log2(batch_size)))
+        padded = min(seq_len, length * longest_share(batch_size))
         computed = per_micro * padded
         micro_steps = sequences / replicas / per_micro
     prompts = workload.examples * workload.epochs / replicas if objective.online else 0.0
