@@ -602,6 +602,16 @@ def test_zero2s_optimizer_step_holds_an_fp32_copy_of_its_gradient_shard() -> Non
     assert estimate("lora", "lora", llama, two).breakdown["buffers_gb"] < 1
 
 
+def test_zero2s_step_and_sampling_are_moments_apart() -> None:
+    """Sampling's memory (before the training pass) and ZeRO-2's optimizer step (after it) are each
+    weighed against the training pass, not added together: memory then never falls as the
+    micro-batch grows (a property test found RLOO on two GPUs doing so)."""
+    qwen = model("qwen3-4b")
+    two = {"objective": "rloo", "gpus": 2, "sharding": "zero2", "stack": "hf", "seq_len": 1}
+    one, more = (estimate("full-ft", "full", qwen, cfg(**two, batch_size=b)).per_gpu_gb for b in (1, 2))
+    assert more >= one
+
+
 def test_autocast_copies_of_fp32_weights_count_while_gradients_accumulate() -> None:
     """Mixed precision without ZeRO trains fp32 weights, and autocast keeps a 16-bit copy of each
     through the forward; with gradient accumulation the gradients of earlier micro-steps are held

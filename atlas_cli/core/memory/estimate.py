@@ -92,13 +92,17 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     shared = s.stack == "unsloth" and MEMORY_MODELS[model].frozen_base
     colocated = served_by_vllm(model, s) and not shared and s.capacity_gb is not None
     vllm = vllm_share(model, shape, s) * (s.capacity_gb or 0.0) * GB if colocated else None
-    buffers = placed.buffers + _generation(shape, s, training_peak, gathered, vllm, shared)
+    generation = _generation(shape, s, training_peak, gathered, vllm, shared)
+    buffers = placed.buffers + generation
     buffers += autocast_copies(model, shape, states.trainable, s)
     rest = placed.weights + placed.gradients + placed.optimizer + activations + buffers
     if s.stack == "unsloth" and s.capacity_gb is not None:
         logits = _unsloth_loss(logits, rest, s.capacity_gb * GB)
-    # ZeRO-2's optimizer step holds an fp32 copy of the gradients once the activations are gone.
-    buffers += max(0.0, zero2_step_bytes(states.trainable, s) - (activations + logits))
+    # ZeRO-2's optimizer step holds an fp32 copy of the gradients once the activations are gone:
+    # a moment of its own, beside the training pass and the sampling before it (a colocated vLLM
+    # engine's memory stays reserved through both).
+    passing = activations + logits + (0.0 if vllm is not None else generation)
+    buffers += max(0.0, zero2_step_bytes(states.trainable, s) - passing)
     if loads_whole_base(model, s):
         # Loading is the peak where the whole quantized base exceeds the training pass.
         buffers += max(0.0, frozen_base_bytes(model, shape, s) - (rest + logits))
