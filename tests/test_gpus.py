@@ -138,7 +138,7 @@ def test_bridged_pcie_cards_cross_pcie_beyond_a_pair(catalog: Catalog, gpu: str)
     ZeRO-3 gathers run at PCIe speed there (the SXM boards keep NVLink throughout)."""
     pair, eight = (resolve_hardware(catalog, gpu, None, n).device for n in (2, 8))
     assert pair is not None and eight is not None
-    assert pair.link_gbs == 300 and eight.link_gbs == eight.pcie_gbs < pair.link_gbs / 5
+    assert pair.link_gbs == 300 and eight.link_gbs == eight.host_gbs < pair.link_gbs / 5
     assert "PCIe" in eight.link
     sxm = resolve_hardware(catalog, "a100-80gb", None, 8).device
     assert sxm is not None and sxm.link_gbs == 300
@@ -161,7 +161,7 @@ def test_the_host_link_runs_at_its_pcie_generation(catalog: Catalog, gpu: str, g
     generation is not known (B200) is taken as PCIe 4.0; a GH200 reaches its Grace CPU's memory
     over NVLink-C2C."""
     device = resolve_hardware(catalog, gpu, None, 2).device
-    assert device is not None and device.pcie_gbs == gbs and device.link.startswith(link)
+    assert device is not None and device.host_gbs == gbs and device.link.startswith(link)
 
 
 def test_a_four_way_bridge_keeps_four_h200_nvl_on_nvlink(catalog: Catalog) -> None:

@@ -134,7 +134,7 @@ def test_zero3_communicates_and_offload_is_never_free(catalog: Catalog) -> None:
     slow = micro_step(offloaded, PCIE_4090, 4096, 2048, 8)
     assert slow.offload > 0 and slow.seconds > fast.seconds
     # Parameters stream over the host link: PCIe 5.0 carries them in a little over half the time.
-    gen5 = micro_step(offloaded, PCIE_4090._replace(pcie_gbs=44.0), 4096, 2048, 8)
+    gen5 = micro_step(offloaded, PCIE_4090._replace(host_gbs=44.0), 4096, 2048, 8)
     assert 0.5 * slow.offload < gen5.offload < 0.7 * slow.offload
 
 

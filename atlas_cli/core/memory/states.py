@@ -59,19 +59,23 @@ def optimizer_bytes(optimizer: str, precision: str, adapter: bool = False) -> fl
     return states + (MASTER_COPY_BYTES if mode.master_copy else 0.0)
 
 
+def bf16_adapters(model: str, s: EstimateSettings) -> bool:
+    """Whether the adapters train in bf16 rather than PEFT's fp32 (autocast_adapter_dtype=True):
+    TRL's trainer casts a quantized model's trainable parameters to bf16, as the QLoRA paper
+    recommends (trl/trainer/sft_trainer.py, and the DPO, KTO, GRPO, RLOO and reward trainers:
+    `param.data.to(torch.bfloat16)`; the objective card's bf16_quantized_adapters)."""
+    return model == "qlora" and s.stack == "trl" and s.objective.training.bf16_quantized_adapters
+
+
 def adapter_bytes(model: str, s: EstimateSettings) -> float:
-    """Bytes per adapter weight, and per gradient: fp32 (PEFT's autocast_adapter_dtype=True), or
-    bf16 where TRL's trainer casts a quantized model's trainable parameters to bf16, as the QLoRA
-    paper recommends (trl/trainer/sft_trainer.py, and the DPO, KTO, GRPO, RLOO and reward
-    trainers: `param.data.to(torch.bfloat16)`; the objective card's bf16_quantized_adapters)."""
-    cast = model == "qlora" and s.stack == "trl" and s.objective.training.bf16_quantized_adapters
-    return 2.0 if cast else ADAPTER_BYTES
+    """Bytes per adapter weight, and per gradient."""
+    return weight_bytes("pure-bf16") if bf16_adapters(model, s) else ADAPTER_BYTES
 
 
 def adapter_optimizer_bytes(model: str, s: EstimateSettings) -> float:
     """Optimizer state per adapter parameter: no master copy, and torch's AdamW keeps its moments
     in the parameter's dtype (bf16 adapters: half of fp32's)."""
-    if adapter_bytes(model, s) == 2.0:
+    if bf16_adapters(model, s):
         return optimizer_bytes(s.optimizer, "pure-bf16")
     return optimizer_bytes(s.optimizer, s.precision, adapter=True)
 

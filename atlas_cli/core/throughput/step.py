@@ -117,7 +117,7 @@ class Device(NamedTuple):
     link: str  # what the link is, for the assumptions
     matmul_tflops: float | None = None  # the largest dense matmul rate measured, where published
     architecture: str = ""  # data/gpus.yaml architecture: which attention and expert kernels run
-    pcie_gbs: float = PCIE_X16_GBS[ASSUMED_PCIE_GEN]  # to the host's memory, one direction, GB/s
+    host_gbs: float = PCIE_X16_GBS[ASSUMED_PCIE_GEN]  # to the host's memory (PCIe; GH200: C2C), one way
 
 
 class Work(NamedTuple):
@@ -362,10 +362,10 @@ def _offload_seconds(work: Work, device: Device, accumulation: int) -> float:
     grad = 4.0 if info.frozen_base else weight_bytes(s.precision)
     # All GPUs of a node share the host's memory bandwidth.
     adam = work.trainable * HOST_ADAM_BYTES / (HOST_ADAM_GBS * 1e9)
-    transfers = per_gpu * (grad + weight_bytes(s.precision)) / (device.pcie_gbs * 1e9)
+    transfers = per_gpu * (grad + weight_bytes(s.precision)) / (device.host_gbs * 1e9)
     seconds = (adam + transfers) / accumulation
     if s.offload == "params":
-        seconds += 2 * _stored_base_bytes(work) / s.gpus / (device.pcie_gbs * 1e9)  # forward and backward
+        seconds += 2 * _stored_base_bytes(work) / s.gpus / (device.host_gbs * 1e9)  # forward and backward
     return seconds
 
 
