@@ -412,6 +412,18 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         public=True,
     ),
     MemoryRow(
+        "modelscope/ms-swift@69048325 examples/train/tuners/galore/train_galore.sh ('# 38GiB')",
+        "Qwen2.5-7B-Instruct GaLore (swift's defaults: rank 128), one GPU, micro-batch 1, "
+        "self-cognition data (short), galore_optim_per_parameter (every optimizer steps after the "
+        "backward: not layer-wise), bf16 weights: 38 GiB",
+        "qwen2.5-7b",
+        "galore",
+        "galore",
+        38 * GIB,
+        {"seq_len": 256, "stack": "hf"},
+        note="the data's length is not stated: 256 tokens assumed",
+    ),
+    MemoryRow(
         "pytorch/torchtitan@31a17bfd benchmarks/llama3_h100_202412_torchtitan.md, Table 2 "
         "(torch.cuda.max_memory_reserved)",
         "Llama-3.1-8B, 8x H100, FSDP2 over 8, micro-batch 1 of 32,768 tokens, full activation "

@@ -367,6 +367,21 @@ def test_partial_ft_counts_each_weight_once_and_trains_a_quarter() -> None:
     )
 
 
+def test_galore_keeps_every_state_in_the_weights_16_bits() -> None:
+    """GaLore trains bf16 weights without a master copy: the unprojected parameters' AdamW moments
+    are bf16 (4 bytes), not mixed precision's 12, and the projector and moments are 16-bit."""
+    qwen = model("qwen2.5-7b")
+    targets = qwen.targets()
+    rest = qwen.params - sum(m.params for m in targets)
+    projected = sum(
+        (2 * min(m.d_in, m.d_out) + 4 * max(m.d_in, m.d_out)) * sta.GALORE_RANK * m.count for m in targets
+    )
+    e = estimate("galore", "galore", qwen, cfg(precision="bf16"))
+    assert e.breakdown["optimizer_gb"] == pytest.approx((projected + 4 * rest) / GB, abs=0.01)
+    eight_bit = estimate("galore", "galore", qwen, cfg(optimizer="adamw-8bit"))
+    assert eight_bit.breakdown["optimizer_gb"] < e.breakdown["optimizer_gb"] / 1.9
+
+
 def test_galore_layerwise_holds_one_layers_gradient() -> None:
     llama = model("llama-3.1-8b")
     plain = estimate("galore", "galore", llama, cfg())

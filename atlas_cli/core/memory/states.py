@@ -121,17 +121,23 @@ def unquantized_bytes(model: str, s: EstimateSettings) -> float:
 
 
 def _galore_optimizer_bytes(shape: Shape, s: EstimateSettings) -> float:
-    """Each projected matrix m x n (m <= n) keeps a projector m x r (fp32) and two moments r x n
-    (fp32, or 8-bit with galore_adamw_8bit); the other parameters (embeddings, norms) keep their
-    optimizer's full states."""
+    """Each projected matrix m x n (m <= n) keeps a projector m x r and two moments r x n; the
+    other parameters (embeddings, norms) keep their optimizer's full states. GaLore trains the
+    weights in their own 16 bits with no fp32 master copy (its recipes load them in bf16), so every
+    state is in the weights' dtype: galore_projector.py casts the projector back to it and the
+    optimizer's moments are `zeros_like` the projected gradient (8-bit with galore_adamw_8bit), as
+    torch's AdamW keeps the moments of the unprojected bf16 parameters. ms-swift's GaLore run of
+    Qwen2.5-7B on one GPU measured 38 GiB (benchmarks/measured.py); fp32 master states for the
+    unprojected 1.1B put it at 49 GB."""
     r = GALORE_RANK
-    moment = OPTIMIZERS[s.optimizer].state_bytes / 2  # one moment's bytes per element
+    dtype = weight_bytes(s.precision)
+    states = optimizer_bytes(s.optimizer, "pure-bf16" if dtype == 2.0 else s.precision)
     targets = shape.targets()
     projected = sum(
-        (4 * min(m.d_in, m.d_out) + 2 * moment * max(m.d_in, m.d_out)) * r * m.count for m in targets
+        (dtype * min(m.d_in, m.d_out) + states * max(m.d_in, m.d_out)) * r * m.count for m in targets
     )
     rest = shape.params - sum(m.params for m in targets)
-    return projected + rest * optimizer_bytes(s.optimizer, s.precision)
+    return projected + rest * states
 
 
 def model_states(model: str, shape: Shape, s: EstimateSettings) -> ModelStates:
