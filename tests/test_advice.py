@@ -427,15 +427,16 @@ def test_gemma3_on_a_gpu_without_bf16_warns_of_fp16_overflow(run: Runner) -> Non
     assert not warned("--gpu", "a100-80gb")
 
 
-def test_an_encoder_for_a_generative_goal_is_offered_no_recipe_command_it_would_refuse(run: Runner) -> None:
-    """BERT for chat keeps its training plans and their caveat (the expert scenario), but the
-    next steps no longer offer a `recipe` command that refuses an encoder."""
+def test_an_encoder_for_a_generative_goal_gets_no_plan_and_hears_why(run: Runner) -> None:
+    """BERT for chat: every plan is left out with the reason (a decoder is needed), the table is
+    not drawn empty, no "nothing fits" (memory is not why), and no recipe is offered."""
     doc = ok(run("recommend", "--model", "bert-base", "--goal", "chat", "--gpu", "3090", "--json")).json()
-    assert doc["next_steps"]["recipe"] is None
+    assert doc["recommendations"] == [] and doc["next_steps"] is None
     table = ok(
         run("recommend", "--model", "bert-base", "--goal", "chat", "--gpu", "3090", "--no-color")
     ).stdout
-    assert "Recipe: none: an encoder does not generate text" in table
+    assert "No plan applies to this profile" in table and "Nothing fits" not in table
+    assert "Recommended plans" not in table and "choose a decoder model" in table
     classify = ("recommend", "--model", "bert-base", "--goal", "classify", "--gpu", "3090", "--json")
     assert ok(run(*classify)).json()["next_steps"]["recipe"] is not None
 

@@ -62,6 +62,11 @@ def test_scenario(engine: Engine, catalog: Catalog, scenario: dict[str, Any]) ->
     rec = recommend(engine, scenario["profile"])
     ranked = [p.method for p in rec.plans]
     shown = [f"{p.method}:{'+'.join(p.pipeline) or '-'}:{p.fit}:{p.score}" for p in rec.plans[:5]]
+    if not scenario["top"]:  # no plan applies: each is left out, by the rules named
+        assert not ranked, (scenario["reason"], shown)
+        fired = {rule for plan in rec.excluded for rule in plan.rules}
+        assert set(scenario.get("fires", [])) <= fired, fired
+        return
     best = rec.plans[0]
     assert best.method in scenario["top"], (scenario["reason"], shown)
     if "pipeline" in scenario:

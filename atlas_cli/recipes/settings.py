@@ -252,7 +252,16 @@ def kb_value(method: Method | None, key: str, peft: bool = False) -> Setting | N
 
 def _pick_plan(rec: Recommendation, rank: int) -> Plan:
     if not rec.plans:
-        raise UsageError(t("no plan to write a recipe for: every method was excluded for this profile"))
+        # Why, as recommend's "Left out" lines say it: each excluding rule's reason once.
+        reasons = dict.fromkeys(
+            rule.because.get() for plan in rec.excluded for rule in plan.fired if rule.effect.excludes
+        )
+        raise UsageError(
+            t(
+                "no plan to write a recipe for: every method was excluded for this profile. {reasons}",
+                reasons=" ".join(reasons),
+            )
+        )
     if not 1 <= rank <= len(rec.plans):
         raise UsageError(
             t(

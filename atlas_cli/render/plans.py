@@ -264,7 +264,8 @@ def _trace_lines(rec: Recommendation, plan: Plan) -> list[str]:
 def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain: bool) -> RenderableType:
     parts: list[RenderableType] = [Text(_profile_line(rec), style="dim")]
     parts += [Text(note, style="dim") for note in rec.notes]
-    parts.append(rich_table(ranking_grid(rec, top)))
+    if rec.plans:
+        parts.append(rich_table(ranking_grid(rec, top)))
     parts += [Text(line, style="dim") for line in excluded_lines(rec)]
     if rec.plans:
         best = rec.shown(1)[0]
@@ -313,7 +314,7 @@ def recommendation_markdown(catalog: Catalog, rec: Recommendation, top: int, exp
     out = [t("*Profile:* {profile}", profile=_profile_line(rec)), ""]
     # One blockquote paragraph per note: consecutive "> " lines would run together into one.
     out += "\n>\n".join(f"> {note}" for note in rec.notes).splitlines()
-    out += ["", markdown_table(ranking_grid(rec, top))]
+    out += ["", markdown_table(ranking_grid(rec, top))] if rec.plans else [""]
     out += [f"- {line}" for line in excluded_lines(rec)] + ([""] if rec.excluded else [])
     if rec.plans:
         best = rec.shown(1)[0]
