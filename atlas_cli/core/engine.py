@@ -990,7 +990,9 @@ class Engine:
         over_limit = [s for s in left_out if s.timed.over_limit is not None]
         if not kept and not over_limit:
             # Every method was left out by a rule (an encoder asked to chat): memory is not why.
-            notes.append(t("No plan applies to this profile: every method is left out, each for the reason below."))
+            notes.append(
+                t("No plan applies to this profile: every method is left out, each for the reason below.")
+            )
         # A fused loss that makes the best plan fit is the answer (said just before).
         elif (
             local  # an API user's hosted model is not on this GPU
