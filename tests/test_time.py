@@ -617,16 +617,32 @@ def test_limits_that_leave_no_training_plan_name_the_nearest_and_what_fits(run: 
     data = ok(run(*BASE, "--examples", "200k", "--epochs", "4", "--max-hours", "10", "--explain")).json()
     trained = [p for p in data["excluded"] if p["time"] and p["kind"] != "no-training"]
     hours = {p["name"]: p["time"]["hours"] for p in trained}
-    nearest = min(hours, key=hours.__getitem__)
     note = _nearest_note(data)
-    share = 10 / hours[nearest]
-    assert f"The nearest, {nearest}," in note
-    found = re.search(r"([\d,]+) examples instead of 200,000, or (\d+) epoch\(s\) instead of 4", note)
+    named = re.search(r"The nearest, (.+?), fits", note)
+    assert named and named[1] in hours, note
+    # Within the calibration's spread of the fastest, the better-ranked plan is the nearest.
+    assert hours[named[1]] <= min(hours.values()) * TIE_RATIO
+    share = 10 / hours[named[1]]
+    found = re.search(r"([\d,]+) examples instead of 200,000(, or (\d+) epoch\(s\) instead of 4)?", note)
     assert found, note
     assert int(found[1].replace(",", "")) == pytest.approx(200_000 * share, rel=0.01)
-    assert int(found[2]) == math.floor(4 * share)
+    assert (int(found[3]) if found[3] else 0) == math.floor(4 * share)
     budget = ok(run(*BASE, "--examples", "200k", "--budget-usd", "0.5")).json()
     assert ", or " not in _nearest_note(budget)  # a tenth of one epoch is no whole epoch
+
+
+def test_with_no_training_plan_left_the_nearest_is_a_good_one(run: Runner) -> None:
+    """Soft prompts and LoRA fit the limits with ~19 % of the data each: LoRA, the better plan, is
+    named (not prompt tuning, which rules weigh against for chat); the footer does not call the
+    hosted plan's "—" a missing local GPU when retrieval runs on one (an expert's review)."""
+    args = ("recommend", "--model", "qwen3-14b", "--gpu", "a100-80gb", "--goal", "chat")
+    args += ("--data-kind", "demonstrations", "--examples", "100k", "--budget-usd", "20", "--max-hours", "6")
+    data = ok(run(*args, "--json")).json()
+    assert _nearest_note(data).startswith(
+        "No training plan is within --max-hours/--budget-usd. The nearest, LoRA,"
+    )
+    table = ok(run(*args, "--no-color")).stdout
+    assert "nothing runs on a local GPU" not in table
 
 
 def test_the_nearest_plan_fits_in_memory_and_small_shares_are_not_rounded_up(run: Runner) -> None:
@@ -642,9 +658,13 @@ def test_the_nearest_plan_fits_in_memory_and_small_shares_are_not_rounded_up(run
     assert float(found[1]) == pytest.approx(100 * int(found[2].replace(",", "")) / 200_000, rel=0.1)
     h100 = ("recommend", "--gpu", "h100-80gb", "--model", "llama-3.1-8b", "--goal", "chat", "--json")
     unlimited = ok(run(*h100, "--examples", "200k", "--top", "30")).json()["recommendations"]
-    fastest = min(p["time"]["hours"] for p in unlimited if p["time"] and p["kind"] != "no-training")
-    nearly = ok(run(*h100, "--examples", "200k", "--max-hours", f"{fastest * 0.998:.4f}")).json()
-    assert "about 99 % of the training" in _nearest_note(nearly)  # 99.8 %: not "1e+02 %", not 100 %
+    hours = {p["name"]: p["time"]["hours"] for p in unlimited if p["time"] and p["kind"] != "no-training"}
+    limit = f"{min(hours.values()) * 0.998:.4f}"
+    note = _nearest_note(ok(run(*h100, "--examples", "200k", "--max-hours", limit)).json())
+    named = re.search(r"The nearest, (.+?), fits", note)
+    assert named, note
+    # Whole percents from 10 %, rounded down: 99.8 % is "99 %", never "1e+02 %" or "100 %".
+    assert f"about {math.floor(100 * float(limit) / hours[named[1]])} % of the training" in note
     none_fits = ok(run(*BASE, "--examples", "1", "--max-hours", "0.0001")).json()
     assert not any(n.startswith("No training plan is within") for n in none_fits["notes"])
 

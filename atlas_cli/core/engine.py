@@ -316,6 +316,10 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
         only_over = [s for s in over if _only_over_limit(s)]
         if not training:
             notes += _nearest_within_limits(only_over, profile)
+            # The nearest may be a weak method (soft prompts for chat): the best one's share too.
+            top = min(only_over, key=lambda s: s.rank, default=None)
+            if top is not None and not any(top.plan.name in note for note in notes[-1:]):
+                notes += _nearest_within_limits([top], profile, best_excluded=True)
         else:
             # A plan the limits excluded that scores above every one kept: how it would fit them.
             best = max(s.plan.score for s in training)
@@ -497,15 +501,22 @@ def _reasoning_length_note(
     ]
 
 
-def _nearest_within_limits(over: list[Scored], profile: Profile, better_than_kept: bool = False) -> list[str]:
+def _nearest_within_limits(
+    over: list[Scored], profile: Profile, better_than_kept: bool = False, best_excluded: bool = False
+) -> list[str]:
     """When the limits leave no training plan: the one nearest to them, and how much data or how
     many epochs would fit (none when not even one example would). `better_than_kept`: the plan
-    is one the limits excluded that scores above every plan they kept."""
+    is one the limits excluded that scores above every plan they kept; `best_excluded`: the
+    best-ranked of those they excluded, when it is not the nearest."""
     inputs = time_inputs(profile)
     shares = [(share, s) for s in over if (share := share_within_limits(s.timed, inputs)) is not None]
     if not shares or profile.examples is None:
         return []
-    share, nearest = max(shares, key=lambda pair: pair[0])
+    # Shares within the calibration's spread (TIE_RATIO) are not told apart: the better plan.
+    most = max(share for share, _ in shares)
+    share, nearest = min(
+        ((sh, s) for sh, s in shares if sh * TIE_RATIO >= most), key=lambda pair: pair[1].rank
+    )
     examples = math.floor(profile.examples * share)
     if examples < 1:
         return []
@@ -521,6 +532,14 @@ def _nearest_within_limits(over: list[Scored], profile: Profile, better_than_kep
         if fewer_epochs >= 1
         else "",
     }
+    if best_excluded:
+        return [
+            t(
+                "The best of them, {plan}, fits with about {percent}: {examples:,} examples instead of "
+                "{given:,}{epochs}.",
+                **values,
+            )
+        ]
     if better_than_kept:
         return [
             t(

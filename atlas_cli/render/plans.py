@@ -109,7 +109,10 @@ def _caption(plans: tuple[Plan, ...], priority: str) -> str:
     if timed is not None:
         return f"{text} {time_conditions(timed)}"
     # No training plan has a time: the table's "—" needs its reason (the JSON's time_note).
-    why = next((p.timed.note for p in plans if p.kind != "no-training" and p.timed.note), None)
+    # A hosted plan's "—" is the provider's (a note above says so), not the table's.
+    why = next(
+        (p.timed.note for p in plans if p.kind != "no-training" and p.runs == "local" and p.timed.note), None
+    )
     if why is None or why == NO_TIME.note:  # a note already asks for --examples
         return text
     return f"{text} {t('Time and cost: —, {why}.', why=t(why))}"
