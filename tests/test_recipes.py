@@ -2026,3 +2026,37 @@ def test_an_fp8_checkpoint_trains_dequantized_as_mxfp4_does(run: Runner) -> None
     axolotl = yaml.safe_load(ok(run("recipe", *base, "--trainer", "axolotl")).stdout)
     assert axolotl["model_quantization_config"] == "FineGrainedFP8Config"
     assert axolotl["model_quantization_config_kwargs"] == {"dequantize": True}
+
+
+def test_rules_marked_for_recipes_are_repeated_in_the_header(run: Runner) -> None:
+    """What the run itself runs into is said where the run starts: a rule with recipe_note puts
+    its reason in the recipe header (Gemma 3 in fp16 on a T4; continued pre-training of an
+    instruct model; all-linear LoRA that leaves a mixture of experts' experts out, unless
+    --lora-experts writes them in)."""
+    gemma = run("recipe", "--model", "gemma-3-4b-it", "--gpu", "t4", "--examples", "2k", "--out", "-").stdout
+    assert "# Note: Gemma 3 overflows in fp16" in gemma
+    cpt = (
+        "recipe",
+        "--model",
+        "meta-llama/Llama-3.1-8B-Instruct",
+        "--gpu",
+        "a100-80gb",
+        "--goal",
+        "knowledge",
+    )
+    cpt += (
+        "--data-kind",
+        "text",
+        "--examples",
+        "200k",
+        "--plan",
+        "2",
+        "--trainer",
+        "llamafactory",
+        "--out",
+        "-",
+    )
+    assert "# Note: Continued pre-training on raw text trains an instruct model away" in run(*cpt).stdout
+    moe = ("recipe", "--model", "qwen3-30b-a3b", "--gpu", "h100-80gb", "--examples", "5k", "--out", "-")
+    assert "# Note: target_modules='all-linear' adapts this mixture of experts'" in run(*moe).stdout
+    assert "all-linear' adapts this mixture" not in run(*moe, "--lora-experts").stdout

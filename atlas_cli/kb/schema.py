@@ -923,6 +923,11 @@ class Rule(Strict):
     effect: Effect
     because: Text
     source: str
+    recipe_note: bool = Field(
+        default=False,
+        description="its `because` is repeated in the header of a recipe for a plan it fires on: "
+        "running the recipe runs into it",
+    )
 
     def selects(self, method: Method) -> bool:
         if isinstance(self.methods, list):
