@@ -1010,3 +1010,28 @@ def test_an_objective_is_timed_at_the_data_its_training_block_implies(run: Runne
     args += ("--gpu", "h100-80gb", "--examples", "10k", "--json")
     implied = ok(run(*args)).json()["time"]["tokens"]
     assert implied == ok(run(*args, "--data-kind", "reward-function")).json()["time"]["tokens"]
+
+
+def test_a_given_micro_batch_of_one_is_timed_at_one(run: Runner) -> None:
+    """--batch-size 1 given is the user's micro-batch: time and the recipe take it, where an
+    unset one lets each plan run at its fastest (a review found an explicit 1 ignored)."""
+    args = (
+        "estimate",
+        "--method",
+        "lora",
+        "--model",
+        "qwen2.5-1.5b",
+        "--gpu",
+        "a100-80gb",
+        "--examples",
+        "10k",
+    )
+    unset = ok(run(*args, "--json")).json()
+    one = ok(run(*args, "--batch-size", "1", "--json")).json()
+    assert [s["micro_batch"] for s in one["stages"]] == [1]
+    assert unset["stages"][0]["micro_batch"] > 1
+    assert one["time"]["tokens_per_second"] < unset["time"]["tokens_per_second"]
+    profile = ("recommend", "--model", "qwen2.5-1.5b", "--gpu", "a100-80gb", "--examples", "10k", "--json")
+    assert ok(run(*profile)).json()["profile"]["batch_size"] is None
+    recipe = ("recipe", "--model", "qwen2.5-1.5b", "--gpu", "a100-80gb", "--examples", "10k", "--out", "-")
+    assert "batch.sft = 1  <- the profile's --batch-size" in run(*recipe, "--batch-size", "1").stdout

@@ -957,7 +957,7 @@ class Engine:
             pipeline,
             local,
             profile.sized_seq_len,
-            profile.batch_size,
+            profile.micro_batch,
             profile.stack,
             profile.vllm,
             profile.lora_experts,

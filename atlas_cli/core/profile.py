@@ -199,13 +199,14 @@ class Profile:
         "Will you pack short examples into full-length sequences?",
         default=False,
     )
-    batch_size: int = _question(
+    # Not given: memory is sized at 1; time and recipes take the fastest micro-batch that fits.
+    batch_size: int | None = _question(
         "gpus",
         "data",
         "Micro-batch per GPU (default 1; time and recipes use the fastest that fits).",
         "How many sequences per GPU in one step (micro-batch)?",
-        default=1,
         example="4",
+        if_unset="memory is sized at 1, and time and recipes use the fastest micro-batch that fits",
     )
     knowledge_changes: bool = _question(
         "flag",
@@ -285,6 +286,11 @@ class Profile:
     @property
     def data_kind_or_typical(self) -> str:
         return self.data_kind or TYPICAL_DATA[self.goal]
+
+    @property
+    def micro_batch(self) -> int:
+        """The micro-batch memory is sized at: --batch-size, else 1."""
+        return self.batch_size or 1
 
     @property
     def sized_seq_len(self) -> int | None:

@@ -123,7 +123,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         hardware,
         objective=catalog.objectives[objective_id(catalog, options.objective)],
         seq_len=profile.sized_seq_len,
-        batch_size=profile.batch_size,
+        batch_size=profile.micro_batch,
         precision=options.precision,
         optimizer=options.optimizer,
         gradient_checkpointing=options.gradient_checkpointing,

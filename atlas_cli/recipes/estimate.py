@@ -148,12 +148,12 @@ def _sized_stage(
     objective = settings.objective
     stage = objective.id
     minimum = least_batch((objective,))
-    given = int(recipe.profile.get("batch_size") or 1)
+    given = recipe.profile.get("batch_size")
 
     def strategic(tried: EstimateSettings) -> Estimate:
         return with_strategy(run, tried)
 
-    if given > 1:
+    if isinstance(given, int):
         batch = max(given, minimum)
         source = "the profile's --batch-size"
     else:
@@ -178,7 +178,7 @@ def _sized_stage(
                 "kernels per token but pads unpacked examples more"
             )
     why = objective.training.min_batch_why
-    if why is not None and batch == minimum and given <= 1:
+    if why is not None and batch == minimum and not (isinstance(given, int) and given >= minimum):
         source += f"; {stage.upper()} needs at least {minimum} ({why.en})"
     recipe.set(f"batch.{stage}", Setting(batch, source))
     return strategic(settings._replace(batch_size=batch))

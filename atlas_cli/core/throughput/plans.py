@@ -39,6 +39,7 @@ class TimeInputs(NamedTuple):
     price_per_hour: float | None  # None: the catalog's reference price
     max_hours: float | None
     budget_usd: float | None
+    batch_given: bool = False  # --batch-size given: time takes it, not the fastest that fits
 
     def tokens(self) -> int:
         return self.tokens_per_example or TYPICAL_TOKENS[self.data_kind] or 1
@@ -83,6 +84,7 @@ def time_inputs(profile: Profile) -> TimeInputs:
         profile.price_per_hour,
         profile.max_hours,
         profile.budget_usd,
+        profile.batch_size is not None,
     )
 
 
@@ -133,7 +135,8 @@ def time_and_cost(
         time = _setup_time(e, device, inputs)
     else:
         workloads = {o.id: _workload(inputs, epochs.get(o.id, 1.0)) for o in objectives}
-        time = plan_time(work_of(_trained(e, objectives, device, workloads)), device, workloads, objectives)
+        trained = e if inputs.batch_given else _trained(e, objectives, device, workloads)
+        time = plan_time(work_of(trained), device, workloads, objectives)
     cost = plan_cost(time, rate_for(inputs, reference))
     return Timed(time, cost, _price_note(inputs, reference), _over_limit(time, cost, inputs))
 
