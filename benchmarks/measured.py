@@ -193,6 +193,30 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         ),
     ),
     # --- more measured runs (not held to ±25 %: see docs/memory.md) ---------------------------------
+    *(
+        MemoryRow(
+            "Unsloth README, Llama 3.3 (70B) max. context length (unslothai/unsloth@e3162dc5)",
+            "Llama-3.3-70B Instruct, QLoRA 4-bit r32 on all linear layers, batch 1, sequences padded to "
+            f"length, one A100 80GB: the longest context that fit was {tokens:,} tokens with {stack}",
+            "llama-3.3-70b",
+            "qlora",
+            "qlora",
+            tokens,
+            {"batch_size": 1, "lora_rank": 32, **settings},
+            capacity_gib=80,
+            note=note,
+        )
+        for stack, tokens, settings, note in (
+            ("Hugging Face + FlashAttention 2", 6916, {"stack": "hf"}, ""),
+            (
+                "Unsloth",
+                89389,
+                {"stack": "unsloth", "optimizer": "adamw-8bit"},
+                "Unsloth's usual 8-bit AdamW assumed (the README does not name the optimizer); its 48 GB "
+                "cell (12,106) fits past the safety margin: estimate --max seq-len says 12,316 tight",
+            ),
+        )
+    ),
     MemoryRow(
         "torchtune README, Memory and training speed (pytorch/torchtune@bd2a0fc7)",
         "Llama 3.1 8B, LoRA r8, one RTX 4090, batch 2, packed to 2048, torch.compile, activation "

@@ -1343,3 +1343,14 @@ def test_sampling_holds_at_least_a_gpus_share_of_a_prompts_group() -> None:
     spread = estimate("lora", "lora", llama, cfg(objective=many, seq_len=4096, gpus=8, sharding="ddp"))
     same = estimate("lora", "lora", llama, cfg(objective=grpo, seq_len=4096, gpus=8, sharding="ddp"))
     assert spread.breakdown["buffers_gb"] == same.breakdown["buffers_gb"]
+
+
+def test_the_longest_length_past_the_margin_is_given_when_none_fits_within_it(run: Runner) -> None:
+    """Llama-3.3-70B QLoRA on a 48 GB card: its weights take most of the margin, so no length fits
+    within it, yet Unsloth's README measured 12,106 tokens on that card: --max says so as tight."""
+    args = ("estimate", "--method", "qlora", "--model", "llama-3.3-70b", "--vram", "48", "--lora-rank", "32")
+    args += ("--stack", "unsloth", "--optimizer", "adamw-8bit", "--max", "seq-len")
+    doc = ok(run(*args, "--json")).json()
+    assert doc["max_seq_len"] is None
+    assert doc["max_seq_len_tight"] == pytest.approx(12106, rel=0.15)
+    assert f"— ({doc['max_seq_len_tight']} tight)" in ok(run(*args)).stdout

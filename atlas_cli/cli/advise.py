@@ -131,7 +131,7 @@ def estimate(
             row.label,
             report.warnings + row.warnings,
             row.timed,
-            None if field is None else (field, row.largest),
+            None if field is None else (field, row.largest, row.largest_tight),
             row.to_fit if method is not None else None,
         )
         for row in report.rows

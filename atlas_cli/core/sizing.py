@@ -77,7 +77,8 @@ class Row:
     estimate: Estimate
     warnings: list[str]
     timed: Timed  # training time and cost of this setup for the profile's data
-    largest: int | None = None  # with --max
+    largest: int | None = None  # with --max: within the safety margin
+    largest_tight: int | None = None  # with --max: within capacity, past the margin
     to_fit: list[Change] = field(default_factory=list)
 
 
@@ -241,9 +242,12 @@ def _row(
     timed: Timed,
     sharding: str,
 ) -> Row:
-    most = None if field_name is None else largest(run, result.settings, field_name)
+    most = tight = None
+    if field_name is not None:
+        most = largest(run, result.settings, field_name)
+        tight = largest(run, result.settings, field_name, ("yes", "tight"))
     s = result.settings
     # An 8-bit base asked to shard: say that it stayed whole.
     unsharded = sharding == "zero3" and s.gpus > 1 and unshardable_base(result.memory_model, s)
     notes = [t(UNSHARDABLE_8_BIT)] if unsharded else []
-    return Row(label, result, warnings + notes + strategy_warnings(result), timed, most)
+    return Row(label, result, warnings + notes + strategy_warnings(result), timed, most, tight)

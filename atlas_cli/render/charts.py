@@ -127,8 +127,11 @@ def _max_key(estimates: list[EstimateJson]) -> tuple[str, str] | None:
 
 
 def _largest(e: EstimateJson, key: str) -> str:
-    value = e.get(key)
-    return "—" if value is None else str(value)
+    """The largest value within the margin; when none is, the largest within capacity, as tight."""
+    value, tight = e.get(key), e.get(f"{key}_tight")
+    if value is not None:
+        return str(value)
+    return "—" if tight is None else t("— ({value} tight)", value=tight)
 
 
 def conditions(a: AssumptionsJson, training: bool = True) -> str:
@@ -257,8 +260,7 @@ def breakdown_grid(e: EstimateJson) -> Grid:
         ("max_batch_size", N_("max batch size that fits")),
     ):
         if key in e:
-            value = e.get(key)
-            grid.rows.append([t(label), "—" if value is None else str(value)])
+            grid.rows.append([t(label), _largest(e, key)])
     for change in e.get("to_fit", []):
         grid.rows.append(
             [

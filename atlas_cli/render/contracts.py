@@ -130,7 +130,9 @@ class EstimateJson(TimedJson, total=False):
     headroom_gb: float | None
     warnings: list[str]
     max_seq_len: int | None  # with --max seq-len: the longest that fits within the margin
+    max_seq_len_tight: int | None  # ... and within capacity, past the margin ("tight")
     max_batch_size: int | None  # with --max batch-size
+    max_batch_size_tight: int | None
     to_fit: list[ChangeJson]  # with --method, for a plan that does not fit: changes that make it fit
     model_source: ModelSourceJson  # `estimate --method`: the model it is for
 

@@ -171,7 +171,7 @@ def estimate_json(
     label: str,
     warnings: list[str],
     timed: Timed,
-    most: tuple[str, int | None] | None = None,
+    most: tuple[str, int | None, int | None] | None = None,
     to_fit: list[Change] | None = None,
 ) -> EstimateJson:
     out: EstimateJson = {
@@ -194,11 +194,11 @@ def estimate_json(
     }
     add_time(out, timed, e.shape.is_moe)
     if most is not None:
-        key, value = most
+        key, value, tight = most
         if key == "seq_len":
-            out["max_seq_len"] = value
+            out["max_seq_len"], out["max_seq_len_tight"] = value, tight
         else:
-            out["max_batch_size"] = value
+            out["max_batch_size"], out["max_batch_size_tight"] = value, tight
     if to_fit is not None:
         out["to_fit"] = changes_json(to_fit)
     return out

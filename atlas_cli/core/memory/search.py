@@ -95,13 +95,16 @@ def sequence_parallel_degrees(model: str, shape: Shape, settings: EstimateSettin
     return [n for n in (2, 4, 8) if per_node % n == 0 and shape.splits_heads(n)]
 
 
-def largest(run: Estimator, settings: EstimateSettings, field: str) -> int | None:
-    """The largest sequence length or micro-batch whose plan fits within the margin (None: not
-    even 1 does). Memory grows with both, so a binary search finds it."""
+def largest(
+    run: Estimator, settings: EstimateSettings, field: str, verdicts: tuple[str, ...] = ("yes",)
+) -> int | None:
+    """The largest sequence length or micro-batch whose plan fits within the margin (with
+    `verdicts` ("yes", "tight"): within capacity); None: not even 1 does. Memory grows with
+    both, so a binary search finds it."""
     upper = MAX_SEQ_LEN if field == "seq_len" else MAX_BATCH
 
     def fits(value: int) -> bool:
-        return with_strategy(run, _changed(settings, field, value)).fit == "yes"
+        return with_strategy(run, _changed(settings, field, value)).fit in verdicts
 
     if not fits(1):
         return None
