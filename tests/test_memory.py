@@ -338,6 +338,10 @@ def test_lora_on_routed_experts_holds_each_layers_merged_expert_weights() -> Non
     for method, memory_model in (("dora", "dora"), ("adalora", "adalora")):
         assert not estimate(method, memory_model, qwen, experts).settings.lora_experts
     assert not estimate("lora", "lora", model("llama-3.1-8b"), experts).settings.lora_experts
+    # Unsloth's Split LoRA multiplies by W and by B @ A apart: no merged copy.
+    unsloth = estimate("lora", "lora", qwen, experts._replace(stack="unsloth"))
+    unsloth_plain = estimate("lora", "lora", qwen, plain._replace(stack="unsloth"))
+    assert unsloth.breakdown["activations_gb"] == pytest.approx(unsloth_plain.breakdown["activations_gb"])
 
 
 def test_a_vision_towers_frozen_weights_are_held_too() -> None:
