@@ -8,7 +8,7 @@ from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
 from atlas_cli.core.memory.activations import EAGER_STACKS
 from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN, served_by_vllm
-from atlas_cli.core.memory.parallel import loads_whole_base
+from atlas_cli.core.memory.parallel import loads_whole_base, resolved_sharding
 from atlas_cli.core.memory.states import frozen_base_bytes
 from atlas_cli.core.models import SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
@@ -255,7 +255,21 @@ def strategy_warnings(e: Estimate) -> list[str]:
     """What the multi-GPU strategy the estimate settled on means: a quantized base loads whole
     onto every GPU before ZeRO-3 shards it, and for sampling, under ZeRO-3 TRL gathers the whole
     policy onto every GPU to generate (both counted by the estimate)."""
-    return _loading_warnings(e) + _sampling_warnings(e)
+    return _loading_warnings(e) + _expert_warnings(e) + _sampling_warnings(e)
+
+
+def _expert_warnings(e: Estimate) -> list[str]:
+    s = e.settings
+    if not e.shape.is_moe or s.gpus < 2 or resolved_sharding(s, e.memory_model) != "zero3":
+        return []
+    return [
+        t(
+            "A mixture of experts under ZeRO-3/FSDP: every GPU gathers each layer's experts in every "
+            "pass (counted in time and memory). Trainers with expert parallelism keep each GPU's experts "
+            "in place and run several times faster on many GPUs (NeMo AutoModel: Qwen3-30B-A3B full "
+            "fine-tuning at 12,040 tokens/s per H100 on 8, DeepEP); expert parallelism is not modelled here"
+        )
+    ]
 
 
 def _loading_warnings(e: Estimate) -> list[str]:
