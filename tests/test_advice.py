@@ -477,3 +477,13 @@ def test_many_tasks_rank_plain_lora_above_adapters_vllm_cannot_serve(engine: Eng
         plan = next(p for p in many.plans if p.method == method)
         assert "many-tasks-served-as-plain-lora" in {rule.id for rule in plan.fired}
         assert score(many, method) - score(one, method) < score(many, "lora") - score(one, "lora")
+
+
+def test_without_a_gpu_local_labels_go_to_a_local_embedding_classifier(engine: Engine) -> None:
+    """Open weights, labels and no GPU: the embedding classifier (sentence-transformers on the
+    CPU, the data stays here) wins its tie with a tuning API that uploads the data."""
+    rec = recommend(
+        engine, model="qwen3-0.6b", gpu="none", goal="classify", data_kind="labeled", examples="5k"
+    )
+    assert rec.plans[0].method == "embeddings-classifier"
+    assert "embeddings-classifier-stays-on-the-machine" in rec.plans[0].rules
