@@ -10,7 +10,7 @@ from atlas_cli.core.memory.search import Change, at_rank, changes_that_fit, esti
 from atlas_cli.core.throughput.plans import NO_TIME, Timed
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, batches_text
 from atlas_cli.i18n import N_, t, translated
-from atlas_cli.kb.conditions import facts_used
+from atlas_cli.kb.conditions import facts_that_held
 from atlas_cli.kb.schema import Advice, PipelineRule, Rule, Scalar
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 
@@ -374,7 +374,7 @@ class Recommendation(NamedTuple):
         seen = {**self.facts, **plan.own_facts()}
 
         def read(condition: Any) -> dict[str, Scalar]:
-            return {name: seen.get(name) for name in dict.fromkeys(facts_used(condition))}
+            return {name: seen.get(name) for name in dict.fromkeys(facts_that_held(condition, seen))}
 
         hits: list[RuleHit] = []
         if plan.basis is not None:

@@ -99,3 +99,15 @@ def comparisons(condition: Condition | None) -> list[Comparison]:
 def facts_used(condition: Condition | None) -> list[str]:
     """The fact names a condition reads, for the explanation trace."""
     return [c.fact for c in comparisons(condition)]
+
+
+def facts_that_held(condition: Condition | None, facts: Facts) -> list[str]:
+    """The fact names a condition that holds reads where it matters: of an `any`, only the
+    branches that hold (an API user's "minimal resources" branch, not the GPU fact beside it)."""
+    if isinstance(condition, AnyOf):
+        held = [part for part in condition.any if compile_condition(part)(facts)]
+        return [name for part in held or condition.any for name in facts_that_held(part, facts)]
+    if isinstance(condition, AllOf):
+        return [name for part in condition.all for name in facts_that_held(part, facts)]
+    return facts_used(condition)
+
