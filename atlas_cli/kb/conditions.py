@@ -110,4 +110,3 @@ def facts_that_held(condition: Condition | None, facts: Facts) -> list[str]:
     if isinstance(condition, AllOf):
         return [name for part in condition.all for name in facts_that_held(part, facts)]
     return facts_used(condition)
-
