@@ -289,7 +289,7 @@ def test_the_script_holds_out_what_the_header_says(tmp_path: Path) -> None:
     from atlas_cli.recipes.settings import EVAL_SHARE, held_out_rows
 
     recipe = load_recipe(case("lora-sft-decoder"), tmp_path)
-    for rows in (50, 399, 400, 5000, 50_000):
+    for rows in (50, 99, 100, 300, 399, 400, 5000, 50_000):
         args = recipe["parse_args"](["--model", "m", "--dataset", "d"])
         assert args.eval_share == EVAL_SHARE
         _, held = recipe["held_out"](Dataset.from_dict({"text": ["x"] * rows}), args)

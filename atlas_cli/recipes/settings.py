@@ -112,13 +112,16 @@ FLEX_ATTENTION = "flex_attention"
 
 # A held-out evaluation set for the offline objectives (online RL scores its own generations):
 # a share of each stage's rows, at least EVAL_ROWS[0] (fewer tell nothing) and at most
-# EVAL_ROWS[1] (more cost time and change nothing), evaluated EVAL_TIMES times while training.
+# EVAL_ROWS[1] (more cost time and change nothing), evaluated EVAL_TIMES times while training;
+# none where EVAL_ROWS[0] rows would be more than MAX_HELD_SHARE of the data (the OpenAI
+# cookbook's 20 %, which the evaluation advice quotes).
 EVAL_SHARE = 0.05
 EVAL_ROWS = (20, 500)
+MAX_HELD_SHARE = 0.2
 EVAL_TIMES = 5
 EVAL_SOURCE = (
     "ft-atlas: a held-out loss shows over-fitting (LLaMA-Factory's examples keep val_size for it); "
-    "5 % of the rows, 20 to 500"
+    "5 % of the rows, 20 to 500, never over 20 % of them"
 )
 
 
@@ -377,10 +380,10 @@ def settle(catalog: Catalog, recipe: Recipe, trainer: str, stack: str) -> Recipe
 
 
 def held_out_rows(examples: int) -> int:
-    """Rows of `examples` held out to evaluate on: EVAL_SHARE of them within EVAL_ROWS, or none
-    when that share is under EVAL_ROWS[0] rows."""
-    rows = min(EVAL_ROWS[1], int(examples * EVAL_SHARE))
-    return rows if rows >= EVAL_ROWS[0] else 0
+    """Rows of `examples` held out to evaluate on: EVAL_SHARE of them within EVAL_ROWS (300
+    examples hold out 20), or none when EVAL_ROWS[0] rows would be over MAX_HELD_SHARE of them."""
+    rows = min(EVAL_ROWS[1], max(EVAL_ROWS[0], int(examples * EVAL_SHARE)))
+    return rows if rows <= examples * MAX_HELD_SHARE else 0
 
 
 def _evaluation(recipe: Recipe) -> None:

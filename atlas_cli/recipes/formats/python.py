@@ -22,6 +22,7 @@ from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, regi
 from atlas_cli.recipes.settings import (
     API_CLIENT_WRITTEN_FOR,
     EVAL_ROWS,
+    MAX_HELD_SHARE,
     FLASH_ATTENTION,
     FUSED_LM_HEAD_TRL,
     MINIMUM_VERSIONS,
@@ -806,6 +807,7 @@ def _evaluation_constants(recipe: Recipe) -> list[str]:
     return [
         f"EVAL_SHARE = {literal(recipe.value('eval.share'))}  # of each evaluated stage's rows held out",
         f"EVAL_ROWS = {literal(EVAL_ROWS)}  # the fewest rows worth holding out, and the most",
+        f"MAX_HELD_SHARE = {literal(MAX_HELD_SHARE)}  # never hold out more of the rows than this",
         f"EVAL_EVERY = {literal(recipe.value('eval.every'))}  # a share of the training steps",
         f"EVAL_STAGES = {literal(stages)}  # online RL scores its own generations instead",
     ]
