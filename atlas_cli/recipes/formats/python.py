@@ -22,9 +22,9 @@ from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, regi
 from atlas_cli.recipes.settings import (
     API_CLIENT_WRITTEN_FOR,
     EVAL_ROWS,
-    MAX_HELD_SHARE,
     FLASH_ATTENTION,
     FUSED_LM_HEAD_TRL,
+    MAX_HELD_SHARE,
     MINIMUM_VERSIONS,
     VISION_MODULES,
     WRITTEN_FOR,
