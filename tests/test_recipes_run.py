@@ -440,19 +440,25 @@ def test_no_training_examples_answer(
 ) -> None:
     recipe = load_recipe(case(name), tmp_path)
     torch.manual_seed(0)  # a random tiny model samples; some seeds answer with whitespace only
-    recipe["main"](
-        [
-            "--model",
-            models["decoder"],
-            option,
-            data[source],
-            question,
-            "what is the sky",
-            "--max-new-tokens",
-            "4",
-        ]
-    )
+    # Retrieval embeds the passages with an encoder (the tiny one here) and keeps the vectors.
+    index = tmp_path / "index"
+    embedding = ["--embedder", models["encoder"], "--index", str(index)] if name.startswith("rag-") else []
+    argv = [
+        "--model",
+        models["decoder"],
+        option,
+        data[source],
+        question,
+        "what is the sky",
+        "--max-new-tokens",
+        "4",
+    ]
+    recipe["main"]([*argv, *embedding])
     assert capsys.readouterr().out.strip()
+    if embedding:
+        (stored,) = index.glob("*.safetensors")  # embedded once, then reused
+        recipe["main"]([*argv, *embedding])
+        assert list(index.glob("*.safetensors")) == [stored]
 
 
 @pytest.mark.parametrize("pipeline", [("reward-model",), ("rloo",)])

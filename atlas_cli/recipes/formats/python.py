@@ -149,53 +149,72 @@ def _model_option(recipe: Recipe) -> str:
 
 def _render_prompting(recipe: Recipe, main: str) -> Rendered:
     is_rag = "retrieval" in recipe.method.tags
-    body = prompting.RAG if is_rag else prompting.ICL
-    options = prompting.RAG_OPTIONS if is_rag else prompting.ICL_OPTIONS
-    if is_rag:
-        recipe.notes.append(
-            t(
-                "CHUNK_WORDS, OVERLAP_WORDS and MAX_NEW_TOKENS are example values: the knowledge base gives "
-                "none and says to tune top_k, chunk size and overlap on an evaluation set. By default the "
-                "prompt takes as many top-ranked passages as fit CONTEXT_TOKENS."
-            )
-        )
-        question = "--question 'What changed in v2?'"
-        run = f"python {shell_word(main)}{_model_argument(recipe)} --docs docs/ {question}"
-        doc = RAG_DOC
-    else:
-        recipe.notes.append(
-            t(
-                "The prompt takes as many examples as fit CONTEXT_TOKENS (methods.yaml "
-                'icl.hyperparameters.num_examples: "{note}"); MAX_NEW_TOKENS is an example value.',
-                note=_note(recipe, "num_examples"),
-            )
-        )
-        query = "--examples shots.jsonl --query 'new input'"
-        run = f"python {shell_word(main)}{_model_argument(recipe)} {query}"
-        doc = ICL_DOC
-    imports = prompting.RAG_IMPORTS if is_rag else ""
-    if api_only(recipe):
-        recipe.notes.append(
-            t(
-                "The model is called through the OpenAI SDK's chat completions: OpenAI's by default, or "
-                "another provider's OpenAI-compatible endpoint with --base-url and --api-key-env (the "
-                "script lists Anthropic's and Google's). Every prompt token is billed: CONTEXT_TOKENS "
-                "(8192) is an example budget, and tokens are counted as about 4 characters each."
-            )
-        )
-        common = prompting.HOSTED.substitute(
-            model_option=_hosted_model_option(recipe), options=options, imports=imports
-        )
-    else:
-        context = recipe.value("context_tokens") if recipe.has("context_tokens") else None
-        common = prompting.COMMON.substitute(
-            model_option=_model_option(recipe),
-            options=options,
-            imports=imports,
-            context_tokens=literal(context),
-        )
+    run, doc = _rag_intro(recipe, main) if is_rag else _icl_intro(recipe, main)
+    common, retrieval = _hosted_common(recipe, is_rag) if api_only(recipe) else _local_common(recipe, is_rag)
+    body = Template(prompting.RAG).substitute(retrieval=retrieval) if is_rag else prompting.ICL
     text = _join_blocks([header(recipe, "python", _written_for(recipe), run), doc, common, body])
     return Rendered((RecipeFile(main, text),), run, text)
+
+
+def _rag_intro(recipe: Recipe, main: str) -> tuple[str, str]:
+    """The command that runs a retrieval script, and its docstring."""
+    recipe.notes.append(
+        t(
+            "CHUNK_WORDS, OVERLAP_WORDS and MAX_NEW_TOKENS are example values: the knowledge base gives "
+            "none and says to tune top_k, chunk size and overlap on an evaluation set. By default the "
+            "prompt takes as many top-ranked passages as fit CONTEXT_TOKENS."
+        )
+    )
+    question = "--question 'What changed in v2?'"
+    run = f"python {shell_word(main)}{_model_argument(recipe)} --docs docs/ {question}"
+    return run, HOSTED_RAG_DOC if api_only(recipe) else RAG_DOC
+
+
+def _icl_intro(recipe: Recipe, main: str) -> tuple[str, str]:
+    """The command that runs a few-shot script, and its docstring."""
+    recipe.notes.append(
+        t(
+            "The prompt takes as many examples as fit CONTEXT_TOKENS (methods.yaml "
+            'icl.hyperparameters.num_examples: "{note}"); MAX_NEW_TOKENS is an example value.',
+            note=_note(recipe, "num_examples"),
+        )
+    )
+    query = "--examples shots.jsonl --query 'new input'"
+    return f"python {shell_word(main)}{_model_argument(recipe)} {query}", ICL_DOC
+
+
+def _hosted_common(recipe: Recipe, is_rag: bool) -> tuple[str, str]:
+    """The script's calls to a provider's model, and how it retrieves: by keywords, as nothing
+    runs a model here."""
+    recipe.notes.append(
+        t(
+            "The model is called through the OpenAI SDK's chat completions: OpenAI's by default, or "
+            "another provider's OpenAI-compatible endpoint with --base-url and --api-key-env (the "
+            "script lists Anthropic's and Google's). Every prompt token is billed: CONTEXT_TOKENS "
+            "(8192) is an example budget, and tokens are counted as about 4 characters each."
+        )
+    )
+    common = prompting.HOSTED.substitute(
+        model_option=_hosted_model_option(recipe),
+        options=prompting.RAG_OPTIONS if is_rag else prompting.ICL_OPTIONS,
+        imports=prompting.KEYWORD_IMPORTS if is_rag else "",
+    )
+    return common, prompting.KEYWORD_RETRIEVAL
+
+
+def _local_common(recipe: Recipe, is_rag: bool) -> tuple[str, str]:
+    """The script's calls to the local model, and how it retrieves: by embeddings, the setup
+    recommend times."""
+    context = recipe.value("context_tokens") if recipe.has("context_tokens") else None
+    imports, third_party = prompting.EMBEDDING_IMPORTS if is_rag else ("", prompting.TRANSFORMERS_IMPORTS)
+    common = prompting.COMMON.substitute(
+        model_option=_model_option(recipe),
+        options=prompting.RAG_OPTIONS + prompting.EMBEDDING_OPTIONS if is_rag else prompting.ICL_OPTIONS,
+        imports=imports,
+        third_party=third_party,
+        context_tokens=literal(context),
+    )
+    return common, prompting.EMBEDDING_RETRIEVAL
 
 
 def api_only(recipe: Recipe) -> bool:
@@ -210,8 +229,19 @@ def _hosted_model_option(recipe: Recipe) -> str:
 
 RAG_DOC = '''"""Retrieval-augmented generation (RAG), minimal: no training; retrieval runs on this machine.
 
-Splits --docs into overlapping chunks, ranks them by TF-IDF similarity to --question, and asks
-the model to answer from the best chunks that fit its context, citing them as [n].
+Splits --docs into overlapping chunks, embeds them once with an encoder (--embedder; the vectors
+are kept in --index and reused while the documents stay the same), ranks them by cosine
+similarity to --question, and asks the model to answer from the best chunks that fit its context,
+citing them as [n].
+--docs: a folder of .txt / .md files, or JSON Lines with one {"text": "..."} per line.
+"""
+'''
+
+HOSTED_RAG_DOC = '''"""Retrieval-augmented generation (RAG), minimal: no training; the model is a provider's.
+
+Splits --docs into overlapping chunks, ranks them by TF-IDF similarity to --question (keyword
+overlap: nothing runs a model here), and asks the hosted model to answer from the best chunks
+that fit its context, citing them as [n].
 --docs: a folder of .txt / .md files, or JSON Lines with one {"text": "..."} per line.
 """
 '''

@@ -18,9 +18,7 @@ import argparse
 import json$imports
 from pathlib import Path
 from typing import Any
-
-from transformers import pipeline
-
+$third_party
 MAX_NEW_TOKENS = 256  # room left for the answer: an example value, not tuned
 CONTEXT_TOKENS = $context_tokens
 
@@ -186,7 +184,6 @@ if __name__ == "__main__":
 RAG = '''
 CHUNK_WORDS = 200  # words per chunk: an example value; tune chunk size and overlap on an evaluation set
 OVERLAP_WORDS = 40  # words shared by neighbouring chunks, so that a fact cut in two is in one of them
-WORD = re.compile(r"\\w+")
 
 
 def read_documents(path: str) -> list[str]:
@@ -203,11 +200,107 @@ def chunks(text: str) -> list[str]:
     words = text.split()
     step = max(1, CHUNK_WORDS - OVERLAP_WORDS)
     return [" ".join(words[i : i + CHUNK_WORDS]) for i in range(0, max(1, len(words)), step)]
+$retrieval
+
+def render(context: list[str], question: str) -> str:
+    numbered = "\\n\\n".join(f"[{i}] {passage}" for i, passage in enumerate(context, 1))
+    return (
+        "Answer the question using only the context below, and cite the passages you used as [n]. "
+        "If the context does not contain the answer, say so.\\n\\n"
+        f"Context:\\n{numbered}\\n\\nQuestion: {question}\\nAnswer:"
+    )
 
 
-def rank(passages: list[str], question: str) -> list[str]:
+def build_prompt(generator: Any, ranked: list[str], question: str, budget: int, top_k: int | None) -> str:
+    """The best passages that fit the context window, at most top_k of them."""
+    context: list[str] = []
+    for passage in ranked[:top_k]:
+        if token_count(generator, render([*context, passage], question)) > budget:
+            break
+        context.append(passage)
+    return render(context, question)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    passages = [c for text in read_documents(args.docs) for c in chunks(text)]
+    ranked = rank(passages, args.question, args)
+    generator = load_generator(args)
+    budget = context_budget(generator, args.max_new_tokens, args.context_tokens)
+    prompt = build_prompt(generator, ranked, args.question, budget, args.top_k)
+    print(generate(generator, prompt, args.max_new_tokens))
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+# Local weights: passages ranked by a dense embedding model, whose vectors are computed once and
+# kept (the setup recommend times: one forward pass of EMBEDDER over the corpus).
+EMBEDDING_RETRIEVAL = '''
+
+# The encoder the setup time assumes (BAAI/bge-large-en-v1.5, 335M parameters); any encoder that
+# pools its first token works (--embedder), e.g. BAAI/bge-m3 for other languages than English.
+EMBEDDER = "BAAI/bge-large-en-v1.5"
+# bge v1.5's instruction for short queries (its model card); pass --query-instruction "" otherwise.
+QUERY_INSTRUCTION = "Represent this sentence for searching relevant passages: "
+EMBED_BATCH = 32
+
+
+def load_encoder(name: str) -> tuple[Any, Any]:
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    return AutoModel.from_pretrained(name).to(device).eval(), AutoTokenizer.from_pretrained(name)
+
+
+def embed(encoder: tuple[Any, Any], texts: list[str]) -> torch.Tensor:
+    """Unit vectors of the texts: the encoder's first ([CLS]) token, as bge pools it."""
+    model, tokenizer = encoder
+    vectors = []
+    with torch.no_grad():
+        for start in range(0, len(texts), EMBED_BATCH):
+            texts_here = texts[start : start + EMBED_BATCH]
+            batch = tokenizer(texts_here, padding=True, truncation=True, max_length=512, return_tensors="pt")
+            batch = batch.to(model.device)
+            first = model(**batch).last_hidden_state[:, 0]
+            vectors.append(torch.nn.functional.normalize(first.float(), dim=-1).cpu())
+    return torch.cat(vectors)
+
+
+def index_path(passages: list[str], args: argparse.Namespace) -> Path:
+    """Where the passages' vectors are kept: named by the encoder and the passages themselves, so
+    that changed documents or another encoder are embedded anew, never mixed with old vectors."""
+    digest = sha256(args.embedder.encode())
+    for passage in passages:
+        digest.update(passage.encode() + b"\\0")
+    folder = Path(args.index or f"{args.docs.rstrip('/')}.index")
+    return folder / f"{digest.hexdigest()[:16]}.safetensors"
+
+
+def rank(passages: list[str], question: str, args: argparse.Namespace) -> list[str]:
+    """Passages by cosine similarity to the question, best first. The passages are embedded once
+    and stored in --index (safetensors holds tensors only: loading it runs no code)."""
+    encoder = load_encoder(args.embedder)
+    stored = index_path(passages, args)
+    if stored.exists():
+        vectors = load_file(str(stored))["vectors"]
+    else:
+        vectors = embed(encoder, passages)
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        save_file({"vectors": vectors.contiguous()}, str(stored))
+    query = embed(encoder, [args.query_instruction + question])[0]
+    order = torch.argsort(vectors @ query, descending=True)
+    return [passages[i] for i in order.tolist()]
+'''
+
+# API access only: nothing runs a model here, so passages are ranked by their words.
+KEYWORD_RETRIEVAL = '''
+
+WORD = re.compile(r"\\w+")
+
+
+def rank(passages: list[str], question: str, args: argparse.Namespace) -> list[str]:
     """Passages by TF-IDF cosine similarity to the question, best first. Keyword overlap only:
-    swap in an embedding index (sentence-transformers + FAISS) when wording differs."""
+    where the wording differs, embed the passages with your provider's embeddings endpoint."""
     bags = [Counter(WORD.findall(p.lower())) for p in passages]
     frequency = Counter(term for bag in bags for term in bag)
     idf = {term: math.log(len(bags) / df) + 1 for term, df in frequency.items()}
@@ -225,38 +318,6 @@ def rank(passages: list[str], question: str) -> list[str]:
 
     order = sorted(range(len(passages)), key=lambda i: -score(bags[i]))
     return [passages[i] for i in order]
-
-
-def render(context: list[str], question: str) -> str:
-    numbered = "\\n\\n".join(f"[{i}] {passage}" for i, passage in enumerate(context, 1))
-    return (
-        "Answer the question using only the context below, and cite the passages you used as [n]. "
-        "If the context does not contain the answer, say so.\\n\\n"
-        f"Context:\\n{numbered}\\n\\nQuestion: {question}\\nAnswer:"
-    )
-
-
-def build_prompt(generator: Any, passages: list[str], question: str, budget: int, top_k: int | None) -> str:
-    """The best passages that fit the context window, at most top_k of them."""
-    context: list[str] = []
-    for passage in rank(passages, question)[:top_k]:
-        if token_count(generator, render([*context, passage], question)) > budget:
-            break
-        context.append(passage)
-    return render(context, question)
-
-
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    passages = [c for text in read_documents(args.docs) for c in chunks(text)]
-    generator = load_generator(args)
-    budget = context_budget(generator, args.max_new_tokens, args.context_tokens)
-    prompt = build_prompt(generator, passages, args.question, budget, args.top_k)
-    print(generate(generator, prompt, args.max_new_tokens))
-
-
-if __name__ == "__main__":
-    main()
 '''
 
 ICL_OPTIONS = """\
@@ -275,7 +336,26 @@ RAG_OPTIONS = """\
         "--top-k", type=int, default=None, help="at most this many passages (default: as many as fit)"
     )"""
 
-RAG_IMPORTS = """
+EMBEDDING_OPTIONS = """
+    parser.add_argument("--embedder", default=EMBEDDER, help="Hub id or local directory of the encoder")
+    parser.add_argument("--query-instruction", default=QUERY_INSTRUCTION, help="put before the question")
+    parser.add_argument("--index", help="folder for the passages' vectors (default: DOCS.index)")"""
+
+KEYWORD_IMPORTS = """
 import math
 import re
 from collections import Counter"""
+
+TRANSFORMERS_IMPORTS = """
+from transformers import pipeline
+"""
+
+EMBEDDING_IMPORTS = (
+    """
+from hashlib import sha256""",
+    """
+import torch
+from safetensors.torch import load_file, save_file
+from transformers import AutoModel, AutoTokenizer, pipeline
+""",
+)
