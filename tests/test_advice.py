@@ -487,3 +487,17 @@ def test_without_a_gpu_local_labels_go_to_a_local_embedding_classifier(engine: E
     )
     assert rec.plans[0].method == "embeddings-classifier"
     assert "embeddings-classifier-stays-on-the-machine" in rec.plans[0].rules
+
+
+def test_a_decoder_classifier_names_the_head_the_python_recipe_trains(engine: Engine) -> None:
+    """Labelled examples on a decoder: `recipe` writes AutoModelForSequenceClassification with
+    transformers' Trainer, so the next steps name it beside the generative SFT tools (a review
+    found them describing a different objective than the recipe)."""
+    head = "AutoModelForSequenceClassification.from_pretrained(..., num_labels=N) + transformers.Trainer"
+
+    def entries(**raw: Any) -> set[str]:
+        rec = recommend(engine, model="qwen3-8b", gpu="l4", examples="5k", **raw)
+        return {tool.entry for tool in rec.plans[0].tools}
+
+    assert head in entries(goal="classify", data_kind="labeled")
+    assert head not in entries(goal="chat")
