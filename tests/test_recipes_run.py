@@ -294,6 +294,11 @@ def test_the_script_holds_out_what_the_header_says(tmp_path: Path) -> None:
         assert args.eval_share == EVAL_SHARE
         _, held = recipe["held_out"](Dataset.from_dict({"text": ["x"] * rows}), args)
         assert (0 if held is None else len(held)) == held_out_rows(rows), rows
+    # A share the user gives is held out as asked (a review: 0.3 of 1,000 rows held none out).
+    for rows, share, expected in ((1000, "0.3", 300), (40, "0.5", 20)):
+        args = recipe["parse_args"](["--model", "m", "--dataset", "d", "--eval-share", share])
+        _, held = recipe["held_out"](Dataset.from_dict({"text": ["x"] * rows}), args)
+        assert held is not None and len(held) == expected
     for bad in ("1", "-0.1", "2"):
         with pytest.raises(SystemExit):
             recipe["parse_args"](["--model", "m", "--dataset", "d", "--eval-share", bad])

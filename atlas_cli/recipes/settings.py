@@ -380,10 +380,13 @@ def settle(catalog: Catalog, recipe: Recipe, trainer: str, stack: str) -> Recipe
 
 
 def held_out_rows(examples: int) -> int:
-    """Rows of `examples` held out to evaluate on: EVAL_SHARE of them within EVAL_ROWS (300
-    examples hold out 20), or none when EVAL_ROWS[0] rows would be over MAX_HELD_SHARE of them."""
-    rows = min(EVAL_ROWS[1], max(EVAL_ROWS[0], int(examples * EVAL_SHARE)))
-    return rows if rows <= examples * MAX_HELD_SHARE else 0
+    """Rows of `examples` held out to evaluate on: EVAL_SHARE of them, at most EVAL_ROWS[1];
+    raised to EVAL_ROWS[0] where that stays within MAX_HELD_SHARE of them (300 examples hold out
+    20), else none. The script's held_out applies the same bounds to the rows it reads."""
+    rows = min(EVAL_ROWS[1], int(examples * EVAL_SHARE))
+    if rows >= EVAL_ROWS[0]:
+        return rows
+    return EVAL_ROWS[0] if EVAL_ROWS[0] <= examples * MAX_HELD_SHARE else 0
 
 
 def _evaluation(recipe: Recipe) -> None:

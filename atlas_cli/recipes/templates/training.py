@@ -340,20 +340,23 @@ HELD_OUT = '''
 def held_out(
     rows: Dataset, args: argparse.Namespace, stratify: str | None = None
 ) -> tuple[Dataset, Dataset | None]:
-    """The rows to train on, and a share of them held out to evaluate on (--eval-share): at least
-    EVAL_ROWS[0] rows (fewer tell nothing) and at most EVAL_ROWS[1], none when that would be over
-    MAX_HELD_SHARE of them; every class in its share where `stratify` names the label column. The
-    split is seeded, so every process of a multi-GPU run holds out the same rows."""
+    """The rows to train on, and a share of them held out to evaluate on (--eval-share): at most
+    EVAL_ROWS[1] rows; a share under EVAL_ROWS[0] rows (too few to read a loss from) is raised to
+    it where that stays within MAX_HELD_SHARE of them, else none is held out; every class in its
+    share where `stratify` names the label column. The split is seeded, so every process of a
+    multi-GPU run holds out the same rows."""
     if args.eval_share == 0:
         return rows, None
-    held = min(EVAL_ROWS[1], max(EVAL_ROWS[0], int(len(rows) * args.eval_share)))
-    if held > len(rows) * MAX_HELD_SHARE:
-        print(
-            f"{len(rows)} rows are too few to hold out {EVAL_ROWS[0]} (at most {MAX_HELD_SHARE:.0%} of them) "
-            "to evaluate on: all of them train.",
-            file=sys.stderr,
-        )
-        return rows, None
+    held = min(EVAL_ROWS[1], int(len(rows) * args.eval_share), len(rows) - 1)
+    if held < EVAL_ROWS[0]:
+        if EVAL_ROWS[0] > len(rows) * MAX_HELD_SHARE:
+            print(
+                f"{len(rows)} rows are too few to hold out {EVAL_ROWS[0]} (at most {MAX_HELD_SHARE:.0%} of "
+                "them) to evaluate on: all of them train.",
+                file=sys.stderr,
+            )
+            return rows, None
+        held = EVAL_ROWS[0]
     try:
         split = rows.train_test_split(test_size=held, seed=42, stratify_by_column=stratify)
     except ValueError as why:  # a class of one row cannot be on both sides
