@@ -384,6 +384,10 @@ def test_galore_keeps_every_state_in_the_weights_16_bits() -> None:
     assert e.breakdown["optimizer_gb"] == pytest.approx((projected + 4 * rest) / GB, abs=0.01)
     eight_bit = estimate("galore", "galore", qwen, cfg(optimizer="adamw-8bit"))
     assert eight_bit.breakdown["optimizer_gb"] < e.breakdown["optimizer_gb"] / 1.9
+    # Without bf16 (T4, V100) the recipe loads fp32 weights for fp16 autocast: every state in fp32.
+    fp16 = estimate("galore", "galore", qwen, cfg(precision="fp16"))
+    assert fp16.breakdown["weights_gb"] == pytest.approx(2 * e.breakdown["weights_gb"], rel=0.01)
+    assert fp16.breakdown["optimizer_gb"] == pytest.approx(2 * e.breakdown["optimizer_gb"], rel=0.01)
 
 
 def test_galore_layerwise_holds_one_layers_gradient() -> None:

@@ -20,6 +20,7 @@ from atlas_cli.core.memory.states import (
     adapter_bytes,
     adapter_optimizer_bytes,
     frozen_base_bytes,
+    galore_precision,
     model_states,
     optimizer_bytes,
     quantized_bytes,
@@ -116,9 +117,10 @@ def fp32_trained_weights(model: str, s: EstimateSettings) -> bool:
     which cast the weights themselves. The Python recipes load full fine-tuning in fp32 and upcast
     partial fine-tuning's trained layers; LLaMA-Factory does both (cast_trainable_params_to_fp32)."""
     mixed = PRECISIONS[s.precision].master_copy
-    # GaLore is sized with 16-bit weights and no master copy of its projected matrices, as its
-    # paper's memory figures are: nothing for autocast to copy.
-    return mixed and s.sharding == "ddp" and not MEMORY_MODELS[model].frozen_base and model != "galore"
+    # GaLore keeps bf16 weights where the GPU has bf16 (states.galore_precision): nothing for
+    # autocast to copy; under fp16 they are fp32, as for full fine-tuning.
+    galore_in_bf16 = model == "galore" and galore_precision(s) != "fp32"
+    return mixed and s.sharding == "ddp" and not MEMORY_MODELS[model].frozen_base and not galore_in_bf16
 
 
 def fused_head(s: EstimateSettings) -> bool:

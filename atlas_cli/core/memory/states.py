@@ -120,18 +120,25 @@ def unquantized_bytes(model: str, s: EstimateSettings) -> float:
     return 4.0 if s.stack == "hf" else 2.0
 
 
+def galore_precision(s: EstimateSettings) -> str:
+    """GaLore's weights as its recipes load them: bf16 with no fp32 master copy where the GPU has
+    bf16, as the GaLore paper trains them; fp32 under fp16 mixed precision (T4, V100), which
+    autocasts them (recipes' load_dtype)."""
+    return "fp32" if s.precision in ("fp16", "fp32") else "pure-bf16"
+
+
 def _galore_optimizer_bytes(shape: Shape, s: EstimateSettings) -> float:
     """Each projected matrix m x n (m <= n) keeps a projector m x r and two moments r x n; the
-    other parameters (embeddings, norms) keep their optimizer's full states. GaLore trains the
-    weights in their own 16 bits with no fp32 master copy (its recipes load them in bf16), so every
-    state is in the weights' dtype: galore_projector.py casts the projector back to it and the
-    optimizer's moments are `zeros_like` the projected gradient (8-bit with galore_adamw_8bit), as
-    torch's AdamW keeps the moments of the unprojected bf16 parameters. ms-swift's GaLore run of
-    Qwen2.5-7B on one GPU measured 38 GiB (benchmarks/measured.py); fp32 master states for the
-    unprojected 1.1B put it at 49 GB."""
+    other parameters (embeddings, norms) keep their optimizer's full states. Every state is in the
+    weights' dtype (galore_precision), with no master copy: galore_projector.py casts the projector
+    back to it and the optimizer's moments are `zeros_like` the projected gradient (8-bit with
+    galore_adamw_8bit), as torch's AdamW keeps the moments of the unprojected parameters.
+    ms-swift's GaLore run of Qwen2.5-7B on one GPU measured 38 GiB (benchmarks/measured.py); fp32
+    master states for the unprojected 1.1B put it at 49 GB."""
     r = GALORE_RANK
-    dtype = weight_bytes(s.precision)
-    states = optimizer_bytes(s.optimizer, "pure-bf16" if dtype == 2.0 else s.precision)
+    precision = galore_precision(s)
+    dtype = weight_bytes(precision)
+    states = optimizer_bytes(s.optimizer, precision)
     targets = shape.targets()
     projected = sum(
         (dtype * min(m.d_in, m.d_out) + states * max(m.d_in, m.d_out)) * r * m.count for m in targets
@@ -149,7 +156,7 @@ def model_states(model: str, shape: Shape, s: EstimateSettings) -> ModelStates:
         gradients = trainable * adapter_bytes(model, s)
         optimizer = trainable * adapter_optimizer_bytes(model, s)
     else:
-        w = weight_bytes(s.precision)
+        w = weight_bytes(galore_precision(s) if model == "galore" else s.precision)
         weights = shape.params * w  # a trained subset (partial, BitFit) is part of the model once
         gradients = trainable * w
         optimizer = trainable * optimizer_bytes(s.optimizer, s.precision)
