@@ -923,10 +923,10 @@ class Rule(Strict):
     effect: Effect
     because: Text
     source: str
-    recipe_note: bool = Field(
+    in_recipe: bool = Field(
         default=False,
-        description="its `because` is repeated in the header of a recipe for a plan it fires on: "
-        "running the recipe runs into it",
+        description="its `because` is repeated in the header of a recipe for a plan it holds for "
+        "(with the stack the recipe trains with): running the recipe runs into it",
     )
 
     def selects(self, method: Method) -> bool:

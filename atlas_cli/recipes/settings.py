@@ -295,7 +295,6 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
     beyond = None if info is None or not isinstance(seq_len, int) else positions_note(seq_len, info)
     if beyond is not None:  # the recipe does not set RoPE scaling: its reader must
         notes.append(beyond)
-    notes += [rule.because.get() for rule in plan.fired if rule.recipe_note]
     return Recipe(
         rank=rank,
         total=len(rec.plans),

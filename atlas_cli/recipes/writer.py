@@ -8,6 +8,7 @@ from atlas_cli.core.plans import Recommendation
 from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.conditions import compile_condition
 from atlas_cli.kb.vocabulary import GENERATIVE_GOALS, MEMORY_MODELS, PREQUANTIZED
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, trainer_formats
 from atlas_cli.recipes.settings import SUPERVISED_STAGES, WRITTEN_FOR, Recipe, resolve, settle
@@ -47,10 +48,23 @@ def write_recipe(
         stack = "liger"
     settle(catalog, recipe, chosen.name, stack)
     _stack_note(recipe, str(recipe.profile.get("stack")))
+    recipe.notes += _rule_notes(catalog, recipe)
     _check_gap(recipe, chosen)
     _check_offloaded_quantized_base(recipe)
     _check_hardware(recipe)
     return recipe, chosen.render(recipe, main or chosen.default_name)
+
+
+def _rule_notes(catalog: Catalog, recipe: Recipe) -> list[str]:
+    """The reasons of the rules marked in_recipe that hold for this plan as the recipe runs it:
+    with its own stack, which may not be the profile's (Gemma 3 overflows in fp16 under TRL even
+    when --stack unsloth would have kept it from doing so)."""
+    facts = {**recipe.facts, **recipe.plan.own_facts(), "stack": recipe.stack}
+    return [
+        rule.because.get()
+        for rule in catalog.kb.rules
+        if rule.in_recipe and rule.selects(recipe.method) and compile_condition(rule.when)(facts)
+    ]
 
 
 def _stack_note(recipe: Recipe, asked: str) -> None:
