@@ -1010,7 +1010,10 @@ class Engine:
         if not kept and not over_limit:
             # Every method was left out by a rule (an encoder asked to chat): memory is not why.
             notes.append(
-                t("No plan applies to this profile: every method is left out, each for the reason below.")
+                t(
+                    "No plan applies to this profile: a rule leaves out every method (--explain gives "
+                    "each one's reason)."
+                )
             )
         # A fused loss that makes the best plan fit is the answer (said just before).
         elif (
