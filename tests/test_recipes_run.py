@@ -464,6 +464,11 @@ def test_no_training_examples_answer(
         (stored,) = index.glob("*.safetensors")  # embedded once, then reused
         recipe["main"]([*argv, *embedding])
         assert list(index.glob("*.safetensors")) == [stored]
+        empty = tmp_path / "empty"
+        empty.mkdir()
+        argv[argv.index(data[source])] = str(empty)
+        with pytest.raises(SystemExit, match="no text in"):
+            recipe["main"]([*argv, *embedding])
 
 
 @pytest.mark.parametrize("pipeline", [("reward-model",), ("rloo",)])

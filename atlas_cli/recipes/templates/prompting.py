@@ -242,7 +242,8 @@ EMBEDDING_RETRIEVAL = '''
 # The encoder the setup time assumes (BAAI/bge-large-en-v1.5, 335M parameters); any encoder that
 # pools its first token works (--embedder), e.g. BAAI/bge-m3 for other languages than English.
 EMBEDDER = "BAAI/bge-large-en-v1.5"
-# bge v1.5's instruction for short queries (its model card); pass --query-instruction "" otherwise.
+# bge v1.5's instruction for short queries (its model card), put before the question for EMBEDDER
+# only: another encoder gets none unless --query-instruction gives one.
 QUERY_INSTRUCTION = "Represent this sentence for searching relevant passages: "
 EMBED_BATCH = 32
 
@@ -272,13 +273,16 @@ def index_path(passages: list[str], args: argparse.Namespace) -> Path:
     digest = sha256(args.embedder.encode())
     for passage in passages:
         digest.update(passage.encode() + b"\\0")
-    folder = Path(args.index or f"{args.docs.rstrip('/')}.index")
+    docs = Path(args.docs).resolve()
+    folder = Path(args.index) if args.index else docs.with_name(docs.name + ".index")
     return folder / f"{digest.hexdigest()[:16]}.safetensors"
 
 
 def rank(passages: list[str], question: str, args: argparse.Namespace) -> list[str]:
     """Passages by cosine similarity to the question, best first. The passages are embedded once
     and stored in --index (safetensors holds tensors only: loading it runs no code)."""
+    if not passages:
+        raise SystemExit(f"no text in {args.docs}: give .txt/.md files, or JSON Lines with a 'text' field")
     encoder = load_encoder(args.embedder)
     stored = index_path(passages, args)
     if stored.exists():
@@ -287,7 +291,10 @@ def rank(passages: list[str], question: str, args: argparse.Namespace) -> list[s
         vectors = embed(encoder, passages)
         stored.parent.mkdir(parents=True, exist_ok=True)
         save_file({"vectors": vectors.contiguous()}, str(stored))
-    query = embed(encoder, [args.query_instruction + question])[0]
+    instruction = args.query_instruction
+    if instruction is None:
+        instruction = QUERY_INSTRUCTION if args.embedder == EMBEDDER else ""
+    query = embed(encoder, [instruction + question])[0]
     order = torch.argsort(vectors @ query, descending=True)
     return [passages[i] for i in order.tolist()]
 '''
@@ -338,8 +345,10 @@ RAG_OPTIONS = """\
 
 EMBEDDING_OPTIONS = """
     parser.add_argument("--embedder", default=EMBEDDER, help="Hub id or local directory of the encoder")
-    parser.add_argument("--query-instruction", default=QUERY_INSTRUCTION, help="put before the question")
-    parser.add_argument("--index", help="folder for the passages' vectors (default: DOCS.index)")"""
+    parser.add_argument(
+        "--query-instruction", help="put before the question (default: bge's for the default --embedder)"
+    )
+    parser.add_argument("--index", help="folder for the passages' vectors (default: DOCS.index beside DOCS)")"""
 
 KEYWORD_IMPORTS = """
 import math
