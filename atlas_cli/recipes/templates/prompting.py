@@ -348,7 +348,7 @@ EMBEDDING_OPTIONS = """
     parser.add_argument(
         "--query-instruction", help="put before the question (default: bge's for the default --embedder)"
     )
-    parser.add_argument("--index", help="folder for the passages' vectors (default: DOCS.index beside DOCS)")"""
+    parser.add_argument("--index", help="folder for the vectors (default: DOCS.index beside DOCS)")"""
 
 KEYWORD_IMPORTS = """
 import math
