@@ -203,7 +203,8 @@ class Profile:
     batch_size: int | None = _question(
         "gpus",
         "data",
-        "Micro-batch per GPU (default 1; time and recipes use the fastest that fits).",
+        "Micro-batch per GPU; unset, memory is sized at 1 and time and recipes take the fastest that "
+        "fits, while a given value (1 included) is used for all three.",
         "How many sequences per GPU in one step (micro-batch)?",
         example="4",
         if_unset="memory is sized at 1, and time and recipes use the fastest micro-batch that fits",
