@@ -1045,3 +1045,24 @@ def test_a_sharded_mixture_of_experts_says_expert_parallelism_is_not_modelled(ru
     assert any("expert parallelism is not modelled" in w for w in warned)
     dense = ("estimate", "--method", "full-ft", "--model", "qwen3-8b", "--gpu", "h100-80gb", "--gpus", "8")
     assert not any("expert parallelism" in w for w in ok(run(*dense, "--json")).json()["warnings"])
+
+
+def test_when_the_nearest_is_not_the_best_plan_the_best_ones_share_is_said(run: Runner) -> None:
+    """Qwen3-0.6B chat, 100k examples, half an hour: partial fine-tuning is nearest, full
+    fine-tuning ranks first; both shares are said, each plan once."""
+    args = (
+        "recommend",
+        "--model",
+        "qwen3-0.6b",
+        "--gpu",
+        "a100-80gb",
+        "--goal",
+        "chat",
+        "--examples",
+        "100k",
+    )
+    notes = ok(run(*args, "--max-hours", "0.5", "--json")).json()["notes"]
+    nearest = _nearest_note(notes and {"notes": notes})
+    best = next(n for n in notes if n.startswith("Of the plans the limits excluded, the best-ranked,"))
+    named = re.search(r"The nearest, (.+?), fits", nearest)
+    assert named and named[1] not in best

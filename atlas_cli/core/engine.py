@@ -43,7 +43,7 @@ from atlas_cli.core.throughput.plans import (
 )
 from atlas_cli.core.throughput.workload import LARGE_SFT_EXAMPLES
 from atlas_cli.core.variants import applies, card_rank, with_method, with_variant
-from atlas_cli.i18n import pt, t
+from atlas_cli.i18n import N_, pt, t
 from atlas_cli.kb.catalog import Catalog, Objective
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
@@ -314,19 +314,21 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
         # Only a hosted plan left (its time is the provider's) counts as none left.
         training = [s for s in kept if s.plan.kind != "no-training" and s.timed.time is not None]
         only_over = [s for s in over if _only_over_limit(s)]
+        inputs = time_inputs(profile)
         if not training:
-            notes += _nearest_within_limits(only_over, profile)
+            nearest = _nearest(only_over, inputs)
+            notes += _within_limits_note(nearest, profile, "nearest")
             # The nearest may be a weak method (soft prompts for chat): the best one's share too.
             top = min(only_over, key=lambda s: s.rank, default=None)
-            if top is not None and not any(top.plan.name in note for note in notes[-1:]):
-                notes += _nearest_within_limits([top], profile, best_excluded=True)
+            if nearest is not None and top is not None and top is not nearest[1]:
+                notes += _within_limits_note(_nearest([top], inputs), profile, "best")
         else:
             # A plan the limits excluded that scores above every one kept: how it would fit them.
             best = max(s.plan.score for s in training)
             better = [s for s in only_over if s.plan.score > best]
             if better:
                 top = max(better, key=lambda s: s.plan.score)
-                notes += _nearest_within_limits([top], profile, better_than_kept=True)
+                notes += _within_limits_note(_nearest([top], inputs), profile, "better_than_kept")
     return notes
 
 
@@ -501,58 +503,56 @@ def _reasoning_length_note(
     ]
 
 
-def _nearest_within_limits(
-    over: list[Scored], profile: Profile, better_than_kept: bool = False, best_excluded: bool = False
-) -> list[str]:
-    """When the limits leave no training plan: the one nearest to them, and how much data or how
-    many epochs would fit (none when not even one example would). `better_than_kept`: the plan
-    is one the limits excluded that scores above every plan they kept; `best_excluded`: the
-    best-ranked of those they excluded, when it is not the nearest."""
-    inputs = time_inputs(profile)
+def _nearest(over: list[Scored], inputs: TimeInputs) -> tuple[float, Scored] | None:
+    """Of the plans the limits excluded, the one nearest to them, with the share of its training
+    they allow: shares within the calibration's spread (TIE_RATIO) are not told apart, and the
+    better-ranked plan is taken."""
     shares = [(share, s) for s in over if (share := share_within_limits(s.timed, inputs)) is not None]
-    if not shares or profile.examples is None:
-        return []
-    # Shares within the calibration's spread (TIE_RATIO) are not told apart: the better plan.
+    if not shares:
+        return None
     most = max(share for share, _ in shares)
-    share, nearest = min(
-        ((sh, s) for sh, s in shares if sh * TIE_RATIO >= most), key=lambda pair: pair[1].rank
-    )
+    return min(((sh, s) for sh, s in shares if sh * TIE_RATIO >= most), key=lambda pair: pair[1].rank)
+
+
+# What a plan the limits excluded would fit them with, by why it is named.
+WITHIN_LIMITS_NOTES = {
+    "nearest": N_(
+        "No training plan is within --max-hours/--budget-usd. The nearest, {plan}, fits with about "
+        "{percent} of the training: {examples:,} examples instead of {given:,}{epochs}."
+    ),
+    "best": N_(
+        "Of the plans the limits excluded, the best-ranked, {plan}, fits them with about {percent}: "
+        "{examples:,} examples instead of {given:,}{epochs}."
+    ),
+    "better_than_kept": N_(
+        "{plan} scores above every training plan within --max-hours/--budget-usd and fits them with "
+        "about {percent} of the training: {examples:,} examples instead of {given:,}{epochs}."
+    ),
+}
+
+
+def _within_limits_note(chosen: tuple[float, Scored] | None, profile: Profile, why: str) -> list[str]:
+    """How much data (or how many epochs) of the chosen plan the limits allow; nothing when not
+    even one example would fit."""
+    if chosen is None or profile.examples is None:
+        return []
+    share, plan = chosen
     examples = math.floor(profile.examples * share)
     if examples < 1:
         return []
-    assert nearest.timed.time is not None  # a plan over a limit has its time
-    epochs = max(stage.workload.epochs for stage in nearest.timed.time.stages)
+    assert plan.timed.time is not None  # a plan over a limit has its time
+    epochs = max(stage.workload.epochs for stage in plan.timed.time.stages)
     fewer_epochs = math.floor(epochs * share)
-    values = {
-        "plan": nearest.plan.name,
-        "percent": _percent(100 * share),
-        "examples": examples,
-        "given": profile.examples,
-        "epochs": t(", or {fit:g} epoch(s) instead of {usual:g}", fit=fewer_epochs, usual=epochs)
-        if fewer_epochs >= 1
-        else "",
-    }
-    if best_excluded:
-        return [
-            t(
-                "The best of them, {plan}, fits with about {percent}: {examples:,} examples instead of "
-                "{given:,}{epochs}.",
-                **values,
-            )
-        ]
-    if better_than_kept:
-        return [
-            t(
-                "{plan} scores above every training plan within --max-hours/--budget-usd and fits them with "
-                "about {percent} of the training: {examples:,} examples instead of {given:,}{epochs}.",
-                **values,
-            )
-        ]
     return [
         t(
-            "No training plan is within --max-hours/--budget-usd. The nearest, {plan}, fits with about "
-            "{percent} of the training: {examples:,} examples instead of {given:,}{epochs}.",
-            **values,
+            WITHIN_LIMITS_NOTES[why],
+            plan=plan.plan.name,
+            percent=_percent(100 * share),
+            examples=examples,
+            given=profile.examples,
+            epochs=t(", or {fit:g} epoch(s) instead of {usual:g}", fit=fewer_epochs, usual=epochs)
+            if fewer_epochs >= 1
+            else "",
         )
     ]
 
