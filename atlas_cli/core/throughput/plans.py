@@ -151,10 +151,11 @@ def fastest_batch(
     """The plan as it trains best: of the micro-batches that fit within the margin (powers of two
     from the objectives' least up to one global batch per GPU), the fastest - a larger one launches
     fewer kernels per token but pads unpacked examples more - and at least the batch the
-    objectives train well at when it fits (KTO), unless the profile gives one above the least.
-    `e` is the plan at the profile's batch; the memory columns stay at it."""
+    objectives train well at when it fits (KTO). For a profile without --batch-size (a given one
+    is timed as it is: TimeInputs.batch_given); `e` is the plan at the least batch, which the
+    memory columns keep."""
     least = least_batch(objectives)
-    if e.settings.batch_size > least or e.fit != "yes":
+    if e.fit != "yes":
         return e
     cap, good = batch_cap(objectives, e.settings.gpus, workloads), good_batch(objectives)
     # (below the good batch, seconds): the smaller the better
