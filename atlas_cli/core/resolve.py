@@ -253,12 +253,15 @@ def choose_precision(requested: str | None, hardware: Hardware) -> tuple[str, st
 
 def strategy_warnings(e: Estimate) -> list[str]:
     """What the multi-GPU strategy the estimate settled on means: a quantized base loads whole
-    onto every GPU before ZeRO-3 shards it, and for sampling, under ZeRO-3 TRL gathers the whole
-    policy onto every GPU to generate (both counted by the estimate)."""
+    onto every GPU before ZeRO-3 shards it, a sharded mixture of experts gathers every expert, and
+    for sampling, under ZeRO-3 TRL gathers the whole policy onto every GPU to generate (all
+    counted by the estimate)."""
     return _loading_warnings(e) + _expert_warnings(e) + _sampling_warnings(e)
 
 
 def _expert_warnings(e: Estimate) -> list[str]:
+    """Expert parallelism, which keeps each GPU's experts in place, is not modelled: say so where
+    ZeRO-3/FSDP is timed gathering them all."""
     s = e.settings
     if not e.shape.is_moe or s.gpus < 2 or resolved_sharding(s, e.memory_model) != "zero3":
         return []

@@ -17,8 +17,9 @@ from atlas_cli.kb.catalog import SERVING, Objective
 from atlas_cli.kb.schema import Method
 from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
 
-# RAG's setup: one forward pass of an embedding model over the corpus. BAAI/bge-large-en-v1.5
-# (335M parameters, its model card) stands for a strong open embedder.
+# RAG's setup: one forward pass of an embedding model over the corpus: a strong open embedder,
+# which the RAG recipe embeds with by default (335M parameters, its model card).
+EMBEDDER = "BAAI/bge-large-en-v1.5"
 EMBEDDER_PARAMS = 335e6
 EMBEDDING = SERVING._replace(id="embed the corpus")  # RAG's one "stage", as its time shows it
 OWN_HARDWARE = 0.0  # --price-per-hour 0: the GPUs are yours; cost is GPU-hours only

@@ -8,6 +8,7 @@ from string import Template
 from atlas_cli.core.memory.estimate import MAX_PROMPT
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shell import shell_word
+from atlas_cli.core.throughput.plans import EMBEDDER
 from atlas_cli.i18n import t
 from atlas_cli.kb.vocabulary import OPTIMIZERS
 from atlas_cli.recipes.header import WIDTH, header, literal, wrapped
@@ -214,7 +215,7 @@ def _local_common(recipe: Recipe, is_rag: bool) -> tuple[str, str]:
         third_party=third_party,
         context_tokens=literal(context),
     )
-    return common, prompting.EMBEDDING_RETRIEVAL
+    return common, Template(prompting.EMBEDDING_RETRIEVAL).substitute(embedder=literal(EMBEDDER))
 
 
 def api_only(recipe: Recipe) -> bool:

@@ -239,9 +239,9 @@ if __name__ == "__main__":
 # kept (the setup recommend times: one forward pass of EMBEDDER over the corpus).
 EMBEDDING_RETRIEVAL = '''
 
-# The encoder the setup time assumes (BAAI/bge-large-en-v1.5, 335M parameters); any encoder that
-# pools its first token works (--embedder), e.g. BAAI/bge-m3 for other languages than English.
-EMBEDDER = "BAAI/bge-large-en-v1.5"
+# The encoder the setup time assumes; any encoder that pools its first token works (--embedder),
+# e.g. BAAI/bge-m3 for other languages than English.
+EMBEDDER = $embedder
 # bge v1.5's instruction for short queries (its model card), put before the question for EMBEDDER
 # only: another encoder gets none unless --query-instruction gives one.
 QUERY_INSTRUCTION = "Represent this sentence for searching relevant passages: "
