@@ -1540,6 +1540,18 @@ def test_llamafactory_galore_uses_an_optimizer_its_galore_builder_takes() -> Non
     assert ax["optimizer"].startswith("galore_adamw")
 
 
+def test_layer_wise_galore_never_accumulates_gradients() -> None:
+    """Layer-wise GaLore steps each layer as its gradient appears: LLaMA-Factory refuses gradient
+    accumulation with it, and so does transformers; every format writes 1 (llama-3.1-8b on a 3090
+    takes the layer-wise 8-bit variant, as the GaLore paper trains a 7B model on 24 GB)."""
+    case = case_named("galore-sft-decoder")
+    (doc,) = yaml_documents(render(case, "llamafactory"))
+    assert doc["galore_layerwise"] is True and doc["gradient_accumulation_steps"] == 1
+    (ax,) = yaml_documents(render(case, "axolotl"))
+    assert ax["optimizer"].endswith("_layerwise") and ax["gradient_accumulation_steps"] == 1
+    assert constants(render(case, "python"))["GRAD_ACCUM"] == {"sft": 1}
+
+
 def test_an_8_bit_base_is_loaded_in_8_bits_in_every_format() -> None:
     """The engine may choose QLoRA's 8-bit variant: the recipe must not load 4 bits under it."""
     rec = recommend(gpu="rtx-3090", model="llama-3.1-8b", data_kind="ratings")

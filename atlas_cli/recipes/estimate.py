@@ -185,6 +185,12 @@ def _sized_stage(
 
 
 def _set_accumulation(recipe: Recipe, objective: Objective, batch: int, replicas: int) -> None:
+    if recipe.has("galore.layerwise"):
+        # Each layer steps as its gradient appears: transformers and LLaMA-Factory refuse
+        # accumulation ("Per-layer GaLore does not support gradient accumulation").
+        source = "layer-wise GaLore updates every micro-batch: no gradient accumulation"
+        recipe.set(f"grad_accum.{objective.id}", Setting(1, source))
+        return
     accumulation = _accumulation(recipe, objective, batch, replicas)
     source = _global_source(objective, batch, replicas, accumulation)
     recipe.set(f"grad_accum.{objective.id}", Setting(accumulation, source))
@@ -215,6 +221,7 @@ def _inputs(recipe: Recipe) -> TimeInputs:
         p.get("price_per_hour"),
         p.get("max_hours"),
         p.get("budget_usd"),
+        p.get("batch_size") is not None,
     )
 
 
