@@ -2087,3 +2087,15 @@ def test_rules_marked_for_recipes_are_repeated_in_the_header(run: Runner) -> Non
     moe = ("recipe", "--model", "qwen3-30b-a3b", "--gpu", "h100-80gb", "--examples", "5k", "--out", "-")
     assert "# Note: target_modules='all-linear' adapts this mixture of experts'" in run(*moe).stdout
     assert "all-linear' adapts this mixture" not in run(*moe, "--lora-experts").stdout
+
+
+def test_online_rl_never_takes_layer_wise_galore() -> None:
+    """GRPO's generation batch must be a multiple of num_generations, which gradient accumulation
+    makes at micro-batch 1; layer-wise GaLore forbids accumulation, so GRPO plans take plain GaLore
+    (the CPU training test caught 'generation_batch_size (1) must be divisible by 8')."""
+    rec = recommend(gpu="rtx-3090", model="llama-3.1-8b", data_kind="reward-function")
+    plan = rec.plans[rank_of(rec, "galore", ("grpo",)) - 1]
+    assert plan.estimate is not None and not plan.estimate.settings.galore_layerwise
+    sft = case_named("galore-sft-decoder").rec
+    offline = sft.plans[rank_of(sft, "galore", ("sft",)) - 1]
+    assert offline.estimate is not None and offline.estimate.settings.galore_layerwise

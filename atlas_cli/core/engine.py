@@ -829,8 +829,9 @@ class Engine:
         objectives = [o for o in stages if (o == "inference") == (method.kind == "no-training")]
         run = estimator(method.id, method.memory_model, info.sized)
         tried: list[tuple[Estimate, list[str]]] = []
+        online = any(stages[o][0].objective.online for o in objectives)
         for variant in method.estimated_variants():
-            if not applies(variant, hardware):
+            if not applies(variant, hardware, online):
                 continue
             worst: Estimate | None = None
             warnings: list[str] = []

@@ -83,13 +83,17 @@ def objective_id(catalog: Catalog, query: str) -> str:
     return method.id
 
 
-def applies(variant: Variant, hardware: Hardware) -> bool:
+def applies(variant: Variant, hardware: Hardware, online: bool = False) -> bool:
     """A variant whose precision needs bf16 does not exist on a GPU without it (V100, T4);
-    layer-wise GaLore runs on one GPU only (transformers and LLaMA-Factory refuse DDP);
+    layer-wise GaLore runs on one GPU only (transformers and LLaMA-Factory refuse DDP), and
+    without gradient accumulation, which online RL's generation batch (a multiple of
+    num_generations, TRL) takes at the micro-batches ft-atlas sizes: not for `online` stages;
     bitsandbytes' 8-bit and paged optimizers do not exist on Apple silicon (bitsandbytes 0.50);
     pure bf16 saves memory on one GPU only: DeepSpeed's ZeRO, which multi-GPU recipes shard with,
     keeps fp32 master weights whatever the model's dtype (and drives its own optimizer)."""
     if (variant.layerwise or variant.precision == "pure-bf16") and hardware.gpus > 1:
+        return False
+    if variant.layerwise and online:
         return False
     if variant.optimizer and OPTIMIZERS[variant.optimizer].bitsandbytes and hardware.vendor == "apple":
         return False
@@ -135,7 +139,7 @@ def sweep(
             continue
         run = estimator(method.id, model, info.sized)
         for variant in method.estimated_variants():
-            if not applies(variant, hardware):
+            if not applies(variant, hardware, settings.objective.online):
                 continue
             varied, warnings = with_variant(variant, with_method(method, settings, rank_given), hardware)
             result = placed(run, varied, auto_sharding)
