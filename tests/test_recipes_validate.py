@@ -278,7 +278,7 @@ def test_llamafactory_loading_catches_the_galore_optimizer_the_review_found(
     manifest = llamafactory_manifest(tmp_path / "configs", [item], tiny_models)
     path = Path(manifest[0]["path"])
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert config["optim"] == "adamw_torch"
+    assert config["optim"] in ("adamw_torch", "adamw_bnb_8bit")  # what LLaMA-Factory's GaLore builder takes
     path.write_text(yaml.safe_dump({**config, "optim": "galore_adamw"}), encoding="utf-8")
     failures = run_validator(environment("llamafactory"), "validate_llamafactory.py", manifest[:1], tmp_path)
     assert failures and "galore" in failures[0].lower()
