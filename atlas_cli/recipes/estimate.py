@@ -22,7 +22,7 @@ from atlas_cli.core.memory.search import (
     with_strategy,
 )
 from atlas_cli.core.resolve import Hardware
-from atlas_cli.core.throughput.plans import NO_TIME, Timed, TimeInputs, fastest_batch, rate_for, work_of
+from atlas_cli.core.throughput.plans import NO_TIME, Timed, fastest_batch, rate_for, work_of
 from atlas_cli.core.throughput.step import Device
 from atlas_cli.core.throughput.timing import PlanTime, plan_cost, stage_time
 from atlas_cli.core.throughput.workload import (
@@ -209,26 +209,10 @@ def _accumulation(recipe: Recipe, objective: Objective, batch: int, replicas: in
     return accumulation
 
 
-def _inputs(recipe: Recipe) -> TimeInputs:
-    p = recipe.profile
-    data_kind = str(recipe.facts.get("data_kind") or p.get("data_kind") or "demonstrations")
-    return TimeInputs(
-        p.get("examples"),
-        p.get("tokens_per_example"),
-        data_kind,
-        p.get("epochs"),
-        bool(p.get("packing")),
-        p.get("price_per_hour"),
-        p.get("max_hours"),
-        p.get("budget_usd"),
-        p.get("batch_size") is not None,
-    )
-
-
 def _workload(recipe: Recipe, stage: str) -> Workload:
     """The stage's data as the recipe trains it; without --examples, a nominal amount (the time
     per token, which chooses the micro-batch, does not depend on it)."""
-    inputs = _inputs(recipe)
+    inputs = recipe.inputs
     return Workload(
         inputs.examples or NOMINAL_EXAMPLES,
         inputs.tokens(),
@@ -239,7 +223,7 @@ def _workload(recipe: Recipe, stage: str) -> Workload:
 
 def _timed(hardware: Hardware, recipe: Recipe) -> Timed:
     """Time and cost of the stages as the recipe runs them: its batches, epochs and packing."""
-    inputs = _inputs(recipe)
+    inputs = recipe.inputs
     if inputs.examples is None:
         return NO_TIME
     if hardware.device is None:

@@ -31,7 +31,7 @@ from atlas_cli.core.models import HUB_ID, hub_id_of
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.core.resolve import Hardware, resolve_hardware
-from atlas_cli.core.throughput.plans import Timed
+from atlas_cli.core.throughput.plans import Timed, TimeInputs, time_inputs
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
@@ -146,6 +146,7 @@ class Recipe:
     hub_id: str | None
     model: LlmModel | None
     stages: tuple[str, ...]
+    inputs: TimeInputs  # the profile's data and money, as recommend times the plan
     # The stages whose objective samples its own completions (the cards' training.online).
     online_stages: frozenset[str] = frozenset()
     trainer: str = "python"
@@ -279,6 +280,7 @@ def _pick_plan(rec: Recommendation, rank: int) -> Plan:
 def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
     """The plan ranked `rank`, before any format-specific setting (see settle)."""
     plan = _pick_plan(rec, rank)
+    assert rec.request is not None  # Engine.recommend sets it
     info = rec.model
     model_id = rec.profile.get("model")
     model = catalog.models.get(model_id) if isinstance(model_id, str) else None
@@ -306,6 +308,7 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
         hub_id=hub_id,
         model=model,
         stages=plan.pipeline,
+        inputs=time_inputs(rec.request),
         online_stages=frozenset(s for s in plan.pipeline if catalog.objectives[s].online),
         notes=notes,
     )
