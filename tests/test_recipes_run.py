@@ -335,6 +335,77 @@ def test_a_decoder_with_labelled_data_trains_a_classifier_head(
     assert 0 <= scores["eval_accuracy"] <= 1
 
 
+class _Built(Exception):
+    """Raised by a stand-in Trainer: the script built its model and stops there."""
+
+
+def test_a_peft_classifier_trains_in_fp32_under_fp16(
+    models: dict[str, str], data: dict[str, str], tmp_path: Path
+) -> None:
+    """On a T4 (fp16) the classifier's task head, which PEFT copies in the base's fp16, crashed
+    GradScaler's unscale ("Attempting to unscale FP16 gradients", an expert's review): every
+    trainable weight reaches the trainer in fp32. fp16 needs a GPU, so the trainer is stood in for.
+    The training arguments come first, as for the TRL stages (ZeRO-3 loads sharded)."""
+    rec = recommend(gpu="t4", model="qwen3-0.6b", goal="classify", data_kind="labeled", examples="50k")
+    script = tmp_path / "classifier.py"
+    script.write_text(render_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "python"), encoding="utf-8")
+    main = runpy.run_path(str(script), run_name="ft_atlas_recipe")["main"]
+    build_model = main.__globals__["build_model"]
+    trained: list[torch.dtype] = []
+    events: list[str] = []
+
+    def trainer(model: Any, **_: Any) -> None:
+        trained.extend(p.dtype for p in model.parameters() if p.requires_grad)
+        raise _Built
+
+    def built(*args: Any) -> Any:
+        events.append("model")
+        return build_model(*args)
+
+    # No GPU here: the script's own check would switch to fp32.
+    main.__globals__.update(
+        Trainer=trainer,
+        TrainingArguments=lambda **_: events.append("arguments"),
+        check_environment=print,
+        build_model=built,
+    )
+    args = ["--model", models["decoder"], "--dataset", data["labels"], "--output-dir", str(tmp_path / "out")]
+    with pytest.raises(_Built):
+        main([*args, *SMOKE, "--precision", "fp16", *HELD_OUT])
+    assert trained and set(trained) == {torch.float32}
+    assert events == ["arguments", "model"]  # DeepSpeed set up before the weights load (ZeRO-3)
+
+
+def test_the_trainer_config_exists_before_the_model_loads(
+    models: dict[str, str], data: dict[str, str], tmp_path: Path
+) -> None:
+    """transformers shards weights as they load (DeepSpeed's zero.Init) only once a
+    TrainingArguments has set DeepSpeed up; a recipe that loaded the model first held the whole
+    70B model in every process under ZeRO-3 (an expert's review). Each stage's config, and the
+    reference model after it, come before the policy loads."""
+    recipe = load_recipe(case("full-ft-sft+dpo-decoder"), tmp_path)
+    run_stage = recipe["run_stage"]
+    events: list[str] = []
+
+    def record(event: str, result: Any = None) -> Any:
+        def step(*_: Any, **__: Any) -> Any:
+            events.append(event)
+            if event == "trainer":
+                raise _Built
+            return result
+
+        return step
+
+    model = record("model", (None, None))
+    stages = {stage: (record("config"), record("trainer")) for stage in recipe["STAGES"]}
+    run_stage.__globals__.update(TRAINERS=stages, build_model=model, reference_model=record("reference"))
+    files = ["--dataset", data["sft"], "--dpo-dataset", data["dpo"]]
+    args = recipe["parse_args"](["--model", models["decoder"], *files])
+    with pytest.raises(_Built):
+        run_stage("dpo", args, None, None)
+    assert events == ["config", "model", "reference", "trainer"]
+
+
 def test_a_vision_language_checkpoint_trains_its_text_model(data: dict[str, str], tmp_path: Path) -> None:
     """Mistral Small 3.x is a Mistral3ForConditionalGeneration, which AutoModelForCausalLM cannot
     load: the recipe loads it as an image-text-to-text model and LoRA leaves its vision tower and

@@ -424,15 +424,17 @@ def run_stage(
 ) -> str:
     config_class, trainer_class = TRAINERS[stage]
     rows = load_rows(getattr(args, DATASET_OPTION[stage]))$prompt_filter$held_out
+    # The config first: it sets up DeepSpeed, and only then does from_pretrained shard the weights
+    # as they load (zero.Init) rather than load the whole model in every process.
+    config = config_class(
+        **training_arguments(args, stage),
+        **stage_settings(args, stage),$config_extras
+    )
     model, adapter = build_model(args, tokenizer, previous, rows, stage)
     reference = reference_model(args, previous, stage)
     extras = dict(TRAINER_EXTRAS.get(stage, {}))
     if reference is not None:
         extras["ref_model"] = reference
-    config = config_class(
-        **training_arguments(args, stage),
-        **stage_settings(args, stage),$config_extras
-    )
     trainer = trainer_class(
         model=model,
         args=config,
@@ -596,12 +598,14 @@ def main(argv: list[str] | None = None) -> None:
     # Labels as classes: the held-out rows keep every class in its share.
     encoded = encoded.cast_column("labels", ClassLabel(names=args.labels))
     data, evaluation = held_out(encoded, args, stratify="labels")
+    # The arguments first: they set up DeepSpeed, so that ZeRO-3 shards the weights as they load.
+    arguments = TrainingArguments(
+        **training_arguments(args, "sft"), **evaluation_arguments(args, "sft", evaluation)
+    )
     model, adapter = build_model(args, tokenizer, None, data, "sft")$wrap_adapter
     trainer = Trainer(
         model=model,
-        args=TrainingArguments(
-            **training_arguments(args, "sft"), **evaluation_arguments(args, "sft", evaluation)
-        ),
+        args=arguments,
         train_dataset=data,
         eval_dataset=evaluation,
         processing_class=tokenizer,
@@ -651,5 +655,11 @@ def reward_matches_solution(completions: list[Any], solution: list[str], **kwarg
 WRAP_ADAPTER = """
     if adapter is not None:
         model = get_peft_model(model, adapter)
+        if args.precision == "fp16":
+            # fp16 mixed precision unscales fp32 gradients only, and PEFT copies the new task head
+            # (modules_to_save) in the base's fp16: every trainable weight moves to fp32.
+            for param in model.parameters():
+                if param.requires_grad:
+                    param.data = param.data.float()
         if GRADIENT_CHECKPOINTING:
             model.enable_input_require_grads()  # checkpointed blocks need inputs that carry gradients"""
