@@ -501,6 +501,20 @@ def test_cost_priority_on_many_gpus_does_not_lift_prompting_over_training(run: R
             assert not {h["rule"] for h in plan["trace"]} & {"cost-fewer-gpus", "cost-one-gpu"}
 
 
+def test_cost_priority_takes_fewer_gpus_only_within_the_time_limit(run: Runner) -> None:
+    """70B LoRA on 8 H100s with --priority cost --max-hours 8 was timed on 4 GPUs (12.7 h) and
+    excluded, leaving partial fine-tuning on top, although all 8 finish in 6.3 h for the same money
+    (an expert's review): a plan takes fewer GPUs only when it still meets the limit."""
+    args = ("--gpu", "h100-80gb", "--gpus", "8", "--model", "llama-3.1-70b", "--goal", "chat")
+    args += ("--data-kind", "demonstrations", "--examples", "50k", "--tokens-per-example", "1k")
+    args += ("--seq-len", "4k", "--priority", "cost", "--json", "--top", "30")
+    limited = ok(run("recommend", *args, "--max-hours", "8")).json()["recommendations"]
+    lora = next(p for p in limited if p["method"] == "lora")
+    assert lora["rank"] == 1 and lora["gpus"] == 8 and lora["time"]["hours"] <= 8
+    unlimited = ok(run("recommend", *args)).json()["recommendations"]
+    assert next(p for p in unlimited if p["method"] == "lora")["gpus"] < 8  # cheapest: fewer GPUs
+
+
 def test_estimate_times_an_objective_at_its_own_example_length(run: Runner) -> None:
     """`estimate --objective grpo` without --data-kind timed 512-token examples (demonstrations)
     where `recommend` with reward-function data timed 768 (prompt and completion): 2.9 h against

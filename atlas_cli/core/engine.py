@@ -604,6 +604,8 @@ class MemoryKey(NamedTuple):
     vllm: bool  # online stages sample with a colocated vLLM engine
     lora_experts: bool  # LoRA adapts the routed experts too
     fewest: bool  # plans may use fewer of the GPUs (--priority cost)
+    # --max-hours / --budget-usd with --priority cost: a plan uses fewer GPUs only within them
+    limits: TimeInputs | None = None
 
 
 Stages = dict[str, tuple[EstimateSettings, list[str]]]
@@ -859,10 +861,12 @@ class Engine:
         hardware: Hardware,
         stages: Stages,
         found: tuple[Estimate | None, list[str]],
+        key: MemoryKey,
     ) -> tuple[Estimate | None, list[str]]:
         """With --priority cost on several GPUs: the same plan on the fewest GPUs it fits on
-        within the margin (1, 2, 4, ... below the user's count), else `found` unchanged. Fewer
-        GPUs rent for less; ranking by cost itself is the time-and-cost model's job."""
+        within the margin (1, 2, 4, ... below the user's count) and, under --max-hours or
+        --budget-usd, finishes within them; else `found` unchanged. Fewer GPUs rent for less;
+        ranking by cost itself is the time-and-cost model's job."""
         result = found[0]
         if result is None or result.fit != "yes" or result.settings.offload != "none":
             return found
@@ -871,10 +875,18 @@ class Engine:
             fewer = hardware._replace(gpus=count)
             staged = {o: (s._replace(gpus=count), w) for o, (s, w) in stages.items()}
             tried = self._estimate(method, info, fewer, staged, "none")
-            if tried[0] is not None and tried[0].fit == "yes":
+            result = tried[0]
+            if result is not None and result.fit == "yes" and self._within_limits(method, result, fewer, key):
                 return tried
             count *= 2
         return found
+
+    def _within_limits(self, method: Method, result: Estimate, hardware: Hardware, key: MemoryKey) -> bool:
+        """Whether the plan on this hardware stays within the profile's --max-hours/--budget-usd."""
+        if key.limits is None:
+            return True
+        pipeline = key.pipeline if method.kind != "no-training" else ()
+        return self._timed(result, pipeline, hardware, key.limits).over_limit is None
 
     def _stage_settings(
         self, info: ModelInfo, hardware: Hardware, pipeline: tuple[str, ...], key: MemoryKey
@@ -929,7 +941,7 @@ class Engine:
         if fewest and local and hardware.gpus > 1 and hardware.capacity_gb is not None:
             for m in self.candidates:
                 if m.runs == "local":
-                    estimates[m.id] = self._on_fewer_gpus(m, info, hardware, stages, estimates[m.id])
+                    estimates[m.id] = self._on_fewer_gpus(m, info, hardware, stages, estimates[m.id], key)
         training = [m for m in self.candidates if m.kind != "no-training" and m.runs == "local"]
         for offload in ("optimizer", "params"):
             if not local or hardware.capacity_gb is None or _any_fit(estimates[m.id][0] for m in training):
@@ -954,6 +966,7 @@ class Engine:
             staged = self._stage_facts.setdefault(pipeline, stage_facts(self.objectives, pipeline))
         facts.update(staged)
         local = hardware.has_gpu and profile.model_access != "api"
+        inputs = time_inputs(profile)
         key = MemoryKey(
             pipeline,
             local,
@@ -963,13 +976,13 @@ class Engine:
             profile.vllm,
             profile.lora_experts,
             fewest=profile.priority == "cost",
+            limits=inputs if profile.priority == "cost" and inputs.limited else None,
         )
         estimates, memory_facts = self._memory_view(resolved, key)
         facts.update(memory_facts)
         shared = self.shared_checks.mask(facts)
         libraries = self.library_checks.mask(facts)
         guards = self.guards.mask(facts)
-        inputs = time_inputs(profile)
         context = Context(
             facts,
             shared,
