@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from atlas_cli.core.engine import Engine
+from atlas_cli.core.memory.search import estimator
 from atlas_cli.core.plans import Recommendation, hours_text
 from atlas_cli.core.profile import build_profile
 from atlas_cli.errors import UsageError
@@ -1451,6 +1452,30 @@ def test_lora_experts_targets_the_fused_expert_weights_where_the_trainer_can() -
         write_recipe(CATALOG, rec, rank, "llamafactory")
     dora = next(p for p in rec.plans if p.method == "dora")
     assert "lora-experts-plain-lora-only" in dora.rules
+
+
+def test_axolotl_quantizes_a_mixture_of_experts_qlora_base_and_sizes_it_so() -> None:
+    """bitsandbytes leaves transformers 5's fused experts 16-bit, but axolotl quantizes them as
+    they load (quantize_moe_experts, an expert's review: "required for QLoRA", else the run OOMs):
+    its recipe sets it, names the nn.Linear targets (it refuses lora_target_linear with it) and
+    sizes the 4-bit experts; the Python recipe (TRL) keeps them 16-bit, as bitsandbytes does."""
+    rec = recommend(gpu="h100-80gb", model="qwen3-30b-a3b", goal="chat", examples="5k")
+    rank = rank_of(rec, "qlora", ("sft",))
+    axolotl, rendered = write_recipe(CATALOG, rec, rank, "axolotl")
+    config = yaml_documents(rendered.files[0].text)[0]
+    assert config["quantize_moe_experts"] is True and "lora_target_linear" not in config
+    assert config["lora_target_modules"][:4] == ["q_proj", "k_proj", "v_proj", "o_proj"]
+    python, script = write_recipe(CATALOG, rec, rank, "python")
+    assert "quantize_moe_experts" not in script.files[0].text
+    sixteen_bit = python.estimates["sft"].settings._replace(batch_size=1, stack="hf")
+    quantized = sixteen_bit._replace(quantized_experts=True)
+    run = estimator("qlora", "qlora", python.estimates["sft"].shape)
+    saved = run(sixteen_bit).per_gpu_gb - run(quantized).per_gpu_gb
+    assert saved > 0.7 * rec.plans[rank - 1].estimate.shape.expert_params * 2 / 1e9  # ~3/4 of 16 bits
+    assert axolotl.estimates["sft"].settings.quantized_experts
+    dense = recommend(gpu="h100-80gb", model="qwen3-8b", goal="chat", examples="5k")
+    dense_recipe, _ = write_recipe(CATALOG, dense, rank_of(dense, "qlora", ("sft",)), "axolotl")
+    assert not dense_recipe.quantized_experts  # a dense model has no experts to quantize
 
 
 def test_full_fine_tuning_of_a_vision_language_model_freezes_its_vision_tower() -> None:

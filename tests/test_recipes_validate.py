@@ -78,8 +78,22 @@ def multi_gpu_cases() -> list[Case]:
     return [Case(name, c.rec, c.rank) for name, c in sorted(cases.items())]
 
 
+# A mixture of experts: axolotl quantizes a QLoRA base's fused experts (quantize_moe_experts),
+# which its validation accepts only with the nn.Linear layers named (no lora_target_linear).
+MOE = {"gpu": "h100-80gb", "model": "qwen3-30b-a3b", "goal": "chat", "examples": "5k"}
+
+
+def moe_cases() -> list[Case]:
+    rec = recommend(**MOE)
+    return [
+        Case(f"{plan.method}-{'+'.join(plan.pipeline)}-moe", rec, rank)
+        for rank, plan in enumerate(rec.plans, 1)
+        if plan.method in ("lora", "qlora")
+    ]
+
+
 def emitted(fmt: str) -> Iterator[Emitted]:
-    for case in [*CASES, *multi_gpu_cases()]:
+    for case in [*CASES, *multi_gpu_cases(), *moe_cases()]:
         try:
             recipe, rendered = write_recipe(CATALOG, case.rec, case.rank, fmt)
         except UsageError:

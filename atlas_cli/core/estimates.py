@@ -39,6 +39,9 @@ class EstimateSettings(NamedTuple):
     # A memory-efficient kernel (SDPA, FlashAttention, flex) runs the attention. False: a family
     # without an SDPA kernel (Shape.eager_heads) runs transformers' eager attention, s x s per head.
     attention_kernel: bool = True
+    # A QLoRA base's fused routed experts are quantized too, as they load (axolotl's
+    # quantize_moe_experts); Unsloth's stack always does (memory.states.experts_quantized).
+    quantized_experts: bool = False
 
     @property
     def replicas(self) -> int:

@@ -78,6 +78,7 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         # The kernel the recipe loads (settings.py's `attention`); without one, a family that has
         # no SDPA kernel runs eagerly.
         attention_kernel=recipe.has("attention"),
+        quantized_experts=recipe.quantized_experts,
     )
     base = _without_needless_offload(recipe, run, base, tuple(objectives.values()))
     hardware = recipe_hardware(catalog, recipe)

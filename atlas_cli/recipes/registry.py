@@ -46,6 +46,8 @@ class TrainerFormat:
     liger: bool = False
     prompting: bool = False  # writes runnable examples for no-training plans (RAG, ICL)
     encoder_classifiers: bool = False  # trains BERT-style sequence classifiers
+    # Quantizes a QLoRA base's fused routed experts as they load (axolotl's quantize_moe_experts).
+    quantizes_experts: bool = False
 
 
 _formats: Plugins[TrainerFormat] = Plugins(formats_package)

@@ -151,6 +151,7 @@ class Recipe:
     online_stages: frozenset[str] = frozenset()
     trainer: str = "python"
     stack: str = "hf"
+    quantized_experts: bool = False  # a QLoRA base's routed experts load quantized too
     settings: dict[str, Setting] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     # The recipe's own estimate of each stage (None: no GPU to estimate for), and its time.
@@ -356,12 +357,22 @@ def _variant_repo(model: LlmModel, hub_id: str | None, variant: str) -> tuple[st
     return None, t(missing, name=model.name, other=hub_id or t("the catalog id"))
 
 
-def settle(catalog: Catalog, recipe: Recipe, trainer: str, stack: str) -> Recipe:
+def settle(
+    catalog: Catalog, recipe: Recipe, trainer: str, stack: str, quantizes_experts: bool = False
+) -> Recipe:
     """Every setting the recipe writes for `trainer`, whose software computes the logits as
-    `stack` does; then the memory, time and cost of exactly those settings."""
+    `stack` does (and, with `quantizes_experts`, quantizes a QLoRA base's fused routed experts);
+    then the memory, time and cost of exactly those settings."""
     from atlas_cli.recipes.estimate import estimate_recipe
 
     recipe.trainer, recipe.stack = trainer, stack
+    estimate = recipe.plan.estimate
+    recipe.quantized_experts = (
+        quantizes_experts
+        and recipe.memory_model == "qlora"
+        and estimate is not None
+        and estimate.shape.expert_params > 0
+    )
     if recipe.plan.kind == "no-training":
         _prompting_settings(recipe)
         return recipe

@@ -31,7 +31,13 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from atlas_cli.core.estimates import EstimateSettings
-from atlas_cli.core.memory.states import ModelStates, frozen_base_bytes, unquantized_bytes, weight_bytes
+from atlas_cli.core.memory.states import (
+    ModelStates,
+    experts_quantized,
+    frozen_base_bytes,
+    unquantized_bytes,
+    weight_bytes,
+)
 from atlas_cli.core.shapes import Shape
 from atlas_cli.kb.vocabulary import PRECISIONS
 
@@ -143,13 +149,14 @@ def _strategy_buffers(
 
 def _dequantized(shape: Shape, model: str, s: EstimateSettings) -> float:
     """QLoRA's largest 4-bit weight as its 16-bit temporary. The experts bitsandbytes leaves in
-    16 bit need none; Unsloth dequantizes a whole fused expert tensor at once (unsloth-zoo#527)."""
+    16 bit need none; quantized ones dequantize a whole layer's fused expert tensor at once
+    (Unsloth: unsloth-zoo#527; axolotl: bitsandbytes' parametrization of the 3-D parameter)."""
     if model != "qlora":
         return 0.0
-    unsloth = s.stack == "unsloth"
+    quantized = experts_quantized(s)
     sizes = [
         m.d_in * m.d_out * (m.count / max(1, shape.moe_layers) if m.group == "expert" else 1)
         for m in shape.matrices
-        if unsloth or m.group not in ("expert", "router")
+        if quantized or m.group not in ("expert", "router")
     ]
     return max(sizes, default=0.0) * 2.0

@@ -105,10 +105,17 @@ def frozen_base_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:
     )
 
 
+def experts_quantized(s: EstimateSettings) -> bool:
+    """Whether a QLoRA base quantizes the fused routed experts as well as its nn.Linear layers:
+    Unsloth does, and so does axolotl's quantize_moe_experts (monkeypatch/moe_quant.py quantizes
+    every 3-D expert parameter as it loads); bitsandbytes alone reaches nn.Linear layers only."""
+    return s.stack == "unsloth" or s.quantized_experts
+
+
 def sixteen_bit_experts(model: str, shape: Shape, s: EstimateSettings) -> float:
     """Routed-expert parameters a QLoRA base keeps in 16 bit (see frozen_base_bytes); 0 for
-    other ways of training, dense models and Unsloth."""
-    return shape.expert_params if model == "qlora" and s.stack != "unsloth" else 0.0
+    other ways of training, dense models and experts quantized too (experts_quantized)."""
+    return shape.expert_params if model == "qlora" and not experts_quantized(s) else 0.0
 
 
 def unquantized_bytes(model: str, s: EstimateSettings) -> float:

@@ -30,6 +30,11 @@ AX_OBJECTIVES = frozenset({"sft", "continued-pretraining", *AX_RL})
 AX_BITFIT = ["^.+bias$"]
 
 
+# quantize_moe_experts (axolotl 0.19 utils/schemas/config.py check_quantize_moe_experts) refuses
+# lora_target_linear: a mixture of experts' nn.Linear layers are named instead, as axolotl's
+# examples for Qwen3-MoE and GLM do; the fused experts are lora_target_parameters' (--lora-experts).
+AX_MOE_LINEAR_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
 AX_LIGER_PLUGIN = "axolotl.integrations.liger.LigerPlugin"
 # axolotl/integrations/liger/args.py (LigerArgs): the fused linear cross-entropy never builds the
 # logits, as the memory estimate's "liger" stack assumes.
@@ -149,10 +154,16 @@ def _ax_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
         values["adapter"] = "qlora" if quantized and bits == 4 else "lora"
         if quantized:
             values["load_in_4bit" if bits == 4 else "load_in_8bit"] = True
+        if recipe.quantized_experts:
+            values["quantize_moe_experts"] = True
         if recipe.has("lora.r"):
             values["lora_r"] = recipe.value("lora.r")
         targets = recipe.value("lora.targets") if recipe.has("lora.targets") else "all-linear"
-        if targets == "all-linear":
+        if targets == "all-linear" and recipe.quantized_experts:
+            # axolotl refuses lora_target_linear with quantize_moe_experts: the nn.Linear layers
+            # by name (attention, dense and shared-expert MLPs), as its MoE examples list them.
+            values["lora_target_modules"] = AX_MOE_LINEAR_TARGETS
+        elif targets == "all-linear":
             values["lora_target_linear"] = True
         else:
             values["lora_target_modules"] = targets if isinstance(targets, list) else str(targets).split(",")
@@ -316,4 +327,15 @@ def render(recipe: Recipe, main: str) -> Rendered:
     )
 
 
-register(TrainerFormat("axolotl", "axolotl YAML (axolotl train)", render, gap, AX_OBJECTIVES, "", liger=True))
+register(
+    TrainerFormat(
+        "axolotl",
+        "axolotl YAML (axolotl train)",
+        render,
+        gap,
+        AX_OBJECTIVES,
+        "",
+        liger=True,
+        quantizes_experts=True,
+    )
+)

@@ -424,8 +424,8 @@ def run_stage(
 ) -> str:
     config_class, trainer_class = TRAINERS[stage]
     rows = load_rows(getattr(args, DATASET_OPTION[stage]))$prompt_filter$held_out
-    # The config first: it sets up DeepSpeed, and only then does from_pretrained shard the weights
-    # as they load (zero.Init) rather than load the whole model in every process.
+    # The config first: only once it exists does from_pretrained shard the weights as they load
+    # under ZeRO-3 (zero.Init), rather than load the whole model in every process.
     config = config_class(
         **training_arguments(args, stage),
         **stage_settings(args, stage),$config_extras
@@ -598,7 +598,7 @@ def main(argv: list[str] | None = None) -> None:
     # Labels as classes: the held-out rows keep every class in its share.
     encoded = encoded.cast_column("labels", ClassLabel(names=args.labels))
     data, evaluation = held_out(encoded, args, stratify="labels")
-    # The arguments first: they set up DeepSpeed, so that ZeRO-3 shards the weights as they load.
+    # The arguments first: only then does ZeRO-3 shard the weights as they load (zero.Init).
     arguments = TrainingArguments(
         **training_arguments(args, "sft"), **evaluation_arguments(args, "sft", evaluation)
     )
