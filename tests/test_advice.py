@@ -498,3 +498,19 @@ def test_a_decoder_classifier_names_the_head_the_python_recipe_trains(engine: En
 
     assert head in entries(goal="classify", data_kind="labeled")
     assert head not in entries(goal="chat")
+
+
+def test_lora_on_a_mixture_of_experts_promises_full_quality_only_when_it_adapts_the_experts(
+    engine: Engine,
+) -> None:
+    """On Qwen3-30B-A3B, all-linear LoRA adapts the attention alone (the fused experts are not
+    nn.Linear), yet it was pitched as "near full fine-tuning quality" (an expert's review): that
+    reason is given for a dense model, or with --lora-experts, and the skip is said instead."""
+    profile = {"gpu": "h100-80gb", "model": "qwen3-30b-a3b", "goal": "chat", "data_kind": "demonstrations"}
+    moe = next(p for p in recommend(engine, **profile).plans if p.method == "lora")
+    assert "lora-practical-default" not in moe.rules and "lora-all-linear-skips-fused-experts" in moe.rules
+    adapted = recommend(engine, **profile, gpus="2", lora_experts="true")
+    adapted_lora = next(p for p in adapted.plans if p.method == "lora")
+    assert "lora-practical-default" in adapted_lora.rules
+    dense = next(p for p in recommend(engine, **{**profile, "model": "qwen3-8b"}).plans if p.method == "lora")
+    assert "lora-practical-default" in dense.rules
