@@ -267,6 +267,11 @@ def test_evaluation_advice_fits_the_profile(engine: Engine, profile: dict[str, A
         assert "prompting-baseline" in ids and "encoder-classifier-baseline" not in ids
     if profile.get("model_access") == "api":
         assert "stop-when-held-out-stops-improving" not in ids  # nothing trains locally
+    if advice == "rl-held-out-reward":
+        # Online RL has no held-out loss to stop on (an expert's review): its reward is watched.
+        assert "stop-when-held-out-stops-improving" not in ids
+    else:
+        assert "rl-held-out-reward" not in ids
 
 
 # --- the trace, fewer GPUs, the model variant ------------------------------------------------------
