@@ -519,3 +519,14 @@ def test_lora_on_a_mixture_of_experts_promises_full_quality_only_when_it_adapts_
     assert "lora-practical-default" in adapted_lora.rules
     dense = next(p for p in recommend(engine, **{**profile, "model": "qwen3-8b"}).plans if p.method == "lora")
     assert "lora-practical-default" in dense.rules
+
+
+def test_classification_without_a_model_hears_of_a_small_encoder(engine: Engine) -> None:
+    """Labelled classification with no --model was sized as a 7B decoder (QLoRA for ~28 h on a
+    T4) and nothing mentioned the encoder that trains it in under an hour (an expert's review)."""
+    profile = {"gpu": "t4", "goal": "classify", "data_kind": "labeled", "examples": "50k"}
+    hint = "--model answerdotai/ModernBERT-base"
+    assert any(hint in note for note in recommend(engine, **profile).notes)
+    others: list[dict[str, str]] = [{"model": "qwen3-8b"}, {"model_size": "7b"}, {"goal": "chat"}]
+    for given in others:
+        assert not any(hint in note for note in recommend(engine, **{**profile, **given}).notes)

@@ -1289,6 +1289,15 @@ class Engine:
                     shape=info.template,
                 )
             )
+            if given and facts["goal"] == "classify" and facts["data_kind"] == "labeled":
+                notes.append(
+                    t(
+                        "No model given for labelled classification: a small encoder trained whole is "
+                        "the usual first model, fast to train and cheap to serve (ModernBERT-base, 0.15B: "
+                        "--model answerdotai/ModernBERT-base); compare it with a decoder on the held-out "
+                        "split."
+                    )
+                )
         else:
             variant = f", {pt('model variant', info.variant)}" if info.variant else ""
             notes.append(
