@@ -36,7 +36,7 @@ from atlas_cli.core.memory.states import (
 from atlas_cli.core.nodes import GPUS_PER_NODE
 from atlas_cli.core.shapes import Shape
 from atlas_cli.core.throughput.flops import attention_flops, inference_flops, routed_params, token_flops
-from atlas_cli.kb.vocabulary import MEMORY_MODELS
+from atlas_cli.kb.vocabulary import MEMORY_MODELS, PRECISIONS
 
 # Share of peak dense 16-bit FLOPS a whole training step sustains, by stack (matmuls plus the
 # norms, activations and loss between them). Calibrated on measured runs (docs/time.md): eager
@@ -103,8 +103,16 @@ INTER_NODE_GBS = 50.0  # one 400 Gb/s InfiniBand NDR port per GPU, one direction
 # the mean of host-to-device and device-to-host): docs/time.md has the sources.
 PCIE_X16_GBS: dict[int, float] = {3: 12.0, 4: 25.0, 5: 44.0}
 ASSUMED_PCIE_GEN = 4  # when a card's PCIe generation is not known
-HOST_ADAM_GBS = 40.0  # host memory bandwidth a CPU Adam step reaches (DeepSpeed CPUAdam is memory-bound)
-HOST_ADAM_BYTES = 28.0  # fp32 parameter, gradient and two moments read, three written
+# CPU offload: every training process steps Adam over its own shard on the CPU, memory-bound, at
+# about this rate each, side by side (docs/time.md: DeepSpeed PR #7474's ZeRO-Offload of Qwen2.5-3B
+# on 2 A100s, 2.38 s per step, needs >= 18 GB/s per process; torchtune's 70B full fine-tune with
+# CPU offload on 8 A100s, 1,568 tokens/s, >= ~16). Eight of them, 160 GB/s, stay within a
+# two-socket server's memory bandwidth (DGX A100: 2 AMD EPYC 7742, 204.8 GB/s each).
+HOST_ADAM_GBS_PER_PROCESS = 20.0
+# Bytes Adam reads and writes per parameter, in units of its state width: the parameter, the
+# gradient and two moments read, three written back (7 x 4 = 28 with an fp32 master copy or fp32
+# weights; 7 x 2 = 14 in pure bf16, whose moments torch keeps in the parameters' dtype).
+ADAM_ACCESSES = 7
 DECODE_EFFICIENCY = {False: 0.5, True: 0.75}  # transformers generate / vLLM, share of bandwidth
 
 
@@ -360,8 +368,8 @@ def _offload_seconds(work: Work, device: Device, accumulation: int) -> float:
         return 0.0
     per_gpu = work.trainable / s.gpus
     grad = 4.0 if info.frozen_base else weight_bytes(s.precision)
-    # All GPUs of a node share the host's memory bandwidth.
-    adam = work.trainable * HOST_ADAM_BYTES / (HOST_ADAM_GBS * 1e9)
+    state = 4.0 if PRECISIONS[s.precision].master_copy or info.frozen_base else weight_bytes(s.precision)
+    adam = per_gpu * ADAM_ACCESSES * state / (HOST_ADAM_GBS_PER_PROCESS * 1e9)
     transfers = per_gpu * (grad + weight_bytes(s.precision)) / (device.host_gbs * 1e9)
     seconds = (adam + transfers) / accumulation
     if s.offload == "params":
