@@ -2124,3 +2124,22 @@ def test_online_rl_never_takes_layer_wise_galore() -> None:
     sft = case_named("galore-sft-decoder").rec
     offline = sft.plans[rank_of(sft, "galore", ("sft",)) - 1]
     assert offline.estimate is not None and offline.estimate.settings.galore_layerwise
+
+
+def test_llamafactory_trains_an_instruct_model_on_conversations() -> None:
+    """LLaMA-Factory's SFT read one prompt and one response per row (alpaca columns), so a chat
+    recipe could not hold multi-turn conversations (an expert's review): an instruct model's SFT
+    reads OpenAI-style messages (sharegpt formatting), as the axolotl and Python recipes do; a
+    base model keeps prompt and completion."""
+
+    def dataset_info(model: str) -> dict[str, Any]:
+        rec = recommend(gpu="rtx-4090", model=model, goal="chat", data_kind="demonstrations", examples="5k")
+        _, rendered = write_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "llamafactory")
+        line = next(ln for ln in rendered.files[0].text.splitlines() if "dataset_info.json must hold" in ln)
+        found: dict[str, Any] = json.loads(line.split(": ", 1)[1])["ft_atlas_sft"]
+        return found
+
+    instruct = dataset_info("qwen3-8b")
+    assert instruct["formatting"] == "sharegpt" and instruct["columns"] == {"messages": "messages"}
+    assert instruct["tags"]["user_tag"] == "user" and instruct["tags"]["assistant_tag"] == "assistant"
+    assert dataset_info("llama-3.1-8b")["columns"] == {"prompt": "prompt", "response": "completion"}

@@ -94,6 +94,12 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
 # Stages whose learning rate is the method's own when it has one (adapters train at ~10x the
 # full fine-tuning rate); the other stages scale the objective's rate (see _learning_rate).
 SUPERVISED_STAGES = ("sft", "continued-pretraining")
+# What the YAML recipes' SFT stage reads for an instruct model (the Python script reads it too).
+INSTRUCT_SFT_DATA = (
+    'SFT data for an instruct model: sft.jsonl holds conversations, {"messages": [{"role": '
+    '"user", "content": "..."}, {"role": "assistant", "content": "..."}]}, one or many turns, '
+    "rendered with the model's own chat template; the loss is on the assistant's turns."
+)
 # The NVIDIA architectures FlashAttention 2's CUDA kernels support (Dao-AILab/flash-attention README).
 FLASH_ATTENTION_2 = ("Ampere", "Ada Lovelace", "Hopper")
 # The "attention" setting's value for packed rows kept apart by FlashAttention 2.

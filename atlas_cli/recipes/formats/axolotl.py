@@ -9,7 +9,7 @@ from atlas_cli.core.shell import shell_word
 from atlas_cli.i18n import N_, t
 from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
-from atlas_cli.recipes.settings import FLASH_ATTENTION, Recipe, optimizer_arguments
+from atlas_cli.recipes.settings import FLASH_ATTENTION, INSTRUCT_SFT_DATA, Recipe, optimizer_arguments
 from atlas_cli.recipes.templates import training
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
 
@@ -304,11 +304,7 @@ def render(recipe: Recipe, main: str) -> Rendered:
         if recipe.family == "lora" and i < len(documents) - 1:
             steps.append(f"axolotl merge-lora {shell_word(name)}")
     if "sft" in recipe.stages and recipe.post_trained:
-        recipe.notes.append(
-            'SFT data for an instruct model: sft.jsonl holds conversations, {"messages": [{"role": '
-            '"user", "content": "..."}, {"role": "assistant", "content": "..."}]}, rendered with the '
-            "model's own chat template; the loss is on the assistant's turns."
-        )
+        recipe.notes.append(INSTRUCT_SFT_DATA)
     if "grpo" in recipe.stages and recipe.has("grpo.max_completion_length"):
         # TRL samples after the whole prompt; the estimate sized prompt + completion.
         completion = recipe.value("grpo.max_completion_length")

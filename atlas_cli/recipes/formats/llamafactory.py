@@ -10,7 +10,7 @@ from atlas_cli.core.shell import shell_word
 from atlas_cli.i18n import N_, t
 from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
-from atlas_cli.recipes.settings import FLASH_ATTENTION, Recipe
+from atlas_cli.recipes.settings import FLASH_ATTENTION, INSTRUCT_SFT_DATA, Recipe
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
 
 VERSION = "0.9.5"
@@ -79,6 +79,21 @@ PAIRS = {
     "file_name": "dpo.jsonl",
     "ranking": True,
     "columns": {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"},
+}
+# An instruct model's SFT data: conversations of one or many turns in OpenAI's messages format,
+# rendered with the model's template (LLaMA-Factory data/README.md: sharegpt formatting with
+# role/content tags); the alpaca columns below hold one prompt and one response.
+LF_CONVERSATIONS = {
+    "file_name": "sft.jsonl",
+    "formatting": "sharegpt",
+    "columns": {"messages": "messages"},
+    "tags": {
+        "role_tag": "role",
+        "content_tag": "content",
+        "user_tag": "user",
+        "assistant_tag": "assistant",
+        "system_tag": "system",
+    },
 }
 LF_DATASETS = {
     "sft": {"file_name": "sft.jsonl", "columns": {"prompt": "prompt", "response": "completion"}},
@@ -292,7 +307,8 @@ def render(recipe: Recipe, main: str) -> Rendered:
     for stage in recipe.stages:
         lf_stage = LF_STAGE[stage]
         output = f"saves/ft-atlas/{stage}"
-        info = {f"ft_atlas_{lf_stage}": LF_DATASETS[lf_stage]}
+        conversations = stage == "sft" and recipe.post_trained
+        info = {f"ft_atlas_{lf_stage}": LF_CONVERSATIONS if conversations else LF_DATASETS[lf_stage]}
         body = "".join(
             [
                 f"# data/dataset_info.json must hold: {json.dumps(info)}\n",
@@ -315,6 +331,8 @@ def render(recipe: Recipe, main: str) -> Rendered:
         )
         launcher = f"FORCE_TORCHRUN=1 NNODES={nodes} {ranks}NPROC_PER_NODE={per_node} {launcher}"
     run = " && ".join(f"{launcher} {shell_word(name)}" for name, _ in documents)
+    if "sft" in recipe.stages and recipe.post_trained:
+        recipe.notes.append(INSTRUCT_SFT_DATA)
     if recipe.memory_model == "qlora" and len(documents) > 1:
         recipe.notes.append(
             "QLoRA: LLaMA-Factory cannot merge an adapter into a 4-bit model, so the later stage resumes "
