@@ -530,3 +530,19 @@ def test_classification_without_a_model_hears_of_a_small_encoder(engine: Engine)
     others: list[dict[str, str]] = [{"model": "qwen3-8b"}, {"model_size": "7b"}, {"goal": "chat"}]
     for given in others:
         assert not any(hint in note for note in recommend(engine, **{**profile, **given}).notes)
+
+
+def test_continued_pretraining_with_lora_hears_of_the_embeddings(engine: Engine, run: Runner) -> None:
+    """A new language through LoRA left the embeddings and the LM head frozen, which Unsloth's
+    continued-pretraining guide trains (an expert's review): the plan and its recipe say how, at
+    what learning rate and that its memory is not counted; SFT does not hear of it."""
+    profile = {"gpu": "h100-80gb", "model": "llama-3.1-8b", "goal": "adapt", "data_kind": "text"}
+    rule = "lora-continued-pretraining-trains-the-embeddings"
+    plans = recommend(engine, **profile).plans
+    rank, lora = next((i, p) for i, p in enumerate(plans, 1) if p.method == "lora")
+    assert rule in lora.rules
+    chat = recommend(engine, **{**profile, "goal": "chat", "data_kind": "demonstrations"})
+    assert rule not in next(p for p in chat.plans if p.method == "lora").rules
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in profile.items()]
+    header = ok(run("recipe", *args, "--plan", str(rank), "--out", "-")).stdout
+    assert "modules_to_save=['embed_tokens', 'lm_head']" in " ".join(header.replace("#", " ").split())
