@@ -546,3 +546,21 @@ def test_continued_pretraining_with_lora_hears_of_the_embeddings(engine: Engine,
     args = [f"--{k.replace('_', '-')}={v}" for k, v in profile.items()]
     header = ok(run("recipe", *args, "--plan", str(rank), "--out", "-")).stdout
     assert "modules_to_save=['embed_tokens', 'lm_head']" in " ".join(header.replace("#", " ").split())
+
+
+def test_preference_pairs_to_score_answers_train_a_reward_model(engine: Engine, run: Runner) -> None:
+    """No profile reached the reward-model objective the recipes can train (an expert's review):
+    --goal classify with preference pairs trains one, evaluated by its pairwise accuracy; --goal
+    align keeps a preference stage, and an API-only user gets no reward model."""
+    profile = {"gpu": "h100-80gb", "model": "qwen3-8b", "goal": "classify", "data_kind": "preferences"}
+    rec = recommend(engine, **profile)
+    assert rec.plans[0].pipeline == ("reward-model",)
+    advice = {a.id for a in rec.evaluation}
+    assert "reward-model-pairwise-accuracy" in advice
+    assert not {"classification-metrics", "check-forgetting"} & advice
+    assert "dpo" in recommend(engine, **{**profile, "goal": "align"}).plans[0].pipeline
+    api = recommend(engine, model_access="api", goal="classify", data_kind="preferences")
+    assert all(p.pipeline != ("reward-model",) for p in api.plans)
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in profile.items()]
+    script = ok(run("recipe", *args, "--out", "-")).stdout
+    assert "RewardTrainer" in script and "STAGES = ('reward-model',)" in script

@@ -196,7 +196,11 @@ MODEL_ACCESS: Final = (
     ),
 )
 GOALS: Final = (
-    Choice("classify", "assign labels (sentiment, intent, topic)", ("классификация", "классифицировать")),
+    Choice(
+        "classify",
+        "assign labels (sentiment, intent, topic), or score answers from preference pairs (a reward model)",
+        ("классификация", "классифицировать"),
+    ),
     Choice("adapt", "follow a domain's style, format or task", ("адаптация", "адаптировать")),
     Choice("chat", "a chat assistant", ("чат", "чат-бот", "диалог", "ассистент")),
     Choice(
