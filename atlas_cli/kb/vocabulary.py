@@ -198,7 +198,7 @@ MODEL_ACCESS: Final = (
 GOALS: Final = (
     Choice(
         "classify",
-        "assign labels (sentiment, intent, topic), or score answers from preference pairs (a reward model)",
+        "assign labels or scores (sentiment, topic; a reward model)",
         ("классификация", "классифицировать"),
     ),
     Choice("adapt", "follow a domain's style, format or task", ("адаптация", "адаптировать")),
