@@ -9,6 +9,7 @@ import pytest
 from atlas_cli.core.profile import FIELDS_BY_NAME, PROFILE_FIELDS, build_profile
 from atlas_cli.core.questionnaire import Interview, command_line
 from atlas_cli.kb.catalog import Catalog
+from tests.conftest import Runner, fails
 
 
 class ScriptedTerminal:
@@ -140,6 +141,21 @@ def test_a_family_name_asks_which_model_or_how_much_memory(catalog: Catalog) -> 
     assert "Apple M3 Max" in offered and "Apple M4 Max" in offered
     assert any("memory" in p and "Enter: none of these" in p for p in terminal.prompts)
     assert answers["vram"] == 36.0 and "gpu" not in answers
+
+
+def test_a_laptop_gpu_is_asked_for_its_memory_not_offered_its_desktop_namesake(catalog: Catalog) -> None:
+    """ "rtx 3060 laptop" was offered the desktop RTX 3060 12GB first; the laptop card has 6 GB (an
+    expert's review): the answer is refused with why, and its memory is asked for."""
+    answers, terminal = interview(catalog, ["", "rtx 3060 laptop", "6gb"] + [""] * 12)
+    assert answers["vram"] == 6.0 and "gpu" not in answers
+    assert not any("RTX 3060 12GB" in line for line in terminal.said)
+    assert any("is a laptop GPU" in line for line in terminal.said)
+
+
+def test_a_laptop_gpu_on_the_command_line_is_refused_with_why(run: Runner) -> None:
+    for name in ("rtx 3060 laptop", "RTX 4090 Mobile", "rtx-2080-max-q"):
+        message = fails(run("recommend", "--gpu", name, "--model", "qwen3-0.6b"), 2, "is a laptop GPU").stderr
+        assert "--vram" in message and "did you mean" not in message
 
 
 def test_a_bare_number_is_confirmed_as_memory_and_no_is_the_default(catalog: Catalog) -> None:

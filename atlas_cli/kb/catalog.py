@@ -112,6 +112,8 @@ class Catalog:
         return self.methods[_find(self._method_names, "method", query)]
 
     def gpu(self, query: str) -> Gpu:
+        if normalize(query) not in self._gpu_names and is_laptop_gpu(query):
+            raise UnknownName(t(LAPTOP_GPU, query=query), "GPU", ())
         return self.gpus[_find(self._gpu_names, "GPU", query, GPU_FALLBACK)]
 
     def gpu_siblings(self, query: str) -> list[Gpu]:
@@ -165,10 +167,28 @@ class Catalog:
 
     def gpu_guesses(self, query: str, limit: int = 5) -> list[Gpu]:
         """The GPUs closest to a fuzzy answer ("309" -> RTX 3090, "macbook" -> the MacBook chips),
-        closest first, for the questionnaire to offer (never to pick)."""
+        closest first, for the questionnaire to offer (never to pick); none for a laptop GPU, whose
+        desktop namesake has other memory."""
+        if is_laptop_gpu(query):
+            return []
         close = difflib.get_close_matches(normalize(query), self._gpu_names, n=limit * 3, cutoff=0.6)
         ids = list(dict.fromkeys(self._gpu_names[c] for c in close))[:limit]
         return [self.gpus[i] for i in ids]
+
+
+# A laptop GPU shares its name with a desktop card but not its memory (NVIDIA's RTX 3060 Laptop
+# GPU has 6 GB, the desktop RTX 3060 12 GB), and the catalog holds desktop and data-centre cards.
+LAPTOP_WORDS = re.compile(r"laptop|mobile|notebook|max-?q", re.IGNORECASE)
+LAPTOP_GPU = N_(
+    "'{query}' is a laptop GPU: laptop cards have memory of their own, often less than the desktop "
+    "card of the same name (an RTX 3060 Laptop GPU has 6 GB, the desktop RTX 3060 12 GB), and the "
+    "catalog holds desktop and data-centre cards only: give its memory instead, e.g. --vram 6 or "
+    "--gpu 6GB"
+)
+
+
+def is_laptop_gpu(query: str) -> bool:
+    return LAPTOP_WORDS.search(query) is not None
 
 
 # What to give instead of an unknown catalog name, and the command that lists the catalog.
