@@ -32,7 +32,8 @@ axolotl() {
     # axolotl 0.19.0's pins, and what axolotl.utils.config / cli.config / utils.freeze import.
     "${pip[@]}" transformers==5.16.1 peft==0.20.0 trl==1.9.0 accelerate==1.13.0 datasets==4.8.4 \
         huggingface_hub==1.17.0 tokenizers==0.23.1 pydantic==2.12.5 PyYAML==6.0.3 packaging==26.0 \
-        posthog==6.7.11 "numba>=0.63.1,<1.0" pillow addict colorama
+        posthog==6.7.11 "numba>=0.63.1,<1.0" pillow addict colorama \
+        math-verify  # the online-RL Python recipes' reward (their minimum-version runs, here)
     # DeepSpeed's config parser (launcher configs): pure Python without its compiled ops.
     DS_BUILD_OPS=0 "${pip[@]}" --no-build-isolation "deepspeed>=0.18.6,<0.19.0"
     "$DIR/axolotl/bin/python" -c "import axolotl.utils.config, axolotl.utils.freeze, deepspeed"

@@ -560,7 +560,9 @@ def test_preference_pairs_to_score_answers_train_a_reward_model(engine: Engine, 
     assert not {"classification-metrics", "check-forgetting"} & advice
     assert "dpo" in recommend(engine, **{**profile, "goal": "align"}).plans[0].pipeline
     api = recommend(engine, model_access="api", goal="classify", data_kind="preferences")
-    assert all(p.pipeline != ("reward-model",) for p in api.plans)
+    encoder = recommend(engine, **{**profile, "model": "modernbert-base"})
+    for other in (api, encoder):  # no reward-model recipe for them (an encoder's: a review)
+        assert all(p.pipeline != ("reward-model",) for p in other.plans)
     args = [f"--{k.replace('_', '-')}={v}" for k, v in profile.items()]
     script = ok(run("recipe", *args, "--out", "-")).stdout
     assert "RewardTrainer" in script and "STAGES = ('reward-model',)" in script

@@ -156,6 +156,9 @@ def test_a_laptop_gpu_on_the_command_line_is_refused_with_why(run: Runner) -> No
     for name in ("rtx 3060 laptop", "RTX 4090 Mobile", "rtx-2080-max-q"):
         message = fails(run("recommend", "--gpu", name, "--model", "qwen3-0.6b"), 2, "is a laptop GPU").stderr
         assert "--vram" in message and "did you mean" not in message
+    # Not laptop cards (a review): a Max-Q workstation card, a Kaggle notebook's T4, a MacBook's chip.
+    for name in ("RTX PRO 6000 Blackwell Max-Q Workstation Edition", "kaggle notebook t4", "m3 max laptop"):
+        assert "is a laptop GPU" not in run("recommend", "--gpu", name, "--model", "qwen3-0.6b").stderr
 
 
 def test_a_bare_number_is_confirmed_as_memory_and_no_is_the_default(catalog: Catalog) -> None:

@@ -16,6 +16,7 @@ import json
 import math
 import runpy
 import shutil
+from argparse import Namespace
 from pathlib import Path
 from typing import Any
 
@@ -365,7 +366,7 @@ def test_a_peft_classifier_trains_in_fp32_under_fp16(
     # No GPU here: the script's own check would switch to fp32.
     main.__globals__.update(
         Trainer=trainer,
-        TrainingArguments=lambda **_: events.append("arguments"),
+        TrainingArguments=lambda **_: events.append("arguments") or Namespace(deepspeed_plugin=None),
         check_environment=print,
         build_model=built,
     )
@@ -390,20 +391,59 @@ def test_the_trainer_config_exists_before_the_model_loads(
     def record(event: str, result: Any = None) -> Any:
         def step(*_: Any, **__: Any) -> Any:
             events.append(event)
-            if event == "trainer":
+            if event == "finish":
                 raise _Built
             return result
 
         return step
 
     model = record("model", (None, None))
-    stages = {stage: (record("config"), record("trainer")) for stage in recipe["STAGES"]}
-    run_stage.__globals__.update(TRAINERS=stages, build_model=model, reference_model=record("reference"))
+    trainer = record("trainer", Namespace(model=None))
+    stages = {stage: (record("config"), trainer) for stage in recipe["STAGES"]}
+    run_stage.__globals__.update(
+        TRAINERS=stages,
+        build_model=model,
+        reference_model=record("reference"),
+        trainable_in_fp32=record("fp32"),
+        finish=record("finish"),
+    )
     files = ["--dataset", data["sft"], "--dpo-dataset", data["dpo"]]
     args = recipe["parse_args"](["--model", models["decoder"], *files])
     with pytest.raises(_Built):
         run_stage("dpo", args, None, None)
-    assert events == ["config", "model", "reference", "trainer"]
+    # The trainable weights in fp32 (under fp16) once the trainer has wrapped the model.
+    assert events == ["config", "model", "reference", "trainer", "fp32", "finish"]
+
+
+def test_a_reward_model_trains_its_copied_head_in_fp32_under_fp16_unless_deepspeed(
+    models: dict[str, str], tmp_path: Path
+) -> None:
+    """TRL's RewardTrainer wraps the model in PEFT itself, which copies the fp16 score head
+    (modules_to_save): GradScaler refused it on a T4 (a review). trainable_in_fp32 moves it to fp32,
+    except under DeepSpeed, which scales fp16 itself and keeps ZeRO-3's shards in one dtype."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForSequenceClassification
+
+    rec = recommend(gpu="t4", model="qwen3-1.7b", goal="classify", data_kind="preferences")
+    script = tmp_path / "reward.py"
+    script.write_text(render_recipe(CATALOG, rec, 1, "python"), encoding="utf-8")
+    trainable_in_fp32 = runpy.run_path(str(script), run_name="ft_atlas_recipe")["trainable_in_fp32"]
+
+    def wrapped() -> Any:
+        base = AutoModelForSequenceClassification.from_pretrained(
+            models["decoder"], num_labels=1, dtype=torch.float16
+        )
+        return get_peft_model(base, LoraConfig(task_type="SEQ_CLS", r=4, target_modules="all-linear"))
+
+    def dtypes(model: Any) -> set[torch.dtype]:
+        return {p.dtype for p in model.parameters() if p.requires_grad}
+
+    plain, sharded = wrapped(), wrapped()
+    assert torch.float16 in dtypes(plain)  # PEFT's copy of the head
+    trainable_in_fp32(plain, Namespace(precision="fp16"), Namespace(deepspeed_plugin=None))
+    assert dtypes(plain) == {torch.float32}
+    trainable_in_fp32(sharded, Namespace(precision="fp16"), Namespace(deepspeed_plugin=object()))
+    assert torch.float16 in dtypes(sharded)
 
 
 def test_a_vision_language_checkpoint_trains_its_text_model(data: dict[str, str], tmp_path: Path) -> None:

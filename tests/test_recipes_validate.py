@@ -120,11 +120,11 @@ def write_data(folder: Path) -> None:
     data = folder / "data"
     data.mkdir()
     sentence = "the sky is blue and the grass is green. "
-    # Both SFT formats in each row: prompt and completion (a base model's), and conversations (an
-    # instruct model's, which LLaMA-Factory reads as sharegpt messages).
+    # Both SFT formats in each row: prompt and completion (a base model's), and a conversation (an
+    # instruct model's, which LLaMA-Factory reads as sharegpt messages); short, so that the recipes'
+    # smoke runs keep the answer within their --max-length.
     turns = [{"role": "user", "content": "what is the sky"}, {"role": "assistant", "content": "blue"}]
-    conversation = {"messages": [*turns, {"role": "user", "content": "and the grass"}, turns[1]]}
-    _jsonl(data / "sft.jsonl", [{"prompt": "what is the sky", "completion": " blue", **conversation}] * 8)
+    _jsonl(data / "sft.jsonl", [{"prompt": "what is the sky", "completion": " blue", "messages": turns}] * 8)
     _jsonl(data / "text.jsonl", [{"text": sentence * 400}] * 4)  # longer than cutoff_len: packed
     _jsonl(data / "dpo.jsonl", [{"prompt": "the sky is", "chosen": " blue", "rejected": " red"}] * 8)
     _jsonl(

@@ -178,17 +178,21 @@ class Catalog:
 
 # A laptop GPU shares its name with a desktop card but not its memory (NVIDIA's RTX 3060 Laptop
 # GPU has 6 GB, the desktop RTX 3060 12 GB), and the catalog holds desktop and data-centre cards.
-LAPTOP_WORDS = re.compile(r"laptop|mobile|notebook|max-?q", re.IGNORECASE)
+# ("Notebook" is left out: in ML it names Colab and Kaggle notebooks. A workstation card may be a
+# Max-Q edition, such as the RTX PRO 6000 Blackwell Max-Q; Apple's chips are in the catalog.)
+LAPTOP_WORDS = re.compile(r"laptop|mobile|max-?q", re.IGNORECASE)
+NOT_LAPTOP_CARDS = re.compile(r"workstation|macbook|apple|\bm[1-9]\b", re.IGNORECASE)
 LAPTOP_GPU = N_(
     "'{query}' is a laptop GPU: laptop cards have memory of their own, often less than the desktop "
     "card of the same name (an RTX 3060 Laptop GPU has 6 GB, the desktop RTX 3060 12 GB), and the "
-    "catalog holds desktop and data-centre cards only: give its memory instead, e.g. --vram 6 or "
-    "--gpu 6GB"
+    "catalog holds desktop and data-centre cards only: give its memory instead, e.g. --vram 8 or "
+    "--gpu 8GB"
 )
 
 
 def is_laptop_gpu(query: str) -> bool:
-    return LAPTOP_WORDS.search(query) is not None
+    """A discrete laptop GPU named by its desktop namesake ("RTX 4090 Laptop", "RTX 3080 Max-Q")."""
+    return LAPTOP_WORDS.search(query) is not None and NOT_LAPTOP_CARDS.search(query) is None
 
 
 # What to give instead of an unknown catalog name, and the command that lists the catalog.

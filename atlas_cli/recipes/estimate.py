@@ -82,20 +82,16 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
     )
     base = _without_needless_offload(recipe, run, base, tuple(objectives.values()))
     hardware = recipe_hardware(catalog, recipe)
-    stages = {
-        stage: _sized_stage(recipe, run, base._replace(objective=objective), hardware.device)
-        for stage, objective in objectives.items()
-    }
-    # One launcher config runs every stage: all of them use the heaviest strategy any one needs.
-    heaviest = max((e.settings.sharding for e in stages.values()), key=STRATEGIES.index)
-    for stage, found in stages.items():
-        if found.settings.sharding != heaviest:
-            stages[stage] = run(found.settings._replace(sharding=heaviest))
-    # ... and, where one splits its sequences, every stage that can (supervised ones) the same way.
+    stages = _sized_stages(recipe, run, base, objectives, hardware.device)
+    heaviest = _heaviest(stages)
+    if recipe.quantized_experts and heaviest != "ddp":
+        # axolotl quantizes the experts as they load onto a GPU, and documents it with FSDP2, not
+        # DeepSpeed, whose ZeRO-3 loads them elsewhere: the experts stay 16-bit there.
+        recipe.quantized_experts = False
+        base = base._replace(quantized_experts=False)
+        stages = _sized_stages(recipe, run, base, objectives, hardware.device)
+        heaviest = _heaviest(stages)
     split = max(e.settings.sequence_parallel for e in stages.values())
-    for stage, found in stages.items():
-        if found.settings.sequence_parallel != split and found.settings.objective.training.sequence_parallel:
-            stages[stage] = run(found.settings._replace(sequence_parallel=split))
     recipe.estimates = stages
     recipe.sharding, recipe.offload, recipe.sequence_parallel = heaviest, base.offload, split
     for found in stages.values():
@@ -105,6 +101,36 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
     if split > 1:
         _unpacked_for_ulysses(recipe)
     recipe.timed = _timed(hardware, recipe)
+
+
+def _sized_stages(
+    recipe: Recipe,
+    run: Estimator,
+    base: EstimateSettings,
+    objectives: dict[str, Objective],
+    device: Device | None,
+) -> dict[str, Estimate]:
+    """Each stage at its fastest micro-batch; then all of them on the heaviest multi-GPU strategy
+    any one needs (one launcher config runs every stage), and, where one splits its sequences,
+    every stage that can (supervised ones) split the same way."""
+    stages = {
+        stage: _sized_stage(recipe, run, base._replace(objective=objective), device)
+        for stage, objective in objectives.items()
+    }
+    heaviest = _heaviest(stages)
+    for stage, found in stages.items():
+        if found.settings.sharding != heaviest:
+            stages[stage] = run(found.settings._replace(sharding=heaviest))
+    split = max(e.settings.sequence_parallel for e in stages.values())
+    for stage, found in stages.items():
+        if found.settings.sequence_parallel != split and found.settings.objective.training.sequence_parallel:
+            stages[stage] = run(found.settings._replace(sequence_parallel=split))
+    return stages
+
+
+def _heaviest(stages: dict[str, Estimate]) -> str:
+    """The heaviest multi-GPU strategy of the stages."""
+    return max((e.settings.sharding for e in stages.values()), key=STRATEGIES.index)
 
 
 def _unpacked_for_ulysses(recipe: Recipe) -> None:

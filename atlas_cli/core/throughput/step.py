@@ -109,6 +109,9 @@ ASSUMED_PCIE_GEN = 4  # when a card's PCIe generation is not known
 # CPU offload on 8 A100s, 1,568 tokens/s, >= ~16). Eight of them, 160 GB/s, stay within a
 # two-socket server's memory bandwidth (DGX A100: 2 AMD EPYC 7742, 204.8 GB/s each).
 HOST_ADAM_GBS_PER_PROCESS = 20.0
+# ... and a node's processes together at least what those two reached (~40 GB/s): fewer processes
+# spread their threads over the same cores and memory channels.
+HOST_ADAM_GBS_PER_NODE = 40.0
 # Bytes Adam reads and writes per parameter, in units of its state width: the parameter, the
 # gradient and two moments read, three written back (7 x 4 = 28 with an fp32 master copy or fp32
 # weights; 7 x 2 = 14 in pure bf16, whose moments torch keeps in the parameters' dtype).
@@ -369,7 +372,9 @@ def _offload_seconds(work: Work, device: Device, accumulation: int) -> float:
     per_gpu = work.trainable / s.gpus
     grad = 4.0 if info.frozen_base else weight_bytes(s.precision)
     state = 4.0 if PRECISIONS[s.precision].master_copy or info.frozen_base else weight_bytes(s.precision)
-    adam = per_gpu * ADAM_ACCESSES * state / (HOST_ADAM_GBS_PER_PROCESS * 1e9)
+    on_node = min(s.gpus, GPUS_PER_NODE)
+    rate = max(HOST_ADAM_GBS_PER_PROCESS, HOST_ADAM_GBS_PER_NODE / on_node)
+    adam = per_gpu * ADAM_ACCESSES * state / (rate * 1e9)
     transfers = per_gpu * (grad + weight_bytes(s.precision)) / (device.host_gbs * 1e9)
     seconds = (adam + transfers) / accumulation
     if s.offload == "params":

@@ -30,11 +30,6 @@ AX_OBJECTIVES = frozenset({"sft", "continued-pretraining", *AX_RL})
 AX_BITFIT = ["^.+bias$"]
 
 
-# quantize_moe_experts (axolotl 0.19 utils/schemas/config.py check_quantize_moe_experts) refuses
-# lora_target_linear: a mixture of experts' nn.Linear layers are named instead, as axolotl's
-# examples for Qwen3-MoE and GLM do; the fused experts are lora_target_parameters' (--lora-experts).
-AX_MOE_LINEAR_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
-
 AX_LIGER_PLUGIN = "axolotl.integrations.liger.LigerPlugin"
 # axolotl/integrations/liger/args.py (LigerArgs): the fused linear cross-entropy never builds the
 # logits, as the memory estimate's "liger" stack assumes.
@@ -159,11 +154,7 @@ def _ax_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
         if recipe.has("lora.r"):
             values["lora_r"] = recipe.value("lora.r")
         targets = recipe.value("lora.targets") if recipe.has("lora.targets") else "all-linear"
-        if targets == "all-linear" and recipe.quantized_experts:
-            # axolotl refuses lora_target_linear with quantize_moe_experts: the nn.Linear layers
-            # by name (attention, dense and shared-expert MLPs), as its MoE examples list them.
-            values["lora_target_modules"] = AX_MOE_LINEAR_TARGETS
-        elif targets == "all-linear":
+        if targets == "all-linear":
             values["lora_target_linear"] = True
         else:
             values["lora_target_modules"] = targets if isinstance(targets, list) else str(targets).split(",")

@@ -516,6 +516,8 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
         needs["kernels"] = f"pip install kernels (downloads {attention}'s prebuilt kernel)"
     elif attention == "flash_attention_2":
         needs["flash_attn"] = "pip install flash-attn (DeepSpeed Ulysses runs FlashAttention 2 inside)"
+    if _online(recipe):
+        needs["math_verify"] = "pip install math-verify (the reward compares answers as mathematics)"
     if any(recipe.has(f"{stage}.use_vllm") for stage in recipe.stages):
         needs["vllm"] = "pip install vllm (TRL samples the completions with it: use_vllm=True)"
     if recipe.sharding != "ddp":  # ZeRO, on one GPU too when it offloads
@@ -718,6 +720,8 @@ def _load_model(recipe: Recipe) -> str:
 def _build_blocks(recipe: Recipe) -> list[str]:
     """load_model, trainable-parameter selection and build_model for the plan's family."""
     blocks = [training.LOAD_DTYPE, training.REFERENCE_DTYPE, _load_model(recipe)]
+    if not recipe.classifier or recipe.memory_model in _PEFT_CONFIG:  # where PEFT may copy a head
+        blocks.append(training.TRAINABLE_IN_FP32)
     if not recipe.classifier:
         blocks.insert(0, training.LANGUAGE_MODEL_CLASS)
     if recipe.memory_model in ("partial", "bitfit"):
@@ -806,7 +810,9 @@ def _training_notes(recipe: Recipe) -> None:
         )
     if _online(recipe):
         recipe.notes.append(
-            "Online RL optimises reward_matches_solution: replace it with your own checker before training."
+            "Online RL optimises reward_matches_solution: it rewards a completion whose final answer "
+            "(\\boxed{...}, '#### ...' or 'answer: ...') equals the solution column's, as mathematics "
+            "(math_verify); ask for that format in the prompts, or replace it for other tasks."
         )
 
 

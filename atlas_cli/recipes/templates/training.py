@@ -162,6 +162,19 @@ DEQUANTIZE = """
 
 PREPARE_KBIT = ""
 
+TRAINABLE_IN_FP32 = '''
+def trainable_in_fp32(model: PreTrainedModel, args: argparse.Namespace, config: TrainingArguments) -> None:
+    """fp16 mixed precision unscales fp32 gradients only, and PEFT copies a new task head
+    (modules_to_save: a classifier's or reward model's score) in the base's fp16, which GradScaler
+    refuses: every trainable weight moves to fp32. Not under DeepSpeed, which scales fp16 losses
+    itself and all-gathers ZeRO-3's shards in one dtype."""
+    if args.precision != "fp16" or config.deepspeed_plugin is not None:
+        return
+    for param in model.parameters():
+        if param.requires_grad:
+            param.data = param.data.float()
+'''
+
 UPCAST_TRAINABLE = '''
 def upcast_trainable(model: PreTrainedModel) -> None:
     """Mixed precision updates fp32 weights: the few that train move to fp32, the frozen rest stays
@@ -444,6 +457,7 @@ def run_stage(
         callbacks=callbacks(),
         **extras,
     )
+    trainable_in_fp32(trainer.model, args, config)  # a reward model's task head, copied by PEFT
     return finish(trainer, stage)
 
 
@@ -641,25 +655,31 @@ def final_answer(text: str) -> str:
     return parts[-1].split("\n")[0].strip(" \t*:.") if len(parts) > 1 else ""
 
 
+def same_answer(stated: str, solution: str) -> bool:
+    """Equal as text, or as mathematics: math_verify (the checker of TRL's accuracy_reward) reads
+    both as LaTeX, so 0.5 = \\frac{1}{2}, 1+x = x+1 and 3,000 = 3000."""
+    if not stated or stated == solution:
+        return bool(stated)
+    from math_verify import parse, verify
+
+    return bool(verify(parse(f"${solution}$"), parse(f"${stated}$")))
+
+
 def reward_matches_solution(completions: list[Any], solution: list[str], **kwargs: Any) -> list[float]:
     """1.0 when a completion's final answer (its last \\boxed{...}, "#### ..." or "answer: ...")
-    equals the "solution" column's, else 0.0: merely containing the answer somewhere (a list of
-    every digit) earns nothing, or GRPO learns to list. Ask for that format in the prompts.
-    REPLACE THIS with your checker (unit tests for code, a math verifier): GRPO optimises whatever
-    it returns. TRL passes every other dataset column as a keyword argument."""
+    equals the "solution" column's (same_answer), else 0.0: merely containing the answer somewhere
+    (a list of every digit) earns nothing, or GRPO learns to list. Ask for that format in the
+    prompts. REPLACE THIS for other tasks (unit tests for code): GRPO optimises whatever it
+    returns. TRL passes every other dataset column as a keyword argument."""
     texts = [c[-1]["content"] if isinstance(c, list) else str(c) for c in completions]
     answers = [str(s).strip() for s in solution]
-    return [1.0 if a and final_answer(t) == a else 0.0 for t, a in zip(texts, answers, strict=True)]
+    stated = [final_answer(text) for text in texts]
+    return [1.0 if a and same_answer(f, a) else 0.0 for f, a in zip(stated, answers, strict=True)]
 '''
 
 WRAP_ADAPTER = """
     if adapter is not None:
         model = get_peft_model(model, adapter)
-        if args.precision == "fp16":
-            # fp16 mixed precision unscales fp32 gradients only, and PEFT copies the new task head
-            # (modules_to_save) in the base's fp16: every trainable weight moves to fp32.
-            for param in model.parameters():
-                if param.requires_grad:
-                    param.data = param.data.float()
+        trainable_in_fp32(model, args, arguments)
         if GRADIENT_CHECKPOINTING:
             model.enable_input_require_grads()  # checkpointed blocks need inputs that carry gradients"""
