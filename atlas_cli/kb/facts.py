@@ -284,7 +284,8 @@ FACTS: Final[tuple[FactSpec, ...]] = (
     FactSpec(
         "plan.gpus",
         "number",
-        "GPUs the candidate uses: with --priority cost, the fewest of yours it fits on (null: no local GPU).",
+        "GPUs the candidate uses: with --priority cost, the fewest of yours it fits on within any time or "
+        "budget limit (null: no local GPU).",
         "gpus",
         per_plan=True,
     ),
