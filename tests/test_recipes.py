@@ -2161,6 +2161,18 @@ def test_online_rl_never_takes_layer_wise_galore() -> None:
     assert offline.estimate is not None and offline.estimate.settings.galore_layerwise
 
 
+def test_axolotl_loads_a_kernel_for_a_family_without_sdpa() -> None:
+    """gpt-oss has no SDPA kernel: axolotl recipes kept transformers' eager attention (an s x s
+    matrix per head, sized so: 1.16x a measured axolotl run that loads FlashAttention 3, a review);
+    they load the hub kernel axolotl's gpt-oss examples use, and are sized without the matrices."""
+    rec = recommend(gpu="h100-80gb", model="gpt-oss-20b", goal="chat", examples="5k")
+    recipe, rendered = write_recipe(CATALOG, rec, 1, "axolotl")
+    config = yaml_documents(rendered.files[0].text)[0]
+    assert config["attn_implementation"] == "kernels-community/vllm-flash-attn3"
+    assert all(e.settings.attention_kernel for e in recipe.estimates.values())
+    assert "pip install kernels" in " ".join(rendered.files[0].text.replace("#", " ").split())
+
+
 def test_llamafactory_trains_an_instruct_model_on_conversations() -> None:
     """LLaMA-Factory's SFT read one prompt and one response per row (alpaca columns), so a chat
     recipe could not hold multi-turn conversations (an expert's review): an instruct model's SFT

@@ -78,18 +78,25 @@ def multi_gpu_cases() -> list[Case]:
     return [Case(name, c.rec, c.rank) for name, c in sorted(cases.items())]
 
 
-# A mixture of experts: axolotl quantizes a QLoRA base's fused experts (quantize_moe_experts),
-# which its validation accepts only with the nn.Linear layers named (no lora_target_linear).
-MOE = {"gpu": "h100-80gb", "model": "qwen3-30b-a3b", "goal": "chat", "examples": "5k"}
+# Mixtures of experts: axolotl quantizes a QLoRA base's fused experts (quantize_moe_experts),
+# which its validation accepts only with the nn.Linear layers named (no lora_target_linear); and
+# gpt-oss, which has no SDPA kernel, loads a hub kernel (attn_implementation).
+MOE = [
+    {"gpu": "h100-80gb", "model": "qwen3-30b-a3b", "goal": "chat", "examples": "5k"},
+    {"gpu": "h100-80gb", "model": "gpt-oss-20b", "goal": "chat", "examples": "5k"},
+]
 
 
 def moe_cases() -> list[Case]:
-    rec = recommend(**MOE)
-    return [
-        Case(f"{plan.method}-{'+'.join(plan.pipeline)}-moe", rec, rank)
-        for rank, plan in enumerate(rec.plans, 1)
-        if plan.method in ("lora", "qlora")
-    ]
+    cases = []
+    for raw in MOE:
+        rec = recommend(**raw)
+        cases += [
+            Case(f"{plan.method}-{'+'.join(plan.pipeline)}-{raw['model']}", rec, rank)
+            for rank, plan in enumerate(rec.plans, 1)
+            if plan.method in ("lora", "qlora")
+        ]
+    return cases
 
 
 def emitted(fmt: str) -> Iterator[Emitted]:

@@ -463,9 +463,10 @@ def recipe_hardware(catalog: Catalog, recipe: Recipe) -> Hardware:
 
 def _attention(catalog: Catalog, recipe: Recipe) -> None:
     """The attention kernel a recipe loads the model with, when it needs one: a family that runs
-    eagerly by default gets a kernel without s x s matrices in the Python recipes (sized with
-    TRL's stack; LLaMA-Factory and axolotl keep transformers' default, sized with `hf`); packed
-    SFT gets FlashAttention 2 to keep its examples apart where the family takes it."""
+    eagerly by default gets a kernel without s x s matrices in the Python recipes, and in axolotl's
+    unless it packs (its attn_implementation takes a hub kernel, as its gpt-oss examples load
+    kernels-community/vllm-flash-attn3; LLaMA-Factory keeps transformers' default); packed SFT gets
+    FlashAttention 2 to keep its examples apart where the family takes it."""
     hardware = recipe_hardware(catalog, recipe)
     gpu = None if hardware.gpu_id is None else catalog.gpus[hardware.gpu_id]
     architecture = None if gpu is None or gpu.vendor != "nvidia" else gpu.architecture.split(" (")[0]
@@ -473,7 +474,10 @@ def _attention(catalog: Catalog, recipe: Recipe) -> None:
     eager = model is not None and model.eager_attention
     # A GPU given by its memory alone (--vram) is taken for CUDA; Apple's MPS runs no flex attention.
     on_gpu = hardware.has_gpu and (gpu is None or gpu.vendor != "apple")
-    if model is not None and eager and recipe.trainer == "python" and on_gpu:
+    # axolotl's packed rows keep to what _packed_attention says (FlashAttention 2 where it runs).
+    packed = "sft" in recipe.stages and bool(recipe.stage_value("packing", "sft"))
+    kernel_trainers = ("python",) if packed else ("python", "axolotl")
+    if model is not None and eager and recipe.trainer in kernel_trainers and on_gpu:
         hopper = HOPPER_ATTENTION.get(model.family) if architecture == "Hopper" else None
         source = (
             f"{model.name} has no SDPA kernel in transformers (_supports_sdpa False): eager attention "

@@ -189,8 +189,11 @@ def _ax_train(recipe: Recipe, stage: str, output: str, ds_file: str | None) -> d
         # Several documents per sequence; a document longer than sequence_len is split into
         # chunks by the completion type, not cut.
         values["sample_packing"] = True
-        if recipe.has("attention") and recipe.value("attention") == FLASH_ATTENTION:  # rows kept apart
-            values["attn_implementation"] = "flash_attention_2"
+    if recipe.has("attention"):
+        # FlashAttention 2 keeps packed rows apart; a family without an SDPA kernel (gpt-oss) gets
+        # one without s x s matrices (axolotl passes hub-kernel paths on to transformers).
+        chosen = str(recipe.value("attention"))
+        values["attn_implementation"] = "flash_attention_2" if chosen == FLASH_ATTENTION else chosen
     if recipe.has(f"lr.{stage}"):
         values["learning_rate"] = recipe.value(f"lr.{stage}")
     if recipe.evaluates(stage):
@@ -296,6 +299,9 @@ def render(recipe: Recipe, main: str) -> Rendered:
             steps.append(f"axolotl merge-lora {shell_word(name)}")
     if "sft" in recipe.stages and recipe.post_trained:
         recipe.notes.append(INSTRUCT_SFT_DATA)
+    attention = str(recipe.value("attention")) if recipe.has("attention") else ""
+    if attention.startswith("kernels-community/"):
+        recipe.notes.append(f"attn_implementation {attention} is a prebuilt hub kernel: pip install kernels.")
     if "grpo" in recipe.stages and recipe.has("grpo.max_completion_length"):
         # TRL samples after the whole prompt; the estimate sized prompt + completion.
         completion = recipe.value("grpo.max_completion_length")
