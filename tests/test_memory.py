@@ -997,6 +997,7 @@ def test_estimate_json_states_its_conditions(run: Runner) -> None:
     assert data["per_gpu_gb"] == pytest.approx(sum(data["breakdown"].values()), abs=0.05)
     assert set(data["host"]) == {
         "offload_gb",
+        "paged_gb",
         "load_gb",
         "merge_gb",
         "checkpoint_gb",
@@ -1362,3 +1363,22 @@ def test_the_longest_length_past_the_margin_is_given_when_none_fits_within_it(ru
     assert doc["max_seq_len"] is None
     assert doc["max_seq_len_tight"] == pytest.approx(12106, rel=0.15)
     assert f"— ({doc['max_seq_len_tight']} tight)" in ok(run(*args)).stdout
+
+
+def test_a_paged_optimizer_pages_out_what_does_not_fit_instead_of_running_out(run: Runner) -> None:
+    """bitsandbytes' paged optimizers keep their states in CUDA unified memory, which pages to CPU
+    RAM instead of failing (functional.get_paged: cudaMallocManaged); they were counted on the GPU
+    like any other (a measurement review): 8B full fine-tuning with paged 8-bit AdamW on a 48 GB
+    card fits, its spill is said and timed, where plain 8-bit AdamW does not fit."""
+    base = ("estimate", "--method", "full-ft", "--model", "llama-3.1-8b", "--gpu", "rtx-6000-ada")
+    base += ("--precision", "pure-bf16", "--examples", "10k", "--json")
+    paged = ok(run(*base, "--optimizer", "paged-adamw-8bit")).json()
+    plain = ok(run(*base, "--optimizer", "adamw-8bit")).json()
+    assert paged["fit"] == "yes" and plain["fit"] == "no"
+    assert paged["host"]["paged_gb"] > 0 and plain["host"]["paged_gb"] == 0
+    spilled_and_kept = paged["host"]["paged_gb"] + paged["breakdown"]["optimizer_gb"]
+    assert spilled_and_kept == pytest.approx(plain["breakdown"]["optimizer_gb"], abs=0.02)
+    assert any("page to CPU RAM" in w for w in paged["warnings"])
+    assert paged["time"]["hours"] > plain["time"]["hours"]  # the pages move at every step
+    roomy = ok(run(*base, "--optimizer", "paged-adamw-8bit", "--gpu", "h100-80gb")).json()
+    assert roomy["host"]["paged_gb"] == 0 and not any("page to CPU RAM" in w for w in roomy["warnings"])

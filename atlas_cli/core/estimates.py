@@ -65,6 +65,7 @@ class Host(TypedDict):
     """What the machine around the GPUs needs, in GB."""
 
     offload_gb: float  # CPU RAM for offloaded states (all GPUs of the node)
+    paged_gb: float  # a paged optimizer's states the driver pages out to CPU RAM, per GPU
     load_gb: float  # CPU RAM to load the 16-bit checkpoint (memory-mapped; whole under FSDP)
     merge_gb: float  # CPU RAM to merge an adapter into the 16-bit model afterwards (0: nothing to merge)
     checkpoint_gb: float  # disk for the trained weights (or adapter)

@@ -19,7 +19,7 @@ from atlas_cli.errors import UsageError
 from atlas_cli.i18n import t
 from atlas_cli.kb.catalog import Catalog, Objective
 from atlas_cli.kb.schema import Gpu, LlmModel
-from atlas_cli.kb.vocabulary import PRECISIONS, PREQUANTIZED, ModelVariant, means_no_gpu
+from atlas_cli.kb.vocabulary import OPTIMIZERS, PRECISIONS, PREQUANTIZED, ModelVariant, means_no_gpu
 
 DEFAULT_MODEL_SIZE_B = 7.0
 DEFAULT_LORA_RANK = 16
@@ -256,7 +256,22 @@ def strategy_warnings(e: Estimate) -> list[str]:
     onto every GPU before ZeRO-3 shards it, a sharded mixture of experts gathers every expert, and
     for sampling, under ZeRO-3 TRL gathers the whole policy onto every GPU to generate (all
     counted by the estimate)."""
-    return _loading_warnings(e) + _expert_warnings(e) + _sampling_warnings(e)
+    return _loading_warnings(e) + _expert_warnings(e) + _sampling_warnings(e) + _paging_warnings(e)
+
+
+def _paging_warnings(e: Estimate) -> list[str]:
+    """A paged optimizer whose states do not all fit: slower, not out of memory."""
+    if not e.host["paged_gb"]:
+        return []
+    return [
+        t(
+            "{optimizer}: {gb:.2f} GB of its states do not fit beside the rest and page to CPU RAM "
+            "(CUDA unified memory), in and out over PCIe at every optimizer step: slower, not out of "
+            "memory (counted in time)",
+            optimizer=OPTIMIZERS[e.settings.optimizer].label,
+            gb=e.host["paged_gb"],
+        )
+    ]
 
 
 def _expert_warnings(e: Estimate) -> list[str]:

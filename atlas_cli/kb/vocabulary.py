@@ -116,6 +116,9 @@ class OptimizerInfo(NamedTuple):
     # A bitsandbytes optimizer: bitsandbytes 0.50 has no 8-bit or paged optimizers on Apple MPS.
     bitsandbytes: bool = False
     optim_args: str = ""  # TrainingArguments(optim_args=...)
+    # States in CUDA unified memory (bitsandbytes get_paged: cudaMallocManaged), which pages to
+    # CPU RAM what does not fit instead of running out of memory.
+    paged: bool = False
 
 
 # EleutherAI "Transformer Math 101": AdamW 8 (two fp32 moments), 8-bit AdamW 2, SGD with momentum 4.
@@ -125,9 +128,16 @@ OPTIMIZERS: Final[dict[str, OptimizerInfo]] = {
         2.0, "adamw_bnb_8bit", "8-bit AdamW", full_precision_states=False, bitsandbytes=True
     ),
     "paged-adamw-8bit": OptimizerInfo(
-        2.0, "paged_adamw_8bit", "paged 8-bit AdamW", full_precision_states=False, bitsandbytes=True
+        2.0,
+        "paged_adamw_8bit",
+        "paged 8-bit AdamW",
+        full_precision_states=False,
+        bitsandbytes=True,
+        paged=True,
     ),
-    "paged-adamw-32bit": OptimizerInfo(8.0, "paged_adamw_32bit", "paged 32-bit AdamW", bitsandbytes=True),
+    "paged-adamw-32bit": OptimizerInfo(
+        8.0, "paged_adamw_32bit", "paged 32-bit AdamW", bitsandbytes=True, paged=True
+    ),
     "sgd": OptimizerInfo(4.0, "sgd", "SGD with momentum"),
     # What pure bf16 needs: a bf16 weight of 0.02 moves in steps of 1.2e-4, so a plain AdamW update
     # of lr ~1e-5 mostly rounds away (Zamirai et al., arXiv 2010.06192). torchao's 8-bit AdamW

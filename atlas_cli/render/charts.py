@@ -255,6 +255,8 @@ def breakdown_grid(e: EstimateJson) -> Grid:
     host = e["host"]
     if host["offload_gb"]:
         grid.rows.append([t("host RAM for offloaded states"), f"{host['offload_gb']:.2f}"])
+    if host["paged_gb"]:
+        grid.rows.append([t("optimizer states paged to host RAM"), f"{host['paged_gb']:.2f}"])
     for key, label in (
         ("max_seq_len", N_("max seq len that fits")),
         ("max_batch_size", N_("max batch size that fits")),

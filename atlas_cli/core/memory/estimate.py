@@ -28,7 +28,7 @@ from atlas_cli.core.memory.states import (
 )
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shapes import Shape
-from atlas_cli.kb.vocabulary import FIT_MARGIN, MEMORY_MODELS, PRECISIONS
+from atlas_cli.kb.vocabulary import FIT_MARGIN, MEMORY_MODELS, OPTIMIZERS, PRECISIONS
 
 GB = 1e9
 GIB = 2**30
@@ -107,9 +107,30 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     if loads_whole_base(model, s):
         # Loading is the peak where the whole quantized base exceeds the training pass.
         buffers += max(0.0, frozen_base_bytes(model, shape, s) - (rest + logits))
-    parts = (placed.weights, placed.gradients, placed.optimizer, activations, logits, buffers)
-    host = _host(model, shape, s, states, placed.host + host_activations)
+    optimizer, paged_out = _paged(
+        placed.optimizer, placed.weights + placed.gradients + activations + logits + buffers, s
+    )
+    parts = (placed.weights, placed.gradients, optimizer, activations, logits, buffers)
+    host = _host(model, shape, s, states, placed.host + host_activations, paged_out)
     return _finish(method_id, model, shape, s, states.trainable, parts, ALLOCATOR_SLACK, host)
+
+
+def _paged(optimizer: float, rest: float, s: EstimateSettings) -> tuple[float, float]:
+    """(optimizer states on the GPU, states paged out to CPU RAM). A paged optimizer's states are
+    CUDA unified memory (bitsandbytes functional.get_paged: cudaMallocManaged): the driver pages
+    out what does not fit beside the rest, within the safety margin, instead of running out of
+    memory; the time model moves those pages over PCIe at every optimizer step."""
+    if not OPTIMIZERS[s.optimizer].paged or s.capacity_gb is None:
+        return optimizer, 0.0
+    # 10 MB under the margin: the reported figure is rounded to it.
+    resident = min(optimizer, max(0.0, _room(s.capacity_gb * GB, rest) - 0.01 * GB))
+    return resident, optimizer - resident
+
+
+def _room(capacity: float, rest: float) -> float:
+    """Live bytes that fit beside `rest` within the safety margin, once the CUDA context and the
+    allocator's slack are counted."""
+    return (FIT_MARGIN * capacity - CUDA_CONTEXT_BYTES) / (1 + ALLOCATOR_SLACK) - rest
 
 
 def fp32_trained_weights(model: str, s: EstimateSettings) -> bool:
@@ -190,8 +211,7 @@ def _unsloth_loss(chunked: float, rest: float, capacity: float) -> float:
     itself to the free memory cannot be what runs a plan out of it), never under a floor of small
     chunks. (The Unsloth README fits Llama-3.1-8B QLoRA at 21,848 tokens in 12 GB; Unsloth fits
     Gemma 3 27B QLoRA in under 22 GB, unsloth.ai/blog/gemma3.)"""
-    free = (FIT_MARGIN * capacity - CUDA_CONTEXT_BYTES) / (1 + ALLOCATOR_SLACK) - rest
-    return min(chunked, max(UNSLOTH_LOSS_FLOOR, free / 2))
+    return min(chunked, max(UNSLOTH_LOSS_FLOOR, _room(capacity, rest) / 2))
 
 
 def _sequences(s: EstimateSettings) -> int:
@@ -304,7 +324,9 @@ def _generation(
     return max(0.0, _sampling_cache(shape, s, paged=shared) + gathered - training_peak)
 
 
-def _host(model: str, shape: Shape, s: EstimateSettings, states: ModelStates, offloaded: float) -> Host:
+def _host(
+    model: str, shape: Shape, s: EstimateSettings, states: ModelStates, offloaded: float, paged: float
+) -> Host:
     """CPU RAM and disk around the run, in GB."""
     sixteen_bit = shape.params * 2.0
     adapter = MEMORY_MODELS[model].frozen_base
@@ -319,6 +341,7 @@ def _host(model: str, shape: Shape, s: EstimateSettings, states: ModelStates, of
     copies = node_layout(s.gpus)[1] if shape.prequantized and s.sharding == "zero3" else 1
     return {
         "offload_gb": _gb(offloaded),
+        "paged_gb": _gb(paged),
         "load_gb": _gb(sixteen_bit * copies),
         "merge_gb": _gb(sixteen_bit if adapter else 0.0),
         "checkpoint_gb": _gb(checkpoint),
@@ -334,6 +357,7 @@ def _serving(method_id: str, shape: Shape, s: EstimateSettings) -> Estimate:
     cache = kv_cache_bytes(shape, tokens) + layer_bytes_per_token(shape, "hf") * tokens
     host: Host = {
         "offload_gb": 0.0,
+        "paged_gb": 0.0,
         "load_gb": _gb(shape.params * 2.0),
         "merge_gb": 0.0,
         "checkpoint_gb": 0.0,

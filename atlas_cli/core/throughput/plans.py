@@ -100,7 +100,7 @@ def usual_epochs(methods: Iterable[Method]) -> dict[str, float]:
 
 
 def work_of(e: Estimate) -> Work:
-    return Work(e.memory_model, e.shape, e.settings, e.trainable_params_b * 1e9)
+    return Work(e.memory_model, e.shape, e.settings, e.trainable_params_b * 1e9, e.host["paged_gb"] * 1e9)
 
 
 def rate_for(inputs: TimeInputs, reference: Rate | None) -> Rate | None:

@@ -138,6 +138,7 @@ class Work(NamedTuple):
     shape: Shape
     settings: EstimateSettings
     trainable: float  # parameters
+    paged: float = 0.0  # bytes of a paged optimizer's states paged out to CPU RAM, per GPU
 
 
 class Step(NamedTuple):
@@ -368,7 +369,8 @@ def _offload_seconds(work: Work, device: Device, accumulation: int) -> float:
     """CPU offload is not overlapped: the step waits for the host's Adam and for PCIe."""
     s, info = work.settings, MEMORY_MODELS[work.model]
     if s.offload == "none":
-        return 0.0
+        # A paged optimizer's states that did not fit page in for its step and out again.
+        return 2 * work.paged / (device.host_gbs * 1e9) / accumulation
     per_gpu = work.trainable / s.gpus
     grad = 4.0 if info.frozen_base else weight_bytes(s.precision)
     state = 4.0 if PRECISIONS[s.precision].master_copy or info.frozen_base else weight_bytes(s.precision)
