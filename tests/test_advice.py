@@ -566,3 +566,15 @@ def test_preference_pairs_to_score_answers_train_a_reward_model(engine: Engine, 
     args = [f"--{k.replace('_', '-')}={v}" for k, v in profile.items()]
     script = ok(run("recipe", *args, "--out", "-")).stdout
     assert "RewardTrainer" in script and "STAGES = ('reward-model',)" in script
+
+
+def test_many_tasks_weigh_against_a_whole_model_per_task(engine: Engine) -> None:
+    """--many-tasks ranked full fine-tuning first on Qwen3-4B (an expert's review), though each
+    task would then be a whole model to serve; adapters are swapped on one served base."""
+    profile = {"gpu": "h100-80gb", "model": "qwen3-4b", "goal": "adapt", "data_kind": "demonstrations"}
+    profile |= {"examples": "50k", "priority": "quality", "many_tasks": "true"}
+    plans = recommend(engine, **profile).plans
+    assert plans[0].method == "lora"
+    for plan in plans:
+        if plan.method in ("full-ft", "partial-ft", "galore", "bitfit"):
+            assert "many-tasks-need-adapters-not-copies" in plan.rules

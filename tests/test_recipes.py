@@ -2190,3 +2190,32 @@ def test_llamafactory_trains_an_instruct_model_on_conversations() -> None:
     assert instruct["formatting"] == "sharegpt" and instruct["columns"] == {"messages": "messages"}
     assert instruct["tags"]["user_tag"] == "user" and instruct["tags"]["assistant_tag"] == "assistant"
     assert dataset_info("llama-3.1-8b")["columns"] == {"prompt": "prompt", "response": "completion"}
+
+
+@pytest.mark.parametrize(("method", "refused"), [("gptq", True), ("awq", True), ("bitsandbytes", False)])
+def test_a_checkpoint_stored_in_4_bits_trains_adapters_and_gets_a_recipe_it_loads(
+    tmp_path: Path, method: str, refused: bool
+) -> None:
+    """A GPTQ or AWQ 4-bit checkpoint ranked full fine-tuning first and wrote recipes that crash:
+    the Trainer refuses purely quantized weights, and a BitsAndBytesConfig on a GPTQ checkpoint is
+    an error at load (an expert's review). Full-parameter plans are left out, and no recipe is
+    written for GPTQ or AWQ, whose kernels the recipes do not set up; a bitsandbytes one loads."""
+    fixture = Path(__file__).parent / "fixtures" / "configs" / "meta-llama--Llama-3.1-8B.json"
+    config = json.loads(fixture.read_text())
+    config = {k: v for k, v in config.items() if not k.startswith("_")}
+    quant: dict[str, Any] = {"quant_method": method, "bits": 4}
+    if method == "bitsandbytes":
+        quant = {"quant_method": method, "load_in_4bit": True}
+    (tmp_path / "config.json").write_text(json.dumps({**config, "quantization_config": quant}))
+    rec = recommend(gpu="h100-80gb", model=str(tmp_path), goal="adapt", data_kind="demonstrations")
+    assert not {"full-ft", "partial-ft", "galore", "bitfit"} & {p.method for p in rec.plans}
+    full = next(p for p in rec.excluded if p.method == "full-ft")
+    assert "quantized-checkpoint-trains-adapters-only" in full.rules
+    rank = rank_of(rec, "qlora", ("sft",))
+    if refused:
+        with pytest.raises(UsageError, match=f"stored in 4 or 8 bits by {method}"):
+            write_recipe(CATALOG, rec, rank, "python")
+        assert recipe_command(rec, rank) is None
+    else:
+        write_recipe(CATALOG, rec, rank, "python")
+        assert recipe_command(rec, rank) is not None

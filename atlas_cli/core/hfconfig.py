@@ -485,6 +485,15 @@ def _quantized(quant: Config, warnings: list[str]) -> WeightsDtype | None:
     return None
 
 
+def _quant_method(configs: list[Config]) -> str | None:
+    """The quantization_config's quant_method, as the config spells it (lower case)."""
+    for config in configs:
+        quant = config.get("quantization_config")
+        if isinstance(quant, Mapping) and isinstance(quant.get("quant_method"), str):
+            return str(quant["quant_method"]).lower()[:40]
+    return None
+
+
 def _stored_dtype(configs: list[Config], notes: list[str], warnings: list[str]) -> WeightsDtype:
     """How the checkpoint stores its weights: quantization_config, else torch_dtype (older
     configs without one are float32 checkpoints, which transformers loads as such)."""
@@ -634,6 +643,7 @@ def parse_config(config: Config, name: str, source: str) -> ParsedConfig:
         _not_counted(config, text, notes)
         fields["vision_params_b"] = _vision_params_b(config)
         fields["weights_dtype"] = _stored_dtype([text, config], notes, warnings)
+        fields["quant_method"] = _quant_method([text, config])
         model = _model(name, source, model_type, fields)
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in error.errors())

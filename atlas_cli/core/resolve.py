@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Final, Literal, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
@@ -16,7 +16,7 @@ from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
 from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, PCIE_X16_GBS, Device
 from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.errors import UsageError
-from atlas_cli.i18n import t
+from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog, Objective
 from atlas_cli.kb.schema import Gpu, LlmModel
 from atlas_cli.kb.vocabulary import OPTIMIZERS, PRECISIONS, PREQUANTIZED, ModelVariant, means_no_gpu
@@ -44,6 +44,20 @@ class Hardware(NamedTuple):
 
 
 ModelSource = SourceKind | Literal["bare size", "api"]
+
+
+INTEGER_QUANTIZED_RECIPE: Final = N_(
+    "this checkpoint is stored in 4 or 8 bits by {method}, whose kernels (gptqmodel, autoawq) PEFT "
+    "trains LoRA through and ft-atlas recipes do not set up: pass its 16-bit original with --model "
+    "(QLoRA quantizes it with bitsandbytes as it loads), or a bitsandbytes 4-bit copy"
+)
+
+
+def integer_quantized(spec: LlmModel | None) -> bool:
+    """Stored in 4 or 8 bits by a quantizer other than bitsandbytes (GPTQ, AWQ): adapters train on
+    it through that quantizer's kernels, which the recipes do not set up (INTEGER_QUANTIZED_RECIPE);
+    a bitsandbytes checkpoint loads as QLoRA's base does."""
+    return spec is not None and spec.weights_dtype in ("int4", "int8") and spec.quant_method != "bitsandbytes"
 
 
 class ModelInfo(NamedTuple):
@@ -93,6 +107,10 @@ class ModelInfo(NamedTuple):
     def prequantized(self) -> bool:
         """Stored in a quantization bitsandbytes cannot quantize again (PREQUANTIZED)."""
         return self.weights_dtype in PREQUANTIZED
+
+    @property
+    def integer_quantized(self) -> bool:
+        return integer_quantized(self.spec)
 
     @property
     def is_moe(self) -> bool | None:

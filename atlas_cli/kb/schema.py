@@ -696,6 +696,11 @@ class LlmModel(Strict):
     weights_dtype: WeightsDtype = Field(
         default="bf16", description="how the published checkpoint stores weights"
     )
+    quant_method: str | None = Field(
+        default=None,
+        max_length=40,
+        description="a quantized checkpoint's quantization_config.quant_method (bitsandbytes, gptq, awq...)",
+    )
     context_length: int | None = Field(default=None, gt=0, le=100_000_000)
     base_checkpoint: str | None = Field(
         default=None,

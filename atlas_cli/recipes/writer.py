@@ -5,6 +5,7 @@ memory, time and cost again with them, estimate.py), and returns the files the f
 from __future__ import annotations
 
 from atlas_cli.core.plans import Recommendation
+from atlas_cli.core.resolve import INTEGER_QUANTIZED_RECIPE, integer_quantized
 from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
@@ -93,9 +94,20 @@ STACK_TRAINERS = {
 
 
 def _check_checkpoint(recipe: Recipe) -> None:
-    """QLoRA quantizes 16-bit weights with bitsandbytes; a checkpoint stored in another
-    quantization (kb.vocabulary.PREQUANTIZED) cannot be quantized again on load."""
+    """The recipes load 16-bit weights or bitsandbytes' (QLoRA quantizes 16-bit ones as they load):
+    a checkpoint stored in 4 or 8 bits by GPTQ or AWQ is not one they load, and one stored in
+    another quantization (kb.vocabulary.PREQUANTIZED) cannot be quantized again on load."""
     stored = recipe.weights_dtype
+    model = recipe.model
+    if model is not None and integer_quantized(model) and recipe.plan.kind != "no-training":
+        raise UsageError(
+            t(
+                "plan {rank} ({name}): {why}",
+                rank=recipe.rank,
+                name=recipe.plan.name,
+                why=t(INTEGER_QUANTIZED_RECIPE, method=model.quant_method or "?"),
+            )
+        )
     if recipe.memory_model != "qlora" or stored not in PREQUANTIZED:
         return
     raise UsageError(

@@ -15,6 +15,7 @@ from atlas_cli.core.memory.estimate import served_by_vllm
 from atlas_cli.core.memory.parallel import unshardable_base
 from atlas_cli.core.memory.search import Change
 from atlas_cli.core.plans import Plan, Recommendation, RuleHit
+from atlas_cli.core.resolve import INTEGER_QUANTIZED_RECIPE
 from atlas_cli.core.throughput.plans import Timed
 from atlas_cli.core.throughput.step import efficiency
 from atlas_cli.core.throughput.timing import (
@@ -383,6 +384,9 @@ def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
             "unsloth/gpt-oss-20b-unsloth-bnb-4bit for gpt-oss-20b), or --plan N writes another plan.",
             stored=rec.model.weights_dtype if rec.model is not None else "",
         )
+    if plan.kind != "no-training" and rec.model is not None and rec.model.integer_quantized:
+        method = rec.model.spec.quant_method if rec.model.spec is not None else None
+        return t("none: {why}.", why=t(INTEGER_QUANTIZED_RECIPE, method=method or "?"))
     if offloaded_quantized_base(plan):
         return t(
             "none: FSDP-QLoRA (the quantized base in CPU RAM) runs with PEFT's examples/sft/"
