@@ -2219,3 +2219,17 @@ def test_a_checkpoint_stored_in_4_bits_trains_adapters_and_gets_a_recipe_it_load
     else:
         write_recipe(CATALOG, rec, rank, "python")
         assert recipe_command(rec, rank) is not None
+
+
+def test_axolotl_adapts_a_vision_language_model_s_text_layers_only() -> None:
+    """axolotl's all-linear collects every leaf nn.Linear name, so SigLIP's projections got
+    adapters too, though the header excluded the vision tower (an expert's review): the recipe
+    names the text model's layers by path, as axolotl's Gemma 3 vision example does."""
+    rec = recommend(gpu="rtx-4090", model="gemma-3-12b-it", goal="adapt", data_kind="demonstrations")
+    _, rendered = write_recipe(CATALOG, rec, rank_of(rec, "qlora", ("sft",)), "axolotl")
+    config = yaml_documents(rendered.files[0].text)[0]
+    assert "lora_target_linear" not in config
+    pattern = re.compile(config["lora_target_modules"])
+    assert pattern.fullmatch("model.language_model.layers.11.mlp.down_proj")
+    assert pattern.fullmatch("model.language_model.layers.0.self_attn.q_proj")
+    assert not pattern.fullmatch("model.vision_tower.vision_model.encoder.layers.0.self_attn.q_proj")

@@ -84,6 +84,8 @@ def multi_gpu_cases() -> list[Case]:
 MOE = [
     {"gpu": "h100-80gb", "model": "qwen3-30b-a3b", "goal": "chat", "examples": "5k"},
     {"gpu": "h100-80gb", "model": "gpt-oss-20b", "goal": "chat", "examples": "5k"},
+    # A vision-language model: LoRA on the text model's layers only, named by a path regex.
+    {"gpu": "rtx-4090", "model": "gemma-3-12b-it", "goal": "adapt", "data_kind": "demonstrations"},
 ]
 
 

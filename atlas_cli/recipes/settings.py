@@ -31,7 +31,7 @@ from atlas_cli.core.models import HUB_ID, hub_id_of
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.core.resolve import Hardware, resolve_hardware
-from atlas_cli.core.shapes import ALL_LINEAR
+from atlas_cli.core.shapes import ALL_LINEAR, Shape
 from atlas_cli.core.throughput.plans import Timed, TimeInputs, time_inputs
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, t
@@ -655,6 +655,13 @@ def _expert_parameters(recipe: Recipe) -> None:
 MODULE_NAMES = {"kv_a": "kv_a_proj_with_mqa"}
 
 
+def linear_module_names(shape: Shape) -> list[str]:
+    """transformers' names of the nn.Linear layers PEFT's all-linear adapts (a mixture of experts'
+    routed experts are fused parameters, not among them)."""
+    roles = dict.fromkeys(m.role for m in shape.matrices if m.group in ALL_LINEAR)
+    return [MODULE_NAMES.get(role, f"{role}_proj") for role in roles]
+
+
 def _named_targets(recipe: Recipe) -> None:
     """With quantize_moe_experts (as the recipe's estimate settled it), the nn.Linear layers PEFT's
     all-linear adapts, by name: axolotl refuses lora_target_linear with it. (The routed experts
@@ -662,11 +669,10 @@ def _named_targets(recipe: Recipe) -> None:
     estimate = recipe.plan.estimate
     if not recipe.quantized_experts or recipe.value("lora.targets") != "all-linear" or estimate is None:
         return
-    roles = dict.fromkeys(m.role for m in estimate.shape.matrices if m.group in ALL_LINEAR)
     recipe.set(
         "lora.targets",
         Setting(
-            [MODULE_NAMES.get(role, f"{role}_proj") for role in roles],
+            linear_module_names(estimate.shape),
             "all-linear's nn.Linear layers by name: axolotl refuses lora_target_linear with "
             "quantize_moe_experts (utils/schemas/config.py check_quantize_moe_experts)",
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from atlas_cli.core.nodes import node_layout
@@ -9,7 +10,13 @@ from atlas_cli.core.shell import shell_word
 from atlas_cli.i18n import N_, t
 from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
-from atlas_cli.recipes.settings import FLASH_ATTENTION, INSTRUCT_SFT_DATA, Recipe, optimizer_arguments
+from atlas_cli.recipes.settings import (
+    FLASH_ATTENTION,
+    INSTRUCT_SFT_DATA,
+    Recipe,
+    linear_module_names,
+    optimizer_arguments,
+)
 from atlas_cli.recipes.templates import training
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
 
@@ -154,7 +161,14 @@ def _ax_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
         if recipe.has("lora.r"):
             values["lora_r"] = recipe.value("lora.r")
         targets = recipe.value("lora.targets") if recipe.has("lora.targets") else "all-linear"
-        if targets == "all-linear":
+        if targets == "all-linear" and recipe.has("lora.exclude") and recipe.plan.estimate is not None:
+            # axolotl's all-linear takes every leaf nn.Linear name, the vision tower's too: the
+            # text model's layers by path instead, as its Gemma 3 vision example does.
+            names = "|".join(linear_module_names(recipe.plan.estimate.shape))
+            values["lora_target_modules"] = (
+                re.escape(block_prefix(recipe)) + rf"\d+\.(self_attn|mlp)\.({names})"
+            )
+        elif targets == "all-linear":
             values["lora_target_linear"] = True
         else:
             values["lora_target_modules"] = targets if isinstance(targets, list) else str(targets).split(",")
