@@ -29,6 +29,23 @@ def positions_note(seq_len: int | None, info: ModelInfo) -> str | None:
     )
 
 
+def longest_past_positions(longest: int | None, info: ModelInfo) -> list[str]:
+    """`estimate --max seq-len` past the model's positions, said: memory is not what limits it."""
+    context = info.context_length
+    if not (context and longest and longest > context):
+        return []
+    return [
+        t(
+            "The longest sequence that fits in memory, {longest:,} tokens, is longer than the {context:,} "
+            "positions {model} was trained with: past them a model with learned positions (BERT, GPT-2) "
+            "fails, others need their RoPE scaling set for it.",
+            longest=longest,
+            context=context,
+            model=info.label,
+        )
+    ]
+
+
 def length_notes(
     profile: Profile, info: ModelInfo, limit: int | None, objectives: tuple[Objective, ...]
 ) -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from atlas_cli.core.estimates import Estimate
-from atlas_cli.core.lengths import length_notes
+from atlas_cli.core.lengths import length_notes, longest_past_positions
 from atlas_cli.core.memory.parallel import unshardable_base
 from atlas_cli.core.memory.search import Change, Estimator, at_rank, changes_that_fit, estimator, largest
 from atlas_cli.core.profile import Profile
@@ -166,6 +166,8 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
             )
             for label, e, extra in sweep(catalog, info, hardware, settings, auto, rank_given)
         ]
+        if field_name == "seq_len":
+            warnings += longest_past_positions(max((r.largest or 0 for r in rows), default=0), info)
         return Report(info, hardware, rows, warnings)
     method = trainable_method(catalog, options.method)
     if method.memory_model == "bitfit" and info.has_bias is False:
@@ -181,6 +183,8 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
     label, result = single(method, info, settings, auto, rank_given)
     run = estimator(method.id, result.memory_model, info.sized)
     row = _row(label, result, [], run, field_name, timed(result), options.sharding)
+    if field_name == "seq_len":
+        warnings += longest_past_positions(row.largest, info)
     if result.fit in ("tight", "no"):
         quantized = [m for m in catalog.kb.methods if m.memory_model == "qlora" and m.id != method.id]
         alternatives = [
