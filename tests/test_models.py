@@ -458,3 +458,31 @@ def test_a_config_value_read_otherwise_than_written_is_warned(
     config = {**fixture(name), **change}
     assert any(warning in w for w in parse_config(config, "x/y", "x").warnings)
     assert not any(warning in w for w in parsed(name).warnings)
+
+
+@pytest.mark.parametrize(
+    ("model_type", "text_type", "bias"),
+    [("qwen2_5_vl", None, True), ("qwen2_vl", None, True), ("qwen3_vl", "qwen3_vl_text", False)],
+)
+def test_a_qwen_vision_language_config_is_read_as_its_language_model(
+    model_type: str, text_type: str | None, bias: bool
+) -> None:
+    """Qwen2.5-VL was read as an unknown Llama-style decoder "with no biases", so BitFit was left
+    out although its q/k/v projections have them (an expert's review). The figures are
+    Qwen2.5-VL-7B-Instruct's (text model: Qwen2.5-7B's shape, 7.6B)."""
+    text = {
+        "hidden_size": 3584,
+        "intermediate_size": 18944,
+        "num_attention_heads": 28,
+        "num_hidden_layers": 28,
+        "num_key_value_heads": 4,
+        "vocab_size": 152064,
+        "tie_word_embeddings": False,
+        "torch_dtype": "bfloat16",
+    }
+    vision = {"depth": 32, "hidden_size": 1280, "intermediate_size": 3420, "num_heads": 16}
+    config: dict[str, Any] = {"model_type": model_type, "vision_config": vision}
+    config |= {"text_config": {**text, "model_type": text_type}} if text_type else text
+    parsed = parse_config(config, "vl", "test")
+    assert not parsed.warnings  # a known family, not a guessed one
+    assert parsed.model.has_bias is bias and parsed.model.params_b == pytest.approx(7.6, abs=0.05)

@@ -108,6 +108,13 @@ KNOWN_DECODERS: Final = frozenset(
     | {"mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3", "gpt_oss", "llama4_text"}
     | {"glm4_moe"}
 )
+# Vision-language checkpoints whose language model is one of the decoders above (transformers'
+# Qwen2-VL / Qwen2.5-VL text models are Qwen2's, with q/k/v biases; Qwen3-VL's are Qwen3's).
+TEXT_MODEL_OF: Final = {
+    **dict.fromkeys(("qwen2_vl", "qwen2_vl_text", "qwen2_5_vl", "qwen2_5_vl_text"), "qwen2"),
+    **dict.fromkeys(("qwen3_vl", "qwen3_vl_text"), "qwen3"),
+    **dict.fromkeys(("qwen3_vl_moe", "qwen3_vl_moe_text"), "qwen3_moe"),
+}
 BERT_LIKE: Final = frozenset({"bert", "roberta", "xlm-roberta"})
 T5_LIKE: Final = frozenset({"t5", "mt5", "umt5"})
 KNOWN: Final = KNOWN_DECODERS | BERT_LIKE | T5_LIKE | {"gpt2", "modernbert"}
@@ -613,6 +620,7 @@ def parse_config(config: Config, name: str, source: str) -> ParsedConfig:
     if not isinstance(config, Mapping):
         raise UsageError(t("{name}: config.json is not a JSON object", name=name))
     text, model_type = _text_config(config)
+    model_type = TEXT_MODEL_OF.get(model_type, model_type)
     _check_modelled(name, [config, text])
     notes: list[str] = []
     warnings: list[str] = []
