@@ -537,6 +537,25 @@ def test_a_recipe_that_cannot_run_here_stops_with_a_clear_message(
         recipe["main"]([*recipe_args(recipe, this, models, data), "--output-dir", str(tmp_path), *SMOKE])
 
 
+def test_local_prompting_speaks_to_an_instruct_model_in_its_chat_format(
+    models: dict[str, str], tmp_path: Path
+) -> None:
+    """Few-shot and RAG scripts passed a bare string to the text-generation pipeline, which
+    applies the chat template to messages only: an instruct model got a completion prompt it is
+    not served with (an expert's review). A model with a chat template gets its user turn, and the
+    prompt is counted as it reads it; a base model keeps the bare text."""
+    from transformers import AutoTokenizer
+
+    recipe = load_recipe(case("icl-none-decoder"), tmp_path)
+    tokenizer = AutoTokenizer.from_pretrained(models["decoder"])
+    chat = Namespace(tokenizer=tokenizer)
+    assert recipe["as_chat"](chat, "what is the sky") == [{"role": "user", "content": "what is the sky"}]
+    templated = recipe["token_count"](chat, "what is the sky")
+    tokenizer.chat_template = None
+    assert recipe["as_chat"](chat, "what is the sky") == "what is the sky"
+    assert templated > recipe["token_count"](chat, "what is the sky")  # the template's own tokens
+
+
 @pytest.mark.parametrize(
     ("name", "option", "source", "question"),
     [

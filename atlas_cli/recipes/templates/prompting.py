@@ -19,7 +19,9 @@ import json$imports
 from pathlib import Path
 from typing import Any
 $third_party
-MAX_NEW_TOKENS = 256  # room left for the answer: an example value, not tuned
+# Room left for the answer: an example value, not tuned. A reasoning model (Qwen3's thinking
+# mode) spends it on its reasoning too: raise it (--max-new-tokens) if answers come back cut short.
+MAX_NEW_TOKENS = 256
 CONTEXT_TOKENS = $context_tokens
 
 
@@ -54,14 +56,28 @@ def load_generator(args: argparse.Namespace) -> Any:
     return pipeline("text-generation", model=args.model)
 
 
+def as_chat(generator: Any, prompt: str) -> Any:
+    """A model with a chat template (an instruct model) gets the prompt as its user turn, in the
+    format it is served with (the pipeline applies the template to messages only); a base model
+    gets the bare text."""
+    if getattr(generator.tokenizer, "chat_template", None):
+        return [{"role": "user", "content": prompt}]
+    return prompt
+
+
 def generate(generator: Any, prompt: str, max_new_tokens: int) -> str:
     """The one call to a model."""
-    output = generator(prompt, max_new_tokens=max_new_tokens, return_full_text=False)
+    output = generator(as_chat(generator, prompt), max_new_tokens=max_new_tokens, return_full_text=False)
     return str(output[0]["generated_text"]).strip()
 
 
 def token_count(generator: Any, text: str) -> int:
-    return len(generator.tokenizer(text)["input_ids"])
+    """Tokens the prompt takes as the model reads it: with its chat template, when it has one."""
+    tokenizer, chat = generator.tokenizer, as_chat(generator, text)
+    if not isinstance(chat, str):
+        text = tokenizer.apply_chat_template(chat, add_generation_prompt=True, tokenize=False)
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+    return len(tokenizer(text)["input_ids"])
 ''')
 
 HOSTED = Template('''
