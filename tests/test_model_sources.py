@@ -387,6 +387,7 @@ def test_gpu_given_as_memory_means_vram(run: Runner, gpu: str, tmp_path: Path) -
     lines.write_text(json.dumps({"gpu": gpu, "model_size": "7b"}) + "\n")
     assert json.loads(ok(run("recommend", "--batch", str(lines))).stdout)["profile"]["vram"] == 24.0
     fails(run("recommend", "--gpu", gpu, "--vram", "24"), 2, "alternatives")
+    fails(run("recommend", "--gpu", "rtx-4090", "--vram", "48"), 2, "only Apple silicon")
 
 
 def test_unknown_gpu_and_model_suggest_the_fallbacks(run: Runner) -> None:
@@ -576,3 +577,15 @@ def test_model_command_shows_the_shape_a_bare_size_assumes(run: Runner) -> None:
 def test_names_no_file_system_takes_are_still_clear_errors(catalog: Catalog, name: str) -> None:
     with pytest.raises(UsageError):
         find_model(catalog, name)
+
+
+def test_apple_silicon_takes_its_memory_size(run: Runner) -> None:
+    """"m3 max" silently sized the 128 GB Mac, and --gpu apple-m3-max --vram 64 was refused, so a
+    64 GB M3 Max could not be described (an expert's review): the size is said, and --vram gives
+    the chip's own, with the share of it Metal lets the GPU use."""
+    args = ("recommend", "--model", "llama-3.1-70b", "--goal", "adapt", "--json")
+    assumed = ok(run(*args, "--gpu", "m3 max")).json()
+    assert "--vram N" in assumed["notes"][0]
+    given = ok(run(*args, "--gpu", "m3 max", "--vram", "64")).json()
+    assert (given["profile"]["gpu"], given["profile"]["vram"]) == ("apple-m3-max", 64.0)
+    assert "53.76 GiB usable" in given["notes"][0]  # 107.5 / 128 of 64 GiB

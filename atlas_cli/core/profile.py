@@ -103,7 +103,8 @@ class Profile:
     vram: float | None = _question(
         "vram",
         "hardware",
-        "GPU memory in GB as advertised (e.g. 24), instead of --gpu.",
+        "GPU memory in GB as advertised (e.g. 24), instead of --gpu "
+        "(with it: an Apple chip's unified memory).",
         "How much memory does each GPU have, in GB?",
         example="24",
         alternative_to="gpu",
@@ -620,8 +621,6 @@ def _cacheable(value: Any) -> bool:
 
 def profile_from_values(values: dict[str, Any]) -> Profile:
     """A Profile from already parsed values, after checking flags that exclude each other."""
-    if "gpu" in values and "vram" in values:
-        raise UsageError(t("--gpu and --vram are alternatives: give one"))
     if "model" in values and "model_size" in values:
         raise UsageError(t("--model and --model-size are alternatives: give one"))
     if means_no_gpu(str(values.get("gpu", ""))) and values.get("gpus", 1) > 1:

@@ -155,13 +155,31 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
         return Hardware(None, False, None, None, False, 1, t("no local GPU"))
     if gpu is not None:
         g = catalog.gpu(gpu)
-        # Fit is checked against what the driver reports a program can use (data/gpus.yaml).
-        usable = (
-            t(" ({gib:.4g} GiB usable)", gib=g.usable_gib) if round(g.usable_gib, 2) != g.memory_gib else ""
-        )
-        note = t("{name}, {gib:g} GiB{usable}", name=g.name, gib=g.memory_gib, usable=usable) + (
+        unified = g.interconnect is not None and g.interconnect.kind == "unified"
+        if vram is not None and not unified:
+            raise UsageError(
+                t(
+                    "--gpu and --vram: only Apple silicon's unified memory comes in several sizes; {name} "
+                    "has {gib:g} GiB, so give one of the two",
+                    name=g.name,
+                    gib=g.memory_gib,
+                )
+            )
+        # Fit is checked against what the driver reports a program can use (data/gpus.yaml); a
+        # Mac of another size keeps the share Metal allowed on the catalog's one.
+        memory = g.memory_gib if vram is None else vram
+        usable_gib = g.usable_gib * memory / g.memory_gib
+        usable = t(" ({gib:.4g} GiB usable)", gib=usable_gib) if round(usable_gib, 2) != memory else ""
+        note = t("{name}, {gib:g} GiB{usable}", name=g.name, gib=memory, usable=usable) + (
             "" if g.cuda else t(" (no CUDA: estimates assume PyTorch on it)")
         )
+        if unified and vram is None:
+            note += t(
+                "; Apple silicon comes with several memory sizes: give yours with --vram N (GB) if it "
+                "has less"
+            )
+        elif unified:
+            note += t("; --vram {gib:g}: the chip with that much unified memory", gib=vram)
         siblings = catalog.gpu_siblings(gpu)
         if siblings:  # "A100" is sold with 40 and 80 GB: say which was assumed
             note += t(
@@ -174,8 +192,8 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
         return Hardware(
             g.id,
             True,
-            g.memory_gib,
-            gib_to_gb(g.usable_gib),
+            memory,
+            gib_to_gb(usable_gib),
             g.bf16,
             gpus,
             note,
