@@ -527,6 +527,7 @@ def test_classification_without_a_model_hears_of_a_small_encoder(engine: Engine)
     profile = {"gpu": "t4", "goal": "classify", "data_kind": "labeled", "examples": "50k"}
     hint = "--model answerdotai/ModernBERT-base"
     assert any(hint in note for note in recommend(engine, **profile).notes)
+    assert any("--model FacebookAI/xlm-roberta-base" in note for note in recommend(engine, **profile).notes)
     others: list[dict[str, str]] = [{"model": "qwen3-8b"}, {"model_size": "7b"}, {"goal": "chat"}]
     for given in others:
         assert not any(hint in note for note in recommend(engine, **{**profile, **given}).notes)
@@ -578,3 +579,11 @@ def test_many_tasks_weigh_against_a_whole_model_per_task(engine: Engine) -> None
     for plan in plans:
         if plan.method in ("full-ft", "partial-ft", "galore", "bitfit"):
             assert "many-tasks-need-adapters-not-copies" in plan.rules
+
+
+def test_a_reward_function_to_classify_is_told_what_it_trains(engine: Engine) -> None:
+    """--goal classify with a reward function ranked GRPO with no word (a newcomer's review)."""
+    profile = {"gpu": "h100-80gb", "model": "qwen3-8b", "goal": "classify", "data_kind": "reward-function"}
+    assert "a-reward-function-trains-a-generator" in recommend(engine, **profile).plans[0].rules
+    reasoning = recommend(engine, **{**profile, "goal": "reasoning"}).plans[0]
+    assert "a-reward-function-trains-a-generator" not in reasoning.rules

@@ -939,7 +939,7 @@ def test_estimate_with_no_gpu_says_so_rather_than_not_given(run: Runner) -> None
 
 @pytest.mark.parametrize("gpu", ["nope", "rtx-3091"])
 def test_unknown_gpu_suggests_the_fallback_flags_too(run: Runner, gpu: str) -> None:
-    result = fails(run("recommend", "--gpu", gpu), 2, "--vram", "--gpu 24GB")
+    result = fails(run("recommend", "--gpu", gpu), 2, "--vram N", "--gpu NGB")
     assert ("did you mean" in result.stderr) is (gpu == "rtx-3091")
 
 

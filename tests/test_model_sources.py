@@ -391,7 +391,7 @@ def test_gpu_given_as_memory_means_vram(run: Runner, gpu: str, tmp_path: Path) -
 
 
 def test_unknown_gpu_and_model_suggest_the_fallbacks(run: Runner) -> None:
-    fails(run("recommend", "--gpu", "309x"), 2, "did you mean", "rtx-3090", "--vram", "--gpu 24GB")
+    fails(run("recommend", "--gpu", "309x"), 2, "did you mean", "rtx-3090", "--vram N", "--gpu NGB")
     fails(run("recommend", "--gpu", "qqqqqqqq"), 2, "ft-atlas gpus", "--vram")
     fails(run("recommend", "--model", "lama-3.1-8b"), 2, "llama-3.1-8b", "config.json", "--model-size")
 
@@ -580,7 +580,7 @@ def test_names_no_file_system_takes_are_still_clear_errors(catalog: Catalog, nam
 
 
 def test_apple_silicon_takes_its_memory_size(run: Runner) -> None:
-    """"m3 max" silently sized the 128 GB Mac, and --gpu apple-m3-max --vram 64 was refused, so a
+    """ "m3 max" silently sized the 128 GB Mac, and --gpu apple-m3-max --vram 64 was refused, so a
     64 GB M3 Max could not be described (an expert's review): the size is said, and --vram gives
     the chip's own, with the share of it Metal lets the GPU use."""
     args = ("recommend", "--model", "llama-3.1-70b", "--goal", "adapt", "--json")

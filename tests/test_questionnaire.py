@@ -9,7 +9,7 @@ import pytest
 from atlas_cli.core.profile import FIELDS_BY_NAME, PROFILE_FIELDS, build_profile
 from atlas_cli.core.questionnaire import Interview, command_line
 from atlas_cli.kb.catalog import Catalog
-from tests.conftest import Runner, fails
+from tests.conftest import Runner, fails, ok
 
 
 class ScriptedTerminal:
@@ -153,11 +153,11 @@ def test_a_laptop_gpu_is_asked_for_its_memory_not_offered_its_desktop_namesake(c
 
 
 def test_a_laptop_gpu_on_the_command_line_is_refused_with_why(run: Runner) -> None:
-    for name in ("rtx 3060 laptop", "RTX 4090 Mobile", "rtx-2080-max-q"):
+    for name in ("rtx 3060 laptop", "RTX 4090 Mobile", "rtx-2080-max-q", "rtx 3060m", "rtx 3060 ноутбук"):
         message = fails(run("recommend", "--gpu", name, "--model", "qwen3-0.6b"), 2, "is a laptop GPU").stderr
         assert "--vram" in message and "did you mean" not in message
     # Not laptop cards (a review): a Max-Q workstation card, a Kaggle notebook's T4, a MacBook's chip.
-    for name in ("RTX PRO 6000 Blackwell Max-Q Workstation Edition", "kaggle notebook t4", "m3 max laptop"):
+    for name in ("RTX PRO 6000 Max-Q", "kaggle notebook t4", "m3 max laptop", "kaggle t4"):
         assert "is a laptop GPU" not in run("recommend", "--gpu", name, "--model", "qwen3-0.6b").stderr
 
 
@@ -346,3 +346,11 @@ def test_a_hub_id_typed_at_the_prompt_keeps_its_instruct_checkpoint(catalog: Cat
     assert build_profile(answers).model == typed
     named, _ = interview(catalog, ["weights", "3090", "1", "Llama 3.2 3B", *[""] * 12])
     assert named["model"] == "llama-3.2-3b"
+
+
+def test_a_kaggle_or_colab_t4_is_a_t4(run: Runner) -> None:
+    for name in ("kaggle t4", "colab t4"):
+        assert (
+            ok(run("recommend", "--gpu", name, "--model", "qwen3-0.6b", "--json")).json()["profile"]["gpu"]
+            == "t4"
+        )

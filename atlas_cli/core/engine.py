@@ -1295,7 +1295,8 @@ class Engine:
                         "No model given for labelled classification: a small encoder trained whole is "
                         "the usual first model, fast to train and cheap to serve (for English or code, "
                         "ModernBERT-base, 0.15B: --model answerdotai/ModernBERT-base; for other languages "
-                        "a multilingual encoder such as XLM-RoBERTa); compare it with a decoder on the "
+                        "a multilingual encoder such as XLM-RoBERTa: --model FacebookAI/xlm-roberta-base); "
+                        "compare it with a decoder on the "
                         "held-out split."
                     )
                 )

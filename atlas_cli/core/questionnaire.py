@@ -28,7 +28,7 @@ from atlas_cli.core.profile import (
 from atlas_cli.core.shell import plain_decimal, shell_word
 from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, t
-from atlas_cli.kb.catalog import LAPTOP_GPU, Catalog, is_laptop_gpu
+from atlas_cli.kb.catalog import LAPTOP_GPU, LAPTOP_MEMORY_ANSWER, Catalog, is_laptop_gpu
 from atlas_cli.kb.schema import Gpu
 from atlas_cli.kb.vocabulary import (
     BACK_WORDS,
@@ -309,7 +309,7 @@ class Interview:
                 )
             )
         if is_laptop_gpu(text):
-            raise UsageError(t(LAPTOP_GPU, query=text))
+            raise UsageError(t(LAPTOP_GPU, query=text, instead=t(LAPTOP_MEMORY_ANSWER)))
         guesses = self.catalog.gpu_guesses(text, MAX_GPU_GUESSES)
         if guesses:
             return self._pick_gpu(text, guesses)

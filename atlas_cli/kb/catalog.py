@@ -113,7 +113,7 @@ class Catalog:
 
     def gpu(self, query: str) -> Gpu:
         if normalize(query) not in self._gpu_names and is_laptop_gpu(query):
-            raise UnknownName(t(LAPTOP_GPU, query=query), "GPU", ())
+            raise UnknownName(t(LAPTOP_GPU, query=query, instead=t(LAPTOP_MEMORY_FLAG)), "GPU", ())
         return self.gpus[_find(self._gpu_names, "GPU", query, GPU_FALLBACK)]
 
     def gpu_siblings(self, query: str) -> list[Gpu]:
@@ -180,14 +180,18 @@ class Catalog:
 # GPU has 6 GB, the desktop RTX 3060 12 GB), and the catalog holds desktop and data-centre cards.
 # ("Notebook" is left out: in ML it names Colab and Kaggle notebooks. A workstation card may be a
 # Max-Q edition, such as the RTX PRO 6000 Blackwell Max-Q; Apple's chips are in the catalog.)
-LAPTOP_WORDS = re.compile(r"laptop|mobile|max-?q", re.IGNORECASE)
-NOT_LAPTOP_CARDS = re.compile(r"workstation|macbook|apple|\bm[1-9]\b", re.IGNORECASE)
+# "3060m" is how laptop cards are often written; "notebook" counts beside a GeForce name only.
+LAPTOP_WORDS = re.compile(
+    r"laptop|mobile|max-?q|ноутбук|\b\d{4}m\b|(?:rtx|gtx).*notebook|notebook.*(?:rtx|gtx)", re.IGNORECASE
+)
+NOT_LAPTOP_CARDS = re.compile(r"workstation|\brtx\s*pro\b|macbook|apple|\bm[1-9]\b", re.IGNORECASE)
 LAPTOP_GPU = N_(
     "'{query}' is a laptop GPU: laptop cards have memory of their own, often less than the desktop "
     "card of the same name (an RTX 3060 Laptop GPU has 6 GB, the desktop RTX 3060 12 GB), and the "
-    "catalog holds desktop and data-centre cards only: give its memory instead, e.g. --vram 8 or "
-    "--gpu 8GB"
+    "catalog holds desktop and data-centre cards only: {instead}"
 )
+LAPTOP_MEMORY_FLAG = N_("give its memory instead (--vram 6 for an RTX 3060 Laptop GPU)")
+LAPTOP_MEMORY_ANSWER = N_("type its memory instead (6gb for an RTX 3060 Laptop GPU)")
 
 
 def is_laptop_gpu(query: str) -> bool:
@@ -196,7 +200,7 @@ def is_laptop_gpu(query: str) -> bool:
 
 
 # What to give instead of an unknown catalog name, and the command that lists the catalog.
-GPU_FALLBACK = (N_("give its memory instead: --vram 24 or --gpu 24GB"), "ft-atlas gpus")
+GPU_FALLBACK = (N_("give its memory in GB as advertised instead: --vram N or --gpu NGB"), "ft-atlas gpus")
 MODEL_FALLBACK = (
     N_("give a config.json path, a Hub id (org/name) or --model-size 7b instead"),
     "ft-atlas models",
