@@ -16,6 +16,7 @@ from atlas_cli.kb.conditions import compile_condition
 from atlas_cli.kb.schema import AllOf, AnyOf, Comparison, MethodIndex, MethodSelector, NotOf
 from atlas_cli.kb.vocabulary import PRIORITIES, values_of
 from atlas_cli.render.documents import recommendation_json
+from tests.conftest import Runner, ok
 from tests.reference_engine import holds, rank_plainly
 
 
@@ -681,3 +682,13 @@ def test_the_trace_shows_the_branches_of_an_any_that_held(engine: Engine) -> Non
     icl = next(p for p in rec.plans if p.method == "icl")
     hit = next(h for h in rec.trace(icl) if h.rule == "atlas-3.7-minimal-icl")
     assert hit.facts == {"model_access": "api"}
+
+
+def test_offloaded_plans_name_a_sensible_way_off_the_cpu(run: Runner) -> None:
+    """A 70B on one RTX 3060: the note proposed partial fine-tuning on 512 GPUs (a newcomer's
+    review); past eight nodes it names the smallest larger GPU that trains a plan instead."""
+    data = ok(
+        run("recommend", "--gpu", "rtx-3060-12gb", "--model-size", "70b", "--goal", "chat", "--json")
+    ).json()
+    note = next(n for n in data["notes"] if n.startswith("Nothing trains on the GPUs alone"))
+    assert "512 GPUs" not in note and "QLoRA with a GPU with 50 GiB or more usable" in note

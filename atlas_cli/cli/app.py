@@ -180,7 +180,10 @@ KbOption = typer.Option(
     "--kb", help="Knowledge base: a YAML file or directory.", rich_help_panel=GLOBAL_PANEL
 )
 NoColorOption = typer.Option("--no-color", help="Plain output without colour.", rich_help_panel=GLOBAL_PANEL)
-LANG_HELP = "Output language: en or ru (default: FT_ATLAS_LANG, else the locale; JSON: en)."
+LANG_HELP = (
+    "Output language: en or ru (default: FT_ATLAS_LANG, else the locale; JSON: English unless "
+    "--lang or FT_ATLAS_LANG says ru)."
+)
 LangOption = typer.Option("--lang", help=LANG_HELP, rich_help_panel=GLOBAL_PANEL)
 DebugOption = typer.Option(
     "--debug", help="Show tracebacks of internal errors.", rich_help_panel=GLOBAL_PANEL

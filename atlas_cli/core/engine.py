@@ -395,6 +395,7 @@ def _leaner_stack_note(kept: list[Scored]) -> list[str]:
 
 
 # Changes that keep the user's GPUs (the others: more GPUs, or a larger GPU).
+MOST_GPUS_SUGGESTED = 64  # eight nodes of eight
 SAME_HARDWARE = frozenset({"seq_len", "batch_size", "gradient_checkpointing", "optimizer", "stack", "method"})
 
 
@@ -433,19 +434,32 @@ def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
 
 def _offload_note(offloaded: list[Plan]) -> list[str]:
     """Every training plan offloads to CPU RAM: say so, and name the best-ranked way to train on
-    these GPUs alone (a leaner stack, QLoRA, shorter sequences...) and with more of them, from the
-    plans' own to_fit. Mixtral's QLoRA, for one, fits one A100 only with --stack unsloth, which
-    quantizes the experts, and ranks below LoRA on the rules."""
+    these GPUs alone (a leaner stack, QLoRA, shorter sequences...) and the fewest more GPUs (up to
+    MOST_GPUS_SUGGESTED, else the smallest larger GPU), from the plans' own to_fit. Mixtral's
+    QLoRA, for one, fits one A100 only with --stack unsloth, which quantizes the experts, and ranks
+    below LoRA on the rules."""
     if not offloaded:
         return []
     ways: dict[bool, str] = {}
+    # On this hardware: the best-ranked plan's change; with more GPUs: the fewest any plan needs
+    # (QLoRA on 4 rather than the best-ranked plan's partial fine-tuning on 512).
     for plan in offloaded:
         for change in plan.to_fit():
-            if change.change != "gpu_memory":
+            if change.change not in ("gpu_memory", "gpus"):
                 same = change.change in SAME_HARDWARE
                 ways.setdefault(same, t("{plan} with {change}", plan=plan.name, change=change_text(change)))
-        if len(ways) == 2:
-            break
+    # Past one rack of nodes more GPUs is no answer for whoever asks about theirs: a larger GPU is.
+    more = [
+        (p, c)
+        for p in offloaded
+        for c in p.to_fit()
+        if c.change == "gpus" and int(c.value) <= MOST_GPUS_SUGGESTED
+    ]
+    larger = [(p, c) for p in offloaded for c in p.to_fit() if c.change == "gpu_memory"]
+    for found in (more, larger):
+        if found and False not in ways:
+            plan, change = min(found, key=lambda pair: float(pair[1].value))
+            ways[False] = t("{plan} with {change}", plan=plan.name, change=change_text(change))
     head = t(
         "Nothing trains on the GPUs alone: the training plans below offload to CPU RAM (at least {gb:g} "
         "GB of it) and run several times slower.",

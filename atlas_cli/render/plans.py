@@ -235,7 +235,12 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
             name for library, name in YAML_TRAINERS.items() if any(r.library == library for r in best.tools)
         ]
         if yaml and trainers and not best.experimental_stages:
-            steps.append(t("As YAML: --trainer {trainers}", trainers=t(" or ").join(trainers)))
+            steps.append(
+                t(
+                    "As YAML: --trainer {trainers} (sized again)",
+                    trainers=t(" or ").join(trainers),
+                )
+            )
         if rec.request is not None and rec.request.stack == "unsloth" and best.kind != "no-training":
             steps.append(
                 t(
