@@ -60,7 +60,7 @@ def test_show_prints_the_correction_and_every_provider(run: Runner) -> None:
         assert provider in hosted
     assert "Your data leaves your machine." in hosted
     mlx = ok(run("show", "lora", "--format", "markdown")).stdout
-    assert "mlx-lm: mlx_lm.lora" in mlx and "(when gpu_vendor eq apple)" in mlx
+    assert "mlx-lm: mlx_lm.lora" in mlx and "(when gpu_vendor = apple)" in mlx
 
 
 # --- hosted services ----------------------------------------------------------------------------

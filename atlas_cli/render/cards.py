@@ -93,17 +93,24 @@ def _offer_line(offer: HostedOffer) -> str:
     )
 
 
+# The comparisons as a reader writes them (the KB's operator names are for the YAML).
+OPERATOR_SIGNS = {"eq": "=", "ne": "≠", "in": "∈", "not_in": "∉", "gt": ">", "ge": "≥", "lt": "<", "le": "≤"}
+
+
 def condition_words(condition: Condition) -> str:
-    """A rule condition in words: `gpu_vendor eq apple`, `all(...)`."""
+    """A rule condition as a reader writes it: `gpu_vendor = apple`, `goal ∈ {chat, align}`."""
     if isinstance(condition, AllOf):
-        return " and ".join(condition_words(c) for c in condition.all)
+        return t(" and ").join(condition_words(c) for c in condition.all)
     if isinstance(condition, AnyOf):
-        return "(" + " or ".join(condition_words(c) for c in condition.any) + ")"
+        return "(" + t(" or ").join(condition_words(c) for c in condition.any) + ")"
     if isinstance(condition, NotOf):
-        return f"not ({condition_words(condition.not_)})"
+        return t("not ({condition})", condition=condition_words(condition.not_))
     assert isinstance(condition, Comparison)
-    value = ", ".join(map(str, condition.value)) if isinstance(condition.value, list) else condition.value
-    return f"{condition.fact} {condition.op} {value}"
+    if isinstance(condition.value, list):
+        value = "{" + ", ".join(map(str, condition.value)) + "}"
+    else:
+        value = str(condition.value)
+    return f"{condition.fact} {OPERATOR_SIGNS.get(condition.op, condition.op)} {value}"
 
 
 def card_sections(method: Method, lang: Lang) -> list[tuple[str, list[str]]]:
