@@ -588,4 +588,8 @@ def test_apple_silicon_takes_its_memory_size(run: Runner) -> None:
     assert "--vram N" in assumed["notes"][0]
     given = ok(run(*args, "--gpu", "m3 max", "--vram", "64")).json()
     assert (given["profile"]["gpu"], given["profile"]["vram"]) == ("apple-m3-max", 64.0)
-    assert "53.76 GiB usable" in given["notes"][0]  # 107.5 / 128 of 64 GiB
+    assert "48 GiB usable" in given["notes"][0]  # the share the catalog's 64 GB Macs record
+    small = ok(run(*args, "--gpu", "m3 max", "--vram", "36")).json()
+    assert "24 GiB usable" in small["notes"][0]  # two thirds on a small Mac
+    fails(run(*args, "--gpu", "m3 max", "--vram", "256"), 2, "at most 128 GiB")
+    fails(run(*args, "--gpu", "none", "--vram", "24"), 2, "no GPU memory")

@@ -153,7 +153,8 @@ def test_a_laptop_gpu_is_asked_for_its_memory_not_offered_its_desktop_namesake(c
 
 
 def test_a_laptop_gpu_on_the_command_line_is_refused_with_why(run: Runner) -> None:
-    for name in ("rtx 3060 laptop", "RTX 4090 Mobile", "rtx-2080-max-q", "rtx 3060m", "rtx 3060 ноутбук"):
+    laptops = ("rtx 3060 laptop", "RTX 4090 Mobile", "rtx-2080-max-q", "rtx 3060m", "rtx3060m")
+    for name in (*laptops, "rtx 3060 ноутбук", "RTX PRO 5000 Blackwell Laptop"):
         message = fails(run("recommend", "--gpu", name, "--model", "qwen3-0.6b"), 2, "is a laptop GPU").stderr
         assert "--vram" in message and "did you mean" not in message
     # Not laptop cards (a review): a Max-Q workstation card, a Kaggle notebook's T4, a MacBook's chip.

@@ -2212,6 +2212,8 @@ def test_a_checkpoint_stored_in_4_bits_trains_adapters_and_gets_a_recipe_it_load
     full = next(p for p in rec.excluded if p.method == "full-ft")
     assert "quantized-checkpoint-trains-adapters-only" in full.rules
     rank = rank_of(rec, "qlora", ("sft",))
+    assert rec.plans[rank - 1].estimate is not None
+    assert rec.plans[rank - 1].estimate.settings.quant_bits == 4  # as stored
     if refused:
         with pytest.raises(UsageError, match=f"stored in 4 or 8 bits by {method}"):
             write_recipe(CATALOG, rec, rank, "python")
@@ -2233,3 +2235,29 @@ def test_axolotl_adapts_a_vision_language_model_s_text_layers_only() -> None:
     assert pattern.fullmatch("model.language_model.layers.11.mlp.down_proj")
     assert pattern.fullmatch("model.language_model.layers.0.self_attn.q_proj")
     assert not pattern.fullmatch("model.vision_tower.vision_model.encoder.layers.0.self_attn.q_proj")
+    # Llama 4 keeps its text layers elsewhere, and names its MLP feed_forward (a review).
+    scout = (
+        Path(__file__).parent
+        / "fixtures"
+        / "configs"
+        / "meta-llama--Llama-4-Scout-17B-16E-Instruct.partial.json"
+    )
+    rec = recommend(
+        gpu="h200", gpus="8", model=str(scout), goal="adapt", data_kind="demonstrations", stack="hf"
+    )
+    _, rendered = write_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "axolotl")
+    llama4 = re.compile(yaml_documents(rendered.files[0].text)[0]["lora_target_modules"])
+    assert llama4.fullmatch("language_model.model.layers.3.feed_forward.shared_expert.down_proj")
+    assert llama4.fullmatch("language_model.model.layers.3.self_attn.q_proj")
+
+
+def test_a_checkpoint_stored_in_8_bits_by_bitsandbytes_is_sized_as_an_8_bit_base(tmp_path: Path) -> None:
+    """transformers keeps the checkpoint's own quantization_config: an 8-bit bitsandbytes
+    checkpoint trains on its 8-bit base, which the QLoRA estimate sized at 4 bits (a review)."""
+    fixture = Path(__file__).parent / "fixtures" / "configs" / "meta-llama--Llama-3.1-8B.json"
+    config = {k: v for k, v in json.loads(fixture.read_text()).items() if not k.startswith("_")}
+    quant = {"quant_method": "bitsandbytes", "load_in_8bit": True}
+    (tmp_path / "config.json").write_text(json.dumps({**config, "quantization_config": quant}))
+    rec = recommend(gpu="h100-80gb", model=str(tmp_path), goal="adapt", data_kind="demonstrations")
+    qlora = rec.plans[rank_of(rec, "qlora", ("sft",)) - 1]
+    assert qlora.estimate is not None and qlora.estimate.settings.quant_bits == 8

@@ -551,6 +551,15 @@ def test_local_prompting_speaks_to_an_instruct_model_in_its_chat_format(
     chat = Namespace(tokenizer=tokenizer)
     assert recipe["as_chat"](chat, "what is the sky") == [{"role": "user", "content": "what is the sky"}]
     templated = recipe["token_count"](chat, "what is the sky")
+    asked: list[Any] = []
+
+    def generator(prompt: Any, **_: Any) -> list[dict[str, str]]:
+        asked.append(prompt)
+        return [{"generated_text": " blue"}]
+
+    generator.tokenizer = tokenizer  # type: ignore[attr-defined]
+    assert recipe["generate"](generator, "what is the sky", 4) == "blue"
+    assert asked == [[{"role": "user", "content": "what is the sky"}]]  # the messages the pipeline templates
     tokenizer.chat_template = None
     assert recipe["as_chat"](chat, "what is the sky") == "what is the sky"
     assert templated > recipe["token_count"](chat, "what is the sky")  # the template's own tokens

@@ -466,7 +466,6 @@ def _offload_note(offloaded: list[Plan]) -> list[str]:
         gb=min(p.host_gb or 0.0 for p in offloaded),
     )
     listed = "; ".join(ways[same] for same in (True, False) if same in ways)
-    # Some change fits short of 32 GPUs in practice; past that, each plan's to_fit names a larger GPU.
     return [" ".join([head, *([t("Without offload: {ways}.", ways=listed)] if ways else [])])]
 
 
@@ -847,7 +846,7 @@ class Engine:
         tried: list[tuple[Estimate, list[str]]] = []
         online = any(stages[o][0].objective.online for o in objectives)
         for variant in method.estimated_variants():
-            if not applies(variant, hardware, online):
+            if not applies(variant, hardware, online, info.weights_dtype):
                 continue
             worst: Estimate | None = None
             warnings: list[str] = []

@@ -168,7 +168,7 @@ QUANT_NOTES: Final[dict[str, str]] = {
         "(transformers Mxfp4Config(dequantize=True))"
     ),
     "int4": N_(
-        "pre-quantized to 4 bits: train adapters on it (QLoRA); full fine-tuning needs 16-bit weights"
+        "pre-quantized to 4 bits: adapters train on it as stored; full fine-tuning needs 16-bit weights"
     ),
     "int8": N_("pre-quantized to 8 bits: train adapters on it; full fine-tuning needs the 16-bit weights"),
 }

@@ -623,6 +623,8 @@ def profile_from_values(values: dict[str, Any]) -> Profile:
     """A Profile from already parsed values, after checking flags that exclude each other."""
     if "model" in values and "model_size" in values:
         raise UsageError(t("--model and --model-size are alternatives: give one"))
+    if means_no_gpu(str(values.get("gpu", ""))) and "vram" in values:
+        raise UsageError(t("--vram: there is no GPU memory with --gpu {gpu}", gpu=values["gpu"]))
     if means_no_gpu(str(values.get("gpu", ""))) and values.get("gpus", 1) > 1:
         raise UsageError(t("--gpus: cannot be more than 1 with --gpu {gpu}", gpu=values["gpu"]))
     if values.get("data_kind") == "none" and values.get("examples"):

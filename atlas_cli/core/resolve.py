@@ -165,10 +165,18 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
                     gib=g.memory_gib,
                 )
             )
-        # Fit is checked against what the driver reports a program can use (data/gpus.yaml); a
-        # Mac of another size keeps the share Metal allowed on the catalog's one.
+        if vram is not None and vram > g.memory_gib:
+            raise UsageError(
+                t(
+                    "--vram {gb:g}: {name} comes with at most {gib:g} GiB",
+                    gb=vram,
+                    name=g.name,
+                    gib=g.memory_gib,
+                )
+            )
+        # Fit is checked against what the driver reports a program can use (data/gpus.yaml).
         memory = g.memory_gib if vram is None else vram
-        usable_gib = g.usable_gib * memory / g.memory_gib
+        usable_gib = g.usable_gib if vram is None else vram * metal_share(catalog, vram)
         usable = t(" ({gib:.4g} GiB usable)", gib=usable_gib) if round(usable_gib, 2) != memory else ""
         note = t("{name}, {gib:g} GiB{usable}", name=g.name, gib=memory, usable=usable) + (
             "" if g.cuda else t(" (no CUDA: estimates assume PyTorch on it)")
@@ -206,6 +214,24 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
         # Without a named GPU we cannot know bf16 support; assume a current (Ampere+) card.
         return Hardware(None, True, vram, gib_to_gb(vram), True, gpus, t("{gb:g} GB GPU", gb=vram))
     return Hardware(None, True, None, None, True, gpus, t("GPU not given: fit is not checked"))
+
+
+# Up to this much unified memory Metal lets the GPU use two thirds of it by default
+# (recommendedMaxWorkingSetSize in llama.cpp's logs: 10,922.67 MB of 16 GB,
+# abetlen/llama-cpp-python#687; 21,845.34 MB of 32 GB, ollama/ollama#434).
+SMALL_MAC_GIB = 36
+
+
+def metal_share(catalog: Catalog, memory_gib: float) -> float:
+    """The share of a Mac's unified memory the GPU may use: two thirds on a small Mac, else the
+    share the catalog records for the Apple machine of the nearest size (the smaller share on a tie)."""
+    if memory_gib <= SMALL_MAC_GIB:
+        return 2 / 3
+    macs = [
+        g for g in catalog.gpus.values() if g.interconnect is not None and g.interconnect.kind == "unified"
+    ]
+    nearest = min(macs, key=lambda g: (abs(g.memory_gib - memory_gib), g.usable_gib / g.memory_gib))
+    return nearest.usable_gib / nearest.memory_gib
 
 
 def device_of(gpu: Gpu, gpus: int) -> Device | None:
@@ -396,7 +422,7 @@ def settings_for(
     optimizer: str = "adamw",
     gradient_checkpointing: bool | None = None,
     lora_rank: int = DEFAULT_LORA_RANK,
-    quant_bits: int = 4,
+    quant_bits: int | None = None,
     stack: str = "hf",
     offload: str = "none",
     lora_targets: str = "all-linear",
@@ -407,6 +433,9 @@ def settings_for(
     multi-GPU strategy is chosen later (memory.search.with_strategy), or given with `sharding`."""
     chosen, warning = choose_precision(precision, hardware)
     warnings = [warning] if warning else []
+    if quant_bits is None:
+        # A checkpoint stored by bitsandbytes in 8 bits loads as it is stored: QLoRA's base is 8-bit.
+        quant_bits = 8 if info.weights_dtype == "int8" else 4
     if quant_bits not in (4, 8):
         raise UsageError(t("--quant-bits: must be 4 or 8"))
     least, why = objective.training.min_batch, objective.training.min_batch_why

@@ -129,7 +129,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         optimizer=options.optimizer,
         gradient_checkpointing=options.gradient_checkpointing,
         lora_rank=options.lora_rank or DEFAULT_LORA_RANK,
-        quant_bits=options.quant_bits or 4,
+        quant_bits=options.quant_bits,
         stack=profile.stack,
         offload=options.offload,
         lora_targets=options.lora_targets,

@@ -83,14 +83,22 @@ def objective_id(catalog: Catalog, query: str) -> str:
     return method.id
 
 
-def applies(variant: Variant, hardware: Hardware, online: bool = False) -> bool:
+# The bits of a checkpoint stored quantized (GPTQ, AWQ, bitsandbytes): QLoRA's base as stored.
+STORED_BITS = {"int4": 4, "int8": 8}
+
+
+def applies(variant: Variant, hardware: Hardware, online: bool = False, stored: str | None = None) -> bool:
     """A variant whose precision needs bf16 does not exist on a GPU without it (V100, T4);
     layer-wise GaLore runs on one GPU only (transformers and LLaMA-Factory refuse DDP), and
     without gradient accumulation, which online RL's generation batch (a multiple of
     num_generations, TRL) takes at the micro-batches ft-atlas sizes: not for `online` stages;
     bitsandbytes' 8-bit and paged optimizers do not exist on Apple silicon (bitsandbytes 0.50);
     pure bf16 saves memory on one GPU only: DeepSpeed's ZeRO, which multi-GPU recipes shard with,
-    keeps fp32 master weights whatever the model's dtype (and drives its own optimizer)."""
+    keeps fp32 master weights whatever the model's dtype (and drives its own optimizer). A
+    checkpoint `stored` in 4 or 8 bits is QLoRA's base as stored: no variant of other bits."""
+    bits = STORED_BITS.get(stored or "")
+    if variant.quant_bits and bits and variant.quant_bits != bits:
+        return False
     if (variant.layerwise or variant.precision == "pure-bf16") and hardware.gpus > 1:
         return False
     if variant.layerwise and online:
@@ -139,7 +147,7 @@ def sweep(
             continue
         run = estimator(method.id, model, info.sized)
         for variant in method.estimated_variants():
-            if not applies(variant, hardware, settings.objective.online):
+            if not applies(variant, hardware, settings.objective.online, info.weights_dtype):
                 continue
             varied, warnings = with_variant(variant, with_method(method, settings, rank_given), hardware)
             result = placed(run, varied, auto_sharding)

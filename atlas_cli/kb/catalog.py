@@ -180,11 +180,12 @@ class Catalog:
 # GPU has 6 GB, the desktop RTX 3060 12 GB), and the catalog holds desktop and data-centre cards.
 # ("Notebook" is left out: in ML it names Colab and Kaggle notebooks. A workstation card may be a
 # Max-Q edition, such as the RTX PRO 6000 Blackwell Max-Q; Apple's chips are in the catalog.)
-# "3060m" is how laptop cards are often written; "notebook" counts beside a GeForce name only.
+# "3060m" is how laptop cards are often written; "notebook" counts beside a GeForce name only; an
+# RTX PRO "Max-Q" is a workstation card, an RTX PRO "Laptop" is not.
 LAPTOP_WORDS = re.compile(
-    r"laptop|mobile|max-?q|ноутбук|\b\d{4}m\b|(?:rtx|gtx).*notebook|notebook.*(?:rtx|gtx)", re.IGNORECASE
+    r"laptop|mobile|max-?q|ноутбук|(?<!\d)\d{4}m\b|(?:rtx|gtx).*notebook|notebook.*(?:rtx|gtx)", re.IGNORECASE
 )
-NOT_LAPTOP_CARDS = re.compile(r"workstation|\brtx\s*pro\b|macbook|apple|\bm[1-9]\b", re.IGNORECASE)
+NOT_LAPTOP_CARDS = re.compile(r"workstation|rtx\s*pro.*max-?q|macbook|apple|\bm[1-9]\b", re.IGNORECASE)
 LAPTOP_GPU = N_(
     "'{query}' is a laptop GPU: laptop cards have memory of their own, often less than the desktop "
     "card of the same name (an RTX 3060 Laptop GPU has 6 GB, the desktop RTX 3060 12 GB), and the "

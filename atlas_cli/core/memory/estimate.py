@@ -16,6 +16,7 @@ from atlas_cli.core.memory.activations import (
 from atlas_cli.core.memory.parallel import loads_whole_base, place, resolved_sharding, zero2_step_bytes
 from atlas_cli.core.memory.params import PARTIAL_TRAINABLE_SHARE
 from atlas_cli.core.memory.states import (
+    MASTER_COPY_BYTES,
     ModelStates,
     adapter_bytes,
     adapter_optimizer_bytes,
@@ -107,24 +108,31 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     if loads_whole_base(model, s):
         # Loading is the peak where the whole quantized base exceeds the training pass.
         buffers += max(0.0, frozen_base_bytes(model, shape, s) - (rest + logits))
-    optimizer, paged_out = _paged(
-        placed.optimizer, placed.weights + placed.gradients + activations + logits + buffers, s
-    )
+    rest = placed.weights + placed.gradients + activations + logits + buffers
+    optimizer, paged_out = _paged(placed.optimizer, rest, s, MEMORY_MODELS[model].frozen_base)
     parts = (placed.weights, placed.gradients, optimizer, activations, logits, buffers)
     host = _host(model, shape, s, states, placed.host + host_activations, paged_out)
     return _finish(method_id, model, shape, s, states.trainable, parts, ALLOCATOR_SLACK, host)
 
 
-def _paged(optimizer: float, rest: float, s: EstimateSettings) -> tuple[float, float]:
-    """(optimizer states on the GPU, states paged out to CPU RAM). A paged optimizer's states are
+def _paged(optimizer: float, rest: float, s: EstimateSettings, adapter: bool) -> tuple[float, float]:
+    """(optimizer memory on the GPU, states paged out to CPU RAM). A paged optimizer's states are
     CUDA unified memory (bitsandbytes functional.get_paged: cudaMallocManaged): the driver pages
     out what does not fit beside the rest, within the safety margin, instead of running out of
-    memory; the time model moves those pages over PCIe at every optimizer step."""
-    if not OPTIMIZERS[s.optimizer].paged or s.capacity_gb is None:
+    memory; the time model moves those pages over PCIe at every optimizer step. Only the states
+    page: an fp32 master copy is ordinary memory, and so is everything when the rest alone does
+    not fit (the plan then does not fit, paged or not)."""
+    if not OPTIMIZERS[s.optimizer].paged or s.capacity_gb is None or optimizer <= 0:
         return optimizer, 0.0
+    total = optimizer_bytes(s.optimizer, s.precision, adapter)
+    master = 0.0 if adapter or not PRECISIONS[s.precision].master_copy else MASTER_COPY_BYTES
+    fixed = optimizer * master / total
     # 10 MB under the margin: the reported figure is rounded to it.
-    resident = min(optimizer, max(0.0, _room(s.capacity_gb * GB, rest) - 0.01 * GB))
-    return resident, optimizer - resident
+    room = _room(s.capacity_gb * GB, rest + fixed) - 0.01 * GB
+    if room <= 0:
+        return optimizer, 0.0
+    resident = min(optimizer - fixed, room)
+    return fixed + resident, optimizer - fixed - resident
 
 
 def _room(capacity: float, rest: float) -> float:

@@ -35,7 +35,8 @@ def estimator(method_id: str, model: str, shape: Shape) -> Estimator:
 
 
 def with_strategy(run: Estimator, settings: EstimateSettings) -> Estimate:
-    """`auto` multi-GPU: the first strategy that fits within the margin; else ZeRO-3 with each
+    """`auto` multi-GPU: the first strategy that fits within the margin (without paging optimizer
+    states to CPU RAM, where one does); else ZeRO-3 with each
     sequence split over the fewest GPUs that makes it fit (sequence parallelism: long sequences);
     else the first that fits at all, else ZeRO-3 (the least memory). A way of training that runs
     with data parallel only (GaLore) gets data parallel, without offload (DeepSpeed's)."""
@@ -47,7 +48,8 @@ def with_strategy(run: Estimator, settings: EstimateSettings) -> Estimate:
     tried = [data_parallel] + [
         run(settings._replace(sharding=name, sequence_parallel=1)) for name in STRATEGIES[1:]
     ]
-    found = _first(tried, "yes")
+    # A paged optimizer "fits" by paging to CPU RAM: a strategy that fits without paging comes first.
+    found = _first([e for e in tried if not e.host["paged_gb"]], "yes") or _first(tried, "yes")
     if found is not None:
         return found
     last = tried[-1]

@@ -37,6 +37,14 @@ AX_OBJECTIVES = frozenset({"sft", "continued-pretraining", *AX_RL})
 AX_BITFIT = ["^.+bias$"]
 
 
+# Where a vision-language model keeps its text layers, and their MLP's module names, where they
+# differ from model.language_model.layers.N.(self_attn|mlp) (transformers' Gemma 3, Mistral 3,
+# Qwen-VL): Llama 4 keeps language_model.model.layers.N.feed_forward(.shared_expert) (axolotl's
+# examples/llama-4 configs).
+AX_TEXT_LAYERS = {
+    "llama4": ("language_model.model.layers.", r"self_attn|feed_forward|feed_forward\.shared_expert"),
+}
+
 AX_LIGER_PLUGIN = "axolotl.integrations.liger.LigerPlugin"
 # axolotl/integrations/liger/args.py (LigerArgs): the fused linear cross-entropy never builds the
 # logits, as the memory estimate's "liger" stack assumes.
@@ -165,9 +173,9 @@ def _ax_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
             # axolotl's all-linear takes every leaf nn.Linear name, the vision tower's too: the
             # text model's layers by path instead, as its Gemma 3 vision example does.
             names = "|".join(linear_module_names(recipe.plan.estimate.shape))
-            values["lora_target_modules"] = (
-                re.escape(block_prefix(recipe)) + rf"\d+\.(self_attn|mlp)\.({names})"
-            )
+            family = recipe.model.family if recipe.model is not None else ""
+            prefix, blocks = AX_TEXT_LAYERS.get(family, (block_prefix(recipe), "self_attn|mlp"))
+            values["lora_target_modules"] = re.escape(prefix) + rf"\d+\.({blocks})\.({names})"
         elif targets == "all-linear":
             values["lora_target_linear"] = True
         else:

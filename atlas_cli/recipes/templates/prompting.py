@@ -57,9 +57,9 @@ def load_generator(args: argparse.Namespace) -> Any:
 
 
 def as_chat(generator: Any, prompt: str) -> Any:
-    """A model with a chat template (an instruct model) gets the prompt as its user turn, in the
-    format it is served with (the pipeline applies the template to messages only); a base model
-    gets the bare text."""
+    """A model whose tokenizer has a chat template (an instruct model, and some base models such as
+    Qwen's) gets the prompt as its user turn, in the format it is served with (the pipeline applies
+    the template to messages only); one without gets the bare text."""
     if getattr(generator.tokenizer, "chat_template", None):
         return [{"role": "user", "content": prompt}]
     return prompt
