@@ -1387,21 +1387,8 @@ def test_a_paged_optimizer_pages_out_what_does_not_fit_instead_of_running_out(ru
 def test_the_longest_sequence_past_the_model_s_positions_is_said(run: Runner) -> None:
     """`estimate --max seq-len` gave GPT-2 287,965 tokens on a 4090 without a word about its 1,024
     learned positions (an expert's review): memory is not what limits it, and that is said."""
-    result = ok(
-        run("estimate", "--method", "full-ft", "--model", "gpt2", "--gpu", "rtx-4090", "--max", "seq-len")
-    )
+    longest = ("estimate", "--gpu", "rtx-4090", "--max", "seq-len", "--method")
+    result = ok(run(*longest, "full-ft", "--model", "gpt2"))
     assert "positions GPT-2" in " ".join(result.stderr.split()) and "1,024" in result.stderr
-    short = ok(
-        run(
-            "estimate",
-            "--method",
-            "qlora",
-            "--model",
-            "llama-3.1-70b",
-            "--gpu",
-            "rtx-4090",
-            "--max",
-            "seq-len",
-        )
-    )
+    short = ok(run(*longest, "qlora", "--model", "llama-3.1-70b"))
     assert "positions" not in short.stderr  # 70B on 24 GB stays far inside its 131,072
