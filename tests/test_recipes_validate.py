@@ -84,14 +84,15 @@ def multi_gpu_cases() -> list[Case]:
 MOE = [
     {"gpu": "h100-80gb", "model": "qwen3-30b-a3b", "goal": "chat", "examples": "5k"},
     {"gpu": "h100-80gb", "model": "gpt-oss-20b", "goal": "chat", "examples": "5k"},
-    # A vision-language model: LoRA on the text model's layers only, named by a path regex.
-    {"gpu": "rtx-4090", "model": "gemma-3-12b-it", "goal": "adapt", "data_kind": "demonstrations"},
 ]
+# A vision-language model: axolotl's LoRA on the text model's layers only, named by a path regex.
+# (LLaMA-Factory's loader needs the model's own image processor, which the tiny stand-in lacks.)
+VISION = [{"gpu": "rtx-4090", "model": "gemma-3-12b-it", "goal": "adapt", "data_kind": "demonstrations"}]
 
 
-def moe_cases() -> list[Case]:
+def lora_cases(profiles: list[dict[str, str]]) -> list[Case]:
     cases = []
-    for raw in MOE:
+    for raw in profiles:
         rec = recommend(**raw)
         cases += [
             Case(f"{plan.method}-{'+'.join(plan.pipeline)}-{raw['model']}", rec, rank)
@@ -102,7 +103,8 @@ def moe_cases() -> list[Case]:
 
 
 def emitted(fmt: str) -> Iterator[Emitted]:
-    for case in [*CASES, *multi_gpu_cases(), *moe_cases()]:
+    vision = lora_cases(VISION) if fmt == "axolotl" else []
+    for case in [*CASES, *multi_gpu_cases(), *lora_cases(MOE), *vision]:
         try:
             recipe, rendered = write_recipe(CATALOG, case.rec, case.rank, fmt)
         except UsageError:
