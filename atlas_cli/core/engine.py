@@ -441,21 +441,16 @@ def _offload_note(offloaded: list[Plan]) -> list[str]:
     if not offloaded:
         return []
     ways: dict[bool, str] = {}
+    changes = [(plan, change) for plan in offloaded for change in plan.to_fit()]
     # On this hardware: the best-ranked plan's change; with more GPUs: the fewest any plan needs
     # (QLoRA on 4 rather than the best-ranked plan's partial fine-tuning on 512).
-    for plan in offloaded:
-        for change in plan.to_fit():
-            if change.change not in ("gpu_memory", "gpus"):
-                same = change.change in SAME_HARDWARE
-                ways.setdefault(same, t("{plan} with {change}", plan=plan.name, change=change_text(change)))
+    for plan, change in changes:
+        if change.change not in ("gpu_memory", "gpus"):
+            same = change.change in SAME_HARDWARE
+            ways.setdefault(same, t("{plan} with {change}", plan=plan.name, change=change_text(change)))
     # Past one rack of nodes more GPUs is no answer for whoever asks about theirs: a larger GPU is.
-    more = [
-        (p, c)
-        for p in offloaded
-        for c in p.to_fit()
-        if c.change == "gpus" and int(c.value) <= MOST_GPUS_SUGGESTED
-    ]
-    larger = [(p, c) for p in offloaded for c in p.to_fit() if c.change == "gpu_memory"]
+    more = [(p, c) for p, c in changes if c.change == "gpus" and int(c.value) <= MOST_GPUS_SUGGESTED]
+    larger = [(p, c) for p, c in changes if c.change == "gpu_memory"]
     for found in (more, larger):
         if found and False not in ways:
             plan, change = min(found, key=lambda pair: float(pair[1].value))
@@ -1309,8 +1304,7 @@ class Engine:
                         "the usual first model, fast to train and cheap to serve (for English or code, "
                         "ModernBERT-base, 0.15B: --model answerdotai/ModernBERT-base; for other languages "
                         "a multilingual encoder such as XLM-RoBERTa: --model FacebookAI/xlm-roberta-base); "
-                        "compare it with a decoder on the "
-                        "held-out split."
+                        "compare it with a decoder on the held-out split."
                     )
                 )
         else:

@@ -19,7 +19,14 @@ from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog, Objective
 from atlas_cli.kb.schema import Gpu, LlmModel
-from atlas_cli.kb.vocabulary import OPTIMIZERS, PRECISIONS, PREQUANTIZED, ModelVariant, means_no_gpu
+from atlas_cli.kb.vocabulary import (
+    OPTIMIZERS,
+    PRECISIONS,
+    PREQUANTIZED,
+    STORED_BITS,
+    ModelVariant,
+    means_no_gpu,
+)
 
 DEFAULT_MODEL_SIZE_B = 7.0
 DEFAULT_LORA_RANK = 16
@@ -57,7 +64,7 @@ def integer_quantized(spec: LlmModel | None) -> bool:
     """Stored in 4 or 8 bits by a quantizer other than bitsandbytes (GPTQ, AWQ): adapters train on
     it through that quantizer's kernels, which the recipes do not set up (INTEGER_QUANTIZED_RECIPE);
     a bitsandbytes checkpoint loads as QLoRA's base does."""
-    return spec is not None and spec.weights_dtype in ("int4", "int8") and spec.quant_method != "bitsandbytes"
+    return spec is not None and spec.weights_dtype in STORED_BITS and spec.quant_method != "bitsandbytes"
 
 
 class ModelInfo(NamedTuple):
@@ -155,7 +162,7 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
         return Hardware(None, False, None, None, False, 1, t("no local GPU"))
     if gpu is not None:
         g = catalog.gpu(gpu)
-        unified = g.interconnect is not None and g.interconnect.kind == "unified"
+        unified = unified_memory(g)
         if vram is not None and not unified:
             raise UsageError(
                 t(
@@ -222,14 +229,17 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
 SMALL_MAC_GIB = 36
 
 
+def unified_memory(gpu: Gpu) -> bool:
+    """An Apple chip: its GPU shares the machine's memory, which comes in several sizes."""
+    return gpu.interconnect is not None and gpu.interconnect.kind == "unified"
+
+
 def metal_share(catalog: Catalog, memory_gib: float) -> float:
     """The share of a Mac's unified memory the GPU may use: two thirds on a small Mac, else the
     share the catalog records for the Apple machine of the nearest size (the smaller share on a tie)."""
     if memory_gib <= SMALL_MAC_GIB:
         return 2 / 3
-    macs = [
-        g for g in catalog.gpus.values() if g.interconnect is not None and g.interconnect.kind == "unified"
-    ]
+    macs = [g for g in catalog.gpus.values() if unified_memory(g)]
     nearest = min(macs, key=lambda g: (abs(g.memory_gib - memory_gib), g.usable_gib / g.memory_gib))
     return nearest.usable_gib / nearest.memory_gib
 
@@ -435,7 +445,7 @@ def settings_for(
     warnings = [warning] if warning else []
     if quant_bits is None:
         # A checkpoint stored by bitsandbytes in 8 bits loads as it is stored: QLoRA's base is 8-bit.
-        quant_bits = 8 if info.weights_dtype == "int8" else 4
+        quant_bits = STORED_BITS.get(info.weights_dtype or "", 4)
     if quant_bits not in (4, 8):
         raise UsageError(t("--quant-bits: must be 4 or 8"))
     least, why = objective.training.min_batch, objective.training.min_batch_why

@@ -12,7 +12,7 @@ from atlas_cli.errors import UsageError
 from atlas_cli.i18n import t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import Method, Variant
-from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PRECISIONS
+from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PRECISIONS, STORED_BITS
 
 # The card's hyperparameters that size what a method trains, as its recipe writes them: the LoRA
 # rank (AdaLoRA's starting rank, init_r, which its recipe sets) and the soft prompt's length.
@@ -81,10 +81,6 @@ def objective_id(catalog: Catalog, query: str) -> str:
             t("--objective: '{id}' is not an objective; choose from {ids}", id=method.id, ids=objectives)
         )
     return method.id
-
-
-# The bits of a checkpoint stored quantized (GPTQ, AWQ, bitsandbytes): QLoRA's base as stored.
-STORED_BITS = {"int4": 4, "int8": 8}
 
 
 def applies(variant: Variant, hardware: Hardware, online: bool = False, stored: str | None = None) -> bool:

@@ -26,6 +26,8 @@ WeightsDtype = Literal["fp32", "bf16", "fp16", "fp8", "mxfp4", "int8", "int4"]
 # dequantize=True (OpenAI's gpt-oss guide; LLaMA-Factory's model_utils/quantization.py does the
 # same for both). A bitsandbytes checkpoint (int4/int8) is QLoRA's usual input and loads as it is.
 PREQUANTIZED: dict[WeightsDtype, str] = {"mxfp4": "Mxfp4Config", "fp8": "FineGrainedFP8Config"}
+# Checkpoints stored in integers (GPTQ, AWQ, bitsandbytes), by their bits: QLoRA's base as stored.
+STORED_BITS: dict[str, int] = {"int4": 4, "int8": 8}
 MethodKind = Literal["parameterization", "objective", "no-training"]
 METHOD_KINDS: Final[tuple[MethodKind, ...]] = get_args(MethodKind)
 

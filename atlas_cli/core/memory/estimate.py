@@ -108,8 +108,8 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     if loads_whole_base(model, s):
         # Loading is the peak where the whole quantized base exceeds the training pass.
         buffers += max(0.0, frozen_base_bytes(model, shape, s) - (rest + logits))
-    rest = placed.weights + placed.gradients + activations + logits + buffers
-    optimizer, paged_out = _paged(placed.optimizer, rest, s, MEMORY_MODELS[model].frozen_base)
+    beside_optimizer = placed.weights + placed.gradients + activations + logits + buffers
+    optimizer, paged_out = _paged(placed.optimizer, beside_optimizer, s, MEMORY_MODELS[model].frozen_base)
     parts = (placed.weights, placed.gradients, optimizer, activations, logits, buffers)
     host = _host(model, shape, s, states, placed.host + host_activations, paged_out)
     return _finish(method_id, model, shape, s, states.trainable, parts, ALLOCATOR_SLACK, host)
