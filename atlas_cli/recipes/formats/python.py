@@ -720,15 +720,16 @@ def _load_model(recipe: Recipe) -> str:
 def _build_blocks(recipe: Recipe) -> list[str]:
     """load_model, trainable-parameter selection and build_model for the plan's family."""
     blocks = [training.LOAD_DTYPE, training.REFERENCE_DTYPE, _load_model(recipe)]
-    if not recipe.classifier or recipe.memory_model in _PEFT_CONFIG:  # where PEFT may copy a head
+    peft_head = not recipe.classifier or recipe.memory_model in _PEFT_CONFIG  # where PEFT may copy a head
+    subset = recipe.memory_model in ("partial", "bitfit")
+    if peft_head or subset:
+        blocks.append(training.UPCAST_TRAINABLE)
+    if peft_head:
         blocks.append(training.TRAINABLE_IN_FP32)
     if not recipe.classifier:
         blocks.insert(0, training.LANGUAGE_MODEL_CLASS)
-    if recipe.memory_model in ("partial", "bitfit"):
-        blocks += [
-            training.UPCAST_TRAINABLE,
-            training.SELECT_PARTIAL if recipe.memory_model == "partial" else training.SELECT_BITFIT,
-        ]
+    if subset:
+        blocks.append(training.SELECT_PARTIAL if recipe.memory_model == "partial" else training.SELECT_BITFIT)
     if recipe.family == "weights":
         select = "# every weight trains"
         if recipe.memory_model in ("partial", "bitfit"):

@@ -168,11 +168,8 @@ def trainable_in_fp32(model: PreTrainedModel, args: argparse.Namespace, config: 
     (modules_to_save: a classifier's or reward model's score) in the base's fp16, which GradScaler
     refuses: every trainable weight moves to fp32. Not under DeepSpeed, which scales fp16 losses
     itself and all-gathers ZeRO-3's shards in one dtype."""
-    if args.precision != "fp16" or config.deepspeed_plugin is not None:
-        return
-    for param in model.parameters():
-        if param.requires_grad:
-            param.data = param.data.float()
+    if args.precision == "fp16" and config.deepspeed_plugin is None:
+        upcast_trainable(model)
 '''
 
 UPCAST_TRAINABLE = '''
