@@ -277,6 +277,21 @@ def test_evaluation_advice_fits_the_profile(engine: Engine, profile: dict[str, A
 # --- the trace, fewer GPUs, the model variant ------------------------------------------------------
 
 
+def test_advice_on_training_follows_the_top_plan(engine: Engine) -> None:
+    """With RAG on top, when to stop training and what it forgets are not the user's questions;
+    with a training plan on top they are."""
+    rag = recommend(
+        engine, gpu="rtx-4090", model_size="8b", goal="knowledge", data_kind="text", examples="5k"
+    )
+    assert rag.plans[0].kind == "no-training"
+    ids = {a.id for a in rag.evaluation}
+    assert "retrieval-evaluated-separately" in ids
+    assert not {"stop-when-held-out-stops-improving", "check-forgetting"} & ids
+    sft = recommend(engine, gpu="rtx-4090", model_size="8b", goal="adapt", data_kind="demonstrations")
+    assert sft.plans[0].kind != "no-training"
+    assert {"stop-when-held-out-stops-improving", "check-forgetting"} <= {a.id for a in sft.evaluation}
+
+
 def test_explain_shows_ratings_pipeline_and_memory_with_sources(engine: Engine) -> None:
     rec = recommend(engine, gpu="rtx-3090", model="llama-3.1-8b", data_kind="preferences", examples="5k")
     hits = rec.trace(rec.plans[0])

@@ -1058,12 +1058,14 @@ class Engine:
             excluded=tuple(s.plan if timing is None else timing(s.plan) for s in left_out),
             model=info,
             request=profile,
-            evaluation=self._advice(facts),
+            evaluation=self._advice(facts, kept[0].plan if kept else None),
             timing=timing,
         )
 
-    def _advice(self, facts: Facts) -> tuple[Advice, ...]:
-        mask = self.evaluation_checks.mask(facts)
+    def _advice(self, facts: Facts, best: Plan | None) -> tuple[Advice, ...]:
+        """The evaluation advice for this profile and its top plan: `plan.*` facts tell advice
+        on training (when to stop, what it may forget) from that on a RAG or prompting answer."""
+        mask = self.evaluation_checks.mask(facts if best is None else {**facts, **plan_facts(best)})
         return tuple(a for i, a in enumerate(self.evaluation) if mask >> i & 1)
 
     def _pipeline_notes(self, facts: Facts, pipeline: tuple[str, ...]) -> list[str]:
