@@ -136,11 +136,34 @@ def test_a_near_gpu_name_is_offered_never_taken_on_enter(catalog: Catalog) -> No
 
 
 def test_a_family_name_asks_which_model_or_how_much_memory(catalog: Catalog) -> None:
+    answers, terminal = interview(catalog, ["", "geforce", "24gb"] + [""] * 12)
+    assert any("memory" in p and "Enter: none of these" in p for p in terminal.prompts)
+    assert answers["vram"] == 24.0 and "gpu" not in answers
+
+
+def test_a_mac_is_a_chip_and_its_memory_never_memory_alone(catalog: Catalog) -> None:
+    """ "macbook" then "36gb" gave a 36 GB card with CUDA: bitsandbytes plans for a Mac (a
+    review). Memory alone keeps the first chip offered and says so; "2 48gb" picks the chip."""
     answers, terminal = interview(catalog, ["", "macbook", "36gb"] + [""] * 12)
     offered = " ".join(terminal.said)
     assert "Apple M3 Max" in offered and "Apple M4 Max" in offered
-    assert any("memory" in p and "Enter: none of these" in p for p in terminal.prompts)
-    assert answers["vram"] == 36.0 and "gpu" not in answers
+    assert any("such as 1 36gb" in p for p in terminal.prompts)
+    assert answers["vram"] == 36.0 and answers["gpu"].startswith("apple-")
+    assert any("the chip changes only the time estimate" in line for line in terminal.said)
+    picked, _ = interview(catalog, ["", "macbook", "2 48gb"] + [""] * 12)
+    assert picked["vram"] == 48.0 and picked["gpu"] == catalog.gpu_guesses("macbook", 5)[1].id
+
+
+@pytest.mark.parametrize("typed", ["M3 Max 36GB", "m3-max 36 gb", "apple m3 max 36gb"])
+def test_an_apple_chip_named_with_its_memory_is_that_chip_with_that_memory(
+    catalog: Catalog, run: Runner, typed: str
+) -> None:
+    answers, _ = interview(catalog, ["", typed] + [""] * 12)
+    assert (answers["gpu"], answers["vram"]) == ("apple-m3-max", 36.0)
+    profile = ok(run("recommend", "--gpu", typed, "--model-size", "8b", "--json")).json()["profile"]
+    assert (profile["gpu"], profile["vram"]) == ("apple-m3-max", 36.0)
+    # A card sold with one size keeps the catalog's answer and its error.
+    fails(run("recommend", "--gpu", "rtx 3090 48gb"), 2, "unknown GPU 'rtx 3090 48gb'")
 
 
 def test_a_laptop_gpu_is_asked_for_its_memory_not_offered_its_desktop_namesake(catalog: Catalog) -> None:

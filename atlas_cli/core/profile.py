@@ -95,7 +95,8 @@ class Profile:
     gpu: str | None = _question(
         "name",
         "hardware",
-        "GPU from the catalog (id or alias, e.g. rtx-3090, '3090', 'A100 80GB'), or 'none'.",
+        "GPU from the catalog (id or alias, e.g. rtx-3090, '3090', 'A100 80GB'; an Apple chip with its "
+        "memory: 'M3 Max 36GB'), or 'none'.",
         "Which GPU will you train on? (e.g. 3090, A100 80GB; 'none' for CPU only or a hosted API)",
         example="rtx-3090",
         if_unset="the fit in memory is not checked",

@@ -25,6 +25,7 @@ from atlas_cli.core.profile import (
     parse_value,
     parse_vram,
 )
+from atlas_cli.core.resolve import chip_and_memory, unified_memory
 from atlas_cli.core.shell import plain_decimal, shell_word
 from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, t
@@ -284,12 +285,8 @@ class Interview:
     def _parse_gpu(self, text: str) -> Answers:
         """A GPU by name, or its memory. A guess is never taken on Enter: a wrong GPU silently
         changes every plan, so a bare number and a near name are both confirmed."""
-        if means_no_gpu(text):
-            return {"gpu": "none"}
-        try:
-            return {"gpu": self.catalog.gpu(text).id}
-        except UsageError:
-            pass
+        with contextlib.suppress(UsageError):
+            return self._parse_gpu_name(text)
         memory = gpu_memory(text)
         if memory is not None:
             return {"vram": parse_vram(memory, "GPU memory")}
@@ -321,27 +318,50 @@ class Interview:
             )
         )
 
+    def _parse_gpu_name(self, text: str) -> Answers:
+        """A GPU the catalog names, with the memory typed after an Apple chip ("M3 Max 36GB")."""
+        if means_no_gpu(text):
+            return {"gpu": "none"}
+        gpu, vram = chip_and_memory(self.catalog, text, None)
+        return {"gpu": gpu.id} if vram is None else {"gpu": gpu.id, "vram": vram}
+
     def _pick_gpu(self, text: str, guesses: list[Gpu]) -> Answers:
         self.terminal.say(
             "  " + t("ft-atlas does not know a GPU called '{text}'. Is it one of these?", text=text)
         )
         for number, gpu in enumerate(guesses, start=1):
             self.terminal.say(f"    {number}. {gpu.name}")
-        reply = self.terminal.ask(
-            "  "
-            + t(
-                "Its number (1-{count}), or its memory such as 24gb [Enter: none of these]: ",
-                count=len(guesses),
-            )
-        ).strip()
-        if reply.isdigit() and 1 <= int(reply) <= len(guesses):
-            return {"gpu": guesses[int(reply) - 1].id}
+        # A Mac is a chip and the memory it was bought with: memory alone would size a CUDA card.
+        macs = all(unified_memory(g) for g in guesses)
+        prompt = (
+            N_("Its number (1-{count}) and its memory, such as 1 36gb [Enter: none of these]: ")
+            if macs
+            else N_("Its number (1-{count}), or its memory such as 24gb [Enter: none of these]: ")
+        )
+        reply = self.terminal.ask("  " + t(prompt, count=len(guesses))).strip()
+        choice, _, rest = reply.partition(" ")
+        if choice.isdigit() and 1 <= int(choice) <= len(guesses):
+            chosen = guesses[int(choice) - 1]
+            memory = gpu_memory(rest) if rest else None
+            if memory is None or not unified_memory(chosen):
+                return {"gpu": chosen.id}
+            return {"gpu": chosen.id, "vram": parse_vram(memory, "GPU memory")}
         memory = gpu_memory(reply)
+        if memory is not None and macs:
+            self.terminal.say(
+                "  "
+                + t(
+                    "Taken as {gpu} with {gb} GB (the chip changes only the time estimate).",
+                    gpu=guesses[0].id,
+                    gb=memory,
+                )
+            )
+            return {"gpu": guesses[0].id, "vram": parse_vram(memory, "GPU memory")}
         if memory is not None:
             return {"vram": parse_vram(memory, "GPU memory")}
         if reply:  # a GPU's name typed here instead (e.g. 3090, none)
             with contextlib.suppress(UsageError):
-                return {"gpu": "none"} if means_no_gpu(reply) else {"gpu": self.catalog.gpu(reply).id}
+                return self._parse_gpu_name(reply)
         raise UsageError(
             t("no GPU chosen: type its model (e.g. 4090, M3 Max), its memory (e.g. 24gb), or none")
         )

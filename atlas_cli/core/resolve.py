@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Final, Literal, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
@@ -12,6 +13,7 @@ from atlas_cli.core.memory.parallel import loads_whole_base, resolved_sharding
 from atlas_cli.core.memory.states import frozen_base_bytes
 from atlas_cli.core.models import SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
+from atlas_cli.core.profile import parse_vram
 from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
 from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, PCIE_X16_GBS, Device
 from atlas_cli.core.throughput.timing import Rate
@@ -20,6 +22,7 @@ from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog, Objective
 from atlas_cli.kb.schema import Gpu, LlmModel
 from atlas_cli.kb.vocabulary import (
+    GB_WORDS,
     OPTIMIZERS,
     PRECISIONS,
     PREQUANTIZED,
@@ -161,7 +164,7 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
     if gpu is not None and means_no_gpu(gpu):
         return Hardware(None, False, None, None, False, 1, t("no local GPU"))
     if gpu is not None:
-        g = catalog.gpu(gpu)
+        g, vram = chip_and_memory(catalog, gpu, vram)
         unified = unified_memory(g)
         if vram is not None and not unified:
             raise UsageError(
@@ -221,6 +224,29 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
         # Without a named GPU we cannot know bf16 support; assume a current (Ampere+) card.
         return Hardware(None, True, vram, gib_to_gb(vram), True, gpus, t("{gb:g} GB GPU", gb=vram))
     return Hardware(None, True, None, None, True, gpus, t("GPU not given: fit is not checked"))
+
+
+# A GPU's name followed by a memory size: "M3 Max 36GB", "m4-pro 24gb".
+_NAME_AND_MEMORY: Final = re.compile(rf"^(.*?)[\s_-]*([0-9]+(?:[.,][0-9]+)?\s*{GB_WORDS})\s*$", re.IGNORECASE)
+
+
+def chip_and_memory(catalog: Catalog, gpu: str, vram: float | None) -> tuple[Gpu, float | None]:
+    """The GPU a --gpu value names, and the memory chosen for it: an Apple chip comes with
+    several sizes, so "M3 Max 36GB" is read as --gpu apple-m3-max --vram 36 (any other name keeps
+    the catalog's own answer, and its error)."""
+    try:
+        return catalog.gpu(gpu), vram
+    except UsageError:
+        match = _NAME_AND_MEMORY.match(gpu)
+        if vram is not None or match is None or not match.group(1):
+            raise
+        try:
+            chip = catalog.gpu(match.group(1))
+        except UsageError:
+            chip = None
+        if chip is None or not unified_memory(chip):
+            raise
+    return chip, parse_vram(match.group(2), "--gpu")
 
 
 # Up to this much unified memory Metal lets the GPU use two thirds of it by default
