@@ -492,27 +492,31 @@ def _quantized(quant: Config, warnings: list[str]) -> WeightsDtype | None:
     return None
 
 
-def _quant_method(configs: list[Config]) -> str | None:
-    """The quantization_config's quant_method, as the config spells it (lower case)."""
-    for config in configs:
-        quant = config.get("quantization_config")
-        if isinstance(quant, Mapping) and isinstance(quant.get("quant_method"), str):
-            return str(quant["quant_method"]).lower()[:40]
-    return None
-
-
-def _stored_dtype(configs: list[Config], notes: list[str], warnings: list[str]) -> WeightsDtype:
-    """How the checkpoint stores its weights: quantization_config, else torch_dtype (older
-    configs without one are float32 checkpoints, which transformers loads as such)."""
+def _quantization_config(configs: list[Config]) -> Config | None:
+    """The first quantization_config among the configs (the text model's, then the top one's)."""
     for config in configs:
         quant = config.get("quantization_config")
         if isinstance(quant, Mapping):
-            found = _quantized(quant, warnings)
-            if found is not None:
-                notes.append(
-                    t(QUANT_NOTES[found]) if found in QUANT_NOTES else t("stored as {dtype}", dtype=found)
-                )
-                return found
+            return quant
+    return None
+
+
+def _quant_method(quant: Config | None) -> str | None:
+    """The quantization_config's quant_method, as the config spells it (lower case)."""
+    if quant is not None and isinstance(quant.get("quant_method"), str):
+        return str(quant["quant_method"]).lower()[:40]
+    return None
+
+
+def _stored_dtype(
+    configs: list[Config], quant: Config | None, notes: list[str], warnings: list[str]
+) -> WeightsDtype:
+    """How the checkpoint stores its weights: quantization_config, else torch_dtype (older
+    configs without one are float32 checkpoints, which transformers loads as such)."""
+    found = None if quant is None else _quantized(quant, warnings)
+    if found is not None:
+        notes.append(t(QUANT_NOTES[found]) if found in QUANT_NOTES else t("stored as {dtype}", dtype=found))
+        return found
     for config in configs:
         dtype = config.get("torch_dtype") or config.get("dtype")
         if isinstance(dtype, str) and dtype in DTYPES:
@@ -650,8 +654,9 @@ def parse_config(config: Config, name: str, source: str) -> ParsedConfig:
             )
         _not_counted(config, text, notes)
         fields["vision_params_b"] = _vision_params_b(config)
-        fields["weights_dtype"] = _stored_dtype([text, config], notes, warnings)
-        fields["quant_method"] = _quant_method([text, config])
+        quant = _quantization_config([text, config])
+        fields["weights_dtype"] = _stored_dtype([text, config], quant, notes, warnings)
+        fields["quant_method"] = _quant_method(quant)
         model = _model(name, source, model_type, fields)
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in error.errors())
