@@ -260,7 +260,7 @@ class Plan(NamedTuple):
                 t(
                     "With parameter offload the GPU figure is a floor: it counts two gathered layers, and "
                     "measured FSDP runs peaked higher (Answer.AI's Llama-2-70B QLoRA on 2x RTX 3090: 16.0 GB "
-                    "reserved, estimated 12.1 GB). Keep a few GB spare."
+                    "reserved, estimated 12.2 GB). Keep a few GB spare."
                 )
             )
         if self.over_limit is not None:

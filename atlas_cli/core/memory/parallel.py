@@ -42,6 +42,12 @@ from atlas_cli.core.shapes import Shape
 from atlas_cli.kb.vocabulary import PRECISIONS
 
 GATHERED_LAYERS = 2  # FSDP limit_all_gathers: the current layer and the prefetched next
+# A layer's gradients in flight under ZeRO-3/FSDP: FSDP2's foreach_reduce copies the layer's
+# unsharded gradients into a reduce_scatter_input of the same size before freeing them, and that
+# input lives on the reduce-scatter stream while the next layer's backward computes its own
+# (torch/distributed/fsdp/_fully_shard/_fsdp_collectives.py). Negligible for adapters; ~5 GB per
+# GPU for gpt-oss-20b's 0.87B-parameter layers, which axolotl's FSDP2 examples measure.
+GRADIENT_LAYERS = 3
 DDP_BUCKET_BYTES = 2 * 25 * 2**20  # two 25 MB gradient buckets in flight
 HOST_BUFFER_FACTOR = 1.5  # DeepSpeed's additional_buffer_factor for CPU-side states
 # ZeRO-2's optimizer step: this GPU's 16-bit gradients flattened (2) and cast to fp32 (4) per
@@ -144,7 +150,10 @@ def _strategy_buffers(
     # rules: for it this is an upper bound.
     root = shape.embedding_params * (2.0 if model == "qlora" else weight_bytes(s.precision))
     resident_root = root if s.offload == "params" else root * (1 - 1 / s.gpus)
-    return bucket + GATHERED_LAYERS * layer + resident_root
+    trained_layer = (
+        states.largest_layer * weight_bytes(s.precision) * min(1.0, states.trainable / shape.params)
+    )
+    return bucket + GATHERED_LAYERS * layer + GRADIENT_LAYERS * trained_layer + resident_root
 
 
 def _dequantized(shape: Shape, model: str, s: EstimateSettings) -> float:
