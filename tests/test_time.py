@@ -1080,3 +1080,29 @@ def test_when_the_nearest_is_not_the_best_plan_the_best_ones_share_is_said(run: 
     best = next(n for n in notes if n.startswith("Of the plans the limits excluded, the best-ranked,"))
     named = re.search(r"The nearest, (.+?), fits", nearest)
     assert named and named[1] not in best
+
+
+def test_a_vllm_engine_split_over_gpus_reads_its_part_of_the_weights(run: Runner) -> None:
+    """A 32B GRPO run on 8 H100s splits its colocated vLLM engine over 4 GPUs, each reading a
+    quarter of the weights per decode step: sampling was timed as if every GPU read all of them,
+    4.5x the 7B's time instead of ~2x (an expert's review)."""
+
+    def generation_hours(model: str) -> float:
+        args = ("--method", "lora", "--objective", "grpo", "--model", model, "--gpu", "h100", "--gpus", "8")
+        data = ok(
+            run(
+                "estimate",
+                *args,
+                "--seq-len",
+                "8k",
+                "--tokens-per-example",
+                "4k",
+                "--examples",
+                "5k",
+                "--vllm",
+                "--json",
+            )
+        ).json()
+        return float(data["time"]["generation_hours"])
+
+    assert generation_hours("qwen2.5-32b") < 2.2 * generation_hours("qwen2.5-7b")

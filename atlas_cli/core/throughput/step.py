@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from atlas_cli.core.estimates import EstimateSettings
 from atlas_cli.core.memory.activations import kv_cache_bytes
-from atlas_cli.core.memory.estimate import served_by_vllm
+from atlas_cli.core.memory.estimate import served_by_vllm, vllm_tensor_parallel
 from atlas_cli.core.memory.params import lora_params
 from atlas_cli.core.memory.states import (
     adapter_bytes,
@@ -389,11 +389,16 @@ def decode_seconds(work: Work, device: Device, sequences: float, prompt: float, 
     """Sampling `sequences` completions of `completion` tokens after `prompt` tokens on one GPU:
     a prefill, then one step per generated token that reads every weight and the KV cache (decode
     is bound by memory bandwidth). vLLM (memory.estimate.served_by_vllm) runs CUDA graphs, where
-    transformers' generate pays the eager operators; both read a 4-bit base and dequantise it."""
+    transformers' generate pays the eager operators; both read a 4-bit base and dequantise it.
+    An engine split over `span` GPUs (vllm_tensor_parallel_size) decodes the prompts of all of
+    them together, each GPU reading its part of the weights: 1/span of them per step (the
+    tensor-parallel all-reduces between its GPUs are not counted)."""
     s, shape = work.settings, work.shape
     vllm = served_by_vllm(work.model, s)
+    span = vllm_tensor_parallel(work.model, shape, s) if vllm else 1
     # Sampling reads the 16-bit weights (or the dequantised 4-bit base) whatever the training precision.
-    weights = _read_weights_bytes(work._replace(settings=s._replace(precision="bf16")), sequences)
+    sixteen_bit = work._replace(settings=s._replace(precision="bf16"))
+    weights = _read_weights_bytes(sixteen_bit, sequences * span) / span
     cache = sequences * kv_cache_bytes(shape, prompt + completion / 2)
     gpu = (weights + cache) / (device.bandwidth_gbs * 1e9 * DECODE_EFFICIENCY[vllm])
     cpu = 0.0 if vllm else shape.layers * FORWARD_OPS_PER_LAYER * OP_SECONDS
