@@ -602,3 +602,28 @@ def test_a_reward_function_to_classify_is_told_what_it_trains(engine: Engine) ->
     assert "a-reward-function-trains-a-generator" in recommend(engine, **profile).plans[0].rules
     reasoning = recommend(engine, **{**profile, "goal": "reasoning"}).plans[0]
     assert "a-reward-function-trains-a-generator" not in reasoning.rules
+
+
+def test_options_that_change_nothing_are_said_to_be_ignored(run: Runner) -> None:
+    """--vllm on SFT and --lora-experts on a dense model were echoed in the profile and silently
+    did nothing (an expert's review)."""
+    dense_sft = ("--gpu", "h100", "--model", "llama-3.1-8b", "--vllm", "--lora-experts")
+    notes = ok(run("recommend", *dense_sft, "--data-kind", "demonstrations", "--json")).json()["notes"]
+    assert any(n.startswith("--vllm: nothing here samples completions") for n in notes)
+    assert any(n.startswith("--lora-experts: this model has no routed experts") for n in notes)
+    said = ok(run("estimate", "--method", "lora", *dense_sft)).stderr
+    assert "--vllm: nothing here samples" in said and "--lora-experts: this model has" in said
+    grpo = ok(
+        run(
+            "recommend",
+            "--gpu",
+            "h100",
+            "--model",
+            "qwen2.5-7b",
+            "--data-kind",
+            "reward-function",
+            "--vllm",
+            "--json",
+        )
+    ).json()["notes"]
+    assert not any("ignored" in n for n in grpo)

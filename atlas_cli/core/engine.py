@@ -25,6 +25,7 @@ from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import (
     Hardware,
     ModelInfo,
+    idle_options,
     resolve_hardware,
     resolve_model,
     settings_for,
@@ -1324,6 +1325,7 @@ class Engine:
         usual = max(usual_seq_len(info, o) for o in stages) if info.shape is not None else None
         limit = profile.sized_seq_len or usual
         notes += length_notes(profile, info, limit, self.stages_of(pipeline))
+        notes += idle_options(profile, info.shape, self.stages_of(pipeline))
         notes.extend(t("Model warning: {warning}.", warning=warning) for warning in info.warnings)
         if profile.data_kind is None:
             notes.append(

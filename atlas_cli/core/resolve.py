@@ -13,7 +13,7 @@ from atlas_cli.core.memory.parallel import loads_whole_base, resolved_sharding
 from atlas_cli.core.memory.states import frozen_base_bytes
 from atlas_cli.core.models import SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
-from atlas_cli.core.profile import parse_vram
+from atlas_cli.core.profile import Profile, parse_vram
 from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
 from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, PCIE_X16_GBS, Device
 from atlas_cli.core.throughput.timing import Rate
@@ -439,6 +439,17 @@ def _sampling_warnings(e: Estimate) -> list[str]:
     )
     config = s.objective.training.config or t("its config")
     return [*said, t(gathers, objective=name, config=config)]
+
+
+def idle_options(profile: Profile, shape: Shape | None, stages: tuple[Objective, ...]) -> list[str]:
+    """Profile options that change nothing for these stages or this model: said, not dropped
+    (an online stage that cannot use vLLM says so itself: _sampling_warnings)."""
+    idle = []
+    if profile.vllm and not any(o.online for o in stages):
+        idle.append(t("--vllm: nothing here samples completions (GRPO, RLOO and PPO do): ignored"))
+    if profile.lora_experts and shape is not None and not shape.is_moe:
+        idle.append(t("--lora-experts: this model has no routed experts (a dense model): ignored"))
+    return idle
 
 
 def usual_seq_len(info: ModelInfo, objective: Objective) -> int:

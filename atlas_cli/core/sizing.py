@@ -15,6 +15,7 @@ from atlas_cli.core.resolve import (
     DEFAULT_LORA_RANK,
     Hardware,
     ModelInfo,
+    idle_options,
     resolve_hardware,
     resolve_model,
     settings_for,
@@ -137,6 +138,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         vllm=profile.vllm,
     )
     warnings += length_notes(profile, info, settings.seq_len, (settings.objective,))
+    warnings += idle_options(profile, info.shape, (settings.objective,))
     auto = options.sharding == "auto"
     if not auto:
         settings = settings._replace(sharding=options.sharding)
