@@ -52,6 +52,7 @@ def test_figures_are_given_with_their_sources(catalog: Catalog) -> None:
         ({"tflops_bf16": 71, "sources": {"tflops": "a datasheet"}}, "go together"),
         ({"interconnect": {"kind": "infiniband"}}, "interconnect.kind"),
         ({"tflops_bf16_measured": 90}, "sources.tflops_measured"),
+        ({"tflops_fp32": 48.7}, "sources.tflops_fp32"),
         (
             {
                 "tflops_bf16": 71,
@@ -68,7 +69,14 @@ def test_a_figure_without_its_source_is_invalid(
 ) -> None:
     data = bundled_sections()
     gpu = data["gpus"][index_of(data["gpus"], "rtx-4080")]
-    for key in ("memory_bandwidth_gbs", "reported_memory_mib", "tflops_bf16", "tflops_basis", "interconnect"):
+    for key in (
+        "memory_bandwidth_gbs",
+        "reported_memory_mib",
+        "tflops_bf16",
+        "tflops_basis",
+        "tflops_fp32",
+        "interconnect",
+    ):
         gpu.pop(key, None)
     gpu["sources"] = {}
     gpu.update(change)

@@ -1106,3 +1106,29 @@ def test_a_vllm_engine_split_over_gpus_reads_its_part_of_the_weights(run: Runner
         return float(data["time"]["generation_hours"])
 
     assert generation_hours("qwen2.5-32b") < 2.2 * generation_hours("qwen2.5-7b")
+
+
+def test_fp32_runs_on_the_cuda_cores_not_the_tensor_cores(run: Runner) -> None:
+    """--precision fp32 was timed at the 16-bit tensor-core peak: BERT-large on a V100 read 3.9x
+    its measured rate (a review); PyTorch leaves TF32 off, so fp32 matmuls run at tflops_fp32."""
+
+    def rate(precision: str) -> float:
+        args = ("--method", "full-ft", "--model", "bert-large", "--gpu", "v100-16gb", "--seq-len", "512")
+        data = ok(
+            run(
+                "estimate",
+                *args,
+                "--batch-size",
+                "4",
+                "--examples",
+                "10k",
+                "--precision",
+                precision,
+                "--json",
+            )
+        ).json()
+        return float(data["time"]["tokens_per_second"])
+
+    # The V100's 15.7 FP32 TFLOPS against its 125 fp16 tensor TFLOPS: 8x less compute.
+    assert rate("fp32") < rate("fp16") / 5
+    assert 0.6 < rate("fp32") / 4536 < 1.2  # transformers' perf_train_gpu_one guide, measured

@@ -297,6 +297,7 @@ def device_of(gpu: Gpu, gpus: int) -> Device | None:
         gpu.tflops_bf16_measured,
         gpu.architecture,
         host,
+        gpu.tflops_fp32,
     )
 
 

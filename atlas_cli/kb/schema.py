@@ -523,6 +523,7 @@ GPU_FIGURES: dict[str, str] = {
     "memory_bandwidth_gbs": "bandwidth",
     "tflops_bf16": "tflops",
     "tflops_bf16_measured": "tflops_measured",
+    "tflops_fp32": "tflops_fp32",
 }
 
 
@@ -570,6 +571,13 @@ class Gpu(Strict):
         description="The largest dense bf16 matmul rate measured on the card (maximum achievable "
         "matmul FLOPS), where published; the time model scales the stacks' efficiency by its share of "
         "tflops_bf16; null: the A100's share is assumed",
+    )
+    tflops_fp32: float | None = Field(
+        default=None,
+        ge=0.1,
+        le=1_000_000,
+        description="Peak FP32 TFLOPS without tensor cores (NVIDIA's CUDA cores; AMD's matrix FP32): "
+        "what an fp32 matmul runs at with TF32 off, PyTorch's default; null: fp32 plans are not timed",
     )
     notes: str | None = None
     source: str

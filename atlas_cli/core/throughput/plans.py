@@ -132,6 +132,8 @@ def time_and_cost(
         return Timed(None, None, N_("nothing runs on a local GPU: no training time"))
     if device is None:
         return Timed(None, None, NO_PEAK)
+    if e.settings.precision == "fp32" and device.fp32_tflops is None:
+        return Timed(None, None, N_("no published FP32 peak for this GPU: an fp32 plan is not timed"))
     if e.memory_model == "inference":
         time = _setup_time(e, device, inputs)
     else:

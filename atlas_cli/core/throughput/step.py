@@ -129,6 +129,7 @@ class Device(NamedTuple):
     matmul_tflops: float | None = None  # the largest dense matmul rate measured, where published
     architecture: str = ""  # data/gpus.yaml architecture: which attention and expert kernels run
     host_gbs: float = PCIE_X16_GBS[ASSUMED_PCIE_GEN]  # to the host's memory (PCIe; GH200: C2C), one way
+    fp32_tflops: float | None = None  # without tensor cores: --precision fp32 (TF32 off, torch's default)
 
 
 class Work(NamedTuple):
@@ -176,9 +177,15 @@ def micro_step(
     attention = flops.attention + extra_forwards * attention_flops(work.shape, attended)
     slowdown = expert_slowdown(work.shape, s.stack, device)
     executed = flops.hardware + extra_forwards * flops.forward + routed * slowdown - attention
-    peak = device.tflops * 1e12
-    compute = (tokens * executed + materialised) / (peak * efficiency(s.stack, device))
-    compute += tokens * attention / (peak * attention_share(device))
+    if s.precision == "fp32" and device.fp32_tflops is not None:
+        # Every matmul, attention's included (FlashAttention has no fp32 kernel), on the CUDA
+        # cores: the measured bf16 matmul share says nothing of them.
+        sustained = device.fp32_tflops * 1e12 * STACK_EFFICIENCY[s.stack]
+        compute = (tokens * (executed + attention) + materialised) / sustained
+    else:
+        peak = device.tflops * 1e12
+        compute = (tokens * executed + materialised) / (peak * efficiency(s.stack, device))
+        compute += tokens * attention / (peak * attention_share(device))
     traffic = _pass_bytes(work, tokens, extra_forwards) + _optimizer_bytes(work, fused) / accumulation
     memory = traffic / (device.bandwidth_gbs * 1e9 * BANDWIDTH_EFFICIENCY)
     launch = _launch_seconds(work)
