@@ -627,3 +627,14 @@ def test_options_that_change_nothing_are_said_to_be_ignored(run: Runner) -> None
         )
     ).json()["notes"]
     assert not any("ignored" in n for n in grpo)
+
+
+def test_large_reasoning_sft_prefers_full_fine_tuning_where_it_fits(engine: Engine) -> None:
+    """100k reasoning traces on 8 H100s ranked LoRA first; the published reasoning distillations
+    train every weight, and LoRA trails full fine-tuning on large math and code sets (an expert's
+    review). Where full fine-tuning does not fit, LoRA stays."""
+    profile = {"model": "qwen3-8b", "goal": "reasoning", "data_kind": "demonstrations", "examples": "100k"}
+    large = recommend(engine, gpu="h100-80gb", gpus="8", **profile)
+    assert large.plans[0].method == "full-ft"
+    assert "large-reasoning-sft-full-ft" in {r.id for r in large.plans[0].fired}
+    assert recommend(engine, gpu="rtx-4090", **profile).plans[0].method != "full-ft"
