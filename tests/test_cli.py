@@ -1026,11 +1026,17 @@ def test_labelled_examples_are_sized_short_unless_seq_len_is_given(run: Runner) 
     """Classification inputs are short: memory is sized for 512 tokens, not a chat's 2048."""
     classify = ("--model", "llama-3.1-8b", "--gpu", "a100-80gb", "--goal", "classify", "--json")
 
-    def lengths(*args: str) -> set[int]:
+    def lengths(*args: str, trained: bool = True) -> set[int]:
         plans = ok(run("recommend", *classify, *args)).json()["recommendations"]
-        return {p["assumptions"]["seq_len"] for p in plans if p["assumptions"]}
+        return {
+            p["assumptions"]["seq_len"]
+            for p in plans
+            if p["assumptions"] and (p["kind"] != "no-training") == trained
+        }
 
     assert lengths("--data-kind", "labeled") == {512}
+    # A few-shot prompt holds many examples: served at 8,192 tokens (an expert's review).
+    assert lengths("--data-kind", "labeled", trained=False) == {8192}
     assert lengths("--data-kind", "labeled", "--seq-len", "4k") == {4096}
     assert lengths("--data-kind", "demonstrations") == {2048}
     single = ("estimate", "--method", "lora", "--model", "llama-3.1-8b", "--json")

@@ -2261,3 +2261,25 @@ def test_a_checkpoint_stored_in_8_bits_by_bitsandbytes_is_sized_as_an_8_bit_base
     rec = recommend(gpu="h100-80gb", model=str(tmp_path), goal="adapt", data_kind="demonstrations")
     qlora = rec.plans[rank_of(rec, "qlora", ("sft",)) - 1]
     assert qlora.estimate is not None and qlora.estimate.settings.quant_bits == 8
+
+
+def test_a_few_shot_plan_serves_a_prompt_that_holds_its_examples(run: Runner) -> None:
+    """50 examples "fit in the prompt", yet the plan and its script were sized at 2,048 tokens,
+    three 512-token examples (an expert's review): no-training plans serve 8,192 unless --seq-len."""
+    profile = (
+        "--gpu",
+        "rtx-4090",
+        "--model",
+        "llama-3.1-8b",
+        "--data-kind",
+        "demonstrations",
+        "--examples",
+        "50",
+    )
+    plans = ok(run("recommend", *profile, "--json")).json()["recommendations"]
+    served = {p["assumptions"]["seq_len"] for p in plans if p["kind"] == "no-training"}
+    assert served == {8192}
+    icl = next(i for i, p in enumerate(plans, start=1) if p["method"] == "icl")
+    assert "CONTEXT_TOKENS = 8192" in ok(run("recipe", *profile, "--plan", str(icl))).stdout
+    given = ok(run("recommend", *profile, "--seq-len", "4k", "--json")).json()["recommendations"]
+    assert {p["assumptions"]["seq_len"] for p in given if p["kind"] == "no-training"} == {4096}

@@ -45,7 +45,7 @@ from atlas_cli.core.throughput.plans import (
 from atlas_cli.core.throughput.workload import LARGE_SFT_EXAMPLES
 from atlas_cli.core.variants import applies, card_rank, with_method, with_variant
 from atlas_cli.i18n import N_, pt, t
-from atlas_cli.kb.catalog import Catalog, Objective
+from atlas_cli.kb.catalog import SERVING, Catalog, Objective
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
 from atlas_cli.kb.heap import collector_paused
@@ -615,6 +615,9 @@ class MemoryKey(NamedTuple):
     fewest: bool  # plans may use fewer of the GPUs (--priority cost)
     # --max-hours / --budget-usd with --priority cost: a plan uses fewer GPUs only within them
     limits: TimeInputs | None = None
+    # --seq-len as given: a no-training plan serves a prompt of many examples or passages, not one
+    # labelled example's short length (None: PROMPT_CONTEXT within the model's window)
+    prompt_len: int | None = None
 
 
 Stages = dict[str, tuple[EstimateSettings, list[str]]]
@@ -837,7 +840,7 @@ class Engine:
         margin, else the first that fits at all, else the first; each at the multi-GPU strategy
         with the least communication that fits, and sized for its largest stage."""
         assert method.memory_model is not None
-        objectives = [o for o in stages if (o == "inference") == (method.kind == "no-training")]
+        objectives = [o for o in stages if (o == SERVING.id) == (method.kind == "no-training")]
         run = estimator(method.id, method.memory_model, info.sized)
         tried: list[tuple[Estimate, list[str]]] = []
         online = any(stages[o][0].objective.online for o in objectives)
@@ -906,13 +909,13 @@ class Engine:
                 info,
                 hardware,
                 objective=self.catalog.objectives[o],
-                seq_len=key.seq_len,
+                seq_len=key.prompt_len if o == SERVING.id else key.seq_len,
                 batch_size=key.batch_size,
                 stack=key.stack,
                 vllm=key.vllm,
                 lora_experts=key.lora_experts,
             )
-            for o in (*pipeline, "inference")
+            for o in (*pipeline, SERVING.id)
         }
 
     def _resolve(self, profile: Profile) -> Resolved:
@@ -986,6 +989,7 @@ class Engine:
             profile.lora_experts,
             fewest=profile.priority == "cost",
             limits=inputs if profile.priority == "cost" and inputs.limited else None,
+            prompt_len=profile.seq_len,
         )
         estimates, memory_facts = self._memory_view(resolved, key)
         facts.update(memory_facts)

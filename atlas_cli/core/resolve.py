@@ -8,7 +8,7 @@ from typing import Final, Literal, NamedTuple
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
 from atlas_cli.core.memory.activations import EAGER_STACKS
-from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN, served_by_vllm
+from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN, PROMPT_CONTEXT, served_by_vllm
 from atlas_cli.core.memory.parallel import loads_whole_base, resolved_sharding
 from atlas_cli.core.memory.states import frozen_base_bytes
 from atlas_cli.core.models import SourceKind, find_model
@@ -19,7 +19,7 @@ from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, PCIE_X16_GBS, Devic
 from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, t
-from atlas_cli.kb.catalog import Catalog, Objective
+from atlas_cli.kb.catalog import SERVING, Catalog, Objective
 from atlas_cli.kb.schema import Gpu, LlmModel
 from atlas_cli.kb.vocabulary import (
     GB_WORDS,
@@ -454,8 +454,11 @@ def idle_options(profile: Profile, shape: Shape | None, stages: tuple[Objective,
 
 
 def usual_seq_len(info: ModelInfo, objective: Objective) -> int:
-    """Online objectives: TRL's prompt and completion (512 + 512); else the model's usual length."""
+    """Online objectives: TRL's prompt and completion (512 + 512); serving a prompt (no-training
+    plans): PROMPT_CONTEXT within the model's window; else the model's usual length."""
     usual = default_seq_len(info.sized, info.context_length)
+    if objective.id == SERVING.id and info.sized.architecture == "decoder":
+        return min(PROMPT_CONTEXT, info.context_length or PROMPT_CONTEXT)
     return min(usual, ONLINE_SEQ_LEN) if objective.online else usual
 
 

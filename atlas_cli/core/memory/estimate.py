@@ -48,6 +48,10 @@ EXPERT_ADAPTER_MODELS = frozenset({"lora", "qlora"})  # LoRA on fused expert wei
 # TRL GRPOConfig / RLOOConfig's max_completion_length of 512 after a 512-token prompt.
 MAX_PROMPT = 512
 ONLINE_SEQ_LEN = 1024
+# A few-shot or retrieval prompt (no-training plans): served and written at 8,192 tokens unless
+# --seq-len says otherwise, room for a few dozen short examples or several passages; at 2,048 the
+# few-shot script held three 512-token examples (an expert's review).
+PROMPT_CONTEXT = 8192
 VLLM_SHARE = 0.3  # TRL's vllm_gpu_memory_utilization for a colocated vLLM engine
 UNSLOTH_LOSS_FLOOR = 0.5e9  # the least Unsloth's chunked loss takes (small chunks, their gradient)
 DORA_OUTPUT_BYTES = 4  # DoRA keeps each adapted layer's output (fp32) to rescale it

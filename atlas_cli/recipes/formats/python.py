@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from string import Template
 
-from atlas_cli.core.memory.estimate import MAX_PROMPT
+from atlas_cli.core.memory.estimate import MAX_PROMPT, PROMPT_CONTEXT
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shell import shell_word
 from atlas_cli.core.throughput.plans import EMBEDDER
@@ -192,13 +192,15 @@ def _hosted_common(recipe: Recipe, is_rag: bool) -> tuple[str, str]:
             "The model is called through the OpenAI SDK's chat completions: OpenAI's by default, or "
             "another provider's OpenAI-compatible endpoint with --base-url and --api-key-env (the "
             "script lists Anthropic's and Google's). Every prompt token is billed: CONTEXT_TOKENS "
-            "(8192) is an example budget, and tokens are counted as about 4 characters each."
+            "({tokens}) is an example budget, and tokens are counted as about 4 characters each.",
+            tokens=PROMPT_CONTEXT,
         )
     )
     common = prompting.HOSTED.substitute(
         model_option=_hosted_model_option(recipe),
         options=prompting.RAG_OPTIONS if is_rag else prompting.ICL_OPTIONS,
         imports=prompting.KEYWORD_IMPORTS if is_rag else "",
+        context_tokens=literal(PROMPT_CONTEXT),
     )
     return common, prompting.KEYWORD_RETRIEVAL
 

@@ -96,7 +96,7 @@ from openai import OpenAI
 # reasoning too: raise it (--max-new-tokens) if answers come back empty.
 MAX_NEW_TOKENS = 256
 # Every prompt token is billed: an example budget, well inside any current model's window.
-CONTEXT_TOKENS = 8192
+CONTEXT_TOKENS = $context_tokens
 CHARS_PER_TOKEN = 4  # English text, roughly: the provider counts exactly and bills what it counts
 # OpenAI-compatible endpoints of other providers, for --base-url (their API key in --api-key-env),
 # from their "OpenAI SDK compatibility" (docs.anthropic.com) and "OpenAI compatibility"
