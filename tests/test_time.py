@@ -534,13 +534,20 @@ def test_a_plan_across_nodes_that_waits_on_the_links_says_so(run: Runner) -> Non
     notes = ok(run(*BASE, *args, "--gpus", "16")).json()["notes"]
     (note,) = [n for n in notes if "spans 2 nodes" in n]
     assert "the links between them set the pace" in note and "--gpus 8" in note
+    assert "HYBRID_SHARD" not in note  # ZeRO-2 gathers no weights in its passes
     assert not any("spans" in n for n in ok(run(*BASE, *args, "--gpus", "8")).json()["notes"])
     # Only the ways that apply: 70B does not fit one node, and packing already on is not advised.
     large = ok(run(*BASE, *args, "--gpus", "16", "--model", "llama-3.1-70b")).json()["notes"]
     (note,) = [n for n in large if "spans 2 nodes" in n]
     assert "--gpus 8" not in note and "past one node add little speed" not in note
+    assert "HYBRID_SHARD" not in note
     packed = ok(run(*BASE, *args, "--gpus", "16", "--packing")).json()["notes"]
     assert not any("--packing" in n for n in packed if "spans" in n)
+    # ZeRO-3 states that fit one node: hybrid sharding keeps the weight gathers inside it.
+    short = (*args[:6], "--seq-len", "1k", "--tokens-per-example", "512", *args[10:])
+    sharded = ok(run(*BASE, *short, "--gpus", "16", "--model", "qwen2.5-32b")).json()["notes"]
+    (note,) = [n for n in sharded if "spans 2 nodes" in n]
+    assert "HYBRID_SHARD" in note
 
 
 @pytest.mark.parametrize(

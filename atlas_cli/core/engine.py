@@ -18,6 +18,7 @@ from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.facts import Candidate, method_facts, plan_facts, profile_facts, stage_facts
 from atlas_cli.core.lengths import length_notes
 from atlas_cli.core.memory.estimate import MAX_PROMPT, ONLINE_SEQ_LEN, completion_length
+from atlas_cli.core.memory.parallel import resolved_sharding
 from atlas_cli.core.memory.search import Estimator, estimator, on_stack, with_strategy
 from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.plans import OFFLOADED, Plan, Recommendation, ToolRef, change_text, hours_text
@@ -418,6 +419,14 @@ def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
         "tight",
     )
     ways = [t("one node of {count} (--gpus {count})", count=GPUS_PER_NODE)] if fits_one_node else []
+    if fits_one_node and resolved_sharding(e.settings, e.memory_model) == "zero3":
+        # Each node holds a whole sharded copy: gathers stay on NVLink, gradients alone cross nodes.
+        ways.append(
+            t(
+                "hybrid sharding, which gathers weights within a node and sends only gradients between "
+                "nodes (FSDP's HYBRID_SHARD, DeepSpeed ZeRO++'s hpZ, arXiv 2306.10209; not timed here)"
+            )
+        )
     ways.append(t("a larger --batch-size") if profile.packing else t("--packing or a larger --batch-size"))
     if profile.priority != "cost":
         ways.append(t("--priority cost (the fewest GPUs that fit)"))
