@@ -77,7 +77,7 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
     def standard(m: str) -> tuple[float, ...]:
         plan = plans[m]
         # doublings of the CPU RAM an offloaded plan needs past HOST_RAM_STEP_GB (docs: engine.rank_key)
-        host = math.floor(math.log2(max(plan.host_gb or 0.0, HOST_RAM_STEP_GB) / HOST_RAM_STEP_GB))
+        host = math.floor(math.log2(max(plan.ram_gb or 0.0, HOST_RAM_STEP_GB) / HOST_RAM_STEP_GB))
         return (fit(m), OFFLOAD_ORDER[plan.offload], host, -raw[m], order[m])
 
     if not measured:

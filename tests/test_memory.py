@@ -1392,3 +1392,16 @@ def test_the_longest_sequence_past_the_model_s_positions_is_said(run: Runner) ->
     assert "positions GPT-2" in " ".join(result.stderr.split()) and "1,024" in result.stderr
     short = ok(run(*longest, "qlora", "--model", "llama-3.1-70b"))
     assert "positions" not in short.stderr  # 70B on 24 GB stays far inside its 131,072
+
+
+def test_a_plan_offloading_its_parameters_needs_the_checkpoint_in_ram() -> None:
+    """Llama-2-70B FSDP-QLoRA with CPU offload on 2 GPUs measured ~107 GB of CPU RAM (PEFT's
+    accelerate/fsdp.md); its offloaded states alone are ~57 GB, which the table showed, so a
+    64 GB machine read as enough (an expert's review)."""
+    profile = build_profile(
+        {"gpu": "rtx-3090", "gpus": "2", "model": "llama-2-70b", "data_kind": "demonstrations"}
+    )
+    rec = Engine(CATALOG).recommend(profile)
+    qlora = next(p for p in rec.plans if p.method == "qlora" and p.offload == "params")
+    assert qlora.host_gb is not None and qlora.host_gb < 80  # the offloaded states
+    assert qlora.ram_gb is not None and qlora.ram_gb >= 107

@@ -223,7 +223,7 @@ def rank_key(plan: Plan, raw: float, order: int) -> tuple[float, ...]:
     """Plans that fit first, then tight ones; those on the GPUs alone before those that offload,
     by the doublings of CPU RAM they need past HOST_RAM_STEP_GB (half the RAM ranks first; needs
     a few GB apart tie, and the score decides); then by score; ties keep the KB's order."""
-    host = int(math.log2(max(plan.host_gb or 0.0, HOST_RAM_STEP_GB) / HOST_RAM_STEP_GB))
+    host = int(math.log2(max(plan.ram_gb or 0.0, HOST_RAM_STEP_GB) / HOST_RAM_STEP_GB))
     return (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host, -raw, order)
 
 
@@ -468,7 +468,7 @@ def _offload_note(offloaded: list[Plan]) -> list[str]:
     head = t(
         "Nothing trains on the GPUs alone: the training plans below offload to CPU RAM (at least {gb:g} "
         "GB of it) and run several times slower.",
-        gb=min(p.host_gb or 0.0 for p in offloaded),
+        gb=min(p.ram_gb or 0.0 for p in offloaded),
     )
     listed = "; ".join(ways[same] for same in (True, False) if same in ways)
     return [" ".join([head, *([t("Without offload: {ways}.", ways=listed)] if ways else [])])]

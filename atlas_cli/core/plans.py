@@ -130,6 +130,19 @@ class Plan(NamedTuple):
         return None if self.estimate is None else self.estimate.host["offload_gb"]
 
     @property
+    def ram_gb(self) -> float | None:
+        """CPU RAM an offloading plan needs besides the GPUs': its offloaded states, and with the
+        parameters offloaded at least the 16-bit checkpoint, which loading holds in RAM before it
+        is sharded (Llama-2-70B FSDP-QLoRA with CPU offload on 2 GPUs: ~107 GB measured, PEFT's
+        accelerate/fsdp.md, where its offloaded states are ~57 GB)."""
+        e = self.estimate
+        if e is None or not e.host["offload_gb"]:
+            return None
+        if e.settings.offload == "params":
+            return max(e.host["offload_gb"], e.host["load_gb"])
+        return e.host["offload_gb"]
+
+    @property
     def label(self) -> str:
         """Name, variant and stages, as tables show a plan."""
         name = f"{self.name} — {translated(self.variant)}" if self.variant else self.name
@@ -251,7 +264,7 @@ class Plan(NamedTuple):
                     "Fits only with CPU offload of the {what}: it needs about {host:g} GB of CPU RAM, "
                     "and each step waits on the CPU and PCIe.",
                     what=t(OFFLOADED[self.offload]),
-                    host=self.host_gb,
+                    host=self.ram_gb,
                 )
             )
         if self.offload == "params":

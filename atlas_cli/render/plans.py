@@ -48,9 +48,9 @@ def ranking_grid(rec: Recommendation, top: int) -> Grid:
     )
     for rank, plan in enumerate(shown, start=1):
         memory = "—" if plan.memory_gb is None else t("{gb:.1f} GB", gb=plan.memory_gb)
-        if plan.memory_gb is not None and plan.host_gb:
+        if plan.memory_gb is not None and plan.ram_gb:
             # On the GPU it needs little; what it moves to the CPU is the other half of its need.
-            memory += " " + t("+{gb:.1f} GB RAM", gb=plan.host_gb)
+            memory += " " + t("+{gb:.1f} GB RAM", gb=plan.ram_gb)
         time, cost = _time_cells(plan)
         fit = FIT_LABELS[plan.fit]
         grid.rows.append([str(rank), _plan_label(plan), t(fit), memory, time, cost, f"{plan.score:.2f}"])
@@ -95,10 +95,11 @@ def _caption(plans: tuple[Plan, ...], priority: str) -> str:
         margin=round(FIT_MARGIN * 100),
         order=order,
     )
-    if any(p.host_gb for p in plans):
+    if any(p.ram_gb for p in plans):
         text += " " + t(
-            "+N GB RAM: the plan offloads to CPU memory (DeepSpeed) and needs that much RAM besides "
-            "the GPU's; its time counts the transfers."
+            "+N GB RAM: the plan offloads to CPU memory (DeepSpeed or FSDP) and needs that much RAM "
+            "besides the GPU's (with its parameters offloaded, at least the 16-bit checkpoint it loads); "
+            "its time counts the transfers."
         )
     sized = [
         assumptions_json(p.estimate) for p in plans if p.estimate is not None and p.kind != "no-training"
