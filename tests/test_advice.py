@@ -289,7 +289,12 @@ def test_advice_on_training_follows_the_top_plan(engine: Engine) -> None:
     assert not {"stop-when-held-out-stops-improving", "check-forgetting"} & ids
     sft = recommend(engine, gpu="rtx-4090", model_size="8b", goal="adapt", data_kind="demonstrations")
     assert sft.plans[0].kind != "no-training"
-    assert {"stop-when-held-out-stops-improving", "check-forgetting"} <= {a.id for a in sft.evaluation}
+    training = {"stop-when-held-out-stops-improving", "check-forgetting", "generation-judged-side-by-side"}
+    assert training <= {a.id for a in sft.evaluation}
+    # 50 examples: a few-shot prompt leads, and no "tuned model" is compared.
+    few = recommend(engine, gpu="rtx-4090", model="llama-3.1-8b", data_kind="demonstrations", examples="50")
+    assert few.plans[0].method == "icl"
+    assert not training & {a.id for a in few.evaluation}
 
 
 def test_explain_shows_ratings_pipeline_and_memory_with_sources(engine: Engine) -> None:

@@ -378,3 +378,20 @@ def test_a_kaggle_or_colab_t4_is_a_t4(run: Runner) -> None:
             ok(run("recommend", "--gpu", name, "--model", "qwen3-0.6b", "--json")).json()["profile"]["gpu"]
             == "t4"
         )
+
+
+def test_memory_typed_with_a_family_name_is_kept_and_checked(catalog: Catalog, run: Runner) -> None:
+    """ "macbook pro 36gb" then "1" sized the 128 GB chip; "1 36gb" on a list of NVIDIA cards was
+    dropped silently; "M3 Max 512GB" failed only after every question (a review)."""
+    answers, _ = interview(catalog, ["", "macbook pro 36gb", "1"] + [""] * 12)
+    assert answers["gpu"].startswith("apple-") and answers["vram"] == 36.0
+    answers, terminal = interview(catalog, ["", "geforce", "1 36gb", "1"] + [""] * 12)
+    assert "vram" not in answers
+    assert any("only Apple silicon's unified memory comes in several sizes" in line for line in terminal.said)
+    answers, terminal = interview(catalog, ["", "M3 Max 512GB", "m3 max 48gb"] + [""] * 12)
+    assert (answers["gpu"], answers["vram"]) == ("apple-m3-max", 48.0)
+    assert any("comes with at most 128 GiB" in line for line in terminal.said)
+    # On the command line --vram may repeat the memory --gpu names, not contradict it.
+    profile = ok(run("recommend", "--gpu", "m3 max 36gb", "--vram", "36", "--json")).json()["profile"]
+    assert profile["vram"] == 36.0
+    fails(run("recommend", "--gpu", "m3 max 36gb", "--vram", "48"), 2, "give the memory once")

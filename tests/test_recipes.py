@@ -2281,5 +2281,11 @@ def test_a_few_shot_plan_serves_a_prompt_that_holds_its_examples(run: Runner) ->
     assert served == {8192}
     icl = next(i for i, p in enumerate(plans, start=1) if p["method"] == "icl")
     assert "CONTEXT_TOKENS = 8192" in ok(run("recipe", *profile, "--plan", str(icl))).stdout
-    given = ok(run("recommend", *profile, "--seq-len", "4k", "--json")).json()["recommendations"]
-    assert {p["assumptions"]["seq_len"] for p in given if p["kind"] == "no-training"} == {4096}
+    # --seq-len is one training example's length: a prompt holds many, and a longer one whole.
+    for given, served in (("512", 8192), ("16k", 16384)):
+        plans = ok(run("recommend", *profile, "--seq-len", given, "--json")).json()["recommendations"]
+        assert {p["assumptions"]["seq_len"] for p in plans if p["kind"] == "no-training"} == {served}
+    rag = ok(
+        run("estimate", "--method", "rag", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--json")
+    ).json()
+    assert rag["assumptions"]["seq_len"] == 8192  # estimate sizes it as recommend does

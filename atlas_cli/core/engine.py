@@ -423,8 +423,9 @@ def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
         # Each node holds a whole sharded copy: gathers stay on NVLink, gradients alone cross nodes.
         ways.append(
             t(
-                "hybrid sharding, which gathers weights within a node and sends only gradients between "
-                "nodes (FSDP's HYBRID_SHARD, DeepSpeed ZeRO++'s hpZ, arXiv 2306.10209; not timed here)"
+                "hybrid sharding, which shards within a node and replicates across nodes, so that weights "
+                "are gathered over NVLink and only gradients cross nodes (FSDP's HYBRID_SHARD, DeepSpeed's "
+                "MiCS with mics_shard_size 8, arXiv 2205.00119; not timed here)"
             )
         )
     ways.append(t("a larger --batch-size") if profile.packing else t("--packing or a larger --batch-size"))
@@ -624,9 +625,6 @@ class MemoryKey(NamedTuple):
     fewest: bool  # plans may use fewer of the GPUs (--priority cost)
     # --max-hours / --budget-usd with --priority cost: a plan uses fewer GPUs only within them
     limits: TimeInputs | None = None
-    # --seq-len as given: a no-training plan serves a prompt of many examples or passages, not one
-    # labelled example's short length (None: PROMPT_CONTEXT within the model's window)
-    prompt_len: int | None = None
 
 
 Stages = dict[str, tuple[EstimateSettings, list[str]]]
@@ -918,7 +916,7 @@ class Engine:
                 info,
                 hardware,
                 objective=self.catalog.objectives[o],
-                seq_len=key.prompt_len if o == SERVING.id else key.seq_len,
+                seq_len=key.seq_len,
                 batch_size=key.batch_size,
                 stack=key.stack,
                 vllm=key.vllm,
@@ -998,7 +996,6 @@ class Engine:
             profile.lora_experts,
             fewest=profile.priority == "cost",
             limits=inputs if profile.priority == "cost" and inputs.limited else None,
-            prompt_len=profile.seq_len,
         )
         estimates, memory_facts = self._memory_view(resolved, key)
         facts.update(memory_facts)

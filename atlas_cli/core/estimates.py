@@ -12,6 +12,11 @@ if TYPE_CHECKING:
 
 Fit = Literal["yes", "tight", "no"]
 
+# A few-shot or retrieval prompt (no-training plans): served and written at 8,192 tokens at least
+# (resolve.served_seq_len), room for a few dozen short examples or several passages; at 2,048 the
+# few-shot script held three 512-token examples (an expert's review).
+PROMPT_CONTEXT = 8192
+
 
 class EstimateSettings(NamedTuple):
     objective: Objective  # the stage sized (Catalog.objectives; SERVING for no-training methods)
@@ -36,6 +41,9 @@ class EstimateSettings(NamedTuple):
     sequence_parallel: int = 1
     # Soft prompt length (prompt, prefix and p-tuning): the method's num_virtual_tokens in the KB.
     virtual_tokens: int = 20
+    # The prompt a no-training plan serves (few-shot examples or retrieved passages): what the
+    # serving estimate sizes instead of seq_len (resolve.served_seq_len).
+    prompt_len: int = PROMPT_CONTEXT
     # A memory-efficient kernel (SDPA, FlashAttention, flex) runs the attention. False: a family
     # without an SDPA kernel (Shape.eager_heads) runs transformers' eager attention, s x s per head.
     attention_kernel: bool = True

@@ -25,7 +25,7 @@ from atlas_cli.core.profile import (
     parse_value,
     parse_vram,
 )
-from atlas_cli.core.resolve import chip_and_memory, unified_memory
+from atlas_cli.core.resolve import check_chip_memory, chip_and_memory, name_and_memory, unified_memory
 from atlas_cli.core.shell import plain_decimal, shell_word
 from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, t
@@ -285,7 +285,7 @@ class Interview:
     def _parse_gpu(self, text: str) -> Answers:
         """A GPU by name, or its memory. A guess is never taken on Enter: a wrong GPU silently
         changes every plan, so a bare number and a near name are both confirmed."""
-        with contextlib.suppress(UsageError):
+        with contextlib.suppress(UnknownName):
             return self._parse_gpu_name(text)
         memory = gpu_memory(text)
         if memory is not None:
@@ -307,9 +307,11 @@ class Interview:
             )
         if is_laptop_gpu(text):
             raise UsageError(t(LAPTOP_GPU, query=text, instead=t(LAPTOP_MEMORY_ANSWER)))
-        guesses = self.catalog.gpu_guesses(text, MAX_GPU_GUESSES)
+        # "macbook pro 36gb": the memory typed with a family name is kept for the chip picked.
+        name, typed = name_and_memory(text) or (text, None)
+        guesses = self.catalog.gpu_guesses(name, MAX_GPU_GUESSES)
         if guesses:
-            return self._pick_gpu(text, guesses)
+            return self._pick_gpu(name, guesses, typed)
         raise UsageError(
             t(
                 "unknown GPU '{text}': type its model (e.g. 3090, A100 80GB, M3 Max), its memory "
@@ -322,10 +324,10 @@ class Interview:
         """A GPU the catalog names, with the memory typed after an Apple chip ("M3 Max 36GB")."""
         if means_no_gpu(text):
             return {"gpu": "none"}
-        gpu, vram = chip_and_memory(self.catalog, text, None)
+        gpu, vram = chip_and_memory(self.catalog, text, None, "GPU memory")
         return {"gpu": gpu.id} if vram is None else {"gpu": gpu.id, "vram": vram}
 
-    def _pick_gpu(self, text: str, guesses: list[Gpu]) -> Answers:
+    def _pick_gpu(self, text: str, guesses: list[Gpu], typed: str | None = None) -> Answers:
         self.terminal.say(
             "  " + t("ft-atlas does not know a GPU called '{text}'. Is it one of these?", text=text)
         )
@@ -335,19 +337,23 @@ class Interview:
         macs = all(unified_memory(g) for g in guesses)
         prompt = (
             N_("Its number (1-{count}) and its memory, such as 1 36gb [Enter: none of these]: ")
-            if macs
+            if macs and typed is None
             else N_("Its number (1-{count}), or its memory such as 24gb [Enter: none of these]: ")
         )
         reply = self.terminal.ask("  " + t(prompt, count=len(guesses))).strip()
         choice, _, rest = reply.partition(" ")
         if choice.isdigit() and 1 <= int(choice) <= len(guesses):
             chosen = guesses[int(choice) - 1]
-            memory = gpu_memory(rest) if rest else None
-            if memory is None or not unified_memory(chosen):
+            memory = rest.strip() or (typed if unified_memory(chosen) else None)
+            if memory is None:
                 return {"gpu": chosen.id}
-            return {"gpu": chosen.id, "vram": parse_vram(memory, "GPU memory")}
+            return {
+                "gpu": chosen.id,
+                "vram": check_chip_memory(chosen, parse_vram(memory, "GPU memory"), "GPU memory"),
+            }
         memory = gpu_memory(reply)
         if memory is not None and macs:
+            vram = check_chip_memory(guesses[0], parse_vram(memory, "GPU memory"), "GPU memory")
             self.terminal.say(
                 "  "
                 + t(
@@ -356,11 +362,11 @@ class Interview:
                     gb=memory,
                 )
             )
-            return {"gpu": guesses[0].id, "vram": parse_vram(memory, "GPU memory")}
+            return {"gpu": guesses[0].id, "vram": vram}
         if memory is not None:
             return {"vram": parse_vram(memory, "GPU memory")}
         if reply:  # a GPU's name typed here instead (e.g. 3090, none)
-            with contextlib.suppress(UsageError):
+            with contextlib.suppress(UnknownName):
                 return self._parse_gpu_name(reply)
         raise UsageError(
             t("no GPU chosen: type its model (e.g. 4090, M3 Max), its memory (e.g. 24gb), or none")

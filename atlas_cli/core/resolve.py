@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Final, Literal, NamedTuple
 
-from atlas_cli.core.estimates import Estimate, EstimateSettings
+from atlas_cli.core.estimates import PROMPT_CONTEXT, Estimate, EstimateSettings
 from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
 from atlas_cli.core.memory.activations import EAGER_STACKS
-from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN, PROMPT_CONTEXT, served_by_vllm
+from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN, served_by_vllm
 from atlas_cli.core.memory.parallel import loads_whole_base, resolved_sharding
 from atlas_cli.core.memory.states import frozen_base_bytes
 from atlas_cli.core.models import SourceKind, find_model
@@ -17,9 +17,9 @@ from atlas_cli.core.profile import Profile, parse_vram
 from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
 from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, PCIE_X16_GBS, Device
 from atlas_cli.core.throughput.timing import Rate
-from atlas_cli.errors import UsageError
+from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, t
-from atlas_cli.kb.catalog import SERVING, Catalog, Objective
+from atlas_cli.kb.catalog import Catalog, Objective
 from atlas_cli.kb.schema import Gpu, LlmModel
 from atlas_cli.kb.vocabulary import (
     GB_WORDS,
@@ -166,24 +166,8 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
     if gpu is not None:
         g, vram = chip_and_memory(catalog, gpu, vram)
         unified = unified_memory(g)
-        if vram is not None and not unified:
-            raise UsageError(
-                t(
-                    "--gpu and --vram: only Apple silicon's unified memory comes in several sizes; {name} "
-                    "has {gib:g} GiB, so give one of the two",
-                    name=g.name,
-                    gib=g.memory_gib,
-                )
-            )
-        if vram is not None and vram > g.memory_gib:
-            raise UsageError(
-                t(
-                    "--vram {gb:g}: {name} comes with at most {gib:g} GiB",
-                    gb=vram,
-                    name=g.name,
-                    gib=g.memory_gib,
-                )
-            )
+        if vram is not None:
+            check_chip_memory(g, vram, "--gpu and --vram")
         # Fit is checked against what the driver reports a program can use (data/gpus.yaml).
         memory = g.memory_gib if vram is None else vram
         usable_gib = g.usable_gib if vram is None else vram * metal_share(catalog, vram)
@@ -230,23 +214,64 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
 _NAME_AND_MEMORY: Final = re.compile(rf"^(.*?)[\s_-]*([0-9]+(?:[.,][0-9]+)?\s*{GB_WORDS})\s*$", re.IGNORECASE)
 
 
-def chip_and_memory(catalog: Catalog, gpu: str, vram: float | None) -> tuple[Gpu, float | None]:
+def name_and_memory(text: str) -> tuple[str, str] | None:
+    """("M3 Max", "36GB") for "M3 Max 36GB"; None when no memory follows a name."""
+    match = _NAME_AND_MEMORY.match(text)
+    return None if match is None or not match.group(1) else (match.group(1), match.group(2))
+
+
+def check_chip_memory(chip: Gpu, gb: float, flag: str) -> float:
+    """`gb` of memory given for `chip`: only an Apple chip's unified memory comes in several
+    sizes, and never more than the chip is sold with."""
+    if not unified_memory(chip):
+        raise UsageError(
+            t(
+                "{flag}: only Apple silicon's unified memory comes in several sizes; {name} has {gib:g} GiB",
+                flag=flag,
+                name=chip.name,
+                gib=chip.memory_gib,
+            )
+        )
+    if gb > chip.memory_gib:
+        raise UsageError(
+            t(
+                "{flag}: {gb:g} GB, but {name} comes with at most {gib:g} GiB",
+                flag=flag,
+                gb=gb,
+                name=chip.name,
+                gib=chip.memory_gib,
+            )
+        )
+    return gb
+
+
+def chip_and_memory(
+    catalog: Catalog, gpu: str, vram: float | None, flag: str = "--gpu"
+) -> tuple[Gpu, float | None]:
     """The GPU a --gpu value names, and the memory chosen for it: an Apple chip comes with
-    several sizes, so "M3 Max 36GB" is read as --gpu apple-m3-max --vram 36 (any other name keeps
-    the catalog's own answer, and its error)."""
+    several sizes, so "M3 Max 36GB" is read as --gpu apple-m3-max --vram 36, and --vram may
+    repeat it (any other name keeps the catalog's own answer, and its error)."""
     try:
         return catalog.gpu(gpu), vram
-    except UsageError:
-        match = _NAME_AND_MEMORY.match(gpu)
-        if vram is not None or match is None or not match.group(1):
-            raise
+    except UnknownName:
+        split = name_and_memory(gpu)
         try:
-            chip = catalog.gpu(match.group(1))
-        except UsageError:
+            chip = None if split is None else catalog.gpu(split[0])
+        except UnknownName:
             chip = None
-        if chip is None or not unified_memory(chip):
+        if split is None or chip is None or not unified_memory(chip):
             raise
-    return chip, parse_vram(match.group(2), "--gpu")
+    memory = check_chip_memory(chip, parse_vram(split[1], flag), flag)
+    if vram is not None and vram != memory:
+        raise UsageError(
+            t(
+                "--gpu '{gpu}' says {memory:g} GB and --vram {vram:g}: give the memory once",
+                gpu=gpu,
+                memory=memory,
+                vram=vram,
+            )
+        )
+    return chip, memory
 
 
 # Up to this much unified memory Metal lets the GPU use two thirds of it by default
@@ -447,19 +472,25 @@ def idle_options(profile: Profile, shape: Shape | None, stages: tuple[Objective,
     (an online stage that cannot use vLLM says so itself: _sampling_warnings)."""
     idle = []
     if profile.vllm and not any(o.online for o in stages):
-        idle.append(t("--vllm: nothing here samples completions (GRPO, RLOO and PPO do): ignored"))
+        idle.append(t("--vllm: nothing here samples completions with vLLM (GRPO and RLOO do): ignored"))
     if profile.lora_experts and shape is not None and not shape.is_moe:
         idle.append(t("--lora-experts: this model has no routed experts (a dense model): ignored"))
     return idle
 
 
 def usual_seq_len(info: ModelInfo, objective: Objective) -> int:
-    """Online objectives: TRL's prompt and completion (512 + 512); serving a prompt (no-training
-    plans): PROMPT_CONTEXT within the model's window; else the model's usual length."""
+    """Online objectives: TRL's prompt and completion (512 + 512); else the model's usual length."""
     usual = default_seq_len(info.sized, info.context_length)
-    if objective.id == SERVING.id and info.sized.architecture == "decoder":
-        return min(PROMPT_CONTEXT, info.context_length or PROMPT_CONTEXT)
     return min(usual, ONLINE_SEQ_LEN) if objective.online else usual
+
+
+def served_seq_len(info: ModelInfo, seq_len: int) -> int:
+    """The prompt a no-training plan serves: at least PROMPT_CONTEXT, room for a few dozen short
+    examples or several passages (--seq-len is one training example's length, which a few-shot
+    prompt holds many of), within the model's window; an encoder's own length."""
+    if info.sized.architecture != "decoder":
+        return seq_len
+    return min(max(seq_len, PROMPT_CONTEXT), info.context_length or PROMPT_CONTEXT)
 
 
 def settings_for(
@@ -501,9 +532,11 @@ def settings_for(
             )
         )
         batch_size = least
+    length = seq_len if seq_len is not None else usual_seq_len(info, objective)
     settings = EstimateSettings(
         objective=objective,
-        seq_len=seq_len if seq_len is not None else usual_seq_len(info, objective),
+        seq_len=length,
+        prompt_len=served_seq_len(info, length),
         batch_size=batch_size,
         precision=chosen,
         optimizer=optimizer,

@@ -48,10 +48,6 @@ EXPERT_ADAPTER_MODELS = frozenset({"lora", "qlora"})  # LoRA on fused expert wei
 # TRL GRPOConfig / RLOOConfig's max_completion_length of 512 after a 512-token prompt.
 MAX_PROMPT = 512
 ONLINE_SEQ_LEN = 1024
-# A few-shot or retrieval prompt (no-training plans): served and written at 8,192 tokens unless
-# --seq-len says otherwise, room for a few dozen short examples or several passages; at 2,048 the
-# few-shot script held three 512-token examples (an expert's review).
-PROMPT_CONTEXT = 8192
 VLLM_SHARE = 0.3  # TRL's vllm_gpu_memory_utilization for a colocated vLLM engine
 UNSLOTH_LOSS_FLOOR = 0.5e9  # the least Unsloth's chunked loss takes (small chunks, their gradient)
 DORA_OUTPUT_BYTES = 4  # DoRA keeps each adapted layer's output (fp32) to rescale it
@@ -362,8 +358,10 @@ def _host(
 
 
 def _serving(method_id: str, shape: Shape, s: EstimateSettings) -> Estimate:
-    """Serving the model for RAG / ICL: 16-bit weights, the KV cache of the context, the prefill's
-    activations and ~20 % extra (sharded across GPUs by tensor parallelism)."""
+    """Serving the model for RAG / ICL: 16-bit weights, the KV cache of the prompt, the prefill's
+    activations and ~20 % extra (sharded across GPUs by tensor parallelism). The estimate says the
+    prompt's length as its seq_len (what the recipe's CONTEXT_TOKENS fills)."""
+    s = s._replace(seq_len=s.prompt_len)
     tokens = float(s.seq_len * s.batch_size)
     weights = shape.params * weight_bytes(s.precision) / s.gpus
     cache = kv_cache_bytes(shape, tokens) + layer_bytes_per_token(shape, "hf") * tokens

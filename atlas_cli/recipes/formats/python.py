@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from string import Template
 
-from atlas_cli.core.memory.estimate import MAX_PROMPT, PROMPT_CONTEXT
+from atlas_cli.core.estimates import PROMPT_CONTEXT
+from atlas_cli.core.memory.estimate import MAX_PROMPT
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shell import shell_word
 from atlas_cli.core.throughput.plans import EMBEDDER
