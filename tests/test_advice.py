@@ -643,3 +643,16 @@ def test_large_reasoning_sft_prefers_full_fine_tuning_where_it_fits(engine: Engi
     assert large.plans[0].method == "full-ft"
     assert "large-reasoning-sft-full-ft" in {r.id for r in large.plans[0].fired}
     assert recommend(engine, gpu="rtx-4090", **profile).plans[0].method != "full-ft"
+
+
+def test_gemma_3_trains_in_fp32_where_fp16_overflows(run: Runner) -> None:
+    """On a T4 the top plan for Gemma 3 was fp16 LoRA beside the tool's own warning that fp16
+    turns its losses to NaN (an expert's review): it is sized and written in fp32 there."""
+    profile = ("--gpu", "t4", "--model", "gemma-3-4b-it", "--data-kind", "demonstrations", "--examples", "3k")
+    best = ok(run("recommend", *profile, "--json")).json()["recommendations"][0]
+    assert best["assumptions"]["precision"] == "fp32"
+    assert "PRECISION = 'fp32'" in ok(run("recipe", *profile)).stdout
+    unsloth = ok(run("recommend", *profile, "--stack", "unsloth", "--json")).json()["recommendations"][0]
+    assert unsloth["assumptions"]["precision"] == "fp16"  # Unsloth patches the overflow itself
+    qwen = ok(run("recommend", "--gpu", "t4", "--model", "qwen2.5-1.5b", "--json")).json()
+    assert qwen["recommendations"][0]["assumptions"]["precision"] == "fp16"

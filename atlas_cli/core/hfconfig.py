@@ -30,6 +30,7 @@ Config = Mapping[str, Any]
 # Families whose attention transformers runs without SDPA (_supports_sdpa False: gpt-oss's learned
 # attention sinks, Gemma 2's soft-capping): the default attn_implementation is then "eager".
 EAGER_ATTENTION_TYPES = frozenset({"gpt_oss", "gemma2"})
+FP16_OVERFLOW_TYPES = frozenset({"gemma3", "gemma3_text"})  # kb.schema.LlmModel.fp16_overflows
 BiasScope = Literal["all-linear", "qkv", "attention"]
 
 # --- defaults of the transformers configuration classes ---------------------------------------
@@ -378,6 +379,7 @@ def _decoder(r: _Reader, model_type: str, known: bool, warnings: list[str]) -> d
         "moe": moe,
         "latent_attention": _latent_attention(r),
         "eager_attention": model_type in EAGER_ATTENTION_TYPES,
+        "fp16_overflows": model_type in FP16_OVERFLOW_TYPES,
         "attention_softcapping": r.given("attn_logit_softcapping") is not None,
         "logit_softcapping": r.given("final_logit_softcapping") is not None,
         "context_length": r.optional("max_position_embeddings"),

@@ -363,10 +363,13 @@ def resolve_model(
     return ModelInfo(None, bare.name, shape_of(bare), describe(bare), "bare size", bare.source, spec=bare)
 
 
-def choose_precision(requested: str | None, hardware: Hardware) -> tuple[str, str | None]:
-    """bf16 where the GPU supports it, else fp16 (V100/T4 have no bf16), with a warning."""
+def choose_precision(
+    requested: str | None, hardware: Hardware, fp16_overflows: bool = False
+) -> tuple[str, str | None]:
+    """bf16 where the GPU supports it, else fp16 (V100/T4 have no bf16), with a warning; fp32 for
+    a model whose activations overflow fp16 (Gemma 3) on such a GPU."""
     if requested is None:
-        return ("bf16", None) if hardware.bf16 else ("fp16", None)
+        return ("bf16", None) if hardware.bf16 else ("fp32" if fp16_overflows else "fp16", None)
     if PRECISIONS[requested].needs_bf16 and not hardware.bf16:
         return "fp16", t(
             "{precision} is not supported on this GPU (needs Ampere or newer); using fp16",
@@ -513,7 +516,8 @@ def settings_for(
 ) -> tuple[EstimateSettings, list[str]]:
     """Fill every unset option with the documented default; return settings and warnings. The
     multi-GPU strategy is chosen later (memory.search.with_strategy), or given with `sharding`."""
-    chosen, warning = choose_precision(precision, hardware)
+    # Unsloth keeps Gemma 3's overflowing activations out of fp16 itself (unsloth.ai/blog/gemma3).
+    chosen, warning = choose_precision(precision, hardware, info.sized.fp16_overflows and stack != "unsloth")
     warnings = [warning] if warning else []
     if quant_bits is None:
         # A checkpoint stored by bitsandbytes in 8 bits loads as it is stored: QLoRA's base is 8-bit.

@@ -66,6 +66,7 @@ class Shape:
     tower_params: float = 0.0  # a vision tower and projector: loaded with the model, never trained
     eager_heads: int = 0  # query heads whose s x s attention matrix exists (eager attention)
     attention_softcapping: bool = False  # kb.schema.LlmModel's
+    fp16_overflows: bool = False  # kb.schema.LlmModel's: trains in fp32 without bf16
     logit_softcapping: bool = False
     heads: int = 0  # query heads (0: unknown): Ulysses and vLLM's tensor parallelism split them
     kv_heads: int = 0  # key/value heads (0: unknown)
@@ -251,6 +252,7 @@ def shape_of(model: LlmModel) -> Shape:
         tower_params=(model.vision_params_b or 0.0) * 1e9,
         eager_heads=model.attention_heads if model.eager_attention else 0,
         attention_softcapping=model.attention_softcapping,
+        fp16_overflows=model.fp16_overflows,
         logit_softcapping=model.logit_softcapping,
         heads=model.attention_heads,
         kv_heads=model.kv_heads,

@@ -685,6 +685,12 @@ class LlmModel(Strict):
         "gpt-oss's attention sinks, Gemma 2's soft-capping), so by default it runs eagerly, with an "
         "s x s matrix per head",
     )
+    fp16_overflows: bool = Field(
+        default=False,
+        description="its activations exceed fp16's range (Gemma 3: 'when using float16 mixed precision, "
+        "gradients and activations become infinity', unsloth.ai/blog/gemma3): on a GPU without bf16 it "
+        "trains in fp32",
+    )
     attention_softcapping: bool = Field(
         default=False,
         description="tanh soft-capping of the attention scores (Gemma 2's attn_logit_softcapping): "

@@ -542,7 +542,10 @@ def _estimate_settings(recipe: Recipe) -> None:
         recipe.set("seq_len", Setting(1024, "no memory estimate: TRL SFTConfig's default max_length 1024"))
         return
     s = estimate.settings
-    why = "bf16 on Ampere or newer; fp16 on GPUs without bf16 (V100, T4)"
+    why = (
+        "bf16 on Ampere or newer; fp16 on GPUs without bf16 (V100, T4), fp32 there for Gemma 3, which "
+        "overflows fp16"
+    )
     recipe.set("precision", Setting(s.precision, f"the plan's memory estimate ({why})"))
     recipe.set("gradient_checkpointing", Setting(s.gradient_checkpointing, "the plan's memory estimate"))
     recipe.set("seq_len", Setting(s.seq_len, "the plan's memory estimate (sequence length it assumed)"))

@@ -563,7 +563,7 @@ def _constants(recipe: Recipe) -> str:
         f"NEEDS_CUDA = {literal(recipe.memory_model == 'qlora')}  # bitsandbytes' 4-bit kernels",
         f"SHARDED = {literal(recipe.sharding == 'zero3')}  # ZeRO-3: the 4-bit weights are sharded",
         f"PRECISION = {literal(recipe.value('precision'))}"
-        "  # bf16 where the GPU has it (NVIDIA Ampere or newer); fp16 otherwise",
+        "  # bf16 where the GPU has it (NVIDIA Ampere or newer); fp16 otherwise (fp32 for Gemma 3)",
         f"GRADIENT_CHECKPOINTING = {literal(recipe.value('gradient_checkpointing'))}",
         f"BATCH_SIZE = {literal(per_stage['batch'])}  # per device, sized to the memory estimate",
         f"GRAD_ACCUM = {literal(per_stage['grad_accum'])}  # x BATCH_SIZE x GPUs: sequences per step",
