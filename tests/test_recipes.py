@@ -2289,3 +2289,33 @@ def test_a_few_shot_plan_serves_a_prompt_that_holds_its_examples(run: Runner) ->
         run("estimate", "--method", "rag", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--json")
     ).json()
     assert rag["assumptions"]["seq_len"] == 8192  # estimate sizes it as recommend does
+
+
+def test_sft_on_the_chosen_answers_has_a_data_path(run: Runner, tmp_path: Path) -> None:
+    """SFT then DPO without demonstrations trains the SFT stage on the chosen answers, as the plan
+    says, but the recipe asked for an sft.jsonl it never explained (an expert's review)."""
+    profile = (
+        "--gpu",
+        "rtx-4090",
+        "--model",
+        "llama-3.1-8b",
+        "--goal",
+        "align",
+        "--data-kind",
+        "preferences",
+    )
+    script = ok(run("recipe", *profile)).stdout
+    command = script[script.index("  python -c") : script.index("> sft.jsonl") + len("> sft.jsonl")]
+    (tmp_path / "dpo.jsonl").write_text('{"prompt": "Q", "chosen": " A", "rejected": " B"}\n')
+    subprocess.run(["bash", "-c", command.replace("python", sys.executable, 1)], cwd=tmp_path, check=True)
+    assert json.loads((tmp_path / "sft.jsonl").read_text()) == {"prompt": "Q", "completion": " A"}
+    assert "No demonstrations?" not in ok(run("recipe", *profile, "--sft-data", "yes")).stdout
+    # The YAML trainers read the chosen answers from the pairs' own file.
+    factory = ok(run("recipe", *profile, "--trainer", "llamafactory")).stdout
+    assert (
+        '"ft_atlas_sft": {"file_name": "dpo.jsonl", "columns": {"prompt": "prompt", "response": "chosen"}}'
+        in factory
+    )
+    sft_stage = next(yaml.safe_load_all(ok(run("recipe", *profile, "--trainer", "axolotl")).stdout))
+    assert sft_stage["datasets"][0]["path"] == "dpo.jsonl"
+    assert sft_stage["datasets"][0]["type"]["field_output"] == "chosen"

@@ -208,6 +208,12 @@ class Recipe:
         return self.profile.get("model_variant") == "instruct"
 
     @property
+    def sft_on_chosen(self) -> bool:
+        """SFT then DPO without demonstrations (--sft-data not yes): the SFT stage trains on the
+        preference pairs' chosen answers, as the DPO paper does when no SFT model exists."""
+        return self.stages[:2] == ("sft", "dpo") and self.profile.get("sft_data") != "yes"
+
+    @property
     def weights_dtype(self) -> WeightsDtype | None:
         """How the checkpoint stores its weights (None: no model spec, e.g. a bare size)."""
         return None if self.model is None else self.model.weights_dtype

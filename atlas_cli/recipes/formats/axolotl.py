@@ -102,13 +102,14 @@ def _ax_dataset(recipe: Recipe, stage: str) -> dict[str, Any]:
             "train_on_eos": "turn",
         }
     if stage == "sft":
+        chosen = recipe.sft_on_chosen  # no demonstrations: the pairs' chosen answers
         kind: Any = {
             "field_instruction": "prompt",
-            "field_output": "completion",
+            "field_output": "chosen" if chosen else "completion",
             "format": "{instruction}",
             "no_input_format": "{instruction}",
         }
-        return {"path": "sft.jsonl", "type": kind}
+        return {"path": "dpo.jsonl" if chosen else "sft.jsonl", "type": kind}
     if stage == "continued-pretraining":
         return {"path": "text.jsonl", "type": "completion", "field": "text"}
     if stage in ("dpo", "simpo") and recipe.post_trained:

@@ -95,6 +95,8 @@ LF_CONVERSATIONS = {
         "system_tag": "system",
     },
 }
+# SFT on the preference pairs' chosen answers (no demonstrations): the pairs' own file.
+LF_CHOSEN = {"file_name": "dpo.jsonl", "columns": {"prompt": "prompt", "response": "chosen"}}
 LF_DATASETS = {
     "sft": {"file_name": "sft.jsonl", "columns": {"prompt": "prompt", "response": "completion"}},
     "pt": {"file_name": "text.jsonl", "columns": {"prompt": "text"}},
@@ -308,7 +310,8 @@ def render(recipe: Recipe, main: str) -> Rendered:
         lf_stage = LF_STAGE[stage]
         output = f"saves/ft-atlas/{stage}"
         conversations = stage == "sft" and recipe.post_trained
-        info = {f"ft_atlas_{lf_stage}": LF_CONVERSATIONS if conversations else LF_DATASETS[lf_stage]}
+        dataset = LF_CHOSEN if stage == "sft" and recipe.sft_on_chosen else LF_DATASETS[lf_stage]
+        info = {f"ft_atlas_{lf_stage}": LF_CONVERSATIONS if conversations else dataset}
         body = "".join(
             [
                 f"# data/dataset_info.json must hold: {json.dumps(info)}\n",

@@ -290,6 +290,12 @@ DATA_FORMATS = {
     {"text": "The battery died after a day.", "label": "negative"}""",
 }
 DATA_FORMATS["rloo"] = DATA_FORMATS["grpo"]
+# Without demonstrations, the SFT stage trains on the preference pairs' chosen answers (the DPO
+# paper's way when no SFT model exists): the pairs' file gives the SFT file.
+CHOSEN_AS_SFT = """\
+No demonstrations? Train the SFT stage on the chosen answers of the pairs:
+  python -c "import json; [print(json.dumps({'prompt': r['prompt'], 'completion': r['chosen']})) \\
+    for r in map(json.loads, open('dpo.jsonl'))]" > sft.jsonl"""
 CLASSIFIER_HEADS = ("classifier", "score", "pooler", "pre_classifier")
 DATA_FILES = {
     "sft": "sft.jsonl",
@@ -327,6 +333,8 @@ def _training_doc(recipe: Recipe) -> str:
             f"--{_option(s, i == 0).replace('_', '-')} ({s}), JSON Lines:\n{DATA_FORMATS[s]}"
             for i, s in enumerate(recipe.stages)
         ]
+        if recipe.sft_on_chosen:
+            parts.append(CHOSEN_AS_SFT)
     saved = "adapter" if recipe.family not in ("weights",) else "weights"
     outro = f"Each stage saves its {saved} and train_results.json to --output-dir/<stage>."
     return (
