@@ -656,3 +656,16 @@ def test_gemma_3_trains_in_fp32_where_fp16_overflows(run: Runner) -> None:
     assert unsloth["assumptions"]["precision"] == "fp16"  # Unsloth patches the overflow itself
     qwen = ok(run("recommend", "--gpu", "t4", "--model", "qwen2.5-1.5b", "--json")).json()
     assert qwen["recommendations"][0]["assumptions"]["precision"] == "fp16"
+
+
+def test_a_very_large_sft_set_prefers_full_fine_tuning_where_it_fits(engine: Engine) -> None:
+    """1.5M chat demonstrations on 8 H100s ranked LoRA first though full fine-tuning fit at half
+    the memory (an expert's review): sets this large are trained whole (Zephyr, Tulu 3)."""
+    profile = {"model": "llama-3.1-8b", "goal": "chat", "data_kind": "demonstrations", "examples": "1.5m"}
+    large = recommend(engine, gpu="h100-80gb", gpus="8", **profile)
+    assert large.plans[0].method == "full-ft"
+    assert "large-sft-full-ft" in {r.id for r in large.plans[0].fired}
+    assert (
+        recommend(engine, gpu="h100-80gb", gpus="8", **{**profile, "examples": "20k"}).plans[0].method
+        == "lora"
+    )
