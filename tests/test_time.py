@@ -959,7 +959,8 @@ def test_a_better_plan_just_over_the_budget_says_how_it_would_fit(run: Runner) -
     args += ("--seq-len", "4k", "--examples", "200k", "--tokens-per-example", "1200", "--json")
     notes = ok(run("recommend", *args, "--budget-usd", "100")).json()["notes"]
     note = next(n for n in notes if "scores above every training plan within --max-hours/--budget-usd" in n)
-    assert note.startswith("LoRA ") and "or 2 epoch(s) instead of 3" in note
+    # 200k demonstrations: full fine-tuning scores highest (large-sft-full-ft), and is over budget.
+    assert note.startswith("Full fine-tuning ") and "or 2 epoch(s) instead of 3" in note
     generous = ok(run("recommend", *args, "--budget-usd", "1000")).json()["notes"]
     assert not any("scores above every plan" in n for n in generous)
 
