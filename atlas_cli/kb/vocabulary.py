@@ -125,7 +125,8 @@ class OptimizerInfo(NamedTuple):
 
 # EleutherAI "Transformer Math 101": AdamW 8 (two fp32 moments), 8-bit AdamW 2, SGD with momentum 4.
 OPTIMIZERS: Final[dict[str, OptimizerInfo]] = {
-    "adamw": OptimizerInfo(8.0, "adamw_torch", "AdamW"),
+    # The fused kernel: transformers' default from torch 2.8, and what the time model assumes.
+    "adamw": OptimizerInfo(8.0, "adamw_torch_fused", "AdamW"),
     "adamw-8bit": OptimizerInfo(
         2.0, "adamw_bnb_8bit", "8-bit AdamW", full_precision_states=False, bitsandbytes=True
     ),

@@ -561,9 +561,7 @@ def _estimate_settings(recipe: Recipe) -> None:
 
 # Optimizer names of transformers' TrainingArguments -> the estimator's optimizer they use.
 ESTIMATOR_OPTIMIZER = {info.transformers_name: key for key, info in OPTIMIZERS.items()}
-ESTIMATOR_OPTIMIZER.update(
-    {"adamw_torch_fused": "adamw", "adamw_8bit": "adamw-8bit", "galore_adamw": "adamw"}
-)
+ESTIMATOR_OPTIMIZER.update({"adamw_torch": "adamw", "adamw_8bit": "adamw-8bit", "galore_adamw": "adamw"})
 ESTIMATOR_OPTIMIZER["galore_adamw_8bit"] = "adamw-8bit"
 
 
