@@ -532,6 +532,9 @@ MEASURED_OVER_PEAK = 1.5  # the most a measured matmul rate may exceed the print
 
 # Lower bounds are physical (1 GB/s, 0.1 TFLOPS, a quarter GiB): a valid KB must not make the
 # time model divide by 1e-300 (an overflow a maintainer's review found).
+Tflops = Annotated[float, Field(ge=0.1, le=1_000_000)]
+
+
 class Gpu(Strict):
     id: Id
     name: str = Field(pattern=r"\S")  # shown in every table: not empty, not blank
@@ -551,10 +554,8 @@ class Gpu(Strict):
     architecture: str
     memory_bandwidth_gbs: float | None = Field(default=None, ge=1, le=100_000, description="peak, GB/s")
     interconnect: Interconnect | None = None
-    tflops_bf16: float | None = Field(
+    tflops_bf16: Tflops | None = Field(
         default=None,
-        ge=0.1,
-        le=1_000_000,
         description="Peak dense 16-bit tensor TFLOPS with FP32 accumulate (what training runs at; fp16 "
         "on GPUs without bf16); null where the vendor publishes none (Apple: see notes)",
     )
@@ -564,18 +565,14 @@ class Gpu(Strict):
         "derived: scaled from a same-architecture vendor figure by tensor cores x clock; "
         "secondary: a reputable third party",
     )
-    tflops_bf16_measured: float | None = Field(
+    tflops_bf16_measured: Tflops | None = Field(
         default=None,
-        ge=0.1,
-        le=1_000_000,
         description="The largest dense bf16 matmul rate measured on the card (maximum achievable "
         "matmul FLOPS), where published; the time model scales the stacks' efficiency by its share of "
         "tflops_bf16; null: the A100's share is assumed",
     )
-    tflops_fp32: float | None = Field(
+    tflops_fp32: Tflops | None = Field(
         default=None,
-        ge=0.1,
-        le=1_000_000,
         description="Peak FP32 TFLOPS without tensor cores (NVIDIA's CUDA cores; AMD's matrix FP32): "
         "what an fp32 matmul runs at with TF32 off, PyTorch's default; null: fp32 plans are not timed",
     )
