@@ -2279,6 +2279,8 @@ def test_a_few_shot_plan_serves_a_prompt_that_holds_its_examples(run: Runner) ->
     plans = ok(run("recommend", *profile, "--json")).json()["recommendations"]
     served = {p["assumptions"]["seq_len"] for p in plans if p["kind"] == "no-training"}
     assert served == {8192}
+    table = " ".join(ok(run("recommend", *profile, env={"COLUMNS": "200"})).stdout.split())
+    assert "Prompting and retrieval: sized to serve prompts of 8192 tokens." in table
     icl = next(i for i, p in enumerate(plans, start=1) if p["method"] == "icl")
     assert "CONTEXT_TOKENS = 8192" in ok(run("recipe", *profile, "--plan", str(icl))).stdout
     # --seq-len is one training example's length: a prompt holds many, and a longer one whole.

@@ -105,6 +105,13 @@ def _caption(plans: tuple[Plan, ...], priority: str) -> str:
         assumptions_json(p.estimate) for p in plans if p.estimate is not None and p.kind != "no-training"
     ]
     text = f"{text} {shared_conditions(sized)}" if sized else text
+    served = next((p.estimate for p in plans if p.estimate is not None and p.kind == "no-training"), None)
+    if served is not None:
+        # They serve a prompt of many examples or passages, longer than one training example.
+        text += " " + t(
+            "Prompting and retrieval: sized to serve prompts of {tokens} tokens.",
+            tokens=served.settings.seq_len,
+        )
     # The training plans' conditions (epochs, packing); a retrieval plan's setup embeds once.
     timed = next((p for p in plans if p.time is not None and p.time.stages and p.kind != "no-training"), None)
     if timed is not None:
