@@ -669,3 +669,21 @@ def test_a_very_large_sft_set_prefers_full_fine_tuning_where_it_fits(engine: Eng
         recommend(engine, gpu="h100-80gb", gpus="8", **{**profile, "examples": "20k"}).plans[0].method
         == "lora"
     )
+
+
+def test_gemma_3_fp16_is_never_written_and_fp16_advice_is_for_fp16_plans(run: Runner) -> None:
+    """A review of the fp32 fix: --stack unsloth still wrote fp16 recipes (they train without
+    Unsloth); LLaMA-Factory cannot be told fp32; a bf16 request fell back to fp16; and the advice
+    to pass fp16=True stood beside an fp32 plan."""
+    profile = ("--gpu", "t4", "--model", "gemma-3-4b-it", "--data-kind", "demonstrations", "--examples", "3k")
+    assert "PRECISION = 'fp32'" in ok(run("recipe", *profile, "--stack", "unsloth")).stdout
+    fails(run("recipe", *profile, "--trainer", "llamafactory"), 2, "infer_optim_dtype")
+    fallback = ok(run("estimate", "--method", "lora", *profile, "--precision", "bf16", "--json")).json()
+    assert fallback["assumptions"]["precision"] == "fp32"
+    said = ok(run("estimate", "--method", "lora", *profile, "--precision", "fp16")).stderr
+    assert "overflow fp16" in said
+    fired = {
+        r["rule"]
+        for r in ok(run("recommend", *profile, "--explain", "--json")).json()["recommendations"][0]["trace"]
+    }
+    assert "no-bf16-train-in-fp16" not in fired and "gemma3-overflows-in-fp16" in fired

@@ -162,8 +162,8 @@ def test_an_apple_chip_named_with_its_memory_is_that_chip_with_that_memory(
     assert (answers["gpu"], answers["vram"]) == ("apple-m3-max", 36.0)
     profile = ok(run("recommend", "--gpu", typed, "--model-size", "8b", "--json")).json()["profile"]
     assert (profile["gpu"], profile["vram"]) == ("apple-m3-max", 36.0)
-    # A card sold with one size keeps the catalog's answer and its error.
-    fails(run("recommend", "--gpu", "rtx 3090 48gb"), 2, "unknown GPU 'rtx 3090 48gb'")
+    # A card sold with one size says so.
+    fails(run("recommend", "--gpu", "rtx 3090 48gb"), 2, "RTX 3090 24GB has 24 GiB")
 
 
 def test_a_laptop_gpu_is_asked_for_its_memory_not_offered_its_desktop_namesake(catalog: Catalog) -> None:
@@ -395,3 +395,11 @@ def test_memory_typed_with_a_family_name_is_kept_and_checked(catalog: Catalog, r
     profile = ok(run("recommend", "--gpu", "m3 max 36gb", "--vram", "36", "--json")).json()["profile"]
     assert profile["vram"] == 36.0
     fails(run("recommend", "--gpu", "m3 max 36gb", "--vram", "48"), 2, "give the memory once")
+
+
+def test_a_card_named_with_its_own_memory_is_that_card(catalog: Catalog, run: Runner) -> None:
+    """After the Apple fix, "4090 24gb" in ask read as an unknown GPU called '4090' (a review)."""
+    answers, _ = interview(catalog, ["", "4090 24gb"] + [""] * 12)
+    assert answers["gpu"] == "rtx-4090" and "vram" not in answers
+    assert ok(run("recommend", "--gpu", "4090 24gb", "--json")).json()["profile"]["gpu"] == "rtx-4090"
+    fails(run("recommend", "--gpu", "a100 48gb"), 2, "only Apple silicon's unified memory")

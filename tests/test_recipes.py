@@ -2291,6 +2291,13 @@ def test_a_few_shot_plan_serves_a_prompt_that_holds_its_examples(run: Runner) ->
         run("estimate", "--method", "rag", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--json")
     ).json()
     assert rag["assumptions"]["seq_len"] == 8192  # estimate sizes it as recommend does
+    # The longest prompt that fits is searched as such (--max), and a bare size keeps --seq-len.
+    icl = ("estimate", "--method", "icl", "--model", "llama-3.1-8b", "--gpu", "rtx-4090", "--json")
+    assert 8192 < ok(run(*icl, "--max", "seq-len")).json()["max_seq_len"] < 1_000_000
+    bare = ok(run("recommend", "--gpu", "h100", "--model-size", "8b", "--seq-len", "16k", "--json")).json()
+    assert {p["assumptions"]["seq_len"] for p in bare["recommendations"] if p["kind"] == "no-training"} == {
+        16384
+    }
 
 
 def test_sft_on_the_chosen_answers_has_a_data_path(run: Runner, tmp_path: Path) -> None:

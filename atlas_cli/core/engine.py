@@ -424,8 +424,8 @@ def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
         ways.append(
             t(
                 "hybrid sharding, which shards within a node and replicates across nodes, so that weights "
-                "are gathered over NVLink and only gradients cross nodes (FSDP's HYBRID_SHARD, DeepSpeed's "
-                "MiCS with mics_shard_size 8, arXiv 2205.00119; not timed here)"
+                "are gathered within the node and only gradients cross nodes (FSDP's HYBRID_SHARD, "
+                "DeepSpeed's MiCS with mics_shard_size 8, arXiv 2205.00119; not timed here)"
             )
         )
     ways.append(t("a larger --batch-size") if profile.packing else t("--packing or a larger --batch-size"))

@@ -132,7 +132,7 @@ class Plan(NamedTuple):
     @property
     def ram_gb(self) -> float | None:
         """CPU RAM an offloading plan needs besides the GPUs': its offloaded states, and with the
-        parameters offloaded at least the 16-bit checkpoint, which loading holds in RAM before it
+        parameters offloaded the 16-bit checkpoint if larger, which loading holds in RAM before it
         is sharded (Llama-2-70B FSDP-QLoRA with CPU offload on 2 GPUs: ~107 GB measured, PEFT's
         accelerate/fsdp.md, where its offloaded states are ~57 GB)."""
         e = self.estimate

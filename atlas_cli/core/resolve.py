@@ -167,7 +167,7 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
         g, vram = chip_and_memory(catalog, gpu, vram)
         unified = unified_memory(g)
         if vram is not None:
-            check_chip_memory(g, vram, "--gpu and --vram")
+            check_chip_memory(g, vram, t("--gpu and --vram"))
         # Fit is checked against what the driver reports a program can use (data/gpus.yaml).
         memory = g.memory_gib if vram is None else vram
         usable_gib = g.usable_gib if vram is None else vram * metal_share(catalog, vram)
@@ -259,9 +259,12 @@ def chip_and_memory(
             chip = None if split is None else catalog.gpu(split[0])
         except UnknownName:
             chip = None
-        if split is None or chip is None or not unified_memory(chip):
+        if split is None or chip is None:
             raise
-    memory = check_chip_memory(chip, parse_vram(split[1], flag), flag)
+    given = parse_vram(split[1], flag)
+    if given == chip.memory_gib and not unified_memory(chip):
+        return chip, vram  # "4090 24gb": the card, named with the memory it has
+    memory = check_chip_memory(chip, given, flag)
     if vram is not None and vram != memory:
         raise UsageError(
             t(
@@ -368,12 +371,19 @@ def choose_precision(
 ) -> tuple[str, str | None]:
     """bf16 where the GPU supports it, else fp16 (V100/T4 have no bf16), with a warning; fp32 for
     a model whose activations overflow fp16 (Gemma 3) on such a GPU."""
+    fallback = "fp32" if fp16_overflows else "fp16"
     if requested is None:
-        return ("bf16", None) if hardware.bf16 else ("fp32" if fp16_overflows else "fp16", None)
+        return ("bf16", None) if hardware.bf16 else (fallback, None)
     if PRECISIONS[requested].needs_bf16 and not hardware.bf16:
-        return "fp16", t(
-            "{precision} is not supported on this GPU (needs Ampere or newer); using fp16",
+        return fallback, t(
+            "{precision} is not supported on this GPU (needs Ampere or newer); using {fallback}",
             precision=requested,
+            fallback=fallback,
+        )
+    if requested == "fp16" and fp16_overflows:
+        return requested, t(
+            "--precision fp16: this model's activations overflow fp16 (Gemma 3: losses and gradients "
+            "turn to inf or NaN); train in fp32, with --stack unsloth, or on a GPU with bf16"
         )
     return requested, None
 
@@ -493,7 +503,8 @@ def served_seq_len(info: ModelInfo, seq_len: int) -> int:
     prompt holds many of), within the model's window; an encoder's own length."""
     if info.sized.architecture != "decoder":
         return seq_len
-    return min(max(seq_len, PROMPT_CONTEXT), info.context_length or PROMPT_CONTEXT)
+    served = max(seq_len, PROMPT_CONTEXT)
+    return min(served, info.context_length) if info.context_length else served
 
 
 def settings_for(

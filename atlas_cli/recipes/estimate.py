@@ -73,6 +73,7 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
     run = estimator(estimate.method, estimate.memory_model, estimate.shape)
     base = estimate.settings._replace(
         stack=recipe.stack,
+        precision=str(recipe.value("precision")),
         optimizer=ESTIMATOR_OPTIMIZER.get(str(recipe.value("optim")), estimate.settings.optimizer),
         gradient_checkpointing=bool(recipe.value("gradient_checkpointing")),
         # The kernel the recipe loads (settings.py's `attention`); without one, a family that has

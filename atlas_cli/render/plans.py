@@ -98,7 +98,7 @@ def _caption(plans: tuple[Plan, ...], priority: str) -> str:
     if any(p.ram_gb for p in plans):
         text += " " + t(
             "+N GB RAM: the plan offloads to CPU memory (DeepSpeed or FSDP) and needs that much RAM "
-            "besides the GPU's (with its parameters offloaded, at least the 16-bit checkpoint it loads); "
+            "besides the GPU's (with its parameters offloaded, about the 16-bit checkpoint it loads); "
             "its time counts the transfers."
         )
     sized = [

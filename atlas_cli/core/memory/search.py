@@ -162,6 +162,8 @@ def _changed(settings: EstimateSettings, field: str, value: Value) -> EstimateSe
     if field == "stack":
         return on_stack(settings, str(value))
     changes: dict[str, Any] = {field: value}
+    if field == "seq_len":  # a no-training plan's prompt is the length searched too
+        changes["prompt_len"] = value
     return settings._replace(**changes)
 
 

@@ -121,10 +121,10 @@ def sixteen_bit_experts(model: str, shape: Shape, s: EstimateSettings) -> float:
 def unquantized_bytes(model: str, s: EstimateSettings) -> float:
     """Bytes per parameter of what a frozen base does not quantize (embeddings, LM head, norms):
     the training precision's width, or for QLoRA 16 bit, or fp32 where PEFT's
-    prepare_model_for_kbit_training upcasts it (the `hf` stack)."""
+    prepare_model_for_kbit_training upcasts it (the `hf` stack) or the run is in fp32."""
     if model != "qlora":
         return weight_bytes(s.precision)
-    return 4.0 if s.stack == "hf" else 2.0
+    return 4.0 if s.stack == "hf" or s.precision == "fp32" else 2.0
 
 
 def galore_precision(s: EstimateSettings) -> str:
@@ -172,8 +172,10 @@ def model_states(model: str, shape: Shape, s: EstimateSettings) -> ModelStates:
             if s.galore_layerwise:
                 gradients = largest_layer * w  # each layer's gradient is consumed as it appears
     # A vision-language model's vision tower is loaded with it and stays frozen (the recipes freeze
-    # it): in the weights' 16 bits with a frozen base, else in the trained weights' width.
-    weights += shape.tower_params * (2.0 if info.frozen_base else weight_bytes(s.precision))
+    # it): in the weights' 16 bits with a frozen base (fp32 in an fp32 run), else in the trained
+    # weights' width.
+    tower_bytes = 2.0 if info.frozen_base and s.precision != "fp32" else weight_bytes(s.precision)
+    weights += shape.tower_params * tower_bytes
     sampled = weights
     # A reference policy (the card's training.reference_model): with a frozen base the
     # adapter-disabled model is the reference, no second copy.

@@ -123,6 +123,12 @@ def gap(recipe: Recipe) -> str | None:
             "LLaMA-Factory has no option for LoRA on a mixture of experts' fused expert weights (PEFT "
             "target_parameters), which --lora-experts asks for; use --trainer python or axolotl"
         )
+    if recipe.plan.estimate is not None and recipe.has("precision") and recipe.value("precision") == "fp32":
+        return (
+            "the plan trains in fp32 (Gemma 3 overflows fp16 on a GPU without bf16), and LLaMA-Factory "
+            "with neither bf16 nor fp16 set picks the GPU's own 16-bit type (infer_optim_dtype); use "
+            "--trainer python or axolotl"
+        )
     if recipe.memory_model not in LF_FINETUNING:
         return (
             "its finetuning types are lora (with use_dora / quantization_bit), freeze, "
