@@ -347,13 +347,10 @@ class Interview:
             memory = rest.strip() or (typed if unified_memory(chosen) else None)
             if memory is None:
                 return {"gpu": chosen.id}
-            return {
-                "gpu": chosen.id,
-                "vram": check_chip_memory(chosen, parse_vram(memory, "GPU memory"), "GPU memory"),
-            }
+            return {"gpu": chosen.id, "vram": _chip_vram(chosen, memory)}
         memory = gpu_memory(reply)
         if memory is not None and macs:
-            vram = check_chip_memory(guesses[0], parse_vram(memory, "GPU memory"), "GPU memory")
+            vram = _chip_vram(guesses[0], memory)
             self.terminal.say(
                 "  "
                 + t(
@@ -420,6 +417,11 @@ def _ascii_number(text: str) -> bool:
 def _word(text: str) -> str:
     """An answer as the word lists compare it: "I don't know." -> "idontknow"."""
     return re.sub(r"[^a-z0-9?<а-я]", "", text.casefold().replace("ё", "е"))
+
+
+def _chip_vram(chip: Gpu, memory: str) -> float:
+    """The memory typed for a chip picked from a list, within what it is sold with."""
+    return check_chip_memory(chip, parse_vram(memory, "GPU memory"), "GPU memory")
 
 
 _FLAG_PREFIX = re.compile(r"^(--[a-z-]+|GPU memory|model size|model): ")

@@ -166,8 +166,6 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
     if gpu is not None:
         g, vram = chip_and_memory(catalog, gpu, vram)
         unified = unified_memory(g)
-        if vram is not None:
-            check_chip_memory(g, vram, t("--gpu and --vram"))
         # Fit is checked against what the driver reports a program can use (data/gpus.yaml).
         memory = g.memory_gib if vram is None else vram
         usable_gib = g.usable_gib if vram is None else vram * metal_share(catalog, vram)
@@ -250,9 +248,10 @@ def chip_and_memory(
 ) -> tuple[Gpu, float | None]:
     """The GPU a --gpu value names, and the memory chosen for it: an Apple chip comes with
     several sizes, so "M3 Max 36GB" is read as --gpu apple-m3-max --vram 36, and --vram may
-    repeat it (any other name keeps the catalog's own answer, and its error)."""
+    repeat it (any other name keeps the catalog's own answer, and its error); a --vram given with
+    a plain name is checked against the chip."""
     try:
-        return catalog.gpu(gpu), vram
+        named = catalog.gpu(gpu)
     except UnknownName:
         split = name_and_memory(gpu)
         try:
@@ -261,6 +260,10 @@ def chip_and_memory(
             chip = None
         if split is None or chip is None:
             raise
+    else:
+        if vram is not None:
+            check_chip_memory(named, vram, t("--gpu and --vram"))
+        return named, vram
     given = parse_vram(split[1], flag)
     if given == chip.memory_gib and not unified_memory(chip):
         return chip, vram  # "4090 24gb": the card, named with the memory it has

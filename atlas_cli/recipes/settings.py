@@ -552,12 +552,11 @@ def _estimate_settings(recipe: Recipe) -> None:
         "bf16 on Ampere or newer; fp16 on GPUs without bf16 (V100, T4), fp32 there for Gemma 3, which "
         "overflows fp16"
     )
-    recipe.set("precision", Setting(s.precision, f"the plan's memory estimate ({why})"))
+    precision = Setting(s.precision, f"the plan's memory estimate ({why})")
     if s.precision == "fp16" and estimate.shape.fp16_overflows:
         # A plan sized for Unsloth, which patches the overflow; the recipes train without it.
-        recipe.set(
-            "precision", Setting("fp32", "Gemma 3 overflows fp16, and this recipe trains without Unsloth")
-        )
+        precision = Setting("fp32", "Gemma 3 overflows fp16, and this recipe trains without Unsloth")
+    recipe.set("precision", precision)
     recipe.set("gradient_checkpointing", Setting(s.gradient_checkpointing, "the plan's memory estimate"))
     recipe.set("seq_len", Setting(s.seq_len, "the plan's memory estimate (sequence length it assumed)"))
     if recipe.family == "lora":  # AdaLoRA sets its ranks with init_r / target_r instead
