@@ -63,22 +63,29 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
     measured = priority in ("cost", "speed") and any(p.time is not None for p in plans.values())
 
     candidates = [m for m in fired if m not in excluded]
-    # When the best training plan is only tight, prompting and retrieval rank with it by score.
-    best_training = min(
-        (FIT_ORDER[plans[m].fit] for m in candidates if plans[m].kind != "no-training"), default=0
-    )
 
-    def fit(m: str) -> int:
-        tier = FIT_ORDER[plans[m].fit]
-        if plans[m].kind == "no-training" and best_training == FIT_ORDER["tight"]:
-            return max(tier, best_training)
-        return tier
-
-    def standard(m: str) -> tuple[float, ...]:
+    def runs(m: str) -> tuple[int, int, int]:
         plan = plans[m]
         # doublings of the CPU RAM an offloaded plan needs past HOST_RAM_STEP_GB (docs: engine.rank_key)
         host = math.floor(math.log2(max(plan.ram_gb or 0.0, HOST_RAM_STEP_GB) / HOST_RAM_STEP_GB))
-        return (fit(m), OFFLOAD_ORDER[plan.offload], host, -raw[m], order[m])
+        return (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host)
+
+    # When the best training plan is only tight or offloads, prompting and retrieval rank level
+    # with it, by score; when no training plan runs, those that fit rank first.
+    best = min((runs(m) for m in candidates if plans[m].kind != "no-training"), default=None)
+    trains = best is not None and best[0] in (FIT_ORDER["yes"], FIT_ORDER["tight"])
+
+    def level(m: str) -> tuple[int, int, int]:
+        own = runs(m)
+        if trains and plans[m].kind == "no-training" and best is not None and own < best:
+            return best
+        return own
+
+    def fit(m: str) -> int:
+        return level(m)[0]
+
+    def standard(m: str) -> tuple[float, ...]:
+        return (*level(m), -raw[m], order[m])
 
     if not measured:
         kept = sorted(candidates, key=standard)

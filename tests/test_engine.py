@@ -654,6 +654,19 @@ def test_retrieval_does_not_outrank_a_tight_training_plan_for_its_fitting_comfor
     assert fits[0] == "yes" and "tight" not in fits[: fits.index("yes") + 1]
 
 
+def test_prompting_ranks_level_with_a_training_plan_that_offloads(engine: Engine) -> None:
+    """Llama-2-70B on two RTX 3090s: every training plan keeps its states in CPU RAM, and few-shot
+    prompting fits in 4 bits on the GPUs alone. It used to rank first for offloading nothing; it
+    now competes by score with the offloaded plans of the same class (QLoRA scores higher, DoRA
+    lower)."""
+    rec = recommend(engine, gpu="rtx-3090", gpus="2", model="llama-2-70b", goal="chat")
+    order = [p.method for p in rec.plans]
+    icl = rec.plans[order.index("icl")]
+    assert rec.plans[0].method == "qlora" and rec.plans[0].offload == "params"
+    assert icl.variant == "ICL (4-bit weights)" and icl.fit == "yes" and icl.offload == "none"
+    assert order.index("qlora") < order.index("icl") < order.index("dora")
+
+
 def test_qlora_steps_back_when_16_bit_lora_fits_on_the_gpus(engine: Engine) -> None:
     """On 8 H100s a 70B model's 16-bit LoRA fits under ZeRO-3 with less memory per GPU than QLoRA's
     whole 4-bit copy on each and trains faster: QLoRA only adds dequantisation and a lossy merge,

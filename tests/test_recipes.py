@@ -1075,12 +1075,13 @@ def test_stack_liger_writes_liger_kernel_into_the_yaml_recipes() -> None:
 
 def test_a_yaml_recipe_says_when_liger_would_keep_the_plan_an_expert_runs(run: Runner) -> None:
     """LLaMA-Factory and axolotl rank with transformers' fp32 logits: at 32k tokens on a
-    152k-vocabulary MoE every LoRA plan misses, and plan 1 becomes an offloaded partial
-    fine-tune. Their Liger option keeps LoRA first, and stderr says so; with --stack given, or
-    when Liger changes nothing, it is quiet."""
+    152k-vocabulary MoE every LoRA plan misses, and plan 1 becomes retrieval (level with the
+    offloaded partial fine-tune, and scored higher), which has no trainer config. Their Liger
+    option keeps LoRA first, and stderr says so; with --stack given, or when Liger changes
+    nothing, it is quiet."""
     profile = ("--gpu", "h100", "--model", "qwen3-30b-a3b", "--goal", "chat", "--examples", "10k")
     long = (*profile, "--data-kind", "demonstrations", "--seq-len", "32k", "--trainer", "llamafactory")
-    result = ok(run("recipe", *long))
+    result = run("recipe", *long)
     assert "plan 1 would be LoRA" in result.stderr and "--stack liger" in result.stderr
     assert "would be" not in ok(run("recipe", *long, "--stack", "liger")).stderr
     short = (*profile, "--data-kind", "demonstrations", "--seq-len", "2k", "--trainer", "axolotl")
@@ -1573,6 +1574,36 @@ def test_prompting_fills_the_context_the_estimate_was_sized_for() -> None:
         plan = case.rec.plans[case.rank - 1]
         assert plan.estimate is not None
         assert constants(render(case, "python"))["CONTEXT_TOKENS"] == plan.estimate.settings.seq_len
+
+
+def test_a_quantized_serving_plan_loads_its_weights_as_the_estimate_sized_them(run: Runner) -> None:
+    """Retrieval for Qwen2.5-32B on a 24 GB card is sized with 4-bit weights, and for Qwen2.5-72B
+    on two 48 GB cards with 8-bit weights split over both: the script loads them so (it loaded
+    16-bit weights on the first GPU alone), and its header says so."""
+    four = ok(
+        run("recipe", "--gpu", "rtx-4090", "--model", "qwen2.5-32b", "--goal", "knowledge", "--out", "-")
+    )
+    text = four.stdout
+    compile(text, "recipe.py", "exec")
+    assert "load_in_4bit=True" in text and 'bnb_4bit_quant_type="nf4"' in text
+    assert "bnb_4bit_use_double_quant=True" in text and "torch.bfloat16" in text
+    assert (
+        'pipeline("text-generation", model=args.model, model_kwargs={"quantization_config": QUANTIZATION})'
+        in text
+    )
+    assert "from transformers import AutoModel, AutoTokenizer, BitsAndBytesConfig, pipeline" in text
+    header = " ".join(header_of(text).replace("#", " ").split())
+    assert "4-bit (bitsandbytes) weights, prompts of 8192 tokens, 1 GPU(s)" in header
+    assert "serving_bits = 4" in header and "; bitsandbytes." in header
+    two = ("--gpu", "rtx-a6000", "--gpus", "2", "--model", "qwen2.5-72b", "--goal", "knowledge")
+    eight = ok(run("recipe", *two, "--out", "-")).stdout
+    assert "BitsAndBytesConfig(load_in_8bit=True)" in eight and 'device_map="auto"' in eight
+    # Where 16-bit weights fit, the script is as before: no bitsandbytes, one GPU.
+    plain = ok(
+        run("recipe", "--gpu", "h100", "--model", "qwen2.5-32b", "--goal", "knowledge", "--out", "-")
+    ).stdout
+    assert "BitsAndBytesConfig" not in plain and "device_map" not in plain
+    assert 'pipeline("text-generation", model=args.model)' in plain
 
 
 def test_axolotl_unfreezes_parameters_by_their_full_names() -> None:

@@ -44,7 +44,7 @@ from atlas_cli.core.throughput.plans import (
     usual_epochs,
 )
 from atlas_cli.core.throughput.workload import LARGE_SFT_EXAMPLES
-from atlas_cli.core.variants import applies, card_rank, with_method, with_variant
+from atlas_cli.core.variants import applies, card_rank, preferred, with_method, with_variant
 from atlas_cli.i18n import N_, pt, t
 from atlas_cli.kb.catalog import SERVING, Catalog, Objective
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
@@ -584,7 +584,7 @@ def _measure(value: float, cost: bool, timed: Timed) -> str:
 
 
 def ranked(scored: list[Scored], priority: str) -> list[Scored]:
-    scored = _untrained_with_tight(scored)
+    scored = _untrained_with_training(scored)
     if priority not in MEASURED_PRIORITIES or all(s.timed.time is None for s in scored):
         return sorted(scored, key=lambda s: s.rank)
     # Within a tie: fewer GPUs, then the score and the KB's order (the standard key's last two).
@@ -595,15 +595,16 @@ def ranked(scored: list[Scored], priority: str) -> list[Scored]:
     ]
 
 
-def _untrained_with_tight(scored: list[Scored]) -> list[Scored]:
-    """When the best training plan is only tight, prompting and retrieval (which always fit)
+def _untrained_with_training(scored: list[Scored]) -> list[Scored]:
+    """When the best training plan is only tight, or offloads to CPU RAM, prompting and retrieval
     compete with it by score instead of ranking ahead for fitting comfortably: a QLoRA at 93 % of
-    a 12 GB card is still the answer to a chat goal with demonstrations, RAG is not."""
-    best = min((s.rank[0] for s in scored if s.plan.kind != "no-training"), default=FIT_ORDER["yes"])
-    if best != FIT_ORDER["tight"]:
+    a 12 GB card, or one with its optimizer in RAM, is still the answer to a chat goal with
+    demonstrations, RAG is not. When no training plan runs at all, those that fit rank first."""
+    best = min((s.rank[:3] for s in scored if s.plan.kind != "no-training"), default=None)
+    if best is None or best[0] not in (FIT_ORDER["yes"], FIT_ORDER["tight"]):
         return scored
     return [
-        s._replace(rank=(best, *s.rank[1:])) if s.plan.kind == "no-training" and s.rank[0] < best else s
+        s._replace(rank=(*best, *s.rank[3:])) if s.plan.kind == "no-training" and s.rank[:3] < best else s
         for s in scored
     ]
 
@@ -867,11 +868,7 @@ class Engine:
                     worst = result
             if worst is not None:
                 tried.append((worst, list(dict.fromkeys(warnings))))
-        for wanted in ("yes", "tight"):
-            for found in tried:
-                if found[0].fit == wanted:
-                    return found
-        return tried[0] if tried else (None, [])
+        return preferred(tried, lambda row: row[0].fit) if tried else (None, [])
 
     def _on_fewer_gpus(
         self,
@@ -1243,6 +1240,7 @@ class Engine:
                 (variant.optimizer is None or variant.optimizer == s.optimizer)
                 and (variant.precision is None or variant.precision == s.precision)
                 and (variant.quant_bits is None or variant.quant_bits == s.quant_bits)
+                and (variant.serving_bits is None or variant.serving_bits == s.serving_bits)
                 and variant.layerwise == s.galore_layerwise
             ):
                 return variant.label

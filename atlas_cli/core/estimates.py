@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (`ft-atlas schema`)
 
+from atlas_cli.i18n import t
+
 if TYPE_CHECKING:
     from atlas_cli.core.shapes import Shape
     from atlas_cli.kb.catalog import Objective
@@ -44,6 +46,9 @@ class EstimateSettings(NamedTuple):
     # The prompt a no-training plan serves (few-shot examples or retrieved passages): what the
     # serving estimate sizes instead of seq_len (resolve.served_seq_len).
     prompt_len: int = PROMPT_CONTEXT
+    # The bits a no-training plan's weights are served in: 16 (the checkpoint's 16-bit dtype, or
+    # fp32 where the precision says so), or 8 / 4 quantized by bitsandbytes as they load.
+    serving_bits: int = 16
     # A memory-efficient kernel (SDPA, FlashAttention, flex) runs the attention. False: a family
     # without an SDPA kernel (Shape.eager_heads) runs transformers' eager attention, s x s per head.
     attention_kernel: bool = True
@@ -55,6 +60,11 @@ class EstimateSettings(NamedTuple):
     def replicas(self) -> int:
         """Data-parallel replicas: the GPUs that split one sequence take one micro-batch together."""
         return self.gpus // self.sequence_parallel
+
+
+def served_weights(precision: str, serving_bits: int) -> str:
+    """How a no-training plan's weights are served, in words: bf16, or 4-bit (bitsandbytes)."""
+    return precision if serving_bits == 16 else t("{bits}-bit (bitsandbytes)", bits=serving_bits)
 
 
 class Breakdown(TypedDict):

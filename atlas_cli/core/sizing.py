@@ -182,7 +182,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
             )
         )
     warnings += _ignored_options(options, method.memory_model, settings.gpus)
-    label, result = single(method, info, settings, auto, rank_given)
+    label, result = single(method, info, settings, hardware, auto, rank_given)
     run = estimator(method.id, result.memory_model, info.sized)
     row = _row(label, result, [], run, field_name, timed(result), options.sharding)
     if field_name == "seq_len":

@@ -4,6 +4,9 @@ method in the knowledge base."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import trainable_params
 from atlas_cli.core.memory.search import estimator, placed
@@ -18,6 +21,7 @@ from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PRECISIONS, STORE
 # rank (AdaLoRA's starting rank, init_r, which its recipe sets) and the soft prompt's length.
 RANK_KEY = {"adalora": "init_r"}  # by memory-model family; else "r"
 VIRTUAL_TOKENS_KEY = "num_virtual_tokens"
+T = TypeVar("T")
 
 
 def _card_whole(method: Method, key: str) -> int | None:
@@ -91,9 +95,15 @@ def applies(variant: Variant, hardware: Hardware, online: bool = False, stored: 
     bitsandbytes' 8-bit and paged optimizers do not exist on Apple silicon (bitsandbytes 0.50);
     pure bf16 saves memory on one GPU only: DeepSpeed's ZeRO, which multi-GPU recipes shard with,
     keeps fp32 master weights whatever the model's dtype (and drives its own optimizer). A
-    checkpoint `stored` in 4 or 8 bits is QLoRA's base as stored: no variant of other bits."""
+    checkpoint `stored` in 4 or 8 bits is QLoRA's base as stored: no variant of other bits. A
+    model served in 8 bits needs bitsandbytes' LLM.int8 kernels, which Apple silicon lacks (its
+    MPS backend runs 4-bit only, bitsandbytes 0.50)."""
     bits = STORED_BITS.get(stored or "")
     if variant.quant_bits and bits and variant.quant_bits != bits:
+        return False
+    if variant.serving_bits and (
+        (bits and variant.serving_bits != bits) or (variant.serving_bits == 8 and hardware.vendor == "apple")
+    ):
         return False
     if (variant.layerwise or variant.precision == "pure-bf16") and hardware.gpus > 1:
         return False
@@ -117,6 +127,8 @@ def with_variant(
         warnings += [warning] if warning else []
     if variant.quant_bits:
         changes["quant_bits"] = variant.quant_bits
+    if variant.serving_bits:
+        changes["serving_bits"] = variant.serving_bits
     if variant.layerwise:
         changes["galore_layerwise"] = True
     return settings._replace(**changes), warnings  # type: ignore[arg-type]
@@ -152,12 +164,35 @@ def sweep(
 
 
 def single(
-    method: Method, info: ModelInfo, settings: EstimateSettings, auto_sharding: bool, rank_given: bool = False
+    method: Method,
+    info: ModelInfo,
+    settings: EstimateSettings,
+    hardware: Hardware,
+    auto_sharding: bool,
+    rank_given: bool = False,
 ) -> tuple[str, Estimate]:
+    """One method's estimate at the user's settings. A method served quantized when 16 bits do not
+    fit (RAG, ICL: serving_bits variants) takes the variant `recommend` would."""
     assert method.memory_model is not None
     settings = with_method(method, settings, rank_given)
     label = method.name
     if method.memory_model == "qlora":
         label = f"{method.name} {settings.quant_bits}-bit"  # a name: the same in every language
     run = estimator(method.id, method.memory_model, info.sized)
-    return label, placed(run, settings, auto_sharding)
+    stored = info.weights_dtype
+    served = [v for v in method.variants if v.serving_bits and applies(v, hardware, stored=stored)]
+    if not served:
+        return label, placed(run, settings, auto_sharding)
+    tried = [(label, placed(run, settings, auto_sharding))]
+    tried += [(v.label, placed(run, with_variant(v, settings, hardware)[0], auto_sharding)) for v in served]
+    return preferred(tried, lambda row: row[1].fit)
+
+
+def preferred(tried: Sequence[T], fit: Callable[[T], str | None]) -> T:
+    """Of the setups tried (the preferred first), the first that fits within the margin, else the
+    first that fits at all, else the first."""
+    for wanted in ("yes", "tight"):
+        found = next((row for row in tried if fit(row) == wanted), None)
+        if found is not None:
+            return found
+    return tried[0]

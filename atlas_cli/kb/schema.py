@@ -262,6 +262,10 @@ class Variant(Strict):
     optimizer: Optimizer | None = None
     precision: Precision | None = None
     quant_bits: Literal[4, 8] | None = None
+    serving_bits: Literal[4, 8] | None = Field(
+        default=None,
+        description="no-training methods: the weights served in 8 or 4 bits (bitsandbytes LLM.int8 / NF4)",
+    )
     layerwise: bool = Field(
         default=False, description="GaLore's per-layer updates: one GPU, no gradient accumulation"
     )
@@ -390,6 +394,8 @@ class Method(Strict):
         # Recipes and estimates read "inference" as "trains nothing": it goes with no-training only.
         if (self.kind == "no-training") != (self.memory_model == "inference") and self.memory_model:
             raise ValueError("memory_model 'inference' is for no-training methods, and they take no other")
+        if self.memory_model != "inference" and any(v.serving_bits for v in self.variants):
+            raise ValueError("serving_bits is for no-training methods (memory_model inference): they serve")
         return self
 
     def _check_training(self, training: Training) -> None:

@@ -9,7 +9,7 @@ import json
 import textwrap
 from typing import Any
 
-from atlas_cli.core.estimates import Estimate
+from atlas_cli.core.estimates import Estimate, served_weights
 from atlas_cli.core.plans import band_text, hours_text
 from atlas_cli.errors import one_line
 from atlas_cli.i18n import N_, t
@@ -41,6 +41,13 @@ def _gb(value: float | None) -> str:
 
 def _conditions(e: Estimate) -> str:
     s = e.settings
+    if e.memory_model == "inference":
+        return t(
+            "{weights} weights, prompts of {seq} tokens, {gpus} GPU(s)",
+            weights=served_weights(s.precision, s.serving_bits),
+            seq=s.seq_len,
+            gpus=s.gpus,
+        )
     details = t(
         "{precision}, {optimizer}, stack {stack}, gradient checkpointing {checkpointing}, "
         "sequence length {seq}, {gpus} GPU(s)",

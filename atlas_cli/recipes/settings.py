@@ -526,16 +526,18 @@ def _packed_attention(recipe: Recipe, gpu: Gpu | None, architecture: str | None,
 
 def _prompting_settings(recipe: Recipe) -> None:
     """Few-shot and RAG prompts fill the context the serving estimate was sized for, not the
-    model's whole window."""
+    model's whole window, with the weights in the bits it served them in, over its GPUs."""
     estimate = recipe.plan.estimate
-    if estimate is not None:
-        recipe.set(
-            "context_tokens",
-            Setting(
-                estimate.settings.seq_len,
-                "the plan's memory estimate (the context it sized the KV cache for)",
-            ),
-        )
+    if estimate is None:
+        return
+    s = estimate.settings
+    source = "the plan's memory estimate"
+    recipe.set("context_tokens", Setting(s.seq_len, f"{source} (the context it sized the KV cache for)"))
+    if s.gpus > 1:
+        recipe.set("gpus", Setting(s.gpus, f"{source} (accelerate's device_map='auto' splits the layers)"))
+    if s.serving_bits != 16:
+        recipe.set("serving_bits", Setting(s.serving_bits, f"{source} (16-bit weights do not fit)"))
+        recipe.set("precision", Setting(s.precision, f"{source}: bitsandbytes computes in this dtype"))
 
 
 def _estimate_settings(recipe: Recipe) -> None:

@@ -28,6 +28,7 @@ class AssumptionsJson(TypedDict):
     lora_rank: int
     lora_targets: str
     quant_bits: int
+    serving_bits: int  # the weights a no-training plan serves: 16, or 8 / 4 (bitsandbytes)
     gpus: int
     sharding: str  # ddp, zero2 or zero3
     offload: str  # none, optimizer or params

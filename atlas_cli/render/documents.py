@@ -148,6 +148,7 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "lora_rank": s.lora_rank,
         "lora_targets": s.lora_targets,
         "quant_bits": s.quant_bits,
+        "serving_bits": s.serving_bits,
         "gpus": s.gpus,
         "sharding": s.sharding,
         "offload": s.offload,

@@ -89,8 +89,8 @@ def _caption(plans: tuple[Plan, ...], priority: str) -> str:
         )
     text = t(
         "Memory in GB (10^9 bytes) per GPU; fits = within {margin} % of usable memory, tight = past "
-        "that margin. Plans that fit rank first (prompting and retrieval with the tight ones when no "
-        "training plan fits within the margin), then {order}. Score 0-1: the method's ratings "
+        "that margin. Plans that fit rank first (prompting and retrieval level with the best training "
+        "plan when it is only tight or offloads to CPU RAM), then {order}. Score 0-1: the method's ratings "
         "weighted by your priority, plus the rules that fired (--explain shows them).",
         margin=round(FIT_MARGIN * 100),
         order=order,

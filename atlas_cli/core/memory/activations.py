@@ -150,3 +150,18 @@ def logit_bytes(
 def kv_cache_bytes(shape: Shape, tokens: float) -> float:
     """Keys and values of every layer in 16 bit, for generation."""
     return float(shape.layers * shape.kv_cache_width * tokens * 2)
+
+
+def prefill_bytes_per_token(shape: Shape) -> float:
+    """What one layer holds at its peak while a prompt is prefilled without gradients, per token
+    in 16 bit: the residual stream and its normalised copy (2h), and the larger of attention's
+    projections (q, k, v and the output) and the MLP's temporaries (gated: the activated gate, the
+    up projection and their product, 3f; else the up projection and its activation, 2f). Nothing
+    is kept for a backward: each layer's temporaries are freed before the next runs, and
+    generation computes the logits of the last position only (transformers' logits_to_keep)."""
+    h, f = shape.hidden, shape.mlp_width
+    mlp = (3 if shape.gated_mlp else 2) * f
+    elements = float(2 * h + max(mlp, 2 * shape.q_dim + 2 * shape.kv_dim))
+    if shape.is_moe:
+        elements += 2 * h * shape.experts_active * shape.moe_layers / shape.layers  # routed copies
+    return elements * 2.0

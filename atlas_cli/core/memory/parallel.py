@@ -158,20 +158,24 @@ def _strategy_buffers(
 
 
 def _dequantized(shape: Shape, model: str, s: EstimateSettings) -> float:
-    """QLoRA's largest 4-bit weight as its 16-bit temporary. The experts bitsandbytes leaves in
-    16 bit need none; quantized ones dequantize a whole layer's fused expert tensor at once
-    (Unsloth: unsloth-zoo#527), and under axolotl's quantize_moe_experts all of them together:
-    bitsandbytes' parametrization caches each dequantized tensor for the module's forward
-    (nn/parametrize.py's hooks), and autograd keeps them for its backward."""
+    """QLoRA's largest 4-bit weight as its 16-bit temporary (dequantized_bytes)."""
     if model != "qlora":
         return 0.0
-    quantized = experts_quantized(s)
+    return dequantized_bytes(shape, experts_quantized(s), s.quantized_experts)
+
+
+def dequantized_bytes(shape: Shape, experts: bool = False, all_experts: bool = False) -> float:
+    """The largest 4-bit weight as its 16-bit temporary. The experts bitsandbytes leaves in
+    16 bit need none; quantized ones (`experts`) dequantize a whole layer's fused expert tensor at
+    once (Unsloth: unsloth-zoo#527), and under axolotl's quantize_moe_experts (`all_experts`) all
+    of them together: bitsandbytes' parametrization caches each dequantized tensor for the
+    module's forward (nn/parametrize.py's hooks), and autograd keeps them for its backward."""
     per_layer = 1 / max(1, shape.moe_layers)
     sizes = [
         m.d_in * m.d_out * (m.count * per_layer if m.group == "expert" else 1)
         for m in shape.matrices
-        if quantized or m.group not in ("expert", "router")
+        if experts or m.group not in ("expert", "router")
     ]
-    if s.quantized_experts:
+    if all_experts:
         sizes.append(sum(m.params * per_layer for m in shape.matrices if m.group == "expert"))
     return max(sizes, default=0.0) * 2.0

@@ -65,9 +65,10 @@ def _written_for(recipe: Recipe) -> str:
     if recipe.plan.kind == "no-training" and api_only(recipe):
         return t("Written for: {libraries}.", libraries=f"openai {API_CLIENT_WRITTEN_FOR}")
     if recipe.plan.kind == "no-training":
+        quantized = t("; bitsandbytes") if recipe.has("serving_bits") else ""
         return t(
             "Written for: {libraries}.",
-            libraries=f"transformers {WRITTEN_FOR['transformers']}, torch {WRITTEN_FOR['torch']}",
+            libraries=f"transformers {WRITTEN_FOR['transformers']}, torch {WRITTEN_FOR['torch']}{quantized}",
         )
     extra = ""
     if recipe.memory_model == "qlora":
@@ -210,15 +211,39 @@ def _local_common(recipe: Recipe, is_rag: bool) -> tuple[str, str]:
     """The script's calls to the local model, and how it retrieves: by embeddings, the setup
     recommend times."""
     context = recipe.value("context_tokens") if recipe.has("context_tokens") else None
-    imports, third_party = prompting.EMBEDDING_IMPORTS if is_rag else ("", prompting.TRANSFORMERS_IMPORTS)
+    bits = int(recipe.value("serving_bits")) if recipe.has("serving_bits") else 16
+    spread = recipe.has("gpus") and int(recipe.value("gpus")) > 1
+    quantization = ""
+    if bits != 16:
+        compute_dtype = "float16" if recipe.value("precision") == "fp16" else "bfloat16"
+        quantization = Template(prompting.QUANTIZATION[bits]).substitute(compute_dtype=compute_dtype)
+    arguments = (', device_map="auto"' if spread else "") + (
+        ', model_kwargs={"quantization_config": QUANTIZATION}' if quantization else ""
+    )
     common = prompting.COMMON.substitute(
         model_option=_model_option(recipe),
         options=prompting.RAG_OPTIONS + prompting.EMBEDDING_OPTIONS if is_rag else prompting.ICL_OPTIONS,
-        imports=imports,
-        third_party=third_party,
+        imports=prompting.EMBEDDING_IMPORTS if is_rag else "",
+        third_party=_prompting_imports(is_rag, bool(quantization)),
         context_tokens=literal(context),
+        quantization=quantization,
+        load_arguments=arguments,
     )
     return common, Template(prompting.EMBEDDING_RETRIEVAL).substitute(embedder=literal(EMBEDDER))
+
+
+def _prompting_imports(is_rag: bool, quantized: bool) -> str:
+    """A local script's third-party imports: torch and safetensors to embed and keep passages,
+    bitsandbytes' config to serve quantized weights."""
+    names = (
+        {"pipeline"}
+        | ({"AutoModel", "AutoTokenizer"} if is_rag else set())
+        | ({"BitsAndBytesConfig"} if quantized else set())
+    )
+    lines = ["import torch"] if is_rag or quantized else []
+    lines += ["from safetensors.torch import load_file, save_file"] if is_rag else []
+    lines.append(f"from transformers import {', '.join(sorted(names))}")
+    return "\n" + "\n".join(lines) + "\n"
 
 
 def api_only(recipe: Recipe) -> bool:

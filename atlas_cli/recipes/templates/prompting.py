@@ -22,7 +22,7 @@ $third_party
 # Room left for the answer: an example value, not tuned. A reasoning model (Qwen3's thinking
 # mode) spends it on its reasoning too: raise it (--max-new-tokens) if answers come back cut short.
 MAX_NEW_TOKENS = 256
-CONTEXT_TOKENS = $context_tokens
+CONTEXT_TOKENS = $context_tokens$quantization
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -53,7 +53,7 @@ def context_budget(generator: Any, max_new_tokens: int, context_tokens: int | No
 
 
 def load_generator(args: argparse.Namespace) -> Any:
-    return pipeline("text-generation", model=args.model)
+    return pipeline("text-generation", model=args.model$load_arguments)
 
 
 def as_chat(generator: Any, prompt: str) -> Any:
@@ -371,16 +371,23 @@ import math
 import re
 from collections import Counter"""
 
-TRANSFORMERS_IMPORTS = """
-from transformers import pipeline
-"""
-
-EMBEDDING_IMPORTS = (
-    """
-from hashlib import sha256""",
-    """
-import torch
-from safetensors.torch import load_file, save_file
-from transformers import AutoModel, AutoTokenizer, pipeline
-""",
-)
+EMBEDDING_IMPORTS = """
+from hashlib import sha256"""
+# The weights served in 8 or 4 bits (the plan's serving_bits), quantized by bitsandbytes as they
+# load: what the memory estimate sized.
+QUANTIZATION = {
+    8: """
+# The memory estimate serves the weights in 8 bits (bitsandbytes LLM.int8, as they load): 16-bit
+# weights do not fit. A checkpoint stored quantized (AWQ, GPTQ) loads as stored: drop this for one.
+QUANTIZATION = BitsAndBytesConfig(load_in_8bit=True)""",
+    4: """
+# The memory estimate serves the weights in 4 bits (bitsandbytes NF4 with double quantization, as
+# they load): 16- and 8-bit weights do not fit. A checkpoint stored quantized (AWQ, GPTQ) loads as
+# stored: drop this for one.
+QUANTIZATION = BitsAndBytesConfig(
+    load_in_4bit=True,
+    bnb_4bit_quant_type="nf4",
+    bnb_4bit_use_double_quant=True,
+    bnb_4bit_compute_dtype=torch.$compute_dtype,
+)""",
+}
