@@ -678,6 +678,14 @@ def test_gemma_3_fp16_is_never_written_and_fp16_advice_is_for_fp16_plans(run: Ru
     profile = ("--gpu", "t4", "--model", "gemma-3-4b-it", "--data-kind", "demonstrations", "--examples", "3k")
     assert "PRECISION = 'fp32'" in ok(run("recipe", *profile, "--stack", "unsloth")).stdout
     fails(run("recipe", *profile, "--trainer", "llamafactory"), 2, "infer_optim_dtype")
+    # ... so the next steps do not offer it as YAML, whatever the stack ranked with.
+    for stack in ("trl", "unsloth"):
+        steps = " ".join(ok(run("recommend", *profile, "--stack", stack)).stdout.split())
+        assert "As YAML: --trainer axolotl (sized again)" in steps
+    qwen = " ".join(
+        ok(run("recommend", "--gpu", "t4", "--model", "qwen2.5-1.5b", "--goal", "chat")).stdout.split()
+    )
+    assert "As YAML: --trainer llamafactory or axolotl" in qwen
     fallback = ok(run("estimate", "--method", "lora", *profile, "--precision", "bf16", "--json")).json()
     assert fallback["assumptions"]["precision"] == "fp32"
     said = ok(run("estimate", "--method", "lora", *profile, "--precision", "fp16")).stderr

@@ -1407,6 +1407,19 @@ def test_a_plan_offloading_its_parameters_needs_the_checkpoint_in_ram() -> None:
     assert qlora.ram_gb is not None and qlora.ram_gb >= 107
 
 
+def test_the_json_plan_says_the_ram_the_table_shows(run: Runner) -> None:
+    """recommend --json gave only host_gb (the offloaded states, 57 GB) where the table showed
+    +138 GB RAM: a script provisioning from the JSON got a machine too small to load the model."""
+    args = ("recommend", "--gpu", "rtx-3090", "--gpus", "2", "--model", "llama-2-70b", "--goal", "chat")
+    plans = ok(run(*args, "--json")).json()["recommendations"]
+    qlora = next(p for p in plans if p["method"] == "qlora")
+    assert qlora["ram_gb"] >= 107 > 80 > qlora["host_gb"]
+    assert f"+{qlora['ram_gb']:.1f} GB RAM" in ok(run(*args, env={"COLUMNS": "200"})).stdout
+    assert all(
+        p["ram_gb"] is None for p in plans if p["assumptions"] and p["assumptions"]["offload"] == "none"
+    )
+
+
 # bigcode/octocoder (StarCoder's shape: GPT-BigCode, multi-query attention, learned positions).
 OCTOCODER = {
     "layers": 40,

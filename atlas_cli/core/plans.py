@@ -112,6 +112,16 @@ class Plan(NamedTuple):
         return None if self.estimate is None else self.estimate.settings.precision
 
     @property
+    def recipe_precision(self) -> str | None:
+        """The precision a recipe trains the plan in: the estimate's, except fp32 for a model that
+        overflows fp16 (Gemma 3) in a plan sized in fp16 for Unsloth, which patches the overflow;
+        the recipes train without it."""
+        e = self.estimate
+        if e is not None and e.settings.precision == "fp16" and e.shape.fp16_overflows:
+            return "fp32"
+        return self.precision
+
+    @property
     def spare_gpus(self) -> int | None:
         used, available = self.gpus, self.gpus_available
         return None if used is None or available is None else max(available - used, 0)

@@ -555,8 +555,7 @@ def _estimate_settings(recipe: Recipe) -> None:
         "overflows fp16"
     )
     precision = Setting(s.precision, f"the plan's memory estimate ({why})")
-    if s.precision == "fp16" and estimate.shape.fp16_overflows:
-        # A plan sized for Unsloth, which patches the overflow; the recipes train without it.
+    if recipe.plan.recipe_precision != s.precision:
         precision = Setting("fp32", "Gemma 3 overflows fp16, and this recipe trains without Unsloth")
     recipe.set("precision", precision)
     recipe.set("gradient_checkpointing", Setting(s.gradient_checkpointing, "the plan's memory estimate"))

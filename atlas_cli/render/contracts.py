@@ -219,6 +219,10 @@ class PlanJson(TimedJson, total=False):
     headroom_gb: float | None
     gpus: int | None  # GPUs the plan uses (null: nothing is run on a local GPU)
     host_gb: float | None  # CPU RAM for offloaded states
+    # CPU RAM an offloading plan needs (what the table shows as "+N GB RAM"): its offloaded
+    # states, or with the parameters offloaded the 16-bit checkpoint loading holds, if larger;
+    # null when nothing is offloaded
+    ram_gb: float | None
     assumptions: AssumptionsJson | None
     to_fit: list[ChangeJson]  # for a plan that does not fit: the smallest changes that would
     reasons: list[str]

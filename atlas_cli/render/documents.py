@@ -313,6 +313,7 @@ def untimed_plan_json(plan: Plan) -> PlanJson:
         "headroom_gb": None if e is None else e.headroom_gb,
         "gpus": None if e is None else e.settings.gpus,
         "host_gb": None if e is None else e.host["offload_gb"],
+        "ram_gb": plan.ram_gb,
         "assumptions": None if e is None else assumptions_json(e),
         "to_fit": changes_json(plan.to_fit()),
         "reasons": list(plan.reasons),

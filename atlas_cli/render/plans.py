@@ -240,7 +240,11 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
         )
         steps.append(t("Recipe: {command}", command=f"{found['recipe']} --out {out}"))
         trainers = [
-            name for library, name in YAML_TRAINERS.items() if any(r.library == library for r in best.tools)
+            name
+            for library, name in YAML_TRAINERS.items()
+            if any(r.library == library for r in best.tools)
+            # LLaMA-Factory cannot be told fp32 (recipes/formats/llamafactory.py refuses such plans)
+            and not (name == "llamafactory" and best.recipe_precision == "fp32")
         ]
         if yaml and trainers and not best.experimental_stages:
             steps.append(
