@@ -2359,3 +2359,22 @@ def test_sft_on_the_chosen_answers_has_a_data_path(run: Runner, tmp_path: Path) 
     sft_stage = next(yaml.safe_load_all(ok(run("recipe", *profile, "--trainer", "axolotl")).stdout))
     assert sft_stage["datasets"][0]["path"] == "dpo.jsonl"
     assert sft_stage["datasets"][0]["type"]["field_output"] == "chosen"
+
+
+def test_sft_on_the_liked_answers_has_a_data_path(run: Runner, tmp_path: Path) -> None:
+    """SFT then KTO for a base model with ratings only: the SFT stage asked for an sft.jsonl the
+    data does not hold. Every recipe says how to make it from the thumbs-up answers (the
+    thumbs-down ones must not be imitated); the YAML trainers cannot filter by label, so they
+    say it in a note."""
+    profile = ("--gpu", "a100-80gb", "--model", "llama-3.1-8b", "--goal", "align", "--data-kind", "ratings")
+    rows = [
+        {"prompt": "Q", "completion": " good", "label": True},
+        {"prompt": "Q", "completion": " bad", "label": False},
+    ]
+    (tmp_path / "kto.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for trainer in ("python", "axolotl", "llamafactory"):
+        text = " ".join(ok(run("recipe", *profile, "--trainer", trainer)).stdout.replace("#", " ").split())
+        command = text[text.index("python -c") : text.index("> sft.jsonl") + len("> sft.jsonl")]
+        subprocess.run(["bash", "-c", command.replace("python", sys.executable, 1)], cwd=tmp_path, check=True)
+        assert json.loads((tmp_path / "sft.jsonl").read_text()) == {"prompt": "Q", "completion": " good"}
+    assert "No demonstrations?" not in ok(run("recipe", *profile, "--sft-data", "yes")).stdout

@@ -101,6 +101,13 @@ INSTRUCT_SFT_DATA = (
     '"user", "content": "..."}, {"role": "assistant", "content": "..."}]}, one or many turns, '
     "rendered with the model's own chat template; the loss is on the assistant's turns."
 )
+# SFT then KTO without demonstrations: the ratings' thumbs-up answers (label true) are the
+# demonstrations the data holds; the thumbs-down ones must not be imitated, so they are left out.
+LIKED_AS_SFT = (
+    "No demonstrations? Train the SFT stage on the thumbs-up answers of the ratings: "
+    """python -c "import json; [print(json.dumps({'prompt': r['prompt'], 'completion': r['completion']})) """
+    """for r in map(json.loads, open('kto.jsonl')) if r['label'] is True]" > sft.jsonl"""
+)
 # The NVIDIA architectures FlashAttention 2's CUDA kernels support (Dao-AILab/flash-attention README).
 FLASH_ATTENTION_2 = ("Ampere", "Ada Lovelace", "Hopper")
 # The "attention" setting's value for packed rows kept apart by FlashAttention 2.
@@ -212,6 +219,12 @@ class Recipe:
         """SFT then DPO without demonstrations (--sft-data not yes): the SFT stage trains on the
         preference pairs' chosen answers, as the DPO paper does when no SFT model exists."""
         return self.stages[:2] == ("sft", "dpo") and self.profile.get("sft_data") != "yes"
+
+    @property
+    def sft_on_liked(self) -> bool:
+        """SFT then KTO without demonstrations: the SFT stage trains on the ratings' thumbs-up
+        answers (LIKED_AS_SFT writes them out)."""
+        return self.stages[:2] == ("sft", "kto") and self.profile.get("sft_data") != "yes"
 
     @property
     def weights_dtype(self) -> WeightsDtype | None:

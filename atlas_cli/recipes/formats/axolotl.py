@@ -13,6 +13,7 @@ from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import (
     FLASH_ATTENTION,
     INSTRUCT_SFT_DATA,
+    LIKED_AS_SFT,
     Recipe,
     linear_module_names,
     optimizer_arguments,
@@ -322,6 +323,8 @@ def render(recipe: Recipe, main: str) -> Rendered:
             steps.append(f"axolotl merge-lora {shell_word(name)}")
     if "sft" in recipe.stages and recipe.post_trained:
         recipe.notes.append(INSTRUCT_SFT_DATA)
+    if recipe.sft_on_liked:
+        recipe.notes.append(LIKED_AS_SFT)
     attention = str(recipe.value("attention")) if recipe.has("attention") else ""
     if attention.startswith("kernels-community/"):
         recipe.notes.append(f"attn_implementation {attention} is a prebuilt hub kernel: pip install kernels.")

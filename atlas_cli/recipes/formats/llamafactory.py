@@ -10,7 +10,7 @@ from atlas_cli.core.shell import shell_word
 from atlas_cli.i18n import N_, t
 from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
-from atlas_cli.recipes.settings import FLASH_ATTENTION, INSTRUCT_SFT_DATA, Recipe
+from atlas_cli.recipes.settings import FLASH_ATTENTION, INSTRUCT_SFT_DATA, LIKED_AS_SFT, Recipe
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
 
 VERSION = "0.9.5"
@@ -342,6 +342,8 @@ def render(recipe: Recipe, main: str) -> Rendered:
     run = " && ".join(f"{launcher} {shell_word(name)}" for name, _ in documents)
     if "sft" in recipe.stages and recipe.post_trained:
         recipe.notes.append(INSTRUCT_SFT_DATA)
+    if recipe.sft_on_liked:
+        recipe.notes.append(LIKED_AS_SFT)
     if recipe.memory_model == "qlora" and len(documents) > 1:
         recipe.notes.append(
             "QLoRA: LLaMA-Factory cannot merge an adapter into a 4-bit model, so the later stage resumes "

@@ -26,6 +26,7 @@ from atlas_cli.recipes.settings import (
     EVAL_ROWS,
     FLASH_ATTENTION,
     FUSED_LM_HEAD_TRL,
+    LIKED_AS_SFT,
     MAX_HELD_SHARE,
     MINIMUM_VERSIONS,
     VISION_MODULES,
@@ -360,6 +361,8 @@ def _training_doc(recipe: Recipe) -> str:
         ]
         if recipe.sft_on_chosen:
             parts.append(CHOSEN_AS_SFT)
+        if recipe.sft_on_liked:
+            parts.append(LIKED_AS_SFT)
     saved = "adapter" if recipe.family not in ("weights",) else "weights"
     outro = f"Each stage saves its {saved} and train_results.json to --output-dir/<stage>."
     return (
