@@ -77,9 +77,11 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
 
     def level(m: str) -> tuple[int, int, int]:
         own = runs(m)
-        if trains and plans[m].kind == "no-training" and best is not None and own < best:
-            return best
-        return own
+        if not trains or plans[m].kind != "no-training" or best is None:
+            return own
+        # ... and a tight one on the GPUs alone is lifted to an offloaded best training plan.
+        lifted = best[1] != OFFLOAD_ORDER["none"] and own[:2] == (FIT_ORDER["tight"], OFFLOAD_ORDER["none"])
+        return best if own < best or lifted else own
 
     def fit(m: str) -> int:
         return level(m)[0]

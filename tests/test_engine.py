@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from atlas_cli.core.engine import FIT_ORDER, Engine
+from atlas_cli.core.engine import FIT_ORDER, OFFLOAD_ORDER, Engine
 from atlas_cli.core.plans import Recommendation
 from atlas_cli.core.profile import PROFILE_FIELDS, build_profile
 from atlas_cli.kb.catalog import Catalog
@@ -291,12 +291,18 @@ def test_every_profile_yields_a_plan_and_fitting_plans_rank_first(
         assert any("No plan applies" in note for note in rec.notes)
         return
     order = [FIT_ORDER[p.fit] for p in rec.plans]  # yes, tight, unknown (hosted, no GPU), no
-    # When the best training plan is only tight, prompting and retrieval rank among tight plans.
-    trained = [FIT_ORDER[p.fit] for p in rec.plans if p.kind != "no-training"]
-    if trained and min(trained) == FIT_ORDER["tight"]:
-        tight = FIT_ORDER["tight"]
+    # When the best training plan is only tight, prompting and retrieval rank among tight plans;
+    # when it fits by offloading, tight prompting and retrieval on the GPUs alone rank with it.
+    trained = [(FIT_ORDER[p.fit], OFFLOAD_ORDER[p.offload]) for p in rec.plans if p.kind != "no-training"]
+    yes, tight = FIT_ORDER["yes"], FIT_ORDER["tight"]
+    best = min(trained, default=None)
+    if best is not None and best[0] in (yes, tight):
+        offloads = best[1] != OFFLOAD_ORDER["none"]
         order = [
-            max(o, tight) if p.kind == "no-training" else o for o, p in zip(order, rec.plans, strict=True)
+            (best[0] if o < best[0] or (offloads and o == tight and p.offload == "none") else o)
+            if p.kind == "no-training"
+            else o
+            for o, p in zip(order, rec.plans, strict=True)
         ]
     assert order == sorted(order)
     assert all(0 < p.score < 1 for p in rec.plans)
@@ -665,6 +671,17 @@ def test_prompting_ranks_level_with_a_training_plan_that_offloads(engine: Engine
     assert rec.plans[0].method == "qlora" and rec.plans[0].offload == "params"
     assert icl.variant == "ICL (4-bit weights)" and icl.fit == "yes" and icl.offload == "none"
     assert order.index("qlora") < order.index("icl") < order.index("dora")
+
+
+def test_tight_retrieval_ranks_level_with_training_from_cpu_ram(engine: Engine) -> None:
+    """Llama-3.1-70B on two RTX 3090s without training data: retrieval in 4 bits is tight on the
+    GPUs alone, every training plan fits only from CPU RAM (141-571 GB of it, several times
+    slower). Retrieval ranked 11th behind them; it now competes by score, and wins."""
+    rec = recommend(
+        engine, gpu="rtx-3090", gpus="2", model="llama-3.1-70b", goal="knowledge", data_kind="none"
+    )
+    assert rec.plans[0].method == "rag" and rec.plans[0].fit == "tight" and rec.plans[0].offload == "none"
+    assert next(p for p in rec.plans if p.kind != "no-training").offload == "params"
 
 
 def test_qlora_steps_back_when_16_bit_lora_fits_on_the_gpus(engine: Engine) -> None:

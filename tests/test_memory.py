@@ -1492,3 +1492,20 @@ def test_a_model_too_large_in_16_bit_is_served_in_the_widest_width_that_fits(run
     plans = ok(run("recommend", *args, "--goal", "knowledge", "--data-kind", "text", "--json")).json()
     rag_plan = next(p for p in plans["recommendations"] if p["method"] == "rag")
     assert rag_plan["variant"] == "RAG (4-bit weights)" and rag_plan["fit"] != "no"
+    # Where no width fits, the least is shown (how far it is from fitting), with changes a user
+    # can make: not a prompt shorter than the 8,192 tokens served whatever --seq-len says.
+    a10g = ok(run("estimate", "--gpu", "a10g", "--model", "qwen3-32b", "--method", "rag", "--json")).json()
+    assert a10g["label"] == "RAG (4-bit weights)" and a10g["fit"] == "no"
+    assert {c["change"] for c in a10g["to_fit"]} == {"gpus", "gpu_memory"}
+    # Apple silicon: bitsandbytes 0.50 runs LLM.int8 on MPS, so 8 bits are served where they fit.
+    mac = ok(
+        run("estimate", "--gpu", "M3 Max 36GB", "--model", "qwen2.5-14b", "--method", "icl", "--json")
+    ).json()
+    assert mac["label"] == "ICL (8-bit weights)" and mac["fit"] == "yes"
+    # Split over GPUs: the caption says how (it said data parallel, a whole copy on each).
+    split = ok(
+        run("estimate", "--gpu", "rtx-3090", "--gpus", "2", "--model", "llama-3.1-70b", "--method", "rag")
+    )
+    words = " ".join(split.stdout.split())
+    assert "split over 2 GPUs: each holds its share of the layers and of the KV cache" in words
+    assert "a whole copy of the model on each" not in words

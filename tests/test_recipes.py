@@ -1576,21 +1576,20 @@ def test_prompting_fills_the_context_the_estimate_was_sized_for() -> None:
         assert constants(render(case, "python"))["CONTEXT_TOKENS"] == plan.estimate.settings.seq_len
 
 
-def test_a_quantized_serving_plan_loads_its_weights_as_the_estimate_sized_them(run: Runner) -> None:
+def test_a_quantized_serving_plan_loads_its_weights_as_the_estimate_sized_them(
+    run: Runner, tmp_path: Path
+) -> None:
     """Retrieval for Qwen2.5-32B on a 24 GB card is sized with 4-bit weights, and for Qwen2.5-72B
     on two 48 GB cards with 8-bit weights split over both: the script loads them so (it loaded
-    16-bit weights on the first GPU alone), and its header says so."""
-    four = ok(
+    16-bit weights on the first GPU alone), in the estimate's dtype, and its header says so."""
+    text = ok(
         run("recipe", "--gpu", "rtx-4090", "--model", "qwen2.5-32b", "--goal", "knowledge", "--out", "-")
-    )
-    text = four.stdout
+    ).stdout
     compile(text, "recipe.py", "exec")
     assert "load_in_4bit=True" in text and 'bnb_4bit_quant_type="nf4"' in text
-    assert "bnb_4bit_use_double_quant=True" in text and "torch.bfloat16" in text
-    assert (
-        'pipeline("text-generation", model=args.model, model_kwargs={"quantization_config": QUANTIZATION})'
-        in text
-    )
+    assert "bnb_4bit_use_double_quant=True" in text and "bnb_4bit_compute_dtype=torch.bfloat16" in text
+    load = 'pipeline("text-generation", model=args.model, dtype=torch.bfloat16, device_map="auto", '
+    assert load + 'model_kwargs={"quantization_config": QUANTIZATION})' in text
     assert "from transformers import AutoModel, AutoTokenizer, BitsAndBytesConfig, pipeline" in text
     header = " ".join(header_of(text).replace("#", " ").split())
     assert "4-bit (bitsandbytes) weights, prompts of 8192 tokens, 1 GPU(s)" in header
@@ -1598,12 +1597,27 @@ def test_a_quantized_serving_plan_loads_its_weights_as_the_estimate_sized_them(r
     two = ("--gpu", "rtx-a6000", "--gpus", "2", "--model", "qwen2.5-72b", "--goal", "knowledge")
     eight = ok(run("recipe", *two, "--out", "-")).stdout
     assert "BitsAndBytesConfig(load_in_8bit=True)" in eight and 'device_map="auto"' in eight
-    # Where 16-bit weights fit, the script is as before: no bitsandbytes, one GPU.
+    # Where 16-bit weights fit, nothing is quantized; the dtype is still the estimate's.
     plain = ok(
         run("recipe", "--gpu", "h100", "--model", "qwen2.5-32b", "--goal", "knowledge", "--out", "-")
     ).stdout
     assert "BitsAndBytesConfig" not in plain and "device_map" not in plain
-    assert 'pipeline("text-generation", model=args.model)' in plain
+    assert 'pipeline("text-generation", model=args.model, dtype=torch.bfloat16)' in plain
+    # A checkpoint stored in 4 bits (AWQ) is served as stored, by its own quantization_config.
+    fixture = Path(__file__).parent / "fixtures" / "configs" / "Qwen--Qwen2.5-32B.json"
+    config = json.loads(fixture.read_text(encoding="utf-8"))
+    config["quantization_config"] = {"quant_method": "awq", "bits": 4, "group_size": 128, "version": "gemm"}
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    awq = ok(
+        run("recipe", "--gpu", "h100", "--model", str(tmp_path), "--goal", "knowledge", "--out", "-")
+    ).stdout
+    assert "serving_bits = 4  <- the plan's memory estimate (the checkpoint is stored so)" in awq
+    assert "BitsAndBytesConfig" not in awq and "Served quantized by bitsandbytes" not in awq
+    # A T4 has no bf16: loaded as its checkpoint says (bf16), SDPA would run its s x s math kernel.
+    t4 = ok(
+        run("recipe", "--gpu", "t4", "--model", "llama-3.1-8b", "--goal", "knowledge", "--out", "-")
+    ).stdout
+    assert "dtype=torch.float16" in t4 and "bfloat16" not in t4.split("QUANTIZATION", 1)[1]
 
 
 def test_axolotl_unfreezes_parameters_by_their_full_names() -> None:

@@ -44,7 +44,14 @@ from atlas_cli.core.throughput.plans import (
     usual_epochs,
 )
 from atlas_cli.core.throughput.workload import LARGE_SFT_EXAMPLES
-from atlas_cli.core.variants import applies, card_rank, preferred, with_method, with_variant
+from atlas_cli.core.variants import (
+    applies,
+    card_rank,
+    estimated_variants,
+    preferred,
+    with_method,
+    with_variant,
+)
 from atlas_cli.i18n import N_, pt, t
 from atlas_cli.kb.catalog import SERVING, Catalog, Objective
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
@@ -599,12 +606,19 @@ def _untrained_with_training(scored: list[Scored]) -> list[Scored]:
     """When the best training plan is only tight, or offloads to CPU RAM, prompting and retrieval
     compete with it by score instead of ranking ahead for fitting comfortably: a QLoRA at 93 % of
     a 12 GB card, or one with its optimizer in RAM, is still the answer to a chat goal with
-    demonstrations, RAG is not. When no training plan runs at all, those that fit rank first."""
+    demonstrations, RAG is not. Both ways: a tight retrieval plan on the GPUs alone is no worse
+    off than a training plan several times slower from CPU RAM, so it is lifted to compete with
+    it. When no training plan runs at all, those that fit rank first."""
     best = min((s.rank[:3] for s in scored if s.plan.kind != "no-training"), default=None)
     if best is None or best[0] not in (FIT_ORDER["yes"], FIT_ORDER["tight"]):
         return scored
+    offloads = best[1] != OFFLOAD_ORDER["none"]
+
+    def level(own: tuple[float, ...]) -> bool:
+        return own < best or (offloads and own[0] == FIT_ORDER["tight"] and own[1] == OFFLOAD_ORDER["none"])
+
     return [
-        s._replace(rank=(*best, *s.rank[3:])) if s.plan.kind == "no-training" and s.rank[:3] < best else s
+        s._replace(rank=(*best, *s.rank[3:])) if s.plan.kind == "no-training" and level(s.rank[:3]) else s
         for s in scored
     ]
 
@@ -674,6 +688,7 @@ def candidate(method: Method, result: Estimate | None, available: int | None = N
         used,
         spare,
         result.settings.precision,
+        result.settings.serving_bits if method.kind == "no-training" else None,
     )
 
 
@@ -852,7 +867,7 @@ class Engine:
         run = estimator(method.id, method.memory_model, info.sized)
         tried: list[tuple[Estimate, list[str]]] = []
         online = any(stages[o][0].objective.online for o in objectives)
-        for variant in method.estimated_variants():
+        for variant in estimated_variants(method, info.weights_dtype):
             if not applies(variant, hardware, online, info.weights_dtype):
                 continue
             worst: Estimate | None = None
@@ -868,7 +883,10 @@ class Engine:
                     worst = result
             if worst is not None:
                 tried.append((worst, list(dict.fromkeys(warnings))))
-        return preferred(tried, lambda row: row[0].fit) if tried else (None, [])
+        if not tried:
+            return None, []
+        served = method.kind == "no-training"  # its widths only trade memory: show the least
+        return preferred(tried, lambda row: row[0].fit, (lambda row: row[0].per_gpu_gb) if served else None)
 
     def _on_fewer_gpus(
         self,

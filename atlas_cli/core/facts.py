@@ -44,6 +44,7 @@ class Candidate(NamedTuple):
     gpus: int | None = None  # GPUs the plan uses (None: nothing runs on a local GPU)
     spare_gpus: int | None = None  # of the user's GPUs, those the plan leaves free
     precision: str | None = None  # the estimate's precision
+    serving_bits: int | None = None  # a no-training plan's served weights: 16, 8 or 4
 
     @property
     def fits(self) -> bool | None:

@@ -112,6 +112,15 @@ class Plan(NamedTuple):
         return None if self.estimate is None else self.estimate.settings.precision
 
     @property
+    def serving_bits(self) -> int | None:
+        """The bits a no-training plan's weights are served in (None for training plans)."""
+        return (
+            None
+            if self.estimate is None or self.kind != "no-training"
+            else self.estimate.settings.serving_bits
+        )
+
+    @property
     def recipe_precision(self) -> str | None:
         """The precision a recipe trains the plan in: the estimate's, except fp32 for a model that
         overflows fp16 (Gemma 3) in a plan sized in fp16 for Unsloth, which patches the overflow;

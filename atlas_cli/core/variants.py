@@ -95,15 +95,12 @@ def applies(variant: Variant, hardware: Hardware, online: bool = False, stored: 
     bitsandbytes' 8-bit and paged optimizers do not exist on Apple silicon (bitsandbytes 0.50);
     pure bf16 saves memory on one GPU only: DeepSpeed's ZeRO, which multi-GPU recipes shard with,
     keeps fp32 master weights whatever the model's dtype (and drives its own optimizer). A
-    checkpoint `stored` in 4 or 8 bits is QLoRA's base as stored: no variant of other bits. A
-    model served in 8 bits needs bitsandbytes' LLM.int8 kernels, which Apple silicon lacks (its
-    MPS backend runs 4-bit only, bitsandbytes 0.50)."""
+    checkpoint `stored` in 4 or 8 bits is QLoRA's base as stored (and is served so): no variant
+    of other bits."""
     bits = STORED_BITS.get(stored or "")
     if variant.quant_bits and bits and variant.quant_bits != bits:
         return False
-    if variant.serving_bits and (
-        (bits and variant.serving_bits != bits) or (variant.serving_bits == 8 and hardware.vendor == "apple")
-    ):
+    if variant.serving_bits and bits and variant.serving_bits != bits:
         return False
     if (variant.layerwise or variant.precision == "pure-bf16") and hardware.gpus > 1:
         return False
@@ -112,6 +109,16 @@ def applies(variant: Variant, hardware: Hardware, online: bool = False, stored: 
     if variant.optimizer and OPTIMIZERS[variant.optimizer].bitsandbytes and hardware.vendor == "apple":
         return False
     return variant.precision is None or hardware.bf16 or not PRECISIONS[variant.precision].needs_bf16
+
+
+def estimated_variants(method: Method, stored: str | None) -> list[Variant]:
+    """The method's variants to estimate. A no-training method serves a checkpoint stored in 4 or
+    8 bits (AWQ, GPTQ, bitsandbytes) as it is stored: only the variant of its bits."""
+    variants = method.estimated_variants()
+    bits = STORED_BITS.get(stored or "")
+    if method.kind != "no-training" or not bits:
+        return variants
+    return [v for v in variants if v.serving_bits == bits] or variants
 
 
 def with_variant(
@@ -154,7 +161,7 @@ def sweep(
         ):
             continue
         run = estimator(method.id, model, info.sized)
-        for variant in method.estimated_variants():
+        for variant in estimated_variants(method, info.weights_dtype):
             if not applies(variant, hardware, settings.objective.online, info.weights_dtype):
                 continue
             varied, warnings = with_variant(variant, with_method(method, settings, rank_given), hardware)
@@ -180,19 +187,27 @@ def single(
         label = f"{method.name} {settings.quant_bits}-bit"  # a name: the same in every language
     run = estimator(method.id, method.memory_model, info.sized)
     stored = info.weights_dtype
-    served = [v for v in method.variants if v.serving_bits and applies(v, hardware, stored=stored)]
-    if not served:
+    variants = [v for v in estimated_variants(method, stored) if applies(v, hardware, stored=stored)]
+    if not any(v.serving_bits for v in variants):
         return label, placed(run, settings, auto_sharding)
-    tried = [(label, placed(run, settings, auto_sharding))]
-    tried += [(v.label, placed(run, with_variant(v, settings, hardware)[0], auto_sharding)) for v in served]
-    return preferred(tried, lambda row: row[1].fit)
+    tried = [
+        (
+            v.label if v.serving_bits else label,
+            placed(run, with_variant(v, settings, hardware)[0], auto_sharding),
+        )
+        for v in variants
+    ]
+    return preferred(tried, lambda row: row[1].fit, lambda row: row[1].per_gpu_gb)
 
 
-def preferred(tried: Sequence[T], fit: Callable[[T], str | None]) -> T:
+def preferred(
+    tried: Sequence[T], fit: Callable[[T], str | None], smallest: Callable[[T], float] | None = None
+) -> T:
     """Of the setups tried (the preferred first), the first that fits within the margin, else the
-    first that fits at all, else the first."""
+    first that fits at all, else the first; or, given `smallest` (a serving width: what matters
+    when none fits is how far the least is from fitting), the one needing least memory."""
     for wanted in ("yes", "tight"):
         found = next((row for row in tried if fit(row) == wanted), None)
         if found is not None:
             return found
-    return tried[0]
+    return tried[0] if smallest is None else min(tried, key=smallest)

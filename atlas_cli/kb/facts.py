@@ -282,6 +282,14 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         per_plan=True,
     ),
     FactSpec(
+        "plan.serving_bits",
+        "number",
+        "The bits a no-training candidate's weights are served in: 16, or 8 / 4 quantized by bitsandbytes "
+        "where wider weights do not fit (null for training plans).",
+        "serving_bits",
+        per_plan=True,
+    ),
+    FactSpec(
         "plan.gpus",
         "number",
         "GPUs the candidate uses: with --priority cost, the fewest of yours it fits on within any time or "

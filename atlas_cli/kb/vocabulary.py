@@ -100,13 +100,14 @@ class PrecisionInfo(NamedTuple):
     master_copy: bool  # mixed precision keeps an fp32 master copy in the optimizer
     needs_bf16: bool  # refused on GPUs without bf16 (V100, T4)
     label: str
+    torch_dtype: str  # the torch dtype the weights are served in (no-training plans' recipes)
 
 
 PRECISIONS: Final[dict[str, PrecisionInfo]] = {
-    "bf16": PrecisionInfo(2.0, True, True, "bf16 mixed precision (AMP)"),
-    "fp16": PrecisionInfo(2.0, True, False, "fp16 mixed precision (AMP)"),
-    "fp32": PrecisionInfo(4.0, False, False, "fp32"),
-    "pure-bf16": PrecisionInfo(2.0, False, True, "pure bf16 (no fp32 master copy)"),
+    "bf16": PrecisionInfo(2.0, True, True, "bf16 mixed precision (AMP)", "bfloat16"),
+    "fp16": PrecisionInfo(2.0, True, False, "fp16 mixed precision (AMP)", "float16"),
+    "fp32": PrecisionInfo(4.0, False, False, "fp32", "float32"),
+    "pure-bf16": PrecisionInfo(2.0, False, True, "pure bf16 (no fp32 master copy)", "bfloat16"),
 }
 
 

@@ -37,7 +37,7 @@ from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import Gpu, HyperValue, LlmModel, Method
-from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PREQUANTIZED, WeightsDtype
+from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PREQUANTIZED, STORED_BITS, WeightsDtype
 
 # The releases each Python recipe was written for (tests/test_recipes_run.py runs them with
 # these) and the oldest it runs with (the same tests run in the validator environment that holds
@@ -548,9 +548,16 @@ def _prompting_settings(recipe: Recipe) -> None:
     recipe.set("context_tokens", Setting(s.seq_len, f"{source} (the context it sized the KV cache for)"))
     if s.gpus > 1:
         recipe.set("gpus", Setting(s.gpus, f"{source} (accelerate's device_map='auto' splits the layers)"))
+    # Loaded in the checkpoint's own dtype (pipeline's dtype="auto"), a bf16 checkpoint on a GPU
+    # without bf16 (T4, V100) runs SDPA's math kernel, s x s per head: the estimate's dtype is set.
+    recipe.set("precision", Setting(s.precision, f"{source} (the dtype the weights load and compute in)"))
     if s.serving_bits != 16:
-        recipe.set("serving_bits", Setting(s.serving_bits, f"{source} (16-bit weights do not fit)"))
-        recipe.set("precision", Setting(s.precision, f"{source}: bitsandbytes computes in this dtype"))
+        why = (
+            "the checkpoint is stored so"
+            if recipe.weights_dtype in STORED_BITS
+            else "wider weights do not fit"
+        )
+        recipe.set("serving_bits", Setting(s.serving_bits, f"{source} ({why})"))
 
 
 def _estimate_settings(recipe: Recipe) -> None:

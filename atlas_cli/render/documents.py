@@ -90,6 +90,12 @@ def write_json(data: Any) -> None:
 def _strategy(s: EstimateSettings, memory_model: str) -> str:
     if s.gpus == 1:
         placement = t("one GPU")
+    elif memory_model == "inference":
+        placement = t(
+            "split over {gpus} GPUs: each holds its share of the layers and of the KV cache "
+            "(accelerate's device_map='auto')",
+            gpus=s.gpus,
+        )
     elif s.sharding == "zero3" and unshardable_base(memory_model, s):
         placement = t(
             "ZeRO-3/FSDP across {gpus} GPUs: gradients and optimizer states sharded, the 8-bit base whole "

@@ -376,8 +376,11 @@ def _serving(method_id: str, shape: Shape, s: EstimateSettings) -> Estimate:
     activations this estimate counts."""
     s = s._replace(seq_len=s.prompt_len)
     tokens = float(s.seq_len * s.batch_size)
-    dequantized = dequantized_bytes(shape) if s.serving_bits == 4 else 0.0  # LLM.int8 multiplies in int8
-    weights = (served_weight_bytes(shape, s) + dequantized) / s.gpus
+    # 4-bit weights are dequantized one at a time, in the compute dtype, on the GPU running that
+    # layer; LLM.int8 multiplies in int8.
+    width = weight_bytes(s.precision) / 2
+    dequantized = dequantized_bytes(shape) * width if s.serving_bits == 4 else 0.0
+    weights = served_weight_bytes(shape, s) / s.gpus + dequantized
     # Split over GPUs by layers (accelerate's device_map, what the recipe loads with) or by heads
     # (tensor parallelism), each GPU caches its share of the keys and values; a layer's prefill
     # temporaries are whole on the GPU that runs it.
@@ -399,11 +402,12 @@ def served_weight_bytes(shape: Shape, s: EstimateSettings) -> float:
     """The weights a no-training plan serves: in the precision's width, or (serving_bits 8 or 4)
     as transformers' BitsAndBytesConfig loads them: nn.Linear layers in LLM.int8 or NF4 with
     double quantization, the rest (embeddings, LM head, norms, and routed experts fused into 3-D
-    tensors, which bitsandbytes does not convert) in 16 bit."""
+    tensors, which bitsandbytes does not convert) in the precision's width (the recipe's dtype)."""
+    width = weight_bytes(s.precision)
     if s.serving_bits == 16:
-        return shape.params * weight_bytes(s.precision)
+        return shape.params * width
     quantized = shape.linear_params - shape.expert_params
-    return quantized * quantized_bytes(s.serving_bits) + (shape.params - quantized) * 2.0
+    return quantized * quantized_bytes(s.serving_bits) + (shape.params - quantized) * width
 
 
 def verdict(per_gpu_gb: float, capacity_gb: float | None) -> Fit | None:

@@ -193,7 +193,13 @@ def changes_that_fit(
     plan that does not fit at all, the memory a larger GPU would need, which is what is left when
     nothing fits these GPUs."""
     found: list[Change] = []
+    # A served prompt is never shorter than PROMPT_CONTEXT (resolve.served_seq_len): --seq-len
+    # cannot shorten it, so a shorter one is no change a user can make.
+    now = with_strategy(run, settings)
+    served = now.memory_model == "inference"
     for field, floor in (("seq_len", MIN_USEFUL_SEQ_LEN), ("batch_size", 1)):
+        if served and field == "seq_len":
+            continue
         current: int = getattr(settings, field)
         best = largest(run, settings, field) if current > 1 else None
         if best is not None and floor <= best < current:
@@ -216,7 +222,7 @@ def changes_that_fit(
         if result.fit == "yes":
             found.append(Change("offload", offload, result.per_gpu_gb))
             break
-    if with_strategy(run, settings).fit == "no":
+    if now.fit == "no":
         found.append(_larger_gpu(run, settings))
     return found
 

@@ -11,7 +11,7 @@ from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shell import shell_word
 from atlas_cli.core.throughput.plans import EMBEDDER
 from atlas_cli.i18n import t
-from atlas_cli.kb.vocabulary import OPTIMIZERS
+from atlas_cli.kb.vocabulary import OPTIMIZERS, PRECISIONS, STORED_BITS
 from atlas_cli.recipes.header import WIDTH, header, literal, wrapped
 from atlas_cli.recipes.launchers import (
     ACCELERATE_FILE,
@@ -214,18 +214,23 @@ def _local_common(recipe: Recipe, is_rag: bool) -> tuple[str, str]:
     context = recipe.value("context_tokens") if recipe.has("context_tokens") else None
     bits = int(recipe.value("serving_bits")) if recipe.has("serving_bits") else 16
     spread = recipe.has("gpus") and int(recipe.value("gpus")) > 1
+    dtype = PRECISIONS[str(recipe.value("precision"))].torch_dtype if recipe.has("precision") else None
     quantization = ""
-    if bits != 16:
-        compute_dtype = "float16" if recipe.value("precision") == "fp16" else "bfloat16"
-        quantization = Template(prompting.QUANTIZATION[bits]).substitute(compute_dtype=compute_dtype)
-    arguments = (', device_map="auto"' if spread else "") + (
-        ', model_kwargs={"quantization_config": QUANTIZATION}' if quantization else ""
+    # A checkpoint stored in integers (AWQ, GPTQ, bitsandbytes) loads quantized by its own config.
+    if bits != 16 and recipe.weights_dtype not in STORED_BITS:
+        quantization = Template(prompting.QUANTIZATION[bits]).substitute(compute_dtype=dtype or "bfloat16")
+    # bitsandbytes places a quantized model on the current CUDA device, or else on the CPU (its
+    # quantizer's update_device_map): device_map="auto" places it on Apple's MPS too.
+    arguments = (
+        (f", dtype=torch.{dtype}" if dtype else "")
+        + (', device_map="auto"' if spread or quantization else "")
+        + (', model_kwargs={"quantization_config": QUANTIZATION}' if quantization else "")
     )
     common = prompting.COMMON.substitute(
         model_option=_model_option(recipe),
         options=prompting.RAG_OPTIONS + prompting.EMBEDDING_OPTIONS if is_rag else prompting.ICL_OPTIONS,
         imports=prompting.EMBEDDING_IMPORTS if is_rag else "",
-        third_party=_prompting_imports(is_rag, bool(quantization)),
+        third_party=_prompting_imports(is_rag, bool(quantization), dtype is not None),
         context_tokens=literal(context),
         quantization=quantization,
         load_arguments=arguments,
@@ -233,15 +238,15 @@ def _local_common(recipe: Recipe, is_rag: bool) -> tuple[str, str]:
     return common, Template(prompting.EMBEDDING_RETRIEVAL).substitute(embedder=literal(EMBEDDER))
 
 
-def _prompting_imports(is_rag: bool, quantized: bool) -> str:
+def _prompting_imports(is_rag: bool, quantized: bool, dtype: bool) -> str:
     """A local script's third-party imports: torch and safetensors to embed and keep passages,
-    bitsandbytes' config to serve quantized weights."""
+    torch for the dtype, bitsandbytes' config to serve quantized weights."""
     names = (
         {"pipeline"}
         | ({"AutoModel", "AutoTokenizer"} if is_rag else set())
         | ({"BitsAndBytesConfig"} if quantized else set())
     )
-    lines = ["import torch"] if is_rag or quantized else []
+    lines = ["import torch"] if is_rag or quantized or dtype else []
     lines += ["from safetensors.torch import load_file, save_file"] if is_rag else []
     lines.append(f"from transformers import {', '.join(sorted(names))}")
     return "\n" + "\n".join(lines) + "\n"
