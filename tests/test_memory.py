@@ -1135,9 +1135,17 @@ def test_review_of_the_online_and_sharding_changes(run: Runner) -> None:
     # TRL's PPO has no vLLM: said, and sized without it.
     ppo = ok(run(*lora8b, "--objective", "rlhf-ppo", "--gpu", "a100-80gb", "--vllm")).json()
     assert any("TRL's RLHF-PPO samples with transformers' generate" in w for w in ppo["warnings"])
-    # Serving gpt-oss counts no s x s matrix, so it does not claim one.
+    # Serving gpt-oss counts no s x s matrix, so it does not claim one, and its recipe loads a
+    # kernel without one: transformers runs gpt-oss eagerly by default (_supports_sdpa False),
+    # ~26 GB of scores at 8,192 tokens (an expert's review).
     rag = ok(run("estimate", "--method", "rag", "--model", "gpt-oss-20b", "--gpu", "h100", "--json")).json()
     assert rag["assumptions"]["attention"].startswith("memory-efficient")
+    for gpu, kernel in (("h100", "'kernels-community/vllm-flash-attn3'"), ("a100-80gb", "'flex_attention'")):
+        script = ok(
+            run("recipe", "--model", "gpt-oss-20b", "--gpu", gpu, "--goal", "knowledge", "--out", "-")
+        ).stdout
+        assert f'model_kwargs={{"attn_implementation": {kernel}}}' in script
+        assert ("torch 2.13.0; kernels." in script) == kernel.startswith("'kernels-community/")
     # The online default (1,024 tokens) is what truncation is measured against.
     cut = ok(
         run(

@@ -401,6 +401,7 @@ def settle(
     )
     if recipe.plan.kind == "no-training":
         _prompting_settings(recipe)
+        _attention(catalog, recipe)  # gpt-oss generates eagerly by default: s x s per head
         return recipe
     _estimate_settings(recipe)
     for key, (value, source) in RECIPE_DEFAULTS.items():

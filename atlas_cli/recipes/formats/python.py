@@ -66,10 +66,16 @@ def _written_for(recipe: Recipe) -> str:
     if recipe.plan.kind == "no-training" and api_only(recipe):
         return t("Written for: {libraries}.", libraries=f"openai {API_CLIENT_WRITTEN_FOR}")
     if recipe.plan.kind == "no-training":
-        quantized = t("; bitsandbytes") if recipe.has("serving_bits") else ""
+        extra = (
+            t("; bitsandbytes")
+            if recipe.has("serving_bits") and recipe.weights_dtype not in STORED_BITS
+            else ""
+        )
+        attention = _attention(recipe) or ""
+        extra += "; kernels" if attention.startswith("kernels-community/") else ""
         return t(
             "Written for: {libraries}.",
-            libraries=f"transformers {WRITTEN_FOR['transformers']}, torch {WRITTEN_FOR['torch']}{quantized}",
+            libraries=f"transformers {WRITTEN_FOR['transformers']}, torch {WRITTEN_FOR['torch']}{extra}",
         )
     extra = ""
     if recipe.memory_model == "qlora":
@@ -219,12 +225,18 @@ def _local_common(recipe: Recipe, is_rag: bool) -> tuple[str, str]:
     # A checkpoint stored in integers (AWQ, GPTQ, bitsandbytes) loads quantized by its own config.
     if bits != 16 and recipe.weights_dtype not in STORED_BITS:
         quantization = Template(prompting.QUANTIZATION[bits]).substitute(compute_dtype=dtype or "bfloat16")
+    attention = _attention(recipe)
+    loading = {
+        **({"attn_implementation": literal(attention)} if attention else {}),
+        **({"quantization_config": "QUANTIZATION"} if quantization else {}),
+    }
+    model_kwargs = ", ".join(f'"{key}": {value}' for key, value in loading.items())
     # bitsandbytes places a quantized model on the current CUDA device, or else on the CPU (its
     # quantizer's update_device_map): device_map="auto" places it on Apple's MPS too.
     arguments = (
         (f", dtype=torch.{dtype}" if dtype else "")
         + (', device_map="auto"' if spread or quantization else "")
-        + (', model_kwargs={"quantization_config": QUANTIZATION}' if quantization else "")
+        + (f", model_kwargs={{{model_kwargs}}}" if loading else "")
     )
     common = prompting.COMMON.substitute(
         model_option=_model_option(recipe),
