@@ -2143,11 +2143,17 @@ def test_a_recipe_line_under_unsloth_says_the_recipe_trains_with_trl(run: Runner
     assert "The recipe trains with TRL" not in " ".join(ok(run("recommend", *args)).stdout.split())
 
 
-def test_an_fp8_checkpoint_trains_dequantized_as_mxfp4_does(run: Runner) -> None:
+def test_an_fp8_checkpoint_trains_dequantized_as_mxfp4_does(run: Runner, tmp_path: Path) -> None:
     """DeepSeek-V3 is stored in FP8: loaded as stored, DeepSpeed casts the weights to bf16 and
     drops their scales (an expert's review); the recipes load it with FineGrainedFP8Config(
-    dequantize=True), as LLaMA-Factory does, the way gpt-oss's MXFP4 loads with Mxfp4Config."""
-    base = ("--gpu", "h100-80gb", "--gpus", "8", "--model", "deepseek-v3", "--goal", "chat")
+    dequantize=True), as LLaMA-Factory does, the way gpt-oss's MXFP4 loads with Mxfp4Config.
+    (A Qwen3-8B stored in FP8 here: DeepSeek-V3 on one node needs more CPU RAM than it holds.)"""
+    config = json.loads(
+        (Path(__file__).parent / "fixtures" / "configs" / "Qwen--Qwen3-8B.json").read_text("utf-8")
+    )
+    config["quantization_config"] = {"quant_method": "fp8", "weight_block_size": [128, 128]}
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    base = ("--gpu", "h100-80gb", "--gpus", "8", "--model", str(tmp_path), "--goal", "chat")
     base += ("--data-kind", "demonstrations")
     script = ok(run("recipe", *base)).stdout
     tree = ast.parse(script)

@@ -689,6 +689,7 @@ def candidate(method: Method, result: Estimate | None, available: int | None = N
         spare,
         result.settings.precision,
         result.settings.serving_bits if method.kind == "no-training" else None,
+        result.ram_gb,
     )
 
 

@@ -113,3 +113,15 @@ class Estimate(NamedTuple):
     @property
     def headroom_gb(self) -> float | None:
         return None if self.capacity_gb is None else round(self.capacity_gb - self.per_gpu_gb, 2)
+
+    @property
+    def ram_gb(self) -> float | None:
+        """CPU RAM an offloading plan needs per node besides the GPUs': its offloaded states, and
+        with the parameters offloaded the 16-bit checkpoint if larger, which loading holds in RAM
+        before it is sharded (Llama-2-70B FSDP-QLoRA with CPU offload on 2 GPUs: ~107 GB measured,
+        PEFT's accelerate/fsdp.md, where its offloaded states are ~57 GB). None without offload."""
+        if not self.host["offload_gb"]:
+            return None
+        if self.settings.offload == "params":
+            return max(self.host["offload_gb"], self.host["load_gb"])
+        return self.host["offload_gb"]

@@ -45,6 +45,7 @@ class Candidate(NamedTuple):
     spare_gpus: int | None = None  # of the user's GPUs, those the plan leaves free
     precision: str | None = None  # the estimate's precision
     serving_bits: int | None = None  # a no-training plan's served weights: 16, 8 or 4
+    ram_gb: float | None = None  # CPU RAM per node an offloading plan needs (Estimate.ram_gb)
 
     @property
     def fits(self) -> bool | None:

@@ -150,16 +150,8 @@ class Plan(NamedTuple):
 
     @property
     def ram_gb(self) -> float | None:
-        """CPU RAM an offloading plan needs besides the GPUs': its offloaded states, and with the
-        parameters offloaded the 16-bit checkpoint if larger, which loading holds in RAM before it
-        is sharded (Llama-2-70B FSDP-QLoRA with CPU offload on 2 GPUs: ~107 GB measured, PEFT's
-        accelerate/fsdp.md, where its offloaded states are ~57 GB)."""
-        e = self.estimate
-        if e is None or not e.host["offload_gb"]:
-            return None
-        if e.settings.offload == "params":
-            return max(e.host["offload_gb"], e.host["load_gb"])
-        return e.host["offload_gb"]
+        """CPU RAM an offloading plan needs per node (Estimate.ram_gb)."""
+        return None if self.estimate is None else self.estimate.ram_gb
 
     @property
     def label(self) -> str:

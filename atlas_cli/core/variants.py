@@ -15,7 +15,7 @@ from atlas_cli.errors import UsageError
 from atlas_cli.i18n import t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import Method, Variant
-from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PRECISIONS, STORED_BITS
+from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PRECISIONS, PREQUANTIZED, STORED_BITS
 
 # The card's hyperparameters that size what a method trains, as its recipe writes them: the LoRA
 # rank (AdaLoRA's starting rank, init_r, which its recipe sets) and the soft prompt's length.
@@ -113,11 +113,13 @@ def applies(variant: Variant, hardware: Hardware, online: bool = False, stored: 
 
 def estimated_variants(method: Method, stored: str | None) -> list[Variant]:
     """The method's variants to estimate. A no-training method serves a checkpoint stored in 4 or
-    8 bits (AWQ, GPTQ, bitsandbytes) as it is stored: only the variant of its bits."""
+    8 bits (AWQ, GPTQ, bitsandbytes) as it is stored: only the variant of its bits; one stored in
+    a quantization of its own (FP8, MXFP4) loads by its own config, which a BitsAndBytesConfig
+    does not replace: bitsandbytes' widths are not offered (sized in 16 bit, an upper bound)."""
     variants = method.estimated_variants()
-    bits = STORED_BITS.get(stored or "")
-    if method.kind != "no-training" or not bits:
+    if method.kind != "no-training" or not (stored in PREQUANTIZED or stored in STORED_BITS):
         return variants
+    bits = STORED_BITS.get(stored or "")  # None for FP8 / MXFP4: the 16-bit variant only
     return [v for v in variants if v.serving_bits == bits] or variants
 
 

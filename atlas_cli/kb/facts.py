@@ -274,6 +274,14 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         per_plan=True,
     ),
     FactSpec(
+        "plan.ram_gb",
+        "number",
+        "CPU RAM per node the candidate needs when it offloads, in GB: its offloaded states, or with the "
+        "parameters offloaded the 16-bit checkpoint loading holds, if larger (null: nothing offloaded).",
+        "ram_gb",
+        per_plan=True,
+    ),
+    FactSpec(
         "plan.precision",
         "string",
         "The precision the candidate's estimate uses: bf16, fp16, fp32 or pure-bf16 (no fp32 master copy).",
