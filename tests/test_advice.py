@@ -645,6 +645,35 @@ def test_large_reasoning_sft_prefers_full_fine_tuning_where_it_fits(engine: Engi
     assert recommend(engine, gpu="rtx-4090", **profile).plans[0].method != "full-ft"
 
 
+def test_a_reasoning_model_is_warned_off_answers_without_reasoning(run: Runner) -> None:
+    """SFT of Qwen3-4B-Thinking (or DeepSeek-R1's distillations, gpt-oss) on plain chat answers
+    said nothing: the model learns to skip its reasoning (Together AI's reasoning fine-tuning
+    docs: use reasoning data, or an instruct model). Said for SFT toward another goal, in the
+    recipe too; not for a reasoning goal, nor for the non-thinking Instruct-2507."""
+    chat = ("--gpu", "a100-80gb", "--goal", "chat", "--data-kind", "demonstrations", "--examples", "3k")
+    for model in ("qwen3-4b-thinking-2507", "deepseek-r1-distill-qwen-7b", "gpt-oss-20b"):
+        fired = ok(run("recommend", "--model", model, *chat, "--explain", "--json")).json()
+        assert "reasoning-model-needs-reasoning-data" in {
+            r["rule"] for r in fired["recommendations"][0]["trace"]
+        }
+    header = ok(run("recipe", "--model", "qwen3-4b-thinking-2507", *chat, "--out", "-")).stdout
+    assert "# Note: This is a reasoning model" in header
+    for model, goal in (("qwen3-4b-thinking-2507", "reasoning"), ("qwen3-4b-instruct-2507", "chat")):
+        args = ("--gpu", "a100-80gb", "--model", model, "--goal", goal, "--data-kind", "demonstrations")
+        assert "This is a reasoning model" not in ok(run("recommend", *args)).stdout
+
+
+def test_qwen3_is_warned_past_its_native_32k_positions(run: Runner) -> None:
+    """Qwen3's config says 40,960 positions, which reserve room to generate: it natively supports
+    32,768 (its model card), and a 38k --seq-len needs YaRN; it was not warned."""
+    args = ("--gpu", "h100", "--goal", "chat", "--data-kind", "demonstrations", "--seq-len", "38k")
+    said = " ".join(ok(run("recommend", "--model", "qwen3-8b", *args)).stdout.split())
+    assert "longer than the 32768 positions Qwen3 8B was trained with" in said
+    hub = Path(__file__).parent / "fixtures" / "configs" / "Qwen--Qwen3-8B.json"
+    read = ok(run("model", str(hub), "--json")).json()
+    assert read["context_length"] == 32768
+
+
 def test_gemma_3_trains_in_fp32_where_fp16_overflows(run: Runner) -> None:
     """On a T4 the top plan for Gemma 3 was fp16 LoRA beside the tool's own warning that fp16
     turns its losses to NaN (an expert's review): it is sized and written in fp32 there."""

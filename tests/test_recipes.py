@@ -1089,13 +1089,13 @@ def test_a_yaml_recipe_says_when_liger_would_keep_the_plan_an_expert_runs(run: R
 
 
 def test_a_recipe_past_the_models_trained_positions_says_so() -> None:
-    """Qwen3-8B was trained with 40,960 positions: a 64k recipe does not set RoPE scaling, and
-    its header says the reader must."""
+    """Qwen3-8B natively supports 32,768 positions (its config's 40,960 reserve room to
+    generate): a 64k recipe does not set RoPE scaling, and its header says the reader must."""
     rec = recommend(
         gpu="h100-80gb", model="qwen3-8b", goal="adapt", data_kind="demonstrations", seq_len="64k"
     )
     recipe, _ = write_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "python")
-    assert any("longer than the 40960 positions" in n and "RoPE scaling" in n for n in recipe.notes)
+    assert any("longer than the 32768 positions" in n and "RoPE scaling" in n for n in recipe.notes)
     within = recommend(
         gpu="h100-80gb", model="qwen3-8b", goal="adapt", data_kind="demonstrations", seq_len="32k"
     )

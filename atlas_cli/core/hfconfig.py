@@ -31,6 +31,10 @@ Config = Mapping[str, Any]
 # attention sinks, Gemma 2's soft-capping): the default attn_implementation is then "eager".
 EAGER_ATTENTION_TYPES = frozenset({"gpt_oss", "gemma2"})
 FP16_OVERFLOW_TYPES = frozenset({"gemma3", "gemma3_text"})  # kb.schema.LlmModel.fp16_overflows
+# Qwen3 (April 2025) sets max_position_embeddings to 40,960 for generation, "32,768 tokens for
+# outputs and 8,192 tokens for typical prompts", but natively supports 32,768 (its model card):
+# the positions it was trained on, past which YaRN is needed. The 2507 releases say 262,144.
+TRAINED_POSITIONS = {("qwen3", 40_960): 32_768, ("qwen3_moe", 40_960): 32_768}
 BiasScope = Literal["all-linear", "qkv", "attention"]
 
 # --- defaults of the transformers configuration classes ---------------------------------------
@@ -382,8 +386,14 @@ def _decoder(r: _Reader, model_type: str, known: bool, warnings: list[str]) -> d
         "fp16_overflows": model_type in FP16_OVERFLOW_TYPES,
         "attention_softcapping": r.given("attn_logit_softcapping") is not None,
         "logit_softcapping": r.given("final_logit_softcapping") is not None,
-        "context_length": r.optional("max_position_embeddings"),
+        "context_length": _trained_positions(model_type, r.optional("max_position_embeddings")),
     }
+
+
+def _trained_positions(model_type: str, positions: int | None) -> int | None:
+    """The positions a model was trained on: its max_position_embeddings, except where the config
+    reserves more for generation (TRAINED_POSITIONS)."""
+    return TRAINED_POSITIONS.get((model_type, positions or 0), positions)
 
 
 # --- the older families ---------------------------------------------------------------------------

@@ -132,6 +132,11 @@ class ModelInfo(NamedTuple):
         return None if self.spec is None else self.spec.family
 
     @property
+    def reasons(self) -> bool | None:
+        """A reasoning model (LlmModel.reasons); None: a bare size, or an API model."""
+        return None if self.spec is None else self.spec.reasons
+
+    @property
     def has_bias(self) -> bool | None:
         return None if self.shape is None else self.shape.has_bias
 

@@ -128,6 +128,13 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         MODEL_VARIANTS,
     ),
     FactSpec(
+        "model_reasons",
+        "bool",
+        "A reasoning model: it writes its reasoning before its answer (Qwen3's thinking mode, DeepSeek-R1 "
+        "and its distillations, gpt-oss); null when unknown.",
+        "model.reasons",
+    ),
+    FactSpec(
         "model_has_bias",
         "bool",
         "The model's linear layers have bias terms (BitFit).",

@@ -663,6 +663,11 @@ class LlmModel(Strict):
     variant: ModelVariant = Field(
         default="base", description="instruct: post-trained to follow instructions (-Instruct, -it, -chat)"
     )
+    reasons: bool = Field(
+        default=False,
+        description="a reasoning model: it writes its reasoning before its answer (Qwen3's thinking mode, "
+        "DeepSeek-R1 and its distillations, gpt-oss)",
+    )
     # Upper bounds keep a typo (1e300) from turning estimates into infinities.
     params_b: float = Field(ge=1e-6, le=100_000, description="published total parameters, in billions")
     active_params_b: float | None = Field(default=None, gt=0, le=100_000, description="published, MoE only")
