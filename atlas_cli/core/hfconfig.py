@@ -387,7 +387,29 @@ def _decoder(r: _Reader, model_type: str, known: bool, warnings: list[str]) -> d
         "attention_softcapping": r.given("attn_logit_softcapping") is not None,
         "logit_softcapping": r.given("final_logit_softcapping") is not None,
         "context_length": _trained_positions(model_type, r.optional("max_position_embeddings")),
+        **_sliding(r, model_type, layers),
     }
+
+
+# Families whose configs leave their layer pattern to the transformers class: every other layer
+# slides (Gemma2Config: sliding where (i + 1) % 2), or all but every sliding_window_pattern-th
+# (Gemma3TextConfig, pattern 6: five local layers to one global).
+SLIDING_EVERY = {"gemma2": 2, "gemma3": 6, "gemma3_text": 6}
+
+
+def _sliding(r: _Reader, model_type: str, layers: int) -> dict[str, int]:
+    """The layers attending within a sliding window (their layer_types, else the family's
+    pattern), and the window: they cache at most that many tokens."""
+    window = r.optional("sliding_window")
+    kinds = r.raw("layer_types")
+    if isinstance(kinds, list):
+        count = sum(1 for kind in kinds if kind == "sliding_attention")
+    elif model_type in SLIDING_EVERY:
+        pattern = r.optional("sliding_window_pattern") or SLIDING_EVERY[model_type]
+        count = layers - layers // pattern
+    else:
+        count = 0
+    return {"sliding_window": window, "sliding_layers": count} if window and count else {}
 
 
 def _trained_positions(model_type: str, positions: int | None) -> int | None:

@@ -68,6 +68,9 @@ class Shape:
     attention_softcapping: bool = False  # kb.schema.LlmModel's
     fp16_overflows: bool = False  # kb.schema.LlmModel's: trains in fp32 without bf16
     logit_softcapping: bool = False
+    # Layers attending within a sliding window of `sliding_window` tokens: they cache at most that.
+    sliding_window: int = 0
+    sliding_layers: int = 0
     heads: int = 0  # query heads (0: unknown): Ulysses and vLLM's tensor parallelism split them
     kv_heads: int = 0  # key/value heads (0: unknown)
     # Stored in a quantization of its own (kb.vocabulary.PREQUANTIZED): it loads without ZeRO-3's
@@ -254,6 +257,8 @@ def shape_of(model: LlmModel) -> Shape:
         attention_softcapping=model.attention_softcapping,
         fp16_overflows=model.fp16_overflows,
         logit_softcapping=model.logit_softcapping,
+        sliding_window=model.sliding_window or 0,
+        sliding_layers=model.sliding_layers,
         heads=model.attention_heads,
         kv_heads=model.kv_heads,
         prequantized=model.weights_dtype in PREQUANTIZED,

@@ -715,6 +715,16 @@ class LlmModel(Strict):
         le=10**14,
         description="parameters outside blocks and token embeddings (learned positions...)",
     )
+    sliding_window: int | None = Field(
+        default=None, gt=0, le=100_000_000, description="tokens a sliding-window layer attends to"
+    )
+    sliding_layers: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_LAYERS,
+        description="layers that attend within sliding_window only (Gemma 2: every other one; Gemma 3: "
+        "five of six; gpt-oss: every other one): their KV cache holds at most that many tokens",
+    )
     weights_dtype: WeightsDtype = Field(
         default="bf16", description="how the published checkpoint stores weights"
     )
@@ -746,6 +756,8 @@ class LlmModel(Strict):
             raise ValueError("moe.dense_layers must leave a layer with experts (fewer than layers)")
         if self.base_checkpoint is not None and self.variant != "instruct":
             raise ValueError("base_checkpoint names the base of a post-trained entry: set variant: instruct")
+        if (self.sliding_window is None) != (self.sliding_layers == 0) or self.sliding_layers > self.layers:
+            raise ValueError("sliding_window and sliding_layers go together, sliding_layers at most layers")
         return self
 
 

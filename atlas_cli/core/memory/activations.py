@@ -147,9 +147,13 @@ def logit_bytes(
     return chunk * UNSLOTH_TRANSIENT + gradient_of_hidden
 
 
-def kv_cache_bytes(shape: Shape, tokens: float) -> float:
-    """Keys and values of every layer in 16 bit, for generation."""
-    return float(shape.layers * shape.kv_cache_width * tokens * 2)
+def kv_cache_bytes(shape: Shape, tokens: float, sequences: float = 1) -> float:
+    """Keys and values of every layer in 16 bit for `sequences` sequences of `tokens` each, for
+    generation. A sliding-window layer caches at most its window (transformers 5's
+    DynamicSlidingWindowLayer, vLLM's sliding-window manager)."""
+    window = min(tokens, shape.sliding_window) if shape.sliding_layers else tokens
+    cached = (shape.layers - shape.sliding_layers) * tokens + shape.sliding_layers * window
+    return float(sequences * cached * shape.kv_cache_width * 2)
 
 
 def prefill_bytes_per_token(shape: Shape) -> float:

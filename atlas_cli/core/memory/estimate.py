@@ -317,7 +317,7 @@ def _sampling_cache(shape: Shape, s: EstimateSettings, paged: bool) -> float:
     completion it samples at once; vLLM pages its cache and needs one prompt's group at a time
     (room for more only samples more at once)."""
     sequences = s.objective.samples_per_prompt if paged else sampled_at_once(s)
-    return kv_cache_bytes(shape, sequences * s.seq_len)
+    return kv_cache_bytes(shape, s.seq_len, sequences)
 
 
 def _generation(
@@ -384,7 +384,7 @@ def _serving(method_id: str, shape: Shape, s: EstimateSettings) -> Estimate:
     # Split over GPUs by layers (accelerate's device_map, what the recipe loads with) or by heads
     # (tensor parallelism), each GPU caches its share of the keys and values; a layer's prefill
     # temporaries are whole on the GPU that runs it.
-    cache = kv_cache_bytes(shape, tokens) / s.gpus + prefill_bytes_per_token(shape) * tokens
+    cache = kv_cache_bytes(shape, s.seq_len, s.batch_size) / s.gpus + prefill_bytes_per_token(shape) * tokens
     host: Host = {
         "offload_gb": 0.0,
         "paged_gb": 0.0,
@@ -402,12 +402,15 @@ def served_weight_bytes(shape: Shape, s: EstimateSettings) -> float:
     """The weights a no-training plan serves: in the precision's width, or (serving_bits 8 or 4)
     as transformers' BitsAndBytesConfig loads them: nn.Linear layers in LLM.int8 or NF4 with
     double quantization, the rest (embeddings, LM head, norms, and routed experts fused into 3-D
-    tensors, which bitsandbytes does not convert) in the precision's width (the recipe's dtype)."""
+    tensors, which bitsandbytes does not convert) in the precision's width (the recipe's dtype). A
+    vision-language model's vision tower loads with it (the text-generation pipeline loads the
+    whole checkpoint), counted unquantized: an upper bound."""
     width = weight_bytes(s.precision)
+    tower = shape.tower_params * width
     if s.serving_bits == 16:
-        return shape.params * width
+        return shape.params * width + tower
     quantized = shape.linear_params - shape.expert_params
-    return quantized * quantized_bytes(s.serving_bits) + (shape.params - quantized) * width
+    return quantized * quantized_bytes(s.serving_bits) + (shape.params - quantized) * width + tower
 
 
 def verdict(per_gpu_gb: float, capacity_gb: float | None) -> Fit | None:

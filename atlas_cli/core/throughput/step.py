@@ -406,7 +406,7 @@ def decode_seconds(work: Work, device: Device, sequences: float, prompt: float, 
     # Sampling reads the 16-bit weights (or the dequantised 4-bit base) whatever the training precision.
     sixteen_bit = work._replace(settings=s._replace(precision="bf16"))
     weights = _read_weights_bytes(sixteen_bit, sequences * span) / span
-    cache = sequences * kv_cache_bytes(shape, prompt + completion / 2)
+    cache = kv_cache_bytes(shape, prompt + completion / 2, sequences)
     gpu = (weights + cache) / (device.bandwidth_gbs * 1e9 * DECODE_EFFICIENCY[vllm])
     cpu = 0.0 if vllm else shape.layers * FORWARD_OPS_PER_LAYER * OP_SECONDS
     sustained = device.tflops * 1e12 * efficiency(s.stack, device)
