@@ -76,6 +76,9 @@ class Shape:
     # Stored in a quantization of its own (kb.vocabulary.PREQUANTIZED): it loads without ZeRO-3's
     # zero.Init, every process building its own 16-bit copy in CPU RAM.
     prequantized: bool = False
+    # Its routed experts are stored in MXFP4 (gpt-oss): transformers serves them so on CUDA GPUs
+    # from Turing on (Mxfp4HfQuantizer), and dequantizes them to bf16 elsewhere and for training.
+    mxfp4_experts: bool = False
     # Sums over the matrices, computed once: the estimators read them in their inner loops.
     linear_params: float = field(init=False, repr=False, compare=False)
     expert_params: float = field(init=False, repr=False, compare=False)  # every routed expert
@@ -262,6 +265,7 @@ def shape_of(model: LlmModel) -> Shape:
         heads=model.attention_heads,
         kv_heads=model.kv_heads,
         prequantized=model.weights_dtype in PREQUANTIZED,
+        mxfp4_experts=model.weights_dtype == "mxfp4",
     )
 
 

@@ -102,6 +102,8 @@ def applies(variant: Variant, hardware: Hardware, online: bool = False, stored: 
         return False
     if variant.serving_bits and bits and variant.serving_bits != bits:
         return False
+    if variant.serving_bits and stored == "mxfp4" and not serves_mxfp4(hardware):
+        return False
     if (variant.layerwise or variant.precision == "pure-bf16") and hardware.gpus > 1:
         return False
     if variant.layerwise and online:
@@ -113,14 +115,33 @@ def applies(variant: Variant, hardware: Hardware, online: bool = False, stored: 
 
 def estimated_variants(method: Method, stored: str | None) -> list[Variant]:
     """The method's variants to estimate. A no-training method serves a checkpoint stored in 4 or
-    8 bits (AWQ, GPTQ, bitsandbytes) as it is stored: only the variant of its bits; one stored in
-    a quantization of its own (FP8, MXFP4) loads by its own config, which a BitsAndBytesConfig
-    does not replace: bitsandbytes' widths are not offered (sized in 16 bit, an upper bound)."""
+    8 bits (AWQ, GPTQ, bitsandbytes) as it is stored: only the variant of its bits. One stored in
+    a quantization of its own loads by its own config, which a BitsAndBytesConfig does not
+    replace: gpt-oss's MXFP4 experts as stored where the GPU runs them (applies), else dequantized
+    to 16 bit; FP8 in 16 bit (an upper bound)."""
     variants = method.estimated_variants()
     if method.kind != "no-training" or not (stored in PREQUANTIZED or stored in STORED_BITS):
         return variants
-    bits = STORED_BITS.get(stored or "")  # None for FP8 / MXFP4: the 16-bit variant only
+    if stored == "mxfp4":  # as stored first: transformers keeps MXFP4 wherever it can
+        return sorted((v for v in variants if v.serving_bits in (None, 4)), key=lambda v: v.serving_bits != 4)
+    bits = STORED_BITS.get(stored or "")  # None for FP8: the 16-bit variant only
     return [v for v in variants if v.serving_bits == bits] or variants
+
+
+# transformers' Mxfp4HfQuantizer keeps MXFP4 on CUDA GPUs of compute capability 7.5 and later
+# (with triton >= 3.4 and the kernels package), and dequantizes to bf16 elsewhere (MPS, Volta).
+MXFP4_ARCHITECTURES = frozenset(
+    {"Turing", "Ampere", "Ada Lovelace", "Hopper", "Blackwell", "Blackwell Ultra"}
+)
+
+
+def serves_mxfp4(hardware: Hardware) -> bool:
+    """Whether transformers serves MXFP4 weights as stored on this GPU (a GPU known by its memory
+    alone is taken for a recent CUDA one)."""
+    if hardware.vendor is None:
+        return hardware.has_gpu
+    architecture = "" if hardware.device is None else hardware.device.architecture.split(" (")[0]
+    return hardware.vendor == "nvidia" and architecture in MXFP4_ARCHITECTURES
 
 
 def with_variant(

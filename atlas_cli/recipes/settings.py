@@ -227,6 +227,12 @@ class Recipe:
         return self.stages[:2] == ("sft", "kto") and self.profile.get("sft_data") != "yes"
 
     @property
+    def stored_quantized(self) -> bool:
+        """The checkpoint is stored quantized (AWQ, GPTQ, bitsandbytes, FP8, MXFP4): it loads by its
+        own quantization config, which a BitsAndBytesConfig does not replace."""
+        return self.weights_dtype in STORED_BITS or self.weights_dtype in PREQUANTIZED
+
+    @property
     def weights_dtype(self) -> WeightsDtype | None:
         """How the checkpoint stores its weights (None: no model spec, e.g. a bare size)."""
         return None if self.model is None else self.model.weights_dtype
@@ -553,11 +559,7 @@ def _prompting_settings(recipe: Recipe) -> None:
     # without bf16 (T4, V100) runs SDPA's math kernel, s x s per head: the estimate's dtype is set.
     recipe.set("precision", Setting(s.precision, f"{source} (the dtype the weights load and compute in)"))
     if s.serving_bits != 16:
-        why = (
-            "the checkpoint is stored so"
-            if recipe.weights_dtype in STORED_BITS
-            else "wider weights do not fit"
-        )
+        why = "the checkpoint is stored so" if recipe.stored_quantized else "wider weights do not fit"
         recipe.set("serving_bits", Setting(s.serving_bits, f"{source} ({why})"))
 
 

@@ -53,6 +53,8 @@ EXPERT_ADAPTER_MODELS = frozenset({"lora", "qlora"})  # LoRA on fused expert wei
 # TRL GRPOConfig / RLOOConfig's max_completion_length of 512 after a 512-token prompt.
 MAX_PROMPT = 512
 ONLINE_SEQ_LEN = 1024
+# MXFP4 (OCP microscaling): 4-bit values with one 8-bit scale per block of 32, 4.25 bits a weight.
+MXFP4_BYTES = (4 + 8 / 32) / 8
 VLLM_SHARE = 0.3  # TRL's vllm_gpu_memory_utilization for a colocated vLLM engine
 UNSLOTH_LOSS_FLOOR = 0.5e9  # the least Unsloth's chunked loss takes (small chunks, their gradient)
 DORA_OUTPUT_BYTES = 4  # DoRA keeps each adapted layer's output (fp32) to rescale it
@@ -379,7 +381,8 @@ def _serving(method_id: str, shape: Shape, s: EstimateSettings) -> Estimate:
     # 4-bit weights are dequantized one at a time, in the compute dtype, on the GPU running that
     # layer; LLM.int8 multiplies in int8.
     width = weight_bytes(s.precision) / 2
-    dequantized = dequantized_bytes(shape) * width if s.serving_bits == 4 else 0.0
+    bitsandbytes = s.serving_bits == 4 and not shape.mxfp4_experts  # MXFP4's kernels read it as stored
+    dequantized = dequantized_bytes(shape) * width if bitsandbytes else 0.0
     weights = served_weight_bytes(shape, s) / s.gpus + dequantized
     # Split over GPUs by layers (accelerate's device_map, what the recipe loads with) or by heads
     # (tensor parallelism), each GPU caches its share of the keys and values; a layer's prefill
@@ -402,13 +405,16 @@ def served_weight_bytes(shape: Shape, s: EstimateSettings) -> float:
     """The weights a no-training plan serves: in the precision's width, or (serving_bits 8 or 4)
     as transformers' BitsAndBytesConfig loads them: nn.Linear layers in LLM.int8 or NF4 with
     double quantization, the rest (embeddings, LM head, norms, and routed experts fused into 3-D
-    tensors, which bitsandbytes does not convert) in the precision's width (the recipe's dtype). A
+    tensors, which bitsandbytes does not convert) in the precision's width (the recipe's dtype);
+    gpt-oss at serving_bits 4 is served as stored, its routed experts in MXFP4. A
     vision-language model's vision tower loads with it (the text-generation pipeline loads the
     whole checkpoint), counted unquantized: an upper bound."""
     width = weight_bytes(s.precision)
     tower = shape.tower_params * width
     if s.serving_bits == 16:
         return shape.params * width + tower
+    if shape.mxfp4_experts:  # gpt-oss as stored: its routed experts in MXFP4, the rest in 16 bit
+        return shape.expert_params * MXFP4_BYTES + (shape.params - shape.expert_params) * width + tower
     quantized = shape.linear_params - shape.expert_params
     return quantized * quantized_bytes(s.serving_bits) + (shape.params - quantized) * width + tower
 

@@ -11,7 +11,7 @@ from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shell import shell_word
 from atlas_cli.core.throughput.plans import EMBEDDER
 from atlas_cli.i18n import t
-from atlas_cli.kb.vocabulary import OPTIMIZERS, PRECISIONS, STORED_BITS
+from atlas_cli.kb.vocabulary import OPTIMIZERS, PRECISIONS
 from atlas_cli.recipes.header import WIDTH, header, literal, wrapped
 from atlas_cli.recipes.launchers import (
     ACCELERATE_FILE,
@@ -66,13 +66,12 @@ def _written_for(recipe: Recipe) -> str:
     if recipe.plan.kind == "no-training" and api_only(recipe):
         return t("Written for: {libraries}.", libraries=f"openai {API_CLIENT_WRITTEN_FOR}")
     if recipe.plan.kind == "no-training":
-        extra = (
-            t("; bitsandbytes")
-            if recipe.has("serving_bits") and recipe.weights_dtype not in STORED_BITS
-            else ""
-        )
+        extra = t("; bitsandbytes") if recipe.has("serving_bits") and not recipe.stored_quantized else ""
         attention = _attention(recipe) or ""
-        extra += "; kernels" if attention.startswith("kernels-community/") else ""
+        # transformers keeps MXFP4 only with the kernels package and triton >= 3.4 (Mxfp4HfQuantizer).
+        mxfp4 = recipe.has("serving_bits") and recipe.weights_dtype == "mxfp4"
+        extra += "; kernels" if attention.startswith("kernels-community/") or mxfp4 else ""
+        extra += "; triton >= 3.4" if mxfp4 else ""
         return t(
             "Written for: {libraries}.",
             libraries=f"transformers {WRITTEN_FOR['transformers']}, torch {WRITTEN_FOR['torch']}{extra}",
@@ -222,8 +221,8 @@ def _local_common(recipe: Recipe, is_rag: bool) -> tuple[str, str]:
     spread = recipe.has("gpus") and int(recipe.value("gpus")) > 1
     dtype = PRECISIONS[str(recipe.value("precision"))].torch_dtype if recipe.has("precision") else None
     quantization = ""
-    # A checkpoint stored in integers (AWQ, GPTQ, bitsandbytes) loads quantized by its own config.
-    if bits != 16 and recipe.weights_dtype not in STORED_BITS:
+    # A checkpoint stored quantized (AWQ, GPTQ, bitsandbytes, MXFP4) loads by its own config.
+    if bits != 16 and not recipe.stored_quantized:
         quantization = Template(prompting.QUANTIZATION[bits]).substitute(compute_dtype=dtype or "bfloat16")
     attention = _attention(recipe)
     loading = {
