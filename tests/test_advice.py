@@ -658,6 +658,10 @@ def test_a_reasoning_model_is_warned_off_answers_without_reasoning(run: Runner) 
         }
     header = ok(run("recipe", "--model", "qwen3-4b-thinking-2507", *chat, "--out", "-")).stdout
     assert "# Note: This is a reasoning model" in header
+    # A Hub config says it as far as its name and type tell (Qwen3's first releases think too).
+    hub = Path(__file__).parent / "fixtures" / "configs" / "Qwen--Qwen3-8B.json"
+    fired = ok(run("recommend", "--model", str(hub), *chat, "--explain", "--json")).json()
+    assert "reasoning-model-needs-reasoning-data" in {r["rule"] for r in fired["recommendations"][0]["trace"]}
     for model, goal in (("qwen3-4b-thinking-2507", "reasoning"), ("qwen3-4b-instruct-2507", "chat")):
         args = ("--gpu", "a100-80gb", "--model", model, "--goal", goal, "--data-kind", "demonstrations")
         assert "This is a reasoning model" not in ok(run("recommend", *args)).stdout

@@ -690,20 +690,37 @@ def test_tight_retrieval_ranks_level_with_training_from_cpu_ram(engine: Engine) 
 
 
 def test_a_plan_needing_more_ram_than_any_node_holds_is_left_out(engine: Engine) -> None:
-    """DeepSeek-R1 (FP8) on one 8xH100 node: every process dequantizes its own 16-bit copy, 10.7
-    TB of CPU RAM, and LoRA ranked first as 'fits' with a price (an expert's review). 8-GPU
-    servers hold 2-4 TB: such plans are left out, and said why. A plan needing 324 GB (Llama 4
-    Scout on one H100) keeps its place, with the warning that most workstations have less."""
-    rec = recommend(
-        engine, gpu="h100-80gb", gpus="8", model="deepseek-r1", goal="reasoning", data_kind="demonstrations"
-    )
-    assert all(p.fit != "yes" or p.runs == "hosted" for p in rec.plans)
+    """Full fine-tuning of Llama-3.1-405B on one 8xH100 node offloads 9.7 TB of states, where
+    8-GPU servers hold 2-4 TB: left out, and said why. QLoRA's 0.8 TB keeps its place, with the
+    warning that most workstations have less."""
+    rec = recommend(engine, gpu="h100-80gb", gpus="8", model="llama-3.1-405b", data_kind="demonstrations")
     left = {p.method: {r.id for r in p.fired} for p in rec.excluded}
-    assert "offload-beyond-any-node" in left["lora"]
-    scout = recommend(engine, gpu="h100-80gb", model="llama-4-scout", goal="chat", data_kind="demonstrations")
-    first = scout.plans[0]
-    assert first.ram_gb is not None and 256 < first.ram_gb < 4096
-    assert "offload-needs-a-large-host" in {r.id for r in first.fired}
+    assert "offload-beyond-any-node" in left["full-ft"]
+    qlora = next(p for p in rec.plans if p.method == "qlora")
+    assert qlora.ram_gb is not None and 256 < qlora.ram_gb < 4096
+    assert "offload-needs-a-large-host" in {r.id for r in qlora.fired}
+
+
+def test_an_fp8_checkpoint_under_zero3_says_each_process_copies_it(engine: Engine) -> None:
+    """DeepSeek-V3 (FP8) on 32 H200s shards LoRA without offload, but transformers builds a
+    quantized model without zero.Init: each of a node's 8 processes dequantizes its own 16-bit
+    copy, 10.7 TB of CPU RAM, which nothing said (a review). The plan shows that RAM and says to
+    convert the checkpoint to bf16 first, which ZeRO-3 then loads sharded."""
+    rec = recommend(
+        engine,
+        gpu="h200",
+        gpus="32",
+        model="deepseek-v3",
+        goal="chat",
+        data_kind="demonstrations",
+        examples="50k",
+    )
+    lora = rec.plans[0]
+    assert lora.method == "lora" and lora.offload == "none"
+    assert lora.ram_gb is not None and lora.ram_gb > 8 * 1300
+    assert "quantized-checkpoint-loads-per-process" in {r.id for r in lora.fired}
+    dense = recommend(engine, gpu="h200", gpus="32", model="llama-3.1-405b", data_kind="demonstrations")
+    assert all(p.ram_gb is None for p in dense.plans if p.offload == "none")
 
 
 def test_qlora_steps_back_when_16_bit_lora_fits_on_the_gpus(engine: Engine) -> None:

@@ -1138,11 +1138,17 @@ def test_review_of_the_online_and_sharding_changes(run: Runner) -> None:
     # TRL's PPO has no vLLM: said, and sized without it.
     ppo = ok(run(*lora8b, "--objective", "rlhf-ppo", "--gpu", "a100-80gb", "--vllm")).json()
     assert any("TRL's RLHF-PPO samples with transformers' generate" in w for w in ppo["warnings"])
-    # Serving gpt-oss counts no s x s matrix, so it does not claim one, and its recipe loads a
-    # kernel without one: transformers runs gpt-oss eagerly by default (_supports_sdpa False),
-    # ~26 GB of scores at 8,192 tokens (an expert's review).
+    # Serving gpt-oss counts no s x s matrix where its recipe loads a kernel without one, and says
+    # which: transformers runs gpt-oss eagerly by default (_supports_sdpa False), ~26 GB of scores
+    # at 8,192 tokens (an expert's review), as on Apple's MPS, where no such kernel runs: counted.
     rag = ok(run("estimate", "--method", "rag", "--model", "gpt-oss-20b", "--gpu", "h100", "--json")).json()
-    assert rag["assumptions"]["attention"].startswith("memory-efficient")
+    assert rag["assumptions"]["attention"].startswith(
+        "flex attention (FlashAttention 3 for gpt-oss on Hopper)"
+    )
+    mac = ok(
+        run("estimate", "--method", "rag", "--model", "gpt-oss-20b", "--gpu", "M3 Max 64GB", "--json")
+    ).json()
+    assert mac["assumptions"]["attention"].startswith("eager") and mac["breakdown"]["activations_gb"] > 25
     for gpu, kernel in (("h100", "'kernels-community/vllm-flash-attn3'"), ("a100-80gb", "'flex_attention'")):
         script = ok(
             run("recipe", "--model", "gpt-oss-20b", "--gpu", gpu, "--goal", "knowledge", "--out", "-")
@@ -1513,6 +1519,25 @@ def test_a_model_too_large_in_16_bit_is_served_in_the_widest_width_that_fits(run
         run("estimate", "--gpu", "M3 Max 36GB", "--model", "qwen2.5-14b", "--method", "icl", "--json")
     ).json()
     assert mac["label"] == "ICL (8-bit weights)" and mac["fit"] == "yes"
+    apple = (
+        "recommend",
+        "--gpu",
+        "M3 Max 36GB",
+        "--model",
+        "qwen2.5-14b",
+        "--goal",
+        "knowledge",
+        "--explain",
+        "--json",
+    )
+    rag = next(p for p in ok(run(*apple)).json()["recommendations"] if p["method"] == "rag")
+    assert "apple-silicon-bitsandbytes-serving" in {r["rule"] for r in rag["trace"]}
+    # Without a GPU nothing is known to miss: the weights stay 16-bit (a review: 4-bit was chosen).
+    bare = ok(
+        run("recommend", "--model", "llama-3.1-8b", "--goal", "knowledge", "--data-kind", "none", "--json")
+    ).json()
+    served = [p for p in bare["recommendations"] if p["kind"] == "no-training"]
+    assert served and all(p["variant"] is None and p["assumptions"]["serving_bits"] == 16 for p in served)
     # Split over GPUs: the caption says how (it said data parallel, a whole copy on each).
     split = ok(
         run("estimate", "--gpu", "rtx-3090", "--gpus", "2", "--model", "llama-3.1-70b", "--method", "rag")

@@ -1612,6 +1612,7 @@ def test_a_quantized_serving_plan_loads_its_weights_as_the_estimate_sized_them(
         run("recipe", "--gpu", "h100", "--model", str(tmp_path), "--goal", "knowledge", "--out", "-")
     ).stdout
     assert "serving_bits = 4  <- the plan's memory estimate (the checkpoint is stored so)" in awq
+    assert "4-bit (as stored) weights" in " ".join(header_of(awq).replace("#", " ").split())
     assert "BitsAndBytesConfig" not in awq and "Served quantized by bitsandbytes" not in awq
     # A T4 has no bf16: loaded as its checkpoint says (bf16), SDPA would run its s x s math kernel.
     t4 = ok(

@@ -688,7 +688,7 @@ def candidate(method: Method, result: Estimate | None, available: int | None = N
         used,
         spare,
         result.settings.precision,
-        result.settings.serving_bits if method.kind == "no-training" else None,
+        result.served_bits,
         result.ram_gb,
     )
 

@@ -62,11 +62,6 @@ class EstimateSettings(NamedTuple):
         return self.gpus // self.sequence_parallel
 
 
-def served_weights(precision: str, serving_bits: int) -> str:
-    """How a no-training plan's weights are served, in words: bf16, or 4-bit (bitsandbytes)."""
-    return precision if serving_bits == 16 else t("{bits}-bit (bitsandbytes)", bits=serving_bits)
-
-
 class Breakdown(TypedDict):
     """Memory per GPU by component, in GB; the same shape in every JSON document."""
 
@@ -115,13 +110,31 @@ class Estimate(NamedTuple):
         return None if self.capacity_gb is None else round(self.capacity_gb - self.per_gpu_gb, 2)
 
     @property
+    def weights_words(self) -> str:
+        """How a no-training plan's weights are served, in words: bf16, 4-bit (bitsandbytes), or
+        4-bit as the checkpoint stores them (AWQ, GPTQ, gpt-oss's MXFP4)."""
+        bits = self.settings.serving_bits
+        if bits == 16:
+            return self.settings.precision
+        if self.shape.stored_bits or self.shape.mxfp4_experts:
+            return t("{bits}-bit (as stored)", bits=bits)
+        return t("{bits}-bit (bitsandbytes)", bits=bits)
+
+    @property
+    def served_bits(self) -> int | None:
+        """The bits a no-training plan's weights are served in (None for training estimates)."""
+        return self.settings.serving_bits if self.memory_model == "inference" else None
+
+    @property
     def ram_gb(self) -> float | None:
-        """CPU RAM an offloading plan needs per node besides the GPUs': its offloaded states, and
-        with the parameters offloaded the 16-bit checkpoint if larger, which loading holds in RAM
-        before it is sharded (Llama-2-70B FSDP-QLoRA with CPU offload on 2 GPUs: ~107 GB measured,
-        PEFT's accelerate/fsdp.md, where its offloaded states are ~57 GB). None without offload."""
-        if not self.host["offload_gb"]:
-            return None
-        if self.settings.offload == "params":
-            return max(self.host["offload_gb"], self.host["load_gb"])
-        return self.host["offload_gb"]
+        """CPU RAM a plan needs per node besides the GPUs', where it needs more than loading a
+        checkpoint: its offloaded states; with the parameters offloaded, the 16-bit checkpoint if
+        larger, which loading holds in RAM before it is sharded (Llama-2-70B FSDP-QLoRA with CPU
+        offload on 2 GPUs: ~107 GB measured, PEFT's accelerate/fsdp.md, where its offloaded states
+        are ~57 GB); and a checkpoint stored in FP8 or MXFP4 under ZeRO-3, which every process
+        dequantizes into its own 16-bit copy (host load_gb counts them). None otherwise."""
+        s, host = self.settings, self.host
+        trains = self.memory_model != "inference"
+        copies = trains and self.shape.prequantized and s.sharding == "zero3" and s.gpus > 1
+        load = host["load_gb"] if s.offload == "params" or copies else 0.0
+        return max(host["offload_gb"], load) or None

@@ -387,8 +387,21 @@ def _decoder(r: _Reader, model_type: str, known: bool, warnings: list[str]) -> d
         "attention_softcapping": r.given("attn_logit_softcapping") is not None,
         "logit_softcapping": r.given("final_logit_softcapping") is not None,
         "context_length": _trained_positions(model_type, r.optional("max_position_embeddings")),
+        "reasons": _reasons(model_type, r.name),
         **_sliding(r, model_type, layers),
     }
+
+
+def _reasons(model_type: str, name: str) -> bool:
+    """A reasoning model, as far as a config and its name tell: gpt-oss; a Thinking or R1 release;
+    Qwen3's first releases, hybrid thinking models (not the Instruct-2507 ones, nor -Base)."""
+    lowered = name.lower()
+    if model_type == "gpt_oss" or "thinking" in lowered or "-r1" in lowered:
+        return True
+    hybrid = model_type in ("qwen3", "qwen3_moe") and not any(
+        w in lowered for w in ("instruct", "base", "2507")
+    )
+    return hybrid
 
 
 # Families whose configs leave their layer pattern to the transformers class: every other layer

@@ -114,11 +114,7 @@ class Plan(NamedTuple):
     @property
     def serving_bits(self) -> int | None:
         """The bits a no-training plan's weights are served in (None for training plans)."""
-        return (
-            None
-            if self.estimate is None or self.kind != "no-training"
-            else self.estimate.settings.serving_bits
-        )
+        return None if self.estimate is None else self.estimate.served_bits
 
     @property
     def recipe_precision(self) -> str | None:

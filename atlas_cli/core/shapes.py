@@ -15,7 +15,7 @@ from typing import Literal
 
 from atlas_cli.i18n import t
 from atlas_cli.kb.schema import LlmModel
-from atlas_cli.kb.vocabulary import PREQUANTIZED
+from atlas_cli.kb.vocabulary import PREQUANTIZED, STORED_BITS
 
 MatrixGroup = Literal["attention", "cross-attention", "mlp", "router", "shared-expert", "expert"]
 # The groups PEFT's target_modules="all-linear" adapts: every nn.Linear but the output layer.
@@ -79,6 +79,7 @@ class Shape:
     # Its routed experts are stored in MXFP4 (gpt-oss): transformers serves them so on CUDA GPUs
     # from Turing on (Mxfp4HfQuantizer), and dequantizes them to bf16 elsewhere and for training.
     mxfp4_experts: bool = False
+    stored_bits: int = 0  # stored in 4 or 8 bits (AWQ, GPTQ, bitsandbytes): served as stored
     # Sums over the matrices, computed once: the estimators read them in their inner loops.
     linear_params: float = field(init=False, repr=False, compare=False)
     expert_params: float = field(init=False, repr=False, compare=False)  # every routed expert
@@ -266,6 +267,7 @@ def shape_of(model: LlmModel) -> Shape:
         kv_heads=model.kv_heads,
         prequantized=model.weights_dtype in PREQUANTIZED,
         mxfp4_experts=model.weights_dtype == "mxfp4",
+        stored_bits=STORED_BITS.get(model.weights_dtype, 0),
     )
 
 

@@ -233,4 +233,7 @@ def preferred(
         found = next((row for row in tried if fit(row) == wanted), None)
         if found is not None:
             return found
-    return tried[0] if smallest is None else min(tried, key=smallest)
+    # Without a GPU's capacity nothing is known to miss: the preferred setup stands.
+    if smallest is None or any(fit(row) is None for row in tried):
+        return tried[0]
+    return min(tried, key=smallest)

@@ -9,7 +9,7 @@ import json
 import textwrap
 from typing import Any
 
-from atlas_cli.core.estimates import Estimate, served_weights
+from atlas_cli.core.estimates import Estimate
 from atlas_cli.core.plans import band_text, hours_text
 from atlas_cli.errors import one_line
 from atlas_cli.i18n import N_, t
@@ -44,7 +44,7 @@ def _conditions(e: Estimate) -> str:
     if e.memory_model == "inference":
         return t(
             "{weights} weights, prompts of {seq} tokens, {gpus} GPU(s)",
-            weights=served_weights(s.precision, s.serving_bits),
+            weights=e.weights_words,
             seq=s.seq_len,
             gpus=s.gpus,
         )

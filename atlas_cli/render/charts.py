@@ -6,7 +6,6 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from atlas_cli.core.estimates import served_weights
 from atlas_cli.core.memory.estimate import VLLM_SHARE
 from atlas_cli.core.plans import band_text, hours_text
 from atlas_cli.core.throughput.timing import batches_text
@@ -144,7 +143,7 @@ def conditions(a: AssumptionsJson, training: bool = True) -> str:
             "gradients, optimizer states or training activations. Attention: {attention}.",
             seq=a["seq_len"],
             batch=a["batch_size"],
-            precision=served_weights(a["precision"], a["serving_bits"]),
+            precision=a["weights"],
             strategy=a["strategy"],
             attention=a["attention"],
         )

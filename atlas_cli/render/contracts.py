@@ -28,7 +28,8 @@ class AssumptionsJson(TypedDict):
     lora_rank: int
     lora_targets: str
     quant_bits: int
-    serving_bits: int  # the weights a no-training plan serves: 16, or 8 / 4 (bitsandbytes)
+    serving_bits: int  # the weights a no-training plan serves: 16, or 8 / 4 (bitsandbytes, or as stored)
+    weights: str  # the same in words: bf16, 4-bit (bitsandbytes), 4-bit (as stored)
     gpus: int
     sharding: str  # ddp, zero2 or zero3
     offload: str  # none, optimizer or params

@@ -129,13 +129,13 @@ def _strategy(s: EstimateSettings, memory_model: str) -> str:
 
 
 def _attention(e: Estimate) -> str:
-    if e.memory_model != "inference" and eager_attention_counted(e.shape, e.settings.attention_kernel):
+    if eager_attention_counted(e.shape, e.settings.attention_kernel):
         return t(
             "eager (transformers has no SDPA kernel for this model, and no other kernel runs it here): an "
             "s x s matrix per head, counted; on NVIDIA and AMD GPUs the Python recipes (--stack trl) load "
             "flex attention instead (FlashAttention 3 for gpt-oss on Hopper), and --stack unsloth avoids it"
         )
-    if e.shape.eager_heads and e.memory_model != "inference" and e.settings.stack == "trl":
+    if e.shape.eager_heads and e.settings.stack == "trl":
         return t(
             "flex attention (FlashAttention 3 for gpt-oss on Hopper), as the Python recipes load this "
             "model, which has no SDPA kernel: no s x s attention matrix"
@@ -155,6 +155,7 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "lora_targets": s.lora_targets,
         "quant_bits": s.quant_bits,
         "serving_bits": s.serving_bits,
+        "weights": e.weights_words,
         "gpus": s.gpus,
         "sharding": s.sharding,
         "offload": s.offload,

@@ -376,7 +376,8 @@ def _serving(method_id: str, shape: Shape, s: EstimateSettings) -> Estimate:
     9.5 GiB in 4 bits: the weights and little else, so the slack is the training allocator's 5 %,
     not EleutherAI's rule of thumb of 1.2 x the weights, which already covers the KV cache and
     activations this estimate counts."""
-    s = s._replace(seq_len=s.prompt_len)
+    # accelerate's device_map spreads a model over one machine's GPUs, not across nodes.
+    s = s._replace(seq_len=s.prompt_len, gpus=node_layout(s.gpus)[1])
     tokens = float(s.seq_len * s.batch_size)
     # 4-bit weights are dequantized one at a time, in the compute dtype, on the GPU running that
     # layer; LLM.int8 multiplies in int8.
@@ -388,6 +389,9 @@ def _serving(method_id: str, shape: Shape, s: EstimateSettings) -> Estimate:
     # (tensor parallelism), each GPU caches its share of the keys and values; a layer's prefill
     # temporaries are whole on the GPU that runs it.
     cache = kv_cache_bytes(shape, s.seq_len, s.batch_size) / s.gpus + prefill_bytes_per_token(shape) * tokens
+    # A family without an SDPA kernel, where the recipe loads none either (Apple's MPS), prefills
+    # eagerly: one layer's s x s scores and probabilities at a time.
+    cache += eager_attention_bytes(shape, s.seq_len, s.batch_size, shape.layers, True, s.attention_kernel)
     host: Host = {
         "offload_gb": 0.0,
         "paged_gb": 0.0,

@@ -377,12 +377,12 @@ from hashlib import sha256"""
 # load: what the memory estimate sized.
 QUANTIZATION = {
     8: """
-# The memory estimate serves the weights in 8 bits (bitsandbytes LLM.int8, as they load): 16-bit
+# The memory estimate serves the weights in 8 bits (bitsandbytes LLM.int8, as they load): wider
 # weights do not fit. A checkpoint stored quantized (AWQ, GPTQ) loads as stored: drop this for one.
 QUANTIZATION = BitsAndBytesConfig(load_in_8bit=True)""",
     4: """
 # The memory estimate serves the weights in 4 bits (bitsandbytes NF4 with double quantization, as
-# they load): 16- and 8-bit weights do not fit. A checkpoint stored quantized (AWQ, GPTQ) loads as
+# they load): wider weights do not fit. A checkpoint stored quantized (AWQ, GPTQ) loads as
 # stored: drop this for one.
 QUANTIZATION = BitsAndBytesConfig(
     load_in_4bit=True,
