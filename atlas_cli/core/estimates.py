@@ -47,7 +47,8 @@ class EstimateSettings(NamedTuple):
     # serving estimate sizes instead of seq_len (resolve.served_seq_len).
     prompt_len: int = PROMPT_CONTEXT
     # The bits a no-training plan's weights are served in: 16 (the checkpoint's 16-bit dtype, or
-    # fp32 where the precision says so), or 8 / 4 quantized by bitsandbytes as they load.
+    # fp32 where the precision says so), or 8 / 4: quantized by bitsandbytes as they load, or as a
+    # checkpoint stored quantized holds them (AWQ, GPTQ, gpt-oss's MXFP4 experts).
     serving_bits: int = 16
     # A memory-efficient kernel (SDPA, FlashAttention, flex) runs the attention. False: a family
     # without an SDPA kernel (Shape.eager_heads) runs transformers' eager attention, s x s per head.

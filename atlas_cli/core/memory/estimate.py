@@ -382,7 +382,8 @@ def _serving(method_id: str, shape: Shape, s: EstimateSettings) -> Estimate:
     # 4-bit weights are dequantized one at a time, in the compute dtype, on the GPU running that
     # layer; LLM.int8 multiplies in int8.
     width = weight_bytes(s.precision) / 2
-    bitsandbytes = s.serving_bits == 4 and not shape.mxfp4_experts  # MXFP4's kernels read it as stored
+    # A checkpoint stored quantized runs its own kernels (AWQ/GPTQ's, MXFP4's), reading it as stored.
+    bitsandbytes = s.serving_bits == 4 and not (shape.mxfp4_experts or shape.stored_bits)
     dequantized = dequantized_bytes(shape) * width if bitsandbytes else 0.0
     weights = served_weight_bytes(shape, s) / s.gpus + dequantized
     # Split over GPUs by layers (accelerate's device_map, what the recipe loads with) or by heads
