@@ -1570,7 +1570,7 @@ def test_sliding_window_layers_cache_only_their_window(run: Runner) -> None:
         assert (parsed.sliding_window, parsed.sliding_layers) == (window, layers)
 
 
-def test_gpt_oss_is_served_with_its_experts_in_mxfp4_where_transformers_keeps_them(run: Runner) -> None:
+def test_a_checkpoint_stored_quantized_is_served_as_stored_where_transformers_keeps_it(run: Runner) -> None:
     """transformers keeps gpt-oss's MXFP4 experts on CUDA GPUs from Turing on (Mxfp4HfQuantizer:
     compute capability >= 7.5, triton >= 3.4, the kernels package) and dequantizes them to bf16
     elsewhere. Served in bf16 everywhere, gpt-oss-20b needed four RTX 4090s for retrieval; its
@@ -1583,6 +1583,15 @@ def test_gpt_oss_is_served_with_its_experts_in_mxfp4_where_transformers_keeps_th
     assert volta["assumptions"]["serving_bits"] == 16 and volta["breakdown"]["weights_gb"] > 40
     mac = ok(run("estimate", "--gpu", "M3 Max 36GB", *args)).json()  # MPS: dequantized
     assert mac["assumptions"]["serving_bits"] == 16
+    # FP8 (DeepSeek-V3) is kept from Ada on (FineGrainedFP8HfQuantizer: compute capability 8.9):
+    # 671 GB over 8 H200s; an A100 dequantizes it. Serving runs no training strategy: no ZeRO-3
+    # warnings about gathering experts.
+    fp8 = ("estimate", "--model", "deepseek-v3", "--method", "rag", "--gpus", "8", "--json")
+    hopper = ok(run(*fp8, "--gpu", "h200")).json()
+    assert hopper["label"] == "RAG (8-bit weights)" and hopper["fit"] == "yes"
+    assert hopper["assumptions"]["weights"] == "8-bit (as stored)" and not hopper["warnings"]
+    ampere = ok(run(*fp8, "--gpu", "a100-80gb"))
+    assert ampere.json()["assumptions"]["serving_bits"] == 16 and "ZeRO-3" not in ampere.stderr
     script = ok(
         run("recipe", "--model", "gpt-oss-20b", "--gpu", "rtx-4090", "--goal", "knowledge", "--out", "-")
     )

@@ -690,6 +690,7 @@ def candidate(method: Method, result: Estimate | None, available: int | None = N
         result.settings.precision,
         result.served_bits,
         result.ram_gb,
+        result.settings.sharding,
     )
 
 

@@ -113,11 +113,11 @@ class Estimate(NamedTuple):
     @property
     def weights_words(self) -> str:
         """How a no-training plan's weights are served, in words: bf16, 4-bit (bitsandbytes), or
-        4-bit as the checkpoint stores them (AWQ, GPTQ, gpt-oss's MXFP4)."""
+        4-bit as the checkpoint stores them (AWQ, GPTQ, gpt-oss's MXFP4; 8-bit for FP8)."""
         bits = self.settings.serving_bits
         if bits == 16:
             return self.settings.precision
-        if self.shape.stored_bits or self.shape.mxfp4_experts:
+        if self.shape.stored:
             return t("{bits}-bit (as stored)", bits=bits)
         return t("{bits}-bit (bitsandbytes)", bits=bits)
 
@@ -128,14 +128,15 @@ class Estimate(NamedTuple):
 
     @property
     def ram_gb(self) -> float | None:
-        """CPU RAM a plan needs per node besides the GPUs', where it needs more than loading a
-        checkpoint: its offloaded states; with the parameters offloaded, the 16-bit checkpoint if
-        larger, which loading holds in RAM before it is sharded (Llama-2-70B FSDP-QLoRA with CPU
-        offload on 2 GPUs: ~107 GB measured, PEFT's accelerate/fsdp.md, where its offloaded states
-        are ~57 GB); and a checkpoint stored in FP8 or MXFP4 under ZeRO-3, which every process
-        dequantizes into its own 16-bit copy (host load_gb counts them). None otherwise."""
-        s, host = self.settings, self.host
-        trains = self.memory_model != "inference"
-        copies = trains and self.shape.prequantized and s.sharding == "zero3" and s.gpus > 1
-        load = host["load_gb"] if s.offload == "params" or copies else 0.0
-        return max(host["offload_gb"], load) or None
+        """CPU RAM an offloading plan needs per node besides the GPUs': its offloaded states, and
+        with the parameters offloaded the 16-bit checkpoint if larger, which loading holds in RAM
+        before it is sharded (Llama-2-70B FSDP-QLoRA with CPU offload on 2 GPUs: ~107 GB measured,
+        PEFT's accelerate/fsdp.md, where its offloaded states are ~57 GB). None without offload.
+        A checkpoint stored in FP8 or MXFP4, which every process dequantizes into its own copy
+        under ZeRO-3 unless converted to bf16 first, is left to a rule's caveat
+        (quantized-checkpoint-loads-per-process): the conversion is the plan."""
+        host = self.host
+        if not host["offload_gb"]:
+            return None
+        load = host["load_gb"] if self.settings.offload == "params" else 0.0
+        return max(host["offload_gb"], load)

@@ -46,6 +46,7 @@ class Candidate(NamedTuple):
     precision: str | None = None  # the estimate's precision
     serving_bits: int | None = None  # a no-training plan's served weights: 16, 8 or 4
     ram_gb: float | None = None  # CPU RAM per node an offloading plan needs (Estimate.ram_gb)
+    sharding: str | None = None  # ddp, zero2 or zero3 (kb.vocabulary.SHARDINGS)
 
     @property
     def fits(self) -> bool | None:

@@ -112,6 +112,11 @@ class Plan(NamedTuple):
         return None if self.estimate is None else self.estimate.settings.precision
 
     @property
+    def sharding(self) -> str | None:
+        """ddp, zero2 or zero3 (None: nothing runs on a local GPU)."""
+        return None if self.estimate is None else self.estimate.settings.sharding
+
+    @property
     def serving_bits(self) -> int | None:
         """The bits a no-training plan's weights are served in (None for training plans)."""
         return None if self.estimate is None else self.estimate.served_bits

@@ -400,7 +400,9 @@ def strategy_warnings(e: Estimate) -> list[str]:
     """What the multi-GPU strategy the estimate settled on means: a quantized base loads whole
     onto every GPU before ZeRO-3 shards it, a sharded mixture of experts gathers every expert, and
     for sampling, under ZeRO-3 TRL gathers the whole policy onto every GPU to generate (all
-    counted by the estimate)."""
+    counted by the estimate). Serving has no training strategy: nothing to say."""
+    if e.memory_model == "inference":
+        return []
     return _loading_warnings(e) + _expert_warnings(e) + _sampling_warnings(e) + _paging_warnings(e)
 
 

@@ -76,10 +76,10 @@ class Shape:
     # Stored in a quantization of its own (kb.vocabulary.PREQUANTIZED): it loads without ZeRO-3's
     # zero.Init, every process building its own 16-bit copy in CPU RAM.
     prequantized: bool = False
-    # Its routed experts are stored in MXFP4 (gpt-oss): transformers serves them so on CUDA GPUs
-    # from Turing on (Mxfp4HfQuantizer), and dequantizes them to bf16 elsewhere and for training.
-    mxfp4_experts: bool = False
-    stored_bits: int = 0  # stored in 4 or 8 bits (AWQ, GPTQ, bitsandbytes): served as stored
+    # How a checkpoint stored quantized holds its weights (kb WeightsDtype: int4, int8, mxfp4,
+    # fp8; "" for 16 bit): it is served so where transformers keeps them (gpt-oss's MXFP4
+    # experts from Turing on, FP8 from Ada on), dequantized to bf16 elsewhere and for training.
+    stored: str = ""
     # Sums over the matrices, computed once: the estimators read them in their inner loops.
     linear_params: float = field(init=False, repr=False, compare=False)
     expert_params: float = field(init=False, repr=False, compare=False)  # every routed expert
@@ -266,8 +266,9 @@ def shape_of(model: LlmModel) -> Shape:
         heads=model.attention_heads,
         kv_heads=model.kv_heads,
         prequantized=model.weights_dtype in PREQUANTIZED,
-        mxfp4_experts=model.weights_dtype == "mxfp4",
-        stored_bits=STORED_BITS.get(model.weights_dtype, 0),
+        stored=model.weights_dtype
+        if model.weights_dtype in STORED_BITS or model.weights_dtype in PREQUANTIZED
+        else "",
     )
 
 

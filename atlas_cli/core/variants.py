@@ -102,7 +102,7 @@ def applies(variant: Variant, hardware: Hardware, online: bool = False, stored: 
         return False
     if variant.serving_bits and bits and variant.serving_bits != bits:
         return False
-    if variant.serving_bits and stored == "mxfp4" and not serves_mxfp4(hardware):
+    if variant.serving_bits and stored in SERVED_AS_STORED and not serves_stored(stored, hardware):
         return False
     if (variant.layerwise or variant.precision == "pure-bf16") and hardware.gpus > 1:
         return False
@@ -122,26 +122,32 @@ def estimated_variants(method: Method, stored: str | None) -> list[Variant]:
     variants = method.estimated_variants()
     if method.kind != "no-training" or not (stored in PREQUANTIZED or stored in STORED_BITS):
         return variants
-    if stored == "mxfp4":  # as stored first: transformers keeps MXFP4 wherever it can
-        return sorted((v for v in variants if v.serving_bits in (None, 4)), key=lambda v: v.serving_bits != 4)
-    bits = STORED_BITS.get(stored or "")  # None for FP8: the 16-bit variant only
-    return [v for v in variants if v.serving_bits == bits] or variants
+    if stored in SERVED_AS_STORED:  # as stored first: transformers keeps it wherever it can
+        bits = SERVED_AS_STORED[stored][0]
+        return sorted(
+            (v for v in variants if v.serving_bits in (None, bits)), key=lambda v: v.serving_bits != bits
+        )
+    return [v for v in variants if v.serving_bits == STORED_BITS.get(stored or "")] or variants
 
 
-# transformers' Mxfp4HfQuantizer keeps MXFP4 on CUDA GPUs of compute capability 7.5 and later
-# (with triton >= 3.4 and the kernels package), and dequantizes to bf16 elsewhere (MPS, Volta).
-MXFP4_ARCHITECTURES = frozenset(
-    {"Turing", "Ampere", "Ada Lovelace", "Hopper", "Blackwell", "Blackwell Ultra"}
-)
+# Checkpoints stored in a quantization of their own, by their served bits and the NVIDIA
+# architectures whose GPUs transformers serves them on as stored (it dequantizes to bf16
+# elsewhere: Volta, MPS): Mxfp4HfQuantizer from compute capability 7.5 (with triton >= 3.4 and
+# the kernels package), FineGrainedFP8HfQuantizer from 8.9 (4090, L4, H100).
+_FP8_ARCHITECTURES = frozenset({"Ada Lovelace", "Hopper", "Blackwell", "Blackwell Ultra"})
+SERVED_AS_STORED: dict[str, tuple[int, frozenset[str]]] = {
+    "mxfp4": (4, _FP8_ARCHITECTURES | {"Turing", "Ampere"}),
+    "fp8": (8, _FP8_ARCHITECTURES),
+}
 
 
-def serves_mxfp4(hardware: Hardware) -> bool:
-    """Whether transformers serves MXFP4 weights as stored on this GPU (a GPU known by its memory
-    alone is taken for a recent CUDA one)."""
+def serves_stored(stored: str, hardware: Hardware) -> bool:
+    """Whether transformers serves a checkpoint stored so (SERVED_AS_STORED) as stored on this GPU
+    (a GPU known by its memory alone is taken for a recent CUDA one)."""
     if hardware.vendor is None:
         return hardware.has_gpu
     architecture = "" if hardware.device is None else hardware.device.architecture.split(" (")[0]
-    return hardware.vendor == "nvidia" and architecture in MXFP4_ARCHITECTURES
+    return hardware.vendor == "nvidia" and architecture in SERVED_AS_STORED[stored][1]
 
 
 def with_variant(

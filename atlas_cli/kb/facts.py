@@ -22,6 +22,7 @@ from atlas_cli.kb.vocabulary import (
     PRECISIONS,
     PRIORITIES,
     SFT_DATA_CHOICES,
+    SHARDINGS,
     STACKS,
     HostedStatus,
     WeightsDtype,
@@ -278,6 +279,15 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "number",
         "CPU RAM the candidate's offloaded states need, in GB.",
         "host_gb",
+        per_plan=True,
+    ),
+    FactSpec(
+        "plan.sharding",
+        "string",
+        "How the candidate shares its states across GPUs: ddp, zero2 or zero3 (null: nothing trains on a "
+        "local GPU).",
+        "sharding",
+        values_of(SHARDINGS),
         per_plan=True,
     ),
     FactSpec(

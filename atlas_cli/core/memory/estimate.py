@@ -55,6 +55,9 @@ MAX_PROMPT = 512
 ONLINE_SEQ_LEN = 1024
 # MXFP4 (OCP microscaling): 4-bit values with one 8-bit scale per block of 32, 4.25 bits a weight.
 MXFP4_BYTES = (4 + 8 / 32) / 8
+# Fine-grained FP8 (DeepSeek-V3's weight_block_size 128 x 128): one byte a weight, one fp32 scale
+# per block.
+FP8_BYTES = 1 + 4 / (128 * 128)
 VLLM_SHARE = 0.3  # TRL's vllm_gpu_memory_utilization for a colocated vLLM engine
 UNSLOTH_LOSS_FLOOR = 0.5e9  # the least Unsloth's chunked loss takes (small chunks, their gradient)
 DORA_OUTPUT_BYTES = 4  # DoRA keeps each adapted layer's output (fp32) to rescale it
@@ -383,7 +386,7 @@ def _serving(method_id: str, shape: Shape, s: EstimateSettings) -> Estimate:
     # layer; LLM.int8 multiplies in int8.
     width = weight_bytes(s.precision) / 2
     # A checkpoint stored quantized runs its own kernels (AWQ/GPTQ's, MXFP4's), reading it as stored.
-    bitsandbytes = s.serving_bits == 4 and not (shape.mxfp4_experts or shape.stored_bits)
+    bitsandbytes = s.serving_bits == 4 and not shape.stored
     dequantized = dequantized_bytes(shape) * width if bitsandbytes else 0.0
     weights = served_weight_bytes(shape, s) / s.gpus + dequantized
     # Split over GPUs by layers (accelerate's device_map, what the recipe loads with) or by heads
@@ -411,15 +414,18 @@ def served_weight_bytes(shape: Shape, s: EstimateSettings) -> float:
     as transformers' BitsAndBytesConfig loads them: nn.Linear layers in LLM.int8 or NF4 with
     double quantization, the rest (embeddings, LM head, norms, and routed experts fused into 3-D
     tensors, which bitsandbytes does not convert) in the precision's width (the recipe's dtype);
-    gpt-oss at serving_bits 4 is served as stored, its routed experts in MXFP4. A
+    a checkpoint stored quantized is served as stored (gpt-oss's routed experts in MXFP4, an FP8
+    one's linear layers in FP8). A
     vision-language model's vision tower loads with it (the text-generation pipeline loads the
     whole checkpoint), counted unquantized: an upper bound."""
     width = weight_bytes(s.precision)
     tower = shape.tower_params * width
     if s.serving_bits == 16:
         return shape.params * width + tower
-    if shape.mxfp4_experts:  # gpt-oss as stored: its routed experts in MXFP4, the rest in 16 bit
+    if shape.stored == "mxfp4":  # gpt-oss as stored: its routed experts in MXFP4, the rest in 16 bit
         return shape.expert_params * MXFP4_BYTES + (shape.params - shape.expert_params) * width + tower
+    if shape.stored == "fp8":  # as stored: every linear layer in FP8 (experts too), the rest in 16 bit
+        return shape.linear_params * FP8_BYTES + (shape.params - shape.linear_params) * width + tower
     quantized = shape.linear_params - shape.expert_params
     return quantized * quantized_bytes(s.serving_bits) + (shape.params - quantized) * width + tower
 

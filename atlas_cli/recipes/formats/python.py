@@ -68,10 +68,12 @@ def _written_for(recipe: Recipe) -> str:
     if recipe.plan.kind == "no-training":
         extra = t("; bitsandbytes") if recipe.has("serving_bits") and not recipe.stored_quantized else ""
         attention = _attention(recipe) or ""
-        # transformers keeps MXFP4 only with the kernels package and triton >= 3.4 (Mxfp4HfQuantizer).
-        mxfp4 = recipe.has("serving_bits") and recipe.weights_dtype == "mxfp4"
-        extra += "; kernels" if attention.startswith("kernels-community/") or mxfp4 else ""
-        extra += "; triton >= 3.4" if mxfp4 else ""
+        # transformers keeps MXFP4 (with triton >= 3.4) and FP8 only with the kernels package.
+        stored = recipe.weights_dtype if recipe.has("serving_bits") else None
+        extra += (
+            "; kernels" if attention.startswith("kernels-community/") or stored in ("mxfp4", "fp8") else ""
+        )
+        extra += "; triton >= 3.4" if stored == "mxfp4" else ""
         return t(
             "Written for: {libraries}.",
             libraries=f"transformers {WRITTEN_FOR['transformers']}, torch {WRITTEN_FOR['torch']}{extra}",
