@@ -15,7 +15,7 @@ from typing import Literal
 
 from atlas_cli.i18n import t
 from atlas_cli.kb.schema import LlmModel
-from atlas_cli.kb.vocabulary import PREQUANTIZED, STORED_BITS
+from atlas_cli.kb.vocabulary import PREQUANTIZED, STORED_QUANTIZED
 
 MatrixGroup = Literal["attention", "cross-attention", "mlp", "router", "shared-expert", "expert"]
 # The groups PEFT's target_modules="all-linear" adapts: every nn.Linear but the output layer.
@@ -266,9 +266,7 @@ def shape_of(model: LlmModel) -> Shape:
         heads=model.attention_heads,
         kv_heads=model.kv_heads,
         prequantized=model.weights_dtype in PREQUANTIZED,
-        stored=model.weights_dtype
-        if model.weights_dtype in STORED_BITS or model.weights_dtype in PREQUANTIZED
-        else "",
+        stored=model.weights_dtype if model.weights_dtype in STORED_QUANTIZED else "",
     )
 
 

@@ -28,6 +28,8 @@ WeightsDtype = Literal["fp32", "bf16", "fp16", "fp8", "mxfp4", "int8", "int4"]
 PREQUANTIZED: dict[WeightsDtype, str] = {"mxfp4": "Mxfp4Config", "fp8": "FineGrainedFP8Config"}
 # Checkpoints stored in integers (GPTQ, AWQ, bitsandbytes), by their bits: QLoRA's base as stored.
 STORED_BITS: dict[str, int] = {"int4": 4, "int8": 8}
+# Every way a checkpoint is stored quantized: it loads by its own quantization config.
+STORED_QUANTIZED: Final = frozenset(STORED_BITS) | frozenset(PREQUANTIZED)
 MethodKind = Literal["parameterization", "objective", "no-training"]
 METHOD_KINDS: Final[tuple[MethodKind, ...]] = get_args(MethodKind)
 

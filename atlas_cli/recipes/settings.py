@@ -37,7 +37,7 @@ from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import Gpu, HyperValue, LlmModel, Method
-from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PREQUANTIZED, STORED_BITS, WeightsDtype
+from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PREQUANTIZED, STORED_QUANTIZED, WeightsDtype
 
 # The releases each Python recipe was written for (tests/test_recipes_run.py runs them with
 # these) and the oldest it runs with (the same tests run in the validator environment that holds
@@ -230,7 +230,7 @@ class Recipe:
     def stored_quantized(self) -> bool:
         """The checkpoint is stored quantized (AWQ, GPTQ, bitsandbytes, FP8, MXFP4): it loads by its
         own quantization config, which a BitsAndBytesConfig does not replace."""
-        return self.weights_dtype in STORED_BITS or self.weights_dtype in PREQUANTIZED
+        return self.weights_dtype in STORED_QUANTIZED
 
     @property
     def weights_dtype(self) -> WeightsDtype | None:
