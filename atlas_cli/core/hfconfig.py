@@ -398,10 +398,9 @@ def _reasons(model_type: str, name: str) -> bool:
     lowered = name.lower()
     if model_type == "gpt_oss" or "thinking" in lowered or "-r1" in lowered:
         return True
-    hybrid = model_type in ("qwen3", "qwen3_moe") and not any(
+    return model_type in ("qwen3", "qwen3_moe") and not any(
         w in lowered for w in ("instruct", "base", "2507")
     )
-    return hybrid
 
 
 # Families whose configs leave their layer pattern to the transformers class: every other layer

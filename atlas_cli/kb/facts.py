@@ -310,7 +310,8 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "plan.serving_bits",
         "number",
         "The bits a no-training candidate's weights are served in: 16, or 8 / 4 quantized by bitsandbytes "
-        "where wider weights do not fit (null for training plans).",
+        "where wider weights do not fit, or as a checkpoint stored quantized holds them (null for training "
+        "plans).",
         "serving_bits",
         per_plan=True,
     ),

@@ -214,17 +214,21 @@ class Recipe:
         """An instruct / chat checkpoint: its chat template is the format it is served with."""
         return self.profile.get("model_variant") == "instruct"
 
+    def _sft_before(self, stage: str) -> bool:
+        """SFT, then `stage`, without demonstrations (--sft-data not yes)."""
+        return self.stages[:2] == ("sft", stage) and self.profile.get("sft_data") != "yes"
+
     @property
     def sft_on_chosen(self) -> bool:
-        """SFT then DPO without demonstrations (--sft-data not yes): the SFT stage trains on the
-        preference pairs' chosen answers, as the DPO paper does when no SFT model exists."""
-        return self.stages[:2] == ("sft", "dpo") and self.profile.get("sft_data") != "yes"
+        """SFT then DPO without demonstrations: the SFT stage trains on the preference pairs'
+        chosen answers, as the DPO paper does when no SFT model exists."""
+        return self._sft_before("dpo")
 
     @property
     def sft_on_liked(self) -> bool:
         """SFT then KTO without demonstrations: the SFT stage trains on the ratings' thumbs-up
         answers (LIKED_AS_SFT writes them out)."""
-        return self.stages[:2] == ("sft", "kto") and self.profile.get("sft_data") != "yes"
+        return self._sft_before("kto")
 
     @property
     def stored_quantized(self) -> bool:

@@ -10,6 +10,7 @@ from atlas_cli.core.memory.estimate import MAX_PROMPT
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shell import shell_word
 from atlas_cli.core.throughput.plans import EMBEDDER
+from atlas_cli.core.variants import SERVED_AS_STORED
 from atlas_cli.i18n import t
 from atlas_cli.kb.vocabulary import OPTIMIZERS, PRECISIONS
 from atlas_cli.recipes.header import WIDTH, header, literal, wrapped
@@ -71,7 +72,7 @@ def _written_for(recipe: Recipe) -> str:
         # transformers keeps MXFP4 (with triton >= 3.4) and FP8 only with the kernels package.
         stored = recipe.weights_dtype if recipe.has("serving_bits") else None
         extra += (
-            "; kernels" if attention.startswith("kernels-community/") or stored in ("mxfp4", "fp8") else ""
+            "; kernels" if attention.startswith("kernels-community/") or stored in SERVED_AS_STORED else ""
         )
         extra += "; triton >= 3.4" if stored == "mxfp4" else ""
         return t(
