@@ -74,6 +74,30 @@ def test_lines_stay_right_when_the_encoder_memo_restarts(
         )
 
 
+def _answers_in_fresh_process(tmp_path: Path, profiles: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """One process per call, so that no memo of this one (or of an earlier test) is shared."""
+    source = tmp_path / "order.jsonl"
+    source.write_text("".join(json.dumps(raw) + "\n" for raw in profiles), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "atlas_cli", "recommend", "--batch", str(source)],
+        capture_output=True,
+        check=True,
+        env={**os.environ, "FT_ATLAS_JOBS": "1"},
+    )
+    return [{k: v for k, v in json.loads(line).items() if k != "line"} for line in done.stdout.splitlines()]
+
+
+def test_an_answer_does_not_depend_on_the_profiles_before_it(tmp_path: Path) -> None:
+    """The plans, estimates and micro-batches a batch remembers are keyed by all they depend on:
+    20 examples take a smaller global batch than 500, and the 500's GaLore plan once trained
+    at the 20's micro-batch (16 instead of 8) when it came second."""
+    small = {"gpu": "rtx-3090", "model_size": "1b", "goal": "adapt", "data_kind": "text", "examples": "20"}
+    profiles = [small, {**small, "examples": "500"}, *GRID[::7]]
+    forward = _answers_in_fresh_process(tmp_path, profiles)
+    backward = _answers_in_fresh_process(tmp_path, profiles[::-1])
+    assert forward == backward[::-1]
+
+
 def _input(tmp_path: Path) -> Path:
     lines = [json.dumps(raw) for raw in GRID]
     # Bad lines land in different chunks, some of them in a worker's.

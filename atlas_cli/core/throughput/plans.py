@@ -11,7 +11,7 @@ from atlas_cli.core.memory.search import Estimator, estimator
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.throughput.step import Device, Step, Work, efficiency
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, Rate, StageTime, plan_cost, plan_time
-from atlas_cli.core.throughput.workload import Workload, batch_cap, good_batch, least_batch
+from atlas_cli.core.throughput.workload import Workload, batch_cap, global_batch, good_batch, least_batch
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import SERVING, Objective
 from atlas_cli.kb.schema import Method
@@ -25,7 +25,8 @@ EMBEDDING = SERVING._replace(id="embed the corpus")  # RAG's one "stage", as its
 OWN_HARDWARE = 0.0  # --price-per-hour 0: the GPUs are yours; cost is GPU-hours only
 TRAINED_MEMO_LIMIT = 4096
 _TRAINED: dict[
-    tuple[int, tuple[Objective, ...], Device, tuple[tuple[int, bool, float], ...]], tuple[Estimate, Estimate]
+    tuple[int, tuple[Objective, ...], Device, tuple[tuple[int, bool, float], ...], tuple[int, ...]],
+    tuple[Estimate, Estimate],
 ] = {}
 
 
@@ -178,10 +179,12 @@ def fastest_batch(
 def _trained(
     e: Estimate, objectives: tuple[Objective, ...], device: Device, workloads: Mapping[str, Workload]
 ) -> Estimate:
-    """fastest_batch, remembered: the choice depends on the examples' length, packing and each
-    stage's epochs, not on how many examples there are (every stage grows in proportion)."""
+    """fastest_batch, remembered: the choice depends on the examples' length, packing, each
+    stage's epochs and its global batch (smaller for a small set), not otherwise on how many
+    examples there are (every stage grows in proportion)."""
     shape = tuple((w.tokens_per_example, w.packing, w.epochs) for w in workloads.values())
-    key = (id(e), objectives, device, shape)
+    sizes = tuple(global_batch(o, 1, workloads.get(o.id)) for o in objectives)
+    key = (id(e), objectives, device, shape, sizes)
     found = _TRAINED.get(key)
     if found is None:
         run = estimator(e.method, e.memory_model, e.shape)
