@@ -1511,6 +1511,33 @@ def test_axolotl_quantizes_a_mixture_of_experts_qlora_base_and_sizes_it_so() -> 
     assert not sharded.estimates["sft"].settings.quantized_experts
 
 
+def test_axolotl_trains_full_weights_in_pure_bf16_with_stochastic_rounding_and_refuses_fp16() -> None:
+    """axolotl's bf16: true loads every weight in bf16 (utils/config resolve_dtype), so its full
+    fine-tuning keeps no fp32 master copy: the recipe says so, rounds stochastically (nearest
+    rounding cancels small updates) and is sized in pure bf16, smaller than the mixed-precision
+    plan; the other formats keep the plan's fp32 copy. In fp16 the gradients of fp16 weights are
+    refused by the grad scaler: that plan is refused with the formats that run it."""
+    rec = recommend(
+        gpu="h100-80gb", gpus="4", model="qwen2.5-7b", data_kind="demonstrations", priority="quality"
+    )
+    rank = rank_of(rec, "full-ft")
+    axolotl, rendered = write_recipe(CATALOG, rec, rank, "axolotl")
+    config = yaml_documents(rendered.files[0].text)[0]
+    assert config["bf16"] is True and config["optimizer"] == "adamw_torch_8bit"
+    assert config["optim_args"] == "bf16_stochastic_round=True"
+    assert axolotl.estimates["sft"].settings.precision == "pure-bf16"
+    assert any("no fp32 master copy" in note for note in axolotl.notes)
+    python, _ = write_recipe(CATALOG, rec, rank, "python")
+    assert python.estimates["sft"].settings.precision == "bf16"
+    assert axolotl.estimates["sft"].per_gpu_gb < python.estimates["sft"].per_gpu_gb
+    lora, _ = write_recipe(CATALOG, rec, rank_of(rec, "lora"), "axolotl")
+    assert lora.value("precision") == "bf16"  # PEFT keeps the adapters in fp32 itself
+    t4 = recommend(gpu="t4", model="qwen2.5-0.5b", data_kind="demonstrations", priority="quality")
+    with pytest.raises(UsageError, match="Attempting to unscale FP16 gradients"):
+        write_recipe(CATALOG, t4, rank_of(t4, "full-ft"), "axolotl")
+    write_recipe(CATALOG, t4, rank_of(t4, "full-ft"), "llamafactory")
+
+
 def test_full_fine_tuning_of_a_vision_language_model_freezes_its_vision_tower() -> None:
     """Text data never reaches a vision tower: trainable, its parameters would have no gradient,
     which DDP refuses under gradient checkpointing (transformers sets find_unused_parameters off

@@ -48,6 +48,10 @@ class TrainerFormat:
     encoder_classifiers: bool = False  # trains BERT-style sequence classifiers
     # Quantizes a QLoRA base's fused routed experts as they load (axolotl's quantize_moe_experts).
     quantizes_experts: bool = False
+    # Keeps an fp32 master copy of the weights it trains under 16-bit mixed precision. axolotl
+    # loads every weight in the 16-bit type it trains in (utils/config resolve_dtype: bf16: true
+    # sets torch_dtype bfloat16), so its full fine-tuning runs in pure bf16.
+    master_copy: bool = True
 
 
 _formats: Plugins[TrainerFormat] = Plugins(formats_package)

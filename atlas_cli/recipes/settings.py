@@ -394,11 +394,17 @@ def _variant_repo(model: LlmModel, hub_id: str | None, variant: str) -> tuple[st
 
 
 def settle(
-    catalog: Catalog, recipe: Recipe, trainer: str, stack: str, quantizes_experts: bool = False
+    catalog: Catalog,
+    recipe: Recipe,
+    trainer: str,
+    stack: str,
+    quantizes_experts: bool = False,
+    master_copy: bool = True,
 ) -> Recipe:
     """Every setting the recipe writes for `trainer`, whose software computes the logits as
-    `stack` does (and, with `quantizes_experts`, quantizes a QLoRA base's fused routed experts);
-    then the memory, time and cost of exactly those settings."""
+    `stack` does (and, with `quantizes_experts`, quantizes a QLoRA base's fused routed experts;
+    without `master_copy`, trains weights in the 16-bit type it loads them in); then the memory,
+    time and cost of exactly those settings."""
     from atlas_cli.recipes.estimate import estimate_recipe
 
     recipe.trainer, recipe.stack = trainer, stack
@@ -417,6 +423,8 @@ def settle(
     for key, (value, source) in RECIPE_DEFAULTS.items():
         recipe.set(key, Setting(value, source))
     _optimizer(recipe)
+    if not master_copy:
+        _pure_bf16_weights(recipe)
     _method_settings(catalog, recipe)
     for stage in recipe.stages:
         recipe.set(f"lr.{stage}", _learning_rate(catalog, recipe, stage))
@@ -614,6 +622,34 @@ def _optimizer(recipe: Recipe) -> None:
             recipe.set("optim_args", Setting(OPTIMIZERS[assumed].optim_args, source))
         return
     recipe.set("optim", own)
+
+
+STOCHASTIC_ROUNDING = "adamw-8bit-sr"
+
+
+def _pure_bf16_weights(recipe: Recipe) -> None:
+    """A trainer without an fp32 master copy trains a bf16 plan's own weights (full or partial
+    fine-tuning, BitFit) in pure bf16, which the recipe's memory follows; nearest rounding would
+    cancel the small updates, so its optimizer rounds stochastically (kb.vocabulary's
+    adamw-8bit-sr, the KB's pure-bf16 variant of full fine-tuning). GaLore's weights are bf16
+    already."""
+    if recipe.family != "weights" or recipe.memory_model == "galore" or recipe.value("precision") != "bf16":
+        return
+    source = f"{recipe.trainer} loads the weights it trains in bf16 (bf16: true), with no fp32 master copy"
+    recipe.set("precision", Setting("pure-bf16", source))
+    if recipe.value("optim") != OPTIMIZERS[STOCHASTIC_ROUNDING].transformers_name:
+        optimizer = OPTIMIZERS[STOCHASTIC_ROUNDING]
+        why = f"pure bf16 ({source}): stochastic rounding keeps the updates nearest rounding would cancel"
+        recipe.set("optim", Setting(optimizer.transformers_name, why))
+        recipe.set("optim_args", Setting(optimizer.optim_args, why))
+    recipe.notes.append(
+        t(
+            "{trainer} keeps no fp32 master copy of the weights it trains: this recipe trains in pure "
+            "bf16 with torchao's 8-bit AdamW and stochastic rounding, and its memory above is sized so. "
+            "For mixed precision with an fp32 copy (the plan's), use --trainer llamafactory or python.",
+            trainer=recipe.trainer,
+        )
+    )
 
 
 def optimizer_arguments(recipe: Recipe) -> dict[str, Value]:

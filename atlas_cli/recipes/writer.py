@@ -47,7 +47,7 @@ def write_recipe(
         and set(recipe.stages) <= set(SUPERVISED_STAGES)
     ):
         stack = "liger"
-    settle(catalog, recipe, chosen.name, stack, chosen.quantizes_experts)
+    settle(catalog, recipe, chosen.name, stack, chosen.quantizes_experts, chosen.master_copy)
     _stack_note(recipe, str(recipe.profile.get("stack")))
     recipe.notes += _rule_notes(catalog, recipe)
     _check_gap(recipe, chosen)

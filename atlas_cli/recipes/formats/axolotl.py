@@ -71,6 +71,12 @@ def gap(recipe: Recipe) -> str | None:
             "context_parallel_size does that with ring-flash-attn and a micro-batch of 1 when packing, which "
             "these recipes do not write yet; use --trainer python (DeepSpeed Ulysses)"
         )
+    if recipe.family == "weights" and recipe.has("precision") and recipe.value("precision") == "fp16":
+        return (
+            "axolotl loads the weights it trains in fp16 with fp16: true (no fp32 master copy), and "
+            "fp16 mixed precision refuses fp16 gradients ('Attempting to unscale FP16 gradients'); use "
+            "--trainer llamafactory or python, which keep an fp32 copy, or a LoRA plan"
+        )
     if recipe.family not in ("weights", "lora"):
         return (
             "axolotl trains full weights, LoRA / QLoRA (and DoRA via peft_use_dora), or the parameters "
@@ -356,5 +362,6 @@ register(
         "",
         liger=True,
         quantizes_experts=True,
+        master_copy=False,
     )
 )
