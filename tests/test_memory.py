@@ -1019,6 +1019,48 @@ def test_estimate_max_seq_len_and_batch_size(run: Runner) -> None:
     fails(run(*base, "--max", "rank"), 2, "--max")
 
 
+def test_the_largest_that_fits_and_the_changes_keep_the_sharding_the_user_gave(run: Runner) -> None:
+    """--sharding ddp keeps a whole copy on every GPU: not even 2,048 tokens of 8B full
+    fine-tuning fit an 80 GB card so, and --max once answered with ZeRO-3's 814k tokens. The
+    changes suggested are sized with it too, and never the offload already given."""
+    args = ("estimate", "--method", "full-ft", "--model", "llama-3.1-8b", "--gpu", "a100-80gb", "--gpus", "8")
+    ddp = ok(run(*args, "--sharding", "ddp", "--max", "seq-len", "--json")).json()
+    assert ddp["fit"] == "no" and ddp["max_seq_len"] is None and ddp["max_seq_len_tight"] is None
+    assert "gpus" not in {c["change"] for c in ddp["to_fit"]}  # more GPUs do not shard under DDP
+    auto = ok(run(*args, "--max", "seq-len", "--json")).json()
+    assert auto["max_seq_len"] > 100_000
+    offloaded = ok(run(*args, "--sharding", "ddp", "--offload", "optimizer", "--json")).json()
+    assert ("offload", "optimizer") not in {(c["change"], c["value"]) for c in offloaded["to_fit"]}
+
+
+def test_the_largest_batch_and_the_changes_respect_kto_s_least_batch(run: Runner) -> None:
+    """KTO trains at a micro-batch of 2 at least: when 2 does not fit, nothing does, and a batch
+    of 1 is no change to suggest."""
+    args = (
+        "estimate",
+        "--method",
+        "lora",
+        "--objective",
+        "kto",
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        "rtx-4090",
+    )
+    doc = ok(run(*args, "--seq-len", "8k", "--max", "batch-size", "--json")).json()
+    assert doc["fit"] == "no" and doc["max_batch_size"] is None
+    assert "batch_size" not in {c["change"] for c in doc["to_fit"]}
+    assert ok(run(*args, "--seq-len", "1k", "--max", "batch-size", "--json")).json()["max_batch_size"] >= 2
+
+
+def test_no_change_asks_for_a_gpu_larger_than_vram_accepts(run: Runner) -> None:
+    doc = ok(
+        run("estimate", "--method", "full-ft", "--model-size", "10t", "--gpu", "rtx-4090", "--json")
+    ).json()
+    assert doc["fit"] == "no"
+    assert all(c["value"] <= 10_000 for c in doc["to_fit"] if c["change"] == "gpu_memory")
+
+
 def test_estimate_json_fits_on_a_gpu(run: Runner) -> None:
     result = run("estimate", "--method", "qlora", "--model-size", "7b", "--gpu", "rtx-4090", "--json")
     assert result.exit_code == 0, result.stderr
@@ -1084,8 +1126,10 @@ def test_sweep_lists_variants_and_drops_what_does_not_exist(run: Runner) -> None
     per_gpu = [e["per_gpu_gb"] for e in llama]
     assert per_gpu == sorted(per_gpu)
     multi = ok(run("estimate", "--model", "llama-3.1-8b", "--gpus", "2", "--json")).json()["estimates"]
-    assert "GaLore (8-bit, layer-wise)" not in [e["label"] for e in multi]  # one GPU only
-    assert "Full FT (pure bf16)" not in [e["label"] for e in multi]  # ZeRO keeps fp32 masters
+    # Layer-wise GaLore refuses DDP, and ZeRO keeps fp32 masters: they run on one of the two GPUs.
+    gpus = {e["label"]: e["assumptions"]["gpus"] for e in multi}
+    assert gpus["GaLore (8-bit, layer-wise)"] == gpus["Full FT (pure bf16)"] == 1
+    assert gpus["GaLore"] == gpus["Full FT (AdamW, mixed precision)"] == 2
 
 
 def test_checkpointing_is_on_for_decoders_of_every_size_and_off_for_encoders(run: Runner) -> None:

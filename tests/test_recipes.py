@@ -1538,6 +1538,32 @@ def test_axolotl_trains_full_weights_in_pure_bf16_with_stochastic_rounding_and_r
     write_recipe(CATALOG, t4, rank_of(t4, "full-ft"), "llamafactory")
 
 
+def test_a_plan_on_fewer_gpus_than_the_profile_has_is_launched_on_them() -> None:
+    """--priority cost trains on the fewest GPUs a plan fits on, and layer-wise GaLore (which
+    transformers and LLaMA-Factory refuse under DDP) on one: the recipe launches that many, sizes
+    and times them, and says which GPUs stay free. On 2 GPUs layer-wise GaLore fits as on one,
+    where it was once left out (its 16-bit variant on 2 GPUs did not fit)."""
+    cheap = recommend(
+        gpu="a100-80gb",
+        gpus="8",
+        model="qwen2.5-1.5b",
+        data_kind="demonstrations",
+        examples="5k",
+        priority="cost",
+    )
+    recipe, rendered = write_recipe(CATALOG, cheap, 1, "python")
+    assert cheap.plans[0].estimate is not None and cheap.plans[0].estimate.settings.gpus == 1
+    assert recipe.gpus == 1 and rendered.launch.startswith("python ")
+    assert recipe.timed.time is not None and recipe.timed.time.gpus == 1
+    assert any("1 of your 8 GPUs" in note for note in recipe.notes)
+    for gpus in ("1", "2"):
+        rec = recommend(gpu="rtx-3090-ti", gpus=gpus, model="mistral-7b", data_kind="demonstrations")
+        galore = rec.plans[rank_of(rec, "galore") - 1]
+        assert galore.fit == "yes" and galore.estimate is not None and galore.estimate.settings.gpus == 1
+    layerwise, rendered = write_recipe(CATALOG, rec, rank_of(rec, "galore"), "llamafactory")
+    assert layerwise.gpus == 1 and "NPROC_PER_NODE" not in rendered.launch
+
+
 def test_full_fine_tuning_of_a_vision_language_model_freezes_its_vision_tower() -> None:
     """Text data never reaches a vision tower: trainable, its parameters would have no gradient,
     which DDP refuses under gradient checkpointing (transformers sets find_unused_parameters off

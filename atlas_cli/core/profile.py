@@ -18,6 +18,7 @@ from atlas_cli.kb.vocabulary import (
     GOALS,
     GPU_MEMORY,
     LABELED_SEQ_LEN,
+    MAX_VRAM_GB,
     MODEL_ACCESS,
     MODEL_VARIANT_CHOICES,
     NO_WORDS,
@@ -326,7 +327,6 @@ FIELDS_BY_NAME = {f.name: f for f in PROFILE_FIELDS}
 
 MAX_PARAMS = 10e12
 MAX_EXAMPLES = 10**12
-MAX_VRAM_GB = 10_000.0
 MAX_GPUS = 100_000
 
 # Russian units: "10 тыс.", "1,5 млн", "7 млрд", "10к"; as the English suffixes k, m, b, t.

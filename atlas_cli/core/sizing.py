@@ -193,7 +193,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
             (m.id, at_rank(estimator(m.id, "qlora", info.sized), None if rank_given else card_rank(m)))
             for m in quantized
         ]
-        row = replace(row, to_fit=changes_that_fit(run, result.settings, alternatives))
+        row = replace(row, to_fit=changes_that_fit(run, result.settings, alternatives, auto))
     return Report(info, hardware, [row], warnings)
 
 
@@ -250,8 +250,9 @@ def _row(
 ) -> Row:
     most = tight = None
     if field_name is not None:
-        most = largest(run, result.settings, field_name)
-        tight = largest(run, result.settings, field_name, ("yes", "tight"))
+        auto = sharding == "auto"
+        most = largest(run, result.settings, field_name, auto=auto)
+        tight = largest(run, result.settings, field_name, ("yes", "tight"), auto)
     s = result.settings
     # An 8-bit base asked to shard: say that it stayed whole.
     unsharded = sharding == "zero3" and s.gpus > 1 and unshardable_base(result.memory_model, s)

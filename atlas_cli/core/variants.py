@@ -12,7 +12,7 @@ from atlas_cli.core.memory import trainable_params
 from atlas_cli.core.memory.search import estimator, placed
 from atlas_cli.core.resolve import Hardware, ModelInfo, choose_precision
 from atlas_cli.errors import UsageError
-from atlas_cli.i18n import t
+from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import Method, Variant
 from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PRECISIONS, PREQUANTIZED, STORED_BITS
@@ -89,22 +89,17 @@ def objective_id(catalog: Catalog, query: str) -> str:
 
 def applies(variant: Variant, hardware: Hardware, online: bool = False, stored: str | None = None) -> bool:
     """A variant whose precision needs bf16 does not exist on a GPU without it (V100, T4);
-    layer-wise GaLore runs on one GPU only (transformers and LLaMA-Factory refuse DDP), and
-    without gradient accumulation, which online RL's generation batch (a multiple of
-    num_generations, TRL) takes at the micro-batches ft-atlas sizes: not for `online` stages;
-    bitsandbytes' 8-bit and paged optimizers do not exist on Apple silicon (bitsandbytes 0.50);
-    pure bf16 saves memory on one GPU only: DeepSpeed's ZeRO, which multi-GPU recipes shard with,
-    keeps fp32 master weights whatever the model's dtype (and drives its own optimizer). A
-    checkpoint `stored` in 4 or 8 bits is QLoRA's base as stored (and is served so): no variant
-    of other bits."""
+    layer-wise GaLore runs without gradient accumulation, which online RL's generation batch (a
+    multiple of num_generations, TRL) takes at the micro-batches ft-atlas sizes: not for `online`
+    stages; bitsandbytes' 8-bit and paged optimizers do not exist on Apple silicon (bitsandbytes
+    0.50). A checkpoint `stored` in 4 or 8 bits is QLoRA's base as stored (and is served so): no
+    variant of other bits. Variants that run on one GPU only take one of several (with_variant)."""
     bits = STORED_BITS.get(stored or "")
     if variant.quant_bits and bits and variant.quant_bits != bits:
         return False
     if variant.serving_bits and bits and variant.serving_bits != bits:
         return False
     if variant.serving_bits and stored in SERVED_AS_STORED and not serves_stored(stored, hardware):
-        return False
-    if (variant.layerwise or variant.precision == "pure-bf16") and hardware.gpus > 1:
         return False
     if variant.layerwise and online:
         return False
@@ -167,7 +162,19 @@ def with_variant(
         changes["serving_bits"] = variant.serving_bits
     if variant.layerwise:
         changes["galore_layerwise"] = True
+    if (variant.layerwise or variant.precision == "pure-bf16") and settings.gpus > 1:
+        changes["gpus"] = 1
+        warnings.append(t(ONE_GPU_ONLY, gpus=settings.gpus))
     return settings._replace(**changes), warnings  # type: ignore[arg-type]
+
+
+# Layer-wise GaLore steps each layer's optimizer inside its backward hook, which transformers and
+# LLaMA-Factory refuse under DDP; pure bf16 saves memory on one GPU only, as DeepSpeed's ZeRO, which
+# multi-GPU recipes shard with, keeps fp32 master weights whatever the model's dtype.
+ONE_GPU_ONLY = N_(
+    "Layer-wise GaLore and pure bf16 run on one GPU (transformers refuses layer-wise GaLore under "
+    "DDP; DeepSpeed keeps fp32 master weights): this plan uses 1 of your {gpus} GPUs."
+)
 
 
 def sweep(

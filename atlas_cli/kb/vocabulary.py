@@ -187,6 +187,7 @@ OFFLOADS: Final = (
 # attention projections, or only queries and values (PEFT's built-in default for Llama-style models).
 LORA_TARGETS: Final = ("all-linear", "attention", "qv")
 FIT_MARGIN: Final = 0.90  # "yes" within 90 % of usable memory; docs/memory.md says why
+MAX_VRAM_GB: Final = 10_000.0  # the most --vram takes, and the largest GPU a plan is told to get
 
 # --- what a profile can say ---------------------------------------------------------------------
 

@@ -189,6 +189,10 @@ class Recipe:
 
     @property
     def gpus(self) -> int:
+        """The GPUs the plan uses: with --priority cost, or a variant that runs on one GPU only
+        (layer-wise GaLore), fewer than the profile has."""
+        if self.plan.estimate is not None:
+            return self.plan.estimate.settings.gpus
         return int(self.profile.get("gpus") or 1)
 
     @property

@@ -49,6 +49,7 @@ def write_recipe(
         stack = "liger"
     settle(catalog, recipe, chosen.name, stack, chosen.quantizes_experts, chosen.master_copy)
     _stack_note(recipe, str(recipe.profile.get("stack")))
+    _fewer_gpus_note(recipe)
     recipe.notes += _rule_notes(catalog, recipe)
     _check_gap(recipe, chosen)
     _check_offloaded_quantized_base(recipe)
@@ -84,6 +85,21 @@ def _stack_note(recipe: Recipe, asked: str) -> None:
             where=t(STACK_TRAINERS[asked]),
         )
     )
+
+
+def _fewer_gpus_note(recipe: Recipe) -> None:
+    """Say so when the plan trains on fewer GPUs than the profile has: the launcher runs that many."""
+    given = int(recipe.profile.get("gpus") or 1)
+    if recipe.gpus < given:
+        recipe.notes.append(
+            t(
+                "This plan trains on {used} of your {gpus} GPUs (--priority cost takes the fewest it fits "
+                "on; layer-wise GaLore and pure bf16 run on one): CUDA_VISIBLE_DEVICES picks which, and "
+                "the others stay free.",
+                used=recipe.gpus,
+                gpus=given,
+            )
+        )
 
 
 # Where the stacks no recipe trainer runs itself are written (trl and hf are: docs/recipes.md).

@@ -13,7 +13,7 @@ from atlas_cli.core.memory.activations import EAGER_STACKS
 from atlas_cli.core.memory.estimate import estimate, gib_to_gb
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shapes import Shape
-from atlas_cli.kb.vocabulary import FIT_MARGIN, MEMORY_MODELS
+from atlas_cli.kb.vocabulary import FIT_MARGIN, MAX_VRAM_GB, MEMORY_MODELS
 
 # ddp first: it communicates least; then ZeRO-2, then ZeRO-3 / FSDP.
 STRATEGIES = ("ddp", "zero2", "zero3")
@@ -26,7 +26,6 @@ MAX_SEQ_LEN = 10_000_000
 MAX_BATCH = 100_000
 MIN_USEFUL_SEQ_LEN = 256  # shorter than this is no longer the same fine-tune
 GPU_COUNTS = (2, 4, 8, 16, 32, 64, 128, 256, 512)
-MAX_GPU_GIB = 1 << 16  # the largest card the search for a larger GPU considers
 Estimator = Callable[[EstimateSettings], Estimate]
 
 
@@ -98,19 +97,25 @@ def sequence_parallel_degrees(model: str, shape: Shape, settings: EstimateSettin
 
 
 def largest(
-    run: Estimator, settings: EstimateSettings, field: str, verdicts: tuple[str, ...] = ("yes",)
+    run: Estimator,
+    settings: EstimateSettings,
+    field: str,
+    verdicts: tuple[str, ...] = ("yes",),
+    auto: bool = True,
 ) -> int | None:
     """The largest sequence length or micro-batch whose plan fits within the margin (with
-    `verdicts` ("yes", "tight"): within capacity); None: not even 1 does. Memory grows with
-    both, so a binary search finds it."""
+    `verdicts` ("yes", "tight"): within capacity), at the strategy `auto` picks or the settings'
+    own (placed); None: not even the least does (1, or the objective's least micro-batch: KTO's
+    2). Memory grows with both, so a binary search finds it."""
     upper = MAX_SEQ_LEN if field == "seq_len" else MAX_BATCH
+    least = settings.objective.training.min_batch if field == "batch_size" else 1
 
     def fits(value: int) -> bool:
-        return with_strategy(run, _changed(settings, field, value)).fit in verdicts
+        return placed(run, _changed(settings, field, value), auto).fit in verdicts
 
-    if not fits(1):
+    if not fits(least):
         return None
-    low, high = 1, upper
+    low, high = least, upper
     while low < high:
         middle = (low + high + 1) // 2
         if fits(middle):
@@ -186,57 +191,64 @@ def changes_that_fit(
     run: Estimator,
     settings: EstimateSettings,
     alternatives: Iterable[tuple[str, Estimator]] = (),
+    auto: bool = True,
 ) -> list[Change]:
     """The smallest changes that make the plan fit within the margin, each alone, in the order a
-    practitioner tries them: shorter sequences, a smaller micro-batch, checkpointing, an 8-bit
-    optimizer, a leaner stack, another method (QLoRA), the fewest more GPUs, CPU offload; and for a
-    plan that does not fit at all, the memory a larger GPU would need, which is what is left when
-    nothing fits these GPUs."""
+    practitioner tries them: shorter sequences, a smaller micro-batch (not below the objective's
+    least), checkpointing, an 8-bit optimizer, a leaner stack, another method (QLoRA), the fewest
+    more GPUs, more CPU offload; and for a plan that does not fit at all, the memory a larger GPU
+    would need, which is what is left when nothing fits these GPUs. Each at the multi-GPU strategy
+    `auto` picks, or the settings' own when the user gave one (placed)."""
     found: list[Change] = []
     # A served prompt is never shorter than PROMPT_CONTEXT (resolve.served_seq_len): --seq-len
     # cannot shorten it, so a shorter one is no change a user can make.
-    now = with_strategy(run, settings)
+    now = placed(run, settings, auto)
     served = now.memory_model == "inference"
     for field, floor in (("seq_len", MIN_USEFUL_SEQ_LEN), ("batch_size", 1)):
         if served and field == "seq_len":
             continue
         current: int = getattr(settings, field)
-        best = largest(run, settings, field) if current > 1 else None
+        best = largest(run, settings, field, auto=auto) if current > 1 else None
         if best is not None and floor <= best < current:
-            found.append(Change(field, best, with_strategy(run, _changed(settings, field, best)).per_gpu_gb))
+            found.append(Change(field, best, placed(run, _changed(settings, field, best), auto).per_gpu_gb))
     trials: list[tuple[str, Value, Estimator, EstimateSettings]] = [
         (field, value, run, _changed(settings, field, value)) for field, value in _tweaks(settings)
     ]
     trials += [("method", method, other, settings) for method, other in alternatives]
     for field, value, trial, changed in trials:
-        result = with_strategy(trial, changed)
+        result = placed(trial, changed, auto)
         if result.fit == "yes":
             found.append(Change(field, value, result.per_gpu_gb))
     for gpus in (n for n in GPU_COUNTS if n > settings.gpus):
-        result = with_strategy(run, _changed(settings, "gpus", gpus))
+        result = placed(run, _changed(settings, "gpus", gpus), auto)
         if result.fit == "yes":
             found.append(Change("gpus", gpus, result.per_gpu_gb))
             break
-    for offload in ("optimizer", "params"):
-        result = with_strategy(run, _changed(settings, "offload", offload))
+    for offload in OFFLOADED[OFFLOADED.index(settings.offload) + 1 :]:
+        result = placed(run, _changed(settings, "offload", offload), auto)
         if result.fit == "yes":
             found.append(Change("offload", offload, result.per_gpu_gb))
             break
     if now.fit == "no":
-        found.append(_larger_gpu(run, settings))
+        larger = _larger_gpu(run, settings, auto)
+        if int(larger.value) <= MAX_VRAM_GB:  # no such GPU, nor one --vram takes
+            found.append(larger)
     return found
 
 
-def _larger_gpu(run: Estimator, settings: EstimateSettings) -> Change:
+OFFLOADED = ("none", "optimizer", "params")  # each moves more to CPU RAM than the one before
+
+
+def _larger_gpu(run: Estimator, settings: EstimateSettings, auto: bool) -> Change:
     """The least usable memory, in whole GiB, on which the plan fits within the margin: the
     estimate itself depends a little on the card's size (the allocator's reserve), so it is
     searched for, from the bound today's need gives."""
 
     def on(gib: int) -> Estimate:
-        return with_strategy(run, settings._replace(capacity_gb=gib_to_gb(gib)))
+        return placed(run, settings._replace(capacity_gb=gib_to_gb(gib)), auto)
 
     low, high = 1, math.ceil(on(1).per_gpu_gb / FIT_MARGIN / gib_to_gb(1))
-    while on(high).fit != "yes" and high < MAX_GPU_GIB:  # the reserve grew with the card
+    while on(high).fit != "yes" and high < MAX_VRAM_GB:  # the reserve grew with the card
         high *= 2
     while low < high:
         middle = (low + high) // 2
