@@ -159,7 +159,8 @@ def test_bridged_pcie_cards_cross_pcie_beyond_a_pair(catalog: Catalog, gpu: str)
         ("rtx-4090", 25.0, "PCIe 4.0 x16"),
         ("rtx-4060-ti-16gb", 12.5, "PCIe 4.0 x8"),
         ("rtx-5090", 44.0, "PCIe 5.0 x16"),
-        ("b200", 25.0, "NVLink 5"),
+        ("b200", 44.0, "NVLink 5"),  # its Xeon hosts run PCIe 5.0
+        ("b300", 25.0, "NVLink 5"),  # no host link given: PCIe 4.0 assumed
         ("gh200", 323.0, "NVLink-C2C"),  # its CPU over NVLink-C2C, measured (nvbandwidth#23)
     ],
 )

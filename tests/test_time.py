@@ -138,6 +138,26 @@ def test_zero3_communicates_and_offload_is_never_free(catalog: Catalog) -> None:
     assert 0.5 * slow.offload < gen5.offload < 0.7 * slow.offload
 
 
+def test_an_offloaded_plan_runs_no_slower_on_a_b200_than_on_an_h100(run: Runner) -> None:
+    """The parameters stream over the host link: a DGX B200's is PCIe Gen5, as an H100 SXM's
+    (data/gpus.yaml), so the faster GPU is not slowed by an assumed PCIe 4.0."""
+    args = (
+        "estimate",
+        "--method",
+        "lora",
+        "--model",
+        "gpt-oss-120b",
+        "--offload",
+        "params",
+        "--examples",
+        "5k",
+    )
+    hours = {
+        gpu: ok(run(*args, "--gpu", gpu, "--json")).json()["time"]["hours"] for gpu in ("h100-80gb", "b200")
+    }
+    assert hours["b200"] < hours["h100-80gb"]
+
+
 def test_quantized_base_costs_dequantisation_most_at_short_steps(catalog: Catalog) -> None:
     lora = work(catalog, "lora", "llama-3.1-8b")
     qlora = work(catalog, "qlora", "llama-3.1-8b")
