@@ -1053,6 +1053,28 @@ def test_the_largest_batch_and_the_changes_respect_kto_s_least_batch(run: Runner
     assert ok(run(*args, "--seq-len", "1k", "--max", "batch-size", "--json")).json()["max_batch_size"] >= 2
 
 
+def test_a_change_to_fit_a_pipeline_fits_every_stage(run: Runner) -> None:
+    """SFT then KTO at 16k tokens: 4 GPUs fit the SFT stage by splitting its sequences, which
+    KTO's trainer cannot, so '4 GPUs' was suggested and the plan still did not fit. Every change
+    suggested now fits the pipeline when it is applied."""
+    base = ["recommend", "--model-size", "125m", "--vram", "24", "--goal", "classify"]
+    base += ["--data-kind", "ratings", "--examples", "10k", "--json", "--top", "20"]
+    flags = {"seq_len": "--seq-len", "batch_size": "--batch-size", "gpus": "--gpus"}
+
+    def lora(extra: dict[str, str]) -> dict[str, Any]:
+        args = {"--seq-len": "16k", "--batch-size": "64", **extra}
+        plans = ok(run(*base, *(x for pair in args.items() for x in pair))).json()["recommendations"]
+        return next(p for p in plans if p["method"] == "lora")
+
+    plan = lora({})
+    assert plan["pipeline"] == ["sft", "kto"] and plan["fit"] == "no"
+    assert "gpus" not in {c["change"] for c in plan["to_fit"]}
+    applied = [c for c in plan["to_fit"] if c["change"] in flags]
+    assert applied
+    for change in applied:
+        assert lora({flags[change["change"]]: str(change["value"])})["fit"] == "yes", change
+
+
 def test_no_change_asks_for_a_gpu_larger_than_vram_accepts(run: Runner) -> None:
     doc = ok(
         run("estimate", "--method", "full-ft", "--model-size", "10t", "--gpu", "rtx-4090", "--json")

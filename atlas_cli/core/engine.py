@@ -874,16 +874,20 @@ class Engine:
                 continue
             worst: Estimate | None = None
             warnings: list[str] = []
+            sized: list[Estimate] = []
             for objective in objectives:
                 base, stage_warnings = stages[objective]
                 varied, extra = with_variant(
                     variant, with_method(method, base._replace(offload=offload)), hardware
                 )
                 result = cached_estimate(run, varied, method, info.sized)
+                sized.append(result)
                 warnings += stage_warnings + extra + strategy_warnings(result)
                 if worst is None or result.per_gpu_gb > worst.per_gpu_gb:
                     worst = result
             if worst is not None:
+                if len(sized) > 1:
+                    worst = worst._replace(other_stages=tuple(e.settings for e in sized if e is not worst))
                 tried.append((worst, list(dict.fromkeys(warnings))))
         if not tried:
             return None, []

@@ -100,6 +100,9 @@ class Estimate(NamedTuple):
     capacity_gb: float | None
     fit: Fit | None  # None: no GPU capacity to compare with
     shape: Shape  # what was estimated, to estimate again
+    # A pipeline's other stages, as estimated beside this one (the heaviest): a change makes the
+    # plan fit only when it fits them all (memory.search.changes_that_fit).
+    other_stages: tuple[EstimateSettings, ...] = ()
 
     @property
     def fits(self) -> bool | None:

@@ -102,16 +102,19 @@ def largest(
     field: str,
     verdicts: tuple[str, ...] = ("yes",),
     auto: bool = True,
+    stages: tuple[EstimateSettings, ...] = (),
 ) -> int | None:
     """The largest sequence length or micro-batch whose plan fits within the margin (with
     `verdicts` ("yes", "tight"): within capacity), at the strategy `auto` picks or the settings'
-    own (placed); None: not even the least does (1, or the objective's least micro-batch: KTO's
-    2). Memory grows with both, so a binary search finds it."""
+    own (placed), in every one of a pipeline's other `stages` too; None: not even the least does
+    (1, or the objectives' least micro-batch: KTO's 2). Memory grows with both, so a binary
+    search finds it."""
     upper = MAX_SEQ_LEN if field == "seq_len" else MAX_BATCH
-    least = settings.objective.training.min_batch if field == "batch_size" else 1
+    every = (settings, *stages)
+    least = max(s.objective.training.min_batch for s in every) if field == "batch_size" else 1
 
     def fits(value: int) -> bool:
-        return placed(run, _changed(settings, field, value), auto).fit in verdicts
+        return _heaviest(run, [_changed(s, field, value) for s in every], auto).fit in verdicts
 
     if not fits(least):
         return None
@@ -187,50 +190,62 @@ def on_stack(settings: EstimateSettings, stack: str) -> EstimateSettings:
     return settings._replace(stack=stack, attention_kernel=stack not in EAGER_STACKS and not apple)
 
 
+def _heaviest(run: Estimator, stages: list[EstimateSettings], auto: bool) -> Estimate:
+    """The stage that needs the most memory per GPU, each placed (a plan fits when it does)."""
+    return max((placed(run, s, auto) for s in stages), key=lambda e: e.per_gpu_gb)
+
+
 def changes_that_fit(
     run: Estimator,
     settings: EstimateSettings,
     alternatives: Iterable[tuple[str, Estimator]] = (),
     auto: bool = True,
+    stages: tuple[EstimateSettings, ...] = (),
 ) -> list[Change]:
     """The smallest changes that make the plan fit within the margin, each alone, in the order a
     practitioner tries them: shorter sequences, a smaller micro-batch (not below the objective's
     least), checkpointing, an 8-bit optimizer, a leaner stack, another method (QLoRA), the fewest
     more GPUs, more CPU offload; and for a plan that does not fit at all, the memory a larger GPU
     would need, which is what is left when nothing fits these GPUs. Each at the multi-GPU strategy
-    `auto` picks, or the settings' own when the user gave one (placed)."""
+    `auto` picks, or the settings' own when the user gave one (placed), and in a pipeline's other
+    `stages` too: a change that fits one stage only is none."""
     found: list[Change] = []
+    every = (settings, *stages)
+
+    def changed(field: str, value: Value) -> Estimate:
+        return _heaviest(run, [_changed(s, field, value) for s in every], auto)
+
     # A served prompt is never shorter than PROMPT_CONTEXT (resolve.served_seq_len): --seq-len
     # cannot shorten it, so a shorter one is no change a user can make.
-    now = placed(run, settings, auto)
+    now = _heaviest(run, list(every), auto)
     served = now.memory_model == "inference"
     for field, floor in (("seq_len", MIN_USEFUL_SEQ_LEN), ("batch_size", 1)):
         if served and field == "seq_len":
             continue
         current: int = getattr(settings, field)
-        best = largest(run, settings, field, auto=auto) if current > 1 else None
+        best = largest(run, settings, field, auto=auto, stages=stages) if current > 1 else None
         if best is not None and floor <= best < current:
-            found.append(Change(field, best, placed(run, _changed(settings, field, best), auto).per_gpu_gb))
-    trials: list[tuple[str, Value, Estimator, EstimateSettings]] = [
-        (field, value, run, _changed(settings, field, value)) for field, value in _tweaks(settings)
-    ]
-    trials += [("method", method, other, settings) for method, other in alternatives]
-    for field, value, trial, changed in trials:
-        result = placed(trial, changed, auto)
+            found.append(Change(field, best, changed(field, best).per_gpu_gb))
+    for field, value in _tweaks(settings):
+        result = changed(field, value)
         if result.fit == "yes":
             found.append(Change(field, value, result.per_gpu_gb))
+    for method, other in alternatives:
+        result = _heaviest(other, list(every), auto)
+        if result.fit == "yes":
+            found.append(Change("method", method, result.per_gpu_gb))
     for gpus in (n for n in GPU_COUNTS if n > settings.gpus):
-        result = placed(run, _changed(settings, "gpus", gpus), auto)
+        result = changed("gpus", gpus)
         if result.fit == "yes":
             found.append(Change("gpus", gpus, result.per_gpu_gb))
             break
     for offload in OFFLOADED[OFFLOADED.index(settings.offload) + 1 :]:
-        result = placed(run, _changed(settings, "offload", offload), auto)
+        result = changed("offload", offload)
         if result.fit == "yes":
             found.append(Change("offload", offload, result.per_gpu_gb))
             break
     if now.fit == "no":
-        larger = _larger_gpu(run, settings, auto)
+        larger = _larger_gpu(run, every, auto)
         if int(larger.value) <= MAX_VRAM_GB:  # no such GPU, nor one --vram takes
             found.append(larger)
     return found
@@ -239,13 +254,13 @@ def changes_that_fit(
 OFFLOADED = ("none", "optimizer", "params")  # each moves more to CPU RAM than the one before
 
 
-def _larger_gpu(run: Estimator, settings: EstimateSettings, auto: bool) -> Change:
-    """The least usable memory, in whole GiB, on which the plan fits within the margin: the
-    estimate itself depends a little on the card's size (the allocator's reserve), so it is
-    searched for, from the bound today's need gives."""
+def _larger_gpu(run: Estimator, stages: tuple[EstimateSettings, ...], auto: bool) -> Change:
+    """The least usable memory, in whole GiB, on which the plan (every stage) fits within the
+    margin: the estimate itself depends a little on the card's size (the allocator's reserve), so
+    it is searched for, from the bound today's need gives."""
 
     def on(gib: int) -> Estimate:
-        return placed(run, settings._replace(capacity_gb=gib_to_gb(gib)), auto)
+        return _heaviest(run, [s._replace(capacity_gb=gib_to_gb(gib)) for s in stages], auto)
 
     low, high = 1, math.ceil(on(1).per_gpu_gb / FIT_MARGIN / gib_to_gb(1))
     while on(high).fit != "yes" and high < MAX_VRAM_GB:  # the reserve grew with the card
