@@ -225,6 +225,8 @@ def hostile_kb(tmp_path: Path, text: str, name: str = "hostile.yaml") -> Path:
     lora["name"] = f"LoRA {text} (see C:\\Users\\docs)"
     lora["summary"] = f"Low-rank {text} adapters."
     lora["pitfalls"] = [f"pitfall {text}", *lora["pitfalls"]]
+    for variant in lora.get("variants", []):  # estimate's sweep shows their labels
+        variant["label"] = f"{variant['label']} {text}"
     for hyper in lora["hyperparameters"].values():
         if isinstance(hyper, dict):
             hyper["note"] = f"note {text} end"

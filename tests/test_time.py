@@ -829,13 +829,15 @@ def test_qlora_over_a_tight_lora_says_the_margin_not_that_lora_does_not_fit(run:
             "llama-3.2-3b",
             "--stack",
             "hf",
+            "--seq-len",
+            "2200",
             "--top",
             "12",
             "--json",
         )
     ).json()
     plans = {p["method"]: p for p in data["recommendations"]}
-    assert plans["lora"]["fit"] == "tight"  # 11.6 GB of 11.59 within the margin
+    assert plans["lora"]["fit"] == "tight"  # 11.9 GB of 11.59 within the margin, 8-bit AdamW too
     assert any(
         "16-bit LoRA does not fit on the GPU alone within the safety margin" in r
         for r in plans["qlora"]["reasons"]
