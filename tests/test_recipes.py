@@ -356,7 +356,9 @@ def refused(case: Case, fmt: str) -> bool:
         return True
     if fmt == "llamafactory":
         return plan.method not in LF_METHODS
-    return plan.method not in AX_METHODS
+    # axolotl's KTO types would train an instruct model on bare text.
+    instruct_kto = "kto" in plan.pipeline and case.rec.profile.get("model_variant") == "instruct"
+    return plan.method not in AX_METHODS or instruct_kto
 
 
 def render(case: Case, fmt: str) -> str:
@@ -1516,10 +1518,9 @@ def test_axolotl_trains_full_weights_in_pure_bf16_with_stochastic_rounding_and_r
     fine-tuning keeps no fp32 master copy: the recipe says so, rounds stochastically (nearest
     rounding cancels small updates) and is sized in pure bf16, smaller than the mixed-precision
     plan; the other formats keep the plan's fp32 copy. In fp16 the gradients of fp16 weights are
-    refused by the grad scaler: that plan is refused with the formats that run it."""
-    rec = recommend(
-        gpu="h100-80gb", gpus="4", model="qwen2.5-7b", data_kind="demonstrations", priority="quality"
-    )
+    refused by the grad scaler: that plan is refused with the formats that run it. Under DeepSpeed
+    ZeRO the optimizer keeps fp32 master partitions itself: the plan's mixed precision stands."""
+    rec = recommend(gpu="h100-80gb", model="qwen2.5-1.5b", data_kind="demonstrations", priority="quality")
     rank = rank_of(rec, "full-ft")
     axolotl, rendered = write_recipe(CATALOG, rec, rank, "axolotl")
     config = yaml_documents(rendered.files[0].text)[0]
@@ -1532,10 +1533,37 @@ def test_axolotl_trains_full_weights_in_pure_bf16_with_stochastic_rounding_and_r
     assert axolotl.estimates["sft"].per_gpu_gb < python.estimates["sft"].per_gpu_gb
     lora, _ = write_recipe(CATALOG, rec, rank_of(rec, "lora"), "axolotl")
     assert lora.value("precision") == "bf16"  # PEFT keeps the adapters in fp32 itself
+    sharded = recommend(
+        gpu="h100-80gb", gpus="8", model="qwen3-32b", data_kind="demonstrations", priority="quality"
+    )
+    zero, rendered = write_recipe(CATALOG, sharded, rank_of(sharded, "full-ft"), "axolotl")
+    assert zero.sharding != "ddp" and zero.value("precision") == "bf16"
+    assert "optim_args" not in yaml_documents(rendered.files[0].text)[0]
+    assert not any("no fp32 master copy" in note for note in zero.notes)
     t4 = recommend(gpu="t4", model="qwen2.5-0.5b", data_kind="demonstrations", priority="quality")
     with pytest.raises(UsageError, match="Attempting to unscale FP16 gradients"):
         write_recipe(CATALOG, t4, rank_of(t4, "full-ft"), "axolotl")
     write_recipe(CATALOG, t4, rank_of(t4, "full-ft"), "llamafactory")
+
+
+def test_an_instruct_model_s_rl_and_kto_data_keep_its_chat_template() -> None:
+    """TRL's GRPO renders the chat template for conversational prompts only: an instruct model's
+    recipes say so, and show the form. axolotl's KTO types are a user-defined format (bare text)
+    or fixed ChatML / Llama 3 strings: its KTO recipe for an instruct model is refused, and the
+    formats that render the template write it."""
+    rl = recommend(
+        gpu="h100-80gb", model="qwen3-8b", goal="reasoning", data_kind="reward-function", examples="5k"
+    )
+    rank = rank_of(rl, "lora", ("grpo",))
+    for fmt in ("python", "axolotl"):
+        recipe, rendered = write_recipe(CATALOG, rl, rank, fmt)
+        shown = [rendered.files[0].text, *recipe.notes]
+        assert any('{"prompt": [{"role": "user"' in text for text in shown), fmt
+    kto = recommend(gpu="a100-80gb", model="qwen3-8b", goal="align", data_kind="ratings", examples="10k")
+    with pytest.raises(UsageError, match="KTO datasets"):
+        write_recipe(CATALOG, kto, rank_of(kto, "lora"), "axolotl")
+    for fmt in ("python", "llamafactory"):
+        write_recipe(CATALOG, kto, rank_of(kto, "lora"), fmt)
 
 
 def test_a_plan_on_fewer_gpus_than_the_profile_has_is_launched_on_them() -> None:

@@ -101,6 +101,12 @@ INSTRUCT_SFT_DATA = (
     '"user", "content": "..."}, {"role": "assistant", "content": "..."}]}, one or many turns, '
     "rendered with the model's own chat template; the loss is on the assistant's turns."
 )
+# TRL's GRPO and RLOO apply the chat template to conversational prompts only (grpo_trainer.py).
+INSTRUCT_RL_PROMPTS = (
+    'RL prompts for an instruct model: grpo.jsonl holds conversations, {"prompt": [{"role": "user", '
+    '"content": "What is 2 + 3?"}], "solution": "5"}: TRL renders the chat template for those only, '
+    "and samples a plain-string prompt as a raw continuation, a format the model is not served with."
+)
 # SFT then KTO without demonstrations: the ratings' thumbs-up answers (label true) are the
 # demonstrations the data holds; the thumbs-down ones must not be imitated, so they are left out.
 LIKED_AS_SFT = (
@@ -427,8 +433,6 @@ def settle(
     for key, (value, source) in RECIPE_DEFAULTS.items():
         recipe.set(key, Setting(value, source))
     _optimizer(recipe)
-    if not master_copy:
-        _pure_bf16_weights(recipe)
     _method_settings(catalog, recipe)
     for stage in recipe.stages:
         recipe.set(f"lr.{stage}", _learning_rate(catalog, recipe, stage))
@@ -438,6 +442,8 @@ def settle(
     _attention(catalog, recipe)
     _evaluation(recipe)
     estimate_recipe(catalog, recipe)
+    if not master_copy:
+        _pure_bf16_weights(catalog, recipe)
     _named_targets(recipe)
     return recipe
 
@@ -631,14 +637,22 @@ def _optimizer(recipe: Recipe) -> None:
 STOCHASTIC_ROUNDING = "adamw-8bit-sr"
 
 
-def _pure_bf16_weights(recipe: Recipe) -> None:
+def _pure_bf16_weights(catalog: Catalog, recipe: Recipe) -> None:
     """A trainer without an fp32 master copy trains a bf16 plan's own weights (full or partial
     fine-tuning, BitFit) in pure bf16, which the recipe's memory follows; nearest rounding would
     cancel the small updates, so its optimizer rounds stochastically (kb.vocabulary's
     adamw-8bit-sr, the KB's pure-bf16 variant of full fine-tuning). GaLore's weights are bf16
-    already."""
+    already. Under DeepSpeed (ZeRO or offload) nothing changes: its optimizer keeps fp32 master
+    partitions whatever the model's dtype (bf16_master_weights_and_grads is off by default,
+    deepspeed runtime/zero/stage3.py _create_fp32_partitions)."""
     if recipe.family != "weights" or recipe.memory_model == "galore" or recipe.value("precision") != "bf16":
         return
+    if recipe.sharding != "ddp" or recipe.offload != "none":
+        return
+    from atlas_cli.recipes.estimate import estimate_recipe
+
+    # Sized again below, which words its notes again: those of the first sizing stand.
+    mixed, notes = dict(recipe.settings), list(recipe.notes)
     source = f"{recipe.trainer} loads the weights it trains in bf16 (bf16: true), with no fp32 master copy"
     recipe.set("precision", Setting("pure-bf16", source))
     if recipe.value("optim") != OPTIMIZERS[STOCHASTIC_ROUNDING].transformers_name:
@@ -646,6 +660,13 @@ def _pure_bf16_weights(recipe: Recipe) -> None:
         why = f"pure bf16 ({source}): stochastic rounding keeps the updates nearest rounding would cancel"
         recipe.set("optim", Setting(optimizer.transformers_name, why))
         recipe.set("optim_args", Setting(optimizer.optim_args, why))
+    estimate_recipe(catalog, recipe)
+    if recipe.sharding != "ddp" or recipe.offload != "none":  # sized anew it takes DeepSpeed: as planned
+        recipe.settings = mixed
+        estimate_recipe(catalog, recipe)
+        recipe.notes = notes
+        return
+    recipe.notes = notes
     recipe.notes.append(
         t(
             "{trainer} keeps no fp32 master copy of the weights it trains: this recipe trains in pure "

@@ -12,6 +12,7 @@ from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import (
     FLASH_ATTENTION,
+    INSTRUCT_RL_PROMPTS,
     INSTRUCT_SFT_DATA,
     LIKED_AS_SFT,
     Recipe,
@@ -62,6 +63,12 @@ def gap(recipe: Recipe) -> str | None:
         return (
             "axolotl's reward-model datasets are chat-template conversations (bradley_terry.chat_template), "
             "not the prompt / chosen / rejected pairs these recipes write"
+        )
+    if "kto" in recipe.stages and recipe.post_trained:
+        return (
+            "axolotl's KTO datasets are a user-defined format, which would train an instruct model on "
+            "bare text, or fixed ChatML / Llama 3 strings, not the model's own chat template; use "
+            "--trainer python or llamafactory, which render it"
         )
     if "rloo" in recipe.stages:
         return "axolotl's rl: options are dpo, ipo, orpo, kto, simpo, grpo, gdpo and ebft, not RLOO"
@@ -329,6 +336,8 @@ def render(recipe: Recipe, main: str) -> Rendered:
             steps.append(f"axolotl merge-lora {shell_word(name)}")
     if "sft" in recipe.stages and recipe.post_trained:
         recipe.notes.append(INSTRUCT_SFT_DATA)
+    if "grpo" in recipe.stages and recipe.post_trained:
+        recipe.notes.append(INSTRUCT_RL_PROMPTS)
     if recipe.sft_on_liked:
         recipe.notes.append(LIKED_AS_SFT)
     attention = str(recipe.value("attention")) if recipe.has("attention") else ""

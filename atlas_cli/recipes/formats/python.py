@@ -329,7 +329,9 @@ DATA_FORMATS = {
     "grpo": """\
   prompts only: completions are sampled during training and scored by reward_matches_solution
   below, which receives every other column (here "solution") as a keyword argument:
-    {"prompt": "What is 2 + 3?", "solution": "5"}""",
+    {"prompt": "What is 2 + 3?", "solution": "5"}
+  or conversational, which an instruct model needs (TRL applies the chat template to it only):
+    {"prompt": [{"role": "user", "content": "What is 2 + 3?"}], "solution": "5"}""",
     "classifier": """\
   labelled text; labels may be strings or numbers:
     {"text": "The battery died after a day.", "label": "negative"}""",
@@ -854,7 +856,7 @@ def _training_notes(recipe: Recipe) -> None:
     if note:
         recipe.notes.append(note)
     generative = not recipe.classifier and any(
-        s in recipe.stages for s in ("sft", "dpo", "kto", "orpo", "simpo")
+        s in recipe.stages for s in ("sft", "dpo", "kto", "orpo", "simpo", "grpo", "rloo")
     )
     if recipe.post_trained and generative:
         recipe.notes.append(
