@@ -665,6 +665,15 @@ def test_a_reasoning_model_is_warned_off_answers_without_reasoning(run: Runner) 
     for model, goal in (("qwen3-4b-thinking-2507", "reasoning"), ("qwen3-4b-instruct-2507", "chat")):
         args = ("--gpu", "a100-80gb", "--model", model, "--goal", goal, "--data-kind", "demonstrations")
         assert "This is a reasoning model" not in ok(run("recommend", *args)).stdout
+    # Preference pairs without reasoning teach the same (Together AI: conversational and
+    # preference data alike); no Qwen3-8B-Instruct-2507 exists, so only the three that do are named.
+    pairs = ("--gpu", "rtx-4090", "--model", "qwen3-8b", "--goal", "align", "--data-kind", "preferences")
+    dpo = ok(run("recommend", *pairs, "--examples", "500", "--explain", "--json")).json()["recommendations"][
+        0
+    ]
+    assert dpo["pipeline"] == ["dpo"]
+    assert "reasoning-model-needs-reasoning-data" in {r["rule"] for r in dpo["trace"]}
+    assert "Qwen3-*-Instruct-2507" not in str(dpo) and "Qwen3-4B, Qwen3-30B-A3B" in str(dpo)
 
 
 def test_qwen3_is_warned_past_its_native_32k_positions(run: Runner) -> None:

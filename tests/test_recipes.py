@@ -2200,6 +2200,27 @@ def test_a_plan_ranked_with_another_stack_keeps_its_recipe_line(run: Runner) -> 
     assert refused.exit_code == 2 and "or --trainer python, whose fused loss may fit it" in refused.stderr
 
 
+def test_qlora_on_apple_silicon_offers_mlx_lm_not_a_recipe_it_refuses(run: Runner) -> None:
+    """On a Mac, QLoRA ranked first with `ft-atlas recipe ...` as its next step, which then refused
+    it (bitsandbytes has no paged optimizer nor optimized 4-bit kernels on MPS: an expert's
+    review). The next step names mlx-lm's quantized LoRA instead, adapting every layer."""
+    args = (
+        "--gpu",
+        "M3 Max 64GB",
+        "--model",
+        "gemma-3-27b-it",
+        "--goal",
+        "chat",
+        "--data-kind",
+        "demonstrations",
+    )
+    data = ok(run("recommend", *args, "--json")).json()
+    assert data["recommendations"][0]["method"] == "qlora" and data["next_steps"]["recipe"] is None
+    assert "mlx-lm" in data["next_steps"]["recipe_note"]
+    assert "--num-layers -1" in " ".join(ok(run("recommend", *args)).stdout.split())
+    fails(run("recipe", *args), 2, "Apple silicon")
+
+
 def test_qlora_of_a_prequantized_checkpoint_offers_no_recipe_line(run: Runner) -> None:
     """With --stack unsloth, QLoRA of gpt-oss-20b ranks first (Unsloth trains a bitsandbytes copy
     of the checkpoint), but `recipe` refuses MXFP4 weights: recommend printed the recipe command

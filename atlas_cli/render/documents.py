@@ -381,6 +381,13 @@ def requantized_checkpoint(rec: Recommendation, plan: Plan) -> bool:
     return e is not None and e.memory_model == "qlora" and rec.model is not None and rec.model.prequantized
 
 
+def apple_quantized_base(rec: Recommendation, plan: Plan) -> bool:
+    """A QLoRA plan on Apple silicon, whose recipe `recipe` refuses (recipes/writer.py
+    _check_hardware): bitsandbytes' 4-bit base and paged optimizer are CUDA's and ROCm's."""
+    e = plan.estimate
+    return e is not None and e.memory_model == "qlora" and rec.facts.get("gpu_vendor") == "apple"
+
+
 def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
     """Why there is no `ft-atlas recipe ...` line for the plan (recipe_command is None), in
     words a user can act on; None when there is one."""
@@ -396,6 +403,12 @@ def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
     if plan.kind != "no-training" and rec.model is not None and rec.model.integer_quantized:
         method = rec.model.spec.quant_method if rec.model.spec is not None else None
         return t("none: {why}.", why=t(INTEGER_QUANTIZED_RECIPE, method=method or "?"))
+    if apple_quantized_base(rec, plan):
+        return t(
+            "none on Apple silicon: bitsandbytes has no paged or 8-bit optimizers and no optimized "
+            "4-bit kernels on MPS; mlx-lm's quantized LoRA is the route (its line above), or --plan N "
+            "writes another plan."
+        )
     if offloaded_quantized_base(plan):
         return t(
             "none: FSDP-QLoRA (the quantized base in CPU RAM) runs with PEFT's examples/sft/"
