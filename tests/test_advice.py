@@ -490,10 +490,11 @@ def test_apple_silicon_gets_no_advice_for_cuda_cards_without_bf16(engine: Engine
 
 def test_many_tasks_rank_plain_lora_above_adapters_vllm_cannot_serve(engine: Engine) -> None:
     """vLLM's multi-LoRA serving loads LoRA adapters only (DoRA refused by name, AdaLoRA's
-    lora_E, IA3 and bottleneck adapters not LoRA weights): --many-tasks weighs against them."""
+    lora_E, IA3 and bottleneck adapters not LoRA weights; soft prompts since vLLM removed prompt
+    adapters, #20588): --many-tasks weighs against them."""
     many = recommend(engine, model="llama-3.1-8b", gpu="l40s", examples="2k", many_tasks=True)
     order = [p.method for p in many.plans]
-    for method in ("dora", "adalora", "ia3", "adapters"):
+    for method in ("dora", "adalora", "ia3", "adapters", "prompt-tuning", "p-tuning", "prefix-tuning"):
         plan = many.plans[order.index(method)]
         assert "many-tasks-served-as-plain-lora" in {rule.id for rule in plan.fired}
         assert order.index("lora") < order.index(method)

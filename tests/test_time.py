@@ -510,6 +510,15 @@ def test_cost_priority_ranks_by_usd_within_each_fit(run: Runner, catalog: Catalo
     assert any("% less than" in n or "a tie" in n for n in note)
 
 
+def test_the_cost_note_never_ranks_plans_that_do_not_fit(run: Runner) -> None:
+    """With every fitting training plan over --budget-usd, the note compared LoRA and adapters,
+    neither of which fits the GPU ('$17.33 and $17.54: a tie'): an expert's review."""
+    args = ("recommend", "--gpu", "rtx-4090", "--model", "qwen3-14b", "--data-kind", "demonstrations")
+    doc = ok(run(*args, "--examples", "50k", "--priority", "cost", "--budget-usd", "20", "--json")).json()
+    assert not any(r["fit"] == "yes" and r["kind"] != "no-training" for r in doc["recommendations"])
+    assert not any("training plans are ranked by" in n for n in doc["notes"])
+
+
 def test_cost_priority_on_many_gpus_does_not_lift_prompting_over_training(run: Runner) -> None:
     """The rules that favour plans needing fewer GPUs apply to training plans: prompting needs no
     GPU time, and 50,000 demonstrations do not fit a prompt."""

@@ -262,7 +262,11 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
     """How --priority cost|speed ranked, by how much the first plan wins, and what the limits
     excluded."""
     notes = []
-    measured = [s for s in kept if s.timed.time is not None and s.plan.kind != "no-training"]
+    # Compared within the first plan's fit, and never between plans that do not fit at all.
+    measured = [
+        s for s in kept if s.timed.time is not None and s.plan.kind != "no-training" and s.plan.fit != "no"
+    ]
+    measured = [s for s in measured if s.rank[0] == measured[0].rank[0]] if measured else []
     if profile.priority in MEASURED_PRIORITIES and len(measured) >= 2:
         first, second = measured[0], measured[1]
         cost = profile.priority == "cost"
