@@ -261,7 +261,7 @@ def test_evaluation_advice_fits_the_profile(engine: Engine, profile: dict[str, A
     if profile.get("model") == "bert-base":
         # An encoder cannot be prompted and has no general skills to lose: its bar is a cheap
         # classifier on the same split.
-        assert "encoder-classifier-baseline" in ids
+        assert "encoder-classifier-baseline" in ids and "held-out-split-stratified" in ids
         assert not {"prompting-baseline", "check-forgetting"} & ids
     else:
         assert "prompting-baseline" in ids and "encoder-classifier-baseline" not in ids
@@ -286,10 +286,14 @@ def test_advice_on_training_follows_the_top_plan(engine: Engine) -> None:
     assert rag.plans[0].kind == "no-training"
     ids = {a.id for a in rag.evaluation}
     assert "retrieval-evaluated-separately" in ids
-    assert not {"stop-when-held-out-stops-improving", "check-forgetting"} & ids
+    # Nothing trains: no split "the model never trains on", and no classes to stratify.
+    assert not {"stop-when-held-out-stops-improving", "check-forgetting", "held-out-split"} & ids
+    assert "held-out-split-stratified" not in ids
     sft = recommend(engine, gpu="rtx-4090", model_size="8b", goal="adapt", data_kind="demonstrations")
     assert sft.plans[0].kind != "no-training"
+    assert "held-out-split-stratified" not in {a.id for a in sft.evaluation}
     training = {"stop-when-held-out-stops-improving", "check-forgetting", "generation-judged-side-by-side"}
+    training.add("held-out-split")
     assert training <= {a.id for a in sft.evaluation}
     # 50 examples: a few-shot prompt leads, and no "tuned model" is compared.
     few = recommend(engine, gpu="rtx-4090", model="llama-3.1-8b", data_kind="demonstrations", examples="50")
