@@ -681,6 +681,18 @@ def test_a_reasoning_model_is_warned_off_answers_without_reasoning(run: Runner) 
     assert "Qwen3-*-Instruct-2507" not in str(dpo) and "Qwen3-4B, Qwen3-30B-A3B" in str(dpo)
 
 
+def test_orpo_from_few_pairs_points_to_the_instruct_checkpoint(engine: Engine) -> None:
+    """500 preference pairs and a base model got ORPO with no word that its paper trains on ~61k
+    pairs (an expert's review): below 10,000 the plan says to start from the instruct checkpoint
+    with DPO, or to add demonstrations."""
+    profile = {"gpu": "rtx-4090", "model_size": "7b", "model_variant": "base", "goal": "align"}
+    profile |= {"data_kind": "preferences", "sft_data": "no"}
+    few = recommend(engine, **profile, examples="500").plans[0]
+    assert few.pipeline == ("orpo",) and "orpo-from-few-pairs" in {r.id for r in few.fired}
+    many = recommend(engine, **profile, examples="50k").plans[0]
+    assert many.pipeline == ("orpo",) and "orpo-from-few-pairs" not in {r.id for r in many.fired}
+
+
 def test_qwen3_is_warned_past_its_native_32k_positions(run: Runner) -> None:
     """Qwen3's config says 40,960 positions, which reserve room to generate: it natively supports
     32,768 (its model card), and a 38k --seq-len needs YaRN; it was not warned."""
