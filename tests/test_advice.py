@@ -263,6 +263,10 @@ def test_evaluation_advice_fits_the_profile(engine: Engine, profile: dict[str, A
         # classifier on the same split.
         assert "encoder-classifier-baseline" in ids and "held-out-split-stratified" in ids
         assert not {"prompting-baseline", "check-forgetting"} & ids
+    if profile.get("goal") == "classify":  # a classifier, decoder or not, has no skills to keep
+        assert "check-forgetting" not in {
+            a.id for a in recommend(engine, **{**profile, "model": "qwen3-8b"}).evaluation
+        }
     else:
         assert "prompting-baseline" in ids and "encoder-classifier-baseline" not in ids
     if profile.get("model_access") == "api":
