@@ -893,6 +893,8 @@ class Engine:
                 if len(sized) > 1:
                     worst = worst._replace(other_stages=tuple(e.settings for e in sized if e is not worst))
                 tried.append((worst, list(dict.fromkeys(warnings))))
+                if worst.fit == "yes":  # `preferred` takes the first that fits: the rest are not needed
+                    break
         if not tried:
             return None, []
         served = method.kind == "no-training"  # its widths only trade memory: show the least
