@@ -271,15 +271,19 @@ def test_routed_experts_run_as_their_implementation_does(catalog: Catalog) -> No
 
 def test_lora_on_routed_experts_costs_their_merge_not_every_experts_adapter(catalog: Catalog) -> None:
     """PEFT's ParamWrapper wraps one fused parameter per layer (one adapter's operators, not one per
-    expert) and adds every expert's B @ A before the experts run: a per-step cost; a token runs
-    the adapters of its routed experts only."""
+    expert) and builds every expert's B @ A and the merged weight in each forward: their bytes
+    for all experts, routed to or not, and the experts' weight gradients in the backward. A
+    measured Unsloth run (Qwen3-30B-A3B, r32 on the experts, one A100: 4.17 s per step of ~900
+    tokens) is still ~5x slower than this accounts for (docs/time.md)."""
     plain = work(catalog, "lora", "qwen3-30b-a3b")
     experts = work(catalog, "lora", "qwen3-30b-a3b", lora_experts=True)
     assert experts.settings.lora_experts and experts.trainable > 40 * plain.trainable
     h100 = resolve_hardware(catalog, "h100-80gb", None, 1).device
     assert h100 is not None
     base, adapted = micro_step(plain, h100, 2048, 512, 16), micro_step(experts, h100, 2048, 512, 16)
-    assert 1.0 < adapted.seconds / base.seconds < 1.1
+    merged = experts.shape.expert_params * (2 * 8.0 + 6.0)  # forward and recomputation, backward
+    assert adapted.memory - base.memory >= 0.95 * merged / (h100.bandwidth_gbs * 1e9 * 0.8)
+    assert adapted.seconds / base.seconds > 1.5
     assert adapted.launch / base.launch < 1.2
 
 

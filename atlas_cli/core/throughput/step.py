@@ -55,6 +55,13 @@ STACK_EFFICIENCY = {"hf": 0.45, "trl": 0.45, "liger": 0.6, "unsloth": 0.6}
 #   torch >= 2.9: integrations/moe.py), "~6x faster MoE than v4", and Unsloth's kernels "an
 #   additional ~2x" (unsloth.ai/docs/new/faster-moe, written with Hugging Face). GPUs before
 #   Ampere fall back to the loop.
+# PEFT's ParamWrapper (LoRA on fused expert weights, target_parameters) builds every expert's
+# delta B @ A and the merged weight W + delta in each forward, all experts whether routed to or
+# not: 16-bit delta written and read, the frozen weight read, the merged weight written (8 bytes per
+# expert weight); the backward writes the merged weight's gradient and reads it for A's and B's
+# (6 bytes).
+EXPERT_DELTA_FORWARD_BYTES = 8.0
+EXPERT_DELTA_BACKWARD_BYTES = 6.0
 EVERY_TOKEN_EXPERTS_RATE = 0.64
 EXPERT_LOOP_EFFICIENCY = 0.04
 GROUPED_EXPERTS_EFFICIENCY = {"unsloth": 12 * EXPERT_LOOP_EFFICIENCY}
@@ -172,8 +179,10 @@ def micro_step(
     # A token runs the adapters of the experts it is routed to only.
     per_token = work.trainable - experts * (1 - work.shape.experts_active / max(work.shape.experts, 1))
     flops = token_flops(work.model, work.shape, per_token, attended, s.gradient_checkpointing)
-    # Extra forwards run the routed experts too: 2 FLOPs per routed weight a token uses.
-    routed = flops.routed + extra_forwards * 2 * routed_params(work.shape)
+    # Extra forwards run the routed experts too: 2 FLOPs per routed weight a token uses. LoRA on
+    # the routed experts makes their fused weight require a gradient (the merged W + B @ A), so
+    # the backward computes the experts' weight gradients too, which a frozen base skips.
+    routed = flops.routed + (extra_forwards + (1 if experts else 0)) * 2 * routed_params(work.shape)
     attention = flops.attention + extra_forwards * attention_flops(work.shape, attended)
     slowdown = expert_slowdown(work.shape, s.stack, device)
     executed = flops.hardware + extra_forwards * flops.forward + routed * slowdown - attention
@@ -289,6 +298,9 @@ def _pass_bytes(work: Work, tokens: float, extra_forwards: int) -> float:
     if work.model == "dora":
         adapted = sum(m.params for m in shape.targets(s.lora_targets, s.lora_experts))
         total += adapted * DORA_BYTES * (passes - 1)  # every forward rebuilds the norms
+    if _expert_adapters(work)[0]:
+        forwards = 2 if s.gradient_checkpointing else 1  # the adapted ones: not a reference pass
+        total += shape.expert_params * (forwards * EXPERT_DELTA_FORWARD_BYTES + EXPERT_DELTA_BACKWARD_BYTES)
     return total
 
 
