@@ -9,7 +9,7 @@ import pytest
 from atlas_cli.core.memory import gib_to_gb
 from atlas_cli.core.resolve import resolve_hardware
 from atlas_cli.kb.catalog import Catalog
-from tests.conftest import Runner
+from tests.conftest import Runner, fails
 from tests.test_cli import ok
 from tests.test_knowledge import bundled_sections, index_of, problems_of, write_kb
 
@@ -182,3 +182,12 @@ def test_a_four_way_bridge_keeps_four_h200_nvl_on_nvlink(catalog: Catalog) -> No
         pair, ring = (resolve_hardware(catalog, gpu, None, n).device for n in (2, 4))
         assert pair is not None and ring is not None
         assert (pair.link_gbs, ring.link_gbs) == (pair_gbs, pcie)
+
+
+def test_an_apple_chip_is_one_gpu_and_offloads_nothing(run: Runner) -> None:
+    """Its memory is the CPU's too: an offloaded plan 'fit' with 84 GB of CPU RAM on a 64 GB Mac,
+    and --gpus 2 wrote a DeepSpeed launcher for two Macs (a fuzzer's finding)."""
+    fails(run("recommend", "--gpu", "apple-m3-max", "--gpus", "2"), 2, "one GPU sharing its memory")
+    args = ("recommend", "--gpu", "apple-m4-pro", "--model", "gpt-oss-20b", "--data-kind", "ratings")
+    plans = ok(run(*args, "--batch-size", "8", "--json")).json()["recommendations"]
+    assert all(p["assumptions"].get("offload", "none") == "none" for p in plans if p["assumptions"])

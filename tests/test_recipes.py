@@ -1188,6 +1188,42 @@ def test_prefix_tuning_turns_gradient_checkpointing_off_and_says_why() -> None:
     assert "prefix tuning does not work with gradient checkpointing" in header_of(text)
 
 
+def test_prefix_tuning_is_ranked_as_its_recipe_runs_it() -> None:
+    """recommend sized prefix tuning with gradient checkpointing, which its recipe cannot use:
+    'fits' at 21.9 GB became 71 GB, DOES NOT FIT, in the recipe (a fuzzer's finding)."""
+    rec = recommend(
+        gpu="rtx-4090", model="llama-3.1-8b", goal="chat", data_kind="demonstrations", seq_len="8k"
+    )
+    rank = rank_of(rec, "prefix-tuning", ("sft",))
+    plan = rec.plans[rank - 1]
+    assert plan.estimate is not None and not plan.estimate.settings.gradient_checkpointing
+    recipe, _ = write_recipe(CATALOG, rec, rank, "python")
+    assert recipe.estimates["sft"].fit == plan.fit
+
+
+def test_an_offload_the_recipe_drops_is_checked_at_the_batch_it_runs() -> None:
+    """The recipe dropped the plan's CPU offload after checking the least batch, then ran the
+    profile's --batch-size 32 without it: 'fits' became DOES NOT FIT (a fuzzer's finding)."""
+    rec = recommend(
+        gpu="a100-40gb", gpus="2", model="gpt-oss-20b", data_kind="demonstrations", batch_size="32"
+    )
+    assert rec.plans[0].estimate is not None and rec.plans[0].estimate.settings.offload != "none"
+    recipe, _ = write_recipe(CATALOG, rec, 1, "python")
+    assert recipe.estimates["sft"].fit in ("yes", "tight")
+
+
+def test_llamafactory_neat_packing_is_sized_at_the_batch_it_writes() -> None:
+    """neat_packing with FlashAttention 2 takes one packed row per device: the header said
+    batch 8 x 2 and sized memory at 8 while the YAML wrote 1 x 16 (a fuzzer's finding)."""
+    rec = recommend(gpu="a40", model_size="13b", goal="chat", data_kind="labeled", packing="yes")
+    recipe, rendered = write_recipe(CATALOG, rec, 1, "llamafactory")
+    config = yaml_documents(rendered.files[0].text)[0]
+    assert config.get("neat_packing") is True
+    assert config["per_device_train_batch_size"] == recipe.value("batch.sft") == 1
+    assert config["gradient_accumulation_steps"] == recipe.value("grad_accum.sft")
+    assert recipe.estimates["sft"].settings.batch_size == 1
+
+
 def test_docs_show_the_recipes_the_code_writes() -> None:
     """docs/recipes.md shows one recipe per format; they must be what ft-atlas writes today."""
     text = (Path(__file__).resolve().parent.parent / "docs" / "recipes.md").read_text(encoding="utf-8")

@@ -989,8 +989,15 @@ class Engine:
                 if m.runs == "local":
                     estimates[m.id] = self._on_fewer_gpus(m, info, hardware, stages, estimates[m.id], key)
         training = [m for m in self.candidates if m.kind != "no-training" and m.runs == "local"]
+        # Unified memory (Apple silicon): CPU RAM is the GPU's own pool, nothing to offload to.
+        unified = hardware.vendor == "apple"
         for offload in ("optimizer", "params"):
-            if not local or hardware.capacity_gb is None or _any_fit(estimates[m.id][0] for m in training):
+            if (
+                not local
+                or hardware.capacity_gb is None
+                or unified
+                or _any_fit(estimates[m.id][0] for m in training)
+            ):
                 break
             offloaded = {m.id: self._estimate(m, info, hardware, stages, offload) for m in training}
             estimates.update(

@@ -171,6 +171,15 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
     if gpu is not None:
         g, vram = chip_and_memory(catalog, gpu, vram)
         unified = unified_memory(g)
+        if unified and gpus > 1:
+            raise UsageError(
+                t(
+                    "--gpus {gpus}: {name} is one GPU sharing its memory with the CPU, and the trainers "
+                    "ft-atlas sizes do not train one model over several Macs; leave --gpus at 1",
+                    gpus=gpus,
+                    name=g.name,
+                )
+            )
         # Fit is checked against what the driver reports a program can use (data/gpus.yaml).
         memory = g.memory_gib if vram is None else vram
         usable_gib = g.usable_gib if vram is None else vram * metal_share(catalog, vram)

@@ -41,12 +41,15 @@ def card_rank(method: Method) -> int | None:
 
 def with_method(method: Method, settings: EstimateSettings, rank_given: bool = False) -> EstimateSettings:
     """`settings` with the method's own rank (unless the user gave --lora-rank) and soft-prompt
-    length from its card: a card that says r: 64 is estimated, and written, at 64."""
+    length from its card: a card that says r: 64 is estimated, and written, at 64; without
+    gradient checkpointing where its way of training refuses it (prefix tuning)."""
     rank = None if rank_given else card_rank(method)
     tokens = _card_whole(method, VIRTUAL_TOKENS_KEY)
+    refused = method.memory_model is not None and not MEMORY_MODELS[method.memory_model].checkpointing
     changes = {
         **({"lora_rank": rank} if rank is not None and rank != settings.lora_rank else {}),
         **({"virtual_tokens": tokens} if tokens is not None and tokens != settings.virtual_tokens else {}),
+        **({"gradient_checkpointing": False} if refused and settings.gradient_checkpointing else {}),
     }
     return settings._replace(**changes) if changes else settings  # type: ignore[arg-type]
 

@@ -74,6 +74,9 @@ class MemoryModelInfo(NamedTuple):
     # gradient (LLaMA-Factory refuses it with DeepSpeed: "GaLore and APOLLO are incompatible with
     # DeepSpeed yet"; galore-torch documents DDP only).
     data_parallel_only: bool = False
+    # PEFT refuses gradient checkpointing with prefix tuning (and through TRL the attention mask
+    # misses the prefix): such a way of training is sized, and written, without it.
+    checkpointing: bool = True
 
 
 # Each name has one function in core/memory.py; a method in the KB names the one it follows.
@@ -83,7 +86,7 @@ MEMORY_MODELS: Final[dict[str, MemoryModelInfo]] = {
     "partial": MemoryModelInfo("weights", frozen_base=False, subset=True),
     "bitfit": MemoryModelInfo("weights", frozen_base=False, subset=True),
     "adapters": MemoryModelInfo("bottleneck", frozen_base=True),
-    "prefix": MemoryModelInfo("prompt", frozen_base=True),
+    "prefix": MemoryModelInfo("prompt", frozen_base=True, checkpointing=False),
     "prompt": MemoryModelInfo("prompt", frozen_base=True),
     "p-tuning": MemoryModelInfo("prompt", frozen_base=True),
     "lora": MemoryModelInfo("lora", frozen_base=True),

@@ -35,7 +35,13 @@ from atlas_cli.core.throughput.workload import (
 )
 from atlas_cli.i18n import N_
 from atlas_cli.kb.catalog import Catalog, Objective
-from atlas_cli.recipes.settings import ESTIMATOR_OPTIMIZER, Recipe, Setting, recipe_hardware
+from atlas_cli.recipes.settings import (
+    ESTIMATOR_OPTIMIZER,
+    Recipe,
+    Setting,
+    packed_apart_by_fa2,
+    recipe_hardware,
+)
 
 NOMINAL_EXAMPLES = 1_000
 
@@ -155,9 +161,12 @@ def _without_needless_offload(
     if base.offload == "none":
         return base
     alone = base._replace(offload="none")
+    given = recipe.profile.get("batch_size")
     for objective in objectives:
-        least = alone._replace(objective=objective, batch_size=least_batch((objective,)))
-        if with_strategy(run, least).fit != "yes":
+        # At the batch the stage will run: the profile's --batch-size where it gave one.
+        least = least_batch((objective,))
+        batch = max(given, least) if isinstance(given, int) else least
+        if with_strategy(run, alone._replace(objective=objective, batch_size=batch)).fit != "yes":
             return base
     recipe.notes.append(
         f"The ranking offloaded to CPU RAM with --stack {recipe.profile.get('stack')}; with this "
@@ -181,7 +190,13 @@ def _sized_stage(
     def strategic(tried: EstimateSettings) -> Estimate:
         return with_strategy(run, tried)
 
-    if isinstance(given, int):
+    if recipe.one_packed_row and packed_apart_by_fa2(recipe, stage):
+        batch = 1
+        source = (
+            f"{recipe.trainer} packs examples apart with FlashAttention 2 one packed row per device "
+            "('bsz should be 1 for neat packing')"
+        )
+    elif isinstance(given, int):
         batch = max(given, minimum)
         source = "the profile's --batch-size"
     else:

@@ -52,6 +52,9 @@ class TrainerFormat:
     # loads every weight in the 16-bit type it trains in (utils/config resolve_dtype: bf16: true
     # sets torch_dtype bfloat16), so its full fine-tuning runs in pure bf16.
     master_copy: bool = True
+    # Trains packed SFT kept apart by FlashAttention 2 one packed row per device (LLaMA-Factory's
+    # collator asserts "bsz should be 1 for neat packing"): the recipe is sized at that batch.
+    one_packed_row: bool = False
 
 
 _formats: Plugins[TrainerFormat] = Plugins(formats_package)

@@ -15,7 +15,7 @@ time and cost again with exactly the recipe's settings, and the header states th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.lengths import positions_note
@@ -38,6 +38,9 @@ from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import Gpu, HyperValue, LlmModel, Method
 from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PREQUANTIZED, STORED_QUANTIZED, WeightsDtype
+
+if TYPE_CHECKING:
+    from atlas_cli.recipes.registry import TrainerFormat
 
 # The releases each Python recipe was written for (tests/test_recipes_run.py runs them with
 # these) and the oldest it runs with (the same tests run in the validator environment that holds
@@ -172,6 +175,7 @@ class Recipe:
     trainer: str = "python"
     stack: str = "hf"
     quantized_experts: bool = False  # a QLoRA base's routed experts load quantized too
+    one_packed_row: bool = False  # the trainer takes one packed row per device (TrainerFormat's)
     settings: dict[str, Setting] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     # The recipe's own estimate of each stage (None: no GPU to estimate for), and its time.
@@ -403,24 +407,17 @@ def _variant_repo(model: LlmModel, hub_id: str | None, variant: str) -> tuple[st
     return None, t(missing, name=model.name, other=hub_id or t("the catalog id"))
 
 
-def settle(
-    catalog: Catalog,
-    recipe: Recipe,
-    trainer: str,
-    stack: str,
-    quantizes_experts: bool = False,
-    master_copy: bool = True,
-) -> Recipe:
-    """Every setting the recipe writes for `trainer`, whose software computes the logits as
-    `stack` does (and, with `quantizes_experts`, quantizes a QLoRA base's fused routed experts;
-    without `master_copy`, trains weights in the 16-bit type it loads them in); then the memory,
-    time and cost of exactly those settings."""
+def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> Recipe:
+    """Every setting the recipe writes for the format's trainer, whose software computes the
+    logits as `stack` does (and as the format says: quantizes a QLoRA base's fused routed experts,
+    trains weights in the 16-bit type it loads them in, takes one packed row per device); then
+    the memory, time and cost of exactly those settings."""
     from atlas_cli.recipes.estimate import estimate_recipe
 
-    recipe.trainer, recipe.stack = trainer, stack
+    recipe.trainer, recipe.stack, recipe.one_packed_row = fmt.name, stack, fmt.one_packed_row
     estimate = recipe.plan.estimate
     recipe.quantized_experts = (
-        quantizes_experts
+        fmt.quantizes_experts
         and recipe.memory_model == "qlora"
         and estimate is not None
         and estimate.shape.expert_params > 0
@@ -442,10 +439,16 @@ def settle(
     _attention(catalog, recipe)
     _evaluation(recipe)
     estimate_recipe(catalog, recipe)
-    if not master_copy:
+    if not fmt.master_copy:
         _pure_bf16_weights(catalog, recipe)
     _named_targets(recipe)
     return recipe
+
+
+def packed_apart_by_fa2(recipe: Recipe, stage: str) -> bool:
+    """Packed SFT kept apart by FlashAttention 2 (LLaMA-Factory's neat_packing with fa2)."""
+    packed = stage == "sft" and bool(recipe.stage_value("packing", stage))
+    return packed and recipe.has("attention") and recipe.value("attention") == FLASH_ATTENTION
 
 
 def held_out_rows(examples: int) -> int:
@@ -807,7 +810,7 @@ def _lora_settings(catalog: Catalog, recipe: Recipe) -> None:
 
 PREFIX_NO_CHECKPOINTING = (
     "PEFT: prefix tuning does not work with gradient checkpointing (peft 0.21.2 refuses it, and "
-    "through TRL the attention mask misses the prefix); memory is estimated again without it"
+    "through TRL the attention mask misses the prefix); memory is estimated without it"
 )
 
 
@@ -816,8 +819,7 @@ def _prompt_settings(recipe: Recipe) -> None:
     recipe.set("prompt.num_virtual_tokens", kb_value(method, "num_virtual_tokens"))
     if recipe.memory_model == "prefix":
         recipe.set("prompt.prefix_projection", kb_value(method, "prefix_projection"))
-        if recipe.value("gradient_checkpointing"):
-            recipe.set("gradient_checkpointing", Setting(False, PREFIX_NO_CHECKPOINTING))
+        recipe.set("gradient_checkpointing", Setting(False, PREFIX_NO_CHECKPOINTING))
     elif recipe.memory_model == "prompt":
         recipe.set("prompt.init", kb_value(method, "prompt_tuning_init"))
         if recipe.has("prompt.init") and recipe.value("prompt.init") == "TEXT":

@@ -47,7 +47,7 @@ def write_recipe(
         and set(recipe.stages) <= set(SUPERVISED_STAGES)
     ):
         stack = "liger"
-    settle(catalog, recipe, chosen.name, stack, chosen.quantizes_experts, chosen.master_copy)
+    settle(catalog, recipe, chosen, stack)
     _stack_note(recipe, str(recipe.profile.get("stack")))
     _fewer_gpus_note(recipe)
     recipe.notes += _rule_notes(catalog, recipe)

@@ -10,7 +10,12 @@ from atlas_cli.core.shell import shell_word
 from atlas_cli.i18n import N_, t
 from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
-from atlas_cli.recipes.settings import FLASH_ATTENTION, INSTRUCT_SFT_DATA, LIKED_AS_SFT, Recipe
+from atlas_cli.recipes.settings import (
+    INSTRUCT_SFT_DATA,
+    LIKED_AS_SFT,
+    Recipe,
+    packed_apart_by_fa2,
+)
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
 
 VERSION = "0.9.5"
@@ -242,18 +247,9 @@ def _lf_optim(recipe: Recipe) -> str:
     return LF_GALORE_OPTIM.get(name, name) if recipe.memory_model == "galore" else name
 
 
-def _neat_fa2(recipe: Recipe, stage: str) -> bool:
-    """Packed SFT kept apart by FlashAttention 2 (neat_packing with fa2)."""
-    packed = stage == "sft" and bool(recipe.stage_value("packing", stage))
-    return packed and recipe.has("attention") and recipe.value("attention") == FLASH_ATTENTION
-
-
 def _lf_train(recipe: Recipe, stage: str, ds_file: str | None) -> dict[str, Any]:
+    # One packed row with neat_packing and FlashAttention 2: the recipe was sized so (one_packed_row).
     batch, accumulation = recipe.stage_value("batch", stage), recipe.stage_value("grad_accum", stage)
-    if _neat_fa2(recipe, stage):
-        # LLaMA-Factory's collator asserts a batch of one packed row with neat_packing and
-        # FlashAttention 2 ("bsz should be 1 for neat packing"): the same sequences per step.
-        batch, accumulation = 1, batch * accumulation
     values: dict[str, Any] = {
         "per_device_train_batch_size": batch,
         "gradient_accumulation_steps": accumulation,
@@ -301,7 +297,7 @@ def _lf_dataset(recipe: Recipe, stage: str, template: str) -> dict[str, Any]:
         # Plain packing lets a row's examples attend to each other; neat_packing keeps them apart,
         # at no cost with FlashAttention 2 (else through a seq x seq mask).
         values["neat_packing"] = True
-        if _neat_fa2(recipe, stage):
+        if packed_apart_by_fa2(recipe, stage):
             values["flash_attn"] = "fa2"
     return values
 
@@ -363,5 +359,6 @@ register(
         frozenset(LF_STAGE),
         "",
         liger=True,
+        one_packed_row=True,
     )
 )
