@@ -616,6 +616,9 @@ def _estimate_settings(recipe: Recipe) -> None:
 ESTIMATOR_OPTIMIZER = {info.transformers_name: key for key, info in OPTIMIZERS.items()}
 ESTIMATOR_OPTIMIZER.update({"adamw_torch": "adamw", "adamw_8bit": "adamw-8bit", "galore_adamw": "adamw"})
 ESTIMATOR_OPTIMIZER["galore_adamw_8bit"] = "adamw-8bit"
+ESTIMATOR_OPTIMIZER.update(
+    {f"{name}_layerwise": ESTIMATOR_OPTIMIZER[name] for name in ("galore_adamw", "galore_adamw_8bit")}
+)
 
 
 def _optimizer(recipe: Recipe) -> None:
@@ -630,6 +633,9 @@ def _optimizer(recipe: Recipe) -> None:
         if recipe.memory_model == "galore":
             name = "galore_adamw_8bit" if assumed == "adamw-8bit" else "galore_adamw"
             source = f"the plan's memory estimate (GaLore with {assumed})"
+            if recipe.plan.estimate is not None and recipe.plan.estimate.settings.galore_layerwise:
+                name += "_layerwise"  # transformers' own name for it
+                source = f"the plan's memory estimate (layer-wise GaLore with {assumed})"
         recipe.set("optim", Setting(name, source))
         if OPTIMIZERS[assumed].optim_args:
             recipe.set("optim_args", Setting(OPTIMIZERS[assumed].optim_args, source))

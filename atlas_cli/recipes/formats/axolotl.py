@@ -215,7 +215,7 @@ def _ax_train(recipe: Recipe, stage: str, output: str, ds_file: str | None) -> d
         "micro_batch_size": recipe.stage_value("batch", stage),
         "gradient_accumulation_steps": recipe.stage_value("grad_accum", stage),
         "num_epochs": recipe.stage_value("epochs", stage),
-        "optimizer": _ax_optimizer(recipe),
+        "optimizer": recipe.value("optim"),
         "lr_scheduler": recipe.value("lr_scheduler"),
         "gradient_checkpointing": recipe.value("gradient_checkpointing"),
         "output_dir": output,
@@ -243,13 +243,6 @@ def _ax_train(recipe: Recipe, stage: str, output: str, ds_file: str | None) -> d
     if ds_file is not None:
         values["deepspeed"] = ds_file
     return values
-
-
-def _ax_optimizer(recipe: Recipe) -> str:
-    name = str(recipe.value("optim"))
-    if recipe.has("galore.layerwise") and name.startswith("galore_"):
-        return name + "_layerwise"
-    return name
 
 
 def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:

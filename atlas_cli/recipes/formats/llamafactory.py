@@ -49,6 +49,7 @@ LF_FINETUNING = {
 # LLaMA-Factory's GaLore optimizer builder (train/trainer_utils.py _create_galore_optimizer) takes
 # these transformers names; galore_adamw is not one of them ("Unknown optim").
 LF_GALORE_OPTIM = {"galore_adamw": "adamw_torch", "galore_adamw_8bit": "adamw_bnb_8bit"}
+LF_GALORE_OPTIM.update({f"{name}_layerwise": optim for name, optim in LF_GALORE_OPTIM.items()})
 # LLaMA-Factory's chat template for a model (the names in src/llamafactory/data/template.py,
 # hiyouga/LLaMA-Factory@ff6d4d1), found in the model's name: the catalog id, or the last part of
 # its Hub id or directory. The more specific names come first ("deepseek-r1-distill-qwen" is

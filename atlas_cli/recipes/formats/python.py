@@ -539,14 +539,6 @@ def _stage_kwargs(recipe: Recipe, stage: str) -> dict[str, Value]:
     return values
 
 
-def _optim(recipe: Recipe) -> str:
-    """transformers' optimizer name; layer-wise GaLore is its own name there."""
-    name = str(recipe.value("optim"))
-    if recipe.has("galore.layerwise") and name.startswith("galore_"):
-        return name + "_layerwise"
-    return name
-
-
 # Splitting sequences needs accelerate's parallelism_config (1.12.0: transformers docs
 # deepspeed_alst.md) and an SFTTrainer that gives Ulysses position_ids (not yet in trl 1.9.0;
 # the release these recipes are written for has it).
@@ -626,7 +618,7 @@ def _constants(recipe: Recipe) -> str:
         f"GRAD_ACCUM = {literal(per_stage['grad_accum'])}  # x BATCH_SIZE x GPUs: sequences per step",
         f"EPOCHS = {literal(per_stage['epochs'])}",
         f"MAX_LENGTH = {literal(recipe.value('seq_len'))}  # tokens; the memory estimate assumed this length",
-        f"OPTIM = {literal(_optim(recipe))}",
+        f"OPTIM = {literal(str(recipe.value('optim')))}",
         f"LEARNING_RATE = {literal(per_stage['lr'])}",
         f"WARMUP_RATIO = {literal(recipe.value('warmup_ratio'))}",
         f"LR_SCHEDULER = {literal(recipe.value('lr_scheduler'))}",
