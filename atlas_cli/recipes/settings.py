@@ -643,7 +643,7 @@ def _optimizer(recipe: Recipe) -> None:
     recipe.set("optim", own)
 
 
-STOCHASTIC_ROUNDING = "adamw-8bit-sr"
+STOCHASTIC_ROUNDING = "adamw-8bit-sr"  # kb.vocabulary's optimizer that pure bf16 needs
 
 
 def _pure_bf16_weights(catalog: Catalog, recipe: Recipe) -> None:

@@ -30,6 +30,7 @@ from atlas_cli.recipes.settings import (
     LIKED_AS_SFT,
     MAX_HELD_SHARE,
     MINIMUM_VERSIONS,
+    STOCHASTIC_ROUNDING,
     VISION_MODULES,
     WRITTEN_FOR,
     Recipe,
@@ -561,7 +562,7 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
         needs["bitsandbytes"] = "pip install bitsandbytes (4-bit kernels; CUDA GPUs only)"
     if recipe.memory_model == "galore":
         needs["galore_torch"] = "pip install galore-torch"
-    if recipe.value("optim") == OPTIMIZERS["adamw-8bit-sr"].transformers_name:
+    if recipe.value("optim") == OPTIMIZERS[STOCHASTIC_ROUNDING].transformers_name:
         needs["torchao"] = "pip install torchao (8-bit AdamW with bf16 stochastic rounding)"
     attention = _attention(recipe)
     if attention is not None and attention.startswith("kernels-community/"):
