@@ -290,8 +290,10 @@ def test_advice_on_training_follows_the_top_plan(engine: Engine) -> None:
     assert rag.plans[0].kind == "no-training"
     ids = {a.id for a in rag.evaluation}
     assert "retrieval-evaluated-separately" in ids
-    # Nothing trains: no split "the model never trains on", and no classes to stratify.
+    # Nothing trains: no split "the model never trains on", and no classes to stratify; a fixed
+    # evaluation set all the same, which the baseline and retrieval advice refer to.
     assert not {"stop-when-held-out-stops-improving", "check-forgetting", "held-out-split"} & ids
+    assert "evaluation-set" in ids
     assert "held-out-split-stratified" not in ids
     sft = recommend(engine, gpu="rtx-4090", model_size="8b", goal="adapt", data_kind="demonstrations")
     assert sft.plans[0].kind != "no-training"
@@ -682,7 +684,9 @@ def test_a_reasoning_model_is_warned_off_answers_without_reasoning(run: Runner) 
     ]
     assert dpo["pipeline"] == ["dpo"]
     assert "reasoning-model-needs-reasoning-data" in {r["rule"] for r in dpo["trace"]}
-    assert "Qwen3-*-Instruct-2507" not in str(dpo) and "Qwen3-4B, Qwen3-30B-A3B" in str(dpo)
+    assert "Qwen3-*-Instruct-2507" not in str(
+        dpo
+    ) and "Qwen3-4B-Instruct-2507, Qwen3-30B-A3B-Instruct" in str(dpo)
 
 
 def test_orpo_from_few_pairs_points_to_the_instruct_checkpoint(engine: Engine) -> None:
@@ -695,6 +699,9 @@ def test_orpo_from_few_pairs_points_to_the_instruct_checkpoint(engine: Engine) -
     assert few.pipeline == ("orpo",) and "orpo-from-few-pairs" in {r.id for r in few.fired}
     many = recommend(engine, **profile, examples="50k").plans[0]
     assert many.pipeline == ("orpo",) and "orpo-from-few-pairs" not in {r.id for r in many.fired}
+    # With demonstrations, ORPO is chosen for cost: adding them is no advice to give.
+    cheap = recommend(engine, **{**profile, "sft_data": "yes", "priority": "cost"}, examples="500").plans[0]
+    assert "orpo-from-few-pairs" not in {r.id for r in cheap.fired}
 
 
 def test_qwen3_is_warned_past_its_native_32k_positions(run: Runner) -> None:

@@ -1075,6 +1075,21 @@ def test_a_change_to_fit_a_pipeline_fits_every_stage(run: Runner) -> None:
         assert lora({flags[change["change"]]: str(change["value"])})["fit"] == "yes", change
 
 
+def test_no_change_asks_for_what_the_hardware_or_the_method_cannot_do(run: Runner) -> None:
+    """A Mac is one GPU whose memory is the CPU's: no more GPUs, no offload, no CUDA-only stack or
+    8-bit optimizer to suggest. Prefix tuning trains without checkpointing (PEFT refuses it): it
+    is not a change to suggest either (a maintainer's review)."""
+    mac = ok(
+        run("estimate", "--gpu", "apple-m4-pro", "--model-size", "8b", "--method", "full-ft", "--json")
+    ).json()
+    assert mac["fit"] == "no"
+    assert not {"gpus", "offload", "stack", "optimizer"} & {c["change"] for c in mac["to_fit"]}
+    prefix = ok(
+        run("estimate", "--gpu", "rtx-3090", "--model-size", "8b", "--method", "prefix-tuning", "--json")
+    )
+    assert "gradient_checkpointing" not in {c["change"] for c in prefix.json()["to_fit"]}
+
+
 def test_no_change_asks_for_a_gpu_larger_than_vram_accepts(run: Runner) -> None:
     doc = ok(
         run("estimate", "--method", "full-ft", "--model-size", "10t", "--gpu", "rtx-4090", "--json")

@@ -56,6 +56,9 @@ class EstimateSettings(NamedTuple):
     # A QLoRA base's fused routed experts are quantized too, as they load (axolotl's
     # quantize_moe_experts); Unsloth's stack always does (memory.states.experts_quantized).
     quantized_experts: bool = False
+    # Apple silicon: the CPU's memory is the GPU's own, one chip (no offload, no more GPUs), and
+    # no CUDA-only kernels (Liger, Unsloth, bitsandbytes' optimizers) to suggest.
+    unified_memory: bool = False
 
     @property
     def replicas(self) -> int:

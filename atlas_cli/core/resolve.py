@@ -589,5 +589,6 @@ def settings_for(
         # LLaMA-Factory and axolotl load transformers' default attention; the Python recipes load
         # flex attention, which Apple's MPS does not run (recipes/settings.py).
         attention_kernel=stack not in EAGER_STACKS and hardware.vendor != "apple",
+        unified_memory=hardware.vendor == "apple",
     )
     return settings, warnings

@@ -167,16 +167,22 @@ def with_variant(
         changes["galore_layerwise"] = True
     if (variant.layerwise or variant.precision == "pure-bf16") and settings.gpus > 1:
         changes["gpus"] = 1
-        warnings.append(t(ONE_GPU_ONLY, gpus=settings.gpus))
+        why = LAYERWISE_ONE_GPU if variant.layerwise else PURE_BF16_ONE_GPU
+        warnings.append(t(why, gpus=settings.gpus))
     return settings._replace(**changes), warnings  # type: ignore[arg-type]
 
 
 # Layer-wise GaLore steps each layer's optimizer inside its backward hook, which transformers and
-# LLaMA-Factory refuse under DDP; pure bf16 saves memory on one GPU only, as DeepSpeed's ZeRO, which
-# multi-GPU recipes shard with, keeps fp32 master weights whatever the model's dtype.
-ONE_GPU_ONLY = N_(
-    "Layer-wise GaLore and pure bf16 run on one GPU (transformers refuses layer-wise GaLore under "
-    "DDP; DeepSpeed keeps fp32 master weights): this plan uses 1 of your {gpus} GPUs."
+# LLaMA-Factory refuse under DDP. Pure bf16 saves memory only where nothing shards: DeepSpeed's
+# ZeRO, which multi-GPU recipes shard with, keeps fp32 master weights whatever the model's dtype,
+# and plain data parallel holds on each GPU what one GPU does (sized on one, conservatively).
+LAYERWISE_ONE_GPU = N_(
+    "Layer-wise GaLore runs on one GPU (transformers and LLaMA-Factory refuse it under DDP): this plan "
+    "uses 1 of your {gpus} GPUs."
+)
+PURE_BF16_ONE_GPU = N_(
+    "Pure bf16 saves memory only unsharded (DeepSpeed's ZeRO keeps fp32 master weights): this plan is "
+    "sized and timed on 1 of your {gpus} GPUs; data parallel over more holds the same per GPU."
 )
 
 

@@ -161,11 +161,10 @@ def _without_needless_offload(
     if base.offload == "none":
         return base
     alone = base._replace(offload="none")
-    given = recipe.profile.get("batch_size")
     for objective in objectives:
-        # At the batch the stage will run: the profile's --batch-size where it gave one.
-        least = least_batch((objective,))
-        batch = max(given, least) if isinstance(given, int) else least
+        # At the batch the stage will run where it is fixed; else the least it trains at.
+        fixed = _fixed_batch(recipe, objective)
+        batch = least_batch((objective,)) if fixed is None else fixed[0]
         if with_strategy(run, alone._replace(objective=objective, batch_size=batch)).fit != "yes":
             return base
     recipe.notes.append(
@@ -190,15 +189,9 @@ def _sized_stage(
     def strategic(tried: EstimateSettings) -> Estimate:
         return with_strategy(run, tried)
 
-    if recipe.one_packed_row and packed_apart_by_fa2(recipe, stage):
-        batch = 1
-        source = (
-            f"{recipe.trainer} packs examples apart with FlashAttention 2 one packed row per device "
-            "('bsz should be 1 for neat packing')"
-        )
-    elif isinstance(given, int):
-        batch = max(given, minimum)
-        source = "the profile's --batch-size"
+    fixed = _fixed_batch(recipe, objective)
+    if fixed is not None:
+        batch, source = fixed
     else:
         workloads = {stage: _workload(recipe, stage)}
         cap = batch_cap((objective,), settings.gpus, workloads)
@@ -225,6 +218,20 @@ def _sized_stage(
         source += f"; {stage.upper()} needs at least {minimum} ({why.en})"
     recipe.set(f"batch.{stage}", Setting(batch, source))
     return strategic(settings._replace(batch_size=batch))
+
+
+def _fixed_batch(recipe: Recipe, objective: Objective) -> tuple[int, str] | None:
+    """The micro-batch a stage must run at, and why: one packed row where the trainer takes one,
+    else the profile's --batch-size (at least the objective's least); None: the recipe chooses."""
+    if recipe.one_packed_row and packed_apart_by_fa2(recipe, objective.id):
+        return 1, (
+            f"{recipe.trainer} packs examples apart with FlashAttention 2: one packed row per device "
+            "('bsz should be 1 for neat packing')"
+        )
+    given = recipe.profile.get("batch_size")
+    if isinstance(given, int):
+        return max(given, least_batch((objective,))), "the profile's --batch-size"
+    return None
 
 
 def _set_accumulation(recipe: Recipe, objective: Objective, batch: int, replicas: int) -> None:

@@ -94,8 +94,8 @@ def _fewer_gpus_note(recipe: Recipe) -> None:
         recipe.notes.append(
             t(
                 "This plan trains on {used} of your {gpus} GPUs (--priority cost takes the fewest it fits "
-                "on; layer-wise GaLore and pure bf16 run on one): CUDA_VISIBLE_DEVICES picks which, and "
-                "the others stay free.",
+                "on; layer-wise GaLore and pure bf16 are sized on one): CUDA_VISIBLE_DEVICES picks which, "
+                "and the others stay free.",
                 used=recipe.gpus,
                 gpus=given,
             )

@@ -382,8 +382,9 @@ def requantized_checkpoint(rec: Recommendation, plan: Plan) -> bool:
 
 
 def apple_quantized_base(rec: Recommendation, plan: Plan) -> bool:
-    """A QLoRA plan on Apple silicon, whose recipe `recipe` refuses (recipes/writer.py
-    _check_hardware): bitsandbytes' 4-bit base and paged optimizer are CUDA's and ROCm's."""
+    """A QLoRA plan on Apple silicon, which `ft-atlas recipe` refuses (recipes/writer.py
+    _check_hardware): bitsandbytes' 4-bit base and paged optimizer are CUDA's and ROCm's. Other
+    plans never assume a bitsandbytes optimizer there (variants.applies)."""
     e = plan.estimate
     return e is not None and e.memory_model == "qlora" and rec.facts.get("gpu_vendor") == "apple"
 
@@ -406,8 +407,8 @@ def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
     if apple_quantized_base(rec, plan):
         return t(
             "none on Apple silicon: bitsandbytes has no paged or 8-bit optimizers and no optimized "
-            "4-bit kernels on MPS; mlx-lm's quantized LoRA is the route (its line above), or --plan N "
-            "writes another plan."
+            "4-bit kernels on MPS; mlx-lm's quantized LoRA is the route (its entry among the tools), or "
+            "--plan N writes another plan."
         )
     if offloaded_quantized_base(plan):
         return t(

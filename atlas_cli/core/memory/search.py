@@ -153,12 +153,15 @@ class Change(NamedTuple):
 Value = str | int | bool
 
 
-def _tweaks(settings: EstimateSettings) -> list[tuple[str, Value]]:
-    """Changes to the settings alone, least disruptive first."""
+def _tweaks(settings: EstimateSettings, model: str) -> list[tuple[str, Value]]:
+    """Changes to the settings alone, least disruptive first: none a way of training refuses
+    (checkpointing for prefix tuning), nor CUDA-only kernels on Apple silicon."""
     s = settings
     found: list[tuple[str, Value]] = []
-    if not s.gradient_checkpointing:
+    if not s.gradient_checkpointing and MEMORY_MODELS[model].checkpointing:
         found.append(("gradient_checkpointing", True))
+    if s.unified_memory:
+        return found
     if s.optimizer == "adamw":
         found.append(("optimizer", "adamw-8bit"))
     if s.stack in ("hf", "trl"):
@@ -226,7 +229,7 @@ def changes_that_fit(
         best = largest(run, settings, field, auto=auto, stages=stages) if current > 1 else None
         if best is not None and floor <= best < current:
             found.append(Change(field, best, changed(field, best).per_gpu_gb))
-    for field, value in _tweaks(settings):
+    for field, value in _tweaks(settings, now.memory_model):
         result = changed(field, value)
         if result.fit == "yes":
             found.append(Change(field, value, result.per_gpu_gb))
@@ -234,37 +237,42 @@ def changes_that_fit(
         result = _heaviest(other, list(every), auto)
         if result.fit == "yes":
             found.append(Change("method", method, result.per_gpu_gb))
-    for gpus in (n for n in GPU_COUNTS if n > settings.gpus):
+    one_chip = settings.unified_memory  # one GPU whose memory is the CPU's: nothing to add or offload to
+    for gpus in (n for n in GPU_COUNTS if n > settings.gpus and not one_chip):
         result = changed("gpus", gpus)
         if result.fit == "yes":
             found.append(Change("gpus", gpus, result.per_gpu_gb))
             break
-    for offload in OFFLOADED[OFFLOADED.index(settings.offload) + 1 :]:
+    for offload in () if one_chip else OFFLOAD_LEVELS[OFFLOAD_LEVELS.index(settings.offload) + 1 :]:
         result = changed("offload", offload)
         if result.fit == "yes":
             found.append(Change("offload", offload, result.per_gpu_gb))
             break
     if now.fit == "no":
         larger = _larger_gpu(run, every, auto)
-        if int(larger.value) <= MAX_VRAM_GB:  # no such GPU, nor one --vram takes
+        if larger is not None:
             found.append(larger)
     return found
 
 
-OFFLOADED = ("none", "optimizer", "params")  # each moves more to CPU RAM than the one before
+OFFLOAD_LEVELS = ("none", "optimizer", "params")  # each moves more to CPU RAM than the one before
+# The most usable GiB a larger GPU is searched up to: what --vram takes (its number is GiB).
+MAX_GPU_GIB = int(MAX_VRAM_GB)
 
 
-def _larger_gpu(run: Estimator, stages: tuple[EstimateSettings, ...], auto: bool) -> Change:
+def _larger_gpu(run: Estimator, stages: tuple[EstimateSettings, ...], auto: bool) -> Change | None:
     """The least usable memory, in whole GiB, on which the plan (every stage) fits within the
     margin: the estimate itself depends a little on the card's size (the allocator's reserve), so
-    it is searched for, from the bound today's need gives."""
+    it is searched for, from the bound today's need gives; None when no GPU --vram takes would."""
 
     def on(gib: int) -> Estimate:
         return _heaviest(run, [s._replace(capacity_gb=gib_to_gb(gib)) for s in stages], auto)
 
-    low, high = 1, math.ceil(on(1).per_gpu_gb / FIT_MARGIN / gib_to_gb(1))
-    while on(high).fit != "yes" and high < MAX_VRAM_GB:  # the reserve grew with the card
-        high *= 2
+    low, high = 1, min(math.ceil(on(1).per_gpu_gb / FIT_MARGIN / gib_to_gb(1)), MAX_GPU_GIB)
+    while on(high).fit != "yes" and high < MAX_GPU_GIB:  # the reserve grew with the card
+        high = min(2 * high, MAX_GPU_GIB)
+    if on(high).fit != "yes":
+        return None
     while low < high:
         middle = (low + high) // 2
         if on(middle).fit == "yes":
