@@ -990,12 +990,11 @@ class Engine:
                     estimates[m.id] = self._on_fewer_gpus(m, info, hardware, stages, estimates[m.id], key)
         training = [m for m in self.candidates if m.kind != "no-training" and m.runs == "local"]
         # Unified memory (Apple silicon): CPU RAM is the GPU's own pool, nothing to offload to.
-        unified = hardware.vendor == "apple"
         for offload in ("optimizer", "params"):
             if (
                 not local
                 or hardware.capacity_gb is None
-                or unified
+                or hardware.unified
                 or _any_fit(estimates[m.id][0] for m in training)
             ):
                 break

@@ -47,6 +47,7 @@ class Hardware(NamedTuple):
     cuda: bool | None = None
     device: Device | None = None  # peak throughput and links, for training time
     price: Rate | None = None  # the catalog's reference cloud price of one GPU-hour
+    unified: bool = False  # the GPU shares the machine's memory (unified_memory: Apple silicon)
 
     @property
     def total_capacity_gb(self) -> float | None:
@@ -215,6 +216,7 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
             g.cuda,
             device_of(g, gpus),
             None if reference is None else Rate(*reference),
+            unified,
         )
     if vram is not None:
         # Without a named GPU we cannot know bf16 support; assume a current (Ampere+) card.
@@ -589,6 +591,6 @@ def settings_for(
         # LLaMA-Factory and axolotl load transformers' default attention; the Python recipes load
         # flex attention, which Apple's MPS does not run (recipes/settings.py).
         attention_kernel=stack not in EAGER_STACKS and hardware.vendor != "apple",
-        unified_memory=hardware.vendor == "apple",
+        unified_memory=hardware.unified,
     )
     return settings, warnings
