@@ -1437,6 +1437,18 @@ def test_a_prequantized_checkpoint_is_dequantized_once_per_process_under_zero3()
     )
 
 
+def test_the_ram_an_offloading_plan_needs_counts_one_converted_copy() -> None:
+    """The per-process copies of a checkpoint stored in FP8 are what the plan avoids by converting
+    it to bf16 first (rule quantized-checkpoint-loads-per-process): an expert's review saw LoRA
+    on DeepSeek-V3 over 8 H200s offered as fitting with 10,736 GB of RAM, eight copies."""
+    deepseek = model("deepseek-v3")
+    offloaded = estimate("lora", "lora", deepseek, cfg(gpus=8, sharding="zero3", offload="params"))
+    assert offloaded.host["load_gb"] == pytest.approx(8 * deepseek.sixteen_bit_bytes / 1e9, rel=0.01)
+    one_copy = deepseek.sixteen_bit_bytes / 1e9
+    assert offloaded.ram_gb == pytest.approx(max(offloaded.host["offload_gb"], one_copy), rel=0.01)
+    assert offloaded.ram_gb < 2 * one_copy < offloaded.host["load_gb"]
+
+
 def test_sampling_holds_at_least_a_gpus_share_of_a_prompts_group() -> None:
     """TRL's generation batch must hold whole groups of num_generations completions: 64 per
     prompt on one GPU sample 64 at once, not the usual 16 (a maintainer's review)."""

@@ -2537,3 +2537,17 @@ def test_sft_on_the_liked_answers_has_a_data_path(run: Runner, tmp_path: Path) -
         subprocess.run(["bash", "-c", command.replace("python", sys.executable, 1)], cwd=tmp_path, check=True)
         assert json.loads((tmp_path / "sft.jsonl").read_text()) == {"prompt": "Q", "completion": " good"}
     assert "No demonstrations?" not in ok(run("recipe", *profile, "--sft-data", "yes")).stdout
+
+
+@pytest.mark.parametrize("model", ["phi-4", "gemma-3-12b-it", "qwen3-30b-a3b"])
+def test_ia3_names_its_modules_for_model_types_peft_has_no_default_for(model: str) -> None:
+    """PEFT's IA3 defaults cover some model types only: for phi3, gemma3 and qwen3_moe
+    IA3Config(task_type=...) alone raises 'Please specify target_modules' (an expert's review).
+    The recipe writes the paper's keys, values and feed-forward input by name, and keeps a
+    vision tower out, as it does for LoRA."""
+    rec = recommend(gpu="h100-80gb", model=model, goal="chat", data_kind="demonstrations", examples="20k")
+    rank = next(i for i, p in enumerate(rec.plans, start=1) if p.method == "ia3")
+    settings = constants(render_recipe(CATALOG, rec, rank, "python"))["ADAPTER_SETTINGS"]
+    assert {"k_proj", "v_proj", "down_proj"} <= set(settings["target_modules"])
+    assert settings["feedforward_modules"] == ["down_proj"]
+    assert ("exclude_modules" in settings) == (model == "gemma-3-12b-it")

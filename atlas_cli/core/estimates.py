@@ -144,5 +144,7 @@ class Estimate(NamedTuple):
         host = self.host
         if not host["offload_gb"]:
             return None
-        load = host["load_gb"] if self.settings.offload == "params" else 0.0
+        # One 16-bit copy, not host["load_gb"]: that counts a copy per process for a stored
+        # quantization, which the plan converts away first.
+        load = round(self.shape.sixteen_bit_bytes / 1e9, 2) if self.settings.offload == "params" else 0.0
         return max(host["offload_gb"], load)

@@ -109,6 +109,11 @@ class Shape:
         return self.embedding_params + self.linear_params + self.other_params
 
     @property
+    def sixteen_bit_bytes(self) -> float:
+        """The whole model in 16 bit: a bf16 checkpoint, or one dequantized for training."""
+        return self.params * 2.0
+
+    @property
     def active_params(self) -> float:
         """Parameters one token uses: all but the routed experts it is not sent to."""
         idle = self.expert_params * (1 - self.experts_active / self.experts) if self.experts else 0.0

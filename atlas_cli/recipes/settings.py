@@ -716,6 +716,10 @@ def _method_settings(catalog: Catalog, recipe: Recipe) -> None:
         _frozen_towers(recipe, "adalora")
     elif family == "prompt":
         _prompt_settings(recipe)
+    elif recipe.memory_model == "ia3":
+        recipe.set("ia3.targets", kb_value(method, "target_modules"))
+        recipe.set("ia3.feedforward", kb_value(method, "feedforward_modules"))
+        _frozen_towers(recipe, "ia3")
     elif recipe.memory_model == "partial":
         recipe.set("partial.fraction", kb_value(method, "trainable_layers"))
     elif recipe.memory_model == "galore":
@@ -733,10 +737,11 @@ VISION_MODULES = r".*(vision_tower|vision_model|multi_modal_projector|visual)\..
 
 
 def _frozen_towers(recipe: Recipe, family: str) -> None:
-    """PEFT's all-linear also adapts a vision tower's layers, which text data never trains and the
-    memory estimate holds frozen: a vision-language model keeps them out (exclude_modules)."""
+    """PEFT's all-linear, or module names its vision tower shares (k_proj, v_proj), also adapt a
+    vision tower's layers, which text data never trains and the memory estimate holds frozen: a
+    vision-language model keeps them out (exclude_modules)."""
     model = recipe.model
-    if model is None or not model.vision_params_b or recipe.value(f"{family}.targets") != "all-linear":
+    if model is None or not model.vision_params_b or not recipe.has(f"{family}.targets"):
         return
     source = "vision tower and projector frozen: the data are text, the estimate trains the text model"
     recipe.set(f"{family}.exclude", Setting(VISION_MODULES, source))

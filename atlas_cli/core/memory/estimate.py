@@ -217,7 +217,7 @@ def _vllm_weight_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:
     """The weights vLLM loads: 16-bit, or a 4-bit base's linear layers quantized by vLLM's
     bitsandbytes loader (TRL passes quantization="bitsandbytes" for a Linear4bit model)."""
     if not MEMORY_MODELS[model].quantized_base:
-        return shape.params * 2.0
+        return shape.sixteen_bit_bytes
     return shape.linear_params * quantized_bytes(s.quant_bits) + (shape.params - shape.linear_params) * 2.0
 
 
@@ -346,7 +346,7 @@ def _host(
     model: str, shape: Shape, s: EstimateSettings, states: ModelStates, offloaded: float, paged: float
 ) -> Host:
     """CPU RAM and disk around the run, in GB."""
-    sixteen_bit = shape.params * 2.0
+    sixteen_bit = shape.sixteen_bit_bytes
     adapter = MEMORY_MODELS[model].frozen_base
     if adapter:
         checkpoint = states.trainable * adapter_bytes(model, s)  # PEFT saves the adapter as it is
@@ -399,7 +399,7 @@ def _serving(method_id: str, shape: Shape, s: EstimateSettings) -> Estimate:
     host: Host = {
         "offload_gb": 0.0,
         "paged_gb": 0.0,
-        "load_gb": _gb(shape.params * 2.0),
+        "load_gb": _gb(shape.sixteen_bit_bytes),
         "merge_gb": 0.0,
         "checkpoint_gb": 0.0,
         "checkpoint_with_optimizer_gb": 0.0,
