@@ -428,6 +428,8 @@ def check_axolotl(text: str, case: Case) -> None:
         assert set(doc) <= AXOLOTL_KEYS, set(doc) - AXOLOTL_KEYS
         assert set(doc) >= AX_REQUIRED, AX_REQUIRED - set(doc)
         assert doc.get("rl") == {"dpo": "dpo", "kto": "kto", "grpo": "grpo", "simpo": "simpo"}.get(stage)
+        # Plain SimPO: axolotl leaves CPOConfig's cpo_alpha of 1.0 (CPO-SimPO) unless it is written.
+        assert stage != "simpo" or doc["cpo_alpha"] == 0.0
         assert doc.get("adapter") in {None, "lora", "qlora"}
         assert isinstance(doc["learning_rate"], float) and 0 < doc["learning_rate"] < 1
         for dataset in doc["datasets"]:

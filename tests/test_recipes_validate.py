@@ -46,6 +46,9 @@ MULTI_GPU = [
         "data_kind": "demonstrations",
         "seq_len": "256k",
     },
+    # GRPO over 4 GPUs: axolotl checks one GPU's micro-batch x accumulation against
+    # num_generations x world size unless trl.generation_batch_size is written.
+    {"gpu": "h100-80gb", "gpus": "4", "model": "qwen3-8b", "data_kind": "reward-function", "examples": "5k"},
 ]
 
 

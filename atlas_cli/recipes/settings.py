@@ -90,7 +90,7 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
     "dpo": ("beta",),
     "kto": ("beta", "desirable_weight", "undesirable_weight"),
     "orpo": ("beta",),
-    "simpo": ("beta", "simpo_gamma"),
+    "simpo": ("beta", "simpo_gamma", "cpo_alpha"),
     "reward-model": ("center_rewards_coefficient",),
     "grpo": ("num_generations", "beta", "max_completion_length"),
     "rloo": ("num_generations", "beta", "max_completion_length"),

@@ -254,8 +254,10 @@ def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
         values["rl"] = AX_RL[stage]
     if stage in ("dpo", "kto", "simpo") and recipe.has(f"{stage}.beta"):
         values["rl_beta"] = recipe.value(f"{stage}.beta")
-    if stage == "simpo" and recipe.has("simpo.simpo_gamma"):
-        values["simpo_gamma"] = recipe.value("simpo.simpo_gamma")
+    if stage == "simpo":
+        for key in ("simpo_gamma", "cpo_alpha"):
+            if recipe.has(f"simpo.{key}"):
+                values[key] = recipe.value(f"simpo.{key}")
     if stage == "kto":
         # axolotl's validation refuses KTO without it: KTO's collator needs the label column.
         values["remove_unused_columns"] = False
@@ -267,6 +269,12 @@ def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
         for key in ("beta", "num_generations", "max_completion_length", "use_vllm", "vllm_mode"):
             if recipe.has(f"grpo.{key}"):
                 trl[key] = recipe.value(f"grpo.{key}")
+        if recipe.gpus > 1:
+            # TRL's own generation batch, all GPUs' micro-batches over the accumulation, written
+            # out: axolotl otherwise checks one GPU's micro_batch_size x gradient_accumulation_steps
+            # against num_generations x world size (check_grpo_batch_size_divisibility).
+            per_gpu = int(recipe.stage_value("batch", stage)) * int(recipe.stage_value("grad_accum", stage))
+            trl["generation_batch_size"] = per_gpu * recipe.gpus
         values["trl"] = trl
         if recipe.has("grpo.vllm_gpu_memory_utilization"):
             # axolotl reads the colocated engine's share from its own vllm: section (default 0.9)
