@@ -28,6 +28,7 @@ class MemoryRow:
     measured_gb: float  # GB (10^9 bytes); a GiB figure is converted with GIB
     settings: dict[str, Any] = field(default_factory=dict)  # the estimator's settings for the run
     gpus: int = 1
+    gpu: str | None = None  # catalog id, where the estimate depends on the card (Unsloth's loss chunks)
     capacity_gib: float | None = None  # for "longest context that fits" rows
     public: bool = False  # part of the public calibration set the tests hold within ±25 %
     note: str = ""
@@ -67,6 +68,16 @@ LORA_DROPOUT_COPIES = "LoRA dropout's input copies are not counted (ft-atlas siz
 LOAD_PEAK = "LitGPT loads the 16-bit checkpoint before quantizing it and keeps embeddings in bf16"
 OFFLOAD_FLOOR = "parameter offload is a lower bound here: FSDP keeps more on the GPU than two gathered layers"
 PURE_BF16_NO_AC = {"precision": "pure-bf16", "batch_size": 4, "seq_len": 768, "gradient_checkpointing": False}
+# Unsloth's notebooks print torch.cuda.max_memory_reserved() / 1024**3 as "GB": GiB.
+UNSLOTH_NOTEBOOK = (
+    "unslothai/notebooks@bdda2efc nb/{}.ipynb, its output ('Peak reserved memory = {} GB.': "
+    "torch.cuda.max_memory_reserved() / 1024**3)"
+)
+# axolotl's QLoRA examples of Mistral Small 3.1's 24B derivatives (text only, estimated on its shape).
+AXOLOTL_QLORA = (
+    "one GPU, load_in_4bit, sample packing to 2,048 tokens, micro-batch 2, gradient accumulation 4, "
+    "FlashAttention 2, Cut Cross Entropy, gradient checkpointing, bf16 auto"
+)
 
 MEMORY_ROWS: tuple[MemoryRow, ...] = (
     # --- the public set (issue #14) --------------------------------------------------------------
@@ -459,6 +470,200 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         {"seq_len": 32768, "sharding": "zero3", "stack": "hf"},
         gpus=8,
         note="Float8 linears are estimated as 16-bit",
+    ),
+    # --- notebooks' and examples' printed peaks (a review of sources not used before) ---------------
+    # Unsloth's notebooks: load_in_4bit, TRL's SFTTrainer without packing, adamw_8bit. Unsloth sizes
+    # its loss chunks to the card's free memory: each row names its GPU.
+    *(
+        MemoryRow(
+            UNSLOTH_NOTEBOOK.format(notebook, gib),
+            f"{conditions}, micro-batch {batch} x gradient accumulation {accumulation}, max_seq_length "
+            f"{length} (unpacked), adamw_8bit: {gib} GiB",
+            model,
+            "qlora",
+            "qlora",
+            gib * GIB,
+            {
+                "batch_size": batch,
+                "seq_len": length,
+                "lora_rank": rank,
+                "optimizer": "adamw-8bit",
+                "stack": "unsloth",
+                **extra,
+            },
+            gpu=gpu,
+            note=note,
+        )
+        for notebook, conditions, model, rank, batch, accumulation, length, gpu, extra, gib, note in (
+            (
+                "Llama3.3_(70B)_A100-Conversational",
+                "unsloth/Llama-3.3-70B-Instruct QLoRA r16 on q, k, v, o, gate, up, down, one "
+                "A100-SXM4-80GB, Unsloth 2025.9.1, bf16",
+                "llama-3.3-70b",
+                16,
+                2,
+                4,
+                2048,
+                "a100-80gb",
+                {},
+                42.789,
+                "",
+            ),
+            (
+                "Qwen3_(32B)_A100-Reasoning-Conversational",
+                "unsloth/Qwen3-32B QLoRA r32 on q, k, v, o, gate, up, down, one A100-SXM4-40GB, Unsloth "
+                "2025.9.1, bf16",
+                "qwen3-32b",
+                32,
+                2,
+                4,
+                2048,
+                "a100-40gb",
+                {},
+                24.529,
+                "",
+            ),
+            (
+                "Gemma3_(27B)_A100-Conversational",
+                "unsloth/gemma-3-27b-it QLoRA r8 on the language layers' attention and MLP (vision "
+                "layers off: 56,758,272 trainable), one A100-SXM4-40GB, Unsloth 2025.9.1, bf16",
+                "gemma-3-27b-it",
+                8,
+                2,
+                4,
+                2048,
+                "a100-40gb",
+                {},
+                25.791,
+                "",
+            ),
+            (
+                "gpt-oss-(120B)_A100-Fine-tuning",
+                "unsloth/gpt-oss-120b LoRA r16 on the 4-bit base: of q, k, v, o, gate, up, down only the "
+                "attention matches (11,943,936 trainable), one A100-SXM4-80GB, Unsloth 2025.9.1 ('Gpt_Oss "
+                "does not support SDPA - switching to fast eager'), bf16",
+                "gpt-oss-120b",
+                16,
+                4,
+                1,
+                4096,
+                "a100-80gb",
+                {"lora_targets": "attention"},
+                67.836,
+                "estimated with Unsloth's memory-efficient attention: with every s x s matrix it is 1.51",
+            ),
+            (
+                "gpt-oss-(20B)-Fine-tuning",
+                "unsloth/gpt-oss-20b LoRA r8 on the 4-bit base, attention only (3,981,312 trainable), one "
+                "Tesla T4, Unsloth 2025.8.5 in float32 ('Using float16 precision for gpt_oss won't work! "
+                "Using float32.')",
+                "gpt-oss-20b",
+                8,
+                1,
+                4,
+                1024,
+                "t4",
+                {"lora_targets": "attention", "precision": "fp32"},
+                12.975,
+                "fp32 as the run says: the estimate's weights alone (14.9 GB, the embeddings and LM "
+                "head in fp32) pass the 12.811 GiB the run had reserved before training; at fp16 1.11",
+            ),
+            (
+                "Phi_4-Conversational",
+                "unsloth/Phi-4 QLoRA r16 on q, k, v, o, gate, up, down, one Tesla T4 (no bf16: fp16), "
+                "Unsloth 2025.1.5",
+                "phi-4",
+                16,
+                2,
+                4,
+                2048,
+                "t4",
+                {"precision": "fp16"},
+                12.361,
+                "",
+            ),
+        )
+    ),
+    MemoryRow(
+        "huggingface/trl@f2cd5771 examples/notebooks/grpo_trl_lora_qlora.ipynb, its output ('Peak "
+        "reserved memory = 8.832 GB.': torch.cuda.max_memory_reserved() / 1024**3)",
+        "GRPO on Qwen/Qwen2-7B-Instruct, QLoRA (NF4, double quantization, float16 compute) r32 on q, k, "
+        "v, o, gate, up, down, one Tesla T4, loaded in float32 with SDPA, per-device batch 8 with "
+        "num_generations 8, completions of at most 256 tokens from transformers' generate (no vLLM), "
+        "paged_adamw_8bit, use_liger_kernel, GRPOConfig's defaults otherwise (gradient checkpointing, "
+        "bf16 autocast as fp16 is not set): 8.832 GiB",
+        "qwen2.5-7b",
+        "qlora",
+        "qlora",
+        8.832 * GIB,
+        {
+            "objective": "grpo",
+            "batch_size": 8,
+            "seq_len": 512,
+            "lora_rank": 32,
+            "optimizer": "paged-adamw-8bit",
+            "stack": "liger",
+            "precision": "fp16",
+        },
+        gpu="t4",
+        note="on the qwen2.5-7b shape, which is Qwen2-7B's; prompt and completion sized as 512 tokens, the "
+        "NuminaMath-TIR prompts' length not being stated; the autocast estimated as fp16, the T4's mixed "
+        "precision, at the same bytes",
+    ),
+    MemoryRow(
+        "modelscope/ms-swift@3602360a examples/train/rlhf/dpo/lora.sh ('# 24GiB')",
+        "DPO with rpo_alpha 0.1 on Qwen2.5-7B-Instruct, LoRA r8 (alpha 32) on all linear layers, one GPU, "
+        "torch_dtype bfloat16, per-device batch 1, gradient accumulation 16, max_length 2048, "
+        "transformers' loss (no Liger): 24 GiB",
+        "qwen2.5-7b",
+        "lora",
+        "lora",
+        24 * GIB,
+        {"objective": "dpo", "batch_size": 1, "seq_len": 2048, "lora_rank": 8, "stack": "hf"},
+        note="sized at max_length: the pairs' lengths are not stated",
+    ),
+    # axolotl's examples: Cut Cross Entropy is a fused loss, estimated as Liger's (stack liger).
+    MemoryRow(
+        "axolotl-ai-cloud/axolotl@067b021c examples/devstral/README.md ('This config uses about 21GB "
+        "VRAM.'; config devstral-small-qlora.yml)",
+        f"mistralai/Devstral-Small-2507 QLoRA r32 on every linear layer (dropout 0), {AXOLOTL_QLORA}, "
+        "adamw_torch: about 21 GB",
+        "mistral-small-3.1-24b",
+        "qlora",
+        "qlora",
+        21.0,
+        {"batch_size": 2, "seq_len": 2048, "lora_rank": 32, "stack": "liger"},
+        note="on the mistral-small-3.1-24b shape: the README says Devstral is Mistral-Small-3.1 without "
+        "the vision layer, fine-tuned; 21 read as GB, as written, though axolotl's logs report GiB",
+    ),
+    MemoryRow(
+        "axolotl-ai-cloud/axolotl@067b021c examples/magistral/think/README.md ('This config uses about "
+        "19.1 GiB VRAM.'; config magistral-small-think-qlora.yaml)",
+        f"mistralai/Magistral-Small-2507 QLoRA r32 on every linear layer (dropout 0.05), {AXOLOTL_QLORA}, "
+        "adamw_bnb_8bit: about 19.1 GiB",
+        "mistral-small-3.1-24b",
+        "qlora",
+        "qlora",
+        19.1 * GIB,
+        {"batch_size": 2, "seq_len": 2048, "lora_rank": 32, "optimizer": "adamw-8bit", "stack": "liger"},
+        note="on the mistral-small-3.1-24b shape (Magistral Small is built on Mistral Small 3.1); "
+        + LORA_DROPOUT_COPIES,
+    ),
+    MemoryRow(
+        "axolotl-ai-cloud/axolotl@067b021c examples/gpt-oss/README.md ('FFT SFT with offloading (2x24GB @ "
+        "~21GiB/GPU)', from device_mem_reserved(gib); config gpt-oss-20b-fft-fsdp2-offload.yaml)",
+        "openai/gpt-oss-20b full fine-tuning (MXFP4 dequantized), 2x 24 GB GPUs, FSDP2 with "
+        "offload_params, packed and padded to 4,096 tokens, micro-batch 1, gradient accumulation 2, "
+        "gradient checkpointing with activation offloading, Cut Cross Entropy, vllm-flash-attn3, "
+        "adamw_torch_fused, bf16: ~21 GiB per GPU",
+        "gpt-oss-20b",
+        "full-ft",
+        "full",
+        21 * GIB,
+        {"batch_size": 1, "seq_len": 4096, "stack": "liger", "sharding": "zero3", "offload": "params"},
+        gpus=2,
+        note="the estimate counts eager s x s attention for gpt-oss under axolotl (~9 GB here), which "
+        "this config's flash-attention kernel does not hold: without it 0.58; " + OFFLOAD_FLOOR,
     ),
 )
 

@@ -124,8 +124,9 @@ def _options(catalog: Catalog, given: Mapping[str, Any]) -> dict[str, Any]:
 
 def measured_estimate(catalog: Catalog, row: MemoryRow) -> float:
     """Our estimate for a measured row: GB per GPU, or (a longest-context row) the longest
-    sequence `estimate --max seq-len` reports for the card (within the safety margin)."""
-    hardware = resolve_hardware(catalog, None, None, row.gpus)
+    sequence `estimate --max seq-len` reports for the card (within the safety margin). A row that
+    names its GPU is estimated on that card, as `estimate --gpu` would."""
+    hardware = resolve_hardware(catalog, row.gpu, None, row.gpus)
     info = resolve_model(catalog, row.model, None)
     settings, _ = settings_for(info, hardware, **_options(catalog, row.settings))
     settings = settings._replace(sharding=row.settings.get("sharding", "ddp"))
