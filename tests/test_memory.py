@@ -1692,3 +1692,11 @@ def test_a_checkpoint_stored_quantized_is_served_as_stored_where_transformers_ke
         "BitsAndBytesConfig" not in script.stdout and "Served quantized by bitsandbytes" not in script.stdout
     )
     assert "serving_bits = 4  <- the plan's memory estimate (the checkpoint is stored so)" in script.stdout
+
+
+def test_bitsandbytes_32_bit_states_stay_fp32_beside_bf16_weights() -> None:
+    """torch's AdamW keeps its moments in the weights' dtype; bitsandbytes' 32-bit optimizers
+    allocate fp32 ones whatever it is (an expert's review: a QLoRA recipe's paged 32-bit AdamW was
+    sized at half its states)."""
+    assert sta.optimizer_bytes("adamw", "pure-bf16") == 4.0
+    assert sta.optimizer_bytes("paged-adamw-32bit", "pure-bf16") == 8.0

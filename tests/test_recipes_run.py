@@ -446,6 +446,29 @@ def test_a_reward_model_trains_its_copied_head_in_fp32_under_fp16_unless_deepspe
     assert torch.float16 in dtypes(sharded)
 
 
+def test_a_copied_task_head_trains_in_fp32_under_bf16_mixed_precision(
+    models: dict[str, str], tmp_path: Path
+) -> None:
+    """Under bf16 autocast PEFT's copy of the score head stayed bf16, where AdamW's small steps
+    round away (a review); it moves to fp32, and the fp32 adapters are left as they are."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForSequenceClassification
+
+    rec = recommend(gpu="rtx-3090", model="qwen3-8b", goal="classify", data_kind="labeled", examples="5k")
+    script = tmp_path / "classify.py"
+    script.write_text(render_recipe(CATALOG, rec, 1, "python"), encoding="utf-8")
+    trainable_in_fp32 = runpy.run_path(str(script), run_name="ft_atlas_recipe")["trainable_in_fp32"]
+    base = AutoModelForSequenceClassification.from_pretrained(
+        models["decoder"], num_labels=3, dtype=torch.bfloat16
+    )
+    model = get_peft_model(base, LoraConfig(task_type="SEQ_CLS", r=4, target_modules="all-linear"))
+    head = [p for n, p in model.named_parameters() if p.requires_grad and ".modules_to_save." in n]
+    assert head and all(p.dtype == torch.bfloat16 for p in head)
+    trainable_in_fp32(model, Namespace(precision="bf16"), Namespace(deepspeed_plugin=None))
+    assert {p.dtype for p in model.parameters() if p.requires_grad} == {torch.float32}
+    assert {p.dtype for p in model.parameters() if not p.requires_grad} == {torch.bfloat16}
+
+
 def test_a_vision_language_checkpoint_trains_its_text_model(data: dict[str, str], tmp_path: Path) -> None:
     """Mistral Small 3.x is a Mistral3ForConditionalGeneration, which AutoModelForCausalLM cannot
     load: the recipe loads it as an image-text-to-text model and LoRA leaves its vision tower and
@@ -698,6 +721,16 @@ def test_online_rl_leaves_out_prompts_past_their_share_of_max_length(
     only_long = _write(tmp_path / "long.jsonl", [long])
     with pytest.raises(SystemExit, match="every prompt is longer than 24 tokens"):
         recipe["within_prompt_budget"](recipe["load_rows"](only_long), tokenizer, args, "grpo")
+
+
+def test_a_colocated_vllm_engine_takes_the_max_length_given(tmp_path: Path) -> None:
+    """--max-length raises the completion budget, and the engine that samples it must hold it: a
+    review ran --max-length 4096 against a vLLM engine still sized for 1,024 tokens."""
+    rec = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="reward-function", vllm="true")
+    recipe = load_recipe(Case("grpo-vllm", rec, rank_of(rec, "lora", ("grpo",))), tmp_path)
+    args = recipe["parse_args"](["--dataset", "prompts.jsonl", "--max-length", "4096"])
+    settings = recipe["stage_settings"](args, "grpo")
+    assert settings["vllm_max_model_length"] == 4096 and settings["max_completion_length"] == 3584
 
 
 def test_galore_weights_load_in_bf16_as_its_estimate_sizes_them(tmp_path: Path) -> None:

@@ -127,6 +127,9 @@ class OptimizerInfo(NamedTuple):
     # States in CUDA unified memory (bitsandbytes get_paged: cudaMallocManaged), which pages to
     # CPU RAM what does not fit instead of running out of memory.
     paged: bool = False
+    # bitsandbytes' 32-bit optimizers keep fp32 states whatever the weights' dtype
+    # (Optimizer2State.init_state: get_state_buffer(p, dtype=torch.float32)), not torch's bf16 ones.
+    fp32_states_always: bool = False
 
 
 # EleutherAI "Transformer Math 101": AdamW 8 (two fp32 moments), 8-bit AdamW 2, SGD with momentum 4.
@@ -145,7 +148,7 @@ OPTIMIZERS: Final[dict[str, OptimizerInfo]] = {
         paged=True,
     ),
     "paged-adamw-32bit": OptimizerInfo(
-        8.0, "paged_adamw_32bit", "paged 32-bit AdamW", bitsandbytes=True, paged=True
+        8.0, "paged_adamw_32bit", "paged 32-bit AdamW", bitsandbytes=True, paged=True, fp32_states_always=True
     ),
     "sgd": OptimizerInfo(4.0, "sgd", "SGD with momentum"),
     # What pure bf16 needs: a bf16 weight of 0.02 moves in steps of 1.2e-4, so a plain AdamW update

@@ -49,12 +49,18 @@ def weight_bytes(precision: str) -> float:
 
 def optimizer_bytes(optimizer: str, precision: str, adapter: bool = False) -> float:
     """Optimizer state per trainable parameter, with the fp32 master copy under mixed precision
-    (adapters are fp32 already: no copy). Pure bf16 keeps AdamW's and SGD's states in bf16."""
+    (adapters are fp32 already: no copy). Pure bf16 keeps torch's AdamW and SGD states in bf16,
+    not bitsandbytes' 32-bit ones."""
     info, mode = OPTIMIZERS[optimizer], PRECISIONS[precision]
     states = info.state_bytes
     if adapter:
         return states
-    if not mode.master_copy and mode.weight_bytes == 2.0 and info.full_precision_states:
+    if (
+        not mode.master_copy
+        and mode.weight_bytes == 2.0
+        and info.full_precision_states
+        and not info.fp32_states_always
+    ):
         states /= 2
     return states + (MASTER_COPY_BYTES if mode.master_copy else 0.0)
 

@@ -83,6 +83,8 @@ def _written_for(recipe: Recipe) -> str:
     extra = ""
     if recipe.memory_model == "qlora":
         extra = t("; bitsandbytes (CUDA GPUs only)")
+    elif _bitsandbytes_optimizer(recipe):
+        extra = "; bitsandbytes"
     elif recipe.memory_model == "galore":
         extra = "; galore-torch"
     if distributed(recipe):
@@ -554,6 +556,13 @@ def _minimum_versions(recipe: Recipe, versions: dict[str, str]) -> dict[str, str
     return minimum | (ULYSSES_VERSIONS if recipe.sequence_parallel > 1 else {})
 
 
+def _bitsandbytes_optimizer(recipe: Recipe) -> bool:
+    """The recipe's optimizer is one of bitsandbytes' (8-bit or paged AdamW)."""
+    return recipe.has("optim") and any(
+        info.bitsandbytes and info.transformers_name == recipe.value("optim") for info in OPTIMIZERS.values()
+    )
+
+
 def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
     """(libraries whose versions the script checks, modules it needs with an install hint)."""
     used = {"torch", "transformers", "datasets"}
@@ -563,6 +572,8 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
     needs = {}
     if recipe.memory_model == "qlora":
         needs["bitsandbytes"] = "pip install bitsandbytes (4-bit kernels; CUDA GPUs only)"
+    elif _bitsandbytes_optimizer(recipe):
+        needs["bitsandbytes"] = "pip install bitsandbytes (its 8-bit or paged optimizer)"
     if recipe.memory_model == "galore":
         needs["galore_torch"] = "pip install galore-torch"
     if recipe.value("optim") == OPTIMIZERS[STOCHASTIC_ROUNDING].transformers_name:

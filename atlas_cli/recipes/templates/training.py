@@ -164,12 +164,20 @@ PREPARE_KBIT = ""
 
 TRAINABLE_IN_FP32 = '''
 def trainable_in_fp32(model: PreTrainedModel, args: argparse.Namespace, config: TrainingArguments) -> None:
-    """fp16 mixed precision unscales fp32 gradients only, and PEFT copies a new task head
-    (modules_to_save: a classifier's or reward model's score) in the base's fp16, which GradScaler
-    refuses: every trainable weight moves to fp32. Not under DeepSpeed, which scales fp16 losses
-    itself and all-gathers ZeRO-3's shards in one dtype."""
-    if args.precision == "fp16" and config.deepspeed_plugin is None:
+    """PEFT copies a new task head (modules_to_save: a classifier's or reward model's score) in the
+    base's 16-bit dtype. fp16 mixed precision unscales fp32 gradients only, which GradScaler
+    refuses otherwise: every trainable weight moves to fp32. Under bf16 mixed precision the head
+    moves to fp32, so that AdamW's small steps are not rounded away (the adapters are fp32
+    already). Not under DeepSpeed, which scales fp16 losses itself and all-gathers ZeRO-3's
+    shards in one dtype."""
+    if config.deepspeed_plugin is not None:
+        return
+    if args.precision == "fp16":
         upcast_trainable(model)
+    elif args.precision == "bf16":
+        for name, param in model.named_parameters():
+            if param.requires_grad and ".modules_to_save." in name:
+                param.data = param.data.float()
 '''
 
 UPCAST_TRAINABLE = '''
@@ -473,10 +481,13 @@ if __name__ == "__main__":
 ''')
 
 # Online stages (GRPO, RLOO) in a recipe: --max-length is prompt + completion, as the memory
-# estimate reads --seq-len, and prompts past their share are left out rather than overgrow it.
+# estimate reads --seq-len, and prompts past their share are left out rather than overgrow it; a
+# colocated vLLM engine's context follows it.
 ONLINE_COMPLETION_OVERRIDE = """
     if "max_completion_length" in settings:
-        settings["max_completion_length"] = completion_budget(args.max_length)"""
+        settings["max_completion_length"] = completion_budget(args.max_length)
+    if "vllm_max_model_length" in settings:
+        settings["vllm_max_model_length"] = args.max_length"""
 ONLINE_PROMPT_FILTER = "\n    rows = within_prompt_budget(rows, tokenizer, args, stage)"
 SFT_CONVERSATION_LOSS = (
     "\n    conversation: dict[str, Any] = {}"
