@@ -2565,3 +2565,17 @@ def test_a_bitsandbytes_optimizer_is_a_required_module() -> None:
     values = constants(render_recipe(CATALOG, rec, 1, "python"))
     assert values["OPTIM"] == "adamw_bnb_8bit"
     assert "bitsandbytes" in values["REQUIRED_MODULES"]
+
+
+def test_llamafactory_keeps_a_qlora_bases_unquantized_weights_in_16_bit() -> None:
+    """LLaMA-Factory never runs PEFT's prepare_model_for_kbit_training (it casts only trainable
+    parameters to fp32), so Qwen3-14B's embeddings and LM head stay bf16: a review found its
+    recipe sized ~3 GB too large; axolotl runs it, and upcasts them to fp32."""
+    rec = recommend(gpu="rtx-4090", model="qwen3-14b", goal="chat", data_kind="demonstrations", examples="5k")
+    rank = rank_of(rec, "qlora")
+    factory, _ = write_recipe(CATALOG, rec, rank, "llamafactory")
+    axolotl, _ = write_recipe(CATALOG, rec, rank, "axolotl")
+    shape = factory.estimates["sft"].shape
+    unquantized_gb = (shape.params - shape.linear_params) / 1e9
+    weights = [r.estimates["sft"].breakdown["weights_gb"] for r in (factory, axolotl)]
+    assert weights[1] - weights[0] == pytest.approx(2 * unquantized_gb, rel=0.05)

@@ -59,6 +59,11 @@ class EstimateSettings(NamedTuple):
     # Apple silicon: the CPU's memory is the GPU's own, one chip (no offload, no more GPUs), and
     # no CUDA-only kernels (Liger, Unsloth, bitsandbytes' optimizers) to suggest.
     unified_memory: bool = False
+    # The trainer runs PEFT's prepare_model_for_kbit_training on a quantized (QLoRA) base, which
+    # upcasts the weights it leaves unquantized (embeddings, LM head, norms) to fp32: transformers'
+    # Trainer recipes and axolotl do; LLaMA-Factory does not (model/adapter.py casts only the
+    # trainable parameters; upcast_layernorm is off by default). Read on the hf stack only.
+    kbit_upcast: bool = True
 
     @property
     def replicas(self) -> int:

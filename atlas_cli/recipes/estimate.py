@@ -86,6 +86,7 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         # no SDPA kernel runs eagerly.
         attention_kernel=recipe.has("attention"),
         quantized_experts=recipe.quantized_experts,
+        kbit_upcast=recipe.kbit_upcast,
     )
     base = _without_needless_offload(recipe, run, base, tuple(objectives.values()))
     hardware = recipe_hardware(catalog, recipe)

@@ -55,6 +55,8 @@ class TrainerFormat:
     # Trains packed SFT kept apart by FlashAttention 2 one packed row per device (LLaMA-Factory's
     # collator asserts "bsz should be 1 for neat packing"): the recipe is sized at that batch.
     one_packed_row: bool = False
+    # Runs PEFT's prepare_model_for_kbit_training on a QLoRA base (EstimateSettings.kbit_upcast).
+    kbit_upcast: bool = True
 
 
 _formats: Plugins[TrainerFormat] = Plugins(formats_package)

@@ -176,6 +176,7 @@ class Recipe:
     stack: str = "hf"
     quantized_experts: bool = False  # a QLoRA base's routed experts load quantized too
     one_packed_row: bool = False  # the trainer takes one packed row per device (TrainerFormat's)
+    kbit_upcast: bool = True  # the trainer upcasts a QLoRA base's unquantized weights (TrainerFormat's)
     settings: dict[str, Setting] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     # The recipe's own estimate of each stage (None: no GPU to estimate for), and its time.
@@ -415,6 +416,7 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
     from atlas_cli.recipes.estimate import estimate_recipe
 
     recipe.trainer, recipe.stack, recipe.one_packed_row = fmt.name, stack, fmt.one_packed_row
+    recipe.kbit_upcast = fmt.kbit_upcast
     estimate = recipe.plan.estimate
     recipe.quantized_experts = (
         fmt.quantizes_experts

@@ -127,10 +127,11 @@ def sixteen_bit_experts(model: str, shape: Shape, s: EstimateSettings) -> float:
 def unquantized_bytes(model: str, s: EstimateSettings) -> float:
     """Bytes per parameter of what a frozen base does not quantize (embeddings, LM head, norms):
     the training precision's width, or for QLoRA 16 bit, or fp32 where PEFT's
-    prepare_model_for_kbit_training upcasts it (the `hf` stack) or the run is in fp32."""
+    prepare_model_for_kbit_training upcasts it (the `hf` stack's trainers that run it) or the run
+    is in fp32."""
     if model != "qlora":
         return weight_bytes(s.precision)
-    return 4.0 if s.stack == "hf" or s.precision == "fp32" else 2.0
+    return 4.0 if (s.stack == "hf" and s.kbit_upcast) or s.precision == "fp32" else 2.0
 
 
 def galore_precision(s: EstimateSettings) -> str:

@@ -361,5 +361,6 @@ register(
         "",
         liger=True,
         one_packed_row=True,
+        kbit_upcast=False,
     )
 )
