@@ -2579,3 +2579,16 @@ def test_llamafactory_keeps_a_qlora_bases_unquantized_weights_in_16_bit() -> Non
     unquantized_gb = (shape.params - shape.linear_params) / 1e9
     weights = [r.estimates["sft"].breakdown["weights_gb"] for r in (factory, axolotl)]
     assert weights[1] - weights[0] == pytest.approx(2 * unquantized_gb, rel=0.05)
+
+
+def test_apple_silicon_plans_only_optimizers_that_run_there() -> None:
+    """Full fine-tuning in pure bf16 takes torchao's 8-bit AdamW, which compiles its step and is
+    tested on CPU and CUDA only: a Mac ranked it as fitting, then its recipe was refused as
+    'bitsandbytes'' (an expert's review). It is not planned there, and axolotl's pure bf16 (it
+    keeps no fp32 copy) is refused naming torchao."""
+    profile = {"gpu": "m4-max", "goal": "chat", "data_kind": "demonstrations", "examples": "2k"}
+    mac = recommend(**profile, model="qwen3-8b")
+    assert all(p.estimate is None or p.estimate.settings.optimizer != "adamw-8bit-sr" for p in mac.plans)
+    small = recommend(**profile, model="qwen3-1.7b")
+    with pytest.raises(UsageError, match=r"\(adamw_torch_8bit\) is torchao's, not made for Apple silicon"):
+        render_recipe(CATALOG, small, rank_of(small, "full-ft", ("sft",)), "axolotl")

@@ -94,8 +94,8 @@ def applies(variant: Variant, hardware: Hardware, online: bool = False, stored: 
     """A variant whose precision needs bf16 does not exist on a GPU without it (V100, T4);
     layer-wise GaLore runs without gradient accumulation, which online RL's generation batch (a
     multiple of num_generations, TRL) takes at the micro-batches ft-atlas sizes: not for `online`
-    stages; bitsandbytes' 8-bit and paged optimizers do not exist on Apple silicon (bitsandbytes
-    0.50). A checkpoint `stored` in 4 or 8 bits is QLoRA's base as stored (and is served so): no
+    stages; bitsandbytes' 8-bit and paged optimizers and torchao's do not run on Apple silicon
+    (OptimizerInfo.mps). A checkpoint `stored` in 4 or 8 bits is QLoRA's base as stored (and is served so): no
     variant of other bits. Variants that run on one GPU only take one of several (with_variant)."""
     bits = STORED_BITS.get(stored or "")
     if variant.quant_bits and bits and variant.quant_bits != bits:
@@ -106,7 +106,7 @@ def applies(variant: Variant, hardware: Hardware, online: bool = False, stored: 
         return False
     if variant.layerwise and online:
         return False
-    if variant.optimizer and OPTIMIZERS[variant.optimizer].bitsandbytes and hardware.vendor == "apple":
+    if variant.optimizer and not OPTIMIZERS[variant.optimizer].mps and hardware.vendor == "apple":
         return False
     return variant.precision is None or hardware.bf16 or not PRECISIONS[variant.precision].needs_bf16
 

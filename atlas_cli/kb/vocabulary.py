@@ -121,8 +121,11 @@ class OptimizerInfo(NamedTuple):
     transformers_name: str  # TrainingArguments(optim=...)
     label: str
     full_precision_states: bool = True  # fp32 states (halved to bf16 under pure bf16)
-    # A bitsandbytes optimizer: bitsandbytes 0.50 has no 8-bit or paged optimizers on Apple MPS.
-    bitsandbytes: bool = False
+    bitsandbytes: bool = False  # one of bitsandbytes' optimizers
+    # Runs on Apple silicon (MPS): bitsandbytes 0.50 has no 8-bit or paged optimizers there, and
+    # torchao's low-bit optimizers need torch.compile and are "only tested on CPU and CUDA"
+    # (torchao/optim/README.md).
+    mps: bool = True
     optim_args: str = ""  # TrainingArguments(optim_args=...)
     # States in CUDA unified memory (bitsandbytes get_paged: cudaMallocManaged), which pages to
     # CPU RAM what does not fit instead of running out of memory.
@@ -137,7 +140,7 @@ OPTIMIZERS: Final[dict[str, OptimizerInfo]] = {
     # The fused kernel: transformers' default from torch 2.8, and what the time model assumes.
     "adamw": OptimizerInfo(8.0, "adamw_torch_fused", "AdamW"),
     "adamw-8bit": OptimizerInfo(
-        2.0, "adamw_bnb_8bit", "8-bit AdamW", full_precision_states=False, bitsandbytes=True
+        2.0, "adamw_bnb_8bit", "8-bit AdamW", full_precision_states=False, bitsandbytes=True, mps=False
     ),
     "paged-adamw-8bit": OptimizerInfo(
         2.0,
@@ -146,9 +149,16 @@ OPTIMIZERS: Final[dict[str, OptimizerInfo]] = {
         full_precision_states=False,
         bitsandbytes=True,
         paged=True,
+        mps=False,
     ),
     "paged-adamw-32bit": OptimizerInfo(
-        8.0, "paged_adamw_32bit", "paged 32-bit AdamW", bitsandbytes=True, paged=True, fp32_states_always=True
+        8.0,
+        "paged_adamw_32bit",
+        "paged 32-bit AdamW",
+        bitsandbytes=True,
+        paged=True,
+        fp32_states_always=True,
+        mps=False,
     ),
     "sgd": OptimizerInfo(4.0, "sgd", "SGD with momentum"),
     # What pure bf16 needs: a bf16 weight of 0.02 moves in steps of 1.2e-4, so a plain AdamW update
@@ -161,6 +171,7 @@ OPTIMIZERS: Final[dict[str, OptimizerInfo]] = {
         "8-bit AdamW with bf16 stochastic rounding (torchao)",
         full_precision_states=False,
         optim_args="bf16_stochastic_round=True",
+        mps=False,
     ),
 }
 

@@ -10,9 +10,16 @@ from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import compile_condition
-from atlas_cli.kb.vocabulary import GENERATIVE_GOALS, MEMORY_MODELS, PREQUANTIZED
+from atlas_cli.kb.vocabulary import GENERATIVE_GOALS, MEMORY_MODELS, OPTIMIZERS, PREQUANTIZED
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, trainer_formats
-from atlas_cli.recipes.settings import SUPERVISED_STAGES, WRITTEN_FOR, Recipe, resolve, settle
+from atlas_cli.recipes.settings import (
+    ESTIMATOR_OPTIMIZER,
+    SUPERVISED_STAGES,
+    WRITTEN_FOR,
+    Recipe,
+    resolve,
+    settle,
+)
 
 # Why no format trains these objectives, in words a user can act on.
 NO_FORMAT = {
@@ -184,30 +191,38 @@ def _check_generates(recipe: Recipe) -> None:
 
 
 def _check_hardware(recipe: Recipe) -> None:
-    """bitsandbytes serves QLoRA and the paged / 8-bit optimizers on CUDA and ROCm; on Apple
-    silicon (MPS) it has no optimized 4-bit kernels and none of those optimizers (the qlora card in
-    data/methods.yaml), so such a recipe would fail at load time: it is refused here instead."""
+    """On Apple silicon (MPS) bitsandbytes 0.50 quantizes to 4 bit without optimized kernels and
+    has no 8-bit or paged optimizers, and torchao's low-bit optimizers are untested there
+    (OptimizerInfo.mps): a QLoRA recipe, whose route on a Mac is mlx-lm's quantized LoRA (the
+    plan's next step says so), and a recipe whose optimizer would fail at its first step are
+    refused here instead."""
     if recipe.facts.get("gpu_vendor") != "apple" or recipe.plan.kind == "no-training":
         return
     optim = str(recipe.value("optim")) if recipe.has("optim") else ""
-    needs = None
+    info = OPTIMIZERS.get(ESTIMATOR_OPTIMIZER.get(optim, "adamw"))
     if recipe.memory_model == "qlora":
-        needs = t(
-            "it quantizes the base with bitsandbytes and trains with its {optim} optimizer", optim=optim
+        reason = t(
+            "bitsandbytes 0.50 runs its 4-bit base on Apple silicon (MPS) without optimized kernels, "
+            "and not its {optim} optimizer",
+            optim=optim,
         )
-    elif "8bit" in optim or "paged" in optim:
-        needs = t("the optimizer its memory estimate assumes ({optim}) is bitsandbytes'", optim=optim)
-    if needs:
-        raise UsageError(
-            t(
-                "plan {rank} ({name}): {needs}, and bitsandbytes has no optimized 4-bit kernels nor "
-                "8-bit / paged optimizers on Apple silicon (MPS); pick another plan with --plan, or use "
-                "mlx-lm's quantized LoRA (`ft-atlas show qlora`)",
-                rank=recipe.rank,
-                name=recipe.plan.name,
-                needs=needs,
-            )
+    elif info is not None and not info.mps:
+        reason = t(
+            "its optimizer ({optim}) is {library}'s, not made for Apple silicon (MPS)",
+            optim=optim,
+            library="bitsandbytes" if info.bitsandbytes else "torchao",
         )
+    else:
+        return
+    raise UsageError(
+        t(
+            "plan {rank} ({name}): {reason}; pick another plan with --plan, or use mlx-lm's LoRA, "
+            "quantized or not (`ft-atlas show qlora`)",
+            rank=recipe.rank,
+            name=recipe.plan.name,
+            reason=reason,
+        )
+    )
 
 
 def render_recipe(catalog: Catalog, rec: Recommendation, rank: int = 1, fmt: str = "python") -> str:
