@@ -2592,3 +2592,21 @@ def test_apple_silicon_plans_only_optimizers_that_run_there() -> None:
     small = recommend(**profile, model="qwen3-1.7b")
     with pytest.raises(UsageError, match=r"\(adamw_torch_8bit\) is torchao's, not made for Apple silicon"):
         render_recipe(CATALOG, small, rank_of(small, "full-ft", ("sft",)), "axolotl")
+
+
+def test_layer_wise_galore_trains_at_the_largest_micro_batch_that_fits() -> None:
+    """Without accumulation its micro-batch is its whole batch: the fastest by the time model was
+    1, 30,000 full-parameter updates of one sequence each (an expert's review); 8 fits."""
+    rec = recommend(
+        gpu="a100-40gb",
+        model="qwen3-8b",
+        goal="chat",
+        data_kind="demonstrations",
+        examples="10k",
+        priority="speed",
+    )
+    rank = rank_of(rec, "galore")
+    plan = rec.plans[rank - 1]
+    assert plan.estimate is not None and plan.estimate.settings.galore_layerwise
+    values = constants(render_recipe(CATALOG, rec, rank, "python"))
+    assert values["BATCH_SIZE"] == {"sft": 8} and values["GRAD_ACCUM"] == {"sft": 1}

@@ -214,6 +214,11 @@ def _sized_stage(
                 "within the safety margin, by the time model: a larger micro-batch launches fewer "
                 "kernels per token but pads unpacked examples more"
             )
+            if settings.galore_layerwise:
+                source = (
+                    f"the largest power of two up to {cap} that fits within the safety margin: layer-wise "
+                    "GaLore steps at every micro-batch, which is its whole batch"
+                )
     why = objective.training.min_batch_why
     if why is not None and batch == minimum and not (isinstance(given, int) and given >= minimum):
         source += f"; {stage.upper()} needs at least {minimum} ({why.en})"

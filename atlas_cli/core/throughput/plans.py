@@ -155,23 +155,30 @@ def fastest_batch(
     """The plan as it trains best: of the micro-batches that fit within the margin (powers of two
     from the objectives' least up to one global batch per GPU), the fastest - a larger one launches
     fewer kernels per token but pads unpacked examples more - and at least the batch the
-    objectives train well at when it fits (KTO). For a profile without --batch-size (a given one
-    is timed as it is: TimeInputs.batch_given); `e` is the plan at the least batch, which the
-    memory columns keep."""
+    objectives train well at when it fits (KTO). Layer-wise GaLore steps at every micro-batch
+    (no accumulation), so its micro-batch is its whole batch: the largest that fits. For a
+    profile without --batch-size (a given one is timed as it is: TimeInputs.batch_given); `e` is
+    the plan at the least batch, which the memory columns keep."""
     least = least_batch(objectives)
     if e.fit != "yes":
         return e
     cap, good = batch_cap(objectives, e.settings.gpus, workloads), good_batch(objectives)
-    # (below the good batch, seconds): the smaller the better
-    best, best_key = e, (least < good, plan_time(work_of(e), device, workloads, objectives).seconds)
+
+    def key(sized: Estimate) -> tuple[bool, float]:
+        """(below the good batch, seconds, or the batch's opposite): the smaller the better."""
+        batch = sized.settings.batch_size
+        if sized.settings.galore_layerwise:
+            return False, -batch
+        return batch < good, plan_time(work_of(sized), device, workloads, objectives).seconds
+
+    best, best_key = e, key(e)
     batch = 2 * least
     while batch <= cap:
         sized = run(e.settings._replace(batch_size=batch))
         if sized.fit != "yes":
             break
-        key = (batch < good, plan_time(work_of(sized), device, workloads, objectives).seconds)
-        if key < best_key:
-            best, best_key = sized, key
+        if key(sized) < best_key:
+            best, best_key = sized, key(sized)
         batch *= 2
     return best
 
