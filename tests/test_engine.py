@@ -763,3 +763,19 @@ def test_offloaded_plans_name_a_sensible_way_off_the_cpu(run: Runner) -> None:
     ).json()
     note = next(n for n in data["notes"] if n.startswith("Nothing trains on the GPUs alone"))
     assert "512 GPUs" not in note and "QLoRA with a GPU with 50 GiB or more usable" in note
+
+
+def test_online_rl_on_a_thinking_model_warns_when_completions_are_cut(engine: Engine) -> None:
+    """Qwen3 thinks by default: GRPO's 512-token completions end mid-thought, earn no reward and
+    teach nothing (an expert's review); a budget of thousands of tokens, or a model that does not
+    think, needs no caveat."""
+    rule = "reasoning-model-completions-cut"
+
+    def fired(**raw: str) -> bool:
+        rec = recommend(engine, gpu="h100-80gb", goal="reasoning", data_kind="reward-function", **raw)
+        grpo = next(p for p in rec.plans if "grpo" in p.pipeline)
+        return rule in {r.id for r in grpo.fired}
+
+    assert fired(model="qwen3-8b")
+    assert not fired(model="qwen3-8b", seq_len="8k")
+    assert not fired(model="qwen2.5-7b")

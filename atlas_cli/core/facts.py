@@ -6,6 +6,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Final, NamedTuple
 
 from atlas_cli.core.estimates import Estimate
+from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN, completion_length
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import Hardware, ModelInfo
 from atlas_cli.kb.facts import FACTS
@@ -21,6 +22,10 @@ class FactContext(NamedTuple):
     profile: Profile
     hardware: Hardware
     model: ModelInfo
+
+    @property
+    def completion_tokens(self) -> int:
+        return completion_length(self.profile.seq_len or ONLINE_SEQ_LEN)
 
 
 _PROFILE_FACTS: Final = tuple(

@@ -182,6 +182,13 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "profile.sft_data",
         values_of(SFT_DATA_CHOICES),
     ),
+    FactSpec(
+        "completion_tokens",
+        "number",
+        "Tokens an online stage (GRPO, RLOO) samples per completion: --seq-len less the prompt's share "
+        "(up to 512), else TRL's default 512.",
+        "completion_tokens",
+    ),
     FactSpec("goal", "string", "What the model should do better.", "profile.goal", values_of(GOALS)),
     FactSpec(
         "knowledge_changes", "bool", "The facts change often (weekly or faster).", "profile.knowledge_changes"
