@@ -1700,3 +1700,18 @@ def test_bitsandbytes_32_bit_states_stay_fp32_beside_bf16_weights() -> None:
     sized at half its states)."""
     assert sta.optimizer_bytes("adamw", "pure-bf16") == 4.0
     assert sta.optimizer_bytes("paged-adamw-32bit", "pure-bf16") == 8.0
+
+
+def test_gemma_and_qwen3_norms_keep_their_inputs_for_the_backward() -> None:
+    """Gemma 3 normalises its attention's and MLP's outputs as well (four RMSNorms a block), and
+    Qwen3 and Gemma 3 normalise each head's queries and keys: each norm keeps its fp32 input
+    (a review counted Llama's two norms for every family); Liger keeps them in bf16."""
+    gemma, qwen, llama = model("gemma-3-27b-it"), model("qwen3-14b"), model("llama-3.1-8b")
+    assert (gemma.norms_per_layer, gemma.qk_norm) == (4, True)
+    assert (qwen.norms_per_layer, qwen.qk_norm) == (2, True)
+    assert (llama.norms_per_layer, llama.qk_norm) == (2, False)
+    plain = dataclasses.replace(gemma, norms_per_layer=2, qk_norm=False)
+    extra = act.layer_bytes_per_token(gemma, "trl") - act.layer_bytes_per_token(plain, "trl")
+    assert extra == 2 * 4 * gemma.hidden + 4 * (gemma.q_dim + gemma.kv_dim)
+    lean = act.layer_bytes_per_token(gemma, "liger") - act.layer_bytes_per_token(plain, "liger")
+    assert lean == extra / 2

@@ -489,3 +489,16 @@ def test_a_qwen_vision_language_config_is_read_as_its_language_model(
     parsed = parse_config(config, "vl", "test")
     assert not parsed.warnings  # a known family, not a guessed one
     assert parsed.model.has_bias is bias and parsed.model.params_b == pytest.approx(7.6, abs=0.05)
+
+
+def test_a_hub_configs_norms_follow_its_model_type() -> None:
+    """The norms a block keeps for its backward (test_memory.py): four in Gemma 2 and 3, q_norm
+    and k_norm in Qwen3 (dense and MoE) and Gemma 3, two and none in Llama."""
+    gemma3 = parsed("google--gemma-3-1b-it.json").model
+    assert (gemma3.norms_per_layer, gemma3.qk_norm) == (4, True)
+    assert parsed("google--gemma-2-9b-it.json").model.norms_per_layer == 4
+    llama = parsed("meta-llama--Llama-3.1-8B.json").model
+    assert (llama.norms_per_layer, llama.qk_norm) == (2, False)
+    for name in ("Qwen--Qwen3-8B.json", "Qwen--Qwen3-30B-A3B.json"):
+        qwen = parsed(name).model
+        assert (qwen.norms_per_layer, qwen.qk_norm) == (2, True)

@@ -65,6 +65,8 @@ class Shape:
     experts_every_token: bool = False  # every routed expert runs on every token (schema: every_token)
     tower_params: float = 0.0  # a vision tower and projector: loaded with the model, never trained
     eager_heads: int = 0  # query heads whose s x s attention matrix exists (eager attention)
+    norms_per_layer: int = 2  # kb.schema.LlmModel's: 4 in Gemma 2 and 3
+    qk_norm: bool = False  # kb.schema.LlmModel's: RMSNorms on queries and keys
     attention_softcapping: bool = False  # kb.schema.LlmModel's
     fp16_overflows: bool = False  # kb.schema.LlmModel's: trains in fp32 without bf16
     logit_softcapping: bool = False
@@ -228,6 +230,7 @@ def shape_of(model: LlmModel) -> Shape:
     mlp_width = model.intermediate_size * dense_layers
     experts = active = 0
     every_token = False
+    q_dim, kv_dim, cached = _widths(model)
     if moe is not None:
         moe_layers = layers - moe.dense_layers
         shared = moe.shared_intermediate_size or moe.intermediate_size
@@ -238,9 +241,11 @@ def shape_of(model: LlmModel) -> Shape:
         )
         mlp_width += moe_layers * (moe.active * moe.intermediate_size + moe.shared_experts * shared)
         experts, active, every_token = moe.experts, moe.active, moe.every_token
-    q_dim, kv_dim, cached = _widths(model)
     bias = _bias_params(model, matrices)
-    norms = 2 * h * layers + h  # two norm weights per layer and a final norm (RMSNorm)
+    # The blocks' norm weights (two, or four in Gemma 2 and 3; a head's width each for q_norm and
+    # k_norm) and a final norm (RMSNorm).
+    norms = model.norms_per_layer * h * layers + h
+    norms += 2 * (q_dim // max(1, model.attention_heads)) * layers if model.qk_norm else 0
     if model.architecture != "decoder":
         norms *= 2  # LayerNorm has a bias too
     return Shape(
@@ -254,6 +259,8 @@ def shape_of(model: LlmModel) -> Shape:
         mlp_width=round(mlp_width / layers),
         gated_mlp=model.gated_mlp,
         tied_embeddings=model.tied_embeddings,
+        norms_per_layer=model.norms_per_layer,
+        qk_norm=model.qk_norm,
         matrices=tuple(matrices),
         embedding_params=float(model.vocab_size * h * (1 if model.tied_embeddings else 2)),
         other_params=float(norms + bias + model.extra_params),

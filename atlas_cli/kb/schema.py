@@ -699,6 +699,16 @@ class LlmModel(Strict):
         "gradients and activations become infinity', unsloth.ai/blog/gemma3): on a GPU without bf16 it "
         "trains in fp32",
     )
+    norms_per_layer: Literal[2, 4] = Field(
+        default=2,
+        description="RMSNorms per block: 4 where the attention's and the MLP's outputs are normalised "
+        "too (Gemma 2 and 3: post_attention_layernorm, pre_ and post_feedforward_layernorm)",
+    )
+    qk_norm: bool = Field(
+        default=False,
+        description="an RMSNorm on each head's queries and keys (q_norm, k_norm: Qwen3, Gemma 3): the "
+        "backward keeps their fp32 inputs",
+    )
     attention_softcapping: bool = Field(
         default=False,
         description="tanh soft-capping of the attention scores (Gemma 2's attn_logit_softcapping): "

@@ -10,7 +10,10 @@ with memory-efficient attention (SDPA / FlashAttention: no s x s matrix):
   also keeps the tokens dispatched to each of its top-k experts, 4h per expert).
 That is 12h + 6q + 4kv + 8f, Korthikanti et al.'s (arXiv 2205.05198) count adapted to these
 layers. Liger's and Unsloth's kernels keep the norm input in bf16 and recompute the activation:
-8h + 6q + 4kv + 6f. Full recomputation (gradient checkpointing) keeps each layer's input (2h)
+8h + 6q + 4kv + 6f. Gemma 2 and 3 also normalise the attention's and the MLP's outputs before
+the residual sum (4h more each: an fp32 input, the output feeds no projection), and Qwen3's and
+Gemma 3's q_norm and k_norm keep their fp32 inputs (4q + 4kv); Liger's and Unsloth's norms keep
+them in bf16 (half). Full recomputation (gradient checkpointing) keeps each layer's input (2h)
 and one layer's activations while it is recomputed.
 """
 
@@ -58,10 +61,14 @@ def layer_bytes_per_token(shape: Shape, stack: str, precision_bytes: float = 2.0
     """Activations one layer keeps for backward, per token."""
     h, q, kv, f = shape.hidden, shape.q_dim, shape.kv_dim, shape.mlp_width
     elements: float
+    norm_input = 1 if stack in LEAN_KERNEL_STACKS else 2  # a norm's saved input: bf16 or fp32
     if stack in LEAN_KERNEL_STACKS:
         elements = 4 * h + 3 * q + 2 * kv + 3 * f
     else:
         elements = 6 * h + 3 * q + 2 * kv + 4 * f
+    elements += (shape.norms_per_layer - 2) * norm_input * h
+    if shape.qk_norm:
+        elements += norm_input * (q + kv)
     if shape.is_moe:
         moe_share = shape.moe_layers / shape.layers
         elements += 2 * h * shape.experts_active * moe_share
