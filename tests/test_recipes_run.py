@@ -733,6 +733,35 @@ def test_a_colocated_vllm_engine_takes_the_max_length_given(tmp_path: Path) -> N
     assert settings["vllm_max_model_length"] == 4096 and settings["max_completion_length"] == 3584
 
 
+def test_adalora_trains_with_its_orthogonal_penalty(models: dict[str, str], tmp_path: Path) -> None:
+    """PEFT adds AdaLoRA's regulariser to outputs.loss, which TRL 1.x trainers never read (their
+    loss comes from the fused LM head): a review saw the same loss at orth_reg_weight 0.5 and 0.
+    The recipe's penalty is PEFT's own."""
+    from peft import AdaLoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    recipe = load_recipe(case("adalora-sft+dpo-decoder"), tmp_path)
+    assert "trainer_class = with_orthogonal_penalty(trainer_class)" in render(
+        case("adalora-sft+dpo-decoder"), "python"
+    )
+    torch.manual_seed(0)
+    config = AdaLoraConfig(task_type="CAUSAL_LM", init_r=4, target_r=2, total_step=10, orth_reg_weight=0.5)
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(models["decoder"]), config)
+    with torch.no_grad():
+        for name, weight in model.named_parameters():
+            if "lora_A" in name or "lora_B" in name:
+                weight.normal_()
+    model.train()
+    ids = torch.tensor([[1, 2, 3, 4]])
+    with_penalty = model(input_ids=ids, labels=ids).loss
+    model.base_model.peft_config["default"].orth_reg_weight = 0.0
+    without = model(input_ids=ids, labels=ids).loss
+    model.base_model.peft_config["default"].orth_reg_weight = 0.5
+    penalty = recipe["orthogonal_penalty"](model)
+    assert float(penalty) > 0.1
+    assert float(penalty) == pytest.approx(float(with_penalty - without), rel=1e-4)
+
+
 def test_galore_weights_load_in_bf16_as_its_estimate_sizes_them(tmp_path: Path) -> None:
     """GaLore is sized with 16-bit weights and no fp32 copy of its projected matrices (as its
     paper trains); the recipe loaded them in fp32 under bf16 mixed precision, twice the weights'

@@ -888,8 +888,9 @@ def _online(recipe: Recipe) -> bool:
     return bool(recipe.online_stages)
 
 
-def _run_stage(online: bool, sft: bool, evaluated: bool) -> str:
+def _run_stage(online: bool, sft: bool, evaluated: bool, adalora: bool) -> str:
     return training.RUN_STAGE.substitute(
+        trainer_wrap="\n    trainer_class = with_orthogonal_penalty(trainer_class)" if adalora else "",
         completion_override=training.ONLINE_COMPLETION_OVERRIDE if online else "",
         prompt_filter=(training.ONLINE_PROMPT_FILTER if online else "")
         + (training.SFT_CONVERSATION_LOSS if sft else ""),
@@ -941,6 +942,7 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
     online = _online(recipe)
     sft = not classifier and "sft" in recipe.stages
     evaluated = bool(_evaluated_stages(recipe))
+    adalora = recipe.memory_model == "adalora"
     run = _run_line(recipe, main)
     parts = [
         header(recipe, "python", _written_for(recipe), run),
@@ -960,7 +962,7 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
         training.HELD_OUT if evaluated else "",
         training.FINISH,
         training.ACCURACY if classifier else "",
-        _classifier_main(recipe) if classifier else _run_stage(online, sft, evaluated),
+        _classifier_main(recipe) if classifier else _run_stage(online, sft, evaluated, adalora),
     ]
     script = _join_blocks(parts)
     files = [RecipeFile(main, script)]

@@ -294,6 +294,48 @@ def planned_steps(args: argparse.Namespace, examples: int, stage: str) -> int:
     return math.ceil(examples / per_step) * math.ceil(EPOCHS[stage])
 
 
+def orthogonal_penalty(model: Any) -> Any:
+    """AdaLoRA's regulariser, as PEFT's AdaLoraModel.forward adds it to outputs.loss: orth_reg_weight
+    x the mean over the adapters' A and B of ||P P^T - I||_F. TRL 1.x trainers take their loss from
+    the fused LM head's log-probabilities and never read outputs.loss, so it is added here."""
+    peft_model = model.base_model
+    name = peft_model.trainable_adapter_name
+    total, count = 0.0, 0
+    for key, weight in peft_model.model.named_parameters():
+        if weight.dim() != 2 or name not in key or not ("lora_A" in key or "lora_B" in key):
+            continue  # (a ZeRO-3 partition is flat: nothing to measure on this process)
+        gram = weight @ weight.T if "lora_A" in key else weight.T @ weight
+        identity = torch.eye(*gram.shape, device=gram.device, dtype=gram.dtype)
+        total, count = total + torch.linalg.matrix_norm(gram - identity), count + 1
+    return peft_model.peft_config[name].orth_reg_weight * total / max(count, 1)
+
+
+def with_orthogonal_penalty(trainer_class: Any) -> Any:
+    """The stage's trainer, its training loss with AdaLoRA's regulariser added, scaled for gradient
+    accumulation as the Trainer scales the loss itself (Trainer.training_step)."""
+
+    class AdaLoraTrainer(trainer_class):  # type: ignore[misc, valid-type]
+        def compute_loss(
+            self, model: Any, inputs: Any, return_outputs: bool = False, num_items_in_batch: Any = None
+        ) -> Any:
+            result = super().compute_loss(
+                model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch
+            )
+            if not model.training:
+                return result
+            scaled = getattr(self, "loss_is_scaled_for_ga", None)
+            if scaled is None:
+                scaled = self.model_accepts_loss_kwargs and num_items_in_batch is not None
+            penalty = orthogonal_penalty(self.model)
+            if scaled:
+                penalty = penalty / self.current_gradient_accumulation_steps
+            if return_outputs:
+                return result[0] + penalty, result[1]
+            return result + penalty
+
+    return AdaLoraTrainer
+
+
 class AdaLoraBudget(TrainerCallback):
     """AdaLoRA moves rank between matrices as it trains: PEFT needs update_and_allocate after each
     optimizer step, before the gradients are cleared, and the Trainer does not call it."""
@@ -440,7 +482,7 @@ def reference_model(args: argparse.Namespace, previous: str | None, stage: str) 
 def run_stage(
     stage: str, args: argparse.Namespace, tokenizer: PreTrainedTokenizerBase, previous: str | None
 ) -> str:
-    config_class, trainer_class = TRAINERS[stage]
+    config_class, trainer_class = TRAINERS[stage]$trainer_wrap
     rows = load_rows(getattr(args, DATASET_OPTION[stage]))$prompt_filter$held_out
     # The config first: only once it exists does from_pretrained shard the weights as they load
     # under ZeRO-3 (zero.Init), rather than load the whole model in every process.
