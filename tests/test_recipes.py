@@ -2610,3 +2610,13 @@ def test_layer_wise_galore_trains_at_the_largest_micro_batch_that_fits() -> None
     assert plan.estimate is not None and plan.estimate.settings.galore_layerwise
     values = constants(render_recipe(CATALOG, rec, rank, "python"))
     assert values["BATCH_SIZE"] == {"sft": 8} and values["GRAD_ACCUM"] == {"sft": 1}
+
+
+def test_galore_fine_tunes_at_the_papers_fine_tuning_scale() -> None:
+    """transformers' default scale 0.25 is GaLore's pre-training value (lr 0.01): at 2e-5 it moves
+    bf16 weights by less than their rounding step (a review). Fine-tuning takes 2, as the paper's
+    GLUE runs and LLaMA-Factory do."""
+    case = case_named("galore-sft-decoder")
+    (doc,) = yaml_documents(render(case, "llamafactory"))
+    assert doc["galore_scale"] == 2.0
+    assert "scale=2.0" in constants(render(case, "python"))["EXTRA_TRAINING_ARGUMENTS"]["optim_args"]
