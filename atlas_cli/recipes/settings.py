@@ -518,7 +518,8 @@ def _attention(catalog: Catalog, recipe: Recipe) -> None:
     """The attention kernel a recipe loads the model with, when it needs one: a family that runs
     eagerly by default gets a kernel without s x s matrices in the Python recipes, and in axolotl's
     unless it packs (its attn_implementation takes a hub kernel, as its gpt-oss examples load
-    kernels-community/vllm-flash-attn3; LLaMA-Factory keeps transformers' default); packed SFT gets
+    kernels-community/vllm-flash-attn3; LLaMA-Factory keeps transformers' default, and writes no
+    gpt-oss recipe: llamafactory.gap); packed SFT gets
     FlashAttention 2 to keep its examples apart where the family takes it."""
     hardware = recipe_hardware(catalog, recipe)
     gpu = None if hardware.gpu_id is None else catalog.gpus[hardware.gpu_id]

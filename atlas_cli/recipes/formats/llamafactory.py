@@ -135,6 +135,12 @@ def gap(recipe: Recipe) -> str | None:
             "with neither bf16 nor fp16 set picks the GPU's own 16-bit type (infer_optim_dtype); use "
             "--trainer python or axolotl"
         )
+    if recipe.model is not None and recipe.model.family == "gpt_oss":
+        return (
+            "LLaMA-Factory loads gpt-oss only with the FlashAttention 3 hub kernel, through a function "
+            "transformers 5 renamed (an ImportError on every GPU: hiyouga/LlamaFactory#10256, open), and "
+            "that kernel runs attention sinks on Hopper GPUs only; use --trainer python or axolotl"
+        )
     if recipe.memory_model not in LF_FINETUNING:
         return (
             "its finetuning types are lora (with use_dora / quantization_bit), freeze, "
