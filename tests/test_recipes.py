@@ -180,6 +180,8 @@ TRANSFORMERS_KEYS = {
     "eval_strategy",
     "eval_steps",
     "per_device_eval_batch_size",
+    "save_steps",
+    "save_total_limit",
 }
 LF_REQUIRED = {
     "model_name_or_path",
@@ -2626,3 +2628,15 @@ def test_galore_fine_tunes_at_the_papers_fine_tuning_scale() -> None:
     (doc,) = yaml_documents(render(case, "llamafactory"))
     assert doc["galore_scale"] == 2.0
     assert "scale=2.0" in constants(render(case, "python"))["EXTRA_TRAINING_ARGUMENTS"]["optim_args"]
+
+
+def test_every_format_saves_five_checkpoints_and_keeps_two() -> None:
+    """transformers saves every 500 steps and keeps them all: an 8B full fine-tune of 6,000 steps
+    wrote 12 checkpoints of ~112 GB (a review). Each format saves at a share of the steps and
+    keeps the latest two."""
+    case = case_named("full-ft-sft-decoder")
+    settings = constants(render(case, "python"))
+    assert (settings["SAVE_EVERY"], settings["SAVE_KEEP"]) == (0.2, 2)
+    for fmt in ("llamafactory", "axolotl"):
+        (doc,) = yaml_documents(render(case, fmt))
+        assert (doc["save_steps"], doc["save_total_limit"]) == (0.2, 2), fmt

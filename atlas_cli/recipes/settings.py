@@ -142,6 +142,12 @@ EVAL_SHARE = 0.05
 EVAL_ROWS = (20, 500)
 MAX_HELD_SHARE = 0.2
 EVAL_TIMES = 5
+# Checkpoints: every SAVE_EVERY of a stage's steps, keeping the SAVE_KEEP latest. transformers saves
+# every 500 steps and keeps them all: an 8B full fine-tune over 6,000 steps wrote 12 checkpoints of
+# ~112 GB each with DeepSpeed's fp32 states (a review). The latest two: one to resume from while
+# the next is written (transformers deletes the oldest only after it is).
+SAVE_EVERY = 0.2
+SAVE_KEEP = 2
 EVAL_SOURCE = (
     "ft-atlas: a held-out loss shows over-fitting (LLaMA-Factory's examples keep val_size for it); "
     "5 % of the rows, 20 to 500, never over 20 % of them"
@@ -440,6 +446,7 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
         recipe.set(f"packing.{stage}", _packing(catalog.methods.get(stage), recipe, stage))
     _attention(catalog, recipe)
     _evaluation(recipe)
+    _checkpoints(recipe)
     estimate_recipe(catalog, recipe)
     if not fmt.master_copy:
         _pure_bf16_weights(catalog, recipe)
@@ -461,6 +468,24 @@ def held_out_rows(examples: int) -> int:
     if rows >= EVAL_ROWS[0]:
         return rows
     return EVAL_ROWS[0] if EVAL_ROWS[0] <= examples * MAX_HELD_SHARE else 0
+
+
+def _checkpoints(recipe: Recipe) -> None:
+    """How often each stage saves a checkpoint (save.every: a share of its steps) and how many it
+    keeps (save.keep)."""
+    recipe.set(
+        "save.every",
+        Setting(
+            SAVE_EVERY,
+            f"ft-atlas: {round(1 / SAVE_EVERY)} checkpoints a stage (transformers: every 500 steps)",
+        ),
+    )
+    recipe.set(
+        "save.keep",
+        Setting(
+            SAVE_KEEP, "ft-atlas: transformers keeps all, and a full fine-tune's hold its optimizer states"
+        ),
+    )
 
 
 def _evaluation(recipe: Recipe) -> None:

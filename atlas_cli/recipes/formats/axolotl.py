@@ -233,6 +233,8 @@ def _ax_train(recipe: Recipe, stage: str, output: str, ds_file: str | None) -> d
         values["attn_implementation"] = "flash_attention_2" if chosen == FLASH_ATTENTION else chosen
     if recipe.has(f"lr.{stage}"):
         values["learning_rate"] = recipe.value(f"lr.{stage}")
+    values["save_steps"] = recipe.value("save.every")  # a float: a share of the training steps
+    values["save_total_limit"] = recipe.value("save.keep")
     if recipe.evaluates(stage):
         # A share of the rows (axolotl's preference loader takes no count); the evaluation
         # micro-batch defaults to micro_batch_size.

@@ -267,6 +267,8 @@ def _lf_train(recipe: Recipe, stage: str, ds_file: str | None) -> dict[str, Any]
     }
     if recipe.has(f"lr.{stage}"):
         values["learning_rate"] = recipe.value(f"lr.{stage}")
+    values["save_steps"] = recipe.value("save.every")  # below 1: a share of the training steps
+    values["save_total_limit"] = recipe.value("save.keep")
     if recipe.evaluates(stage):
         # Evaluated at the training micro-batch: transformers' default of 8 may not fit.
         values["per_device_eval_batch_size"] = batch

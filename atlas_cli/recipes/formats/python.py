@@ -644,6 +644,10 @@ def _constants(recipe: Recipe) -> str:
         f"REFERENCE_DTYPE_STAGES = {literal(_reference_dtype_stages(recipe))}",
     ]
     lines += _method_constants(recipe)
+    lines += [
+        f"SAVE_EVERY = {literal(recipe.value('save.every'))}  # checkpoints: a share of the training steps",
+        f"SAVE_KEEP = {literal(recipe.value('save.keep'))}  # the latest checkpoints kept",
+    ]
     lines += _evaluation_constants(recipe)
     if not recipe.classifier:
         lines += _stage_constants(recipe)

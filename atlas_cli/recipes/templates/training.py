@@ -371,6 +371,9 @@ def training_arguments(args: argparse.Namespace, stage: str) -> dict[str, Any]:
         "bf16": args.precision in ("bf16", "pure-bf16"),
         "fp16": args.precision == "fp16",
         "optim": OPTIM,
+        "save_strategy": "steps",
+        "save_steps": SAVE_EVERY,  # below 1: a share of the training steps
+        "save_total_limit": SAVE_KEEP,
         "report_to": "none",
         **EXTRA_TRAINING_ARGUMENTS,
     }
