@@ -660,11 +660,23 @@ def test_autocast_copies_of_fp32_weights_count_while_gradients_accumulate() -> N
 
 def test_a_4_bit_base_is_sharded_by_zero3_but_not_by_data_parallel() -> None:
     llama = model("llama-3.1-70b")
-    single = estimate("qlora", "qlora", llama, cfg())
-    ddp = estimate("qlora", "qlora", llama, cfg(gpus=2, sharding="ddp"))
-    zero3 = estimate("qlora", "qlora", llama, cfg(gpus=2, sharding="zero3"))
+    single = estimate("qlora", "qlora", llama, cfg(stack="trl"))
+    ddp = estimate("qlora", "qlora", llama, cfg(gpus=2, sharding="ddp", stack="trl"))
+    zero3 = estimate("qlora", "qlora", llama, cfg(gpus=2, sharding="zero3", stack="trl"))
     assert ddp.breakdown["weights_gb"] == single.breakdown["weights_gb"]
     assert zero3.breakdown["weights_gb"] == pytest.approx(single.breakdown["weights_gb"] / 2, abs=0.01)
+
+
+def test_zero3_keeps_a_qlora_bases_unquantized_weights_in_16_bit() -> None:
+    """prepare_model_for_kbit_training's fp32 upcast is skipped under ZeRO-3 / FSDP, whose flat
+    shards need one dtype (axolotl: 'make sure everything is in the same dtype'; a review found
+    its ZeRO-3 recipes sized with fp32 embeddings), and with axolotl's quantized experts."""
+    llama = model("llama-3.1-70b")
+    unquantized_gb = (llama.params - llama.linear_params) / GB
+    ddp = estimate("qlora", "qlora", llama, cfg(gpus=2, sharding="ddp"))
+    zero3 = estimate("qlora", "qlora", llama, cfg(gpus=2, sharding="zero3"))
+    expected = ddp.breakdown["weights_gb"] / 2 - unquantized_gb  # 4 bytes, halved, against 2 halved
+    assert zero3.breakdown["weights_gb"] == pytest.approx(expected, abs=0.02)
 
 
 def test_unsloths_vllm_shares_the_training_weights() -> None:

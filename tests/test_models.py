@@ -502,3 +502,13 @@ def test_a_hub_configs_norms_follow_its_model_type() -> None:
     for name in ("Qwen--Qwen3-8B.json", "Qwen--Qwen3-30B-A3B.json"):
         qwen = parsed(name).model
         assert (qwen.norms_per_layer, qwen.qk_norm) == (2, True)
+
+
+def test_the_catalog_and_a_hub_config_size_llama_4_alike(catalog: Catalog) -> None:
+    """Scout's config normalises queries and keys (use_qk_norm), Maverick's does not: the catalog
+    entry said false for Scout while its config.json said true (a review)."""
+    scout = parsed("meta-llama--Llama-4-Scout-17B-16E-Instruct.partial.json").model
+    maverick = parsed("meta-llama--Llama-4-Maverick-17B-128E-Instruct.partial.json").model
+    assert scout.qk_norm and not maverick.qk_norm
+    models = {m.id: m for m in catalog.kb.models}
+    assert models["llama-4-scout"].qk_norm and not models["llama-4-maverick"].qk_norm

@@ -2565,6 +2565,27 @@ def test_ia3_names_its_modules_for_model_types_peft_has_no_default_for(model: st
     assert ("exclude_modules" in settings) == (model == "gemma-3-12b-it")
 
 
+@pytest.mark.parametrize(("model", "goal"), [("bert-base", "classify"), ("gpt2", "chat")])
+def test_ia3_keeps_peft_defaults_where_it_has_them(model: str, goal: str) -> None:
+    """BERT's attention is key/value/output.dense and GPT-2's c_attn/mlp.c_proj: Llama-style names
+    matched nothing there (a review). PEFT's own defaults stand for the types it knows, and an
+    encoder it does not know is refused (ModernBERT's modules are Wqkv, Wi, Wo)."""
+    rec = recommend(gpu="rtx-3090", model=model, goal=goal, examples="5k")
+    rank = next(i for i, p in enumerate(rec.plans, start=1) if p.method == "ia3")
+    assert constants(render_recipe(CATALOG, rec, rank, "python"))["ADAPTER_SETTINGS"] == {}
+
+
+def test_ia3_of_an_encoder_peft_has_no_defaults_for_is_refused(run: Runner) -> None:
+    profile = ("--gpu", "rtx-4090", "--model", "answerdotai/ModernBERT-base", "--goal", "classify")
+    data = ok(run("recommend", *profile, "--examples", "5k", "--top", "15", "--json")).json()
+    rank = next(i for i, p in enumerate(data["recommendations"], start=1) if p["method"] == "ia3")
+    fails(
+        run("recipe", *profile, "--examples", "5k", "--plan", str(rank)),
+        2,
+        "no default modules for modernbert",
+    )
+
+
 def test_a_bitsandbytes_optimizer_is_a_required_module() -> None:
     """8-bit AdamW is bitsandbytes': without it the script failed inside create_optimizer, after
     loading the model, instead of at its own early check (a review)."""
@@ -2592,14 +2613,19 @@ def test_llamafactory_keeps_a_qlora_bases_unquantized_weights_in_16_bit() -> Non
 def test_apple_silicon_plans_only_optimizers_that_run_there() -> None:
     """Full fine-tuning in pure bf16 takes torchao's 8-bit AdamW, which compiles its step and is
     tested on CPU and CUDA only: a Mac ranked it as fitting, then its recipe was refused as
-    'bitsandbytes'' (an expert's review). It is not planned there, and axolotl's pure bf16 (it
-    keeps no fp32 copy) is refused naming torchao."""
+    'bitsandbytes'' (an expert's review). It is not planned there; axolotl's pure bf16 (it keeps
+    no fp32 copy) is refused naming torchao and the trainers that write the plan."""
     profile = {"gpu": "m4-max", "goal": "chat", "data_kind": "demonstrations", "examples": "2k"}
     mac = recommend(**profile, model="qwen3-8b")
     assert all(p.estimate is None or p.estimate.settings.optimizer != "adamw-8bit-sr" for p in mac.plans)
     small = recommend(**profile, model="qwen3-1.7b")
-    with pytest.raises(UsageError, match=r"\(adamw_torch_8bit\) is torchao's, not made for Apple silicon"):
+    with pytest.raises(
+        UsageError, match=r"torchao's adamw_torch_8bit, .* use --trainer python or llamafactory"
+    ):
         render_recipe(CATALOG, small, rank_of(small, "full-ft", ("sft",)), "axolotl")
+    assert "OPTIM = 'adamw_torch_fused'" in render_recipe(
+        CATALOG, small, rank_of(small, "full-ft", ("sft",)), "python"
+    )
 
 
 def test_layer_wise_galore_trains_at_the_largest_micro_batch_that_fits() -> None:

@@ -761,6 +761,29 @@ def test_adalora_trains_with_its_orthogonal_penalty(models: dict[str, str], tmp_
     assert float(penalty) > 0.1
     assert float(penalty) == pytest.approx(float(with_penalty - without), rel=1e-4)
 
+    class Stage:
+        """A trainer whose own loss is 1, scaled for accumulation or not as transformers decides."""
+
+        loss_is_scaled_for_ga = None
+        model_accepts_loss_kwargs = True
+        current_gradient_accumulation_steps = 2
+
+        def __init__(self) -> None:
+            self.model = model
+
+        def compute_loss(
+            self, model: Any, inputs: Any, return_outputs: bool = False, num_items_in_batch: Any = None
+        ) -> Any:
+            return (torch.tensor(1.0), "outputs") if return_outputs else torch.tensor(1.0)
+
+    trainer = recipe["with_orthogonal_penalty"](Stage)()
+    scaled = trainer.compute_loss(model, {}, num_items_in_batch=8)  # the loss is per item: halved
+    assert float(scaled) == pytest.approx(1 + float(penalty) / 2, rel=1e-4)
+    loss, outputs = trainer.compute_loss(model, {}, return_outputs=True)  # the Trainer divides later
+    assert float(loss) == pytest.approx(1 + float(penalty), rel=1e-4) and outputs == "outputs"
+    model.eval()
+    assert float(trainer.compute_loss(model, {})) == 1.0  # evaluation loss: the model's own
+
 
 def test_galore_weights_load_in_bf16_as_its_estimate_sizes_them(tmp_path: Path) -> None:
     """GaLore is sized with 16-bit weights and no fp32 copy of its projected matrices (as its

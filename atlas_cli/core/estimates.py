@@ -20,6 +20,11 @@ Fit = Literal["yes", "tight", "no"]
 PROMPT_CONTEXT = 8192
 
 
+def rounded_gb(value: float) -> float:
+    """Bytes in GB (10^9), to the hundredth the estimates report."""
+    return round(value / 1e9, 2)
+
+
 class EstimateSettings(NamedTuple):
     objective: Objective  # the stage sized (Catalog.objectives; SERVING for no-training methods)
     seq_len: int  # the longest sequence training truncates or packs to: memory is sized for it
@@ -151,5 +156,5 @@ class Estimate(NamedTuple):
             return None
         # One 16-bit copy, not host["load_gb"]: that counts a copy per process for a stored
         # quantization, which the plan converts away first.
-        load = round(self.shape.sixteen_bit_bytes / 1e9, 2) if self.settings.offload == "params" else 0.0
+        load = rounded_gb(self.shape.sixteen_bit_bytes) if self.settings.offload == "params" else 0.0
         return max(host["offload_gb"], load)

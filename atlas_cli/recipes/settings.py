@@ -483,7 +483,8 @@ def _checkpoints(recipe: Recipe) -> None:
     recipe.set(
         "save.keep",
         Setting(
-            SAVE_KEEP, "ft-atlas: transformers keeps all, and a full fine-tune's hold its optimizer states"
+            SAVE_KEEP,
+            "ft-atlas: transformers keeps all, and a full fine-tune's checkpoints hold its optimizer states",
         ),
     )
 
@@ -744,7 +745,7 @@ def _method_settings(catalog: Catalog, recipe: Recipe) -> None:
         _frozen_towers(recipe, "adalora")
     elif family == "prompt":
         _prompt_settings(recipe)
-    elif recipe.memory_model == "ia3":
+    elif recipe.memory_model == "ia3" and not ia3_defaults(recipe.model):
         recipe.set("ia3.targets", kb_value(method, "target_modules"))
         recipe.set("ia3.feedforward", kb_value(method, "feedforward_modules"))
         _frozen_towers(recipe, "ia3")
@@ -757,6 +758,25 @@ def _method_settings(catalog: Catalog, recipe: Recipe) -> None:
         estimate = recipe.plan.estimate
         if estimate is not None and estimate.settings.galore_layerwise:
             recipe.set("galore.layerwise", Setting(True, "the plan's memory estimate (layer-wise GaLore)"))
+
+
+# Model types PEFT's IA3 has default target and feed-forward modules for (peft utils/constants.py
+# TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING, huggingface/peft@5d602fdb). A decoder of
+# another type gets the KB's Llama-style names; an encoder of another type is refused
+# (writer._check_ia3_modules): its modules have names of their own (ModernBERT: Wqkv, Wi, Wo).
+IA3_DEFAULT_TYPES = frozenset(
+    {
+        *("t5", "mt5", "gpt2", "bloom", "roberta", "opt", "gptj", "gpt_neox", "gpt_neo", "bart"),
+        *("gpt_bigcode", "llama", "llama4", "mistral", "mixtral", "bert", "deberta-v2", "deberta"),
+        *("RefinedWebModel", "RefinedWeb", "falcon", "phi", "gemma", "gemma2", "gemma3_text"),
+        *("qwen2", "qwen3"),
+    }
+)
+
+
+def ia3_defaults(model: LlmModel | None) -> bool:
+    """PEFT's IA3 picks this model's modules itself."""
+    return model is not None and model.family in IA3_DEFAULT_TYPES
 
 
 # The modules of a vision-language checkpoint outside its text model (Gemma 3's and Mistral Small

@@ -17,6 +17,7 @@ from atlas_cli.recipes.settings import (
     SUPERVISED_STAGES,
     WRITTEN_FOR,
     Recipe,
+    ia3_defaults,
     resolve,
     settle,
 )
@@ -61,6 +62,7 @@ def write_recipe(
     _check_gap(recipe, chosen)
     _check_offloaded_quantized_base(recipe)
     _check_hardware(recipe)
+    _check_ia3_modules(recipe)
     return recipe, chosen.render(recipe, main or chosen.default_name)
 
 
@@ -207,10 +209,18 @@ def _check_hardware(recipe: Recipe) -> None:
             optim=optim,
         )
     elif info is not None and not info.mps:
-        reason = t(
-            "its optimizer ({optim}) is {library}'s, not made for Apple silicon (MPS)",
-            optim=optim,
-            library="bitsandbytes" if info.bitsandbytes else "torchao",
+        # Only torchao's stochastic rounding gets here: the engine plans no other optimizer that
+        # does not run on a Mac (core.variants), and only a trainer without an fp32 copy adds it.
+        raise UsageError(
+            t(
+                "plan {rank} ({name}): {trainer} trains these weights in pure bf16 with torchao's "
+                "{optim}, which is not made for Apple silicon (MPS); use --trainer python or "
+                "llamafactory, which keep an fp32 copy",
+                rank=recipe.rank,
+                name=recipe.plan.name,
+                trainer=recipe.trainer,
+                optim=optim,
+            )
         )
     else:
         return
@@ -221,6 +231,30 @@ def _check_hardware(recipe: Recipe) -> None:
             rank=recipe.rank,
             name=recipe.plan.name,
             reason=reason,
+        )
+    )
+
+
+def _check_ia3_modules(recipe: Recipe) -> None:
+    """IA3 needs its modules named where PEFT has no default for the model type: a decoder gets
+    Llama-style names (settings.ia3_defaults); an encoder's are its own, which ft-atlas does not
+    know."""
+    model = recipe.model
+    if (
+        recipe.memory_model != "ia3"
+        or model is None
+        or model.architecture == "decoder"
+        or ia3_defaults(model)
+    ):
+        return
+    raise UsageError(
+        t(
+            "plan {rank} ({name}): PEFT's IA3 has no default modules for {family} models, and ft-atlas "
+            "does not know this model's module names; use LoRA (all-linear), or name IA3's "
+            "target_modules and feedforward_modules yourself (`ft-atlas show ia3`)",
+            rank=recipe.rank,
+            name=recipe.plan.name,
+            family=model.family,
         )
     )
 

@@ -3,7 +3,7 @@ host needs. All sizes are bytes inside the estimator and GB (10^9 bytes) in an E
 
 from __future__ import annotations
 
-from atlas_cli.core.estimates import Breakdown, Estimate, EstimateSettings, Fit, Host
+from atlas_cli.core.estimates import Breakdown, Estimate, EstimateSettings, Fit, Host, rounded_gb
 from atlas_cli.core.memory.activations import (
     FUSED_FP32_GRADIENT_BYTES,
     FUSED_HEAD_GRADIENT_BYTES,
@@ -358,12 +358,12 @@ def _host(
     # every process on the node dequantizes its own copy in CPU RAM (an expert's review).
     copies = node_layout(s.gpus)[1] if shape.prequantized and s.sharding == "zero3" else 1
     return {
-        "offload_gb": _gb(offloaded),
-        "paged_gb": _gb(paged),
-        "load_gb": _gb(sixteen_bit * copies),
-        "merge_gb": _gb(sixteen_bit if adapter else 0.0),
-        "checkpoint_gb": _gb(checkpoint),
-        "checkpoint_with_optimizer_gb": _gb(resumable),
+        "offload_gb": rounded_gb(offloaded),
+        "paged_gb": rounded_gb(paged),
+        "load_gb": rounded_gb(sixteen_bit * copies),
+        "merge_gb": rounded_gb(sixteen_bit if adapter else 0.0),
+        "checkpoint_gb": rounded_gb(checkpoint),
+        "checkpoint_with_optimizer_gb": rounded_gb(resumable),
     }
 
 
@@ -399,7 +399,7 @@ def _serving(method_id: str, shape: Shape, s: EstimateSettings) -> Estimate:
     host: Host = {
         "offload_gb": 0.0,
         "paged_gb": 0.0,
-        "load_gb": _gb(shape.sixteen_bit_bytes),
+        "load_gb": rounded_gb(shape.sixteen_bit_bytes),
         "merge_gb": 0.0,
         "checkpoint_gb": 0.0,
         "checkpoint_with_optimizer_gb": 0.0,
@@ -452,15 +452,15 @@ def _finish(
     weights, gradients, optimizer, activations, logits, buffers = parts
     live = sum(parts)
     overhead = CUDA_CONTEXT_BYTES + slack * live
-    per_gpu = _gb(live + overhead)
+    per_gpu = rounded_gb(live + overhead)
     breakdown: Breakdown = {
-        "weights_gb": _gb(weights),
-        "gradients_gb": _gb(gradients),
-        "optimizer_gb": _gb(optimizer),
-        "activations_gb": _gb(activations),
-        "logits_gb": _gb(logits),
-        "buffers_gb": _gb(buffers),
-        "overhead_gb": _gb(overhead),
+        "weights_gb": rounded_gb(weights),
+        "gradients_gb": rounded_gb(gradients),
+        "optimizer_gb": rounded_gb(optimizer),
+        "activations_gb": rounded_gb(activations),
+        "logits_gb": rounded_gb(logits),
+        "buffers_gb": rounded_gb(buffers),
+        "overhead_gb": rounded_gb(overhead),
     }
     return Estimate(
         method=method_id,
@@ -477,10 +477,6 @@ def _finish(
         fit=verdict(per_gpu, s.capacity_gb),
         shape=shape,
     )
-
-
-def _gb(value: float) -> float:
-    return round(value / GB, 2)
 
 
 def gib_to_gb(gib: float) -> float:

@@ -128,10 +128,13 @@ def unquantized_bytes(model: str, s: EstimateSettings) -> float:
     """Bytes per parameter of what a frozen base does not quantize (embeddings, LM head, norms):
     the training precision's width, or for QLoRA 16 bit, or fp32 where PEFT's
     prepare_model_for_kbit_training upcasts it (the `hf` stack's trainers that run it) or the run
-    is in fp32."""
+    is in fp32. Not under ZeRO-3 / FSDP, whose flat shards need one dtype (axolotl skips it there,
+    "make sure everything is in the same dtype", and with its quantized experts, which
+    dequantize on access: loaders/model.py _prepare_model_for_quantization)."""
     if model != "qlora":
         return weight_bytes(s.precision)
-    return 4.0 if (s.stack == "hf" and s.kbit_upcast) or s.precision == "fp32" else 2.0
+    upcast = s.kbit_upcast and s.sharding != "zero3" and not s.quantized_experts
+    return 4.0 if (s.stack == "hf" and upcast) or s.precision == "fp32" else 2.0
 
 
 def galore_precision(s: EstimateSettings) -> str:

@@ -24,6 +24,7 @@ from atlas_cli.recipes.launchers import (
 from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import (
     API_CLIENT_WRITTEN_FOR,
+    ESTIMATOR_OPTIMIZER,
     EVAL_ROWS,
     FLASH_ATTENTION,
     FUSED_LM_HEAD_TRL,
@@ -437,7 +438,10 @@ def _python_imports(recipe: Recipe) -> str:
     lines = [
         "from __future__ import annotations",
         "",
-        *(f"import {m}" for m in ("argparse", "importlib.metadata", "importlib.util", "math", "re")),
+        *(
+            f"import {m}"
+            for m in ("argparse", *_contextlib(recipe), "importlib.metadata", "importlib.util", "math", "re")
+        ),
         "import sys",
         "import warnings",
         "from pathlib import Path",
@@ -447,6 +451,11 @@ def _python_imports(recipe: Recipe) -> str:
         *(_from_import(module, sorted(names[module])) for module in sorted(names)),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _contextlib(recipe: Recipe) -> tuple[str, ...]:
+    """AdaLoRA's penalty reads a ZeRO-3 partition inside a context (training.gathered)."""
+    return ("contextlib",) if recipe.memory_model == "adalora" else ()
 
 
 def _from_import(module: str, names: list[str]) -> str:
@@ -557,10 +566,9 @@ def _minimum_versions(recipe: Recipe, versions: dict[str, str]) -> dict[str, str
 
 
 def _bitsandbytes_optimizer(recipe: Recipe) -> bool:
-    """The recipe's optimizer is one of bitsandbytes' (8-bit or paged AdamW)."""
-    return recipe.has("optim") and any(
-        info.bitsandbytes and info.transformers_name == recipe.value("optim") for info in OPTIMIZERS.values()
-    )
+    """The recipe's optimizer is one of bitsandbytes' (8-bit or paged AdamW, GaLore's 8-bit)."""
+    optimizer = ESTIMATOR_OPTIMIZER.get(str(recipe.value("optim"))) if recipe.has("optim") else None
+    return optimizer is not None and OPTIMIZERS[optimizer].bitsandbytes
 
 
 def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:

@@ -302,12 +302,23 @@ def orthogonal_penalty(model: Any) -> Any:
     name = peft_model.trainable_adapter_name
     total, count = 0.0, 0
     for key, weight in peft_model.model.named_parameters():
-        if weight.dim() != 2 or name not in key or not ("lora_A" in key or "lora_B" in key):
-            continue  # (a ZeRO-3 partition is flat: nothing to measure on this process)
-        gram = weight @ weight.T if "lora_A" in key else weight.T @ weight
+        if name not in key or not ("lora_A" in key or "lora_B" in key):
+            continue
+        with gathered(weight, model):
+            gram = weight @ weight.T if "lora_A" in key else weight.T @ weight
         identity = torch.eye(*gram.shape, device=gram.device, dtype=gram.dtype)
         total, count = total + torch.linalg.matrix_norm(gram - identity), count + 1
     return peft_model.peft_config[name].orth_reg_weight * total / max(count, 1)
+
+
+def gathered(weight: Any, model: Any) -> Any:
+    """A ZeRO-3 partition (an empty tensor on this process) gathered whole while it is read, as
+    PEFT's AdaLoRA gathers it (peft.utils.integrations.gather_params_ctx)."""
+    if weight.shape != torch.Size([0]):
+        return contextlib.nullcontext()
+    import deepspeed
+
+    return deepspeed.zero.GatheredParameters(weight, modifier_rank=0, fwd_module=model)
 
 
 def with_orthogonal_penalty(trainer_class: Any) -> Any:
