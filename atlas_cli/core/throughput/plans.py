@@ -177,8 +177,9 @@ def fastest_batch(
         sized = run(e.settings._replace(batch_size=batch))
         if sized.fit != "yes":
             break
-        if key(sized) < best_key:
-            best, best_key = sized, key(sized)
+        candidate = key(sized)
+        if candidate < best_key:
+            best, best_key = sized, candidate
         batch *= 2
     return best
 
