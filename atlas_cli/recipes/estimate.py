@@ -209,15 +209,16 @@ def _sized_stage(
         else:
             least = strategic(settings._replace(batch_size=minimum))
             batch = fastest_batch(least, strategic, (objective,), device, workloads).settings.batch_size
-            source = (
-                f"the fastest of the powers of two up to {cap} (one global batch over the GPUs) that fit "
-                "within the safety margin, by the time model: a larger micro-batch launches fewer "
-                "kernels per token but pads unpacked examples more"
-            )
             if settings.galore_layerwise:
                 source = (
                     f"the largest power of two up to {cap} that fits within the safety margin: layer-wise "
                     "GaLore steps at every micro-batch, which is its whole batch"
+                )
+            else:
+                source = (
+                    f"the fastest of the powers of two up to {cap} (one global batch over the GPUs) that "
+                    "fit within the safety margin, by the time model: a larger micro-batch launches fewer "
+                    "kernels per token but pads unpacked examples more"
                 )
     why = objective.training.min_batch_why
     if why is not None and batch == minimum and not (isinstance(given, int) and given >= minimum):

@@ -37,7 +37,14 @@ from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import Gpu, HyperValue, LlmModel, Method
-from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PREQUANTIZED, STORED_QUANTIZED, WeightsDtype
+from atlas_cli.kb.vocabulary import (
+    MEMORY_MODELS,
+    OPTIMIZERS,
+    PREQUANTIZED,
+    STORED_QUANTIZED,
+    OptimizerInfo,
+    WeightsDtype,
+)
 
 if TYPE_CHECKING:
     from atlas_cli.recipes.registry import TrainerFormat
@@ -648,6 +655,13 @@ ESTIMATOR_OPTIMIZER["galore_adamw_8bit"] = "adamw-8bit"
 ESTIMATOR_OPTIMIZER.update(
     {f"{name}_layerwise": ESTIMATOR_OPTIMIZER[name] for name in ("galore_adamw", "galore_adamw_8bit")}
 )
+
+
+def recipe_optimizer(recipe: Recipe) -> OptimizerInfo | None:
+    """What the optimizer the recipe writes is (its library, where it runs); None before one is
+    set, or for a name the estimator does not know."""
+    key = ESTIMATOR_OPTIMIZER.get(str(recipe.value("optim"))) if recipe.has("optim") else None
+    return None if key is None else OPTIMIZERS[key]
 
 
 def _optimizer(recipe: Recipe) -> None:

@@ -10,14 +10,14 @@ from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import compile_condition
-from atlas_cli.kb.vocabulary import GENERATIVE_GOALS, MEMORY_MODELS, OPTIMIZERS, PREQUANTIZED
+from atlas_cli.kb.vocabulary import GENERATIVE_GOALS, MEMORY_MODELS, PREQUANTIZED
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, trainer_formats
 from atlas_cli.recipes.settings import (
-    ESTIMATOR_OPTIMIZER,
     SUPERVISED_STAGES,
     WRITTEN_FOR,
     Recipe,
     ia3_defaults,
+    recipe_optimizer,
     resolve,
     settle,
 )
@@ -201,14 +201,23 @@ def _check_hardware(recipe: Recipe) -> None:
     if recipe.facts.get("gpu_vendor") != "apple" or recipe.plan.kind == "no-training":
         return
     optim = str(recipe.value("optim")) if recipe.has("optim") else ""
-    info = OPTIMIZERS.get(ESTIMATOR_OPTIMIZER.get(optim, "adamw"))
+    info = recipe_optimizer(recipe)
     if recipe.memory_model == "qlora":
         reason = t(
             "bitsandbytes 0.50 runs its 4-bit base on Apple silicon (MPS) without optimized kernels, "
             "and not its {optim} optimizer",
             optim=optim,
         )
-    elif info is not None and not info.mps:
+        raise UsageError(
+            t(
+                "plan {rank} ({name}): {reason}; pick another plan with --plan, or use mlx-lm's LoRA, "
+                "quantized or not (`ft-atlas show qlora`)",
+                rank=recipe.rank,
+                name=recipe.plan.name,
+                reason=reason,
+            )
+        )
+    if info is not None and not info.mps:
         # Only torchao's stochastic rounding gets here: the engine plans no other optimizer that
         # does not run on a Mac (core.variants), and only a trainer without an fp32 copy adds it.
         raise UsageError(
@@ -222,17 +231,6 @@ def _check_hardware(recipe: Recipe) -> None:
                 optim=optim,
             )
         )
-    else:
-        return
-    raise UsageError(
-        t(
-            "plan {rank} ({name}): {reason}; pick another plan with --plan, or use mlx-lm's LoRA, "
-            "quantized or not (`ft-atlas show qlora`)",
-            rank=recipe.rank,
-            name=recipe.plan.name,
-            reason=reason,
-        )
-    )
 
 
 def _check_ia3_modules(recipe: Recipe) -> None:

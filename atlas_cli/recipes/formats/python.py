@@ -24,7 +24,6 @@ from atlas_cli.recipes.launchers import (
 from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import (
     API_CLIENT_WRITTEN_FOR,
-    ESTIMATOR_OPTIMIZER,
     EVAL_ROWS,
     FLASH_ATTENTION,
     FUSED_LM_HEAD_TRL,
@@ -37,6 +36,7 @@ from atlas_cli.recipes.settings import (
     Recipe,
     Value,
     optimizer_arguments,
+    recipe_optimizer,
 )
 from atlas_cli.recipes.templates import prompting, training
 
@@ -567,8 +567,8 @@ def _minimum_versions(recipe: Recipe, versions: dict[str, str]) -> dict[str, str
 
 def _bitsandbytes_optimizer(recipe: Recipe) -> bool:
     """The recipe's optimizer is one of bitsandbytes' (8-bit or paged AdamW, GaLore's 8-bit)."""
-    optimizer = ESTIMATOR_OPTIMIZER.get(str(recipe.value("optim"))) if recipe.has("optim") else None
-    return optimizer is not None and OPTIMIZERS[optimizer].bitsandbytes
+    info = recipe_optimizer(recipe)
+    return info is not None and info.bitsandbytes
 
 
 def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
