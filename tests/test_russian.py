@@ -19,6 +19,7 @@ from atlas_cli import i18n
 from atlas_cli.batch.fastpath import recommend_json
 from atlas_cli.core.profile import (
     PRICE,
+    answers_in_russian,
     build_profile,
     gpu_memory,
     parse_amount,
@@ -217,8 +218,7 @@ def test_recipe_header_speaks_russian(run: Runner, trainer: str) -> None:
 def test_errors_speak_russian(run: Runner) -> None:
     fails(run(*RU, "recommend", "--gpu", "nope"), EXIT_USAGE, "неизвестный GPU 'nope'")
     fails(run(*RU, "recommend", "--goal", "banana"), EXIT_USAGE, "--goal: 'banana' — не из списка")
-    # In Russian "1,500" is one and a half: not a whole number of examples, and shown as typed.
-    fails(run("recommend", "--examples", "1,500", *RU), EXIT_USAGE, "--examples: '1,500' — не ")
+    fails(run("recommend", "--examples", "1,5", *RU), EXIT_USAGE, "--examples: '1,5' — не ")
 
 
 # --- the language: --lang, FT_ATLAS_LANG, the locale ----------------------------------------
@@ -402,24 +402,36 @@ def test_numbers_with_russian_units(parse: Any, text: str, value: float) -> None
     assert parse(text) == value
 
 
-def test_in_russian_a_comma_is_a_decimal_comma() -> None:
+def test_in_russian_answers_a_comma_is_a_decimal_comma() -> None:
     set_language("ru")
-    assert parse_count("1,5m") == 1_500_000
-    assert parse_count("10 000") == 10_000
-    assert parse_amount("2,5", "--price-per-hour", PRICE) == 2.5
-    assert parse_tokens("4к") == 4096
-    with pytest.raises(UsageError, match="'1,500' — не "):
-        parse_count("1,500")
+    with answers_in_russian(True):
+        assert parse_count("1,5m") == 1_500_000
+        assert parse_count("10 000") == 10_000
+        assert parse_amount("2,5", "--price-per-hour", PRICE) == 2.5
+        assert parse_tokens("4к") == 4096
+        with pytest.raises(UsageError, match="'1,500' — не "):
+            parse_count("1,500")
+    set_language("en")
+
+
+def test_flags_read_numbers_the_same_in_every_language(run: Runner) -> None:
+    """A command copied from another machine, or run with --json (whose output never follows the
+    locale), means the same: on a flag a comma groups thousands whatever the language."""
+    args = ("recommend", "--gpu", "rtx-4090", "--model-size", "7b", "--examples", "12,500", "--top", "1")
+    russian = ok(run(*RU, *args, "--json")).json()["profile"]["examples"]
+    assert russian == ok(run(*args, "--json")).json()["profile"]["examples"] == 12_500
+    assert ok(run(*RU, *args)).stdout  # the table too (it refused '12,500' as a count)
+    refused = run(*RU, *args[:-4], "--vram", "7,5")
+    fails(refused, EXIT_USAGE, "'7,5'")
 
 
 @given(st.integers(min_value=1, max_value=10**9))
 def test_grouped_numbers_read_back_in_both_languages(number: int) -> None:
     set_language("en")
     assert parse_count(f"{number:,}") == number
-    set_language("ru")
-    assert parse_count(f"{number:,}".replace(",", "\u00a0")) == number
-    assert parse_count(f"{number:,}".replace(",", " ")) == number
-    set_language("en")
+    with answers_in_russian(True):
+        assert parse_count(f"{number:,}".replace(",", "\u00a0")) == number
+        assert parse_count(f"{number:,}".replace(",", " ")) == number
 
 
 def test_russian_words_for_no_gpu_and_choices() -> None:

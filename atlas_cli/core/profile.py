@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import MISSING, dataclass, field, fields
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
 from atlas_cli.errors import UsageError, not_one_of
-from atlas_cli.i18n import N_, language, t
+from atlas_cli.i18n import N_, t
 from atlas_cli.kb.vocabulary import (
     DATA_KINDS,
     GB_WORDS,
@@ -337,6 +340,20 @@ _RUSSIAN_UNITS = re.compile(
 _DIGIT_GROUPS = re.compile(r"(?<=\d)[\s\u00a0\u202f]+(?=\d)")  # "10 000": a space between groups
 _RUSSIAN_GB = re.compile(r"\s*(?:гиб|гб|г)\.?$")  # "24 ГБ" -> 24gb
 _CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
+# Answers typed to `ask` in Russian read "1,5" as one and a half. Flags and batch values never
+# depend on the language: a command copied from another machine, or shown with --json, means the
+# same (only Russian units - "1,5 млн", "12,5 ГБ" - make a comma decimal there).
+_RUSSIAN_ANSWERS: ContextVar[bool] = ContextVar("russian_answers", default=False)
+
+
+@contextmanager
+def answers_in_russian(russian: bool) -> Iterator[None]:
+    """Within it, numbers are read as a Russian speaker types them (questionnaire answers)."""
+    token = _RUSSIAN_ANSWERS.set(russian)
+    try:
+        yield
+    finally:
+        _RUSSIAN_ANSWERS.reset(token)
 
 
 def _russian_suffix(unit: str) -> str:
@@ -351,7 +368,7 @@ def _russian_suffix(unit: str) -> str:
 
 def plain_number(text: str, russian: bool = False) -> str:
     """A number as typed -> as Python reads it, with an English suffix (k, m, b, t). In Russian
-    (the current language, or a Russian unit or "ГБ" in the text) a comma is the decimal comma and
+    (an answer typed in Russian, or a Russian unit or "ГБ" in the text) a comma is the decimal comma and
     spaces group digits: "1,5 млн" -> "1.5m", "10 000" -> "10000". In English a comma groups
     thousands: "10,000" -> "10000"."""
     value = text.strip().casefold().replace("ё", "е")
@@ -359,7 +376,7 @@ def plain_number(text: str, russian: bool = False) -> str:
     found = _RUSSIAN_UNITS.match(value)
     if found and found.group("number"):
         value, unit, russian = found.group("number"), _russian_suffix(found.group("unit")), True
-    if russian or language() == "ru":
+    if russian or _RUSSIAN_ANSWERS.get():
         value = _DIGIT_GROUPS.sub("", value)
         if value.count(",") == 1 and "." not in value:
             value = value.replace(",", ".")
@@ -369,14 +386,14 @@ def plain_number(text: str, russian: bool = False) -> str:
 
 
 def _typed_in_russian(text: str) -> bool:
-    return language() == "ru" or bool(_CYRILLIC.search(text))
+    return _RUSSIAN_ANSWERS.get() or bool(_CYRILLIC.search(text))
 
 
 class NumberForm(NamedTuple):
     """What one kind of number may look like. Every number ft-atlas reads (flags, answers, batch
     values, FT_ATLAS_JOBS) goes through `parse_number` with one of these, so that they all agree:
     ASCII digits, `.` as the decimal point, `,` only between groups of three digits; in Russian
-    (the current language, or Russian units in the text) `,` is the decimal comma, spaces group
+    (answers to `ask` in Russian, or Russian units in the text) `,` is the decimal comma, spaces group
     digits and units are Russian too (plain_number)."""
 
     what: str  # "a count"
@@ -587,9 +604,9 @@ def parse_value(field: ProfileField, value: Any) -> Any:
 
 
 @lru_cache(maxsize=4096)
-def _parse_scalar(name: str, _kind: str, value: Any, _lang: str) -> Any:
-    # The type is part of the key: 1, 1.0 and True are equal keys but not equal inputs; so is the
-    # language: "1,5" is 15 in English and 1.5 in Russian.
+def _parse_scalar(name: str, _kind: str, value: Any, _russian: bool) -> Any:
+    # The type is part of the key: 1, 1.0 and True are equal keys but not equal inputs; so is how
+    # numbers are read: "1,5" is 15 on a flag and 1.5 in a Russian answer.
     return parse_value(FIELDS_BY_NAME[name], value)
 
 
@@ -600,7 +617,7 @@ def parse_values(raw: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise UsageError(t("unknown profile key(s): {keys}", keys=", ".join(unknown)))
     values = {
-        k: _parse_scalar(k, type(v).__name__, v, language())
+        k: _parse_scalar(k, type(v).__name__, v, _RUSSIAN_ANSWERS.get())
         if _cacheable(v)
         else parse_value(FIELDS_BY_NAME[k], v)
         for k, v in raw.items()

@@ -19,6 +19,7 @@ from atlas_cli.core.profile import (
     FIELDS_BY_NAME,
     PROFILE_FIELDS,
     ProfileField,
+    answers_in_russian,
     choice_key,
     gpu_memory,
     parse_size,
@@ -28,7 +29,7 @@ from atlas_cli.core.profile import (
 from atlas_cli.core.resolve import check_chip_memory, chip_and_memory, name_and_memory, unified_memory
 from atlas_cli.core.shell import plain_decimal, shell_word
 from atlas_cli.errors import UnknownName, UsageError
-from atlas_cli.i18n import N_, t
+from atlas_cli.i18n import N_, language, t
 from atlas_cli.kb.catalog import LAPTOP_GPU, LAPTOP_MEMORY_ANSWER, Catalog, is_laptop_gpu
 from atlas_cli.kb.schema import Gpu
 from atlas_cli.kb.vocabulary import (
@@ -206,7 +207,8 @@ class Interview:
                 self._take_default(spec, default, typed=bool(text))
                 return True
             try:
-                self.answers.update(self.parse(spec, text))
+                with answers_in_russian(language() == "ru"):
+                    self.answers.update(self.parse(spec, text))
                 return True
             except UsageError as error:
                 if self.piped:
