@@ -1158,8 +1158,9 @@ class OpenAI:
 
 def test_an_api_only_prompting_recipe_calls_the_providers_model(tmp_path: Path) -> None:
     """A user with only an API key gets a script that calls the named hosted model through the
-    OpenAI SDK's chat completions (OpenAI's, or another provider's compatible endpoint), never
-    a local transformers pipeline that would try to download weights that do not exist."""
+    OpenAI SDK's chat completions (OpenAI's, or another provider's compatible endpoint: by
+    default the one that serves the model, so Claude is not sent to OpenAI), never a local
+    transformers pipeline that would try to download weights that do not exist."""
     rec = recommend(model_access="api", model="claude-sonnet-4", goal="classify", data_kind="labeled")
     script = tmp_path / "icl.py"
     script.write_text(render_recipe(CATALOG, rec, rank_of(rec, "icl"), "python"), encoding="utf-8")
@@ -1169,10 +1170,9 @@ def test_an_api_only_prompting_recipe_calls_the_providers_model(tmp_path: Path) 
     shots = tmp_path / "shots.jsonl"
     shots.write_text('{"input": "great", "output": "positive"}\n', encoding="utf-8")
     calls = tmp_path / "calls.json"
-    env = {"PYTHONPATH": str(tmp_path), "CALLS": str(calls), "KEY": "sk-test", "PATH": ""}
-    args = ["--examples", str(shots), "--query", "fine", "--api-key-env", "KEY"]
-    url = ["--base-url", "https://api.anthropic.com/v1/"]
-    command = [sys.executable, str(script), *args, *url]
+    env = {"PYTHONPATH": str(tmp_path), "CALLS": str(calls), "ANTHROPIC_API_KEY": "sk-test", "PATH": ""}
+    args = ["--examples", str(shots), "--query", "fine"]
+    command = [sys.executable, str(script), *args]
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "positive"
@@ -1180,9 +1180,12 @@ def test_an_api_only_prompting_recipe_calls_the_providers_model(tmp_path: Path) 
     assert request["model"] == "claude-sonnet-4" and request["key"] == "sk-test"
     assert request["url"] == "https://api.anthropic.com/v1/" and request["max_completion_tokens"] == 256
     assert "Input: great\nOutput: positive" in request["messages"][0]["content"]
-    unset = {k: v for k, v in env.items() if k != "KEY"}
+    unset = {k: v for k, v in env.items() if k != "ANTHROPIC_API_KEY"}
     missing = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, env=unset)
-    assert missing.returncode == 1 and "set KEY to your provider's API key" in missing.stderr
+    assert missing.returncode == 1 and "set ANTHROPIC_API_KEY to your provider's API key" in missing.stderr
+    openai = recommend(model_access="api", model="gpt-4.1-mini", goal="classify", data_kind="labeled")
+    text = render_recipe(CATALOG, openai, rank_of(openai, "icl"), "python")
+    assert 'default=os.environ.get("OPENAI_BASE_URL")' in text and "default='OPENAI_API_KEY'" in text
 
 
 def test_prefix_tuning_turns_gradient_checkpointing_off_and_says_why() -> None:

@@ -112,10 +112,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model", $model_option, help="the provider's model name")
     parser.add_argument(
         "--base-url",
-        default=os.environ.get("OPENAI_BASE_URL"),
-        help="the provider's OpenAI-compatible endpoint (default: $$OPENAI_BASE_URL, else OpenAI's)",
+        default=$base_url,
+        help="the provider's OpenAI-compatible endpoint (default: $base_url_help)",
     )
-    parser.add_argument("--api-key-env", default="OPENAI_API_KEY", help="the variable holding the API key")
+    parser.add_argument("--api-key-env", default=$key_env, help="the variable holding the API key")
     parser.add_argument("--max-new-tokens", type=int, default=MAX_NEW_TOKENS)
     parser.add_argument(
         "--context-tokens",
