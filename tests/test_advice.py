@@ -83,7 +83,8 @@ def test_hosted_offers_are_dated_sourced_and_say_the_data_leaves(catalog: Catalo
     ("name", "status"),
     [
         ("gpt-4.1-mini", "closing"),
-        ("openai/gpt-4o-mini", "closing"),
+        ("openai/gpt-4o-mini", "closed"),  # OpenAI tunes only the gpt-4.1 models and o4-mini
+        ("o4-mini", "closing"),
         ("gemini-2.5-flash", "available"),  # Vertex AI tunes it; the Gemini API does not
         ("claude-3-haiku-20240307", "available"),  # through Bedrock
         ("claude-sonnet-4", "closed"),
@@ -92,7 +93,30 @@ def test_hosted_offers_are_dated_sourced_and_say_the_data_leaves(catalog: Catalo
     ],
 )
 def test_which_api_models_their_providers_still_tune(catalog: Catalog, name: str, status: str | None) -> None:
-    assert catalog.api_tuning(name) == status
+    found = catalog.api_tuning(name)
+    assert (found and found.status) == status
+
+
+@pytest.mark.parametrize(
+    "model, data_kind, stage",
+    [
+        ("o4-mini", "reward-function", "grpo"),  # OpenAI's reinforcement fine-tuning takes o4-mini
+        ("gpt-4.1", "reward-function", None),  # ... and no gpt-4.1 model
+        ("gpt-4.1-mini", "preferences", "dpo"),
+        ("gpt-4o-mini", "demonstrations", None),  # OpenAI no longer tunes it
+        ("claude-sonnet-4-5", "demonstrations", None),  # no provider tunes it
+        ("claude-3-haiku-20240307", "demonstrations", "sft"),  # Bedrock's supervised jobs
+        ("claude-3-haiku-20240307", "preferences", None),  # ... and no preference tuning
+    ],
+)
+def test_hosted_tuning_is_offered_only_as_the_provider_tunes_the_model(
+    engine: Engine, model: str, data_kind: str, stage: str | None
+) -> None:
+    rec = recommend(engine, model_access="api", model=model, goal="chat", data_kind=data_kind, examples="2k")
+    hosted = [p for p in rec.plans if p.method == "hosted-ft"]
+    assert [p.pipeline[-1] for p in hosted] == ([] if stage is None else [stage])
+    if stage is None:
+        assert any(p.method == "hosted-ft" for p in rec.excluded)
 
 
 def test_hosted_plans_write_no_recipe_and_estimate_nothing(run: Runner) -> None:

@@ -60,6 +60,11 @@ def fuzz_base() -> dict[str, Any]:
     data = _trim(full)
     for method, tags in zip(data["methods"], (m.get("tags", []) for m in full["methods"]), strict=True):
         method["tags"] = tags  # selectors name tags: keep every one
+    for method, full_method in zip(data["methods"], full["methods"], strict=True):
+        for offer, full_offer in zip(
+            method.get("providers", []), full_method.get("providers", []), strict=False
+        ):
+            offer["services"] = full_offer["services"]  # an offer's tunes names its services
     cited = {
         r for g in [*data["guide"]["choose"], *data["guide"]["recommendations"]] for r in g["engine_rules"]
     }

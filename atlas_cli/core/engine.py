@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
-from atlas_cli.core.facts import Candidate, method_facts, plan_facts, profile_facts, stage_facts
+from atlas_cli.core.facts import Candidate, hosted_facts, method_facts, plan_facts, profile_facts, stage_facts
 from atlas_cli.core.lengths import length_notes
 from atlas_cli.core.memory.estimate import MAX_PROMPT, ONLINE_SEQ_LEN, completion_length
 from atlas_cli.core.memory.parallel import resolved_sharding
@@ -783,6 +783,7 @@ class Engine:
         )
         self.pipeline_specs = {p.id: p for p in catalog.kb.pipelines}
         self.objectives = tuple(m.id for m in catalog.kb.methods if m.kind == "objective")
+        self.hosted_services = {m.id: m.hosted_service for m in catalog.kb.methods if m.hosted_service}
         self.experimental = {
             m.id
             for m in catalog.kb.methods
@@ -1017,6 +1018,7 @@ class Engine:
         if staged is None:
             staged = self._stage_facts.setdefault(pipeline, stage_facts(self.objectives, pipeline))
         facts.update(staged)
+        facts.update(hosted_facts(pipeline, self.hosted_services, info))
         local = hardware.has_gpu and profile.model_access != "api"
         inputs = time_inputs(profile)
         key = MemoryKey(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from operator import attrgetter
 from typing import TYPE_CHECKING, Final, NamedTuple
 
@@ -29,7 +30,9 @@ class FactContext(NamedTuple):
 
 
 _PROFILE_FACTS: Final = tuple(
-    (spec.name, attrgetter(spec.source)) for spec in FACTS if not (spec.family or spec.per_plan)
+    (spec.name, attrgetter(spec.source))
+    for spec in FACTS
+    if not (spec.family or spec.per_plan or spec.per_pipeline)
 )
 _METHOD_FACTS: Final = tuple((spec.name, attrgetter(spec.source)) for spec in FACTS if spec.per_method)
 _PLAN_FACTS: Final = tuple((spec.name, attrgetter(spec.source)) for spec in FACTS if spec.per_plan)
@@ -66,6 +69,17 @@ def profile_facts(profile: Profile, hardware: Hardware, model: ModelInfo) -> dic
 def stage_facts(objectives: tuple[str, ...], pipeline: tuple[str, ...]) -> dict[str, Scalar]:
     """`stage.<objective>`: whether the chosen pipeline runs that objective."""
     return {f"stage.{o}": o in pipeline for o in objectives}
+
+
+def hosted_facts(
+    pipeline: tuple[str, ...], hosted_services: Mapping[str, str], model: ModelInfo
+) -> dict[str, Scalar]:
+    """`api_model_tunes_pipeline`: whether the providers that serve an API model offer a service
+    for every stage of the pipeline (an objective no provider runs, such as KTO, is not offered)."""
+    if model.api_services is None:
+        return {"api_model_tunes_pipeline": None}
+    offered = all(hosted_services.get(o) in model.api_services for o in pipeline)
+    return {"api_model_tunes_pipeline": offered}
 
 
 def method_facts(method_id: str, estimate: Estimate | None) -> dict[str, Scalar]:

@@ -85,6 +85,7 @@ class ModelInfo(NamedTuple):
     notes: tuple[str, ...] = ()  # what is counted and what is not
     warnings: tuple[str, ...] = ()  # assumptions made reading the config
     api_tuning: str | None = None  # a hosted model: can its provider still tune it (hosted-ft offers)
+    api_services: frozenset[str] | None = None  # ... and with which services (None: no offer names it)
 
     @property
     def sized(self) -> Shape:
@@ -359,7 +360,18 @@ def resolve_model(
         # model: its tuning APIs (OpenAI's DPO, Vertex's preference tuning) start from it.
         instruct = looks_instruct(model) or tuning is not None
         variant: ModelVariant | None = "instruct" if instruct else None
-        return ModelInfo(None, model, None, None, "api", variant=variant, given=model, api_tuning=tuning)
+        status, services = (None, None) if tuning is None else tuning
+        return ModelInfo(
+            None,
+            model,
+            None,
+            None,
+            "api",
+            variant=variant,
+            given=model,
+            api_tuning=status,
+            api_services=services,
+        )
     if api and size_b is None:
         # A hosted model nobody named: no size to assume, and no layers for a rule to read (a
         # Llama-shaped 7B would say it has no biases for BitFit, a method an API rules out anyway).

@@ -55,6 +55,13 @@ class Objective(NamedTuple):
         return hash(self.id)
 
 
+class ApiTuning(NamedTuple):
+    """What the providers that serve a hosted model offer for it."""
+
+    status: str  # available, closing or closed (kb.vocabulary.HostedStatus)
+    services: frozenset[str]  # the tuning services that take it (none when closed)
+
+
 # What a no-training method's memory is sized for: serving, by no trainer.
 SERVING = Objective("inference", Training.model_construct(source=["serving: no trainer"]), 0)
 
@@ -92,21 +99,25 @@ class Catalog:
     def _model_names(self) -> dict[str, str]:
         return _index((m.id, [m.id, m.name, *m.aliases]) for m in self.kb.models)
 
-    def api_tuning(self, model_name: str) -> str | None:
-        """Whether a hosted model named `model_name` can still be tuned by its provider:
-        available, closing or closed (the best status of the offers that serve it; data/methods.yaml
-        `providers[].serves`), or None when no offer names it."""
+    def api_tuning(self, model_name: str) -> ApiTuning | None:
+        """Whether a hosted model named `model_name` can still be tuned by its provider, and how:
+        the best status of the offers that tune it (data/methods.yaml `providers[].serves` and
+        `tunes`), "closed" when the offers that serve it tune other models only, or None when no
+        offer names it."""
         name = model_name.strip().casefold().rsplit("/", 1)[-1]
-        found = {
-            offer.status
+        serving = [
+            offer
             for method in self.kb.methods
             for offer in method.providers
-            if "supervised" in offer.services and any(name.startswith(p) for p in offer.serves)
-        }
-        for status in ("available", "closing", "closed"):
-            if status in found:
-                return status
-        return None
+            if set(offer.services) - {"embeddings"} and any(name.startswith(p) for p in offer.serves)
+        ]
+        if not serving:
+            return None
+        tuning = [(offer.status, offer.services_for(name)) for offer in serving]
+        services = frozenset().union(*(found for _, found in tuning))
+        statuses = {status for status, found in tuning if found}
+        status = next((s for s in ("available", "closing") if s in statuses), "closed")
+        return ApiTuning(status, services if status != "closed" else frozenset())
 
     def method(self, query: str) -> Method:
         return self.methods[_find(self._method_names, "method", query)]

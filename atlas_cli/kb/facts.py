@@ -42,6 +42,7 @@ class FactSpec(NamedTuple):
     per_method: bool = False  # `name.<method id>`: one fact for every candidate method
     per_plan: bool = False  # the candidate plan's own fact: read once per plan, not per profile
     per_stage: bool = False  # `name.<objective id>`: one fact for every objective of the KB
+    per_pipeline: bool = False  # read once the pipeline is chosen, as stage.<objective> facts are
 
     @property
     def family(self) -> bool:
@@ -155,6 +156,16 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "from the hosted-ft offers in data/methods.yaml); null when unknown or not an API model.",
         "model.api_tuning",
         HOSTED_STATUSES,
+    ),
+    FactSpec(
+        "api_model_tunes_pipeline",
+        "bool",
+        "A model used through an API: whether the providers that serve it tune it with every stage "
+        "of the chosen pipeline (each objective's hosted_service in data/methods.yaml: supervised "
+        "for sft, preference for dpo, reinforcement for grpo, ...; the offers' tunes lists); null "
+        "when no offer names the model, or for local weights.",
+        "model.api_services",
+        per_pipeline=True,
     ),
     # profile
     FactSpec("model_access", "string", "weights or api.", "profile.model_access", values_of(MODEL_ACCESS)),

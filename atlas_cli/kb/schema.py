@@ -206,11 +206,25 @@ class HostedOffer(Strict):
         default=[],
         description="API model names (lower-case prefixes: 'gpt-', 'gemini-') this offer decides tuning for",
     )
+    tunes: dict[HostedService, list[str]] = Field(
+        default={},
+        description="of the models it serves, the ones each service tunes (lower-case name prefixes); "
+        "empty: every service tunes every model it serves",
+    )
+
+    def services_for(self, name: str) -> frozenset[str]:
+        """The services that tune the API model `name` (lower case, without an organisation)."""
+        if not self.tunes:
+            return frozenset(self.services)
+        return frozenset(s for s, prefixes in self.tunes.items() if any(name.startswith(p) for p in prefixes))
 
     @model_validator(mode="after")
     def _status_is_explained(self) -> "HostedOffer":
         if self.status != "available" and not self.status_note:
             raise ValueError(f"status '{self.status}' needs a status_note saying since when and what to do")
+        extra = sorted(set(self.tunes) - set(self.services))
+        if extra:
+            raise ValueError(f"tunes names services the offer does not list in services: {', '.join(extra)}")
         return self
 
 
@@ -371,6 +385,9 @@ class Method(Strict):
     runs: Runs = Field(default="local", description="local (your GPUs) or hosted (a provider's API)")
     providers: list[HostedOffer] = []
     training: Training | None = Field(default=None, description="objectives: how a trainer runs it")
+    hosted_service: HostedService | None = Field(
+        default=None, description="objectives: the providers' tuning service that runs it (hosted-ft offers)"
+    )
 
     @model_validator(mode="after")
     def _memory_model_matches_kind(self) -> "Method":
