@@ -228,6 +228,33 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
             ),
         )
     ),
+    *(
+        MemoryRow(
+            "Unsloth blog, '2x faster Gemma 2 finetuning + 63% less VRAM' "
+            "(unsloth.ai/blog/gemma2, 2024-07-03)",
+            f"Gemma 2 {size} QLoRA r32 on q, k, v, o, gate, up, down (the blog's tests; batch 1 assumed "
+            f"for the context figure): the longest context that fit a {card} GB card was {tokens}",
+            model,
+            "qlora",
+            "qlora",
+            tokens,
+            {"batch_size": 1, "lora_rank": 32, **settings},
+            capacity_gib=card,
+            public=True,
+            note=(
+                "soft-capped attention has no FlashAttention in Unsloth unless flash-attn 2.6.3 is "
+                "installed: its s x s scores are counted (COMPILED_SOFTCAPPING_BYTES)"
+                if settings["stack"] == "unsloth"
+                else ""
+            ),
+        )
+        for size, model, card, tokens, settings in (
+            ("27B", "gemma-2-27b", 40, 9700, {"stack": "unsloth", "optimizer": "adamw-8bit"}),
+            ("27B", "gemma-2-27b", 40, 3000, {"stack": "hf"}),
+            ("9B", "gemma-2-9b", 24, 11000, {"stack": "unsloth", "optimizer": "adamw-8bit"}),
+            ("9B", "gemma-2-9b", 24, 2600, {"stack": "hf"}),
+        )
+    ),
     MemoryRow(
         "torchtune README, Memory and training speed (pytorch/torchtune@bd2a0fc7)",
         "Llama 3.1 8B, LoRA r8, one RTX 4090, batch 2, packed to 2048, torch.compile, activation "

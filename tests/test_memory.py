@@ -195,19 +195,21 @@ def test_soft_capped_attention_and_logits_keep_their_tanh_outputs() -> None:
 
 
 @pytest.mark.parametrize(
-    ("stack", "gpu", "eager"),
+    ("model", "stack", "gpu", "eager"),
     [
-        ("hf", "a100-80gb", True),  # LLaMA-Factory and axolotl: transformers' default attention
-        ("liger", "a100-80gb", True),  # run only by them
-        ("trl", "a100-80gb", False),  # the Python recipes load flex attention
-        ("unsloth", "a100-80gb", False),  # its own flex attention
-        ("trl", "apple-m2-max", True),  # Apple's MPS runs no flex attention: the recipe loads eager
+        ("gemma-2-9b", "hf", "a100-80gb", True),  # LLaMA-Factory and axolotl: transformers' default
+        ("gemma-2-9b", "liger", "a100-80gb", True),  # run only by them
+        ("gemma-2-9b", "trl", "a100-80gb", False),  # the Python recipes load flex attention
+        # Unsloth runs soft-capped attention as plain matmuls without flash-attn >= 2.6.3 ...
+        ("gemma-2-9b", "unsloth", "a100-80gb", True),
+        ("gpt-oss-20b", "unsloth", "a100-80gb", False),  # ... and other families with its kernels
+        ("gemma-2-9b", "trl", "apple-m2-max", True),  # Apple's MPS runs no flex attention: eager
     ],
 )
 def test_each_stack_and_gpu_sizes_the_attention_its_trainer_loads(
-    run: Runner, stack: str, gpu: str, eager: bool
+    run: Runner, model: str, stack: str, gpu: str, eager: bool
 ) -> None:
-    args = ("estimate", "--model", "gemma-2-9b", "--method", "lora", "--seq-len", "8k", "--json")
+    args = ("estimate", "--model", model, "--method", "lora", "--seq-len", "8k", "--json")
     found = ok(run(*args, "--gpu", gpu, "--stack", stack)).json()["assumptions"]["attention"]
     assert found.startswith("eager") == eager, found
 

@@ -129,7 +129,13 @@ def _strategy(s: EstimateSettings, memory_model: str) -> str:
 
 
 def _attention(e: Estimate) -> str:
-    if eager_attention_counted(e.shape, e.settings.attention_kernel):
+    if eager_attention_counted(e.shape, e.settings) and e.settings.attention_kernel:
+        return t(
+            "eager: Unsloth runs soft-capped attention (Gemma 2) as plain matmuls unless flash-attn "
+            "2.6.3 or newer is installed, so an s x s matrix per head is counted; --stack trl loads "
+            "flex attention instead"
+        )
+    if eager_attention_counted(e.shape, e.settings):
         return t(
             "eager (transformers has no SDPA kernel for this model, and no other kernel runs it here): an "
             "s x s matrix per head, counted; on NVIDIA and AMD GPUs the Python recipes (--stack trl) load "

@@ -19,6 +19,7 @@ and one layer's activations while it is recomputed.
 
 from __future__ import annotations
 
+from atlas_cli.core.estimates import EstimateSettings
 from atlas_cli.core.shapes import Shape
 
 # transformers' ForCausalLMLoss upcasts the logits (`logits.float()`) and cross-entropy saves the
@@ -103,24 +104,51 @@ def activation_bytes(
 # is the Python recipes', which load such a family with flex attention (FlashAttention 3 for
 # gpt-oss on Hopper: recipes/settings.py); Unsloth runs its own flex attention.
 EAGER_STACKS = frozenset({"hf", "liger"})
+# Except soft-capped attention (Gemma 2): Unsloth runs it as plain matmuls with an fp32 softmax
+# (kernels/flex_attention.py slow_attention_softcapping; its flex path is switched off) unless
+# flash-attn >= 2.6.3 is installed (models/_utils.py HAS_FLASH_ATTENTION_SOFTCAPPING), which
+# `pip install unsloth` does not bring; its Gemma 2 post calls the memory quadratic in length.
+EAGER_SOFTCAPPING_STACKS = frozenset({"unsloth"})
+# That function is compiled whole (torch.compile fullgraph): the fused kernel writes the bf16
+# probabilities straight from the bf16 scores, and the partitioner keeps those two for the
+# backward, recomputing the tanh and the mask. Kept and running bytes per query-key pair, as
+# EAGER_BYTES; Unsloth's Gemma 2 blog (2024-07) measured 9.7K tokens for Gemma-2-27B QLoRA on
+# 40 GB and 11K for Gemma-2-9B on 24 GB (benchmarks/published.py).
+COMPILED_SOFTCAPPING_BYTES = (4.0, 2.0)
 
 
-def eager_attention_counted(shape: Shape, kernel: bool) -> bool:
+def _compiled_softcapping(shape: Shape, settings: EstimateSettings) -> bool:
+    return shape.attention_softcapping and settings.stack in EAGER_SOFTCAPPING_STACKS
+
+
+def eager_attention_counted(shape: Shape, settings: EstimateSettings) -> bool:
     """Whether training holds s x s attention matrices: a family without an SDPA kernel, run
-    without another memory-efficient kernel (EstimateSettings.attention_kernel)."""
-    return bool(shape.eager_heads) and not kernel
+    without another memory-efficient kernel (EstimateSettings.attention_kernel) or on a stack
+    that runs its attention without one anyway."""
+    if not shape.eager_heads:
+        return False
+    return _compiled_softcapping(shape, settings) or not settings.attention_kernel
 
 
 def eager_attention_bytes(
-    shape: Shape, seq_len: float, sequences: float, layers: float, checkpointing: bool, kernel: bool
+    shape: Shape,
+    seq_len: float,
+    sequences: float,
+    layers: float,
+    checkpointing: bool,
+    settings: EstimateSettings,
 ) -> float:
     """The s x s attention matrices of a family without a memory-efficient kernel: every layer's
     probabilities without checkpointing, one layer's under it, plus the running layer's
     temporaries (eager_attention_counted says when)."""
-    if not eager_attention_counted(shape, kernel):
+    if not eager_attention_counted(shape, settings):
         return 0.0
     one_layer = shape.eager_heads * seq_len**2 * sequences
-    kept, running = EAGER_BYTES[shape.attention_softcapping]
+    kept, running = (
+        COMPILED_SOFTCAPPING_BYTES
+        if _compiled_softcapping(shape, settings)
+        else EAGER_BYTES[shape.attention_softcapping]
+    )
     return ((1 if checkpointing else layers) * kept + running) * one_layer
 
 

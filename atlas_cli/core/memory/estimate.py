@@ -253,9 +253,7 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
     gpu, host = activation_bytes(shape, tokens, layers, s.gradient_checkpointing, s.stack, width, s.seq_len)
     sequences = _sequences(s)
     checkpointing = s.gradient_checkpointing
-    gpu += eager_attention_bytes(
-        shape, tokens / sequences, sequences, layers, checkpointing, s.attention_kernel
-    )
+    gpu += eager_attention_bytes(shape, tokens / sequences, sequences, layers, checkpointing, s)
     if model == "dora":
         # Kept inside each decoder layer: under checkpointing only the recomputed layer holds them.
         adapted = sum(m.d_out * m.count for m in shape.targets(s.lora_targets, s.lora_experts))
@@ -395,7 +393,7 @@ def _serving(method_id: str, shape: Shape, s: EstimateSettings) -> Estimate:
     cache = kv_cache_bytes(shape, s.seq_len, s.batch_size) / s.gpus + prefill_bytes_per_token(shape) * tokens
     # A family without an SDPA kernel, where the recipe loads none either (Apple's MPS), prefills
     # eagerly: one layer's s x s scores and probabilities at a time.
-    cache += eager_attention_bytes(shape, s.seq_len, s.batch_size, shape.layers, True, s.attention_kernel)
+    cache += eager_attention_bytes(shape, s.seq_len, s.batch_size, shape.layers, True, s)
     host: Host = {
         "offload_gb": 0.0,
         "paged_gb": 0.0,
