@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from atlas_cli.core.engine import Engine
+from atlas_cli.core.engine import MIN_SERVED_PROMPT, Engine
+from atlas_cli.core.estimates import PROMPT_CONTEXT
 from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.core.profile import build_profile
 from atlas_cli.errors import KnowledgeBaseError
@@ -117,6 +118,33 @@ def test_hosted_tuning_is_offered_only_as_the_provider_tunes_the_model(
     assert [p.pipeline[-1] for p in hosted] == ([] if stage is None else [stage])
     if stage is None:
         assert any(p.method == "hosted-ft" for p in rec.excluded)
+
+
+def test_retrieval_on_a_small_gpu_serves_a_shorter_prompt_rather_than_none(engine: Engine) -> None:
+    """A chatbot over changing company documents on an 8 GB card: retrieval at the usual 8,192-token
+    prompt missed by 0.03 GB and ranked below a tight continued pre-training plan; served with
+    the longest prompt that fits, it fits and leads, and says so."""
+    rec = recommend(
+        engine, vram="8", model="llama-3.1-8b", goal="chat", data_kind="text", knowledge_changes="yes"
+    )
+    rag = rec.plans[0]
+    assert rag.method == "rag" and rag.fit == "yes" and rag.estimate is not None
+    assert MIN_SERVED_PROMPT <= rag.estimate.settings.seq_len < PROMPT_CONTEXT
+    assert any("sized for prompts of" in w for w in rag.warnings)
+    roomy = recommend(engine, gpu="rtx-4090", model="llama-3.1-8b", goal="chat", data_kind="text")
+    served = next(p for p in roomy.plans if p.method == "rag")
+    assert served.estimate is not None and served.estimate.settings.seq_len == PROMPT_CONTEXT
+
+
+def test_no_provider_continues_pretraining_an_open_model(engine: Engine) -> None:
+    """Only Bedrock continues pre-training, and only Titan: a hosted plan on raw text for Llama
+    is excluded, not ranked; Titan through Bedrock keeps it."""
+    llama = recommend(engine, gpu="none", model="llama-3.1-8b", data_kind="text", examples="5k")
+    assert not any(p.method == "hosted-ft" for p in llama.plans)
+    titan = recommend(
+        engine, model_access="api", model="amazon.titan-text-express-v1", data_kind="text", examples="5k"
+    )
+    assert any(p.method == "hosted-ft" and p.pipeline == ("continued-pretraining",) for p in titan.plans)
 
 
 def test_hosted_plans_write_no_recipe_and_estimate_nothing(run: Runner) -> None:

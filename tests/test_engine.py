@@ -681,11 +681,13 @@ def test_prompting_ranks_level_with_a_training_plan_that_offloads(engine: Engine
 def test_tight_retrieval_ranks_level_with_training_from_cpu_ram(engine: Engine) -> None:
     """Llama-3.1-70B on two RTX 3090s without training data: retrieval in 4 bits is tight on the
     GPUs alone, every training plan fits only from CPU RAM (141-571 GB of it, several times
-    slower). Retrieval ranked 11th behind them; it now competes by score, and wins."""
+    slower). Retrieval ranked 11th behind them; it now competes by score, and wins - served with
+    the longest prompt that fits within the margin."""
     rec = recommend(
         engine, gpu="rtx-3090", gpus="2", model="llama-3.1-70b", goal="knowledge", data_kind="none"
     )
-    assert rec.plans[0].method == "rag" and rec.plans[0].fit == "tight" and rec.plans[0].offload == "none"
+    assert rec.plans[0].method == "rag" and rec.plans[0].fit in ("yes", "tight")
+    assert rec.plans[0].offload == "none"
     assert next(p for p in rec.plans if p.kind != "no-training").offload == "params"
 
 

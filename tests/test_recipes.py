@@ -1716,7 +1716,10 @@ def test_a_quantized_serving_plan_loads_its_weights_as_the_estimate_sized_them(
     assert load + 'model_kwargs={"quantization_config": QUANTIZATION})' in text
     assert "from transformers import AutoModel, AutoTokenizer, BitsAndBytesConfig, pipeline" in text
     header = " ".join(header_of(text).replace("#", " ").split())
-    assert "4-bit (bitsandbytes) weights, prompts of 8192 tokens, 1 GPU(s)" in header
+    # 8,192-token prompts were only tight: the plan serves the longest prompt that fits instead.
+    assert re.search(r"4-bit \(bitsandbytes\) weights, prompts of [2-7][0-9]{3} tokens, 1 GPU\(s\)", header)
+    assert "the longest prompt whose KV cache fits, below the usual 8192" in header
+    assert "--model Qwen/Qwen2.5-32B-Instruct" in header  # it answers: the instruct checkpoint
     assert "serving_bits = 4" in header and "; bitsandbytes." in header
     two = ("--gpu", "rtx-a6000", "--gpus", "2", "--model", "qwen2.5-72b", "--goal", "knowledge")
     eight = ok(run("recipe", *two, "--out", "-")).stdout

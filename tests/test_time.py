@@ -1020,8 +1020,8 @@ def test_plans_over_the_limits_are_left_out_for_that_reason(run: Runner) -> None
 def test_the_limits_say_they_cannot_check_a_hosted_plan(run: Runner) -> None:
     """A hosted plan has no time or cost here (the provider bills it): under --budget-usd it read
     as within the budget (a review). The note says the limits do not check it."""
-    args = ("--gpu", "h100", "--gpus", "8", "--model", "llama-3.1-8b", "--goal", "adapt")
-    args += ("--data-kind", "text", "--examples", "500k", "--tokens-per-example", "4k", "--json")
+    args = ("--gpu", "h100", "--gpus", "8", "--model", "llama-3.1-8b", "--goal", "chat", "--top", "20")
+    args += ("--data-kind", "demonstrations", "--examples", "500k", "--tokens-per-example", "4k", "--json")
     limited = ok(run("recommend", *args, "--budget-usd", "100")).json()
     assert any(p["method"] == "hosted-ft" for p in limited["recommendations"])
     said = [n for n in limited["notes"] if "do not check it" in n]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from atlas_cli.core.estimates import Estimate, EstimateSettings
+from atlas_cli.core.estimates import PROMPT_CONTEXT, Estimate, EstimateSettings
 from atlas_cli.core.lengths import positions_note
 from atlas_cli.core.memory.estimate import (
     MAX_PROMPT,
@@ -354,9 +354,12 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
     hub_id = info.repo if info is not None and info.repo else hub_id_of(model)
     notes = []
     catalog_entry = info is None or info.source == "catalog"
-    variant = rec.profile.get("model_variant")
+    answering = _answers_questions(plan, rec, model)
+    variant = "instruct" if answering else rec.profile.get("model_variant")
     if catalog_entry and model is not None and _other_variant(model, hub_id, variant):
         hub_id, note = _variant_repo(model, hub_id, str(variant))
+        if answering and hub_id is not None:
+            note = t(ANSWERING_NOTE, repo=hub_id, name=model.name)
         notes = [note]
     seq_len = rec.profile.get("seq_len")
     beyond = None if info is None or not isinstance(seq_len, int) else positions_note(seq_len, info)
@@ -377,6 +380,21 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
         online_stages=frozenset(s for s in plan.pipeline if catalog.objectives[s].online),
         notes=notes,
     )
+
+
+ANSWERING_NOTE = N_(
+    "model: {repo}, the instruct checkpoint of {name}: a base model continues text rather than "
+    "answering, so prompting and retrieval serve the post-trained one (--model-variant base keeps "
+    "the base)."
+)
+
+
+def _answers_questions(plan: Plan, rec: Recommendation, model: LlmModel | None) -> bool:
+    """A no-training plan on a decoder whose variant the user did not choose (--model-variant):
+    it serves the instruct checkpoint."""
+    assert rec.request is not None
+    decoder = model is not None and model.architecture == "decoder"
+    return plan.kind == "no-training" and decoder and rec.request.model_variant is None
 
 
 # The notes of a recipe that loads the other variant of a catalog entry, or cannot: found, missing.
@@ -613,7 +631,12 @@ def _prompting_settings(recipe: Recipe) -> None:
         return
     s = estimate.settings
     source = "the plan's memory estimate"
-    recipe.set("context_tokens", Setting(s.seq_len, f"{source} (the context it sized the KV cache for)"))
+    sized = "the context it sized the KV cache for"
+    window = recipe.model.context_length if recipe.model is not None else None
+    usual = min(PROMPT_CONTEXT, window or PROMPT_CONTEXT)
+    if recipe.architecture == "decoder" and s.seq_len < usual:  # engine._shorter_prompt
+        sized = f"the longest prompt whose KV cache fits, below the usual {usual}"
+    recipe.set("context_tokens", Setting(s.seq_len, f"{source} ({sized})"))
     if s.gpus > 1:
         recipe.set("gpus", Setting(s.gpus, f"{source} (accelerate's device_map='auto' splits the layers)"))
     # Loaded in the checkpoint's own dtype (pipeline's dtype="auto"), a bf16 checkpoint on a GPU
