@@ -120,6 +120,27 @@ def test_hosted_tuning_is_offered_only_as_the_provider_tunes_the_model(
         assert any(p.method == "hosted-ft" for p in rec.excluded)
 
 
+@pytest.mark.parametrize(
+    "profile, libraries",
+    [
+        ({"model_access": "api", "model": "gemini-2.5-flash"}, ["google-genai"]),
+        ({"model_access": "api", "model": "gpt-4.1-mini"}, ["openai"]),
+        ({"model_access": "api", "model": "claude-3-haiku-20240307"}, ["boto3"]),
+        ({"gpu": "none", "model": "llama-3.1-8b"}, ["boto3", "together", "firectl"]),  # open weights
+        ({"model_access": "api", "model": "my-private-model"}, ["google-genai", "boto3", "together"]),
+    ],
+)
+def test_a_hosted_plan_names_the_api_of_the_provider_that_tunes_the_model(
+    engine: Engine, profile: dict[str, str], libraries: list[str]
+) -> None:
+    """Gemini's preference plan listed Bedrock's, Fireworks' and OpenAI's supervised calls too (a
+    newcomer's review): the next steps are the serving provider's, all of them only when no
+    offer names the model."""
+    rec = recommend(engine, **profile, goal="chat", data_kind="demonstrations", examples="2k")
+    hosted = next(p for p in rec.plans if p.method == "hosted-ft")
+    assert [tool.library for tool in hosted.tools][: len(libraries)] == libraries
+
+
 def test_retrieval_on_a_small_gpu_serves_a_shorter_prompt_rather_than_none(engine: Engine) -> None:
     """A chatbot over changing company documents on an 8 GB card: retrieval at the usual 8,192-token
     prompt missed by 0.03 GB and ranked below a tight continued pre-training plan; served with

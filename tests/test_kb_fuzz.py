@@ -61,10 +61,10 @@ def fuzz_base() -> dict[str, Any]:
     for method, tags in zip(data["methods"], (m.get("tags", []) for m in full["methods"]), strict=True):
         method["tags"] = tags  # selectors name tags: keep every one
     for method, full_method in zip(data["methods"], full["methods"], strict=True):
-        for offer, full_offer in zip(
-            method.get("providers", []), full_method.get("providers", []), strict=False
-        ):
-            offer["services"] = full_offer["services"]  # an offer's tunes names its services
+        if "providers" in full_method:  # conditions name every provider, and tunes its services
+            method["providers"] = [
+                {**_trim(offer, 4), "services": offer["services"]} for offer in full_method["providers"]
+            ]
     cited = {
         r for g in [*data["guide"]["choose"], *data["guide"]["recommendations"]] for r in g["engine_rules"]
     }

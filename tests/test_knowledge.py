@@ -482,6 +482,11 @@ DANGLING: dict[str, tuple[Mutation, str, str]] = {
         "rules[{atlas-7.1-big-gpu-full-ft}].when.not.value",
         "unknown model 'llama-9'",
     ),
+    "condition provider": (
+        _rule_when("atlas-7.1-big-gpu-full-ft", {"fact": "api_model_provider", "value": "OpenAl"}),
+        "rules[{atlas-7.1-big-gpu-full-ft}].when.value",
+        "unknown provider 'OpenAl'",
+    ),
     "condition method fact": (
         _rule_when("atlas-7.1-big-gpu-full-ft", {"any": [{"fact": "fits.fullft", "value": True}]}),
         "rules[{atlas-7.1-big-gpu-full-ft}].when.any[0].fact",

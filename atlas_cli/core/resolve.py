@@ -86,6 +86,7 @@ class ModelInfo(NamedTuple):
     warnings: tuple[str, ...] = ()  # assumptions made reading the config
     api_tuning: str | None = None  # a hosted model: can its provider still tune it (hosted-ft offers)
     api_services: frozenset[str] | None = None  # ... and with which services (None: no offer names it)
+    api_provider: str | None = None  # ... and whose offer that is
 
     @property
     def sized(self) -> Shape:
@@ -360,7 +361,7 @@ def resolve_model(
         # model: its tuning APIs (OpenAI's DPO, Vertex's preference tuning) start from it.
         instruct = looks_instruct(model) or tuning is not None
         variant: ModelVariant | None = "instruct" if instruct else None
-        status, services = (None, None) if tuning is None else tuning
+        status, services, provider = (None, None, None) if tuning is None else tuning
         return ModelInfo(
             None,
             model,
@@ -371,6 +372,7 @@ def resolve_model(
             given=model,
             api_tuning=status,
             api_services=services,
+            api_provider=provider,
         )
     if api and size_b is None:
         # A hosted model nobody named: no size to assume, and no layers for a rule to read (a

@@ -60,6 +60,7 @@ class ApiTuning(NamedTuple):
 
     status: str  # available, closing or closed (kb.vocabulary.HostedStatus)
     services: frozenset[str]  # the tuning services that take it (none when closed)
+    provider: str  # the offer that decides it: the one that tunes it, or else one that serves it
 
 
 # What a no-training method's memory is sized for: serving, by no trainer.
@@ -113,11 +114,14 @@ class Catalog:
         ]
         if not serving:
             return None
-        tuning = [(offer.status, offer.services_for(name)) for offer in serving]
+        tuning = [(offer, offer.services_for(name)) for offer in serving]
         services = frozenset().union(*(found for _, found in tuning))
-        statuses = {status for status, found in tuning if found}
+        statuses = {offer.status for offer, found in tuning if found}
         status = next((s for s in ("available", "closing") if s in statuses), "closed")
-        return ApiTuning(status, services if status != "closed" else frozenset())
+        provider = next(
+            (o.provider for o, found in tuning if found and o.status == status), serving[0].provider
+        )
+        return ApiTuning(status, services if status != "closed" else frozenset(), provider)
 
     def method(self, query: str) -> Method:
         return self.methods[_find(self._method_names, "method", query)]

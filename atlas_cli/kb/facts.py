@@ -38,7 +38,8 @@ class FactSpec(NamedTuple):
     description: str
     source: str  # attribute path on the fact context
     values: tuple[str, ...] | None = None  # the allowed strings of a closed set
-    refers_to: Literal["gpus", "models", "methods", "categories"] | None = None  # ids of a KB section
+    # ids of a KB section (providers: the hosted offers' provider names)
+    refers_to: Literal["gpus", "models", "methods", "categories", "providers"] | None = None
     per_method: bool = False  # `name.<method id>`: one fact for every candidate method
     per_plan: bool = False  # the candidate plan's own fact: read once per plan, not per profile
     per_stage: bool = False  # `name.<objective id>`: one fact for every objective of the KB
@@ -156,6 +157,15 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "from the hosted-ft offers in data/methods.yaml); null when unknown or not an API model.",
         "model.api_tuning",
         HOSTED_STATUSES,
+    ),
+    FactSpec(
+        "api_model_provider",
+        "string",
+        "A model used through an API: the provider whose hosted-ft offer decides its tuning (one that "
+        "tunes it, else one that serves it), as data/methods.yaml names it; null when no offer names "
+        "the model, or for local weights.",
+        "model.api_provider",
+        refers_to="providers",
     ),
     FactSpec(
         "api_model_tunes_pipeline",

@@ -246,7 +246,13 @@ def _comparisons(condition: Any, path: PathKey) -> Iterator[tuple[PathKey, dict[
         yield from _comparisons(condition["not"], (*path, "not"))
 
 
-SECTION_ITEM = {"gpus": "GPU", "models": "model", "methods": "method", "categories": "category"}
+SECTION_ITEM = {
+    "gpus": "GPU",
+    "models": "model",
+    "methods": "method",
+    "categories": "category",
+    "providers": "provider",
+}
 
 # Conditions compile to one Python expression each and run for every candidate plan: a few
 # lines of YAML aliases can stand for 100,000 comparisons, which made every `recommend` take
@@ -411,6 +417,12 @@ def cross_reference_problems(data: Any) -> list[Found]:
         "methods": method_ids,
         "categories": category_ids,
         "objectives": objective_ids,
+        "providers": {
+            o["provider"]
+            for _, m in methods
+            for _, o in _items(m, "providers")
+            if isinstance(o.get("provider"), str)
+        },
     }
 
     found: list[Found] = []
