@@ -141,6 +141,23 @@ def test_a_hosted_plan_names_the_api_of_the_provider_that_tunes_the_model(
     assert [tool.library for tool in hosted.tools][: len(libraries)] == libraries
 
 
+def test_a_hosted_plan_says_what_its_provider_bills(run: Runner) -> None:
+    """API users saw '—' for time and cost with no reason: the footer and the JSON now give the
+    training tokens the provider bills (examples x tokens x epochs), or how reinforcement is."""
+    args = ("recommend", "--model-access", "api", "--model", "gpt-4.1-mini", "--examples", "2k")
+    sft = ("--data-kind", "demonstrations", "--tokens-per-example", "500")
+    plans = ok(run(*args, *sft, "--json")).json()["recommendations"]
+    note = next(p["time_note"] for p in plans if p["method"] == "hosted-ft")
+    assert "about 3 million training tokens (2,000 examples of ~500 tokens; epochs sft 3)" in note
+    table = " ".join(ok(run(*args, *sft)).stdout.split())
+    assert (
+        "Time and cost of Hosted fine-tuning (a provider's tuning API): —, trained at the provider" in table
+    )
+    o4 = ("recommend", "--model-access", "api", "--model", "o4-mini", "--examples", "2k", "--json")
+    plans = ok(run(*o4, "--data-kind", "reward-function")).json()["recommendations"]
+    assert "billed by the hour" in next(p["time_note"] for p in plans if p["method"] == "hosted-ft")
+
+
 def test_retrieval_on_a_small_gpu_serves_a_shorter_prompt_rather_than_none(engine: Engine) -> None:
     """A chatbot over changing company documents on an 8 GB card: retrieval at the usual 8,192-token
     prompt missed by 0.03 GB and ranked below a tight continued pre-training plan; served with

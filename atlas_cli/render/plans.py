@@ -116,11 +116,14 @@ def _caption(plans: tuple[Plan, ...], priority: str) -> str:
     timed = next((p for p in plans if p.time is not None and p.time.stages and p.kind != "no-training"), None)
     if timed is not None:
         return f"{text} {time_conditions(timed)}"
-    # No training plan has a time: the table's "—" needs its reason (the JSON's time_note).
-    # A hosted plan's "—" is the provider's (a note above says so), not the table's.
+    # No training plan has a time: the table's "—" needs its reason (the JSON's time_note), and a
+    # hosted plan's is what its provider bills.
     why = next(
         (p.timed.note for p in plans if p.kind != "no-training" and p.runs == "local" and p.timed.note), None
     )
+    hosted = next((p for p in plans if p.runs == "hosted" and p.timed.note != NO_TIME.note), None)
+    if hosted is not None and hosted.timed.note:
+        text += " " + t("Time and cost of {plan}: —, {why}.", plan=t(hosted.name), why=t(hosted.timed.note))
     if why is None or why == NO_TIME.note:  # a note already asks for --examples
         return text
     return f"{text} {t('Time and cost: —, {why}.', why=t(why))}"

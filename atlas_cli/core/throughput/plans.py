@@ -112,6 +112,29 @@ def rate_for(inputs: TimeInputs, reference: Rate | None) -> Rate | None:
     return Rate(inputs.price_per_hour, "--price-per-hour")
 
 
+NOTHING_LOCAL = N_("nothing runs on a local GPU: no training time")
+
+
+def _billed(objectives: tuple[Objective, ...], inputs: TimeInputs, epochs: Mapping[str, float]) -> str:
+    """A plan trained at a provider (nothing is estimated here): the tokens its provider bills."""
+    if any(o.online for o in objectives):
+        return t(
+            "trained at the provider: reinforcement tuning is billed by the hour of training at some "
+            "(OpenAI's) and per token at others (ft-atlas show hosted-ft); no local GPU time"
+        )
+    stages = [(o.id, _workload(inputs, epochs.get(o.id, 1.0)).epochs) for o in objectives]
+    tokens = sum(inputs.tokens() * float(inputs.examples or 0) * n for _, n in stages)
+    return t(
+        "trained at the provider, which bills about {millions:.3g} million training tokens ({examples:,} "
+        "examples of ~{per:,} tokens; epochs {epochs}) at its rate per million tokens (ft-atlas show "
+        "hosted-ft); no local GPU time",
+        millions=tokens / 1e6,
+        examples=inputs.examples,
+        per=inputs.tokens(),
+        epochs=", ".join(f"{stage} {n:g}" for stage, n in stages),
+    )
+
+
 NO_PEAK = N_(
     "no published peak 16-bit throughput for this GPU (none for Apple silicon or NVIDIA's A10G; --vram "
     "alone names no GPU): no training time"
@@ -130,7 +153,7 @@ def time_and_cost(
     if inputs.examples is None:
         return NO_TIME
     if e is None:
-        return Timed(None, None, N_("nothing runs on a local GPU: no training time"))
+        return Timed(None, None, _billed(objectives, inputs, epochs) if objectives else NOTHING_LOCAL)
     if device is None:
         return Timed(None, None, NO_PEAK)
     if e.settings.precision == "fp32" and device.fp32_tflops is None:
