@@ -1180,3 +1180,13 @@ def test_fp32_runs_on_the_cuda_cores_not_the_tensor_cores(run: Runner) -> None:
     # The V100's 15.7 FP32 TFLOPS against its 125 fp16 tensor TFLOPS: 8x less compute.
     assert rate("fp32") < rate("fp16") / 5
     assert 0.6 < rate("fp32") / 4536 < 1.2  # transformers' perf_train_gpu_one guide, measured
+
+
+def test_a_time_within_its_band_is_said_once(run: Runner) -> None:
+    """Embedding 300 passages read 'Setup takes about <1 min (<1 min)' (a review): a band that
+    says no more than the time is left out; a real band stays."""
+    args = ("recommend", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--goal", "knowledge")
+    short = " ".join(ok(run(*args, "--data-kind", "text", "--examples", "300")).stdout.split())
+    assert "Setup takes about <1 min on 1 GPU(s)" in short
+    long = " ".join(ok(run(*args, "--data-kind", "text", "--examples", "200k", "--top", "3")).stdout.split())
+    assert re.search(r"Setup takes about [0-9.]+ min \([0-9.]+-[0-9.]+ min\)", long)

@@ -216,13 +216,13 @@ class Plan(NamedTuple):
             spent = t("about ${usd:,.2f} ({hours:.3g} GPU-hours)", usd=cost.usd, hours=cost.gpu_hours)
         else:
             spent = t("{hours:.3g} GPU-hours", hours=cost.gpu_hours)
+        about, band = hours_text(time.hours), band_text(low, high)
         line = t(
-            "Training takes about {time} ({band}) on {gpus} GPU(s) at micro-batch {batch}, {rate:,.0f} "
-            "tokens/s; {spent}."
+            "Training takes about {time} on {gpus} GPU(s) at micro-batch {batch}, {rate:,.0f} tokens/s; "
+            "{spent}."
             if self.kind != "no-training"
-            else "Setup takes about {time} ({band}) on {gpus} GPU(s), {rate:,.0f} tokens/s; {spent}.",
-            time=hours_text(time.hours),
-            band=band_text(low, high),
+            else "Setup takes about {time} on {gpus} GPU(s), {rate:,.0f} tokens/s; {spent}.",
+            time=about if band == about else t("{time} ({band})", time=about, band=band),
             gpus=time.gpus,
             batch=batches_text(s.micro_batch for s in time.stages),
             rate=time.tokens_per_second,
