@@ -255,7 +255,7 @@ def test_question_mark_explains_the_question_with_examples(catalog: Catalog) -> 
 
 def test_back_returns_to_the_previous_question_and_forgets_its_answer(catalog: Catalog) -> None:
     # none -> no GPU count; going back and answering 3090 asks for the count after all.
-    script = ["", "none", "<", "3090", "2", "<", "<", "<", "api", "chat", "", "", "", ""]
+    script = ["", "none", "<", "3090", "2", "<", "<", "<", "api", "", "chat", "", "", "", ""]
     answers, terminal = interview(catalog, script)
     assert answers["model_access"] == "api"
     assert "gpu" not in answers and "gpus" not in answers
@@ -286,7 +286,13 @@ def test_summary_is_confirmed_before_the_plan_and_can_go_back(catalog: Catalog) 
 
 def test_no_summary_when_nothing_was_asked(catalog: Catalog) -> None:
     terminal = ScriptedTerminal([])
-    values = {"model_access": "api", "goal": "chat", "data_kind": "none", "priority": "balanced"}
+    values = {
+        "model_access": "api",
+        "model": "gpt-4.1",
+        "goal": "chat",
+        "data_kind": "none",
+        "priority": "balanced",
+    }
     assert Interview(catalog, terminal, dict(values)).run(interactive=True) == values
     assert terminal.prompts == []
 
@@ -297,12 +303,20 @@ def test_no_gpu_skips_gpu_count(catalog: Catalog) -> None:
 
 
 def test_api_only_skips_training_questions_but_asks_about_data(catalog: Catalog) -> None:
-    answers, terminal = interview(catalog, ["api", "chat", "", "20", "", ""])
+    answers, terminal = interview(catalog, ["api", "", "chat", "", "20", "", ""])
     asked = "".join(terminal.prompts)
-    for skipped in ("Which GPU", "How many GPUs", "Which model", "longest examples", "epochs"):
+    for skipped in ("Which GPU", "How many GPUs", "Which model?", "longest examples", "epochs"):
         assert skipped not in asked
     # The plan's note about the data kind must not name a question that was never asked.
     assert answers["data_kind"] == "demonstrations"
+
+
+def test_api_only_asks_which_hosted_model(catalog: Catalog) -> None:
+    """The hosted model decides which provider tunes it and which endpoint serves it: an API user
+    is asked for its name, and any name is taken as typed (it is never sized)."""
+    answers, terminal = interview(catalog, ["api", "gpt-4.1-mini", "chat", "", "2k", "", ""])
+    assert any("Which hosted model?" in p for p in terminal.prompts)
+    assert answers["model"] == "gpt-4.1-mini"
 
 
 def test_knowledge_goal_asks_whether_facts_change(catalog: Catalog) -> None:

@@ -70,11 +70,16 @@ def _never(_: Answers) -> bool:
     return False
 
 
+API_MODEL_QUESTION = N_(
+    "Which hosted model? (its API name, e.g. gpt-4.1-mini, gemini-2.5-flash, claude-3-haiku)"
+)
+
 # A question is skipped when its predicate holds for the answers so far.
 SKIP: dict[str, Callable[[Answers], bool]] = {
     "gpu": _api_only,
     "gpus": lambda a: _api_only(a) or _no_gpu(a),
-    "model": _api_only,
+    # With an API the model's name says which provider tunes it and which endpoint serves it.
+    "model": _never,
     # Read from the model's name, catalog entry or chat template; a flag overrides it.
     "model_variant": lambda a: True,
     # Asked with an API too: documents decide RAG, examples decide few-shot or provider tuning.
@@ -194,7 +199,8 @@ class Interview:
         self._explain(spec)
         # A question without a default says what Enter does: a blank answer is not a silent guess.
         shown = t("Enter: I don't know") if default is None else _show(default)
-        prompt = f"{t(spec.question)} [{shown}]: "
+        question = API_MODEL_QUESTION if spec.name == "model" and _api_only(self.answers) else spec.question
+        prompt = f"{t(question)} [{shown}]: "
         while True:
             text = self.terminal.ask(prompt).strip()
             word = _word(text)
@@ -378,6 +384,11 @@ class Interview:
         return reply in YES_WORDS
 
     def _parse_model(self, text: str) -> Answers:
+        if _api_only(self.answers):  # a provider's model: any name, never sized
+            return {"model": text.strip()}
+        return self._parse_weights(text)
+
+    def _parse_weights(self, text: str) -> Answers:
         """A catalog name (stored as its id), a config path or a Hub id (stored as typed, as the
         --model flag keeps it: "meta-llama/Llama-3.2-3B-Instruct" names the instruct checkpoint
         of the catalog's llama-3.2-3b; see core/models.py), else a size such as 7b."""
