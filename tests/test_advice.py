@@ -158,6 +158,16 @@ def test_a_hosted_plan_says_what_its_provider_bills(run: Runner) -> None:
     assert "billed by the hour" in next(p["time_note"] for p in plans if p["method"] == "hosted-ft")
 
 
+def test_an_api_run_says_nothing_of_hardware_it_does_not_use(run: Runner) -> None:
+    """An API user saw 'gpus=1 ... stack=trl' and 'GPU not given: fit is not checked' (a review)."""
+    args = ("recommend", "--model-access", "api", "--model", "gpt-4.1-mini", "--examples", "2k")
+    head = "\n".join(ok(run(*args)).stdout.splitlines()[:4])
+    assert "model=gpt-4.1-mini" in head and "gpus=" not in head and "stack=" not in head
+    assert "Hardware:" not in head
+    with_gpu = ok(run(*args, "--gpu", "rtx-4090")).stdout
+    assert "Hardware:" in with_gpu  # a GPU named for retrieval is still sized
+
+
 def test_retrieval_on_a_small_gpu_serves_a_shorter_prompt_rather_than_none(engine: Engine) -> None:
     """A chatbot over changing company documents on an 8 GB card: retrieval at the usual 8,192-token
     prompt missed by 0.03 GB and ranked below a tight continued pre-training plan; served with

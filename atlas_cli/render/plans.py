@@ -170,8 +170,17 @@ def to_fit_lines(plan: Plan) -> list[str]:
     return [t("To make it fit, any one of: {changes}.", changes=words)]
 
 
+# What an API user's run has no use for: nothing runs on their hardware or their software.
+LOCAL_ONLY = frozenset({"gpu", "vram", "gpus", "stack"})
+
+
 def _profile_line(rec: Recommendation) -> str:
-    shown = {k: v for k, v in rec.profile.items() if v is not None and v is not False}
+    api = rec.profile.get("model_access") == "api"
+    shown = {
+        k: v
+        for k, v in rec.profile.items()
+        if v is not None and v is not False and not (api and k in LOCAL_ONLY)
+    }
     return " · ".join(f"{k}={_profile_value(k, v)}" for k, v in shown.items())
 
 
