@@ -89,6 +89,7 @@ def N_(text: str) -> str:
 
 # In Russian a comma between digits is a decimal comma: thousands are grouped with a space.
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
 
 
 class _RussianNumbers(string.Formatter):
@@ -102,8 +103,12 @@ class _RussianNumbers(string.Formatter):
         return _AsTyped(value) if key == "text" and isinstance(value, str) else value
 
     def format_field(self, value: Any, format_spec: str) -> str:
-        text = super().format_field(value, format_spec)
-        return text if isinstance(value, _AsTyped) else _THOUSANDS.sub("\u00a0", text)
+        text: str = super().format_field(value, format_spec)
+        if isinstance(value, _AsTyped):
+            return text
+        if isinstance(value, float):  # a computed figure: Russian writes its decimal comma
+            return _DECIMAL_POINT.sub(",", _THOUSANDS.sub("\u00a0", text))
+        return _THOUSANDS.sub("\u00a0", text)
 
 
 class _AsTyped(str):
@@ -130,8 +135,14 @@ def t(text: str, /, **values: object) -> str:
 
 def grouped(value: float) -> str:
     """A whole number with its thousands grouped: 12,345 in English, 12 345 in Russian."""
-    text = f"{value:,.0f}"
-    return text if _current == "en" else text.replace(",", "\u00a0")
+    return number(value, ",.0f")
+
+
+def number(value: float, spec: str) -> str:
+    """`value` formatted by `spec` as the current language writes it: 1,234.5 in English,
+    1 234,5 in Russian."""
+    text = format(value, spec)
+    return text if _current == "en" else _DECIMAL_POINT.sub(",", _THOUSANDS.sub("\u00a0", text))
 
 
 def pt(context: str, text: str) -> str:

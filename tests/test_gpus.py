@@ -23,6 +23,9 @@ ISSUE_GPUS = {
     *("mi250x", "mi300x", "mi325x", "mi355x", "apple-m1-max", "apple-m1-ultra", "apple-m2-max"),
     *("apple-m2-ultra", "apple-m3-max", "apple-m3-ultra", "apple-m4-max", "apple-m4-pro"),
     *("a100-40gb-pcie", "a100-80gb-pcie"),  # PCIe servers: NVLink only between bridged pairs
+    # A newcomer's laptop or desktop: the 8 GB RTX 4060 and Apple's base and Pro chips.
+    *("rtx-4060", "apple-m1", "apple-m1-pro", "apple-m2", "apple-m2-pro", "apple-m3", "apple-m3-pro"),
+    "apple-m4",
 }
 
 

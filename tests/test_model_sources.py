@@ -590,6 +590,9 @@ def test_apple_silicon_takes_its_memory_size(run: Runner) -> None:
     assert (given["profile"]["gpu"], given["profile"]["vram"]) == ("apple-m3-max", 64.0)
     assert "48 GiB usable" in given["notes"][0]  # the share the catalog's 64 GB Macs record
     small = ok(run(*args, "--gpu", "m3 max", "--vram", "36")).json()
-    assert "24 GiB usable" in small["notes"][0]  # two thirds on a small Mac
+    assert "27 GiB usable" in small["notes"][0]  # three quarters, as a 36 GB Mac measured
+    smaller = ok(run(*args, "--gpu", "M2 16GB")).json()
+    assert (smaller["profile"]["gpu"], smaller["profile"]["vram"]) == ("apple-m2", 16.0)
+    assert "10.67 GiB usable" in smaller["notes"][0]  # two thirds on a small Mac
     fails(run(*args, "--gpu", "m3 max", "--vram", "256"), 2, "at most 128 GiB")
     fails(run(*args, "--gpu", "none", "--vram", "24"), 2, "no GPU memory")

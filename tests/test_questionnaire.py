@@ -205,7 +205,7 @@ def test_a_known_gpu_name_is_taken_where_a_guess_is_offered(catalog: Catalog) ->
     assert answers["gpu"] == "rtx-3090"
 
 
-@pytest.mark.parametrize("signed", ["-1", "+4", "-24"])
+@pytest.mark.parametrize("signed", ["-1", "+4", "-24", "-2", "-3"])
 def test_a_signed_number_is_no_memory_size_to_confirm(catalog: Catalog, signed: str) -> None:
     _, terminal = interview(catalog, ["", signed, "4090"] + [""] * 12)
     assert not any("A GPU with" in p for p in terminal.prompts)

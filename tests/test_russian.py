@@ -505,3 +505,16 @@ def test_t_fills_templates_and_groups_thousands_in_russian() -> None:
         template, examples=12345, tokens=512, epochs="sft 3", packing="p", fast=0.6, slow=1.5, price="x"
     )
     assert "12\u00a0345 примеров" in filled
+
+
+def test_russian_writes_computed_figures_with_a_decimal_comma(run: Runner) -> None:
+    """Russian output mixed "0,52" (typed translations) with "7.54 ГБ" and "$1.40" (computed): a
+    computed figure now takes the decimal comma, as thousands already took the space."""
+    set_language("ru")
+    assert i18n.number(12345.6, ",.1f") == "12\u00a0345,6"
+    assert t("{gb:g} GB GPU", gb=7.5) == "GPU на 7,5 ГБ"
+    set_language("en")
+    args = ("recommend", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--examples", "5k", "--top", "2")
+    table = ok(run(*RU, *args)).stdout
+    assert re.search(r"\$0,[0-9]{2}-[0-9],[0-9]{2}", table) and "ГБ" in table
+    assert not re.search(r"[0-9]\.[0-9]+ ГБ", table)

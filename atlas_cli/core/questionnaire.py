@@ -315,6 +315,13 @@ class Interview:
             )
         if is_laptop_gpu(text):
             raise UsageError(t(LAPTOP_GPU, query=text, instead=t(LAPTOP_MEMORY_ANSWER)))
+        if _SIGNED_NUMBER.match(text):  # "-2" is neither memory nor close to "m2"
+            raise UsageError(
+                t(
+                    "'{text}' is not a GPU: type its model (e.g. 3090), its memory (e.g. 24gb), or none",
+                    text=text,
+                )
+            )
         # "macbook pro 36gb": the memory typed with a family name is kept for the chip picked.
         name, typed = name_and_memory(text) or (text, None)
         guesses = self.catalog.gpu_guesses(name, MAX_GPU_GUESSES)
@@ -411,6 +418,7 @@ class Interview:
         )
 
 
+_SIGNED_NUMBER = re.compile(r"^\s*[+-]\s*[0-9]")
 MAX_BARE_MEMORY_GB = 256  # a bare number above any GPU's memory is a model number ("309")
 
 

@@ -298,22 +298,16 @@ def chip_and_memory(
     return chip, memory
 
 
-# Up to this much unified memory Metal lets the GPU use two thirds of it by default
-# (recommendedMaxWorkingSetSize in llama.cpp's logs: 10,922.67 MB of 16 GB,
-# abetlen/llama-cpp-python#687; 21,845.34 MB of 32 GB, ollama/ollama#434).
-SMALL_MAC_GIB = 36
-
-
 def unified_memory(gpu: Gpu) -> bool:
     """An Apple chip: its GPU shares the machine's memory, which comes in several sizes."""
     return gpu.interconnect is not None and gpu.interconnect.kind == "unified"
 
 
 def metal_share(catalog: Catalog, memory_gib: float) -> float:
-    """The share of a Mac's unified memory the GPU may use: two thirds on a small Mac, else the
-    share the catalog records for the Apple machine of the nearest size (the smaller share on a tie)."""
-    if memory_gib <= SMALL_MAC_GIB:
-        return 2 / 3
+    """The share of a Mac's unified memory the GPU may use by default (Metal's
+    recommendedMaxWorkingSetSize): the share the catalog records for the Apple machine of the
+    nearest size (the smaller share on a tie) - two thirds up to 32 GB, three quarters from 36 GB,
+    as measured (data/gpus.yaml)."""
     macs = [g for g in catalog.gpus.values() if unified_memory(g)]
     nearest = min(macs, key=lambda g: (abs(g.memory_gib - memory_gib), g.usable_gib / g.memory_gib))
     return nearest.usable_gib / nearest.memory_gib

@@ -12,7 +12,7 @@ from atlas_cli.core.memory import gib_to_gb
 from atlas_cli.core.plans import Plan, Recommendation, band_text, change_text
 from atlas_cli.core.throughput.plans import NO_TIME
 from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR, StageTime
-from atlas_cli.i18n import N_, t
+from atlas_cli.i18n import N_, number, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.charts import shared_conditions
@@ -69,12 +69,12 @@ def _time_cells(plan: Plan) -> tuple[str, str]:
     if cost.usd is None:
         return hours, t("{low:.3g}-{high:.3g} GPU-h", low=cost.low, high=cost.high)
     if cost.high < CENT:
-        return hours, "<$0.01"
+        return hours, f"<${number(CENT, '.2f')}"
     return hours, f"${_money(cost.low)}-{_money(cost.high)}"
 
 
 def _money(usd: float) -> str:
-    return f"{usd:,.2f}" if usd < 10 else f"{usd:,.0f}"
+    return number(usd, ",.2f" if usd < 10 else ",.0f")
 
 
 def _caption(plans: tuple[Plan, ...], priority: str) -> str:
