@@ -47,11 +47,12 @@ def write_new_files(files: Mapping[Path, str], force: bool = False, what: str = 
         for path, text in files.items():
             staged.append((_staged(path, text, what), path))
         for temporary, path in staged:
-            if not os.path.lexists(path):
-                created.append(path)
-            elif force:
+            fresh = not os.path.lexists(path)
+            if not fresh and force:
                 aside.append((path, _set_aside(path, what)))
             _published(temporary, path, force, what)
+            if fresh:  # only once it is ours: a file another process made meanwhile is never removed
+                created.append(path)
         for _, old in aside:  # every file is in place: the old contents go
             with contextlib.suppress(OSError):
                 os.unlink(old)
@@ -155,15 +156,19 @@ def _staged(path: Path, text: str, what: str) -> Path:
     temporary = Path(name)
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(text.encode("utf-8"))
+            # A path that is not UTF-8 (its bytes kept as surrogates) is written escaped, so the
+            # file stays valid UTF-8 (Python refuses a source file that is not).
+            out.write(text.encode("utf-8", "backslashreplace"))
             out.flush()
             if hasattr(os, "fchmod"):  # mkstemp makes it 0600; a new file gets the usual mode
                 os.fchmod(out.fileno(), 0o666 & ~_umask())
             os.fsync(out.fileno())
-    except OSError as error:
+    except BaseException as error:  # Ctrl-C too: no temporary is left behind
         with contextlib.suppress(OSError):
             os.unlink(temporary)
-        raise _cannot_write(path, what, error) from None
+        if isinstance(error, OSError):
+            raise _cannot_write(path, what, error) from None
+        raise
     return temporary
 
 

@@ -1402,3 +1402,107 @@ def test_a_cache_hit_is_the_validated_kb(cache_env: Path) -> None:
     second = kbcache.load_cached_catalog(bundled_kb_path())  # rebuilt from the entry
     assert second.kb == first.kb
     assert second.kb.model_dump_json() == first.kb.model_dump_json()
+
+
+# --- an attacker's review, fourteenth round ---------------------------------------------------
+
+
+def test_a_very_long_gpu_name_is_refused_before_any_pattern_reads_it(run: Runner, tmp_path: Path) -> None:
+    """16,000 digits as --gpu took 18 s in three backtracking patterns (27 s a batch line)."""
+    digits = "4" * 16_000
+    refused = run("estimate", "--gpu", digits, "--model-size", "7b")
+    assert refused.exit_code == EXIT_USAGE and "longer than 200 characters" in refused.stderr
+    lines = tmp_path / "in.jsonl"
+    lines.write_text(json.dumps({"gpu": digits, "model_size": "7b"}) + "\n", encoding="utf-8")
+    record = json.loads(run("recommend", "--batch", str(lines)).stdout)
+    assert "longer than 200 characters" in json.dumps(record)
+
+
+def test_a_fifo_beside_a_models_config_is_not_waited_for(tmp_path: Path) -> None:
+    model = tmp_path / "m"
+    model.mkdir()
+    config = {"model_type": "llama", "hidden_size": 512, "num_hidden_layers": 2, "num_attention_heads": 8}
+    config |= {"intermediate_size": 1024, "vocab_size": 1000, "architectures": ["LlamaForCausalLM"]}
+    (model / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    os.mkfifo(model / "tokenizer_config.json")  # nobody will ever write to it
+    result = subprocess.run([*COMMAND, "model", str(model)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_file_made_while_out_is_written_is_never_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process made the file between the check and the link: the refusal's roll-back
+    deleted that process's file."""
+    target = tmp_path / "train.py"
+    publish = files._publish
+
+    def racing(temporary: Path, path: Path, force: bool, what: str) -> None:
+        path.write_text("precious", encoding="utf-8")
+        publish(temporary, path, force, what)
+
+    monkeypatch.setattr(files, "_publish", racing)
+    with pytest.raises(UsageError):
+        files.write_new_files({target: "mine"})
+    assert target.read_text(encoding="utf-8") == "precious"
+
+
+def test_an_interrupted_write_leaves_no_temporary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(_: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        files.write_new_files({tmp_path / "train.py": "text"})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_out_path_that_is_not_utf8_is_written(tmp_path: Path) -> None:
+    out = os.fsdecode(os.fsencode(str(tmp_path)) + b"/\xff.py")
+    args = [*COMMAND, "recipe", "--gpu", "rtx-4090", "--model-size", "7b", "--out", out]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    ast.parse(Path(out).read_bytes())  # still UTF-8: the path is escaped in the header
+
+
+def test_export_and_guide_keep_kb_text_from_the_terminal(run: Runner, tmp_path: Path) -> None:
+    kb = hostile_kb(tmp_path, "\x1b[2J\x1b]8;;https://evil.example\x1b\\click\u009b\u202e")
+    for fmt in ("markdown", "html"):
+        shown = run("--kb", str(kb), "export", "--format", fmt)
+        assert shown.exit_code == 0, shown.stderr
+        assert not re.search("[\x1b\u009b\u202e]", shown.stdout)
+    data = bundled_sections()
+    data["guide"]["version"] = "1.4 [/bold] [link=https://evil.example]x[/link]"
+    markup = tmp_path / "markup.yaml"
+    markup.write_text(dump(data), encoding="utf-8")
+    guide = run("--kb", str(markup), "guide")
+    assert guide.exit_code == 0 and "[/bold]" in guide.stdout
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"hidden_size": 1e400},
+        {"vision_config": {"num_hidden_layers": 2, "hidden_size": 8, "intermediate_size": "abc"}},
+        {"vision_config": {"num_hidden_layers": 2, "hidden_size": 8, "intermediate_size": [1]}},
+        {"vision_config": {"num_hidden_layers": 1, "hidden_size": 300_000_000, "mlp_ratio": "4"}},
+        {"vision_config": {"num_hidden_layers": 1, "hidden_size": 10**400}},
+    ],
+)
+def test_a_hostile_config_is_bad_input_not_an_internal_error(
+    run: Runner, tmp_path: Path, change: dict[str, Any]
+) -> None:
+    config = {"model_type": "llama", "hidden_size": 512, "num_hidden_layers": 2, "num_attention_heads": 8}
+    config |= {"intermediate_size": 1024, "vocab_size": 1000, "architectures": ["LlamaForCausalLM"]}
+    (tmp_path / "config.json").write_text(json.dumps(config | change), encoding="utf-8")
+    result = run("model", str(tmp_path))
+    assert result.exit_code in (0, EXIT_USAGE), result.stderr
+
+
+def test_odd_model_paths_and_endpoints_are_bad_input(run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    user = run("model", "~nosuchuser-ft-atlas/x")
+    assert user.exit_code == EXIT_USAGE and "no such file or directory" in user.stderr
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # the endpoint is refused before any network
+    monkeypatch.setenv("HF_ENDPOINT", "http://[::1")
+    endpoint = run("model", "someorg/somemodel")
+    assert endpoint.exit_code == EXIT_USAGE and "HF_ENDPOINT" in endpoint.stderr

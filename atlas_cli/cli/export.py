@@ -42,9 +42,11 @@ def export(
     chosen = export_formats()[str(one_of("--format", fmt.lower(), format_names()))]
     atlas = build_atlas(state.catalog(), state.lang)
     if out is None or str(out) == "-":
-        sys.stdout.write(chosen.document(atlas))
+        # Knowledge-base text must not reach a terminal as control sequences (or sit in a file
+        # that a `cat` later plays): escaped here as every other output is.
+        sys.stdout.write(printable(chosen.document(atlas)))
         return
     make_output_dir(out)
     files = chosen.files(atlas)
-    write_new_files({out / name: text for name, text in files.items()}, force=force)
+    write_new_files({out / name: printable(text) for name, text in files.items()}, force=force)
     sys.stderr.write(printable(f"ft-atlas: wrote {', '.join(str(out / name) for name in files)}\n"))

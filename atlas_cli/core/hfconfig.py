@@ -12,6 +12,7 @@ lists what is read and counted for each architecture.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -252,7 +253,8 @@ class _Reader:
         return value
 
     def _whole(self, key: str, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or value < 0:
+        number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        if not number or value != int(value) or value < 0:
             raise UsageError(
                 t(
                     "{name}: config.json's {key} is {value}, not a whole number of 0 or more",
@@ -620,12 +622,27 @@ def _vision_params_b(top: Config) -> float | None:
     vision = top.get("vision_config")
     if not isinstance(vision, Mapping):
         return None
-    layers, width = vision.get("num_hidden_layers") or vision.get("depth"), vision.get("hidden_size")
-    width = vision.get("embed_dim") or width
-    if not (isinstance(layers, int) and isinstance(width, int) and layers > 0 and width > 0):
+    layers = _plausible(vision.get("num_hidden_layers") or vision.get("depth"), MAX_TOWER_LAYERS)
+    width = _plausible(vision.get("embed_dim") or vision.get("hidden_size"), MAX_TOWER_WIDTH)
+    if layers is None or width is None:
         return None
-    mlp = vision.get("intermediate_size") or width * (vision.get("mlp_ratio") or 4)
-    return round(layers * (4 * width * width + 2 * width * float(mlp)) / 1e9, 3)
+    ratio = _plausible(vision.get("mlp_ratio") or 4, MAX_TOWER_WIDTH)
+    given = vision.get("intermediate_size")
+    mlp = _plausible(given, MAX_TOWER_WIDTH) if given else None if ratio is None else width * ratio
+    if mlp is None:  # a text, a list, a huge number: no tower is read
+        return None
+    return round(layers * (4 * width * width + 2 * width * mlp) / 1e9, 3)
+
+
+# Far past any vision tower (SigLIP: 27 layers of 1,152): a config beyond them is not read as one.
+MAX_TOWER_LAYERS = 10_000
+MAX_TOWER_WIDTH = 1_000_000
+
+
+def _plausible(value: Any, limit: float) -> float | None:
+    """`value` if it is a positive number (not a bool) of at most `limit`, else None."""
+    number = isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= limit
+    return float(value) if number else None
 
 
 def _not_counted(top: Config, text: Config, notes: list[str]) -> None:

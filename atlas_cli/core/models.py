@@ -6,9 +6,11 @@ answer says which of them was used; nothing but a config.json is ever downloaded
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any, Final, Literal, NamedTuple
 
@@ -48,7 +50,10 @@ class FoundModel(NamedTuple):
 def find_model(catalog: Catalog, text: str) -> FoundModel:
     """The model `text` names, from the first source that knows it (see the module docstring)."""
     name = text.strip()
-    path = Path(name).expanduser()
+    try:
+        path = Path(name).expanduser()
+    except RuntimeError:  # ~user of no such user
+        raise UsageError(t("--model: no such file or directory: {path}", path=name)) from None
     explicit = _looks_like_path(name)
     # A bare word that happens to name a folder here ("gpt2") is a path only if it holds a config.
     if _exists(path) and (explicit or _exists(path / CONFIG_NAME)):
@@ -167,14 +172,28 @@ def read_config(path: Path) -> dict[str, Any]:
     return data
 
 
+def _read_regular(path: Path, limit: int) -> bytes:
+    """Up to `limit` bytes of a regular file. O_NONBLOCK: a FIFO planted there would otherwise
+    block the open forever, before fstat could refuse it."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    handle = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        os.set_blocking(handle, True)
+        with os.fdopen(handle, "rb", closefd=False) as stream:
+            return stream.read(limit)
+    finally:
+        os.close(handle)
+
+
 def has_chat_template(folder: Path) -> bool:
     """A chat template beside the config marks a post-trained (instruct) checkpoint: a
     chat_template.jinja / .json file, or a chat_template in tokenizer_config.json."""
     if (folder / "chat_template.jinja").is_file() or (folder / "chat_template.json").is_file():
         return True
     try:
-        with (folder / "tokenizer_config.json").open("rb") as handle:
-            data = strict_json(handle.read(MAX_TOKENIZER_CONFIG_BYTES))
+        data = strict_json(_read_regular(folder / "tokenizer_config.json", MAX_TOKENIZER_CONFIG_BYTES))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return False  # none, or unreadable (or cut short): it says nothing about the variant
     return isinstance(data, dict) and bool(data.get("chat_template"))
@@ -219,19 +238,31 @@ def _offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _resolves(endpoint: str) -> bool:
+def _host(endpoint: str) -> str | None:
+    """The endpoint's host name; a URL urllib cannot read ("http://[::1") is bad input, said
+    before huggingface_hub, which reads HF_ENDPOINT at import, fails on it."""
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(endpoint).hostname
+    except ValueError as error:
+        raise UsageError(
+            t("HF_ENDPOINT: '{url}' is not a URL ({error})", url=endpoint, error=error)
+        ) from None
+
+
+def _resolves(endpoint: str, host: str | None) -> bool:
     """Whether the endpoint's host name resolves (a numeric address always does). Through a
     proxy the proxy resolves it: that is left to huggingface_hub."""
     import socket  # only on the way to the network: not a cost of every start-up
     import urllib.request
     from urllib.parse import urlsplit
 
-    parts = urlsplit(endpoint)
-    host = parts.hostname
     if not host:
         return True  # a malformed endpoint: huggingface_hub says what is wrong with it
     proxies = urllib.request.getproxies()
-    if (proxies.get(parts.scheme) or proxies.get("all")) and not urllib.request.proxy_bypass(host):
+    scheme = urlsplit(endpoint).scheme
+    if (proxies.get(scheme) or proxies.get("all")) and not urllib.request.proxy_bypass(host):
         return True
     try:
         socket.getaddrinfo(host, None)
@@ -265,6 +296,8 @@ def fetch_config(repo: str, hint: str = "") -> Path:
                 how=how,
             )
         )
+    endpoint = os.environ.get("HF_ENDPOINT") or None
+    host = _host(endpoint or HUB_ENDPOINT)  # before huggingface_hub, which reads it at import
     try:
         from huggingface_hub import hf_hub_download
         from huggingface_hub.errors import (
@@ -284,8 +317,7 @@ def fetch_config(repo: str, hint: str = "") -> Path:
                 how=how,
             )
         ) from None
-    endpoint = os.environ.get("HF_ENDPOINT") or None
-    if not _resolves(endpoint or HUB_ENDPOINT):
+    if not _resolves(endpoint or HUB_ENDPOINT, host):
         # huggingface_hub retries a failed connection with back-off for ~25 s; a host that does not
         # even resolve (no network, no DNS) is known at once.
         raise _unreachable(repo, how)

@@ -17,7 +17,6 @@ from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.vocabulary import (
     DATA_KINDS,
-    GB_WORDS,
     GOALS,
     GPU_MEMORY,
     LABELED_SEQ_LEN,
@@ -482,12 +481,22 @@ def parse_count(text: str | int | float, flag: str = "--examples") -> int:
     return int(value)
 
 
-_GB_SUFFIX = re.compile(rf"\s*{GB_WORDS}\.?\s*$", re.IGNORECASE)
+# No GPU's name or alias comes near this: a longer --gpu value is refused before any pattern or
+# fuzzy match reads it (a hostile batch line of digits cost seconds per line).
+MAX_GPU_CHARS = 200
+
+
+def check_gpu_text(text: str, flag: str = "--gpu") -> str:
+    if len(text) > MAX_GPU_CHARS:
+        raise UsageError(
+            t("{flag}: longer than {limit} characters: no GPU is named so", flag=flag, limit=MAX_GPU_CHARS)
+        )
+    return text
 
 
 def gpu_memory(text: str) -> str | None:
     """The memory a --gpu value such as '24GB' gives instead of a GPU name (the number), or None."""
-    match = GPU_MEMORY.match(text)
+    match = GPU_MEMORY.match(check_gpu_text(text))
     if match is None:
         return None
     russian = bool(re.search("[а-яё]", text, re.IGNORECASE))
@@ -600,7 +609,7 @@ def parse_value(field: ProfileField, value: Any) -> Any:
     text = str(value).strip()
     if not text:
         raise UsageError(t("{flag}: empty name", flag=field.flag))
-    return text
+    return check_gpu_text(text, field.flag) if field.name == "gpu" else text
 
 
 @lru_cache(maxsize=4096)

@@ -20,6 +20,7 @@ from atlas_cli.core.profile import (
     PROFILE_FIELDS,
     ProfileField,
     answers_in_russian,
+    check_gpu_text,
     choice_key,
     gpu_memory,
     parse_size,
@@ -293,6 +294,7 @@ class Interview:
     def _parse_gpu(self, text: str) -> Answers:
         """A GPU by name, or its memory. A guess is never taken on Enter: a wrong GPU silently
         changes every plan, so a bare number and a near name are both confirmed."""
+        check_gpu_text(text, "GPU")
         with contextlib.suppress(UnknownName):
             return self._parse_gpu_name(text)
         memory = gpu_memory(text)

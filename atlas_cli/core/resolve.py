@@ -13,7 +13,7 @@ from atlas_cli.core.memory.parallel import loads_whole_base, resolved_sharding
 from atlas_cli.core.memory.states import frozen_base_bytes
 from atlas_cli.core.models import SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
-from atlas_cli.core.profile import Profile, parse_vram
+from atlas_cli.core.profile import Profile, check_gpu_text, parse_vram
 from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
 from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, PCIE_X16_GBS, Device
 from atlas_cli.core.throughput.timing import Rate
@@ -232,7 +232,7 @@ _NAME_AND_MEMORY: Final = re.compile(rf"^(.*?)[\s_-]*([0-9]+(?:[.,][0-9]+)?\s*{G
 
 def name_and_memory(text: str) -> tuple[str, str] | None:
     """("M3 Max", "36GB") for "M3 Max 36GB"; None when no memory follows a name."""
-    match = _NAME_AND_MEMORY.match(text)
+    match = _NAME_AND_MEMORY.match(check_gpu_text(text))
     return None if match is None or not match.group(1) else (match.group(1), match.group(2))
 
 

@@ -49,7 +49,8 @@ DEFAULT_PIPELINE: Final[tuple[str, ...]] = ("sft",)
 # "24GB", "48 GB", "80gib", "24 ГБ": a GPU named by its memory (GB as advertised, as --vram takes
 # it): --gpu reads such a value as the memory, so no GPU can be named so (validate checks).
 GB_WORDS: Final = r"(?:gb|gib|g|гб|гиб|г)"
-GPU_MEMORY: Final = re.compile(rf"^\s*([0-9]*[.,]?[0-9]+)\s*{GB_WORDS}\s*$", re.IGNORECASE)
+# One way to split the digits only (no nested repetition): linear on a long string of digits.
+GPU_MEMORY: Final = re.compile(rf"^\s*([0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)\s*{GB_WORDS}\s*$", re.IGNORECASE)
 
 # A Hugging Face Hub repository id: owner/name of letters, digits, '-', '_' and '.'.
 HUB_ID_PATTERN: Final = r"^[A-Za-z0-9][\w.\-]{0,95}/[A-Za-z0-9][\w.\-]{0,95}$"

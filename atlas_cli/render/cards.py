@@ -197,7 +197,7 @@ def guide_sections(catalog: Catalog) -> list[tuple[str, list[GuideRule]]]:
 
 
 def guide_tree(catalog: Catalog, lang: Lang) -> Tree:
-    tree = Tree(f"[bold]{escape(catalog.kb.guide.title)}[/bold] v{catalog.kb.guide.version}")
+    tree = Tree(f"[bold]{escape(catalog.kb.guide.title)}[/bold] v{escape(catalog.kb.guide.version)}")
     for title, rules in guide_sections(catalog):
         branch = tree.add(f"[bold cyan]{title}[/bold cyan]")
         for rule in rules:
