@@ -1506,3 +1506,11 @@ def test_odd_model_paths_and_endpoints_are_bad_input(run: Runner, monkeypatch: p
     monkeypatch.setenv("HF_ENDPOINT", "http://[::1")
     endpoint = run("model", "someorg/somemodel")
     assert endpoint.exit_code == EXIT_USAGE and "HF_ENDPOINT" in endpoint.stderr
+
+
+def test_an_out_name_like_an_option_is_run_as_a_file(tmp_path: Path) -> None:
+    """--out=-x.py wrote the run line 'python -x.py', which Python reads as options."""
+    args = [*COMMAND, "recipe", "--gpu", "rtx-4090", "--model-size", "7b", "--out=-x.py"]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "# Run: python ./-x.py " in (tmp_path / "-x.py").read_text(encoding="utf-8")

@@ -63,7 +63,9 @@ def write_recipe(
     _check_offloaded_quantized_base(recipe)
     _check_hardware(recipe)
     _check_ia3_modules(recipe)
-    return recipe, chosen.render(recipe, main or chosen.default_name)
+    name = main or chosen.default_name
+    # The run line starts with it: "-x.py" would be read as options (python -x), "./-x.py" is a file.
+    return recipe, chosen.render(recipe, f"./{name}" if name.startswith("-") else name)
 
 
 def _rule_notes(catalog: Catalog, recipe: Recipe) -> list[str]:
