@@ -153,6 +153,8 @@ def test_a_hosted_plan_says_what_its_provider_bills(run: Runner) -> None:
     assert (
         "Time and cost of Hosted fine-tuning (a provider's tuning API): —, trained at the provider" in table
     )
+    labels = ("--goal", "classify", "--data-kind", "labeled")  # an embedding classifier ranks first
+    assert "Time and cost of Hosted fine-tuning" in " ".join(ok(run(*args, *labels)).stdout.split())
     o4 = ("recommend", "--model-access", "api", "--model", "o4-mini", "--examples", "2k", "--json")
     plans = ok(run(*o4, "--data-kind", "reward-function")).json()["recommendations"]
     assert "billed by the hour" in next(p["time_note"] for p in plans if p["method"] == "hosted-ft")
@@ -165,7 +167,7 @@ def test_an_api_run_says_nothing_of_hardware_it_does_not_use(run: Runner) -> Non
     assert "model=gpt-4.1-mini" in head and "gpus=" not in head and "stack=" not in head
     assert "Hardware:" not in head
     with_gpu = ok(run(*args, "--gpu", "rtx-4090")).stdout
-    assert "Hardware:" in with_gpu  # a GPU named for retrieval is still sized
+    assert "Hardware:" in with_gpu and "gpu=rtx-4090" in with_gpu  # a GPU named is said in both places
 
 
 def test_retrieval_on_a_small_gpu_serves_a_shorter_prompt_rather_than_none(engine: Engine) -> None:

@@ -314,9 +314,11 @@ def test_api_only_skips_training_questions_but_asks_about_data(catalog: Catalog)
 def test_api_only_asks_which_hosted_model(catalog: Catalog) -> None:
     """The hosted model decides which provider tunes it and which endpoint serves it: an API user
     is asked for its name, and any name is taken as typed (it is never sized)."""
-    answers, terminal = interview(catalog, ["api", "gpt-4.1-mini", "chat", "", "2k", "", ""])
+    answers, terminal = interview(catalog, ["api", "?", "gpt-4.1-mini", "chat", "", "2k", "", ""])
     assert any("Which hosted model?" in p for p in terminal.prompts)
     assert answers["model"] == "gpt-4.1-mini"
+    said = " ".join(terminal.said)
+    assert "gemini-2.5-flash" in said and "7B" not in said  # its own help, not the local weights'"
 
 
 def test_knowledge_goal_asks_whether_facts_change(catalog: Catalog) -> None:

@@ -1720,6 +1720,10 @@ def test_a_quantized_serving_plan_loads_its_weights_as_the_estimate_sized_them(
     assert re.search(r"4-bit \(bitsandbytes\) weights, prompts of [2-7][0-9]{3} tokens, 1 GPU\(s\)", header)
     assert "the longest prompt whose KV cache fits, below the usual 8192" in header
     assert "--model Qwen/Qwen2.5-32B-Instruct" in header  # it answers: the instruct checkpoint
+    gpt2 = ok(
+        run("recipe", "--gpu", "rtx-4090", "--model", "gpt2", "--goal", "knowledge", "--out", "-")
+    ).stdout
+    assert "--model openai-community/gpt2 " in gpt2  # no instruct checkpoint: the entry's own
     assert "serving_bits = 4" in header and "; bitsandbytes." in header
     two = ("--gpu", "rtx-a6000", "--gpus", "2", "--model", "qwen2.5-72b", "--goal", "knowledge")
     eight = ok(run("recipe", *two, "--out", "-")).stdout

@@ -518,3 +518,6 @@ def test_russian_writes_computed_figures_with_a_decimal_comma(run: Runner) -> No
     table = ok(run(*RU, *args)).stdout
     assert re.search(r"\$0,[0-9]{2}-[0-9],[0-9]{2}", table) and "ГБ" in table
     assert not re.search(r"[0-9]\.[0-9]+ ГБ", table)
+    # A flag's value is echoed as the flag takes it, never with a comma the flag would refuse.
+    limited = ok(run(*RU, *args[:-2], "--examples", "50k", "--max-hours", "1.5", "--explain")).stdout
+    assert "--max-hours 1.5" in limited and "--max-hours 1,5" not in limited

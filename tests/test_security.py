@@ -1483,6 +1483,7 @@ def test_export_and_guide_keep_kb_text_from_the_terminal(run: Runner, tmp_path: 
     "change",
     [
         {"hidden_size": 1e400},
+        {"num_hidden_layers": 10**400},
         {"vision_config": {"num_hidden_layers": 2, "hidden_size": 8, "intermediate_size": "abc"}},
         {"vision_config": {"num_hidden_layers": 2, "hidden_size": 8, "intermediate_size": [1]}},
         {"vision_config": {"num_hidden_layers": 1, "hidden_size": 300_000_000, "mlp_ratio": "4"}},

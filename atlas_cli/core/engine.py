@@ -52,7 +52,7 @@ from atlas_cli.core.variants import (
     with_method,
     with_variant,
 )
-from atlas_cli.i18n import N_, pt, t
+from atlas_cli.i18n import N_, number, pt, t
 from atlas_cli.kb.catalog import SERVING, Catalog, Objective
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
@@ -489,7 +489,7 @@ def _offload_note(offloaded: list[Plan]) -> list[str]:
 def _percent(value: float) -> str:
     """A share under 100 %: two significant digits when small (0.016 %), whole ones from 10 %
     (never rounded up to 100 %)."""
-    return f"{value:.2g} %" if value < 10 else f"{math.floor(value)} %"
+    return f"{number(value, '.2g')} %" if value < 10 else f"{math.floor(value)} %"
 
 
 def _large_sft_note(kept: list[Scored], profile: Profile, epochs: float, timed: bool) -> list[str]:

@@ -253,8 +253,14 @@ class _Reader:
         return value
 
     def _whole(self, key: str, value: Any) -> int:
-        number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        if not number or value != int(value) or value < 0:
+        infinite = isinstance(value, float) and not math.isfinite(value)  # 1e400; a 10^400 int is whole
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or infinite
+            or value != int(value)
+            or value < 0
+        ):
             raise UsageError(
                 t(
                     "{name}: config.json's {key} is {value}, not a whole number of 0 or more",

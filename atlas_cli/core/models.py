@@ -180,7 +180,8 @@ def _read_regular(path: Path, limit: int) -> bytes:
     try:
         if not stat.S_ISREG(os.fstat(handle).st_mode):
             raise OSError(errno.EINVAL, "not a regular file")
-        os.set_blocking(handle, True)
+        if hasattr(os, "set_blocking"):  # Windows has it from Python 3.12 (and no O_NONBLOCK)
+            os.set_blocking(handle, True)
         with os.fdopen(handle, "rb", closefd=False) as stream:
             return stream.read(limit)
     finally:

@@ -75,6 +75,18 @@ API_MODEL_QUESTION = N_(
     "Which hosted model? (its API name, e.g. gpt-4.1-mini, gemini-2.5-flash, claude-3-haiku)"
 )
 
+API_MODEL_HELP = (
+    N_(
+        "The model's name in its provider's API: it says which provider can tune it and which "
+        "endpoint a prompting script calls. Any name is taken; nothing is sized."
+    ),
+    N_("For example: gpt-4.1-mini, o4-mini, gemini-2.5-flash, claude-3-haiku-20240307"),
+    N_(
+        "\"I don't know\" or Enter: not set (every provider's offer is listed). < goes back to the "
+        "previous question."
+    ),
+)
+
 # A question is skipped when its predicate holds for the answers so far.
 SKIP: dict[str, Callable[[Answers], bool]] = {
     "gpu": _api_only,
@@ -241,6 +253,9 @@ class Interview:
             self.terminal.say(f"  {number}. {choice.value:<16} {t(choice.help)}")
 
     def _help(self, spec: ProfileField) -> None:
+        if spec.name == "model" and _api_only(self.answers):
+            self._say_all(API_MODEL_HELP)
+            return
         self.terminal.say(f"  {t(spec.help)}")
         if spec.choices:
             self.terminal.say("  " + t("Answer with a number or a name from the list above."))
@@ -255,6 +270,10 @@ class Interview:
             "  "
             + t('"I don\'t know" or Enter: {default}. < goes back to the previous question.', default=unknown)
         )
+
+    def _say_all(self, lines: tuple[str, ...]) -> None:
+        for line in lines:
+            self.terminal.say("  " + t(line))
 
     def _confirmed(self) -> bool:
         """Show every answer and ask before computing: False to go back and change the last one."""

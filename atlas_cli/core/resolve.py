@@ -196,7 +196,7 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
                 "has less"
             )
         elif unified:
-            note += t("; --vram {gib:g}: the chip with that much unified memory", gib=vram)
+            note += t("; --vram {gib}: the chip with that much unified memory", gib=f"{vram:g}")
         siblings = catalog.gpu_siblings(gpu)
         if siblings:  # "A100" is sold with 40 and 80 GB: say which was assumed
             note += t(

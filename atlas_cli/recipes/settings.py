@@ -354,12 +354,15 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
     hub_id = info.repo if info is not None and info.repo else hub_id_of(model)
     notes = []
     catalog_entry = info is None or info.source == "catalog"
-    answering = _answers_questions(plan, rec, model)
-    variant = "instruct" if answering else rec.profile.get("model_variant")
-    if catalog_entry and model is not None and _other_variant(model, hub_id, variant):
+    variant = rec.profile.get("model_variant")
+    if catalog_entry and model is not None and _answers_questions(plan, rec, model):
+        # A base model continues text: prompting and retrieval serve the instruct checkpoint the
+        # catalog names, and keep the entry's own where it names none (GPT-2).
+        instruct, _ = _variant_repo(model, hub_id, "instruct")
+        if instruct is not None and _other_variant(model, hub_id, "instruct"):
+            hub_id, notes = instruct, [t(ANSWERING_NOTE, repo=instruct, name=model.name)]
+    elif catalog_entry and model is not None and _other_variant(model, hub_id, variant):
         hub_id, note = _variant_repo(model, hub_id, str(variant))
-        if answering and hub_id is not None:
-            note = t(ANSWERING_NOTE, repo=hub_id, name=model.name)
         notes = [note]
     seq_len = rec.profile.get("seq_len")
     beyond = None if info is None or not isinstance(seq_len, int) else positions_note(seq_len, info)

@@ -53,7 +53,9 @@ def ranking_grid(rec: Recommendation, top: int) -> Grid:
             memory += " " + t("+{gb:.1f} GB RAM", gb=plan.ram_gb)
         time, cost = _time_cells(plan)
         fit = FIT_LABELS[plan.fit]
-        grid.rows.append([str(rank), _plan_label(plan), t(fit), memory, time, cost, f"{plan.score:.2f}"])
+        grid.rows.append(
+            [str(rank), _plan_label(plan), t(fit), memory, time, cost, number(plan.score, ".2f")]
+        )
     return grid
 
 
@@ -121,7 +123,10 @@ def _caption(plans: tuple[Plan, ...], priority: str) -> str:
     why = next(
         (p.timed.note for p in plans if p.kind != "no-training" and p.runs == "local" and p.timed.note), None
     )
-    hosted = next((p for p in plans if p.runs == "hosted" and p.timed.note != NO_TIME.note), None)
+    hosted = next(
+        (p for p in plans if p.runs == "hosted" and p.kind != "no-training" and p.timed.note != NO_TIME.note),
+        None,
+    )
     if hosted is not None and hosted.timed.note:
         text += " " + t("Time and cost of {plan}: —, {why}.", plan=t(hosted.name), why=t(hosted.timed.note))
     if why is None or why == NO_TIME.note:  # a note already asks for --examples
@@ -170,18 +175,18 @@ def to_fit_lines(plan: Plan) -> list[str]:
     return [t("To make it fit, any one of: {changes}.", changes=words)]
 
 
-# What an API user's run has no use for: nothing runs on their hardware or their software.
-LOCAL_ONLY = frozenset({"gpu", "vram", "gpus", "stack"})
-
-
 def _profile_line(rec: Recommendation) -> str:
-    api = rec.profile.get("model_access") == "api"
-    shown = {
-        k: v
-        for k, v in rec.profile.items()
-        if v is not None and v is not False and not (api and k in LOCAL_ONLY)
-    }
+    unused = _unused(rec)
+    shown = {k: v for k, v in rec.profile.items() if v is not None and v is not False and k not in unused}
     return " · ".join(f"{k}={_profile_value(k, v)}" for k, v in shown.items())
+
+
+def _unused(rec: Recommendation) -> frozenset[str]:
+    """What an API user's run has no use for: no trainer's software, and no GPU they did not name."""
+    if rec.profile.get("model_access") != "api":
+        return frozenset()
+    named = rec.profile.get("gpu") not in (None, "none") or rec.profile.get("vram") is not None
+    return frozenset({"stack"} if named else {"gpu", "vram", "gpus", "stack"})
 
 
 def _profile_value(name: str, value: object) -> str:

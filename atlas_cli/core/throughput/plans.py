@@ -272,9 +272,13 @@ def share_within_limits(timed: Timed, inputs: TimeInputs) -> float | None:
 def _over_limit(time: PlanTime, cost: PlanCost, inputs: TimeInputs) -> str | None:
     if inputs.max_hours is not None and time.hours > inputs.max_hours:
         return t(
-            "takes about {hours:.3g} h, over --max-hours {limit:g}", hours=time.hours, limit=inputs.max_hours
+            "takes about {hours:.3g} h, over --max-hours {limit}",
+            hours=time.hours,
+            limit=f"{inputs.max_hours:g}",
         )
     usd = cost.usd
     if inputs.budget_usd is not None and usd is not None and usd > inputs.budget_usd:
-        return t("costs about ${usd:,.0f}, over --budget-usd {limit:g}", usd=usd, limit=inputs.budget_usd)
+        return t(
+            "costs about ${usd:,.0f}, over --budget-usd {limit}", usd=usd, limit=f"{inputs.budget_usd:g}"
+        )
     return None
