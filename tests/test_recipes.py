@@ -2676,3 +2676,20 @@ def test_every_format_saves_five_checkpoints_and_keeps_two() -> None:
     for fmt in ("llamafactory", "axolotl"):
         (doc,) = yaml_documents(render(case, fmt))
         assert (doc["save_steps"], doc["save_total_limit"]) == (0.2, 2), fmt
+
+
+def test_a_providers_endpoint_comes_from_the_knowledge_base(run: Runner, tmp_path: Path) -> None:
+    """The endpoint and key variable a prompting recipe calls are the hosted offer's (data, not a
+    list in Python), and its provider's name stays inside a comment whatever it holds."""
+    kb = tmp_path / "kb"
+    shutil.copytree(bundled_kb_path(), kb)
+    methods = kb / "methods.yaml"
+    text = methods.read_text(encoding="utf-8")
+    text = text.replace('"https://api.anthropic.com/v1/"', '"https://llm.example.test/v1/"')
+    text = text.replace("provider: Anthropic API", 'provider: "Anthropic\\nimport os  # API"')
+    methods.write_text(text, encoding="utf-8")
+    args = ("--kb", str(kb), "recipe", "--model-access", "api", "--model", "claude-sonnet-4-5", "--out", "-")
+    script = ok(run(*args, "--goal", "chat", "--data-kind", "demonstrations", "--examples", "300")).stdout
+    compile(script, "icl.py", "exec")
+    assert "default='https://llm.example.test/v1/'" in script and "default='ANTHROPIC_API_KEY'" in script
+    assert not any(line.startswith("import os  #") for line in script.splitlines())

@@ -15,7 +15,16 @@ from typing import NamedTuple
 
 from atlas_cli.errors import UnknownName
 from atlas_cli.i18n import N_, t
-from atlas_cli.kb.schema import REFERENCE_PRICE_KINDS, Gpu, KnowledgeBase, LlmModel, Method, Price, Training
+from atlas_cli.kb.schema import (
+    REFERENCE_PRICE_KINDS,
+    Gpu,
+    HostedOffer,
+    KnowledgeBase,
+    LlmModel,
+    Method,
+    Price,
+    Training,
+)
 
 # --- look-ups ------------------------------------------------------------------------------
 
@@ -53,6 +62,11 @@ class Objective(NamedTuple):
         # Estimates are remembered by their settings: the id stands for the objective (the
         # block's lists do not hash).
         return hash(self.id)
+
+
+def api_name(model_name: str) -> str:
+    """An API model's name as offers match it: lower case, without an organisation."""
+    return model_name.strip().casefold().rsplit("/", 1)[-1]
 
 
 class ApiTuning(NamedTuple):
@@ -100,12 +114,23 @@ class Catalog:
     def _model_names(self) -> dict[str, str]:
         return _index((m.id, [m.id, m.name, *m.aliases]) for m in self.kb.models)
 
+    def chat_endpoint(self, model_name: str) -> HostedOffer | None:
+        """The offer whose OpenAI-compatible endpoint serves the API model `model_name` (None:
+        OpenAI's own, or no offer names one)."""
+        name = api_name(model_name)
+        return next((o for o in self.chat_endpoints if any(name.startswith(p) for p in o.serves)), None)
+
+    @cached_property
+    def chat_endpoints(self) -> tuple[HostedOffer, ...]:
+        """The offers that name an OpenAI-compatible endpoint, in the knowledge base's order."""
+        return tuple(o for m in self.kb.methods for o in m.providers if o.chat_endpoint is not None)
+
     def api_tuning(self, model_name: str) -> ApiTuning | None:
         """Whether a hosted model named `model_name` can still be tuned by its provider, and how:
         the best status of the offers that tune it (data/methods.yaml `providers[].serves` and
         `tunes`), "closed" when the offers that serve it tune other models only, or None when no
         offer names it."""
-        name = model_name.strip().casefold().rsplit("/", 1)[-1]
+        name = api_name(model_name)
         serving = [
             offer
             for method in self.kb.methods

@@ -206,6 +206,15 @@ class HostedOffer(Strict):
         default=[],
         description="API model names (lower-case prefixes: 'gpt-', 'gemini-') this offer decides tuning for",
     )
+    chat_endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https://[^\s'\"\\]+$",
+        description="the provider's OpenAI-compatible chat endpoint, for the models it serves (prompting "
+        "recipes call it with the OpenAI SDK); null: OpenAI's own, or none",
+    )
+    key_env: str | None = Field(
+        default=None, pattern=r"^[A-Z][A-Z0-9_]*$", description="the variable its SDKs read the API key from"
+    )
     tunes: dict[HostedService, list[str]] = Field(
         default={},
         description="of the models it serves, the ones each service tunes (lower-case name prefixes); "
@@ -222,6 +231,8 @@ class HostedOffer(Strict):
     def _status_is_explained(self) -> "HostedOffer":
         if self.status != "available" and not self.status_note:
             raise ValueError(f"status '{self.status}' needs a status_note saying since when and what to do")
+        if (self.chat_endpoint is None) != (self.key_env is None):
+            raise ValueError("chat_endpoint and key_env go together")
         extra = sorted(set(self.tunes) - set(self.services))
         if extra:
             raise ValueError(f"tunes names services the offer does not list in services: {', '.join(extra)}")

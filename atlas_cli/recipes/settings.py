@@ -36,7 +36,7 @@ from atlas_cli.core.throughput.plans import Timed, TimeInputs, time_inputs
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.schema import Gpu, HyperValue, LlmModel, Method
+from atlas_cli.kb.schema import Gpu, HostedOffer, HyperValue, LlmModel, Method
 from atlas_cli.kb.vocabulary import (
     MEMORY_MODELS,
     OPTIMIZERS,
@@ -190,6 +190,9 @@ class Recipe:
     quantized_experts: bool = False  # a QLoRA base's routed experts load quantized too
     one_packed_row: bool = False  # the trainer takes one packed row per device (TrainerFormat's)
     kbit_upcast: bool = True  # the trainer upcasts a QLoRA base's unquantized weights (TrainerFormat's)
+    # An API model's provider endpoint when it is not OpenAI's, and every such endpoint the KB names
+    endpoint: HostedOffer | None = None
+    endpoints: tuple[HostedOffer, ...] = ()
     settings: dict[str, Setting] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     # The recipe's own estimate of each stage (None: no GPU to estimate for), and its time.
@@ -382,6 +385,8 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
         inputs=time_inputs(rec.request),
         online_stages=frozenset(s for s in plan.pipeline if catalog.objectives[s].online),
         notes=notes,
+        endpoint=catalog.chat_endpoint(str(model_id)) if isinstance(model_id, str) else None,
+        endpoints=catalog.chat_endpoints,
     )
 
 

@@ -4,7 +4,6 @@ few-shot example for no-training plans. Several GPUs add an `accelerate launch` 
 from __future__ import annotations
 
 from string import Template
-from typing import Final, NamedTuple
 
 from atlas_cli.core.estimates import PROMPT_CONTEXT
 from atlas_cli.core.memory.estimate import MAX_PROMPT
@@ -203,7 +202,7 @@ def _icl_intro(recipe: Recipe, main: str) -> tuple[str, str]:
 def _hosted_common(recipe: Recipe, is_rag: bool) -> tuple[str, str]:
     """The script's calls to a provider's model, and how it retrieves: by keywords, as nothing
     runs a model here."""
-    endpoint = _endpoint(recipe)
+    endpoint = recipe.endpoint
     recipe.notes.append(
         t(
             "The model is called through the OpenAI SDK's chat completions: OpenAI's by default, or "
@@ -219,15 +218,20 @@ def _hosted_common(recipe: Recipe, is_rag: bool) -> tuple[str, str]:
             "change them). Every prompt token is billed: CONTEXT_TOKENS ({tokens}) is an example "
             "budget, and tokens are counted as about 4 characters each.",
             provider=endpoint.provider,
-            url=endpoint.url,
+            url=endpoint.chat_endpoint,
             key=endpoint.key_env,
             tokens=PROMPT_CONTEXT,
         )
     )
     common = prompting.HOSTED.substitute(
-        base_url='os.environ.get("OPENAI_BASE_URL")' if endpoint is None else literal(endpoint.url),
-        base_url_help="$OPENAI_BASE_URL, else OpenAI's" if endpoint is None else f"{endpoint.provider}'s",
+        base_url='os.environ.get("OPENAI_BASE_URL")' if endpoint is None else literal(endpoint.chat_endpoint),
+        base_url_help="$OPENAI_BASE_URL, else OpenAI's" if endpoint is None else "the model's provider's",
         key_env=literal("OPENAI_API_KEY" if endpoint is None else endpoint.key_env),
+        endpoints="\n".join(
+            line
+            for e in recipe.endpoints
+            for line in wrapped(f"{e.provider}: {e.chat_endpoint} (key in ${e.key_env})", "#     ", "#   ")
+        ),
         model_option=_hosted_model_option(recipe),
         options=prompting.RAG_OPTIONS if is_rag else prompting.ICL_OPTIONS,
         imports=prompting.KEYWORD_IMPORTS if is_rag else "",
@@ -289,30 +293,6 @@ def _prompting_imports(is_rag: bool, quantized: bool, dtype: bool) -> str:
 def api_only(recipe: Recipe) -> bool:
     """A plan with API access only: the model is a provider's, called over its API."""
     return recipe.profile.get("model_access") == "api"
-
-
-class Endpoint(NamedTuple):
-    provider: str
-    prefix: str  # of the model names it serves
-    url: str
-    key_env: str
-
-
-# The providers whose models the OpenAI SDK reaches at another base URL, from their "OpenAI SDK
-# compatibility" (docs.anthropic.com) and "OpenAI compatibility" (ai.google.dev) pages; the key
-# variables are the ones their own SDKs read.
-ENDPOINTS: Final = (
-    Endpoint("Anthropic", "claude-", "https://api.anthropic.com/v1/", "ANTHROPIC_API_KEY"),
-    Endpoint(
-        "Google", "gemini-", "https://generativelanguage.googleapis.com/v1beta/openai/", "GEMINI_API_KEY"
-    ),
-)
-
-
-def _endpoint(recipe: Recipe) -> Endpoint | None:
-    """The endpoint serving the profile's model when it is not OpenAI's (None: OpenAI's, or unknown)."""
-    name = str(recipe.profile.get("model") or "").strip().casefold().rsplit("/", 1)[-1]
-    return next((e for e in ENDPOINTS if name.startswith(e.prefix)), None)
 
 
 def _hosted_model_option(recipe: Recipe) -> str:

@@ -99,10 +99,8 @@ MAX_NEW_TOKENS = 256
 CONTEXT_TOKENS = $context_tokens
 CHARS_PER_TOKEN = 4  # English text, roughly: the provider counts exactly and bills what it counts
 # OpenAI-compatible endpoints of other providers, for --base-url (their API key in --api-key-env),
-# from their "OpenAI SDK compatibility" (docs.anthropic.com) and "OpenAI compatibility"
-# (ai.google.dev) pages:
-#   Anthropic (Claude): https://api.anthropic.com/v1/
-#   Google (Gemini): https://generativelanguage.googleapis.com/v1beta/openai/
+# as ft-atlas's knowledge base names them (ft-atlas show hosted-ft):
+$endpoints
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
