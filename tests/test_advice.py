@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from atlas_cli.core.engine import MIN_SERVED_PROMPT, Engine
+from atlas_cli.core.engine import Engine
 from atlas_cli.core.estimates import PROMPT_CONTEXT
+from atlas_cli.core.memory.search import MIN_SERVED_PROMPT
 from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.core.profile import build_profile
 from atlas_cli.errors import KnowledgeBaseError
@@ -170,7 +171,9 @@ def test_an_api_run_says_nothing_of_hardware_it_does_not_use(run: Runner) -> Non
     assert "Hardware:" in with_gpu and "gpu=rtx-4090" in with_gpu  # a GPU named is said in both places
 
 
-def test_retrieval_on_a_small_gpu_serves_a_shorter_prompt_rather_than_none(engine: Engine) -> None:
+def test_retrieval_on_a_small_gpu_serves_a_shorter_prompt_rather_than_none(
+    engine: Engine, run: Runner
+) -> None:
     """A chatbot over changing company documents on an 8 GB card: retrieval at the usual 8,192-token
     prompt missed by 0.03 GB and ranked below a tight continued pre-training plan; served with
     the longest prompt that fits, it fits and leads, and says so."""
@@ -182,6 +185,9 @@ def test_retrieval_on_a_small_gpu_serves_a_shorter_prompt_rather_than_none(engin
     assert MIN_SERVED_PROMPT <= rag.estimate.settings.seq_len < PROMPT_CONTEXT
     assert any("sized for prompts of" in w for w in rag.warnings)
     roomy = recommend(engine, gpu="rtx-4090", model="llama-3.1-8b", goal="chat", data_kind="text")
+    sized = ok(run("estimate", "--vram", "8", "--model", "llama-3.1-8b", "--method", "rag", "--json")).json()
+    assert sized["fit"] == "yes" and sized["assumptions"]["seq_len"] == rag.estimate.settings.seq_len
+    assert any("sized for prompts of" in w for w in sized["warnings"])
     served = next(p for p in roomy.plans if p.method == "rag")
     assert served.estimate is not None and served.estimate.settings.seq_len == PROMPT_CONTEXT
 

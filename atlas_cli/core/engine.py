@@ -19,7 +19,14 @@ from atlas_cli.core.facts import Candidate, hosted_facts, method_facts, plan_fac
 from atlas_cli.core.lengths import length_notes
 from atlas_cli.core.memory.estimate import MAX_PROMPT, ONLINE_SEQ_LEN, completion_length
 from atlas_cli.core.memory.parallel import resolved_sharding
-from atlas_cli.core.memory.search import Estimator, estimator, largest, on_stack, with_strategy
+from atlas_cli.core.memory.search import (
+    Estimator,
+    estimator,
+    fitting_prompt,
+    on_stack,
+    shorter_prompt_note,
+    with_strategy,
+)
 from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.plans import OFFLOADED, Plan, Recommendation, ToolRef, change_text, hours_text
 from atlas_cli.core.profile import Profile
@@ -705,33 +712,17 @@ def _any_fit(results: Iterable[Estimate | None]) -> bool:
 _ESTIMATES: dict[tuple[str, Shape, EstimateSettings], Estimate] = {}
 
 
-# The shortest prompt a no-training plan is shrunk to when the usual one (PROMPT_CONTEXT) does not
-# fit: a few passages or a handful of examples; below it retrieval and few-shot lose their point.
-MIN_SERVED_PROMPT = 2048
-PROMPT_STEP = 256  # a shrunk prompt is a round number of tokens
-
-
 def _shorter_prompt(
     run: Estimator, method: Method, shape: Shape, found: tuple[Estimate | None, list[str]]
 ) -> tuple[Estimate | None, list[str]]:
-    """A no-training plan that does not fit within the margin, served with the longest prompt
-    that does (at least MIN_SERVED_PROMPT tokens): retrieval on a small GPU takes fewer passages
-    rather than no GPU. The recipe's CONTEXT_TOKENS follows the estimate's length."""
+    """A no-training plan served with the longest prompt that fits (search.fitting_prompt), said
+    in its warnings. The recipe's CONTEXT_TOKENS follows the estimate's length."""
     e, warnings = found
-    if e is None or e.fit == "yes" or e.settings.seq_len <= MIN_SERVED_PROMPT:
+    tokens = None if e is None else fitting_prompt(run, e)
+    if e is None or tokens is None:
         return found
-    longest = largest(run, e.settings, "seq_len")
-    if longest is None or longest < MIN_SERVED_PROMPT:
-        return found
-    tokens = longest // PROMPT_STEP * PROMPT_STEP
     shorter = cached_estimate(run, e.settings._replace(seq_len=tokens, prompt_len=tokens), method, shape)
-    note = t(
-        "sized for prompts of {tokens:,} tokens, not {usual:,}: a longer prompt's KV cache does not fit "
-        "this GPU (the recipe's CONTEXT_TOKENS; fewer passages or examples per question)",
-        tokens=tokens,
-        usual=e.settings.seq_len,
-    )
-    return shorter, [*warnings, note]
+    return shorter, [*warnings, shorter_prompt_note(tokens, e.settings.seq_len)]
 
 
 def cached_estimate(run: Estimator, settings: EstimateSettings, method: Method, shape: Shape) -> Estimate:

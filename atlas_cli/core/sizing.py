@@ -9,7 +9,15 @@ from dataclasses import dataclass, field, replace
 from atlas_cli.core.estimates import Estimate
 from atlas_cli.core.lengths import length_notes, longest_past_positions
 from atlas_cli.core.memory.parallel import unshardable_base
-from atlas_cli.core.memory.search import Change, Estimator, at_rank, changes_that_fit, estimator, largest
+from atlas_cli.core.memory.search import (
+    Change,
+    Estimator,
+    at_rank,
+    changes_that_fit,
+    estimator,
+    largest,
+    shorter_prompt_note,
+)
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import (
     DEFAULT_LORA_RANK,
@@ -183,6 +191,8 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         )
     warnings += _ignored_options(options, method.memory_model, settings.gpus)
     label, result = single(method, info, settings, hardware, auto, rank_given)
+    if result.memory_model == "inference" and result.settings.seq_len < settings.prompt_len:
+        warnings.append(shorter_prompt_note(result.settings.seq_len, settings.prompt_len))
     run = estimator(method.id, result.memory_model, info.sized)
     row = _row(label, result, [], run, field_name, timed(result), options.sharding)
     if field_name == "seq_len":

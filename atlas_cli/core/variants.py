@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import trainable_params
-from atlas_cli.core.memory.search import estimator, placed
+from atlas_cli.core.memory.search import estimator, fitting_prompt, placed
 from atlas_cli.core.resolve import Hardware, ModelInfo, choose_precision
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, t
@@ -242,7 +242,11 @@ def single(
         )
         for v in variants
     ]
-    return preferred(tried, lambda row: row[1].fit, lambda row: row[1].per_gpu_gb)
+    label, found = preferred(tried, lambda row: row[1].fit, lambda row: row[1].per_gpu_gb)
+    tokens = fitting_prompt(run, found, auto_sharding)  # as recommend serves it
+    if tokens is None:
+        return label, found
+    return label, placed(run, found.settings._replace(seq_len=tokens, prompt_len=tokens), auto_sharding)
 
 
 def preferred(

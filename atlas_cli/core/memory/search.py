@@ -13,6 +13,7 @@ from atlas_cli.core.memory.activations import EAGER_STACKS
 from atlas_cli.core.memory.estimate import estimate, gib_to_gb
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shapes import Shape
+from atlas_cli.i18n import t
 from atlas_cli.kb.vocabulary import FIT_MARGIN, MAX_VRAM_GB, MEMORY_MODELS
 
 # ddp first: it communicates least; then ZeRO-2, then ZeRO-3 / FSDP.
@@ -126,6 +127,33 @@ def largest(
         else:
             high = middle - 1
     return low
+
+
+# The shortest prompt a no-training plan is shrunk to when the usual one (PROMPT_CONTEXT) does not
+# fit: a few passages or a handful of examples; below it retrieval and few-shot lose their point.
+MIN_SERVED_PROMPT = 2048
+PROMPT_STEP = 256  # a shrunk prompt is a round number of tokens
+
+
+def fitting_prompt(run: Estimator, e: Estimate, auto: bool = True) -> int | None:
+    """For a no-training plan that does not fit within the margin: the longest prompt, in steps of
+    PROMPT_STEP and at least MIN_SERVED_PROMPT tokens, that does - retrieval on a small GPU takes
+    fewer passages rather than no GPU; None when the plan fits or none does."""
+    if e.memory_model != "inference" or e.fit == "yes" or e.settings.seq_len <= MIN_SERVED_PROMPT:
+        return None
+    longest = largest(run, e.settings, "seq_len", auto=auto)
+    if longest is None or longest < MIN_SERVED_PROMPT:
+        return None
+    return longest // PROMPT_STEP * PROMPT_STEP
+
+
+def shorter_prompt_note(tokens: int, usual: int) -> str:
+    return t(
+        "sized for prompts of {tokens:,} tokens, not {usual:,}: a longer prompt's KV cache does not fit "
+        "this GPU (the recipe's CONTEXT_TOKENS; fewer passages or examples per question)",
+        tokens=tokens,
+        usual=usual,
+    )
 
 
 def training_batch(run: Estimator, settings: EstimateSettings, minimum: int, cap: int) -> int | None:
