@@ -236,6 +236,7 @@ PEOPLE = {
     ],
     "api-only": [
         ("access the model's weights", "api"),
+        ("Which hosted model", "gpt-4.1-mini"),
         ("your goal", "chat"),
         ("What data", ""),
         ("How many examples", "100"),
