@@ -1700,6 +1700,28 @@ def test_prompting_fills_the_context_the_estimate_was_sized_for() -> None:
         assert constants(render(case, "python"))["CONTEXT_TOKENS"] == plan.estimate.settings.seq_len
 
 
+def test_a_shrunk_prompt_is_said_below_the_prompt_the_profile_asked_for(run: Runner) -> None:
+    """--seq-len 16384 asks retrieval for prompts of 16,384 tokens: where the KV cache of a shorter
+    one fits, the header says it is below those 16,384, not below the 8,192 asked by default."""
+    text = ok(
+        run(
+            "recipe",
+            "--gpu",
+            "rtx-4090",
+            "--model",
+            "qwen2.5-32b",
+            "--goal",
+            "knowledge",
+            "--seq-len",
+            "16384",
+            "--out",
+            "-",
+        )
+    ).stdout
+    header = " ".join(header_of(text).replace("#", " ").split())
+    assert "the longest prompt whose KV cache fits, below the usual 16384" in header
+
+
 def test_a_quantized_serving_plan_loads_its_weights_as_the_estimate_sized_them(
     run: Runner, tmp_path: Path
 ) -> None:

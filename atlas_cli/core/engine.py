@@ -1352,9 +1352,7 @@ class Engine:
     def _notes(
         self, profile: Profile, hardware: Hardware, info: ModelInfo, facts: Facts, pipeline: tuple[str, ...]
     ) -> list[str]:
-        # An API user who named no GPU needs none: nothing is sized on their hardware.
-        unsized = profile.model_access == "api" and hardware.memory_gib is None
-        notes = [] if unsized else [t("Hardware: {note}.", note=hardware.note)]
+        notes = [] if profile.hardware_unused else [t("Hardware: {note}.", note=hardware.note)]
         if info.template and profile.model_access == "api":
             notes.append(
                 t("Model: a hosted model, used through its provider's API: it has no weights here to size.")

@@ -307,6 +307,12 @@ class Profile:
         return LABELED_SEQ_LEN if self.data_kind_or_typical == "labeled" else None
 
     @property
+    def hardware_unused(self) -> bool:
+        """An API user who named no GPU (nor its memory) needs none: nothing is sized on it."""
+        named = self.gpu not in (None, "none") or self.vram is not None
+        return self.model_access == "api" and not named
+
+    @property
     def data_kind_given(self) -> bool:
         return self.data_kind is not None
 

@@ -527,13 +527,18 @@ def usual_seq_len(info: ModelInfo, objective: Objective) -> int:
 
 
 def served_seq_len(info: ModelInfo, seq_len: int) -> int:
-    """The prompt a no-training plan serves: at least PROMPT_CONTEXT, room for a few dozen short
-    examples or several passages (--seq-len is one training example's length, which a few-shot
-    prompt holds many of), within the model's window; an encoder's own length."""
+    """The prompt a no-training plan serves (served_prompt); an encoder's own length."""
     if info.sized.architecture != "decoder":
         return seq_len
+    return served_prompt(seq_len, info.context_length)
+
+
+def served_prompt(seq_len: int, window: int | None) -> int:
+    """A decoder's served prompt: at least PROMPT_CONTEXT, room for a few dozen short examples or
+    several passages (--seq-len is one training example's length, which a few-shot prompt holds
+    many of), within the model's window."""
     served = max(seq_len, PROMPT_CONTEXT)
-    return min(served, info.context_length) if info.context_length else served
+    return min(served, window) if window else served
 
 
 def settings_for(

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from atlas_cli.core.estimates import PROMPT_CONTEXT, Estimate, EstimateSettings
+from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.lengths import positions_note
 from atlas_cli.core.memory.estimate import (
     MAX_PROMPT,
@@ -30,7 +30,7 @@ from atlas_cli.core.memory.estimate import (
 from atlas_cli.core.models import HUB_ID, hub_id_of
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.plans import Plan, Recommendation
-from atlas_cli.core.resolve import Hardware, resolve_hardware
+from atlas_cli.core.resolve import Hardware, resolve_hardware, served_prompt
 from atlas_cli.core.shapes import ALL_LINEAR, Shape
 from atlas_cli.core.throughput.plans import Timed, TimeInputs, time_inputs
 from atlas_cli.errors import UsageError
@@ -641,7 +641,8 @@ def _prompting_settings(recipe: Recipe) -> None:
     source = "the plan's memory estimate"
     sized = "the context it sized the KV cache for"
     window = recipe.model.context_length if recipe.model is not None else None
-    usual = min(PROMPT_CONTEXT, window or PROMPT_CONTEXT)
+    given = recipe.profile.get("seq_len")
+    usual = served_prompt(given if isinstance(given, int) else 0, window)
     if recipe.architecture == "decoder" and s.seq_len < usual:  # engine._shorter_prompt
         sized = f"the longest prompt whose KV cache fits, below the usual {usual}"
     recipe.set("context_tokens", Setting(s.seq_len, f"{source} ({sized})"))

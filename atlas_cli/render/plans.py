@@ -183,10 +183,9 @@ def _profile_line(rec: Recommendation) -> str:
 
 def _unused(rec: Recommendation) -> frozenset[str]:
     """What an API user's run has no use for: no trainer's software, and no GPU they did not name."""
-    if rec.profile.get("model_access") != "api":
+    if rec.request is None or rec.request.model_access != "api":
         return frozenset()
-    named = rec.profile.get("gpu") not in (None, "none") or rec.profile.get("vram") is not None
-    return frozenset({"stack"} if named else {"gpu", "vram", "gpus", "stack"})
+    return frozenset({"gpu", "vram", "gpus", "stack"} if rec.request.hardware_unused else {"stack"})
 
 
 def _profile_value(name: str, value: object) -> str:
