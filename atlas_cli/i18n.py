@@ -90,6 +90,7 @@ def N_(text: str) -> str:
 # In Russian a comma between digits is a decimal comma: thousands are grouped with a space.
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+_CYRILLIC = re.compile("[А-Яа-яЁё]")
 
 
 class _RussianNumbers(string.Formatter):
@@ -104,8 +105,8 @@ class _RussianNumbers(string.Formatter):
 
     def format_field(self, value: Any, format_spec: str) -> str:
         text: str = super().format_field(value, format_spec)
-        if isinstance(value, _AsTyped):
-            return text
+        if isinstance(value, (_AsTyped, _Localized)) or (isinstance(value, str) and _CYRILLIC.search(value)):
+            return text  # written in Russian already (joined texts lose the _Localized mark)
         if isinstance(value, float):  # a computed figure: Russian writes its decimal comma
             return _DECIMAL_POINT.sub(",", _THOUSANDS.sub("\u00a0", text))
         return _THOUSANDS.sub("\u00a0", text)
@@ -113,6 +114,11 @@ class _RussianNumbers(string.Formatter):
 
 class _AsTyped(str):
     pass
+
+
+class _Localized(str):
+    """Text t() or number() already wrote in Russian: filled into another template as it is (its
+    "0,675" is a decimal comma, not thousands to group)."""
 
 
 _RUSSIAN_NUMBERS: Final = _RussianNumbers()
@@ -128,7 +134,7 @@ def t(text: str, /, **values: object) -> str:
     if not values:
         return russian
     try:
-        return _RUSSIAN_NUMBERS.format(russian, **values)
+        return _Localized(_RUSSIAN_NUMBERS.format(russian, **values))
     except (KeyError, IndexError, ValueError):  # a broken translation: validate --strict reports it
         return text.format(**values)
 
@@ -142,7 +148,7 @@ def number(value: float, spec: str) -> str:
     """`value` formatted by `spec` as the current language writes it: 1,234.5 in English,
     1 234,5 in Russian."""
     text = format(value, spec)
-    return text if _current == "en" else _DECIMAL_POINT.sub(",", _THOUSANDS.sub("\u00a0", text))
+    return text if _current == "en" else _Localized(_DECIMAL_POINT.sub(",", _THOUSANDS.sub("\u00a0", text)))
 
 
 def pt(context: str, text: str) -> str:

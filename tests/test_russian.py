@@ -521,3 +521,25 @@ def test_russian_writes_computed_figures_with_a_decimal_comma(run: Runner) -> No
     # A flag's value is echoed as the flag takes it, never with a comma the flag would refuse.
     limited = ok(run(*RU, *args[:-2], "--examples", "50k", "--max-hours", "1.5", "--explain")).stdout
     assert "--max-hours 1.5" in limited and "--max-hours 1,5" not in limited
+
+
+def test_a_russian_figure_filled_into_another_template_keeps_its_decimal_comma(run: Runner) -> None:
+    """A text t() wrote in Russian and filled into another template was localised again: the
+    score "0,675" became "0 675" and the price "$0,682" "$0 682". Tables of figures (the memory
+    breakdown, the GPU catalog) take the decimal comma too."""
+    set_language("ru")
+    inner = t("{gb:g} GB GPU", gb=0.675)
+    assert t(
+        "{words} ft-atlas corrects the guide's table here: {because}", words=inner, because="x"
+    ).startswith("GPU на 0,675 ГБ")
+    set_language("en")
+    args = ("recommend", "--gpu", "rtx-4090", "--model", "qwen3-8b", "--goal", "chat", "--examples", "10k")
+    explained = ok(run(*RU, *args, "--explain", env=WIDE)).stdout
+    assert not re.search(r"(?<![\d\u00a0])0\u00a0\d{3}", explained)  # no thousands after a lone 0
+    assert re.search(r"\$\d+,\d+/GPU-час", explained)
+    assert re.search(r"это 0,\d{3}\.", explained)
+    breakdown = ok(
+        run(*RU, "estimate", "--model", "llama-3.1-8b", "--gpu", "rtx-4090", "--method", "qlora")
+    ).stdout
+    assert re.search(r"│ \d+,\d\d ", breakdown) and not re.search(r"│ \d+\.\d\d ", breakdown)
+    assert re.search(r"│ \d+,\d+ ", ok(run(*RU, "gpus", env=WIDE)).stdout)

@@ -9,7 +9,7 @@ from rich.text import Text
 from atlas_cli.core.memory.estimate import VLLM_SHARE
 from atlas_cli.core.plans import band_text, hours_text
 from atlas_cli.core.throughput.timing import batches_text
-from atlas_cli.i18n import N_, grouped, pt, t, translated
+from atlas_cli.i18n import N_, grouped, number, pt, t, translated
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.contracts import AssumptionsJson, EstimateJson
 from atlas_cli.render.grid import Grid
@@ -53,7 +53,7 @@ def bar_width(estimates: list[EstimateJson], terminal_width: int | None) -> int:
     if terminal_width is None:
         return BAR_WIDTH
     labels = max((len(e["label"]) for e in estimates), default=0)
-    numbers = max((len(f"{e['per_gpu_gb']:.1f}") for e in estimates), default=0)
+    numbers = max((len(number(e["per_gpu_gb"], ".1f")) for e in estimates), default=0)
     verdicts = max((len(_verdict(e)[0]) for e in estimates), default=0)
     most = _max_key(estimates)
     extra = len(most[1]) + CHART_GAPS if most else 0
@@ -88,7 +88,7 @@ def estimate_chart(
         cells: list[Text | str] = [
             Text(translated(e["label"])),
             _bar(e["per_gpu_gb"], capacity, scale, width, style),
-            f"{e['per_gpu_gb']:.1f}",
+            number(e["per_gpu_gb"], ".1f"),
             Text(verdict, style=style),
         ]
         if timed:
@@ -204,8 +204,8 @@ def estimates_grid(estimates: list[EstimateJson], title: str) -> Grid:
         grid.rows.append(
             [
                 translated(e["label"]),
-                f"{e['per_gpu_gb']:.1f}",
-                *(f"{b[key]:.1f}" for key in BREAKDOWN_KEYS),  # type: ignore[literal-required]
+                number(e["per_gpu_gb"], ".1f"),
+                *(number(b[key], ".1f") for key in BREAKDOWN_KEYS),  # type: ignore[literal-required]
                 verdict or "—",
             ]
         )
@@ -246,17 +246,19 @@ def breakdown_grid(e: EstimateJson) -> Grid:
         caption=f"{conditions(e['assumptions'], training)}{adapter} {t('GB = 10^9 bytes.')}",
     )
     for name, key in zip(COMPONENTS, BREAKDOWN_KEYS, strict=True):
-        grid.rows.append([t(name), f"{b[key]:.2f}"])  # type: ignore[literal-required]
-    grid.rows.append([t("total per GPU"), f"{e['per_gpu_gb']:.2f}"])
-    if e["capacity_gb"] is not None:
+        grid.rows.append([t(name), number(b[key], ".2f")])  # type: ignore[literal-required]
+    grid.rows.append([t("total per GPU"), number(e["per_gpu_gb"], ".2f")])
+    if e["capacity_gb"] is not None and e["headroom_gb"] is not None:
         verdict, _ = _verdict(e)
-        grid.rows.append([t("usable GPU memory ({verdict})", verdict=verdict), f"{e['capacity_gb']:.2f}"])
-        grid.rows.append([t("headroom"), f"{e['headroom_gb']:.2f}"])
+        grid.rows.append(
+            [t("usable GPU memory ({verdict})", verdict=verdict), number(e["capacity_gb"], ".2f")]
+        )
+        grid.rows.append([t("headroom"), number(e["headroom_gb"], ".2f")])
     host = e["host"]
     if host["offload_gb"]:
-        grid.rows.append([t("host RAM for offloaded states"), f"{host['offload_gb']:.2f}"])
+        grid.rows.append([t("host RAM for offloaded states"), number(host["offload_gb"], ".2f")])
     if host["paged_gb"]:
-        grid.rows.append([t("optimizer states paged to host RAM"), f"{host['paged_gb']:.2f}"])
+        grid.rows.append([t("optimizer states paged to host RAM"), number(host["paged_gb"], ".2f")])
     for key, label in (
         ("max_seq_len", N_("max seq len that fits")),
         ("max_batch_size", N_("max batch size that fits")),
@@ -267,7 +269,7 @@ def breakdown_grid(e: EstimateJson) -> Grid:
         grid.rows.append(
             [
                 t("to fit: {change} = {value}", change=change["change"], value=change["value"]),
-                f"{change['per_gpu_gb']:.2f}",
+                number(change["per_gpu_gb"], ".2f"),
             ]
         )
     grid.rows.extend(time_rows(e))
@@ -299,7 +301,7 @@ def time_rows(e: EstimateJson) -> list[list[str]]:
             t("training time"),
             f"{hours_text(time['hours'])} ({band_text(time['hours_low'], time['hours_high'])})",
         ],
-        [t("GPU-hours"), f"{cost['gpu_hours']:.3g}"],
+        [t("GPU-hours"), number(cost["gpu_hours"], ".3g")],
     ]
     if cost["usd"] is not None:
         rows.append(

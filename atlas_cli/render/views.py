@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from atlas_cli.core.memory import gib_to_gb
-from atlas_cli.i18n import N_, pt, t, translated
+from atlas_cli.i18n import N_, number, pt, t, translated
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import MEMORY_SCALE, QUALITY_SCALE, SPEED_SCALE, Gpu, Method
 from atlas_cli.kb.vocabulary import Lang
@@ -199,13 +199,13 @@ def _link(g: Gpu) -> tuple[str, str]:
     if g.interconnect is None:
         return "—", "—"
     gbs = g.interconnect.gbs
-    return t(LINK_NAMES[g.interconnect.kind]), "—" if gbs is None else f"{gbs:g}"
+    return t(LINK_NAMES[g.interconnect.kind]), "—" if gbs is None else number(gbs, "g")
 
 
 def _tflops(g: Gpu) -> str:
     if g.tflops_bf16 is None:
         return "—"
-    return f"{g.tflops_bf16:g}" + ("*" if g.tflops_basis == "derived" else "")
+    return number(g.tflops_bf16, "g") + ("*" if g.tflops_basis == "derived" else "")
 
 
 def _yes_no(value: bool) -> str:
@@ -229,11 +229,11 @@ def gpus_grid(catalog: Catalog) -> Grid:
         grid.rows.append(
             [
                 g.id,
-                f"{g.memory_gib:g}",
-                f"{gib_to_gb(g.usable_gib):g}",
+                number(g.memory_gib, "g"),
+                number(gib_to_gb(g.usable_gib), "g"),
                 f"{_yes_no(g.bf16)}/{_yes_no(g.fp8)}",
                 _tflops(g),
-                "—" if g.memory_bandwidth_gbs is None else f"{g.memory_bandwidth_gbs:g}",
+                "—" if g.memory_bandwidth_gbs is None else number(g.memory_bandwidth_gbs, "g"),
                 *_link(g),
                 g.architecture,
                 g.name,
@@ -258,11 +258,11 @@ def models_grid(catalog: Catalog) -> Grid:
         wide_only=tuple(wide),
     )
     for m in catalog.kb.models:
-        active = f" ({m.active_params_b:g}B)" if m.active_params_b is not None else ""
+        active = f" ({_billions(m.active_params_b)})" if m.active_params_b is not None else ""
         grid.rows.append(
             [
                 m.id,
-                f"{m.params_b:g}B{active}",
+                _billions(m.params_b) + active,
                 str(m.layers + (m.decoder_layers or 0)),
                 f"{m.attention_heads} ({m.kv_heads})",
                 pt("model variant", m.variant),
@@ -276,7 +276,7 @@ def models_grid(catalog: Catalog) -> Grid:
 
 
 def _billions(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}B"
+    return "—" if value is None else number(value, "g") + "B"
 
 
 def _experts_text(doc: ModelJson) -> str | None:
