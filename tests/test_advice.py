@@ -87,8 +87,10 @@ def test_hosted_offers_are_dated_sourced_and_say_the_data_leaves(catalog: Catalo
         ("gpt-4.1-mini", "closing"),
         ("openai/gpt-4o-mini", "closed"),  # OpenAI tunes only the gpt-4.1 models and o4-mini
         ("o4-mini", "closing"),
-        ("gemini-2.5-flash", "available"),  # Vertex AI tunes it; the Gemini API does not
-        ("claude-3-haiku-20240307", "available"),  # through Bedrock
+        ("gemini-3.5-flash-lite", "available"),  # Vertex AI tunes it; the Gemini API does not
+        ("gemini-2.5-flash", "closed"),  # no longer on Vertex AI's list
+        ("claude-3-haiku-20240307", "closed"),  # Bedrock's tuning ended with it on 2026-09-10
+        ("amazon.nova-lite-v1:0", "available"),
         ("claude-sonnet-4", "closed"),
         ("command-r-plus", "closed"),
         ("some-private-model", None),
@@ -102,13 +104,15 @@ def test_which_api_models_their_providers_still_tune(catalog: Catalog, name: str
 @pytest.mark.parametrize(
     "model, data_kind, stage",
     [
-        ("o4-mini", "reward-function", "grpo"),  # OpenAI's reinforcement fine-tuning takes o4-mini
-        ("gpt-4.1", "reward-function", None),  # ... and no gpt-4.1 model
-        ("gpt-4.1-mini", "preferences", "dpo"),
+        ("o4-mini", "reward-function", None),  # OpenAI's tuning is closing: left out
+        ("gpt-4.1-mini", "preferences", None),
         ("gpt-4o-mini", "demonstrations", None),  # OpenAI no longer tunes it
         ("claude-sonnet-4-5", "demonstrations", None),  # no provider tunes it
-        ("claude-3-haiku-20240307", "demonstrations", "sft"),  # Bedrock's supervised jobs
-        ("claude-3-haiku-20240307", "preferences", None),  # ... and no preference tuning
+        ("claude-3-haiku-20240307", "demonstrations", None),  # Bedrock's tuning ended with it
+        ("amazon.nova-lite-v1:0", "reward-function", "grpo"),  # Bedrock's reinforcement jobs
+        ("amazon.titan-text-express-v1", "demonstrations", "sft"),  # Bedrock's supervised jobs
+        ("amazon.titan-text-express-v1", "preferences", None),  # ... and no preference tuning
+        ("gemini-3.5-flash", "preferences", "dpo"),
     ],
 )
 def test_hosted_tuning_is_offered_only_as_the_provider_tunes_the_model(
@@ -124,9 +128,8 @@ def test_hosted_tuning_is_offered_only_as_the_provider_tunes_the_model(
 @pytest.mark.parametrize(
     "profile, libraries",
     [
-        ({"model_access": "api", "model": "gemini-2.5-flash"}, ["google-genai"]),
-        ({"model_access": "api", "model": "gpt-4.1-mini"}, ["openai"]),
-        ({"model_access": "api", "model": "claude-3-haiku-20240307"}, ["boto3"]),
+        ({"model_access": "api", "model": "gemini-3.5-flash"}, ["google-genai"]),
+        ({"model_access": "api", "model": "amazon.nova-lite-v1:0"}, ["boto3"]),
         ({"gpu": "none", "model": "llama-3.1-8b"}, ["boto3", "together", "firectl"]),  # open weights
         ({"model_access": "api", "model": "my-private-model"}, ["google-genai", "boto3", "together"]),
     ],
@@ -145,7 +148,7 @@ def test_a_hosted_plan_names_the_api_of_the_provider_that_tunes_the_model(
 def test_a_hosted_plan_says_what_its_provider_bills(run: Runner) -> None:
     """API users saw '—' for time and cost with no reason: the footer and the JSON now give the
     training tokens the provider bills (examples x tokens x epochs), or how reinforcement is."""
-    args = ("recommend", "--model-access", "api", "--model", "gpt-4.1-mini", "--examples", "2k")
+    args = ("recommend", "--model-access", "api", "--model", "gemini-3.5-flash", "--examples", "2k")
     sft = ("--data-kind", "demonstrations", "--tokens-per-example", "500")
     plans = ok(run(*args, *sft, "--json")).json()["recommendations"]
     note = next(p["time_note"] for p in plans if p["method"] == "hosted-ft")
@@ -156,8 +159,8 @@ def test_a_hosted_plan_says_what_its_provider_bills(run: Runner) -> None:
     )
     labels = ("--goal", "classify", "--data-kind", "labeled")  # an embedding classifier ranks first
     assert "Time and cost of Hosted fine-tuning" in " ".join(ok(run(*args, *labels)).stdout.split())
-    o4 = ("recommend", "--model-access", "api", "--model", "o4-mini", "--examples", "2k", "--json")
-    plans = ok(run(*o4, "--data-kind", "reward-function")).json()["recommendations"]
+    rl = ("recommend", "--model-access", "api", "--model", "gemini-3.5-flash", "--examples", "2k", "--json")
+    plans = ok(run(*rl, "--data-kind", "reward-function")).json()["recommendations"]
     assert "billed by the hour" in next(p["time_note"] for p in plans if p["method"] == "hosted-ft")
 
 

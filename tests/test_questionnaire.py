@@ -318,7 +318,7 @@ def test_api_only_asks_which_hosted_model(catalog: Catalog) -> None:
     assert any("Which hosted model?" in p for p in terminal.prompts)
     assert answers["model"] == "gpt-4.1-mini"
     said = " ".join(terminal.said)
-    assert "gemini-2.5-flash" in said and "7B" not in said  # its own help, not the local weights'"
+    assert "gemini-3.5-flash" in said and "7B" not in said  # its own help, not the local weights'"
 
 
 def test_knowledge_goal_asks_whether_facts_change(catalog: Catalog) -> None:

@@ -64,7 +64,7 @@ PROFILES: list[dict[str, str]] = [
     {"gpu": "a100-80gb", "model": "qwen3-0.6b", "data_kind": "demonstrations", "examples": "5k"},
     {"gpu": "a100-80gb", "model": "qwen2.5-0.5b", "data_kind": "preferences", "priority": "speed"},
     {"gpu": "a100-80gb", "model": "qwen3-0.6b", "data_kind": "preferences", "priority": "cost"},
-    {"model_access": "api", "model": "gemini-2.5-flash", "goal": "classify", "data_kind": "labeled"},
+    {"model_access": "api", "model": "gemini-3.5-flash", "goal": "classify", "data_kind": "labeled"},
     # Online RL sampling with a colocated vLLM engine.
     {"gpu": "a100-80gb", "model": "qwen2.5-0.5b", "data_kind": "reward-function", "vllm": "true"},
 ]

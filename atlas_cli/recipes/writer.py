@@ -268,19 +268,33 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
     plan, arch = recipe.plan, recipe.architecture
     if recipe.method.runs == "hosted" and plan.kind == "no-training":
         raise UsageError(
-            f"plan {recipe.rank} ({plan.name}) calls a provider's API and trains nothing on a GPU, so "
-            f"there is no training script to write: `ft-atlas show {plan.method}` has its example code "
-            "(the few lines that run on your machine) and each provider's API and prices"
+            t(
+                "plan {rank} ({name}) calls a provider's API and trains nothing on a GPU, so there is no "
+                "training script to write: `ft-atlas show {method}` has its example code (the few lines "
+                "that run on your machine) and each provider's API and how it bills",
+                rank=recipe.rank,
+                name=plan.name,
+                method=plan.method,
+            )
         )
     if recipe.method.runs == "hosted":
         raise UsageError(
-            f"plan {recipe.rank} ({plan.name}) runs at a provider, so there is no training script to "
-            f"write: `ft-atlas show {plan.method}` lists each provider's API, models, prices and data format"
+            t(
+                "plan {rank} ({name}) runs at a provider, so there is no training script to write: "
+                "`ft-atlas show {method}` lists each provider's API, models, data format and how it bills",
+                rank=recipe.rank,
+                name=plan.name,
+                method=plan.method,
+            )
         )
     if recipe.method.memory_model not in MEMORY_MODELS:
         raise UsageError(
-            f"no recipe format writes {plan.name}: it is not a way of training ft-atlas can estimate or "
-            f"run here; `ft-atlas show {plan.method}` lists its entry points"
+            t(
+                "no recipe format writes {name}: it is not a way of training ft-atlas can estimate or run "
+                "here; `ft-atlas show {method}` lists its entry points",
+                name=plan.name,
+                method=plan.method,
+            )
         )
     if arch == "encoder-decoder":
         raise UsageError(
