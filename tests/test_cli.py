@@ -288,6 +288,19 @@ def test_usage_errors_exit_2(run: Runner, args: list[str]) -> None:
     fails(run(*args), 2)
 
 
+@pytest.mark.parametrize("flag", ["--gpus", "--epochs", "--examples", "--seq-len"])
+def test_a_negative_number_is_refused_as_below_zero_not_as_malformed(run: Runner, flag: str) -> None:
+    """'--gpus -1' said "'-1' is not a whole number; write it like 1, 8 or 1,024": it is one."""
+    result = fails(run("recommend", "--model", "llama-3.1-8b", flag, "-1"), 2)
+    assert "'-1' must be a positive number" in result.stderr and "write it like" not in result.stderr
+
+
+@pytest.mark.parametrize("text", ["2x4090", "4090 x2", "2 × RTX 4090"])
+def test_a_count_written_into_the_gpu_name_is_shown_apart(run: Runner, text: str) -> None:
+    """'4090 x2' was an unknown GPU with no word about --gpus."""
+    fails(run("recommend", "--gpu", text), 2, "--gpu rtx-4090 --gpus 2")
+
+
 def test_internal_error_exits_1_without_traceback(run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(*_: Any, **__: Any) -> Any:
         raise RuntimeError("kaboom")

@@ -441,6 +441,9 @@ def parse_number(value: str | int | float, flag: str, form: NumberForm) -> tuple
         number, suffix = value, ""
     else:
         typed = value.strip(" \t")
+        # "-1" is a number below zero (refused as such below), not a malformed one.
+        sign = -1.0 if typed.startswith("-") else 1.0
+        typed = typed.removeprefix("-")
         found = _NUMBER.fullmatch(plain_number(typed, True) if _typed_in_russian(typed) else typed)
         multipliers = dict(form.suffixes)
         suffix = found["suffix"].lower() if found else ""
@@ -456,7 +459,7 @@ def parse_number(value: str | int | float, flag: str, form: NumberForm) -> tuple
                 )
             )
         exponent = f"e{found['exponent']}" if found["exponent"] else ""
-        number = float(found["mantissa"].replace(",", "") + exponent) * multipliers[suffix]
+        number = sign * float(found["mantissa"].replace(",", "") + exponent) * multipliers[suffix]
     if not math.isfinite(number) or number < 0 or (number == 0 and not form.zero):
         positive = (
             N_("{flag}: '{text}' must be a positive number or 0")

@@ -173,11 +173,45 @@ class ModelInfo(NamedTuple):
         return t("a bare size: {shape}", shape=self.template or t("an assumed shape"))
 
 
+# A count of GPUs written into the name: "2x4090", "4090 x2", "8 × H100".
+_COUNT_FIRST: Final = re.compile(r"^\s*(\d+)\s*[x×*]\s*(.+?)\s*$", re.IGNORECASE)
+_COUNT_LAST: Final = re.compile(r"^\s*(.+?)\s*[x×*]\s*(\d+)\s*$", re.IGNORECASE)
+
+
+def _named_gpu(catalog: Catalog, gpu: str, vram: float | None) -> tuple[Gpu, float | None]:
+    """chip_and_memory, with a hint where the name holds a count of GPUs the catalog knows."""
+    try:
+        return chip_and_memory(catalog, gpu, vram)
+    except UnknownName:
+        hint = _count_apart(catalog, gpu)
+        if hint is None:
+            raise
+        raise UsageError(hint) from None
+
+
+def _count_apart(catalog: Catalog, text: str) -> str | None:
+    checked = check_gpu_text(text)
+    first, last = _COUNT_FIRST.match(checked), _COUNT_LAST.match(checked)
+    readings = ([(first[1], first[2])] if first else []) + ([(last[2], last[1])] if last else [])
+    for count, name in readings:
+        try:
+            known = catalog.gpu(name)
+        except UnknownName:
+            continue
+        return t(
+            "--gpu '{text}': give the count apart: --gpu {gpu} --gpus {count}",
+            text=text,
+            gpu=known.id,
+            count=int(count),
+        )
+    return None
+
+
 def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus: int) -> Hardware:
     if gpu is not None and means_no_gpu(gpu):
         return Hardware(None, False, None, None, False, 1, t("no local GPU"))
     if gpu is not None:
-        g, vram = chip_and_memory(catalog, gpu, vram)
+        g, vram = _named_gpu(catalog, gpu, vram)
         unified = unified_memory(g)
         if unified and gpus > 1:
             raise UsageError(
