@@ -125,6 +125,16 @@ def test_a_mixture_of_experts_pays_for_its_active_experts_only(catalog: Catalog)
 # --- one micro-step ------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("packing", [False, True])
+def test_more_gpus_than_sequences_still_run_a_micro_step_each_epoch(packing: bool) -> None:
+    """10,000 examples on 100,000 GPUs took "<1 min": a tenth of a micro-step per GPU. Each GPU
+    runs at least one micro-step an epoch; the GPUs without an example wait, and cost."""
+    few = batches(OBJECTIVES["sft"], Workload(10_000, 300, 3.0, packing), 2048, 1, 100_000)
+    assert few.micro_steps == 3.0
+    many = batches(OBJECTIVES["sft"], Workload(10_000_000, 300, 3.0, packing), 2048, 1, 100_000)
+    assert many.micro_steps > 3.0
+
+
 def test_zero3_communicates_and_offload_is_never_free(catalog: Catalog) -> None:
     alone = micro_step(work(catalog, "lora", "llama-3.1-70b", gpus=8, sharding="zero3"), A100, 4096, 2048, 1)
     assert alone.communication > 0

@@ -137,6 +137,9 @@ def batches(
         padded = min(seq_len, length * longest_share(batch_size))
         computed = per_micro * padded
         micro_steps = sequences / replicas / per_micro
+    # Every GPU runs at least one micro-step an epoch, however few examples each gets (more GPUs
+    # than sequences leave the rest idle, not faster).
+    micro_steps = max(micro_steps, workload.epochs)
     prompts = workload.examples * workload.epochs / replicas if objective.online else 0.0
     attended = length if packed else computed / per_micro
     return Batches(sequences, tokens, micro_steps, computed / split, attended, steps, prompts, packed)
