@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 
 import pytest
 
 from atlas_cli.core.profile import FIELDS_BY_NAME, PROFILE_FIELDS, build_profile
-from atlas_cli.core.questionnaire import Interview, command_line
+from atlas_cli.core.questionnaire import EXAMPLE_ANSWERS, Interview, command_line, pick_choice
+from atlas_cli.errors import UsageError
+from atlas_cli.i18n import set_language, t
 from atlas_cli.kb.catalog import Catalog
 from tests.conftest import Runner, fails, ok
 
@@ -419,3 +422,29 @@ def test_a_card_named_with_its_own_memory_is_that_card(catalog: Catalog, run: Ru
     assert answers["gpu"] == "rtx-4090" and "vram" not in answers
     assert ok(run("recommend", "--gpu", "4090 24gb", "--json")).json()["profile"]["gpu"] == "rtx-4090"
     fails(run("recommend", "--gpu", "a100 48gb"), 2, "only Apple silicon's unified memory")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize("name", ["goal", "data_kind"])
+def test_a_choice_described_in_words_is_the_one_its_example_names(lang: str, name: str) -> None:
+    """'customer support chatbot' and 'Q&A pairs' were refused (a newcomer's review): an answer in
+    words is taken when it names one choice, and every example `?` quotes reads as its choice."""
+    set_language(lang)
+    try:
+        spec = next(f for f in PROFILE_FIELDS if f.name == name)
+        quoted = re.findall(r'([a-z-]+) \(["«]([^"»]+)["»]\)', t(EXAMPLE_ANSWERS[name]))
+        assert len(quoted) >= 4
+        for value, said in quoted:
+            assert pick_choice(spec, said) == value, said
+    finally:
+        set_language("en")
+
+
+def test_an_answer_naming_two_choices_is_asked_again(catalog: Catalog) -> None:
+    spec = next(f for f in PROFILE_FIELDS if f.name == "data_kind")
+    with pytest.raises(UsageError):
+        pick_choice(spec, "labels and raw text")
+    answers, _ = interview(
+        catalog, ["", "4090", "", "8b", "customer support chatbot", "Q&A pairs", "2k", *[""] * 20]
+    )
+    assert (answers["goal"], answers["data_kind"]) == ("chat", "demonstrations")

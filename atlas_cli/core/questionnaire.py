@@ -129,9 +129,15 @@ EXAMPLE_ANSWERS = {
     "gpu": N_("3090, RTX 4090, A100 80GB, M3 Max, 24gb, none"),
     "model": N_("llama-3.1-8b, Qwen/Qwen3-8B, ./my-model/, 7b, 500m"),
     "examples": N_("500, 10k, 1.5m"),
-    "seq_len": "512, 2k, 4k, 32k",
-    "tokens_per_example": "200, 512, 1k",
-    "epochs": "1, 2, 3",
+    # A choice may be described in words: the one choice it names is taken (_named_within).
+    "goal": N_(
+        'chat ("a customer support chatbot"), knowledge ("answers from our documents"), classify '
+        '("sentiment of reviews"), adapt ("our house style")'
+    ),
+    "data_kind": N_(
+        'demonstrations ("2,000 Q&A pairs"), text ("our documents"), labeled ("tickets with labels"), '
+        'preferences ("chosen/rejected pairs")'
+    ),
 }
 MAX_GPU_GUESSES = 5
 
@@ -301,7 +307,7 @@ class Interview:
     def parse(self, spec: ProfileField, text: str) -> Answers:
         """One typed answer -> the profile values it sets (may be an alternative field)."""
         if spec.choices:
-            return {spec.name: _pick_choice(spec, text)}
+            return {spec.name: pick_choice(spec, text)}
         if spec.name == "gpu":
             return self._parse_gpu(text)
         if spec.name == "model":
@@ -499,9 +505,9 @@ def _yes_no(text: str) -> bool:
     raise UsageError(t("'{text}' is not yes or no", text=text))
 
 
-def _pick_choice(spec: ProfileField, text: str) -> str:
-    """Accept a choice by number, by value or alias (the Russian names), or by a unique prefix of
-    one of them."""
+def pick_choice(spec: ProfileField, text: str) -> str:
+    """Accept a choice by number, by value or alias (Russian names, everyday words), by a unique
+    prefix of one of them, or by words that name one choice ("a customer support chatbot")."""
     values = [c.value for c in spec.choices]
     key = choice_key(text)
     if key.isdigit() and 1 <= int(key) <= len(values):
@@ -512,6 +518,9 @@ def _pick_choice(spec: ProfileField, text: str) -> str:
     matches = {value for name, value in names.items() if key and name.startswith(key)}
     if len(matches) == 1:
         return matches.pop()
+    named = _named_within(names, key)
+    if named is not None:
+        return named
     raise UsageError(
         t(
             "'{text}' is not one of {choices} (or 1-{count})",
@@ -520,6 +529,22 @@ def _pick_choice(spec: ProfileField, text: str) -> str:
             count=len(values),
         )
     )
+
+
+_NOT_WORD = re.compile(r"[^\w&]+")
+
+
+def _named_within(names: dict[str, str], key: str) -> str | None:
+    """The one choice an answer in words names ("a customer support chatbot": chat), by its names
+    found as whole words (a name within a longer one found, "q&a" in "q&a pairs", does not
+    count); None when none or several choices are named."""
+    words = " " + _NOT_WORD.sub(" ", key) + " "
+    found = [name for name in names if f" {name} " in words]
+    outer = [
+        name for name in found if not any(name != other and f" {name} " in f" {other} " for other in found)
+    ]
+    values = {names[name] for name in outer}
+    return values.pop() if len(values) == 1 else None
 
 
 def command_line(answers: Answers, command: str = "recommend") -> str:

@@ -234,32 +234,93 @@ GOALS: Final = (
     Choice(
         "classify",
         "assign labels or scores (sentiment, topic; a reward model)",
-        ("классификация", "классифицировать"),
+        ("classification", "labels", "sentiment", "tagging", "классификация", "классифицировать"),
     ),
-    Choice("adapt", "follow a domain's style, format or task", ("адаптация", "адаптировать")),
-    Choice("chat", "a chat assistant", ("чат", "чат-бот", "диалог", "ассистент")),
+    Choice(
+        "adapt", "follow a domain's style, format or task", ("style", "format", "адаптация", "адаптировать")
+    ),
+    Choice(
+        "chat",
+        "a chat assistant",
+        (
+            "chatbot",
+            "assistant",
+            "dialogue",
+            "support",
+            "customer support",
+            "чат",
+            "чат-бот",
+            "диалог",
+            "ассистент",
+        ),
+    ),
     Choice(
         "align",
         "behave as people prefer (helpful, safe, on-policy)",
-        ("согласование", "выравнивание", "alignment"),
+        ("alignment", "rlhf", "safety", "согласование", "выравнивание"),
     ),
-    Choice("knowledge", "answer from facts and documents", ("знания",)),
-    Choice("reasoning", "solve checkable problems (math, code)", ("рассуждения", "рассуждение")),
-    Choice("prototype", "try an idea quickly and cheaply", ("прототип",)),
+    Choice(
+        "knowledge",
+        "answer from facts and documents",
+        ("rag", "facts", "faq", "documents", "docs", "manuals", "знания"),
+    ),
+    Choice("reasoning", "solve checkable problems (math, code)", ("math", "рассуждения", "рассуждение")),
+    Choice("prototype", "try an idea quickly and cheaply", ("demo", "poc", "прототип")),
 )
 # Goals that need generated text: an encoder (BERT) cannot serve them, whatever trains it.
 GENERATIVE_GOALS: Final = frozenset({"chat", "align", "reasoning"})
 DATA_KINDS: Final = (
-    Choice("none", "no training data", ("нет", "нет данных", "без данных")),
-    Choice("text", "raw domain text (documents, code, papers)", ("текст", "тексты")),
-    Choice("labeled", "labelled examples for a fixed set of labels", ("размеченные", "разметка", "метки")),
-    Choice("demonstrations", "prompt -> answer pairs", ("демонстрации", "инструкции")),
-    Choice("preferences", "chosen / rejected answer pairs", ("предпочтения",)),
-    Choice("ratings", "unpaired thumbs-up / thumbs-down answers", ("оценки", "лайки")),
+    Choice("none", "no training data", ("no data", "нет", "нет данных", "без данных")),
+    Choice(
+        "text",
+        "raw domain text (documents, code, papers)",
+        ("raw text", "documents", "corpus", "текст", "тексты", "документы"),
+    ),
+    Choice(
+        "labeled",
+        "labelled examples for a fixed set of labels",
+        ("labelled", "labels", "размеченные", "разметка", "метки"),
+    ),
+    Choice(
+        "demonstrations",
+        "prompt -> answer pairs",
+        (
+            "q&a",
+            "q&a pairs",
+            "qa pairs",
+            "question answer pairs",
+            "prompt response pairs",
+            "instructions",
+            "conversations",
+            "демонстрации",
+            "инструкции",
+            "вопрос ответ",
+            "пары вопрос ответ",
+            "диалоги",
+        ),
+    ),
+    Choice(
+        "preferences",
+        "chosen / rejected answer pairs",
+        ("chosen rejected", "dpo", "comparisons", "предпочтения"),
+    ),
+    Choice(
+        "ratings",
+        "unpaired thumbs-up / thumbs-down answers",
+        ("thumbs", "thumbs up", "likes", "kto", "оценки", "лайки"),
+    ),
     Choice(
         "reward-function",
         "a program that checks or scores answers",
-        ("функция награды", "функция вознаграждения", "награда"),
+        (
+            "reward",
+            "verifier",
+            "grader",
+            "unit tests",
+            "функция награды",
+            "функция вознаграждения",
+            "награда",
+        ),
     ),
 )
 PRIORITIES: Final = (
