@@ -538,6 +538,8 @@ def test_a_russian_figure_filled_into_another_template_keeps_its_decimal_comma(r
     assert not re.search(r"(?<![\d\u00a0])0\u00a0\d{3}", explained)  # no thousands after a lone 0
     assert re.search(r"\$\d+,\d+/GPU-час", explained)
     assert re.search(r"это 0,\d{3}\.", explained)
+    # Units that do not decline after any number: "242 токенов/с" and "2,76 GPU-часов" were wrong.
+    assert "ток./с" in explained and "GPU·ч" in explained and "токенов/с" not in explained
     breakdown = ok(
         run(*RU, "estimate", "--model", "llama-3.1-8b", "--gpu", "rtx-4090", "--method", "qlora")
     ).stdout
