@@ -1188,6 +1188,62 @@ def test_an_api_only_prompting_recipe_calls_the_providers_model(tmp_path: Path) 
     assert 'default=os.environ.get("OPENAI_BASE_URL")' in text and "default='OPENAI_API_KEY'" in text
 
 
+# One row of demonstrations in each format the training recipes read (TRL's).
+DEMONSTRATIONS = {
+    "text": {"text": "The sky is blue."},
+    "prompt-completion": {"prompt": "What colour is the sky?", "completion": " The sky is blue."},
+    "conversational": {
+        "messages": [
+            {"role": "user", "content": "What colour is the sky?"},
+            {"role": "assistant", "content": "The sky is blue."},
+        ]
+    },
+}
+
+
+@pytest.mark.parametrize("method", ["rag", "icl"])
+def test_prompting_recipes_read_the_data_the_training_recipes_read(method: str, tmp_path: Path) -> None:
+    """The RAG script read JSON Lines with a "text" field only and crashed with KeyError: 'text' on
+    the prompt-completion or conversational demonstrations every training recipe accepts (a
+    review); few-shot read "input" / "output" only. Both read those formats, and a line with none
+    of their fields stops the script with a message naming them, not a traceback."""
+    rec = recommend(model_access="api", model="claude-sonnet-4", goal="knowledge", data_kind="demonstrations")
+    script = tmp_path / f"{method}.py"
+    script.write_text(render_recipe(CATALOG, rec, rank_of(rec, method), "python"), encoding="utf-8")
+    (tmp_path / "openai").mkdir()
+    (tmp_path / "openai" / "__init__.py").write_text(FAKE_OPENAI, encoding="utf-8")
+    calls = tmp_path / "calls.json"
+    env = {"PYTHONPATH": str(tmp_path), "CALLS": str(calls), "ANTHROPIC_API_KEY": "sk-test", "PATH": ""}
+    option, ask = ("--docs", "--question") if method == "rag" else ("--examples", "--query")
+    readable = DEMONSTRATIONS if method == "rag" else {k: v for k, v in DEMONSTRATIONS.items() if k != "text"}
+    data = tmp_path / "data.jsonl"
+
+    def answer(rows: list[Any]) -> subprocess.CompletedProcess[str]:
+        data.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+        command = [sys.executable, str(script), option, str(data), ask, "What colour is the sky?"]
+        return subprocess.run(command, capture_output=True, text=True, env=env)
+
+    for name, row in readable.items():
+        result = answer([row])
+        assert result.returncode == 0, (name, result.stderr)
+        prompt = json.loads(calls.read_text(encoding="utf-8"))["messages"][0]["content"]
+        assert "The sky is blue." in prompt, name
+        if method == "icl":
+            assert "Input: What colour is the sky?\nOutput: The sky is blue." in prompt, name
+    unreadable = [{"question": "What colour is the sky?", "answer": "blue"}]
+    for rows in (unreadable, *([[DEMONSTRATIONS["text"]]] if method == "icl" else [])):
+        refused = answer([readable["prompt-completion"], *rows])
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+        assert f"{data}:2: no " in refused.stderr and "'prompt' and 'completion'" in refused.stderr
+    data.write_text("{not json\n", encoding="utf-8")
+    broken = subprocess.run(
+        [sys.executable, str(script), option, str(data), ask, "?"], capture_output=True, text=True, env=env
+    )
+    assert (
+        broken.returncode == 1 and f"{data}:1: not JSON" in broken.stderr and "Traceback" not in broken.stderr
+    )
+
+
 def test_prefix_tuning_turns_gradient_checkpointing_off_and_says_why() -> None:
     rec = recommend(gpu="rtx-3090", model="llama-3.1-8b")
     text = render_recipe(CATALOG, rec, rank_of(rec, "prefix-tuning", ("sft",)), "python")
