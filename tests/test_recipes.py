@@ -2333,7 +2333,39 @@ def test_a_plan_ranked_with_another_stack_keeps_its_recipe_line(run: Runner) -> 
     assert plans["next_steps"]["recipe"] is not None
     assert ok(run("recipe", *args, "--stack", "hf", "--out", "-")).stdout
     refused = run("recipe", *args, "--trainer", "axolotl", "--out", "-")
-    assert refused.exit_code == 2 and "or --trainer python, whose fused loss may fit it" in refused.stderr
+    assert refused.exit_code == 2 and "or --trainer python, whose own settings fit it" in refused.stderr
+
+
+def test_an_fsdp_qlora_refusal_names_only_trainers_that_write_the_plan() -> None:
+    """Llama-3.3-70B on 2 x RTX 3090 at 2k tokens: axolotl and LLaMA-Factory refused QLoRA with
+    its base in CPU RAM and pointed at --trainer python, "whose fused loss may fit it", which
+    refused the same plan (a review). Each format named is asked, and writes it; with the Python
+    recipe's own fit (an 8B model at 8k on an L4), it is still named."""
+    profiles = (
+        dict(gpu="rtx-3090", gpus="2", model="llama-3.3-70b", goal="chat", data_kind="demonstrations"),
+        dict(gpu="l4", model="llama-3.1-8b", seq_len="8k", goal="chat", stack="hf"),
+    )
+    named_somewhere = set()
+    for raw in profiles:
+        rec = recommend(examples="5k", **{"seq_len": "2k", **raw})
+        assert rec.plans[0].method == "qlora" and rec.plans[0].offload == "params"
+        writes = {fmt for fmt in FORMATS if not fails_to_write(rec, fmt)}
+        for fmt in set(FORMATS) - writes:
+            with pytest.raises(UsageError, match="that is FSDP-QLoRA") as refusal:
+                render_recipe(CATALOG, rec, 1, fmt)
+            offered = re.search(r"--trainer ([\w ]+), whose", str(refusal.value))
+            named = set(offered.group(1).split(" or ")) if offered else set()
+            assert named == writes - {fmt}, (raw, fmt, str(refusal.value))
+            named_somewhere |= named
+    assert named_somewhere == {"python"}  # the check is not vacuous: the L4 plan names it
+
+
+def fails_to_write(rec: Recommendation, fmt: str) -> bool:
+    try:
+        write_recipe(CATALOG, rec, 1, fmt)
+    except UsageError:
+        return True
+    return False
 
 
 def test_qlora_on_apple_silicon_offers_mlx_lm_not_a_recipe_it_refuses(run: Runner) -> None:
