@@ -2299,6 +2299,31 @@ def test_packed_sft_keeps_flash_attention_where_the_family_takes_it() -> None:
     assert "attn_implementation" not in doc and "Packing without FlashAttention 2" in header_of(text)
 
 
+def test_axolotl_qlora_under_zero3_checkpoints_reentrantly_where_axolotl_allows_it() -> None:
+    """axolotl's validation warns that QLoRA under ZeRO-3 with use_reentrant: false may end in a
+    CheckpointError, and the config left it to axolotl's defaults (a review); it also refuses
+    use_reentrant: true for QLoRA with rl on several GPUs (both checked with axolotl itself in
+    tests/test_recipes_validate.py). SFT writes true, with its source; DPO keeps axolotl's default
+    and the header says why. LoRA under ZeRO-3 and QLoRA on one GPU write nothing."""
+    rec = recommend(gpu="a100-40gb", gpus="2", model="llama-3.1-70b", data_kind="preferences")
+    text = render_recipe(CATALOG, rec, rank_of(rec, "qlora", ("sft", "dpo")), "axolotl")
+    sft, dpo = yaml_documents(text)
+    assert sft["adapter"] == dpo["adapter"] == "qlora" and sft["deepspeed"] == "ds_z3_config.json"
+    assert sft["gradient_checkpointing_kwargs"] == {"use_reentrant": True}
+    assert dpo["rl"] == "dpo" and "gradient_checkpointing_kwargs" not in dpo
+    head = " ".join(header_of(text).split())
+    assert (
+        "use_reentrant.sft = True <- axolotl utils/schemas/validation.py warn_qlora_zero3_w_use_reentrant"
+        in head
+    )
+    assert "Gradient checkpointing in dpo (QLoRA under ZeRO-3) is non-reentrant" in head
+    one_gpu = recommend(gpu="rtx-3090", model="llama-3.1-8b", data_kind="demonstrations")
+    for other, rank in ((rec, rank_of(rec, "lora", ("sft", "dpo"))), (one_gpu, rank_of(one_gpu, "qlora"))):
+        written = render_recipe(CATALOG, other, rank, "axolotl")
+        assert not any("gradient_checkpointing_kwargs" in doc for doc in yaml_documents(written))
+        assert "use_reentrant" not in written
+
+
 def test_qlora_with_its_base_in_cpu_ram_is_refused_with_what_runs_it() -> None:
     """The offload estimate is calibrated on FSDP-QLoRA runs (PEFT's 70B on 2x24 GB), but the
     recipe launched DeepSpeed ZeRO-3 with parameter offload, which with QLoRA uses more GPU memory
