@@ -102,6 +102,7 @@ def _check_target(path: Path, force: bool, what: str) -> None:
     try:
         info = os.lstat(path)
     except FileNotFoundError:
+        _check_directory_exists(path, what)
         return
     except OSError:
         return  # e.g. a parent that is a file: writing reports it as the I/O error it is
@@ -132,6 +133,21 @@ def _check_target(path: Path, force: bool, what: str) -> None:
         raise UsageError(t("{what}: {path} is not a regular file; use - for stdout", what=what, path=path))
     if not force:
         raise UsageError(t("{what}: {path} already exists; pass --force to replace it", what=what, path=path))
+
+
+def _check_directory_exists(path: Path, what: str) -> None:
+    """A file is written into a directory that exists: a missing one is a mistyped path or a step
+    not taken, the user's to fix (exit 2), not an I/O error. It is not made, so that a typo does
+    not leave new directories behind; --out DIR/ asks for one (make_output_dir)."""
+    if not os.path.lexists(path.parent):
+        raise UsageError(
+            t(
+                "{what}: {path}: the directory {directory} does not exist; create it first",
+                what=what,
+                path=path,
+                directory=path.parent,
+            )
+        )
 
 
 def _umask() -> int:

@@ -1188,6 +1188,62 @@ def test_an_api_only_prompting_recipe_calls_the_providers_model(tmp_path: Path) 
     assert 'default=os.environ.get("OPENAI_BASE_URL")' in text and "default='OPENAI_API_KEY'" in text
 
 
+# One row of demonstrations in each format the training recipes read (TRL's).
+DEMONSTRATIONS = {
+    "text": {"text": "The sky is blue."},
+    "prompt-completion": {"prompt": "What colour is the sky?", "completion": " The sky is blue."},
+    "conversational": {
+        "messages": [
+            {"role": "user", "content": "What colour is the sky?"},
+            {"role": "assistant", "content": "The sky is blue."},
+        ]
+    },
+}
+
+
+@pytest.mark.parametrize("method", ["rag", "icl"])
+def test_prompting_recipes_read_the_data_the_training_recipes_read(method: str, tmp_path: Path) -> None:
+    """The RAG script read JSON Lines with a "text" field only and crashed with KeyError: 'text' on
+    the prompt-completion or conversational demonstrations every training recipe accepts (a
+    review); few-shot read "input" / "output" only. Both read those formats, and a line with none
+    of their fields stops the script with a message naming them, not a traceback."""
+    rec = recommend(model_access="api", model="claude-sonnet-4", goal="knowledge", data_kind="demonstrations")
+    script = tmp_path / f"{method}.py"
+    script.write_text(render_recipe(CATALOG, rec, rank_of(rec, method), "python"), encoding="utf-8")
+    (tmp_path / "openai").mkdir()
+    (tmp_path / "openai" / "__init__.py").write_text(FAKE_OPENAI, encoding="utf-8")
+    calls = tmp_path / "calls.json"
+    env = {"PYTHONPATH": str(tmp_path), "CALLS": str(calls), "ANTHROPIC_API_KEY": "sk-test", "PATH": ""}
+    option, ask = ("--docs", "--question") if method == "rag" else ("--examples", "--query")
+    readable = DEMONSTRATIONS if method == "rag" else {k: v for k, v in DEMONSTRATIONS.items() if k != "text"}
+    data = tmp_path / "data.jsonl"
+
+    def answer(rows: list[Any]) -> subprocess.CompletedProcess[str]:
+        data.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+        command = [sys.executable, str(script), option, str(data), ask, "What colour is the sky?"]
+        return subprocess.run(command, capture_output=True, text=True, env=env)
+
+    for name, row in readable.items():
+        result = answer([row])
+        assert result.returncode == 0, (name, result.stderr)
+        prompt = json.loads(calls.read_text(encoding="utf-8"))["messages"][0]["content"]
+        assert "The sky is blue." in prompt, name
+        if method == "icl":
+            assert "Input: What colour is the sky?\nOutput: The sky is blue." in prompt, name
+    unreadable = [{"question": "What colour is the sky?", "answer": "blue"}]
+    for rows in (unreadable, *([[DEMONSTRATIONS["text"]]] if method == "icl" else [])):
+        refused = answer([readable["prompt-completion"], *rows])
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+        assert f"{data}:2: no " in refused.stderr and "'prompt' and 'completion'" in refused.stderr
+    data.write_text("{not json\n", encoding="utf-8")
+    broken = subprocess.run(
+        [sys.executable, str(script), option, str(data), ask, "?"], capture_output=True, text=True, env=env
+    )
+    assert (
+        broken.returncode == 1 and f"{data}:1: not JSON" in broken.stderr and "Traceback" not in broken.stderr
+    )
+
+
 def test_prefix_tuning_turns_gradient_checkpointing_off_and_says_why() -> None:
     rec = recommend(gpu="rtx-3090", model="llama-3.1-8b")
     text = render_recipe(CATALOG, rec, rank_of(rec, "prefix-tuning", ("sft",)), "python")
@@ -2243,6 +2299,31 @@ def test_packed_sft_keeps_flash_attention_where_the_family_takes_it() -> None:
     assert "attn_implementation" not in doc and "Packing without FlashAttention 2" in header_of(text)
 
 
+def test_axolotl_qlora_under_zero3_checkpoints_reentrantly_where_axolotl_allows_it() -> None:
+    """axolotl's validation warns that QLoRA under ZeRO-3 with use_reentrant: false may end in a
+    CheckpointError, and the config left it to axolotl's defaults (a review); it also refuses
+    use_reentrant: true for QLoRA with rl on several GPUs (both checked with axolotl itself in
+    tests/test_recipes_validate.py). SFT writes true, with its source; DPO keeps axolotl's default
+    and the header says why. LoRA under ZeRO-3 and QLoRA on one GPU write nothing."""
+    rec = recommend(gpu="a100-40gb", gpus="2", model="llama-3.1-70b", data_kind="preferences")
+    text = render_recipe(CATALOG, rec, rank_of(rec, "qlora", ("sft", "dpo")), "axolotl")
+    sft, dpo = yaml_documents(text)
+    assert sft["adapter"] == dpo["adapter"] == "qlora" and sft["deepspeed"] == "ds_z3_config.json"
+    assert sft["gradient_checkpointing_kwargs"] == {"use_reentrant": True}
+    assert dpo["rl"] == "dpo" and "gradient_checkpointing_kwargs" not in dpo
+    head = " ".join(header_of(text).split())
+    assert (
+        "use_reentrant.sft = True <- axolotl utils/schemas/validation.py warn_qlora_zero3_w_use_reentrant"
+        in head
+    )
+    assert "Gradient checkpointing in dpo (QLoRA under ZeRO-3) is non-reentrant" in head
+    one_gpu = recommend(gpu="rtx-3090", model="llama-3.1-8b", data_kind="demonstrations")
+    for other, rank in ((rec, rank_of(rec, "lora", ("sft", "dpo"))), (one_gpu, rank_of(one_gpu, "qlora"))):
+        written = render_recipe(CATALOG, other, rank, "axolotl")
+        assert not any("gradient_checkpointing_kwargs" in doc for doc in yaml_documents(written))
+        assert "use_reentrant" not in written
+
+
 def test_qlora_with_its_base_in_cpu_ram_is_refused_with_what_runs_it() -> None:
     """The offload estimate is calibrated on FSDP-QLoRA runs (PEFT's 70B on 2x24 GB), but the
     recipe launched DeepSpeed ZeRO-3 with parameter offload, which with QLoRA uses more GPU memory
@@ -2277,7 +2358,39 @@ def test_a_plan_ranked_with_another_stack_keeps_its_recipe_line(run: Runner) -> 
     assert plans["next_steps"]["recipe"] is not None
     assert ok(run("recipe", *args, "--stack", "hf", "--out", "-")).stdout
     refused = run("recipe", *args, "--trainer", "axolotl", "--out", "-")
-    assert refused.exit_code == 2 and "or --trainer python, whose fused loss may fit it" in refused.stderr
+    assert refused.exit_code == 2 and "or --trainer python, whose own settings fit it" in refused.stderr
+
+
+def test_an_fsdp_qlora_refusal_names_only_trainers_that_write_the_plan() -> None:
+    """Llama-3.3-70B on 2 x RTX 3090 at 2k tokens: axolotl and LLaMA-Factory refused QLoRA with
+    its base in CPU RAM and pointed at --trainer python, "whose fused loss may fit it", which
+    refused the same plan (a review). Each format named is asked, and writes it; with the Python
+    recipe's own fit (an 8B model at 8k on an L4), it is still named."""
+    profiles = (
+        dict(gpu="rtx-3090", gpus="2", model="llama-3.3-70b", goal="chat", data_kind="demonstrations"),
+        dict(gpu="l4", model="llama-3.1-8b", seq_len="8k", goal="chat", stack="hf"),
+    )
+    named_somewhere = set()
+    for raw in profiles:
+        rec = recommend(examples="5k", **{"seq_len": "2k", **raw})
+        assert rec.plans[0].method == "qlora" and rec.plans[0].offload == "params"
+        writes = {fmt for fmt in FORMATS if not fails_to_write(rec, fmt)}
+        for fmt in set(FORMATS) - writes:
+            with pytest.raises(UsageError, match="that is FSDP-QLoRA") as refusal:
+                render_recipe(CATALOG, rec, 1, fmt)
+            offered = re.search(r"--trainer ([\w ]+), whose", str(refusal.value))
+            named = set(offered.group(1).split(" or ")) if offered else set()
+            assert named == writes - {fmt}, (raw, fmt, str(refusal.value))
+            named_somewhere |= named
+    assert named_somewhere == {"python"}  # the check is not vacuous: the L4 plan names it
+
+
+def fails_to_write(rec: Recommendation, fmt: str) -> bool:
+    try:
+        write_recipe(CATALOG, rec, 1, fmt)
+    except UsageError:
+        return True
+    return False
 
 
 def test_qlora_on_apple_silicon_offers_mlx_lm_not_a_recipe_it_refuses(run: Runner) -> None:

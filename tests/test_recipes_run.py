@@ -593,6 +593,11 @@ def test_local_prompting_speaks_to_an_instruct_model_in_its_chat_format(
     [
         ("icl-none-decoder", "--examples", "shots", "--query"),
         ("rag-none-decoder", "--docs", "docs", "--question"),
+        # The training recipes' demonstrations serve as examples and documents too.
+        ("icl-none-decoder", "--examples", "plain-sft", "--query"),
+        ("icl-none-decoder", "--examples", "sft", "--query"),
+        ("rag-none-decoder", "--docs", "plain-sft", "--question"),
+        ("rag-none-decoder", "--docs", "sft", "--question"),
     ],
 )
 def test_no_training_examples_answer(

@@ -91,6 +91,9 @@ MOE = [
 # A vision-language model: axolotl's LoRA on the text model's layers only, named by a path regex.
 # (LLaMA-Factory's loader needs the model's own image processor, which the tiny stand-in lacks.)
 VISION = [{"gpu": "rtx-4090", "model": "gemma-3-12b-it", "goal": "adapt", "data_kind": "demonstrations"}]
+# QLoRA under ZeRO-3, SFT then DPO (a 70B model on two 40 GB A100s): the SFT config checkpoints
+# reentrantly, the DPO one keeps axolotl's non-reentrant default for rl stages.
+ZERO3_QLORA = [{"gpu": "a100-40gb", "gpus": "2", "model": "llama-3.1-70b", "data_kind": "preferences"}]
 
 
 def lora_cases(profiles: list[dict[str, str]]) -> list[Case]:
@@ -106,8 +109,8 @@ def lora_cases(profiles: list[dict[str, str]]) -> list[Case]:
 
 
 def emitted(fmt: str) -> Iterator[Emitted]:
-    vision = lora_cases(VISION) if fmt == "axolotl" else []
-    for case in [*CASES, *multi_gpu_cases(), *lora_cases(MOE), *vision]:
+    own = lora_cases(VISION) + lora_cases(ZERO3_QLORA) if fmt == "axolotl" else []
+    for case in [*CASES, *multi_gpu_cases(), *lora_cases(MOE), *own]:
         try:
             recipe, rendered = write_recipe(CATALOG, case.rec, case.rank, fmt)
         except UsageError:
@@ -256,6 +259,36 @@ def test_axolotl_validation_catches_what_the_review_found(
     assert len(failures) == len(broken) == 3, failures
     assert any("remove_unused_columns" in f for f in failures)
     assert sum("match no parameter" in f for f in failures) == 2
+
+
+def test_axolotl_qlora_under_zero3_checkpoints_as_axolotl_asks(
+    tiny_models: dict[str, str], tmp_path: Path
+) -> None:
+    """axolotl warns that QLoRA under ZeRO-3 with use_reentrant: false "may result in a
+    CheckpointError" (warn_qlora_zero3_w_use_reentrant, which sees ZeRO-3 in a deepspeed file
+    name holding "zero3"), and refuses use_reentrant: true for QLoRA with rl on several GPUs
+    (check_rl_config_gradient_checkpointing). With the DeepSpeed file named so that the check
+    sees ZeRO-3, the SFT config as written passes, false in it is caught, and true in the DPO
+    config is refused: why the DPO config keeps axolotl's default."""
+    (item,) = [i for i in emitted("axolotl") if i.name == "qlora-sft+dpo-llama-3.1-70b"]
+    assert item.recipe.sharding == "zero3"
+    entries = {Path(e["path"]).stem: e for e in axolotl_manifest(tmp_path / "configs", [item], tiny_models)}
+    folder = Path(entries["sft"]["path"]).parent
+    (folder / "ds_zero3_config.json").write_text((folder / "ds_z3_config.json").read_text(encoding="utf-8"))
+    variants = []
+    for stage, reentrant in (("sft", None), ("sft", False), ("dpo", True)):
+        config = yaml.safe_load(Path(entries[stage]["path"]).read_text(encoding="utf-8"))
+        assert config["deepspeed"] == "ds_z3_config.json"
+        config["deepspeed"] = "ds_zero3_config.json"
+        if reentrant is not None:
+            config["gradient_checkpointing_kwargs"] = {"use_reentrant": reentrant}
+        variant = folder / f"{stage}-{reentrant}.yaml"
+        variant.write_text(yaml.safe_dump(config), encoding="utf-8")
+        variants.append({**entries[stage], "path": str(variant)})
+    failures = run_validator(environment("axolotl"), "validate_axolotl.py", variants, tmp_path)
+    assert len(failures) == 2, failures
+    assert "sft-False.yaml" in failures[0] and "CheckpointError" in failures[0]
+    assert "dpo-True.yaml" in failures[1] and "use_reentrant: True" in failures[1]
 
 
 def llamafactory_manifest(root: Path, items: list[Emitted], models: dict[str, str]) -> list[dict[str, Any]]:

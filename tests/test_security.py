@@ -445,6 +445,19 @@ def test_an_unwritable_out_is_an_io_error_exit_1(run: Runner, tmp_path: Path) ->
     assert result.exit_code == 1 and "--out: cannot write" in result.stderr
 
 
+def test_an_out_file_in_a_missing_directory_is_refused_exit_2(run: Runner, tmp_path: Path) -> None:
+    """--out into a directory that does not exist exited 1, an internal-looking I/O error, for a
+    mistyped path (a review): it is bad input, refused with the directory named, and nothing is
+    made. --out DIR/ still makes its directory."""
+    missing = tmp_path / "missing" / "dir"
+    result = run("recipe", *PROFILE, "--out", str(missing / "train.py"))
+    assert result.exit_code == 2 and "Traceback" not in result.stderr, result.stderr
+    assert f"the directory {missing} does not exist; create it first" in " ".join(result.stderr.split())
+    assert list(tmp_path.iterdir()) == []
+    assert run("recipe", *PROFILE, "--out", f"{missing}/").exit_code == 0
+    assert sorted(p.name for p in missing.iterdir()) == ["recipe.py"]
+
+
 def test_a_file_that_appears_while_writing_is_not_replaced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

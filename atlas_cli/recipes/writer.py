@@ -4,6 +4,8 @@ memory, time and cost again with them, estimate.py), and returns the files the f
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from atlas_cli.core.plans import Recommendation
 from atlas_cli.core.resolve import INTEGER_QUANTIZED_RECIPE, integer_quantized
 from atlas_cli.errors import UsageError, not_one_of
@@ -43,8 +45,26 @@ def write_recipe(
     formats = trainer_formats()
     if fmt not in formats:
         raise UsageError(not_one_of("--trainer", fmt, formats))
-    recipe = resolve(catalog, rec, rank)
     chosen = formats[fmt]
+    recipe = _settled(
+        catalog, rec, rank, chosen, formats, lambda: _formats_that_write(catalog, rec, rank, chosen, formats)
+    )
+    name = main or chosen.default_name
+    # The run line starts with it: "-x.py" would be read as options (python -x), "./-x.py" is a file.
+    return recipe, chosen.render(recipe, f"./{name}" if name.startswith("-") else name)
+
+
+def _settled(
+    catalog: Catalog,
+    rec: Recommendation,
+    rank: int,
+    chosen: TrainerFormat,
+    formats: dict[str, TrainerFormat],
+    others: Callable[[], list[str]],
+) -> Recipe:
+    """The plan ranked `rank`, checked and settled for `chosen`. A UsageError says why `chosen`
+    cannot write it; a refusal that offers other formats names those `others()` returns."""
+    recipe = resolve(catalog, rec, rank)
     _check_supported(recipe, chosen, formats)
     _check_checkpoint(recipe)
     _check_generates(recipe)
@@ -60,12 +80,28 @@ def write_recipe(
     _fewer_gpus_note(recipe)
     recipe.notes += _rule_notes(catalog, recipe)
     _check_gap(recipe, chosen)
-    _check_offloaded_quantized_base(recipe)
+    _check_offloaded_quantized_base(recipe, others)
     _check_hardware(recipe)
     _check_ia3_modules(recipe)
-    name = main or chosen.default_name
-    # The run line starts with it: "-x.py" would be read as options (python -x), "./-x.py" is a file.
-    return recipe, chosen.render(recipe, f"./{name}" if name.startswith("-") else name)
+    return recipe
+
+
+def _formats_that_write(
+    catalog: Catalog, rec: Recommendation, rank: int, chosen: TrainerFormat, formats: dict[str, TrainerFormat]
+) -> list[str]:
+    """The formats other than `chosen` that write the same plan: each settles it with its own
+    stack and settings, which may fit what `chosen`'s do not, and runs every check `chosen` ran.
+    Asked, not listed, so a refusal never points at a format that refuses the plan too."""
+    writers = []
+    for fmt in formats.values():
+        if fmt is chosen:
+            continue
+        try:
+            _settled(catalog, rec, rank, fmt, formats, lambda: [])  # whether, not why: no others asked
+        except UsageError:
+            continue
+        writers.append(fmt.name)
+    return writers
 
 
 def _rule_notes(catalog: Catalog, recipe: Recipe) -> list[str]:
@@ -150,7 +186,7 @@ def _check_checkpoint(recipe: Recipe) -> None:
     )
 
 
-def _check_offloaded_quantized_base(recipe: Recipe) -> None:
+def _check_offloaded_quantized_base(recipe: Recipe, others: Callable[[], list[str]]) -> None:
     """A 4-bit (QLoRA) base kept in CPU RAM is trained with FSDP-QLoRA, the run the offload
     estimate is calibrated on; the recipes launch DeepSpeed, where ZeRO-3 with QLoRA and CPU offload
     uses more GPU memory than without offload (PEFT docs/source/accelerate/deepspeed.md). An FSDP
@@ -158,10 +194,15 @@ def _check_offloaded_quantized_base(recipe: Recipe) -> None:
     FSDP shards it, so it would run out of memory at load (a review of such a recipe)."""
     if recipe.memory_model != "qlora" or recipe.offload != "params":
         return
-    # The Python recipe sizes with TRL's fused loss, which may fit the plan on the GPUs alone.
+    # Another trainer's own settings (the Python recipe's fused loss) may fit the plan on the GPUs
+    # alone, and then it writes the plan: only such trainers are named.
+    writers = others()
     other = (
-        t(" or --trainer python, whose fused loss may fit it on the GPUs alone,")
-        if recipe.trainer != "python"
+        t(
+            " or --trainer {trainers}, whose own settings fit it on the GPUs alone,",
+            trainers=" or ".join(writers),
+        )
+        if writers
         else ""
     )
     raise UsageError(

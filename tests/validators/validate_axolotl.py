@@ -3,8 +3,9 @@ model: its config validation (the pydantic schema with all its model validators,
 GPU capabilities) and normalize_config, then its freeze helper on the config's
 unfrozen_parameters over the model's architecture (built on the meta device at its real depth).
 
-axolotl drops unknown keys silently and only warns when unfrozen_parameters match nothing, or
-when bf16 is asked of a GPU without it ("Training will fail"): both are failures here.
+axolotl drops unknown keys silently and only warns when unfrozen_parameters match nothing, when
+bf16 is asked of a GPU without it ("Training will fail"), or when QLoRA under ZeRO-3 recomputes
+non-reentrantly (a "CheckpointError" may follow): all are failures here.
 
 Usage: python validate_axolotl.py MANIFEST.json, a list of
   {"path": config, "model": local model dir, "layers": depth, "bf16": bool, "gpus": N}
@@ -28,7 +29,8 @@ from axolotl.utils.config import normalize_config, validate_config
 from axolotl.utils.dict import DictDefault
 from axolotl.utils.schemas.config import AxolotlInputConfig
 
-FATAL_WARNINGS = ("Training will fail", "All parameters are frozen")
+# "CheckpointError": QLoRA under ZeRO-3 with use_reentrant: false (warn_qlora_zero3_w_use_reentrant).
+FATAL_WARNINGS = ("Training will fail", "All parameters are frozen", "CheckpointError")
 
 
 class Warnings(logging.Handler):

@@ -16,6 +16,7 @@ from atlas_cli.recipes.settings import (
     INSTRUCT_SFT_DATA,
     LIKED_AS_SFT,
     Recipe,
+    Setting,
     linear_module_names,
     optimizer_arguments,
 )
@@ -173,12 +174,9 @@ def _ax_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
             model_quantization_config_kwargs={"dequantize": True},
         )
     if recipe.family == "lora":
-        bits = recipe.value("quant.bits") if recipe.has("quant.bits") else 4
-        quantized = recipe.memory_model == "qlora"
-        # axolotl's "qlora" adapter is the 4-bit one; LoRA on an 8-bit base is "lora" + load_in_8bit.
-        values["adapter"] = "qlora" if quantized and bits == 4 else "lora"
-        if quantized:
-            values["load_in_4bit" if bits == 4 else "load_in_8bit"] = True
+        values["adapter"] = "qlora" if _qlora_adapter(recipe) else "lora"
+        if recipe.memory_model == "qlora":
+            values["load_in_4bit" if _quant_bits(recipe) == 4 else "load_in_8bit"] = True
         if recipe.quantized_experts:
             values["quantize_moe_experts"] = True
         if recipe.has("lora.r"):
@@ -209,6 +207,49 @@ def _ax_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
     return values
 
 
+def _quant_bits(recipe: Recipe) -> int:
+    return int(recipe.value("quant.bits")) if recipe.has("quant.bits") else 4
+
+
+def _qlora_adapter(recipe: Recipe) -> bool:
+    """axolotl's "qlora" adapter is the 4-bit one; LoRA on an 8-bit base is "lora" + load_in_8bit."""
+    return recipe.memory_model == "qlora" and _quant_bits(recipe) == 4
+
+
+# axolotl 0.19's validation (utils/schemas/validation.py): warn_qlora_zero3_w_use_reentrant warns
+# that a qlora adapter under ZeRO-3 with use_reentrant: false "may result in a CheckpointError about
+# recomputed values" (its docs/grpo.qmd: tensor metadata mismatches with ZeRO-3's parameter
+# partitioning), and check_rl_config_gradient_checkpointing refuses use_reentrant: true for QLoRA
+# with rl: on several GPUs. Non-RL stages get the reentrant form, axolotl's own default for them,
+# written out; RL stages keep axolotl's default for them, non-reentrant, and the header says so.
+AX_REENTRANT_SOURCE = (
+    "axolotl utils/schemas/validation.py warn_qlora_zero3_w_use_reentrant: qlora + zero3 with "
+    "use_reentrant: false may result in a CheckpointError about recomputed values (true is also "
+    "axolotl's default for a stage without rl:, utils/config normalize_config)"
+)
+AX_NON_REENTRANT_RL = N_(
+    "Gradient checkpointing in {stages} (QLoRA under ZeRO-3) is non-reentrant, axolotl's default "
+    "for stages with rl; it refuses use_reentrant: true for QLoRA with rl on several GPUs "
+    "(check_rl_config_gradient_checkpointing), though its validation warns that non-reentrant "
+    "recomputation under ZeRO-3 may fail with a CheckpointError about recomputed values "
+    "(warn_qlora_zero3_w_use_reentrant)."
+)
+
+
+def _reentrant_checkpointing(recipe: Recipe) -> None:
+    """use_reentrant: true for the non-RL stages of a QLoRA plan under ZeRO-3, with its source;
+    for its RL stages, which axolotl refuses it for, a note (the comment above AX_REENTRANT_SOURCE)."""
+    checkpointed = bool(recipe.value("gradient_checkpointing"))
+    if not (checkpointed and _qlora_adapter(recipe) and recipe.sharding == "zero3"):
+        return
+    for stage in recipe.stages:
+        if stage not in AX_RL:
+            recipe.set(f"use_reentrant.{stage}", Setting(True, AX_REENTRANT_SOURCE))
+    rl = [stage for stage in recipe.stages if stage in AX_RL]
+    if rl:
+        recipe.notes.append(t(AX_NON_REENTRANT_RL, stages=", ".join(rl)))
+
+
 def _ax_train(recipe: Recipe, stage: str, output: str, ds_file: str | None) -> dict[str, Any]:
     values: dict[str, Any] = {
         "sequence_len": recipe.value("seq_len"),
@@ -220,6 +261,10 @@ def _ax_train(recipe: Recipe, stage: str, output: str, ds_file: str | None) -> d
         "gradient_checkpointing": recipe.value("gradient_checkpointing"),
         "output_dir": output,
     }
+    if recipe.has(f"use_reentrant.{stage}"):
+        values["gradient_checkpointing_kwargs"] = {
+            "use_reentrant": recipe.stage_value("use_reentrant", stage)
+        }
     if stage != "simpo":  # axolotl's SimPO refuses warmup_ratio (it takes only a step count)
         values["warmup_ratio"] = recipe.value("warmup_ratio")
     if recipe.stage_value("packing", stage):
@@ -306,6 +351,7 @@ AX_REWARD = (
 
 def render(recipe: Recipe, main: str) -> Rendered:
     ds_file = deepspeed_file(recipe)
+    _reentrant_checkpointing(recipe)
     documents: list[tuple[str, str]] = []
     previous: str | None = None
     for stage in recipe.stages:

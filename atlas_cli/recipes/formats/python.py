@@ -168,7 +168,9 @@ def _render_prompting(recipe: Recipe, main: str) -> Rendered:
     run, doc = _rag_intro(recipe, main) if is_rag else _icl_intro(recipe, main)
     common, retrieval = _hosted_common(recipe, is_rag) if api_only(recipe) else _local_common(recipe, is_rag)
     body = Template(prompting.RAG).substitute(retrieval=retrieval) if is_rag else prompting.ICL
-    text = _join_blocks([header(recipe, "python", _written_for(recipe), run), doc, common, body])
+    text = _join_blocks(
+        [header(recipe, "python", _written_for(recipe), run), doc, common, prompting.ROWS, body]
+    )
     return Rendered((RecipeFile(main, text),), run, text)
 
 
@@ -306,7 +308,9 @@ Splits --docs into overlapping chunks, embeds them once with an encoder (--embed
 are kept in --index and reused while the documents stay the same), ranks them by cosine
 similarity to --question, and asks the model to answer from the best chunks that fit its context,
 citing them as [n].
---docs: a folder of .txt / .md files, or JSON Lines with one {"text": "..."} per line.
+--docs: a folder of .txt / .md files, or JSON Lines with one document per line, as the training
+recipes read them: {"text": "..."}, {"prompt": "...", "completion": "..."} or
+{"messages": [{"role": "user", "content": "..."}, ...]} (the turns joined).
 """
 '''
 
@@ -315,14 +319,18 @@ HOSTED_RAG_DOC = '''"""Retrieval-augmented generation (RAG), minimal: no trainin
 Splits --docs into overlapping chunks, ranks them by TF-IDF similarity to --question (keyword
 overlap: nothing runs a model here), and asks the hosted model to answer from the best chunks
 that fit its context, citing them as [n].
---docs: a folder of .txt / .md files, or JSON Lines with one {"text": "..."} per line.
+--docs: a folder of .txt / .md files, or JSON Lines with one document per line, as the training
+recipes read them: {"text": "..."}, {"prompt": "...", "completion": "..."} or
+{"messages": [{"role": "user", "content": "..."}, ...]} (the turns joined).
 """
 '''
 
 ICL_DOC = '''"""In-context learning (few-shot prompting): no training.
 
 Shows the model worked examples, then the new input, and prints its answer.
---examples: JSON Lines, one {"input": "...", "output": "..."} per line, shown in file order.
+--examples: JSON Lines, one example per line, shown in file order: {"input": "...", "output": "..."},
+{"prompt": "...", "completion": "..."}, or {"messages": [...]} whose last turn is the assistant's
+answer (the turns before it are the input).
 """
 '''
 

@@ -158,11 +158,67 @@ def token_count(generator: Hosted, text: str) -> int:
     return -(-len(text) // CHARS_PER_TOKEN)
 ''')
 
+# Both scripts read JSON Lines in the formats the training recipes read too (a demonstrations file
+# is the same file whichever plan runs it), and name the fields they accept when a line has none.
+ROWS = '''
+def json_lines(path: str) -> list[tuple[str, Any]]:
+    """Each non-blank line of a JSON Lines file, parsed, with where it is (file:line)."""
+    rows: list[tuple[str, Any]] = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append((f"{path}:{number}", json.loads(line)))
+            except json.JSONDecodeError as error:
+                raise SystemExit(f"{path}:{number}: not JSON ({error.msg})") from None
+    return rows
+
+
+def turns_text(value: Any) -> str | None:
+    """A field's text: a string, or a conversation's turns ({"role": ..., "content": "..."}, as
+    in "messages" or TRL's conversational prompt and completion), one line each. None otherwise."""
+    if isinstance(value, str):
+        return value
+    turns = value if isinstance(value, list) else []
+    if turns and all(isinstance(turn, dict) and isinstance(turn.get("content"), str) for turn in turns):
+        return "\\n".join(turn["content"] for turn in turns)
+    return None
+
+
+def fields_text(row: Any, keys: tuple[str, ...]) -> list[str] | None:
+    """The text of each of `keys` in a JSON object; None when one is missing or holds no text."""
+    if not isinstance(row, dict) or not all(key in row for key in keys):
+        return None
+    texts = []
+    for key in keys:
+        text = turns_text(row[key])
+        if text is None:
+            return None
+        texts.append(text)
+    return texts
+'''
+
 ICL = '''
 def read_examples(path: str) -> list[dict[str, str]]:
-    """JSON Lines: {"input": "...", "output": "..."} per line, in the order they are shown."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+    """JSON Lines, one example per line, in the order they are shown."""
+    return [as_example(row, where) for where, row in json_lines(path)]
+
+
+def as_example(row: Any, where: str) -> dict[str, str]:
+    """An example's input and output: "input" and "output"; a prompt and its completion; or a
+    conversation ("messages") ending with the assistant's answer, the turns before it the input."""
+    for keys in (("input", "output"), ("prompt", "completion")):
+        texts = fields_text(row, keys)
+        if texts is not None:
+            return {"input": texts[0].strip(), "output": texts[1].strip()}
+    turns = row.get("messages") if isinstance(row, dict) else None
+    if isinstance(turns, list) and len(turns) > 1 and isinstance(turns[-1], dict):
+        question, answer = turns_text(turns[:-1]), turns_text(turns[-1:])
+        if turns[-1].get("role") == "assistant" and question is not None and answer is not None:
+            return {"input": question.strip(), "output": answer.strip()}
+    raise SystemExit(
+        f"{where}: no example: give 'input' and 'output', 'prompt' and 'completion', "
+        "or 'messages' ending with an assistant turn"
+    )
 
 
 def render(instruction: str, shots: list[dict[str, str]], query: str) -> str:
@@ -200,14 +256,29 @@ CHUNK_WORDS = 200  # words per chunk: an example value; tune chunk size and over
 OVERLAP_WORDS = 40  # words shared by neighbouring chunks, so that a fact cut in two is in one of them
 
 
+# The JSON Lines fields a document is read from, in this order; the turns of "messages" are joined.
+DOCUMENT_FIELDS = (("text",), ("prompt", "completion"), ("messages",))
+
+
 def read_documents(path: str) -> list[str]:
-    """A folder of .txt / .md files, or a JSON Lines file with a "text" field per line."""
+    """A folder of .txt / .md files, or a JSON Lines file with one document per line."""
     source = Path(path)
     if source.is_dir():
         files = sorted([*source.rglob("*.txt"), *source.rglob("*.md")])
         return [f.read_text(encoding="utf-8") for f in files]
-    lines = source.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["text"] for line in lines if line.strip()]
+    return [document(row, where) for where, row in json_lines(path)]
+
+
+def document(row: Any, where: str) -> str:
+    """A line's text: "text"; a prompt and its completion; or a conversation's turns, joined."""
+    for keys in DOCUMENT_FIELDS:
+        texts = fields_text(row, keys)
+        if texts is not None:
+            return "\\n".join(texts)
+    raise SystemExit(
+        f"{where}: no document: give 'text', 'prompt' and 'completion', or 'messages' "
+        "(a list of turns with 'content')"
+    )
 
 
 def chunks(text: str) -> list[str]:
@@ -296,7 +367,7 @@ def rank(passages: list[str], question: str, args: argparse.Namespace) -> list[s
     """Passages by cosine similarity to the question, best first. The passages are embedded once
     and stored in --index (safetensors holds tensors only: loading it runs no code)."""
     if not passages:
-        raise SystemExit(f"no text in {args.docs}: give .txt/.md files, or JSON Lines with a 'text' field")
+        raise SystemExit(f"no text in {args.docs}: give .txt/.md files, or JSON Lines of documents")
     encoder = load_encoder(args.embedder)
     stored = index_path(passages, args)
     if stored.exists():
@@ -342,7 +413,9 @@ def rank(passages: list[str], question: str, args: argparse.Namespace) -> list[s
 '''
 
 ICL_OPTIONS = """\
-    parser.add_argument("--examples", required=True, help='JSON Lines of {"input": ..., "output": ...}')
+    parser.add_argument(
+        "--examples", required=True, help="JSON Lines of input/output, prompt/completion or messages"
+    )
     parser.add_argument("--query", required=True, help="the new input to answer")
     parser.add_argument(
         "--instruction",
@@ -351,7 +424,7 @@ ICL_OPTIONS = """\
     )"""
 
 RAG_OPTIONS = """\
-    parser.add_argument("--docs", required=True, help="a folder of .txt/.md files, or JSON Lines with 'text'")
+    parser.add_argument("--docs", required=True, help="a folder of .txt/.md files, or JSON Lines")
     parser.add_argument("--question", required=True)
     parser.add_argument(
         "--top-k", type=int, default=None, help="at most this many passages (default: as many as fit)"
