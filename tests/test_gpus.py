@@ -87,6 +87,49 @@ def test_a_figure_without_its_source_is_invalid(
     assert any(message in p for p in problems), problems
 
 
+@pytest.mark.parametrize(
+    ("gpu", "change", "message"),
+    [
+        (
+            "apple-m3-pro",
+            {"memory_sizes_gb": []},
+            "Apple silicon (interconnect kind unified) lists its sizes",
+        ),
+        ("rtx-4080", {"memory_sizes_gb": [16]}, "Apple silicon (interconnect kind unified) lists its sizes"),
+        ("apple-m3-pro", {"memory_sizes_gb": [18, 24]}, "rise, each size once, to memory_gib"),
+        ("apple-m3-pro", {"memory_sizes_gb": [36, 18]}, "rise, each size once, to memory_gib"),
+        ("apple-m3-pro", {"sources": {}}, "sources.memory_sizes"),
+    ],
+)
+def test_an_apple_chip_lists_the_sizes_it_is_sold_with(
+    tmp_path: Path, gpu: str, change: dict[str, object], message: str
+) -> None:
+    data = bundled_sections()
+    entry = data["gpus"][index_of(data["gpus"], gpu)]
+    if "sources" in change:  # keep the figures' own sources: only the sizes' goes
+        change = {"sources": {k: v for k, v in entry["sources"].items() if k != "memory_sizes"}}
+    entry.update(change)
+    problems = problems_of(write_kb(tmp_path, data))
+    assert any(message in p for p in problems), problems
+
+
+def test_a_memory_size_apple_never_sold_is_refused(run: Runner) -> None:
+    """ "M2 Max 16GB" and "M3 Pro 16GB" were taken: only sizes above the chip's largest were
+    refused, so advice was given for Macs that were never made (a review). Apple's sizes: the
+    14-inch 2023 MacBook Pro's and the Nov 2023 16-inch's tech specs (data/gpus.yaml)."""
+    args = ("recommend", "--model", "qwen3-8b", "--goal", "chat")
+    for gpu, sizes in (
+        ("M2 Max 16GB", "32, 64 or 96 GB"),
+        ("M3 Pro 16GB", "18 or 36 GB"),
+        ("M3 Max 40GB", "36, 48, 64, 96 or 128 GB"),
+        ("M3 Max 512GB", "36, 48, 64, 96 or 128 GB"),
+    ):
+        fails(run(*args, "--gpu", gpu), 2, f"comes with {sizes} of unified memory")
+    fails(run(*args, "--gpu", "apple-m4-pro", "--vram", "32"), 2, "Apple M4 Pro comes with 24, 48 or 64 GB")
+    for gpu in ("M3 Pro 18GB", "M3 Pro 36GB", "M2 Max 96GB", "M4 16GB"):
+        ok(run(*args, "--gpu", gpu))
+
+
 def test_capacity_is_what_the_driver_reports(catalog: Catalog) -> None:
     l4 = resolve_hardware(catalog, "l4", None, 1)
     assert l4.memory_gib == 24  # as advertised

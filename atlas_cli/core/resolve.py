@@ -47,7 +47,7 @@ class Hardware(NamedTuple):
     cuda: bool | None = None
     device: Device | None = None  # peak throughput and links, for training time
     price: Rate | None = None  # the catalog's reference cloud price of one GPU-hour
-    unified: bool = False  # the GPU shares the machine's memory (unified_memory: Apple silicon)
+    unified: bool = False  # the GPU shares the machine's memory (Gpu.unified: Apple silicon)
 
     @property
     def total_capacity_gb(self) -> float | None:
@@ -173,7 +173,7 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
         return Hardware(None, False, None, None, False, 1, t("no local GPU"))
     if gpu is not None:
         g, vram = chip_and_memory(catalog, gpu, vram)
-        unified = unified_memory(g)
+        unified = g.unified
         if unified and gpus > 1:
             raise UsageError(
                 t(
@@ -238,8 +238,9 @@ def name_and_memory(text: str) -> tuple[str, str] | None:
 
 def check_chip_memory(chip: Gpu, gb: float, flag: str) -> float:
     """`gb` of memory given for `chip`: only an Apple chip's unified memory comes in several
-    sizes, and never more than the chip is sold with."""
-    if not unified_memory(chip):
+    sizes, and only in those Apple sells it with (a 16 GB M2 Max was never made: sizing one
+    would advise for a Mac nobody has)."""
+    if not chip.unified:
         raise UsageError(
             t(
                 "{flag}: only Apple silicon's unified memory comes in several sizes; {name} has {gib:g} GiB",
@@ -248,17 +249,25 @@ def check_chip_memory(chip: Gpu, gb: float, flag: str) -> float:
                 gib=chip.memory_gib,
             )
         )
-    if gb > chip.memory_gib:
+    if gb not in chip.memory_sizes_gb:
         raise UsageError(
             t(
-                "{flag}: {gb:g} GB, but {name} comes with at most {gib:g} GiB",
+                "{flag}: {gb:g} GB, but the {chip} comes with {sizes} GB of unified memory",
                 flag=flag,
                 gb=gb,
-                name=chip.name,
-                gib=chip.memory_gib,
+                chip=chip.chip_name,
+                sizes=sold_sizes(chip),
             )
         )
     return gb
+
+
+def sold_sizes(chip: Gpu) -> str:
+    """The memory sizes a chip is sold with, in words: "36, 48, 64, 96 or 128"."""
+    sizes = [f"{gb:g}" for gb in chip.memory_sizes_gb]
+    if len(sizes) == 1:
+        return sizes[0]
+    return t("{sizes} or {last}", sizes=", ".join(sizes[:-1]), last=sizes[-1])
 
 
 def chip_and_memory(
@@ -283,7 +292,7 @@ def chip_and_memory(
             check_chip_memory(named, vram, t("--gpu and --vram"))
         return named, vram
     given = parse_vram(split[1], flag)
-    if given == chip.memory_gib and not unified_memory(chip):
+    if given == chip.memory_gib and not chip.unified:
         return chip, vram  # "4090 24gb": the card, named with the memory it has
     memory = check_chip_memory(chip, given, flag)
     if vram is not None and vram != memory:
@@ -298,17 +307,12 @@ def chip_and_memory(
     return chip, memory
 
 
-def unified_memory(gpu: Gpu) -> bool:
-    """An Apple chip: its GPU shares the machine's memory, which comes in several sizes."""
-    return gpu.interconnect is not None and gpu.interconnect.kind == "unified"
-
-
 def metal_share(catalog: Catalog, memory_gib: float) -> float:
     """The share of a Mac's unified memory the GPU may use by default (Metal's
     recommendedMaxWorkingSetSize): the share the catalog records for the Apple machine of the
     nearest size (the smaller share on a tie) - two thirds up to 32 GB, three quarters from 36 GB,
     as measured (data/gpus.yaml)."""
-    macs = [g for g in catalog.gpus.values() if unified_memory(g)]
+    macs = [g for g in catalog.gpus.values() if g.unified]
     nearest = min(macs, key=lambda g: (abs(g.memory_gib - memory_gib), g.usable_gib / g.memory_gib))
     return nearest.usable_gib / nearest.memory_gib
 

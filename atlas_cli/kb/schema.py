@@ -610,9 +610,40 @@ class Gpu(Strict):
         description="Peak FP32 TFLOPS without tensor cores (NVIDIA's CUDA cores; AMD's matrix FP32): "
         "what an fp32 matmul runs at with TF32 off, PyTorch's default; null: fp32 plans are not timed",
     )
+    memory_sizes_gb: list[Annotated[float, Field(ge=0.25, le=100_000)]] = Field(
+        default=[],
+        description="Apple silicon: every unified memory size the chip is sold with, smallest first, "
+        "ending at memory_gib (its source: sources.memory_sizes); another size is refused",
+    )
     notes: str | None = None
     source: str
     sources: dict[str, str] = Field(default={}, description="the source of each figure, by figure")
+
+    @property
+    def unified(self) -> bool:
+        """An Apple chip: its GPU shares the machine's memory, which comes in several sizes."""
+        return self.interconnect is not None and self.interconnect.kind == "unified"
+
+    @property
+    def chip_name(self) -> str:
+        """An Apple entry's chip without the configuration its name describes: "Apple M3 Max" of
+        "Apple M3 Max (128 GB unified, 40-core GPU)"."""
+        return self.name.split(" (", 1)[0]
+
+    @model_validator(mode="after")
+    def _sizes_are_the_chips(self) -> "Gpu":
+        """A size list belongs to Apple silicon, and Apple silicon has one: a chip is refused any
+        size it is not sold with, so the list must end at the size the entry describes."""
+        sizes = self.memory_sizes_gb
+        if self.unified != bool(sizes):
+            raise ValueError(
+                "memory_sizes_gb: Apple silicon (interconnect kind unified) lists its sizes, no other GPU"
+            )
+        if sizes and (sorted(set(sizes)) != sizes or sizes[-1] != self.memory_gib):
+            raise ValueError("memory_sizes_gb must rise, each size once, to memory_gib")
+        if sizes and not self.sources.get("memory_sizes"):
+            raise ValueError("memory_sizes_gb needs its source: sources.memory_sizes")
+        return self
 
     @model_validator(mode="after")
     def _figures_are_sourced(self) -> "Gpu":
