@@ -130,6 +130,50 @@ def test_a_memory_size_apple_never_sold_is_refused(run: Runner) -> None:
         ok(run(*args, "--gpu", gpu))
 
 
+@pytest.mark.parametrize(
+    ("gpu", "vram", "described"),
+    [
+        ("M3 Max 36GB", None, "Apple M3 Max (30-core GPU, 300 GB/s), 36 GiB"),
+        ("apple-m3-max", 48, "Apple M3 Max (40-core GPU, 400 GB/s), 48 GiB"),
+        ("M3 Max 64GB", None, "Apple M3 Max (30- or 40-core GPU, 300 or 400 GB/s), 64 GiB"),  # not found
+        ("M4 Max 36GB", None, "Apple M4 Max (32-core GPU, 410 GB/s), 36 GiB"),
+        ("M4 Max 64GB", None, "Apple M4 Max (40-core GPU, 546 GB/s), 64 GiB"),
+        ("M2 Max 32GB", None, "Apple M2 Max (30- or 38-core GPU, 400 GB/s), 32 GiB"),
+        ("apple-m2-max", 96, "Apple M2 Max (38-core GPU, 400 GB/s), 96 GiB"),
+        ("M3 Pro 18GB", None, "Apple M3 Pro, 18 GiB"),  # either GPU, one bandwidth: no figure to add
+    ],
+)
+def test_an_apple_chip_is_described_as_the_size_given_makes_it(
+    catalog: Catalog, gpu: str, vram: float | None, described: str
+) -> None:
+    """ "M3 Max 36GB" was described as "Apple M3 Max (128 GB unified, 40-core GPU), 36 GiB": the
+    36 GB M3 Max is the 30-core, 300 GB/s chip (Apple's Nov 2023 16-inch MacBook Pro tech specs),
+    not the 40-core, 400 GB/s one the catalog's name describes (a review)."""
+    note = resolve_hardware(catalog, gpu, vram, 1).note
+    assert note.startswith(described), note
+    assert "unified, " not in note  # the largest configuration's name is not repeated
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"memory_sizes_gb": [24, 128]}, "are not all in memory_sizes_gb"),
+        ({"memory_bandwidth_gbs": 999}, "has the entry's memory_bandwidth_gbs"),
+        ({"name": "Apple M3 Max"}, "the name is the chip and its top configuration"),
+    ],
+)
+def test_a_chip_configuration_must_fit_the_entry(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    data = bundled_sections()
+    entry = data["gpus"][index_of(data["gpus"], "apple-m3-max")]
+    if "memory_sizes_gb" in change:
+        entry["configurations"][0]["memory_sizes_gb"] = change.pop("memory_sizes_gb")
+    entry.update(change)
+    problems = problems_of(write_kb(tmp_path, data))
+    assert any(message in p for p in problems), problems
+
+
 def test_capacity_is_what_the_driver_reports(catalog: Catalog) -> None:
     l4 = resolve_hardware(catalog, "l4", None, 1)
     assert l4.memory_gib == 24  # as advertised

@@ -18,9 +18,9 @@ from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
 from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, PCIE_X16_GBS, Device
 from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.errors import UnknownName, UsageError
-from atlas_cli.i18n import N_, t
+from atlas_cli.i18n import N_, number, t
 from atlas_cli.kb.catalog import Catalog, Objective
-from atlas_cli.kb.schema import Gpu, LlmModel
+from atlas_cli.kb.schema import ChipConfiguration, Gpu, LlmModel
 from atlas_cli.kb.vocabulary import (
     GB_WORDS,
     OPTIMIZERS,
@@ -187,7 +187,7 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
         memory = g.memory_gib if vram is None else vram
         usable_gib = g.usable_gib if vram is None else vram * metal_share(catalog, vram)
         usable = t(" ({gib:.4g} GiB usable)", gib=usable_gib) if round(usable_gib, 2) != memory else ""
-        note = t("{name}, {gib:g} GiB{usable}", name=g.name, gib=memory, usable=usable) + (
+        note = t("{name}, {gib:g} GiB{usable}", name=chip_label(g, vram), gib=memory, usable=usable) + (
             "" if g.cuda else t(" (no CUDA: estimates assume PyTorch on it)")
         )
         if unified and vram is None:
@@ -260,6 +260,34 @@ def check_chip_memory(chip: Gpu, gb: float, flag: str) -> float:
             )
         )
     return gb
+
+
+def chip_label(chip: Gpu, memory: float | None) -> str:
+    """The GPU as the header names it. An Apple entry's name describes the chip's largest
+    configuration ("Apple M3 Max (128 GB unified, 40-core GPU)"): with its memory given, the
+    chip is named with what that size tells of its GPU and bandwidth, and no more (the 36 GB M3
+    Max is the 30-core, 300 GB/s chip; an 18 GB M3 Pro may have either GPU)."""
+    if memory is None or not chip.unified:
+        return chip.name
+    sold = configurations_for(chip, memory)
+    if not sold:
+        return chip.chip_name
+    cores = [str(c) for c in sorted({c.gpu_cores for c in sold})]
+    rates = sorted({c.memory_bandwidth_gbs for c in sold})
+    return t(
+        "{chip} ({cores}-core GPU, {bandwidth} GB/s)",
+        chip=chip.chip_name,
+        cores=cores[0]
+        if len(cores) == 1
+        else t("{some}- or {last}", some="-, ".join(cores[:-1]), last=cores[-1]),
+        bandwidth=t(" or ").join(number(rate, "g") for rate in rates),
+    )
+
+
+def configurations_for(chip: Gpu, memory: float) -> list[ChipConfiguration]:
+    """The configurations of `chip` sold with `memory`: those that list it, or all of them
+    when none does (its configuration was not found: any may be the one)."""
+    return [c for c in chip.configurations if memory in c.memory_sizes_gb] or chip.configurations
 
 
 def sold_sizes(chip: Gpu) -> str:
