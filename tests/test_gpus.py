@@ -154,6 +154,21 @@ def test_an_apple_chip_is_described_as_the_size_given_makes_it(
     assert "unified, " not in note  # the largest configuration's name is not repeated
 
 
+def test_the_header_says_where_a_macs_memory_size_came_from(catalog: Catalog, run: Runner) -> None:
+    """ "--gpu 'M3 Pro 18GB'" was headed "...; --vram 18: the chip with that much unified memory"
+    though no --vram was given (a review); "m3 max 128gb" was read as no size at all, and asked
+    for one."""
+    named = resolve_hardware(catalog, "M3 Pro 18GB", None, 1).note
+    assert "--gpu 'M3 Pro 18GB': the chip with that much unified memory" in named and "--vram" not in named
+    flag = resolve_hardware(catalog, "apple-m3-pro", 18, 1).note
+    assert "--vram 18: the chip with that much unified memory" in flag and "--gpu" not in flag
+    assumed = resolve_hardware(catalog, "m3 pro", None, 1).note
+    assert "the Apple M3 Pro comes with 18 or 36 GB: give yours with --vram N" in assumed
+    largest = ok(run("recommend", "--gpu", "m3 max 128gb", "--model", "qwen3-8b", "--json")).json()
+    assert largest["profile"]["vram"] == 128
+    assert "--gpu 'm3 max 128gb': the chip with that much unified memory" in largest["notes"][0]
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

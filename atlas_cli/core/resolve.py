@@ -172,7 +172,7 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
     if gpu is not None and means_no_gpu(gpu):
         return Hardware(None, False, None, None, False, 1, t("no local GPU"))
     if gpu is not None:
-        g, vram = chip_and_memory(catalog, gpu, vram)
+        g, chosen = chip_and_memory(catalog, gpu, vram)
         unified = g.unified
         if unified and gpus > 1:
             raise UsageError(
@@ -184,19 +184,14 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
                 )
             )
         # Fit is checked against what the driver reports a program can use (data/gpus.yaml).
-        memory = g.memory_gib if vram is None else vram
-        usable_gib = g.usable_gib if vram is None else vram * metal_share(catalog, vram)
+        memory = g.memory_gib if chosen is None else chosen
+        usable_gib = g.usable_gib if chosen is None else chosen * metal_share(catalog, chosen)
         usable = t(" ({gib:.4g} GiB usable)", gib=usable_gib) if round(usable_gib, 2) != memory else ""
-        note = t("{name}, {gib:g} GiB{usable}", name=chip_label(g, vram), gib=memory, usable=usable) + (
+        note = t("{name}, {gib:g} GiB{usable}", name=chip_label(g, chosen), gib=memory, usable=usable) + (
             "" if g.cuda else t(" (no CUDA: estimates assume PyTorch on it)")
         )
-        if unified and vram is None:
-            note += t(
-                "; Apple silicon comes with several memory sizes: give yours with --vram N (GB) if it "
-                "has less"
-            )
-        elif unified:
-            note += t("; --vram {gib}: the chip with that much unified memory", gib=f"{vram:g}")
+        if unified:
+            note += memory_origin(g, gpu, vram, chosen)
         siblings = catalog.gpu_siblings(gpu)
         if siblings:  # "A100" is sold with 40 and 80 GB: say which was assumed
             note += t(
@@ -260,6 +255,20 @@ def check_chip_memory(chip: Gpu, gb: float, flag: str) -> float:
             )
         )
     return gb
+
+
+def memory_origin(chip: Gpu, gpu: str, vram: float | None, chosen: float | None) -> str:
+    """Where an Apple chip's memory size in the header comes from: --vram, the --gpu value that
+    names it ("M3 Pro 18GB": no --vram was typed), or nowhere (the chip's largest is assumed)."""
+    if chosen is None:
+        return t(
+            "; the {chip} comes with {sizes} GB: give yours with --vram N (GB) if it has less",
+            chip=chip.chip_name,
+            sizes=sold_sizes(chip),
+        )
+    if vram is None:
+        return t("; --gpu '{text}': the chip with that much unified memory", text=gpu)
+    return t("; --vram {gib}: the chip with that much unified memory", gib=f"{vram:g}")
 
 
 def chip_label(chip: Gpu, memory: float | None) -> str:
