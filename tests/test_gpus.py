@@ -87,6 +87,108 @@ def test_a_figure_without_its_source_is_invalid(
     assert any(message in p for p in problems), problems
 
 
+@pytest.mark.parametrize(
+    ("gpu", "change", "message"),
+    [
+        (
+            "apple-m3-pro",
+            {"memory_sizes_gb": []},
+            "Apple silicon (interconnect kind unified) lists its sizes",
+        ),
+        ("rtx-4080", {"memory_sizes_gb": [16]}, "Apple silicon (interconnect kind unified) lists its sizes"),
+        ("apple-m3-pro", {"memory_sizes_gb": [18, 24]}, "rise, each size once, to memory_gib"),
+        ("apple-m3-pro", {"memory_sizes_gb": [36, 18]}, "rise, each size once, to memory_gib"),
+        ("apple-m3-pro", {"sources": {}}, "sources.memory_sizes"),
+    ],
+)
+def test_an_apple_chip_lists_the_sizes_it_is_sold_with(
+    tmp_path: Path, gpu: str, change: dict[str, object], message: str
+) -> None:
+    data = bundled_sections()
+    entry = data["gpus"][index_of(data["gpus"], gpu)]
+    if "sources" in change:  # keep the figures' own sources: only the sizes' goes
+        change = {"sources": {k: v for k, v in entry["sources"].items() if k != "memory_sizes"}}
+    entry.update(change)
+    problems = problems_of(write_kb(tmp_path, data))
+    assert any(message in p for p in problems), problems
+
+
+def test_a_memory_size_apple_never_sold_is_refused(run: Runner) -> None:
+    """ "M2 Max 16GB" and "M3 Pro 16GB" were taken: only sizes above the chip's largest were
+    refused, so advice was given for Macs that were never made (a review). Apple's sizes: the
+    14-inch 2023 MacBook Pro's and the Nov 2023 16-inch's tech specs (data/gpus.yaml)."""
+    args = ("recommend", "--model", "qwen3-8b", "--goal", "chat")
+    for gpu, sizes in (
+        ("M2 Max 16GB", "32, 64 or 96 GB"),
+        ("M3 Pro 16GB", "18 or 36 GB"),
+        ("M3 Max 40GB", "36, 48, 64, 96 or 128 GB"),
+        ("M3 Max 512GB", "36, 48, 64, 96 or 128 GB"),
+    ):
+        fails(run(*args, "--gpu", gpu), 2, f"comes with {sizes} of unified memory")
+    fails(run(*args, "--gpu", "apple-m4-pro", "--vram", "32"), 2, "Apple M4 Pro comes with 24, 48 or 64 GB")
+    for gpu in ("M3 Pro 18GB", "M3 Pro 36GB", "M2 Max 96GB", "M4 16GB"):
+        ok(run(*args, "--gpu", gpu))
+
+
+@pytest.mark.parametrize(
+    ("gpu", "vram", "described"),
+    [
+        ("M3 Max 36GB", None, "Apple M3 Max (30-core GPU, 300 GB/s), 36 GiB"),
+        ("apple-m3-max", 48, "Apple M3 Max (40-core GPU, 400 GB/s), 48 GiB"),
+        ("M3 Max 64GB", None, "Apple M3 Max (30- or 40-core GPU, 300 or 400 GB/s), 64 GiB"),  # not found
+        ("M4 Max 36GB", None, "Apple M4 Max (32-core GPU, 410 GB/s), 36 GiB"),
+        ("M4 Max 64GB", None, "Apple M4 Max (40-core GPU, 546 GB/s), 64 GiB"),
+        ("M2 Max 32GB", None, "Apple M2 Max (30- or 38-core GPU, 400 GB/s), 32 GiB"),
+        ("apple-m2-max", 96, "Apple M2 Max (38-core GPU, 400 GB/s), 96 GiB"),
+        ("M3 Pro 18GB", None, "Apple M3 Pro, 18 GiB"),  # either GPU, one bandwidth: no figure to add
+    ],
+)
+def test_an_apple_chip_is_described_as_the_size_given_makes_it(
+    catalog: Catalog, gpu: str, vram: float | None, described: str
+) -> None:
+    """ "M3 Max 36GB" was described as "Apple M3 Max (128 GB unified, 40-core GPU), 36 GiB": the
+    36 GB M3 Max is the 30-core, 300 GB/s chip (Apple's Nov 2023 16-inch MacBook Pro tech specs),
+    not the 40-core, 400 GB/s one the catalog's name describes (a review)."""
+    note = resolve_hardware(catalog, gpu, vram, 1).note
+    assert note.startswith(described), note
+    assert "unified, " not in note  # the largest configuration's name is not repeated
+
+
+def test_the_header_says_where_a_macs_memory_size_came_from(catalog: Catalog, run: Runner) -> None:
+    """ "--gpu 'M3 Pro 18GB'" was headed "...; --vram 18: the chip with that much unified memory"
+    though no --vram was given (a review); "m3 max 128gb" was read as no size at all, and asked
+    for one."""
+    named = resolve_hardware(catalog, "M3 Pro 18GB", None, 1).note
+    assert "--gpu 'M3 Pro 18GB': the chip with that much unified memory" in named and "--vram" not in named
+    flag = resolve_hardware(catalog, "apple-m3-pro", 18, 1).note
+    assert "--vram 18: the chip with that much unified memory" in flag and "--gpu" not in flag
+    assumed = resolve_hardware(catalog, "m3 pro", None, 1).note
+    assert "the Apple M3 Pro comes with 18 or 36 GB: give yours with --vram N" in assumed
+    largest = ok(run("recommend", "--gpu", "m3 max 128gb", "--model", "qwen3-8b", "--json")).json()
+    assert largest["profile"]["vram"] == 128
+    assert "--gpu 'm3 max 128gb': the chip with that much unified memory" in largest["notes"][0]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"memory_sizes_gb": [24, 128]}, "are not all in memory_sizes_gb"),
+        ({"memory_bandwidth_gbs": 999}, "has the entry's memory_bandwidth_gbs"),
+        ({"name": "Apple M3 Max"}, "the name is the chip and its top configuration"),
+    ],
+)
+def test_a_chip_configuration_must_fit_the_entry(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    data = bundled_sections()
+    entry = data["gpus"][index_of(data["gpus"], "apple-m3-max")]
+    if "memory_sizes_gb" in change:
+        entry["configurations"][0]["memory_sizes_gb"] = change.pop("memory_sizes_gb")
+    entry.update(change)
+    problems = problems_of(write_kb(tmp_path, data))
+    assert any(message in p for p in problems), problems
+
+
 def test_capacity_is_what_the_driver_reports(catalog: Catalog) -> None:
     l4 = resolve_hardware(catalog, "l4", None, 1)
     assert l4.memory_gib == 24  # as advertised

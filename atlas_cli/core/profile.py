@@ -99,7 +99,7 @@ class Profile:
         "name",
         "hardware",
         "GPU from the catalog (id or alias, e.g. rtx-3090, '3090', 'A100 80GB'; an Apple chip with its "
-        "memory: 'M3 Max 36GB'), or 'none'.",
+        "memory: 'M3 Max 36GB', 'MacBook Pro M3 Pro 18GB'), or 'none'.",
         "Which GPU will you train on? (e.g. 3090, A100 80GB; 'none' for CPU only or a hosted API)",
         example="rtx-3090",
         if_unset="the fit in memory is not checked",

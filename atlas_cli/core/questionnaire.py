@@ -27,7 +27,7 @@ from atlas_cli.core.profile import (
     parse_value,
     parse_vram,
 )
-from atlas_cli.core.resolve import check_chip_memory, chip_and_memory, name_and_memory, unified_memory
+from atlas_cli.core.resolve import check_chip_memory, chip_and_memory, name_and_memory
 from atlas_cli.core.shell import plain_decimal, shell_word
 from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, language, t
@@ -376,7 +376,7 @@ class Interview:
         for number, gpu in enumerate(guesses, start=1):
             self.terminal.say(f"    {number}. {gpu.name}")
         # A Mac is a chip and the memory it was bought with: memory alone would size a CUDA card.
-        macs = all(unified_memory(g) for g in guesses)
+        macs = all(g.unified for g in guesses)
         prompt = (
             N_("Its number (1-{count}) and its memory, such as 1 36gb [Enter: none of these]: ")
             if macs and typed is None
@@ -386,7 +386,7 @@ class Interview:
         choice, _, rest = reply.partition(" ")
         if choice.isdigit() and 1 <= int(choice) <= len(guesses):
             chosen = guesses[int(choice) - 1]
-            memory = rest.strip() or (typed if unified_memory(chosen) else None)
+            memory = rest.strip() or (typed if chosen.unified else None)
             if memory is None:
                 return {"gpu": chosen.id}
             return {"gpu": chosen.id, "vram": _chip_vram(chosen, memory)}

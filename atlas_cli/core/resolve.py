@@ -19,9 +19,9 @@ from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
 from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, PCIE_X16_GBS, Device
 from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.errors import UnknownName, UsageError
-from atlas_cli.i18n import N_, t
+from atlas_cli.i18n import N_, number, t
 from atlas_cli.kb.catalog import Catalog, Objective
-from atlas_cli.kb.schema import Gpu, LlmModel
+from atlas_cli.kb.schema import ChipConfiguration, Gpu, LlmModel
 from atlas_cli.kb.vocabulary import (
     GB_WORDS,
     OPTIMIZERS,
@@ -48,7 +48,7 @@ class Hardware(NamedTuple):
     cuda: bool | None = None
     device: Device | None = None  # peak throughput and links, for training time
     price: Rate | None = None  # the catalog's reference cloud price of one GPU-hour
-    unified: bool = False  # the GPU shares the machine's memory (unified_memory: Apple silicon)
+    unified: bool = False  # the GPU shares the machine's memory (Gpu.unified: Apple silicon)
 
     @property
     def total_capacity_gb(self) -> float | None:
@@ -211,8 +211,8 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
     if gpu is not None and means_no_gpu(gpu):
         return Hardware(None, False, None, None, False, 1, t("no local GPU"))
     if gpu is not None:
-        g, vram = _named_gpu(catalog, gpu, vram)
-        unified = unified_memory(g)
+        g, chosen = _named_gpu(catalog, gpu, vram)
+        unified = g.unified
         if unified and gpus > 1:
             raise UsageError(
                 t(
@@ -223,19 +223,14 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
                 )
             )
         # Fit is checked against what the driver reports a program can use (data/gpus.yaml).
-        memory = g.memory_gib if vram is None else vram
-        usable_gib = g.usable_gib if vram is None else vram * metal_share(catalog, vram)
+        memory = g.memory_gib if chosen is None else chosen
+        usable_gib = g.usable_gib if chosen is None else chosen * metal_share(catalog, chosen)
         usable = t(" ({gib:.4g} GiB usable)", gib=usable_gib) if round(usable_gib, 2) != memory else ""
-        note = t("{name}, {gib:g} GiB{usable}", name=g.name, gib=memory, usable=usable) + (
+        note = t("{name}, {gib:g} GiB{usable}", name=chip_label(g, chosen), gib=memory, usable=usable) + (
             "" if g.cuda else t(" (no CUDA: estimates assume PyTorch on it)")
         )
-        if unified and vram is None:
-            note += t(
-                "; Apple silicon comes with several memory sizes: give yours with --vram N (GB) if it "
-                "has less"
-            )
-        elif unified:
-            note += t("; --vram {gib}: the chip with that much unified memory", gib=f"{vram:g}")
+        if unified:
+            note += memory_origin(g, gpu, vram, chosen)
         siblings = catalog.gpu_siblings(gpu)
         if siblings:  # "A100" is sold with 40 and 80 GB: say which was assumed
             note += t(
@@ -277,8 +272,9 @@ def name_and_memory(text: str) -> tuple[str, str] | None:
 
 def check_chip_memory(chip: Gpu, gb: float, flag: str) -> float:
     """`gb` of memory given for `chip`: only an Apple chip's unified memory comes in several
-    sizes, and never more than the chip is sold with."""
-    if not unified_memory(chip):
+    sizes, and only in those Apple sells it with (a 16 GB M2 Max was never made: sizing one
+    would advise for a Mac nobody has)."""
+    if not chip.unified:
         raise UsageError(
             t(
                 "{flag}: only Apple silicon's unified memory comes in several sizes; {name} has {gib:g} GiB",
@@ -287,17 +283,67 @@ def check_chip_memory(chip: Gpu, gb: float, flag: str) -> float:
                 gib=chip.memory_gib,
             )
         )
-    if gb > chip.memory_gib:
+    if gb not in chip.memory_sizes_gb:
         raise UsageError(
             t(
-                "{flag}: {gb:g} GB, but {name} comes with at most {gib:g} GiB",
+                "{flag}: {gb:g} GB, but the {chip} comes with {sizes} GB of unified memory",
                 flag=flag,
                 gb=gb,
-                name=chip.name,
-                gib=chip.memory_gib,
+                chip=chip.chip_name,
+                sizes=sold_sizes(chip),
             )
         )
     return gb
+
+
+def memory_origin(chip: Gpu, gpu: str, vram: float | None, chosen: float | None) -> str:
+    """Where an Apple chip's memory size in the header comes from: --vram, the --gpu value that
+    names it ("M3 Pro 18GB": no --vram was typed), or nowhere (the chip's largest is assumed)."""
+    if chosen is None:
+        return t(
+            "; the {chip} comes with {sizes} GB: give yours with --vram N (GB) if it has less",
+            chip=chip.chip_name,
+            sizes=sold_sizes(chip),
+        )
+    if vram is None:
+        return t("; --gpu '{text}': the chip with that much unified memory", text=gpu)
+    return t("; --vram {gib}: the chip with that much unified memory", gib=f"{vram:g}")
+
+
+def chip_label(chip: Gpu, memory: float | None) -> str:
+    """The GPU as the header names it. An Apple entry's name describes the chip's largest
+    configuration ("Apple M3 Max (128 GB unified, 40-core GPU)"): with its memory given, the
+    chip is named with what that size tells of its GPU and bandwidth, and no more (the 36 GB M3
+    Max is the 30-core, 300 GB/s chip; an 18 GB M3 Pro may have either GPU)."""
+    if memory is None or not chip.unified:
+        return chip.name
+    sold = configurations_for(chip, memory)
+    if not sold:
+        return chip.chip_name
+    cores = [str(c) for c in sorted({c.gpu_cores for c in sold})]
+    rates = sorted({c.memory_bandwidth_gbs for c in sold})
+    return t(
+        "{chip} ({cores}-core GPU, {bandwidth} GB/s)",
+        chip=chip.chip_name,
+        cores=cores[0]
+        if len(cores) == 1
+        else t("{some}- or {last}", some="-, ".join(cores[:-1]), last=cores[-1]),
+        bandwidth=t(" or ").join(number(rate, "g") for rate in rates),
+    )
+
+
+def configurations_for(chip: Gpu, memory: float) -> list[ChipConfiguration]:
+    """The configurations of `chip` sold with `memory`: those that list it, or all of them
+    when none does (its configuration was not found: any may be the one)."""
+    return [c for c in chip.configurations if memory in c.memory_sizes_gb] or chip.configurations
+
+
+def sold_sizes(chip: Gpu) -> str:
+    """The memory sizes a chip is sold with, in words: "36, 48, 64, 96 or 128"."""
+    sizes = [f"{gb:g}" for gb in chip.memory_sizes_gb]
+    if len(sizes) == 1:
+        return sizes[0]
+    return t("{sizes} or {last}", sizes=", ".join(sizes[:-1]), last=sizes[-1])
 
 
 def chip_and_memory(
@@ -322,7 +368,7 @@ def chip_and_memory(
             check_chip_memory(named, vram, t("--gpu and --vram"))
         return named, vram
     given = parse_vram(split[1], flag)
-    if given == chip.memory_gib and not unified_memory(chip):
+    if given == chip.memory_gib and not chip.unified:
         return chip, vram  # "4090 24gb": the card, named with the memory it has
     memory = check_chip_memory(chip, given, flag)
     if vram is not None and vram != memory:
@@ -337,17 +383,12 @@ def chip_and_memory(
     return chip, memory
 
 
-def unified_memory(gpu: Gpu) -> bool:
-    """An Apple chip: its GPU shares the machine's memory, which comes in several sizes."""
-    return gpu.interconnect is not None and gpu.interconnect.kind == "unified"
-
-
 def metal_share(catalog: Catalog, memory_gib: float) -> float:
     """The share of a Mac's unified memory the GPU may use by default (Metal's
     recommendedMaxWorkingSetSize): the share the catalog records for the Apple machine of the
     nearest size (the smaller share on a tie) - two thirds up to 32 GB, three quarters from 36 GB,
     as measured (data/gpus.yaml)."""
-    macs = [g for g in catalog.gpus.values() if unified_memory(g)]
+    macs = [g for g in catalog.gpus.values() if g.unified]
     nearest = min(macs, key=lambda g: (abs(g.memory_gib - memory_gib), g.usable_gib / g.memory_gib))
     return nearest.usable_gib / nearest.memory_gib
 

@@ -152,8 +152,12 @@ class Catalog:
         return self.methods[_find(self._method_names, "method", query)]
 
     def gpu(self, query: str) -> Gpu:
-        if normalize(query) not in self._gpu_names and is_laptop_gpu(query):
+        key = normalize(query)
+        if key not in self._gpu_names and is_laptop_gpu(query):
             raise UnknownName(t(LAPTOP_GPU, query=query, instead=t(LAPTOP_MEMORY_FLAG)), "GPU", ())
+        chip = MAC_BEFORE_CHIP.sub("", key, count=1)
+        if chip in self._gpu_names:  # "MacBook Pro M3 Pro": the chip the Mac is named by
+            return self.gpus[self._gpu_names[chip]]
         return self.gpus[_find(self._gpu_names, "GPU", query, GPU_FALLBACK)]
 
     def gpu_siblings(self, query: str) -> list[Gpu]:
@@ -215,6 +219,13 @@ class Catalog:
         ids = list(dict.fromkeys(self._gpu_names[c] for c in close))[:limit]
         return [self.gpus[i] for i in ids]
 
+
+# A Mac named before its chip, as normalize() writes it ("macbookpro14"m3pro" of 'MacBook Pro 14"
+# M3 Pro'): the catalog holds Apple's chips, and which Mac holds one changes nothing ft-atlas
+# sizes, so the chip is looked up.
+MAC_BEFORE_CHIP = re.compile(
+    r"^(?:apple)?(?:macbook(?:pro|air)?|mac(?:studio|mini|pro)|imac).*?(?=m[1-9](?![0-9]))"
+)
 
 # A laptop GPU shares its name with a desktop card but not its memory (NVIDIA's RTX 3060 Laptop
 # GPU has 6 GB, the desktop RTX 3060 12 GB), and the catalog holds desktop and data-centre cards.

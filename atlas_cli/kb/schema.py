@@ -564,6 +564,19 @@ GPU_FIGURES: dict[str, str] = {
 MEASURED_OVER_PEAK = 1.5  # the most a measured matmul rate may exceed the printed peak by
 
 
+class ChipConfiguration(Strict):
+    """One configuration an Apple chip is sold in, with the unified memory sizes it comes with:
+    where a size comes with one configuration only, the size tells its GPU and bandwidth (the
+    36 GB M3 Max is the 30-core, 300 GB/s chip)."""
+
+    gpu_cores: int = Field(ge=1, le=10_000)
+    memory_bandwidth_gbs: float = Field(ge=1, le=100_000, description="peak, GB/s")
+    memory_sizes_gb: list[Annotated[float, Field(ge=0.25, le=100_000)]] = Field(
+        min_length=1, description="the sizes it is sold with (GB, as memory_gib)"
+    )
+    source: str = Field(pattern=r"\S", description="where its sizes, cores and bandwidth are printed")
+
+
 # Lower bounds are physical (1 GB/s, 0.1 TFLOPS, a quarter GiB): a valid KB must not make the
 # time model divide by 1e-300 (an overflow a maintainer's review found).
 Tflops = Annotated[float, Field(ge=0.1, le=1_000_000)]
@@ -610,9 +623,59 @@ class Gpu(Strict):
         description="Peak FP32 TFLOPS without tensor cores (NVIDIA's CUDA cores; AMD's matrix FP32): "
         "what an fp32 matmul runs at with TF32 off, PyTorch's default; null: fp32 plans are not timed",
     )
+    memory_sizes_gb: list[Annotated[float, Field(ge=0.25, le=100_000)]] = Field(
+        default=[],
+        description="Apple silicon: every unified memory size the chip is sold with, smallest first, "
+        "ending at memory_gib (its source: sources.memory_sizes); another size is refused",
+    )
+    configurations: list[ChipConfiguration] = Field(
+        default=[],
+        description="Apple silicon whose memory size tells its configurations apart: each with its "
+        "GPU cores, bandwidth and the sizes it is sold with; the entry itself describes the one sold "
+        "with memory_gib, and a size no configuration lists may be any of them",
+    )
     notes: str | None = None
     source: str
     sources: dict[str, str] = Field(default={}, description="the source of each figure, by figure")
+
+    @property
+    def unified(self) -> bool:
+        """An Apple chip: its GPU shares the machine's memory, which comes in several sizes."""
+        return self.interconnect is not None and self.interconnect.kind == "unified"
+
+    @property
+    def chip_name(self) -> str:
+        """An Apple entry's chip without the configuration its name describes: "Apple M3 Max" of
+        "Apple M3 Max (128 GB unified, 40-core GPU)"."""
+        return self.name.split(" (", 1)[0]
+
+    @model_validator(mode="after")
+    def _sizes_are_the_chips(self) -> "Gpu":
+        """A size list belongs to Apple silicon, and Apple silicon has one: a chip is refused any
+        size it is not sold with, so the list must end at the size the entry describes, and each
+        configuration's sizes must be among them (the header names the configuration by size)."""
+        sizes = self.memory_sizes_gb
+        if self.unified != bool(sizes):
+            raise ValueError(
+                "memory_sizes_gb: Apple silicon (interconnect kind unified) lists its sizes, no other GPU"
+            )
+        if sizes and (sorted(set(sizes)) != sizes or sizes[-1] != self.memory_gib):
+            raise ValueError("memory_sizes_gb must rise, each size once, to memory_gib")
+        if sizes and not self.sources.get("memory_sizes"):
+            raise ValueError("memory_sizes_gb needs its source: sources.memory_sizes")
+        if self.configurations and " (" not in self.name:
+            raise ValueError("configurations: the name is the chip and its top configuration, 'chip (...)'")
+        for configuration in self.configurations:
+            if not set(configuration.memory_sizes_gb) <= set(sizes):
+                raise ValueError(
+                    f"configurations: {configuration.memory_sizes_gb} are not all in memory_sizes_gb"
+                )
+        top = {c.memory_bandwidth_gbs for c in self.configurations if self.memory_gib in c.memory_sizes_gb}
+        if self.configurations and top != {self.memory_bandwidth_gbs}:
+            raise ValueError(
+                "configurations: the one sold with memory_gib has the entry's memory_bandwidth_gbs"
+            )
+        return self
 
     @model_validator(mode="after")
     def _figures_are_sourced(self) -> "Gpu":
