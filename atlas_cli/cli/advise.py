@@ -27,7 +27,7 @@ from atlas_cli.recipes.registry import format_names
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from atlas_cli.core.plans import Recommendation
+    from atlas_cli.core.plans import Plan, Recommendation
     from atlas_cli.recipes.settings import Recipe
 
 
@@ -375,20 +375,40 @@ def _suggest_liger(plain: "Recommendation", liger: "Recommendation") -> None:
     """A YAML trainer ranks with transformers' own loss, whose fp32 logits can push the plan an
     expert would run out of memory at long context; its Liger Kernel option keeps it. Said on
     stderr when that changes the plan ranked first (a review: Qwen3-30B-A3B at 32k tokens got a
-    45-hour offloaded partial fine-tune where LoRA with Liger fits in 1.5 hours)."""
-    if not plain.plans or not liger.plans or plain.plans[0].method == liger.plans[0].method:
+    45-hour offloaded partial fine-tune where LoRA with Liger fits in 1.5 hours), or when the same
+    plan fits within the margin on the GPUs alone only with it (Qwen3-32B on two RTX 4090s was
+    written tight, its optimizer offloaded)."""
+    if not plain.plans or not liger.plans:
         return
     from atlas_cli.recipes.settings import SUPERVISED_STAGES
 
-    if not set(liger.plans[0].pipeline) <= set(SUPERVISED_STAGES):
+    first, fused = plain.plans[0], liger.plans[0]
+    if not set(fused.pipeline) <= set(SUPERVISED_STAGES):
         return  # the recipes write Liger for supervised stages only
-    message = t(
-        "note: with Liger Kernel's fused loss (which this trainer's YAML enables when given --stack "
-        "liger) plan 1 would be {liger} instead of {plain}; rerun with --stack liger to write that one",
-        liger=liger.plans[0].name,
-        plain=plain.plans[0].name,
-    )
+    if first.method != fused.method:
+        message = t(
+            "note: with Liger Kernel's fused loss (which this trainer's YAML enables when given --stack "
+            "liger) plan 1 would be {liger} instead of {plain}; rerun with --stack liger to write that one",
+            liger=fused.name,
+            plain=first.name,
+        )
+    elif _strained(first) and not _strained(fused) and fused.memory_gb is not None:
+        message = t(
+            "note: plan 1 ({plan}) is only tight or offloads with this trainer's own loss; with Liger "
+            "Kernel's fused loss (which this trainer's YAML enables when given --stack liger) it needs "
+            "{gb:.1f} GB per GPU and fits on the GPUs alone within the margin; rerun with --stack liger "
+            "to write that one",
+            plan=first.name,
+            gb=fused.memory_gb,
+        )
+    else:
+        return
     sys.stderr.write(printable("ft-atlas: " + message + "\n"))
+
+
+def _strained(plan: "Plan") -> bool:
+    """Past the safety margin, or fitting only with states offloaded to CPU RAM."""
+    return plan.fit != "yes" or plan.offload not in (None, "none")
 
 
 def _warn_unless_it_fits(recipe: "Recipe") -> None:
