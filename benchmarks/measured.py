@@ -66,7 +66,13 @@ LORA_DROPOUT_COPIES = "LoRA dropout's input copies are not counted (ft-atlas siz
 # upcasts to fp32; its counter also covers loading the 16-bit checkpoint before quantizing it
 # (torchtune's QLoRA tutorial reserves 9.13 GB right after loading, 9.29 GB in training).
 LOAD_PEAK = "LitGPT loads the 16-bit checkpoint before quantizing it and keeps embeddings in bf16"
-OFFLOAD_FLOOR = "parameter offload is a lower bound here: FSDP keeps more on the GPU than two gathered layers"
+# Research notes of this round: FSDP1's limit_all_gathers bounds in-flight gathers at two but freed
+# buffers may linger, and PEFT applies each adapted module's dropout to its own input copy.
+OFFLOAD_FLOOR = (
+    "parameter offload is a lower bound here: FSDP may hold freed gather buffers beyond the two "
+    "gathered layers, and these runs' LoRA dropout (0.1) keeps input copies the estimate, sized "
+    "for the recipes' dropout 0, does not count"
+)
 PURE_BF16_NO_AC = {"precision": "pure-bf16", "batch_size": 4, "seq_len": 768, "gradient_checkpointing": False}
 # Unsloth's notebooks print torch.cuda.max_memory_reserved() / 1024**3 as "GB": GiB.
 UNSLOTH_NOTEBOOK = (

@@ -35,6 +35,7 @@ from atlas_cli.core.memory.states import (
     ModelStates,
     experts_quantized,
     frozen_base_bytes,
+    quantization_stats_bytes,
     unquantized_bytes,
     weight_bytes,
 )
@@ -107,8 +108,10 @@ def zero2_step_bytes(trainable: float, s: EstimateSettings) -> float:
 
 def place(states: ModelStates, shape: Shape, model: str, s: EstimateSettings) -> Placement:
     n, sharding = s.gpus, resolved_sharding(s, model)
-    # An 8-bit base stays whole on every GPU, sharded or offloaded as the rest may be.
+    # An 8-bit base stays whole on every GPU, sharded or offloaded as the rest may be, and so do a
+    # 4-bit base's quantization statistics.
     whole = frozen_base_bytes(model, shape, s) if unshardable_base(model, s) else 0.0
+    whole += quantization_stats_bytes(model, shape, s)
     weights, gradients, optimizer = states.weights - whole, states.gradients, states.optimizer
     if sharding in ("zero2", "zero3"):
         gradients, optimizer = gradients / n, optimizer / n
@@ -154,7 +157,10 @@ def _strategy_buffers(
     trained_layer = (
         states.largest_layer * weight_bytes(s.precision) * min(1.0, states.trainable / shape.params)
     )
-    return bucket + GATHERED_LAYERS * layer + GRADIENT_LAYERS * trained_layer + resident_root
+    # Offloaded, each layer's shard is first copied to the GPU, then gathered (torch FSDP's
+    # FlatParamHandle.pre_unshard: flat_param_to(device) makes a new tensor before the all-gather).
+    staged = GATHERED_LAYERS * layer / s.gpus if s.offload == "params" else 0.0
+    return bucket + GATHERED_LAYERS * layer + staged + GRADIENT_LAYERS * trained_layer + resident_root
 
 
 def _dequantized(shape: Shape, model: str, s: EstimateSettings) -> float:

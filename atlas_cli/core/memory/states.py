@@ -111,6 +111,17 @@ def frozen_base_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:
     )
 
 
+def quantization_stats_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:
+    """A 4-bit base's per-block statistics (the double-quantized absmax: the bits past 4 in
+    NF4_DOUBLE_QUANT_BITS). bitsandbytes keeps them in each weight's quant_state, a plain
+    attribute rather than a parameter (nn/modules.py Params4bit._quantize; "the quant state got
+    lost ... for example for fsdp", fix_4bit_weight_quant_state_from_module), so neither ZeRO-3 /
+    FSDP shards them nor offload moves them: they stay whole on every GPU (1.09 GB for a 70B)."""
+    if model != "qlora" or s.quant_bits != 4:
+        return 0.0
+    return (shape.linear_params - sixteen_bit_experts(model, shape, s)) * (NF4_DOUBLE_QUANT_BITS - 4) / 8
+
+
 def experts_quantized(s: EstimateSettings) -> bool:
     """Whether a QLoRA base quantizes the fused routed experts as well as its nn.Linear layers:
     Unsloth does, and so does axolotl's quantize_moe_experts (monkeypatch/moe_quant.py quantizes
