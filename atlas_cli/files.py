@@ -139,7 +139,7 @@ def _check_directory_exists(path: Path, what: str) -> None:
     """A file is written into a directory that exists: a missing one is a mistyped path or a step
     not taken, the user's to fix (exit 2), not an I/O error. It is not made, so that a typo does
     not leave new directories behind; --out DIR/ asks for one (make_output_dir)."""
-    if not os.path.lexists(path.parent):
+    if not os.path.exists(path.parent):  # missing, or a link to nothing (a file there is an I/O error)
         raise UsageError(
             t(
                 "{what}: {path}: the directory {directory} does not exist; create it first",

@@ -301,6 +301,18 @@ def test_a_count_written_into_the_gpu_name_is_shown_apart(run: Runner, text: str
     fails(run("recommend", "--gpu", text), 2, "--gpu rtx-4090 --gpus 2")
 
 
+@pytest.mark.parametrize("text", ["0x4090", "100001x4090", "2x M3 Max"])
+def test_no_count_hint_names_a_count_gpus_refuses(run: Runner, text: str) -> None:
+    """The hint said '--gpus 0', '--gpus 100001' and '--gpus 2' for a Mac, each refused in turn."""
+    assert "--gpus" not in fails(run("recommend", "--gpu", text), 2).stderr
+
+
+def test_minus_zero_is_zero(run: Runner) -> None:
+    """'--price-per-hour -0' was echoed as -0.0 into profiles and recipe headers."""
+    out = ok(run("recommend", "--model", "llama-3.1-8b", "--price-per-hour", "-0", "--json")).json()
+    assert str(out["profile"]["price_per_hour"]) == "0.0"
+
+
 def test_internal_error_exits_1_without_traceback(run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(*_: Any, **__: Any) -> Any:
         raise RuntimeError("kaboom")

@@ -126,6 +126,8 @@ def test_a_memory_size_apple_never_sold_is_refused(run: Runner) -> None:
     ):
         fails(run(*args, "--gpu", gpu), 2, f"comes with {sizes} of unified memory")
     fails(run(*args, "--gpu", "apple-m4-pro", "--vram", "32"), 2, "Apple M4 Pro comes with 24, 48 or 64 GB")
+    # Said as given: "36 GB, but ... comes with 36" hid 36.0000001 behind {:g} (an attacker's review).
+    fails(run(*args, "--gpu", "M3 Max", "--vram", "36.0000001"), 2, "36.0000001 GB, but the Apple M3 Max")
     for gpu in ("M3 Pro 18GB", "M3 Pro 36GB", "M2 Max 96GB", "M4 16GB"):
         ok(run(*args, "--gpu", gpu))
 

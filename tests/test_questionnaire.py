@@ -474,3 +474,31 @@ def test_an_answer_naming_two_choices_is_asked_again(catalog: Catalog) -> None:
         catalog, ["", "4090", "", "8b", "customer support chatbot", "Q&A pairs", "2k", *[""] * 20]
     )
     assert (answers["goal"], answers["data_kind"]) == ("chat", "demonstrations")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "value"),
+    [("goal", "r", "reasoning"), ("data_kind", "d", "demonstrations"), ("data_kind", "t", "text")],
+)
+def test_a_letter_still_abbreviates_a_choice_after_everyday_words_were_added(
+    name: str, text: str, value: str
+) -> None:
+    """'r' meant reasoning until 'rag' and friends became goal aliases (an attacker's review)."""
+    assert pick_choice(next(f for f in PROFILE_FIELDS if f.name == name), text) == value
+
+
+@pytest.mark.parametrize(
+    ("name", "text"), [("data_kind", "¹"), ("goal", "②"), ("goal", "t"), ("data_kind", "k")]
+)
+def test_a_superscript_or_an_english_words_letter_is_asked_again_not_a_crash(name: str, text: str) -> None:
+    """'¹' passed str.isdigit() and int() raised (exit 1); goal 't' and data kind 'k' silently
+    meant 'tagging' and 'kto'."""
+    with pytest.raises(UsageError):
+        pick_choice(next(f for f in PROFILE_FIELDS if f.name == name), text)
+
+
+def test_a_gpu_count_typed_into_the_gpu_answer_is_taken(catalog: Catalog) -> None:
+    """'2x4090' in ask became one RTX 4090 after a guess list (--gpu gives a hint; ask can take it)."""
+    answers, terminal = interview(catalog, ["", "2x4090", "8b", "chat", *[""] * 20])
+    assert (answers["gpu"], answers["gpus"]) == ("rtx-4090", 2)
+    assert not any("How many GPUs" in p for p in terminal.prompts)

@@ -1248,13 +1248,26 @@ def test_prompting_recipes_read_the_data_the_training_recipes_read(method: str, 
         refused = answer([readable["prompt-completion"], *rows])
         assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
         assert f"{data}:2: no " in refused.stderr and "'prompt' and 'completion'" in refused.stderr
-    data.write_text("{not json\n", encoding="utf-8")
-    broken = subprocess.run(
-        [sys.executable, str(script), option, str(data), ask, "?"], capture_output=True, text=True, env=env
-    )
-    assert (
-        broken.returncode == 1 and f"{data}:1: not JSON" in broken.stderr and "Traceback" not in broken.stderr
-    )
+    # A line separator inside a string is not the end of a line, as for the training recipes'
+    # datasets.load_dataset("json") (an attacker's review: str.splitlines() split it).
+    separated = {
+        k: v.replace("sky", "sky\u2028") if isinstance(v, str) else v
+        for k, v in readable["prompt-completion"].items()
+    }
+    data.write_text(json.dumps(separated, ensure_ascii=False) + "\n", encoding="utf-8")
+    command = [sys.executable, str(script), option, str(data), ask, "?"]
+    assert subprocess.run(command, capture_output=True, text=True, env=env).returncode == 0
+    for content, said in (
+        (b"{not json\n", f"{data}:1: not JSON"),
+        (b'{"prompt": ' + b"9" * 5000 + b"}\n", f"{data}:1: not JSON"),  # beyond int() digits
+        (b"[" * 200_000 + b"\n", f"{data}:1: not JSON"),  # nested past the recursion limit
+        (b"\xff\xfe\n", f"{data}: not UTF-8"),
+    ):
+        data.write_bytes(content)
+        broken = subprocess.run(command, capture_output=True, text=True, env=env)
+        assert broken.returncode == 1 and said in broken.stderr and "Traceback" not in broken.stderr, (
+            broken.stderr
+        )
 
 
 def test_prefix_tuning_turns_gradient_checkpointing_off_and_says_why() -> None:

@@ -456,6 +456,9 @@ def test_an_out_file_in_a_missing_directory_is_refused_exit_2(run: Runner, tmp_p
     assert list(tmp_path.iterdir()) == []
     assert run("recipe", *PROFILE, "--out", f"{missing}/").exit_code == 0
     assert sorted(p.name for p in missing.iterdir()) == ["recipe.py"]
+    dangling = tmp_path / "link"
+    dangling.symlink_to(tmp_path / "nowhere")  # a link to a directory that is gone: the same mistake
+    assert run("recipe", *PROFILE, "--out", str(dangling / "train.py")).exit_code == 2
 
 
 def test_a_file_that_appears_while_writing_is_not_replaced(

@@ -459,7 +459,8 @@ def parse_number(value: str | int | float, flag: str, form: NumberForm) -> tuple
                 )
             )
         exponent = f"e{found['exponent']}" if found["exponent"] else ""
-        number = sign * float(found["mantissa"].replace(",", "") + exponent) * multipliers[suffix]
+        # "-0" is 0, not -0.0 echoed into profiles and recipes.
+        number = sign * float(found["mantissa"].replace(",", "") + exponent) * multipliers[suffix] + 0.0
     if not math.isfinite(number) or number < 0 or (number == 0 and not form.zero):
         positive = (
             N_("{flag}: '{text}' must be a positive number or 0")

@@ -27,7 +27,7 @@ from atlas_cli.core.profile import (
     parse_value,
     parse_vram,
 )
-from atlas_cli.core.resolve import check_chip_memory, chip_and_memory, name_and_memory
+from atlas_cli.core.resolve import check_chip_memory, chip_and_memory, counted_gpu, name_and_memory
 from atlas_cli.core.shell import plain_decimal, shell_word
 from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, language, t
@@ -349,6 +349,9 @@ class Interview:
                     text=text,
                 )
             )
+        counted = counted_gpu(self.catalog, text)
+        if counted is not None:  # "2x4090": the GPU and how many, so the count question is skipped
+            return {"gpu": counted[0].id, "gpus": counted[1]}
         # "macbook pro 36gb": the memory typed with a family name is kept for the chip picked.
         name, typed = name_and_memory(text) or (text, None)
         guesses = self.catalog.gpu_guesses(name, MAX_GPU_GUESSES)
@@ -384,7 +387,7 @@ class Interview:
         )
         reply = self.terminal.ask("  " + t(prompt, count=len(guesses))).strip()
         choice, _, rest = reply.partition(" ")
-        if choice.isdigit() and 1 <= int(choice) <= len(guesses):
+        if _ascii_number(choice) and "." not in choice and 1 <= int(choice) <= len(guesses):
             chosen = guesses[int(choice) - 1]
             memory = rest.strip() or (typed if chosen.unified else None)
             if memory is None:
@@ -510,12 +513,16 @@ def pick_choice(spec: ProfileField, text: str) -> str:
     prefix of one of them, or by words that name one choice ("a customer support chatbot")."""
     values = [c.value for c in spec.choices]
     key = choice_key(text)
-    if key.isdigit() and 1 <= int(key) <= len(values):
+    if _ascii_number(key) and "." not in key and 1 <= int(key) <= len(values):
         return values[int(key) - 1]
     names = {choice_key(name): c.value for c in spec.choices for name in (c.value, *c.aliases)}
     if key in names:
         return names[key]
-    matches = {value for name, value in names.items() if key and name.startswith(key)}
+    # Abbreviated: a choice's value or its Russian name; the everyday English words ("tagging",
+    # "kto") only whole, so that "t" or "k" keeps meaning what it meant before they were added.
+    own = {choice_key(value) for value in values}
+    abbreviated = {name: value for name, value in names.items() if name in own or not name.isascii()}
+    matches = {value for name, value in abbreviated.items() if key and name.startswith(key)}
     if len(matches) == 1:
         return matches.pop()
     named = _named_within(names, key)

@@ -14,7 +14,7 @@ from atlas_cli.core.memory.states import frozen_base_bytes
 from atlas_cli.core.models import SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.nodes import node_layout
-from atlas_cli.core.profile import Profile, check_gpu_text, parse_vram
+from atlas_cli.core.profile import MAX_GPUS, Profile, check_gpu_text, parse_vram
 from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
 from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, PCIE_X16_GBS, Device
 from atlas_cli.core.throughput.timing import Rate
@@ -190,6 +190,18 @@ def _named_gpu(catalog: Catalog, gpu: str, vram: float | None) -> tuple[Gpu, flo
 
 
 def _count_apart(catalog: Catalog, text: str) -> str | None:
+    found = counted_gpu(catalog, text)
+    if found is None:
+        return None
+    gpu, count = found
+    return t(
+        "--gpu '{text}': give the count apart: --gpu {gpu} --gpus {count}", text=text, gpu=gpu.id, count=count
+    )
+
+
+def counted_gpu(catalog: Catalog, text: str) -> tuple[Gpu, int] | None:
+    """("rtx-4090", 2) for "2x4090" or "4090 x2": a GPU the catalog knows and a count --gpus
+    takes; None otherwise (a Mac is one GPU)."""
     checked = check_gpu_text(text)
     first, last = _COUNT_FIRST.match(checked), _COUNT_LAST.match(checked)
     readings = ([(first[1], first[2])] if first else []) + ([(last[2], last[1])] if last else [])
@@ -198,12 +210,9 @@ def _count_apart(catalog: Catalog, text: str) -> str | None:
             known = catalog.gpu(name)
         except UnknownName:
             continue
-        return t(
-            "--gpu '{text}': give the count apart: --gpu {gpu} --gpus {count}",
-            text=text,
-            gpu=known.id,
-            count=int(count),
-        )
+        if known.unified or not 1 <= int(count) <= MAX_GPUS:
+            return None
+        return known, int(count)
     return None
 
 
@@ -286,9 +295,9 @@ def check_chip_memory(chip: Gpu, gb: float, flag: str) -> float:
     if gb not in chip.memory_sizes_gb:
         raise UsageError(
             t(
-                "{flag}: {gb:g} GB, but the {chip} comes with {sizes} GB of unified memory",
+                "{flag}: {gb} GB, but the {chip} comes with {sizes} GB of unified memory",
                 flag=flag,
-                gb=gb,
+                gb=repr(gb).removesuffix(".0"),  # as given: 36.0000001 is not 36
                 chip=chip.chip_name,
                 sizes=sold_sizes(chip),
             )

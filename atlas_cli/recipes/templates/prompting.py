@@ -162,14 +162,20 @@ def token_count(generator: Hosted, text: str) -> int:
 # is the same file whichever plan runs it), and name the fields they accept when a line has none.
 ROWS = '''
 def json_lines(path: str) -> list[tuple[str, Any]]:
-    """Each non-blank line of a JSON Lines file, parsed, with where it is (file:line)."""
+    """Each non-blank line of a JSON Lines file, parsed, with where it is (file:line). Lines end
+    at newlines only, as the datasets library reads them: str.splitlines() would also break at
+    U+2028, which json.dumps(ensure_ascii=False) leaves inside strings."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise SystemExit(f"{path}: not UTF-8 ({error.reason} at byte {error.start})") from None
     rows: list[tuple[str, Any]] = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(text.split("\\n"), 1):
         if line.strip():
             try:
                 rows.append((f"{path}:{number}", json.loads(line)))
-            except json.JSONDecodeError as error:
-                raise SystemExit(f"{path}:{number}: not JSON ({error.msg})") from None
+            except (ValueError, RecursionError) as error:  # JSONDecodeError, huge ints, deep nesting
+                raise SystemExit(f"{path}:{number}: not JSON ({getattr(error, 'msg', error)})") from None
     return rows
 
 
@@ -356,8 +362,8 @@ def index_path(passages: list[str], args: argparse.Namespace) -> Path:
     """Where the passages' vectors are kept: named by the encoder and the passages themselves, so
     that changed documents or another encoder are embedded anew, never mixed with old vectors."""
     digest = sha256(args.embedder.encode())
-    for passage in passages:
-        digest.update(passage.encode() + b"\\0")
+    for passage in passages:  # a lone surrogate (\\ud800 in JSON) is hashed, not an error
+        digest.update(passage.encode(errors="surrogatepass") + b"\\0")
     docs = Path(args.docs).resolve()
     folder = Path(args.index) if args.index else docs.with_name(docs.name + ".index")
     return folder / f"{digest.hexdigest()[:16]}.safetensors"
