@@ -387,8 +387,9 @@ class Interview:
         )
         reply = self.terminal.ask("  " + t(prompt, count=len(guesses))).strip()
         choice, _, rest = reply.partition(" ")
-        if _ascii_number(choice) and "." not in choice and 1 <= int(choice) <= len(guesses):
-            chosen = guesses[int(choice) - 1]
+        picked = _listed_number(choice, len(guesses))
+        if picked is not None:
+            chosen = guesses[picked - 1]
             memory = rest.strip() or (typed if chosen.unified else None)
             if memory is None:
                 return {"gpu": chosen.id}
@@ -459,6 +460,12 @@ def _bare_memory(text: str) -> bool:
     return _ascii_number(key) and 0 < float(key) <= MAX_BARE_MEMORY_GB
 
 
+def _listed_number(text: str, count: int) -> int | None:
+    """The number of an item in a list of `count` (1 to count), typed in ASCII digits: "¹" passes
+    str.isdigit() but int() refuses it."""
+    return int(text) if text.isascii() and text.isdigit() and 1 <= int(text) <= count else None
+
+
 def _ascii_number(text: str) -> bool:
     """Only ASCII digits: str.isdigit() also takes other scripts' digits, which float() reads."""
     digits = text.replace(".", "", 1)
@@ -513,8 +520,9 @@ def pick_choice(spec: ProfileField, text: str) -> str:
     prefix of one of them, or by words that name one choice ("a customer support chatbot")."""
     values = [c.value for c in spec.choices]
     key = choice_key(text)
-    if _ascii_number(key) and "." not in key and 1 <= int(key) <= len(values):
-        return values[int(key) - 1]
+    number = _listed_number(key, len(values))
+    if number is not None:
+        return values[number - 1]
     names = {choice_key(name): c.value for c in spec.choices for name in (c.value, *c.aliases)}
     if key in names:
         return names[key]
