@@ -129,6 +129,9 @@ EXAMPLE_ANSWERS = {
     "gpu": N_("3090, RTX 4090, A100 80GB, M3 Max, 24gb, none"),
     "model": N_("llama-3.1-8b, Qwen/Qwen3-8B, ./my-model/, 7b, 500m"),
     "examples": N_("500, 10k, 1.5m"),
+    "seq_len": "512, 2k, 4k, 32k",
+    "tokens_per_example": "200, 512, 1k",
+    "epochs": "1, 2, 3",
     # A choice may be described in words: the one choice it names is taken (_named_within).
     "goal": N_(
         'chat ("a customer support chatbot"), knowledge ("answers from our documents"), classify '
@@ -516,8 +519,8 @@ def _yes_no(text: str) -> bool:
 
 
 def pick_choice(spec: ProfileField, text: str) -> str:
-    """Accept a choice by number, by value or alias (Russian names, everyday words), by a unique
-    prefix of one of them, or by words that name one choice ("a customer support chatbot")."""
+    """Accept a choice by number, by value or alias (the Russian names), by a unique prefix of one
+    of them, or by everyday words that name one choice ("a customer support chatbot")."""
     values = [c.value for c in spec.choices]
     key = choice_key(text)
     number = _listed_number(key, len(values))
@@ -526,14 +529,11 @@ def pick_choice(spec: ProfileField, text: str) -> str:
     names = {choice_key(name): c.value for c in spec.choices for name in (c.value, *c.aliases)}
     if key in names:
         return names[key]
-    # Abbreviated: a choice's value or its Russian name; the everyday English words ("tagging",
-    # "kto") only whole, so that "t" or "k" keeps meaning what it meant before they were added.
-    own = {choice_key(value) for value in values}
-    abbreviated = {name: value for name, value in names.items() if name in own or not name.isascii()}
-    matches = {value for name, value in abbreviated.items() if key and name.startswith(key)}
+    matches = {value for name, value in names.items() if key and name.startswith(key)}
     if len(matches) == 1:
         return matches.pop()
-    named = _named_within(names, key)
+    words = {choice_key(word): c.value for c in spec.choices for word in c.words}
+    named = _named_within({**names, **words}, key)
     if named is not None:
         return named
     raise UsageError(
@@ -547,13 +547,18 @@ def pick_choice(spec: ProfileField, text: str) -> str:
 
 
 _NOT_WORD = re.compile(r"[^\w&]+")
+# An answer that denies something ("no labeled data", "tickets without labels") is not read for
+# the choice it names: it would be taken as the very thing it denies.
+_NEGATIONS = frozenset({"no", "not", "without", "non", "none", "нет", "без", "не"})
 
 
 def _named_within(names: dict[str, str], key: str) -> str | None:
     """The one choice an answer in words names ("a customer support chatbot": chat), by its names
     found as whole words (a name within a longer one found, "q&a" in "q&a pairs", does not
-    count); None when none or several choices are named."""
+    count); None when none or several choices are named, or the answer denies something."""
     words = " " + _NOT_WORD.sub(" ", key) + " "
+    if _NEGATIONS & set(words.split()):
+        return None
     found = [name for name in names if f" {name} " in words]
     outer = [
         name for name in found if not any(name != other and f" {name} " in f" {other} " for other in found)

@@ -235,6 +235,7 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "LoRA is asked to adapt a mixture of experts' routed experts too (--lora-experts).",
         "profile.lora_experts",
     ),
+    FactSpec("vllm", "bool", "Online stages sample with a colocated vLLM engine (--vllm).", "profile.vllm"),
     # memory, one fact per candidate method
     FactSpec(
         "fits",

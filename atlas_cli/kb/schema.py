@@ -329,6 +329,12 @@ class Training(Strict):
     value_model: bool = Field(
         default=False, description="a reward model and a value model of the policy's size run beside it (PPO)"
     )
+    update_passes: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="optimisation passes over each batch of sampled completions (PPO's num_ppo_epochs)",
+    )
     scalar_head: bool = Field(default=False, description="a scalar score head: no vocabulary logits")
     fused_logits: bool = Field(
         default=True,

@@ -182,7 +182,11 @@ OPTIMIZERS: Final[dict[str, OptimizerInfo]] = {
 class Choice(NamedTuple):
     value: str
     help: str  # English; shown translated (i18n.t)
-    aliases: tuple[str, ...] = ()  # other names an answer may use: the Russian ones
+    # Other names a flag, a batch key or an answer may use, whole or abbreviated: the Russian ones.
+    aliases: tuple[str, ...] = ()
+    # Everyday words `ask` finds within an answer in words ("a customer support chatbot"); never
+    # abbreviated, and not read from flags, where a typo should be refused rather than guessed.
+    words: tuple[str, ...] = ()
 
 
 STACKS: Final = (
@@ -234,56 +238,56 @@ GOALS: Final = (
     Choice(
         "classify",
         "assign labels or scores (sentiment, topic; a reward model)",
-        ("classification", "labels", "sentiment", "tagging", "классификация", "классифицировать"),
+        ("классификация", "классифицировать"),
+        ("classification", "classifier", "labels", "sentiment", "tagging"),
     ),
     Choice(
-        "adapt", "follow a domain's style, format or task", ("style", "format", "адаптация", "адаптировать")
+        "adapt",
+        "follow a domain's style, format or task",
+        ("адаптация", "адаптировать"),
+        ("style", "format", "house style"),
     ),
     Choice(
         "chat",
         "a chat assistant",
-        (
-            "chatbot",
-            "assistant",
-            "dialogue",
-            "support",
-            "customer support",
-            "чат",
-            "чат-бот",
-            "диалог",
-            "ассистент",
-        ),
+        ("чат", "чат-бот", "диалог", "ассистент"),
+        ("chatbot", "assistant", "dialogue", "customer support", "support bot"),
     ),
     Choice(
         "align",
         "behave as people prefer (helpful, safe, on-policy)",
-        ("alignment", "rlhf", "safety", "согласование", "выравнивание"),
+        ("согласование", "выравнивание", "alignment"),
+        ("rlhf",),
     ),
     Choice(
         "knowledge",
         "answer from facts and documents",
-        ("rag", "facts", "faq", "documents", "docs", "manuals", "знания"),
+        ("знания",),
+        ("rag", "faq", "documents", "docs", "manuals"),
     ),
-    Choice("reasoning", "solve checkable problems (math, code)", ("math", "рассуждения", "рассуждение")),
-    Choice("prototype", "try an idea quickly and cheaply", ("demo", "poc", "прототип")),
+    Choice("reasoning", "solve checkable problems (math, code)", ("рассуждения", "рассуждение"), ("math",)),
+    Choice("prototype", "try an idea quickly and cheaply", ("прототип",), ("demo", "poc")),
 )
 # Goals that need generated text: an encoder (BERT) cannot serve them, whatever trains it.
 GENERATIVE_GOALS: Final = frozenset({"chat", "align", "reasoning"})
 DATA_KINDS: Final = (
-    Choice("none", "no training data", ("no data", "нет", "нет данных", "без данных")),
+    Choice("none", "no training data", ("нет", "нет данных", "без данных")),
     Choice(
         "text",
         "raw domain text (documents, code, papers)",
-        ("raw text", "documents", "corpus", "текст", "тексты", "документы"),
+        ("текст", "тексты"),
+        ("raw text", "documents", "corpus", "документы"),
     ),
     Choice(
         "labeled",
         "labelled examples for a fixed set of labels",
-        ("labelled", "labels", "размеченные", "разметка", "метки"),
+        ("размеченные", "разметка", "метки"),
+        ("labelled", "labels"),
     ),
     Choice(
         "demonstrations",
         "prompt -> answer pairs",
+        ("демонстрации", "инструкции"),
         (
             "q&a",
             "q&a pairs",
@@ -292,8 +296,6 @@ DATA_KINDS: Final = (
             "prompt response pairs",
             "instructions",
             "conversations",
-            "демонстрации",
-            "инструкции",
             "вопрос ответ",
             "пары вопрос ответ",
             "диалоги",
@@ -302,25 +304,20 @@ DATA_KINDS: Final = (
     Choice(
         "preferences",
         "chosen / rejected answer pairs",
-        ("chosen rejected", "dpo", "comparisons", "предпочтения"),
+        ("предпочтения",),
+        ("chosen rejected", "dpo", "comparisons"),
     ),
     Choice(
         "ratings",
         "unpaired thumbs-up / thumbs-down answers",
-        ("thumbs", "thumbs up", "likes", "kto", "оценки", "лайки"),
+        ("оценки", "лайки"),
+        ("thumbs", "thumbs up", "likes", "kto"),
     ),
     Choice(
         "reward-function",
         "a program that checks or scores answers",
-        (
-            "reward",
-            "verifier",
-            "grader",
-            "unit tests",
-            "функция награды",
-            "функция вознаграждения",
-            "награда",
-        ),
+        ("функция награды", "функция вознаграждения", "награда"),
+        ("reward", "verifier", "grader", "unit tests"),
     ),
 )
 PRIORITIES: Final = (

@@ -105,6 +105,11 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     colocated = served_by_vllm(model, s) and not shared and s.capacity_gb is not None
     vllm = vllm_share(model, shape, s) * (s.capacity_gb or 0.0) * GB if colocated else None
     generation = _generation(shape, s, training_peak, gathered, vllm, shared)
+    if vllm is not None and MEMORY_MODELS[model].frozen_base:
+        # TRL syncs a PEFT model to its vLLM engine under ZeRO-3 by gathering all of it at once
+        # to merge the adapters ("we must gather the full model at once before merging",
+        # trl/generation/vllm_generation.py sync_weights), beside vLLM's reserved share.
+        generation += max(0.0, gathered - training_peak)
     buffers = placed.buffers + generation
     buffers += autocast_copies(model, shape, states.trainable, s)
     rest = placed.weights + placed.gradients + placed.optimizer + activations + buffers

@@ -90,14 +90,16 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: Object
     step = micro_step(
         work, device, b.computed_tokens, b.attended, b.accumulation, _extra_forwards(work, objective)
     )
-    # PPO trains a value model of the policy's size as well.
-    training = b.micro_steps * step.seconds * (2 if objective.training.value_model else 1)
+    # PPO trains a value model of the policy's size as well, num_ppo_epochs times over each batch.
+    passes = objective.training.update_passes * (2 if objective.training.value_model else 1)
+    training = b.micro_steps * step.seconds * passes
     generation = 0.0
     if objective.online:
         length = min(workload.tokens_per_example, s.seq_len)
         completion = completion_tokens(objective, length, s.seq_len)
         at_once = sampled_at_once(s)
-        rounds = b.prompts_per_gpu * objective.samples_per_prompt / at_once
+        # At least one round an epoch, however few prompts each GPU gets (as micro-steps).
+        rounds = max(b.prompts_per_gpu * objective.samples_per_prompt / at_once, workload.epochs)
         # A batch of completions decodes until its longest is done: longer than the average as the
         # padded batches are (workload.PADDING_PER_DOUBLING), within the completion budget.
         longest = min(completion_length(s.seq_len), completion * longest_share(at_once))
