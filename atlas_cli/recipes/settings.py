@@ -483,7 +483,6 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
     estimate_recipe(catalog, recipe)
     if not fmt.master_copy:
         _pure_bf16_weights(catalog, recipe)
-    _named_targets(recipe)
     return recipe
 
 
@@ -868,23 +867,6 @@ def linear_module_names(shape: Shape) -> list[str]:
     routed experts are fused parameters, not among them)."""
     roles = dict.fromkeys(m.role for m in shape.matrices if m.group in ALL_LINEAR)
     return [MODULE_NAMES.get(role, f"{role}_proj") for role in roles]
-
-
-def _named_targets(recipe: Recipe) -> None:
-    """With quantize_moe_experts (as the recipe's estimate settled it), the nn.Linear layers PEFT's
-    all-linear adapts, by name: axolotl refuses lora_target_linear with it. (The routed experts
-    are fused parameters, not among them.)"""
-    estimate = recipe.plan.estimate
-    if not recipe.quantized_experts or recipe.value("lora.targets") != "all-linear" or estimate is None:
-        return
-    recipe.set(
-        "lora.targets",
-        Setting(
-            linear_module_names(estimate.shape),
-            "all-linear's nn.Linear layers by name: axolotl refuses lora_target_linear with "
-            "quantize_moe_experts (utils/schemas/config.py check_quantize_moe_experts)",
-        ),
-    )
 
 
 def _lora_settings(catalog: Catalog, recipe: Recipe) -> None:
