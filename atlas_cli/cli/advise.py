@@ -306,7 +306,7 @@ def recipe(
     catalog = state.catalog()
     fmt = trainer_formats()[str(chosen)]
     stack_given = raw.get("stack") is not None
-    if not stack_given:
+    if not stack_given and fmt.ranks_with_own_stack:
         # Rank with the software the recipe runs (LLaMA-Factory and axolotl: transformers' own
         # loss), so that the plan ranked first fits as written; a --stack given is kept and the
         # header says how the recipe's memory differs.

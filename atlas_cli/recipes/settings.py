@@ -188,6 +188,9 @@ class Recipe:
     trainer: str = "python"
     stack: str = "hf"
     quantized_experts: bool = False  # a QLoRA base's routed experts load quantized too
+    # LoRA adapts a mixture of experts' routed experts whatever --lora-experts says: the trainer
+    # does by default (mlx-lm's LoRASwitchLinear), and the recipe's estimate counts them.
+    lora_experts: bool = False
     one_packed_row: bool = False  # the trainer takes one packed row per device (TrainerFormat's)
     kbit_upcast: bool = True  # the trainer upcasts a QLoRA base's unquantized weights (TrainerFormat's)
     # An API model's provider endpoint when it is not OpenAI's, and every such endpoint the KB names
@@ -477,6 +480,8 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
         _stage_settings(catalog, recipe, stage)
         recipe.set(f"epochs.{stage}", _epochs(catalog.methods.get(stage), recipe))
         recipe.set(f"packing.{stage}", _packing(catalog.methods.get(stage), recipe, stage))
+    if fmt.adjust is not None:
+        fmt.adjust(recipe)
     _attention(catalog, recipe)
     _evaluation(recipe)
     _checkpoints(recipe)
@@ -683,6 +688,7 @@ def _estimate_settings(recipe: Recipe) -> None:
 ESTIMATOR_OPTIMIZER = {info.transformers_name: key for key, info in OPTIMIZERS.items()}
 ESTIMATOR_OPTIMIZER.update({"adamw_torch": "adamw", "adamw_8bit": "adamw-8bit", "galore_adamw": "adamw"})
 ESTIMATOR_OPTIMIZER["galore_adamw_8bit"] = "adamw-8bit"
+ESTIMATOR_OPTIMIZER["adamw"] = "adamw"  # mlx-lm's name for it (mlx.optimizers.AdamW)
 ESTIMATOR_OPTIMIZER.update(
     {f"{name}_layerwise": ESTIMATOR_OPTIMIZER[name] for name in ("galore_adamw", "galore_adamw_8bit")}
 )
