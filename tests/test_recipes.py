@@ -2518,7 +2518,7 @@ def test_qlora_on_apple_silicon_offers_mlx_lm_not_a_recipe_it_refuses(run: Runne
     assert data["recommendations"][0]["method"] == "qlora" and data["next_steps"]["recipe"] is None
     assert "mlx-lm" in data["next_steps"]["recipe_note"]
     assert "--num-layers -1" in " ".join(ok(run("recommend", *args)).stdout.split())
-    fails(run("recipe", *args), 2, "Apple silicon")
+    fails(run("recipe", *args), 2, "give --examples")  # mlx-lm's, the default on a Mac
 
 
 def test_qlora_of_a_prequantized_checkpoint_offers_no_recipe_line(run: Runner) -> None:
@@ -3221,3 +3221,39 @@ def test_a_model_path_reaches_the_mlx_recipe_as_data(tmp_path: Path) -> None:
     assert "owned)\nx" not in rendered.text  # no raw line break: every comment stays one
     _, lora, _ = mlx_config(rec, rank_of(rec, "lora", ("sft",)))  # loaded as it is
     assert lora["model"] == str(model)
+
+
+def test_a_recipe_on_apple_silicon_defaults_to_mlx_where_it_writes_the_plan(run: Runner) -> None:
+    """On a Mac the plans' own reasons call mlx-lm the practical trainer, yet `recipe` wrote a
+    PyTorch script for MPS. Without --trainer it now writes mlx-lm's config where mlx-lm trains
+    the plan, and the Python recipe, with a note saying why, where it does not; the plan is the
+    one `recommend` ranked N (ranked as recommend ranks, mlx-lm's memory estimated in its header),
+    and recommend's recipe line writes into a directory, which names each format's file."""
+    mac = ("--gpu", "m4-max", "--model", "qwen3-1.7b", "--goal", "chat", "--examples", "2k")
+    sft = (*mac, "--data-kind", "demonstrations")
+    written = ok(run("recipe", *sft))
+    assert "# ft-atlas recipe (mlx)" in written.stdout and written.stderr == ""
+    listed = ok(run("recommend", *sft, "--json")).json()
+    full = next(i for i, p in enumerate(listed["recommendations"], 1) if p["method"] == "full-ft")
+    for trainer in ((), ("--trainer", "mlx")):
+        document = ok(run("recipe", *sft, "--plan", str(full), *trainer, "--json")).json()
+        assert (document["trainer"], document["method"]) == ("mlx", "full-ft")
+        assert document["profile"]["stack"] == "trl"  # ranked as recommend ranks
+        assert {stage["assumptions"]["stack"] for stage in document["memory"]} == {"hf"}
+    printed = " ".join(ok(run("recommend", *sft)).stdout.split())
+    assert "--examples 2000 --out recipe/" in printed
+    prefs = ok(run("recipe", *mac, "--data-kind", "preferences"))
+    assert "# ft-atlas recipe (python)" in prefs.stdout
+    assert (
+        "--trainer mlx, the default on this GPU, does not write this plan, so this is --trainer python"
+        in (" ".join(prefs.stderr.split()))
+    )
+    listed_rag = next(i for i, p in enumerate(listed["recommendations"], 1) if p["method"] == "rag")
+    rag = ok(run("recipe", *sft, "--plan", str(listed_rag)))
+    assert "# ft-atlas recipe (python)" in rag.stdout and rag.stderr == ""  # mlx-lm writes no RAG
+    uncounted = ok(run("recipe", "--gpu", "m4-max", "--model", "qwen3-1.7b", "--goal", "chat"))
+    assert "# ft-atlas recipe (python)" in uncounted.stdout and "give --examples N" in uncounted.stderr
+    cuda = ok(
+        run("recipe", "--gpu", "rtx-3090", "--model", "llama-3.1-8b", "--goal", "chat", "--examples", "2k")
+    )
+    assert "# ft-atlas recipe (python)" in cuda.stdout and cuda.stderr == ""

@@ -13,7 +13,7 @@ from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import compile_condition
 from atlas_cli.kb.vocabulary import GENERATIVE_GOALS, MEMORY_MODELS, PREQUANTIZED
-from atlas_cli.recipes.registry import Rendered, TrainerFormat, trainer_formats
+from atlas_cli.recipes.registry import FALLBACK, Rendered, TrainerFormat, trainer_formats
 from atlas_cli.recipes.settings import (
     SUPERVISED_STAGES,
     WRITTEN_FOR,
@@ -85,6 +85,31 @@ def _settled(
     _check_hardware(recipe, chosen, formats)
     _check_ia3_modules(recipe)
     return recipe
+
+
+def default_recipe(
+    catalog: Catalog, rec: Recommendation, rank: int = 1, main: str | None = None
+) -> tuple[str, Recipe, Rendered, list[tuple[str, str]]]:
+    """`ft-atlas recipe` without --trainer: the format made the default on the profile's GPU
+    vendor (TrainerFormat.default_on: mlx-lm on Apple silicon) when it writes the plan, else
+    python. Returns the format written, its recipe and files, and each default passed over with
+    why it did not write a training plan (for stderr: a platform's trainer writes no RAG example,
+    which no one asked it for). When none writes it, the default's own refusal is raised: it says
+    what that platform's trainer needs."""
+    formats = trainer_formats()
+    vendor = rec.facts.get("gpu_vendor")
+    preferred = [f.name for f in formats.values() if vendor in f.default_on and f.name != FALLBACK]
+    passed: list[tuple[str, str]] = []
+    refusals: list[UsageError] = []
+    for name in [*preferred, FALLBACK]:
+        try:
+            recipe, rendered = write_recipe(catalog, rec, rank, name, main)
+        except UsageError as error:
+            refusals.append(error)
+            passed.append((name, str(error)))
+            continue
+        return name, recipe, rendered, passed if recipe.plan.kind != "no-training" else []
+    raise refusals[0]
 
 
 def _check_vendor(recipe: Recipe, chosen: TrainerFormat, others: Callable[[], list[str]]) -> None:

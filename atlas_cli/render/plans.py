@@ -247,9 +247,15 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
     best = rec.plans[0]
     if found["recipe"] is not None:
         yaml = best.kind != "no-training" and rec.facts.get("model_architecture") in ("decoder", None)
+        # On Apple silicon a training plan's recipe is mlx-lm's YAML where it writes the plan, else
+        # the Python script (the mlx format's default_on): a directory, where each is named by its
+        # format, holds either.
+        apple = rec.facts.get("gpu_vendor") == "apple" and best.kind != "no-training"
         out = (
             "train.yaml"
             if best.experimental_stages
+            else "recipe/"
+            if apple
             else "train.py"
             if best.kind != "no-training"
             else f"{best.method}.py"

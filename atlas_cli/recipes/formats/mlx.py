@@ -435,6 +435,7 @@ register(
         kbit_upcast=False,
         bitsandbytes=False,
         vendors=frozenset({"apple"}),
+        default_on=frozenset({"apple"}),
         ranks_with_own_stack=False,
         adjust=adjust,
     )
