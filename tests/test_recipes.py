@@ -35,7 +35,7 @@ from atlas_cli.kb.schema import Hyperparameter
 from atlas_cli.recipes.registry import Rendered, format_names
 from atlas_cli.recipes.settings import MINIMUM_VERSIONS, WRITTEN_FOR, Recipe, held_out_rows
 from atlas_cli.recipes.writer import render_recipe, write_recipe
-from atlas_cli.render.documents import recipe_command
+from atlas_cli.render.documents import recipe_command, recipe_note
 from tests.conftest import Runner, fails, ok
 
 FORMATS = format_names()
@@ -2500,10 +2500,12 @@ def fails_to_write(rec: Recommendation, fmt: str) -> bool:
     return False
 
 
-def test_qlora_on_apple_silicon_offers_mlx_lm_not_a_recipe_it_refuses(run: Runner) -> None:
+def test_qlora_on_apple_silicon_offers_mlx_lm_not_a_recipe_it_refuses(run: Runner, tmp_path: Path) -> None:
     """On a Mac, QLoRA ranked first with `ft-atlas recipe ...` as its next step, which then refused
     it (bitsandbytes has no paged optimizer nor optimized 4-bit kernels on MPS: an expert's
-    review). The next step names mlx-lm's quantized LoRA instead, adapting every layer."""
+    review). The next step is mlx-lm's recipe (`--trainer mlx`, LoRA on a model mlx_lm.convert
+    quantizes, every layer adapted), into a directory; without --examples, which mlx-lm needs to
+    count its iterations, it says so instead of offering a command that fails."""
     args = (
         "--gpu",
         "M3 Max 64GB",
@@ -2516,9 +2518,22 @@ def test_qlora_on_apple_silicon_offers_mlx_lm_not_a_recipe_it_refuses(run: Runne
     )
     data = ok(run("recommend", *args, "--json")).json()
     assert data["recommendations"][0]["method"] == "qlora" and data["next_steps"]["recipe"] is None
-    assert "mlx-lm" in data["next_steps"]["recipe_note"]
+    assert "none without --examples" in data["next_steps"]["recipe_note"]
     assert "--num-layers -1" in " ".join(ok(run("recommend", *args)).stdout.split())
-    fails(run("recipe", *args), 2, "give --examples")  # mlx-lm's, the default on a Mac
+    fails(run("recipe", *args), 2, "give --examples")
+    counted = (*args, "--examples", "2k")
+    steps = ok(run("recommend", *counted, "--json")).json()["next_steps"]
+    assert steps["recipe"].endswith("--examples 2000 --trainer mlx") and steps["recipe_note"] is None
+    printed = " ".join(ok(run("recommend", *counted)).stdout.split())
+    assert f"Recipe: {steps['recipe']} --out recipe/" in printed
+    assert "As YAML" not in printed  # LLaMA-Factory's QLoRA is bitsandbytes'
+    command = shlex.split(steps["recipe"])[1:]  # what the user pastes, without the program name
+    ok(run(*command, "--out", str(tmp_path / "recipe") + "/"))
+    (config,) = yaml_documents((tmp_path / "recipe" / "sft.yaml").read_text(encoding="utf-8"))
+    assert config["model"] == "mlx_models/gemma-3-27b-it-4bit" and config["num_layers"] == -1
+    assert "mlx_lm.convert --model google/gemma-3-27b-it --mlx-path mlx_models/gemma-3-27b-it-4bit -q" in (
+        tmp_path / "recipe" / "sft.yaml"
+    ).read_text(encoding="utf-8")
 
 
 def test_qlora_of_a_prequantized_checkpoint_offers_no_recipe_line(run: Runner) -> None:
@@ -3257,3 +3272,15 @@ def test_a_recipe_on_apple_silicon_defaults_to_mlx_where_it_writes_the_plan(run:
         run("recipe", "--gpu", "rtx-3090", "--model", "llama-3.1-8b", "--goal", "chat", "--examples", "2k")
     )
     assert "# ft-atlas recipe (python)" in cuda.stdout and cuda.stderr == ""
+
+
+def test_qlora_with_a_preference_stage_on_apple_silicon_offers_no_recipe_line() -> None:
+    """mlx-lm trains QLoRA on a Mac, but no preference stage: such a plan has no recipe command."""
+    rec = recommend(**{**MAC, "data_kind": "preferences"}, model="qwen3-1.7b")
+    rank = rank_of(rec, "qlora", ("dpo",))
+    assert recipe_command(rec, rank) is None
+    note = recipe_note(rec, rec.plans[rank - 1])
+    assert note is not None and note.startswith("none on Apple silicon") and "one SFT or continued" in note
+    with pytest.raises(UsageError) as refusal:  # no format trains it there: none is named
+        render_recipe(CATALOG, rec, rank, "python")
+    assert "use mlx-lm's LoRA" in str(refusal.value) and "--trainer mlx" not in str(refusal.value)

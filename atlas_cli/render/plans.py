@@ -16,7 +16,7 @@ from atlas_cli.i18n import N_, number, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.charts import shared_conditions
-from atlas_cli.render.documents import assumptions_json, next_steps_json
+from atlas_cli.render.documents import apple_quantized_base, assumptions_json, next_steps_json
 from atlas_cli.render.grid import Grid, markdown_table, rich_table
 from atlas_cli.render.paste import Verbatim
 
@@ -268,7 +268,8 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
             # LLaMA-Factory cannot be told fp32 (recipes/formats/llamafactory.py refuses such plans)
             and not (name == "llamafactory" and best.recipe_precision == "fp32")
         ]
-        if yaml and trainers and not best.experimental_stages:
+        # QLoRA on a Mac: bitsandbytes' YAML trainers refuse it there (mlx's line is the recipe).
+        if yaml and trainers and not best.experimental_stages and not apple_quantized_base(rec, best):
             steps.append(
                 t(
                     "As YAML: --trainer {trainers} (sized again)",
