@@ -1404,6 +1404,12 @@ def test_docs_show_the_recipes_the_code_writes() -> None:
         ("python", render_recipe(CATALOG, chat, 1, "python")),
         ("yaml", render_recipe(CATALOG, prefs, 1, "llamafactory")),
         ("yaml", render_recipe(CATALOG, prefs, 1, "axolotl")),
+        (
+            "yaml",
+            render_recipe(
+                CATALOG, recommend(**{**MAC, "gpu": "M3 Max 64GB"}, model="gemma-3-27b-it"), 1, "mlx"
+            ),
+        ),
     ]
     assert [(kind, body + "\n") for kind, body in blocks] == [(k, v.rstrip() + "\n") for k, v in expected]
 
