@@ -22,11 +22,19 @@ from atlas_cli.recipes.writer import render_recipe  # noqa: E402
 from atlas_cli.render.docs import Sections, regenerate  # noqa: E402
 from benchmarks.published import load_catalog, report, throughput_table  # noqa: E402
 
-# docs/recipes.md's examples: one recipe per format, for a chat and a preference profile.
+# docs/recipes.md's examples: one recipe per format, for a chat and a preference profile, and
+# mlx-lm's QLoRA on a Mac.
 RECIPE_EXAMPLES = {
     "python": {"gpu": "rtx-3090", "model": "llama-3.1-8b", "goal": "chat"},
     "llamafactory": {"gpu": "rtx-3090", "model": "llama-3.1-8b", "data_kind": "preferences"},
     "axolotl": {"gpu": "rtx-3090", "model": "llama-3.1-8b", "data_kind": "preferences"},
+    "mlx": {
+        "gpu": "M3 Max 64GB",
+        "model": "gemma-3-27b-it",
+        "goal": "chat",
+        "data_kind": "demonstrations",
+        "examples": "2k",
+    },
 }
 
 

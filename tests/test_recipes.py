@@ -9,7 +9,9 @@ from __future__ import annotations
 import ast
 import itertools
 import json
+import math
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -30,13 +32,16 @@ from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import bundled_kb_path
 from atlas_cli.kb.loading import load_knowledge_base
 from atlas_cli.kb.schema import Hyperparameter
-from atlas_cli.recipes.registry import format_names
-from atlas_cli.recipes.settings import MINIMUM_VERSIONS, WRITTEN_FOR, held_out_rows
+from atlas_cli.recipes.registry import Rendered, format_names
+from atlas_cli.recipes.settings import MINIMUM_VERSIONS, WRITTEN_FOR, Recipe, held_out_rows
 from atlas_cli.recipes.writer import render_recipe, write_recipe
-from atlas_cli.render.documents import recipe_command
+from atlas_cli.render.documents import recipe_command, recipe_note
 from tests.conftest import Runner, fails, ok
 
 FORMATS = format_names()
+# The formats whose trainers run on PyTorch wherever it runs; mlx-lm runs on Apple silicon only.
+APPLE_ONLY = {"mlx"}
+PYTORCH_FORMATS = [fmt for fmt in FORMATS if fmt not in APPLE_ONLY]
 
 CATALOG = Catalog(load_knowledge_base(bundled_kb_path()))
 ENGINE = Engine(CATALOG)
@@ -67,6 +72,16 @@ PROFILES: list[dict[str, str]] = [
     {"model_access": "api", "model": "gemini-3.5-flash", "goal": "classify", "data_kind": "labeled"},
     # Online RL sampling with a colocated vLLM engine.
     {"gpu": "a100-80gb", "model": "qwen2.5-0.5b", "data_kind": "reward-function", "vllm": "true"},
+    # Apple silicon, where mlx-lm writes the supervised plans it trains: an instruct model's SFT
+    # (its preferences go to the PyTorch recipes), a base model's SFT and continued pre-training.
+    *(
+        {"gpu": "m4-max", "model": "qwen3-1.7b", "data_kind": k, "examples": "2k"}
+        for k in ("demonstrations", "preferences")
+    ),
+    *(
+        {"gpu": "m4-max", "model": "llama-3.1-8b", "data_kind": k, "examples": "2k"}
+        for k in ("demonstrations", "text")
+    ),
 ]
 
 
@@ -89,7 +104,8 @@ def all_cases() -> list[Case]:
             arch = str(rec.facts["model_architecture"])
             variant = "-instruct" if rec.profile.get("model_variant") == "instruct" else ""
             vllm = "-vllm" if rec.profile.get("vllm") else ""
-            name = f"{plan.method}-{'+'.join(plan.pipeline) or 'none'}-{arch}{variant}{vllm}"
+            apple = "-apple" if rec.facts.get("gpu_vendor") == "apple" else ""
+            name = f"{plan.method}-{'+'.join(plan.pipeline) or 'none'}-{arch}{variant}{vllm}{apple}"
             cases.setdefault(name, Case(name, rec, rank))
     return sorted(cases.values(), key=lambda c: c.name)
 
@@ -331,6 +347,47 @@ AX_TRLCONFIG = words(
 )
 AX_REQUIRED = {"base_model", "datasets", "micro_batch_size", "gradient_accumulation_steps", "output_dir"}
 
+# mlx-lm at ml-explore/mlx-lm@d78bf58e217c904ec282ed8da9b947491f78c022 (2026-08-22, _version.py
+# 0.32.0): the keys of mlx_lm/lora.py CONFIG_DEFAULTS, which hold every dest of its build_parser.
+# `mlx_lm.lora --config` copies any key of the file into its arguments and never reads an unknown
+# one, so a misspelt key would be dropped silently: the configs may use these only.
+MLX_KEYS = words(
+    """
+    adapter_path batch_size clear_cache_threshold config data fine_tune_type grad_accumulation_steps
+    grad_checkpoint iters learning_rate lora_parameters lr_schedule mask_prompt max_seq_length model
+    num_layers optimizer optimizer_config project_name report_to resume_adapter_file save_every seed
+    steps_per_eval steps_per_report test test_batches train trust_remote_code val_batches
+    """
+)
+# What the nested values take at that commit: tuner/utils.py linear_to_lora_layers reads rank,
+# scale and dropout (all three: the file's dict replaces the default one) and keys;
+# build_schedule reads name, arguments, warmup and warmup_init; lora.py build_parser's choices.
+MLX_LORA_PARAMETERS = {"rank", "scale", "dropout", "keys"}
+MLX_LORA_REQUIRED = {"rank", "scale", "dropout"}
+MLX_SCHEDULE = {"name", "arguments", "warmup", "warmup_init"}
+MLX_FINE_TUNE_TYPES = {"lora", "dora", "full"}
+MLX_OPTIMIZERS = {"adam", "adamw", "muon", "sgd", "adafactor"}
+# mlx.optimizers.AdamW's arguments besides the learning rate (ml-explore/mlx@022eabb7
+# python/mlx/optimizers/optimizers.py), and the schedules build_schedule looks up there
+# (schedulers.py: name -> the arguments it takes).
+MLX_ADAMW = {"betas", "eps", "weight_decay", "bias_correction"}
+MLX_SCHEDULES = {"cosine_decay": 3, "linear_schedule": 3, "exponential_decay": 2, "step_decay": 3}
+# argparse types of the options these keys stand for (type=int; store_true flags).
+MLX_INTS = {
+    "num_layers",
+    "batch_size",
+    "iters",
+    "val_batches",
+    "steps_per_report",
+    "steps_per_eval",
+    "grad_accumulation_steps",
+    "save_every",
+    "test_batches",
+    "max_seq_length",
+    "seed",
+}
+MLX_BOOLS = {"train", "mask_prompt", "grad_checkpoint", "test", "trust_remote_code"}
+
 # The support matrix, stated independently of the implementation.
 PYTHON_REFUSED = {"adapters"}  # the `adapters` library needs transformers 4.57.x
 HOSTED = {"hosted-ft", "embeddings-classifier"}  # a provider runs them: no script to write
@@ -339,11 +396,25 @@ AX_METHODS = {"full-ft", "partial-ft", "bitfit", "lora", "qlora", "dora", "galor
 PYTHON_OBJECTIVES = {"sft", "continued-pretraining", "dpo", "kto", "grpo", "rloo", "reward-model"}
 LF_OBJECTIVES = {"sft", "continued-pretraining", "dpo", "kto", "orpo", "simpo", "reward-model"}
 AX_OBJECTIVES = {"sft", "continued-pretraining", "dpo", "kto", "grpo", "simpo"}
+# mlx-lm: Apple silicon only, one supervised stage, its length counted from --examples.
+MLX_METHODS = {"lora", "qlora", "dora", "full-ft", "partial-ft"}
+MLX_OBJECTIVES = {"sft", "continued-pretraining"}
+# What the PyTorch recipes refuse on Apple silicon: bitsandbytes' QLoRA, and axolotl's pure bf16
+# (torchao's stochastic rounding is untested on MPS).
+APPLE_REFUSED = {"qlora"}
+AX_APPLE_REFUSED = {"full-ft", "partial-ft", "bitfit"}
 
 
 def refused(case: Case, fmt: str) -> bool:
     plan, arch = case.rec.plans[case.rank - 1], case.rec.facts["model_architecture"]
+    apple = case.rec.facts.get("gpu_vendor") == "apple"
+    if fmt == "mlx":
+        one_stage = len(plan.pipeline) == 1 and set(plan.pipeline) <= MLX_OBJECTIVES
+        counted = case.rec.profile.get("examples") is not None
+        return not (apple and arch == "decoder" and plan.method in MLX_METHODS and one_stage and counted)
     if arch == "encoder-decoder" or plan.method in PYTHON_REFUSED | HOSTED:
+        return True
+    if apple and (plan.method in APPLE_REFUSED or (fmt == "axolotl" and plan.method in AX_APPLE_REFUSED)):
         return True
     objectives = {"python": PYTHON_OBJECTIVES, "llamafactory": LF_OBJECTIVES, "axolotl": AX_OBJECTIVES}[fmt]
     if not set(plan.pipeline) <= objectives:
@@ -450,7 +521,41 @@ def check_axolotl(text: str, case: Case) -> None:
         assert set(doc.get("trl", {})) <= AX_TRLCONFIG
 
 
-CHECKS = {"python": check_python, "llamafactory": check_llamafactory, "axolotl": check_axolotl}
+def check_mlx(text: str, case: Case) -> None:
+    (doc,) = yaml_documents(text)
+    check_mlx_keys(doc)
+    (stage,) = case.rec.plans[case.rank - 1].pipeline
+    assert doc["train"] is True and doc["data"] == "data" and doc["iters"] >= 1
+    assert doc["mask_prompt"] is (stage == "sft")  # the completion, or every token of a document
+    assert isinstance(doc["learning_rate"], float) and 0 < doc["learning_rate"] < 1
+
+
+def check_mlx_keys(doc: dict[str, Any]) -> None:
+    """Every key and value one that mlx-lm (at the commit above) reads."""
+    assert set(doc) <= MLX_KEYS, set(doc) - MLX_KEYS
+    assert doc["fine_tune_type"] in MLX_FINE_TUNE_TYPES and doc["optimizer"] in MLX_OPTIMIZERS
+    for key in MLX_INTS & set(doc):
+        assert isinstance(doc[key], int) and not isinstance(doc[key], bool), key
+    for key in MLX_BOOLS & set(doc):
+        assert isinstance(doc[key], bool), key
+    lora = doc.get("lora_parameters")
+    assert (lora is not None) == (doc["fine_tune_type"] != "full")
+    if lora is not None:
+        assert MLX_LORA_REQUIRED <= set(lora) <= MLX_LORA_PARAMETERS, set(lora)
+        assert isinstance(lora["rank"], int) and isinstance(lora["scale"], float)
+    schedule = doc.get("lr_schedule")
+    if schedule is not None:
+        assert set(schedule) <= MLX_SCHEDULE and len(schedule["arguments"]) == MLX_SCHEDULES[schedule["name"]]
+    config = doc.get("optimizer_config", {})
+    assert set(config) <= MLX_OPTIMIZERS and set(config.get("adamw", {})) <= MLX_ADAMW
+
+
+CHECKS = {
+    "python": check_python,
+    "llamafactory": check_llamafactory,
+    "axolotl": check_axolotl,
+    "mlx": check_mlx,
+}
 
 
 # --- every plan kind in every format ------------------------------------------------------------
@@ -537,7 +642,7 @@ def header_of(text: str) -> str:
     return " ".join(line.lstrip("#").strip() for line in lines)
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("fmt", PYTORCH_FORMATS)
 def test_header_states_profile_plan_memory_sources_and_versions(fmt: str) -> None:
     rec = recommend(gpu="rtx-3090", model="llama-3.1-8b", data_kind="preferences")
     rank = rank_of(rec, "lora", ("sft", "dpo"))
@@ -800,7 +905,7 @@ def test_every_objective_is_written_where_a_trainer_has_it_and_refused_with_the_
     rec = rec._replace(
         plans=((rec.plans[rank_of(rec, "lora", ("sft", "dpo")) - 1])._replace(pipeline=pipeline),)
     )
-    for fmt in FORMATS:
+    for fmt in PYTORCH_FORMATS:  # mlx-lm's on Apple: test_mlx_trains_one_supervised_stage_...
         expected = OBJECTIVE_SUPPORT[stage][fmt]
         if expected in WRITES:
             text = render_recipe(CATALOG, rec, 1, fmt)
@@ -850,7 +955,9 @@ def test_a_rank_out_of_range_is_a_usage_error(rank: int) -> None:
 
 def test_an_unknown_format_is_a_usage_error() -> None:
     rec = recommend(gpu="rtx-3090", model="llama-3.1-8b")
-    with pytest.raises(UsageError, match="--trainer: 'toml' is not one of axolotl, llamafactory, python"):
+    with pytest.raises(
+        UsageError, match="--trainer: 'toml' is not one of axolotl, llamafactory, mlx, python"
+    ):
         render_recipe(CATALOG, rec, 1, "toml")
 
 
@@ -1323,6 +1430,12 @@ def test_docs_show_the_recipes_the_code_writes() -> None:
         ("python", render_recipe(CATALOG, chat, 1, "python")),
         ("yaml", render_recipe(CATALOG, prefs, 1, "llamafactory")),
         ("yaml", render_recipe(CATALOG, prefs, 1, "axolotl")),
+        (
+            "yaml",
+            render_recipe(
+                CATALOG, recommend(**{**MAC, "gpu": "M3 Max 64GB"}, model="gemma-3-27b-it"), 1, "mlx"
+            ),
+        ),
     ]
     assert [(kind, body + "\n") for kind, body in blocks] == [(k, v.rstrip() + "\n") for k, v in expected]
 
@@ -2003,7 +2116,7 @@ def test_galore_recipes_run_data_parallel_however_many_gpus() -> None:
     placed with data parallel, and every format writes it without DeepSpeed."""
     rec = recommend(gpu="a100-80gb", gpus="4", model="llama-3.1-70b", data_kind="preferences")
     rank = rank_of(rec, "galore")
-    for fmt in FORMATS:
+    for fmt in PYTORCH_FORMATS:
         text = render_recipe(CATALOG, rec, rank, fmt)
         # No DeepSpeed config, launcher or requirement (the Python script's fp16 helper names it).
         for sign in ("ds_z", "distributed_type: DEEPSPEED", "deepspeed:", "'deepspeed': 'pip install"):
@@ -2050,8 +2163,8 @@ def test_apple_silicon_refuses_bitsandbytes_plans_and_keeps_mixed_precision_on_m
     the estimate in its header. bf16 runs through MPS on macOS 14 or later (accelerate and
     transformers check exactly that); the script falls back to fp16 on an older macOS."""
     rec = recommend(gpu="m1-max", model="llama-3.1-8b", goal="chat")
-    for fmt in FORMATS:
-        with pytest.raises(UsageError, match=r"Apple silicon \(MPS\)"):
+    for fmt in PYTORCH_FORMATS:  # each names the format that trains QLoRA there
+        with pytest.raises(UsageError, match=r"Apple silicon \(MPS\).*; --trainer mlx, which quantizes"):
             render_recipe(CATALOG, rec, rank_of(rec, "qlora", ("sft",)), fmt)
     text = render_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "python")
     assert "PRECISION = 'bf16'" in text
@@ -2358,7 +2471,7 @@ def test_qlora_with_its_base_in_cpu_ram_is_refused_with_what_runs_it() -> None:
     its recipe line."""
     rec = recommend(gpu="rtx-3090", gpus="2", model="llama-2-70b", goal="chat")
     assert rec.plans[0].method == "qlora" and rec.plans[0].offload == "params"
-    for fmt in FORMATS:
+    for fmt in PYTORCH_FORMATS:
         with pytest.raises(UsageError, match="that is FSDP-QLoRA, which PEFT documents"):
             render_recipe(CATALOG, rec, 1, fmt)
     assert recipe_command(rec, 1) is None and recipe_command(rec, 2) is not None
@@ -2400,8 +2513,8 @@ def test_an_fsdp_qlora_refusal_names_only_trainers_that_write_the_plan() -> None
     for raw in profiles:
         rec = recommend(examples="5k", **{"seq_len": "2k", **raw})
         assert rec.plans[0].method == "qlora" and rec.plans[0].offload == "params"
-        writes = {fmt for fmt in FORMATS if not fails_to_write(rec, fmt)}
-        for fmt in set(FORMATS) - writes:
+        writes = {fmt for fmt in PYTORCH_FORMATS if not fails_to_write(rec, fmt)}
+        for fmt in set(PYTORCH_FORMATS) - writes:
             with pytest.raises(UsageError, match="that is FSDP-QLoRA") as refusal:
                 render_recipe(CATALOG, rec, 1, fmt)
             offered = re.search(r"--trainer ([\w ]+), whose", str(refusal.value))
@@ -2419,10 +2532,12 @@ def fails_to_write(rec: Recommendation, fmt: str) -> bool:
     return False
 
 
-def test_qlora_on_apple_silicon_offers_mlx_lm_not_a_recipe_it_refuses(run: Runner) -> None:
+def test_qlora_on_apple_silicon_offers_mlx_lm_not_a_recipe_it_refuses(run: Runner, tmp_path: Path) -> None:
     """On a Mac, QLoRA ranked first with `ft-atlas recipe ...` as its next step, which then refused
     it (bitsandbytes has no paged optimizer nor optimized 4-bit kernels on MPS: an expert's
-    review). The next step names mlx-lm's quantized LoRA instead, adapting every layer."""
+    review). The next step is mlx-lm's recipe (`--trainer mlx`, LoRA on a model mlx_lm.convert
+    quantizes, every layer adapted), into a directory; without --examples, which mlx-lm needs to
+    count its iterations, it says so instead of offering a command that fails."""
     args = (
         "--gpu",
         "M3 Max 64GB",
@@ -2435,9 +2550,22 @@ def test_qlora_on_apple_silicon_offers_mlx_lm_not_a_recipe_it_refuses(run: Runne
     )
     data = ok(run("recommend", *args, "--json")).json()
     assert data["recommendations"][0]["method"] == "qlora" and data["next_steps"]["recipe"] is None
-    assert "mlx-lm" in data["next_steps"]["recipe_note"]
+    assert "none without --examples" in data["next_steps"]["recipe_note"]
     assert "--num-layers -1" in " ".join(ok(run("recommend", *args)).stdout.split())
-    fails(run("recipe", *args), 2, "Apple silicon")
+    fails(run("recipe", *args), 2, "give --examples")
+    counted = (*args, "--examples", "2k")
+    steps = ok(run("recommend", *counted, "--json")).json()["next_steps"]
+    assert steps["recipe"].endswith("--examples 2000 --trainer mlx") and steps["recipe_note"] is None
+    printed = " ".join(ok(run("recommend", *counted)).stdout.split())
+    assert f"Recipe: {steps['recipe']} --out recipe/" in printed
+    assert "As YAML" not in printed  # LLaMA-Factory's QLoRA is bitsandbytes'
+    command = shlex.split(steps["recipe"])[1:]  # what the user pastes, without the program name
+    ok(run(*command, "--out", str(tmp_path / "recipe") + "/"))
+    (config,) = yaml_documents((tmp_path / "recipe" / "sft.yaml").read_text(encoding="utf-8"))
+    assert config["model"] == "mlx_models/gemma-3-27b-it-4bit" and config["num_layers"] == -1
+    assert "mlx_lm.convert --model google/gemma-3-27b-it --mlx-path mlx_models/gemma-3-27b-it-4bit -q" in (
+        tmp_path / "recipe" / "sft.yaml"
+    ).read_text(encoding="utf-8")
 
 
 def test_qlora_of_a_prequantized_checkpoint_offers_no_recipe_line(run: Runner) -> None:
@@ -2854,3 +2982,337 @@ def test_a_providers_endpoint_comes_from_the_knowledge_base(run: Runner, tmp_pat
     compile(script, "icl.py", "exec")
     assert "default='https://llm.example.test/v1/'" in script and "default='ANTHROPIC_API_KEY'" in script
     assert not any(line.startswith("import os  #") for line in script.splitlines())
+
+
+# --- mlx-lm on Apple silicon (--trainer mlx) ----------------------------------------------------
+
+MAC = {"gpu": "m4-max", "goal": "chat", "data_kind": "demonstrations", "examples": "2k"}
+
+
+def mlx_config(rec: Recommendation, rank: int) -> tuple[Recipe, dict[str, Any], Rendered]:
+    recipe, rendered = write_recipe(CATALOG, rec, rank, "mlx")
+    (doc,) = yaml_documents(rendered.text)
+    check_mlx_keys(doc)
+    return recipe, doc, rendered
+
+
+def test_mlx_writes_lora_with_every_setting_from_the_plan() -> None:
+    """mlx-lm trains for a number of iterations (batches), not epochs, and its LoRA adds
+    scale * x A B where PEFT adds alpha / r times the same: every value of the config is the plan's,
+    counted as mlx-lm counts it, and the header lists each with its source."""
+    rec = recommend(**MAC, model="qwen3-1.7b")
+    recipe, doc, rendered = mlx_config(rec, rank_of(rec, "lora", ("sft",)))
+    rank, alpha = recipe.value("lora.r"), recipe.value("lora.alpha")
+    assert (doc["model"], doc["fine_tune_type"], doc["num_layers"]) == ("Qwen/Qwen3-1.7B", "lora", -1)
+    assert doc["lora_parameters"] == {
+        "rank": rank,
+        "scale": alpha / rank,
+        "dropout": recipe.value("lora.dropout"),
+    }
+    batch, accumulation = recipe.value("batch.sft"), recipe.value("grad_accum.sft")
+    assert (doc["batch_size"], doc["grad_accumulation_steps"]) == (batch, accumulation)
+    assert doc["learning_rate"] == recipe.value("lr.sft") == 2e-4
+    assert doc["max_seq_length"] == recipe.value("seq_len") and doc["grad_checkpoint"] is True
+    # 2,000 rows, 100 held out; mlx-lm drops an epoch's last partial batch and steps the optimizer
+    # every grad_accumulation_steps iterations: whole optimizer steps covering 3 epochs.
+    steps = math.ceil(math.ceil(3 * (1900 // batch)) / accumulation)
+    assert doc["iters"] == steps * accumulation
+    warmup = math.ceil(0.1 * steps)
+    assert doc["lr_schedule"] == {
+        "name": "cosine_decay",
+        "warmup": warmup,
+        "warmup_init": 0.0,
+        "arguments": [2e-4, steps - warmup, 0.0],
+    }
+    assert doc["steps_per_eval"] == doc["save_every"] == math.ceil(doc["iters"] / 5)
+    assert doc["val_batches"] == -1 and doc["adapter_path"] == "adapters/sft"
+    assert (doc["data"], doc["mask_prompt"]) == ("data", True)
+    assert doc["optimizer_config"] == {"adamw": {"weight_decay": 0.0, "bias_correction": True}}
+    assert rendered.launch == "mlx_lm.lora --config sft.yaml"
+    head = header_of(rendered.text)
+    assert "Written for: mlx-lm 0.32.0 (ml-explore/mlx-lm@d78bf58e21" in head
+    for key in recipe.settings:
+        assert f"{key} = " in head, key
+    assert f"iters.sft = {doc['iters']}  <- 3 epochs x {1900 // batch} batches of {batch}" in head
+    assert "save.keep" not in recipe.settings  # mlx-lm keeps every checkpoint, and says so
+    assert "keeps them all (no save_total_limit)" in head
+    (estimate,) = recipe.estimates.values()
+    assert (estimate.settings.stack, estimate.settings.optimizer) == ("hf", "adamw")
+    assert recipe.value("optim") == "adamw" and 'optim = "adamw"  <- mlx-lm\'s adamw' in head
+    assert "mlx-lm evaluates the whole valid.jsonl (val_batches: -1) at the first iteration" in head
+    assert "Memory: estimated as PyTorch runs these settings with transformers' fp32 logits" in head
+
+
+def test_mlx_sizes_its_own_optimizer_and_keeps_mlx_lm_s_scale_without_an_alpha() -> None:
+    """Whatever optimizer the plan was sized with, mlx-lm runs its AdamW, and the recipe is sized
+    with that; a knowledge base without LoRA's alpha leaves mlx-lm's own scale (its default, 20)."""
+    rec = recommend(**MAC, model="qwen3-1.7b")
+    plan = rec.plans[rank_of(rec, "lora", ("sft",)) - 1]
+    assert plan.estimate is not None
+    sgd = plan.estimate._replace(settings=plan.estimate.settings._replace(optimizer="sgd"))
+    recipe, _, _ = mlx_config(rec._replace(plans=(plan._replace(estimate=sgd),)), 1)
+    assert recipe.estimates["sft"].settings.optimizer == "adamw"
+    catalog = with_values("lora", lora_alpha=None)
+    plain = Engine(catalog).recommend(build_profile({**MAC, "model": "qwen3-1.7b"}))
+    _, rendered = write_recipe(catalog, plain, rank_of(plain, "lora", ("sft",)), "mlx")
+    (doc,) = yaml_documents(rendered.text)
+    assert doc["lora_parameters"]["scale"] == 20.0 and "mlx-lm's default" in header_of(rendered.text)
+
+
+def test_mlx_splits_the_data_into_the_files_it_reads(tmp_path: Path) -> None:
+    """mlx-lm reads data/train.jsonl and data/valid.jsonl and holds nothing out: the config's
+    first comment makes them, seeded, from the rows the other formats read."""
+    rec = recommend(**MAC, model="qwen3-1.7b")
+    _, rendered = write_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "mlx")
+    (command,) = re.findall(r"^#   (python -c .*)$", rendered.text, flags=re.M)
+    rows = [json.dumps({"prompt": f"q{i}", "completion": f" a{i}"}) for i in range(2000)]
+    (tmp_path / "sft.jsonl").write_text("\n".join(rows) + "\n\n", encoding="utf-8")  # a blank line
+    subprocess.run([sys.executable, *shlex.split(command)[1:]], cwd=tmp_path, check=True)
+    split = {
+        name: (tmp_path / "data" / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+        for name in ("train", "valid")
+    }
+    assert (len(split["train"]), len(split["valid"])) == (1900, 100)
+    assert sorted(split["train"] + split["valid"]) == sorted(rows)
+
+
+def test_mlx_qlora_is_lora_on_a_model_mlx_lm_quantizes() -> None:
+    """mlx-lm trains QLoRA when its model is quantized: the recipe converts the checkpoint once
+    (4 bits, groups of 64, as the plan assumed), trains LoRA on it, and drops bitsandbytes' NF4
+    settings, which it does not use; nothing of the quantized model is upcast."""
+    rec = recommend(**{**MAC, "gpu": "M3 Max 64GB"}, model="gemma-3-27b-it")
+    assert rec.plans[0].method == "qlora"
+    recipe, doc, rendered = mlx_config(rec, 1)
+    path = "mlx_models/gemma-3-27b-it-4bit"
+    assert doc["model"] == path and doc["fine_tune_type"] == "lora" and doc["num_layers"] == -1
+    convert = (
+        f"mlx_lm.convert --model google/gemma-3-27b-it --mlx-path {path} -q --q-bits 4 --q-group-size 64"
+    )
+    assert rendered.launch == f"test -d {path} || {convert} && mlx_lm.lora --config sft.yaml"
+    assert f"#   {convert}\n" in rendered.text
+    assert recipe.value("quant.bits") == 4 and recipe.value("quant.group_size") == 64
+    assert not {"quant.type", "quant.double", "lora.exclude"} & set(recipe.settings)
+    assert not recipe.estimates["sft"].settings.kbit_upcast
+    assert "with mask_prompt mlx-lm trains the last message only" in header_of(rendered.text)
+    assert "4.5 bits, where NF4 takes 4.13" in header_of(rendered.text)
+
+
+def test_mlx_trains_full_weights_in_fp32_and_partial_fine_tuning_on_the_top_blocks() -> None:
+    """mlx-lm's optimizers update a weight in its own dtype: bf16 weights would round lr ~1e-5
+    updates away (no master copy), so full and partial fine-tuning convert the model to fp32 and
+    are sized so; partial fine-tuning is `full` on the top --num-layers blocks."""
+    rec = recommend(**MAC, model="qwen3-1.7b")
+    full, doc, rendered = mlx_config(rec, rank_of(rec, "full-ft", ("sft",)))
+    assert (doc["model"], doc["fine_tune_type"], doc["num_layers"]) == (
+        "mlx_models/Qwen3-1.7B-fp32",
+        "full",
+        -1,
+    )
+    assert "lora_parameters" not in doc and "--dtype float32 && mlx_lm.lora" in rendered.launch
+    assert full.value("precision") == full.estimates["sft"].settings.precision == "fp32"
+    assert "not the embeddings, the final norm or the LM head" in header_of(rendered.text)
+    python, _ = write_recipe(CATALOG, rec, rank_of(rec, "full-ft", ("sft",)), "python")
+    assert python.value("precision") == "bf16"  # PyTorch keeps an fp32 master copy instead
+    partial, doc, _ = mlx_config(rec, rank_of(rec, "partial-ft", ("sft",)))
+    assert partial.model is not None and partial.model.layers == 28
+    assert (doc["fine_tune_type"], doc["num_layers"]) == ("full", 7)  # the top quarter
+
+
+def test_mlx_masks_prompts_and_reads_the_rows_the_other_formats_read() -> None:
+    """SFT trains the completion (a base model's prompt/completion rows) or a conversation's last
+    message (an instruct model's); continued pre-training trains every token of text.jsonl, which
+    mlx-lm neither packs nor splits."""
+    base = recommend(**MAC, model="llama-3.1-8b")
+    _, doc, rendered = mlx_config(base, rank_of(base, "lora", ("sft",)))
+    assert doc["mask_prompt"] is True and "open('sft.jsonl'" in rendered.text
+    assert 'sft.jsonl rows are {"prompt": "...", "completion": "..."}' in header_of(rendered.text)
+    text = recommend(**{**MAC, "data_kind": "text"}, model="llama-3.1-8b")
+    recipe, doc, rendered = mlx_config(text, rank_of(text, "lora", ("continued-pretraining",)))
+    assert doc["mask_prompt"] is False and "open('text.jsonl'" in rendered.text
+    assert recipe.value("packing.continued-pretraining") is False
+    assert "split documents into pieces of at most 2048 tokens first" in header_of(rendered.text)
+
+
+def test_mlx_pads_each_example_alone() -> None:
+    """mlx-lm has no packing: --packing is not written, nor sized, and no packing note follows."""
+    rec = recommend(**MAC, model="qwen3-1.7b", packing="true")
+    rank = rank_of(rec, "lora", ("sft",))
+    recipe, _, rendered = mlx_config(rec, rank)
+    assert recipe.value("packing.sft") is False and "mlx-lm pads each example alone" in header_of(
+        rendered.text
+    )
+    assert "Packing without FlashAttention 2" not in rendered.text
+    assert write_recipe(CATALOG, rec, rank, "python")[0].value("packing.sft") is True
+
+
+def test_mlx_holds_out_at_least_one_batch_or_nothing() -> None:
+    """mlx-lm evaluates in whole batches and stops on a set smaller than one: the held-out rows
+    are at least a batch, or none (too few examples), and then nothing is evaluated."""
+    rec = recommend(**{**MAC, "examples": "400", "batch_size": "32"}, model="qwen3-1.7b")
+    recipe, doc, rendered = mlx_config(rec, rank_of(rec, "lora", ("sft",)))
+    assert doc["batch_size"] == 32 and recipe.value("eval.rows.sft") == 32
+    assert "''.join(rows[:32])" in rendered.text and doc["iters"] == 3 * (368 // 32)
+    few = recommend(**{**MAC, "examples": "60"}, model="qwen3-1.7b")
+    recipe, doc, rendered = mlx_config(few, rank_of(few, "lora", ("sft",)))
+    assert (
+        not {"steps_per_eval", "val_batches"} & set(doc) and "valid.jsonl').write_text" not in rendered.text
+    )
+    assert "every row training" in header_of(rendered.text)
+
+
+def test_mlx_loads_a_checkpoint_stored_in_fp32_as_bf16() -> None:
+    """mlx-lm computes in the dtype it loads: GPT-2's fp32 checkpoint is converted to the bf16
+    the plan was sized for; a bf16 checkpoint loads as it is (test above)."""
+    rec = recommend(**MAC, model="gpt2")
+    _, doc, rendered = mlx_config(rec, rank_of(rec, "lora", ("sft",)))
+    assert doc["model"] == "mlx_models/gpt2-bf16" and "--dtype bfloat16 && mlx_lm.lora" in rendered.launch
+    _, _, rendered = mlx_config(rec, rank_of(rec, "qlora", ("sft",)))  # its unquantized norms too
+    assert "-q --q-bits 4 --q-group-size 64 --dtype bfloat16 && mlx_lm.lora" in rendered.launch
+
+
+def test_mlx_lora_on_a_mixture_of_experts_counts_its_routed_experts() -> None:
+    """mlx-lm's LoRA adapts every linear layer of a block, the routed experts too
+    (LoRASwitchLinear): the recipe is sized with them, and says nothing of PEFT's target_parameters;
+    its DoRA cannot adapt them, so a DoRA plan is refused."""
+    rec = recommend(**MAC, model="qwen3-30b-a3b")
+    rank = rank_of(rec, "lora", ("sft",))
+    recipe, _, rendered = mlx_config(rec, rank)
+    assert recipe.lora_experts and recipe.estimates["sft"].settings.lora_experts
+    assert recipe.value("lora.experts") is True and "target_parameters" not in rendered.text
+    python, text = write_recipe(CATALOG, rec, rank, "python")
+    assert not python.estimates["sft"].settings.lora_experts and "target_parameters" in text.text
+    qlora, _, _ = mlx_config(rec, rank_of(rec, "qlora", ("sft",)))
+    assert qlora.estimates["sft"].settings.quantized_experts  # mlx_lm.convert -q quantizes them
+    with pytest.raises(UsageError, match="SwitchLinear doesn't support DoRA yet"):
+        render_recipe(CATALOG, rec, rank_of(rec, "dora", ("sft",)), "mlx")
+    asked = recommend(**MAC, model="qwen3-30b-a3b", lora_experts="true")  # PEFT's names: not mlx-lm's
+    recipe, _, rendered = mlx_config(asked, rank_of(asked, "lora", ("sft",)))
+    assert "lora.expert_parameters" not in recipe.settings and "target_parameters" not in rendered.text
+
+
+def test_mlx_trains_one_supervised_stage_counted_from_the_examples_and_says_why_not() -> None:
+    """mlx-lm has no preference or RL trainer, trains one stage a run, counts iterations (so it
+    needs --examples), loads a pre-quantized checkpoint in a form of its own, and names the
+    layers it adapts by their path in a block: each is refused with its reason."""
+    prefs = recommend(**{**MAC, "data_kind": "preferences"}, model="qwen3-1.7b")
+    with pytest.raises(UsageError, match=r"no preference or reinforcement-learning trainer.*not DPO"):
+        render_recipe(CATALOG, prefs, rank_of(prefs, "lora", ("dpo",)), "mlx")
+    uncounted = recommend(**{**MAC, "examples": None}, model="qwen3-1.7b")
+    with pytest.raises(UsageError, match="give --examples N"):
+        render_recipe(CATALOG, uncounted, 1, "mlx")
+    rec = recommend(**MAC, model="qwen3-1.7b")
+    lora = rec.plans[rank_of(rec, "lora", ("sft",)) - 1]
+    two = rec._replace(plans=(lora._replace(pipeline=("continued-pretraining", "sft")),))
+    with pytest.raises(UsageError, match="one stage per run"):
+        render_recipe(CATALOG, two, 1, "mlx")
+    mxfp4 = recommend(**MAC, model="gpt-oss-20b")
+    with pytest.raises(UsageError, match="stored as mxfp4"):
+        render_recipe(CATALOG, mxfp4, rank_of(mxfp4, "lora", ("sft",)), "mlx")
+    catalog = with_values("lora", target_modules=["q_proj", "v_proj"])  # type: ignore[arg-type]
+    named = Engine(catalog).recommend(build_profile({**MAC, "model": "qwen3-1.7b"}))
+    with pytest.raises(UsageError, match=r"lora_parameters\.keys"):
+        render_recipe(catalog, named, rank_of(named, "lora", ("sft",)), "mlx")
+
+
+def test_mlx_runs_on_apple_silicon_only_and_names_the_formats_that_write_the_plan(run: Runner) -> None:
+    args = ("recipe", "--model", "llama-3.1-8b", "--goal", "chat", "--trainer", "mlx")
+    fails(
+        run(*args, "--gpu", "rtx-3090"),
+        2,
+        "--trainer mlx runs on GPUs by apple only, and this profile's GPU is rtx-3090, by nvidia",
+        "--trainer axolotl or llamafactory or python writes this plan",
+    )
+    fails(run(*args, "--vram", "24"), 2, "this profile's GPU is known by its memory alone")
+    fails(run(*args, "--gpu", "none"), 2, "this profile has no GPU")
+
+
+def test_the_mlx_validator_refuses_what_mlx_lm_would_ignore_or_reject() -> None:
+    """Negative controls: mlx_lm.lora copies a config's keys into its arguments and never reads an
+    unknown one, so a misspelt or PyTorch-only key trains with mlx-lm's default silently."""
+    rec = recommend(**MAC, model="qwen3-1.7b")
+    _, doc, _ = mlx_config(rec, rank_of(rec, "lora", ("sft",)))
+    for wrong in (
+        {"epochs": 3},
+        {"lora_rank": 16},
+        {"optimizer": "paged_adamw_32bit"},
+        {"lora_parameters": {"rank": 16, "dropout": 0.0}},  # no scale: mlx-lm's KeyError
+        {"lora_parameters": {**doc["lora_parameters"], "alpha": 32}},
+        {"optimizer_config": {"adamw": {"weight_decay": 0.0, "fused": True}}},
+        {"lr_schedule": {**doc["lr_schedule"], "warmup_ratio": 0.1}},
+        {"iters": 10.5},
+        {"mask_prompt": "yes"},
+    ):
+        with pytest.raises(AssertionError):
+            check_mlx_keys({**doc, **wrong})
+
+
+def test_a_model_path_reaches_the_mlx_recipe_as_data(tmp_path: Path) -> None:
+    """A --model directory's name goes into the config (YAML-quoted), the run line (shell-quoted:
+    bash runs it with the commands stubbed, and they get exactly the path) and a comment
+    (escaped); the converted model's directory is named in safe characters."""
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("bash is not installed")
+    model = tmp_path / 'my model\'s "dir"; $(touch owned)\nx'
+    model.mkdir()
+    fixture = Path(__file__).parent / "fixtures" / "configs" / "Qwen--Qwen3-1.7B.json"
+    (model / "config.json").write_text(fixture.read_text(encoding="utf-8"), encoding="utf-8")
+    rec = recommend(**MAC, model=str(model))
+    _, doc, rendered = mlx_config(rec, rank_of(rec, "qlora", ("sft",)))
+    converted = "mlx_models/my-model-s-dir-touch-owned-x-4bit"
+    assert doc["model"] == converted and "\n" not in rendered.launch
+    stubs = 'test() { return 1; }; mlx_lm.convert() { printf "%s\\0" "$@" > args; }; mlx_lm.lora() { :; }; '
+    subprocess.run([bash, "-c", stubs + rendered.launch], cwd=tmp_path, check=True)
+    args = (tmp_path / "args").read_text(encoding="utf-8").split("\0")[:-1]
+    assert args[:4] == ["--model", str(model), "--mlx-path", converted] and not (tmp_path / "owned").exists()
+    assert "owned)\nx" not in rendered.text  # no raw line break: every comment stays one
+    _, lora, _ = mlx_config(rec, rank_of(rec, "lora", ("sft",)))  # loaded as it is
+    assert lora["model"] == str(model)
+
+
+def test_a_recipe_on_apple_silicon_defaults_to_mlx_where_it_writes_the_plan(run: Runner) -> None:
+    """On a Mac the plans' own reasons call mlx-lm the practical trainer, yet `recipe` wrote a
+    PyTorch script for MPS. Without --trainer it now writes mlx-lm's config where mlx-lm trains
+    the plan, and the Python recipe, with a note saying why, where it does not; the plan is the
+    one `recommend` ranked N (ranked as recommend ranks, mlx-lm's memory estimated in its header),
+    and recommend's recipe line writes into a directory, which names each format's file."""
+    mac = ("--gpu", "m4-max", "--model", "qwen3-1.7b", "--goal", "chat", "--examples", "2k")
+    sft = (*mac, "--data-kind", "demonstrations")
+    written = ok(run("recipe", *sft))
+    assert "# ft-atlas recipe (mlx)" in written.stdout and written.stderr == ""
+    listed = ok(run("recommend", *sft, "--json")).json()
+    full = next(i for i, p in enumerate(listed["recommendations"], 1) if p["method"] == "full-ft")
+    for trainer in ((), ("--trainer", "mlx")):
+        document = ok(run("recipe", *sft, "--plan", str(full), *trainer, "--json")).json()
+        assert (document["trainer"], document["method"]) == ("mlx", "full-ft")
+        assert document["profile"]["stack"] == "trl"  # ranked as recommend ranks
+        assert {stage["assumptions"]["stack"] for stage in document["memory"]} == {"hf"}
+    printed = " ".join(ok(run("recommend", *sft)).stdout.split())
+    assert "--examples 2000 --out recipe/" in printed
+    prefs = ok(run("recipe", *mac, "--data-kind", "preferences"))
+    assert "# ft-atlas recipe (python)" in prefs.stdout
+    assert (
+        "--trainer mlx, the default on this GPU, does not write this plan, so this is --trainer python"
+        in (" ".join(prefs.stderr.split()))
+    )
+    listed_rag = next(i for i, p in enumerate(listed["recommendations"], 1) if p["method"] == "rag")
+    rag = ok(run("recipe", *sft, "--plan", str(listed_rag)))
+    assert "# ft-atlas recipe (python)" in rag.stdout and rag.stderr == ""  # mlx-lm writes no RAG
+    uncounted = ok(run("recipe", "--gpu", "m4-max", "--model", "qwen3-1.7b", "--goal", "chat"))
+    assert "# ft-atlas recipe (python)" in uncounted.stdout and "give --examples N" in uncounted.stderr
+    cuda = ok(
+        run("recipe", "--gpu", "rtx-3090", "--model", "llama-3.1-8b", "--goal", "chat", "--examples", "2k")
+    )
+    assert "# ft-atlas recipe (python)" in cuda.stdout and cuda.stderr == ""
+
+
+def test_qlora_with_a_preference_stage_on_apple_silicon_offers_no_recipe_line() -> None:
+    """mlx-lm trains QLoRA on a Mac, but no preference stage: such a plan has no recipe command."""
+    rec = recommend(**{**MAC, "data_kind": "preferences"}, model="qwen3-1.7b")
+    rank = rank_of(rec, "qlora", ("dpo",))
+    assert recipe_command(rec, rank) is None
+    note = recipe_note(rec, rec.plans[rank - 1])
+    assert note is not None and note.startswith("none on Apple silicon") and "one SFT or continued" in note
+    with pytest.raises(UsageError) as refusal:  # no format trains it there: none is named
+        render_recipe(CATALOG, rec, rank, "python")
+    assert "use mlx-lm's LoRA" in str(refusal.value) and "--trainer mlx" not in str(refusal.value)

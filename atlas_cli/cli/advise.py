@@ -248,7 +248,10 @@ def recipe(
     ] = 1,
     trainer: Annotated[
         Optional[str],
-        typer.Option(help=f"[{'|'.join(format_names())}]: a Python script, or a trainer's YAML."),
+        typer.Option(
+            help=f"[{'|'.join(format_names())}]: a Python script, or a trainer's YAML; by default the "
+            "GPU's own trainer where it writes the plan (mlx on Apple silicon), else python."
+        ),
     ] = None,
     old_format: Annotated[
         Optional[str], typer.Option("--format", "-f", hidden=True, help="Deprecated: use --trainer.")
@@ -279,8 +282,8 @@ def recipe(
     """
     from atlas_cli.core.engine import Engine
     from atlas_cli.core.profile import build_profile
-    from atlas_cli.recipes.registry import trainer_formats
-    from atlas_cli.recipes.writer import write_recipe
+    from atlas_cli.recipes.registry import FALLBACK, trainer_formats
+    from atlas_cli.recipes.writer import default_recipe, write_recipe
 
     if old_format is not None and old_format.lower() == "json":
         # Every other command's --format json: the same JSON as --json.
@@ -300,13 +303,16 @@ def recipe(
         if trainer is not None:
             raise UsageError(t("--format is the old name of --trainer: give one"))
         sys.stderr.write("ft-atlas: " + t("warning: recipe --format is deprecated; use --trainer") + "\n")
-    chosen = one_of("--trainer", (trainer or old_format or "python").lower(), format_names())
+    # Without --trainer, the GPU's own trainer where a format is made the default there (mlx-lm on
+    # Apple silicon) and writes the plan, else python: ranked as python ranks (`recommend`'s way).
+    defaulted = trainer is None and old_format is None
+    chosen = one_of("--trainer", (trainer or old_format or FALLBACK).lower(), format_names())
     if out_text is not None and not out_text.strip():
         raise UsageError(t("--out: empty path (give a file, a directory, or - for stdout)"))
     catalog = state.catalog()
     fmt = trainer_formats()[str(chosen)]
     stack_given = raw.get("stack") is not None
-    if not stack_given:
+    if not stack_given and fmt.ranks_with_own_stack:
         # Rank with the software the recipe runs (LLaMA-Factory and axolotl: transformers' own
         # loss), so that the plan ranked first fits as written; a --stack given is kept and the
         # header says how the recipe's memory differs.
@@ -326,7 +332,19 @@ def recipe(
     )
     # The header's run line names the file written, as given (`--out train.py`: python train.py).
     main = None if to_stdout or directory else out_text
-    recipe, rendered = write_recipe(catalog, rec, plan, str(chosen), main)
+    if defaulted:
+        chosen, recipe, rendered, passed = default_recipe(catalog, rec, plan, main)
+        for name, why in passed:
+            message = t(
+                "note: --trainer {default}, the default on this GPU, does not write this plan, so this is "
+                "--trainer {written}. {default}: {why}",
+                default=name,
+                why=why,
+                written=chosen,
+            )
+            sys.stderr.write(printable("ft-atlas: " + message + "\n"))
+    else:
+        recipe, rendered = write_recipe(catalog, rec, plan, str(chosen), main)
     _warn_unless_it_fits(recipe)
     if as_json:
         from atlas_cli.render.documents import recipe_json

@@ -2,7 +2,7 @@
 
 - settings.py resolves a plan into every setting a recipe writes, each with its source;
 - header.py writes the comment block every recipe starts with;
-- registry.py finds the formats: one module each in formats/ (python, llamafactory, axolotl);
+- registry.py finds the formats: one module each in formats/ (python, llamafactory, axolotl, mlx);
 - writer.py checks that a format can express a plan and renders it;
 - templates/ holds the blocks of the generated Python.
 

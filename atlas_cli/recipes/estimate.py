@@ -87,6 +87,7 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         attention_kernel=recipe.has("attention"),
         quantized_experts=recipe.quantized_experts,
         kbit_upcast=recipe.kbit_upcast,
+        lora_experts=estimate.settings.lora_experts or recipe.lora_experts,
     )
     base = _without_needless_offload(recipe, run, base, tuple(objectives.values()))
     hardware = recipe_hardware(catalog, recipe)

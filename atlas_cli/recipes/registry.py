@@ -57,7 +57,29 @@ class TrainerFormat:
     one_packed_row: bool = False
     # Runs PEFT's prepare_model_for_kbit_training on a QLoRA base (EstimateSettings.kbit_upcast).
     kbit_upcast: bool = True
+    # Quantizes a QLoRA base with bitsandbytes, which has neither optimized 4-bit kernels nor
+    # paged optimizers on Apple's MPS: such a format's QLoRA is refused there (writer.py).
+    bitsandbytes: bool = True
+    # The GPU vendors (kb.facts GPU_VENDORS) its trainer runs on; None: wherever PyTorch runs
+    # (CUDA, ROCm, Apple's MPS, or the CPU). A profile on other hardware is refused, naming the
+    # formats that write its plan (writer.py).
+    vendors: frozenset[str] | None = None
+    # The GPU vendors where `ft-atlas recipe` without --trainer writes this format, whenever it
+    # writes the plan (the python format otherwise): a platform's own trainer, mlx-lm on Apple's.
+    default_on: frozenset[str] = frozenset()
+    # Without --stack, `recipe` ranks the plans with `stack`, so that the first fits as the trainer
+    # runs it. False: with the profile's (as `recommend` ranks them, so that --plan N and
+    # recommend's recipe line name the same plan), where `stack` only bounds the trainer's memory
+    # from above: the recipe's own estimate, in its header, uses `stack` either way.
+    ranks_with_own_stack: bool = True
+    # What the trainer's own software changes in the settled settings (its precision, optimizer,
+    # packing), before the recipe's memory, time and cost are estimated again with them.
+    adjust: Callable[[Recipe], None] | None = None
 
+
+# What `ft-atlas recipe` writes without --trainer, where no format is the default on the
+# profile's GPU vendor (TrainerFormat.default_on) or that one does not write the plan.
+FALLBACK = "python"
 
 _formats: Plugins[TrainerFormat] = Plugins(formats_package)
 register = _formats.register

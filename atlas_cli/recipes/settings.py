@@ -188,6 +188,9 @@ class Recipe:
     trainer: str = "python"
     stack: str = "hf"
     quantized_experts: bool = False  # a QLoRA base's routed experts load quantized too
+    # LoRA adapts a mixture of experts' routed experts whatever --lora-experts says: the trainer
+    # does by default (mlx-lm's LoRASwitchLinear), and the recipe's estimate counts them.
+    lora_experts: bool = False
     one_packed_row: bool = False  # the trainer takes one packed row per device (TrainerFormat's)
     kbit_upcast: bool = True  # the trainer upcasts a QLoRA base's unquantized weights (TrainerFormat's)
     # An API model's provider endpoint when it is not OpenAI's, and every such endpoint the KB names
@@ -477,13 +480,14 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
         _stage_settings(catalog, recipe, stage)
         recipe.set(f"epochs.{stage}", _epochs(catalog.methods.get(stage), recipe))
         recipe.set(f"packing.{stage}", _packing(catalog.methods.get(stage), recipe, stage))
+    if fmt.adjust is not None:
+        fmt.adjust(recipe)
     _attention(catalog, recipe)
     _evaluation(recipe)
     _checkpoints(recipe)
     estimate_recipe(catalog, recipe)
     if not fmt.master_copy:
         _pure_bf16_weights(catalog, recipe)
-    _named_targets(recipe)
     return recipe
 
 
@@ -684,6 +688,7 @@ def _estimate_settings(recipe: Recipe) -> None:
 ESTIMATOR_OPTIMIZER = {info.transformers_name: key for key, info in OPTIMIZERS.items()}
 ESTIMATOR_OPTIMIZER.update({"adamw_torch": "adamw", "adamw_8bit": "adamw-8bit", "galore_adamw": "adamw"})
 ESTIMATOR_OPTIMIZER["galore_adamw_8bit"] = "adamw-8bit"
+ESTIMATOR_OPTIMIZER["adamw"] = "adamw"  # mlx-lm's name for it (mlx.optimizers.AdamW)
 ESTIMATOR_OPTIMIZER.update(
     {f"{name}_layerwise": ESTIMATOR_OPTIMIZER[name] for name in ("galore_adamw", "galore_adamw_8bit")}
 )
@@ -868,23 +873,6 @@ def linear_module_names(shape: Shape) -> list[str]:
     routed experts are fused parameters, not among them)."""
     roles = dict.fromkeys(m.role for m in shape.matrices if m.group in ALL_LINEAR)
     return [MODULE_NAMES.get(role, f"{role}_proj") for role in roles]
-
-
-def _named_targets(recipe: Recipe) -> None:
-    """With quantize_moe_experts (as the recipe's estimate settled it), the nn.Linear layers PEFT's
-    all-linear adapts, by name: axolotl refuses lora_target_linear with it. (The routed experts
-    are fused parameters, not among them.)"""
-    estimate = recipe.plan.estimate
-    if not recipe.quantized_experts or recipe.value("lora.targets") != "all-linear" or estimate is None:
-        return
-    recipe.set(
-        "lora.targets",
-        Setting(
-            linear_module_names(estimate.shape),
-            "all-linear's nn.Linear layers by name: axolotl refuses lora_target_linear with "
-            "quantize_moe_experts (utils/schemas/config.py check_quantize_moe_experts)",
-        ),
-    )
 
 
 def _lora_settings(catalog: Catalog, recipe: Recipe) -> None:

@@ -13,7 +13,7 @@ from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import compile_condition
 from atlas_cli.kb.vocabulary import GENERATIVE_GOALS, MEMORY_MODELS, PREQUANTIZED
-from atlas_cli.recipes.registry import Rendered, TrainerFormat, trainer_formats
+from atlas_cli.recipes.registry import FALLBACK, Rendered, TrainerFormat, trainer_formats
 from atlas_cli.recipes.settings import (
     SUPERVISED_STAGES,
     WRITTEN_FOR,
@@ -65,6 +65,7 @@ def _settled(
     """The plan ranked `rank`, checked and settled for `chosen`. A UsageError says why `chosen`
     cannot write it; a refusal that offers other formats names those `others()` returns."""
     recipe = resolve(catalog, rec, rank)
+    _check_vendor(recipe, chosen, others)
     _check_supported(recipe, chosen, formats)
     _check_checkpoint(recipe)
     _check_generates(recipe)
@@ -81,9 +82,66 @@ def _settled(
     recipe.notes += _rule_notes(catalog, recipe)
     _check_gap(recipe, chosen)
     _check_offloaded_quantized_base(recipe, others)
-    _check_hardware(recipe)
+    _check_hardware(recipe, chosen, formats)
     _check_ia3_modules(recipe)
     return recipe
+
+
+def default_recipe(
+    catalog: Catalog, rec: Recommendation, rank: int = 1, main: str | None = None
+) -> tuple[str, Recipe, Rendered, list[tuple[str, str]]]:
+    """`ft-atlas recipe` without --trainer: the format made the default on the profile's GPU
+    vendor (TrainerFormat.default_on: mlx-lm on Apple silicon) when it writes the plan, else
+    python. Returns the format written, its recipe and files, and each default passed over with
+    why it did not write a training plan (for stderr: a platform's trainer writes no RAG example,
+    which no one asked it for). When none writes it, the default's own refusal is raised: it says
+    what that platform's trainer needs."""
+    formats = trainer_formats()
+    vendor = rec.facts.get("gpu_vendor")
+    preferred = [f.name for f in formats.values() if vendor in f.default_on and f.name != FALLBACK]
+    passed: list[tuple[str, str]] = []
+    refusals: list[UsageError] = []
+    for name in [*preferred, FALLBACK]:
+        try:
+            recipe, rendered = write_recipe(catalog, rec, rank, name, main)
+        except UsageError as error:
+            refusals.append(error)
+            passed.append((name, str(error)))
+            continue
+        return name, recipe, rendered, passed if recipe.plan.kind != "no-training" else []
+    raise refusals[0]
+
+
+def _check_vendor(recipe: Recipe, chosen: TrainerFormat, others: Callable[[], list[str]]) -> None:
+    """A trainer made for one platform's GPUs (mlx-lm: Apple silicon) writes nothing for another;
+    the refusal names the formats that write the plan there."""
+    facts = recipe.facts
+    vendor = facts.get("gpu_vendor")
+    if chosen.vendors is None or vendor in chosen.vendors:
+        return
+    if facts.get("has_gpu") is False:
+        hardware = t("this profile has no GPU")
+    elif facts.get("gpu") and vendor:
+        hardware = t("this profile's GPU is {gpu}, by {vendor}", gpu=facts["gpu"], vendor=vendor)
+    else:
+        hardware = t("this profile's GPU is known by its memory alone")
+    writers = others()
+    raise UsageError(
+        t(
+            "plan {rank} ({name}): --trainer {format} runs on GPUs by {vendors} only, and {hardware}; "
+            "{alternative}",
+            rank=recipe.rank,
+            name=recipe.plan.name,
+            format=chosen.name,
+            vendors=" or ".join(sorted(chosen.vendors)),
+            hardware=hardware,
+            alternative=(
+                t("--trainer {trainers} writes this plan", trainers=" or ".join(writers))
+                if writers
+                else t("no recipe format writes this plan for it")
+            ),
+        )
+    )
 
 
 def _formats_that_write(
@@ -107,8 +165,11 @@ def _formats_that_write(
 def _rule_notes(catalog: Catalog, recipe: Recipe) -> list[str]:
     """The reasons of the rules marked in_recipe that hold for this plan as the recipe runs it:
     with its own stack, which may not be the profile's (Gemma 3 overflows in fp16 under TRL even
-    when --stack unsloth would have kept it from doing so)."""
+    when --stack unsloth would have kept it from doing so), and adapting a mixture of experts'
+    routed experts where its trainer does so by default (mlx-lm)."""
     facts = {**recipe.facts, **recipe.plan.own_facts(), "stack": recipe.stack}
+    if recipe.lora_experts:
+        facts["lora_experts"] = True
     return [
         rule.because.get()
         for rule in catalog.kb.rules
@@ -235,22 +296,42 @@ def _check_generates(recipe: Recipe) -> None:
     )
 
 
-def _check_hardware(recipe: Recipe) -> None:
+def _check_hardware(recipe: Recipe, chosen: TrainerFormat, formats: dict[str, TrainerFormat]) -> None:
     """On Apple silicon (MPS) bitsandbytes 0.50 quantizes to 4 bit without optimized kernels and
     has no 8-bit or paged optimizers, and torchao's low-bit optimizers are untested there
-    (OptimizerInfo.mps): a QLoRA recipe, whose route on a Mac is mlx-lm's quantized LoRA (the
-    plan's next step says so), and a recipe whose optimizer would fail at its first step are
-    refused here instead."""
+    (OptimizerInfo.mps): a bitsandbytes QLoRA recipe, whose route on a Mac is mlx-lm's quantized
+    LoRA (the refusal names the formats that train it there), and a recipe whose optimizer would
+    fail at its first step are refused here instead."""
     if recipe.facts.get("gpu_vendor") != "apple" or recipe.plan.kind == "no-training":
         return
     optim = str(recipe.value("optim")) if recipe.has("optim") else ""
     info = recipe_optimizer(recipe)
-    if recipe.memory_model == "qlora":
+    if recipe.memory_model == "qlora" and chosen.bitsandbytes:
         reason = t(
             "bitsandbytes 0.50 runs its 4-bit base on Apple silicon (MPS) without optimized kernels, "
             "and not its {optim} optimizer",
             optim=optim,
         )
+        # Asked of the formats' declarations, not by writing the plan: one that needs what the
+        # profile lacks (mlx-lm's --examples) says so itself when it is run.
+        natives = [
+            f.name
+            for f in formats.values()
+            if not f.bitsandbytes
+            and (f.vendors is None or "apple" in f.vendors)
+            and set(recipe.stages) <= f.objectives
+        ]
+        if natives:
+            raise UsageError(
+                t(
+                    "plan {rank} ({name}): {reason}; --trainer {trainers}, which quantizes the base "
+                    "without bitsandbytes, writes it, or pick another plan with --plan",
+                    rank=recipe.rank,
+                    name=recipe.plan.name,
+                    reason=reason,
+                    trainers=" or ".join(natives),
+                )
+            )
         raise UsageError(
             t(
                 "plan {rank} ({name}): {reason}; pick another plan with --plan, or use mlx-lm's LoRA, "

@@ -388,11 +388,36 @@ def requantized_checkpoint(rec: Recommendation, plan: Plan) -> bool:
 
 
 def apple_quantized_base(rec: Recommendation, plan: Plan) -> bool:
-    """A QLoRA plan on Apple silicon, which `ft-atlas recipe` refuses (recipes/writer.py
-    _check_hardware): bitsandbytes' 4-bit base and paged optimizer are CUDA's and ROCm's. Other
-    plans never assume a bitsandbytes optimizer there (variants.applies)."""
+    """A QLoRA plan on Apple silicon, which the PyTorch recipes refuse (recipes/writer.py
+    _check_hardware: bitsandbytes' 4-bit base and paged optimizer are CUDA's and ROCm's) and
+    `--trainer mlx` writes as mlx-lm's LoRA on a quantized model. Other plans never assume a
+    bitsandbytes optimizer there (variants.applies)."""
     e = plan.estimate
     return e is not None and e.memory_model == "qlora" and rec.facts.get("gpu_vendor") == "apple"
+
+
+# What mlx-lm trains, as recipes/formats/mlx.py writes it: one supervised stage, its length in
+# iterations counted from --examples. Stated here because `recommend` does not load the recipe
+# formats.
+MLX_STAGES = frozenset({"sft", "continued-pretraining"})
+
+
+def _apple_quantized_note(rec: Recommendation, plan: Plan) -> str | None:
+    """Why a QLoRA plan on Apple silicon has no recipe line, or None: `--trainer mlx` writes it."""
+    if not set(plan.pipeline) <= MLX_STAGES:
+        return t(
+            "none on Apple silicon: bitsandbytes has no paged or 8-bit optimizers and no optimized 4-bit "
+            "kernels on MPS, and mlx-lm, which trains QLoRA there, trains one SFT or continued "
+            "pre-training stage on one Mac; --plan N writes another plan."
+        )
+    if rec.request is not None and rec.request.examples is None:
+        return t(
+            "none without --examples: on Apple silicon QLoRA is mlx-lm's (bitsandbytes has no paged or "
+            "8-bit optimizers and no optimized 4-bit kernels on MPS), and mlx-lm counts its training in "
+            "iterations, so its config needs the number of examples; with --examples N, `ft-atlas recipe "
+            "... --trainer mlx` writes it."
+        )
+    return None
 
 
 def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
@@ -410,12 +435,9 @@ def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
     if plan.kind != "no-training" and rec.model is not None and rec.model.integer_quantized:
         method = rec.model.spec.quant_method if rec.model.spec is not None else None
         return t("none: {why}.", why=t(INTEGER_QUANTIZED_RECIPE, method=method or "?"))
-    if apple_quantized_base(rec, plan):
-        return t(
-            "none on Apple silicon: bitsandbytes has no paged or 8-bit optimizers and no optimized "
-            "4-bit kernels on MPS; mlx-lm's quantized LoRA is the route (its entry among the tools), or "
-            "--plan N writes another plan."
-        )
+    apple = _apple_quantized_note(rec, plan) if apple_quantized_base(rec, plan) else None
+    if apple is not None:
+        return apple
     if offloaded_quantized_base(plan):
         return t(
             "none: FSDP-QLoRA (the quantized base in CPU RAM) runs with PEFT's examples/sft/"
@@ -431,13 +453,16 @@ def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
 def recipe_command(rec: Recommendation, rank: int) -> str | None:
     """The `ft-atlas recipe ...` line that writes the recipe of the plan ranked `rank` for this
     profile (None where there is no script to write: a hosted plan, an encoder asked to generate,
-    FSDP-QLoRA: offloaded_quantized_base, QLoRA of a pre-quantized checkpoint)."""
+    FSDP-QLoRA: offloaded_quantized_base, QLoRA of a pre-quantized checkpoint). QLoRA on Apple
+    silicon names --trainer mlx: no PyTorch recipe writes it there."""
     plan = rec.plans[rank - 1]
     if rec.request is None or recipe_note(rec, plan) is not None:
         return None
     line = _recipe_line(rec.request)
     if rank != 1:
         line += f" --plan {rank}"
+    if apple_quantized_base(rec, plan):
+        return f"{line} --trainer mlx"
     # TRL trains these stages only in trl.experimental; Python recipes use stable APIs only.
     return f"{line} --trainer llamafactory" if plan.experimental_stages else line
 

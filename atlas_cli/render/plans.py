@@ -16,7 +16,7 @@ from atlas_cli.i18n import N_, number, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.charts import shared_conditions
-from atlas_cli.render.documents import assumptions_json, next_steps_json
+from atlas_cli.render.documents import apple_quantized_base, assumptions_json, next_steps_json
 from atlas_cli.render.grid import Grid, markdown_table, rich_table
 from atlas_cli.render.paste import Verbatim
 
@@ -247,9 +247,15 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
     best = rec.plans[0]
     if found["recipe"] is not None:
         yaml = best.kind != "no-training" and rec.facts.get("model_architecture") in ("decoder", None)
+        # On Apple silicon a training plan's recipe is mlx-lm's YAML where it writes the plan, else
+        # the Python script (the mlx format's default_on): a directory, where each is named by its
+        # format, holds either.
+        apple = rec.facts.get("gpu_vendor") == "apple" and best.kind != "no-training"
         out = (
             "train.yaml"
             if best.experimental_stages
+            else "recipe/"
+            if apple
             else "train.py"
             if best.kind != "no-training"
             else f"{best.method}.py"
@@ -262,7 +268,8 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
             # LLaMA-Factory cannot be told fp32 (recipes/formats/llamafactory.py refuses such plans)
             and not (name == "llamafactory" and best.recipe_precision == "fp32")
         ]
-        if yaml and trainers and not best.experimental_stages:
+        # QLoRA on a Mac: bitsandbytes' YAML trainers refuse it there (mlx's line is the recipe).
+        if yaml and trainers and not best.experimental_stages and not apple_quantized_base(rec, best):
             steps.append(
                 t(
                     "As YAML: --trainer {trainers} (sized again)",

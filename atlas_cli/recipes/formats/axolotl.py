@@ -349,8 +349,26 @@ AX_REWARD = (
 )
 
 
+def _named_targets(recipe: Recipe) -> None:
+    """With quantize_moe_experts (as the recipe's estimate settled it), the nn.Linear layers PEFT's
+    all-linear adapts, by name: axolotl refuses lora_target_linear with it. (The routed experts
+    are fused parameters, not among them.)"""
+    estimate = recipe.plan.estimate
+    if not recipe.quantized_experts or recipe.value("lora.targets") != "all-linear" or estimate is None:
+        return
+    recipe.set(
+        "lora.targets",
+        Setting(
+            linear_module_names(estimate.shape),
+            "all-linear's nn.Linear layers by name: axolotl refuses lora_target_linear with "
+            "quantize_moe_experts (utils/schemas/config.py check_quantize_moe_experts)",
+        ),
+    )
+
+
 def render(recipe: Recipe, main: str) -> Rendered:
     ds_file = deepspeed_file(recipe)
+    _named_targets(recipe)
     _reentrant_checkpointing(recipe)
     documents: list[tuple[str, str]] = []
     previous: str | None = None
