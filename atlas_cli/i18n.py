@@ -90,7 +90,7 @@ def N_(text: str) -> str:
 # In Russian a comma between digits is a decimal comma: thousands are grouped with a space.
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
-_CYRILLIC = re.compile("[А-Яа-яЁё]")
+CYRILLIC: Final = re.compile("[А-Яа-яЁё]")  # text written in Russian
 
 
 class _RussianNumbers(string.Formatter):
@@ -105,7 +105,7 @@ class _RussianNumbers(string.Formatter):
 
     def format_field(self, value: Any, format_spec: str) -> str:
         text: str = super().format_field(value, format_spec)
-        if isinstance(value, (_AsTyped, _Localized)) or (isinstance(value, str) and _CYRILLIC.search(value)):
+        if isinstance(value, (_AsTyped, _Localized)) or (isinstance(value, str) and CYRILLIC.search(value)):
             return text  # written in Russian already (joined texts lose the _Localized mark)
         if isinstance(value, float):  # a computed figure: Russian writes its decimal comma
             return _DECIMAL_POINT.sub(",", _THOUSANDS.sub("\u00a0", text))

@@ -667,7 +667,7 @@ def test_a_4_bit_base_is_sharded_by_zero3_but_not_by_data_parallel() -> None:
     single = estimate("qlora", "qlora", llama, cfg(stack="trl"))
     ddp = estimate("qlora", "qlora", llama, cfg(gpus=2, sharding="ddp", stack="trl"))
     zero3 = estimate("qlora", "qlora", llama, cfg(gpus=2, sharding="zero3", stack="trl"))
-    stats_gb = llama.linear_params * (sta.NF4_DOUBLE_QUANT_BITS - 4) / 8 / GB
+    stats_gb = llama.linear_params * sta.NF4_STATS_BITS / 8 / GB
     assert stats_gb == pytest.approx(1.09, abs=0.02)
     assert ddp.breakdown["weights_gb"] == single.breakdown["weights_gb"]
     expected = (single.breakdown["weights_gb"] - stats_gb) / 2 + stats_gb
@@ -686,7 +686,7 @@ def test_zero3_keeps_a_qlora_bases_unquantized_weights_in_16_bit() -> None:
     unquantized_gb = (llama.params - llama.linear_params) / GB
     ddp = estimate("qlora", "qlora", llama, cfg(gpus=2, sharding="ddp"))
     zero3 = estimate("qlora", "qlora", llama, cfg(gpus=2, sharding="zero3"))
-    stats_gb = llama.linear_params * (sta.NF4_DOUBLE_QUANT_BITS - 4) / 8 / GB  # whole on each GPU
+    stats_gb = llama.linear_params * sta.NF4_STATS_BITS / 8 / GB  # whole on each GPU
     expected = (
         (ddp.breakdown["weights_gb"] - stats_gb) / 2 + stats_gb - unquantized_gb
     )  # 4 bytes, halved, vs 2

@@ -470,10 +470,15 @@ def test_an_answer_naming_two_choices_is_asked_again(catalog: Catalog) -> None:
     spec = next(f for f in PROFILE_FIELDS if f.name == "data_kind")
     with pytest.raises(UsageError):
         pick_choice(spec, "labels and raw text")
-    answers, _ = interview(
+    answers, terminal = interview(
         catalog, ["", "4090", "", "8b", "customer support chatbot", "Q&A pairs", "2k", *[""] * 20]
     )
     assert (answers["goal"], answers["data_kind"]) == ("chat", "demonstrations")
+    said = " ".join(terminal.said)  # what words decided is said at once, not only in the summary
+    assert "Taken as chat." in said and "Taken as demonstrations." in said
+    for denied in ("no labeled data", "tickets without labels"):  # never the very thing denied
+        with pytest.raises(UsageError):
+            pick_choice(spec, denied)
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (`ft-atlas schema`)
 
+from atlas_cli.core.nodes import node_layout
 from atlas_cli.i18n import t
 
 if TYPE_CHECKING:
@@ -121,6 +122,12 @@ class Estimate(NamedTuple):
     def fits(self) -> bool | None:
         """The plain verdict: True only for a fit within the safety margin."""
         return None if self.fit is None else self.fit == "yes"
+
+    @property
+    def gathers_across_nodes(self) -> bool:
+        """Its parameters are sharded (ZeRO-3 / FSDP) over GPUs on more than one node: every step
+        gathers them over the links between nodes."""
+        return self.settings.sharding == "zero3" and node_layout(self.settings.gpus)[0] > 1
 
     @property
     def headroom_gb(self) -> float | None:

@@ -280,7 +280,7 @@ class Plan(NamedTuple):
                 )
             )
         if self.offload == "params":
-            # Measured in benchmarks/measured.py: 0.83-0.96 of the peaks, against ~1.0 unoffloaded.
+            # Measured in benchmarks/measured.py: 0.70-0.96 of the peaks, against ~1.0 unoffloaded.
             found.append(
                 t(
                     "With parameter offload the GPU figure is a floor: it counts two gathered layers, and "

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
 from atlas_cli.errors import UsageError, not_one_of
-from atlas_cli.i18n import N_, t
+from atlas_cli.i18n import CYRILLIC, N_, t
 from atlas_cli.kb.vocabulary import (
     DATA_KINDS,
     GOALS,
@@ -344,7 +344,6 @@ _RUSSIAN_UNITS = re.compile(
 )
 _DIGIT_GROUPS = re.compile(r"(?<=\d)[\s\u00a0\u202f]+(?=\d)")  # "10 000": a space between groups
 _RUSSIAN_GB = re.compile(r"\s*(?:гиб|гб|г)\.?$")  # "24 ГБ" -> 24gb
-_CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 # Answers typed to `ask` in Russian read "1,5" as one and a half. Flags and batch values never
 # depend on the language: a command copied from another machine, or shown with --json, means the
 # same (only Russian units - "1,5 млн", "12,5 ГБ" - make a comma decimal there).
@@ -391,7 +390,7 @@ def plain_number(text: str, russian: bool = False) -> str:
 
 
 def _typed_in_russian(text: str) -> bool:
-    return _RUSSIAN_ANSWERS.get() or bool(_CYRILLIC.search(text))
+    return _RUSSIAN_ANSWERS.get() or bool(CYRILLIC.search(text))
 
 
 class NumberForm(NamedTuple):
@@ -509,7 +508,7 @@ def gpu_memory(text: str) -> str | None:
     match = GPU_MEMORY.match(check_gpu_text(text))
     if match is None:
         return None
-    russian = bool(re.search("[а-яё]", text, re.IGNORECASE))
+    russian = bool(CYRILLIC.search(text))
     return plain_number(match.group(1), russian)
 
 

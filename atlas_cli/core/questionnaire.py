@@ -310,7 +310,11 @@ class Interview:
     def parse(self, spec: ProfileField, text: str) -> Answers:
         """One typed answer -> the profile values it sets (may be an alternative field)."""
         if spec.choices:
-            return {spec.name: pick_choice(spec, text)}
+            value = pick_choice(spec, text)
+            if choice_key(text) != choice_key(value) and _listed_number(text, len(spec.choices)) is None:
+                # Abbreviated or in words: say what was read, so that a wrong reading is seen now.
+                self.terminal.say("  " + t("Taken as {value}.", value=value))
+            return {spec.name: value}
         if spec.name == "gpu":
             return self._parse_gpu(text)
         if spec.name == "model":

@@ -13,7 +13,6 @@ from atlas_cli.core.memory.parallel import loads_whole_base, resolved_sharding
 from atlas_cli.core.memory.states import frozen_base_bytes
 from atlas_cli.core.models import SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
-from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.profile import MAX_GPUS, Profile, check_gpu_text, parse_vram
 from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
 from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, PCIE_X16_GBS, Device
@@ -53,10 +52,6 @@ class Hardware(NamedTuple):
     @property
     def total_capacity_gb(self) -> float | None:
         return None if self.capacity_gb is None else round(self.capacity_gb * self.gpus, 2)
-
-    @property
-    def nodes(self) -> int:
-        return node_layout(self.gpus)[0]
 
 
 ModelSource = SourceKind | Literal["bare size", "api"]

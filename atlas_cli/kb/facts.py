@@ -79,12 +79,6 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "cuda", "bool", "The GPU runs CUDA (false on Apple and AMD; null when unknown).", "hardware.cuda"
     ),
     FactSpec("gpus", "number", "Number of GPUs.", "hardware.gpus"),
-    FactSpec(
-        "nodes",
-        "number",
-        "Machines the GPUs span: one up to 8 GPUs, past that nodes of 8 or fewer, equal in size.",
-        "hardware.nodes",
-    ),
     FactSpec("gpu_memory_gib", "number", "Memory of one GPU as advertised, in GiB.", "hardware.memory_gib"),
     FactSpec("vram_gb", "number", "Usable memory of one GPU in GB (10^9 bytes).", "hardware.capacity_gb"),
     FactSpec(
@@ -268,11 +262,11 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         per_method=True,
     ),
     FactSpec(
-        "sharding",
-        "string",
-        "sharding.<method>: how that method's plan shares its states across GPUs: ddp, zero2 or zero3.",
-        "settings.sharding",
-        values_of(SHARDINGS),
+        "gathers_across_nodes",
+        "bool",
+        "gathers_across_nodes.<method>: that method's plan shards its parameters (ZeRO-3 / FSDP) over "
+        "GPUs on more than one node, so every step gathers them over the links between nodes.",
+        "gathers_across_nodes",
         per_method=True,
     ),
     # the pipeline the profile's pipeline rule chose

@@ -133,10 +133,10 @@ def _check_vendor(recipe: Recipe, chosen: TrainerFormat, others: Callable[[], li
             rank=recipe.rank,
             name=recipe.plan.name,
             format=chosen.name,
-            vendors=" or ".join(sorted(chosen.vendors)),
+            vendors=t(" or ").join(sorted(chosen.vendors)),
             hardware=hardware,
             alternative=(
-                t("--trainer {trainers} writes this plan", trainers=" or ".join(writers))
+                t("--trainer {trainers} writes this plan", trainers=t(" or ").join(writers))
                 if writers
                 else t("no recipe format writes this plan for it")
             ),
@@ -261,7 +261,7 @@ def _check_offloaded_quantized_base(recipe: Recipe, others: Callable[[], list[st
     other = (
         t(
             " or --trainer {trainers}, whose own settings fit it on the GPUs alone,",
-            trainers=" or ".join(writers),
+            trainers=t(" or ").join(writers),
         )
         if writers
         else ""
@@ -329,7 +329,7 @@ def _check_hardware(recipe: Recipe, chosen: TrainerFormat, formats: dict[str, Tr
                     rank=recipe.rank,
                     name=recipe.plan.name,
                     reason=reason,
-                    trainers=" or ".join(natives),
+                    trainers=t(" or ").join(natives),
                 )
             )
         raise UsageError(

@@ -23,7 +23,9 @@ from atlas_cli.core.memory.params import trainable_params
 from atlas_cli.core.shapes import Shape
 from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PRECISIONS
 
-NF4_DOUBLE_QUANT_BITS = 4 + 8 / 64 + 32 / (64 * 256)  # bitsandbytes blocksize 64, absmax blocks of 256
+# bitsandbytes NF4: blocks of 64 with an 8-bit absmax each, double-quantized in blocks of 256
+NF4_STATS_BITS = 8 / 64 + 32 / (64 * 256)  # the quantization statistics per weight
+NF4_DOUBLE_QUANT_BITS = 4 + NF4_STATS_BITS
 INT8_BITS = 8 + 32 / 4096  # LLM.int8: one fp32 scale per row of ~4096 columns
 ADAPTER_BYTES = 4.0  # PEFT autocast_adapter_dtype=True: adapters in fp32
 MASTER_COPY_BYTES = 4.0  # mixed precision: the optimizer's fp32 copy of each trained weight
@@ -105,10 +107,15 @@ def frozen_base_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:
     experts = sixteen_bit_experts(model, shape, s)
     rest = shape.params - shape.linear_params
     return (
-        (shape.linear_params - experts) * quantized_bytes(s.quant_bits)
+        quantized_linear_params(model, shape, s) * quantized_bytes(s.quant_bits)
         + experts * 2.0
         + rest * unquantized_bytes(model, s)
     )
+
+
+def quantized_linear_params(model: str, shape: Shape, s: EstimateSettings) -> float:
+    """The linear weights a QLoRA base quantizes: all but the routed experts it leaves in 16 bit."""
+    return shape.linear_params - sixteen_bit_experts(model, shape, s)
 
 
 def quantization_stats_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:
@@ -119,7 +126,7 @@ def quantization_stats_bytes(model: str, shape: Shape, s: EstimateSettings) -> f
     FSDP shards them nor offload moves them: they stay whole on every GPU (1.09 GB for a 70B)."""
     if model != "qlora" or s.quant_bits != 4:
         return 0.0
-    return (shape.linear_params - sixteen_bit_experts(model, shape, s)) * (NF4_DOUBLE_QUANT_BITS - 4) / 8
+    return quantized_linear_params(model, shape, s) * NF4_STATS_BITS / 8
 
 
 def experts_quantized(s: EstimateSettings) -> bool:
