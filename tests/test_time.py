@@ -15,6 +15,7 @@ import pytest
 from atlas_cli.core.engine import TIE_RATIO
 from atlas_cli.core.estimates import EstimateSettings
 from atlas_cli.core.memory import estimate
+from atlas_cli.core.memory.estimate import vllm_waves
 from atlas_cli.core.resolve import resolve_hardware, resolve_model
 from atlas_cli.core.shapes import Shape
 from atlas_cli.core.throughput.flops import attention_flops, matmul_params, token_flops
@@ -1155,7 +1156,8 @@ def test_when_the_nearest_is_not_the_best_plan_the_best_ones_share_is_said(run: 
 def test_a_vllm_engine_split_over_gpus_reads_its_part_of_the_weights(run: Runner) -> None:
     """A 32B GRPO run on 8 H100s splits its colocated vLLM engine over 4 GPUs, each reading a
     quarter of the weights per decode step: sampling was timed as if every GPU read all of them,
-    4.5x the 7B's time instead of ~2x (an expert's review)."""
+    4.5x the 7B's time instead of ~2x (an expert's review). At 2k tokens both engines' caches hold
+    the 16 completions a GPU at once (at 8k the 32B's decodes in waves: vllm_waves)."""
 
     def generation_hours(model: str) -> float:
         args = ("--method", "lora", "--objective", "grpo", "--model", model, "--gpu", "h100", "--gpus", "8")
@@ -1164,9 +1166,9 @@ def test_a_vllm_engine_split_over_gpus_reads_its_part_of_the_weights(run: Runner
                 "estimate",
                 *args,
                 "--seq-len",
-                "8k",
+                "2k",
                 "--tokens-per-example",
-                "4k",
+                "1k",
                 "--examples",
                 "5k",
                 "--vllm",
@@ -1225,3 +1227,13 @@ def test_ppo_trains_its_num_ppo_epochs_over_each_batch(catalog: Catalog) -> None
     single = plan_time(w, A100, {"rlhf-ppo": Workload(1000, 768, 1.0, False)}, (once,)).stages[0]
     trained, trained_once = (x.seconds - x.generation_seconds for x in (stage, single))
     assert trained == pytest.approx(4 * trained_once)
+
+
+def test_a_colocated_vllm_decodes_in_waves_its_cache_holds(catalog: Catalog) -> None:
+    """70B GRPO on 8 H100s: vLLM's 30 % of each GPU leaves ~8 GB of cache beside its part of the
+    weights, so 16 completions of 4k tokens a GPU (21.5 GB of cache) decode in 3 waves; the time
+    assumed them all at once (a post-training expert's review). An 8B model's fit at once."""
+    online = settings(objective=OBJECTIVES["grpo"], vllm=True, gpus=8, capacity_gb=85.9, seq_len=4096)
+    assert vllm_waves("lora", shape(catalog, "llama-3.1-70b"), online, 16, 4096) == 3
+    small = online._replace(gpus=1, seq_len=1024)
+    assert vllm_waves("lora", shape(catalog, "llama-3.1-8b"), small, 16, 1024) == 1

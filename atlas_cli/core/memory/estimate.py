@@ -3,6 +3,8 @@ host needs. All sizes are bytes inside the estimator and GB (10^9 bytes) in an E
 
 from __future__ import annotations
 
+import math
+
 from atlas_cli.core.estimates import Breakdown, Estimate, EstimateSettings, Fit, Host, rounded_gb
 from atlas_cli.core.memory.activations import (
     FUSED_FP32_GRADIENT_BYTES,
@@ -298,6 +300,19 @@ def vllm_share(model: str, shape: Shape, s: EstimateSettings) -> float:
     need = _vllm_need(model, shape, s)
     part = need / _vllm_span(need, shape, s)
     return max(VLLM_SHARE, -(-100 * part // ((s.capacity_gb or 1.0) * GB)) / 100)
+
+
+def vllm_waves(model: str, shape: Shape, s: EstimateSettings, sequences: float, tokens: float) -> int:
+    """How many waves a colocated vLLM engine decodes `sequences` completions (per GPU) of
+    `tokens` tokens in: as many at once as its KV cache holds, the room its share of each GPU
+    leaves beside its part of the weights (vLLM's scheduler admits sequences while cache blocks
+    are free); 70B GRPO on 8 H100s decodes its 16 completions a GPU in 3 waves at 4k tokens."""
+    span = vllm_tensor_parallel(model, shape, s)
+    room = (
+        vllm_share(model, shape, s) * (s.capacity_gb or 0.0) * GB - _vllm_weight_bytes(model, shape, s) / span
+    )
+    need = sequences * kv_cache_bytes(shape, tokens, 1)  # each sequence's cache split over the span
+    return max(1, math.ceil(need / room)) if room > 0 else 1
 
 
 def vllm_tensor_parallel(model: str, shape: Shape, s: EstimateSettings) -> int:

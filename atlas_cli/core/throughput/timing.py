@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from atlas_cli.core.memory.estimate import completion_length, sampled_at_once, served_by_vllm
+from atlas_cli.core.memory.estimate import completion_length, sampled_at_once, served_by_vllm, vllm_waves
 from atlas_cli.core.throughput.step import Device, Step, Work, decode_seconds, micro_step
 from atlas_cli.core.throughput.workload import Workload, batches, completion_tokens, longest_share
 from atlas_cli.kb.catalog import Objective
@@ -103,7 +103,13 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: Object
         # A batch of completions decodes until its longest is done: longer than the average as the
         # padded batches are (workload.PADDING_PER_DOUBLING), within the completion budget.
         longest = min(completion_length(s.seq_len), completion * longest_share(at_once))
-        generation = rounds * decode_seconds(work, device, at_once, length - completion, longest)
+        prompt = length - completion
+        waves = (
+            vllm_waves(work.model, work.shape, s, at_once, prompt + longest)
+            if served_by_vllm(work.model, s)
+            else 1
+        )
+        generation = rounds * waves * decode_seconds(work, device, at_once / waves, prompt, longest)
     per_update = s.batch_size * s.replicas * b.accumulation
     return StageTime(
         objective,
