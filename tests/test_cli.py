@@ -1043,6 +1043,8 @@ def test_lengths_that_disagree_are_said(run: Runner) -> None:
     assert any("truncates them to 2048" in n for n in ok(run(*long, "--json")).json()["notes"])
     wrapped = ("--data-kind", "text", "--tokens-per-example", "8000", "--packing")  # TRL wraps: nothing cut
     assert not any("truncates" in n for n in ok(run(*long[:5], *wrapped, "--json")).json()["notes"])
+    # Continued pre-training packs by default: text needs no --packing to be wrapped.
+    assert not any("truncates" in n for n in ok(run(*long[:5], *wrapped[:-1], "--json")).json()["notes"])
     gpt2 = ok(run("estimate", "--model", "gpt2", "--method", "full-ft", "--gpu", "4090", "--json")).json()
     assert gpt2["assumptions"]["seq_len"] == 1024  # its learned positions, not the usual 2048
 

@@ -234,3 +234,30 @@ def test_num_generations_is_bounded(run: Runner, tmp_path: Path) -> None:
     )
     result = run("--kb", str(kb), "validate")
     assert result.exit_code == 3 and "num_generations" in result.stderr
+
+
+def test_how_an_objective_packs_is_read_from_its_card(run: Runner, tmp_path: Path) -> None:
+    """Continued pre-training's "wrapped" packing (documents cut into full rows that attention
+    spans whole) was decided by its id in the recipes and by its packing default in the time
+    model: a card that packs "bfd" must change both, and "wrapped" without packing is refused."""
+    kb = tmp_path / "data"
+    shutil.copytree(bundled_kb_path(), kb)
+    path = kb / "methods.yaml"
+    text = path.read_text(encoding="utf-8")
+    wrapped = "      packing_strategy: wrapped"
+    assert text.count(wrapped) == 1
+    path.write_text(text.replace(wrapped, "      packing_strategy: bfd"), encoding="utf-8")
+    plan = ("--model", "llama-3.1-8b", "--gpu", "a100-80gb", "--method", "lora", "--objective")
+    timed = (*plan, "continued-pretraining", "--examples", "1000", "--tokens-per-example", "500")
+    long = ("--seq-len", "32768", "--json")
+    bfd = ok(run("--kb", str(kb), "estimate", *timed, *long)).json()["time"]["hours"]
+    bundled = ok(run("estimate", *timed, *long)).json()["time"]["hours"]
+    assert bfd < bundled  # each 500-token document attends to itself, not to a 32k row
+    text_data = ("--model", "llama-3.1-8b", "--gpu", "a100-80gb", "--data-kind", "text")
+    script = ok(run("--kb", str(kb), "recipe", *text_data, "--trainer", "python"))
+    assert "STAGES = ('continued-pretraining',)" in script.stdout
+    assert "packing_strategy" not in script.stdout and "packing" in script.stdout
+    unpacked = text.replace("      packing: true\n" + wrapped, "      packing: false\n" + wrapped)
+    path.write_text(unpacked, encoding="utf-8")
+    refused = run("--kb", str(kb), "validate")
+    assert refused.exit_code == 3 and "packing_strategy" in refused.stderr

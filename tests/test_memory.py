@@ -976,7 +976,11 @@ def test_eight_bit_optimizers_and_4_bit_bases_save_memory(case: Case) -> None:
 @PROPERTY
 @given(cases())
 def test_zero3_never_needs_more_than_data_parallel_on_several_gpus(case: Case) -> None:
-    if case.settings.gpus > 1:
+    # Sampling with transformers' generate under ZeRO-3 gathers the whole model beside each GPU's
+    # shard (TRL's ds3_gather_for_generation): with a 4-bit base's statistics kept whole on every
+    # GPU as well, that can pass a data-parallel copy by a little.
+    generates = case.settings.objective.online and not case.settings.vllm
+    if case.settings.gpus > 1 and not generates:
         assert case.gb(sharding="zero3", offload="none") <= case.gb(sharding="ddp", offload="none") + 0.01
 
 

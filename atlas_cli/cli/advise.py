@@ -410,7 +410,7 @@ def _suggest_liger(plain: "Recommendation", liger: "Recommendation") -> None:
             liger=fused.name,
             plain=first.name,
         )
-    elif _strained(first) and not _strained(fused) and fused.memory_gb is not None:
+    elif _tight_or_offloaded(first) and not _tight_or_offloaded(fused) and fused.memory_gb is not None:
         message = t(
             "note: plan 1 ({plan}) is only tight or offloads with this trainer's own loss; with Liger "
             "Kernel's fused loss (which this trainer's YAML enables when given --stack liger) it needs "
@@ -424,7 +424,7 @@ def _suggest_liger(plain: "Recommendation", liger: "Recommendation") -> None:
     sys.stderr.write(printable("ft-atlas: " + message + "\n"))
 
 
-def _strained(plan: "Plan") -> bool:
+def _tight_or_offloaded(plan: "Plan") -> bool:
     """Past the safety margin, or fitting only with states offloaded to CPU RAM."""
     return plan.fit != "yes" or plan.offload not in (None, "none")
 

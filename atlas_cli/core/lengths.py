@@ -56,8 +56,10 @@ def length_notes(
     beyond = positions_note(seq_len, info)
     notes = [] if beyond is None else [beyond]
     tokens = profile.tokens_per_example
-    # Continued pre-training packs by wrapping (TRL packing_strategy "wrapped"): nothing is cut.
-    wrapped = profile.packing and profile.data_kind_or_typical == "text"
+    # An objective that packs by wrapping (continued pre-training) cuts nothing; TRL's "bfd"
+    # truncates each example at --seq-len like no packing.
+    packing = [o for o in objectives if o.packs_by_default or profile.packing]
+    wrapped = any(o.training.packing_strategy == "wrapped" for o in packing)
     typical = TYPICAL_TOKENS[profile.data_kind_or_typical]
     # Online RL samples within --seq-len: past its default, longer traces are what is asked for.
     online = any(o.online for o in objectives)

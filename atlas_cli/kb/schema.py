@@ -347,6 +347,12 @@ class Training(Strict):
         "GRPO, RLOO, reward); false where PEFT's fp32 adapters stay (ORPO, CPO/SimPO, PPO)",
     )
     packing: bool = Field(default=False, description="the trainer packs sequences (TRL packing)")
+    packing_strategy: Literal["bfd", "wrapped"] = Field(
+        default="bfd",
+        description="how it packs (TRL SFTConfig.packing_strategy): bfd keeps each example apart "
+        "(padding-free attention), wrapped concatenates documents and cuts full rows that attention "
+        "spans whole",
+    )
     sequence_parallel: bool = Field(
         default=False, description="one sequence can be split over GPUs (Ulysses / context parallelism)"
     )
@@ -370,6 +376,8 @@ class Training(Strict):
             raise ValueError("min_batch_why: explains a min_batch above 1")
         if self.paired and self.online:
             raise ValueError("an objective is paired (offline) or online, not both")
+        if self.packing_strategy == "wrapped" and not self.packing:
+            raise ValueError("packing_strategy: the objective does not pack (packing: false)")
         return self
 
 

@@ -480,6 +480,7 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
         _stage_settings(catalog, recipe, stage)
         recipe.set(f"epochs.{stage}", _epochs(catalog.methods.get(stage), recipe))
         recipe.set(f"packing.{stage}", _packing(catalog.methods.get(stage), recipe, stage))
+        recipe.set(f"packing_strategy.{stage}", _packing_strategy(catalog.methods.get(stage), recipe, stage))
     if fmt.adjust is not None:
         fmt.adjust(recipe)
     _attention(catalog, recipe)
@@ -1016,13 +1017,23 @@ def _epochs(objective: Method | None, recipe: Recipe) -> Setting:
 
 
 def _packing(objective: Method | None, recipe: Recipe, stage: str) -> Setting:
-    """Continued pre-training packs documents into full sequences (unpacked, every document is
-    cut at the maximum length); SFT packs when the profile says so (--packing)."""
-    if stage == "continued-pretraining":
-        found = kb_value(objective, "packing")
-        if found is not None and isinstance(found.value, bool):
-            return found
-        return Setting(True, "continued pre-training trains on whole documents, packed")
-    if stage == "sft" and recipe.profile.get("packing") and recipe.architecture == "decoder":
+    """An objective whose card's `packing` hyperparameter is true packs by default (continued
+    pre-training: unpacked, every document is cut at the maximum length); one whose trainer can
+    pack does when the profile says so (--packing)."""
+    found = kb_value(objective, "packing")
+    if found is not None and found.value is True:
+        return found
+    packs = objective is not None and objective.training is not None and objective.training.packing
+    if packs and recipe.profile.get("packing") and recipe.architecture == "decoder":
         return Setting(True, "the profile's --packing (the time estimate uses it)")
     return Setting(False, "unpacked: the trainer's default for this objective")
+
+
+def _packing_strategy(objective: Method | None, recipe: Recipe, stage: str) -> Setting | None:
+    """How a packing stage packs, where its card says anything but TRL's default ("bfd")."""
+    if objective is None or objective.training is None or not recipe.stage_value("packing", stage):
+        return None
+    if objective.training.packing_strategy == "bfd":
+        return None
+    where = f"methods.yaml {objective.id}.training.packing_strategy (TRL SFTConfig.packing_strategy)"
+    return Setting(objective.training.packing_strategy, where)

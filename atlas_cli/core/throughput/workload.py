@@ -141,8 +141,9 @@ def batches(
     # than sequences leave the rest idle, not faster).
     micro_steps = max(micro_steps, workload.epochs)
     prompts = workload.examples * workload.epochs / replicas if objective.online else 0.0
-    # Packed SFT keeps its examples apart (padding-free, FlashAttention's varlen: each attends to
-    # itself); continued pre-training's documents are concatenated and cut into full rows (TRL's
-    # "wrapped", what its recipes write), so attention spans the whole row.
-    attended = (seq_len if objective.packs_by_default else length) if packed else computed / per_micro
+    # Packed SFT keeps its examples apart (TRL's "bfd", padding-free: each attends to itself);
+    # continued pre-training's documents are concatenated and cut into full rows (its card's
+    # packing_strategy "wrapped", what its recipes write), so attention spans the whole row.
+    wrapped = objective.training.packing_strategy == "wrapped"
+    attended = (seq_len if wrapped else length) if packed else computed / per_micro
     return Batches(sequences, tokens, micro_steps, computed / split, attended, steps, prompts, packed)

@@ -558,10 +558,10 @@ def _stage_kwargs(recipe: Recipe, stage: str) -> dict[str, Value]:
         values["pad_to_multiple_of"] = recipe.sequence_parallel
     if recipe.has(f"packing.{stage}") and recipe.stage_value("packing", stage):
         values["packing"] = True
-        if stage == "continued-pretraining":
-            # Documents are concatenated and cut into full sequences (TRL's "wrapped"), the
-            # classic pre-training layout; no padding-free attention is needed.
-            values["packing_strategy"] = "wrapped"
+        if recipe.has(f"packing_strategy.{stage}"):
+            # Continued pre-training concatenates documents and cuts full sequences ("wrapped"),
+            # the classic pre-training layout; no padding-free attention is needed.
+            values["packing_strategy"] = recipe.stage_value("packing_strategy", stage)
     prefix = "cpt" if stage == "continued-pretraining" else stage
     for key in (
         "dataset_text_field",
