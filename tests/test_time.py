@@ -404,6 +404,16 @@ def test_every_price_is_dated_sourced_and_for_a_catalog_gpu(catalog: Catalog) ->
     assert catalog.reference_price("apple-m3-max") is None
 
 
+def test_the_free_notebook_gpus_have_a_rental_price(catalog: Catalog) -> None:
+    """Colab's and Kaggle's T4 and the V100 had no on-demand or marketplace offer: every plan on
+    them showed GPU-hours only. A GPU-only list rate (the host billed on top) stays out."""
+    for gpu in ("t4", "v100-16gb"):
+        rate, _ = catalog.reference_price(gpu) or (0.0, "")
+        rented = [p.usd_per_gpu_hour for p in catalog.offers(gpu) if p.kind in ("on-demand", "marketplace")]
+        assert rented and min(rented) <= rate <= max(rented), gpu
+        assert all(p.usd_per_gpu_hour < min(rented) for p in catalog.offers(gpu) if p.kind == "list")
+
+
 def test_a_gpu_carries_its_throughput_and_price(catalog: Catalog) -> None:
     hardware = resolve_hardware(catalog, "a100-80gb", None, 1)
     assert hardware.device is not None and hardware.device.tflops == 312
