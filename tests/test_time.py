@@ -449,6 +449,17 @@ def test_without_examples_time_is_null_and_says_why(run: Runner) -> None:
     assert "--examples" in plan["time_note"]
 
 
+def test_a_run_of_more_than_a_month_says_what_shortens_it(run: Runner) -> None:
+    """50 million examples on one 16 GB card ranked first at "1691-4228 days" with no word on it."""
+    args = ("recommend", "--gpu", "rtx-4060-ti-16gb", "--model", "llama-3.1-8b", "--goal", "chat")
+    huge = ok(run(*args, "--examples", "50M", "--top", "1")).stdout
+    assert "more than a month" in huge and "--epochs 1" in huge
+    first = ok(run(*args, "--examples", "50M", "--top", "1", "--json")).json()["recommendations"][0]
+    week = math.ceil(first["time"]["hours"] * first["gpus"] / (7 * 24))
+    assert f"at least {week} such GPUs" in re.sub(r"[│\s]+", " ", huge)  # as the box wraps it
+    assert "more than a month" not in ok(run(*args, "--examples", "10k", "--top", "1")).stdout
+
+
 def test_more_data_and_epochs_take_longer(run: Runner) -> None:
     def hours(*args: str) -> float:
         return float(plans(run, "--examples", "10k", *args)[0]["time"]["hours"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -242,6 +243,13 @@ class Plan(NamedTuple):
                 "time it and to write it into the recipe.",
                 percent=round(100 * sampling / time.seconds),
             )
+        if time.hours > LONG_RUN_HOURS and self.kind != "no-training":
+            line += " " + t(
+                "That is more than a month of training: try a sample of the data first (quality often "
+                "levels off long before every example), fewer epochs (--epochs 1), or more GPUs: "
+                "finishing within a week takes at least {gpus} such GPUs.",
+                gpus=math.ceil(time.hours * time.gpus / WEEK_HOURS),
+            )
         return line
 
     @property
@@ -313,6 +321,10 @@ class Plan(NamedTuple):
 _CHANGES: dict[tuple[int, Alternatives], tuple[Estimate, list[Change]]] = {}
 CHANGES_MEMO_LIMIT = 4096
 SAMPLING_SHARE = 0.5  # an online plan whose sampling is more than this share of its time names vLLM
+# A run longer than this is called out with what shortens it; a week is what it is shortened to
+# (GPU-hours over a week's hours: a bound, since GPUs never scale perfectly).
+LONG_RUN_HOURS = 30 * 24
+WEEK_HOURS = 7 * 24
 
 
 CHANGE_WORDS = {
