@@ -251,6 +251,19 @@ def test_next_steps_name_only_the_tools_that_apply(engine: Engine) -> None:
     assert [t.entry for t in lora.tools].count("trl.SFTTrainer / trl.SFTConfig") == 0
 
 
+def test_the_quantization_config_offered_computes_in_what_the_gpu_has(engine: Engine) -> None:
+    """On a T4 the caveat said bf16 compute fails there, and Next steps offered
+    bnb_4bit_compute_dtype=torch.bfloat16 to paste right below it."""
+
+    def dtypes(gpu: str) -> list[str]:
+        rec = recommend(engine, gpu=gpu, model="llama-3.1-8b", goal="chat", examples="2k")
+        qlora = next(p for p in rec.plans if p.method == "qlora")
+        return re.findall(r"compute_dtype=(torch\.\w+)", " ".join(t.entry for t in qlora.tools))
+
+    assert dtypes("t4") == ["torch.float16"]
+    assert dtypes("a100-80gb") == ["torch.bfloat16"]
+
+
 def test_a_framework_is_named_only_when_it_runs_every_stage(engine: Engine, run: Runner) -> None:
     """LLaMA-Factory has no GRPO stage: its LoRA entry must not point a GRPO plan at it, and the
     YAML recipe offered is axolotl's alone (both write SFT)."""
