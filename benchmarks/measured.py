@@ -54,6 +54,11 @@ ANSWER_AI_STRATEGY: dict[str, dict[str, str]] = {
     "DDP": {"sharding": "ddp"},
     "FSDP with CPU offload": {"sharding": "zero3", "offload": "params"},
 }
+AX_SCOUT = (
+    "axolotl examples/llama-4/README.md, figures of 2025-04-15 (axolotl-ai-cloud/axolotl@067b021c; configs "
+    "scout-qlora-single-h100-flex.yaml, scout-qlora-flexattn-fsdp2.yaml; checkpoint "
+    "axolotl-quants/Llama-4-Scout-17B-16E-Linearized-bnb-nf4-bf16)"
+)
 LITGPT = (
     "Lightning-AI/litgpt@03ffc551 config_hub/finetune/README.md (configs at @26857050 "
     "config_hub/finetune/*; litgpt/finetune/lora.py reports torch.cuda.max_memory_allocated)"
@@ -696,6 +701,49 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         gpus=2,
         note="the estimate counts eager s x s attention for gpt-oss under axolotl (~9 GB here), which "
         "this config's flash-attention kernel does not hold: without it about two thirds; " + OFFLOAD_FLOOR,
+    ),
+    MemoryRow(
+        AX_SCOUT,
+        "Llama 4 Scout QLoRA r32 on attention and the shared expert, one H100, its linearized NF4 "
+        "checkpoint (every routed expert an nn.Linear, 4-bit), 4,096 tokens packed, micro-batch 1, "
+        "adamw_torch_4bit, flex attention, checkpointing with offload, Liger and cut cross-entropy",
+        "llama-4-scout",
+        "qlora",
+        "qlora",
+        64.5,
+        {
+            "batch_size": 1,
+            "seq_len": 4096,
+            "lora_rank": 32,
+            "optimizer": "adamw-8bit",
+            "stack": "liger",
+            "quantized_experts": True,
+        },
+        gpu="h100-80gb",
+        note="4-bit optimizer states sized as 8-bit",
+        public=True,
+    ),
+    MemoryRow(
+        AX_SCOUT,
+        "Llama 4 Scout QLoRA r32, the same linearized NF4 checkpoint, 4x H100 with FSDP2, 4,096 tokens "
+        "packed, micro-batch 2, flex attention, checkpointing: 62.8 GB per GPU",
+        "llama-4-scout",
+        "qlora",
+        "qlora",
+        62.8,
+        {
+            "batch_size": 2,
+            "seq_len": 4096,
+            "lora_rank": 32,
+            "optimizer": "adamw-8bit",
+            "stack": "liger",
+            "sharding": "zero3",
+            "quantized_experts": True,
+        },
+        gpus=4,
+        gpu="h100-80gb",
+        note="every GPU loads the whole 4-bit base before FSDP2 shards it: the peak",
+        public=True,
     ),
 )
 

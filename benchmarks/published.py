@@ -21,7 +21,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-from atlas_cli.core.estimates import Estimate
+from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import estimate, gib_to_gb
 from atlas_cli.core.memory.search import estimator, largest
 from atlas_cli.core.resolve import resolve_hardware, resolve_model, settings_for
@@ -114,12 +114,23 @@ def templates(catalog: Catalog, sizes: Sequence[float]) -> str:
     return "Shapes assumed for the bare sizes: " + "; ".join(pairs) + ".\n"
 
 
+# A row's settings that `estimate` takes as its own flags, not the profile's (settings_for).
+PLACEMENT = ("sharding", "quantized_experts")
+
+
 def _options(catalog: Catalog, given: Mapping[str, Any]) -> dict[str, Any]:
-    """A row's estimator options (sharding apart), its objective (SFT unless it says) as the
+    """A row's estimator options (PLACEMENT apart), its objective (SFT unless it says) as the
     catalog defines it."""
-    options = {k: v for k, v in given.items() if k != "sharding"}
+    options = {k: v for k, v in given.items() if k not in PLACEMENT}
     options["objective"] = catalog.objectives[str(options.get("objective", "sft"))]
     return options
+
+
+def _placed(settings: EstimateSettings, given: Mapping[str, Any]) -> EstimateSettings:
+    """The settings with the row's PLACEMENT: data parallel and 16-bit experts unless it says."""
+    return settings._replace(
+        sharding=given.get("sharding", "ddp"), quantized_experts=given.get("quantized_experts", False)
+    )
 
 
 def measured_estimate(catalog: Catalog, row: MemoryRow) -> float:
@@ -129,7 +140,7 @@ def measured_estimate(catalog: Catalog, row: MemoryRow) -> float:
     hardware = resolve_hardware(catalog, row.gpu, None, row.gpus)
     info = resolve_model(catalog, row.model, None)
     settings, _ = settings_for(info, hardware, **_options(catalog, row.settings))
-    settings = settings._replace(sharding=row.settings.get("sharding", "ddp"))
+    settings = _placed(settings, row.settings)
     run = estimator(row.method, row.memory_model, info.sized)
     if not row.longest_context:
         return run(settings).per_gpu_gb
@@ -167,7 +178,7 @@ def throughput_estimate(catalog: Catalog, row: ThroughputRow) -> float:
     assert hardware.device is not None, row.gpu
     info = resolve_model(catalog, row.model, None)
     settings, _ = settings_for(info, hardware, **_options(catalog, row.settings))
-    settings = settings._replace(sharding=row.settings.get("sharding", "ddp"))
+    settings = _placed(settings, row.settings)
     e = estimate(row.method, row.memory_model, info.sized, settings)
     work = Work(row.memory_model, info.sized, e.settings, e.trainable_params_b * 1e9)
     workload = Workload(10_000, row.tokens_per_example, 1.0, row.packing)

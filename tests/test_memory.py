@@ -155,6 +155,22 @@ def test_qlora_leaves_fused_experts_unquantized_except_on_unsloth() -> None:
     assert unsloth == pytest.approx(moe.linear_params * bits / 8 + rest * 2)
 
 
+def test_estimate_sizes_quantized_experts_when_asked_and_says_which(run: Runner) -> None:
+    """axolotl's Llama 4 Scout QLoRA (its linearized NF4 checkpoint) measured 64.5 GB on one H100;
+    estimate could only size the routed experts 16-bit (215 GB) and never said so."""
+    args = ("estimate", "--model", "llama-4-scout", "--method", "qlora", "--gpu", "h100-80gb")
+    plain = ok(run(*args, "--json")).json()
+    four = ok(run(*args, "--quantize-experts", "--json")).json()
+    assert plain["assumptions"]["quantized_experts"] is False
+    assert four["assumptions"]["quantized_experts"] is True
+    assert four["per_gpu_gb"] < plain["per_gpu_gb"] / 2
+    assert "Routed experts: 16-bit" in " ".join(ok(run(*args)).stdout.split())
+    dense = ok(
+        run("estimate", "--model", "llama-3.1-8b", "--method", "qlora", "--gpu", "h100-80gb", "--json")
+    )
+    assert dense.json()["assumptions"]["quantized_experts"] is None
+
+
 def test_eager_attention_counts_every_heads_s_by_s_matrix_without_a_kernel() -> None:
     """gpt-oss (attention sinks) and Gemma 2 (soft-capping) have no SDPA kernel: transformers runs
     them eagerly unless another kernel is loaded (EstimateSettings.attention_kernel)."""

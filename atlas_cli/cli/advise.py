@@ -83,6 +83,13 @@ def estimate(
         typer.Option(help="[auto|ddp|zero2|zero3] across --gpus; auto: the least communication that fits."),
     ] = "auto",
     offload: Annotated[str, typer.Option(help="[none|optimizer|params]: states in CPU RAM.")] = "none",
+    quantize_experts: Annotated[
+        bool,
+        typer.Option(
+            help="QLoRA on a mixture of experts: load the fused routed experts in 4 bits too, as axolotl's "
+            "quantize_moe_experts and Unsloth do (bitsandbytes alone quantizes nn.Linear layers only).",
+        ),
+    ] = False,
     most: Annotated[
         Optional[str],
         typer.Option("--max", help="[seq-len|batch-size]: the largest value that still fits."),
@@ -111,6 +118,7 @@ def estimate(
         sharding=sharding,
         offload=offload,
         lora_targets=lora_targets,
+        quantize_experts=quantize_experts,
         max=most,
     )
     report = run_estimate(state.catalog(), build_profile(raw), options)

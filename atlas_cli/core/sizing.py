@@ -62,6 +62,7 @@ class EstimateOptions:
     sharding: str = "auto"
     offload: str = "none"
     lora_targets: str = "all-linear"
+    quantize_experts: bool = False  # a QLoRA base's fused routed experts load 4-bit too
     max: str | None = None  # seq-len or batch-size: report the largest that fits
 
     def check(self) -> None:
@@ -147,6 +148,8 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
     )
     warnings += length_notes(profile, info, settings.seq_len, (settings.objective,))
     warnings += idle_options(profile, info.shape, (settings.objective,))
+    if options.quantize_experts:
+        settings = settings._replace(quantized_experts=True)
     auto = options.sharding == "auto"
     if not auto:
         settings = settings._replace(sharding=options.sharding)

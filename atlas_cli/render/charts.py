@@ -212,6 +212,17 @@ def estimates_grid(estimates: list[EstimateJson], title: str) -> Grid:
     return grid
 
 
+def _experts_note(quantized: bool | None) -> str:
+    if quantized is None:
+        return ""
+    if quantized:
+        return t(" Routed experts: 4-bit.")
+    return t(
+        " Routed experts: 16-bit (bitsandbytes quantizes nn.Linear layers only, not fused experts; "
+        "--quantize-experts sizes them 4-bit, as axolotl's quantize_moe_experts and Unsloth load them)."
+    )
+
+
 BREAKDOWN_KEYS = (
     "weights_gb",
     "gradients_gb",
@@ -234,6 +245,7 @@ def breakdown_grid(e: EstimateJson) -> Grid:
         if _low_rank(e)
         else ""
     )
+    adapter += _experts_note(a["quantized_experts"])
     grid = Grid(
         t(
             "{label} — {model}{params:g}B parameters",

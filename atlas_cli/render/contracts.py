@@ -28,6 +28,9 @@ class AssumptionsJson(TypedDict):
     lora_rank: int
     lora_targets: str
     quant_bits: int
+    # QLoRA on a mixture of experts: its fused routed experts load 4-bit too (Unsloth, axolotl's
+    # quantize_moe_experts, --quantize-experts), else 16-bit; null for any other plan
+    quantized_experts: bool | None
     serving_bits: int  # the weights a no-training plan serves: 16, or 8 / 4 (bitsandbytes, or as stored)
     weights: str  # the same in words: bf16, 4-bit (bitsandbytes), 4-bit (as stored)
     gpus: int

@@ -14,6 +14,7 @@ from atlas_cli.core.memory.activations import eager_attention_counted
 from atlas_cli.core.memory.estimate import served_by_vllm
 from atlas_cli.core.memory.parallel import unshardable_base
 from atlas_cli.core.memory.search import Change
+from atlas_cli.core.memory.states import experts_quantized
 from atlas_cli.core.plans import Plan, Recommendation, RuleHit
 from atlas_cli.core.resolve import INTEGER_QUANTIZED_RECIPE
 from atlas_cli.core.throughput.plans import Timed
@@ -160,6 +161,9 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "lora_rank": s.lora_rank,
         "lora_targets": s.lora_targets,
         "quant_bits": s.quant_bits,
+        "quantized_experts": experts_quantized(s)
+        if e.memory_model == "qlora" and e.shape.expert_params
+        else None,
         "serving_bits": s.serving_bits,
         "weights": e.weights_words,
         "gpus": s.gpus,
