@@ -507,3 +507,85 @@ def test_a_gpu_count_typed_into_the_gpu_answer_is_taken(catalog: Catalog) -> Non
     answers, terminal = interview(catalog, ["", "2x4090", "8b", "chat", *[""] * 20])
     assert (answers["gpu"], answers["gpus"]) == ("rtx-4090", 2)
     assert not any("How many GPUs" in p for p in terminal.prompts)
+
+
+def _summary(terminal: ScriptedTerminal) -> list[str]:
+    return terminal.said[terminal.said.index("Your answers:") :]
+
+
+@pytest.mark.parametrize("typed", ["llama-3.1-8b-instruct", "Llama 3.1 8B Instruct", "llama 3.1 8b instruct"])
+def test_an_instruct_name_typed_at_the_prompt_keeps_its_variant(catalog: Catalog, typed: str) -> None:
+    """'llama-3.1-8b-instruct' was stored as the id llama-3.1-8b: the plan, the summary and the
+    reproduce line all named the base checkpoint (a newcomer's review)."""
+    answers, terminal = interview(catalog, ["weights", "t4", "1", typed, *[""] * 12])
+    assert (answers["model"], answers["model_variant"]) == ("llama-3.1-8b", "instruct")
+    assert "  model variant: instruct" in _summary(terminal)
+    assert build_profile(answers).model_variant == "instruct"
+    assert "--model llama-3.1-8b --model-variant instruct" in command_line(answers)
+
+
+def test_a_base_name_keeps_the_base_and_the_summary_says_so(catalog: Catalog) -> None:
+    """A base answer sets no --model-variant (prompting plans then serve the instruct checkpoint),
+    but the summary still says which variant the model was read as."""
+    answers, terminal = interview(catalog, ["weights", "t4", "1", "llama-3.1-8b", *[""] * 12])
+    assert "model_variant" not in answers
+    assert "  model variant: base (read from the model)" in _summary(terminal)
+    _, prefilled = interview(catalog, [""] * 12, model="llama-3.1-8b-instruct")
+    assert "  model variant: instruct (read from the model)" in _summary(prefilled)
+
+
+def test_an_instruct_display_name_on_the_command_line_is_instruct(run: Runner) -> None:
+    """`--model "Llama 3.1 8B Instruct"` trained the base: a space did not separate "Instruct"."""
+    for name in ("Llama 3.1 8B Instruct", "llama 3.1 8b instruct"):
+        profile = ok(run("recommend", "--gpu", "t4", "--model", name, "--goal", "chat", "--json")).json()
+        assert profile["profile"]["model_variant"] == "instruct", name
+    piped = ok(run("ask", "--json", input="weights\ncolab t4\n1\nllama-3.1-8b-instruct\n")).json()
+    assert piped["profile"]["model_variant"] == "instruct"
+    assert "--model-variant instruct" in piped["command"]
+
+
+@pytest.mark.parametrize("typed", ["RTX 4060 Ti 16 ГБ", "4060 ti 16 гб", "RTX 4060 Ti 16Гб"])
+def test_a_gpu_named_with_russian_gigabytes_is_that_gpu(catalog: Catalog, run: Runner, typed: str) -> None:
+    """'16 ГБ' was dropped and a pick list offered, the 4070 Ti first; --gpu refused it."""
+    answers, _ = interview(catalog, ["", typed, *[""] * 14])
+    assert answers["gpu"] == "rtx-4060-ti-16gb"
+    assert ok(run("recommend", "--gpu", typed, "--json")).json()["profile"]["gpu"] == "rtx-4060-ti-16gb"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "2,000 support tickets with agent replies",
+        "support tickets",
+        "questions and answers",
+        "Q&A pairs",
+        "chat logs",
+        "тикеты поддержки",
+        "вопросы и ответы",
+        "диалоги",
+        "2 000 тикетов поддержки",
+    ],
+)
+def test_support_tickets_and_chat_logs_are_demonstrations(said: str) -> None:
+    """A newcomer's tickets with replies were refused at the data question (a review)."""
+    assert pick_choice(FIELDS_BY_NAME["data_kind"], said) == "demonstrations"
+
+
+def test_a_count_in_the_data_answer_is_offered_for_the_examples(catalog: Catalog) -> None:
+    """'2,000 support tickets' was read as the data kind and its 2,000 lost: it is now the default
+    of the examples question (asked still, so that piped answers keep their order)."""
+    script = ["", "t4", "", "8b", "chat", "2,000 support tickets with agent replies"]
+    answers, terminal = interview(catalog, [*script, *[""] * 12])
+    assert (answers["data_kind"], answers["examples"]) == ("demonstrations", 2000)
+    assert any(p.startswith("How many examples") and p.endswith("[2000]: ") for p in terminal.prompts)
+    assert "  Taken as demonstrations, 2000 examples." in terminal.said
+    typed, _ = interview(catalog, [*script, "500", *[""] * 12])
+    assert typed["examples"] == 500
+    # Going back to the data question forgets the count its first answer carried.
+    back, _ = interview(catalog, [*script, "<", "conversations", *[""] * 12])
+    assert back["data_kind"] == "demonstrations" and "examples" not in back
+    # Input ending before the examples question still keeps it.
+    ended = Interview(catalog, ScriptedTerminal(script), {})
+    with pytest.raises(EOFError):
+        ended.run(interactive=True)
+    assert ended.run(interactive=False)["examples"] == 2000

@@ -103,6 +103,16 @@ def _catalog_variant(entry: LlmModel, typed: str) -> ModelVariant:
     return "instruct" if entry.variant == "instruct" or looks_instruct(typed) else "base"
 
 
+def named_variant(catalog: Catalog, text: str) -> ModelVariant | None:
+    """The variant a model's name says, without reading a file or the network: a catalog entry's
+    (an instruct name of a base entry says instruct), or instruct where the name says so; None
+    when only its config could tell (a directory or Hub id with a chat template)."""
+    entry = catalog.model_or_none(text.strip())
+    if entry is not None:
+        return _catalog_variant(entry, text)
+    return "instruct" if looks_instruct(text.strip()) else None
+
+
 # --- a config.json on disk ----------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from atlas_cli.core.models import HUB_ID, find_model
+from atlas_cli.core.models import HUB_ID, FoundModel, find_model, named_variant
 from atlas_cli.core.profile import (
     FIELDS_BY_NAME,
     PROFILE_FIELDS,
@@ -23,6 +23,7 @@ from atlas_cli.core.profile import (
     check_gpu_text,
     choice_key,
     gpu_memory,
+    parse_count,
     parse_size,
     parse_value,
     parse_vram,
@@ -44,6 +45,8 @@ from atlas_cli.kb.vocabulary import (
 )
 
 Answers = dict[str, Any]
+# A question as it was asked: its index, and the answers, unset fields and carried values before it.
+Snapshot = tuple[int, Answers, list[str], Answers]
 
 
 class Terminal(Protocol):
@@ -118,7 +121,11 @@ SKIP: dict[str, Callable[[Answers], bool]] = {
 }
 
 
-def default_for(spec: ProfileField, answers: Answers) -> Any:
+def default_for(spec: ProfileField, answers: Answers, carried: Answers | None = None) -> Any:
+    """What Enter answers: a value an earlier answer carried ("2,000 support tickets" carries
+    2000 examples), the goal's usual data, or the field's default."""
+    if carried and spec.name in carried:
+        return carried[spec.name]
     if spec.name == "data_kind":
         return TYPICAL_DATA[answers.get("goal") or FIELDS_BY_NAME["goal"].default]
     return spec.default
@@ -138,8 +145,8 @@ EXAMPLE_ANSWERS = {
         '("sentiment of reviews"), adapt ("our house style")'
     ),
     "data_kind": N_(
-        'demonstrations ("2,000 Q&A pairs"), text ("our documents"), labeled ("tickets with labels"), '
-        'preferences ("chosen/rejected pairs")'
+        'demonstrations ("2,000 support tickets with agent replies"), text ("our documents"), labeled '
+        '("reviews with labels"), preferences ("chosen/rejected pairs")'
     ),
 }
 MAX_GPU_GUESSES = 5
@@ -161,6 +168,12 @@ class Interview:
     # Answers read from a pipe or file: a refused one stops the interview (UsageError) instead of
     # being asked again, which would take the next line for it and shift every later answer.
     piped: bool = False
+    # Values an answer carried for a later question ("2,000 support tickets": 2000 examples):
+    # offered as that question's default, not taken silently, so that piped answers keep their order.
+    carried: Answers = field(default_factory=dict)
+    # The variant each model answer was read as (its name, catalog entry or chat template), for
+    # the summary: a variant the stored id keeps is not repeated as model_variant.
+    read_variants: dict[str, str] = field(default_factory=dict)
 
     def questions(self) -> list[ProfileField]:
         return [f for f in PROFILE_FIELDS if f.alternative_to is None]
@@ -185,7 +198,7 @@ class Interview:
         specs = self.questions()
         # Each question asked, with the answers as they were before it: going back restores them,
         # so that a later question skipped or asked because of an earlier answer follows the change.
-        asked: list[tuple[int, Answers, list[str]]] = []
+        asked: list[Snapshot] = []
         index = 0
         while True:
             if index == len(specs):
@@ -197,7 +210,7 @@ class Interview:
             if not self.applies(spec):
                 index += 1
                 continue
-            before = (index, dict(self.answers), list(self.unset))
+            before = (index, dict(self.answers), list(self.unset), dict(self.carried))
             if self._ask_until_valid(spec):
                 asked.append(before)
                 index += 1
@@ -206,18 +219,21 @@ class Interview:
             else:
                 self.terminal.say("  " + t("This is the first question: there is nothing to go back to."))
 
-    def _back(self, asked: list[tuple[int, Answers, list[str]]]) -> int:
-        index, self.answers, self.unset = asked.pop()
+    def _back(self, asked: list[Snapshot]) -> int:
+        index, self.answers, self.unset, self.carried = asked.pop()
         return index
 
     def _default(self, spec: ProfileField) -> None:
-        """Without a terminal nothing is stored: the engine applies the same defaults."""
-        value = default_for(spec, self.answers)
+        """Without a terminal nothing is stored (the engine applies the same defaults) but what an
+        answer carried, which the engine cannot know."""
+        value = default_for(spec, self.answers, self.carried)
+        if spec.name in self.carried:
+            self.answers[spec.name] = value
         self.defaulted.append(f"{spec.flag}={t('(not set)') if value is None else _show(value)}")
 
     def _ask_until_valid(self, spec: ProfileField) -> bool:
         """Ask until the answer is valid; False when the user asked to go back."""
-        default = default_for(spec, self.answers)
+        default = default_for(spec, self.answers, self.carried)
         self._explain(spec)
         # A question without a default says what Enter does: a blank answer is not a silent guess.
         shown = t("Enter: I don't know") if default is None else _show(default)
@@ -273,7 +289,7 @@ class Interview:
         examples = EXAMPLE_ANSWERS.get(spec.name, spec.example)
         if examples:
             self.terminal.say("  " + t("For example: {examples}", examples=t(examples)))
-        default = default_for(spec, self.answers)
+        default = default_for(spec, self.answers, self.carried)
         unknown = _show(default) if default is not None else t("not set ({what})", what=t(spec.if_unset))
         self.terminal.say(
             "  "
@@ -295,6 +311,9 @@ class Interview:
                 self.terminal.say(f"  {label}: {_show_value(spec, value)}")
             elif spec.name in self.unset:
                 self.terminal.say(f"  {label}: " + t("not set ({what})", what=t(spec.if_unset)))
+            elif spec.name == "model_variant" and (read := self._read_variant()) is not None:
+                # Shown though not asked: an instruct checkpoint trained as a base one changes the plan.
+                self.terminal.say(f"  {label}: {read} " + t("(read from the model)"))
         while True:
             reply = _word(self.terminal.ask(t("Compute the plan? [Y/n; < to change the last answer]: ")))
             if reply == "" or reply in YES_WORDS:
@@ -307,14 +326,17 @@ class Interview:
                 "  " + t("Enter computes the plan; < (or n) goes back one question, and again.")
             )
 
+    def _read_variant(self) -> str | None:
+        """The variant the model answer was read as; None without a model of its weights."""
+        model = self.answers.get("model")
+        if not isinstance(model, str) or _api_only(self.answers):
+            return None
+        return self.read_variants.get(model) or named_variant(self.catalog, model)
+
     def parse(self, spec: ProfileField, text: str) -> Answers:
         """One typed answer -> the profile values it sets (may be an alternative field)."""
         if spec.choices:
-            value = pick_choice(spec, text)
-            if choice_key(text) != choice_key(value) and _listed_number(text, len(spec.choices)) is None:
-                # Abbreviated or in words: say what was read, so that a wrong reading is seen now.
-                self.terminal.say("  " + t("Taken as {value}.", value=value))
-            return {spec.name: value}
+            return {spec.name: self._parse_choice(spec, text)}
         if spec.name == "gpu":
             return self._parse_gpu(text)
         if spec.name == "model":
@@ -322,6 +344,20 @@ class Interview:
         if spec.kind == "flag":
             return {spec.name: parse_value(spec, _yes_no(text))}
         return {spec.name: parse_value(spec, text)}
+
+    def _parse_choice(self, spec: ProfileField, text: str) -> str:
+        value = pick_choice(spec, text)
+        if choice_key(text) == choice_key(value) or _listed_number(text, len(spec.choices)) is not None:
+            return value
+        # Abbreviated or in words: say what was read, so that a wrong reading is seen now.
+        count = _leading_count(text) if spec.name == "data_kind" and value != "none" else None
+        if count is None:
+            self.terminal.say("  " + t("Taken as {value}.", value=value))
+            return value
+        # "2,000 support tickets" also answers how many: offered when that question comes.
+        self.carried["examples"] = count
+        self.terminal.say("  " + t("Taken as {value}, {count} examples.", value=value, count=count))
+        return value
 
     def _parse_gpu(self, text: str) -> Answers:
         """A GPU by name, or its memory. A guess is never taken on Enter: a wrong GPU silently
@@ -439,13 +475,13 @@ class Interview:
         of the catalog's llama-3.2-3b; see core/models.py), else a size such as 7b."""
         try:
             found = find_model(self.catalog, text)
-            named = found.kind == "catalog" and not HUB_ID.match(text.strip())
-            return {"model": found.model.id if named else text.strip()}
         except UsageError as unknown:
             if text.strip()[:1].isdigit():  # meant as a size: say what is wrong with it
                 return {"model_size": parse_size(text, "model size")}
             if not (isinstance(unknown, UnknownName) and unknown.kind == "model"):
                 raise
+        else:
+            return self._stored_model(found, text)
         raise UsageError(
             t(
                 "unknown model '{text}'{hint} Type a catalog name (ft-atlas models lists them), a Hub id "
@@ -455,8 +491,36 @@ class Interview:
             )
         )
 
+    def _stored_model(self, found: FoundModel, text: str) -> Answers:
+        """A catalog name is stored as its id, which names the entry's own variant: an instruct
+        name of a base entry ("llama-3.1-8b-instruct") keeps its variant as model_variant, so that
+        neither the plan nor the reproduce line falls back to the base checkpoint."""
+        named = found.kind == "catalog" and not HUB_ID.match(text.strip())
+        model = found.model.id if named else text.strip()
+        self.read_variants[model] = found.variant
+        if not named or found.variant == found.model.variant:
+            return {"model": model}
+        return {"model": model, "model_variant": found.variant}
+
 
 _SIGNED_NUMBER = re.compile(r"^\s*[+-]\s*[0-9]")
+MAX_COUNT_WORDS = 3  # "2,000", "2 000", "10 тыс.": a count is written in at most three words
+
+
+def _leading_count(text: str) -> int | None:
+    """The count an answer in words starts with ("2,000 support tickets": 2000, "10 тыс. диалогов":
+    10000), the longest run of leading words that reads as one; None when it starts with none."""
+    words = text.split()
+    if not words or not words[0][:1].isdigit():
+        return None
+    for length in range(min(len(words), MAX_COUNT_WORDS), 0, -1):
+        if words[length:] and words[length][:1].isdigit():
+            continue  # "2 000" in English is not 2: a number read in part is no count
+        with contextlib.suppress(UsageError):
+            return parse_count(" ".join(words[:length]), "examples")
+    return None
+
+
 MAX_BARE_MEMORY_GB = 256  # a bare number above any GPU's memory is a model number ("309")
 
 

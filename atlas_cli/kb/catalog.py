@@ -31,9 +31,17 @@ from atlas_cli.kb.schema import (
 _SEPARATORS = re.compile(r"[\s_\-/]+")
 
 
+# "16 ГБ" (or "16 гб", "16 ГиБ") is how Russian writes "16 GB": the catalog's names use the Latin unit.
+_RUSSIAN_GB = re.compile(r"(?<=[0-9])г(и?)б")
+
+
 def normalize(name: str) -> str:
-    """Case- and separator-insensitive key: "RTX 3090", "rtx-3090" and "RTX3090" agree."""
-    return _SEPARATORS.sub("", name.casefold())
+    """Case-, separator- and unit-script-insensitive key: "RTX 3090", "rtx-3090" and "RTX3090"
+    agree, and so do "4060 Ti 16GB" and "4060 Ti 16 ГБ"."""
+    key = _SEPARATORS.sub("", name.casefold())
+    if "г" not in key:  # batch files look every line's names up: most never pay for the regex
+        return key
+    return _RUSSIAN_GB.sub(lambda unit: "gib" if unit.group(1) else "gb", key)
 
 
 def _index(items: Iterable[tuple[str, list[str]]]) -> dict[str, str]:
