@@ -1710,6 +1710,27 @@ def test_lora_experts_targets_the_fused_expert_weights_where_the_trainer_can() -
     assert "lora-experts-plain-lora-only" in dora.rules
 
 
+def test_lora_on_a_mixture_of_experts_names_the_attention_it_adapts() -> None:
+    """PEFT on transformers 5 reads target_modules='all-linear' (and any MLP name) of Qwen3-MoE,
+    Mixtral or DeepSeek as the routed experts and router of transformers 4 and adapts them: the
+    Python recipe sized attention-only LoRA for Qwen3-30B-A3B and would have trained ~1 billion
+    parameters. Every format names the attention projections; --lora-experts adds the experts by
+    parameter, never the router."""
+    attention = ["q_proj", "k_proj", "v_proj", "o_proj"]
+    for experts in ("false", "true"):
+        rec = recommend(
+            gpu="h100-80gb", gpus="2", model="qwen3-30b-a3b", data_kind="demonstrations", lora_experts=experts
+        )
+        case = Case("moe", rec, rank_of(rec, "lora", ("sft",)))
+        adapter = constants(render(case, "python"))["ADAPTER_SETTINGS"]
+        assert adapter["target_modules"] == attention, experts
+        assert ("target_parameters" in adapter) is (experts == "true")
+        assert yaml_documents(render(case, "axolotl"))[0]["lora_target_modules"] == attention
+    dense = recommend(gpu="h100-80gb", model="qwen3-8b", data_kind="demonstrations")
+    plain = constants(render(Case("dense", dense, rank_of(dense, "lora", ("sft",))), "python"))
+    assert plain["ADAPTER_SETTINGS"]["target_modules"] == "all-linear"
+
+
 def test_axolotl_quantizes_a_mixture_of_experts_qlora_base_and_sizes_it_so() -> None:
     """bitsandbytes leaves transformers 5's fused experts 16-bit, but axolotl quantizes them as
     they load (quantize_moe_experts, an expert's review: "required for QLoRA", else the run OOMs):
@@ -1725,7 +1746,8 @@ def test_axolotl_quantizes_a_mixture_of_experts_qlora_base_and_sizes_it_so() -> 
     with_shared = recommend(gpu="rtx-4090", model=str(shared), goal="chat", examples="5k")
     _, written = write_recipe(CATALOG, with_shared, rank_of(with_shared, "qlora", ("sft",)), "axolotl")
     targets = yaml_documents(written.files[0].text)[0]["lora_target_modules"]
-    assert targets[4:] == ["gate_proj", "up_proj", "down_proj"]  # its shared expert's linear layers
+    # Not its shared expert's MLP: PEFT on transformers 5 would read gate_proj as the routed experts.
+    assert targets == ["q_proj", "k_proj", "v_proj", "o_proj"]
     python, script = write_recipe(CATALOG, rec, rank, "python")
     assert "quantize_moe_experts" not in script.files[0].text
     sixteen_bit = python.estimates["sft"].settings._replace(batch_size=1, stack="hf")
@@ -2646,8 +2668,8 @@ def test_rules_marked_for_recipes_are_repeated_in_the_header(run: Runner) -> Non
     )
     assert "# Note: Continued pre-training on raw text trains an instruct model away" in run(*cpt).stdout
     moe = ("recipe", "--model", "qwen3-30b-a3b", "--gpu", "h100-80gb", "--examples", "5k", "--out", "-")
-    assert "# Note: target_modules='all-linear' adapts this mixture of experts'" in run(*moe).stdout
-    assert "all-linear' adapts this mixture" not in run(*moe, "--lora-experts").stdout
+    assert "# Note: LoRA adapts this mixture of experts' attention" in run(*moe).stdout
+    assert "adapts this mixture of experts' attention" not in run(*moe, "--lora-experts").stdout
 
 
 def test_online_rl_never_takes_layer_wise_galore() -> None:

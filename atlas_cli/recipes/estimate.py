@@ -88,6 +88,7 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         quantized_experts=recipe.quantized_experts,
         kbit_upcast=recipe.kbit_upcast,
         lora_experts=estimate.settings.lora_experts or recipe.lora_experts,
+        lora_targets=recipe.lora_targets or estimate.settings.lora_targets,
     )
     base = _without_needless_offload(recipe, run, base, tuple(objectives.values()))
     hardware = recipe_hardware(catalog, recipe)

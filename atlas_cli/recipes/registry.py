@@ -57,6 +57,9 @@ class TrainerFormat:
     one_packed_row: bool = False
     # Runs PEFT's prepare_model_for_kbit_training on a QLoRA base (EstimateSettings.kbit_upcast).
     kbit_upcast: bool = True
+    # Adapts with PEFT on transformers 5, which reads "all-linear" and a mixture of experts' MLP
+    # names as its routed experts (recipes/settings.py _attention_of_a_mixture).
+    peft: bool = True
     # Quantizes a QLoRA base with bitsandbytes, which has neither optimized 4-bit kernels nor
     # paged optimizers on Apple's MPS: such a format's QLoRA is refused there (writer.py).
     bitsandbytes: bool = True

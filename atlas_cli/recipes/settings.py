@@ -192,7 +192,9 @@ class Recipe:
     # does by default (mlx-lm's LoRASwitchLinear), and the recipe's estimate counts them.
     lora_experts: bool = False
     one_packed_row: bool = False  # the trainer takes one packed row per device (TrainerFormat's)
+    lora_targets: str | None = None  # the estimator's LoRA scope where the recipe narrows the plan's
     kbit_upcast: bool = True  # the trainer upcasts a QLoRA base's unquantized weights (TrainerFormat's)
+    peft: bool = True  # the trainer adapts with PEFT (TrainerFormat's)
     # An API model's provider endpoint when it is not OpenAI's, and every such endpoint the KB names
     endpoint: HostedOffer | None = None
     endpoints: tuple[HostedOffer, ...] = ()
@@ -458,7 +460,7 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
     from atlas_cli.recipes.estimate import estimate_recipe
 
     recipe.trainer, recipe.stack, recipe.one_packed_row = fmt.name, stack, fmt.one_packed_row
-    recipe.kbit_upcast = fmt.kbit_upcast
+    recipe.kbit_upcast, recipe.peft = fmt.kbit_upcast, fmt.peft
     estimate = recipe.plan.estimate
     recipe.quantized_experts = (
         fmt.quantizes_experts
@@ -851,6 +853,45 @@ def _frozen_towers(recipe: Recipe, family: str) -> None:
 EXPERT_PARAMETERS = {"gate_up": "experts.gate_up_proj", "up": "experts.up_proj", "down": "experts.down_proj"}
 
 
+# The model types whose routed experts transformers 5 fuses from transformers 4's nn.Linear
+# experts by the Mixtral or Qwen2-MoE pattern (transformers conversion_mapping.py
+# _MODEL_TO_CONVERSION_PATTERN), which PEFT turns "all-linear" and MLP names into
+# (peft@5d602fd utils/transformers_weight_conversion.py _MOE_TARGET_MODULE_MAPPING). Llama 4 and
+# gpt-oss stored fused experts already: their names mean what they say.
+PEFT_REMAPPED_MIXTURES = frozenset(
+    {
+        "mixtral", "minimax", "minimax_m2", "qwen2_moe", "deepseek_v2", "deepseek_v3", "dots1",
+        "ernie4_5_moe", "glm4_moe", "glm4_moe_lite", "glm4v_moe", "longcat_flash", "solar_open",
+        "qwen3_moe", "qwen3_omni_moe", "qwen3_omni_moe_thinker", "qwen3_next", "hunyuan_v1_moe",
+        "flex_olmo", "olmoe",
+    }
+)  # fmt: skip
+
+
+def _attention_of_a_mixture(recipe: Recipe) -> None:
+    """LoRA on such a mixture of experts (PEFT_REMAPPED_MIXTURES) adapts its attention, named: on
+    transformers 5 PEFT reads "all-linear", and any MLP projection name (gate_proj, down_proj,
+    Mixtral's w1-w3), as the routed experts and router they were in transformers 4 and adapts
+    those (peft@5d602fd utils/transformers_weight_conversion.py, _resolve_string_target_modules
+    and _convert_peft_config_moe: for Qwen3-30B-A3B ~1 billion trainable parameters, 75x the
+    adapter sized; with --lora-experts, the router as well). A shared expert's MLP names would do
+    the same, so it is left out as well; --lora-experts names the experts (target_parameters)."""
+    estimate = recipe.plan.estimate
+    remapped = recipe.model is not None and recipe.model.family in PEFT_REMAPPED_MIXTURES
+    if estimate is None or not estimate.shape.expert_params or not recipe.peft or not remapped:
+        return
+    if not recipe.has("lora.targets") or recipe.value("lora.targets") != "all-linear":
+        return
+    roles = dict.fromkeys(m.role for m in estimate.shape.targets("attention"))
+    names = [MODULE_NAMES.get(role, f"{role}_proj") for role in roles]
+    source = (
+        "attention only, named: PEFT on transformers 5 turns all-linear and MLP names of a mixture of "
+        "experts into its routed experts and router (peft utils/transformers_weight_conversion.py)"
+    )
+    recipe.set("lora.targets", Setting(names, source))
+    recipe.lora_targets = "attention"
+
+
 def _expert_parameters(recipe: Recipe) -> None:
     """--lora-experts: LoRA on a mixture of experts' fused expert weights, which are 3-D
     parameters, not nn.Linear modules: PEFT's target_parameters (matched by name suffix)."""
@@ -894,6 +935,7 @@ def _lora_settings(catalog: Catalog, recipe: Recipe) -> None:
         recipe.set(key, kb_value(method, name) or kb_value(lora, name))
     recipe.set("lora.use_dora", kb_value(method, "use_dora"))
     _frozen_towers(recipe, "lora")
+    _attention_of_a_mixture(recipe)
     _expert_parameters(recipe)
     if recipe.memory_model == "qlora":
         recipe.set("quant.type", kb_value(method, "bnb_4bit_quant_type"))

@@ -182,10 +182,12 @@ def _ax_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
         if recipe.has("lora.r"):
             values["lora_r"] = recipe.value("lora.r")
         targets = recipe.value("lora.targets") if recipe.has("lora.targets") else "all-linear"
-        if targets == "all-linear" and recipe.has("lora.exclude") and recipe.plan.estimate is not None:
-            # axolotl's all-linear takes every leaf nn.Linear name, the vision tower's too: the
-            # text model's layers by path instead, as its Gemma 3 vision example does.
-            names = "|".join(linear_module_names(recipe.plan.estimate.shape))
+        named = isinstance(targets, list) or targets == "all-linear"
+        if named and recipe.has("lora.exclude") and recipe.plan.estimate is not None:
+            # axolotl's all-linear, like a name, takes every leaf nn.Linear of that name, the vision
+            # tower's too: the text model's layers by path instead, as its Gemma 3 vision example does.
+            listed = targets if isinstance(targets, list) else linear_module_names(recipe.plan.estimate.shape)
+            names = "|".join(listed)
             family = recipe.model.family if recipe.model is not None else ""
             prefix, blocks = AX_TEXT_LAYERS.get(family, (block_prefix(recipe), "self_attn|mlp"))
             values["lora_target_modules"] = re.escape(prefix) + rf"\d+\.({blocks})\.({names})"

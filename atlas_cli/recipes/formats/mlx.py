@@ -433,6 +433,7 @@ register(
         # upcasts nothing of a quantized model.
         quantizes_experts=True,
         kbit_upcast=False,
+        peft=False,
         bitsandbytes=False,
         vendors=frozenset({"apple"}),
         default_on=frozenset({"apple"}),
