@@ -8,7 +8,7 @@ import re
 import sys
 from collections.abc import Iterable
 
-from atlas_cli.i18n import t
+from atlas_cli.i18n import nt, t
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -57,16 +57,25 @@ class KnowledgeBaseError(AtlasError):
         self.problems = problems
 
     def summary(self) -> str:
-        return t("invalid knowledge base ({count} problem(s))", count=len(self.problems))
+        count = len(self.problems)
+        return nt(
+            "invalid knowledge base ({count} problem)",
+            "invalid knowledge base ({count} problems)",
+            count,
+            count=count,
+        )
 
 
 class MissingTranslations(KnowledgeBaseError):
     """validate --strict: texts without their Russian, or a broken translation catalog."""
 
     def summary(self) -> str:
-        return t(
-            "{count} translation problem(s); python scripts/missing_translations.py prints the missing "
+        return nt(
+            "{count} translation problem; python scripts/missing_translations.py prints the missing "
+            "one as an entry to fill in",
+            "{count} translation problems; python scripts/missing_translations.py prints the missing "
             "ones as entries to fill in",
+            len(self.problems),
             count=len(self.problems),
         )
 

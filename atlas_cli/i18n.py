@@ -9,6 +9,9 @@ text is also its key in the Russian catalog (gettext style), `data/translations/
 `t(english, **values)` returns the text in the current language, with the values filled in (the
 two languages share the placeholders); a text without a translation falls back to English.
 `N_(english)` only marks a text that is translated later, where it is shown, with `t(variable)`.
+A text with a count in it is `nt(one, other, count, **values)` (gettext's ngettext): English picks
+`one` or `other`, Russian one of three catalog entries of `other`, told apart by their context
+(PLURAL_CONTEXTS: «1 пример», «2 примера», «5 примеров»).
 Knowledge-base texts that carry their own `ru:` (the guide's wording) use it; the others are
 looked up in the same catalog (kb/schema.py's Text).
 
@@ -149,6 +152,56 @@ def number(value: float, spec: str) -> str:
     1 234,5 in Russian."""
     text = format(value, spec)
     return text if _current == "en" else _Localized(_DECIMAL_POINT.sub(",", _THOUSANDS.sub("\u00a0", text)))
+
+
+# The CLDR plural categories of the two languages: English one/other, Russian one/few/many (its
+# "other", for fractions, reads like few: «1,5 эпохи», so fractions take few).
+PluralForm = Literal["one", "few", "many", "other"]
+RussianForm = Literal["one", "few", "many"]
+# The context of each Russian form's catalog entry; it names the counts the form is for, which is
+# what a translator needs to write it.
+PLURAL_CONTEXTS: Final[dict[RussianForm, str]] = {
+    "one": "count: one (1, 21, 101)",
+    "few": "count: few (2-4, 22-24, 1.5)",
+    "many": "count: many (0, 5-20, 25-30, 111)",
+}
+
+
+def plural_form(count: float, lang: Lang) -> PluralForm:
+    """The CLDR plural category of `count` in `lang`. A whole float (2.0, shown as "2") counts as
+    its integer."""
+    return english_form(count) if lang == "en" else russian_form(count)
+
+
+def english_form(count: float) -> Literal["one", "other"]:
+    return "one" if count == 1 else "other"
+
+
+def russian_form(count: float) -> RussianForm:
+    if count != int(count):
+        return "few"
+    n = abs(int(count))
+    if n % 10 == 1 and n % 100 != 11:
+        return "one"
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return "few"
+    return "many"
+
+
+def nt(one: str, other: str, count: float, /, **values: object) -> str:
+    """The template for `count` (gettext's ngettext), with `values` filled in: `one` or `other` in
+    English; in Russian the catalog entry of `other` whose context is the count's form. `count`
+    only chooses the form: pass it among `values` too where the template shows it."""
+    english = one if english_form(count) == "one" else other
+    if _current == "en":
+        return english.format(**values)
+    russian = catalog().get(catalog_key(other, PLURAL_CONTEXTS[russian_form(count)]))
+    if russian is None:  # not translated yet: English, in its own form
+        return english.format(**values)
+    try:
+        return _Localized(_RUSSIAN_NUMBERS.format(russian, **values))
+    except (KeyError, IndexError, ValueError):  # a broken translation: validate --strict reports it
+        return english.format(**values)
 
 
 def pt(context: str, text: str) -> str:

@@ -7,7 +7,8 @@ A text to translate is
   corrections...), and the few plain strings shown translated (library notes, trainable shares,
   variant labels); one with its own `ru:` (the guide's wording) needs nothing more;
 - a text of the program: the literal of every `t("...")`, `N_("...")` and `pt("...", "...")` call
-  in atlas_cli/ (found by reading the source), the profile's questions, help and labels, the
+  in atlas_cli/ (found by reading the source), and the plural of every `nt("...", "...", n)`, once
+  for each Russian form (i18n.PLURAL_CONTEXTS), the profile's questions, help and labels, the
   vocabulary's choices, the rating words, and every text `--help` shows (given by the command
   line, which knows its commands).
 
@@ -28,7 +29,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from atlas_cli.errors import one_line
-from atlas_cli.i18n import CONTEXT_SEPARATOR, catalog_key, translations_dir
+from atlas_cli.i18n import CONTEXT_SEPARATOR, PLURAL_CONTEXTS, catalog_key, translations_dir
 from atlas_cli.kb.schema import (
     MEMORY_SCALE,
     QUALITY_SCALE,
@@ -120,8 +121,9 @@ MARKERS = {"t", "N_"}
 
 
 def code_texts(package: Path = PACKAGE) -> tuple[list[Source], list[str]]:
-    """The literals of every t(), N_() and pt() call in the package's source, and the problems
-    found on the way (an f-string passed to t() cannot be looked up: it must be a template)."""
+    """The literals of every t(), N_(), pt() and nt() call in the package's source, and the
+    problems found on the way (an f-string passed to t() cannot be looked up: it must be a
+    template)."""
     found: list[Source] = []
     problems: list[str] = []
     for file in sorted(package.rglob("*.py")):
@@ -141,7 +143,20 @@ def code_texts(package: Path = PACKAGE) -> tuple[list[Source], list[str]]:
                 context, text = (a.value for a in args)  # type: ignore[attr-defined]
                 if isinstance(context, str) and isinstance(text, str):
                     found.append(Source(where, text, UI_FILE, context))
+            elif name == "nt":
+                plural = _plural(args)
+                if plural is None:
+                    problems.append(f"{where}: nt() takes the literals of its two forms")
+                else:
+                    found += [Source(where, plural, UI_FILE, ctx) for ctx in PLURAL_CONTEXTS.values()]
     return found, problems
+
+
+def _plural(args: list[ast.expr]) -> str | None:
+    """nt()'s English plural, the key of its Russian forms; None unless both forms are literals (a
+    variable could not be found in the catalog)."""
+    forms = [a.value for a in args[:2] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    return forms[1] if len(forms) == 2 else None
 
 
 def _literals(node: ast.expr) -> list[str] | None:

@@ -1956,7 +1956,7 @@ def test_a_quantized_serving_plan_loads_its_weights_as_the_estimate_sized_them(
     assert "from transformers import AutoModel, AutoTokenizer, BitsAndBytesConfig, pipeline" in text
     header = " ".join(header_of(text).replace("#", " ").split())
     # 8,192-token prompts were only tight: the plan serves the longest prompt that fits instead.
-    assert re.search(r"4-bit \(bitsandbytes\) weights, prompts of [2-7][0-9]{3} tokens, 1 GPU\(s\)", header)
+    assert re.search(r"4-bit \(bitsandbytes\) weights, prompts of [2-7][0-9]{3} tokens, 1 GPU\b", header)
     assert "the longest prompt whose KV cache fits, below the usual 8192" in header
     assert "--model Qwen/Qwen2.5-32B-Instruct" in header  # it answers: the instruct checkpoint
     gpt2 = ok(

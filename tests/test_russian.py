@@ -30,7 +30,7 @@ from atlas_cli.core.profile import (
 )
 from atlas_cli.core.questionnaire import Interview
 from atlas_cli.errors import EXIT_INVALID_KB, EXIT_USAGE, UsageError
-from atlas_cli.i18n import choose_language, locale_language, set_language, t
+from atlas_cli.i18n import choose_language, locale_language, nt, set_language, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import means_no_gpu
 from atlas_cli.translations import code_texts, read_catalog
@@ -498,13 +498,14 @@ def test_the_questionnaire_says_what_is_wrong_in_russian(catalog: Catalog) -> No
 def test_t_fills_templates_and_groups_thousands_in_russian() -> None:
     assert t("{n:,} examples", n=12345) == "12,345 examples"
     set_language("ru")
-    template = "Time and cost: {examples:,} examples of ~{tokens} tokens, epochs {epochs}, {packing}, each "
+    template = "Time and cost: {examples} of {tokens}, epochs {epochs}, {packing}, each "
     template += "plan at the fastest micro-batch that fits unless --batch-size is given; a band of "
     template += "{fast:g}-{slow:g}x the estimate (docs/time.md); cost {price}."
+    examples = nt("{n:,} example", "{n:,} examples", 12345, n=12345)
     filled = t(
-        template, examples=12345, tokens=512, epochs="sft 3", packing="p", fast=0.6, slow=1.5, price="x"
+        template, examples=examples, tokens="~512", epochs="sft 3", packing="p", fast=0.6, slow=1.5, price="x"
     )
-    assert "12\u00a0345 примеров" in filled
+    assert "12\u00a0345 примеров по ~512" in filled
 
 
 def test_russian_writes_computed_figures_with_a_decimal_comma(run: Runner) -> None:

@@ -59,7 +59,7 @@ from atlas_cli.core.variants import (
     with_method,
     with_variant,
 )
-from atlas_cli.i18n import N_, number, pt, t
+from atlas_cli.i18n import N_, nt, number, pt, t
 from atlas_cli.kb.catalog import SERVING, Catalog, Objective
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
@@ -324,8 +324,10 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
     over = [s for s in excluded if s.timed.over_limit is not None and not _excluded_by_rule(s)]
     if over:
         notes.append(
-            t(
-                "{count} plan(s) excluded by --max-hours/--budget-usd: {plans} (--explain lists them).",
+            nt(
+                "{count} plan excluded by --max-hours/--budget-usd: {plans} (--explain lists them).",
+                "{count} plans excluded by --max-hours/--budget-usd: {plans} (--explain lists them).",
+                len(over),
                 count=len(over),
                 plans="; ".join(f"{s.plan.name} {s.timed.over_limit}" for s in over[:3])
                 + ("" if len(over) <= 3 else "; ..."),
@@ -509,10 +511,14 @@ def _large_sft_note(kept: list[Scored], profile: Profile, epochs: float, timed: 
     if epochs <= 1 or not any("sft" in s.plan.pipeline for s in kept):
         return []
     return [
-        t(
+        nt(
+            "SFT of {examples:,} example is timed at the usual {epochs:g} epochs, but sets this "
+            "large are usually trained once (the alignment handbook's Zephyr SFT: one epoch of "
+            "UltraChat's 200k): --epochs 1 takes about 1/{epochs:g} of the SFT time and cost.",
             "SFT of {examples:,} examples is timed at the usual {epochs:g} epochs, but sets this "
             "large are usually trained once (the alignment handbook's Zephyr SFT: one epoch of "
             "UltraChat's 200k): --epochs 1 takes about 1/{epochs:g} of the SFT time and cost.",
+            profile.examples,
             examples=profile.examples,
             epochs=epochs,
         )
@@ -555,17 +561,30 @@ def _nearest(over: list[Scored], inputs: TimeInputs) -> tuple[float, Scored] | N
 WITHIN_LIMITS_NOTES = {
     "nearest": N_(
         "No training plan is within --max-hours/--budget-usd. The nearest, {plan}, fits with about "
-        "{percent} of the training: {examples:,} examples instead of {given:,}{epochs}."
+        "{percent} of the training: {examples}{epochs}."
     ),
     "best": N_(
         "Of the plans the limits excluded, the best-ranked, {plan}, fits them with about {percent}: "
-        "{examples:,} examples instead of {given:,}{epochs}."
+        "{examples}{epochs}."
     ),
     "better_than_kept": N_(
         "{plan} scores above every training plan within --max-hours/--budget-usd and fits them with "
-        "about {percent} of the training: {examples:,} examples instead of {given:,}{epochs}."
+        "about {percent} of the training: {examples}{epochs}."
     ),
 }
+
+
+def _fewer_epochs(fit: int, usual: float) -> str:
+    """The epochs the limits allow instead of the usual, when at least one."""
+    if fit < 1:
+        return ""
+    return nt(
+        ", or {fit:g} epoch instead of {usual:g}",
+        ", or {fit:g} epochs instead of {usual:g}",
+        fit,
+        fit=fit,
+        usual=usual,
+    )
 
 
 def _within_limits_note(chosen: tuple[float, Scored] | None, profile: Profile, why: str) -> list[str]:
@@ -585,11 +604,14 @@ def _within_limits_note(chosen: tuple[float, Scored] | None, profile: Profile, w
             WITHIN_LIMITS_NOTES[why],
             plan=plan.plan.name,
             percent=_percent(100 * share),
-            examples=examples,
-            given=profile.examples,
-            epochs=t(", or {fit:g} epoch(s) instead of {usual:g}", fit=fewer_epochs, usual=epochs)
-            if fewer_epochs >= 1
-            else "",
+            examples=nt(
+                "{n:,} example instead of {given:,}",
+                "{n:,} examples instead of {given:,}",
+                examples,
+                n=examples,
+                given=profile.examples,
+            ),
+            epochs=_fewer_epochs(fewer_epochs, epochs),
         )
     ]
 

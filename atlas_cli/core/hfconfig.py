@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import shape_of
 from atlas_cli.errors import UsageError
-from atlas_cli.i18n import N_, t
+from atlas_cli.i18n import N_, nt, t
 from atlas_cli.kb.schema import MAX_LAYERS, LatentAttention, LlmModel, MixtureOfExperts
 from atlas_cli.kb.vocabulary import WeightsDtype
 
@@ -337,8 +337,10 @@ def _experts(
         shared = 1
     if active > experts:
         warnings.append(
-            t(
+            nt(
+                "{active} expert per token of {experts}: sized with all {experts} active",
                 "{active} experts per token of {experts}: sized with all {experts} active",
+                active,
                 active=active,
                 experts=experts,
             )
@@ -664,9 +666,9 @@ def _not_counted(top: Config, text: Config, notes: list[str]) -> None:
     if isinstance(mtp, int) and mtp > 0:
         notes.append(
             t(
-                "the multi-token-prediction module ({count} extra layer(s)) is not counted: fine-tuning "
-                "does not train it, and published totals leave it out (DeepSeek-V3: 671B + 14B MTP)",
-                count=mtp,
+                "the multi-token-prediction module ({layers}) is not counted: fine-tuning does not "
+                "train it, and published totals leave it out (DeepSeek-V3: 671B + 14B MTP)",
+                layers=nt("{n} extra layer", "{n} extra layers", mtp, n=mtp),
             )
         )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import ModelInfo
-from atlas_cli.i18n import t
+from atlas_cli.i18n import nt, t
 from atlas_cli.kb.catalog import Objective
 from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
 
@@ -35,10 +35,14 @@ def longest_past_positions(longest: int | None, info: ModelInfo) -> list[str]:
     if not (context and longest and longest > context):
         return []
     return [
-        t(
+        nt(
+            "The longest sequence that fits in memory, {longest:,} token, is longer than the {context:,} "
+            "positions {model} was trained with: past them a model with learned positions (BERT, GPT-2) "
+            "fails, others need their RoPE scaling set for it.",
             "The longest sequence that fits in memory, {longest:,} tokens, is longer than the {context:,} "
             "positions {model} was trained with: past them a model with learned positions (BERT, GPT-2) "
             "fails, others need their RoPE scaling set for it.",
+            longest,
             longest=longest,
             context=context,
             model=info.label,
@@ -76,9 +80,12 @@ def length_notes(
         )
     if tokens and limit and tokens > limit and not wrapped:
         notes.append(
-            t(
+            nt(
+                "Examples average {tokens} token but training truncates them to {limit} (--seq-len): "
+                "the rest of each example is never trained on; raise --seq-len (memory is sized for it).",
                 "Examples average {tokens} tokens but training truncates them to {limit} (--seq-len): "
                 "the rest of each example is never trained on; raise --seq-len (memory is sized for it).",
+                tokens,
                 tokens=tokens,
                 limit=limit,
             )

@@ -10,7 +10,7 @@ from atlas_cli.core.estimates import Estimate, Fit
 from atlas_cli.core.memory.search import Change, at_rank, changes_that_fit, estimator
 from atlas_cli.core.throughput.plans import NO_TIME, Timed
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, batches_text
-from atlas_cli.i18n import N_, t, translated
+from atlas_cli.i18n import N_, nt, t, translated
 from atlas_cli.kb.conditions import facts_that_held
 from atlas_cli.kb.schema import Advice, PipelineRule, Rule, Scalar
 from atlas_cli.kb.vocabulary import FIT_MARGIN
@@ -218,17 +218,29 @@ class Plan(NamedTuple):
         else:
             spent = t("{hours:.3g} GPU-hours", hours=cost.gpu_hours)
         about, band = hours_text(time.hours), band_text(low, high)
-        line = t(
-            "Training takes about {time} on {gpus} GPU(s) at micro-batch {batch}, {rate:,.0f} tokens/s; "
-            "{spent}."
-            if self.kind != "no-training"
-            else "Setup takes about {time} on {gpus} GPU(s), {rate:,.0f} tokens/s; {spent}.",
-            time=about if band == about else t("{time} ({band})", time=about, band=band),
-            gpus=time.gpus,
-            batch=batches_text(s.micro_batch for s in time.stages),
-            rate=time.tokens_per_second,
-            spent=spent,
-        )
+        values = {
+            "time": about if band == about else t("{time} ({band})", time=about, band=band),
+            "gpus": time.gpus,
+            "rate": time.tokens_per_second,
+            "spent": spent,
+        }
+        if self.kind == "no-training":
+            line = nt(
+                "Setup takes about {time} on {gpus} GPU, {rate:,.0f} tokens/s; {spent}.",
+                "Setup takes about {time} on {gpus} GPUs, {rate:,.0f} tokens/s; {spent}.",
+                time.gpus,
+                **values,
+            )
+        else:
+            line = nt(
+                "Training takes about {time} on {gpus} GPU at micro-batch {batch}, {rate:,.0f} tokens/s; "
+                "{spent}.",
+                "Training takes about {time} on {gpus} GPUs at micro-batch {batch}, {rate:,.0f} tokens/s; "
+                "{spent}.",
+                time.gpus,
+                batch=batches_text(s.micro_batch for s in time.stages),
+                **values,
+            )
         sampling = sum(s.generation_seconds for s in time.stages)
         could_use_vllm = any(s.generation_seconds and s.objective.training.vllm for s in time.stages)
         if (
@@ -450,10 +462,15 @@ def _memory_words(plan: Plan) -> str | None:
         str(e.fit), N_("unknown")
     )
     setup = plan.variant or t("the method's default setup")
-    gpus = t("{n} GPU(s)", n=plan.gpus)
+    count = e.settings.gpus  # plan.gpus, known to be set: the plan has its estimate
+    gpus = nt("{n} GPU", "{n} GPUs", count, n=count)
     if plan.spare_gpus:
-        gpus = t(
-            "{n} GPU(s) of {available} (the fewest it fits on)", n=plan.gpus, available=plan.gpus_available
+        gpus = nt(
+            "{n} GPU of {available} (the fewest it fits on)",
+            "{n} GPUs of {available} (the fewest it fits on)",
+            count,
+            n=count,
+            available=plan.gpus_available,
         )
     return t(
         "{verdict}: about {need:g} GB per GPU of {have:g} GB usable, with {setup} on {gpus}.",

@@ -12,7 +12,7 @@ from typing import Any
 from atlas_cli.core.estimates import Estimate
 from atlas_cli.core.plans import band_text, hours_text
 from atlas_cli.errors import one_line
-from atlas_cli.i18n import N_, t
+from atlas_cli.i18n import N_, nt, t
 from atlas_cli.kb.vocabulary import MEMORY_MODELS
 from atlas_cli.recipes.settings import Recipe, Value
 
@@ -42,15 +42,20 @@ def _gb(value: float | None) -> str:
 def _conditions(e: Estimate) -> str:
     s = e.settings
     if e.memory_model == "inference":
-        return t(
-            "{weights} weights, prompts of {seq} tokens, {gpus} GPU(s)",
+        return nt(
+            "{weights} weights, prompts of {seq} tokens, {gpus} GPU",
+            "{weights} weights, prompts of {seq} tokens, {gpus} GPUs",
+            s.gpus,
             weights=e.weights_words,
             seq=s.seq_len,
             gpus=s.gpus,
         )
-    details = t(
+    details = nt(
         "{precision}, {optimizer}, stack {stack}, gradient checkpointing {checkpointing}, "
-        "sequence length {seq}, {gpus} GPU(s)",
+        "sequence length {seq}, {gpus} GPU",
+        "{precision}, {optimizer}, stack {stack}, gradient checkpointing {checkpointing}, "
+        "sequence length {seq}, {gpus} GPUs",
+        s.gpus,
         precision=s.precision,
         optimizer=s.optimizer,
         stack=s.stack,
@@ -130,9 +135,12 @@ def time_line(recipe: Recipe) -> str:
     time, cost = timed.time, timed.cost
     low, high = time.hours_band
     stages = ", ".join(f"{s.objective.id} {hours_text(s.seconds / 3600)}" for s in time.stages)
-    text = t(
-        "Time and cost for these settings: about {hours} ({band}; {stages}) on {gpus} GPU(s) at "
+    text = nt(
+        "Time and cost for these settings: about {hours} ({band}; {stages}) on {gpus} GPU at "
         "{rate:,.0f} tokens/s",
+        "Time and cost for these settings: about {hours} ({band}; {stages}) on {gpus} GPUs at "
+        "{rate:,.0f} tokens/s",
+        time.gpus,
         hours=hours_text(time.hours),
         band=band_text(low, high),
         stages=stages,

@@ -34,7 +34,7 @@ from atlas_cli.core.resolve import Hardware, resolve_hardware, served_prompt
 from atlas_cli.core.shapes import ALL_LINEAR, Shape
 from atlas_cli.core.throughput.plans import Timed, TimeInputs, time_inputs
 from atlas_cli.errors import UsageError
-from atlas_cli.i18n import N_, t
+from atlas_cli.i18n import N_, nt, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import Gpu, HostedOffer, HyperValue, LlmModel, Method
 from atlas_cli.kb.vocabulary import (
@@ -543,9 +543,12 @@ def _evaluation(recipe: Recipe) -> None:
         held = held_out_rows(examples)
         if not held:
             recipe.notes.append(
-                t(
+                nt(
+                    "Evaluation: {examples} example is too few to hold out {rows} rows, so every "
+                    "row trains and no loss is measured on unseen rows.",
                     "Evaluation: {examples} examples are too few to hold out {rows} rows, so every "
                     "row trains and no loss is measured on unseen rows.",
+                    examples,
                     examples=examples,
                     rows=EVAL_ROWS[0],
                 )

@@ -9,7 +9,7 @@ from rich.text import Text
 from atlas_cli.core.memory.estimate import VLLM_SHARE
 from atlas_cli.core.plans import band_text, hours_text
 from atlas_cli.core.throughput.timing import batches_text
-from atlas_cli.i18n import N_, grouped, number, pt, t, translated
+from atlas_cli.i18n import N_, grouped, nt, number, pt, t, translated
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.contracts import AssumptionsJson, EstimateJson
 from atlas_cli.render.grid import Grid
@@ -138,18 +138,24 @@ def conditions(a: AssumptionsJson, training: bool = True) -> str:
     """The conditions an estimate holds for, in one line (every figure carries them). An
     inference estimate (ICL, RAG) has no optimizer, checkpointing or loss to speak of."""
     if not training:
-        return t(
+        return nt(
+            "Inference: sequences of {seq} token, batch {batch}, {precision} weights, {strategy}; no "
+            "gradients, optimizer states or training activations. Attention: {attention}.",
             "Inference: sequences of {seq} tokens, batch {batch}, {precision} weights, {strategy}; no "
             "gradients, optimizer states or training activations. Attention: {attention}.",
+            a["seq_len"],
             seq=a["seq_len"],
             batch=a["batch_size"],
             precision=a["weights"],
             strategy=a["strategy"],
             attention=a["attention"],
         )
-    sized = t(
+    sized = nt(
+        "Sized for sequences of {seq} token, micro-batch {batch}, {precision}, {optimizer}, gradient "
+        "checkpointing {checkpointing}, stack {stack}, {strategy}. Attention: {attention}. Logits: {logits}.",
         "Sized for sequences of {seq} tokens, micro-batch {batch}, {precision}, {optimizer}, gradient "
         "checkpointing {checkpointing}, stack {stack}, {strategy}. Attention: {attention}. Logits: {logits}.",
+        a["seq_len"],
         seq=a["seq_len"],
         batch=a["batch_size"],
         precision=a["precision"],

@@ -12,7 +12,7 @@ from atlas_cli.core.memory import gib_to_gb
 from atlas_cli.core.plans import Plan, Recommendation, band_text, change_text
 from atlas_cli.core.throughput.plans import NO_TIME
 from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR, StageTime
-from atlas_cli.i18n import N_, number, t
+from atlas_cli.i18n import N_, nt, number, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.charts import shared_conditions
@@ -146,11 +146,12 @@ def time_conditions(plan: Plan) -> str:
         else t("in GPU-hours (no price)")
     )
     return t(
-        "Time and cost: {examples:,} examples of ~{tokens} tokens, epochs {epochs}, {packing}, each "
+        "Time and cost: {examples} of {tokens}, epochs {epochs}, {packing}, each "
         "plan at the fastest micro-batch that fits unless --batch-size is given; a band of "
         "{fast:g}-{slow:g}x the estimate (docs/time.md); cost {price}.",
-        examples=work.examples,
-        tokens=work.tokens_per_example,
+        # Counted apart: each number has its own plural ("1 example of ~512 tokens").
+        examples=nt("{n:,} example", "{n:,} examples", work.examples, n=work.examples),
+        tokens=nt("~{n} token", "~{n} tokens", work.tokens_per_example, n=work.tokens_per_example),
         epochs=epochs,
         packing=_packing(time.stages),
         fast=FAST_FACTOR,

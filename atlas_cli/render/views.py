@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from atlas_cli.core.memory import gib_to_gb
-from atlas_cli.i18n import N_, number, pt, t, translated
+from atlas_cli.i18n import N_, nt, number, pt, t, translated
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import MEMORY_SCALE, QUALITY_SCALE, SPEED_SCALE, Gpu, Method
 from atlas_cli.kb.vocabulary import Lang
@@ -284,7 +284,11 @@ def _experts_text(doc: ModelJson) -> str | None:
     if e is None:
         return None
     shared = t(", {n} shared", n=e["shared"]) if e["shared"] else ""
-    dense = t("; {n} dense layer(s)", n=e["dense_layers"]) if e["dense_layers"] else ""
+    dense = (
+        nt("; {n} dense layer", "; {n} dense layers", e["dense_layers"], n=e["dense_layers"])
+        if e["dense_layers"]
+        else ""
+    )
     return t(
         "{routed} routed, {active} active per token{shared} (width {width}) in {layers} layers{dense}",
         routed=e["routed"],

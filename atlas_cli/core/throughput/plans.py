@@ -12,7 +12,7 @@ from atlas_cli.core.profile import Profile
 from atlas_cli.core.throughput.step import Device, Step, Work, efficiency
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, Rate, StageTime, plan_cost, plan_time
 from atlas_cli.core.throughput.workload import Workload, batch_cap, global_batch, good_batch, least_batch
-from atlas_cli.i18n import N_, t
+from atlas_cli.i18n import N_, nt, t
 from atlas_cli.kb.catalog import SERVING, Objective
 from atlas_cli.kb.schema import Method
 from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
@@ -124,13 +124,15 @@ def _billed(objectives: tuple[Objective, ...], inputs: TimeInputs, epochs: Mappi
         )
     stages = [(o.id, _workload(inputs, epochs.get(o.id, 1.0)).epochs) for o in objectives]
     tokens = sum(inputs.tokens() * float(inputs.examples or 0) * n for _, n in stages)
+    examples = inputs.examples or 0
     return t(
-        "trained at the provider, which bills about {millions:.3g} million training tokens ({examples:,} "
-        "examples of ~{per:,} tokens; epochs {epochs}) at its rate per million tokens (ft-atlas show "
-        "hosted-ft); no local GPU time",
+        "trained at the provider, which bills about {millions:.3g} million training tokens ({examples} "
+        "of {per}; epochs {epochs}) at its rate per million tokens (ft-atlas show hosted-ft); no local "
+        "GPU time",
         millions=tokens / 1e6,
-        examples=inputs.examples,
-        per=inputs.tokens(),
+        # Counted apart: each number has its own plural ("1 example of ~512 tokens").
+        examples=nt("{n:,} example", "{n:,} examples", examples, n=examples),
+        per=nt("~{n:,} token", "~{n:,} tokens", inputs.tokens(), n=inputs.tokens()),
         epochs=", ".join(f"{stage} {n:g}" for stage, n in stages),
     )
 
