@@ -246,6 +246,23 @@ def test_a_batch_of_completions_decodes_until_its_longest_is_done(catalog: Catal
     assert generation(512) == pytest.approx(rounds * decode_seconds(sampling, A100, 16, 128, 512), rel=0.01)
 
 
+def test_eager_sampling_pays_each_adapter_and_dequantisation_per_token(catalog: Catalog) -> None:
+    """transformers' generate on a PEFT model runs every unmerged LoRA module's forward and
+    dequantises every 4-bit weight for each token; a 7B's token was timed at the plain forward's
+    ~45 operators a layer, about half what QLoRA dispatches (a time review: TRL's GRPO-QLoRA
+    notebook read ~3x fast)."""
+    grpo = OBJECTIVES["grpo"]
+
+    def per_token(method: str) -> float:
+        w = work(catalog, method, "qwen2.5-7b", seq_len=1024)
+        sampling = w._replace(settings=w.settings._replace(objective=grpo))
+        return decode_seconds(sampling, A100, 1, 0, 1)
+
+    full, lora, qlora = per_token("full"), per_token("lora"), per_token("qlora")
+    assert full < lora < qlora
+    assert qlora > 1.8 * full  # CPU-bound at one sequence: the operators set the pace
+
+
 def test_a_split_sequence_shares_its_tokens_and_pays_all_to_alls(catalog: Catalog) -> None:
     """Sequence parallelism: the GPUs that split a sequence each compute their share of its
     tokens (attending over all of it) and take one micro-batch together, so the run's compute is

@@ -93,6 +93,7 @@ OP_SECONDS = 20e-6
 # PyTorch; fused kernels (Liger, Unsloth) merge norms, rotary and the gated MLP.
 OPS_PER_LAYER = {"hf": 135, "trl": 135, "liger": 90, "unsloth": 80}
 ADAPTER_OPS = 12  # a LoRA module adds ~4 operators forward and ~8 backward
+ADAPTER_FORWARD_OPS = 4  # dropout (or identity), A, B, and the scaled add
 # bitsandbytes' MatMul4Bit dequantises its weight on every use (forward, recomputation, backward):
 # the double-quantised absmax, its offset, then the 4-bit weight (bitsandbytes
 # autograd/_functions.py, functional.dequantize_4bit) - three kernels before each matmul.
@@ -328,19 +329,40 @@ def _optimizer_bytes(work: Work, fused: bool) -> float:
 
 
 def _launch_seconds(work: Work) -> float:
-    s, shape, info = work.settings, work.shape, MEMORY_MODELS[work.model]
+    s, shape = work.settings, work.shape
     per_layer = float(OPS_PER_LAYER[s.stack] + (FORWARD_OPS_PER_LAYER if s.gradient_checkpointing else 0))
-    if info.family in ("lora", "adalora"):
-        # PEFT wraps a layer's fused expert parameter once (ParamWrapper), whatever its experts.
-        adapted = sum(
-            shape.moe_layers if m.group == "expert" else m.count
-            for m in shape.targets(s.lora_targets, s.lora_experts)
-        )
-        per_layer += ADAPTER_OPS * adapted / shape.layers
-    if info.quantized_base:
-        linears = sum(m.count for m in shape.targets("all-linear", False)) / shape.layers
-        per_layer += DEQUANTIZE_OPS * linears * (3 if s.gradient_checkpointing else 2)
+    per_layer += ADAPTER_OPS * _adapted_per_layer(work)
+    per_layer += DEQUANTIZE_OPS * _dequantized_per_layer(work) * (3 if s.gradient_checkpointing else 2)
     return shape.layers * per_layer * OP_SECONDS
+
+
+def _adapted_per_layer(work: Work) -> float:
+    """The LoRA modules of a layer, on average: each adds its own operators to every pass."""
+    s, shape = work.settings, work.shape
+    if MEMORY_MODELS[work.model].family not in ("lora", "adalora"):
+        return 0.0
+    # PEFT wraps a layer's fused expert parameter once (ParamWrapper), whatever its experts.
+    targets = shape.targets(s.lora_targets, s.lora_experts)
+    adapted = sum(shape.moe_layers if m.group == "expert" else m.count for m in targets)
+    return adapted / shape.layers
+
+
+def _dequantized_per_layer(work: Work) -> float:
+    """The 4-bit linear layers of a layer, on average, each dequantised on every pass."""
+    if not MEMORY_MODELS[work.model].quantized_base:
+        return 0.0
+    return sum(m.count for m in work.shape.targets("all-linear", False)) / work.shape.layers
+
+
+def _decode_ops_per_layer(work: Work) -> float:
+    """Operators one generated token dispatches per layer in transformers' eager generate: the
+    forward's, each unmerged LoRA module's forward (TRL samples from the PEFT model as it is) and
+    each 4-bit weight's dequantisation; a 7B QLoRA's token costs ~2x the plain forward's."""
+    return (
+        FORWARD_OPS_PER_LAYER
+        + ADAPTER_FORWARD_OPS * _adapted_per_layer(work)
+        + DEQUANTIZE_OPS * _dequantized_per_layer(work)
+    )
 
 
 def link_gbs(device: Device, gpus: int) -> float:
@@ -420,7 +442,7 @@ def decode_seconds(work: Work, device: Device, sequences: float, prompt: float, 
     weights = _read_weights_bytes(sixteen_bit, sequences * span) / span
     cache = kv_cache_bytes(shape, prompt + completion / 2, sequences)
     gpu = (weights + cache) / (device.bandwidth_gbs * 1e9 * DECODE_EFFICIENCY[vllm])
-    cpu = 0.0 if vllm else shape.layers * FORWARD_OPS_PER_LAYER * OP_SECONDS
+    cpu = 0.0 if vllm else shape.layers * _decode_ops_per_layer(work) * OP_SECONDS
     sustained = device.tflops * 1e12 * efficiency(s.stack, device)
     routed = 2 * routed_params(shape) * expert_slowdown(shape, s.stack, device)
     executed = inference_flops(shape, prompt) + routed
