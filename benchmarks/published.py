@@ -114,8 +114,9 @@ def templates(catalog: Catalog, sizes: Sequence[float]) -> str:
     return "Shapes assumed for the bare sizes: " + "; ".join(pairs) + ".\n"
 
 
-# A row's settings that `estimate` takes as its own flags, not the profile's (settings_for).
-PLACEMENT = ("sharding", "quantized_experts")
+# A row's settings that `estimate` takes as its own flags or from the method's card, not the
+# profile's (settings_for).
+PLACEMENT = ("sharding", "quantized_experts", "virtual_tokens")
 
 
 def _options(catalog: Catalog, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -127,9 +128,12 @@ def _options(catalog: Catalog, given: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _placed(settings: EstimateSettings, given: Mapping[str, Any]) -> EstimateSettings:
-    """The settings with the row's PLACEMENT: data parallel and 16-bit experts unless it says."""
+    """The settings with the row's PLACEMENT: data parallel, 16-bit experts and the card's virtual
+    tokens unless it says."""
     return settings._replace(
-        sharding=given.get("sharding", "ddp"), quantized_experts=given.get("quantized_experts", False)
+        sharding=given.get("sharding", "ddp"),
+        quantized_experts=given.get("quantized_experts", False),
+        virtual_tokens=given.get("virtual_tokens", settings.virtual_tokens),
     )
 
 

@@ -155,6 +155,20 @@ def test_qlora_leaves_fused_experts_unquantized_except_on_unsloth() -> None:
     assert unsloth == pytest.approx(moe.linear_params * bits / 8 + rest * 2)
 
 
+def test_prefix_tuning_s_virtual_tokens_are_keys_and_values_not_inputs() -> None:
+    """PEFT passes prefix tuning's virtual tokens as past_key_values and prepends prompt tuning's
+    to inputs_embeds (peft_model.py): with 200 of them prefix tuning was sized above LoRA, where
+    PEFT's MetaMathQA run measured it below (19.18 against 20.12 GB, Llama-3.2-3B on an L40S)."""
+    llama = model("llama-3.2-3b")
+
+    def activations(method: str, memory_model: str, virtual: int) -> float:
+        settings = cfg(virtual_tokens=virtual, gradient_checkpointing=False)
+        return estimate(method, memory_model, llama, settings).breakdown["activations_gb"]
+
+    assert activations("prefix-tuning", "prefix", 200) == activations("prefix-tuning", "prefix", 20)
+    assert activations("prompt-tuning", "prompt", 200) > activations("prompt-tuning", "prompt", 20)
+
+
 def test_estimate_sizes_quantized_experts_when_asked_and_says_which(run: Runner) -> None:
     """axolotl's Llama 4 Scout QLoRA (its linearized NF4 checkpoint) measured 64.5 GB on one H100;
     estimate could only size the routed experts 16-bit (215 GB) and never said so."""

@@ -78,6 +78,10 @@ class MemoryModelInfo(NamedTuple):
     # PEFT refuses gradient checkpointing with prefix tuning (and through TRL the attention mask
     # misses the prefix): such a way of training is sized, and written, without it.
     checkpointing: bool = True
+    # Its virtual tokens join every sequence as input embeddings (PEFT's prompt tuning and
+    # P-tuning: peft_model.py concatenates them to inputs_embeds), so every layer's activations
+    # grow with them; prefix tuning passes them as past keys and values only.
+    prepends_tokens: bool = False
 
 
 # Each name has one function in core/memory.py; a method in the KB names the one it follows.
@@ -88,8 +92,8 @@ MEMORY_MODELS: Final[dict[str, MemoryModelInfo]] = {
     "bitfit": MemoryModelInfo("weights", frozen_base=False, subset=True),
     "adapters": MemoryModelInfo("bottleneck", frozen_base=True),
     "prefix": MemoryModelInfo("prompt", frozen_base=True, checkpointing=False),
-    "prompt": MemoryModelInfo("prompt", frozen_base=True),
-    "p-tuning": MemoryModelInfo("prompt", frozen_base=True),
+    "prompt": MemoryModelInfo("prompt", frozen_base=True, prepends_tokens=True),
+    "p-tuning": MemoryModelInfo("prompt", frozen_base=True, prepends_tokens=True),
     "lora": MemoryModelInfo("lora", frozen_base=True),
     "qlora": MemoryModelInfo("lora", frozen_base=True, quantized_base=True),
     "dora": MemoryModelInfo("lora", frozen_base=True),

@@ -247,7 +247,7 @@ def _sequences(s: EstimateSettings) -> int:
 def _tokens(model: str, s: EstimateSettings) -> float:
     """Tokens in one forward/backward pass on one GPU: its share of a sequence split over
     `sequence_parallel` GPUs."""
-    length = s.seq_len + (s.virtual_tokens if MEMORY_MODELS[model].family == "prompt" else 0)
+    length = s.seq_len + (s.virtual_tokens if MEMORY_MODELS[model].prepends_tokens else 0)
     return length * _sequences(s) / s.sequence_parallel
 
 
