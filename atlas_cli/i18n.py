@@ -24,6 +24,7 @@ This module imports nothing of ft-atlas at import time, so every layer may use i
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import string
@@ -152,6 +153,20 @@ def number(value: float, spec: str) -> str:
     1 234,5 in Russian."""
     text = format(value, spec)
     return text if _current == "en" else _Localized(_DECIMAL_POINT.sub(",", _THOUSANDS.sub("\u00a0", text)))
+
+
+def significant(value: float, digits: int = 3) -> str:
+    """`value` to `digits` significant digits, written out as people read a quantity (67,700 and
+    0.0576, never 6.77e+04 or 5.76e-05), in the current language; below 0.001, "<0.001"."""
+    if value == 0:
+        return number(0, "d")
+    if abs(value) < SMALLEST_SHOWN:
+        return "<" + number(SMALLEST_SHOWN, "g")
+    places = digits - 1 - math.floor(math.log10(abs(value)))  # decimals that keep `digits` digits
+    return number(round(value, places), f",.{max(0, places)}f")
+
+
+SMALLEST_SHOWN = 0.001
 
 
 # The CLDR plural categories of the two languages: English one/other, Russian one/few/many (its

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from atlas_cli.i18n import PLURAL_CONTEXTS, nt, plural_form, set_language
+from atlas_cli.i18n import PLURAL_CONTEXTS, nt, plural_form, set_language, significant
 from atlas_cli.translations import code_texts
 from tests.conftest import Runner, ok
 
@@ -126,3 +126,27 @@ def test_one_gpu_is_one_gpu(run: Runner) -> None:
 def test_recommend_counts_examples_in_russian(run: Runner, examples: str, said: str) -> None:
     out = " ".join(ok(run("--lang", "ru", *RECOMMEND, "--examples", examples, env=WIDE)).stdout.split())
     assert f"Время и стоимость: {said}" in out
+
+
+@pytest.mark.parametrize(
+    ("value", "english", "russian"),
+    [
+        (67_712.4, "67,700", "67\u00a0700"),
+        (3.814, "3.81", "3,81"),
+        (0.0576, "0.0576", "0,0576"),
+        (0.0000576, "<0.001", "<0,001"),
+        (0, "0", "0"),
+    ],
+)
+def test_quantities_are_written_out_not_in_scientific_notation(
+    value: float, english: str, russian: str
+) -> None:
+    """67,700 GPU-hours and 5.76e-05 GPU-h were printed as 6.77e+04 and 5.76e-05 (a newcomer's
+    review)."""
+    try:
+        set_language("en")
+        assert significant(value) == english
+        set_language("ru")
+        assert significant(value) == russian
+    finally:
+        set_language("en")

@@ -59,7 +59,7 @@ from atlas_cli.core.variants import (
     with_method,
     with_variant,
 )
-from atlas_cli.i18n import N_, nt, number, pt, t
+from atlas_cli.i18n import N_, nt, number, pt, significant, t
 from atlas_cli.kb.catalog import SERVING, Catalog, Objective
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
@@ -620,7 +620,7 @@ def _measure(value: float, cost: bool, timed: Timed) -> str:
     if not cost:
         return hours_text(value)
     priced = timed.cost is not None and timed.cost.usd is not None
-    return f"${value:,.2f}" if priced else t("{hours:.3g} GPU-hours", hours=value)
+    return f"${value:,.2f}" if priced else t("{hours} GPU-hours", hours=significant(value))
 
 
 def ranked(scored: list[Scored], priority: str) -> list[Scored]:

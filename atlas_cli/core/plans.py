@@ -10,7 +10,7 @@ from atlas_cli.core.estimates import Estimate, Fit
 from atlas_cli.core.memory.search import Change, at_rank, changes_that_fit, estimator
 from atlas_cli.core.throughput.plans import NO_TIME, Timed
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, batches_text
-from atlas_cli.i18n import N_, nt, t, translated
+from atlas_cli.i18n import N_, nt, significant, t, translated
 from atlas_cli.kb.conditions import facts_that_held
 from atlas_cli.kb.schema import Advice, PipelineRule, Rule, Scalar
 from atlas_cli.kb.vocabulary import FIT_MARGIN
@@ -214,9 +214,10 @@ class Plan(NamedTuple):
         if not time.stages:
             return t("No training: nothing to run before use (serving cost per query is not counted).")
         if cost.usd is not None:
-            spent = t("about ${usd:,.2f} ({hours:.3g} GPU-hours)", usd=cost.usd, hours=cost.gpu_hours)
+            hours = significant(cost.gpu_hours)
+            spent = t("about ${usd:,.2f} ({hours} GPU-hours)", usd=cost.usd, hours=hours)
         else:
-            spent = t("{hours:.3g} GPU-hours", hours=cost.gpu_hours)
+            spent = t("{hours} GPU-hours", hours=significant(cost.gpu_hours))
         about, band = hours_text(time.hours), band_text(low, high)
         values = {
             "time": about if band == about else t("{time} ({band})", time=about, band=band),

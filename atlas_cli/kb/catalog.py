@@ -199,13 +199,18 @@ class Catalog:
         if not offers:
             return None
         rates = sorted(p.usd_per_gpu_hour for p in offers)
+        if len(offers) == 1:
+            (offer,) = offers
+            found = t(
+                "one cloud offer ({provider}: {offering}; {date}), data/prices.yaml",
+                provider=offer.provider,
+                offering=offer.offering,
+                date=offer.date,
+            )
+            return rates[0], found
         providers = ", ".join(dict.fromkeys(p.provider for p in offers))
         dates = sorted(filter(None, (_leading_date(p.date) for p in offers))) or [t("undated")]
-        spread = (
-            t("{low:.2f}-{high:.2f} $/GPU-hour", low=rates[0], high=rates[-1])
-            if len(rates) > 1
-            else t("one offer")
-        )
+        spread = t("{low:.2f}-{high:.2f} $/GPU-hour", low=rates[0], high=rates[-1])
         source = t(
             "median of {count} cloud offers ({spread}; {providers}; dated {first} to {last}), "
             "data/prices.yaml",

@@ -12,7 +12,7 @@ from typing import Any
 from atlas_cli.core.estimates import Estimate
 from atlas_cli.core.plans import band_text, hours_text
 from atlas_cli.errors import one_line
-from atlas_cli.i18n import N_, nt, t
+from atlas_cli.i18n import N_, nt, significant, t
 from atlas_cli.kb.vocabulary import MEMORY_MODELS
 from atlas_cli.recipes.settings import Recipe, Value
 
@@ -155,7 +155,7 @@ def time_line(recipe: Recipe) -> str:
             source=cost.price.source,
         )
     elif cost is not None:
-        text += t("; {gpu_hours:.3g} GPU-hours", gpu_hours=cost.gpu_hours)
+        text += t("; {gpu_hours} GPU-hours", gpu_hours=significant(cost.gpu_hours))
     return text + t(". How it is computed: docs/time.md.")
 
 

@@ -9,7 +9,7 @@ from rich.text import Text
 from atlas_cli.core.memory.estimate import VLLM_SHARE
 from atlas_cli.core.plans import band_text, hours_text
 from atlas_cli.core.throughput.timing import batches_text
-from atlas_cli.i18n import N_, grouped, nt, number, pt, t, translated
+from atlas_cli.i18n import N_, grouped, nt, number, pt, significant, t, translated
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.contracts import AssumptionsJson, EstimateJson
 from atlas_cli.render.grid import Grid
@@ -319,7 +319,7 @@ def time_rows(e: EstimateJson) -> list[list[str]]:
             t("training time"),
             f"{hours_text(time['hours'])} ({band_text(time['hours_low'], time['hours_high'])})",
         ],
-        [t("GPU-hours"), number(cost["gpu_hours"], ".3g")],
+        [t("GPU-hours"), significant(cost["gpu_hours"])],
     ]
     if cost["usd"] is not None:
         rows.append(

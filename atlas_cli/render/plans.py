@@ -12,7 +12,7 @@ from atlas_cli.core.memory import gib_to_gb
 from atlas_cli.core.plans import Plan, Recommendation, band_text, change_text
 from atlas_cli.core.throughput.plans import NO_TIME
 from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR, StageTime
-from atlas_cli.i18n import N_, nt, number, t
+from atlas_cli.i18n import N_, nt, number, significant, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.charts import shared_conditions
@@ -69,7 +69,7 @@ def _time_cells(plan: Plan) -> tuple[str, str]:
     low, high = time.hours_band
     hours = band_text(low, high)
     if cost.usd is None:
-        return hours, t("{low:.3g}-{high:.3g} GPU-h", low=cost.low, high=cost.high)
+        return hours, t("{low}-{high} GPU-h", low=significant(cost.low), high=significant(cost.high))
     if cost.high < CENT:
         return hours, f"<${number(CENT, '.2f')}"
     return hours, f"${_money(cost.low)}-{_money(cost.high)}"
