@@ -2221,6 +2221,8 @@ def test_a_post_trained_catalog_model_is_its_own_hub_id(run: Runner) -> None:
     [
         ("Qwen/Qwen3-8B", "qwen3"),
         ("google/gemma-3-4b-it", "gemma3"),
+        # Text-only: gemma3's image plugin finds no processor (LLaMA-Factory registers it as gemma2).
+        ("gemma-3-1b-it", "gemma2"),
         ("qwen3-30b-a3b", "qwen3"),
         ("qwen3-4b-instruct-2507", "qwen3_nothink"),  # no thinking: LLaMA-Factory's own registration
         ("Qwen/Qwen3-30B-A3B-Thinking-2507", "qwen3"),
@@ -2245,6 +2247,33 @@ def test_a_fine_tune_is_templated_by_its_name_not_its_family(
     run: Runner, tmp_path: Path, folder: str, config: str, template: str
 ) -> None:
     model = tmp_path / folder
+    model.mkdir()
+    shutil.copyfile(Path(__file__).parent / "fixtures" / "configs" / config, model / "config.json")
+    args = (
+        "recipe",
+        "--gpu",
+        "h100-80gb",
+        "--model",
+        str(model),
+        "--goal",
+        "chat",
+        "--trainer",
+        "llamafactory",
+    )
+    assert f"\ntemplate: {template}\n" in run(*args).stdout
+
+
+@pytest.mark.parametrize(
+    ("config", "template"),
+    [("google--gemma-3-1b-it.json", "gemma2"), ("google--gemma-3-4b-it.json", "gemma3")],
+)
+def test_a_text_only_gemma_3_gets_llamafactorys_text_template(
+    run: Runner, tmp_path: Path, config: str, template: str
+) -> None:
+    """LLaMA-Factory's gemma3 template loads an image processor that a text-only Gemma 3 (270M,
+    1B: a gemma3_text config, no vision tower) does not have ("Processor was not found"): the
+    config's shape decides, not the name, which says gemma-3 either way."""
+    model = tmp_path / "gemma-3-270m-it"
     model.mkdir()
     shutil.copyfile(Path(__file__).parent / "fixtures" / "configs" / config, model / "config.json")
     args = (
