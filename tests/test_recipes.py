@@ -823,6 +823,17 @@ def test_axolotl_trains_an_instruct_model_in_its_own_chat_template() -> None:
     assert chat not in render_recipe(CATALOG, base, rank_of(base, "lora", ("sft",)), "python")
 
 
+@pytest.mark.parametrize(("model", "turn_end"), [("gemma-3-12b-it", "<end_of_turn>"), ("qwen3-0.6b", None)])
+def test_axolotl_trains_the_turn_end_of_the_models_chat_template(model: str, turn_end: str | None) -> None:
+    """axolotl trains the tokenizer's eos_token at each turn's end unless eot_tokens names another;
+    Gemma's template ends turns with <end_of_turn> and never writes <eos>, so without it the turn
+    terminator is never trained. Qwen3's eos_token (<|im_end|>) is its turn end: nothing to add."""
+    rec = recommend(gpu="rtx-4090", model=model, goal="chat", data_kind="demonstrations", examples="10k")
+    (doc,) = yaml_documents(render_recipe(CATALOG, rec, 1, "axolotl"))
+    assert doc["datasets"][0]["type"] == "chat_template" and doc["datasets"][0]["train_on_eos"] == "turn"
+    assert doc.get("eot_tokens") == ([turn_end] if turn_end else None)
+
+
 @pytest.mark.parametrize(
     ("examples", "held"), [(99, 0), (100, 20), (300, 20), (400, 20), (5000, 250), (50000, 500)]
 )
