@@ -1132,6 +1132,22 @@ def test_packed_sft_keeps_its_examples_apart_with_flash_attention() -> None:
     assert "Packing without FlashAttention 2" in " ".join(header_of(script).replace("#", " ").split())
 
 
+@pytest.mark.parametrize(("gpu", "attention"), [("a100-80gb", "flash_attention_2"), ("t4", "sdpa")])
+def test_axolotl_names_an_attention_backend_wherever_it_packs(gpu: str, attention: str) -> None:
+    """axolotl's sample_packing restarts positions at each packed document and keeps documents
+    apart only with an attention backend named: continued pre-training packs by default, so it
+    gets the backend packed SFT gets (SDPA where FlashAttention 2 does not run). The Python recipe
+    wraps documents with running positions (TRL's 'wrapped'): it names none."""
+    rec = recommend(gpu=gpu, model="qwen2.5-0.5b", data_kind="text", goal="knowledge", examples="10k")
+    rank = rank_of(rec, "lora", ("continued-pretraining",))
+    (doc,) = yaml_documents(render_recipe(CATALOG, rec, rank, "axolotl"))
+    assert doc["sample_packing"] is True and doc["attn_implementation"] == attention
+    assert "attn_implementation" not in render_recipe(CATALOG, rec, rank, "python")
+    packed = recommend(gpu=gpu, model="qwen2.5-0.5b", data_kind="demonstrations", packing="true")
+    (sft,) = yaml_documents(render_recipe(CATALOG, packed, rank_of(packed, "lora", ("sft",)), "axolotl"))
+    assert sft["sample_packing"] is True and sft["attn_implementation"] == attention
+
+
 def test_a_split_sequence_runs_under_deepspeed_ulysses_in_the_python_recipe() -> None:
     """256k-token SFT of an 8B model on 8 H100s fits with each sequence split over GPUs: the
     accelerate config carries the parallelism_config of transformers' ALST docs, SFT pads to a

@@ -613,19 +613,46 @@ def _attention(catalog: Catalog, recipe: Recipe) -> None:
     _packed_attention(recipe, gpu, architecture, refused)
 
 
+def _packs_apart(recipe: Recipe) -> bool:
+    """Whether a stage packs several examples in a row that its attention must keep apart: packed
+    SFT in every format, and any packed stage under axolotl, whose sample_packing restarts the
+    positions at each document of continued pre-training too (its collator writes segment ids,
+    utils/collators/batching.py; positions restart per document, utils/trainer.py). The Python
+    recipe's continued pre-training wraps documents with running positions (TRL's 'wrapped'
+    strategy) and LLaMA-Factory's concatenates them: attending across them is what they train."""
+    if "sft" in recipe.stages and recipe.stage_value("packing", "sft"):
+        return True
+    return recipe.trainer == "axolotl" and any(recipe.stage_value("packing", s) for s in recipe.stages)
+
+
+# axolotl 0.19 keeps packed rows apart only with an attention backend named (utils/schemas/
+# validation.py check_sample_packing_without_attention: "a packing-capable backend (e.g.
+# flash_attention_2, flex_attention, sdpa, eager)"); unnamed, documents attend to each other while
+# their positions restart. SDPA where FlashAttention 2 does not run.
+AX_PACKED_SDPA = "sdpa"
+AX_PACKED_SDPA_SOURCE = (
+    "packed rows need a backend that keeps them apart, and FlashAttention 2 does not run here "
+    "(axolotl utils/schemas/validation.py check_sample_packing_without_attention)"
+)
+
+
 def _packed_attention(recipe: Recipe, gpu: Gpu | None, architecture: str | None, refused: bool) -> None:
     """Packed SFT trains several examples in one row told apart by their positions (TRL's
-    padding-free packing, LLaMA-Factory's neat_packing, axolotl's multipack). FlashAttention 2
-    keeps them apart at no cost; any other attention gets a seq x seq mask from transformers
-    (masking_utils: find_packed_sequence_indices) that the memory estimate does not count.
+    padding-free packing, LLaMA-Factory's neat_packing, axolotl's multipack, which packs continued
+    pre-training so too: _packs_apart). FlashAttention 2 keeps them apart at no cost; any other
+    attention gets a seq x seq mask from transformers (masking_utils: find_packed_sequence_indices)
+    that the memory estimate does not count, and axolotl builds it only with SDPA named.
     `refused`: the model's attention takes no FlashAttention 2 (gpt-oss's sinks)."""
-    if not ("sft" in recipe.stages and recipe.stage_value("packing", "sft")):
+    if not _packs_apart(recipe):
         return
     if architecture in FLASH_ATTENTION_2 and not refused:
         assert gpu is not None
         source = f"packed rows need it (FlashAttention 2 runs on {gpu.architecture} GPUs, its README)"
         recipe.set("attention", Setting(FLASH_ATTENTION, source))
         return
+    eager = recipe.model is not None and recipe.model.eager_attention  # no SDPA kernel to name
+    if recipe.trainer == "axolotl" and not (refused or eager):
+        recipe.set("attention", Setting(AX_PACKED_SDPA, AX_PACKED_SDPA_SOURCE))
     model = recipe.model.name if recipe.model is not None else "this model"
     why = (
         f"{model}'s attention takes none"
