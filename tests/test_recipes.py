@@ -1148,6 +1148,37 @@ def test_axolotl_names_an_attention_backend_wherever_it_packs(gpu: str, attentio
     assert sft["sample_packing"] is True and sft["attn_implementation"] == attention
 
 
+def test_grpo_samples_a_hybrid_reasoning_model_without_thinking_when_its_thoughts_would_be_cut() -> None:
+    """Qwen3 thinks by default; at the default 512-token completion budget every thought is cut
+    before its answer and earns no reward. The recipe samples it without thinking and says so with
+    the budget it writes; the rule note that blames a cut budget is not repeated. With room for
+    thoughts, or for a model that always thinks, nothing is turned off. axolotl's GRPO ignores
+    trl.chat_template_kwargs: it refuses the plan rather than train on cut thoughts."""
+    profile = {"gpu": "h100-80gb", "data_kind": "reward-function", "examples": "5k"}
+    rec = recommend(model="qwen3-8b", **profile)
+    rank = rank_of(rec, "lora", ("grpo",))
+    script = render_recipe(CATALOG, rec, rank, "python")
+    grpo = constants(script)["STAGE_SETTINGS"]["grpo"]
+    assert grpo["chat_template_kwargs"] == {"enable_thinking": False} and grpo["max_completion_length"] == 512
+    header = " ".join(header_of(script).replace("#", " ").split())
+    assert "samples without thinking" in header and "capped at 512 tokens" in header
+    assert "fewer than 2,048 tokens" not in header
+    with pytest.raises(UsageError, match="chat_template_kwargs"):
+        render_recipe(CATALOG, rec, rank, "axolotl")
+    roomy = recommend(model="qwen3-8b", seq_len="4k", **profile)
+    rank = rank_of(roomy, "lora", ("grpo",))
+    assert (
+        "chat_template_kwargs"
+        not in constants(render_recipe(CATALOG, roomy, rank, "python"))["STAGE_SETTINGS"]["grpo"]
+    )
+    (doc,) = yaml_documents(render_recipe(CATALOG, roomy, rank, "axolotl"))
+    assert doc["trl"]["max_completion_length"] >= 2048 and "chat_template_kwargs" not in doc["trl"]
+    thinking = recommend(model="qwen3-4b-thinking-2507", **profile)
+    script = render_recipe(CATALOG, thinking, rank_of(thinking, "lora", ("grpo",)), "python")
+    assert "chat_template_kwargs" not in constants(script)["STAGE_SETTINGS"]["grpo"]
+    assert "fewer than 2,048 tokens" in " ".join(header_of(script).replace("#", " ").split())
+
+
 def test_a_split_sequence_runs_under_deepspeed_ulysses_in_the_python_recipe() -> None:
     """256k-token SFT of an 8B model on 8 H100s fits with each sequence split over GPUs: the
     accelerate config carries the parallelism_config of transformers' ALST docs, SFT pads to a

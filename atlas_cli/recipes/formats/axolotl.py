@@ -93,6 +93,15 @@ def gap(recipe: Recipe) -> str | None:
             "fp16 mixed precision refuses fp16 gradients ('Attempting to unscale FP16 gradients'); use "
             "--trainer llamafactory or python, which keep an fp32 copy, or a LoRA plan"
         )
+    if any(recipe.has(f"{stage}.chat_template_kwargs") for stage in recipe.stages):
+        # Its schema has trl.chat_template_kwargs, but its GRPO strategy never hands it to
+        # GRPOConfig (axolotl 0.19.0 core/trainers/grpo/__init__.py set_training_args_kwargs;
+        # unchanged at axolotl-ai-cloud/axolotl@067b021): written, it would be ignored.
+        return (
+            "the plan's completion budget cuts this model's thoughts, so it samples without thinking "
+            "(chat_template_kwargs), which axolotl's GRPO does not pass on to TRL; use --trainer python, "
+            "or give --seq-len as prompt + a completion budget of several thousand tokens"
+        )
     if recipe.family not in ("weights", "lora"):
         return (
             "axolotl trains full weights, LoRA / QLoRA (and DoRA via peft_use_dora), or the parameters "
