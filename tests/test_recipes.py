@@ -1869,8 +1869,13 @@ def test_an_instruct_model_s_rl_and_kto_data_keep_its_chat_template() -> None:
     recipes say so, and show the form. axolotl's KTO types are a user-defined format (bare text)
     or fixed ChatML / Llama 3 strings: its KTO recipe for an instruct model is refused, and the
     formats that render the template write it."""
-    rl = recommend(
-        gpu="h100-80gb", model="qwen3-8b", goal="reasoning", data_kind="reward-function", examples="5k"
+    rl = recommend(  # room for its thoughts: axolotl refuses to cut them (chat_template_kwargs)
+        gpu="h100-80gb",
+        model="qwen3-8b",
+        goal="reasoning",
+        data_kind="reward-function",
+        examples="5k",
+        seq_len="4k",
     )
     rank = rank_of(rl, "lora", ("grpo",))
     for fmt in ("python", "axolotl"):
