@@ -823,6 +823,17 @@ def test_axolotl_trains_an_instruct_model_in_its_own_chat_template() -> None:
     assert chat not in render_recipe(CATALOG, base, rank_of(base, "lora", ("sft",)), "python")
 
 
+@pytest.mark.parametrize(("model", "turn_end"), [("gemma-3-12b-it", "<end_of_turn>"), ("qwen3-0.6b", None)])
+def test_axolotl_trains_the_turn_end_of_the_models_chat_template(model: str, turn_end: str | None) -> None:
+    """axolotl trains the tokenizer's eos_token at each turn's end unless eot_tokens names another;
+    Gemma's template ends turns with <end_of_turn> and never writes <eos>, so without it the turn
+    terminator is never trained. Qwen3's eos_token (<|im_end|>) is its turn end: nothing to add."""
+    rec = recommend(gpu="rtx-4090", model=model, goal="chat", data_kind="demonstrations", examples="10k")
+    (doc,) = yaml_documents(render_recipe(CATALOG, rec, 1, "axolotl"))
+    assert doc["datasets"][0]["type"] == "chat_template" and doc["datasets"][0]["train_on_eos"] == "turn"
+    assert doc.get("eot_tokens") == ([turn_end] if turn_end else None)
+
+
 @pytest.mark.parametrize(
     ("examples", "held"), [(99, 0), (100, 20), (300, 20), (400, 20), (5000, 250), (50000, 500)]
 )
@@ -1119,6 +1130,53 @@ def test_packed_sft_keeps_its_examples_apart_with_flash_attention() -> None:
     script = render_recipe(CATALOG, turing, rank_of(turing, "qlora", ("sft",)), "python")
     assert "attn_implementation" not in script
     assert "Packing without FlashAttention 2" in " ".join(header_of(script).replace("#", " ").split())
+
+
+@pytest.mark.parametrize(("gpu", "attention"), [("a100-80gb", "flash_attention_2"), ("t4", "sdpa")])
+def test_axolotl_names_an_attention_backend_wherever_it_packs(gpu: str, attention: str) -> None:
+    """axolotl's sample_packing restarts positions at each packed document and keeps documents
+    apart only with an attention backend named: continued pre-training packs by default, so it
+    gets the backend packed SFT gets (SDPA where FlashAttention 2 does not run). The Python recipe
+    wraps documents with running positions (TRL's 'wrapped'): it names none."""
+    rec = recommend(gpu=gpu, model="qwen2.5-0.5b", data_kind="text", goal="knowledge", examples="10k")
+    rank = rank_of(rec, "lora", ("continued-pretraining",))
+    (doc,) = yaml_documents(render_recipe(CATALOG, rec, rank, "axolotl"))
+    assert doc["sample_packing"] is True and doc["attn_implementation"] == attention
+    assert "attn_implementation" not in render_recipe(CATALOG, rec, rank, "python")
+    packed = recommend(gpu=gpu, model="qwen2.5-0.5b", data_kind="demonstrations", packing="true")
+    (sft,) = yaml_documents(render_recipe(CATALOG, packed, rank_of(packed, "lora", ("sft",)), "axolotl"))
+    assert sft["sample_packing"] is True and sft["attn_implementation"] == attention
+
+
+def test_grpo_samples_a_hybrid_reasoning_model_without_thinking_when_its_thoughts_would_be_cut() -> None:
+    """Qwen3 thinks by default; at the default 512-token completion budget every thought is cut
+    before its answer and earns no reward. The recipe samples it without thinking and says so with
+    the budget it writes; the rule note that blames a cut budget is not repeated. With room for
+    thoughts, or for a model that always thinks, nothing is turned off. axolotl's GRPO ignores
+    trl.chat_template_kwargs: it refuses the plan rather than train on cut thoughts."""
+    profile = {"gpu": "h100-80gb", "data_kind": "reward-function", "examples": "5k"}
+    rec = recommend(model="qwen3-8b", **profile)
+    rank = rank_of(rec, "lora", ("grpo",))
+    script = render_recipe(CATALOG, rec, rank, "python")
+    grpo = constants(script)["STAGE_SETTINGS"]["grpo"]
+    assert grpo["chat_template_kwargs"] == {"enable_thinking": False} and grpo["max_completion_length"] == 512
+    header = " ".join(header_of(script).replace("#", " ").split())
+    assert "samples without thinking" in header and "capped at 512 tokens" in header
+    assert "fewer than 2,048 tokens" not in header
+    with pytest.raises(UsageError, match="chat_template_kwargs"):
+        render_recipe(CATALOG, rec, rank, "axolotl")
+    roomy = recommend(model="qwen3-8b", seq_len="4k", **profile)
+    rank = rank_of(roomy, "lora", ("grpo",))
+    assert (
+        "chat_template_kwargs"
+        not in constants(render_recipe(CATALOG, roomy, rank, "python"))["STAGE_SETTINGS"]["grpo"]
+    )
+    (doc,) = yaml_documents(render_recipe(CATALOG, roomy, rank, "axolotl"))
+    assert doc["trl"]["max_completion_length"] >= 2048 and "chat_template_kwargs" not in doc["trl"]
+    thinking = recommend(model="qwen3-4b-thinking-2507", **profile)
+    script = render_recipe(CATALOG, thinking, rank_of(thinking, "lora", ("grpo",)), "python")
+    assert "chat_template_kwargs" not in constants(script)["STAGE_SETTINGS"]["grpo"]
+    assert "fewer than 2,048 tokens" in " ".join(header_of(script).replace("#", " ").split())
 
 
 def test_a_split_sequence_runs_under_deepspeed_ulysses_in_the_python_recipe() -> None:
@@ -1811,8 +1869,13 @@ def test_an_instruct_model_s_rl_and_kto_data_keep_its_chat_template() -> None:
     recipes say so, and show the form. axolotl's KTO types are a user-defined format (bare text)
     or fixed ChatML / Llama 3 strings: its KTO recipe for an instruct model is refused, and the
     formats that render the template write it."""
-    rl = recommend(
-        gpu="h100-80gb", model="qwen3-8b", goal="reasoning", data_kind="reward-function", examples="5k"
+    rl = recommend(  # room for its thoughts: axolotl refuses to cut them (chat_template_kwargs)
+        gpu="h100-80gb",
+        model="qwen3-8b",
+        goal="reasoning",
+        data_kind="reward-function",
+        examples="5k",
+        seq_len="4k",
     )
     rank = rank_of(rl, "lora", ("grpo",))
     for fmt in ("python", "axolotl"):
@@ -2221,6 +2284,8 @@ def test_a_post_trained_catalog_model_is_its_own_hub_id(run: Runner) -> None:
     [
         ("Qwen/Qwen3-8B", "qwen3"),
         ("google/gemma-3-4b-it", "gemma3"),
+        # Text-only: gemma3's image plugin finds no processor (LLaMA-Factory registers it as gemma2).
+        ("gemma-3-1b-it", "gemma2"),
         ("qwen3-30b-a3b", "qwen3"),
         ("qwen3-4b-instruct-2507", "qwen3_nothink"),  # no thinking: LLaMA-Factory's own registration
         ("Qwen/Qwen3-30B-A3B-Thinking-2507", "qwen3"),
@@ -2245,6 +2310,33 @@ def test_a_fine_tune_is_templated_by_its_name_not_its_family(
     run: Runner, tmp_path: Path, folder: str, config: str, template: str
 ) -> None:
     model = tmp_path / folder
+    model.mkdir()
+    shutil.copyfile(Path(__file__).parent / "fixtures" / "configs" / config, model / "config.json")
+    args = (
+        "recipe",
+        "--gpu",
+        "h100-80gb",
+        "--model",
+        str(model),
+        "--goal",
+        "chat",
+        "--trainer",
+        "llamafactory",
+    )
+    assert f"\ntemplate: {template}\n" in run(*args).stdout
+
+
+@pytest.mark.parametrize(
+    ("config", "template"),
+    [("google--gemma-3-1b-it.json", "gemma2"), ("google--gemma-3-4b-it.json", "gemma3")],
+)
+def test_a_text_only_gemma_3_gets_llamafactorys_text_template(
+    run: Runner, tmp_path: Path, config: str, template: str
+) -> None:
+    """LLaMA-Factory's gemma3 template loads an image processor that a text-only Gemma 3 (270M,
+    1B: a gemma3_text config, no vision tower) does not have ("Processor was not found"): the
+    config's shape decides, not the name, which says gemma-3 either way."""
+    model = tmp_path / "gemma-3-270m-it"
     model.mkdir()
     shutil.copyfile(Path(__file__).parent / "fixtures" / "configs" / config, model / "config.json")
     args = (

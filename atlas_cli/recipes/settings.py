@@ -73,7 +73,7 @@ MINIMUM_VERSIONS = {
 # in 1.14.0's wheel): an older trl runs the recipe with more memory, and the script says so.
 FUSED_LM_HEAD_TRL = "1.15.0"
 
-Value = str | int | float | bool | list[str]
+Value = str | int | float | bool | list[str] | dict[str, bool]
 
 # Values the KB has no entry for, with their source.
 LF_EXAMPLE = "LLaMA-Factory examples/train_lora/llama3_lora_sft.yaml (and its dpo/kto examples)"
@@ -200,6 +200,8 @@ class Recipe:
     endpoints: tuple[HostedOffer, ...] = ()
     settings: dict[str, Setting] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # In-recipe rules whose concern the recipe's own settings answer, with a note of their own.
+    answered_rules: set[str] = field(default_factory=set)
     # The recipe's own estimate of each stage (None: no GPU to estimate for), and its time.
     estimates: dict[str, Estimate] = field(default_factory=dict)
     timed: Timed | None = None
@@ -613,19 +615,46 @@ def _attention(catalog: Catalog, recipe: Recipe) -> None:
     _packed_attention(recipe, gpu, architecture, refused)
 
 
+def _packs_apart(recipe: Recipe) -> bool:
+    """Whether a stage packs several examples in a row that its attention must keep apart: packed
+    SFT in every format, and any packed stage under axolotl, whose sample_packing restarts the
+    positions at each document of continued pre-training too (its collator writes segment ids,
+    utils/collators/batching.py; positions restart per document, utils/trainer.py). The Python
+    recipe's continued pre-training wraps documents with running positions (TRL's 'wrapped'
+    strategy) and LLaMA-Factory's concatenates them: attending across them is what they train."""
+    if "sft" in recipe.stages and recipe.stage_value("packing", "sft"):
+        return True
+    return recipe.trainer == "axolotl" and any(recipe.stage_value("packing", s) for s in recipe.stages)
+
+
+# axolotl 0.19 keeps packed rows apart only with an attention backend named (utils/schemas/
+# validation.py check_sample_packing_without_attention: "a packing-capable backend (e.g.
+# flash_attention_2, flex_attention, sdpa, eager)"); unnamed, documents attend to each other while
+# their positions restart. SDPA where FlashAttention 2 does not run.
+AX_PACKED_SDPA = "sdpa"
+AX_PACKED_SDPA_SOURCE = (
+    "packed rows need a backend that keeps them apart, and FlashAttention 2 does not run here "
+    "(axolotl utils/schemas/validation.py check_sample_packing_without_attention)"
+)
+
+
 def _packed_attention(recipe: Recipe, gpu: Gpu | None, architecture: str | None, refused: bool) -> None:
     """Packed SFT trains several examples in one row told apart by their positions (TRL's
-    padding-free packing, LLaMA-Factory's neat_packing, axolotl's multipack). FlashAttention 2
-    keeps them apart at no cost; any other attention gets a seq x seq mask from transformers
-    (masking_utils: find_packed_sequence_indices) that the memory estimate does not count.
+    padding-free packing, LLaMA-Factory's neat_packing, axolotl's multipack, which packs continued
+    pre-training so too: _packs_apart). FlashAttention 2 keeps them apart at no cost; any other
+    attention gets a seq x seq mask from transformers (masking_utils: find_packed_sequence_indices)
+    that the memory estimate does not count, and axolotl builds it only with SDPA named.
     `refused`: the model's attention takes no FlashAttention 2 (gpt-oss's sinks)."""
-    if not ("sft" in recipe.stages and recipe.stage_value("packing", "sft")):
+    if not _packs_apart(recipe):
         return
     if architecture in FLASH_ATTENTION_2 and not refused:
         assert gpu is not None
         source = f"packed rows need it (FlashAttention 2 runs on {gpu.architecture} GPUs, its README)"
         recipe.set("attention", Setting(FLASH_ATTENTION, source))
         return
+    eager = recipe.model is not None and recipe.model.eager_attention  # no SDPA kernel to name
+    if recipe.trainer == "axolotl" and not (refused or eager):
+        recipe.set("attention", Setting(AX_PACKED_SDPA, AX_PACKED_SDPA_SOURCE))
     model = recipe.model.name if recipe.model is not None else "this model"
     why = (
         f"{model}'s attention takes none"
@@ -1009,9 +1038,50 @@ def _stage_settings(catalog: Catalog, recipe: Recipe, stage: str) -> None:
         seq_len = estimate.settings.seq_len
         source = f"the plan's memory estimate: {seq_len} tokens less a prompt of up to {MAX_PROMPT}"
         recipe.set(f"{stage}.max_completion_length", Setting(completion_length(seq_len), source))
+        _without_thinking(recipe, stage, completion_length(seq_len))
         staged = estimate.settings._replace(objective=catalog.objectives[stage])
         if served_by_vllm(recipe.memory_model, staged):
             _vllm_settings(recipe, stage, estimate, staged)
+
+
+# The completion budget below which a thought is cut before its answer: the bound of the rule
+# whose note says so (data/rules.yaml reasoning-model-completions-cut), which a recipe that samples
+# without thinking answers instead of repeating.
+THINKING_BUDGET = 2048
+COMPLETIONS_CUT_RULE = "reasoning-model-completions-cut"
+NO_THINKING = N_(
+    "{stage}: {model} samples without thinking (chat_template_kwargs enable_thinking: false), as TRL's "
+    "GRPO docs train Qwen3: its completions are capped at {completion} tokens (--seq-len less the "
+    "prompt), and a thought cut off before its answer earns no reward. To train its thinking, give "
+    "--seq-len as prompt + a completion budget of at least {budget} tokens; memory and time are sized "
+    "for {completion}."
+)
+
+
+def hybrid_thinking(model: LlmModel) -> bool:
+    """A reasoning model whose chat template can turn its thinking off (Qwen3's first releases:
+    enable_thinking); the Thinking releases always think (hfconfig._reasons reads names alike)."""
+    named = f"{model.id} {model.name}".lower()
+    return model.reasons and model.family in ("qwen3", "qwen3_moe") and "thinking" not in named
+
+
+def _without_thinking(recipe: Recipe, stage: str, completion: int) -> None:
+    """An online stage of a hybrid reasoning model whose completion budget would cut its thoughts
+    samples without thinking: every cut completion scores alike and teaches nothing. TRL's
+    GRPOConfig and RLOOConfig pass chat_template_kwargs to the chat template
+    (huggingface/trl@f2cd577:trl/trainer/grpo_config.py, rloo_config.py)."""
+    model = recipe.model
+    if model is None or completion >= THINKING_BUDGET or not hybrid_thinking(model):
+        return
+    source = (
+        f"a completion budget of {completion} < {THINKING_BUDGET} tokens cuts thoughts before their "
+        "answer (TRL docs/source/grpo_trainer.md samples Qwen3 so)"
+    )
+    recipe.set(f"{stage}.chat_template_kwargs", Setting({"enable_thinking": False}, source))
+    recipe.answered_rules.add(COMPLETIONS_CUT_RULE)
+    recipe.notes.append(
+        t(NO_THINKING, stage=stage, model=model.name, completion=completion, budget=THINKING_BUDGET)
+    )
 
 
 def _vllm_settings(recipe: Recipe, stage: str, estimate: Estimate, settings: EstimateSettings) -> None:

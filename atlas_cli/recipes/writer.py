@@ -173,7 +173,10 @@ def _rule_notes(catalog: Catalog, recipe: Recipe) -> list[str]:
     return [
         rule.because.get()
         for rule in catalog.kb.rules
-        if rule.in_recipe and rule.selects(recipe.method) and compile_condition(rule.when)(facts)
+        if rule.in_recipe
+        and rule.id not in recipe.answered_rules
+        and rule.selects(recipe.method)
+        and compile_condition(rule.when)(facts)
     ]
 
 

@@ -48,6 +48,14 @@ AX_TEXT_LAYERS = {
     "llama4": ("language_model.model.layers.", r"self_attn|feed_forward|feed_forward\.shared_expert"),
 }
 
+# The token a family's chat template ends each turn with, where it is not the tokenizer's
+# eos_token: axolotl's chat_template type trains [eos_token] at each turn's end unless eot_tokens
+# says otherwise (prompt_strategies/chat_template.py), and Gemma's templates end turns with
+# <end_of_turn> and never write <eos>, so the turn terminator would go untrained. axolotl's own
+# Gemma examples set it (axolotl-ai-cloud/axolotl@067b021:examples/gemma3/gemma-3-1b-qlora.yml,
+# examples/gemma2/qlora.yml).
+AX_TURN_END = {"gemma2": "<end_of_turn>", "gemma3": "<end_of_turn>"}
+
 AX_LIGER_PLUGIN = "axolotl.integrations.liger.LigerPlugin"
 # axolotl/integrations/liger/args.py (LigerArgs): the fused linear cross-entropy never builds the
 # logits, as the memory estimate's "liger" stack assumes.
@@ -84,6 +92,15 @@ def gap(recipe: Recipe) -> str | None:
             "axolotl loads the weights it trains in fp16 with fp16: true (no fp32 master copy), and "
             "fp16 mixed precision refuses fp16 gradients ('Attempting to unscale FP16 gradients'); use "
             "--trainer llamafactory or python, which keep an fp32 copy, or a LoRA plan"
+        )
+    if any(recipe.has(f"{stage}.chat_template_kwargs") for stage in recipe.stages):
+        # Its schema has trl.chat_template_kwargs, but its GRPO strategy never hands it to
+        # GRPOConfig (axolotl 0.19.0 core/trainers/grpo/__init__.py set_training_args_kwargs;
+        # unchanged at axolotl-ai-cloud/axolotl@067b021): written, it would be ignored.
+        return (
+            "the plan's completion budget cuts this model's thoughts, so it samples without thinking "
+            "(chat_template_kwargs), which axolotl's GRPO does not pass on to TRL; use --trainer python, "
+            "or give --seq-len as prompt + a completion budget of several thousand tokens"
         )
     if recipe.family not in ("weights", "lora"):
         return (
@@ -152,6 +169,14 @@ def _ax_dataset(recipe: Recipe, stage: str) -> dict[str, Any]:
             "type": {"field_prompt": "prompt", "field_completion": "completion", "field_label": "label"},
         }
     return {"path": "grpo.jsonl", "split": "train"}
+
+
+def _turn_end(recipe: Recipe, stage: str) -> str | None:
+    """The eot_tokens entry of a stage trained in the model's own chat template (_ax_dataset's
+    chat_template type), where that template's turn end is not its eos_token (AX_TURN_END)."""
+    if stage != "sft" or not recipe.post_trained or recipe.model is None:
+        return None
+    return AX_TURN_END.get(recipe.model.family)
 
 
 def _ax_unfrozen(recipe: Recipe) -> list[str] | None:
@@ -299,6 +324,9 @@ def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
         "datasets": [_ax_dataset(recipe, stage)],
         "dataset_prepared_path": f"last_run_prepared/{stage}",
     }
+    turn_end = _turn_end(recipe, stage)
+    if turn_end is not None:
+        values["eot_tokens"] = [turn_end]
     if stage in AX_RL:
         values["rl"] = AX_RL[stage]
     if stage in ("dpo", "kto", "simpo") and recipe.has(f"{stage}.beta"):

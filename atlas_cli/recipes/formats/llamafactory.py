@@ -159,6 +159,13 @@ def _lf_template(recipe: Recipe) -> tuple[str, str]:
                 f"tokens of its {template} chat template (its maintainer: 'base model: default, "
                 "instruct model: llama3', hiyouga/LlamaFactory#6436); serve the result with the same"
             )
+        if part in name and template == "gemma3" and _text_only(recipe):
+            return "gemma2", (
+                "LLaMA-Factory's template for text-only Gemma 3 models (its gemma3 template's image "
+                "plugin raises 'Processor was not found' without a vision processor, "
+                "data/mm_plugin.py; it registers Gemma-3-270M and -1B with gemma2, extras/constants.py "
+                "@ff6d4d1)"
+            )
         if part in name:
             return template, f"LLaMA-Factory's template for {part} models"
     return "default", (
@@ -166,6 +173,12 @@ def _lf_template(recipe: Recipe) -> tuple[str, str]:
         "model's own (LLaMA-Factory's README lists them), or an instruct model learns a format "
         "it is not served with"
     )
+
+
+def _text_only(recipe: Recipe) -> bool:
+    """A model known to have no vision tower (Gemma 3's 270M and 1B: gemma3_text configs). Unknown
+    (no catalog entry or config): not text-only, the family's own template."""
+    return recipe.model is not None and not recipe.model.vision_params_b
 
 
 def _lf_method(recipe: Recipe) -> dict[str, Any]:

@@ -570,6 +570,7 @@ def _stage_kwargs(recipe: Recipe, stage: str) -> dict[str, Value]:
         "undesirable_weight",
         "num_generations",
         "max_completion_length",
+        "chat_template_kwargs",
         "use_vllm",
         "vllm_mode",
         "vllm_gpu_memory_utilization",
