@@ -18,7 +18,8 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -1726,6 +1727,34 @@ def test_pure_bf16_full_fine_tuning_rounds_its_updates_stochastically() -> None:
         (config,) = yaml_documents(render(Case("pure-bf16", rec, rank), trainer))
         assert config["optim" if trainer == "llamafactory" else "optimizer"] == "adamw_torch_8bit"
         assert config["optim_args"] == "bf16_stochastic_round=True", trainer
+
+
+def test_an_instruct_model_s_plain_string_prompts_are_called_out(capsys: pytest.CaptureFixture[str]) -> None:
+    """TRL applies the chat template to conversational rows only: one dpo.jsonl of string prompts
+    trained an instruct model without its template in the Python recipe and with it in axolotl's
+    and LLaMA-Factory's (a recipes review). The script says so when it loads such rows."""
+    from atlas_cli.recipes.templates import training
+
+    space: dict[str, Any] = {"sys": sys, "Any": Any, "Dataset": Any, "PreTrainedTokenizerBase": Any}
+    exec(training.LOAD_TOKENIZER.replace("AutoTokenizer", "object"), space)  # the script's own source
+    warn = space["warn_plain_prompts"]
+
+    class Rows(list[dict[str, Any]]):
+        column_names: ClassVar = ("prompt", "chosen", "rejected")
+
+    strings = Rows([{"prompt": "Hi", "chosen": "a", "rejected": "b"}])
+    chats = Rows([{"prompt": [{"role": "user", "content": "Hi"}], "chosen": [], "rejected": []}])
+    instruct, base = (
+        SimpleNamespace(chat_template="{{ x }}"),
+        SimpleNamespace(chat_template=space["PLAIN_CHAT_TEMPLATE"]),
+    )
+    warn(strings, instruct, "dpo")
+    assert "dpo: the prompts are plain strings" in capsys.readouterr().err
+    warn(chats, instruct, "dpo")
+    warn(strings, base, "dpo")  # a base model trains on text, with no template of its own
+    assert capsys.readouterr().err == ""
+    script = render(case_named("lora-sft+dpo-decoder"), "python")
+    assert "warn_plain_prompts(rows, tokenizer, stage)" in script
 
 
 def test_the_placeholder_reward_scores_a_stated_final_answer_only() -> None:

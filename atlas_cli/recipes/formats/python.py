@@ -350,14 +350,19 @@ DATA_FORMATS = {
   the stage's config sets packing=True):
     {"text": "A domain document ..."}""",
     "dpo": """\
-  preference pairs for one prompt (or the conversational form: lists of messages):
-    {"prompt": "...", "chosen": "the preferred answer", "rejected": "the worse answer"}""",
+  preference pairs for one prompt:
+    {"prompt": "...", "chosen": "the preferred answer", "rejected": "the worse answer"}
+  or conversational, which an instruct model needs (TRL applies the chat template to it only):
+    {"prompt": [{"role": "user", "content": "..."}],
+     "chosen": [{"role": "assistant", "content": "..."}], "rejected": [{"role": "assistant", ...}]}""",
     "reward-model": """\
   preference pairs, as for DPO; the model learns to score chosen above rejected:
     {"prompt": "...", "chosen": "the preferred answer", "rejected": "the worse answer"}""",
     "kto": """\
   unpaired ratings: label true for a thumbs-up, false for a thumbs-down; include both kinds:
-    {"prompt": "...", "completion": "...", "label": true}""",
+    {"prompt": "...", "completion": "...", "label": true}
+  or conversational, which an instruct model needs (TRL applies the chat template to it only):
+    {"prompt": [{"role": "user", "content": "..."}], "completion": [{"role": "assistant", ...}], ...}""",
     "grpo": """\
   prompts only: completions are sampled during training and scored by reward_matches_solution
   below, which receives every other column (here "solution") as a keyword argument:

@@ -116,6 +116,21 @@ def load_tokenizer(path: str) -> PreTrainedTokenizerBase:
         )
         tokenizer.chat_template = PLAIN_CHAT_TEMPLATE
     return tokenizer
+
+
+def warn_plain_prompts(rows: Dataset, tokenizer: PreTrainedTokenizerBase, stage: str) -> None:
+    '''TRL renders a chat template over conversational rows only: an instruct model's string
+    prompts train as the bare text, not as the model will be prompted (axolotl and LLaMA-Factory
+    render the template over the same file).'''
+    own_template = tokenizer.chat_template != PLAIN_CHAT_TEMPLATE
+    if own_template and "prompt" in rows.column_names and isinstance(rows[0]["prompt"], str):
+        print(
+            f"{stage}: the prompts are plain strings, which TRL trains as they are, without the model's "
+            'chat template: give them as conversations ({"prompt": [{"role": "user", "content": ...}], '
+            '"chosen"/"completion": [{"role": "assistant", "content": ...}]}) unless the strings '
+            "already carry the template.",
+            file=sys.stderr,
+        )
 """
 
 LANGUAGE_MODEL_CLASS = '''
@@ -497,7 +512,8 @@ def run_stage(
     stage: str, args: argparse.Namespace, tokenizer: PreTrainedTokenizerBase, previous: str | None
 ) -> str:
     config_class, trainer_class = TRAINERS[stage]$trainer_wrap
-    rows = load_rows(getattr(args, DATASET_OPTION[stage]))$prompt_filter$held_out
+    rows = load_rows(getattr(args, DATASET_OPTION[stage]))
+    warn_plain_prompts(rows, tokenizer, stage)$prompt_filter$held_out
     # The config first: only once it exists does from_pretrained shard the weights as they load
     # under ZeRO-3 (zero.Init), rather than load the whole model in every process.
     config = config_class(
