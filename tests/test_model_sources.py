@@ -212,6 +212,38 @@ def test_the_cache_without_refs_takes_the_newest_snapshot(catalog: Catalog, hf_c
     assert cached_config("lab/other") is None
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_planted_ref_is_no_ref(catalog: Catalog, hf_cache: Path) -> None:
+    """A FIFO at refs/main blocked forever; a link to /dev/zero ran out of memory (an attacker's
+    review): refs/main is read as a small regular file or not at all."""
+    cache_model(hf_cache, "lab/model", QWEN_MOE, refs_main=False)
+    refs = hf_cache / "models--lab--model" / "refs"
+    refs.mkdir()
+    os.mkfifo(refs / "main")
+    assert find_model(catalog, "lab/model").kind == "cache"  # the newest snapshot instead
+    (refs / "main").unlink()
+    (refs / "main").symlink_to("/dev/zero")
+    assert find_model(catalog, "lab/model").kind == "cache"
+
+
+def test_a_cache_in_an_unknown_home_is_bad_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_CACHE", "~no-such-user-here")
+    with pytest.raises(UsageError, match="HF_HUB_CACHE: no such home directory"):
+        hub_cache_dir()
+
+
+@pytest.mark.parametrize("endpoint", ["ftp://127.0.0.1", "file:///etc", "   ", "http://127.0.0.1:99999"])
+def test_a_hub_endpoint_that_is_no_http_url_is_bad_input(
+    catalog: Catalog, hf_cache: Path, monkeypatch: pytest.MonkeyPatch, endpoint: str
+) -> None:
+    """huggingface_hub failed on these with an internal error (UnsupportedProtocol, or a ValueError
+    while it was imported)."""
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    with pytest.raises(UsageError, match="HF_ENDPOINT"):
+        find_model(catalog, "lab/anything")
+
+
 def test_where_the_cache_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HF_HUB_CACHE")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "home"))

@@ -550,6 +550,17 @@ def test_rich_styles_survive_while_kb_escapes_do_not(run: Runner, escaping_kb: P
     assert _raw_controls(result.stdout) == []
 
 
+@pytest.mark.parametrize("args", [["show", "lora"], ["guide"], ["methods"]])
+def test_emoji_codes_in_kb_text_are_shown_as_written(run: Runner, tmp_path: Path, args: list[str]) -> None:
+    """`show`'s card title turned a method named ":smile:" into an emoji, while its body kept the
+    text (an attacker's review): every view shows the text as written."""
+    result = run("--kb", str(hostile_kb(tmp_path, ":smile: :thumbs_up:")), *args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.stderr
+    assert (
+        ":smile:" in result.stdout and "\U0001f604" not in result.stdout and "\U0001f44d" not in result.stdout
+    )
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -137,7 +137,8 @@ def _plain() -> bool:
 def console(stderr: bool = False) -> "Console":
     from atlas_cli.render.terminal import Terminal
 
-    return Terminal(stderr=stderr, color_system=None if _plain() else "auto", highlight=False)
+    # emoji=False: a ":smile:" in a knowledge-base text is shown as written, not as an emoji.
+    return Terminal(stderr=stderr, color_system=None if _plain() else "auto", highlight=False, emoji=False)
 
 
 def print_json(data: Any) -> None:

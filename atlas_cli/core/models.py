@@ -182,6 +182,9 @@ def read_config(path: Path) -> dict[str, Any]:
     return data
 
 
+MAX_REF_BYTES = 256  # refs/main holds a 40-character commit hash
+
+
 def _read_regular(path: Path, limit: int) -> bytes:
     """Up to `limit` bytes of a regular file. O_NONBLOCK: a FIFO planted there would otherwise
     block the open forever, before fstat could refuse it."""
@@ -217,11 +220,21 @@ def hub_cache_dir() -> Path:
     """Where huggingface_hub keeps downloads: HF_HUB_CACHE, else HF_HOME/hub, else
     $XDG_CACHE_HOME/huggingface/hub (~/.cache/huggingface/hub)."""
     if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+        return _home_expanded("HF_HUB_CACHE", os.environ["HF_HUB_CACHE"])
     if os.environ.get("HF_HOME"):
-        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
+        return _home_expanded("HF_HOME", os.environ["HF_HOME"]) / "hub"
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache).expanduser() / "huggingface" / "hub"
+    return _home_expanded("XDG_CACHE_HOME", cache) / "huggingface" / "hub"
+
+
+def _home_expanded(variable: str, value: str) -> Path:
+    """A directory from the environment, ~ expanded; ~user of no such user is bad input."""
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:
+        raise UsageError(
+            t("{variable}: no such home directory: {path}", variable=variable, path=value)
+        ) from None
 
 
 def cached_config(repo: str) -> Path | None:
@@ -229,8 +242,8 @@ def cached_config(repo: str) -> Path | None:
     refs/main points to, else the newest snapshot that has one."""
     folder = hub_cache_dir() / f"models--{repo.replace('/', '--')}"
     snapshots = folder / "snapshots"
-    try:
-        main = (folder / "refs" / "main").read_text(encoding="utf-8").strip()
+    try:  # a commit hash; anything else there (a FIFO, a device, a huge file) is no ref
+        main = _read_regular(folder / "refs" / "main", MAX_REF_BYTES).decode("utf-8").strip()
     except (OSError, UnicodeDecodeError):
         main = ""
     if main and (snapshots / main / CONFIG_NAME).is_file():
@@ -250,16 +263,21 @@ def _offline() -> bool:
 
 
 def _host(endpoint: str) -> str | None:
-    """The endpoint's host name; a URL urllib cannot read ("http://[::1") is bad input, said
-    before huggingface_hub, which reads HF_ENDPOINT at import, fails on it."""
+    """The endpoint's host name; a URL urllib cannot read ("http://[::1", a port past 65535) or
+    not http(s) (ftp://, file://) is bad input, said before huggingface_hub, which reads
+    HF_ENDPOINT at import, fails on it."""
     from urllib.parse import urlsplit
 
     try:
-        return urlsplit(endpoint).hostname
+        parts = urlsplit(endpoint.strip())
+        parts.port  # noqa: B018 - raises on a port out of range
     except ValueError as error:
         raise UsageError(
             t("HF_ENDPOINT: '{url}' is not a URL ({error})", url=endpoint, error=error)
         ) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(t("HF_ENDPOINT: '{url}' is not an http(s) URL", url=endpoint))
+    return parts.hostname
 
 
 def _resolves(endpoint: str, host: str | None) -> bool:

@@ -30,6 +30,9 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader  # type: ignore[assignment]
 
 MAX_NODES = 1_000_000  # the bundled KB has about 7,000 values; a 1,000-method KB about 100,000
+# Characters of text once aliases are expanded: one long anchored string aliased thousands of
+# times is a few values but gigabytes to cache and print. Twice the largest file the loader reads.
+MAX_TEXT_CHARS = 2 * MAX_FILE_BYTES
 MAX_DEPTH = 64
 MAX_REMEMBERED_TAGS = 65536
 _CHUNK = 1 << 16
@@ -165,6 +168,8 @@ def load_yaml_bytes(read: KbFile) -> LoadedYaml:
 _CORE = "tag:yaml.org,2002:"
 STR_TAG = _CORE + "str"
 SCALAR_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
+NUMBER_TAGS = frozenset(_CORE + t for t in ("int", "float"))
+MAX_NUMBER_CHARS = 64
 MAP_TAG = _CORE + "map"
 SEQ_TAG = _CORE + "seq"
 MERGE_TAG = _CORE + "merge"
@@ -187,6 +192,7 @@ class _Open:
     mark: Any  # where it starts
     anchor: str | None
     total_at_start: int
+    chars_at_start: int
     is_key: bool  # a mapping or sequence used as a mapping key (refused)
     below: int = 0  # levels of nesting inside it, aliases expanded
     key: str | _Discard | None = None  # mappings: the key whose value comes next
@@ -196,6 +202,7 @@ class _Open:
 class _Anchor:
     value: Any
     size: int  # values once expanded
+    chars: int  # characters of text once expanded
     levels: int  # levels of nesting once expanded: 0 for a scalar
     scalar: str | None  # an anchored scalar's text, so that an alias of it can be a key
 
@@ -213,6 +220,7 @@ class _Builder:
         self.key_positions: dict[PathKey, Position] = {}
         self.problems: list[Problem] = []
         self.total = 0
+        self.chars = 0
         self.stack: list[_Open] = []
         self.anchors: dict[str, _Anchor] = {}
         self._loader = SafeLoader("")
@@ -231,8 +239,8 @@ class _Builder:
                 done = self.stack.pop()
                 levels = done.below + 1
                 if done.anchor is not None:
-                    size = self.total - done.total_at_start
-                    self.anchors[done.anchor] = _Anchor(done.value, size, levels, None)
+                    size, chars = self.total - done.total_at_start, self.chars - done.chars_at_start
+                    self.anchors[done.anchor] = _Anchor(done.value, size, chars, levels, None)
                 root = self._place(done.value, None, done.mark, levels, collection=True)
             elif isinstance(event, yaml.AliasEvent):
                 root = self._alias(event)
@@ -257,10 +265,13 @@ class _Builder:
             return top.path, True
         return (*top.path, top.key if isinstance(top.key, str) else "?"), False
 
-    def _count(self, mark: Any, path: PathKey, size: int, levels: int) -> None:
+    def _count(self, mark: Any, path: PathKey, size: int, levels: int, chars: int = 0) -> None:
         self.total += size
+        self.chars += chars
         if self.total > MAX_NODES:
             self._fail(mark, path, f"more than {MAX_NODES} values once aliases are expanded")
+        if self.chars > MAX_TEXT_CHARS:
+            self._fail(mark, path, f"more than {MAX_TEXT_CHARS} characters of text once aliases are expanded")
         if len(self.stack) + levels > MAX_DEPTH:
             self._fail(mark, path, f"nested deeper than {MAX_DEPTH} levels")
 
@@ -273,7 +284,9 @@ class _Builder:
             self._bad_tag(mark, path, event.tag)
         if not is_key:
             self.positions.setdefault(path, _position(self.file, mark))
-        self.stack.append(_Open({} if is_map else [], path, mark, event.anchor, self.total, is_key))
+        self.stack.append(
+            _Open({} if is_map else [], path, mark, event.anchor, self.total, self.chars, is_key)
+        )
         self._count(mark, path, 1, 0)
 
     def _place(self, value: Any, text: str | None, mark: Any, levels: int, collection: bool) -> Any:
@@ -309,7 +322,7 @@ class _Builder:
     def _scalar(self, event: yaml.ScalarEvent) -> Any:
         path, is_key = self._slot()
         mark: Any = event.start_mark
-        self._count(mark, path, 1, 0)
+        self._count(mark, path, 1, 0, len(event.value))
         tag = event.tag
         if tag in _NON_SPECIFIC:
             tag = self._resolve(event)
@@ -333,7 +346,7 @@ class _Builder:
         if not is_key:
             self.positions.setdefault(path, _position(self.file, mark))
         if event.anchor is not None:
-            self.anchors[event.anchor] = _Anchor(value, 1, 0, text)
+            self.anchors[event.anchor] = _Anchor(value, 1, len(event.value), 0, text)
         return self._place(value, text, mark, 0, collection=False)
 
     def _resolve(self, event: yaml.ScalarEvent) -> str:
@@ -350,6 +363,12 @@ class _Builder:
         return tag
 
     def _construct(self, event: yaml.ScalarEvent, mark: Any, path: PathKey, tag: str) -> Any:
+        if tag in NUMBER_TAGS and len(event.value) > MAX_NUMBER_CHARS:
+            # Python refuses to read or print an integer of thousands of digits, and no KB number
+            # needs more than a few dozen characters.
+            message = f"bad value: a number {len(event.value)} characters long is out of range"
+            self.problems.append(Problem(_position(self.file, mark), dotted(path), message))
+            return None
         node = yaml.ScalarNode(tag, event.value, mark, mark, event.style)
         try:
             return self._loader.yaml_constructors[tag](self._loader, node)
@@ -368,7 +387,7 @@ class _Builder:
         if anchor is None:
             self._fail(mark, path, f"alias *{name} names no anchor (&{name}) above it")
             return None
-        self._count(mark, path, anchor.size, anchor.levels)
+        self._count(mark, path, anchor.size, anchor.levels, anchor.chars)
         if not is_key:
             self.positions.setdefault(path, _position(self.file, mark))
         return self._place(anchor.value, anchor.scalar, mark, anchor.levels, anchor.levels > 0)

@@ -160,7 +160,9 @@ def card_sections(method: Method, lang: Lang) -> list[tuple[str, list[str]]]:
 
 def method_card(method: Method, lang: Lang) -> RenderableType:
     kind = pt("method kind", method.kind)
-    title = f"{escape(method.name)}  [dim]({escape(f'{method.id} · {kind} · {method.category}')})[/dim]"
+    # A Text, not markup: a string title also turns :smile: in a KB name into an emoji.
+    title = RichText(method.name)
+    title.append(f"  ({method.id} · {kind} · {method.category})", style="dim")
     parts: list[RenderableType] = []
     for heading, lines in card_sections(method, lang):
         parts.append(RichText(heading, style="bold cyan"))
