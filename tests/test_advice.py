@@ -251,6 +251,21 @@ def test_next_steps_name_only_the_tools_that_apply(engine: Engine) -> None:
     assert [t.entry for t in lora.tools].count("trl.SFTTrainer / trl.SFTConfig") == 0
 
 
+def test_full_preference_tuning_short_of_memory_is_told_about_precomputed_references(engine: Engine) -> None:
+    """TRL 1.2+ loads no reference copy for full DPO/KTO with precompute_ref_log_probs=True (an
+    expert's note: 16 GB per GPU for an 8B); said where memory is short, not on every plan."""
+    rule = "full-preference-tuning-can-drop-its-reference-copy"
+
+    def fired(gpu: str, gpus: int) -> dict[str, bool]:
+        rec = recommend(
+            engine, gpu=gpu, gpus=gpus, model="llama-3.1-8b", data_kind="preferences", priority="quality"
+        )
+        return {p.method: rule in p.rules for p in rec.plans if p.method in ("full-ft", "lora")}
+
+    assert fired("a100-40gb", 2) == {"full-ft": True, "lora": False}
+    assert fired("h100-80gb", 8) == {"full-ft": False, "lora": False}
+
+
 def test_the_quantization_config_offered_computes_in_what_the_gpu_has(engine: Engine) -> None:
     """On a T4 the caveat said bf16 compute fails there, and Next steps offered
     bnb_4bit_compute_dtype=torch.bfloat16 to paste right below it."""
