@@ -757,6 +757,78 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         note="every GPU loads the whole 4-bit base before FSDP2 shards it: the peak",
         public=True,
     ),
+    MemoryRow(
+        "unslothai/notebooks@bdda2efc nb/Qwen3_(14B)-Reasoning-Conversational.ipynb, its output ('Peak "
+        "reserved memory = 14.508 GB', max_memory_reserved / 1024^3; figure of 2025-05-30)",
+        "Qwen3-14B QLoRA r32 on every linear layer, Unsloth 2025.5.9, one T4 (fp16), micro-batch 2, "
+        "2,048 tokens unpacked, adamw_8bit, Unsloth's checkpointing",
+        "qwen3-14b",
+        "qlora",
+        "qlora",
+        14.508 * GIB,
+        {"batch_size": 2, "seq_len": 2048, "lora_rank": 32, "optimizer": "adamw-8bit", "stack": "unsloth"},
+        gpu="t4",
+        public=True,
+    ),
+    MemoryRow(
+        "unslothai/notebooks@bdda2efc nb/Magistral_(24B)-Reasoning-Conversational.ipynb, its output ('Peak "
+        "reserved memory = 18.139 GB'; figure of 2025-06-10)",
+        "Magistral Small QLoRA r32 on every linear layer, Unsloth 2025.6.1, one L4 (bf16), micro-batch 2, "
+        "2,048 tokens, adamw_8bit",
+        "mistral-small-3.1-24b",
+        "qlora",
+        "qlora",
+        18.139 * GIB,
+        {"batch_size": 2, "seq_len": 2048, "lora_rank": 32, "optimizer": "adamw-8bit", "stack": "unsloth"},
+        gpu="l4",
+        public=True,
+        note="on the mistral-small-3.1-24b shape (Magistral Small is built on Mistral Small 3.1)",
+    ),
+    MemoryRow(
+        "huggingface/trl@f2cd5771 examples/notebooks/sft_trl_lora_qlora.ipynb, its output ('Peak reserved "
+        "memory = 14.041 GB'; figure of 2025-10-30)",
+        "Qwen3-14B QLoRA r32 on every linear layer (NF4, fp16 compute), TRL SFTTrainer, one T4, batch 1, "
+        "1,024 tokens, use_liger_kernel, activation_offloading, paged_adamw_8bit, SDPA",
+        "qwen3-14b",
+        "qlora",
+        "qlora",
+        14.041 * GIB,
+        {
+            "batch_size": 1,
+            "seq_len": 1024,
+            "lora_rank": 32,
+            "optimizer": "paged-adamw-8bit",
+            "stack": "liger",
+        },
+        gpu="t4",
+        public=True,
+        note="activation offloading is not modelled: checkpoints are counted on the GPU",
+    ),
+    MemoryRow(
+        "modelscope/ms-swift@3602360a docs/source_en/BestPractices/Qwen3-Best-Practice.md ('GPU Memory "
+        "Usage: 22GB'; figure of 2025-06-19)",
+        "Qwen3-8B LoRA r8 on every linear layer, one GPU, bf16, batch 1, max_length 2048, transformers' loss",
+        "qwen3-8b",
+        "lora",
+        "lora",
+        22.0,
+        {"batch_size": 1, "seq_len": 2048, "lora_rank": 8, "stack": "hf"},
+        public=True,
+        note="22 read as GB, as written (23.6 if GiB)",
+    ),
+    MemoryRow(
+        "modelscope/ms-swift@3602360a examples/train/think_model/deepseek_r1.sh ('# 18GB'; figure of "
+        "2025-05-29)",
+        "DeepSeek-R1-0528-Qwen3-8B LoRA r8 on every linear layer, batch 1, max_length 2048, bf16, "
+        "use_liger_kernel",
+        "qwen3-8b",
+        "lora",
+        "lora",
+        18.0,
+        {"batch_size": 1, "seq_len": 2048, "lora_rank": 8, "stack": "liger"},
+        public=True,
+        note="on the Qwen3-8B shape, which the distillation keeps; 18 read as GB, as written",
+    ),
 )
 
 
