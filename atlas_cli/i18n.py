@@ -151,19 +151,25 @@ def grouped(value: float) -> str:
 def number(value: float, spec: str) -> str:
     """`value` formatted by `spec` as the current language writes it: 1,234.5 in English,
     1 234,5 in Russian."""
-    text = format(value, spec)
+    return _in_language(format(value, spec))
+
+
+def _in_language(text: str) -> str:
+    """A number written the English way (1,234.5), as the current language writes it."""
     return text if _current == "en" else _Localized(_DECIMAL_POINT.sub(",", _THOUSANDS.sub("\u00a0", text)))
 
 
 def significant(value: float, digits: int = 3) -> str:
-    """`value` to `digits` significant digits, written out as people read a quantity (67,700 and
-    0.0576, never 6.77e+04 or 5.76e-05), in the current language; below 0.001, "<0.001"."""
+    """`value` to at most `digits` significant digits, written out as people read a quantity
+    (67,700, 0.0576 and 2, never 6.77e+04, 5.76e-05 or 2.00), in the current language; below
+    0.001, "<0.001"."""
     if value == 0:
         return number(0, "d")
     if abs(value) < SMALLEST_SHOWN:
         return "<" + number(SMALLEST_SHOWN, "g")
     places = digits - 1 - math.floor(math.log10(abs(value)))  # decimals that keep `digits` digits
-    return number(round(value, places), f",.{max(0, places)}f")
+    text = format(round(value, places), f",.{max(0, places)}f")
+    return _in_language(text.rstrip("0").rstrip(".") if "." in text else text)
 
 
 SMALLEST_SHOWN = 0.001
@@ -171,7 +177,6 @@ SMALLEST_SHOWN = 0.001
 
 # The CLDR plural categories of the two languages: English one/other, Russian one/few/many (its
 # "other", for fractions, reads like few: «1,5 эпохи», so fractions take few).
-PluralForm = Literal["one", "few", "many", "other"]
 RussianForm = Literal["one", "few", "many"]
 # The context of each Russian form's catalog entry; it names the counts the form is for, which is
 # what a translator needs to write it.
@@ -182,17 +187,13 @@ PLURAL_CONTEXTS: Final[dict[RussianForm, str]] = {
 }
 
 
-def plural_form(count: float, lang: Lang) -> PluralForm:
-    """The CLDR plural category of `count` in `lang`. A whole float (2.0, shown as "2") counts as
-    its integer."""
-    return english_form(count) if lang == "en" else russian_form(count)
-
-
 def english_form(count: float) -> Literal["one", "other"]:
+    """The CLDR plural category of `count` in English; a whole float (2.0) counts as its integer."""
     return "one" if count == 1 else "other"
 
 
 def russian_form(count: float) -> RussianForm:
+    """The CLDR plural category of `count` in Russian; fractions read like few («1,5 эпохи»)."""
     if count != int(count):
         return "few"
     n = abs(int(count))

@@ -179,10 +179,12 @@ def test_estimate_sizes_quantized_experts_when_asked_and_says_which(run: Runner)
     assert four["assumptions"]["quantized_experts"] is True
     assert four["per_gpu_gb"] < plain["per_gpu_gb"] / 2
     assert "Routed experts: 16-bit" in " ".join(ok(run(*args)).stdout.split())
-    dense = ok(
-        run("estimate", "--model", "llama-3.1-8b", "--method", "qlora", "--gpu", "h100-80gb", "--json")
-    )
-    assert dense.json()["assumptions"]["quantized_experts"] is None
+    dense_args = ("estimate", "--model", "llama-3.1-8b", "--method", "qlora", "--gpu", "h100-80gb")
+    assert ok(run(*dense_args, "--json")).json()["assumptions"]["quantized_experts"] is None
+    # Said where it changes nothing, as --lora-experts is.
+    assert "no routed experts" in ok(run(*dense_args, "--quantize-experts")).stderr
+    lora = ok(run(*args[:4], "lora", *args[5:], "--quantize-experts")).stderr
+    assert "--quantize-experts: lora trains on a 16-bit base" in lora
 
 
 def test_eager_attention_counts_every_heads_s_by_s_matrix_without_a_kernel() -> None:

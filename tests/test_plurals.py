@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from atlas_cli.i18n import PLURAL_CONTEXTS, nt, plural_form, set_language, significant
+from atlas_cli.i18n import PLURAL_CONTEXTS, english_form, nt, russian_form, set_language, significant
 from atlas_cli.translations import code_texts
 from tests.conftest import Runner, ok
 
@@ -37,14 +37,14 @@ WIDE = {"COLUMNS": "200"}
     ],
 )
 def test_russian_plural_forms_follow_cldr(count: float, form: str) -> None:
-    assert plural_form(count, "ru") == form
+    assert russian_form(count) == form
 
 
 @pytest.mark.parametrize(
     "count, form", [(0, "other"), (1, "one"), (1.0, "one"), (1.5, "other"), (2, "other")]
 )
 def test_english_plural_forms(count: float, form: str) -> None:
-    assert plural_form(count, "en") == form
+    assert english_form(count) == form
 
 
 def test_english_picks_one_or_other() -> None:
@@ -133,6 +133,9 @@ def test_recommend_counts_examples_in_russian(run: Runner, examples: str, said: 
     [
         (67_712.4, "67,700", "67\u00a0700"),
         (3.814, "3.81", "3,81"),
+        (2.0, "2", "2"),
+        (21.04, "21", "21"),
+        (0.5, "0.5", "0,5"),
         (0.0576, "0.0576", "0,0576"),
         (0.0000576, "<0.001", "<0,001"),
         (0, "0", "0"),

@@ -18,7 +18,6 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import pytest
@@ -1732,29 +1731,26 @@ def test_pure_bf16_full_fine_tuning_rounds_its_updates_stochastically() -> None:
 def test_an_instruct_model_s_plain_string_prompts_are_called_out(capsys: pytest.CaptureFixture[str]) -> None:
     """TRL applies the chat template to conversational rows only: one dpo.jsonl of string prompts
     trained an instruct model without its template in the Python recipe and with it in axolotl's
-    and LLaMA-Factory's (a recipes review). The script says so when it loads such rows."""
+    and LLaMA-Factory's (a recipes review). An instruct model's script says so when it loads such
+    rows; a base model's (whose tokenizer may ship a template too) trains on text and says nothing."""
     from atlas_cli.recipes.templates import training
 
-    space: dict[str, Any] = {"sys": sys, "Any": Any, "Dataset": Any, "PreTrainedTokenizerBase": Any}
-    exec(training.LOAD_TOKENIZER.replace("AutoTokenizer", "object"), space)  # the script's own source
+    space: dict[str, Any] = {"sys": sys, "Dataset": Any}
+    exec(training.PLAIN_PROMPTS_CHECK, space)  # the script's own source
     warn = space["warn_plain_prompts"]
 
     class Rows(list[dict[str, Any]]):
         column_names: ClassVar = ("prompt", "chosen", "rejected")
 
-    strings = Rows([{"prompt": "Hi", "chosen": "a", "rejected": "b"}])
-    chats = Rows([{"prompt": [{"role": "user", "content": "Hi"}], "chosen": [], "rejected": []}])
-    instruct, base = (
-        SimpleNamespace(chat_template="{{ x }}"),
-        SimpleNamespace(chat_template=space["PLAIN_CHAT_TEMPLATE"]),
-    )
-    warn(strings, instruct, "dpo")
+    warn(Rows([{"prompt": "Hi", "chosen": "a", "rejected": "b"}]), "dpo")
     assert "dpo: the prompts are plain strings" in capsys.readouterr().err
-    warn(chats, instruct, "dpo")
-    warn(strings, base, "dpo")  # a base model trains on text, with no template of its own
+    warn(Rows([{"prompt": [{"role": "user", "content": "Hi"}], "chosen": [], "rejected": []}]), "dpo")
     assert capsys.readouterr().err == ""
-    script = render(case_named("lora-sft+dpo-decoder"), "python")
-    assert "warn_plain_prompts(rows, tokenizer, stage)" in script
+    instruct = recommend(gpu="a100-80gb", model="llama-3.1-8b-instruct", data_kind="preferences")
+    base = recommend(gpu="a100-80gb", model="llama-3.1-8b", data_kind="preferences")
+    for rec, checked in ((instruct, True), (base, False)):
+        script = render(Case("pairs", rec, rank_of(rec, "lora")), "python")
+        assert ("warn_plain_prompts(rows, stage)" in script) is checked
 
 
 def test_the_placeholder_reward_scores_a_stated_final_answer_only() -> None:
@@ -1962,8 +1958,11 @@ def test_continued_pretraining_packs_documents_in_every_format() -> None:
     assert stage["packing"] is True and stage["packing_strategy"] == "wrapped"
     (lf,) = yaml_documents(render(case, "llamafactory"))
     assert lf["stage"] == "pt" and lf["packing"] is True
-    (ax,) = yaml_documents(render(case, "axolotl"))
+    axolotl = render(case, "axolotl")
+    (ax,) = yaml_documents(axolotl)
     assert ax["sample_packing"] is True and ax["datasets"][0]["type"] == "completion"
+    # axolotl's sample_packing keeps documents apart: its header claims no "wrapped" packing.
+    assert "wrapped" not in axolotl
 
 
 def test_warmup_and_schedule_in_every_format() -> None:

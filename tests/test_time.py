@@ -246,11 +246,10 @@ def test_a_batch_of_completions_decodes_until_its_longest_is_done(catalog: Catal
     assert generation(512) == pytest.approx(rounds * decode_seconds(sampling, A100, 16, 128, 512), rel=0.01)
 
 
-def test_eager_sampling_pays_each_adapter_and_dequantisation_per_token(catalog: Catalog) -> None:
-    """transformers' generate on a PEFT model runs every unmerged LoRA module's forward and
-    dequantises every 4-bit weight for each token; a 7B's token was timed at the plain forward's
-    ~45 operators a layer, about half what QLoRA dispatches (a time review: TRL's GRPO-QLoRA
-    notebook read ~3x fast)."""
+def test_eager_sampling_pays_each_adapters_operators_per_token(catalog: Catalog) -> None:
+    """transformers' generate on a PEFT model runs every unmerged LoRA module's forward for each
+    token; a 7B's token was timed at the plain forward's ~45 operators a layer (a time review:
+    TRL's GRPO-QLoRA notebook read ~3x fast)."""
     grpo = OBJECTIVES["grpo"]
 
     def per_token(method: str) -> float:
@@ -259,8 +258,8 @@ def test_eager_sampling_pays_each_adapter_and_dequantisation_per_token(catalog: 
         return decode_seconds(sampling, A100, 1, 0, 1)
 
     full, lora, qlora = per_token("full"), per_token("lora"), per_token("qlora")
-    assert full < lora < qlora
-    assert qlora > 1.8 * full  # CPU-bound at one sequence: the operators set the pace
+    assert full < lora == qlora  # no gradients: bitsandbytes' fused gemm_4bit, one operator
+    assert lora > 1.5 * full  # CPU-bound at one sequence: the operators set the pace
 
 
 def test_a_split_sequence_shares_its_tokens_and_pays_all_to_alls(catalog: Catalog) -> None:
@@ -432,7 +431,7 @@ def test_the_free_notebook_gpus_have_a_rental_price(catalog: Catalog) -> None:
     assert gpu_only and all(p not in catalog.offers("t4") for p in gpu_only)
     # One offer is named as one, not as "the median of 1 cloud offers (one offer; dated undated)".
     _, source = catalog.reference_price("t4") or (0.0, "")
-    assert source.startswith("one cloud offer (AWS: g4dn.xlarge") and "median" not in source
+    assert source.startswith("one cloud offer (AWS, undated)") and "median" not in source
 
 
 def test_a_gpu_carries_its_throughput_and_price(catalog: Catalog) -> None:
@@ -479,6 +478,8 @@ def test_a_run_of_more_than_a_month_says_what_shortens_it(run: Runner) -> None:
     week = math.ceil(first["time"]["hours"] * first["gpus"] / (7 * 24))
     assert f"at least {week} such GPUs" in re.sub(r"[│\s]+", " ", huge)  # as the box wraps it
     assert "more than a month" not in ok(run(*args, "--examples", "10k", "--top", "1")).stdout
+    once = ok(run(*args, "--examples", "50M", "--epochs", "1", "--top", "1")).stdout
+    assert "more than a month" in once and "fewer epochs" not in once  # already one
 
 
 def test_more_data_and_epochs_take_longer(run: Runner) -> None:

@@ -257,11 +257,22 @@ class Plan(NamedTuple):
                 percent=round(100 * sampling / time.seconds),
             )
         if time.hours > LONG_RUN_HOURS and self.kind != "no-training":
-            line += " " + t(
-                "That is more than a month of training: try a sample of the data first (quality often "
-                "levels off long before every example), fewer epochs (--epochs 1), or more GPUs: "
-                "finishing within a week takes at least {gpus} such GPUs.",
-                gpus=math.ceil(time.hours * time.gpus / WEEK_HOURS),
+            week = math.ceil(time.hours * time.gpus / WEEK_HOURS)
+            several = any(s.workload.epochs > 1 for s in time.stages)
+            line += " " + (
+                t(
+                    "That is more than a month of training: try a sample of the data first (quality often "
+                    "levels off long before every example), fewer epochs (--epochs 1), or more GPUs: "
+                    "finishing within a week takes at least {gpus} such GPUs.",
+                    gpus=week,
+                )
+                if several
+                else t(
+                    "That is more than a month of training: try a sample of the data first (quality often "
+                    "levels off long before every example), or more GPUs: finishing within a week takes "
+                    "at least {gpus} such GPUs.",
+                    gpus=week,
+                )
             )
         return line
 

@@ -148,6 +148,8 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
     )
     warnings += length_notes(profile, info, settings.seq_len, (settings.objective,))
     warnings += idle_options(profile, info.shape, (settings.objective,))
+    if options.quantize_experts and not info.sized.is_moe:
+        warnings.append(t("--quantize-experts: this model has no routed experts (a dense model): ignored"))
     if options.quantize_experts:
         settings = settings._replace(quantized_experts=True)
     auto = options.sharding == "auto"
@@ -214,6 +216,13 @@ def _ignored_options(options: EstimateOptions, memory_model: str | None, gpus: i
     """Options given that change nothing for this method or these GPUs: said, not dropped."""
     ignored = []
     info = MEMORY_MODELS[memory_model or "inference"]
+    if options.quantize_experts and not info.quantized_base:
+        ignored.append(
+            t(
+                "--quantize-experts: {method} trains on a 16-bit base, not a quantized one (QLoRA): ignored",
+                method=options.method,
+            )
+        )
     if options.quant_bits is not None and not info.quantized_base:
         ignored.append(
             t(

@@ -202,10 +202,9 @@ class Catalog:
         if len(offers) == 1:
             (offer,) = offers
             found = t(
-                "one cloud offer ({provider}: {offering}; {date}), data/prices.yaml",
+                "one cloud offer ({provider}, {date}), data/prices.yaml",
                 provider=offer.provider,
-                offering=offer.offering,
-                date=offer.date,
+                date=_leading_date(offer.date) or t("undated"),
             )
             return rates[0], found
         providers = ", ".join(dict.fromkeys(p.provider for p in offers))

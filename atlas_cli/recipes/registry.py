@@ -57,6 +57,9 @@ class TrainerFormat:
     one_packed_row: bool = False
     # Runs PEFT's prepare_model_for_kbit_training on a QLoRA base (EstimateSettings.kbit_upcast).
     kbit_upcast: bool = True
+    # Keeps every packed stage's examples apart, continued pre-training's documents too (axolotl's
+    # sample_packing restarts the positions at each one): it never wraps them into shared rows.
+    packs_apart: bool = False
     # Adapts with PEFT on transformers 5, which reads "all-linear" and a mixture of experts' MLP
     # names as its routed experts (recipes/settings.py _attention_of_a_mixture).
     peft: bool = True

@@ -195,6 +195,7 @@ class Recipe:
     lora_targets: str | None = None  # the estimator's LoRA scope where the recipe narrows the plan's
     kbit_upcast: bool = True  # the trainer upcasts a QLoRA base's unquantized weights (TrainerFormat's)
     peft: bool = True  # the trainer adapts with PEFT (TrainerFormat's)
+    packs_apart: bool = False  # the trainer keeps every packed stage's examples apart (TrainerFormat's)
     # An API model's provider endpoint when it is not OpenAI's, and every such endpoint the KB names
     endpoint: HostedOffer | None = None
     endpoints: tuple[HostedOffer, ...] = ()
@@ -462,7 +463,7 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
     from atlas_cli.recipes.estimate import estimate_recipe
 
     recipe.trainer, recipe.stack, recipe.one_packed_row = fmt.name, stack, fmt.one_packed_row
-    recipe.kbit_upcast, recipe.peft = fmt.kbit_upcast, fmt.peft
+    recipe.kbit_upcast, recipe.peft, recipe.packs_apart = fmt.kbit_upcast, fmt.peft, fmt.packs_apart
     estimate = recipe.plan.estimate
     recipe.quantized_experts = (
         fmt.quantizes_experts
@@ -624,7 +625,7 @@ def _packs_apart(recipe: Recipe) -> bool:
     strategy) and LLaMA-Factory's concatenates them: attending across them is what they train."""
     if "sft" in recipe.stages and recipe.stage_value("packing", "sft"):
         return True
-    return recipe.trainer == "axolotl" and any(recipe.stage_value("packing", s) for s in recipe.stages)
+    return recipe.packs_apart and any(recipe.stage_value("packing", s) for s in recipe.stages)
 
 
 # axolotl 0.19 keeps packed rows apart only with an attention backend named (utils/schemas/
@@ -887,15 +888,18 @@ EXPERT_PARAMETERS = {"gate_up": "experts.gate_up_proj", "up": "experts.up_proj",
 
 # The model types whose routed experts transformers 5 fuses from transformers 4's nn.Linear
 # experts by the Mixtral or Qwen2-MoE pattern (transformers conversion_mapping.py
-# _MODEL_TO_CONVERSION_PATTERN), which PEFT turns "all-linear" and MLP names into
-# (peft@5d602fd utils/transformers_weight_conversion.py _MOE_TARGET_MODULE_MAPPING). Llama 4 and
-# gpt-oss stored fused experts already: their names mean what they say.
+# _MODEL_TO_CONVERSION_PATTERN, transformers 5.0-5.24), which PEFT turns "all-linear" and MLP
+# names into (peft@5d602fd utils/transformers_weight_conversion.py _MOE_TARGET_MODULE_MAPPING).
+# Llama 4 and gpt-oss stored fused experts already: their names mean what they say. Matched on
+# the family ft-atlas reads (Qwen3-VL-MoE's text model reads as qwen3_moe: narrowed to attention
+# too, which PEFT would not need, and which trains less rather than 75x more).
 PEFT_REMAPPED_MIXTURES = frozenset(
     {
         "mixtral", "minimax", "minimax_m2", "qwen2_moe", "deepseek_v2", "deepseek_v3", "dots1",
         "ernie4_5_moe", "glm4_moe", "glm4_moe_lite", "glm4v_moe", "longcat_flash", "solar_open",
         "qwen3_moe", "qwen3_omni_moe", "qwen3_omni_moe_thinker", "qwen3_next", "hunyuan_v1_moe",
-        "flex_olmo", "olmoe",
+        "flex_olmo", "olmoe", "afmoe", "exaone_moe", "glm_moe_dsa", "cohere2_moe", "deepseek_v32",
+        "mellum", "beam", "sarvam_mla", "qwen3_omni_moe_text",
     }
 )  # fmt: skip
 
@@ -1145,8 +1149,11 @@ def _packing(objective: Method | None, recipe: Recipe, stage: str) -> Setting:
 
 
 def _packing_strategy(objective: Method | None, recipe: Recipe, stage: str) -> Setting | None:
-    """How a packing stage packs, where its card says anything but TRL's default ("bfd")."""
+    """How a packing stage packs, where its card says anything but TRL's default ("bfd") and the
+    trainer follows it (the recipe's time still assumes the card's strategy)."""
     if objective is None or objective.training is None or not recipe.stage_value("packing", stage):
+        return None
+    if recipe.packs_apart:  # its packing keeps documents apart, whatever the card's strategy
         return None
     if objective.training.packing_strategy == "bfd":
         return None

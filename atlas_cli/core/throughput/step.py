@@ -356,13 +356,11 @@ def _dequantized_per_layer(work: Work) -> float:
 
 def _decode_ops_per_layer(work: Work) -> float:
     """Operators one generated token dispatches per layer in transformers' eager generate: the
-    forward's, each unmerged LoRA module's forward (TRL samples from the PEFT model as it is) and
-    each 4-bit weight's dequantisation; a 7B QLoRA's token costs ~2x the plain forward's."""
-    return (
-        FORWARD_OPS_PER_LAYER
-        + ADAPTER_FORWARD_OPS * _adapted_per_layer(work)
-        + DEQUANTIZE_OPS * _dequantized_per_layer(work)
-    )
+    forward's and each unmerged LoRA module's forward (TRL samples from the PEFT model as it is);
+    a 4-bit weight without gradients is one fused gemm_4bit, not a dequantisation and a matmul
+    (bitsandbytes autograd/_functions.py matmul_4bit). A 7B LoRA's token costs ~1.6x the plain
+    forward's."""
+    return FORWARD_OPS_PER_LAYER + ADAPTER_FORWARD_OPS * _adapted_per_layer(work)
 
 
 def link_gbs(device: Device, gpus: int) -> float:

@@ -469,5 +469,6 @@ register(
         liger=True,
         quantizes_experts=True,
         master_copy=False,
+        packs_apart=True,
     )
 )

@@ -934,9 +934,10 @@ def _online(recipe: Recipe) -> bool:
     return bool(recipe.online_stages)
 
 
-def _run_stage(online: bool, sft: bool, evaluated: bool, adalora: bool) -> str:
+def _run_stage(online: bool, sft: bool, evaluated: bool, adalora: bool, instruct: bool) -> str:
     return training.RUN_STAGE.substitute(
         trainer_wrap="\n    trainer_class = with_orthogonal_penalty(trainer_class)" if adalora else "",
+        plain_prompts=training.PLAIN_PROMPTS if instruct else "",
         completion_override=training.ONLINE_COMPLETION_OVERRIDE if online else "",
         prompt_filter=(training.ONLINE_PROMPT_FILTER if online else "")
         + (training.SFT_CONVERSATION_LOSS if sft else ""),
@@ -1000,6 +1001,7 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
         training.CHECK_ENVIRONMENT,
         training.LOAD_ROWS,
         training.LOAD_TOKENIZER,
+        training.PLAIN_PROMPTS_CHECK if recipe.post_trained and not classifier else "",
         *_build_blocks(recipe),
         _callbacks_block(recipe),
         training.TRAINING_ARGUMENTS,
@@ -1008,7 +1010,9 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
         training.HELD_OUT if evaluated else "",
         training.FINISH,
         training.ACCURACY if classifier else "",
-        _classifier_main(recipe) if classifier else _run_stage(online, sft, evaluated, adalora),
+        _classifier_main(recipe)
+        if classifier
+        else _run_stage(online, sft, evaluated, adalora, recipe.post_trained),
     ]
     script = _join_blocks(parts)
     files = [RecipeFile(main, script)]

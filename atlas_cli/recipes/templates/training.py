@@ -117,21 +117,24 @@ def load_tokenizer(path: str) -> PreTrainedTokenizerBase:
         tokenizer.chat_template = PLAIN_CHAT_TEMPLATE
     return tokenizer
 
+"""
 
-def warn_plain_prompts(rows: Dataset, tokenizer: PreTrainedTokenizerBase, stage: str) -> None:
+# Written into an instruct model's recipe only (a base model's string prompts are its text).
+PLAIN_PROMPTS_CHECK = """
+def warn_plain_prompts(rows: Dataset, stage: str) -> None:
     '''TRL renders a chat template over conversational rows only: an instruct model's string
     prompts train as the bare text, not as the model will be prompted (axolotl and LLaMA-Factory
     render the template over the same file).'''
-    own_template = tokenizer.chat_template != PLAIN_CHAT_TEMPLATE
-    if own_template and "prompt" in rows.column_names and isinstance(rows[0]["prompt"], str):
+    if "prompt" in rows.column_names and isinstance(rows[0]["prompt"], str):
         print(
-            f"{stage}: the prompts are plain strings, which TRL trains as they are, without the model's "
-            'chat template: give them as conversations ({"prompt": [{"role": "user", "content": ...}], '
-            '"chosen"/"completion": [{"role": "assistant", "content": ...}]}) unless the strings '
-            "already carry the template.",
+            f"{stage}: the prompts are plain strings, which TRL uses as they are, without this instruct "
+            'model\\'s chat template: give them as conversations ({"prompt": [{"role": "user", "content": '
+            "...}]}, and any answer column as a list of assistant turns) unless the strings already "
+            "carry the template.",
             file=sys.stderr,
         )
 """
+
 
 LANGUAGE_MODEL_CLASS = '''
 def language_model_class(path: str) -> Any:
@@ -512,8 +515,7 @@ def run_stage(
     stage: str, args: argparse.Namespace, tokenizer: PreTrainedTokenizerBase, previous: str | None
 ) -> str:
     config_class, trainer_class = TRAINERS[stage]$trainer_wrap
-    rows = load_rows(getattr(args, DATASET_OPTION[stage]))
-    warn_plain_prompts(rows, tokenizer, stage)$prompt_filter$held_out
+    rows = load_rows(getattr(args, DATASET_OPTION[stage]))$plain_prompts$prompt_filter$held_out
     # The config first: only once it exists does from_pretrained shard the weights as they load
     # under ZeRO-3 (zero.Init), rather than load the whole model in every process.
     config = config_class(
@@ -565,6 +567,8 @@ SFT_CONVERSATION_LOSS = (
     "\n    conversation: dict[str, Any] = {}"
     '\n    if stage == "sft":\n        rows, conversation = conversation_loss(rows, tokenizer)'
 )
+# An instruct model's recipe says when a stage's prompts are plain strings (a base model's are text).
+PLAIN_PROMPTS = "\n    warn_plain_prompts(rows, stage)"
 # Offline stages hold rows out to evaluate on (online RL scores its own generations).
 STAGE_HELD_OUT = """
     evaluation = None
