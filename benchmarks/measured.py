@@ -54,6 +54,14 @@ ANSWER_AI_STRATEGY: dict[str, dict[str, str]] = {
     "DDP": {"sharding": "ddp"},
     "FSDP with CPU offload": {"sharding": "zero3", "offload": "params"},
 }
+# Unsloth's reasoning notebooks: QLoRA r32 at micro-batch 2 and 2,048 tokens, adamw_8bit.
+UNSLOTH_NOTEBOOK_QLORA = {
+    "batch_size": 2,
+    "seq_len": 2048,
+    "lora_rank": 32,
+    "optimizer": "adamw-8bit",
+    "stack": "unsloth",
+}
 AX_SCOUT = (
     "axolotl examples/llama-4/README.md, figures of 2025-04-15 (axolotl-ai-cloud/axolotl@067b021c; configs "
     "scout-qlora-single-h100-flex.yaml, scout-qlora-flexattn-fsdp2.yaml; checkpoint "
@@ -766,7 +774,7 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         "qlora",
         "qlora",
         14.508 * GIB,
-        {"batch_size": 2, "seq_len": 2048, "lora_rank": 32, "optimizer": "adamw-8bit", "stack": "unsloth"},
+        UNSLOTH_NOTEBOOK_QLORA,
         gpu="t4",
         public=True,
     ),
@@ -779,7 +787,7 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         "qlora",
         "qlora",
         18.139 * GIB,
-        {"batch_size": 2, "seq_len": 2048, "lora_rank": 32, "optimizer": "adamw-8bit", "stack": "unsloth"},
+        UNSLOTH_NOTEBOOK_QLORA,
         gpu="l4",
         public=True,
         note="on the mistral-small-3.1-24b shape (Magistral Small is built on Mistral Small 3.1)",
