@@ -31,7 +31,7 @@ from atlas_cli.core.profile import (
 from atlas_cli.core.resolve import check_chip_memory, chip_and_memory, counted_gpu, name_and_memory
 from atlas_cli.core.shell import plain_decimal, shell_word
 from atlas_cli.errors import UnknownName, UsageError
-from atlas_cli.i18n import N_, language, t
+from atlas_cli.i18n import N_, language, nt, t
 from atlas_cli.kb.catalog import LAPTOP_GPU, LAPTOP_MEMORY_ANSWER, Catalog, is_laptop_gpu
 from atlas_cli.kb.schema import Gpu
 from atlas_cli.kb.vocabulary import (
@@ -356,7 +356,14 @@ class Interview:
             return value
         # "2,000 support tickets" also answers how many: offered when that question comes.
         self.carried["examples"] = count
-        self.terminal.say("  " + t("Taken as {value}, {count} examples.", value=value, count=count))
+        taken = nt(
+            "Taken as {value}, {count} example.",
+            "Taken as {value}, {count} examples.",
+            count,
+            value=value,
+            count=count,
+        )
+        self.terminal.say("  " + taken)
         return value
 
     def _parse_gpu(self, text: str) -> Answers:

@@ -654,7 +654,7 @@ def _packed_attention(recipe: Recipe, gpu: Gpu | None, architecture: str | None,
         recipe.set("attention", Setting(FLASH_ATTENTION, source))
         return
     eager = recipe.model is not None and recipe.model.eager_attention  # no SDPA kernel to name
-    if recipe.trainer == "axolotl" and not (refused or eager):
+    if recipe.packs_apart and not (refused or eager):  # axolotl keeps rows apart only with one named
         recipe.set("attention", Setting(AX_PACKED_SDPA, AX_PACKED_SDPA_SOURCE))
     model = recipe.model.name if recipe.model is not None else "this model"
     why = (
