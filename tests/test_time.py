@@ -246,6 +246,16 @@ def test_a_batch_of_completions_decodes_until_its_longest_is_done(catalog: Catal
     assert generation(512) == pytest.approx(rounds * decode_seconds(sampling, A100, 16, 128, 512), rel=0.01)
 
 
+def test_each_online_stage_states_how_many_completions_it_samples_at_once(run: Runner) -> None:
+    """Sampling time depends on the generation batch (a notebook that samples one prompt's 6
+    completions a step takes ~2x the sampling time of 16 at once): the JSON says what was assumed."""
+    args = ("recommend", "--gpu", "h100-80gb", "--model", "qwen2.5-7b", "--examples", "5k", "--json")
+    grpo = ok(run(*args, "--data-kind", "reward-function")).json()["recommendations"][0]
+    assert [s["sampled_at_once"] for s in grpo["stages"]] == [16]
+    sft = ok(run(*args, "--data-kind", "demonstrations")).json()["recommendations"][0]
+    assert all(s["sampled_at_once"] is None for s in sft["stages"])
+
+
 def test_eager_sampling_pays_each_adapters_operators_per_token(catalog: Catalog) -> None:
     """transformers' generate on a PEFT model runs every unmerged LoRA module's forward for each
     token; a 7B's token was timed at the plain forward's ~45 operators a layer (a time review:

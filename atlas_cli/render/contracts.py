@@ -92,6 +92,9 @@ class CostJson(TypedDict):
 class StageJson(TypedDict):
     objective: str
     micro_batch: int  # examples per GPU per micro-step the time assumes (the fastest that fits)
+    # completions each GPU samples at once (online stages; null offline): fewer at a time, as some
+    # notebooks sample one prompt's group a step, take more decode rounds
+    sampled_at_once: int | None
     time: TimeJson
     cost: CostJson
 

@@ -273,6 +273,7 @@ def stage_json(stage: StageTime, gpus: int, price: Rate | None) -> StageJson:
     return {
         "objective": stage.objective.id,
         "micro_batch": stage.micro_batch,
+        "sampled_at_once": stage.sampled_at_once or None,
         "time": time_json(stage.tokens, stage.seconds, stage.generation_seconds),
         "cost": cost_json(stage.seconds / HOUR * gpus, price),
     }

@@ -26,6 +26,9 @@ class StageTime(NamedTuple):
     micro_batch: int  # examples per GPU per micro-step, as the time assumes
     global_batch: int  # examples per optimizer step over all GPUs (micro-batch x replicas x accumulation)
     packed: bool = False  # examples packed into full sequences (workload.Batches.packed)
+    # Completions each GPU samples at once (online objectives; 0 offline): the generation batch the
+    # recipes write, which sets how many decode rounds sampling takes.
+    sampled_at_once: int = 0
 
     @property
     def tokens_per_second(self) -> float:
@@ -93,7 +96,7 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: Object
     # PPO trains a value model of the policy's size as well, num_ppo_epochs times over each batch.
     passes = objective.training.update_passes * (2 if objective.training.value_model else 1)
     training = b.micro_steps * step.seconds * passes
-    generation = 0.0
+    generation, at_once = 0.0, 0
     if objective.online:
         length = min(workload.tokens_per_example, s.seq_len)
         completion = completion_tokens(objective, length, s.seq_len)
@@ -121,6 +124,7 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: Object
         s.batch_size,
         per_update,
         b.packed,
+        at_once,
     )
 
 
