@@ -1070,6 +1070,21 @@ def test_grpo_in_axolotl_names_the_reward_function_and_llamafactory_refuses() ->
         render_recipe(CATALOG, rec, rank, "llamafactory")
 
 
+def test_grpo_recipes_sample_as_the_profile_says() -> None:
+    """--num-generations 6 --generation-batch 6 (one prompt's group a step, as Unsloth's notebooks
+    train): the recipes write those, and accumulate 6 micro-batches of 1 into one generation batch."""
+    rec = recommend(
+        gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="reward-function", num_generations="6",
+        generation_batch="6", batch_size="1",
+    )  # fmt: skip
+    rank = rank_of(rec, "lora", ("grpo",))
+    (doc,) = yaml_documents(render_recipe(CATALOG, rec, rank, "axolotl"))
+    assert doc["trl"]["num_generations"] == 6
+    assert (doc["micro_batch_size"], doc["gradient_accumulation_steps"]) == (1, 6)
+    script = render_recipe(CATALOG, rec, rank, "python")
+    assert "'num_generations': 6" in script and "GRAD_ACCUM = {'grpo': 6}" in script
+
+
 def test_vllm_samples_on_the_training_gpus_in_every_format_that_runs_grpo() -> None:
     """--vllm writes TRL's use_vllm in colocate mode with the share of the GPU the memory estimate
     reserves; axolotl takes that share from its own vllm: section, whose default is 0.9."""

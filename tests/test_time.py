@@ -15,7 +15,7 @@ import pytest
 from atlas_cli.core.engine import TIE_RATIO
 from atlas_cli.core.estimates import EstimateSettings
 from atlas_cli.core.memory import estimate
-from atlas_cli.core.memory.estimate import vllm_waves
+from atlas_cli.core.memory.estimate import generation_per_gpu, vllm_waves
 from atlas_cli.core.resolve import resolve_hardware, resolve_model
 from atlas_cli.core.shapes import Shape
 from atlas_cli.core.throughput.flops import attention_flops, matmul_params, token_flops
@@ -31,7 +31,7 @@ from atlas_cli.core.throughput.step import (
 )
 from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR, plan_time
 from atlas_cli.core.throughput.workload import Workload, batches
-from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.catalog import Catalog, Sampling
 from atlas_cli.kb.files import bundled_kb_path
 from atlas_cli.kb.loading import load_knowledge_base
 from benchmarks.measured import THROUGHPUT_ROWS, ThroughputRow
@@ -254,6 +254,61 @@ def test_each_online_stage_states_how_many_completions_it_samples_at_once(run: R
     assert [s["sampled_at_once"] for s in grpo["stages"]] == [16]
     sft = ok(run(*args, "--data-kind", "demonstrations")).json()["recommendations"][0]
     assert all(s["sampled_at_once"] is None for s in sft["stages"])
+
+
+def test_the_generation_batch_and_group_size_are_inputs(catalog: Catalog) -> None:
+    """Unsloth's GRPO notebooks sample one prompt's 6 completions a step, not the recipes' 16 at
+    once: decoding is bound by memory bandwidth, so 16/6 x the rounds take ~16/6 x the sampling
+    time (a review measured 0.30-0.59 of those notebooks' wall time before these inputs)."""
+    grpo = OBJECTIVES["grpo"]
+    w = work(catalog, "lora", "qwen2.5-7b", seq_len=1024)
+    workload = {"grpo": Workload(1000, 256, 1.0, False)}
+    recipes = plan_time(w, A100, workload, (grpo,)).stages[0]
+    notebook = plan_time(w, A100, workload, (Sampling(6, 6).apply(grpo),)).stages[0]
+    assert (recipes.sampled_at_once, notebook.sampled_at_once) == (16, 6)
+    # 1,000 prompts x 8 / 16 = 500 rounds against 1,000 x 6 / 6 = 1,000 rounds, of fewer sequences
+    assert 1.6 < notebook.generation_seconds / recipes.generation_seconds < 2.0
+
+
+@pytest.mark.parametrize(
+    ("generations", "batch", "replicas", "per_gpu"),
+    [
+        (8, None, 1, 16),  # the default: 16 per GPU
+        (8, None, 4, 16),
+        (6, 6, 1, 6),
+        (6, 8, 1, 12),  # TRL refuses a generation batch that splits a group: rounded up to whole groups
+        (6, 8, 2, 6),  # 2 x 4 = 8 -> 2 x 6 = 12, two whole groups
+        (16, 4, 8, 2),  # a group over 8 GPUs: 2 each
+        (8, 1, 1, 8),  # at least one whole group
+    ],
+)
+def test_a_generation_round_holds_whole_groups(
+    generations: int, batch: int | None, replicas: int, per_gpu: int
+) -> None:
+    objective = Sampling(generations, batch).apply(OBJECTIVES["grpo"])
+    assert generation_per_gpu(objective, replicas) == per_gpu
+    assert (per_gpu * replicas) % generations == 0
+
+
+def test_sampling_inputs_reach_memory_time_and_the_json(run: Runner) -> None:
+    args = (
+        "estimate", "--method", "qlora", "--objective", "grpo", "--model", "llama-3.1-8b",
+        "--gpu", "a100-80gb", "--examples", "250", "--seq-len", "1280", "--tokens-per-example", "256",
+        "--json",
+    )  # fmt: skip
+    default = ok(run(*args)).json()
+    given = ok(run(*args, "--num-generations", "6", "--generation-batch", "6")).json()
+    assert [s["sampled_at_once"] for s in given["stages"]] == [6]
+    assert given["time"]["generation_hours"] > 1.4 * default["time"]["generation_hours"]
+    assert given["total_gb"] < default["total_gb"]  # a KV cache for 6 sequences, not 16
+
+
+def test_sampling_inputs_are_checked_and_said_idle_offline(run: Runner) -> None:
+    args = ("estimate", "--method", "lora", "--model", "llama-3.1-8b", "--gpu", "a100-80gb")
+    refused = fails(run(*args, "--objective", "grpo", "--num-generations", "1"), 2)
+    assert "--num-generations: '1' must be between 2 and 1024" in refused.stderr
+    idle = ok(run(*args, "--generation-batch", "8", "--json")).json()
+    assert any("--generation-batch: nothing here samples completions" in w for w in idle["warnings"])
 
 
 def test_eager_sampling_pays_each_adapters_operators_per_token(catalog: Catalog) -> None:

@@ -49,6 +49,8 @@ if TYPE_CHECKING:
         "price_per_hour",
         "stack",
         "vllm",
+        "num_generations",
+        "generation_batch",
         "lora_experts",
     )
 )

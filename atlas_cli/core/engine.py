@@ -60,7 +60,7 @@ from atlas_cli.core.variants import (
     with_variant,
 )
 from atlas_cli.i18n import N_, nt, number, pt, significant, t
-from atlas_cli.kb.catalog import SERVING, Catalog, Objective
+from atlas_cli.kb.catalog import NO_SAMPLING, SERVING, Catalog, Objective, Sampling
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
 from atlas_cli.kb.heap import collector_paused
@@ -670,6 +670,7 @@ class MemoryKey(NamedTuple):
     stack: str
     vllm: bool  # online stages sample with a colocated vLLM engine
     lora_experts: bool  # LoRA adapts the routed experts too
+    sampling: Sampling  # how online stages sample (--num-generations, --generation-batch)
     fewest: bool  # plans may use fewer of the GPUs (--priority cost)
     # --max-hours / --budget-usd with --priority cost: a plan uses fewer GPUs only within them
     limits: TimeInputs | None = None
@@ -986,7 +987,7 @@ class Engine:
             o: settings_for(
                 info,
                 hardware,
-                objective=self.catalog.objectives[o],
+                objective=key.sampling.apply(self.catalog.objectives[o]),
                 seq_len=key.seq_len,
                 batch_size=key.batch_size,
                 stack=key.stack,
@@ -1072,6 +1073,7 @@ class Engine:
             profile.stack,
             profile.vllm,
             profile.lora_experts,
+            inputs.sampling,
             fewest=profile.priority == "cost",
             limits=inputs if profile.priority == "cost" and inputs.limited else None,
         )
@@ -1300,15 +1302,20 @@ class Engine:
             if len(self._times) >= PLAN_MEMO_LIMIT:
                 self._times.clear()
             timed = time_and_cost(
-                result, self.stages_of(pipeline), hardware.device, hardware.price, inputs, self.usual_epochs
+                result,
+                self.stages_of(pipeline, inputs.sampling),
+                hardware.device,
+                hardware.price,
+                inputs,
+                self.usual_epochs,
             )
             # The estimate and hardware are kept alive with the entry: their ids stay theirs.
             found = self._times[key] = (result, hardware, timed)
         return found[2]
 
-    def stages_of(self, pipeline: tuple[str, ...]) -> tuple[Objective, ...]:
+    def stages_of(self, pipeline: tuple[str, ...], sampling: Sampling = NO_SAMPLING) -> tuple[Objective, ...]:
         """The pipeline's objectives, as memory and time read them."""
-        return tuple(self.catalog.objectives[o] for o in pipeline)
+        return tuple(sampling.apply(self.catalog.objectives[o]) for o in pipeline)
 
     @staticmethod
     def _variant(method: Method, result: Estimate | None) -> str | None:

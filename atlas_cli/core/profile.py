@@ -20,6 +20,7 @@ from atlas_cli.kb.vocabulary import (
     GOALS,
     GPU_MEMORY,
     LABELED_SEQ_LEN,
+    MAX_GENERATIONS,
     MAX_VRAM_GB,
     MODEL_ACCESS,
     MODEL_VARIANT_CHOICES,
@@ -34,7 +35,9 @@ from atlas_cli.kb.vocabulary import (
     means_no_gpu,
 )
 
-FieldKind = Literal["choice", "name", "size", "count", "tokens", "vram", "gpus", "flag", "number", "price"]
+FieldKind = Literal[
+    "choice", "name", "size", "count", "tokens", "vram", "gpus", "generations", "flag", "number", "price"
+]
 
 
 class ProfileField(NamedTuple):
@@ -276,6 +279,26 @@ class Profile:
         "several times faster sampling, for 30 % of each GPU's memory.",
         "Will GRPO/RLOO sample with vLLM on the training GPUs?",
         default=False,
+    )
+    # Not given: the objective's num_generations in data/methods.yaml (8).
+    num_generations: int | None = _question(
+        "generations",
+        "constraints",
+        "GRPO/RLOO: completions sampled per prompt (TRL num_generations; default: the method card's, 8).",
+        "How many completions should GRPO/RLOO sample per prompt?",
+        example="8",
+        if_unset="ft-atlas assumes the method card's number (8)",
+    )
+    # Not given: GENERATION_BATCH (16) per GPU, what the recipes write.
+    generation_batch: int | None = _question(
+        "gpus",
+        "constraints",
+        "GRPO/RLOO: completions sampled at once over all GPUs, one optimizer step's worth (TRL "
+        "generation_batch_size: per-device batch x GPUs x steps_per_generation); default 16 per GPU. "
+        "Decoding is bound by memory bandwidth: fewer at once take more rounds, and longer.",
+        "How many completions are sampled at once over all GPUs (TRL generation_batch_size)?",
+        example="16",
+        if_unset="ft-atlas assumes 16 per GPU, as its recipes write",
     )
     lora_experts: bool = _question(
         "flag",
@@ -611,6 +634,8 @@ def parse_value(field: ProfileField, value: Any) -> Any:
         return parse_vram(value, field.flag)
     if field.kind == "gpus":
         return parse_gpus(value, field.flag)
+    if field.kind == "generations":  # TRL refuses fewer than 2: a group's advantages need two
+        return parse_whole(value, field.flag, 2, MAX_GENERATIONS)
     if field.kind == "tokens":
         return parse_tokens(value, field.flag)
     if field.kind in ("number", "price"):

@@ -114,6 +114,8 @@ SKIP: dict[str, Callable[[Answers], bool]] = {
     "batch_size": lambda a: True,
     "stack": lambda a: True,
     "lora_experts": lambda a: True,
+    "num_generations": lambda a: True,
+    "generation_batch": lambda a: True,
     # Asked only of who samples online (a reward function) on a GPU of their own.
     "vllm": lambda a: a.get("data_kind") != "reward-function" or _api_only(a) or _no_gpu(a),
     "knowledge_changes": lambda a: a.get("goal") != "knowledge",

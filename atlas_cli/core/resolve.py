@@ -597,8 +597,15 @@ def idle_options(profile: Profile, shape: Shape | None, stages: tuple[Objective,
     """Profile options that change nothing for these stages or this model: said, not dropped
     (an online stage that cannot use vLLM says so itself: _sampling_warnings)."""
     idle = []
-    if profile.vllm and not any(o.online for o in stages):
+    online = any(o.online for o in stages)
+    if profile.vllm and not online:
         idle.append(t("--vllm: nothing here samples completions with vLLM (GRPO and RLOO do): ignored"))
+    for flag, given in (
+        ("--num-generations", profile.num_generations),
+        ("--generation-batch", profile.generation_batch),
+    ):
+        if given is not None and not online:
+            idle.append(t("{flag}: nothing here samples completions (GRPO and RLOO do): ignored", flag=flag))
     if profile.lora_experts and shape is not None and not shape.is_moe:
         idle.append(t("--lora-experts: this model has no routed experts (a dense model): ignored"))
     return idle

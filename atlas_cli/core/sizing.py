@@ -129,10 +129,11 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
     options.check()
     hardware = resolve_hardware(catalog, profile.gpu, profile.vram, profile.gpus)
     info = resolve_model(catalog, profile.model, profile.model_size)
+    inputs, epochs = time_inputs(profile), usual_epochs(catalog.kb.methods)
     settings, warnings = settings_for(
         info,
         hardware,
-        objective=catalog.objectives[objective_id(catalog, options.objective)],
+        objective=inputs.sampling.apply(catalog.objectives[objective_id(catalog, options.objective)]),
         seq_len=profile.sized_seq_len,
         batch_size=profile.micro_batch,
         precision=options.precision,
@@ -156,7 +157,6 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
     if not auto:
         settings = settings._replace(sharding=options.sharding)
     field_name = options.max.replace("-", "_") if options.max else None
-    inputs, epochs = time_inputs(profile), usual_epochs(catalog.kb.methods)
     trained_on = objective_data_kind(catalog, settings.objective.id)
     if profile.data_kind is None and trained_on is not None:
         # Timed at the objective's own typical example (GRPO's prompt and completion), as

@@ -61,15 +61,36 @@ class Objective(NamedTuple):
     training: Training
     samples_per_prompt: int
     packs_by_default: bool = False
+    # Online objectives: completions sampled per generation round over all GPUs, as the profile's
+    # --generation-batch gives it (TRL's generation_batch_size); None: GENERATION_BATCH per GPU.
+    generation_batch: int | None = None
 
     @property
     def online(self) -> bool:
         return self.samples_per_prompt > 0
 
     def __hash__(self) -> int:
-        # Estimates are remembered by their settings: the id stands for the objective (the
-        # block's lists do not hash).
-        return hash(self.id)
+        # Estimates are remembered by their settings: the id and the sampling stand for the
+        # objective (the block's lists do not hash).
+        return hash((self.id, self.samples_per_prompt, self.generation_batch))
+
+
+class Sampling(NamedTuple):
+    """How an online objective samples, when the profile says so (None: the KB's num_generations,
+    GENERATION_BATCH completions per GPU a round)."""
+
+    num_generations: int | None = None
+    generation_batch: int | None = None
+
+    def apply(self, objective: Objective) -> Objective:
+        """The objective as this run samples it; offline objectives are left as they are."""
+        if not objective.online or self == NO_SAMPLING:
+            return objective
+        generations = self.num_generations or objective.samples_per_prompt
+        return objective._replace(samples_per_prompt=generations, generation_batch=self.generation_batch)
+
+
+NO_SAMPLING = Sampling()
 
 
 def api_name(model_name: str) -> str:

@@ -28,6 +28,7 @@ from atlas_cli.kb.facts import FACTS, FactSpec, fact_spec
 from atlas_cli.kb.vocabulary import (
     HUB_ID_PATTERN,
     KB_SCHEMA_VERSION,
+    MAX_GENERATIONS,
     MEMORY_MODELS,
     OPTIMIZERS,
     PRECISIONS,
@@ -294,9 +295,6 @@ class Variant(Strict):
     layerwise: bool = Field(
         default=False, description="GaLore's per-layer updates: one GPU, no gradient accumulation"
     )
-
-
-MAX_GENERATIONS = 1024  # completions per prompt: far above any published run (GRPO: 8-64)
 
 
 class Training(Strict):

@@ -212,6 +212,13 @@ OFFLOADS: Final = (
 # Which linear layers LoRA adapts: every one ('all-linear', PEFT's and TRL's recommendation), the
 # attention projections, or only queries and values (PEFT's built-in default for Llama-style models).
 LORA_TARGETS: Final = ("all-linear", "attention", "qv")
+MAX_GENERATIONS: Final = 1024  # completions per prompt: far above any published run (GRPO: 8-64)
+# Completions each GPU samples in one generation round unless --generation-batch says otherwise:
+# TRL samples generation_batch_size = per_device_train_batch_size x GPUs x steps_per_generation
+# (its gradient accumulation) at once, one optimizer step's worth
+# (GRPOConfig.__post_init__, trl@f2cd577 grpo_config.py L1077-1079): ft-atlas's recipes write
+# 1 x 16 per GPU, two prompts' groups of 8 (throughput.workload.global_batch).
+GENERATION_BATCH: Final = 16
 FIT_MARGIN: Final = 0.90  # "yes" within 90 % of usable memory; docs/memory.md says why
 MAX_VRAM_GB: Final = 10_000.0  # the most --vram takes, and the largest GPU a plan is told to get
 

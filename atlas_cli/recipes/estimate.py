@@ -13,7 +13,7 @@ stages, epochs and packing. The header states these figures, not the engine's.
 from __future__ import annotations
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
-from atlas_cli.core.memory.estimate import SAMPLED_PER_GPU
+from atlas_cli.core.memory.estimate import generation_per_gpu
 from atlas_cli.core.memory.search import (
     STRATEGIES,
     Estimator,
@@ -49,10 +49,13 @@ NOMINAL_EXAMPLES = 1_000
 def _global_source(objective: Objective, batch: int, replicas: int, accumulation: int) -> str:
     """Where the accumulation comes from: the sequences each optimizer step takes, multiplied out."""
     steps = f"{batch} per device x {replicas} GPU(s) x {accumulation} = {batch * replicas * accumulation}"
+    if objective.online and objective.generation_batch is not None:
+        return f"completions per optimizer step: {steps}; the profile's --generation-batch, in whole groups"
     if objective.online:
         return (
-            f"completions per optimizer step: {steps}; online RL samples {SAMPLED_PER_GPU} per GPU, "
-            "growing with the GPUs as RL runs are scaled (ft-atlas's time estimate assumes the same)"
+            f"completions per optimizer step: {steps}; online RL samples "
+            f"{generation_per_gpu(objective, replicas)} per GPU, growing with the GPUs as RL runs are "
+            "scaled (ft-atlas's time estimate assumes the same)"
         )
     if batch * replicas * accumulation < GLOBAL_BATCH:
         return (
@@ -68,7 +71,7 @@ def _global_source(objective: Objective, batch: int, replicas: int, accumulation
 def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
     """Per-stage micro-batch and accumulation, and the recipe's memory, time and cost."""
     estimate = recipe.plan.estimate
-    objectives = {stage: catalog.objectives[stage] for stage in recipe.stages}
+    objectives = {stage: recipe.inputs.sampling.apply(catalog.objectives[stage]) for stage in recipe.stages}
     if estimate is None:
         for stage, objective in objectives.items():
             batch = least_batch((objective,))

@@ -1036,6 +1036,9 @@ def _stage_settings(catalog: Catalog, recipe: Recipe, stage: str) -> None:
     for key in STAGE_KEYS.get(stage, ()):
         prefix = "cpt" if stage == "continued-pretraining" else stage
         recipe.set(f"{prefix}.{key}", kb_value(catalog.methods.get(stage), key))
+    given = recipe.inputs.sampling.num_generations
+    if stage in recipe.online_stages and given is not None:
+        recipe.set(f"{stage}.num_generations", Setting(given, "the profile's --num-generations"))
     estimate = recipe.plan.estimate
     if stage in recipe.online_stages and estimate is not None:
         # The memory estimate sized the completion within --seq-len: sample what it sized.

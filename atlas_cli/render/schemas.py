@@ -8,6 +8,7 @@ from pydantic import TypeAdapter
 
 from atlas_cli.core.profile import COUNT, PROFILE_FIELDS, SIZE, VRAM, ProfileField
 from atlas_cli.kb.schema import KnowledgeBase
+from atlas_cli.kb.vocabulary import MAX_GENERATIONS
 from atlas_cli.render.contracts import OUTPUTS
 from atlas_cli.render.documents import SCHEMA_VERSION
 
@@ -17,6 +18,7 @@ _KIND_SCHEMAS: dict[str, dict[str, Any]] = {
     "count": {"type": ["string", "integer"], "description": COUNT.examples},
     "vram": {"type": ["string", "number"], "description": f"GB as advertised: {VRAM.examples}"},
     "gpus": {"type": "integer", "minimum": 1},
+    "generations": {"type": "integer", "minimum": 2, "maximum": MAX_GENERATIONS},
     "tokens": {"type": ["string", "integer"], "description": "512, 4k or 32k (k = 1024)"},
     "flag": {"type": "boolean"},
     "number": {"type": ["string", "number"], "description": "a number greater than 0, e.g. 3 or 1.5"},

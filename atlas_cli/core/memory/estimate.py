@@ -37,17 +37,13 @@ from atlas_cli.core.memory.states import (
 )
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shapes import Shape
-from atlas_cli.kb.vocabulary import FIT_MARGIN, MEMORY_MODELS, OPTIMIZERS, PRECISIONS
+from atlas_cli.kb.catalog import Objective
+from atlas_cli.kb.vocabulary import FIT_MARGIN, GENERATION_BATCH, MEMORY_MODELS, OPTIMIZERS, PRECISIONS
 
 GB = 1e9
 GIB = 2**30
 CUDA_CONTEXT_BYTES = 0.5 * GB  # CUDA context and cuBLAS workspace: ~0.3-0.8 GB in practice
 ALLOCATOR_SLACK = 0.05  # PyTorch caching-allocator fragmentation on top of live tensors
-# Sequences each GPU samples in one round: TRL generates per_device_train_batch_size x
-# steps_per_generation (its gradient accumulation) completions at once, one optimizer step's
-# worth (GRPOTrainer._generate_and_score_completions): 16, two prompts' groups of 8, on every GPU
-# (throughput.workload.global_batch).
-SAMPLED_PER_GPU = 16
 AUTOCAST_COPY_BYTES = 2.0  # autocast's 16-bit copy of an fp32 weight (autocast_copies)
 EXPERT_ADAPTER_MODELS = frozenset({"lora", "qlora"})  # LoRA on fused expert weights
 # Online objectives read --seq-len as prompt + completion: a prompt of up to MAX_PROMPT tokens
@@ -200,15 +196,22 @@ def _head_gradient_bytes(model: str, s: EstimateSettings) -> float:
 
 
 def sampled_at_once(s: EstimateSettings) -> int:
-    """Completions one GPU samples at once: SAMPLED_PER_GPU, or one micro-batch if larger, and at
-    least its share of a prompt's group: TRL's generation batch over all GPUs must hold whole
-    groups of num_generations (GRPOConfig.__post_init__)."""
-    return max(SAMPLED_PER_GPU, s.batch_size, group_share(s.objective.samples_per_prompt, s.replicas))
+    """Completions one GPU samples at once: its share of the generation batch, or one micro-batch
+    if larger."""
+    return max(generation_per_gpu(s.objective, s.replicas), s.batch_size)
 
 
-def group_share(samples_per_prompt: int, replicas: int) -> int:
-    """Completions of one prompt's group each data-parallel replica samples."""
-    return -(-samples_per_prompt // replicas)
+def generation_per_gpu(objective: Objective, replicas: int) -> int:
+    """Completions each data-parallel replica samples in one generation round: its share of
+    --generation-batch (GENERATION_BATCH each without it), rounded up so that the round over all
+    replicas holds whole groups of num_generations, as TRL requires (GRPOConfig.__post_init__:
+    "generation_batch_size ... must be divisible by num_generations")."""
+    given = objective.generation_batch
+    per_gpu = GENERATION_BATCH if given is None else -(-given // replicas)
+    per_gpu = max(per_gpu, -(-objective.samples_per_prompt // replicas))
+    while (per_gpu * replicas) % objective.samples_per_prompt:
+        per_gpu += 1
+    return per_gpu
 
 
 def served_by_vllm(model: str, s: EstimateSettings) -> bool:

@@ -13,7 +13,7 @@ from atlas_cli.core.throughput.step import Device, Step, Work, efficiency
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, Rate, StageTime, plan_cost, plan_time
 from atlas_cli.core.throughput.workload import Workload, batch_cap, global_batch, good_batch, least_batch
 from atlas_cli.i18n import N_, nt, t
-from atlas_cli.kb.catalog import SERVING, Objective
+from atlas_cli.kb.catalog import NO_SAMPLING, SERVING, Objective, Sampling
 from atlas_cli.kb.schema import Method
 from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
 
@@ -42,6 +42,7 @@ class TimeInputs(NamedTuple):
     max_hours: float | None
     budget_usd: float | None
     batch_given: bool = False  # --batch-size given: time takes it, not the fastest that fits
+    sampling: Sampling = NO_SAMPLING  # --num-generations / --generation-batch of online objectives
 
     def tokens(self) -> int:
         return self.tokens_per_example or TYPICAL_TOKENS[self.data_kind] or 1
@@ -87,6 +88,7 @@ def time_inputs(profile: Profile) -> TimeInputs:
         profile.max_hours,
         profile.budget_usd,
         profile.batch_size is not None,
+        Sampling(profile.num_generations, profile.generation_batch),
     )
 
 

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from atlas_cli.core.memory.estimate import SAMPLED_PER_GPU, completion_length, group_share
+from atlas_cli.core.memory.estimate import completion_length, generation_per_gpu
 from atlas_cli.kb.catalog import Objective
 
 # Sequences one optimizer step averages over (per_device_train_batch_size x GPUs x gradient
@@ -53,13 +53,14 @@ class Batches(NamedTuple):
 def global_batch(objective: Objective, replicas: int, workload: Workload | None = None) -> int:
     """Sequences per optimizer step over `replicas` data-parallel GPUs: GLOBAL_BATCH, fewer for a
     small set (the workload's examples x epochs) so that it still takes MIN_STEPS steps. Online
-    objectives keep one GPU's generation batch on every GPU (16 sequences: two prompts' groups of
-    8 completions), so that more GPUs sample more at once, as RL runs are scaled (TRL's own
-    defaults sample 8 per GPU, growing with the GPUs): a fixed global 16 would leave each of 8 GPUs
-    decoding 2 sequences at a time, latency-bound, and more GPUs would barely shorten the run
-    while multiplying its cost."""
-    if objective.online:  # and whole groups of completions (memory.estimate.sampled_at_once)
-        return max(SAMPLED_PER_GPU, group_share(objective.samples_per_prompt, replicas)) * replicas
+    objectives train on one generation round per step (TRL's steps_per_generation is its gradient
+    accumulation): --generation-batch, else one GPU's default generation batch on every GPU
+    (16 sequences: two prompts' groups of 8 completions), so that more GPUs sample more at once,
+    as RL runs are scaled (TRL's own defaults sample 8 per GPU, growing with the GPUs): a fixed
+    global 16 would leave each of 8 GPUs decoding 2 sequences at a time, latency-bound, and more
+    GPUs would barely shorten the run while multiplying its cost."""
+    if objective.online:
+        return generation_per_gpu(objective, replicas) * replicas
     if workload is None:
         return GLOBAL_BATCH
     return max(SMALL_GLOBAL_BATCH, min(GLOBAL_BATCH, int(workload.examples * workload.epochs // MIN_STEPS)))
