@@ -66,6 +66,12 @@ class Objective(NamedTuple):
     def online(self) -> bool:
         return self.samples_per_prompt > 0
 
+    def packs(self, asked: bool) -> bool:
+        """Its trainer packs examples into full sequences: when `asked` (--packing) or by default
+        (continued pre-training), where it can pack at all (training.packing). Time and the length
+        notes both read it; a sequence split over GPUs trains unpacked (workload.batches)."""
+        return (asked or self.packs_by_default) and self.training.packing
+
     def __hash__(self) -> int:
         # Estimates are remembered by their settings: the id stands for the objective (the
         # block's lists do not hash).
