@@ -112,6 +112,7 @@ class Catalog:
         self.methods = {m.id: m for m in kb.methods}
         self.gpus = {g.id: g for g in kb.gpus}
         self.models = {m.id: m for m in kb.models}
+        self.model_families = {f.family: f for f in kb.model_families}
         # Every objective by id, and the serving "objective" of no-training methods.
         self.objectives = {m.id: _objective(m) for m in kb.methods if m.training is not None}
         self.objectives[SERVING.id] = SERVING
