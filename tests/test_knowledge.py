@@ -371,13 +371,18 @@ def test_a_kb_validate_accepts_cannot_crash_the_engine(tmp_path: Path) -> None:
             lambda d: d["pipelines"][0].update(id=d["rules"][0]["id"]),
             "pipelines[0].id: id '",
         ),
+        (
+            lambda d: d["model_families"].append({**d["model_families"][0], "hybrid_thinking": False}),
+            ".family: family 'qwen3' is already described by model_families[0]",
+        ),
     ],
 )
 def test_what_validate_let_through_and_nothing_could_use(
     tmp_path: Path, mutate: Callable[[dict[str, Any]], None], expected: str
 ) -> None:
     """A maintainer's review: a rule selecting nothing, an empty name (a plan shown as ' (sft)'),
-    GPU aliases --gpu can never reach, a pipeline rule sharing a rule's id."""
+    GPU aliases --gpu can never reach, a pipeline rule sharing a rule's id; a model family
+    described twice, saying opposite things."""
     data = bundled_sections()
     mutate(data)
     problems = problems_of(write_kb(tmp_path, data))

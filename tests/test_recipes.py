@@ -33,7 +33,13 @@ from atlas_cli.kb.files import bundled_kb_path
 from atlas_cli.kb.loading import load_knowledge_base
 from atlas_cli.kb.schema import Hyperparameter
 from atlas_cli.recipes.registry import Rendered, format_names
-from atlas_cli.recipes.settings import MINIMUM_VERSIONS, WRITTEN_FOR, Recipe, held_out_rows
+from atlas_cli.recipes.settings import (
+    MINIMUM_VERSIONS,
+    WRITTEN_FOR,
+    Recipe,
+    held_out_rows,
+    hybrid_thinking,
+)
 from atlas_cli.recipes.writer import render_recipe, write_recipe
 from atlas_cli.render.documents import recipe_command, recipe_note
 from tests.conftest import Runner, fails, ok
@@ -1827,6 +1833,24 @@ def test_lora_on_a_mixture_of_experts_names_the_attention_it_adapts() -> None:
     dense = recommend(gpu="h100-80gb", model="qwen3-8b", data_kind="demonstrations")
     plain = constants(render(Case("dense", dense, rank_of(dense, "lora", ("sft",))), "python"))
     assert plain["ADAPTER_SETTINGS"]["target_modules"] == "all-linear"
+
+
+def test_the_model_families_a_recipe_reads_are_knowledge_base_data() -> None:
+    """Which families PEFT reads "all-linear" of as their routed experts, and which think hybrid,
+    were lists in settings.py; they are data/families.yaml's, with their sources: a KB without
+    them writes all-linear for Qwen3-30B-A3B and lets Qwen3 8B think (a review's twins)."""
+    bare = Catalog(CATALOG.kb.model_copy(update={"model_families": []}))
+    qwen3 = CATALOG.models["qwen3-8b"]
+    assert hybrid_thinking(CATALOG, qwen3) and not hybrid_thinking(bare, qwen3)
+    assert not hybrid_thinking(CATALOG, CATALOG.models["qwen3-4b-thinking-2507"])  # always thinks
+    assert CATALOG.model_families["qwen3_moe"].peft_remaps_experts
+    assert "gpt_oss" not in CATALOG.model_families  # its experts were stored fused already
+    rec = recommend(gpu="h100-80gb", gpus="2", model="qwen3-30b-a3b", data_kind="demonstrations")
+    rank = rank_of(rec, "lora", ("sft",))
+    named = constants(render_recipe(CATALOG, rec, rank, "python"))["ADAPTER_SETTINGS"]["target_modules"]
+    assert named == ["q_proj", "k_proj", "v_proj", "o_proj"]
+    plain = constants(render_recipe(bare, rec, rank, "python"))["ADAPTER_SETTINGS"]["target_modules"]
+    assert plain == "all-linear"
 
 
 def test_axolotl_quantizes_a_mixture_of_experts_qlora_base_and_sizes_it_so() -> None:

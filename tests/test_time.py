@@ -14,8 +14,10 @@ import pytest
 
 from atlas_cli.core.engine import TIE_RATIO
 from atlas_cli.core.estimates import EstimateSettings
+from atlas_cli.core.lengths import length_notes
 from atlas_cli.core.memory import estimate
 from atlas_cli.core.memory.estimate import generation_per_gpu, vllm_waves
+from atlas_cli.core.profile import build_profile
 from atlas_cli.core.resolve import resolve_hardware, resolve_model
 from atlas_cli.core.shapes import Shape
 from atlas_cli.core.throughput.flops import attention_flops, matmul_params, token_flops
@@ -1193,6 +1195,25 @@ def test_continued_pretraining_is_timed_packed_as_its_recipe_trains_it(run: Runn
     data = ok(run("recommend", *args, "--examples", "200k", "--seq-len", "4k", "--json")).json()
     (plan, *_) = [p for p in data["recommendations"] if p["pipeline"] == ["continued-pretraining"]]
     assert plan["time_assumptions"]["packing"] is True
+
+
+def test_the_length_notes_read_packing_as_time_does() -> None:
+    """Whether a stage packs was decided twice, by time (workload.batches) and by the note that
+    examples past --seq-len are cut (core/lengths.py): both read Objective.packs, so that a wrapped
+    stage timed packed is never also said to truncate, nor an unpacked one said to keep everything."""
+    catalog = Catalog(load_knowledge_base(bundled_kb_path()))
+    info = resolve_model(catalog, "llama-3.1-8b", None)
+    for (name, objective), asked in itertools.product(OBJECTIVES.items(), (False, True)):
+        if name == "inference":
+            continue
+        given = {"examples": "1k", "tokens_per_example": "8000", "packing": str(asked).lower()}
+        profile = build_profile(given)
+        timed = batches(objective, Workload(1000, 8000, 1.0, asked), 4096, 1, 1)
+        assert timed.packed is objective.packs(asked), (name, asked)
+        cut = any("truncates" in n for n in length_notes(profile, info, 4096, (objective,)))
+        assert cut is not (timed.packed and objective.training.packing_strategy == "wrapped"), (name, asked)
+    assert OBJECTIVES["continued-pretraining"].packs(False) and not OBJECTIVES["sft"].packs(False)
+    assert OBJECTIVES["sft"].packs(True) and not OBJECTIVES["dpo"].packs(True)
 
 
 def test_an_objective_is_timed_at_the_data_its_training_block_implies(run: Runner) -> None:

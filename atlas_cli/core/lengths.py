@@ -61,9 +61,10 @@ def length_notes(
     notes = [] if beyond is None else [beyond]
     tokens = profile.tokens_per_example
     # An objective that packs by wrapping (continued pre-training) cuts nothing; TRL's "bfd"
-    # truncates each example at --seq-len like no packing.
-    packing = [o for o in objectives if o.packs_by_default or profile.packing]
-    wrapped = any(o.training.packing_strategy == "wrapped" for o in packing)
+    # truncates each example at --seq-len like no packing. Whether it packs is Objective.packs, as
+    # time reads it, on one GPU per sequence: the memory search that may split a sequence over GPUs
+    # (then trained unpacked, workload.batches) comes after these notes.
+    wrapped = any(o.packs(profile.packing) and o.training.packing_strategy == "wrapped" for o in objectives)
     typical = TYPICAL_TOKENS[profile.data_kind_or_typical]
     # Online RL samples within --seq-len: past its default, longer traces are what is asked for.
     online = any(o.online for o in objectives)

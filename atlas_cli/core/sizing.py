@@ -149,9 +149,10 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
     )
     warnings += length_notes(profile, info, settings.seq_len, (settings.objective,))
     warnings += idle_options(profile, info.shape, (settings.objective,))
-    if options.quantize_experts and not info.sized.is_moe:
-        warnings.append(t("--quantize-experts: this model has no routed experts (a dense model): ignored"))
     if options.quantize_experts:
+        if not info.sized.is_moe:
+            dense = t("--quantize-experts: this model has no routed experts (a dense model): ignored")
+            warnings.append(dense)
         settings = settings._replace(quantized_experts=True)
     auto = options.sharding == "auto"
     if not auto:

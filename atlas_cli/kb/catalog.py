@@ -69,6 +69,12 @@ class Objective(NamedTuple):
     def online(self) -> bool:
         return self.samples_per_prompt > 0
 
+    def packs(self, asked: bool) -> bool:
+        """Its trainer packs examples into full sequences: when `asked` (--packing) or by default
+        (continued pre-training), where it can pack at all (training.packing). Time and the length
+        notes both read it; a sequence split over GPUs trains unpacked (workload.batches)."""
+        return (asked or self.packs_by_default) and self.training.packing
+
     def __hash__(self) -> int:
         # Estimates are remembered by their settings: the id and the sampling stand for the
         # objective (the block's lists do not hash).
@@ -127,6 +133,7 @@ class Catalog:
         self.methods = {m.id: m for m in kb.methods}
         self.gpus = {g.id: g for g in kb.gpus}
         self.models = {m.id: m for m in kb.models}
+        self.model_families = {f.family: f for f in kb.model_families}
         # Every objective by id, and the serving "objective" of no-training methods.
         self.objectives = {m.id: _objective(m) for m in kb.methods if m.training is not None}
         self.objectives[SERVING.id] = SERVING

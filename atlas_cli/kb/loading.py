@@ -227,6 +227,16 @@ def _duplicates(section: str, items: list[tuple[int, dict[str, Any]]], named: bo
             yield (section, index, *field), f"{what} '{name}' is already used by {section}[{other}]"
 
 
+def _repeated_families(families: list[tuple[int, dict[str, Any]]]) -> Iterator[Found]:
+    """A model family is described once: two entries could say opposite things of it."""
+    seen: dict[str, int] = {}
+    for index, item in families:
+        family = item.get("family")
+        if isinstance(family, str) and seen.setdefault(family, index) != index:
+            message = f"family '{family}' is already described by model_families[{seen[family]}]"
+            yield ("model_families", index, "family"), message
+
+
 def _unknown(where: PathKey, value: Any, known: set[str], what: str) -> Iterator[Found]:
     for ref in _strings(value):
         if ref not in known:
@@ -491,6 +501,7 @@ def cross_reference_problems(data: Any) -> list[Found]:
         found.extend(_unknown(("guide", part, i, "engine_rules"), g.get("engine_rules"), rule_ids, "rule"))
     for i, price in _items(data, "prices"):
         found.extend(_unknown(("prices", i, "gpu"), price.get("gpu"), known["gpus"], "GPU"))
+    found.extend(_repeated_families(_items(data, "model_families")))
     for part in ("comparison", "stages", "tools"):
         for i, row in _items(data, "guide", part):
             found.extend(_unknown(("guide", part, i, "methods"), row.get("methods"), method_ids, "method"))

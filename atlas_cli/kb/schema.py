@@ -874,6 +874,29 @@ class LlmModel(Strict):
         return self
 
 
+class ModelFamily(Strict):
+    """What holds for every model of a family, whether the catalog lists it or --model reads its
+    config.json (data/families.yaml)."""
+
+    family: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_.\-]*$",
+        max_length=64,
+        description="a config.json's model_type, as a model's `family` reads it",
+    )
+    peft_remaps_experts: bool = Field(
+        default=False,
+        description="transformers 5 fuses its routed experts from transformers 4's nn.Linear experts, "
+        "and PEFT reads 'all-linear' and MLP module names as those experts and the router: LoRA "
+        "recipes name the attention projections instead",
+    )
+    hybrid_thinking: bool = Field(
+        default=False,
+        description="its reasoning releases can turn their thinking off in the chat template "
+        "(enable_thinking: Qwen3's first releases); those named Thinking always think",
+    )
+    source: str
+
+
 # --- rules ---------------------------------------------------------------------------------
 
 Operator = Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in"]
@@ -1134,5 +1157,6 @@ class KnowledgeBase(Strict):
     pipelines: list[PipelineRule]
     gpus: list[Gpu] = Field(min_length=1)
     models: list[LlmModel] = Field(min_length=1)
+    model_families: list[ModelFamily] = []
     prices: list[Price] = []
     evaluation: list[Advice] = []

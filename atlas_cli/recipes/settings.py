@@ -886,26 +886,9 @@ def _frozen_towers(recipe: Recipe, family: str) -> None:
 EXPERT_PARAMETERS = {"gate_up": "experts.gate_up_proj", "up": "experts.up_proj", "down": "experts.down_proj"}
 
 
-# The model types whose routed experts transformers 5 fuses from transformers 4's nn.Linear
-# experts by the Mixtral or Qwen2-MoE pattern (transformers conversion_mapping.py
-# _MODEL_TO_CONVERSION_PATTERN, transformers 5.0-5.24), which PEFT turns "all-linear" and MLP
-# names into (peft@5d602fd utils/transformers_weight_conversion.py _MOE_TARGET_MODULE_MAPPING).
-# Llama 4 and gpt-oss stored fused experts already: their names mean what they say. Matched on
-# the family ft-atlas reads (Qwen3-VL-MoE's text model reads as qwen3_moe: narrowed to attention
-# too, which PEFT would not need, and which trains less rather than 75x more).
-PEFT_REMAPPED_MIXTURES = frozenset(
-    {
-        "mixtral", "minimax", "minimax_m2", "qwen2_moe", "deepseek_v2", "deepseek_v3", "dots1",
-        "ernie4_5_moe", "glm4_moe", "glm4_moe_lite", "glm4v_moe", "longcat_flash", "solar_open",
-        "qwen3_moe", "qwen3_omni_moe", "qwen3_omni_moe_thinker", "qwen3_next", "hunyuan_v1_moe",
-        "flex_olmo", "olmoe", "afmoe", "exaone_moe", "glm_moe_dsa", "cohere2_moe", "deepseek_v32",
-        "mellum", "beam", "sarvam_mla", "qwen3_omni_moe_text",
-    }
-)  # fmt: skip
-
-
-def _attention_of_a_mixture(recipe: Recipe) -> None:
-    """LoRA on such a mixture of experts (PEFT_REMAPPED_MIXTURES) adapts its attention, named: on
+def _attention_of_a_mixture(catalog: Catalog, recipe: Recipe) -> None:
+    """LoRA on a mixture of experts of a family whose experts transformers 5 fuses (its
+    data/families.yaml entry's peft_remaps_experts) adapts its attention, named: on
     transformers 5 PEFT reads "all-linear", and any MLP projection name (gate_proj, down_proj,
     Mixtral's w1-w3), as the routed experts and router they were in transformers 4 and adapts
     those (peft@5d602fd utils/transformers_weight_conversion.py, _resolve_string_target_modules
@@ -913,7 +896,8 @@ def _attention_of_a_mixture(recipe: Recipe) -> None:
     adapter sized; with --lora-experts, the router as well). A shared expert's MLP names would do
     the same, so it is left out as well; --lora-experts names the experts (target_parameters)."""
     estimate = recipe.plan.estimate
-    remapped = recipe.model is not None and recipe.model.family in PEFT_REMAPPED_MIXTURES
+    family = catalog.model_families.get(recipe.model.family) if recipe.model is not None else None
+    remapped = family is not None and family.peft_remaps_experts
     if estimate is None or not estimate.shape.expert_params or not recipe.peft or not remapped:
         return
     if not recipe.has("lora.targets") or recipe.value("lora.targets") != "all-linear":
@@ -971,7 +955,7 @@ def _lora_settings(catalog: Catalog, recipe: Recipe) -> None:
         recipe.set(key, kb_value(method, name) or kb_value(lora, name))
     recipe.set("lora.use_dora", kb_value(method, "use_dora"))
     _frozen_towers(recipe, "lora")
-    _attention_of_a_mixture(recipe)
+    _attention_of_a_mixture(catalog, recipe)
     _expert_parameters(recipe)
     if recipe.memory_model == "qlora":
         recipe.set("quant.type", kb_value(method, "bnb_4bit_quant_type"))
@@ -1045,7 +1029,7 @@ def _stage_settings(catalog: Catalog, recipe: Recipe, stage: str) -> None:
         seq_len = estimate.settings.seq_len
         source = f"the plan's memory estimate: {seq_len} tokens less a prompt of up to {MAX_PROMPT}"
         recipe.set(f"{stage}.max_completion_length", Setting(completion_length(seq_len), source))
-        _without_thinking(recipe, stage, completion_length(seq_len))
+        _without_thinking(catalog, recipe, stage, completion_length(seq_len))
         staged = estimate.settings._replace(objective=catalog.objectives[stage])
         if served_by_vllm(recipe.memory_model, staged):
             _vllm_settings(recipe, stage, estimate, staged)
@@ -1065,20 +1049,22 @@ NO_THINKING = N_(
 )
 
 
-def hybrid_thinking(model: LlmModel) -> bool:
-    """A reasoning model whose chat template can turn its thinking off (Qwen3's first releases:
-    enable_thinking); the Thinking releases always think (hfconfig._reasons reads names alike)."""
+def hybrid_thinking(catalog: Catalog, model: LlmModel) -> bool:
+    """A reasoning model whose chat template can turn its thinking off: of a family with hybrid
+    thinking (data/families.yaml: Qwen3's first releases, enable_thinking), not one of its Thinking
+    releases, which always think (hfconfig._reasons reads names alike)."""
+    family = catalog.model_families.get(model.family)
     named = f"{model.id} {model.name}".lower()
-    return model.reasons and model.family in ("qwen3", "qwen3_moe") and "thinking" not in named
+    return model.reasons and family is not None and family.hybrid_thinking and "thinking" not in named
 
 
-def _without_thinking(recipe: Recipe, stage: str, completion: int) -> None:
+def _without_thinking(catalog: Catalog, recipe: Recipe, stage: str, completion: int) -> None:
     """An online stage of a hybrid reasoning model whose completion budget would cut its thoughts
     samples without thinking: every cut completion scores alike and teaches nothing. TRL's
     GRPOConfig and RLOOConfig pass chat_template_kwargs to the chat template
     (huggingface/trl@f2cd577:trl/trainer/grpo_config.py, rloo_config.py)."""
     model = recipe.model
-    if model is None or completion >= THINKING_BUDGET or not hybrid_thinking(model):
+    if model is None or completion >= THINKING_BUDGET or not hybrid_thinking(catalog, model):
         return
     source = (
         f"a completion budget of {completion} < {THINKING_BUDGET} tokens cuts thoughts before their "

@@ -126,11 +126,10 @@ def batches(
     # A micro-batch holds batch_size examples: pairs hold two sequences each.
     per_micro = batch_size * (2 if objective.training.paired else 1)
     steps = accumulation_steps(objective, replicas, batch_size, workload)
-    # Packed when asked (--packing) or by the objective's default (continued pre-training), where
-    # its trainer packs; sequences split over GPUs (DeepSpeed Ulysses) train unpacked: it cannot
-    # shard the 1-D cu_seq_lens of TRL's packed batches, and the recipes turn packing off
-    # (recipes/estimate.py).
-    packed = (workload.packing or objective.packs_by_default) and objective.training.packing and split == 1
+    # Packed as the objective's trainer packs (Objective.packs: asked, or by default); sequences
+    # split over GPUs (DeepSpeed Ulysses) train unpacked: it cannot shard the 1-D cu_seq_lens of
+    # TRL's packed batches, and the recipes turn packing off (recipes/estimate.py).
+    packed = objective.packs(workload.packing) and split == 1
     if packed:
         computed = float(per_micro * seq_len)
         micro_steps = tokens / replicas / computed
