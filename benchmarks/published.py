@@ -24,13 +24,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import estimate, gib_to_gb
 from atlas_cli.core.memory.search import estimator, largest
+from atlas_cli.core.profile import build_profile
 from atlas_cli.core.resolve import resolve_hardware, resolve_model, settings_for
+from atlas_cli.core.sizing import EstimateOptions, run_estimate
 from atlas_cli.core.throughput.step import Work, micro_step
 from atlas_cli.core.throughput.workload import Workload, batches
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import bundled_kb_path
 from atlas_cli.kb.loading import load_knowledge_base
-from benchmarks.measured import MEMORY_ROWS, THROUGHPUT_ROWS, MemoryRow, ThroughputRow
+from benchmarks.measured import (
+    MEMORY_ROWS,
+    THROUGHPUT_ROWS,
+    WALL_TIME_ROWS,
+    MemoryRow,
+    ThroughputRow,
+    WallTimeRow,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +222,32 @@ def throughput_table(catalog: Catalog) -> str:
     return "\n".join(lines) + "\n"
 
 
+def wall_time_estimate(catalog: Catalog, row: WallTimeRow) -> float:
+    """Our wall-clock seconds for a measured run, as `ft-atlas estimate` with its flags says."""
+    (found,) = run_estimate(catalog, build_profile(row.profile), EstimateOptions(**row.options)).rows
+    time = found.timed.time
+    assert time is not None, row.conditions
+    return time.seconds
+
+
+def wall_time_table(catalog: Catalog) -> str:
+    lines = ["| measured run | measured | ft-atlas | ratio |", "|---|---|---|---|"]
+    for row in WALL_TIME_ROWS:
+        ours_value = wall_time_estimate(catalog, row)
+        mark = "" if row.public else " ◦"
+        note = f" ({row.note})" if row.note else ""
+        lines.append(
+            f"| {row.conditions}{note}. *{row.source}*{mark} | {row.measured_seconds:,.0f} s "
+            f"| {ours_value:,.0f} s | {ours_value / row.measured_seconds:.2f} |"
+        )
+    lines += [
+        "",
+        "◦ not in the public set the tests hold within the time band (0.6x-1.5x). Wall-clock seconds of "
+        "the whole run, sampling included; ratio = ft-atlas ÷ measured.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def report(catalog: Catalog) -> str:
     """docs/memory.md's calibration section."""
     sizes = (*LLAMA_FACTORY_SIZES, *UNSLOTH_SIZES)
@@ -237,6 +272,8 @@ def main() -> None:
     sys.stdout.write(report(catalog))
     sys.stdout.write("\n**Measured throughput** — tokens per second, beside ft-atlas's estimate\n\n")
     sys.stdout.write(throughput_table(catalog))
+    sys.stdout.write("\n**Measured wall time** — whole runs, beside ft-atlas's estimate\n\n")
+    sys.stdout.write(wall_time_table(catalog))
 
 
 if __name__ == "__main__":

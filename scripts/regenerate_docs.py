@@ -20,7 +20,7 @@ from atlas_cli.export.content import build_atlas  # noqa: E402
 from atlas_cli.export.registry import export_formats  # noqa: E402
 from atlas_cli.recipes.writer import render_recipe  # noqa: E402
 from atlas_cli.render.docs import Sections, regenerate  # noqa: E402
-from benchmarks.published import load_catalog, report, throughput_table  # noqa: E402
+from benchmarks.published import load_catalog, report, throughput_table, wall_time_table  # noqa: E402
 
 # docs/recipes.md's examples: one recipe per format, for a chat and a preference profile, and
 # mlx-lm's QLoRA on a Mac.
@@ -87,6 +87,7 @@ def benchmark_sections() -> Sections:
     return {
         "memory-calibration": lambda: report(load_catalog()),
         "time-calibration": lambda: throughput_table(load_catalog()),
+        "wall-time-calibration": lambda: wall_time_table(load_catalog()),
         **{name: partial(_example, *example) for name, example in README_EXAMPLES.items()},
         **{f"recipe-{fmt}": partial(_recipe_block, fmt) for fmt in RECIPE_EXAMPLES},
         "usage-commands": lambda: usage_commands(),
