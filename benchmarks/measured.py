@@ -1547,135 +1547,106 @@ UNSLOTH_GRPO = (
 # micro-steps samples each micro-step's group apart (TRL before 0.18 generated per micro-step);
 # --examples counts the prompts sampled for (steps x accumulation), and --tokens-per-example is
 # the mean completion over the completion's 3/4 share of an example (throughput.workload).
-UNSLOTH_GRPO_RUN = {"stack": "unsloth", "vllm": True, "epochs": 1}
+def unsloth_grpo(
+    notebook: str,
+    conditions: str,
+    run: str,
+    method: str,
+    optimizer: str,
+    sampled: tuple[int, int, int, int],
+    measured_seconds: float,
+    **kwargs: Any,
+) -> WallTimeRow:
+    """A GRPO notebook's row: `run` is "model gpu rank", `sampled` is (prompts, completions per
+    prompt, tokens per example, --seq-len)."""
+    model, gpu, rank = run.split()
+    prompts, generations, tokens, seq_len = sampled
+    profile = {"stack": "unsloth", "vllm": True, "epochs": 1, "model": model, "gpu": gpu}
+    profile |= {"examples": prompts, "tokens_per_example": tokens, "seq_len": seq_len}
+    profile |= {"num_generations": generations, "generation_batch": generations}
+    options = {"objective": "grpo", "method": method, "lora_rank": int(rank), "optimizer": optimizer}
+    source = UNSLOTH_GRPO.format(notebook)
+    return WallTimeRow(source, conditions, profile, options, measured_seconds, **kwargs)
+
 
 WALL_TIME_ROWS: tuple[WallTimeRow, ...] = (
-    WallTimeRow(
-        UNSLOTH_GRPO.format("Phi_4_(14B)-GRPO"),
+    unsloth_grpo(
+        "Phi_4_(14B)-GRPO",
         "Phi-4 QLoRA r16, T4, Unsloth 2025.2.4, 100 steps of 1 prompt x 6 completions, prompt <= 256, "
         "completion <= 200 (mean 195.5), paged 8-bit AdamW",
-        {
-            **UNSLOTH_GRPO_RUN,
-            "model": "phi-4",
-            "gpu": "t4",
-            "examples": 100,
-            "tokens_per_example": 261,
-            "seq_len": 400,
-            "num_generations": 6,
-            "generation_batch": 6,
-        },
-        {"objective": "grpo", "method": "qlora", "lora_rank": 16, "optimizer": "paged-adamw-8bit"},
+        "phi-4 t4 16",
+        "qlora",
+        "paged-adamw-8bit",
+        (100, 6, 261, 400),
         9628.3,
         public=True,
     ),
-    WallTimeRow(
-        UNSLOTH_GRPO.format("Llama3.1_(8B)-GRPO"),
+    unsloth_grpo(
+        "Llama3.1_(8B)-GRPO",
         "Llama-3.1-8B QLoRA r32, T4, Unsloth 2025.3.8, 250 steps of 1 prompt x 6 completions, prompt "
         "<= 256, completion <= 768 (mean 174.2), paged 8-bit AdamW",
-        {
-            **UNSLOTH_GRPO_RUN,
-            "model": "llama-3.1-8b",
-            "gpu": "t4",
-            "examples": 250,
-            "tokens_per_example": 232,
-            "seq_len": 1280,
-            "num_generations": 6,
-            "generation_batch": 6,
-        },
-        {"objective": "grpo", "method": "qlora", "lora_rank": 32, "optimizer": "paged-adamw-8bit"},
+        "llama-3.1-8b t4 32",
+        "qlora",
+        "paged-adamw-8bit",
+        (250, 6, 232, 1280),
         13743.2,
         public=True,
     ),
-    WallTimeRow(
-        UNSLOTH_GRPO.format("Mistral_v0.3_(7B)-GRPO"),
+    unsloth_grpo(
+        "Mistral_v0.3_(7B)-GRPO",
         "Mistral-7B v0.3 QLoRA r32, RTX 4090, Unsloth 2025.4.8, 250 steps of 1 prompt x 6 completions, "
         "prompt <= 256, completion <= 768 (mean 189.3), paged 8-bit AdamW",
-        {
-            **UNSLOTH_GRPO_RUN,
-            "model": "mistral-7b",
-            "gpu": "rtx-4090",
-            "examples": 250,
-            "tokens_per_example": 252,
-            "seq_len": 1280,
-            "num_generations": 6,
-            "generation_batch": 6,
-        },
-        {"objective": "grpo", "method": "qlora", "lora_rank": 32, "optimizer": "paged-adamw-8bit"},
+        "mistral-7b rtx-4090 32",
+        "qlora",
+        "paged-adamw-8bit",
+        (250, 6, 252, 1280),
         2568.8,
         public=True,
     ),
-    WallTimeRow(
-        UNSLOTH_GRPO.format("Advanced_Llama3_2_(3B)_GRPO_LoRA"),
+    unsloth_grpo(
+        "Advanced_Llama3_2_(3B)_GRPO_LoRA",
         "Llama-3.2-3B 16-bit LoRA r64, T4, Unsloth 2025.5.4, 500 steps of 4 micro-steps of 1 prompt x 4 "
         "completions, prompt <= 288, completion <= 1,760 (mean 201.6), 8-bit AdamW",
-        {
-            **UNSLOTH_GRPO_RUN,
-            "model": "llama-3.2-3b",
-            "gpu": "t4",
-            "examples": 2000,
-            "tokens_per_example": 269,
-            "seq_len": 2272,
-            "num_generations": 4,
-            "generation_batch": 4,
-        },
-        {"objective": "grpo", "method": "lora", "lora_rank": 64, "optimizer": "adamw-8bit"},
+        "llama-3.2-3b t4 64",
+        "lora",
+        "adamw-8bit",
+        (2000, 4, 269, 2272),
         25114.7,
         public=True,
     ),
-    WallTimeRow(
-        UNSLOTH_GRPO.format("Advanced_Llama3_1_(3B)_GRPO_LoRA"),
+    unsloth_grpo(
+        "Advanced_Llama3_1_(3B)_GRPO_LoRA",
         "Llama-3.2-3B 16-bit LoRA r64, A100-SXM4-40GB, Unsloth 2025.3.17, 294 steps of 4 micro-steps of "
         "1 prompt x 8 completions in 1:30:03 (its saved progress bar), prompt <= 288, completion <= "
         "1,760 (mean 203.1), fused AdamW",
-        {
-            **UNSLOTH_GRPO_RUN,
-            "model": "llama-3.2-3b",
-            "gpu": "a100-40gb",
-            "examples": 1176,
-            "tokens_per_example": 271,
-            "seq_len": 2272,
-            "num_generations": 8,
-            "generation_batch": 8,
-        },
-        {"objective": "grpo", "method": "lora", "lora_rank": 64},
+        "llama-3.2-3b a100-40gb 64",
+        "lora",
+        "adamw",
+        (1176, 8, 271, 2272),
         5403.0,
         note="a 3B model decodes a token in ~5 ms on an A100, where vLLM's own per-step CPU work, "
         "which the estimate does not count, is a large share",
         outside_band=True,
     ),
-    WallTimeRow(
-        UNSLOTH_GRPO.format("DeepSeek_R1_0528_Qwen3_(8B)_GRPO"),
+    unsloth_grpo(
+        "DeepSeek_R1_0528_Qwen3_(8B)_GRPO",
         "DeepSeek-R1-0528-Qwen3-8B QLoRA r32, T4, Unsloth 2025.5.9, 100 steps of 1 prompt x 4 "
         "completions, completion mean 156.8 within a 1,024-token sequence, 8-bit AdamW",
-        {
-            **UNSLOTH_GRPO_RUN,
-            "model": "qwen3-8b",
-            "gpu": "t4",
-            "examples": 100,
-            "tokens_per_example": 209,
-            "seq_len": 1280,
-            "num_generations": 4,
-            "generation_batch": 4,
-        },
-        {"objective": "grpo", "method": "qlora", "lora_rank": 32, "optimizer": "adamw-8bit"},
+        "qwen3-8b t4 32",
+        "qlora",
+        "adamw-8bit",
+        (100, 4, 209, 1280),
         5481.1,
         public=True,
     ),
-    WallTimeRow(
-        UNSLOTH_GRPO.format("Qwen3_(4B)-GRPO"),
+    unsloth_grpo(
+        "Qwen3_(4B)-GRPO",
         "Qwen3-4B 16-bit LoRA r32, T4, Unsloth 2025.5.7, 100 steps of 1 prompt x 4 completions, "
         "completion <= ~1,846 (mean 1,671), 8-bit AdamW",
-        {
-            **UNSLOTH_GRPO_RUN,
-            "model": "qwen3-4b",
-            "gpu": "t4",
-            "examples": 100,
-            "tokens_per_example": 2228,
-            "seq_len": 2358,
-            "num_generations": 4,
-            "generation_batch": 4,
-        },
-        {"objective": "grpo", "method": "lora", "lora_rank": 32, "optimizer": "adamw-8bit"},
+        "qwen3-4b t4 32",
+        "lora",
+        "adamw-8bit",
+        (100, 4, 2228, 2358),
         10607.7,
         public=True,
     ),
