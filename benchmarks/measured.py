@@ -1542,6 +1542,8 @@ UNSLOTH_GRPO = (
     "unslothai/notebooks@bdda2efc nb/{}.ipynb (its saved train_runtime; completion lengths are the "
     "mean of the logged completion_length column)"
 )
+
+
 # Unsloth's GRPO notebooks: one GPU, QLoRA or 16-bit LoRA, vLLM sampling (fast_inference=True),
 # Unsloth's kernels, one prompt's group of completions per micro-step. A step of accumulated
 # micro-steps samples each micro-step's group apart (TRL before 0.18 generated per micro-step);
