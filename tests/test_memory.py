@@ -21,7 +21,7 @@ from atlas_cli.core.memory import GB, estimate, gib_to_gb, verdict
 from atlas_cli.core.memory import activations as act
 from atlas_cli.core.memory import params as par
 from atlas_cli.core.memory import states as sta
-from atlas_cli.core.memory.estimate import autocast_copies, vllm_tensor_parallel
+from atlas_cli.core.memory.estimate import autocast_copies, sampled_at_once, vllm_tensor_parallel
 from atlas_cli.core.memory.parallel import zero2_step_bytes
 from atlas_cli.core.memory.search import (
     changes_that_fit,
@@ -995,7 +995,10 @@ def test_grows_with_sequence_length(case: Case, extra: int) -> None:
 @PROPERTY
 @given(cases(), st.integers(1, 8))
 def test_grows_with_micro_batch(case: Case, extra: int) -> None:
-    assert case.gb(batch_size=case.settings.batch_size + extra) >= case.gb()
+    larger = case.settings._replace(batch_size=case.settings.batch_size + extra)
+    if sampled_at_once(larger) < sampled_at_once(case.settings):
+        return  # TRL samples whole micro-batches: 18 completions at a micro-batch of 3, 16 at 4
+    assert case.gb(batch_size=larger.batch_size) >= case.gb()
 
 
 @PROPERTY

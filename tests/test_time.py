@@ -273,23 +273,26 @@ def test_the_generation_batch_and_group_size_are_inputs(catalog: Catalog) -> Non
 
 
 @pytest.mark.parametrize(
-    ("generations", "batch", "replicas", "per_gpu"),
+    ("generations", "given", "replicas", "micro_batch", "per_gpu"),
     [
-        (8, None, 1, 16),  # the default: 16 per GPU
-        (8, None, 4, 16),
-        (6, 6, 1, 6),
-        (6, 8, 1, 12),  # TRL refuses a generation batch that splits a group: rounded up to whole groups
-        (6, 8, 2, 6),  # 2 x 4 = 8 -> 2 x 6 = 12, two whole groups
-        (16, 4, 8, 2),  # a group over 8 GPUs: 2 each
-        (8, 1, 1, 8),  # at least one whole group
+        (8, None, 1, 1, 16),  # the default: 16 per GPU
+        (8, None, 4, 1, 16),
+        (8, None, 1, 3, 24),  # whole micro-batches of 3 and whole groups of 8: 24
+        (6, 6, 1, 1, 6),
+        (6, 8, 1, 1, 12),  # TRL refuses a generation batch that splits a group: rounded up to whole groups
+        (6, 8, 2, 1, 6),  # 2 x 4 = 8 -> 2 x 6 = 12, two whole groups
+        (6, 6, 4, 2, 6),  # 4 GPUs x 2 = 8 -> 4 x 6 = 24 (TRL: divisible by micro-batch x GPUs and by 6)
+        (16, 4, 8, 1, 2),  # a group over 8 GPUs: 2 each
+        (8, 1, 1, 1, 8),  # at least one whole group
     ],
 )
-def test_a_generation_round_holds_whole_groups(
-    generations: int, batch: int | None, replicas: int, per_gpu: int
+def test_a_generation_round_holds_whole_groups_and_micro_batches(
+    generations: int, given: int | None, replicas: int, micro_batch: int, per_gpu: int
 ) -> None:
-    objective = Sampling(generations, batch).apply(OBJECTIVES["grpo"])
-    assert generation_per_gpu(objective, replicas) == per_gpu
-    assert (per_gpu * replicas) % generations == 0
+    objective = Sampling(generations, given).apply(OBJECTIVES["grpo"])
+    found = generation_per_gpu(objective, replicas, micro_batch)
+    assert found == per_gpu
+    assert (found * replicas) % generations == 0 and found % micro_batch == 0
 
 
 def test_sampling_inputs_reach_memory_time_and_the_json(run: Runner) -> None:
@@ -303,6 +306,19 @@ def test_sampling_inputs_reach_memory_time_and_the_json(run: Runner) -> None:
     assert [s["sampled_at_once"] for s in given["stages"]] == [6]
     assert given["time"]["generation_hours"] > 1.4 * default["time"]["generation_hours"]
     assert given["total_gb"] < default["total_gb"]  # a KV cache for 6 sequences, not 16
+
+
+def test_a_rounded_generation_batch_is_said_and_not_grown_by_the_micro_batch(run: Runner) -> None:
+    """TRL refuses a generation batch of 6 on 4 GPUs (not whole micro-batches over the GPUs): the
+    estimate samples 12, says so, and picks no micro-batch that would sample more (2 x 4 x 3 = 24),
+    as the recipe writes 1 x 4 x 3 (an expert's review found 3 per GPU estimated, 24 written)."""
+    args = ("estimate", "--method", "lora", "--objective", "grpo", "--model", "qwen2.5-7b")
+    args += ("--gpu", "h100-80gb", "--gpus", "4", "--examples", "5000", "--json")
+    doc = ok(run(*args, "--num-generations", "6", "--generation-batch", "6")).json()
+    assert (doc["stages"][0]["sampled_at_once"], doc["time_assumptions"]["global_batch"]) == (3, 12)
+    assert any("--generation-batch 6: grpo samples 12 at once" in w for w in doc["warnings"])
+    exact = ok(run(*args, "--num-generations", "6", "--generation-batch", "12")).json()
+    assert not any("--generation-batch" in w for w in exact["warnings"])
 
 
 def test_sampling_inputs_are_checked_and_said_idle_offline(run: Runner) -> None:

@@ -8,7 +8,7 @@ from typing import Final, Literal, NamedTuple
 from atlas_cli.core.estimates import PROMPT_CONTEXT, Estimate, EstimateSettings
 from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
 from atlas_cli.core.memory.activations import EAGER_STACKS
-from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN, served_by_vllm
+from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN, generation_per_gpu, served_by_vllm
 from atlas_cli.core.memory.parallel import loads_whole_base, resolved_sharding
 from atlas_cli.core.memory.states import frozen_base_bytes
 from atlas_cli.core.models import SourceKind, find_model
@@ -19,7 +19,7 @@ from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, PCIE_X16_GBS, Devic
 from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, number, t
-from atlas_cli.kb.catalog import Catalog, Objective
+from atlas_cli.kb.catalog import Catalog, Objective, Sampling
 from atlas_cli.kb.schema import ChipConfiguration, Gpu, LlmModel
 from atlas_cli.kb.vocabulary import (
     GB_WORDS,
@@ -606,9 +606,34 @@ def idle_options(profile: Profile, shape: Shape | None, stages: tuple[Objective,
     ):
         if given is not None and not online:
             idle.append(t("{flag}: nothing here samples completions (GRPO and RLOO do): ignored", flag=flag))
+    idle += _rounded_generation_batch(profile, stages)
     if profile.lora_experts and shape is not None and not shape.is_moe:
         idle.append(t("--lora-experts: this model has no routed experts (a dense model): ignored"))
     return idle
+
+
+def _rounded_generation_batch(profile: Profile, stages: tuple[Objective, ...]) -> list[str]:
+    """--generation-batch as TRL would refuse it: said with the batch it is rounded up to."""
+    given = profile.generation_batch
+    notes = []
+    for objective in (o for o in stages if o.online and given is not None):
+        sampled = Sampling(profile.num_generations, given).apply(objective)
+        used = generation_per_gpu(sampled, profile.gpus, profile.micro_batch) * profile.gpus
+        if used != given:
+            notes.append(
+                t(
+                    "--generation-batch {given}: {objective} samples {used} at once, the least TRL accepts "
+                    "from it (whole groups of {generations} completions, and whole micro-batches of "
+                    "{batch} on each of {gpus} GPU(s))",
+                    given=given,
+                    objective=objective.id,
+                    used=used,
+                    generations=sampled.samples_per_prompt,
+                    batch=profile.micro_batch,
+                    gpus=profile.gpus,
+                )
+            )
+    return notes
 
 
 def usual_seq_len(info: ModelInfo, objective: Objective) -> int:

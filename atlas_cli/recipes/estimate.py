@@ -50,12 +50,16 @@ def _global_source(objective: Objective, batch: int, replicas: int, accumulation
     """Where the accumulation comes from: the sequences each optimizer step takes, multiplied out."""
     steps = f"{batch} per device x {replicas} GPU(s) x {accumulation} = {batch * replicas * accumulation}"
     if objective.online and objective.generation_batch is not None:
-        return f"completions per optimizer step: {steps}; the profile's --generation-batch, in whole groups"
+        return (
+            f"completions per optimizer step: {steps}; the profile's --generation-batch "
+            f"{objective.generation_batch}, in whole micro-batches and groups of "
+            f"{objective.samples_per_prompt}"
+        )
     if objective.online:
         return (
             f"completions per optimizer step: {steps}; online RL samples "
-            f"{generation_per_gpu(objective, replicas)} per GPU, growing with the GPUs as RL runs are "
-            "scaled (ft-atlas's time estimate assumes the same)"
+            f"{generation_per_gpu(objective, replicas, batch)} per GPU, growing with the GPUs as RL runs "
+            "are scaled (ft-atlas's time estimate assumes the same)"
         )
     if batch * replicas * accumulation < GLOBAL_BATCH:
         return (
@@ -259,16 +263,9 @@ def _set_accumulation(recipe: Recipe, objective: Objective, batch: int, replicas
 
 
 def _accumulation(recipe: Recipe, objective: Objective, batch: int, replicas: int) -> int:
-    """Micro-steps per optimizer step for a global batch (workload.accumulation_steps). Online
-    objectives sample `num_generations` completions per prompt from one generation batch
-    (micro-batch x GPUs x accumulation in TRL), which must be a multiple of it."""
-    stage = objective.id
-    accumulation = accumulation_steps(objective, replicas, batch, _workload(recipe, stage))
-    generations = recipe.settings.get(f"{stage}.num_generations")
-    if objective.online and generations is not None and isinstance(generations.value, int):
-        while (batch * replicas * accumulation) % generations.value:
-            accumulation += 1
-    return accumulation
+    """Micro-steps per optimizer step for a global batch (workload.accumulation_steps): for online
+    objectives one generation batch, whole groups of num_generations as TRL requires."""
+    return accumulation_steps(objective, replicas, batch, _workload(recipe, objective.id))
 
 
 def _workload(recipe: Recipe, stage: str) -> Workload:

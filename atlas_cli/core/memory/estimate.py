@@ -196,21 +196,20 @@ def _head_gradient_bytes(model: str, s: EstimateSettings) -> float:
 
 
 def sampled_at_once(s: EstimateSettings) -> int:
-    """Completions one GPU samples at once: its share of the generation batch, or one micro-batch
-    if larger."""
-    return max(generation_per_gpu(s.objective, s.replicas), s.batch_size)
+    """Completions one GPU samples at once: its share of the generation batch."""
+    return generation_per_gpu(s.objective, s.replicas, s.batch_size)
 
 
-def generation_per_gpu(objective: Objective, replicas: int) -> int:
+def generation_per_gpu(objective: Objective, replicas: int, batch: int = 1) -> int:
     """Completions each data-parallel replica samples in one generation round: its share of
-    --generation-batch (GENERATION_BATCH each without it), rounded up so that the round over all
-    replicas holds whole groups of num_generations, as TRL requires (GRPOConfig.__post_init__:
-    "generation_batch_size ... must be divisible by num_generations")."""
-    given = objective.generation_batch
-    per_gpu = GENERATION_BATCH if given is None else -(-given // replicas)
-    per_gpu = max(per_gpu, -(-objective.samples_per_prompt // replicas))
-    while (per_gpu * replicas) % objective.samples_per_prompt:
-        per_gpu += 1
+    --generation-batch (GENERATION_BATCH each without it), rounded up to what TRL accepts
+    (GRPOConfig.__post_init__): a whole number of micro-batches (`batch` per device x
+    steps_per_generation), and whole groups of num_generations over all replicas."""
+    given, group = objective.generation_batch, max(1, objective.samples_per_prompt)
+    share = GENERATION_BATCH if given is None else -(-given // replicas)
+    per_gpu = batch * -(-max(share, -(-group // replicas)) // batch)
+    while (per_gpu * replicas) % group:
+        per_gpu += batch
     return per_gpu
 
 

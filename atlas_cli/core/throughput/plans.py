@@ -199,8 +199,11 @@ def fastest_batch(
         return batch < good, plan_time(work_of(sized), device, workloads, objectives).seconds
 
     best, best_key = e, key(e)
+    rounds = _generation_rounds(objectives, e.settings.replicas, workloads, least)
     batch = 2 * least
     while batch <= cap:
+        if _generation_rounds(objectives, e.settings.replicas, workloads, batch) != rounds:
+            break  # a larger micro-batch would sample more completions at once than the run asks
         sized = run(e.settings._replace(batch_size=batch))
         if sized.fit != "yes":
             break
@@ -209,6 +212,13 @@ def fastest_batch(
             best, best_key = sized, candidate
         batch *= 2
     return best
+
+
+def _generation_rounds(
+    objectives: tuple[Objective, ...], replicas: int, workloads: Mapping[str, Workload], batch: int
+) -> tuple[int, ...]:
+    """The online stages' generation batches at this micro-batch (TRL's round is whole micro-batches)."""
+    return tuple(global_batch(o, replicas, workloads.get(o.id), batch) for o in objectives if o.online)
 
 
 def _trained(

@@ -50,7 +50,9 @@ class Batches(NamedTuple):
     packed: bool  # examples packed into full sequences
 
 
-def global_batch(objective: Objective, replicas: int, workload: Workload | None = None) -> int:
+def global_batch(
+    objective: Objective, replicas: int, workload: Workload | None = None, batch: int = 1
+) -> int:
     """Sequences per optimizer step over `replicas` data-parallel GPUs: GLOBAL_BATCH, fewer for a
     small set (the workload's examples x epochs) so that it still takes MIN_STEPS steps. Online
     objectives train on one generation round per step (TRL's steps_per_generation is its gradient
@@ -58,9 +60,10 @@ def global_batch(objective: Objective, replicas: int, workload: Workload | None 
     (16 sequences: two prompts' groups of 8 completions), so that more GPUs sample more at once,
     as RL runs are scaled (TRL's own defaults sample 8 per GPU, growing with the GPUs): a fixed
     global 16 would leave each of 8 GPUs decoding 2 sequences at a time, latency-bound, and more
-    GPUs would barely shorten the run while multiplying its cost."""
+    GPUs would barely shorten the run while multiplying its cost. `batch`: the micro-batch per
+    GPU, of which an online round holds a whole number."""
     if objective.online:
-        return generation_per_gpu(objective, replicas) * replicas
+        return generation_per_gpu(objective, replicas, batch) * replicas
     if workload is None:
         return GLOBAL_BATCH
     return max(SMALL_GLOBAL_BATCH, min(GLOBAL_BATCH, int(workload.examples * workload.epochs // MIN_STEPS)))
@@ -71,7 +74,7 @@ def accumulation_steps(
 ) -> int:
     """Micro-steps per optimizer step: the global batch over the replicas' micro-batches, at least
     one, so that more GPUs than the global batch needs make each step larger than it."""
-    return max(1, math.ceil(global_batch(objective, replicas, workload) / (batch * replicas)))
+    return max(1, math.ceil(global_batch(objective, replicas, workload, batch) / (batch * replicas)))
 
 
 def least_batch(objectives: Iterable[Objective]) -> int:
