@@ -345,6 +345,25 @@ def test_qlora_of_an_mxfp4_checkpoint_is_offered_on_unsloth_only(engine: Engine)
     assert "qlora-on-unsloth-uses-its-4-bit-upload" in on_unsloth.rules
 
 
+def test_soft_prompts_are_not_offered_to_sample_with_vllm(engine: Engine) -> None:
+    """TRL merges a PEFT model's adapters to sync vLLM, which a prompt-learning model cannot do
+    (AttributeError): with --vllm its recipe would crash at the first sync (an expert's review)."""
+    soft = {"prompt-tuning", "p-tuning", "prefix-tuning"}
+
+    def profile(vllm: str) -> Recommendation:
+        return recommend(
+            engine, gpu="h100-80gb", gpus="8", model="qwen2.5-14b", data_kind="reward-function",
+            goal="reasoning", examples="2000", vllm=vllm,
+        )  # fmt: skip
+
+    with_vllm = profile("true")
+    assert not soft & {p.method for p in with_vllm.plans}
+    refused = [p for p in with_vllm.excluded if p.method in soft]
+    assert len(refused) == 3
+    assert all(any("merge_adapter" in r.because.en for r in p.fired) for p in refused)
+    assert soft & {p.method for p in profile("false").plans}
+
+
 def test_the_recipe_command_reproduces_the_profile(run: Runner) -> None:
     profile = ("--gpu", "rtx-3090", "--model", "llama-3.1-8b", "--goal", "chat", "--examples", "10k")
     data = ok(run("recommend", *profile, "--json")).json()
