@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import sys
@@ -15,6 +16,7 @@ EXIT_INTERNAL = 1
 EXIT_USAGE = 2
 EXIT_INVALID_KB = 3
 EXIT_INTERRUPTED = 130
+BAD_PATH_ERRORS = frozenset({errno.ENAMETOOLONG, errno.ENOTDIR, errno.ELOOP})
 
 
 class AtlasError(Exception):
@@ -203,9 +205,12 @@ def report(error: BaseException, debug: bool) -> int:
     if isinstance(error, AtlasError):
         return fail(str(error), error.exit_code)
     if isinstance(error, OSError) and error.strerror and not debug:
-        # The system's own words (a full disk, a device error) say more than "internal error".
+        # The system's own words (a full disk, a device error) say more than "internal error"; a
+        # path that cannot name a file (too long, a file where a directory should be, a loop of
+        # links) was given by the user: bad input.
         where = f": {error.filename}" if error.filename else ""
-        return fail(f"{error.strerror}{where}", EXIT_INTERNAL)
+        code = EXIT_USAGE if error.errno in BAD_PATH_ERRORS else EXIT_INTERNAL
+        return fail(f"{error.strerror}{where}", code)
     if debug:
         raise error
     return fail(

@@ -87,6 +87,16 @@ def make_output_dir(out: Path, what: str = "--out") -> None:
     """The directory --out names, made if missing. A file where the directory should be is the
     user's to change (exit 2, as --out naming a device is); anything else that stops it is an I/O
     error (exit 1, as a failed write to stdout)."""
+    if out.is_symlink():
+        # Another user's link in a shared directory would have the files written where it points.
+        raise UsageError(
+            t(
+                "{what}: {path} is a symbolic link; ft-atlas does not write through links (give the "
+                "directory it points to)",
+                what=what,
+                path=out,
+            )
+        )
     blocking = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
     if blocking is not None:
         raise UsageError(t("{what}: {path} is a file, not a directory", what=what, path=blocking))

@@ -223,14 +223,16 @@ def test_an_objective_without_a_training_block_is_refused_where_it_is_written(
     assert "methods.yaml" in result.stderr and "training" in result.stderr
 
 
-def test_num_generations_is_bounded(run: Runner, tmp_path: Path) -> None:
-    """A billion completions per prompt passed validate and gave a 90-million-day estimate."""
+@pytest.mark.parametrize("count", ["1000000000", "1"])
+def test_num_generations_is_bounded(run: Runner, tmp_path: Path, count: str) -> None:
+    """A billion completions per prompt passed validate and gave a 90-million-day estimate; one
+    passed too, and the recipe wrote a num_generations TRL refuses (fewer than 2)."""
     kb = tmp_path / "data"
     shutil.copytree(bundled_kb_path(), kb)
     path = kb / "methods.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(
-        text.replace("num_generations: {value: 8,", "num_generations: {value: 1000000000,"), encoding="utf-8"
+        text.replace("num_generations: {value: 8,", f"num_generations: {{value: {count},"), encoding="utf-8"
     )
     result = run("--kb", str(kb), "validate")
     assert result.exit_code == 3 and "num_generations" in result.stderr

@@ -122,6 +122,13 @@ def test_invalid_answer_is_asked_again_with_the_reason(catalog: Catalog) -> None
     assert "'-3'" in reasons
 
 
+def test_a_number_too_long_for_int_is_asked_again(catalog: Catalog) -> None:
+    """int() refuses more than 4,300 digits: an answer that long to a choice was an internal error."""
+    answers, terminal = interview(catalog, ["9" * 5000, "weights"] + [""] * 20)
+    assert answers["model_access"] == "weights"
+    assert any("is not one of weights, api" in said for said in terminal.said)
+
+
 def test_errors_name_no_flags_the_user_never_typed(catalog: Catalog) -> None:
     _, terminal = interview(catalog, ["", "3090", "rtx3090", "", "seven", "7", "7b"] + [""] * 12)
     errors = [line for line in terminal.said if "✗" in line]

@@ -445,6 +445,28 @@ def test_an_unwritable_out_is_an_io_error_exit_1(run: Runner, tmp_path: Path) ->
     assert result.exit_code == 1 and "--out: cannot write" in result.stderr
 
 
+def test_out_never_writes_through_a_link_to_a_directory(run: Runner, tmp_path: Path) -> None:
+    """--out shared/out/ where `out` is another user's link to your directory replaced your
+    recipe.py with --force, and wrote new files there without it (an attacker's review)."""
+    victim, shared = tmp_path / "victim", tmp_path / "shared"
+    victim.mkdir()
+    shared.mkdir()
+    (victim / "recipe.py").write_text("ORIG", encoding="utf-8")
+    (shared / "out").symlink_to(victim)
+    for force in ((), ("--force",)):
+        result = run("recipe", *PROFILE, "--out", f"{shared / 'out'}/", *force)
+        assert result.exit_code == 2 and "is a symbolic link" in result.stderr, result.stderr
+    assert [p.name for p in victim.iterdir()] == ["recipe.py"]
+    assert (victim / "recipe.py").read_text(encoding="utf-8") == "ORIG"
+
+
+def test_a_path_too_long_for_the_system_is_bad_input(run: Runner, tmp_path: Path) -> None:
+    """A 300-character file name exited 1, as an internal error (an attacker's review)."""
+    long_name = str(tmp_path / ("a" * 300))
+    assert run("recipe", *PROFILE, "--out", long_name).exit_code == 2
+    assert run("--kb", long_name, "validate").exit_code == 2
+
+
 def test_an_out_file_in_a_missing_directory_is_refused_exit_2(run: Runner, tmp_path: Path) -> None:
     """--out into a directory that does not exist exited 1, an internal-looking I/O error, for a
     mistyped path (a review): it is bad input, refused with the directory named, and nothing is

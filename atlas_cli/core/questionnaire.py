@@ -542,8 +542,10 @@ def _bare_memory(text: str) -> bool:
 
 def _listed_number(text: str, count: int) -> int | None:
     """The number of an item in a list of `count` (1 to count), typed in ASCII digits: "¹" passes
-    str.isdigit() but int() refuses it."""
-    return int(text) if text.isascii() and text.isdigit() and 1 <= int(text) <= count else None
+    str.isdigit() but int() refuses it, and int() refuses more than 4,300 digits."""
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(count))):
+        return None
+    return int(text) if 1 <= int(text) <= count else None
 
 
 def _ascii_number(text: str) -> bool:

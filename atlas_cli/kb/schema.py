@@ -449,9 +449,10 @@ class Method(Strict):
                 "num_generations: only an online objective samples completions (training.online)"
             )
         count = generations.value
-        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_GENERATIONS:
+        # TRL refuses fewer than 2: a group's advantages compare its completions (GRPOConfig, RLOOConfig).
+        if isinstance(count, bool) or not isinstance(count, int) or not 2 <= count <= MAX_GENERATIONS:
             raise ValueError(
-                f"num_generations: completions per prompt, a whole number from 1 to {MAX_GENERATIONS}"
+                f"num_generations: completions per prompt, a whole number from 2 to {MAX_GENERATIONS}"
             )
 
     @property
