@@ -113,6 +113,12 @@ def test_which_api_models_their_providers_still_tune(catalog: Catalog, name: str
         ("amazon.titan-text-express-v1", "demonstrations", "sft"),  # Bedrock's supervised jobs
         ("amazon.titan-text-express-v1", "preferences", None),  # ... and no preference tuning
         ("gemini-3.5-flash", "preferences", "dpo"),
+        # Names written as people say them are the providers' ids (a newcomer's review: "Claude
+        # Sonnet 4.5" and "claude" were offered hosted tuning no provider sells)
+        ("Claude Sonnet 4.5", "demonstrations", None),
+        ("claude", "demonstrations", None),
+        ("Gemini 2.5 Flash", "demonstrations", None),
+        ("Gemini 3.5 Flash", "preferences", "dpo"),
     ],
 )
 def test_hosted_tuning_is_offered_only_as_the_provider_tunes_the_model(

@@ -100,8 +100,15 @@ NO_SAMPLING = Sampling()
 
 
 def api_name(model_name: str) -> str:
-    """An API model's name as offers match it: lower case, without an organisation."""
-    return model_name.strip().casefold().rsplit("/", 1)[-1]
+    """An API model's name as offers match it: lower case, without an organisation, words joined
+    by hyphens as the providers' ids are ("Claude Sonnet 4.5" is claude-sonnet-4.5)."""
+    return "-".join(re.split(r"[\s_]+", model_name.strip().casefold().rsplit("/", 1)[-1]))
+
+
+def serves(prefixes: Iterable[str], name: str) -> bool:
+    """Whether an offer's `serves` prefixes name the API model `name` (api_name): "claude" alone
+    is the family its "claude-" prefix names."""
+    return any(name.startswith(p) or name == p.rstrip("-") for p in prefixes)
 
 
 class ApiTuning(NamedTuple):
@@ -154,7 +161,7 @@ class Catalog:
         """The offer whose OpenAI-compatible endpoint serves the API model `model_name` (None:
         OpenAI's own, or no offer names one)."""
         name = api_name(model_name)
-        return next((o for o in self.chat_endpoints if any(name.startswith(p) for p in o.serves)), None)
+        return next((o for o in self.chat_endpoints if serves(o.serves, name)), None)
 
     @cached_property
     def chat_endpoints(self) -> tuple[HostedOffer, ...]:
@@ -171,7 +178,7 @@ class Catalog:
             offer
             for method in self.kb.methods
             for offer in method.providers
-            if set(offer.services) - {"embeddings"} and any(name.startswith(p) for p in offer.serves)
+            if set(offer.services) - {"embeddings"} and serves(offer.serves, name)
         ]
         if not serving:
             return None
