@@ -7,7 +7,7 @@ from collections import deque
 
 import pytest
 
-from atlas_cli.core.profile import FIELDS_BY_NAME, PROFILE_FIELDS, build_profile
+from atlas_cli.core.profile import FIELDS_BY_NAME, PROFILE_FIELDS, answers_in_russian, build_profile
 from atlas_cli.core.questionnaire import EXAMPLE_ANSWERS, Interview, command_line, pick_choice
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import set_language, t
@@ -457,6 +457,21 @@ def test_a_card_named_with_its_own_memory_is_that_card(catalog: Catalog, run: Ru
     fails(run("recommend", "--gpu", "a100 48gb"), 2, "only Apple silicon's unified memory")
 
 
+@pytest.mark.parametrize(
+    ("said", "goal"),
+    [
+        ("отвечать клиентам в стиле нашей поддержки", "adapt"),
+        ("следовать стилю", "adapt"),  # the menu's own words, as a Russian speaker reads them
+        ("наш стиль", "adapt"),
+        ("бот поддержки", "chat"),
+        ("answer customers in our support style", "adapt"),
+    ],
+)
+def test_a_goal_in_russian_words_is_read_in_any_case_form(said: str, goal: str) -> None:
+    """Russian inflects: 'в стиле', 'стилю' were refused, the menu's own label too (a review)."""
+    assert pick_choice(FIELDS_BY_NAME["goal"], said) == goal
+
+
 @pytest.mark.parametrize("lang", ["en", "ru"])
 @pytest.mark.parametrize("name", ["goal", "data_kind"])
 def test_a_choice_described_in_words_is_the_one_its_example_names(lang: str, name: str) -> None:
@@ -596,3 +611,8 @@ def test_a_count_in_the_data_answer_is_offered_for_the_examples(catalog: Catalog
     with pytest.raises(EOFError):
         ended.run(interactive=True)
     assert ended.run(interactive=False)["examples"] == 2000
+    # In Russian too: "2,000 тикетов" was read as 2 examples (a newcomer's review)
+    russian = ["", "t4", "", "8b", "chat", "2,000 тикетов с ответами операторов"]
+    with answers_in_russian(True):
+        read, _ = interview(catalog, [*russian, *[""] * 12])
+    assert read["examples"] == 2000

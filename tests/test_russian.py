@@ -409,8 +409,12 @@ def test_in_russian_answers_a_comma_is_a_decimal_comma() -> None:
         assert parse_count("10 000") == 10_000
         assert parse_amount("2,5", "--price-per-hour", PRICE) == 2.5
         assert parse_tokens("4к") == 4096
-        with pytest.raises(UsageError, match="'1,500' — не "):
-            parse_count("1,500")
+        # A whole count has no decimals: groups of three digits are thousands, as a Russian speaker
+        # typing "2,000 тикетов" means (a newcomer's review: it was read as 2 examples)
+        assert parse_count("1,500") == 1500 and parse_count("2.000") == 2000
+        assert parse_count("2,000") == 2000 and parse_count("12,345,678") == 12_345_678
+        with pytest.raises(UsageError, match="'1,5' — не "):
+            parse_count("1,5")
     set_language("en")
 
 

@@ -367,6 +367,8 @@ _RUSSIAN_UNITS = re.compile(
 )
 _DIGIT_GROUPS = re.compile(r"(?<=\d)[\s\u00a0\u202f]+(?=\d)")  # "10 000": a space between groups
 _RUSSIAN_GB = re.compile(r"\s*(?:гиб|гб|г)\.?$")  # "24 ГБ" -> 24gb
+# "2,000" or "2.000" leading a whole count typed in Russian: groups of three digits, not decimals
+_GROUPED_THOUSANDS = re.compile(r"^[0-9]{1,3}(?:[,.][0-9]{3})+(?![0-9,.])")
 # Answers typed to `ask` in Russian read "1,5" as one and a half. Flags and batch values never
 # depend on the language: a command copied from another machine, or shown with --json, means the
 # same (only Russian units - "1,5 млн", "12,5 ГБ" - make a comma decimal there).
@@ -466,7 +468,11 @@ def parse_number(value: str | int | float, flag: str, form: NumberForm) -> tuple
         # "-1" is a number below zero (refused as such below), not a malformed one.
         sign = -1.0 if typed.startswith("-") else 1.0
         typed = typed.removeprefix("-")
-        found = _NUMBER.fullmatch(plain_number(typed, True) if _typed_in_russian(typed) else typed)
+        russian = _typed_in_russian(typed)
+        if russian and form.whole:
+            # "2,000 тикетов" is two thousand: a whole count has no decimals to write
+            typed = _GROUPED_THOUSANDS.sub(lambda m: m.group(0).replace(",", "").replace(".", ""), typed)
+        found = _NUMBER.fullmatch(plain_number(typed, True) if russian else typed)
         multipliers = dict(form.suffixes)
         suffix = found["suffix"].lower() if found else ""
         if found is None or suffix not in multipliers or (found["exponent"] and not form.exponent):

@@ -256,13 +256,21 @@ GOALS: Final = (
         "adapt",
         "follow a domain's style, format or task",
         ("адаптация", "адаптировать"),
-        ("style", "format", "house style"),
+        # Russian words are whole words: each case form is a word of its own
+        (
+            *("style", "format", "house style", "tone"),
+            *("стиль", "стиля", "стилю", "стилем", "стиле", "формат", "формата", "формату"),
+            *("тон", "манера", "манеру"),
+        ),
     ),
     Choice(
         "chat",
         "a chat assistant",
         ("чат", "чат-бот", "диалог", "ассистент"),
-        ("chatbot", "assistant", "dialogue", "customer support", "support bot"),
+        (
+            *("chatbot", "assistant", "dialogue", "customer support", "support bot"),
+            *("бот", "чатбот", "бот поддержки", "чат бот поддержки", "ассистента", "помощник"),
+        ),
     ),
     Choice(
         "align",
