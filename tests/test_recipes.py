@@ -1096,10 +1096,13 @@ def test_vllm_samples_on_the_training_gpus_in_every_format_that_runs_grpo() -> N
     reserves; axolotl takes that share from its own vllm: section, whose default is 0.9."""
     rec = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="reward-function", vllm="true")
     rank = rank_of(rec, "lora", ("grpo",))
-    (doc,) = yaml_documents(render_recipe(CATALOG, rec, rank, "axolotl"))
+    text = render_recipe(CATALOG, rec, rank, "axolotl")
+    (doc,) = yaml_documents(text)
     assert doc["trl"]["use_vllm"] is True and doc["trl"]["vllm_mode"] == "colocate"
     # axolotl passes tensor_parallel_size to TRL as it is: unset, TRL multiplies by None.
     assert doc["vllm"] == {"gpu_memory_utilization": 0.3, "tensor_parallel_size": 1}
+    # ... and not vllm_max_model_length: its header lists no setting the file does not write
+    assert "vllm_max_model_length =" not in header_of(text) and "sets 1024 tokens" in text
     script = render_recipe(CATALOG, rec, rank, "python")
     assert "'use_vllm': True, 'vllm_mode': 'colocate', 'vllm_gpu_memory_utilization': 0.3" in script
     assert "'vllm_max_model_length': 1024" in script  # else vLLM sizes for the whole context

@@ -280,14 +280,15 @@ class Profile:
         "Will GRPO/RLOO sample with vLLM on the training GPUs?",
         default=False,
     )
-    # Not given: the objective's num_generations in data/methods.yaml (8).
+    # Not given: the objective's num_generations in data/methods.yaml (GRPO 8, RLOO 2).
     num_generations: int | None = _question(
         "generations",
         "constraints",
-        "GRPO/RLOO: completions sampled per prompt (TRL num_generations; default: the method card's, 8).",
+        "GRPO/RLOO: completions sampled per prompt (TRL num_generations; default: the method card's, "
+        "GRPO 8, RLOO 2).",
         "How many completions should GRPO/RLOO sample per prompt?",
         example="8",
-        if_unset="ft-atlas assumes the method card's number (8)",
+        if_unset="ft-atlas assumes the method card's number (GRPO 8, RLOO 2)",
     )
     # Not given: GENERATION_BATCH (16) per GPU, what the recipes write.
     generation_batch: int | None = _question(

@@ -361,11 +361,13 @@ def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
                 "gpu_memory_utilization": recipe.value("grpo.vllm_gpu_memory_utilization"),
                 "tensor_parallel_size": recipe.value("grpo.vllm_tensor_parallel_size"),
             }
+            # Not a setting this file writes: the header lists only what it does.
+            length = recipe.settings.pop("grpo.vllm_max_model_length").value
             recipe.notes.append(
                 "vLLM: axolotl does not pass TRL's vllm_max_model_length to a colocated engine, so vLLM "
                 "sizes for the model's whole context and refuses to start when the KV cache of one such "
                 "sequence does not fit vllm.gpu_memory_utilization: raise it, or use the Python recipe, "
-                f"which sets {recipe.value('grpo.vllm_max_model_length')} tokens."
+                f"which sets {length} tokens."
             )
     return values
 
