@@ -112,7 +112,11 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: Object
             if served_by_vllm(work.model, s)
             else 1
         )
-        generation = rounds * waves * decode_seconds(work, device, at_once / waves, prompt, longest)
+        # vLLM admits a waiting completion as soon as one finishes (continuous batching): past the
+        # first wave each slot decodes completions back to back, and only the last pays the tail
+        # of the longest.
+        steps = (waves - 1) * completion + longest
+        generation = rounds * decode_seconds(work, device, at_once / waves, prompt, longest) * steps / longest
     per_update = s.batch_size * s.replicas * b.accumulation
     return StageTime(
         objective,
