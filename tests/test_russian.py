@@ -438,6 +438,22 @@ def test_grouped_numbers_read_back_in_both_languages(number: int) -> None:
         assert parse_count(f"{number:,}".replace(",", " ")) == number
 
 
+@pytest.mark.parametrize(
+    ("typed", "profile_key", "value"),
+    [
+        ("Т4", "gpu", "t4"),  # a Cyrillic Т, as a Russian keyboard layout types it
+        ("А100 80ГБ", "gpu", "a100-80gb"),
+        ("Н100", "gpu", "h100-80gb"),
+        ("8 гигов", "vram", 8.0),  # everyday Russian for 8 GB
+        ("16 гигабайт", "vram", 16.0),
+    ],
+)
+def test_gpus_typed_in_russian_are_found(run: Runner, typed: str, profile_key: str, value: object) -> None:
+    """'Т4' in Cyrillic and '8 гигов' were refused (a newcomer's review)."""
+    profile = ok(run("recommend", "--gpu", typed, "--model-size", "7b", "--json")).json()["profile"]
+    assert profile[profile_key] == value
+
+
 def test_russian_words_for_no_gpu_and_choices() -> None:
     assert means_no_gpu("нет GPU") and means_no_gpu("нет") and means_no_gpu("no gpu")
     assert gpu_memory("24 ГБ") == "24"

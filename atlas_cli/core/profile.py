@@ -26,6 +26,7 @@ from atlas_cli.kb.vocabulary import (
     MODEL_VARIANT_CHOICES,
     NO_WORDS,
     PRIORITIES,
+    RUSSIAN_GB,
     SFT_DATA_CHOICES,
     STACKS,
     TYPICAL_DATA,
@@ -367,7 +368,7 @@ _RUSSIAN_UNITS = re.compile(
     r"|трлн|триллион(?:а|ов)?)\.?\s*$"
 )
 _DIGIT_GROUPS = re.compile(r"(?<=\d)[\s\u00a0\u202f]+(?=\d)")  # "10 000": a space between groups
-_RUSSIAN_GB = re.compile(r"\s*(?:гиб|гб|г)\.?$")  # "24 ГБ" -> 24gb
+_RUSSIAN_GB = re.compile(rf"\s*(?:гиб|{RUSSIAN_GB}|г)\.?$")  # "24 ГБ", "8 гигов" -> 24gb, 8gb
 # "2,000" or "2.000" leading a whole count typed in Russian: groups of three digits, not decimals
 _GROUPED_THOUSANDS = re.compile(r"^[0-9]{1,3}(?:[,.][0-9]{3})+(?![0-9,.])")
 # Answers typed to `ask` in Russian read "1,5" as one and a half. Flags and batch values never

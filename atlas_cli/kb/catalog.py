@@ -25,23 +25,30 @@ from atlas_cli.kb.schema import (
     Price,
     Training,
 )
+from atlas_cli.kb.vocabulary import RUSSIAN_GB
 
 # --- look-ups ------------------------------------------------------------------------------
 
 _SEPARATORS = re.compile(r"[\s_\-/]+")
 
 
-# "16 ГБ" (or "16 гб", "16 ГиБ") is how Russian writes "16 GB": the catalog's names use the Latin unit.
-_RUSSIAN_GB = re.compile(r"(?<=[0-9])г(и?)б")
+# "16 ГБ" (or "16 гб", "16 ГиБ", "16 гигов") is how Russian writes "16 GB": the catalog's names use
+# the Latin unit.
+_RUSSIAN_GB = re.compile(rf"(?<=[0-9])(?:(гиб)|{RUSSIAN_GB})")
+# Cyrillic letters that look like the Latin ones GPU names use ("Т4", "А100", "Н100" typed on a
+# Russian keyboard layout), as their lower case.
+_LOOKALIKES = str.maketrans("авеікмнорстухь", "abeikmhopctyxb")
 
 
 def normalize(name: str) -> str:
     """Case-, separator- and unit-script-insensitive key: "RTX 3090", "rtx-3090" and "RTX3090"
-    agree, and so do "4060 Ti 16GB" and "4060 Ti 16 ГБ"."""
+    agree, and so do "4060 Ti 16GB", "4060 Ti 16 ГБ" and a "Т4" typed in Cyrillic."""
     key = _SEPARATORS.sub("", name.casefold())
-    if "г" not in key:  # batch files look every line's names up: most never pay for the regex
+    if key.isascii():  # batch files look every line's names up: most never pay for the rest
         return key
-    return _RUSSIAN_GB.sub(lambda unit: "gib" if unit.group(1) else "gb", key)
+    key = _RUSSIAN_GB.sub(lambda unit: "gib" if unit.group(1) else "gb", key)
+    latin = key.translate(_LOOKALIKES)
+    return latin if latin.isascii() else key
 
 
 def _index(items: Iterable[tuple[str, list[str]]]) -> dict[str, str]:

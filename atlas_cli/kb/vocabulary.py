@@ -48,7 +48,9 @@ DEFAULT_PIPELINE: Final[tuple[str, ...]] = ("sft",)
 
 # "24GB", "48 GB", "80gib", "24 ГБ": a GPU named by its memory (GB as advertised, as --vram takes
 # it): --gpu reads such a value as the memory, so no GPU can be named so (validate checks).
-GB_WORDS: Final = r"(?:gb|gib|g|гб|гиб|г)"
+# Russian writes "8 ГБ", "8 гигов" or "8 гигабайт"; the alternatives are tried longest first.
+RUSSIAN_GB: Final = r"(?:гигабайт(?:а|ов)?|гиг(?:а|ов)?|гб)"
+GB_WORDS: Final = rf"(?:gb|gib|g|гиб|{RUSSIAN_GB}|г)"
 # One way to split the digits only (no nested repetition): linear on a long string of digits.
 GPU_MEMORY: Final = re.compile(rf"^\s*([0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)\s*{GB_WORDS}\s*$", re.IGNORECASE)
 
