@@ -129,6 +129,17 @@ def test_a_number_too_long_for_int_is_asked_again(catalog: Catalog) -> None:
     assert any("is not one of weights, api" in said for said in terminal.said)
 
 
+def test_an_unknown_model_is_picked_from_its_closest_names_by_number(catalog: Catalog) -> None:
+    """'qwen3' listed qwen3-8b and others as "did you mean", and '1' was then read as a size
+    without a unit (a newcomer's review): the names are numbered and a number picks one."""
+    guesses = catalog.model_guesses("qwen3")
+    answers, terminal = interview(catalog, ["", "t4", "", "qwen3", "1"] + [""] * 14)
+    assert answers["model"] == guesses[0]
+    assert f"    1. {guesses[0]}" in terminal.said
+    sized, _ = interview(catalog, ["", "t4", "", "qwen3", "7b"] + [""] * 14)  # a size typed instead
+    assert sized["model_size"] == 7.0
+
+
 def test_errors_name_no_flags_the_user_never_typed(catalog: Catalog) -> None:
     _, terminal = interview(catalog, ["", "3090", "rtx3090", "", "seven", "7", "7b"] + [""] * 12)
     errors = [line for line in terminal.said if "✗" in line]

@@ -491,12 +491,38 @@ class Interview:
                 raise
         else:
             return self._stored_model(found, text)
+        guesses = self.catalog.model_guesses(text)
+        if guesses:
+            return self._pick_model(text, guesses)
         raise UsageError(
             t(
-                "unknown model '{text}'{hint} Type a catalog name (ft-atlas models lists them), a Hub id "
+                "unknown model '{text}'. Type a catalog name (ft-atlas models lists them), a Hub id "
                 "(org/name), a model directory, or a size such as 7b",
                 text=text,
-                hint=self.catalog.model_hint(text),
+            )
+        )
+
+    def _pick_model(self, text: str, guesses: tuple[str, ...]) -> Answers:
+        """The catalog models closest to an unknown name, picked by number (or another answer)."""
+        self.terminal.say(
+            "  " + t("ft-atlas does not know a model called '{text}'. Is it one of these?", text=text)
+        )
+        for number, model in enumerate(guesses, start=1):
+            self.terminal.say(f"    {number}. {model}")
+        prompt = t(
+            "Its number (1-{count}), or another name or size [Enter: none of these]: ", count=len(guesses)
+        )
+        reply = self.terminal.ask("  " + prompt).strip()
+        picked = _listed_number(reply, len(guesses))
+        if picked is not None:
+            chosen = guesses[picked - 1]
+            return self._stored_model(find_model(self.catalog, chosen), chosen)
+        if reply:  # a name or a size typed here instead
+            return self._parse_weights(reply)
+        raise UsageError(
+            t(
+                "no model chosen: type a catalog name (ft-atlas models lists them), a Hub id (org/name), a "
+                "model directory, or a size such as 7b"
             )
         )
 

@@ -229,7 +229,11 @@ class Catalog:
 
     def model_hint(self, query: str) -> str:
         """'; did you mean a, b?' for the catalog models closest to `query`, or ''."""
-        return _hint(_suggest(self._model_names, query))
+        return _hint(self.model_guesses(query))
+
+    def model_guesses(self, query: str) -> tuple[str, ...]:
+        """The ids of the catalog models closest to `query`, closest first (at most five)."""
+        return _suggest(self._model_names, query)
 
     def offers(self, gpu_id: str) -> list[Price]:
         """The offers a GPU's reference price is the median of."""
