@@ -1118,6 +1118,24 @@ def test_the_largest_batch_and_the_changes_respect_kto_s_least_batch(run: Runner
     assert ok(run(*args, "--seq-len", "1k", "--max", "batch-size", "--json")).json()["max_batch_size"] >= 2
 
 
+def test_online_plans_that_do_not_fit_are_told_what_sampling_change_fits(run: Runner) -> None:
+    """A 32B GRPO with --vllm was told to switch to QLoRA, never that it fits without vLLM's share;
+    8B GRPO at 32k without vLLM was never told that fewer completions at once fit (an expert)."""
+    grpo = ("estimate", "--method", "lora", "--objective", "grpo", "--gpu", "h100-80gb", "--gpus", "8")
+    served = ok(run(*grpo, "--model", "qwen2.5-32b", "--vllm", "--json")).json()
+    assert served["fit"] == "no"
+    assert {"change": "vllm", "value": False} in [
+        {k: c[k] for k in ("change", "value")} for c in served["to_fit"]
+    ]
+    long = ok(run(*grpo, "--model", "llama-3.1-8b", "--seq-len", "32k", "--json")).json()
+    smaller = [c for c in long["to_fit"] if c["change"] == "generation_batch"]
+    assert (
+        len(smaller) == 1 and smaller[0]["value"] < 16 * 8 and smaller[0]["per_gpu_gb"] < long["per_gpu_gb"]
+    )
+    text = ok(run(*grpo, "--model", "llama-3.1-8b", "--seq-len", "32k")).stdout
+    assert f"to fit: generation_batch = {smaller[0]['value']}" in text
+
+
 def test_a_change_to_fit_a_pipeline_fits_every_stage(run: Runner) -> None:
     """SFT then KTO at 16k tokens: 4 GPUs fit the SFT stage by splitting its sequences, which
     KTO's trainer cannot, so '4 GPUs' was suggested and the plan still did not fit. Every change

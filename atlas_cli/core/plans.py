@@ -354,7 +354,9 @@ WEEK_HOURS = 7 * 24
 CHANGE_WORDS = {
     "seq_len": N_("sequences of at most {value} tokens ({gb:g} GB)"),
     "batch_size": N_("a micro-batch of {value} ({gb:g} GB)"),
+    "generation_batch": N_("--generation-batch {value}: fewer completions sampled at once ({gb:g} GB)"),
     "gradient_checkpointing": N_("gradient checkpointing on ({gb:g} GB)"),
+    "vllm": N_("sampling without --vllm, whose engine holds a share of every GPU ({gb:g} GB)"),
     "optimizer": N_("the {value} optimizer ({gb:g} GB)"),
     "stack": N_("the {value} stack (--stack {value}) ({gb:g} GB)"),
     "method": N_("{value} instead ({gb:g} GB)"),

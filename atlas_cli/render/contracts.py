@@ -47,8 +47,8 @@ class AssumptionsJson(TypedDict):
 
 
 class ChangeJson(TypedDict):
-    # seq_len, batch_size, gradient_checkpointing, optimizer, stack, method, gpus, offload, or
-    # gpu_memory (value: the GiB a GPU would need usable)
+    # what core.memory.search.Change names (seq_len, batch_size, generation_batch, vllm, ...;
+    # gpu_memory: the GiB a GPU would need usable)
     change: str
     value: str | int | bool
     per_gpu_gb: float

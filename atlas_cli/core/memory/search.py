@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory.activations import EAGER_STACKS
-from atlas_cli.core.memory.estimate import estimate, gib_to_gb
+from atlas_cli.core.memory.estimate import estimate, gib_to_gb, sampled_at_once, served_by_vllm
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shapes import Shape
 from atlas_cli.i18n import t
@@ -171,8 +171,9 @@ def training_batch(run: Estimator, settings: EstimateSettings, minimum: int, cap
 class Change(NamedTuple):
     """One change to a plan that does not fit, and what it needs then."""
 
-    # seq_len, batch_size, gradient_checkpointing, optimizer, stack, method, gpus, offload, or
-    # gpu_memory: the GiB a GPU would need usable (the same plan on a larger GPU)
+    # seq_len, batch_size, generation_batch, gradient_checkpointing, vllm, optimizer, stack,
+    # method, gpus, offload, or gpu_memory: the GiB a GPU would need usable (the same plan on a
+    # larger GPU)
     change: str
     value: str | int | bool
     per_gpu_gb: float
@@ -188,6 +189,8 @@ def _tweaks(settings: EstimateSettings, model: str) -> list[tuple[str, Value]]:
     found: list[tuple[str, Value]] = []
     if not s.gradient_checkpointing and MEMORY_MODELS[model].checkpointing:
         found.append(("gradient_checkpointing", True))
+    if served_by_vllm(model, s):  # the engine's share of every GPU, freed for training
+        found.append(("vllm", False))
     if s.unified_memory:
         return found
     if s.optimizer == "adamw":
@@ -200,6 +203,10 @@ def _tweaks(settings: EstimateSettings, model: str) -> list[tuple[str, Value]]:
 def _changed(settings: EstimateSettings, field: str, value: Value) -> EstimateSettings:
     if field == "stack":
         return on_stack(settings, str(value))
+    if field == "generation_batch":  # an online stage's; the others sample nothing
+        if not settings.objective.online:
+            return settings
+        return settings._replace(objective=settings.objective._replace(generation_batch=int(value)))
     changes: dict[str, Any] = {field: value}
     if field == "seq_len":  # a no-training plan's prompt is the length searched too
         changes["prompt_len"] = value
@@ -257,6 +264,9 @@ def changes_that_fit(
         best = largest(run, settings, field, auto=auto, stages=stages) if current > 1 else None
         if best is not None and floor <= best < current:
             found.append(Change(field, best, changed(field, best).per_gpu_gb))
+    smaller = _smaller_generation_batch(settings, now.memory_model, changed)
+    if smaller is not None:
+        found.append(smaller)
     for field, value in _tweaks(settings, now.memory_model):
         result = changed(field, value)
         if result.fit == "yes":
@@ -281,6 +291,26 @@ def changes_that_fit(
         if larger is not None:
             found.append(larger)
     return found
+
+
+def _smaller_generation_batch(
+    settings: EstimateSettings, model: str, changed: Callable[[str, Value], Estimate]
+) -> Change | None:
+    """The largest generation batch (all GPUs) that fits, halving what each GPU samples at once:
+    transformers' generate holds every completion's KV cache it samples at once (a colocated vLLM
+    engine pages its cache within its share, which this does not change)."""
+    if not settings.objective.online or served_by_vllm(model, settings):
+        return None
+    at_once = sampled_at_once(settings) // 2
+    while at_once >= settings.batch_size:
+        total = at_once * settings.replicas
+        result = changed("generation_batch", total)
+        if sampled_at_once(result.settings) > at_once:
+            return None  # rounded back up to whole groups: no smaller round exists
+        if result.fit == "yes":
+            return Change("generation_batch", total, result.per_gpu_gb)
+        at_once //= 2
+    return None
 
 
 OFFLOAD_LEVELS = ("none", "optimizer", "params")  # each moves more to CPU RAM than the one before
