@@ -8,7 +8,7 @@ import re
 import shutil
 from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import yaml
@@ -32,7 +32,13 @@ from atlas_cli.core.questionnaire import Interview
 from atlas_cli.errors import EXIT_INVALID_KB, EXIT_USAGE, UsageError
 from atlas_cli.i18n import choose_language, locale_language, nt, set_language, t
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.vocabulary import means_no_gpu
+from atlas_cli.kb.vocabulary import (
+    HOSTED_SERVICE_WORDS,
+    HOSTED_STATUS_WORDS,
+    HostedService,
+    HostedStatus,
+    means_no_gpu,
+)
 from atlas_cli.translations import code_texts, read_catalog
 from tests.conftest import REPO, Runner, fails, ok
 
@@ -452,6 +458,15 @@ def test_gpus_typed_in_russian_are_found(run: Runner, typed: str, profile_key: s
     """'Т4' in Cyrillic and '8 гигов' were refused (a newcomer's review)."""
     profile = ok(run("recommend", "--gpu", typed, "--model-size", "7b", "--json")).json()["profile"]
     assert profile[profile_key] == value
+
+
+def test_hosted_offers_name_their_status_and_services_in_russian(run: Runner) -> None:
+    """`show hosted-ft --lang ru` printed [CLOSING: ...] and 'supervised, preference' in English."""
+    assert set(HOSTED_SERVICE_WORDS) == set(get_args(HostedService))
+    assert set(HOSTED_STATUS_WORDS) == set(get_args(HostedStatus))
+    text = " ".join(ok(run(*RU, "show", "hosted-ft")).stdout.split())
+    assert "[СВОРАЧИВАЕТСЯ:" in text and "— с учителем, на предпочтениях" in text
+    assert "[CLOSING" not in text and "— supervised" not in text
 
 
 def test_russian_words_for_no_gpu_and_choices() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Final, Literal, NamedTuple, get_args
 
-from atlas_cli.i18n import LANGS, Lang
+from atlas_cli.i18n import LANGS, N_, Lang
 
 KB_SCHEMA_VERSION: Final = 1  # the knowledge base's own format
 OUTPUT_SCHEMA_VERSION: Final = 2  # every JSON document ft-atlas prints (docs/json.md)
@@ -41,6 +41,19 @@ RUNS: Final[tuple[Runs, ...]] = get_args(Runs)
 # What a provider's hosted service does with your data.
 HostedService = Literal["supervised", "preference", "reinforcement", "continued-pretraining", "embeddings"]
 HostedStatus = Literal["available", "closing", "closed"]
+# ... in words, as cards show them (translated there)
+HOSTED_SERVICE_WORDS: Final[dict[HostedService, str]] = {
+    "supervised": N_("supervised"),
+    "preference": N_("preference"),
+    "reinforcement": N_("reinforcement"),
+    "continued-pretraining": N_("continued pre-training"),
+    "embeddings": N_("embeddings"),
+}
+HOSTED_STATUS_WORDS: Final[dict[HostedStatus, str]] = {
+    "available": N_("AVAILABLE"),
+    "closing": N_("CLOSING"),
+    "closed": N_("CLOSED"),
+}
 
 # The objectives a training plan runs when no pipeline rule matches the profile: the KB must
 # define them (validate checks it).

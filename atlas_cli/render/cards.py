@@ -22,7 +22,7 @@ from atlas_cli.kb.schema import (
     Method,
     NotOf,
 )
-from atlas_cli.kb.vocabulary import Lang
+from atlas_cli.kb.vocabulary import HOSTED_SERVICE_WORDS, HOSTED_STATUS_WORDS, Lang
 from atlas_cli.render.grid import fenced
 from atlas_cli.render.paste import Verbatim
 
@@ -76,14 +76,14 @@ def _ratings_lines(method: Method) -> list[str]:
 
 def _offer_line(offer: HostedOffer) -> str:
     note = offer.status_note.get() if offer.status_note is not None else ""
-    status = "" if offer.status == "available" else f" [{offer.status.upper()}: {note}]"
+    status = "" if offer.status == "available" else f" [{t(HOSTED_STATUS_WORDS[offer.status])}: {note}]"
     leaves = " " + t("Your data leaves your machine.") if offer.data_leaves_machine else ""
     return t(
         "{provider}{status} — {services}. Models: {models}. Start: {entry}. Cost: {price} (as of {date}; "
         "{sources}).{leaves}",
         provider=offer.provider,
         status=status,
-        services=", ".join(offer.services),
+        services=", ".join(t(HOSTED_SERVICE_WORDS[service]) for service in offer.services),
         models="; ".join(offer.models),
         entry=offer.entry,
         price=offer.price.get(),
