@@ -232,6 +232,20 @@ def test_a_laptop_gpu_on_the_command_line_is_refused_with_why(run: Runner) -> No
         assert "is a laptop GPU" not in run("recommend", "--gpu", name, "--model", "qwen3-0.6b").stderr
 
 
+def test_a_laptop_gpu_named_with_its_memory_is_sized_by_it(catalog: Catalog, run: Runner) -> None:
+    """'RTX 4060 Laptop 8GB' and 'ноутбук с 4060 на 8 гигов' were refused although they say the
+    memory, and a newcomer's fallback to '8 ГБ' lost the laptop (a review): sized by that memory,
+    and the note says why there is no time."""
+    for name in ("RTX 4060 Laptop 8GB", "ноутбук с 4060 на 8 гигов"):
+        doc = ok(run("recommend", "--gpu", name, "--model", "qwen3-0.6b", "--json")).json()
+        assert doc["profile"]["vram"] == 8.0
+        assert any("laptop GPU with 8 GB" in note for note in doc["notes"])
+    flagged = ok(run("recommend", "--gpu", "rtx 4060 laptop", "--vram", "8", "--json")).json()
+    assert any("laptop GPU with 8 GB" in note for note in flagged["notes"])
+    answers, _ = interview(catalog, ["", "RTX 4060 Laptop 8GB"] + [""] * 14)
+    assert answers["gpu"] == "RTX 4060 Laptop 8GB"
+
+
 def test_a_bare_number_is_confirmed_as_memory_and_no_is_the_default(catalog: Catalog) -> None:
     answers, terminal = interview(catalog, ["", "4", "", "4", "y"] + [""] * 12)
     assert answers["vram"] == 4.0

@@ -392,6 +392,8 @@ class Interview:
                     text=text,
                 )
             )
+        if is_laptop_gpu(text) and name_and_memory(text) is not None:
+            return {"gpu": text.strip()}  # sized by the memory typed with it (resolve_hardware)
         if is_laptop_gpu(text):
             raise UsageError(t(LAPTOP_GPU, query=text, instead=t(LAPTOP_MEMORY_ANSWER)))
         if _SIGNED_NUMBER.match(text):  # "-2" is neither memory nor close to "m2"

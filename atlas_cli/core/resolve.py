@@ -19,7 +19,7 @@ from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, PCIE_X16_GBS, Devic
 from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, number, t
-from atlas_cli.kb.catalog import Catalog, Objective, Sampling
+from atlas_cli.kb.catalog import Catalog, Objective, Sampling, is_laptop_gpu
 from atlas_cli.kb.schema import ChipConfiguration, Gpu, LlmModel
 from atlas_cli.kb.vocabulary import (
     GB_WORDS,
@@ -214,6 +214,14 @@ def counted_gpu(catalog: Catalog, text: str) -> tuple[Gpu, int] | None:
 def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus: int) -> Hardware:
     if gpu is not None and means_no_gpu(gpu):
         return Hardware(None, False, None, None, False, 1, t("no local GPU"))
+    laptop = _laptop_memory(gpu, vram)
+    if laptop is not None:
+        note = t(
+            "a laptop GPU with {gb:g} GB: sized by its memory; laptop cards are not in the catalog (their "
+            "clocks and power limits vary), so training time and cost are not estimated",
+            gb=laptop,
+        )
+        return Hardware(None, True, laptop, gib_to_gb(laptop), True, gpus, note)
     if gpu is not None:
         g, chosen = _named_gpu(catalog, gpu, vram)
         unified = g.unified
@@ -266,6 +274,17 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
 
 # A GPU's name followed by a memory size: "M3 Max 36GB", "m4-pro 24gb".
 _NAME_AND_MEMORY: Final = re.compile(rf"^(.*?)[\s_-]*([0-9]+(?:[.,][0-9]+)?\s*{GB_WORDS})\s*$", re.IGNORECASE)
+
+
+def _laptop_memory(gpu: str | None, vram: float | None) -> float | None:
+    """The memory of a laptop GPU named with it ("RTX 4060 Laptop 8GB", or --vram 8); None for any
+    other GPU, and for a laptop GPU without it (refused by the catalog with what to give)."""
+    if gpu is None or not is_laptop_gpu(gpu):
+        return None
+    found = name_and_memory(gpu)
+    if found is not None:
+        return parse_vram(found[1], "--gpu")
+    return vram
 
 
 def name_and_memory(text: str) -> tuple[str, str] | None:
