@@ -351,6 +351,15 @@ def test_qlora_of_an_mxfp4_checkpoint_is_offered_on_unsloth_only(engine: Engine)
     assert "qlora-on-unsloth-uses-its-4-bit-upload" in on_unsloth.rules
 
 
+def test_api_advice_offers_an_embedding_classifier_for_labels_only(engine: Engine) -> None:
+    """'an embedding classifier ... apply' was followed by 'Left out: embeddings-classifier - it
+    does not generate text' for a generative goal (a review): the classifier is for labels."""
+    rec = recommend(engine, model_access="api", model="gpt-4.1-mini", goal="adapt", examples="500")
+    lora = next(p for p in rec.excluded if p.method == "lora")
+    (because,) = [r.because.en for r in lora.fired if r.because.en.startswith("Only an API")]
+    assert "to assign labels, an embedding classifier" in because
+
+
 def test_soft_prompts_are_not_offered_to_sample_with_vllm(engine: Engine) -> None:
     """TRL merges a PEFT model's adapters to sync vLLM, which a prompt-learning model cannot do
     (AttributeError): with --vllm its recipe would crash at the first sync (an expert's review)."""
