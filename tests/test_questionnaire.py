@@ -549,9 +549,11 @@ def test_a_superscript_or_an_english_words_letter_is_asked_again_not_a_crash(nam
         pick_choice(next(f for f in PROFILE_FIELDS if f.name == name), text)
 
 
-def test_a_gpu_count_typed_into_the_gpu_answer_is_taken(catalog: Catalog) -> None:
-    """'2x4090' in ask became one RTX 4090 after a guess list (--gpu gives a hint; ask can take it)."""
-    answers, terminal = interview(catalog, ["", "2x4090", "8b", "chat", *[""] * 20])
+@pytest.mark.parametrize("typed", ["2x4090", "2x4090 24gb"])
+def test_a_gpu_count_typed_into_the_gpu_answer_is_taken(catalog: Catalog, typed: str) -> None:
+    """'2x4090' in ask became one RTX 4090 after a guess list (--gpu gives a hint; ask can take it);
+    '2x4090 24gb', the card named with its own memory, lost its count."""
+    answers, terminal = interview(catalog, ["", typed, "8b", "chat", *[""] * 20])
     assert (answers["gpu"], answers["gpus"]) == ("rtx-4090", 2)
     assert not any("How many GPUs" in p for p in terminal.prompts)
 

@@ -201,11 +201,11 @@ def counted_gpu(catalog: Catalog, text: str) -> tuple[Gpu, int] | None:
     first, last = _COUNT_FIRST.match(checked), _COUNT_LAST.match(checked)
     readings = ([(first[1], first[2])] if first else []) + ([(last[2], last[1])] if last else [])
     for count, name in readings:
-        try:
-            known = catalog.gpu(name)
-        except UnknownName:
+        try:  # "2x4090 24gb": the card named with the memory it has
+            known, memory = chip_and_memory(catalog, name, None)
+        except (UnknownName, UsageError):
             continue
-        if known.unified or not 1 <= int(count) <= MAX_GPUS:
+        if known.unified or memory is not None or not 1 <= int(count) <= MAX_GPUS:
             return None
         return known, int(count)
     return None
