@@ -61,6 +61,9 @@ def _translated_parts(text: str) -> Iterator[tuple[str, str]]:
 
 # Words click adds to an option's help: "[default: 16; 1<=x<=65536]", "[env var: FT_ATLAS_KB]".
 CLICK_WORDS = (N_("default: "), N_("env var: "), N_("required"))
+# click's own help of -h/--help and the usage line's placeholder, translated where they are shown.
+CLICK_HELP = N_("Show this message and exit.")
+CLICK_OPTIONS = N_("[OPTIONS]")
 
 
 def _described(param: Parameter, description: str) -> str:
@@ -75,7 +78,9 @@ def _described(param: Parameter, description: str) -> str:
 
 
 def _usage(line: str) -> str:
-    return t("Usage:") + line.removeprefix("Usage:") if line.startswith("Usage:") else line
+    if not line.startswith("Usage:"):
+        return line
+    return t("Usage:") + line.removeprefix("Usage:").replace(CLICK_OPTIONS, t(CLICK_OPTIONS))
 
 
 def _is_argument(param: Parameter) -> bool:
