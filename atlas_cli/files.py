@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from atlas_cli.errors import UsageError, WriteFailed
+from atlas_cli.errors import BAD_PATH_ERRORS, UsageError, WriteFailed
 from atlas_cli.i18n import t
 
 # Where hard links are not supported, the check for an existing file and the rename are two steps.
@@ -166,10 +166,11 @@ def _umask() -> int:
     return mask
 
 
-def _cannot_write(path: Path, what: str, error: OSError) -> WriteFailed:
-    return WriteFailed(
-        t("{what}: cannot write {path}: {reason}", what=what, path=path, reason=error.strerror or error)
-    )
+def _cannot_write(path: Path, what: str, error: OSError) -> WriteFailed | UsageError:
+    """Why `path` cannot be written: bad input when the path itself names no file the system can
+    make (too long, a file where a directory should be, a loop of links), else an I/O error."""
+    message = t("{what}: cannot write {path}: {reason}", what=what, path=path, reason=error.strerror or error)
+    return UsageError(message) if error.errno in BAD_PATH_ERRORS else WriteFailed(message)
 
 
 def _staged(path: Path, text: str, what: str) -> Path:

@@ -1553,21 +1553,21 @@ UNSLOTH_GRPO = (
 def unsloth_grpo(
     notebook: str,
     conditions: str,
-    run: str,
+    run: tuple[str, str, int],
     method: str,
     optimizer: str,
     sampled: tuple[int, int, int, int],
     measured_seconds: float,
     **kwargs: Any,
 ) -> WallTimeRow:
-    """A GRPO notebook's row: `run` is "model gpu rank", `sampled` is (prompts, completions per
-    prompt, tokens per example, --seq-len)."""
-    model, gpu, rank = run.split()
+    """A GRPO notebook's row: `run` is (model, GPU, LoRA rank), `sampled` is (prompts, completions
+    per prompt, tokens per example, --seq-len)."""
+    model, gpu, rank = run
     prompts, generations, tokens, seq_len = sampled
     profile = {"stack": "unsloth", "vllm": True, "epochs": 1, "model": model, "gpu": gpu}
     profile |= {"examples": prompts, "tokens_per_example": tokens, "seq_len": seq_len}
     profile |= {"num_generations": generations, "generation_batch": generations}
-    options = {"objective": "grpo", "method": method, "lora_rank": int(rank), "optimizer": optimizer}
+    options = {"objective": "grpo", "method": method, "lora_rank": rank, "optimizer": optimizer}
     source = UNSLOTH_GRPO.format(notebook)
     return WallTimeRow(source, conditions, profile, options, measured_seconds, **kwargs)
 
@@ -1582,7 +1582,7 @@ WALL_TIME_ROWS: tuple[WallTimeRow, ...] = (
         "Qwen2.5_(3B)-GRPO",
         "Qwen2.5-3B-Instruct QLoRA r64, T4, Unsloth 2025.2.4, 250 steps of 1 prompt x 8 completions, "
         "prompt <= 256, completion <= 200 (mean 183.4), 8-bit AdamW",
-        f"{QWEN25_3B_CONFIG} t4 64",
+        (QWEN25_3B_CONFIG, "t4", 64),
         "qlora",
         "adamw-8bit",
         (250, 8, 245, 400),
@@ -1593,7 +1593,7 @@ WALL_TIME_ROWS: tuple[WallTimeRow, ...] = (
         "Phi_4_(14B)-GRPO",
         "Phi-4 QLoRA r16, T4, Unsloth 2025.2.4, 100 steps of 1 prompt x 6 completions, prompt <= 256, "
         "completion <= 200 (mean 195.5), paged 8-bit AdamW",
-        "phi-4 t4 16",
+        ("phi-4", "t4", 16),
         "qlora",
         "paged-adamw-8bit",
         (100, 6, 261, 400),
@@ -1604,7 +1604,7 @@ WALL_TIME_ROWS: tuple[WallTimeRow, ...] = (
         "Llama3.1_(8B)-GRPO",
         "Llama-3.1-8B QLoRA r32, T4, Unsloth 2025.3.8, 250 steps of 1 prompt x 6 completions, prompt "
         "<= 256, completion <= 768 (mean 174.2), paged 8-bit AdamW",
-        "llama-3.1-8b t4 32",
+        ("llama-3.1-8b", "t4", 32),
         "qlora",
         "paged-adamw-8bit",
         (250, 6, 232, 1280),
@@ -1615,7 +1615,7 @@ WALL_TIME_ROWS: tuple[WallTimeRow, ...] = (
         "Mistral_v0.3_(7B)-GRPO",
         "Mistral-7B v0.3 QLoRA r32, RTX 4090, Unsloth 2025.4.8, 250 steps of 1 prompt x 6 completions, "
         "prompt <= 256, completion <= 768 (mean 189.3), paged 8-bit AdamW",
-        "mistral-7b rtx-4090 32",
+        ("mistral-7b", "rtx-4090", 32),
         "qlora",
         "paged-adamw-8bit",
         (250, 6, 252, 1280),
@@ -1626,7 +1626,7 @@ WALL_TIME_ROWS: tuple[WallTimeRow, ...] = (
         "Advanced_Llama3_2_(3B)_GRPO_LoRA",
         "Llama-3.2-3B 16-bit LoRA r64, T4, Unsloth 2025.5.4, 500 steps of 4 micro-steps of 1 prompt x 4 "
         "completions, prompt <= 288, completion <= 1,760 (mean 201.6), 8-bit AdamW",
-        "llama-3.2-3b t4 64",
+        ("llama-3.2-3b", "t4", 64),
         "lora",
         "adamw-8bit",
         (2000, 4, 269, 2272),
@@ -1638,7 +1638,7 @@ WALL_TIME_ROWS: tuple[WallTimeRow, ...] = (
         "Llama-3.2-3B 16-bit LoRA r64, A100-SXM4-40GB, Unsloth 2025.3.17, 294 steps of 4 micro-steps of "
         "1 prompt x 8 completions in 1:30:03 (its saved progress bar), prompt <= 288, completion <= "
         "1,760 (mean 203.1), fused AdamW",
-        "llama-3.2-3b a100-40gb 64",
+        ("llama-3.2-3b", "a100-40gb", 64),
         "lora",
         "adamw",
         (1176, 8, 271, 2272),
@@ -1651,7 +1651,7 @@ WALL_TIME_ROWS: tuple[WallTimeRow, ...] = (
         "DeepSeek_R1_0528_Qwen3_(8B)_GRPO",
         "DeepSeek-R1-0528-Qwen3-8B QLoRA r32, T4, Unsloth 2025.5.9, 100 steps of 1 prompt x 4 "
         "completions, completion mean 156.8 within a 1,024-token sequence, 8-bit AdamW",
-        "qwen3-8b t4 32",
+        ("qwen3-8b", "t4", 32),
         "qlora",
         "adamw-8bit",
         (100, 4, 209, 1280),
@@ -1662,7 +1662,7 @@ WALL_TIME_ROWS: tuple[WallTimeRow, ...] = (
         "Qwen3_(4B)-GRPO",
         "Qwen3-4B 16-bit LoRA r32, T4, Unsloth 2025.5.7, 100 steps of 1 prompt x 4 completions, "
         "completion <= ~1,846 (mean 1,671), 8-bit AdamW",
-        "qwen3-4b t4 32",
+        ("qwen3-4b", "t4", 32),
         "lora",
         "adamw-8bit",
         (100, 4, 2228, 2358),

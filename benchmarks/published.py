@@ -28,6 +28,7 @@ from atlas_cli.core.profile import build_profile
 from atlas_cli.core.resolve import resolve_hardware, resolve_model, settings_for
 from atlas_cli.core.sizing import EstimateOptions, run_estimate
 from atlas_cli.core.throughput.step import Work, micro_step
+from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR
 from atlas_cli.core.throughput.workload import Workload, batches
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import bundled_kb_path
@@ -242,8 +243,8 @@ def wall_time_table(catalog: Catalog) -> str:
         )
     lines += [
         "",
-        "◦ not in the public set the tests hold within the time band (0.6x-1.5x). Wall-clock seconds of "
-        "the whole run, sampling included; ratio = ft-atlas ÷ measured.",
+        f"◦ not in the public set the tests hold within the time band ({FAST_FACTOR}x-{SLOW_FACTOR}x). "
+        "Wall-clock seconds of the whole run, sampling included; ratio = ft-atlas ÷ measured.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -24,12 +24,14 @@ from atlas_cli.core.memory import states as sta
 from atlas_cli.core.memory.estimate import autocast_copies, sampled_at_once, vllm_tensor_parallel
 from atlas_cli.core.memory.parallel import zero2_step_bytes
 from atlas_cli.core.memory.search import (
+    Change,
     changes_that_fit,
     estimator,
     largest,
     sequence_parallel_degrees,
     with_strategy,
 )
+from atlas_cli.core.plans import change_text
 from atlas_cli.core.profile import build_profile
 from atlas_cli.core.resolve import resolve_hardware, resolve_model, settings_for
 from atlas_cli.core.shapes import Matrices, Shape, bare_model, shape_of
@@ -1134,6 +1136,23 @@ def test_online_plans_that_do_not_fit_are_told_what_sampling_change_fits(run: Ru
     )
     text = ok(run(*grpo, "--model", "llama-3.1-8b", "--seq-len", "32k")).stdout
     assert f"to fit: generation_batch = {smaller[0]['value']}" in text
+    assert all(change_text(Change(c["change"], c["value"], c["per_gpu_gb"])) for c in served["to_fit"])
+    assert "--generation-batch" in change_text(Change(**smaller[0]))
+    # Rounds TRL accepts below 16 with groups of 6 on one GPU are 12 and 6: 12 fits, and halving
+    # (to 8, rounded back up to 12) found none (a maintainer's review)
+    one = (
+        "estimate",
+        "--method",
+        "lora",
+        "--objective",
+        "grpo",
+        "--gpu",
+        "a100-80gb",
+        "--model",
+        "llama-3.1-8b",
+    )
+    groups = ok(run(*one, "--seq-len", "32k", "--num-generations", "6", "--json")).json()
+    assert [c["value"] for c in groups["to_fit"] if c["change"] == "generation_batch"] == [12]
 
 
 def test_a_change_to_fit_a_pipeline_fits_every_stage(run: Runner) -> None:

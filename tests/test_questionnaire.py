@@ -138,6 +138,10 @@ def test_an_unknown_model_is_picked_from_its_closest_names_by_number(catalog: Ca
     assert f"    1. {guesses[0]}" in terminal.said
     sized, _ = interview(catalog, ["", "t4", "", "qwen3", "7b"] + [""] * 14)  # a size typed instead
     assert sized["model_size"] == 7.0
+    past, terminal = interview(catalog, ["", "t4", "", "qwen3", "9", "qwen3", "2"] + [""] * 14)
+    assert past["model"] == guesses[1] and any("pick a number from 1 to" in s for s in terminal.said)
+    none, terminal = interview(catalog, ["", "t4", "", "qwen3", ""] + [""] * 14)  # Enter: none of these
+    assert "model" not in none and any("no model chosen" in s for s in terminal.said)
 
 
 def test_errors_name_no_flags_the_user_never_typed(catalog: Catalog) -> None:
@@ -244,6 +248,11 @@ def test_a_laptop_gpu_named_with_its_memory_is_sized_by_it(catalog: Catalog, run
     assert any("laptop GPU with 8 GB" in note for note in flagged["notes"])
     answers, _ = interview(catalog, ["", "RTX 4060 Laptop 8GB"] + [""] * 14)
     assert answers["gpu"] == "RTX 4060 Laptop 8GB"
+    # Checked as it is typed, and never read from inside another number (a maintainer's review)
+    zero, terminal = interview(catalog, ["", "RTX 4060 Laptop 0GB", "RTX 4060 Laptop 8GB"] + [""] * 14)
+    assert zero["gpu"] == "RTX 4060 Laptop 8GB" and any("must be a positive" in s for s in terminal.said)
+    fails(run("recommend", "--gpu", "laptop 1e9GB"), 2, "is a laptop GPU")
+    fails(run("recommend", "--gpu", "RTX 4060 Laptop 8GB", "--vram", "16"), 2, "give the memory once")
 
 
 def test_a_bare_number_is_confirmed_as_memory_and_no_is_the_default(catalog: Catalog) -> None:

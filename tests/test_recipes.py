@@ -1089,6 +1089,9 @@ def test_grpo_recipes_sample_as_the_profile_says() -> None:
     assert (doc["micro_batch_size"], doc["gradient_accumulation_steps"]) == (1, 6)
     script = render_recipe(CATALOG, rec, rank, "python")
     assert "'num_generations': 6" in script and "GRAD_ACCUM = {'grpo': 6}" in script
+    assert "the profile's --generation-batch 6, in whole micro-batches and groups of 6" in " ".join(
+        header_of(script).replace("#", " ").split()
+    )
 
 
 def test_vllm_samples_on_the_training_gpus_in_every_format_that_runs_grpo() -> None:
@@ -1559,14 +1562,14 @@ def test_out_writes_the_file_and_says_so(run: Runner, tmp_path: Path) -> None:
     ast.parse(target.read_text(encoding="utf-8"))
 
 
-def test_bad_rank_and_unknown_format_are_usage_errors_an_unwritable_out_a_write_error(
+def test_bad_rank_unknown_format_and_an_out_under_a_file_are_usage_errors(
     run: Runner, tmp_path: Path
 ) -> None:
     assert run("recipe", *COMMAND_PROFILE, "--plan", "99").exit_code == 2
     blocked = tmp_path / "file"
     blocked.write_text("x")
     result = run("recipe", *COMMAND_PROFILE, "--out", str(blocked / "train.py"))
-    assert result.exit_code == 1 and "--out" in result.stderr  # as a failed write to stdout
+    assert result.exit_code == 2 and "--out" in result.stderr  # a path under a file names no file
     assert run("recipe", *COMMAND_PROFILE, "--format", "notebook").exit_code == 2
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import errno
 import functools
 import io
 import json
@@ -438,11 +439,19 @@ def test_a_set_of_files_is_written_all_or_nothing(tmp_path: Path, monkeypatch: p
     assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {p.name: t for p, t in files.items()}
 
 
-def test_an_unwritable_out_is_an_io_error_exit_1(run: Runner, tmp_path: Path) -> None:
-    blocked = tmp_path / "file"
-    blocked.write_text("x", encoding="utf-8")
-    result = run("recipe", *PROFILE, "--out", str(blocked / "train.py"))
+def test_an_out_the_disk_refuses_is_an_io_error_exit_1(
+    run: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A device error is the system's, not the user's: exit 1 with its words (a path that names no
+    file, such as one under a file, is bad input: test_a_path_too_long_for_the_system_is_bad_input)."""
+
+    def failing(*_: object, **__: object) -> tuple[int, str]:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(tempfile, "mkstemp", failing)
+    result = run("recipe", *PROFILE, "--out", str(tmp_path / "train.py"))
     assert result.exit_code == 1 and "--out: cannot write" in result.stderr
+    assert "Input/output error" in result.stderr
 
 
 def test_out_never_writes_through_a_link_to_a_directory(run: Runner, tmp_path: Path) -> None:
@@ -465,6 +474,12 @@ def test_a_path_too_long_for_the_system_is_bad_input(run: Runner, tmp_path: Path
     long_name = str(tmp_path / ("a" * 300))
     assert run("recipe", *PROFILE, "--out", long_name).exit_code == 2
     assert run("--kb", long_name, "validate").exit_code == 2
+    # A file where a directory should be, and a loop of links: the path given names no file
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    for out in (tmp_path / "afile" / "x.py", tmp_path / "loop" / "x.py"):
+        result = run("recipe", *PROFILE, "--out", str(out))
+        assert result.exit_code == 2 and "Traceback" not in result.stderr, (out, result.stderr)
 
 
 def test_an_out_file_in_a_missing_directory_is_refused_exit_2(run: Runner, tmp_path: Path) -> None:

@@ -341,7 +341,15 @@ def test_sampling_inputs_are_checked_and_said_idle_offline(run: Runner) -> None:
     refused = fails(run(*args, "--objective", "grpo", "--num-generations", "1"), 2)
     assert "--num-generations: '1' must be between 2 and 1024" in refused.stderr
     idle = ok(run(*args, "--generation-batch", "8", "--json")).json()
-    assert any("--generation-batch: nothing here samples completions" in w for w in idle["warnings"])
+    assert any(
+        "--generation-batch: nothing here samples groups of completions" in w for w in idle["warnings"]
+    )
+    # PPO samples one completion a prompt: the group flags change nothing there (a maintainer)
+    ppo = ("--objective", "rlhf-ppo", "--examples", "1000", "--json")
+    given = ok(run(*args, *ppo, "--num-generations", "6")).json()
+    plain = ok(run(*args, *ppo)).json()
+    assert plain["time"] is not None and given["time"] == plain["time"]
+    assert any("--num-generations: nothing here samples groups" in w for w in given["warnings"])
 
 
 def test_eager_sampling_pays_each_adapters_operators_per_token(catalog: Catalog) -> None:

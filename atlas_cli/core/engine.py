@@ -60,7 +60,7 @@ from atlas_cli.core.variants import (
     with_variant,
 )
 from atlas_cli.i18n import N_, nt, number, pt, significant, t
-from atlas_cli.kb.catalog import NO_SAMPLING, SERVING, Catalog, Objective, Sampling
+from atlas_cli.kb.catalog import SERVING, Catalog, Objective, Sampling
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
 from atlas_cli.kb.heap import collector_paused
@@ -1112,7 +1112,7 @@ class Engine:
         notes += time_notes(kept, left_out, profile)
         timed = local and hardware.device is not None
         notes += _large_sft_note(kept, profile, self.usual_epochs.get("sft", 1.0), timed)
-        notes += _reasoning_length_note(kept, self.stages_of(pipeline), profile)
+        notes += _reasoning_length_note(kept, self.stages_of(pipeline, profile.sampling), profile)
         leaner = _leaner_stack_note(kept)
         notes += leaner
         notes += _offload_note([s.plan for s in kept if s.plan.offload in OFFLOADED])
@@ -1313,7 +1313,7 @@ class Engine:
             found = self._times[key] = (result, hardware, timed)
         return found[2]
 
-    def stages_of(self, pipeline: tuple[str, ...], sampling: Sampling = NO_SAMPLING) -> tuple[Objective, ...]:
+    def stages_of(self, pipeline: tuple[str, ...], sampling: Sampling) -> tuple[Objective, ...]:
         """The pipeline's objectives, as memory and time read them."""
         return tuple(sampling.apply(self.catalog.objectives[o]) for o in pipeline)
 
@@ -1417,11 +1417,11 @@ class Engine:
                 )
             )
         notes.extend(t("Model: {note}.", note=note) for note in info.notes)
-        stages = self.stages_of(pipeline or DEFAULT_PIPELINE)
+        stages = self.stages_of(pipeline or DEFAULT_PIPELINE, profile.sampling)
         usual = max(usual_seq_len(info, o) for o in stages) if info.shape is not None else None
         limit = profile.sized_seq_len or usual
-        notes += length_notes(profile, info, limit, self.stages_of(pipeline))
-        notes += idle_options(profile, info.shape, self.stages_of(pipeline))
+        notes += length_notes(profile, info, limit, self.stages_of(pipeline, profile.sampling))
+        notes += idle_options(profile, info.shape, self.stages_of(pipeline, profile.sampling))
         notes.extend(t("Model warning: {warning}.", warning=warning) for warning in info.warnings)
         if profile.data_kind is None:
             notes.append(

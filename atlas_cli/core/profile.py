@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import MISSING, dataclass, field, fields
 from functools import lru_cache
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import CYRILLIC, N_, t
@@ -26,7 +26,7 @@ from atlas_cli.kb.vocabulary import (
     MODEL_VARIANT_CHOICES,
     NO_WORDS,
     PRIORITIES,
-    RUSSIAN_GB,
+    RUSSIAN_GB_WORDS,
     SFT_DATA_CHOICES,
     STACKS,
     TYPICAL_DATA,
@@ -35,6 +35,9 @@ from atlas_cli.kb.vocabulary import (
     Choice,
     means_no_gpu,
 )
+
+if TYPE_CHECKING:
+    from atlas_cli.kb.catalog import Sampling
 
 FieldKind = Literal[
     "choice", "name", "size", "count", "tokens", "vram", "gpus", "generations", "flag", "number", "price"
@@ -315,6 +318,13 @@ class Profile:
         return {f.name: getattr(self, f.name) for f in PROFILE_FIELDS}
 
     @property
+    def sampling(self) -> Sampling:
+        """--num-generations and --generation-batch, as online objectives apply them."""
+        from atlas_cli.kb.catalog import Sampling  # the KB's records: not needed to parse a profile
+
+        return Sampling(self.num_generations, self.generation_batch)
+
+    @property
     def data_kind_or_typical(self) -> str:
         return self.data_kind or TYPICAL_DATA[self.goal]
 
@@ -368,9 +378,9 @@ _RUSSIAN_UNITS = re.compile(
     r"|трлн|триллион(?:а|ов)?)\.?\s*$"
 )
 _DIGIT_GROUPS = re.compile(r"(?<=\d)[\s\u00a0\u202f]+(?=\d)")  # "10 000": a space between groups
-_RUSSIAN_GB = re.compile(rf"\s*(?:гиб|{RUSSIAN_GB}|г)\.?$")  # "24 ГБ", "8 гигов" -> 24gb, 8gb
-# "2,000" or "2.000" leading a whole count typed in Russian: groups of three digits, not decimals
-_GROUPED_THOUSANDS = re.compile(r"^[0-9]{1,3}(?:[,.][0-9]{3})+(?![0-9,.])")
+_RUSSIAN_GB = re.compile(rf"\s*{RUSSIAN_GB_WORDS}\.?$")  # "24 ГБ", "8 гигов" -> 24gb, 8gb
+# "2,000" or "2.000", a whole count typed in Russian: groups of three digits, not decimals
+_GROUPED_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?:[,.][0-9]{3})+")
 # Answers typed to `ask` in Russian read "1,5" as one and a half. Flags and batch values never
 # depend on the language: a command copied from another machine, or shown with --json, means the
 # same (only Russian units - "1,5 млн", "12,5 ГБ" - make a comma decimal there).
@@ -471,9 +481,10 @@ def parse_number(value: str | int | float, flag: str, form: NumberForm) -> tuple
         sign = -1.0 if typed.startswith("-") else 1.0
         typed = typed.removeprefix("-")
         russian = _typed_in_russian(typed)
-        if russian and form.whole:
-            # "2,000 тикетов" is two thousand: a whole count has no decimals to write
-            typed = _GROUPED_THOUSANDS.sub(lambda m: m.group(0).replace(",", "").replace(".", ""), typed)
+        if russian and form.whole and _GROUPED_THOUSANDS.fullmatch(typed):
+            # "2,000 тикетов" is two thousand: a whole count has no decimals to write (with a
+            # unit, "2,500 млн", the comma stays decimal)
+            typed = typed.replace(",", "").replace(".", "")
         found = _NUMBER.fullmatch(plain_number(typed, True) if russian else typed)
         multipliers = dict(form.suffixes)
         suffix = found["suffix"].lower() if found else ""

@@ -28,7 +28,13 @@ from atlas_cli.core.profile import (
     parse_value,
     parse_vram,
 )
-from atlas_cli.core.resolve import check_chip_memory, chip_and_memory, counted_gpu, name_and_memory
+from atlas_cli.core.resolve import (
+    check_chip_memory,
+    chip_and_memory,
+    counted_gpu,
+    laptop_memory,
+    name_and_memory,
+)
 from atlas_cli.core.shell import plain_decimal, shell_word
 from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, language, nt, t
@@ -392,8 +398,8 @@ class Interview:
                     text=text,
                 )
             )
-        if is_laptop_gpu(text) and name_and_memory(text) is not None:
-            return {"gpu": text.strip()}  # sized by the memory typed with it (resolve_hardware)
+        if laptop_memory(text, None, "GPU memory") is not None:  # checked here, sized by resolve_hardware
+            return {"gpu": text.strip()}
         if is_laptop_gpu(text):
             raise UsageError(t(LAPTOP_GPU, query=text, instead=t(LAPTOP_MEMORY_ANSWER)))
         if _SIGNED_NUMBER.match(text):  # "-2" is neither memory nor close to "m2"
@@ -519,6 +525,8 @@ class Interview:
         if picked is not None:
             chosen = guesses[picked - 1]
             return self._stored_model(find_model(self.catalog, chosen), chosen)
+        if reply.isascii() and reply.isdigit():  # a number past the list is no model size either
+            raise UsageError(t("'{text}': pick a number from 1 to {count}", text=reply, count=len(guesses)))
         if reply:  # a name or a size typed here instead
             return self._parse_weights(reply)
         raise UsageError(

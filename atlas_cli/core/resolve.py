@@ -19,7 +19,7 @@ from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, PCIE_X16_GBS, Devic
 from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, number, t
-from atlas_cli.kb.catalog import Catalog, Objective, Sampling, is_laptop_gpu
+from atlas_cli.kb.catalog import Catalog, Objective, is_laptop_gpu
 from atlas_cli.kb.schema import ChipConfiguration, Gpu, LlmModel
 from atlas_cli.kb.vocabulary import (
     GB_WORDS,
@@ -214,14 +214,14 @@ def counted_gpu(catalog: Catalog, text: str) -> tuple[Gpu, int] | None:
 def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus: int) -> Hardware:
     if gpu is not None and means_no_gpu(gpu):
         return Hardware(None, False, None, None, False, 1, t("no local GPU"))
-    laptop = _laptop_memory(gpu, vram)
+    laptop = laptop_memory(gpu, vram)
     if laptop is not None:
         note = t(
             "a laptop GPU with {gb:g} GB: sized by its memory; laptop cards are not in the catalog (their "
             "clocks and power limits vary), so training time and cost are not estimated",
             gb=laptop,
         )
-        return Hardware(None, True, laptop, gib_to_gb(laptop), True, gpus, note)
+        return _memory_only(laptop, gpus, note)
     if gpu is not None:
         g, chosen = _named_gpu(catalog, gpu, vram)
         unified = g.unified
@@ -267,24 +267,41 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
             unified,
         )
     if vram is not None:
-        # Without a named GPU we cannot know bf16 support; assume a current (Ampere+) card.
-        return Hardware(None, True, vram, gib_to_gb(vram), True, gpus, t("{gb:g} GB GPU", gb=vram))
+        return _memory_only(vram, gpus, t("{gb:g} GB GPU", gb=vram))
     return Hardware(None, True, None, None, True, gpus, t("GPU not given: fit is not checked"))
 
 
 # A GPU's name followed by a memory size: "M3 Max 36GB", "m4-pro 24gb".
-_NAME_AND_MEMORY: Final = re.compile(rf"^(.*?)[\s_-]*([0-9]+(?:[.,][0-9]+)?\s*{GB_WORDS})\s*$", re.IGNORECASE)
+# The memory is a number of its own: "laptop 1e9GB" names no 9 GB.
+_NAME_AND_MEMORY: Final = re.compile(
+    rf"^(.*?)[\s_-]*(?<![0-9.,])(?<![0-9][eE])([0-9]+(?:[.,][0-9]+)?\s*{GB_WORDS})\s*$", re.IGNORECASE
+)
 
 
-def _laptop_memory(gpu: str | None, vram: float | None) -> float | None:
+def _memory_only(gib: float, gpus: int, note: str) -> Hardware:
+    """A GPU known by its memory alone: bf16 cannot be known, so a current (Ampere+) card is assumed."""
+    return Hardware(None, True, gib, gib_to_gb(gib), True, gpus, note)
+
+
+def laptop_memory(gpu: str | None, vram: float | None, flag: str = "--gpu") -> float | None:
     """The memory of a laptop GPU named with it ("RTX 4060 Laptop 8GB", or --vram 8); None for any
     other GPU, and for a laptop GPU without it (refused by the catalog with what to give)."""
     if gpu is None or not is_laptop_gpu(gpu):
         return None
     found = name_and_memory(gpu)
-    if found is not None:
-        return parse_vram(found[1], "--gpu")
-    return vram
+    if found is None:
+        return vram
+    memory = parse_vram(found[1], flag)
+    if vram is not None and vram != memory:
+        raise UsageError(
+            t(
+                "--gpu '{gpu}' says {memory:g} GB and --vram {vram:g}: give the memory once",
+                gpu=gpu,
+                memory=memory,
+                vram=vram,
+            )
+        )
+    return memory
 
 
 def name_and_memory(text: str) -> tuple[str, str] | None:
@@ -616,15 +633,17 @@ def idle_options(profile: Profile, shape: Shape | None, stages: tuple[Objective,
     """Profile options that change nothing for these stages or this model: said, not dropped
     (an online stage that cannot use vLLM says so itself: _sampling_warnings)."""
     idle = []
-    online = any(o.online for o in stages)
-    if profile.vllm and not online:
+    if profile.vllm and not any(o.online for o in stages):
         idle.append(t("--vllm: nothing here samples completions with vLLM (GRPO and RLOO do): ignored"))
+    groups = any(o.samples_groups for o in stages)
     for flag, given in (
         ("--num-generations", profile.num_generations),
         ("--generation-batch", profile.generation_batch),
     ):
-        if given is not None and not online:
-            idle.append(t("{flag}: nothing here samples completions (GRPO and RLOO do): ignored", flag=flag))
+        if given is not None and not groups:
+            idle.append(
+                t("{flag}: nothing here samples groups of completions (GRPO and RLOO do): ignored", flag=flag)
+            )
     idle += _rounded_generation_batch(profile, stages)
     if profile.lora_experts and shape is not None and not shape.is_moe:
         idle.append(t("--lora-experts: this model has no routed experts (a dense model): ignored"))
@@ -635,8 +654,8 @@ def _rounded_generation_batch(profile: Profile, stages: tuple[Objective, ...]) -
     """--generation-batch as TRL would refuse it: said with the batch it is rounded up to."""
     given = profile.generation_batch
     notes = []
-    for objective in (o for o in stages if o.online and given is not None):
-        sampled = Sampling(profile.num_generations, given).apply(objective)
+    for objective in (o for o in stages if o.samples_groups and given is not None):
+        sampled = profile.sampling.apply(objective)
         used = generation_per_gpu(sampled, profile.gpus, profile.micro_batch) * profile.gpus
         if used != given:
             notes.append(

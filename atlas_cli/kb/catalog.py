@@ -71,6 +71,9 @@ class Objective(NamedTuple):
     # Online objectives: completions sampled per generation round over all GPUs, as the profile's
     # --generation-batch gives it (TRL's generation_batch_size); None: GENERATION_BATCH per GPU.
     generation_batch: int | None = None
+    # Its card gives num_generations: it samples groups of completions per prompt (GRPO, RLOO), which
+    # --num-generations and --generation-batch set; PPO samples one a prompt, as its trainer does.
+    samples_groups: bool = False
 
     @property
     def online(self) -> bool:
@@ -96,8 +99,8 @@ class Sampling(NamedTuple):
     generation_batch: int | None = None
 
     def apply(self, objective: Objective) -> Objective:
-        """The objective as this run samples it; offline objectives are left as they are."""
-        if not objective.online or self == NO_SAMPLING:
+        """The objective as this run samples it; those that sample no groups are left as they are."""
+        if not objective.samples_groups or self == NO_SAMPLING:
             return objective
         generations = self.num_generations or objective.samples_per_prompt
         return objective._replace(samples_per_prompt=generations, generation_batch=self.generation_batch)
@@ -109,7 +112,8 @@ NO_SAMPLING = Sampling()
 def api_name(model_name: str) -> str:
     """An API model's name as offers match it: lower case, without an organisation, words joined
     by hyphens as the providers' ids are ("Claude Sonnet 4.5" is claude-sonnet-4.5)."""
-    return "-".join(re.split(r"[\s_]+", model_name.strip().casefold().rsplit("/", 1)[-1]))
+    name = model_name.casefold().rsplit("/", 1)[-1]
+    return "-".join(word for word in re.split(r"[\s_-]+", name) if word)
 
 
 def serves(prefixes: Iterable[str], name: str) -> bool:
@@ -136,7 +140,8 @@ def _objective(method: Method) -> Objective:
     count = generations.value if generations is not None and isinstance(generations.value, int) else 1
     packing = method.hyperparameters.get("packing")
     packs = packing is not None and packing.value is True
-    return Objective(method.id, method.training, count if method.training.online else 0, packs)
+    online = method.training.online
+    return Objective(method.id, method.training, count if online else 0, packs, None, generations is not None)
 
 
 class Catalog:

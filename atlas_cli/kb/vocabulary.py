@@ -49,8 +49,7 @@ HOSTED_SERVICE_WORDS: Final[dict[HostedService, str]] = {
     "continued-pretraining": N_("continued pre-training"),
     "embeddings": N_("embeddings"),
 }
-HOSTED_STATUS_WORDS: Final[dict[HostedStatus, str]] = {
-    "available": N_("AVAILABLE"),
+HOSTED_STATUS_WORDS: Final[dict[HostedStatus, str]] = {  # an available offer says nothing
     "closing": N_("CLOSING"),
     "closed": N_("CLOSED"),
 }
@@ -63,7 +62,8 @@ DEFAULT_PIPELINE: Final[tuple[str, ...]] = ("sft",)
 # it): --gpu reads such a value as the memory, so no GPU can be named so (validate checks).
 # Russian writes "8 ГБ", "8 гигов" or "8 гигабайт"; the alternatives are tried longest first.
 RUSSIAN_GB: Final = r"(?:гигабайт(?:а|ов)?|гиг(?:а|ов)?|гб)"
-GB_WORDS: Final = rf"(?:gb|gib|g|гиб|{RUSSIAN_GB}|г)"
+RUSSIAN_GB_WORDS: Final = rf"(?:гиб|{RUSSIAN_GB}|г)"  # and ГиБ, and a bare г
+GB_WORDS: Final = rf"(?:gb|gib|g|{RUSSIAN_GB_WORDS})"
 # One way to split the digits only (no nested repetition): linear on a long string of digits.
 GPU_MEMORY: Final = re.compile(rf"^\s*([0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)\s*{GB_WORDS}\s*$", re.IGNORECASE)
 

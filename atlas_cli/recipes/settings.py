@@ -1021,7 +1021,7 @@ def _stage_settings(catalog: Catalog, recipe: Recipe, stage: str) -> None:
         prefix = "cpt" if stage == "continued-pretraining" else stage
         recipe.set(f"{prefix}.{key}", kb_value(catalog.methods.get(stage), key))
     given = recipe.inputs.sampling.num_generations
-    if stage in recipe.online_stages and given is not None:
+    if given is not None and catalog.objectives[stage].samples_groups:
         recipe.set(f"{stage}.num_generations", Setting(given, "the profile's --num-generations"))
     estimate = recipe.plan.estimate
     if stage in recipe.online_stages and estimate is not None:

@@ -10,7 +10,13 @@ from typing import Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory.activations import EAGER_STACKS
-from atlas_cli.core.memory.estimate import estimate, gib_to_gb, sampled_at_once, served_by_vllm
+from atlas_cli.core.memory.estimate import (
+    estimate,
+    generation_per_gpu,
+    gib_to_gb,
+    sampled_at_once,
+    served_by_vllm,
+)
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shapes import Shape
 from atlas_cli.i18n import t
@@ -203,9 +209,7 @@ def _tweaks(settings: EstimateSettings, model: str) -> list[tuple[str, Value]]:
 def _changed(settings: EstimateSettings, field: str, value: Value) -> EstimateSettings:
     if field == "stack":
         return on_stack(settings, str(value))
-    if field == "generation_batch":  # an online stage's; the others sample nothing
-        if not settings.objective.online:
-            return settings
+    if field == "generation_batch":  # read by online stages only
         return settings._replace(objective=settings.objective._replace(generation_batch=int(value)))
     changes: dict[str, Any] = {field: value}
     if field == "seq_len":  # a no-training plan's prompt is the length searched too
@@ -296,21 +300,28 @@ def changes_that_fit(
 def _smaller_generation_batch(
     settings: EstimateSettings, model: str, changed: Callable[[str, Value], Estimate]
 ) -> Change | None:
-    """The largest generation batch (all GPUs) that fits, halving what each GPU samples at once:
-    transformers' generate holds every completion's KV cache it samples at once (a colocated vLLM
-    engine pages its cache within its share, which this does not change)."""
-    if not settings.objective.online or served_by_vllm(model, settings):
+    """The largest generation batch (all GPUs) that fits, of the rounds TRL accepts below the
+    current one: transformers' generate holds every completion's KV cache it samples at once (a
+    colocated vLLM engine pages its cache within its share, which this does not change)."""
+    s = settings
+    if not s.objective.samples_groups or served_by_vllm(model, s):
         return None
-    at_once = sampled_at_once(settings) // 2
-    while at_once >= settings.batch_size:
-        total = at_once * settings.replicas
-        result = changed("generation_batch", total)
-        if sampled_at_once(result.settings) > at_once:
-            return None  # rounded back up to whole groups: no smaller round exists
+    objective, replicas = s.objective, s.replicas
+    rounds = [  # per GPU, largest first: those a --generation-batch of that many GPUs' worth keeps
+        n
+        for n in range(sampled_at_once(s) - 1, 0, -1)
+        if generation_per_gpu(objective._replace(generation_batch=n * replicas), replicas, s.batch_size) == n
+    ]
+    # Fewer at once never needs more memory: the first round (largest) that fits, by bisection.
+    low, high, found = 0, len(rounds), None
+    while low < high:
+        middle = (low + high) // 2
+        result = changed("generation_batch", rounds[middle] * replicas)
         if result.fit == "yes":
-            return Change("generation_batch", total, result.per_gpu_gb)
-        at_once //= 2
-    return None
+            found, high = Change("generation_batch", rounds[middle] * replicas, result.per_gpu_gb), middle
+        else:
+            low = middle + 1
+    return found
 
 
 OFFLOAD_LEVELS = ("none", "optimizer", "params")  # each moves more to CPU RAM than the one before

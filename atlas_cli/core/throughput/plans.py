@@ -88,7 +88,7 @@ def time_inputs(profile: Profile) -> TimeInputs:
         profile.max_hours,
         profile.budget_usd,
         profile.batch_size is not None,
-        Sampling(profile.num_generations, profile.generation_batch),
+        profile.sampling,
     )
 
 
