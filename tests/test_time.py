@@ -17,7 +17,7 @@ from atlas_cli.core.estimates import EstimateSettings
 from atlas_cli.core.lengths import length_notes
 from atlas_cli.core.memory import estimate
 from atlas_cli.core.memory.estimate import generation_per_gpu, vllm_waves
-from atlas_cli.core.profile import build_profile
+from atlas_cli.core.profile import FIELDS_BY_NAME, build_profile
 from atlas_cli.core.resolve import resolve_hardware, resolve_model
 from atlas_cli.core.shapes import Shape
 from atlas_cli.core.throughput.flops import attention_flops, matmul_params, token_flops
@@ -36,6 +36,7 @@ from atlas_cli.core.throughput.workload import Workload, batches
 from atlas_cli.kb.catalog import Catalog, Sampling
 from atlas_cli.kb.files import bundled_kb_path
 from atlas_cli.kb.loading import load_knowledge_base
+from atlas_cli.kb.vocabulary import GENERATION_BATCH
 from benchmarks.measured import THROUGHPUT_ROWS, WALL_TIME_ROWS, ThroughputRow, WallTimeRow
 from benchmarks.published import throughput_estimate, wall_time_estimate
 from tests.conftest import GRPO_TOP_PLAN, Runner, fails, ok
@@ -319,6 +320,16 @@ def test_a_rounded_generation_batch_is_said_and_not_grown_by_the_micro_batch(run
     assert any("--generation-batch 6: grpo samples 12 at once" in w for w in doc["warnings"])
     exact = ok(run(*args, "--num-generations", "6", "--generation-batch", "12")).json()
     assert not any("--generation-batch" in w for w in exact["warnings"])
+
+
+def test_the_sampling_flags_help_states_the_defaults_the_estimate_uses(catalog: Catalog) -> None:
+    """The help writes the defaults out (16 per GPU, GRPO 8, RLOO 2): they must stay those the
+    estimate reads (GENERATION_BATCH, the method cards' num_generations)."""
+    groups = FIELDS_BY_NAME["num_generations"].help
+    for objective in ("grpo", "rloo"):
+        count = catalog.objectives[objective].samples_per_prompt
+        assert f"{objective.upper()} {count}" in groups
+    assert f"default {GENERATION_BATCH} per GPU" in FIELDS_BY_NAME["generation_batch"].help
 
 
 def test_vllm_sampling_more_at_once_never_takes_longer(run: Runner) -> None:
