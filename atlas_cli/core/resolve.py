@@ -283,15 +283,8 @@ def _memory_only(gib: float, gpus: int, note: str) -> Hardware:
     return Hardware(None, True, gib, gib_to_gb(gib), True, gpus, note)
 
 
-def laptop_memory(gpu: str | None, vram: float | None, flag: str = "--gpu") -> float | None:
-    """The memory of a laptop GPU named with it ("RTX 4060 Laptop 8GB", or --vram 8); None for any
-    other GPU, and for a laptop GPU without it (refused by the catalog with what to give)."""
-    if gpu is None or not is_laptop_gpu(gpu):
-        return None
-    found = name_and_memory(gpu)
-    if found is None:
-        return vram
-    memory = parse_vram(found[1], flag)
+def _memory_once(gpu: str, memory: float, vram: float | None) -> None:
+    """--gpu named with its memory and --vram agree, or one of them is refused."""
     if vram is not None and vram != memory:
         raise UsageError(
             t(
@@ -301,6 +294,18 @@ def laptop_memory(gpu: str | None, vram: float | None, flag: str = "--gpu") -> f
                 vram=vram,
             )
         )
+
+
+def laptop_memory(gpu: str | None, vram: float | None, flag: str = "--gpu") -> float | None:
+    """The memory of a laptop GPU named with it ("RTX 4060 Laptop 8GB", or --vram 8); None for any
+    other GPU, and for a laptop GPU without it (refused by the catalog with what to give)."""
+    if gpu is None or not is_laptop_gpu(gpu):
+        return None
+    found = name_and_memory(gpu)
+    if found is None:
+        return vram
+    memory = parse_vram(found[1], flag)
+    _memory_once(gpu, memory, vram)
     return memory
 
 
@@ -411,15 +416,7 @@ def chip_and_memory(
     if given == chip.memory_gib and not chip.unified:
         return chip, vram  # "4090 24gb": the card, named with the memory it has
     memory = check_chip_memory(chip, given, flag)
-    if vram is not None and vram != memory:
-        raise UsageError(
-            t(
-                "--gpu '{gpu}' says {memory:g} GB and --vram {vram:g}: give the memory once",
-                gpu=gpu,
-                memory=memory,
-                vram=vram,
-            )
-        )
+    _memory_once(gpu, memory, vram)
     return chip, memory
 
 
