@@ -257,15 +257,11 @@ def _set_accumulation(recipe: Recipe, objective: Objective, batch: int, replicas
         source = "layer-wise GaLore updates every micro-batch: no gradient accumulation"
         recipe.set(f"grad_accum.{objective.id}", Setting(1, source))
         return
-    accumulation = _accumulation(recipe, objective, batch, replicas)
+    # One global batch a step; for online objectives one generation round, in whole groups as TRL
+    # requires (workload.accumulation_steps).
+    accumulation = accumulation_steps(objective, replicas, batch, _workload(recipe, objective.id))
     source = _global_source(objective, batch, replicas, accumulation)
     recipe.set(f"grad_accum.{objective.id}", Setting(accumulation, source))
-
-
-def _accumulation(recipe: Recipe, objective: Objective, batch: int, replicas: int) -> int:
-    """Micro-steps per optimizer step for a global batch (workload.accumulation_steps): for online
-    objectives one generation batch, whole groups of num_generations as TRL requires."""
-    return accumulation_steps(objective, replicas, batch, _workload(recipe, objective.id))
 
 
 def _workload(recipe: Recipe, stage: str) -> Workload:
