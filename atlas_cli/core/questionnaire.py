@@ -432,12 +432,15 @@ class Interview:
         gpu, vram = chip_and_memory(self.catalog, text, None, "GPU memory")
         return {"gpu": gpu.id} if vram is None else {"gpu": gpu.id, "vram": vram}
 
+    def _offer(self, question: str, names: list[str]) -> None:
+        """A name ft-atlas does not know, and the closest it does, numbered to pick from."""
+        self.terminal.say("  " + question)
+        for number, name in enumerate(names, start=1):
+            self.terminal.say(f"    {number}. {name}")
+
     def _pick_gpu(self, text: str, guesses: list[Gpu], typed: str | None = None) -> Answers:
-        self.terminal.say(
-            "  " + t("ft-atlas does not know a GPU called '{text}'. Is it one of these?", text=text)
-        )
-        for number, gpu in enumerate(guesses, start=1):
-            self.terminal.say(f"    {number}. {gpu.name}")
+        unknown = t("ft-atlas does not know a GPU called '{text}'. Is it one of these?", text=text)
+        self._offer(unknown, [gpu.name for gpu in guesses])
         # A Mac is a chip and the memory it was bought with: memory alone would size a CUDA card.
         macs = all(g.unified for g in guesses)
         prompt = (
@@ -512,11 +515,8 @@ class Interview:
 
     def _pick_model(self, text: str, guesses: tuple[str, ...]) -> Answers:
         """The catalog models closest to an unknown name, picked by number (or another answer)."""
-        self.terminal.say(
-            "  " + t("ft-atlas does not know a model called '{text}'. Is it one of these?", text=text)
-        )
-        for number, model in enumerate(guesses, start=1):
-            self.terminal.say(f"    {number}. {model}")
+        unknown = t("ft-atlas does not know a model called '{text}'. Is it one of these?", text=text)
+        self._offer(unknown, list(guesses))
         prompt = t(
             "Its number (1-{count}), or another name or size [Enter: none of these]: ", count=len(guesses)
         )
