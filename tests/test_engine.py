@@ -318,6 +318,21 @@ def test_every_profile_yields_a_plan_and_fitting_plans_rank_first(
         assert all(stage in engine.catalog.methods for stage in plan["pipeline"])
 
 
+@pytest.mark.parametrize("small", [1, 2, 3, 5, 8])
+def test_a_tiny_set_is_not_timed_at_a_larger_sets_remembered_batch(catalog: Catalog, small: int) -> None:
+    """The fastest micro-batch was remembered without the number of examples: right while time
+    grows in proportion to them, wrong for a set so small that each GPU's one micro-step a epoch
+    binds; an engine that had answered 150 examples then answered 2 unlike a fresh one (found by
+    test_output_is_deterministic in CI)."""
+    profile = {"gpu": "rtx-3090", "priority": "quality", "model": "bert-base", "data_kind": "preferences"}
+    used = Engine(catalog)
+    for big in (50, 100, 150, 199):
+        used.recommend(build_profile({**profile, "examples": big}))
+        first = recommendation_json(used.recommend(build_profile({**profile, "examples": small})), 10, True)
+        fresh = Engine(catalog).recommend(build_profile({**profile, "examples": small}))
+        assert first == recommendation_json(fresh, 10, True), big
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(profiles)
 def test_output_is_deterministic(engine: Engine, raw: dict[str, Any]) -> None:

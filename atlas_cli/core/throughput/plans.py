@@ -25,7 +25,9 @@ EMBEDDING = SERVING._replace(id="embed the corpus")  # RAG's one "stage", as its
 OWN_HARDWARE = 0.0  # --price-per-hour 0: the GPUs are yours; cost is GPU-hours only
 TRAINED_MEMO_LIMIT = 4096
 _TRAINED: dict[
-    tuple[int, tuple[Objective, ...], Device, tuple[tuple[int, bool, float], ...], tuple[int, ...]],
+    tuple[
+        int, tuple[Objective, ...], Device, tuple[tuple[int, bool, float], ...], tuple[int, ...], int | None
+    ],
     tuple[Estimate, Estimate],
 ] = {}
 
@@ -226,10 +228,12 @@ def _trained(
 ) -> Estimate:
     """fastest_batch, remembered: the choice depends on the examples' length, packing, each
     stage's epochs and its global batch (smaller for a small set), not otherwise on how many
-    examples there are (every stage grows in proportion)."""
+    examples there are (every stage grows in proportion) - but for a set so small that a GPU gets
+    less than one micro-step or sampling round of it, where the floor of one a GPU an epoch
+    (workload.batches, timing.stage_time) binds: then the count is part of the key."""
     shape = tuple((w.tokens_per_example, w.packing, w.epochs) for w in workloads.values())
     sizes = tuple(global_batch(o, 1, workloads.get(o.id)) for o in objectives)
-    key = (id(e), objectives, device, shape, sizes)
+    key = (id(e), objectives, device, shape, sizes, _floored(e, objectives, workloads))
     found = _TRAINED.get(key)
     if found is None:
         run = estimator(e.method, e.memory_model, e.shape)
@@ -238,6 +242,19 @@ def _trained(
         # `e` is kept alive with its entry: its id stays its own.
         found = _TRAINED[key] = (e, fastest_batch(e, run, objectives, device, workloads))
     return found[1]
+
+
+def _floored(e: Estimate, objectives: tuple[Objective, ...], workloads: Mapping[str, Workload]) -> int | None:
+    """How many examples a set has, when it is small enough that a floor may bind at some batch
+    fastest_batch tries (fewer sequences than the GPUs' largest micro-steps or rounds hold, packed
+    rows counted in examples); None otherwise."""
+    s = e.settings
+    cap = batch_cap(objectives, s.gpus, workloads)
+    held = max(cap, *(global_batch(o, s.replicas, workloads.get(o.id), cap) for o in objectives))
+    smallest = min(
+        w.examples * w.epochs / max(1, s.seq_len // max(1, w.tokens_per_example)) for w in workloads.values()
+    )
+    return min(w.examples for w in workloads.values()) if smallest < 2 * held * s.gpus else None
 
 
 def _workload(inputs: TimeInputs, usual_epochs: float) -> Workload:
