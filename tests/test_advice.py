@@ -360,6 +360,40 @@ def test_api_advice_offers_an_embedding_classifier_for_labels_only(engine: Engin
     assert "to assign labels, an embedding classifier" in because
 
 
+def test_a_plan_that_does_not_fit_is_never_told_to_use_a_method_a_rule_leaves_out(
+    engine: Engine, run: Runner
+) -> None:
+    """LoRA GRPO with TRL's vLLM on a 4090 does not fit; "QLoRA instead" was offered although the
+    rule qlora-cannot-sample-with-vllm-in-trl leaves QLoRA out of that very profile (a review).
+    `estimate` says the rule too, and sizes what was asked all the same."""
+
+    def lora(stack: str) -> Plan:
+        rec = recommend(
+            engine, gpu="rtx-4090", model="llama-3.1-8b", goal="reasoning", data_kind="reward-function",
+            examples="1000", vllm="true", stack=stack,
+        )  # fmt: skip
+        return next(p for p in (*rec.plans, *rec.excluded) if p.method == "lora")
+
+    on_trl = lora("trl")
+    assert on_trl.fit == "no" and "method" not in {c.change for c in on_trl.to_fit()}
+    assert "stack" in {c.change for c in on_trl.to_fit()}  # Unsloth's vLLM serves the 4-bit model
+    args = ("estimate", "--objective", "grpo", "--model", "llama-3.1-8b", "--gpu", "rtx-4090", "--vllm")
+    changes = ok(run(*args, "--method", "lora", "--json")).json()["to_fit"]
+    assert changes and "method" not in {c["change"] for c in changes}
+    qlora = ok(run(*args, "--method", "qlora", "--json"))
+    assert "qlora-cannot-sample-with-vllm-in-trl: recommend leaves this out" in qlora.stderr
+    assert qlora.json()["fit"] == "yes"
+    assert "recommend leaves this out" not in ok(run(*args[:-1], "--method", "qlora")).stderr
+
+
+def test_an_estimate_of_every_method_states_training_and_serving_lengths_apart(run: Runner) -> None:
+    """The table's footer took the first row's conditions, an ICL plan's 8,192-token prompt, as
+    every training plan's sequence length."""
+    out = ok(run("estimate", "--model", "llama-3.1-8b", "--gpu", "rtx-4090", "-f", "markdown")).stdout
+    assert "Sized for sequences of 2048 tokens" in out
+    assert "Prompting and retrieval: sized to serve prompts of 8192 tokens." in out
+
+
 def test_soft_prompts_are_not_offered_to_sample_with_vllm(engine: Engine) -> None:
     """TRL merges a PEFT model's adapters to sync vLLM, which a prompt-learning model cannot do
     (AttributeError): with --vllm its recipe would crash at the first sync (an expert's review)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -191,6 +192,23 @@ def compile_rule(rule: Rule) -> CompiledRule:
     return CompiledRule(
         rule, predicate, per_plan, points, rule.effect.excludes, rule.effect.in_measure, guard
     )
+
+
+def rules_leaving_out(catalog: Catalog, method_ids: Iterable[str], facts: Facts) -> dict[str, list[Rule]]:
+    """The rules that leave each method out, judged from `facts` alone (`estimate`, which has a
+    profile and an objective but no pipeline or plan): a rule that reads a fact not known there is
+    not judged."""
+    index = MethodIndex(catalog.kb.methods)
+    wanted = set(method_ids)
+    found: dict[str, list[Rule]] = {m: [] for m in method_ids}
+    for rule in catalog.kb.rules:
+        if not rule.effect.excludes or any(facts.get(name) is None for name in facts_used(rule.when)):
+            continue
+        chosen = [m.id for m in index.select(rule.methods) if m.id in wanted]
+        if chosen and compile_condition(rule.when)(facts):
+            for method_id in chosen:
+                found[method_id].append(rule)
+    return found
 
 
 class Checks:
@@ -815,6 +833,15 @@ class Engine:
                 self.rule_bits[method_id].append((shared_bit, own_bit, compiled))
         self.guards = Checks(guard_conditions)
         self.shared_checks = Checks(shared_conditions)
+        # The profile rules that leave out each method: a 4-bit alternative they leave out (QLoRA
+        # sampled by TRL's vLLM) is no change `to_fit` may suggest.
+        self.excluding_bits = {
+            m: functools.reduce(operator.or_, (shared for shared, _, c in rules if c.excludes), 0)
+            for m, rules in self.rule_bits.items()
+        }
+        self.alternatives_excluding = functools.reduce(
+            operator.or_, (self.excluding_bits[a] for alts in self.alternatives.values() for a, _ in alts), 0
+        )
         # Each method's own rules without a guard (always evaluated), and the guard bits it has.
         self.unguarded = {
             m: [(bit, c) for bit, guard, c in rules if not guard] for m, rules in self.own_rules.items()
@@ -872,7 +899,7 @@ class Engine:
             if lib.status == "external"
         )
         self._resolved: dict[tuple[Scalar, ...], Resolved] = {}
-        self._plans: dict[tuple[str, int, int, str, str | None, int, int], tuple[Any, Scored]] = {}
+        self._plans: dict[tuple[str, int, int, str, str | None, int, int, int], tuple[Any, Scored]] = {}
         self._timed_plans: dict[tuple[int, TimeInputs], tuple[Plan, Plan]] = {}
         self._own_facts: dict[int, tuple[Any, Facts]] = {}
         # The first two pitfalls of each method are every plan's standing caveats.
@@ -1198,6 +1225,7 @@ class Engine:
             context.pipeline_rule,
             id(estimated),
             context.libraries,
+            shared & self.alternatives_excluding,
         )
         found = self._plans.get(key)
         if found is None:
@@ -1282,7 +1310,9 @@ class Engine:
             warnings=tuple(warnings),
             pitfalls=self.pitfalls[method.id],
             variant=self._variant(method, result),
-            alternatives=self.alternatives[method.id],
+            alternatives=tuple(
+                a for a in self.alternatives[method.id] if not context.shared & self.excluding_bits[a[0]]
+            ),
             gpus_available=context.available,
             runs=method.runs,
             experimental_stages=tuple(s for s in plan_pipeline if s in self.experimental),

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from atlas_cli.core.engine import rules_leaving_out
 from atlas_cli.core.estimates import Estimate
+from atlas_cli.core.facts import profile_facts, stage_facts
 from atlas_cli.core.lengths import length_notes, longest_past_positions
 from atlas_cli.core.memory.parallel import unshardable_base
 from atlas_cli.core.memory.search import (
@@ -35,6 +37,7 @@ from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import comparisons
+from atlas_cli.kb.schema import Rule
 from atlas_cli.kb.vocabulary import (
     LORA_TARGETS,
     MEMORY_MODELS,
@@ -169,12 +172,16 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         return time_and_cost(e, stages, hardware.device, hardware.price, inputs, epochs)
 
     rank_given = options.lora_rank is not None
+    facts = profile_facts(profile, hardware, info) | stage_facts(
+        tuple(catalog.objectives), (settings.objective.id,)
+    )
+    left_out = rules_leaving_out(catalog, [m.id for m in catalog.kb.methods], facts)
     if options.method is None:
         rows = [
             _row(
                 label,
                 e,
-                extra,
+                extra + _left_out_notes(left_out[e.method]),
                 estimator(e.method, e.memory_model, info.sized),
                 field_name,
                 timed(e),
@@ -196,6 +203,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
             )
         )
     warnings += _ignored_options(options, method.memory_model, settings.gpus)
+    warnings += _left_out_notes(left_out[method.id])
     label, result = single(method, info, settings, hardware, auto, rank_given)
     if result.memory_model == "inference" and result.settings.seq_len < settings.prompt_len:
         warnings.append(shorter_prompt_note(result.settings.seq_len, settings.prompt_len))
@@ -204,13 +212,24 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
     if field_name == "seq_len":
         warnings += longest_past_positions(row.largest, info)
     if result.fit in ("tight", "no"):
-        quantized = [m for m in catalog.kb.methods if m.memory_model == "qlora" and m.id != method.id]
+        quantized = [
+            m
+            for m in catalog.kb.methods
+            if m.memory_model == "qlora" and m.id != method.id and not left_out[m.id]
+        ]
         alternatives = [
             (m.id, at_rank(estimator(m.id, "qlora", info.sized), None if rank_given else card_rank(m)))
             for m in quantized
         ]
         row = replace(row, to_fit=changes_that_fit(run, result.settings, alternatives, auto))
     return Report(info, hardware, [row], warnings)
+
+
+def _left_out_notes(rules: list[Rule]) -> list[str]:
+    """Why `recommend` leaves this method out for this profile: sized all the same, as asked."""
+    return [
+        t("{rule}: recommend leaves this out: {because}", rule=r.id, because=r.because.get()) for r in rules
+    ]
 
 
 def _ignored_options(options: EstimateOptions, memory_model: str | None, gpus: int) -> list[str]:

@@ -111,7 +111,7 @@ def estimate_chart(
         Group(
             table,
             Text(legend, style="yellow"),
-            Text(shared_conditions([e["assumptions"] for e in estimates]), style="dim"),
+            Text(sweep_conditions(estimates), style="dim"),
         )
         if estimates
         else table
@@ -177,12 +177,29 @@ def conditions(a: AssumptionsJson, training: bool = True) -> str:
 def shared_conditions(assumptions: list[AssumptionsJson]) -> str:
     """The conditions under a table of several plans: the first one's, except the multi-GPU
     strategy when the plans differ in it (`auto` chose, an 8-bit base could not shard, a long
-    sequence is split over GPUs for some)."""
-    first = assumptions[0]
+    sequence is split over GPUs for some); a sampling stage's vLLM engine is named when any plan
+    has one (an 8-bit base that vLLM cannot load samples without, and says so)."""
+    first = next((a for a in assumptions if a["vllm"]), assumptions[0])
     if len({a["strategy"] for a in assumptions}) == 1:
         return conditions(first)
     each = t("each plan's own multi-GPU strategy (--json names it)")
     return conditions({**first, "strategy": each})
+
+
+def sweep_conditions(estimates: list[EstimateJson]) -> str:
+    """The conditions under a table of every method's estimate: the training plans' (a prompt
+    served by ICL or RAG is longer than a training sequence), then the served prompt's length."""
+    trained = [e["assumptions"] for e in estimates if e["trainable_params_b"] > 0]
+    served = next((e["assumptions"] for e in estimates if e["trainable_params_b"] == 0), None)
+    parts = [shared_conditions(trained)] if trained else []
+    if served is not None:
+        parts.append(served_prompt_text(served["seq_len"]))
+    return " ".join(parts)
+
+
+def served_prompt_text(tokens: int) -> str:
+    # They serve a prompt of many examples or passages, longer than one training example.
+    return t("Prompting and retrieval: sized to serve prompts of {tokens} tokens.", tokens=tokens)
 
 
 def estimates_grid(estimates: list[EstimateJson], title: str) -> Grid:
@@ -200,7 +217,7 @@ def estimates_grid(estimates: list[EstimateJson], title: str) -> Grid:
             t("overhead"),
             t("fit"),
         ],
-        caption=(t("GB = 10^9 bytes.") + " " + shared_conditions([e["assumptions"] for e in estimates]))
+        caption=(t("GB = 10^9 bytes.") + " " + sweep_conditions(estimates))
         if estimates
         else t("GB = 10^9 bytes."),
     )

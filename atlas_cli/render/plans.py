@@ -15,7 +15,7 @@ from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR, StageTime
 from atlas_cli.i18n import N_, nt, number, significant, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import FIT_MARGIN
-from atlas_cli.render.charts import shared_conditions
+from atlas_cli.render.charts import served_prompt_text, shared_conditions
 from atlas_cli.render.documents import apple_quantized_base, assumptions_json, next_steps_json
 from atlas_cli.render.grid import Grid, markdown_table, rich_table
 from atlas_cli.render.paste import Verbatim
@@ -109,11 +109,7 @@ def _caption(plans: tuple[Plan, ...], priority: str) -> str:
     text = f"{text} {shared_conditions(sized)}" if sized else text
     served = next((p.estimate for p in plans if p.estimate is not None and p.kind == "no-training"), None)
     if served is not None:
-        # They serve a prompt of many examples or passages, longer than one training example.
-        text += " " + t(
-            "Prompting and retrieval: sized to serve prompts of {tokens} tokens.",
-            tokens=served.settings.seq_len,
-        )
+        text += " " + served_prompt_text(served.settings.seq_len)
     # The training plans' conditions (epochs, packing); a retrieval plan's setup embeds once.
     timed = next((p for p in plans if p.time is not None and p.time.stages and p.kind != "no-training"), None)
     if timed is not None:
