@@ -36,6 +36,7 @@ from atlas_cli.kb.schema import (
     SPEED_SCALE,
     KnowledgeBase,
     LibraryEntry,
+    Method,
     Text,
     TrainableShare,
     Variant,
@@ -48,6 +49,7 @@ HELP_FILE = "help.yaml"  # what --help shows
 # Plain strings of the KB that are shown translated (by i18n.translated, where they are shown).
 SHOWN_TRANSLATED: tuple[tuple[type[BaseModel], str], ...] = (
     (LibraryEntry, "note"),
+    (Method, "name"),
     (TrainableShare, "text"),
     (Variant, "label"),
 )

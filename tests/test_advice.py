@@ -394,6 +394,25 @@ def test_an_estimate_of_every_method_states_training_and_serving_lengths_apart(r
     assert "Prompting and retrieval: sized to serve prompts of 8192 tokens." in out
 
 
+def test_retrieval_is_not_offered_for_a_behaviour_taught_by_examples(engine: Engine) -> None:
+    """An expert's review: 70B on 8 H100s, 50k chat demonstrations and --max-hours 6 ranked RAG
+    first, 'set up' by embedding the demonstrations as a corpus; RAG brings in facts, and
+    demonstrations, pairs or a reward are no documents. A knowledge goal or text still gets it."""
+
+    def methods(**raw: str) -> tuple[set[str], Recommendation]:
+        rec = recommend(engine, gpu="h100-80gb", gpus="8", model="llama-3.1-70b", examples="50k", **raw)
+        return {p.method for p in rec.plans}, rec
+
+    shown, rec = methods(goal="chat", tokens_per_example="1500", max_hours="6")
+    assert "rag" not in shown and rec.plans[0].method == "icl"
+    (rag,) = [p for p in rec.excluded if p.method == "rag"]
+    assert "rag-has-no-documents-to-retrieve" in rag.rules
+    for data_kind, goal in (("preferences", "align"), ("reward-function", "reasoning")):
+        assert "rag" not in methods(goal=goal, data_kind=data_kind)[0]
+    assert "rag" in methods(goal="knowledge", data_kind="text")[0]
+    assert "rag" in methods(goal="chat", data_kind="text")[0]  # documents: retrieval may answer from them
+
+
 def test_soft_prompts_are_not_offered_to_sample_with_vllm(engine: Engine) -> None:
     """TRL merges a PEFT model's adapters to sync vLLM, which a prompt-learning model cannot do
     (AttributeError): with --vllm its recipe would crash at the first sync (an expert's review)."""

@@ -660,7 +660,7 @@ def test_json_documents_hold_no_record_objects(engine: Engine, raw: dict[str, An
 
 
 def test_retrieval_does_not_outrank_a_tight_training_plan_for_its_fitting_comfortably(engine: Engine) -> None:
-    """A 3B QLoRA at 4,096 tokens is tight on a 12 GB card; RAG and few-shot prompting always fit,
+    """A 3B QLoRA at 4,096 tokens is tight on a 12 GB card; few-shot prompting always fits,
     but for a chat goal with demonstrations they score far lower and now rank by that score."""
     rec = recommend(
         engine,
@@ -674,7 +674,8 @@ def test_retrieval_does_not_outrank_a_tight_training_plan_for_its_fitting_comfor
     )
     assert rec.plans[0].method == "qlora" and rec.plans[0].fit == "tight"
     order = [p.method for p in rec.plans]
-    assert order.index("qlora") < order.index("rag")
+    assert order.index("qlora") < order.index("icl")
+    assert "rag" in {p.method for p in rec.excluded}  # demonstrations are no documents to retrieve
     # A training plan within the margin keeps the usual order: fitting plans before tight ones.
     fits = [p.fit for p in recommend(engine, gpu="rtx-3060-12gb", model="llama-3.2-3b", goal="chat").plans]
     assert fits[0] == "yes" and "tight" not in fits[: fits.index("yes") + 1]

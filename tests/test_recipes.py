@@ -3444,7 +3444,7 @@ def test_a_recipe_on_apple_silicon_defaults_to_mlx_where_it_writes_the_plan(run:
     sft = (*mac, "--data-kind", "demonstrations")
     written = ok(run("recipe", *sft))
     assert "# ft-atlas recipe (mlx)" in written.stdout and written.stderr == ""
-    listed = ok(run("recommend", *sft, "--json")).json()
+    listed = ok(run("recommend", *sft, "--json", "--top", "30")).json()
     full = next(i for i, p in enumerate(listed["recommendations"], 1) if p["method"] == "full-ft")
     for trainer in ((), ("--trainer", "mlx")):
         document = ok(run("recipe", *sft, "--plan", str(full), *trainer, "--json")).json()
@@ -3459,9 +3459,9 @@ def test_a_recipe_on_apple_silicon_defaults_to_mlx_where_it_writes_the_plan(run:
         "--trainer mlx, the default on this GPU, does not write this plan, so this is --trainer python"
         in (" ".join(prefs.stderr.split()))
     )
-    listed_rag = next(i for i, p in enumerate(listed["recommendations"], 1) if p["method"] == "rag")
-    rag = ok(run("recipe", *sft, "--plan", str(listed_rag)))
-    assert "# ft-atlas recipe (python)" in rag.stdout and rag.stderr == ""  # mlx-lm writes no RAG
+    listed_icl = next(i for i, p in enumerate(listed["recommendations"], 1) if p["method"] == "icl")
+    icl = ok(run("recipe", *sft, "--plan", str(listed_icl)))
+    assert "# ft-atlas recipe (python)" in icl.stdout and icl.stderr == ""  # mlx-lm trains only
     uncounted = ok(run("recipe", "--gpu", "m4-max", "--model", "qwen3-1.7b", "--goal", "chat"))
     assert "# ft-atlas recipe (python)" in uncounted.stdout and "give --examples N" in uncounted.stderr
     cuda = ok(

@@ -475,6 +475,22 @@ def test_hosted_offers_name_their_status_and_services_in_russian(run: Runner) ->
     assert "[CLOSING" not in text and "— supervised" not in text
 
 
+def test_method_names_and_missing_figures_read_right_in_russian(run: Runner) -> None:
+    """A review: method names stayed English in Russian tables, a closed provider's "Cost: n/a"
+    read «Стоимость: нет» (no cost: free), and a plan that trains nothing had «время: нет»."""
+    args = ("recommend", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--goal", "chat", "--top", "15")
+    table = " ".join(ok(run(*RU, *args, "--examples", "1000", "-f", "markdown")).stdout.split())
+    assert "| Полное дообучение (Full Fine-Tuning) (sft) |" in table
+    assert "Дообучение у провайдера (API дообучения)" in table and "Hosted fine-tuning" not in table
+    assert "| не нужно | $0 |" in table  # ICL: nothing to train
+    hosted = " ".join(ok(run(*RU, "show", "hosted-ft", "-f", "markdown")).stdout.split())
+    assert "Стоимость: — (дообучение недоступно)" in hosted and "Стоимость: нет" not in hosted
+    estimate = ("estimate", "--model", "llama-3.1-8b", "--gpu", "rtx-4090", "--examples", "1")
+    lines = ok(run(*estimate)).stdout.splitlines()
+    qlora, icl = (next(x for x in lines if x.startswith(label)) for label in ("QLoRA 4-bit", "ICL (4-bit"))
+    assert qlora.endswith("<1 min") and icl.endswith("none")  # seconds of training are not none
+
+
 def test_russian_words_for_no_gpu_and_choices() -> None:
     assert means_no_gpu("нет GPU") and means_no_gpu("нет") and means_no_gpu("no gpu")
     assert gpu_memory("24 ГБ") == "24"

@@ -60,7 +60,7 @@ from atlas_cli.core.variants import (
     with_method,
     with_variant,
 )
-from atlas_cli.i18n import N_, nt, number, pt, significant, t
+from atlas_cli.i18n import N_, nt, number, pt, significant, t, translated
 from atlas_cli.kb.catalog import SERVING, Catalog, Objective, Sampling
 from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
@@ -298,9 +298,9 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
         a, b = measure(first.timed, profile.priority), measure(second.timed, profile.priority)
         if math.isfinite(a) and math.isfinite(b) and b > 0:
             figures = {
-                "first": first.plan.name,
+                "first": translated(first.plan.name),
                 "a": _measure(a, cost, first.timed),
-                "second": second.plan.name,
+                "second": translated(second.plan.name),
                 "b": _measure(b, cost, second.timed),
             }
             if b > a * TIE_RATIO:
@@ -329,7 +329,9 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
         notes.append(t("Give --examples (and --tokens-per-example, --epochs) for training time and cost."))
     # A provider's service bills a hosted plan: the limits cannot judge it (a review read one as
     # within --budget-usd).
-    unchecked = [s.plan.name for s in kept if s.plan.runs == "hosted" and s.plan.kind != "no-training"]
+    unchecked = [
+        translated(s.plan.name) for s in kept if s.plan.runs == "hosted" and s.plan.kind != "no-training"
+    ]
     if unchecked and (profile.max_hours is not None or profile.budget_usd is not None):
         notes.append(
             t(
@@ -347,7 +349,7 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
                 "{count} plans excluded by --max-hours/--budget-usd: {plans} (--explain lists them).",
                 len(over),
                 count=len(over),
-                plans="; ".join(f"{s.plan.name} {s.timed.over_limit}" for s in over[:3])
+                plans="; ".join(f"{translated(s.plan.name)} {s.timed.over_limit}" for s in over[:3])
                 + ("" if len(over) <= 3 else "; ..."),
             )
         )
@@ -425,7 +427,7 @@ def _leaner_stack_note(kept: list[Scored]) -> list[str]:
             "{plan} {verdict} at {need:g} GB, of which {logits:g} GB are the fp32 logits that "
             "transformers' own loss materialises (--stack hf, assumed). A fused cross-entropy never "
             "builds them: {how}",
-            plan=best.name,
+            plan=translated(best.name),
             verdict=verdict,
             need=e.per_gpu_gb,
             logits=e.breakdown["logits_gb"],
@@ -472,7 +474,7 @@ def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
     pace = t(
         "{plan} on {gpus} GPUs spans {nodes} nodes, and the links between them set the pace: each GPU "
         "computes for {percent} % of a step and waits for weights and gradients the rest.",
-        plan=plan.name,
+        plan=translated(plan.name),
         gpus=plan.gpus,
         nodes=node_layout(plan.gpus or 1)[0],
         percent=round(100 * max(step.compute + step.memory, step.launch) / step.communication),
@@ -496,14 +498,16 @@ def _offload_note(offloaded: list[Plan]) -> list[str]:
     for plan, change in changes:
         if change.change not in ("gpu_memory", "gpus"):
             same = change.change in SAME_HARDWARE
-            ways.setdefault(same, t("{plan} with {change}", plan=plan.name, change=change_text(change)))
+            ways.setdefault(
+                same, t("{plan} with {change}", plan=translated(plan.name), change=change_text(change))
+            )
     # Past one rack of nodes more GPUs is no answer for whoever asks about theirs: a larger GPU is.
     more = [(p, c) for p, c in changes if c.change == "gpus" and int(c.value) <= MOST_GPUS_SUGGESTED]
     larger = [(p, c) for p, c in changes if c.change == "gpu_memory"]
     for found in (more, larger):
         if found and False not in ways:
             plan, change = min(found, key=lambda pair: float(pair[1].value))
-            ways[False] = t("{plan} with {change}", plan=plan.name, change=change_text(change))
+            ways[False] = t("{plan} with {change}", plan=translated(plan.name), change=change_text(change))
     head = t(
         "Nothing trains on the GPUs alone: the training plans below offload to CPU RAM (at least {gb:g} "
         "GB of it) and run several times slower.",
@@ -620,7 +624,7 @@ def _within_limits_note(chosen: tuple[float, Scored] | None, profile: Profile, w
     return [
         t(
             WITHIN_LIMITS_NOTES[why],
-            plan=plan.plan.name,
+            plan=translated(plan.plan.name),
             percent=_percent(100 * share),
             examples=nt(
                 "{n:,} example instead of {given:,}",

@@ -158,7 +158,8 @@ class Plan(NamedTuple):
     @property
     def label(self) -> str:
         """Name, variant and stages, as tables show a plan."""
-        name = f"{self.name} — {translated(self.variant)}" if self.variant else self.name
+        name = translated(self.name)
+        name = f"{name} — {translated(self.variant)}" if self.variant else name
         return f"{name} ({' → '.join(self.pipeline)})" if self.pipeline else name
 
     def to_fit(self) -> list[Change]:
@@ -403,9 +404,9 @@ def hours_text(hours: float) -> str:
 
 
 def band_text(low: float, high: float) -> str:
-    """'1.9-4.6 h', '40 min-1.2 h': a range of hours, the unit said once where it is shared."""
-    if high == 0:
-        return t("none")
+    """'1.9-4.6 h', '40 min-1.2 h': a range of hours, the unit said once where it is shared (a
+    run of seconds, rounded to no hours, is under a minute: a plan without training says so
+    before it asks)."""
     a, b = hours_text(low), hours_text(high)
     if a == b or a.startswith("<"):
         return b if not a.startswith("<") or b.startswith("<") else t("up to {time}", time=b)

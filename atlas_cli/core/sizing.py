@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from atlas_cli.core.engine import rules_leaving_out
-from atlas_cli.core.estimates import Estimate
+from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.facts import profile_facts, stage_facts
 from atlas_cli.core.lengths import length_notes, longest_past_positions
 from atlas_cli.core.memory.parallel import unshardable_base
@@ -37,7 +37,7 @@ from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import comparisons
-from atlas_cli.kb.schema import Rule
+from atlas_cli.kb.schema import Rule, Scalar
 from atlas_cli.kb.vocabulary import (
     LORA_TARGETS,
     MEMORY_MODELS,
@@ -172,9 +172,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         return time_and_cost(e, stages, hardware.device, hardware.price, inputs, epochs)
 
     rank_given = options.lora_rank is not None
-    facts = profile_facts(profile, hardware, info) | stage_facts(
-        tuple(catalog.objectives), (settings.objective.id,)
-    )
+    facts = _facts(catalog, profile, hardware, info, settings)
     left_out = rules_leaving_out(catalog, [m.id for m in catalog.kb.methods], facts)
     if options.method is None:
         rows = [
@@ -223,6 +221,23 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         ]
         row = replace(row, to_fit=changes_that_fit(run, result.settings, alternatives, auto))
     return Report(info, hardware, [row], warnings)
+
+
+# What `estimate` is not told (it has no --goal, --priority or --knowledge-changes): the profile's
+# defaults for them are no answer of the user's, so a rule that reads them is not judged.
+UNASKED_FACTS = ("goal", "knowledge_changes", "priority")
+
+
+def _facts(
+    catalog: Catalog, profile: Profile, hardware: Hardware, info: ModelInfo, settings: EstimateSettings
+) -> dict[str, Scalar]:
+    """The facts `estimate` knows: the profile's, less those it never asks, and the stage sized."""
+    facts = profile_facts(profile, hardware, info)
+    facts |= stage_facts(tuple(catalog.objectives), (settings.objective.id,))
+    facts |= dict.fromkeys(UNASKED_FACTS)
+    if not profile.data_kind_given:
+        facts["data_kind"] = None  # the goal's usual data
+    return facts
 
 
 def _left_out_notes(rules: list[Rule]) -> list[str]:

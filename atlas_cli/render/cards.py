@@ -161,7 +161,7 @@ def card_sections(method: Method, lang: Lang) -> list[tuple[str, list[str]]]:
 def method_card(method: Method, lang: Lang) -> RenderableType:
     kind = pt("method kind", method.kind)
     # A Text, not markup: a string title also turns :smile: in a KB name into an emoji.
-    title = RichText(method.name)
+    title = RichText(translated(method.name))
     title.append(f"  ({method.id} · {kind} · {method.category})", style="dim")
     parts: list[RenderableType] = []
     for heading, lines in card_sections(method, lang):
@@ -178,7 +178,7 @@ def method_card(method: Method, lang: Lang) -> RenderableType:
 def method_card_markdown(method: Method, lang: Lang) -> str:
     kind = pt("method kind", method.kind)
     out = [
-        f"## {method.name} (`{method.id}`)",
+        f"## {translated(method.name)} (`{method.id}`)",
         "",
         t("*{kind} · category `{category}`*", kind=kind, category=method.category),
         "",

@@ -92,8 +92,7 @@ def estimate_chart(
             Text(verdict, style=style),
         ]
         if timed:
-            time = e.get("time")
-            cells.append("—" if time is None else band_text(time["hours_low"], time["hours_high"]))
+            cells.append(_time_cell(e))
         if most:
             cells.append(_largest(e, most[0]))
         table.add_row(*cells)
@@ -116,6 +115,15 @@ def estimate_chart(
         if estimates
         else table
     )
+
+
+def _time_cell(e: EstimateJson) -> str:
+    time = e.get("time")
+    if time is None:
+        return "—"
+    if not e.get("stages"):  # nothing trains (ICL)
+        return pt("time", "none")
+    return band_text(time["hours_low"], time["hours_high"])
 
 
 def _max_key(estimates: list[EstimateJson]) -> tuple[str, str] | None:

@@ -12,7 +12,7 @@ from atlas_cli.core.memory import gib_to_gb
 from atlas_cli.core.plans import Plan, Recommendation, band_text, change_text
 from atlas_cli.core.throughput.plans import NO_TIME
 from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR, StageTime
-from atlas_cli.i18n import N_, nt, number, significant, t
+from atlas_cli.i18n import N_, nt, number, pt, significant, t, translated
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.charts import served_prompt_text, shared_conditions
@@ -65,7 +65,7 @@ def _time_cells(plan: Plan) -> tuple[str, str]:
     if time is None or cost is None:
         return "—", "—"
     if not time.stages:
-        return t("none"), "$0"
+        return pt("time", "none"), "$0"
     low, high = time.hours_band
     hours = band_text(low, high)
     if cost.usd is None:
@@ -124,7 +124,9 @@ def _caption(plans: tuple[Plan, ...], priority: str) -> str:
         None,
     )
     if hosted is not None and hosted.timed.note:
-        text += " " + t("Time and cost of {plan}: —, {why}.", plan=t(hosted.name), why=t(hosted.timed.note))
+        text += " " + t(
+            "Time and cost of {plan}: —, {why}.", plan=translated(hosted.name), why=t(hosted.timed.note)
+        )
     if why is None or why == NO_TIME.note:  # a note already asks for --examples
         return text
     return f"{text} {t('Time and cost: —, {why}.', why=t(why))}"
@@ -332,7 +334,7 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
             parts.append(
                 Panel(
                     Text("\n".join([_score_line(rec, plan), *_trace_lines(rec, plan)])),
-                    title=escape(t("Rule trace #{rank} {plan}", rank=rank, plan=plan.name)),
+                    title=escape(t("Rule trace #{rank} {plan}", rank=rank, plan=translated(plan.name))),
                     title_align="left",
                 )
             )
@@ -368,7 +370,7 @@ def recommendation_markdown(catalog: Catalog, rec: Recommendation, top: int, exp
         out.append("")
     if explain:
         for rank, plan in enumerate(rec.shown(top), start=1):
-            out += ["#### " + t("Rule trace #{rank} {plan}", rank=rank, plan=plan.name), ""]
+            out += ["#### " + t("Rule trace #{rank} {plan}", rank=rank, plan=translated(plan.name)), ""]
             out += [_score_line(rec, plan), ""] + [f"- {line}" for line in _trace_lines(rec, plan)]
             out.append("")
         if rec.excluded:

@@ -79,7 +79,7 @@ def guide_disagreements(catalog: Catalog) -> list[str]:
                         t(
                             "ft-atlas rates {method} {aspect} {ours} (the guide's '{row}': {guide}); "
                             "ft-atlas show {id} says why.",
-                            method=method.name,
+                            method=translated(method.name),
                             aspect=t(aspect),
                             ours=pt(aspect, ours),
                             row=row.label,
@@ -113,7 +113,7 @@ def scoring_notes(catalog: Catalog, rows: list[CompareRowJson]) -> list[str]:
         notes.append(
             t(
                 "ft-atlas scores {name} with {changed}: {because} ({source})",
-                name=method.name,
+                name=translated(method.name),
                 changed=", ".join(changed),
                 because=method.scoring.because.get(),
                 source=method.scoring.source,
@@ -145,7 +145,7 @@ def compare_grid(rows: list[CompareRowJson], from_guide: bool, notes: list[str] 
     )
     for row in rows:
         cells = [
-            row["label"],
+            translated(row["label"]),
             pt("memory", row["memory"]),
             pt("speed", row["speed"]),
             pt("quality", row["quality"]),
