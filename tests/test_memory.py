@@ -1826,3 +1826,11 @@ def test_gemma_and_qwen3_norms_keep_their_inputs_for_the_backward() -> None:
     assert extra == 2 * 4 * gemma.hidden + 4 * (gemma.q_dim + gemma.kv_dim)
     lean = act.layer_bytes_per_token(gemma, "liger") - act.layer_bytes_per_token(plain, "liger")
     assert lean == extra / 2
+
+
+def test_more_gpus_are_suggested_by_whole_nodes(run: Runner) -> None:
+    """An expert's review: full FT of a 70B on 8 H100s was told 32 GPUs, a fourth node, where 24
+    (three nodes, 73.8 GB of 85.5) fit."""
+    args = ("estimate", "--method", "full-ft", "--model", "llama-3.1-70b", "--gpu", "h100-80gb")
+    changes = {c["change"]: c for c in ok(run(*args, "--gpus", "8", "--json")).json()["to_fit"]}
+    assert changes["gpus"]["value"] == 24 and changes["gpus"]["per_gpu_gb"] < 85.5 * 0.9

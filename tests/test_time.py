@@ -922,14 +922,24 @@ def test_the_nearest_plan_fits_in_memory_and_small_shares_are_not_rounded_up(run
     assert not any(n.startswith("No training plan is within") for n in none_fits["notes"])
 
 
-def test_a_large_sft_set_at_the_default_epochs_is_told_that_one_is_usual(run: Runner) -> None:
+def test_a_large_sft_set_is_trained_once_unless_the_epochs_are_given(run: Runner) -> None:
+    """An expert's review: 1M SFT examples were timed, priced and written at the trainers' 3
+    epochs while a note said such sets are trained once (the KB's num_train_epochs.large_sets)."""
+
     def said(*args: str) -> bool:
         notes = ok(run(*BASE, *args)).json()["notes"]
-        return any(n.startswith("SFT of") and "--epochs 1" in n for n in notes)
+        return any(n.startswith("SFT of") and "--epochs 3, takes about 3x" in n for n in notes)
 
-    assert said("--examples", "10M")
-    assert not said("--examples", "10M", "--epochs", "3")  # the user chose
-    assert not said("--examples", "50k")
+    def epochs(*args: str) -> float:
+        top = ok(run(*BASE, *args)).json()["recommendations"][0]
+        return float(top["time_assumptions"]["epochs"]["sft"])
+
+    assert said("--examples", "10M") and epochs("--examples", "10M") == 1
+    chosen = ("--examples", "10M", "--epochs", "3")  # the user chose
+    assert not said(*chosen) and epochs(*chosen) == 3
+    assert not said("--examples", "50k") and epochs("--examples", "50k") == 3
+    recipe = ok(run("recipe", *BASE[1:-1], "--examples", "200k")).stdout
+    assert "epochs.sft = 1.0  <- methods.yaml sft.hyperparameters.num_train_epochs.large_sets" in recipe
     untimed = ok(
         run(
             "recommend",
@@ -1190,7 +1200,17 @@ def test_a_better_plan_just_over_the_budget_says_how_it_would_fit(run: Runner) -
     """LoRA at $103 against --budget-usd 100 was left out and soft prompts ranked first, with no
     word that LoRA fits the budget with a little less training (an expert's review)."""
     args = ("--gpu", "h100-80gb", "--gpus", "8", "--model", "llama-3.1-8b", "--goal", "chat")
-    args += ("--seq-len", "4k", "--examples", "200k", "--tokens-per-example", "1200", "--json")
+    args += (
+        "--seq-len",
+        "4k",
+        "--examples",
+        "200k",
+        "--tokens-per-example",
+        "1200",
+        "--epochs",
+        "3",
+        "--json",
+    )
     notes = ok(run("recommend", *args, "--budget-usd", "100")).json()["notes"]
     note = next(n for n in notes if "scores above every training plan within --max-hours/--budget-usd" in n)
     # 200k demonstrations: full fine-tuning scores highest (large-sft-full-ft), and is over budget.
@@ -1228,7 +1248,16 @@ def test_the_limits_note_names_only_plans_the_limits_excluded(run: Runner) -> No
     """BitFit was listed as over --budget-usd although a rule had already left it out (Llama has
     no biases): an expert's review. A plan a rule excludes is not the limits' doing."""
     args = ("--gpu", "rtx-4090", "--gpus", "2", "--model", "llama-3.1-8b", "--goal", "chat")
-    args += ("--data-kind", "demonstrations", "--examples", "100k", "--tokens-per-example", "1000")
+    args += (
+        "--data-kind",
+        "demonstrations",
+        "--examples",
+        "100k",
+        "--tokens-per-example",
+        "1000",
+        "--epochs",
+        "3",
+    )
     data = ok(run("recommend", *args, "--budget-usd", "30", "--explain", "--json")).json()
     bitfit = next(p for p in data["excluded"] if p["method"] == "bitfit")
     assert bitfit["cost"]["usd"] > 30  # over the budget too, but a rule left it out first
@@ -1335,6 +1364,8 @@ def test_when_the_nearest_is_not_the_best_plan_the_best_ones_share_is_said(run: 
         "chat",
         "--examples",
         "100k",
+        "--epochs",
+        "3",
     )
     notes = ok(run(*args, "--max-hours", "0.5", "--json")).json()["notes"]
     nearest = _nearest_note(notes and {"notes": notes})

@@ -11,7 +11,7 @@ import functools
 import math
 import operator
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -44,6 +44,7 @@ from atlas_cli.core.resolve import (
 from atlas_cli.core.shapes import Shape
 from atlas_cli.core.throughput.plans import (
     NO_TIME,
+    Epochs,
     Timed,
     TimeInputs,
     share_within_limits,
@@ -51,7 +52,6 @@ from atlas_cli.core.throughput.plans import (
     time_inputs,
     usual_epochs,
 )
-from atlas_cli.core.throughput.workload import LARGE_SFT_EXAMPLES
 from atlas_cli.core.variants import (
     applies,
     card_rank,
@@ -523,28 +523,37 @@ def _percent(value: float) -> str:
     return f"{number(value, '.2g')} %" if value < 10 else f"{math.floor(value)} %"
 
 
-def _large_sft_note(kept: list[Scored], profile: Profile, epochs: float, timed: bool) -> list[str]:
-    """A large SFT set timed (`timed`: a GPU with a published peak) at the trainers' default
-    epochs (`epochs`): most train it once."""
+def _large_set_note(
+    kept: list[Scored], profile: Profile, epochs: Mapping[str, Epochs], timed: bool
+) -> list[str]:
+    """A stage timed at its card's passes for a large set (`large_sets`: SFT trains 100k examples
+    once) rather than the trainers' default, said with the default's cost; `timed`: a GPU with a
+    published peak."""
     if not timed or profile.epochs is not None or profile.examples is None:
         return []
-    if profile.examples < LARGE_SFT_EXAMPLES:
-        return []
-    if epochs <= 1 or not any("sft" in s.plan.pipeline for s in kept):
-        return []
-    return [
-        nt(
-            "SFT of {examples:,} example is timed at the usual {epochs:g} epochs, but sets this "
-            "large are usually trained once (the alignment handbook's Zephyr SFT: one epoch of "
-            "UltraChat's 200k): --epochs 1 takes about 1/{epochs:g} of the SFT time and cost.",
-            "SFT of {examples:,} examples is timed at the usual {epochs:g} epochs, but sets this "
-            "large are usually trained once (the alignment handbook's Zephyr SFT: one epoch of "
-            "UltraChat's 200k): --epochs 1 takes about 1/{epochs:g} of the SFT time and cost.",
-            profile.examples,
-            examples=profile.examples,
-            epochs=epochs,
+    found = []
+    for stage in dict.fromkeys(o for s in kept for o in s.plan.pipeline):
+        usual = epochs.get(stage)
+        if usual is None or usual.large is None or usual.of(profile.examples) == usual.usual:
+            continue
+        found.append(
+            nt(
+                "{stage} of {examples:,} example is timed at --epochs {large:g}: sets this large are "
+                "usually trained so ({source}); the trainers' default, --epochs {usual:g}, takes about "
+                "{ratio:g}x the {stage} time and cost.",
+                "{stage} of {examples:,} examples is timed at --epochs {large:g}: sets this large are "
+                "usually trained so ({source}); the trainers' default, --epochs {usual:g}, takes about "
+                "{ratio:g}x the {stage} time and cost.",
+                profile.examples,
+                stage=stage.upper(),
+                examples=profile.examples,
+                large=usual.large.value,
+                source=usual.large.source,
+                usual=usual.usual,
+                ratio=round(usual.usual / usual.large.value, 1),
+            )
         )
-    ]
+    return found
 
 
 def _reasoning_length_note(
@@ -1142,7 +1151,7 @@ class Engine:
         notes += self._pipeline_notes(facts, pipeline)
         notes += time_notes(kept, left_out, profile)
         timed = local and hardware.device is not None
-        notes += _large_sft_note(kept, profile, self.usual_epochs.get("sft", 1.0), timed)
+        notes += _large_set_note(kept, profile, self.usual_epochs, timed)
         notes += _reasoning_length_note(kept, self.stages_of(pipeline, profile.sampling), profile)
         leaner = _leaner_stack_note(kept)
         notes += leaner

@@ -253,14 +253,25 @@ def looks_numeric(text: str) -> bool:
     return True
 
 
+class LargeSets(Strict):
+    """A hyperparameter's value for a training set of `examples` examples or more (an SFT set that
+    large is trained once, not for the trainers' default 3 epochs), with its source."""
+
+    examples: int = Field(ge=1, le=10**12)
+    value: float = Field(gt=0, le=10**6)
+    source: str = Field(min_length=1)
+
+
 class Hyperparameter(Strict):
     """A hyperparameter as a value (what recipes use) with its explanation and source.
 
     `value` is for full-weight training (or the only value); `with_peft` applies when the
-    plan trains a parameter-efficient method (LoRA, soft prompts, ...) instead."""
+    plan trains a parameter-efficient method (LoRA, soft prompts, ...) instead; `large_sets`, for
+    a set of that many examples or more."""
 
     value: HyperValue | None = None
     with_peft: HyperValue | None = None
+    large_sets: LargeSets | None = None
     note: Text | None = None
     source: str | None = None
 

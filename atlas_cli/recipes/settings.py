@@ -1119,9 +1119,18 @@ def _epochs(objective: Method | None, recipe: Recipe) -> Setting:
     if isinstance(given, (int, float)) and not isinstance(given, bool):
         return Setting(float(given), "the profile's --epochs (the time estimate uses it)")
     found = kb_value(objective, "num_train_epochs")
-    if found is not None and isinstance(found.value, (int, float)):
-        return Setting(float(found.value), found.source)
-    return Setting(1.0, "no num_train_epochs in the knowledge base for this objective: one pass")
+    if found is None or not isinstance(found.value, (int, float)):
+        return Setting(1.0, "no num_train_epochs in the knowledge base for this objective: one pass")
+    assert objective is not None  # kb_value found its card
+    large = objective.hyperparameters["num_train_epochs"].large_sets
+    examples = recipe.profile.get("examples")
+    if large is not None and isinstance(examples, int) and examples >= large.examples:
+        return Setting(
+            large.value,
+            f"methods.yaml {objective.id}.hyperparameters.num_train_epochs.large_sets: {examples:,} "
+            f"examples, {large.examples:,} or more ({large.source}); the time estimate uses it too",
+        )
+    return Setting(float(found.value), found.source)
 
 
 def _packing(objective: Method | None, recipe: Recipe, stage: str) -> Setting:

@@ -14,7 +14,7 @@ from atlas_cli.core.throughput.timing import PlanCost, PlanTime, Rate, StageTime
 from atlas_cli.core.throughput.workload import Workload, batch_cap, global_batch, good_batch, least_batch
 from atlas_cli.i18n import N_, nt, t
 from atlas_cli.kb.catalog import NO_SAMPLING, SERVING, Objective, Sampling
-from atlas_cli.kb.schema import Method
+from atlas_cli.kb.schema import LargeSets, Method
 from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
 
 # RAG's setup: one forward pass of an embedding model over the corpus: a strong open embedder,
@@ -94,10 +94,27 @@ def time_inputs(profile: Profile) -> TimeInputs:
     )
 
 
-def usual_epochs(methods: Iterable[Method]) -> dict[str, float]:
+class Epochs(NamedTuple):
+    """An objective's usual passes over its data: its card's num_train_epochs, and its value for a
+    large set (`large_sets`: SFT trains a set of 100k examples once, not the trainers' 3)."""
+
+    usual: float
+    large: LargeSets | None = None
+
+    def of(self, examples: int | None) -> float:
+        """The passes over `examples` examples (None: not given, the usual ones)."""
+        if self.large is not None and examples is not None and examples >= self.large.examples:
+            return self.large.value
+        return self.usual
+
+
+ONE_PASS = Epochs(1.0)
+
+
+def usual_epochs(methods: Iterable[Method]) -> dict[str, Epochs]:
     """Each objective's usual number of epochs: its num_train_epochs in the knowledge base."""
     return {
-        m.id: float(epochs.value)
+        m.id: Epochs(float(epochs.value), epochs.large_sets)
         for m in methods
         if (epochs := m.hyperparameters.get("num_train_epochs")) is not None
         and isinstance(epochs.value, (int, float))
@@ -119,14 +136,14 @@ def rate_for(inputs: TimeInputs, reference: Rate | None) -> Rate | None:
 NOTHING_LOCAL = N_("nothing runs on a local GPU: no training time")
 
 
-def _billed(objectives: tuple[Objective, ...], inputs: TimeInputs, epochs: Mapping[str, float]) -> str:
+def _billed(objectives: tuple[Objective, ...], inputs: TimeInputs, epochs: Mapping[str, Epochs]) -> str:
     """A plan trained at a provider (nothing is estimated here): the tokens its provider bills."""
     if any(o.online for o in objectives):
         return t(
             "trained at the provider: reinforcement tuning is billed by the hour of training at some "
             "(OpenAI's) and per token at others (ft-atlas show hosted-ft); no local GPU time"
         )
-    stages = [(o.id, _workload(inputs, epochs.get(o.id, 1.0)).epochs) for o in objectives]
+    stages = [(o.id, _workload(inputs, epochs.get(o.id, ONE_PASS)).epochs) for o in objectives]
     tokens = sum(inputs.tokens() * float(inputs.examples or 0) * n for _, n in stages)
     examples = inputs.examples or 0
     return t(
@@ -153,7 +170,7 @@ def time_and_cost(
     device: Device | None,
     reference: Rate | None,
     inputs: TimeInputs,
-    epochs: Mapping[str, float],
+    epochs: Mapping[str, Epochs],
 ) -> Timed:
     """Training plans: every stage of the pipeline. No-training plans (e.g. retrieval): their setup."""
     if inputs.examples is None:
@@ -167,7 +184,7 @@ def time_and_cost(
     if e.memory_model == "inference":
         time = _setup_time(e, device, inputs)
     else:
-        workloads = {o.id: _workload(inputs, epochs.get(o.id, 1.0)) for o in objectives}
+        workloads = {o.id: _workload(inputs, epochs.get(o.id, ONE_PASS)) for o in objectives}
         trained = e if inputs.batch_given else _trained(e, objectives, device, workloads)
         time = plan_time(work_of(trained), device, workloads, objectives)
     cost = plan_cost(time, rate_for(inputs, reference))
@@ -257,9 +274,9 @@ def _floored(e: Estimate, objectives: tuple[Objective, ...], workloads: Mapping[
     return min(w.examples for w in workloads.values()) if smallest < 2 * held * s.gpus else None
 
 
-def _workload(inputs: TimeInputs, usual_epochs: float) -> Workload:
+def _workload(inputs: TimeInputs, usual: Epochs) -> Workload:
     assert inputs.examples is not None
-    epochs = inputs.epochs if inputs.epochs is not None else usual_epochs
+    epochs = inputs.epochs if inputs.epochs is not None else usual.of(inputs.examples)
     return Workload(inputs.examples, inputs.tokens(), epochs, inputs.packing)
 
 

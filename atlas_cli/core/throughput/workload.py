@@ -10,9 +10,10 @@ from atlas_cli.core.memory.estimate import completion_length, generation_per_gpu
 from atlas_cli.kb.catalog import Objective
 
 # Sequences one optimizer step averages over (per_device_train_batch_size x GPUs x gradient
-# accumulation): the usual 16 of TRL's and the alignment handbook's recipes; it sets how often
-# the optimizer step runs and how often gradients are exchanged. Online objectives: see
-# global_batch.
+# accumulation): 16, between the alignment handbook's Zephyr SFT recipes
+# (huggingface/alignment-handbook@19f03455 recipes/zephyr-7b-beta/sft: QLoRA 4 x 2 accumulation =
+# 8 on one GPU, full 16 per GPU on 8 = 128); it sets how often the optimizer step runs and how
+# often gradients are exchanged. Online objectives: see global_batch.
 GLOBAL_BATCH = 16
 # A small set still takes at least MIN_STEPS optimizer steps, with fewer sequences per step down
 # to SMALL_GLOBAL_BATCH: 50 examples for 3 epochs take 37 steps of 4, not 9 of 16 (one of them
@@ -23,11 +24,6 @@ SMALL_GLOBAL_BATCH = 4
 # data the longest of b examples is ~1 + 0.25 log2(b) times the average.
 PADDING_PER_DOUBLING = 0.25
 COMPLETION_SHARE = 0.75  # online RL: the completion's share of a sampled sequence
-# SFT sets this large are usually trained for one epoch, not the trainers' default of 3: the
-# alignment handbook's Zephyr SFT trains UltraChat's ~200k conversations once
-# (huggingface/alignment-handbook@19f03455 recipes/zephyr-7b-beta/sft/config_full.yaml,
-# num_train_epochs: 1). The time notes say so when the epochs were not given.
-LARGE_SFT_EXAMPLES = 100_000
 
 
 class Workload(NamedTuple):
