@@ -257,6 +257,24 @@ def test_next_steps_name_only_the_tools_that_apply(engine: Engine) -> None:
     assert [t.entry for t in lora.tools].count("trl.SFTTrainer / trl.SFTConfig") == 0
 
 
+def test_an_api_models_next_steps_name_only_providers_that_could_tune_it(engine: Engine) -> None:
+    """A review: a Qwen, a Llama 3.3 or a Fireworks model id got Vertex's, Bedrock's and OpenAI's
+    tuning calls, which tune their own models only; an open-weights id gets the hosts of open
+    models, a Fireworks id Fireworks, a name nothing is known of every provider."""
+
+    def libraries(model: str) -> set[str]:
+        rec = recommend(
+            engine, model_access="api", model=model, goal="chat", data_kind="demonstrations", examples="2000"
+        )
+        hosted = next(p for p in rec.plans if p.method == "hosted-ft")
+        return {t.library for t in hosted.tools}
+
+    assert libraries("Qwen/Qwen2.5-7B-Instruct") == {"together", "firectl"}
+    assert libraries("llama-3.3-70b") == {"together", "firectl"}  # a catalog model: open weights
+    assert libraries("accounts/fireworks/models/llama-v3p1-8b-instruct") == {"firectl"}
+    assert {"google-genai", "openai", "together"} <= libraries("my-private-model")
+
+
 def test_full_preference_tuning_short_of_memory_is_told_about_precomputed_references(engine: Engine) -> None:
     """TRL 1.2+ loads no reference copy for full DPO/KTO with precompute_ref_log_probs=True (an
     expert's note: 16 GB per GPU for an 8B); said where memory is short, not on every plan."""

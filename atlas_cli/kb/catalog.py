@@ -116,10 +116,14 @@ def api_name(model_name: str) -> str:
     return "-".join(word for word in re.split(r"[\s_-]+", name) if word)
 
 
-def serves(prefixes: Iterable[str], name: str) -> bool:
-    """Whether an offer's `serves` prefixes name the API model `name` (api_name): "claude" alone
-    is the family its "claude-" prefix names."""
-    return any(name.startswith(p) or name == p.rstrip("-") for p in prefixes)
+def serves(prefixes: Iterable[str], model_name: str) -> bool:
+    """Whether an offer's `serves` prefixes name the API model `model_name`, as api_name reads it
+    ("claude" alone is the family its "claude-" prefix names), or whole where a prefix holds an
+    organisation (Fireworks' "accounts/fireworks/")."""
+    name, whole = api_name(model_name), model_name.casefold()
+    return any(
+        whole.startswith(p) if "/" in p else name.startswith(p) or name == p.rstrip("-") for p in prefixes
+    )
 
 
 class ApiTuning(NamedTuple):
@@ -172,8 +176,7 @@ class Catalog:
     def chat_endpoint(self, model_name: str) -> HostedOffer | None:
         """The offer whose OpenAI-compatible endpoint serves the API model `model_name` (None:
         OpenAI's own, or no offer names one)."""
-        name = api_name(model_name)
-        return next((o for o in self.chat_endpoints if serves(o.serves, name)), None)
+        return next((o for o in self.chat_endpoints if serves(o.serves, model_name)), None)
 
     @cached_property
     def chat_endpoints(self) -> tuple[HostedOffer, ...]:
@@ -190,7 +193,7 @@ class Catalog:
             offer
             for method in self.kb.methods
             for offer in method.providers
-            if set(offer.services) - {"embeddings"} and serves(offer.serves, name)
+            if set(offer.services) - {"embeddings"} and serves(offer.serves, model_name)
         ]
         if not serving:
             return None

@@ -168,6 +168,15 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         refers_to="providers",
     ),
     FactSpec(
+        "api_model_open_weights",
+        "bool",
+        "A model used through an API that no hosted-ft offer names: whether it is an open-weights "
+        "model (a Hub id such as Qwen/Qwen2.5-7B-Instruct, or a catalog model), which hosts of open "
+        "models tune (Together, Fireworks) and no provider of its own models does; null when an "
+        "offer names the model, or for local weights.",
+        "model.api_open_weights",
+    ),
+    FactSpec(
         "api_model_tunes_pipeline",
         "bool",
         "A model used through an API: whether the providers that serve it tune it with every stage "

@@ -205,7 +205,8 @@ class HostedOffer(Strict):
     data_leaves_machine: bool = True
     serves: list[str] = Field(
         default=[],
-        description="API model names (lower-case prefixes: 'gpt-', 'gemini-') this offer decides tuning for",
+        description="API model names (lower-case prefixes: 'gpt-', 'gemini-'; one with an organisation is "
+        "matched against the whole id: 'accounts/fireworks/') this offer decides tuning for",
     )
     chat_endpoint: str | None = Field(
         default=None,
