@@ -84,9 +84,12 @@ def test_hosted_offers_are_dated_sourced_and_say_the_data_leaves(catalog: Catalo
 @pytest.mark.parametrize(
     ("name", "status"),
     [
-        ("gpt-4.1-mini", "closing"),
-        ("openai/gpt-4o-mini", "closed"),  # OpenAI tunes only the gpt-4.1 models and o4-mini
-        ("o4-mini", "closing"),
+        # OpenAI's own tuning is closing; Microsoft Foundry tunes these (a newcomer's review)
+        ("gpt-4.1-mini", "available"),
+        ("openai/gpt-4o-mini", "available"),
+        ("o4-mini", "available"),
+        ("gpt-3.5-turbo", "closed"),  # neither tunes it any more
+        ("mistral-small-latest", "closing"),
         ("gemini-3.5-flash-lite", "available"),  # Vertex AI tunes it; the Gemini API does not
         ("gemini-2.5-flash", "closed"),  # no longer on Vertex AI's list
         ("claude-3-haiku-20240307", "closed"),  # Bedrock's tuning ended with it on 2026-09-10
@@ -104,9 +107,12 @@ def test_which_api_models_their_providers_still_tune(catalog: Catalog, name: str
 @pytest.mark.parametrize(
     "model, data_kind, stage",
     [
-        ("o4-mini", "reward-function", None),  # OpenAI's tuning is closing: left out
-        ("gpt-4.1-mini", "preferences", None),
-        ("gpt-4o-mini", "demonstrations", None),  # OpenAI no longer tunes it
+        # Microsoft Foundry tunes OpenAI's models: o4-mini by reinforcement, gpt-4.1 also with
+        # preferences, gpt-4o-mini supervised only
+        ("o4-mini", "reward-function", "grpo"),
+        ("gpt-4.1-mini", "preferences", "dpo"),
+        ("gpt-4o-mini", "demonstrations", "sft"),
+        ("gpt-4o-mini", "preferences", None),
         ("claude-sonnet-4-5", "demonstrations", None),  # no provider tunes it
         ("claude-3-haiku-20240307", "demonstrations", None),  # Bedrock's tuning ended with it
         ("amazon.nova-lite-v1:0", "reward-function", "grpo"),  # Bedrock's reinforcement jobs
@@ -221,7 +227,16 @@ def test_hosted_plans_write_no_recipe_and_estimate_nothing(run: Runner) -> None:
     fails(run("recipe", *profile), 2, "runs at a provider", "ft-atlas show hosted-ft")
     fails(run("estimate", "--method", "hosted-ft", "--model-size", "7b"), 2, "runs at a provider")
     # An embedding classifier only calls an API for embeddings: the classifier runs here.
-    api = ("--model-access", "api", "--model", "gpt-4o-mini", "--goal", "classify", "--data-kind", "labeled")
+    api = (
+        "--model-access",
+        "api",
+        "--model",
+        "claude-sonnet-4",
+        "--goal",
+        "classify",
+        "--data-kind",
+        "labeled",
+    )
     table = ok(run("recommend", *api, "--examples", "3k", "--top", "1", env={"COLUMNS": "200"})).stdout
     assert (
         "the card's example code is the whole program" in table and "provider runs the training" not in table
@@ -273,6 +288,26 @@ def test_an_api_models_next_steps_name_only_providers_that_could_tune_it(engine:
     assert libraries("llama-3.3-70b") == {"together", "firectl"}  # a catalog model: open weights
     assert libraries("accounts/fireworks/models/llama-v3p1-8b-instruct") == {"firectl"}
     assert {"google-genai", "openai", "together"} <= libraries("my-private-model")
+
+
+def test_openai_models_are_tuned_at_microsoft_foundry_and_mistral_is_told_its_own_story(
+    engine: Engine,
+) -> None:
+    """A newcomer's review: gpt-4o-mini was 'tuned by no provider' and gpt-4.1-mini left out for
+    OpenAI's wind-down, although Microsoft Foundry tunes both (its supported-models table); a
+    Mistral model was left out with OpenAI's dates and told to use a classifier for a chat goal."""
+
+    def recommended(model: str) -> Recommendation:
+        return recommend(
+            engine, model_access="api", model=model, goal="chat", data_kind="demonstrations", examples="2000"
+        )
+
+    hosted = recommended("gpt-4o-mini").plans[0]
+    assert hosted.method == "hosted-ft" and "hosted-tuning-on-azure-for-openai-models" in hosted.rules
+    assert [t.entry.split("(")[0] for t in hosted.tools] == ["AzureOpenAI"]
+    mistral = next(p for p in recommended("mistral-small-latest").excluded if p.method == "hosted-ft")
+    (because,) = [r.because.en for r in mistral.fired if r.effect.excludes]
+    assert because.startswith("Mistral's fine-tuning") and "2027-01-06" not in because
 
 
 def test_full_preference_tuning_short_of_memory_is_told_about_precomputed_references(engine: Engine) -> None:
