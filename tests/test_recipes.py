@@ -3201,7 +3201,7 @@ def test_mlx_writes_lora_with_every_setting_from_the_plan() -> None:
     assert "save.keep" not in recipe.settings  # mlx-lm keeps every checkpoint, and says so
     assert "keeps them all (no save_total_limit)" in head
     (estimate,) = recipe.estimates.values()
-    assert (estimate.settings.stack, estimate.settings.optimizer) == ("hf", "adamw")
+    assert (estimate.settings.stack, estimate.settings.optimizer) == ("mlx", "adamw")
     assert recipe.value("optim") == "adamw" and 'optim = "adamw"  <- mlx-lm\'s adamw' in head
     assert "mlx-lm evaluates the whole valid.jsonl (val_batches: -1) at the first iteration" in head
     assert "Memory: estimated as PyTorch runs these settings with transformers' fp32 logits" in head
@@ -3450,7 +3450,7 @@ def test_a_recipe_on_apple_silicon_defaults_to_mlx_where_it_writes_the_plan(run:
         document = ok(run("recipe", *sft, "--plan", str(full), *trainer, "--json")).json()
         assert (document["trainer"], document["method"]) == ("mlx", "full-ft")
         assert document["profile"]["stack"] == "trl"  # ranked as recommend ranks
-        assert {stage["assumptions"]["stack"] for stage in document["memory"]} == {"hf"}
+        assert {stage["assumptions"]["stack"] for stage in document["memory"]} == {"mlx"}
     printed = " ".join(ok(run("recommend", *sft)).stdout.split())
     assert "--examples 2000 --out recipe/" in printed
     prefs = ok(run("recipe", *mac, "--data-kind", "preferences"))
@@ -3468,6 +3468,26 @@ def test_a_recipe_on_apple_silicon_defaults_to_mlx_where_it_writes_the_plan(run:
         run("recipe", "--gpu", "rtx-3090", "--model", "llama-3.1-8b", "--goal", "chat", "--examples", "2k")
     )
     assert "# ft-atlas recipe (python)" in cuda.stdout and cuda.stderr == ""
+
+
+def test_the_mlx_recipe_sizes_mlx_lms_bf16_logits_and_agrees_with_the_ranking(run: Runner) -> None:
+    """A newcomer's review: on a 16 GB MacBook Air `recommend` said LoRA fits (8.5 GB, TRL's fused
+    head) and the mlx-lm recipe it pointed to said DOES NOT FIT (11.6 GB, transformers' fp32
+    logits, an upper bound): mlx-lm's loss keeps bf16 logits (stack mlx)."""
+    mac = ("--gpu", "MacBook Air M2 16GB", "--model", "llama-3.2-3b", "--goal", "chat")
+    sft = (*mac, "--data-kind", "demonstrations", "--examples", "500")
+    top = ok(run("recommend", *sft, "--json")).json()["recommendations"][0]
+    assert (top["method"], top["fit"]) == ("lora", "yes")
+    written = ok(run("recipe", *sft, "--json")).json()
+    (stage,) = written["memory"]
+    assert (stage["assumptions"]["stack"], stage["fit"]) == ("mlx", "yes")
+    hf = ok(
+        run("estimate", *mac[:4], "--method", "lora", "--stack", "hf", "--seq-len", "2048", "--json")
+    ).json()
+    assert top["memory_gb"] < stage["per_gpu_gb"] < hf["per_gpu_gb"]  # between TRL's fused head and fp32
+    timed = ok(run("estimate", "--gpu", "rtx-4090", *mac[2:4], "--method", "lora", "--stack", "mlx",
+                   "--examples", "100", "--json")).json()  # fmt: skip
+    assert timed["time"] is None and "no measured mlx-lm run" in timed["time_note"]
 
 
 def test_qlora_with_a_preference_stage_on_apple_silicon_offers_no_recipe_line() -> None:

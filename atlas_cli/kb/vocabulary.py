@@ -213,6 +213,7 @@ STACKS: Final = (
     Choice("trl", "TRL 1.x trainers: a fused LM head, the logits are never materialised"),
     Choice("liger", "Liger kernels: fused linear cross-entropy, RMSNorm and SwiGLU"),
     Choice("unsloth", "Unsloth: chunked cross-entropy, checkpoints offloaded to the CPU"),
+    Choice("mlx", "mlx-lm (Apple silicon): bf16 logits, their log-sum-exp and its gradient"),
 )
 SHARDINGS: Final = (
     Choice("ddp", "data parallel: every GPU holds the whole model and its states"),

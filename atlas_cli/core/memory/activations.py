@@ -26,6 +26,11 @@ from atlas_cli.core.shapes import Shape
 # fp32 log-softmax; backward adds two fp32 gradients of the logits: 4 + 4 + 4 = 12 bytes per token
 # per vocabulary entry at the peak (10 during the forward: bf16 logits 2 + fp32 copy 4 + saved 4).
 HF_LOGIT_BYTES = 12.0
+# mlx-lm's default_loss takes nn.losses.cross_entropy of the model's bf16 logits (logsumexp minus
+# the target's score, no upcast) inside its compiled step (mlx_lm/tuner/trainer.py, ml-explore/
+# mlx-lm@d78bf58e): the logits (2), the log-sum-exp's gradient, their softmax (2), and the target
+# scatter's zeros it is summed with (2) per entry, a count from the code (no run measured).
+MLX_LOGIT_BYTES = 6.0
 # GRPO/RLOO keep only the completion's logits (`logits_to_keep`) and take per-row bf16
 # log-softmaxes (TRL's selective_log_softmax): 2 saved + 2-4 for the gradient.
 ROLLOUT_LOGIT_BYTES = 6.0
@@ -170,6 +175,8 @@ def logit_bytes(
     capped = SOFTCAPPED_LOGIT_BYTES if shape.logit_softcapping else 0.0
     if stack == "hf":
         return ((ROLLOUT_LOGIT_BYTES if rollout else HF_LOGIT_BYTES) + capped) * vocab * tokens
+    if stack == "mlx":
+        return (MLX_LOGIT_BYTES + capped) * vocab * tokens
     if stack == "trl" and not fused:
         return ((ROLLOUT_LOGIT_BYTES if rollout else UNFUSED_TRL_LOGIT_BYTES) + capped) * vocab * tokens
     if stack == "trl":

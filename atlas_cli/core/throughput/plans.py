@@ -164,6 +164,9 @@ NO_PEAK = N_(
 )
 
 
+UNTIMED_MLX = N_("--stack mlx: no measured mlx-lm run to calibrate its time on: no training time")
+
+
 def time_and_cost(
     e: Estimate | None,
     objectives: tuple[Objective, ...],
@@ -179,6 +182,8 @@ def time_and_cost(
         return Timed(None, None, _billed(objectives, inputs, epochs) if objectives else NOTHING_LOCAL)
     if device is None:
         return Timed(None, None, NO_PEAK)
+    if e.settings.stack == "mlx":
+        return Timed(None, None, UNTIMED_MLX)
     if e.settings.precision == "fp32" and device.fp32_tflops is None:
         return Timed(None, None, N_("no published FP32 peak for this GPU: an fp32 plan is not timed"))
     if e.memory_model == "inference":

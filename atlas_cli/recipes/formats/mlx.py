@@ -324,8 +324,8 @@ def _notes(recipe: Recipe, stage: str, source: str, plan: dict[str, Any]) -> Non
         else ""
     )
     recipe.notes.append(
-        "Memory: estimated as PyTorch runs these settings with transformers' fp32 logits (stack hf); "
-        f"mlx-lm keeps its logits in bf16, so it needs less.{quantized} Time: Apple publishes no GPU "
+        "Memory: estimated as mlx-lm runs these settings (stack mlx: its bf16 logits, their log-sum-exp "
+        f"and gradient, and layers sized as PyTorch's).{quantized} Time: Apple publishes no GPU "
         "throughput to estimate it from."
     )
 
@@ -425,10 +425,9 @@ register(
         gap,
         frozenset(SUPERVISED_STAGES),
         "",
-        # The recipe's own estimate: transformers' fp32 logits bound mlx-lm's bf16 ones from above
-        # (tuner/trainer.py default_loss), where TRL's fused head would bound them from below; the
-        # plans are ranked as `recommend` ranks them (ranks_with_own_stack).
-        stack="hf",
+        # The recipe's own estimate, with mlx-lm's bf16 logits (tuner/trainer.py default_loss:
+        # MLX_LOGIT_BYTES); the plans are ranked as `recommend` ranks them (ranks_with_own_stack).
+        stack="mlx",
         # mlx_lm.convert -q quantizes every SwitchLinear too (QuantizedSwitchLinear), and mlx-lm
         # upcasts nothing of a quantized model.
         quantizes_experts=True,
