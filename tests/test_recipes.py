@@ -3204,7 +3204,7 @@ def test_mlx_writes_lora_with_every_setting_from_the_plan() -> None:
     assert (estimate.settings.stack, estimate.settings.optimizer) == ("mlx", "adamw")
     assert recipe.value("optim") == "adamw" and 'optim = "adamw"  <- mlx-lm\'s adamw' in head
     assert "mlx-lm evaluates the whole valid.jsonl (val_batches: -1) at the first iteration" in head
-    assert "Memory: estimated as PyTorch runs these settings with transformers' fp32 logits" in head
+    assert "Memory: estimated as mlx-lm runs these settings (stack mlx: its bf16 logits" in head
 
 
 def test_mlx_sizes_its_own_optimizer_and_keeps_mlx_lm_s_scale_without_an_alpha() -> None:
