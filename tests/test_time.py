@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from atlas_cli.core.engine import TIE_RATIO
 from atlas_cli.core.estimates import EstimateSettings
@@ -294,6 +296,36 @@ def test_a_generation_round_holds_whole_groups_and_micro_batches(
     found = generation_per_gpu(objective, replicas, micro_batch)
     assert found == per_gpu
     assert (found * replicas) % generations == 0 and found % micro_batch == 0
+
+
+@given(
+    generations=st.integers(2, 1024),
+    given_batch=st.one_of(st.none(), st.integers(1, 100_000)),
+    replicas=st.integers(1, 64),
+    micro_batch=st.integers(1, 100_000),
+)
+def test_a_generation_round_is_the_least_whole_round_past_the_share(
+    generations: int, given_batch: int | None, replicas: int, micro_batch: int
+) -> None:
+    """The round is computed, not searched: the attacker's --num-generations 1021 --batch-size
+    99991 stepped a micro-batch at a time through ~10^8 candidates (and `to_fit` through every
+    smaller round), and ran for hours."""
+    objective = Sampling(generations, given_batch).apply(OBJECTIVES["grpo"])
+    found = generation_per_gpu(objective, replicas, micro_batch)
+    share = GENERATION_BATCH if given_batch is None else -(-given_batch // replicas)
+    assert found % micro_batch == 0 and (found * replicas) % generations == 0
+    assert found >= max(share, -(-generations // replicas))
+    step = math.lcm(micro_batch, generations // math.gcd(generations, replicas))
+    assert found - step < max(share, -(-generations // replicas))  # the least such round
+
+
+def test_large_co_prime_sampling_inputs_are_answered(run: Runner) -> None:
+    """to_fit bisects over the rounds TRL accepts (multiples of one step of whole micro-batches
+    and whole groups) instead of trying every smaller round: the attacker's pair ran for hours,
+    in a batch line too (tests/test_memory.py holds which round it suggests)."""
+    args = ("estimate", "--method", "lora", "--objective", "grpo", "--model", "qwen3-8b", "--gpu", "rtx-4090")
+    huge = ok(run(*args, "--num-generations", "1021", "--batch-size", "99991", "--json")).json()
+    assert huge["fit"] == "no"
 
 
 def test_sampling_inputs_reach_memory_time_and_the_json(run: Runner) -> None:

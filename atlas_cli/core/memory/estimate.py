@@ -205,12 +205,26 @@ def generation_per_gpu(objective: Objective, replicas: int, batch: int = 1) -> i
     --generation-batch (GENERATION_BATCH each without it), rounded up to what TRL accepts
     (GRPOConfig.__post_init__): a whole number of micro-batches (`batch` per device x
     steps_per_generation), and whole groups of num_generations over all replicas."""
-    given, group = objective.generation_batch, max(1, objective.samples_per_prompt)
+    given = objective.generation_batch
     share = GENERATION_BATCH if given is None else -(-given // replicas)
-    per_gpu = batch * -(-max(share, -(-group // replicas)) // batch)
-    while (per_gpu * replicas) % group:
-        per_gpu += batch
-    return per_gpu
+    least = least_generation_per_gpu(objective, replicas, batch)
+    step = generation_step(objective, replicas, batch)
+    return step * -(-max(share, least) // step)
+
+
+def generation_step(objective: Objective, replicas: int, batch: int) -> int:
+    """What a replica's generation round grows by: a whole micro-batch that keeps whole groups
+    over all replicas (a multiple of `batch` whose `replicas` copies num_generations divides)."""
+    group = max(1, objective.samples_per_prompt)
+    return math.lcm(batch, group // math.gcd(group, replicas))
+
+
+def least_generation_per_gpu(objective: Objective, replicas: int, batch: int) -> int:
+    """The fewest completions a replica samples in a round: its part of one prompt's group, in
+    whole micro-batches."""
+    group = max(1, objective.samples_per_prompt)
+    part = -(-group // replicas)
+    return batch * -(-part // batch)
 
 
 def served_by_vllm(model: str, s: EstimateSettings) -> bool:

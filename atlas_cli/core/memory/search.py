@@ -12,8 +12,9 @@ from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory.activations import EAGER_STACKS
 from atlas_cli.core.memory.estimate import (
     estimate,
-    generation_per_gpu,
+    generation_step,
     gib_to_gb,
+    least_generation_per_gpu,
     sampled_at_once,
     served_by_vllm,
 )
@@ -309,20 +310,20 @@ def _smaller_generation_batch(
     if not s.objective.samples_groups or served_by_vllm(model, s):
         return None
     objective, replicas = s.objective, s.replicas
-    rounds = [  # per GPU, largest first: those a --generation-batch of that many GPUs' worth keeps
-        n
-        for n in range(sampled_at_once(s) - 1, 0, -1)
-        if generation_per_gpu(objective._replace(generation_batch=n * replicas), replicas, s.batch_size) == n
-    ]
-    # Fewer at once never needs more memory: the first round (largest) that fits, by bisection.
-    low, high, found = 0, len(rounds), None
-    while low < high:
+    # The rounds TRL accepts, per GPU: the multiples of one step from the least a GPU samples up
+    # to the current round, less one step (generation_per_gpu keeps exactly these).
+    step = generation_step(objective, replicas, s.batch_size)
+    least = -(-least_generation_per_gpu(objective, replicas, s.batch_size) // step)
+    # Fewer at once never needs more memory: the largest multiple below the current that fits, by
+    # bisection over the multiples (as many as the round holds steps: never a scan).
+    low, high, found = least, sampled_at_once(s) // step - 1, None
+    while low <= high:
         middle = (low + high) // 2
-        result = changed("generation_batch", rounds[middle] * replicas)
+        result = changed("generation_batch", middle * step * replicas)
         if result.fit == "yes":
-            found, high = Change("generation_batch", rounds[middle] * replicas, result.per_gpu_gb), middle
+            found, low = Change("generation_batch", middle * step * replicas, result.per_gpu_gb), middle + 1
         else:
-            low = middle + 1
+            high = middle - 1
     return found
 
 
