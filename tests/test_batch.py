@@ -27,6 +27,7 @@ from atlas_cli.core.profile import build_profile
 from atlas_cli.errors import EXIT_OK, EXIT_USAGE, UsageError
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.render.documents import recommendation_json
+from benchmarks.run import synthetic_kb
 from tests.conftest import Run, Runner, assert_recommendation, fails, ok
 
 GRID = [
@@ -501,3 +502,54 @@ def test_batch_lines_match_their_published_schema(run: Runner, tmp_path: Path) -
     contract = TypeAdapter(OUTPUTS["recommend_batch_line"])
     for record in batch_records(run("recommend", "--batch", str(source), "--top", "2")):
         contract.validate_python(record)
+
+
+def _children(pid: int) -> list[int]:
+    """A process's children (Linux /proc)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = task / "children"
+        if children.exists():
+            found += [int(child) for child in children.read_text().split()]
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_workers_end_with_a_parent_killed_by_sigterm(tmp_path: Path) -> None:
+    """kill, systemd or a cancelled CI job send SIGTERM, which runs no `finally`: the workers
+    were re-parented to init and went on encoding (an attacker's review)."""
+    source = tmp_path / "many.jsonl"
+    source.write_text("".join(json.dumps(raw) + "\n" for raw in GRID * 20), encoding="utf-8")
+    # A KB of 1,300 methods (near the 5 MB a KB file may hold) keeps a worker on one chunk of 64
+    # lines for ~6 s, over twice the wait below: an orphan outlives it where nothing ends it.
+    kb = synthetic_kb(1300, tmp_path)
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "atlas_cli", "--kb", str(kb), "recommend", "--batch", str(source)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "FT_ATLAS_JOBS": "3"},  # two workers besides the parent
+    )
+    workers_seen: list[int] = []
+    for _ in range(1200):  # until both workers are up (loading the large KB takes a while)
+        workers_seen = _children(parent.pid)
+        if len(workers_seen) >= 2 or parent.poll() is not None:
+            break
+        select.select([], [], [], 0.05)
+    assert len(workers_seen) >= 2
+    parent.terminate()
+    parent.wait()
+    for _ in range(50):  # the kernel ends them at once
+        if not any(Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid) for pid in workers_seen):
+            break
+        select.select([], [], [], 0.05)
+    assert not [pid for pid in workers_seen if Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid)]
+
+
+def _state(pid: int) -> str:
+    try:
+        return next(
+            line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("State")
+        )
+    except (OSError, StopIteration):
+        return "zombie"  # gone
