@@ -110,8 +110,13 @@ class OutputClosed(AtlasError):
 # Characters a terminal acts on instead of showing: C0 and C1 controls (ESC starts screen
 # clears and OSC 8 links, U+009B is CSI), DEL, the Unicode line and paragraph separators, and
 # the bidirectional overrides and isolates that reorder (and so hide) text.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Control characters, line and paragraph separators, bidirectional overrides, and what no YAML
+# reader takes even in a comment (PyYAML's NON_PRINTABLE: lone surrogates, U+FFFE, U+FFFF): a
+# recipe's header comments carry knowledge-base text and paths.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+_CONTROL_IN_TEXT = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
 
 
 def _escaped(found: re.Match[str]) -> str:

@@ -619,7 +619,7 @@ def test_user_input_echoed_in_errors_is_escaped(run: Runner, args: list[str]) ->
 
 NASTY = [
     '"""', "'''", '"', "'", "\\", "\\N{", "\n", "\r", "\r\n", "\x00", "\x0b", "\x0c", "\x1b", "\x7f", "\x85",
-    "\x9b", "\u2028", "\u2029", "\ufeff", "\u202e", "#", "# ", "\n#", "coding: latin-1", ": ", "- ", "---",
+    "\x9b", "\u2028", "\u2029", "\ufeff", "\u202e", "\ufffe", "\uffff", "#", "# ", "\n#", "coding: latin-1", ": ", "- ", "---",
     "...", "{", "}", "[", "]", "!!python/object:os.system", "&a", "*a", "%", "@", "`", "\t", " ", "é",
     "\U0001f600", "trust_remote_code: true", "\nimport os\nos.system('id')\n", '"""; import os; """',
 ]  # fmt: skip
@@ -788,6 +788,19 @@ def test_a_line_separator_in_a_note_adds_no_yaml_key() -> None:
             keys = {key for document in yaml.safe_load_all(text) for key in document}
             assert "trust_remote_code" not in keys and "also" not in keys
         assert "\u2028" not in text and "\x85" not in text
+
+
+def test_characters_no_yaml_reader_takes_are_escaped_in_recipe_comments() -> None:
+    """U+FFFE and U+FFFF in KB text reached the YAML recipes' header comments raw, and PyYAML
+    (which axolotl, LLaMA-Factory and mlx-lm read configs with) refused the whole file (an
+    attacker's review); a KB that `validate` accepts must give recipes that load."""
+    given = replace(PLACEHOLDERS, note="see \ufffe here \uffff", source="source \ufffe")
+    catalog = _recipe_kb(_recipe_base(), given)
+    assert catalog is not None
+    for fmt, text in _recipes(catalog, given.model_id).items():
+        assert "\ufffe" not in text and "\uffff" not in text, fmt
+        if fmt != "python":
+            assert all(isinstance(d, dict) for d in yaml.safe_load_all(text) if d is not None), fmt
 
 
 # --- 5. a KB that validates never makes a command fail with an internal error -------------------------
