@@ -6,8 +6,10 @@ import contextlib
 import errno
 import os
 import re
+import select
 import sys
 from collections.abc import Iterable
+from typing import TextIO
 
 from atlas_cli.i18n import nt, t
 
@@ -152,12 +154,38 @@ def prepare_streams() -> None:
 def silence_stdout() -> None:
     """Point stdout at /dev/null: what is still buffered for a reader that went away (or a full
     disk) is dropped at exit instead of failing again with a traceback."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):  # no descriptor behind stdout
+    _silence(sys.stdout)
+
+
+def _silence(stream: TextIO | None) -> None:
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # no descriptor behind it
         devnull = os.open(os.devnull, os.O_WRONLY)
         try:
-            os.dup2(devnull, sys.stdout.fileno())
+            os.dup2(devnull, stream.fileno())  # type: ignore[union-attr]
         finally:
             os.close(devnull)
+
+
+def _to_stderr(text: str) -> None:
+    """Write a message; a reader of stderr that went away (`ft-atlas validate 2>&1 | head -1`)
+    leaves the exit code as it was: the rest is dropped, not turned into a traceback (exit 1)."""
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        _silence(sys.stderr)
+
+
+def stdout_reader_gone() -> bool:
+    """Whether stdout is a pipe whose reader went away (the write end polls as an error): a
+    broken pipe on stderr alone must not end a command as if its output had been read."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return True  # no stdout to write to
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
 
 
 def flush_stdout() -> int:
@@ -189,7 +217,7 @@ def debug_env() -> bool:
 
 
 def fail(message: str, code: int) -> int:
-    sys.stderr.write(f"ft-atlas: {printable(message)}\n")
+    _to_stderr(f"ft-atlas: {printable(message)}\n")
     return code
 
 
@@ -198,14 +226,16 @@ def report(error: BaseException, debug: bool) -> int:
     `debug`, an internal error is raised again for its traceback."""
     if isinstance(error, KeyboardInterrupt):
         return fail(t("Aborted."), EXIT_INTERRUPTED)
-    if isinstance(error, (BrokenPipeError, OutputClosed)):
+    if isinstance(error, OutputClosed) or (isinstance(error, BrokenPipeError) and stdout_reader_gone()):
         # The reader went away (`ft-atlas methods | head -1`): nothing more to say to it.
         silence_stdout()
         return EXIT_OK
+    if isinstance(error, BrokenPipeError):  # stderr's reader went away: no result was written
+        return report(WriteFailed(t("the reader of stderr went away")), debug=False)
     if isinstance(error, WriteFailed):
         silence_stdout()  # the rest of the output could not be written either
     if isinstance(error, KnowledgeBaseError):
-        sys.stderr.write("".join(f"{one_line(problem)}\n" for problem in error.problems))
+        _to_stderr("".join(f"{one_line(problem)}\n" for problem in error.problems))
         return fail(error.summary(), error.exit_code)
     if isinstance(error, AtlasError):
         return fail(str(error), error.exit_code)

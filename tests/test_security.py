@@ -187,6 +187,32 @@ def test_a_reader_that_went_away_ends_help_and_version_with_exit_0(args: list[st
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
 
 
+def _run_with_stderr_closed(args: list[str], answers: str = "") -> subprocess.CompletedProcess[str]:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader of stderr is gone: stdout is still read
+    try:
+        return subprocess.run(
+            [*COMMAND, *args], input=answers, stdout=subprocess.PIPE, stderr=write_end, text=True, timeout=60
+        )
+    finally:
+        os.close(write_end)
+
+
+def test_a_reader_of_stderr_that_went_away_keeps_the_exit_code(tmp_path: Path) -> None:
+    """`validate 2>&1 | head -1` exited 1 instead of 3, bad input 1 instead of 2, and `ask --json`
+    exited 0 with nothing written when its prompts could not be shown (an attacker's review): a
+    broken stderr is not stdout's reader leaving."""
+    assert _run_with_stderr_closed(["recommend", "--gpu", "bogus-gpu", "--json"]).returncode == 2
+    kb = tmp_path / "data"
+    shutil.copytree(bundled_kb_path(), kb)
+    models = kb / "models.yaml"
+    bad = "".join(f"  - {{id: bad{i}, name: B{i}}}\n" for i in range(3000))  # pages of problems
+    models.write_text(models.read_text(encoding="utf-8").rstrip("\n") + "\n" + bad, encoding="utf-8")
+    assert _run_with_stderr_closed(["--kb", str(kb), "validate"]).returncode == 3
+    asked = _run_with_stderr_closed(["ask", "--no-color", "--json"], "weights\n3090\n\n")
+    assert asked.returncode == 1 and asked.stdout == ""
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 @pytest.mark.parametrize(
     "args", [["--version"], ["--no-color", "--version"], [*["recommend"], *PROFILE, "--json"]]
@@ -619,7 +645,8 @@ def test_user_input_echoed_in_errors_is_escaped(run: Runner, args: list[str]) ->
 
 NASTY = [
     '"""', "'''", '"', "'", "\\", "\\N{", "\n", "\r", "\r\n", "\x00", "\x0b", "\x0c", "\x1b", "\x7f", "\x85",
-    "\x9b", "\u2028", "\u2029", "\ufeff", "\u202e", "\ufffe", "\uffff", "#", "# ", "\n#", "coding: latin-1", ": ", "- ", "---",
+    "\x9b", "\u2028", "\u2029", "\ufeff", "\u202e", "\ufffe", "\uffff", "#", "# ", "\n#", "coding: latin-1",
+    ": ", "- ", "---",
     "...", "{", "}", "[", "]", "!!python/object:os.system", "&a", "*a", "%", "@", "`", "\t", " ", "é",
     "\U0001f600", "trust_remote_code: true", "\nimport os\nos.system('id')\n", '"""; import os; """',
 ]  # fmt: skip

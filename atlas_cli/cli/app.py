@@ -18,7 +18,15 @@ import typer
 import typer.core
 
 from atlas_cli import __version__
-from atlas_cli.errors import OutputClosed, UsageError, debug_env, printable, write_stdout
+from atlas_cli.errors import (
+    OutputClosed,
+    UsageError,
+    WriteFailed,
+    debug_env,
+    printable,
+    stdout_reader_gone,
+    write_stdout,
+)
 from atlas_cli.i18n import LANG_ENV, choose_language, language, parse_language, set_language, t
 from atlas_cli.kb.vocabulary import OUTPUT_SCHEMA_VERSION
 
@@ -244,7 +252,10 @@ def command(panel: str, prompts: bool = False) -> Callable[[Callable[..., None]]
             try:
                 func(*args, **kwargs)
             except BrokenPipeError:
-                raise OutputClosed from None
+                if stdout_reader_gone():
+                    raise OutputClosed from None
+                # stderr's reader went away (ask's prompts): the result was never written
+                raise WriteFailed(t("the reader of stderr went away")) from None
 
         own = inspect.signature(func, eval_str=True)
         setattr(run, "__signature__", own.replace(parameters=[*own.parameters.values(), *_GLOBAL_PARAMETERS]))  # noqa: B010
