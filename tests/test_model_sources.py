@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -224,6 +225,35 @@ def test_a_planted_ref_is_no_ref(catalog: Catalog, hf_cache: Path) -> None:
     (refs / "main").unlink()
     (refs / "main").symlink_to("/dev/zero")
     assert find_model(catalog, "lab/model").kind == "cache"
+
+
+def test_a_ref_is_a_commit_or_none(catalog: Catalog, hf_cache: Path) -> None:
+    """A ref of 256 characters raised 'File name too long', and a ref that is a path chose a
+    config outside the cache (an attacker's review): a ref is 40 hex digits or none, and each
+    snapshot is tried alone (one that cannot be read hides no other)."""
+    cache_model(hf_cache, "lab/model", QWEN_MOE)
+    refs_main = hf_cache / "models--lab--model" / "refs" / "main"
+    elsewhere = hf_cache.parent / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copyfile(LLAMA, elsewhere / "config.json")
+    for ref in ("a" * 256, str(elsewhere), "../../../elsewhere"):
+        refs_main.write_text(ref)
+        found = find_model(catalog, "lab/model")
+        assert found.kind == "cache" and str(found.where).startswith(str(hf_cache)), ref
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_config_is_read_only_if_it_is_a_regular_file(catalog: Catalog, tmp_path: Path) -> None:
+    """A FIFO swapped in for a cached config.json after the snapshots were listed blocked the
+    open (an attacker's review): config.json is opened without blocking, as refs/main is."""
+    folder = tmp_path / "fifo-model"
+    folder.mkdir()
+    os.mkfifo(folder / "config.json")
+    # In a process of its own: a blocking open would hang this test run instead of failing it.
+    code = "import sys; from pathlib import Path; from atlas_cli.core.models import read_config; "
+    command = [sys.executable, "-c", code + "read_config(Path(sys.argv[1]))", str(folder / "config.json")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "not a regular file" in result.stderr
 
 
 def test_a_cache_in_an_unknown_home_is_bad_input(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -154,9 +154,8 @@ def strict_json(raw: bytes) -> Any:
 
 def read_config(path: Path) -> dict[str, Any]:
     """A config.json's object, or a clear error (never a traceback) when it cannot be read."""
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    try:  # a FIFO swapped in after the cache was listed must not block the open
+        raw = _read_regular(path, MAX_CONFIG_BYTES + 1)
     except OSError as error:
         raise UsageError(
             t("--model: cannot read {path}: {reason}", path=path, reason=error.strerror)
@@ -242,17 +241,31 @@ def cached_config(repo: str) -> Path | None:
     refs/main points to, else the newest snapshot that has one."""
     folder = hub_cache_dir() / f"models--{repo.replace('/', '--')}"
     snapshots = folder / "snapshots"
-    try:  # a commit hash; anything else there (a FIFO, a device, a huge file) is no ref
+    try:  # a commit hash; anything else there (a FIFO, a device, a huge file, a path) is no ref
         main = _read_regular(folder / "refs" / "main", MAX_REF_BYTES).decode("utf-8").strip()
     except (OSError, UnicodeDecodeError):
         main = ""
-    if main and (snapshots / main / CONFIG_NAME).is_file():
+    if COMMIT.fullmatch(main) and _readable_config(snapshots / main):
         return snapshots / main / CONFIG_NAME
     try:
-        found = [s / CONFIG_NAME for s in snapshots.iterdir() if (s / CONFIG_NAME).is_file()]
+        listed = list(snapshots.iterdir())
     except OSError:
         return None
-    return max(found, key=lambda p: p.stat().st_mtime, default=None)
+    # One snapshot that cannot be read (another user's, a name too long) hides no other.
+    found = [(mtime, s / CONFIG_NAME) for s in listed if (mtime := _readable_config(s)) is not None]
+    return max(found, default=(0.0, None))[1]
+
+
+COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def _readable_config(snapshot: Path) -> float | None:
+    """The modification time of the snapshot's config.json when it is a file, else None."""
+    try:
+        found = (snapshot / CONFIG_NAME).stat()
+    except (OSError, ValueError):
+        return None
+    return found.st_mtime if stat.S_ISREG(found.st_mode) else None
 
 
 # --- the Hub ------------------------------------------------------------------------------------
