@@ -45,7 +45,7 @@ from atlas_cli.kb.schema import KnowledgeBase
 from atlas_cli.kb.vocabulary import MEMORY_MODELS, RECIPE_HYPERPARAMETERS
 from atlas_cli.recipes.writer import render_recipe
 from atlas_cli.render.documents import escape_breaks, recommendation_json
-from tests.conftest import Runner
+from tests.conftest import Runner, fails
 from tests.test_kb_fuzz import fuzz_base
 from tests.test_knowledge import bundled_sections, dump
 from tests.test_recipes import rank_of
@@ -135,10 +135,25 @@ def test_an_empty_kb_path_is_refused_not_read_as_the_current_directory(
 ) -> None:
     (tmp_path / "notes.yaml").write_text("just: some yaml\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    for args in (["--kb", "", "methods"], ["--kb", " ", "gpus"], ["validate", ""]):
+    for args in (["--kb", "", "methods"], ["--kb", " ", "gpus"], ["validate", ""], ["gpus", "--kb", " "]):
         result = run(*args)
         assert result.exit_code == 2, (args, result.stderr)
         assert "the path is empty" in result.stderr
+    # Every spelling says the same (an attacker's review: the fast path and a command-level --kb
+    # read " " as a file, exit 3): FT_ATLAS_KB, before or after the command, with --json or not.
+    profile = ["recommend", "--gpu", "3090", "--model-size", "7b"]
+    monkeypatch.setenv("FT_ATLAS_KB", " ")
+    for args in ([*profile, "--json"], profile):
+        result = subprocess.run([*COMMAND, *args], capture_output=True, text=True, timeout=60)
+        assert (result.returncode, result.stderr) == (
+            2,
+            "ft-atlas: --kb: the path is empty; give a KB file or directory\n",
+        )
+    monkeypatch.delenv("FT_ATLAS_KB")
+    for args in ([*profile, "--kb", " ", "--json"], ["--kb", " ", *profile, "--json"]):
+        assert subprocess.run([*COMMAND, *args], capture_output=True, timeout=60).returncode == 2
+    fails(run("export", "--out", ""), 2, "--out: empty path")
+    assert list(tmp_path.iterdir()) == [tmp_path / "notes.yaml"]  # nothing written here
 
 
 def test_editor_lock_files_and_appledouble_files_are_not_part_of_a_kb(run: Runner, tmp_path: Path) -> None:

@@ -203,7 +203,7 @@ DebugOption = typer.Option(
 _GLOBAL_PARAMETERS = [
     inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
     for name, default, annotation in (
-        ("global_kb", None, Annotated[Optional[Path], KbOption]),
+        ("global_kb", None, Annotated[Optional[str], KbOption]),
         ("global_no_color", False, Annotated[bool, NoColorOption]),
         ("global_lang", None, Annotated[Optional[Language], LangOption]),
         ("global_debug", False, Annotated[bool, DebugOption]),
@@ -215,7 +215,9 @@ def _apply_global_options(kwargs: dict[str, Any]) -> None:
     """Global options given after the command override those given before it."""
     kb, lang = kwargs.pop("global_kb"), kwargs.pop("global_lang")
     if kb is not None:
-        state.kb = kb
+        from atlas_cli.kb.files import given_kb_path
+
+        state.kb = given_kb_path(kb)  # an empty path is refused wherever --kb is given
     if lang is not None:
         state.explicit_lang = "ru" if lang is Language.ru else "en"
     state.no_color = kwargs.pop("global_no_color") or state.no_color

@@ -9,8 +9,9 @@ import typer
 
 from atlas_cli.cli.app import command, state
 from atlas_cli.cli.options import one_of
-from atlas_cli.errors import printable
+from atlas_cli.errors import UsageError, printable
 from atlas_cli.export.registry import format_names
+from atlas_cli.i18n import t
 
 
 @command("Knowledge base")
@@ -22,7 +23,7 @@ def export(
         ),
     ] = "markdown",
     out: Annotated[
-        Optional[Path],
+        Optional[str],
         typer.Option(
             "--out",
             help="Directory to write the pages to (created if missing); without it, one document on stdout.",
@@ -41,12 +42,15 @@ def export(
 
     chosen = export_formats()[str(one_of("--format", fmt.lower(), format_names()))]
     atlas = build_atlas(state.catalog(), state.lang)
-    if out is None or str(out) == "-":
+    if out is not None and not out.strip():  # Path("") is the current directory
+        raise UsageError(t("--out: empty path (give a directory, or - for stdout)"))
+    if out is None or out == "-":
         # Knowledge-base text must not reach a terminal as control sequences (or sit in a file
         # that a `cat` later plays): escaped here as every other output is.
         sys.stdout.write(printable(chosen.document(atlas)))
         return
-    make_output_dir(out)
+    folder = Path(out)
+    make_output_dir(folder)
     files = chosen.files(atlas)
-    write_new_files({out / name: printable(text) for name, text in files.items()}, force=force)
-    sys.stderr.write(printable(f"ft-atlas: wrote {', '.join(str(out / name) for name in files)}\n"))
+    write_new_files({folder / name: printable(text) for name, text in files.items()}, force=force)
+    sys.stderr.write(printable(f"ft-atlas: wrote {', '.join(str(folder / name) for name in files)}\n"))

@@ -37,7 +37,8 @@ def resolve_kb_path(option: Path | None) -> Path:
     if option is not None:
         return option
     env = os.environ.get(KB_ENV)
-    return Path(env) if env else bundled_kb_path()
+    # Named as typer names it (the variable fills --kb), so both command lines say the same.
+    return given_kb_path(env) if env else bundled_kb_path()
 
 
 def kb_files(path: Path) -> list[Path]:
