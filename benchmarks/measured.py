@@ -517,6 +517,28 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         note="the data's length is not stated: 256 tokens assumed",
     ),
     MemoryRow(
+        "jiaweizzhao/GaLore@2cc66f88 README.md ('Train 7B model with a single GPU with 24GB memory', "
+        "tested on an RTX 4090) and scripts/single_gpu/llama_7b_checkpointing.sh ('# bsz=16, 22.8G')",
+        "LLaMA-7B (configs/llama_7b.json: Llama-2-7B's shape) pre-trained on C4, one RTX 4090, 256 "
+        "tokens (torchrun_main.py's default), batch 16, activation checkpointing, bf16 weights with no "
+        "master copy, galore_adamw8bit_per_layer (layer-wise: each parameter steps in its gradient "
+        "hook) at rank 1024: 22.8G",
+        "llama-2-7b",
+        "galore",
+        "galore",
+        22.8,
+        {
+            "seq_len": 256,
+            "batch_size": 16,
+            "optimizer": "adamw-8bit",
+            "precision": "pure-bf16",
+            "stack": "hf",
+            "lora_rank": 1024,
+            "galore_layerwise": True,
+        },
+        note="'G' read as GB (the script does not say which); sized at the run's own rank, 1024",
+    ),
+    MemoryRow(
         "pytorch/torchtitan@31a17bfd benchmarks/llama3_h100_202412_torchtitan.md, Table 2 "
         "(torch.cuda.max_memory_reserved)",
         "Llama-3.1-8B, 8x H100, FSDP2 over 8, micro-batch 1 of 32,768 tokens, full activation "

@@ -410,21 +410,30 @@ def test_partial_ft_counts_each_weight_once_and_trains_a_quarter() -> None:
     )
 
 
+def test_galore_is_sized_at_its_projection_rank(run: Runner) -> None:
+    """GaLore's rank was a constant (128) whatever the card or --lora-rank said, and the estimate
+    claimed rank 16; the GaLore README's 7B run on a 4090 projects at rank 1024 (a measured
+    review): the card's `rank` is the default and --lora-rank sets it."""
+    args = ("estimate", "--method", "galore", "--model", "llama-2-7b", "--gpu", "rtx-4090", "--json")
+    card, given = (ok(run(*args, *extra)).json() for extra in ((), ("--lora-rank", "1024")))
+    assert (card["assumptions"]["lora_rank"], given["assumptions"]["lora_rank"]) == (128, 1024)
+    # 7 projected matrices a layer, (2 m + 2 n) bytes per unit of rank at bf16 AdamW's 4 bytes
+    assert given["breakdown"]["optimizer_gb"] - card["breakdown"]["optimizer_gb"] > 3.0
+
+
 def test_galore_keeps_every_state_in_the_weights_16_bits() -> None:
     """GaLore trains bf16 weights without a master copy: the unprojected parameters' AdamW moments
     are bf16 (4 bytes), not mixed precision's 12, and the projector and moments are 16-bit."""
     qwen = model("qwen2.5-7b")
     targets = qwen.targets()
     rest = qwen.params - sum(m.params for m in targets)
-    projected = sum(
-        (2 * min(m.d_in, m.d_out) + 4 * max(m.d_in, m.d_out)) * sta.GALORE_RANK * m.count for m in targets
-    )
-    e = estimate("galore", "galore", qwen, cfg(precision="bf16"))
+    projected = sum((2 * min(m.d_in, m.d_out) + 4 * max(m.d_in, m.d_out)) * 128 * m.count for m in targets)
+    e = estimate("galore", "galore", qwen, cfg(precision="bf16", lora_rank=128))
     assert e.breakdown["optimizer_gb"] == pytest.approx((projected + 4 * rest) / GB, abs=0.01)
-    eight_bit = estimate("galore", "galore", qwen, cfg(optimizer="adamw-8bit"))
+    eight_bit = estimate("galore", "galore", qwen, cfg(optimizer="adamw-8bit", lora_rank=128))
     assert eight_bit.breakdown["optimizer_gb"] < e.breakdown["optimizer_gb"] / 1.9
     # Without bf16 (T4, V100) the recipe loads fp32 weights for fp16 autocast: every state in fp32.
-    fp16 = estimate("galore", "galore", qwen, cfg(precision="fp16"))
+    fp16 = estimate("galore", "galore", qwen, cfg(precision="fp16", lora_rank=128))
     assert fp16.breakdown["weights_gb"] == pytest.approx(2 * e.breakdown["weights_gb"], rel=0.01)
     assert fp16.breakdown["optimizer_gb"] == pytest.approx(2 * e.breakdown["optimizer_gb"], rel=0.01)
 

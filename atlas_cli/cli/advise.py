@@ -74,7 +74,12 @@ def estimate(
     ] = None,
     lora_rank: Annotated[
         Optional[int],
-        typer.Option(min=1, max=65_536, help="LoRA rank. Default: the method's own (its card's r, 16)."),
+        typer.Option(
+            min=1,
+            max=65_536,
+            help="LoRA rank (GaLore: its projection rank). Default: the method's own "
+            "(its card's r or rank; 16).",
+        ),
     ] = None,
     lora_targets: Annotated[
         str, typer.Option(help=f"[{'|'.join(LORA_TARGETS)}]: which linear layers LoRA adapts.")

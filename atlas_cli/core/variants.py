@@ -19,7 +19,10 @@ from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PRECISIONS, PREQU
 
 # The card's hyperparameters that size what a method trains, as its recipe writes them: the LoRA
 # rank (AdaLoRA's starting rank, init_r, which its recipe sets) and the soft prompt's length.
-RANK_KEY = {"adalora": "init_r"}  # by memory-model family; else "r"
+# The card's key for the rank a method trains at, by memory-model family; else "r". A full-weight
+# method with a rank is GaLore: the rank its gradients are projected to (the estimate's
+# lora_rank carries it, and --lora-rank sets it).
+RANK_KEY = {"adalora": "init_r", "weights": "rank"}
 VIRTUAL_TOKENS_KEY = "num_virtual_tokens"
 T = TypeVar("T")
 

@@ -839,10 +839,19 @@ def _method_settings(catalog: Catalog, recipe: Recipe) -> None:
     elif recipe.memory_model == "partial":
         recipe.set("partial.fraction", kb_value(method, "trainable_layers"))
     elif recipe.memory_model == "galore":
-        for key in ("rank", "update_proj_gap", "scale"):
+        for key in ("update_proj_gap", "scale"):
             recipe.set(f"galore.{key}", kb_value(method, key))
-        recipe.set("galore.targets", kb_value(method, "optim_target_modules"))
         estimate = recipe.plan.estimate
+        rank = (
+            kb_value(method, "rank")
+            if estimate is None
+            else Setting(
+                estimate.settings.lora_rank,
+                "the plan's memory estimate (projection rank it assumed: the card's, or --lora-rank)",
+            )
+        )
+        recipe.set("galore.rank", rank)
+        recipe.set("galore.targets", kb_value(method, "optim_target_modules"))
         if estimate is not None and estimate.settings.galore_layerwise:
             recipe.set("galore.layerwise", Setting(True, "the plan's memory estimate (layer-wise GaLore)"))
 

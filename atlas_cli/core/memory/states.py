@@ -29,7 +29,6 @@ NF4_DOUBLE_QUANT_BITS = 4 + NF4_STATS_BITS
 INT8_BITS = 8 + 32 / 4096  # LLM.int8: one fp32 scale per row of ~4096 columns
 ADAPTER_BYTES = 4.0  # PEFT autocast_adapter_dtype=True: adapters in fp32
 MASTER_COPY_BYTES = 4.0  # mixed precision: the optimizer's fp32 copy of each trained weight
-GALORE_RANK = 128  # transformers' GaLore default rank (optim_args); LLaMA-Factory's is 16
 
 
 class ModelStates(NamedTuple):
@@ -170,7 +169,7 @@ def _galore_optimizer_bytes(shape: Shape, s: EstimateSettings) -> float:
     galore_adamw_8bit), as torch's AdamW keeps the moments of the unprojected parameters.
     ms-swift's GaLore run of Qwen2.5-7B on one GPU measured 38 GiB (benchmarks/measured.py); fp32
     master states for the unprojected 1.1B put it at 49 GB."""
-    r = GALORE_RANK
+    r = s.lora_rank  # the projection rank: the card's (transformers' default 128), or --lora-rank
     precision = galore_precision(s)
     dtype = weight_bytes(precision)
     states = optimizer_bytes(s.optimizer, precision)
