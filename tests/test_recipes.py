@@ -34,6 +34,7 @@ from atlas_cli.kb.loading import load_knowledge_base
 from atlas_cli.kb.schema import Hyperparameter
 from atlas_cli.recipes.registry import Rendered, format_names
 from atlas_cli.recipes.settings import (
+    FUSED_LM_HEAD_TRL,
     MINIMUM_VERSIONS,
     WRITTEN_FOR,
     Recipe,
@@ -2636,8 +2637,11 @@ def test_qlora_with_its_base_in_cpu_ram_is_refused_with_what_runs_it() -> None:
     rec = recommend(gpu="rtx-3090", gpus="2", model="llama-2-70b", goal="chat")
     assert rec.plans[0].method == "qlora" and rec.plans[0].offload == "params"
     for fmt in PYTORCH_FORMATS:
-        with pytest.raises(UsageError, match="that is FSDP-QLoRA, which PEFT documents"):
+        with pytest.raises(UsageError, match="that is FSDP-QLoRA, which PEFT documents") as refused:
             render_recipe(CATALOG, rec, 1, fmt)
+        assert "axolotl ships as examples/llama-3/qlora-fsdp-70b.yaml" in str(
+            refused.value
+        )  # a config that runs it
     assert recipe_command(rec, 1) is None and recipe_command(rec, 2) is not None
 
 
@@ -2645,9 +2649,9 @@ def test_the_next_steps_of_an_fsdp_qlora_plan_name_what_runs_it(run: Runner) -> 
     """With no recipe to write, the next steps said 'the provider runs the training' (a hosted
     plan's words) for QLoRA with its base in CPU RAM."""
     out = ok(run("recommend", "--gpu", "rtx-3090", "--gpus", "2", "--model", "llama-2-70b", "--goal", "chat"))
-    assert "Recipe: none: FSDP-QLoRA (the quantized base in CPU RAM) runs with PEFT's" in " ".join(
-        out.stdout.split()
-    )
+    said = " ".join(out.stdout.split())
+    assert "Recipe: none: FSDP-QLoRA (the quantized base in CPU RAM) runs with PEFT's" in said
+    assert "or axolotl's examples/llama-3/qlora-fsdp-70b.yaml" in said
     assert "the provider runs the training" not in out.stdout
 
 
@@ -3432,6 +3436,18 @@ def test_a_model_path_reaches_the_mlx_recipe_as_data(tmp_path: Path) -> None:
     assert "owned)\nx" not in rendered.text  # no raw line break: every comment stays one
     _, lora, _ = mlx_config(rec, rank_of(rec, "lora", ("sft",)))  # loaded as it is
     assert lora["model"] == str(model)
+
+
+def test_a_python_recipe_says_what_to_install_first(run: Runner) -> None:
+    """A newcomer's review: on a clean machine the script died at `import torch`, before its own
+    version check could say anything; the header now gives the install line, with trl at the
+    version whose fused LM head the memory estimate assumes."""
+    args = ("recipe", "--gpu", "rtx-3060-12gb", "--model", "llama-3-8b", "--goal", "chat")
+    head = " ".join(ok(run(*args, "--data-kind", "demonstrations", "--examples", "2000")).stdout.split())
+    setup = head.split("# Setup: pip install ", 1)[1].split(" # Run:", 1)[0].replace(" #", "")
+    floors = {**MINIMUM_VERSIONS, "trl": FUSED_LM_HEAD_TRL}
+    checked = [f"'{name}>={floors[name]}'" if name in floors else name for name in WRITTEN_FOR]
+    assert setup.split() == [*checked, "bitsandbytes", "accelerate"]
 
 
 def test_a_recipe_on_apple_silicon_defaults_to_mlx_where_it_writes_the_plan(run: Runner) -> None:

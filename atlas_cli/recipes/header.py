@@ -177,7 +177,7 @@ def _plan_line(recipe: Recipe) -> str:
     )
 
 
-def header(recipe: Recipe, fmt: str, written_for: str, run: str) -> str:
+def header(recipe: Recipe, fmt: str, written_for: str, run: str, setup: str = "") -> str:
     lines = ["# " + "=" * (WIDTH - 2), "# " + t("ft-atlas recipe ({format})", format=fmt)]
     texts = [_profile_line(recipe.profile), _plan_line(recipe), *memory_lines(recipe)]
     if recipe.plan.kind != "no-training":
@@ -189,6 +189,8 @@ def header(recipe: Recipe, fmt: str, written_for: str, run: str) -> str:
         for key, setting in recipe.settings.items():
             lines += wrapped(f"{key} = {show_value(setting.value)}  <- {setting.source}", "#       ", "#   ")
     lines += wrapped(written_for)
+    if setup:  # what a clean machine installs first
+        lines += wrapped(setup)
     lines += wrapped(t("Run: {command}", command=run))
     for note in recipe.notes:
         lines += wrapped(t("Note: {note}", note=note))

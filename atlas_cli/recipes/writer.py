@@ -273,10 +273,11 @@ def _check_offloaded_quantized_base(recipe: Recipe, others: Callable[[], list[st
         t(
             "plan {rank} ({name}) keeps its quantized base in CPU RAM: that is FSDP-QLoRA, which PEFT "
             "documents (docs/source/accelerate/fsdp.md, examples/sft/run_peft_qlora_fsdp.sh with "
-            "configs/fsdp_config_qlora.yaml) and Answer.AI's fsdp_qlora train.py runs; ft-atlas does not "
-            "write it (the recipes launch DeepSpeed, where ZeRO-3 with QLoRA and CPU offload uses more GPU "
-            "memory than without offload, PEFT's DeepSpeed guide). Run those scripts,{other} or pick "
-            "another plan with --plan",
+            "configs/fsdp_config_qlora.yaml), Answer.AI's fsdp_qlora train.py runs and axolotl ships as "
+            "examples/llama-3/qlora-fsdp-70b.yaml and qlora-fsdp-405b.yaml (fsdp_offload_params, "
+            "fsdp_cpu_ram_efficient_loading); ft-atlas does not write it (the recipes launch DeepSpeed, "
+            "where ZeRO-3 with QLoRA and CPU offload uses more GPU memory than without offload, PEFT's "
+            "DeepSpeed guide). Run those,{other} or pick another plan with --plan",
             rank=recipe.rank,
             name=recipe.plan.name,
             other=other,

@@ -446,7 +446,8 @@ def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
     if offloaded_quantized_base(plan):
         return t(
             "none: FSDP-QLoRA (the quantized base in CPU RAM) runs with PEFT's examples/sft/"
-            "run_peft_qlora_fsdp.sh; `ft-atlas recipe` says why, --plan N writes another plan."
+            "run_peft_qlora_fsdp.sh or axolotl's examples/llama-3/qlora-fsdp-70b.yaml; `ft-atlas "
+            "recipe` says why, --plan N writes another plan."
         )
     if rec.request is not None and plan.runs != "hosted":
         return None

@@ -634,6 +634,20 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
     return versions, needs
 
 
+def _setup(recipe: Recipe) -> str:
+    """The install line a clean machine needs before the script's own version check can run (a
+    newcomer's review: it died at `import torch`): the libraries it checks, at their floors, and
+    the modules it needs."""
+    versions, needs = _requirements(recipe)
+    floors = _minimum_versions(recipe, versions)
+    if "trl" in floors:  # the memory estimate's fused LM head needs a newer one than the script's check
+        floors["trl"] = max(floors["trl"], FUSED_LM_HEAD_TRL, key=lambda v: tuple(map(int, v.split("."))))
+    packages = [f"{name}>={floors[name]}" if name in floors else name for name in versions]
+    packages += [hint.split()[2] for hint in needs.values()]  # "pip install NAME (...)"
+    packages.append("accelerate")  # transformers' Trainer needs it, and it launches several GPUs
+    return t("Setup: pip install {packages}", packages=" ".join(shell_word(p) for p in packages))
+
+
 def _reference_stages(recipe: Recipe) -> tuple[str, ...]:
     if recipe.frozen_base:
         return ()  # the adapter-disabled model is the reference: no copy
@@ -992,7 +1006,7 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
     adalora = recipe.memory_model == "adalora"
     run = _run_line(recipe, main)
     parts = [
-        header(recipe, "python", _written_for(recipe), run),
+        header(recipe, "python", _written_for(recipe), run, _setup(recipe)),
         _training_doc(recipe),
         _python_imports(recipe),
         training.REWARD_FUNCTION if online else "",
