@@ -97,6 +97,13 @@ def estimate(
             "quantize_moe_experts and Unsloth do (bitsandbytes alone quantizes nn.Linear layers only).",
         ),
     ] = False,
+    galore_layerwise: Annotated[
+        bool,
+        typer.Option(
+            help="GaLore: step each layer's weights as its gradient arrives (optim galore_*_layerwise), "
+            "so no whole-model gradient is held; one GPU, no gradient accumulation.",
+        ),
+    ] = False,
     most: Annotated[
         Optional[str],
         typer.Option("--max", help="[seq-len|batch-size]: the largest value that still fits."),
@@ -126,6 +133,7 @@ def estimate(
         offload=offload,
         lora_targets=lora_targets,
         quantize_experts=quantize_experts,
+        galore_layerwise=galore_layerwise,
         max=most,
     )
     report = run_estimate(state.catalog(), build_profile(raw), options)

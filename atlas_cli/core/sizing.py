@@ -66,6 +66,7 @@ class EstimateOptions:
     offload: str = "none"
     lora_targets: str = "all-linear"
     quantize_experts: bool = False  # a QLoRA base's fused routed experts load 4-bit too
+    galore_layerwise: bool = False  # GaLore steps each layer as its gradient arrives
     max: str | None = None  # seq-len or batch-size: report the largest that fits
 
     def check(self) -> None:
@@ -157,6 +158,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
             dense = t("--quantize-experts: this model has no routed experts (a dense model): ignored")
             warnings.append(dense)
         settings = settings._replace(quantized_experts=True)
+    settings = settings._replace(galore_layerwise=options.galore_layerwise)
     auto = options.sharding == "auto"
     if not auto:
         settings = settings._replace(sharding=options.sharding)
@@ -256,6 +258,15 @@ def _ignored_options(options: EstimateOptions, memory_model: str | None, gpus: i
             t(
                 "--quantize-experts: {method} trains on a 16-bit base, not a quantized one (QLoRA): ignored",
                 method=options.method,
+            )
+        )
+    if options.galore_layerwise and memory_model != "galore":
+        ignored.append(t("--galore-layerwise: {method} is not GaLore: ignored", method=options.method))
+    elif options.galore_layerwise and gpus > 1:
+        ignored.append(
+            t(
+                "--galore-layerwise: layer-wise GaLore supports no DDP (transformers, LLaMA-Factory): "
+                "it runs on one GPU"
             )
         )
     if options.quant_bits is not None and not info.quantized_base:
