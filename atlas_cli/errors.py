@@ -183,6 +183,8 @@ def stdout_reader_gone() -> bool:
         fd = sys.stdout.fileno()
     except (AttributeError, OSError, ValueError):
         return True  # no stdout to write to
+    if not hasattr(select, "poll"):  # Windows: no way to ask, so any broken pipe is stdout's
+        return True
     poller = select.poll()
     poller.register(fd, select.POLLOUT)
     return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))

@@ -89,6 +89,7 @@ def test_hosted_offers_are_dated_sourced_and_say_the_data_leaves(catalog: Catalo
         ("openai/gpt-4o-mini", "available"),
         ("o4-mini", "available"),
         ("gpt-3.5-turbo", "closed"),  # neither tunes it any more
+        ("gpt-oss-20b", "available"),  # Microsoft Foundry's supervised tuning (a maintainer's review)
         ("mistral-small-latest", "closing"),
         ("gemini-3.5-flash-lite", "available"),  # Vertex AI tunes it; the Gemini API does not
         ("gemini-2.5-flash", "closed"),  # no longer on Vertex AI's list

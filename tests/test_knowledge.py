@@ -867,3 +867,14 @@ def test_problem_inside_an_alias_is_located_at_the_alias(tmp_path: Path) -> None
     [problem] = problems_of(path)
     alias_line = text.count("\n", 0, text.index("*first")) + 1
     assert problem.startswith(f"{path}:{alias_line}:5: gpus[{len(gpus)}].id: id 'v100-16gb' is already used")
+
+
+def test_a_value_for_large_sets_is_read_only_for_the_passes_over_the_data(tmp_path: Path) -> None:
+    """Time and recipes read `large_sets` of num_train_epochs alone: on another hyperparameter it
+    would be accepted and silently ignored (a maintainer's review)."""
+    data = bundled_sections()
+    sft = next(m for m in data["methods"] if m["id"] == "sft")
+    rate = sft["hyperparameters"]["learning_rate"]
+    rate["large_sets"] = {"examples": 100000, "value": 1.0e-5, "source": "a test"}
+    problems = problems_of(write_kb(tmp_path, data))
+    assert any("large_sets is read for num_train_epochs only, not for learning_rate" in p for p in problems)

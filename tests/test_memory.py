@@ -437,6 +437,11 @@ def test_estimate_sizes_layer_wise_galore_when_asked(run: Runner) -> None:
         )
     )
     assert "--galore-layerwise: lora is not GaLore: ignored" in " ".join(ignored.stderr.split())
+    # No DDP: on two GPUs it is sized on one, said; without --method no row turns layer-wise unsaid.
+    two = ok(run(*args, "--galore-layerwise", "--gpus", "2"))
+    assert two.json()["assumptions"]["gpus"] == 1 and "estimated on one GPU" in " ".join(two.stderr.split())
+    sweep = ok(run("estimate", "--model", "llama-2-7b", "--gpu", "rtx-4090", "--galore-layerwise"))
+    assert "give --method galore" in " ".join(sweep.stderr.split())
 
 
 def test_galore_keeps_every_state_in_the_weights_16_bits() -> None:

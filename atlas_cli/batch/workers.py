@@ -76,8 +76,6 @@ def _serve(encode: Encode, conn: Connection, parent_ends: list[Connection], pare
             first, chunk = pickle.loads(conn.recv_bytes())
         except (EOFError, OSError):  # the parent is done, or gone
             return
-        if os.getppid() != parent:
-            return
         try:
             answer = pickle.dumps(encode(first, chunk))
         except Exception as error:  # noqa: BLE001 - a bug: the parent reports it as it would its own
@@ -95,7 +93,7 @@ PR_SET_PDEATHSIG = 1
 def _die_with(parent: int) -> None:
     """End with the parent however it ends: a SIGTERM (kill, systemd, a cancelled CI job) or
     SIGKILL never runs its `finally`, and an orphaned worker went on encoding its chunk (an
-    attacker's review). Linux asks the kernel; elsewhere the worker checks between chunks."""
+    attacker's review): the kernel is asked to (workers run on Linux only, worker_count)."""
     if sys.platform == "linux":
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent ended before the request

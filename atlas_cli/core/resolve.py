@@ -87,8 +87,8 @@ class ModelInfo(NamedTuple):
     api_tuning: str | None = None  # a hosted model: can its provider still tune it (hosted-ft offers)
     api_services: frozenset[str] | None = None  # ... and with which services (None: no offer names it)
     api_provider: str | None = None  # ... and whose offer that is
-    # ... and, when no offer names it, whether it is an open-weights model (a Hub id org/name, or
-    # a catalog model) that hosts of open models tune, not the providers of their own models
+    # ... and, when no offer names it, whether it is an open-weights model (a catalog model, by its
+    # id, name or Hub id) that hosts of open models tune, not the providers of their own models
     api_open_weights: bool | None = None
 
     @property
@@ -476,9 +476,7 @@ def resolve_model(
         instruct = looks_instruct(model) or tuning is not None
         variant: ModelVariant | None = "instruct" if instruct else None
         status, services, provider = (None, None, None) if tuning is None else tuning
-        open_weights = (
-            None if tuning is not None else "/" in model or catalog.model_or_none(model) is not None
-        )
+        open_weights = None if tuning is not None else catalog.model_or_none(model) is not None
         return ModelInfo(
             None,
             model,

@@ -158,7 +158,10 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
             dense = t("--quantize-experts: this model has no routed experts (a dense model): ignored")
             warnings.append(dense)
         settings = settings._replace(quantized_experts=True)
-    settings = settings._replace(galore_layerwise=options.galore_layerwise)
+    if options.galore_layerwise and options.method is None:
+        warnings.append(
+            t("--galore-layerwise: give --method galore (it sizes one method's variant): ignored")
+        )
     auto = options.sharding == "auto"
     if not auto:
         settings = settings._replace(sharding=options.sharding)
@@ -203,6 +206,9 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
             )
         )
     warnings += _ignored_options(options, method.memory_model, settings.gpus)
+    if options.galore_layerwise and method.memory_model == "galore":
+        # Layer-wise GaLore takes no DDP: one GPU, as recommend's variant (core/variants.py).
+        settings = settings._replace(galore_layerwise=True, gpus=1)
     warnings += _left_out_notes(left_out[method.id])
     label, result = single(method, info, settings, hardware, auto, rank_given)
     if result.memory_model == "inference" and result.settings.seq_len < settings.prompt_len:
@@ -266,7 +272,7 @@ def _ignored_options(options: EstimateOptions, memory_model: str | None, gpus: i
         ignored.append(
             t(
                 "--galore-layerwise: layer-wise GaLore supports no DDP (transformers, LLaMA-Factory): "
-                "it runs on one GPU"
+                "estimated on one GPU"
             )
         )
     if options.quant_bits is not None and not info.quantized_base:

@@ -171,9 +171,9 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "api_model_open_weights",
         "bool",
         "A model used through an API that no hosted-ft offer names: whether it is an open-weights "
-        "model (a Hub id such as Qwen/Qwen2.5-7B-Instruct, or a catalog model), which hosts of open "
-        "models tune (Together, Fireworks) and no provider of its own models does; null when an "
-        "offer names the model, or for local weights.",
+        "model of the catalog (by its id, name or Hub id, such as Qwen/Qwen2.5-7B-Instruct), which "
+        "hosts of open models tune (Together, Fireworks) and no provider of its own models does; "
+        "null when an offer names the model, or for local weights.",
         "model.api_open_weights",
     ),
     FactSpec(
@@ -228,7 +228,7 @@ FACTS: Final[tuple[FactSpec, ...]] = (
     FactSpec(
         "stack",
         "string",
-        "The training stack memory is sized for (--stack): hf, trl, liger or unsloth.",
+        "The training stack memory is sized for (--stack): hf, trl, liger, unsloth or mlx.",
         "profile.stack",
         values_of(STACKS),
     ),

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from atlas_cli.errors import KnowledgeBaseError, UsageError, one_line
+from atlas_cli.i18n import t
 
 KB_ENV = "FT_ATLAS_KB"
 MAX_FILE_BYTES = 5_000_000  # a larger KB file is refused (the bundled KB is ~0.2 MB)
@@ -29,7 +30,7 @@ def given_kb_path(text: str, what: str = "--kb") -> Path:
     """A KB path the user typed. An empty one is refused: Path("") is the current directory, whose
     *.yaml files (or a FIFO among them) would be read instead."""
     if not text.strip():
-        raise UsageError(f"{what}: the path is empty; give a KB file or directory")
+        raise UsageError(t("{what}: the path is empty; give a KB file or directory", what=what))
     return Path(text)
 
 

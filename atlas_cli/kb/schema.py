@@ -254,6 +254,9 @@ def looks_numeric(text: str) -> bool:
     return True
 
 
+LARGE_SETS_KEY = "num_train_epochs"  # the one hyperparameter whose value depends on the set's size
+
+
 class LargeSets(Strict):
     """A hyperparameter's value for a training set of `examples` examples or more (an SFT set that
     large is trained once, not for the trainers' default 3 epochs), with its source."""
@@ -426,6 +429,11 @@ class Method(Strict):
 
     @model_validator(mode="after")
     def _memory_model_matches_kind(self) -> "Method":
+        sized = [
+            k for k, h in self.hyperparameters.items() if h.large_sets is not None and k != LARGE_SETS_KEY
+        ]
+        if sized:  # only the passes over the data change with its size (time and recipes read them)
+            raise ValueError(f"large_sets is read for {LARGE_SETS_KEY} only, not for {', '.join(sized)}")
         if self.kind == "objective" and (self.memory_model is not None or self.variants):
             raise ValueError("objectives carry no memory_model or variants; parameterizations do")
         if (self.kind == "objective") != (self.training is not None):

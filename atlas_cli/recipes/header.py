@@ -12,7 +12,7 @@ from typing import Any
 from atlas_cli.core.estimates import Estimate
 from atlas_cli.core.plans import band_text, hours_text
 from atlas_cli.errors import one_line
-from atlas_cli.i18n import N_, nt, significant, t
+from atlas_cli.i18n import N_, nt, significant, t, translated
 from atlas_cli.kb.vocabulary import MEMORY_MODELS
 from atlas_cli.recipes.settings import Recipe, Value
 
@@ -171,7 +171,7 @@ def _plan_line(recipe: Recipe) -> str:
         "Plan {rank} of {total}: {name} ({stages}); score {score:g}.",
         rank=recipe.rank,
         total=recipe.total,
-        name=plan.name,
+        name=translated(plan.name),
         stages=stages,
         score=plan.score,
     )

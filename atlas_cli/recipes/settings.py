@@ -32,7 +32,7 @@ from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.core.resolve import Hardware, resolve_hardware, served_prompt
 from atlas_cli.core.shapes import ALL_LINEAR, Shape
-from atlas_cli.core.throughput.plans import Timed, TimeInputs, time_inputs
+from atlas_cli.core.throughput.plans import Timed, TimeInputs, time_inputs, usual_epochs
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, nt, t
 from atlas_cli.kb.catalog import Catalog
@@ -1128,18 +1128,18 @@ def _epochs(objective: Method | None, recipe: Recipe) -> Setting:
     if isinstance(given, (int, float)) and not isinstance(given, bool):
         return Setting(float(given), "the profile's --epochs (the time estimate uses it)")
     found = kb_value(objective, "num_train_epochs")
-    if found is None or not isinstance(found.value, (int, float)):
+    if objective is None or found is None or not isinstance(found.value, (int, float)):
         return Setting(1.0, "no num_train_epochs in the knowledge base for this objective: one pass")
-    assert objective is not None  # kb_value found its card
-    large = objective.hyperparameters["num_train_epochs"].large_sets
+    usual = usual_epochs([objective])[objective.id]
     examples = recipe.profile.get("examples")
-    if large is not None and isinstance(examples, int) and examples >= large.examples:
-        return Setting(
-            large.value,
-            f"methods.yaml {objective.id}.hyperparameters.num_train_epochs.large_sets: {examples:,} "
-            f"examples, {large.examples:,} or more ({large.source}); the time estimate uses it too",
-        )
-    return Setting(float(found.value), found.source)
+    passes = usual.of(examples if isinstance(examples, int) else None)  # as the time estimate counts
+    if usual.large is None or passes == usual.usual:
+        return Setting(float(found.value), found.source)
+    return Setting(
+        passes,
+        f"methods.yaml {objective.id}.hyperparameters.num_train_epochs.large_sets: {examples:,} "
+        f"examples, {usual.large.examples:,} or more ({usual.large.source}); the time estimate uses it too",
+    )
 
 
 def _packing(objective: Method | None, recipe: Recipe, stage: str) -> Setting:

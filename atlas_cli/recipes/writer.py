@@ -9,7 +9,7 @@ from collections.abc import Callable
 from atlas_cli.core.plans import Recommendation
 from atlas_cli.core.resolve import INTEGER_QUANTIZED_RECIPE, integer_quantized
 from atlas_cli.errors import UsageError, not_one_of
-from atlas_cli.i18n import N_, t
+from atlas_cli.i18n import N_, t, translated
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import compile_condition
 from atlas_cli.kb.vocabulary import GENERATIVE_GOALS, MEMORY_MODELS, PREQUANTIZED
@@ -131,7 +131,7 @@ def _check_vendor(recipe: Recipe, chosen: TrainerFormat, others: Callable[[], li
             "plan {rank} ({name}): --trainer {format} runs on GPUs by {vendors} only, and {hardware}; "
             "{alternative}",
             rank=recipe.rank,
-            name=recipe.plan.name,
+            name=translated(recipe.plan.name),
             format=chosen.name,
             vendors=t(" or ").join(sorted(chosen.vendors)),
             hardware=hardware,
@@ -231,7 +231,7 @@ def _check_checkpoint(recipe: Recipe) -> None:
             t(
                 "plan {rank} ({name}): {why}",
                 rank=recipe.rank,
-                name=recipe.plan.name,
+                name=translated(recipe.plan.name),
                 why=t(INTEGER_QUANTIZED_RECIPE, method=model.quant_method or "?"),
             )
         )
@@ -244,7 +244,7 @@ def _check_checkpoint(recipe: Recipe) -> None:
             "LoRA plan with --plan, or pass a 16-bit copy of the checkpoint, or a bitsandbytes 4-bit one "
             "(Unsloth's, e.g. unsloth/gpt-oss-20b-unsloth-bnb-4bit for gpt-oss-20b), with --model",
             rank=recipe.rank,
-            name=recipe.plan.name,
+            name=translated(recipe.plan.name),
             stored=stored,
         )
     )
@@ -279,7 +279,7 @@ def _check_offloaded_quantized_base(recipe: Recipe, others: Callable[[], list[st
             "where ZeRO-3 with QLoRA and CPU offload uses more GPU memory than without offload, PEFT's "
             "DeepSpeed guide). Run those,{other} or pick another plan with --plan",
             rank=recipe.rank,
-            name=recipe.plan.name,
+            name=translated(recipe.plan.name),
             other=other,
         )
     )
@@ -331,7 +331,7 @@ def _check_hardware(recipe: Recipe, chosen: TrainerFormat, formats: dict[str, Tr
                     "plan {rank} ({name}): {reason}; --trainer {trainers}, which quantizes the base "
                     "without bitsandbytes, writes it, or pick another plan with --plan",
                     rank=recipe.rank,
-                    name=recipe.plan.name,
+                    name=translated(recipe.plan.name),
                     reason=reason,
                     trainers=t(" or ").join(natives),
                 )
@@ -341,7 +341,7 @@ def _check_hardware(recipe: Recipe, chosen: TrainerFormat, formats: dict[str, Tr
                 "plan {rank} ({name}): {reason}; pick another plan with --plan, or use mlx-lm's LoRA, "
                 "quantized or not (`ft-atlas show qlora`)",
                 rank=recipe.rank,
-                name=recipe.plan.name,
+                name=translated(recipe.plan.name),
                 reason=reason,
             )
         )
@@ -354,7 +354,7 @@ def _check_hardware(recipe: Recipe, chosen: TrainerFormat, formats: dict[str, Tr
                 "{optim}, which is not made for Apple silicon (MPS); use --trainer python or "
                 "llamafactory, which keep an fp32 copy",
                 rank=recipe.rank,
-                name=recipe.plan.name,
+                name=translated(recipe.plan.name),
                 trainer=recipe.trainer,
                 optim=optim,
             )
@@ -379,7 +379,7 @@ def _check_ia3_modules(recipe: Recipe) -> None:
             "does not know this model's module names; use LoRA (all-linear), or name IA3's "
             "target_modules and feedforward_modules yourself (`ft-atlas show ia3`)",
             rank=recipe.rank,
-            name=recipe.plan.name,
+            name=translated(recipe.plan.name),
             family=model.family,
         )
     )
@@ -495,7 +495,7 @@ def _check_gap(recipe: Recipe, fmt: TrainerFormat) -> None:
                 "{format} cannot express plan {rank} ({name}, {stages}): {gap}",
                 format=fmt.name,
                 rank=recipe.rank,
-                name=recipe.plan.name,
+                name=translated(recipe.plan.name),
                 stages=" -> ".join(recipe.plan.pipeline),
                 gap=gap,
             )

@@ -36,7 +36,7 @@ class AssumptionsJson(TypedDict):
     gpus: int
     sharding: str  # ddp, zero2 or zero3
     offload: str  # none, optimizer or params
-    stack: str  # hf, trl, liger or unsloth
+    stack: str  # hf, trl, liger, unsloth or mlx
     vllm: bool  # this stage samples with a colocated vLLM engine (GRPO/RLOO with --vllm)
     sequence_parallel: int  # GPUs each sequence is split over (DeepSpeed Ulysses); 1: none
     strategy: str  # the sharding and offload in words

@@ -33,9 +33,9 @@ BF16 = frozenset({"bf16", "pure-bf16"})  # what FlashAttention 2 trains in, on G
 MAX_SEQ_LEN = 10_000_000
 MAX_BATCH = 100_000
 MIN_USEFUL_SEQ_LEN = 256  # shorter than this is no longer the same fine-tune
-# More GPUs to try: within a node by doubling, then by whole nodes of GPUS_PER_NODE (24 GPUs that
-# fit are three nodes, not four), then by doubling past a rack.
-GPU_COUNTS = (2, 4, 8, 16, 24, 32, 40, 48, 64, 96, 128, 256, 512)
+# More GPUs to try: within a node by doubling, then by whole nodes of eight up to eight nodes (24
+# GPUs that fit are three nodes, not four), then by doubling.
+GPU_COUNTS = (2, 4, 8, 16, 24, 32, 40, 48, 56, 64, 128, 256, 512)
 Estimator = Callable[[EstimateSettings], Estimate]
 
 

@@ -4,6 +4,7 @@ few-shot example for no-training plans. Several GPUs add an `accelerate launch` 
 from __future__ import annotations
 
 from string import Template
+from typing import NamedTuple
 
 from atlas_cli.core.estimates import PROMPT_CONTEXT
 from atlas_cli.core.memory.estimate import MAX_PROMPT
@@ -605,46 +606,57 @@ def _bitsandbytes_optimizer(recipe: Recipe) -> bool:
     return info is not None and info.bitsandbytes
 
 
-def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, str]]:
-    """(libraries whose versions the script checks, modules it needs with an install hint)."""
+class Needed(NamedTuple):
+    """A module the script imports beyond the checked libraries: the package that installs it,
+    and why the recipe needs it."""
+
+    package: str
+    why: str = ""
+
+    @property
+    def hint(self) -> str:
+        return f"pip install {self.package}" + (f" ({self.why})" if self.why else "")
+
+
+def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, Needed]]:
+    """(libraries whose versions the script checks, modules it needs)."""
     used = {"torch", "transformers", "datasets"}
     used |= {"peft"} if recipe.memory_model in _PEFT_CONFIG else set()
     used |= {"trl"} if not recipe.classifier else set()
     versions = {k: v for k, v in WRITTEN_FOR.items() if k in used}
-    needs = {}
+    needs: dict[str, Needed] = {}
     if recipe.memory_model == "qlora":
-        needs["bitsandbytes"] = "pip install bitsandbytes (4-bit kernels; CUDA GPUs only)"
+        needs["bitsandbytes"] = Needed("bitsandbytes", "4-bit kernels; CUDA GPUs only")
     elif _bitsandbytes_optimizer(recipe):
-        needs["bitsandbytes"] = "pip install bitsandbytes (its 8-bit or paged optimizer)"
+        needs["bitsandbytes"] = Needed("bitsandbytes", "its 8-bit or paged optimizer")
     if recipe.memory_model == "galore":
-        needs["galore_torch"] = "pip install galore-torch"
+        needs["galore_torch"] = Needed("galore-torch")
     if recipe.value("optim") == OPTIMIZERS[STOCHASTIC_ROUNDING].transformers_name:
-        needs["torchao"] = "pip install torchao (8-bit AdamW with bf16 stochastic rounding)"
+        needs["torchao"] = Needed("torchao", "8-bit AdamW with bf16 stochastic rounding")
     attention = _attention(recipe)
     if attention is not None and attention.startswith("kernels-community/"):
-        needs["kernels"] = f"pip install kernels (downloads {attention}'s prebuilt kernel)"
+        needs["kernels"] = Needed("kernels", f"downloads {attention}'s prebuilt kernel")
     elif attention == "flash_attention_2":
-        needs["flash_attn"] = "pip install flash-attn (DeepSpeed Ulysses runs FlashAttention 2 inside)"
+        needs["flash_attn"] = Needed("flash-attn", "DeepSpeed Ulysses runs FlashAttention 2 inside")
     if _online(recipe):
-        needs["math_verify"] = "pip install math-verify (the reward compares answers as mathematics)"
+        needs["math_verify"] = Needed("math-verify", "the reward compares answers as mathematics")
     if any(recipe.has(f"{stage}.use_vllm") for stage in recipe.stages):
-        needs["vllm"] = "pip install vllm (TRL samples the completions with it: use_vllm=True)"
+        needs["vllm"] = Needed("vllm", "TRL samples the completions with it: use_vllm=True")
     if recipe.sharding != "ddp":  # ZeRO, on one GPU too when it offloads
-        needs["deepspeed"] = "pip install deepspeed (the accelerate config shards with DeepSpeed ZeRO)"
+        needs["deepspeed"] = Needed("deepspeed", "the accelerate config shards with DeepSpeed ZeRO")
     return versions, needs
 
 
 def _setup(recipe: Recipe) -> str:
     """The install line a clean machine needs before the script's own version check can run (a
-    newcomer's review: it died at `import torch`): the libraries it checks, at their floors, and
-    the modules it needs."""
+    newcomer's review: it died at `import torch`): the libraries it checks at their floors, the
+    modules it needs, and accelerate (transformers' Trainer needs it; it launches several GPUs)."""
     versions, needs = _requirements(recipe)
     floors = _minimum_versions(recipe, versions)
     if "trl" in floors:  # the memory estimate's fused LM head needs a newer one than the script's check
         floors["trl"] = max(floors["trl"], FUSED_LM_HEAD_TRL, key=lambda v: tuple(map(int, v.split("."))))
-    packages = [f"{name}>={floors[name]}" if name in floors else name for name in versions]
-    packages += [hint.split()[2] for hint in needs.values()]  # "pip install NAME (...)"
-    packages.append("accelerate")  # transformers' Trainer needs it, and it launches several GPUs
+    names = [*versions, *(n.package for n in needs.values()), "accelerate"]
+    packages = [f"{name}>={floors[name]}" if name in floors else name for name in names]
     return t("Setup: pip install {packages}", packages=" ".join(shell_word(p) for p in packages))
 
 
@@ -679,7 +691,7 @@ def _constants(recipe: Recipe) -> str:
         f"MINIMUM_VERSIONS = {literal(_minimum_versions(recipe, versions))}",
         f"FUSED_LM_HEAD = {literal({'trl': FUSED_LM_HEAD_TRL} if 'trl' in versions else {})}"
         "  # the memory estimate assumes it",
-        f"REQUIRED_MODULES = {literal(needs)}",
+        f"REQUIRED_MODULES = {literal({module: n.hint for module, n in needs.items()})}",
         f"NEEDS_CUDA = {literal(recipe.memory_model == 'qlora')}  # bitsandbytes' 4-bit kernels",
         f"SHARDED = {literal(recipe.sharding == 'zero3')}  # ZeRO-3: the 4-bit weights are sharded",
         f"PRECISION = {literal(recipe.value('precision'))}"
