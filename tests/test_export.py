@@ -118,6 +118,15 @@ def test_russian_atlas_quotes_the_guide(run: Runner, catalog: Catalog) -> None:
     assert "## §1 Introduction" in english and "Введение" not in english
 
 
+def test_russian_atlas_words_names_ratings_and_kinds_in_russian(run: Runner) -> None:
+    text = ok(run("export", "--lang", "ru")).stdout
+    assert "| Full Fine-Tuning | высокая | средняя | отличное |" in text  # §4, was "high | medium"
+    assert "память: очень низкая &lt; низкая" in text  # the scales under §4
+    assert "### Полное дообучение (Full Fine-Tuning) (full-ft)" in text  # was "Full fine-tuning"
+    assert "параметризация" in text and "| parameterization |" not in text
+    assert not re.search(r"\b(very-low|near-full|context-dependent)\b", text)
+
+
 def test_out_writes_pages_and_never_overwrites_silently(run: Runner, tmp_path: Path) -> None:
     out = tmp_path / "atlas"
     ok(run("export", "--out", str(out)))

@@ -7,12 +7,12 @@ from __future__ import annotations
 from atlas_cli.export.document import Atlas, Bullets, Code, Heading, Link, Page, Paragraph, Table, line, slug
 from atlas_cli.export.estimates import cells, conditions_text, present
 from atlas_cli.export.labels import words
-from atlas_cli.i18n import language, set_language
+from atlas_cli.i18n import language, pt, set_language, translated
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.schema import GuideRule, Method
+from atlas_cli.kb.schema import GuideRule, Method, Ratings
 from atlas_cli.kb.vocabulary import Lang
-from atlas_cli.render.cards import card_sections
-from atlas_cli.render.views import guide_disagreements, scoring_notes
+from atlas_cli.render.cards import card_sections, ratings_line
+from atlas_cli.render.views import guide_disagreements, rating_scales, scoring_notes
 
 GUIDE_PAGE, METHODS_PAGE, CORRECTIONS_PAGE, ESTIMATES_PAGE, REFERENCES_PAGE = (
     "README",
@@ -128,16 +128,16 @@ def _guide_page(catalog: Catalog, lang: Lang, w: dict[str, str]) -> Page:
             (w["method"], w["memory"], w["speed"], w["quality"], w["best_for"], w["methods"]),
             tuple(
                 (
-                    line(row.label),
-                    line(row.memory),
-                    line(row.speed),
-                    line(row.quality),
+                    line(translated(row.label)),
+                    line(pt("memory", row.memory)),
+                    line(pt("speed", row.speed)),
+                    line(pt("quality", row.quality)),
                     line(row.best_for.get(lang)),
                     line(*_method_links(catalog, row.methods)),
                 )
                 for row in guide.comparison
             ),
-            caption=w["scale"],
+            caption=rating_scales(),
         )
     )
     rows = [{"methods": list(r.methods)} for r in guide.comparison]
@@ -166,7 +166,9 @@ def _guide_page(catalog: Catalog, lang: Lang, w: dict[str, str]) -> Page:
         Paragraph(line(w["objectives_intro"])),
         Bullets(
             tuple(
-                line(Link(m.name, METHODS_PAGE, m.id), f": {_first_sentence(m.summary.get(lang))}")
+                line(
+                    Link(translated(m.name), METHODS_PAGE, m.id), f": {_first_sentence(m.summary.get(lang))}"
+                )
                 for m in objectives
             )
         ),
@@ -211,10 +213,10 @@ def _methods_page(catalog: Catalog, lang: Lang, w: dict[str, str]) -> Page:
             tuple(
                 (
                     line(Link(m.id, METHODS_PAGE, m.id)),
-                    line(m.name),
-                    line(m.kind),
+                    line(translated(m.name)),
+                    line(pt("method kind", m.kind)),
                     line(m.category),
-                    line(f"{m.ratings.memory} / {m.ratings.speed} / {m.ratings.quality}"),
+                    line(_ratings(m.ratings)),
                 )
                 for m in catalog.kb.methods
             ),
@@ -225,10 +227,14 @@ def _methods_page(catalog: Catalog, lang: Lang, w: dict[str, str]) -> Page:
     return page
 
 
+def _ratings(ratings: Ratings) -> str:
+    return f"{pt('memory', ratings.memory)} / {pt('speed', ratings.speed)} / {pt('quality', ratings.quality)}"
+
+
 def _card(method: Method, lang: Lang, w: dict[str, str]) -> list[Heading | Paragraph | Bullets | Code]:
     blocks: list[Heading | Paragraph | Bullets | Code] = [
-        Heading(2, f"{method.name} ({method.id})", method.id),
-        Paragraph(line(f"{method.kind} · {method.category}")),
+        Heading(2, f"{translated(method.name)} ({method.id})", method.id),
+        Paragraph(line(f"{pt('method kind', method.kind)} · {method.category}")),
     ]
     if method.aliases:
         blocks.append(Paragraph(line(f"{w['also_known_as']}: {', '.join(method.aliases)}")))
@@ -268,12 +274,11 @@ def _corrections_page(catalog: Catalog, lang: Lang, w: dict[str, str]) -> Page:
         if m.scoring is None:
             continue
         s = m.scored_ratings
-        scored = w["scored_as"].format(memory=s.memory, speed=s.speed, quality=s.quality)
         rows.append(
             (
-                line(Link(m.name, METHODS_PAGE, m.id)),
-                line(f"{m.ratings.memory} / {m.ratings.speed} / {m.ratings.quality}"),
-                line(scored),
+                line(Link(translated(m.name), METHODS_PAGE, m.id)),
+                line(_ratings(m.ratings)),
+                line(ratings_line(s.memory, s.speed, s.quality)),
                 line(m.scoring.because.get(lang)),
                 line(m.scoring.source),
             )
@@ -297,7 +302,7 @@ def _estimates_page(catalog: Catalog, w: dict[str, str]) -> Page:
     by_key = {(c.method, c.model, c.gpu): c for c in computed}
     for method_id in methods:
         method = catalog.methods[method_id]
-        page.add(Heading(2, method.name, f"estimates-{method_id}"))
+        page.add(Heading(2, translated(method.name), f"estimates-{method_id}"))
         page.add(
             Table(
                 (w["model"], *gpus),

@@ -51,10 +51,6 @@ _EN: dict[str, str] = {
     "model": N_("model"),
     "gpu": "GPU",
     "source": N_("source"),
-    "scale": N_(
-        "Scales: memory very-low < low < medium < high; speed slow < medium < fast < instant; "
-        "quality moderate < high < near-full < excellent."
-    ),
     "differences": N_("Where ft-atlas rates differently"),
     "objectives_today": N_("Preference and reinforcement objectives ft-atlas plans"),
     "objectives_intro": N_(
@@ -64,7 +60,6 @@ _EN: dict[str, str] = {
     "critiques": N_("The guide's rules, corrected"),
     "tool_notes": N_("The guide's tools, where they are out of date"),
     "rating_corrections": N_("Ratings ft-atlas scores differently"),
-    "scored_as": N_("scored as memory {memory} · speed {speed} · quality {quality}"),
     "no_correction": N_("No correction."),
     "estimates_intro": N_(
         "Every cell is computed by ft-atlas's estimator (ft-atlas estimate), not measured. "

@@ -127,20 +127,24 @@ def compare_json(rows: list[CompareRowJson], from_guide: bool, notes: list[str] 
     return {"schema_version": SCHEMA_VERSION, "source": source, "rows": rows, "notes": notes or []}
 
 
+def rating_scales() -> str:
+    """The three rating scales, lowest first, in the current language."""
+    return " · ".join(
+        f"{t(aspect)}: " + " < ".join(pt(aspect, value) for value in values)
+        for aspect, values in (("memory", MEMORY_SCALE), ("speed", SPEED_SCALE), ("quality", QUALITY_SCALE))
+    )
+
+
 def compare_grid(rows: list[CompareRowJson], from_guide: bool, notes: list[str] | None = None) -> Grid:
     title = t("Comparison of methods (the guide's §4 table)") if from_guide else t("Comparison")
     share, best = t("trainable share"), t("best for")
     columns = [t("method"), t("memory"), t("speed"), t("quality"), best]
     if not from_guide:
         columns.insert(4, share)
-    scale = " · ".join(
-        f"{t(aspect)}: " + " < ".join(pt(aspect, value) for value in values)
-        for aspect, values in (("memory", MEMORY_SCALE), ("speed", SPEED_SCALE), ("quality", QUALITY_SCALE))
-    )
     grid = Grid(
         title,
         columns,
-        caption="\n".join([scale, *(notes or [])]),  # each note its own line
+        caption="\n".join([rating_scales(), *(notes or [])]),  # each note its own line
         drop_order=(share, best),
     )
     for row in rows:
