@@ -558,6 +558,15 @@ def test_show_unknown_suggests(run: Runner, query: str) -> None:
     assert query in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("query", "key"),
+    [("PiSSA", "init_lora_weights"), ("rsLoRA", "use_rslora"), ("LoRA+", "loraplus_lr_ratio")],
+)
+def test_a_variant_named_in_a_hyperparameter_points_to_its_method(run: Runner, query: str, key: str) -> None:
+    fails(run("show", query), 2, "not a method of its own", f"option of lora (hyperparameter {key}")
+    fails(run("estimate", "--method", query, "--gpu", "4090", "--model-size", "7b"), 2, "show lora")
+
+
 def test_show_nothing_close_still_exits_2(run: Runner) -> None:
     fails(run("show", "zzzzzzzzzz"), 2, "zzzzzzzzzz")
 

@@ -207,7 +207,27 @@ class Catalog:
         return ApiTuning(status, services if status != "closed" else frozenset(), provider)
 
     def method(self, query: str) -> Method:
-        return self.methods[_find(self._method_names, "method", query)]
+        try:
+            return self.methods[_find(self._method_names, "method", query)]
+        except UnknownName:
+            option = self._method_option(query)
+            if option is None:
+                raise
+            method, key = option
+            message = t(METHOD_OPTION, query=query, method=method.id, key=key)
+            raise UnknownName(message, "method", (method.id,)) from None
+
+    def _method_option(self, query: str) -> tuple[Method, str] | None:
+        """The method whose hyperparameter's note names `query` as a word: a variant users ask for
+        by name is one option of a method ("PiSSA" is LoRA's init_lora_weights)."""
+        if len(query) < MIN_PREFIX:
+            return None
+        word = re.compile(rf"(?<![\w-]){re.escape(query)}(?![\w-])", re.IGNORECASE)
+        for method in self.kb.methods:
+            for key, entry in method.hyperparameters.items():
+                if entry.note is not None and word.search(entry.note.en):
+                    return method, key
+        return None
 
     def gpu(self, query: str) -> Gpu:
         key = normalize(query)
@@ -324,6 +344,10 @@ MODEL_FALLBACK = (
     "ft-atlas models",
 )
 MIN_PREFIX = 4  # a shorter name ("t4") is no prefix worth suggesting
+METHOD_OPTION = N_(
+    "'{query}' is not a method of its own here: it is an option of {method} "
+    "(hyperparameter {key}; ft-atlas show {method})"
+)
 UNKNOWN = {
     "method": N_("unknown method '{query}'{hint}"),
     "GPU": N_("unknown GPU '{query}'{hint}"),
