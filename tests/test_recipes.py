@@ -32,6 +32,7 @@ from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import bundled_kb_path
 from atlas_cli.kb.loading import load_knowledge_base
 from atlas_cli.kb.schema import Hyperparameter
+from atlas_cli.kb.vocabulary import STACKS
 from atlas_cli.recipes.registry import Rendered, format_names
 from atlas_cli.recipes.settings import (
     FUSED_LM_HEAD_TRL,
@@ -3382,6 +3383,13 @@ def test_mlx_trains_one_supervised_stage_counted_from_the_examples_and_says_why_
         render_recipe(catalog, named, rank_of(named, "lora", ("sft",)), "mlx")
 
 
+@pytest.mark.parametrize("stack", [c.value for c in STACKS])
+def test_every_stack_gets_a_recipe_or_a_note_on_a_cuda_gpu(run: Runner, stack: str) -> None:
+    """`recipe --stack mlx` on an RTX 4090 was an internal error (no note said where mlx-lm runs)."""
+    args = ("--gpu", "rtx-4090", "--model-size", "3b", "--goal", "chat", "--data-kind", "demonstrations")
+    ok(run("recipe", *args, "--examples", "500", "--stack", stack))
+
+
 def test_mlx_runs_on_apple_silicon_only_and_names_the_formats_that_write_the_plan(run: Runner) -> None:
     args = ("recipe", "--model", "llama-3.1-8b", "--goal", "chat", "--trainer", "mlx")
     fails(
@@ -3465,7 +3473,7 @@ def test_a_recipe_on_apple_silicon_defaults_to_mlx_where_it_writes_the_plan(run:
     for trainer in ((), ("--trainer", "mlx")):
         document = ok(run("recipe", *sft, "--plan", str(full), *trainer, "--json")).json()
         assert (document["trainer"], document["method"]) == ("mlx", "full-ft")
-        assert document["profile"]["stack"] == "trl"  # ranked as recommend ranks
+        assert document["profile"].get("stack") in (None, "mlx")  # ranked as recommend ranks: mlx-lm
         assert {stage["assumptions"]["stack"] for stage in document["memory"]} == {"mlx"}
     printed = " ".join(ok(run("recommend", *sft)).stdout.split())
     assert "--examples 2000 --out recipe/" in printed
@@ -3489,7 +3497,8 @@ def test_a_recipe_on_apple_silicon_defaults_to_mlx_where_it_writes_the_plan(run:
 def test_the_mlx_recipe_sizes_mlx_lms_bf16_logits_and_agrees_with_the_ranking(run: Runner) -> None:
     """A newcomer's review: on a 16 GB MacBook Air `recommend` said LoRA fits (8.5 GB, TRL's fused
     head) and the mlx-lm recipe it pointed to said DOES NOT FIT (11.6 GB, transformers' fp32
-    logits, an upper bound): mlx-lm's loss keeps bf16 logits (stack mlx)."""
+    logits, an upper bound): mlx-lm's loss keeps bf16 logits (stack mlx), and recommend sizes a Mac's
+    plans with it unless --stack says otherwise (it ranked with TRL's fused head, 1.5 GB less)."""
     mac = ("--gpu", "MacBook Air M2 16GB", "--model", "llama-3.2-3b", "--goal", "chat")
     sft = (*mac, "--data-kind", "demonstrations", "--examples", "500")
     top = ok(run("recommend", *sft, "--json")).json()["recommendations"][0]
@@ -3500,7 +3509,9 @@ def test_the_mlx_recipe_sizes_mlx_lms_bf16_logits_and_agrees_with_the_ranking(ru
     hf = ok(
         run("estimate", *mac[:4], "--method", "lora", "--stack", "hf", "--seq-len", "2048", "--json")
     ).json()
-    assert top["memory_gb"] < stage["per_gpu_gb"] < hf["per_gpu_gb"]  # between TRL's fused head and fp32
+    assert top["memory_gb"] == stage["per_gpu_gb"] < hf["per_gpu_gb"]  # mlx-lm's bf16 logits, not fp32
+    trl = ok(run("recommend", *sft, "--stack", "trl", "--json")).json()["recommendations"][0]
+    assert trl["memory_gb"] < top["memory_gb"]  # a stack given is kept
     timed = ok(run("estimate", "--gpu", "rtx-4090", *mac[2:4], "--method", "lora", "--stack", "mlx",
                    "--examples", "100", "--json")).json()  # fmt: skip
     assert timed["time"] is None and "no measured mlx-lm run" in timed["time_note"]

@@ -335,10 +335,11 @@ def recipe(
     catalog = state.catalog()
     fmt = trainer_formats()[str(chosen)]
     stack_given = raw.get("stack") is not None
-    if not stack_given and fmt.ranks_with_own_stack:
+    if not stack_given and not defaulted:
         # Rank with the software the recipe runs (LLaMA-Factory and axolotl: transformers' own
         # loss), so that the plan ranked first fits as written; a --stack given is kept and the
-        # header says how the recipe's memory differs.
+        # header says how the recipe's memory differs. Without --trainer, plans rank as
+        # `recommend` ranks them (python's TRL, mlx-lm on Apple silicon: Hardware.stack).
         raw = {**raw, "stack": fmt.stack}
     engine = Engine(catalog)
     rec = engine.recommend(build_profile(raw))

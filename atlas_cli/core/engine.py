@@ -1110,7 +1110,7 @@ class Engine:
             local,
             profile.sized_seq_len,
             profile.micro_batch,
-            profile.stack,
+            hardware.stack(profile.stack),
             profile.vllm,
             profile.lora_experts,
             inputs.sampling,

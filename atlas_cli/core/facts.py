@@ -28,6 +28,10 @@ class FactContext(NamedTuple):
     def completion_tokens(self) -> int:
         return completion_length(self.profile.seq_len or ONLINE_SEQ_LEN)
 
+    @property
+    def stack(self) -> str:
+        return self.hardware.stack(self.profile.stack)
+
 
 _PROFILE_FACTS: Final = tuple(
     (spec.name, attrgetter(spec.source))

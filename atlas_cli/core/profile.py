@@ -267,14 +267,15 @@ class Profile:
         example="100",
         if_unset="no limit",
     )
-    stack: str = _question(
+    # Not given: Hardware.stack (trl, mlx on Apple silicon).
+    stack: str | None = _question(
         "choice",
         "constraints",
         "Training software, for memory (logits, activations); default trl, the trainers of "
-        "`recipe`'s Python scripts.",
+        "`recipe`'s Python scripts (mlx on Apple silicon, as its recipes).",
         "Which training software will you use?",
-        default="trl",
         choices=STACKS,
+        if_unset="trl, the trainers of ft-atlas's Python recipes (mlx-lm on Apple silicon)",
     )
     vllm: bool = _question(
         "flag",

@@ -53,10 +53,20 @@ class Hardware(NamedTuple):
     def total_capacity_gb(self) -> float | None:
         return None if self.capacity_gb is None else round(self.capacity_gb * self.gpus, 2)
 
+    def stack(self, asked: str | None) -> str:
+        """The training stack memory is sized for: the one asked for (--stack), else mlx-lm on Apple
+        silicon (the trainer its rules point to and its recipes use), else TRL's trainers."""
+        return asked or ("mlx" if self.vendor == "apple" else "trl")
+
 
 ModelSource = SourceKind | Literal["bare size", "api"]
 
 
+# How a GPU without CUDA is sized: PyTorch (ROCm on AMD), or on Apple silicon mlx-lm (Hardware.stack).
+NO_CUDA: Final = {
+    False: N_(" (no CUDA: estimates assume PyTorch on it)"),
+    True: N_(" (no CUDA: estimates assume mlx-lm unless --stack names another trainer)"),
+}
 INTEGER_QUANTIZED_RECIPE: Final = N_(
     "this checkpoint is stored in 4 or 8 bits by {method}, whose kernels (gptqmodel, autoawq) PEFT "
     "trains LoRA through and ft-atlas recipes do not set up: pass its 16-bit original with --model "
@@ -242,7 +252,7 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
         usable_gib = g.usable_gib if chosen is None else chosen * metal_share(catalog, chosen)
         usable = t(" ({gib:.4g} GiB usable)", gib=usable_gib) if round(usable_gib, 2) != memory else ""
         note = t("{name}, {gib:g} GiB{usable}", name=chip_label(g, chosen), gib=memory, usable=usable) + (
-            "" if g.cuda else t(" (no CUDA: estimates assume PyTorch on it)")
+            "" if g.cuda else t(NO_CUDA[g.vendor == "apple"])
         )
         if unified:
             note += memory_origin(g, gpu, vram, chosen)

@@ -145,7 +145,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         gradient_checkpointing=options.gradient_checkpointing,
         lora_rank=options.lora_rank or DEFAULT_LORA_RANK,
         quant_bits=options.quant_bits,
-        stack=profile.stack,
+        stack=hardware.stack(profile.stack),
         offload=options.offload,
         lora_targets=options.lora_targets,
         lora_experts=profile.lora_experts,

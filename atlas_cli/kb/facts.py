@@ -228,8 +228,8 @@ FACTS: Final[tuple[FactSpec, ...]] = (
     FactSpec(
         "stack",
         "string",
-        "The training stack memory is sized for (--stack): hf, trl, liger, unsloth or mlx.",
-        "profile.stack",
+        "The training stack memory is sized for (--stack; else trl, mlx on Apple silicon).",
+        "stack",
         values_of(STACKS),
     ),
     FactSpec(

@@ -73,11 +73,6 @@ class TrainerFormat:
     # The GPU vendors where `ft-atlas recipe` without --trainer writes this format, whenever it
     # writes the plan (the python format otherwise): a platform's own trainer, mlx-lm on Apple's.
     default_on: frozenset[str] = frozenset()
-    # Without --stack, `recipe` ranks the plans with `stack`, so that the first fits as the trainer
-    # runs it. False: with the profile's (as `recommend` ranks them, so that --plan N and
-    # recommend's recipe line name the same plan), where `stack` only bounds the trainer's memory
-    # from above: the recipe's own estimate, in its header, uses `stack` either way.
-    ranks_with_own_stack: bool = True
     # What the trainer's own software changes in the settled settings (its precision, optimizer,
     # packing), before the recipe's memory, time and cost are estimated again with them.
     adjust: Callable[[Recipe], None] | None = None

@@ -77,7 +77,7 @@ def _settled(
     ):
         stack = "liger"
     settle(catalog, recipe, chosen, stack)
-    _stack_note(recipe, str(recipe.profile.get("stack")))
+    _stack_note(recipe, recipe.profile.get("stack"))
     _fewer_gpus_note(recipe)
     recipe.notes += _rule_notes(catalog, recipe)
     _check_gap(recipe, chosen)
@@ -180,11 +180,11 @@ def _rule_notes(catalog: Catalog, recipe: Recipe) -> list[str]:
     ]
 
 
-def _stack_note(recipe: Recipe, asked: str) -> None:
+def _stack_note(recipe: Recipe, asked: str | None) -> None:
     """Say so when the recipe's software does not run the stack the profile asked for: its
     memory, time and cost are those of the stack it runs."""
     trains = recipe.plan.kind != "no-training" and not recipe.classifier
-    if asked in (recipe.stack, "trl", "hf") or not trains:
+    if asked in (None, recipe.stack, "trl", "hf") or not trains:
         return
     recipe.notes.append(
         t(
@@ -217,6 +217,7 @@ def _fewer_gpus_note(recipe: Recipe) -> None:
 STACK_TRAINERS = {
     "liger": N_("--trainer llamafactory or axolotl, SFT and continued pre-training"),
     "unsloth": N_("Unsloth's own FastLanguageModel scripts, which ft-atlas does not write"),
+    "mlx": N_("--trainer mlx, on Apple silicon"),
 }
 
 
