@@ -62,7 +62,9 @@ def test_show_prints_the_correction_and_every_provider(run: Runner) -> None:
         assert provider in hosted
     assert "Your data leaves your machine." in hosted
     mlx = ok(run("show", "lora", "--format", "markdown")).stdout
-    assert "mlx-lm: mlx_lm.lora" in mlx and "(when gpu_vendor = apple)" in mlx
+    assert (
+        "mlx-lm: mlx_lm.lora" in mlx and "(when gpu_vendor = apple and model_architecture ≠ encoder)" in mlx
+    )
 
 
 # --- hosted services ----------------------------------------------------------------------------
@@ -271,6 +273,41 @@ def test_next_steps_name_only_the_tools_that_apply(engine: Engine) -> None:
     # A stage's entry that names a trainer the method's own entries already name is a repeat.
     lora = next(p for p in llama.plans if p.method == "lora")
     assert [t.entry for t in lora.tools].count("trl.SFTTrainer / trl.SFTConfig") == 0
+
+
+def test_a_macs_next_steps_name_what_runs_there(engine: Engine) -> None:
+    """A newcomer's review: an encoder on a Mac was told to train with mlx-lm (decoders only, and
+    its recipe is PyTorch's), and a Mac's QLoRA plan listed Unsloth, which does not run there."""
+    bert = recommend(
+        engine, gpu="apple-m2", vram=16, model="answerdotai/ModernBERT-base", goal="classify",
+        data_kind="labeled", examples="3000",
+    )  # fmt: skip
+    top = bert.plans[0]
+    assert "mlx-lm" not in {t.library for t in top.tools}
+    assert "apple-silicon-mlx" not in top.rules and top.estimate is not None
+    assert top.estimate.settings.stack == "trl"  # an encoder is not sized for mlx-lm
+    mac = recommend(engine, gpu="apple-m2", vram=16, model_size="7b", goal="chat", examples="3000")
+    qlora = next(p for p in mac.plans if p.method == "qlora")
+    assert "Unsloth" not in {t.library for t in qlora.tools}
+    assert qlora.estimate is not None and qlora.estimate.settings.stack == "mlx"
+
+
+def test_caveats_fit_the_plan_they_are_shown_on(engine: Engine) -> None:
+    """An expert's review: every full fine-tune, even on 8 H100s, carried the guide's 24 GB / 1.5B
+    caution; a 0.35B ticket classifier was warned of forgetting general abilities; a mixture of
+    experts' LoRA was told both to avoid all-linear and to set it."""
+    h100 = recommend(
+        engine, gpu="h100-80gb", gpus=8, model="llama-3.1-8b", goal="chat", examples="50k", priority="quality"
+    )
+    full = next(p for p in h100.plans if p.method == "full-ft")
+    assert not any("V100 / A100 / RTX 4090" in c for c in full.caveats)
+    small = recommend(
+        engine, gpu="rtx-4090", model_size="0.35b", goal="classify", data_kind="labeled", examples="5k"
+    )
+    assert all("full-ft-forgets-general-abilities" not in p.rules for p in small.plans)
+    moe = recommend(engine, gpu="h100-80gb", gpus=2, model="qwen3-30b-a3b", goal="chat", examples="20k")
+    lora = next(p for p in moe.plans if p.method == "lora")
+    assert not any(c.endswith("to adapt the MLP as well.") for c in lora.caveats)
 
 
 def test_an_api_models_next_steps_name_only_providers_that_could_tune_it(engine: Engine) -> None:

@@ -339,7 +339,7 @@ def recipe(
         # Rank with the software the recipe runs (LLaMA-Factory and axolotl: transformers' own
         # loss), so that the plan ranked first fits as written; a --stack given is kept and the
         # header says how the recipe's memory differs. Without --trainer, plans rank as
-        # `recommend` ranks them (python's TRL, mlx-lm on Apple silicon: Hardware.stack).
+        # `recommend` ranks them (python's TRL, mlx-lm on Apple silicon: training_stack).
         raw = {**raw, "stack": fmt.stack}
     engine = Engine(catalog)
     rec = engine.recommend(build_profile(raw))

@@ -39,6 +39,7 @@ from atlas_cli.core.resolve import (
     resolve_model,
     settings_for,
     strategy_warnings,
+    training_stack,
     usual_seq_len,
 )
 from atlas_cli.core.shapes import Shape
@@ -1110,7 +1111,7 @@ class Engine:
             local,
             profile.sized_seq_len,
             profile.micro_batch,
-            hardware.stack(profile.stack),
+            training_stack(profile.stack, hardware, info),
             profile.vllm,
             profile.lora_experts,
             inputs.sampling,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Final, NamedTuple
 from atlas_cli.core.estimates import Estimate
 from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN, completion_length
 from atlas_cli.core.profile import Profile
-from atlas_cli.core.resolve import Hardware, ModelInfo
+from atlas_cli.core.resolve import Hardware, ModelInfo, training_stack
 from atlas_cli.kb.facts import FACTS
 from atlas_cli.kb.schema import Scalar
 
@@ -30,7 +30,7 @@ class FactContext(NamedTuple):
 
     @property
     def stack(self) -> str:
-        return self.hardware.stack(self.profile.stack)
+        return training_stack(self.profile.stack, self.hardware, self.model)
 
 
 _PROFILE_FACTS: Final = tuple(

@@ -267,7 +267,7 @@ class Profile:
         example="100",
         if_unset="no limit",
     )
-    # Not given: Hardware.stack (trl, mlx on Apple silicon).
+    # Not given: training_stack (trl, mlx on Apple silicon).
     stack: str | None = _question(
         "choice",
         "constraints",

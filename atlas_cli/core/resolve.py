@@ -53,25 +53,27 @@ class Hardware(NamedTuple):
     def total_capacity_gb(self) -> float | None:
         return None if self.capacity_gb is None else round(self.capacity_gb * self.gpus, 2)
 
-    def stack(self, asked: str | None) -> str:
-        """The training stack memory is sized for: the one asked for (--stack), else mlx-lm on Apple
-        silicon (the trainer its rules point to and its recipes use), else TRL's trainers."""
-        return asked or ("mlx" if self.vendor == "apple" else "trl")
-
 
 ModelSource = SourceKind | Literal["bare size", "api"]
 
 
-# How a GPU without CUDA is sized: PyTorch (ROCm on AMD), or on Apple silicon mlx-lm (Hardware.stack).
+# How a GPU without CUDA is sized: PyTorch (ROCm on AMD), or on Apple silicon mlx-lm (training_stack).
 NO_CUDA: Final = {
     False: N_(" (no CUDA: estimates assume PyTorch on it)"),
-    True: N_(" (no CUDA: estimates assume mlx-lm unless --stack names another trainer)"),
+    True: N_(" (no CUDA: a decoder is sized for mlx-lm unless --stack names another trainer)"),
 }
 INTEGER_QUANTIZED_RECIPE: Final = N_(
     "this checkpoint is stored in 4 or 8 bits by {method}, whose kernels (gptqmodel, autoawq) PEFT "
     "trains LoRA through and ft-atlas recipes do not set up: pass its 16-bit original with --model "
     "(QLoRA quantizes it with bitsandbytes as it loads), or a bitsandbytes 4-bit copy"
 )
+
+
+def training_stack(asked: str | None, hardware: Hardware, model: ModelInfo) -> str:
+    """The training stack memory is sized for: the one asked for (--stack), else mlx-lm for a
+    decoder on Apple silicon (the trainer its rules point to and its recipes use), else TRL's."""
+    mlx = hardware.vendor == "apple" and model.architecture in ("decoder", None)
+    return asked or ("mlx" if mlx else "trl")
 
 
 def integer_quantized(spec: LlmModel | None) -> bool:

@@ -30,6 +30,7 @@ from atlas_cli.core.resolve import (
     resolve_model,
     settings_for,
     strategy_warnings,
+    training_stack,
 )
 from atlas_cli.core.throughput.plans import Timed, time_and_cost, time_inputs, usual_epochs
 from atlas_cli.core.variants import card_rank, objective_id, single, sweep, trainable_method
@@ -145,7 +146,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         gradient_checkpointing=options.gradient_checkpointing,
         lora_rank=options.lora_rank or DEFAULT_LORA_RANK,
         quant_bits=options.quant_bits,
-        stack=hardware.stack(profile.stack),
+        stack=training_stack(profile.stack, hardware, info),
         offload=options.offload,
         lora_targets=options.lora_targets,
         lora_experts=profile.lora_experts,

@@ -426,7 +426,7 @@ register(
         frozenset(SUPERVISED_STAGES),
         "",
         # The recipe's own estimate, with mlx-lm's bf16 logits (tuner/trainer.py default_loss:
-        # MLX_LOGIT_BYTES), as `recommend` ranks a Mac's plans (Hardware.stack).
+        # MLX_LOGIT_BYTES), as `recommend` ranks a Mac's plans (training_stack).
         stack="mlx",
         # mlx_lm.convert -q quantizes every SwitchLinear too (QuantizedSwitchLinear), and mlx-lm
         # upcasts nothing of a quantized model.
