@@ -3383,6 +3383,45 @@ def test_mlx_trains_one_supervised_stage_counted_from_the_examples_and_says_why_
         render_recipe(catalog, named, rank_of(named, "lora", ("sft",)), "mlx")
 
 
+def test_the_kto_script_balances_imbalanced_labels(run: Runner) -> None:
+    """An expert's review: the KTO recipe wrote desirable_weight = undesirable_weight = 1.0 for
+    thumbs-up/down logs, which are rarely balanced; TRL's docs ask for 1:1 to 4:3 once weighted."""
+    args = (
+        "--gpu",
+        "a100-80gb",
+        "--model",
+        "qwen2.5-7b-instruct",
+        "--goal",
+        "align",
+        "--data-kind",
+        "ratings",
+    )
+    script = ok(run("recipe", *args, "--examples", "20k")).stdout
+    assert "Thumbs-up/down logs are rarely balanced" in script  # the rule, in the header
+    tree = ast.parse(script)
+    (function,) = [
+        n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "balanced_kto_weights"
+    ]
+    namespace: dict[str, Any] = {"Dataset": object}
+    exec(compile(ast.Module([function], []), "recipe", "exec"), namespace)  # the script's own function
+
+    class Rows(dict[str, list[bool]]):
+        def __len__(self) -> int:
+            return len(self["label"])
+
+    weigh = namespace["balanced_kto_weights"]
+    assert weigh(Rows(label=[True] * 900 + [False] * 100)) == {
+        "desirable_weight": 1.0,
+        "undesirable_weight": 9.0,
+    }
+    assert weigh(Rows(label=[True] * 100 + [False] * 400))["desirable_weight"] == 4.0
+    assert weigh(Rows(label=[True] * 120 + [False] * 100)) == {
+        "desirable_weight": 1.0,
+        "undesirable_weight": 1.0,
+    }
+    assert "settings.update(balanced_kto_weights(rows))" in script
+
+
 @pytest.mark.parametrize("stack", [c.value for c in STACKS])
 def test_every_stack_gets_a_recipe_or_a_note_on_a_cuda_gpu(run: Runner, stack: str) -> None:
     """`recipe --stack mlx` on an RTX 4090 was an internal error (no note said where mlx-lm runs)."""

@@ -960,9 +960,10 @@ def _online(recipe: Recipe) -> bool:
     return bool(recipe.online_stages)
 
 
-def _run_stage(online: bool, sft: bool, evaluated: bool, adalora: bool, instruct: bool) -> str:
+def _run_stage(online: bool, sft: bool, evaluated: bool, adalora: bool, instruct: bool, kto: bool) -> str:
     return training.RUN_STAGE.substitute(
         trainer_wrap="\n    trainer_class = with_orthogonal_penalty(trainer_class)" if adalora else "",
+        row_settings=training.KTO_ROW_SETTINGS if kto else "",
         plain_prompts=training.PLAIN_PROMPTS if instruct else "",
         completion_override=training.ONLINE_COMPLETION_OVERRIDE if online else "",
         prompt_filter=(training.ONLINE_PROMPT_FILTER if online else "")
@@ -1016,6 +1017,7 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
     sft = not classifier and "sft" in recipe.stages
     evaluated = bool(_evaluated_stages(recipe))
     adalora = recipe.memory_model == "adalora"
+    kto = not classifier and "kto" in recipe.stages
     run = _run_line(recipe, main)
     parts = [
         header(recipe, "python", _written_for(recipe), run, _setup(recipe)),
@@ -1034,11 +1036,12 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
         training.PROMPT_BUDGET.substitute(max_prompt=literal(MAX_PROMPT)) if online else "",
         training.CONVERSATION_LOSS if sft else "",
         training.HELD_OUT if evaluated else "",
+        training.BALANCED_KTO_WEIGHTS if kto else "",
         training.FINISH,
         training.ACCURACY if classifier else "",
         _classifier_main(recipe)
         if classifier
-        else _run_stage(online, sft, evaluated, adalora, recipe.post_trained),
+        else _run_stage(online, sft, evaluated, adalora, recipe.post_trained, kto),
     ]
     script = _join_blocks(parts)
     files = [RecipeFile(main, script)]

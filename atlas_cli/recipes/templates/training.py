@@ -480,9 +480,9 @@ def evaluation_arguments(args: argparse.Namespace, stage: str, evaluation: Datas
 '''
 
 RUN_STAGE = Template('''
-def stage_settings(args: argparse.Namespace, stage: str) -> dict[str, Any]:
-    """The stage's own config values, with the command line's overrides."""
-    settings = dict(STAGE_SETTINGS[stage])
+def stage_settings(args: argparse.Namespace, stage: str, rows: Dataset) -> dict[str, Any]:
+    """The stage's own config values, with the command line's overrides (and the data's)."""
+    settings = dict(STAGE_SETTINGS[stage])$row_settings
     if "max_length" in settings:
         settings["max_length"] = args.max_length$completion_override
     generations = settings.get("num_generations")
@@ -520,7 +520,7 @@ def run_stage(
     # under ZeRO-3 (zero.Init), rather than load the whole model in every process.
     config = config_class(
         **training_arguments(args, stage),
-        **stage_settings(args, stage),$config_extras
+        **stage_settings(args, stage, rows),$config_extras
     )
     model, adapter = build_model(args, tokenizer, previous, rows, stage)
     reference = reference_model(args, previous, stage)
@@ -567,6 +567,24 @@ SFT_CONVERSATION_LOSS = (
     "\n    conversation: dict[str, Any] = {}"
     '\n    if stage == "sft":\n        rows, conversation = conversation_loss(rows, tokenizer)'
 )
+# KTO's weights from the labels' counts (kto-weights-balance-the-labels in data/rules.yaml).
+KTO_ROW_SETTINGS = """
+    if stage == "kto":
+        settings.update(balanced_kto_weights(rows))"""
+BALANCED_KTO_WEIGHTS = '''
+def balanced_kto_weights(rows: Dataset) -> dict[str, float]:
+    """TRL's KTO docs ("Imbalanced data"): upweight the less common label so that
+    desirable_weight x desirable rows to undesirable_weight x undesirable rows lies between 1:1
+    and 4:3; outside that, the rarer label's weight makes it 1:1."""
+    desirable = sum(bool(label) for label in rows["label"])
+    undesirable = len(rows) - desirable
+    weights = {"desirable_weight": 1.0, "undesirable_weight": 1.0}
+    if desirable and undesirable and not 1 <= desirable / undesirable <= 4 / 3:
+        rarer = "desirable_weight" if desirable < undesirable else "undesirable_weight"
+        weights[rarer] = round(max(desirable, undesirable) / min(desirable, undesirable), 3)
+    print(f"KTO: {desirable:,} desirable and {undesirable:,} undesirable rows: {weights}")
+    return weights
+'''
 # An instruct model's recipe says when a stage's prompts are plain strings (a base model's are text).
 PLAIN_PROMPTS = "\n    warn_plain_prompts(rows, stage)"
 # Offline stages hold rows out to evaluate on (online RL scores its own generations).
