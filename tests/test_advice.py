@@ -595,6 +595,23 @@ def test_evaluation_advice_fits_the_profile(engine: Engine, profile: dict[str, A
         assert "rl-held-out-reward" not in ids
 
 
+def test_continued_pretraining_is_evaluated_on_held_out_text(engine: Engine) -> None:
+    """An expert's review: 1B tokens of continued pre-training were told to measure a prompting
+    baseline, compare answers side by side and stop early (mid-decay in a one-pass schedule)."""
+    rec = recommend(
+        engine, gpu="h100-80gb", gpus=8, model="llama-3.1-8b", goal="adapt", data_kind="text",
+        examples="250k", tokens_per_example="4k", seq_len="4k", packing=True,
+    )  # fmt: skip
+    ids = {a.id for a in rec.evaluation}
+    assert "cpt-held-out-perplexity" in ids
+    assert (
+        not {"prompting-baseline", "generation-judged-side-by-side", "stop-when-held-out-stops-improving"}
+        & ids
+    )
+    held_out = next(a for a in rec.evaluation if a.id == "held-out-split")
+    assert "5 % of the rows, 20 to 500" in held_out.text.en  # what the recipes hold out
+
+
 # --- the trace, fewer GPUs, the model variant ------------------------------------------------------
 
 
