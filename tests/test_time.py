@@ -824,6 +824,37 @@ def test_a_small_set_takes_fewer_sequences_per_step(examples: int, epochs: float
     )
 
 
+def test_continued_pretraining_is_batched_in_tokens(run: Runner) -> None:
+    """An expert's review: 1B tokens of continued pre-training on 8 H100s took 16 rows (65k tokens)
+    a step, a chat SFT's batch: pre-training is batched in tokens (~0.5M: ms-swift's example)."""
+    from atlas_cli.core.throughput.workload import global_batch
+
+    cpt = OBJECTIVES["continued-pretraining"]
+    assert global_batch(cpt, 8, Workload(250_000, 4096, 1, True, 4096)) == 128  # 524,288 tokens
+    assert global_batch(cpt, 8, Workload(250_000, 4096, 1, True, 8192)) == 64
+    assert global_batch(cpt, 1, Workload(1_000, 4096, 1, True, 4096)) == 25  # 40 steps of a small set
+    assert global_batch(OBJECTIVES["sft"], 8, Workload(250_000, 4096, 1, True, 4096)) == 16
+    args = (
+        "--gpu",
+        "h100",
+        "--gpus",
+        "8",
+        "--model",
+        "llama-3.1-8b",
+        "--goal",
+        "adapt",
+        "--data-kind",
+        "text",
+    )
+    recipe = ok(
+        run("recipe", *args, "--examples", "250k", "--tokens-per-example", "4k", "--seq-len", "4k", "--json")
+    ).json()
+    settings = {key: setting["value"] for key, setting in recipe["settings"].items()}
+    rows = settings["batch.continued-pretraining"] * 8 * settings["grad_accum.continued-pretraining"]
+    assert rows * 4096 == 524_288
+    assert settings["lr.continued-pretraining"] == 1e-5  # its card's full-weight rate, not SFT's 2e-5
+
+
 def test_a_small_set_is_timed_and_written_with_its_smaller_steps(run: Runner) -> None:
     args = ("--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--goal", "chat", "--examples", "50", "--json")
     lora = next(

@@ -369,6 +369,12 @@ class Training(Strict):
     sequence_parallel: bool = Field(
         default=False, description="one sequence can be split over GPUs (Ulysses / context parallelism)"
     )
+    batch_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        description="tokens per optimizer step, where the objective is batched in tokens (continued "
+        "pre-training): the global batch is the rows of the sequence length that hold them",
+    )
     min_batch: int = Field(default=1, ge=1, le=64, description="the smallest micro-batch the trainer accepts")
     min_batch_why: Text | None = Field(default=None, description="why, as the estimate's warning says it")
     good_batch: int = Field(

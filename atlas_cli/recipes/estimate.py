@@ -32,6 +32,7 @@ from atlas_cli.core.throughput.workload import (
     accumulation_steps,
     batch_cap,
     least_batch,
+    token_rows,
 )
 from atlas_cli.i18n import N_
 from atlas_cli.kb.catalog import Catalog, Objective
@@ -46,9 +47,20 @@ from atlas_cli.recipes.settings import (
 NOMINAL_EXAMPLES = 1_000
 
 
-def _global_source(objective: Objective, batch: int, replicas: int, accumulation: int) -> str:
+def _global_source(
+    objective: Objective, batch: int, replicas: int, accumulation: int, rows: tuple[int, int] | None
+) -> str:
     """Where the accumulation comes from: the sequences each optimizer step takes, multiplied out."""
-    steps = f"{batch} per device x {replicas} GPU(s) x {accumulation} = {batch * replicas * accumulation}"
+    taken = batch * replicas * accumulation
+    steps = f"{batch} per device x {replicas} GPU(s) x {accumulation} = {taken}"
+    if rows is not None:
+        row, wanted = rows
+        return (
+            f"rows of {row} tokens per optimizer step: {steps} ({taken * row:,} tokens), toward "
+            f"{wanted * row:,} (methods.yaml {objective.id}.training.batch_tokens: pre-training is "
+            "batched in tokens, ms-swift's full continued pre-training example takes 64 rows of 8,192), "
+            f"fewer for a small set so that it takes at least {MIN_STEPS} optimizer steps"
+        )
     if objective.online and objective.generation_batch is not None:
         return (
             f"completions per optimizer step: {steps}; the profile's --generation-batch "
@@ -260,8 +272,9 @@ def _set_accumulation(recipe: Recipe, objective: Objective, batch: int, replicas
         return
     # One global batch a step; for online objectives one generation round, in whole groups as TRL
     # requires (workload.accumulation_steps).
-    accumulation = accumulation_steps(objective, replicas, batch, _workload(recipe, objective.id))
-    source = _global_source(objective, batch, replicas, accumulation)
+    workload = _workload(recipe, objective.id)
+    accumulation = accumulation_steps(objective, replicas, batch, workload)
+    source = _global_source(objective, batch, replicas, accumulation, token_rows(objective, workload))
     recipe.set(f"grad_accum.{objective.id}", Setting(accumulation, source))
 
 
@@ -274,6 +287,7 @@ def _workload(recipe: Recipe, stage: str) -> Workload:
         inputs.tokens(),
         float(recipe.stage_value("epochs", stage)),
         bool(recipe.stage_value("packing", stage)),
+        int(recipe.value("seq_len")),
     )
 
 

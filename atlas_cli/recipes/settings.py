@@ -999,16 +999,19 @@ def _prompt_settings(recipe: Recipe) -> None:
 
 
 def _learning_rate(catalog: Catalog, recipe: Recipe, stage: str) -> Setting | None:
-    """Supervised stages: the method's own rate, else the objective's. Other stages: the
-    objective's rate for this kind of training (with_peft for a frozen base), scaled by how far
+    """Supervised stages: the method's own rate (a full-weight one: the objective's, where it has
+    one), else the objective's. Other stages: the objective's rate for this kind of training
+    (with_peft for a frozen base), scaled by how far
     the method's own supervised rate is from the objective SFT's rate for that kind of training:
     TRL's PEFT table keeps adapters at the same multiple of the full rate for every objective
     (SFT 2e-5 -> 2e-4, DPO 5e-7 -> 5e-6, GRPO 1e-6 -> 1e-5), so an adapter that wants 15x LoRA's
     rate for SFT (IA3) wants it for DPO too."""
     own = kb_value(recipe.method, "learning_rate")
-    if stage in SUPERVISED_STAGES and own is not None:
-        return own
     objective = kb_value(catalog.methods.get(stage), "learning_rate", peft=recipe.frozen_base)
+    if stage in SUPERVISED_STAGES and own is not None:
+        # Every weight trained: the objective's own full-weight rate where its card gives one
+        # (continued pre-training's 1e-5 is not SFT's 2e-5).
+        return objective if recipe.memory_model == "full" and objective is not None else own
     if objective is None or own is None or stage in SUPERVISED_STAGES:
         return objective
     sft = kb_value(catalog.methods.get("sft"), "learning_rate", peft=recipe.frozen_base)

@@ -189,7 +189,9 @@ def time_and_cost(
     if e.memory_model == "inference":
         time = _setup_time(e, device, inputs)
     else:
-        workloads = {o.id: _workload(inputs, epochs.get(o.id, ONE_PASS)) for o in objectives}
+        workloads = {
+            o.id: _workload(inputs, epochs.get(o.id, ONE_PASS), e.settings.seq_len) for o in objectives
+        }
         trained = e if inputs.batch_given else _trained(e, objectives, device, workloads)
         time = plan_time(work_of(trained), device, workloads, objectives)
     cost = plan_cost(time, rate_for(inputs, reference))
@@ -279,10 +281,10 @@ def _floored(e: Estimate, objectives: tuple[Objective, ...], workloads: Mapping[
     return min(w.examples for w in workloads.values()) if smallest < 2 * held * s.gpus else None
 
 
-def _workload(inputs: TimeInputs, usual: Epochs) -> Workload:
+def _workload(inputs: TimeInputs, usual: Epochs, seq_len: int | None = None) -> Workload:
     assert inputs.examples is not None
     epochs = inputs.epochs if inputs.epochs is not None else usual.of(inputs.examples)
-    return Workload(inputs.examples, inputs.tokens(), epochs, inputs.packing)
+    return Workload(inputs.examples, inputs.tokens(), epochs, inputs.packing, seq_len)
 
 
 def _setup_time(e: Estimate, device: Device, inputs: TimeInputs) -> PlanTime:

@@ -31,6 +31,9 @@ class Workload(NamedTuple):
     tokens_per_example: int  # the average length, never above the sequence length
     epochs: float
     packing: bool
+    # The rows' length (--seq-len), which an objective batched in tokens counts its rows in; None
+    # where no plan is sized (a provider's billing).
+    seq_len: int | None = None
 
 
 class Batches(NamedTuple):
@@ -62,7 +65,26 @@ def global_batch(
         return generation_per_gpu(objective, replicas, batch) * replicas
     if workload is None:
         return GLOBAL_BATCH
-    return max(SMALL_GLOBAL_BATCH, min(GLOBAL_BATCH, int(workload.examples * workload.epochs // MIN_STEPS)))
+    rows = token_rows(objective, workload)
+    if rows is None:
+        return max(
+            SMALL_GLOBAL_BATCH, min(GLOBAL_BATCH, int(workload.examples * workload.epochs // MIN_STEPS))
+        )
+    row, per_step = rows
+    in_set = workload.examples * workload.epochs * min(workload.tokens_per_example, row) / row
+    return max(SMALL_GLOBAL_BATCH, min(per_step, int(in_set // MIN_STEPS)))
+
+
+def token_rows(objective: Objective, workload: Workload) -> tuple[int, int] | None:
+    """For an objective batched in tokens (its card's training.batch_tokens: continued
+    pre-training), the length of a row (the sequence length when packed, else an example's) and
+    the rows that hold that many tokens; None for the others, batched in sequences."""
+    tokens = objective.training.batch_tokens
+    if tokens is None or workload.seq_len is None:
+        return None
+    packed = objective.packs(workload.packing)
+    row = workload.seq_len if packed else max(1, min(workload.tokens_per_example, workload.seq_len))
+    return row, math.ceil(tokens / row)
 
 
 def accumulation_steps(
