@@ -740,7 +740,14 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         "full-ft",
         "full",
         21 * GIB,
-        {"batch_size": 1, "seq_len": 4096, "stack": "liger", "sharding": "zero3", "offload": "params"},
+        {
+            "batch_size": 1,
+            "seq_len": 4096,
+            "stack": "liger",
+            "sharding": "zero3",
+            "offload": "params",
+            "activation_offloading": True,
+        },
         gpus=2,
         note="the estimate counts eager s x s attention for gpt-oss under axolotl (~9 GB here), which "
         "this config's flash-attention kernel does not hold: without it about two thirds; " + OFFLOAD_FLOOR,
@@ -830,10 +837,10 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
             "lora_rank": 32,
             "optimizer": "paged-adamw-8bit",
             "stack": "liger",
+            "activation_offloading": True,
         },
         gpu="t4",
         public=True,
-        note="activation offloading is not modelled: checkpoints are counted on the GPU",
     ),
     MemoryRow(
         "modelscope/ms-swift@3602360a docs/source_en/BestPractices/Qwen3-Best-Practice.md ('GPU Memory "

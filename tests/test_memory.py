@@ -493,6 +493,31 @@ def test_unsloth_offloads_checkpoints_from_512_tokens() -> None:
     assert act.activation_bytes(llama, 256, 32, True, "unsloth")[1] == 0
 
 
+def test_activation_offloading_moves_the_checkpoints_to_the_host(run: Runner) -> None:
+    """An expert's review: 8B LoRA at 16k on a 4090 was pushed to QLoRA or parameter offload, when
+    TRL's activation_offloading (the checkpoints in CPU RAM) fits it; the trainers that offer it
+    get it in their configs, LLaMA-Factory (no such option) refuses, GRPO is told it is ignored."""
+    llama = model("llama-3.1-8b")
+    kept = 2 * 4096 * 16384  # a layer's bf16 input at 16k tokens
+    gpu, host = act.activation_bytes(llama, 16384, 32, True, "trl", offloaded=True)
+    assert host == 32 * kept and gpu == 5 * kept + act.activation_bytes(llama, 16384, 1, False, "trl")[0]
+    args = ("--model", "llama-3.1-8b", "--gpu", "rtx-4090", "--seq-len", "16k", "--method", "lora", "--json")
+    plain = ok(run("estimate", *args)).json()
+    assert plain["fit"] != "yes"
+    assert ("activation_offloading", True) in {(c["change"], c["value"]) for c in plain["to_fit"]}
+    offloaded = ok(run("estimate", *args, "--activation-offloading")).json()
+    assert offloaded["fit"] == "yes" and offloaded["host"]["offload_gb"] > 4
+    profile = ("--model", "llama-3.1-8b", "--gpu", "rtx-4090", "--seq-len", "16k", "--goal", "chat")
+    profile += ("--examples", "5k", "--activation-offloading", "--stack", "liger")
+    script = ok(run("recipe", *profile, "--trainer", "python")).stdout
+    assert "'activation_offloading': True" in script
+    assert "\nactivation_offloading: true\n" in ok(run("recipe", *profile, "--trainer", "axolotl")).stdout
+    fails(run("recipe", *profile, "--trainer", "llamafactory"), 2, "LLaMA-Factory has no option for")
+    grpo = ("--model", "qwen2.5-1.5b", "--gpu", "rtx-4090", "--objective", "grpo", "--method", "lora")
+    warned = ok(run("estimate", *grpo, "--activation-offloading"))
+    assert "not for grpo" in " ".join(warned.stderr.split())
+
+
 def test_mixture_of_experts_activations_follow_the_active_experts() -> None:
     if "qwen3-30b-a3b" not in CATALOG.models:
         pytest.skip("no MoE model in the catalog")

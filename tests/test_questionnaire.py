@@ -64,7 +64,12 @@ def test_every_question_comes_from_the_profile_definition(catalog: Catalog) -> N
         skipped += ("epochs", "packing", "price_per_hour", "max_hours", "budget_usd", "model_variant")
         skipped += ("sft_data",)  # only after preference pairs (test_full_run_builds_the_profile)
         skipped += ("vllm",)  # only after a reward function (test_vllm_is_asked_of_online_rl_only)
-        skipped += ("lora_experts", "num_generations", "generation_batch")  # an expert's flags
+        skipped += (
+            "lora_experts",
+            "num_generations",
+            "generation_batch",
+            "activation_offloading",
+        )  # expert flags
         if field.alternative_to is None and field.name not in skipped:
             assert field.question in asked, field.name
 

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         "price_per_hour",
         "stack",
         "vllm",
+        "activation_offloading",
         "num_generations",
         "generation_batch",
         "lora_experts",

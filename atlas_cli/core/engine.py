@@ -701,6 +701,7 @@ class MemoryKey(NamedTuple):
     batch_size: int
     stack: str
     vllm: bool  # online stages sample with a colocated vLLM engine
+    activation_offloading: bool  # the checkpoints wait in CPU RAM (TRL activation_offloading)
     lora_experts: bool  # LoRA adapts the routed experts too
     sampling: Sampling  # how online stages sample (--num-generations, --generation-batch)
     fewest: bool  # plans may use fewer of the GPUs (--priority cost)
@@ -1033,6 +1034,7 @@ class Engine:
                 batch_size=key.batch_size,
                 stack=key.stack,
                 vllm=key.vllm,
+                activation_offloading=key.activation_offloading,
                 lora_experts=key.lora_experts,
             )
             for o in (*pipeline, SERVING.id)
@@ -1113,6 +1115,7 @@ class Engine:
             profile.micro_batch,
             training_stack(profile.stack, hardware, info),
             profile.vllm,
+            profile.activation_offloading,
             profile.lora_experts,
             inputs.sampling,
             fewest=profile.priority == "cost",

@@ -44,6 +44,9 @@ class EstimateSettings(NamedTuple):
     lora_targets: str = "all-linear"  # a value of core.shapes.LORA_TARGETS
     lora_experts: bool = False  # LoRA also adapts a mixture-of-experts model's routed experts
     vllm: bool = False  # GRPO/RLOO sample with a colocated vLLM engine (memory.estimate.served_by_vllm)
+    # The checkpointed layer inputs wait in CPU RAM (TRL's activation_offloading), where the
+    # objective's trainer offers it (memory.estimate.offloads_activations).
+    activation_offloading: bool = False
     # GPUs one sequence is split over (DeepSpeed Ulysses sequence parallelism, with ZeRO-3 across
     # all of them); gpus / sequence_parallel sequences train side by side.
     sequence_parallel: int = 1

@@ -359,6 +359,10 @@ CHANGE_WORDS = {
     "gradient_checkpointing": N_("gradient checkpointing on ({gb:g} GB)"),
     "vllm": N_("sampling without --vllm, whose engine holds a share of every GPU ({gb:g} GB)"),
     "optimizer": N_("the {value} optimizer ({gb:g} GB)"),
+    "activation_offloading": N_(
+        "the checkpointed activations in CPU RAM (--activation-offloading; TRL activation_offloading=True) "
+        "({gb:g} GB)"
+    ),
     "stack": N_("the {value} stack (--stack {value}) ({gb:g} GB)"),
     "method": N_("{value} instead ({gb:g} GB)"),
     "gpus": N_("{value} GPUs ({gb:g} GB)"),

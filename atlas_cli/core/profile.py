@@ -285,6 +285,14 @@ class Profile:
         "Will GRPO/RLOO sample with vLLM on the training GPUs?",
         default=False,
     )
+    activation_offloading: bool = _question(
+        "flag",
+        "constraints",
+        "Move the checkpointed activations to CPU RAM (TRL activation_offloading=True; SFT, DPO, KTO and "
+        "reward training under gradient checkpointing): long sequences fit for host memory.",
+        "Will you offload activations to CPU RAM (TRL activation_offloading)?",
+        default=False,
+    )
     # Not given: the objective's num_generations in data/methods.yaml (GRPO 8, RLOO 2).
     num_generations: int | None = _question(
         "generations",

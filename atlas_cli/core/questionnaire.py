@@ -120,6 +120,7 @@ SKIP: dict[str, Callable[[Answers], bool]] = {
     "batch_size": lambda a: True,
     "stack": lambda a: True,
     "lora_experts": lambda a: True,
+    "activation_offloading": lambda a: True,
     "num_generations": lambda a: True,
     "generation_batch": lambda a: True,
     # Asked only of who samples online (a reward function) on a GPU of their own.

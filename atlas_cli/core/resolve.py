@@ -661,6 +661,14 @@ def idle_options(profile: Profile, shape: Shape | None, stages: tuple[Objective,
     idle += _rounded_generation_batch(profile, stages)
     if profile.lora_experts and shape is not None and not shape.is_moe:
         idle.append(t("--lora-experts: this model has no routed experts (a dense model): ignored"))
+    if profile.activation_offloading and not all(o.training.activation_offloading for o in stages):
+        idle.append(
+            t(
+                "--activation-offloading: TRL offers it for SFT, DPO, KTO and reward training, not for "
+                "{stages}: those stages keep their activations on the GPU",
+                stages=", ".join(o.id for o in stages if not o.training.activation_offloading),
+            )
+        )
     return idle
 
 
@@ -726,6 +734,7 @@ def settings_for(
     lora_targets: str = "all-linear",
     lora_experts: bool = False,
     vllm: bool = False,
+    activation_offloading: bool = False,
 ) -> tuple[EstimateSettings, list[str]]:
     """Fill every unset option with the documented default; return settings and warnings. The
     multi-GPU strategy is chosen later (memory.search.with_strategy), or given with `sharding`."""
@@ -769,6 +778,7 @@ def settings_for(
         lora_targets=lora_targets,
         lora_experts=lora_experts,
         vllm=vllm,
+        activation_offloading=activation_offloading,
         # LLaMA-Factory and axolotl load transformers' default attention; the Python recipes load
         # flex attention, which Apple's MPS does not run (recipes/settings.py).
         attention_kernel=stack not in EAGER_STACKS and hardware.vendor != "apple",

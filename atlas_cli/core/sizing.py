@@ -151,6 +151,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         lora_targets=options.lora_targets,
         lora_experts=profile.lora_experts,
         vllm=profile.vllm,
+        activation_offloading=profile.activation_offloading,
     )
     warnings += length_notes(profile, info, settings.seq_len, (settings.objective,))
     warnings += idle_options(profile, info.shape, (settings.objective,))

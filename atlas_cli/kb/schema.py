@@ -369,6 +369,11 @@ class Training(Strict):
     sequence_parallel: bool = Field(
         default=False, description="one sequence can be split over GPUs (Ulysses / context parallelism)"
     )
+    activation_offloading: bool = Field(
+        default=False,
+        description="the trainer can move the activations it saves for the backward to CPU RAM "
+        "(TRL's activation_offloading: SFT, DPO, KTO and reward trainers)",
+    )
     batch_tokens: int | None = Field(
         default=None,
         ge=1,

@@ -185,6 +185,8 @@ class Recipe:
     inputs: TimeInputs  # the profile's data and money, as recommend times the plan
     # The stages whose objective samples its own completions (the cards' training.online).
     online_stages: frozenset[str] = frozenset()
+    # The stages whose trainer can keep the checkpoints in CPU RAM (training.activation_offloading).
+    offloading_stages: frozenset[str] = frozenset()
     trainer: str = "python"
     stack: str = "hf"
     quantized_experts: bool = False  # a QLoRA base's routed experts load quantized too
@@ -392,6 +394,9 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
         stages=plan.pipeline,
         inputs=time_inputs(rec.request),
         online_stages=frozenset(s for s in plan.pipeline if catalog.objectives[s].online),
+        offloading_stages=frozenset(
+            s for s in plan.pipeline if catalog.objectives[s].training.activation_offloading
+        ),
         notes=notes,
         endpoint=catalog.chat_endpoint(str(model_id)) if isinstance(model_id, str) else None,
         endpoints=catalog.chat_endpoints,
@@ -715,6 +720,11 @@ def _estimate_settings(recipe: Recipe) -> None:
         precision = Setting("fp32", "Gemma 3 overflows fp16, and this recipe trains without Unsloth")
     recipe.set("precision", precision)
     recipe.set("gradient_checkpointing", Setting(s.gradient_checkpointing, "the plan's memory estimate"))
+    if s.activation_offloading and s.gradient_checkpointing:
+        offloaded = (
+            "the profile's --activation-offloading: the checkpoints wait in CPU RAM (the estimate's host RAM)"
+        )
+        recipe.set("activation_offloading", Setting(True, offloaded))
     recipe.set("seq_len", Setting(s.seq_len, "the plan's memory estimate (sequence length it assumed)"))
     if recipe.family == "lora":  # AdaLoRA sets its ranks with init_r / target_r instead
         recipe.set("lora.r", Setting(s.lora_rank, "the plan's memory estimate (LoRA rank it assumed)"))

@@ -51,6 +51,7 @@ FUSED_HIDDEN_BYTES, FUSED_HEAD_GRADIENT_BYTES, FUSED_FP32_GRADIENT_BYTES = 8.0, 
 UNSLOTH_CHUNK_BYTES = 2**30
 UNSLOTH_TRANSIENT = 14 / 4  # bf16 logits, fp32 copy, log-softmax and gradient per fp32 byte
 UNSLOTH_OFFLOAD_FROM = 512  # shorter sequences use plain checkpointing (unsloth _utils.py)
+TRL_OFFLOAD_STASH = 5  # OffloadActivations' max_fwd_stash_size default (get_act_offloading_ctx_manager)
 LEAN_KERNEL_STACKS = frozenset({"liger", "unsloth"})
 # Eager attention (a family without an SDPA kernel), per query-key pair and head: (kept for the
 # backward, more while a layer runs). gpt-oss keeps its bf16 probabilities (a bf16 softmax) and
@@ -89,9 +90,11 @@ def activation_bytes(
     stack: str,
     precision_bytes: float = 2.0,
     seq_len: int | None = None,
+    offloaded: bool = False,
 ) -> tuple[float, float]:
     """(bytes on the GPU, bytes offloaded to the host) for `layers` layers' activations;
-    `seq_len` decides whether Unsloth offloads (default: `tokens`, one sequence)."""
+    `seq_len` decides whether Unsloth offloads (default: `tokens`, one sequence); `offloaded`:
+    TRL's activation offloading moves the checkpoints to the host."""
     if layers == 0 or tokens == 0:
         return 0.0, 0.0
     one_layer = layer_bytes_per_token(shape, stack, precision_bytes) * tokens
@@ -101,6 +104,10 @@ def activation_bytes(
     if stack == "unsloth" and (tokens if seq_len is None else seq_len) >= UNSLOTH_OFFLOAD_FROM:
         # Checkpoints go to pinned CPU memory; the GPU keeps two staging buffers.
         return 2 * kept + one_layer, layers * kept
+    if offloaded:
+        # Pinned CPU memory too; up to max_fwd_stash_size of them stay on the GPU while their
+        # copies run (trl/models/activation_offloading.py OffloadActivations).
+        return min(layers, TRL_OFFLOAD_STASH) * kept + one_layer, layers * kept
     return layers * kept + one_layer, 0.0
 
 

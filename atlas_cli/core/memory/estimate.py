@@ -227,6 +227,14 @@ def least_generation_per_gpu(objective: Objective, replicas: int, batch: int) ->
     return batch * -(-part // batch)
 
 
+def offloads_activations(s: EstimateSettings) -> bool:
+    """The checkpoints wait in CPU RAM: asked for (--activation-offloading), under gradient
+    checkpointing, by a trainer that offers it (the objective's training.activation_offloading);
+    Unsloth offloads its own and mlx-lm has no such switch."""
+    offered = s.objective.training.activation_offloading and s.stack not in ("unsloth", "mlx")
+    return s.activation_offloading and s.gradient_checkpointing and offered
+
+
 def served_by_vllm(model: str, s: EstimateSettings) -> bool:
     """A colocated vLLM engine samples this stage: asked for (--vllm), an objective TRL samples
     with vLLM, and a base vLLM can load: TRL refuses an 8-bit bitsandbytes one ("vLLM does not
@@ -273,9 +281,9 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
     # Backward stops at the lowest trained layer: partial FT keeps only the top layers'.
     layers = shape.layers * (PARTIAL_TRAINABLE_SHARE if model == "partial" else 1)
     width = weight_bytes(s.precision)
-    gpu, host = activation_bytes(shape, tokens, layers, s.gradient_checkpointing, s.stack, width, s.seq_len)
+    checkpointing, offloaded = s.gradient_checkpointing, offloads_activations(s)
+    gpu, host = activation_bytes(shape, tokens, layers, checkpointing, s.stack, width, s.seq_len, offloaded)
     sequences = _sequences(s)
-    checkpointing = s.gradient_checkpointing
     gpu += eager_attention_bytes(shape, tokens / sequences, sequences, layers, checkpointing, s)
     if model == "dora":
         # Kept inside each decoder layer: under checkpointing only the recomputed layer holds them.

@@ -15,6 +15,7 @@ from atlas_cli.core.memory.estimate import (
     generation_step,
     gib_to_gb,
     least_generation_per_gpu,
+    offloads_activations,
     sampled_at_once,
     served_by_vllm,
 )
@@ -180,9 +181,9 @@ def training_batch(run: Estimator, settings: EstimateSettings, minimum: int, cap
 class Change(NamedTuple):
     """One change to a plan that does not fit, and what it needs then."""
 
-    # seq_len, batch_size, generation_batch, gradient_checkpointing, vllm, optimizer, stack,
-    # method, gpus, offload, or gpu_memory: the GiB a GPU would need usable (the same plan on a
-    # larger GPU)
+    # seq_len, batch_size, generation_batch, gradient_checkpointing, vllm, optimizer,
+    # activation_offloading, stack, method, gpus, offload, or gpu_memory: the GiB a GPU would
+    # need usable (the same plan on a larger GPU)
     change: str
     value: str | int | bool
     per_gpu_gb: float
@@ -204,6 +205,8 @@ def _tweaks(settings: EstimateSettings, model: str) -> list[tuple[str, Value]]:
         return found
     if s.optimizer == "adamw":
         found.append(("optimizer", "adamw-8bit"))
+    if not s.activation_offloading and offloads_activations(s._replace(activation_offloading=True)):
+        found.append(("activation_offloading", True))  # the checkpoints to CPU RAM, overlapped
     if s.stack in ("hf", "trl"):
         found += [("stack", "liger"), ("stack", "unsloth")]
     return found

@@ -288,6 +288,9 @@ def _ax_train(recipe: Recipe, stage: str, output: str, ds_file: str | None) -> d
         "gradient_checkpointing": recipe.value("gradient_checkpointing"),
         "output_dir": output,
     }
+    if recipe.has("activation_offloading") and stage in recipe.offloading_stages:
+        # TRL's offloader, with axolotl's own checkpointing (core/builders/base.py).
+        values["activation_offloading"] = True
     if recipe.has(f"use_reentrant.{stage}"):
         values["gradient_checkpointing_kwargs"] = {
             "use_reentrant": recipe.stage_value("use_reentrant", stage)

@@ -124,6 +124,11 @@ def gap(recipe: Recipe) -> str | None:
             "LLaMA-Factory does only under its Megatron backend (context_parallel_size), not with its "
             "Trainer and DeepSpeed; use --trainer python (DeepSpeed Ulysses)"
         )
+    if recipe.has("activation_offloading"):
+        return (
+            "the plan fits only with its checkpointed activations in CPU RAM (--activation-offloading), "
+            "which LLaMA-Factory has no option for; use --trainer python or axolotl"
+        )
     if recipe.has("lora.expert_parameters"):
         return (
             "LLaMA-Factory has no option for LoRA on a mixture of experts' fused expert weights (PEFT "

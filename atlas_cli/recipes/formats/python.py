@@ -559,6 +559,8 @@ def _stage_kwargs(recipe: Recipe, stage: str) -> dict[str, Value]:
     values: dict[str, Value] = {}
     if stage in ("sft", "continued-pretraining", "dpo", "kto", "reward-model"):
         values["max_length"] = recipe.value("seq_len")
+    if recipe.has("activation_offloading") and stage in recipe.offloading_stages:
+        values["activation_offloading"] = True
     if recipe.sequence_parallel > 1:
         # Ulysses splits a sequence into equal shares (transformers docs deepspeed_alst.md).
         values["pad_to_multiple_of"] = recipe.sequence_parallel
