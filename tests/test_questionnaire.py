@@ -543,6 +543,33 @@ def test_an_answer_naming_two_choices_is_asked_again(catalog: Catalog) -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "said", "value"),
+    [
+        ("data_kind", "no data", "none"),
+        ("data_kind", "nothing yet", "none"),
+        ("data_kind", "данных нет", "none"),
+        ("data_kind", "company wiki pages", "text"),
+        ("data_kind", "our past chats", "demonstrations"),
+        ("data_kind", "3000 размеченных примеров", "labeled"),
+        ("data_kind", "пары предпочтений", "preferences"),
+        ("goal", "sort emails into categories", "classify"),
+        ("goal", "route tickets to the right team", "classify"),
+        ("goal", "ответы по нашим документам", "knowledge"),
+    ],
+)
+def test_a_newcomers_everyday_answer_is_read(name: str, said: str, value: str) -> None:
+    """A newcomer's review: 'no data' was refused (a denial is not read for a choice), and so were
+    inflected Russian ('3000 размеченных примеров') and 'sort emails into categories'."""
+    assert pick_choice(FIELDS_BY_NAME[name], said) == value
+
+
+def test_an_answer_naming_two_choices_says_which_it_names() -> None:
+    """The refusal said only 'not one of ...': the newcomer could not tell what to mend."""
+    with pytest.raises(UsageError, match="names more than one: adapt, chat"):
+        pick_choice(FIELDS_BY_NAME["goal"], "a chatbot that answers in my company's style")
+
+
+@pytest.mark.parametrize(
     ("name", "text", "value"),
     [("goal", "r", "reasoning"), ("data_kind", "d", "demonstrations"), ("data_kind", "t", "text")],
 )

@@ -649,9 +649,20 @@ def pick_choice(spec: ProfileField, text: str) -> str:
     if len(matches) == 1:
         return matches.pop()
     words = {choice_key(word): c.value for c in spec.choices for word in c.words}
+    if key in words:  # an everyday answer said whole, a denial included ("no data")
+        return words[key]
     named = _named_within({**names, **words}, key)
-    if named is not None:
-        return named
+    if len(named) == 1:
+        return named.pop()
+    if named:  # say which, so that the answer can be mended
+        raise UsageError(
+            t(
+                "'{text}' names more than one: {named}; answer with one of them (or 1-{count})",
+                text=text,
+                named=", ".join(v for v in values if v in named),
+                count=len(values),
+            )
+        )
     raise UsageError(
         t(
             "'{text}' is not one of {choices} (or 1-{count})",
@@ -668,19 +679,18 @@ _NOT_WORD = re.compile(r"[^\w&]+")
 _NEGATIONS = frozenset({"no", "not", "without", "non", "none", "нет", "без", "не"})
 
 
-def _named_within(names: dict[str, str], key: str) -> str | None:
-    """The one choice an answer in words names ("a customer support chatbot": chat), by its names
+def _named_within(names: dict[str, str], key: str) -> set[str]:
+    """The choices an answer in words names ("a customer support chatbot": chat), by their names
     found as whole words (a name within a longer one found, "q&a" in "q&a pairs", does not
-    count); None when none or several choices are named, or the answer denies something."""
+    count); none when the answer denies something."""
     words = " " + _NOT_WORD.sub(" ", key) + " "
     if _NEGATIONS & set(words.split()):
-        return None
+        return set()
     found = [name for name in names if f" {name} " in words]
     outer = [
         name for name in found if not any(name != other and f" {name} " in f" {other} " for other in found)
     ]
-    values = {names[name] for name in outer}
-    return values.pop() if len(values) == 1 else None
+    return {names[name] for name in outer}
 
 
 def command_line(answers: Answers, command: str = "recommend") -> str:

@@ -266,7 +266,10 @@ GOALS: Final = (
         "classify",
         "assign labels or scores (sentiment, topic; a reward model)",
         ("классификация", "классифицировать"),
-        ("classification", "classifier", "labels", "sentiment", "tagging"),
+        (
+            *("classification", "classifier", "labels", "sentiment", "tagging", "categories", "categorize"),
+            *("categorise", "sort", "route", "routing", "triage", "категории", "категориям", "сортировать"),
+        ),
     ),
     Choice(
         "adapt",
@@ -298,7 +301,10 @@ GOALS: Final = (
         "knowledge",
         "answer from facts and documents",
         ("знания",),
-        ("rag", "faq", "documents", "docs", "manuals"),
+        (
+            *("rag", "faq", "documents", "docs", "manuals", "wiki"),
+            *("документы", "документам", "документов", "документах", "базе знаний"),
+        ),
     ),
     Choice("reasoning", "solve checkable problems (math, code)", ("рассуждения", "рассуждение"), ("math",)),
     Choice("prototype", "try an idea quickly and cheaply", ("прототип",), ("demo", "poc")),
@@ -306,18 +312,24 @@ GOALS: Final = (
 # Goals that need generated text: an encoder (BERT) cannot serve them, whatever trains it.
 GENERATIVE_GOALS: Final = frozenset({"chat", "align", "reasoning"})
 DATA_KINDS: Final = (
-    Choice("none", "no training data", ("нет", "нет данных", "без данных")),
+    # Said whole: an answer that denies something is otherwise not read for a choice (questionnaire).
+    Choice(
+        "none",
+        "no training data",
+        ("нет", "нет данных", "без данных", "данных нет", "ничего", "пока ничего", "пока нет"),
+        ("no data", "no data yet", "nothing", "nothing yet", "none yet", "not yet"),
+    ),
     Choice(
         "text",
         "raw domain text (documents, code, papers)",
         ("текст", "тексты"),
-        ("raw text", "documents", "corpus", "документы"),
+        ("raw text", "documents", "corpus", "wiki", "wiki pages", "документы", "документов", "статьи"),
     ),
     Choice(
         "labeled",
         "labelled examples for a fixed set of labels",
         ("размеченные", "разметка", "метки"),
-        ("labelled", "labels"),
+        ("labelled", "labels", "размеченных", "размеченный", "с метками", "категориями"),
     ),
     Choice(
         "demonstrations",
@@ -337,6 +349,8 @@ DATA_KINDS: Final = (
             "support tickets",
             "agent replies",
             "chat logs",
+            "chats",
+            "chat history",
             "chat transcripts",
             "transcripts",
             "вопрос ответ",
@@ -359,7 +373,7 @@ DATA_KINDS: Final = (
         "preferences",
         "chosen / rejected answer pairs",
         ("предпочтения",),
-        ("chosen rejected", "dpo", "comparisons"),
+        ("chosen rejected", "dpo", "comparisons", "предпочтений", "пары предпочтений"),
     ),
     Choice(
         "ratings",
