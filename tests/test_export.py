@@ -127,6 +127,18 @@ def test_russian_atlas_words_names_ratings_and_kinds_in_russian(run: Runner) -> 
     assert not re.search(r"\b(very-low|near-full|context-dependent)\b", text)
 
 
+def test_russian_estimates_page_writes_units_verdicts_and_data_in_russian(
+    run: Runner, tmp_path: Path
+) -> None:
+    """A Russian speaker's review: cells read '24.9 GB tight · 47 мин-1,9 ч · $0.16-0.41' and the
+    conditions 'Data: 10,000 examples ...', three conventions in one cell."""
+    result = ok(run("export", "--lang", "ru", "--out", str(tmp_path)))
+    assert "записан" in result.stderr and "wrote" not in result.stderr
+    page = (tmp_path / "estimates.ru.md").read_text(encoding="utf-8")
+    assert "ГБ впритык ·" in page and "ГБ НЕТ · —" in page and "Данные: 10 000 примеров" in page
+    assert not re.search(r"\d GB|\btight\b|Data:|\$\d+\.\d", page)
+
+
 def test_out_writes_pages_and_never_overwrites_silently(run: Runner, tmp_path: Path) -> None:
     out = tmp_path / "atlas"
     ok(run("export", "--out", str(out)))

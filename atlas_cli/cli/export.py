@@ -53,4 +53,5 @@ def export(
     make_output_dir(folder)
     files = chosen.files(atlas)
     write_new_files({folder / name: printable(text) for name, text in files.items()}, force=force)
-    sys.stderr.write(printable(f"ft-atlas: wrote {', '.join(str(folder / name) for name in files)}\n"))
+    written = ", ".join(str(folder / name) for name in files)
+    sys.stderr.write(printable("ft-atlas: " + t("wrote {path}", path=written) + "\n"))

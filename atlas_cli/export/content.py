@@ -7,7 +7,7 @@ from __future__ import annotations
 from atlas_cli.export.document import Atlas, Bullets, Code, Heading, Link, Page, Paragraph, Table, line, slug
 from atlas_cli.export.estimates import cells, conditions_text, present
 from atlas_cli.export.labels import words
-from atlas_cli.i18n import language, pt, set_language, translated
+from atlas_cli.i18n import language, number, pt, set_language, translated
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import GuideRule, Method, Ratings
 from atlas_cli.kb.vocabulary import Lang
@@ -320,7 +320,7 @@ def _estimates_page(catalog: Catalog, w: dict[str, str]) -> Page:
     for gpu_id in gpus:
         reference = catalog.reference_price(gpu_id)
         if reference is not None:
-            price_rows.append((line(gpu_id), line(f"${reference[0]:g}"), line(reference[1])))
+            price_rows.append((line(gpu_id), line(f"${number(reference[0], 'g')}"), line(reference[1])))
     page.add(Table((w["gpu"], w["price"], w["source"]), tuple(price_rows)))
     return page
 

@@ -9,9 +9,11 @@ from atlas_cli.core.plans import band_text
 from atlas_cli.core.profile import build_profile
 from atlas_cli.core.sizing import EstimateOptions, Row, run_estimate
 from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR
+from atlas_cli.i18n import N_, nt, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.render.charts import conditions
 from atlas_cli.render.documents import assumptions_json
+from atlas_cli.render.plans import FIT_LABELS, money
 
 # Cards people rent or own, from 24 to 80 GB, each with a reference price in data/prices.yaml.
 GPUS = ("rtx-3090", "rtx-4090", "l4", "a100-40gb", "a100-80gb", "h100-80gb")
@@ -30,18 +32,15 @@ class Cell:
     row: Row
 
     def text(self) -> str:
+        """Memory, fit, time and cost in the current language (as `recommend`'s table writes them)."""
         e, timed = self.row.estimate, self.row.timed
-        memory = f"{e.per_gpu_gb:.1f} GB {e.fit or ''}".strip()
+        memory = t("{gb:.1f} GB", gb=e.per_gpu_gb) + (f" {t(FIT_LABELS[e.fit])}" if e.fit else "")
         if e.fit == "no" or timed.time is None or timed.cost is None:
             return f"{memory} · —"
         hours = band_text(*timed.time.hours_band)
         if timed.cost.usd is None:
             return f"{memory} · {hours}"
-        return f"{memory} · {hours} · ${_money(timed.cost.low)}-{_money(timed.cost.high)}"
-
-
-def _money(usd: float) -> str:
-    return f"{usd:,.2f}" if usd < 10 else f"{usd:,.0f}"
+        return f"{memory} · {hours} · ${money(timed.cost.low)}-{money(timed.cost.high)}"
 
 
 def cell(catalog: Catalog, gpu: str, model: str, method: str) -> Cell:
@@ -71,10 +70,19 @@ def conditions_text(sample: Cell) -> str:
     data = ""
     if timed.time is not None and timed.time.stages:
         work = timed.time.stages[0].workload
-        data = (
-            f" Data: {work.examples:,} examples of ~{work.tokens_per_example} tokens, "
-            f"{work.epochs:g} epochs of SFT, unpacked; time is a band of {FAST_FACTOR:g}-{SLOW_FACTOR:g}x "
-            "the estimate. LoRA: rank 16 on all linear layers; QLoRA: a 4-bit base. Full fine-tuning "
-            "on one GPU (no sharding, no offload)."
+        data = " " + t(
+            DATA_TEXT,
+            examples=nt("{n:,} example", "{n:,} examples", work.examples, n=work.examples),
+            per=nt("~{n:,} token", "~{n:,} tokens", work.tokens_per_example, n=work.tokens_per_example),
+            epochs=work.epochs,
+            fast=FAST_FACTOR,
+            slow=SLOW_FACTOR,
         )
     return conditions(assumptions_json(e)) + data
+
+
+DATA_TEXT = N_(
+    "Data: {examples} of {per}, {epochs:g} epochs of SFT, unpacked; time is a band of {fast:g}-{slow:g}x "
+    "the estimate. LoRA: rank 16 on all linear layers; QLoRA: a 4-bit base. Full fine-tuning on one GPU "
+    "(no sharding, no offload)."
+)

@@ -66,7 +66,7 @@ _EN: dict[str, str] = {
         "Conditions: {conditions}"
     ),
     "cell_legend": N_(
-        "Each cell: memory per GPU in GB (10^9 bytes), whether it fits (yes / tight / no), training"
+        "Each cell: memory per GPU in GB (10^9 bytes), whether it fits (yes / tight / NO), training"
         " time with the 0.6-1.5x band measured runs fell in, and the cost at the GPU's reference "
         "price. — : does not fit, so no time is given."
     ),

@@ -72,10 +72,11 @@ def _time_cells(plan: Plan) -> tuple[str, str]:
         return hours, t("{low}-{high} GPU-h", low=significant(cost.low), high=significant(cost.high))
     if cost.high < CENT:
         return hours, f"<${number(CENT, '.2f')}"
-    return hours, f"${_money(cost.low)}-{_money(cost.high)}"
+    return hours, f"${money(cost.low)}-{money(cost.high)}"
 
 
-def _money(usd: float) -> str:
+def money(usd: float) -> str:
+    """Dollars as the tables write them: cents below 10, whole dollars above."""
     return number(usd, ",.2f" if usd < 10 else ",.0f")
 
 
