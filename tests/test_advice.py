@@ -612,6 +612,17 @@ def test_continued_pretraining_is_evaluated_on_held_out_text(engine: Engine) -> 
     assert "5 % of the rows, 20 to 500" in held_out.text.en  # what the recipes hold out
 
 
+def test_grpo_on_many_gpus_says_server_mode_is_not_sized(engine: Engine) -> None:
+    """An expert's review: GRPO on 8 H100s never mentioned vLLM's server mode, the usual layout at
+    that scale, which ft-atlas does not size (only docs/time.md said so)."""
+    args = {"gpu": "h100-80gb", "model": "qwen2.5-7b-instruct", "goal": "reasoning", "vllm": True}
+    args |= {"data_kind": "reward-function", "examples": "10k"}
+    eight = recommend(engine, **args, gpus=8)
+    assert "grpo-server-mode-not-sized" in eight.plans[0].rules
+    one = recommend(engine, **args, gpus=1)
+    assert all("grpo-server-mode-not-sized" not in p.rules for p in one.plans)
+
+
 # --- the trace, fewer GPUs, the model variant ------------------------------------------------------
 
 
