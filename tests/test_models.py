@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
+from atlas_cli.core.engine import Engine
 from atlas_cli.core.hfconfig import TRAINED_POSITIONS, model_id_for, parse_config
 from atlas_cli.core.names import looks_instruct
+from atlas_cli.core.profile import build_profile
 from atlas_cli.core.shapes import Shape, shape_of
 from atlas_cli.errors import UsageError
 from atlas_cli.kb.catalog import Catalog
@@ -108,7 +110,7 @@ def test_gemma_ties_embeddings_by_default_and_fills_class_defaults() -> None:
     # Read from Gemma3TextConfig's defaults: the nested text_config omits them.
     assert (m.attention_heads, m.kv_heads, m.head_dim, m.vocab_size) == (8, 4, 256, 262_208)
     assert (m.hidden_size, m.layers, m.family) == (2560, 34, "gemma3")
-    assert any("vision" in note and "not counted" in note for note in gemma3.notes)
+    assert any("vision tower" in note and "counted, not trained" in note for note in gemma3.notes)
 
 
 def test_soft_capping_is_read_from_the_config() -> None:
@@ -434,9 +436,20 @@ def test_catalog_context_lengths_are_the_configs_positions(catalog: Catalog) -> 
 def test_a_hub_configs_vision_tower_is_sized_to_be_frozen() -> None:
     """A multimodal config's vision tower (its blocks, about) is what the recipes freeze and keep
     LoRA off, and what memory holds: Gemma 3 4B's SigLIP comes out within 3 % of its 0.417B."""
-    gemma = parsed("google--gemma-3-4b-it.json").model
-    assert gemma.vision_params_b == pytest.approx(0.417, rel=0.03)
+    found = parsed("google--gemma-3-4b-it.json")
+    assert found.model.vision_params_b == pytest.approx(0.417, rel=0.03)
     assert parsed("google--gemma-3-1b-it.json").model.vision_params_b is None  # text only
+    # Counted, so said as counted (the note said "not counted") and as trained on text only.
+    notes = " ".join(found.notes)
+    assert "vision tower (~0.4" in notes and "not counted" not in notes and "image-text data" in notes
+
+
+def test_a_catalog_vision_language_model_says_it_trains_on_text(catalog: Catalog) -> None:
+    """An expert's review: Gemma-3-12B-it trained on text without a word about its images."""
+    rec = Engine(catalog).recommend(
+        build_profile({"gpu": "rtx-4090", "model": "gemma-3-12b-it", "examples": "5k"})
+    )
+    assert any("vision tower (~0.42B)" in note for note in rec.notes)
 
 
 def test_the_model_list_says_how_active_parameters_are_counted(run: Runner) -> None:

@@ -21,7 +21,7 @@ from typing import Any, Final, Literal
 from pydantic import ValidationError
 
 from atlas_cli.core.names import looks_instruct
-from atlas_cli.core.shapes import shape_of
+from atlas_cli.core.shapes import VISION_TEXT_ONLY, shape_of
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, nt, t
 from atlas_cli.kb.schema import MAX_LAYERS, LatentAttention, LlmModel, MixtureOfExperts
@@ -653,8 +653,11 @@ def _plausible(value: Any, limit: float) -> float | None:
     return float(value) if number else None
 
 
-def _not_counted(top: Config, text: Config, notes: list[str]) -> None:
+def _not_counted(top: Config, text: Config, notes: list[str], vision_b: float | None) -> None:
     towers = [k.removesuffix("_config") for k in OTHER_TOWERS if isinstance(top.get(k), Mapping)]
+    if vision_b:  # read from the config: counted (Shape.tower_params)
+        notes.append(t(VISION_TEXT_ONLY, params=vision_b))
+        towers.remove("vision")
     if towers:
         notes.append(
             t(
@@ -730,8 +733,8 @@ def parse_config(config: Config, name: str, source: str) -> ParsedConfig:
                     keys=", ".join(dict.fromkeys(reader.missing)),
                 )
             )
-        _not_counted(config, text, notes)
         fields["vision_params_b"] = _vision_params_b(config)
+        _not_counted(config, text, notes, fields["vision_params_b"])
         quant = _quantization_config([text, config])
         fields["weights_dtype"] = _stored_dtype([text, config], quant, notes, warnings)
         fields["quant_method"] = _quant_method(quant)

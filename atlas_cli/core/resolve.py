@@ -14,7 +14,7 @@ from atlas_cli.core.memory.states import frozen_base_bytes
 from atlas_cli.core.models import SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.profile import MAX_GPUS, Profile, check_gpu_text, parse_vram
-from atlas_cli.core.shapes import Shape, bare_model, describe, shape_of
+from atlas_cli.core.shapes import VISION_TEXT_ONLY, Shape, bare_model, describe, shape_of
 from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, PCIE_X16_GBS, Device
 from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.errors import UnknownName, UsageError
@@ -520,11 +520,20 @@ def resolve_model(
             variant=found.variant,
             spec=m,
             given=model,
-            notes=found.notes,
+            notes=_with_vision(found.notes, m),
             warnings=found.warnings,
         )
     bare = bare_model((size_b if size_b is not None else DEFAULT_MODEL_SIZE_B) * 1e9)
     return ModelInfo(None, bare.name, shape_of(bare), describe(bare), "bare size", bare.source, spec=bare)
+
+
+def _with_vision(notes: tuple[str, ...], model: LlmModel) -> tuple[str, ...]:
+    """A catalog entry's vision tower said as a config's is (hfconfig: read from its config, the
+    note is there already)."""
+    said = t(VISION_TEXT_ONLY, params=model.vision_params_b or 0.0)
+    if not model.vision_params_b or said in notes:
+        return notes
+    return (*notes, said)
 
 
 def choose_precision(

@@ -13,9 +13,15 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Literal
 
-from atlas_cli.i18n import t
+from atlas_cli.i18n import N_, t
 from atlas_cli.kb.schema import LlmModel
 from atlas_cli.kb.vocabulary import PREQUANTIZED, STORED_QUANTIZED
+
+# A vision-language model's tower, counted in memory (Shape.tower_params) and never trained.
+VISION_TEXT_ONLY = N_(
+    "its vision tower (~{params:.2g}B) is loaded and counted, not trained: ft-atlas sizes and its recipes "
+    "train the language model on text; image-text data are not modelled"
+)
 
 MatrixGroup = Literal["attention", "cross-attention", "mlp", "router", "shared-expert", "expert"]
 # The groups PEFT's target_modules="all-linear" adapts: every nn.Linear but the output layer.
