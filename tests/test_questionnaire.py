@@ -377,6 +377,21 @@ def test_no_gpu_skips_gpu_count(catalog: Catalog) -> None:
     assert not any("How many GPUs" in p for p in terminal.prompts)
 
 
+def test_colab_names_its_free_tiers_t4(run: Runner) -> None:
+    """A newcomer's review: 'free Colab T4' was an unknown GPU."""
+    for said in ("colab", "free colab t4"):
+        assert (
+            ok(run("recommend", "--gpu", said, "--model-size", "1b", "--json")).json()["profile"]["gpu"]
+            == "t4"
+        )
+
+
+def test_a_mac_skips_gpu_count(catalog: Catalog) -> None:
+    """A newcomer's review: 'How many GPUs?' after a MacBook's chip, which is one per machine."""
+    answers, terminal = interview(catalog, ["", "M3 16gb"] + [""] * 10)
+    assert answers["gpu"] == "apple-m3" and not any("How many GPUs" in p for p in terminal.prompts)
+
+
 def test_api_only_skips_training_questions_but_asks_about_data(catalog: Catalog) -> None:
     answers, terminal = interview(catalog, ["api", "", "chat", "", "20", "", ""])
     asked = "".join(terminal.prompts)

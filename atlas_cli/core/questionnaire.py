@@ -192,7 +192,14 @@ class Interview:
         return any(self.answers.get(name) is not None for name in [spec.name, *alternatives])
 
     def applies(self, spec: ProfileField) -> bool:
+        if spec.name == "gpus" and self._one_chip():
+            return False
         return not self.already_answered(spec) and not SKIP.get(spec.name, _never)(self.answers)
+
+    def _one_chip(self) -> bool:
+        """A Mac: its GPU is the machine's own chip, one per machine (resolve refuses several)."""
+        gpu = self.catalog.gpus.get(str(self.answers.get("gpu")))
+        return gpu is not None and gpu.unified
 
     def run(self, interactive: bool) -> Answers:
         if interactive:
