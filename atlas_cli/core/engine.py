@@ -63,7 +63,7 @@ from atlas_cli.core.variants import (
 )
 from atlas_cli.i18n import N_, nt, number, pt, significant, t, translated
 from atlas_cli.kb.catalog import SERVING, Catalog, Objective, Sampling
-from atlas_cli.kb.conditions import Facts, Predicate, compile_condition, facts_used
+from atlas_cli.kb.conditions import Facts, Predicate, comparisons, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
 from atlas_cli.kb.heap import collector_paused
 from atlas_cli.kb.schema import (
@@ -175,8 +175,9 @@ def _names(method: Method, library: str) -> bool:
 
 
 def _not_for_this_hardware(lib: LibraryEntry) -> bool:
-    """Sort key: False (first) for an entry whose condition names the GPU vendor."""
-    return lib.when is None or "gpu_vendor" not in facts_used(lib.when)
+    """Sort key: False (first) for an entry only for some GPU vendor (mlx-lm: gpu_vendor = apple),
+    not for one that leaves a vendor out (8-bit AdamW: not on Apple silicon)."""
+    return not any(c.fact == "gpu_vendor" and c.op == "eq" for c in comparisons(lib.when))
 
 
 def compile_rule(rule: Rule) -> CompiledRule:
