@@ -45,6 +45,34 @@ LF_WIKI = (
     "could not be re-read here)"
 )
 PEFT_MMQA = "PEFT method_comparison/MetaMathQA/results (huggingface/peft@5d602fdb), cuda_memory_reserved_99th"
+# PEFT's later results (huggingface/peft@5d602fdb, transformers 5.13), whose field is named
+# accelerator_memory_reserved_99th: (file, method in words, method, memory model, GB, settings,
+# tokens/s over the summed step times, not train_time, which includes evaluation).
+PEFT_MMQA_NEW = (
+    "huggingface/peft@5d602fdb method_comparison/MetaMathQA/results/{file}, accelerator_memory_reserved_99th"
+)
+PEFT_MMQA_METHODS: tuple[tuple[str, str, str, str, float, dict[str, object], int], ...] = (
+    (
+        "lora--llama-3.2-3B-rank64.json",
+        "LoRA r64 on q_proj, v_proj",
+        "lora",
+        "lora",
+        20.37,
+        {"lora_rank": 64, "lora_targets": "qv"},
+        7062,
+    ),
+    (
+        "adalora--llama-3.2-3B-rank32.json",
+        "AdaLoRA init_r 64 to target_r 32 on q_proj, v_proj",
+        "adalora",
+        "adalora",
+        20.60,
+        {"lora_rank": 64, "lora_targets": "qv"},
+        5891,
+    ),
+    ("ia3--llama-3.2-3B-default.json", "IA3 on k_proj, v_proj, down_proj", "ia3", "ia3", 20.93, {}, 7225),
+    ("ptuning--llama-3.2-3B-default.json", "P-tuning", "p-tuning", "p-tuning", 19.19, {}, 7254),
+)
 PEFT_MMQA_CONDITIONS = (
     "Llama-3.2-3B, one L40S, pure bf16 (no AMP), batch 4, max length 768 (dynamic padding), "
     "no activation checkpointing, SDPA, AdamW"
@@ -216,6 +244,19 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         22.73,
         PURE_BF16_NO_AC,
         public=True,
+    ),
+    *(
+        MemoryRow(
+            PEFT_MMQA_NEW.format(file=file),
+            PEFT_MMQA_CONDITIONS + "; " + what,
+            "llama-3.2-3b",
+            method,
+            memory_model,
+            measured,
+            {**PURE_BF16_NO_AC, **settings},
+            public=True,
+        )
+        for file, what, method, memory_model, measured, settings, _ in PEFT_MMQA_METHODS
     ),
     MemoryRow(
         "Unsloth README long-context table (unslothai/unsloth@0acd1c7e)",
@@ -1150,6 +1191,24 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         210,
         packing=False,
         fused_optimizer=False,
+    ),
+    *(
+        ThroughputRow(
+            PEFT_MMQA_NEW.format(file=file).replace(
+                ", accelerator_memory_reserved_99th", "; summed step times"
+            ),
+            what + "; " + PEFT_MMQA_CONDITIONS,
+            "llama-3.2-3b",
+            method,
+            memory_model,
+            "l40s",
+            tokens_per_second,
+            {**PURE_BF16_NO_AC, **settings},
+            210,
+            packing=False,
+            fused_optimizer=False,
+        )
+        for file, what, method, memory_model, _, settings, tokens_per_second in PEFT_MMQA_METHODS
     ),
     ThroughputRow(
         PEFT_MMQA_SPEED,
