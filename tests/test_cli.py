@@ -567,6 +567,14 @@ def test_a_variant_named_in_a_hyperparameter_points_to_its_method(run: Runner, q
     fails(run("estimate", "--method", query, "--gpu", "4090", "--model-size", "7b"), 2, "show lora")
 
 
+@pytest.mark.parametrize("query", ["default", "model", "Llama", "typical", "bf16"])
+def test_a_word_in_a_hyperparameters_note_is_no_variant_name(run: Runner, query: str) -> None:
+    """A maintainer's review: 'show default' said it was an option of full-ft (a word of its
+    learning_rate note); only the names an option is asked for by (asked_as) point to it."""
+    result = fails(run("show", query), 2, "unknown method")
+    assert "option of" not in result.stderr
+
+
 def test_show_nothing_close_still_exits_2(run: Runner) -> None:
     fails(run("show", "zzzzzzzzzz"), 2, "zzzzzzzzzz")
 

@@ -511,8 +511,17 @@ def test_activation_offloading_moves_the_checkpoints_to_the_host(run: Runner) ->
     profile += ("--examples", "5k", "--activation-offloading", "--stack", "liger")
     script = ok(run("recipe", *profile, "--trainer", "python")).stdout
     assert "'activation_offloading': True" in script
-    assert "\nactivation_offloading: true\n" in ok(run("recipe", *profile, "--trainer", "axolotl")).stdout
-    fails(run("recipe", *profile, "--trainer", "llamafactory"), 2, "LLaMA-Factory has no option for")
+    # Only the checkpoints, as sized: axolotl's `true` offloads every activation without them.
+    assert (
+        "\nactivation_offloading: hidden_states\n"
+        in ok(run("recipe", *profile, "--trainer", "axolotl")).stdout
+    )
+    assert "\nuse_unsloth_gc: true\n" in ok(run("recipe", *profile, "--trainer", "llamafactory")).stdout
+    assert "the checkpoints wait in CPU RAM (activation offloading)" in " ".join(
+        ok(run("estimate", *args[:-1], "--activation-offloading")).stdout.split()
+    )
+    unchecked = ok(run("estimate", *args, "--activation-offloading", "--no-gradient-checkpointing"))
+    assert "--activation-offloading: ignored here" in unchecked.stderr
     grpo = ("--model", "qwen2.5-1.5b", "--gpu", "rtx-4090", "--objective", "grpo", "--method", "lora")
     warned = ok(run("estimate", *grpo, "--activation-offloading"))
     assert "not for grpo" in " ".join(warned.stderr.split())

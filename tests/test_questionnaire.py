@@ -568,6 +568,7 @@ def test_an_answer_naming_two_choices_is_asked_again(catalog: Catalog) -> None:
         ("data_kind", "3000 размеченных примеров", "labeled"),
         ("data_kind", "пары предпочтений", "preferences"),
         ("goal", "sort emails into categories", "classify"),
+        ("goal", "a support chatbot to sort out billing problems", "chat"),
         ("goal", "route tickets to the right team", "classify"),
         ("goal", "ответы по нашим документам", "knowledge"),
     ],

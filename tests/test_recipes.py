@@ -3406,10 +3406,15 @@ def test_the_kto_script_balances_imbalanced_labels(run: Runner) -> None:
     exec(compile(ast.Module([function], []), "recipe", "exec"), namespace)  # the script's own function
 
     class Rows(dict[str, list[bool]]):
+        @property
+        def column_names(self) -> list[str]:
+            return list(self)
+
         def __len__(self) -> int:
-            return len(self["label"])
+            return len(next(iter(self.values())))
 
     weigh = namespace["balanced_kto_weights"]
+    assert weigh(Rows(chosen=[True], rejected=[True])) == {}  # pairs: TRL unpairs them, balanced
     assert weigh(Rows(label=[True] * 900 + [False] * 100)) == {
         "desirable_weight": 1.0,
         "undesirable_weight": 9.0,

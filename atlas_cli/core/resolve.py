@@ -8,7 +8,12 @@ from typing import Final, Literal, NamedTuple
 from atlas_cli.core.estimates import PROMPT_CONTEXT, Estimate, EstimateSettings
 from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
 from atlas_cli.core.memory.activations import EAGER_STACKS
-from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN, generation_per_gpu, served_by_vllm
+from atlas_cli.core.memory.estimate import (
+    ONLINE_SEQ_LEN,
+    generation_per_gpu,
+    offloads_activations,
+    served_by_vllm,
+)
 from atlas_cli.core.memory.parallel import loads_whole_base, resolved_sharding
 from atlas_cli.core.memory.states import frozen_base_bytes
 from atlas_cli.core.models import SourceKind, find_model
@@ -793,4 +798,15 @@ def settings_for(
         attention_kernel=stack not in EAGER_STACKS and hardware.vendor != "apple",
         unified_memory=hardware.unified,
     )
+    if (
+        activation_offloading
+        and objective.training.activation_offloading
+        and not offloads_activations(settings)
+    ):
+        warnings.append(
+            t(
+                "--activation-offloading: ignored here: it moves gradient checkpointing's checkpoints, "
+                "which is off, or the stack offloads its own (Unsloth) or has no such switch (mlx-lm)"
+            )
+        )
     return settings, warnings

@@ -218,15 +218,13 @@ class Catalog:
             raise UnknownName(message, "method", (method.id,)) from None
 
     def _method_option(self, query: str) -> tuple[Method, str] | None:
-        """The method whose hyperparameter's note names `query` as a word: a variant users ask for
-        by name is one option of a method ("PiSSA" is LoRA's init_lora_weights)."""
-        if len(query) < MIN_PREFIX:
-            return None
-        word = re.compile(rf"(?<![\w-]){re.escape(query)}(?![\w-])", re.IGNORECASE)
+        """The method whose hyperparameter is asked for by this name (its `asked_as`): a variant
+        users ask for by name is one option of a method ("PiSSA" is LoRA's init_lora_weights)."""
+        key = normalize(query)
         for method in self.kb.methods:
-            for key, entry in method.hyperparameters.items():
-                if entry.note is not None and word.search(entry.note.en):
-                    return method, key
+            for name, entry in method.hyperparameters.items():
+                if any(normalize(asked) == key for asked in entry.asked_as):
+                    return method, name
         return None
 
     def gpu(self, query: str) -> Gpu:

@@ -278,6 +278,9 @@ class Hyperparameter(Strict):
     large_sets: LargeSets | None = None
     note: Text | None = None
     source: str | None = None
+    # Names people ask for this option by as if it were a method ("PiSSA"): `show` and `--method`
+    # say which method and hyperparameter it is.
+    asked_as: list[str] = []
 
     @model_validator(mode="after")
     def _says_something(self) -> "Hyperparameter":

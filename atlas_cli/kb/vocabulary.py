@@ -268,7 +268,7 @@ GOALS: Final = (
         ("классификация", "классифицировать"),
         (
             *("classification", "classifier", "labels", "sentiment", "tagging", "categories", "categorize"),
-            *("categorise", "sort", "route", "routing", "triage", "категории", "категориям", "сортировать"),
+            *("categorise", "route", "routing", "triage", "категории", "категориям"),
         ),
     ),
     Choice(

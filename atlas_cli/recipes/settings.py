@@ -23,6 +23,7 @@ from atlas_cli.core.memory.estimate import (
     MAX_PROMPT,
     VLLM_SHARE,
     completion_length,
+    offloads_activations,
     served_by_vllm,
     vllm_share,
     vllm_tensor_parallel,
@@ -720,7 +721,7 @@ def _estimate_settings(recipe: Recipe) -> None:
         precision = Setting("fp32", "Gemma 3 overflows fp16, and this recipe trains without Unsloth")
     recipe.set("precision", precision)
     recipe.set("gradient_checkpointing", Setting(s.gradient_checkpointing, "the plan's memory estimate"))
-    if s.activation_offloading and s.gradient_checkpointing:
+    if offloads_activations(s):
         offloaded = (
             "the profile's --activation-offloading: the checkpoints wait in CPU RAM (the estimate's host RAM)"
         )

@@ -174,6 +174,8 @@ def conditions(a: AssumptionsJson, training: bool = True) -> str:
         attention=a["attention"],
         logits=a["logits"],
     )
+    if a["activation_offloading"]:
+        sized += " " + t("Activations: the checkpoints wait in CPU RAM (activation offloading).")
     if not a["vllm"]:
         return sized
     return f"{sized} " + t(
@@ -299,7 +301,9 @@ def breakdown_grid(e: EstimateJson) -> Grid:
         grid.rows.append([t("headroom"), number(e["headroom_gb"], ".2f")])
     host = e["host"]
     if host["offload_gb"]:
-        grid.rows.append([t("host RAM for offloaded states"), number(host["offload_gb"], ".2f")])
+        grid.rows.append(
+            [t("host RAM for offloaded states or activations"), number(host["offload_gb"], ".2f")]
+        )
     if host["paged_gb"]:
         grid.rows.append([t("optimizer states paged to host RAM"), number(host["paged_gb"], ".2f")])
     for key, label in (

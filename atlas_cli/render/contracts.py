@@ -38,6 +38,7 @@ class AssumptionsJson(TypedDict):
     offload: str  # none, optimizer or params
     stack: str  # hf, trl, liger, unsloth or mlx
     vllm: bool  # this stage samples with a colocated vLLM engine (GRPO/RLOO with --vllm)
+    activation_offloading: bool  # the checkpoints wait in CPU RAM (--activation-offloading)
     sequence_parallel: int  # GPUs each sequence is split over (DeepSpeed Ulysses); 1: none
     strategy: str  # the sharding and offload in words
     attention: str

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory.activations import eager_attention_counted
-from atlas_cli.core.memory.estimate import served_by_vllm
+from atlas_cli.core.memory.estimate import offloads_activations, served_by_vllm
 from atlas_cli.core.memory.parallel import unshardable_base
 from atlas_cli.core.memory.search import Change
 from atlas_cli.core.memory.states import experts_quantized
@@ -171,6 +171,7 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "offload": s.offload,
         "stack": s.stack,
         "vllm": served_by_vllm(e.memory_model, s),
+        "activation_offloading": offloads_activations(s),
         "sequence_parallel": s.sequence_parallel,
         "strategy": _strategy(s, e.memory_model),
         "attention": _attention(e),

@@ -289,8 +289,9 @@ def _ax_train(recipe: Recipe, stage: str, output: str, ds_file: str | None) -> d
         "output_dir": output,
     }
     if recipe.has("activation_offloading") and stage in recipe.offloading_stages:
-        # TRL's offloader, with axolotl's own checkpointing (core/builders/base.py).
-        values["activation_offloading"] = True
+        # The checkpointed layer inputs only, as the estimate sizes them; `true` turns checkpointing
+        # off for adapters and offloads every activation (core/builders/base.py, schemas/config.py).
+        values["activation_offloading"] = "hidden_states"
     if recipe.has(f"use_reentrant.{stage}"):
         values["gradient_checkpointing_kwargs"] = {
             "use_reentrant": recipe.stage_value("use_reentrant", stage)

@@ -124,11 +124,6 @@ def gap(recipe: Recipe) -> str | None:
             "LLaMA-Factory does only under its Megatron backend (context_parallel_size), not with its "
             "Trainer and DeepSpeed; use --trainer python (DeepSpeed Ulysses)"
         )
-    if recipe.has("activation_offloading"):
-        return (
-            "the plan fits only with its checkpointed activations in CPU RAM (--activation-offloading), "
-            "which LLaMA-Factory has no option for; use --trainer python or axolotl"
-        )
     if recipe.has("lora.expert_parameters"):
         return (
             "LLaMA-Factory has no option for LoRA on a mixture of experts' fused expert weights (PEFT "
@@ -262,6 +257,10 @@ def _lf_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
             values["quantization_type"] = recipe.value("quant.type")
     if not recipe.value("gradient_checkpointing"):
         values["disable_gradient_checkpointing"] = True  # LLaMA-Factory checkpoints by default
+    elif recipe.has("activation_offloading"):
+        # Each checkpointed layer input goes to CPU RAM as the estimate's offloaded activations do
+        # (model_utils/checkpointing.py get_unsloth_gradient_checkpointing_func; no unsloth needed).
+        values["use_unsloth_gc"] = True
     if recipe.stack == "liger":  # its fused linear cross-entropy in SFT: no logits materialised
         values["enable_liger_kernel"] = True
     return values

@@ -575,7 +575,10 @@ BALANCED_KTO_WEIGHTS = '''
 def balanced_kto_weights(rows: Dataset) -> dict[str, float]:
     """TRL's KTO docs ("Imbalanced data"): upweight the less common label so that
     desirable_weight x desirable rows to undesirable_weight x undesirable rows lies between 1:1
-    and 4:3; outside that, the rarer label's weight makes it 1:1."""
+    and 4:3; outside that, the rarer label's weight makes it 1:1. Chosen / rejected pairs, which
+    TRL's KTO trainer unpairs itself, are balanced already."""
+    if "label" not in rows.column_names:
+        return {}
     desirable = sum(bool(label) for label in rows["label"])
     undesirable = len(rows) - desirable
     weights = {"desirable_weight": 1.0, "undesirable_weight": 1.0}
