@@ -292,6 +292,14 @@ def test_a_macs_next_steps_name_what_runs_there(engine: Engine) -> None:
     qlora = next(p for p in mac.plans if p.method == "qlora")
     assert "Unsloth" not in {t.library for t in qlora.tools}
     assert qlora.estimate is not None and qlora.estimate.settings.stack == "mlx"
+    # mlx-lm has no preference trainer: a DPO pipeline runs on TRL there, and is sized so.
+    prefs = recommend(engine, gpu="apple-m2", vram=16, model_size="3b", goal="align", data_kind="preferences")
+    trained = next(p for p in prefs.plans if p.estimate is not None and p.method == "lora")
+    assert (
+        "dpo" in trained.pipeline
+        and trained.estimate is not None
+        and trained.estimate.settings.stack == "trl"
+    )
 
 
 def test_caveats_fit_the_plan_they_are_shown_on(engine: Engine) -> None:

@@ -1114,7 +1114,9 @@ class Engine:
             local,
             profile.sized_seq_len,
             profile.micro_batch,
-            training_stack(profile.stack, hardware, info),
+            training_stack(
+                profile.stack, hardware, info, tuple(self.catalog.objectives[o] for o in pipeline)
+            ),
             profile.vllm,
             profile.activation_offloading,
             profile.lora_experts,

@@ -74,11 +74,14 @@ INTEGER_QUANTIZED_RECIPE: Final = N_(
 )
 
 
-def training_stack(asked: str | None, hardware: Hardware, model: ModelInfo) -> str:
+def training_stack(
+    asked: str | None, hardware: Hardware, model: ModelInfo, stages: tuple[Objective, ...] = ()
+) -> str:
     """The training stack memory is sized for: the one asked for (--stack), else mlx-lm for a
-    decoder on Apple silicon (the trainer its rules point to and its recipes use), else TRL's."""
+    decoder on Apple silicon where it trains every stage (its cards' training.mlx_lm: the trainer
+    the rules point to and the recipes use there), else TRL's."""
     mlx = hardware.vendor == "apple" and model.architecture in ("decoder", None)
-    return asked or ("mlx" if mlx else "trl")
+    return asked or ("mlx" if mlx and all(o.training.mlx_lm for o in stages) else "trl")
 
 
 def integer_quantized(spec: LlmModel | None) -> bool:

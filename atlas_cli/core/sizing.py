@@ -135,10 +135,11 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
     hardware = resolve_hardware(catalog, profile.gpu, profile.vram, profile.gpus)
     info = resolve_model(catalog, profile.model, profile.model_size)
     inputs, epochs = time_inputs(profile), usual_epochs(catalog.kb.methods)
+    objective = inputs.sampling.apply(catalog.objectives[objective_id(catalog, options.objective)])
     settings, warnings = settings_for(
         info,
         hardware,
-        objective=inputs.sampling.apply(catalog.objectives[objective_id(catalog, options.objective)]),
+        objective=objective,
         seq_len=profile.sized_seq_len,
         batch_size=profile.micro_batch,
         precision=options.precision,
@@ -146,7 +147,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         gradient_checkpointing=options.gradient_checkpointing,
         lora_rank=options.lora_rank or DEFAULT_LORA_RANK,
         quant_bits=options.quant_bits,
-        stack=training_stack(profile.stack, hardware, info),
+        stack=training_stack(profile.stack, hardware, info, (objective,)),
         offload=options.offload,
         lora_targets=options.lora_targets,
         lora_experts=profile.lora_experts,

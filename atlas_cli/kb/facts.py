@@ -228,7 +228,7 @@ FACTS: Final[tuple[FactSpec, ...]] = (
     FactSpec(
         "stack",
         "string",
-        "The training stack memory is sized for (--stack; else trl, mlx on Apple silicon).",
+        "The training stack memory is sized for (--stack; else trl, mlx for a decoder on Apple silicon).",
         "stack",
         values_of(STACKS),
     ),

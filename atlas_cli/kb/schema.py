@@ -377,6 +377,11 @@ class Training(Strict):
         description="the trainer can move the activations it saves for the backward to CPU RAM "
         "(TRL's activation_offloading: SFT, DPO, KTO and reward trainers)",
     )
+    mlx_lm: bool = Field(
+        default=False,
+        description="mlx-lm trains this objective (mlx_lm.lora: SFT and continued pre-training), so a Mac's "
+        "plans for it are sized with its stack",
+    )
     batch_tokens: int | None = Field(
         default=None,
         ge=1,
