@@ -619,7 +619,10 @@ def test_continued_pretraining_is_evaluated_on_held_out_text(engine: Engine) -> 
         & ids
     )
     held_out = next(a for a in rec.evaluation if a.id == "held-out-split")
-    assert "5 % of the rows, 20 to 500" in held_out.text.en  # what the recipes hold out
+    from atlas_cli.recipes.settings import EVAL_ROWS, EVAL_SHARE, MAX_HELD_SHARE
+
+    said = f"{EVAL_SHARE:.0%} of the rows, {EVAL_ROWS[0]} to {EVAL_ROWS[1]} of them".replace("%", " %")
+    assert said in held_out.text.en and MAX_HELD_SHARE == 0.2  # what the recipes hold out, "a fifth"
 
 
 def test_grpo_on_many_gpus_says_server_mode_is_not_sized(engine: Engine) -> None:

@@ -174,7 +174,7 @@ def _names(method: Method, library: str) -> bool:
     return any(lib.library == library for lib in method.libraries)
 
 
-def _not_for_this_hardware(lib: LibraryEntry) -> bool:
+def _not_vendor_only(lib: LibraryEntry) -> bool:
     """Sort key: False (first) for an entry only for some GPU vendor (mlx-lm: gpu_vendor = apple),
     not for one that leaves a vendor out (8-bit AdamW: not on Apple silicon)."""
     return not any(c.fact == "gpu_vendor" and c.op == "eq" for c in comparisons(lib.when))
@@ -1414,7 +1414,7 @@ class Engine:
         for m in methods:
             # An entry for this hardware only (mlx-lm on Apple silicon) is its native trainer:
             # it comes first, before the CUDA-first libraries that also run there.
-            for lib in sorted(m.libraries, key=_not_for_this_hardware):
+            for lib in sorted(m.libraries, key=_not_vendor_only):
                 if lib.status not in ("stable", "external") or not self._applies(lib, libraries):
                     continue
                 if lib.library in unable:

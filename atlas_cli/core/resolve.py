@@ -681,8 +681,8 @@ def idle_options(profile: Profile, shape: Shape | None, stages: tuple[Objective,
     if profile.activation_offloading and not all(o.training.activation_offloading for o in stages):
         idle.append(
             t(
-                "--activation-offloading: TRL offers it for SFT, DPO, KTO and reward training, not for "
-                "{stages}: those stages keep their activations on the GPU",
+                "--activation-offloading: the trainer of {stages} has no such option (TRL's "
+                "activation_offloading): those stages keep their activations on the GPU",
                 stages=", ".join(o.id for o in stages if not o.training.activation_offloading),
             )
         )

@@ -19,8 +19,8 @@ from atlas_cli.kb.vocabulary import PREQUANTIZED, STORED_QUANTIZED
 
 # A vision-language model's tower, counted in memory (Shape.tower_params) and never trained.
 VISION_TEXT_ONLY = N_(
-    "its vision tower (~{params:.2g}B) is loaded and counted, not trained: ft-atlas sizes and its recipes "
-    "train the language model on text; image-text data are not modelled"
+    "its vision tower (~{params:.2g}B) is loaded and counted, not trained: ft-atlas sizes the language "
+    "model, and its recipes train it, on text; image-text data are not modelled"
 )
 
 MatrixGroup = Literal["attention", "cross-attention", "mlp", "router", "shared-expert", "expert"]
