@@ -3425,6 +3425,7 @@ def test_the_kto_script_balances_imbalanced_labels(run: Runner) -> None:
         "undesirable_weight": 1.0,
     }
     assert "settings.update(balanced_kto_weights(rows))" in script
+    assert "kto.desirable_weight = 1.0  <- the rarer label's weight is set from the data's counts" in script
 
 
 @pytest.mark.parametrize("stack", [c.value for c in STACKS])

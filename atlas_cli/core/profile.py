@@ -272,7 +272,7 @@ class Profile:
         "choice",
         "constraints",
         "Training software, for memory (logits, activations); default trl, the trainers of "
-        "`recipe`'s Python scripts (mlx on Apple silicon, as its recipes).",
+        "`recipe`'s Python scripts (mlx for a decoder's SFT on Apple silicon, as its recipes).",
         "Which training software will you use?",
         choices=STACKS,
         if_unset="trl, the trainers of ft-atlas's Python recipes (mlx-lm on Apple silicon)",

@@ -63,10 +63,8 @@ ModelSource = SourceKind | Literal["bare size", "api"]
 
 
 # How a GPU without CUDA is sized: PyTorch (ROCm on AMD), or on Apple silicon mlx-lm (training_stack).
-NO_CUDA: Final = {
-    False: N_(" (no CUDA: estimates assume PyTorch on it)"),
-    True: N_(" (no CUDA: a decoder is sized for mlx-lm unless --stack names another trainer)"),
-}
+NO_CUDA_PYTORCH: Final = N_(" (no CUDA: estimates assume PyTorch on it)")
+NO_CUDA_MLX: Final = N_(" (no CUDA: a decoder is sized for mlx-lm unless --stack names another trainer)")
 INTEGER_QUANTIZED_RECIPE: Final = N_(
     "this checkpoint is stored in 4 or 8 bits by {method}, whose kernels (gptqmodel, autoawq) PEFT "
     "trains LoRA through and ft-atlas recipes do not set up: pass its 16-bit original with --model "
@@ -262,7 +260,7 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
         usable_gib = g.usable_gib if chosen is None else chosen * metal_share(catalog, chosen)
         usable = t(" ({gib:.4g} GiB usable)", gib=usable_gib) if round(usable_gib, 2) != memory else ""
         note = t("{name}, {gib:g} GiB{usable}", name=chip_label(g, chosen), gib=memory, usable=usable) + (
-            "" if g.cuda else t(NO_CUDA[g.vendor == "apple"])
+            "" if g.cuda else t(NO_CUDA_MLX if g.vendor == "apple" else NO_CUDA_PYTORCH)
         )
         if unified:
             note += memory_origin(g, gpu, vram, chosen)

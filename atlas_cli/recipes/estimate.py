@@ -55,11 +55,12 @@ def _global_source(
     steps = f"{batch} per device x {replicas} GPU(s) x {accumulation} = {taken}"
     if rows is not None:
         row, wanted = rows
+        cited = next((s for s in objective.training.source if s.startswith("batch_tokens")), "")
         return (
             f"rows of {row} tokens per optimizer step: {steps} ({taken * row:,} tokens), toward "
-            f"{wanted * row:,} (methods.yaml {objective.id}.training.batch_tokens: pre-training is "
-            "batched in tokens, ms-swift's full continued pre-training example takes 64 rows of 8,192), "
-            f"fewer for a small set so that it takes at least {MIN_STEPS} optimizer steps"
+            f"{wanted * row:,}, fewer for a small set so that it takes about {MIN_STEPS} optimizer "
+            f"steps (methods.yaml {objective.id}.training.{cited or 'batch_tokens'}: pre-training is "
+            "batched in tokens)"
         )
     if objective.online and objective.generation_batch is not None:
         return (

@@ -35,6 +35,7 @@ from atlas_cli.recipes.settings import (
     VISION_MODULES,
     WRITTEN_FOR,
     Recipe,
+    Setting,
     Value,
     optimizer_arguments,
     recipe_optimizer,
@@ -950,6 +951,11 @@ def _training_notes(recipe: Recipe) -> None:
             "KTO needs both desirable (true) and undesirable (false) examples, "
             "and a per-device batch above 1."
         )
+        for key in ("kto.desirable_weight", "kto.undesirable_weight"):
+            if recipe.has(key):  # the script reweighs the rarer label (balanced_kto_weights)
+                kept = recipe.settings[key]
+                counted = "the rarer label's weight is set from the data's counts when the script runs, else "
+                recipe.set(key, Setting(kept.value, counted + kept.source))
     if _online(recipe):
         recipe.notes.append(
             "Online RL optimises reward_matches_solution: it rewards a completion whose final answer "
