@@ -187,8 +187,7 @@ PEOPLE = {
         ("access the model's weights", ""),
         ("Which GPU", "macbook"),
         ("Its number", "2"),
-        ("How many GPUs", ""),
-        ("Which model", "3b"),
+        ("Which model", "3b"),  # a Mac's chip is one a machine: no GPU count
         ("your goal", "3"),
         ("What data", ""),
         ("How many examples", "2k"),

@@ -3424,7 +3424,10 @@ def test_the_kto_script_balances_imbalanced_labels(run: Runner) -> None:
         "desirable_weight": 1.0,
         "undesirable_weight": 1.0,
     }
-    assert "settings.update(balanced_kto_weights(rows))" in script
+    assert (
+        "settings.update(balanced_kto_weights(rows))" in script
+        and "stage_settings(args, stage, rows)" in script
+    )
     assert "kto.desirable_weight = 1.0  <- the rarer label's weight is set from the data's counts" in script
 
 

@@ -480,8 +480,9 @@ def evaluation_arguments(args: argparse.Namespace, stage: str, evaluation: Datas
 '''
 
 RUN_STAGE = Template('''
-def stage_settings(args: argparse.Namespace, stage: str, rows: Dataset) -> dict[str, Any]:
-    """The stage's own config values, with the command line's overrides (and the data's)."""
+def stage_settings(args: argparse.Namespace, stage: str, rows: Dataset | None = None) -> dict[str, Any]:
+    """The stage's own config values, with the command line's overrides (and the data's, given its
+    rows)."""
     settings = dict(STAGE_SETTINGS[stage])$row_settings
     if "max_length" in settings:
         settings["max_length"] = args.max_length$completion_override
@@ -569,7 +570,7 @@ SFT_CONVERSATION_LOSS = (
 )
 # KTO's weights from the labels' counts (kto-weights-balance-the-labels in data/rules.yaml).
 KTO_ROW_SETTINGS = """
-    if stage == "kto":
+    if stage == "kto" and rows is not None:
         settings.update(balanced_kto_weights(rows))"""
 BALANCED_KTO_WEIGHTS = '''
 def balanced_kto_weights(rows: Dataset) -> dict[str, float]:
