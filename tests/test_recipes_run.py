@@ -249,7 +249,7 @@ def test_recipe_trains_on_the_cpu(
         scores = json.loads((out / stage / "eval_results.json").read_text())
         assert math.isfinite(scores["eval_loss"]), (stage, scores)
         if this.name.endswith("-encoder"):
-            assert 0 <= scores["eval_accuracy"] <= 1
+            assert 0 <= scores["eval_accuracy"] <= 1 and 0 <= scores["eval_macro_f1"] <= 1
 
 
 PYTHON_TRAINING = [c for c in CASES if not refused(c, "python") and not c.name.startswith(("icl-", "rag-"))]
@@ -799,3 +799,18 @@ def test_galore_weights_load_in_bf16_as_its_estimate_sizes_them(tmp_path: Path) 
         rank = rank_of(rec, method, ("continued-pretraining",))
         recipe = load_recipe(Case(method, rec, rank), tmp_path)
         assert recipe["load_dtype"]("bf16") == dtype, method
+
+
+def test_a_classifier_reports_macro_f1_beside_accuracy(tmp_path: Path) -> None:
+    """An expert's review: the evaluation advice asks for per-class F1, and the classifier
+    recipe computed accuracy only; macro F1 weighs a rare class as much as a common one."""
+    from transformers import EvalPrediction
+
+    rec = recommend(gpu="rtx-3090", model="bert-base", goal="classify", data_kind="labeled", examples="20k")
+    recipe = load_recipe(Case("classifier", rec, rank_of(rec, "full-ft", ("sft",))), tmp_path)
+    logits = torch.tensor([[2.0, 0, 0], [2.0, 0, 0], [0, 2.0, 0], [0, 0, 2.0]]).numpy()
+    scores = recipe["accuracy"](
+        EvalPrediction(predictions=logits, label_ids=torch.tensor([0, 1, 1, 2]).numpy())
+    )
+    # Predicted 0, 0, 1, 2: F1 2/3 for classes 0 and 1, 1 for class 2.
+    assert scores["accuracy"] == 0.75 and scores["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 1) / 3)

@@ -423,7 +423,7 @@ def finish(trainer: Trainer, stage: str) -> str:
         last = next((entry for entry in reversed(trainer.state.log_history) if "eval_loss" in entry), {})
         evaluation = last if last.get("step") == trainer.state.global_step else trainer.evaluate()
         trainer.save_metrics("eval", evaluation)
-        scores = {k: v for k, v in evaluation.items() if k in ("eval_loss", "eval_accuracy")}
+        scores = {k: v for k, v in evaluation.items() if k in ("eval_loss", "eval_accuracy", "eval_macro_f1")}
         print(f"{stage}: on the held-out rows, " + ", ".join(f"{k}={v:.4f}" for k, v in scores.items()))
     return output_dir
 '''
@@ -693,10 +693,19 @@ def reference_dtype(precision: str) -> torch.dtype:
 
 ACCURACY = '''
 def accuracy(prediction: EvalPrediction) -> dict[str, float]:
-    """The share of held-out rows whose own label scores highest."""
+    """The share of held-out rows whose own label scores highest, and the F1 averaged over the
+    classes seen (macro, as sklearn's f1_score(average="macro")), where a rare class counts as much
+    as a common one."""
     scores = prediction.predictions
     logits = scores[0] if isinstance(scores, tuple) else scores
-    return {"accuracy": float((logits.argmax(-1) == prediction.label_ids).mean())}
+    predicted, actual = logits.argmax(-1), prediction.label_ids
+    f1 = []
+    for label in range(logits.shape[-1]):
+        hits = float(((predicted == label) & (actual == label)).sum())
+        named = float((predicted == label).sum() + (actual == label).sum())
+        if named:  # a class neither predicted nor present is left out, as sklearn leaves it
+            f1.append(2 * hits / named)
+    return {"accuracy": float((predicted == actual).mean()), "macro_f1": sum(f1) / max(1, len(f1))}
 '''
 
 RUN_CLASSIFIER = Template("""
