@@ -3577,3 +3577,81 @@ def test_qlora_with_a_preference_stage_on_apple_silicon_offers_no_recipe_line() 
     with pytest.raises(UsageError) as refusal:  # no format trains it there: none is named
         render_recipe(CATALOG, rec, rank, "python")
     assert "use mlx-lm's LoRA" in str(refusal.value) and "--trainer mlx" not in str(refusal.value)
+
+
+def test_a_trainer_without_plan_writes_the_best_plan_it_can_express(run: Runner) -> None:
+    """Qwen3-30B-A3B with --lora-experts, ranked with transformers' loss: plans 1-4 (prompt tuning,
+    P-tuning, IA3, bottleneck adapters) are methods axolotl has no way to write, and it refused
+    plan 1 instead of writing the best plan it expresses (a review). --plan 1 still refuses."""
+    args = ("--gpu", "a100-80gb", "--model", "qwen3-30b-a3b", "--goal", "chat")
+    args += ("--data-kind", "demonstrations", "--examples", "20k", "--lora-experts")
+    args += ("--trainer", "axolotl", "--json")
+    written = ok(run("recipe", *args))
+    assert written.json()["rank"] == 5 and written.json()["method"] == "dora"
+    said = " ".join(written.stderr.split())
+    assert "axolotl cannot express plan 1 (Prompt tuning (soft prompts), sft)" in said
+    assert "nor plan 2 (P-tuning), 3 (IA3), 4 (Bottleneck adapters); so this is plan 5" in said
+    refused = run("recipe", *args, "--plan", "1")
+    assert refused.exit_code == 2 and "axolotl cannot express plan 1" in refused.stderr
+
+
+def test_a_trainer_passes_over_a_plan_that_trains_nothing(run: Runner) -> None:
+    """Knowledge from documents ranks RAG first; LLaMA-Factory writes no RAG example, so --trainer
+    llamafactory writes the best training plan and says why plan 1 was passed over."""
+    args = ("--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--goal", "knowledge", "--examples", "2000")
+    written = ok(run("recipe", *args, "--trainer", "llamafactory", "--json"))
+    assert written.json()["rank"] == 2
+    said = " ".join(written.stderr.split())
+    assert "plan 1 (Retrieval-augmented generation (RAG)) trains nothing" in said
+    assert "so this is plan 2, the best-ranked plan --trainer llamafactory writes" in said
+
+
+def _after_training(text: str) -> str:
+    """The header's "After training" line, its wrapped comment lines joined."""
+    lines = text.split("# After training: ", 1)[1].splitlines()
+    words = [lines[0]] + [line.removeprefix("#").strip() for line in lines[1:] if line.startswith("#   ")]
+    return " ".join(" ".join(words).split())
+
+
+@pytest.mark.parametrize(
+    ("plan", "said", "unsaid"),
+    [
+        ("lora", "vllm serve meta-llama/Llama-3.1-8B --enable-lora --lora-modules tuned=", "4-bit"),
+        ("qlora", "in 16 bits (not the 4-bit base it trained on", "vLLM loads plain"),
+        ("dora", "merge it first (vLLM loads plain LoRA adapters only)", "--enable-lora"),
+        ("full-ft", "ft-atlas-output/sft holds the whole model and its tokenizer", "adapter"),
+        ("prompt-tuning", "They cannot be merged into the weights", "merge_and_unload"),
+    ],
+)
+def test_a_python_recipe_says_how_to_use_what_it_trains(
+    run: Runner, plan: str, said: str, unsaid: str
+) -> None:
+    """A newcomer's review: the recipe trained an adapter and never said how to load, merge or
+    serve it. Each kind of result gets its own way (an adapter vLLM serves, one to merge first,
+    virtual tokens that cannot be merged, a whole model)."""
+    args = ("--gpu", "a100-80gb", "--model", "llama-3.1-8b", "--goal", "chat", "--examples", "5000", "--json")
+    plans = ok(run("recommend", *args, "--top", "20")).json()["recommendations"]
+    rank = next(p["rank"] for p in plans if p["method"] == plan and p["pipeline"] == ["sft"])
+    text = ok(run("recipe", *args, "--plan", str(rank))).json()["files"][0]["text"]
+    after = _after_training(text)
+    assert said in after and unsaid not in after
+
+
+def test_yaml_recipes_say_how_to_use_the_last_stage(run: Runner) -> None:
+    """LoRA SFT then DPO: LLaMA-Factory's DPO stage trains a new adapter on the merged SFT one, so
+    its chat command loads both, in order; axolotl's commands read the last stage's own config."""
+    args = ("--gpu", "a100-80gb", "--model", "llama-3.1-8b", "--goal", "chat", "--data-kind", "preferences")
+    args += ("--sft-data", "yes", "--examples", "5000", "--out", "-")
+    llamafactory = _after_training(ok(run("recipe", *args, "--trainer", "llamafactory")).stdout)
+    assert "--adapter_name_or_path saves/ft-atlas/sft,saves/ft-atlas/dpo" in llamafactory
+    assert "llamafactory-cli export, with --export_dir merged" in llamafactory
+    axolotl = _after_training(ok(run("recipe", *args, "--trainer", "axolotl")).stdout)
+    assert "axolotl inference dpo.yaml --lora-model-dir=./outputs/dpo --chat" in axolotl
+    assert "axolotl merge-lora dpo.yaml" in axolotl
+
+
+def test_an_mlx_recipe_says_how_to_generate_and_fuse(run: Runner) -> None:
+    args = ("--gpu", "m4-max", "--model", "llama-3.2-3b", "--goal", "chat", "--examples", "5000")
+    after = _after_training(ok(run("recipe", *args, "--out", "-")).stdout)
+    model = "--model meta-llama/Llama-3.2-3B --adapter-path adapters/sft"
+    assert f"mlx_lm.generate {model}" in after and f"mlx_lm.fuse {model} --save-path fused" in after

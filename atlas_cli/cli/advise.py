@@ -20,7 +20,7 @@ from atlas_cli.cli.app import (
 )
 from atlas_cli.cli.options import one_of, profile_options, top_count
 from atlas_cli.errors import UsageError, printable
-from atlas_cli.i18n import pt, t
+from atlas_cli.i18n import pt, t, translated
 from atlas_cli.kb.vocabulary import LORA_TARGETS, MAX_TOP, OPTIMIZERS, OUTPUT_SCHEMA_VERSION, PRECISIONS
 from atlas_cli.recipes.registry import format_names
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from atlas_cli.core.plans import Plan, Recommendation
     from atlas_cli.recipes.settings import Recipe
+    from atlas_cli.recipes.writer import NotWritten
 
 
 @command("Advise")
@@ -262,14 +263,15 @@ def recommend(
 def recipe(
     raw: dict[str, Any],
     plan: Annotated[
-        int,
+        Optional[int],
         typer.Option(
             "--plan",
             min=1,
             help="Rank of the plan, as `recommend` lists it (with --stack hf for --trainer "
-            "llamafactory or axolotl, whose software holds the fp32 logits).",
+            "llamafactory or axolotl, whose software holds the fp32 logits); by default plan 1, or "
+            "with --trainer the best-ranked plan that trainer writes.",
         ),
-    ] = 1,
+    ] = None,
     trainer: Annotated[
         Optional[str],
         typer.Option(
@@ -307,7 +309,7 @@ def recipe(
     from atlas_cli.core.engine import Engine
     from atlas_cli.core.profile import build_profile
     from atlas_cli.recipes.registry import FALLBACK, trainer_formats
-    from atlas_cli.recipes.writer import default_recipe, write_recipe
+    from atlas_cli.recipes.writer import default_recipe, first_written, write_recipe
 
     if old_format is not None and old_format.lower() == "json":
         # Every other command's --format json: the same JSON as --json.
@@ -344,7 +346,7 @@ def recipe(
         raw = {**raw, "stack": fmt.stack}
     engine = Engine(catalog)
     rec = engine.recommend(build_profile(raw))
-    if not stack_given and fmt.liger and plan == 1:
+    if not stack_given and fmt.liger and plan in (None, 1):
         _suggest_liger(rec, engine.recommend(build_profile({**raw, "stack": "liger"})))
     # A trailing separator names a directory; Path() would drop it, so the text is kept.
     out = None if out_text is None else Path(out_text)
@@ -358,7 +360,7 @@ def recipe(
     # The header's run line names the file written, as given (`--out train.py`: python train.py).
     main = None if to_stdout or directory else out_text
     if defaulted:
-        chosen, recipe, rendered, passed = default_recipe(catalog, rec, plan, main)
+        chosen, recipe, rendered, passed = default_recipe(catalog, rec, plan or 1, main)
         for name, why in passed:
             message = t(
                 "note: --trainer {default}, the default on this GPU, does not write this plan, so this is "
@@ -368,6 +370,10 @@ def recipe(
                 written=chosen,
             )
             sys.stderr.write(printable("ft-atlas: " + message + "\n"))
+    elif plan is None:
+        recipe, rendered, skipped = first_written(catalog, rec, str(chosen), main)
+        if skipped:
+            _say_skipped(rec, skipped, str(chosen), recipe.rank)
     else:
         recipe, rendered = write_recipe(catalog, rec, plan, str(chosen), main)
     _warn_unless_it_fits(recipe)
@@ -446,6 +452,21 @@ def _suggest_liger(plain: "Recommendation", liger: "Recommendation") -> None:
         )
     else:
         return
+    sys.stderr.write(printable("ft-atlas: " + message + "\n"))
+
+
+def _say_skipped(rec: "Recommendation", skipped: "list[NotWritten]", trainer: str, written: int) -> None:
+    """Why the plans ranked above the one written were passed over, on stderr: plan 1's refusal
+    in full (the plan the user expected), the others by name."""
+    others = ", ".join(f"{rank} ({translated(rec.plans[rank - 1].name)})" for rank in range(2, written))
+    template = (
+        "note: {why}; nor plan {others}; so this is plan {rank}, the best-ranked plan --trainer {trainer} "
+        "writes (--plan N picks another)"
+        if others
+        else "note: {why}; so this is plan {rank}, the best-ranked plan --trainer {trainer} writes (--plan N "
+        "picks another)"
+    )
+    message = t(template, why=str(skipped[0]), others=others, rank=written, trainer=trainer)
     sys.stderr.write(printable("ft-atlas: " + message + "\n"))
 
 

@@ -192,6 +192,8 @@ def header(recipe: Recipe, fmt: str, written_for: str, run: str, setup: str = ""
     if setup:  # what a clean machine installs first
         lines += wrapped(setup)
     lines += wrapped(t("Run: {command}", command=run))
+    if recipe.after_training:
+        lines += wrapped(t("After training: {how}", how=recipe.after_training))
     for note in recipe.notes:
         lines += wrapped(t("Note: {note}", note=note))
     lines.append("# " + "=" * (WIDTH - 2))

@@ -204,6 +204,9 @@ class Recipe:
     endpoints: tuple[HostedOffer, ...] = ()
     settings: dict[str, Setting] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # How to try, merge and serve what training leaves behind (the header's "After training" line;
+    # each format words it with its own commands).
+    after_training: str = ""
     # In-recipe rules whose concern the recipe's own settings answer, with a note of their own.
     answered_rules: set[str] = field(default_factory=set)
     # The recipe's own estimate of each stage (None: no GPU to estimate for), and its time.

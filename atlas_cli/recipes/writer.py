@@ -34,6 +34,11 @@ NO_FORMAT = {
 }
 
 
+class NotWritten(UsageError):
+    """The format has no way to write this kind of plan (its method, stage or kind), whatever the
+    hardware: `recipe --trainer FMT` without --plan passes over it to the next plan."""
+
+
 def write_recipe(
     catalog: Catalog, rec: Recommendation, rank: int = 1, fmt: str = "python", main: str | None = None
 ) -> tuple[Recipe, Rendered]:
@@ -52,6 +57,27 @@ def write_recipe(
     name = main or chosen.default_name
     # The run line starts with it: "-x.py" would be read as options (python -x), "./-x.py" is a file.
     return recipe, chosen.render(recipe, f"./{name}" if name.startswith("-") else name)
+
+
+def first_written(
+    catalog: Catalog, rec: Recommendation, fmt: str, main: str | None = None
+) -> tuple[Recipe, Rendered, list[NotWritten]]:
+    """`ft-atlas recipe --trainer FMT` without --plan: the best-ranked plan FMT writes, and why
+    each plan ranked above it was passed over (a review: axolotl on a mixture of experts ranked Prompt tuning
+    first, which it cannot express, and refused instead of writing the DoRA it ranks fifth). Only
+    plans FMT has no way to write are passed over: one it could write but not on this hardware is
+    refused as with --plan, since the next plan down may be far worse (a partial fine-tune with its
+    parameters in CPU RAM). When FMT writes none, plan 1's refusal is raised: it says what to use
+    instead."""
+    refusals: list[NotWritten] = []
+    for rank in range(1, max(len(rec.plans), 1) + 1):
+        try:
+            recipe, rendered = write_recipe(catalog, rec, rank, fmt, main)
+        except NotWritten as error:
+            refusals.append(error)
+            continue
+        return recipe, rendered, refusals
+    raise refusals[0]
 
 
 def _settled(
@@ -374,7 +400,7 @@ def _check_ia3_modules(recipe: Recipe) -> None:
         or ia3_defaults(model)
     ):
         return
-    raise UsageError(
+    raise NotWritten(
         t(
             "plan {rank} ({name}): PEFT's IA3 has no default modules for {family} models, and ft-atlas "
             "does not know this model's module names; use LoRA (all-linear), or name IA3's "
@@ -394,7 +420,7 @@ def render_recipe(catalog: Catalog, rec: Recommendation, rank: int = 1, fmt: str
 def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, TrainerFormat]) -> None:
     plan, arch = recipe.plan, recipe.architecture
     if recipe.method.runs == "hosted" and plan.kind == "no-training":
-        raise UsageError(
+        raise NotWritten(
             t(
                 "plan {rank} ({name}) calls a provider's API and trains nothing on a GPU, so there is no "
                 "training script to write: `ft-atlas show {method}` has its example code (the few lines "
@@ -405,7 +431,7 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
             )
         )
     if recipe.method.runs == "hosted":
-        raise UsageError(
+        raise NotWritten(
             t(
                 "plan {rank} ({name}) runs at a provider, so there is no training script to write: "
                 "`ft-atlas show {method}` lists each provider's API, models, data format and how it bills",
@@ -415,7 +441,7 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
             )
         )
     if recipe.method.memory_model not in MEMORY_MODELS:
-        raise UsageError(
+        raise NotWritten(
             t(
                 "no recipe format writes {name}: it is not a way of training ft-atlas can estimate or run "
                 "here; `ft-atlas show {method}` lists its entry points",
@@ -434,7 +460,7 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
         )
     if plan.kind == "no-training":
         if not fmt.prompting:
-            raise UsageError(
+            raise NotWritten(
                 t(
                     "plan {rank} ({name}) trains nothing, so there is no {format} config; use --trainer "
                     "python for a runnable example",
@@ -444,7 +470,7 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
                 )
             )
         if arch != "decoder":
-            raise UsageError(
+            raise NotWritten(
                 t(
                     "{name} needs a generative (decoder) model; this profile's model is an {arch}",
                     name=plan.name,
@@ -453,7 +479,7 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
             )
         return
     if recipe.family == "bottleneck":
-        raise UsageError(
+        raise NotWritten(
             t(
                 "{name} needs the `adapters` library, which requires transformers 4.57.x while recipes "
                 "target transformers {transformers} / trl {trl}, and neither LLaMA-Factory nor axolotl "
@@ -464,7 +490,7 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
             )
         )
     if arch == "encoder" and (not fmt.encoder_classifiers or plan.pipeline != ("sft",)):
-        raise UsageError(
+        raise NotWritten(
             t(
                 "for an encoder (BERT-style) model, recipes train a sequence classifier with SFT only, in "
                 "--trainer python; LLaMA-Factory and axolotl train generative models"
@@ -476,9 +502,9 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
         others = [f.name for f in formats.values() if stage in f.objectives]
         if stage in NO_FORMAT or not others:
             reason = NO_FORMAT.get(stage, "no format has a trainer for it")
-            raise UsageError(f"no recipe trains the plan's '{stage}' stage: {reason}")
+            raise NotWritten(f"no recipe trains the plan's '{stage}' stage: {reason}")
         gap = fmt.gap(recipe)
-        raise UsageError(
+        raise NotWritten(
             f"{fmt.name} cannot train the plan's '{stage}' stage"
             + (f" ({gap})" if gap else "")
             + f"; use --trainer {' or '.join(others)}"
@@ -491,7 +517,7 @@ def _check_gap(recipe: Recipe, fmt: TrainerFormat) -> None:
     estimate has settled its multi-GPU strategy."""
     gap = fmt.gap(recipe)
     if gap:
-        raise UsageError(
+        raise NotWritten(
             t(
                 "{format} cannot express plan {rank} ({name}, {stages}): {gap}",
                 format=fmt.name,

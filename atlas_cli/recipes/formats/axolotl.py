@@ -459,8 +459,28 @@ def render(recipe: Recipe, main: str) -> Rendered:
             "SimPO: axolotl refuses warmup_ratio with SimPO; set warmup_steps to about a tenth of the "
             "training steps."
         )
+    recipe.after_training = _after_training(recipe, documents[-1][0], f"./outputs/{recipe.stages[-1]}")
     return yaml_files(
         recipe, "axolotl", t(WRITTEN_FOR, version=VERSION, pins=PINS), " && ".join(steps), documents, ds_file
+    )
+
+
+def _after_training(recipe: Recipe, config: str, output: str) -> str:
+    """How to try, merge and serve the last stage's output with axolotl's own commands
+    (docs/inference.qmd: inference --lora-model-dir / --base-model, merge-lora to <output_dir>/merged)."""
+    if recipe.family == "lora":
+        return t(
+            "{dir} holds the adapter, not the model. Try it: axolotl inference {config} "
+            "--lora-model-dir={dir} --chat. axolotl merge-lora {config} merges it into the base, loaded in "
+            "16 bits (QLoRA's too), and writes {dir}/merged, which vllm serve loads.",
+            dir=output,
+            config=shell_word(config),
+        )
+    return t(
+        "{dir} holds the whole model: try it with axolotl inference {config} --base-model={dir} --chat; "
+        "vllm serve {dir} serves it.",
+        dir=output,
+        config=shell_word(config),
     )
 
 

@@ -371,8 +371,36 @@ def render(recipe: Recipe, main: str) -> Rendered:
             "QLoRA: LLaMA-Factory cannot merge an adapter into a 4-bit model, so the later stage resumes "
             "the SFT adapter and its reference model is the base model, not the SFT model."
         )
+    recipe.after_training = _after_training(recipe, template)
     return yaml_files(
         recipe, "llamafactory", t(WRITTEN_FOR, version=VERSION, pins=PINS), run, documents, ds_file
+    )
+
+
+def _after_training(recipe: Recipe, template: str) -> str:
+    """How to try and merge the result with llamafactory-cli's chat and export, which take the
+    same arguments on the command line as in a YAML (launcher.py, hparams/parser.py read_args)."""
+    outputs = [f"saves/ft-atlas/{stage}" for stage in recipe.stages]
+    if recipe.family != "lora":
+        return t(
+            "{dir} holds the whole model: try it with llamafactory-cli chat --model_name_or_path {dir} "
+            "--template {template}; vllm serve {dir} serves it.",
+            dir=outputs[-1],
+            template=template,
+        )
+    # A later LoRA stage trains a new adapter on the merged earlier ones (create_new_adapter), so
+    # the model is the base with every stage's adapter, in order; QLoRA resumes one adapter.
+    adapters = ",".join(outputs if recipe.memory_model != "qlora" else outputs[-1:])
+    return t(
+        "{dir} holds the adapter, not the model. Try it: llamafactory-cli chat --model_name_or_path {base} "
+        "--adapter_name_or_path {adapters} --template {template} --finetuning_type lora. The same "
+        "arguments to llamafactory-cli export, with --export_dir merged, write one merged model, which "
+        "vllm serve loads (without quantization_bit: LLaMA-Factory merges into the 16-bit base only, "
+        "QLoRA's too).",
+        dir=outputs[-1],
+        base=shell_word(recipe.model_hint),
+        adapters=adapters,
+        template=template,
     )
 
 

@@ -414,6 +414,14 @@ def render(recipe: Recipe, main: str) -> Rendered:
         run = f"test -d {shell_word(conversion[0])} || {convert} && {run}"
     _notes(recipe, stage, source, plan)
     written_for = t(WRITTEN_FOR, version=VERSION, source=SOURCE)
+    recipe.after_training = t(
+        "adapters/{stage} holds the trained weights (an adapter, or a full fine-tune's own), not the "
+        "model: try them with mlx_lm.generate --model {model} --adapter-path adapters/{stage} --prompt "
+        "'...'; mlx_lm.fuse --model {model} --adapter-path adapters/{stage} --save-path fused writes one "
+        "model.",
+        stage=stage,
+        model=shell_word(model),
+    )
     return yaml_files(recipe, "mlx", written_for, run, [(name, body)], None)
 
 

@@ -12,7 +12,7 @@ from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shell import shell_word
 from atlas_cli.core.throughput.plans import EMBEDDER
 from atlas_cli.core.variants import SERVED_AS_STORED
-from atlas_cli.i18n import t
+from atlas_cli.i18n import N_, t
 from atlas_cli.kb.vocabulary import OPTIMIZERS, PRECISIONS
 from atlas_cli.recipes.header import WIDTH, header, literal, wrapped
 from atlas_cli.recipes.launchers import (
@@ -1018,6 +1018,73 @@ def _run_line(recipe: Recipe, main: str) -> str:
     return f"{launcher} {shell_word(main)} --model {model} {data} --output-dir ft-atlas-output"
 
 
+# What each kind of result is and how it is used, by PEFT family (kb.vocabulary MEMORY_MODELS).
+# vLLM serves plain LoRA adapters unmerged (--enable-lora); DoRA's, AdaLoRA's and IA3's must be
+# merged first; virtual tokens (prompt and prefix tuning, P-tuning) cannot be merged at all.
+AFTER_LORA = N_(
+    "{dir} holds the adapter, not the model. Try it: peft's "
+    "AutoPeftModelForCausalLM.from_pretrained('{dir}') loads {base} with it. Serve it unmerged: vllm "
+    "serve {base} --enable-lora --lora-modules tuned={dir}. Or merge it into one model: load {base} in "
+    "16 bits{quantized}, then PeftModel.from_pretrained(model, "
+    "'{dir}').merge_and_unload().save_pretrained('merged')."
+)
+AFTER_MERGED = N_(
+    "{dir} holds the adapter, not the model. Try it: peft's "
+    "AutoPeftModelForCausalLM.from_pretrained('{dir}') loads {base} with it. To serve it, merge it "
+    "first (vLLM loads plain LoRA adapters only): load {base} in 16 bits, then "
+    "PeftModel.from_pretrained(model, '{dir}').merge_and_unload().save_pretrained('merged')."
+)
+AFTER_VIRTUAL_TOKENS = N_(
+    "{dir} holds the learned virtual tokens, not the model: peft's "
+    "AutoPeftModelForCausalLM.from_pretrained('{dir}') loads {base} with them. They cannot be merged "
+    "into the weights and vLLM does not load them: generate through PEFT."
+)
+AFTER_WEIGHTS = N_(
+    "{dir} holds the whole model and its tokenizer: AutoModelForCausalLM.from_pretrained('{dir}') "
+    "loads it, and vllm serve {dir} serves it."
+)
+AFTER_CLASSIFIER = N_(
+    "{dir} holds the classifier and its tokenizer: pipeline('text-classification', model='{dir}') "
+    "labels new texts."
+)
+AFTER_PEFT_CLASSIFIER = N_(
+    "{dir} holds the adapter and the new classification head: peft's "
+    "AutoPeftModelForSequenceClassification.from_pretrained('{dir}') loads them on {base}, and "
+    "merge_and_unload() makes one model of them."
+)
+AFTER_REWARD = N_(
+    "{dir} holds the reward model, which scores a response to a prompt: "
+    "AutoModelForSequenceClassification.from_pretrained('{dir}') loads it "
+    "(AutoPeftModelForSequenceClassification for an adapter), to rank responses or as GRPO's reward_funcs."
+)
+AFTER_QUANTIZED_BASE = N_(
+    " (not the 4-bit base it trained on: quantizing the merged weights again would round away much of "
+    "the adapter's small update)"
+)
+
+
+def _after_training(recipe: Recipe) -> str:
+    """How to use what the last stage saves in ft-atlas-output/<stage> (each stage continues the
+    previous one's adapter or weights, so the last holds the result)."""
+    last = _stages(recipe)[-1]
+    family = recipe.family
+    peft = recipe.memory_model in _PEFT_CONFIG
+    if last == "reward-model":
+        template = AFTER_REWARD
+    elif recipe.classifier:
+        template = AFTER_PEFT_CLASSIFIER if peft else AFTER_CLASSIFIER
+    elif family == "prompt":
+        template = AFTER_VIRTUAL_TOKENS
+    elif recipe.memory_model in ("lora", "qlora"):
+        template = AFTER_LORA
+    elif peft:
+        template = AFTER_MERGED
+    else:
+        template = AFTER_WEIGHTS
+    quantized = t(AFTER_QUANTIZED_BASE) if recipe.memory_model == "qlora" else ""
+    return t(template, dir=f"ft-atlas-output/{last}", base=shell_word(recipe.model_hint), quantized=quantized)
+
+
 def _render_training(recipe: Recipe, main: str) -> Rendered:
     _training_notes(recipe)
     classifier = recipe.classifier
@@ -1027,6 +1094,7 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
     adalora = recipe.memory_model == "adalora"
     kto = not classifier and "kto" in recipe.stages
     run = _run_line(recipe, main)
+    recipe.after_training = _after_training(recipe)
     parts = [
         header(recipe, "python", _written_for(recipe), run, _setup(recipe)),
         _training_doc(recipe),
