@@ -1846,7 +1846,7 @@ def test_lora_on_a_mixture_of_experts_names_the_attention_it_adapts() -> None:
 def test_the_model_families_a_recipe_reads_are_knowledge_base_data() -> None:
     """Which families PEFT reads "all-linear" of as their routed experts, and which think hybrid,
     were lists in settings.py; they are data/families.yaml's, with their sources: a KB without
-    them writes all-linear for Qwen3-30B-A3B and lets Qwen3 8B think (a review's twins)."""
+    them reads Qwen3-30B-A3B as any mixture and lets Qwen3 8B think (a review's twins)."""
     bare = Catalog(CATALOG.kb.model_copy(update={"model_families": []}))
     qwen3 = CATALOG.models["qwen3-8b"]
     assert hybrid_thinking(CATALOG, qwen3) and not hybrid_thinking(bare, qwen3)
@@ -1857,8 +1857,8 @@ def test_the_model_families_a_recipe_reads_are_knowledge_base_data() -> None:
     rank = rank_of(rec, "lora", ("sft",))
     named = constants(render_recipe(CATALOG, rec, rank, "python"))["ADAPTER_SETTINGS"]["target_modules"]
     assert named == ["q_proj", "k_proj", "v_proj", "o_proj"]
-    plain = constants(render_recipe(bare, rec, rank, "python"))["ADAPTER_SETTINGS"]["target_modules"]
-    assert plain == "all-linear"
+    # Without the family's entry its layers are named without the router, as for Llama 4.
+    assert "every linear layer but the router" in render_recipe(bare, rec, rank, "python")
 
 
 def test_axolotl_quantizes_a_mixture_of_experts_qlora_base_and_sizes_it_so() -> None:
@@ -3655,3 +3655,31 @@ def test_an_mlx_recipe_says_how_to_generate_and_fuse(run: Runner) -> None:
     after = _after_training(ok(run("recipe", *args, "--out", "-")).stdout)
     model = "--model meta-llama/Llama-3.2-3B --adapter-path adapters/sft"
     assert f"mlx_lm.generate {model}" in after and f"mlx_lm.fuse {model} --save-path fused" in after
+
+
+@pytest.mark.parametrize(
+    ("trainer", "written"),
+    [
+        (
+            "python",
+            "'target_modules': ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']",
+        ),
+        (
+            "axolotl",
+            "lora_target_modules:\n- q_proj\n- k_proj\n- v_proj\n- o_proj\n- gate_proj\n- up_proj\n"
+            "- down_proj",
+        ),
+        ("llamafactory", "lora_target: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"),
+    ],
+)
+def test_lora_on_llama_4_names_its_layers_and_leaves_the_router_alone(
+    run: Runner, trainer: str, written: str
+) -> None:
+    """An expert's review: Llama 4's router is an nn.Linear (transformers' Llama4Router), so
+    all-linear (and axolotl's lora_target_linear, LLaMA-Factory's lora_target: all) trained it in
+    every format. The recipes name the linear layers the estimate counts instead."""
+    args = ("--gpu", "h100", "--gpus", "8", "--model", "llama-4-scout", "--goal", "chat")
+    args += ("--data-kind", "demonstrations", "--examples", "5k", "--trainer", trainer, "--out", "-")
+    text = ok(run("recipe", *args)).stdout
+    assert written in text
+    assert "all-linear'" not in text.split("# ===", 2)[-1] and "lora_target_linear" not in text

@@ -919,11 +919,20 @@ def _attention_of_a_mixture(catalog: Catalog, recipe: Recipe) -> None:
     adapter sized; with --lora-experts, the router as well). A shared expert's MLP names would do
     the same, so it is left out as well; --lora-experts names the experts (target_parameters)."""
     estimate = recipe.plan.estimate
-    family = catalog.model_families.get(recipe.model.family) if recipe.model is not None else None
-    remapped = family is not None and family.peft_remaps_experts
-    if estimate is None or not estimate.shape.expert_params or not recipe.peft or not remapped:
-        return
+    if estimate is None or not estimate.shape.expert_params or not recipe.peft:
+        return  # mlx-lm keys its layers by their path in a block, and adapts its experts itself
     if not recipe.has("lora.targets") or recipe.value("lora.targets") != "all-linear":
+        return
+    family = catalog.model_families.get(recipe.model.family) if recipe.model is not None else None
+    if family is None or not family.peft_remaps_experts:
+        # Every linear layer the estimate counts, by name: all-linear would adapt any router that
+        # is an nn.Linear (transformers' Llama4Router), which the estimate leaves frozen, as
+        # axolotl's Llama 4 examples do (examples/llama-4: attention and shared-expert projections).
+        source = (
+            "every linear layer but the router, named: all-linear adapts every nn.Linear, and a mixture "
+            "of experts' router may be one (transformers' Llama4Router)"
+        )
+        recipe.set("lora.targets", Setting(linear_module_names(estimate.shape), source))
         return
     roles = dict.fromkeys(m.role for m in estimate.shape.targets("attention"))
     names = [MODULE_NAMES.get(role, f"{role}_proj") for role in roles]
