@@ -276,8 +276,8 @@ def test_every_recipe_builds_its_configs(
         assert config.per_device_train_batch_size == recipe["BATCH_SIZE"][stage]
     if "adapter_config" in recipe:
         args.labels = ["no", "yes"]
-        rows = recipe["load_rows"](data["sft"])
         first = recipe.get("STAGES", ("sft",))[0]
+        rows = recipe["load_rows"](data["sft"], [[]])
         adapter = recipe["adapter_config"](args, recipe["load_tokenizer"](args.model), rows, first)
         assert adapter.task_type == recipe["TASK_TYPE"][first]
 
@@ -719,13 +719,13 @@ def test_online_rl_leaves_out_prompts_past_their_share_of_max_length(
     source = _write(tmp_path / "prompts.jsonl", [short, chat, long])
     args = recipe["parse_args"](["--model", models["decoder"], "--dataset", source, "--max-length", "48"])
     tokenizer = recipe["load_tokenizer"](args.model)
-    kept = recipe["within_prompt_budget"](recipe["load_rows"](source), tokenizer, args, "grpo")
+    kept = recipe["within_prompt_budget"](recipe["load_rows"](source, [["prompt"]]), tokenizer, args, "grpo")
     assert len(kept) == 2  # 24 prompt tokens of 48: the 40-word prompt is left out
     assert "left out 1 of 3 prompts longer than 24 tokens" in capsys.readouterr().err
     assert recipe["stage_settings"](args, "grpo")["max_completion_length"] == 24
     only_long = _write(tmp_path / "long.jsonl", [long])
     with pytest.raises(SystemExit, match="every prompt is longer than 24 tokens"):
-        recipe["within_prompt_budget"](recipe["load_rows"](only_long), tokenizer, args, "grpo")
+        recipe["within_prompt_budget"](recipe["load_rows"](only_long, [["prompt"]]), tokenizer, args, "grpo")
 
 
 def test_a_colocated_vllm_engine_takes_the_max_length_given(tmp_path: Path) -> None:
@@ -814,3 +814,20 @@ def test_a_classifier_reports_macro_f1_beside_accuracy(tmp_path: Path) -> None:
     )
     # Predicted 0, 0, 1, 2: F1 2/3 for classes 0 and 1, 1 for class 2.
     assert scores["accuracy"] == 0.75 and scores["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 1) / 3)
+
+
+def test_data_without_the_stage_columns_stops_with_the_columns_it_found(tmp_path: Path) -> None:
+    """A newcomer's CSV of support tickets (ticket_id, customer_message, agent_reply) ended in a
+    KeyError deep inside TRL; the script names the columns it found and the ones it reads."""
+    recipe = load_recipe(case("lora-sft-decoder"), tmp_path)
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text("ticket_id,customer_message,agent_reply\n1,my order is late,sorry about that\n")
+    with pytest.raises(SystemExit) as stopped:
+        recipe["load_rows"](str(tickets), recipe["COLUMNS"]["sft"])
+    said = str(stopped.value)
+    assert "reads the columns messages or prompt + completion or text" in said
+    assert "the data has ticket_id, customer_message, agent_reply" in said
+    assert "'your_question': 'prompt'" in said
+    right = tmp_path / "sft.csv"
+    right.write_text("prompt,completion\nmy order is late, sorry about that\n")
+    assert recipe["load_rows"](str(right), recipe["COLUMNS"]["sft"]).num_rows == 1

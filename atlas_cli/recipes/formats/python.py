@@ -338,15 +338,16 @@ answer (the turns before it are the input).
 
 
 # The data each stage reads, documented in the script's docstring (TRL's dataset formats).
-DATA_FORMATS = {
-    "sft": """\
-  prompt-completion (loss on the completion only, TRL's default for this format; the completion
+SFT_PROMPT_COMPLETION = """\
+prompt-completion (loss on the completion only, TRL's default for this format; the completion
   starts with a space, as the text continues the prompt):
-    {"prompt": "What is LoRA?", "completion": " A low-rank adapter trained on a frozen model."}
-  or conversational (rendered with the tokenizer's chat template, or a plain one for a base model;
+    {"prompt": "What is LoRA?", "completion": " A low-rank adapter trained on a frozen model."}"""
+SFT_CONVERSATIONAL = """\
+conversational (rendered with the tokenizer's chat template, or a plain one for a base model;
   the loss on the assistant's turns, or on the last one where TRL cannot mark them):
-    {"messages": [{"role": "user", "content": "..."}, {"role": "assistant", "content": "..."}]}
-  or plain text: {"text": "..."}""",
+    {"messages": [{"role": "user", "content": "..."}, {"role": "assistant", "content": "..."}]}"""
+DATA_FORMATS = {
+    "sft": f"  {SFT_PROMPT_COMPLETION}\n  or {SFT_CONVERSATIONAL}\n  or plain text: {{\"text\": \"...\"}}",
     "continued-pretraining": """\
   raw documents, next-token prediction on the whole text (packed into full-length sequences where
   the stage's config sets packing=True):
@@ -376,6 +377,24 @@ DATA_FORMATS = {
     {"text": "The battery died after a day.", "label": "negative"}""",
 }
 DATA_FORMATS["rloo"] = DATA_FORMATS["grpo"]
+# An instruct model is served with its chat template, so its SFT data comes first as conversations.
+INSTRUCT_SFT_FORMAT = (
+    f"  {SFT_CONVERSATIONAL}\n  or {SFT_PROMPT_COMPLETION}\n  (plain strings are trained without the "
+    "chat template: the script warns)"
+)
+# The columns each stage's trainer reads, any one set of them (TRL's dataset formats): the script
+# checks them as it loads the file, and names those it found (a newcomer's CSV of tickets ended in
+# a KeyError deep inside TRL).
+DATA_COLUMNS: dict[str, list[list[str]]] = {
+    "sft": [["messages"], ["prompt", "completion"], ["text"]],
+    "continued-pretraining": [["text"]],
+    "dpo": [["prompt", "chosen", "rejected"], ["chosen", "rejected"]],
+    "reward-model": [["prompt", "chosen", "rejected"], ["chosen", "rejected"]],
+    "kto": [["prompt", "completion", "label"]],
+    "grpo": [["prompt"]],
+    "rloo": [["prompt"]],
+    "classifier": [["text", "label"]],
+}
 # Without demonstrations, the SFT stage trains on the preference pairs' chosen answers (the DPO
 # paper's way when no SFT model exists): the pairs' file gives the SFT file.
 CHOSEN_AS_SFT = """\
@@ -415,8 +434,9 @@ def _training_doc(recipe: Recipe) -> str:
     else:
         stages = " then ".join(s.upper() for s in recipe.stages if s in TRL_STAGES)
         title = f"A training recipe from ft-atlas, trained with TRL: {stages}."
+        formats = {**DATA_FORMATS, "sft": INSTRUCT_SFT_FORMAT} if recipe.post_trained else DATA_FORMATS
         parts = [
-            f"--{_option(s, i == 0).replace('_', '-')} ({s}), JSON Lines:\n{DATA_FORMATS[s]}"
+            f"--{_option(s, i == 0).replace('_', '-')} ({s}), JSON Lines:\n{formats[s]}"
             for i, s in enumerate(recipe.stages)
         ]
         if recipe.sft_on_chosen:
@@ -428,9 +448,16 @@ def _training_doc(recipe: Recipe) -> str:
     return (
         '"""'
         + title
-        + "\n\nData (a local .jsonl/.json/.csv/.parquet file, or a Hub dataset name):\n"
+        + "\n\nData (a local .jsonl/.json/.csv/.parquet file, or a Hub dataset name; a CSV holds flat"
+        + " columns only,\nnot conversations; the script checks the columns as it loads them):\n"
         + ("\n".join(parts) + "\n\n" + outro + '\n"""\n')
     )
+
+
+def _columns(recipe: Recipe) -> dict[str, list[list[str]]]:
+    if recipe.classifier:
+        return {"sft": DATA_COLUMNS["classifier"]}
+    return {stage: DATA_COLUMNS[stage] for stage in recipe.stages}
 
 
 def _python_imports(recipe: Recipe) -> str:
@@ -713,6 +740,7 @@ def _constants(recipe: Recipe) -> str:
         f"USES_PEFT = {literal(recipe.memory_model in _PEFT_CONFIG)}",
         f"REFERENCE_STAGES = {literal(_reference_stages(recipe))}  # a frozen 16-bit copy as reference",
         f"REFERENCE_DTYPE_STAGES = {literal(_reference_dtype_stages(recipe))}",
+        f"COLUMNS = {literal(_columns(recipe))}  # each stage's data: any one set of these columns",
     ]
     lines += _method_constants(recipe)
     lines += [

@@ -82,13 +82,30 @@ def check_environment(args: argparse.Namespace) -> None:
 '''
 
 LOAD_ROWS = '''
-def load_rows(source: str) -> Dataset:
-    """A local JSON Lines / JSON / CSV / Parquet file, or the name of a dataset on the Hugging Face Hub."""
+def load_rows(source: str, columns: list[list[str]]) -> Dataset:
+    """A local JSON Lines / JSON / CSV / Parquet file, or the name of a dataset on the Hugging Face
+    Hub, with one of the sets of `columns` the stage reads."""
     path = Path(source)
     if path.is_file():
         kinds = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
-        return load_dataset(kinds.get(path.suffix.lower(), "json"), data_files=str(path), split="train")
-    return load_dataset(source, split="train")
+        rows = load_dataset(kinds.get(path.suffix.lower(), "json"), data_files=str(path), split="train")
+    else:
+        rows = load_dataset(source, split="train")
+    if not any(set(names) <= set(rows.column_names) for names in columns):
+        wanted = " or ".join(" + ".join(names) for names in columns)
+        example = (
+            " (a question and its answer: prompt and completion; with pandas, d = pd.read_csv('in.csv')"
+            ".rename(columns={'your_question': 'prompt', 'your_answer': 'completion'}); d[['prompt', "
+            "'completion']].to_json('sft.jsonl', orient='records', lines=True))"
+            if ["prompt", "completion"] in columns
+            else ""
+        )
+        sys.exit(
+            f"{source}: this stage reads the columns {wanted}, and the data has "
+            f"{', '.join(rows.column_names) or 'none'}. Rename yours to those names{example}; the "
+            "formats are at the top of this script."
+        )
+    return rows
 '''
 
 LOAD_TOKENIZER = """
@@ -516,7 +533,8 @@ def run_stage(
     stage: str, args: argparse.Namespace, tokenizer: PreTrainedTokenizerBase, previous: str | None
 ) -> str:
     config_class, trainer_class = TRAINERS[stage]$trainer_wrap
-    rows = load_rows(getattr(args, DATASET_OPTION[stage]))$plain_prompts$prompt_filter$held_out
+    columns = COLUMNS[stage]
+    rows = load_rows(getattr(args, DATASET_OPTION[stage]), columns)$plain_prompts$prompt_filter$held_out
     # The config first: only once it exists does from_pretrained shard the weights as they load
     # under ZeRO-3 (zero.Init), rather than load the whole model in every process.
     config = config_class(
@@ -713,7 +731,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     check_environment(args)
     tokenizer = load_tokenizer(args.model)
-    rows = load_rows(args.dataset)
+    rows = load_rows(args.dataset, COLUMNS["sft"])
     args.labels = sorted({str(label) for label in rows["label"]})
     args.pad_token_id = tokenizer.pad_token_id
     label_ids = {label: i for i, label in enumerate(args.labels)}
