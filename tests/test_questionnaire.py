@@ -173,15 +173,16 @@ def test_a_family_name_asks_which_model_or_how_much_memory(catalog: Catalog) -> 
 
 def test_a_mac_is_a_chip_and_its_memory_never_memory_alone(catalog: Catalog) -> None:
     """ "macbook" then "36gb" gave a 36 GB card with CUDA: bitsandbytes plans for a Mac (a
-    review). Memory alone keeps the first chip offered and says so; "2 48gb" picks the chip."""
+    review). Memory alone keeps the first chip offered that comes with it, and says so; "5 48gb"
+    picks the chip."""
     answers, terminal = interview(catalog, ["", "macbook", "36gb"] + [""] * 12)
     offered = " ".join(terminal.said)
-    assert "Apple M3 Max" in offered and "Apple M4 Max" in offered
+    assert "Apple M4 (32 GB" in offered and "Apple M4 Max" in offered  # a MacBook Air's, and a Pro's
     assert any("such as 1 36gb" in p for p in terminal.prompts)
     assert answers["vram"] == 36.0 and answers["gpu"].startswith("apple-")
     assert any("the chip changes only the time estimate" in line for line in terminal.said)
-    picked, _ = interview(catalog, ["", "macbook", "2 48gb"] + [""] * 12)
-    assert picked["vram"] == 48.0 and picked["gpu"] == catalog.gpu_guesses("macbook", 5)[1].id
+    picked, _ = interview(catalog, ["", "macbook", "5 48gb"] + [""] * 12)
+    assert picked["vram"] == 48.0 and picked["gpu"] == catalog.gpu_guesses("macbook", 5)[4].id
 
 
 @pytest.mark.parametrize("typed", ["M3 Max 36GB", "m3-max 36 gb", "apple m3 max 36gb"])
@@ -700,3 +701,48 @@ def test_a_count_in_the_data_answer_is_offered_for_the_examples(catalog: Catalog
     with answers_in_russian(True):
         read, _ = interview(catalog, [*russian, *[""] * 12])
     assert read["examples"] == 2000
+
+
+@pytest.mark.parametrize("said", ["no gpu, just a laptop", "cpu only", "у меня нет видеокарты", "без GPU"])
+def test_no_gpu_said_in_a_sentence_is_none_not_a_laptop_gpu(catalog: Catalog, said: str) -> None:
+    """A newcomer's review: "no gpu, just a laptop" was refused as a laptop GPU."""
+    answers, terminal = interview(catalog, ["", said] + [""] * 12)
+    assert answers["gpu"] == "none"
+    assert any("Taken as none" in line for line in terminal.said)
+
+
+@pytest.mark.parametrize("said", ["my laptop has 16GB RAM", "16 гб оперативки"])
+def test_the_computers_ram_is_not_taken_for_gpu_memory(catalog: Catalog, said: str) -> None:
+    """Typed as the GPU's memory, 16 GB of system RAM would size every plan for a GPU that has none
+    of it: the answer is refused with what to type, and the question asked again."""
+    answers, terminal = interview(catalog, ["", said, "rtx 3060 laptop 6gb"] + [""] * 12)
+    assert any("is the computer's RAM, not its GPU's memory" in line for line in terminal.said)
+    assert answers["gpu"] == "rtx 3060 laptop 6gb"
+
+
+def test_a_macbook_air_is_offered_the_chips_it_ships_with(catalog: Catalog) -> None:
+    """It was offered M4 Max and M3 Max only; no MacBook Air has a Max chip."""
+    _, terminal = interview(catalog, ["", "macbook air"] + [""] * 14)
+    offered = [line for line in terminal.said if "Apple M" in line]
+    assert offered[0].strip().startswith("1. Apple M4 (32 GB") and "Max" not in " ".join(offered[:4])
+
+
+def test_help_on_the_gpu_question_says_how_to_find_it(catalog: Catalog) -> None:
+    _, terminal = interview(catalog, ["", "?", "3090"] + [""] * 12)
+    assert any("nvidia-smi prints an NVIDIA GPU's name and memory" in line for line in terminal.said)
+
+
+@pytest.mark.parametrize(
+    ("field", "said", "value"),
+    [
+        ("goal", "summarize documents", "adapt"),
+        ("goal", "суммаризация документов", "adapt"),
+        ("goal", "answer questions from our documents", "knowledge"),
+        ("data_kind", "3000 support tickets labeled by category", "labeled"),
+        ("data_kind", "support tickets with agent replies", "demonstrations"),
+    ],
+)
+def test_a_task_or_labels_settle_an_answer_that_names_more(field: str, said: str, value: str) -> None:
+    """ "summarize documents" was read as knowledge (retrieval first) and tickets labeled by category
+    were refused as naming two kinds: the task and the labels decide."""
+    assert pick_choice(FIELDS_BY_NAME[field], said) == value

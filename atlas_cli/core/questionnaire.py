@@ -38,16 +38,25 @@ from atlas_cli.core.resolve import (
 from atlas_cli.core.shell import plain_decimal, shell_word
 from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, language, nt, t
-from atlas_cli.kb.catalog import LAPTOP_GPU, LAPTOP_MEMORY_ANSWER, Catalog, is_laptop_gpu
+from atlas_cli.kb.catalog import LAPTOP_GPU, LAPTOP_MEMORY_ANSWER, NOT_LAPTOP_CARDS, Catalog, is_laptop_gpu
 from atlas_cli.kb.schema import Gpu
 from atlas_cli.kb.vocabulary import (
     BACK_WORDS,
     DONT_KNOW_WORDS,
     HELP_WORDS,
+    NO_GPU_PHRASE,
     NO_WORDS,
+    SYSTEM_RAM,
     TYPICAL_DATA,
     YES_WORDS,
     means_no_gpu,
+)
+
+# Where a newcomer reads which GPU a machine has, and how much memory it holds.
+FINDING_THE_GPU = N_(
+    "To find it: nvidia-smi prints an NVIDIA GPU's name and memory (MiB); on Windows, Task Manager > "
+    "Performance > GPU; on a Mac, Apple menu > About This Mac shows the chip and its memory. No NVIDIA, "
+    "AMD or Apple GPU: answer none."
 )
 
 Answers = dict[str, Any]
@@ -298,6 +307,8 @@ class Interview:
             self._say_all(API_MODEL_HELP)
             return
         self.terminal.say(f"  {t(spec.help)}")
+        if spec.name == "gpu":
+            self.terminal.say("  " + t(FINDING_THE_GPU))
         if spec.choices:
             self.terminal.say("  " + t("Answer with a number or a name from the list above."))
         elif spec.kind == "flag":
@@ -386,8 +397,19 @@ class Interview:
         """A GPU by name, or its memory. A guess is never taken on Enter: a wrong GPU silently
         changes every plan, so a bare number and a near name are both confirmed."""
         check_gpu_text(text, "GPU")
+        if NO_GPU_PHRASE.search(text):
+            self.terminal.say("  " + t("Taken as none: no GPU (the CPU only, or a hosted API)."))
+            return {"gpu": "none"}
         with contextlib.suppress(UnknownName):
             return self._parse_gpu_name(text)
+        if SYSTEM_RAM.search(text) and not NOT_LAPTOP_CARDS.search(text):
+            raise UsageError(
+                t(
+                    "'{text}' is the computer's RAM, not its GPU's memory: type the graphics card (e.g. "
+                    "RTX 3060 Laptop 6gb; nvidia-smi shows its name and memory), or none",
+                    text=text,
+                )
+            )
         memory = gpu_memory(text)
         if memory is not None:
             return {"vram": parse_vram(memory, "GPU memory")}
@@ -467,16 +489,18 @@ class Interview:
             return {"gpu": chosen.id, "vram": _chip_vram(chosen, memory)}
         memory = gpu_memory(reply)
         if memory is not None and macs:
-            vram = _chip_vram(guesses[0], memory)
+            # The first chip offered that comes with that memory (a MacBook Air's M4 has no 36 GB).
+            chip = next((g for g in guesses if _comes_with(g, memory)), guesses[0])
+            vram = _chip_vram(chip, memory)
             self.terminal.say(
                 "  "
                 + t(
                     "Taken as {gpu} with {gb} GB (the chip changes only the time estimate).",
-                    gpu=guesses[0].id,
+                    gpu=chip.id,
                     gb=memory,
                 )
             )
-            return {"gpu": guesses[0].id, "vram": vram}
+            return {"gpu": chip.id, "vram": vram}
         if memory is not None:
             return {"vram": parse_vram(memory, "GPU memory")}
         if reply:  # a GPU's name typed here instead (e.g. 3090, none)
@@ -608,6 +632,14 @@ def _chip_vram(chip: Gpu, memory: str) -> float:
     return check_chip_memory(chip, parse_vram(memory, "GPU memory"), "GPU memory")
 
 
+def _comes_with(chip: Gpu, memory: str) -> bool:
+    try:
+        _chip_vram(chip, memory)
+    except UsageError:
+        return False
+    return True
+
+
 _FLAG_PREFIX = re.compile(r"^(--[a-z-]+|GPU memory|model size|model): ")
 
 
@@ -658,9 +690,13 @@ def pick_choice(spec: ProfileField, text: str) -> str:
     words = {choice_key(word): c.value for c in spec.choices for word in c.words}
     if key in words:  # an everyday answer said whole, a denial included ("no data")
         return words[key]
-    named = _named_within({**names, **words}, key)
+    decisive = {choice_key(word): c.value for c in spec.choices for word in c.decisive}
+    named = _named_within({**names, **words, **decisive}, key)
     if len(named) == 1:
         return named.pop()
+    settled = _named_within(decisive, key) if named else set()
+    if len(settled) == 1:
+        return settled.pop()
     if named:  # say which, so that the answer can be mended
         raise UsageError(
             t(

@@ -206,6 +206,9 @@ class Choice(NamedTuple):
     # Everyday words `ask` finds within an answer in words ("a customer support chatbot"); never
     # abbreviated, and not read from flags, where a typo should be refused rather than guessed.
     words: tuple[str, ...] = ()
+    # Words that settle an answer naming this choice and others for this one: a task said with
+    # the data it works on ("summarize documents" is a task, not documents to answer from).
+    decisive: tuple[str, ...] = ()
 
 
 STACKS: Final = (
@@ -281,6 +284,11 @@ GOALS: Final = (
             *("стиль", "стиля", "стилю", "стилем", "стиле", "формат", "формата", "формату"),
             *("тон", "манера", "манеру"),
         ),
+        (
+            *("summarize", "summarise", "summarization", "summaries", "extract", "extraction"),
+            *("translate", "translation", "суммаризация", "суммаризировать", "резюмировать"),
+            *("извлечение", "извлекать", "перевод", "переводить"),
+        ),
     ),
     Choice(
         "chat",
@@ -330,6 +338,8 @@ DATA_KINDS: Final = (
         "labelled examples for a fixed set of labels",
         ("размеченные", "разметка", "метки"),
         ("labelled", "labels", "размеченных", "размеченный", "с метками", "категориями"),
+        # Labels decide it: "support tickets labeled by category" are labelled examples.
+        ("labeled", "labelled", "размеченные", "размеченных", "размеченный"),
     ),
     Choice(
         "demonstrations",
@@ -429,6 +439,17 @@ LABELED_SEQ_LEN: Final = 512
 NO_GPU_WORDS: Final = frozenset(
     {"none", "no", "cpu", "api", "nogpu", "нет", "нетgpu", "безgpu", "нетвидеокарты", "безвидеокарты"}
 )
+# The same said in a sentence, where the questionnaire reads free text ("no gpu, just a laptop"):
+# checked before a laptop's name, which would otherwise be read as a laptop GPU.
+NO_GPU_PHRASE: Final = re.compile(
+    r"\bno\s+(?:gpu|graphics\s+card|video\s+card|nvidia)\b|\bwithout\s+(?:a\s+|any\s+)?gpu\b"
+    r"|\b(?:just|only)\s+(?:a\s+)?cpu\b|\bcpu\s+only\b"
+    r"|нет\s+(?:gpu|видеокарт|графическ)|без\s+(?:gpu|видеокарт)|только\s+(?:cpu|процессор)",
+    re.IGNORECASE,
+)
+# The computer's own memory, which a newcomer gives for the GPU's ("my laptop has 16GB RAM"); an
+# Apple chip's unified memory is the GPU's, so a Mac's answer is not read as this.
+SYSTEM_RAM: Final = re.compile(r"\b(?:ram|system\s+memory)\b|оператив|\bозу\b", re.IGNORECASE)
 YES_WORDS: Final = frozenset({"true", "yes", "y", "1", "on", "да", "д"})
 NO_WORDS: Final = frozenset({"false", "no", "n", "0", "off", "нет", "н"})
 

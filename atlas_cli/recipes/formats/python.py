@@ -347,7 +347,7 @@ conversational (rendered with the tokenizer's chat template, or a plain one for 
   the loss on the assistant's turns, or on the last one where TRL cannot mark them):
     {"messages": [{"role": "user", "content": "..."}, {"role": "assistant", "content": "..."}]}"""
 DATA_FORMATS = {
-    "sft": f"  {SFT_PROMPT_COMPLETION}\n  or {SFT_CONVERSATIONAL}\n  or plain text: {{\"text\": \"...\"}}",
+    "sft": f'  {SFT_PROMPT_COMPLETION}\n  or {SFT_CONVERSATIONAL}\n  or plain text: {{"text": "..."}}',
     "continued-pretraining": """\
   raw documents, next-token prediction on the whole text (packed into full-length sequences where
   the stage's config sets packing=True):
