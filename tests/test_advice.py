@@ -86,10 +86,13 @@ def test_hosted_offers_are_dated_sourced_and_say_the_data_leaves(catalog: Catalo
 @pytest.mark.parametrize(
     ("name", "status"),
     [
-        # OpenAI's own tuning is closing; Microsoft Foundry tunes these (a newcomer's review)
+        # OpenAI's own tuning is closing; Microsoft Foundry tunes the gpt-4.1 models for a new
+        # customer, gpt-4o-mini for existing ones only (Deprecated), and o4-mini retired there on
+        # 2026-10-16 (its retirement schedule of 2026-09-02; a newcomer's review)
         ("gpt-4.1-mini", "available"),
-        ("openai/gpt-4o-mini", "available"),
-        ("o4-mini", "available"),
+        ("openai/gpt-4o-mini", "closed"),
+        ("o4-mini", "closing"),  # OpenAI's own reinforcement tuning, for its existing users
+        ("gpt-5-2025-08-07", "available"),
         ("gpt-3.5-turbo", "closed"),  # neither tunes it any more
         ("gpt-oss-20b", "available"),  # Microsoft Foundry's supervised tuning (a maintainer's review)
         ("mistral-small-latest", "closing"),
@@ -110,12 +113,14 @@ def test_which_api_models_their_providers_still_tune(catalog: Catalog, name: str
 @pytest.mark.parametrize(
     "model, data_kind, stage",
     [
-        # Microsoft Foundry tunes OpenAI's models: o4-mini by reinforcement, gpt-4.1 also with
-        # preferences, gpt-4o-mini supervised only
-        ("o4-mini", "reward-function", "grpo"),
+        # Microsoft Foundry tunes OpenAI's models for a new customer: gpt-4.1 with demonstrations
+        # or preferences, gpt-5-2025-08-07 by reinforcement; not gpt-4o-mini (existing customers
+        # only) nor o4-mini (retired; OpenAI's own tuning takes no new users)
+        ("gpt-5-2025-08-07", "reward-function", "grpo"),
         ("gpt-4.1-mini", "preferences", "dpo"),
-        ("gpt-4o-mini", "demonstrations", "sft"),
-        ("gpt-4o-mini", "preferences", None),
+        ("gpt-4.1-mini", "demonstrations", "sft"),
+        ("gpt-4o-mini", "demonstrations", None),
+        ("o4-mini", "reward-function", None),
         ("claude-sonnet-4-5", "demonstrations", None),  # no provider tunes it
         ("claude-3-haiku-20240307", "demonstrations", None),  # Bedrock's tuning ended with it
         ("amazon.nova-lite-v1:0", "reward-function", "grpo"),  # Bedrock's reinforcement jobs
@@ -341,16 +346,17 @@ def test_an_api_models_next_steps_name_only_providers_that_could_tune_it(engine:
 def test_openai_models_are_tuned_at_microsoft_foundry_and_mistral_is_told_its_own_story(
     engine: Engine,
 ) -> None:
-    """A newcomer's review: gpt-4o-mini was 'tuned by no provider' and gpt-4.1-mini left out for
-    OpenAI's wind-down, although Microsoft Foundry tunes both (its supported-models table); a
-    Mistral model was left out with OpenAI's dates and told to use a classifier for a chat goal."""
+    """A newcomer's review: gpt-4.1-mini was left out for OpenAI's wind-down, although Microsoft
+    Foundry tunes it (its supported-models table, and its retirement schedule of 2026-09-02 for a
+    new customer); a Mistral model was left out with OpenAI's dates and told to use a classifier
+    for a chat goal."""
 
     def recommended(model: str) -> Recommendation:
         return recommend(
             engine, model_access="api", model=model, goal="chat", data_kind="demonstrations", examples="2000"
         )
 
-    hosted = recommended("gpt-4o-mini").plans[0]
+    hosted = recommended("gpt-4.1-mini").plans[0]
     assert hosted.method == "hosted-ft" and "hosted-tuning-on-azure-for-openai-models" in hosted.rules
     assert [t.entry.split("(")[0] for t in hosted.tools] == ["AzureOpenAI"]
     mistral = next(p for p in recommended("mistral-small-latest").excluded if p.method == "hosted-ft")

@@ -98,7 +98,7 @@ API_MODEL_HELP = (
         "The model's name in its provider's API: it says which provider can tune it and which "
         "endpoint a prompting script calls. Any name is taken; nothing is sized."
     ),
-    N_("For example: gpt-4.1-mini, o4-mini, gemini-3.5-flash, claude-sonnet-4-5"),
+    N_("For example: gpt-4.1-mini, gemini-3.5-flash, claude-sonnet-4-5"),
     N_(
         "\"I don't know\" or Enter: not set (every provider's offer is listed). < goes back to the "
         "previous question."
