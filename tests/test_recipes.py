@@ -3683,3 +3683,28 @@ def test_lora_on_llama_4_names_its_layers_and_leaves_the_router_alone(
     text = ok(run("recipe", *args)).stdout
     assert written in text
     assert "all-linear'" not in text.split("# ===", 2)[-1] and "lora_target_linear" not in text
+
+
+def test_packed_rows_on_an_amd_instinct_use_flash_attention_2_from_rocm(run: Runner) -> None:
+    """An expert's review: an MI300X recipe said FlashAttention 2 does not run there (its README's
+    composable_kernel backend supports MI200x to MI355x) and warned of a packing mask. The Python
+    recipe loads the flash-attn package there (the Hub's kernel is built for CUDA only)."""
+    args = ("--gpu", "mi300x", "--model", "llama-3.1-8b", "--goal", "chat", "--data-kind", "demonstrations")
+    text = ok(run("recipe", *args, "--examples", "5k", "--seq-len", "4k", "--packing", "--out", "-")).stdout
+    assert "packed rows need it (FlashAttention 2 runs on CDNA 3 GPUs" in " ".join(text.split())
+    assert "kwargs[\"attn_implementation\"] = 'flash_attention_2'" in text
+    assert "on ROCm it builds its composable_kernel backend" in text
+    assert "Packing without FlashAttention 2" not in text
+
+
+def test_split_sequences_train_unpacked_and_say_no_packing_mask(run: Runner) -> None:
+    """70B at 128k tokens on 8 GPUs: DeepSpeed Ulysses splits each sequence and unpacks them; the
+    header said FlashAttention 2 was there for packed rows, and on a GPU without it warned of a
+    packing mask for rows no longer packed."""
+    args = ("--gpu", "h100", "--gpus", "8", "--model", "llama-3.1-70b", "--goal", "chat")
+    args += ("--data-kind", "demonstrations", "--examples", "5k", "--seq-len", "128k")
+    text = ok(run("recipe", *args, "--tokens-per-example", "32k", "--packing", "--out", "-")).stdout
+    said = " ".join(text.split())
+    assert "packing.sft = False <- unpacked: DeepSpeed Ulysses" in said
+    assert 'attention = "flash-attention-2" <- DeepSpeed Ulysses runs FlashAttention 2 inside' in said
+    assert "Packing without FlashAttention 2" not in said

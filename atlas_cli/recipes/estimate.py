@@ -38,6 +38,7 @@ from atlas_cli.i18n import N_
 from atlas_cli.kb.catalog import Catalog, Objective
 from atlas_cli.recipes.settings import (
     ESTIMATOR_OPTIMIZER,
+    FLASH_ATTENTION,
     Recipe,
     Setting,
     packed_apart_by_fa2,
@@ -175,6 +176,8 @@ def _unpacked_for_ulysses(recipe: Recipe) -> None:
                 "cu_seq_lens of TRL's packed batches"
             )
             recipe.set(f"packing.{stage}", Setting(False, source))
+    if recipe.has("attention") and recipe.value("attention") == FLASH_ATTENTION:
+        recipe.set("attention", Setting(FLASH_ATTENTION, "DeepSpeed Ulysses runs FlashAttention 2 inside"))
 
 
 def _without_needless_offload(

@@ -125,8 +125,10 @@ LIKED_AS_SFT = (
     """python -c "import json; [print(json.dumps({'prompt': r['prompt'], 'completion': r['completion']})) """
     """for r in map(json.loads, open('kto.jsonl')) if r['label'] is True]" > sft.jsonl"""
 )
-# The NVIDIA architectures FlashAttention 2's CUDA kernels support (Dao-AILab/flash-attention README).
-FLASH_ATTENTION_2 = ("Ampere", "Ada Lovelace", "Hopper")
+# The GPU architectures FlashAttention 2 runs on, by vendor (Dao-AILab/flash-attention README: its
+# CUDA kernels "Ampere, Ada, or Hopper GPUs"; its ROCm composable_kernel backend "MI200x, MI250x,
+# MI300x, MI355x", ROCm 6.0 and above).
+FLASH_ATTENTION_2 = {"nvidia": ("Ampere", "Ada Lovelace", "Hopper"), "amd": ("CDNA 2", "CDNA 3", "CDNA 4")}
 # The "attention" setting's value for packed rows kept apart by FlashAttention 2.
 FLASH_ATTENTION = "flash-attention-2"
 # A family transformers runs eagerly by default (_supports_sdpa False: gpt-oss's attention sinks,
@@ -204,6 +206,9 @@ class Recipe:
     endpoints: tuple[HostedOffer, ...] = ()
     settings: dict[str, Setting] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Packed rows kept apart by a seq x seq mask (no FlashAttention 2 here): the note said once the
+    # recipe's estimate has settled whether it packs.
+    packing_mask_note: str = ""
     # How to try, merge and serve what training leaves behind (the header's "After training" line;
     # each format words it with its own commands).
     after_training: str = ""
@@ -501,6 +506,8 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
     _evaluation(recipe)
     _checkpoints(recipe)
     estimate_recipe(catalog, recipe)
+    if recipe.packing_mask_note and _packs_apart(recipe):
+        recipe.notes.append(recipe.packing_mask_note)
     if not fmt.master_copy:
         _pure_bf16_weights(catalog, recipe)
     return recipe
@@ -604,7 +611,7 @@ def _attention(catalog: Catalog, recipe: Recipe) -> None:
     FlashAttention 2 to keep its examples apart where the family takes it."""
     hardware = recipe_hardware(catalog, recipe)
     gpu = None if hardware.gpu_id is None else catalog.gpus[hardware.gpu_id]
-    architecture = None if gpu is None or gpu.vendor != "nvidia" else gpu.architecture.split(" (")[0]
+    architecture = None if gpu is None else gpu.architecture.split(" (")[0]
     model = recipe.model
     eager = model is not None and model.eager_attention
     # A GPU given by its memory alone (--vram) is taken for CUDA; Apple's MPS runs no flex attention.
@@ -613,7 +620,7 @@ def _attention(catalog: Catalog, recipe: Recipe) -> None:
     packed = "sft" in recipe.stages and bool(recipe.stage_value("packing", "sft"))
     kernel_trainers = ("python",) if packed else ("python", "axolotl")
     if model is not None and eager and recipe.trainer in kernel_trainers and on_gpu:
-        hopper = HOPPER_ATTENTION.get(model.family) if architecture == "Hopper" else None
+        hopper = HOPPER_ATTENTION.get(model.family) if architecture == "Hopper" and gpu else None
         source = (
             f"{model.name} has no SDPA kernel in transformers (_supports_sdpa False): eager attention "
             "would hold an s x s matrix per head"
@@ -657,7 +664,8 @@ def _packed_attention(recipe: Recipe, gpu: Gpu | None, architecture: str | None,
     `refused`: the model's attention takes no FlashAttention 2 (gpt-oss's sinks)."""
     if not _packs_apart(recipe):
         return
-    if architecture in FLASH_ATTENTION_2 and not refused:
+    supported = FLASH_ATTENTION_2.get(gpu.vendor, ()) if gpu is not None else ()
+    if architecture in supported and not refused:
         assert gpu is not None
         source = f"packed rows need it (FlashAttention 2 runs on {gpu.architecture} GPUs, its README)"
         recipe.set("attention", Setting(FLASH_ATTENTION, source))
@@ -666,14 +674,15 @@ def _packed_attention(recipe: Recipe, gpu: Gpu | None, architecture: str | None,
     if recipe.packs_apart and not (refused or eager):  # axolotl keeps rows apart only with one named
         recipe.set("attention", Setting(AX_PACKED_SDPA, AX_PACKED_SDPA_SOURCE))
     model = recipe.model.name if recipe.model is not None else "this model"
+    every = [arch for archs in FLASH_ATTENTION_2.values() for arch in archs]
     why = (
         f"{model}'s attention takes none"
         if refused
-        else f"{gpu.name if gpu else 'this GPU'} is not {', '.join(FLASH_ATTENTION_2[:-1])} or "
-        f"{FLASH_ATTENTION_2[-1]}"
+        else f"{gpu.name if gpu else 'this GPU'} is not {', '.join(every[:-1])} or {every[-1]}"
     )
     seq_len = int(recipe.value("seq_len"))
-    recipe.notes.append(
+    # Said once the recipe's estimate has settled packing: split sequences train unpacked.
+    recipe.packing_mask_note = (
         f"Packing without FlashAttention 2 ({why}): transformers keeps the packed examples apart with a "
         f"mask of (micro-batch x {seq_len})^2 bytes ({seq_len**2 / 1e9:.2g} GB at micro-batch 1) that the "
         "memory estimate does not count. At long lengths drop --packing."

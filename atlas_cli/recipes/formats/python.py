@@ -667,7 +667,12 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, Needed]]:
     if attention is not None and attention.startswith("kernels-community/"):
         needs["kernels"] = Needed("kernels", f"downloads {attention}'s prebuilt kernel")
     elif attention == "flash_attention_2":
-        needs["flash_attn"] = Needed("flash-attn", "DeepSpeed Ulysses runs FlashAttention 2 inside")
+        ulysses = recipe.sequence_parallel > 1
+        why = "DeepSpeed Ulysses runs FlashAttention 2 inside" if ulysses else "packed rows"
+        if recipe.facts.get("gpu_vendor") == "amd":
+            # Dao-AILab/flash-attention README, AMD ROCm Support: ROCm 6.0+, the rocm/pytorch image.
+            why += "; on ROCm it builds its composable_kernel backend: ROCm 6.0+, as the rocm/pytorch image"
+        needs["flash_attn"] = Needed("flash-attn", why)
     if _online(recipe):
         needs["math_verify"] = Needed("math-verify", "the reward compares answers as mathematics")
     if any(recipe.has(f"{stage}.use_vllm") for stage in recipe.stages):
@@ -852,7 +857,10 @@ def _attention(recipe: Recipe) -> str | None:
     if not recipe.has("attention"):
         return None
     chosen = str(recipe.value("attention"))
-    return FLASH_ATTENTION_KERNEL if chosen == FLASH_ATTENTION else chosen
+    if chosen != FLASH_ATTENTION:
+        return chosen
+    # The Hub's kernel is built for CUDA only: ROCm runs the flash-attn package's CK backend.
+    return "flash_attention_2" if recipe.facts.get("gpu_vendor") == "amd" else FLASH_ATTENTION_KERNEL
 
 
 LOAD_CAUSAL = "    return language_model_class(path).from_pretrained(path, **kwargs)"
