@@ -3708,3 +3708,19 @@ def test_split_sequences_train_unpacked_and_say_no_packing_mask(run: Runner) -> 
     assert "packing.sft = False <- unpacked: DeepSpeed Ulysses" in said
     assert 'attention = "flash-attention-2" <- DeepSpeed Ulysses runs FlashAttention 2 inside' in said
     assert "Packing without FlashAttention 2" not in said
+
+
+@pytest.mark.parametrize(
+    ("trainer", "where"), [("python", "deepspeed_config_file"), ("axolotl", "ds_z3_config.json")]
+)
+def test_zero_3_across_nodes_names_hierarchical_partitioning(run: Runner, trainer: str, where: str) -> None:
+    """An expert's review: on 32 GPUs the recipes shard flat, gathering every weight across nodes,
+    while recommend's own note names hybrid sharding; the header says how (ZeRO++'s
+    zero_hpz_partition_size, accelerate's DeepSpeed guide) and what it costs."""
+    args = ("--gpu", "h100", "--gpus", "32", "--model", "llama-3.1-70b", "--goal", "chat")
+    args += ("--data-kind", "demonstrations", "--examples", "100k", "--trainer", trainer, "--out", "-")
+    said = " ".join(ok(run("recipe", *args)).stdout.replace("#", " ").split())
+    assert '"zero_hpz_partition_size": 8 to zero_optimization in' in said and where in said
+    assert "for about 17.6 GB more per GPU" in said
+    one_node = ok(run("recipe", *args[:3], "8", *args[4:])).stdout
+    assert "zero_hpz_partition_size" not in one_node
