@@ -1129,3 +1129,16 @@ def test_gemma_3_fp16_is_never_written_and_fp16_advice_is_for_fp16_plans(run: Ru
         for r in ok(run("recommend", *profile, "--explain", "--json")).json()["recommendations"][0]["trace"]
     }
     assert "no-bf16-train-in-fp16" not in fired and "gemma3-overflows-in-fp16" in fired
+
+
+def test_nothing_on_the_gpu_alone_names_a_plan_another_stack_fits(engine: Engine) -> None:
+    """An expert's review: gpt-oss-20b on an RTX 5090 headlined a 63 GB-RAM offloaded LoRA and
+    2 GPUs, while QLoRA with --stack unsloth (Unsloth's 4-bit upload; a rule leaves QLoRA out
+    otherwise) fits the card alone. Named only where no stack was given."""
+    profile = dict(gpu="rtx-5090", model="gpt-oss-20b", goal="reasoning", data_kind="demonstrations")
+    notes = " ".join(recommend(engine, **profile, examples="1k", seq_len="2k").notes)
+    assert re.search(
+        r"Without offload: QLoRA with the unsloth stack \(--stack unsloth\) \(\d+\.\d+ GB\)", notes
+    )
+    given = " ".join(recommend(engine, **profile, examples="1k", seq_len="2k", stack="trl").notes)
+    assert "Nothing trains on the GPUs alone" in given and "--stack unsloth" not in given

@@ -7,6 +7,7 @@ trace of which rules fired, what they saw, and why.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import operator
@@ -21,6 +22,7 @@ from atlas_cli.core.lengths import length_notes
 from atlas_cli.core.memory.estimate import MAX_PROMPT, ONLINE_SEQ_LEN, completion_length
 from atlas_cli.core.memory.parallel import resolved_sharding
 from atlas_cli.core.memory.search import (
+    Change,
     Estimator,
     estimator,
     fitting_prompt,
@@ -485,12 +487,14 @@ def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
     return [" ".join([pace, *beyond, t("Cheaper: {ways}.", ways="; ".join(ways))])]
 
 
-def _offload_note(offloaded: list[Plan]) -> list[str]:
+def _offload_note(offloaded: list[Plan], unsloth: Plan | None = None) -> list[str]:
     """Every training plan offloads to CPU RAM: say so, and name the best-ranked way to train on
     these GPUs alone (a leaner stack, QLoRA, shorter sequences...) and the fewest more GPUs (up to
     MOST_GPUS_SUGGESTED, else the smallest larger GPU), from the plans' own to_fit. Mixtral's
     QLoRA, for one, fits one A100 only with --stack unsloth, which quantizes the experts, and ranks
-    below LoRA on the rules."""
+    below LoRA on the rules. `unsloth`: the best plan that fits on these GPUs alone with --stack
+    unsloth when none of the plans' own changes keeps the hardware (gpt-oss's QLoRA, which a
+    rule leaves out unless Unsloth loads its 4-bit upload)."""
     if not offloaded:
         return []
     ways: dict[bool, str] = {}
@@ -503,6 +507,9 @@ def _offload_note(offloaded: list[Plan]) -> list[str]:
             ways.setdefault(
                 same, t("{plan} with {change}", plan=translated(plan.name), change=change_text(change))
             )
+    if unsloth is not None and unsloth.memory_gb is not None:
+        stack = change_text(Change("stack", "unsloth", unsloth.memory_gb))
+        ways.setdefault(True, t("{plan} with {change}", plan=translated(unsloth.name), change=stack))
     # Past one rack of nodes more GPUs is no answer for whoever asks about theirs: a larger GPU is.
     more = [(p, c) for p, c in changes if c.change == "gpus" and int(c.value) <= MOST_GPUS_SUGGESTED]
     larger = [(p, c) for p, c in changes if c.change == "gpu_memory"]
@@ -1097,6 +1104,22 @@ class Engine:
         resolved.memory[key] = (estimates, facts)
         return estimates, facts
 
+    def _on_unsloth(self, profile: Profile, facts: Mapping[str, Any]) -> Plan | None:
+        """The best training plan that fits on an NVIDIA GPU alone with --stack unsloth, where the
+        profile named no stack: a rule may leave out the plan that would (gpt-oss's QLoRA loads
+        Unsloth's 4-bit upload of an MXFP4 checkpoint only), so no plan's own change names it."""
+        if profile.stack is not None or facts.get("gpu_vendor") != "nvidia":
+            return None
+        leaner = self.recommend(dataclasses.replace(profile, stack="unsloth"))
+        return next(
+            (
+                p
+                for p in leaner.plans
+                if p.kind != "no-training" and p.fit == "yes" and p.offload not in OFFLOADED
+            ),
+            None,
+        )
+
     def recommend(self, profile: Profile) -> Recommendation:
         resolved = self._resolve(profile)
         hardware, info = resolved.hardware, resolved.info
@@ -1162,7 +1185,8 @@ class Engine:
         notes += _reasoning_length_note(kept, self.stages_of(pipeline, profile.sampling), profile)
         leaner = _leaner_stack_note(kept)
         notes += leaner
-        notes += _offload_note([s.plan for s in kept if s.plan.offload in OFFLOADED])
+        offloaded = [s.plan for s in kept if s.plan.offload in OFFLOADED]
+        notes += _offload_note(offloaded, self._on_unsloth(profile, facts) if offloaded else None)
         if timing is not None and kept:  # the first plan is shown, so timed, anyway
             notes += _across_nodes_note(timing(kept[0].plan), profile)
         # A plan that only --max-hours/--budget-usd excluded still fits: less data is its answer.

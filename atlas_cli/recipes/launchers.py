@@ -70,7 +70,7 @@ def _hierarchical_note(recipe: Recipe, per_node: int) -> str:
     )
     return (
         f" ZeRO-3 here shards over all {recipe.gpus} GPUs, so every layer's weights are gathered across "
-        f"nodes: where the links are slow, add \"zero_hpz_partition_size\": {per_node} to zero_optimization "
+        f'nodes: where the links are slow, add "zero_hpz_partition_size": {per_node} to zero_optimization '
         f"in {where} (ZeRO++ hierarchical partitioning: gathers stay within a node) for about "
         f"{copy_gb:.1f} GB more per GPU (a second copy of the 16-bit weights, sharded over the node's "
         f"{per_node}); the memory and time above are for flat sharding."
