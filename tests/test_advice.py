@@ -94,6 +94,7 @@ def test_hosted_offers_are_dated_sourced_and_say_the_data_leaves(catalog: Catalo
         ("o4-mini", "closing"),  # OpenAI's own reinforcement tuning, for its existing users
         ("gpt-5-2025-08-07", "available"),
         ("gpt-3.5-turbo", "closed"),  # neither tunes it any more
+        ("ChatGPT", "closed"),  # the app's name: OpenAI's, which tunes no model by it
         ("gpt-oss-20b", "available"),  # Microsoft Foundry's supervised tuning (a maintainer's review)
         ("mistral-small-latest", "closing"),
         ("gemini-3.5-flash-lite", "available"),  # Vertex AI tunes it; the Gemini API does not

@@ -746,3 +746,10 @@ def test_a_task_or_labels_settle_an_answer_that_names_more(field: str, said: str
     """ "summarize documents" was read as knowledge (retrieval first) and tickets labeled by category
     were refused as naming two kinds: the task and the labels decide."""
     assert pick_choice(FIELDS_BY_NAME[field], said) == value
+
+
+def test_a_gpu_named_by_an_alias_says_which_card_it_took(catalog: Catalog) -> None:
+    """A newcomer's review: "free colab" became a T4 with nothing said ("a guess is never taken
+    silently")."""
+    answers, terminal = interview(catalog, ["", "free colab"] + [""] * 12)
+    assert answers["gpu"] == "t4" and any("Taken as NVIDIA T4" in line for line in terminal.said)

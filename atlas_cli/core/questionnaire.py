@@ -460,6 +460,8 @@ class Interview:
         if means_no_gpu(text):
             return {"gpu": "none"}
         gpu, vram = chip_and_memory(self.catalog, text, None, "GPU memory")
+        if choice_key(text) != choice_key(gpu.id):  # an alias ("colab", "3090"): say which card it is
+            self.terminal.say("  " + t("Taken as {value}.", value=gpu.name))
         return {"gpu": gpu.id} if vram is None else {"gpu": gpu.id, "vram": vram}
 
     def _offer(self, question: str, names: list[str]) -> None:
