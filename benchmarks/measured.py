@@ -815,6 +815,46 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         note="the estimate counts eager s x s attention for gpt-oss under axolotl (~9 GB here), which "
         "this config's flash-attention kernel does not hold: without it about two thirds; " + OFFLOAD_FLOOR,
     ),
+    # axolotl loads the weights in bf16 (bf16: true) and FSDP2 shards them as they are: no fp32
+    # master copy, so the estimate runs in pure bf16 (--precision pure-bf16).
+    *(
+        MemoryRow(
+            "axolotl-ai-cloud/axolotl@067b021c examples/gpt-oss/README.md ('FFT SFT (8x48GB @ ~36GiB/GPU "
+            "or 4x80GB @ ~46GiB/GPU)', from device_mem_reserved(gib); config gpt-oss-20b-fft-fsdp2.yaml)",
+            f"openai/gpt-oss-20b full fine-tuning (MXFP4 dequantized), {gpus}x {gpu_name}, FSDP2 without "
+            "offload, packed to 4,096 tokens, micro-batch 1, gradient accumulation 2, gradient checkpointing "
+            "with activation offloading, Cut Cross Entropy, vllm-flash-attn3, adamw_torch_8bit, bf16: "
+            f"~{gib} GiB per GPU",
+            "gpt-oss-20b",
+            "full-ft",
+            "full",
+            gib * GIB,
+            {
+                "batch_size": 1,
+                "seq_len": 4096,
+                "precision": "pure-bf16",
+                "optimizer": "adamw-8bit",
+                "stack": "liger",
+                "sharding": "zero3",
+                "activation_offloading": True,
+            },
+            gpus=gpus,
+            gpu=gpu,
+            public=True,
+        )
+        for gpus, gpu, gpu_name, gib in ((8, "l40s", "48 GB GPUs", 36), (4, "h100-80gb", "80 GB GPUs", 46))
+    ),
+    MemoryRow(
+        "modelscope/ms-swift@3602360a examples/train/packing/llm.sh (its first line, '# 22GB')",
+        "Qwen2.5-7B-Instruct LoRA r8 on all linear layers, one GPU, packed to 2,048 tokens, micro-batch 1, "
+        "gradient accumulation 4, FlashAttention 2, bf16 weights, ms-swift's default gradient checkpointing",
+        "qwen2.5-7b",
+        "lora",
+        "lora",
+        22.0,
+        {"batch_size": 1, "seq_len": 2048, "lora_rank": 8, "stack": "hf"},
+        public=True,
+    ),
     MemoryRow(
         AX_SCOUT,
         "Llama 4 Scout QLoRA r32 on attention and the shared expert, one H100, its linearized NF4 "
