@@ -3724,3 +3724,13 @@ def test_zero_3_across_nodes_names_hierarchical_partitioning(run: Runner, traine
     assert "for about 17.6 GB more per GPU" in said
     one_node = ok(run("recipe", *args[:3], "8", *args[4:])).stdout
     assert "zero_hpz_partition_size" not in one_node
+
+
+def test_a_recipe_without_a_model_suggests_models_of_its_size(run: Runner) -> None:
+    """A newcomer's review: the run line said --model MODEL_ID_OR_PATH and named no model; the
+    header names catalog models of the size the estimate assumed, Llama 3's vocabulary first."""
+    said = " ".join(ok(run("recipe", "--gpu", "rtx-3090", "--goal", "chat", "--out", "-")).stdout.split())
+    assert "Note: No --model given: the estimates are for a 7B model" in said
+    assert "e.g. meta-llama/Meta-Llama-3-8B, meta-llama/Llama-3.1-8B," in said
+    named = ok(run("recipe", "--gpu", "rtx-3090", "--model", "llama-3.1-8b", "--out", "-")).stdout
+    assert "No --model given" not in named

@@ -32,7 +32,7 @@ from atlas_cli.core.models import HUB_ID, hub_id_of
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.core.resolve import Hardware, resolve_hardware, served_prompt
-from atlas_cli.core.shapes import ALL_LINEAR, Shape
+from atlas_cli.core.shapes import ALL_LINEAR, BARE_SIZE_VOCAB, Shape
 from atlas_cli.core.throughput.plans import Timed, TimeInputs, time_inputs, usual_epochs
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, nt, t
@@ -386,6 +386,9 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
     elif catalog_entry and model is not None and _other_variant(model, hub_id, variant):
         hub_id, note = _variant_repo(model, hub_id, str(variant))
         notes = [note]
+    size = rec.profile.get("model_size")
+    if model is None and hub_id is None and isinstance(size, (int, float)):
+        notes += _models_of_size(catalog, float(size))
     seq_len = rec.profile.get("seq_len")
     beyond = None if info is None or not isinstance(seq_len, int) else positions_note(seq_len, info)
     if beyond is not None:  # the recipe does not set RoPE scaling: its reader must
@@ -451,6 +454,38 @@ def _other_variant(model: LlmModel, hub_id: str | None, variant: Any) -> bool:
     if variant == "instruct":
         return hub_id is None or not (model.variant == "instruct" or looks_instruct(hub_id))
     return variant == "base" and model.variant == "instruct"
+
+
+# How far from --model-size a catalog model may be to be suggested for a recipe without --model.
+SUGGESTED_SIZE = (0.75, 1.35)
+MODELS_SUGGESTED = 3
+
+
+def _models_of_size(catalog: Catalog, size: float) -> list[str]:
+    """A recipe without --model loads MODEL_ID_OR_PATH: name dense catalog decoders of about that
+    size, those with the vocabulary the estimate assumed (Llama 3's) first, then the closest in
+    size (a newcomer's review: no model was suggested)."""
+    low, high = SUGGESTED_SIZE
+    near = sorted(
+        (
+            m
+            for m in catalog.models.values()
+            if m.architecture == "decoder" and m.moe is None and low * size <= m.params_b <= high * size
+        ),
+        key=lambda m: (m.vocab_size != BARE_SIZE_VOCAB, abs(m.params_b - size)),
+    )
+    repos = list(dict.fromkeys(r for r in map(hub_id_of, near) if r is not None))[:MODELS_SUGGESTED]
+    if not repos:
+        return []
+    return [
+        t(
+            "No --model given: the estimates are for a {size:g}B model of a Llama-3-style shape, and the "
+            "script loads the model you pass with --model, e.g. {repos} (of about that size; `ft-atlas "
+            "models` lists more). Rerun with --model for its own shape.",
+            size=size,
+            repos=", ".join(repos),
+        )
+    ]
 
 
 def _variant_repo(model: LlmModel, hub_id: str | None, variant: str) -> tuple[str | None, str]:
