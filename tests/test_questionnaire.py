@@ -711,6 +711,24 @@ def test_no_gpu_said_in_a_sentence_is_none_not_a_laptop_gpu(catalog: Catalog, sa
     assert any("Taken as none" in line for line in terminal.said)
 
 
+@pytest.mark.parametrize(
+    ("said", "gpu"),
+    [
+        ("no graphics card, MacBook Pro M1 Pro 32gb", "apple-m1-pro"),
+        ("без видеокарты, MacBook Air M2", "apple-m2"),
+    ],
+)
+def test_no_graphics_card_beside_a_macs_chip_is_the_chip(catalog: Catalog, said: str, gpu: str) -> None:
+    """A maintainer's review: a Mac's owner who said "no graphics card" got CPU-only advice."""
+    answers, _ = interview(catalog, ["", said, "1"] + [""] * 12)
+    assert answers["gpu"] == gpu
+
+
+def test_the_computers_ram_said_beside_the_gpu_is_left_out(catalog: Catalog) -> None:
+    answers, _ = interview(catalog, ["", "3090 24gb, 64gb ram"] + [""] * 12)
+    assert answers["gpu"] == "rtx-3090"
+
+
 @pytest.mark.parametrize("said", ["my laptop has 16GB RAM", "16 гб оперативки"])
 def test_the_computers_ram_is_not_taken_for_gpu_memory(catalog: Catalog, said: str) -> None:
     """Typed as the GPU's memory, 16 GB of system RAM would size every plan for a GPU that has none
@@ -738,14 +756,29 @@ def test_help_on_the_gpu_question_says_how_to_find_it(catalog: Catalog) -> None:
         ("goal", "summarize documents", "adapt"),
         ("goal", "суммаризация документов", "adapt"),
         ("goal", "answer questions from our documents", "knowledge"),
-        ("data_kind", "3000 support tickets labeled by category", "labeled"),
         ("data_kind", "support tickets with agent replies", "demonstrations"),
     ],
 )
-def test_a_task_or_labels_settle_an_answer_that_names_more(field: str, said: str, value: str) -> None:
-    """ "summarize documents" was read as knowledge (retrieval first) and tickets labeled by category
-    were refused as naming two kinds: the task and the labels decide."""
+def test_a_task_settles_an_answer_that_names_its_data(field: str, said: str, value: str) -> None:
+    """ "summarize documents" was read as knowledge (retrieval first): the task decides."""
     assert pick_choice(FIELDS_BY_NAME[field], said) == value
+
+
+@pytest.mark.parametrize(
+    ("field", "said"),
+    [
+        ("goal", "rag over documents with summaries"),
+        ("goal", "a chatbot that answers from our documents and can summarize them"),
+        ("data_kind", "thumbs up/down labeled responses"),
+        ("data_kind", "conversations labeled good or bad"),
+        ("data_kind", "3000 support tickets labeled by category"),
+    ],
+)
+def test_a_task_word_does_not_override_a_choice_named_outright(field: str, said: str) -> None:
+    """A maintainer's review: "rag ... with summaries" became adapt, and ratings "labeled good or
+    bad" became labelled data; an answer that names two choices is asked again, naming them."""
+    with pytest.raises(UsageError, match="names more than one"):
+        pick_choice(FIELDS_BY_NAME[field], said)
 
 
 def test_a_gpu_named_by_an_alias_says_which_card_it_took(catalog: Catalog) -> None:

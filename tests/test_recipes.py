@@ -3734,3 +3734,42 @@ def test_a_recipe_without_a_model_suggests_models_of_its_size(run: Runner) -> No
     assert "e.g. meta-llama/Meta-Llama-3-8B, meta-llama/Llama-3.1-8B," in said
     named = ok(run("recipe", "--gpu", "rtx-3090", "--model", "llama-3.1-8b", "--out", "-")).stdout
     assert "No --model given" not in named
+
+
+def test_a_trainer_passes_over_no_plan_for_a_hardware_refusal_nor_to_prompting(run: Runner) -> None:
+    """A maintainer's review: axolotl at 64k tokens on 8 H100s passed over ten plans that need
+    each sequence split over GPUs (which it does not write) and wrote GaLore at 177 GB per GPU;
+    Python passed over ORPO plans to the few-shot prompting script. Both refuse with plan 1's why."""
+    long = ("--model", "llama-3.1-8b", "--gpu", "h100", "--gpus", "8", "--goal", "adapt")
+    long += ("--data-kind", "demonstrations", "--seq-len", "65536", "--priority", "quality", "--out", "-")
+    refused = run("recipe", *long, "--trainer", "axolotl")
+    assert refused.exit_code == 2 and "axolotl cannot express plan 1 (LoRA, sft)" in refused.stderr
+    orpo = ("--gpu", "h100", "--model", "llama-3.1-8b", "--goal", "align", "--data-kind", "preferences")
+    refused = run(
+        "recipe", *orpo, "--sft-data", "no", "--examples", "2000", "--trainer", "python", "--out", "-"
+    )
+    assert refused.exit_code == 2 and "python cannot train the plan's 'orpo' stage" in refused.stderr
+
+
+def test_a_two_stage_adalora_says_to_merge_the_first_adapter_before_the_second(run: Runner) -> None:
+    """A maintainer's review: AdaLoRA's DPO stage trains a new adapter on the model with the SFT
+    one merged in, and the header told the user to load the DPO adapter on the bare base."""
+    args = ("--gpu", "h100", "--model", "llama-3.1-8b", "--goal", "align", "--data-kind", "preferences")
+    args += ("--sft-data", "yes", "--examples", "2000", "--json")
+    plans = ok(run("recommend", *args, "--top", "20")).json()["recommendations"]
+    rank = next(p["rank"] for p in plans if p["method"] == "adalora")
+    text = ok(run("recipe", *args, "--plan", str(rank))).json()["files"][0]["text"]
+    after = _after_training(text)
+    assert "ft-atlas-output/dpo holds the last stage's adapter" in after
+    assert "with ft-atlas-output/sft merged into it" in after
+
+
+def test_an_adapter_on_fused_experts_is_merged_before_serving(run: Runner) -> None:
+    """A maintainer's review: vLLM is reported to drop PEFT target_parameters adapters on fused
+    experts (vllm-project/vllm PR #41384), so --lora-experts is not told to serve it unmerged."""
+    args = ("--gpu", "h100", "--gpus", "2", "--model", "qwen3-30b-a3b", "--goal", "chat")
+    args += ("--data-kind", "demonstrations", "--examples", "20k", "--lora-experts", "--json")
+    plans = ok(run("recommend", *args)).json()["recommendations"]
+    rank = next(p["rank"] for p in plans if p["method"] == "lora")
+    after = _after_training(ok(run("recipe", *args, "--plan", str(rank))).json()["files"][0]["text"])
+    assert "merge it first" in after and "--enable-lora" not in after

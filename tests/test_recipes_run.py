@@ -719,13 +719,17 @@ def test_online_rl_leaves_out_prompts_past_their_share_of_max_length(
     source = _write(tmp_path / "prompts.jsonl", [short, chat, long])
     args = recipe["parse_args"](["--model", models["decoder"], "--dataset", source, "--max-length", "48"])
     tokenizer = recipe["load_tokenizer"](args.model)
-    kept = recipe["within_prompt_budget"](recipe["load_rows"](source, [["prompt"]]), tokenizer, args, "grpo")
+    kept = recipe["within_prompt_budget"](
+        recipe["load_rows"](source, recipe["COLUMNS"]["grpo"]), tokenizer, args, "grpo"
+    )
     assert len(kept) == 2  # 24 prompt tokens of 48: the 40-word prompt is left out
     assert "left out 1 of 3 prompts longer than 24 tokens" in capsys.readouterr().err
     assert recipe["stage_settings"](args, "grpo")["max_completion_length"] == 24
     only_long = _write(tmp_path / "long.jsonl", [long])
     with pytest.raises(SystemExit, match="every prompt is longer than 24 tokens"):
-        recipe["within_prompt_budget"](recipe["load_rows"](only_long, [["prompt"]]), tokenizer, args, "grpo")
+        recipe["within_prompt_budget"](
+            recipe["load_rows"](only_long, recipe["COLUMNS"]["grpo"]), tokenizer, args, "grpo"
+        )
 
 
 def test_a_colocated_vllm_engine_takes_the_max_length_given(tmp_path: Path) -> None:

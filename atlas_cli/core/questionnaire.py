@@ -47,6 +47,7 @@ from atlas_cli.kb.vocabulary import (
     NO_GPU_PHRASE,
     NO_WORDS,
     SYSTEM_RAM,
+    SYSTEM_RAM_CLAUSE,
     TYPICAL_DATA,
     YES_WORDS,
     means_no_gpu,
@@ -397,11 +398,20 @@ class Interview:
         """A GPU by name, or its memory. A guess is never taken on Enter: a wrong GPU silently
         changes every plan, so a bare number and a near name are both confirmed."""
         check_gpu_text(text, "GPU")
+        # "no graphics card, MacBook Pro M1 Pro" names a GPU after all, which is read: only a
+        # phrase beside no GPU's name is none.
         if NO_GPU_PHRASE.search(text):
-            self.terminal.say("  " + t("Taken as none: no GPU (the CPU only, or a hosted API)."))
-            return {"gpu": "none"}
+            rest = NO_GPU_PHRASE.sub(" ", text).strip(" ,;")
+            if not rest or not self.catalog.gpu_guesses(rest, 1):
+                self.terminal.say("  " + t("Taken as none: no GPU (the CPU only, or a hosted API)."))
+                return {"gpu": "none"}
+            text = rest
         with contextlib.suppress(UnknownName):
             return self._parse_gpu_name(text)
+        rest = SYSTEM_RAM_CLAUSE.sub("", text).strip(" ,;")
+        if rest and rest != text:  # "3090 24gb, 64gb ram": the GPU, with the computer's RAM said too
+            with contextlib.suppress(UnknownName):
+                return self._parse_gpu_name(rest)
         if SYSTEM_RAM.search(text) and not NOT_LAPTOP_CARDS.search(text):
             raise UsageError(
                 t(
@@ -460,7 +470,9 @@ class Interview:
         if means_no_gpu(text):
             return {"gpu": "none"}
         gpu, vram = chip_and_memory(self.catalog, text, None, "GPU memory")
-        if choice_key(text) != choice_key(gpu.id):  # an alias ("colab", "3090"): say which card it is
+        # An alias ("colab", "3090"): say which card it is; an Apple chip's name states a memory
+        # that may not be the one typed, and the summary shows both.
+        if choice_key(text) != choice_key(gpu.id) and not gpu.unified:
             self.terminal.say("  " + t("Taken as {value}.", value=gpu.name))
         return {"gpu": gpu.id} if vram is None else {"gpu": gpu.id, "vram": vram}
 
@@ -696,8 +708,8 @@ def pick_choice(spec: ProfileField, text: str) -> str:
     named = _named_within({**names, **words, **decisive}, key)
     if len(named) == 1:
         return named.pop()
-    settled = _named_within(decisive, key) if named else set()
-    if len(settled) == 1:
+    settled = _named_within(decisive, key) if len(named) == 2 else set()
+    if len(settled) == 1 and not _named_within(names, key) - settled:
         return settled.pop()
     if named:  # say which, so that the answer can be mended
         raise UsageError(

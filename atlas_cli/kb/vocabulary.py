@@ -206,8 +206,9 @@ class Choice(NamedTuple):
     # Everyday words `ask` finds within an answer in words ("a customer support chatbot"); never
     # abbreviated, and not read from flags, where a typo should be refused rather than guessed.
     words: tuple[str, ...] = ()
-    # Words that settle an answer naming this choice and others for this one: a task said with
-    # the data it works on ("summarize documents" is a task, not documents to answer from).
+    # Words that settle an answer naming this choice and one other, by everyday words only, for
+    # this one: a task said with the data it works on ("summarize documents" is a task, not
+    # documents to answer from; "rag over documents with summaries" names knowledge itself).
     decisive: tuple[str, ...] = ()
 
 
@@ -310,9 +311,10 @@ GOALS: Final = (
         "answer from facts and documents",
         ("знания",),
         (
-            *("rag", "faq", "documents", "docs", "manuals", "wiki"),
+            *("faq", "documents", "docs", "manuals", "wiki"),
             *("документы", "документам", "документов", "документах", "базе знаний"),
         ),
+        ("rag",),  # retrieval named outright: a task word beside it does not make it adapt
     ),
     Choice("reasoning", "solve checkable problems (math, code)", ("рассуждения", "рассуждение"), ("math",)),
     Choice("prototype", "try an idea quickly and cheaply", ("прототип",), ("demo", "poc")),
@@ -338,8 +340,6 @@ DATA_KINDS: Final = (
         "labelled examples for a fixed set of labels",
         ("размеченные", "разметка", "метки"),
         ("labelled", "labels", "размеченных", "размеченный", "с метками", "категориями"),
-        # Labels decide it: "support tickets labeled by category" are labelled examples.
-        ("labeled", "labelled", "размеченные", "размеченных", "размеченный"),
     ),
     Choice(
         "demonstrations",
@@ -442,7 +442,7 @@ NO_GPU_WORDS: Final = frozenset(
 # The same said in a sentence, where the questionnaire reads free text ("no gpu, just a laptop"):
 # checked before a laptop's name, which would otherwise be read as a laptop GPU.
 NO_GPU_PHRASE: Final = re.compile(
-    r"\bno\s+(?:gpu|graphics\s+card|video\s+card|nvidia)\b|\bwithout\s+(?:a\s+|any\s+)?gpu\b"
+    r"\bno\s+(?:gpu|graphics\s+card|video\s+card)\b|\bwithout\s+(?:a\s+|any\s+)?gpu\b"
     r"|\b(?:just|only)\s+(?:a\s+)?cpu\b|\bcpu\s+only\b"
     r"|нет\s+(?:gpu|видеокарт|графическ)|без\s+(?:gpu|видеокарт)|только\s+(?:cpu|процессор)",
     re.IGNORECASE,
@@ -450,6 +450,11 @@ NO_GPU_PHRASE: Final = re.compile(
 # The computer's own memory, which a newcomer gives for the GPU's ("my laptop has 16GB RAM"); an
 # Apple chip's unified memory is the GPU's, so a Mac's answer is not read as this.
 SYSTEM_RAM: Final = re.compile(r"\b(?:ram|system\s+memory)\b|оператив|\bозу\b", re.IGNORECASE)
+# The RAM said beside a GPU ("3090 24gb, 64gb ram"): left out, the rest is read as the GPU.
+SYSTEM_RAM_CLAUSE: Final = re.compile(
+    r"[,;]?\s*(?:\d+(?:[.,]\d+)?\s*(?:gb|гб|g)?\s*(?:of\s+)?)?(?:ram|system\s+memory|оператив\w*|озу)\b",
+    re.IGNORECASE,
+)
 YES_WORDS: Final = frozenset({"true", "yes", "y", "1", "on", "да", "д"})
 NO_WORDS: Final = frozenset({"false", "no", "n", "0", "off", "нет", "н"})
 

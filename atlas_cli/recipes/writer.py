@@ -70,7 +70,11 @@ def first_written(
     parameters in CPU RAM). When FMT writes none, plan 1's refusal is raised: it says what to use
     instead."""
     refusals: list[NotWritten] = []
-    for rank in range(1, max(len(rec.plans), 1) + 1):
+    for rank, plan in enumerate(rec.plans or [None], start=1):
+        # Passed over to a training plan that fits, never to prompting instead of training nor to
+        # a plan that would run out of memory: plan 1's refusal is the better answer then.
+        if refusals and plan is not None and (plan.kind == "no-training" or plan.fit == "no"):
+            break
         try:
             recipe, rendered = write_recipe(catalog, rec, rank, fmt, main)
         except NotWritten as error:
@@ -509,15 +513,16 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
             + (f" ({gap})" if gap else "")
             + f"; use --trainer {' or '.join(others)}"
         )
-    _check_gap(recipe, fmt)
+    _check_gap(recipe, fmt, NotWritten)
 
 
-def _check_gap(recipe: Recipe, fmt: TrainerFormat) -> None:
-    """What the format cannot express: checked on the plan, and again once the recipe's own
-    estimate has settled its multi-GPU strategy."""
+def _check_gap(recipe: Recipe, fmt: TrainerFormat, refusal: type[UsageError] = UsageError) -> None:
+    """What the format cannot express: checked on the plan (`refusal` NotWritten: whatever the
+    hardware), and again once the recipe's own estimate has settled its multi-GPU strategy and
+    precision, which the hardware decides (a plain UsageError: another plan would not help)."""
     gap = fmt.gap(recipe)
     if gap:
-        raise NotWritten(
+        raise refusal(
             t(
                 "{format} cannot express plan {rank} ({name}, {stages}): {gap}",
                 format=fmt.name,

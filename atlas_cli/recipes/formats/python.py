@@ -391,8 +391,10 @@ DATA_COLUMNS: dict[str, list[list[str]]] = {
     "dpo": [["prompt", "chosen", "rejected"], ["chosen", "rejected"]],
     "reward-model": [["prompt", "chosen", "rejected"], ["chosen", "rejected"]],
     "kto": [["prompt", "completion", "label"]],
-    "grpo": [["prompt"]],
-    "rloo": [["prompt"]],
+    # The reward below compares each completion with the row's solution (TRL passes the other
+    # columns to reward functions as keyword arguments).
+    "grpo": [["prompt", "solution"]],
+    "rloo": [["prompt", "solution"]],
     "classifier": [["text", "label"]],
 }
 # Without demonstrations, the SFT stage trains on the preference pairs' chosen answers (the DPO
@@ -1093,6 +1095,13 @@ AFTER_REWARD = N_(
     "AutoModelForSequenceClassification.from_pretrained('{dir}') loads it "
     "(AutoPeftModelForSequenceClassification for an adapter), to rank responses or as GRPO's reward_funcs."
 )
+# AdaLoRA's later stage merges the earlier stage's adapter into the weights and trains one of its
+# own (training.BUILD_ADALORA): the result is the base with every stage's adapter, in order.
+AFTER_MERGED_STAGES = N_(
+    "{dir} holds the last stage's adapter, trained on {base} with {earlier} merged into it: load "
+    "{base} in 16 bits, merge each earlier adapter in order (PeftModel.from_pretrained(model, "
+    "adapter).merge_and_unload()), then load or merge {dir} the same way."
+)
 AFTER_QUANTIZED_BASE = N_(
     " (not the 4-bit base it trained on: quantizing the merged weights again would round away much of "
     "the adapter's small update)"
@@ -1102,17 +1111,26 @@ AFTER_QUANTIZED_BASE = N_(
 def _after_training(recipe: Recipe) -> str:
     """How to use what the last stage saves in ft-atlas-output/<stage> (each stage continues the
     previous one's adapter or weights, so the last holds the result)."""
-    last = _stages(recipe)[-1]
+    stages = _stages(recipe)
+    last = stages[-1]
     family = recipe.family
     peft = recipe.memory_model in _PEFT_CONFIG
+    if recipe.memory_model == "adalora" and len(stages) > 1:
+        earlier = ", ".join(f"ft-atlas-output/{stage}" for stage in stages[:-1])
+        return t(
+            AFTER_MERGED_STAGES,
+            dir=f"ft-atlas-output/{last}",
+            base=shell_word(recipe.model_hint),
+            earlier=earlier,
+        )
     if last == "reward-model":
         template = AFTER_REWARD
     elif recipe.classifier:
         template = AFTER_PEFT_CLASSIFIER if peft else AFTER_CLASSIFIER
     elif family == "prompt":
         template = AFTER_VIRTUAL_TOKENS
-    elif recipe.memory_model in ("lora", "qlora"):
-        template = AFTER_LORA
+    elif recipe.memory_model in ("lora", "qlora") and not recipe.has("lora.expert_parameters"):
+        template = AFTER_LORA  # not an adapter on fused experts (PEFT target_parameters): merge those
     elif peft:
         template = AFTER_MERGED
     else:
