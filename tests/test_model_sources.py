@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from atlas_cli.core import models
 from atlas_cli.core.engine import Engine
 from atlas_cli.core.models import cached_config, find_model, hub_cache_dir
 from atlas_cli.core.profile import build_profile
@@ -507,6 +509,8 @@ class FakeHub(BaseHTTPRequestHandler):
 
     files: ClassVar[dict[str, bytes]] = {}
     errors: ClassVar[dict[str, tuple[int, str]]] = {}  # repo -> (status, X-Error-Code)
+    loops: ClassVar[set[str]] = set()  # repos that redirect to themselves for ever
+    stalls: ClassVar[set[str]] = set()  # repos that answer only after STALL_SECONDS
     requests: ClassVar[list[str]] = []
 
     def do_HEAD(self) -> None:
@@ -518,6 +522,14 @@ class FakeHub(BaseHTTPRequestHandler):
     def _answer(self, body: bool) -> None:
         self.requests.append(self.path)
         repo = "/".join(self.path.strip("/").split("/")[:2])
+        if repo in self.stalls:
+            time.sleep(STALL_SECONDS)
+        if repo in self.loops:
+            self.send_response(302)
+            self.send_header("Location", self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if repo in self.errors:
             status, code = self.errors[repo]
             self.send_response(status)
@@ -555,6 +567,7 @@ def fake_hub(hf_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[type[F
     # huggingface_hub reads HF_HUB_OFFLINE when first imported (the test run sets it).
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     FakeHub.files, FakeHub.errors, FakeHub.requests = {}, {}, []
+    FakeHub.loops, FakeHub.stalls = set(), set()
     yield FakeHub
     server.shutdown()
     server.server_close()
@@ -572,6 +585,29 @@ def test_fetches_only_config_json_into_the_cache(catalog: Catalog, fake_hub: typ
     asked = len(fake_hub.requests)
     assert find_model(catalog, "lab/new-moe-Instruct").kind == "cache"
     assert len(fake_hub.requests) == asked
+
+
+STALL_SECONDS = 1.5
+
+
+@pytest.mark.slow
+def test_a_hostile_hub_gets_a_clear_refusal_not_an_internal_error(
+    catalog: Catalog, fake_hub: type[FakeHub], hf_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An attacker's review: a redirect loop ended in 'internal error: TooManyRedirects' (exit 1), a
+    300 MB "config.json" was written whole into the cache before it was refused, and a server that
+    never answers held the command for minutes."""
+    fake_hub.loops.add("lab/loop")
+    with pytest.raises(UsageError, match=r"could not fetch lab/loop's config\.json"):
+        find_model(catalog, "lab/loop")
+    fake_hub.files["/lab/huge/resolve/main/config.json"] = b"{" + b" " * 5_000_000 + b"}"
+    with pytest.raises(UsageError, match=r"larger than any config\.json"):
+        find_model(catalog, "lab/huge")
+    assert not list(hf_cache.rglob("config.json"))
+    fake_hub.stalls.add("lab/stall")
+    monkeypatch.setattr(models, "FETCH_SECONDS", 0.3)
+    with pytest.raises(UsageError, match=r"did not send lab/stall's config\.json within 0\.3 s"):
+        find_model(catalog, "lab/stall")
 
 
 @pytest.mark.slow
@@ -604,6 +640,7 @@ def test_a_hub_that_does_not_resolve_fails_at_once(
         raise AssertionError("the download was tried")
 
     monkeypatch.setattr(hub, "hf_hub_download", download)
+    monkeypatch.setattr(hub, "get_hf_file_metadata", download)  # the size is asked first
     for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(UsageError, match="could not reach the Hub"):
@@ -658,3 +695,19 @@ def test_apple_silicon_takes_its_memory_size(run: Runner) -> None:
     assert "10.67 GiB usable" in smaller["notes"][0]  # two thirds on a small Mac
     fails(run(*args, "--gpu", "m3 max", "--vram", "256"), 2, "comes with 36, 48, 64, 96 or 128 GB")
     fails(run(*args, "--gpu", "none", "--vram", "24"), 2, "no GPU memory")
+
+
+def test_a_config_under_another_name_reads_nothing_beside_it(catalog: Catalog, tmp_path: Path) -> None:
+    """An attacker's review: --model /tmp/x.json read /tmp's tokenizer_config.json (anyone can plant
+    one there: the variant became instruct) and the recipe loaded /tmp as the model."""
+    config = tmp_path / "x.json"
+    config.write_bytes(LLAMA.read_bytes())
+    (tmp_path / "tokenizer_config.json").write_text('{"chat_template": "x"}')
+    found = find_model(catalog, str(config))
+    assert (found.kind, found.variant, found.repo) == ("file", "base", "")
+    beside = tmp_path / "model" / "config.json"
+    beside.parent.mkdir()
+    beside.write_bytes(LLAMA.read_bytes())
+    (beside.parent / "tokenizer_config.json").write_text('{"chat_template": "x"}')
+    found = find_model(catalog, str(beside))
+    assert (found.variant, found.repo) == ("instruct", str(beside.parent.resolve()))

@@ -6,12 +6,17 @@ answer says which of them was used; nothing but a config.json is ever downloaded
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import importlib
 import json
 import os
 import re
 import stat
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Final, Literal, NamedTuple
 
 from atlas_cli.core.names import looks_instruct
@@ -129,15 +134,22 @@ def _from_path(path: Path, typed: str) -> FoundModel:
             t("--model: {path} has no {name}; {how}", path=path, name=CONFIG_NAME, how=t(HOW_TO_GET_IT))
         )
     folder = config.parent
-    name = folder.name if config.name == CONFIG_NAME else config.stem
-    return _from_config(config, name or typed, "file", str(config), str(folder))
+    if config.name != CONFIG_NAME:
+        # A config saved under another name (/tmp/x.json): its directory is no model's, and what
+        # lies beside it (a planted chat_template.jinja in /tmp) says nothing about it.
+        return _from_config(config, config.stem or typed, "file", str(config), "", siblings=False)
+    return _from_config(config, folder.name or typed, "file", str(config), str(folder))
 
 
-def _from_config(config: Path, name: str, kind: SourceKind, where: str, repo: str) -> FoundModel:
+def _from_config(
+    config: Path, name: str, kind: SourceKind, where: str, repo: str, siblings: bool = True
+) -> FoundModel:
+    """`siblings`: the files beside the config belong to the same model (its chat template)."""
     from atlas_cli.core.hfconfig import parse_config  # a config parser is only loaded to read one
 
     parsed = parse_config(read_config(config), name, where)
-    variant: ModelVariant = "instruct" if looks_instruct(name) or has_chat_template(config.parent) else "base"
+    templated = siblings and has_chat_template(config.parent)
+    variant: ModelVariant = "instruct" if looks_instruct(name) or templated else "base"
     model = parsed.model.model_copy(update={"variant": variant})
     return FoundModel(model, kind, where, repo, variant, parsed.notes, parsed.warnings)
 
@@ -341,7 +353,7 @@ def fetch_config(repo: str, hint: str = "") -> Path:
     endpoint = os.environ.get("HF_ENDPOINT") or None
     host = _host(endpoint or HUB_ENDPOINT)  # before huggingface_hub, which reads it at import
     try:
-        from huggingface_hub import hf_hub_download
+        import huggingface_hub
         from huggingface_hub.errors import (
             EntryNotFoundError,
             GatedRepoError,
@@ -363,8 +375,9 @@ def fetch_config(repo: str, hint: str = "") -> Path:
         # huggingface_hub retries a failed connection with back-off for ~25 s; a host that does not
         # even resolve (no network, no DNS) is known at once.
         raise _unreachable(repo, how)
+    unfetched: tuple[type[BaseException], ...] = (OSError, ValueError, *_transport_errors())
     try:
-        found = hf_hub_download(repo, CONFIG_NAME, cache_dir=hub_cache_dir(), endpoint=endpoint)
+        found = _bounded(lambda: _download_config(huggingface_hub, repo, endpoint), repo, how)
     except GatedRepoError:
         raise UsageError(
             t(
@@ -401,7 +414,7 @@ def fetch_config(repo: str, hint: str = "") -> Path:
                 how=how,
             )
         ) from None
-    except (OSError, ValueError) as error:  # no network, a proxy, a timeout, a bad repo id
+    except unfetched as error:  # no network, a proxy, a bad repo id, a broken or hostile server
         raise UsageError(
             t(
                 "--model: could not fetch {repo}'s config.json ({reason}); {how}",
@@ -411,6 +424,67 @@ def fetch_config(repo: str, hint: str = "") -> Path:
             )
         ) from None
     return Path(str(found))
+
+
+# The longest a --model fetch may take, all retries included: huggingface_hub retries a stalled
+# or trickling server for minutes (an attacker's review: 394 s, or for ever).
+FETCH_SECONDS: Final = 60
+
+
+def _download_config(hub: ModuleType, repo: str, endpoint: str | None) -> str:
+    """config.json into the Hugging Face cache with `hub` (huggingface_hub), after its size: a
+    hostile repository or mirror would otherwise fill the cache with a "config.json" of any size
+    before it is refused."""
+    metadata = hub.get_hf_file_metadata(hub.hf_hub_url(repo, CONFIG_NAME, endpoint=endpoint))
+    if metadata.size is not None and metadata.size > MAX_CONFIG_BYTES:
+        raise UsageError(
+            t(
+                "--model: {repo}'s config.json is larger than any config.json ({size} bytes): not fetched",
+                repo=repo,
+                size=grouped(metadata.size),
+            )
+        )
+    return str(hub.hf_hub_download(repo, CONFIG_NAME, cache_dir=hub_cache_dir(), endpoint=endpoint))
+
+
+def _bounded(fetch: Callable[[], str], repo: str, how: str) -> str:
+    """`fetch()` in a daemon thread, given FETCH_SECONDS: past them the command stops (the thread
+    dies with the process). Its exception, if any, is raised here."""
+    result: list[str] = []
+    failure: list[Exception] = []
+
+    def run() -> None:
+        try:
+            result.append(fetch())
+        except Exception as error:  # noqa: BLE001 - raised again in the caller's thread, which maps it
+            failure.append(error)
+
+    worker = threading.Thread(target=run, name="ft-atlas-hub-fetch", daemon=True)
+    worker.start()
+    worker.join(FETCH_SECONDS)
+    if failure:
+        raise failure[0]
+    if not result:
+        raise UsageError(
+            t(
+                "--model: the Hub did not send {repo}'s config.json within {seconds} s; {how}",
+                repo=repo,
+                seconds=FETCH_SECONDS,
+                how=how,
+            )
+        )
+    return result[0]
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """The HTTP client's own errors, which are not OSErrors: huggingface_hub 1.x and later speak
+    httpx (httpx2 from 2.x: TooManyRedirects, RemoteProtocolError...); older ones requests, whose
+    errors are."""
+    found: list[type[BaseException]] = []
+    for module in ("httpx2", "httpx"):
+        with contextlib.suppress(ImportError):
+            found.append(importlib.import_module(module).HTTPError)
+    return tuple(found)
 
 
 def _first_line(error: BaseException) -> str:
