@@ -3402,7 +3402,7 @@ def test_the_kto_script_balances_imbalanced_labels(run: Runner) -> None:
     (function,) = [
         n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "balanced_kto_weights"
     ]
-    namespace: dict[str, Any] = {"Dataset": object}
+    namespace: dict[str, Any] = {"Dataset": object, "Any": Any}
     exec(compile(ast.Module([function], []), "recipe", "exec"), namespace)  # the script's own function
 
     class Rows(dict[str, list[bool]]):
@@ -3413,7 +3413,9 @@ def test_the_kto_script_balances_imbalanced_labels(run: Runner) -> None:
         def __len__(self) -> int:
             return len(next(iter(self.values())))
 
-    weigh = namespace["balanced_kto_weights"]
+    def weigh(rows: Rows, **configured: float) -> dict[str, float]:
+        return dict(namespace["balanced_kto_weights"](rows, configured))
+
     assert weigh(Rows(chosen=[True], rejected=[True])) == {}  # pairs: TRL unpairs them, balanced
     assert weigh(Rows(label=[True] * 900 + [False] * 100)) == {
         "desirable_weight": 1.0,
@@ -3424,8 +3426,15 @@ def test_the_kto_script_balances_imbalanced_labels(run: Runner) -> None:
         "desirable_weight": 1.0,
         "undesirable_weight": 1.0,
     }
+    # The knowledge base's weights are the start (an attacker's note: they were replaced by 1.0):
+    # balanced once weighted, they are kept; else the rarer one is set against the other's.
+    assert weigh(Rows(label=[True] * 100 + [False] * 100), desirable_weight=1.2) == {
+        "desirable_weight": 1.2,
+        "undesirable_weight": 1.0,
+    }
+    assert weigh(Rows(label=[True] * 100 + [False] * 400), desirable_weight=2.0)["desirable_weight"] == 4.0
     assert (
-        "settings.update(balanced_kto_weights(rows))" in script
+        "settings.update(balanced_kto_weights(rows, settings))" in script
         and "stage_settings(args, stage, rows)" in script
     )
     assert "kto.desirable_weight = 1.0  <- the rarer label's weight is set from the data's counts" in script

@@ -589,21 +589,28 @@ SFT_CONVERSATION_LOSS = (
 # KTO's weights from the labels' counts (kto-weights-balance-the-labels in data/rules.yaml).
 KTO_ROW_SETTINGS = """
     if stage == "kto" and rows is not None:
-        settings.update(balanced_kto_weights(rows))"""
+        settings.update(balanced_kto_weights(rows, settings))"""
 BALANCED_KTO_WEIGHTS = '''
-def balanced_kto_weights(rows: Dataset) -> dict[str, float]:
+def balanced_kto_weights(rows: Dataset, settings: dict[str, Any]) -> dict[str, float]:
     """TRL's KTO docs ("Imbalanced data"): upweight the less common label so that
     desirable_weight x desirable rows to undesirable_weight x undesirable rows lies between 1:1
-    and 4:3; outside that, the rarer label's weight makes it 1:1. Chosen / rejected pairs, which
-    TRL's KTO trainer unpairs itself, are balanced already."""
+    and 4:3; outside that, the rarer label's weight makes it 1:1 against the other's configured
+    weight (`settings`, the stage's config values). Chosen / rejected pairs, which TRL's KTO
+    trainer unpairs itself, are balanced already."""
     if "label" not in rows.column_names:
         return {}
     desirable = sum(bool(label) for label in rows["label"])
     undesirable = len(rows) - desirable
-    weights = {"desirable_weight": 1.0, "undesirable_weight": 1.0}
-    if desirable and undesirable and not 1 <= desirable / undesirable <= 4 / 3:
-        rarer = "desirable_weight" if desirable < undesirable else "undesirable_weight"
-        weights[rarer] = round(max(desirable, undesirable) / min(desirable, undesirable), 3)
+    weights = {
+        "desirable_weight": float(settings.get("desirable_weight", 1.0)),
+        "undesirable_weight": float(settings.get("undesirable_weight", 1.0)),
+    }
+    weighted = (desirable * weights["desirable_weight"], undesirable * weights["undesirable_weight"])
+    if all(weighted) and not 1 <= weighted[0] / weighted[1] <= 4 / 3:
+        if weighted[0] < weighted[1]:
+            weights["desirable_weight"] = round(weighted[1] / desirable, 3)
+        else:
+            weights["undesirable_weight"] = round(weighted[0] / undesirable, 3)
     print(f"KTO: {desirable:,} desirable and {undesirable:,} undesirable rows: {weights}")
     return weights
 '''
