@@ -12,6 +12,7 @@ from atlas_cli.core.questionnaire import EXAMPLE_ANSWERS, Interview, command_lin
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import set_language, t
 from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.vocabulary import SYSTEM_RAM_CLAUSE
 from tests.conftest import Runner, fails, ok
 
 
@@ -786,3 +787,9 @@ def test_a_gpu_named_by_an_alias_says_which_card_it_took(catalog: Catalog) -> No
     silently")."""
     answers, terminal = interview(catalog, ["", "free colab"] + [""] * 12)
     assert answers["gpu"] == "t4" and any("Taken as NVIDIA T4" in line for line in terminal.said)
+
+
+def test_the_ram_clause_takes_whole_words_only() -> None:
+    """The clause left out beside a GPU is the words SYSTEM_RAM reads, whole: "vram" is the GPU's."""
+    assert SYSTEM_RAM_CLAUSE.sub("", "rtx 3060 12gb vram") == "rtx 3060 12gb vram"
+    assert SYSTEM_RAM_CLAUSE.sub("", "3090 24gb, 64gb ram") == "3090 24gb"

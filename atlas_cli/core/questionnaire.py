@@ -647,11 +647,8 @@ def _chip_vram(chip: Gpu, memory: str) -> float:
 
 
 def _comes_with(chip: Gpu, memory: str) -> bool:
-    try:
-        _chip_vram(chip, memory)
-    except UsageError:
-        return False
-    return True
+    """Whether Apple sells `chip` with `memory` (check_chip_memory's test, without its refusal)."""
+    return chip.unified and parse_vram(memory, "GPU memory") in chip.memory_sizes_gb
 
 
 _FLAG_PREFIX = re.compile(r"^(--[a-z-]+|GPU memory|model size|model): ")

@@ -449,11 +449,12 @@ NO_GPU_PHRASE: Final = re.compile(
 )
 # The computer's own memory, which a newcomer gives for the GPU's ("my laptop has 16GB RAM"); an
 # Apple chip's unified memory is the GPU's, so a Mac's answer is not read as this.
-SYSTEM_RAM: Final = re.compile(r"\b(?:ram|system\s+memory)\b|оператив|\bозу\b", re.IGNORECASE)
-# The RAM said beside a GPU ("3090 24gb, 64gb ram"): left out, the rest is read as the GPU.
+_RAM_WORDS = r"\b(?:ram|system\s+memory)\b|оператив\w*|\bозу\b"
+SYSTEM_RAM: Final = re.compile(_RAM_WORDS, re.IGNORECASE)
+# The RAM said beside a GPU ("3090 24gb, 64gb ram"): left out, the rest is read as the GPU. The
+# words are SYSTEM_RAM's, whole ("vram" holds no "ram").
 SYSTEM_RAM_CLAUSE: Final = re.compile(
-    r"[,;]?\s*(?:\d+(?:[.,]\d+)?\s*(?:gb|гб|g)?\s*(?:of\s+)?)?(?:ram|system\s+memory|оператив\w*|озу)\b",
-    re.IGNORECASE,
+    rf"[,;]?\s*(?:\d+(?:[.,]\d+)?\s*(?:gb|гб|g)?\s*(?:of\s+)?)?(?:{_RAM_WORDS})", re.IGNORECASE
 )
 YES_WORDS: Final = frozenset({"true", "yes", "y", "1", "on", "да", "д"})
 NO_WORDS: Final = frozenset({"false", "no", "n", "0", "off", "нет", "н"})

@@ -655,7 +655,7 @@ def _attention(catalog: Catalog, recipe: Recipe) -> None:
     packed = "sft" in recipe.stages and bool(recipe.stage_value("packing", "sft"))
     kernel_trainers = ("python",) if packed else ("python", "axolotl")
     if model is not None and eager and recipe.trainer in kernel_trainers and on_gpu:
-        hopper = HOPPER_ATTENTION.get(model.family) if architecture == "Hopper" and gpu else None
+        hopper = HOPPER_ATTENTION.get(model.family) if architecture == "Hopper" else None
         source = (
             f"{model.name} has no SDPA kernel in transformers (_supports_sdpa False): eager attention "
             "would hold an s x s matrix per head"
