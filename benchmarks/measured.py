@@ -451,6 +451,19 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
             ("full fine-tuning", "full-ft", "full", "zero3", 8, 65),
         )
     ),
+    # --- a decoder trained as a sequence classifier: no vocabulary logits ---------------------------
+    MemoryRow(
+        "modelscope/ms-swift@3602360a examples/train/seq_cls/regression/sft.sh ('# 2GB')",
+        "Qwen2.5-0.5B LoRA r8 on all linear layers, --task_type seq_cls --num_labels 1 (a score head), "
+        "STS-B sentence pairs (sized at 64 tokens: max_length 2048 is never reached), micro-batch 16, "
+        "bf16, checkpointing: 2 GB",
+        "qwen2.5-0.5b",
+        "lora",
+        "lora",
+        2.0,
+        {"seq_len": 64, "batch_size": 16, "lora_rank": 8, "stack": "hf", "classifier_head": True},
+        note="length-bound: the pairs' length is read from the data, not stated",
+    ),
     # --- full fine-tuning under ZeRO-3 at long packed lengths (ms-swift's own test notes) -------------
     MemoryRow(
         "modelscope/ms-swift@3602360a docs/source_en/Megatron-SWIFT/Quick-start.md, Benchmark "

@@ -35,6 +35,7 @@ from atlas_cli.core.plans import change_text
 from atlas_cli.core.profile import build_profile
 from atlas_cli.core.resolve import resolve_hardware, resolve_model, settings_for
 from atlas_cli.core.shapes import Matrices, Shape, bare_model, shape_of
+from atlas_cli.core.throughput import flops as flo
 from atlas_cli.kb.catalog import SERVING, Catalog
 from atlas_cli.kb.files import bundled_kb_path
 from atlas_cli.kb.loading import load_knowledge_base
@@ -1505,6 +1506,46 @@ def test_an_encoder_states_its_classifier_head_not_an_lm_head(run: Runner) -> No
     decoder = ok(run("estimate", "--model", "gpt2", "--method", "lora", "--gpu", "t4", "--json")).json()
     assert "classifier head" in encoder["assumptions"]["logits"]
     assert "LM head" in decoder["assumptions"]["logits"]
+
+
+def test_a_decoder_trained_as_a_classifier_holds_no_vocabulary_logits(run: Runner) -> None:
+    """Labelled examples on a decoder train AutoModelForSequenceClassification (the Python
+    recipe's head): a few scores per sequence, not 151,936 per token. ms-swift's seq_cls
+    Qwen2.5-0.5B LoRA at batch 16 measures about 2 GB; counting vocabulary logits gave 3.68."""
+    args = ("estimate", "--model", "qwen2.5-0.5b", "--method", "lora", "--gpu", "a100-80gb")
+    args += ("--batch-size", "16", "--seq-len", "64", "--lora-rank", "8", "--stack", "hf", "--json")
+    classifier = ok(run(*args, "--data-kind", "labeled")).json()
+    generative = ok(run(*args, "--data-kind", "demonstrations")).json()
+    assert classifier["breakdown"]["logits_gb"] == 0
+    assert generative["breakdown"]["logits_gb"] > 1.5
+    assert "AutoModelForSequenceClassification" in classifier["assumptions"]["logits"]
+    assert "logits" in generative["assumptions"]["logits"]
+
+
+def test_a_classifier_goal_sizes_its_plans_without_logits_other_goals_with_them() -> None:
+    """The classify goal with labelled data (or its usual data) trains a classifier head; the same
+    labels under another goal train as generated text, with the language model's logits."""
+    engine = Engine(CATALOG)
+    base = {"gpu": "rtx-4090", "model": "llama-3.1-8b", "seq_len": "512", "batch_size": "8"}
+
+    def logits(**raw: str) -> float:
+        plan = engine.recommend(build_profile({**base, **raw})).plans[0]
+        assert plan.estimate is not None
+        return plan.estimate.breakdown["logits_gb"]
+
+    assert logits(goal="classify", data_kind="labeled") == 0
+    assert logits(goal="classify") == 0  # labelled data is the goal's usual data
+    assert logits(goal="adapt", data_kind="labeled") > 0.2  # TRL's fused LM head
+
+
+def test_a_classifier_skips_the_lm_head_s_flops() -> None:
+    """A classifier multiplies by a score head of a few outputs, not the vocabulary: fewer FLOPs
+    per token, most on a small model with a large vocabulary (Qwen2.5-0.5B's head is 136M of
+    its 494M parameters)."""
+    shape = model("qwen2.5-0.5b")
+    lm = flo.token_flops("lora", shape, 1e6, 512, True)
+    scored = flo.token_flops("lora", shape, 1e6, 512, True, lm_head=False)
+    assert lm.model - scored.model == pytest.approx(2 * 2 * shape.hidden * shape.vocab)
 
 
 def test_an_offloaded_plan_shows_its_cpu_ram_in_the_table(run: Runner) -> None:

@@ -1484,6 +1484,38 @@ def test_prefix_tuning_is_ranked_as_its_recipe_runs_it() -> None:
     assert recipe.estimates["sft"].fit == plan.fit
 
 
+def test_only_the_recipe_that_trains_a_classifier_head_is_sized_without_logits() -> None:
+    """The Python recipe trains labelled examples on a decoder as AutoModelForSequenceClassification
+    (no vocabulary logits); axolotl trains the label as text, with the language model's logits:
+    each recipe's own estimate says what its trainer holds."""
+    rec = recommend(gpu="l40s", model="qwen3-8b", goal="classify", data_kind="labeled", examples="5k")
+    assert rec.plans[0].estimate is not None and rec.plans[0].estimate.settings.classifier_head
+    python, _ = write_recipe(CATALOG, rec, 1, "python")
+    axolotl, _ = write_recipe(CATALOG, rec, 1, "axolotl")
+    assert python.classifier and not axolotl.classifier
+    assert python.estimates["sft"].breakdown["logits_gb"] == 0
+    assert axolotl.estimates["sft"].breakdown["logits_gb"] > 0
+
+
+@pytest.mark.parametrize(("model", "rows"), [("qwen3-0.6b", "'messages'"), ("qwen2.5-0.5b", "'prompt'")])
+def test_a_trainer_without_a_classifier_head_says_it_trains_labels_as_answers(model: str, rows: str) -> None:
+    """axolotl and LLaMA-Factory have no sequence-classifier trainer: their recipe for labelled
+    examples says it trains each label as generated text and turns the {text, label} rows into the
+    SFT rows it reads (conversations for an instruct model, prompt and completion for a base one);
+    before, it asked for conversations the user did not have, without a word (an expert's review).
+    A classifier loses no reasoning ability worth a warning."""
+    rec = recommend(gpu="rtx-4090", model=model, goal="classify", data_kind="labeled", examples="20k")
+    for trainer in ("axolotl", "llamafactory"):
+        recipe, rendered = write_recipe(CATALOG, rec, 1, trainer)
+        text = "\n".join(f.text for f in rendered.files)
+        assert recipe.labels_as_text and "classification as generation" in text, trainer
+        assert f"json.dumps({{{rows}" in text.replace("\n#   ", " ")
+    python, rendered = write_recipe(CATALOG, rec, 1, "python")
+    assert not python.labels_as_text
+    assert "classification as generation" not in rendered.files[0].text
+    assert "reasoning model" not in rendered.files[0].text
+
+
 def test_an_offload_the_recipe_drops_is_checked_at_the_batch_it_runs() -> None:
     """The recipe dropped the plan's CPU offload after checking the least batch, then ran the
     profile's --batch-size 32 without it: 'fits' became DOES NOT FIT (a fuzzer's finding)."""

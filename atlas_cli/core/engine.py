@@ -32,7 +32,7 @@ from atlas_cli.core.memory.search import (
 )
 from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.plans import OFFLOADED, Plan, Recommendation, ToolRef, change_text, hours_text
-from atlas_cli.core.profile import Profile
+from atlas_cli.core.profile import Profile, trains_classifier
 from atlas_cli.core.resolve import (
     Hardware,
     ModelInfo,
@@ -82,7 +82,7 @@ from atlas_cli.kb.schema import (
     Rule,
     Scalar,
 )
-from atlas_cli.kb.vocabulary import DEFAULT_PIPELINE
+from atlas_cli.kb.vocabulary import CLASSIFIER_PIPELINE, DEFAULT_PIPELINE
 
 # What each priority weighs: (quality, speed, memory thrift).
 PRIORITY_WEIGHTS = {
@@ -713,6 +713,7 @@ class MemoryKey(NamedTuple):
     lora_experts: bool  # LoRA adapts the routed experts too
     sampling: Sampling  # how online stages sample (--num-generations, --generation-batch)
     fewest: bool  # plans may use fewer of the GPUs (--priority cost)
+    classifier: bool  # a decoder's SFT trains a sequence classifier (profile.trains_classifier)
     # --max-hours / --budget-usd with --priority cost: a plan uses fewer GPUs only within them
     limits: TimeInputs | None = None
 
@@ -1044,6 +1045,7 @@ class Engine:
                 vllm=key.vllm,
                 activation_offloading=key.activation_offloading,
                 lora_experts=key.lora_experts,
+                classifier_head=key.classifier and o != SERVING.id,
             )
             for o in (*pipeline, SERVING.id)
         }
@@ -1145,6 +1147,10 @@ class Engine:
             profile.lora_experts,
             inputs.sampling,
             fewest=profile.priority == "cost",
+            classifier=local
+            and pipeline == CLASSIFIER_PIPELINE
+            and info.sized.architecture == "decoder"
+            and trains_classifier(profile.goal, profile.data_kind),
             limits=inputs if profile.priority == "cost" and inputs.limited else None,
         )
         estimates, memory_facts = self._memory_view(resolved, key)

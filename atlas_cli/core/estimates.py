@@ -73,6 +73,9 @@ class EstimateSettings(NamedTuple):
     # Trainer recipes and axolotl do; LLaMA-Factory does not (model/adapter.py casts only the
     # trainable parameters; upcast_layernorm is off by default). Read on the hf stack only.
     kbit_upcast: bool = True
+    # A decoder trained as a sequence classifier (AutoModelForSequenceClassification): its score
+    # head has a few outputs, so there are no vocabulary logits to hold or to multiply by.
+    classifier_head: bool = False
 
     @property
     def replicas(self) -> int:

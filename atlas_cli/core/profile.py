@@ -396,6 +396,15 @@ _GROUPED_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?:[,.][0-9]{3})+")
 _RUSSIAN_ANSWERS: ContextVar[bool] = ContextVar("russian_answers", default=False)
 
 
+def trains_classifier(goal: str | None, data_kind: str | None) -> bool:
+    """Whether labelled examples train a sequence classifier (a new score head over the labels,
+    AutoModelForSequenceClassification) rather than a language model: the classify goal with its
+    usual data, or labelled data where no goal is asked (`estimate`: goal None)."""
+    if goal is None:
+        return data_kind == "labeled"
+    return goal == "classify" and data_kind in (None, "labeled")
+
+
 @contextmanager
 def answers_in_russian(russian: bool) -> Iterator[None]:
     """Within it, numbers are read as a Russian speaker types them (questionnaire answers)."""

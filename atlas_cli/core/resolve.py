@@ -750,6 +750,7 @@ def settings_for(
     lora_experts: bool = False,
     vllm: bool = False,
     activation_offloading: bool = False,
+    classifier_head: bool = False,
 ) -> tuple[EstimateSettings, list[str]]:
     """Fill every unset option with the documented default; return settings and warnings. The
     multi-GPU strategy is chosen later (memory.search.with_strategy), or given with `sharding`."""
@@ -794,6 +795,7 @@ def settings_for(
         lora_experts=lora_experts,
         vllm=vllm,
         activation_offloading=activation_offloading,
+        classifier_head=classifier_head,
         # LLaMA-Factory and axolotl load transformers' default attention; the Python recipes load
         # flex attention, which Apple's MPS does not run (recipes/settings.py).
         attention_kernel=stack not in EAGER_STACKS and hardware.vendor != "apple",

@@ -20,7 +20,7 @@ from atlas_cli.core.memory.search import (
     largest,
     shorter_prompt_note,
 )
-from atlas_cli.core.profile import Profile
+from atlas_cli.core.profile import Profile, trains_classifier
 from atlas_cli.core.resolve import (
     DEFAULT_LORA_RANK,
     Hardware,
@@ -40,6 +40,7 @@ from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import comparisons
 from atlas_cli.kb.schema import Rule, Scalar
 from atlas_cli.kb.vocabulary import (
+    CLASSIFIER_PIPELINE,
     LORA_TARGETS,
     MEMORY_MODELS,
     OFFLOADS,
@@ -153,6 +154,10 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         lora_experts=profile.lora_experts,
         vllm=profile.vllm,
         activation_offloading=profile.activation_offloading,
+        # `estimate` asks no goal: labelled data is a classifier's (profile.trains_classifier).
+        classifier_head=(objective.id,) == CLASSIFIER_PIPELINE
+        and info.sized.architecture == "decoder"
+        and trains_classifier(None, profile.data_kind),
     )
     warnings += length_notes(profile, info, settings.seq_len, (settings.objective,))
     warnings += idle_options(profile, info.shape, (settings.objective,))

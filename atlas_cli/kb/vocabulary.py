@@ -57,6 +57,8 @@ HOSTED_STATUS_WORDS: Final[dict[HostedStatus, str]] = {  # an available offer sa
 # The objectives a training plan runs when no pipeline rule matches the profile: the KB must
 # define them (validate checks it).
 DEFAULT_PIPELINE: Final[tuple[str, ...]] = ("sft",)
+# A sequence classifier trains by supervised fine-tuning alone (core.profile.trains_classifier).
+CLASSIFIER_PIPELINE: Final[tuple[str, ...]] = ("sft",)
 
 # "24GB", "48 GB", "80gib", "24 ГБ": a GPU named by its memory (GB as advertised, as --vram takes
 # it): --gpu reads such a value as the memory, so no GPU can be named so (validate checks).

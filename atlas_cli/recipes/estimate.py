@@ -111,6 +111,9 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         kbit_upcast=recipe.kbit_upcast,
         lora_experts=estimate.settings.lora_experts or recipe.lora_experts,
         lora_targets=recipe.lora_targets or estimate.settings.lora_targets,
+        # The plan was sized as a classifier where the Python recipe trains one; the other
+        # trainers train the labels as text, with the language model's logits.
+        classifier_head=recipe.classifier and recipe.architecture == "decoder",
     )
     base = _without_needless_offload(recipe, run, base, tuple(objectives.values()))
     hardware = recipe_hardware(catalog, recipe)

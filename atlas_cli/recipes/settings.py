@@ -31,6 +31,7 @@ from atlas_cli.core.memory.estimate import (
 from atlas_cli.core.models import HUB_ID, hub_id_of
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.plans import Plan, Recommendation
+from atlas_cli.core.profile import trains_classifier
 from atlas_cli.core.resolve import Hardware, resolve_hardware, served_prompt
 from atlas_cli.core.shapes import ALL_LINEAR, BARE_SIZE_VOCAB, Shape
 from atlas_cli.core.throughput.plans import Timed, TimeInputs, time_inputs, usual_epochs
@@ -39,6 +40,7 @@ from atlas_cli.i18n import N_, nt, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import Gpu, HostedOffer, HyperValue, LlmModel, Method
 from atlas_cli.kb.vocabulary import (
+    CLASSIFIER_PIPELINE,
     MEMORY_MODELS,
     OPTIMIZERS,
     PREQUANTIZED,
@@ -125,6 +127,35 @@ LIKED_AS_SFT = (
     """python -c "import json; [print(json.dumps({'prompt': r['prompt'], 'completion': r['completion']})) """
     """for r in map(json.loads, open('kto.jsonl')) if r['label'] is True]" > sft.jsonl"""
 )
+# Labelled examples in a format with no sequence-classifier trainer (axolotl, LLaMA-Factory,
+# mlx-lm): each label becomes the answer the model learns to generate, so the {text, label} rows
+# the Python recipe reads are turned into the SFT rows these read.
+LABELS_AS_ANSWERS = (
+    "{trainer} has no sequence-classifier head (transformers' AutoModelForSequenceClassification, "
+    "which --trainer python writes): this recipe trains each label as the answer the model "
+    "generates (classification as generation), and its memory is sized with the vocabulary's "
+    'logits. Turn labelled rows {{"text": ..., "label": ...}} into sft.jsonl: {convert}; then '
+    "ask the trained model the same way and read its answer as the label."
+)
+LABELS_TO_MESSAGES = (
+    """python -c "import json; [print(json.dumps({'messages': [{'role': 'user', 'content': r['text']}, """
+    """{'role': 'assistant', 'content': str(r['label'])}]})) """
+    """for r in map(json.loads, open('labels.jsonl'))]" > sft.jsonl"""
+)
+LABELS_TO_COMPLETIONS = (
+    """python -c "import json; [print(json.dumps({'prompt': r['text'] + '\\nLabel:', 'completion': ' ' + """
+    """str(r['label'])})) for r in map(json.loads, open('labels.jsonl'))]" > sft.jsonl"""
+)
+
+
+def labels_as_answers(recipe: Recipe, trainer: str) -> list[str]:
+    """The note a labels-as-text recipe carries (Recipe.labels_as_text); else none."""
+    if not recipe.labels_as_text:
+        return []
+    convert = LABELS_TO_MESSAGES if recipe.post_trained else LABELS_TO_COMPLETIONS
+    return [LABELS_AS_ANSWERS.format(trainer=trainer, convert=convert)]
+
+
 # The GPU architectures FlashAttention 2 runs on, by vendor (Dao-AILab/flash-attention README: its
 # CUDA kernels "Ampere, Ada, or Hopper GPUs"; its ROCm composable_kernel backend "MI200x, MI250x,
 # MI300x, MI355x", ROCm 6.0 and above).
@@ -248,15 +279,22 @@ class Recipe:
         Llama's score the last token), in the formats that write classifiers."""
         if self.architecture == "encoder":
             return True
-        labelled = self.profile.get("goal") == "classify" and self.profile.get("data_kind") in (
-            None,
-            "labeled",
-        )
         return (
             self.trainer == "python"
             and self.architecture == "decoder"
-            and labelled
-            and self.stages == ("sft",)
+            and trains_classifier(self.profile.get("goal"), self.profile.get("data_kind"))
+            and self.stages == CLASSIFIER_PIPELINE
+        )
+
+    @property
+    def labels_as_text(self) -> bool:
+        """Labelled examples for a classifier, in a format that trains no classifier head: the
+        labels are answers the decoder learns to generate (LABELS_AS_ANSWERS)."""
+        return (
+            not self.classifier
+            and self.architecture == "decoder"
+            and trains_classifier(self.profile.get("goal"), self.profile.get("data_kind"))
+            and self.stages == CLASSIFIER_PIPELINE
         )
 
     @property

@@ -150,6 +150,18 @@ def _attention(e: Estimate) -> str:
     return t("memory-efficient (SDPA / FlashAttention): no s x s attention matrix")
 
 
+def _logits(e: Estimate) -> str:
+    """How the loss is computed: the stack's way over the vocabulary, or a classifier's head."""
+    if e.shape.architecture == "encoder":
+        return t("an encoder's classifier head: a few scores per sequence, no vocabulary logits")
+    if e.settings.classifier_head:
+        return t(
+            "a sequence classifier's head (AutoModelForSequenceClassification: the last token's "
+            "scores over the labels): no vocabulary logits"
+        )
+    return t(STACK_HELP[e.settings.stack])
+
+
 def assumptions_json(e: Estimate) -> AssumptionsJson:
     s = e.settings
     return {
@@ -175,9 +187,7 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "sequence_parallel": s.sequence_parallel,
         "strategy": _strategy(s, e.memory_model),
         "attention": _attention(e),
-        "logits": t(STACK_HELP[s.stack])
-        if e.shape.architecture != "encoder"
-        else t("an encoder's classifier head: a few scores per sequence, no vocabulary logits"),
+        "logits": _logits(e),
         "margin": t(
             "fit 'yes' within {margin} % of the usable memory, 'tight' up to 100 %",
             margin=round(FIT_MARGIN * 100),

@@ -291,7 +291,7 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
         kept = adapted / shape.layers if s.gradient_checkpointing else adapted
         gpu += kept * tokens * DORA_OUTPUT_BYTES
     gpu += _merged_experts_bytes(model, shape, s)
-    if s.objective.training.scalar_head:
+    if s.objective.training.scalar_head or s.classifier_head:
         return gpu, 0.0, host  # no vocabulary logits
     fused, head = s.objective.training.fused_logits, _head_gradient_bytes(model, s)
     if s.objective.online:

@@ -44,11 +44,12 @@ class TokenFlops(NamedTuple):
     attention: float  # of `hardware`, the attention kernels' (forward, backward, any recomputation)
 
 
-def matmul_params(shape: Shape) -> float:
+def matmul_params(shape: Shape, lm_head: bool = True) -> float:
     """Weights one token multiplies by: the active linear layers and, for language models, the
-    LM head (tied or not: the head is a matmul even when it shares the embedding's weights)."""
+    LM head (tied or not: the head is a matmul even when it shares the embedding's weights). A
+    classifier's score head (`lm_head` False) has a few outputs: nothing to count."""
     idle_experts = shape.params - shape.active_params
-    head = shape.hidden * shape.vocab if shape.architecture != "encoder" else 0
+    head = shape.hidden * shape.vocab if shape.architecture != "encoder" and lm_head else 0
     return shape.linear_params - idle_experts + head
 
 
@@ -64,10 +65,11 @@ def attention_flops(shape: Shape, attended: float) -> float:
 
 
 def token_flops(
-    model: str, shape: Shape, trainable: float, attended: float, checkpointing: bool
+    model: str, shape: Shape, trainable: float, attended: float, checkpointing: bool, lm_head: bool = True
 ) -> TokenFlops:
-    """FLOPs per token for one way of training (a memory model) on sequences of `attended`."""
-    n = matmul_params(shape)
+    """FLOPs per token for one way of training (a memory model) on sequences of `attended`;
+    `lm_head` False: a sequence classifier's (matmul_params)."""
+    n = matmul_params(shape, lm_head)
     attention = attention_flops(shape, attended)
     forward = 2 * n + attention
     # Backward reaches every layer, except under partial fine-tuning (only the trained top);

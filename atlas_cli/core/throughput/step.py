@@ -179,7 +179,9 @@ def micro_step(
     experts, materialised = _expert_adapters(work)
     # A token runs the adapters of the experts it is routed to only.
     per_token = work.trainable - experts * (1 - work.shape.experts_active / max(work.shape.experts, 1))
-    flops = token_flops(work.model, work.shape, per_token, attended, s.gradient_checkpointing)
+    flops = token_flops(
+        work.model, work.shape, per_token, attended, s.gradient_checkpointing, not s.classifier_head
+    )
     # Extra forwards run the routed experts too: 2 FLOPs per routed weight a token uses. LoRA on
     # the routed experts makes their fused weight require a gradient (the merged W + B @ A), so
     # the backward computes the experts' weight gradients too, which a frozen base skips.
@@ -219,13 +221,13 @@ def _expert_adapters(work: Work) -> tuple[float, float]:
     return parameters, passes * rank * shape.expert_params
 
 
-def touched_weights(shape: Shape, tokens: float) -> float:
-    """Linear weights a pass over `tokens` reads, LM head included: a routed expert is read when
-    at least one token goes to it."""
+def touched_weights(shape: Shape, tokens: float, lm_head: bool = True) -> float:
+    """Linear weights a pass over `tokens` reads, LM head included (not a classifier's): a routed
+    expert is read when at least one token goes to it."""
     return (
         shape.linear_params
         - shape.expert_params * (1 - _touched_experts(shape, tokens))
-        + shape.hidden * shape.vocab
+        + (shape.hidden * shape.vocab if lm_head else 0)
     )
 
 
@@ -239,7 +241,7 @@ def _read_weights_bytes(work: Work, tokens: float) -> float:
     dequantised to 16 bits first, except its routed experts, which transformers 5 keeps in 16
     bit (memory.states.frozen_base_bytes)."""
     s, shape = work.settings, work.shape
-    weights = touched_weights(shape, tokens)
+    weights = touched_weights(shape, tokens, not s.classifier_head)
     if not MEMORY_MODELS[work.model].quantized_base:
         return weights * weight_bytes(s.precision)
     kept = sixteen_bit_experts(work.model, shape, s) * _touched_experts(shape, tokens)

@@ -17,6 +17,7 @@ from atlas_cli.recipes.settings import (
     LIKED_AS_SFT,
     Recipe,
     Setting,
+    labels_as_answers,
     linear_module_names,
     optimizer_arguments,
 )
@@ -439,6 +440,7 @@ def render(recipe: Recipe, main: str) -> Rendered:
             steps.append(f"axolotl merge-lora {shell_word(name)}")
     if "sft" in recipe.stages and recipe.post_trained:
         recipe.notes.append(INSTRUCT_SFT_DATA)
+    recipe.notes += labels_as_answers(recipe, "axolotl")
     if "grpo" in recipe.stages and recipe.post_trained:
         recipe.notes.append(INSTRUCT_RL_PROMPTS)
     if recipe.sft_on_liked:

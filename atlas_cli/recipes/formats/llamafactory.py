@@ -14,6 +14,7 @@ from atlas_cli.recipes.settings import (
     INSTRUCT_SFT_DATA,
     LIKED_AS_SFT,
     Recipe,
+    labels_as_answers,
     packed_apart_by_fa2,
 )
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
@@ -364,6 +365,7 @@ def render(recipe: Recipe, main: str) -> Rendered:
     run = " && ".join(f"{launcher} {shell_word(name)}" for name, _ in documents)
     if "sft" in recipe.stages and recipe.post_trained:
         recipe.notes.append(INSTRUCT_SFT_DATA)
+    recipe.notes += labels_as_answers(recipe, "LLaMA-Factory")
     if recipe.sft_on_liked:
         recipe.notes.append(LIKED_AS_SFT)
     if recipe.memory_model == "qlora" and len(documents) > 1:

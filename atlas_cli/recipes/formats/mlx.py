@@ -19,7 +19,14 @@ from atlas_cli.core.shell import shell_word
 from atlas_cli.errors import one_line
 from atlas_cli.i18n import N_, t
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
-from atlas_cli.recipes.settings import MAX_HELD_SHARE, SUPERVISED_STAGES, Recipe, Setting, held_out_rows
+from atlas_cli.recipes.settings import (
+    MAX_HELD_SHARE,
+    SUPERVISED_STAGES,
+    Recipe,
+    Setting,
+    held_out_rows,
+    labels_as_answers,
+)
 from atlas_cli.recipes.yamlout import yaml_block, yaml_files
 
 # ml-explore/mlx-lm's main branch at 2026-08-22 (its mlx_lm/_version.py: 0.32.0).
@@ -301,6 +308,7 @@ def _notes(recipe: Recipe, stage: str, source: str, plan: dict[str, Any]) -> Non
             "is not set') or never have trained its special tokens (Llama 3's): then write rows as "
             '{"text": prompt + completion} and set mask_prompt: false.'
         )
+    recipe.notes += labels_as_answers(recipe, "mlx-lm")
     if held:
         recipe.notes.append(
             "Evaluation: mlx-lm evaluates the whole valid.jsonl (val_batches: -1) at the first iteration (a "
