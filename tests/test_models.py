@@ -214,6 +214,23 @@ def test_qwen_moe_sparse_step_and_mlp_only_layers_make_dense_layers() -> None:
     assert shared is not None and (shared.shared_experts, shared.shared_intermediate_size) == (1, 5632)
 
 
+@pytest.mark.parametrize(
+    ("name", "coefficient"),
+    [
+        ("openai--gpt-oss-20b.json", 0.9),
+        ("mistralai--Mixtral-8x7B-v0.1.json", 0.02),
+        ("Qwen--Qwen3-30B-A3B.json", 0.001),
+    ],
+)
+def test_a_mixture_reads_its_router_loss_weight(name: str, coefficient: float) -> None:
+    """The routers' load-balancing weight is the checkpoint's own (a recipe that trains the routers
+    writes it); a value the schema would refuse is not read."""
+    moe = parsed(name).model.moe
+    assert moe is not None and moe.router_aux_loss_coef == coefficient
+    hostile = parse_config({**fixture(name), "router_aux_loss_coef": "1e999"}, "q", "x").model.moe
+    assert hostile is not None and hostile.router_aux_loss_coef is None
+
+
 def _lora_params(shape: Shape, rank: int, experts: bool) -> float:
     return sum(rank * (m.d_in + m.d_out) * m.count for m in shape.targets("all-linear", experts))
 

@@ -1516,6 +1516,31 @@ def test_a_trainer_without_a_classifier_head_says_it_trains_labels_as_answers(mo
     assert "reasoning model" not in rendered.files[0].text
 
 
+def test_a_recipe_that_trains_the_routers_keeps_their_load_balancing_loss() -> None:
+    """Full fine-tuning of Qwen3-30B-A3B trains its 48 routers; transformers adds their
+    load-balancing loss only with output_router_logits, which the checkpoint ships false, so every
+    format turns it on with the checkpoint's weight (an expert's review: none did). LoRA leaves
+    the routers frozen."""
+    raw = {"gpu": "h100", "gpus": "8", "model": "qwen3-30b-a3b", "goal": "chat", "examples": "50k"}
+    rec = recommend(**raw, data_kind="demonstrations", seq_len="4k", priority="quality")
+    full = rank_of(rec, "full-ft")
+    _, python = write_recipe(CATALOG, rec, full, "python")
+    assert "kwargs.update(output_router_logits=True, router_aux_loss_coef=0.001)" in python.files[0].text
+    _, axolotl = write_recipe(CATALOG, rec, full, "axolotl")
+    config = yaml_documents(axolotl.files[0].text)[0]
+    assert config["model_config"] == {"output_router_logits": True, "router_aux_loss_coef": 0.001}
+    _, llamafactory = write_recipe(CATALOG, rec, full, "llamafactory")
+    assert yaml_documents(llamafactory.files[0].text)[0]["moe_aux_loss_coef"] == 0.001
+    lora, _ = write_recipe(CATALOG, rec, rank_of(rec, "lora"), "python")
+    assert not lora.has("router_aux_loss")
+    mixtral = recommend(**{**raw, "model": "mixtral-8x7b"}, data_kind="demonstrations", priority="quality")
+    recipe, _ = write_recipe(CATALOG, mixtral, rank_of(mixtral, "full-ft"), "python")
+    assert recipe.value("router_aux_loss") == 0.02
+    scout = recommend(**{**raw, "model": "llama-4-scout"}, data_kind="demonstrations", priority="quality")
+    recipe, _ = write_recipe(CATALOG, scout, rank_of(scout, "full-ft"), "python")
+    assert not recipe.has("router_aux_loss")  # Llama 4's model adds no such loss
+
+
 def test_an_offload_the_recipe_drops_is_checked_at_the_batch_it_runs() -> None:
     """The recipe dropped the plan's CPU offload after checking the least batch, then ran the
     profile's --batch-size 32 without it: 'fits' became DOES NOT FIT (a fuzzer's finding)."""
@@ -1884,7 +1909,7 @@ def test_the_model_families_a_recipe_reads_are_knowledge_base_data() -> None:
     assert hybrid_thinking(CATALOG, qwen3) and not hybrid_thinking(bare, qwen3)
     assert not hybrid_thinking(CATALOG, CATALOG.models["qwen3-4b-thinking-2507"])  # always thinks
     assert CATALOG.model_families["qwen3_moe"].peft_remaps_experts
-    assert "gpt_oss" not in CATALOG.model_families  # its experts were stored fused already
+    assert not CATALOG.model_families["gpt_oss"].peft_remaps_experts  # its experts were stored fused
     rec = recommend(gpu="h100-80gb", gpus="2", model="qwen3-30b-a3b", data_kind="demonstrations")
     rank = rank_of(rec, "lora", ("sft",))
     named = constants(render_recipe(CATALOG, rec, rank, "python"))["ADAPTER_SETTINGS"]["target_modules"]

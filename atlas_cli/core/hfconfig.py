@@ -298,6 +298,14 @@ def _latent_attention(r: _Reader) -> LatentAttention | None:
     )
 
 
+def _coefficient(value: Any) -> float | None:
+    """A loss weight as the schema takes it; anything else (a string, a huge or negative number)
+    is not read: it only decides a recipe setting."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+        return None
+    return float(value)
+
+
 def _moe_layers(r: _Reader, layers: int) -> int:
     """How many layers route to experts. Each family says it differently; none conflict:
     DeepSeek/GLM dense first layers (first_k_dense_replace, moe_layer_freq), Qwen-MoE's
@@ -354,6 +362,7 @@ def _experts(
         dense_layers=layers - _moe_layers(r, layers),
         expert_bias=model_type == "gpt_oss",
         every_token=model_type == "llama4_text",
+        router_aux_loss_coef=_coefficient(r.raw("router_aux_loss_coef")),
     )
     return moe, dense_width
 

@@ -779,6 +779,13 @@ class MixtureOfExperts(Strict):
         description="transformers runs every routed expert on every token (Llama 4's Llama4TextExperts: "
         "a bmm of all experts over the repeated tokens) instead of grouped matmuls over the routed ones",
     )
+    router_aux_loss_coef: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="the config's router_aux_loss_coef: the weight of the routers' load-balancing loss, "
+        "where the family's model adds one (data/families.yaml router_aux_loss)",
+    )
 
     @model_validator(mode="after")
     def _active_within_experts(self) -> "MixtureOfExperts":
@@ -933,6 +940,12 @@ class ModelFamily(Strict):
         default=False,
         description="its reasoning releases can turn their thinking off in the chat template "
         "(enable_thinking: Qwen3's first releases); those named Thinking always think",
+    )
+    router_aux_loss: bool = Field(
+        default=False,
+        description="its causal language model adds the routers' load-balancing loss "
+        "(router_aux_loss_coef x aux_loss) only when output_router_logits is true, which its "
+        "checkpoints ship false: a recipe that trains the routers turns it on",
     )
     source: str
 

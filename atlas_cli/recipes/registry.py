@@ -63,6 +63,10 @@ class TrainerFormat:
     # Adapts with PEFT on transformers 5, which reads "all-linear" and a mixture of experts' MLP
     # names as its routed experts (recipes/settings.py _attention_of_a_mixture).
     peft: bool = True
+    # Loads the model with transformers, whose mixture-of-experts families add the routers'
+    # load-balancing loss only with output_router_logits (settings._router_balance); mlx-lm's
+    # models have no such loss.
+    transformers_models: bool = True
     # Quantizes a QLoRA base with bitsandbytes, which has neither optimized 4-bit kernels nor
     # paged optimizers on Apple's MPS: such a format's QLoRA is refused there (writer.py).
     bitsandbytes: bool = True

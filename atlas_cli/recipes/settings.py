@@ -567,6 +567,8 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
         recipe.set(key, Setting(value, source))
     _optimizer(recipe)
     _method_settings(catalog, recipe)
+    if fmt.transformers_models:
+        _router_balance(catalog, recipe)
     for stage in recipe.stages:
         recipe.set(f"lr.{stage}", _learning_rate(catalog, recipe, stage))
         _stage_settings(catalog, recipe, stage)
@@ -950,6 +952,36 @@ def _method_settings(catalog: Catalog, recipe: Recipe) -> None:
         recipe.set("galore.targets", kb_value(method, "optim_target_modules"))
         if estimate is not None and estimate.settings.galore_layerwise:
             recipe.set("galore.layerwise", Setting(True, "the plan's memory estimate (layer-wise GaLore)"))
+
+
+# The methods that train a mixture of experts' routers: all weights, or the top layers' (BitFit
+# trains biases only, and LoRA recipes leave the routers frozen).
+ROUTER_TRAINING = ("full", "galore", "partial")
+# transformers' config default for the families that add the loss (Qwen3-MoE, Mixtral, gpt-oss:
+# configuration_*.py router_aux_loss_coef = 0.001), where the checkpoint's own was not read.
+DEFAULT_ROUTER_AUX_LOSS = 0.001
+
+
+def _router_balance(catalog: Catalog, recipe: Recipe) -> None:
+    """Training a mixture of experts' routers keeps their load-balancing loss on: the families
+    whose model adds it only with output_router_logits, which their checkpoints ship false (data/
+    families.yaml router_aux_loss), would otherwise let the routers collapse onto a few experts."""
+    model = recipe.model
+    if model is None or model.moe is None or recipe.memory_model not in ROUTER_TRAINING:
+        return
+    family = catalog.model_families.get(model.family)
+    if family is None or not family.router_aux_loss:
+        return
+    coefficient = model.moe.router_aux_loss_coef
+    where = "the checkpoint's router_aux_loss_coef"
+    if coefficient is None:
+        coefficient, where = DEFAULT_ROUTER_AUX_LOSS, "transformers' default router_aux_loss_coef"
+    source = (
+        f"the routers train, and {model.family}'s model adds their load-balancing loss ({where} x aux_loss) "
+        "only with output_router_logits, which its checkpoints ship false (data/families.yaml "
+        "router_aux_loss; axolotl's Mixtral examples and LLaMA-Factory's moe_aux_loss_coef turn it on)"
+    )
+    recipe.set("router_aux_loss", Setting(coefficient, source))
 
 
 # Model types PEFT's IA3 has default target and feed-forward modules for (peft utils/constants.py

@@ -308,6 +308,11 @@ def _ax_train(recipe: Recipe, stage: str, output: str, ds_file: str | None) -> d
         # one without s x s matrices (axolotl passes hub-kernel paths on to transformers).
         chosen = str(recipe.value("attention"))
         values["attn_implementation"] = "flash_attention_2" if chosen == FLASH_ATTENTION else chosen
+    if recipe.has("router_aux_loss"):
+        # The routers train with their load-balancing loss (loaders/utils.py applies model_config
+        # to the model's config; examples/mistral/mixtral/mixtral.yml sets it so).
+        coefficient = recipe.value("router_aux_loss")
+        values["model_config"] = {"output_router_logits": True, "router_aux_loss_coef": coefficient}
     if recipe.has(f"lr.{stage}"):
         values["learning_rate"] = recipe.value(f"lr.{stage}")
     values["save_steps"] = recipe.value("save.every")  # a float: a share of the training steps

@@ -256,6 +256,9 @@ def _lf_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
             values["double_quantization"] = recipe.value("quant.double")
         if bits == 4 and recipe.has("quant.type"):
             values["quantization_type"] = recipe.value("quant.type")
+    if recipe.has("router_aux_loss"):
+        # configure_moe turns on output_router_logits and sets the coefficient (model_utils/moe.py).
+        values["moe_aux_loss_coef"] = recipe.value("router_aux_loss")
     if not recipe.value("gradient_checkpointing"):
         values["disable_gradient_checkpointing"] = True  # LLaMA-Factory checkpoints by default
     elif recipe.has("activation_offloading"):

@@ -448,6 +448,7 @@ register(
         # upcasts nothing of a quantized model.
         quantizes_experts=True,
         kbit_upcast=False,
+        transformers_models=False,
         peft=False,
         bitsandbytes=False,
         vendors=frozenset({"apple"}),

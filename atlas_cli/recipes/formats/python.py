@@ -883,6 +883,11 @@ LOAD_REWARD = """\
     return language_model_class(path).from_pretrained(path, **kwargs)"""
 
 
+ROUTER_LOSS_KWARGS = """
+    # The routers train: keep their load-balancing loss on (the header's router_aux_loss).
+    kwargs.update(output_router_logits=True, router_aux_loss_coef=$coefficient)"""
+
+
 def _load_model(recipe: Recipe) -> str:
     if recipe.classifier:
         load = LOAD_CLASSIFIER
@@ -894,6 +899,9 @@ def _load_model(recipe: Recipe) -> str:
     attention = _attention(recipe)
     if attention is not None:
         quantization += Template(ATTENTION_KWARG).substitute(attention=literal(attention))
+    if recipe.has("router_aux_loss"):
+        coefficient = literal(float(recipe.value("router_aux_loss")))
+        quantization += Template(ROUTER_LOSS_KWARGS).substitute(coefficient=coefficient)
     return Template(LOAD_MODEL).substitute(quantization=quantization, load=load)
 
 
