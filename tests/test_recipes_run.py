@@ -331,9 +331,13 @@ def test_a_decoder_with_labelled_data_trains_a_classifier_head(
     assert "SFTTrainer" not in script.read_text(encoding="utf-8")
     out = tmp_path / "out"
     args = ["--model", models["decoder"], "--dataset", data["labels"], "--output-dir", str(out)]
-    recipe["main"]([*args, *SMOKE, "--batch-size", "2", *HELD_OUT])
+    recipe["main"]([*args, *SMOKE, "--batch-size", "2", "--grad-accum", "8", *HELD_OUT])
     scores = json.loads((out / "sft" / "eval_results.json").read_text())
     assert 0 <= scores["eval_accuracy"] <= 1
+    # A head's mean loss divided by the accumulation steps (transformers#47688): the untrained
+    # model's training loss is its held-out loss's size, not 8 times it.
+    trained = json.loads((out / "sft" / "train_results.json").read_text())
+    assert trained["train_loss"] < 2 * scores["eval_loss"]
 
 
 class _Built(Exception):

@@ -767,6 +767,11 @@ def main(argv: list[str] | None = None) -> None:
         compute_metrics=accuracy,
         callbacks=callbacks(),
     )
+    # A classifier head's loss is its micro-batch's mean, but transformers takes any model whose
+    # forward has **kwargs as averaging over the whole accumulated batch (num_items_in_batch) and
+    # skips its division by the accumulation steps: the logged loss and the gradient were that many
+    # times too large (huggingface/transformers#47688).
+    trainer.loss_is_scaled_for_ga = False
     print(f"Done: {finish(trainer, 'sft')}")
 
 
