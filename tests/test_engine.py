@@ -783,6 +783,20 @@ def test_offloaded_plans_name_a_sensible_way_off_the_cpu(run: Runner) -> None:
     assert "512 GPUs" not in note and "QLoRA with a GPU with 50 GiB or more usable" in note
 
 
+def test_the_offload_note_tells_the_offloaded_states_from_the_loading_copy(engine: Engine) -> None:
+    """Llama-3.1-70B QLoRA on two 4090s offloads ~60 GB, but loading holds the 141 GB 16-bit
+    checkpoint in RAM first: the note said "offload ... at least 141 GB" (an expert's review), which
+    reads as 141 GB offloaded; it now names both."""
+    rec = recommend(
+        engine, gpu="rtx-4090", gpus="2", model="llama-3.1-70b", data_kind="demonstrations", seq_len="4k"
+    )
+    (note,) = [n for n in rec.notes if "Nothing trains on the GPUs alone" in n]
+    leanest = min((p for p in rec.plans if p.ram_gb), key=lambda p: p.ram_gb or 0.0)
+    assert leanest.estimate is not None
+    states = leanest.estimate.host["offload_gb"]
+    assert f"at least {leanest.ram_gb:g} GB of it: {states:g} GB of offloaded states" in note
+
+
 def test_online_rl_on_a_thinking_model_warns_when_completions_are_cut(engine: Engine) -> None:
     """Qwen3 thinks by default: GRPO's 512-token completions end mid-thought, earn no reward and
     teach nothing (an expert's review); a budget of thousands of tokens, or a model that does not

@@ -1548,6 +1548,22 @@ def test_a_classifier_skips_the_lm_head_s_flops() -> None:
     assert lm.model - scored.model == pytest.approx(2 * 2 * shape.hidden * shape.vocab)
 
 
+def test_offload_runs_on_the_zero_stage_that_offloads_and_says_so(run: Runner) -> None:
+    """Offloading the optimizer is ZeRO-Offload (ZeRO-2 at least), the parameters ZeRO-3's: plain
+    data parallel with an offloaded optimizer was sized as eight whole copies in CPU RAM, 1.35 TB
+    for Llama-3.1-8B on 8 GPUs (an expert's review), and ZeRO-2 with offloaded parameters became
+    ZeRO-3 without a word."""
+    args = ("estimate", "--gpu", "h100", "--gpus", "8", "--model", "llama-3.1-8b", "--method", "full-ft")
+    args += ("--seq-len", "4k", "--json")
+    ddp = ok(run(*args, "--sharding", "ddp", "--offload", "optimizer"))
+    zero2 = ok(run(*args, "--sharding", "zero2", "--offload", "optimizer")).json()
+    assert ddp.json()["host"]["offload_gb"] == zero2["host"]["offload_gb"] < 200
+    assert ddp.json()["assumptions"]["sharding"] == "zero2"
+    assert "estimated with zero2" in ddp.stderr
+    params = ok(run(*args, "--sharding", "zero2", "--offload", "params"))
+    assert params.json()["assumptions"]["sharding"] == "zero3" and "estimated with zero3" in params.stderr
+
+
 def test_an_offloaded_plan_shows_its_cpu_ram_in_the_table(run: Runner) -> None:
     """Qwen3-30B-A3B LoRA on a 4090 fits only with ZeRO-3 parameter offload: "yes, 5.5 GB" alone
     read as a 30B model on 24 GB (an expert's review); the row names the ~90 GB of RAM."""

@@ -138,6 +138,27 @@ def test_a_config_that_links_to_nothing_says_so(catalog: Catalog, tmp_path: Path
         find_model(catalog, str(folder))
 
 
+def test_a_linked_config_in_a_cache_snapshot_is_read_in_its_snapshot(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    """huggingface_hub's snapshots link each file to a blob named by its hash: the config's own
+    link is not followed, so its chat template beside it makes it instruct and the source names
+    the snapshot (an attacker's review: read as a bare blob, "base")."""
+    blobs, snapshot = tmp_path / "blobs", tmp_path / "snapshots" / COMMIT
+    blobs.mkdir()
+    snapshot.mkdir(parents=True)
+    shutil.copyfile(QWEN_MOE, blobs / "aaa")
+    (blobs / "bbb").write_text("{{ messages }}")
+    (snapshot / "config.json").symlink_to(blobs / "aaa")
+    (snapshot / "chat_template.jinja").symlink_to(blobs / "bbb")
+    found = find_model(catalog, str(snapshot / "config.json"))
+    assert (found.where, found.repo, found.variant) == (
+        str(snapshot / "config.json"),
+        str(snapshot),
+        "instruct",
+    )
+
+
 @pytest.mark.parametrize(
     ("replace", "message"),
     [

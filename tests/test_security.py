@@ -9,6 +9,7 @@ import ast
 import copy
 import errno
 import functools
+import hashlib
 import io
 import json
 import os
@@ -1500,20 +1501,54 @@ def test_a_failed_cache_write_leaves_no_temporary_file(small_kb: Path, tmp_path:
     assert list(directory.iterdir()) == []
 
 
+def _entry(header: dict[str, Any], kb: dict[str, Any], checksum: bool = True) -> bytes:
+    """An entry with this header and KB body; its checksum the body's unless told otherwise."""
+    body = json.dumps(kb).encode()
+    return json.dumps(
+        {**header, **({"sha256": hashlib.sha256(body).hexdigest()} if checksum else {})}
+    ).encode() + (b"\n" + body)
+
+
 def test_an_entry_of_the_wrong_shape_is_a_miss(small_kb: Path, cache_env: Path) -> None:
     cache_env.mkdir(mode=0o700)
     key = kbcache.cache_key(read_kb(small_kb))
-    good = json.loads(kbcache.encode_entry(key, load_knowledge_base(small_kb)))
+    head, _, body = kbcache.encode_entry(key, load_knowledge_base(small_kb)).partition(b"\n")
+    header, kb = json.loads(head), json.loads(body)
     wrong_shapes = [
-        {**good, "kb": {**good["kb"], "methods": "not a list"}},
-        {**good, "kb": {**good["kb"], "gpus": [{"id": "x"}]}},  # a model missing its fields
-        {**good, "kb": {**good["kb"], "extra": 1}},
-        {**good, "key": "0" * 64},  # another KB's entry under this name
-        {**good, "format": 1},
+        _entry(header, {**kb, "methods": "not a list"}),
+        _entry(header, {**kb, "gpus": [{"id": "x"}]}),  # a model missing its fields
+        _entry(header, {**kb, "extra": 1}),
+        _entry({**header, "key": "0" * 64}, kb),  # another KB's entry under this name
+        _entry({**header, "format": 2}, kb),
+        json.dumps({**header, "kb": kb}).encode(),  # format 2's one document
     ]
     for entry in wrong_shapes:
-        _plant(_entry_path(cache_env, small_kb), json.dumps(entry).encode())
+        _plant(_entry_path(cache_env, small_kb), entry)
         assert kbcache.load_cached_catalog(small_kb).kb == load_knowledge_base(small_kb)
+
+
+def test_an_edited_entry_is_a_miss_not_an_internal_error(cache_env: Path) -> None:
+    """An entry is rebuilt without validation: a rule operator edited to one the engine does not
+    know ("ge" to "gx" with sed) failed every later command with exit 1 until the cache was
+    deleted (an attacker's review). The body's checksum makes it a miss."""
+    kbcache.load_cached_catalog(bundled_kb_path())  # validated, then written
+    (entry,) = cache_env.glob("kb-*.json")
+    edited = entry.read_bytes().replace(b'"op":"ge"', b'"op":"gx"', 1)
+    assert edited != entry.read_bytes()
+    entry.write_bytes(edited)
+    Engine(kbcache.load_cached_catalog(bundled_kb_path()))  # compiles every rule's condition
+
+
+def test_the_cache_keeps_its_newest_entries_only(cache_env: Path, tmp_path: Path) -> None:
+    """Every edited KB and every --kb copy writes an entry that is never read again: 102 entries
+    (49 MB) built up in a day (an attacker's review). A write keeps the newest KEPT_ENTRIES."""
+    cache_env.mkdir(mode=0o700)
+    for i in range(kbcache.KEPT_ENTRIES + 3):
+        _plant(cache_env / f"kb-{i:032d}.json", b"{}")
+        os.utime(cache_env / f"kb-{i:032d}.json", (1_000_000 + i, 1_000_000 + i))
+    kbcache.load_cached_catalog(bundled_kb_path())  # a miss: written, then the oldest dropped
+    kept = sorted(p.name for p in cache_env.glob("kb-*.json"))
+    assert len(kept) == kbcache.KEPT_ENTRIES and "kb-" + "0" * 32 + ".json" not in kept
 
 
 def test_a_cache_hit_is_the_validated_kb(cache_env: Path) -> None:

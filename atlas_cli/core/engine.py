@@ -517,11 +517,22 @@ def _offload_note(offloaded: list[Plan], unsloth: Plan | None = None) -> list[st
         if found and False not in ways:
             plan, change = min(found, key=lambda pair: float(pair[1].value))
             ways[False] = t("{plan} with {change}", plan=translated(plan.name), change=change_text(change))
+    leanest = min(offloaded, key=lambda p: p.ram_gb or 0.0)
     head = t(
-        "Nothing trains on the GPUs alone: the training plans below offload to CPU RAM (at least {gb:g} "
-        "GB of it) and run several times slower.",
-        gb=min(p.ram_gb or 0.0 for p in offloaded),
+        "Nothing trains on the GPUs alone: the training plans below offload to CPU RAM and run several "
+        "times slower.",
     )
+    ram, states = leanest.ram_gb or 0.0, leanest.estimate.host["offload_gb"] if leanest.estimate else 0.0
+    if ram > states:
+        # Loading holds the 16-bit checkpoint in RAM before it is sharded: more than is offloaded.
+        head += " " + t(
+            "They need at least {gb:g} GB of it: {states:g} GB of offloaded states, and the 16-bit "
+            "checkpoint, which loading holds there first.",
+            gb=ram,
+            states=states,
+        )
+    else:
+        head += " " + t("They need at least {gb:g} GB of it.", gb=ram)
     listed = "; ".join(ways[same] for same in (True, False) if same in ways)
     return [" ".join([head, *([t("Without offload: {ways}.", ways=listed)] if ways else [])])]
 

@@ -122,9 +122,14 @@ def named_variant(catalog: Catalog, text: str) -> ModelVariant | None:
 
 
 def _from_path(path: Path, typed: str) -> FoundModel:
-    # Absolute, so that a recipe written here loads the same directory when run elsewhere.
-    path = path.resolve()
-    config = path / CONFIG_NAME if path.is_dir() else path
+    # Absolute, so that a recipe written here loads the same directory when run elsewhere. A
+    # file's own link is not followed: a Hugging Face cache snapshot's config.json links to a blob
+    # named by its hash, beside none of the model's other files.
+    if path.is_dir():
+        path = path.resolve()
+        config = path / CONFIG_NAME
+    else:
+        config = path.absolute().parent.resolve() / path.name
     if os.path.lexists(config) and not config.is_file():  # a FIFO, a device, a link that loops
         if os.path.islink(config) and not os.path.exists(config):
             raise UsageError(t("--model: {path} is a link to nothing", path=config))

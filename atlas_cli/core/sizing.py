@@ -310,6 +310,21 @@ def _ignored_options(options: EstimateOptions, memory_model: str | None, gpus: i
                 method=options.method,
             )
         )
+    if options.offload == "optimizer" and options.sharding == "ddp" and not info.data_parallel_only:
+        ignored.append(
+            t(
+                "--sharding ddp: offloading the optimizer is DeepSpeed's ZeRO-Offload, which shards "
+                "what it offloads (ZeRO-2 at least): estimated with zero2"
+            )
+        )
+    if options.offload == "params" and options.sharding in ("ddp", "zero2") and not info.data_parallel_only:
+        ignored.append(
+            t(
+                "--sharding {sharding}: offloading the parameters is ZeRO-3's (ZeRO-Infinity): "
+                "estimated with zero3",
+                sharding=options.sharding,
+            )
+        )
     if options.sharding not in ("auto", "ddp") and gpus == 1 and options.offload == "none":
         ignored.append(
             t(

@@ -45,7 +45,8 @@ from atlas_cli.kb.schema import KnowledgeBase
 
 CACHE_ENV = "FT_ATLAS_CACHE_DIR"
 NO_CACHE_ENV = "FT_ATLAS_NO_CACHE"
-ENTRY_FORMAT = 2  # 1 was a pickle
+ENTRY_FORMAT = 3  # 1 was a pickle; 2 had no checksum
+KEPT_ENTRIES = 8  # the bundled KB of a few versions and a few --kb copies
 MAX_ENTRY_BYTES = 64 << 20  # a 1,000-method KB's entry is ~10 MB
 
 
@@ -218,9 +219,26 @@ def _read_entry(directory: Path, name: str) -> bytes | None:
         os.close(handle)
 
 
+def _prune(directory: Path) -> None:
+    """Keep the KEPT_ENTRIES newest entries: every edit of a KB, every upgrade and every --kb copy
+    writes a new one, and none is ever read again once its files change (102 entries, 49 MB, on
+    a developer's machine in one day)."""
+    try:
+        entries = sorted(
+            (entry.stat().st_mtime, entry)
+            for entry in directory.glob("kb-*.json")
+            if entry.is_file() and not entry.is_symlink()
+        )
+    except OSError:
+        return
+    for _, entry in entries[:-KEPT_ENTRIES]:
+        with contextlib.suppress(OSError):
+            entry.unlink()
+
+
 def _write_entry(directory: Path, name: str, payload: bytes) -> None:
     """Write atomically (readers never see half an entry); leave no temporary file behind when
-    the disk is full or anything else fails."""
+    the disk is full or anything else fails; then drop the oldest entries past KEPT_ENTRIES."""
     import tempfile  # with shutil and random: only a cache miss writes
 
     try:
@@ -236,6 +254,7 @@ def _write_entry(directory: Path, name: str, payload: bytes) -> None:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(temporary)  # gone after the rename; what a failure left otherwise
+    _prune(directory)
 
 
 # --- entries: JSON, rebuilt into the models without validation ----------------------------------
@@ -382,17 +401,25 @@ def _union_builder(members: tuple[Any, ...]) -> Build:
 
 
 def encode_entry(key: str, kb: KnowledgeBase) -> bytes:
-    document = {"format": ENTRY_FORMAT, "key": key, "kb": kb.model_dump(mode="json", by_alias=True)}
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """A header line (format, key, the body's SHA-256), then the validated KB as JSON."""
+    body = json.dumps(kb.model_dump(mode="json", by_alias=True), ensure_ascii=False, separators=(",", ":"))
+    encoded = body.encode("utf-8")
+    header = {"format": ENTRY_FORMAT, "key": key, "sha256": hashlib.sha256(encoded).hexdigest()}
+    return json.dumps(header, separators=(",", ":")).encode("utf-8") + b"\n" + encoded
 
 
 def decode_entry(key: str, payload: bytes) -> KnowledgeBase | None:
-    """The KB in an entry, or None when it is not an entry for `key` of this format."""
+    """The KB in an entry, or None when it is not an entry for `key` of this format, or its body
+    is not the one written (an edited entry is rebuilt without validation: a value the models
+    would refuse would fail later, inside a command)."""
+    head, _, body = payload.partition(b"\n")
     try:
-        document = json.loads(payload)
-        if type(document) is not dict or document.get("format") != ENTRY_FORMAT or document.get("key") != key:
+        header = json.loads(head)
+        if type(header) is not dict or header.get("format") != ENTRY_FORMAT or header.get("key") != key:
             return None
-        kb = _builder(KnowledgeBase)(document.get("kb"))
+        if header.get("sha256") != hashlib.sha256(body).hexdigest():
+            return None
+        kb = _builder(KnowledgeBase)(json.loads(body))
     except (ValueError, RecursionError, _Mismatch, TypeError, KeyError):
         return None
     return kb if isinstance(kb, KnowledgeBase) else None

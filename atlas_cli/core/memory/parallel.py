@@ -69,12 +69,15 @@ class Placement(NamedTuple):
 
 def resolved_sharding(s: EstimateSettings, model: str) -> str:
     """Offloading needs DeepSpeed, on one GPU too: ZeRO-3 for parameters (ZeRO-Infinity),
-    ZeRO-2 at least for the optimizer (ZeRO-Offload); one GPU has nothing else to shard; an 8-bit
+    ZeRO-2 at least for the optimizer (ZeRO-Offload, which partitions what it offloads: plain data
+    parallel keeps no offloaded copy per process); one GPU has nothing else to shard; an 8-bit
     QLoRA base cannot be sharded."""
     if s.offload == "params":
         return "zero3"
+    if s.offload == "optimizer" and s.sharding == "ddp":
+        return "zero2"
     if s.gpus == 1:
-        return "zero2" if s.offload == "optimizer" else "ddp"
+        return "ddp"
     if s.sharding == "zero3" and unshardable_base(model, s):
         return "zero2"
     return s.sharding
