@@ -166,6 +166,18 @@ def test_a_hosted_plan_names_the_api_of_the_provider_that_tunes_the_model(
     assert [tool.library for tool in hosted.tools][: len(libraries)] == libraries
 
 
+def test_a_plan_on_the_cpu_says_it_trains_here_not_at_a_provider(run: Runner) -> None:
+    """--gpu none: the local plans said "trained at the provider, which bills ... tokens" while
+    their reasons said they train on the CPU (a newcomer's review); a hosted plan still bills."""
+    args = ("recommend", "--gpu", "none", "--model", "qwen2.5-0.5b", "--examples", "500", "--json")
+    plans = ok(run(*args, "--top", "20")).json()["recommendations"]
+    local = [p for p in plans if p["kind"] != "no-training" and p["method"] != "hosted-ft"]
+    assert local and all("this computer's CPU" in p["time_note"] for p in local)
+    assert not any("provider" in p["time_note"] for p in local)
+    hosted = [p for p in plans if p["method"] == "hosted-ft"]
+    assert all("trained at the provider" in p["time_note"] for p in hosted)
+
+
 def test_a_hosted_plan_says_what_its_provider_bills(run: Runner) -> None:
     """API users saw '—' for time and cost with no reason: the footer and the JSON now give the
     training tokens the provider bills (examples x tokens x epochs), or how reinforcement is."""

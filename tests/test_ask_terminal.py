@@ -187,6 +187,7 @@ PEOPLE = {
         ("access the model's weights", ""),
         ("Which GPU", "macbook"),
         ("Its number", "2"),
+        ("How much memory", ""),  # the chip's smallest
         ("Which model", "3b"),  # a Mac's chip is one a machine: no GPU count
         ("your goal", "3"),
         ("What data", ""),

@@ -198,6 +198,17 @@ def test_an_apple_chip_named_with_its_memory_is_that_chip_with_that_memory(
     fails(run("recommend", "--gpu", "rtx 3090 48gb"), 2, "RTX 3090 24GB has 24 GiB")
 
 
+@pytest.mark.parametrize(("reply", "vram"), [("", 8.0), ("16", 16.0), ("24gb", 24.0)])
+def test_a_chip_sold_with_several_memories_is_asked_which(catalog: Catalog, reply: str, vram: float) -> None:
+    """ "M3" was taken as the 24 GB chip without a word, and an 8 GB MacBook Air was told an 8B
+    QLoRA fits (a newcomer's review): its memory is asked, Enter takes the smallest, a size Apple
+    never sold is refused and asked again, and the answer is echoed."""
+    answers, terminal = interview(catalog, ["", "M3", "18", reply] + [""] * 12)
+    assert (answers["gpu"], answers["vram"]) == ("apple-m3", vram)
+    assert any("comes with 8, 16 or 24 GB" in line for line in terminal.said)
+    assert any(f"Taken as Apple M3 with {vram:g} GB." in line for line in terminal.said)
+
+
 @pytest.mark.parametrize(
     ("typed", "gpu", "vram"),
     [
@@ -216,7 +227,8 @@ def test_a_mac_named_with_its_chip_is_that_chip(
     --gpu "M3 Pro 18GB" names the chip and its memory (a review): the Mac before the chip is
     passed over, in ask and on the command line."""
     answers, terminal = interview(catalog, ["", typed] + [""] * 12)
-    assert (answers["gpu"], answers.get("vram")) == (gpu, vram)
+    # Named without its memory, ask asks it, and Enter takes the smallest (the M1's 8 GB).
+    assert (answers["gpu"], answers.get("vram")) == (gpu, 8.0 if vram is None else vram)
     assert not any("Is it one of these?" in line for line in terminal.said)
     profile = ok(run("recommend", "--gpu", typed, "--model-size", "8b", "--json")).json()["profile"]
     assert profile["gpu"] == gpu and (vram is None or profile["vram"] == vram)

@@ -1312,7 +1312,9 @@ class Engine:
     def _with_time(self, base: Scored, context: Context) -> Scored:
         """The scored plan with the time that ranks or excludes it (the plan is copied only when
         it is shown)."""
-        timed = self._timed(base.plan.estimate, base.plan.pipeline, context.hardware, context.inputs)
+        plan = base.plan
+        hosted = plan.runs == "hosted"
+        timed = self._timed(plan.estimate, plan.pipeline, context.hardware, context.inputs, hosted)
         # Built directly: _replace costs twice as much, and this runs for every candidate.
         excluded = base.excluded or timed.over_limit is not None
         return Scored(rank=base.rank, plan=base.plan, excluded=excluded, advice=base.advice, timed=timed)
@@ -1324,7 +1326,7 @@ class Engine:
         key = (id(base), inputs)
         found = self._timed_plans.get(key)
         if found is None:
-            timed = self._timed(base.estimate, base.pipeline, context.hardware, inputs)
+            timed = self._timed(base.estimate, base.pipeline, context.hardware, inputs, base.runs == "hosted")
             if len(self._timed_plans) >= PLAN_MEMO_LIMIT:
                 self._timed_plans.clear()
             # `base` is kept alive with its entry: its id stays its own.
@@ -1384,10 +1386,16 @@ class Engine:
         return Scored(rank_key(plan, raw, self.order[method.id]), plan, excluded, advice)
 
     def _timed(
-        self, result: Estimate | None, pipeline: tuple[str, ...], hardware: Hardware, inputs: TimeInputs
+        self,
+        result: Estimate | None,
+        pipeline: tuple[str, ...],
+        hardware: Hardware,
+        inputs: TimeInputs,
+        hosted: bool = False,
     ) -> Timed:
-        """Time and cost, remembered: plans that differ only in their rules share them."""
-        key = (id(result), pipeline, id(hardware), inputs)
+        """Time and cost, remembered: plans that differ only in their rules share them; `hosted`:
+        the plan trains at a provider."""
+        key = (id(result), pipeline, id(hardware), inputs, hosted)
         found = self._times.get(key)
         if found is None:
             if len(self._times) >= PLAN_MEMO_LIMIT:
@@ -1399,6 +1407,7 @@ class Engine:
                 hardware.price,
                 inputs,
                 self.usual_epochs,
+                hosted,
             )
             # The estimate and hardware are kept alive with the entry: their ids stay theirs.
             found = self._times[key] = (result, hardware, timed)

@@ -34,6 +34,7 @@ from atlas_cli.core.resolve import (
     counted_gpu,
     laptop_memory,
     name_and_memory,
+    sold_sizes,
 )
 from atlas_cli.core.shell import plain_decimal, shell_word
 from atlas_cli.errors import UnknownName, UsageError
@@ -474,7 +475,30 @@ class Interview:
         # that may not be the one typed, and the summary shows both.
         if choice_key(text) != choice_key(gpu.id) and not gpu.unified:
             self.terminal.say("  " + t("Taken as {value}.", value=gpu.name))
+        if vram is None and len(gpu.memory_sizes_gb) > 1:
+            vram = self._chip_memory(gpu)
         return {"gpu": gpu.id} if vram is None else {"gpu": gpu.id, "vram": vram}
+
+    def _chip_memory(self, chip: Gpu) -> float:
+        """An Apple chip sold with several memory sizes, named without one: its size decides every
+        plan (an 8 GB M3 fits no 8B QLoRA a 24 GB one does), so it is asked; Enter takes the
+        smallest, which never promises a fit the Mac does not have."""
+        least = min(chip.memory_sizes_gb)
+        prompt = t(
+            "How much memory has your {chip}: {sizes} GB (Apple menu > About This Mac)? [Enter: {least:g}]: ",
+            chip=chip.chip_name,
+            sizes=sold_sizes(chip),
+            least=least,
+        )
+        while True:
+            reply = self.terminal.ask("  " + prompt).strip()
+            try:
+                memory = least if not reply else _chip_vram(chip, gpu_memory(reply) or reply)
+            except UsageError as error:
+                self.terminal.say("  " + _without_flag(str(error)))
+                continue
+            self.terminal.say("  " + t("Taken as {chip} with {gb:g} GB.", chip=chip.chip_name, gb=memory))
+            return memory
 
     def _offer(self, question: str, names: list[str]) -> None:
         """A name ft-atlas does not know, and the closest it does, numbered to pick from."""
@@ -498,6 +522,8 @@ class Interview:
         if picked is not None:
             chosen = guesses[picked - 1]
             memory = rest.strip() or (typed if chosen.unified else None)
+            if memory is None and len(chosen.memory_sizes_gb) > 1:
+                return {"gpu": chosen.id, "vram": self._chip_memory(chosen)}
             if memory is None:
                 return {"gpu": chosen.id}
             return {"gpu": chosen.id, "vram": _chip_vram(chosen, memory)}

@@ -134,6 +134,11 @@ def rate_for(inputs: TimeInputs, reference: Rate | None) -> Rate | None:
 
 
 NOTHING_LOCAL = N_("nothing runs on a local GPU: no training time")
+# A training plan that runs here without a GPU (the profile's --gpu none).
+ON_THE_CPU = N_(
+    "trains on this computer's CPU, without a GPU: not timed (ft-atlas times GPUs; a CPU takes hours "
+    "where a GPU takes minutes); `ft-atlas estimate --gpu none` sizes the RAM it needs"
+)
 
 
 def _billed(objectives: tuple[Objective, ...], inputs: TimeInputs, epochs: Mapping[str, Epochs]) -> str:
@@ -174,12 +179,16 @@ def time_and_cost(
     reference: Rate | None,
     inputs: TimeInputs,
     epochs: Mapping[str, Epochs],
+    hosted: bool = False,
 ) -> Timed:
-    """Training plans: every stage of the pipeline. No-training plans (e.g. retrieval): their setup."""
+    """Training plans: every stage of the pipeline. No-training plans (e.g. retrieval): their setup.
+    `hosted`: the plan trains at a provider (its method's `runs`), which bills its tokens."""
     if inputs.examples is None:
         return NO_TIME
+    if e is None and not objectives:
+        return Timed(None, None, NOTHING_LOCAL)
     if e is None:
-        return Timed(None, None, _billed(objectives, inputs, epochs) if objectives else NOTHING_LOCAL)
+        return Timed(None, None, _billed(objectives, inputs, epochs) if hosted else t(ON_THE_CPU))
     if device is None:
         return Timed(None, None, NO_PEAK)
     if e.settings.stack == "mlx":
