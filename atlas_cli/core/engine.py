@@ -896,7 +896,7 @@ class Engine:
             and any(lib.library == "trl" and lib.status == "experimental" for lib in m.libraries)
         }
         self.usual_epochs = usual_epochs(catalog.kb.methods)
-        self._times: dict[tuple[int, tuple[str, ...], int, TimeInputs], tuple[Any, Any, Timed]] = {}
+        self._times: dict[tuple[int, tuple[str, ...], int, TimeInputs, bool], tuple[Any, Any, Timed]] = {}
         self.base_scores: dict[tuple[str, str], float] = {}
         self.bases: dict[tuple[str, str], tuple[str, str]] = {}
         # Methods rated alike start alike: scored and worded once (a large KB repeats ratings).
