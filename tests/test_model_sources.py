@@ -4,6 +4,7 @@ internet: the Hub is a local HTTP server (HF_ENDPOINT)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -532,6 +533,7 @@ class FakeHub(BaseHTTPRequestHandler):
     errors: ClassVar[dict[str, tuple[int, str]]] = {}  # repo -> (status, X-Error-Code)
     loops: ClassVar[set[str]] = set()  # repos that redirect to themselves for ever
     stalls: ClassVar[set[str]] = set()  # repos that answer only after STALL_SECONDS
+    liars: ClassVar[set[str]] = set()  # repos whose HEAD gives no size and whose GET never ends
     requests: ClassVar[list[str]] = []
 
     def do_HEAD(self) -> None:
@@ -550,6 +552,15 @@ class FakeHub(BaseHTTPRequestHandler):
             self.send_header("Location", self.path)
             self.send_header("Content-Length", "0")
             self.end_headers()
+            return
+        if repo in self.liars:
+            self.send_response(200)
+            self.send_header("ETag", '"fake-etag"')
+            self.send_header("X-Repo-Commit", COMMIT)
+            self.end_headers()
+            with contextlib.suppress(OSError):  # the client stops reading
+                while body:
+                    self.wfile.write(b" " * 65_536)
             return
         if repo in self.errors:
             status, code = self.errors[repo]
@@ -588,7 +599,7 @@ def fake_hub(hf_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[type[F
     # huggingface_hub reads HF_HUB_OFFLINE when first imported (the test run sets it).
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     FakeHub.files, FakeHub.errors, FakeHub.requests = {}, {}, []
-    FakeHub.loops, FakeHub.stalls = set(), set()
+    FakeHub.loops, FakeHub.stalls, FakeHub.liars = set(), set(), set()
     yield FakeHub
     server.shutdown()
     server.server_close()
@@ -625,6 +636,12 @@ def test_a_hostile_hub_gets_a_clear_refusal_not_an_internal_error(
     with pytest.raises(UsageError, match=r"larger than any config\.json"):
         find_model(catalog, "lab/huge")
     assert not list(hf_cache.rglob("config.json"))
+    # A size it does not give is not trusted either: the body is cut one byte past the limit, and
+    # nothing is left in the cache (hf_hub_download streamed gigabytes into its blobs).
+    fake_hub.liars.add("lab/endless")
+    with pytest.raises(UsageError, match=r"larger than any config\.json"):
+        find_model(catalog, "lab/endless")
+    assert [p for p in hf_cache.rglob("*") if p.is_file()] == []
     fake_hub.stalls.add("lab/stall")
     monkeypatch.setattr(models, "FETCH_SECONDS", 0.3)
     with pytest.raises(UsageError, match=r"did not send lab/stall's config\.json within 0\.3 s"):

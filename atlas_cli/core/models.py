@@ -380,9 +380,11 @@ def fetch_config(repo: str, hint: str = "") -> Path:
         # huggingface_hub retries a failed connection with back-off for ~25 s; a host that does not
         # even resolve (no network, no DNS) is known at once.
         raise _unreachable(repo, how)
-    unfetched: tuple[type[BaseException], ...] = (OSError, ValueError, *_transport_errors())
+    from http.client import HTTPException  # a reply cut short (IncompleteRead) is not an OSError
+
+    unfetched: tuple[type[BaseException], ...] = (OSError, ValueError, HTTPException, *_transport_errors())
     try:
-        found = _bounded(lambda: _download_config(huggingface_hub, repo, endpoint), repo, how)
+        found = _bounded(lambda stop: _download_config(huggingface_hub, repo, endpoint, stop), repo, how)
     except GatedRepoError:
         raise UsageError(
             t(
@@ -436,37 +438,100 @@ def fetch_config(repo: str, hint: str = "") -> Path:
 FETCH_SECONDS: Final = 60
 
 
-def _download_config(hub: ModuleType, repo: str, endpoint: str | None) -> str:
-    """config.json into the Hugging Face cache with `hub` (huggingface_hub), after its size: a
-    hostile repository or mirror would otherwise fill the cache with a "config.json" of any size
-    before it is refused."""
+# One read from the Hub may wait this long; the whole fetch is bounded by FETCH_SECONDS.
+READ_SECONDS: Final = 10
+READ_CHUNK: Final = 65_536
+
+
+def _download_config(hub: ModuleType, repo: str, endpoint: str | None, stop: threading.Event) -> str:
+    """config.json into the Hugging Face cache: huggingface_hub asks the Hub for it (its errors say
+    gated, missing...), then at most MAX_CONFIG_BYTES are read and written whole. hf_hub_download
+    trusted the size the server gave: a hostile mirror that gave none, or a false one, streamed
+    gigabytes into the cache's blobs, left behind when the fetch was stopped (an attacker's
+    review)."""
     metadata = hub.get_hf_file_metadata(hub.hf_hub_url(repo, CONFIG_NAME, endpoint=endpoint))
     if metadata.size is not None and metadata.size > MAX_CONFIG_BYTES:
+        raise _too_large(repo, metadata.size)
+    if not isinstance(metadata.commit_hash, str) or not COMMIT.fullmatch(metadata.commit_hash):
         raise UsageError(
-            t(
-                "--model: {repo}'s config.json is larger than any config.json ({size} bytes): not fetched",
-                repo=repo,
-                size=grouped(metadata.size),
-            )
+            t("--model: the Hub named no commit for {repo}'s config.json: not fetched", repo=repo)
         )
-    return str(hub.hf_hub_download(repo, CONFIG_NAME, cache_dir=hub_cache_dir(), endpoint=endpoint))
+    url = metadata.location or hub.hf_hub_url(repo, CONFIG_NAME, endpoint=endpoint)
+    token = hub.get_token() if _host(url) == _host(endpoint or HUB_ENDPOINT) else None
+    raw = _capped_get(url, token, stop)
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise _too_large(repo, len(raw))
+    return str(_store_config(repo, metadata.commit_hash, raw))
 
 
-def _bounded(fetch: Callable[[], str], repo: str, how: str) -> str:
-    """`fetch()` in a daemon thread, given FETCH_SECONDS: past them the command stops (the thread
-    dies with the process). Its exception, if any, is raised here."""
+def _too_large(repo: str, size: int) -> UsageError:
+    return UsageError(
+        t(
+            "--model: {repo}'s config.json is larger than any config.json ({size} bytes): not fetched",
+            repo=repo,
+            size=grouped(size),
+        )
+    )
+
+
+def _capped_get(url: str, token: str | None, stop: threading.Event) -> bytes:
+    """The body at `url`, read up to one byte past MAX_CONFIG_BYTES, whatever the server says its
+    size is; it stops when `stop` is set (the fetch's time is up)."""
+    import urllib.request  # only a fetch needs it
+
+    headers = {"User-Agent": "ft-atlas"} | ({"Authorization": f"Bearer {token}"} if token else {})
+    chunks: list[bytes] = []
+    read = 0
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=READ_SECONDS) as answer:
+        while read <= MAX_CONFIG_BYTES and not stop.is_set():
+            chunk = answer.read(min(READ_CHUNK, MAX_CONFIG_BYTES + 1 - read))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            read += len(chunk)
+    if stop.is_set():
+        raise TimeoutError("the fetch's time was up")
+    return b"".join(chunks)
+
+
+def _store_config(repo: str, commit: str, raw: bytes) -> Path:
+    """`raw` as the repo's config.json at `commit` in the cache's snapshot layout, written whole
+    (a reader never sees half of it), with refs/main naming the commit."""
+    import tempfile  # only a fetch writes
+
+    folder = hub_cache_dir() / f"models--{repo.replace('/', '--')}"
+    snapshot = folder / "snapshots" / commit
+    snapshot.mkdir(parents=True, exist_ok=True)
+    (folder / "refs").mkdir(exist_ok=True)
+    for target, content in ((snapshot / CONFIG_NAME, raw), (folder / "refs" / "main", commit.encode())):
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".ft-atlas-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(content)
+            os.replace(temporary, target)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+    return snapshot / CONFIG_NAME
+
+
+def _bounded(fetch: Callable[[threading.Event], str], repo: str, how: str) -> str:
+    """`fetch(stop)` in a daemon thread, given FETCH_SECONDS: past them `stop` is set, which ends
+    its reading, and the command stops. Its exception, if any, is raised here."""
     result: list[str] = []
     failure: list[Exception] = []
+    stop = threading.Event()
 
     def run() -> None:
         try:
-            result.append(fetch())
+            result.append(fetch(stop))
         except Exception as error:  # noqa: BLE001 - raised again in the caller's thread, which maps it
             failure.append(error)
 
     worker = threading.Thread(target=run, name="ft-atlas-hub-fetch", daemon=True)
     worker.start()
     worker.join(FETCH_SECONDS)
+    stop.set()
     if failure:
         raise failure[0]
     if not result:
