@@ -805,3 +805,13 @@ def test_the_ram_clause_takes_whole_words_only() -> None:
     """The clause left out beside a GPU is the words SYSTEM_RAM reads, whole: "vram" is the GPU's."""
     assert SYSTEM_RAM_CLAUSE.sub("", "rtx 3060 12gb vram") == "rtx 3060 12gb vram"
     assert SYSTEM_RAM_CLAUSE.sub("", "3090 24gb, 64gb ram") == "3090 24gb"
+
+
+@pytest.mark.parametrize(("first", "access"), [("we use OpenAI", "api"), ("I want to use llama", "weights")])
+def test_a_bare_no_to_the_weights_question_is_asked_again(catalog: Catalog, first: str, access: str) -> None:
+    """A newcomer who has not downloaded a model yet answers "no" to "can you access the model's
+    weights?", which took every local method away as api (a newcomer's review): it is asked
+    again with what each answer means, and a provider or an open model named answers it."""
+    answers, terminal = interview(catalog, ["no", "нет", first] + [""] * 20)
+    assert answers["model_access"] == access
+    assert sum("not downloaded yet is fine" in line for line in terminal.said) == 2

@@ -97,7 +97,8 @@ class Profile:
     model_access: str = _question(
         "choice",
         "model",
-        "Do you have the weights, or only an API?",
+        "Weights: an open model you can download and train (Llama, Qwen, Mistral, Gemma from Hugging "
+        "Face), downloaded yet or not; api: only a provider's hosted model (OpenAI, Anthropic, Gemini).",
         "Can you access the model's weights?",
         default="weights",
         choices=MODEL_ACCESS,

@@ -74,6 +74,14 @@ class Terminal(Protocol):
         """Show a line of explanation."""
 
 
+# "No" to "can you access the weights?" is what a newcomer who has not downloaded a model yet says:
+# it would take every local method away, so it is asked again.
+NOT_DOWNLOADED_YET = N_(
+    "not downloaded yet is fine: answer weights for an open model you can download (Llama, Qwen, "
+    "Mistral, Gemma from Hugging Face), api for only a provider's hosted model (OpenAI, Anthropic, Gemini)"
+)
+
+
 def _api_only(answers: Answers) -> bool:
     return answers.get("model_access") == "api"
 
@@ -364,6 +372,8 @@ class Interview:
 
     def parse(self, spec: ProfileField, text: str) -> Answers:
         """One typed answer -> the profile values it sets (may be an alternative field)."""
+        if spec.name == "model_access" and _word(text) in NO_WORDS:
+            raise UsageError(t(NOT_DOWNLOADED_YET))
         if spec.choices:
             return {spec.name: self._parse_choice(spec, text)}
         if spec.name == "gpu":

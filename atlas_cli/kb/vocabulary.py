@@ -259,12 +259,20 @@ SFT_DATA_CHOICES: Final = (
 
 
 MODEL_ACCESS: Final = (
-    # The question asks "can you access the weights?": yes and no answer it too.
-    Choice("weights", "you can download and train the weights", ("yes", "y", "веса", "да", "д")),
+    # The question asks "can you access the weights?": yes and no answer it too (a bare "no" in
+    # `ask` is asked again: a newcomer who has not downloaded a model yet says it).
+    Choice(
+        "weights",
+        "you can download and train the weights",
+        ("yes", "y", "веса", "да", "д"),
+        # An open model named is one whose weights can be downloaded.
+        ("llama", "qwen", "mistral", "gemma", "phi", "hugging face", "huggingface", "open model", "открытую"),
+    ),
     Choice(
         "api",
         "only a hosted API: prompting, retrieval and the provider's own fine-tuning",
         ("no", "n", "апи", "только api", "нет", "н"),
+        ("openai", "chatgpt", "anthropic", "claude", "gemini", "azure", "bedrock", "vertex", "провайдера"),
     ),
 )
 GOALS: Final = (
