@@ -436,7 +436,7 @@ def test_global_options_are_listed_in_every_commands_help(run: Runner) -> None:
 
 def test_kb_text_is_escaped_in_every_format(run: Runner, custom_kb: Path) -> None:
     name = "Test GPU 77 | pipe \\ backslash [/red] [bold]"
-    table = ok(run("--kb", str(custom_kb), "gpus", env={"COLUMNS": "250"}))
+    table = ok(run("--kb", str(custom_kb), "gpus", env={"COLUMNS": "320"}))  # every alias on one line
     assert name in table.stdout
     markdown = ok(run("--kb", str(custom_kb), "gpus", "--format", "markdown"))
     assert_gfm(markdown.stdout)

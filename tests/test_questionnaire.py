@@ -218,6 +218,9 @@ def test_a_chip_sold_with_several_memories_is_asked_which(catalog: Catalog, repl
         ("Mac mini M4 Pro 48GB", "apple-m4-pro", 48.0),
         ('MacBook Pro 14" M3 Max 36GB', "apple-m3-max", 36.0),
         ("macbook air m1", "apple-m1", None),
+        ("Mac M3", "apple-m3", None),  # refused before (a newcomer's review)
+        ("мак м3", "apple-m3", None),
+        ("макбук эйр м3 16 гб", "apple-m3", 16.0),
     ],
 )
 def test_a_mac_named_with_its_chip_is_that_chip(
@@ -393,7 +396,7 @@ def test_no_gpu_skips_gpu_count(catalog: Catalog) -> None:
 
 def test_colab_names_its_free_tiers_t4(run: Runner) -> None:
     """A newcomer's review: 'free Colab T4' was an unknown GPU."""
-    for said in ("colab", "free colab t4"):
+    for said in ("colab", "free colab t4", "бесплатный колаб"):  # and in Russian (round 21)
         assert (
             ok(run("recommend", "--gpu", said, "--model-size", "1b", "--json")).json()["profile"]["gpu"]
             == "t4"

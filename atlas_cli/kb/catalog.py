@@ -46,7 +46,14 @@ def normalize(name: str) -> str:
     key = _SEPARATORS.sub("", name.casefold())
     if key.isascii():  # batch files look every line's names up: most never pay for the rest
         return key
-    key = _RUSSIAN_GB.sub(lambda unit: "gib" if unit.group(1) else "gb", key)
+    return _latin(_RUSSIAN_GB.sub(lambda unit: "gib" if unit.group(1) else "gb", key))
+
+
+def _latin(key: str) -> str:
+    """A key typed in Cyrillic lookalikes ("м3", "Т4") in the Latin letters of GPU names, when all of
+    it is; else as it is."""
+    if key.isascii():
+        return key
     latin = key.translate(_LOOKALIKES)
     return latin if latin.isascii() else key
 
@@ -231,7 +238,7 @@ class Catalog:
         key = normalize(query)
         if key not in self._gpu_names and is_laptop_gpu(query):
             raise UnknownName(t(LAPTOP_GPU, query=query, instead=t(LAPTOP_MEMORY_FLAG)), "GPU", ())
-        chip = MAC_BEFORE_CHIP.sub("", key, count=1)
+        chip = _latin(MAC_BEFORE_CHIP.sub("", key, count=1))
         if chip in self._gpu_names:  # "MacBook Pro M3 Pro": the chip the Mac is named by
             return self.gpus[self._gpu_names[chip]]
         return self.gpus[_find(self._gpu_names, "GPU", query, GPU_FALLBACK)]
@@ -308,7 +315,9 @@ class Catalog:
 # M3 Pro'): the catalog holds Apple's chips, and which Mac holds one changes nothing ft-atlas
 # sizes, so the chip is looked up.
 MAC_BEFORE_CHIP = re.compile(
-    r"^(?:apple)?(?:macbook(?:pro|air)?|mac(?:studio|mini|pro)|imac).*?(?=m[1-9](?![0-9]))"
+    r"^(?:apple|эппл)?(?:macbook(?:pro|air)?|mac(?:studio|mini|pro)?|imac"
+    # Russian: "мак" alone reads as "mak" (its letters look Latin), "макбук" stays Cyrillic.
+    r"|mak|макбук(?:про|эйр)?|мак(?:студио|мини|про)?|аймак).*?(?=[mм][1-9](?![0-9]))"
 )
 
 # A laptop GPU shares its name with a desktop card but not its memory (NVIDIA's RTX 3060 Laptop
