@@ -20,7 +20,7 @@ from atlas_cli.core.models import SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.profile import MAX_GPUS, Profile, check_gpu_text, parse_vram
 from atlas_cli.core.shapes import VISION_TEXT_ONLY, Shape, bare_model, describe, shape_of
-from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, PCIE_X16_GBS, Device
+from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, INTER_NODE_GBS, PCIE_X16_GBS, Device
 from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, number, t
@@ -479,6 +479,7 @@ def device_of(gpu: Gpu, gpus: int) -> Device | None:
         gpu.architecture,
         host,
         gpu.tflops_fp32,
+        INTER_NODE_GBS if link is None or link.network_gbs is None else link.network_gbs,
     )
 
 

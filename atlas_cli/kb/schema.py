@@ -600,6 +600,14 @@ class Interconnect(Strict):
         description="GB/s one way to the CPU's memory over a host link that is not PCIe (GH200's "
         "NVLink-C2C), as measured; null: the PCIe generation's rate",
     )
+    network_gbs: float | None = Field(
+        default=None,
+        ge=1,
+        le=10_000,
+        description="GB/s per GPU, one way, between nodes of the vendor's reference system (one "
+        "network port per GPU: DGX A100 200 Gb/s HDR, DGX H100 400 Gb/s NDR); null: 400 Gb/s NDR "
+        "is assumed",
+    )
     detail: str | None = None
 
 
@@ -737,9 +745,11 @@ class Gpu(Strict):
             figures["interconnect"] = "interconnect"
         if link is not None and link.host_gbs is not None:
             figures["host_link"] = "host_link"
+        if link is not None and link.network_gbs is not None:
+            figures["network"] = "network"
         for figure, key in figures.items():
             if (
-                figure in ("interconnect", "host_link") or getattr(self, figure) is not None
+                figure in ("interconnect", "host_link", "network") or getattr(self, figure) is not None
             ) and not self.sources.get(key):
                 raise ValueError(f"{figure} needs its source: sources.{key}")
         if (self.tflops_bf16 is None) != (self.tflops_basis is None):

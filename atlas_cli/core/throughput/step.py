@@ -106,7 +106,9 @@ DORA_BYTES = 24.0  # PEFT's DoRA forms W + BA in fp32 and its row norms on every
 # the fused kernel (transformers' default optim on torch >= 2.8) makes 7.
 FOREACH_TRAFFIC = 20 / 7
 LINK_EFFICIENCY = 0.7  # share of a link's bandwidth that all-gathers and reduce-scatters reach
-INTER_NODE_GBS = 50.0  # one 400 Gb/s InfiniBand NDR port per GPU, one direction
+# Between nodes, where a GPU's entry gives no network_gbs: one 400 Gb/s InfiniBand NDR port per
+# GPU (DGX H100), one direction.
+INTER_NODE_GBS = 50.0
 # PCIe x16, one direction, as measured by generation (~75-80 % of the signalling rate; PCIe 5.0:
 # the mean of host-to-device and device-to-host): docs/time.md has the sources.
 PCIE_X16_GBS: dict[int, float] = {3: 12.0, 4: 25.0, 5: 44.0}
@@ -138,6 +140,7 @@ class Device(NamedTuple):
     architecture: str = ""  # data/gpus.yaml architecture: which attention and expert kernels run
     host_gbs: float = PCIE_X16_GBS[ASSUMED_PCIE_GEN]  # to the host's memory (PCIe; GH200: C2C), one way
     fp32_tflops: float | None = None  # without tensor cores: --precision fp32 (TF32 off, torch's default)
+    network_gbs: float = INTER_NODE_GBS  # between nodes, per GPU, one way (data/gpus.yaml network_gbs)
 
 
 class Work(NamedTuple):
@@ -368,7 +371,7 @@ def _decode_ops_per_layer(work: Work) -> float:
 def link_gbs(device: Device, gpus: int) -> float:
     """What collectives reach per GPU, one direction: the GPU link within a node, the network
     beyond one."""
-    link = device.link_gbs if gpus <= GPUS_PER_NODE else min(device.link_gbs, INTER_NODE_GBS)
+    link = device.link_gbs if gpus <= GPUS_PER_NODE else min(device.link_gbs, device.network_gbs)
     return link * LINK_EFFICIENCY
 
 
