@@ -1155,3 +1155,13 @@ def test_nothing_on_the_gpu_alone_names_a_plan_another_stack_fits(engine: Engine
     )
     given = " ".join(recommend(engine, **profile, examples="1k", seq_len="2k", stack="trl").notes)
     assert "Nothing trains on the GPUs alone" in given and "--stack unsloth" not in given
+
+
+def test_the_guides_few_examples_advice_never_sits_beside_thousands_of_examples(engine: Engine) -> None:
+    """An API user with 2,000 chats read "with very few examples, put them in the prompt" right
+    above "thousands of examples do not fit in a few-shot prompt" (a newcomer's review)."""
+    api = {"model_access": "api", "model": "gpt-4.1", "goal": "chat"}
+    many = next(p for p in recommend(engine, **api, examples="2000").plans if p.method == "icl")
+    assert "atlas-3.7-minimal-icl" not in many.rules and "many-examples-beyond-context" in many.rules
+    few = next(p for p in recommend(engine, **api).plans if p.method == "icl")
+    assert "atlas-3.7-minimal-icl" in few.rules

@@ -835,7 +835,17 @@ def test_data_without_the_stage_columns_stops_with_the_columns_it_found(tmp_path
     said = str(stopped.value)
     assert "reads the columns messages or prompt + completion or text" in said
     assert "the data has ticket_id, customer_message, agent_reply" in said
-    assert "'your_question': 'prompt'" in said
-    right = tmp_path / "sft.csv"
-    right.write_text("prompt,completion\nmy order is late, sorry about that\n")
+    # The conversion it suggests gives conversations, which an instruct model's template renders
+    # (its prompt and completion version gave the plain strings the script then warned about).
+    assert "d['messages'] = [[{'role': 'user', 'content': q}" in said
+    pandas = pytest.importorskip("pandas")
+    d = pandas.read_csv(tickets).rename(
+        columns={"customer_message": "your_question", "agent_reply": "your_answer"}
+    )
+    right = tmp_path / "sft.jsonl"
+    d["messages"] = [
+        [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
+        for q, a in zip(d["your_question"], d["your_answer"], strict=True)
+    ]
+    d[["messages"]].to_json(right, orient="records", lines=True)
     assert recipe["load_rows"](str(right), recipe["COLUMNS"]["sft"]).num_rows == 1

@@ -93,11 +93,14 @@ def load_rows(source: str, columns: list[list[str]]) -> Dataset:
         rows = load_dataset(source, split="train")
     if not any(set(names) <= set(rows.column_names) for names in columns):
         wanted = " or ".join(" + ".join(names) for names in columns)
+        # Conversations: an instruct model renders them with its chat template (plain prompts it
+        # would take as they are), a base model with the script's plain one.
         example = (
-            " (a question and its answer: prompt and completion; with pandas, d = pd.read_csv('in.csv')"
-            ".rename(columns={'your_question': 'prompt', 'your_answer': 'completion'}); d[['prompt', "
-            "'completion']].to_json('sft.jsonl', orient='records', lines=True))"
-            if ["prompt", "completion"] in columns
+            " (a question and its answer as a conversation; with pandas, d = pd.read_csv('in.csv'); "
+            "d['messages'] = [[{'role': 'user', 'content': q}, {'role': 'assistant', 'content': a}] "
+            "for q, a in zip(d['your_question'], d['your_answer'])]; d[['messages']].to_json("
+            "'sft.jsonl', orient='records', lines=True))"
+            if ["messages"] in columns
             else ""
         )
         sys.exit(
