@@ -5,8 +5,8 @@ valid GitHub-flavoured Markdown, no ANSI escapes off a terminal, 80-column table
 0/1/2/3/130, results on stdout and messages on stderr. Then each command's own behaviour, and
 `recommend` (flags, values, batch mode) in detail.
 
-Tests marked xfail(strict=True) document a requirement that atlas_cli/cli.py does not meet yet;
-fix cli.py, then drop the marker.
+Tests marked xfail(strict=True) document a requirement that the commands (atlas_cli/cli/) do not
+meet yet; fix them, then drop the marker.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 dumb terminals, NO_COLOR, a real terminal (pty), a read-only or missing HOME, and a reader that
 goes away early (`ft-atlas methods | head -1`). No network needed.
 
-Tests marked xfail(strict=True) document a requirement that atlas_cli/cli.py (or, where the reason
-says so, another module) does not meet yet; fix it, then drop the marker.
+Tests marked xfail(strict=True) document a requirement that the commands (atlas_cli/cli/; or, where
+the reason says so, another module) do not meet yet; fix it, then drop the marker.
 """
 
 from __future__ import annotations

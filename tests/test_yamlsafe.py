@@ -1,4 +1,4 @@
-"""Bounded, safe, position-aware YAML loading (atlas_cli/yamlsafe.py): hostile and broken files
+"""Bounded, safe, position-aware YAML loading (atlas_cli/kb/yamlsafe.py): hostile and broken files
 give located problems quickly, never a traceback, a hang or a constructed Python object."""
 
 from __future__ import annotations

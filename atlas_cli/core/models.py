@@ -262,7 +262,7 @@ def cached_config(repo: str) -> Path | None:
         main = _read_regular(folder / "refs" / "main", MAX_REF_BYTES).decode("utf-8").strip()
     except (OSError, UnicodeDecodeError):
         main = ""
-    if COMMIT.fullmatch(main) and _readable_config(snapshots / main):
+    if COMMIT_SHA.fullmatch(main) and _readable_config(snapshots / main):
         return snapshots / main / CONFIG_NAME
     try:
         listed = list(snapshots.iterdir())
@@ -273,7 +273,7 @@ def cached_config(repo: str) -> Path | None:
     return max(found, default=(0.0, None))[1]
 
 
-COMMIT = re.compile(r"[0-9a-f]{40}")
+COMMIT_SHA = re.compile(r"[0-9a-f]{40}")
 
 
 def _readable_config(snapshot: Path) -> float | None:
@@ -452,7 +452,7 @@ def _download_config(hub: ModuleType, repo: str, endpoint: str | None, stop: thr
     metadata = hub.get_hf_file_metadata(hub.hf_hub_url(repo, CONFIG_NAME, endpoint=endpoint))
     if metadata.size is not None and metadata.size > MAX_CONFIG_BYTES:
         raise _too_large(repo, metadata.size)
-    if not isinstance(metadata.commit_hash, str) or not COMMIT.fullmatch(metadata.commit_hash):
+    if not isinstance(metadata.commit_hash, str) or not COMMIT_SHA.fullmatch(metadata.commit_hash):
         raise UsageError(
             t("--model: the Hub named no commit for {repo}'s config.json: not fetched", repo=repo)
         )

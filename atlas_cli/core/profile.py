@@ -21,6 +21,7 @@ from atlas_cli.kb.vocabulary import (
     GPU_MEMORY,
     LABELED_SEQ_LEN,
     MAX_GENERATIONS,
+    MAX_SEQ_LEN,
     MAX_VRAM_GB,
     MODEL_ACCESS,
     MODEL_VARIANT_CHOICES,
@@ -388,7 +389,7 @@ _RUSSIAN_UNITS = re.compile(
     r"|трлн|триллион(?:а|ов)?)\.?\s*$"
 )
 _DIGIT_GROUPS = re.compile(r"(?<=\d)[\s\u00a0\u202f]+(?=\d)")  # "10 000": a space between groups
-_RUSSIAN_GB = re.compile(rf"\s*{RUSSIAN_GB_WORDS}\.?$")  # "24 ГБ", "8 гигов" -> 24gb, 8gb
+_TRAILING_RUSSIAN_GB = re.compile(rf"\s*{RUSSIAN_GB_WORDS}\.?$")  # "24 ГБ", "8 гигов" -> 24gb, 8gb
 # "2,000" or "2.000", a whole count typed in Russian: groups of three digits, not decimals
 _GROUPED_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?:[,.][0-9]{3})+")
 # Answers typed to `ask` in Russian read "1,5" as one and a half. Flags and batch values never
@@ -442,7 +443,7 @@ def plain_number(text: str, russian: bool = False) -> str:
             value = value.replace(",", ".")
     else:
         value = value.replace(",", "")
-    return _RUSSIAN_GB.sub("gb", value.replace("_", "")) + unit
+    return _TRAILING_RUSSIAN_GB.sub("gb", value.replace("_", "")) + unit
 
 
 def _typed_in_russian(text: str) -> bool:
@@ -588,7 +589,6 @@ def parse_vram(text: str | int | float, flag: str = "--vram") -> float:
     return value
 
 
-MAX_SEQ_LEN = 10_000_000
 MAX_AMOUNT = 1e9
 
 

@@ -34,7 +34,7 @@ _SEPARATORS = re.compile(r"[\s_\-/]+")
 
 # "16 ГБ" (or "16 гб", "16 ГиБ", "16 гигов") is how Russian writes "16 GB": the catalog's names use
 # the Latin unit.
-_RUSSIAN_GB = re.compile(rf"(?<=[0-9])(?:(гиб)|{RUSSIAN_GB})")
+_RUSSIAN_GB_AFTER_DIGITS = re.compile(rf"(?<=[0-9])(?:(гиб)|{RUSSIAN_GB})")
 # Cyrillic letters that look like the Latin ones GPU names use ("Т4", "А100", "Н100" typed on a
 # Russian keyboard layout), as their lower case.
 _LOOKALIKES = str.maketrans("авеікмнорстухь", "abeikmhopctyxb")
@@ -46,7 +46,7 @@ def normalize(name: str) -> str:
     key = _SEPARATORS.sub("", name.casefold())
     if key.isascii():  # batch files look every line's names up: most never pay for the rest
         return key
-    return _latin(_RUSSIAN_GB.sub(lambda unit: "gib" if unit.group(1) else "gb", key))
+    return _latin(_RUSSIAN_GB_AFTER_DIGITS.sub(lambda unit: "gib" if unit.group(1) else "gb", key))
 
 
 def _latin(key: str) -> str:

@@ -499,10 +499,6 @@ class Method(Strict):
         """The ratings the engine scores with: the guide's, with ft-atlas's correction applied."""
         return self.ratings if self.scoring is None else self.scoring.applied_to(self.ratings)
 
-    @property
-    def trains_weights(self) -> bool:
-        return self.kind == "parameterization"
-
     def estimated_variants(self) -> list[Variant]:
         """The settings to estimate: the declared variants, or the method's defaults."""
         return self.variants or [Variant.model_construct(label=self.name)]

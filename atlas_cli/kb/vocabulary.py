@@ -36,7 +36,6 @@ METHOD_KINDS: Final[tuple[MethodKind, ...]] = get_args(MethodKind)
 # Where a method runs: on the user's own GPUs (or CPU), or as a provider's hosted service (a
 # tuning or embedding API): a hosted method needs no local memory and sends the data away.
 Runs = Literal["local", "hosted"]
-RUNS: Final[tuple[Runs, ...]] = get_args(Runs)
 
 # What a provider's hosted service does with your data.
 HostedService = Literal["supervised", "preference", "reinforcement", "continued-pretraining", "embeddings"]
@@ -101,7 +100,8 @@ class MemoryModelInfo(NamedTuple):
     prepends_tokens: bool = False
 
 
-# Each name has one function in core/memory.py; a method in the KB names the one it follows.
+# Each name is one way of training that the memory estimator (core/memory/) sizes; a method in the
+# KB names the one it follows.
 MEMORY_MODELS: Final[dict[str, MemoryModelInfo]] = {
     "full": MemoryModelInfo("weights", frozen_base=False),
     "galore": MemoryModelInfo("weights", frozen_base=False, data_parallel_only=True),
@@ -242,6 +242,8 @@ MAX_GENERATIONS: Final = 1024  # completions per prompt: far above any published
 # 1 x 16 per GPU, two prompts' groups of 8 (throughput.workload.global_batch).
 GENERATION_BATCH: Final = 16
 FIT_MARGIN: Final = 0.90  # "yes" within 90 % of usable memory; docs/memory.md says why
+# The longest --seq-len taken, and the longest `estimate --max seq-len` searches.
+MAX_SEQ_LEN: Final = 10_000_000
 MAX_VRAM_GB: Final = 10_000.0  # the most --vram takes, and the largest GPU a plan is told to get
 
 # --- what a profile can say ---------------------------------------------------------------------

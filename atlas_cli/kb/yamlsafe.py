@@ -35,7 +35,6 @@ MAX_NODES = 1_000_000  # the bundled KB has about 7,000 values; a 1,000-method K
 MAX_TEXT_CHARS = 2 * MAX_FILE_BYTES
 MAX_DEPTH = 64
 MAX_REMEMBERED_TAGS = 65536
-_CHUNK = 1 << 16
 
 PathKey = tuple[str | int, ...]
 

@@ -22,7 +22,7 @@ from atlas_cli.core.memory.estimate import (
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shapes import Shape
 from atlas_cli.i18n import t
-from atlas_cli.kb.vocabulary import FIT_MARGIN, MAX_VRAM_GB, MEMORY_MODELS
+from atlas_cli.kb.vocabulary import FIT_MARGIN, MAX_SEQ_LEN, MAX_VRAM_GB, MEMORY_MODELS
 
 # ddp first: it communicates least; then ZeRO-2, then ZeRO-3 / FSDP.
 STRATEGIES = ("ddp", "zero2", "zero3")
@@ -31,7 +31,6 @@ STRATEGIES = ("ddp", "zero2", "zero3")
 # serve better (ft-atlas's threshold).
 SEQUENCE_PARALLEL_FROM = 16_384
 BF16 = frozenset({"bf16", "pure-bf16"})  # what FlashAttention 2 trains in, on GPUs that have it
-MAX_SEQ_LEN = 10_000_000
 MAX_BATCH = 100_000
 MIN_USEFUL_SEQ_LEN = 256  # shorter than this is no longer the same fine-tune
 # More GPUs to try: within a node by doubling, then by whole nodes of eight up to eight nodes (24

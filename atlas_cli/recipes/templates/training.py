@@ -198,8 +198,6 @@ DEQUANTIZE = """
     # dequantized to 16 bit (OpenAI's gpt-oss guide loads MXFP4 so; LLaMA-Factory FP8 too).
     kwargs["quantization_config"] = ${config}(dequantize=True)"""
 
-PREPARE_KBIT = ""
-
 TRAINABLE_IN_FP32 = '''
 def trainable_in_fp32(model: PreTrainedModel, args: argparse.Namespace, config: TrainingArguments) -> None:
     """PEFT copies a new task head (modules_to_save: a classifier's or reward model's score) in the
