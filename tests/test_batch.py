@@ -235,6 +235,23 @@ def test_lines_too_long_are_errors_read_past_in_pieces(
     assert code == EXIT_USAGE
 
 
+def test_a_line_with_no_end_stops_the_batch_after_its_error(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`recommend --batch /dev/zero` read for ever before it wrote line 1's error (an attacker's
+    review): the error comes at once, and past MAX_SKIPPED_CHARS the batch stops, exit 2."""
+    monkeypatch.setattr(batch, "MAX_LINE_CHARS", 1000)
+    monkeypatch.setattr(batch, "MAX_SKIPPED_CHARS", 50_000)
+    source = tmp_path / "endless.jsonl"
+    source.write_text(json.dumps({"gpu": "rtx-3090"}) + "\n" + " " * 200_000, encoding="utf-8")
+    out = io.StringIO()
+    monkeypatch.setenv("FT_ATLAS_JOBS", "1")
+    assert run_batch(Engine(catalog), str(source), top=5, explain=False, out=out) == EXIT_USAGE
+    assert "with no end: stopped there" in capsys.readouterr().err
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert records[0].get("error") is None and records[1]["error"]["code"] == "bad_input"
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_huge_answer_and_a_huge_chunk_do_not_deadlock_the_workers(
     catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str

@@ -40,6 +40,7 @@ from atlas_cli.kb.heap import collector_paused
 from atlas_cli.render.documents import recommendation_json
 
 MAX_LINE_CHARS = 100_000  # a profile is a few hundred characters
+MAX_SKIPPED_CHARS = 100_000_000  # an overlong line is read past up to this, then the batch stops
 CHUNK_LINES = 64  # lines are encoded (and shared out) in chunks of up to this many
 CHUNK_CHARS = 64 << 10  # or of about this many characters
 # While a batch runs the collector is paused; every this many chunks it collects the young
@@ -176,16 +177,29 @@ def answers_each_line(handle: IO[str]) -> bool:
         return True
 
 
-def _bounded_lines(handle: IO[str], source: str) -> Iterator[str | None]:
-    """The input's lines; None for a line longer than MAX_LINE_CHARS, which is read past in
-    pieces and never held whole."""
+def _bounded_lines(handle: IO[str], source: str, ended: list[str]) -> Iterator[str | None]:
+    """The input's lines; None for a line longer than MAX_LINE_CHARS, said at once and then read
+    past in pieces, never held whole, up to MAX_SKIPPED_CHARS: a line with no end (/dev/zero, a
+    file of one endless line) ends the input there, said in `ended`, instead of being read for
+    ever."""
     limit = MAX_LINE_CHARS + 2  # room for "\r\n"
     try:
         while line := handle.readline(limit):
             if len(line) == limit and not line.endswith("\n"):
-                while (rest := handle.readline(limit)) and not rest.endswith("\n"):
-                    pass
                 yield None
+                skipped = len(line)
+                while (rest := handle.readline(limit)) and not rest.endswith("\n"):
+                    skipped += len(rest)
+                    if skipped > MAX_SKIPPED_CHARS:
+                        ended.append(
+                            t(
+                                "--batch: {path} has a line of more than {chars} characters with no "
+                                "end: stopped there",
+                                path=source,
+                                chars=f"{MAX_SKIPPED_CHARS:,}",
+                            )
+                        )
+                        return
             else:
                 yield (
                     line
@@ -293,7 +307,8 @@ def run_batch(
 
     with _opened(source) as handle:
         each_line = answers_each_line(handle)
-        chunks = _chunks(_bounded_lines(handle, source), 1 if each_line else CHUNK_LINES)
+        ended: list[str] = []
+        chunks = _chunks(_bounded_lines(handle, source, ended), 1 if each_line else CHUNK_LINES)
         # Forked before the progress display starts its thread.
         with forked(encode, 0 if each_line else workers_wanted) as (workers, limit):
             progress = _Progress() if sys.stderr.isatty() else None
@@ -308,6 +323,8 @@ def run_batch(
                     progress.stop()
     if internal:
         return fail(f"{internal} line(s) hit an internal error; see their error records", EXIT_INTERNAL)
+    if ended:
+        return fail(ended[0], EXIT_USAGE)
     return EXIT_USAGE if bad else EXIT_OK
 
 
