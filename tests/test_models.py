@@ -542,3 +542,20 @@ def test_the_catalog_and_a_hub_config_size_llama_4_alike(catalog: Catalog) -> No
     assert scout.qk_norm and not maverick.qk_norm
     models = {m.id: m for m in catalog.kb.models}
     assert models["llama-4-scout"].qk_norm and not models["llama-4-maverick"].qk_norm
+
+
+@pytest.mark.parametrize(("size", "layers"), [(1, 1), (1_000_000, 10_000)])
+def test_a_count_outside_the_schemas_bounds_is_refused_not_shown(size: int, layers: int) -> None:
+    """A config of all-1 sizes read as "parameters 0B", and a huge one as 4e10 billion, past the
+    schema's 100,000 (an attacker's review): the counted model is validated again."""
+    config = {
+        "model_type": "llama",
+        "hidden_size": size,
+        "num_hidden_layers": layers,
+        "num_attention_heads": 1,
+        "num_key_value_heads": 1,
+        "intermediate_size": size,
+        "vocab_size": size,
+    }
+    with pytest.raises(UsageError, match="params_b"):
+        parse_config(config, "odd", "x")

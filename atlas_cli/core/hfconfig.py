@@ -767,6 +767,13 @@ def _model(name: str, source: str, model_type: str, fields: dict[str, Any]) -> L
     shape = shape_of(draft)
     active = round(shape.active_params / 1e9, 3) if shape.is_moe else None
     variant = "instruct" if looks_instruct(name) else "base"
-    return draft.model_copy(
-        update={"params_b": round(shape.params / 1e9, 3), "active_params_b": active, "variant": variant}
-    )
+    # Validated again with the counts: a config of tiny or huge sizes gives a count outside the
+    # schema's bounds, which model_copy would let through (shown as "0B", or 4e10 billion).
+    counted = {"params_b": _billions(shape.params), "active_params_b": active, "variant": variant}
+    return LlmModel.model_validate({**draft.model_dump(), **counted})
+
+
+def _billions(params: float) -> float:
+    """A parameter count in billions, to the million, or to four figures below one million."""
+    billions = params / 1e9
+    return round(billions, 3) if billions >= 1e-3 else float(f"{billions:.4g}")
