@@ -818,3 +818,11 @@ def test_a_bare_no_to_the_weights_question_is_asked_again(catalog: Catalog, firs
     answers, terminal = interview(catalog, ["no", "нет", first] + [""] * 20)
     assert answers["model_access"] == access
     assert sum("not downloaded yet is fine" in line for line in terminal.said) == 2
+
+
+def test_an_instruct_model_picked_from_guesses_keeps_its_variant(catalog: Catalog) -> None:
+    """ "mistral 7b instruct" was offered mistral-7b, and picking it dropped "instruct": a chat
+    plan then trained the base checkpoint (a newcomer's review)."""
+    answers, terminal = interview(catalog, ["", "4090", "", "mistral 7b instruct", "1"] + [""] * 20)
+    assert (answers["model"], answers["model_variant"]) == ("mistral-7b", "instruct")
+    assert any("its instruct checkpoint" in line for line in terminal.said)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from atlas_cli.core.models import HUB_ID, FoundModel, find_model, named_variant
+from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.profile import (
     FIELDS_BY_NAME,
     PROFILE_FIELDS,
@@ -606,7 +607,13 @@ class Interview:
         picked = _listed_number(reply, len(guesses))
         if picked is not None:
             chosen = guesses[picked - 1]
-            return self._stored_model(find_model(self.catalog, chosen), chosen)
+            found = find_model(self.catalog, chosen)
+            if looks_instruct(text) and found.variant != "instruct":
+                # "mistral 7b instruct" picked as mistral-7b: the instruct checkpoint was asked for.
+                self.terminal.say("  " + t("Taken as {model}, its instruct checkpoint.", model=chosen))
+                self.read_variants[found.model.id] = "instruct"
+                return {"model": found.model.id, "model_variant": "instruct"}
+            return self._stored_model(found, chosen)
         if reply.isascii() and reply.isdigit():  # a number past the list is no model size either
             raise UsageError(t("'{text}': pick a number from 1 to {count}", text=reply, count=len(guesses)))
         if reply:  # a name or a size typed here instead
