@@ -1302,15 +1302,16 @@ def test_a_yaml_recipe_says_when_liger_lets_the_same_plan_fit_on_the_gpus(run: R
 
 
 def test_a_recipe_past_the_models_trained_positions_says_so() -> None:
-    """Qwen3-8B natively supports 32,768 positions (its config's 40,960 reserve room to
-    generate): a 64k recipe does not set RoPE scaling, and its header says the reader must."""
+    """Mistral 7B was trained with 32,768 positions and its card gives no way past them: a 64k
+    recipe sets no RoPE scaling, and its header says the reader must (Qwen's YaRN is set:
+    test_past_its_positions_a_yarn_family_is_scaled_or_told_how)."""
     rec = recommend(
-        gpu="h100-80gb", model="qwen3-8b", goal="adapt", data_kind="demonstrations", seq_len="64k"
+        gpu="h100-80gb", model="mistral-7b", goal="adapt", data_kind="demonstrations", seq_len="64k"
     )
     recipe, _ = write_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "python")
     assert any("longer than the 32768 positions" in n and "RoPE scaling" in n for n in recipe.notes)
     within = recommend(
-        gpu="h100-80gb", model="qwen3-8b", goal="adapt", data_kind="demonstrations", seq_len="32k"
+        gpu="h100-80gb", model="mistral-7b", goal="adapt", data_kind="demonstrations", seq_len="32k"
     )
     recipe, _ = write_recipe(CATALOG, within, rank_of(within, "lora", ("sft",)), "python")
     assert not any("positions" in n for n in recipe.notes)
@@ -1539,6 +1540,23 @@ def test_a_recipe_that_trains_the_routers_keeps_their_load_balancing_loss() -> N
     scout = recommend(**{**raw, "model": "llama-4-scout"}, data_kind="demonstrations", priority="quality")
     recipe, _ = write_recipe(CATALOG, scout, rank_of(scout, "full-ft"), "python")
     assert not recipe.has("router_aux_loss")  # Llama 4's model adds no such loss
+
+
+def test_past_its_positions_a_yarn_family_is_scaled_or_told_how() -> None:
+    """Qwen's model cards extend 32,768 positions by YaRN: the Python recipe sets the factor that
+    covers --seq-len (1.25 for 40k), the YAML formats give the config.json edit; a family
+    without such a card keeps the general note."""
+    rec = recommend(gpu="h100", model="qwen2.5-0.5b", goal="chat", data_kind="demonstrations", seq_len="40k")
+    python, _ = write_recipe(CATALOG, rec, 1, "python")
+    assert (python.value("rope.yarn_factor"), python.value("rope.native")) == (1.25, 32768)
+    assert not any("RoPE scaling set for it" in n for n in python.notes)
+    axolotl, _ = write_recipe(CATALOG, rec, 1, "llamafactory")
+    assert not axolotl.has("rope.yarn_factor")
+    assert any('"rope_type": "yarn", "factor": 1.25' in n for n in axolotl.notes)
+    within = recommend(
+        gpu="h100", model="qwen2.5-0.5b", goal="chat", data_kind="demonstrations", seq_len="8k"
+    )
+    assert not write_recipe(CATALOG, within, 1, "python")[0].has("rope.yarn_factor")
 
 
 def test_an_offload_the_recipe_drops_is_checked_at_the_batch_it_runs() -> None:

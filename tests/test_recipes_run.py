@@ -340,6 +340,28 @@ def test_a_decoder_with_labelled_data_trains_a_classifier_head(
     assert trained["train_loss"] < 2 * scores["eval_loss"]
 
 
+def test_a_recipe_past_the_trained_positions_loads_the_model_with_yarn(
+    models: dict[str, str], data: dict[str, str], tmp_path: Path
+) -> None:
+    """Qwen2.5 at 40k tokens, past its 32,768 positions: the model loads with YaRN scaling (its
+    model card's way), rope_theta kept; before, the script trained unscaled positions and a note
+    said the reader should set it (an expert's review)."""
+    rec = recommend(gpu="h100", model="qwen2.5-0.5b", goal="chat", data_kind="demonstrations", seq_len="40k")
+    script = tmp_path / "long.py"
+    script.write_text(render_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "python"), encoding="utf-8")
+    recipe = runpy.run_path(str(script), run_name="ft_atlas_recipe")
+    args = recipe["parse_args"](["--model", models["decoder"], "--dataset", data["sft"]])
+    args.precision = "fp32"
+    model = recipe["load_model"](models["decoder"], args, "sft")
+    rope = model.config.rope_parameters
+    assert (rope["rope_type"], rope["factor"], rope["original_max_position_embeddings"]) == (
+        "yarn",
+        1.25,
+        32768,
+    )
+    assert rope["rope_theta"] is not None
+
+
 class _Built(Exception):
     """Raised by a stand-in Trainer: the script built its model and stops there."""
 

@@ -947,6 +947,11 @@ class ModelFamily(Strict):
         description="its reasoning releases can turn their thinking off in the chat template "
         "(enable_thinking: Qwen3's first releases); those named Thinking always think",
     )
+    yarn: bool = Field(
+        default=False,
+        description="its model card extends the positions it was trained with by YaRN RoPE scaling "
+        "(rope_type yarn, factor, original_max_position_embeddings): a recipe past them sets it",
+    )
     router_aux_loss: bool = Field(
         default=False,
         description="its causal language model adds the routers' load-balancing loss "

@@ -67,6 +67,9 @@ class TrainerFormat:
     # load-balancing loss only with output_router_logits (settings._router_balance); mlx-lm's
     # models have no such loss.
     transformers_models: bool = True
+    # Sets YaRN RoPE scaling in the model's config past the positions it was trained with, where
+    # its family's model card does (data/families.yaml yarn); the others say how in a note.
+    yarn: bool = False
     # Quantizes a QLoRA base with bitsandbytes, which has neither optimized 4-bit kernels nor
     # paged optimizers on Apple's MPS: such a format's QLoRA is refused there (writer.py).
     bitsandbytes: bool = True

@@ -14,6 +14,7 @@ time and cost again with exactly the recipe's settings, and the header states th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -429,7 +430,7 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
         notes += _models_of_size(catalog, float(size))
     seq_len = rec.profile.get("seq_len")
     beyond = None if info is None or not isinstance(seq_len, int) else positions_note(seq_len, info)
-    if beyond is not None:  # the recipe does not set RoPE scaling: its reader must
+    if beyond is not None and not yarn_family(catalog, model):  # the recipe sets no RoPE scaling
         notes.append(beyond)
     return Recipe(
         rank=rank,
@@ -569,6 +570,7 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
     _method_settings(catalog, recipe)
     if fmt.transformers_models:
         _router_balance(catalog, recipe)
+    _yarn(catalog, recipe, fmt.yarn)
     for stage in recipe.stages:
         recipe.set(f"lr.{stage}", _learning_rate(catalog, recipe, stage))
         _stage_settings(catalog, recipe, stage)
@@ -952,6 +954,39 @@ def _method_settings(catalog: Catalog, recipe: Recipe) -> None:
         recipe.set("galore.targets", kb_value(method, "optim_target_modules"))
         if estimate is not None and estimate.settings.galore_layerwise:
             recipe.set("galore.layerwise", Setting(True, "the plan's memory estimate (layer-wise GaLore)"))
+
+
+def yarn_family(catalog: Catalog, model: LlmModel | None) -> bool:
+    """Whether the model's family card extends its positions by YaRN (data/families.yaml yarn)."""
+    family = catalog.model_families.get(model.family) if model is not None else None
+    return family is not None and family.yarn
+
+
+def _yarn(catalog: Catalog, recipe: Recipe, writes: bool) -> None:
+    """Sequences past the positions the model was trained with, where its family's card extends
+    them by YaRN: the factor that covers --seq-len (in quarters: 2.0 for 64k over 32k, as the card
+    advises), written where the format does (`writes`), else said how."""
+    model, seq_len = recipe.model, recipe.value("seq_len") if recipe.has("seq_len") else None
+    native = model.context_length if model is not None else None
+    if not (yarn_family(catalog, model) and native and isinstance(seq_len, int) and seq_len > native):
+        return
+    factor = math.ceil(seq_len / native * 4) / 4
+    assert model is not None  # yarn_family said so
+    if not writes:
+        recipe.notes.append(
+            f"--seq-len {seq_len} is past the {native} positions {model.name} was trained with: its model "
+            f'card extends them by YaRN. Set "rope_scaling": {{"rope_type": "yarn", "factor": {factor}, '
+            f'"original_max_position_embeddings": {native}}} in the model\'s config.json (transformers 5: '
+            "add those keys to rope_parameters, beside its rope_theta) before training, and serve it so."
+        )
+        return
+    source = (
+        f"--seq-len {seq_len} past the {native} positions {model.name} was trained with: YaRN, as its model "
+        "card extends them (data/families.yaml yarn); set in the config, which is saved with the model, "
+        "so vLLM serves it the same way"
+    )
+    recipe.set("rope.yarn_factor", Setting(factor, source))
+    recipe.set("rope.native", Setting(native, "the positions the model was trained with (its config)"))
 
 
 # The methods that train a mixture of experts' routers: all weights, or the top layers' (BitFit

@@ -477,6 +477,8 @@ def _python_imports(recipe: Recipe) -> str:
     }
     if classifier or "reward-model" in recipe.stages:
         names["transformers"].add("AutoModelForSequenceClassification")
+    if recipe.has("rope.yarn_factor"):
+        names["transformers"].add("AutoConfig")
     if not classifier:
         names["transformers"] |= {
             "AutoConfig",
@@ -883,6 +885,16 @@ LOAD_REWARD = """\
     return language_model_class(path).from_pretrained(path, **kwargs)"""
 
 
+YARN_CONFIG = """
+    # Sequences past the positions the model was trained with: YaRN, as its model card extends
+    # them (the header's rope.yarn_factor); saved with the model, so vLLM serves it the same way.
+    config = AutoConfig.from_pretrained(path)
+    scaling = {"rope_type": "yarn", "factor": $factor, "original_max_position_embeddings": $native}
+    if hasattr(config, "rope_parameters"):  # transformers 5: rope_theta is in the same dict
+        config.rope_parameters = {**(config.rope_parameters or {}), **scaling}
+    else:
+        config.rope_scaling = scaling
+    kwargs["config"] = config"""
 ROUTER_LOSS_KWARGS = """
     # The routers train: keep their load-balancing loss on (the header's router_aux_loss).
     kwargs.update(output_router_logits=True, router_aux_loss_coef=$coefficient)"""
@@ -899,6 +911,9 @@ def _load_model(recipe: Recipe) -> str:
     attention = _attention(recipe)
     if attention is not None:
         quantization += Template(ATTENTION_KWARG).substitute(attention=literal(attention))
+    if recipe.has("rope.yarn_factor"):
+        factor, native = float(recipe.value("rope.yarn_factor")), int(recipe.value("rope.native"))
+        quantization += Template(YARN_CONFIG).substitute(factor=literal(factor), native=literal(native))
     if recipe.has("router_aux_loss"):
         coefficient = literal(float(recipe.value("router_aux_loss")))
         quantization += Template(ROUTER_LOSS_KWARGS).substitute(coefficient=coefficient)
@@ -1213,5 +1228,6 @@ register(
         stack="trl",
         prompting=True,
         encoder_classifiers=True,
+        yarn=True,
     )
 )
