@@ -22,7 +22,7 @@ from atlas_cli.core.memory.parallel import (
     resolved_sharding,
     zero2_step_bytes,
 )
-from atlas_cli.core.memory.params import PARTIAL_TRAINABLE_SHARE
+from atlas_cli.core.memory.params import PARTIAL_TRAINABLE_SHARE, ia3_params
 from atlas_cli.core.memory.states import (
     MASTER_COPY_BYTES,
     ModelStates,
@@ -290,6 +290,13 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
         adapted = sum(m.d_out * m.count for m in shape.targets(s.lora_targets, s.lora_experts))
         kept = adapted / shape.layers if s.gradient_checkpointing else adapted
         gpu += kept * tokens * DORA_OUTPUT_BYTES
+    elif model == "ia3":
+        # Each rescaling saves what it multiplies for its vector's gradient: the keys' and values'
+        # outputs, the feed-forward's input (peft tuners/ia3/layer.py: result * ia3_l, x * ia3_l),
+        # one element per trained scale, in the compute dtype (PEFT's MetaMathQA IA3 run on
+        # Llama-3.2-3B: 2.4 GB above the estimate without them).
+        per_layer = ia3_params(shape) / shape.layers
+        gpu += per_layer * (1 if s.gradient_checkpointing else shape.layers) * tokens * width
     gpu += _merged_experts_bytes(model, shape, s)
     if s.objective.training.scalar_head or s.classifier_head:
         return gpu, 0.0, host  # no vocabulary logits
