@@ -1165,3 +1165,14 @@ def test_the_guides_few_examples_advice_never_sits_beside_thousands_of_examples(
     assert "atlas-3.7-minimal-icl" not in many.rules and "many-examples-beyond-context" in many.rules
     few = next(p for p in recommend(engine, **api).plans if p.method == "icl")
     assert "atlas-3.7-minimal-icl" in few.rules
+
+
+def test_a_t4_plan_says_free_sessions_end_and_how_to_resume(engine: Engine) -> None:
+    """Free Colab and Kaggle notebooks give a T4 whose session may end hours into a run, and the
+    cost was a cloud T4's (a newcomer's review): the T4's training plans say to keep the
+    checkpoints on Drive, resume with --resume, and price the free card at 0."""
+    rec = recommend(engine, gpu="free colab", model="qwen2.5-0.5b", goal="chat", examples="2000")
+    trained = [p for p in rec.plans if p.kind != "no-training"]
+    assert trained and all("free-notebook-sessions-end" in p.rules for p in trained)
+    other = recommend(engine, gpu="rtx-4090", model="qwen2.5-0.5b", goal="chat", examples="2000")
+    assert not any("free-notebook-sessions-end" in p.rules for p in other.plans)

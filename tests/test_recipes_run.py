@@ -362,6 +362,24 @@ def test_a_recipe_past_the_trained_positions_loads_the_model_with_yarn(
     assert rope["rope_theta"] is not None
 
 
+def test_resume_continues_each_stage_from_its_last_checkpoint(
+    models: dict[str, str], data: dict[str, str], tmp_path: Path
+) -> None:
+    """A free Colab session ends without warning hours into a run, and the script could only
+    start over (a newcomer's review): --resume trains each stage on from its newest checkpoint."""
+    recipe = load_recipe(case("lora-sft-decoder"), tmp_path)
+    out = tmp_path / "out"
+    args = ["--model", models["decoder"], "--dataset", data["sft"], "--output-dir", str(out), *SMOKE]
+    recipe["main"](args)
+    saved = sorted(p.name for p in (out / "sft").glob("checkpoint-*"))
+    assert saved
+    parsed = recipe["parse_args"]([*args, "--resume"])
+    newest = max(saved, key=lambda name: int(name.split("-")[1]))
+    assert recipe["training_arguments"](parsed, "sft")["resume_from_checkpoint"] == str(out / "sft" / newest)
+    assert recipe["training_arguments"](recipe["parse_args"](args), "sft")["resume_from_checkpoint"] is None
+    recipe["main"]([*args, "--resume"])  # picks up where it stopped, and finishes
+
+
 class _Built(Exception):
     """Raised by a stand-in Trainer: the script built its model and stops there."""
 

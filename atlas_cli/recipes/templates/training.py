@@ -20,6 +20,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 $dataset_options
     parser.add_argument("--output-dir", default="ft-atlas-output", help="one subdirectory per stage")
     parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue each stage from its last checkpoint in --output-dir (after a lost session)",
+    )
+    parser.add_argument(
         "--max-steps", type=int, default=-1, help="stop each stage after N optimizer steps (smoke tests)"
     )
     parser.add_argument("--precision", choices=["bf16", "fp16", "fp32", "pure-bf16"], default=PRECISION)
@@ -405,8 +410,14 @@ CHECKPOINTING_ARGUMENT = (
 
 def training_arguments(args: argparse.Namespace, stage: str) -> dict[str, Any]:
     """What every stage shares: transformers' TrainingArguments, which TRL's configs extend."""
+    output_dir = Path(args.output_dir) / stage
+    # --resume: the stage's last checkpoint (checkpoint-<step>), where one was saved; finish()
+    # trains from it.
+    steps = [int(p.name[11:]) for p in output_dir.glob("checkpoint-*") if p.name[11:].isdigit()]
+    last = str(output_dir / f"checkpoint-{max(steps)}") if args.resume and steps else None
     return {
-        "output_dir": str(Path(args.output_dir) / stage),
+        "output_dir": str(output_dir),
+        "resume_from_checkpoint": last,
         "learning_rate": LEARNING_RATE[stage],
         "per_device_train_batch_size": args.batch_size or BATCH_SIZE[stage],
         "gradient_accumulation_steps": args.grad_accum or GRAD_ACCUM[stage],
@@ -429,7 +440,7 @@ def training_arguments(args: argparse.Namespace, stage: str) -> dict[str, Any]:
 FINISH = '''
 def finish(trainer: Trainer, stage: str) -> str:
     """Train, refuse a non-finite loss, save the adapter (PEFT) or the weights, and the metrics."""
-    result = trainer.train()
+    result = trainer.train(resume_from_checkpoint=trainer.args.resume_from_checkpoint)
     if not math.isfinite(result.training_loss):
         sys.exit(f"{stage}: the loss is {result.training_loss}; lower the learning rate or check the data")
     output_dir = trainer.args.output_dir
