@@ -826,3 +826,12 @@ def test_an_instruct_model_picked_from_guesses_keeps_its_variant(catalog: Catalo
     answers, terminal = interview(catalog, ["", "4090", "", "mistral 7b instruct", "1"] + [""] * 20)
     assert (answers["model"], answers["model_variant"]) == ("mistral-7b", "instruct")
     assert any("its instruct checkpoint" in line for line in terminal.said)
+
+
+@pytest.mark.parametrize(
+    "said", ["about 2k chat logs from zendesk", "we have about 2000 past chats", "~2000 chats"]
+)
+def test_a_count_said_with_about_is_still_read(catalog: Catalog, said: str) -> None:
+    """ "about 2k chat logs" lost its count, which "2000 past chats" kept (a newcomer's review)."""
+    answers, _ = interview(catalog, ["", "t4", "", "8b", "chat", said, *[""] * 12])
+    assert answers["examples"] == 2000

@@ -12,7 +12,7 @@ import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from atlas_cli.core.models import HUB_ID, FoundModel, find_model, named_variant
 from atlas_cli.core.names import looks_instruct
@@ -641,10 +641,23 @@ _SIGNED_NUMBER = re.compile(r"^\s*[+-]\s*[0-9]")
 MAX_COUNT_WORDS = 3  # "2,000", "2 000", "10 тыс.": a count is written in at most three words
 
 
+# Words an answer may say before its count ("we have about 2k chats", «у нас примерно 2 тыс.
+# диалогов»): passed over, so the count is still read.
+BEFORE_A_COUNT: Final = frozenset(
+    {"we", "have", "i", "about", "around", "approximately", "approx", "approx.", "roughly", "nearly"}
+    | {"almost", "some", "~", "у", "нас", "меня", "есть", "примерно", "около", "где-то", "порядка", "почти"}
+)
+
+
 def _leading_count(text: str) -> int | None:
     """The count an answer in words starts with ("2,000 support tickets": 2000, "10 тыс. диалогов":
-    10000), the longest run of leading words that reads as one; None when it starts with none."""
+    10000, "about 2k chats": 2000), the longest run of leading words that reads as one; None when
+    it starts with none."""
     words = text.split()
+    while words and words[0].casefold() in BEFORE_A_COUNT:
+        words = words[1:]
+    if words and words[0].startswith("~"):
+        words[0] = words[0][1:]
     if not words or not words[0][:1].isdigit():
         return None
     for length in range(min(len(words), MAX_COUNT_WORDS), 0, -1):
