@@ -373,7 +373,7 @@ def test_a_kb_validate_accepts_cannot_crash_the_engine(tmp_path: Path) -> None:
         ),
         (
             lambda d: d["model_families"].append({**d["model_families"][0], "hybrid_thinking": False}),
-            ".family: family 'qwen2' is already described by model_families[0]",
+            ".family: family 'qwen3' is already described by model_families[0]",
         ),
     ],
 )

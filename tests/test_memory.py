@@ -24,6 +24,7 @@ from atlas_cli.core.memory import states as sta
 from atlas_cli.core.memory.estimate import autocast_copies, sampled_at_once, vllm_tensor_parallel
 from atlas_cli.core.memory.parallel import zero2_step_bytes
 from atlas_cli.core.memory.search import (
+    STRATEGIES,
     Change,
     changes_that_fit,
     estimator,
@@ -1562,6 +1563,13 @@ def test_offload_runs_on_the_zero_stage_that_offloads_and_says_so(run: Runner) -
     assert "estimated with zero2" in ddp.stderr
     params = ok(run(*args, "--sharding", "zero2", "--offload", "params"))
     assert params.json()["assumptions"]["sharding"] == "zero3" and "estimated with zero3" in params.stderr
+    # One GPU offloads its optimizer with ZeRO-2 whatever --sharding says (a review: zero2 and
+    # zero3 were sized as plain data parallel there, 35.5 GB instead of 21.9).
+    one = [a if a != "8" else "1" for a in args]
+    sized = {
+        ok(run(*one, "--sharding", s, "--offload", "optimizer")).json()["per_gpu_gb"] for s in STRATEGIES
+    }
+    assert len(sized) == 1
 
 
 def test_an_offloaded_plan_shows_its_cpu_ram_in_the_table(run: Runner) -> None:
@@ -1976,3 +1984,17 @@ def test_ia3_keeps_what_its_vectors_multiply() -> None:
         "activations_gb"
     ]
     assert ia3_ckpt - lora_ckpt == pytest.approx(kept / llama.layers, abs=0.02)
+
+
+def test_a_classifier_loads_no_untied_lm_head(run: Runner) -> None:
+    """AutoModelForSequenceClassification has no LM head: Llama-3.1-8B's untied 0.525B-parameter
+    head was still sized with its gradients and optimizer states (a review: ~8 GB too much for
+    full fine-tuning). A tied head is the token embedding, which stays."""
+    args = ("estimate", "--method", "full-ft", "--gpu", "h100", "--gpus", "8", "--json")
+    llama = ("--model", "llama-3.1-8b")
+    classifier = ok(run(*args, *llama, "--data-kind", "labeled")).json()
+    generative = ok(run(*args, *llama, "--data-kind", "demonstrations")).json()
+    assert generative["model_params_b"] - classifier["model_params_b"] == pytest.approx(0.525, abs=0.001)
+    qwen = ("--model", "qwen2.5-0.5b")  # tied
+    tied = {ok(run(*args, *qwen, "--data-kind", k)).json()["model_params_b"] for k in ("labeled", "text")}
+    assert len(tied) == 1

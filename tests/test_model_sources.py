@@ -534,6 +534,8 @@ class FakeHub(BaseHTTPRequestHandler):
     loops: ClassVar[set[str]] = set()  # repos that redirect to themselves for ever
     stalls: ClassVar[set[str]] = set()  # repos that answer only after STALL_SECONDS
     liars: ClassVar[set[str]] = set()  # repos whose HEAD gives no size and whose GET never ends
+    moved: ClassVar[dict[str, str]] = {}  # repo -> where its GET (not its HEAD) redirects
+    authorizations: ClassVar[list[tuple[str, str | None]]] = []  # (path, Authorization) of each GET
     requests: ClassVar[list[str]] = []
 
     def do_HEAD(self) -> None:
@@ -545,6 +547,14 @@ class FakeHub(BaseHTTPRequestHandler):
     def _answer(self, body: bool) -> None:
         self.requests.append(self.path)
         repo = "/".join(self.path.strip("/").split("/")[:2])
+        if body:
+            self.authorizations.append((self.path, self.headers.get("Authorization")))
+        if body and repo in self.moved:
+            self.send_response(302)
+            self.send_header("Location", self.moved[repo])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if repo in self.stalls:
             time.sleep(STALL_SECONDS)
         if repo in self.loops:
@@ -600,6 +610,7 @@ def fake_hub(hf_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[type[F
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     FakeHub.files, FakeHub.errors, FakeHub.requests = {}, {}, []
     FakeHub.loops, FakeHub.stalls, FakeHub.liars = set(), set(), set()
+    FakeHub.moved, FakeHub.authorizations = {}, []
     yield FakeHub
     server.shutdown()
     server.server_close()
@@ -646,6 +657,27 @@ def test_a_hostile_hub_gets_a_clear_refusal_not_an_internal_error(
     monkeypatch.setattr(models, "FETCH_SECONDS", 0.3)
     with pytest.raises(UsageError, match=r"did not send lab/stall's config\.json within 0\.3 s"):
         find_model(catalog, "lab/stall")
+
+
+@pytest.mark.slow
+def test_a_fetched_body_is_kept_only_if_it_is_a_config_and_the_token_stays_home(
+    catalog: Catalog, fake_hub: type[FakeHub], hf_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A body that is no JSON object was written to the cache and failed every later run, offline
+    too; the Hub token followed a redirect to another host (a review of this round's fetch)."""
+    fake_hub.files["/lab/html/resolve/main/config.json"] = b"<html>maintenance</html>"
+    with pytest.raises(UsageError, match="is not a JSON object"):
+        find_model(catalog, "lab/html")
+    assert [p for p in hf_cache.rglob("*") if p.is_file()] == []
+    monkeypatch.setenv("HF_TOKEN", "hf_secret")
+    port = os.environ["HF_ENDPOINT"].rsplit(":", 1)[1]
+    fake_hub.files["/lab/moved/resolve/main/config.json"] = QWEN_MOE.read_bytes()
+    fake_hub.files["/elsewhere/config.json"] = QWEN_MOE.read_bytes()
+    fake_hub.moved["lab/moved"] = f"http://localhost:{port}/elsewhere/config.json"
+    assert find_model(catalog, "lab/moved").model.layers == 48
+    sent = dict(fake_hub.authorizations)
+    assert sent["/lab/moved/resolve/main/config.json"] == "Bearer hf_secret"
+    assert sent["/elsewhere/config.json"] is None
 
 
 @pytest.mark.slow

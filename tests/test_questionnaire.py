@@ -835,3 +835,16 @@ def test_a_count_said_with_about_is_still_read(catalog: Catalog, said: str) -> N
     """ "about 2k chat logs" lost its count, which "2000 past chats" kept (a newcomer's review)."""
     answers, _ = interview(catalog, ["", "t4", "", "8b", "chat", said, *[""] * 12])
     assert answers["examples"] == 2000
+
+
+def test_piped_answers_to_the_chip_memory_question_behave_as_every_piped_answer(catalog: Catalog) -> None:
+    """A size the chip is not sold with was asked again, taking the next piped line for it, and
+    input ending at the question dropped the chip (a review): refused, or the smallest taken."""
+    wrong = Interview(catalog, ScriptedTerminal(["", "m3", "48", "7b"]), {}, piped=True)
+    with pytest.raises(UsageError, match="comes with 8, 16 or 24 GB"):
+        wrong.run(interactive=True)
+    ended = Interview(catalog, ScriptedTerminal(["", "m3"]), {}, piped=True)
+    with pytest.raises(EOFError):  # at the question after the chip's memory
+        ended.run(interactive=True)
+    answers = ended.run(interactive=False)
+    assert (answers["gpu"], answers["vram"]) == ("apple-m3", 8.0)

@@ -1540,23 +1540,34 @@ def test_a_recipe_that_trains_the_routers_keeps_their_load_balancing_loss() -> N
     scout = recommend(**{**raw, "model": "llama-4-scout"}, data_kind="demonstrations", priority="quality")
     recipe, _ = write_recipe(CATALOG, scout, rank_of(scout, "full-ft"), "python")
     assert not recipe.has("router_aux_loss")  # Llama 4's model adds no such loss
+    # A sequence classifier's model adds none either (a review: the header claimed it).
+    labels = recommend(**{**raw, "goal": "classify"}, data_kind="labeled", priority="quality")
+    recipe, _ = write_recipe(CATALOG, labels, rank_of(labels, "full-ft"), "python")
+    assert recipe.classifier and not recipe.has("router_aux_loss")
 
 
 def test_past_its_positions_a_yarn_family_is_scaled_or_told_how() -> None:
-    """Qwen's model cards extend 32,768 positions by YaRN: the Python recipe sets the factor that
-    covers --seq-len (1.25 for 40k), the YAML formats give the config.json edit; a family
-    without such a card keeps the general note."""
-    rec = recommend(gpu="h100", model="qwen2.5-0.5b", goal="chat", data_kind="demonstrations", seq_len="40k")
+    """Qwen3's model cards (4B and up) extend 32,768 positions by YaRN to 131,072: the Python
+    recipe sets the factor that covers --seq-len (1.25 for 40k), the YAML formats give the
+    config.json edit; past 131,072 it says so; a model whose card says nothing of YaRN (Qwen3-0.6B)
+    keeps the general note."""
+    chat = {"goal": "chat", "data_kind": "demonstrations"}
+    rec = recommend(gpu="h100", model="qwen3-4b", seq_len="40k", **chat)
     python, _ = write_recipe(CATALOG, rec, 1, "python")
     assert (python.value("rope.yarn_factor"), python.value("rope.native")) == (1.25, 32768)
     assert not any("RoPE scaling set for it" in n for n in python.notes)
-    axolotl, _ = write_recipe(CATALOG, rec, 1, "llamafactory")
-    assert not axolotl.has("rope.yarn_factor")
-    assert any('"rope_type": "yarn", "factor": 1.25' in n for n in axolotl.notes)
-    within = recommend(
-        gpu="h100", model="qwen2.5-0.5b", goal="chat", data_kind="demonstrations", seq_len="8k"
-    )
+    llamafactory, _ = write_recipe(CATALOG, rec, 1, "llamafactory")
+    assert not llamafactory.has("rope.yarn_factor")
+    assert any('"rope_type": "yarn", "factor": 1.25' in n for n in llamafactory.notes)
+    within = recommend(gpu="h100", model="qwen3-4b", seq_len="8k", **chat)
     assert not write_recipe(CATALOG, within, 1, "python")[0].has("rope.yarn_factor")
+    small = recommend(gpu="h100", model="qwen3-0.6b", seq_len="40k", **chat)
+    recipe, _ = write_recipe(CATALOG, small, 1, "python")
+    assert not recipe.has("rope.yarn_factor") and any("RoPE scaling set for it" in n for n in recipe.notes)
+    far = recommend(gpu="h100", gpus="8", model="qwen3-4b", seq_len="256k", **chat)
+    recipe, _ = write_recipe(CATALOG, far, 1, "python")
+    assert recipe.value("rope.yarn_factor") == 8.0
+    assert "past the 131072 its card validates" in recipe.settings["rope.yarn_factor"].source
 
 
 def test_an_offload_the_recipe_drops_is_checked_at_the_batch_it_runs() -> None:

@@ -343,10 +343,10 @@ def test_a_decoder_with_labelled_data_trains_a_classifier_head(
 def test_a_recipe_past_the_trained_positions_loads_the_model_with_yarn(
     models: dict[str, str], data: dict[str, str], tmp_path: Path
 ) -> None:
-    """Qwen2.5 at 40k tokens, past its 32,768 positions: the model loads with YaRN scaling (its
+    """Qwen3-4B at 40k tokens, past its 32,768 positions: the model loads with YaRN scaling (its
     model card's way), rope_theta kept; before, the script trained unscaled positions and a note
     said the reader should set it (an expert's review)."""
-    rec = recommend(gpu="h100", model="qwen2.5-0.5b", goal="chat", data_kind="demonstrations", seq_len="40k")
+    rec = recommend(gpu="h100", model="qwen3-4b", goal="chat", data_kind="demonstrations", seq_len="40k")
     script = tmp_path / "long.py"
     script.write_text(render_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "python"), encoding="utf-8")
     recipe = runpy.run_path(str(script), run_name="ft_atlas_recipe")

@@ -1670,3 +1670,13 @@ def test_an_out_name_like_an_option_is_run_as_a_file(tmp_path: Path) -> None:
     result = subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "# Run: python ./-x.py " in (tmp_path / "-x.py").read_text(encoding="utf-8")
+
+
+def test_the_cache_keeps_the_entry_it_reads_however_old(cache_env: Path) -> None:
+    """Pruning went by write time, so the bundled KB's entry, read on every run, could go
+    first (a review): a hit marks its entry used."""
+    kbcache.load_cached_catalog(bundled_kb_path())
+    (entry,) = cache_env.glob("kb-*.json")
+    os.utime(entry, (1_000_000, 1_000_000))
+    kbcache.load_cached_catalog(bundled_kb_path())  # a hit
+    assert entry.stat().st_mtime > 1_000_000

@@ -461,6 +461,14 @@ def _download_config(hub: ModuleType, repo: str, endpoint: str | None, stop: thr
     raw = _capped_get(url, token, stop)
     if len(raw) > MAX_CONFIG_BYTES:
         raise _too_large(repo, len(raw))
+    try:  # only a config.json is kept: anything else would fail every later run from the cache
+        config = strict_json(raw)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        config = None
+    if not isinstance(config, dict):
+        raise UsageError(
+            t("--model: what the Hub sent as {repo}'s config.json is not a JSON object", repo=repo)
+        )
     return str(_store_config(repo, metadata.commit_hash, raw))
 
 
@@ -476,15 +484,25 @@ def _too_large(repo: str, size: int) -> UsageError:
 
 def _capped_get(url: str, token: str | None, stop: threading.Event) -> bytes:
     """The body at `url`, read up to one byte past MAX_CONFIG_BYTES, whatever the server says its
-    size is; it stops when `stop` is set (the fetch's time is up)."""
+    size is; it stops when `stop` is set (the fetch's time is up), between the reads of whatever
+    arrived (a server that trickles a byte at a time is not waited on for a whole chunk). The
+    token goes to `url`'s host only, not to one it redirects to."""
     import urllib.request  # only a fetch needs it
+
+    class SameHostAuthorization(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+            new = super().redirect_request(req, fp, code, msg, headers, newurl)
+            if new is not None and _host(newurl) != _host(req.full_url):
+                new.remove_header("Authorization")
+            return new
 
     headers = {"User-Agent": "ft-atlas"} | ({"Authorization": f"Bearer {token}"} if token else {})
     chunks: list[bytes] = []
     read = 0
-    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=READ_SECONDS) as answer:
+    opener = urllib.request.build_opener(SameHostAuthorization)
+    with opener.open(urllib.request.Request(url, headers=headers), timeout=READ_SECONDS) as answer:
         while read <= MAX_CONFIG_BYTES and not stop.is_set():
-            chunk = answer.read(min(READ_CHUNK, MAX_CONFIG_BYTES + 1 - read))
+            chunk = answer.read1(min(READ_CHUNK, MAX_CONFIG_BYTES + 1 - read))
             if not chunk:
                 break
             chunks.append(chunk)

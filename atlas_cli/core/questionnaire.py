@@ -502,10 +502,15 @@ class Interview:
             least=least,
         )
         while True:
-            reply = self.terminal.ask("  " + prompt).strip()
+            try:
+                reply = self.terminal.ask("  " + prompt).strip()
+            except EOFError:  # piped answers ended here: the chip stays, at its smallest memory
+                reply = ""
             try:
                 memory = least if not reply else _chip_vram(chip, gpu_memory(reply) or reply)
             except UsageError as error:
+                if self.piped:  # as every piped answer: refused, not asked again
+                    raise
                 self.terminal.say("  " + _without_flag(str(error)))
                 continue
             self.terminal.say("  " + t("Taken as {chip} with {gb:g} GB.", chip=chip.chip_name, gb=memory))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
 from atlas_cli.i18n import N_, t
@@ -115,6 +115,13 @@ class Shape:
     @property
     def params(self) -> float:
         return self.embedding_params + self.linear_params + self.other_params
+
+    def without_lm_head(self) -> Shape:
+        """The model a sequence classifier loads (AutoModelForSequenceClassification): its untied
+        LM head is not there (a tied one is the token embedding, which stays)."""
+        if self.tied_embeddings or self.architecture != "decoder":
+            return self
+        return replace(self, embedding_params=self.vocab * self.hidden)
 
     @property
     def sixteen_bit_bytes(self) -> float:

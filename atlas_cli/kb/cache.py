@@ -220,9 +220,9 @@ def _read_entry(directory: Path, name: str) -> bytes | None:
 
 
 def _prune(directory: Path) -> None:
-    """Keep the KEPT_ENTRIES newest entries: every edit of a KB, every upgrade and every --kb copy
-    writes a new one, and none is ever read again once its files change (102 entries, 49 MB, on
-    a developer's machine in one day)."""
+    """Keep the KEPT_ENTRIES entries last used (a hit touches its entry): every edit of a KB, every
+    upgrade and every --kb copy writes a new one, and none is ever read again once its files
+    change (102 entries, 49 MB, on a developer's machine in one day)."""
     try:
         entries = sorted(
             (entry.stat().st_mtime, entry)
@@ -442,6 +442,9 @@ def load_cached_catalog(path: Path) -> Catalog:
         payload = _read_entry(directory, name)
         kb = None if payload is None else decode_entry(key, payload)
         if kb is not None:
+            with contextlib.suppress(OSError, NotImplementedError):
+                # Used now: pruning (by modification time) keeps the entries read, not only written.
+                os.utime(directory / name, follow_symlinks=False)
             return Catalog(kb)
     catalog = _load(path, files)
     if directory is None and location is not None:

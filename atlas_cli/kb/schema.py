@@ -900,6 +900,14 @@ class LlmModel(Strict):
         description="a quantized checkpoint's quantization_config.quant_method (bitsandbytes, gptq, awq...)",
     )
     context_length: int | None = Field(default=None, gt=0, le=100_000_000)
+    yarn_context: int | None = Field(
+        default=None,
+        gt=0,
+        le=100_000_000,
+        description="the length its model card validates by YaRN RoPE scaling past context_length "
+        "(rope_type yarn, original_max_position_embeddings = context_length): a recipe past "
+        "context_length sets it",
+    )
     base_checkpoint: str | None = Field(
         default=None,
         pattern=HUB_ID_PATTERN,
@@ -946,11 +954,6 @@ class ModelFamily(Strict):
         default=False,
         description="its reasoning releases can turn their thinking off in the chat template "
         "(enable_thinking: Qwen3's first releases); those named Thinking always think",
-    )
-    yarn: bool = Field(
-        default=False,
-        description="its model card extends the positions it was trained with by YaRN RoPE scaling "
-        "(rope_type yarn, factor, original_max_position_embeddings): a recipe past them sets it",
     )
     router_aux_loss: bool = Field(
         default=False,

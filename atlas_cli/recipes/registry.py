@@ -68,7 +68,7 @@ class TrainerFormat:
     # models have no such loss.
     transformers_models: bool = True
     # Sets YaRN RoPE scaling in the model's config past the positions it was trained with, where
-    # its family's model card does (data/families.yaml yarn); the others say how in a note.
+    # its model card does (models.yaml yarn_context); the others say how in a note.
     yarn: bool = False
     # Quantizes a QLoRA base with bitsandbytes, which has neither optimized 4-bit kernels nor
     # paged optimizers on Apple's MPS: such a format's QLoRA is refused there (writer.py).

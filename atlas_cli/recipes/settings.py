@@ -430,7 +430,7 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
         notes += _models_of_size(catalog, float(size))
     seq_len = rec.profile.get("seq_len")
     beyond = None if info is None or not isinstance(seq_len, int) else positions_note(seq_len, info)
-    if beyond is not None and not yarn_family(catalog, model):  # the recipe sets no RoPE scaling
+    if beyond is not None and not extended_by_yarn(model):  # the recipe sets no RoPE scaling
         notes.append(beyond)
     return Recipe(
         rank=rank,
@@ -570,7 +570,7 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
     _method_settings(catalog, recipe)
     if fmt.transformers_models:
         _router_balance(catalog, recipe)
-    _yarn(catalog, recipe, fmt.yarn)
+    _yarn(recipe, fmt.yarn)
     for stage in recipe.stages:
         recipe.set(f"lr.{stage}", _learning_rate(catalog, recipe, stage))
         _stage_settings(catalog, recipe, stage)
@@ -956,34 +956,42 @@ def _method_settings(catalog: Catalog, recipe: Recipe) -> None:
             recipe.set("galore.layerwise", Setting(True, "the plan's memory estimate (layer-wise GaLore)"))
 
 
-def yarn_family(catalog: Catalog, model: LlmModel | None) -> bool:
-    """Whether the model's family card extends its positions by YaRN (data/families.yaml yarn)."""
-    family = catalog.model_families.get(model.family) if model is not None else None
-    return family is not None and family.yarn
+def extended_by_yarn(model: LlmModel | None) -> bool:
+    """Whether the model's card extends its positions by YaRN (models.yaml yarn_context)."""
+    return model is not None and model.yarn_context is not None and model.context_length is not None
 
 
-def _yarn(catalog: Catalog, recipe: Recipe, writes: bool) -> None:
-    """Sequences past the positions the model was trained with, where its family's card extends
-    them by YaRN: the factor that covers --seq-len (in quarters: 2.0 for 64k over 32k, as the card
-    advises), written where the format does (`writes`), else said how."""
+def _yarn(recipe: Recipe, writes: bool) -> None:
+    """Sequences past the positions the model was trained with, where its card extends them by
+    YaRN: the factor that covers --seq-len (in quarters: 2.0 for 64k over 32k, as the card
+    advises), written where the format does (`writes`), else said how; past the length the card
+    validates, said too."""
     model, seq_len = recipe.model, recipe.value("seq_len") if recipe.has("seq_len") else None
-    native = model.context_length if model is not None else None
-    if not (yarn_family(catalog, model) and native and isinstance(seq_len, int) and seq_len > native):
+    if model is None or not extended_by_yarn(model) or not isinstance(seq_len, int):
+        return
+    native, validated = model.context_length or 0, model.yarn_context or 0
+    if seq_len <= native:
         return
     factor = math.ceil(seq_len / native * 4) / 4
-    assert model is not None  # yarn_family said so
+    past = (
+        f"; {seq_len} is past the {validated} its card validates with YaRN (factor {validated / native:g}): "
+        "expect weaker long-range quality"
+        if seq_len > validated
+        else ""
+    )
     if not writes:
         recipe.notes.append(
             f"--seq-len {seq_len} is past the {native} positions {model.name} was trained with: its model "
             f'card extends them by YaRN. Set "rope_scaling": {{"rope_type": "yarn", "factor": {factor}, '
             f'"original_max_position_embeddings": {native}}} in the model\'s config.json (transformers 5: '
-            "add those keys to rope_parameters, beside its rope_theta) before training, and serve it so."
+            "add those keys to rope_parameters, beside its rope_theta) before training, and serve it "
+            f"so{past}."
         )
         return
     source = (
         f"--seq-len {seq_len} past the {native} positions {model.name} was trained with: YaRN, as its model "
-        "card extends them (data/families.yaml yarn); set in the config, which is saved with the model, "
-        "so vLLM serves it the same way"
+        "card extends them (models.yaml yarn_context); set in the config, which is saved with the model, "
+        f"so vLLM serves it the same way{past}"
     )
     recipe.set("rope.yarn_factor", Setting(factor, source))
     recipe.set("rope.native", Setting(native, "the positions the model was trained with (its config)"))
@@ -1005,7 +1013,8 @@ def _router_balance(catalog: Catalog, recipe: Recipe) -> None:
     if model is None or model.moe is None or recipe.memory_model not in ROUTER_TRAINING:
         return
     family = catalog.model_families.get(model.family)
-    if family is None or not family.router_aux_loss:
+    # A sequence classifier's model adds no such loss, whatever its config says.
+    if family is None or not family.router_aux_loss or recipe.classifier:
         return
     coefficient = model.moe.router_aux_loss_coef
     where = "the checkpoint's router_aux_loss_coef"
@@ -1014,7 +1023,9 @@ def _router_balance(catalog: Catalog, recipe: Recipe) -> None:
     source = (
         f"the routers train, and {model.family}'s model adds their load-balancing loss ({where} x aux_loss) "
         "only with output_router_logits, which its checkpoints ship false (data/families.yaml "
-        "router_aux_loss; axolotl's Mixtral examples and LLaMA-Factory's moe_aux_loss_coef turn it on)"
+        "router_aux_loss; TRL 1.16's trainers turn it on themselves, axolotl's Mixtral examples and "
+        "LLaMA-Factory's moe_aux_loss_coef do). The logged loss includes it: about the coefficient x "
+        f"the experts per token when the routing is balanced ({coefficient:g} x {model.moe.active})"
     )
     recipe.set("router_aux_loss", Setting(coefficient, source))
 

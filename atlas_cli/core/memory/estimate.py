@@ -86,6 +86,8 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
         return _serving(method_id, shape, settings)
     # PEFT adapts fused expert weights (target_parameters) with plain LoRA only: its ParamWrapper
     # refuses use_dora, and AdaLoRA has no such path.
+    if settings.classifier_head:
+        shape = shape.without_lm_head()
     experts = settings.lora_experts and model in EXPERT_ADAPTER_MODELS and bool(shape.experts)
     s = settings._replace(sharding=resolved_sharding(settings, model), lora_experts=experts)
     states = model_states(model, shape, s)

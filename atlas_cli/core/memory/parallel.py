@@ -74,10 +74,10 @@ def resolved_sharding(s: EstimateSettings, model: str) -> str:
     QLoRA base cannot be sharded."""
     if s.offload == "params":
         return "zero3"
+    if s.gpus == 1:
+        return "zero2" if s.offload == "optimizer" else "ddp"
     if s.offload == "optimizer" and s.sharding == "ddp":
         return "zero2"
-    if s.gpus == 1:
-        return "ddp"
     if s.sharding == "zero3" and unshardable_base(model, s):
         return "zero2"
     return s.sharding

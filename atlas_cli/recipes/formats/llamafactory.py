@@ -239,6 +239,19 @@ def _lf_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
     return values
 
 
+# The model types whose router loss LLaMA-Factory's moe_aux_loss_coef turns on (hiyouga/
+# LlamaFactory@ff6d4d12 src/llamafactory/model/model_utils/moe.py configure_moe; Qwen3-VL-MoE's text
+# model reads as qwen3_moe): for another, the key does nothing, and the header says so.
+LF_AUX_LOSS_TYPES = frozenset(
+    {"dbrx", "ernie4_5_moe", "granitemoe", "jamba", "jetmoe", "llama4", "mixtral", "olmoe", "phimoe"}
+    | {"qwen2_moe", "qwen3_moe"}
+)
+
+
+def _lf_turns_on_aux_loss(recipe: Recipe) -> bool:
+    return recipe.model is not None and recipe.model.family in LF_AUX_LOSS_TYPES
+
+
 def _lf_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
     base = recipe.model_hint
     values: dict[str, Any] = {"model_name_or_path": base}
@@ -256,7 +269,7 @@ def _lf_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
             values["double_quantization"] = recipe.value("quant.double")
         if bits == 4 and recipe.has("quant.type"):
             values["quantization_type"] = recipe.value("quant.type")
-    if recipe.has("router_aux_loss"):
+    if recipe.has("router_aux_loss") and _lf_turns_on_aux_loss(recipe):
         # configure_moe turns on output_router_logits and sets the coefficient (model_utils/moe.py).
         values["moe_aux_loss_coef"] = recipe.value("router_aux_loss")
     if not recipe.value("gradient_checkpointing"):
@@ -369,6 +382,12 @@ def render(recipe: Recipe, main: str) -> Rendered:
     if "sft" in recipe.stages and recipe.post_trained:
         recipe.notes.append(INSTRUCT_SFT_DATA)
     recipe.notes += labels_as_answers(recipe, "LLaMA-Factory")
+    if recipe.has("router_aux_loss") and not _lf_turns_on_aux_loss(recipe):
+        recipe.notes.append(
+            "LLaMA-Factory's moe_aux_loss_coef turns the routers' load-balancing loss on for a fixed list "
+            "of model types, not this one: set output_router_logits: true in the model's config.json "
+            "first, or the routers train without it."
+        )
     if recipe.sft_on_liked:
         recipe.notes.append(LIKED_AS_SFT)
     if recipe.memory_model == "qlora" and len(documents) > 1:

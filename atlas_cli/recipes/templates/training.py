@@ -780,10 +780,11 @@ def main(argv: list[str] | None = None) -> None:
         callbacks=callbacks(),
     )
     # A classifier head's loss is its micro-batch's mean, but transformers takes any model whose
-    # forward has **kwargs as averaging over the whole accumulated batch (num_items_in_batch) and
-    # skips its division by the accumulation steps: the logged loss and the gradient were that many
-    # times too large (huggingface/transformers#47688).
-    trainer.loss_is_scaled_for_ga = False
+    # forward has **kwargs as averaging over the whole accumulated batch (num_items_in_batch): it
+    # skips its division by the accumulation steps and, on several GPUs, multiplies by their number,
+    # so the logged loss and the gradient were that many times too large (huggingface/
+    # transformers#47688). Saying the model takes no loss arguments restores both, on every 5.x.
+    trainer.model_accepts_loss_kwargs = False
     print(f"Done: {finish(trainer, 'sft')}")
 
 
