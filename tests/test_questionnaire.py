@@ -848,3 +848,13 @@ def test_piped_answers_to_the_chip_memory_question_behave_as_every_piped_answer(
         ended.run(interactive=True)
     answers = ended.run(interactive=False)
     assert (answers["gpu"], answers["vram"]) == ("apple-m3", 8.0)
+
+
+def test_an_unnamed_hosted_model_assumes_no_size(catalog: Catalog) -> None:
+    """An API user who skips the model question read "ft-atlas assumes a 7B model" (a newcomer's
+    review): a hosted model has no size; every provider's tuning is shown."""
+    _, terminal = interview(catalog, ["api", ""] + [""] * 12)
+    said = " ".join(terminal.said)
+    assert "every provider's hosted tuning is shown" in said and "assumes a 7B model" not in said
+    _, local = interview(catalog, ["", "4090", "", ""] + [""] * 12)
+    assert "assumes a 7B model" in " ".join(local.said)

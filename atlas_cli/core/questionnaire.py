@@ -83,6 +83,10 @@ NOT_DOWNLOADED_YET = N_(
 )
 
 
+# A hosted model left unnamed: the tuning each provider offers is shown, no size assumed.
+API_MODEL_UNSET = N_("every provider's hosted tuning is shown; name the model for the one that serves it")
+
+
 def _api_only(answers: Answers) -> bool:
     return answers.get("model_access") == "api"
 
@@ -304,10 +308,13 @@ class Interview:
                 self.terminal.say("  → " + t("{value}, the default.", value=_show(default)))
             return
         self.unset.append(spec.name)
-        self.terminal.say(
-            "  → "
-            + t("not set: {what}.", what=t(spec.if_unset) if spec.if_unset else t("the default applies"))
-        )
+        self.terminal.say("  → " + t("not set: {what}.", what=self._if_unset(spec)))
+
+    def _if_unset(self, spec: ProfileField) -> str:
+        """What an unanswered question means: a hosted model has no size to assume."""
+        if spec.name == "model" and _api_only(self.answers):
+            return t(API_MODEL_UNSET)
+        return t(spec.if_unset) if spec.if_unset else t("the default applies")
 
     def _explain(self, spec: ProfileField) -> None:
         for number, choice in enumerate(spec.choices, start=1):
@@ -328,7 +335,7 @@ class Interview:
         if examples:
             self.terminal.say("  " + t("For example: {examples}", examples=t(examples)))
         default = default_for(spec, self.answers, self.carried)
-        unknown = _show(default) if default is not None else t("not set ({what})", what=t(spec.if_unset))
+        unknown = _show(default) if default is not None else t("not set ({what})", what=self._if_unset(spec))
         self.terminal.say(
             "  "
             + t('"I don\'t know" or Enter: {default}. < goes back to the previous question.', default=unknown)
@@ -348,7 +355,7 @@ class Interview:
             if value is not None:
                 self.terminal.say(f"  {label}: {_show_value(spec, value)}")
             elif spec.name in self.unset:
-                self.terminal.say(f"  {label}: " + t("not set ({what})", what=t(spec.if_unset)))
+                self.terminal.say(f"  {label}: " + t("not set ({what})", what=self._if_unset(spec)))
             elif spec.name == "model_variant" and (read := self._read_variant()) is not None:
                 # Shown though not asked: an instruct checkpoint trained as a base one changes the plan.
                 self.terminal.say(f"  {label}: {read} " + t("(read from the model)"))
