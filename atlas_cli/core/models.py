@@ -23,6 +23,7 @@ from atlas_cli.core.names import looks_instruct
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, grouped, t
 from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb.files import replace_whole
 from atlas_cli.kb.schema import LlmModel
 from atlas_cli.kb.vocabulary import HUB_ID_PATTERN, ModelVariant
 
@@ -515,21 +516,12 @@ def _capped_get(url: str, token: str | None, stop: threading.Event) -> bytes:
 def _store_config(repo: str, commit: str, raw: bytes) -> Path:
     """`raw` as the repo's config.json at `commit` in the cache's snapshot layout, written whole
     (a reader never sees half of it), with refs/main naming the commit."""
-    import tempfile  # only a fetch writes
-
     folder = hub_cache_dir() / f"models--{repo.replace('/', '--')}"
     snapshot = folder / "snapshots" / commit
     snapshot.mkdir(parents=True, exist_ok=True)
     (folder / "refs").mkdir(exist_ok=True)
-    for target, content in ((snapshot / CONFIG_NAME, raw), (folder / "refs" / "main", commit.encode())):
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".ft-atlas-", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(content)
-            os.replace(temporary, target)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
+    replace_whole(snapshot / CONFIG_NAME, raw)
+    replace_whole(folder / "refs" / "main", commit.encode())
     return snapshot / CONFIG_NAME
 
 

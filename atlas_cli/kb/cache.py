@@ -39,7 +39,7 @@ from pydantic import BaseModel
 
 import atlas_cli
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.files import KbFile, read_kb
+from atlas_cli.kb.files import KbFile, read_kb, replace_whole
 from atlas_cli.kb.heap import collector_paused
 from atlas_cli.kb.schema import KnowledgeBase
 
@@ -237,23 +237,10 @@ def _prune(directory: Path) -> None:
 
 
 def _write_entry(directory: Path, name: str, payload: bytes) -> None:
-    """Write atomically (readers never see half an entry); leave no temporary file behind when
-    the disk is full or anything else fails; then drop the oldest entries past KEPT_ENTRIES."""
-    import tempfile  # with shutil and random: only a cache miss writes
-
-    try:
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".kb-", suffix=".tmp")
-    except OSError:
-        return
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(payload)
-        os.replace(temporary, directory / name)
-    except OSError:
-        pass
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)  # gone after the rename; what a failure left otherwise
+    """Write atomically (readers never see half an entry); a full disk or any other failure
+    leaves the cache as it was; then drop the oldest entries past KEPT_ENTRIES."""
+    with contextlib.suppress(OSError):
+        replace_whole(directory / name, payload)
     _prune(directory)
 
 

@@ -7,6 +7,7 @@ some of the sections (the bundled KB in `data/` is such a directory). `--kb PATH
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -17,6 +18,21 @@ from atlas_cli.i18n import t
 
 KB_ENV = "FT_ATLAS_KB"
 MAX_FILE_BYTES = 5_000_000  # a larger KB file is refused (the bundled KB is ~0.2 MB)
+
+
+def replace_whole(path: Path, data: bytes) -> None:
+    """`data` as `path`, in one rename: a reader sees the old file or the new one, never half of
+    one, and a failed write (OSError, raised) leaves no temporary file behind."""
+    import tempfile  # only a cache write needs it
+
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)  # gone after the rename; what a failure left otherwise
 
 
 def bundled_kb_path() -> Path:
