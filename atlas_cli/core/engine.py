@@ -82,7 +82,7 @@ from atlas_cli.kb.schema import (
     Rule,
     Scalar,
 )
-from atlas_cli.kb.vocabulary import CLASSIFIER_PIPELINE, DEFAULT_PIPELINE
+from atlas_cli.kb.vocabulary import DEFAULT_PIPELINE
 
 # What each priority weighs: (quality, speed, memory thrift).
 PRIORITY_WEIGHTS = {
@@ -1159,9 +1159,7 @@ class Engine:
             inputs.sampling,
             fewest=profile.priority == "cost",
             classifier=local
-            and pipeline == CLASSIFIER_PIPELINE
-            and info.sized.architecture == "decoder"
-            and trains_classifier(profile.goal, profile.data_kind),
+            and trains_classifier(profile.goal, profile.data_kind, info.sized.architecture, pipeline),
             limits=inputs if profile.priority == "cost" and inputs.limited else None,
         )
         estimates, memory_facts = self._memory_view(resolved, key)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import CYRILLIC, N_, t
 from atlas_cli.kb.vocabulary import (
+    CLASSIFIER_PIPELINE,
     DATA_KINDS,
     GOALS,
     GPU_MEMORY,
@@ -398,10 +399,15 @@ _GROUPED_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?:[,.][0-9]{3})+")
 _RUSSIAN_ANSWERS: ContextVar[bool] = ContextVar("russian_answers", default=False)
 
 
-def trains_classifier(goal: str | None, data_kind: str | None) -> bool:
-    """Whether labelled examples train a sequence classifier (a new score head over the labels,
-    AutoModelForSequenceClassification) rather than a language model: the classify goal with its
-    usual data, or labelled data where no goal is asked (`estimate`: goal None)."""
+def trains_classifier(
+    goal: str | None, data_kind: str | None, architecture: str | None, stages: tuple[str, ...]
+) -> bool:
+    """Whether a decoder's labelled examples train a sequence classifier (a new score head over
+    the labels, AutoModelForSequenceClassification) rather than a language model: SFT alone, on
+    the classify goal with its usual data, or on labelled data where no goal is asked (`estimate`:
+    goal None)."""
+    if architecture != "decoder" or stages != CLASSIFIER_PIPELINE:
+        return False
     if goal is None:
         return data_kind == "labeled"
     return goal == "classify" and data_kind in (None, "labeled")

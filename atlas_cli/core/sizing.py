@@ -40,7 +40,6 @@ from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import comparisons
 from atlas_cli.kb.schema import Rule, Scalar
 from atlas_cli.kb.vocabulary import (
-    CLASSIFIER_PIPELINE,
     LORA_TARGETS,
     MEMORY_MODELS,
     OFFLOADS,
@@ -155,9 +154,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         vllm=profile.vllm,
         activation_offloading=profile.activation_offloading,
         # `estimate` asks no goal: labelled data is a classifier's (profile.trains_classifier).
-        classifier_head=(objective.id,) == CLASSIFIER_PIPELINE
-        and info.sized.architecture == "decoder"
-        and trains_classifier(None, profile.data_kind),
+        classifier_head=trains_classifier(None, profile.data_kind, info.sized.architecture, (objective.id,)),
     )
     warnings += length_notes(profile, info, settings.seq_len, (settings.objective,))
     warnings += idle_options(profile, info.shape, (settings.objective,))

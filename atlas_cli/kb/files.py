@@ -23,7 +23,7 @@ MAX_FILE_BYTES = 5_000_000  # a larger KB file is refused (the bundled KB is ~0.
 def replace_whole(path: Path, data: bytes) -> None:
     """`data` as `path`, in one rename: a reader sees the old file or the new one, never half of
     one, and a failed write (OSError, raised) leaves no temporary file behind."""
-    import tempfile  # only a cache write needs it
+    import tempfile  # only a cache write needs it (the KB's entry, a fetched config.json)
 
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
     try:

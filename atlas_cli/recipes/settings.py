@@ -41,7 +41,6 @@ from atlas_cli.i18n import N_, nt, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import Gpu, HostedOffer, HyperValue, LlmModel, Method
 from atlas_cli.kb.vocabulary import (
-    CLASSIFIER_PIPELINE,
     MEMORY_MODELS,
     OPTIMIZERS,
     PREQUANTIZED,
@@ -280,23 +279,19 @@ class Recipe:
         Llama's score the last token), in the formats that write classifiers."""
         if self.architecture == "encoder":
             return True
-        return (
-            self.trainer == "python"
-            and self.architecture == "decoder"
-            and trains_classifier(self.profile.get("goal"), self.profile.get("data_kind"))
-            and self.stages == CLASSIFIER_PIPELINE
-        )
+        return self.trainer == "python" and self._labels_classify
 
     @property
     def labels_as_text(self) -> bool:
         """Labelled examples for a classifier, in a format that trains no classifier head: the
         labels are answers the decoder learns to generate (LABELS_AS_ANSWERS)."""
-        return (
-            not self.classifier
-            and self.architecture == "decoder"
-            and trains_classifier(self.profile.get("goal"), self.profile.get("data_kind"))
-            and self.stages == CLASSIFIER_PIPELINE
-        )
+        return not self.classifier and self._labels_classify
+
+    @property
+    def _labels_classify(self) -> bool:
+        """A decoder's labelled examples that classify (profile.trains_classifier)."""
+        goal, data_kind = self.profile.get("goal"), self.profile.get("data_kind")
+        return trains_classifier(goal, data_kind, self.architecture, self.stages)
 
     @property
     def post_trained(self) -> bool:
