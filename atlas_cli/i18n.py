@@ -24,6 +24,7 @@ This module imports nothing of ft-atlas at import time, so every layer may use i
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -41,7 +42,6 @@ LOCALE_ENV: Final = ("LC_ALL", "LC_MESSAGES", "LANG")
 CONTEXT_SEPARATOR: Final = "\x04"  # between a context and its text in catalog keys, as in gettext
 
 _current: Lang = "en"
-_catalog: dict[str, str] | None = None
 
 
 def language() -> Lang:
@@ -242,12 +242,10 @@ def translations_dir() -> Path:
     return bundled_kb_path() / "translations" / "ru"
 
 
+@functools.cache
 def catalog() -> dict[str, str]:
     """English -> Russian, read once, on first use (only ever in Russian)."""
-    global _catalog
-    if _catalog is None:
-        _catalog = load_catalog(translations_dir())
-    return _catalog
+    return load_catalog(translations_dir())
 
 
 def catalog_key(english: str, context: object = None) -> str:

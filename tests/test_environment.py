@@ -93,6 +93,14 @@ def ft_atlas_many(
     return list(zip(invocations, results, strict=True))
 
 
+def test_a_terminal_that_cannot_show_cyrillic_gets_english_and_is_told_once() -> None:
+    result = ft_atlas("--lang", "ru", "categories", env=environment(PYTHONIOENCODING="latin-1"))
+    assert result.returncode == 0
+    assert "Categories of adaptation" in result.stdout.decode("latin-1")
+    # The language is chosen before the command and again inside it: one warning, not two.
+    assert result.stderr.decode().count("cannot show Russian") == 1
+
+
 RENDERED = [
     ["methods"],
     ["show", "lora"],

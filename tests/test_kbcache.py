@@ -11,9 +11,10 @@ import pytest
 
 from atlas_cli.errors import KnowledgeBaseError
 from atlas_cli.kb import cache as kbcache
-from atlas_cli.kb.catalog import Catalog
+from atlas_cli.kb import loading
 from atlas_cli.kb.files import MAX_FILE_BYTES, KbFile, bundled_kb_path
 from atlas_cli.kb.heap import collector_paused
+from atlas_cli.kb.schema import KnowledgeBase
 
 
 @pytest.fixture
@@ -33,13 +34,13 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _count_loads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     loads: list[Path] = []
-    real = kbcache._load
+    real = loading.load_knowledge_base
 
-    def counting(path: Path, files: list[KbFile]) -> Catalog:
+    def counting(path: Path, files: list[KbFile] | None = None) -> KnowledgeBase:
         loads.append(path)
         return real(path, files)
 
-    monkeypatch.setattr(kbcache, "_load", counting)
+    monkeypatch.setattr(loading, "load_knowledge_base", counting)
     return loads
 
 

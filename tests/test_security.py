@@ -1590,13 +1590,13 @@ def test_a_file_made_while_out_is_written_is_never_removed(
     """Another process made the file between the check and the link: the refusal's roll-back
     deleted that process's file."""
     target = tmp_path / "train.py"
-    publish = files._publish
+    link = os.link
 
-    def racing(temporary: Path, path: Path, force: bool, what: str) -> None:
-        path.write_text("precious", encoding="utf-8")
-        publish(temporary, path, force, what)
+    def racing(source: str | Path, destination: str | Path, **kwargs: Any) -> None:
+        Path(destination).write_text("precious", encoding="utf-8")
+        link(source, destination, **kwargs)
 
-    monkeypatch.setattr(files, "_publish", racing)
+    monkeypatch.setattr(os, "link", racing)
     with pytest.raises(UsageError):
         files.write_new_files({target: "mine"})
     assert target.read_text(encoding="utf-8") == "precious"

@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     output = _output_identity()
     try:
         state.explicit_lang = explicit_language(args)
+        state.told_no_cyrillic = False
         state.use_language(for_people=True)
         load_commands(args)
         with _typer_styles(plain):

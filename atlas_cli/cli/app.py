@@ -82,6 +82,7 @@ class State:
         self.no_color = False
         self.debug = False
         self.explicit_lang: Lang | None = None  # --lang, before or after the command
+        self.told_no_cyrillic = False  # the language is chosen twice: before and in the command
         self._catalogs: dict[Path, Catalog] = {}
 
     @property
@@ -98,10 +99,12 @@ class State:
         lang = choose_language(self.explicit_lang, for_people)
         if lang == "ru" and for_people and not _shows_cyrillic(sys.stdout):
             set_language("en")
-            sys.stderr.write(
-                f"ft-atlas: the terminal's encoding ({sys.stdout.encoding}) cannot show Russian; "
-                "output is in English (set a UTF-8 locale, e.g. LANG=ru_RU.UTF-8)\n"
-            )
+            if not self.told_no_cyrillic:
+                self.told_no_cyrillic = True
+                sys.stderr.write(
+                    f"ft-atlas: the terminal's encoding ({sys.stdout.encoding}) cannot show Russian; "
+                    "output is in English (set a UTF-8 locale, e.g. LANG=ru_RU.UTF-8)\n"
+                )
             return
         set_language(lang)
 
