@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from atlas_cli.core.plans import Plan, Recommendation
+    from atlas_cli.recipes.registry import Rendered
     from atlas_cli.recipes.settings import Recipe
     from atlas_cli.recipes.writer import NotWritten
 
@@ -311,24 +312,7 @@ def recipe(
     from atlas_cli.recipes.registry import FALLBACK, trainer_formats
     from atlas_cli.recipes.writer import default_recipe, first_written, write_recipe
 
-    if old_format is not None and old_format.lower() == "json":
-        # Every other command's --format json: the same JSON as --json.
-        sys.stderr.write(
-            "ft-atlas: " + t("warning: recipe --format picks the trainer (deprecated); use --json") + "\n"
-        )
-        old_format, as_json = None, True
-    elif old_format is not None and old_format.lower() in ("table", "markdown"):
-        raise UsageError(
-            t(
-                "recipe writes a script or a trainer's YAML, not a {format}: --trainer picks which (its old "
-                "name --format), --json prints it as JSON",
-                format=old_format.lower(),
-            )
-        )
-    if old_format is not None:
-        if trainer is not None:
-            raise UsageError(t("--format is the old name of --trainer: give one"))
-        sys.stderr.write("ft-atlas: " + t("warning: recipe --format is deprecated; use --trainer") + "\n")
+    old_format, as_json = _legacy_format(old_format, trainer, as_json)
     # Without --trainer, the GPU's own trainer where a format is made the default there (mlx-lm on
     # Apple silicon) and writes the plan, else python: ranked as python ranks (`recommend`'s way).
     defaulted = trainer is None and old_format is None
@@ -396,8 +380,36 @@ def recipe(
         )
     elif to_stdout:
         sys.stdout.write(rendered.text)
-    if to_stdout or out is None:
-        return
+    if not to_stdout and out is not None:
+        _write_out(rendered, out, directory, force)
+
+
+def _legacy_format(old_format: str | None, trainer: str | None, as_json: bool) -> tuple[str | None, bool]:
+    """recipe's old --format: json is --json (as every other command's), a trainer name is
+    --trainer, with a warning; table and markdown are refused."""
+    if old_format is not None and old_format.lower() == "json":
+        # Every other command's --format json: the same JSON as --json.
+        sys.stderr.write(
+            "ft-atlas: " + t("warning: recipe --format picks the trainer (deprecated); use --json") + "\n"
+        )
+        old_format, as_json = None, True
+    elif old_format is not None and old_format.lower() in ("table", "markdown"):
+        raise UsageError(
+            t(
+                "recipe writes a script or a trainer's YAML, not a {format}: --trainer picks which (its old "
+                "name --format), --json prints it as JSON",
+                format=old_format.lower(),
+            )
+        )
+    if old_format is not None:
+        if trainer is not None:
+            raise UsageError(t("--format is the old name of --trainer: give one"))
+        sys.stderr.write("ft-atlas: " + t("warning: recipe --format is deprecated; use --trainer") + "\n")
+    return old_format, as_json
+
+
+def _write_out(rendered: "Rendered", out: Path, directory: bool, force: bool) -> None:
+    """The recipe's files at --out: each to its own file in a directory, else all in one file."""
     from atlas_cli.files import make_output_dir, write_new_files
 
     if directory:
