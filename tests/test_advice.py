@@ -247,7 +247,7 @@ def test_hosted_plans_write_no_recipe_and_estimate_nothing(run: Runner) -> None:
     assert data["next_steps"]["recipe"] is None
     fails(run("recipe", *profile), 2, "runs at a provider", "ft-atlas show hosted-ft")
     fails(run("estimate", "--method", "hosted-ft", "--model-size", "7b"), 2, "runs at a provider")
-    # An embedding classifier only calls an API for embeddings: the classifier runs here.
+    # An embedding classifier trains no language model: its recipe embeds and fits here.
     api = (
         "--model-access",
         "api",
@@ -258,16 +258,11 @@ def test_hosted_plans_write_no_recipe_and_estimate_nothing(run: Runner) -> None:
         "--data-kind",
         "labeled",
     )
-    table = ok(run("recommend", *api, "--examples", "3k", "--top", "1", env={"COLUMNS": "200"})).stdout
-    assert (
-        "the card's example code is the whole program" in table and "provider runs the training" not in table
-    )
-    fails(
-        run("recipe", *api, "--examples", "3k"),
-        2,
-        "trains nothing on a GPU",
-        "ft-atlas show embeddings-classifier",
-    )
+    data = ok(run("recommend", *api, "--examples", "3k", "--json")).json()
+    (plan,) = [p for p in data["recommendations"] if p["method"] == "embeddings-classifier"]
+    assert data["next_steps"]["method"] != "embeddings-classifier" or data["next_steps"]["recipe"]
+    script = ok(run("recipe", *api, "--examples", "3k", "--plan", str(plan["rank"]))).stdout
+    assert "def fit(" in script and "LBFGS" in script and "openai" not in script.lower()
 
 
 # --- next steps ---------------------------------------------------------------------------------

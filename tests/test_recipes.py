@@ -398,7 +398,8 @@ MLX_BOOLS = {"train", "mask_prompt", "grad_checkpoint", "test", "trust_remote_co
 
 # The support matrix, stated independently of the implementation.
 PYTHON_REFUSED = {"adapters"}  # the `adapters` library needs transformers 4.57.x
-HOSTED = {"hosted-ft", "embeddings-classifier"}  # a provider runs them: no script to write
+HOSTED = {"hosted-ft"}  # a provider runs it: no script to write
+EMBEDS_ONLY = {"embeddings-classifier"}  # python writes a script that runs an encoder, no LLM
 LF_METHODS = {"full-ft", "partial-ft", "lora", "qlora", "dora", "galore"}
 AX_METHODS = {"full-ft", "partial-ft", "bitfit", "lora", "qlora", "dora", "galore"}
 PYTHON_OBJECTIVES = {"sft", "continued-pretraining", "dpo", "kto", "grpo", "rloo", "reward-model"}
@@ -420,6 +421,8 @@ def refused(case: Case, fmt: str) -> bool:
         one_stage = len(plan.pipeline) == 1 and set(plan.pipeline) <= MLX_OBJECTIVES
         counted = case.rec.profile.get("examples") is not None
         return not (apple and arch == "decoder" and plan.method in MLX_METHODS and one_stage and counted)
+    if plan.method in EMBEDS_ONLY:
+        return fmt != "python"
     if arch == "encoder-decoder" or plan.method in PYTHON_REFUSED | HOSTED:
         return True
     if apple and (plan.method in APPLE_REFUSED or (fmt == "axolotl" and plan.method in AX_APPLE_REFUSED)):
@@ -459,7 +462,8 @@ def check_python(text: str, case: Case) -> None:
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             # Only the libraries' stable top-level APIs: no trl.experimental, no private modules.
-            # safetensors (a transformers dependency) stores retrieval's vectors: tensors only;
+            # safetensors (a transformers dependency) stores retrieval's vectors and the embeddings
+            # classifier's weights (safe_open reads its labels back): tensors and text only;
             # math_verify (TRL's accuracy_reward's checker) compares the online-RL reward's answers.
             assert node.module in {
                 "__future__",
@@ -477,6 +481,7 @@ def check_python(text: str, case: Case) -> None:
                     "trl",
                     "accelerate",
                     "openai",
+                    "safetensors",
                     "safetensors.torch",
                     "math_verify",
                 }

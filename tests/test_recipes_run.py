@@ -682,6 +682,29 @@ def test_no_training_examples_answer(
             recipe["main"]([*argv, *embedding])
 
 
+def test_an_embeddings_classifier_fits_saves_and_labels(
+    models: dict[str, str], data: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The plan a user without a GPU is offered first for classification ran nowhere: the recipe
+    said a provider runs it, although the encoder and the classifier run here."""
+    recipe = load_recipe(case("embeddings-classifier-none-encoder"), tmp_path)
+    stored = tmp_path / "classifier.safetensors"
+    common = ["--embedder", models["encoder"], "--classifier", str(stored)]
+    recipe["main"](["--data", data["labels"], *common])
+    out = capsys.readouterr().out
+    assert "held-out accuracy" in out and stored.exists()
+    # Without --embedder, texts are embedded by the encoder the classifier was fitted on.
+    recipe["main"](["--classify", "good dog", "bad", "--classifier", str(stored)])
+    labels = [json.loads(line)["label"] for line in capsys.readouterr().out.splitlines()]
+    assert len(labels) == 2 and set(labels) <= {"yes", "no"}
+    with pytest.raises(SystemExit, match="was fitted on"):
+        recipe["main"](["--classify", "good dog", "--classifier", str(stored), "--embedder", "other"])
+    single = tmp_path / "single.jsonl"
+    single.write_text('{"text": "a", "label": "x"}\n', encoding="utf-8")
+    with pytest.raises(SystemExit, match="at least two"):
+        recipe["main"](["--data", str(single), *common])
+
+
 @pytest.mark.parametrize("pipeline", [("reward-model",), ("rloo",)])
 def test_reward_models_and_rloo_train(
     pipeline: tuple[str, ...], models: dict[str, str], data: dict[str, str], tmp_path: Path

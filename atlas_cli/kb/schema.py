@@ -495,6 +495,12 @@ class Method(Strict):
             )
 
     @property
+    def embeds_only(self) -> bool:
+        """A plan that neither trains nor runs the language model: an encoder embeds the texts
+        (the embeddings classifier, which has no memory model)."""
+        return self.kind == "no-training" and self.memory_model is None
+
+    @property
     def scored_ratings(self) -> Ratings:
         """The ratings the engine scores with: the guide's, with ft-atlas's correction applied."""
         return self.ratings if self.scoring is None else self.scoring.applied_to(self.ratings)

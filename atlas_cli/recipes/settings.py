@@ -421,7 +421,8 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
         hub_id, note = _variant_repo(model, hub_id, str(variant))
         notes = [note]
     size = rec.profile.get("model_size")
-    if model is None and hub_id is None and isinstance(size, (int, float)):
+    uses_model = not catalog.methods[plan.method].embeds_only
+    if uses_model and model is None and hub_id is None and isinstance(size, (int, float)):
         notes += _models_of_size(catalog, float(size))
     seq_len = rec.profile.get("seq_len")
     beyond = None if info is None or not isinstance(seq_len, int) else positions_note(seq_len, info)

@@ -421,20 +421,21 @@ def render_recipe(catalog: Catalog, rec: Recommendation, rank: int = 1, fmt: str
     return write_recipe(catalog, rec, rank, fmt)[1].text
 
 
+def _trains_nothing(recipe: Recipe, fmt: TrainerFormat) -> NotWritten:
+    return NotWritten(
+        t(
+            "plan {rank} ({name}) trains nothing, so there is no {format} config; use --trainer "
+            "python for a runnable example",
+            rank=recipe.rank,
+            name=recipe.plan.name,
+            format=fmt.name,
+        )
+    )
+
+
 def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, TrainerFormat]) -> None:
     plan, arch = recipe.plan, recipe.architecture
-    if recipe.method.runs == "hosted" and plan.kind == "no-training":
-        raise NotWritten(
-            t(
-                "plan {rank} ({name}) calls a provider's API and trains nothing on a GPU, so there is no "
-                "training script to write: `ft-atlas show {method}` has its example code (the few lines "
-                "that run on your machine) and each provider's API and how it bills",
-                rank=recipe.rank,
-                name=plan.name,
-                method=plan.method,
-            )
-        )
-    if recipe.method.runs == "hosted":
+    if recipe.method.runs == "hosted" and plan.kind != "no-training":  # embeddings are computed here
         raise NotWritten(
             t(
                 "plan {rank} ({name}) runs at a provider, so there is no training script to write: "
@@ -444,6 +445,10 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
                 method=plan.method,
             )
         )
+    if recipe.method.embeds_only:  # an encoder runs here, not the language model
+        if not fmt.prompting:
+            raise _trains_nothing(recipe, fmt)
+        return
     if recipe.method.memory_model not in MEMORY_MODELS:
         raise NotWritten(
             t(
@@ -464,15 +469,7 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
         )
     if plan.kind == "no-training":
         if not fmt.prompting:
-            raise NotWritten(
-                t(
-                    "plan {rank} ({name}) trains nothing, so there is no {format} config; use --trainer "
-                    "python for a runnable example",
-                    rank=recipe.rank,
-                    name=plan.name,
-                    format=fmt.name,
-                )
-            )
+            raise _trains_nothing(recipe, fmt)
         if arch != "decoder":
             raise NotWritten(
                 t(

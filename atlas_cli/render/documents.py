@@ -460,7 +460,8 @@ def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
             "run_peft_qlora_fsdp.sh or axolotl's examples/llama-3/qlora-fsdp-70b.yaml; `ft-atlas "
             "recipe` says why, --plan N writes another plan."
         )
-    if rec.request is not None and plan.runs != "hosted":
+    # A hosted plan that trains nothing embeds texts: its Python recipe embeds them here.
+    if rec.request is not None and (plan.runs != "hosted" or plan.kind == "no-training"):
         return None
     if plan.kind != "no-training":
         return t("none to write; the provider runs the training (see its card).")

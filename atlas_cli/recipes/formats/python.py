@@ -68,7 +68,7 @@ def _note(recipe: Recipe, key: str) -> str:
 
 def _written_for(recipe: Recipe) -> str:
     libraries = ", ".join(f"{k} {v}" for k, v in WRITTEN_FOR.items())
-    if recipe.plan.kind == "no-training" and api_only(recipe):
+    if recipe.plan.kind == "no-training" and api_only(recipe) and not recipe.method.embeds_only:
         return t("Written for: {libraries}.", libraries=f"openai {API_CLIENT_WRITTEN_FOR}")
     if recipe.plan.kind == "no-training":
         extra = t("; bitsandbytes") if recipe.has("serving_bits") and not recipe.stored_quantized else ""
@@ -166,6 +166,8 @@ def _model_option(recipe: Recipe) -> str:
 
 
 def _render_prompting(recipe: Recipe, main: str) -> Rendered:
+    if recipe.method.embeds_only:
+        return _render_embeddings_classifier(recipe, main)
     is_rag = "retrieval" in recipe.method.tags
     run, doc = _rag_intro(recipe, main) if is_rag else _icl_intro(recipe, main)
     common, retrieval = _hosted_common(recipe, is_rag) if api_only(recipe) else _local_common(recipe, is_rag)
@@ -174,6 +176,28 @@ def _render_prompting(recipe: Recipe, main: str) -> Rendered:
         [header(recipe, "python", _written_for(recipe), run), doc, common, prompting.ROWS, body]
     )
     return Rendered((RecipeFile(main, text),), run, text)
+
+
+def _render_embeddings_classifier(recipe: Recipe, main: str) -> Rendered:
+    script = shell_word(main)
+    fit, use = f"python {script} --data labelled.jsonl", f"python {script} --classify 'new text'"
+    recipe.notes.append(
+        t(
+            "No language model is trained or run: a local encoder ({embedder}, ~1.3 GB) embeds each text, on "
+            "the CPU if there is no GPU, so the texts never leave this machine; the classifier is a "
+            "logistic regression, fitted in seconds. Then: {use}",
+            embedder=EMBEDDER,
+            use=use,
+        )
+    )
+    hyper = recipe.method.hyperparameters
+    body = prompting.CLASSIFIER.substitute(
+        test_size=literal(hyper["test_size"].value),
+        max_iter=literal(hyper["max_iter"].value),
+        encoder=_encoder(),
+    )
+    text = _join_blocks([header(recipe, "python", _written_for(recipe), fit), CLASSIFIER_DOC, body])
+    return Rendered((RecipeFile(main, text),), fit, text)
 
 
 def _rag_intro(recipe: Recipe, main: str) -> tuple[str, str]:
@@ -277,7 +301,11 @@ def _local_common(recipe: Recipe, is_rag: bool) -> tuple[str, str]:
         quantization=quantization,
         load_arguments=arguments,
     )
-    return common, Template(prompting.EMBEDDING_RETRIEVAL).substitute(embedder=literal(EMBEDDER))
+    return common, _encoder() + prompting.EMBEDDING_RETRIEVAL
+
+
+def _encoder() -> str:
+    return Template(prompting.ENCODER).substitute(embedder=literal(EMBEDDER))
 
 
 def _prompting_imports(is_rag: bool, quantized: bool, dtype: bool) -> str:
@@ -303,6 +331,15 @@ def _hosted_model_option(recipe: Recipe) -> str:
     model = recipe.profile.get("model")
     return f"default={literal(str(model))}" if model else "required=True"
 
+
+CLASSIFIER_DOC = '''"""Embeddings + a small classifier: no language model is trained or run.
+
+Embeds every labelled text once with a local encoder (--embedder), fits a logistic regression on
+the vectors, prints its accuracy on a held-out share of each label's texts (TEST_SIZE), and saves
+the classifier (--classifier, safetensors: reading it back runs no code). --classify labels new
+texts with a saved classifier.
+--data: JSON Lines, one labelled text per line: {"text": "The battery died after a day.", "label": "negative"}
+"""'''
 
 RAG_DOC = '''"""Retrieval-augmented generation (RAG), minimal: no training; retrieval runs on this machine.
 

@@ -1,4 +1,5 @@
-"""Python recipes for the plans that train nothing: few-shot prompting and retrieval (RAG).
+"""Python recipes for the plans that train nothing: few-shot prompting, retrieval (RAG), and a
+small classifier on an encoder's embeddings (CLASSIFIER, which runs no language model).
 
 With local weights both generate with `transformers.pipeline("text-generation")` (the KB's
 stable entry point for in-context learning), offline (COMMON); with API access only (the
@@ -328,14 +329,12 @@ if __name__ == "__main__":
 
 # Local weights: passages ranked by a dense embedding model, whose vectors are computed once and
 # kept (the setup recommend times: one forward pass of EMBEDDER over the corpus).
-EMBEDDING_RETRIEVAL = '''
+# An encoder that turns texts into unit vectors: retrieval and the embeddings classifier share it.
+ENCODER = '''
 
 # The encoder the setup time assumes; any encoder that pools its first token works (--embedder),
 # e.g. BAAI/bge-m3 for other languages than English.
 EMBEDDER = $embedder
-# bge v1.5's instruction for short queries (its model card), put before the question for EMBEDDER
-# only: another encoder gets none unless --query-instruction gives one.
-QUERY_INSTRUCTION = "Represent this sentence for searching relevant passages: "
 EMBED_BATCH = 32
 
 
@@ -356,6 +355,13 @@ def embed(encoder: tuple[Any, Any], texts: list[str]) -> torch.Tensor:
             first = model(**batch).last_hidden_state[:, 0]
             vectors.append(torch.nn.functional.normalize(first.float(), dim=-1).cpu())
     return torch.cat(vectors)
+'''
+
+EMBEDDING_RETRIEVAL = '''
+
+# bge v1.5's instruction for short queries (its model card), put before the question for EMBEDDER
+# only: another encoder gets none unless --query-instruction gives one.
+QUERY_INSTRUCTION = "Represent this sentence for searching relevant passages: "
 
 
 def index_path(passages: list[str], args: argparse.Namespace) -> Path:
@@ -468,3 +474,147 @@ QUANTIZATION = BitsAndBytesConfig(
     bnb_4bit_compute_dtype=torch.$compute_dtype,
 )""",
 }
+
+
+# Embeddings + a small classifier: a local encoder embeds the labelled texts (a CPU is enough) and
+# a multinomial logistic regression is fitted on the vectors, as scikit-learn's
+# LogisticRegression(C=1.0) fits it with L-BFGS, written in torch so that nothing more is installed.
+CLASSIFIER = Template('''
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+from transformers import AutoModel, AutoTokenizer
+
+TEST_SIZE = $test_size  # the held-out share of each label's texts
+MAX_ITER = $max_iter  # L-BFGS iterations, as LogisticRegression(max_iter=...)
+C = 1.0  # inverse strength of the L2 penalty: scikit-learn's default
+SEED = 42
+$encoder
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", help='JSON Lines of {"text": "...", "label": "..."} to fit the classifier on'
+    )
+    parser.add_argument(
+        "--classifier",
+        default="classifier.safetensors",
+        help="the fitted classifier: written with --data, read with --classify",
+    )
+    parser.add_argument("--classify", nargs="+", metavar="TEXT", help="texts to label with the classifier")
+    parser.add_argument(
+        "--embedder", help="Hub id or local directory of the encoder (default: EMBEDDER, or the classifier's)"
+    )
+    args = parser.parse_args(argv)
+    if not args.data and not args.classify:
+        parser.error("give --data to fit a classifier, --classify TEXT to use one, or both")
+    return args
+
+
+def read_rows(path: str) -> tuple[list[str], list[str]]:
+    texts, labels = [], []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str) or row.get("label") is None:
+            raise SystemExit(f'{path}:{number}: each line must be {{"text": "...", "label": "..."}}')
+        texts.append(row["text"])
+        labels.append(str(row["label"]))
+    return texts, labels
+
+
+def split(labels: list[str]) -> tuple[list[int], list[int]]:
+    """Rows to fit on and rows held out: TEST_SIZE of each label's rows (stratified), seeded; a
+    label with one row is fitted on only."""
+    rng = random.Random(SEED)
+    rows: dict[str, list[int]] = {}
+    for index, label in enumerate(labels):
+        rows.setdefault(label, []).append(index)
+    train: list[int] = []
+    test: list[int] = []
+    for indices in rows.values():
+        rng.shuffle(indices)
+        held = round(len(indices) * TEST_SIZE) if len(indices) > 1 else 0
+        test += indices[:held]
+        train += indices[held:]
+    return sorted(train), sorted(test)
+
+
+def fit(vectors: torch.Tensor, targets: torch.Tensor, classes: int) -> torch.nn.Linear:
+    """The summed cross-entropy plus |W|^2 / 2C, minimised with L-BFGS from zero weights."""
+    linear = torch.nn.Linear(vectors.shape[1], classes)
+    torch.nn.init.zeros_(linear.weight)
+    torch.nn.init.zeros_(linear.bias)
+    optimizer = torch.optim.LBFGS(linear.parameters(), max_iter=MAX_ITER, line_search_fn="strong_wolfe")
+
+    def loss() -> torch.Tensor:
+        optimizer.zero_grad()
+        value = torch.nn.functional.cross_entropy(linear(vectors), targets, reduction="sum")
+        value = value + linear.weight.pow(2).sum() / (2 * C)
+        value.backward()
+        return value
+
+    optimizer.step(loss)
+    return linear
+
+
+def train(args: argparse.Namespace, encoder: tuple[Any, Any]) -> None:
+    texts, labels = read_rows(args.data)
+    classes = sorted(set(labels))
+    if len(classes) < 2:
+        raise SystemExit(f"{args.data}: {len(classes)} label(s) found; a classifier needs at least two")
+    index = {label: i for i, label in enumerate(classes)}
+    vectors = embed(encoder, texts)
+    targets = torch.tensor([index[label] for label in labels])
+    fitted, held_out = split(labels)
+    linear = fit(vectors[fitted], targets[fitted], len(classes))
+    if held_out:
+        with torch.no_grad():
+            right = (linear(vectors[held_out]).argmax(-1) == targets[held_out]).float().mean().item()
+        print(f"held-out accuracy: {right:.3f} on {len(held_out)} texts ({len(fitted)} fitted on)")
+    # safetensors holds tensors and text only: reading the classifier back runs no code.
+    weights = {"weight": linear.weight.detach().contiguous(), "bias": linear.bias.detach().contiguous()}
+    save_file(weights, args.classifier, metadata={"labels": json.dumps(classes), "embedder": args.embedder})
+    print(f"saved {args.classifier} ({len(classes)} labels)")
+
+
+def classify(args: argparse.Namespace, encoder: tuple[Any, Any] | None) -> None:
+    """Each text with its label, as JSON Lines, embedded by the encoder the classifier was fitted on."""
+    with safe_open(args.classifier, framework="pt") as stored:
+        weight, bias, metadata = stored.get_tensor("weight"), stored.get_tensor("bias"), stored.metadata()
+    fitted_on = metadata["embedder"]
+    if args.embedder not in (None, fitted_on):
+        raise SystemExit(f"{args.classifier} was fitted on {fitted_on}'s vectors: --embedder {fitted_on}")
+    classes = json.loads(metadata["labels"])
+    with torch.no_grad():
+        vectors = embed(encoder or load_encoder(fitted_on), args.classify)
+        chosen = (vectors @ weight.T + bias).argmax(-1).tolist()
+    for text, label in zip(args.classify, chosen, strict=True):
+        print(json.dumps({"text": text, "label": classes[label]}, ensure_ascii=False))
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    encoder = None
+    if args.data:
+        args.embedder = args.embedder or EMBEDDER
+        encoder = load_encoder(args.embedder)
+        train(args, encoder)
+    if args.classify:
+        classify(args, encoder)
+
+
+if __name__ == "__main__":
+    main()
+''')
