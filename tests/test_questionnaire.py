@@ -221,6 +221,8 @@ def test_a_chip_sold_with_several_memories_is_asked_which(catalog: Catalog, repl
         ("Mac M3", "apple-m3", None),  # refused before (a newcomer's review)
         ("мак м3", "apple-m3", None),
         ("макбук эйр м3 16 гб", "apple-m3", 16.0),
+        ("мак мини м4 про", "apple-m4-pro", None),  # the tier in Russian (a newcomer's review)
+        ("м3 макс 36 гб", "apple-m3-max", 36.0),
     ],
 )
 def test_a_mac_named_with_its_chip_is_that_chip(
@@ -230,8 +232,9 @@ def test_a_mac_named_with_its_chip_is_that_chip(
     --gpu "M3 Pro 18GB" names the chip and its memory (a review): the Mac before the chip is
     passed over, in ask and on the command line."""
     answers, terminal = interview(catalog, ["", typed] + [""] * 12)
-    # Named without its memory, ask asks it, and Enter takes the smallest (the M1's 8 GB).
-    assert (answers["gpu"], answers.get("vram")) == (gpu, 8.0 if vram is None else vram)
+    # Named without its memory, ask asks it, and Enter takes the smallest (8 GB; the M4 Pro's 24).
+    smallest = min(catalog.gpus[gpu].memory_sizes_gb)
+    assert (answers["gpu"], answers.get("vram")) == (gpu, smallest if vram is None else vram)
     assert not any("Is it one of these?" in line for line in terminal.said)
     profile = ok(run("recommend", "--gpu", typed, "--model-size", "8b", "--json")).json()["profile"]
     assert profile["gpu"] == gpu and (vram is None or profile["vram"] == vram)
@@ -623,13 +626,21 @@ def test_a_superscript_or_an_english_words_letter_is_asked_again_not_a_crash(nam
         pick_choice(next(f for f in PROFILE_FIELDS if f.name == name), text)
 
 
-@pytest.mark.parametrize("typed", ["2x4090", "2x4090 24gb"])
+@pytest.mark.parametrize("typed", ["2x4090", "2x4090 24gb", "two 4090s", "две 4090"])
 def test_a_gpu_count_typed_into_the_gpu_answer_is_taken(catalog: Catalog, typed: str) -> None:
     """'2x4090' in ask became one RTX 4090 after a guess list (--gpu gives a hint; ask can take it);
-    '2x4090 24gb', the card named with its own memory, lost its count."""
+    '2x4090 24gb', the card named with its own memory, lost its count; «две 4090» offered guesses."""
     answers, terminal = interview(catalog, ["", typed, "8b", "chat", *[""] * 20])
     assert (answers["gpu"], answers["gpus"]) == ("rtx-4090", 2)
     assert not any("How many GPUs" in p for p in terminal.prompts)
+
+
+@pytest.mark.parametrize(("typed", "gpu"), [("4070 на 12 гигов", "rtx-4070"), ("3090 with 24gb", "rtx-3090")])
+def test_a_word_between_a_gpu_and_its_memory_is_read_past(catalog: Catalog, typed: str, gpu: str) -> None:
+    """«4070 на 12 гигов» offered five guesses (a newcomer's review): "4070 12 гигов" was known."""
+    answers, terminal = interview(catalog, ["", typed, *[""] * 20])
+    assert answers["gpu"] == gpu
+    assert not any("Is it one of these?" in line for line in terminal.said)
 
 
 def _summary(terminal: ScriptedTerminal) -> list[str]:

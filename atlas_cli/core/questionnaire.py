@@ -416,7 +416,7 @@ class Interview:
     def _parse_gpu(self, text: str) -> Answers:
         """A GPU by name, or its memory. A guess is never taken on Enter: a wrong GPU silently
         changes every plan, so a bare number and a near name are both confirmed."""
-        check_gpu_text(text, "GPU")
+        text = MEMORY_CONNECTOR.sub(" ", check_gpu_text(text, "GPU"))
         # "no graphics card, MacBook Pro M1 Pro" names a GPU after all, which is read: only a
         # phrase beside no GPU's name is none.
         if NO_GPU_PHRASE.search(text):
@@ -655,6 +655,9 @@ MAX_COUNT_WORDS = 3  # "2,000", "2 000", "10 тыс.": a count is written in at 
 
 # Words an answer may say before its count ("we have about 2k chats", «у нас примерно 2 тыс.
 # диалогов»): passed over, so the count is still read.
+# "4070 на 12 гигов", "3090 with 24gb": the word between a GPU's name and its memory.
+MEMORY_CONNECTOR: Final = re.compile(r"\s+(?:на|с|with|of)\s+(?=\d)", re.IGNORECASE)
+
 BEFORE_A_COUNT: Final = frozenset(
     {"we", "have", "i", "about", "around", "approximately", "approx", "approx.", "roughly", "nearly"}
     | {"almost", "some", "~", "у", "нас", "меня", "есть", "примерно", "около", "где-то", "порядка", "почти"}
