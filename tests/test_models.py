@@ -16,7 +16,7 @@ from atlas_cli.core.profile import build_profile
 from atlas_cli.core.shapes import Shape, shape_of
 from atlas_cli.errors import UsageError
 from atlas_cli.kb.catalog import Catalog
-from tests.conftest import Runner, ok
+from tests.conftest import Runner, fails, ok
 
 FIXTURES = Path(__file__).parent / "fixtures" / "configs"
 INDEX: dict[str, Any] = json.loads((FIXTURES / "index.json").read_text(encoding="utf-8"))["configs"]
@@ -559,3 +559,12 @@ def test_a_count_outside_the_schemas_bounds_is_refused_not_shown(size: int, laye
     }
     with pytest.raises(UsageError, match="params_b"):
         parse_config(config, "odd", "x")
+
+
+@pytest.mark.parametrize("name", ["gpt-4o", "gemini", "claude-sonnet-4"])
+def test_a_hosted_model_named_without_api_access_says_how_to_use_it(run: Runner, name: str) -> None:
+    """--model gpt-4o answered "did you mean gpt2, gpt2-large?" (a newcomer's review): a model
+    only a provider serves is said to be one, with the flag that plans for it."""
+    result = fails(run("recommend", "--model", name), 2, "serves through its API", "--model-access api")
+    assert "did you mean" not in result.stderr
+    fails(run("estimate", "--model", name, "--gpu", "rtx-4090"), 2, "serves through its API")

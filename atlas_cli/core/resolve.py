@@ -16,7 +16,7 @@ from atlas_cli.core.memory.estimate import (
 )
 from atlas_cli.core.memory.parallel import loads_whole_base, resolved_sharding
 from atlas_cli.core.memory.states import frozen_base_bytes
-from atlas_cli.core.models import SourceKind, find_model
+from atlas_cli.core.models import FoundModel, SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.profile import MAX_GPUS, Profile, check_gpu_text, parse_vram
 from atlas_cli.core.shapes import VISION_TEXT_ONLY, Shape, bare_model, describe, shape_of
@@ -522,7 +522,7 @@ def resolve_model(
         # Llama-shaped 7B would say it has no biases for BitFit, a method an API rules out anyway).
         return ModelInfo(None, t("a hosted model"), None, None, "api")
     if model is not None:
-        found = find_model(catalog, model)
+        found = _open_model(catalog, model)
         m = found.model
         return ModelInfo(
             m.id if found.kind == "catalog" else None,
@@ -540,6 +540,27 @@ def resolve_model(
         )
     bare = bare_model((size_b if size_b is not None else DEFAULT_MODEL_SIZE_B) * 1e9)
     return ModelInfo(None, bare.name, shape_of(bare), describe(bare), "bare size", bare.source, spec=bare)
+
+
+def _open_model(catalog: Catalog, model: str) -> FoundModel:
+    """find_model, where a name only a provider's API serves ("gpt-4o", "gemini") is told apart
+    from a typo: the catalog's nearest names (gpt2 for gpt-4o) would mislead a newcomer."""
+    try:
+        return find_model(catalog, model)
+    except UnknownName:
+        hosted = catalog.api_tuning(model)
+        if hosted is None:
+            raise
+        raise UsageError(
+            t(
+                "'{model}' names a model {provider} serves through its API: without its weights nothing "
+                "here can be sized or trained. Use --model-access api --model {model} for prompting, "
+                "retrieval and the provider's own tuning; with the weights of an open model, give its "
+                "catalog id (ft-atlas models), Hub id or config.json.",
+                model=model,
+                provider=hosted.provider,
+            )
+        ) from None
 
 
 def _with_vision(notes: tuple[str, ...], model: LlmModel) -> tuple[str, ...]:
