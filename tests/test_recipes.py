@@ -3873,3 +3873,12 @@ def test_an_adapter_on_fused_experts_is_merged_before_serving(run: Runner) -> No
     rank = next(p["rank"] for p in plans if p["method"] == "lora")
     after = _after_training(ok(run("recipe", *args, "--plan", str(rank))).json()["files"][0]["text"])
     assert "merge it first" in after and "--enable-lora" not in after
+
+
+def test_a_recipe_for_a_gated_repository_says_how_to_get_access(run: Runner) -> None:
+    """A Llama recipe failed with a 401 after its imports (a newcomer's review): the licence to
+    accept and the login come first, from data/models.yaml gated_repositories."""
+    llama = ok(run("recipe", "--gpu", "rtx-4090", "--model", "llama-3.1-8b")).stdout
+    assert "meta-llama/Llama-3.1-8B is gated" in llama and "hf auth login" in llama
+    qwen = ok(run("recipe", "--gpu", "rtx-4090", "--model", "qwen3-8b")).stdout
+    assert "is gated" not in qwen

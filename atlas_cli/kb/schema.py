@@ -1221,6 +1221,22 @@ class Price(Strict):
     date: str = Field(min_length=4, description="the date the source shows, as precise as it is")
 
 
+class GatedRepository(Strict):
+    """Hub repositories whose weights download only once their licence is accepted on the model's
+    page (data/models.yaml `gated_repositories`): a recipe that loads one says so first."""
+
+    prefix: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9._-]*$",
+        max_length=96,
+        description="an organisation and the start of a repository name (meta-llama/, google/gemma)",
+    )
+    licence: str = Field(min_length=1, description="the licence accepted on the model's page")
+    source: str = Field(min_length=1)
+
+    def holds(self, repo: str) -> bool:
+        return repo.casefold().startswith(self.prefix.casefold())
+
+
 class KnowledgeBase(Strict):
     schema_version: Literal[1] = KB_SCHEMA_VERSION
     categories: list[Category]
@@ -1231,5 +1247,6 @@ class KnowledgeBase(Strict):
     gpus: list[Gpu] = Field(min_length=1)
     models: list[LlmModel] = Field(min_length=1)
     model_families: list[ModelFamily] = []
+    gated_repositories: list[GatedRepository] = []
     prices: list[Price] = []
     evaluation: list[Advice] = []

@@ -424,6 +424,9 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
     uses_model = not catalog.methods[plan.method].embeds_only
     if uses_model and model is None and hub_id is None and isinstance(size, (int, float)):
         notes += _models_of_size(catalog, float(size))
+    downloaded = info is not None and info.source == "cache"
+    if uses_model and hub_id is not None and not downloaded:
+        notes += _gated_note(catalog, hub_id)
     seq_len = rec.profile.get("seq_len")
     beyond = None if info is None or not isinstance(seq_len, int) else positions_note(seq_len, info)
     if beyond is not None and not extended_by_yarn(model):  # the recipe sets no RoPE scaling
@@ -448,6 +451,23 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
         endpoint=catalog.chat_endpoint(str(model_id)) if isinstance(model_id, str) else None,
         endpoints=catalog.chat_endpoints,
     )
+
+
+def _gated_note(catalog: Catalog, repo: str) -> list[str]:
+    """A gated repository refuses the download until its licence is accepted: said before the
+    script fails with a 401 after its imports (a newcomer's review)."""
+    gated = next((g for g in catalog.kb.gated_repositories if g.holds(repo)), None)
+    if gated is None:
+        return []
+    return [
+        t(
+            "{repo} is gated on the Hugging Face Hub: accept the {licence} on its page "
+            "(https://huggingface.co/{repo}), then log in with `hf auth login` or set HF_TOKEN to an "
+            "access token, or the download is refused.",
+            repo=repo,
+            licence=gated.licence,
+        )
+    ]
 
 
 ANSWERING_NOTE = N_(
