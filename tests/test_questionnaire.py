@@ -643,6 +643,30 @@ def test_a_word_between_a_gpu_and_its_memory_is_read_past(catalog: Catalog, type
     assert not any("Is it one of these?" in line for line in terminal.said)
 
 
+@pytest.mark.parametrize(
+    ("typed", "gpu", "vram"),
+    [
+        ("4060 ti 16", "rtx-4060-ti-16gb", None),
+        ("3060 12", "rtx-3060-12gb", None),
+        ("m3 max 64", "apple-m3-max", 64.0),
+        ("макбук м3 макс 64", "apple-m3-max", 64.0),
+    ],
+)
+def test_a_gpu_named_with_its_memory_but_no_unit_is_read(
+    catalog: Catalog, typed: str, gpu: str, vram: float | None
+) -> None:
+    """«4060 ti 16» and «м3 макс 64» offered guess lists (a newcomer's review); «4060 ti 16gb» was known."""
+    answers, terminal = interview(catalog, ["", typed, *[""] * 20])
+    assert (answers["gpu"], answers.get("vram")) == (gpu, vram)
+    assert not any("Is it one of these?" in line for line in terminal.said)
+
+
+def test_a_bare_number_after_a_gpu_that_is_not_its_memory_still_asks(catalog: Catalog) -> None:
+    """'4090 2' is not a 2 GB RTX 4090: the guesses are offered as before, not a refusal."""
+    _, terminal = interview(catalog, ["", "4090 2", "1", *[""] * 20])
+    assert any("Is it one of these?" in line for line in terminal.said)
+
+
 def _summary(terminal: ScriptedTerminal) -> list[str]:
     return terminal.said[terminal.said.index("Your answers:") :]
 

@@ -427,6 +427,10 @@ class Interview:
             text = rest
         with contextlib.suppress(UnknownName):
             return self._parse_gpu_name(text)
+        unit_left_out = NAME_THEN_BARE_MEMORY.match(text)
+        if unit_left_out:  # "4060 ti 16", "m3 max 64": the name, then its memory without "gb"
+            with contextlib.suppress(UnknownName, UsageError):
+                return self._parse_gpu_name(f"{unit_left_out['name']} {unit_left_out['gb']}gb")
         rest = SYSTEM_RAM_CLAUSE.sub("", text).strip(" ,;")
         if rest and rest != text:  # "3090 24gb, 64gb ram": the GPU, with the computer's RAM said too
             with contextlib.suppress(UnknownName):
@@ -657,6 +661,8 @@ MAX_COUNT_WORDS = 3  # "2,000", "2 000", "10 тыс.": a count is written in at 
 # диалогов»): passed over, so the count is still read.
 # "4070 на 12 гигов", "3090 with 24gb": the word between a GPU's name and its memory.
 MEMORY_CONNECTOR: Final = re.compile(r"\s+(?:на|с|with|of)\s+(?=\d)", re.IGNORECASE)
+# A card's memory in GB is at most three digits; a fourth makes it a model number ("rtx 4090").
+NAME_THEN_BARE_MEMORY: Final = re.compile(r"^(?P<name>\S.*?)\s+(?P<gb>\d{1,3})$")
 
 BEFORE_A_COUNT: Final = frozenset(
     {"we", "have", "i", "about", "around", "approximately", "approx", "approx.", "roughly", "nearly"}
