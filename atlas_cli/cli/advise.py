@@ -28,9 +28,11 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from atlas_cli.core.plans import Plan, Recommendation
+    from atlas_cli.core.sizing import Report
     from atlas_cli.recipes.registry import Rendered
     from atlas_cli.recipes.settings import Recipe
     from atlas_cli.recipes.writer import NotWritten
+    from atlas_cli.render.contracts import EstimateJson, ModelSourceJson
 
 
 @command("Advise")
@@ -140,14 +142,7 @@ def estimate(
         max=most,
     )
     report = run_estimate(state.catalog(), build_profile(raw), options)
-    for warning in report.info.warnings:
-        console(stderr=True).print(
-            t("warning: {model}: {warning}", model=report.info.label, warning=warning),
-            style="yellow",
-            markup=False,
-        )
-    for warning in dict.fromkeys([*report.warnings, *(w for row in report.rows for w in row.warnings)]):
-        console(stderr=True).print(t("warning: {warning}", warning=warning), style="yellow", markup=False)
+    _warn_about(report)
     output = chosen_format(fmt, as_json)
     field = None if most is None else most.replace("-", "_")
     source = model_source_json(report.info)
@@ -164,7 +159,25 @@ def estimate(
     ]
     if method is not None:
         _emit_single(output, {**rows[0], "model_source": source})
-        return
+    else:
+        _emit_every_method(output, report, rows, source, raw["gpu"])
+
+
+def _warn_about(report: "Report") -> None:
+    """The model's warnings (an unknown architecture, a guessed size), then each row's, once each."""
+    for warning in report.info.warnings:
+        console(stderr=True).print(
+            t("warning: {model}: {warning}", model=report.info.label, warning=warning),
+            style="yellow",
+            markup=False,
+        )
+    for warning in dict.fromkeys([*report.warnings, *(w for row in report.rows for w in row.warnings)]):
+        console(stderr=True).print(t("warning: {warning}", warning=warning), style="yellow", markup=False)
+
+
+def _emit_every_method(
+    output: Format, report: "Report", rows: "list[EstimateJson]", source: "ModelSourceJson", gpu: str
+) -> None:
     hardware, info = report.hardware, report.info
     title = t(
         "Memory per GPU for {model} ({source})", model=info.label, source=pt("model source", info.source)
@@ -182,7 +195,7 @@ def estimate(
         else t(
             "No local GPU (--gpu {gpu}): nothing to check the fit against; each bar is the memory one GPU "
             "would need.",
-            gpu=raw["gpu"],
+            gpu=gpu,
         )
     )
     _emit_many(output, data, rows, title, no_capacity)
@@ -310,7 +323,6 @@ def recipe(
     from atlas_cli.core.engine import Engine
     from atlas_cli.core.profile import build_profile
     from atlas_cli.recipes.registry import FALLBACK, trainer_formats
-    from atlas_cli.recipes.writer import default_recipe, first_written, write_recipe
 
     old_format, as_json = _legacy_format(old_format, trainer, as_json)
     # Without --trainer, the GPU's own trainer where a format is made the default there (mlx-lm on
@@ -343,7 +355,25 @@ def recipe(
     )
     # The header's run line names the file written, as given (`--out train.py`: python train.py).
     main = None if to_stdout or directory else out_text
-    if defaulted:
+    chosen, recipe, rendered = _render_plan(rec, plan, None if defaulted else str(chosen), main)
+    _warn_unless_it_fits(recipe)
+    if as_json:
+        _print_recipe_json(chosen, recipe, rendered)
+    elif to_stdout:
+        sys.stdout.write(rendered.text)
+    if not to_stdout and out is not None:
+        _write_out(rendered, out, directory, force)
+
+
+def _render_plan(
+    rec: "Recommendation", plan: int | None, trainer: str | None, main: str | None
+) -> "tuple[str, Recipe, Rendered]":
+    """The recipe of plan `plan` (else the best-ranked plan the trainer writes) with `trainer`, or
+    without one with the GPU's default trainer where it writes the plan; says what was passed over."""
+    from atlas_cli.recipes.writer import default_recipe, first_written, write_recipe
+
+    catalog = state.catalog()
+    if trainer is None:
         chosen, recipe, rendered, passed = default_recipe(catalog, rec, plan or 1, main)
         for name, why in passed:
             message = t(
@@ -354,34 +384,33 @@ def recipe(
                 written=chosen,
             )
             sys.stderr.write(printable("ft-atlas: " + message + "\n"))
-    elif plan is None:
-        recipe, rendered, skipped = first_written(catalog, rec, str(chosen), main)
+        return chosen, recipe, rendered
+    if plan is None:
+        recipe, rendered, skipped = first_written(catalog, rec, trainer, main)
         if skipped:
-            _say_skipped(rec, skipped, str(chosen), recipe.rank)
-    else:
-        recipe, rendered = write_recipe(catalog, rec, plan, str(chosen), main)
-    _warn_unless_it_fits(recipe)
-    if as_json:
-        from atlas_cli.render.documents import recipe_json
+            _say_skipped(rec, skipped, trainer, recipe.rank)
+        return trainer, recipe, rendered
+    recipe, rendered = write_recipe(catalog, rec, plan, trainer, main)
+    return trainer, recipe, rendered
 
-        print_json(
-            recipe_json(
-                str(chosen),
-                recipe.profile,
-                recipe.rank,
-                recipe.plan,
-                {k: (v.value, v.source) for k, v in recipe.settings.items()},
-                list(recipe.estimates.values()),
-                recipe.timed,
-                [(f.name, f.text) for f in rendered.files],
-                rendered.launch,
-                list(recipe.notes),
-            )
+
+def _print_recipe_json(trainer: str, recipe: "Recipe", rendered: "Rendered") -> None:
+    from atlas_cli.render.documents import recipe_json
+
+    print_json(
+        recipe_json(
+            trainer,
+            recipe.profile,
+            recipe.rank,
+            recipe.plan,
+            {k: (v.value, v.source) for k, v in recipe.settings.items()},
+            list(recipe.estimates.values()),
+            recipe.timed,
+            [(f.name, f.text) for f in rendered.files],
+            rendered.launch,
+            list(recipe.notes),
         )
-    elif to_stdout:
-        sys.stdout.write(rendered.text)
-    if not to_stdout and out is not None:
-        _write_out(rendered, out, directory, force)
+    )
 
 
 def _legacy_format(old_format: str | None, trainer: str | None, as_json: bool) -> tuple[str | None, bool]:
