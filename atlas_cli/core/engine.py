@@ -837,6 +837,48 @@ class Engine:
             m.id: quantized if m.memory_model in ("full", "lora", "dora") else () for m in self.candidates
         }
         self.order = {m.id: i for i, m in enumerate(self.candidates)}
+        self._compile_rules(catalog)
+        self.pipelines = [(p, compile_condition(p.when)) for p in catalog.kb.pipelines]
+        self.pipeline_reads = tuple(
+            dict.fromkeys(n for p in catalog.kb.pipelines for n in facts_used(p.when))
+        )
+        self.pipeline_specs = {p.id: p for p in catalog.kb.pipelines}
+        self.objectives = tuple(m.id for m in catalog.kb.methods if m.kind == "objective")
+        self.hosted_services = {m.id: m.hosted_service for m in catalog.kb.methods if m.hosted_service}
+        self.experimental = {
+            m.id
+            for m in catalog.kb.methods
+            if m.kind == "objective"
+            and any(lib.library == "trl" and lib.status == "experimental" for lib in m.libraries)
+        }
+        self.usual_epochs = usual_epochs(catalog.kb.methods)
+        self._times: dict[tuple[int, tuple[str, ...], int, TimeInputs, bool], tuple[Any, Any, Timed]] = {}
+        self._score_starts()
+        self._library_conditions(catalog)
+        self.evaluation = catalog.kb.evaluation
+        self.evaluation_checks = Checks([a.when for a in self.evaluation])
+        self._stage_facts: dict[tuple[str, ...], dict[str, Scalar]] = {}
+        self._pipeline_memo: dict[tuple[Any, ...], list[str]] = {}
+        self._tools_cache: dict[tuple[str, tuple[str, ...], int], tuple[ToolRef, ...]] = {}
+        # Frameworks that run a training stage from a config of their own (LLaMA-Factory, axolotl):
+        # the external libraries the objectives name. One runs a plan only if it runs every part.
+        self.stage_frameworks = frozenset(
+            lib.library
+            for m in catalog.kb.methods
+            if m.kind == "objective"
+            for lib in m.libraries
+            if lib.status == "external"
+        )
+        self._resolved: dict[tuple[Scalar, ...], Resolved] = {}
+        self._plans: dict[tuple[str, int, int, str, str | None, int, int, int], tuple[Any, Scored]] = {}
+        self._timed_plans: dict[tuple[int, TimeInputs], tuple[Plan, Plan]] = {}
+        self._own_facts: dict[int, tuple[Any, Facts]] = {}
+        # The first two pitfalls of each method are every plan's standing caveats.
+        self.pitfalls = {m.id: tuple(p.get() for p in m.pitfalls[:2]) for m in self.candidates}
+
+    def _compile_rules(self, catalog: Catalog) -> None:
+        """Each rule compiled once, with its bit in the per-profile mask (rules that read only the
+        profile) or in each method's own mask (rules that read the candidate's facts)."""
         # Each method's rules in KB order, with the bit of each in the shared or the own mask.
         self.rule_bits: dict[str, list[tuple[int, int, CompiledRule]]] = {m.id: [] for m in self.candidates}
         # Rules that read only profile facts are evaluated once per profile into one bit mask
@@ -882,21 +924,9 @@ class Engine:
             m: [(bit, c) for bit, guard, c in rules if not guard] for m, rules in self.own_rules.items()
         }
         self.guard_bits = {m: sum(guard for _, guard, _ in rules) for m, rules in self.own_rules.items()}
-        self.pipelines = [(p, compile_condition(p.when)) for p in catalog.kb.pipelines]
-        self.pipeline_reads = tuple(
-            dict.fromkeys(n for p in catalog.kb.pipelines for n in facts_used(p.when))
-        )
-        self.pipeline_specs = {p.id: p for p in catalog.kb.pipelines}
-        self.objectives = tuple(m.id for m in catalog.kb.methods if m.kind == "objective")
-        self.hosted_services = {m.id: m.hosted_service for m in catalog.kb.methods if m.hosted_service}
-        self.experimental = {
-            m.id
-            for m in catalog.kb.methods
-            if m.kind == "objective"
-            and any(lib.library == "trl" and lib.status == "experimental" for lib in m.libraries)
-        }
-        self.usual_epochs = usual_epochs(catalog.kb.methods)
-        self._times: dict[tuple[int, tuple[str, ...], int, TimeInputs, bool], tuple[Any, Any, Timed]] = {}
+
+    def _score_starts(self) -> None:
+        """Each method's base score and its wording, per priority."""
         self.base_scores: dict[tuple[str, str], float] = {}
         self.bases: dict[tuple[str, str], tuple[str, str]] = {}
         # Methods rated alike start alike: scored and worded once (a large KB repeats ratings).
@@ -907,8 +937,10 @@ class Engine:
                 if key not in starts:
                     starts[key] = (base_score(m, p), basis(m, p))
                 self.base_scores[m.id, p], self.bases[m.id, p] = starts[key]
-        # Library entries that apply only when a condition holds (mlx-lm on Apple, ZeRO-3 on
-        # several GPUs): each distinct condition is one bit of a per-profile mask.
+
+    def _library_conditions(self, catalog: Catalog) -> None:
+        """Library entries that apply only when a condition holds (mlx-lm on Apple, ZeRO-3 on
+        several GPUs): each distinct condition is one bit of a per-profile mask."""
         conditions: list[Condition | None] = []
         # Each conditional entry's bit, by the entry's id (the entries live as long as the catalog).
         self.library_bits: dict[int, int] = {}
@@ -919,26 +951,6 @@ class Engine:
                         conditions.append(lib.when)
                     self.library_bits[id(lib)] = 1 << conditions.index(lib.when)
         self.library_checks = Checks(conditions)
-        self.evaluation = catalog.kb.evaluation
-        self.evaluation_checks = Checks([a.when for a in self.evaluation])
-        self._stage_facts: dict[tuple[str, ...], dict[str, Scalar]] = {}
-        self._pipeline_memo: dict[tuple[Any, ...], list[str]] = {}
-        self._tools_cache: dict[tuple[str, tuple[str, ...], int], tuple[ToolRef, ...]] = {}
-        # Frameworks that run a training stage from a config of their own (LLaMA-Factory, axolotl):
-        # the external libraries the objectives name. One runs a plan only if it runs every part.
-        self.stage_frameworks = frozenset(
-            lib.library
-            for m in catalog.kb.methods
-            if m.kind == "objective"
-            for lib in m.libraries
-            if lib.status == "external"
-        )
-        self._resolved: dict[tuple[Scalar, ...], Resolved] = {}
-        self._plans: dict[tuple[str, int, int, str, str | None, int, int, int], tuple[Any, Scored]] = {}
-        self._timed_plans: dict[tuple[int, TimeInputs], tuple[Plan, Plan]] = {}
-        self._own_facts: dict[int, tuple[Any, Facts]] = {}
-        # The first two pitfalls of each method are every plan's standing caveats.
-        self.pitfalls = {m.id: tuple(p.get() for p in m.pitfalls[:2]) for m in self.candidates}
 
     # --- facts ---------------------------------------------------------------------------
 
