@@ -121,10 +121,6 @@ LITGPT = (
     "Lightning-AI/litgpt@03ffc551 config_hub/finetune/README.md (configs at @26857050 "
     "config_hub/finetune/*; litgpt/finetune/lora.py reports torch.cuda.max_memory_allocated)"
 )
-# LitGPT's LoRA applies dropout (0.05) to each adapted layer's input: a 16-bit copy and a mask
-# per adapted layer, which ft-atlas does not count (PEFT at lora_dropout 0, what the recipes
-# write, keeps none); on every linear layer without checkpointing it is ~3 GB here.
-LORA_DROPOUT_COPIES = "LoRA dropout's input copies are not counted (ft-atlas sizes lora_dropout 0)"
 # LitGPT's QLoRA keeps the embeddings and norms in bf16, which the estimate (transformers + PEFT)
 # upcasts to fp32; its counter also covers loading the 16-bit checkpoint before quantizing it
 # (torchtune's QLoRA tutorial reserves 9.13 GB right after loading, 9.29 GB in training).
@@ -134,7 +130,7 @@ OFFLOAD_FLOOR = (
     "parameter offload is a lower bound here: FSDP may hold freed gather buffers beyond the two "
     "gathered layers"
 )
-ANSWER_AI_OFFLOAD = f"{OFFLOAD_FLOOR}; {LORA_DROPOUT_COPIES}"
+ANSWER_AI_OFFLOAD = OFFLOAD_FLOOR
 PURE_BF16_NO_AC = {"precision": "pure-bf16", "batch_size": 4, "seq_len": 768, "gradient_checkpointing": False}
 # Unsloth's notebooks print torch.cuda.max_memory_reserved() / 1024**3 as "GB": GiB.
 UNSLOTH_NOTEBOOK = (
@@ -388,9 +384,16 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         "qlora",
         "qlora",
         19.6,
-        {"batch_size": 2, "seq_len": 2048, "lora_rank": 8, "sharding": "zero3", "offload": "params"},
+        {
+            "batch_size": 2,
+            "seq_len": 2048,
+            "lora_rank": 8,
+            "lora_dropout": 0.1,
+            "sharding": "zero3",
+            "offload": "params",
+        },
         gpus=2,
-        note=f"{OFFLOAD_FLOOR}; {LORA_DROPOUT_COPIES} (this run: 0.1)",
+        note=OFFLOAD_FLOOR,
     ),
     MemoryRow(
         "PEFT docs, accelerate/deepspeed.md (huggingface/peft@5d602fdb)",
@@ -414,7 +417,13 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
             method.lower(),
             method.lower(),
             gib * GIB,
-            {"batch_size": batch, "seq_len": length, "lora_rank": 64, **ANSWER_AI_STRATEGY[how]},
+            {
+                "batch_size": batch,
+                "seq_len": length,
+                "lora_rank": 64,
+                "lora_dropout": 0.1,
+                **ANSWER_AI_STRATEGY[how],
+            },
             gpus=2,
             note=note,
         )
@@ -525,6 +534,7 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
                 "batch_size": batch,
                 "lora_rank": rank,
                 "lora_targets": "qv" if targets == "q, v" else "all-linear",
+                "lora_dropout": 0.05,
             },
             public=public,
             note=note,
@@ -543,7 +553,7 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
                 4,
                 19.75,
                 False,
-                LORA_DROPOUT_COPIES,
+                "LitGPT adapts its fused qkv layer and the LM head, and keeps the MLP's fc_1 and fc_2 apart",
             ),
             ("Llama-2-7B", "llama-2-7b", "QLoRA (bnb NF4)", "qlora", 32, "q, v", 2, 13.68, False, LOAD_PEAK),
             ("Llama-3-8B", "llama-3-8b", "QLoRA (bnb NF4)", "qlora", 32, "q, v", 2, 17.41, False, LOAD_PEAK),
@@ -801,9 +811,15 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         "qlora",
         "qlora",
         19.1 * GIB,
-        {"batch_size": 2, "seq_len": 2048, "lora_rank": 32, "optimizer": "adamw-8bit", "stack": "liger"},
-        note="on the mistral-small-3.1-24b shape (Magistral Small is built on Mistral Small 3.1); "
-        + LORA_DROPOUT_COPIES,
+        {
+            "batch_size": 2,
+            "seq_len": 2048,
+            "lora_rank": 32,
+            "lora_dropout": 0.05,
+            "optimizer": "adamw-8bit",
+            "stack": "liger",
+        },
+        note="on the mistral-small-3.1-24b shape (Magistral Small is built on Mistral Small 3.1)",
     ),
     MemoryRow(
         "axolotl-ai-cloud/axolotl@067b021c examples/gpt-oss/README.md ('FFT SFT with offloading (2x24GB @ "

@@ -89,6 +89,15 @@ def estimate(
     lora_targets: Annotated[
         str, typer.Option(help=f"[{'|'.join(LORA_TARGETS)}]: which linear layers LoRA adapts.")
     ] = "all-linear",
+    lora_dropout: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=0.99,
+            help="LoRA dropout probability: above 0 each adapted layer keeps a copy of its input "
+            "(0, PEFT's default, is what the recipes write; TRL's and axolotl's examples use 0.05).",
+        ),
+    ] = 0.0,
     quant_bits: Annotated[Optional[int], typer.Option(help="QLoRA base precision: 4 (default) or 8.")] = None,
     sharding: Annotated[
         str,
@@ -137,6 +146,7 @@ def estimate(
         sharding=sharding,
         offload=offload,
         lora_targets=lora_targets,
+        lora_dropout=lora_dropout,
         quantize_experts=quantize_experts,
         galore_layerwise=galore_layerwise,
         max=most,

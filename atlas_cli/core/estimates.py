@@ -42,6 +42,9 @@ class EstimateSettings(NamedTuple):
     offload: str = "none"  # a value of kb.vocabulary.OFFLOADS
     galore_layerwise: bool = False  # GaLore's per-layer updates: no full gradient is held
     lora_targets: str = "all-linear"  # a value of core.shapes.LORA_TARGETS
+    # LoRA's dropout probability: above 0 each adapted layer keeps a dropped copy of its input
+    # (memory.estimate._lora_dropout_bytes). 0 is PEFT's default and what the recipes write.
+    lora_dropout: float = 0.0
     lora_experts: bool = False  # LoRA also adapts a mixture-of-experts model's routed experts
     vllm: bool = False  # GRPO/RLOO sample with a colocated vLLM engine (memory.estimate.served_by_vllm)
     # The checkpointed layer inputs wait in CPU RAM (TRL's activation_offloading), where the

@@ -36,6 +36,8 @@ FP16_OVERFLOW_TYPES = frozenset({"gemma3", "gemma3_text"})  # kb.schema.LlmModel
 # (modeling_gemma2/3: four RMSNorms; modeling_qwen3, qwen3_moe, gemma3, olmo2: q_norm and k_norm).
 SANDWICH_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
 QK_NORM_TYPES = frozenset({"qwen3", "qwen3_moe", "gemma3", "gemma3_text", "olmo2"})
+# kb.schema.LlmModel.fused_projections: modeling_phi3 builds qkv_proj and gate_up_proj.
+FUSED_PROJECTION_TYPES = frozenset({"phi3"})
 # Qwen3 (April 2025) sets max_position_embeddings to 40,960 for generation, "32,768 tokens for
 # outputs and 8,192 tokens for typical prompts", but natively supports 32,768 (its model card):
 # the positions it was trained on, past which YaRN is needed. The 2507 releases say 262,144.
@@ -410,6 +412,7 @@ def _decoder(r: _Reader, model_type: str, known: bool, warnings: list[str]) -> d
         "norms_per_layer": 4 if model_type in SANDWICH_NORM_TYPES else 2,
         # GLM-4.5's config says it (use_qk_norm); the others' modeling code does.
         "qk_norm": model_type in QK_NORM_TYPES or r.given("use_qk_norm") is True,
+        "fused_projections": model_type in FUSED_PROJECTION_TYPES,
         "attention_softcapping": r.given("attn_logit_softcapping") is not None,
         "logit_softcapping": r.given("final_logit_softcapping") is not None,
         "context_length": _trained_positions(model_type, r.optional("max_position_embeddings")),

@@ -32,7 +32,7 @@ MatrixGroup = Literal["attention", "cross-attention", "mlp", "router", "shared-e
 ALL_LINEAR: tuple[MatrixGroup, ...] = ("attention", "cross-attention", "mlp", "shared-expert")
 
 
-QV_ROLES = frozenset({"q", "v", "q_a", "q_b", "kv_a", "kv_b"})
+QV_ROLES = frozenset({"q", "v", "qkv", "q_a", "q_b", "kv_a", "kv_b"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,11 +182,16 @@ def _attention(model: LlmModel) -> list[Linear]:
         return [*query, *keys_values, ("o", heads * mla.v_head_dim, h)]
     head_dim = model.head_dim or h // model.attention_heads
     q, kv = model.attention_heads * head_dim, model.kv_heads * head_dim
+    if model.fused_projections:
+        return [("qkv", h, q + 2 * kv), ("o", q, h)]
     return [("q", h, q), ("k", h, kv), ("v", h, kv), ("o", q, h)]
 
 
-def _mlp(d_model: int, width: int, gated: bool) -> list[Linear]:
-    """Gate and up projections (or one input projection), then the down projection."""
+def _mlp(d_model: int, width: int, gated: bool, fused: bool = False) -> list[Linear]:
+    """Gate and up projections (one fused gate_up, or one input projection), then the down
+    projection."""
+    if gated and fused:
+        return [("gate_up", d_model, 2 * width), ("down", width, d_model)]
     inputs: list[Linear] = [("gate", d_model, width)] if gated else []
     return [*inputs, ("up", d_model, width), ("down", width, d_model)]
 
@@ -239,7 +244,8 @@ def shape_of(model: LlmModel) -> Shape:
     matrices = _group("attention", _attention(model), layers)
     matrices += _group("cross-attention", _attention(model), decoder_layers)
     dense_layers = layers if moe is None else moe.dense_layers
-    matrices += _group("mlp", _mlp(h, model.intermediate_size, model.gated_mlp), dense_layers)
+    mlp = _mlp(h, model.intermediate_size, model.gated_mlp, model.fused_projections)
+    matrices += _group("mlp", mlp, dense_layers)
     mlp_width = model.intermediate_size * dense_layers
     experts = active = 0
     every_token = False

@@ -66,6 +66,7 @@ class EstimateOptions:
     sharding: str = "auto"
     offload: str = "none"
     lora_targets: str = "all-linear"
+    lora_dropout: float = 0.0
     quantize_experts: bool = False  # a QLoRA base's fused routed experts load 4-bit too
     galore_layerwise: bool = False  # GaLore steps each layer as its gradient arrives
     max: str | None = None  # seq-len or batch-size: report the largest that fits
@@ -84,6 +85,8 @@ class EstimateOptions:
                 raise UsageError(not_one_of(flag, value, allowed))
         if self.quant_bits not in (None, 4, 8):
             raise UsageError(t("--quant-bits: must be 4 or 8"))
+        if not 0 <= self.lora_dropout < 1:
+            raise UsageError(t("--lora-dropout: a probability from 0 up to (not including) 1"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +166,15 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
             dense = t("--quantize-experts: this model has no routed experts (a dense model): ignored")
             warnings.append(dense)
         settings = settings._replace(quantized_experts=True)
+    if options.lora_dropout:
+        if profile.lora_experts:
+            raise UsageError(
+                t(
+                    "--lora-dropout with --lora-experts: PEFT adapts routed experts through ParamWrapper, "
+                    "which refuses any dropout ('does not work with lora_dropout != 0'); give 0"
+                )
+            )
+        settings = settings._replace(lora_dropout=options.lora_dropout)
     if options.galore_layerwise and options.method is None:
         warnings.append(
             t("--galore-layerwise: give --method galore (it sizes one method's variant): ignored")
@@ -271,6 +283,8 @@ def _ignored_options(options: EstimateOptions, memory_model: str | None, gpus: i
                 method=options.method,
             )
         )
+    if options.lora_dropout and info.family not in ("lora", "adalora"):
+        ignored.append(t("--lora-dropout: {method} has no LoRA adapters: ignored", method=options.method))
     if options.galore_layerwise and memory_model != "galore":
         ignored.append(t("--galore-layerwise: {method} is not GaLore: ignored", method=options.method))
     elif options.galore_layerwise and gpus > 1:

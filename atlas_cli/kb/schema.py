@@ -866,6 +866,12 @@ class LlmModel(Strict):
         description="RMSNorms per block: 4 where the attention's and the MLP's outputs are normalised "
         "too (Gemma 2 and 3: post_attention_layernorm, pre_ and post_feedforward_layernorm)",
     )
+    fused_projections: bool = Field(
+        default=False,
+        description="the queries, keys and values come from one qkv_proj and the MLP's gate and up "
+        "from one gate_up_proj (transformers' Phi-3, which Phi-3.5 and Phi-4 use): LoRA adapts "
+        "each fused layer once, with one input",
+    )
     qk_norm: bool = Field(
         default=False,
         description="an RMSNorm on each head's queries and keys (q_norm, k_norm: Qwen3, Gemma 3): the "

@@ -278,6 +278,8 @@ def breakdown_grid(e: EstimateJson) -> Grid:
         if _low_rank(e)
         else ""
     )
+    if adapter and a["lora_dropout"]:
+        adapter += t(" Dropout {p:g}: each adapted layer keeps a copy of its input.", p=a["lora_dropout"])
     adapter += _experts_note(a["quantized_experts"])
     grid = Grid(
         t(

@@ -172,6 +172,7 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "gradient_checkpointing": s.gradient_checkpointing,
         "lora_rank": s.lora_rank,
         "lora_targets": s.lora_targets,
+        "lora_dropout": s.lora_dropout,
         "quant_bits": s.quant_bits,
         "quantized_experts": experts_quantized(s)
         if e.memory_model == "qlora" and e.shape.expert_params

@@ -59,6 +59,7 @@ FP8_BYTES = 1 + 4 / (128 * 128)
 VLLM_SHARE = 0.3  # TRL's vllm_gpu_memory_utilization for a colocated vLLM engine
 UNSLOTH_LOSS_FLOOR = 0.5e9  # the least Unsloth's chunked loss takes (small chunks, their gradient)
 DORA_OUTPUT_BYTES = 4  # DoRA keeps each adapted layer's output (fp32) to rescale it
+DROPOUT_MASK_BYTES = 1  # torch's native_dropout saves a bool mask for its backward
 
 
 def default_seq_len(shape: Shape, context: int | None = None) -> int:
@@ -299,7 +300,7 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
         # Llama-3.2-3B: 2.4 GB above the estimate without them).
         per_layer = ia3_params(shape) / shape.layers
         gpu += per_layer * (1 if s.gradient_checkpointing else shape.layers) * tokens * width
-    gpu += _merged_experts_bytes(model, shape, s)
+    gpu += _merged_experts_bytes(model, shape, s) + _lora_dropout_bytes(model, shape, s, tokens, width)
     if s.objective.training.scalar_head or s.classifier_head:
         return gpu, 0.0, host  # no vocabulary logits
     fused, head = s.objective.training.fused_logits, _head_gradient_bytes(model, s)
@@ -311,6 +312,20 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
             host,
         )
     return gpu, logit_bytes(shape, tokens, s.stack, head_gradient=head, fused=fused), host
+
+
+def _lora_dropout_bytes(model: str, shape: Shape, s: EstimateSettings, tokens: float, width: float) -> float:
+    """LoRA with dropout runs lora_B(lora_A(dropout(x))) (peft tuners/lora/layer.py): each adapted
+    layer saves its own dropped copy of its input for lora_A's gradient and dropout's mask (one
+    byte an element) for its backward; at lora_dropout 0 the dropout is nn.Identity and lora_A
+    saves the input the layer holds anyway. Kept inside each decoder layer: under checkpointing
+    only the recomputed layer holds them. PEFT refuses dropout on routed experts (ParamWrapper),
+    so only the linear layers count."""
+    if not s.lora_dropout or MEMORY_MODELS[model].family not in ("lora", "adalora"):
+        return 0.0
+    inputs = sum(m.d_in * m.count for m in shape.targets(s.lora_targets))
+    kept = inputs / shape.layers if s.gradient_checkpointing else inputs
+    return kept * tokens * (width + DROPOUT_MASK_BYTES)
 
 
 def _merged_experts_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:
