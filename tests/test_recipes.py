@@ -3882,3 +3882,13 @@ def test_a_recipe_for_a_gated_repository_says_how_to_get_access(run: Runner) -> 
     assert "meta-llama/Llama-3.1-8B is gated" in llama and "hf auth login" in llama
     qwen = ok(run("recipe", "--gpu", "rtx-4090", "--model", "qwen3-8b")).stdout
     assert "is gated" not in qwen
+
+
+def test_a_rag_recipe_retrieves_in_any_language_by_default() -> None:
+    """A Russian user's documents were embedded with BAAI/bge-large-en-v1.5, an English-only encoder,
+    and every question got its English instruction (a newcomer's review): the default is BAAI/bge-m3,
+    which takes 100+ languages and no instruction."""
+    rec = recommend(gpu="rtx-4090", model="llama-3.1-8b", goal="knowledge", data_kind="text", examples="5k")
+    text = render_recipe(CATALOG, rec, rank_of(rec, "rag"), "python")
+    assert "EMBEDDER = 'BAAI/bge-m3'" in text
+    assert "Represent this sentence" not in text.split("def parse_args")[0]

@@ -183,7 +183,7 @@ def _render_embeddings_classifier(recipe: Recipe, main: str) -> Rendered:
     fit, use = f"python {script} --data labelled.jsonl", f"python {script} --classify 'new text'"
     recipe.notes.append(
         t(
-            "No language model is trained or run: a local encoder ({embedder}, ~1.3 GB) embeds each text, on "
+            "No language model is trained or run: a local encoder ({embedder}, ~2.3 GB) embeds each text, on "
             "the CPU if there is no GPU, so the texts never leave this machine; the classifier is a "
             "logistic regression, fitted in seconds. Then: {use}",
             embedder=EMBEDDER,

@@ -332,8 +332,8 @@ if __name__ == "__main__":
 # An encoder that turns texts into unit vectors: retrieval and the embeddings classifier share it.
 ENCODER = '''
 
-# The encoder the setup time assumes; any encoder that pools its first token works (--embedder),
-# e.g. BAAI/bge-m3 for other languages than English.
+# The encoder the setup time assumes, for 100+ languages; any encoder that pools its first token
+# works (--embedder), e.g. BAAI/bge-large-en-v1.5 for English only.
 EMBEDDER = $embedder
 EMBED_BATCH = 32
 
@@ -359,11 +359,6 @@ def embed(encoder: tuple[Any, Any], texts: list[str]) -> torch.Tensor:
 
 EMBEDDING_RETRIEVAL = '''
 
-# bge v1.5's instruction for short queries (its model card), put before the question for EMBEDDER
-# only: another encoder gets none unless --query-instruction gives one.
-QUERY_INSTRUCTION = "Represent this sentence for searching relevant passages: "
-
-
 def index_path(passages: list[str], args: argparse.Namespace) -> Path:
     """Where the passages' vectors are kept: named by the encoder and the passages themselves, so
     that changed documents or another encoder are embedded anew, never mixed with old vectors."""
@@ -388,10 +383,8 @@ def rank(passages: list[str], question: str, args: argparse.Namespace) -> list[s
         vectors = embed(encoder, passages)
         stored.parent.mkdir(parents=True, exist_ok=True)
         save_file({"vectors": vectors.contiguous()}, str(stored))
-    instruction = args.query_instruction
-    if instruction is None:
-        instruction = QUERY_INSTRUCTION if args.embedder == EMBEDDER else ""
-    query = embed(encoder, [instruction + question])[0]
+    # BGE-M3 takes the question as it is; bge v1.5's English models want an instruction first.
+    query = embed(encoder, [args.query_instruction + question])[0]
     order = torch.argsort(vectors @ query, descending=True)
     return [passages[i] for i in order.tolist()]
 '''
@@ -445,7 +438,10 @@ RAG_OPTIONS = """\
 EMBEDDING_OPTIONS = """
     parser.add_argument("--embedder", default=EMBEDDER, help="Hub id or local directory of the encoder")
     parser.add_argument(
-        "--query-instruction", help="put before the question (default: bge's for the default --embedder)"
+        "--query-instruction",
+        default="",
+        help="put before the question (bge v1.5 wants "
+        "'Represent this sentence for searching relevant passages: ')",
     )
     parser.add_argument("--index", help="folder for the vectors (default: DOCS.index beside DOCS)")"""
 
