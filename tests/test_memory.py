@@ -1666,7 +1666,7 @@ def test_an_offloaded_plan_shows_its_cpu_ram_in_the_table(run: Runner) -> None:
         "demonstrations",
     )
     out = ok(run("recommend", *args, "--seq-len", "2k", "--top", "1")).stdout
-    assert re.search(r"LoRA \(sft\).*GB \+[\d.]+ GB RAM", out) and "+N GB RAM: the plan offloads" in out
+    assert re.search(r"LoRA \(sft\).*GB \+[\d.]+ GB RAM", out) and "+N GB RAM: the plan keeps that much in CPU memory" in " ".join(out.split())
     plain = ok(run("recommend", "--gpu", "h100-80gb", "--model", "llama-3.1-8b", "--top", "3")).stdout
     assert "GB RAM" not in plain
 
@@ -2078,3 +2078,38 @@ def test_a_classifier_loads_no_untied_lm_head(run: Runner) -> None:
     qwen = ("--model", "qwen2.5-0.5b")  # tied
     tied = {ok(run(*args, *qwen, "--data-kind", k)).json()["model_params_b"] for k in ("labeled", "text")}
     assert len(tied) == 1
+
+
+LLAMA_70B_ON_L40S = (
+    "--gpu",
+    "l40s",
+    "--model",
+    "llama-3.3-70b",
+    "--goal",
+    "adapt",
+    "--data-kind",
+    "demonstrations",
+    "--examples",
+    "5k",
+    "--seq-len",
+    "8k",
+)
+
+
+def test_unsloth_plans_never_offload_with_deepspeed_and_train_with_its_8_bit_adamw(run: Runner) -> None:
+    """Unsloth runs outside DeepSpeed (hiyouga/LlamaFactory#3425): a 70B QLoRA at 8k on one L40S
+    was planned with ZeRO-Offload under --stack unsloth; its notebooks' adamw_8bit fits it tight
+    on the card alone (an expert's review)."""
+    plans = ok(run("recommend", *LLAMA_70B_ON_L40S, "--stack", "unsloth", "--json")).json()["recommendations"]
+    trained = [p for p in plans if p["assumptions"] and p["kind"] != "no-training"]
+    assert trained and all(p["assumptions"]["offload"] == "none" for p in trained)
+    qlora = next(p for p in trained if p["method"] == "qlora")
+    assert qlora["fit"] == "tight" and qlora["assumptions"]["optimizer"] == "adamw-8bit"
+
+
+def test_with_nothing_on_the_gpus_alone_a_tight_unsloth_plan_is_named(run: Runner) -> None:
+    """The same profile without a stack offered only a second GPU or 141 GB of CPU RAM (several
+    times slower); Unsloth's README fits Llama-3.3-70B QLoRA at 12k tokens on 48 GB."""
+    out = " ".join(ok(run("recommend", *LLAMA_70B_ON_L40S)).stdout.split())
+    assert "Without offload: QLoRA with the unsloth stack (--stack unsloth)" in out
+    assert "(tight: past the safety margin, within the card)" in out

@@ -82,7 +82,7 @@ from atlas_cli.kb.schema import (
     Rule,
     Scalar,
 )
-from atlas_cli.kb.vocabulary import DEFAULT_PIPELINE
+from atlas_cli.kb.vocabulary import DEFAULT_PIPELINE, NO_DEEPSPEED_STACKS, STACK_OPTIMIZERS
 
 # What each priority weighs: (quality, speed, memory thrift).
 PRIORITY_WEIGHTS = {
@@ -509,7 +509,10 @@ def _offload_note(offloaded: list[Plan], unsloth: Plan | None = None) -> list[st
             )
     if unsloth is not None and unsloth.memory_gb is not None:
         stack = change_text(Change("stack", "unsloth", unsloth.memory_gb))
-        ways.setdefault(True, t("{plan} with {change}", plan=translated(unsloth.name), change=stack))
+        way = t("{plan} with {change}", plan=translated(unsloth.name), change=stack)
+        if unsloth.fit == "tight":
+            way += t(" (tight: past the safety margin, within the card)")
+        ways.setdefault(True, way)
     # Past one rack of nodes more GPUs is no answer for whoever asks about theirs: a larger GPU is.
     more = [(p, c) for p, c in changes if c.change == "gpus" and int(c.value) <= MOST_GPUS_SUGGESTED]
     larger = [(p, c) for p, c in changes if c.change == "gpu_memory"]
@@ -1064,6 +1067,7 @@ class Engine:
                 objective=key.sampling.apply(self.catalog.objectives[o]),
                 seq_len=key.seq_len,
                 batch_size=key.batch_size,
+                optimizer=STACK_OPTIMIZERS.get(key.stack, "adamw"),
                 stack=key.stack,
                 vllm=key.vllm,
                 activation_offloading=key.activation_offloading,
@@ -1116,6 +1120,7 @@ class Engine:
                 not local
                 or hardware.capacity_gb is None
                 or hardware.unified
+                or key.stack in NO_DEEPSPEED_STACKS
                 or _any_fit(estimates[m.id][0] for m in training)
             ):
                 break
@@ -1132,18 +1137,19 @@ class Engine:
     def _on_unsloth(self, profile: Profile, facts: Mapping[str, Any]) -> Plan | None:
         """The best training plan that fits on an NVIDIA GPU alone with --stack unsloth, where the
         profile named no stack: a rule may leave out the plan that would (gpt-oss's QLoRA loads
-        Unsloth's 4-bit upload of an MXFP4 checkpoint only), so no plan's own change names it."""
+        Unsloth's 4-bit upload of an MXFP4 checkpoint only), so no plan's own change names it.
+        A tight one if none fits with room: Unsloth sizes its loss chunks to the memory left, and
+        its README fits Llama-3.3-70B QLoRA at 12k tokens in 48 GB (an expert's review: a 70B at
+        8k on one L40S was offered only CPU offload, several times slower)."""
         if profile.stack is not None or facts.get("gpu_vendor") != "nvidia":
             return None
         leaner = self.recommend(dataclasses.replace(profile, stack="unsloth"))
-        return next(
-            (
-                p
-                for p in leaner.plans
-                if p.kind != "no-training" and p.fit == "yes" and p.offload not in OFFLOADED
-            ),
-            None,
-        )
+        on_gpus = [
+            p
+            for p in leaner.plans
+            if p.kind != "no-training" and p.fit in ("yes", "tight") and p.offload not in OFFLOADED
+        ]
+        return min(on_gpus, key=lambda p: p.fit != "yes", default=None)  # the first that fits with room
 
     def recommend(self, profile: Profile) -> Recommendation:
         resolved = self._resolve(profile)

@@ -221,6 +221,12 @@ STACKS: Final = (
     Choice("unsloth", "Unsloth: chunked cross-entropy, checkpoints offloaded to the CPU"),
     Choice("mlx", "mlx-lm (Apple silicon): bf16 logits, their log-sum-exp and its gradient"),
 )
+# Unsloth runs outside DeepSpeed ("do not use deepspeed together with unsloth", hiyouga/LlamaFactory
+# #3425; "Deepspeed is not yet supported", unslothai/unsloth#919): no ZeRO-Offload under it.
+NO_DEEPSPEED_STACKS: Final = frozenset({"unsloth"})
+# The optimizer a stack's own examples train with where it is not AdamW: Unsloth's notebooks set
+# optim="adamw_8bit" (unslothai/notebooks nb/*.ipynb).
+STACK_OPTIMIZERS: Final = {"unsloth": "adamw-8bit"}
 SHARDINGS: Final = (
     Choice("ddp", "data parallel: every GPU holds the whole model and its states"),
     Choice("zero2", "ZeRO-2: gradients and optimizer states sharded"),

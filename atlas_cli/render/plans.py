@@ -100,9 +100,9 @@ def _caption(plans: tuple[Plan, ...], priority: str) -> str:
     )
     if any(p.ram_gb for p in plans):
         text += " " + t(
-            "+N GB RAM: the plan offloads to CPU memory (DeepSpeed or FSDP) and needs that much RAM "
-            "besides the GPU's (with its parameters offloaded, about the 16-bit checkpoint it loads); "
-            "its time counts the transfers."
+            "+N GB RAM: the plan keeps that much in CPU memory besides the GPU's (DeepSpeed's or FSDP's "
+            "offload: with its parameters offloaded, about the 16-bit checkpoint it loads; or the "
+            "layers' checkpoints, Unsloth's and --activation-offloading); its time counts the transfers."
         )
     sized = [
         assumptions_json(p.estimate) for p in plans if p.estimate is not None and p.kind != "no-training"
