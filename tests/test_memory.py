@@ -1666,7 +1666,8 @@ def test_an_offloaded_plan_shows_its_cpu_ram_in_the_table(run: Runner) -> None:
         "demonstrations",
     )
     out = ok(run("recommend", *args, "--seq-len", "2k", "--top", "1")).stdout
-    assert re.search(r"LoRA \(sft\).*GB \+[\d.]+ GB RAM", out) and "+N GB RAM: the plan keeps that much in CPU memory" in " ".join(out.split())
+    assert re.search(r"LoRA \(sft\).*GB \+[\d.]+ GB RAM", out)
+    assert "+N GB RAM: the plan keeps that much in CPU memory" in " ".join(out.split())
     plain = ok(run("recommend", "--gpu", "h100-80gb", "--model", "llama-3.1-8b", "--top", "3")).stdout
     assert "GB RAM" not in plain
 
@@ -2113,3 +2114,13 @@ def test_with_nothing_on_the_gpus_alone_a_tight_unsloth_plan_is_named(run: Runne
     out = " ".join(ok(run("recommend", *LLAMA_70B_ON_L40S)).stdout.split())
     assert "Without offload: QLoRA with the unsloth stack (--stack unsloth)" in out
     assert "(tight: past the safety margin, within the card)" in out
+
+
+def test_the_logits_line_says_when_trl_materialises_them(run: Runner) -> None:
+    """SimPO's estimate counted 16.8 GB of logits at 8k while its footer said TRL's trainers never
+    materialise them (a review): the line names the objectives TRL runs unfused."""
+    flags = ["estimate", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--method", "qlora", "--json"]
+    simpo = ok(run(*flags, "--objective", "simpo")).json()["assumptions"]["logits"]
+    dpo = ok(run(*flags, "--objective", "dpo")).json()["assumptions"]["logits"]
+    assert simpo.startswith("TRL runs SIMPO without its fused LM head")
+    assert "never materialised" in dpo

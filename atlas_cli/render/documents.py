@@ -159,6 +159,12 @@ def _logits(e: Estimate) -> str:
             "a sequence classifier's head (AutoModelForSequenceClassification: the last token's "
             "scores over the labels): no vocabulary logits"
         )
+    if e.settings.stack == "trl" and not e.settings.objective.training.fused_logits:
+        return t(
+            "TRL runs {objective} without its fused LM head: the whole bf16 logits, their log-softmax "
+            "and its gradient",
+            objective=e.settings.objective.id.upper(),
+        )
     return t(STACK_HELP[e.settings.stack])
 
 
