@@ -1124,3 +1124,14 @@ def test_a_refused_piped_answer_stops_ask_with_its_line(run: Runner) -> None:
     assert "piped answer 2: Which GPU" in result.stderr
     fine = run("ask", "--json", input="weights\n3090\n1\nllama-3.1-8b\nchat\n")
     assert fine.exit_code == 0 and json.loads(fine.stdout)["profile"]["goal"] == "chat"
+
+
+def test_a_recipe_on_several_gpus_is_written_to_a_directory(run: Runner, tmp_path: Path) -> None:
+    """Its run line names accelerate.yaml, which `--out train.py` wrote only as comments at the end
+    of train.py (a review copied the run line and it failed): the next step says --out recipe/,
+    and the command it prints writes both files there."""
+    profile = ("--gpu", "4090", "--gpus", "2", "--model", "llama-3.1-8b", "--goal", "chat")
+    table = " ".join(ok(run("recommend", *profile, "--data-kind", "demonstrations")).stdout.split())
+    assert "--out recipe/" in table and "--out train.py" not in table
+    ok(run("recipe", *profile, "--data-kind", "demonstrations", "--out", f"{tmp_path}/recipe/"))
+    assert {p.name for p in (tmp_path / "recipe").iterdir()} == {"recipe.py", "accelerate.yaml"}

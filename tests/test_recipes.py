@@ -3828,10 +3828,17 @@ def test_zero_3_across_nodes_names_hierarchical_partitioning(run: Runner, traine
 
 def test_a_recipe_without_a_model_suggests_models_of_its_size(run: Runner) -> None:
     """A newcomer's review: the run line said --model MODEL_ID_OR_PATH and named no model; the
-    header names catalog models of the size the estimate assumed, Llama 3's vocabulary first."""
-    said = " ".join(ok(run("recipe", "--gpu", "rtx-3090", "--goal", "chat", "--out", "-")).stdout.split())
+    header names catalog models of the size the estimate assumed: no reasoning model (an R1
+    distillation was offered for a chatbot), ungated ones first, instruct checkpoints for a plan
+    that answers questions."""
+    chat = ok(run("recipe", "--gpu", "rtx-3090", "--goal", "chat", "--out", "-")).stdout
+    said = " ".join(chat.replace("#", " ").split())
     assert "Note: No --model given: the estimates are for a 7B model" in said
-    assert "e.g. meta-llama/Meta-Llama-3-8B, meta-llama/Llama-3.1-8B," in said
+    assert "e.g. mistralai/Mistral-7B-v0.3, Qwen/Qwen2.5-7B, meta-llama/" in said
+    assert "DeepSeek-R1-Distill" not in said
+    rag = ("recipe", "--gpu", "rtx-3090", "--goal", "knowledge", "--data-kind", "text", "--examples", "5k")
+    answers = " ".join(ok(run(*rag, "--out", "-")).stdout.replace("#", " ").split())
+    assert "e.g. mistralai/Mistral-7B-Instruct-v0.3, Qwen/Qwen2.5-7B-Instruct," in answers
     named = ok(run("recipe", "--gpu", "rtx-3090", "--model", "llama-3.1-8b", "--out", "-")).stdout
     assert "No --model given" not in named
 
@@ -3892,3 +3899,23 @@ def test_a_rag_recipe_retrieves_in_any_language_by_default() -> None:
     text = render_recipe(CATALOG, rec, rank_of(rec, "rag"), "python")
     assert "EMBEDDER = 'BAAI/bge-m3'" in text
     assert "Represent this sentence" not in text.split("def parse_args")[0]
+
+
+def test_an_mlx_recipe_without_a_model_shows_where_it_goes_on_the_run_line(run: Runner) -> None:
+    """The YAML said model: MODEL_ID_OR_PATH and the run line `mlx_lm.lora --config sft.yaml`
+    downloaded that name (a newcomer's review): mlx-lm takes --model over the config's."""
+    args = (
+        "recipe",
+        "--gpu",
+        "apple-m3-max",
+        "--vram",
+        "64",
+        "--goal",
+        "chat",
+        "--data-kind",
+        "demonstrations",
+    )
+    unnamed = ok(run(*args, "--examples", "5k", "--out", "-")).stdout
+    assert "# Run: mlx_lm.lora --config sft.yaml --model MODEL_ID_OR_PATH" in unnamed
+    named = ok(run(*args, "--examples", "5k", "--model", "qwen2.5-7b", "--out", "-")).stdout
+    assert "--model MODEL_ID_OR_PATH" not in named

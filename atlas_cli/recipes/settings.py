@@ -423,7 +423,7 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
     size = rec.profile.get("model_size")
     uses_model = not catalog.methods[plan.method].embeds_only
     if uses_model and model is None and hub_id is None and isinstance(size, (int, float)):
-        notes += _models_of_size(catalog, float(size))
+        notes += _models_of_size(catalog, float(size), plan.kind == "no-training" or variant == "instruct")
     downloaded = info is not None and info.source == "cache"
     if uses_model and hub_id is not None and not downloaded:
         notes += _gated_note(catalog, hub_id)
@@ -516,10 +516,14 @@ SUGGESTED_SIZE = (0.75, 1.35)
 MODELS_SUGGESTED = 3
 
 
-def _models_of_size(catalog: Catalog, size: float) -> list[str]:
+def _models_of_size(catalog: Catalog, size: float, instruct: bool) -> list[str]:
     """A recipe without --model loads MODEL_ID_OR_PATH: name dense catalog decoders of about that
-    size, those with the vocabulary the estimate assumed (Llama 3's) first, then the closest in
-    size (a newcomer's review: no model was suggested)."""
+    size that answer without a long reasoning trace first, then those that download without a
+    licence to accept (a newcomer's review was offered an R1 distillation, whose thoughts a RAG
+    answer's 256 tokens cut off, and gated Llama checkpoints first), then those with the vocabulary the estimate
+    assumed (Llama 3's), then the closest in size; their instruct checkpoints where the plan
+    answers questions or the profile says instruct (a newcomer's review: no model was
+    suggested)."""
     low, high = SUGGESTED_SIZE
     near = sorted(
         (
@@ -527,9 +531,17 @@ def _models_of_size(catalog: Catalog, size: float) -> list[str]:
             for m in catalog.models.values()
             if m.architecture == "decoder" and m.moe is None and low * size <= m.params_b <= high * size
         ),
-        key=lambda m: (m.vocab_size != BARE_SIZE_VOCAB, abs(m.params_b - size)),
+        key=lambda m: (
+            m.reasons,
+            any(g.holds(hub_id_of(m) or "") for g in catalog.kb.gated_repositories),
+            m.vocab_size != BARE_SIZE_VOCAB,
+            abs(m.params_b - size),
+        ),
     )
-    repos = list(dict.fromkeys(r for r in map(hub_id_of, near) if r is not None))[:MODELS_SUGGESTED]
+    found = (
+        (_variant_repo(m, hub_id_of(m), "instruct")[0] if instruct else None) or hub_id_of(m) for m in near
+    )
+    repos = list(dict.fromkeys(r for r in found if r is not None))[:MODELS_SUGGESTED]
     if not repos:
         return []
     return [

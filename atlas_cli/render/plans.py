@@ -251,11 +251,15 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
         # the Python script (the mlx format's default_on): a directory, where each is named by its
         # format, holds either.
         apple = rec.facts.get("gpu_vendor") == "apple" and best.kind != "no-training"
+        # On several GPUs the launcher's config (accelerate, DeepSpeed) is a file of its own, which
+        # the run line names: a directory holds both (a review copied a run line whose
+        # accelerate.yaml was only comments at the end of train.py).
+        several = best.kind != "no-training" and (best.gpus or 1) > 1
         out = (
-            "train.yaml"
+            "recipe/"
+            if apple or several
+            else "train.yaml"
             if best.experimental_stages
-            else "recipe/"
-            if apple
             else "train.py"
             if best.kind != "no-training"
             else f"{best.method}.py"

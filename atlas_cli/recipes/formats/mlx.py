@@ -418,6 +418,10 @@ def render(recipe: Recipe, main: str) -> Rendered:
     recipe.settings.pop("save.keep", None)
     name = main or f"{stage}.yaml"
     run = f"mlx_lm.lora --config {shell_word(name)}"
+    if recipe.hub_id is None and conversion is None:
+        # The config's model is a placeholder: the run line shows where the model goes (mlx-lm
+        # prefers a command-line value to the config's: mlx_lm/lora.py main).
+        run += f" --model {shell_word(model)}"
     if conversion is not None:
         run = f"test -d {shell_word(conversion[0])} || {convert} && {run}"
     _notes(recipe, stage, source, plan)
