@@ -7,7 +7,13 @@ from collections import deque
 
 import pytest
 
-from atlas_cli.core.profile import FIELDS_BY_NAME, PROFILE_FIELDS, answers_in_russian, build_profile
+from atlas_cli.core.profile import (
+    FIELDS_BY_NAME,
+    PROFILE_FIELDS,
+    answers_in_russian,
+    build_profile,
+    parse_size,
+)
 from atlas_cli.core.questionnaire import EXAMPLE_ANSWERS, Interview, command_line, pick_choice
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import set_language, t
@@ -893,3 +899,81 @@ def test_an_unnamed_hosted_model_assumes_no_size(catalog: Catalog) -> None:
     assert "every provider's hosted tuning is shown" in said and "assumes a 7B model" not in said
     _, local = interview(catalog, ["", "4090", "", ""] + [""] * 12)
     assert "assumes a 7B model" in " ".join(local.said)
+
+
+@pytest.mark.parametrize(
+    ("typed", "priority"),
+    [
+        ("минимум денег", "cost"),
+        ("подешевле", "cost"),
+        ("быстрее", "speed"),
+        ("as cheap as possible", "cost"),
+    ],
+)
+def test_a_priority_said_in_everyday_words_is_read(catalog: Catalog, typed: str, priority: str) -> None:
+    """«минимум денег» was refused though the option's own description says it (a newcomer's review)."""
+    script = ["weights", "3090", "2", "llama-3.1-8b", "chat", "preferences", "no", "10k", "4k", "600", "2"]
+    answers, _ = interview(catalog, [*script, "y", "n", typed, ""])
+    assert answers["priority"] == priority
+
+
+@pytest.mark.parametrize(
+    ("typed", "goal"),
+    [
+        ("бот для базы знаний", "knowledge"),
+        ("a bot over our knowledge base", "knowledge"),
+        ("определять тональность отзывов", "classify"),
+        ("распределять тикеты по отделам", "classify"),
+    ],
+)
+def test_a_goal_said_in_russian_words_is_read(catalog: Catalog, typed: str, goal: str) -> None:
+    """«бот для базы знаний» became chat (RAG left out) and «тональность» was refused, though the
+    classify option's description names it (a newcomer's review)."""
+    answers, _ = interview(catalog, ["weights", "3090", "1", "8b", typed, *[""] * 20])
+    assert answers["goal"] == goal
+
+
+@pytest.mark.parametrize(
+    ("typed", "count"),
+    [
+        ("5000 штук", 5000),
+        ("около 3000", 3000),
+        ("~5000", 5000),
+        ("5k примеров", 5000),
+        ("about 2k chats", 2000),
+    ],
+)
+def test_a_count_said_in_words_answers_how_many_examples(catalog: Catalog, typed: str, count: int) -> None:
+    """Each was refused at the examples question, though the data question read «2 000 тикетов»
+    (a newcomer's review)."""
+    answers, terminal = interview(
+        catalog, ["weights", "3090", "1", "8b", "chat", "demonstrations", typed, *[""] * 15]
+    )
+    assert answers["examples"] == count
+    assert f"Taken as {count:,}." in [line.strip() for line in terminal.said]
+
+
+@pytest.mark.parametrize(("typed", "gpus"), [("одна", 1), ("две", 2), ("two", 2), ("eight", 8)])
+def test_a_gpu_count_said_in_words_is_read(catalog: Catalog, typed: str, gpus: int) -> None:
+    answers, _ = interview(catalog, ["weights", "3090", typed, "8b", *[""] * 15])
+    assert answers["gpus"] == gpus
+
+
+@pytest.mark.parametrize(
+    ("typed", "model"),
+    [
+        ("лама 3 8б", "llama-3-8b"),
+        ("мистраль 7б", "mistral-7b"),
+        ("Квен3 8б", "qwen3-8b"),
+        ("квен2.5 7б", "qwen2.5-7b"),
+    ],
+)
+def test_a_model_named_in_russian_is_read(catalog: Catalog, typed: str, model: str) -> None:
+    """«квен 7б», «лама 3 8б» and «мистраль 7б» were refused, though «7 млрд» was read (a
+    newcomer's review)."""
+    answers, _ = interview(catalog, ["weights", "3090", "1", typed, *[""] * 15])
+    assert answers["model"] == model
+
+
+def test_a_size_with_a_russian_b_is_read() -> None:
+    assert parse_size("7б", "model size") == 7.0

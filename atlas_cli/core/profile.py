@@ -384,9 +384,9 @@ MAX_PARAMS = 10e12
 MAX_EXAMPLES = 10**12
 MAX_GPUS = 100_000
 
-# Russian units: "10 тыс.", "1,5 млн", "7 млрд", "10к"; as the English suffixes k, m, b, t.
+# Russian units: "10 тыс.", "1,5 млн", "7 млрд", "7б", "10к"; as the English suffixes k, m, b, t.
 _RUSSIAN_UNITS = re.compile(
-    r"^(?P<number>.*?)\s*(?P<unit>тыс|тысяч[аи]?|к|млн|миллион(?:а|ов)?|м|млрд|миллиард(?:а|ов)?"
+    r"^(?P<number>.*?)\s*(?P<unit>тыс|тысяч[аи]?|к|млн|миллион(?:а|ов)?|м|млрд|миллиард(?:а|ов)?|(?<=\d)б"
     r"|трлн|триллион(?:а|ов)?)\.?\s*$"
 )
 _DIGIT_GROUPS = re.compile(r"(?<=\d)[\s\u00a0\u202f]+(?=\d)")  # "10 000": a space between groups
@@ -426,7 +426,7 @@ def answers_in_russian(russian: bool) -> Iterator[None]:
 def _russian_suffix(unit: str) -> str:
     if unit.startswith(("тыс", "к")):
         return "k"
-    if unit.startswith(("млрд", "миллиард")):
+    if unit == "б" or unit.startswith(("млрд", "миллиард")):
         return "b"
     if unit.startswith(("трлн", "триллион")):
         return "t"

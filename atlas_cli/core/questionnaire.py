@@ -30,6 +30,7 @@ from atlas_cli.core.profile import (
     parse_vram,
 )
 from atlas_cli.core.resolve import (
+    COUNT_WORDS,
     check_chip_memory,
     chip_and_memory,
     counted_gpu,
@@ -390,7 +391,23 @@ class Interview:
             return self._parse_model(text)
         if spec.kind == "flag":
             return {spec.name: parse_value(spec, _yes_no(text))}
+        if spec.name == "gpus" and _word(text) in COUNT_WORDS:
+            return {"gpus": COUNT_WORDS[_word(text)]}
+        if spec.name == "examples":
+            return {"examples": self._parse_examples(spec, text)}
         return {spec.name: parse_value(spec, text)}
+
+    def _parse_examples(self, spec: ProfileField, text: str) -> Any:
+        """A count, or one said in words ("около 3000", "5000 штук", "~5k examples"): a newcomer's
+        review was refused each of them."""
+        try:
+            return parse_value(spec, text)
+        except UsageError:
+            count = _leading_count(text)
+            if count is None:
+                raise
+        self.terminal.say("  " + t("Taken as {value}.", value=f"{count:,}"))
+        return count
 
     def _parse_choice(self, spec: ProfileField, text: str) -> str:
         value = pick_choice(spec, text)
@@ -592,6 +609,7 @@ class Interview:
         """A catalog name (stored as its id), a config path or a Hub id (stored as typed, as the
         --model flag keeps it: "meta-llama/Llama-3.2-3B-Instruct" names the instruct checkpoint
         of the catalog's llama-3.2-3b; see core/models.py), else a size such as 7b."""
+        text = RUSSIAN_MODEL_NAMES.sub(lambda name: _MODEL_NAMES[name.group(0).casefold()], text)
         try:
             found = find_model(self.catalog, text)
         except UsageError as unknown:
@@ -663,6 +681,22 @@ MAX_COUNT_WORDS = 3  # "2,000", "2 000", "10 тыс.": a count is written in at 
 MEMORY_CONNECTOR: Final = re.compile(r"\s+(?:на|с|with|of)\s+(?=\d)", re.IGNORECASE)
 # A card's memory in GB is at most three digits; a fourth makes it a model number ("rtx 4090").
 NAME_THEN_BARE_MEMORY: Final = re.compile(r"^(?P<name>\S.*?)\s+(?P<gb>\d{1,3})$")
+
+# A model family typed in Russian ("квен 7б", "лама 3 8б", "квен3"), and the "б" of its size: in
+# Latin letters, then read as typed.
+_MODEL_NAMES: Final = {
+    "квен": "qwen",
+    "лама": "llama",
+    "ллама": "llama",
+    "мистраль": "mistral",
+    "гемма": "gemma",
+    "дипсик": "deepseek",
+    "б": "b",
+}
+RUSSIAN_MODEL_NAMES: Final = re.compile(
+    rf"(?<!\w)({'|'.join(name for name in _MODEL_NAMES if name != 'б')})(?![^\W\d_])|(?<=\d)б(?![^\W\d_])",
+    re.IGNORECASE,
+)
 
 BEFORE_A_COUNT: Final = frozenset(
     {"we", "have", "i", "about", "around", "approximately", "approx", "approx.", "roughly", "nearly"}

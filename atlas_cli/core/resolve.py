@@ -193,11 +193,10 @@ class ModelInfo(NamedTuple):
 _COUNT_FIRST: Final = re.compile(r"^\s*(\d+)\s*[x×*]\s*(.+?)\s*$", re.IGNORECASE)
 _COUNT_LAST: Final = re.compile(r"^\s*(.+?)\s*[x×*]\s*(\d+)\s*$", re.IGNORECASE)
 # "two 4090s", «две 3090»: a count in words before the GPU's name.
-_COUNT_WORDS: Final = {"two": 2, "three": 3, "four": 4, "eight": 8, "два": 2, "две": 2, "три": 3}
-_COUNT_WORDS.update({"четыре": 4, "восемь": 8})
-_COUNT_IN_WORDS: Final = re.compile(
-    rf"^\s*({'|'.join(_COUNT_WORDS)})\s+(.+?)(?:(?<=\d)s)?\s*$", re.IGNORECASE
-)
+# A GPU count said in words, as `ask` and a "две 3090" read it.
+COUNT_WORDS: Final = {"one": 1, "two": 2, "three": 3, "four": 4, "eight": 8}
+COUNT_WORDS.update({"один": 1, "одна": 1, "одну": 1, "два": 2, "две": 2, "три": 3, "четыре": 4, "восемь": 8})
+_COUNT_IN_WORDS: Final = re.compile(rf"^\s*({'|'.join(COUNT_WORDS)})\s+(.+?)(?:(?<=\d)s)?\s*$", re.IGNORECASE)
 
 
 def _named_gpu(catalog: Catalog, gpu: str, vram: float | None) -> tuple[Gpu, float | None]:
@@ -228,7 +227,7 @@ def counted_gpu(catalog: Catalog, text: str) -> tuple[Gpu, int] | None:
     first, last = _COUNT_FIRST.match(checked), _COUNT_LAST.match(checked)
     words = _COUNT_IN_WORDS.match(checked)
     readings = ([(first[1], first[2])] if first else []) + ([(last[2], last[1])] if last else [])
-    readings += [(str(_COUNT_WORDS[words[1].casefold()]), words[2])] if words else []
+    readings += [(str(COUNT_WORDS[words[1].casefold()]), words[2])] if words else []
     for count, name in readings:
         try:  # "2x4090 24gb": the card named with the memory it has
             known, memory = chip_and_memory(catalog, name, None)

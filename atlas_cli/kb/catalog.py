@@ -49,17 +49,18 @@ def normalize(name: str) -> str:
     return _latin(_RUSSIAN_GB_AFTER_DIGITS.sub(lambda unit: "gib" if unit.group(1) else "gb", key))
 
 
-# An Apple chip's tier typed in Russian after it ("м4 про", "м3 макс"): no lookalike letters.
-_RUSSIAN_CHIP_TIER = re.compile(r"(?<=[mм][1-9])(про|макс|ультра)$")
-_CHIP_TIERS = {"про": "pro", "макс": "max", "ультра": "ultra"}
+# An Apple chip's tier typed in Russian after it ("м4 про", "м3 макс"), and a card's suffix after
+# its number ("4060 ти", "4070 супер"): no lookalike letters.
+_RUSSIAN_NAME_WORDS = re.compile(r"(?<=[mм][1-9])(про|макс|ультра)$|(?<=\d)(ти|супер)(?=\d|$)")
+_NAME_WORDS = {"про": "pro", "макс": "max", "ультра": "ultra", "ти": "ti", "супер": "super"}
 
 
 def _latin(key: str) -> str:
-    """A key typed in Cyrillic lookalikes ("м3", "Т4", and a chip's tier in Russian) in the Latin
-    letters of GPU names, when all of it is; else as it is."""
+    """A key typed in Cyrillic lookalikes ("м3", "Т4", a chip's tier or a card's suffix in Russian)
+    in the Latin letters of GPU names, when all of it is; else as it is."""
     if key.isascii():
         return key
-    latin = _RUSSIAN_CHIP_TIER.sub(lambda tier: _CHIP_TIERS[tier.group(1)], key).translate(_LOOKALIKES)
+    latin = _RUSSIAN_NAME_WORDS.sub(lambda word: _NAME_WORDS[word.group(0)], key).translate(_LOOKALIKES)
     return latin if latin.isascii() else key
 
 

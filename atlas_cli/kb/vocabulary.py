@@ -291,6 +291,7 @@ GOALS: Final = (
         (
             *("classification", "classifier", "labels", "sentiment", "tagging", "categories", "categorize"),
             *("categorise", "route", "routing", "triage", "категории", "категориям"),
+            *("тональность", "тональности", "по отделам", "распределять", "сортировать", "сортировка"),
         ),
     ),
     Choice(
@@ -330,9 +331,11 @@ GOALS: Final = (
         ("знания",),
         (
             *("faq", "documents", "docs", "manuals", "wiki"),
-            *("документы", "документам", "документов", "документах", "базе знаний"),
+            *("документы", "документам", "документов", "документах"),
         ),
-        ("rag",),  # retrieval named outright: a task word beside it does not make it adapt
+        # Retrieval named outright, or a knowledge base: a task or a bot beside it does not make it
+        # adapt or chat ("бот для базы знаний" answers from the base).
+        ("rag", "knowledge base", "база знаний", "базы знаний", "базе знаний", "базу знаний", "базой знаний"),
     ),
     Choice("reasoning", "solve checkable problems (math, code)", ("рассуждения", "рассуждение"), ("math",)),
     Choice("prototype", "try an idea quickly and cheaply", ("прототип",), ("demo", "poc")),
@@ -417,10 +420,20 @@ DATA_KINDS: Final = (
     ),
 )
 PRIORITIES: Final = (
-    Choice("quality", "the best result, cost is secondary", ("качество",)),
+    Choice("quality", "the best result, cost is secondary", ("качество",), ("best quality", "лучше всего")),
     Choice("balanced", "a sensible trade-off", ("баланс",)),
-    Choice("cost", "the least hardware and money", ("стоимость", "цена", "дешевизна")),
-    Choice("speed", "results soon: quick to set up and train", ("скорость",)),
+    Choice(
+        "cost",
+        "the least hardware and money",
+        ("стоимость", "цена", "дешевизна"),
+        ("cheap", "cheaper", "cheapest", "дешевле", "подешевле", "дёшево", "дешево", "минимум денег"),
+    ),
+    Choice(
+        "speed",
+        "results soon: quick to set up and train",
+        ("скорость",),
+        ("fast", "faster", "fastest", "quickly", "быстрее", "побыстрее", "быстро"),
+    ),
 )
 
 # The data a goal usually comes with: assumed when the data kind is not given.

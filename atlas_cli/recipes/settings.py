@@ -518,12 +518,12 @@ MODELS_SUGGESTED = 3
 
 def _models_of_size(catalog: Catalog, size: float, instruct: bool) -> list[str]:
     """A recipe without --model loads MODEL_ID_OR_PATH: name dense catalog decoders of about that
-    size that answer without a long reasoning trace first, then those that download without a
-    licence to accept (a newcomer's review was offered an R1 distillation, whose thoughts a RAG
-    answer's 256 tokens cut off, and gated Llama checkpoints first), then those with the vocabulary the estimate
-    assumed (Llama 3's), then the closest in size; their instruct checkpoints where the plan
-    answers questions or the profile says instruct (a newcomer's review: no model was
-    suggested)."""
+    size (a newcomer's review: no model was suggested). Those that answer without a long
+    reasoning trace come first, then those that download without a licence to accept (a later
+    review was offered an R1 distillation, whose thoughts a RAG answer's 256 tokens cut off, and
+    gated Llama checkpoints first), then those with the vocabulary the estimate assumed (Llama
+    3's), then the closest in size; their instruct checkpoints where the plan answers questions
+    or the profile says instruct."""
     low, high = SUGGESTED_SIZE
     near = sorted(
         (
