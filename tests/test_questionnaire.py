@@ -977,3 +977,10 @@ def test_a_model_named_in_russian_is_read(catalog: Catalog, typed: str, model: s
 
 def test_a_size_with_a_russian_b_is_read() -> None:
     assert parse_size("7б", "model size") == 7.0
+
+
+def test_a_question_asked_back_gets_the_help_not_a_reading(catalog: Catalog) -> None:
+    """«что такое веса?» at the first question was taken as "weights" (a newcomer's review)."""
+    answers, terminal = interview(catalog, ["что такое веса?", "api", *[""] * 20])
+    assert answers["model_access"] == "api"
+    assert sum("Can you access the model's weights?" in p for p in terminal.prompts) == 2

@@ -283,7 +283,9 @@ class Interview:
         while True:
             text = self.terminal.ask(prompt).strip()
             word = _word(text)
-            if word in HELP_WORDS:
+            # A question asked back ("что такое веса?", "what is an adapter?") wants the help, not
+            # a reading of its words (a newcomer's review: it was taken as "weights").
+            if word in HELP_WORDS or (text.endswith("?") and " " in text):
                 self._help(spec)
                 continue
             if word in BACK_WORDS:
