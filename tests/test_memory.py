@@ -2124,3 +2124,16 @@ def test_the_logits_line_says_when_trl_materialises_them(run: Runner) -> None:
     dpo = ok(run(*flags, "--objective", "dpo")).json()["assumptions"]["logits"]
     assert simpo.startswith("TRL runs SIMPO without its fused LM head")
     assert "never materialised" in dpo
+
+
+def test_when_no_training_plan_fits_the_changes_that_would_are_named(run: Runner) -> None:
+    """ORPO at 8k on two RTX 4090s: every training plan said NO, few-shot prompting ranked first,
+    and nothing said what would let one train (a newcomer's review)."""
+    args = ("--gpu", "4090", "--gpus", "2", "--model", "llama-3.1-8b", "--goal", "align")
+    args += ("--data-kind", "preferences", "--sft-data", "no", "--examples", "20k", "--seq-len", "8k")
+    data = ok(run("recommend", *args, "--json")).json()
+    assert data["recommendations"][0]["method"] == "icl"
+    note = next(n for n in data["notes"] if n.startswith("No training plan fits these GPUs. To train: "))
+    assert "LoRA with sequences of at most" in note
+    fitting = ok(run("recommend", *args[:12], "--seq-len", "2k", "--json")).json()
+    assert not any(n.startswith("No training plan fits") for n in fitting["notes"])

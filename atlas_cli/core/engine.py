@@ -488,17 +488,53 @@ def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
 
 
 def _offload_note(offloaded: list[Plan], unsloth: Plan | None = None) -> list[str]:
-    """Every training plan offloads to CPU RAM: say so, and name the best-ranked way to train on
-    these GPUs alone (a leaner stack, QLoRA, shorter sequences...) and the fewest more GPUs (up to
-    MOST_GPUS_SUGGESTED, else the smallest larger GPU), from the plans' own to_fit. Mixtral's
-    QLoRA, for one, fits one A100 only with --stack unsloth, which quantizes the experts, and ranks
-    below LoRA on the rules. `unsloth`: the best plan that fits on these GPUs alone with --stack
-    unsloth when none of the plans' own changes keeps the hardware (gpt-oss's QLoRA, which a
-    rule leaves out unless Unsloth loads its 4-bit upload)."""
+    """Every training plan offloads to CPU RAM: say so, and name the ways to train on these GPUs
+    alone or on more (_ways_to_fit). Mixtral's QLoRA, for one, fits one A100 only with --stack
+    unsloth, which quantizes the experts, and ranks below LoRA on the rules. `unsloth`: the best
+    plan that fits on these GPUs alone with --stack unsloth when none of the plans' own changes
+    keeps the hardware (gpt-oss's QLoRA, which a rule leaves out unless Unsloth loads its 4-bit
+    upload)."""
     if not offloaded:
         return []
+    leanest = min(offloaded, key=lambda p: p.ram_gb or 0.0)
+    head = t(
+        "Nothing trains on the GPUs alone: the training plans below offload to CPU RAM and run several "
+        "times slower.",
+    )
+    ram, states = leanest.ram_gb or 0.0, leanest.estimate.host["offload_gb"] if leanest.estimate else 0.0
+    if ram > states:
+        # Loading holds the 16-bit checkpoint in RAM before it is sharded: more than is offloaded.
+        head += " " + t(
+            "They need at least {gb:g} GB of it: {states:g} GB of offloaded states, and the 16-bit "
+            "checkpoint, which loading holds there first.",
+            gb=ram,
+            states=states,
+        )
+    else:
+        head += " " + t("They need at least {gb:g} GB of it.", gb=ram)
+    ways = _ways_to_fit(offloaded, unsloth)
+    return [" ".join([head, *([t("Without offload: {ways}.", ways=ways)] if ways else [])])]
+
+
+def _too_large_note(kept: list[Scored]) -> list[str]:
+    """No training plan fits, offloaded or not, while prompting does and so ranks first: name the
+    changes that would let one train (a review: ORPO at 8k on two RTX 4090s ranked few-shot
+    prompting first and named no change that lets a plan train)."""
+    training = [s.plan for s in kept if s.plan.kind != "no-training" and s.plan.fit is not None]
+    if not training or any(plan.fit != "no" for plan in training):
+        return []
+    ways = _ways_to_fit(training, None)
+    if not ways:
+        return []
+    return [t("No training plan fits these GPUs. To train: {ways}.", ways=ways)]
+
+
+def _ways_to_fit(plans: list[Plan], unsloth: Plan | None) -> str:
+    """The best-ranked way to train on these GPUs alone (a leaner stack, QLoRA, shorter
+    sequences...) and the fewest more GPUs (up to MOST_GPUS_SUGGESTED, else the smallest larger
+    GPU), from the plans' own to_fit; `unsloth`: a plan that fits with --stack unsloth."""
     ways: dict[bool, str] = {}
-    changes = [(plan, change) for plan in offloaded for change in plan.to_fit()]
+    changes = [(plan, change) for plan in plans for change in plan.to_fit()]
     # On this hardware: the best-ranked plan's change; with more GPUs: the fewest any plan needs
     # (QLoRA on 4 rather than the best-ranked plan's partial fine-tuning on 512).
     for plan, change in changes:
@@ -520,24 +556,7 @@ def _offload_note(offloaded: list[Plan], unsloth: Plan | None = None) -> list[st
         if found and False not in ways:
             plan, change = min(found, key=lambda pair: float(pair[1].value))
             ways[False] = t("{plan} with {change}", plan=translated(plan.name), change=change_text(change))
-    leanest = min(offloaded, key=lambda p: p.ram_gb or 0.0)
-    head = t(
-        "Nothing trains on the GPUs alone: the training plans below offload to CPU RAM and run several "
-        "times slower.",
-    )
-    ram, states = leanest.ram_gb or 0.0, leanest.estimate.host["offload_gb"] if leanest.estimate else 0.0
-    if ram > states:
-        # Loading holds the 16-bit checkpoint in RAM before it is sharded: more than is offloaded.
-        head += " " + t(
-            "They need at least {gb:g} GB of it: {states:g} GB of offloaded states, and the 16-bit "
-            "checkpoint, which loading holds there first.",
-            gb=ram,
-            states=states,
-        )
-    else:
-        head += " " + t("They need at least {gb:g} GB of it.", gb=ram)
-    listed = "; ".join(ways[same] for same in (True, False) if same in ways)
-    return [" ".join([head, *([t("Without offload: {ways}.", ways=listed)] if ways else [])])]
+    return "; ".join(ways[same] for same in (True, False) if same in ways)
 
 
 def _percent(value: float) -> str:
@@ -1220,6 +1239,8 @@ class Engine:
         notes += leaner
         offloaded = [s.plan for s in kept if s.plan.offload in OFFLOADED]
         notes += _offload_note(offloaded, self._on_unsloth(profile, facts) if offloaded else None)
+        if not leaner and local:
+            notes += _too_large_note(kept)
         if timing is not None and kept:  # the first plan is shown, so timed, anyway
             notes += _across_nodes_note(timing(kept[0].plan), profile)
         # A plan that only --max-hours/--budget-usd excluded still fits: less data is its answer.
