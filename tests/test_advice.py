@@ -1171,3 +1171,14 @@ def test_a_t4_plan_says_free_sessions_end_and_how_to_resume(engine: Engine) -> N
     assert trained and all("free-notebook-sessions-end" in p.rules for p in trained)
     other = recommend(engine, gpu="rtx-4090", model="qwen2.5-0.5b", goal="chat", examples="2000")
     assert not any("free-notebook-sessions-end" in p.rules for p in other.plans)
+
+
+def test_galore_on_several_gpus_keeps_data_parallel_with_its_8_bit_optimizer(run: Runner) -> None:
+    """On 8 A100s, continued pre-training of Qwen2.5-14B took layer-wise GaLore on 1 GPU of 8
+    (12-30 days; layer-wise has no DDP) though galore_adamw_8bit fits under DDP on all eight (an
+    expert's review)."""
+    args = ("--gpu", "a100-80gb", "--gpus", "8", "--model", "qwen2.5-14b", "--goal", "knowledge")
+    args += ("--data-kind", "text", "--examples", "1m", "--tokens-per-example", "2000", "--seq-len", "4k")
+    plans = ok(run("recommend", *args, "--packing", "--json")).json()["recommendations"]
+    galore = next(p for p in plans if p["method"] == "galore")
+    assert (galore["variant"], galore["gpus"], galore["fit"]) == ("GaLore (8-bit)", 8, "yes")
