@@ -1537,3 +1537,17 @@ def test_between_nodes_a_gpu_gets_its_reference_systems_network(catalog: Catalog
     assert link_gbs(a100, 8) > link_gbs(a100, 16)  # NVLink within the node
     gpu = catalog.gpus["a100-80gb"]
     assert gpu.interconnect is not None and gpu.interconnect.network_gbs == 25 and gpu.sources["network"]
+
+
+def test_a_plan_whose_band_passes_a_limit_says_so(run: Runner) -> None:
+    """LoRA at $62-156 under --budget-usd 150 passed unremarked while full fine-tuning was left out
+    at $151 (an expert's review): the band's slow end past a limit is a caveat."""
+    args = ("--gpu", "h100", "--gpus", "8", "--model", "qwen2.5-32b-instruct", "--goal", "adapt")
+    args += ("--data-kind", "demonstrations", "--examples", "50k", "--tokens-per-example", "1200")
+    plans = ok(run("recommend", *args, "--seq-len", "4k", "--budget-usd", "150", "--json")).json()
+    lora = next(p for p in plans["recommendations"] if p["method"] == "lora")
+    assert lora["cost"]["usd"] <= 150 < lora["cost"]["usd_high"]
+    risk = f"may cost up to ${lora['cost']['usd_high']:,.0f} (the band's slow end), over --budget-usd 150"
+    assert f"Within the limits at the estimate, but it {risk}." in lora["caveats"]
+    roomy = ok(run("recommend", *args, "--seq-len", "4k", "--budget-usd", "1000", "--json")).json()
+    assert not any("band's slow end" in c for p in roomy["recommendations"] for c in p["caveats"])

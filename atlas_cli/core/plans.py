@@ -323,6 +323,8 @@ class Plan(NamedTuple):
             )
         if self.over_limit is not None:
             found.append(t("Excluded: it {limit}.", limit=self.over_limit))
+        elif self.timed.at_risk is not None:
+            found.append(t("Within the limits at the estimate, but it {risk}.", risk=self.timed.at_risk))
         for rule in self.fired:
             action, because = rule.effect.action, rule.because.get()
             if action == "avoid":

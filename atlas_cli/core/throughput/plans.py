@@ -65,6 +65,8 @@ class Timed(NamedTuple):
     cost: PlanCost | None
     note: str | None  # why time or cost is missing
     over_limit: str | None = None  # the --max-hours / --budget-usd the plan exceeds, in words
+    # Within the limits, but the slow end of the estimate's band is past one, in words.
+    at_risk: str | None = None
 
     @property
     def hours(self) -> float | None:
@@ -207,7 +209,9 @@ def time_and_cost(
         trained = e if inputs.batch_given else _trained(e, objectives, device, workloads)
         time = plan_time(work_of(trained), device, workloads, objectives)
     cost = plan_cost(time, rate_for(inputs, reference))
-    return Timed(time, cost, _price_note(inputs, reference), _over_limit(time, cost, inputs))
+    over = _over_limit(time, cost, inputs)
+    risk = None if over is not None else _at_risk(time, cost, inputs)
+    return Timed(time, cost, _price_note(inputs, reference), over, risk)
 
 
 def fastest_batch(
@@ -334,6 +338,26 @@ def share_within_limits(timed: Timed, inputs: TimeInputs) -> float | None:
     if inputs.budget_usd is not None and usd:
         shares.append(inputs.budget_usd / usd)
     return min(shares) if shares else None
+
+
+def _at_risk(time: PlanTime, cost: PlanCost, inputs: TimeInputs) -> str | None:
+    """A plan within --max-hours / --budget-usd whose band's slow end is past one: the estimate's
+    spread (docs/time.md) may carry it over (an expert's review: LoRA at $62-156 under a $150
+    budget passed unremarked while full fine-tuning was left out at $151)."""
+    slowest = time.hours_band[1]
+    if inputs.max_hours is not None and slowest > inputs.max_hours:
+        return t(
+            "may take up to {hours:.3g} h (the band's slow end), over --max-hours {limit}",
+            hours=slowest,
+            limit=f"{inputs.max_hours:g}",
+        )
+    if inputs.budget_usd is not None and cost.price is not None and cost.high > inputs.budget_usd:
+        return t(
+            "may cost up to ${usd:,.0f} (the band's slow end), over --budget-usd {limit}",
+            usd=cost.high,
+            limit=f"{inputs.budget_usd:g}",
+        )
+    return None
 
 
 def _over_limit(time: PlanTime, cost: PlanCost, inputs: TimeInputs) -> str | None:
