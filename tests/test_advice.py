@@ -750,7 +750,14 @@ def test_conditions_outside_rules_are_checked(tmp_path: Path) -> None:
     lora = data["methods"][index_of(data["methods"], "lora")]
     lora["libraries"][0]["when"] = {"fact": "stage.lora", "value": True}
     data["evaluation"][0]["when"] = {"fact": "gpu_vendr", "value": "apple"}
-    _invalid(tmp_path, data, "unknown objective 'lora' in fact 'stage.lora'", "unknown fact 'gpu_vendr'")
+    lora["pitfalls"][0]["when"] = {"fact": "stage.rlhf", "value": True}
+    _invalid(
+        tmp_path,
+        data,
+        "unknown objective 'lora' in fact 'stage.lora'",
+        "unknown fact 'gpu_vendr'",
+        "unknown objective 'rlhf' in fact 'stage.rlhf'",
+    )
 
 
 def test_a_hosted_method_needs_providers_and_no_memory_model(tmp_path: Path) -> None:
@@ -1182,3 +1189,16 @@ def test_galore_on_several_gpus_keeps_data_parallel_with_its_8_bit_optimizer(run
     plans = ok(run("recommend", *args, "--packing", "--json")).json()["recommendations"]
     galore = next(p for p in plans if p["method"] == "galore")
     assert (galore["variant"], galore["gpus"], galore["fit"]) == ("GaLore (8-bit)", 8, "yes")
+
+
+def test_a_mac_plan_gets_mlx_lms_pitfalls_not_pefts(run: Runner) -> None:
+    """An M3 Max LoRA plan was told PEFT's target_modules and lora_alpha defaults, which mlx_lm.lora
+    has not; its own (the last 16 blocks, a fixed scale, no checkpoints) went unsaid (an expert's
+    review). A condition on a pitfall says where it holds."""
+    args = ("--model", "qwen2.5-7b", "--goal", "adapt", "--data-kind", "demonstrations", "--json")
+    mac = ok(run("recommend", "--gpu", "apple-m3-max", "--vram", "64", *args)).json()["recommendations"][0]
+    cuda = ok(run("recommend", "--gpu", "rtx-4090", *args)).json()["recommendations"][0]
+    assert mac["method"] == cuda["method"] == "lora"
+    assert mac["caveats"][0].startswith("mlx_lm.lora's own defaults adapt only the last 16 blocks")
+    assert not any("target_modules" in c for c in mac["caveats"])
+    assert cuda["caveats"][0].startswith("PEFT's built-in default targets only q_proj and v_proj")

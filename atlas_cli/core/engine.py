@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import math
 import operator
 import re
@@ -79,6 +80,7 @@ from atlas_cli.kb.schema import (
     Method,
     MethodIndex,
     PipelineRule,
+    Pitfall,
     Rule,
     Scalar,
 )
@@ -895,8 +897,7 @@ class Engine:
         self._plans: dict[tuple[str, int, int, str, str | None, int, int, int], tuple[Any, Scored]] = {}
         self._timed_plans: dict[tuple[int, TimeInputs], tuple[Plan, Plan]] = {}
         self._own_facts: dict[int, tuple[Any, Facts]] = {}
-        # The first two pitfalls of each method are every plan's standing caveats.
-        self.pitfalls = {m.id: tuple(p.get() for p in m.pitfalls[:2]) for m in self.candidates}
+        self._pitfall_cache: dict[tuple[str, int], tuple[str, ...]] = {}
 
     def _compile_rules(self, catalog: Catalog) -> None:
         """Each rule compiled once, with its bit in the per-profile mask (rules that read only the
@@ -961,17 +962,19 @@ class Engine:
                 self.base_scores[m.id, p], self.bases[m.id, p] = starts[key]
 
     def _library_conditions(self, catalog: Catalog) -> None:
-        """Library entries that apply only when a condition holds (mlx-lm on Apple, ZeRO-3 on
-        several GPUs): each distinct condition is one bit of a per-profile mask."""
+        """Library entries and pitfalls that apply only when a condition holds (mlx-lm on Apple,
+        ZeRO-3 on several GPUs, PEFT's defaults off Apple): each distinct condition is one bit of
+        a per-profile mask."""
         conditions: list[Condition | None] = []
         # Each conditional entry's bit, by the entry's id (the entries live as long as the catalog).
         self.library_bits: dict[int, int] = {}
         for method in catalog.kb.methods:
-            for lib in method.libraries:
-                if lib.when is not None:
-                    if lib.when not in conditions:
-                        conditions.append(lib.when)
-                    self.library_bits[id(lib)] = 1 << conditions.index(lib.when)
+            entries: list[LibraryEntry | Pitfall] = [*method.libraries, *method.pitfalls]
+            for entry in entries:
+                if entry.when is not None:
+                    if entry.when not in conditions:
+                        conditions.append(entry.when)
+                    self.library_bits[id(entry)] = 1 << conditions.index(entry.when)
         self.library_checks = Checks(conditions)
 
     # --- facts ---------------------------------------------------------------------------
@@ -1408,7 +1411,7 @@ class Engine:
             capacity_gb=None if result is None else result.capacity_gb,
             pipeline_because=context.pipeline_because if trains else None,
             warnings=tuple(warnings),
-            pitfalls=self.pitfalls[method.id],
+            pitfalls=self._pitfalls(method, context.libraries),
             variant=self._variant(method, result),
             alternatives=tuple(
                 a for a in self.alternatives[method.id] if not context.shared & self.excluding_bits[a[0]]
@@ -1477,9 +1480,18 @@ class Engine:
             self._tools_cache[key] = self._collect_tools(method, pipeline, libraries)
         return self._tools_cache[key]
 
-    def _applies(self, lib: LibraryEntry, libraries: int) -> bool:
-        bit = self.library_bits.get(id(lib))
+    def _applies(self, entry: LibraryEntry | Pitfall, libraries: int) -> bool:
+        bit = self.library_bits.get(id(entry))
         return bit is None or bool(bit & libraries)
+
+    def _pitfalls(self, method: Method, libraries: int) -> tuple[str, ...]:
+        """The first two pitfalls that apply to this profile: every plan's standing caveats."""
+        key = (method.id, libraries)
+        found = self._pitfall_cache.get(key)
+        if found is None:
+            applying = (p for p in method.pitfalls if self._applies(p, libraries))
+            found = self._pitfall_cache[key] = tuple(p.get() for p in itertools.islice(applying, 2))
+        return found
 
     def _collect_tools(
         self, method: Method, pipeline: tuple[str, ...], libraries: int

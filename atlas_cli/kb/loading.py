@@ -473,6 +473,9 @@ def cross_reference_problems(data: Any) -> list[Found]:
             found.extend(
                 _condition_references(lib.get("when"), ("methods", i, "libraries", j, "when"), known)
             )
+        for j, pitfall in _items(m, "pitfalls"):
+            where = ("methods", i, "pitfalls", j, "when")
+            found.extend(_condition_references(pitfall.get("when"), where, known))
     for i, advice in _items(data, "evaluation"):
         found.extend(_condition_references(advice.get("when"), ("evaluation", i, "when"), known))
     found.extend(_duplicates("evaluation", _items(data, "evaluation"), False))

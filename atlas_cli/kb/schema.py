@@ -144,6 +144,13 @@ class LibraryEntry(Strict):
     when: "Condition | None" = None
 
 
+class Pitfall(Text):
+    """A method's pitfall, as plain text or with `when`: a condition over the profile's facts
+    under which it applies (PEFT's target_modules default is no pitfall of mlx-lm on a Mac)."""
+
+    when: "Condition | None" = None
+
+
 class TrainableShare(Strict):
     text: str
     low_pct: float | None = Field(default=None, ge=0, le=100)
@@ -430,7 +437,7 @@ class Method(Strict):
     hardware: Text
     libraries: list[LibraryEntry] = Field(min_length=1)
     hyperparameters: dict[str, Hyperparameter] = {}
-    pitfalls: list[Text] = []
+    pitfalls: list[Pitfall] = []
     references: list[Reference] = []
     snippet: str
     source: list[str] = Field(min_length=1)
