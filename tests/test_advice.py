@@ -1202,3 +1202,13 @@ def test_a_mac_plan_gets_mlx_lms_pitfalls_not_pefts(run: Runner) -> None:
     assert mac["caveats"][0].startswith("mlx_lm.lora's own defaults adapt only the last 16 blocks")
     assert not any("target_modules" in c for c in mac["caveats"])
     assert cuda["caveats"][0].startswith("PEFT's built-in default targets only q_proj and v_proj")
+
+
+def test_few_labels_get_the_cheap_baselines_first(run: Runner) -> None:
+    """500 labelled examples on a T4 put a 7B QLoRA first and the embeddings baseline at #10, with
+    no word of SetFit or a small encoder (an expert's review): the evaluation advice names them."""
+    args = ("--gpu", "t4", "--model-size", "7b", "--goal", "classify", "--data-kind", "labeled", "--json")
+    few = ok(run("recommend", *args, "--examples", "500")).json()["next_steps"]["evaluation"]
+    assert any("SetFit" in a["text"] and "arXiv 2209.11055" in a["source"] for a in few)
+    many = ok(run("recommend", *args, "--examples", "50k")).json()["next_steps"]["evaluation"]
+    assert not any("SetFit" in a["text"] for a in many)
