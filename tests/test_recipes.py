@@ -1196,7 +1196,7 @@ def test_grpo_samples_a_hybrid_reasoning_model_without_thinking_when_its_thought
     assert grpo["chat_template_kwargs"] == {"enable_thinking": False} and grpo["max_completion_length"] == 512
     header = " ".join(header_of(script).replace("#", " ").split())
     assert "samples without thinking" in header and "capped at 512 tokens" in header
-    assert "fewer than 2,048 tokens" not in header
+    assert "under the 2,048 tokens this caveat takes" not in header
     with pytest.raises(UsageError, match="chat_template_kwargs"):
         render_recipe(CATALOG, rec, rank, "axolotl")
     roomy = recommend(model="qwen3-8b", seq_len="4k", **profile)
@@ -1210,7 +1210,7 @@ def test_grpo_samples_a_hybrid_reasoning_model_without_thinking_when_its_thought
     thinking = recommend(model="qwen3-4b-thinking-2507", **profile)
     script = render_recipe(CATALOG, thinking, rank_of(thinking, "lora", ("grpo",)), "python")
     assert "chat_template_kwargs" not in constants(script)["STAGE_SETTINGS"]["grpo"]
-    assert "fewer than 2,048 tokens" in " ".join(header_of(script).replace("#", " ").split())
+    assert "under the 2,048 tokens this caveat takes" in " ".join(header_of(script).replace("#", " ").split())
 
 
 def test_a_split_sequence_runs_under_deepspeed_ulysses_in_the_python_recipe() -> None:
