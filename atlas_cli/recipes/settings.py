@@ -109,20 +109,20 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
 # full fine-tuning rate); the other stages scale the objective's rate (see _learning_rate).
 SUPERVISED_STAGES = ("sft", "continued-pretraining")
 # What the YAML recipes' SFT stage reads for an instruct model (the Python script reads it too).
-INSTRUCT_SFT_DATA = (
+INSTRUCT_SFT_DATA = N_(
     'SFT data for an instruct model: sft.jsonl holds conversations, {"messages": [{"role": '
     '"user", "content": "..."}, {"role": "assistant", "content": "..."}]}, one or many turns, '
     "rendered with the model's own chat template; the loss is on the assistant's turns."
 )
 # TRL's GRPO and RLOO apply the chat template to conversational prompts only (grpo_trainer.py).
-INSTRUCT_RL_PROMPTS = (
+INSTRUCT_RL_PROMPTS = N_(
     'RL prompts for an instruct model: grpo.jsonl holds conversations, {"prompt": [{"role": "user", '
     '"content": "What is 2 + 3?"}], "solution": "5"}: TRL renders the chat template for those only, '
     "and samples a plain-string prompt as a raw continuation, a format the model is not served with."
 )
 # SFT then KTO without demonstrations: the ratings' thumbs-up answers (label true) are the
 # demonstrations the data holds; the thumbs-down ones must not be imitated, so they are left out.
-LIKED_AS_SFT = (
+LIKED_AS_SFT = N_(
     "No demonstrations? Train the SFT stage on the thumbs-up answers of the ratings: "
     """python -c "import json; [print(json.dumps({'prompt': r['prompt'], 'completion': r['completion']})) """
     """for r in map(json.loads, open('kto.jsonl')) if r['label'] is True]" > sft.jsonl"""

@@ -444,12 +444,12 @@ def render(recipe: Recipe, main: str) -> Rendered:
         if recipe.family == "lora" and i < len(documents) - 1:
             steps.append(f"axolotl merge-lora {shell_word(name)}")
     if "sft" in recipe.stages and recipe.post_trained:
-        recipe.notes.append(INSTRUCT_SFT_DATA)
+        recipe.notes.append(t(INSTRUCT_SFT_DATA))
     recipe.notes += labels_as_answers(recipe, "axolotl")
     if "grpo" in recipe.stages and recipe.post_trained:
-        recipe.notes.append(INSTRUCT_RL_PROMPTS)
+        recipe.notes.append(t(INSTRUCT_RL_PROMPTS))
     if recipe.sft_on_liked:
-        recipe.notes.append(LIKED_AS_SFT)
+        recipe.notes.append(t(LIKED_AS_SFT))
     attention = str(recipe.value("attention")) if recipe.has("attention") else ""
     if attention.startswith("kernels-community/"):
         recipe.notes.append(f"attn_implementation {attention} is a prebuilt hub kernel: pip install kernels.")

@@ -155,21 +155,23 @@ def _lf_template(recipe: Recipe) -> tuple[str, str]:
     name = str(recipe.profile.get("model") or "").replace("\\", "/").rsplit("/", 1)[-1].lower()
     for part, template in LF_TEMPLATES:
         if part in name and template in UNTRAINED_IN_BASE and not recipe.post_trained:
-            return "default", (
-                f"LLaMA-Factory's generic template: the {part} base model never trained the special "
-                f"tokens of its {template} chat template (its maintainer: 'base model: default, "
-                "instruct model: llama3', hiyouga/LlamaFactory#6436); serve the result with the same"
+            return "default", t(
+                "LLaMA-Factory's generic template: the {part} base model never trained the special "
+                "tokens of its {template} chat template (its maintainer: 'base model: default, "
+                "instruct model: llama3', hiyouga/LlamaFactory#6436); serve the result with the same",
+                part=part,
+                template=template,
             )
         if part in name and template == "gemma3" and _text_only(recipe):
-            return "gemma2", (
+            return "gemma2", t(
                 "LLaMA-Factory's template for text-only Gemma 3 models (its gemma3 template's image "
                 "plugin raises 'Processor was not found' without a vision processor, "
                 "data/mm_plugin.py; it registers Gemma-3-270M and -1B with gemma2, extras/constants.py "
                 "@ff6d4d1)"
             )
         if part in name:
-            return template, f"LLaMA-Factory's template for {part} models"
-    return "default", (
+            return template, t("LLaMA-Factory's template for {part} models", part=part)
+    return "default", t(
         "LLaMA-Factory's generic template: ft-atlas knows no template for this model; set the "
         "model's own (LLaMA-Factory's README lists them), or an instruct model learns a format "
         "it is not served with"
@@ -347,7 +349,7 @@ def _lf_dataset(recipe: Recipe, stage: str, template: str) -> dict[str, Any]:
 
 def render(recipe: Recipe, main: str) -> Rendered:
     template, template_source = _lf_template(recipe)
-    recipe.notes.append(f"template: {template} <- {template_source}.")
+    recipe.notes.append(t("template: {template} <- {source}.", template=template, source=template_source))
     ds_file = deepspeed_file(recipe)
     documents: list[tuple[str, str]] = []
     previous: str | None = None
@@ -380,20 +382,24 @@ def render(recipe: Recipe, main: str) -> Rendered:
         launcher = f"FORCE_TORCHRUN=1 NNODES={nodes} {ranks}NPROC_PER_NODE={per_node} {launcher}"
     run = " && ".join(f"{launcher} {shell_word(name)}" for name, _ in documents)
     if "sft" in recipe.stages and recipe.post_trained:
-        recipe.notes.append(INSTRUCT_SFT_DATA)
+        recipe.notes.append(t(INSTRUCT_SFT_DATA))
     recipe.notes += labels_as_answers(recipe, "LLaMA-Factory")
     if recipe.has("router_aux_loss") and not _lf_turns_on_aux_loss(recipe):
         recipe.notes.append(
-            "LLaMA-Factory's moe_aux_loss_coef turns the routers' load-balancing loss on for a fixed list "
-            "of model types, not this one: set output_router_logits: true in the model's config.json "
-            "first, or the routers train without it."
+            t(
+                "LLaMA-Factory's moe_aux_loss_coef turns the routers' load-balancing loss on for a fixed "
+                "list of model types, not this one: set output_router_logits: true in the model's "
+                "config.json first, or the routers train without it."
+            )
         )
     if recipe.sft_on_liked:
-        recipe.notes.append(LIKED_AS_SFT)
+        recipe.notes.append(t(LIKED_AS_SFT))
     if recipe.memory_model == "qlora" and len(documents) > 1:
         recipe.notes.append(
-            "QLoRA: LLaMA-Factory cannot merge an adapter into a 4-bit model, so the later stage resumes "
-            "the SFT adapter and its reference model is the base model, not the SFT model."
+            t(
+                "QLoRA: LLaMA-Factory cannot merge an adapter into a 4-bit model, so the later stage "
+                "resumes the SFT adapter and its reference model is the base model, not the SFT model."
+            )
         )
     recipe.after_training = _after_training(recipe, template)
     return yaml_files(

@@ -17,7 +17,7 @@ from typing import Any
 
 from atlas_cli.core.shell import shell_word
 from atlas_cli.errors import one_line
-from atlas_cli.i18n import N_, t
+from atlas_cli.i18n import N_, nt, t
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import (
     MAX_HELD_SHARE,
@@ -282,59 +282,91 @@ def _split_command(source: str, held: int) -> str:
 def _notes(recipe: Recipe, stage: str, source: str, plan: dict[str, Any]) -> None:
     held = plan["held"]
     recipe.notes.append(
-        "Data: mlx-lm reads data/train.jsonl and data/valid.jsonl and holds nothing out itself; the "
-        f"config's first comment makes them from {source}"
-        + (f", {held} rows held out (seeded)." if held else ", every row training.")
+        nt(
+            "Data: mlx-lm reads data/train.jsonl and data/valid.jsonl and holds nothing out itself; the "
+            "config's first comment makes them from {source}, {held} row held out (seeded).",
+            "Data: mlx-lm reads data/train.jsonl and data/valid.jsonl and holds nothing out itself; the "
+            "config's first comment makes them from {source}, {held} rows held out (seeded).",
+            held,
+            source=source,
+            held=held,
+        )
+        if held
+        else t(
+            "Data: mlx-lm reads data/train.jsonl and data/valid.jsonl and holds nothing out itself; the "
+            "config's first comment makes them from {source}, every row training.",
+            source=source,
+        )
     )
     seq_len = recipe.value("seq_len")
     if stage == "continued-pretraining":
         recipe.notes.append(
-            'text.jsonl rows are {"text": "..."}: mlx-lm pads each document alone and cuts one longer '
-            "than max_seq_length there, dropping the rest, so split documents into pieces of at most "
-            f"{seq_len} tokens first."
+            t(
+                'text.jsonl rows are {{"text": "..."}}: mlx-lm pads each document alone and cuts one longer '
+                "than max_seq_length there, dropping the rest, so split documents into pieces of at most "
+                "{seq_len} tokens first.",
+                seq_len=seq_len,
+            )
         )
     elif recipe.post_trained:
         recipe.notes.append(
-            'SFT data for an instruct model: sft.jsonl holds conversations, {"messages": [{"role": "user", '
-            '"content": "..."}, {"role": "assistant", "content": "..."}]}, rendered with the model\'s chat '
-            "template; with mask_prompt mlx-lm trains the last message only (tuner/datasets.py ChatDataset), "
-            "so give each reply to be learned a row ending with it."
+            t(
+                'SFT data for an instruct model: sft.jsonl holds conversations, {"messages": [{"role": '
+                '"user", "content": "..."}, {"role": "assistant", "content": "..."}]}, rendered with the '
+                "model's chat template; with mask_prompt mlx-lm trains the last message only "
+                "(tuner/datasets.py ChatDataset), so give each reply to be learned a row ending with it."
+            )
         )
     else:
         recipe.notes.append(
-            'sft.jsonl rows are {"prompt": "...", "completion": "..."}: mlx-lm renders them as a user and an '
-            "assistant turn with the tokenizer's chat template (tuner/datasets.py CompletionsDataset) and "
-            "trains the completion (mask_prompt). A base checkpoint may lack a chat template ('chat_template "
-            "is not set') or never have trained its special tokens (Llama 3's): then write rows as "
-            '{"text": prompt + completion} and set mask_prompt: false.'
+            t(
+                'sft.jsonl rows are {"prompt": "...", "completion": "..."}: mlx-lm renders them as a user '
+                "and an assistant turn with the tokenizer's chat template (tuner/datasets.py "
+                "CompletionsDataset) and trains the completion (mask_prompt). A base checkpoint may lack a "
+                "chat template ('chat_template is not set') or never have trained its special tokens "
+                '(Llama 3\'s): then write rows as {"text": prompt + completion} and set mask_prompt: false.'
+            )
         )
     recipe.notes += labels_as_answers(recipe, "mlx-lm")
     if held:
         recipe.notes.append(
-            "Evaluation: mlx-lm evaluates the whole valid.jsonl (val_batches: -1) at the first iteration (a "
-            "baseline), every steps_per_eval iterations and at the last."
+            t(
+                "Evaluation: mlx-lm evaluates the whole valid.jsonl (val_batches: -1) at the first iteration "
+                "(a baseline), every steps_per_eval iterations and at the last."
+            )
         )
-    kept = "every trained weight in fp32" if recipe.family == "weights" else "the adapter"
+    kept = t("every trained weight in fp32") if recipe.family == "weights" else t("the adapter")
     recipe.notes.append(
-        f"Checkpoints: mlx-lm writes adapters.safetensors and a numbered copy every save_every iterations "
-        f"and keeps them all (no save_total_limit); each holds {kept}."
+        t(
+            "Checkpoints: mlx-lm writes adapters.safetensors and a numbered copy every save_every "
+            "iterations and keeps them all (no save_total_limit); each holds {kept}.",
+            kept=kept,
+        )
     )
     if recipe.memory_model == "full":
         recipe.notes.append(
-            "mlx-lm's full fine-tuning trains every block (model.layers), not the embeddings, the final norm "
-            "or the LM head; the memory estimate counts them as trained, so it is high by their gradients "
-            "and optimizer states."
+            t(
+                "mlx-lm's full fine-tuning trains every block (model.layers), not the embeddings, the final "
+                "norm or the LM head; the memory estimate counts them as trained, so it is high by their "
+                "gradients and optimizer states."
+            )
         )
     quantized = (
-        " Its 4-bit weights carry a bf16 scale and bias per 64 (4.5 bits, where NF4 takes 4.13), but its "
-        "embeddings and LM head are quantized too."
+        " "
+        + t(
+            "Its 4-bit weights carry a bf16 scale and bias per 64 (4.5 bits, where NF4 takes 4.13), but its "
+            "embeddings and LM head are quantized too."
+        )
         if recipe.memory_model == "qlora"
         else ""
     )
     recipe.notes.append(
-        "Memory: estimated as mlx-lm runs these settings (stack mlx: its bf16 logits, their log-sum-exp "
-        f"and gradient, and layers sized as PyTorch's).{quantized} Time: Apple publishes no GPU "
-        "throughput to estimate it from."
+        t(
+            "Memory: estimated as mlx-lm runs these settings (stack mlx: its bf16 logits, their log-sum-exp "
+            "and gradient, and layers sized as PyTorch's).{quantized} Time: Apple publishes no GPU "
+            "throughput to estimate it from.",
+            quantized=quantized,
+        )
     )
 
 

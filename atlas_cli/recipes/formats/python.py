@@ -481,7 +481,7 @@ def _training_doc(recipe: Recipe) -> str:
         if recipe.sft_on_chosen:
             parts.append(CHOSEN_AS_SFT)
         if recipe.sft_on_liked:
-            parts.append(LIKED_AS_SFT)
+            parts.append(t(LIKED_AS_SFT))
     saved = "adapter" if recipe.family not in ("weights",) else "weights"
     outro = f"Each stage saves its {saved} and train_results.json to --output-dir/<stage>."
     return (
@@ -1040,15 +1040,14 @@ def _training_notes(recipe: Recipe) -> None:
     )
     if recipe.post_trained and generative:
         recipe.notes.append(
-            "An instruct model: give its data in the conversational form (lists of messages) so that "
-            "TRL renders the model's own chat template; plain-text prompts and answers are trained as "
-            "bare text, a format the model is not served with."
+            t(
+                "An instruct model: give its data in the conversational form (lists of messages) so that "
+                "TRL renders the model's own chat template; plain-text prompts and answers are trained as "
+                "bare text, a format the model is not served with."
+            )
         )
     if "kto" in recipe.stages:
-        recipe.notes.append(
-            "KTO needs both desirable (true) and undesirable (false) examples, "
-            "and a per-device batch above 1."
-        )
+        recipe.notes.append(t(KTO_DATA))
         for key in ("kto.desirable_weight", "kto.undesirable_weight"):
             if recipe.has(key):  # the script reweighs the rarer label (balanced_kto_weights)
                 kept = recipe.settings[key]
@@ -1056,10 +1055,17 @@ def _training_notes(recipe: Recipe) -> None:
                 recipe.set(key, Setting(kept.value, counted + kept.source))
     if _online(recipe):
         recipe.notes.append(
-            "Online RL optimises reward_matches_solution: it rewards a completion whose final answer "
-            "(\\boxed{...}, '#### ...' or 'answer: ...') equals the solution column's, as mathematics "
-            "(math_verify); ask for that format in the prompts, or replace it for other tasks."
+            t(
+                "Online RL optimises reward_matches_solution: it rewards a completion whose final answer "
+                "(\\boxed{...}, '#### ...' or 'answer: ...') equals the solution column's, as mathematics "
+                "(math_verify); ask for that format in the prompts, or replace it for other tasks."
+            )
         )
+
+
+KTO_DATA = N_(
+    "KTO needs both desirable (true) and undesirable (false) examples, and a per-device batch above 1."
+)
 
 
 def _online(recipe: Recipe) -> bool:
