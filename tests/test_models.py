@@ -568,3 +568,19 @@ def test_a_hosted_model_named_without_api_access_says_how_to_use_it(run: Runner,
     result = fails(run("recommend", "--model", name), 2, "serves through its API", "--model-access api")
     assert "did you mean" not in result.stderr
     fails(run("estimate", "--model", name, "--gpu", "rtx-4090"), 2, "serves through its API")
+
+
+def test_popular_small_and_mid_models_resolve_offline(run: Runner) -> None:
+    """Mistral NeMo, Ministral, Phi-3.5, Gemma 3 270M and SmolLM3 needed the Hub (an expert's list
+    of today's fine-tuning targets); Phi-3.5 fuses its projections as Phi-3 does."""
+    for hub_id, catalog_id, params in (
+        ("mistralai/Mistral-Nemo-Instruct-2407", "mistral-nemo-12b", 12.248),
+        ("mistralai/Ministral-8B-Instruct-2410", "ministral-8b-2410", 8.02),
+        ("microsoft/Phi-3.5-mini-instruct", "phi-3.5-mini", 3.821),
+        ("google/gemma-3-270m-it", "gemma-3-270m-it", 0.268),
+        ("HuggingFaceTB/SmolLM3-3B", "smollm3-3b", 3.075),
+    ):
+        data = ok(run("model", hub_id, "--json")).json()["model"]
+        assert (data["catalog_id"], data["params_b"]) == (catalog_id, params)
+    gated = ok(run("recipe", "--model", "ministral-8b-2410", "--gpu", "4090", "--goal", "chat", "--out", "-"))
+    assert "accept the Mistral AI Research License" in " ".join(gated.stdout.replace("#", " ").split())
