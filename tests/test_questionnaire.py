@@ -984,3 +984,11 @@ def test_a_question_asked_back_gets_the_help_not_a_reading(catalog: Catalog) -> 
     answers, terminal = interview(catalog, ["что такое веса?", "api", *[""] * 20])
     assert answers["model_access"] == "api"
     assert sum("Can you access the model's weights?" in p for p in terminal.prompts) == 2
+
+
+def test_a_classifier_is_not_asked_about_packing(catalog: Catalog) -> None:
+    """Ticket classification was asked whether to pack short examples into full-length rows, which a
+    sequence classifier never does (a newcomer's review)."""
+    packing = FIELDS_BY_NAME["packing"].question
+    assert packing not in asked_after(catalog, {"goal": "classify", "data_kind": "labeled", "examples": 5000})
+    assert packing in asked_after(catalog, {"goal": "chat", "data_kind": "demonstrations", "examples": 5000})

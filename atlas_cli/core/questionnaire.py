@@ -138,7 +138,13 @@ SKIP: dict[str, Callable[[Answers], bool]] = {
     "epochs": lambda a: _trains_nothing(a) or a.get("examples") is None,
     # Set by flags when they matter; a newcomer is not asked about prices, limits, micro-batches
     # or software.
-    "packing": lambda a: _trains_nothing(a) or a.get("examples") is None,
+    # A classifier trains one labelled text per row (AutoModelForSequenceClassification): nothing
+    # to pack (a newcomer's review was asked about packing for ticket classification).
+    "packing": lambda a: (
+        _trains_nothing(a)
+        or a.get("examples") is None
+        or (a.get("goal") == "classify" and a.get("data_kind") in (None, "labeled"))
+    ),
     "price_per_hour": lambda a: True,
     "max_hours": lambda a: True,
     "budget_usd": lambda a: True,
