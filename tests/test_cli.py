@@ -1135,3 +1135,11 @@ def test_a_recipe_on_several_gpus_is_written_to_a_directory(run: Runner, tmp_pat
     assert "--out recipe/" in table and "--out train.py" not in table
     ok(run("recipe", *profile, "--data-kind", "demonstrations", "--out", f"{tmp_path}/recipe/"))
     assert {p.name for p in (tmp_path / "recipe").iterdir()} == {"recipe.py", "accelerate.yaml"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "pointer"), [("explain", "ft-atlas show ID"), ("list", "ft-atlas methods")]
+)
+def test_a_command_people_try_points_to_the_one_that_does_it(run: Runner, typed: str, pointer: str) -> None:
+    """`ft-atlas explain dpo` said only "No such command 'explain'" (a newcomer's review)."""
+    fails(run(typed, "dpo"), 2, f"no command '{typed}'", pointer)

@@ -22,6 +22,7 @@ from atlas_cli.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    UsageError,
     debug_env,
     fail,
     flush_stdout,
@@ -29,7 +30,7 @@ from atlas_cli.errors import (
     printable,
     report,
 )
-from atlas_cli.i18n import Lang, parse_language, t
+from atlas_cli.i18n import N_, Lang, parse_language, t
 
 # Which module defines each command, so that running one imports only its group.
 COMMAND_GROUPS = {
@@ -51,6 +52,16 @@ COMMAND_GROUPS = {
     "ask": "ask",
 }
 GROUP_ORDER = ("lookup", "knowledge_base", "export", "advise", "ask")  # as --help lists them
+# Commands people try that ft-atlas names otherwise: where each thing is (a newcomer's review typed
+# `ft-atlas explain dpo` and read only "No such command").
+COMMAND_HINTS = {
+    "explain": N_(
+        "`ft-atlas show ID` prints a method's card (ft-atlas show dpo); `ft-atlas recommend ... "
+        "--explain` says why each plan ranks where it does"
+    ),
+    "info": N_("`ft-atlas show ID` prints a method's card; `ft-atlas model ID` a model's shape"),
+    "list": N_("`ft-atlas methods`, `ft-atlas models` and `ft-atlas gpus` list what ft-atlas knows"),
+}
 
 
 GLOBAL_VALUED = ("--kb", "--lang")  # global options that take a value
@@ -127,6 +138,9 @@ def main(argv: list[str] | None = None) -> None:
         state.explicit_lang = explicit_language(args)
         state.told_no_cyrillic = False
         state.use_language(for_people=True)
+        name = command_name(args)
+        if name in COMMAND_HINTS:
+            raise UsageError(t("no command '{name}': {hint}", name=name, hint=t(COMMAND_HINTS[name])))
         load_commands(args)
         with _typer_styles(plain):
             result = app(args=args, prog_name="ft-atlas", standalone_mode=False)
