@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections import deque
+from pathlib import Path
 
 import pytest
 
@@ -992,3 +994,14 @@ def test_a_classifier_is_not_asked_about_packing(catalog: Catalog) -> None:
     packing = FIELDS_BY_NAME["packing"].question
     assert packing not in asked_after(catalog, {"goal": "classify", "data_kind": "labeled", "examples": 5000})
     assert packing in asked_after(catalog, {"goal": "chat", "data_kind": "demonstrations", "examples": 5000})
+
+
+def test_a_model_directory_named_in_russian_is_kept_as_typed(catalog: Catalog, tmp_path: Path) -> None:
+    """Russian model words are read as their Latin names («квен» as qwen), but not inside a path: a
+    directory called квен-7б stays the directory typed."""
+    folder = tmp_path / "квен-7б"
+    folder.mkdir()
+    fixture = Path(__file__).parent / "fixtures" / "configs" / "HuggingFaceTB--SmolLM2-135M-Instruct.json"
+    shutil.copy(fixture, folder / "config.json")
+    answers, _ = interview(catalog, ["weights", "3090", "1", str(folder), *[""] * 15])
+    assert answers["model"] == str(folder)

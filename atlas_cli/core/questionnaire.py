@@ -617,7 +617,8 @@ class Interview:
         """A catalog name (stored as its id), a config path or a Hub id (stored as typed, as the
         --model flag keeps it: "meta-llama/Llama-3.2-3B-Instruct" names the instruct checkpoint
         of the catalog's llama-3.2-3b; see core/models.py), else a size such as 7b."""
-        text = RUSSIAN_MODEL_NAMES.sub(lambda name: _MODEL_NAMES[name.group(0).casefold()], text)
+        if "/" not in text and "\\" not in text:  # a path or a Hub id is kept as typed
+            text = RUSSIAN_MODEL_NAMES.sub(lambda name: _MODEL_NAMES[name.group(0).casefold()], text)
         try:
             found = find_model(self.catalog, text)
         except UsageError as unknown:
