@@ -1115,6 +1115,23 @@ def test_an_unknown_name_with_a_known_prefix_suggests_that_name_first(run: Runne
     assert result.exit_code == 2 and "did you mean qwen3-8b," in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        ("qwen 7b", "qwen2.5-7b"),
+        ("qwen3 30b", "qwen3-30b-a3b"),
+        ("llama 1b", "llama-3.2-1b"),
+        ("smollm 360m", "smollm2-360m-instruct"),
+    ],
+)
+def test_an_unknown_name_with_a_size_suggests_a_model_of_that_size_first(
+    run: Runner, query: str, first: str
+) -> None:
+    """By spelling alone 'qwen 7b' is closest to qwen3-1.7b; the size the user typed decides."""
+    result = run("recommend", "--model", query)
+    assert result.exit_code == 2 and f"did you mean {first}," in result.stderr
+
+
 def test_a_refused_piped_answer_stops_ask_with_its_line(run: Runner) -> None:
     """Asked again, a refused piped answer took the next line for itself and shifted every later
     answer onto the wrong question, and the run ended 0 (a review of the change that reads piped

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import statistics
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import NamedTuple
 
@@ -259,7 +259,7 @@ class Catalog:
         return [g for g in self.gpus.values() if g.id != chosen and normalize(g.id).startswith(key)]
 
     def model(self, query: str) -> LlmModel:
-        return self.models[_find(self._model_names, "model", query, MODEL_FALLBACK)]
+        return self.models[_find(self._model_names, "model", query, MODEL_FALLBACK, self.model_guesses)]
 
     def model_or_none(self, query: str) -> LlmModel | None:
         """The catalog model an id, name or alias names exactly; None when none does."""
@@ -271,8 +271,30 @@ class Catalog:
         return _hint(self.model_guesses(query))
 
     def model_guesses(self, query: str) -> tuple[str, ...]:
-        """The ids of the catalog models closest to `query`, closest first (at most five)."""
-        return _suggest(self._model_names, query)
+        """The ids of the catalog models closest to `query`, closest first (at most five). A size
+        typed in the query ("qwen 7b") puts the models of about that size whose name begins like
+        the query's first, nearest size first: spelling alone ranks qwen3-1.7b above qwen2.5-7b."""
+        spelled = _suggest(self._model_names, query)
+        name = query.rsplit("/", 1)[-1]  # a Hub id's organisation names no model
+        size = _TYPED_SIZE.search(name)
+        if size is None:
+            return spelled
+        billions = float(size.group(1)) / (1000 if size.group(2).casefold() == "m" else 1)
+        stem = normalize(name[: size.start()])[:MIN_PREFIX]
+        sized = [
+            m.id
+            for m in self.models.values()
+            if normalize(m.id).startswith(stem)
+            and max(m.params_b, billions) <= SIZE_RATIO * min(m.params_b, billions)
+        ]
+        key = normalize(name)
+        sized.sort(
+            key=lambda i: (
+                abs(self.models[i].params_b - billions),
+                -difflib.SequenceMatcher(None, key, normalize(i)).ratio(),
+            )
+        )
+        return tuple(dict.fromkeys([*sized, *spelled]))[:5]
 
     def offers(self, gpu_id: str) -> list[Price]:
         """The offers a GPU's reference price is the median of."""
@@ -357,6 +379,10 @@ MODEL_FALLBACK = (
     "ft-atlas models",
 )
 MIN_PREFIX = 4  # a shorter name ("t4") is no prefix worth suggesting
+# A model size typed in a name ("qwen 7b", "smollm 360m"), and how far a catalog model's published
+# parameter count may be from it (Qwen2.5-7B has 7.6B, Llama-3.2-1B 1.24B).
+_TYPED_SIZE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*([bm])(?![a-z])", re.IGNORECASE)
+SIZE_RATIO = 1.3
 METHOD_OPTION = N_(
     "'{query}' is not a method of its own here: it is an option of {method} "
     "(hyperparameter {key}; ft-atlas show {method})"
@@ -381,11 +407,17 @@ def _hint(suggestions: tuple[str, ...]) -> str:
     return t("; did you mean {names}?", names=", ".join(suggestions)) if suggestions else ""
 
 
-def _find(index: dict[str, str], kind: str, query: str, fallback: tuple[str, str] | None = None) -> str:
+def _find(
+    index: dict[str, str],
+    kind: str,
+    query: str,
+    fallback: tuple[str, str] | None = None,
+    guesses: Callable[[str], tuple[str, ...]] | None = None,
+) -> str:
     key = normalize(query)
     if key in index:
         return index[key]
-    suggestions = _suggest(index, query)
+    suggestions = _suggest(index, query) if guesses is None else guesses(query)
     message = t(UNKNOWN[kind], query=query, hint=_hint(suggestions))
     if fallback is not None:
         instead, listing = t(fallback[0]), fallback[1]
