@@ -4,6 +4,7 @@ a plan fit."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from atlas_cli.core.engine import rules_leaving_out
@@ -32,13 +33,20 @@ from atlas_cli.core.resolve import (
     strategy_warnings,
     training_stack,
 )
-from atlas_cli.core.throughput.plans import Timed, time_and_cost, time_inputs, usual_epochs
+from atlas_cli.core.throughput.plans import (
+    Epochs,
+    Timed,
+    TimeInputs,
+    time_and_cost,
+    time_inputs,
+    usual_epochs,
+)
 from atlas_cli.core.variants import card_rank, objective_id, single, sweep, trainable_method
 from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import comparisons
-from atlas_cli.kb.schema import Rule, Scalar
+from atlas_cli.kb.schema import Method, Rule, Scalar
 from atlas_cli.kb.vocabulary import (
     LORA_TARGETS,
     MEMORY_MODELS,
@@ -137,7 +145,28 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
     options.check()
     hardware = resolve_hardware(catalog, profile.gpu, profile.vram, profile.gpus)
     info = resolve_model(catalog, profile.model, profile.model_size)
-    inputs, epochs = time_inputs(profile), usual_epochs(catalog.kb.methods)
+    settings, warnings, inputs = _settings(catalog, profile, options, hardware, info)
+    facts = _facts(catalog, profile, hardware, info, settings)
+    sizing = _Sizing(
+        catalog,
+        options,
+        info,
+        hardware,
+        settings,
+        inputs,
+        usual_epochs(catalog.kb.methods),
+        rules_leaving_out(catalog, [m.id for m in catalog.kb.methods], facts),
+    )
+    if options.method is None:
+        return sizing.every_method(warnings)
+    return sizing.one_method(trainable_method(catalog, options.method), warnings)
+
+
+def _settings(
+    catalog: Catalog, profile: Profile, options: EstimateOptions, hardware: Hardware, info: ModelInfo
+) -> tuple[EstimateSettings, list[str], TimeInputs]:
+    """The settings every estimate starts from, the warnings they raise, and what times them."""
+    inputs = time_inputs(profile)
     objective = inputs.sampling.apply(catalog.objectives[objective_id(catalog, options.objective)])
     settings, warnings = settings_for(
         info,
@@ -179,73 +208,102 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         warnings.append(
             t("--galore-layerwise: give --method galore (it sizes one method's variant): ignored")
         )
-    auto = options.sharding == "auto"
-    if not auto:
+    if options.sharding != "auto":
         settings = settings._replace(sharding=options.sharding)
-    field_name = options.max.replace("-", "_") if options.max else None
     trained_on = objective_data_kind(catalog, settings.objective.id)
     if profile.data_kind is None and trained_on is not None:
         # Timed at the objective's own typical example (GRPO's prompt and completion), as
         # `recommend` times the pipeline that data leads to.
         inputs = inputs._replace(data_kind=trained_on)
+    return settings, warnings, inputs
 
-    def timed(e: Estimate) -> Timed:
-        stages = (e.settings.objective,) if e.objective is not None else ()
-        return time_and_cost(e, stages, hardware.device, hardware.price, inputs, epochs)
 
-    rank_given = options.lora_rank is not None
-    facts = _facts(catalog, profile, hardware, info, settings)
-    left_out = rules_leaving_out(catalog, [m.id for m in catalog.kb.methods], facts)
-    if options.method is None:
+@dataclass(frozen=True, slots=True)
+class _Sizing:
+    """One `estimate` run's resolved inputs, shared by its every-method and one-method reports."""
+
+    catalog: Catalog
+    options: EstimateOptions
+    info: ModelInfo
+    hardware: Hardware
+    settings: EstimateSettings
+    inputs: TimeInputs
+    epochs: Mapping[str, Epochs]
+    left_out: Mapping[str, list[Rule]]
+
+    @property
+    def auto(self) -> bool:
+        return self.options.sharding == "auto"
+
+    @property
+    def rank_given(self) -> bool:
+        return self.options.lora_rank is not None
+
+    @property
+    def field_name(self) -> str | None:
+        return self.options.max.replace("-", "_") if self.options.max else None
+
+    def every_method(self, warnings: list[str]) -> Report:
         rows = [
-            _row(
-                label,
-                e,
-                extra + _left_out_notes(left_out[e.method]),
-                estimator(e.method, e.memory_model, info.sized),
-                field_name,
-                timed(e),
-                options.sharding,
+            self._row(label, e, extra + _left_out_notes(self.left_out[e.method]))
+            for label, e, extra in sweep(
+                self.catalog, self.info, self.hardware, self.settings, self.auto, self.rank_given
             )
-            for label, e, extra in sweep(catalog, info, hardware, settings, auto, rank_given)
         ]
-        if field_name == "seq_len":
-            warnings += longest_past_positions(max((r.largest or 0 for r in rows), default=0), info)
-        return Report(info, hardware, rows, warnings)
-    method = trainable_method(catalog, options.method)
-    if method.memory_model == "bitfit" and info.has_bias is False:
-        raise UsageError(
-            t(
-                "--method {method}: it trains bias terms only, and {model} has none (Llama, Mistral, "
-                "Gemma, Phi and T5 set bias=False): nothing would train",
-                method=method.id,
-                model=info.label,
+        if self.field_name == "seq_len":
+            warnings += longest_past_positions(max((r.largest or 0 for r in rows), default=0), self.info)
+        return Report(self.info, self.hardware, rows, warnings)
+
+    def one_method(self, method: Method, warnings: list[str]) -> Report:
+        info, settings = self.info, self.settings
+        if method.memory_model == "bitfit" and info.has_bias is False:
+            raise UsageError(
+                t(
+                    "--method {method}: it trains bias terms only, and {model} has none (Llama, Mistral, "
+                    "Gemma, Phi and T5 set bias=False): nothing would train",
+                    method=method.id,
+                    model=info.label,
+                )
             )
-        )
-    warnings += _ignored_options(options, method.memory_model, settings.gpus)
-    if options.galore_layerwise and method.memory_model == "galore":
-        # Layer-wise GaLore takes no DDP: one GPU, as recommend's variant (core/variants.py).
-        settings = settings._replace(galore_layerwise=True, gpus=1)
-    warnings += _left_out_notes(left_out[method.id])
-    label, result = single(method, info, settings, hardware, auto, rank_given)
-    if result.memory_model == "inference" and result.settings.seq_len < settings.prompt_len:
-        warnings.append(shorter_prompt_note(result.settings.seq_len, settings.prompt_len))
-    run = estimator(method.id, result.memory_model, info.sized)
-    row = _row(label, result, [], run, field_name, timed(result), options.sharding)
-    if field_name == "seq_len":
-        warnings += longest_past_positions(row.largest, info)
-    if result.fit in ("tight", "no"):
+        warnings += _ignored_options(self.options, method.memory_model, settings.gpus)
+        if self.options.galore_layerwise and method.memory_model == "galore":
+            # Layer-wise GaLore takes no DDP: one GPU, as recommend's variant (core/variants.py).
+            settings = settings._replace(galore_layerwise=True, gpus=1)
+        warnings += _left_out_notes(self.left_out[method.id])
+        label, result = single(method, info, settings, self.hardware, self.auto, self.rank_given)
+        if result.memory_model == "inference" and result.settings.seq_len < settings.prompt_len:
+            warnings.append(shorter_prompt_note(result.settings.seq_len, settings.prompt_len))
+        row = self._row(label, result, [])
+        if self.field_name == "seq_len":
+            warnings += longest_past_positions(row.largest, info)
+        if result.fit in ("tight", "no"):
+            row = replace(row, to_fit=self._changes_that_fit(method, result))
+        return Report(info, self.hardware, [row], warnings)
+
+    def _changes_that_fit(self, method: Method, result: Estimate) -> list[Change]:
+        """What would make a tight or failing plan fit: its own settings, or a QLoRA method."""
         quantized = [
             m
-            for m in catalog.kb.methods
-            if m.memory_model == "qlora" and m.id != method.id and not left_out[m.id]
+            for m in self.catalog.kb.methods
+            if m.memory_model == "qlora" and m.id != method.id and not self.left_out[m.id]
         ]
         alternatives = [
-            (m.id, at_rank(estimator(m.id, "qlora", info.sized), None if rank_given else card_rank(m)))
+            (
+                m.id,
+                at_rank(estimator(m.id, "qlora", self.info.sized), None if self.rank_given else card_rank(m)),
+            )
             for m in quantized
         ]
-        row = replace(row, to_fit=changes_that_fit(run, result.settings, alternatives, auto))
-    return Report(info, hardware, [row], warnings)
+        run = estimator(method.id, result.memory_model, self.info.sized)
+        return changes_that_fit(run, result.settings, alternatives, self.auto)
+
+    def _row(self, label: str, result: Estimate, warnings: list[str]) -> Row:
+        run = estimator(result.method, result.memory_model, self.info.sized)
+        stages = (result.settings.objective,) if result.objective is not None else ()
+        timed = time_and_cost(
+            result, stages, self.hardware.device, self.hardware.price, self.inputs, self.epochs
+        )
+        return _row(label, result, warnings, run, self.field_name, timed, self.options.sharding)
 
 
 # What `estimate` is not told (it has no --goal, --priority or --knowledge-changes): the profile's
