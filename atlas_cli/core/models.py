@@ -360,13 +360,7 @@ def fetch_config(repo: str, hint: str = "") -> Path:
     host = _host(endpoint or HUB_ENDPOINT)  # before huggingface_hub, which reads it at import
     try:
         import huggingface_hub
-        from huggingface_hub.errors import (
-            EntryNotFoundError,
-            GatedRepoError,
-            HfHubHTTPError,
-            LocalEntryNotFoundError,
-            RepositoryNotFoundError,
-        )
+        from huggingface_hub.errors import HfHubHTTPError
     except ImportError:
         raise UsageError(
             t(
@@ -383,55 +377,76 @@ def fetch_config(repo: str, hint: str = "") -> Path:
         raise _unreachable(repo, how)
     from http.client import HTTPException  # a reply cut short (IncompleteRead) is not an OSError
 
-    unfetched: tuple[type[BaseException], ...] = (OSError, ValueError, HTTPException, *_transport_errors())
+    # no network, a proxy, a bad repo id, a broken or hostile server, or the Hub's own refusals
+    unfetched: tuple[type[BaseException], ...] = (
+        OSError,
+        ValueError,
+        HTTPException,
+        HfHubHTTPError,
+        *_transport_errors(),
+    )
     try:
         found = _bounded(lambda stop: _download_config(huggingface_hub, repo, endpoint, stop), repo, how)
-    except GatedRepoError:
-        raise UsageError(
+    except unfetched as error:
+        raise _not_fetched(error, repo, how) from None
+    return Path(str(found))
+
+
+def _not_fetched(error: BaseException, repo: str, how: str) -> UsageError:
+    """What a failed fetch means for the user, most particular first: huggingface_hub's errors
+    subclass one another (a gated repository is a repository not found)."""
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        GatedRepoError,
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+    )
+
+    if isinstance(error, GatedRepoError):
+        return UsageError(
             t(
                 "--model: {repo} is gated: accept its licence on the Hub, then set HF_TOKEN to an access "
                 "token (or run `hf auth login`); or {how}",
                 repo=repo,
                 how=how,
             )
-        ) from None
-    except RepositoryNotFoundError:
-        raise UsageError(
+        )
+    if isinstance(error, RepositoryNotFoundError):
+        return UsageError(
             t(
                 "--model: {repo} is not on the Hub (a private repository needs HF_TOKEN); check the id, or "
                 "give a catalog name (ft-atlas models)",
                 repo=repo,
             )
-        ) from None
-    except LocalEntryNotFoundError:  # raised (before the others) when the Hub cannot be reached
-        raise _unreachable(repo, how) from None
-    except EntryNotFoundError:
-        raise UsageError(
+        )
+    if isinstance(error, LocalEntryNotFoundError):  # raised when the Hub cannot be reached
+        return _unreachable(repo, how)
+    if isinstance(error, EntryNotFoundError):
+        return UsageError(
             t(
                 "--model: {repo} has no config.json (GGUF-only repositories have none); give the original "
                 "model's id, or --model-size",
                 repo=repo,
             )
-        ) from None
-    except HfHubHTTPError as error:
-        raise UsageError(
+        )
+    if isinstance(error, HfHubHTTPError):
+        return UsageError(
             t(
                 "--model: the Hub refused {repo}'s config.json ({reason}); {how}",
                 repo=repo,
                 reason=_first_line(error),
                 how=how,
             )
-        ) from None
-    except unfetched as error:  # no network, a proxy, a bad repo id, a broken or hostile server
-        raise UsageError(
-            t(
-                "--model: could not fetch {repo}'s config.json ({reason}); {how}",
-                repo=repo,
-                reason=_first_line(error),
-                how=how,
-            )
-        ) from None
-    return Path(str(found))
+        )
+    return UsageError(
+        t(
+            "--model: could not fetch {repo}'s config.json ({reason}); {how}",
+            repo=repo,
+            reason=_first_line(error),
+            how=how,
+        )
+    )
 
 
 # The longest a --model fetch may take, all retries included: huggingface_hub retries a stalled
