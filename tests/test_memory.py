@@ -2137,3 +2137,23 @@ def test_when_no_training_plan_fits_the_changes_that_would_are_named(run: Runner
     assert "LoRA with sequences of at most" in note
     fitting = ok(run("recommend", *args[:12], "--seq-len", "2k", "--json")).json()
     assert not any(n.startswith("No training plan fits") for n in fitting["notes"])
+
+
+def test_liger_fuses_the_next_token_loss_only() -> None:
+    """LLaMA-Factory asks Liger for the whole logits in every stage but pt and sft
+    (model_utils/liger_kernel.py: require_logits): a DPO plan on the liger stack keeps them, as
+    transformers' own loss does, while its SFT drops them."""
+    llama = model("llama-3.1-8b")
+    for objective, kept in (("dpo", True), ("orpo", True), ("kto", True), ("sft", False)):
+        liger = estimate("lora", "lora", llama, cfg(objective=objective, seq_len=4096, stack="liger"))
+        hf = estimate("lora", "lora", llama, cfg(objective=objective, seq_len=4096, stack="hf"))
+        same = liger.breakdown["logits_gb"] == pytest.approx(hf.breakdown["logits_gb"])
+        assert same is kept, objective
+
+
+def test_a_preference_plan_held_back_by_its_logits_is_not_offered_liger(run: Runner) -> None:
+    """Liger would keep a DPO stage's logits (above): the note names a stack that drops them."""
+    args = ("--gpu", "a100-80gb", "--model", "llama-3.1-8b", "--goal", "align", "--data-kind", "preferences")
+    notes = ok(run("recommend", *args, "--seq-len", "16k", "--stack", "hf", "--json")).json()["notes"]
+    logits = next(n for n in notes if "fp32 logits that" in n)
+    assert "--stack liger" not in logits and "--stack unsloth" in logits

@@ -412,7 +412,11 @@ def _leaner_stack_note(kept: list[Scored]) -> list[str]:
         return []
     run = estimator(e.method, e.memory_model, e.shape)
     leaner = (with_strategy(run, on_stack(e.settings, stack)) for stack in LEANER_STACKS)
-    lean = next((found for found in leaner if found.fit in ("yes", "tight")), None)
+    # Liger fuses the next-token loss only: a preference stage keeps its logits there.
+    fused = (
+        found for found in leaner if found.breakdown["logits_gb"] < LOGITS_SHARE * e.breakdown["logits_gb"]
+    )
+    lean = next((found for found in fused if found.fit in ("yes", "tight")), None)
     if lean is None or lean.per_gpu_gb >= e.per_gpu_gb:
         return []
     verdict = t("is tight") if best.fit == "tight" else t("does not fit")

@@ -419,6 +419,17 @@ class Training(Strict):
             raise ValueError("packing_strategy: the objective does not pack (packing: false)")
         return self
 
+    @property
+    def liger_fuses_loss(self) -> bool:
+        """Whether the `liger` stack computes this objective's loss without the whole logits: the
+        next-token loss of SFT and continued pre-training (LLaMA-Factory asks Liger for the logits
+        in every other stage: model_utils/liger_kernel.py, require_logits unless the stage is pt
+        or sft; the recipes write Liger for those only), and an online policy loss without a value
+        model (TRL's GRPO trainer with use_liger_kernel: LigerFusedLinearGRPOLoss)."""
+        if self.online:
+            return not self.value_model
+        return not (self.paired or self.reference_model or self.scalar_head)
+
 
 class Method(Strict):
     id: Id

@@ -165,6 +165,13 @@ def _logits(e: Estimate) -> str:
             "and its gradient",
             objective=e.settings.objective.id.upper(),
         )
+    if e.settings.stack == "liger" and not e.settings.objective.training.liger_fuses_loss:
+        return t(
+            "Liger fuses the next-token loss of SFT and pre-training (LLaMA-Factory asks it for the logits "
+            "of the other offline stages): {objective} takes the whole logits, their fp32 log-softmax and "
+            "its gradient",
+            objective=e.settings.objective.id.upper(),
+        )
     return t(STACK_HELP[e.settings.stack])
 
 

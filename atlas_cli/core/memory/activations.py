@@ -173,14 +173,14 @@ def logit_bytes(
     fused: bool = True,
 ) -> float:
     """Memory for the language-model head's logits and loss at their peak; `fused`: whether the
-    objective's TRL trainer runs the fused LM head (its card's training.fused_logits);
+    stack fuses this objective's loss with the LM head (estimate.fused_loss);
     `head_gradient`: bytes per LM-head weight its fused backward builds (0: the head is frozen)."""
     if shape.architecture == "encoder" or tokens == 0:
         return 0.0
     vocab, hidden = shape.vocab, shape.hidden
     gradient_of_hidden = 2.0 * hidden * tokens
     capped = SOFTCAPPED_LOGIT_BYTES if shape.logit_softcapping else 0.0
-    if stack == "hf":
+    if stack == "hf" or (stack == "liger" and not fused):
         return ((ROLLOUT_LOGIT_BYTES if rollout else HF_LOGIT_BYTES) + capped) * vocab * tokens
     if stack == "mlx":
         return (MLX_LOGIT_BYTES + capped) * vocab * tokens

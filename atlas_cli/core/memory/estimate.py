@@ -168,6 +168,15 @@ def fp32_trained_weights(model: str, s: EstimateSettings) -> bool:
     return mixed and s.sharding == "ddp" and not MEMORY_MODELS[model].frozen_base and not galore_in_bf16
 
 
+def fused_loss(s: EstimateSettings) -> bool:
+    """Whether the stack computes this objective's loss without the whole logits: TRL's fused LM
+    head where its trainer has one, Liger's fused cross-entropy for the next-token loss only."""
+    training = s.objective.training
+    if s.stack == "liger":
+        return training.liger_fuses_loss
+    return training.fused_logits
+
+
 def fused_head(s: EstimateSettings) -> bool:
     """TRL's fused LM head runs the loss (the trl stack, for an objective whose trainer has it)."""
     return s.stack == "trl" and s.objective.training.fused_logits
@@ -303,7 +312,7 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
     gpu += _merged_experts_bytes(model, shape, s) + _lora_dropout_bytes(model, shape, s, tokens, width)
     if s.objective.training.scalar_head or s.classifier_head:
         return gpu, 0.0, host  # no vocabulary logits
-    fused, head = s.objective.training.fused_logits, _head_gradient_bytes(model, s)
+    fused, head = fused_loss(s), _head_gradient_bytes(model, s)
     if s.objective.online:
         completion = completion_length(s.seq_len) * s.batch_size
         return (
