@@ -63,7 +63,7 @@ def test_show_prints_the_correction_and_every_provider(run: Runner) -> None:
     assert "Your data leaves your machine." in hosted
     mlx = ok(run("show", "lora", "--format", "markdown")).stdout
     assert (
-        "mlx-lm: mlx_lm.lora" in mlx and "(when gpu_vendor = apple and model_architecture ≠ encoder)" in mlx
+        "mlx-lm: mlx_lm.lora" in mlx and "(when gpu_vendor = apple and model_architecture = decoder)" in mlx
     )
 
 
@@ -1212,3 +1212,37 @@ def test_few_labels_get_the_cheap_baselines_first(run: Runner) -> None:
     assert any("SetFit" in a["text"] and "arXiv 2209.11055" in a["source"] for a in few)
     many = ok(run("recommend", *args, "--examples", "50k")).json()["next_steps"]["evaluation"]
     assert not any("SetFit" in a["text"] for a in many)
+
+
+def test_t5_on_a_gpu_without_bf16_trains_in_fp32_and_says_why(run: Runner) -> None:
+    """An expert's review: T5-Large on a T4 was planned in fp16 with "pass fp16=True", which
+    trains it to NaN (transformers#9295, #23918)."""
+    profile = ("--gpu", "t4", "--model", "t5-large", "--goal", "adapt", "--data-kind", "demonstrations")
+    best = ok(run("recommend", *profile, "--explain", "--json")).json()["recommendations"][0]
+    assert best["assumptions"]["precision"] == "fp32"
+    fired = {r["rule"] for r in best["trace"]}
+    assert "t5-overflows-in-fp16" in fired and "no-bf16-train-in-fp16" not in fired
+    small = ok(run("recommend", "--gpu", "t4", "--model", "t5-small", "--goal", "adapt", "--json")).json()
+    assert small["recommendations"][0]["assumptions"]["precision"] == "fp16"
+
+
+def test_an_encoder_decoder_is_pointed_at_seq2seq_training_only(run: Runner) -> None:
+    """TRL's SFTTrainer, LLaMA-Factory and axolotl train decoders: fed to T5 the whole example
+    enters the encoder. The next steps name Seq2SeqTrainer, and no recipe line is offered for a
+    model `recipe` refuses (an expert's review)."""
+    profile = (
+        "--gpu",
+        "a100-80gb",
+        "--model",
+        "t5-large",
+        "--goal",
+        "adapt",
+        "--data-kind",
+        "demonstrations",
+    )
+    steps = ok(run("recommend", *profile, "--json")).json()["next_steps"]
+    assert any("Seq2SeqTrainer" in tool for tool in steps["tools"])
+    assert not any(tool.split(":")[0] in ("trl", "LLaMA-Factory", "axolotl") for tool in steps["tools"])
+    assert steps["recipe"] is None and "Seq2SeqTrainer" in steps["recipe_note"]
+    decoder = ok(run("recommend", *profile[:2], "--model", "qwen2.5-1.5b", *profile[4:], "--json")).json()
+    assert any(tool.startswith("trl:") for tool in decoder["next_steps"]["tools"])

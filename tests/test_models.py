@@ -169,6 +169,16 @@ def test_t5_v1_1_is_gated_and_untied() -> None:
     assert parse_config({**flan, "model_type": "mt5"}, "google/mt5-small", "x").model.gated_mlp
 
 
+def test_t5_overflows_fp16_when_gated_or_from_large_up() -> None:
+    """transformers#9295 and #23918: every gated T5 (v1.1, Flan-T5, mT5) and the original from
+    Large up train to NaN in fp16; the original Small and Base keep `wo` in fp32 and train."""
+    assert not parse_config(T5_SMALL, "google-t5/t5-small", "x").model.fp16_overflows
+    large = {**T5_SMALL, "d_model": 1024, "d_ff": 4096, "num_heads": 16, "num_layers": 24}
+    assert parse_config(large, "google-t5/t5-large", "x").model.fp16_overflows
+    flan = {**T5_SMALL, "d_ff": 1024, "feed_forward_proj": "gated-gelu"}
+    assert parse_config(flan, "google/flan-t5-small", "x").model.fp16_overflows
+
+
 def test_deepseek_reads_latent_attention_dense_layers_and_says_mtp_is_not_counted() -> None:
     result = parsed("deepseek-ai--DeepSeek-V3.json")
     m = result.model

@@ -32,6 +32,7 @@ Config = Mapping[str, Any]
 # attention sinks, Gemma 2's soft-capping): the default attn_implementation is then "eager".
 EAGER_ATTENTION_TYPES = frozenset({"gpt_oss", "gemma2"})
 FP16_OVERFLOW_TYPES = frozenset({"gemma3", "gemma3_text"})  # kb.schema.LlmModel.fp16_overflows
+T5_LARGE_WIDTH = 1024  # d_model of t5-large: the first original T5 that overflows fp16 (_t5)
 # kb.schema.LlmModel.norms_per_layer and qk_norm, as transformers' modeling code builds each block
 # (modeling_gemma2/3: four RMSNorms; modeling_qwen3, qwen3_moe, gemma3, olmo2: q_norm and k_norm).
 SANDWICH_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
@@ -527,14 +528,19 @@ def _t5(r: _Reader) -> dict[str, Any]:
     layers = r.whole("num_layers")
     heads = r.whole("num_heads")
     projection = str(r.raw("feed_forward_proj") or "relu")
+    hidden = r.whole("d_model")
     return {
         "architecture": "encoder-decoder",
         "layers": layers,
         "decoder_layers": r.whole("num_decoder_layers", default=layers),
-        "hidden_size": r.whole("d_model"),
+        "hidden_size": hidden,
         "attention_heads": heads,
         "kv_heads": heads,
         "head_dim": r.whole("d_kv"),
+        # T5 was trained in bf16, and its feed-forward outputs pass fp16's range: in fp16 every
+        # gated (v1.1, Flan-T5, mT5) model and the original from Large up train to NaN; the
+        # original Small and Base keep `wo` in fp32 and train (transformers#9295, #14189, #23918).
+        "fp16_overflows": projection.startswith("gated") or hidden >= T5_LARGE_WIDTH,
         "intermediate_size": r.whole("d_ff"),
         "vocab_size": r.whole("vocab_size"),
         "has_bias": False,

@@ -156,6 +156,11 @@ class ModelInfo(NamedTuple):
         return None if self.spec is None else self.spec.family
 
     @property
+    def fp16_overflows(self) -> bool | None:
+        """Its activations overflow fp16 (LlmModel.fp16_overflows); None: a bare size or an API model."""
+        return None if self.spec is None else self.spec.fp16_overflows
+
+    @property
     def reasons(self) -> bool | None:
         """A reasoning model (LlmModel.reasons); None: a bare size, or an API model."""
         return None if self.spec is None else self.spec.reasons
@@ -575,7 +580,7 @@ def choose_precision(
     requested: str | None, hardware: Hardware, fp16_overflows: bool = False
 ) -> tuple[str, str | None]:
     """bf16 where the GPU supports it, else fp16 (V100/T4 have no bf16), with a warning; fp32 for
-    a model whose activations overflow fp16 (Gemma 3) on such a GPU."""
+    a model whose activations overflow fp16 (Gemma 3, T5) on such a GPU."""
     fallback = "fp32" if fp16_overflows else "fp16"
     if requested is None:
         return ("bf16", None) if hardware.bf16 else (fallback, None)
@@ -587,8 +592,8 @@ def choose_precision(
         )
     if requested == "fp16" and fp16_overflows:
         return requested, t(
-            "--precision fp16: this model's activations overflow fp16 (Gemma 3: losses and gradients "
-            "turn to inf or NaN); train in fp32, with --stack unsloth, or on a GPU with bf16"
+            "--precision fp16: this model's activations overflow fp16 (Gemma 3, T5: losses and gradients "
+            "turn to inf or NaN); train in fp32, with --stack unsloth for Gemma 3, or on a GPU with bf16"
         )
     return requested, None
 

@@ -115,6 +115,13 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "model.family",
     ),
     FactSpec(
+        "model_fp16_overflows",
+        "bool",
+        "The model's activations pass fp16's range (Gemma 3; T5 from Large up, and every gated T5): on a "
+        "GPU without bf16 its plans are sized in fp32; null for a bare size or an API model.",
+        "model.fp16_overflows",
+    ),
+    FactSpec(
         "model_weights_dtype",
         "string",
         "How the checkpoint stores its weights: fp32, bf16, fp16, or pre-quantized (fp8, mxfp4, "

@@ -876,8 +876,8 @@ class LlmModel(Strict):
     fp16_overflows: bool = Field(
         default=False,
         description="its activations exceed fp16's range (Gemma 3: 'when using float16 mixed precision, "
-        "gradients and activations become infinity', unsloth.ai/blog/gemma3): on a GPU without bf16 it "
-        "trains in fp32",
+        "gradients and activations become infinity', unsloth.ai/blog/gemma3; T5 from Large up, trained in "
+        "bf16: NaN losses in fp16, transformers#9295, #23918): on a GPU without bf16 it trains in fp32",
     )
     norms_per_layer: Literal[2, 4] = Field(
         default=2,

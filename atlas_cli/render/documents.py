@@ -455,6 +455,11 @@ def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
     words a user can act on; None when there is one."""
     if encoder_for_generation(rec, plan):
         return t("none: an encoder does not generate text; choose a decoder model with --model.")
+    if rec.model is not None and rec.model.architecture == "encoder-decoder":
+        return t(
+            "none: recipes write decoder models and encoder classifiers; an encoder-decoder (T5) trains "
+            "with transformers' Seq2SeqTrainer and DataCollatorForSeq2Seq."
+        )
     if requantized_checkpoint(rec, plan):
         return t(
             "none for this checkpoint: it is stored as {stored}, which bitsandbytes cannot quantize "
