@@ -1551,3 +1551,18 @@ def test_a_plan_whose_band_passes_a_limit_says_so(run: Runner) -> None:
     assert f"Within the limits at the estimate, but it {risk}." in lora["caveats"]
     roomy = ok(run("recommend", *args, "--seq-len", "4k", "--budget-usd", "1000", "--json")).json()
     assert not any("band's slow end" in c for p in roomy["recommendations"] for c in p["caveats"])
+
+
+@pytest.mark.parametrize("model", ["bert-base", "qwen2.5-0.5b"])
+def test_a_large_labelled_set_still_trains_a_classifier_for_three_epochs(run: Runner, model: str) -> None:
+    """An expert's review: 200k labelled examples trained BERT once, citing a chat-SFT recipe;
+    classifiers fine-tune for 2-4 epochs whatever the set's size (BERT: 3 on MNLI's 393k)."""
+    profile = ("--gpu", "t4", "--model", model, "--goal", "classify", "--data-kind", "labeled")
+    data = ok(
+        run("recommend", *profile, "--examples", "200k", "--tokens-per-example", "300", "--json")
+    ).json()
+    top = data["recommendations"][0]
+    assert float(top["time_assumptions"]["epochs"]["sft"]) == 3
+    assert not any(n.startswith("SFT of") for n in data["notes"])
+    recipe = ok(run("recipe", *profile, "--examples", "200k")).stdout
+    assert "EPOCHS = {'sft': 3.0}" in recipe

@@ -579,10 +579,12 @@ def _large_set_note(
     published peak."""
     if not timed or profile.epochs is not None or profile.examples is None:
         return []
+    trained = [s.plan.estimate for s in kept if s.plan.kind != "no-training" and s.plan.estimate is not None]
+    classifier = bool(trained) and all(e.trains_classifier for e in trained)
     found = []
     for stage in dict.fromkeys(o for s in kept for o in s.plan.pipeline):
         usual = epochs.get(stage)
-        if usual is None or usual.large is None or usual.of(profile.examples) == usual.usual:
+        if usual is None or usual.large is None or usual.of(profile.examples, classifier) == usual.usual:
             continue
         found.append(
             nt(

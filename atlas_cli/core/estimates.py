@@ -128,6 +128,11 @@ class Estimate(NamedTuple):
     other_stages: tuple[EstimateSettings, ...] = ()
 
     @property
+    def trains_classifier(self) -> bool:
+        """A new score head over labels: an encoder's, or a decoder's sequence classifier."""
+        return self.settings.classifier_head or self.shape.architecture == "encoder"
+
+    @property
     def fits(self) -> bool | None:
         """The plain verdict: True only for a fit within the safety margin."""
         return None if self.fit is None else self.fit == "yes"

@@ -271,6 +271,11 @@ class LargeSets(Strict):
     examples: int = Field(ge=1, le=10**12)
     value: float = Field(gt=0, le=10**6)
     source: str = Field(min_length=1)
+    classifiers: bool = Field(
+        default=True,
+        description="it holds for a stage that trains a classifier (a new score head over labels) too; "
+        "false: a classifier keeps the usual value, however large its set",
+    )
 
 
 class Hyperparameter(Strict):

@@ -1346,7 +1346,8 @@ def _epochs(objective: Method | None, recipe: Recipe) -> Setting:
         return Setting(1.0, "no num_train_epochs in the knowledge base for this objective: one pass")
     usual = usual_epochs([objective])[objective.id]
     examples = recipe.profile.get("examples")
-    passes = usual.of(examples if isinstance(examples, int) else None)  # as the time estimate counts
+    # as the time estimate counts
+    passes = usual.of(examples if isinstance(examples, int) else None, recipe.classifier)
     if usual.large is None or passes == usual.usual:
         return Setting(float(found.value), found.source)
     return Setting(

@@ -106,11 +106,13 @@ class Epochs(NamedTuple):
     usual: float
     large: LargeSets | None = None
 
-    def of(self, examples: int | None) -> float:
-        """The passes over `examples` examples (None: not given, the usual ones)."""
-        if self.large is not None and examples is not None and examples >= self.large.examples:
-            return self.large.value
-        return self.usual
+    def of(self, examples: int | None, classifier: bool = False) -> float:
+        """The passes over `examples` examples (None: not given, the usual ones); `classifier`: the
+        stage trains a score head over labels, which a large set's value may not hold for."""
+        large = self.large
+        if large is None or examples is None or examples < large.examples:
+            return self.usual
+        return large.value if large.classifiers or not classifier else self.usual
 
 
 ONE_PASS = Epochs(1.0)
@@ -204,7 +206,8 @@ def time_and_cost(
         time = _setup_time(e, device, inputs)
     else:
         workloads = {
-            o.id: _workload(inputs, epochs.get(o.id, ONE_PASS), e.settings.seq_len) for o in objectives
+            o.id: _workload(inputs, epochs.get(o.id, ONE_PASS), e.settings.seq_len, e.trains_classifier)
+            for o in objectives
         }
         trained = e if inputs.batch_given else _trained(e, objectives, device, workloads)
         time = plan_time(work_of(trained), device, workloads, objectives)
@@ -297,9 +300,11 @@ def _floored(e: Estimate, objectives: tuple[Objective, ...], workloads: Mapping[
     return min(w.examples for w in workloads.values()) if smallest < 2 * held * s.gpus else None
 
 
-def _workload(inputs: TimeInputs, usual: Epochs, seq_len: int | None = None) -> Workload:
+def _workload(
+    inputs: TimeInputs, usual: Epochs, seq_len: int | None = None, classifier: bool = False
+) -> Workload:
     assert inputs.examples is not None
-    epochs = inputs.epochs if inputs.epochs is not None else usual.of(inputs.examples)
+    epochs = inputs.epochs if inputs.epochs is not None else usual.of(inputs.examples, classifier)
     return Workload(inputs.examples, inputs.tokens(), epochs, inputs.packing, seq_len)
 
 
