@@ -2157,3 +2157,35 @@ def test_a_preference_plan_held_back_by_its_logits_is_not_offered_liger(run: Run
     notes = ok(run("recommend", *args, "--seq-len", "16k", "--stack", "hf", "--json")).json()["notes"]
     logits = next(n for n in notes if "fp32 logits that" in n)
     assert "--stack liger" not in logits and "--stack unsloth" in logits
+
+
+def test_unsloth_on_several_gpus_runs_data_parallel_only(run: Runner) -> None:
+    """Unsloth has no DeepSpeed or FSDP path: every rank loads a whole model (loader_utils
+    prepare_device_map). Sized with ZeRO-3, Qwen3-30B-A3B's QLoRA 'fit' two RTX 4090s at 19 GB,
+    and the note offered DeepSpeed's offload (a review of Unsloth's source)."""
+    args = (
+        "--gpu",
+        "rtx-4090",
+        "--gpus",
+        "2",
+        "--model",
+        "qwen3-30b-a3b",
+        "--stack",
+        "unsloth",
+        "--lora-experts",
+    )
+    data = ok(run("recommend", *args, "--data-kind", "demonstrations", "--json")).json()
+    trained = [p for p in data["recommendations"] if p.get("assumptions") and p["fit"] is not None]
+    assert trained and all(p["assumptions"]["sharding"] == "ddp" for p in trained)
+    assert all(c["change"] != "offload" for p in trained for c in p["to_fit"])
+    note = next(n for n in data["notes"] if n.startswith("No training plan fits"))
+    assert 'device_map="balanced"' in note and "qlora instead" not in note  # QLoRA is its own row
+    given = run(
+        "estimate", *args, "--method", "qlora", "--sharding", "zero3", "--offload", "optimizer", "--json"
+    )
+    estimate = ok(given).json()
+    assert estimate["assumptions"]["sharding"] == "ddp" and estimate["assumptions"]["offload"] == "none"
+    said = " ".join(given.stderr.split())
+    assert "Unsloth runs data parallel only" in said and "which Unsloth does not run" in said
+    trl = ok(run("estimate", *args[:-3], "--stack", "trl", "--method", "qlora", "--json")).json()
+    assert trl["assumptions"]["sharding"] != "ddp"  # another stack still shards

@@ -532,7 +532,15 @@ def _too_large_note(kept: list[Scored]) -> list[str]:
     ways = _ways_to_fit(training, None)
     if not ways:
         return []
-    return [t("No training plan fits these GPUs. To train: {ways}.", ways=ways)]
+    note = t("No training plan fits these GPUs. To train: {ways}.", ways=ways)
+    e = training[0].estimate
+    if e is not None and e.settings.gpus > 1 and e.settings.stack in NO_DEEPSPEED_STACKS:
+        note += " " + t(
+            'Unsloth can also split one model over the GPUs in one process (device_map="balanced", as '
+            "its notebooks for two T4s do), each GPU holding some of the layers and computing in turn, at "
+            "one GPU's speed: ft-atlas does not size that split."
+        )
+    return [note]
 
 
 def _ways_to_fit(plans: list[Plan], unsloth: Plan | None) -> str:
@@ -543,7 +551,10 @@ def _ways_to_fit(plans: list[Plan], unsloth: Plan | None) -> str:
     changes = [(plan, change) for plan in plans for change in plan.to_fit()]
     # On this hardware: the best-ranked plan's change; with more GPUs: the fewest any plan needs
     # (QLoRA on 4 rather than the best-ranked plan's partial fine-tuning on 512).
+    shown = {p.method for p in plans}  # a method shown as its own plan says itself what it needs
     for plan, change in changes:
+        if change.change == "method" and change.value in shown:
+            continue
         if change.change not in ("gpu_memory", "gpus"):
             same = change.change in SAME_HARDWARE
             ways.setdefault(
@@ -1271,6 +1282,13 @@ class Engine:
         ):
             notes.append(
                 t(
+                    "Nothing fits this GPU: pick a smaller model, train on a GPU with more memory, or use "
+                    "a hosted model with prompting or RAG. Unsloth runs data parallel only, a whole model "
+                    "on each GPU; with another --stack (trl), more GPUs shard full FT and LoRA with "
+                    "ZeRO-3/FSDP."
+                )
+                if profile.stack in NO_DEEPSPEED_STACKS
+                else t(
                     "Nothing fits this GPU: add GPUs (full FT and LoRA shard with ZeRO-3/FSDP), "
                     "pick a smaller model, or use a hosted model with prompting or RAG."
                 )

@@ -50,6 +50,7 @@ from atlas_cli.kb.schema import Method, Rule, Scalar
 from atlas_cli.kb.vocabulary import (
     LORA_TARGETS,
     MEMORY_MODELS,
+    NO_DEEPSPEED_STACKS,
     OFFLOADS,
     OPTIMIZERS,
     PRECISIONS,
@@ -210,12 +211,38 @@ def _settings(
         )
     if options.sharding != "auto":
         settings = settings._replace(sharding=options.sharding)
+    warnings += _outside_deepspeed(options, settings)
     trained_on = objective_data_kind(catalog, settings.objective.id)
     if profile.data_kind is None and trained_on is not None:
         # Timed at the objective's own typical example (GRPO's prompt and completion), as
         # `recommend` times the pipeline that data leads to.
         inputs = inputs._replace(data_kind=trained_on)
     return settings, warnings, inputs
+
+
+def _outside_deepspeed(options: EstimateOptions, settings: EstimateSettings) -> list[str]:
+    """A sharding or offload asked of a stack that runs without DeepSpeed or FSDP (Unsloth): said,
+    and estimated with data parallel and no offload, as it runs (memory.search.data_parallel_only)."""
+    if settings.stack not in NO_DEEPSPEED_STACKS:
+        return []
+    found = []
+    if options.sharding not in ("auto", "ddp") and settings.gpus > 1:
+        found.append(
+            t(
+                "--sharding {sharding}: Unsloth runs data parallel only, a whole model on each GPU (it has "
+                "no DeepSpeed or FSDP path): estimated with ddp",
+                sharding=options.sharding,
+            )
+        )
+    if options.offload != "none":
+        found.append(
+            t(
+                "--offload {offload}: offload is DeepSpeed's (ZeRO-Offload), which Unsloth does not run: "
+                "estimated without it",
+                offload=options.offload,
+            )
+        )
+    return found
 
 
 @dataclass(frozen=True, slots=True)

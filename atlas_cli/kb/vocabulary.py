@@ -222,7 +222,10 @@ STACKS: Final = (
     Choice("mlx", "mlx-lm (Apple silicon): bf16 logits, their log-sum-exp and its gradient"),
 )
 # Unsloth runs outside DeepSpeed ("do not use deepspeed together with unsloth", hiyouga/LlamaFactory
-# #3425; "Deepspeed is not yet supported", unslothai/unsloth#919): no ZeRO-Offload under it.
+# #3425; "Deepspeed is not yet supported", unslothai/unsloth#919): no ZeRO sharding or offload
+# under it. On several GPUs it runs DDP, a whole model on each (loader_utils.prepare_device_map:
+# device_map {"": local_rank}; unsloth-cli.py: ddp_find_unused_parameters=False); its main branch
+# has no FSDP or ZeRO path (unslothai/unsloth@015bdef0).
 NO_DEEPSPEED_STACKS: Final = frozenset({"unsloth"})
 # The optimizer a stack's own examples train with where it is not AdamW: Unsloth's notebooks set
 # optim="adamw_8bit" (unslothai/notebooks nb/*.ipynb).

@@ -22,7 +22,7 @@ from atlas_cli.core.memory.estimate import (
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shapes import Shape
 from atlas_cli.i18n import t
-from atlas_cli.kb.vocabulary import FIT_MARGIN, MAX_SEQ_LEN, MAX_VRAM_GB, MEMORY_MODELS
+from atlas_cli.kb.vocabulary import FIT_MARGIN, MAX_SEQ_LEN, MAX_VRAM_GB, MEMORY_MODELS, NO_DEEPSPEED_STACKS
 
 # ddp first: it communicates least; then ZeRO-2, then ZeRO-3 / FSDP.
 STRATEGIES = ("ddp", "zero2", "zero3")
@@ -48,9 +48,10 @@ def with_strategy(run: Estimator, settings: EstimateSettings) -> Estimate:
     states to CPU RAM, where one does); else ZeRO-3 with each
     sequence split over the fewest GPUs that makes it fit (sequence parallelism: long sequences);
     else the first that fits at all, else ZeRO-3 (the least memory). A way of training that runs
-    with data parallel only (GaLore) gets data parallel, without offload (DeepSpeed's)."""
+    with data parallel only (GaLore, Unsloth: data_parallel_only) gets data parallel, without
+    offload (DeepSpeed's)."""
     data_parallel = run(settings._replace(sharding="ddp", sequence_parallel=1))
-    if MEMORY_MODELS[data_parallel.memory_model].data_parallel_only:
+    if data_parallel_only(data_parallel):
         return _data_parallel_alone(run, data_parallel)
     if settings.gpus == 1:
         return data_parallel
@@ -71,11 +72,17 @@ def with_strategy(run: Estimator, settings: EstimateSettings) -> Estimate:
 
 def placed(run: Estimator, settings: EstimateSettings, auto: bool) -> Estimate:
     """The estimate at the strategy asked for: `auto` picks one (with_strategy); one given is
-    kept, except by a way of training that runs with data parallel only (GaLore), without offload."""
+    kept, except by a way of training that runs with data parallel only, without offload."""
     if auto:
         return with_strategy(run, settings)
     found = run(settings)
-    return _data_parallel_alone(run, found) if MEMORY_MODELS[found.memory_model].data_parallel_only else found
+    return _data_parallel_alone(run, found) if data_parallel_only(found) else found
+
+
+def data_parallel_only(e: Estimate) -> bool:
+    """Runs with data parallel alone: an optimizer that projects each weight's whole gradient
+    (GaLore), or a stack outside DeepSpeed (Unsloth: NO_DEEPSPEED_STACKS)."""
+    return MEMORY_MODELS[e.memory_model].data_parallel_only or e.settings.stack in NO_DEEPSPEED_STACKS
 
 
 def _data_parallel_alone(run: Estimator, found: Estimate) -> Estimate:
@@ -290,7 +297,9 @@ def changes_that_fit(
         if result.fit == "yes":
             found.append(Change("gpus", gpus, result.per_gpu_gb))
             break
-    for offload in () if one_chip else OFFLOAD_LEVELS[OFFLOAD_LEVELS.index(settings.offload) + 1 :]:
+    # Offload is DeepSpeed's: not for a stack outside it (Unsloth).
+    no_offload = one_chip or settings.stack in NO_DEEPSPEED_STACKS
+    for offload in () if no_offload else OFFLOAD_LEVELS[OFFLOAD_LEVELS.index(settings.offload) + 1 :]:
         result = changed("offload", offload)
         if result.fit == "yes":
             found.append(Change("offload", offload, result.per_gpu_gb))
