@@ -1246,3 +1246,16 @@ def test_an_encoder_decoder_is_pointed_at_seq2seq_training_only(run: Runner) -> 
     assert steps["recipe"] is None and "Seq2SeqTrainer" in steps["recipe_note"]
     decoder = ok(run("recommend", *profile[:2], "--model", "qwen2.5-1.5b", *profile[4:], "--json")).json()
     assert any(tool.startswith("trl:") for tool in decoder["next_steps"]["tools"])
+
+
+def test_a_moe_offloaded_everywhere_is_pointed_at_axolotls_four_bit_experts(run: Runner) -> None:
+    """An expert's review: Mixtral on one A100 80GB headlined LoRA with 140 GB of CPU offload;
+    QLoRA with its routed experts in 4 bits (Unsloth, axolotl's quantize_moe_experts) needs ~33 GB.
+    The note names the axolotl recipe of the ranked QLoRA plan, which writes it and fits."""
+    profile = ("--model", "mixtral-8x7b", "--gpu", "a100-80gb", "--goal", "adapt", "--data-kind", "demonstrations")
+    notes = " ".join(ok(run("recommend", *profile, "--json")).json()["notes"])
+    found = re.search(r"--trainer axolotl --plan (\d+)` writes that QLoRA", notes)
+    assert found is not None
+    config = ok(run("recipe", *profile, "--trainer", "axolotl", "--plan", found.group(1))).stdout
+    assert "adapter: qlora" in config and "quantize_moe_experts: true" in config
+    assert re.search(r"sft [\d.]+ GB at batch \d+: fits", config)

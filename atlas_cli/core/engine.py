@@ -13,7 +13,7 @@ import itertools
 import math
 import operator
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -31,6 +31,7 @@ from atlas_cli.core.memory.search import (
     shorter_prompt_note,
     with_strategy,
 )
+from atlas_cli.core.memory.states import experts_quantized
 from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.plans import OFFLOADED, Plan, Recommendation, ToolRef, change_text, hours_text
 from atlas_cli.core.profile import Profile, trains_classifier
@@ -493,7 +494,9 @@ def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
     return [" ".join([pace, *beyond, t("Cheaper: {ways}.", ways="; ".join(ways))])]
 
 
-def _offload_note(offloaded: list[Plan], unsloth: Plan | None = None) -> list[str]:
+def _offload_note(
+    offloaded: list[Plan], unsloth: Plan | None = None, kept: Sequence[Scored] = ()
+) -> list[str]:
     """Every training plan offloads to CPU RAM: say so, and name the ways to train on these GPUs
     alone or on more (_ways_to_fit). Mixtral's QLoRA, for one, fits one A100 only with --stack
     unsloth, which quantizes the experts, and ranks below LoRA on the rules. `unsloth`: the best
@@ -519,7 +522,44 @@ def _offload_note(offloaded: list[Plan], unsloth: Plan | None = None) -> list[st
     else:
         head += " " + t("They need at least {gb:g} GB of it.", gb=ram)
     ways = _ways_to_fit(offloaded, unsloth)
-    return [" ".join([head, *([t("Without offload: {ways}.", ways=ways)] if ways else [])])]
+    return [
+        " ".join(
+            [
+                head,
+                *([t("Without offload: {ways}.", ways=ways)] if ways else []),
+                *_axolotl_experts(unsloth, kept),
+            ]
+        )
+    ]
+
+
+def _axolotl_experts(unsloth: Plan | None, kept: Sequence[Scored]) -> list[str]:
+    """Unsloth's QLoRA fits because it quantizes a mixture of experts' routed experts, which the
+    ranked QLoRA plan keeps in 16 bits (bitsandbytes quantizes nn.Linear layers only): axolotl's
+    recipe quantizes them too (quantize_moe_experts), and `recipe` writes it (an expert's review:
+    Mixtral on one A100 was offered 140 GB of CPU offload, while that QLoRA needs ~33 GB)."""
+    e = unsloth.estimate if unsloth is not None else None
+    if e is None or e.memory_model != "qlora" or not experts_quantized(e.settings):
+        return []
+    rank = next(
+        (
+            i
+            for i, s in enumerate(kept, 1)
+            if s.plan.estimate is not None
+            and s.plan.estimate.memory_model == "qlora"
+            and not experts_quantized(s.plan.estimate.settings)
+        ),
+        None,
+    )
+    if rank is None:
+        return []
+    return [
+        t(
+            "axolotl quantizes the routed experts as they load too (quantize_moe_experts): `ft-atlas "
+            "recipe ... --trainer axolotl --plan {rank}` writes that QLoRA, sized again.",
+            rank=rank,
+        )
+    ]
 
 
 def _too_large_note(kept: list[Scored]) -> list[str]:
@@ -1258,7 +1298,7 @@ class Engine:
         leaner = _leaner_stack_note(kept)
         notes += leaner
         offloaded = [s.plan for s in kept if s.plan.offload in OFFLOADED]
-        notes += _offload_note(offloaded, self._on_unsloth(profile, facts) if offloaded else None)
+        notes += _offload_note(offloaded, self._on_unsloth(profile, facts) if offloaded else None, kept)
         if not leaner and local:
             notes += _too_large_note(kept)
         if timing is not None and kept:  # the first plan is shown, so timed, anyway
