@@ -1252,7 +1252,16 @@ def test_a_moe_offloaded_everywhere_is_pointed_at_axolotls_four_bit_experts(run:
     """An expert's review: Mixtral on one A100 80GB headlined LoRA with 140 GB of CPU offload;
     QLoRA with its routed experts in 4 bits (Unsloth, axolotl's quantize_moe_experts) needs ~33 GB.
     The note names the axolotl recipe of the ranked QLoRA plan, which writes it and fits."""
-    profile = ("--model", "mixtral-8x7b", "--gpu", "a100-80gb", "--goal", "adapt", "--data-kind", "demonstrations")
+    profile = (
+        "--model",
+        "mixtral-8x7b",
+        "--gpu",
+        "a100-80gb",
+        "--goal",
+        "adapt",
+        "--data-kind",
+        "demonstrations",
+    )
     notes = " ".join(ok(run("recommend", *profile, "--json")).json()["notes"])
     found = re.search(r"--trainer axolotl --plan (\d+)` writes that QLoRA", notes)
     assert found is not None

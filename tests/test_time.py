@@ -1566,3 +1566,13 @@ def test_a_large_labelled_set_still_trains_a_classifier_for_three_epochs(run: Ru
     assert not any(n.startswith("SFT of") for n in data["notes"])
     recipe = ok(run("recipe", *profile, "--examples", "200k")).stdout
     assert "EPOCHS = {'sft': 3.0}" in recipe
+
+
+def test_the_long_sequence_warning_names_the_length_time_assumes(run: Runner) -> None:
+    """An expert's review: `estimate --objective grpo` timed 768-token examples (GRPO's prompt and
+    completion) while its warning said 512."""
+    args = ("--method", "lora", "--objective", "grpo", "--model", "qwen2.5-7b", "--gpu", "h100-80gb")
+    result = run("estimate", *args, "--seq-len", "4k", "--examples", "10k", "--json")
+    typical = ok(result).json()["time_assumptions"]["tokens_per_example"]
+    said = " ".join(result.stderr.split())
+    assert f"time assumes the typical {typical}-token example" in said

@@ -51,11 +51,16 @@ def longest_past_positions(longest: int | None, info: ModelInfo) -> list[str]:
 
 
 def length_notes(
-    profile: Profile, info: ModelInfo, limit: int | None, objectives: tuple[Objective, ...]
+    profile: Profile,
+    info: ModelInfo,
+    limit: int | None,
+    objectives: tuple[Objective, ...],
+    timed_as: str | None = None,
 ) -> list[str]:
     """Lengths that do not agree: training past the model's positions, or examples longer than
     `limit`, the length training truncates them to (memory and time are sized for it; None: no
-    local model to train), for a run of `objectives`."""
+    local model to train), for a run of `objectives`; `timed_as`: the data kind time assumes when
+    it is not the profile's (`estimate --objective grpo` times GRPO's prompt and completion)."""
     seq_len = profile.seq_len
     beyond = positions_note(seq_len, info)
     notes = [] if beyond is None else [beyond]
@@ -65,7 +70,7 @@ def length_notes(
     # time reads it, on one GPU per sequence: the memory search that may split a sequence over GPUs
     # (then trained unpacked, workload.batches) comes after these notes.
     wrapped = any(o.packs(profile.packing) and o.training.packing_strategy == "wrapped" for o in objectives)
-    typical = TYPICAL_TOKENS[profile.data_kind_or_typical]
+    typical = TYPICAL_TOKENS[timed_as or profile.data_kind_or_typical]
     # Online RL samples within --seq-len: past its default, longer traces are what is asked for.
     online = any(o.online for o in objectives)
     threshold = ONLINE_SEQ_LEN + 1 if online else LONG_SEQ_FACTOR * typical

@@ -189,7 +189,12 @@ def _settings(
         # `estimate` asks no goal: labelled data is a classifier's (profile.trains_classifier).
         classifier_head=trains_classifier(None, profile.data_kind, info.sized.architecture, (objective.id,)),
     )
-    warnings += length_notes(profile, info, settings.seq_len, (settings.objective,))
+    # Timed at the objective's own typical example (GRPO's prompt and completion) where no data
+    # kind is given, as `recommend` times the pipeline that data leads to.
+    trained_on = objective_data_kind(catalog, settings.objective.id) if profile.data_kind is None else None
+    if trained_on is not None:
+        inputs = inputs._replace(data_kind=trained_on)
+    warnings += length_notes(profile, info, settings.seq_len, (settings.objective,), trained_on)
     warnings += idle_options(profile, info.shape, (settings.objective,))
     if options.quantize_experts:
         if not info.sized.is_moe:
@@ -212,11 +217,6 @@ def _settings(
     if options.sharding != "auto":
         settings = settings._replace(sharding=options.sharding)
     warnings += _outside_deepspeed(options, settings)
-    trained_on = objective_data_kind(catalog, settings.objective.id)
-    if profile.data_kind is None and trained_on is not None:
-        # Timed at the objective's own typical example (GRPO's prompt and completion), as
-        # `recommend` times the pipeline that data leads to.
-        inputs = inputs._replace(data_kind=trained_on)
     return settings, warnings, inputs
 
 
