@@ -504,6 +504,38 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
             ("Not using use_liger_kernel: 4 * 54GB", "transformers' loss", "hf", 54.0),
         )
     ),
+    *(
+        MemoryRow(
+            "linkedin/Liger-Kernel@ead96b61 examples/huggingface/README.md, img/qwen_mem_alloc.png "
+            "(its printed values; conditions from run_qwen.sh, training.py, config/fsdp_config.json; "
+            "figure of 2024-08-26)",
+            f"Qwen2-7B full fine-tuning, 4x A100 80GB, FSDP1 full_shard through the HF Trainer "
+            f"(TRL SFTTrainer), loaded in bf16 and trained with --bf16 (accelerate upcasts the "
+            f"trainable parameters to fp32), AdamW, checkpointing, Alpaca at max_seq_length 512 padded "
+            f"to the batch's longest, batch {batch}, {kernel}: {mib:,} MiB peak allocated (on the "
+            f"qwen2.5-7b shape, which is Qwen2-7B's; sized at 512 tokens, though Alpaca's rows are "
+            f"shorter{extra})",
+            "qwen2.5-7b",
+            "full-ft",
+            "full",
+            mib * 2**20 / 1e9,
+            {"seq_len": 512, "batch_size": batch, "sharding": "zero3", "stack": stack},
+            gpus=4,
+        )
+        for batch, kernel, stack, mib, extra in (
+            (32, "Liger Kernel", "liger", 39_300, ""),
+            (48, "Liger Kernel", "liger", 42_086, ""),
+            (64, "Liger Kernel", "liger", 42_709, ""),
+            (
+                32,
+                "transformers' loss",
+                "hf",
+                51_154,
+                "; the estimate counts the fp32 logits of every padded position and the gradients "
+                "beside them, which this run's peak does not reach",
+            ),
+        )
+    ),
     MemoryRow(
         "modelscope/ms-swift@3602360a examples/train/flash_attention_3/transformers.sh ('fa2: 4 * 43GiB')",
         "Qwen2.5-7B full fine-tuning, 4x H20, DeepSpeed ZeRO-3, packed to 16,384 tokens, micro-batch 1, "

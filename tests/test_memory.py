@@ -2189,3 +2189,29 @@ def test_unsloth_on_several_gpus_runs_data_parallel_only(run: Runner) -> None:
     assert "Unsloth runs data parallel only" in said and "which Unsloth does not run" in said
     trl = ok(run("estimate", *args[:-3], "--stack", "trl", "--method", "qlora", "--json")).json()
     assert trl["assumptions"]["sharding"] != "ddp"  # another stack still shards
+
+
+def test_sharded_pure_bf16_says_who_keeps_fp32_master_weights(run: Runner) -> None:
+    """ZeRO keeps fp32 master partitions and accelerate upcasts FSDP1's trainable parameters to fp32
+    under mixed precision (accelerate#2674): Liger's measured Qwen2-7B full FT on 4 A100s (FSDP1,
+    bf16-loaded, batch 32 x 512) peaked at 41.2 GB where pure bf16 estimated 27 GB, silently.
+    FSDP2 in torchtune and axolotl does train in pure bf16 (their measured rows), so it is said."""
+    args = (
+        "--model",
+        "qwen2.5-7b",
+        "--method",
+        "full-ft",
+        "--gpu",
+        "a100-80gb",
+        "--gpus",
+        "4",
+        "--seq-len",
+        "512",
+    )
+    args += ("--batch-size", "32", "--stack", "liger")
+    sharded = run("estimate", *args, "--precision", "pure-bf16", "--sharding", "zero3", "--json")
+    assert "accelerate#2674" in " ".join(ok(sharded).stderr.split())
+    mixed = ok(run("estimate", *args, "--precision", "bf16", "--sharding", "zero3", "--json")).json()
+    assert mixed["per_gpu_gb"] == pytest.approx(41.2, rel=0.1)  # Liger's measured peak
+    kept = run("estimate", *args, "--precision", "pure-bf16", "--sharding", "ddp", "--json")
+    assert "accelerate#2674" not in ok(kept).stderr

@@ -124,6 +124,17 @@ UNSHARDABLE_8_BIT = N_(
 )
 
 
+# Pure bf16 sharded is what FSDP2 runs in torchtune and axolotl (their measured rows fit it), not
+# what DeepSpeed or FSDP1 through accelerate run: Liger's Qwen2-7B FSDP1 run (bf16-loaded) peaked
+# at 41.2 GB, 1.5x its pure-bf16 estimate and 0.95x its bf16 one.
+SHARDED_PURE_BF16 = N_(
+    "--precision pure-bf16 under {sharding} holds with FSDP2 in torchtune or axolotl; DeepSpeed's ZeRO "
+    "keeps fp32 master weights whatever the model's dtype, and accelerate upcasts FSDP1's trainable "
+    "parameters to fp32 under mixed precision (huggingface/accelerate#2674): for those (the HF Trainer, "
+    "TRL, LLaMA-Factory, ft-atlas's recipes) --precision bf16 is the estimate"
+)
+
+
 def objective_data_kind(catalog: Catalog, objective: str | None) -> str | None:
     """The data an objective trains on: what the pipeline rules that end with it compare
     data_kind with (reward-function for GRPO); without such a rule, what its training block
@@ -325,6 +336,8 @@ class _Sizing:
         return changes_that_fit(run, result.settings, alternatives, self.auto)
 
     def _row(self, label: str, result: Estimate, warnings: list[str]) -> Row:
+        if result.settings.precision == "pure-bf16" and result.settings.sharding != "ddp":
+            warnings = [*warnings, t(SHARDED_PURE_BF16, sharding=result.settings.sharding)]
         run = estimator(result.method, result.memory_model, self.info.sized)
         stages = (result.settings.objective,) if result.objective is not None else ()
         timed = time_and_cost(
