@@ -235,6 +235,16 @@ def translated(text: str) -> str:
     return catalog().get(text, text)
 
 
+def stage_label(name: str) -> str:
+    """How a plan shows one of its stages, from the objective's knowledge-base name, in the current
+    language: the acronym the name ends with ("Direct Preference Optimization (DPO)": DPO), else
+    the name in lower case ("continued pre-training"; "RLHF with PPO" keeps its capitals)."""
+    text = translated(name)
+    if text.endswith(")") and " (" in text:
+        return text.rsplit(" (", 1)[1][:-1]
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
 def translations_dir() -> Path:
     """data/translations/ru beside the bundled knowledge base (inside the wheel, or the checkout)."""
     from atlas_cli.kb.files import bundled_kb_path

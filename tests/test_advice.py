@@ -185,7 +185,7 @@ def test_a_hosted_plan_says_what_its_provider_bills(run: Runner) -> None:
     sft = ("--data-kind", "demonstrations", "--tokens-per-example", "500")
     plans = ok(run(*args, *sft, "--json")).json()["recommendations"]
     note = next(p["time_note"] for p in plans if p["method"] == "hosted-ft")
-    assert "about 3 million training tokens (2,000 examples of ~500 tokens; epochs sft 3)" in note
+    assert "about 3 million training tokens (2,000 examples of ~500 tokens; epochs SFT 3)" in note
     table = " ".join(ok(run(*args, *sft)).stdout.split())
     assert (
         "Time and cost of Hosted fine-tuning (a provider's tuning API): —, trained at the provider" in table
@@ -731,7 +731,7 @@ def test_other_pipelines_are_named_in_a_note(engine: Engine) -> None:
     rec = recommend(engine, gpu="h100-80gb", model="llama-3.1-8b", data_kind="preferences", priority="speed")
     assert rec.plans[0].pipeline == ("orpo",)
     note = next(n for n in rec.notes if n.startswith("Other pipelines for this data"))
-    assert "sft → dpo" in note and "arXiv 2305.18290" in note
+    assert "SFT → DPO" in note and "arXiv 2305.18290" in note
 
 
 # --- the KB checks the new conditions ----------------------------------------------------------------

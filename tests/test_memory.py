@@ -1666,7 +1666,7 @@ def test_an_offloaded_plan_shows_its_cpu_ram_in_the_table(run: Runner) -> None:
         "demonstrations",
     )
     out = ok(run("recommend", *args, "--seq-len", "2k", "--top", "1")).stdout
-    assert re.search(r"LoRA \(sft\).*GB \+[\d.]+ GB RAM", out)
+    assert re.search(r"LoRA \(SFT\).*GB \+[\d.]+ GB RAM", out)
     assert "+N GB RAM: the plan keeps that much in CPU memory" in " ".join(out.split())
     plain = ok(run("recommend", "--gpu", "h100-80gb", "--model", "llama-3.1-8b", "--top", "3")).stdout
     assert "GB RAM" not in plain

@@ -663,7 +663,7 @@ def test_header_states_profile_plan_memory_sources_and_versions(fmt: str) -> Non
     for given in ("gpu=rtx-3090", "vram=24.0", "gpus=1", "model=llama-3.1-8b"):
         assert given in head.split("Plan ")[0], given
     assert "data_kind=preferences" in head
-    assert f"Plan {rank} of {len(rec.plans)}: LoRA (sft -> dpo)" in head
+    assert f"Plan {rank} of {len(rec.plans)}: LoRA (SFT -> DPO)" in head
     recipe, _ = write_recipe(CATALOG, rec, rank, fmt)
     assert "Memory estimate for this recipe's settings, per GPU of 25.77 GB" in head
     for stage, estimate in recipe.estimates.items():
@@ -1635,7 +1635,7 @@ COMMAND_PROFILE = [
 def test_python_recipe_for_the_top_plan_parses(run: Runner) -> None:
     result = run("recipe", *COMMAND_PROFILE)
     assert result.exit_code == 0, result.stderr
-    assert "Plan 1 of" in result.stdout and "sft -> dpo" in result.stdout
+    assert "Plan 1 of" in result.stdout and "SFT -> DPO" in result.stdout
     ast.parse(result.stdout)
 
 
@@ -3689,7 +3689,7 @@ def test_a_trainer_without_plan_writes_the_best_plan_it_can_express(run: Runner)
     written = ok(run("recipe", *args))
     assert written.json()["rank"] == 5 and written.json()["method"] == "dora"
     said = " ".join(written.stderr.split())
-    assert "axolotl cannot express plan 1 (Prompt tuning (soft prompts), sft)" in said
+    assert "axolotl cannot express plan 1 (Prompt tuning (soft prompts), SFT)" in said
     assert "nor plan 2 (P-tuning), 3 (IA3), 4 (Bottleneck adapters); so this is plan 5" in said
     refused = run("recipe", *args, "--plan", "1")
     assert refused.exit_code == 2 and "axolotl cannot express plan 1" in refused.stderr
@@ -3850,7 +3850,7 @@ def test_a_trainer_passes_over_no_plan_for_a_hardware_refusal_nor_to_prompting(r
     long = ("--model", "llama-3.1-8b", "--gpu", "h100", "--gpus", "8", "--goal", "adapt")
     long += ("--data-kind", "demonstrations", "--seq-len", "65536", "--priority", "quality", "--out", "-")
     refused = run("recipe", *long, "--trainer", "axolotl")
-    assert refused.exit_code == 2 and "axolotl cannot express plan 1 (LoRA, sft)" in refused.stderr
+    assert refused.exit_code == 2 and "axolotl cannot express plan 1 (LoRA, SFT)" in refused.stderr
     orpo = ("--gpu", "h100", "--model", "llama-3.1-8b", "--goal", "align", "--data-kind", "preferences")
     refused = run(
         "recipe", *orpo, "--sft-data", "no", "--examples", "2000", "--trainer", "python", "--out", "-"

@@ -463,12 +463,23 @@ def test_hosted_offers_name_their_status_and_services_in_russian(run: Runner) ->
     assert "[CLOSING" not in text and "— supervised" not in text
 
 
+def test_plans_name_their_stages_not_their_ids(run: Runner) -> None:
+    """A review: tables showed objective ids ("LoRA (continued-pretraining)", «эпохи
+    continued-pretraining 1») where they mean the objective's name, in either language."""
+    args = ("recommend", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--goal", "knowledge")
+    args += ("--data-kind", "text", "--examples", "50k", "-f", "markdown")
+    english = " ".join(ok(run(*args)).stdout.split())
+    assert "| LoRA (continued pre-training) |" in english and "epochs continued pre-training 1" in english
+    russian = " ".join(ok(run(*RU, *args)).stdout.split())
+    assert "| LoRA (продолженное предобучение) |" in russian and "continued-pretraining" not in russian
+
+
 def test_method_names_and_missing_figures_read_right_in_russian(run: Runner) -> None:
     """A review: method names stayed English in Russian tables, a closed provider's "Cost: n/a"
     read «Стоимость: нет» (no cost: free), and a plan that trains nothing had «время: нет»."""
     args = ("recommend", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--goal", "chat", "--top", "15")
     table = " ".join(ok(run(*RU, *args, "--examples", "1000", "-f", "markdown")).stdout.split())
-    assert "| Полное дообучение (Full Fine-Tuning) (sft) |" in table
+    assert "| Полное дообучение (Full Fine-Tuning) (SFT) |" in table
     assert "Дообучение у провайдера (API дообучения)" in table and "Hosted fine-tuning" not in table
     assert "| не нужно | $0 |" in table  # ICL: nothing to train
     hosted = " ".join(ok(run(*RU, "show", "hosted-ft", "-f", "markdown")).stdout.split())

@@ -65,7 +65,7 @@ from atlas_cli.core.variants import (
     with_method,
     with_variant,
 )
-from atlas_cli.i18n import N_, nt, number, pt, significant, t, translated
+from atlas_cli.i18n import N_, nt, number, pt, significant, stage_label, t, translated
 from atlas_cli.kb.catalog import SERVING, Catalog, Objective, Sampling
 from atlas_cli.kb.conditions import Facts, Predicate, comparisons, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
@@ -633,7 +633,8 @@ def _large_set_note(
     trained = [s.plan.estimate for s in kept if s.plan.kind != "no-training" and s.plan.estimate is not None]
     classifier = bool(trained) and all(e.trains_classifier for e in trained)
     found = []
-    for stage in dict.fromkeys(o for s in kept for o in s.plan.pipeline):
+    named = {o: n for s in kept for o, n in zip(s.plan.pipeline, s.plan.stage_names, strict=True)}
+    for stage, name in named.items():
         usual = epochs.get(stage)
         if usual is None or usual.large is None or usual.of(profile.examples, classifier) == usual.usual:
             continue
@@ -646,7 +647,7 @@ def _large_set_note(
                 "usually trained so ({source}); the trainers' default, --epochs {usual:g}, takes about "
                 "{ratio:g}x the {stage} time and cost.",
                 profile.examples,
-                stage=stage.upper(),
+                stage=stage_label(name),
                 examples=profile.examples,
                 large=usual.large.value,
                 source=usual.large.source,
@@ -925,6 +926,7 @@ class Engine:
         )
         self.pipeline_specs = {p.id: p for p in catalog.kb.pipelines}
         self.objectives = tuple(m.id for m in catalog.kb.methods if m.kind == "objective")
+        self.stage_names = {m.id: m.name for m in catalog.kb.methods if m.kind == "objective"}
         self.hosted_services = {m.id: m.hosted_service for m in catalog.kb.methods if m.hosted_service}
         self.experimental = {
             m.id
@@ -1351,6 +1353,9 @@ class Engine:
         mask = self.evaluation_checks.mask(facts if best is None else {**facts, **plan_facts(best)})
         return tuple(a for i, a in enumerate(self.evaluation) if mask >> i & 1)
 
+    def _stages_text(self, pipeline: Sequence[str]) -> str:
+        return " → ".join(stage_label(self.stage_names[s]) for s in pipeline)
+
     def _pipeline_notes(self, facts: Facts, pipeline: tuple[str, ...]) -> list[str]:
         """The other pipelines this data allows, with why and when they would win."""
         key = tuple(map(facts.get, self.pipeline_reads))
@@ -1359,7 +1364,9 @@ class Engine:
             if len(self._pipeline_memo) >= PLAN_MEMO_LIMIT:
                 self._pipeline_memo.clear()
             others = self.other_pipelines(facts, pipeline)
-            listed = "; ".join(f"{' → '.join(p.pipeline)}: {p.because.get()} ({p.source})" for p in others)
+            listed = "; ".join(
+                f"{self._stages_text(p.pipeline)}: {p.because.get()} ({p.source})" for p in others
+            )
             found = self._pipeline_memo[key] = (
                 [t("Other pipelines for this data: {listed}", listed=listed)] if others else []
             )
@@ -1485,6 +1492,7 @@ class Engine:
             experimental_stages=tuple(s for s in plan_pipeline if s in self.experimental),
             basis=self.bases[method.id, priority],
             pipeline_spec=self.pipeline_specs.get(context.pipeline_rule or "") if trains else None,
+            stage_names=tuple(self.stage_names[s] for s in plan_pipeline),
         )
         excluded = any(c.excludes for c in rules)
         return Scored(rank_key(plan, raw, self.order[method.id]), plan, excluded, advice)

@@ -10,7 +10,7 @@ from atlas_cli.core.estimates import Estimate, Fit
 from atlas_cli.core.memory.search import Change, at_rank, changes_that_fit, estimator
 from atlas_cli.core.throughput.plans import NO_TIME, Timed
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, batches_text
-from atlas_cli.i18n import N_, nt, significant, t, translated
+from atlas_cli.i18n import N_, nt, significant, stage_label, t, translated
 from atlas_cli.kb.conditions import facts_that_held
 from atlas_cli.kb.schema import Advice, PipelineRule, Rule, Scalar
 from atlas_cli.kb.vocabulary import FIT_MARGIN
@@ -76,6 +76,12 @@ class Plan(NamedTuple):
     experimental_stages: tuple[str, ...] = ()
     # The same plan before its time was added: one untimed plan serves every amount of data.
     untimed: Plan | None = None
+    stage_names: tuple[str, ...] = ()  # the pipeline's objectives by their cards' names
+
+    def stages_text(self, arrow: str = " → ") -> str:
+        """The pipeline as tables and notes show it: "SFT → DPO", "continued pre-training" (recipes'
+        headers, ASCII: `arrow` " -> ")."""
+        return arrow.join(stage_label(n) for n in self.stage_names or self.pipeline)
 
     def with_time(self, timed: Timed) -> Plan:
         """This plan with its time and cost: a copy that remembers the untimed plan (batch mode
@@ -160,7 +166,7 @@ class Plan(NamedTuple):
         """Name, variant and stages, as tables show a plan."""
         name = translated(self.name)
         name = f"{name} — {translated(self.variant)}" if self.variant else name
-        return f"{name} ({' → '.join(self.pipeline)})" if self.pipeline else name
+        return f"{name} ({self.stages_text()})" if self.pipeline else name
 
     def to_fit(self) -> list[Change]:
         """For a plan that does not fit within the margin: the smallest changes that would."""

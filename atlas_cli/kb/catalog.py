@@ -87,6 +87,7 @@ class Objective(NamedTuple):
     # Its card gives num_generations: it samples groups of completions per prompt (GRPO, RLOO), which
     # --num-generations and --generation-batch set; PPO samples one a prompt, as its trainer does.
     samples_groups: bool = False
+    name: str = ""  # its card's name, which i18n.stage_label shortens for tables and notes
 
     @property
     def online(self) -> bool:
@@ -158,7 +159,9 @@ def _objective(method: Method) -> Objective:
     packing = method.hyperparameters.get("packing")
     packs = packing is not None and packing.value is True
     online = method.training.online
-    return Objective(method.id, method.training, count if online else 0, packs, None, generations is not None)
+    return Objective(
+        method.id, method.training, count if online else 0, packs, None, generations is not None, method.name
+    )
 
 
 class Catalog:

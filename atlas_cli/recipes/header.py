@@ -166,7 +166,7 @@ def _profile_line(profile: dict[str, Any]) -> str:
 
 def _plan_line(recipe: Recipe) -> str:
     plan = recipe.plan
-    stages = " -> ".join(plan.pipeline) if plan.pipeline else t("no training")
+    stages = plan.stages_text(" -> ") if plan.pipeline else t("no training")
     return t(
         "Plan {rank} of {total}: {name} ({stages}); score {score:g}.",
         rank=recipe.rank,

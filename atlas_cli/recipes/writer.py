@@ -525,7 +525,7 @@ def _check_gap(recipe: Recipe, fmt: TrainerFormat, refusal: type[UsageError] = U
                 format=fmt.name,
                 rank=recipe.rank,
                 name=translated(recipe.plan.name),
-                stages=" -> ".join(recipe.plan.pipeline),
+                stages=recipe.plan.stages_text(" -> "),
                 gap=gap,
             )
         )

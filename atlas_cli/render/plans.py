@@ -12,7 +12,7 @@ from atlas_cli.core.memory import gib_to_gb
 from atlas_cli.core.plans import Plan, Recommendation, band_text, change_text
 from atlas_cli.core.throughput.plans import NO_TIME
 from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR, StageTime
-from atlas_cli.i18n import N_, nt, number, pt, significant, t, translated
+from atlas_cli.i18n import N_, nt, number, pt, significant, stage_label, t, translated
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.charts import served_prompt_text, shared_conditions
@@ -138,7 +138,7 @@ def time_conditions(plan: Plan) -> str:
     time, cost = plan.time, plan.cost
     assert time is not None and cost is not None
     work = time.stages[0].workload
-    epochs = ", ".join(f"{s.objective.id} {s.workload.epochs:g}" for s in time.stages)
+    epochs = ", ".join(f"{stage_label(s.objective.name)} {s.workload.epochs:g}" for s in time.stages)
     price = (
         t("at ${usd:g}/GPU-hour ({source})", usd=cost.price.usd_per_gpu_hour, source=cost.price.source)
         if cost.price is not None
@@ -164,7 +164,7 @@ def _packing(stages: tuple[StageTime, ...]) -> str:
     words = [t("packed") if s.packed else t("unpacked") for s in stages]
     if len(set(words)) == 1:
         return words[0]
-    return ", ".join(f"{s.objective.id} {word}" for s, word in zip(stages, words, strict=True))
+    return ", ".join(f"{stage_label(s.objective.name)} {word}" for s, word in zip(stages, words, strict=True))
 
 
 def to_fit_lines(plan: Plan) -> list[str]:

@@ -12,7 +12,7 @@ from atlas_cli.core.profile import Profile
 from atlas_cli.core.throughput.step import Device, Step, Work, efficiency
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, Rate, StageTime, plan_cost, plan_time
 from atlas_cli.core.throughput.workload import Workload, batch_cap, global_batch, good_batch, least_batch
-from atlas_cli.i18n import N_, nt, t
+from atlas_cli.i18n import N_, nt, stage_label, t
 from atlas_cli.kb.catalog import NO_SAMPLING, SERVING, Objective, Sampling
 from atlas_cli.kb.schema import LargeSets, Method
 from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
@@ -155,7 +155,7 @@ def _billed(objectives: tuple[Objective, ...], inputs: TimeInputs, epochs: Mappi
             "trained at the provider: reinforcement tuning is billed by the hour of training at some "
             "(OpenAI's) and per token at others (ft-atlas show hosted-ft); no local GPU time"
         )
-    stages = [(o.id, _workload(inputs, epochs.get(o.id, ONE_PASS)).epochs) for o in objectives]
+    stages = [(stage_label(o.name), _workload(inputs, epochs.get(o.id, ONE_PASS)).epochs) for o in objectives]
     tokens = sum(inputs.tokens() * float(inputs.examples or 0) * n for _, n in stages)
     examples = inputs.examples or 0
     return t(
