@@ -219,6 +219,9 @@ def test_recipe_header_speaks_russian(run: Runner, trainer: str) -> None:
     for line in HEADER_LINES:
         assert line in header, (line, header)
     assert "# Settings" not in header and "# Run:" not in header
+    # Where each setting comes from is said in Russian; citations (file paths, docs) stay as cited.
+    assert "<- оценка памяти плана" in header and "the plan's memory estimate" not in header
+    assert "последовательностей на шаг оптимизатора" in " ".join(header.replace("#", " ").split())
     if trainer == "python":
         compile(text, "recipe.py", "exec")  # the script itself still runs
     else:

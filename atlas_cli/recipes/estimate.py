@@ -34,7 +34,7 @@ from atlas_cli.core.throughput.workload import (
     least_batch,
     token_rows,
 )
-from atlas_cli.i18n import N_
+from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog, Objective
 from atlas_cli.recipes.settings import (
     ESTIMATOR_OPTIMIZER,
@@ -53,37 +53,56 @@ def _global_source(
 ) -> str:
     """Where the accumulation comes from: the sequences each optimizer step takes, multiplied out."""
     taken = batch * replicas * accumulation
-    steps = f"{batch} per device x {replicas} GPU(s) x {accumulation} = {taken}"
+    steps = t(
+        "{batch} per device x {replicas} GPU(s) x {accumulation} = {taken}",
+        batch=batch,
+        replicas=replicas,
+        accumulation=accumulation,
+        taken=taken,
+    )
     if rows is not None:
         row, wanted = rows
         cited = next((s for s in objective.training.source if s.startswith("batch_tokens")), "")
-        return (
-            f"rows of {row} tokens per optimizer step: {steps} ({taken * row:,} tokens), toward "
-            f"{wanted * row:,}, fewer for a small set so that it takes about {MIN_STEPS} optimizer "
-            f"steps (methods.yaml {objective.id}.training.{cited or 'batch_tokens'}: pre-training is "
-            "batched in tokens)"
+        return t(
+            "rows of {row} tokens per optimizer step: {steps} ({tokens:,} tokens), toward {wanted:,}, "
+            "fewer for a small set so that it takes about {least} optimizer steps ({source}: "
+            "pre-training is batched in tokens)",
+            row=row,
+            steps=steps,
+            tokens=taken * row,
+            wanted=wanted * row,
+            least=MIN_STEPS,
+            source=f"methods.yaml {objective.id}.training.{cited or 'batch_tokens'}",
         )
     if objective.online and objective.generation_batch is not None:
-        return (
-            f"completions per optimizer step: {steps}; the profile's --generation-batch "
-            f"{objective.generation_batch}, in whole micro-batches and groups of "
-            f"{objective.samples_per_prompt}"
+        return t(
+            "completions per optimizer step: {steps}; the profile's --generation-batch {batch}, in whole "
+            "micro-batches and groups of {group}",
+            steps=steps,
+            batch=objective.generation_batch,
+            group=objective.samples_per_prompt,
         )
     if objective.online:
-        return (
-            f"completions per optimizer step: {steps}; online RL samples "
-            f"{generation_per_gpu(objective, replicas, batch)} per GPU, growing with the GPUs as RL runs "
-            "are scaled (ft-atlas's time estimate assumes the same)"
+        return t(
+            "completions per optimizer step: {steps}; online RL samples {per_gpu} per GPU, growing with the "
+            "GPUs as RL runs are scaled (ft-atlas's time estimate assumes the same)",
+            steps=steps,
+            per_gpu=generation_per_gpu(objective, replicas, batch),
         )
     if batch * replicas * accumulation < GLOBAL_BATCH:
-        return (
-            f"sequences per optimizer step: {steps}, fewer than the usual {GLOBAL_BATCH} for a small set, "
-            f"so that it takes at least {MIN_STEPS} optimizer steps (as ft-atlas's time estimate does)"
+        return t(
+            "sequences per optimizer step: {steps}, fewer than the usual {usual} for a small set, "
+            "so that it takes at least {least} optimizer steps (as ft-atlas's time estimate does)",
+            steps=steps,
+            usual=GLOBAL_BATCH,
+            least=MIN_STEPS,
         )
-    return (
-        f"sequences per optimizer step: {steps}, about ft-atlas's {GLOBAL_BATCH} (its time estimate's): "
+    return t(
+        "sequences per optimizer step: {steps}, about ft-atlas's {usual} (its time estimate's): "
         "between the alignment handbook's Zephyr QLoRA SFT on one GPU (4 x 2 = 8) and its full SFT on "
-        "8 GPUs (16 each = 128); a large set trains well with more, at fewer optimizer steps"
+        "8 GPUs (16 each = 128); a large set trains well with more, at fewer optimizer steps",
+        steps=steps,
+        usual=GLOBAL_BATCH,
     )
 
 
@@ -228,30 +247,35 @@ def _sized_stage(
         fitting = training_batch(strategic, settings, minimum, cap)
         if fitting is None:
             batch = minimum
-            source = "the smallest batch that trains: even it does not fit within the safety margin"
+            source = t("the smallest batch that trains: even it does not fit within the safety margin")
         elif device is None:
             batch = fitting
-            source = (
-                f"the largest power of two that fits within the safety margin (up to {cap}: one global "
-                "batch over the GPUs), estimated with this recipe's settings"
+            source = t(
+                "the largest power of two that fits within the safety margin (up to {cap}: one global "
+                "batch over the GPUs), estimated with this recipe's settings",
+                cap=cap,
             )
         else:
             least = strategic(settings._replace(batch_size=minimum))
             batch = fastest_batch(least, strategic, (objective,), device, workloads).settings.batch_size
             if settings.galore_layerwise:
-                source = (
-                    f"the largest power of two up to {cap} that fits within the safety margin: layer-wise "
-                    "GaLore steps at every micro-batch, which is its whole batch"
+                source = t(
+                    "the largest power of two up to {cap} that fits within the safety margin: layer-wise "
+                    "GaLore steps at every micro-batch, which is its whole batch",
+                    cap=cap,
                 )
             else:
-                source = (
-                    f"the fastest of the powers of two up to {cap} (one global batch over the GPUs) that "
+                source = t(
+                    "the fastest of the powers of two up to {cap} (one global batch over the GPUs) that "
                     "fit within the safety margin, by the time model: a larger micro-batch launches fewer "
-                    "kernels per token but pads unpacked examples more"
+                    "kernels per token but pads unpacked examples more",
+                    cap=cap,
                 )
     why = objective.training.min_batch_why
     if why is not None and batch == minimum and not (isinstance(given, int) and given >= minimum):
-        source += f"; {stage.upper()} needs at least {minimum} ({why.en})"
+        source += "; " + t(
+            "{stage} needs at least {n} ({why})", stage=stage.upper(), n=minimum, why=why.get()
+        )
     recipe.set(f"batch.{stage}", Setting(batch, source))
     return strategic(settings._replace(batch_size=batch))
 
@@ -260,13 +284,14 @@ def _fixed_batch(recipe: Recipe, objective: Objective) -> tuple[int, str] | None
     """The micro-batch a stage must run at, and why: one packed row where the trainer takes one,
     else the profile's --batch-size (at least the objective's least); None: the recipe chooses."""
     if recipe.one_packed_row and packed_apart_by_fa2(recipe, objective.id):
-        return 1, (
-            f"{recipe.trainer} packs examples apart with FlashAttention 2: one packed row per device "
-            "('bsz should be 1 for neat packing')"
+        return 1, t(
+            "{trainer} packs examples apart with FlashAttention 2: one packed row per device "
+            "('bsz should be 1 for neat packing')",
+            trainer=recipe.trainer,
         )
     given = recipe.profile.get("batch_size")
     if isinstance(given, int):
-        return max(given, least_batch((objective,))), "the profile's --batch-size"
+        return max(given, least_batch((objective,))), t("the profile's --batch-size")
     return None
 
 
@@ -274,7 +299,7 @@ def _set_accumulation(recipe: Recipe, objective: Objective, batch: int, replicas
     if recipe.has("galore.layerwise"):
         # Each layer steps as its gradient appears: transformers and LLaMA-Factory refuse
         # accumulation ("Per-layer GaLore does not support gradient accumulation").
-        source = "layer-wise GaLore updates every micro-batch: no gradient accumulation"
+        source = t("layer-wise GaLore updates every micro-batch: no gradient accumulation")
         recipe.set(f"grad_accum.{objective.id}", Setting(1, source))
         return
     # One global batch a step; for online objectives one generation round, in whole groups as TRL

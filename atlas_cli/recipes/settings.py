@@ -88,7 +88,7 @@ RECIPE_DEFAULTS: dict[str, tuple[Value, str]] = {
 # prune from the first step, before the importance scores mean anything; the paper trains a
 # while first and fixes the ranks for the last part (arXiv 2303.10512, section 3.3).
 ADALORA_PHASES = {"tinit": 0.1, "tfinal": 0.2}
-ADALORA_SOURCE = (
+ADALORA_SOURCE = N_(
     "ft-atlas: a share of the stage's optimizer steps; AdaLoRA (arXiv 2303.10512, section 3.3) warms up "
     "before pruning and fixes the ranks at the end, which PEFT's defaults (0, 0) skip"
 )
@@ -189,7 +189,7 @@ EVAL_TIMES = 5
 # the next is written (transformers deletes the oldest only after it is).
 SAVE_EVERY = 0.2
 SAVE_KEEP = 2
-EVAL_SOURCE = (
+EVAL_SOURCE = N_(
     "ft-atlas: a held-out loss shows over-fitting (LLaMA-Factory's examples keep val_size for it); "
     "5 % of the rows, 20 to 500, never over 20 % of them"
 )
@@ -641,14 +641,17 @@ def _checkpoints(recipe: Recipe) -> None:
         "save.every",
         Setting(
             SAVE_EVERY,
-            f"ft-atlas: {round(1 / SAVE_EVERY)} checkpoints a stage (transformers: every 500 steps)",
+            t("ft-atlas: {n} checkpoints a stage (transformers: every 500 steps)", n=round(1 / SAVE_EVERY)),
         ),
     )
     recipe.set(
         "save.keep",
         Setting(
             SAVE_KEEP,
-            "ft-atlas: transformers keeps all, and a full fine-tune's checkpoints hold its optimizer states",
+            t(
+                "ft-atlas: transformers keeps all, and a full fine-tune's checkpoints hold its optimizer "
+                "states"
+            ),
         ),
     )
 
@@ -661,7 +664,7 @@ def _evaluation(recipe: Recipe) -> None:
         return
     examples = recipe.profile.get("examples")
     share = EVAL_SHARE
-    source = EVAL_SOURCE
+    source = t(EVAL_SOURCE)
     config = recipe.trainer != "python"  # a trainer's YAML: its share is fixed when it is written
     if isinstance(examples, int) and config:
         held = held_out_rows(examples)
@@ -680,7 +683,12 @@ def _evaluation(recipe: Recipe) -> None:
             return
         share = float(f"{held / examples:.4g}")
         # A share, not a count: a file shorter than --examples said still splits.
-        source = f"{held} of the profile's {examples} examples <- {EVAL_SOURCE}"
+        source = t(
+            "{held} of the profile's {examples} examples <- {source}",
+            held=held,
+            examples=examples,
+            source=source,
+        )
     elif config:
         recipe.notes.append(
             t(
@@ -692,7 +700,8 @@ def _evaluation(recipe: Recipe) -> None:
         )
     recipe.set("eval.share", Setting(share, source))
     recipe.set(
-        "eval.every", Setting(round(1 / EVAL_TIMES, 4), f"ft-atlas: {EVAL_TIMES} evaluations while training")
+        "eval.every",
+        Setting(round(1 / EVAL_TIMES, 4), t("ft-atlas: {n} evaluations while training", n=EVAL_TIMES)),
     )
 
 
@@ -772,7 +781,10 @@ def _packed_attention(recipe: Recipe, gpu: Gpu | None, architecture: str | None,
     supported = FLASH_ATTENTION_2.get(gpu.vendor, ()) if gpu is not None else ()
     if architecture in supported and not refused:
         assert gpu is not None
-        source = f"packed rows need it (FlashAttention 2 runs on {gpu.architecture} GPUs, its README)"
+        source = t(
+            "packed rows need it (FlashAttention 2 runs on {architecture} GPUs, its README)",
+            architecture=gpu.architecture,
+        )
         recipe.set("attention", Setting(FLASH_ATTENTION, source))
         return
     eager = recipe.model is not None and recipe.model.eager_attention  # no SDPA kernel to name
@@ -801,21 +813,23 @@ def _prompting_settings(recipe: Recipe) -> None:
     if estimate is None:
         return
     s = estimate.settings
-    source = "the plan's memory estimate"
-    sized = "the context it sized the KV cache for"
+    source = t("the plan's memory estimate")
+    sized = t("the context it sized the KV cache for")
     window = recipe.model.context_length if recipe.model is not None else None
     given = recipe.profile.get("seq_len")
     usual = served_prompt(given if isinstance(given, int) else 0, window)
     if recipe.architecture == "decoder" and s.seq_len < usual:  # engine._shorter_prompt
-        sized = f"the longest prompt whose KV cache fits, below the usual {usual}"
+        sized = t("the longest prompt whose KV cache fits, below the usual {usual}", usual=usual)
     recipe.set("context_tokens", Setting(s.seq_len, f"{source} ({sized})"))
     if s.gpus > 1:
-        recipe.set("gpus", Setting(s.gpus, f"{source} (accelerate's device_map='auto' splits the layers)"))
+        splits = t("accelerate's device_map='auto' splits the layers")
+        recipe.set("gpus", Setting(s.gpus, f"{source} ({splits})"))
     # Loaded in the checkpoint's own dtype (pipeline's dtype="auto"), a bf16 checkpoint on a GPU
     # without bf16 (T4, V100) runs SDPA's math kernel, s x s per head: the estimate's dtype is set.
-    recipe.set("precision", Setting(s.precision, f"{source} (the dtype the weights load and compute in)"))
+    dtype = t("the dtype the weights load and compute in")
+    recipe.set("precision", Setting(s.precision, f"{source} ({dtype})"))
     if s.serving_bits != 16:
-        why = "the checkpoint is stored so" if recipe.stored_quantized else "wider weights do not fit"
+        why = t("the checkpoint is stored so") if recipe.stored_quantized else t("wider weights do not fit")
         recipe.set("serving_bits", Setting(s.serving_bits, f"{source} ({why})"))
 
 
@@ -823,29 +837,30 @@ def _estimate_settings(recipe: Recipe) -> None:
     """Precision, checkpointing, sequence length and rank: what the memory estimate assumed."""
     estimate = recipe.plan.estimate
     if estimate is None:
-        source = "no GPU in the profile, so no memory estimate: full precision"
+        source = t("no GPU in the profile, so no memory estimate: full precision")
         recipe.set("precision", Setting("fp32", source))
-        recipe.set("gradient_checkpointing", Setting(True, "no memory estimate: TRL's default (True)"))
-        recipe.set("seq_len", Setting(1024, "no memory estimate: TRL SFTConfig's default max_length 1024"))
+        recipe.set("gradient_checkpointing", Setting(True, t("no memory estimate: TRL's default (True)")))
+        recipe.set("seq_len", Setting(1024, t("no memory estimate: TRL SFTConfig's default max_length 1024")))
         return
     s = estimate.settings
-    why = (
+    why = t(
         "bf16 on Ampere or newer; fp16 on GPUs without bf16 (V100, T4), fp32 there for Gemma 3, which "
         "overflows fp16"
     )
-    precision = Setting(s.precision, f"the plan's memory estimate ({why})")
+    estimated = t("the plan's memory estimate")
+    precision = Setting(s.precision, f"{estimated} ({why})")
     if recipe.plan.recipe_precision != s.precision:
-        precision = Setting("fp32", "Gemma 3 overflows fp16, and this recipe trains without Unsloth")
+        precision = Setting("fp32", t("Gemma 3 overflows fp16, and this recipe trains without Unsloth"))
     recipe.set("precision", precision)
-    recipe.set("gradient_checkpointing", Setting(s.gradient_checkpointing, "the plan's memory estimate"))
+    recipe.set("gradient_checkpointing", Setting(s.gradient_checkpointing, estimated))
     if offloads_activations(s):
-        offloaded = (
+        offloaded = t(
             "the profile's --activation-offloading: the checkpoints wait in CPU RAM (the estimate's host RAM)"
         )
         recipe.set("activation_offloading", Setting(True, offloaded))
-    recipe.set("seq_len", Setting(s.seq_len, "the plan's memory estimate (sequence length it assumed)"))
+    recipe.set("seq_len", Setting(s.seq_len, t("the plan's memory estimate (sequence length it assumed)")))
     if recipe.family == "lora":  # AdaLoRA sets its ranks with init_r / target_r instead
-        recipe.set("lora.r", Setting(s.lora_rank, "the plan's memory estimate (LoRA rank it assumed)"))
+        recipe.set("lora.r", Setting(s.lora_rank, t("the plan's memory estimate (LoRA rank it assumed)")))
 
 
 # Optimizer names of transformers' TrainingArguments -> the estimator's optimizer they use.
@@ -873,13 +888,19 @@ def _optimizer(recipe: Recipe) -> None:
     own = kb_value(recipe.method, "optim")
     if assumed != "adamw" or own is None or str(own.value) not in ESTIMATOR_OPTIMIZER:
         name = OPTIMIZERS[assumed].transformers_name
-        source = f"the plan's memory estimate (optimizer {assumed}; transformers' name {name})"
+        source = t(
+            "the plan's memory estimate (optimizer {optimizer}; transformers' name {name})",
+            optimizer=assumed,
+            name=name,
+        )
         if recipe.memory_model == "galore":
             name = "galore_adamw_8bit" if assumed == "adamw-8bit" else "galore_adamw"
-            source = f"the plan's memory estimate (GaLore with {assumed})"
+            source = t("the plan's memory estimate (GaLore with {optimizer})", optimizer=assumed)
             if recipe.plan.estimate is not None and recipe.plan.estimate.settings.galore_layerwise:
                 name += "_layerwise"  # transformers' own name for it
-                source = f"the plan's memory estimate (layer-wise GaLore with {assumed})"
+                source = t(
+                    "the plan's memory estimate (layer-wise GaLore with {optimizer})", optimizer=assumed
+                )
         recipe.set("optim", Setting(name, source))
         if OPTIMIZERS[assumed].optim_args:
             recipe.set("optim_args", Setting(OPTIMIZERS[assumed].optim_args, source))
@@ -906,11 +927,17 @@ def _pure_bf16_weights(catalog: Catalog, recipe: Recipe) -> None:
 
     # Sized again below, which words its notes again: those of the first sizing stand.
     mixed, notes = dict(recipe.settings), list(recipe.notes)
-    source = f"{recipe.trainer} loads the weights it trains in bf16 (bf16: true), with no fp32 master copy"
+    source = t(
+        "{trainer} loads the weights it trains in bf16 (bf16: true), with no fp32 master copy",
+        trainer=recipe.trainer,
+    )
     recipe.set("precision", Setting("pure-bf16", source))
     if recipe.value("optim") != OPTIMIZERS[STOCHASTIC_ROUNDING].transformers_name:
         optimizer = OPTIMIZERS[STOCHASTIC_ROUNDING]
-        why = f"pure bf16 ({source}): stochastic rounding keeps the updates nearest rounding would cancel"
+        why = t(
+            "pure bf16 ({source}): stochastic rounding keeps the updates nearest rounding would cancel",
+            source=source,
+        )
         recipe.set("optim", Setting(optimizer.transformers_name, why))
         recipe.set("optim_args", Setting(optimizer.optim_args, why))
     estimate_recipe(catalog, recipe)
@@ -954,7 +981,7 @@ def _method_settings(catalog: Catalog, recipe: Recipe) -> None:
         for key in ("init_r", "target_r", "deltaT", "orth_reg_weight"):
             recipe.set(f"adalora.{key}", kb_value(method, key))
         for key, share in ADALORA_PHASES.items():
-            recipe.set(f"adalora.{key}_share", Setting(share, ADALORA_SOURCE))
+            recipe.set(f"adalora.{key}_share", Setting(share, t(ADALORA_SOURCE)))
         lora = catalog.methods.get("lora")
         recipe.set("adalora.targets", kb_value(lora, "target_modules"))
         _frozen_towers(recipe, "adalora")
@@ -975,13 +1002,13 @@ def _method_settings(catalog: Catalog, recipe: Recipe) -> None:
             if estimate is None
             else Setting(
                 estimate.settings.lora_rank,
-                "the plan's memory estimate (projection rank it assumed: the card's, or --lora-rank)",
+                t("the plan's memory estimate (projection rank it assumed: the card's, or --lora-rank)"),
             )
         )
         recipe.set("galore.rank", rank)
         recipe.set("galore.targets", kb_value(method, "optim_target_modules"))
         if estimate is not None and estimate.settings.galore_layerwise:
-            recipe.set("galore.layerwise", Setting(True, "the plan's memory estimate (layer-wise GaLore)"))
+            recipe.set("galore.layerwise", Setting(True, t("the plan's memory estimate (layer-wise GaLore)")))
 
 
 def extended_by_yarn(model: LlmModel | None) -> bool:
@@ -1089,7 +1116,7 @@ def _frozen_towers(recipe: Recipe, family: str) -> None:
     model = recipe.model
     if model is None or not model.vision_params_b or not recipe.has(f"{family}.targets"):
         return
-    source = "vision tower and projector frozen: the data are text, the estimate trains the text model"
+    source = t("vision tower and projector frozen: the data are text, the estimate trains the text model")
     recipe.set(f"{family}.exclude", Setting(VISION_MODULES, source))
 
 
@@ -1141,7 +1168,7 @@ def _expert_parameters(recipe: Recipe) -> None:
     roles = dict.fromkeys(m.role for m in estimate.shape.matrices if m.group == "expert")
     names = [EXPERT_PARAMETERS[role] for role in roles]
     recipe.set(
-        "lora.expert_parameters", Setting(names, "the profile's --lora-experts (PEFT target_parameters)")
+        "lora.expert_parameters", Setting(names, t("the profile's --lora-experts (PEFT target_parameters)"))
     )
 
 
@@ -1167,7 +1194,16 @@ def _lora_settings(catalog: Catalog, recipe: Recipe) -> None:
         scale = {"r": 1, "2r": 2}.get(str(alpha.value))
         if scale is not None:
             recipe.set(
-                "lora.alpha", Setting(scale * rank, f"{alpha.value} with r = {rank} <- {alpha.source}")
+                "lora.alpha",
+                Setting(
+                    scale * rank,
+                    t(
+                        "{value} with r = {rank} <- {source}",
+                        value=alpha.value,
+                        rank=rank,
+                        source=alpha.source,
+                    ),
+                ),
             )
         elif isinstance(alpha.value, int):
             recipe.set("lora.alpha", alpha)
@@ -1181,7 +1217,7 @@ def _lora_settings(catalog: Catalog, recipe: Recipe) -> None:
         recipe.set("quant.type", kb_value(method, "bnb_4bit_quant_type"))
         recipe.set("quant.double", kb_value(method, "bnb_4bit_use_double_quant"))
         bits = recipe.plan.estimate.settings.quant_bits if recipe.plan.estimate else 4
-        recipe.set("quant.bits", Setting(bits, "the plan's memory estimate (quantized base it assumed)"))
+        recipe.set("quant.bits", Setting(bits, t("the plan's memory estimate (quantized base it assumed)")))
 
 
 PREFIX_NO_CHECKPOINTING = (
@@ -1245,7 +1281,7 @@ def _stage_settings(catalog: Catalog, recipe: Recipe, stage: str) -> None:
         recipe.set(f"{prefix}.{key}", kb_value(catalog.methods.get(stage), key))
     given = recipe.inputs.sampling.num_generations
     if given is not None and catalog.objectives[stage].samples_groups:
-        recipe.set(f"{stage}.num_generations", Setting(given, "the profile's --num-generations"))
+        recipe.set(f"{stage}.num_generations", Setting(given, t("the profile's --num-generations")))
     estimate = recipe.plan.estimate
     if stage in recipe.online_stages and estimate is not None:
         # The memory estimate sized the completion within --seq-len: sample what it sized.
@@ -1303,7 +1339,7 @@ def _without_thinking(catalog: Catalog, recipe: Recipe, stage: str, completion: 
 def _vllm_settings(recipe: Recipe, stage: str, estimate: Estimate, settings: EstimateSettings) -> None:
     """--vllm: sample with a vLLM engine on the training GPUs, holding the share the memory
     estimate reserves for it, for sequences as long as the estimate's."""
-    recipe.set(f"{stage}.use_vllm", Setting(True, "the profile's --vllm"))
+    recipe.set(f"{stage}.use_vllm", Setting(True, t("the profile's --vllm")))
     recipe.set(
         f"{stage}.vllm_mode",
         Setting(
@@ -1340,10 +1376,10 @@ def _vllm_settings(recipe: Recipe, stage: str, estimate: Estimate, settings: Est
 def _epochs(objective: Method | None, recipe: Recipe) -> Setting:
     given = recipe.profile.get("epochs")
     if isinstance(given, (int, float)) and not isinstance(given, bool):
-        return Setting(float(given), "the profile's --epochs (the time estimate uses it)")
+        return Setting(float(given), t("the profile's --epochs (the time estimate uses it)"))
     found = kb_value(objective, "num_train_epochs")
     if objective is None or found is None or not isinstance(found.value, (int, float)):
-        return Setting(1.0, "no num_train_epochs in the knowledge base for this objective: one pass")
+        return Setting(1.0, t("no num_train_epochs in the knowledge base for this objective: one pass"))
     usual = usual_epochs([objective])[objective.id]
     examples = recipe.profile.get("examples")
     # as the time estimate counts
@@ -1366,8 +1402,8 @@ def _packing(objective: Method | None, recipe: Recipe, stage: str) -> Setting:
         return found
     packs = objective is not None and objective.training is not None and objective.training.packing
     if packs and recipe.profile.get("packing") and recipe.architecture == "decoder":
-        return Setting(True, "the profile's --packing (the time estimate uses it)")
-    return Setting(False, "unpacked: the trainer's default for this objective")
+        return Setting(True, t("the profile's --packing (the time estimate uses it)"))
+    return Setting(False, t("unpacked: the trainer's default for this objective"))
 
 
 def _packing_strategy(objective: Method | None, recipe: Recipe, stage: str) -> Setting | None:
