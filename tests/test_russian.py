@@ -228,6 +228,14 @@ def test_recipe_header_speaks_russian(run: Runner, trainer: str) -> None:
         assert list(yaml.safe_load_all(text))
 
 
+def test_a_recipe_refusal_names_the_plan_in_russian(run: Runner) -> None:
+    """A review: a refused plan was named in English in a Russian message («план 1 (In-context
+    learning (few-shot prompting)) ничего не обучает»)."""
+    args = ("recipe", "--gpu", "h100", "--model", "qwen3-4b", "--goal", "chat", "--seq-len", "40k")
+    result = fails(run(*RU, *args, "--trainer", "llamafactory"), EXIT_USAGE, "ничего не обучает")
+    assert "(примеры в промпте)" in result.stderr and "few-shot prompting" not in result.stderr
+
+
 def test_errors_speak_russian(run: Runner) -> None:
     fails(run(*RU, "recommend", "--gpu", "nope"), EXIT_USAGE, "неизвестный GPU 'nope'")
     fails(run(*RU, "recommend", "--goal", "banana"), EXIT_USAGE, "--goal: 'banana' — не из списка")

@@ -489,8 +489,8 @@ def _suggest_liger(plain: "Recommendation", liger: "Recommendation") -> None:
         message = t(
             "note: with Liger Kernel's fused loss (which this trainer's YAML enables when given --stack "
             "liger) plan 1 would be {liger} instead of {plain}; rerun with --stack liger to write that one",
-            liger=fused.name,
-            plain=first.name,
+            liger=translated(fused.name),
+            plain=translated(first.name),
         )
     elif _tight_or_offloaded(first) and not _tight_or_offloaded(fused) and fused.memory_gb is not None:
         message = t(
@@ -498,7 +498,7 @@ def _suggest_liger(plain: "Recommendation", liger: "Recommendation") -> None:
             "Kernel's fused loss (which this trainer's YAML enables when given --stack liger) it needs "
             "{gb:.1f} GB per GPU and fits on the GPUs alone within the margin; rerun with --stack liger "
             "to write that one",
-            plan=first.name,
+            plan=translated(first.name),
             gb=fused.memory_gb,
         )
     else:

@@ -735,11 +735,11 @@ def _attention(catalog: Catalog, recipe: Recipe) -> None:
     kernel_trainers = ("python",) if packed else ("python", "axolotl")
     if model is not None and eager and recipe.trainer in kernel_trainers and on_gpu:
         hopper = HOPPER_ATTENTION.get(model.family) if architecture == "Hopper" else None
-        source = (
-            f"{model.name} has no SDPA kernel in transformers (_supports_sdpa False): eager attention "
-            "would hold an s x s matrix per head"
-            + (" (TRL examples/scripts/sft_gpt_oss.py loads this kernel)" if hopper else "")
-        )
+        source = t(
+            "{model} has no SDPA kernel in transformers (_supports_sdpa False): eager attention "
+            "would hold an s x s matrix per head",
+            model=model.name,
+        ) + (" (TRL examples/scripts/sft_gpt_oss.py)" if hopper else "")
         recipe.set("attention", Setting(hopper or FLEX_ATTENTION, source))
         return
     refused = model is not None and model.family in NO_FLASH_ATTENTION_2
@@ -763,7 +763,7 @@ def _packs_apart(recipe: Recipe) -> bool:
 # flash_attention_2, flex_attention, sdpa, eager)"); unnamed, documents attend to each other while
 # their positions restart. SDPA where FlashAttention 2 does not run.
 AX_PACKED_SDPA = "sdpa"
-AX_PACKED_SDPA_SOURCE = (
+AX_PACKED_SDPA_SOURCE = N_(
     "packed rows need a backend that keeps them apart, and FlashAttention 2 does not run here "
     "(axolotl utils/schemas/validation.py check_sample_packing_without_attention)"
 )
@@ -789,7 +789,7 @@ def _packed_attention(recipe: Recipe, gpu: Gpu | None, architecture: str | None,
         return
     eager = recipe.model is not None and recipe.model.eager_attention  # no SDPA kernel to name
     if recipe.packs_apart and not (refused or eager):  # axolotl keeps rows apart only with one named
-        recipe.set("attention", Setting(AX_PACKED_SDPA, AX_PACKED_SDPA_SOURCE))
+        recipe.set("attention", Setting(AX_PACKED_SDPA, t(AX_PACKED_SDPA_SOURCE)))
     model = recipe.model.name if recipe.model is not None else "this model"
     every = [arch for archs in FLASH_ATTENTION_2.values() for arch in archs]
     why = (
@@ -1029,27 +1029,45 @@ def _yarn(recipe: Recipe, writes: bool) -> None:
         return
     factor = math.ceil(seq_len / native * 4) / 4
     past = (
-        f"; {seq_len} is past the {validated} its card validates with YaRN (factor {validated / native:g}): "
-        "expect weaker long-range quality"
+        "; "
+        + t(
+            "{seq_len} is past the {validated} its card validates with YaRN (factor {factor:g}): expect "
+            "weaker long-range quality",
+            seq_len=seq_len,
+            validated=validated,
+            factor=validated / native,
+        )
         if seq_len > validated
         else ""
     )
     if not writes:
         recipe.notes.append(
-            f"--seq-len {seq_len} is past the {native} positions {model.name} was trained with: its model "
-            f'card extends them by YaRN. Set "rope_scaling": {{"rope_type": "yarn", "factor": {factor}, '
-            f'"original_max_position_embeddings": {native}}} in the model\'s config.json (transformers 5: '
-            "add those keys to rope_parameters, beside its rope_theta) before training, and serve it "
-            f"so{past}."
+            t(
+                "--seq-len {seq_len} is past the {native} positions {model} was trained with: its model "
+                "card extends them by YaRN. Set {scaling} in the model's config.json (transformers 5: add "
+                "those keys to rope_parameters, beside its rope_theta) before training, and serve it so",
+                seq_len=seq_len,
+                native=native,
+                model=model.name,
+                scaling=f'"rope_scaling": {{"rope_type": "yarn", "factor": {factor}, '
+                f'"original_max_position_embeddings": {native}}}',
+            )
+            + f"{past}."
         )
         return
     source = (
-        f"--seq-len {seq_len} past the {native} positions {model.name} was trained with: YaRN, as its model "
-        "card extends them (models.yaml yarn_context); set in the config, which is saved with the model, "
-        f"so vLLM serves it the same way{past}"
+        t(
+            "--seq-len {seq_len} past the {native} positions {model} was trained with: YaRN, as its model "
+            "card extends them (models.yaml yarn_context); set in the config, which is saved with the model, "
+            "so vLLM serves it the same way",
+            seq_len=seq_len,
+            native=native,
+            model=model.name,
+        )
+        + past
     )
     recipe.set("rope.yarn_factor", Setting(factor, source))
-    recipe.set("rope.native", Setting(native, "the positions the model was trained with (its config)"))
+    recipe.set("rope.native", Setting(native, t("the positions the model was trained with (its config)")))
 
 
 # The methods that train a mixture of experts' routers: all weights, or the top layers' (BitFit
@@ -1143,7 +1161,7 @@ def _attention_of_a_mixture(catalog: Catalog, recipe: Recipe) -> None:
         # Every linear layer the estimate counts, by name: all-linear would adapt any router that
         # is an nn.Linear (transformers' Llama4Router), which the estimate leaves frozen, as
         # axolotl's Llama 4 examples do (examples/llama-4: attention and shared-expert projections).
-        source = (
+        source = t(
             "every linear layer but the router, named: all-linear adapts every nn.Linear, and a mixture "
             "of experts' router may be one (transformers' Llama4Router)"
         )
@@ -1151,7 +1169,7 @@ def _attention_of_a_mixture(catalog: Catalog, recipe: Recipe) -> None:
         return
     roles = dict.fromkeys(m.role for m in estimate.shape.targets("attention"))
     names = [MODULE_NAMES.get(role, f"{role}_proj") for role in roles]
-    source = (
+    source = t(
         "attention only, named: PEFT on transformers 5 turns all-linear and MLP names of a mixture of "
         "experts into its routed experts and router (peft utils/transformers_weight_conversion.py)"
     )
@@ -1286,7 +1304,11 @@ def _stage_settings(catalog: Catalog, recipe: Recipe, stage: str) -> None:
     if stage in recipe.online_stages and estimate is not None:
         # The memory estimate sized the completion within --seq-len: sample what it sized.
         seq_len = estimate.settings.seq_len
-        source = f"the plan's memory estimate: {seq_len} tokens less a prompt of up to {MAX_PROMPT}"
+        source = t(
+            "the plan's memory estimate: {seq_len} tokens less a prompt of up to {prompt}",
+            seq_len=seq_len,
+            prompt=MAX_PROMPT,
+        )
         recipe.set(f"{stage}.max_completion_length", Setting(completion_length(seq_len), source))
         _without_thinking(catalog, recipe, stage, completion_length(seq_len))
         staged = estimate.settings._replace(objective=catalog.objectives[stage])
@@ -1344,31 +1366,35 @@ def _vllm_settings(recipe: Recipe, stage: str, estimate: Estimate, settings: Est
         f"{stage}.vllm_mode",
         Setting(
             "colocate",
-            "vLLM on the training GPUs, as the memory estimate counts it; 'server' needs GPUs of its own "
-            "running `trl vllm-serve`, TRL's default before 1.0 (trl#5255)",
+            t(
+                "vLLM on the training GPUs, as the memory estimate counts it; 'server' needs GPUs of its "
+                "own running `trl vllm-serve`, TRL's default before 1.0 (trl#5255)"
+            ),
         ),
     )
     share = vllm_share(recipe.memory_model, estimate.shape, settings)
     why = (
-        "TRL's default"
+        t("TRL's default")
         if share == VLLM_SHARE
-        else "its part of the weights it loads and of a prompt's group's KV cache"
+        else t("its part of the weights it loads and of a prompt's group's KV cache")
     )
     recipe.set(
         f"{stage}.vllm_gpu_memory_utilization",
-        Setting(share, f"the share of each GPU the memory estimate reserves for vLLM ({why})"),
+        Setting(share, t("the share of each GPU the memory estimate reserves for vLLM ({why})", why=why)),
     )
     split = vllm_tensor_parallel(recipe.memory_model, estimate.shape, settings)
     recipe.set(
         f"{stage}.vllm_tensor_parallel_size",
-        Setting(split, "GPUs one vLLM engine spans, as the memory estimate splits its weights"),
+        Setting(split, t("GPUs one vLLM engine spans, as the memory estimate splits its weights")),
     )
     recipe.set(
         f"{stage}.vllm_max_model_length",
         Setting(
             settings.seq_len,
-            "prompt + completion, as the memory estimate sized them (unset, vLLM sizes for the model's "
-            "whole context, whose KV cache may not fit its share)",
+            t(
+                "prompt + completion, as the memory estimate sized them (unset, vLLM sizes for the model's "
+                "whole context, whose KV cache may not fit its share)"
+            ),
         ),
     )
 
@@ -1388,8 +1414,13 @@ def _epochs(objective: Method | None, recipe: Recipe) -> Setting:
         return Setting(float(found.value), found.source)
     return Setting(
         passes,
-        f"methods.yaml {objective.id}.hyperparameters.num_train_epochs.large_sets: {examples:,} "
-        f"examples, {usual.large.examples:,} or more ({usual.large.source}); the time estimate uses it too",
+        t(
+            "{where}: {examples:,} examples, {large:,} or more ({source}); the time estimate uses it too",
+            where=f"methods.yaml {objective.id}.hyperparameters.num_train_epochs.large_sets",
+            examples=examples,
+            large=usual.large.examples,
+            source=usual.large.source,
+        ),
     )
 
 

@@ -427,7 +427,7 @@ def _trains_nothing(recipe: Recipe, fmt: TrainerFormat) -> NotWritten:
             "plan {rank} ({name}) trains nothing, so there is no {format} config; use --trainer "
             "python for a runnable example",
             rank=recipe.rank,
-            name=recipe.plan.name,
+            name=translated(recipe.plan.name),
             format=fmt.name,
         )
     )
@@ -441,7 +441,7 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
                 "plan {rank} ({name}) runs at a provider, so there is no training script to write: "
                 "`ft-atlas show {method}` lists each provider's API, models, data format and how it bills",
                 rank=recipe.rank,
-                name=plan.name,
+                name=translated(plan.name),
                 method=plan.method,
             )
         )
@@ -454,7 +454,7 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
             t(
                 "no recipe format writes {name}: it is not a way of training ft-atlas can estimate or run "
                 "here; `ft-atlas show {method}` lists its entry points",
-                name=plan.name,
+                name=translated(plan.name),
                 method=plan.method,
             )
         )
@@ -474,7 +474,7 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
             raise NotWritten(
                 t(
                     "{name} needs a generative (decoder) model; this profile's model is an {arch}",
-                    name=plan.name,
+                    name=translated(plan.name),
                     arch=arch,
                 )
             )
@@ -485,7 +485,7 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
                 "{name} needs the `adapters` library, which requires transformers 4.57.x while recipes "
                 "target transformers {transformers} / trl {trl}, and neither LLaMA-Factory nor axolotl "
                 "trains it; pick another plan with --plan (see `ft-atlas show adapters`)",
-                name=plan.name,
+                name=translated(plan.name),
                 transformers=WRITTEN_FOR["transformers"],
                 trl=WRITTEN_FOR["trl"],
             )

@@ -17,7 +17,7 @@ from typing import Any
 
 from atlas_cli.core.shell import shell_word
 from atlas_cli.errors import one_line
-from atlas_cli.i18n import N_, nt, t
+from atlas_cli.i18n import N_, nt, t, translated
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import (
     MAX_HELD_SHARE,
@@ -93,7 +93,7 @@ def gap(recipe: Recipe) -> str | None:
         return t(
             "mlx_lm.lora trains LoRA, DoRA and full fine-tuning (of every block or the top N), and QLoRA "
             "on a quantized model; {name} is not among them",
-            name=recipe.plan.name,
+            name=translated(recipe.plan.name),
         )
     if len(recipe.stages) > 1:
         return t("mlx_lm.lora trains one stage per run; this plan has {count}", count=len(recipe.stages))
