@@ -193,13 +193,13 @@ def _unpacked_for_ulysses(recipe: Recipe) -> None:
     unpacked, each padded to a multiple of the split."""
     for stage in recipe.stages:
         if recipe.has(f"packing.{stage}") and recipe.stage_value("packing", stage):
-            source = (
+            source = t(
                 "unpacked: DeepSpeed Ulysses (each sequence split over GPUs) cannot shard the 1-D "
                 "cu_seq_lens of TRL's packed batches"
             )
             recipe.set(f"packing.{stage}", Setting(False, source))
     if recipe.has("attention") and recipe.value("attention") == FLASH_ATTENTION:
-        recipe.set("attention", Setting(FLASH_ATTENTION, "DeepSpeed Ulysses runs FlashAttention 2 inside"))
+        recipe.set("attention", Setting(FLASH_ATTENTION, t("DeepSpeed Ulysses runs FlashAttention 2 inside")))
 
 
 def _without_needless_offload(

@@ -1238,7 +1238,7 @@ def _lora_settings(catalog: Catalog, recipe: Recipe) -> None:
         recipe.set("quant.bits", Setting(bits, t("the plan's memory estimate (quantized base it assumed)")))
 
 
-PREFIX_NO_CHECKPOINTING = (
+PREFIX_NO_CHECKPOINTING = N_(
     "PEFT: prefix tuning does not work with gradient checkpointing (peft 0.21.2 refuses it, and "
     "through TRL the attention mask misses the prefix); memory is estimated without it"
 )
@@ -1249,7 +1249,7 @@ def _prompt_settings(recipe: Recipe) -> None:
     recipe.set("prompt.num_virtual_tokens", kb_value(method, "num_virtual_tokens"))
     if recipe.memory_model == "prefix":
         recipe.set("prompt.prefix_projection", kb_value(method, "prefix_projection"))
-        recipe.set("gradient_checkpointing", Setting(False, PREFIX_NO_CHECKPOINTING))
+        recipe.set("gradient_checkpointing", Setting(False, t(PREFIX_NO_CHECKPOINTING)))
     elif recipe.memory_model == "prompt":
         recipe.set("prompt.init", kb_value(method, "prompt_tuning_init"))
         if recipe.has("prompt.init") and recipe.value("prompt.init") == "TEXT":
@@ -1287,9 +1287,12 @@ def _learning_rate(catalog: Catalog, recipe: Recipe, stage: str) -> Setting | No
     scaled = float(f"{objective.value * own.value / sft.value:.3g}")
     return Setting(
         scaled,
-        f"{objective.value:g} x {own.value:g} / {sft.value:g}: the objective's rate scaled as the "
-        "method's own supervised rate is to SFT's (TRL's PEFT table keeps that ratio across objectives) <- "
-        f"{objective.source}; {own.source}; {sft.source}",
+        t(
+            "{formula}: the objective's rate scaled as the method's own supervised rate is to SFT's "
+            "(TRL's PEFT table keeps that ratio across objectives) <- {sources}",
+            formula=f"{objective.value:g} x {own.value:g} / {sft.value:g}",
+            sources=f"{objective.source}; {own.source}; {sft.source}",
+        ),
     )
 
 
@@ -1347,9 +1350,11 @@ def _without_thinking(catalog: Catalog, recipe: Recipe, stage: str, completion: 
     model = recipe.model
     if model is None or completion >= THINKING_BUDGET or not hybrid_thinking(catalog, model):
         return
-    source = (
-        f"a completion budget of {completion} < {THINKING_BUDGET} tokens cuts thoughts before their "
-        "answer (TRL docs/source/grpo_trainer.md samples Qwen3 so)"
+    source = t(
+        "a completion budget of {completion} < {budget} tokens cuts thoughts before their answer (TRL "
+        "docs/source/grpo_trainer.md samples Qwen3 so)",
+        completion=completion,
+        budget=THINKING_BUDGET,
     )
     recipe.set(f"{stage}.chat_template_kwargs", Setting({"enable_thinking": False}, source))
     recipe.answered_rules.add(COMPLETIONS_CUT_RULE)

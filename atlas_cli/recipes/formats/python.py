@@ -1051,8 +1051,12 @@ def _training_notes(recipe: Recipe) -> None:
         for key in ("kto.desirable_weight", "kto.undesirable_weight"):
             if recipe.has(key):  # the script reweighs the rarer label (balanced_kto_weights)
                 kept = recipe.settings[key]
-                counted = "the rarer label's weight is set from the data's counts when the script runs, else "
-                recipe.set(key, Setting(kept.value, counted + kept.source))
+                counted = t(
+                    "the rarer label's weight is set from the data's counts when the script runs, "
+                    "else {source}",
+                    source=kept.source,
+                )
+                recipe.set(key, Setting(kept.value, counted))
     if _online(recipe):
         recipe.notes.append(
             t(
