@@ -34,6 +34,7 @@ from atlas_cli.kb.schema import (
     MEMORY_SCALE,
     QUALITY_SCALE,
     SPEED_SCALE,
+    HostedOffer,
     KnowledgeBase,
     LibraryEntry,
     Method,
@@ -48,6 +49,7 @@ UI_FILE = "ui.yaml"  # the program's own texts; a KB file's texts go to the cata
 HELP_FILE = "help.yaml"  # what --help shows
 # Plain strings of the KB that are shown translated (by i18n.translated, where they are shown).
 SHOWN_TRANSLATED: tuple[tuple[type[BaseModel], str], ...] = (
+    (HostedOffer, "models"),
     (LibraryEntry, "note"),
     (Method, "name"),
     (TrainableShare, "text"),
@@ -107,6 +109,8 @@ def _walk(item: Any, path: PathKey) -> Iterator[tuple[PathKey, Any, bool]]:
             key = info.alias or name
             if name in shown and isinstance(value, str):
                 yield (*path, key), value, False
+            elif name in shown and isinstance(value, list):
+                yield from (((*path, key, index), text, False) for index, text in enumerate(value))
             else:
                 yield from _walk(value, (*path, key))
     elif isinstance(item, list | tuple):

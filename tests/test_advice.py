@@ -118,6 +118,10 @@ def test_which_api_models_their_providers_still_tune(catalog: Catalog, name: str
         # or preferences, gpt-5-2025-08-07 by reinforcement; not gpt-4o-mini (existing customers
         # only) nor o4-mini (retired; OpenAI's own tuning takes no new users)
         ("gpt-5-2025-08-07", "reward-function", "grpo"),
+        # "gpt-5" is the name Foundry deploys version 2025-08-07 by; gpt-5-mini is another model
+        ("gpt-5", "reward-function", "grpo"),
+        ("gpt-5", "demonstrations", None),
+        ("gpt-5-mini", "reward-function", None),
         ("gpt-4.1-mini", "preferences", "dpo"),
         ("gpt-4.1-mini", "demonstrations", "sft"),
         ("gpt-4o-mini", "demonstrations", None),

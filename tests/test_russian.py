@@ -472,6 +472,8 @@ def test_hosted_offers_name_their_status_and_services_in_russian(run: Runner) ->
     text = " ".join(ok(run(*RU, "show", "hosted-ft")).stdout.split())
     assert "[СВОРАЧИВАЕТСЯ:" in text and "— с учителем, на предпочтениях" in text
     assert "[CLOSING" not in text and "— supervised" not in text
+    # ... and each provider's list of models said '(supervised and preference)' in English
+    assert "(с учителем и на предпочтениях)" in text and "supervised and preference" not in text
 
 
 def test_plans_name_their_stages_not_their_ids(run: Runner) -> None:

@@ -6,6 +6,7 @@ unknown fact or a value of the wrong type is a located error, never a crash late
 """
 
 import difflib
+import re
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
@@ -226,15 +227,16 @@ class HostedOffer(Strict):
     )
     tunes: dict[HostedService, list[str]] = Field(
         default={},
-        description="of the models it serves, the ones each service tunes (lower-case name prefixes); "
-        "empty: every service tunes every model it serves",
+        description="of the models it serves, the ones each service tunes (lower-case name prefixes; a "
+        "dated version such as 'gpt-5-2025-08-07' also tunes its undated name, 'gpt-5', which "
+        "deploys that version); empty: every service tunes every model it serves",
     )
 
     def services_for(self, name: str) -> frozenset[str]:
         """The services that tune the API model `name` (lower case, without an organisation)."""
         if not self.tunes:
             return frozenset(self.services)
-        return frozenset(s for s, prefixes in self.tunes.items() if any(name.startswith(p) for p in prefixes))
+        return frozenset(s for s, prefixes in self.tunes.items() if any(_tuned_as(name, p) for p in prefixes))
 
     @model_validator(mode="after")
     def _status_is_explained(self) -> "HostedOffer":
@@ -246,6 +248,16 @@ class HostedOffer(Strict):
         if extra:
             raise ValueError(f"tunes names services the offer does not list in services: {', '.join(extra)}")
         return self
+
+
+_VERSION_DATE = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+
+def _tuned_as(name: str, prefix: str) -> bool:
+    """Whether the API model `name` is one a `tunes` entry names: by prefix, or as the undated name
+    of the dated version it lists (Azure deploys model "gpt-5" at version "2025-08-07"; a bare
+    "gpt-5" must not match "gpt-5-mini", so a dated entry is no prefix of other names)."""
+    return name.startswith(prefix) or name == _VERSION_DATE.sub("", prefix)
 
 
 HyperValue = (

@@ -84,7 +84,7 @@ def _offer_line(offer: HostedOffer) -> str:
         provider=offer.provider,
         status=status,
         services=", ".join(t(HOSTED_SERVICE_WORDS[service]) for service in offer.services),
-        models="; ".join(offer.models),
+        models="; ".join(map(translated, offer.models)),
         entry=offer.entry,
         price=offer.price.get(),
         date=offer.date,
