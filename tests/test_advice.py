@@ -391,6 +391,24 @@ def test_full_preference_tuning_short_of_memory_is_told_about_precomputed_refere
     assert fired("h100-80gb", 8) == {"full-ft": False, "lora": False}
 
 
+@pytest.mark.parametrize(
+    ("gpu", "model", "said"),
+    [
+        ("h100-80gb", "llama-3.1-8b", True),  # FP8 tensor cores, layers large enough
+        ("a100-80gb", "llama-3.1-8b", False),  # no FP8 on Ampere
+        ("h100-80gb", "llama-3.2-1b", False),  # small matmuls run slower in FP8
+    ],
+)
+def test_full_fine_tuning_on_fp8_gpus_is_told_about_float8(
+    engine: Engine, gpu: str, model: str, said: bool
+) -> None:
+    """An expert's review: nothing said that an H100 trains a large model faster in FP8, nor
+    when it does not pay."""
+    rec = recommend(engine, gpu=gpu, gpus=8, model=model, goal="adapt", data_kind="text", examples="1m")
+    full = next(p for p in rec.plans if p.method == "full-ft")
+    assert ("fp8-training-on-large-full-fine-tuning" in full.rules) is said
+
+
 def test_the_quantization_config_offered_computes_in_what_the_gpu_has(engine: Engine) -> None:
     """On a T4 the caveat said bf16 compute fails there, and Next steps offered
     bnb_4bit_compute_dtype=torch.bfloat16 to paste right below it."""

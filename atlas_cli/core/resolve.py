@@ -53,6 +53,7 @@ class Hardware(NamedTuple):
     device: Device | None = None  # peak throughput and links, for training time
     price: Rate | None = None  # the catalog's reference cloud price of one GPU-hour
     unified: bool = False  # the GPU shares the machine's memory (Gpu.unified: Apple silicon)
+    fp8: bool = False  # FP8 tensor cores (Gpu.fp8); unknown with --vram alone
 
     @property
     def total_capacity_gb(self) -> float | None:
@@ -298,6 +299,7 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
             device_of(g, gpus),
             None if reference is None else Rate(*reference),
             unified,
+            g.fp8,
         )
     if vram is not None:
         return _memory_only(vram, gpus, t("{gb:g} GB GPU", gb=vram))

@@ -85,6 +85,13 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "total_vram_gb", "number", "Usable memory of all GPUs together, in GB.", "hardware.total_capacity_gb"
     ),
     FactSpec("bf16", "bool", "The GPU supports bf16 (Ampere or newer).", "hardware.bf16"),
+    FactSpec(
+        "fp8",
+        "bool",
+        "The GPU has FP8 tensor cores (NVIDIA Ada, Hopper, Blackwell; AMD CDNA 3 or newer); false when "
+        "only its memory is known.",
+        "hardware.fp8",
+    ),
     # model
     FactSpec(
         "model",
