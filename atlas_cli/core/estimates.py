@@ -50,6 +50,10 @@ class EstimateSettings(NamedTuple):
     # The checkpointed layer inputs wait in CPU RAM (TRL's activation_offloading), where the
     # objective's trainer offers it (memory.estimate.offloads_activations).
     activation_offloading: bool = False
+    # ZeRO++ hierarchical partitioning (zero_hpz_partition_size = GPUs per node) under ZeRO-3 across
+    # nodes: a second copy of the sharded weights, sharded within each node, so that the forward's
+    # and backward's gathers stay on the node's links; only the gradients cross the network.
+    hierarchical: bool = False
     # GPUs one sequence is split over (DeepSpeed Ulysses sequence parallelism, with ZeRO-3 across
     # all of them); gpus / sequence_parallel sequences train side by side.
     sequence_parallel: int = 1

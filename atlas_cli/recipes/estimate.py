@@ -21,6 +21,7 @@ from atlas_cli.core.memory.search import (
     training_batch,
     with_strategy,
 )
+from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.resolve import Hardware
 from atlas_cli.core.throughput.plans import NO_TIME, Timed, fastest_batch, rate_for, work_of
 from atlas_cli.core.throughput.step import Device
@@ -154,7 +155,10 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         )
     if split > 1:
         _unpacked_for_ulysses(recipe)
-    recipe.timed = _timed(hardware, recipe)
+    recipe.timed = _timed(hardware, recipe, stages)
+    if heaviest == "zero3" and node_layout(recipe.gpus)[0] > 1:
+        layered = {stage: run(e.settings._replace(hierarchical=True)) for stage, e in stages.items()}
+        recipe.hierarchical = (layered, _timed(hardware, recipe, layered))
 
 
 def _sized_stages(
@@ -323,8 +327,9 @@ def _workload(recipe: Recipe, stage: str) -> Workload:
     )
 
 
-def _timed(hardware: Hardware, recipe: Recipe) -> Timed:
-    """Time and cost of the stages as the recipe runs them: its batches, epochs and packing."""
+def _timed(hardware: Hardware, recipe: Recipe, estimates: dict[str, Estimate]) -> Timed:
+    """Time and cost of the stages, as estimated, as the recipe runs them: its batches, epochs
+    and packing."""
     inputs = recipe.inputs
     if inputs.examples is None:
         return NO_TIME
@@ -332,7 +337,7 @@ def _timed(hardware: Hardware, recipe: Recipe) -> Timed:
         return Timed(None, None, N_("no published peak throughput for this GPU: no time estimate"))
     stages = tuple(
         stage_time(work_of(found), hardware.device, _workload(recipe, stage), found.settings.objective)
-        for stage, found in recipe.estimates.items()
+        for stage, found in estimates.items()
     )
     time = PlanTime.of(stages, recipe.gpus, hardware.device, recipe.stack)
     return Timed(time, plan_cost(time, rate_for(inputs, hardware.price)), None)

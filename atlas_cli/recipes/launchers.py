@@ -18,7 +18,7 @@ import json
 from typing import Any
 
 from atlas_cli.core.nodes import node_layout
-from atlas_cli.core.plans import OFFLOADED
+from atlas_cli.core.plans import OFFLOADED, hours_text
 from atlas_cli.recipes.settings import Recipe
 
 ACCELERATE_FILE = "accelerate.yaml"
@@ -58,22 +58,37 @@ def _hierarchical_note(recipe: Recipe, per_node: int) -> str:
     hierarchical partitioning keeps a second copy of the 16-bit weights sharded within each node,
     so that gathers stay on NVLink (arXiv 2306.10209; accelerate docs/source/usage_guides/
     deepspeed.md: zero_hpz_partition_size "ideally the number of GPUs per node"), for that
-    copy's memory; the recipe shards flat, as it is estimated and timed."""
-    if recipe.sharding != "zero3" or recipe.plan.estimate is None:
+    copy's memory; the recipe shards flat, as recommend estimates it, and says what the other
+    would cost and save, estimated the same way (Recipe.hierarchical)."""
+    if recipe.hierarchical is None:
         return ""
-    copy_gb = recipe.plan.estimate.shape.params * 2 / per_node / 1e9
+    layered, timed = recipe.hierarchical
+    flat_gb = max(e.per_gpu_gb for e in recipe.estimates.values())
+    layered_gb = max(e.per_gpu_gb for e in layered.values())
+    fits = all(e.fits for e in layered.values())
     # accelerate's YAML has no key for it: a DeepSpeed JSON, which its deepspeed_config_file names.
     where = (
         f"a DeepSpeed JSON that {ACCELERATE_FILE}'s deepspeed_config_file names"
         if recipe.trainer == "python"
         else deepspeed_file(recipe)
     )
+    memory = f"{layered_gb:.1f} GB per GPU instead of {flat_gb:.1f} GB"
+    flat_time = recipe.timed.time if recipe.timed is not None else None
+    faster = (
+        f"about {hours_text(timed.time.hours)} instead of {hours_text(flat_time.hours)}"
+        if timed.time is not None and flat_time is not None
+        else ""
+    )
+    if not fits:
+        memory += f": past what fits{f' (it would take {faster})' if faster else ''}"
+    elif faster:
+        memory += f", {faster}"
     return (
         f" ZeRO-3 here shards over all {recipe.gpus} GPUs, so every layer's weights are gathered across "
-        f'nodes: where the links are slow, add "zero_hpz_partition_size": {per_node} to zero_optimization '
-        f"in {where} (ZeRO++ hierarchical partitioning: gathers stay within a node) for about "
-        f"{copy_gb:.1f} GB more per GPU (a second copy of the 16-bit weights, sharded over the node's "
-        f"{per_node}); the memory and time above are for flat sharding."
+        f'nodes: "zero_hpz_partition_size": {per_node} in zero_optimization in {where} (ZeRO++ '
+        f"hierarchical partitioning) keeps the gathers within each node, and only the gradients cross "
+        f"the network, for a second copy of the 16-bit weights sharded over the node's {per_node}: "
+        f"{memory}. The memory and time above are for flat sharding, as written."
     )
 
 

@@ -248,6 +248,9 @@ class Recipe:
     # The recipe's own estimate of each stage (None: no GPU to estimate for), and its time.
     estimates: dict[str, Estimate] = field(default_factory=dict)
     timed: Timed | None = None
+    # ZeRO-3 across nodes: the stages' estimates and time with ZeRO++ hierarchical partitioning,
+    # which the header offers beside the flat sharding the recipe writes.
+    hierarchical: tuple[dict[str, Estimate], Timed] | None = None
     sharding: str = "ddp"
     offload: str = "none"
     sequence_parallel: int = 1  # GPUs each sequence is split over (DeepSpeed Ulysses)

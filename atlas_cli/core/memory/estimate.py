@@ -111,7 +111,7 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
         # to merge the adapters ("we must gather the full model at once before merging",
         # trl/generation/vllm_generation.py sync_weights), beside vLLM's reserved share.
         generation += max(0.0, gathered - training_peak)
-    buffers = placed.buffers + generation
+    buffers = placed.buffers + generation + _hierarchical_copy_bytes(placed.weights, s)
     buffers += autocast_copies(model, shape, states.trainable, s)
     rest = placed.weights + placed.gradients + placed.optimizer + activations + buffers
     if s.stack == "unsloth" and s.capacity_gb is not None:
@@ -129,6 +129,20 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     parts = (placed.weights, placed.gradients, optimizer, activations, logits, buffers)
     host = _host(model, shape, s, states, placed.host + host_activations, paged_out)
     return _finish(method_id, model, shape, s, states.trainable, parts, ALLOCATOR_SLACK, host)
+
+
+def hierarchical(s: EstimateSettings) -> bool:
+    """ZeRO++ hierarchical partitioning applies: asked for, under ZeRO-3, across nodes."""
+    return s.hierarchical and s.sharding == "zero3" and node_layout(s.gpus)[0] > 1
+
+
+def _hierarchical_copy_bytes(sharded_weights: float, s: EstimateSettings) -> float:
+    """ZeRO++'s secondary partition: the weights ZeRO-3 shards over all GPUs, sharded again over
+    the node's only (DeepSpeed partition_parameters.py, ds_secondary_tensor; arXiv 2306.10209,
+    hpZ), held beside the primary shard for the whole run."""
+    if not hierarchical(s):
+        return 0.0
+    return sharded_weights * s.gpus / node_layout(s.gpus)[1]
 
 
 def _paged(optimizer: float, rest: float, s: EstimateSettings, adapter: bool) -> tuple[float, float]:

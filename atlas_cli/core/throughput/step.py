@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from atlas_cli.core.estimates import EstimateSettings
 from atlas_cli.core.memory.activations import kv_cache_bytes
-from atlas_cli.core.memory.estimate import served_by_vllm, vllm_tensor_parallel
+from atlas_cli.core.memory.estimate import hierarchical, served_by_vllm, vllm_tensor_parallel
 from atlas_cli.core.memory.params import lora_params
 from atlas_cli.core.memory.states import (
     adapter_bytes,
@@ -33,7 +33,7 @@ from atlas_cli.core.memory.states import (
     sixteen_bit_experts,
     weight_bytes,
 )
-from atlas_cli.core.nodes import GPUS_PER_NODE
+from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.shapes import Shape
 from atlas_cli.core.throughput.flops import attention_flops, inference_flops, routed_params, token_flops
 from atlas_cli.kb.vocabulary import MEMORY_MODELS, PRECISIONS
@@ -384,6 +384,12 @@ def _communication_seconds(work: Work, device: Device, accumulation: int) -> flo
     share = (n - 1) / n
     grad = 4.0 if info.frozen_base else weight_bytes(s.precision)
     grads = work.trainable * grad * share
+    if hierarchical(s):
+        # ZeRO++ hpZ: the forward's and backward's gathers come from the copy sharded over the
+        # node, on its own links; the gradients' reduce-scatter still crosses the network.
+        per_node = node_layout(n)[1]
+        gathers = 2 * _stored_base_bytes(work) * (per_node - 1) / per_node
+        return gathers / (device.link_gbs * LINK_EFFICIENCY * 1e9) + grads / (link_gbs(device, n) * 1e9)
     if s.sharding == "zero3" or s.offload == "params":
         gathers = 2 * _stored_base_bytes(work) * share  # forward and backward
         payload = gathers + grads
