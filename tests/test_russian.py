@@ -228,6 +228,17 @@ def test_recipe_header_speaks_russian(run: Runner, trainer: str) -> None:
         assert list(yaml.safe_load_all(text))
 
 
+def test_a_multi_node_recipe_says_how_to_launch_in_russian(run: Runner) -> None:
+    """A review: the launcher note (the strategy, the nodes, ZeRO++'s hierarchical partitioning)
+    stayed English in a Russian recipe."""
+    args = ("--gpu", "h100", "--gpus", "32", "--model", "llama-3.1-70b", "--goal", "chat", "--plan", "3")
+    text = ok(run(*RU, "recipe", *args, "--data-kind", "demonstrations", "--examples", "100k")).stdout
+    said = " ".join(text.replace("#", " ").split())
+    assert "32 GPU: DeepSpeed ZeRO-3 (параметры, градиенты и состояния оптимизатора шардированы)" in said
+    assert "Узлов: 4, по 8 GPU в каждом" in said and "ГБ на GPU вместо" in said
+    assert "nodes of" not in said and "per GPU instead of" not in said
+
+
 def test_a_recipe_refusal_names_the_plan_in_russian(run: Runner) -> None:
     """A review: a refused plan was named in English in a Russian message («план 1 (In-context
     learning (few-shot prompting)) ничего не обучает»)."""

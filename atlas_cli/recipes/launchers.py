@@ -19,12 +19,19 @@ from typing import Any
 
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.plans import OFFLOADED, hours_text
+from atlas_cli.i18n import N_, t
 from atlas_cli.recipes.settings import Recipe
 
 ACCELERATE_FILE = "accelerate.yaml"
 MASTER_PORT = 29500  # torchrun's and accelerate's default rendezvous port
 MIXED_PRECISION = {"bf16": "bf16", "pure-bf16": "bf16", "fp16": "fp16", "fp32": "no"}
 ZERO_STAGE = {"zero2": 2, "zero3": 3}
+# The multi-GPU strategies in the header's words.
+STRATEGY_WORDS = {
+    "ddp": N_("data parallel (every GPU holds the whole model)"),
+    "zero2": N_("DeepSpeed ZeRO-2 (gradients and optimizer states sharded)"),
+    "zero3": N_("DeepSpeed ZeRO-3 (parameters, gradients and optimizer states sharded)"),
+}
 
 
 def distributed(recipe: Recipe) -> bool:
@@ -39,16 +46,27 @@ def multi_node_note(recipe: Recipe) -> str | None:
     if nodes == 1:
         return None
     uneven = (
-        f" {recipe.gpus} GPUs do not split evenly over {nodes} nodes: use {nodes * per_node} "
-        f"(--gpus {nodes * per_node}) or {nodes * (per_node - 1)}."
+        t(
+            " {gpus} GPUs do not split evenly over {nodes} nodes: use {even} (--gpus {even}) or {fewer}.",
+            gpus=recipe.gpus,
+            nodes=nodes,
+            even=nodes * per_node,
+            fewer=nodes * (per_node - 1),
+        )
         if nodes * per_node != recipe.gpus
         else ""
     )
-    others = "1 on the other" if nodes == 2 else f"1-{nodes - 1} on the others"
-    return (
-        f"{nodes} nodes of {per_node} GPUs: run the command on every node, after `export "
-        f"MASTER_ADDR=<the first node's address> NODE_RANK=<0 on that node, {others}>`; "
-        f"port {MASTER_PORT} must be open between them.{uneven}{_hierarchical_note(recipe, per_node)}"
+    others = t("1 on the other") if nodes == 2 else t("1-{last} on the others", last=nodes - 1)
+    return t(
+        "{nodes} nodes of {per_node} GPUs: run the command on every node, after `export "
+        "MASTER_ADDR=<the first node's address> NODE_RANK=<0 on that node, {others}>`; "
+        "port {port} must be open between them.{uneven}{hierarchical}",
+        nodes=nodes,
+        per_node=per_node,
+        others=others,
+        port=MASTER_PORT,
+        uneven=uneven,
+        hierarchical=_hierarchical_note(recipe, per_node),
     )
 
 
@@ -68,27 +86,36 @@ def _hierarchical_note(recipe: Recipe, per_node: int) -> str:
     fits = all(e.fits for e in layered.values())
     # accelerate's YAML has no key for it: a DeepSpeed JSON, which its deepspeed_config_file names.
     where = (
-        f"a DeepSpeed JSON that {ACCELERATE_FILE}'s deepspeed_config_file names"
+        t("a DeepSpeed JSON that {file}'s deepspeed_config_file names", file=ACCELERATE_FILE)
         if recipe.trainer == "python"
         else deepspeed_file(recipe)
     )
-    memory = f"{layered_gb:.1f} GB per GPU instead of {flat_gb:.1f} GB"
+    memory = t("{layered:.1f} GB per GPU instead of {flat:.1f} GB", layered=layered_gb, flat=flat_gb)
     flat_time = recipe.timed.time if recipe.timed is not None else None
     faster = (
-        f"about {hours_text(timed.time.hours)} instead of {hours_text(flat_time.hours)}"
+        t(
+            "about {layered} instead of {flat}",
+            layered=hours_text(timed.time.hours),
+            flat=hours_text(flat_time.hours),
+        )
         if timed.time is not None and flat_time is not None
         else ""
     )
     if not fits:
-        memory += f": past what fits{f' (it would take {faster})' if faster else ''}"
+        past = t(": past what fits (it would take {time})", time=faster) if faster else t(": past what fits")
+        memory += past
     elif faster:
         memory += f", {faster}"
-    return (
-        f" ZeRO-3 here shards over all {recipe.gpus} GPUs, so every layer's weights are gathered across "
-        f'nodes: "zero_hpz_partition_size": {per_node} in zero_optimization in {where} (ZeRO++ '
-        f"hierarchical partitioning) keeps the gathers within each node, and only the gradients cross "
-        f"the network, for a second copy of the 16-bit weights sharded over the node's {per_node}: "
-        f"{memory}. The memory and time above are for flat sharding, as written."
+    return t(
+        " ZeRO-3 here shards over all {gpus} GPUs, so every layer's weights are gathered across "
+        'nodes: "zero_hpz_partition_size": {per_node} in zero_optimization in {where} (ZeRO++ '
+        "hierarchical partitioning) keeps the gathers within each node, and only the gradients cross "
+        "the network, for a second copy of the 16-bit weights sharded over the node's {per_node}: "
+        "{memory}. The memory and time above are for flat sharding, as written.",
+        gpus=recipe.gpus,
+        per_node=per_node,
+        where=where,
+        memory=memory,
     )
 
 
@@ -205,30 +232,28 @@ def sharding_note(recipe: Recipe) -> str | None:
     """What the launcher files do, in words, for the header."""
     if not distributed(recipe):
         return None
-    words = {
-        "ddp": "data parallel (every GPU holds the whole model)",
-        "zero2": "DeepSpeed ZeRO-2 (gradients and optimizer states sharded)",
-        "zero3": "DeepSpeed ZeRO-3 (parameters, gradients and optimizer states sharded)",
-    }[recipe.sharding]
+    words = t(STRATEGY_WORDS[recipe.sharding])
     if recipe.offload == "optimizer":
-        words += ", optimizer states offloaded to CPU RAM"
+        words += t(", optimizer states offloaded to CPU RAM")
     elif recipe.offload == "params":
-        words += ", parameters and optimizer states offloaded to CPU RAM"
+        words += t(", parameters and optimizer states offloaded to CPU RAM")
     if recipe.sequence_parallel > 1:
-        words += (
-            f", each sequence split over {recipe.sequence_parallel} GPUs (DeepSpeed Ulysses sequence "
-            "parallelism, accelerate's parallelism_config; FlashAttention 2 inside: pip install flash-attn)"
+        words += t(
+            ", each sequence split over {gpus} GPUs (DeepSpeed Ulysses sequence parallelism, "
+            "accelerate's parallelism_config; FlashAttention 2 inside: pip install flash-attn)",
+            gpus=recipe.sequence_parallel,
         )
-    gpus = f"{recipe.gpus} GPUs" if recipe.gpus > 1 else "1 GPU"
-    note = f"{gpus}: {words}, as the memory estimate assumes."
+    gpus = t("{count} GPUs", count=recipe.gpus) if recipe.gpus > 1 else t("1 GPU")
+    note = t("{gpus}: {words}, as the memory estimate assumes.", gpus=gpus, words=words)
     if recipe.offload in OFFLOADED:
         # accelerate's map_pytorch_optim_to_deepspeed (utils/deepspeed.py), which the HF Trainer
         # goes through, replaces a client optimizer when the optimizer states are offloaded.
-        optim = recipe.value("optim") if recipe.has("optim") else "the optimizer"
-        note += (
-            f" With the optimizer states in CPU RAM, accelerate swaps {optim} for DeepSpeed's CPU Adam "
+        optim = recipe.value("optim") if recipe.has("optim") else t("the optimizer")
+        note += t(
+            " With the optimizer states in CPU RAM, accelerate swaps {optim} for DeepSpeed's CPU Adam "
             "(DeepSpeedCPUAdam), which DeepSpeed compiles on first use: it needs a C++ compiler "
-            "(or DS_BUILD_CPU_ADAM=1 pip install deepspeed builds it ahead)."
+            "(or DS_BUILD_CPU_ADAM=1 pip install deepspeed builds it ahead).",
+            optim=optim,
         )
     nodes = multi_node_note(recipe)
     return note if nodes is None else f"{note} {nodes}"
