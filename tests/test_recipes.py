@@ -3816,33 +3816,56 @@ def test_split_sequences_train_unpacked_and_say_no_packing_mask(run: Runner) -> 
 def test_zero_3_across_nodes_names_hierarchical_partitioning(run: Runner, trainer: str, where: str) -> None:
     """An expert's review: on 32 GPUs the recipes shard flat, gathering every weight across nodes,
     while recommend's own note names hybrid sharding; the header says how (ZeRO++'s
-    zero_hpz_partition_size, accelerate's DeepSpeed guide) and what it costs."""
+    zero_hpz_partition_size, accelerate's DeepSpeed guide) and what it costs. Full fine-tuning's
+    copy of the 141 GB of 16-bit weights over 8 GPUs (17.6 GB, with the allocator's slack) does
+    not fit beside the Python recipe's states: it shards flat and says what the other would take."""
     args = ("--gpu", "h100", "--gpus", "32", "--model", "llama-3.1-70b", "--goal", "chat")
     args += ("--data-kind", "demonstrations", "--examples", "100k", "--trainer", trainer, "--out", "-")
-    said = " ".join(ok(run("recipe", *args)).stdout.replace("#", " ").split())
+    text = ok(run("recipe", *args)).stdout
+    said = " ".join(text.replace("#", " ").split())
     assert '"zero_hpz_partition_size": 8 in zero_optimization in' in said and where in said
-    # Estimated as each recipe's own settings are: full fine-tuning's copy of the 141 GB of 16-bit
-    # weights over 8 GPUs (17.6 GB, with the allocator's slack) fits beside axolotl's states, not
-    # beside the Python recipe's.
-    fits = {"python": ": past what fits (it would take about", "axolotl": ", about"}[trainer]
-    assert re.search(r"GB per GPU instead of [\d.]+ GB" + re.escape(fits), said), said
+    if trainer == "python":
+        assert re.search(r"GB per GPU instead of [\d.]+ GB: past what fits \(it would take about", said), said
+        assert "The memory and time above are for flat sharding, as written." in said
+        assert "deepspeed_config_file" not in text.split("accelerate.yaml (--out DIR")[-1]
+    else:
+        assert "The memory and time above are for it; without the key, ZeRO-3 shards flat" in said
+        assert '"zero_hpz_partition_size": 8 }' in said  # in the DeepSpeed JSON it names
     one_node = ok(run("recipe", *args[:3], "8", *args[4:])).stdout
     assert "zero_hpz_partition_size" not in one_node
 
 
-def test_hierarchical_partitioning_is_sized_and_timed(run: Runner) -> None:
-    """An expert's review: the hpZ note named its memory but not what it saves. LoRA on 70B over 4
-    nodes sends next to no gradients: with the gathers on NVLink its time drops to about a quarter
-    of one node's (recommend puts 8 GPUs at about 2.4 h), where flat sharding waits on the network."""
+def test_hierarchical_partitioning_is_written_where_it_fits(run: Runner, tmp_path: Path) -> None:
+    """An expert's review: the recipe named ZeRO++ hierarchical partitioning and what it saves, but
+    wrote flat sharding. LoRA on 70B over 4 nodes sends next to no gradients: with the gathers on
+    NVLink its time drops to about a quarter of one node's (recommend puts 8 GPUs at about 2.4 h),
+    where flat sharding waits on the network; its second copy of the weights fits, so the recipe
+    writes it, sized and timed with it. accelerate takes it only from a DeepSpeed JSON it names,
+    beside which it refuses its own ZeRO, offload and precision keys."""
     args = ("--gpu", "h100", "--gpus", "32", "--model", "llama-3.1-70b", "--goal", "chat")
-    args += ("--data-kind", "demonstrations", "--examples", "100k", "--plan", "3", "--out", "-")
-    said = " ".join(ok(run("recipe", *args)).stdout.replace("#", " ").split())
+    args += ("--data-kind", "demonstrations", "--examples", "100k", "--plan", "3")
+    said = " ".join(ok(run("recipe", *args, "--out", "-")).stdout.replace("#", " ").split())
     pattern = r"([\d.]+) GB per GPU instead of ([\d.]+) GB, about (\d+) min instead of ([\d.]+) h"
     found = re.search(pattern, said)
     assert found, said
     layered_gb, flat_gb, layered_min, flat_h = map(float, found.groups())
     assert layered_gb == pytest.approx(flat_gb + 141.1 / 8 * 1.05, abs=0.5)
     assert 30 <= layered_min <= 60 < flat_h * 60
+    assert (
+        f"sft {layered_gb:.1f}" in said
+        and "(hierarchical: a second copy sharded within each node of 8)" in said
+    )
+    assert f"Time and cost for these settings: about {layered_min:.0f} min" in said
+    ok(run("recipe", *args, "--out", f"{tmp_path}/"))
+    launcher = yaml.safe_load((tmp_path / "accelerate.yaml").read_text(encoding="utf-8"))
+    assert launcher["deepspeed_config"]["deepspeed_config_file"] == "ds_z3_config.json"
+    assert not {"zero_stage", "offload_optimizer_device"} & set(launcher["deepspeed_config"])
+    assert "mixed_precision" not in launcher
+    deepspeed = json.loads((tmp_path / "ds_z3_config.json").read_text(encoding="utf-8"))
+    assert deepspeed["zero_optimization"]["zero_hpz_partition_size"] == 8
+    assert deepspeed["zero_optimization"]["stage"] == 3
+    uneven = ok(run("recipe", *args[:3], "30", *args[4:], "--out", "-")).stdout
+    assert "zero_hpz_partition_size" not in uneven  # 8 does not divide 30 GPUs
 
 
 def test_a_recipe_without_a_model_suggests_models_of_its_size(run: Runner) -> None:

@@ -158,7 +158,27 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
     recipe.timed = _timed(hardware, recipe, stages)
     if heaviest == "zero3" and node_layout(recipe.gpus)[0] > 1:
         layered = {stage: run(e.settings._replace(hierarchical=True)) for stage, e in stages.items()}
-        recipe.hierarchical = (layered, _timed(hardware, recipe, layered))
+        _partition(recipe, layered, _timed(hardware, recipe, layered))
+
+
+def _partition(recipe: Recipe, layered: dict[str, Estimate], timed: Timed) -> None:
+    """ZeRO-3 across nodes gathers every layer's weights over the network; ZeRO++ hierarchical
+    partitioning keeps a second copy of them sharded within each node, so that the gathers stay on
+    its links, which are faster than the network's (the time model never finds it slower). The
+    recipe writes it where every stage still fits within the safety margin, and keeps the other
+    layout's estimates for the header. Not with parameters or optimizer states in CPU RAM (memory
+    is short there already, and the copy lives on the GPU), nor beside sequence parallelism, whose
+    groups of GPUs nothing here sizes with it. Nodes of unequal size, which the partition must
+    divide, are not offered it at all (the header asks for an even number of GPUs)."""
+    nodes, per_node = node_layout(recipe.gpus)
+    if nodes * per_node != recipe.gpus:
+        return
+    if recipe.offload == "none" and recipe.sequence_parallel == 1 and all(e.fits for e in layered.values()):
+        recipe.other_partitioning = (recipe.estimates, recipe.timed)
+        recipe.hierarchical = True
+        recipe.estimates, recipe.timed = layered, timed
+    else:
+        recipe.other_partitioning = (layered, timed)
 
 
 def _sized_stages(

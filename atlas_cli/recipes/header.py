@@ -10,6 +10,8 @@ import textwrap
 from typing import Any
 
 from atlas_cli.core.estimates import Estimate
+from atlas_cli.core.memory.estimate import hierarchical
+from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.plans import band_text, hours_text
 from atlas_cli.errors import one_line
 from atlas_cli.i18n import N_, nt, significant, t, translated
@@ -65,6 +67,11 @@ def _conditions(e: Estimate) -> str:
     )
     if s.gpus > 1:
         details += t(" with {sharding}", sharding=t(SHARDING.get(s.sharding, s.sharding)))
+    if hierarchical(s):
+        details += t(
+            " (hierarchical: a second copy sharded within each node of {per_node})",
+            per_node=node_layout(s.gpus)[1],
+        )
     if s.offload != "none":
         details += t(", {what} offloaded to the CPU", what=s.offload)
     if MEMORY_MODELS[e.memory_model].family in ("lora", "adalora"):

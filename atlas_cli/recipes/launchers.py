@@ -6,7 +6,9 @@ optimizer states or parameters offloaded to the CPU. A recipe that launched plai
 under a ZeRO-3 estimate would run out of memory, so the recipe ships the launcher configuration
 of exactly the strategy its header states:
 - the Python recipe: an `accelerate launch` config, the form of TRL's own
-  trl/accelerate_configs/{multi_gpu,zero2,zero3}.yaml, with DeepSpeed's ZeRO stage and offload;
+  trl/accelerate_configs/{multi_gpu,zero2,zero3}.yaml, with DeepSpeed's ZeRO stage and offload
+  (across nodes, with ZeRO++ hierarchical partitioning, which accelerate's keys cannot say: its
+  deepspeed_config_file names the DeepSpeed JSON below);
 - LLaMA-Factory and axolotl: a DeepSpeed JSON config with the Hugging Face "auto" values the
   trainers fill in, the form of LLaMA-Factory's examples/deepspeed/ds_z{2,3}[_offload]_config.json.
 tests/test_recipes_validate.py loads both with accelerate's and DeepSpeed's own loaders.
@@ -76,36 +78,51 @@ def _hierarchical_note(recipe: Recipe, per_node: int) -> str:
     hierarchical partitioning keeps a second copy of the 16-bit weights sharded within each node,
     so that gathers stay on NVLink (arXiv 2306.10209; accelerate docs/source/usage_guides/
     deepspeed.md: zero_hpz_partition_size "ideally the number of GPUs per node"), for that
-    copy's memory; the recipe shards flat, as recommend estimates it, and says what the other
-    would cost and save, estimated the same way (Recipe.hierarchical)."""
-    if recipe.hierarchical is None:
+    copy's memory. The recipe writes whichever layout estimates.py's _partition chose, and says
+    what the other costs and saves, estimated the same way (Recipe.other_partitioning)."""
+    if recipe.other_partitioning is None:
         return ""
-    layered, timed = recipe.hierarchical
-    flat_gb = max(e.per_gpu_gb for e in recipe.estimates.values())
-    layered_gb = max(e.per_gpu_gb for e in layered.values())
+    other = recipe.other_partitioning
+    written = (recipe.estimates, recipe.timed)
+    (layered, timed), (flat, flat_timed) = (written, other) if recipe.hierarchical else (other, written)
+    memory = t(
+        "{layered:.1f} GB per GPU instead of {flat:.1f} GB",
+        layered=max(e.per_gpu_gb for e in layered.values()),
+        flat=max(e.per_gpu_gb for e in flat.values()),
+    )
+    hours = [None if x is None or x.time is None else x.time.hours for x in (timed, flat_timed)]
+    faster = (
+        t("about {layered} instead of {flat}", layered=hours_text(hours[0]), flat=hours_text(hours[1]))
+        if hours[0] is not None and hours[1] is not None
+        else ""
+    )
+    if recipe.hierarchical:
+        return t(
+            " ZeRO-3 shards over all {gpus} GPUs, so every layer's weights would be gathered across "
+            'nodes: "zero_hpz_partition_size": {per_node} in zero_optimization in {where} (ZeRO++ '
+            "hierarchical partitioning) keeps the gathers within each node, and only the gradients "
+            "cross the network, for a second copy of the 16-bit weights sharded over the node's {per_node}: "
+            "{memory}, {faster}. The memory and time above are for it; without the key, ZeRO-3 "
+            "shards flat, for more memory to spare.",
+            gpus=recipe.gpus,
+            per_node=per_node,
+            where=deepspeed_file(recipe),
+            memory=memory,
+            faster=faster,
+        )
     fits = all(e.fits for e in layered.values())
+    if not fits:
+        memory += (
+            t(": past what fits (it would take {time})", time=faster) if faster else t(": past what fits")
+        )
+    elif faster:
+        memory += f", {faster}"
     # accelerate's YAML has no key for it: a DeepSpeed JSON, which its deepspeed_config_file names.
     where = (
         t("a DeepSpeed JSON that {file}'s deepspeed_config_file names", file=ACCELERATE_FILE)
         if recipe.trainer == "python"
         else deepspeed_file(recipe)
     )
-    memory = t("{layered:.1f} GB per GPU instead of {flat:.1f} GB", layered=layered_gb, flat=flat_gb)
-    flat_time = recipe.timed.time if recipe.timed is not None else None
-    faster = (
-        t(
-            "about {layered} instead of {flat}",
-            layered=hours_text(timed.time.hours),
-            flat=hours_text(flat_time.hours),
-        )
-        if timed.time is not None and flat_time is not None
-        else ""
-    )
-    if not fits:
-        past = t(": past what fits (it would take {time})", time=faster) if faster else t(": past what fits")
-        memory += past
-    elif faster:
-        memory += f", {faster}"
     return t(
         " ZeRO-3 here shards over all {gpus} GPUs, so every layer's weights are gathered across "
         'nodes: "zero_hpz_partition_size": {per_node} in zero_optimization in {where} (ZeRO++ '
@@ -137,7 +154,21 @@ def accelerate_config(recipe: Recipe) -> dict[str, Any]:
     """`accelerate launch --config_file accelerate.yaml`: one process per GPU, with DeepSpeed
     where the estimate shards anything."""
     config: dict[str, Any] = {"compute_environment": "LOCAL_MACHINE", "debug": False}
-    if recipe.sharding in ZERO_STAGE:
+    precision: dict[str, Any] = {"mixed_precision": MIXED_PRECISION.get(str(recipe.value("precision")), "no")}
+    if recipe.hierarchical:
+        # accelerate's own DeepSpeed keys have none for it: the JSON beside it holds the whole
+        # DeepSpeed config, and accelerate refuses the keys that JSON owns (ZeRO stage, offload,
+        # mixed precision) beside a deepspeed_config_file (DeepSpeedPlugin._deepspeed_config_checks).
+        config.update(
+            deepspeed_config={
+                "deepspeed_config_file": deepspeed_file(recipe),
+                "deepspeed_multinode_launcher": "standard",
+                "zero3_init_flag": True,
+            },
+            distributed_type="DEEPSPEED",
+        )
+        precision = {}
+    elif recipe.sharding in ZERO_STAGE:
         optimizer, params = _offload_devices(recipe)
         stage = ZERO_STAGE[recipe.sharding]
         deepspeed: dict[str, Any] = {
@@ -160,7 +191,7 @@ def accelerate_config(recipe: Recipe) -> dict[str, Any]:
         downcast_bf16="no",
         machine_rank=0,
         main_training_function="main",
-        mixed_precision=MIXED_PRECISION.get(str(recipe.value("precision")), "no"),
+        **precision,
         num_machines=node_layout(recipe.gpus)[0],
         num_processes=recipe.gpus,
         rdzv_backend="static",
@@ -212,6 +243,8 @@ def deepspeed_config(recipe: Recipe) -> dict[str, Any]:
         zero["offload_optimizer"] = {"device": "cpu", "pin_memory": True}
     if params == "cpu":
         zero["offload_param"] = {"device": "cpu", "pin_memory": True}
+    if recipe.hierarchical:
+        zero["zero_hpz_partition_size"] = node_layout(recipe.gpus)[1]
     return {
         "train_batch_size": "auto",
         "train_micro_batch_size_per_gpu": "auto",

@@ -248,9 +248,11 @@ class Recipe:
     # The recipe's own estimate of each stage (None: no GPU to estimate for), and its time.
     estimates: dict[str, Estimate] = field(default_factory=dict)
     timed: Timed | None = None
-    # ZeRO-3 across nodes: the stages' estimates and time with ZeRO++ hierarchical partitioning,
-    # which the header offers beside the flat sharding the recipe writes.
-    hierarchical: tuple[dict[str, Estimate], Timed] | None = None
+    # ZeRO-3 across nodes: the launcher config writes ZeRO++ hierarchical partitioning
+    # (zero_hpz_partition_size) where it fits and trains faster than flat sharding; the stages'
+    # estimates and time with the partitioning not written, which the header words beside it.
+    hierarchical: bool = False
+    other_partitioning: tuple[dict[str, Estimate], Timed | None] | None = None
     sharding: str = "ddp"
     offload: str = "none"
     sequence_parallel: int = 1  # GPUs each sequence is split over (DeepSpeed Ulysses)

@@ -36,7 +36,12 @@ def accelerate_config(path: Path) -> str:
     config = load_config_from_file(str(path))
     args = launch_command_parser().parse_args(["--config_file", str(path), "recipe.py"])
     args, defaults, from_config = _validate_launch_command(args)
-    saved = dict(os.environ)
+    stage = config.deepspeed_config.get("zero_stage")
+    named = config.deepspeed_config.get("deepspeed_config_file")
+    if named:  # the JSON it names holds the whole DeepSpeed config; the run starts beside it
+        stage = json.loads((path.parent / named).read_text(encoding="utf-8"))["zero_optimization"]["stage"]
+    saved, cwd = dict(os.environ), os.getcwd()
+    os.chdir(path.parent)
     try:
         if args.use_deepspeed:
             fields = list(defaults.deepspeed_config.keys()) if defaults else []
@@ -46,13 +51,14 @@ def accelerate_config(path: Path) -> str:
             _, env = prepare_deepspeed_cmd_env(args)
             os.environ.update(env)
             plugin = DeepSpeedPlugin()
-            if plugin.zero_stage != config.deepspeed_config["zero_stage"]:
+            if plugin.zero_stage != stage:
                 return f"DeepSpeedPlugin read ZeRO stage {plugin.zero_stage}"
         else:
             os.environ.update(prepare_multi_gpu_env(args))
     finally:
         os.environ.clear()
         os.environ.update(saved)
+        os.chdir(cwd)
     return ""
 
 

@@ -19,6 +19,8 @@ from atlas_cli.recipes.launchers import (
     ACCELERATE_FILE,
     MASTER_PORT,
     accelerate_config,
+    deepspeed_file,
+    deepspeed_json,
     distributed,
     sharding_note,
 )
@@ -1250,11 +1252,16 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
         import yaml  # only a multi-GPU recipe has a YAML file
 
         launcher = yaml.safe_dump(accelerate_config(recipe), sort_keys=False, allow_unicode=False)
-        files.append(RecipeFile(ACCELERATE_FILE, launcher))
-        # On stdout the launcher config follows as comments, so the script still runs as it is.
-        note = f"The launcher config, {ACCELERATE_FILE} (--out DIR writes it as its own file):"
-        text += "\n" + "\n".join(wrapped(note)) + "\n"
-        text += "".join(f"#   {line}\n" for line in launcher.splitlines())
+        launchers = [RecipeFile(ACCELERATE_FILE, launcher)]
+        deepspeed = deepspeed_file(recipe)
+        if recipe.hierarchical and deepspeed is not None:
+            launchers.append(RecipeFile(deepspeed, deepspeed_json(recipe)))
+        files += launchers
+        # On stdout the launcher configs follow as comments, so the script still runs as it is.
+        for file in launchers:
+            note = f"The launcher config, {file.name} (--out DIR writes it as its own file):"
+            text += "\n" + "\n".join(wrapped(note)) + "\n"
+            text += "".join(f"#   {line}\n" for line in file.text.splitlines())
     return Rendered(tuple(files), run, text)
 
 
