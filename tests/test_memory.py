@@ -2048,6 +2048,26 @@ def test_more_gpus_are_suggested_by_whole_nodes(run: Runner) -> None:
     assert changes["gpus"]["value"] == 24 and changes["gpus"]["per_gpu_gb"] < 85.5 * 0.9
 
 
+def test_zero_3_across_nodes_partitions_within_them_where_it_fits(run: Runner) -> None:
+    """An expert's review: recommend timed LoRA on a 70B over 32 H100s at 6.8 h, slower than one
+    node of 8 (2.4 h), with every layer's weights gathered over the network, while the recipe
+    wrote ZeRO++ hierarchical partitioning. `auto` sizes it where its second copy of the 16-bit
+    weights (141 GB over a node's 8 GPUs) still fits within the margin; `--sharding zero3`, full
+    fine-tuning (past the margin with it), a 4-bit base, one node and 13 GPUs (nodes of 7 and 6,
+    which a partition of 7 does not divide) stay flat."""
+    args = ("estimate", "--model", "llama-3.1-70b", "--gpu", "h100", "--examples", "100k", "--json")
+    lora = ok(run(*args, "--method", "lora", "--gpus", "32")).json()
+    flat = ok(run(*args, "--method", "lora", "--gpus", "32", "--sharding", "zero3")).json()
+    assert lora["assumptions"]["hierarchical"] and not flat["assumptions"]["hierarchical"]
+    assert "hierarchical partitioning" in lora["assumptions"]["strategy"]
+    assert lora["per_gpu_gb"] == pytest.approx(flat["per_gpu_gb"] + 141.1 / 8 * 1.05, abs=0.5)
+    one_node = ok(run(*args, "--method", "lora", "--gpus", "8")).json()
+    assert lora["time"]["hours"] < one_node["time"]["hours"] / 2 < flat["time"]["hours"]
+    for method, gpus in (("full-ft", "32"), ("qlora", "32"), ("lora", "8"), ("lora", "13")):
+        other = ok(run(*args, "--method", method, "--gpus", gpus, "--sharding", "auto")).json()
+        assert not other["assumptions"]["hierarchical"], (method, gpus)
+
+
 def test_ia3_keeps_what_its_vectors_multiply() -> None:
     """IA3 saves the keys' and values' outputs and the feed-forward's input for its vectors'
     gradients (peft tuners/ia3/layer.py): one element per trained scale and token per layer,

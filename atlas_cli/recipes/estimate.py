@@ -13,7 +13,7 @@ stages, epochs and packing. The header states these figures, not the engine's.
 from __future__ import annotations
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
-from atlas_cli.core.memory.estimate import generation_per_gpu
+from atlas_cli.core.memory.estimate import generation_per_gpu, may_partition_within_nodes
 from atlas_cli.core.memory.search import (
     STRATEGIES,
     Estimator,
@@ -21,7 +21,6 @@ from atlas_cli.core.memory.search import (
     training_batch,
     with_strategy,
 )
-from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.resolve import Hardware
 from atlas_cli.core.throughput.plans import NO_TIME, Timed, fastest_batch, rate_for, work_of
 from atlas_cli.core.throughput.step import Device
@@ -156,29 +155,23 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
     if split > 1:
         _unpacked_for_ulysses(recipe)
     recipe.timed = _timed(hardware, recipe, stages)
-    if heaviest == "zero3" and node_layout(recipe.gpus)[0] > 1:
-        layered = {stage: run(e.settings._replace(hierarchical=True)) for stage, e in stages.items()}
-        _partition(recipe, layered, _timed(hardware, recipe, layered))
+    _partition(recipe, run, stages, hardware)
 
 
-def _partition(recipe: Recipe, layered: dict[str, Estimate], timed: Timed) -> None:
-    """ZeRO-3 across nodes gathers every layer's weights over the network; ZeRO++ hierarchical
-    partitioning keeps a second copy of them sharded within each node, so that the gathers stay on
-    its links, which are faster than the network's (the time model never finds it slower). The
-    recipe writes it where every stage still fits within the safety margin, and keeps the other
-    layout's estimates for the header. Not with parameters or optimizer states in CPU RAM (memory
-    is short there already, and the copy lives on the GPU), nor beside sequence parallelism, whose
-    groups of GPUs nothing here sizes with it. Nodes of unequal size, which the partition must
-    divide, are not offered it at all (the header asks for an even number of GPUs)."""
-    nodes, per_node = node_layout(recipe.gpus)
-    if nodes * per_node != recipe.gpus:
+def _partition(recipe: Recipe, run: Estimator, stages: dict[str, Estimate], hardware: Hardware) -> None:
+    """ZeRO-3 across nodes: ZeRO++ hierarchical partitioning (search.within_nodes) where every
+    stage still fits within the margin with it, as recommend sizes it; the other layout's
+    estimates and time are kept for the header."""
+    first = next(iter(stages.values()))
+    if not may_partition_within_nodes(first.memory_model, first.settings._replace(offload=recipe.offload)):
         return
-    if recipe.offload == "none" and recipe.sequence_parallel == 1 and all(e.fits for e in layered.values()):
-        recipe.other_partitioning = (recipe.estimates, recipe.timed)
-        recipe.hierarchical = True
-        recipe.estimates, recipe.timed = layered, timed
-    else:
-        recipe.other_partitioning = (layered, timed)
+    flat = {stage: run(e.settings._replace(hierarchical=False)) for stage, e in stages.items()}
+    layered = {stage: run(e.settings._replace(hierarchical=True)) for stage, e in stages.items()}
+    timed = {True: _timed(hardware, recipe, layered), False: _timed(hardware, recipe, flat)}
+    recipe.hierarchical = all(e.fit == "yes" for e in layered.values())
+    written, other = (layered, flat) if recipe.hierarchical else (flat, layered)
+    recipe.estimates, recipe.timed = written, timed[recipe.hierarchical]
+    recipe.other_partitioning = (other, timed[not recipe.hierarchical])
 
 
 def _sized_stages(

@@ -41,6 +41,9 @@ class AssumptionsJson(TypedDict):
     vllm: bool  # this stage samples with a colocated vLLM engine (GRPO/RLOO with --vllm)
     activation_offloading: bool  # the checkpoints wait in CPU RAM (--activation-offloading)
     sequence_parallel: int  # GPUs each sequence is split over (DeepSpeed Ulysses); 1: none
+    # ZeRO-3 across nodes with ZeRO++ hierarchical partitioning: a second copy of the weights
+    # sharded within each node, so that gathers stay on its links
+    hierarchical: bool
     strategy: str  # the sharding and offload in words
     attention: str
     logits: str

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory.activations import eager_attention_counted
-from atlas_cli.core.memory.estimate import offloads_activations, served_by_vllm
+from atlas_cli.core.memory.estimate import hierarchical, offloads_activations, served_by_vllm
 from atlas_cli.core.memory.parallel import unshardable_base
 from atlas_cli.core.memory.search import Change
 from atlas_cli.core.memory.states import experts_quantized
+from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.plans import Plan, Recommendation, RuleHit
 from atlas_cli.core.resolve import INTEGER_QUANTIZED_RECIPE
 from atlas_cli.core.throughput.plans import Timed
@@ -122,6 +123,12 @@ def _strategy(s: EstimateSettings, memory_model: str) -> str:
             "; each sequence split over {split} GPUs (DeepSpeed Ulysses sequence parallelism)",
             split=s.sequence_parallel,
         )
+    if hierarchical(s):
+        placement += t(
+            "; a second copy of the weights sharded within each node of {per_node} (DeepSpeed "
+            "ZeRO++ hierarchical partitioning), so that gathers stay on the node's links",
+            per_node=node_layout(s.gpus)[1],
+        )
     offload = {
         "optimizer": N_("; optimizer states in CPU RAM"),
         "params": N_("; parameters and optimizer states in CPU RAM"),
@@ -199,6 +206,7 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "vllm": served_by_vllm(e.memory_model, s),
         "activation_offloading": offloads_activations(s),
         "sequence_parallel": s.sequence_parallel,
+        "hierarchical": hierarchical(s),
         "strategy": _strategy(s, e.memory_model),
         "attention": _attention(e),
         "logits": _logits(e),

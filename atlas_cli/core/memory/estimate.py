@@ -136,6 +136,23 @@ def hierarchical(s: EstimateSettings) -> bool:
     return s.hierarchical and s.sharding == "zero3" and node_layout(s.gpus)[0] > 1
 
 
+def may_partition_within_nodes(model: str, s: EstimateSettings) -> bool:
+    """ZeRO-3 across nodes of equal size (the secondary partition must divide the GPUs), where
+    ZeRO++ hierarchical partitioning is written and sized: not with parameters or optimizer
+    states in CPU RAM (memory is short there already, and the copy lives on the GPU), beside
+    sequence parallelism (whose groups of GPUs nothing here sizes with it), or for a 4-bit base,
+    whose packed weights' second copy nothing public was found to run."""
+    nodes, per_node = node_layout(s.gpus)
+    return (
+        s.sharding == "zero3"
+        and nodes > 1
+        and nodes * per_node == s.gpus
+        and s.offload == "none"
+        and s.sequence_parallel == 1
+        and not MEMORY_MODELS[model].quantized_base
+    )
+
+
 def _hierarchical_copy_bytes(sharded_weights: float, s: EstimateSettings) -> float:
     """ZeRO++'s secondary partition: the weights ZeRO-3 shards over all GPUs, sharded again over
     the node's only (DeepSpeed partition_parameters.py, ds_secondary_tensor; arXiv 2306.10209,

@@ -15,6 +15,7 @@ from atlas_cli.core.memory.estimate import (
     generation_step,
     gib_to_gb,
     least_generation_per_gpu,
+    may_partition_within_nodes,
     offloads_activations,
     sampled_at_once,
     served_by_vllm,
@@ -45,7 +46,8 @@ def estimator(method_id: str, model: str, shape: Shape) -> Estimator:
 
 def with_strategy(run: Estimator, settings: EstimateSettings) -> Estimate:
     """`auto` multi-GPU: the first strategy that fits within the margin (without paging optimizer
-    states to CPU RAM, where one does); else ZeRO-3 with each
+    states to CPU RAM, where one does), ZeRO-3 across nodes partitioned within them where that
+    fits too (within_nodes); else ZeRO-3 with each
     sequence split over the fewest GPUs that makes it fit (sequence parallelism: long sequences);
     else the first that fits at all, else ZeRO-3 (the least memory). A way of training that runs
     with data parallel only (GaLore, Unsloth: data_parallel_only) gets data parallel, without
@@ -61,13 +63,24 @@ def with_strategy(run: Estimator, settings: EstimateSettings) -> Estimate:
     # A paged optimizer "fits" by paging to CPU RAM: a strategy that fits without paging comes first.
     found = _first([e for e in tried if not e.host["paged_gb"]], "yes") or _first(tried, "yes")
     if found is not None:
-        return found
+        return within_nodes(run, found)
     last = tried[-1]
     split = [
         run(settings._replace(sharding="zero3", sequence_parallel=n))
         for n in sequence_parallel_degrees(last.memory_model, last.shape, settings)
     ]
     return _first(split, "yes") or _first(tried, "tight") or _first(split, "tight") or tried[-1]
+
+
+def within_nodes(run: Estimator, found: Estimate) -> Estimate:
+    """ZeRO-3 across nodes gathers every layer's weights over the network; ZeRO++ hierarchical
+    partitioning keeps a second copy of them sharded within each node so that the gathers stay on
+    its links, which are faster than the network's (the time model never finds it slower). Taken
+    where it may be written (may_partition_within_nodes) and still fits within the margin."""
+    if found.settings.hierarchical or not may_partition_within_nodes(found.memory_model, found.settings):
+        return found
+    layered = run(found.settings._replace(hierarchical=True))
+    return layered if layered.fit == "yes" else found
 
 
 def placed(run: Estimator, settings: EstimateSettings, auto: bool) -> Estimate:
