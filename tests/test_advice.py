@@ -1194,10 +1194,13 @@ def test_the_guides_few_examples_advice_never_sits_beside_thousands_of_examples(
 def test_a_t4_plan_says_free_sessions_end_and_how_to_resume(engine: Engine) -> None:
     """Free Colab and Kaggle notebooks give a T4 whose session may end hours into a run, and the
     cost was a cloud T4's (a newcomer's review): the T4's training plans say to keep the
-    checkpoints on Drive, resume with --resume, and price the free card at 0."""
+    checkpoints on Drive, resume with --resume, and price the free card at 0; and (a later
+    review) how long a session lasts at most: Colab's FAQ, 12 hours."""
     rec = recommend(engine, gpu="free colab", model="qwen2.5-0.5b", goal="chat", examples="2000")
     trained = [p for p in rec.plans if p.kind != "no-training"]
     assert trained and all("free-notebook-sessions-end" in p.rules for p in trained)
+    said = [r.because.en for r in trained[0].fired if r.id == "free-notebook-sessions-end"]
+    assert said and "a free Colab VM lives at most 12 hours" in said[0]
     other = recommend(engine, gpu="rtx-4090", model="qwen2.5-0.5b", goal="chat", examples="2000")
     assert not any("free-notebook-sessions-end" in p.rules for p in other.plans)
 
