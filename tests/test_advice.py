@@ -1191,6 +1191,19 @@ def test_the_guides_few_examples_advice_never_sits_beside_thousands_of_examples(
     assert "atlas-3.7-minimal-icl" in few.rules
 
 
+def test_chatgpt_is_named_as_the_app_with_its_api_models(engine: Engine) -> None:
+    """A newcomer's review: "ChatGPT" was read as an OpenAI model that nothing tunes, and nothing
+    said it is the app, whose models the API calls by their own names (which decide tuning)."""
+    for name in ("ChatGPT", "chat gpt", "ChatGPT Plus"):
+        rec = recommend(engine, model_access="api", model=name, goal="chat", examples="500")
+        icl = next(p for p in rec.plans if p.method == "icl")
+        assert "chatgpt-is-the-app-not-a-model" in icl.rules, name
+        (because,) = [r.because.en for r in icl.fired if r.id == "chatgpt-is-the-app-not-a-model"]
+        assert "gpt-4.1" in because and "--model" in because
+    named = recommend(engine, model_access="api", model="gpt-4.1", goal="chat", examples="500")
+    assert not any("chatgpt-is-the-app-not-a-model" in p.rules for p in named.plans)
+
+
 def test_a_t4_plan_says_free_sessions_end_and_how_to_resume(engine: Engine) -> None:
     """Free Colab and Kaggle notebooks give a T4 whose session may end hours into a run, and the
     cost was a cloud T4's (a newcomer's review): the T4's training plans say to keep the

@@ -24,7 +24,7 @@ from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, INTER_NODE_GBS, PCI
 from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, number, t
-from atlas_cli.kb.catalog import Catalog, Objective, is_laptop_gpu
+from atlas_cli.kb.catalog import Catalog, Objective, api_name, is_laptop_gpu
 from atlas_cli.kb.schema import ChipConfiguration, Gpu, LlmModel
 from atlas_cli.kb.vocabulary import (
     GB_WORDS,
@@ -109,6 +109,11 @@ class ModelInfo(NamedTuple):
     # ... and, when no offer names it, whether it is an open-weights model (a catalog model, by its
     # id, name or Hub id) that hosts of open models tune, not the providers of their own models
     api_open_weights: bool | None = None
+
+    @property
+    def api_name(self) -> str | None:
+        """A model used through an API, named as the offers match it (kb.catalog.api_name)."""
+        return api_name(self.given) if self.source == "api" and self.given else None
 
     @property
     def sized(self) -> Shape:

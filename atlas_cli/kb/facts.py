@@ -165,6 +165,14 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         ARCHITECTURES,
     ),
     FactSpec(
+        "api_model_name",
+        "string",
+        "A model used through an API: its name as the hosted-ft offers match it (lower case, without "
+        "an organisation, words joined by hyphens: 'ChatGPT' is chatgpt, 'Claude Sonnet 4.5' is "
+        "claude-sonnet-4.5); null for local weights.",
+        "model.api_name",
+    ),
+    FactSpec(
         "api_model_tuning",
         "string",
         "A model used through an API: whether its provider still tunes it (available, closing, closed; "
