@@ -159,6 +159,14 @@ def _in_language(text: str) -> str:
     return text if _current == "en" else _Localized(_DECIMAL_POINT.sub(",", _THOUSANDS.sub("\u00a0", text)))
 
 
+def parameters(billions: float) -> str:
+    """A parameter count given in billions as people write it: 70.554B, 0.135B, and below a
+    million in thousands (8.1K), never 0B."""
+    if billions == 0 or billions >= 0.001:
+        return number(billions, "g") + "B"
+    return number(billions * 1e6, "g") + "K"
+
+
 def significant(value: float, digits: int = 3) -> str:
     """`value` to at most `digits` significant digits, written out as people read a quantity
     (67,700, 0.0576 and 2, never 6.77e+04, 5.76e-05 or 2.00), in the current language; below

@@ -74,6 +74,19 @@ def test_a_config_file_path(catalog: Catalog, tmp_path: Path) -> None:
     assert found.repo == str(tmp_path / "my-model")
 
 
+def test_a_tiny_test_model_is_not_shown_as_0b(run: Runner, tmp_path: Path) -> None:
+    """An attacker's review: a config far below a million parameters (the tiny random models
+    people test pipelines with) read "0B parameters" in tables and 0 in JSON."""
+    config = {"model_type": "llama", "hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2}
+    config |= {"num_key_value_heads": 2, "intermediate_size": 32, "vocab_size": 100}
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    table = ok(run("estimate", "--method", "lora", "--model", str(tmp_path), "--gpu", "rtx-4090")).stdout
+    assert "8.4K parameters" in table and "0B" not in table
+    document = ok(run("model", str(tmp_path), "--json")).json()
+    assert document["params_b"] == pytest.approx(8.4e-06, rel=0.01)
+    assert "8.4K" in ok(run("model", str(tmp_path))).stdout
+
+
 def test_a_model_directory(catalog: Catalog, tmp_path: Path) -> None:
     found = find_model(catalog, str(model_dir(tmp_path)))
     assert found.kind == "file" and found.model.name == "my-model" and found.variant == "base"

@@ -21,6 +21,14 @@ Fit = Literal["yes", "tight", "no"]
 PROMPT_CONTEXT = 8192
 
 
+def billions(count: float) -> float:
+    """A parameter count in billions, to the thousandth (70.554), or to three significant digits
+    below a million, so that a test model of 8,100 parameters reads 8.1e-06, not 0."""
+    if count >= 1e6 or count <= 0:
+        return round(count / 1e9, 3)
+    return float(f"{count / 1e9:.3g}")
+
+
 def rounded_gb(value: float) -> float:
     """Bytes in GB (10^9), to the hundredth the estimates report."""
     return round(value / 1e9, 2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Final, Literal, NamedTuple
 
-from atlas_cli.core.estimates import PROMPT_CONTEXT, Estimate, EstimateSettings
+from atlas_cli.core.estimates import PROMPT_CONTEXT, Estimate, EstimateSettings, billions
 from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to_gb
 from atlas_cli.core.memory.activations import EAGER_STACKS
 from atlas_cli.core.memory.estimate import (
@@ -131,12 +131,12 @@ class ModelInfo(NamedTuple):
 
     @property
     def params_b(self) -> float | None:
-        return None if self.shape is None else round(self.shape.params / 1e9, 3)
+        return None if self.shape is None else billions(self.shape.params)
 
     @property
     def active_params_b(self) -> float | None:
         """Parameters one token uses (all of them for a dense model)."""
-        return None if self.shape is None else round(self.shape.active_params / 1e9, 3)
+        return None if self.shape is None else billions(self.shape.active_params)
 
     @property
     def weights_dtype(self) -> str | None:

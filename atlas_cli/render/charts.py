@@ -9,7 +9,7 @@ from rich.text import Text
 from atlas_cli.core.memory.estimate import VLLM_SHARE
 from atlas_cli.core.plans import band_text, hours_text
 from atlas_cli.core.throughput.timing import batches_text
-from atlas_cli.i18n import N_, grouped, nt, number, pt, significant, t, translated
+from atlas_cli.i18n import N_, grouped, nt, number, parameters, pt, significant, t, translated
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.contracts import AssumptionsJson, EstimateJson
 from atlas_cli.render.grid import Grid
@@ -283,10 +283,10 @@ def breakdown_grid(e: EstimateJson) -> Grid:
     adapter += _experts_note(a["quantized_experts"])
     grid = Grid(
         t(
-            "{label} — {model}{params:g}B parameters",
+            "{label} — {model}{params} parameters",
             label=translated(e["label"]),
             model=model,
-            params=e["model_params_b"],
+            params=parameters(e["model_params_b"]),
         )
         + (t(", objective {objective}", objective=e["objective"]) if e["objective"] else ""),
         [t("component"), t("GB per GPU")],

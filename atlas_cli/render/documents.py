@@ -9,7 +9,7 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any
 
-from atlas_cli.core.estimates import Estimate, EstimateSettings
+from atlas_cli.core.estimates import Estimate, EstimateSettings, billions
 from atlas_cli.core.memory.activations import eager_attention_counted
 from atlas_cli.core.memory.estimate import hierarchical, offloads_activations, served_by_vllm
 from atlas_cli.core.memory.parallel import unshardable_base
@@ -602,8 +602,8 @@ def model_json(info: ModelInfo) -> ModelJson:
         "model": model_source_json(info),
         "family": m.family,
         "architecture": m.architecture,
-        "params_b": round(shape.params / 1e9, 3),
-        "active_params_b": round(shape.active_params / 1e9, 3),
+        "params_b": billions(shape.params),
+        "active_params_b": billions(shape.active_params),
         "published_params_b": m.params_b if info.source == "catalog" else None,
         "layers": m.layers,
         "decoder_layers": m.decoder_layers,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from atlas_cli.core.memory import gib_to_gb
-from atlas_cli.i18n import N_, nt, number, pt, t, translated
+from atlas_cli.i18n import N_, nt, number, parameters, pt, t, translated
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import MEMORY_SCALE, QUALITY_SCALE, SPEED_SCALE, Gpu, Method
 from atlas_cli.kb.vocabulary import Lang
@@ -280,7 +280,7 @@ def models_grid(catalog: Catalog) -> Grid:
 
 
 def _billions(value: float | None) -> str:
-    return "—" if value is None else number(value, "g") + "B"
+    return "—" if value is None else parameters(value)
 
 
 def _experts_text(doc: ModelJson) -> str | None:

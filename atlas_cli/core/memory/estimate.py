@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from atlas_cli.core.estimates import Breakdown, Estimate, EstimateSettings, Fit, Host, rounded_gb
+from atlas_cli.core.estimates import Breakdown, Estimate, EstimateSettings, Fit, Host, billions, rounded_gb
 from atlas_cli.core.memory.activations import (
     FUSED_FP32_GRADIENT_BYTES,
     FUSED_HEAD_GRADIENT_BYTES,
@@ -572,7 +572,7 @@ def _finish(
         method=method_id,
         memory_model=model,
         objective=s.objective.id if model != "inference" else None,
-        model_params_b=round(shape.params / 1e9, 3),
+        model_params_b=billions(shape.params),
         trainable_params_b=round(trainable / 1e9, 6),
         total_gb=round(per_gpu * s.gpus, 2),
         per_gpu_gb=per_gpu,
