@@ -789,6 +789,13 @@ def test_recommend_unknown_gpu_suggests(run: Runner) -> None:
     fails(run("recommend", "--gpu", "qqqqqqqq", "--model-size", "7b"), 2, "qqqqqqqq")
 
 
+def test_a_family_name_suggests_what_its_aliases_name(run: Runner) -> None:
+    """A maintainer's review: "MacBook Air" was offered an M4 Max (by spelling) as its fifth guess,
+    a chip no MacBook Air has; names that contain the whole query come first, and alone."""
+    result = fails(run("recommend", "--gpu", "MacBook Air", "--model-size", "7b"), 2, "did you mean")
+    assert "apple-m1, apple-m2, apple-m3, apple-m4?" in result.stderr and "max" not in result.stderr
+
+
 def test_recommend_without_a_gpu(run: Runner) -> None:
     data = recommend(run, "--gpu", "none", "--model-size", "7b")
     assert_recommendation(data)

@@ -564,11 +564,13 @@ class Interview:
         # A Mac is a chip and the memory it was bought with: memory alone would size a CUDA card.
         macs = all(g.unified for g in guesses)
         prompt = (
-            N_("Its number (1-{count}) and its memory, such as 1 36gb [Enter: none of these]: ")
+            N_("Its number (1-{count}) and its memory, such as 1 {example:g}gb [Enter: none of these]: ")
             if macs and typed is None
             else N_("Its number (1-{count}), or its memory such as 24gb [Enter: none of these]: ")
         )
-        reply = self.terminal.ask("  " + t(prompt, count=len(guesses))).strip()
+        # The example is a size the first chip comes with (a MacBook Air's M4 has no 36 GB).
+        example = guesses[0].memory_sizes_gb[0] if guesses[0].memory_sizes_gb else 24
+        reply = self.terminal.ask("  " + t(prompt, count=len(guesses), example=example)).strip()
         choice, _, rest = reply.partition(" ")
         picked = _listed_number(choice, len(guesses))
         if picked is not None:

@@ -399,11 +399,13 @@ UNKNOWN = {
 
 def _suggest(index: dict[str, str], query: str) -> tuple[str, ...]:
     """Names the query starts with first, longest first ("qwen3-8b-instruct" -> qwen3-8b: a suffix
-    the catalog does not use), then the closest spellings."""
+    the catalog does not use); then names that contain the whole query, shortest first ("MacBook
+    Air" -> the chips its aliases name, never an M4 Max by spelling), else the closest spellings."""
     key = normalize(query)
     within = sorted((k for k in index if len(k) >= MIN_PREFIX and key.startswith(k)), key=len, reverse=True)
-    close = difflib.get_close_matches(key, index, n=5, cutoff=0.5)
-    return tuple(dict.fromkeys(index[c] for c in [*within, *close]))[:5]
+    containing = sorted((k for k in index if len(key) >= MIN_PREFIX and key in k), key=len)
+    others = containing or difflib.get_close_matches(key, index, n=5, cutoff=0.5)
+    return tuple(dict.fromkeys(index[c] for c in [*within, *others]))[:5]
 
 
 def _hint(suggestions: tuple[str, ...]) -> str:
