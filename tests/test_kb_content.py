@@ -576,3 +576,12 @@ def test_a_russian_reason_keeps_the_english_one_s_flags(kb: KnowledgeBase) -> No
     for rule in [*kb.rules, *kb.pipelines]:
         shown = rule.because.get("ru")
         assert set(flag.findall(rule.because.en)) <= set(flag.findall(shown)), rule.id
+
+
+def test_grpo_says_why_vllm_is_colocated(kb: KnowledgeBase) -> None:
+    """An expert's review: server mode (TRL's default before 0.18) was named and never sized; the
+    card says what Hugging Face measured of colocate against a server, the reason ft-atlas sizes
+    and writes colocate."""
+    grpo = next(m for m in kb.methods if m.id == "grpo")
+    said = " ".join(grpo.hardware.en.split())
+    assert "1.43x" in said and "1.26x at 72B" in said and "huggingface/blog vllm-colocate.md" in said
