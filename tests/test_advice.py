@@ -809,7 +809,10 @@ def test_cards_carry_the_corrections_of_issue_17(catalog: Catalog) -> None:
     for method in catalog.methods.values():
         snippet = method.snippet or ""
         if _TRL_LOADS_FP32.search(snippet):
-            assert '"dtype"' in snippet, f"{method.id}: a Hub id given to a TRL trainer loads in fp32"
+            # An adapter's frozen base loads bf16; a full-parameter update keeps TRL's fp32 and
+            # says so (test_kb_content.test_full_parameter_snippets_keep_fp32_weights).
+            said = '"dtype"' in snippet or "fp32" in snippet
+            assert said, f"{method.id}: a Hub id given to a TRL trainer loads in fp32"
     qlora = catalog.methods["qlora"].hyperparameters
     assert qlora["optim"].value == "paged_adamw_32bit"  # the QLoRA repository's default
     assert catalog.methods["kto"].hyperparameters["learning_rate"].with_peft is not None
@@ -1306,3 +1309,31 @@ def test_a_moe_offloaded_everywhere_is_pointed_at_axolotls_four_bit_experts(run:
     config = ok(run("recipe", *profile, "--trainer", "axolotl", "--plan", found.group(1))).stdout
     assert "adapter: qlora" in config and "quantize_moe_experts: true" in config
     assert re.search(r"sft [\d.]+ GB at batch \d+: fits", config)
+
+
+def test_lora_sampled_with_vllm_is_told_the_bf16_sync_rounds_its_base(engine: Engine) -> None:
+    """An expert's review: the top GRPO plan on one GPU (LoRA, --vllm) merges its adapters into the
+    bf16 base and back at every sync, which compounds rounding (huggingface/trl#6688); ft-atlas
+    warned only QLoRA, and told it to train 16-bit LoRA instead."""
+    profile = {"gpu": "rtx-4090", "model": "qwen3-4b", "goal": "reasoning", "data_kind": "reward-function"}
+    sampled = recommend(engine, **profile, examples="2000", vllm="yes")
+    lora = next(p for p in sampled.plans if p.method == "lora")
+    (because,) = [r.because.en for r in lora.fired if r.id == "lora-vllm-sync-rounds-a-bf16-base"]
+    assert "huggingface/trl#6688" in because and "vllm_lora_sync" in because
+    plain = recommend(engine, **profile, examples="2000")
+    assert not any("lora-vllm-sync-rounds-a-bf16-base" in p.rules for p in plain.plans)
+    unsloth = recommend(engine, **profile, examples="2000", vllm="yes", stack="unsloth")
+    assert not any("lora-vllm-sync-rounds-a-bf16-base" in p.rules for p in unsloth.plans)
+
+
+def test_lora_on_routed_experts_says_its_time_is_optimistic(engine: Engine) -> None:
+    """An expert's review: --lora-experts on Qwen3-30B-A3B read "about 3.6 h (2.2-5.4 h)" while
+    the one public run of it (Unsloth's Qwen3_MoE notebook) took 5.7x ft-atlas's estimate; the
+    plan now says so, and a plan without the experts does not."""
+    profile = {"gpu": "a100-80gb", "model": "qwen3-30b-a3b-instruct-2507", "goal": "chat"}
+    experts = recommend(engine, **profile, examples="10000", lora_experts="yes")
+    lora = next(p for p in experts.plans if p.method == "lora")
+    (because,) = [r.because.en for r in lora.fired if r.id == "expert-lora-time-is-optimistic"]
+    assert "5.7x" in because and "Qwen3_MoE" in because
+    attention = recommend(engine, **profile, examples="10000")
+    assert not any("expert-lora-time-is-optimistic" in p.rules for p in attention.plans)

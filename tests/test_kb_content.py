@@ -585,3 +585,16 @@ def test_grpo_says_why_vllm_is_colocated(kb: KnowledgeBase) -> None:
     grpo = next(m for m in kb.methods if m.id == "grpo")
     said = " ".join(grpo.hardware.en.split())
     assert "1.43x" in said and "1.26x at 72B" in said and "huggingface/blog vllm-colocate.md" in said
+
+
+def test_full_parameter_snippets_keep_fp32_weights(kb: KnowledgeBase) -> None:
+    """An expert's review: `show dpo` (and KTO, GRPO, RLOO, the reward model, full SFT) loaded the
+    model in bf16 for a full-parameter update at 5e-7, where plain AdamW keeps no master copy and
+    most such updates round away; TRL loads fp32 unless told otherwise. Adapter snippets (a
+    frozen base) keep bf16."""
+    for method in kb.methods:
+        if method.snippet is None or '"dtype": "bfloat16"' not in method.snippet:
+            continue
+        assert "peft_config" in method.snippet or "LoraConfig" in method.snippet, method.id
+    dpo = next(m for m in kb.methods if m.id == "dpo")
+    assert dpo.snippet is not None and "learning_rate=5e-7)" in dpo.snippet
