@@ -1101,6 +1101,19 @@ def test_grpo_recipes_sample_as_the_profile_says() -> None:
     )
 
 
+def test_axolotl_refuses_a_vllm_engine_sized_for_a_context_its_share_cannot_hold(run: Runner) -> None:
+    """An expert's review: axolotl hands its colocated vLLM no vllm_max_model_length, so vLLM
+    sizes for Llama 3.2 3B's whole 131,072-token context (~15 GB of cache beside 6.4 GB of
+    weights) and refuses to start within 30 % of a 24 GB card, while the recipe said "fits". On
+    an 80 GB card it starts, and the Python recipe, which sets the length, is written on both."""
+    args = ("recipe", "--model", "llama-3.2-3b", "--model-variant", "instruct", "--goal", "reasoning")
+    args += ("--data-kind", "reward-function", "--examples", "2k", "--vllm", "--out", "-")
+    refused = fails(run(*args, "--gpu", "rtx-4090", "--trainer", "axolotl"), 2, "131,072-token context")
+    assert "use --trainer python, which sets vllm_max_model_length" in " ".join(refused.stderr.split())
+    ok(run(*args, "--gpu", "a100-80gb", "--trainer", "axolotl"))
+    assert "'vllm_max_model_length':" in ok(run(*args, "--gpu", "rtx-4090")).stdout
+
+
 def test_vllm_samples_on_the_training_gpus_in_every_format_that_runs_grpo() -> None:
     """--vllm writes TRL's use_vllm in colocate mode with the share of the GPU the memory estimate
     reserves; axolotl takes that share from its own vllm: section, whose default is 0.9."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from atlas_cli.core.memory.activations import kv_cache_bytes
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shell import shell_word
 from atlas_cli.i18n import N_, t
@@ -103,6 +104,9 @@ def gap(recipe: Recipe) -> str | None:
             "(chat_template_kwargs), which axolotl's GRPO does not pass on to TRL; use --trainer python, "
             "or give --seq-len as prompt + a completion budget of several thousand tokens"
         )
+    whole_context = _whole_context_cache(recipe)
+    if whole_context:
+        return whole_context
     if recipe.family not in ("weights", "lora"):
         return (
             "axolotl trains full weights, LoRA / QLoRA (and DoRA via peft_use_dora), or the parameters "
@@ -119,6 +123,36 @@ def block_prefix(recipe: Recipe) -> str:
     if model is not None and model.vision_params_b:
         return "model.language_model.layers."  # multimodal wrappers keep the text model inside
     return "model.layers."
+
+
+def _whole_context_cache(recipe: Recipe) -> str | None:
+    """axolotl hands a colocated vLLM engine no vllm_max_model_length (its GRPO strategy passes
+    only the share and the tensor-parallel size), so vLLM sizes for the model's whole context and
+    refuses to start when the KV cache of one such sequence does not fit its share beside the
+    16-bit weights (vLLM's _check_enough_kv_cache_memory): Llama 3.2 3B's 131,072 tokens need
+    ~15 GB of cache, more than 30 % of a 24 GB card holds. Checked once the recipe's estimate has
+    set the share; None where it fits, or nothing is sampled with vLLM."""
+    found = recipe.estimates.get("grpo")
+    if found is None or recipe.model is None or not recipe.has("grpo.vllm_gpu_memory_utilization"):
+        return None
+    context, capacity = recipe.model.context_length, found.capacity_gb
+    if context is None or capacity is None:
+        return None
+    share = float(recipe.value("grpo.vllm_gpu_memory_utilization"))
+    split = int(recipe.value("grpo.vllm_tensor_parallel_size"))
+    need = (found.shape.params * 2 + kv_cache_bytes(found.shape, context)) / split / 1e9
+    if need <= share * capacity:
+        return None
+    return t(
+        "axolotl passes no vllm_max_model_length to its colocated vLLM engine, so vLLM sizes for the "
+        "model's whole {context:,}-token context and refuses to start when one such sequence's KV cache "
+        "does not fit its share beside the weights: {need:.1f} GB per GPU against {have:.1f} GB "
+        "(vllm.gpu_memory_utilization {share:g}); use --trainer python, which sets vllm_max_model_length",
+        context=context,
+        need=need,
+        have=share * capacity,
+        share=share,
+    )
 
 
 def _ax_dataset(recipe: Recipe, stage: str) -> dict[str, Any]:
