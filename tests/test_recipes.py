@@ -2628,6 +2628,19 @@ def test_the_first_plan_fits_as_each_trainer_runs_it(run: Runner, trainer: str) 
     assert data["profile"]["stack"] == stacks.pop()
 
 
+def test_full_fine_tuning_of_gpt_oss_keeps_its_attention_sinks_trainable() -> None:
+    """An expert's review: full fine-tuning of gpt-oss on Hopper loaded TRL's FlashAttention 3
+    kernel, whose backward returns no gradient for the attention sinks (s_aux), so they never
+    trained; a plan that trains them loads flex attention, and LoRA (sinks frozen) keeps the
+    kernel."""
+    rec = recommend(gpu="h100-80gb", gpus="8", model="gpt-oss-20b", goal="reasoning", priority="quality")
+    rank = next(i for i, p in enumerate(rec.plans, 1) if p.method == "full-ft")
+    python = render_recipe(CATALOG, rec, rank, "python")
+    assert "kwargs[\"attn_implementation\"] = 'flex_attention'" in python
+    header = " ".join(header_of(python).replace("#", " ").split())
+    assert "backward gives the attention sinks no gradient" in header
+
+
 @pytest.mark.parametrize(
     ("model", "gpu", "kernel"),
     [

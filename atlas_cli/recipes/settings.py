@@ -168,6 +168,10 @@ FLASH_ATTENTION = "flash-attention-2"
 # not on CPU or Apple's MPS), or on Hopper with the FlashAttention 3 kernel a family's own
 # examples use: gpt-oss's, as TRL's examples/scripts/sft_gpt_oss.py loads it
 # (GptOssPreTrainedModel._compatible_flash_implementations). Keyed by model_type.
+# Only where the attention sinks stay frozen: that kernel's backward drops them (its
+# FlashAttnFunc.backward returns None for s_aux: huggingface/kernels-community@5b37f389
+# vllm-flash-attn3/torch-ext/vllm_flash_attn3/flash_attn_interface.py), so a full-parameter plan,
+# which trains them, loads flex attention instead.
 HOPPER_ATTENTION = {"gpt_oss": "kernels-community/vllm-flash-attn3"}
 # Families whose attention sinks FlashAttention 2 cannot apply: transformers refuses it for them
 # (GptOssPreTrainedModel._compatible_flash_implementations leaves it out).
@@ -744,7 +748,15 @@ def _attention(catalog: Catalog, recipe: Recipe) -> None:
             "{model} has no SDPA kernel in transformers (_supports_sdpa False): eager attention "
             "would hold an s x s matrix per head",
             model=model.name,
-        ) + (" (TRL examples/scripts/sft_gpt_oss.py)" if hopper else "")
+        )
+        if hopper and not recipe.frozen_base:
+            hopper = None
+            source += t(
+                "; not the FlashAttention 3 kernel TRL's gpt-oss example loads on Hopper, whose "
+                "backward gives the attention sinks no gradient, which this plan trains"
+            )
+        elif hopper:
+            source += " (TRL examples/scripts/sft_gpt_oss.py)"
         recipe.set("attention", Setting(hopper or FLEX_ATTENTION, source))
         return
     refused = model is not None and model.family in NO_FLASH_ATTENTION_2
