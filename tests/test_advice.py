@@ -33,6 +33,13 @@ def recommend(engine: Engine, **raw: Any) -> Recommendation:
     return engine.recommend(build_profile(raw))
 
 
+def _told(rec: Recommendation, method: str, rule: str) -> str:
+    """What rule `rule` told `method`'s plan (exactly one such reason)."""
+    plan = next(p for p in rec.plans if p.method == method)
+    (because,) = [r.because.en for r in plan.fired if r.id == rule]
+    return because
+
+
 # --- scoring: the guide's table as written, corrected ratings for the score ------------------------
 
 
@@ -1199,10 +1206,8 @@ def test_chatgpt_is_named_as_the_app_with_its_api_models(engine: Engine) -> None
     said it is the app, whose models the API calls by their own names (which decide tuning)."""
     for name in ("ChatGPT", "chat gpt", "ChatGPT Plus"):
         rec = recommend(engine, model_access="api", model=name, goal="chat", examples="500")
-        icl = next(p for p in rec.plans if p.method == "icl")
-        assert "chatgpt-is-the-app-not-a-model" in icl.rules, name
-        (because,) = [r.because.en for r in icl.fired if r.id == "chatgpt-is-the-app-not-a-model"]
-        assert "gpt-4.1" in because and "--model" in because
+        because = _told(rec, "icl", "chatgpt-is-the-app-not-a-model")
+        assert "gpt-4.1" in because and "--model" in because, name
     named = recommend(engine, model_access="api", model="gpt-4.1", goal="chat", examples="500")
     assert not any("chatgpt-is-the-app-not-a-model" in p.rules for p in named.plans)
 
@@ -1317,8 +1322,7 @@ def test_lora_sampled_with_vllm_is_told_the_bf16_sync_rounds_its_base(engine: En
     warned only QLoRA, and told it to train 16-bit LoRA instead."""
     profile = {"gpu": "rtx-4090", "model": "qwen3-4b", "goal": "reasoning", "data_kind": "reward-function"}
     sampled = recommend(engine, **profile, examples="2000", vllm="yes")
-    lora = next(p for p in sampled.plans if p.method == "lora")
-    (because,) = [r.because.en for r in lora.fired if r.id == "lora-vllm-sync-rounds-a-bf16-base"]
+    because = _told(sampled, "lora", "lora-vllm-sync-rounds-a-bf16-base")
     assert "huggingface/trl#6688" in because and "vllm_lora_sync" in because
     plain = recommend(engine, **profile, examples="2000")
     assert not any("lora-vllm-sync-rounds-a-bf16-base" in p.rules for p in plain.plans)
@@ -1332,8 +1336,7 @@ def test_lora_on_routed_experts_says_its_time_is_optimistic(engine: Engine) -> N
     plan now says so, and a plan without the experts does not."""
     profile = {"gpu": "a100-80gb", "model": "qwen3-30b-a3b-instruct-2507", "goal": "chat"}
     experts = recommend(engine, **profile, examples="10000", lora_experts="yes")
-    lora = next(p for p in experts.plans if p.method == "lora")
-    (because,) = [r.because.en for r in lora.fired if r.id == "expert-lora-time-is-optimistic"]
+    because = _told(experts, "lora", "expert-lora-time-is-optimistic")
     assert "5.7x" in because and "Qwen3_MoE" in because
     attention = recommend(engine, **profile, examples="10000")
     assert not any("expert-lora-time-is-optimistic" in p.rules for p in attention.plans)
