@@ -161,17 +161,17 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
 def _partition(recipe: Recipe, run: Estimator, stages: dict[str, Estimate], hardware: Hardware) -> None:
     """ZeRO-3 across nodes: ZeRO++ hierarchical partitioning (search.within_nodes) where every
     stage still fits within the margin with it, as recommend sizes it; the other layout's
-    estimates and time are kept for the header."""
+    estimates and time are kept for the header. `stages` and recipe.timed are already one layout
+    (the one recommend chose): only the other is estimated and timed here."""
     first = next(iter(stages.values()))
     if not may_partition_within_nodes(first.memory_model, first.settings._replace(offload=recipe.offload)):
         return
-    flat = {stage: run(e.settings._replace(hierarchical=False)) for stage, e in stages.items()}
-    layered = {stage: run(e.settings._replace(hierarchical=True)) for stage, e in stages.items()}
-    timed = {True: _timed(hardware, recipe, layered), False: _timed(hardware, recipe, flat)}
-    recipe.hierarchical = all(e.fit == "yes" for e in layered.values())
-    written, other = (layered, flat) if recipe.hierarchical else (flat, layered)
-    recipe.estimates, recipe.timed = written, timed[recipe.hierarchical]
-    recipe.other_partitioning = (other, timed[not recipe.hierarchical])
+    sized = first.settings.hierarchical
+    flipped = {stage: run(e.settings._replace(hierarchical=not sized)) for stage, e in stages.items()}
+    layouts = {sized: (stages, recipe.timed), not sized: (flipped, _timed(hardware, recipe, flipped))}
+    recipe.hierarchical = all(e.fit == "yes" for e in layouts[True][0].values())
+    recipe.estimates, recipe.timed = layouts[recipe.hierarchical]
+    recipe.other_partitioning = layouts[not recipe.hierarchical]
 
 
 def _sized_stages(

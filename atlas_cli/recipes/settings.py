@@ -253,7 +253,7 @@ class Recipe:
     estimates: dict[str, Estimate] = field(default_factory=dict)
     timed: Timed | None = None
     # ZeRO-3 across nodes: the launcher config writes ZeRO++ hierarchical partitioning
-    # (zero_hpz_partition_size) where it fits and trains faster than flat sharding; the stages'
+    # (zero_hpz_partition_size) where every stage fits within the margin with it; the stages'
     # estimates and time with the partitioning not written, which the header words beside it.
     hierarchical: bool = False
     other_partitioning: tuple[dict[str, Estimate], Timed | None] | None = None
