@@ -1291,32 +1291,64 @@ def test_stack_liger_writes_liger_kernel_into_the_yaml_recipes() -> None:
     assert recipe.stack == "hf"
 
 
-def test_a_yaml_recipe_says_when_liger_would_keep_the_plan_an_expert_runs(run: Runner) -> None:
+def test_a_yaml_recipe_turns_liger_on_where_it_keeps_the_plan_an_expert_runs(run: Runner) -> None:
     """LLaMA-Factory and axolotl rank with transformers' fp32 logits: at 32k tokens on a
     152k-vocabulary MoE every LoRA plan misses, and plan 1 becomes retrieval (level with the
     offloaded partial fine-tune, and scored higher), which has no trainer config. Their Liger
-    option keeps LoRA first, and stderr says so; with --stack given, or when Liger changes
-    nothing, it is quiet."""
+    option keeps LoRA first: the recipe turns it on and stderr says so; with --stack given, or
+    when Liger changes nothing, it is quiet and plain."""
     profile = ("--gpu", "h100", "--model", "qwen3-30b-a3b", "--goal", "chat", "--examples", "10k")
     long = (*profile, "--data-kind", "demonstrations", "--seq-len", "32k", "--trainer", "llamafactory")
-    result = run("recipe", *long)
-    assert re.search(r"plan 1 would be Q?LoRA ", result.stderr) and "--stack liger" in result.stderr
-    assert "would be" not in ok(run("recipe", *long, "--stack", "liger")).stderr
+    result = ok(run("recipe", *long, "--out", "-"))
+    assert re.search(r"plan 1 is then Q?LoRA, ", result.stderr) and "--stack hf" in result.stderr
+    assert "enable_liger_kernel: true" in result.stdout
+    assert "pip install liger-kernel" in " ".join(result.stdout.replace("#", " ").split())
+    assert "written with Liger" not in ok(run("recipe", *long, "--stack", "liger")).stderr
     short = (*profile, "--data-kind", "demonstrations", "--seq-len", "2k", "--trainer", "axolotl")
-    assert "would be" not in ok(run("recipe", *short)).stderr
+    plain = ok(run("recipe", *short, "--out", "-"))
+    assert "written with Liger" not in plain.stderr and "LigerPlugin" not in plain.stdout
 
 
-def test_a_yaml_recipe_says_when_liger_lets_the_same_plan_fit_on_the_gpus(run: Runner) -> None:
+def test_a_yaml_recipe_turns_liger_on_where_the_same_plan_then_fits_on_the_gpus(run: Runner) -> None:
     """Qwen3-32B QLoRA on two RTX 4090s at 3-4k tokens was written tight, its optimizer offloaded to
-    CPU RAM, with no word that the trainer's Liger option fits it within the margin (an expert's
-    review): the plan stays first either way, and stderr now says so."""
+    CPU RAM, where the trainer's Liger option fits it within the margin (an expert's review): the
+    plan stays first either way, and now it is written with Liger."""
     args = ("--gpu", "rtx-4090", "--gpus", "2", "--model", "qwen3-32b", "--goal", "chat")
     args += ("--data-kind", "demonstrations", "--examples", "10k", "--seq-len", "3k", "--out", "-")
     result = ok(run("recipe", *args, "--trainer", "llamafactory"))
-    assert "plan 1 (QLoRA) is only tight or offloads" in result.stderr and "--stack liger" in result.stderr
-    assert (
-        "only tight" not in ok(run("recipe", *args, "--trainer", "llamafactory", "--stack", "liger")).stderr
-    )
+    assert "plan 1 (QLoRA) then needs" in result.stderr and "only tight or offloads" in result.stderr
+    assert "enable_liger_kernel: true" in result.stdout
+    hf = ok(run("recipe", *args, "--trainer", "llamafactory", "--stack", "hf"))
+    assert "written with Liger" not in hf.stderr and "enable_liger_kernel" not in hf.stdout
+
+
+def test_a_yaml_recipe_of_8b_at_8k_on_a_24_gb_card_is_written_not_refused(run: Runner) -> None:
+    """An expert's review: Llama 3.1 8B at 8k tokens on an RTX 4090 was refused by both YAML
+    trainers (plan 1 under their own loss was QLoRA with its base in CPU RAM, which they do not
+    write) while LoRA with their Liger option fits on the card: they now write that."""
+    args = ("--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--data-kind", "demonstrations")
+    args += ("--examples", "5000", "--seq-len", "8k", "--out", "-")
+    turned_on = {
+        "axolotl": "liger_fused_linear_cross_entropy: true",
+        "llamafactory": "enable_liger_kernel: true",
+    }
+    for trainer, on in turned_on.items():
+        result = ok(run("recipe", *args, "--trainer", trainer))
+        assert "Plan 1 of" in result.stdout and "LoRA (SFT)" in result.stdout and on in result.stdout
+        assert "sft 21.73 GB at batch 1: fits" in result.stdout
+
+
+def test_liger_is_not_turned_on_for_a_family_the_trainers_do_not_patch(run: Runner) -> None:
+    """LLaMA-Factory's Liger option knows a list of model types, and Llama 4 is not on it (it logs
+    "Current model does not support liger kernel" and trains unpatched): the recipe neither turns
+    it on by itself nor, given --stack liger, sizes the plan as if it ran."""
+    args = ("--gpu", "h100", "--gpus", "8", "--model", "llama-4-scout", "--data-kind", "demonstrations")
+    args += ("--examples", "5000", "--seq-len", "8k", "--trainer", "llamafactory", "--out", "-")
+    result = ok(run("recipe", *args))
+    assert "written with Liger" not in result.stderr and "enable_liger_kernel" not in result.stdout
+    given = ok(run("recipe", *args, "--stack", "liger"))
+    assert "enable_liger_kernel" not in given.stdout and "stack hf" in given.stdout
+    assert "do not patch llama4 models" in " ".join(given.stdout.replace("#", " ").split())
 
 
 def test_a_recipe_past_the_models_trained_positions_says_so() -> None:
@@ -2776,14 +2808,16 @@ def test_the_next_steps_of_an_fsdp_qlora_plan_name_what_runs_it(run: Runner) -> 
 def test_a_plan_ranked_with_another_stack_keeps_its_recipe_line(run: Runner) -> None:
     """Ranked with --stack hf, QLoRA offloads its base; the Python recipe, sized with TRL's fused
     loss, fits it on the GPU alone and writes it: recommend said there was no recipe (a review).
-    The YAML trainers, which run transformers' loss, refuse it and point at the Python recipe."""
+    The YAML trainers, which run transformers' loss, refuse it and point at the Python recipe (with
+    --stack hf; by themselves they turn their Liger option on and write LoRA)."""
     args = ("--model", "llama-3.1-8b", "--gpu", "l4", "--seq-len", "8k", "--goal", "chat")
     plans = ok(run("recommend", *args, "--stack", "hf", "--json")).json()
     assert plans["recommendations"][0]["assumptions"]["offload"] == "params"
     assert plans["next_steps"]["recipe"] is not None
     assert ok(run("recipe", *args, "--stack", "hf", "--out", "-")).stdout
-    refused = run("recipe", *args, "--trainer", "axolotl", "--out", "-")
+    refused = run("recipe", *args, "--stack", "hf", "--trainer", "axolotl", "--out", "-")
     assert refused.exit_code == 2 and "or --trainer python, whose own settings fit it" in refused.stderr
+    assert "LigerPlugin" in ok(run("recipe", *args, "--trainer", "axolotl", "--out", "-")).stdout
 
 
 def test_an_fsdp_qlora_refusal_names_only_trainers_that_write_the_plan() -> None:
@@ -3711,7 +3745,7 @@ def test_a_trainer_without_plan_writes_the_best_plan_it_can_express(run: Runner)
     plan 1 instead of writing the best plan it expresses (a review). --plan 1 still refuses."""
     args = ("--gpu", "a100-80gb", "--model", "qwen3-30b-a3b", "--goal", "chat")
     args += ("--data-kind", "demonstrations", "--examples", "20k", "--lora-experts")
-    args += ("--trainer", "axolotl", "--json")
+    args += ("--trainer", "axolotl", "--stack", "hf", "--json")  # without it, Liger's ranking: LoRA
     written = ok(run("recipe", *args))
     assert written.json()["rank"] == 5 and written.json()["method"] == "dora"
     said = " ".join(written.stderr.split())

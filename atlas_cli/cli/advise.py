@@ -353,7 +353,7 @@ def recipe(
     engine = Engine(catalog)
     rec = engine.recommend(build_profile(raw))
     if not stack_given and fmt.liger and plan in (None, 1):
-        _suggest_liger(rec, engine.recommend(build_profile({**raw, "stack": "liger"})))
+        rec = _with_liger(rec, engine.recommend(build_profile({**raw, "stack": "liger"})))
     # A trailing separator names a directory; Path() would drop it, so the text is kept.
     out = None if out_text is None else Path(out_text)
     to_stdout = out_text is None or out_text == "-"
@@ -471,39 +471,54 @@ def _write_out(rendered: "Rendered", out: Path, directory: bool, force: bool) ->
     sys.stderr.write(printable("ft-atlas: " + t("wrote {path}", path=written) + "\n"))
 
 
-def _suggest_liger(plain: "Recommendation", liger: "Recommendation") -> None:
+def _with_liger(plain: "Recommendation", liger: "Recommendation") -> "Recommendation":
     """A YAML trainer ranks with transformers' own loss, whose fp32 logits can push the plan an
-    expert would run out of memory at long context; its Liger Kernel option keeps it. Said on
-    stderr when that changes the plan ranked first (a review: Qwen3-30B-A3B at 32k tokens got a
-    45-hour offloaded partial fine-tune where LoRA with Liger fits in 1.5 hours), or when the same
-    plan fits within the margin on the GPUs alone only with it (Qwen3-32B on two RTX 4090s was
-    written tight, its optimizer offloaded)."""
-    if not plain.plans or not liger.plans:
-        return
+    expert would run out of memory at long context; its Liger Kernel option keeps it. The recipe
+    turns that option on, and says so on stderr, where it changes the plan ranked first (a review:
+    Qwen3-30B-A3B at 32k tokens got a 45-hour offloaded partial fine-tune where LoRA with Liger
+    fits in 1.5 hours) or lets the same plan fit within the margin on the GPUs alone (Qwen3-32B on
+    two RTX 4090s was written tight, its optimizer offloaded): an expert's review found Llama 3.1
+    8B at 8k tokens on an RTX 4090 refused, where telling the user to rerun with --stack liger
+    only delayed the YAML that fits. Only for a family both trainers patch (data/families.yaml
+    liger_kernel), since the other trains unpatched, at the memory the plain ranking gave."""
+    if not plain.plans or not liger.plans or not _liger_patches(plain):
+        return plain
     from atlas_cli.recipes.settings import SUPERVISED_STAGES
 
     first, fused = plain.plans[0], liger.plans[0]
     if not set(fused.pipeline) <= set(SUPERVISED_STAGES):
-        return  # the recipes write Liger for supervised stages only
+        return plain  # the recipes write Liger for supervised stages only
     if first.method != fused.method:
         message = t(
-            "note: with Liger Kernel's fused loss (which this trainer's YAML enables when given --stack "
-            "liger) plan 1 would be {liger} instead of {plain}; rerun with --stack liger to write that one",
+            "note: written with Liger Kernel's fused loss, which this trainer's YAML turns on (as "
+            "--stack liger): plan 1 is then {liger}, where with the trainer's own loss, which holds "
+            "the whole logits, it would be {plain}; --stack hf writes that one",
             liger=translated(fused.name),
             plain=translated(first.name),
         )
     elif _tight_or_offloaded(first) and not _tight_or_offloaded(fused) and fused.memory_gb is not None:
         message = t(
-            "note: plan 1 ({plan}) is only tight or offloads with this trainer's own loss; with Liger "
-            "Kernel's fused loss (which this trainer's YAML enables when given --stack liger) it needs "
-            "{gb:.1f} GB per GPU and fits on the GPUs alone within the margin; rerun with --stack liger "
-            "to write that one",
+            "note: written with Liger Kernel's fused loss, which this trainer's YAML turns on (as "
+            "--stack liger): plan 1 ({plan}) then needs {gb:.1f} GB per GPU and fits on the GPUs alone "
+            "within the margin, where with the trainer's own loss it is only tight or offloads; "
+            "--stack hf writes that one",
             plan=translated(first.name),
             gb=fused.memory_gb,
         )
     else:
-        return
+        return plain
     sys.stderr.write(printable("ft-atlas: " + message + "\n"))
+    return liger
+
+
+def _liger_patches(rec: "Recommendation") -> bool:
+    """Whether LLaMA-Factory's and axolotl's Liger options both patch the model's family (unknown
+    for a bare size, whose shape is only assumed)."""
+    from atlas_cli.recipes.writer import liger_patches
+
+    if rec.model is None or rec.model.spec is None or rec.model.source == "bare size":
+        return False
+    return liger_patches(state.catalog(), rec.model.spec.family)
 
 
 def _say_skipped(rec: "Recommendation", skipped: "list[NotWritten]", trainer: str, written: int) -> None:

@@ -1008,6 +1008,12 @@ class ModelFamily(Strict):
         "(router_aux_loss_coef x aux_loss) only when output_router_logits is true, which its "
         "checkpoints ship false: a recipe that trains the routers turns it on",
     )
+    liger_kernel: bool = Field(
+        default=False,
+        description="LLaMA-Factory's enable_liger_kernel and axolotl's Liger plugin both patch its "
+        "causal language model with Liger Kernel's fused linear cross-entropy: a YAML recipe may "
+        "train it without the whole logits",
+    )
     source: str
 
 

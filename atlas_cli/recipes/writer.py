@@ -100,14 +100,16 @@ def _settled(
     _check_checkpoint(recipe)
     _check_generates(recipe)
     stack = "hf" if recipe.architecture == "encoder" else chosen.stack
-    if (
-        chosen.liger
-        and recipe.profile.get("stack") == "liger"
-        and set(recipe.stages) <= set(SUPERVISED_STAGES)
-    ):
-        stack = "liger"
+    asked = recipe.profile.get("stack")
+    if chosen.liger and asked == "liger" and set(recipe.stages) <= set(SUPERVISED_STAGES):
+        family = recipe.model.family if recipe.model is not None else None
+        if family is None or liger_patches(catalog, family):
+            stack = "liger"
+        else:
+            asked = None  # said here, with why, rather than by _stack_note
+            recipe.notes.append(t(LIGER_UNPATCHED, family=family))
     settle(catalog, recipe, chosen, stack)
-    _stack_note(recipe, recipe.profile.get("stack"))
+    _stack_note(recipe, asked)
     _fewer_gpus_note(recipe)
     recipe.notes += _rule_notes(catalog, recipe)
     _check_gap(recipe, chosen)
@@ -208,6 +210,19 @@ def _rule_notes(catalog: Catalog, recipe: Recipe) -> list[str]:
         and rule.selects(recipe.method)
         and compile_condition(rule.when)(facts)
     ]
+
+
+LIGER_UNPATCHED = N_(
+    "--stack liger: LLaMA-Factory's and axolotl's Liger options do not patch {family} models "
+    "(data/families.yaml liger_kernel), which then train with transformers' own loss: the memory, "
+    "time and cost above are estimated for that."
+)
+
+
+def liger_patches(catalog: Catalog, family: str) -> bool:
+    """Whether LLaMA-Factory's and axolotl's Liger options both patch the family (families.yaml)."""
+    known = catalog.model_families.get(family)
+    return known is not None and known.liger_kernel
 
 
 def _stack_note(recipe: Recipe, asked: str | None) -> None:

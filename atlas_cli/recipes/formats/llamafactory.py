@@ -394,6 +394,14 @@ def render(recipe: Recipe, main: str) -> Rendered:
         )
     if recipe.sft_on_liked:
         recipe.notes.append(t(LIKED_AS_SFT))
+    if recipe.stack == "liger":
+        # apply_liger_kernel imports liger_kernel, which is an extra (requirements/liger-kernel.txt).
+        recipe.notes.append(
+            t(
+                "enable_liger_kernel needs Liger Kernel, which installing LLaMA-Factory does not bring: "
+                "pip install liger-kernel (LLaMA-Factory's requirements/liger-kernel.txt)."
+            )
+        )
     if recipe.memory_model == "qlora" and len(documents) > 1:
         recipe.notes.append(
             t(
