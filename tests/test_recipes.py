@@ -1054,6 +1054,22 @@ def test_llamafactory_second_stage_starts_from_the_first(
     assert dpo["pref_beta"] == 0.1 and dpo["learning_rate"] < sft["learning_rate"]
 
 
+def test_llamafactory_under_zero3_resumes_the_sft_adapter_and_says_so() -> None:
+    """An expert's review: under DeepSpeed ZeRO-3 LLaMA-Factory merges no adapter and ignores
+    create_new_adapter (model/adapter.py init_adapter: is_mergeable false), so the DPO stage
+    trained the SFT adapter further with the base model as its reference, and the after-training
+    line loaded "sft,dpo", applying the SFT update twice. The recipe now resumes, and says so."""
+    rec = recommend(
+        gpu="a100-80gb", gpus="8", model="llama-3.1-70b", goal="align", data_kind="preferences", seq_len="4k"
+    )
+    recipe, rendered = write_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft", "dpo")), "llamafactory")
+    assert recipe.sharding == "zero3"
+    _, dpo = yaml_documents(rendered.text)
+    assert dpo["adapter_name_or_path"] == "saves/ft-atlas/sft" and dpo["create_new_adapter"] is False
+    assert "--adapter_name_or_path saves/ft-atlas/dpo " in recipe.after_training
+    assert any(n.startswith("DeepSpeed ZeRO-3: LLaMA-Factory merges no adapter") for n in recipe.notes)
+
+
 @pytest.mark.parametrize(("method", "base"), [("lora", "./outputs/sft/merged"), ("full-ft", "./outputs/sft")])
 def test_axolotl_second_stage_starts_from_the_first(method: str, base: str) -> None:
     rec = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="ratings")

@@ -254,14 +254,21 @@ def _lf_turns_on_aux_loss(recipe: Recipe) -> bool:
     return recipe.model is not None and recipe.model.family in LF_AUX_LOSS_TYPES
 
 
+def _lf_resumes(recipe: Recipe) -> bool:
+    """A later stage resumes the earlier adapter rather than merging it and training a new one:
+    LLaMA-Factory merges no adapter into a 4-bit model nor under DeepSpeed ZeRO-3, and then
+    ignores create_new_adapter (model/adapter.py init_adapter: is_mergeable false)."""
+    return recipe.memory_model == "qlora" or recipe.sharding == "zero3"
+
+
 def _lf_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
     base = recipe.model_hint
     values: dict[str, Any] = {"model_name_or_path": base}
     if previous is not None and recipe.family == "lora":
         # Loads the previous stage's adapter; a new adapter on top (LoRA) keeps the merged SFT model as
-        # the reference. A 4-bit model cannot merge, so QLoRA resumes the SFT adapter instead.
+        # the reference. Where LoRA cannot merge, the SFT adapter is resumed instead (_lf_resumes).
         values["adapter_name_or_path"] = previous
-        values["create_new_adapter"] = recipe.memory_model != "qlora"
+        values["create_new_adapter"] = not _lf_resumes(recipe)
     elif previous is not None:
         values["model_name_or_path"] = previous
     if recipe.memory_model == "qlora":
@@ -409,6 +416,16 @@ def render(recipe: Recipe, main: str) -> Rendered:
                 "resumes the SFT adapter and its reference model is the base model, not the SFT model."
             )
         )
+    elif recipe.family == "lora" and len(documents) > 1 and _lf_resumes(recipe):
+        recipe.notes.append(
+            t(
+                "DeepSpeed ZeRO-3: LLaMA-Factory merges no adapter under it (model/adapter.py), so the "
+                "later stage resumes the SFT adapter and its reference model is the base model, not the "
+                "SFT model. For the SFT model as the reference, merge it first (llamafactory-cli export "
+                "with --adapter_name_or_path saves/ft-atlas/sft) and train the later stage on the merged "
+                "model."
+            )
+        )
     recipe.after_training = _after_training(recipe, template)
     return yaml_files(
         recipe, "llamafactory", t(WRITTEN_FOR, version=VERSION, pins=PINS), run, documents, ds_file
@@ -427,8 +444,8 @@ def _after_training(recipe: Recipe, template: str) -> str:
             template=template,
         )
     # A later LoRA stage trains a new adapter on the merged earlier ones (create_new_adapter), so
-    # the model is the base with every stage's adapter, in order; QLoRA resumes one adapter.
-    adapters = ",".join(outputs if recipe.memory_model != "qlora" else outputs[-1:])
+    # the model is the base with every stage's adapter, in order; a resumed adapter is one.
+    adapters = ",".join(outputs[-1:] if _lf_resumes(recipe) else outputs)
     return t(
         "{dir} holds the adapter, not the model. Try it: llamafactory-cli chat --model_name_or_path {base} "
         "--adapter_name_or_path {adapters} --template {template} --finetuning_type lora. The same "
