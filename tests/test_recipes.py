@@ -4037,3 +4037,30 @@ def test_an_mlx_recipe_without_a_model_shows_where_it_goes_on_the_run_line(run: 
     assert "# Run: mlx_lm.lora --config sft.yaml --model MODEL_ID_OR_PATH" in unnamed
     named = ok(run(*args, "--examples", "5k", "--model", "qwen2.5-7b", "--out", "-")).stdout
     assert "--model MODEL_ID_OR_PATH" not in named
+
+
+def test_peft_under_zero3_checkpoints_reentrant_by_the_arguments_name() -> None:
+    """A recipe review: TRL forces use_reentrant=True for PEFT under ZeRO-3 in
+    gradient_checkpointing_kwargs, which transformers 5.23+ (activation_checkpointing_kwargs) no
+    longer reads after __post_init__, so non-reentrant recomputation of the sharded frozen weights
+    could fail at the first backward. The script sets it under whichever name its transformers has."""
+    import argparse
+
+    from atlas_cli.recipes.templates.training import TRAINING_ARGUMENTS
+
+    rec = recommend(gpu="rtx-4090", gpus="2", model="qwen3-32b", goal="chat", data_kind="demonstrations")
+    rank = rank_of(rec, "qlora", ("sft",))
+    script = render_recipe(CATALOG, rec, rank, "python")
+    found = constants(script)
+    assert found["USES_PEFT"] and found["SHARDED"]
+    args = argparse.Namespace(
+        output_dir="out", resume=False, batch_size=None, grad_accum=None, max_steps=-1, precision="bf16"
+    )
+    for name in ("activation_checkpointing", "gradient_checkpointing"):
+        stub = type("TrainingArguments", (), {"__dataclass_fields__": {name: None}})
+        scope: dict[str, Any] = {**found, "TrainingArguments": stub, "Path": Path, "Any": Any}
+        exec(TRAINING_ARGUMENTS, scope)
+        assert scope["training_arguments"](args, "sft")[name + "_kwargs"] == {"use_reentrant": True}
+    single = recommend(gpu="h100", model="qwen3-8b", goal="chat", data_kind="demonstrations")
+    plain = constants(render_recipe(CATALOG, single, rank_of(single, "lora", ("sft",)), "python"))
+    assert plain["USES_PEFT"] and not plain["SHARDED"]

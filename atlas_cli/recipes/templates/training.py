@@ -426,6 +426,10 @@ def training_arguments(args: argparse.Namespace, stage: str) -> dict[str, Any]:
         "warmup_steps": WARMUP_RATIO,  # below 1: a share of the training steps (transformers 5)
         "lr_scheduler_type": LR_SCHEDULER,
         CHECKPOINTING_ARGUMENT: GRADIENT_CHECKPOINTING,
+        # TRL forces reentrant checkpointing for PEFT under ZeRO-3 (non-reentrant recomputes the
+        # gathered weights as empty shards: CheckpointError), but writes the old name's kwargs,
+        # which transformers 5.23+ no longer reads once the arguments exist: set here, by name.
+        **({CHECKPOINTING_ARGUMENT + "_kwargs": {"use_reentrant": True}} if USES_PEFT and SHARDED else {}),
         "bf16": args.precision in ("bf16", "pure-bf16"),
         "fp16": args.precision == "fp16",
         "optim": OPTIM,
