@@ -553,7 +553,9 @@ def test_a_vision_language_checkpoint_trains_its_text_model(data: dict[str, str]
     assert names and not any("vision_tower" in n or "multi_modal_projector" in n for n in names)
 
 
-def test_sft_conversations_train_on_the_answers_only(tmp_path: Path) -> None:
+def test_sft_conversations_train_on_the_answers_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """TRL computes the loss on every token of a {"messages": [...]} row by default. Where TRL can
     mark the assistant's turns (the template has generation markers, or TRL ships a training
     version of it, as for DeepSeek-R1's, whose own drops the reasoning) the recipe sets
@@ -572,8 +574,14 @@ def test_sft_conversations_train_on_the_answers_only(tmp_path: Path) -> None:
     rows = Dataset.from_list([{"messages": turns}])
     converted, settings = conversation_loss(rows, tokenizer)  # the test template: unknown to TRL
     assert settings == {} and converted.to_list() == [{"prompt": turns[:-1], "completion": turns[-1:]}]
+    assert "several assistant turns" not in capsys.readouterr().err
     with pytest.raises(SystemExit, match="1 conversation"):
         conversation_loss(Dataset.from_list([{"messages": turns[:-1]}]), tokenizer)
+    # Only the last answer of a longer conversation trains there, and the run says so (a review:
+    # Llama 3.1's templates have no TRL training version, and the earlier turns went silently).
+    longer = [*turns, {"role": "user", "content": "and at night"}, {"role": "assistant", "content": "black"}]
+    conversation_loss(Dataset.from_list([{"messages": longer}]), tokenizer)
+    assert "1 conversation(s) have several assistant turns" in capsys.readouterr().err
     plain = Dataset.from_list([{"prompt": "is it", "completion": " yes"}])
     assert conversation_loss(plain, tokenizer)[0].to_list() == plain.to_list()
     reasoning = [*turns[:-1], {"role": "assistant", "content": "<think>the sky scatters blue</think>blue"}]

@@ -665,6 +665,14 @@ def answers_only(rows: Dataset, tokenizer: PreTrainedTokenizerBase) -> Dataset:
     if len(answers) < len(rows):
         unanswered = len(rows) - len(answers)
         raise SystemExit(f"{unanswered} conversation(s) do not end with an assistant's answer to train on.")
+    earlier = sum(1 for turns in rows["messages"] if sum(t["role"] == "assistant" for t in turns) > 1)
+    if earlier:
+        # Said, not silent: LLaMA-Factory's and axolotl's recipes train every assistant turn.
+        print(
+            f"warning: {earlier} conversation(s) have several assistant turns and only the last is "
+            "trained (TRL marks no turns in this chat template): give one row per answer to train them all",
+            file=sys.stderr,
+        )
     if any("</think>" in str(answer["content"]) for answer in answers) and not keeps_reasoning(tokenizer):
         raise SystemExit(
             "The model's chat template drops an answer's reasoning before </think> (DeepSeek-R1's does), "
