@@ -2346,11 +2346,6 @@ def test_the_sft_docstring_example_completion_continues_the_prompt() -> None:
     assert '"completion": " A low-rank adapter' in text
 
 
-def test_base_models_get_a_chat_template() -> None:
-    text = render(case_named("lora-sft-decoder"), "python")
-    assert "if tokenizer.chat_template is None:" in text and "PLAIN_CHAT_TEMPLATE" in text
-
-
 # --- escaping: KB text reaches generated code and YAML as data only ---------------------------
 
 
@@ -4064,3 +4059,46 @@ def test_peft_under_zero3_checkpoints_reentrant_by_the_arguments_name() -> None:
     single = recommend(gpu="h100", model="qwen3-8b", goal="chat", data_kind="demonstrations")
     plain = constants(render_recipe(CATALOG, single, rank_of(single, "lora", ("sft",)), "python"))
     assert plain["USES_PEFT"] and not plain["SHARDED"]
+
+
+def test_a_llama_3_base_renders_conversations_with_the_plain_template() -> None:
+    """A recipe review: the Python recipe used the chat template a Llama 3.x base tokenizer
+    ships, whose header and end-of-turn tokens the base never trained (unsloth#915), and LoRA
+    leaves the embeddings as they are; LLaMA-Factory's recipe already trained it on "default".
+    The script now renders that base's conversations with its plain template, and says why."""
+    import io
+    import sys as system
+
+    from atlas_cli.recipes.templates.training import LOAD_TOKENIZER
+
+    def flag(model: str) -> bool:
+        rec = recommend(gpu="h100", model=model, goal="chat", data_kind="demonstrations")
+        return bool(
+            constants(render_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "python"))[
+                "UNTRAINED_CHAT_TOKENS"
+            ]
+        )
+
+    assert flag("llama-3.1-8b") and not flag("llama-3.1-8b-instruct") and not flag("qwen3-8b")
+
+    class Tokenizer:
+        pad_token, eos_token, chat_template = "<pad>", "</s>", "{{ meta's template }}"
+
+    for untrained, kept in ((True, False), (False, True)):
+        scope: dict[str, Any] = {
+            "AutoTokenizer": type(
+                "AutoTokenizer", (), {"from_pretrained": staticmethod(lambda _: Tokenizer())}
+            ),
+            "PreTrainedTokenizerBase": object,
+            "sys": system,
+            "UNTRAINED_CHAT_TOKENS": untrained,
+        }
+        exec(LOAD_TOKENIZER, scope)
+        said, system.stderr = system.stderr, io.StringIO()
+        try:
+            loaded = scope["load_tokenizer"]("model")
+            printed = system.stderr.getvalue()
+        finally:
+            system.stderr = said
+        assert (loaded.chat_template == Tokenizer.chat_template) == kept
+        assert ("never trained its chat template's special tokens" in printed) == untrained

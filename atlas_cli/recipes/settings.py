@@ -974,6 +974,23 @@ def _pure_bf16_weights(catalog: Catalog, recipe: Recipe) -> None:
     )
 
 
+# Chat templates whose special tokens the base checkpoints never trained, by a part of the model's
+# name: Llama 3's header and end-of-turn tokens (unslothai/unsloth#915, #873). Trained on with
+# LoRA, which leaves the embeddings as they are, the model does not learn to stop; a base model's
+# recipe renders conversations with a plain template instead (LLaMA-Factory's maintainer: "base
+# model: default, instruct model: llama3", hiyouga/LlamaFactory#6436).
+UNTRAINED_BASE_TEMPLATES = ("llama-3",)
+
+
+def untrained_chat_tokens(recipe: Recipe) -> str | None:
+    """The name part (UNTRAINED_BASE_TEMPLATES) of a base model whose chat template's special tokens
+    were never trained, else None."""
+    if recipe.post_trained:
+        return None
+    name = str(recipe.profile.get("model") or "").replace("\\", "/").rsplit("/", 1)[-1].lower()
+    return next((part for part in UNTRAINED_BASE_TEMPLATES if part in name), None)
+
+
 def optimizer_arguments(recipe: Recipe) -> dict[str, Value]:
     """TrainingArguments' optim_target_modules and optim_args: GaLore's projection settings and
     the optimizer's own (torchao's stochastic rounding), joined."""

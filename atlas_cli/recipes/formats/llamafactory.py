@@ -16,6 +16,7 @@ from atlas_cli.recipes.settings import (
     Recipe,
     labels_as_answers,
     packed_apart_by_fa2,
+    untrained_chat_tokens,
 )
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
 
@@ -78,9 +79,6 @@ LF_TEMPLATES = (
     ("gpt-oss", "gpt_oss"),
     ("smollm2", "smollm2"),
 )
-# Chat templates whose special tokens the base checkpoints never trained (Llama 3's header and
-# end-of-turn tokens: unslothai/unsloth#915, #873): a base model trains on "default" instead.
-UNTRAINED_IN_BASE = frozenset({"llama3"})
 # dataset_info.json entries that read the same JSON Lines files as the Python recipe.
 PAIRS = {
     "file_name": "dpo.jsonl",
@@ -153,8 +151,9 @@ def gap(recipe: Recipe) -> str | None:
 
 def _lf_template(recipe: Recipe) -> tuple[str, str]:
     name = str(recipe.profile.get("model") or "").replace("\\", "/").rsplit("/", 1)[-1].lower()
+    untrained = untrained_chat_tokens(recipe)
     for part, template in LF_TEMPLATES:
-        if part in name and template in UNTRAINED_IN_BASE and not recipe.post_trained:
+        if part == untrained:  # a base model trains on "default" instead
             return "default", t(
                 "LLaMA-Factory's generic template: the {part} base model never trained the special "
                 "tokens of its {template} chat template (its maintainer: 'base model: default, "

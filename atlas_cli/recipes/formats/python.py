@@ -41,6 +41,7 @@ from atlas_cli.recipes.settings import (
     Value,
     optimizer_arguments,
     recipe_optimizer,
+    untrained_chat_tokens,
 )
 from atlas_cli.recipes.templates import prompting, training
 
@@ -771,6 +772,8 @@ def _constants(recipe: Recipe) -> str:
         "  # the memory estimate assumes it",
         f"REQUIRED_MODULES = {literal({module: n.hint for module, n in needs.items()})}",
         f"NEEDS_CUDA = {literal(recipe.memory_model == 'qlora')}  # bitsandbytes' 4-bit kernels",
+        f"UNTRAINED_CHAT_TOKENS = {literal(untrained_chat_tokens(recipe) is not None)}"
+        "  # a base model that never trained its chat template's special tokens (Llama 3)",
         f"SHARDED = {literal(recipe.sharding == 'zero3')}  # ZeRO-3: the 4-bit weights are sharded",
         f"PRECISION = {literal(recipe.value('precision'))}"
         "  # bf16 where the GPU has it (NVIDIA Ampere or newer); fp16 otherwise (fp32 for Gemma 3)",

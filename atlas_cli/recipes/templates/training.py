@@ -133,10 +133,14 @@ def load_tokenizer(path: str) -> PreTrainedTokenizerBase:
     if tokenizer.pad_token is None:
         # Batches need padding; many base models ship without a pad token, and EOS is the usual stand-in.
         tokenizer.pad_token = tokenizer.eos_token
-    if tokenizer.chat_template is None:
+    if tokenizer.chat_template is None or UNTRAINED_CHAT_TOKENS:
+        why = (
+            "The tokenizer has no chat template (a base model)"
+            if tokenizer.chat_template is None
+            else "This base model never trained its chat template's special tokens"
+        )
         print(
-            "The tokenizer has no chat template (a base model): conversational data is rendered "
-            "with a plain '### User: / ### Assistant:' template.",
+            f"{why}: conversational data is rendered with a plain '### User: / ### Assistant:' template.",
             file=sys.stderr,
         )
         tokenizer.chat_template = PLAIN_CHAT_TEMPLATE
