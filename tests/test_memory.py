@@ -1744,6 +1744,32 @@ def test_a_quantized_base_loads_whole_onto_every_gpu_before_zero3_shards_it(run:
     assert any("loads a bitsandbytes model whole onto every GPU" in w for w in data["warnings"])
 
 
+def test_qlora_that_misses_only_by_the_whole_base_load_fits_loaded_shard_by_shard(run: Runner) -> None:
+    """An expert's review: 70B QLoRA on 4 GPUs of 24 GB was sent to CPU offload (141 GB of RAM,
+    several times slower) because transformers loads the whole 4-bit base onto every GPU under
+    DeepSpeed; Answer.AI trained Llama-2-70B QLoRA on four and eight 24 GB A5000s without
+    offload, loading it shard by shard (fsdp_qlora benchmarks_03_2024.md; axolotl's
+    qlora_sharded_model_loading). `auto` sizes that load where it is all that misses, and says so;
+    a base that fits loaded whole keeps DeepSpeed's ZeRO-3 (which the recipes write)."""
+    flags = ("--method", "qlora", "--model", "llama-3.3-70b", "--gpu", "rtx-4090", "--gpus", "4")
+    data = ok(run("estimate", *flags, "--json")).json()
+    assert data["fit"] == "yes" and data["per_gpu_gb"] < 0.9 * 25.76
+    assert data["assumptions"]["sharded_loading"] and data["assumptions"]["offload"] == "none"
+    assert "loaded shard by shard" in data["assumptions"]["strategy"]
+    assert any("QLoRA fits here only loaded shard by shard" in w for w in data["warnings"])
+    whole = ok(run("estimate", *flags, "--sharding", "zero3", "--json")).json()
+    assert whole["fit"] == "no" and not whole["assumptions"]["sharded_loading"]
+    roomy = ("--method", "qlora", "--model", "llama-3.1-70b", "--gpu", "h100", "--gpus", "2")
+    roomy += ("--seq-len", "32k")
+    kept = ok(run("estimate", *roomy, "--json")).json()
+    assert kept["assumptions"]["sharding"] == "zero3" and not kept["assumptions"]["sharded_loading"]
+    rec = ok(
+        run("recommend", "--gpu", "rtx-4090", "--gpus", "4", "--model", "llama-3.3-70b", "--json")
+    ).json()
+    first = rec["recommendations"][0]
+    assert first["method"] == "qlora" and first["assumptions"]["offload"] == "none"
+
+
 def test_a_prequantized_checkpoint_is_dequantized_once_per_process_under_zero3() -> None:
     """gpt-oss is stored in MXFP4 and trains dequantized: transformers loads a quantized model
     without zero.Init, so under ZeRO-3 each of a node's processes builds its own 16-bit copy in

@@ -2048,7 +2048,7 @@ def test_axolotl_quantizes_a_mixture_of_experts_qlora_base_and_sizes_it_so() -> 
     assert not dense_recipe.quantized_experts  # a dense model has no experts to quantize
     # Under DeepSpeed ZeRO-3 the experts load off the GPU, unquantized, and axolotl documents the
     # option with FSDP2 only (a review): neither written nor sized there.
-    large = recommend(gpu="h100-80gb", gpus="8", model="qwen3-235b-a22b", goal="chat", examples="5k")
+    large = recommend(gpu="rtx-4090", gpus="2", model="qwen3-30b-a3b", goal="chat", examples="5k")
     sharded, rendered = write_recipe(CATALOG, large, rank_of(large, "qlora", ("sft",)), "axolotl")
     assert sharded.sharding == "zero3" and not sharded.quantized_experts
     assert "quantize_moe_experts" not in rendered.files[0].text
@@ -2770,7 +2770,8 @@ def test_axolotl_qlora_under_zero3_checkpoints_reentrantly_where_axolotl_allows_
     use_reentrant: true for QLoRA with rl on several GPUs (both checked with axolotl itself in
     tests/test_recipes_validate.py). SFT writes true, with its source; DPO keeps axolotl's default
     and the header says why. LoRA under ZeRO-3 and QLoRA on one GPU write nothing."""
-    rec = recommend(gpu="a100-40gb", gpus="2", model="llama-3.1-70b", data_kind="preferences")
+    # At 8k tokens ZeRO-3 holds what the whole 4-bit base each GPU loads first leaves room for.
+    rec = recommend(gpu="h100-80gb", gpus="2", model="llama-3.1-70b", data_kind="preferences", seq_len="8k")
     text = render_recipe(CATALOG, rec, rank_of(rec, "qlora", ("sft", "dpo")), "axolotl")
     sft, dpo = yaml_documents(text)
     assert sft["adapter"] == dpo["adapter"] == "qlora" and sft["deepspeed"] == "ds_z3_config.json"
@@ -2787,6 +2788,22 @@ def test_axolotl_qlora_under_zero3_checkpoints_reentrantly_where_axolotl_allows_
         written = render_recipe(CATALOG, other, rank, "axolotl")
         assert not any("gradient_checkpointing_kwargs" in doc for doc in yaml_documents(written))
         assert "use_reentrant" not in written
+
+
+def test_qlora_loaded_shard_by_shard_is_refused_with_what_loads_it(run: Runner) -> None:
+    """Every recipe launches DeepSpeed, whose ZeRO-3 gets a 4-bit base whole on every GPU first:
+    a plan that fits only loaded shard by shard is not written (it would run out of memory while
+    loading), and both the refusal and recommend's recipe line name the loaders that run it."""
+    args = ("--gpu", "rtx-4090", "--gpus", "4", "--model", "llama-3.3-70b", "--goal", "chat")
+    args += ("--data-kind", "demonstrations", "--examples", "10k")
+    refused = run("recipe", *args, "--out", "-")
+    said = " ".join(refused.stderr.split())
+    assert refused.exit_code == 2 and "fits only with its 4-bit base loaded shard by shard" in said
+    assert "qlora_sharded_model_loading" in said and "Answer.AI's fsdp_qlora" in said
+    steps = ok(run("recommend", *args, "--json")).json()["next_steps"]
+    assert steps["recipe"] is None
+    shown = " ".join(ok(run("recommend", *args)).stdout.split())
+    assert "Recipe: none: QLoRA with its base loaded shard by shard" in shown
 
 
 def test_qlora_with_its_base_in_cpu_ram_is_refused_with_what_runs_it() -> None:

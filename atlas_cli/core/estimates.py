@@ -62,6 +62,10 @@ class EstimateSettings(NamedTuple):
     # nodes: a second copy of the sharded weights, sharded within each node, so that the forward's
     # and backward's gathers stay on the node's links; only the gradients cross the network.
     hierarchical: bool = False
+    # A 4-bit (QLoRA) base loaded shard by shard under FSDP (Answer.AI's loader: axolotl's
+    # qlora_sharded_model_loading), never whole on one GPU as transformers loads it for DeepSpeed
+    # ZeRO-3 (memory.parallel.loads_whole_base); ft-atlas does not write it.
+    sharded_loading: bool = False
     # GPUs one sequence is split over (DeepSpeed Ulysses sequence parallelism, with ZeRO-3 across
     # all of them); gpus / sequence_parallel sequences train side by side.
     sequence_parallel: int = 1

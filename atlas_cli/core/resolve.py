@@ -647,9 +647,19 @@ def _expert_warnings(e: Estimate) -> list[str]:
 
 
 def _loading_warnings(e: Estimate) -> list[str]:
+    whole = frozen_base_bytes(e.memory_model, e.shape, e.settings) / 1e9
+    if e.settings.sharded_loading:
+        return [
+            t(
+                "QLoRA fits here only loaded shard by shard under FSDP, as Answer.AI's fsdp_qlora train.py "
+                "and axolotl (qlora_sharded_model_loading: true with FSDP's cpu_ram_efficient_loading) do: "
+                "transformers loads a bitsandbytes model whole onto each GPU first, under DeepSpeed ZeRO-3 "
+                "and FSDP alike ({gb:.1f} GB), which ft-atlas's recipes run",
+                gb=whole,
+            )
+        ]
     if not loads_whole_base(e.memory_model, e.settings):
         return []
-    whole = frozen_base_bytes(e.memory_model, e.shape, e.settings) / 1e9
     return [
         t(
             "QLoRA under ZeRO-3: transformers loads a bitsandbytes model whole onto every GPU before "

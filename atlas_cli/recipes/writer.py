@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from atlas_cli.core.memory.states import frozen_base_bytes
 from atlas_cli.core.plans import Recommendation
 from atlas_cli.core.resolve import INTEGER_QUANTIZED_RECIPE, integer_quantized
 from atlas_cli.errors import UsageError, not_one_of
@@ -114,6 +115,7 @@ def _settled(
     recipe.notes += _rule_notes(catalog, recipe)
     _check_gap(recipe, chosen)
     _check_offloaded_quantized_base(recipe, others)
+    _check_sharded_loading(recipe)
     _check_hardware(recipe, chosen, formats)
     _check_ia3_modules(recipe)
     return recipe
@@ -327,6 +329,28 @@ def _check_offloaded_quantized_base(recipe: Recipe, others: Callable[[], list[st
             rank=recipe.rank,
             name=translated(recipe.plan.name),
             other=other,
+        )
+    )
+
+
+def _check_sharded_loading(recipe: Recipe) -> None:
+    """QLoRA that fits only with its 4-bit base loaded shard by shard (search._loaded_shard_by_shard):
+    every recipe launches DeepSpeed, whose ZeRO-3 gets the base from transformers whole on every
+    GPU first, so written it would run out of memory while loading."""
+    sharded = next((e for e in recipe.estimates.values() if e.settings.sharded_loading), None)
+    if sharded is None:
+        return
+    raise UsageError(
+        t(
+            "plan {rank} ({name}) fits only with its 4-bit base loaded shard by shard under FSDP, as "
+            "Answer.AI's fsdp_qlora train.py (--train_type qlora) and axolotl (qlora_sharded_model_loading: "
+            "true with fsdp_cpu_ram_efficient_loading, as in its examples/llama-3/qlora-fsdp-70b.yaml, "
+            "without fsdp_offload_params) load it; ft-atlas does not write it: its recipes launch "
+            "DeepSpeed, whose ZeRO-3 gets the base from transformers whole on every GPU first ({gb:.1f} "
+            "GB). Run those, or pick another plan with --plan",
+            rank=recipe.rank,
+            name=translated(recipe.plan.name),
+            gb=frozen_base_bytes(sharded.memory_model, sharded.shape, sharded.settings) / 1e9,
         )
     )
 

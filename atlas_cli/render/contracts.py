@@ -44,6 +44,9 @@ class AssumptionsJson(TypedDict):
     # ZeRO-3 across nodes with ZeRO++ hierarchical partitioning: a second copy of the weights
     # sharded within each node, so that gathers stay on its links
     hierarchical: bool
+    # a 4-bit base loaded shard by shard under FSDP (Answer.AI's loader), never whole on one GPU as
+    # transformers loads it for DeepSpeed ZeRO-3: no ft-atlas recipe writes it
+    sharded_loading: bool
     strategy: str  # the sharding and offload in words
     attention: str
     logits: str

@@ -104,6 +104,12 @@ def _strategy(s: EstimateSettings, memory_model: str) -> str:
             "on each",
             gpus=s.gpus,
         )
+    elif s.sharding == "zero3" and s.sharded_loading:
+        placement = t(
+            "FSDP across {gpus} GPUs: the 4-bit base, loaded shard by shard (Answer.AI's loader; axolotl's "
+            "qlora_sharded_model_loading), gradients and optimizer states sharded",
+            gpus=s.gpus,
+        )
     elif s.sharding == "zero3":
         placement = t(
             "ZeRO-3/FSDP across {gpus} GPUs: the 4-bit base, gradients and optimizer states sharded"
@@ -207,6 +213,7 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "activation_offloading": offloads_activations(s),
         "sequence_parallel": s.sequence_parallel,
         "hierarchical": hierarchical(s),
+        "sharded_loading": s.sharded_loading,
         "strategy": _strategy(s, e.memory_model),
         "attention": _attention(e),
         "logits": _logits(e),
@@ -481,6 +488,12 @@ def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
     apple = _apple_quantized_note(rec, plan) if apple_quantized_base(rec, plan) else None
     if apple is not None:
         return apple
+    if plan.estimate is not None and plan.estimate.settings.sharded_loading:
+        return t(
+            "none: QLoRA with its base loaded shard by shard under FSDP runs with Answer.AI's fsdp_qlora "
+            "train.py or axolotl's qlora_sharded_model_loading; `ft-atlas recipe` says why, --plan N "
+            "writes another plan."
+        )
     if offloaded_quantized_base(plan):
         return t(
             "none: FSDP-QLoRA (the quantized base in CPU RAM) runs with PEFT's examples/sft/"

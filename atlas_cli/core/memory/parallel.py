@@ -94,8 +94,15 @@ def loads_whole_base(model: str, s: EstimateSettings) -> bool:
     GPU (quantizer_bnb_4bit.py `update_device_map`: {"": current_device}), so each GPU holds the
     whole 4-bit model before DeepSpeed partitions it (DeepSpeed issue #5660). PEFT's ZeRO-3 QLoRA
     run of Llama-2-70B on 2 GPUs measures 36.6 GB per GPU, the whole 4-bit model
-    (docs/source/accelerate/deepspeed.md). With parameter offload the base loads to CPU RAM."""
-    return model == "qlora" and s.sharding == "zero3" and s.offload != "params" and s.gpus > 1
+    (docs/source/accelerate/deepspeed.md). With parameter offload the base loads to CPU RAM, and
+    Answer.AI's shard-by-shard loader (EstimateSettings.sharded_loading) never holds it whole."""
+    return (
+        model == "qlora"
+        and s.sharding == "zero3"
+        and s.offload != "params"
+        and s.gpus > 1
+        and not s.sharded_loading
+    )
 
 
 def zero2_step_bytes(trainable: float, s: EstimateSettings) -> float:

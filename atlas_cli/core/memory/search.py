@@ -20,6 +20,7 @@ from atlas_cli.core.memory.estimate import (
     sampled_at_once,
     served_by_vllm,
 )
+from atlas_cli.core.memory.parallel import loads_whole_base
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shapes import Shape
 from atlas_cli.i18n import t
@@ -65,11 +66,26 @@ def with_strategy(run: Estimator, settings: EstimateSettings) -> Estimate:
     if found is not None:
         return within_nodes(run, found)
     last = tried[-1]
+    sharded = _loaded_shard_by_shard(run, last)
+    if sharded is not None:
+        return sharded
     split = [
         run(settings._replace(sharding="zero3", sequence_parallel=n))
         for n in sequence_parallel_degrees(last.memory_model, last.shape, settings)
     ]
     return _first(split, "yes") or _first(tried, "tight") or _first(split, "tight") or tried[-1]
+
+
+def _loaded_shard_by_shard(run: Estimator, zero3: Estimate) -> Estimate | None:
+    """QLoRA under ZeRO-3 that misses only because transformers loads the whole 4-bit base onto
+    every GPU first: loaded shard by shard under FSDP (Answer.AI's fsdp_qlora; axolotl's
+    qlora_sharded_model_loading), it fits, as Answer.AI's Llama-2-70B runs on four and eight 24 GB
+    A5000s did without CPU offload (fsdp_qlora benchmarks_03_2024.md). None where it does not fit
+    within the margin either, or the base is not loaded whole."""
+    if not loads_whole_base(zero3.memory_model, zero3.settings):
+        return None
+    sharded = run(zero3.settings._replace(sharded_loading=True))
+    return sharded if sharded.fit == "yes" else None
 
 
 def within_nodes(run: Estimator, found: Estimate) -> Estimate:
