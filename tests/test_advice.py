@@ -1340,3 +1340,22 @@ def test_lora_on_routed_experts_says_its_time_is_optimistic(engine: Engine) -> N
     assert "5.7x" in because and "Qwen3_MoE" in because
     attention = recommend(engine, **profile, examples="10000")
     assert not any("expert-lora-time-is-optimistic" in p.rules for p in attention.plans)
+
+
+def test_a_plan_sharded_over_pcie_is_told_its_lanes_decide_its_time(engine: Engine) -> None:
+    """An expert's review: on two RTX 3090s 16-bit LoRA sharded with ZeRO-3 ranked first at the
+    time of PCIe x16 lanes, where Answer.AI's board with slow lanes ran FSDP LoRA 3.5x slower
+    than a whole copy on each GPU. A plan sharded over PCIe says so (and ranks a little lower);
+    on NVLink, with a whole copy on each GPU, or offloaded (over PCIe from the host anyway), not."""
+    profile = dict(gpu="rtx-3090", gpus="2", model="qwen3-14b", goal="chat", data_kind="demonstrations")
+    rec = recommend(engine, **profile, examples="10k")
+    assert rec.facts["gpu_link"] == "pcie"
+    lora = next(p for p in rec.plans if p.method == "lora")
+    assert lora.estimate is not None and lora.estimate.settings.sharding == "zero3"
+    assert "3,090 s (batch 1)" in _told(rec, "lora", "sharded-over-pcie-waits-on-its-lanes")
+    whole = [p for p in rec.plans if p.estimate is not None and p.estimate.settings.sharding == "ddp"]
+    assert whole and not any(r.id == "sharded-over-pcie-waits-on-its-lanes" for p in whole for r in p.fired)
+    nvlink = recommend(engine, gpu="h100-80gb", gpus="8", model="llama-3.1-70b", data_kind="demonstrations")
+    assert nvlink.facts["gpu_link"] == "nvlink"
+    assert not any(r.id == "sharded-over-pcie-waits-on-its-lanes" for p in nvlink.plans for r in p.fired)
+    assert recommend(engine, gpu="rtx-3090", model="qwen3-14b").facts["gpu_link"] is None

@@ -59,6 +59,13 @@ class Hardware(NamedTuple):
     def total_capacity_gb(self) -> float | None:
         return None if self.capacity_gb is None else round(self.capacity_gb * self.gpus, 2)
 
+    @property
+    def gpu_link(self) -> str | None:
+        """How the GPUs of a node exchange data: pcie or nvlink; None for one GPU, or unknown."""
+        if self.gpus < 2 or self.device is None:
+            return None
+        return "pcie" if self.device.over_pcie else "nvlink"
+
 
 ModelSource = SourceKind | Literal["bare size", "api"]
 
@@ -481,12 +488,13 @@ def device_of(gpu: Gpu, gpus: int) -> Device | None:
     host = pcie if link is None or link.host_gbs is None else link.host_gbs
     # Collectives over PCIe go through the host on GeForce cards, which have no peer-to-peer.
     through_pcie = t("PCIe {gen}.0 x{lanes}", gen=gen, lanes=lanes)
+    over_pcie = True
     if link is not None and link.bridged is not None and gpus > link.bridged:
         # An NVLink bridge joins a few PCIe cards; a ring over more GPUs crosses PCIe.
         over = pcie
         detail = t("{pcie} (NVLink bridges join {count} GPUs only)", pcie=through_pcie, count=link.bridged)
     elif link is not None and link.gbs is not None:
-        over, detail = link.gbs / 2, link.detail or link.kind
+        over, detail, over_pcie = link.gbs / 2, link.detail or link.kind, False
     else:
         over, detail = pcie, through_pcie
     return Device(
@@ -499,6 +507,7 @@ def device_of(gpu: Gpu, gpus: int) -> Device | None:
         host,
         gpu.tflops_fp32,
         INTER_NODE_GBS if link is None or link.network_gbs is None else link.network_gbs,
+        over_pcie,
     )
 
 

@@ -53,6 +53,7 @@ class FactSpec(NamedTuple):
 
 ARCHITECTURES: Final = ("decoder", "encoder", "encoder-decoder")
 GPU_VENDORS: Final = ("nvidia", "amd", "apple")
+GPU_LINKS: Final = ("pcie", "nvlink")
 FIT_VERDICTS: Final = ("yes", "tight", "no")
 HOSTED_STATUSES: Final = get_args(HostedStatus)
 PRECISION_NAMES: Final = tuple(PRECISIONS)
@@ -79,6 +80,14 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "cuda", "bool", "The GPU runs CUDA (false on Apple and AMD; null when unknown).", "hardware.cuda"
     ),
     FactSpec("gpus", "number", "Number of GPUs.", "hardware.gpus"),
+    FactSpec(
+        "gpu_link",
+        "string",
+        "How the GPUs of a node exchange data: pcie (no NVLink, or more GPUs than its bridges join) or "
+        "nvlink; null for one GPU or a GPU the catalog does not know.",
+        "hardware.gpu_link",
+        GPU_LINKS,
+    ),
     FactSpec("gpu_memory_gib", "number", "Memory of one GPU as advertised, in GiB.", "hardware.memory_gib"),
     FactSpec("vram_gb", "number", "Usable memory of one GPU in GB (10^9 bytes).", "hardware.capacity_gb"),
     FactSpec(
