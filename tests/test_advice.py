@@ -1345,8 +1345,9 @@ def test_lora_on_routed_experts_says_its_time_is_optimistic(engine: Engine) -> N
 def test_a_plan_sharded_over_pcie_is_told_its_lanes_decide_its_time(engine: Engine) -> None:
     """An expert's review: on two RTX 3090s 16-bit LoRA sharded with ZeRO-3 ranked first at the
     time of PCIe x16 lanes, where Answer.AI's board with slow lanes ran FSDP LoRA 3.5x slower
-    than a whole copy on each GPU. A plan sharded over PCIe says so (and ranks a little lower);
-    on NVLink, with a whole copy on each GPU, or offloaded (over PCIe from the host anyway), not."""
+    than a whole copy on each GPU. A plan sharded over desktop cards' PCIe says so (and ranks a
+    little lower); on NVLink, on a server's PCIe cards, with a whole copy on each GPU, or offloaded
+    (over PCIe from the host anyway), not."""
     profile = dict(gpu="rtx-3090", gpus="2", model="qwen3-14b", goal="chat", data_kind="demonstrations")
     rec = recommend(engine, **profile, examples="10k")
     assert rec.facts["gpu_link"] == "pcie"
@@ -1359,3 +1360,10 @@ def test_a_plan_sharded_over_pcie_is_told_its_lanes_decide_its_time(engine: Engi
     assert nvlink.facts["gpu_link"] == "nvlink"
     assert not any(r.id == "sharded-over-pcie-waits-on-its-lanes" for p in nvlink.plans for r in p.fired)
     assert recommend(engine, gpu="rtx-3090", model="qwen3-14b").facts["gpu_link"] is None
+    # A server's PCIe cards get their x16 lanes each: H100 PCIe beyond its bridged pairs.
+    server = recommend(engine, gpu="h100-pcie", gpus="4", model="llama-3.1-70b", data_kind="demonstrations")
+    assert server.facts["gpu_link"] == "pcie" and not server.facts["gpu_desktop"]
+    sharded = [p for p in server.plans if p.estimate is not None and p.estimate.settings.sharding == "zero3"]
+    assert sharded and not any(
+        r.id == "sharded-over-pcie-waits-on-its-lanes" for p in sharded for r in p.fired
+    )

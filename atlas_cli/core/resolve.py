@@ -54,6 +54,7 @@ class Hardware(NamedTuple):
     price: Rate | None = None  # the catalog's reference cloud price of one GPU-hour
     unified: bool = False  # the GPU shares the machine's memory (Gpu.unified: Apple silicon)
     fp8: bool = False  # FP8 tensor cores (Gpu.fp8); unknown with --vram alone
+    desktop: bool = False  # a desktop (GeForce) card (Gpu.desktop)
 
     @property
     def total_capacity_gb(self) -> float | None:
@@ -312,6 +313,7 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
             None if reference is None else Rate(*reference),
             unified,
             g.fp8,
+            g.desktop,
         )
     if vram is not None:
         return _memory_only(vram, gpus, t("{gb:g} GB GPU", gb=vram))

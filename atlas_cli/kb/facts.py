@@ -88,6 +88,13 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "hardware.gpu_link",
         GPU_LINKS,
     ),
+    FactSpec(
+        "gpu_desktop",
+        "bool",
+        "A desktop (GeForce) card, which multi-GPU boards often give fewer PCIe lanes than x16 (false "
+        "when not a catalog GPU).",
+        "hardware.desktop",
+    ),
     FactSpec("gpu_memory_gib", "number", "Memory of one GPU as advertised, in GiB.", "hardware.memory_gib"),
     FactSpec("vram_gb", "number", "Usable memory of one GPU in GB (10^9 bytes).", "hardware.capacity_gb"),
     FactSpec(

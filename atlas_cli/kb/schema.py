@@ -698,6 +698,11 @@ class Gpu(Strict):
     architecture: str
     memory_bandwidth_gbs: float | None = Field(default=None, ge=1, le=100_000, description="peak, GB/s")
     interconnect: Interconnect | None = None
+    desktop: bool = Field(
+        default=False,
+        description="A desktop card (GeForce): boards for several of them often give each x8 lanes, "
+        "or one the chipset's, fewer than the x16 the time model assumes",
+    )
     tflops_bf16: Tflops | None = Field(
         default=None,
         description="Peak dense 16-bit tensor TFLOPS with FP32 accumulate (what training runs at; fp16 "
