@@ -99,15 +99,10 @@ def _hierarchical_note(recipe: Recipe, per_node: int) -> str:
     if recipe.hierarchical:
         return t(
             " ZeRO-3 shards over all {gpus} GPUs, so every layer's weights would be gathered across "
-            'nodes: "zero_hpz_partition_size": {per_node} in zero_optimization in {where} (ZeRO++ '
-            "hierarchical partitioning) keeps the gathers within each node, and only the gradients "
-            "cross the network, for a second copy of the 16-bit weights sharded over the node's {per_node}: "
-            "{memory}, {faster}. The memory and time above are for it; without the key, ZeRO-3 "
+            "nodes: {how}, {faster}. The memory and time above are for it; without the key, ZeRO-3 "
             "shards flat, for more memory to spare.",
             gpus=recipe.gpus,
-            per_node=per_node,
-            where=deepspeed_file(recipe),
-            memory=memory,
+            how=_partitioning(per_node, deepspeed_file(recipe), memory),
             faster=faster,
         )
     fits = all(e.fits for e in layered.values())
@@ -125,11 +120,18 @@ def _hierarchical_note(recipe: Recipe, per_node: int) -> str:
     )
     return t(
         " ZeRO-3 here shards over all {gpus} GPUs, so every layer's weights are gathered across "
-        'nodes: "zero_hpz_partition_size": {per_node} in zero_optimization in {where} (ZeRO++ '
-        "hierarchical partitioning) keeps the gathers within each node, and only the gradients cross "
-        "the network, for a second copy of the 16-bit weights sharded over the node's {per_node}: "
-        "{memory}. The memory and time above are for flat sharding, as written.",
+        "nodes: {how}. The memory and time above are for flat sharding, as written.",
         gpus=recipe.gpus,
+        how=_partitioning(per_node, where, memory),
+    )
+
+
+def _partitioning(per_node: int, where: str | None, memory: str) -> str:
+    """What the key does and costs, as both layouts' notes say it."""
+    return t(
+        '"zero_hpz_partition_size": {per_node} in zero_optimization in {where} (ZeRO++ hierarchical '
+        "partitioning) keeps the gathers within each node, and only the gradients cross the network, "
+        "for a second copy of the 16-bit weights sharded over the node's {per_node}: {memory}",
         per_node=per_node,
         where=where,
         memory=memory,
