@@ -1367,3 +1367,21 @@ def test_a_plan_sharded_over_pcie_is_told_its_lanes_decide_its_time(engine: Engi
     assert sharded and not any(
         r.id == "sharded-over-pcie-waits-on-its-lanes" for p in sharded for r in p.fired
     )
+
+
+def test_lora_gathering_within_nodes_does_not_make_qlora_the_faster_plan(engine: Engine) -> None:
+    """ZeRO++ hierarchical partitioning keeps LoRA's gathers within each node, so QLoRA's
+    whole-copy advantage across nodes (qlora-keeps-a-whole-base-per-node) no longer holds: the
+    rule fired for Llama 3.1 70B on 32 H100s and ranked QLoRA over a LoRA plan that is faster.
+    Where the copy does not fit (405B on 64 H100s), LoRA gathers across nodes and the rule fires."""
+    rec = recommend(engine, gpu="h100-80gb", gpus="32", model="llama-3.1-70b", data_kind="demonstrations")
+    lora = next(p for p in rec.plans if p.method == "lora")
+    assert lora.estimate is not None and lora.estimate.settings.hierarchical
+    assert not lora.estimate.gathers_across_nodes
+    qlora = next(p for p in rec.plans if p.method == "qlora")
+    assert not any(r.id == "qlora-keeps-a-whole-base-per-node" for r in qlora.fired)
+    assert [p.method for p in rec.plans].index("lora") < [p.method for p in rec.plans].index("qlora")
+    big = recommend(engine, gpu="h100-80gb", gpus="64", model="llama-3.1-405b", data_kind="demonstrations")
+    flat = next(p for p in big.plans if p.method == "lora")
+    assert flat.estimate is not None and flat.estimate.gathers_across_nodes
+    assert "a quarter of the bytes" in _told(big, "qlora", "qlora-keeps-a-whole-base-per-node")

@@ -3931,7 +3931,9 @@ def test_hierarchical_partitioning_is_written_where_it_fits(run: Runner, tmp_pat
     writes it, sized and timed with it. accelerate takes it only from a DeepSpeed JSON it names,
     beside which it refuses its own ZeRO, offload and precision keys."""
     args = ("--gpu", "h100", "--gpus", "32", "--model", "llama-3.1-70b", "--goal", "chat")
-    args += ("--data-kind", "demonstrations", "--examples", "100k", "--plan", "3")
+    args += ("--data-kind", "demonstrations", "--examples", "100k")
+    ranked = ok(run("recommend", *args, "--top", "5", "--json")).json()["recommendations"]
+    args += ("--plan", str(next(p["rank"] for p in ranked if p["method"] == "lora")))
     said = " ".join(ok(run("recipe", *args, "--out", "-")).stdout.replace("#", " ").split())
     pattern = r"([\d.]+) GB per GPU instead of ([\d.]+) GB, about (\d+) min instead of ([\d.]+) h"
     found = re.search(pattern, said)

@@ -156,8 +156,10 @@ class Estimate(NamedTuple):
     @property
     def gathers_across_nodes(self) -> bool:
         """Its parameters are sharded (ZeRO-3 / FSDP) over GPUs on more than one node: every step
-        gathers them over the links between nodes."""
-        return self.settings.sharding == "zero3" and node_layout(self.settings.gpus)[0] > 1
+        gathers them over the links between nodes, unless ZeRO++ keeps a copy sharded within each
+        node to gather from (hierarchical)."""
+        s = self.settings
+        return s.sharding == "zero3" and node_layout(s.gpus)[0] > 1 and not s.hierarchical
 
     @property
     def headroom_gb(self) -> float | None:
