@@ -1768,6 +1768,10 @@ def test_qlora_that_misses_only_by_the_whole_base_load_fits_loaded_shard_by_shar
     ).json()
     first = rec["recommendations"][0]
     assert first["method"] == "qlora" and first["assumptions"]["offload"] == "none"
+    # A mixture of experts is not: those loaders replace nn.Linear layers and skip transformers 5's
+    # fused experts (axolotl-ai-cloud/axolotl#3445, Qwen3-235B-A22B), an expert's review.
+    moe = ("--method", "qlora", "--model", "qwen3-235b-a22b", "--gpu", "a100-80gb", "--gpus", "8")
+    assert not ok(run("estimate", *moe, "--json")).json()["assumptions"]["sharded_loading"]
 
 
 def test_a_prequantized_checkpoint_is_dequantized_once_per_process_under_zero3() -> None:

@@ -3978,11 +3978,22 @@ def test_a_recipe_without_a_model_suggests_models_of_its_size(run: Runner) -> No
 def test_a_trainer_passes_over_no_plan_for_a_hardware_refusal_nor_to_prompting(run: Runner) -> None:
     """A maintainer's review: axolotl at 64k tokens on 8 H100s passed over ten plans that need
     each sequence split over GPUs (which it does not write) and wrote GaLore at 177 GB per GPU;
-    Python passed over ORPO plans to the few-shot prompting script. Both refuse with plan 1's why."""
+    Python passed over ORPO plans to the few-shot prompting script. Both refuse with plan 1's why
+    (axolotl with its own loss, --stack hf: by itself it turns Liger on, and that LoRA fits on
+    each GPU without splitting its sequences, so it is written, saying why)."""
     long = ("--model", "llama-3.1-8b", "--gpu", "h100", "--gpus", "8", "--goal", "adapt")
     long += ("--data-kind", "demonstrations", "--seq-len", "65536", "--priority", "quality", "--out", "-")
-    refused = run("recipe", *long, "--trainer", "axolotl")
+    refused = run("recipe", *long, "--trainer", "axolotl", "--stack", "hf")
     assert refused.exit_code == 2 and "axolotl cannot express plan 1 (LoRA, SFT)" in refused.stderr
+    fused = ok(run("recipe", *long, "--trainer", "axolotl"))
+    said = " ".join(fused.stderr.split())
+    assert (
+        "written with Liger Kernel's fused loss" in said and "plan 1 is not written: axolotl cannot" in said
+    )
+    assert (
+        "Plan 1 of 14: LoRA (SFT)" in fused.stdout
+        and "liger_fused_linear_cross_entropy: true" in fused.stdout
+    )
     orpo = ("--gpu", "h100", "--model", "llama-3.1-8b", "--goal", "align", "--data-kind", "preferences")
     refused = run(
         "recipe", *orpo, "--sft-data", "no", "--examples", "2000", "--trainer", "python", "--out", "-"
@@ -4121,3 +4132,32 @@ def test_a_llama_3_base_renders_conversations_with_the_plain_template() -> None:
             system.stderr = said
         assert (loaded.chat_template == Tokenizer.chat_template) == kept
         assert ("never trained its chat template's special tokens" in printed) == untrained
+
+
+def test_liger_is_turned_on_only_where_it_runs_and_its_plan_is_written(run: Runner) -> None:
+    """An expert's review of the automatic Liger option: it was turned on on Apple silicon (Triton:
+    CUDA and ROCm only), for Mistral Small 3.1 (a mistral3 checkpoint, which neither trainer's Liger
+    list has, though its text model is mistral), and where Liger's plan 1 was then refused (a
+    mixture of experts' QLoRA loaded shard by shard), where the trainer's own ranking writes one."""
+    base = ("--goal", "chat", "--data-kind", "demonstrations", "--examples", "10k", "--out", "-")
+    mac = run("recipe", "--trainer", "llamafactory", "--gpu", "apple-m3-pro", "--model", "llama-3.1-8b",
+              *base, "--seq-len", "8k")  # fmt: skip
+    assert "Liger" not in mac.stderr and "enable_liger_kernel" not in mac.stdout
+    mistral = ("--gpu", "h100", "--model", "mistral-small-3.1-24b", *base, "--seq-len", "16k")
+    wrapped = ok(run("recipe", "--trainer", "llamafactory", *mistral))
+    assert "written with Liger" not in wrapped.stderr and "enable_liger_kernel" not in wrapped.stdout
+    told = ok(run("recipe", "--trainer", "llamafactory", "--stack", "liger", *mistral)).stdout
+    assert "do not patch mistral3 models" in " ".join(told.replace("#", " ").split())
+    moe = ("--gpu", "a100-80gb", "--gpus", "8", "--model", "qwen3-235b-a22b", *base, "--seq-len", "2k")
+    plain = ok(run("recipe", "--trainer", "axolotl", *moe))
+    assert "written with Liger" not in plain.stderr and "LigerPlugin" not in plain.stdout
+
+
+def test_a_tight_deepspeed_qlora_plan_is_written_rather_than_loaded_shard_by_shard(run: Runner) -> None:
+    """An expert's review: Qwen2.5-72B QLoRA on two L40S was written at bc32e41 (its recipe's paged
+    optimizer fits it, 43.5 GB) and was refused once shard-by-shard loading came first; that load
+    is taken only where no strategy the recipes write comes within the GPUs' memory."""
+    args = ("--gpu", "l40s", "--gpus", "2", "--model", "qwen2.5-72b", "--goal", "chat")
+    args += ("--data-kind", "demonstrations", "--examples", "10k", "--seq-len", "1k", "--out", "-")
+    written = ok(run("recipe", *args)).stdout
+    assert "Plan 1 of 15: QLoRA (SFT)" in written and "at batch 4: fits" in written

@@ -582,6 +582,17 @@ def test_sft_conversations_train_on_the_answers_only(
     longer = [*turns, {"role": "user", "content": "and at night"}, {"role": "assistant", "content": "black"}]
     conversation_loss(Dataset.from_list([{"messages": longer}]), tokenizer)
     assert "1 conversation(s) have several assistant turns" in capsys.readouterr().err
+    # The script's own plain template (a base model's) marks its answers: every one trains (a
+    # review: it had no markers, and a base model's conversations trained their last answer only).
+    plain_template = tiny_tokenizer()
+    plain_template.chat_template = recipe["PLAIN_CHAT_TEMPLATE"]
+    kept, settings = conversation_loss(Dataset.from_list([{"messages": longer}]), plain_template)
+    assert settings == {"assistant_only_loss": True} and kept.column_names == ["messages"]
+    marked = plain_template.apply_chat_template(
+        longer, tokenize=True, return_dict=True, return_assistant_tokens_mask=True
+    )
+    answered = [t for t, m in zip(marked["input_ids"], marked["assistant_masks"], strict=True) if m]
+    assert answered.count(plain_template.eos_token_id) == 2  # both answers, each with its end
     plain = Dataset.from_list([{"prompt": "is it", "completion": " yes"}])
     assert conversation_loss(plain, tokenizer)[0].to_list() == plain.to_list()
     reasoning = [*turns[:-1], {"role": "assistant", "content": "<think>the sky scatters blue</think>blue"}]

@@ -20,7 +20,7 @@ from atlas_cli.cli.app import (
 )
 from atlas_cli.cli.options import one_of, profile_options, top_count
 from atlas_cli.errors import UsageError, printable
-from atlas_cli.i18n import pt, t, translated
+from atlas_cli.i18n import N_, pt, t, translated
 from atlas_cli.kb.vocabulary import LORA_TARGETS, MAX_TOP, OPTIMIZERS, OUTPUT_SCHEMA_VERSION, PRECISIONS
 from atlas_cli.recipes.registry import format_names
 
@@ -352,8 +352,9 @@ def recipe(
         raw = {**raw, "stack": fmt.stack}
     engine = Engine(catalog)
     rec = engine.recommend(build_profile(raw))
-    if not stack_given and fmt.liger and plan in (None, 1):
-        rec = _with_liger(rec, engine.recommend(build_profile({**raw, "stack": "liger"})))
+    liger = None
+    if not stack_given and fmt.liger and plan in (None, 1) and _liger_runs(rec):
+        liger = engine.recommend(build_profile({**raw, "stack": "liger"}))
     # A trailing separator names a directory; Path() would drop it, so the text is kept.
     out = None if out_text is None else Path(out_text)
     to_stdout = out_text is None or out_text == "-"
@@ -365,7 +366,8 @@ def recipe(
     )
     # The header's run line names the file written, as given (`--out train.py`: python train.py).
     main = None if to_stdout or directory else out_text
-    chosen, recipe, rendered = _render_plan(rec, plan, None if defaulted else str(chosen), main)
+    trainer_name = None if defaulted else str(chosen)
+    chosen, recipe, rendered = _render_preferring_liger(rec, liger, plan, trainer_name, main)
     _warn_unless_it_fits(recipe)
     if as_json:
         _print_recipe_json(chosen, recipe, rendered)
@@ -471,54 +473,96 @@ def _write_out(rendered: "Rendered", out: Path, directory: bool, force: bool) ->
     sys.stderr.write(printable("ft-atlas: " + t("wrote {path}", path=written) + "\n"))
 
 
-def _with_liger(plain: "Recommendation", liger: "Recommendation") -> "Recommendation":
+# Liger Kernel's Triton kernels run on NVIDIA (CUDA) and AMD (ROCm) GPUs, not on Apple's.
+LIGER_VENDORS = frozenset({"nvidia", "amd"})
+LIGER_ON = N_(
+    "note: written with Liger Kernel's fused loss, which this trainer's YAML turns on (as --stack "
+    "liger): {why}; --stack hf writes the trainer's own loss"
+)
+
+
+def _render_preferring_liger(
+    plain: "Recommendation",
+    liger: "Recommendation | None",
+    plan: int | None,
+    trainer: str | None,
+    main: str | None,
+) -> "tuple[str, Recipe, Rendered]":
     """A YAML trainer ranks with transformers' own loss, whose fp32 logits can push the plan an
     expert would run out of memory at long context; its Liger Kernel option keeps it. The recipe
     turns that option on, and says so on stderr, where it changes the plan ranked first (a review:
     Qwen3-30B-A3B at 32k tokens got a 45-hour offloaded partial fine-tune where LoRA with Liger
-    fits in 1.5 hours) or lets the same plan fit within the margin on the GPUs alone (Qwen3-32B on
-    two RTX 4090s was written tight, its optimizer offloaded): an expert's review found Llama 3.1
-    8B at 8k tokens on an RTX 4090 refused, where telling the user to rerun with --stack liger
-    only delayed the YAML that fits. Only for a family both trainers patch (data/families.yaml
-    liger_kernel), since the other trains unpatched, at the memory the plain ranking gave."""
-    if not plain.plans or not liger.plans or not _liger_patches(plain):
-        return plain
+    fits in 1.5 hours), lets the same plan fit within the margin on the GPUs alone (Qwen3-32B on
+    two RTX 4090s was written tight, its optimizer offloaded), or writes a plan the trainer's own
+    loss cannot (an expert's review: Llama 3.1 8B at 8k tokens on an RTX 4090 was refused where
+    LoRA with Liger fits) - and only where Liger's ranking is written: its plan 1 may be one no
+    recipe writes (a base loaded shard by shard), and then the plain ranking's is."""
+    gain = None if liger is None else _liger_gain(plain, liger)
+    if liger is not None and gain is not None:
+        try:
+            written = _render_plan(liger, plan, trainer, main)
+        except UsageError:
+            pass
+        else:
+            _say_liger(gain)
+            return written
+    try:
+        return _render_plan(plain, plan, trainer, main)
+    except UsageError as refused:
+        if liger is None or gain is not None:
+            raise
+        try:
+            written = _render_plan(liger, plan, trainer, main)
+        except UsageError:
+            raise refused from None
+        _say_liger(t("with the trainer's own loss plan 1 is not written: {why}", why=str(refused)))
+        return written
+
+
+def _say_liger(why: str) -> None:
+    sys.stderr.write(printable("ft-atlas: " + t(LIGER_ON, why=why) + "\n"))
+
+
+def _liger_gain(plain: "Recommendation", liger: "Recommendation") -> str | None:
+    """What Liger's ranking gains over the trainer's own loss, in words: another plan ranked first,
+    or the same one fitting on the GPUs alone within the margin; None where it gains neither."""
     from atlas_cli.recipes.settings import SUPERVISED_STAGES
 
+    if not plain.plans or not liger.plans:
+        return None
     first, fused = plain.plans[0], liger.plans[0]
     if not set(fused.pipeline) <= set(SUPERVISED_STAGES):
-        return plain  # the recipes write Liger for supervised stages only
+        return None  # the recipes write Liger for supervised stages only
     if first.method != fused.method:
-        message = t(
-            "note: written with Liger Kernel's fused loss, which this trainer's YAML turns on (as "
-            "--stack liger): plan 1 is then {liger}, where with the trainer's own loss, which holds "
-            "the whole logits, it would be {plain}; --stack hf writes that one",
+        return t(
+            "plan 1 is then {liger}, where with the trainer's own loss, which holds the whole logits, "
+            "it would be {plain}",
             liger=translated(fused.name),
             plain=translated(first.name),
         )
-    elif _tight_or_offloaded(first) and not _tight_or_offloaded(fused) and fused.memory_gb is not None:
-        message = t(
-            "note: written with Liger Kernel's fused loss, which this trainer's YAML turns on (as "
-            "--stack liger): plan 1 ({plan}) then needs {gb:.1f} GB per GPU and fits on the GPUs alone "
-            "within the margin, where with the trainer's own loss it is only tight or offloads; "
-            "--stack hf writes that one",
+    if _tight_or_offloaded(first) and not _tight_or_offloaded(fused) and fused.memory_gb is not None:
+        return t(
+            "plan 1 ({plan}) then needs {gb:.1f} GB per GPU and fits on the GPUs alone within the "
+            "margin, where with the trainer's own loss it is only tight or offloads",
             plan=translated(first.name),
             gb=fused.memory_gb,
         )
-    else:
-        return plain
-    sys.stderr.write(printable("ft-atlas: " + message + "\n"))
-    return liger
+    return None
 
 
-def _liger_patches(rec: "Recommendation") -> bool:
-    """Whether LLaMA-Factory's and axolotl's Liger options both patch the model's family (unknown
-    for a bare size, whose shape is only assumed)."""
+def _liger_runs(rec: "Recommendation") -> bool:
+    """Whether Liger Kernel runs for this profile's GPU and model: its Triton kernels on NVIDIA or
+    AMD (axolotl installs liger-kernel off macOS only), and both trainers' Liger options patch the
+    model's type (its wrapper's where it has one; unknown for a bare size, whose shape is only
+    assumed), since another trains unpatched, at the memory the plain ranking gave."""
     from atlas_cli.recipes.writer import liger_patches
 
+    if rec.facts.get("gpu_vendor") not in LIGER_VENDORS:
+        return False
     if rec.model is None or rec.model.spec is None or rec.model.source == "bare size":
         return False
-    return liger_patches(state.catalog(), rec.model.spec.family)
+    spec = rec.model.spec
+    return liger_patches(state.catalog(), spec.wrapper_type or spec.family)
 
 
 def _say_skipped(rec: "Recommendation", skipped: "list[NotWritten]", trainer: str, written: int) -> None:

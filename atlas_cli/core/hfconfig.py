@@ -752,6 +752,8 @@ def parse_config(config: Config, name: str, source: str) -> ParsedConfig:
                 )
             )
         fields["vision_params_b"] = _vision_params_b(config)
+        outer = str(config.get("model_type") or "")
+        fields["wrapper_type"] = outer if outer and outer != model_type and "text_config" in config else None
         _not_counted(config, text, notes, fields["vision_params_b"])
         quant = _quantization_config([text, config])
         fields["weights_dtype"] = _stored_dtype([text, config], quant, notes, warnings)

@@ -55,17 +55,11 @@ class Hardware(NamedTuple):
     unified: bool = False  # the GPU shares the machine's memory (Gpu.unified: Apple silicon)
     fp8: bool = False  # FP8 tensor cores (Gpu.fp8); unknown with --vram alone
     desktop: bool = False  # a desktop (GeForce) card (Gpu.desktop)
+    gpu_link: str | None = None  # pcie or nvlink between the GPUs of a node (resolve.gpu_link)
 
     @property
     def total_capacity_gb(self) -> float | None:
         return None if self.capacity_gb is None else round(self.capacity_gb * self.gpus, 2)
-
-    @property
-    def gpu_link(self) -> str | None:
-        """How the GPUs of a node exchange data: pcie or nvlink; None for one GPU, or unknown."""
-        if self.gpus < 2 or self.device is None:
-            return None
-        return "pcie" if self.device.over_pcie else "nvlink"
 
 
 ModelSource = SourceKind | Literal["bare size", "api"]
@@ -314,6 +308,7 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
             unified,
             g.fp8,
             g.desktop,
+            gpu_link(g, gpus),
         )
     if vram is not None:
         return _memory_only(vram, gpus, t("{gb:g} GB GPU", gb=vram))
@@ -490,13 +485,12 @@ def device_of(gpu: Gpu, gpus: int) -> Device | None:
     host = pcie if link is None or link.host_gbs is None else link.host_gbs
     # Collectives over PCIe go through the host on GeForce cards, which have no peer-to-peer.
     through_pcie = t("PCIe {gen}.0 x{lanes}", gen=gen, lanes=lanes)
-    over_pcie = True
     if link is not None and link.bridged is not None and gpus > link.bridged:
         # An NVLink bridge joins a few PCIe cards; a ring over more GPUs crosses PCIe.
         over = pcie
         detail = t("{pcie} (NVLink bridges join {count} GPUs only)", pcie=through_pcie, count=link.bridged)
     elif link is not None and link.gbs is not None:
-        over, detail, over_pcie = link.gbs / 2, link.detail or link.kind, False
+        over, detail = link.gbs / 2, link.detail or link.kind
     else:
         over, detail = pcie, through_pcie
     return Device(
@@ -509,8 +503,17 @@ def device_of(gpu: Gpu, gpus: int) -> Device | None:
         host,
         gpu.tflops_fp32,
         INTER_NODE_GBS if link is None or link.network_gbs is None else link.network_gbs,
-        over_pcie,
     )
+
+
+def gpu_link(gpu: Gpu, gpus: int) -> str | None:
+    """How `gpus` of this GPU exchange data within a node, as the time model times it: nvlink where
+    the catalog gives the link's bandwidth (and its bridges join that many), else pcie; None for one."""
+    if gpus < 2 or gpu.unified:
+        return None
+    link = gpu.interconnect
+    fast = link is not None and link.gbs is not None and (link.bridged is None or gpus <= link.bridged)
+    return "nvlink" if fast else "pcie"
 
 
 def resolve_model(
@@ -662,10 +665,11 @@ def _loading_warnings(e: Estimate) -> list[str]:
     if e.settings.sharded_loading:
         return [
             t(
-                "QLoRA fits here only loaded shard by shard under FSDP, as Answer.AI's fsdp_qlora train.py "
-                "and axolotl (qlora_sharded_model_loading: true with FSDP's cpu_ram_efficient_loading) do: "
-                "transformers loads a bitsandbytes model whole onto each GPU first, under DeepSpeed ZeRO-3 "
-                "and FSDP alike ({gb:.1f} GB), which ft-atlas's recipes run",
+                "QLoRA fits here only loaded shard by shard under FSDP, as axolotl's "
+                "qlora_sharded_model_loading (FSDP1, with cpu_ram_efficient_loading) and Answer.AI's "
+                "fsdp_qlora train.py (2024: Llama and Mistral layers) load it: transformers loads a "
+                "bitsandbytes model whole onto each GPU first, under DeepSpeed ZeRO-3 and FSDP alike "
+                "({gb:.1f} GB), which ft-atlas's recipes run",
                 gb=whole,
             )
         ]

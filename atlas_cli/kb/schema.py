@@ -972,6 +972,14 @@ class LlmModel(Strict):
         le=100_000,
         description="a vision tower and projector, in billions: loaded and frozen, not in params_b",
     )
+    wrapper_type: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9_.\-]*$",
+        max_length=64,
+        description="the checkpoint's own model_type where a vision-language wrapper holds the text "
+        "model `family` names (mistral3 around Mistral Small 3.1's mistral): what the trainers' "
+        "per-model-type lists see; null where the two agree",
+    )
     source: str
 
     @model_validator(mode="after")

@@ -103,7 +103,8 @@ def _settled(
     stack = "hf" if recipe.architecture == "encoder" else chosen.stack
     asked = recipe.profile.get("stack")
     if chosen.liger and asked == "liger" and set(recipe.stages) <= set(SUPERVISED_STAGES):
-        family = recipe.model.family if recipe.model is not None else None
+        model = recipe.model
+        family = None if model is None else model.wrapper_type or model.family
         if family is None or liger_patches(catalog, family):
             stack = "liger"
         else:
@@ -222,7 +223,8 @@ LIGER_UNPATCHED = N_(
 
 
 def liger_patches(catalog: Catalog, family: str) -> bool:
-    """Whether LLaMA-Factory's and axolotl's Liger options both patch the family (families.yaml)."""
+    """Whether LLaMA-Factory's and axolotl's Liger options both patch the family (families.yaml):
+    a checkpoint's own model_type, its wrapper's where it has one (LlmModel.wrapper_type)."""
     known = catalog.model_families.get(family)
     return known is not None and known.liger_kernel
 
@@ -342,12 +344,13 @@ def _check_sharded_loading(recipe: Recipe) -> None:
         return
     raise UsageError(
         t(
-            "plan {rank} ({name}) fits only with its 4-bit base loaded shard by shard under FSDP, as "
-            "Answer.AI's fsdp_qlora train.py (--train_type qlora) and axolotl (qlora_sharded_model_loading: "
-            "true with fsdp_cpu_ram_efficient_loading, as in its examples/llama-3/qlora-fsdp-70b.yaml, "
-            "without fsdp_offload_params) load it; ft-atlas does not write it: its recipes launch "
-            "DeepSpeed, whose ZeRO-3 gets the base from transformers whole on every GPU first ({gb:.1f} "
-            "GB). Run those, or pick another plan with --plan",
+            "plan {rank} ({name}) fits only with its 4-bit base loaded shard by shard under FSDP; ft-atlas "
+            "does not write it: its recipes launch DeepSpeed, whose ZeRO-3 gets the base from transformers "
+            "whole on every GPU first ({gb:.1f} GB). What loads it so: axolotl, from its "
+            "examples/llama-3/qlora-fsdp-70b.yaml (FSDP1, which axolotl deprecates, with "
+            "fsdp_cpu_ram_efficient_loading) with qlora_sharded_model_loading: true added and "
+            "fsdp_offload_params: false; or Answer.AI's fsdp_qlora train.py (--train_type qlora; 2024, "
+            "Llama and Mistral layers, the transformers of its day). Or pick another plan with --plan",
             rank=recipe.rank,
             name=translated(recipe.plan.name),
             gb=frozen_base_bytes(sharded.memory_model, sharded.shape, sharded.settings) / 1e9,

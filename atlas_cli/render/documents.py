@@ -490,9 +490,9 @@ def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
         return apple
     if plan.estimate is not None and plan.estimate.settings.sharded_loading:
         return t(
-            "none: QLoRA with its base loaded shard by shard under FSDP runs with Answer.AI's fsdp_qlora "
-            "train.py or axolotl's qlora_sharded_model_loading; `ft-atlas recipe` says why, --plan N "
-            "writes another plan."
+            "none: QLoRA with its base loaded shard by shard under FSDP runs with axolotl's "
+            "qlora_sharded_model_loading (FSDP1) or Answer.AI's fsdp_qlora train.py; `ft-atlas recipe` "
+            "says why and how, --plan N writes another plan."
         )
     if offloaded_quantized_base(plan):
         return t(

@@ -50,7 +50,8 @@ def with_strategy(run: Estimator, settings: EstimateSettings) -> Estimate:
     states to CPU RAM, where one does), ZeRO-3 across nodes partitioned within them where that
     fits too (within_nodes); else ZeRO-3 with each
     sequence split over the fewest GPUs that makes it fit (sequence parallelism: long sequences);
-    else the first that fits at all, else ZeRO-3 (the least memory). A way of training that runs
+    else the first that fits at all; else QLoRA's base loaded shard by shard where that fits
+    (_loaded_shard_by_shard); else ZeRO-3 (the least memory). A way of training that runs
     with data parallel only (GaLore, Unsloth: data_parallel_only) gets data parallel, without
     offload (DeepSpeed's)."""
     data_parallel = run(settings._replace(sharding="ddp", sequence_parallel=1))
@@ -66,14 +67,14 @@ def with_strategy(run: Estimator, settings: EstimateSettings) -> Estimate:
     if found is not None:
         return within_nodes(run, found)
     last = tried[-1]
-    sharded = _loaded_shard_by_shard(run, last)
-    if sharded is not None:
-        return sharded
     split = [
         run(settings._replace(sharding="zero3", sequence_parallel=n))
         for n in sequence_parallel_degrees(last.memory_model, last.shape, settings)
     ]
-    return _first(split, "yes") or _first(tried, "tight") or _first(split, "tight") or tried[-1]
+    found = _first(split, "yes") or _first(tried, "tight") or _first(split, "tight")
+    # Loaded shard by shard only where nothing the recipes write comes within the GPUs' memory:
+    # a tight DeepSpeed plan is written, and its own settings (a paged optimizer) often fit it.
+    return found or _loaded_shard_by_shard(run, last) or tried[-1]
 
 
 def _loaded_shard_by_shard(run: Estimator, zero3: Estimate) -> Estimate | None:
@@ -81,8 +82,10 @@ def _loaded_shard_by_shard(run: Estimator, zero3: Estimate) -> Estimate | None:
     every GPU first: loaded shard by shard under FSDP (Answer.AI's fsdp_qlora; axolotl's
     qlora_sharded_model_loading), it fits, as Answer.AI's Llama-2-70B runs on four and eight 24 GB
     A5000s did without CPU offload (fsdp_qlora benchmarks_03_2024.md). None where it does not fit
-    within the margin either, or the base is not loaded whole."""
-    if not loads_whole_base(zero3.memory_model, zero3.settings):
+    within the margin either, the base is not loaded whole, or it is a mixture of experts: those
+    loaders read the checkpoint's keys themselves and replace nn.Linear layers only, so transformers
+    5's fused experts never load (axolotl-ai-cloud/axolotl#3445, Qwen3-235B-A22B)."""
+    if not loads_whole_base(zero3.memory_model, zero3.settings) or zero3.shape.is_moe:
         return None
     sharded = run(zero3.settings._replace(sharded_loading=True))
     return sharded if sharded.fit == "yes" else None

@@ -141,7 +141,6 @@ class Device(NamedTuple):
     host_gbs: float = PCIE_X16_GBS[ASSUMED_PCIE_GEN]  # to the host's memory (PCIe; GH200: C2C), one way
     fp32_tflops: float | None = None  # without tensor cores: --precision fp32 (TF32 off, torch's default)
     network_gbs: float = INTER_NODE_GBS  # between nodes, per GPU, one way (data/gpus.yaml network_gbs)
-    over_pcie: bool = True  # the GPUs of a node exchange data over PCIe, not NVLink
 
 
 class Work(NamedTuple):

@@ -118,12 +118,15 @@ def load_rows(source: str, columns: list[list[str]]) -> Dataset:
 
 LOAD_TOKENIZER = """
 # A plain-text chat template for models that ship none (base models): conversational data is
-# rendered with it. It adds no special tokens, so the embeddings need no new rows.
+# rendered with it. It adds no special tokens, so the embeddings need no new rows. Its generation
+# markers let TRL's assistant_only_loss train every answer of a conversation (transformers'
+# return_assistant_tokens_mask), as LLaMA-Factory and axolotl do.
 PLAIN_CHAT_TEMPLATE = (
     "{% for message in messages %}"
     "{% if message['role'] == 'system' %}{{ message['content'] + '\\n\\n' }}"
     "{% elif message['role'] == 'user' %}{{ '### User:\\n' + message['content'] + '\\n\\n' }}"
-    "{% else %}{{ '### Assistant:\\n' + message['content'] + eos_token + '\\n\\n' }}{% endif %}"
+    "{% else %}{{ '### Assistant:\\n' }}{% generation %}{{ message['content'] + eos_token }}"
+    "{% endgeneration %}{{ '\\n\\n' }}{% endif %}"
     "{% endfor %}{% if add_generation_prompt %}{{ '### Assistant:\\n' }}{% endif %}"
 )
 
