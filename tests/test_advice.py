@@ -1309,11 +1309,18 @@ def test_a_moe_offloaded_everywhere_is_pointed_at_axolotls_four_bit_experts(run:
         "demonstrations",
     )
     notes = " ".join(ok(run("recommend", *profile, "--json")).json()["notes"])
-    found = re.search(r"--trainer axolotl --plan (\d+)` writes that QLoRA", notes)
+    found = re.search(r"--trainer axolotl --stack (\w+) --plan (\d+)` writes that QLoRA", notes)
     assert found is not None
-    config = ok(run("recipe", *profile, "--trainer", "axolotl", "--plan", found.group(1))).stdout
+    named = ("--trainer", "axolotl", "--stack", found.group(1), "--plan", found.group(2))
+    config = ok(run("recipe", *profile, *named)).stdout
     assert "adapter: qlora" in config and "quantize_moe_experts: true" in config
     assert re.search(r"sft [\d.]+ GB at batch \d+: fits", config)
+    # A dense model has no routed experts: no such note (a review: Llama 3.1 8B at 16k on 12 GB).
+    dense = ("--gpu", "rtx-3060-12gb", "--model", "llama-3.1-8b", "--seq-len", "16k", "--goal", "chat")
+    dense_notes = " ".join(
+        ok(run("recommend", *dense, "--data-kind", "demonstrations", "--json")).json()["notes"]
+    )
+    assert "quantize_moe_experts" not in dense_notes
 
 
 def test_lora_sampled_with_vllm_is_told_the_bf16_sync_rounds_its_base(engine: Engine) -> None:

@@ -539,11 +539,18 @@ def _axolotl_experts(unsloth: Plan | None, kept: Sequence[Scored]) -> list[str]:
     recipe quantizes them too (quantize_moe_experts), and `recipe` writes it (an expert's review:
     Mixtral on one A100 was offered 140 GB of CPU offload, while that QLoRA needs ~33 GB)."""
     e = unsloth.estimate if unsloth is not None else None
-    if e is None or e.memory_model != "qlora" or not experts_quantized(e.settings):
+    # Only a mixture of experts has routed experts to quantize (a review: the note named axolotl's
+    # option for Llama 3.1 8B, whose Unsloth plan fit by its chunked loss).
+    if (
+        e is None
+        or e.memory_model != "qlora"
+        or not e.shape.expert_params
+        or not experts_quantized(e.settings)
+    ):
         return []
-    rank = next(
+    found = next(
         (
-            i
+            (i, s.plan.estimate)
             for i, s in enumerate(kept, 1)
             if s.plan.estimate is not None
             and s.plan.estimate.memory_model == "qlora"
@@ -551,13 +558,16 @@ def _axolotl_experts(unsloth: Plan | None, kept: Sequence[Scored]) -> list[str]:
         ),
         None,
     )
-    if rank is None:
+    if found is None:
         return []
+    rank, ranked = found
+    # --plan counts in the ranking shown; axolotl's own (--stack hf) may differ: named with it.
     return [
         t(
             "axolotl quantizes the routed experts as they load too (quantize_moe_experts): `ft-atlas "
-            "recipe ... --trainer axolotl --plan {rank}` writes that QLoRA, sized again.",
+            "recipe ... --trainer axolotl --stack {stack} --plan {rank}` writes that QLoRA, sized again.",
             rank=rank,
+            stack=ranked.settings.stack,
         )
     ]
 
