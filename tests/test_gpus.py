@@ -298,3 +298,34 @@ def test_an_apple_chip_is_one_gpu_and_offloads_nothing(run: Runner) -> None:
     args = ("recommend", "--gpu", "apple-m4-pro", "--model", "gpt-oss-20b", "--data-kind", "ratings")
     plans = ok(run(*args, "--batch-size", "8", "--json")).json()["recommendations"]
     assert all(p["assumptions"].get("offload", "none") == "none" for p in plans if p["assumptions"])
+
+
+@pytest.mark.parametrize(
+    ("printed", "gpu_id"),
+    [
+        ("NVIDIA GeForce RTX 4090", "rtx-4090"),
+        ("NVIDIA A100-SXM4-80GB", "a100-80gb"),
+        ("NVIDIA A100-SXM4-40GB", "a100-40gb"),
+        ("NVIDIA H100 80GB HBM3", "h100-80gb"),
+        ("NVIDIA A100 80GB PCIe", "a100-80gb-pcie"),
+        ("Tesla V100-SXM2-16GB", "v100-16gb"),
+        ("Tesla T4", "t4"),
+        ("AMD Instinct MI300X", "mi300x"),
+        ("nvidia 4090", "rtx-4090"),
+    ],
+)
+def test_a_gpu_named_as_nvidia_smi_prints_it_is_found(catalog: Catalog, printed: str, gpu_id: str) -> None:
+    """ask's help tells a newcomer to copy the name nvidia-smi prints, and the catalog refused it
+    ("NVIDIA GeForce RTX 4090"), and "nvidia 4090" suggested the L40 first (a newcomer's review)."""
+    assert catalog.gpu(printed).id == gpu_id
+
+
+def test_a_cards_model_number_given_as_the_count_is_refused(run: Runner) -> None:
+    """A newcomer's review: "How many GPUs? 4090" was sized over 4,090 GPUs without a word. The
+    count that is a catalog card's model number is refused, naming the card; a large count that
+    names no card is a count. A Mac's refusal of several GPUs names the memory given, not the
+    chip's largest configuration."""
+    fails(run("recommend", "--gpu", "rtx-4090", "--gpus", "4090", "--model-size", "7b"), 2, "--gpu rtx-4090")
+    assert ok(run("recommend", "--gpu", "h100", "--gpus", "1024", "--model-size", "7b", "--json")).json()
+    mac = fails(run("recommend", "--gpu", "apple-m2", "--vram", "8", "--gpus", "2", "--model-size", "7b"), 2)
+    assert "24 GB" not in mac.stderr and "leave --gpus at 1" in mac.stderr

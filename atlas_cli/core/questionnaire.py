@@ -32,6 +32,7 @@ from atlas_cli.core.profile import (
 from atlas_cli.core.resolve import (
     COUNT_WORDS,
     check_chip_memory,
+    check_gpu_count,
     chip_and_memory,
     counted_gpu,
     laptop_memory,
@@ -401,6 +402,10 @@ class Interview:
             return {spec.name: parse_value(spec, _yes_no(text))}
         if spec.name == "gpus" and _word(text) in COUNT_WORDS:
             return {"gpus": COUNT_WORDS[_word(text)]}
+        if spec.name == "gpus":
+            count = parse_value(spec, text)
+            check_gpu_count(self.catalog, count)  # "4090": a card, asked again
+            return {"gpus": count}
         if spec.name == "examples":
             return {"examples": self._parse_examples(spec, text)}
         return {spec.name: parse_value(spec, text)}

@@ -253,6 +253,7 @@ def counted_gpu(catalog: Catalog, text: str) -> tuple[Gpu, int] | None:
 
 
 def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus: int) -> Hardware:
+    check_gpu_count(catalog, gpus)
     if gpu is not None and means_no_gpu(gpu):
         return Hardware(None, False, None, None, False, 1, t("no local GPU"))
     laptop = laptop_memory(gpu, vram)
@@ -272,7 +273,7 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
                     "--gpus {gpus}: {name} is one GPU sharing its memory with the CPU, and the trainers "
                     "ft-atlas sizes do not train one model over several Macs; leave --gpus at 1",
                     gpus=gpus,
-                    name=g.name,
+                    name=chip_label(g, chosen),
                 )
             )
         # Fit is checked against what the driver reports a program can use (data/gpus.yaml).
@@ -462,6 +463,24 @@ def chip_and_memory(
     memory = check_chip_memory(chip, given, flag)
     _memory_once(gpu, memory, vram)
     return chip, memory
+
+
+def check_gpu_count(catalog: Catalog, gpus: int) -> None:
+    """A GPU's model number given as the count ("How many GPUs? 4090", a newcomer's review: sized
+    over 4,090 GPUs without a word) is refused, naming the card; counts below 1,000 are not."""
+    if gpus < 1000:
+        return
+    card = next((g for g in catalog.gpus.values() if re.search(rf"(?<!\d){gpus}(?!\d)", g.id)), None)
+    if card is not None:
+        raise UsageError(
+            t(
+                "--gpus {gpus}: that is the model number of {name}, not a number of GPUs: give the card "
+                "with --gpu {id} and how many with --gpus N",
+                gpus=gpus,
+                name=card.name,
+                id=card.id,
+            )
+        )
 
 
 def metal_share(catalog: Catalog, memory_gib: float) -> float:

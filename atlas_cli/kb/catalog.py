@@ -64,6 +64,15 @@ def _latin(key: str) -> str:
     return latin if latin.isascii() else key
 
 
+# Words in a GPU's printed name that tell no catalog card from another: the vendor's brands and
+# the SXM socket / HBM generation nvidia-smi appends (a normalized key: no separators).
+_BRAND_WORDS = re.compile(r"nvidia|geforce|tesla|amd|instinct|sxm\d|hbm\de?")
+
+
+def _unbranded(key: str) -> str:
+    return _BRAND_WORDS.sub("", key)
+
+
 def _index(items: Iterable[tuple[str, list[str]]]) -> dict[str, str]:
     index: dict[str, str] = {}
     for item_id, names in items:
@@ -186,6 +195,15 @@ class Catalog:
         return _index((g.id, [g.id, g.name, *g.aliases]) for g in self.kb.gpus)
 
     @cached_property
+    def _gpu_names_unbranded(self) -> dict[str, str]:
+        """The same names without the vendor's brands and packaging words, as nvidia-smi prints a
+        card ("NVIDIA GeForce RTX 4090", "NVIDIA H100 80GB HBM3", "Tesla V100-SXM2-16GB")."""
+        index: dict[str, str] = {}
+        for key, gpu_id in self._gpu_names.items():
+            index.setdefault(_unbranded(key), gpu_id)
+        return index
+
+    @cached_property
     def _model_names(self) -> dict[str, str]:
         return _index((m.id, [m.id, m.name, *m.aliases]) for m in self.kb.models)
 
@@ -250,6 +268,9 @@ class Catalog:
         chip = _latin(MAC_BEFORE_CHIP.sub("", key, count=1))
         if chip in self._gpu_names:  # "MacBook Pro M3 Pro": the chip the Mac is named by
             return self.gpus[self._gpu_names[chip]]
+        printed = self._gpu_names_unbranded.get(_unbranded(key))
+        if printed is not None:  # a name as nvidia-smi prints it, which ask's help tells to copy
+            return self.gpus[printed]
         return self.gpus[_find(self._gpu_names, "GPU", query, GPU_FALLBACK)]
 
     def gpu_siblings(self, query: str) -> list[Gpu]:
