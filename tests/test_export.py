@@ -15,6 +15,7 @@ from atlas_cli.export.registry import export_formats, format_names
 from atlas_cli.kb.catalog import Catalog
 from tests.conftest import REPO, Runner, fails, ok
 from tests.test_cli import assert_gfm
+from tests.test_knowledge import bundled_sections, index_of, write_kb
 
 HOSTILE = '<script>alert("x")</script> **bold** [link](javascript:x) | pipe & `tick` # _u_'
 
@@ -160,3 +161,24 @@ def test_out_writes_pages_and_never_overwrites_silently(run: Runner, tmp_path: P
 
 def test_unknown_format_is_refused(run: Runner) -> None:
     fails(run("export", "--format", "pdf"), 2, "--format", "markdown")
+
+
+def test_markdown_output_escapes_knowledge_base_text(run: Runner, tmp_path: Path) -> None:
+    """An attacker's review: a method named "LoRA</td><script>..." reached `recommend`, `methods`
+    and `show --format markdown` as raw HTML, which MkDocs or a wiki would run; `export` escaped
+    it. Every Markdown page escapes it now."""
+    sections = bundled_sections()
+    lora = index_of(sections["methods"], "lora")
+    sections["methods"][lora]["name"] = "LoRA</td><script>alert(4)</script>"
+    sections["methods"][lora]["summary"] = "<img src=x onerror=alert(5)> a summary"
+    kb = str(write_kb(tmp_path, sections))
+    profile = ("--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--data-kind", "demonstrations")
+    pages = [
+        ok(run("recommend", *profile, "--format", "markdown", "--explain", "--kb", kb)).stdout,
+        ok(run("show", "lora", "--format", "markdown", "--kb", kb)).stdout,
+        ok(run("methods", "--format", "markdown", "--kb", kb)).stdout,
+        ok(run("compare", "--format", "markdown", "--kb", kb)).stdout,
+    ]
+    for page in pages:
+        assert "<script>" not in page and "<img" not in page
+    assert "&lt;script&gt;" in pages[0]

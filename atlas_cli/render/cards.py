@@ -23,7 +23,7 @@ from atlas_cli.kb.schema import (
     NotOf,
 )
 from atlas_cli.kb.vocabulary import HOSTED_SERVICE_WORDS, HOSTED_STATUS_WORDS, Lang
-from atlas_cli.render.grid import fenced
+from atlas_cli.render.grid import fenced, html_safe
 from atlas_cli.render.paste import Verbatim
 
 
@@ -178,7 +178,7 @@ def method_card(method: Method, lang: Lang) -> RenderableType:
 def method_card_markdown(method: Method, lang: Lang) -> str:
     kind = pt("method kind", method.kind)
     out = [
-        f"## {translated(method.name)} (`{method.id}`)",
+        f"## {html_safe(translated(method.name))} (`{method.id}`)",
         "",
         t("*{kind} · category `{category}`*", kind=kind, category=method.category),
         "",
@@ -186,7 +186,7 @@ def method_card_markdown(method: Method, lang: Lang) -> str:
     for heading, lines in card_sections(method, lang):
         out.append(f"**{heading}**")
         out.append("")
-        out.extend(f"- {line}" for line in lines)
+        out.extend(f"- {html_safe(line)}" for line in lines)
         out.append("")
     out += [f"**{t('Snippet')}**", "", *fenced(method.snippet.rstrip(), "python"), ""]
     return "\n".join(out)
@@ -213,12 +213,13 @@ def guide_tree(catalog: Catalog, lang: Lang) -> Tree:
 
 
 def guide_markdown(catalog: Catalog, lang: Lang) -> str:
-    out = [f"# {catalog.kb.guide.title} v{catalog.kb.guide.version}", ""]
+    guide = catalog.kb.guide
+    out = [f"# {html_safe(guide.title)} v{html_safe(guide.version)}", ""]
     for title, rules in guide_sections(catalog):
         out += [f"## {title}", ""]
         for rule in rules:
-            out.append(f"- {rule.id}: {rule.text.get(lang)} → {', '.join(rule.methods)}")
+            out.append(f"- {rule.id}: {html_safe(rule.text.get(lang))} → {', '.join(rule.methods)}")
             if rule.critique:
-                out.append(f"  - *ft-atlas:* {rule.critique.get(lang)}")
+                out.append(f"  - *ft-atlas:* {html_safe(rule.critique.get(lang))}")
         out.append("")
     return "\n".join(out)

@@ -136,9 +136,16 @@ def rich_table(grid: Grid) -> FittedTable:
     return FittedTable(grid)
 
 
+def html_safe(text: str) -> str:
+    """Text as Markdown shows it, never as HTML a renderer would run: a knowledge base's strings
+    and the profile's names reach these pages (an attacker's review put a <script> in a method's
+    name; `export` escaped it, `--format markdown` did not)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _cell(text: str) -> str:
-    """Escape what would break a Markdown table cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>") or " "
+    """Escape what would break a Markdown table cell, or run as HTML."""
+    return html_safe(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>") or " "
 
 
 def _longest_backtick_run(text: str) -> int:
