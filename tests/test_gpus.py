@@ -329,3 +329,11 @@ def test_a_cards_model_number_given_as_the_count_is_refused(run: Runner) -> None
     assert ok(run("recommend", "--gpu", "h100", "--gpus", "1024", "--model-size", "7b", "--json")).json()
     mac = fails(run("recommend", "--gpu", "apple-m2", "--vram", "8", "--gpus", "2", "--model-size", "7b"), 2)
     assert "24 GB" not in mac.stderr and "leave --gpus at 1" in mac.stderr
+
+
+def test_a_mac_that_fits_nothing_is_not_told_to_add_gpus(run: Runner) -> None:
+    """A newcomer's review: an 8 GB M2 was told "add GPUs (full FT and LoRA shard with
+    ZeRO-3/FSDP)", which --gpus 2 then refuses for a Mac."""
+    args = ("--gpu", "apple-m2", "--vram", "8", "--model", "llama-3-8b", "--goal", "chat")
+    notes = " ".join(ok(run("recommend", *args, "--data-kind", "demonstrations", "--json")).json()["notes"])
+    assert "Nothing fits this Mac" in notes and "add GPUs" not in notes

@@ -609,3 +609,11 @@ def test_a_vision_language_wrapper_keeps_its_own_model_type_beside_the_text_fami
     gemma = parse_config(fixture("google--gemma-3-4b-it.json"), "google/gemma-3-4b-it", "x").model
     assert gemma.wrapper_type in (None, "gemma3")
     assert parse_config(fixture("Qwen--Qwen3-8B.json"), "Qwen/Qwen3-8B", "x").model.wrapper_type is None
+
+
+def test_a_base_entry_named_as_its_instruct_model_loads_the_instruct_checkpoint(run: Runner) -> None:
+    """A newcomer's review: `ft-atlas model "Llama 3.1 8B Instruct"` said instruct but "loads as
+    meta-llama/Llama-3.1-8B" (the base), while its recipe loads the instruct checkpoint."""
+    shown = ok(run("model", "Llama 3.1 8B Instruct", "--json")).json()
+    assert shown["repo"] == "meta-llama/Llama-3.1-8B-Instruct" and shown["model"]["variant"] == "instruct"
+    assert ok(run("model", "llama-3.1-8b", "--json")).json()["repo"] == "meta-llama/Llama-3.1-8B"

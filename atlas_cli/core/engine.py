@@ -1341,6 +1341,11 @@ class Engine:
                 )
                 if profile.stack in NO_DEEPSPEED_STACKS
                 else t(
+                    "Nothing fits this Mac: pick a smaller model, a Mac with more unified memory, or a "
+                    "hosted model with prompting or RAG (one Mac trains on its one GPU)."
+                )
+                if hardware.unified
+                else t(
                     "Nothing fits this GPU: add GPUs (full FT and LoRA shard with ZeRO-3/FSDP), "
                     "pick a smaller model, or use a hosted model with prompting or RAG."
                 )

@@ -99,10 +99,24 @@ def hub_id_of(entry: LlmModel | None) -> str | None:
     return found.group(1) if found else None
 
 
+def variant_checkpoint(entry: LlmModel, variant: str) -> str | None:
+    """The Hub id of the entry's other variant: a base entry's instruct checkpoint (a Hub-id alias
+    that reads as one), a post-trained entry's base_checkpoint; None where the catalog names none."""
+    if variant == "base":
+        return entry.base_checkpoint
+    return next((a for a in entry.aliases if HUB_ID.match(a) and looks_instruct(a)), None)
+
+
 def _catalog_repo(entry: LlmModel, typed: str) -> str | None:
     """The Hub id a recipe loads: the one typed (an alias such as Org/Name-Instruct), else the
-    one the entry's config.json URL names."""
-    return typed if HUB_ID.match(typed) else hub_id_of(entry)
+    instruct checkpoint of a base entry named as its instruct model ("Llama 3.1 8B Instruct", as
+    the recipe loads it; a newcomer's review saw `model` name the base), else the one the entry's
+    config.json URL names."""
+    if HUB_ID.match(typed):
+        return typed
+    if entry.variant == "base" and looks_instruct(typed):
+        return variant_checkpoint(entry, "instruct") or hub_id_of(entry)
+    return hub_id_of(entry)
 
 
 def _catalog_variant(entry: LlmModel, typed: str) -> ModelVariant:

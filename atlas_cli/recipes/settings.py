@@ -29,7 +29,7 @@ from atlas_cli.core.memory.estimate import (
     vllm_share,
     vllm_tensor_parallel,
 )
-from atlas_cli.core.models import HUB_ID, hub_id_of
+from atlas_cli.core.models import hub_id_of, variant_checkpoint
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.core.profile import trains_classifier
@@ -570,10 +570,7 @@ def _variant_repo(model: LlmModel, hub_id: str | None, variant: str) -> tuple[st
     `llama-3.1-8b-instruct` or `--model-variant instruct`) and its Hub-id aliases the instruct
     one; a post-trained entry (Qwen/Qwen3-8B) names its `base_checkpoint` (Qwen3-8B-Base).
     Without one the recipe asks for it rather than train the other variant under the plan."""
-    if variant == "base":
-        repo = model.base_checkpoint
-    else:
-        repo = next((a for a in model.aliases if HUB_ID.match(a) and looks_instruct(a)), None)
+    repo = variant_checkpoint(model, variant)
     found, missing = VARIANT_NOTES[variant]
     if repo is not None:
         return repo, t(found, repo=repo, name=model.name)
