@@ -658,7 +658,10 @@ def conversation_loss(rows: Dataset, tokenizer: PreTrainedTokenizerBase) -> tupl
         get_training_chat_template(tokenizer)  # None: the template marks the turns already
     except ValueError:
         return answers_only(rows, tokenizer), {}
-    return rows, {"assistant_only_loss": True}
+    # TRL reads a row's format from its columns: the conversation alone is the row (a prompt
+    # string beside it reads as not conversational, which assistant_only_loss refuses).
+    others = [c for c in ("prompt", "completion", "text") if c in rows.column_names]
+    return rows.remove_columns(others), {"assistant_only_loss": True}
 
 
 def answers_only(rows: Dataset, tokenizer: PreTrainedTokenizerBase) -> Dataset:
