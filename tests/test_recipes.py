@@ -4153,11 +4153,14 @@ def test_liger_is_turned_on_only_where_it_runs_and_its_plan_is_written(run: Runn
     assert "written with Liger" not in plain.stderr and "LigerPlugin" not in plain.stdout
 
 
-def test_a_tight_deepspeed_qlora_plan_is_written_rather_than_loaded_shard_by_shard(run: Runner) -> None:
+def test_a_plan_ranked_loaded_shard_by_shard_is_written_where_deepspeed_fits_it(run: Runner) -> None:
     """An expert's review: Qwen2.5-72B QLoRA on two L40S was written at bc32e41 (its recipe's paged
-    optimizer fits it, 43.5 GB) and was refused once shard-by-shard loading came first; that load
-    is taken only where no strategy the recipes write comes within the GPUs' memory."""
+    optimizer fits it, 43.5 GB) and was refused once the ranking sized it loaded shard by shard.
+    The recipe sizes its own DeepSpeed load, whole on every GPU: where that fits it is written,
+    and says how it loads; where not (70B on four RTX 4090s), it is refused."""
     args = ("--gpu", "l40s", "--gpus", "2", "--model", "qwen2.5-72b", "--goal", "chat")
     args += ("--data-kind", "demonstrations", "--examples", "10k", "--seq-len", "1k", "--out", "-")
     written = ok(run("recipe", *args)).stdout
     assert "Plan 1 of 15: QLoRA (SFT)" in written and "at batch 4: fits" in written
+    said = " ".join(written.replace("#", " ").split())
+    assert "recommend sized this plan with its 4-bit base loaded shard by shard" in said

@@ -133,6 +133,8 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         # The plan was sized as a classifier where the Python recipe trains one; the other
         # trainers train the labels as text, with the language model's logits.
         classifier_head=recipe.classifier and recipe.architecture == "decoder",
+        # DeepSpeed gets a 4-bit base whole on every GPU first: the recipes load it so.
+        sharded_loading=False,
     )
     base = _without_needless_offload(recipe, run, base, tuple(objectives.values()))
     hardware = recipe_hardware(catalog, recipe)
@@ -231,7 +233,7 @@ def _without_needless_offload(
         # At the batch the stage will run where it is fixed; else the least it trains at.
         fixed = _fixed_batch(recipe, objective)
         batch = least_batch((objective,)) if fixed is None else fixed[0]
-        if with_strategy(run, alone._replace(objective=objective, batch_size=batch)).fit != "yes":
+        if with_strategy(run, alone._replace(objective=objective, batch_size=batch), True).fit != "yes":
             return base
     recipe.notes.append(
         f"The ranking offloaded to CPU RAM with --stack {recipe.profile.get('stack')}; with this "
@@ -253,7 +255,7 @@ def _sized_stage(
     given = recipe.profile.get("batch_size")
 
     def strategic(tried: EstimateSettings) -> Estimate:
-        return with_strategy(run, tried)
+        return with_strategy(run, tried, loaded_whole=True)  # DeepSpeed loads a 4-bit base whole
 
     fixed = _fixed_batch(recipe, objective)
     if fixed is not None:

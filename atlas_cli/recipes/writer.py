@@ -336,11 +336,17 @@ def _check_offloaded_quantized_base(recipe: Recipe, others: Callable[[], list[st
 
 
 def _check_sharded_loading(recipe: Recipe) -> None:
-    """QLoRA that fits only with its 4-bit base loaded shard by shard (search._loaded_shard_by_shard):
+    """QLoRA ranked with its 4-bit base loaded shard by shard (search._loaded_shard_by_shard):
     every recipe launches DeepSpeed, whose ZeRO-3 gets the base from transformers whole on every
-    GPU first, so written it would run out of memory while loading."""
-    sharded = next((e for e in recipe.estimates.values() if e.settings.sharded_loading), None)
-    if sharded is None:
+    GPU first, and its estimate counts that. Where its own settings still come within the GPUs'
+    memory (Qwen2.5-72B on two L40S: a paged optimizer), it is written and the header says how
+    it loads; where not, it would run out of memory while loading, and the loaders are named."""
+    ranked = recipe.plan.estimate
+    if ranked is None or not ranked.settings.sharded_loading:
+        return
+    whole = frozen_base_bytes(ranked.memory_model, ranked.shape, ranked.settings) / 1e9
+    if all(e.fit != "no" for e in recipe.estimates.values()):
+        recipe.notes.append(t(LOADED_WHOLE, gb=whole))
         return
     raise UsageError(
         t(
@@ -353,9 +359,16 @@ def _check_sharded_loading(recipe: Recipe) -> None:
             "Llama and Mistral layers, the transformers of its day). Or pick another plan with --plan",
             rank=recipe.rank,
             name=translated(recipe.plan.name),
-            gb=frozen_base_bytes(sharded.memory_model, sharded.shape, sharded.settings) / 1e9,
+            gb=whole,
         )
     )
+
+
+LOADED_WHOLE = N_(
+    "recommend sized this plan with its 4-bit base loaded shard by shard; this recipe launches "
+    "DeepSpeed, whose ZeRO-3 gets the base from transformers whole on every GPU first ({gb:.1f} GB), "
+    "and its estimate above counts that load."
+)
 
 
 def _check_generates(recipe: Recipe) -> None:

@@ -45,15 +45,15 @@ def estimator(method_id: str, model: str, shape: Shape) -> Estimator:
     return lambda settings: estimate(method_id, model, shape, settings)
 
 
-def with_strategy(run: Estimator, settings: EstimateSettings) -> Estimate:
+def with_strategy(run: Estimator, settings: EstimateSettings, loaded_whole: bool = False) -> Estimate:
     """`auto` multi-GPU: the first strategy that fits within the margin (without paging optimizer
     states to CPU RAM, where one does), ZeRO-3 across nodes partitioned within them where that
-    fits too (within_nodes); else ZeRO-3 with each
-    sequence split over the fewest GPUs that makes it fit (sequence parallelism: long sequences);
-    else the first that fits at all; else QLoRA's base loaded shard by shard where that fits
-    (_loaded_shard_by_shard); else ZeRO-3 (the least memory). A way of training that runs
-    with data parallel only (GaLore, Unsloth: data_parallel_only) gets data parallel, without
-    offload (DeepSpeed's)."""
+    fits too (within_nodes); else ZeRO-3 with each sequence split over the fewest GPUs that makes
+    it fit (sequence parallelism: long sequences); else QLoRA's base loaded shard by shard where
+    that fits (_loaded_shard_by_shard), unless `loaded_whole` (the recipes' DeepSpeed loads it
+    whole onto every GPU); else the first that fits at all; else ZeRO-3 (the least memory). A way
+    of training that runs with data parallel only (GaLore, Unsloth: data_parallel_only) gets data
+    parallel, without offload (DeepSpeed's)."""
     data_parallel = run(settings._replace(sharding="ddp", sequence_parallel=1))
     if data_parallel_only(data_parallel):
         return _data_parallel_alone(run, data_parallel)
@@ -71,10 +71,10 @@ def with_strategy(run: Estimator, settings: EstimateSettings) -> Estimate:
         run(settings._replace(sharding="zero3", sequence_parallel=n))
         for n in sequence_parallel_degrees(last.memory_model, last.shape, settings)
     ]
-    found = _first(split, "yes") or _first(tried, "tight") or _first(split, "tight")
-    # Loaded shard by shard only where nothing the recipes write comes within the GPUs' memory:
-    # a tight DeepSpeed plan is written, and its own settings (a paged optimizer) often fit it.
-    return found or _loaded_shard_by_shard(run, last) or tried[-1]
+    # Loaded shard by shard before a tight plan: it fits (and more memory never takes that away);
+    # the recipes, which load the base whole, size it again their way (recipes/estimate.py).
+    found = _first(split, "yes") or (None if loaded_whole else _loaded_shard_by_shard(run, last))
+    return found or _first(tried, "tight") or _first(split, "tight") or tried[-1]
 
 
 def _loaded_shard_by_shard(run: Estimator, zero3: Estimate) -> Estimate | None:
