@@ -1009,3 +1009,15 @@ def test_a_model_directory_named_in_russian_is_kept_as_typed(catalog: Catalog, t
     shutil.copy(fixture, folder / "config.json")
     answers, _ = interview(catalog, ["weights", "3090", "1", str(folder), *[""] * 15])
     assert answers["model"] == str(folder)
+
+
+def test_the_macs_memory_question_answers_help_and_goes_back(catalog: Catalog) -> None:
+    """A newcomer's review: after "M3 Max", the memory question read "?" and "<" as sizes ("'<' is
+    not a memory size in GB"), though every other question explains itself and goes back."""
+    answers, terminal = interview(catalog, ["", "M3 Max", "?", "48"] + [""] * 12)
+    assert (answers["gpu"], answers["vram"]) == ("apple-m3-max", 48.0)
+    assert any("About This Mac" in line and "is sold with" in line for line in terminal.said)
+    assert not any("is not a memory size" in line for line in terminal.said)
+    answers, terminal = interview(catalog, ["", "M3 Max", "<", "rtx-4090"] + [""] * 12)
+    assert answers["gpu"] == "rtx-4090" and "vram" not in answers
+    assert any("back to the GPU question" in line for line in terminal.said)

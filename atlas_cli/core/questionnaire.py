@@ -193,6 +193,12 @@ EXAMPLE_ANSWERS = {
 MAX_GPU_GUESSES = 5
 
 
+CHIP_MEMORY_HELP = N_(
+    'The memory your Mac was bought with: Apple menu > About This Mac shows it ("Memory 16 GB"). '
+    "The {chip} is sold with {sizes} GB. < goes back to the GPU question."
+)
+
+
 @dataclass
 class Interview:
     """Asks every question that applies and is not prefilled; records what was defaulted.
@@ -547,6 +553,13 @@ class Interview:
                 reply = self.terminal.ask("  " + prompt).strip()
             except EOFError:  # piped answers ended here: the chip stays, at its smallest memory
                 reply = ""
+            # ? and < as at every question (a newcomer's review: they were read as sizes): < takes
+            # the chip back, and the GPU question is asked again.
+            if _word(reply) in HELP_WORDS:
+                self.terminal.say("  " + t(CHIP_MEMORY_HELP, chip=chip.chip_name, sizes=sold_sizes(chip)))
+                continue
+            if _word(reply) in BACK_WORDS:
+                raise UsageError(t("back to the GPU question"))
             try:
                 memory = least if not reply else _chip_vram(chip, gpu_memory(reply) or reply)
             except UsageError as error:
