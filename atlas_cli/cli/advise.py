@@ -561,8 +561,7 @@ def _liger_runs(rec: "Recommendation") -> bool:
         return False
     if rec.model is None or rec.model.spec is None or rec.model.source == "bare size":
         return False
-    spec = rec.model.spec
-    return liger_patches(state.catalog(), spec.wrapper_type or spec.family)
+    return liger_patches(state.catalog(), rec.model.spec.checkpoint_type)
 
 
 def _say_skipped(rec: "Recommendation", skipped: "list[NotWritten]", trainer: str, written: int) -> None:

@@ -982,6 +982,11 @@ class LlmModel(Strict):
     )
     source: str
 
+    @property
+    def checkpoint_type(self) -> str:
+        """The model_type the trainers' per-model-type lists see: its wrapper's, where it has one."""
+        return self.wrapper_type or self.family
+
     @model_validator(mode="after")
     def _grouped_attention(self) -> "LlmModel":
         if self.attention_heads % self.kv_heads:

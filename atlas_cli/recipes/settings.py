@@ -303,6 +303,11 @@ class Recipe:
         return trains_classifier(goal, data_kind, self.architecture, self.stages)
 
     @property
+    def typed_name(self) -> str:
+        """The --model text's last path part, in lower case: what name-keyed lists match."""
+        return str(self.profile.get("model") or "").replace("\\", "/").rsplit("/", 1)[-1].lower()
+
+    @property
     def post_trained(self) -> bool:
         """An instruct / chat checkpoint: its chat template is the format it is served with."""
         return self.profile.get("model_variant") == "instruct"
@@ -984,8 +989,7 @@ def untrained_chat_tokens(recipe: Recipe) -> str | None:
     were never trained, else None."""
     if recipe.post_trained:
         return None
-    name = str(recipe.profile.get("model") or "").replace("\\", "/").rsplit("/", 1)[-1].lower()
-    return next((part for part in UNTRAINED_BASE_TEMPLATES if part in name), None)
+    return next((part for part in UNTRAINED_BASE_TEMPLATES if part in recipe.typed_name), None)
 
 
 def optimizer_arguments(recipe: Recipe) -> dict[str, Value]:

@@ -104,12 +104,11 @@ def _settled(
     asked = recipe.profile.get("stack")
     if chosen.liger and asked == "liger" and set(recipe.stages) <= set(SUPERVISED_STAGES):
         model = recipe.model
-        family = None if model is None else model.wrapper_type or model.family
-        if family is None or liger_patches(catalog, family):
+        if model is None or liger_patches(catalog, model.checkpoint_type):
             stack = "liger"
         else:
             asked = None  # said here, with why, rather than by _stack_note
-            recipe.notes.append(t(LIGER_UNPATCHED, family=family))
+            recipe.notes.append(t(LIGER_UNPATCHED, family=model.checkpoint_type))
     settle(catalog, recipe, chosen, stack)
     _stack_note(recipe, asked)
     _fewer_gpus_note(recipe)
@@ -224,7 +223,7 @@ LIGER_UNPATCHED = N_(
 
 def liger_patches(catalog: Catalog, family: str) -> bool:
     """Whether LLaMA-Factory's and axolotl's Liger options both patch the family (families.yaml):
-    a checkpoint's own model_type, its wrapper's where it has one (LlmModel.wrapper_type)."""
+    a checkpoint's own model_type, its wrapper's where it has one (LlmModel.checkpoint_type)."""
     known = catalog.model_families.get(family)
     return known is not None and known.liger_kernel
 

@@ -150,7 +150,7 @@ def gap(recipe: Recipe) -> str | None:
 
 
 def _lf_template(recipe: Recipe) -> tuple[str, str]:
-    name = str(recipe.profile.get("model") or "").replace("\\", "/").rsplit("/", 1)[-1].lower()
+    name = recipe.typed_name
     untrained = untrained_chat_tokens(recipe)
     for part, template in LF_TEMPLATES:
         if part == untrained:  # a base model trains on "default" instead
