@@ -715,7 +715,10 @@ def _recipe_kb(base: dict[str, Any], given: RecipeInputs) -> Catalog | None:
 
 
 def _recipes(catalog: Catalog, model_id: str) -> dict[str, str]:
-    profile = {"gpu": "rtx-3090", "gpus": "2", "model": model_id, "data_kind": "preferences"}
+    # A base model, however its generated id reads ("it" reads as instruct, whose preference data
+    # trains DPO alone): the SFT -> DPO recipe is the one whose strings are checked.
+    profile = {"gpu": "rtx-3090", "gpus": "2", "model": model_id, "model_variant": "base"}
+    profile["data_kind"] = "preferences"
     rec = Engine(catalog).recommend(build_profile(profile))
     rank = rank_of(rec, "lora", ("sft", "dpo"))
     return {fmt: render_recipe(catalog, rec, rank, fmt) for fmt in ("python", "llamafactory", "axolotl")}
