@@ -668,15 +668,18 @@ def test_continued_pretraining_is_evaluated_on_held_out_text(engine: Engine) -> 
     assert said in held_out.text.en and MAX_HELD_SHARE == 0.2  # what the recipes hold out, "a fifth"
 
 
-def test_grpo_on_many_gpus_says_server_mode_is_not_sized(engine: Engine) -> None:
+def test_grpo_on_many_gpus_names_server_mode_until_it_is_asked_for(engine: Engine) -> None:
     """An expert's review: GRPO on 8 H100s never mentioned vLLM's server mode, the usual layout at
-    that scale, which ft-atlas does not size (only docs/time.md said so)."""
+    that scale; once --vllm-server-gpus asks for it, the plan is sized so and the note is gone."""
     args = {"gpu": "h100-80gb", "model": "qwen2.5-7b-instruct", "goal": "reasoning", "vllm": True}
     args |= {"data_kind": "reward-function", "examples": "10k"}
+    rule = "grpo-on-many-gpus-can-sample-on-a-server"
     eight = recommend(engine, **args, gpus=8)
-    assert "grpo-server-mode-not-sized" in eight.plans[0].rules
+    assert rule in eight.plans[0].rules
     one = recommend(engine, **args, gpus=1)
-    assert all("grpo-server-mode-not-sized" not in p.rules for p in one.plans)
+    assert all(rule not in p.rules for p in one.plans)
+    served = recommend(engine, **args, gpus=8, vllm_server_gpus=1)
+    assert all(rule not in p.rules for p in served.plans)
 
 
 # --- the trace, fewer GPUs, the model variant ------------------------------------------------------

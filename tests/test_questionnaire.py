@@ -64,6 +64,19 @@ def test_vllm_is_asked_of_online_rl_only(catalog: Catalog) -> None:
     assert question not in asked_after(catalog, {**answers, "gpu": "none"})
 
 
+def test_a_vllm_server_is_asked_of_who_samples_with_vllm_on_several_gpus(catalog: Catalog) -> None:
+    question = FIELDS_BY_NAME["vllm_server_gpus"].question
+    answers = {"gpu": "h100-80gb", "gpus": 8, "model": "qwen2.5-7b", "goal": "reasoning"}
+    answers |= {"data_kind": "reward-function", "vllm": True}
+    assert question in asked_after(catalog, answers)
+    assert question not in asked_after(catalog, {**answers, "vllm": False})
+    assert question not in asked_after(catalog, {**answers, "gpus": 1})
+    _, terminal = interview(catalog, [""] * 30, **answers)
+    at = next(i for i, p in enumerate(terminal.prompts) if question in p)
+    told, _ = interview(catalog, [*[""] * at, "1", *[""] * 30], **answers)
+    assert told["vllm_server_gpus"] == 1
+
+
 def test_every_question_comes_from_the_profile_definition(catalog: Catalog) -> None:
     _, terminal = interview(catalog, [""] * 20)
     asked = "".join(terminal.prompts)
@@ -73,6 +86,7 @@ def test_every_question_comes_from_the_profile_definition(catalog: Catalog) -> N
         skipped += ("epochs", "packing", "price_per_hour", "max_hours", "budget_usd", "model_variant")
         skipped += ("sft_data",)  # only after preference pairs (test_full_run_builds_the_profile)
         skipped += ("vllm",)  # only after a reward function (test_vllm_is_asked_of_online_rl_only)
+        skipped += ("vllm_server_gpus",)  # only after vLLM on several GPUs (test_a_vllm_server_is_asked_...)
         skipped += (
             "lora_experts",
             "num_generations",

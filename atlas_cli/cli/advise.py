@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         "price_per_hour",
         "stack",
         "vllm",
+        "vllm_server_gpus",
         "activation_offloading",
         "num_generations",
         "generation_batch",

@@ -41,6 +41,7 @@ from atlas_cli.core.resolve import (
     idle_options,
     resolve_hardware,
     resolve_model,
+    run_server_gpus,
     settings_for,
     strategy_warnings,
     training_stack,
@@ -812,6 +813,7 @@ class MemoryKey(NamedTuple):
     batch_size: int
     stack: str
     vllm: bool  # online stages sample with a colocated vLLM engine
+    vllm_server_gpus: int  # or with a vLLM server on this many GPUs of their own (0: none)
     activation_offloading: bool  # the checkpoints wait in CPU RAM (TRL activation_offloading)
     lora_experts: bool  # LoRA adapts the routed experts too
     sampling: Sampling  # how online stages sample (--num-generations, --generation-batch)
@@ -854,7 +856,7 @@ def candidate(method: Method, result: Estimate | None, available: int | None = N
         return Candidate(method.id, method.kind, method.category, None, None, None, None)
     offloaded = result.settings.offload
     host = result.host["offload_gb"]
-    used = result.settings.gpus
+    used = result.settings.all_gpus
     spare = None if available is None else max(available - used, 0)
     return Candidate(
         method.id,
@@ -1127,7 +1129,7 @@ class Engine:
         --budget-usd, finishes within them; else `found` unchanged. Fewer GPUs rent for less;
         ranking by cost itself is the time-and-cost model's job."""
         result = found[0]
-        if result is None or result.fit != "yes" or result.settings.offload != "none":
+        if result is None or result.fit != "yes" or result.settings.offload != "none" or key.vllm_server_gpus:
             return found
         count = 1
         while count < hardware.gpus:
@@ -1161,6 +1163,7 @@ class Engine:
                 optimizer=STACK_OPTIMIZERS.get(key.stack, "adamw"),
                 stack=key.stack,
                 vllm=key.vllm,
+                vllm_server_gpus=key.vllm_server_gpus if o != SERVING.id else 0,
                 activation_offloading=key.activation_offloading,
                 lora_experts=key.lora_experts,
                 classifier_head=key.classifier and o != SERVING.id,
@@ -1263,6 +1266,7 @@ class Engine:
                 profile.stack, hardware, info, tuple(self.catalog.objectives[o] for o in pipeline)
             ),
             profile.vllm,
+            run_server_gpus(profile, tuple(self.catalog.objectives[o] for o in pipeline)),
             profile.activation_offloading,
             profile.lora_experts,
             inputs.sampling,

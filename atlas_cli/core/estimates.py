@@ -55,6 +55,9 @@ class EstimateSettings(NamedTuple):
     lora_dropout: float = 0.0
     lora_experts: bool = False  # LoRA also adapts a mixture-of-experts model's routed experts
     vllm: bool = False  # GRPO/RLOO sample with a colocated vLLM engine (memory.estimate.served_by_vllm)
+    # GPUs of a vLLM server beside the `gpus` that train (TRL vllm_mode='server'), for every stage
+    # of a run whose online stages sample with vLLM (one launch runs them all); 0: none.
+    vllm_server_gpus: int = 0
     # The checkpointed layer inputs wait in CPU RAM (TRL's activation_offloading), where the
     # objective's trainer offers it (memory.estimate.offloads_activations).
     activation_offloading: bool = False
@@ -95,6 +98,16 @@ class EstimateSettings(NamedTuple):
     # A decoder trained as a sequence classifier (AutoModelForSequenceClassification): its score
     # head has a few outputs, so there are no vocabulary logits to hold or to multiply by.
     classifier_head: bool = False
+
+    @property
+    def samples_apart(self) -> bool:
+        """This stage samples on a vLLM server's GPUs of its own while `gpus` train."""
+        return self.vllm_server_gpus > 0 and self.vllm and self.objective.training.vllm
+
+    @property
+    def all_gpus(self) -> int:
+        """The run's GPUs: the training ones, and a vLLM server's."""
+        return self.gpus + self.vllm_server_gpus
 
     @property
     def replicas(self) -> int:

@@ -111,8 +111,8 @@ class Plan(NamedTuple):
 
     @property
     def gpus(self) -> int | None:
-        """GPUs the plan runs on (None: nothing runs on a local GPU)."""
-        return None if self.estimate is None else self.estimate.settings.gpus
+        """GPUs the plan runs on, a vLLM server's among them (None: nothing runs on a local GPU)."""
+        return None if self.estimate is None else self.estimate.settings.all_gpus
 
     @property
     def precision(self) -> str | None:
@@ -489,7 +489,7 @@ def _memory_words(plan: Plan) -> str | None:
         str(e.fit), N_("unknown")
     )
     setup = plan.variant or t("the method's default setup")
-    count = e.settings.gpus  # plan.gpus, known to be set: the plan has its estimate
+    count = e.settings.all_gpus  # plan.gpus, known to be set: the plan has its estimate
     gpus = nt("{n} GPU", "{n} GPUs", count, n=count)
     if plan.spare_gpus:
         gpus = nt(

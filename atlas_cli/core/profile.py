@@ -288,6 +288,16 @@ class Profile:
         "Will GRPO/RLOO sample with vLLM on the training GPUs?",
         default=False,
     )
+    # Not given: vLLM colocated on the training GPUs (--vllm) or no vLLM.
+    vllm_server_gpus: int | None = _question(
+        "gpus",
+        "constraints",
+        "GRPO/RLOO sample with a vLLM server on this many of the --gpus, the rest train (TRL "
+        "vllm_mode='server', `trl vllm-serve`); implies --vllm. Training waits while it samples.",
+        "How many of the GPUs should a vLLM server sample on, apart from training?",
+        example="1",
+        if_unset="vLLM, if used, shares the training GPUs (vllm_mode='colocate')",
+    )
     activation_offloading: bool = _question(
         "flag",
         "constraints",
@@ -325,6 +335,11 @@ class Profile:
         "Should LoRA adapt the routed experts of a mixture of experts too?",
         default=False,
     )
+
+    @property
+    def vllm_server(self) -> bool:
+        """Online stages sample on a vLLM server's GPUs of its own (TRL vllm_mode='server')."""
+        return self.vllm_server_gpus is not None
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in PROFILE_FIELDS}
@@ -739,6 +754,18 @@ def profile_from_values(values: dict[str, Any]) -> Profile:
                 "--examples, or say what the data is with --data-kind"
             )
         )
+    server = values.get("vllm_server_gpus")
+    if server is not None:
+        if server >= values.get("gpus", 1):
+            raise UsageError(
+                t(
+                    "--vllm-server-gpus {server}: leaves no GPU to train on (--gpus {gpus}); give --gpus as "
+                    "the training GPUs and the server's together",
+                    server=server,
+                    gpus=values.get("gpus", 1),
+                )
+            )
+        values["vllm"] = True
     return Profile(**values)
 
 

@@ -157,6 +157,8 @@ SKIP: dict[str, Callable[[Answers], bool]] = {
     "generation_batch": lambda a: True,
     # Asked only of who samples online (a reward function) on a GPU of their own.
     "vllm": lambda a: a.get("data_kind") != "reward-function" or _api_only(a) or _no_gpu(a),
+    # Asked of who samples with vLLM on several GPUs: a server may take some of them.
+    "vllm_server_gpus": lambda a: not a.get("vllm") or a.get("gpus", 1) < 2,
     "knowledge_changes": lambda a: a.get("goal") != "knowledge",
     "many_tasks": lambda a: _api_only(a) or _no_gpu(a) or a.get("data_kind") == "none",
 }

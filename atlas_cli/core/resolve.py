@@ -746,12 +746,22 @@ def _sampling_warnings(e: Estimate) -> list[str]:
     return [*said, t(gathers, objective=name, config=config)]
 
 
+def run_server_gpus(profile: Profile, stages: tuple[Objective, ...]) -> int:
+    """The GPUs a vLLM server takes from a run (--vllm-server-gpus): where a stage samples with
+    vLLM, for every stage (one launch runs them all, on the GPUs the server leaves)."""
+    samples = any(o.online and o.training.vllm for o in stages)
+    return profile.vllm_server_gpus or 0 if samples else 0
+
+
 def idle_options(profile: Profile, shape: Shape | None, stages: tuple[Objective, ...]) -> list[str]:
     """Profile options that change nothing for these stages or this model: said, not dropped
     (an online stage that cannot use vLLM says so itself: _sampling_warnings)."""
     idle = []
     if profile.vllm and not any(o.online for o in stages):
-        idle.append(t("--vllm: nothing here samples completions with vLLM (GRPO and RLOO do): ignored"))
+        flag = "--vllm-server-gpus" if profile.vllm_server else "--vllm"
+        idle.append(
+            t("{flag}: nothing here samples completions with vLLM (GRPO and RLOO do): ignored", flag=flag)
+        )
     groups = any(o.samples_groups for o in stages)
     for flag, given in (
         ("--num-generations", profile.num_generations),
@@ -837,11 +847,14 @@ def settings_for(
     lora_targets: str = "all-linear",
     lora_experts: bool = False,
     vllm: bool = False,
+    vllm_server_gpus: int = 0,
     activation_offloading: bool = False,
     classifier_head: bool = False,
 ) -> tuple[EstimateSettings, list[str]]:
     """Fill every unset option with the documented default; return settings and warnings. The
-    multi-GPU strategy is chosen later (memory.search.with_strategy), or given with `sharding`."""
+    multi-GPU strategy is chosen later (memory.search.with_strategy), or given with `sharding`.
+    `vllm_server_gpus` of the hardware's GPUs run a vLLM server, not training: the caller passes
+    them for a run whose online stages sample with vLLM (run_server_gpus)."""
     # Unsloth keeps Gemma 3's overflowing activations out of fp16 itself (unsloth.ai/blog/gemma3).
     chosen, warning = choose_precision(precision, hardware, info.sized.fp16_overflows and stack != "unsloth")
     warnings = [warning] if warning else []
@@ -882,6 +895,7 @@ def settings_for(
         lora_targets=lora_targets,
         lora_experts=lora_experts,
         vllm=vllm,
+        vllm_server_gpus=vllm_server_gpus,
         activation_offloading=activation_offloading,
         classifier_head=classifier_head,
         # LLaMA-Factory and axolotl load transformers' default attention; the Python recipes load
@@ -889,6 +903,25 @@ def settings_for(
         attention_kernel=stack not in EAGER_STACKS and hardware.vendor != "apple",
         unified_memory=hardware.unified,
     )
+    if vllm_server_gpus:
+        if stack == "unsloth":
+            raise UsageError(
+                t(
+                    "--vllm-server-gpus with --stack unsloth: Unsloth samples with its own vLLM on the "
+                    "training GPU (fast_inference), not with a server; leave out one of them"
+                )
+            )
+        if info.sized.heads and not info.sized.splits_heads(vllm_server_gpus):
+            raise UsageError(
+                t(
+                    "--vllm-server-gpus {server}: vLLM splits the attention heads evenly over its "
+                    "tensor-parallel GPUs, and {model}'s {heads} do not split over {server}",
+                    server=vllm_server_gpus,
+                    model=info.label,
+                    heads=info.sized.heads,
+                )
+            )
+        settings = settings._replace(gpus=hardware.gpus - vllm_server_gpus)
     if (
         activation_offloading
         and objective.training.activation_offloading

@@ -29,6 +29,7 @@ from atlas_cli.core.resolve import (
     idle_options,
     resolve_hardware,
     resolve_model,
+    run_server_gpus,
     settings_for,
     strategy_warnings,
     training_stack,
@@ -196,6 +197,7 @@ def _settings(
         lora_targets=options.lora_targets,
         lora_experts=profile.lora_experts,
         vllm=profile.vllm,
+        vllm_server_gpus=run_server_gpus(profile, (objective,)),
         activation_offloading=profile.activation_offloading,
         # `estimate` asks no goal: labelled data is a classifier's (profile.trains_classifier).
         classifier_head=trains_classifier(None, profile.data_kind, info.sized.architecture, (objective.id,)),

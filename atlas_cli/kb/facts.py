@@ -276,7 +276,15 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "LoRA is asked to adapt a mixture of experts' routed experts too (--lora-experts).",
         "profile.lora_experts",
     ),
-    FactSpec("vllm", "bool", "Online stages sample with a colocated vLLM engine (--vllm).", "profile.vllm"),
+    FactSpec(
+        "vllm", "bool", "Online stages sample with vLLM (--vllm, or --vllm-server-gpus).", "profile.vllm"
+    ),
+    FactSpec(
+        "vllm_server",
+        "bool",
+        "Online stages sample with a vLLM server on GPUs of its own (--vllm-server-gpus).",
+        "profile.vllm_server",
+    ),
     # memory, one fact per candidate method
     FactSpec(
         "fits",

@@ -354,5 +354,5 @@ def _timed(hardware: Hardware, recipe: Recipe, estimates: dict[str, Estimate]) -
         stage_time(work_of(found), hardware.device, _workload(recipe, stage), found.settings.objective)
         for stage, found in estimates.items()
     )
-    time = PlanTime.of(stages, recipe.gpus, hardware.device, recipe.stack)
+    time = PlanTime.of(stages, recipe.gpus + recipe.vllm_server_gpus, hardware.device, recipe.stack)
     return Timed(time, plan_cost(time, rate_for(inputs, hardware.price)), None)

@@ -42,6 +42,17 @@ def distributed(recipe: Recipe) -> bool:
     return recipe.gpus > 1 or recipe.sharding in ZERO_STAGE
 
 
+def beside_vllm_server(recipe: Recipe, run: str, serve: str) -> str:
+    """The run line of a recipe that samples on a vLLM server: `serve` started in the background
+    on the last GPUs, training on the others; TRL's client waits for it (vllm_server_timeout, 240
+    s; huggingface/trl docs/source/vllm_integration.md), and axolotl's docs put the server on the
+    last GPUs (docs/rlhf.qmd)."""
+    total = recipe.gpus + recipe.vllm_server_gpus
+    serving = ",".join(str(i) for i in range(recipe.gpus, total))
+    training = ",".join(str(i) for i in range(recipe.gpus))
+    return f"CUDA_VISIBLE_DEVICES={serving} {serve} & CUDA_VISIBLE_DEVICES={training} {run}"
+
+
 def multi_node_note(recipe: Recipe) -> str | None:
     """How to start a run that spans nodes, for the header; None on one node."""
     nodes, per_node = node_layout(recipe.gpus)

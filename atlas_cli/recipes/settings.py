@@ -282,6 +282,12 @@ class Recipe:
         return int(self.profile.get("gpus") or 1)
 
     @property
+    def vllm_server_gpus(self) -> int:
+        """GPUs a vLLM server samples on beside the recipe's `gpus` (--vllm-server-gpus), else 0."""
+        found = next((s for s in self.stages if self.has(f"{s}.vllm_server_gpus")), None)
+        return 0 if found is None else int(self.value(f"{found}.vllm_server_gpus"))
+
+    @property
     def classifier(self) -> bool:
         """Trains a sequence classifier with a new head (transformers' Trainer): an encoder, or a
         decoder whose labelled examples classify (AutoModelForSequenceClassification: Qwen3's and
@@ -1354,6 +1360,32 @@ def _stage_settings(catalog: Catalog, recipe: Recipe, stage: str) -> None:
             _vllm_settings(recipe, stage, estimate, staged)
 
 
+def _vllm_server_settings(recipe: Recipe, stage: str, settings: EstimateSettings) -> None:
+    """--vllm-server-gpus: `trl vllm-serve` on GPUs of its own samples, the rest train; the server's
+    options are on its command line (the run line), not in the trainer's config."""
+    recipe.set(
+        f"{stage}.vllm_mode",
+        Setting("server", t("the profile's --vllm-server-gpus: a `trl vllm-serve` on GPUs of its own")),
+    )
+    recipe.set(
+        f"{stage}.vllm_server_gpus",
+        Setting(
+            settings.vllm_server_gpus,
+            t("--vllm-server-gpus: its tensor-parallel size, the last GPUs; training runs on the others"),
+        ),
+    )
+    recipe.set(
+        f"{stage}.vllm_server_max_model_len",
+        Setting(
+            settings.seq_len,
+            t(
+                "prompt + completion, as the memory estimate sized them (unset, vLLM sizes for the model's "
+                "whole context)"
+            ),
+        ),
+    )
+
+
 # The completion budget below which a thought is cut before its answer: the bound of the rule
 # whose note says so (data/rules.yaml reasoning-model-completions-cut), which a recipe that samples
 # without thinking answers instead of repeating.
@@ -1402,6 +1434,9 @@ def _vllm_settings(recipe: Recipe, stage: str, estimate: Estimate, settings: Est
     """--vllm: sample with a vLLM engine on the training GPUs, holding the share the memory
     estimate reserves for it, for sequences as long as the estimate's."""
     recipe.set(f"{stage}.use_vllm", Setting(True, t("the profile's --vllm")))
+    if settings.samples_apart:
+        _vllm_server_settings(recipe, stage, settings)
+        return
     recipe.set(
         f"{stage}.vllm_mode",
         Setting(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from atlas_cli.core.memory.states import frozen_base_bytes
+from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.plans import Recommendation
 from atlas_cli.core.resolve import INTEGER_QUANTIZED_RECIPE, integer_quantized
 from atlas_cli.errors import UsageError, not_one_of
@@ -116,6 +117,7 @@ def _settled(
     _check_gap(recipe, chosen)
     _check_offloaded_quantized_base(recipe, others)
     _check_sharded_loading(recipe)
+    _check_vllm_server(recipe)
     _check_hardware(recipe, chosen, formats)
     _check_ia3_modules(recipe)
     return recipe
@@ -249,7 +251,7 @@ def _stack_note(recipe: Recipe, asked: str | None) -> None:
 def _fewer_gpus_note(recipe: Recipe) -> None:
     """Say so when the plan trains on fewer GPUs than the profile has: the launcher runs that many."""
     given = int(recipe.profile.get("gpus") or 1)
-    if recipe.gpus < given:
+    if recipe.gpus + recipe.vllm_server_gpus < given:
         recipe.notes.append(
             t(
                 "This plan trains on {used} of your {gpus} GPUs (--priority cost takes the fewest it fits "
@@ -361,6 +363,24 @@ def _check_sharded_loading(recipe: Recipe) -> None:
             gb=whole,
         )
     )
+
+
+def _check_vllm_server(recipe: Recipe) -> None:
+    """A vLLM server beside training is written on one node: its last GPUs serve, the others
+    train. Across nodes the server takes a node of its own, started and addressed by hand."""
+    server = recipe.vllm_server_gpus
+    if server and node_layout(recipe.gpus + server)[0] > 1:
+        raise UsageError(
+            t(
+                "--vllm-server-gpus {server} with {gpus} GPUs: ft-atlas writes a vLLM server beside training "
+                "on one node only (its last GPUs serve). Across nodes, run `trl vllm-serve` on a node of its "
+                "own and set vllm_server_host to it (TRL's docs/source/grpo_trainer.md, multi-node "
+                "example); or give --gpus {most} or fewer",
+                server=server,
+                gpus=recipe.gpus + server,
+                most=GPUS_PER_NODE,
+            )
+        )
 
 
 LOADED_WHOLE = N_(

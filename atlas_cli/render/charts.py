@@ -6,7 +6,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from atlas_cli.core.memory.estimate import VLLM_SHARE
+from atlas_cli.core.memory.estimate import VLLM_SERVER_SHARE, VLLM_SHARE
 from atlas_cli.core.plans import band_text, hours_text
 from atlas_cli.core.throughput.timing import batches_text
 from atlas_cli.i18n import N_, grouped, nt, number, parameters, pt, significant, t, translated
@@ -178,6 +178,15 @@ def conditions(a: AssumptionsJson, training: bool = True) -> str:
         sized += " " + t("Activations: the checkpoints wait in CPU RAM (activation offloading).")
     if not a["vllm"]:
         return sized
+    if a["vllm_server_gpus"]:
+        return f"{sized} " + t(
+            "Sampling: a vLLM server on {server} GPU(s) of its own (TRL vllm_mode='server'), each holding "
+            "{gb:g} GB to start within its {share} %; the {gpus} GPU(s) above train.",
+            server=a["vllm_server_gpus"],
+            gb=a["vllm_server_gb"],
+            share=round(VLLM_SERVER_SHARE * 100),
+            gpus=a["gpus"],
+        )
     return f"{sized} " + t(
         "Sampling: a colocated vLLM engine holding at least {share} % of each GPU.",
         share=round(VLLM_SHARE * 100),

@@ -38,7 +38,10 @@ class AssumptionsJson(TypedDict):
     sharding: str  # ddp, zero2 or zero3
     offload: str  # none, optimizer or params
     stack: str  # hf, trl, liger, unsloth or mlx
-    vllm: bool  # this stage samples with a colocated vLLM engine (GRPO/RLOO with --vllm)
+    vllm: bool  # this stage samples with vLLM (GRPO/RLOO with --vllm): colocated, or a server's
+    # GPUs of its own (--vllm-server-gpus; `gpus` then counts the training GPUs only); 0: none
+    vllm_server_gpus: int
+    vllm_server_gb: float | None  # what each of the server's GPUs holds to start; null: no server
     activation_offloading: bool  # the checkpoints wait in CPU RAM (--activation-offloading)
     sequence_parallel: int  # GPUs each sequence is split over (DeepSpeed Ulysses); 1: none
     # ZeRO-3 across nodes with ZeRO++ hierarchical partitioning: a second copy of the weights

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings, billions
 from atlas_cli.core.memory.activations import eager_attention_counted
-from atlas_cli.core.memory.estimate import hierarchical, offloads_activations, served_by_vllm
+from atlas_cli.core.memory.estimate import (
+    hierarchical,
+    offloads_activations,
+    sampled_apart,
+    served_by_vllm,
+    vllm_server_gb,
+)
 from atlas_cli.core.memory.parallel import unshardable_base
 from atlas_cli.core.memory.search import Change
 from atlas_cli.core.memory.states import experts_quantized
@@ -190,6 +196,7 @@ def _logits(e: Estimate) -> str:
 
 def assumptions_json(e: Estimate) -> AssumptionsJson:
     s = e.settings
+    apart = sampled_apart(e.memory_model, s)
     return {
         "seq_len": s.seq_len,
         "batch_size": s.batch_size,
@@ -210,6 +217,8 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "offload": s.offload,
         "stack": s.stack,
         "vllm": served_by_vllm(e.memory_model, s),
+        "vllm_server_gpus": s.vllm_server_gpus if apart else 0,
+        "vllm_server_gb": vllm_server_gb(e.memory_model, e.shape, s) if apart else None,
         "activation_offloading": offloads_activations(s),
         "sequence_parallel": s.sequence_parallel,
         "hierarchical": hierarchical(s),

@@ -38,6 +38,7 @@ from atlas_cli.core.memory.states import (
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shapes import Shape
 from atlas_cli.kb.catalog import Objective
+from atlas_cli.kb.facts import FIT_VERDICTS
 from atlas_cli.kb.vocabulary import FIT_MARGIN, GENERATION_BATCH, MEMORY_MODELS, OPTIMIZERS, PRECISIONS
 
 GB = 1e9
@@ -57,6 +58,7 @@ MXFP4_BYTES = (4 + 8 / 32) / 8
 # per block.
 FP8_BYTES = 1 + 4 / (128 * 128)
 VLLM_SHARE = 0.3  # TRL's vllm_gpu_memory_utilization for a colocated vLLM engine
+VLLM_SERVER_SHARE = 0.9  # `trl vllm-serve`'s gpu_memory_utilization: the server's GPUs are its own
 UNSLOTH_LOSS_FLOOR = 0.5e9  # the least Unsloth's chunked loss takes (small chunks, their gradient)
 DORA_OUTPUT_BYTES = 4  # DoRA keeps each adapted layer's output (fp32) to rescale it
 DROPOUT_MASK_BYTES = 1  # torch's native_dropout saves a bool mask for its backward
@@ -103,10 +105,12 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
         gathered = states.sampled * (1 if s.offload == "params" else 1 - 1 / s.gpus)
         training_peak += placed.buffers
     shared = s.stack == "unsloth" and MEMORY_MODELS[model].frozen_base
-    colocated = served_by_vllm(model, s) and not shared and s.capacity_gb is not None
+    apart = sampled_apart(model, s)
+    colocated = served_by_vllm(model, s) and not apart and not shared and s.capacity_gb is not None
     vllm = vllm_share(model, shape, s) * (s.capacity_gb or 0.0) * GB if colocated else None
-    generation = _generation(shape, s, training_peak, gathered, vllm, shared)
-    if vllm is not None and MEMORY_MODELS[model].frozen_base:
+    # A vLLM server on GPUs of its own samples: the training GPUs hold no cache, no engine.
+    generation = 0.0 if apart else _generation(shape, s, training_peak, gathered, vllm, shared)
+    if (vllm is not None or apart) and MEMORY_MODELS[model].frozen_base:
         # TRL syncs a PEFT model to its vLLM engine under ZeRO-3 by gathering all of it at once
         # to merge the adapters ("we must gather the full model at once before merging",
         # trl/generation/vllm_generation.py sync_weights), beside vLLM's reserved share.
@@ -128,7 +132,12 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     optimizer, paged_out = _paged(placed.optimizer, beside_optimizer, s, MEMORY_MODELS[model].frozen_base)
     parts = (placed.weights, placed.gradients, optimizer, activations, logits, buffers)
     host = _host(model, shape, s, states, placed.host + host_activations, paged_out)
-    return _finish(method_id, model, shape, s, states.trainable, parts, ALLOCATOR_SLACK, host)
+    found = _finish(method_id, model, shape, s, states.trainable, parts, ALLOCATOR_SLACK, host)
+    if apart and found.fit is not None:  # the server's GPUs must hold its weights as well
+        found = found._replace(
+            fit=worse_fit(found.fit, verdict(vllm_server_gb(model, shape, s), s.capacity_gb))
+        )
+    return found
 
 
 def hierarchical(s: EstimateSettings) -> bool:
@@ -287,10 +296,23 @@ def served_by_vllm(model: str, s: EstimateSettings) -> bool:
     return not (MEMORY_MODELS[model].quantized_base and s.quant_bits == 8)
 
 
+def sampled_apart(model: str, s: EstimateSettings) -> bool:
+    """A vLLM server on GPUs of its own samples this stage (TRL vllm_mode='server')."""
+    return s.samples_apart and served_by_vllm(model, s)
+
+
+def vllm_server_gb(model: str, shape: Shape, s: EstimateSettings) -> float:
+    """What each GPU of a vLLM server holds to start (`trl vllm-serve`): its part of the 16-bit
+    weights and of a prompt's group's cache, and a CUDA context; vLLM then reserves the rest of
+    its gpu_memory_utilization for more of the cache."""
+    return rounded_gb(_vllm_need(model, shape, s) / s.vllm_server_gpus + CUDA_CONTEXT_BYTES)
+
+
 def _vllm_weight_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:
     """The weights vLLM loads: 16-bit, or a 4-bit base's linear layers quantized by vLLM's
-    bitsandbytes loader (TRL passes quantization="bitsandbytes" for a Linear4bit model)."""
-    if not MEMORY_MODELS[model].quantized_base:
+    bitsandbytes loader (TRL passes quantization="bitsandbytes" for a Linear4bit model). A
+    server loads the checkpoint named on its command line, in 16 bits."""
+    if not MEMORY_MODELS[model].quantized_base or s.samples_apart:
         return shape.sixteen_bit_bytes
     return shape.linear_params * quantized_bytes(s.quant_bits) + (shape.params - shape.linear_params) * 2.0
 
@@ -384,7 +406,9 @@ def _merged_experts_bytes(model: str, shape: Shape, s: EstimateSettings) -> floa
 def vllm_share(model: str, shape: Shape, s: EstimateSettings) -> float:
     """The share of each GPU a colocated vLLM engine is given (vllm_gpu_memory_utilization): TRL's
     0.3, or more, in hundredths, when its part of the weights it loads and of the KV cache of a
-    prompt's group needs it."""
+    prompt's group needs it; a server's GPUs are its own (`trl vllm-serve`'s 0.9)."""
+    if s.samples_apart:
+        return VLLM_SERVER_SHARE
     need = _vllm_need(model, shape, s)
     part = need / _vllm_span(need, shape, s)
     return max(VLLM_SHARE, -(-100 * part // ((s.capacity_gb or 1.0) * GB)) / 100)
@@ -406,7 +430,10 @@ def vllm_waves(model: str, shape: Shape, s: EstimateSettings, sequences: float, 
 def vllm_tensor_parallel(model: str, shape: Shape, s: EstimateSettings) -> int:
     """GPUs one colocated vLLM engine spans (TRL's vllm_tensor_parallel_size): 1 when one GPU's
     0.3 holds its weights and a prompt's group; else the fewest, in powers of two within a node
-    that split the attention heads evenly, whose shares do (or the most that qualify)."""
+    that split the attention heads evenly, whose shares do (or the most that qualify). A server
+    spans its GPUs (`trl vllm-serve --tensor-parallel-size`)."""
+    if s.samples_apart:
+        return s.vllm_server_gpus
     return _vllm_span(_vllm_need(model, shape, s), shape, s)
 
 
@@ -543,6 +570,11 @@ def verdict(per_gpu_gb: float, capacity_gb: float | None) -> Fit | None:
     if per_gpu_gb <= FIT_MARGIN * capacity_gb:
         return "yes"
     return "tight" if per_gpu_gb <= capacity_gb else "no"
+
+
+def worse_fit(first: Fit, second: Fit | None) -> Fit:
+    """The verdict of a run on two kinds of GPU: the worse of theirs."""
+    return first if second is None or FIT_VERDICTS.index(first) >= FIT_VERDICTS.index(second) else second
 
 
 def _finish(

@@ -5,8 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from atlas_cli.core.memory.estimate import completion_length, sampled_at_once, served_by_vllm, vllm_waves
-from atlas_cli.core.throughput.step import Device, Step, Work, decode_seconds, micro_step
+from atlas_cli.core.memory.estimate import (
+    completion_length,
+    sampled_apart,
+    sampled_at_once,
+    served_by_vllm,
+    vllm_waves,
+)
+from atlas_cli.core.throughput.step import Device, Step, Work, decode_seconds, micro_step, server_sync_seconds
 from atlas_cli.core.throughput.workload import Workload, batches, completion_tokens, longest_share
 from atlas_cli.kb.catalog import Objective
 
@@ -107,8 +113,10 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: Object
         # padded batches are (workload.PADDING_PER_DOUBLING), within the completion budget.
         longest = min(completion_length(s.seq_len), completion * longest_share(at_once))
         prompt = length - completion
+        # A server decodes every training GPU's completions together, over its own GPUs.
+        engine = at_once * s.gpus / s.vllm_server_gpus if sampled_apart(work.model, s) else at_once
         waves = (
-            vllm_waves(work.model, work.shape, s, at_once, prompt + longest)
+            vllm_waves(work.model, work.shape, s, engine, prompt + longest)
             if served_by_vllm(work.model, s)
             else 1
         )
@@ -116,7 +124,9 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: Object
         # first wave each slot decodes completions back to back, and only the last pays the tail
         # of the longest.
         steps = (waves - 1) * completion + longest
-        generation = rounds * decode_seconds(work, device, at_once / waves, prompt, longest) * steps / longest
+        generation = rounds * decode_seconds(work, device, engine / waves, prompt, longest) * steps / longest
+        if sampled_apart(work.model, s):
+            generation += rounds * server_sync_seconds(work, device)
     per_update = s.batch_size * s.replicas * b.accumulation
     return StageTime(
         objective,
@@ -145,7 +155,7 @@ def plan_time(
     work: Work, device: Device, workloads: Mapping[str, Workload], objectives: tuple[Objective, ...]
 ) -> PlanTime:
     stages = tuple(stage_time(work, device, workloads[o.id], o) for o in objectives)
-    return PlanTime.of(stages, work.settings.gpus, device, work.settings.stack)
+    return PlanTime.of(stages, work.settings.all_gpus, device, work.settings.stack)
 
 
 def plan_cost(time: PlanTime, price: Rate | None) -> PlanCost:

@@ -9,7 +9,7 @@ from atlas_cli.core.memory.activations import kv_cache_bytes
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shell import shell_word
 from atlas_cli.i18n import N_, t
-from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
+from atlas_cli.recipes.launchers import MASTER_PORT, beside_vllm_server, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import (
     FLASH_ATTENTION,
@@ -397,7 +397,14 @@ def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
             per_gpu = int(recipe.stage_value("batch", stage)) * int(recipe.stage_value("grad_accum", stage))
             trl["generation_batch_size"] = per_gpu * recipe.gpus
         values["trl"] = trl
-        if recipe.has("grpo.vllm_gpu_memory_utilization"):
+        if recipe.vllm_server_gpus:
+            # `axolotl vllm-serve` starts the server from this file's vllm: section (its
+            # gpu_memory_utilization defaults to 0.9, `trl vllm-serve`'s, as the estimate sizes it).
+            values["vllm"] = {
+                "tensor_parallel_size": recipe.vllm_server_gpus,
+                "max_model_len": recipe.value("grpo.vllm_server_max_model_len"),
+            }
+        elif recipe.has("grpo.vllm_gpu_memory_utilization"):
             # axolotl reads the colocated engine's share from its own vllm: section (default 0.9)
             # Both always: axolotl hands its vllm: values to TRL as they are, and TRL multiplies by
             # the tensor-parallel size (None when unset).
@@ -474,7 +481,11 @@ def render(recipe: Recipe, main: str) -> Rendered:
         launch = f" --launcher torchrun --{ranks} --nproc_per_node {per_node}"
     steps = []
     for i, (name, _) in enumerate(documents):
-        steps.append(f"axolotl train {shell_word(name)}{launch}")
+        train = f"axolotl train {shell_word(name)}{launch}"
+        serves = name == documents[-1][0] and recipe.vllm_server_gpus
+        steps.append(
+            beside_vllm_server(recipe, train, f"axolotl vllm-serve {shell_word(name)}") if serves else train
+        )
         if recipe.family == "lora" and i < len(documents) - 1:
             steps.append(f"axolotl merge-lora {shell_word(name)}")
     if "sft" in recipe.stages and recipe.post_trained:

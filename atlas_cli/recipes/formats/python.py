@@ -19,6 +19,7 @@ from atlas_cli.recipes.launchers import (
     ACCELERATE_FILE,
     MASTER_PORT,
     accelerate_config,
+    beside_vllm_server,
     deepspeed_file,
     deepspeed_json,
     distributed,
@@ -1128,7 +1129,14 @@ def _run_line(recipe: Recipe, main: str) -> str:
             f" --machine_rank $NODE_RANK --main_process_ip $MASTER_ADDR --main_process_port {MASTER_PORT}"
         )
     model = shell_word(recipe.model_hint)
-    return f"{launcher} {shell_word(main)} --model {model} {data} --output-dir ft-atlas-output"
+    run = f"{launcher} {shell_word(main)} --model {model} {data} --output-dir ft-atlas-output"
+    if not recipe.vllm_server_gpus:
+        return run
+    stage = next(s for s in recipe.stages if recipe.has(f"{s}.vllm_server_gpus"))
+    length = recipe.value(f"{stage}.vllm_server_max_model_len")
+    split = recipe.vllm_server_gpus
+    serve = f"trl vllm-serve --model {model} --tensor-parallel-size {split} --max-model-len {length}"
+    return beside_vllm_server(recipe, run, serve)
 
 
 # What each kind of result is and how it is used, by PEFT family (kb.vocabulary MEMORY_MODELS).

@@ -1,0 +1,142 @@
+"""GRPO sampling on a vLLM server of its own (--vllm-server-gpus, TRL vllm_mode='server'): the
+training GPUs hold no engine, the server's GPUs must hold the weights, training runs on the GPUs
+the server leaves, all of them are paid for, and the recipes start the server beside training."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from atlas_cli.core.engine import Engine
+from atlas_cli.core.profile import build_profile
+from atlas_cli.core.resolve import resolve_model
+from atlas_cli.core.throughput.step import SYNC_SECONDS_PER_TENSOR, stored_tensors
+from atlas_cli.kb.catalog import Catalog
+from atlas_cli.recipes.writer import render_recipe, write_recipe
+from tests.conftest import Runner, fails, ok
+
+GPUS = ("--gpu", "h100-80gb", "--gpus", "8", "--model", "qwen2.5-7b")
+GRPO = (*GPUS, "--objective", "grpo", "--method", "lora")
+GOAL = ("--goal", "reasoning", "--data-kind", "reward-function", "--examples", "5k")
+
+
+def estimate(run: Runner, *args: str) -> dict[str, Any]:
+    data = ok(run("estimate", *GRPO, "--examples", "5k", *args, "--json")).json()
+    assert isinstance(data, dict)
+    return data
+
+
+def test_the_training_gpus_hold_no_engine_and_the_server_its_weights(run: Runner) -> None:
+    """A colocated engine holds 30 % or more of every GPU; a server's GPUs hold the 16-bit weights
+    (15.2 GB for Qwen2.5-7B) and a prompt's group's cache, split over its tensor-parallel GPUs."""
+    colocated = estimate(run, "--vllm")
+    served = estimate(run, "--vllm-server-gpus", "1")
+    assert served["per_gpu_gb"] < colocated["per_gpu_gb"] - 0.3 * 85
+    a = served["assumptions"]
+    assert a["vllm"] and a["gpus"] == 7 and a["vllm_server_gpus"] == 1
+    assert 15.2 < a["vllm_server_gb"] < 17.5
+    two = estimate(run, "--vllm-server-gpus", "2")["assumptions"]
+    assert two["gpus"] == 6 and two["vllm_server_gb"] == pytest.approx(a["vllm_server_gb"] / 2, abs=0.5)
+    assert colocated["assumptions"]["vllm_server_gpus"] == 0
+    assert colocated["assumptions"]["vllm_server_gb"] is None
+
+
+def test_a_server_that_cannot_hold_the_weights_does_not_fit(run: Runner) -> None:
+    """Llama 3.1 70B's 141 GB of 16-bit weights on one 80 GB GPU: whatever the training GPUs hold."""
+    args = ("--gpu", "h100-80gb", "--gpus", "8", "--model", "llama-3.1-70b", "--objective", "grpo")
+    one = ok(run("estimate", *args, "--method", "qlora", "--vllm-server-gpus", "1", "--json")).json()
+    assert one["assumptions"]["vllm_server_gb"] > 85.5 and one["fit"] == "no"
+
+
+def test_every_gpu_is_paid_for_and_training_waits_for_the_weight_sync(run: Runner) -> None:
+    found = estimate(run, "--vllm-server-gpus", "1")
+    served = found["time"]
+    assert found["cost"]["gpu_hours"] == pytest.approx(served["hours"] * 8, rel=0.01)
+    # Decoding is bound by memory bandwidth: a second server GPU reads half the weights a step.
+    two = estimate(run, "--vllm-server-gpus", "2")["time"]
+    assert two["generation_hours"] < served["generation_hours"]
+
+
+def test_the_weight_sync_is_timed_a_tensor_at_a_time(catalog: Catalog) -> None:
+    """~2 ms a tensor: Qwen2-0.5B's 290 tensors (24 layers of q, k, v with biases, o, gate, up,
+    down and two norms; tied embeddings and a final norm) took 0.6 s (huggingface/trl#5249)."""
+    shape = resolve_model(catalog, "qwen2.5-0.5b", None).sized
+    assert stored_tensors(shape) == 290
+    assert stored_tensors(shape) * SYNC_SECONDS_PER_TENSOR == pytest.approx(0.6, rel=0.05)
+
+
+def test_a_stage_that_does_not_sample_trains_on_every_gpu(run: Runner) -> None:
+    sft = ok(run("estimate", *GPUS, "--method", "lora", "--vllm-server-gpus", "1", "--json"))
+    assert sft.json()["assumptions"]["gpus"] == 8 and "--vllm-server-gpus: nothing here samples" in sft.stderr
+
+
+def test_the_plan_runs_on_every_gpu_the_profile_has(catalog: Catalog) -> None:
+    """The server's GPUs are the plan's too: not "fewer GPUs are enough for it"."""
+    profile = {"gpu": "h100-80gb", "gpus": 8, "model": "qwen2.5-7b", "goal": "reasoning"}
+    profile |= {"data_kind": "reward-function", "examples": "5k", "vllm_server_gpus": 2}
+    rec = Engine(catalog).recommend(build_profile(profile))
+    plan = next(p for p in rec.plans if p.method == "lora")
+    assert plan.estimate is not None and plan.estimate.settings.gpus == 6 and plan.gpus == 8
+    assert not plan.spare_gpus and not any("of your 8 GPUs" in r for r in plan.reasons)
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--gpus", "2", "--vllm-server-gpus", "2"), "leaves no GPU to train on"),
+        (("--gpus", "8", "--vllm-server-gpus", "3"), "28 do not split over 3"),
+        (("--gpus", "8", "--vllm-server-gpus", "1", "--stack", "unsloth"), "unsloth"),
+    ],
+)
+def test_an_impossible_server_is_refused(run: Runner, args: tuple[str, ...], said: str) -> None:
+    base = ("--gpu", "h100-80gb", "--model", "qwen2.5-7b", "--objective", "grpo", "--method", "lora")
+    fails(run("estimate", *base, *args), 2, said)
+
+
+def _recipe(catalog: Catalog, fmt: str, gpus: int = 8, server: int = 1) -> tuple[str, Any]:
+    profile = {"gpu": "h100-80gb", "gpus": gpus, "model": "qwen2.5-7b", "goal": "reasoning"}
+    profile |= {"data_kind": "reward-function", "examples": "5k", "vllm_server_gpus": server}
+    rec = Engine(catalog).recommend(build_profile(profile))
+    rank = next(i for i, p in enumerate(rec.plans, 1) if p.method == "lora")
+    return render_recipe(catalog, rec, rank, fmt), write_recipe(catalog, rec, rank, fmt)[0]
+
+
+def _header(text: str) -> str:
+    return " ".join(line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#"))
+
+
+def test_the_python_recipe_starts_trl_vllm_serve_on_the_last_gpus(catalog: Catalog) -> None:
+    """TRL's documented layout: `trl vllm-serve` with CUDA_VISIBLE_DEVICES on its GPUs, accelerate
+    on the others (docs/source/vllm_integration.md); the server's options on its command line, as
+    GRPOConfig's vllm_gpu_memory_utilization and its kin configure a colocated engine only."""
+    text, recipe = _recipe(catalog, "python", server=2)
+    header = _header(text)
+    assert (
+        "Run: CUDA_VISIBLE_DEVICES=6,7 trl vllm-serve --model Qwen/Qwen2.5-7B --tensor-parallel-size 2 "
+        "--max-model-len 1024 & CUDA_VISIBLE_DEVICES=0,1,2,3,4,5 accelerate launch" in header
+    )
+    assert "'use_vllm': True, 'vllm_mode': 'server'" in text and "vllm_gpu_memory_utilization'" not in text
+    assert recipe.gpus == 6 and "on 8 GPUs at" in header and "of your 8 GPUs" not in header
+    assert "num_processes: 6" in text
+
+
+def test_the_axolotl_recipe_serves_from_its_own_config(catalog: Catalog) -> None:
+    """`axolotl vllm-serve grpo.yaml` reads the server's options from the vllm: section (axolotl
+    docs/rlhf.qmd: the server on the last GPUs, `axolotl train` on the others)."""
+    text, _ = _recipe(catalog, "axolotl")
+    (doc,) = [d for d in yaml.safe_load_all(text) if d]
+    assert doc["trl"]["vllm_mode"] == "server" and doc["trl"]["use_vllm"] is True
+    assert doc["vllm"] == {"tensor_parallel_size": 1, "max_model_len": 1024}
+    header = _header(text)
+    assert (
+        "Run: CUDA_VISIBLE_DEVICES=7 axolotl vllm-serve grpo.yaml & CUDA_VISIBLE_DEVICES=0,1,2,3,4,5,6"
+        in header
+    )
+    assert "--nproc_per_node 7" in header
+
+
+def test_a_server_beside_training_is_written_on_one_node_only(run: Runner) -> None:
+    args = ("--gpu", "h100-80gb", "--gpus", "16", "--model", "qwen2.5-7b", *GOAL, "--vllm-server-gpus", "2")
+    fails(run("recipe", *args), 2, "on one node only")
