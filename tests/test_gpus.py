@@ -165,7 +165,7 @@ def test_the_header_says_where_a_macs_memory_size_came_from(catalog: Catalog, ru
     flag = resolve_hardware(catalog, "apple-m3-pro", 18, 1).note
     assert "--vram 18: the chip with that much unified memory" in flag and "--gpu" not in flag
     assumed = resolve_hardware(catalog, "m3 pro", None, 1).note
-    assert "the Apple M3 Pro comes with 18 or 36 GB: give yours with --vram N" in assumed
+    assert "the Apple M3 Pro comes with 18 or 36 GB: sized for the least, 18 GB; give yours with --vram N" in assumed
     largest = ok(run("recommend", "--gpu", "m3 max 128gb", "--model", "qwen3-8b", "--json")).json()
     assert largest["profile"]["vram"] == 128
     assert "--gpu 'm3 max 128gb': the chip with that much unified memory" in largest["notes"][0]
@@ -201,11 +201,15 @@ def test_capacity_is_what_the_driver_reports(catalog: Catalog) -> None:
     assert "usable" not in unknown.note
     assert resolve_hardware(catalog, "rtx-3090", None, 1).note.endswith("24 GiB")
     # A Mac's GPU may use Metal's working set, not all of its unified memory.
-    mac = resolve_hardware(catalog, "apple-m3-max", None, 1)
+    mac = resolve_hardware(catalog, "M3 Max 128GB", None, 1)
     assert mac.memory_gib == 128 and mac.capacity_gb == gib_to_gb(110100 / 1024)
+    # Named without its memory, a Mac is sized at the least its chip is sold with, three
+    # quarters of it for the GPU (Metal's recommendedMaxWorkingSetSize from 36 GB).
+    least = resolve_hardware(catalog, "apple-m3-max", None, 1)
+    assert least.memory_gib == 36 and least.capacity_gb == gib_to_gb(36 * 0.75)
     # 64, 96 and 192 GB Macs: three quarters (llama.cpp's Metal logs), not all of it.
     for gpu, gib in (("apple-m1-max", 64), ("apple-m2-max", 96), ("apple-m2-ultra", 192)):
-        assert resolve_hardware(catalog, gpu, None, 1).capacity_gb == gib_to_gb(0.75 * gib), gpu
+        assert resolve_hardware(catalog, gpu, gib, 1).capacity_gb == gib_to_gb(0.75 * gib), gpu
 
 
 @pytest.mark.parametrize(

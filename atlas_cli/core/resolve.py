@@ -276,6 +276,11 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
                     name=chip_label(g, chosen),
                 )
             )
+        # A Mac named without its memory is sized at the least its chip is sold with: the most would
+        # say a plan fits where most such Macs cannot hold it (ask's question defaults to it too).
+        assumed = unified and chosen is None
+        if assumed:
+            chosen = min(g.memory_sizes_gb)
         # Fit is checked against what the driver reports a program can use (data/gpus.yaml).
         memory = g.memory_gib if chosen is None else chosen
         usable_gib = g.usable_gib if chosen is None else chosen * metal_share(catalog, chosen)
@@ -284,7 +289,7 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
             "" if g.cuda else t(NO_CUDA_MLX if g.vendor == "apple" else NO_CUDA_PYTORCH)
         )
         if unified:
-            note += memory_origin(g, gpu, vram, chosen)
+            note += memory_origin(g, gpu, vram, None if assumed else chosen)
         siblings = catalog.gpu_siblings(gpu)
         if siblings:  # "A100" is sold with 40 and 80 GB: say which was assumed
             note += t(
@@ -391,12 +396,14 @@ def check_chip_memory(chip: Gpu, gb: float, flag: str) -> float:
 
 def memory_origin(chip: Gpu, gpu: str, vram: float | None, chosen: float | None) -> str:
     """Where an Apple chip's memory size in the header comes from: --vram, the --gpu value that
-    names it ("M3 Pro 18GB": no --vram was typed), or nowhere (the chip's largest is assumed)."""
+    names it ("M3 Pro 18GB": no --vram was typed), or nowhere (the chip's smallest is assumed)."""
     if chosen is None:
         return t(
-            "; the {chip} comes with {sizes} GB: give yours with --vram N (GB) if it has less",
+            "; the {chip} comes with {sizes} GB: sized for the least, {gb:g} GB; give yours with --vram N "
+            "(GB) if it has more",
             chip=chip.chip_name,
             sizes=sold_sizes(chip),
+            gb=min(chip.memory_sizes_gb),
         )
     if vram is None:
         return t("; --gpu '{text}': the chip with that much unified memory", text=gpu)
