@@ -26,6 +26,7 @@ ISSUE_GPUS = {
     # A newcomer's laptop or desktop: the 8 GB RTX 4060 and Apple's base and Pro chips.
     *("rtx-4060", "apple-m1", "apple-m1-pro", "apple-m2", "apple-m2-pro", "apple-m3", "apple-m3-pro"),
     "apple-m4",
+    "rtx-3080-12gb",  # a newcomer's review: "3080 12GB" was refused, and the card shipped in 2022
 }
 
 

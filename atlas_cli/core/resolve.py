@@ -369,12 +369,13 @@ def check_chip_memory(chip: Gpu, gb: float, flag: str) -> float:
     """`gb` of memory given for `chip`: an Apple chip's unified memory in the sizes Apple sells it
     with (a 16 GB M2 Max was never made: sizing one would advise for a Mac nobody has); another
     card with memory the catalog does not list is refused with --vram as the way (a newcomer's
-    review: "3080 12GB" was told only Apple silicon comes in several sizes, and it shipped)."""
+    review: "3080 12GB", before the catalog had it, was told only Apple silicon comes in several
+    sizes)."""
     if not chip.unified:
         raise UsageError(
             t(
                 "{flag}: the catalog knows {name} with {gib:g} GiB only; for a card of that name with "
-                "other memory (an RTX 3080 12GB), give its memory alone: --vram N (training time and "
+                "other memory (an RTX 3060 8GB), give its memory alone: --vram N (training time and "
                 "cost are then not estimated)",
                 flag=flag,
                 name=chip.name,
