@@ -166,7 +166,10 @@ def test_the_header_says_where_a_macs_memory_size_came_from(catalog: Catalog, ru
     flag = resolve_hardware(catalog, "apple-m3-pro", 18, 1).note
     assert "--vram 18: the chip with that much unified memory" in flag and "--gpu" not in flag
     assumed = resolve_hardware(catalog, "m3 pro", None, 1).note
-    assert "the Apple M3 Pro comes with 18 or 36 GB: sized for the least, 18 GB; give yours with --vram N" in assumed
+    assert (
+        "the Apple M3 Pro comes with 18 or 36 GB: sized for the least, 18 GB; give yours with --vram N"
+        in assumed
+    )
     largest = ok(run("recommend", "--gpu", "m3 max 128gb", "--model", "qwen3-8b", "--json")).json()
     assert largest["profile"]["vram"] == 128
     assert "--gpu 'm3 max 128gb': the chip with that much unified memory" in largest["notes"][0]

@@ -73,7 +73,10 @@ def test_a_vllm_server_is_asked_of_who_samples_with_vllm_on_several_gpus(catalog
     assert question not in asked_after(catalog, {**answers, "gpus": 1})
     _, terminal = interview(catalog, [""] * 30, **answers)
     at = next(i for i, p in enumerate(terminal.prompts) if question in p)
-    told, _ = interview(catalog, [*[""] * at, "1", *[""] * 30], **answers)
+    # Refused as they are answered, and asked again: no GPU left to train, heads that do not split.
+    told, terminal = interview(catalog, [*[""] * at, "8", "3", "1", *[""] * 30], **answers)
+    said = " ".join(terminal.said)
+    assert "leaves no GPU to train on" in said and "28 do not split over 3" in said
     assert told["vllm_server_gpus"] == 1
 
 

@@ -366,6 +366,9 @@ CHANGE_WORDS = {
     "generation_batch": N_("--generation-batch {value}: fewer completions sampled at once ({gb:g} GB)"),
     "gradient_checkpointing": N_("gradient checkpointing on ({gb:g} GB)"),
     "vllm": N_("sampling without --vllm, whose engine holds a share of every GPU ({gb:g} GB)"),
+    "vllm_server_gpus": N_(
+        "--vllm-server-gpus {value}: the vLLM server's weights over more GPUs ({gb:g} GB)"
+    ),
     "optimizer": N_("the {value} optimizer ({gb:g} GB)"),
     "activation_offloading": N_(
         "the checkpointed activations in CPU RAM (--activation-offloading; TRL activation_offloading=True) "

@@ -22,6 +22,7 @@ from atlas_cli.core.profile import (
     ProfileField,
     answers_in_russian,
     check_gpu_text,
+    check_training_left,
     choice_key,
     gpu_memory,
     parse_count,
@@ -33,10 +34,12 @@ from atlas_cli.core.resolve import (
     COUNT_WORDS,
     check_chip_memory,
     check_gpu_count,
+    check_vllm_server,
     chip_and_memory,
     counted_gpu,
     laptop_memory,
     name_and_memory,
+    resolve_model,
     sold_sizes,
 )
 from atlas_cli.core.shell import plain_decimal, shell_word
@@ -416,7 +419,20 @@ class Interview:
             return {"gpus": count}
         if spec.name == "examples":
             return {"examples": self._parse_examples(spec, text)}
+        if spec.name == "vllm_server_gpus":
+            return {spec.name: self._parse_server(spec, text)}
         return {spec.name: parse_value(spec, text)}
+
+    def _parse_server(self, spec: ProfileField, text: str) -> int:
+        """A vLLM server's GPUs, checked as they are answered: some GPUs left to train, and the
+        model's attention heads split over the server's (a review: 8 of 8, or 3 for Qwen2.5-7B,
+        were refused only once the whole questionnaire was done)."""
+        server = int(parse_value(spec, text))
+        check_training_left(server, int(self.answers.get("gpus", 1)))
+        with contextlib.suppress(UnknownName):
+            model = resolve_model(self.catalog, self.answers.get("model"), self.answers.get("model_size"))
+            check_vllm_server(model, server)
+        return server
 
     def _parse_examples(self, spec: ProfileField, text: str) -> Any:
         """A count, or one said in words ("около 3000", "5000 штук", "~5k examples"): a newcomer's

@@ -754,6 +754,20 @@ def _sampling_warnings(e: Estimate) -> list[str]:
     return [*said, t(gathers, objective=name, config=config)]
 
 
+def check_vllm_server(info: ModelInfo, server: int) -> None:
+    """A vLLM server splits the attention heads evenly over its tensor-parallel GPUs."""
+    if info.sized.heads and not info.sized.splits_heads(server):
+        raise UsageError(
+            t(
+                "--vllm-server-gpus {server}: vLLM splits the attention heads evenly over its "
+                "tensor-parallel GPUs, and {model}'s {heads} do not split over {server}",
+                server=server,
+                model=info.label,
+                heads=info.sized.heads,
+            )
+        )
+
+
 def run_server_gpus(profile: Profile, stages: tuple[Objective, ...]) -> int:
     """The GPUs a vLLM server takes from a run (--vllm-server-gpus): where a stage samples with
     vLLM, for every stage (one launch runs them all, on the GPUs the server leaves)."""
@@ -919,16 +933,7 @@ def settings_for(
                     "training GPU (fast_inference), not with a server; leave out one of them"
                 )
             )
-        if info.sized.heads and not info.sized.splits_heads(vllm_server_gpus):
-            raise UsageError(
-                t(
-                    "--vllm-server-gpus {server}: vLLM splits the attention heads evenly over its "
-                    "tensor-parallel GPUs, and {model}'s {heads} do not split over {server}",
-                    server=vllm_server_gpus,
-                    model=info.label,
-                    heads=info.sized.heads,
-                )
-            )
+        check_vllm_server(info, vllm_server_gpus)
         settings = settings._replace(gpus=hardware.gpus - vllm_server_gpus)
     if (
         activation_offloading

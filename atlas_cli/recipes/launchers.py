@@ -44,13 +44,14 @@ def distributed(recipe: Recipe) -> bool:
 
 def beside_vllm_server(recipe: Recipe, run: str, serve: str) -> str:
     """The run line of a recipe that samples on a vLLM server: `serve` started in the background
-    on the last GPUs, training on the others; TRL's client waits for it (vllm_server_timeout, 240
-    s; huggingface/trl docs/source/vllm_integration.md), and axolotl's docs put the server on the
-    last GPUs (docs/rlhf.qmd)."""
+    on the last GPUs, training on the others, and the server stopped after it, in a subshell of
+    its own so that steps chained with && before it stay in the foreground; the trainer waits
+    for the server to start (vllm_server_timeout; huggingface/trl docs/source/vllm_integration.md),
+    and axolotl's docs put the server on the last GPUs (docs/rlhf.qmd)."""
     total = recipe.gpus + recipe.vllm_server_gpus
     serving = ",".join(str(i) for i in range(recipe.gpus, total))
     training = ",".join(str(i) for i in range(recipe.gpus))
-    return f"CUDA_VISIBLE_DEVICES={serving} {serve} & CUDA_VISIBLE_DEVICES={training} {run}"
+    return f"(CUDA_VISIBLE_DEVICES={serving} {serve} & CUDA_VISIBLE_DEVICES={training} {run}; kill $!)"
 
 
 def multi_node_note(recipe: Recipe) -> str | None:

@@ -282,10 +282,15 @@ class Recipe:
         return int(self.profile.get("gpus") or 1)
 
     @property
+    def vllm_server_stage(self) -> str | None:
+        """The stage that samples on a vLLM server of its own (--vllm-server-gpus), if any."""
+        return next((s for s in self.stages if self.has(f"{s}.vllm_server_gpus")), None)
+
+    @property
     def vllm_server_gpus(self) -> int:
         """GPUs a vLLM server samples on beside the recipe's `gpus` (--vllm-server-gpus), else 0."""
-        found = next((s for s in self.stages if self.has(f"{s}.vllm_server_gpus")), None)
-        return 0 if found is None else int(self.value(f"{found}.vllm_server_gpus"))
+        stage = self.vllm_server_stage
+        return 0 if stage is None else int(self.value(f"{stage}.vllm_server_gpus"))
 
     @property
     def classifier(self) -> bool:
@@ -1360,6 +1365,9 @@ def _stage_settings(catalog: Catalog, recipe: Recipe, stage: str) -> None:
             _vllm_settings(recipe, stage, estimate, staged)
 
 
+VLLM_SERVER_TIMEOUT = 900  # seconds: a large model's start-up, and a first download, past TRL's 240
+
+
 def _vllm_server_settings(recipe: Recipe, stage: str, settings: EstimateSettings) -> None:
     """--vllm-server-gpus: `trl vllm-serve` on GPUs of its own samples, the rest train; the server's
     options are on its command line (the run line), not in the trainer's config."""
@@ -1372,6 +1380,17 @@ def _vllm_server_settings(recipe: Recipe, stage: str, settings: EstimateSettings
         Setting(
             settings.vllm_server_gpus,
             t("--vllm-server-gpus: its tensor-parallel size, the last GPUs; training runs on the others"),
+        ),
+    )
+    recipe.set(
+        f"{stage}.vllm_server_timeout",
+        Setting(
+            VLLM_SERVER_TIMEOUT,
+            t(
+                "seconds the trainer waits for the server the run line starts beside it: loading, "
+                "compiling and capturing a 70B model at tensor-parallel 8 took ~215 s (vllm#19824), "
+                "near TRL's 240"
+            ),
         ),
     )
     recipe.set(

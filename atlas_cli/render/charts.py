@@ -180,8 +180,8 @@ def conditions(a: AssumptionsJson, training: bool = True) -> str:
         return sized
     if a["vllm_server_gpus"]:
         return f"{sized} " + t(
-            "Sampling: a vLLM server on {server} GPU(s) of its own (TRL vllm_mode='server'), each holding "
-            "{gb:g} GB to start within its {share} %; the {gpus} GPU(s) above train.",
+            "Sampling: a vLLM server on {server} GPU(s) of its own (TRL vllm_mode='server'), each needing "
+            "{gb:g} GB to start within the {share} % of it vLLM may use; the {gpus} GPU(s) above train.",
             server=a["vllm_server_gpus"],
             gb=a["vllm_server_gb"],
             share=round(VLLM_SERVER_SHARE * 100),

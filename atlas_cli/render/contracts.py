@@ -235,7 +235,7 @@ class PlanJson(TimedJson, total=False):
     fit: Fit | None  # yes (within the safety margin), tight (within capacity), no; null: not checked
     memory_gb: float | None
     headroom_gb: float | None
-    gpus: int | None  # GPUs the plan uses (null: nothing is run on a local GPU)
+    gpus: int | None  # GPUs the plan uses, a vLLM server's among them (null: nothing is run on a local GPU)
     host_gb: float | None  # CPU RAM for offloaded states
     # CPU RAM an offloading plan needs (what the table shows as "+N GB RAM"): its offloaded
     # states, or with the parameters offloaded the 16-bit checkpoint loading holds, if larger;

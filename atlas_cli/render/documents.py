@@ -378,7 +378,7 @@ def untimed_plan_json(plan: Plan) -> PlanJson:
         "fit": plan.fit,
         "memory_gb": plan.memory_gb,
         "headroom_gb": None if e is None else e.headroom_gb,
-        "gpus": None if e is None else e.settings.gpus,
+        "gpus": None if e is None else e.settings.all_gpus,
         "host_gb": None if e is None else e.host["offload_gb"],
         "ram_gb": plan.ram_gb,
         "assumptions": None if e is None else assumptions_json(e),

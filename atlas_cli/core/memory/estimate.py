@@ -133,10 +133,8 @@ def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSetting
     parts = (placed.weights, placed.gradients, optimizer, activations, logits, buffers)
     host = _host(model, shape, s, states, placed.host + host_activations, paged_out)
     found = _finish(method_id, model, shape, s, states.trainable, parts, ALLOCATOR_SLACK, host)
-    if apart and found.fit is not None:  # the server's GPUs must hold its weights as well
-        found = found._replace(
-            fit=worse_fit(found.fit, verdict(vllm_server_gb(model, shape, s), s.capacity_gb))
-        )
+    if apart and found.fit is not None:  # the server's GPUs must start vLLM as well
+        found = found._replace(fit=worse_fit(found.fit, vllm_server_fit(model, shape, s)))
     return found
 
 
@@ -306,6 +304,17 @@ def vllm_server_gb(model: str, shape: Shape, s: EstimateSettings) -> float:
     weights and of a prompt's group's cache, and a CUDA context; vLLM then reserves the rest of
     its gpu_memory_utilization for more of the cache."""
     return rounded_gb(_vllm_need(model, shape, s) / s.vllm_server_gpus + CUDA_CONTEXT_BYTES)
+
+
+def vllm_server_fit(model: str, shape: Shape, s: EstimateSettings) -> Fit | None:
+    """Whether a vLLM server starts on its GPUs: vLLM refuses to past its gpu_memory_utilization
+    of each GPU, so that share is the server's capacity; within the margin of it, the rest is
+    left for what vLLM measures as it starts (its activation peak, 2.38 GiB on an 80 GB GPU in a
+    published log: kubernetes-sigs/gateway-api-inference-extension#550; CUDA graphs) and for
+    more of the cache."""
+    if s.capacity_gb is None:
+        return None
+    return verdict(vllm_server_gb(model, shape, s), VLLM_SERVER_SHARE * s.capacity_gb)
 
 
 def _vllm_weight_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:

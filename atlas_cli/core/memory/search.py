@@ -17,8 +17,10 @@ from atlas_cli.core.memory.estimate import (
     least_generation_per_gpu,
     may_partition_within_nodes,
     offloads_activations,
+    sampled_apart,
     sampled_at_once,
     served_by_vllm,
+    vllm_server_fit,
 )
 from atlas_cli.core.memory.parallel import loads_whole_base
 from atlas_cli.core.nodes import node_layout
@@ -219,9 +221,9 @@ def training_batch(run: Estimator, settings: EstimateSettings, minimum: int, cap
 class Change(NamedTuple):
     """One change to a plan that does not fit, and what it needs then."""
 
-    # seq_len, batch_size, generation_batch, gradient_checkpointing, vllm, optimizer,
-    # activation_offloading, stack, method, gpus, offload, or gpu_memory: the GiB a GPU would
-    # need usable (the same plan on a larger GPU)
+    # seq_len, batch_size, generation_batch, gradient_checkpointing, vllm, vllm_server_gpus,
+    # optimizer, activation_offloading, stack, method, gpus, offload, or gpu_memory: the GiB a GPU
+    # would need usable (the same plan on a larger GPU)
     change: str
     value: str | int | bool
     per_gpu_gb: float
@@ -255,6 +257,12 @@ def _changed(settings: EstimateSettings, field: str, value: Value) -> EstimateSe
         return on_stack(settings, str(value))
     if field == "generation_batch":  # read by online stages only
         return settings._replace(objective=settings.objective._replace(generation_batch=int(value)))
+    if field == "gpus":  # as --gpus counts them: a vLLM server's among them
+        return settings._replace(gpus=int(value) - settings.vllm_server_gpus)
+    if field == "vllm_server_gpus":
+        return settings._replace(vllm_server_gpus=int(value), gpus=settings.all_gpus - int(value))
+    if field == "vllm" and settings.vllm_server_gpus:  # without vLLM, the server's GPUs train too
+        return settings._replace(vllm=False, vllm_server_gpus=0, gpus=settings.all_gpus)
     changes: dict[str, Any] = {field: value}
     if field == "seq_len":  # a no-training plan's prompt is the length searched too
         changes["prompt_len"] = value
@@ -319,12 +327,15 @@ def changes_that_fit(
         result = changed(field, value)
         if result.fit == "yes":
             found.append(Change(field, value, result.per_gpu_gb))
+    server = _more_server_gpus(now, changed)
+    if server is not None:
+        found.append(server)
     for method, other in alternatives:
         result = _heaviest(other, list(every), auto)
         if result.fit == "yes":
             found.append(Change("method", method, result.per_gpu_gb))
     one_chip = settings.unified_memory  # one GPU whose memory is the CPU's: nothing to add or offload to
-    for gpus in (n for n in GPU_COUNTS if n > settings.gpus and not one_chip):
+    for gpus in (n for n in GPU_COUNTS if n > settings.all_gpus and not one_chip):
         result = changed("gpus", gpus)
         if result.fit == "yes":
             found.append(Change("gpus", gpus, result.per_gpu_gb))
@@ -341,6 +352,21 @@ def changes_that_fit(
         if larger is not None:
             found.append(larger)
     return found
+
+
+def _more_server_gpus(now: Estimate, changed: Callable[[str, Value], Estimate]) -> Change | None:
+    """A vLLM server that cannot start on its GPUs, spread over twice as many (or more) of them,
+    as long as some GPUs still train and the attention heads split over them."""
+    s = now.settings
+    if not sampled_apart(now.memory_model, s) or vllm_server_fit(now.memory_model, now.shape, s) == "yes":
+        return None
+    more = 2 * s.vllm_server_gpus
+    while more < s.all_gpus and now.shape.splits_heads(more):
+        result = changed("vllm_server_gpus", more)
+        if result.fit == "yes":
+            return Change("vllm_server_gpus", more, result.per_gpu_gb)
+        more *= 2
+    return None
 
 
 def _smaller_generation_batch(

@@ -127,12 +127,6 @@ HOST_ADAM_GBS_PER_NODE = 40.0
 # weights; 7 x 2 = 14 in pure bf16, whose moments torch keeps in the parameters' dtype).
 ADAM_ACCESSES = 7
 DECODE_EFFICIENCY = {False: 0.5, True: 0.75}  # transformers generate / vLLM, share of bandwidth
-# TRL sends a vLLM server the model one tensor at a time, each an HTTP request, an NCCL broadcast
-# and a barrier (trl/generation/vllm_generation.py sync_weights, vllm_client.py
-# update_named_param, huggingface/trl@f2cd5771). ~2 ms a tensor matches both published figures:
-# Qwen2-0.5B's 290 tensors in 0.6 s (huggingface/trl#5249) and Qwen3-30B-A3B's ~18,900 (one per
-# expert's linear layer, as transformers 4 stored them) in ~40 s on 8 H200s (trl#3557).
-SYNC_SECONDS_PER_TENSOR = 0.002
 
 
 class Device(NamedTuple):
@@ -442,21 +436,15 @@ def _offload_seconds(work: Work, device: Device, accumulation: int) -> float:
 
 def server_sync_seconds(work: Work, device: Device) -> float:
     """Sending the trained model to a vLLM server once (TRL vllm_mode='server', before each
-    round of sampling): every tensor of it, a PEFT model's adapters merged first, in the dtype it
-    trains in (fp32 where the optimizer keeps a master copy), over the node's GPU link."""
+    round of sampling): every weight, a PEFT model's adapters merged first, in the dtype it trains
+    in (fp32 where the optimizer keeps a master copy), over the node's GPU link. TRL 1.11 and later
+    stream them packed into NCCL broadcasts through vLLM's own weight transfer (VLLMClient
+    update_named_params, huggingface/trl#6765), where earlier releases (axolotl's pinned 1.9) sent
+    a tensor per HTTP request, slower for models of many tensors."""
     s, shape = work.settings, work.shape
     frozen = MEMORY_MODELS[work.model].frozen_base
     sent = shape.params * (4.0 if _master_copy(s) and not frozen else 2.0)
-    return stored_tensors(shape) * SYNC_SECONDS_PER_TENSOR + sent / (link_gbs(device, s.all_gpus) * 1e9)
-
-
-def stored_tensors(shape: Shape) -> int:
-    """The tensors a model is stored in: each linear layer's weight (a layer's routed experts
-    fused into one per role, as transformers 5 stores them), the q, k and v biases of models
-    with biases, the norms, the embeddings and the LM head."""
-    linear = sum(shape.moe_layers if m.group == "expert" else m.count for m in shape.matrices)
-    per_layer = shape.norms_per_layer + (2 if shape.qk_norm else 0) + (3 if shape.has_bias else 0)
-    return linear + shape.layers * per_layer + (2 if shape.tied_embeddings else 3)
+    return sent / (link_gbs(device, s.all_gpus) * 1e9)
 
 
 @lru_cache(maxsize=4096)

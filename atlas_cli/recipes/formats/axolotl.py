@@ -387,7 +387,14 @@ def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
                 values[f"kto_{key}"] = recipe.value(f"kto.{key}")
     if stage == "grpo":
         trl: dict[str, Any] = {"reward_funcs": ["rewards.reward_matches_solution"]}
-        for key in ("beta", "num_generations", "max_completion_length", "use_vllm", "vllm_mode"):
+        for key in (
+            "beta",
+            "num_generations",
+            "max_completion_length",
+            "use_vllm",
+            "vllm_mode",
+            "vllm_server_timeout",
+        ):
             if recipe.has(f"grpo.{key}"):
                 trl[key] = recipe.value(f"grpo.{key}")
         if recipe.gpus > 1:

@@ -657,6 +657,7 @@ def _stage_kwargs(recipe: Recipe, stage: str) -> dict[str, Value]:
         "vllm_gpu_memory_utilization",
         "vllm_max_model_length",
         "vllm_tensor_parallel_size",
+        "vllm_server_timeout",
         "center_rewards_coefficient",
     ):
         if recipe.has(f"{prefix}.{key}"):
@@ -808,6 +809,9 @@ def _constants(recipe: Recipe) -> str:
 def _method_constants(recipe: Recipe) -> list[str]:
     heads = CLASSIFIER_HEADS if recipe.classifier else ()
     lines: list[str] = []
+    if recipe.vllm_server_gpus:
+        length = recipe.value(f"{recipe.vllm_server_stage}.vllm_server_max_model_len")
+        lines.append(f"VLLM_SERVER_MAX_MODEL_LEN = {literal(length)}  # the run line's vLLM server's context")
     if recipe.memory_model in _PEFT_CONFIG:
         tasks = {s: "SEQ_CLS" if s == "reward-model" else "CAUSAL_LM" for s in _stages(recipe)}
         if recipe.classifier:
@@ -1082,12 +1086,15 @@ def _online(recipe: Recipe) -> bool:
     return bool(recipe.online_stages)
 
 
-def _run_stage(online: bool, sft: bool, evaluated: bool, adalora: bool, instruct: bool, kto: bool) -> str:
+def _run_stage(
+    online: bool, sft: bool, evaluated: bool, adalora: bool, instruct: bool, kto: bool, served: bool
+) -> str:
     return training.RUN_STAGE.substitute(
         trainer_wrap="\n    trainer_class = with_orthogonal_penalty(trainer_class)" if adalora else "",
         row_settings=training.KTO_ROW_SETTINGS if kto else "",
         plain_prompts=training.PLAIN_PROMPTS if instruct else "",
-        completion_override=training.ONLINE_COMPLETION_OVERRIDE if online else "",
+        completion_override=(training.ONLINE_COMPLETION_OVERRIDE if online else "")
+        + (training.SERVER_CONTEXT_CHECK if served else ""),
         prompt_filter=(training.ONLINE_PROMPT_FILTER if online else "")
         + (training.SFT_CONVERSATION_LOSS if sft else ""),
         held_out=training.STAGE_HELD_OUT if evaluated else "",
@@ -1132,8 +1139,7 @@ def _run_line(recipe: Recipe, main: str) -> str:
     run = f"{launcher} {shell_word(main)} --model {model} {data} --output-dir ft-atlas-output"
     if not recipe.vllm_server_gpus:
         return run
-    stage = next(s for s in recipe.stages if recipe.has(f"{s}.vllm_server_gpus"))
-    length = recipe.value(f"{stage}.vllm_server_max_model_len")
+    length = recipe.value(f"{recipe.vllm_server_stage}.vllm_server_max_model_len")
     split = recipe.vllm_server_gpus
     serve = f"trl vllm-serve --model {model} --tensor-parallel-size {split} --max-model-len {length}"
     return beside_vllm_server(recipe, run, serve)
@@ -1254,7 +1260,9 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
         training.ACCURACY if classifier else "",
         _classifier_main(recipe)
         if classifier
-        else _run_stage(online, sft, evaluated, adalora, recipe.post_trained, kto),
+        else _run_stage(
+            online, sft, evaluated, adalora, recipe.post_trained, kto, bool(recipe.vllm_server_gpus)
+        ),
     ]
     script = _join_blocks(parts)
     files = [RecipeFile(main, script)]

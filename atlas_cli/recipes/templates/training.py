@@ -604,6 +604,14 @@ ONLINE_COMPLETION_OVERRIDE = """
         settings["max_completion_length"] = completion_budget(args.max_length)
     if "vllm_max_model_length" in settings:
         settings["vllm_max_model_length"] = args.max_length"""
+# A vLLM server started by the run line samples within the context it was started with: a longer
+# --max-length would have every request refused.
+SERVER_CONTEXT_CHECK = """
+    if settings.get("vllm_mode") == "server" and args.max_length > VLLM_SERVER_MAX_MODEL_LEN:
+        raise SystemExit(
+            f"--max-length {args.max_length}: the vLLM server of the run line was started with "
+            f"--max-model-len {VLLM_SERVER_MAX_MODEL_LEN}; start it with --max-model-len {args.max_length}"
+        )"""
 ONLINE_PROMPT_FILTER = "\n    rows = within_prompt_budget(rows, tokenizer, args, stage)"
 SFT_CONVERSATION_LOSS = (
     "\n    conversation: dict[str, Any] = {}"
