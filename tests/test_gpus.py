@@ -345,3 +345,11 @@ def test_a_mac_that_fits_nothing_is_not_told_to_add_gpus(run: Runner) -> None:
     args = ("--gpu", "apple-m2", "--vram", "8", "--model", "llama-3-8b", "--goal", "chat")
     notes = " ".join(ok(run("recommend", *args, "--data-kind", "demonstrations", "--json")).json()["notes"])
     assert "Nothing fits this Mac" in notes and "add GPUs" not in notes
+
+
+def test_a_mac_that_fits_nothing_is_told_the_mac_memory_that_would_do(run: Runner) -> None:
+    """Not "a GPU with 17 GiB usable", which no Mac is sold as: the least unified memory whose GPU
+    share (two thirds up to 32 GB) holds it - 24 GB gives 16 GiB, so 32 GB."""
+    args = ("--gpu", "M3 Pro 18GB", "--model", "qwen2.5-14b", "--goal", "chat", "--examples", "2k")
+    notes = " ".join(ok(run("recommend", *args, "--data-kind", "demonstrations", "--json")).json()["notes"])
+    assert "QLoRA with a Mac with 32 GB of unified memory or more" in notes and "or more usable" not in notes

@@ -379,6 +379,7 @@ CHANGE_WORDS = {
     "gpus": N_("{value} GPUs ({gb:g} GB)"),
     "offload": N_("CPU offload of the {value} ({gb:g} GB)"),
     "gpu_memory": N_("a GPU with {value} GiB or more usable ({gb:g} GB)"),
+    "mac_memory": N_("a Mac with {value:g} GB of unified memory or more ({gb:g} GB)"),
 }
 
 
