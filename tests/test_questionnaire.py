@@ -76,7 +76,9 @@ def test_a_vllm_server_is_asked_of_who_samples_with_vllm_on_several_gpus(catalog
     # Refused as they are answered, and asked again: no GPU left to train, heads that do not split.
     told, terminal = interview(catalog, [*[""] * at, "8", "3", "1", *[""] * 30], **answers)
     said = " ".join(terminal.said)
-    assert "leaves no GPU to train on" in said and "28 do not split over 3" in said
+    assert (
+        "leaves no GPU to train on" in said and "28 query and 4 key/value heads do not split over 3" in said
+    )
     assert told["vllm_server_gpus"] == 1
 
 

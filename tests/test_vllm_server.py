@@ -104,7 +104,7 @@ def test_the_plan_runs_on_every_gpu_the_profile_has(catalog: Catalog) -> None:
     ("args", "said"),
     [
         (("--gpus", "2", "--vllm-server-gpus", "2"), "leaves no GPU to train on"),
-        (("--gpus", "8", "--vllm-server-gpus", "3"), "28 do not split over 3"),
+        (("--gpus", "8", "--vllm-server-gpus", "3"), "28 query and 4 key/value heads do not split over 3"),
         (("--gpus", "8", "--vllm-server-gpus", "1", "--stack", "unsloth"), "unsloth"),
     ],
 )
@@ -135,7 +135,8 @@ def test_the_python_recipe_starts_trl_vllm_serve_on_the_last_gpus(catalog: Catal
         "Run: (CUDA_VISIBLE_DEVICES=6,7 trl vllm-serve --model Qwen/Qwen2.5-7B --tensor-parallel-size 2 "
         "--max-model-len 1024 & CUDA_VISIBLE_DEVICES=0,1,2,3,4,5 accelerate launch" in header
     )
-    assert "--output-dir ft-atlas-output; kill $!)" in header  # the server stops with training
+    # The server stops with training, and the line ends with training's status.
+    assert "--output-dir ft-atlas-output; status=$?; kill $!; exit $status)" in header
     # The server starts beside training: TRL's 240 s wait is too short for a large model.
     assert "'vllm_server_timeout': 900" in text
     # A --max-length past the server's context is refused before training, not by every request.
@@ -156,7 +157,7 @@ def test_the_axolotl_recipe_serves_from_its_own_config(catalog: Catalog) -> None
     assert doc["trl"]["vllm_server_timeout"] == 900
     serve = "Run: (CUDA_VISIBLE_DEVICES=7 axolotl vllm-serve grpo.yaml & "
     assert serve + "CUDA_VISIBLE_DEVICES=0,1,2,3,4,5,6 axolotl train grpo.yaml" in header
-    assert "--nproc_per_node 7; kill $!)" in header
+    assert "--nproc_per_node 7; status=$?; kill $!; exit $status)" in header
 
 
 def test_a_server_beside_training_is_written_on_one_node_only(run: Runner) -> None:
@@ -169,3 +170,19 @@ def test_json_counts_the_servers_gpus_in_the_plans(run: Runner) -> None:
     data = ok(run("recommend", *GPUS, *GOAL, "--vllm-server-gpus", "2", "--json")).json()
     plan = next(p for p in data["recommendations"] if p["method"] == "lora")
     assert plan["gpus"] == 8 and plan["assumptions"]["gpus"] == 6
+
+
+def test_a_plan_that_fits_only_offloaded_still_ranks_with_a_server(run: Runner) -> None:
+    """A review: the search for an Unsloth plan (which samples with its own vLLM) kept the server
+    and refused the whole recommendation with an error about --stack unsloth, never given."""
+    args = ("--model", "llama-3.1-70b", "--gpu", "a100-40gb", "--gpus", "8", "--vllm-server-gpus", "4")
+    data = ok(run("recommend", *args, "--data-kind", "reward-function", "--json")).json()
+    assert data["recommendations"]
+
+
+def test_a_generation_batch_is_rounded_over_the_training_gpus(run: Runner) -> None:
+    """TRL's generation batch is whole micro-batches on each training process: 3 of 4 GPUs here."""
+    args = ("--gpu", "h100-80gb", "--gpus", "4", "--model", "llama-3.1-8b", "--objective", "grpo")
+    args += ("--method", "lora", "--vllm-server-gpus", "1", "--generation-batch", "10", "--json")
+    found = ok(run("estimate", *args))
+    assert "24 at once" in found.stderr and "on each of 3 GPU(s)" in " ".join(found.stderr.split())

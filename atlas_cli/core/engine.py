@@ -1251,7 +1251,8 @@ class Engine:
         8k on one L40S was offered only CPU offload, several times slower)."""
         if profile.stack is not None or facts.get("gpu_vendor") != "nvidia":
             return None
-        leaner = self.recommend(dataclasses.replace(profile, stack="unsloth"))
+        # Unsloth samples with its own vLLM on the training GPU: no server of its own.
+        leaner = self.recommend(dataclasses.replace(profile, stack="unsloth", vllm_server_gpus=None))
         on_gpus = [
             p
             for p in leaner.plans

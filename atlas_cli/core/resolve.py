@@ -756,14 +756,17 @@ def _sampling_warnings(e: Estimate) -> list[str]:
 
 def check_vllm_server(info: ModelInfo, server: int) -> None:
     """A vLLM server splits the attention heads evenly over its tensor-parallel GPUs."""
-    if info.sized.heads and not info.sized.splits_heads(server):
+    shape = info.sized
+    if shape.heads and not shape.splits_heads(server):
         raise UsageError(
             t(
                 "--vllm-server-gpus {server}: vLLM splits the attention heads evenly over its "
-                "tensor-parallel GPUs, and {model}'s {heads} do not split over {server}",
+                "tensor-parallel GPUs, and {model}'s {heads} query and {kv} key/value heads do not "
+                "split over {server}",
                 server=server,
                 model=info.label,
-                heads=info.sized.heads,
+                heads=shape.heads,
+                kv=shape.kv_heads or shape.heads,
             )
         )
 
@@ -813,7 +816,8 @@ def _rounded_generation_batch(profile: Profile, stages: tuple[Objective, ...]) -
     notes = []
     for objective in (o for o in stages if o.samples_groups and given is not None):
         sampled = profile.sampling.apply(objective)
-        used = generation_per_gpu(sampled, profile.gpus, profile.micro_batch) * profile.gpus
+        gpus = profile.gpus - run_server_gpus(profile, stages)  # a vLLM server's GPUs do not train
+        used = generation_per_gpu(sampled, gpus, profile.micro_batch) * gpus
         if used != given:
             notes.append(
                 t(
@@ -825,7 +829,7 @@ def _rounded_generation_batch(profile: Profile, stages: tuple[Objective, ...]) -
                     used=used,
                     generations=sampled.samples_per_prompt,
                     batch=profile.micro_batch,
-                    gpus=profile.gpus,
+                    gpus=gpus,
                 )
             )
     return notes

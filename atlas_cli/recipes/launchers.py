@@ -51,7 +51,11 @@ def beside_vllm_server(recipe: Recipe, run: str, serve: str) -> str:
     total = recipe.gpus + recipe.vllm_server_gpus
     serving = ",".join(str(i) for i in range(recipe.gpus, total))
     training = ",".join(str(i) for i in range(recipe.gpus))
-    return f"(CUDA_VISIBLE_DEVICES={serving} {serve} & CUDA_VISIBLE_DEVICES={training} {run}; kill $!)"
+    # The subshell ends with training's status, not kill's.
+    return (
+        f"(CUDA_VISIBLE_DEVICES={serving} {serve} & CUDA_VISIBLE_DEVICES={training} {run}; "
+        "status=$?; kill $!; exit $status)"
+    )
 
 
 def multi_node_note(recipe: Recipe) -> str | None:
@@ -124,17 +128,11 @@ def _hierarchical_note(recipe: Recipe, per_node: int) -> str:
         )
     elif faster:
         memory += f", {faster}"
-    # accelerate's YAML has no key for it: a DeepSpeed JSON, which its deepspeed_config_file names.
-    where = (
-        t("a DeepSpeed JSON that {file}'s deepspeed_config_file names", file=ACCELERATE_FILE)
-        if recipe.trainer == "python"
-        else deepspeed_file(recipe)
-    )
     return t(
         " ZeRO-3 here shards over all {gpus} GPUs, so every layer's weights are gathered across "
         "nodes: {how}. The memory and time above are for flat sharding, as written.",
         gpus=recipe.gpus,
-        how=_partitioning(per_node, where, memory),
+        how=_partitioning(per_node, deepspeed_file(recipe), memory),
     )
 
 
@@ -169,34 +167,22 @@ def accelerate_config(recipe: Recipe) -> dict[str, Any]:
     where the estimate shards anything."""
     config: dict[str, Any] = {"compute_environment": "LOCAL_MACHINE", "debug": False}
     precision: dict[str, Any] = {"mixed_precision": MIXED_PRECISION.get(str(recipe.value("precision")), "no")}
-    if recipe.hierarchical:
-        # accelerate's own DeepSpeed keys have none for it: the JSON beside it holds the whole
-        # DeepSpeed config, and accelerate refuses the keys that JSON owns (ZeRO stage, offload,
-        # mixed precision) beside a deepspeed_config_file (DeepSpeedPlugin._deepspeed_config_checks).
+    if recipe.sharding in ZERO_STAGE:
+        # The JSON beside it holds the whole DeepSpeed config: accelerate's own DeepSpeed keys
+        # have no buckets (DeepSpeed's default reduce bucket is 5e8 elements, a 1 GB buffer in
+        # bf16, where the estimate counts the "auto" hidden^2 the trainers fill in) and no ZeRO++
+        # keys; accelerate refuses the keys that JSON owns (ZeRO stage, offload, mixed precision)
+        # beside a deepspeed_config_file (DeepSpeedPlugin._deepspeed_config_checks).
         config.update(
             deepspeed_config={
                 "deepspeed_config_file": deepspeed_file(recipe),
                 "deepspeed_multinode_launcher": "standard",
-                "zero3_init_flag": True,
+                # ZeRO-3 builds the model already sharded (as TRL's zero3.yaml does).
+                "zero3_init_flag": recipe.sharding == "zero3",
             },
             distributed_type="DEEPSPEED",
         )
         precision = {}
-    elif recipe.sharding in ZERO_STAGE:
-        optimizer, params = _offload_devices(recipe)
-        stage = ZERO_STAGE[recipe.sharding]
-        deepspeed: dict[str, Any] = {
-            "deepspeed_multinode_launcher": "standard",
-            "offload_optimizer_device": optimizer,
-            "offload_param_device": params,
-            # ZeRO-3 builds the model already sharded, and saves a 16-bit copy gathered from
-            # the shards (as TRL's zero3.yaml does).
-            "zero3_init_flag": stage == 3,
-            "zero_stage": stage,
-        }
-        if stage == 3:
-            deepspeed["zero3_save_16bit_model"] = True
-        config.update(deepspeed_config=deepspeed, distributed_type="DEEPSPEED")
         if recipe.sequence_parallel > 1:
             config["parallelism_config"] = _sequence_parallelism(recipe)
     else:
@@ -232,8 +218,9 @@ def _sequence_parallelism(recipe: Recipe) -> dict[str, Any]:
 
 
 def deepspeed_config(recipe: Recipe) -> dict[str, Any]:
-    """A DeepSpeed config for LLaMA-Factory's and axolotl's `deepspeed:` key; "auto" values are
-    filled by transformers from the training arguments (batch, accumulation, precision)."""
+    """A DeepSpeed config for LLaMA-Factory's and axolotl's `deepspeed:` key and the Python
+    recipes' accelerate config; "auto" values are filled by transformers from the training
+    arguments (batch, accumulation, precision) and the model (buckets of hidden^2)."""
     stage = ZERO_STAGE[recipe.sharding]
     zero: dict[str, Any] = {
         "stage": stage,

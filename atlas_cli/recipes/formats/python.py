@@ -1273,7 +1273,7 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
         launcher = yaml.safe_dump(accelerate_config(recipe), sort_keys=False, allow_unicode=False)
         launchers = [RecipeFile(ACCELERATE_FILE, launcher)]
         deepspeed = deepspeed_file(recipe)
-        if recipe.hierarchical and deepspeed is not None:
+        if deepspeed is not None:
             launchers.append(RecipeFile(deepspeed, deepspeed_json(recipe)))
         files += launchers
         # On stdout the launcher configs follow as comments, so the script still runs as it is.
