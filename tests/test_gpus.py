@@ -353,3 +353,24 @@ def test_a_mac_that_fits_nothing_is_told_the_mac_memory_that_would_do(run: Runne
     args = ("--gpu", "M3 Pro 18GB", "--model", "qwen2.5-14b", "--goal", "chat", "--examples", "2k")
     notes = " ".join(ok(run("recommend", *args, "--data-kind", "demonstrations", "--json")).json()["notes"])
     assert "QLoRA with a Mac with 32 GB of unified memory or more" in notes and "or more usable" not in notes
+
+
+@pytest.mark.parametrize("named", [("3080 12GiB",), ("3080 12.0GB",), ("3080", "--vram", "12")])
+def test_the_rtx_3080_12gb_is_found_however_its_memory_is_written(
+    run: Runner, named: tuple[str, ...]
+) -> None:
+    """A review: the 10 GB card's name with 12 GiB, 12.0GB or --vram 12 was refused as "the catalog
+    knows the RTX 3080 with 10 GiB only", once the catalog had the 12 GB card too."""
+    profile = ok(run("recommend", "--gpu", *named, "--model-size", "7b", "--json")).json()["profile"]
+    assert profile["gpu"] == "rtx-3080-12gb"
+
+
+def test_estimate_says_which_memory_a_mac_is_sized_for(run: Runner) -> None:
+    """A review: `estimate` shows no hardware line, so a 128 GB M3 Max was told "does not fit"
+    without a word that 36 GB was assumed."""
+    args = ("estimate", "--method", "lora", "--model-size", "14b", "--json")
+    assumed = ok(run(*args, "--gpu", "M3 Max")).stderr
+    assert "sized for the least unified memory this Mac's chip is sold with, 36 GB" in " ".join(
+        assumed.split()
+    )
+    assert "least unified" not in ok(run(*args, "--gpu", "M3 Max 64GB")).stderr

@@ -4,6 +4,8 @@ the server leaves, all of them are paid for, and the recipes start the server be
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -186,3 +188,25 @@ def test_a_generation_batch_is_rounded_over_the_training_gpus(run: Runner) -> No
     args += ("--method", "lora", "--vllm-server-gpus", "1", "--generation-batch", "10", "--json")
     found = ok(run("estimate", *args))
     assert "24 at once" in found.stderr and "on each of 3 GPU(s)" in " ".join(found.stderr.split())
+
+
+def test_a_server_with_vllm_turned_off_is_refused_in_batch(run: Runner, tmp_path: Path) -> None:
+    """A review: {"vllm": false, "vllm_server_gpus": 1} silently turned vLLM on."""
+    line = {"gpu": "h100-80gb", "gpus": 8, "model": "qwen2.5-7b", "vllm": False, "vllm_server_gpus": 1}
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text(json.dumps(line) + "\n")
+    found = run("recommend", "--batch", str(batch))
+    answer = json.loads(found.stdout)
+    assert found.exit_code == 2  # a batch with a refused line exits as bad input
+    assert "vllm: false turns off" in answer["error"]["message"]
+
+
+def test_recommend_offers_no_recipe_its_server_cannot_be_written_for(run: Runner) -> None:
+    """A review: recommend printed a recipe line for a server beside training across nodes, which
+    `recipe` then refused; it says why instead."""
+    args = ("--gpu", "h100-80gb", "--gpus", "16", "--model", "llama-3.1-70b", *GOAL)
+    text = " ".join(
+        ok(run("recommend", *args, "--vllm-server-gpus", "8", env={"COLUMNS": "400"})).stdout.split()
+    )
+    assert "Recipe: none: a vLLM server beside training is written on one node only" in text
+    assert "ft-atlas recipe" not in text.split("Recipe:")[1].split("•")[0]

@@ -756,6 +756,8 @@ def profile_from_values(values: dict[str, Any]) -> Profile:
         )
     server = values.get("vllm_server_gpus")
     if server is not None:
+        if values.get("vllm") is False:
+            raise UsageError(t("--vllm-server-gpus samples with vLLM, which vllm: false turns off: give one"))
         check_training_left(server, values.get("gpus", 1))
         values["vllm"] = True
     return Profile(**values)
@@ -766,8 +768,8 @@ def check_training_left(server: int, gpus: int) -> None:
     if server >= gpus:
         raise UsageError(
             t(
-                "--vllm-server-gpus {server}: leaves no GPU to train on (--gpus {gpus}); give --gpus as the "
-                "training GPUs and the server's together",
+                "--vllm-server-gpus {server}: leaves no GPU to train on (--gpus {gpus}); a server needs "
+                "several CUDA GPUs: give --gpus as the training GPUs and the server's together",
                 server=server,
                 gpus=gpus,
             )

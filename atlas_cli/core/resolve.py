@@ -56,6 +56,8 @@ class Hardware(NamedTuple):
     fp8: bool = False  # FP8 tensor cores (Gpu.fp8); unknown with --vram alone
     desktop: bool = False  # a desktop (GeForce) card (Gpu.desktop)
     gpu_link: str | None = None  # pcie or nvlink between the GPUs of a node (resolve.gpu_link)
+    # A Mac named without its memory, sized at the least its chip is sold with: the note says so.
+    memory_assumed: bool = False
 
     @property
     def total_capacity_gb(self) -> float | None:
@@ -315,6 +317,7 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
             g.fp8,
             g.desktop,
             gpu_link(g, gpus),
+            assumed,
         )
     if vram is not None:
         return _memory_only(vram, gpus, t("{gb:g} GB GPU", gb=vram))
@@ -395,6 +398,19 @@ def check_chip_memory(chip: Gpu, gb: float, flag: str) -> float:
     return gb
 
 
+def assumed_memory_note(hardware: Hardware) -> list[str]:
+    """The memory a Mac named without it is sized for, where a command shows no hardware line."""
+    if not hardware.memory_assumed or hardware.memory_gib is None:
+        return []
+    return [
+        t(
+            "sized for the least unified memory this Mac's chip is sold with, {gb:g} GB; give yours with "
+            "--vram N (GB) if it has more",
+            gb=hardware.memory_gib,
+        )
+    ]
+
+
 def memory_origin(chip: Gpu, gpu: str, vram: float | None, chosen: float | None) -> str:
     """Where an Apple chip's memory size in the header comes from: --vram, the --gpu value that
     names it ("M3 Pro 18GB": no --vram was typed), or nowhere (the chip's smallest is assumed)."""
@@ -447,6 +463,19 @@ def sold_sizes(chip: Gpu) -> str:
     return t("{sizes} or {last}", sizes=", ".join(sizes[:-1]), last=sizes[-1])
 
 
+def _card_with_memory(catalog: Catalog, named: Gpu, name: str, gib: float) -> Gpu | None:
+    """Another card the catalog lists under `name` with `gib` of memory ("3080 12gb" beside the
+    10 GB card "3080" names); None for an Apple chip, whose memory is chosen, not a card, and for
+    the named card itself (--gpu and --vram stay alternatives)."""
+    if named.unified:
+        return None
+    try:
+        card = catalog.gpu(f"{name} {gib:g}gb")
+    except UnknownName:
+        return None
+    return card if card.id != named.id and card.memory_gib == gib and not card.unified else None
+
+
 def chip_and_memory(
     catalog: Catalog, gpu: str, vram: float | None, flag: str = "--gpu"
 ) -> tuple[Gpu, float | None]:
@@ -466,11 +495,17 @@ def chip_and_memory(
             raise
     else:
         if vram is not None:
+            card = _card_with_memory(catalog, named, gpu, vram)
+            if card is not None:
+                return card, None  # --gpu 3080 --vram 12: the 12 GB card
             check_chip_memory(named, vram, t("--gpu and --vram"))
         return named, vram
     given = parse_vram(split[1], flag)
     if given == chip.memory_gib and not chip.unified:
         return chip, vram  # "4090 24gb": the card, named with the memory it has
+    card = _card_with_memory(catalog, chip, split[0], given)
+    if card is not None:
+        return card, vram  # "3080 12GiB": the catalog's 12 GB card of that name
     memory = check_chip_memory(chip, given, flag)
     _memory_once(gpu, memory, vram)
     return chip, memory

@@ -26,6 +26,7 @@ from atlas_cli.core.resolve import (
     DEFAULT_LORA_RANK,
     Hardware,
     ModelInfo,
+    assumed_memory_note,
     idle_options,
     resolve_hardware,
     resolve_model,
@@ -159,6 +160,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
     hardware = resolve_hardware(catalog, profile.gpu, profile.vram, profile.gpus)
     info = resolve_model(catalog, profile.model, profile.model_size)
     settings, warnings, inputs = _settings(catalog, profile, options, hardware, info)
+    warnings += assumed_memory_note(hardware)
     facts = _facts(catalog, profile, hardware, info, settings)
     sizing = _Sizing(
         catalog,

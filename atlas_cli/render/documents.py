@@ -21,7 +21,7 @@ from atlas_cli.core.memory.estimate import (
 from atlas_cli.core.memory.parallel import unshardable_base
 from atlas_cli.core.memory.search import Change
 from atlas_cli.core.memory.states import experts_quantized
-from atlas_cli.core.nodes import node_layout
+from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.plans import Plan, Recommendation, RuleHit
 from atlas_cli.core.resolve import INTEGER_QUANTIZED_RECIPE
 from atlas_cli.core.throughput.plans import Timed
@@ -503,6 +503,13 @@ def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
             "qlora_sharded_model_loading (FSDP1) or Answer.AI's fsdp_qlora train.py; `ft-atlas recipe` "
             "says why and how, --plan N writes another plan."
         )
+    if _server_across_nodes(plan):
+        return t(
+            "none: a vLLM server beside training is written on one node only (its last GPUs serve); "
+            "across nodes run `trl vllm-serve` on a node of its own and set vllm_server_host to it, or "
+            "give --gpus {most} or fewer.",
+            most=GPUS_PER_NODE,
+        )
     if offloaded_quantized_base(plan):
         return t(
             "none: FSDP-QLoRA (the quantized base in CPU RAM) runs with PEFT's examples/sft/"
@@ -515,6 +522,12 @@ def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
     if plan.kind != "no-training":
         return t("none to write; the provider runs the training (see its card).")
     return t("none to write; the card's example code is the whole program (see its card).")
+
+
+def _server_across_nodes(plan: Plan) -> bool:
+    """A plan sampling on a vLLM server that spans nodes with its training (recipes refuse it)."""
+    e = plan.estimate
+    return e is not None and e.settings.vllm_server_gpus > 0 and node_layout(e.settings.all_gpus)[0] > 1
 
 
 def recipe_command(rec: Recommendation, rank: int) -> str | None:
