@@ -627,8 +627,7 @@ def _ways_to_fit(
     for found in (more, larger):
         if found and False not in ways:
             plan, change = min(found, key=lambda pair: float(pair[1].value))
-            larger_mac = mac_memory is not None and change.change == "gpu_memory"
-            mac = mac_memory(int(change.value)) if mac_memory is not None and larger_mac else None
+            mac = mac_memory(int(change.value)) if mac_memory and change.change == "gpu_memory" else None
             if mac is not None:
                 change = Change("mac_memory", round(mac), change.per_gpu_gb)
             ways[False] = t("{plan} with {change}", plan=translated(plan.name), change=change_text(change))

@@ -809,8 +809,9 @@ def check_vllm_server(info: ModelInfo, server: int) -> None:
 def run_server_gpus(profile: Profile, stages: tuple[Objective, ...]) -> int:
     """The GPUs a vLLM server takes from a run (--vllm-server-gpus): where a stage samples with
     vLLM, for every stage (one launch runs them all, on the GPUs the server leaves)."""
-    samples = any(o.online and o.training.vllm for o in stages)
-    return profile.vllm_server_gpus or 0 if samples else 0
+    if profile.vllm_server_gpus is None or not any(o.online and o.training.vllm for o in stages):
+        return 0
+    return profile.vllm_server_gpus
 
 
 def idle_options(profile: Profile, shape: Shape | None, stages: tuple[Objective, ...]) -> list[str]:

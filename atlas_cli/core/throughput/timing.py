@@ -114,7 +114,8 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: Object
         longest = min(completion_length(s.seq_len), completion * longest_share(at_once))
         prompt = length - completion
         # A server decodes every training GPU's completions together, over its own GPUs.
-        engine = at_once * s.gpus / s.vllm_server_gpus if sampled_apart(work.model, s) else at_once
+        apart = sampled_apart(work.model, s)
+        engine = at_once * s.gpus / s.vllm_server_gpus if apart else at_once
         waves = (
             vllm_waves(work.model, work.shape, s, engine, prompt + longest)
             if served_by_vllm(work.model, s)
@@ -125,7 +126,7 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: Object
         # of the longest.
         steps = (waves - 1) * completion + longest
         generation = rounds * decode_seconds(work, device, engine / waves, prompt, longest) * steps / longest
-        if sampled_apart(work.model, s):
+        if apart:
             generation += rounds * server_sync_seconds(work, device)
     per_update = s.batch_size * s.replicas * b.accumulation
     return StageTime(
