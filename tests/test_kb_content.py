@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from pydantic import ValidationError
 
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.schema import GuideRule, KnowledgeBase
+from atlas_cli.kb.schema import GuideRule, KnowledgeBase, Training
 from tests.conftest import REPO
 
 SOURCE = "atlas-v1.4"
@@ -598,3 +599,12 @@ def test_full_parameter_snippets_keep_fp32_weights(kb: KnowledgeBase) -> None:
         assert "peft_config" in method.snippet or "LoraConfig" in method.snippet, method.id
     dpo = next(m for m in kb.methods if m.id == "dpo")
     assert dpo.snippet is not None and "learning_rate=5e-7)" in dpo.snippet
+
+
+def test_a_good_batch_reason_explains_a_batch_above_the_least(kb: KnowledgeBase) -> None:
+    """good_batch_why is what the recipe's batch setting says (KTO's KL estimate); a reason for a good
+    batch that is only the least one explains nothing and is refused."""
+    kto = next(m for m in kb.methods if m.id == "kto").training
+    assert kto is not None and kto.good_batch_why is not None and kto.good_batch > kto.min_batch
+    with pytest.raises(ValidationError, match="good_batch_why: explains a good_batch above min_batch"):
+        Training.model_validate(kto.model_dump(exclude_defaults=True) | {"good_batch": kto.min_batch})

@@ -671,6 +671,22 @@ def test_multi_stage_pipelines_report_each_stage(run: Runner) -> None:
     assert sum(s["time"]["hours"] for s in stages) == pytest.approx(plan["time"]["hours"], abs=0.002)
 
 
+def test_each_stage_is_timed_at_its_own_batch_as_its_recipe_trains_it(run: Runner) -> None:
+    """SFT before KTO was timed at KTO's micro-batch of 4 (its good batch) where its recipe trains
+    at 1; now `recommend` and `recipe` give every stage the same batch and hours, and the recipe says
+    KTO's 4 is its floor, not merely the fastest."""
+    args = ("--gpu", "a100-80gb", "--model", "llama-3.1-8b", "--data-kind", "ratings", "--examples", "5000")
+    shown = ok(run("recommend", *args, "--top", "1", "--json")).json()["recommendations"][0]
+    written = ok(run("recipe", *args, "--json")).json()
+    assert shown["pipeline"] == ["sft", "kto"]
+    timed = [(s["objective"], s["micro_batch"], s["time"]["hours"]) for s in shown["stages"]]
+    assert timed == [(s["objective"], s["micro_batch"], s["time"]["hours"]) for s in written["stages"]]
+    assert [batch for _, batch, _ in timed] == [1, 4]
+    assert written["settings"]["batch.kto"]["source"].startswith(
+        "the fastest of the powers of two from 4 (TRL's KTO"
+    )
+
+
 def test_grpo_reports_generation_time(run: Runner) -> None:
     args = ("--examples", "2k", "--goal", "reasoning", "--data-kind", "reward-function", "--top", "20")
     found = [p for p in plans(run, *args) if "grpo" in p["pipeline"] and p["time"]]

@@ -210,3 +210,15 @@ def test_recommend_offers_no_recipe_its_server_cannot_be_written_for(run: Runner
     )
     assert "Recipe: none: a vLLM server beside training is written on one node only" in text
     assert "ft-atlas recipe" not in text.split("Recipe:")[1].split("•")[0]
+
+
+def test_ask_checks_a_server_given_as_a_flag_against_the_gpus_answered(run: Runner) -> None:
+    """`ask --vllm-server-gpus 2` was refused before the GPU count was asked (checked against the
+    default of one); it is checked once the count is answered, and still refused without input."""
+    flags = ("--vllm-server-gpus", "2", "--model", "qwen2.5-7b", *GOAL[:4], "--json")
+    answers = "weights\nh100\n4\n" + "\n" * 20
+    data = ok(run("ask", *flags, input=answers)).json()
+    assert data["profile"]["gpus"] == 4 and data["profile"]["vllm_server_gpus"] == 2
+    refused = fails(run("ask", *flags, input="weights\nh100\ntwo\n" + "\n" * 20), 2)
+    assert "How many GPUs?" in refused.stderr and "leaves no GPU to train on (--gpus 2)" in refused.stderr
+    assert "(--gpus 1)" in fails(run("ask", "--no-input", *flags), 2).stderr

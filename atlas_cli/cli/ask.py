@@ -58,7 +58,8 @@ def ask(
     shown = top_count(top)
     catalog = state.catalog()
     prefilled = parse_values(raw)
-    profile_from_values(prefilled)  # contradictory flags fail before any question is asked
+    # Contradictory flags fail before any question is asked.
+    profile_from_values(prefilled, gpus_to_come=not no_input)
     typed = sys.stdin is not None and sys.stdin.isatty()  # else answers come from a pipe or file
     terminal = StderrTerminal()
     interview = Interview(catalog, terminal, prefilled, piped=not typed)

@@ -1112,7 +1112,7 @@ class Engine:
                     worst = result
             if worst is not None:
                 if len(sized) > 1:
-                    worst = worst._replace(other_stages=tuple(e.settings for e in sized if e is not worst))
+                    worst = worst._replace(other_stages=tuple(e for e in sized if e is not worst))
                 tried.append((worst, list(dict.fromkeys(warnings))))
                 if worst.fit == "yes":  # `preferred` takes the first that fits: the rest are not needed
                     break

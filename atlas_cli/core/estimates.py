@@ -153,8 +153,9 @@ class Estimate(NamedTuple):
     fit: Fit | None  # None: no GPU capacity to compare with
     shape: Shape  # what was estimated, to estimate again
     # A pipeline's other stages, as estimated beside this one (the heaviest): a change makes the
-    # plan fit only when it fits them all (memory.search.changes_that_fit).
-    other_stages: tuple[EstimateSettings, ...] = ()
+    # plan fit only when it fits them all (memory.search.changes_that_fit), and each stage is timed
+    # at its own settings (throughput.plans.time_and_cost).
+    other_stages: tuple[Estimate, ...] = ()
 
     @property
     def trains_classifier(self) -> bool:

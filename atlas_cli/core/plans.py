@@ -395,12 +395,13 @@ def _changes_for(e: Estimate, alternatives: Alternatives) -> list[Change]:
     if found is None:
         others = [(m, at_rank(estimator(m, "qlora", e.shape), rank)) for m, rank in alternatives]
         run = estimator(e.method, e.memory_model, e.shape)
+        stages = tuple(s.settings for s in e.other_stages)
         if e.settings.offload in OFFLOADED:  # what would fit on the GPUs alone
-            stages = tuple(s._replace(offload="none") for s in e.other_stages)
+            stages = tuple(s._replace(offload="none") for s in stages)
             changes = changes_that_fit(run, e.settings._replace(offload="none"), others, stages=stages)
             changes = [c for c in changes if c.change != "offload"]
         else:
-            changes = changes_that_fit(run, e.settings, others, stages=e.other_stages)
+            changes = changes_that_fit(run, e.settings, others, stages=stages)
         if len(_CHANGES) >= CHANGES_MEMO_LIMIT:
             _CHANGES.clear()
         found = _CHANGES[key] = (e, changes)

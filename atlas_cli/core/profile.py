@@ -739,8 +739,10 @@ def _cacheable(value: Any) -> bool:
     return isinstance(value, (int, float)) or (isinstance(value, str) and len(value) <= 64)
 
 
-def profile_from_values(values: dict[str, Any]) -> Profile:
-    """A Profile from already parsed values, after checking flags that exclude each other."""
+def profile_from_values(values: dict[str, Any], *, gpus_to_come: bool = False) -> Profile:
+    """A Profile from already parsed values, after checking flags that exclude each other.
+    gpus_to_come: the GPU count is still to be asked (`ask`), and what depends on it is checked
+    when it is answered."""
     if "model" in values and "model_size" in values:
         raise UsageError(t("--model and --model-size are alternatives: give one"))
     if means_no_gpu(str(values.get("gpu", ""))) and "vram" in values:
@@ -758,7 +760,8 @@ def profile_from_values(values: dict[str, Any]) -> Profile:
     if server is not None:
         if values.get("vllm") is False:
             raise UsageError(t("--vllm-server-gpus samples with vLLM, which vllm: false turns off: give one"))
-        check_training_left(server, values.get("gpus", 1))
+        if not (gpus_to_come and "gpus" not in values):
+            check_training_left(server, values.get("gpus", 1))
         values["vllm"] = True
     return Profile(**values)
 

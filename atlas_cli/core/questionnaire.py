@@ -411,17 +411,23 @@ class Interview:
             return self._parse_model(text)
         if spec.kind == "flag":
             return {spec.name: parse_value(spec, _yes_no(text))}
-        if spec.name == "gpus" and _word(text) in COUNT_WORDS:
-            return {"gpus": COUNT_WORDS[_word(text)]}
         if spec.name == "gpus":
-            count = parse_value(spec, text)
-            check_gpu_count(self.catalog, count)  # "4090": a card, asked again
-            return {"gpus": count}
+            return {"gpus": self._parse_gpus(spec, text)}
         if spec.name == "examples":
             return {"examples": self._parse_examples(spec, text)}
         if spec.name == "vllm_server_gpus":
             return {spec.name: self._parse_server(spec, text)}
         return {spec.name: parse_value(spec, text)}
+
+    def _parse_gpus(self, spec: ProfileField, text: str) -> int:
+        """A GPU count, in figures or words; a vLLM server given as a flag must leave some to train."""
+        word = _word(text)
+        count = COUNT_WORDS[word] if word in COUNT_WORDS else int(parse_value(spec, text))
+        check_gpu_count(self.catalog, count)  # "4090": a card, asked again
+        server = self.answers.get("vllm_server_gpus")
+        if server is not None:
+            check_training_left(int(server), count)
+        return count
 
     def _parse_server(self, spec: ProfileField, text: str) -> int:
         """A vLLM server's GPUs, checked as they are answered: some GPUs left to train, and the

@@ -417,6 +417,9 @@ class Training(Strict):
     good_batch: int = Field(
         default=1, ge=1, le=64, description="the micro-batch it trains well at, when it fits"
     )
+    good_batch_why: Text | None = Field(
+        default=None, description="why, as the recipe's batch setting says it"
+    )
     config: str | None = Field(default=None, description="the TRL config class that sets its options")
     source: list[str] = Field(min_length=1)
 
@@ -430,6 +433,8 @@ class Training(Strict):
             raise ValueError("good_batch is below min_batch")
         if self.min_batch_why is not None and self.min_batch == 1:
             raise ValueError("min_batch_why: explains a min_batch above 1")
+        if self.good_batch_why is not None and self.good_batch == self.min_batch:
+            raise ValueError("good_batch_why: explains a good_batch above min_batch")
         if self.paired and self.online:
             raise ValueError("an objective is paired (offline) or online, not both")
         if self.packing_strategy == "wrapped" and not self.packing:

@@ -284,12 +284,7 @@ def _sized_stage(
                     cap=cap,
                 )
             else:
-                source = t(
-                    "the fastest of the powers of two up to {cap} (one global batch over the GPUs) that "
-                    "fit within the safety margin, by the time model: a larger micro-batch launches fewer "
-                    "kernels per token but pads unpacked examples more",
-                    cap=cap,
-                )
+                source = _fastest_source(objective, batch, cap)
     why = objective.training.min_batch_why
     if why is not None and batch == minimum and not (isinstance(given, int) and given >= minimum):
         source += "; " + t(
@@ -297,6 +292,33 @@ def _sized_stage(
         )
     recipe.set(f"batch.{stage}", Setting(batch, source))
     return strategic(settings._replace(batch_size=batch))
+
+
+def _fastest_source(objective: Objective, batch: int, cap: int) -> str:
+    """Why fastest_batch chose `batch`: the fastest that fits, from the batch the objective trains
+    well at where it has one (KTO: 4), else below it (a review: KTO's 4 was called the fastest)."""
+    good, why = objective.training.good_batch, objective.training.good_batch_why
+    if why is None:
+        return t(
+            "the fastest of the powers of two up to {cap} (one global batch over the GPUs) that fit "
+            "within the safety margin, by the time model: a larger micro-batch launches fewer kernels "
+            "per token but pads unpacked examples more",
+            cap=cap,
+        )
+    if batch >= good:
+        return t(
+            "the fastest of the powers of two from {good} ({why}) up to {cap} (one global batch over the "
+            "GPUs) that fit within the safety margin, by the time model",
+            good=good,
+            why=why.get(),
+            cap=cap,
+        )
+    return t(
+        "the fastest of the powers of two that fit within the safety margin, by the time model: {good} "
+        "({why}) does not",
+        good=good,
+        why=why.get(),
+    )
 
 
 def _fixed_batch(recipe: Recipe, objective: Objective) -> tuple[int, str] | None:

@@ -10,7 +10,15 @@ from atlas_cli.core.estimates import Estimate
 from atlas_cli.core.memory.search import Estimator, estimator
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.throughput.step import Device, Step, Work, efficiency
-from atlas_cli.core.throughput.timing import PlanCost, PlanTime, Rate, StageTime, plan_cost, plan_time
+from atlas_cli.core.throughput.timing import (
+    PlanCost,
+    PlanTime,
+    Rate,
+    StageTime,
+    plan_cost,
+    plan_time,
+    stage_time,
+)
 from atlas_cli.core.throughput.workload import Workload, batch_cap, global_batch, good_batch, least_batch
 from atlas_cli.i18n import N_, nt, stage_label, t
 from atlas_cli.kb.catalog import NO_SAMPLING, SERVING, Objective, Sampling
@@ -209,12 +217,32 @@ def time_and_cost(
             o.id: _workload(inputs, epochs.get(o.id, ONE_PASS), e.settings.seq_len, e.trains_classifier)
             for o in objectives
         }
-        trained = e if inputs.batch_given else _trained(e, objectives, device, workloads)
-        time = plan_time(work_of(trained), device, workloads, objectives)
+        time = _staged_time(e, objectives, device, workloads, inputs.batch_given)
     cost = plan_cost(time, rate_for(inputs, reference))
     over = _over_limit(time, cost, inputs)
     risk = None if over is not None else _at_risk(time, cost, inputs)
     return Timed(time, cost, _price_note(inputs, reference), over, risk)
+
+
+def _staged_time(
+    e: Estimate,
+    objectives: tuple[Objective, ...],
+    device: Device,
+    workloads: Mapping[str, Workload],
+    batch_given: bool,
+) -> PlanTime:
+    """Every stage at its own settings (its sequence length and least micro-batch; the plan's
+    memory is its heaviest stage's) and, unless --batch-size is given, at the micro-batch that
+    trains that stage fastest, as `recipe` writes each stage (a review: SFT before KTO was timed at
+    KTO's batch of 4, and its recipe trains at 1)."""
+    own = {stage.settings.objective.id: stage for stage in (e, *e.other_stages)}
+    stages = []
+    for objective in objectives:
+        stage = own.get(objective.id, e)
+        workload = workloads[objective.id]
+        trained = stage if batch_given else _trained(stage, (objective,), device, {objective.id: workload})
+        stages.append(stage_time(work_of(trained), device, workload, objective))
+    return PlanTime.of(tuple(stages), e.settings.all_gpus, device, e.settings.stack)
 
 
 def fastest_batch(
