@@ -5,6 +5,7 @@ the server leaves, all of them are paid for, and the recipes start the server be
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,22 @@ def test_a_server_that_cannot_start_does_not_fit_and_more_server_gpus_are_named(
     two = ok(run("estimate", *args, "--vllm-server-gpus", "2")).json()
     assert 0.9 * 0.9 * 85.52 < two["assumptions"]["vllm_server_gb"] < 0.9 * 85.52 and two["fit"] == "tight"
     assert ok(run("estimate", *args, "--vllm-server-gpus", "4")).json()["fit"] == "yes"
+
+
+def test_the_server_and_the_training_gpus_have_their_own_verdicts(run: Runner) -> None:
+    """Only the server's GPU is short: the JSON says the server's verdict beside the plan's, and the
+    table no longer says 'does not fit' beside 40 GB of headroom on the training GPUs."""
+    args = ("--gpu", "h100-80gb", "--gpus", "8", "--model", "qwen2.5-72b", "--objective", "grpo")
+    args += ("--method", "qlora", "--vllm-server-gpus", "1")
+    data = ok(run("estimate", *args, "--json")).json()
+    assert data["fit"] == "no" and data["headroom_gb"] > 30
+    assert data["assumptions"]["vllm_server_fit"] == "no"
+    table = ok(run("estimate", *args, env={"COLUMNS": "160"})).stdout
+    assert re.search(r"usable GPU memory, training GPUs \(fits\)\s*│\s*85\.52", table), table
+    assert re.search(r"vLLM server, per GPU \(does not fit\)\s*│\s*148\.6", table), table
+    assert re.search(r"90 % of a GPU, which vLLM may use\s*│\s*76\.97", table), table
+    colocated = ok(run("estimate", *args[:-2], "--json")).json()["assumptions"]
+    assert colocated["vllm_server_fit"] is None
 
 
 def test_every_gpu_is_paid_for_and_more_server_gpus_decode_faster(run: Runner) -> None:

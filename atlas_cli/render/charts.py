@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from atlas_cli.core.memory.estimate import VLLM_SERVER_SHARE, VLLM_SHARE
+from atlas_cli.core.memory.estimate import verdict as training_verdict
 from atlas_cli.core.plans import band_text, hours_text
 from atlas_cli.core.throughput.timing import batches_text
 from atlas_cli.i18n import N_, grouped, nt, number, parameters, pt, significant, t, translated
@@ -305,11 +306,7 @@ def breakdown_grid(e: EstimateJson) -> Grid:
         grid.rows.append([t(name), number(b[key], ".2f")])  # type: ignore[literal-required]
     grid.rows.append([t("total per GPU"), number(e["per_gpu_gb"], ".2f")])
     if e["capacity_gb"] is not None and e["headroom_gb"] is not None:
-        verdict, _ = _verdict(e)
-        grid.rows.append(
-            [t("usable GPU memory ({verdict})", verdict=verdict), number(e["capacity_gb"], ".2f")]
-        )
-        grid.rows.append([t("headroom"), number(e["headroom_gb"], ".2f")])
+        grid.rows.extend(_capacity_rows(e, e["capacity_gb"], e["headroom_gb"]))
     host = e["host"]
     if host["offload_gb"]:
         grid.rows.append(
@@ -332,6 +329,37 @@ def breakdown_grid(e: EstimateJson) -> Grid:
         )
     grid.rows.extend(time_rows(e))
     return grid
+
+
+def _capacity_rows(e: EstimateJson, capacity: float, headroom: float) -> list[list[str]]:
+    """The GPU's usable memory with the verdict, and the headroom; with a vLLM server, the training
+    GPUs' own verdict and the server's apart (a review: 'does not fit' beside 40 GB of headroom,
+    where only the server's GPU was short)."""
+    server_gb, server_fit = e["assumptions"]["vllm_server_gb"], e["assumptions"]["vllm_server_fit"]
+    if server_gb is None or server_fit is None:
+        words, _ = _verdict(e)
+        return [
+            [t("usable GPU memory ({verdict})", verdict=words), number(capacity, ".2f")],
+            [t("headroom"), number(headroom, ".2f")],
+        ]
+    training = training_verdict(e["per_gpu_gb"], capacity)
+    assert training is not None
+    share = round(VLLM_SERVER_SHARE * 100)
+    return [
+        [
+            t("usable GPU memory, training GPUs ({verdict})", verdict=t(VERDICTS[training][0])),
+            number(capacity, ".2f"),
+        ],
+        [t("headroom"), number(headroom, ".2f")],
+        [
+            t("vLLM server, per GPU ({verdict})", verdict=t(VERDICTS[server_fit][0])),
+            number(server_gb, ".2f"),
+        ],
+        [
+            t("{share} % of a GPU, which vLLM may use", share=share),
+            number(VLLM_SERVER_SHARE * capacity, ".2f"),
+        ],
+    ]
 
 
 def _low_rank(e: EstimateJson) -> bool:

@@ -42,6 +42,9 @@ class AssumptionsJson(TypedDict):
     # GPUs of its own (--vllm-server-gpus; `gpus` then counts the training GPUs only); 0: none
     vllm_server_gpus: int
     vllm_server_gb: float | None  # what each of the server's GPUs holds to start; null: no server
+    # whether that fits within the 90 % of a GPU vLLM may use (yes, tight, no), beside `fit`, which
+    # is the worse of the training GPUs' and the server's; null: no server
+    vllm_server_fit: Fit | None
     activation_offloading: bool  # the checkpoints wait in CPU RAM (--activation-offloading)
     sequence_parallel: int  # GPUs each sequence is split over (DeepSpeed Ulysses); 1: none
     # ZeRO-3 across nodes with ZeRO++ hierarchical partitioning: a second copy of the weights

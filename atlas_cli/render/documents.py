@@ -16,6 +16,7 @@ from atlas_cli.core.memory.estimate import (
     offloads_activations,
     sampled_apart,
     served_by_vllm,
+    vllm_server_fit,
     vllm_server_gb,
 )
 from atlas_cli.core.memory.parallel import unshardable_base
@@ -219,6 +220,7 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "vllm": served_by_vllm(e.memory_model, s),
         "vllm_server_gpus": s.vllm_server_gpus if apart else 0,
         "vllm_server_gb": vllm_server_gb(e.memory_model, e.shape, s) if apart else None,
+        "vllm_server_fit": vllm_server_fit(e.memory_model, e.shape, s) if apart else None,
         "activation_offloading": offloads_activations(s),
         "sequence_parallel": s.sequence_parallel,
         "hierarchical": hierarchical(s),
