@@ -255,6 +255,22 @@ def test_a_family_name_says_which_card_it_assumed(run: Runner) -> None:
     assert "also names" not in exact
 
 
+@pytest.mark.parametrize("query", ["3080", "RTX 3080", "rtx-3080"])
+def test_a_card_named_without_its_memory_names_its_other_memory_not_another_card(
+    run: Runner, query: str
+) -> None:
+    """'3080' is sold with 10 and 12 GB: the note names the 12 GB card (plain '3080' named none, its
+    ids begin with 'rtx'), never the 3080 Ti, which is another card."""
+    note = ok(run("recommend", "--gpu", query, "--model-size", "7b", "--json")).json()["notes"][0]
+    assert "RTX 3080 10GB" in note and "--gpu rtx-3080-12gb" in note and "Ti" not in note
+
+
+@pytest.mark.parametrize("query", ["rtx 3090", "rtx 4080", "L40", "Apple M3"])
+def test_another_tier_of_a_card_is_not_its_sibling(run: Runner, query: str) -> None:
+    note = ok(run("recommend", "--gpu", query, "--model-size", "7b", "--json")).json()["notes"][0]
+    assert "also names" not in note
+
+
 @pytest.mark.parametrize("gpu", ["a100-80gb-pcie", "h100-pcie"])
 def test_bridged_pcie_cards_cross_pcie_beyond_a_pair(catalog: Catalog, gpu: str) -> None:
     """An NVLink bridge joins two PCIe cards: a ring over four or eight of them crosses PCIe, so

@@ -40,6 +40,21 @@ _RUSSIAN_GB_AFTER_DIGITS = re.compile(rf"(?<=[0-9])(?:(гиб)|{RUSSIAN_GB})")
 _LOOKALIKES = str.maketrans("авеікмнорстухь", "abeikmhopctyxb")
 
 
+# What follows a card's name in the id of the same card sold otherwise: its memory ("a100-40gb"),
+# its form factor ("h100-pcie", "h200-nvl") or its memory kind ("gh200-hbm3e").
+_VARIANT_SUFFIX = re.compile(r"\d+gb|pcie|sxm|nvl|hbm")
+# The brand some ids carry and people often leave out ("3080" for "rtx-3080-10gb").
+_BRAND = "rtx"
+
+
+def _variant_of(key: str, gpu_id: str) -> bool:
+    """Whether the normalized id names the card `key` names, in another memory or form factor."""
+    for name in (gpu_id, gpu_id.removeprefix(_BRAND)):
+        if name.startswith(key) and _VARIANT_SUFFIX.match(name, len(key)):
+            return True
+    return False
+
+
 def normalize(name: str) -> str:
     """Case-, separator- and unit-script-insensitive key: "RTX 3090", "rtx-3090" and "RTX3090"
     agree, and so do "4060 Ti 16GB", "4060 Ti 16 ГБ" and a "Т4" typed in Cyrillic."""
@@ -275,12 +290,14 @@ class Catalog:
 
     def gpu_siblings(self, query: str) -> list[Gpu]:
         """The other GPUs a bare family name also fits ("A100": the 40 GB card as well as the
-        80 GB one it resolves to); none when the query names one GPU by its id."""
+        80 GB one it resolves to; "3080": the 12 GB card as well as the 10 GB one); none when the
+        query names one GPU by its id. A sibling differs in memory or form factor only: a 3080 Ti
+        or an L40S is another card, not another "3080" or "L40"."""
         key = normalize(query)
         chosen = self._gpu_names.get(key)
         if chosen is None or key == normalize(chosen):
             return []
-        return [g for g in self.gpus.values() if g.id != chosen and normalize(g.id).startswith(key)]
+        return [g for g in self.gpus.values() if g.id != chosen and _variant_of(key, normalize(g.id))]
 
     def model(self, query: str) -> LlmModel:
         return self.models[_find(self._model_names, "model", query, MODEL_FALLBACK, self.model_guesses)]
