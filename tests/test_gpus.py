@@ -371,6 +371,18 @@ def test_a_mac_that_fits_nothing_is_told_the_mac_memory_that_would_do(run: Runne
     assert "QLoRA with a Mac with 32 GB of unified memory or more" in notes and "or more usable" not in notes
 
 
+def test_estimate_tells_a_mac_the_mac_memory_that_would_do(run: Runner) -> None:
+    """`estimate` told an 8 GB M3 'to fit: gpu_memory = 22' (usable GiB of a GPU no Mac is sold
+    as); it names the least unified memory whose GPU share holds the plan, as recommend does."""
+    args = ("--gpu", "M3", "--model", "llama-3.1-8b", "--method", "lora")
+    changes = ok(run("estimate", *args, "--json")).json()["to_fit"]
+    assert {"change": "mac_memory", "value": 36, "per_gpu_gb": 20.7} in changes
+    assert "gpu_memory" not in {c["change"] for c in changes}
+    assert "to fit: mac_memory = 36" in ok(run("estimate", *args, env={"COLUMNS": "160"})).stdout
+    nvidia = ok(run("estimate", "--gpu", "rtx-4060", *args[2:], "--json")).json()["to_fit"]
+    assert "gpu_memory" in {c["change"] for c in nvidia}
+
+
 @pytest.mark.parametrize("named", [("3080 12GiB",), ("3080 12.0GB",), ("3080", "--vram", "12")])
 def test_the_rtx_3080_12gb_is_found_however_its_memory_is_written(
     run: Runner, named: tuple[str, ...]

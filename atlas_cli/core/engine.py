@@ -39,7 +39,7 @@ from atlas_cli.core.resolve import (
     Hardware,
     ModelInfo,
     idle_options,
-    metal_share,
+    on_a_mac,
     resolve_hardware,
     resolve_model,
     run_server_gpus,
@@ -574,14 +574,14 @@ def _axolotl_experts(unsloth: Plan | None, kept: Sequence[Scored]) -> list[str]:
     ]
 
 
-def _too_large_note(kept: list[Scored], mac_memory: Callable[[int], float | None] | None = None) -> list[str]:
+def _too_large_note(kept: list[Scored], on_a_mac: Callable[[Change], Change] | None = None) -> list[str]:
     """No training plan fits, offloaded or not, while prompting does and so ranks first: name the
     changes that would let one train (a review: ORPO at 8k on two RTX 4090s ranked few-shot
     prompting first and named no change that lets a plan train)."""
     training = [s.plan for s in kept if s.plan.kind != "no-training" and s.plan.fit is not None]
     if not training or any(plan.fit != "no" for plan in training):
         return []
-    ways = _ways_to_fit(training, None, mac_memory)
+    ways = _ways_to_fit(training, None, on_a_mac)
     if not ways:
         return []
     note = t("No training plan fits these GPUs. To train: {ways}.", ways=ways)
@@ -596,11 +596,11 @@ def _too_large_note(kept: list[Scored], mac_memory: Callable[[int], float | None
 
 
 def _ways_to_fit(
-    plans: list[Plan], unsloth: Plan | None, mac_memory: Callable[[int], float | None] | None = None
+    plans: list[Plan], unsloth: Plan | None, on_a_mac: Callable[[Change], Change] | None = None
 ) -> str:
     """The best-ranked way to train on these GPUs alone (a leaner stack, QLoRA, shorter
     sequences...) and the fewest more GPUs (up to MOST_GPUS_SUGGESTED, else the smallest larger
-    GPU, or on a Mac the least unified memory whose GPU share holds it: `mac_memory`), from the
+    GPU, or on a Mac the least unified memory whose GPU share holds it: `on_a_mac`), from the
     plans' own to_fit; `unsloth`: a plan that fits with --stack unsloth."""
     ways: dict[bool, str] = {}
     changes = [(plan, change) for plan in plans for change in plan.to_fit()]
@@ -627,9 +627,8 @@ def _ways_to_fit(
     for found in (more, larger):
         if found and False not in ways:
             plan, change = min(found, key=lambda pair: float(pair[1].value))
-            mac = mac_memory(int(change.value)) if mac_memory and change.change == "gpu_memory" else None
-            if mac is not None:
-                change = Change("mac_memory", round(mac), change.per_gpu_gb)
+            if on_a_mac is not None:
+                change = on_a_mac(change)
             ways[False] = t("{plan} with {change}", plan=translated(plan.name), change=change_text(change))
     return "; ".join(ways[same] for same in (True, False) if same in ways)
 
@@ -1235,12 +1234,6 @@ class Engine:
         resolved.memory[key] = (estimates, facts)
         return estimates, facts
 
-    def _mac_memory(self, usable_gib: int) -> float | None:
-        """The least unified memory a Mac is sold with whose GPU share (Metal's default working
-        set) holds `usable_gib`; None past the largest."""
-        sizes = sorted({size for g in self.catalog.gpus.values() if g.unified for size in g.memory_sizes_gb})
-        return next((s for s in sizes if s * metal_share(self.catalog, s) >= usable_gib), None)
-
     def _on_unsloth(self, profile: Profile, facts: Mapping[str, Any]) -> Plan | None:
         """The best training plan that fits on an NVIDIA GPU alone with --stack unsloth, where the
         profile named no stack: a rule may leave out the plan that would (gpt-oss's QLoRA loads
@@ -1330,7 +1323,9 @@ class Engine:
         offloaded = [s.plan for s in kept if s.plan.offload in OFFLOADED]
         notes += _offload_note(offloaded, self._on_unsloth(profile, facts) if offloaded else None, kept)
         if not leaner and local:
-            notes += _too_large_note(kept, self._mac_memory if hardware.unified else None)
+            notes += _too_large_note(
+                kept, functools.partial(on_a_mac, self.catalog) if hardware.unified else None
+            )
         if timing is not None and kept:  # the first plan is shown, so timed, anyway
             notes += _across_nodes_note(timing(kept[0].plan), profile)
         # A plan that only --max-hours/--budget-usd excluded still fits: less data is its answer.

@@ -15,6 +15,7 @@ from atlas_cli.core.memory.estimate import (
     served_by_vllm,
 )
 from atlas_cli.core.memory.parallel import loads_whole_base, resolved_sharding
+from atlas_cli.core.memory.search import Change
 from atlas_cli.core.memory.states import frozen_base_bytes
 from atlas_cli.core.models import FoundModel, SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
@@ -275,7 +276,7 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
                     "--gpus {gpus}: {name} is one GPU sharing its memory with the CPU, and the trainers "
                     "ft-atlas sizes do not train one model over several Macs; leave --gpus at 1",
                     gpus=gpus,
-                    name=chip_label(g, chosen),
+                    name=g.chip_name if chosen is None else chip_label(g, chosen),  # not its largest
                 )
             )
         # A Mac named without its memory is sized at the least its chip is sold with: the most would
@@ -527,6 +528,20 @@ def check_gpu_count(catalog: Catalog, gpus: int) -> None:
                 id=card.id,
             )
         )
+
+
+def mac_memory_for(catalog: Catalog, usable_gib: int) -> float | None:
+    """The least unified memory a Mac is sold with whose GPU share (Metal's default working set)
+    holds `usable_gib`; None past the largest."""
+    sizes = sorted({size for g in catalog.gpus.values() if g.unified for size in g.memory_sizes_gb})
+    return next((s for s in sizes if s * metal_share(catalog, s) >= usable_gib), None)
+
+
+def on_a_mac(catalog: Catalog, change: Change) -> Change:
+    """A larger GPU, said of a Mac: the least unified memory a Mac is sold with that holds the plan
+    (a Mac owner told 'gpu_memory = 22' was told of a size no Mac has); else unchanged."""
+    mac = mac_memory_for(catalog, int(change.value)) if change.change == "gpu_memory" else None
+    return change if mac is None else Change("mac_memory", round(mac), change.per_gpu_gb)
 
 
 def metal_share(catalog: Catalog, memory_gib: float) -> float:

@@ -28,6 +28,7 @@ from atlas_cli.core.resolve import (
     ModelInfo,
     assumed_memory_note,
     idle_options,
+    on_a_mac,
     resolve_hardware,
     resolve_model,
     run_server_gpus,
@@ -323,7 +324,8 @@ class _Sizing:
         return Report(info, self.hardware, [row], warnings)
 
     def _changes_that_fit(self, method: Method, result: Estimate) -> list[Change]:
-        """What would make a tight or failing plan fit: its own settings, or a QLoRA method."""
+        """What would make a tight or failing plan fit: its own settings, or a QLoRA method; on a
+        Mac, a larger Mac rather than a larger GPU."""
         quantized = [
             m
             for m in self.catalog.kb.methods
@@ -337,7 +339,8 @@ class _Sizing:
             for m in quantized
         ]
         run = estimator(method.id, result.memory_model, self.info.sized)
-        return changes_that_fit(run, result.settings, alternatives, self.auto)
+        changes = changes_that_fit(run, result.settings, alternatives, self.auto)
+        return [on_a_mac(self.catalog, c) for c in changes] if self.hardware.unified else changes
 
     def _row(self, label: str, result: Estimate, warnings: list[str]) -> Row:
         if result.settings.precision == "pure-bf16" and result.settings.sharding != "ddp":

@@ -62,7 +62,7 @@ class AssumptionsJson(TypedDict):
 
 class ChangeJson(TypedDict):
     # what core.memory.search.Change names (seq_len, batch_size, generation_batch, vllm, ...;
-    # gpu_memory: the GiB a GPU would need usable)
+    # gpu_memory: the GiB a GPU would need usable; mac_memory: on a Mac, the GB of unified memory)
     change: str
     value: str | int | bool
     per_gpu_gb: float
