@@ -99,10 +99,10 @@ PEFT_MMQA_CONDITIONS = (
     "no activation checkpointing, SDPA, AdamW"
 )
 ANSWER_AI = "Answer.AI fsdp_qlora benchmarks_03_2024.md (AnswerDotAI/fsdp_qlora@05ed9f2a)"
-ANSWER_AI_STRATEGY: dict[str, dict[str, str]] = {
-    "FSDP": {"sharding": "zero3"},
+ANSWER_AI_STRATEGY: dict[str, dict[str, Any]] = {
+    "FSDP": {"sharding": "zero3", "fsdp": True},
     "DDP": {"sharding": "ddp"},
-    "FSDP with CPU offload": {"sharding": "zero3", "offload": "params"},
+    "FSDP with CPU offload": {"sharding": "zero3", "fsdp": True, "offload": "params"},
 }
 # Unsloth's reasoning notebooks: QLoRA r32 at micro-batch 2 and 2,048 tokens, adamw_8bit.
 UNSLOTH_NOTEBOOK_QLORA = {
@@ -374,7 +374,7 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         "qlora",
         "qlora",
         35.6,
-        {"batch_size": 2, "seq_len": 2048, "lora_rank": 8, "sharding": "zero3"},
+        {"batch_size": 2, "seq_len": 2048, "lora_rank": 8, "sharding": "zero3", "fsdp": True},
         gpus=2,
     ),
     MemoryRow(
@@ -390,6 +390,7 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
             "lora_rank": 8,
             "lora_dropout": 0.1,
             "sharding": "zero3",
+            "fsdp": True,
             "offload": "params",
         },
         gpus=2,
@@ -519,7 +520,7 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
             "full-ft",
             "full",
             mib * 2**20 / 1e9,
-            {"seq_len": 512, "batch_size": batch, "sharding": "zero3", "stack": stack},
+            {"seq_len": 512, "batch_size": batch, "sharding": "zero3", "fsdp": True, "stack": stack},
             gpus=4,
         )
         for batch, kernel, stack, mib, extra in (
@@ -665,7 +666,7 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         "full-ft",
         "full",
         90.09 * GIB,
-        {"seq_len": 32768, "sharding": "zero3", "stack": "hf"},
+        {"seq_len": 32768, "sharding": "zero3", "fsdp": True, "stack": "hf"},
         gpus=8,
         note="Float8 linears are estimated as 16-bit",
     ),
@@ -869,6 +870,7 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
             "seq_len": 4096,
             "stack": "liger",
             "sharding": "zero3",
+            "fsdp": True,
             "offload": "params",
             "activation_offloading": True,
         },
@@ -897,6 +899,7 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
                 "optimizer": "adamw-8bit",
                 "stack": "liger",
                 "sharding": "zero3",
+                "fsdp": True,
                 "activation_offloading": True,
             },
             gpus=gpus,
@@ -952,6 +955,7 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
             "optimizer": "adamw-8bit",
             "stack": "liger",
             "sharding": "zero3",
+            "fsdp": True,
             "quantized_experts": True,
         },
         gpus=4,
@@ -1084,7 +1088,7 @@ NEMO_AUTOMODEL = "NVIDIA-NeMo/Automodel@2861c414 docs/performance-summary.mdx"
 # the same vocabulary but not the same shape (Qwen-1.8B, 7B, 14B: 24, 32, 40 layers of width 2,048,
 # 4,096, 5,120; the stand-ins: 28 x 1,536, 28 x 3,584, 48 x 5,120). Launch-bound short rows scale
 # with the stand-in's layers: the 14B's 48 against 40 put its 256-token row at ~0.8.
-QWEN_STAND_INS = {"1.8B": "qwen2.5-1.5b", "7B": "qwen2.5-7b", "14B": "qwen2.5-14b"}
+QWEN_STAND_INS = {"1.8B": "qwen2.5-1.5b", "7B": "qwen2.5-7b", "14B": "qwen2.5-14b", "72B": "qwen2.5-72b"}
 
 
 def qwen_lora(size: str, length: int, seconds_per_iteration: float) -> ThroughputRow:
@@ -1106,6 +1110,29 @@ def qwen_lora(size: str, length: int, seconds_per_iteration: float) -> Throughpu
     )
 
 
+def qwen_zero3(size: str, method: str, gpus: int, length: int, seconds_per_iteration: float) -> ThroughputRow:
+    """One of the Qwen README's DeepSpeed ZeRO-3 cells (finetune/ds_config_zero3.json: overlap_comm
+    true, "auto" buckets): full fine-tuning or LoRA r64 on `gpus` A100-SXM4-80G, batch 1, gradient
+    accumulation 8, FlashAttention 2, checkpointing; 8 micro-steps per iteration on each GPU."""
+    lora = method == "lora"
+    return ThroughputRow(
+        QWEN_SPEED,
+        f"Qwen-{size} {'LoRA r64' if lora else 'full fine-tuning'}, DeepSpeed ZeRO-3 on {gpus} A100 80GB, "
+        f"batch 1, {length:,} tokens, checkpointing ({seconds_per_iteration} s per 8 micro-steps; on the "
+        f"{QWEN_STAND_INS[size]} shape)",
+        QWEN_STAND_INS[size],
+        method,
+        "lora" if lora else "full",
+        "a100-80gb",
+        round(8 * gpus * length / seconds_per_iteration),
+        {"batch_size": 1, "seq_len": length, "sharding": "zero3"} | ({"lora_rank": 64} if lora else {}),
+        length,
+        packing=True,
+        gpus=gpus,
+        public=True,
+    )
+
+
 def answer_ai(
     conditions: str,
     model: str,
@@ -1121,7 +1148,13 @@ def answer_ai(
     """One of Answer.AI's FSDP-QLoRA runs: LoRA r64 over a 4-bit base, sharded (ZeRO-3 / FSDP)
     across the GPUs, 2,048-token samples of full length, so its rate is tokens over the run's
     seconds for 1,024 samples."""
-    settings: dict[str, Any] = {"batch_size": batch, "seq_len": 2048, "lora_rank": 64, "sharding": "zero3"}
+    settings: dict[str, Any] = {
+        "batch_size": batch,
+        "seq_len": 2048,
+        "lora_rank": 64,
+        "sharding": "zero3",
+        "fsdp": True,
+    }
     if offload is not None:
         settings["offload"] = offload
     return ThroughputRow(
@@ -1212,7 +1245,7 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         "lora",
         "a100-80gb",
         3497,
-        {**PACKED_2K, "lora_targets": "attention", "sharding": "zero3"},
+        {**PACKED_2K, "lora_targets": "attention", "sharding": "zero3", "fsdp": True},
         2048,
         packing=True,
         gpus=8,
@@ -1227,7 +1260,7 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         "full",
         "a100-80gb",
         1568,
-        {**PACKED_2K, "precision": "pure-bf16", "sharding": "zero3", "offload": "params"},
+        {**PACKED_2K, "precision": "pure-bf16", "sharding": "zero3", "fsdp": True, "offload": "params"},
         2048,
         packing=True,
         gpus=8,
@@ -1242,7 +1275,7 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         "qlora",
         "a100-80gb",
         653,
-        {**PACKED_2K, "sharding": "zero3"},
+        {**PACKED_2K, "sharding": "zero3", "fsdp": True},
         2048,
         packing=True,
         gpus=8,
@@ -1463,7 +1496,14 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         "qlora",
         "h100-80gb",
         4 * 280,
-        {"batch_size": 2, "seq_len": 4096, "lora_rank": 32, "stack": "liger", "sharding": "zero3"},
+        {
+            "batch_size": 2,
+            "seq_len": 4096,
+            "lora_rank": 32,
+            "stack": "liger",
+            "sharding": "zero3",
+            "fsdp": True,
+        },
         4096,
         packing=True,
         gpus=4,
@@ -1529,6 +1569,18 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
             ("14B", 8192, 36.0),
             ("1.8B", 256, 1.0),
             ("1.8B", 8192, 6.8),
+        )
+    ),
+    # Its DeepSpeed ZeRO-3 cells: short sequences wait for every module's gather and hooks.
+    *(
+        qwen_zero3(size, method, gpus, length, seconds)
+        for size, method, gpus, length, seconds in (
+            ("7B", "full-ft", 2, 256, 4.0),
+            ("7B", "full-ft", 2, 512, 4.0),
+            ("7B", "full-ft", 2, 1024, 4.5),
+            ("72B", "lora", 4, 256, 17.6),
+            ("72B", "lora", 4, 1024, 29.4),
+            ("72B", "lora", 4, 8192, 161.5),
         )
     ),
     ThroughputRow(
@@ -1640,6 +1692,7 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
                 "stack": "liger",
                 "gradient_checkpointing": checkpointing,
                 "sharding": "zero3",
+                "fsdp": True,
             },
             length,
             packing=True,
@@ -1678,6 +1731,7 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
                 "stack": "liger",
                 "gradient_checkpointing": checkpointing == "full activation checkpointing",
                 "sharding": "zero3",
+                "fsdp": True,
             },
             length,
             packing=True,
@@ -1703,7 +1757,14 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         "lora",
         "h100-80gb",
         8 * 1091.85,
-        {"batch_size": 2, "seq_len": 4096, "lora_rank": 16, "stack": "liger", "sharding": "zero3"},
+        {
+            "batch_size": 2,
+            "seq_len": 4096,
+            "lora_rank": 16,
+            "stack": "liger",
+            "sharding": "zero3",
+            "fsdp": True,
+        },
         4096,
         packing=True,
         gpus=8,
@@ -1720,7 +1781,7 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         "full",
         "h100-80gb",
         8 * 12_040,
-        {"batch_size": 4, "seq_len": 4096, "stack": "liger", "sharding": "zero3"},
+        {"batch_size": 4, "seq_len": 4096, "stack": "liger", "sharding": "zero3", "fsdp": True},
         4096,
         packing=True,
         gpus=8,

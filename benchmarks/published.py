@@ -126,7 +126,7 @@ def templates(catalog: Catalog, sizes: Sequence[float]) -> str:
 
 # A row's settings that `estimate` takes as its own flags or from the method's card, not the
 # profile's (settings_for).
-PLACEMENT = ("sharding", "quantized_experts", "virtual_tokens", "galore_layerwise", "lora_dropout")
+PLACEMENT = ("sharding", "fsdp", "quantized_experts", "virtual_tokens", "galore_layerwise", "lora_dropout")
 
 
 def _options(catalog: Catalog, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -146,6 +146,7 @@ def _placed(settings: EstimateSettings, given: Mapping[str, Any]) -> EstimateSet
         virtual_tokens=given.get("virtual_tokens", settings.virtual_tokens),
         galore_layerwise=given.get("galore_layerwise", False),
         lora_dropout=given.get("lora_dropout", 0.0),
+        fsdp=given.get("fsdp", False),
     )
 
 

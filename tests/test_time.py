@@ -687,6 +687,22 @@ def test_each_stage_is_timed_at_its_own_batch_as_its_recipe_trains_it(run: Runne
     )
 
 
+def test_deepspeed_zero3_waits_for_its_gathers_and_fsdp_overlaps_them(run: Runner) -> None:
+    """A review: 7B full fine-tuning under ZeRO-3 on two A100s at 256 tokens was timed at ~2.8x
+    the Qwen README's measured rate, as if DeepSpeed overlapped its gathers as FSDP does. The
+    recipes' DeepSpeed pays its hooks and its exchange in the step; --fsdp times FSDP's overlap."""
+    model = ("--gpu", "a100-80gb", "--gpus", "2", "--model", "qwen2.5-7b", "--method", "full-ft")
+    args = (*model, "--sharding", "zero3", "--seq-len", "256", "--batch-size", "1", "--examples", "3200")
+    args += ("--tokens-per-example", "256", "--epochs", "1", "--packing", "--json")
+    deepspeed = ok(run("estimate", *args)).json()["time"]
+    fsdp = ok(run("estimate", *args, "--fsdp")).json()["time"]
+    measured = 2 * 8 * 256 / 4.0  # 4.0 s per 8 micro-steps on each GPU (benchmarks/measured.py)
+    assert 0.8 < deepspeed["tokens_per_second"] / measured < 1.4
+    assert fsdp["tokens_per_second"] > 1.8 * deepspeed["tokens_per_second"]
+    ddp = ok(run("estimate", *model, "--sharding", "ddp", "--fsdp", "--offload", "optimizer"))
+    assert "--fsdp: times ZeRO-3 only, which --sharding ddp is not: ignored" in ddp.stderr
+
+
 def test_grpo_reports_generation_time(run: Runner) -> None:
     args = ("--examples", "2k", "--goal", "reasoning", "--data-kind", "reward-function", "--top", "20")
     found = [p for p in plans(run, *args) if "grpo" in p["pipeline"] and p["time"]]
@@ -779,15 +795,16 @@ def test_cost_priority_on_many_gpus_does_not_lift_prompting_over_training(run: R
 
 
 def test_cost_priority_takes_fewer_gpus_only_within_the_time_limit(run: Runner) -> None:
-    """70B LoRA on 8 H100s with --priority cost --max-hours 8 was timed on 4 GPUs (12.7 h) and
-    excluded, leaving partial fine-tuning on top, although all 8 finish in 6.3 h for the same money
-    (an expert's review): a plan takes fewer GPUs only when it still meets the limit."""
+    """70B LoRA on 8 H100s with --priority cost and a time limit was timed on 4 GPUs and excluded,
+    leaving partial fine-tuning on top, although all 8 finish within it for the same money (an
+    expert's review): a plan takes fewer GPUs only when it still meets the limit (about 9.4 h on 8,
+    18 h on 4, as DeepSpeed ZeRO-3 runs it)."""
     args = ("--gpu", "h100-80gb", "--gpus", "8", "--model", "llama-3.1-70b", "--goal", "chat")
     args += ("--data-kind", "demonstrations", "--examples", "50k", "--tokens-per-example", "1k")
     args += ("--seq-len", "4k", "--priority", "cost", "--json", "--top", "30")
-    limited = ok(run("recommend", *args, "--max-hours", "8")).json()["recommendations"]
+    limited = ok(run("recommend", *args, "--max-hours", "12")).json()["recommendations"]
     lora = next(p for p in limited if p["method"] == "lora")
-    assert lora["rank"] == 1 and lora["gpus"] == 8 and lora["time"]["hours"] <= 8
+    assert lora["rank"] <= 2 and lora["gpus"] == 8 and lora["time"]["hours"] <= 12  # QLoRA gathers less
     unlimited = ok(run("recommend", *args)).json()["recommendations"]
     assert next(p for p in unlimited if p["method"] == "lora")["gpus"] < 8  # cheapest: fewer GPUs
 

@@ -119,6 +119,14 @@ def estimate(
             "so no whole-model gradient is held; one GPU, no gradient accumulation.",
         ),
     ] = False,
+    fsdp: Annotated[
+        bool,
+        typer.Option(
+            help="Time ZeRO-3 as PyTorch FSDP runs it (torchtune, axolotl's fsdp, accelerate's FSDP): "
+            "each layer's gather prefetched while the one before computes. By default it is timed as "
+            "DeepSpeed runs it in ft-atlas's recipes, whose hooks wait for every module's gather.",
+        ),
+    ] = False,
     most: Annotated[
         Optional[str],
         typer.Option("--max", help="[seq-len|batch-size]: the largest value that still fits."),
@@ -150,6 +158,7 @@ def estimate(
         lora_dropout=lora_dropout,
         quantize_experts=quantize_experts,
         galore_layerwise=galore_layerwise,
+        fsdp=fsdp,
         max=most,
     )
     report = run_estimate(state.catalog(), build_profile(raw), options)

@@ -456,7 +456,7 @@ SAME_HARDWARE = frozenset({"seq_len", "batch_size", "gradient_checkpointing", "o
 
 def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
     """A plan on GPUs in several nodes whose micro-step waits on the links between them (the
-    exchange, overlapped with the work, outlasts it): more GPUs past one node add little speed and
+    exchange outlasts the work): more GPUs past one node add little speed and
     cost more (8B full fine-tuning on 16 H100s took 1.5 h and $88 where 8 took 42 min and $20, an
     expert's review). The ways out it names are the ones that apply: one node only if the plan
     fits there, packing and --priority cost only if not already chosen."""
@@ -464,7 +464,8 @@ def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
     if e is None or plan.time is None or not plan.time.stages or (plan.gpus or 1) <= GPUS_PER_NODE:
         return []
     step = max(plan.time.stages, key=lambda stage: stage.seconds).step
-    if step.communication <= 0 or step.seconds - step.offload > step.communication:
+    work = max(step.compute + step.memory, step.launch)
+    if step.communication <= work:
         return []  # the work, not the links, sets the pace
     one_node = e.settings._replace(gpus=GPUS_PER_NODE)
     fits_one_node = with_strategy(estimator(e.method, e.memory_model, e.shape), one_node).fit in (
@@ -490,7 +491,8 @@ def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
         plan=translated(plan.name),
         gpus=plan.gpus,
         nodes=node_layout(plan.gpus or 1)[0],
-        percent=round(100 * max(step.compute + step.memory, step.launch) / step.communication),
+        # DeepSpeed waits for the exchange after the work; DDP's and FSDP's overlap it.
+        percent=round(100 * work / (step.seconds - step.offload)),
     )
     beyond = [t("The GPUs past one node add little speed and cost more.")] if fits_one_node else []
     return [" ".join([pace, *beyond, t("Cheaper: {ways}.", ways="; ".join(ways))])]

@@ -69,6 +69,10 @@ class EstimateSettings(NamedTuple):
     # qlora_sharded_model_loading), never whole on one GPU as transformers loads it for DeepSpeed
     # ZeRO-3 (memory.parallel.loads_whole_base); ft-atlas does not write it.
     sharded_loading: bool = False
+    # ZeRO-3 as PyTorch FSDP runs it (a layer's gather prefetched while the one before computes), not
+    # as DeepSpeed does in every recipe ft-atlas writes (each module's hooks wait for its gather):
+    # the time model reads it (throughput.step.waits_for_gathers), the memory model does not.
+    fsdp: bool = False
     # GPUs one sequence is split over (DeepSpeed Ulysses sequence parallelism, with ZeRO-3 across
     # all of them); gpus / sequence_parallel sequences train side by side.
     sequence_parallel: int = 1

@@ -81,6 +81,7 @@ class EstimateOptions:
     lora_dropout: float = 0.0
     quantize_experts: bool = False  # a QLoRA base's fused routed experts load 4-bit too
     galore_layerwise: bool = False  # GaLore steps each layer as its gradient arrives
+    fsdp: bool = False  # ZeRO-3 timed as PyTorch FSDP runs it, not DeepSpeed (EstimateSettings.fsdp)
     max: str | None = None  # seq-len or batch-size: report the largest that fits
 
     def check(self) -> None:
@@ -232,6 +233,15 @@ def _settings(
         )
     if options.sharding != "auto":
         settings = settings._replace(sharding=options.sharding)
+    if options.fsdp:
+        if options.sharding in ("ddp", "zero2"):
+            warnings.append(
+                t(
+                    "--fsdp: times ZeRO-3 only, which --sharding {sharding} is not: ignored",
+                    sharding=options.sharding,
+                )
+            )
+        settings = settings._replace(fsdp=True)
     warnings += _outside_deepspeed(options, settings)
     return settings, warnings, inputs
 

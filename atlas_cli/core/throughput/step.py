@@ -89,6 +89,15 @@ DEFAULT_ATTENTION_SHARE = 0.5
 # size, ~20 us for each of a LoRA layer's ~260 operators; 10 us (a bare torch op) put those runs
 # at 1.4-2x their measured rate.
 OP_SECONDS = 20e-6
+# DeepSpeed ZeRO-3 runs Python hooks around every module: before it, fetch its parameters and wait
+# for them; after it, release them (deepspeed/runtime/zero/partitioned_param_coordinator.py,
+# fetch_sub_module; parameter_offload.py), in the forward, the recomputation and the backward. CPU
+# time per layer and pass, measured from the Qwen README's DeepSpeed ZeRO-3 rows (QwenLM/Qwen@2df8e8a,
+# finetune/ds_config_zero3.json; A100-SXM4-80G, batch 1, checkpointing, benchmarks/measured.py):
+# full fine-tuning of the 1.8B on one GPU and of the 7B on two, and LoRA of the 72B on four, take
+# 0.26, 0.5 and 2.2 s per micro-step at 256 tokens, where LoRA of the same models without DeepSpeed
+# takes ~5 ms per layer (OP_SECONDS): ~6-9 ms per layer more.
+ZERO3_HOOK_SECONDS = 2.5e-3
 # Operators of one Llama-style layer per training step (forward ~45, backward ~90) in eager
 # PyTorch; fused kernels (Liger, Unsloth) merge norms, rotary and the gated MLP.
 OPS_PER_LAYER = {"hf": 135, "trl": 135, "liger": 90, "unsloth": 80}
@@ -207,7 +216,16 @@ def micro_step(
     communication = _communication_seconds(work, device, accumulation)
     offload = _offload_seconds(work, device, accumulation)
     busy = max(compute + memory + _all_to_all_seconds(work, device, tokens), launch)
-    return Step(max(busy, communication) + offload, compute, memory, launch, communication, offload)
+    # DeepSpeed's hooks wait for each gather before the module runs, and the recipes' overlap_comm
+    # false reduces the gradients on the compute stream: its collectives add to the step. DDP and
+    # FSDP run theirs beside the compute (FSDP prefetches the next layer's gather).
+    waited = busy + communication if waits_for_gathers(s) else max(busy, communication)
+    return Step(waited + offload, compute, memory, launch, communication, offload)
+
+
+def waits_for_gathers(s: EstimateSettings) -> bool:
+    """ZeRO-3 as DeepSpeed runs it: the recipes' (FSDP-QLoRA's shard-by-shard loading is FSDP's)."""
+    return s.sharding == "zero3" and not (s.fsdp or s.sharded_loading)
 
 
 def _expert_adapters(work: Work) -> tuple[float, float]:
@@ -337,8 +355,10 @@ def _launch_seconds(work: Work) -> float:
     s, shape = work.settings, work.shape
     per_layer = float(OPS_PER_LAYER[s.stack] + (FORWARD_OPS_PER_LAYER if s.gradient_checkpointing else 0))
     per_layer += ADAPTER_OPS * _adapted_per_layer(work)
-    per_layer += DEQUANTIZE_OPS * _dequantized_per_layer(work) * (3 if s.gradient_checkpointing else 2)
-    return shape.layers * per_layer * OP_SECONDS
+    passes = 3 if s.gradient_checkpointing else 2
+    per_layer += DEQUANTIZE_OPS * _dequantized_per_layer(work) * passes
+    hooks = passes * ZERO3_HOOK_SECONDS if waits_for_gathers(s) else 0.0
+    return shape.layers * (per_layer * OP_SECONDS + hooks)
 
 
 def _adapted_per_layer(work: Work) -> float:
