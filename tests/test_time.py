@@ -687,6 +687,21 @@ def test_each_stage_is_timed_at_its_own_batch_as_its_recipe_trains_it(run: Runne
     )
 
 
+def test_every_stage_runs_on_the_strategy_the_heaviest_needs_as_its_recipe_launches_it(run: Runner) -> None:
+    """A review: on two RTX 4090s SFT fits data parallel and KTO only under ZeRO-3; `recommend`
+    described and timed the plan as data parallel (KTO would not fit) where the recipe runs both
+    under ZeRO-3, with SFT left at the batch chosen for data parallel. One launch, one strategy:
+    both now size every stage under it at its fastest batch there."""
+    args = ("--gpu", "4090", "--gpus", "2", "--model", "llama-3.1-8b", "--goal", "align")
+    args += ("--data-kind", "ratings", "--examples", "5000", "--stack", "hf")
+    plan = ok(run("recommend", *args, "--top", "1", "--json")).json()["recommendations"][0]
+    written = ok(run("recipe", *args, "--trainer", "llamafactory", "--json")).json()
+    assert plan["assumptions"]["sharding"] == "zero3" and plan["pipeline"] == ["sft", "kto"]
+    timed = [(s["objective"], s["micro_batch"], s["time"]["hours"]) for s in plan["stages"]]
+    assert timed == [(s["objective"], s["micro_batch"], s["time"]["hours"]) for s in written["stages"]]
+    assert timed[0][1] == 2  # SFT under ZeRO-3 fits, and trains faster, at 2
+
+
 def test_deepspeed_zero3_waits_for_its_gathers_and_fsdp_overlaps_them(run: Runner) -> None:
     """A review: 7B full fine-tuning under ZeRO-3 on two A100s at 256 tokens was timed at ~2.8x
     the Qwen README's measured rate, as if DeepSpeed overlapped its gathers as FSDP does. The

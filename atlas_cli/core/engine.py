@@ -23,6 +23,7 @@ from atlas_cli.core.lengths import length_notes
 from atlas_cli.core.memory.estimate import MAX_PROMPT, ONLINE_SEQ_LEN, completion_length
 from atlas_cli.core.memory.parallel import resolved_sharding
 from atlas_cli.core.memory.search import (
+    STRATEGIES,
     Change,
     Estimator,
     estimator,
@@ -888,6 +889,9 @@ def _any_fit(results: Iterable[Estimate | None]) -> bool:
 
 
 _ESTIMATES: dict[tuple[str, Shape, EstimateSettings], Estimate] = {}
+# Stages moved to another stage's strategy (on_one_strategy): apart from _ESTIMATES, whose keys are
+# the settings before a strategy is chosen.
+_PLACED: dict[tuple[str, Shape, EstimateSettings], Estimate] = {}
 
 
 def _shorter_prompt(
@@ -915,6 +919,28 @@ def cached_estimate(run: Estimator, settings: EstimateSettings, method: Method, 
             _ESTIMATES.clear()
         found = _ESTIMATES[key] = with_strategy(run, settings)
     return found if found.method == method.id else found._replace(method=method.id)
+
+
+def on_one_strategy(run: Estimator, stages: list[Estimate]) -> list[Estimate]:
+    """A pipeline's stages on the heaviest multi-GPU strategy any one needs: one launcher config
+    runs them all, as the recipes write it (a review: SFT sized data parallel beside KTO, which fits
+    only under ZeRO-3, was described and timed as data parallel). Remembered across a batch."""
+    heaviest = max(stages, key=lambda e: STRATEGIES.index(e.settings.sharding), default=None)
+    if heaviest is None:
+        return stages
+    layout = {"sharding": heaviest.settings.sharding, "hierarchical": heaviest.settings.hierarchical}
+    return [e if e.settings.sharding == layout["sharding"] else _placed_at(run, e, layout) for e in stages]
+
+
+def _placed_at(run: Estimator, e: Estimate, layout: dict[str, Any]) -> Estimate:
+    settings = e.settings._replace(**layout)
+    key = (e.memory_model, e.shape, settings)
+    found = _PLACED.get(key)
+    if found is None:
+        if len(_PLACED) >= ESTIMATE_MEMO_LIMIT:
+            _PLACED.clear()
+        found = _PLACED[key] = run(settings)
+    return found if found.method == e.method else found._replace(method=e.method)
 
 
 _TRAINER = re.compile(r"\b(\w+Trainer)\b")
@@ -1098,7 +1124,6 @@ class Engine:
         for variant in estimated_variants(method, info.weights_dtype):
             if not applies(variant, hardware, online, info.weights_dtype):
                 continue
-            worst: Estimate | None = None
             warnings: list[str] = []
             sized: list[Estimate] = []
             for objective in objectives:
@@ -1106,11 +1131,11 @@ class Engine:
                 varied, extra = with_variant(
                     variant, with_method(method, base._replace(offload=offload)), hardware
                 )
-                result = cached_estimate(run, varied, method, info.sized)
-                sized.append(result)
-                warnings += stage_warnings + extra + strategy_warnings(result)
-                if worst is None or result.per_gpu_gb > worst.per_gpu_gb:
-                    worst = result
+                sized.append(cached_estimate(run, varied, method, info.sized))
+                warnings += stage_warnings + extra
+            sized = on_one_strategy(run, sized)
+            warnings += [w for e in sized for w in strategy_warnings(e)]
+            worst = max(sized, key=lambda e: e.per_gpu_gb, default=None)
             if worst is not None:
                 if len(sized) > 1:
                     worst = worst._replace(other_stages=tuple(e for e in sized if e is not worst))

@@ -184,16 +184,21 @@ def _sized_stages(
     device: Device | None,
 ) -> dict[str, Estimate]:
     """Each stage at its fastest micro-batch; then all of them on the heaviest multi-GPU strategy
-    any one needs (one launcher config runs every stage), and, where one splits its sequences,
-    every stage that can (supervised ones) split the same way."""
+    any one needs (one launcher config runs every stage), a stage moved to it sized again at the
+    micro-batch fastest there (as `recommend` times it: engine.on_one_strategy), and, where one
+    splits its sequences, every stage that can (supervised ones) split the same way."""
     stages = {
         stage: _sized_stage(recipe, run, base._replace(objective=objective), device)
         for stage, objective in objectives.items()
     }
     heaviest = _heaviest(stages)
+    hierarchical = any(e.settings.hierarchical for e in stages.values() if e.settings.sharding == heaviest)
     for stage, found in stages.items():
         if found.settings.sharding != heaviest:
-            stages[stage] = run(found.settings._replace(sharding=heaviest))
+            settings = base._replace(
+                objective=objectives[stage], sharding=heaviest, hierarchical=hierarchical
+            )
+            stages[stage] = _sized_stage(recipe, run, settings, device, placed=True)
     split = max(e.settings.sequence_parallel for e in stages.values())
     for stage, found in stages.items():
         if found.settings.sequence_parallel != split and found.settings.objective.training.sequence_parallel:
@@ -243,18 +248,21 @@ def _without_needless_offload(
 
 
 def _sized_stage(
-    recipe: Recipe, run: Estimator, settings: EstimateSettings, device: Device | None
+    recipe: Recipe, run: Estimator, settings: EstimateSettings, device: Device | None, placed: bool = False
 ) -> Estimate:
     """The stage at the profile's own --batch-size where it gave one; else at the micro-batch
     that trains fastest among the powers of two that fit within the safety margin, up to one
     global batch over the GPUs (the largest of them when no GPU's throughput is known), as the
-    time estimate of `recommend` assumes."""
+    time estimate of `recommend` assumes. `placed`: at the settings' own multi-GPU strategy, not
+    the one that fits with the least communication."""
     objective = settings.objective
     stage = objective.id
     minimum = least_batch((objective,))
     given = recipe.profile.get("batch_size")
 
     def strategic(tried: EstimateSettings) -> Estimate:
+        if placed:
+            return run(tried)
         return with_strategy(run, tried, loaded_whole=True)  # DeepSpeed loads a 4-bit base whole
 
     fixed = _fixed_batch(recipe, objective)
