@@ -239,3 +239,15 @@ def test_ask_checks_a_server_given_as_a_flag_against_the_gpus_answered(run: Runn
     refused = fails(run("ask", *flags, input="weights\nh100\ntwo\n" + "\n" * 20), 2)
     assert "How many GPUs?" in refused.stderr and "leaves no GPU to train on (--gpus 2)" in refused.stderr
     assert "(--gpus 1)" in fails(run("ask", "--no-input", *flags), 2).stderr
+
+
+def test_qlora_sampled_with_vllm_is_refused_by_the_trl_recipes(run: Runner) -> None:
+    """A review: --stack unsloth ranks QLoRA sampled by Unsloth's own vLLM, and `recipe` wrote it as
+    a TRL script with use_vllm on a 4-bit base, which TRL cannot sample (trl#4973), without a word.
+    The recipe refuses it and says why; recommend offers no recipe line for it."""
+    args = ("--gpu", "t4", "--model", "llama-3.1-8b", "--goal", "reasoning", "--data-kind", "reward-function")
+    args += ("--vllm", "--examples", "500", "--stack", "unsloth")
+    steps = ok(run("recommend", *args, "--json")).json()["next_steps"]
+    assert steps["method"] == "qlora" and steps["recipe"] is None
+    assert "huggingface/trl#4973" in steps["recipe_note"]
+    fails(run("recipe", *args, "--out", "-"), 2, "cannot yet sample a 4-bit (QLoRA) model with vLLM")

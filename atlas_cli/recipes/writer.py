@@ -118,6 +118,7 @@ def _settled(
     _check_offloaded_quantized_base(recipe, others)
     _check_sharded_loading(recipe)
     _check_vllm_server(recipe)
+    _check_quantized_sampling(recipe)
     _check_hardware(recipe, chosen, formats)
     _check_ia3_modules(recipe)
     return recipe
@@ -381,6 +382,26 @@ def _check_vllm_server(recipe: Recipe) -> None:
                 most=GPUS_PER_NODE,
             )
         )
+
+
+def _check_quantized_sampling(recipe: Recipe) -> None:
+    """QLoRA sampled with vLLM is Unsloth's (its vLLM serves the 4-bit model itself), ranked with
+    --stack unsloth; the recipes train it with TRL, which cannot (rule
+    qlora-cannot-sample-with-vllm-in-trl: a review found such a script written without a word)."""
+    if not MEMORY_MODELS[recipe.memory_model].quantized_base:
+        return
+    if not any(recipe.has(f"{stage}.use_vllm") for stage in recipe.stages):
+        return
+    raise UsageError(
+        t(
+            "plan {rank} ({name}): TRL, which this recipe trains with, cannot yet sample a 4-bit (QLoRA) "
+            "model with vLLM (huggingface/trl#4973; Unsloth's own vLLM can, in its FastLanguageModel "
+            "scripts, which ft-atlas does not write): pick a 16-bit LoRA plan with --plan, or sample "
+            "without --vllm",
+            rank=recipe.rank,
+            name=translated(recipe.plan.name),
+        )
+    )
 
 
 LOADED_WHOLE = N_(

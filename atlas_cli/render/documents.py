@@ -37,7 +37,14 @@ from atlas_cli.core.throughput.timing import (
 )
 from atlas_cli.i18n import N_, language, t
 from atlas_cli.kb.schema import Advice, KnowledgeBase, Method
-from atlas_cli.kb.vocabulary import FIT_MARGIN, GENERATIVE_GOALS, OUTPUT_SCHEMA_VERSION, STACKS, Lang
+from atlas_cli.kb.vocabulary import (
+    FIT_MARGIN,
+    GENERATIVE_GOALS,
+    MEMORY_MODELS,
+    OUTPUT_SCHEMA_VERSION,
+    STACKS,
+    Lang,
+)
 
 STACK_HELP = {c.value: c.help for c in STACKS}
 
@@ -505,6 +512,12 @@ def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
             "qlora_sharded_model_loading (FSDP1) or Answer.AI's fsdp_qlora train.py; `ft-atlas recipe` "
             "says why and how, --plan N writes another plan."
         )
+    if _quantized_sampled_by_vllm(plan):
+        return t(
+            "none: QLoRA sampled with vLLM is Unsloth's (its vLLM serves the 4-bit model itself), in its "
+            "own FastLanguageModel scripts, which ft-atlas does not write; the recipes train with TRL, "
+            "which cannot yet (huggingface/trl#4973). --plan N writes a 16-bit LoRA plan."
+        )
     if _server_across_nodes(plan):
         return t(
             "none: a vLLM server beside training is written on one node only (its last GPUs serve); "
@@ -524,6 +537,15 @@ def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
     if plan.kind != "no-training":
         return t("none to write; the provider runs the training (see its card).")
     return t("none to write; the card's example code is the whole program (see its card).")
+
+
+def _quantized_sampled_by_vllm(plan: Plan) -> bool:
+    """A QLoRA plan whose online stage samples with vLLM (--stack unsloth: recipes/writer.py
+    _check_quantized_sampling refuses it)."""
+    e = plan.estimate
+    if e is None or not e.settings.vllm or not MEMORY_MODELS[e.memory_model].quantized_base:
+        return False
+    return any(s.objective.online for s in (e.settings, *(o.settings for o in e.other_stages)))
 
 
 def _server_across_nodes(plan: Plan) -> bool:
