@@ -239,6 +239,21 @@ def test_ask_checks_a_server_given_as_a_flag_against_the_gpus_answered(run: Runn
     refused = fails(run("ask", *flags, input="weights\nh100\ntwo\n" + "\n" * 20), 2)
     assert "How many GPUs?" in refused.stderr and "leaves no GPU to train on (--gpus 2)" in refused.stderr
     assert "(--gpus 1)" in fails(run("ask", "--no-input", *flags), 2).stderr
+    # The count's default taken with Enter, and a count said with the GPU, are checked at once too.
+    for gpu_answers in ("h100\n\n", "2x h100\n"):
+        refused = fails(run("ask", *flags, input="weights\n" + gpu_answers + "\n" * 20), 2).stderr
+        assert "piped answer" in refused and "leaves no GPU to train on" in refused
+        assert "Compute the plan?" not in refused
+    # Flags that do not go together are refused before the first question.
+    for together, why in (
+        (("--vllm-server-gpus", "3", "--model", "qwen2.5-7b"), "do not split over 3"),
+        (
+            ("--vllm-server-gpus", "2", "--gpus", "8", "--stack", "unsloth"),
+            "Unsloth samples with its own vLLM",
+        ),
+    ):
+        refused = fails(run("ask", *together, input="weights\n"), 2, why).stderr
+        assert "Can you access" not in refused
 
 
 def test_qlora_sampled_with_vllm_is_refused_by_the_trl_recipes(run: Runner) -> None:
@@ -251,3 +266,13 @@ def test_qlora_sampled_with_vllm_is_refused_by_the_trl_recipes(run: Runner) -> N
     assert steps["method"] == "qlora" and steps["recipe"] is None
     assert "huggingface/trl#4973" in steps["recipe_note"]
     fails(run("recipe", *args, "--out", "-"), 2, "cannot yet sample a 4-bit (QLoRA) model with vLLM")
+
+
+def test_prompting_beside_a_server_flag_holds_no_server_and_uses_every_gpu(run: Runner) -> None:
+    """A review: `estimate --objective grpo --vllm-server-gpus 1 --method icl` sized a server for
+    prompting (fit yes beside a server that does not fit) on the GPUs the server would leave."""
+    args = ("--gpu", "4090", "--gpus", "4", "--model", "qwen2.5-14b", "--objective", "grpo")
+    data = ok(run("estimate", *args, "--vllm-server-gpus", "1", "--method", "icl", "--json")).json()
+    a = data["assumptions"]
+    assert a["gpus"] == 4 and not a["vllm"] and a["vllm_server_gpus"] == 0
+    assert a["vllm_server_gb"] is None and a["vllm_server_fit"] is None

@@ -63,6 +63,7 @@ def ask(
     typed = sys.stdin is not None and sys.stdin.isatty()  # else answers come from a pipe or file
     terminal = StderrTerminal()
     interview = Interview(catalog, terminal, prefilled, piped=not typed)
+    interview.check_prefilled()
     input_ended = False
     try:
         # Answers piped in (`printf 'weights\n3090\n' | ft-atlas ask`) are read as typed ones.

@@ -762,6 +762,7 @@ def profile_from_values(values: dict[str, Any], *, gpus_to_come: bool = False) -
             raise UsageError(t("--vllm-server-gpus samples with vLLM, which vllm: false turns off: give one"))
         if not (gpus_to_come and "gpus" not in values):
             check_training_left(server, values.get("gpus", 1))
+        check_server_stack(values.get("stack"))
         values["vllm"] = True
     return Profile(**values)
 
@@ -775,6 +776,17 @@ def check_training_left(server: int, gpus: int) -> None:
                 "several CUDA GPUs: give --gpus as the training GPUs and the server's together",
                 server=server,
                 gpus=gpus,
+            )
+        )
+
+
+def check_server_stack(stack: str | None) -> None:
+    """Unsloth samples with its own vLLM on the training GPU: no server beside it."""
+    if stack == "unsloth":
+        raise UsageError(
+            t(
+                "--vllm-server-gpus with --stack unsloth: Unsloth samples with its own vLLM on the "
+                "training GPU (fast_inference), not with a server; leave out one of them"
             )
         )
 

@@ -308,14 +308,17 @@ class Interview:
                 continue
             if word in BACK_WORDS:
                 return False
-            if not text or word in DONT_KNOW_WORDS:
-                self._take_default(spec, default, typed=bool(text))
-                return True
+            saved = dict(self.answers), list(self.unset)
             try:
-                with answers_in_russian(language() == "ru"):
-                    self.answers.update(self.parse(spec, text))
+                if not text or word in DONT_KNOW_WORDS:
+                    self._take_default(spec, default, typed=bool(text))
+                else:
+                    with answers_in_russian(language() == "ru"):
+                        self.answers.update(self.parse(spec, text))
+                self._check_server_left()
                 return True
             except UsageError as error:
+                self.answers, self.unset = saved
                 if self.piped:
                     raise UsageError(f"{t(spec.question)} {_without_flag(str(error))}") from None
                 self.terminal.say(
@@ -420,14 +423,19 @@ class Interview:
         return {spec.name: parse_value(spec, text)}
 
     def _parse_gpus(self, spec: ProfileField, text: str) -> int:
-        """A GPU count, in figures or words; a vLLM server given as a flag must leave some to train."""
+        """A GPU count, in figures or words."""
         word = _word(text)
         count = COUNT_WORDS[word] if word in COUNT_WORDS else int(parse_value(spec, text))
         check_gpu_count(self.catalog, count)  # "4090": a card, asked again
-        server = self.answers.get("vllm_server_gpus")
-        if server is not None:
-            check_training_left(int(server), count)
         return count
+
+    def _check_server_left(self) -> None:
+        """A vLLM server given as a flag must leave some GPUs to train, checked as soon as the GPUs
+        are counted, by the count question (its default too) or by the GPU answer ("2x H100"):
+        a review lost every answer to a refusal after the last one."""
+        server, gpus = self.answers.get("vllm_server_gpus"), self.answers.get("gpus")
+        if server is not None and gpus is not None:
+            check_training_left(int(server), int(gpus))
 
     def _parse_server(self, spec: ProfileField, text: str) -> int:
         """A vLLM server's GPUs, checked as they are answered: some GPUs left to train, and the
@@ -435,10 +443,20 @@ class Interview:
         were refused only once the whole questionnaire was done)."""
         server = int(parse_value(spec, text))
         check_training_left(server, int(self.answers.get("gpus", 1)))
+        self._check_server_heads(server)
+        return server
+
+    def check_prefilled(self) -> None:
+        """Flags given together that do not go together, before the first question: a server whose
+        GPUs the model's heads do not split over (a review: refused after the last answer)."""
+        server = self.answers.get("vllm_server_gpus")
+        if server is not None and ("model" in self.answers or "model_size" in self.answers):
+            self._check_server_heads(int(server))
+
+    def _check_server_heads(self, server: int) -> None:
         with contextlib.suppress(UnknownName):
             model = resolve_model(self.catalog, self.answers.get("model"), self.answers.get("model_size"))
             check_vllm_server(model, server)
-        return server
 
     def _parse_examples(self, spec: ProfileField, text: str) -> Any:
         """A count, or one said in words ("около 3000", "5000 штук", "~5k examples"): a newcomer's

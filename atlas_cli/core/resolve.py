@@ -19,7 +19,7 @@ from atlas_cli.core.memory.search import Change
 from atlas_cli.core.memory.states import frozen_base_bytes
 from atlas_cli.core.models import FoundModel, SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
-from atlas_cli.core.profile import MAX_GPUS, Profile, check_gpu_text, parse_vram
+from atlas_cli.core.profile import MAX_GPUS, Profile, check_gpu_text, check_server_stack, parse_vram
 from atlas_cli.core.shapes import VISION_TEXT_ONLY, Shape, bare_model, describe, shape_of
 from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, INTER_NODE_GBS, PCIE_X16_GBS, Device
 from atlas_cli.core.throughput.timing import Rate
@@ -981,13 +981,7 @@ def settings_for(
         unified_memory=hardware.unified,
     )
     if vllm_server_gpus:
-        if stack == "unsloth":
-            raise UsageError(
-                t(
-                    "--vllm-server-gpus with --stack unsloth: Unsloth samples with its own vLLM on the "
-                    "training GPU (fast_inference), not with a server; leave out one of them"
-                )
-            )
+        check_server_stack(stack)
         check_vllm_server(info, vllm_server_gpus)
         settings = settings._replace(gpus=hardware.gpus - vllm_server_gpus)
     if (

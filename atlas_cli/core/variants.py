@@ -45,7 +45,8 @@ def card_rank(method: Method) -> int | None:
 def with_method(method: Method, settings: EstimateSettings, rank_given: bool = False) -> EstimateSettings:
     """`settings` with the method's own rank (unless the user gave --lora-rank) and soft-prompt
     length from its card: a card that says r: 64 is estimated, and written, at 64; without
-    gradient checkpointing where its way of training refuses it (prefix tuning)."""
+    gradient checkpointing where its way of training refuses it (prefix tuning); a method that
+    trains nothing (prompting, retrieval) serves on every GPU, with no vLLM server beside it."""
     rank = None if rank_given else card_rank(method)
     tokens = _card_whole(method, VIRTUAL_TOKENS_KEY)
     refused = method.memory_model is not None and not MEMORY_MODELS[method.memory_model].checkpointing
@@ -53,6 +54,11 @@ def with_method(method: Method, settings: EstimateSettings, rank_given: bool = F
         **({"lora_rank": rank} if rank is not None and rank != settings.lora_rank else {}),
         **({"virtual_tokens": tokens} if tokens is not None and tokens != settings.virtual_tokens else {}),
         **({"gradient_checkpointing": False} if refused and settings.gradient_checkpointing else {}),
+        **(
+            {"gpus": settings.all_gpus, "vllm_server_gpus": 0}
+            if method.kind == "no-training" and settings.vllm_server_gpus
+            else {}
+        ),
     }
     return settings._replace(**changes) if changes else settings  # type: ignore[arg-type]
 

@@ -289,9 +289,10 @@ def served_by_vllm(model: str, s: EstimateSettings) -> bool:
     """A colocated vLLM engine samples this stage: asked for (--vllm), an objective TRL samples
     with vLLM, and a base vLLM can load: TRL refuses an 8-bit bitsandbytes one ("vLLM does not
     support in-flight 8-bit quantization", trl/generation/vllm_generation.py)."""
-    if not s.vllm or not s.objective.training.vllm:
+    info = MEMORY_MODELS[model]
+    if not s.vllm or not s.objective.training.vllm or info.family == "none":  # nothing trains
         return False
-    return not (MEMORY_MODELS[model].quantized_base and s.quant_bits == 8)
+    return not (info.quantized_base and s.quant_bits == 8)
 
 
 def sampled_apart(model: str, s: EstimateSettings) -> bool:
