@@ -265,7 +265,27 @@ def test_a_card_named_without_its_memory_names_its_other_memory_not_another_card
     assert "RTX 3080 10GB" in note and "--gpu rtx-3080-12gb" in note and "Ti" not in note
 
 
-@pytest.mark.parametrize("query", ["rtx 3090", "rtx 4080", "L40", "Apple M3"])
+@pytest.mark.parametrize("query", ["NVIDIA GeForce RTX 3080", "geforce rtx 3080"])
+def test_a_card_named_as_nvidia_smi_prints_it_names_its_other_memory(run: Runner, query: str) -> None:
+    note = ok(run("recommend", "--gpu", query, "--model-size", "7b", "--json")).json()["notes"][0]
+    assert "--gpu rtx-3080-12gb" in note
+
+
+def test_a_card_named_with_its_memory_is_taken_without_naming_itself(run: Runner) -> None:
+    """A review: --gpu 3080 --vram 12 told the user to pick the 12 GB card it had picked, and
+    --gpu 4090 --vram 24 was refused as 'the catalog knows it with 24 GiB only'."""
+    data = ok(run("recommend", "--gpu", "3080", "--vram", "12", "--model-size", "7b", "--json")).json()
+    assert data["profile"]["gpu"] == "rtx-3080-12gb" and "also names" not in data["notes"][0]
+    refused = fails(run("recommend", "--gpu", "4090", "--vram", "24", "--model-size", "7b"), 2).stderr
+    assert "has 24 GiB, which --gpu alone says" in refused and "only" not in refused
+
+
+def test_ask_says_which_memory_a_card_named_without_it_was_taken_with(run: Runner) -> None:
+    said = ok(run("ask", "--json", input="weights\n3080\n" + "\n" * 20)).stderr
+    assert "Taken as NVIDIA GeForce RTX 3080 10GB; '3080' also names NVIDIA GeForce RTX 3080 12GB" in said
+
+
+@pytest.mark.parametrize("query", ["rtx 3090", "rtx 4080", "L40", "Apple M3", "NVIDIA A100-SXM4-80GB"])
 def test_another_tier_of_a_card_is_not_its_sibling(run: Runner, query: str) -> None:
     note = ok(run("recommend", "--gpu", query, "--model-size", "7b", "--json")).json()["notes"][0]
     assert "also names" not in note

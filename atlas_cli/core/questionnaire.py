@@ -574,7 +574,18 @@ class Interview:
         # An alias ("colab", "3090"): say which card it is; an Apple chip's name states a memory
         # that may not be the one typed, and the summary shows both.
         if choice_key(text) != choice_key(gpu.id) and not gpu.unified:
-            self.terminal.say("  " + t("Taken as {value}.", value=gpu.name))
+            siblings = self.catalog.gpu_siblings(text)
+            taken = t("Taken as {value}.", value=gpu.name)
+            if siblings:  # "3080" is sold with 10 and 12 GB: say which was taken, and the other
+                taken = t(
+                    "Taken as {value}; '{query}' also names {others}: < goes back to answer {first} if "
+                    "that is yours.",
+                    value=gpu.name,
+                    query=text,
+                    others=", ".join(s.name for s in siblings),
+                    first=siblings[0].id,
+                )
+            self.terminal.say("  " + taken)
         if vram is None and len(gpu.memory_sizes_gb) > 1:
             vram = self._chip_memory(gpu)
         return {"gpu": gpu.id} if vram is None else {"gpu": gpu.id, "vram": vram}

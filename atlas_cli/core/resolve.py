@@ -293,8 +293,14 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
         )
         if unified:
             note += memory_origin(g, gpu, vram, None if assumed else chosen)
-        siblings = catalog.gpu_siblings(gpu)
-        if siblings:  # "A100" is sold with 40 and 80 GB: say which was assumed
+        # "A100" is sold with 40 and 80 GB: say which was assumed; with its memory given, only the
+        # other form factors of that memory (a review: --gpu 3080 --vram 12 named the card chosen).
+        siblings = [
+            s
+            for s in catalog.gpu_siblings(gpu)
+            if s.id != g.id and (vram is None or s.memory_gib == g.memory_gib)
+        ]
+        if siblings:
             note += t(
                 "; '{query}' also names {others}: give --gpu {first} if that is yours",
                 query=gpu,
@@ -495,6 +501,16 @@ def chip_and_memory(
         if split is None or chip is None:
             raise
     else:
+        if vram is not None and vram == named.memory_gib and not named.unified:
+            # --gpu and --vram are alternatives; "knows it with 24 GiB only" read as a contradiction.
+            raise UsageError(
+                t(
+                    "--gpu and --vram: {name} has {gib:g} GiB, which --gpu alone says; --vram is for a GPU "
+                    "the catalog does not know (or an Apple chip's memory): drop it",
+                    name=named.name,
+                    gib=named.memory_gib,
+                )
+            )
         if vram is not None:
             card = _card_with_memory(catalog, named, gpu, vram)
             if card is not None:

@@ -48,7 +48,9 @@ _BRAND = "rtx"
 
 
 def _variant_of(key: str, gpu_id: str) -> bool:
-    """Whether the normalized id names the card `key` names, in another memory or form factor."""
+    """Whether the normalized id names the card `key` names (without the vendor's words: "NVIDIA
+    GeForce RTX 3080" as nvidia-smi prints it), in another memory or form factor."""
+    key = _VENDOR_WORDS.sub("", key)  # a socket or memory named ("SXM4") is no other form factor
     for name in (gpu_id, gpu_id.removeprefix(_BRAND)):
         if name.startswith(key) and _VARIANT_SUFFIX.match(name, len(key)):
             return True
@@ -81,7 +83,9 @@ def _latin(key: str) -> str:
 
 # Words in a GPU's printed name that tell no catalog card from another: the vendor's brands and
 # the SXM socket / HBM generation nvidia-smi appends (a normalized key: no separators).
-_BRAND_WORDS = re.compile(r"nvidia|geforce|tesla|amd|instinct|sxm\d|hbm\de?")
+_VENDOR = r"nvidia|geforce|tesla|amd|instinct"
+_BRAND_WORDS = re.compile(_VENDOR + r"|sxm\d|hbm\de?")
+_VENDOR_WORDS = re.compile(_VENDOR)
 
 
 def _unbranded(key: str) -> str:
@@ -294,7 +298,7 @@ class Catalog:
         query names one GPU by its id. A sibling differs in memory or form factor only: a 3080 Ti
         or an L40S is another card, not another "3080" or "L40"."""
         key = normalize(query)
-        chosen = self._gpu_names.get(key)
+        chosen = self._gpu_names.get(key) or self._gpu_names_unbranded.get(_unbranded(key))
         if chosen is None or key == normalize(chosen):
             return []
         return [g for g in self.gpus.values() if g.id != chosen and _variant_of(key, normalize(g.id))]
