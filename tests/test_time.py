@@ -685,6 +685,9 @@ def test_each_stage_is_timed_at_its_own_batch_as_its_recipe_trains_it(run: Runne
     assert written["settings"]["batch.kto"]["source"].startswith(
         "the fastest of the powers of two from 4 (TRL's KTO"
     )
+    # On 8 GPUs one global batch allows 4 a GPU at most: 4 is the only choice, and it says so.
+    many = ok(run("recipe", *args[:1], "h100", "--gpus", "8", *args[2:], "--json")).json()
+    assert many["settings"]["batch.kto"]["source"].endswith("one global batch over the GPUs allows no larger")
 
 
 def test_every_stage_runs_on_the_strategy_the_heaviest_needs_as_its_recipe_launches_it(run: Runner) -> None:

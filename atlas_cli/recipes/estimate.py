@@ -313,6 +313,8 @@ def _fastest_source(objective: Objective, batch: int, cap: int) -> str:
             "per token but pads unpacked examples more",
             cap=cap,
         )
+    if batch >= good >= cap:
+        return t("{good} ({why}); one global batch over the GPUs allows no larger", good=good, why=why.get())
     if batch >= good:
         return t(
             "the fastest of the powers of two from {good} ({why}) up to {cap} (one global batch over the "
