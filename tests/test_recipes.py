@@ -4169,3 +4169,16 @@ def test_a_plan_ranked_loaded_shard_by_shard_is_written_where_deepspeed_fits_it(
     assert "Plan 1 of 15: QLoRA (SFT)" in written and re.search(r"at batch (4|8): fits", written)
     said = " ".join(written.replace("#", " ").split())
     assert "recommend sized this plan with its 4-bit base loaded shard by shard" in said
+
+
+def test_a_small_set_is_not_promised_more_steps_than_it_has(run: Runner) -> None:
+    """A review: 20 examples at 8 sequences a step were said to take 'at least 40 optimizer steps'."""
+    args = ("--gpu", "l4", "--gpus", "2", "--model", "llama-3.1-8b", "--goal", "align")
+    args += ("--data-kind", "ratings", "--examples", "20", "--plan", "2", "--json")
+    sources = [
+        s["source"]
+        for k, s in ok(run("recipe", *args)).json()["settings"].items()
+        if k.startswith("grad_accum")
+    ]
+    assert sources and all("at least 40" not in s for s in sources)
+    assert any("toward 40, as many as the set allows" in s for s in sources)

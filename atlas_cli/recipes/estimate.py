@@ -91,8 +91,8 @@ def _global_source(
         )
     if batch * replicas * accumulation < GLOBAL_BATCH:
         return t(
-            "sequences per optimizer step: {steps}, fewer than the usual {usual} for a small set, "
-            "so that it takes at least {least} optimizer steps (as ft-atlas's time estimate does)",
+            "sequences per optimizer step: {steps}, fewer than the usual {usual} for a small set, for more "
+            "optimizer steps: toward {least}, as many as the set allows (as ft-atlas's time estimate does)",
             steps=steps,
             usual=GLOBAL_BATCH,
             least=MIN_STEPS,
