@@ -913,12 +913,7 @@ def cached_estimate(run: Estimator, settings: EstimateSettings, method: Method, 
     many) share the estimate, labelled with each method's id."""
     assert method.memory_model is not None
     key = (method.memory_model, shape, settings)
-    found = _ESTIMATES.get(key)
-    if found is None:
-        if len(_ESTIMATES) >= ESTIMATE_MEMO_LIMIT:
-            _ESTIMATES.clear()
-        found = _ESTIMATES[key] = with_strategy(run, settings)
-    return found if found.method == method.id else found._replace(method=method.id)
+    return _remembered(_ESTIMATES, key, lambda: with_strategy(run, settings), method.id)
 
 
 def on_one_strategy(run: Estimator, stages: list[Estimate]) -> list[Estimate]:
@@ -928,19 +923,29 @@ def on_one_strategy(run: Estimator, stages: list[Estimate]) -> list[Estimate]:
     heaviest = max(stages, key=lambda e: STRATEGIES.index(e.settings.sharding), default=None)
     if heaviest is None:
         return stages
-    layout = {"sharding": heaviest.settings.sharding, "hierarchical": heaviest.settings.hierarchical}
-    return [e if e.settings.sharding == layout["sharding"] else _placed_at(run, e, layout) for e in stages]
+    like = heaviest.settings
+    return [e if e.settings.sharding == like.sharding else _placed_like(run, e, like) for e in stages]
 
 
-def _placed_at(run: Estimator, e: Estimate, layout: dict[str, Any]) -> Estimate:
-    settings = e.settings._replace(**layout)
-    key = (e.memory_model, e.shape, settings)
-    found = _PLACED.get(key)
+def _placed_like(run: Estimator, e: Estimate, like: EstimateSettings) -> Estimate:
+    settings = e.settings._replace(sharding=like.sharding, hierarchical=like.hierarchical)
+    return _remembered(_PLACED, (e.memory_model, e.shape, settings), lambda: run(settings), e.method)
+
+
+def _remembered(
+    memo: dict[tuple[str, Shape, EstimateSettings], Estimate],
+    key: tuple[str, Shape, EstimateSettings],
+    make: Callable[[], Estimate],
+    method_id: str,
+) -> Estimate:
+    """An estimate remembered across a batch's profiles (the memo cleared at its bound), labelled
+    with `method_id`: methods that share a memory model share the estimate."""
+    found = memo.get(key)
     if found is None:
-        if len(_PLACED) >= ESTIMATE_MEMO_LIMIT:
-            _PLACED.clear()
-        found = _PLACED[key] = run(settings)
-    return found if found.method == e.method else found._replace(method=e.method)
+        if len(memo) >= ESTIMATE_MEMO_LIMIT:
+            memo.clear()
+        found = memo[key] = make()
+    return found if found.method == method_id else found._replace(method=method_id)
 
 
 _TRAINER = re.compile(r"\b(\w+Trainer)\b")

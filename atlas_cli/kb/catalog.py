@@ -40,23 +40,6 @@ _RUSSIAN_GB_AFTER_DIGITS = re.compile(rf"(?<=[0-9])(?:(гиб)|{RUSSIAN_GB})")
 _LOOKALIKES = str.maketrans("авеікмнорстухь", "abeikmhopctyxb")
 
 
-# What follows a card's name in the id of the same card sold otherwise: its memory ("a100-40gb"),
-# its form factor ("h100-pcie", "h200-nvl") or its memory kind ("gh200-hbm3e").
-_VARIANT_SUFFIX = re.compile(r"\d+gb|pcie|sxm|nvl|hbm")
-# The brand some ids carry and people often leave out ("3080" for "rtx-3080-10gb").
-_BRAND = "rtx"
-
-
-def _variant_of(key: str, gpu_id: str) -> bool:
-    """Whether the normalized id names the card `key` names (without the vendor's words: "NVIDIA
-    GeForce RTX 3080" as nvidia-smi prints it), in another memory or form factor."""
-    key = _VENDOR_WORDS.sub("", key)  # a socket or memory named ("SXM4") is no other form factor
-    for name in (gpu_id, gpu_id.removeprefix(_BRAND)):
-        if name.startswith(key) and _VARIANT_SUFFIX.match(name, len(key)):
-            return True
-    return False
-
-
 def normalize(name: str) -> str:
     """Case-, separator- and unit-script-insensitive key: "RTX 3090", "rtx-3090" and "RTX3090"
     agree, and so do "4060 Ti 16GB", "4060 Ti 16 ГБ" and a "Т4" typed in Cyrillic."""
@@ -86,6 +69,20 @@ def _latin(key: str) -> str:
 _VENDOR = r"nvidia|geforce|tesla|amd|instinct"
 _BRAND_WORDS = re.compile(_VENDOR + r"|sxm\d|hbm\de?")
 _VENDOR_WORDS = re.compile(_VENDOR)
+# What follows a card's name in the id of the same card sold otherwise: its memory ("a100-40gb"),
+# its form factor ("h100-pcie", "h200-nvl") or its memory kind ("gh200-hbm3e").
+_VARIANT_SUFFIX = re.compile(r"\d+gb|pcie|sxm|nvl|hbm")
+# The brand some ids carry and people often leave out ("3080" for "rtx-3080-10gb").
+_BRAND = "rtx"
+
+
+def _variant_of(bare: str, gpu_id: str) -> bool:
+    """Whether the normalized id names the card `bare` (a normalized name without the vendor's
+    words) names, in another memory or form factor."""
+    for name in (gpu_id, gpu_id.removeprefix(_BRAND)):
+        if name.startswith(bare) and _VARIANT_SUFFIX.match(name, len(bare)):
+            return True
+    return False
 
 
 def _unbranded(key: str) -> str:
@@ -301,7 +298,10 @@ class Catalog:
         chosen = self._gpu_names.get(key) or self._gpu_names_unbranded.get(_unbranded(key))
         if chosen is None or key == normalize(chosen):
             return []
-        return [g for g in self.gpus.values() if g.id != chosen and _variant_of(key, normalize(g.id))]
+        # Without the vendor's words ("NVIDIA GeForce RTX 3080" as nvidia-smi prints it); a socket
+        # or memory named ("SXM4") is no other form factor, so it stays.
+        bare = _VENDOR_WORDS.sub("", key)
+        return [g for g in self.gpus.values() if g.id != chosen and _variant_of(bare, normalize(g.id))]
 
     def model(self, query: str) -> LlmModel:
         return self.models[_find(self._model_names, "model", query, MODEL_FALLBACK, self.model_guesses)]

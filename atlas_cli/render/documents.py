@@ -543,9 +543,9 @@ def _quantized_sampled_by_vllm(plan: Plan) -> bool:
     """A QLoRA plan whose online stage samples with vLLM (--stack unsloth: recipes/writer.py
     _check_quantized_sampling refuses it)."""
     e = plan.estimate
-    if e is None or not e.settings.vllm or not MEMORY_MODELS[e.memory_model].quantized_base:
+    if e is None or not MEMORY_MODELS[e.memory_model].quantized_base:
         return False
-    return any(s.objective.online for s in (e.settings, *(o.settings for o in e.other_stages)))
+    return any(served_by_vllm(e.memory_model, stage.settings) for stage in (e, *e.other_stages))
 
 
 def _server_across_nodes(plan: Plan) -> bool:
