@@ -422,3 +422,10 @@ def test_estimate_says_which_memory_a_mac_is_sized_for(run: Runner) -> None:
         assumed.split()
     )
     assert "least unified" not in ok(run(*args, "--gpu", "M3 Max 64GB")).stderr
+
+
+def test_a_card_name_typed_with_a_unit_is_not_taken_for_its_memory(run: Runner) -> None:
+    """A review: --gpu 3080gb was sized as a 3,080 GB GPU (usable 3,307 GB, 'fits')."""
+    args = ("estimate", "--model", "llama-3.1-8b", "--method", "lora")
+    fails(run(*args, "--gpu", "3080gb"), 2, "'3080 GB' is more memory than any GPU has")
+    ok(run(*args, "--gpu", "1024gb"))  # large, but a GPU may yet have it

@@ -1040,3 +1040,10 @@ def test_the_macs_memory_question_answers_help_and_goes_back(catalog: Catalog) -
     answers, terminal = interview(catalog, ["", "M3 Max", "<", "rtx-4090"] + [""] * 12)
     assert answers["gpu"] == "rtx-4090" and "vram" not in answers
     assert any("back to the GPU question" in line for line in terminal.said)
+
+
+def test_a_card_name_typed_with_a_unit_is_asked_again(catalog: Catalog) -> None:
+    """'3080gb' answered for the GPU was read as 3,080 GB of memory."""
+    answers, terminal = interview(catalog, ["", "3080gb", "24gb"] + [""] * 20)
+    assert answers["vram"] == 24.0
+    assert any("'3080 GB' is more memory than any GPU has" in said for said in terminal.said)

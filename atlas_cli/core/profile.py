@@ -22,6 +22,7 @@ from atlas_cli.kb.vocabulary import (
     GPU_MEMORY,
     LABELED_SEQ_LEN,
     MAX_GENERATIONS,
+    MAX_NAMED_MEMORY_GB,
     MAX_SEQ_LEN,
     MAX_VRAM_GB,
     MODEL_ACCESS,
@@ -595,6 +596,22 @@ def gpu_memory(text: str) -> str | None:
     return plain_number(match.group(1), russian)
 
 
+def parse_gpu_memory(text: str, flag: str = "--gpu") -> float:
+    """The GB a GPU named by its memory has ('24' of '24GB', from gpu_memory), refusing a size no
+    GPU comes near: '3080gb' is more likely the RTX 3080 than 3,080 GB."""
+    gb = parse_vram(text, flag)
+    if gb > MAX_NAMED_MEMORY_GB:
+        raise UsageError(
+            t(
+                "{flag}: '{text} GB' is more memory than any GPU has; name the card without the unit "
+                "('{text}'), or give its memory (e.g. 24gb)",
+                flag=flag,
+                text=text,
+            )
+        )
+    return gb
+
+
 def parse_vram(text: str | int | float, flag: str = "--vram") -> float:
     """'24', '24gb', '80 GiB' -> the GPU's advertised memory in GB."""
     value, _ = parse_number(text, flag, VRAM)
@@ -730,7 +747,7 @@ def parse_values(raw: dict[str, Any]) -> dict[str, Any]:
         if "vram" in values:
             raise UsageError(t("--gpu and --vram are alternatives: give one"))
         del values["gpu"]
-        values["vram"] = parse_vram(memory, "--gpu")
+        values["vram"] = parse_gpu_memory(memory)
     return values
 
 

@@ -26,6 +26,7 @@ from atlas_cli.core.profile import (
     choice_key,
     gpu_memory,
     parse_count,
+    parse_gpu_memory,
     parse_size,
     parse_value,
     parse_vram,
@@ -523,7 +524,7 @@ class Interview:
             )
         memory = gpu_memory(text)
         if memory is not None:
-            return {"vram": parse_vram(memory, "GPU memory")}
+            return {"vram": parse_gpu_memory(memory, "GPU memory")}
         if _bare_memory(text):
             why = t(
                 "'{text}' is a bare number: y takes it as the GPU's memory in GB; n asks again (a model "
@@ -667,7 +668,7 @@ class Interview:
             )
             return {"gpu": chip.id, "vram": vram}
         if memory is not None:
-            return {"vram": parse_vram(memory, "GPU memory")}
+            return {"vram": parse_gpu_memory(memory, "GPU memory")}
         if reply:  # a GPU's name typed here instead (e.g. 3090, none)
             with contextlib.suppress(UnknownName):
                 return self._parse_gpu_name(reply)
