@@ -420,6 +420,11 @@ class Training(Strict):
     good_batch_why: Text | None = Field(
         default=None, description="why, as the recipe's batch setting says it"
     )
+    global_batch_why: Text | None = Field(
+        default=None,
+        description="published runs of this objective that bracket ft-atlas's 16 examples per optimizer "
+        "step, as the recipe's gradient accumulation cites them",
+    )
     config: str | None = Field(default=None, description="the TRL config class that sets its options")
     source: list[str] = Field(min_length=1)
 
@@ -439,6 +444,8 @@ class Training(Strict):
             raise ValueError("an objective is paired (offline) or online, not both")
         if self.packing_strategy == "wrapped" and not self.packing:
             raise ValueError("packing_strategy: the objective does not pack (packing: false)")
+        if self.global_batch_why is not None and (self.online or self.batch_tokens is not None):
+            raise ValueError("global_batch_why: an online or token-batched objective sizes its step otherwise")
         return self
 
     @property

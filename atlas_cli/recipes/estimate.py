@@ -89,20 +89,24 @@ def _global_source(
             steps=steps,
             per_gpu=generation_per_gpu(objective, replicas, batch),
         )
+    unit = t("pairs") if objective.training.paired else t("sequences")
     if batch * replicas * accumulation < GLOBAL_BATCH:
         return t(
-            "sequences per optimizer step: {steps}, fewer than the usual {usual} for a small set, for more "
+            "{unit} per optimizer step: {steps}, fewer than the usual {usual} for a small set, for more "
             "optimizer steps: toward {least}, as many as the set allows (as ft-atlas's time estimate does)",
+            unit=unit,
             steps=steps,
             usual=GLOBAL_BATCH,
             least=MIN_STEPS,
         )
+    why = objective.training.global_batch_why
     return t(
-        "sequences per optimizer step: {steps}, about ft-atlas's {usual} (its time estimate's): "
-        "between the alignment handbook's Zephyr QLoRA SFT on one GPU (4 x 2 = 8) and its full SFT on "
-        "8 GPUs (16 each = 128); a large set trains well with more, at fewer optimizer steps",
+        "{unit} per optimizer step: {steps}, about ft-atlas's {usual} (its time estimate's){why}; a large "
+        "set trains well with more, at fewer optimizer steps",
+        unit=unit,
         steps=steps,
         usual=GLOBAL_BATCH,
+        why="" if why is None else ": " + why.get(),
     )
 
 

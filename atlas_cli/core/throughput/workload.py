@@ -9,11 +9,11 @@ from typing import NamedTuple
 from atlas_cli.core.memory.estimate import completion_length, generation_per_gpu
 from atlas_cli.kb.catalog import Objective
 
-# Sequences one optimizer step averages over (per_device_train_batch_size x GPUs x gradient
-# accumulation): 16, between the alignment handbook's Zephyr SFT recipes
-# (huggingface/alignment-handbook@19f03455 recipes/zephyr-7b-beta/sft: QLoRA 4 x 2 accumulation =
-# 8 on one GPU, full 16 per GPU on 8 = 128); it sets how often the optimizer step runs and how
-# often gradients are exchanged. Online objectives: see global_batch.
+# Examples one optimizer step averages over (per_device_train_batch_size x GPUs x gradient
+# accumulation): 16, beside each objective's published batches (methods.yaml
+# training.global_batch_why: the alignment handbook's Zephyr SFT, 8 to 128, and DPO, 16 to 128);
+# it sets how often the optimizer step runs and how often gradients are exchanged. Online
+# objectives: see global_batch.
 GLOBAL_BATCH = 16
 # A small set still takes at least MIN_STEPS optimizer steps, with fewer sequences per step down
 # to SMALL_GLOBAL_BATCH: 50 examples for 3 epochs take 37 steps of 4, not 9 of 16 (one of them
