@@ -4187,7 +4187,7 @@ def test_a_small_set_is_not_promised_more_steps_than_it_has(run: Runner) -> None
 def test_each_objectives_accumulation_cites_its_own_published_batches() -> None:
     """DPO's accumulation cited the handbook's Zephyr *SFT* batches (an expert's review): each
     objective cites its own, in its own unit (a DPO step counts pairs)."""
-    rec = recommend(gpu="a100-80gb", model="llama-3.1-8b", goal="chat", data_kind="preferences", examples="5k")
+    rec = recommend(gpu="a100-80gb", model="llama-3.1-8b", data_kind="preferences", examples="5k")
     recipe, _ = write_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft", "dpo")), "python")
     sft, dpo = (recipe.settings[f"grad_accum.{stage}"].source for stage in ("sft", "dpo"))
     assert sft.startswith("sequences per optimizer step") and "zephyr-7b-beta/sft" in sft

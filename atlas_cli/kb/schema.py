@@ -445,7 +445,7 @@ class Training(Strict):
         if self.packing_strategy == "wrapped" and not self.packing:
             raise ValueError("packing_strategy: the objective does not pack (packing: false)")
         if self.global_batch_why is not None and (self.online or self.batch_tokens is not None):
-            raise ValueError("global_batch_why: an online or token-batched objective sizes its step otherwise")
+            raise ValueError("global_batch_why: an online or token-batched objective sizes its step apart")
         return self
 
     @property
