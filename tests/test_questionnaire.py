@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from atlas_cli.core.engine import Engine
 from atlas_cli.core.profile import (
     FIELDS_BY_NAME,
     PROFILE_FIELDS,
@@ -1047,3 +1048,13 @@ def test_a_card_name_typed_with_a_unit_is_asked_again(catalog: Catalog) -> None:
     answers, terminal = interview(catalog, ["", "3080gb", "24gb"] + [""] * 20)
     assert answers["vram"] == 24.0
     assert any("'3080 GB' is more memory than any GPU has" in said for said in terminal.said)
+
+
+def test_the_length_assumed_when_unset_names_online_rls_own(catalog: Catalog) -> None:
+    """ask's summary said 2048 tokens for a GRPO profile, whose plans are sized at 1024."""
+    profile = build_profile({"model": "qwen3-8b", "goal": "reasoning", "data_kind": "reward-function"})
+    plans = Engine(catalog).recommend(profile).plans
+    sized = {p.estimate.settings.seq_len for p in plans if p.estimate and p.estimate.settings.objective.online}
+    assert sized == {1024}
+    note = FIELDS_BY_NAME["seq_len"].if_unset
+    assert "1024, a prompt and its completion of 512 each, for online RL" in note

@@ -181,14 +181,16 @@ class Profile:
         example="10k",
         if_unset="advice that depends on the amount of data is left out",
     )
-    # Not given: 512 for labelled examples, else 2048 (512 for encoders); memory is sized for it.
+    # Not given: 512 for labelled examples, 1024 for online RL, else 2048 (512 for encoders); memory
+    # is sized for it (resolve.usual_seq_len).
     seq_len: int | None = _question(
         "tokens",
         "data",
         "Longest sequence in tokens that training truncates or packs to (512, 4k, 32k; k = 1024).",
         "How long are the longest examples, in tokens? (e.g. 512, 4k, 32k)",
         example="4k",
-        if_unset="ft-atlas assumes 2048 tokens (512 for labelled examples and for encoders such as BERT)",
+        if_unset="ft-atlas assumes 2048 tokens (512 for labelled examples and for encoders such as BERT; "
+        "1024, a prompt and its completion of 512 each, for online RL such as GRPO)",
     )
     # Not given: a typical length for the data kind (TYPICAL_TOKENS), at most seq_len.
     tokens_per_example: int | None = _question(
