@@ -1054,7 +1054,8 @@ def test_the_length_assumed_when_unset_names_online_rls_own(catalog: Catalog) ->
     """ask's summary said 2048 tokens for a GRPO profile, whose plans are sized at 1024."""
     profile = build_profile({"model": "qwen3-8b", "goal": "reasoning", "data_kind": "reward-function"})
     plans = Engine(catalog).recommend(profile).plans
-    sized = {p.estimate.settings.seq_len for p in plans if p.estimate and p.estimate.settings.objective.online}
+    estimates = [p.estimate for p in plans if p.estimate is not None]
+    sized = {e.settings.seq_len for e in estimates if e.settings.objective.online}
     assert sized == {1024}
     note = FIELDS_BY_NAME["seq_len"].if_unset
     assert "1024, a prompt and its completion of 512 each, for online RL" in note
