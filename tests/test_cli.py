@@ -21,6 +21,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from atlas_cli import __version__
+from atlas_cli.cli import COMMAND_GROUPS
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import bundled_kb_path
 from tests.conftest import Run, Runner, assert_recommendation, fails, ok
@@ -154,9 +155,7 @@ def assert_gfm(text: str) -> int:
 # --- every command -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "command", [param(c, NO_EXAMPLE, "--help has no example") for c in [*COMMANDS, "ask"]]
-)
+@pytest.mark.parametrize("command", [param(c, NO_EXAMPLE, "--help has no example") for c in COMMAND_GROUPS])
 def test_help_has_an_example(run: Runner, command: str) -> None:
     result = ok(run(command, "--help", env={"COLUMNS": "200"}))
     assert "Usage:" in result.stdout
@@ -165,6 +164,8 @@ def test_help_has_an_example(run: Runner, command: str) -> None:
         line for line in result.stdout.splitlines() if f"ft-atlas {command}" in line and "Usage:" not in line
     ]
     assert examples, f"no 'ft-atlas {command} ...' example in --help"
+    # Each example on a line of its own (export's two ran together as one invalid command).
+    assert all(line.count("ft-atlas ") == 1 for line in examples), examples
 
 
 def test_short_help_option(run: Runner) -> None:

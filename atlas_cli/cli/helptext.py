@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from atlas_cli.cli import COMMAND_GROUPS
 from atlas_cli.i18n import N_, t
 
 if TYPE_CHECKING:
@@ -26,10 +27,7 @@ HELP_INDENT = 6
 DEFAULT_PANEL = "Options"
 _EXAMPLE_SEPARATOR = re.compile(r"\s*·(?:\s+|$)")
 # An example: ft-atlas, then an option or a command ("ft-atlas reads it" is prose).
-_EXAMPLE = re.compile(
-    r"ft-atlas (?=-|(?:methods|show|compare|categories|tools|gpus|models|model|guide|validate"
-    r"|schema|estimate|recommend|recipe|ask)\b)"
-)
+_EXAMPLE = re.compile(rf"ft-atlas (?=-|(?:{'|'.join(COMMAND_GROUPS)})\b)")
 
 
 def docstring_parts(text: str) -> Iterator[tuple[str, str]]:
