@@ -87,6 +87,16 @@ def test_a_tiny_test_model_is_not_shown_as_0b(run: Runner, tmp_path: Path) -> No
     assert "8.4K" in ok(run("model", str(tmp_path))).stdout
 
 
+def test_a_phi_2_config_keeps_bitfit(run: Runner, tmp_path: Path) -> None:
+    """Phi-1/1.5/2 have biases on every linear layer: BitFit was left out, 'Phi sets bias=False'."""
+    config = {"model_type": "phi", "hidden_size": 2560, "num_hidden_layers": 32, "num_attention_heads": 32}
+    config |= {"intermediate_size": 10240, "vocab_size": 51200}
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    args = ("--model", str(tmp_path), "--gpu", "rtx-4090", "--goal", "classify", "--data-kind", "labeled")
+    document = ok(run("recommend", *args, "--top", "30", "--json")).json()
+    assert "bitfit" in [plan["method"] for plan in document["recommendations"]]
+
+
 def test_a_model_directory(catalog: Catalog, tmp_path: Path) -> None:
     found = find_model(catalog, str(model_dir(tmp_path)))
     assert found.kind == "file" and found.model.name == "my-model" and found.variant == "base"

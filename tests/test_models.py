@@ -131,6 +131,20 @@ def test_qwen2_biases_are_on_q_k_v_only() -> None:
     assert not parsed("Qwen--Qwen3-8B.json").model.has_bias
 
 
+def test_phi_2_has_a_plain_mlp_and_biases_on_every_linear_layer() -> None:
+    """A review: model_type 'phi' (Phi-1, 1.5, 2) was read as Llama-style, gated and without
+    biases, 30 % too large, and BitFit was left out for biases it has (transformers
+    models/phi/modeling_phi.py: q, k, v and dense with bias=True; PhiMLP is fc1 and fc2)."""
+    keys = {"hidden_size": 2560, "intermediate_size": 10240, "num_hidden_layers": 32}
+    config = {"model_type": "phi", "num_attention_heads": 32, "vocab_size": 51200, **keys}
+    model = parse_config(config, "microsoft/phi-2", "x").model
+    assert not model.gated_mlp and (model.has_bias, model.bias_scope) == (True, "all-linear")
+    h, f = 2560, 10240
+    per_layer = 4 * h * h + 2 * h * f  # q, k, v, dense; fc1, fc2 (biases and norms are ~0.1 %)
+    expected = 32 * per_layer + 2 * 51200 * h  # an untied LM head, as PhiConfig defaults
+    assert shape_of(model).params == pytest.approx(expected, rel=0.002)
+
+
 def test_gpt2_counts_learned_positions_and_bert_its_positions_types_and_pooler() -> None:
     gpt2 = parsed("openai-community--gpt2.json").model
     assert gpt2.extra_params == 1024 * 768

@@ -37,6 +37,9 @@ T5_LARGE_WIDTH = 1024  # d_model of t5-large: the first original T5 that overflo
 # (modeling_gemma2/3: four RMSNorms; modeling_qwen3, qwen3_moe, gemma3, olmo2: q_norm and k_norm).
 SANDWICH_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
 QK_NORM_TYPES = frozenset({"qwen3", "qwen3_moe", "gemma3", "gemma3_text", "olmo2"})
+# Decoders whose MLP is two plain projections (modeling_phi's PhiMLP: fc1, GELU, fc2, with biases);
+# every other decoder family here has a gated (SwiGLU/GeGLU) one.
+UNGATED_TYPES = frozenset({"phi"})
 # kb.schema.LlmModel.fused_projections: modeling_phi3 builds qkv_proj and gate_up_proj.
 FUSED_PROJECTION_TYPES = frozenset({"phi3"})
 # Qwen3 (April 2025) sets max_position_embeddings to 40,960 for generation, "32,768 tokens for
@@ -58,6 +61,7 @@ CLASS_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
     "qwen3": {"tie_word_embeddings": False},
     "qwen3_moe": {"tie_word_embeddings": False, "decoder_sparse_step": 1},
     "phi3": {"tie_word_embeddings": False},
+    "phi": {"tie_word_embeddings": False},  # Phi-1, 1.5 and 2 (PhiConfig)
     "gemma": {"tie_word_embeddings": True, "head_dim": 256},
     "gemma2": {
         "tie_word_embeddings": True,
@@ -117,7 +121,7 @@ CLASS_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
     "umt5": {"tie_word_embeddings": False, "d_kv": 64, "feed_forward_proj": "gated-gelu"},
 }
 KNOWN_DECODERS: Final = frozenset(
-    {"llama", "mistral", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3_text"}
+    {"llama", "mistral", "qwen2", "qwen3", "phi", "phi3", "gemma", "gemma2", "gemma3_text"}
     | {"mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3", "gpt_oss", "llama4_text"}
     | {"glm4_moe"}
 )
@@ -371,6 +375,8 @@ def _experts(
 
 
 def _bias(r: _Reader, model_type: str) -> tuple[bool, BiasScope]:
+    if model_type in UNGATED_TYPES:
+        return True, "all-linear"  # Phi-1/1.5/2: q, k, v, dense, fc1 and fc2 keep nn.Linear's bias
     if model_type in ("qwen2", "qwen2_moe"):
         return True, "qkv"  # Qwen2 hard-codes bias=True on q/k/v (no key in its config)
     attention, mlp = r.flag("attention_bias", False), r.flag("mlp_bias", False)
@@ -403,8 +409,7 @@ def _decoder(r: _Reader, model_type: str, known: bool, warnings: list[str]) -> d
         "vocab_size": r.whole("vocab_size"),
         "has_bias": has_bias,
         "bias_scope": scope,
-        # Every current decoder family has a gated (SwiGLU/GeGLU) MLP.
-        "gated_mlp": True,
+        "gated_mlp": model_type not in UNGATED_TYPES,
         "tied_embeddings": _tied(r, warnings, known),
         "moe": moe,
         "latent_attention": _latent_attention(r),

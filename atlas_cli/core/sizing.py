@@ -313,7 +313,7 @@ class _Sizing:
             raise UsageError(
                 t(
                     "--method {method}: it trains bias terms only, and {model} has none (Llama, Mistral, "
-                    "Gemma, Phi and T5 set bias=False): nothing would train",
+                    "Gemma, Phi-3, Phi-4 and T5 set bias=False): nothing would train",
                     method=method.id,
                     model=info.label,
                 )
