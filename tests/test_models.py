@@ -308,6 +308,20 @@ def test_pre_quantized_checkpoints_set_the_stored_dtype(quantization: dict[str, 
     assert result.model.params_b == parsed("meta-llama--Llama-3.1-8B.json").model.params_b
 
 
+def test_a_gptq_checkpoints_note_says_what_its_plans_are_sized_for(run: Runner, tmp_path: Path) -> None:
+    """A review: a GPTQ checkpoint was said to train adapters 'as stored' while its LoRA plan was
+    sized in 16 bits and its recipe refused it: the note says the plans are sized for the 16-bit
+    original the recipe asks for."""
+    gptq = {"quant_method": "gptq", "bits": 4}
+    config = {**fixture("meta-llama--Llama-3.1-8B.json"), "quantization_config": gptq}
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    args = ("--model", str(tmp_path), "--gpu", "rtx-4090")
+    said = " ".join(ok(run("recommend", *args)).stdout.split())
+    assert "as stored" not in said and "adapter plans are sized for its 16-bit original" in said
+    lora = ok(run("estimate", *args, "--method", "lora", "--json")).json()
+    assert lora["breakdown"]["weights_gb"] > 16  # 8B parameters in 16 bits, as the note says
+
+
 def test_an_unknown_quantization_is_a_warning_and_16_bit() -> None:
     config = {**fixture("meta-llama--Llama-3.1-8B.json"), "quantization_config": {"quant_method": "exl2"}}
     result = parse_config(config, "q", "x")

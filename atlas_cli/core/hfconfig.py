@@ -594,6 +594,19 @@ def _quant_method(quant: Config | None) -> str | None:
     return None
 
 
+def _integer_note(dtype: WeightsDtype, method: str) -> str:
+    """A GPTQ or AWQ checkpoint: what its plans are sized for (resolve.integer_quantized: no
+    recipe trains it as stored, so its adapter plans are sized for what the recipes load)."""
+    return t(
+        "pre-quantized to {bits} bits by {method}: PEFT trains adapters on it through {method}'s kernels, "
+        "which ft-atlas neither sizes nor writes recipes for; adapter plans are sized for its 16-bit "
+        "original (give that with --model), QLoRA for a bitsandbytes 4-bit copy of it; full fine-tuning "
+        "needs the 16-bit weights",
+        bits=8 if dtype == "int8" else 4,
+        method=method,
+    )
+
+
 def _stored_dtype(
     configs: list[Config], quant: Config | None, notes: list[str], warnings: list[str]
 ) -> WeightsDtype:
@@ -601,7 +614,11 @@ def _stored_dtype(
     configs without one are float32 checkpoints, which transformers loads as such)."""
     found = None if quant is None else _quantized(quant, warnings)
     if found is not None:
-        notes.append(t(QUANT_NOTES[found]) if found in QUANT_NOTES else t("stored as {dtype}", dtype=found))
+        method = _quant_method(quant)
+        if found in ("int4", "int8") and method != "bitsandbytes":
+            notes.append(_integer_note(found, method or "?"))
+        else:
+            notes.append(t(QUANT_NOTES[found]) if found in QUANT_NOTES else t("stored as {dtype}", dtype=found))
         return found
     for config in configs:
         dtype = config.get("torch_dtype") or config.get("dtype")
