@@ -280,6 +280,17 @@ def test_a_json_number_python_refuses_is_a_bad_line_not_a_crash(
     assert [r.get("error", {}).get("code") for r in records] == [None, "bad_json", None]
 
 
+def test_a_line_that_is_not_utf_8_says_so(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A review: bytes that are not UTF-8 were reported as 'Expecting value: line 1 column 1'."""
+    source = tmp_path / "latin1.jsonl"
+    source.write_bytes(b'{"gpu": "rtx-3090"}\n\xff\xfe{"gpu": "rtx-3090"}\n')
+    _, text = _run(catalog, source, "1", monkeypatch)
+    second = json.loads(text.splitlines()[1])["error"]
+    assert second == {"code": "bad_json", "message": "not UTF-8 text: JSON lines are read as UTF-8"}
+
+
 def test_a_byte_order_mark_and_a_stray_carriage_return_do_not_shift_lines(
     catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -570,3 +581,13 @@ def _state(pid: int) -> str:
         )
     except (OSError, StopIteration):
         return "zombie"  # gone
+
+
+def test_a_json_number_past_a_float_says_so(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """JSON's 1e400 reads as infinity: it was refused as "'inf' must be a positive number"."""
+    source = tmp_path / "huge.jsonl"
+    source.write_text('{"gpu": "rtx-3090", "examples": 1e400}\n', encoding="utf-8")
+    _, text = _run(catalog, source, "1", monkeypatch)
+    assert "past the largest number a float holds" in json.loads(text)["error"]["message"]

@@ -41,6 +41,7 @@ from atlas_cli.render.documents import recommendation_json
 
 MAX_LINE_CHARS = 100_000  # a profile is a few hundred characters
 MAX_SKIPPED_CHARS = 100_000_000  # an overlong line is read past up to this, then the batch stops
+UNDECODED = "\ufffd"  # what decoding with errors="replace" puts for bytes that are not UTF-8
 CHUNK_LINES = 64  # lines are encoded (and shared out) in chunks of up to this many
 CHUNK_CHARS = 64 << 10  # or of about this many characters
 # While a batch runs the collector is paused; every this many chunks it collects the young
@@ -110,6 +111,8 @@ def _answer(
     except _DuplicateKey as error:
         return _error(number, "bad_input", f"{error}: give each profile key once")
     except (ValueError, RecursionError) as error:  # ValueError: also an integer of 5,000 digits
+        if UNDECODED in text:  # input is read with errors="replace"
+            return _error(number, "bad_json", t("not UTF-8 text: JSON lines are read as UTF-8"))
         return _error(number, "bad_json", t("not valid JSON: {error}", error=error))
     if not isinstance(raw, dict):
         return _error(number, "bad_input", t("each line must be a JSON object of profile keys"))

@@ -617,8 +617,10 @@ def _stored_dtype(
         method = _quant_method(quant)
         if found in ("int4", "int8") and method != "bitsandbytes":
             notes.append(_integer_note(found, method or "?"))
+        elif found in QUANT_NOTES:
+            notes.append(t(QUANT_NOTES[found]))
         else:
-            notes.append(t(QUANT_NOTES[found]) if found in QUANT_NOTES else t("stored as {dtype}", dtype=found))
+            notes.append(t("stored as {dtype}", dtype=found))
         return found
     for config in configs:
         dtype = config.get("torch_dtype") or config.get("dtype")

@@ -546,6 +546,14 @@ def parse_number(value: str | int | float, flag: str, form: NumberForm) -> tuple
         exponent = f"e{found['exponent']}" if found["exponent"] else ""
         # "-0" is 0, not -0.0 echoed into profiles and recipes.
         number = sign * float(found["mantissa"].replace(",", "") + exponent) * multipliers[suffix] + 0.0
+    if math.isinf(number) and number > 0:  # JSON's 1e400 arrives as inf
+        raise UsageError(
+            t(
+                "{flag}: '{text}' is past the largest number a float holds (about 1.8e308)",
+                flag=flag,
+                text=value,
+            )
+        )
     if not math.isfinite(number) or number < 0 or (number == 0 and not form.zero):
         positive = (
             N_("{flag}: '{text}' must be a positive number or 0")
