@@ -249,6 +249,17 @@ def test_wrong_type(tmp_path: Path) -> None:
     assert "valid number" in problem
 
 
+def test_a_number_yaml_reads_as_text_says_how_to_write_it(tmp_path: Path) -> None:
+    """An attacker's review: memory_gib: 1e15 got only 'Input should be a valid number' (YAML 1.1
+    reads an exponent without '.' and sign as text)."""
+    text = bundled_text()
+    start = text.index("  - id: rtx-3090\n")
+    at = text.index("    memory_gib: 24\n", start)
+    text = text[:at] + "    memory_gib: 1e15\n" + text[at + len("    memory_gib: 24\n") :]
+    [problem] = problems_of(write_kb(tmp_path, text))
+    assert problem.endswith("Input should be a valid number (YAML reads 1e15 as text: write 1.0e+15)")
+
+
 @pytest.mark.parametrize(
     ("section", "entry", "field", "value"),
     [("models", "llama-3.1-8b", "layers", True), ("gpus", "rtx-3090", "memory_gib", "24")],

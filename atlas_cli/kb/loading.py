@@ -5,6 +5,7 @@ Every problem is reported as `path:line:column: field.path: message`."""
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,7 +106,24 @@ def _issue(item: Any, data: Any) -> _Issue:
             branch = (tuple(path), str(part))
             continue
         path.append(part)  # a key or index of the data, or the name of a missing field
-    return _Issue(tuple(path), branch, item["type"], item["msg"])
+    return _Issue(tuple(path), branch, item["type"], item["msg"] + _number_as_text(item))
+
+
+# A number YAML 1.1 reads as text: an exponent needs a '.' in the mantissa and a sign (1.0e+15).
+_TEXT_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+")
+
+
+def _number_as_text(item: Any) -> str:
+    """Where a number was wanted and YAML read one as text (1e15), how to write it."""
+    given = item.get("input")
+    if item["type"] != "float_type" or not isinstance(given, str):
+        return ""
+    if not _TEXT_NUMBER.fullmatch(given):
+        return ""
+    mantissa, _, exponent = given.lower().partition("e")
+    mantissa = mantissa if "." in mantissa else mantissa + ".0"
+    sign = "" if exponent[:1] in "+-" else "+"
+    return f" (YAML reads {given} as text: write {mantissa}e{sign}{exponent})"
 
 
 def _join(messages: list[str]) -> str:
