@@ -1397,3 +1397,23 @@ def test_lora_gathering_within_nodes_does_not_make_qlora_the_faster_plan(engine:
     flat = next(p for p in big.plans if p.method == "lora")
     assert flat.estimate is not None and flat.estimate.gathers_across_nodes
     assert "a quarter of the bytes" in _told(big, "qlora", "qlora-keeps-a-whole-base-per-node")
+
+
+def test_gpt_oss_is_not_sampled_with_vllm_nor_told_to_be(engine: Engine) -> None:
+    """vLLM does not take gpt-oss weights pushed during training (vllm-project/vllm#23577): with
+    --vllm its recipe would fail at the first sync, and without it the plan said 'add --vllm'."""
+
+    def profile(model: str, vllm: str) -> Recommendation:
+        return recommend(
+            engine, gpu="h100-80gb", gpus="2", model=model, data_kind="reward-function",
+            goal="reasoning", examples="5000", vllm=vllm,
+        )  # fmt: skip
+
+    sampled = profile("gpt-oss-20b", "true")
+    assert all(p.kind == "no-training" or p.runs == "hosted" for p in sampled.plans)
+    rule = "gpt-oss-cannot-sample-with-vllm-in-training"
+    assert any(r.id == rule for p in sampled.excluded for r in p.fired)
+    lora = {p.method: p for p in profile("gpt-oss-20b", "false").plans}["lora"]
+    assert lora.vllm_excluded  # so its time line does not say 'add --vllm'
+    others = {p.method: p for p in profile("qwen3-8b", "false").plans}
+    assert not others["lora"].vllm_excluded and others["qlora"].vllm_excluded  # TRL's QLoRA sync

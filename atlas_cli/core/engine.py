@@ -1052,6 +1052,12 @@ class Engine:
         self.alternatives_excluding = functools.reduce(
             operator.or_, (self.excluding_bits[a] for alts in self.alternatives.values() for a, _ in alts), 0
         )
+        # Each method's rules that leave it out once online stages sample with vLLM: a plan that
+        # samples with transformers' generate suggests --vllm only where none of them would fire.
+        self.vllm_excluders = {
+            m: [c for _, _, c in rules if c.excludes and "vllm" in facts_used(c.rule.when)]
+            for m, rules in self.rule_bits.items()
+        }
         # Each method's own rules without a guard (always evaluated), and the guard bits it has.
         self.unguarded = {
             m: [(bit, c) for bit, guard, c in rules if not guard] for m, rules in self.own_rules.items()
@@ -1553,9 +1559,19 @@ class Engine:
             basis=self.bases[method.id, priority],
             pipeline_spec=self.pipeline_specs.get(context.pipeline_rule or "") if trains else None,
             stage_names=tuple(self.stage_names[s] for s in plan_pipeline),
+            vllm_excluded=self._excluded_with_vllm(method, context.facts),
         )
         excluded = any(c.excludes for c in rules)
         return Scored(rank_key(plan, raw, self.order[method.id]), plan, excluded, advice)
+
+    def _excluded_with_vllm(self, method: Method, facts: Facts) -> bool:
+        """Whether --vllm would leave this plan out (gpt-oss, QLoRA sampled by TRL): the plan's key
+        holds its estimate entry, so the model and stack these rules read."""
+        excluders = self.vllm_excluders[method.id]
+        if not excluders or facts.get("vllm") is not False:
+            return False
+        with_vllm = {**facts, "vllm": True}
+        return any(c.predicate(with_vllm) for c in excluders)
 
     def _timed(
         self,

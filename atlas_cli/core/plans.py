@@ -77,6 +77,7 @@ class Plan(NamedTuple):
     # The same plan before its time was added: one untimed plan serves every amount of data.
     untimed: Plan | None = None
     stage_names: tuple[str, ...] = ()  # the pipeline's objectives by their cards' names
+    vllm_excluded: bool = False  # a rule would leave it out with --vllm (gpt-oss, QLoRA in TRL)
 
     def stages_text(self, arrow: str = " → ") -> str:
         """The pipeline as tables and notes show it: "SFT → DPO", "continued pre-training" (recipes'
@@ -256,6 +257,7 @@ class Plan(NamedTuple):
             and sampling > SAMPLING_SHARE * time.seconds
             and could_use_vllm
             and not self._asked_for_vllm
+            and not self.vllm_excluded
         ):
             line += " " + t(
                 "Sampling the completions is {percent} % of it, with transformers' generate: TRL's "
