@@ -1590,7 +1590,8 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
     *(
         ThroughputRow(
             "modelscope/ms-swift@3602360a docs/source_en/Megatron-SWIFT/Quick-start.md, Benchmark "
-            f"(Deepspeed-{stage.upper()} column, {seconds} s/it), with examples/megatron/benchmark/deepspeed.sh",
+            f"(Deepspeed-{stage.upper()} column, {seconds} s/it), with "
+            "examples/megatron/benchmark/deepspeed.sh",
             f"Qwen2.5-14B full fine-tuning, 8x A800 80GB (read as A100 80GB: the same chip, NVLink "
             f"capped at 400 GB/s), DeepSpeed {stage.upper()}, packed to 8,192 tokens, micro-batch 1 x "
             f"accumulation 2, FlashAttention 2, checkpointing, AdamW, bf16 ({seconds} s per iteration)",
