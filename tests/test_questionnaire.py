@@ -15,9 +15,10 @@ from atlas_cli.core.profile import (
     PROFILE_FIELDS,
     answers_in_russian,
     build_profile,
+    command_line,
     parse_size,
 )
-from atlas_cli.core.questionnaire import EXAMPLE_ANSWERS, Interview, command_line, pick_choice
+from atlas_cli.core.questionnaire import EXAMPLE_ANSWERS, Interview, pick_choice
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import set_language, t
 from atlas_cli.kb.catalog import Catalog

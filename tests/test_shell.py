@@ -12,8 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from atlas_cli.core.profile import AMOUNT, SIZE, build_profile, parse_number
-from atlas_cli.core.questionnaire import command_line
+from atlas_cli.core.profile import AMOUNT, SIZE, build_profile, command_line, parse_number
 from atlas_cli.core.shell import plain_decimal, shell_word
 from tests.conftest import Runner
 from tests.test_model_sources import FIXTURES

@@ -51,8 +51,8 @@ def ask(
     Flags prefill answers. Example: ft-atlas ask --gpu 3090 --json > plan.json
     """
     from atlas_cli.core.engine import Engine
-    from atlas_cli.core.profile import parse_values, profile_from_values
-    from atlas_cli.core.questionnaire import Interview, command_line
+    from atlas_cli.core.profile import command_line, parse_values, profile_from_values
+    from atlas_cli.core.questionnaire import Interview
     from atlas_cli.render.documents import recommendation_json
 
     shown = top_count(top)

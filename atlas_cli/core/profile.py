@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import MISSING, dataclass, field, fields
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
+from atlas_cli.core.shell import plain_decimal, shell_word
 from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import CYRILLIC, N_, t
 from atlas_cli.kb.vocabulary import (
@@ -821,3 +822,21 @@ def check_server_stack(stack: str | None) -> None:
 def build_profile(raw: dict[str, Any]) -> Profile:
     """Validate raw values (flag text, JSON values) keyed by field name into a Profile."""
     return profile_from_values(parse_values(raw))
+
+
+def command_line(answers: Mapping[str, Any], command: str = "recommend") -> str:
+    """The `ft-atlas recommend` (or `recipe`) command that reproduces these answers."""
+    parts = [f"ft-atlas {command}"]
+    for spec in PROFILE_FIELDS:
+        value = answers.get(spec.name)
+        if value is None or value == spec.default:
+            continue
+        if spec.kind == "flag":
+            parts.append(spec.flag if value else "")
+            continue
+        if spec.kind == "size":
+            value = plain_decimal(float(value)) + "b"
+        elif isinstance(value, float):
+            value = plain_decimal(value)
+        parts.append(f"{spec.flag} {shell_word(str(value))}")
+    return " ".join(p for p in parts if p)

@@ -43,7 +43,6 @@ from atlas_cli.core.resolve import (
     resolve_model,
     sold_sizes,
 )
-from atlas_cli.core.shell import plain_decimal, shell_word
 from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, language, nt, t
 from atlas_cli.kb.catalog import LAPTOP_GPU, LAPTOP_MEMORY_ANSWER, NOT_LAPTOP_CARDS, Catalog, is_laptop_gpu
@@ -939,21 +938,3 @@ def _named_within(names: dict[str, str], key: str) -> set[str]:
         name for name in found if not any(name != other and f" {name} " in f" {other} " for other in found)
     ]
     return {names[name] for name in outer}
-
-
-def command_line(answers: Answers, command: str = "recommend") -> str:
-    """The `ft-atlas recommend` (or `recipe`) command that reproduces these answers."""
-    parts = [f"ft-atlas {command}"]
-    for spec in PROFILE_FIELDS:
-        value = answers.get(spec.name)
-        if value is None or value == spec.default:
-            continue
-        if spec.kind == "flag":
-            parts.append(spec.flag if value else "")
-            continue
-        if spec.kind == "size":
-            value = plain_decimal(float(value)) + "b"
-        elif isinstance(value, float):
-            value = plain_decimal(value)
-        parts.append(f"{spec.flag} {shell_word(str(value))}")
-    return " ".join(p for p in parts if p)

@@ -24,6 +24,7 @@ from atlas_cli.core.memory.search import Change
 from atlas_cli.core.memory.states import experts_quantized
 from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.plans import Plan, Recommendation, RuleHit
+from atlas_cli.core.profile import command_line
 from atlas_cli.core.resolve import INTEGER_QUANTIZED_RECIPE
 from atlas_cli.core.throughput.plans import Timed
 from atlas_cli.core.throughput.step import efficiency
@@ -574,8 +575,6 @@ def recipe_command(rec: Recommendation, rank: int) -> str | None:
 @functools.lru_cache(maxsize=4096)
 def _recipe_line(profile: Profile) -> str:
     """Batch files repeat profiles: the line is built once per distinct profile."""
-    from atlas_cli.core.questionnaire import command_line
-
     return command_line(profile.to_dict(), command="recipe")
 
 
