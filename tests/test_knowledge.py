@@ -249,6 +249,14 @@ def test_wrong_type(tmp_path: Path) -> None:
     assert "valid number" in problem
 
 
+def test_a_free_tier_name_must_be_one_of_the_cards_aliases(tmp_path: Path) -> None:
+    data = bundled_sections()
+    t4 = data["gpus"][index_of(data["gpus"], "t4")]
+    t4["free_tier_aliases"] = [*t4["free_tier_aliases"], "paperspace free"]
+    [problem] = problems_of(write_kb(tmp_path, data))
+    assert "free_tier_aliases: paperspace free not in aliases" in problem
+
+
 def test_a_number_yaml_reads_as_text_says_how_to_write_it(tmp_path: Path) -> None:
     """An attacker's review: memory_gib: 1e15 got only 'Input should be a valid number' (YAML 1.1
     reads an exponent without '.' and sign as text)."""

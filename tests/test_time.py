@@ -655,6 +655,19 @@ def test_more_data_and_epochs_take_longer(run: Runner) -> None:
     )
 
 
+def test_a_free_notebook_tier_costs_nothing(run: Runner) -> None:
+    """A review: --gpu "free colab" was charged AWS's T4 price ($0.526/GPU-hour)."""
+    args = ("recommend", "--model", "qwen2.5-1.5b", "--goal", "chat", "--examples", "2k", "--top", "1")
+    (free,) = ok(run(*args, "--gpu", "free colab", "--json")).json()["recommendations"]
+    assert free["cost"]["usd"] == 0 and free["cost"]["gpu_hours"] > 0
+    assert "free tier" in free["cost"]["price_source"]
+    assert "no charge" in ok(run(*args, "--gpu", "kaggle t4")).stdout
+    (t4,) = ok(run(*args, "--gpu", "t4", "--json")).json()["recommendations"]
+    assert t4["cost"]["usd"] > 0  # the card named as such is priced
+    (paid,) = ok(run(*args, "--gpu", "colab", "--price-per-hour", "0.5", "--json")).json()["recommendations"]
+    assert paid["cost"]["usd_per_gpu_hour"] == 0.5
+
+
 def test_price_override_and_own_hardware(run: Runner) -> None:
     priced = plans(run, "--examples", "10k", "--price-per-hour", "10")[0]["cost"]
     assert priced["usd_per_gpu_hour"] == 10 and priced["price_source"] == "--price-per-hour"

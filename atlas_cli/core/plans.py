@@ -221,7 +221,9 @@ class Plan(NamedTuple):
         low, high = time.hours_band
         if not time.stages:
             return t("No training: nothing to run before use (serving cost per query is not counted).")
-        if cost.usd is not None:
+        if cost.usd == 0:  # a free tier
+            spent = t("no charge ({hours} GPU-hours)", hours=significant(cost.gpu_hours))
+        elif cost.usd is not None:
             hours = significant(cost.gpu_hours)
             spent = t("about ${usd:,.2f} ({hours} GPU-hours)", usd=cost.usd, hours=hours)
         else:

@@ -748,9 +748,21 @@ class Gpu(Strict):
         "GPU cores, bandwidth and the sizes it is sold with; the entry itself describes the one sold "
         "with memory_gib, and a size no configuration lists may be any of them",
     )
+    free_tier_aliases: list[str] = Field(
+        default=[],
+        description="aliases that name a free notebook tier giving this card (Colab's, Kaggle's): a "
+        "plan there costs nothing; each is also in aliases",
+    )
     notes: str | None = None
     source: str
     sources: dict[str, str] = Field(default={}, description="the source of each figure, by figure")
+
+    @model_validator(mode="after")
+    def _free_tiers_are_aliases(self) -> "Gpu":
+        missing = [a for a in self.free_tier_aliases if a not in self.aliases]
+        if missing:
+            raise ValueError(f"free_tier_aliases: {', '.join(missing)} not in aliases")
+        return self
 
     @property
     def unified(self) -> bool:

@@ -70,6 +70,8 @@ def _time_cells(plan: Plan) -> tuple[str, str]:
     hours = band_text(low, high)
     if cost.usd is None:
         return hours, t("{low}-{high} GPU-h", low=significant(cost.low), high=significant(cost.high))
+    if cost.high == 0:  # a free tier (Colab's, Kaggle's T4)
+        return hours, "$0"
     if cost.high < CENT:
         return hours, f"<${number(CENT, '.2f')}"
     return hours, f"${money(cost.low)}-{money(cost.high)}"
