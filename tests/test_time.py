@@ -655,6 +655,25 @@ def test_more_data_and_epochs_take_longer(run: Runner) -> None:
     )
 
 
+def test_a_budget_says_when_it_cannot_judge_an_unpriced_plan(run: Runner) -> None:
+    """A review: --budget-usd 1 kept 4.4 GPU-hours on a card without a cloud price, silently."""
+    args = (
+        "recommend",
+        "--gpu",
+        "rtx-4080",
+        "--model",
+        "llama-3.2-3b",
+        "--goal",
+        "chat",
+        "--examples",
+        "20k",
+    )
+    said = " ".join(ok(run(*args, "--budget-usd", "1")).stdout.split())
+    assert "--budget-usd 1: no price per GPU-hour for these plans" in said
+    priced = " ".join(ok(run(*args, "--budget-usd", "1", "--price-per-hour", "0.5")).stdout.split())
+    assert "no price per GPU-hour" not in priced
+
+
 def test_a_free_notebook_tier_costs_nothing(run: Runner) -> None:
     """A review: --gpu "free colab" was charged AWS's T4 price ($0.526/GPU-hour)."""
     args = ("recommend", "--model", "qwen2.5-1.5b", "--goal", "chat", "--examples", "2k", "--top", "1")
