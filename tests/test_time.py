@@ -1659,3 +1659,17 @@ def test_the_long_sequence_warning_names_the_length_time_assumes(run: Runner) ->
     typical = ok(result).json()["time_assumptions"]["tokens_per_example"]
     said = " ".join(result.stderr.split())
     assert f"time assumes the typical {typical}-token example" in said
+
+
+def test_fewer_epochs_are_suggested_only_where_they_fit_every_stage(run: Runner) -> None:
+    """A review: SFT then DPO over --max-hours 0.5 was told "1 epoch instead of 3", and --epochs 1
+    (DPO already runs one) still took 0.72 h: --epochs sets every stage."""
+    args = ("recommend", "--gpu", "h100-80gb", "--model", "llama-3.1-8b", "--data-kind", "preferences")
+    args += ("--examples", "10k", "--json")
+    tight = ok(run(*args, "--max-hours", "0.5")).json()["notes"]
+    assert not any("epoch" in n for n in tight if "LoRA" in n)
+    loose = ok(run(*args, "--max-hours", "0.9")).json()["notes"]
+    lora = next(n for n in loose if n.startswith("LoRA "))
+    assert "or --epochs 1 for every stage (now SFT 3, DPO 1)" in lora
+    kept = ok(run(*args, "--max-hours", "0.9", "--epochs", "1")).json()["recommendations"]
+    assert kept[0]["method"] == "lora" and kept[0]["time"]["hours"] <= 0.9

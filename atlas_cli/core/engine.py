@@ -60,6 +60,7 @@ from atlas_cli.core.throughput.plans import (
     time_inputs,
     usual_epochs,
 )
+from atlas_cli.core.throughput.timing import StageTime
 from atlas_cli.core.variants import (
     applies,
     card_rank,
@@ -739,16 +740,29 @@ WITHIN_LIMITS_NOTES = {
 }
 
 
-def _fewer_epochs(fit: int, usual: float) -> str:
-    """The epochs the limits allow instead of the usual, when at least one."""
-    if fit < 1:
+def _fewer_epochs(share: float, stages: Sequence[StageTime]) -> str:
+    """The epochs the limits allow, when at least one and fewer than some stage runs: --epochs sets
+    every stage's, so a pipeline's one-epoch stage (DPO after SFT) takes it too (a review: "1 epoch
+    instead of 3" for SFT then DPO still missed --max-hours)."""
+    per_epoch = sum(s.seconds / s.workload.epochs for s in stages if s.workload.epochs > 0)
+    if not per_epoch:
         return ""
-    return nt(
-        ", or {fit:g} epoch instead of {usual:g}",
-        ", or {fit:g} epochs instead of {usual:g}",
-        fit,
+    fit = math.floor(share * sum(s.seconds for s in stages) / per_epoch)
+    most = max(s.workload.epochs for s in stages)
+    if fit < 1 or fit >= most:
+        return ""
+    if len(stages) == 1:
+        return nt(
+            ", or {fit:g} epoch instead of {usual:g}",
+            ", or {fit:g} epochs instead of {usual:g}",
+            fit,
+            fit=fit,
+            usual=most,
+        )
+    return t(
+        ", or --epochs {fit} for every stage (now {stages})",
         fit=fit,
-        usual=usual,
+        stages=", ".join(f"{stage_label(s.objective.name)} {s.workload.epochs:g}" for s in stages),
     )
 
 
@@ -762,8 +776,6 @@ def _within_limits_note(chosen: tuple[float, Scored] | None, profile: Profile, w
     if examples < 1:
         return []
     assert plan.timed.time is not None  # a plan over a limit has its time
-    epochs = max(stage.workload.epochs for stage in plan.timed.time.stages)
-    fewer_epochs = math.floor(epochs * share)
     return [
         t(
             WITHIN_LIMITS_NOTES[why],
@@ -776,7 +788,7 @@ def _within_limits_note(chosen: tuple[float, Scored] | None, profile: Profile, w
                 n=examples,
                 given=profile.examples,
             ),
-            epochs=_fewer_epochs(fewer_epochs, epochs),
+            epochs=_fewer_epochs(share, plan.timed.time.stages),
         )
     ]
 
