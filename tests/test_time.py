@@ -1673,3 +1673,16 @@ def test_fewer_epochs_are_suggested_only_where_they_fit_every_stage(run: Runner)
     assert "or --epochs 1 for every stage (now SFT 3, DPO 1)" in lora
     kept = ok(run(*args, "--max-hours", "0.9", "--epochs", "1")).json()["recommendations"]
     assert kept[0]["method"] == "lora" and kept[0]["time"]["hours"] <= 0.9
+
+
+def test_a_limit_inside_the_band_is_named(run: Runner) -> None:
+    """A review: LoRA at "2.2-5.6 h" was kept under --max-hours 4 with no word that the limit is
+    checked against the central figure."""
+    args = ("recommend", "--gpu", "a100-80gb", "--model", "llama-3.1-8b", "--goal", "chat")
+    args += ("--examples", "20k", "--tokens-per-example", "600", "--json")
+    notes = ok(run(*args, "--max-hours", "4")).json()
+    first = notes["recommendations"][0]
+    assert first["time"]["hours"] <= 4 < first["time"]["hours_high"]
+    (note,) = [n for n in notes["notes"] if "central estimate" in n]
+    assert f"{first['name'].split(' (')[0]}'s band reaches" in note
+    assert not any("central estimate" in n for n in ok(run(*args, "--max-hours", "10")).json()["notes"])

@@ -351,6 +351,7 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
                 plans=", ".join(unchecked),
             )
         )
+    notes += _band_past_limits(kept, profile)
     # No price: the budget cannot judge a plan (a review saw 4.4 GPU-hours kept under $1).
     unpriced = [
         s for s in kept if s.plan.runs == "local" and s.timed.cost is not None and s.timed.cost.usd is None
@@ -395,6 +396,49 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
                 top = max(better, key=lambda s: s.plan.score)
                 notes += _within_limits_note(_nearest([top], inputs), profile, "better_than_kept")
     return notes
+
+
+def _band_past_limits(kept: list[Scored], profile: Profile) -> list[str]:
+    """The limits judge each plan's central estimate; where the best-ranked plan's band reaches
+    past them, it is named with how far (a review: "2.2-5.6 h" kept under --max-hours 4, with no
+    word on it), and how many other plans do the same."""
+    reaching = [(s, past) for s in kept if (past := _past_limits(s, profile))]
+    if not reaching:
+        return []
+    (first, past), others = reaching[0], len(reaching) - 1
+    return [
+        nt(
+            "--max-hours/--budget-usd are checked against each plan's central estimate: {plan}'s band "
+            "reaches {figures} (and so does {others} other plan's); keep a margin if the limit is hard.",
+            "--max-hours/--budget-usd are checked against each plan's central estimate: {plan}'s band "
+            "reaches {figures} (and so do {others} other plans'); keep a margin if the limit is hard.",
+            others,
+            plan=translated(first.plan.name),
+            figures=", ".join(past),
+            others=others,
+        )
+        if others
+        else t(
+            "--max-hours/--budget-usd are checked against each plan's central estimate: {plan}'s band "
+            "reaches {figures}; keep a margin if the limit is hard.",
+            plan=translated(first.plan.name),
+            figures=", ".join(past),
+        )
+    ]
+
+
+def _past_limits(s: Scored, profile: Profile) -> list[str]:
+    """The top of a local plan's band, in hours and dollars, where it is past a limit."""
+    time, cost = s.timed.time, s.timed.cost
+    if s.plan.runs != "local" or time is None or not time.stages:
+        return []
+    past = []
+    if profile.max_hours is not None and time.hours_band[1] > profile.max_hours:
+        past.append(hours_text(time.hours_band[1]))
+    usd = None if cost is None or cost.usd is None else cost.high
+    if profile.budget_usd is not None and usd is not None and usd > profile.budget_usd:
+        past.append(f"${usd:,.2f}")
+    return past
 
 
 def _excluded_by_rule(s: Scored) -> bool:
