@@ -72,6 +72,10 @@ def fuzz_base() -> dict[str, Any]:
     data["pipelines"] = data["pipelines"][:4] + [p for p in data["pipelines"][4:] if p["id"] in cited]
     named = set(re.findall(r"[a-z0-9][a-z0-9.-]+", json.dumps([r.get("when") for r in data["rules"]])))
     data["gpus"] = [g for i, g in enumerate(data["gpus"]) if g["id"] in named or i < 3]
+    aliases = {g["id"]: g.get("aliases", []) for g in full["gpus"]}
+    for gpu in data["gpus"]:
+        if "free_tier_aliases" in gpu:  # each must stay one of the card's aliases
+            gpu["aliases"] = aliases[gpu["id"]]
     data["models"] = [
         m for m in data["models"] if m["id"] in {"bert-base", "gpt2", "t5-small", "llama-3.1-8b"}
     ]
