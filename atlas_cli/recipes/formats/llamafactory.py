@@ -21,8 +21,11 @@ from atlas_cli.recipes.settings import (
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
 
 VERSION = "0.9.5"
-# Its setup.py pins (and what tests/test_recipes_validate.py installs to run its parser).
-PINS = "transformers >=4.55,<=5.6.0, trl <=0.24.0, peft <=0.18.1, accelerate <=1.11.0, datasets <=4.0.0"
+# Its setup.py pins (<=5.6.0) less transformers 5.6.0, whose FlashAttention path fails
+# for every model without attention sinks (s_aux None: huggingface/transformers#45588, fixed in
+# 5.7.0; LLaMA-Factory's main excludes it, hiyouga/LlamaFactory#10634). .ci/validators.sh runs its
+# parser on 5.6.0, which parses configs alike.
+PINS = "transformers >=4.55,<5.6.0, trl <=0.24.0, peft <=0.18.1, accelerate <=1.11.0, datasets <=4.0.0"
 WRITTEN_FOR = N_(
     "Written for: LLaMA-Factory {version} (checked by its own argument parser), in an environment with "
     "its pins: {pins}."
