@@ -1963,9 +1963,7 @@ def test_lora_experts_targets_the_fused_expert_weights_where_the_trainer_can() -
     """transformers 5 stores routed experts as 3-D parameters, which all-linear misses: with
     --lora-experts the Python recipe passes PEFT's target_parameters and axolotl its
     lora_target_parameters; LLaMA-Factory has no such option and is refused."""
-    rec = recommend(
-        gpu="h100-80gb", gpus="2", model="qwen3-30b-a3b", data_kind="demonstrations", lora_experts="true"
-    )
+    rec = recommend(gpu="b200", model="qwen3-30b-a3b", data_kind="demonstrations", lora_experts="true")
     rank = rank_of(rec, "lora", ("sft",))
     assert rec.plans[rank - 1].estimate is not None and rec.plans[rank - 1].estimate.settings.lora_experts
     script = constants(render(Case("experts", rec, rank), "python"))
@@ -1979,6 +1977,21 @@ def test_lora_experts_targets_the_fused_expert_weights_where_the_trainer_can() -
     assert "lora-experts-plain-lora-only" in dora.rules
 
 
+def test_lora_on_fused_experts_under_zero3_needs_the_peft_that_reads_their_shards() -> None:
+    """A review: under ZeRO-3 peft 0.20 raises IndexError as it wraps partitioned expert weights
+    (huggingface/peft#3576, in 0.21.0): the Python script checks for 0.21.0, and axolotl, which
+    pins 0.20.0, is refused."""
+    rec = recommend(
+        gpu="h100-80gb", gpus="2", model="qwen3-30b-a3b", data_kind="demonstrations", lora_experts="true"
+    )
+    rank = rank_of(rec, "lora", ("sft",))
+    recipe, _ = write_recipe(CATALOG, rec, rank, "python")
+    assert recipe.sharding == "zero3"
+    assert constants(render(Case("experts", rec, rank), "python"))["MINIMUM_VERSIONS"]["peft"] == "0.21.0"
+    with pytest.raises(UsageError, match="huggingface/peft#3576"):
+        write_recipe(CATALOG, rec, rank, "axolotl")
+
+
 def test_lora_on_a_mixture_of_experts_names_the_attention_it_adapts() -> None:
     """PEFT on transformers 5 reads target_modules='all-linear' (and any MLP name) of Qwen3-MoE,
     Mixtral or DeepSeek as the routed experts and router of transformers 4 and adapts them: the
@@ -1987,9 +2000,7 @@ def test_lora_on_a_mixture_of_experts_names_the_attention_it_adapts() -> None:
     parameter, never the router."""
     attention = ["q_proj", "k_proj", "v_proj", "o_proj"]
     for experts in ("false", "true"):
-        rec = recommend(
-            gpu="h100-80gb", gpus="2", model="qwen3-30b-a3b", data_kind="demonstrations", lora_experts=experts
-        )
+        rec = recommend(gpu="b200", model="qwen3-30b-a3b", data_kind="demonstrations", lora_experts=experts)
         case = Case("moe", rec, rank_of(rec, "lora", ("sft",)))
         adapter = constants(render(case, "python"))["ADAPTER_SETTINGS"]
         assert adapter["target_modules"] == attention, experts

@@ -671,9 +671,19 @@ def _stage_kwargs(recipe: Recipe, stage: str) -> dict[str, Value]:
 ULYSSES_VERSIONS = {"accelerate": "1.12.0", "trl": WRITTEN_FOR["trl"]}
 
 
+# LoRA on fused experts (target_parameters) under ZeRO-3 reads each partitioned parameter's real
+# shape from ds_shape from peft 0.21.0 on; 0.20 raises IndexError as it wraps them
+# (huggingface/peft#3576, merged 2026-08-21 after v0.20.0).
+SHARDED_EXPERT_LORA_VERSIONS = {"peft": "0.21.0"}
+
+
 def _minimum_versions(recipe: Recipe, versions: dict[str, str]) -> dict[str, str]:
     minimum = {k: v for k, v in MINIMUM_VERSIONS.items() if k in versions}
-    return minimum | (ULYSSES_VERSIONS if recipe.sequence_parallel > 1 else {})
+    if recipe.sequence_parallel > 1:
+        minimum |= ULYSSES_VERSIONS
+    if recipe.has("lora.expert_parameters") and recipe.sharding == "zero3":
+        minimum |= SHARDED_EXPERT_LORA_VERSIONS
+    return minimum
 
 
 def _bitsandbytes_optimizer(recipe: Recipe) -> bool:
