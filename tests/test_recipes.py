@@ -1641,6 +1641,19 @@ def test_past_its_positions_a_yarn_family_is_scaled_or_told_how() -> None:
     assert "past the 131072 its card validates" in recipe.settings["rope.yarn_factor"].source
 
 
+def test_an_adapter_trained_with_yarn_says_its_base_must_load_with_it() -> None:
+    """A review: the header said the YaRN scaling "is saved with the model", but an adapter saves no
+    config.json: its base loads without YaRN unless told."""
+    chat = {"goal": "chat", "data_kind": "demonstrations"}
+    rec = recommend(gpu="h100", model="qwen3-4b", seq_len="40k", **chat)
+    rank = rank_of(rec, "lora", ("sft",))
+    header = " ".join(header_of(render(Case("yarn", rec, rank), "python")).replace("#", " ").split())
+    assert "It trained with YaRN" in header and '"factor": 1.25' in header
+    assert "--max-model-len 40960" in header
+    full = rank_of(rec, "full-ft", ("sft",))
+    assert "It trained with YaRN" not in render(Case("yarn-full", rec, full), "python")  # saves its config
+
+
 def test_an_offload_the_recipe_drops_is_checked_at_the_batch_it_runs() -> None:
     """The recipe dropped the plan's CPU offload after checking the least batch, then ran the
     profile's --batch-size 32 without it: 'fits' became DOES NOT FIT (a fuzzer's finding)."""

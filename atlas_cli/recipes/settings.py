@@ -1104,8 +1104,8 @@ def _yarn(recipe: Recipe, writes: bool) -> None:
     source = (
         t(
             "--seq-len {seq_len} past the {native} positions {model} was trained with: YaRN, as its model "
-            "card extends them (models.yaml yarn_context); set in the config, which is saved with the model, "
-            "so vLLM serves it the same way",
+            "card extends them (models.yaml yarn_context); set in the config the model loads with, which a "
+            "fully trained model saves (an adapter does not: 'After training' says how its base loads)",
             seq_len=seq_len,
             native=native,
             model=model.name,

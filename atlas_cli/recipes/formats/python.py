@@ -3,6 +3,7 @@ few-shot example for no-training plans. Several GPUs add an `accelerate launch` 
 
 from __future__ import annotations
 
+import json
 from string import Template
 from typing import NamedTuple
 
@@ -944,7 +945,7 @@ LOAD_REWARD = """\
 
 YARN_CONFIG = """
     # Sequences past the positions the model was trained with: YaRN, as its model card extends
-    # them (the header's rope.yarn_factor); saved with the model, so vLLM serves it the same way.
+    # them (the header's rope.yarn_factor); a full model saves it, an adapter's base needs it again.
     config = AutoConfig.from_pretrained(path)
     scaling = {"rope_type": "yarn", "factor": $factor, "original_max_position_embeddings": $native}
     if hasattr(config, "rope_parameters"):  # transformers 5: rope_theta is in the same dict
@@ -1207,9 +1208,31 @@ AFTER_QUANTIZED_BASE = N_(
 )
 
 
+# An adapter saves no config.json: the base it loads onto has its own positions, not YaRN's (a
+# review: the header said the scaling was saved with the model).
+ADAPTER_YARN = N_(
+    " It trained with YaRN ({scaling}), which {base}'s own config lacks and the adapter does not save: "
+    "load the base with it wherever the adapter goes (the config load_model builds; vLLM's "
+    "--hf-overrides, with --max-model-len {length}), and write it into merged/config.json if you merge."
+)
+
+
 def _after_training(recipe: Recipe) -> str:
     """How to use what the last stage saves in ft-atlas-output/<stage> (each stage continues the
-    previous one's adapter or weights, so the last holds the result)."""
+    previous one's adapter or weights, so the last holds the result), and, for an adapter trained
+    with YaRN, how its base must load."""
+    text = _saved_result(recipe)
+    if not recipe.has("rope.yarn_factor") or recipe.memory_model not in _PEFT_CONFIG:
+        return text
+    factor, native = float(recipe.value("rope.yarn_factor")), int(recipe.value("rope.native"))
+    scaling = json.dumps({"rope_type": "yarn", "factor": factor, "original_max_position_embeddings": native})
+    return text + t(
+        ADAPTER_YARN, scaling=scaling, base=recipe.model_hint, length=int(recipe.value("seq_len"))
+    )
+
+
+def _saved_result(recipe: Recipe) -> str:
+    """What the last stage saves in ft-atlas-output/<stage>, and how to use it."""
     stages = _stages(recipe)
     last = stages[-1]
     family = recipe.family
