@@ -2833,6 +2833,10 @@ def test_qlora_loaded_shard_by_shard_is_refused_with_what_loads_it(run: Runner) 
     assert steps["recipe"] is None
     shown = " ".join(ok(run("recommend", *args)).stdout.split())
     assert "Recipe: none: QLoRA with its base loaded shard by shard" in shown
+    # Loaded whole it would come within the cards' memory only past the safety margin (42 GB of
+    # 40 GiB cards, "tight"): no batch size lowers a loading peak (a review).
+    tight = ("--gpu", "a100-40gb", "--gpus", "4", "--model", "llama-3.1-70b", *args[6:])
+    assert run("recipe", *tight, "--out", "-").exit_code == 2
 
 
 def test_qlora_with_its_base_in_cpu_ram_is_refused_with_what_runs_it() -> None:
