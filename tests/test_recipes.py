@@ -1151,7 +1151,8 @@ def test_vllm_samples_on_the_training_gpus_in_every_format_that_runs_grpo() -> N
     assert "'use_vllm': True, 'vllm_mode': 'colocate', 'vllm_gpu_memory_utilization': 0.3" in script
     assert "'vllm_max_model_length': 1024" in script  # else vLLM sizes for the whole context
     assert "'vllm_tensor_parallel_size': 1" in script
-    assert "pip install vllm" in script
+    # TRL's vllm extra pins the vLLM releases it supports (an unpinned vllm resolved past them).
+    assert "pip install trl[vllm]" in script and "'trl[vllm]>=1.15.0'" in script
     # An 8B model's 16-bit weights and the cache of a prompt's 8 completions (1.07 GB at 1,024
     # tokens) need more than TRL's 0.3 of a 40 GB card: the recipe gives vLLM the share the
     # estimate reserved.

@@ -733,7 +733,9 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, Needed]]:
     if _online(recipe):
         needs["math_verify"] = Needed("math-verify", "the reward compares answers as mathematics")
     if any(recipe.has(f"{stage}.use_vllm") for stage in recipe.stages):
-        needs["vllm"] = Needed("vllm", "TRL samples the completions with it: use_vllm=True")
+        # TRL's vllm extra pins the vLLM releases it supports (trl 1.16.0: >=0.22.0,<=0.31.0;
+        # an unpinned vllm resolved to 0.34.0, which it warns of and whose internals it calls).
+        needs["vllm"] = Needed("trl[vllm]", "TRL samples the completions with it: use_vllm=True")
     if recipe.sharding != "ddp":  # ZeRO, on one GPU too when it offloads
         needs["deepspeed"] = Needed("deepspeed", "the accelerate config shards with DeepSpeed ZeRO")
     return versions, needs
@@ -747,8 +749,14 @@ def _setup(recipe: Recipe) -> str:
     floors = _minimum_versions(recipe, versions)
     if "trl" in floors:  # the memory estimate's fused LM head needs a newer one than the script's check
         floors["trl"] = max(floors["trl"], FUSED_LM_HEAD_TRL, key=lambda v: tuple(map(int, v.split("."))))
-    names = [*versions, *(n.package for n in needs.values()), "accelerate"]
-    packages = [f"{name}>={floors[name]}" if name in floors else name for name in names]
+    # A needed extra of a checked library (trl[vllm]) is installed with the library, at its floor.
+    extras = {n.package.partition("[")[0]: n.package for n in needs.values() if "[" in n.package}
+    names = [
+        *versions,
+        *(n.package for n in needs.values() if n.package not in extras.values()),
+        "accelerate",
+    ]
+    packages = [extras.get(name, name) + (f">={floors[name]}" if name in floors else "") for name in names]
     return t("Setup: pip install {packages}", packages=" ".join(shell_word(p) for p in packages))
 
 
