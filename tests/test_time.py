@@ -1086,6 +1086,10 @@ def test_a_large_sft_set_is_trained_once_unless_the_epochs_are_given(run: Runner
     chosen = ("--examples", "10M", "--epochs", "3")  # the user chose
     assert not said(*chosen) and epochs(*chosen) == 3
     assert not said("--examples", "50k") and epochs("--examples", "50k") == 3
+    # Near the threshold the 3x cliff is named (a review: 99,000 examples took 3x 100,000's hours).
+    near = ok(run(*BASE, "--examples", "99k")).json()["notes"]
+    assert any("from 100,000 examples ft-atlas times it at 1" in n and "0.33x" in n for n in near)
+    assert not any("from 100,000 examples" in n for n in ok(run(*BASE, "--examples", "20k")).json()["notes"])
     recipe = ok(run("recipe", *BASE[1:-1], "--examples", "200k")).stdout
     assert "epochs.sft = 1.0  <- methods.yaml sft.hyperparameters.num_train_epochs.large_sets" in recipe
     untimed = ok(

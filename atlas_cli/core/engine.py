@@ -713,7 +713,26 @@ def _large_set_note(
     named = {o: n for s in kept for o, n in zip(s.plan.pipeline, s.plan.stage_names, strict=True)}
     for stage, name in named.items():
         usual = epochs.get(stage)
-        if usual is None or usual.large is None or usual.of(profile.examples, classifier) == usual.usual:
+        if usual is None or usual.large is None:
+            continue
+        if usual.of(profile.examples, classifier) == usual.usual:
+            if usual.large.examples / 2 <= profile.examples < usual.large.examples:
+                # Near the threshold: a review saw 99,000 examples timed at 3x 100,000's hours.
+                found.append(
+                    t(
+                        "{stage} of {examples:,} examples is timed at the trainers' default, --epochs "
+                        "{usual:g}; from {threshold:,} examples ft-atlas times it at {large:g} ({source}), "
+                        "and a set near that size may need no more: --epochs {large:g} takes about "
+                        "{share:g}x the {stage} time and cost.",
+                        stage=stage_label(name),
+                        examples=profile.examples,
+                        usual=usual.usual,
+                        threshold=usual.large.examples,
+                        large=usual.large.value,
+                        source=usual.large.source,
+                        share=round(usual.large.value / usual.usual, 2),
+                    )
+                )
             continue
         found.append(
             nt(
