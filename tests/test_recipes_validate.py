@@ -91,9 +91,10 @@ MOE = [
 # A vision-language model: axolotl's LoRA on the text model's layers only, named by a path regex.
 # (LLaMA-Factory's loader needs the model's own image processor, which the tiny stand-in lacks.)
 VISION = [{"gpu": "rtx-4090", "model": "gemma-3-12b-it", "goal": "adapt", "data_kind": "demonstrations"}]
-# QLoRA under ZeRO-3, SFT then DPO (a 70B model on two 40 GB A100s): the SFT config checkpoints
+# QLoRA under ZeRO-3, SFT then DPO (a 70B model on two 48 GB L40S, which hold its 4-bit base whole
+# within the safety margin, as the DeepSpeed recipes load it): the SFT config checkpoints
 # reentrantly, the DPO one keeps axolotl's non-reentrant default for rl stages.
-ZERO3_QLORA = [{"gpu": "a100-40gb", "gpus": "2", "model": "llama-3.1-70b", "data_kind": "preferences"}]
+ZERO3_QLORA = [{"gpu": "l40s", "gpus": "2", "model": "llama-3.1-70b", "data_kind": "preferences"}]
 
 
 def lora_cases(profiles: list[dict[str, str]]) -> list[Case]:
