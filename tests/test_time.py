@@ -685,6 +685,11 @@ def test_a_free_notebook_tier_costs_nothing(run: Runner) -> None:
     assert t4["cost"]["usd"] > 0  # the card named as such is priced
     (paid,) = ok(run(*args, "--gpu", "colab", "--price-per-hour", "0.5", "--json")).json()["recommendations"]
     assert paid["cost"]["usd_per_gpu_hour"] == 0.5
+    # The tier is kept by name, so that the recipe (and ask's command line) price it alike.
+    recipe = ok(run("recipe", *args[1:-2], "--gpu", "free colab", "--out", "-")).stdout
+    assert "gpu=free colab" in recipe and "is a free tier: no charge" in recipe
+    # A free tier gives one T4 (Colab) or two (Kaggle): eight at no charge do not exist.
+    fails(run(*args, "--gpu", "free colab", "--gpus", "8"), 2, "is a free notebook tier")
 
 
 def test_price_override_and_own_hardware(run: Runner) -> None:

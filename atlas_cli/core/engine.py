@@ -1821,7 +1821,8 @@ class Engine:
         normalized = profile.to_dict()
         normalized.update(
             {
-                "gpu": hardware.gpu_id if hardware.has_gpu else "none",
+                # A free tier keeps its name: it is what prices the plans at nothing.
+                "gpu": (hardware.free_tier or hardware.gpu_id) if hardware.has_gpu else "none",
                 "vram": hardware.memory_gib,
                 "gpus": hardware.gpus,
                 "model": info.reference,

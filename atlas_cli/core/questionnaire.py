@@ -45,7 +45,14 @@ from atlas_cli.core.resolve import (
 )
 from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, language, nt, t
-from atlas_cli.kb.catalog import LAPTOP_GPU, LAPTOP_MEMORY_ANSWER, NOT_LAPTOP_CARDS, Catalog, is_laptop_gpu
+from atlas_cli.kb.catalog import (
+    LAPTOP_GPU,
+    LAPTOP_MEMORY_ANSWER,
+    NOT_LAPTOP_CARDS,
+    Catalog,
+    is_laptop_gpu,
+    normalize,
+)
 from atlas_cli.kb.schema import Gpu
 from atlas_cli.kb.vocabulary import (
     BACK_WORDS,
@@ -588,7 +595,10 @@ class Interview:
             self.terminal.say("  " + taken)
         if vram is None and len(gpu.memory_sizes_gb) > 1:
             vram = self._chip_memory(gpu)
-        return {"gpu": gpu.id} if vram is None else {"gpu": gpu.id, "vram": vram}
+        # A free notebook tier keeps its name, which prices its plans at nothing.
+        free = next((a for a in gpu.free_tier_aliases if normalize(a) == normalize(text)), None)
+        named = free or gpu.id
+        return {"gpu": named} if vram is None else {"gpu": named, "vram": vram}
 
     def _chip_memory(self, chip: Gpu) -> float:
         """An Apple chip sold with several memory sizes, named without one: its size decides every

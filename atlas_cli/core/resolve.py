@@ -59,6 +59,7 @@ class Hardware(NamedTuple):
     gpu_link: str | None = None  # pcie or nvlink between the GPUs of a node (resolve.gpu_link)
     # A Mac named without its memory, sized at the least its chip is sold with: the note says so.
     memory_assumed: bool = False
+    free_tier: str | None = None  # the free notebook tier named (Gpu.free_tier_aliases): no charge
 
     @property
     def total_capacity_gb(self) -> float | None:
@@ -308,10 +309,12 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
                 first=siblings[0].id,
             )
         reference = catalog.reference_price(g.id)
-        if normalize(gpu) in {normalize(a) for a in g.free_tier_aliases}:
+        free = next((a for a in g.free_tier_aliases if normalize(a) == normalize(gpu)), None)
+        if free is not None:
+            _check_free_tier(free, gpus)
             reference = (
                 0.0,
-                t("'{name}' is a free tier: no charge (a paid plan: give --price-per-hour)", name=gpu),
+                t("'{name}' is a free tier: no charge (a paid plan: give --price-per-hour)", name=free),
             )
         return Hardware(
             g.id,
@@ -330,10 +333,28 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
             g.desktop,
             gpu_link(g, gpus),
             assumed,
+            free,
         )
     if vram is not None:
         return _memory_only(vram, gpus, t("{gb:g} GB GPU", gb=vram))
     return Hardware(None, True, None, None, True, gpus, t("GPU not given: fit is not checked"))
+
+
+# The most GPUs a free notebook tier gives one session: Kaggle's "GPU T4 x2" (kaggle.com/docs/
+# notebooks); Colab's free tier gives one.
+FREE_TIER_GPUS: Final = 2
+
+
+def _check_free_tier(name: str, gpus: int) -> None:
+    if gpus > FREE_TIER_GPUS:
+        raise UsageError(
+            t(
+                "--gpus {gpus}: '{name}' is a free notebook tier, which gives one T4 (Colab) or two "
+                "(Kaggle's T4 x2); for more GPUs give the card itself (--gpu t4) and its price",
+                gpus=gpus,
+                name=name,
+            )
+        )
 
 
 # A GPU's name followed by a memory size: "M3 Max 36GB", "m4-pro 24gb".
