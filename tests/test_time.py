@@ -669,7 +669,10 @@ def test_a_budget_says_when_it_cannot_judge_an_unpriced_plan(run: Runner) -> Non
         "20k",
     )
     said = " ".join(ok(run(*args, "--budget-usd", "1")).stdout.split())
-    assert "--budget-usd 1: no price per GPU-hour for these plans" in said
+    assert "--budget-usd 1: no price per GPU-hour for LoRA" in said
+    # Nothing to judge where no training plan is kept (prompting costs nothing to set up).
+    over = ok(run(*args, "--budget-usd", "1000", "--max-hours", "0.01", "--json")).json()["notes"]
+    assert not any("no price per GPU-hour" in n for n in over)
     priced = " ".join(ok(run(*args, "--budget-usd", "1", "--price-per-hour", "0.5")).stdout.split())
     assert "no price per GPU-hour" not in priced
 

@@ -354,14 +354,21 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
     notes += _band_past_limits(kept, profile)
     # No price: the budget cannot judge a plan (a review saw 4.4 GPU-hours kept under $1).
     unpriced = [
-        s for s in kept if s.plan.runs == "local" and s.timed.cost is not None and s.timed.cost.usd is None
+        translated(s.plan.name)
+        for s in kept
+        if s.plan.runs == "local"
+        and s.timed.time is not None
+        and s.timed.time.stages  # prompting trains nothing, and costs nothing to set up
+        and s.timed.cost is not None
+        and s.timed.cost.usd is None
     ]
     if unpriced and profile.budget_usd is not None:
         notes.append(
             t(
-                "--budget-usd {usd:g}: no price per GPU-hour for these plans (their cost is in GPU-hours), "
+                "--budget-usd {usd:g}: no price per GPU-hour for {plans} (their cost is in GPU-hours), "
                 "so the budget does not check them; give --price-per-hour to apply it.",
                 usd=profile.budget_usd,
+                plans=", ".join(unpriced),
             )
         )
     # A plan a rule left out (BitFit without biases) is not one the limits excluded.

@@ -1220,8 +1220,9 @@ AFTER_QUANTIZED_BASE = N_(
 # review: the header said the scaling was saved with the model).
 ADAPTER_YARN = N_(
     " It trained with YaRN ({scaling}), which {base}'s own config lacks and the adapter does not save: "
-    "load the base with it wherever the adapter goes (the config load_model builds; vLLM's "
-    "--hf-overrides, with --max-model-len {length}), and write it into merged/config.json if you merge."
+    "load the base with it wherever the adapter goes, in the commands above too (the config load_model "
+    "builds; vLLM: --hf-overrides '{{\"rope_scaling\": {scaling}}}' --max-model-len {length}), and "
+    "write it into merged/config.json if you merge."
 )
 
 
