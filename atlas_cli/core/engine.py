@@ -351,26 +351,7 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
                 plans=", ".join(unchecked),
             )
         )
-    notes += _band_past_limits(kept, profile)
-    # No price: the budget cannot judge a plan (a review saw 4.4 GPU-hours kept under $1).
-    unpriced = [
-        translated(s.plan.name)
-        for s in kept
-        if s.plan.runs == "local"
-        and s.timed.time is not None
-        and s.timed.time.stages  # prompting trains nothing, and costs nothing to set up
-        and s.timed.cost is not None
-        and s.timed.cost.usd is None
-    ]
-    if unpriced and profile.budget_usd is not None:
-        notes.append(
-            t(
-                "--budget-usd {usd:g}: no price per GPU-hour for {plans} (their cost is in GPU-hours), "
-                "so the budget does not check them; give --price-per-hour to apply it.",
-                usd=profile.budget_usd,
-                plans=", ".join(unpriced),
-            )
-        )
+    notes += _band_past_limits(kept, profile) + _unpriced_budget_note(kept, profile)
     # A plan a rule left out (BitFit without biases) is not one the limits excluded.
     over = [s for s in excluded if s.timed.over_limit is not None and not _excluded_by_rule(s)]
     if over:
@@ -434,10 +415,35 @@ def _band_past_limits(kept: list[Scored], profile: Profile) -> list[str]:
     ]
 
 
+def _unpriced_budget_note(kept: list[Scored], profile: Profile) -> list[str]:
+    """No price: the budget cannot judge a plan (a review saw 4.4 GPU-hours kept under $1)."""
+    unpriced = [
+        translated(s.plan.name)
+        for s in kept
+        if _trains_here(s) and s.timed.cost is not None and s.timed.cost.usd is None
+    ]
+    if not unpriced or profile.budget_usd is None:
+        return []
+    return [
+        t(
+            "--budget-usd {usd:g}: no price per GPU-hour for {plans} (their cost is in GPU-hours), "
+            "so the budget does not check them; give --price-per-hour to apply it.",
+            usd=profile.budget_usd,
+            plans=", ".join(unpriced),
+        )
+    ]
+
+
+def _trains_here(s: Scored) -> bool:
+    """A plan timed as training on the profile's GPUs (prompting trains nothing, and costs nothing
+    to set up; a hosted plan is billed by its provider)."""
+    return s.plan.runs == "local" and s.timed.time is not None and bool(s.timed.time.stages)
+
+
 def _past_limits(s: Scored, profile: Profile) -> list[str]:
     """The top of a local plan's band, in hours and dollars, where it is past a limit."""
     time, cost = s.timed.time, s.timed.cost
-    if s.plan.runs != "local" or time is None or not time.stages:
+    if not _trains_here(s) or time is None:
         return []
     past = []
     if profile.max_hours is not None and time.hours_band[1] > profile.max_hours:

@@ -50,8 +50,8 @@ from atlas_cli.kb.catalog import (
     LAPTOP_MEMORY_ANSWER,
     NOT_LAPTOP_CARDS,
     Catalog,
+    free_tier_named,
     is_laptop_gpu,
-    normalize,
 )
 from atlas_cli.kb.schema import Gpu
 from atlas_cli.kb.vocabulary import (
@@ -596,8 +596,7 @@ class Interview:
         if vram is None and len(gpu.memory_sizes_gb) > 1:
             vram = self._chip_memory(gpu)
         # A free notebook tier keeps its name, which prices its plans at nothing.
-        free = next((a for a in gpu.free_tier_aliases if normalize(a) == normalize(text)), None)
-        named = free or gpu.id
+        named = free_tier_named(gpu, text) or gpu.id
         return {"gpu": named} if vram is None else {"gpu": named, "vram": vram}
 
     def _chip_memory(self, chip: Gpu) -> float:

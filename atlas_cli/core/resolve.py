@@ -25,7 +25,7 @@ from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, INTER_NODE_GBS, PCI
 from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, number, t
-from atlas_cli.kb.catalog import Catalog, Objective, api_name, is_laptop_gpu, normalize
+from atlas_cli.kb.catalog import Catalog, Objective, api_name, free_tier_named, is_laptop_gpu
 from atlas_cli.kb.schema import ChipConfiguration, Gpu, LlmModel
 from atlas_cli.kb.vocabulary import (
     GB_WORDS,
@@ -309,7 +309,7 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus
                 first=siblings[0].id,
             )
         reference = catalog.reference_price(g.id)
-        free = next((a for a in g.free_tier_aliases if normalize(a) == normalize(gpu)), None)
+        free = free_tier_named(g, gpu)
         if free is not None:
             _check_free_tier(free, gpus)
             reference = (

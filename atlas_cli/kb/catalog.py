@@ -412,6 +412,13 @@ LAPTOP_MEMORY_FLAG = N_("give its memory instead (--vram 6 for an RTX 3060 Lapto
 LAPTOP_MEMORY_ANSWER = N_("type its memory instead (6gb for an RTX 3060 Laptop GPU)")
 
 
+def free_tier_named(gpu: Gpu, query: str) -> str | None:
+    """The free notebook tier `query` names (one of the card's free_tier_aliases: "free colab"),
+    as the catalog spells it; None for any other name of the card."""
+    key = normalize(query)
+    return next((alias for alias in gpu.free_tier_aliases if normalize(alias) == key), None)
+
+
 def is_laptop_gpu(query: str) -> bool:
     """A discrete laptop GPU named by its desktop namesake ("RTX 4090 Laptop", "RTX 3080 Max-Q")."""
     return LAPTOP_WORDS.search(query) is not None and NOT_LAPTOP_CARDS.search(query) is None

@@ -270,6 +270,12 @@ class Recipe:
         return self.method.memory_model or "inference"
 
     @property
+    def shards_expert_lora(self) -> bool:
+        """LoRA on fused expert weights (PEFT target_parameters) under ZeRO-3, whose partitioned
+        parameters peft reads from 0.21.0 on (huggingface/peft#3576)."""
+        return self.has("lora.expert_parameters") and self.sharding == "zero3"
+
+    @property
     def frozen_base(self) -> bool:
         return MEMORY_MODELS[self.memory_model].frozen_base
 

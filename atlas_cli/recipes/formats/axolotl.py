@@ -89,7 +89,7 @@ def gap(recipe: Recipe) -> str | None:
             "context_parallel_size does that with ring-flash-attn and a micro-batch of 1 when packing, which "
             "these recipes do not write yet; use --trainer python (DeepSpeed Ulysses)"
         )
-    if recipe.has("lora.expert_parameters") and recipe.sharding == "zero3":
+    if recipe.shards_expert_lora:
         return (
             "LoRA on the fused experts (lora_target_parameters) under ZeRO-3 needs peft 0.21.0 or newer, "
             "which reads a partitioned parameter's shape (huggingface/peft#3576), and axolotl 0.19.0 pins "

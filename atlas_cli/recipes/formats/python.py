@@ -682,7 +682,7 @@ def _minimum_versions(recipe: Recipe, versions: dict[str, str]) -> dict[str, str
     minimum = {k: v for k, v in MINIMUM_VERSIONS.items() if k in versions}
     if recipe.sequence_parallel > 1:
         minimum |= ULYSSES_VERSIONS
-    if recipe.has("lora.expert_parameters") and recipe.sharding == "zero3":
+    if recipe.shards_expert_lora:
         minimum |= SHARDED_EXPERT_LORA_VERSIONS
     return minimum
 
