@@ -1417,3 +1417,21 @@ def test_gpt_oss_is_not_sampled_with_vllm_nor_told_to_be(engine: Engine) -> None
     assert lora.vllm_excluded  # so its time line does not say 'add --vllm'
     others = {p.method: p for p in profile("qwen3-8b", "false").plans}
     assert not others["lora"].vllm_excluded and others["qlora"].vllm_excluded  # TRL's QLoRA sync
+
+
+def test_estimate_sizes_the_changes_to_fit_without_the_vllm_a_rule_leaves_out(run: Runner) -> None:
+    """gpt-oss with --vllm is left out whatever its memory: a larger GPU that fits it with vLLM
+    (94 GB) fits nothing recommend would give, so `estimate` sizes its changes without vLLM, and
+    where that alone fits, says so."""
+    args = ("estimate", "--model", "gpt-oss-20b", "--method", "lora", "--objective", "grpo")
+    args = (*args, "--vllm", "--json")
+    short = ok(run(*args, "--gpu", "rtx-4090")).json()
+    without = ok(run(*args[:-2], "--json", "--gpu", "rtx-4090")).json()
+    changes = [c["change"] for c in short["to_fit"]]
+    assert changes == [c["change"] for c in without["to_fit"]] == ["gpu_memory"]
+    assert short["to_fit"][0]["per_gpu_gb"] == without["to_fit"][0]["per_gpu_gb"] < short["per_gpu_gb"] / 1.5
+    assert any("sized sampling with transformers' generate (without --vllm)" in w for w in short["warnings"])
+    long = ok(run(*args, "--gpu", "h100", "--seq-len", "8192")).json()
+    assert long["fit"] == "no" and [(c["change"], c["value"]) for c in long["to_fit"]] == [("vllm", False)]
+    qwen = ok(run(*args[:2], "qwen3-8b", *args[3:], "--gpu", "rtx-4090")).json()
+    assert not any("without --vllm" in w for w in qwen["warnings"])  # no rule leaves it out

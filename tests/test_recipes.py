@@ -4221,3 +4221,17 @@ def test_each_objectives_accumulation_cites_its_own_published_batches() -> None:
     sft, dpo = (recipe.settings[f"grad_accum.{stage}"].source for stage in ("sft", "dpo"))
     assert sft.startswith("sequences per optimizer step") and "zephyr-7b-beta/sft" in sft
     assert dpo.startswith("pairs per optimizer step") and "zephyr-7b-beta/dpo" in dpo and "SFT" not in dpo
+
+
+def test_a_recipe_that_trains_nothing_says_why_no_training_plan_is_left(run: Runner) -> None:
+    """gpt-oss sampled with vLLM leaves every plan that trains out; the recipe then writes the
+    prompting plan ranked first, and says so on stderr with the rule's reason, as `recommend`
+    lists it. Where a training plan is left (no data: prompting simply ranks first), it is silent."""
+    args = ("--gpu", "h100", "--model", "gpt-oss-20b", "--data-kind", "reward-function")
+    written = ok(run("recipe", *args, "--vllm"))
+    said = " ".join(written.stderr.split())
+    assert "no plan that trains on your GPUs is left, so this recipe (In-context learning" in said
+    assert "vllm-project/vllm#23577" in said
+    assert ok(run("recipe", *args)).stderr == ""
+    unasked = ok(run("recipe", "--gpu", "h100", "--model", "llama-3.1-8b", "--data-kind", "none"))
+    assert "no plan that trains" not in unasked.stderr

@@ -379,6 +379,8 @@ def recipe(
     trainer_name = None if defaulted else str(chosen)
     chosen, recipe, rendered = _render_preferring_liger(rec, liger, plan, trainer_name, main)
     _warn_unless_it_fits(recipe)
+    if plan is None:
+        _say_no_training_left(rec, recipe)
     if as_json:
         _print_recipe_json(chosen, recipe, rendered)
     elif to_stdout:
@@ -572,6 +574,27 @@ def _liger_runs(rec: "Recommendation") -> bool:
     if rec.model is None or rec.model.spec is None or rec.model.source == "bare size":
         return False
     return liger_patches(state.catalog(), rec.model.spec.checkpoint_type)
+
+
+def _say_no_training_left(rec: "Recommendation", recipe: "Recipe") -> None:
+    """Plan 1 trains nothing because every plan that would train on the user's GPUs was left
+    out (gpt-oss with --vllm, no data): why, on stderr, as `recommend` says it, rather than a
+    prompting example written without a word to someone who asked for training."""
+    from atlas_cli.render.plans import excluded_lines
+
+    def trains_here(p: "Plan") -> bool:
+        return p.kind != "no-training" and p.runs != "hosted"
+
+    if recipe.plan.kind != "no-training" or any(trains_here(p) for p in rec.plans):
+        return
+    lines = excluded_lines(rec._replace(excluded=tuple(p for p in rec.excluded if trains_here(p))))
+    if lines:
+        message = t(
+            "note: no plan that trains on your GPUs is left, so this recipe ({plan}) trains nothing. {why}",
+            plan=translated(recipe.plan.name),
+            why=" ".join(lines),
+        )
+        sys.stderr.write(printable("ft-atlas: " + message + "\n"))
 
 
 def _say_skipped(rec: "Recommendation", skipped: "list[NotWritten]", trainer: str, written: int) -> None:

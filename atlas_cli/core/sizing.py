@@ -19,6 +19,7 @@ from atlas_cli.core.memory.search import (
     changes_that_fit,
     estimator,
     largest,
+    placed,
     shorter_prompt_note,
 )
 from atlas_cli.core.profile import Profile, trains_classifier
@@ -48,7 +49,7 @@ from atlas_cli.core.variants import card_rank, objective_id, single, sweep, trai
 from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.conditions import comparisons
+from atlas_cli.kb.conditions import comparisons, facts_used
 from atlas_cli.kb.schema import Method, Rule, Scalar
 from atlas_cli.kb.vocabulary import (
     LORA_TARGETS,
@@ -330,12 +331,21 @@ class _Sizing:
         if self.field_name == "seq_len":
             warnings += longest_past_positions(row.largest, info)
         if result.fit in ("tight", "no"):
-            row = replace(row, to_fit=self._changes_that_fit(method, result))
+            row = replace(row, to_fit=self._changes_that_fit(method, result, warnings))
         return Report(info, self.hardware, [row], warnings)
 
-    def _changes_that_fit(self, method: Method, result: Estimate) -> list[Change]:
+    def _changes_that_fit(self, method: Method, result: Estimate, warnings: list[str]) -> list[Change]:
         """What would make a tight or failing plan fit: its own settings, or a QLoRA method; on a
-        Mac, a larger Mac rather than a larger GPU."""
+        Mac, a larger Mac rather than a larger GPU. Where a rule leaves the method out while vLLM
+        samples (gpt-oss), whatever its memory, they are sized sampling without it."""
+        run = estimator(method.id, result.memory_model, self.info.sized)
+        settings = result.settings
+        if settings.vllm and any("vllm" in facts_used(r.when) for r in self.left_out[method.id]):
+            settings = settings._replace(vllm=False, vllm_server_gpus=0)
+            warnings.append(t(TO_FIT_WITHOUT_VLLM))
+            without = placed(run, settings, self.auto)
+            if without.fit == "yes":
+                return [Change("vllm", False, without.per_gpu_gb)]
         quantized = [
             m
             for m in self.catalog.kb.methods
@@ -348,8 +358,7 @@ class _Sizing:
             )
             for m in quantized
         ]
-        run = estimator(method.id, result.memory_model, self.info.sized)
-        changes = changes_that_fit(run, result.settings, alternatives, self.auto)
+        changes = changes_that_fit(run, settings, alternatives, self.auto)
         return [on_a_mac(self.catalog, c) for c in changes] if self.hardware.unified else changes
 
     def _row(self, label: str, result: Estimate, warnings: list[str]) -> Row:
@@ -378,6 +387,12 @@ def _facts(
     if not profile.data_kind_given:
         facts["data_kind"] = None  # the goal's usual data
     return facts
+
+
+TO_FIT_WITHOUT_VLLM = N_(
+    "to fit: sized sampling with transformers' generate (without --vllm), since recommend leaves this "
+    "plan out with vLLM whatever its memory"
+)
 
 
 def _left_out_notes(rules: list[Rule]) -> list[str]:
