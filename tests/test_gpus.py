@@ -429,3 +429,7 @@ def test_a_card_name_typed_with_a_unit_is_not_taken_for_its_memory(run: Runner) 
     args = ("estimate", "--model", "llama-3.1-8b", "--method", "lora")
     fails(run(*args, "--gpu", "3080gb"), 2, "'3080 GB' is more memory than any GPU has")
     ok(run(*args, "--gpu", "1024gb"))  # large, but a GPU may yet have it
+    fails(run(*args, "--vram", "3080gb"), 2, "not '--vram 3080gb'")  # and so for --vram
+    ok(run(*args, "--vram", "1024"))
+    huge = ok(run(*args[:2], "llama-3.1-405b", "--method", "full-ft", "--gpu", "h100", "--json")).json()
+    assert all(c["value"] <= 1024 for c in huge["to_fit"] if c["change"] == "gpu_memory")

@@ -23,9 +23,8 @@ from atlas_cli.kb.vocabulary import (
     GPU_MEMORY,
     LABELED_SEQ_LEN,
     MAX_GENERATIONS,
-    MAX_NAMED_MEMORY_GB,
+    MAX_GPU_MEMORY_GB,
     MAX_SEQ_LEN,
-    MAX_VRAM_GB,
     MODEL_ACCESS,
     MODEL_VARIANT_CHOICES,
     NO_WORDS,
@@ -610,8 +609,8 @@ def gpu_memory(text: str) -> str | None:
 def parse_gpu_memory(text: str, flag: str = "--gpu") -> float:
     """The GB a GPU named by its memory has ('24' of '24GB', from gpu_memory), refusing a size no
     GPU comes near: '3080gb' is more likely the RTX 3080 than 3,080 GB."""
-    gb = parse_vram(text, flag)
-    if gb > MAX_NAMED_MEMORY_GB:
+    gb, _ = parse_number(text, flag, VRAM)
+    if gb > MAX_GPU_MEMORY_GB:
         raise UsageError(
             t(
                 "{flag}: '{text} GB' is more memory than any GPU has; name the card without the unit "
@@ -626,13 +625,14 @@ def parse_gpu_memory(text: str, flag: str = "--gpu") -> float:
 def parse_vram(text: str | int | float, flag: str = "--vram") -> float:
     """'24', '24gb', '80 GiB' -> the GPU's advertised memory in GB."""
     value, _ = parse_number(text, flag, VRAM)
-    if value > MAX_VRAM_GB:
+    if value > MAX_GPU_MEMORY_GB:
         raise UsageError(
             t(
-                "{flag}: '{text}' must be more than 0 and at most {max:g} GB",
+                "{flag}: '{text}' must be more than 0 and at most {max:g} GB, twice the largest GPU today "
+                "(a card's name goes to --gpu: '--gpu 3080', not '--vram 3080gb')",
                 flag=flag,
                 text=text,
-                max=MAX_VRAM_GB,
+                max=MAX_GPU_MEMORY_GB,
             )
         )
     return value

@@ -253,11 +253,10 @@ GENERATION_BATCH: Final = 16
 FIT_MARGIN: Final = 0.90  # "yes" within 90 % of usable memory; docs/memory.md says why
 # The longest --seq-len taken, and the longest `estimate --max seq-len` searches.
 MAX_SEQ_LEN: Final = 10_000_000
-MAX_VRAM_GB: Final = 10_000.0  # the most --vram takes, and the largest GPU a plan is told to get
-# The most memory a GPU named by its memory ("--gpu 24gb") may have: twice the largest single GPU
-# today (a 512 GB Mac Studio). "--gpu 3080gb" is a card's name with a unit typed after it, not
-# 3,080 GB (a review found it sized as one).
-MAX_NAMED_MEMORY_GB: Final = 1_024.0
+# The most memory one GPU may have (--vram, "--gpu 24gb"), and the largest GPU a plan is told to
+# get: twice the largest single GPU today (a 512 GB Mac Studio). "--gpu 3080gb" and "--vram
+# 3080gb" are a card's name with a unit typed after it, not 3,080 GB (reviews found both sized).
+MAX_GPU_MEMORY_GB: Final = 1_024.0
 
 # --- what a profile can say ---------------------------------------------------------------------
 

@@ -26,7 +26,13 @@ from atlas_cli.core.memory.parallel import loads_whole_base
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shapes import Shape
 from atlas_cli.i18n import t
-from atlas_cli.kb.vocabulary import FIT_MARGIN, MAX_SEQ_LEN, MAX_VRAM_GB, MEMORY_MODELS, NO_DEEPSPEED_STACKS
+from atlas_cli.kb.vocabulary import (
+    FIT_MARGIN,
+    MAX_GPU_MEMORY_GB,
+    MAX_SEQ_LEN,
+    MEMORY_MODELS,
+    NO_DEEPSPEED_STACKS,
+)
 
 # ddp first: it communicates least; then ZeRO-2, then ZeRO-3 / FSDP.
 STRATEGIES = ("ddp", "zero2", "zero3")
@@ -398,7 +404,7 @@ def _smaller_generation_batch(
 
 OFFLOAD_LEVELS = ("none", "optimizer", "params")  # each moves more to CPU RAM than the one before
 # The most usable GiB a larger GPU is searched up to: what --vram takes (its number is GiB).
-MAX_GPU_GIB = int(MAX_VRAM_GB)
+MAX_GPU_GIB = int(MAX_GPU_MEMORY_GB)
 
 
 def _larger_gpu(run: Estimator, stages: tuple[EstimateSettings, ...], auto: bool) -> Change | None:
