@@ -588,8 +588,12 @@ def _state(pid: int) -> str:
 def test_a_json_number_past_a_float_says_so(
     catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """JSON's 1e400 reads as infinity: it was refused as "'inf' must be a positive number"."""
+    """JSON's 1e400 reads as infinity: it was refused as "'inf' must be a positive number"; and
+    the message quotes what the line says (-1e400, NaN), not 'inf' or 'nan'."""
     source = tmp_path / "huge.jsonl"
-    source.write_text('{"gpu": "rtx-3090", "examples": 1e400}\n', encoding="utf-8")
+    lines = ("1e400", "-1e400", "NaN", "-Infinity")
+    source.write_text("".join(f'{{"gpu": "rtx-3090", "examples": {n}}}\n' for n in lines), encoding="utf-8")
     _, text = _run(catalog, source, "1", monkeypatch)
-    assert "past the largest number a float holds" in json.loads(text)["error"]["message"]
+    messages = [json.loads(line)["error"]["message"] for line in text.splitlines()]
+    assert "'1e400' is past the largest number a float holds" in messages[0]
+    assert [f"'{n}'" in m for n, m in zip(lines, messages, strict=True)] == [True] * 4

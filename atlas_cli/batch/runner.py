@@ -13,6 +13,7 @@ import contextlib
 import gc
 import itertools
 import json
+import math
 import os
 import stat
 import sys
@@ -68,6 +69,28 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
+class _AsWritten(float):
+    """A JSON number no float holds (1e400 reads as inf), or NaN / Infinity: a float still, as
+    the profile checks it, which messages quote as the line wrote it rather than as 'inf'."""
+
+    text: str
+
+    def __new__(cls, text: str) -> _AsWritten:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
+
+
+def _finite_or_as_written(text: str) -> float:
+    value = float(text)
+    return value if math.isfinite(value) else _AsWritten(text)
+
+
 def _error(number: int, code: str, message: str, outcome: int = BAD) -> tuple[bytes, int]:
     return line_bytes({"line": number, "error": {"code": code, "message": message}}), outcome
 
@@ -107,7 +130,9 @@ def _answer(
     if not text:
         return _error(number, "bad_input", t("empty line"))
     try:
-        raw = json.loads(text, object_pairs_hook=_unique_keys)
+        raw = json.loads(
+            text, object_pairs_hook=_unique_keys, parse_float=_finite_or_as_written, parse_constant=_AsWritten
+        )
     except _DuplicateKey as error:
         return _error(number, "bad_input", f"{error}: give each profile key once")
     except (ValueError, RecursionError) as error:  # ValueError: also an integer of 5,000 digits
