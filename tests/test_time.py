@@ -1698,3 +1698,8 @@ def test_a_limit_inside_the_band_is_named(run: Runner) -> None:
     (note,) = [n for n in notes["notes"] if "central estimate" in n]
     assert f"{first['name'].split(' (')[0]}'s band reaches" in note
     assert not any("central estimate" in n for n in ok(run(*args, "--max-hours", "10")).json()["notes"])
+    # A band's top that rounds to the limit (5.597 h past 5.59, both "5.6 h") gets the decimals
+    # that tell them apart.
+    limit = math.floor(first["time"]["hours_high"] * 100) / 100
+    (close,) = [n for n in ok(run(*args, "--max-hours", str(limit))).json()["notes"] if "central" in n]
+    assert f"'s band reaches {first['time']['hours_high']:.2f} h" in close

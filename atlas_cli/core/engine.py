@@ -447,7 +447,11 @@ def _past_limits(s: Scored, profile: Profile) -> list[str]:
         return []
     past = []
     if profile.max_hours is not None and time.hours_band[1] > profile.max_hours:
-        past.append(hours_text(time.hours_band[1]))
+        top = hours_text(time.hours_band[1])
+        # 2.14 h past --max-hours 2.1 is not "2.1 h": as many decimals as tell them apart.
+        if top == hours_text(profile.max_hours):
+            top = t("{hours:,.2f} h", hours=time.hours_band[1])
+        past.append(top)
     usd = None if cost is None or cost.usd is None else cost.high
     if profile.budget_usd is not None and usd is not None and usd > profile.budget_usd:
         past.append(f"${usd:,.2f}")
