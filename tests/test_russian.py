@@ -249,6 +249,13 @@ def test_a_recipe_refusal_names_the_plan_in_russian(run: Runner) -> None:
 
 
 def test_errors_speak_russian(run: Runner) -> None:
+    # What LLaMA-Factory and axolotl cannot write was said in English (their refusals were not
+    # translatable strings).
+    grpo = ("recipe", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--data-kind", "reward-function")
+    said = "не может обучить этап плана 'grpo' (в LLaMA"
+    fails(run(*RU, *grpo, "--trainer", "llamafactory"), EXIT_USAGE, said)
+    experts = ("recipe", "--gpu", "h100", "--gpus", "2", "--model", "qwen3-30b-a3b", "--lora-experts")
+    fails(run(*RU, *experts, "--trainer", "llamafactory"), EXIT_USAGE, "нет параметра для LoRA на слитых")
     fails(run(*RU, "recommend", "--gpu", "nope"), EXIT_USAGE, "неизвестный GPU 'nope'")
     fails(run(*RU, "recommend", "--goal", "banana"), EXIT_USAGE, "--goal: 'banana' — не из списка")
     fails(run("recommend", "--examples", "1,5", *RU), EXIT_USAGE, "--examples: '1,5' — не ")

@@ -28,7 +28,7 @@ from atlas_cli.recipes.settings import (
 
 # Why no format trains these objectives, in words a user can act on.
 NO_FORMAT = {
-    "rlhf-ppo": (
+    "rlhf-ppo": N_(
         "PPO left TRL's stable API (TRL 1.x keeps it in trl.experimental), axolotl has no PPO, and "
         "LLaMA-Factory's PPO stage needs a reward model trained first; train a reward model and use "
         "GRPO or RLOO (--trainer python), or DPO on preference pairs"
@@ -599,13 +599,26 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
             continue
         others = [f.name for f in formats.values() if stage in f.objectives]
         if stage in NO_FORMAT or not others:
-            reason = NO_FORMAT.get(stage, "no format has a trainer for it")
-            raise NotWritten(f"no recipe trains the plan's '{stage}' stage: {reason}")
+            reason = t(NO_FORMAT.get(stage, N_("no format has a trainer for it")))
+            raise NotWritten(
+                t("no recipe trains the plan's '{stage}' stage: {reason}", stage=stage, reason=reason)
+            )
         gap = fmt.gap(recipe)
         raise NotWritten(
-            f"{fmt.name} cannot train the plan's '{stage}' stage"
-            + (f" ({gap})" if gap else "")
-            + f"; use --trainer {' or '.join(others)}"
+            t(
+                "{format} cannot train the plan's '{stage}' stage ({gap}); use --trainer {others}",
+                format=fmt.name,
+                stage=stage,
+                gap=gap,
+                others=t(" or ").join(others),
+            )
+            if gap
+            else t(
+                "{format} cannot train the plan's '{stage}' stage; use --trainer {others}",
+                format=fmt.name,
+                stage=stage,
+                others=t(" or ").join(others),
+            )
         )
     _check_gap(recipe, fmt, NotWritten)
 

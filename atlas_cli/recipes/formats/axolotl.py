@@ -8,7 +8,7 @@ from typing import Any
 from atlas_cli.core.memory.activations import kv_cache_bytes
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shell import shell_word
-from atlas_cli.i18n import N_, t
+from atlas_cli.i18n import N_, t, translated
 from atlas_cli.recipes.launchers import MASTER_PORT, beside_vllm_server, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import (
@@ -66,37 +66,38 @@ AX_LIGER_KEYS = ("liger_rope", "liger_rms_norm", "liger_glu_activation", "liger_
 
 def gap(recipe: Recipe) -> str | None:
     if "orpo" in recipe.stages:
-        return (
+        return t(
             "axolotl reads ORPO data through its own chat-template dataset types, not the prompt / "
             "chosen / rejected fields these recipes write; use --trainer llamafactory (pref_loss: orpo)"
         )
     if "reward-model" in recipe.stages:
-        return (
+        return t(
             "axolotl's reward-model datasets are chat-template conversations (bradley_terry.chat_template), "
             "not the prompt / chosen / rejected pairs these recipes write"
         )
     if "kto" in recipe.stages and recipe.post_trained:
-        return (
+        return t(
             "axolotl's KTO datasets are a user-defined format, which would train an instruct model on "
             "bare text, or fixed ChatML / Llama 3 strings, not the model's own chat template; use "
             "--trainer python or llamafactory, which render it"
         )
     if "rloo" in recipe.stages:
-        return "axolotl's rl: options are dpo, ipo, orpo, kto, simpo, grpo, gdpo and ebft, not RLOO"
+        return t("axolotl's rl: options are dpo, ipo, orpo, kto, simpo, grpo, gdpo and ebft, not RLOO")
     if recipe.sequence_parallel > 1:
-        return (
-            f"the plan fits only with each sequence split over {recipe.sequence_parallel} GPUs; axolotl's "
+        return t(
+            "the plan fits only with each sequence split over {parts} GPUs; axolotl's "
             "context_parallel_size does that with ring-flash-attn and a micro-batch of 1 when packing, which "
-            "these recipes do not write yet; use --trainer python (DeepSpeed Ulysses)"
+            "these recipes do not write yet; use --trainer python (DeepSpeed Ulysses)",
+            parts=recipe.sequence_parallel,
         )
     if recipe.shards_expert_lora:
-        return (
+        return t(
             "LoRA on the fused experts (lora_target_parameters) under ZeRO-3 needs peft 0.21.0 or newer, "
             "which reads a partitioned parameter's shape (huggingface/peft#3576), and axolotl 0.19.0 pins "
             "peft 0.20.0, which raises IndexError as it wraps them; use --trainer python"
         )
     if recipe.family == "weights" and recipe.has("precision") and recipe.value("precision") == "fp16":
-        return (
+        return t(
             "axolotl loads the weights it trains in fp16 with fp16: true (no fp32 master copy), and "
             "fp16 mixed precision refuses fp16 gradients ('Attempting to unscale FP16 gradients'); use "
             "--trainer llamafactory or python, which keep an fp32 copy, or a LoRA plan"
@@ -105,7 +106,7 @@ def gap(recipe: Recipe) -> str | None:
         # Its schema has trl.chat_template_kwargs, but its GRPO strategy never hands it to
         # GRPOConfig (axolotl 0.19.0 core/trainers/grpo/__init__.py set_training_args_kwargs;
         # unchanged at axolotl-ai-cloud/axolotl@067b021): written, it would be ignored.
-        return (
+        return t(
             "the plan's completion budget cuts this model's thoughts, so it samples without thinking "
             "(chat_template_kwargs), which axolotl's GRPO does not pass on to TRL; use --trainer python, "
             "or give --seq-len as prompt + a completion budget of several thousand tokens"
@@ -114,9 +115,10 @@ def gap(recipe: Recipe) -> str | None:
     if whole_context:
         return whole_context
     if recipe.family not in ("weights", "lora"):
-        return (
+        return t(
             "axolotl trains full weights, LoRA / QLoRA (and DoRA via peft_use_dora), or the parameters "
-            f"matched by unfrozen_parameters; {recipe.plan.name} is not among them; use --trainer python"
+            "matched by unfrozen_parameters; {name} is not among them; use --trainer python",
+            name=translated(recipe.plan.name),
         )
     return None
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shell import shell_word
-from atlas_cli.i18n import N_, t
+from atlas_cli.i18n import N_, t, translated
 from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import (
@@ -119,35 +119,37 @@ LF_DATASETS = {
 
 def gap(recipe: Recipe) -> str | None:
     if "grpo" in recipe.stages or "rloo" in recipe.stages:
-        return "LLaMA-Factory has no online RL stage (its stages: pt, sft, rm, ppo, dpo, kto)"
+        return t("LLaMA-Factory has no online RL stage (its stages: pt, sft, rm, ppo, dpo, kto)")
     if recipe.sequence_parallel > 1:
-        return (
-            f"the plan fits only with each sequence split over {recipe.sequence_parallel} GPUs, which "
+        return t(
+            "the plan fits only with each sequence split over {parts} GPUs, which "
             "LLaMA-Factory does only under its Megatron backend (context_parallel_size), not with its "
-            "Trainer and DeepSpeed; use --trainer python (DeepSpeed Ulysses)"
+            "Trainer and DeepSpeed; use --trainer python (DeepSpeed Ulysses)",
+            parts=recipe.sequence_parallel,
         )
     if recipe.has("lora.expert_parameters"):
-        return (
+        return t(
             "LLaMA-Factory has no option for LoRA on a mixture of experts' fused expert weights (PEFT "
             "target_parameters), which --lora-experts asks for; use --trainer python or axolotl"
         )
     if recipe.plan.estimate is not None and recipe.has("precision") and recipe.value("precision") == "fp32":
-        return (
+        return t(
             "the plan trains in fp32 (Gemma 3 overflows fp16 on a GPU without bf16), and LLaMA-Factory "
             "with neither bf16 nor fp16 set picks the GPU's own 16-bit type (infer_optim_dtype); use "
             "--trainer python or axolotl"
         )
     if recipe.model is not None and recipe.model.family == "gpt_oss":
-        return (
+        return t(
             "LLaMA-Factory loads gpt-oss only with the FlashAttention 3 hub kernel, through a function "
             "transformers 5 renamed (an ImportError on every GPU: hiyouga/LlamaFactory#10256, open), and "
             "that kernel runs attention sinks on Hopper GPUs only; use --trainer python or axolotl"
         )
     if recipe.memory_model not in LF_FINETUNING:
-        return (
+        return t(
             "its finetuning types are lora (with use_dora / quantization_bit), freeze, "
             "full (with use_galore) "
-            f"and oft; {recipe.plan.name} is not among them; use --trainer python"
+            "and oft; {name} is not among them; use --trainer python",
+            name=translated(recipe.plan.name),
         )
     return None
 
