@@ -4221,6 +4221,13 @@ def test_each_objectives_accumulation_cites_its_own_published_batches() -> None:
     sft, dpo = (recipe.settings[f"grad_accum.{stage}"].source for stage in ("sft", "dpo"))
     assert sft.startswith("sequences per optimizer step") and "zephyr-7b-beta/sft" in sft
     assert dpo.startswith("pairs per optimizer step") and "zephyr-7b-beta/dpo" in dpo and "SFT" not in dpo
+    scorer = recommend(gpu="a100-80gb", model="llama-3.1-8b", goal="classify", data_kind="preferences")
+    recipe, _ = write_recipe(CATALOG, scorer, rank_of(scorer, "lora", ("reward-model",)), "python")
+    assert "arXiv:2203.02155" in recipe.settings["grad_accum.reward-model"].source  # InstructGPT's RM
+    instruct = {"model": "llama-3.1-8b-instruct", "data_kind": "preferences", "priority": "cost"}
+    simpo = recommend(gpu="a100-80gb", examples="5k", **instruct)
+    recipe, _ = write_recipe(CATALOG, simpo, rank_of(simpo, "lora", ("simpo",)), "llamafactory")
+    assert "princeton-nlp/SimPO" in recipe.settings["grad_accum.simpo"].source
 
 
 def test_a_recipe_that_trains_nothing_says_why_no_training_plan_is_left(run: Runner) -> None:
