@@ -266,6 +266,11 @@ def test_a_number_yaml_reads_as_text_says_how_to_write_it(tmp_path: Path) -> Non
     text = text[:at] + "    memory_gib: 1e15\n" + text[at + len("    memory_gib: 24\n") :]
     [problem] = problems_of(write_kb(tmp_path, text))
     assert problem.endswith("Input should be a valid number (YAML reads 1e15 as text: write 1.0e+15)")
+    start = text.index("  - id: llama-3.1-8b\n")
+    at = text.index("    layers: 32\n", start)
+    text = text[:at] + "    layers: 3.2e1\n" + text[at + len("    layers: 32\n") :]
+    problems = problems_of(write_kb(tmp_path, text))
+    assert any(p.endswith("(YAML reads 3.2e1 as text: write 32)") for p in problems)  # a whole number
 
 
 @pytest.mark.parametrize(

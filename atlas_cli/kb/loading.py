@@ -114,12 +114,16 @@ _TEXT_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+
 
 
 def _number_as_text(item: Any) -> str:
-    """Where a number was wanted and YAML read one as text (1e15), how to write it."""
+    """Where a number was wanted and YAML read one as text (1e15), how to write it: a whole number
+    in full (an integer field takes no exponent), any other in the form YAML reads as a float."""
     given = item.get("input")
-    if item["type"] != "float_type" or not isinstance(given, str):
+    if item["type"] not in ("float_type", "int_type") or not isinstance(given, str):
         return ""
     if not _TEXT_NUMBER.fullmatch(given):
         return ""
+    if item["type"] == "int_type":
+        value = float(given)
+        return f" (YAML reads {given} as text: write {int(value)})" if value.is_integer() else ""
     mantissa, _, exponent = given.lower().partition("e")
     mantissa = mantissa if "." in mantissa else mantissa + ".0"
     sign = "" if exponent[:1] in "+-" else "+"
