@@ -578,7 +578,7 @@ def _liger_runs(rec: "Recommendation") -> bool:
 
 def _say_no_training_left(rec: "Recommendation", recipe: "Recipe") -> None:
     """Plan 1 trains nothing because every plan that would train on the user's GPUs was left
-    out (gpt-oss with --vllm, no data): why, on stderr, as `recommend` says it, rather than a
+    out (gpt-oss sampled with --vllm): why, on stderr, as `recommend` says it, rather than a
     prompting example written without a word to someone who asked for training."""
     from atlas_cli.render.plans import excluded_lines
 
