@@ -1715,3 +1715,22 @@ def test_time_on_an_rtx_6000_ada_says_it_may_double(run: Runner) -> None:
     assert trained and all(any(said in c for c in p["caveats"]) for p in trained)
     l40s = ok(run(*args, "--gpu", "l40s")).json()["recommendations"]
     assert not any("time shown may be half" in c for p in l40s for c in p["caveats"])
+
+
+def test_a_limit_no_plan_meets_names_the_gpus_that_would_meet_it(run: Runner) -> None:
+    """A review: past --max-hours the notes offered only less data or fewer epochs. The whole
+    training on more GPUs of the same kind is named where some count within a node meets the
+    limit, with its time and cost; a budget alone is not met by more GPUs, nor a free tier's."""
+    args = ("recommend", "--model", "llama-3.1-8b", "--goal", "chat", "--examples", "200k")
+    args += ("--tokens-per-example", "1000", "--json")
+    notes = ok(run(*args, "--gpu", "h100", "--max-hours", "3")).json()["notes"]
+    (more,) = [n for n in notes if n.startswith("Or all of the training on more GPUs") and "Full fine" in n]
+    gpus = int(more.split("(--gpus ")[1].rstrip(").\n"))
+    assert 1 < gpus <= 8
+    hours = ok(run(*args, "--gpu", "h100", "--gpus", str(gpus), "--max-hours", "3")).json()
+    full = next(p for p in hours["recommendations"] if p["method"] == "full-ft")
+    assert full["time"]["hours"] <= 3  # the count named does meet the limit
+    budget = ok(run(*args, "--gpu", "h100", "--budget-usd", "5")).json()["notes"]
+    assert not any("more GPUs" in n for n in budget)
+    free = ok(run(*args, "--gpu", "colab", "--max-hours", "3")).json()["notes"]
+    assert not any("more GPUs" in n for n in free)

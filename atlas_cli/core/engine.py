@@ -23,11 +23,13 @@ from atlas_cli.core.lengths import length_notes
 from atlas_cli.core.memory.estimate import MAX_PROMPT, ONLINE_SEQ_LEN, completion_length
 from atlas_cli.core.memory.parallel import resolved_sharding
 from atlas_cli.core.memory.search import (
+    GPU_COUNTS,
     STRATEGIES,
     Change,
     Estimator,
     estimator,
     fitting_prompt,
+    on_gpus,
     on_stack,
     shorter_prompt_note,
     with_strategy,
@@ -294,9 +296,14 @@ def tied_groups(scored: list[Scored], priority: str) -> list[list[Scored]]:
     return groups
 
 
-def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> list[str]:
+def time_notes(
+    kept: list[Scored],
+    excluded: list[Scored],
+    profile: Profile,
+    more_gpus: Callable[[Scored], tuple[Scored, int, Timed] | None] | None = None,
+) -> list[str]:
     """How --priority cost|speed ranked, by how much the first plan wins, and what the limits
-    excluded."""
+    excluded; when none is left, what would fit them: less data, or (`more_gpus`) more GPUs."""
     notes = []
     # Compared within the first plan's fit, and never between plans that do not fit at all.
     measured = [
@@ -369,20 +376,25 @@ def time_notes(kept: list[Scored], excluded: list[Scored], profile: Profile) -> 
         training = [s for s in kept if s.plan.kind != "no-training" and s.timed.time is not None]
         only_over = [s for s in over if _only_over_limit(s)]
         inputs = time_inputs(profile)
+
+        def fitted(chosen: tuple[float, Scored] | None, why: str) -> list[str]:
+            found = None if chosen is None or more_gpus is None else more_gpus(chosen[1])
+            return _within_limits_note(chosen, profile, why) + _on_more_gpus_note(found)
+
         if not training:
             nearest = _nearest(only_over, inputs)
-            notes += _within_limits_note(nearest, profile, "nearest")
+            notes += fitted(nearest, "nearest")
             # The nearest may be a weak method (soft prompts for chat): the best one's share too.
             top = min(only_over, key=lambda s: s.rank, default=None)
             if nearest is not None and top is not None and top is not nearest[1]:
-                notes += _within_limits_note(_nearest([top], inputs), profile, "best")
+                notes += fitted(_nearest([top], inputs), "best")
         else:
             # A plan the limits excluded that scores above every one kept: how it would fit them.
             best = max(s.plan.score for s in training)
             better = [s for s in only_over if s.plan.score > best]
             if better:
                 top = max(better, key=lambda s: s.plan.score)
-                notes += _within_limits_note(_nearest([top], inputs), profile, "better_than_kept")
+                notes += fitted(_nearest([top], inputs), "better_than_kept")
     return notes
 
 
@@ -869,6 +881,26 @@ def _within_limits_note(chosen: tuple[float, Scored] | None, profile: Profile, w
                 given=profile.examples,
             ),
             epochs=_fewer_epochs(share, plan.timed.time.stages),
+        )
+    ]
+
+
+def _on_more_gpus_note(found: tuple[Scored, int, Timed] | None) -> list[str]:
+    """The whole training within the limits on more GPUs of the profile's kind (a review: the
+    notes offered only less data or fewer epochs)."""
+    if found is None:
+        return []
+    s, gpus, timed = found
+    assert timed.time is not None  # found within the limits, so timed
+    usd = None if timed.cost is None else timed.cost.usd
+    return [
+        t(
+            "Or all of the training on more GPUs of this kind: {plan} on {gpus} takes about {hours}{cost} "
+            "(--gpus {gpus}).",
+            plan=translated(s.plan.name),
+            gpus=gpus,
+            hours=hours_text(timed.time.hours),
+            cost="" if usd is None else f", ${usd:,.2f}",
         )
     ]
 
@@ -1456,7 +1488,8 @@ class Engine:
         left_out = [s for s in scored if s.excluded]
         notes = self._notes(profile, hardware, info, facts, pipeline)
         notes += self._pipeline_notes(facts, pipeline)
-        notes += time_notes(kept, left_out, profile)
+        more_gpus = functools.partial(self._on_more_gpus, context=context) if local else None
+        notes += time_notes(kept, left_out, profile, more_gpus)
         timed = local and hardware.device is not None
         notes += _large_set_note(kept, profile, self.usual_epochs, timed)
         notes += _reasoning_length_note(kept, self.stages_of(pipeline, profile.sampling), profile)
@@ -1676,6 +1709,25 @@ class Engine:
             return False
         with_vllm = {**facts, "vllm": True}
         return any(c.predicate(with_vllm) for c in excluders)
+
+    def _on_more_gpus(self, s: Scored, context: Context) -> tuple[Scored, int, Timed] | None:
+        """The fewest GPUs of the profile's kind past its own, within one node, on which a plan
+        --max-hours excluded trains all of its data within the limits, with that time. More GPUs
+        shorten the hours, not the GPU-hours: a budget alone is never met by them. Not for one
+        chip that is the machine's memory (a Mac), nor a free tier's fixed GPUs."""
+        e, hardware, inputs = s.plan.estimate, context.hardware, context.inputs
+        if e is None or inputs.max_hours is None or hardware.unified or hardware.free_tier:
+            return None
+        run = estimator(e.method, e.memory_model, e.shape)
+        for gpus in (n for n in GPU_COUNTS if max(e.settings.all_gpus, hardware.gpus) < n <= GPUS_PER_NODE):
+            found = with_strategy(run, on_gpus(e.settings, gpus))
+            if found.fit != "yes":
+                continue
+            timed = self._timed(found, s.plan.pipeline, hardware, inputs)
+            share = share_within_limits(timed, inputs)
+            if share is not None and share >= 1:
+                return s, gpus, timed
+        return None
 
     def _timed(
         self,

@@ -263,8 +263,8 @@ def _changed(settings: EstimateSettings, field: str, value: Value) -> EstimateSe
         return on_stack(settings, str(value))
     if field == "generation_batch":  # read by online stages only
         return settings._replace(objective=settings.objective._replace(generation_batch=int(value)))
-    if field == "gpus":  # as --gpus counts them: a vLLM server's among them
-        return settings._replace(gpus=int(value) - settings.vllm_server_gpus)
+    if field == "gpus":
+        return on_gpus(settings, int(value))
     if field == "vllm_server_gpus":
         return settings._replace(vllm_server_gpus=int(value), gpus=settings.all_gpus - int(value))
     if field == "vllm" and settings.vllm_server_gpus:  # without vLLM, the server's GPUs train too
@@ -281,6 +281,11 @@ def at_rank(run: Estimator, rank: int | None) -> Estimator:
     if rank is None:
         return run
     return lambda settings: run(settings._replace(lora_rank=rank))
+
+
+def on_gpus(settings: EstimateSettings, gpus: int) -> EstimateSettings:
+    """`settings` on `gpus` GPUs as --gpus counts them: a vLLM server's among them."""
+    return settings._replace(gpus=gpus - settings.vllm_server_gpus)
 
 
 def on_stack(settings: EstimateSettings, stack: str) -> EstimateSettings:
