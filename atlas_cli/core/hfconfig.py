@@ -31,12 +31,12 @@ Config = Mapping[str, Any]
 # Families whose attention transformers runs without SDPA (_supports_sdpa False: gpt-oss's learned
 # attention sinks, Gemma 2's soft-capping): the default attn_implementation is then "eager".
 EAGER_ATTENTION_TYPES = frozenset({"gpt_oss", "gemma2"})
-FP16_OVERFLOW_TYPES = frozenset({"gemma3", "gemma3_text"})  # kb.schema.LlmModel.fp16_overflows
+FP16_OVERFLOW_TYPES = frozenset({"gemma3", "gemma3_text", "gemma4_text"})  # kb.schema.LlmModel.fp16_overflows
 T5_LARGE_WIDTH = 1024  # d_model of t5-large: the first original T5 that overflows fp16 (_t5)
 # kb.schema.LlmModel.norms_per_layer and qk_norm, as transformers' modeling code builds each block
 # (modeling_gemma2/3: four RMSNorms; modeling_qwen3, qwen3_moe, gemma3, olmo2: q_norm and k_norm).
-SANDWICH_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text"})
-QK_NORM_TYPES = frozenset({"qwen3", "qwen3_moe", "gemma3", "gemma3_text", "olmo2"})
+SANDWICH_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text", "gemma4_text"})
+QK_NORM_TYPES = frozenset({"qwen3", "qwen3_moe", "gemma3", "gemma3_text", "olmo2", "gemma4_text"})
 # Decoders whose MLP is two plain projections (modeling_phi's PhiMLP: fc1, GELU, fc2, with biases);
 # every other decoder family here has a gated (SwiGLU/GeGLU) one.
 UNGATED_TYPES = frozenset({"phi"})
@@ -79,6 +79,15 @@ CLASS_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
         "num_attention_heads": 8,
         "num_key_value_heads": 4,
         "head_dim": 256,
+        "max_position_embeddings": 131_072,
+    },
+    # Gemma4TextConfig (configuration_gemma4.py): global_head_dim is popped with 512 as its default.
+    "gemma4_text": {
+        "tie_word_embeddings": True,
+        "vocab_size": 262_144,
+        "head_dim": 256,
+        "global_head_dim": 512,
+        "sliding_window": 512,
         "max_position_embeddings": 131_072,
     },
     "llama4_text": {
@@ -124,6 +133,7 @@ KNOWN_DECODERS: Final = frozenset(
     {"llama", "mistral", "qwen2", "qwen3", "phi", "phi3", "gemma", "gemma2", "gemma3_text"}
     | {"mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3", "gpt_oss", "llama4_text"}
     | {"glm4_moe"}
+    | {"gemma4_text"}
 )
 # Vision-language checkpoints whose language model is one of the decoders above (transformers'
 # Qwen2-VL / Qwen2.5-VL text models are Qwen2's, with q/k/v biases; Qwen3-VL's are Qwen3's).
@@ -142,15 +152,12 @@ _HYBRID_LINEAR = N_("hybrid attention: Gated DeltaNet linear-attention layers be
 _STATE_SPACE = N_("state-space (Mamba) or linear-recurrent layers")
 _SSM_TYPES = ("mamba", "mamba2", "falcon_mamba", "falcon_h1", "jamba", "zamba", "zamba2", "bamba")
 _RECURRENT_TYPES = ("nemotron_h", "granitemoehybrid", "lfm2", "rwkv", "recurrent_gemma")
-_GEMMA4 = N_("Gemma 4's layers (keys shared as values, two head widths, experts beside a dense MLP)")
 _SPARSE = N_("DeepSeek sparse attention (the lightning indexer that picks the attended tokens)")
 NOT_MODELLED: Final[dict[str, str]] = {
     "qwen3_next": _HYBRID_LINEAR,
     "qwen3_5": _HYBRID_LINEAR,
     "qwen3_5_moe": _HYBRID_LINEAR,
     "gemma3n": N_("per-layer embeddings, AltUp, LAuReL and key/value sharing across layers"),
-    "gemma4": _GEMMA4,
-    "gemma4_text": _GEMMA4,
     "deepseek_v32": _SPARSE,
     "minimax": N_("lightning (linear) attention layers"),
     "kimi_linear": N_("Kimi Delta Attention (linear attention) layers"),
@@ -337,9 +344,11 @@ def _experts(
 ) -> tuple[MixtureOfExperts | None, int]:
     """The routed MLP, and the width of the dense MLP its dense layers use."""
     experts = r.optional("num_local_experts", "num_experts", "n_routed_experts")
+    if model_type == "gemma4_text" and not r.flag("enable_moe_block", False):
+        experts = None  # Gemma 4 builds its experts only with enable_moe_block
     if not experts:
         return None, r.whole("intermediate_size")
-    active = r.whole("num_experts_per_tok", "experts_per_token", "num_selected_experts")
+    active = r.whole("num_experts_per_tok", "experts_per_token", "num_selected_experts", "top_k_experts")
     expert_width = r.optional("moe_intermediate_size") or r.whole("intermediate_size")
     # Llama 4 names its dense MLP's width intermediate_size_mlp (intermediate_size is the expert's).
     dense_width = r.optional("intermediate_size_mlp") or r.optional("intermediate_size") or expert_width
@@ -370,6 +379,7 @@ def _experts(
         expert_bias=model_type == "gpt_oss",
         every_token=model_type == "llama4_text",
         router_aux_loss_coef=_coefficient(r.raw("router_aux_loss_coef")),
+        beside_dense_mlp=model_type == "gemma4_text",
     )
     return moe, dense_width
 
@@ -424,6 +434,23 @@ def _decoder(r: _Reader, model_type: str, known: bool, warnings: list[str]) -> d
         "context_length": _trained_positions(model_type, r.optional("max_position_embeddings")),
         "reasons": _reasons(model_type, r.name),
         **_sliding(r, model_type, layers),
+        **_gemma4_attention(r, model_type),
+    }
+
+
+def _gemma4_attention(r: _Reader, model_type: str) -> dict[str, Any]:
+    """Gemma 4's full-attention layers (modeling_gemma4 Gemma4TextAttention): heads of
+    global_head_dim, num_global_key_value_heads of them where attention_k_eq_v is set (values are
+    then k_proj's output: no v_proj), and on every layer v_norm, an RMSNorm without weight."""
+    if model_type != "gemma4_text":
+        return {}
+    keys_are_values = r.flag("attention_k_eq_v", False)
+    global_kv = r.optional("num_global_key_value_heads") if keys_are_values else None
+    return {
+        "global_head_dim": r.optional("global_head_dim"),
+        "global_kv_heads": global_kv,
+        "global_keys_are_values": keys_are_values,
+        "v_norm": True,
     }
 
 
@@ -672,6 +699,8 @@ def _vision_params_b(top: Config) -> float | None:
     vision = top.get("vision_config")
     if not isinstance(vision, Mapping):
         return None
+    if vision.get("model_type") == "gemma4_vision":
+        return _gemma4_vision_params_b(top, vision)
     layers = _plausible(vision.get("num_hidden_layers") or vision.get("depth"), MAX_TOWER_LAYERS)
     width = _plausible(vision.get("embed_dim") or vision.get("hidden_size"), MAX_TOWER_WIDTH)
     if layers is None or width is None:
@@ -682,6 +711,28 @@ def _vision_params_b(top: Config) -> float | None:
     if mlp is None:  # a text, a list, a huge number: no tower is read
         return None
     return round(layers * (4 * width * width + 2 * width * mlp) / 1e9, 3)
+
+
+def _gemma4_vision_params_b(top: Config, vision: Config) -> float | None:
+    """Gemma 4's vision tower as modeling_gemma4 builds it, in billions: per encoder layer q, k, v
+    and o of hidden_size and a gated MLP (Gemma4VisionMLP: gate, up, down) plus q_norm and k_norm
+    of a head's width and four RMSNorms; the patch embedder (3 x patch_size^2 -> hidden_size) and
+    its two position tables (position_embedding_size x hidden_size each); and embed_vision's
+    projection into the text model (Gemma4MultimodalEmbedder, no bias)."""
+    text = top.get("text_config")
+    text_width = _plausible(text.get("hidden_size"), MAX_TOWER_WIDTH) if isinstance(text, Mapping) else None
+    layers = _plausible(vision.get("num_hidden_layers"), MAX_TOWER_LAYERS)
+    width = _plausible(vision.get("hidden_size"), MAX_TOWER_WIDTH)
+    mlp = _plausible(vision.get("intermediate_size"), MAX_TOWER_WIDTH)
+    head = _plausible(vision.get("head_dim") or 64, MAX_TOWER_WIDTH)
+    patch = _plausible(vision.get("patch_size") or 16, MAX_TOWER_WIDTH)
+    positions = _plausible(vision.get("position_embedding_size") or 10_240, MAX_TOWER_WIDTH)
+    if None in (text_width, layers, width, mlp, head, patch, positions):
+        return None
+    assert text_width and layers and width and mlp and head and patch and positions  # for mypy
+    block = 4 * width * width + 3 * width * mlp + 2 * head + 4 * width
+    embedder = 3 * patch * patch * width + 2 * positions * width
+    return round((layers * block + embedder + width * text_width) / 1e9, 3)
 
 
 # Far past any vision tower (SigLIP: 27 layers of 1,152): a config beyond them is not read as one.
@@ -738,7 +789,12 @@ _READERS: Final[dict[str, Callable[[_Reader], dict[str, Any]]]] = {
     **dict.fromkeys(BERT_LIKE, _bert),
     **dict.fromkeys(T5_LIKE, _t5),
 }
-_FAMILY_NAMES: Final = {"gemma3_text": "gemma3", "llama4_text": "llama4", "xlm-roberta": "roberta"}
+_FAMILY_NAMES: Final = {
+    "gemma3_text": "gemma3",
+    "gemma4_text": "gemma4",
+    "llama4_text": "llama4",
+    "xlm-roberta": "roberta",
+}
 
 
 def parse_config(config: Config, name: str, source: str) -> ParsedConfig:

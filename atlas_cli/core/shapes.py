@@ -88,6 +88,15 @@ class Shape:
     # fp8; "" for 16 bit): it is served so where transformers keeps them (gpt-oss's MXFP4
     # experts from Turing on, FP8 from Ada on), dequantized to bf16 elsewhere and for training.
     stored: str = ""
+    # Gemma 4: its `global_layers` full-attention layers have query, key/value and cached widths of
+    # their own (global_head_dim, num_global_key_value_heads); the other widths are the other layers'.
+    global_layers: int = 0
+    global_q_dim: int = 0
+    global_kv_dim: int = 0
+    global_kv_cache_width: int = 0
+    global_kv_heads: int = 0
+    v_norm: bool = False  # kb.schema.LlmModel's: an RMSNorm (no weight) on each head's values
+    moe_norm_inputs: int = 0  # RMSNorm inputs an MoE layer keeps besides the block's (Gemma 4: 4)
     # Sums over the matrices, computed once: the estimators read them in their inner loops.
     linear_params: float = field(init=False, repr=False, compare=False)
     expert_params: float = field(init=False, repr=False, compare=False)  # every routed expert
@@ -110,7 +119,18 @@ class Shape:
         parallelism): whole query heads each, and key/value heads divided or replicated evenly."""
         if not self.heads or self.heads % parts:
             return False
-        return not self.kv_heads or self.kv_heads % parts == 0 or parts % self.kv_heads == 0
+        kv_heads = [k for k in (self.kv_heads, self.global_kv_heads) if k]
+        return all(k % parts == 0 or parts % k == 0 for k in kv_heads)
+
+    @property
+    def attention_kinds(self) -> tuple[tuple[int, int, int, int], ...]:
+        """(layers, query width, key/value width, cached width) of each kind of attention layer:
+        one kind, or Gemma 4's other layers and its full-attention layers of their own widths."""
+        others = (self.layers - self.global_layers, self.q_dim, self.kv_dim, self.kv_cache_width)
+        if not self.global_layers:
+            return (others,)
+        own = (self.global_layers, self.global_q_dim, self.global_kv_dim, self.global_kv_cache_width)
+        return (others, own)
 
     @property
     def params(self) -> float:
@@ -187,6 +207,42 @@ def _attention(model: LlmModel) -> list[Linear]:
     return [("q", h, q), ("k", h, kv), ("v", h, kv), ("o", q, h)]
 
 
+def _global_attention(model: LlmModel) -> list[Linear]:
+    """One full-attention layer's projections where they have widths of their own (Gemma 4's
+    Gemma4TextAttention: heads of global_head_dim, num_global_key_value_heads of them, and no
+    v_proj under attention_k_eq_v, whose values are k_proj's output)."""
+    h = model.hidden_size
+    head_dim = model.global_head_dim or model.head_dim or h // model.attention_heads
+    q = model.attention_heads * head_dim
+    kv = (model.global_kv_heads or model.kv_heads) * head_dim
+    values: list[Linear] = [] if model.global_keys_are_values else [("v", h, kv)]
+    return [("q", h, q), ("k", h, kv), *values, ("o", q, h)]
+
+
+def _global_layers(model: LlmModel) -> int:
+    """Full-attention layers of widths of their own (Gemma 4): those that do not slide."""
+    own = model.global_head_dim or model.global_kv_heads or model.global_keys_are_values
+    return model.layers - model.sliding_layers if own else 0
+
+
+def _global_widths(model: LlmModel) -> dict[str, int]:
+    """Shape's global_* fields: the full-attention layers' query, key/value and cached widths
+    (keys and values are both cached: under attention_k_eq_v the values are normalised apart from
+    the keys, v_norm against k_norm and RoPE, and the cache updates with both)."""
+    count = _global_layers(model)
+    if not count:
+        return {}
+    linears = {role: d_out for role, _, d_out in _global_attention(model)}
+    kv_heads = model.global_kv_heads or model.kv_heads
+    return {
+        "global_layers": count,
+        "global_q_dim": linears["q"],
+        "global_kv_dim": linears["k"],
+        "global_kv_cache_width": 2 * linears["k"],
+        "global_kv_heads": kv_heads,
+    }
+
+
 def _mlp(d_model: int, width: int, gated: bool, fused: bool = False) -> list[Linear]:
     """Gate and up projections (one fused gate_up, or one input projection), then the down
     projection."""
@@ -241,9 +297,11 @@ def shape_of(model: LlmModel) -> Shape:
     h, moe = model.hidden_size, model.moe
     decoder_layers = model.decoder_layers or 0
     layers = model.layers + decoder_layers
-    matrices = _group("attention", _attention(model), layers)
+    global_layers = _global_layers(model)
+    matrices = _group("attention", _attention(model), layers - global_layers)
+    matrices += _group("attention", _global_attention(model), global_layers)
     matrices += _group("cross-attention", _attention(model), decoder_layers)
-    dense_layers = layers if moe is None else moe.dense_layers
+    dense_layers = layers if moe is None or moe.beside_dense_mlp else moe.dense_layers
     mlp = _mlp(h, model.intermediate_size, model.gated_mlp, model.fused_projections)
     matrices += _group("mlp", mlp, dense_layers)
     mlp_width = model.intermediate_size * dense_layers
@@ -264,7 +322,8 @@ def shape_of(model: LlmModel) -> Shape:
     # The blocks' norm weights (two, or four in Gemma 2 and 3; a head's width each for q_norm and
     # k_norm) and a final norm (RMSNorm).
     norms = model.norms_per_layer * h * layers + h
-    norms += 2 * (q_dim // max(1, model.attention_heads)) * layers if model.qk_norm else 0
+    norms += 2 * (q_dim // max(1, model.attention_heads)) * (layers - global_layers) if model.qk_norm else 0
+    norms += _global_norms(model, global_layers)
     if model.architecture != "decoder":
         norms *= 2  # LayerNorm has a bias too
     return Shape(
@@ -298,7 +357,31 @@ def shape_of(model: LlmModel) -> Shape:
         kv_heads=model.kv_heads,
         prequantized=model.weights_dtype in PREQUANTIZED,
         stored=model.weights_dtype if model.weights_dtype in STORED_QUANTIZED else "",
+        v_norm=model.v_norm,
+        moe_norm_inputs=GEMMA4_MOE_NORM_INPUTS if moe is not None and moe.beside_dense_mlp else 0,
+        **_global_widths(model),
     )
+
+
+# Gemma 4's MoE layer normalises the dense MLP's output (post_feedforward_layernorm_1), the
+# experts' input and output (pre_ and post_feedforward_layernorm_2) and the router's input
+# (Gemma4TextRouter.norm, without weight): four more RMSNorm inputs kept for the backward.
+GEMMA4_MOE_NORM_INPUTS = 4
+
+
+def _global_norms(model: LlmModel, global_layers: int) -> int:
+    """Norm weights of Gemma 4's own: q_norm and k_norm of the full-attention layers' head width,
+    and in each MoE layer beside a dense MLP three more RMSNorms of hidden_size, the router's scale
+    (hidden_size) and its per-expert scale (Gemma4TextDecoderLayer, Gemma4TextRouter). v_norm and
+    the router's norm have no weight; layer_scalar is a buffer."""
+    count = 0
+    if model.qk_norm and global_layers:
+        head_dim = model.global_head_dim or model.head_dim or model.hidden_size // model.attention_heads
+        count += 2 * head_dim * global_layers
+    moe = model.moe
+    if moe is not None and moe.beside_dense_mlp:
+        count += (model.layers - moe.dense_layers) * (4 * model.hidden_size + moe.experts)
+    return count
 
 
 # --- a bare size: a modern dense shape ---------------------------------------------------------

@@ -862,6 +862,13 @@ class MixtureOfExperts(Strict):
         description="the config's router_aux_loss_coef: the weight of the routers' load-balancing loss, "
         "where the family's model adds one (data/families.yaml router_aux_loss)",
     )
+    beside_dense_mlp: bool = Field(
+        default=False,
+        description="every MoE layer runs the dense MLP (intermediate_size) beside its routed experts "
+        "and sums the two, each normalised (Gemma 4's enable_moe_block: post_feedforward_layernorm_1 "
+        "and _2, pre_feedforward_layernorm_2, and a router with an RMSNorm, a scale of hidden_size "
+        "and a per-expert scale; modeling_gemma4 Gemma4TextDecoderLayer, Gemma4TextRouter)",
+    )
 
     @model_validator(mode="after")
     def _active_within_experts(self) -> "MixtureOfExperts":
@@ -967,6 +974,31 @@ class LlmModel(Strict):
         description="layers that attend within sliding_window only (Gemma 2: every other one; Gemma 3: "
         "five of six; gpt-oss: every other one): their KV cache holds at most that many tokens",
     )
+    # Gemma 4: its full-attention layers (those not in sliding_layers) have heads of their own.
+    global_head_dim: int | None = Field(
+        default=None,
+        gt=0,
+        le=100_000,
+        description="head width of the full-attention layers where it differs from head_dim (Gemma 4's "
+        "global_head_dim: 512 beside 256)",
+    )
+    global_kv_heads: int | None = Field(
+        default=None,
+        gt=0,
+        le=100_000,
+        description="key/value heads of the full-attention layers where they differ from kv_heads (Gemma "
+        "4's num_global_key_value_heads)",
+    )
+    global_keys_are_values: bool = Field(
+        default=False,
+        description="the full-attention layers have no v_proj: their values are k_proj's output, "
+        "normalised apart from the keys (Gemma 4's attention_k_eq_v)",
+    )
+    v_norm: bool = Field(
+        default=False,
+        description="an RMSNorm without weights on each head's values (Gemma 4's v_norm): the backward "
+        "keeps its fp32 input",
+    )
     weights_dtype: WeightsDtype = Field(
         default="bf16", description="how the published checkpoint stores weights"
     )
@@ -1021,7 +1053,19 @@ class LlmModel(Strict):
             raise ValueError("base_checkpoint names the base of a post-trained entry: set variant: instruct")
         if (self.sliding_window is None) != (self.sliding_layers == 0) or self.sliding_layers > self.layers:
             raise ValueError("sliding_window and sliding_layers go together, sliding_layers at most layers")
+        self._global_attention()
         return self
+
+    def _global_attention(self) -> None:
+        """Full-attention layers of their own widths need such layers beside sliding ones."""
+        widths = self.global_head_dim is not None or self.global_kv_heads is not None
+        if (widths or self.global_keys_are_values) and not 0 < self.sliding_layers < self.layers:
+            raise ValueError(
+                "global_head_dim, global_kv_heads and global_keys_are_values describe the "
+                "full-attention layers beside sliding ones: set sliding_layers below layers"
+            )
+        if self.global_kv_heads is not None and self.attention_heads % self.global_kv_heads:
+            raise ValueError("attention_heads must be a multiple of global_kv_heads")
 
 
 class ModelFamily(Strict):

@@ -174,6 +174,16 @@ class ExpertsJson(TypedDict):
     shared_intermediate_size: int | None
     moe_layers: int
     dense_layers: int
+    beside_dense_mlp: bool  # every MoE layer runs the dense MLP beside its experts (Gemma 4)
+
+
+class GlobalAttentionJson(TypedDict):
+    """Gemma 4's full-attention layers, of widths of their own."""
+
+    layers: int
+    kv_heads: int
+    head_dim: int
+    keys_are_values: bool  # no v_proj: the values are k_proj's output (attention_k_eq_v)
 
 
 class LatentAttentionJson(TypedDict):
@@ -207,6 +217,7 @@ class ModelJson(TypedDict):
     bias: str | None  # which linear layers carry biases: all-linear, qkv, attention; None: none
     experts: ExpertsJson | None
     latent_attention: LatentAttentionJson | None
+    global_attention: GlobalAttentionJson | None
     weights_dtype: str
     context_length: int | None
     repo: str | None  # what a recipe loads: a Hub id or a local directory

@@ -37,7 +37,7 @@ from atlas_cli.core.throughput.timing import (
     StageTime,
 )
 from atlas_cli.i18n import N_, language, t
-from atlas_cli.kb.schema import Advice, KnowledgeBase, Method
+from atlas_cli.kb.schema import Advice, KnowledgeBase, LlmModel, Method
 from atlas_cli.kb.vocabulary import (
     FIT_MARGIN,
     GENERATIVE_GOALS,
@@ -52,6 +52,7 @@ STACK_HELP = {c.value: c.help for c in STACKS}
 if TYPE_CHECKING:
     from atlas_cli.core.profile import Profile
     from atlas_cli.core.resolve import ModelInfo
+    from atlas_cli.core.shapes import Shape
     from atlas_cli.render.contracts import (
         AdviceJson,
         AssumptionsJson,
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
         CountsJson,
         EstimateJson,
         ExpertsJson,
+        GlobalAttentionJson,
         InvalidJson,
         MethodRowJson,
         MethodsJson,
@@ -639,6 +641,18 @@ def model_source_json(info: ModelInfo) -> ModelSourceJson:
     }
 
 
+def _global_attention_json(m: LlmModel, shape: Shape) -> GlobalAttentionJson | None:
+    """Gemma 4's full-attention layers, where their widths are their own."""
+    if not shape.global_layers:
+        return None
+    return {
+        "layers": shape.global_layers,
+        "kv_heads": shape.global_kv_heads,
+        "head_dim": shape.global_q_dim // m.attention_heads,
+        "keys_are_values": m.global_keys_are_values,
+    }
+
+
 def model_json(info: ModelInfo) -> ModelJson:
     """A sized model's document (an API model has no shape: the caller refuses it)."""
     m, shape = info.spec, info.sized
@@ -654,6 +668,7 @@ def model_json(info: ModelInfo) -> ModelJson:
             "shared_intermediate_size": moe.shared_intermediate_size,
             "moe_layers": m.layers + (m.decoder_layers or 0) - moe.dense_layers,
             "dense_layers": moe.dense_layers,
+            "beside_dense_mlp": moe.beside_dense_mlp,
         }
     return {
         "schema_version": SCHEMA_VERSION,
@@ -684,6 +699,7 @@ def model_json(info: ModelInfo) -> ModelJson:
             "qk_rope_head_dim": mla.qk_rope_head_dim,
             "v_head_dim": mla.v_head_dim,
         },
+        "global_attention": _global_attention_json(m, shape),
         "weights_dtype": m.weights_dtype,
         "context_length": m.context_length,
         "repo": info.repo,

@@ -293,6 +293,8 @@ def _experts_text(doc: ModelJson) -> str | None:
         if e["dense_layers"]
         else ""
     )
+    if e["beside_dense_mlp"]:
+        dense = t("; beside the dense MLP in each")
     return t(
         "{routed} routed, {active} active per token{shared} (width {width}) in {layers} layers{dense}",
         routed=e["routed"],
@@ -312,7 +314,7 @@ def _attention_text(doc: ModelJson) -> str:
             heads=doc["attention_heads"],
             kv=doc["kv_heads"],
             dim=doc["head_dim"],
-        )
+        ) + _global_attention_text(doc)
     query = t("query rank {rank}, ", rank=mla["q_lora_rank"]) if mla["q_lora_rank"] else ""
     return t(
         "{heads} heads, latent attention: {query}key/value rank {rank}, head dims {nope}+{rope} "
@@ -323,6 +325,21 @@ def _attention_text(doc: ModelJson) -> str:
         nope=mla["qk_nope_head_dim"],
         rope=mla["qk_rope_head_dim"],
         values=mla["v_head_dim"],
+    )
+
+
+def _global_attention_text(doc: ModelJson) -> str:
+    """Gemma 4's full-attention layers, of widths of their own."""
+    full = doc["global_attention"]
+    if full is None:
+        return ""
+    values = t(", keys as values (no v_proj)") if full["keys_are_values"] else ""
+    return t(
+        "; in {layers} full-attention layers {kv} key/value, head dim {dim}{values}",
+        layers=full["layers"],
+        kv=full["kv_heads"],
+        dim=full["head_dim"],
+        values=values,
     )
 
 

@@ -15,6 +15,15 @@ the residual sum (4h more each: an fp32 input, the output feeds no projection), 
 Gemma 3's q_norm and k_norm keep their fp32 inputs (4q + 4kv); Liger's and Unsloth's norms keep
 them in bf16 (half). Full recomputation (gradient checkpointing) keeps each layer's input (2h)
 and one layer's activations while it is recomputed.
+
+Gemma 4 (modeling_gemma4 Gemma4TextAttention, Gemma4TextDecoderLayer) adds to Gemma 3's layers:
+* full-attention layers of their own widths (heads of global_head_dim, num_global_key_value_heads
+  of them): q and kv above are each kind's, averaged over the layers (the largest layer's while
+  one is recomputed). Under attention_k_eq_v the values are k_proj's output, but v_norm normalises
+  them apart from the keys (k_norm, RoPE), so attention still keeps distinct q, k, v;
+* v_norm, an RMSNorm without weight on the values, keeps its fp32 input too (norm input x kv);
+* an MoE layer runs the dense MLP beside the experts (f counts both) and four more RMSNorms
+  (the MLP's output, the experts' input and output, the router's input: 4 norm inputs x h).
 """
 
 from __future__ import annotations
@@ -64,22 +73,37 @@ EAGER_BYTES = {False: (2.0, 6.0), True: (8.0, 4.0)}  # by attention soft-capping
 SOFTCAPPED_LOGIT_BYTES = 2.0
 
 
-def layer_bytes_per_token(shape: Shape, stack: str, precision_bytes: float = 2.0) -> float:
-    """Activations one layer keeps for backward, per token."""
-    h, q, kv, f = shape.hidden, shape.q_dim, shape.kv_dim, shape.mlp_width
-    elements: float
+def layer_bytes_per_token(
+    shape: Shape, stack: str, precision_bytes: float = 2.0, largest: bool = False
+) -> float:
+    """Activations one layer keeps for backward, per token: the average layer, or with `largest`
+    the layer of the widest attention (layers of two widths: Gemma 4)."""
+    h, f = shape.hidden, shape.mlp_width
     norm_input = 1 if stack in LEAN_KERNEL_STACKS else 2  # a norm's saved input: bf16 or fp32
-    if stack in LEAN_KERNEL_STACKS:
-        elements = 4 * h + 3 * q + 2 * kv + 3 * f
-    else:
-        elements = 6 * h + 3 * q + 2 * kv + 4 * f
+    elements: float = 4 * h + 3 * f if stack in LEAN_KERNEL_STACKS else 6 * h + 4 * f
+    elements += _attention_elements(shape, norm_input, largest)
     elements += (shape.norms_per_layer - 2) * norm_input * h
-    if shape.qk_norm:
-        elements += norm_input * (q + kv)
     if shape.is_moe:
         moe_share = shape.moe_layers / shape.layers
         elements += 2 * h * shape.experts_active * moe_share
+        elements += shape.moe_norm_inputs * norm_input * h * moe_share
     return elements * precision_bytes
+
+
+def _attention_elements(shape: Shape, norm_input: int, largest: bool) -> float:
+    """Attention's share of layer_bytes_per_token (3q + 2kv, and the q/k/v norms' inputs), for
+    each kind of layer (Shape.attention_kinds), averaged over the layers or the largest."""
+    per_kind = []
+    for count, q, kv, _ in shape.attention_kinds:
+        elements = 3 * q + 2 * kv
+        if shape.qk_norm:
+            elements += norm_input * (q + kv)
+        if shape.v_norm:
+            elements += norm_input * kv
+        per_kind.append((count, elements))
+    if largest:
+        return float(max(elements for _, elements in per_kind))
+    return sum(count * elements for count, elements in per_kind) / max(1, shape.layers)
 
 
 def activation_bytes(
@@ -100,6 +124,7 @@ def activation_bytes(
     one_layer = layer_bytes_per_token(shape, stack, precision_bytes) * tokens
     if not checkpointing:
         return layers * one_layer, 0.0
+    one_layer = layer_bytes_per_token(shape, stack, precision_bytes, largest=True) * tokens
     kept = shape.hidden * precision_bytes * tokens  # the layer's input
     if stack == "unsloth" and (tokens if seq_len is None else seq_len) >= UNSLOTH_OFFLOAD_FROM:
         # Checkpoints go to pinned CPU memory; the GPU keeps two staging buffers.
@@ -201,6 +226,11 @@ def kv_cache_bytes(shape: Shape, tokens: float, sequences: float = 1) -> float:
     generation. A sliding-window layer caches at most its window (transformers 5's
     DynamicSlidingWindowLayer, vLLM's sliding-window manager)."""
     window = min(tokens, shape.sliding_window) if shape.sliding_layers else tokens
+    if shape.global_layers:  # Gemma 4: the full-attention layers cache widths of their own
+        sliding = shape.sliding_layers * window * shape.kv_cache_width
+        full = shape.global_layers * tokens * shape.global_kv_cache_width
+        others = (shape.layers - shape.sliding_layers - shape.global_layers) * tokens * shape.kv_cache_width
+        return float(sequences * (sliding + full + others) * 2)
     cached = (shape.layers - shape.sliding_layers) * tokens + shape.sliding_layers * window
     return float(sequences * cached * shape.kv_cache_width * 2)
 
@@ -214,7 +244,8 @@ def prefill_bytes_per_token(shape: Shape) -> float:
     generation computes the logits of the last position only (transformers' logits_to_keep)."""
     h, f = shape.hidden, shape.mlp_width
     mlp = (3 if shape.gated_mlp else 2) * f
-    elements = float(2 * h + max(mlp, 2 * shape.q_dim + 2 * shape.kv_dim))
+    attention = max(2 * q + 2 * kv for _, q, kv, _ in shape.attention_kinds)
+    elements = float(2 * h + max(mlp, attention))
     if shape.is_moe:
         elements += 2 * h * shape.experts_active * shape.moe_layers / shape.layers  # routed copies
     return elements * 2.0

@@ -26,7 +26,8 @@ def dora_magnitude_params(shape: Shape, scope: str = "all-linear", experts: bool
 
 def ia3_params(shape: Shape) -> float:
     """IA3 (Liu et al., arXiv 2205.05638): rescaling vectors for keys, values and the FFN input."""
-    return float((2 * shape.kv_dim + shape.mlp_width) * shape.layers)
+    keys_values = sum(2 * kv * count for count, _, kv, _ in shape.attention_kinds)
+    return float(keys_values + shape.mlp_width * shape.layers)
 
 
 def adapter_params(shape: Shape) -> float:
@@ -52,7 +53,7 @@ def trainable_params(
         "adapters": adapter_params(shape),
         "prompt": float(virtual * h),
         # PEFT PrefixTuningConfig: a key and a value prefix per layer.
-        "prefix": float(virtual * 2 * shape.kv_dim * shape.layers),
+        "prefix": float(virtual * sum(2 * kv * count for count, _, kv, _ in shape.attention_kinds)),
         # PEFT PromptEncoderConfig MLP: h -> h -> h -> h plus the virtual-token embedding.
         "p-tuning": float(3 * h * h + virtual * h),
         "lora": lora,

@@ -59,9 +59,16 @@ def routed_params(shape: Shape) -> float:
 
 
 def attention_flops(shape: Shape, attended: float) -> float:
-    """One forward pass of attention per token, over `attended` tokens of context."""
+    """One forward pass of attention per token, over `attended` tokens of context: QK^T and the
+    probabilities times V, each 2 x keys x the query width of every layer of each kind (Gemma 4's
+    full-attention layers have heads of their own width). Sliding-window layers are counted over
+    the whole causal context: transformers' SDPA path computes the masked blocks too, and
+    FlashAttention, which skips them, takes heads of at most 256 (not Gemma 4's 512)."""
     keys = attended if shape.architecture == "encoder" else attended / 2
-    return 2 * 2 * shape.layers * shape.q_dim * keys
+    widths = shape.layers * shape.q_dim
+    if shape.global_layers:
+        widths = sum(count * q for count, q, _, _ in shape.attention_kinds)
+    return 2 * 2 * widths * keys
 
 
 def token_flops(

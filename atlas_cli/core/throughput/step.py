@@ -429,9 +429,10 @@ def _all_to_all_seconds(work: Work, device: Device, tokens: float) -> float:
     split = s.sequence_parallel
     if split == 1:
         return 0.0
-    per_token = 2.0 * (2 * shape.q_dim + 2 * shape.kv_dim)  # 16-bit q, k, v and the output
+    # 16-bit q, k, v and the output of every layer (of each kind: Shape.attention_kinds)
+    per_token = sum(2.0 * (2 * q + 2 * kv) * count for count, q, kv, _ in shape.attention_kinds)
     passes = 3 if s.gradient_checkpointing else 2
-    payload = tokens * per_token * shape.layers * passes * (split - 1) / split
+    payload = tokens * per_token * passes * (split - 1) / split
     return payload / (link_gbs(device, split) * 1e9)
 
 
