@@ -37,6 +37,7 @@ from atlas_cli.recipes.registry import Rendered, format_names
 from atlas_cli.recipes.settings import (
     FUSED_LM_HEAD_TRL,
     MINIMUM_VERSIONS,
+    VISION_MODULES,
     WRITTEN_FOR,
     Recipe,
     held_out_rows,
@@ -4242,3 +4243,54 @@ def test_a_recipe_that_trains_nothing_says_why_no_training_plan_is_left(run: Run
     assert ok(run("recipe", *args)).stderr == ""
     unasked = ok(run("recipe", "--gpu", "h100", "--model", "llama-3.1-8b", "--data-kind", "none"))
     assert "no plan that trains" not in unasked.stderr
+
+
+# --- Gemma 4 ------------------------------------------------------------------------------------
+
+
+def test_gemma4_lora_names_its_text_layers_and_keeps_its_towers_out() -> None:
+    """AutoModelForCausalLM maps gemma4 to Gemma4ForConditionalGeneration (modeling_auto.py), which
+    holds a vision tower of Gemma4ClippableLinear layers and embed_vision's projection: PEFT's
+    all-linear, or the q_proj...down_proj names, reach them too, so the recipe excludes them. The
+    26B-A4B's router is an nn.Linear (Gemma4TextRouter.proj) and its experts fused 3-D parameters:
+    LoRA names the attention and the dense MLP beside them, as for Llama 4."""
+    exclude = re.compile(VISION_MODULES)
+    for name in (
+        "model.vision_tower.encoder.layers.0.self_attn.q_proj.linear",
+        "model.embed_vision.embedding_projection",
+    ):
+        assert exclude.fullmatch(name), name
+    assert not exclude.fullmatch("model.language_model.layers.0.self_attn.q_proj")
+    for model_id, targets in (
+        ("gemma-4-31b-it", "all-linear"),
+        ("gemma-4-26b-a4b-it", ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]),
+    ):
+        rec = recommend(
+            gpu="h100-80gb", model=model_id, goal="chat", data_kind="demonstrations", examples="5k"
+        )
+        recipe, _ = write_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "python")
+        assert recipe.value("lora.targets") == targets, model_id
+        assert recipe.value("lora.exclude") == VISION_MODULES, model_id
+
+
+def test_gemma4_packs_without_flashattention_2_whose_heads_stop_at_256() -> None:
+    """Gemma 4's full-attention heads are 512 wide; FlashAttention 2 takes 256 at most. Packed SFT
+    keeps its rows apart with SDPA in axolotl; LLaMA-Factory's collator refuses neat_packing for
+    gemma4 (the recipe says so); LLaMA-Factory's template is gemma4."""
+    rec = recommend(
+        gpu="h100-80gb", model="gemma-4-31b-it", data_kind="demonstrations", examples="5k", packing="true"
+    )
+    rank = rank_of(rec, "qlora", ("sft",))
+    (sft,) = yaml_documents(render_recipe(CATALOG, rec, rank, "axolotl"))
+    assert sft["sample_packing"] is True and sft["attn_implementation"] == "sdpa"
+    recipe, _ = write_recipe(CATALOG, rec, rank, "python")
+    assert not recipe.has("attention") or recipe.value("attention") != "flash-attention-2"
+    assert "Packing without FlashAttention 2 (Gemma 4 31B (instruction-tuned)'s heads of 512" in (
+        recipe.packing_mask_note or ""
+    )
+    with pytest.raises(UsageError, match="Neat packing is not supported for gemma4"):
+        render_recipe(CATALOG, rec, rank, "llamafactory")
+    unpacked = recommend(gpu="h100-80gb", model="gemma-4-31b-it", data_kind="demonstrations", examples="5k")
+    assert "\ntemplate: gemma4\n" in render_recipe(
+        CATALOG, unpacked, rank_of(unpacked, "qlora", ("sft",)), "llamafactory"
+    )

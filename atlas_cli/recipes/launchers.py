@@ -22,7 +22,7 @@ from typing import Any
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.plans import OFFLOADED, hours_text
 from atlas_cli.i18n import N_, t
-from atlas_cli.recipes.settings import Recipe
+from atlas_cli.recipes.settings import Recipe, ulysses_attention
 
 ACCELERATE_FILE = "accelerate.yaml"
 MASTER_PORT = 29500  # torchrun's and accelerate's default rendezvous port
@@ -213,7 +213,7 @@ def _sequence_parallelism(recipe: Recipe) -> dict[str, Any]:
         "parallelism_config_dp_replicate_size": recipe.gpus // recipe.sequence_parallel,
         "parallelism_config_sp_backend": "deepspeed",
         "parallelism_config_sp_seq_length_is_variable": True,
-        "parallelism_config_sp_attn_implementation": "flash_attention_2",
+        "parallelism_config_sp_attn_implementation": ulysses_attention(recipe),
     }
 
 

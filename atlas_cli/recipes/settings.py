@@ -176,6 +176,9 @@ HOPPER_ATTENTION = {"gpt_oss": "kernels-community/vllm-flash-attn3"}
 # Families whose attention sinks FlashAttention 2 cannot apply: transformers refuses it for them
 # (GptOssPreTrainedModel._compatible_flash_implementations leaves it out).
 NO_FLASH_ATTENTION_2 = frozenset({"gpt_oss"})
+# FlashAttention 2 takes heads of at most 256 ("All head dimensions up to 256", its README); Gemma 4's
+# full-attention layers have heads of 512 (global_head_dim), so it runs SDPA there.
+FLASH_ATTENTION_MAX_HEAD = 256
 FLEX_ATTENTION = "flex_attention"
 
 # A held-out evaluation set for the offline objectives (online RL scores its own generations):
@@ -779,7 +782,22 @@ def _attention(catalog: Catalog, recipe: Recipe) -> None:
         recipe.set("attention", Setting(hopper or FLEX_ATTENTION, source))
         return
     refused = model is not None and model.family in NO_FLASH_ATTENTION_2
-    _packed_attention(recipe, gpu, architecture, refused)
+    _packed_attention(recipe, gpu, architecture, refused, too_wide_for_flash(model))
+
+
+def ulysses_attention(recipe: Recipe) -> str:
+    """The attention DeepSpeed Ulysses runs inside (accelerate's sp_attn_implementation):
+    FlashAttention 2, or SDPA for heads wider than it takes (Gemma 4's; accelerate
+    ParallelismConfig takes 'flash_attention_2', 'flash_attention_3' or 'sdpa')."""
+    return "sdpa" if too_wide_for_flash(recipe.model) else "flash_attention_2"
+
+
+def too_wide_for_flash(model: LlmModel | None) -> int:
+    """The widest head of a model past FlashAttention 2's limit (Gemma 4's 512), else 0."""
+    if model is None:
+        return 0
+    widest = max(model.global_head_dim or 0, model.head_dim or model.hidden_size // model.attention_heads)
+    return widest if widest > FLASH_ATTENTION_MAX_HEAD else 0
 
 
 def _packs_apart(recipe: Recipe) -> bool:
@@ -805,17 +823,20 @@ AX_PACKED_SDPA_SOURCE = N_(
 )
 
 
-def _packed_attention(recipe: Recipe, gpu: Gpu | None, architecture: str | None, refused: bool) -> None:
+def _packed_attention(
+    recipe: Recipe, gpu: Gpu | None, architecture: str | None, refused: bool, wide: int = 0
+) -> None:
     """Packed SFT trains several examples in one row told apart by their positions (TRL's
     padding-free packing, LLaMA-Factory's neat_packing, axolotl's multipack, which packs continued
     pre-training so too: _packs_apart). FlashAttention 2 keeps them apart at no cost; any other
     attention gets a seq x seq mask from transformers (masking_utils: find_packed_sequence_indices)
     that the memory estimate does not count, and axolotl builds it only with SDPA named.
-    `refused`: the model's attention takes no FlashAttention 2 (gpt-oss's sinks)."""
+    `refused`: the model's attention takes no FlashAttention 2 (gpt-oss's sinks); `wide`: its heads
+    are wider than FlashAttention 2 takes (Gemma 4's 512), and SDPA keeps the rows apart."""
     if not _packs_apart(recipe):
         return
     supported = FLASH_ATTENTION_2.get(gpu.vendor, ()) if gpu is not None else ()
-    if architecture in supported and not refused:
+    if architecture in supported and not refused and not wide:
         assert gpu is not None
         source = t(
             "packed rows need it (FlashAttention 2 runs on {architecture} GPUs, its README)",
@@ -831,6 +852,8 @@ def _packed_attention(recipe: Recipe, gpu: Gpu | None, architecture: str | None,
     why = (
         f"{model}'s attention takes none"
         if refused
+        else f"{model}'s heads of {wide} exceed its {FLASH_ATTENTION_MAX_HEAD}"
+        if wide
         else f"{gpu.name if gpu else 'this GPU'} is not {', '.join(every[:-1])} or {every[-1]}"
     )
     seq_len = int(recipe.value("seq_len"))
@@ -1175,8 +1198,11 @@ def ia3_defaults(model: LlmModel | None) -> bool:
 
 
 # The modules of a vision-language checkpoint outside its text model (Gemma 3's and Mistral Small
-# 3's `vision_tower` and `multi_modal_projector`, Llama 4's `vision_model`, Qwen-VL's `visual`).
-VISION_MODULES = r".*(vision_tower|vision_model|multi_modal_projector|visual)\..*"
+# 3's `vision_tower` and `multi_modal_projector`, Llama 4's `vision_model`, Qwen-VL's `visual`;
+# Gemma 4's `vision_tower`, `embed_vision`, and `audio_tower` and `embed_audio` where it has them).
+VISION_MODULES = (
+    r".*(vision_tower|vision_model|multi_modal_projector|visual|embed_vision|audio_tower|embed_audio)\..*"
+)
 
 
 def _frozen_towers(recipe: Recipe, family: str) -> None:

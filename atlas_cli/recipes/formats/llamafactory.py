@@ -77,6 +77,9 @@ LF_TEMPLATES = (
     ("instruct-2507", "qwen3_nothink"),
     ("qwen3", "qwen3"),
     ("qwen2.5", "qwen"),
+    # Gemma 4's 26B-A4B and 31B (extras/constants.py @ff6d4d1 registers them with gemma4; E2B/E4B,
+    # which ft-atlas refuses, with gemma4n).
+    ("gemma-4", "gemma4"),
     ("gemma-3", "gemma3"),
     ("gemma-2", "gemma2"),
     ("gpt-oss", "gpt_oss"),
@@ -144,6 +147,12 @@ def gap(recipe: Recipe) -> str | None:
             "transformers 5 renamed (an ImportError on every GPU: hiyouga/LlamaFactory#10256, open), and "
             "that kernel runs attention sinks on Hopper GPUs only; use --trainer python or axolotl"
         )
+    if _neat_packing_refused(recipe):
+        return t(
+            "LLaMA-Factory refuses to keep packed examples apart for Gemma 4 (data/collator.py @ff6d4d1: "
+            "'Neat packing is not supported for gemma4, gpt_oss models for now'), and plain packing "
+            "lets them attend to each other; use --trainer python or axolotl, or drop --packing"
+        )
     if recipe.memory_model not in LF_FINETUNING:
         return t(
             "its finetuning types are lora (with use_dora / quantization_bit), freeze, "
@@ -152,6 +161,14 @@ def gap(recipe: Recipe) -> str | None:
             name=translated(recipe.plan.name),
         )
     return None
+
+
+def _neat_packing_refused(recipe: Recipe) -> bool:
+    """Packed SFT of a model whose checkpoint type LLaMA-Factory's collator refuses neat_packing for."""
+    model = recipe.model
+    if model is None or model.checkpoint_type not in ("gemma4", "gemma4_text"):
+        return False
+    return "sft" in recipe.stages and recipe.has("packing.sft") and bool(recipe.stage_value("packing", "sft"))
 
 
 def _lf_template(recipe: Recipe) -> tuple[str, str]:

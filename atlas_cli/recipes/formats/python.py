@@ -43,6 +43,7 @@ from atlas_cli.recipes.settings import (
     Value,
     optimizer_arguments,
     recipe_optimizer,
+    ulysses_attention,
     untrained_chat_tokens,
 )
 from atlas_cli.recipes.templates import prompting, training
@@ -923,7 +924,7 @@ def _attention(recipe: Recipe) -> str | None:
     setting (FlashAttention 2 from the Hub for packed rows; a kernel that applies gpt-oss's
     sinks)."""
     if recipe.sequence_parallel > 1:
-        return "flash_attention_2"
+        return ulysses_attention(recipe)
     if not recipe.has("attention"):
         return None
     chosen = str(recipe.value("attention"))
