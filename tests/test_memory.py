@@ -2265,3 +2265,63 @@ def test_sharded_pure_bf16_says_who_keeps_fp32_master_weights(run: Runner) -> No
     assert mixed["per_gpu_gb"] == pytest.approx(41.2, rel=0.1)  # Liger's measured peak
     kept = run("estimate", *args, "--precision", "pure-bf16", "--sharding", "ddp", "--json")
     assert "accelerate#2674" not in ok(kept).stderr
+
+
+# --- Gemma 4: layers of two widths ----------------------------------------------------------------
+
+
+def test_gemma4_kv_cache_holds_each_layer_kind_at_its_own_width() -> None:
+    """Gemma 4 31B: 50 sliding layers cache at most 1,024 tokens of 16 key/value heads of 256;
+    the 10 full-attention layers every token, of 4 heads of 512. Under attention_k_eq_v the
+    values are k_proj's output normalised apart from the keys (v_norm against k_norm and RoPE),
+    and transformers' cache updates with both (Gemma4TextAttention.forward): 2 x kv per layer."""
+    gemma = model("gemma-4-31b-it")
+    assert (gemma.global_layers, gemma.global_kv_cache_width) == (10, 2 * 4 * 512)
+    sliding = 50 * 1024 * 2 * 16 * 256
+    full = 10 * 8192 * 2 * 4 * 512
+    assert act.kv_cache_bytes(gemma, 8192) == pytest.approx((sliding + full) * 2)
+    assert act.kv_cache_bytes(gemma, 512, sequences=3) == pytest.approx(
+        3 * (50 * 512 * 2 * 16 * 256 + 10 * 512 * 2 * 4 * 512) * 2
+    )
+    # One width (the sliding layers') for all would count the full layers' cache twice over.
+    assert act.kv_cache_bytes(dataclasses.replace(gemma, global_layers=0), 8192) > act.kv_cache_bytes(
+        gemma, 8192
+    )
+
+
+def test_gemma4_activations_and_attention_flops_follow_each_layer_kind() -> None:
+    """Per layer and token: 3q + 2kv (and the q, k and v norms' fp32 inputs) of each kind,
+    averaged over the layers, the widest kind's while one layer is recomputed; attention scores
+    and their product with the values cost 2 x 2 x q per key, with each kind's own q."""
+    gemma = model("gemma-4-31b-it")
+    h, f = gemma.hidden, gemma.mlp_width
+    kinds = [(50, 8192, 4096), (10, 16384, 2048)]
+    per_kind = [3 * q + 2 * kv + 2 * (q + kv) + 2 * kv for _, q, kv in kinds]  # q/k norms, v_norm
+    base = 6 * h + 4 * f + 2 * 2 * h  # four norms: two more fp32 inputs
+    average = base + sum(n * e for (n, _, _), e in zip(kinds, per_kind, strict=True)) / 60
+    assert act.layer_bytes_per_token(gemma, "trl") == pytest.approx(2 * average)
+    assert act.layer_bytes_per_token(gemma, "trl", largest=True) == pytest.approx(2 * (base + max(per_kind)))
+    assert flo.attention_flops(gemma, 4096) == pytest.approx(4 * (50 * 8192 + 10 * 16384) * 2048)
+    assert act.prefill_bytes_per_token(gemma) == pytest.approx(2 * (2 * h + max(3 * f, 2 * 16384 + 2 * 2048)))
+    # The mixture of experts: its four more norm inputs in every layer (the dense MLP's output,
+    # the experts' input and output, the router's input) and the dense MLP beside the experts.
+    moe = model("gemma-4-26b-a4b-it")
+    assert (moe.moe_norm_inputs, moe.moe_layers, moe.mlp_width) == (4, 30, 2112 + 8 * 704)
+    without = dataclasses.replace(moe, moe_norm_inputs=0)
+    extra = act.layer_bytes_per_token(moe, "trl") - act.layer_bytes_per_token(without, "trl")
+    assert extra == pytest.approx(2 * 4 * 2 * moe.hidden)
+
+
+def test_gemma4_plans_fit_where_their_weights_do(run: Runner) -> None:
+    """LoRA on Gemma 4 31B (61 GB of bf16 weights, its vision tower beside) fits one H100 at 2k
+    tokens and not a 48 GB L40S, where QLoRA fits; the 26B-A4B's LoRA (50 GB of weights) fits an
+    H100."""
+    for gpu, method, model_id, fit in (
+        ("h100-80gb", "lora", "gemma-4-31b-it", "yes"),
+        ("l40s", "lora", "gemma-4-31b-it", "no"),
+        ("l40s", "qlora", "gemma-4-31b-it", "yes"),
+        ("h100-80gb", "lora", "gemma-4-26b-a4b-it", "yes"),
+    ):
+        args = ("estimate", "--gpu", gpu, "--model", model_id, "--method", method, "--seq-len", "2048")
+        got = ok(run(*args, "--json")).json()
+        assert got["fit"] == fit, (gpu, method, model_id, got["fit"])

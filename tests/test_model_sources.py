@@ -520,8 +520,10 @@ def test_model_command_json(run: Runner, tmp_path: Path) -> None:
         "shared_intermediate_size": None,
         "moe_layers": 48,
         "dense_layers": 0,
+        "beside_dense_mlp": False,
     }
     assert (data["head_dim"], data["kv_heads"], data["tied_embeddings"]) == (128, 4, False)
+    assert data["global_attention"] is None
     assert data["model"]["source"] == "file" and data["published_params_b"] is None
     catalog = ok(run("model", "deepseek-v3", "--json")).json()
     assert catalog["latent_attention"]["kv_lora_rank"] == 512

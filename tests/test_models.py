@@ -645,3 +645,97 @@ def test_a_base_entry_named_as_its_instruct_model_loads_the_instruct_checkpoint(
     shown = ok(run("model", "Llama 3.1 8B Instruct", "--json")).json()
     assert shown["repo"] == "meta-llama/Llama-3.1-8B-Instruct" and shown["model"]["variant"] == "instruct"
     assert ok(run("model", "llama-3.1-8b", "--json")).json()["repo"] == "meta-llama/Llama-3.1-8B"
+
+
+# --- Gemma 4 --------------------------------------------------------------------------------------
+
+
+def test_gemma4_full_attention_layers_have_their_own_widths_and_no_v_proj() -> None:
+    """modeling_gemma4 Gemma4TextAttention: the full-attention layers take global_head_dim and,
+    under attention_k_eq_v, num_global_key_value_heads and no v_proj (values are k_proj's
+    output); the sliding layers keep head_dim, num_key_value_heads and a v_proj."""
+    dense = parsed("google--gemma-4-31B-it.partial.json").model
+    assert (dense.family, dense.sliding_layers, dense.head_dim, dense.kv_heads) == ("gemma4", 50, 256, 16)
+    assert (dense.global_head_dim, dense.global_kv_heads, dense.global_keys_are_values) == (512, 4, True)
+    assert dense.v_norm and dense.qk_norm and dense.norms_per_layer == 4 and dense.logit_softcapping
+    assert dense.fp16_overflows and not dense.eager_attention and not dense.attention_softcapping
+    shape = shape_of(dense)
+    attention = [(m.role, m.d_out, m.count) for m in shape.matrices if m.group == "attention"]
+    assert attention == [
+        ("q", 32 * 256, 50),
+        ("k", 16 * 256, 50),
+        ("v", 16 * 256, 50),
+        ("o", 5376, 50),
+        ("q", 32 * 512, 10),
+        ("k", 4 * 512, 10),
+        ("o", 5376, 10),
+    ]
+    assert shape.attention_kinds == ((50, 8192, 4096, 8192), (10, 16384, 2048, 4096))
+    # Without attention_k_eq_v the full layers keep num_key_value_heads and their v_proj.
+    config = fixture("google--gemma-4-31B-it.partial.json")
+    config["text_config"] = {**config["text_config"], "attention_k_eq_v": False}
+    plain = parse_config(config, "x/gemma4", "x").model
+    assert (plain.global_head_dim, plain.global_kv_heads, plain.global_keys_are_values) == (512, None, False)
+    assert sum(1 for m in shape_of(plain).matrices if m.role == "v") == 2
+
+
+def test_gemma4_moe_runs_its_dense_mlp_beside_the_experts() -> None:
+    """Gemma4TextDecoderLayer with enable_moe_block: the dense MLP (intermediate_size) in every
+    layer plus 128 experts of moe_intermediate_size, top_k_experts of them per token, fused 3-D
+    (gate_up_proj, down_proj); a router (nn.Linear hidden -> experts) with a scale of hidden_size
+    and a per-expert scale; three more RMSNorms. 25.2B total, 3.8B active as published."""
+    m = parsed("google--gemma-4-26B-A4B.json").model
+    assert m.moe is not None and m.moe.beside_dense_mlp
+    assert (m.moe.experts, m.moe.active, m.moe.intermediate_size, m.moe.dense_layers) == (128, 8, 704, 0)
+    assert m.intermediate_size == 2112
+    shape = shape_of(m)
+    groups = {(g.group, g.role): (g.d_in, g.d_out, g.count) for g in shape.matrices if g.group != "attention"}
+    assert groups == {
+        ("mlp", "gate"): (2816, 2112, 30),
+        ("mlp", "up"): (2816, 2112, 30),
+        ("mlp", "down"): (2112, 2816, 30),
+        ("router", "router"): (2816, 128, 30),
+        ("expert", "gate_up"): (2816, 1408, 30 * 128),
+        ("expert", "down"): (704, 2816, 30 * 128),
+    }
+    assert shape.mlp_width == 2112 + 8 * 704
+    assert shape.params == 25_233_141_760 and shape.active_params == 3_822_530_560
+    assert m.vision_params_b == pytest.approx(0.573, abs=0.001)
+    # Gemma 4 builds no experts without enable_moe_block, whatever num_experts says.
+    config = fixture("google--gemma-4-26B-A4B.json")
+    config["text_config"] = {**config["text_config"], "enable_moe_block": False}
+    assert parse_config(config, "x/gemma4", "x").model.moe is None
+
+
+def test_gemma4_small_models_stay_refused_for_their_per_layer_embeddings_and_kv_sharing() -> None:
+    """E2B and E4B feed per-layer embeddings (hidden_size_per_layer_input) and share keys and
+    values across their last layers (num_kv_shared_layers): not modelled, so refused by name."""
+    config = fixture("google--gemma-4-26B-A4B.json")
+    for key, value, what in (
+        ("hidden_size_per_layer_input", 256, "per-layer embeddings"),
+        ("num_kv_shared_layers", 20, "key/value sharing across layers"),
+    ):
+        small = {**config, "text_config": {**config["text_config"], key: value}}
+        with pytest.raises(UsageError, match=what):
+            parse_config(small, "google/gemma-4-E2B-it", "x")
+
+
+def test_gemma4_catalog_entries_match_their_configs(catalog: Catalog) -> None:
+    """The catalog's Gemma 4 entries are the shapes their config.json gives."""
+    for entry, name in (
+        ("gemma-4-31b-it", "google--gemma-4-31B-it.partial.json"),
+        ("gemma-4-26b-a4b-it", "google--gemma-4-26B-A4B.json"),
+    ):
+        listed, read = shape_of(catalog.model(entry)), shape_of(parsed(name).model)
+        assert listed.params == read.params and listed.active_params == read.active_params, entry
+        assert listed.attention_kinds == read.attention_kinds, entry
+        assert catalog.model(entry).base_checkpoint == INDEX[name]["repo"].removesuffix("-it")
+
+
+def test_gemma4_without_layer_types_takes_its_config_class_pattern() -> None:
+    """Gemma4TextConfig fills layer_types with five sliding layers to one full one."""
+    text = {
+        k: v for k, v in fixture("google--gemma-4-26B-A4B.json")["text_config"].items() if k != "layer_types"
+    }
+    model = parse_config(text, "x/gemma-4-text", "x").model
+    assert (model.sliding_layers, model.params_b, model.wrapper_type) == (25, 25.233, None)

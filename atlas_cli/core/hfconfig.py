@@ -468,7 +468,7 @@ def _reasons(model_type: str, name: str) -> bool:
 # Families whose configs leave their layer pattern to the transformers class: every other layer
 # slides (Gemma2Config: sliding where (i + 1) % 2), or all but every sliding_window_pattern-th
 # (Gemma3TextConfig, pattern 6: five local layers to one global).
-SLIDING_EVERY = {"gemma2": 2, "gemma3": 6, "gemma3_text": 6}
+SLIDING_EVERY = {"gemma2": 2, "gemma3": 6, "gemma3_text": 6, "gemma4_text": 6}  # Gemma4TextConfig: 5:1
 
 
 def _sliding(r: _Reader, model_type: str, layers: int) -> dict[str, int]:
