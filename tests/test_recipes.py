@@ -4294,3 +4294,17 @@ def test_gemma4_packs_without_flashattention_2_whose_heads_stop_at_256() -> None
     assert "\ntemplate: gemma4\n" in render_recipe(
         CATALOG, unpacked, rank_of(unpacked, "qlora", ("sft",)), "llamafactory"
     )
+
+
+def test_gemma4_sequence_parallelism_runs_sdpa_inside_ulysses() -> None:
+    """DeepSpeed Ulysses runs the model's attention on whole heads: FlashAttention 2 would refuse
+    Gemma 4's 512-wide ones, so accelerate's sp_attn_implementation and the model load SDPA
+    (accelerate ParallelismConfig takes 'flash_attention_2', 'flash_attention_3' or 'sdpa')."""
+    rec = recommend(
+        gpu="h100-80gb", gpus="8", model="gemma-4-31b-it", data_kind="demonstrations", seq_len="128k"
+    )
+    recipe, out = write_recipe(CATALOG, rec, 1, "python")
+    assert recipe.sequence_parallel > 1
+    assert "parallelism_config_sp_attn_implementation: sdpa" in out.text
+    assert "kwargs[\"attn_implementation\"] = 'sdpa'" in out.text
+    assert "flash_attention_2" not in out.text
