@@ -869,7 +869,7 @@ def test_gemma3_on_a_gpu_without_bf16_warns_of_fp16_overflow(run: Runner) -> Non
             run("recommend", "--model", "google/gemma-3-4b-it", "--goal", "chat", *flags, "--json")
         ).json()
         plan = next(p for p in doc["recommendations"] if p["kind"] != "no-training")
-        return any(c.startswith("Gemma 3 overflows in fp16") for c in plan["caveats"])
+        return any(c.startswith("Gemma 3 and 4 overflow in fp16") for c in plan["caveats"])
 
     assert warned("--gpu", "t4")
     assert not warned("--gpu", "t4", "--stack", "unsloth")
@@ -1179,6 +1179,22 @@ def test_gemma_3_fp16_is_never_written_and_fp16_advice_is_for_fp16_plans(run: Ru
         for r in ok(run("recommend", *profile, "--explain", "--json")).json()["recommendations"][0]["trace"]
     }
     assert "no-bf16-train-in-fp16" not in fired and "gemma3-overflows-in-fp16" in fired
+
+
+def test_models_unsloth_forces_to_float32_are_sized_in_fp32_without_bf16(run: Runner) -> None:
+    """Unsloth's loader trains Gemma 4, Qwen3-MoE, gpt-oss and GLM-4 MoE in float32 on GPUs
+    without bf16 (FORCE_FLOAT32: 'float16 NaNs grad norms in the backward'); elsewhere they were
+    sized and written in fp16, told only to pass fp16=True."""
+    for model, rule in (("qwen3-30b-a3b", "moe-nan-in-fp16"), ("gemma-4-31b-it", "gemma3-overflows-in-fp16")):
+        profile = ("--gpu", "v100-32gb", "--gpus", "8", "--model", model, "--goal", "chat")
+        sized = ok(run("estimate", "--method", "lora", *profile[:4], "--model", model, "--json")).json()
+        assert sized["assumptions"]["precision"] == "fp32"
+        first = ok(run("recommend", *profile, "--explain", "--json")).json()["recommendations"][0]
+        fired = {hit["rule"] for hit in first["trace"]}
+        assert rule in fired and "no-bf16-train-in-fp16" not in fired
+    unsloth = ("recommend", "--gpu", "t4", "--model", "qwen3-30b-a3b", "--stack", "unsloth")
+    trace = ok(run(*unsloth, "--explain", "--json")).json()["recommendations"][0]["trace"]
+    assert not any(h["rule"] == "moe-nan-in-fp16" for h in trace)
 
 
 def test_nothing_on_the_gpu_alone_names_a_plan_another_stack_fits(engine: Engine) -> None:

@@ -3003,9 +3003,9 @@ def test_rules_marked_for_recipes_are_repeated_in_the_header(run: Runner) -> Non
     instruct model; all-linear LoRA that leaves a mixture of experts' experts out, unless
     --lora-experts writes them in)."""
     gemma = ("recipe", "--model", "gemma-3-4b-it", "--gpu", "t4", "--examples", "2k", "--out", "-")
-    assert "# Note: Gemma 3 overflows in fp16" in run(*gemma).stdout
+    assert "# Note: Gemma 3 and 4 overflow in fp16" in run(*gemma).stdout
     # The recipe trains with TRL, not Unsloth: the rule holds for it whatever --stack ranked with.
-    assert "# Note: Gemma 3 overflows in fp16" in run(*gemma, "--stack", "unsloth").stdout
+    assert "# Note: Gemma 3 and 4 overflow in fp16" in run(*gemma, "--stack", "unsloth").stdout
     cpt = (
         "recipe",
         "--model",

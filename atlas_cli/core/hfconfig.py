@@ -31,7 +31,11 @@ Config = Mapping[str, Any]
 # Families whose attention transformers runs without SDPA (_supports_sdpa False: gpt-oss's learned
 # attention sinks, Gemma 2's soft-capping): the default attn_implementation is then "eager".
 EAGER_ATTENTION_TYPES = frozenset({"gpt_oss", "gemma2"})
-FP16_OVERFLOW_TYPES = frozenset({"gemma3", "gemma3_text", "gemma4_text"})  # kb.schema.LlmModel.fp16_overflows
+# kb.schema.LlmModel.fp16_overflows: Gemma 3 and 4's activations pass fp16's range; the MoE models
+# give NaN gradient norms in float16 (unslothai/unsloth@015bdef models/loader.py FORCE_FLOAT32).
+FP16_OVERFLOW_TYPES = frozenset(
+    {"gemma3", "gemma3_text", "gemma4", "gemma4_text", "qwen3_moe", "gpt_oss", "glm4_moe"}
+)
 T5_LARGE_WIDTH = 1024  # d_model of t5-large: the first original T5 that overflows fp16 (_t5)
 # kb.schema.LlmModel.norms_per_layer and qk_norm, as transformers' modeling code builds each block
 # (modeling_gemma2/3: four RMSNorms; modeling_qwen3, qwen3_moe, gemma3, olmo2: q_norm and k_norm).
