@@ -774,7 +774,9 @@ def test_qwen3_5_without_layer_types_takes_one_full_attention_layer_in_four() ->
     """Qwen3_5TextConfig.__post_init__: layer_types from full_attention_interval (default 4),
     linear where (i + 1) % interval."""
     config = fixture("Qwen--Qwen3.5-27B.json")
-    text = {k: v for k, v in config["text_config"].items() if k not in ("layer_types", "full_attention_interval")}
+    text = {
+        k: v for k, v in config["text_config"].items() if k not in ("layer_types", "full_attention_interval")
+    }
     model = parse_config({**config, "text_config": text}, "Qwen/Qwen3.5-27B", "x").model
     assert model.linear_attention is not None and model.linear_attention.layers == 48
     text["full_attention_interval"] = 2

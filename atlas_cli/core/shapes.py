@@ -258,13 +258,12 @@ def _linear_attention_others(model: LlmModel) -> int:
     return gdn.layers * (conv_dim * gdn.conv_kernel + 2 * gdn.value_heads + gdn.value_head_dim)
 
 
-def _linear_widths(model: LlmModel) -> dict[str, int | bool]:
+def _linear_widths(model: LlmModel) -> dict[str, int]:
+    """Shape's linear_* fields: the Gated DeltaNet layers' count and widths."""
     gdn = model.linear_attention
-    widths: dict[str, int | bool] = {"output_gate": model.attention_output_gate}
     if gdn is None:
-        return widths
+        return {}
     return {
-        **widths,
         "linear_layers": gdn.layers,
         "linear_key_heads": gdn.key_heads,
         "linear_value_heads": gdn.value_heads,
@@ -430,6 +429,7 @@ def shape_of(model: LlmModel) -> Shape:
         stored=model.weights_dtype if model.weights_dtype in STORED_QUANTIZED else "",
         v_norm=model.v_norm,
         moe_norm_inputs=GEMMA4_MOE_NORM_INPUTS if moe is not None and moe.beside_dense_mlp else 0,
+        output_gate=model.attention_output_gate,
         **_global_widths(model),
         **_linear_widths(model),
     )

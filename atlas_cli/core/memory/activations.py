@@ -112,7 +112,7 @@ def _attention_elements(shape: Shape, norm_input: int, largest: bool) -> float:
     """Attention's share of layer_bytes_per_token (3q + 2kv, and the q/k/v norms' inputs), for
     each kind of layer (Shape.attention_kinds, and Gated DeltaNet layers), averaged over the
     layers or the largest."""
-    per_kind = []
+    per_kind: list[tuple[int, float]] = []
     for count, q, kv, _ in shape.attention_kinds:
         elements = 3 * q + 2 * kv
         if shape.output_gate:
