@@ -2325,3 +2325,44 @@ def test_gemma4_plans_fit_where_their_weights_do(run: Runner) -> None:
         args = ("estimate", "--gpu", gpu, "--model", model_id, "--method", method, "--seq-len", "2048")
         got = ok(run(*args, "--json")).json()
         assert got["fit"] == fit, (gpu, method, model_id, got["fit"])
+
+
+def test_qwen3_5_gated_deltanet_layers_keep_what_fla_saves_and_a_fixed_state() -> None:
+    """Qwen3.5-27B: 48 Gated DeltaNet layers (K = 16 x 128, V = 48 x 128, 16 key and 48 value
+    heads) and 16 full-attention layers of q = 24 x 256 with an output gate (2q more kept).
+    A linear layer keeps 4(2K + V) + 18V + 8Hk + 142Hv bytes per token (activations.py derives
+    it from fla's ChunkGatedDeltaRuleFunction.save_for_backward and transformers' gated norm)
+    and caches a fixed fp32 state of 48 x 128 x 128 and a conv state of (2K + V) x 4 in bf16."""
+    qwen = model("qwen3.5-27b")
+    h, f = qwen.hidden, qwen.mlp_width
+    linear = 4 * (2 * 2048 + 6144) + 18 * 6144 + 8 * 16 + 142 * 48
+    assert act.gated_delta_net_bytes_per_token(qwen) == linear
+    q, kv = 6144, 1024
+    full = 3 * q + 2 * kv + 2 * q + 2 * (q + kv)  # the output gate, q_norm's and k_norm's fp32 inputs
+    base = 6 * h + 4 * f
+    average = base + (16 * full + 48 * linear / 2) / 64
+    assert act.layer_bytes_per_token(qwen, "trl") == pytest.approx(2 * average)
+    assert act.layer_bytes_per_token(qwen, "trl", largest=True) == pytest.approx(2 * (base + linear / 2))
+    state = 48 * (48 * 128 * 128 * 4 + (2 * 2048 + 6144) * 4 * 2)
+    assert act.kv_cache_bytes(qwen, 8192) == pytest.approx(16 * 8192 * 2 * 1024 * 2 + state)
+    assert act.kv_cache_bytes(qwen, 100, sequences=3) == pytest.approx(3 * (16 * 100 * 2 * 1024 * 2 + state))
+
+
+def test_qwen3_5_attention_flops_count_the_full_layers_and_the_delta_rule() -> None:
+    """The quadratic term covers the 16 full-attention layers only; the chunked delta rule adds
+    2 x 48 layers x 48 heads x (3 C dk + 2 C dv + 3 dk dv) per token, whatever the context."""
+    qwen = model("qwen3.5-27b")
+    delta = 2 * 48 * 48 * (3 * 64 * 128 + 2 * 64 * 128 + 3 * 128 * 128)
+    assert flo.gated_delta_rule_flops(qwen) == delta
+    assert flo.attention_flops(qwen, 4096) == pytest.approx(4 * 16 * 6144 * 2048 + delta)
+    assert flo.attention_flops(model("qwen3-32b"), 4096) == pytest.approx(4 * 64 * 8192 * 2048)
+
+
+def test_qwen3_5_is_not_split_by_ulysses() -> None:
+    """DeepSpeed Ulysses swaps sequence shards for heads around the attention function: the
+    Gated DeltaNet recurrence runs along the whole sequence, so no split is offered (its 24 query
+    heads and 4 key/value heads would otherwise split over 2, 4 or 8 GPUs)."""
+    long = cfg(seq_len=131_072, gpus=8)
+    qwen = model("qwen3.5-27b")
+    assert sequence_parallel_degrees("full", qwen, long) == []
+    assert sequence_parallel_degrees("full", dataclasses.replace(qwen, linear_layers=0), long) == [2, 4, 8]

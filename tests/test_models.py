@@ -739,3 +739,60 @@ def test_gemma4_without_layer_types_takes_its_config_class_pattern() -> None:
     }
     model = parse_config(text, "x/gemma-4-text", "x").model
     assert (model.sliding_layers, model.params_b, model.wrapper_type) == (25, 25.233, None)
+
+
+def test_qwen3_5_reads_gated_deltanet_layers_and_an_output_gate() -> None:
+    """modeling_qwen3_5: Qwen3_5GatedDeltaNet in the layers layer_types calls linear_attention
+    (in_proj_qkv to 2 x 16 x 128 + 48 x 128, in_proj_z to 48 x 128, in_proj_b and in_proj_a to 48,
+    out_proj back; a depthwise conv1d of 4 taps, A_log, dt_bias and a gated RMSNorm of 128), and
+    Qwen3_5Attention's q_proj of 24 x 256 x 2 (queries and their output gate) in the others."""
+    model = parsed("Qwen--Qwen3.5-27B.json").model
+    gdn = model.linear_attention
+    assert gdn is not None and model.attention_output_gate and model.qk_norm
+    assert (gdn.layers, gdn.key_heads, gdn.value_heads, gdn.conv_kernel) == (48, 16, 48, 4)
+    shape = shape_of(model)
+    rows = {(m.role, m.d_in, m.d_out): m.count for m in shape.matrices if m.group == "attention"}
+    assert rows == {
+        ("q", 5120, 2 * 24 * 256): 16,
+        ("k", 5120, 4 * 256): 16,
+        ("v", 5120, 4 * 256): 16,
+        ("o", 24 * 256, 5120): 16,
+        ("in_qkv", 5120, 2 * 2048 + 6144): 48,
+        ("in_z", 5120, 6144): 48,
+        ("in_b", 5120, 48): 48,
+        ("in_a", 5120, 48): 48,
+        ("out", 6144, 5120): 48,
+    }
+    conv_and_gates = 48 * (10240 * 4 + 2 * 48 + 128)
+    norms = 2 * 5120 * 64 + 5120 + 2 * 256 * 16
+    assert shape.other_params == conv_and_gates + norms
+    assert shape.attention_kinds == ((16, 6144, 1024, 2048),)
+    assert model.vision_params_b == pytest.approx(0.411, abs=0.001)
+
+
+def test_qwen3_5_without_layer_types_takes_one_full_attention_layer_in_four() -> None:
+    """Qwen3_5TextConfig.__post_init__: layer_types from full_attention_interval (default 4),
+    linear where (i + 1) % interval."""
+    config = fixture("Qwen--Qwen3.5-27B.json")
+    text = {
+        k: v for k, v in config["text_config"].items() if k not in ("layer_types", "full_attention_interval")
+    }
+    model = parse_config({**config, "text_config": text}, "Qwen/Qwen3.5-27B", "x").model
+    assert model.linear_attention is not None and model.linear_attention.layers == 48
+    text["full_attention_interval"] = 2
+    halves = parse_config({**config, "text_config": text}, "Qwen/Qwen3.5-27B", "x").model
+    assert halves.linear_attention is not None and halves.linear_attention.layers == 32
+
+
+def test_qwen3_5_linear_keys_are_refused_under_another_model_type() -> None:
+    """Only qwen3_5's Gated DeltaNet is modelled: the same keys elsewhere are still refused."""
+    text = dict(fixture("Qwen--Qwen3.5-27B.json")["text_config"], model_type="renamed")
+    with pytest.raises(UsageError, match="linear-attention"):
+        parse_config(text, "lab/odd", "x")
+
+
+def test_the_catalog_and_the_hub_config_size_qwen3_5_27b_alike(catalog: Catalog) -> None:
+    entry = catalog.model("qwen3.5-27b")
+    hub = parsed("Qwen--Qwen3.5-27B.json").model
+    assert shape_of(entry) == shape_of(hub)
+    assert shape_of(entry).params / 1e9 == pytest.approx(26.896, abs=0.001)

@@ -24,7 +24,7 @@ from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import VISION_TEXT_ONLY, shape_of
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, nt, t
-from atlas_cli.kb.schema import MAX_LAYERS, LatentAttention, LlmModel, MixtureOfExperts
+from atlas_cli.kb.schema import MAX_LAYERS, GatedDeltaNet, LatentAttention, LlmModel, MixtureOfExperts
 from atlas_cli.kb.vocabulary import WeightsDtype
 
 Config = Mapping[str, Any]
@@ -40,7 +40,7 @@ T5_LARGE_WIDTH = 1024  # d_model of t5-large: the first original T5 that overflo
 # kb.schema.LlmModel.norms_per_layer and qk_norm, as transformers' modeling code builds each block
 # (modeling_gemma2/3: four RMSNorms; modeling_qwen3, qwen3_moe, gemma3, olmo2: q_norm and k_norm).
 SANDWICH_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text", "gemma4_text"})
-QK_NORM_TYPES = frozenset({"qwen3", "qwen3_moe", "gemma3", "gemma3_text", "olmo2", "gemma4_text"})
+QK_NORM_TYPES = frozenset({"qwen3", "qwen3_moe", "gemma3", "gemma3_text", "olmo2", "gemma4_text", "qwen3_5"})
 # Decoders whose MLP is two plain projections (modeling_phi's PhiMLP: fc1, GELU, fc2, with biases);
 # every other decoder family here has a gated (SwiGLU/GeGLU) one.
 UNGATED_TYPES = frozenset({"phi"})
@@ -64,6 +64,18 @@ CLASS_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
     "qwen2_moe": {"tie_word_embeddings": False, "decoder_sparse_step": 1},
     "qwen3": {"tie_word_embeddings": False},
     "qwen3_moe": {"tie_word_embeddings": False, "decoder_sparse_step": 1},
+    # Qwen3_5TextConfig (configuration_qwen3_5.py): a full-attention layer every
+    # full_attention_interval (popped with 4 as its default) where layer_types is not given.
+    "qwen3_5": {
+        "tie_word_embeddings": False,
+        "head_dim": 256,
+        "linear_conv_kernel_dim": 4,
+        "linear_key_head_dim": 128,
+        "linear_value_head_dim": 128,
+        "linear_num_key_heads": 16,
+        "linear_num_value_heads": 32,
+        "full_attention_interval": 4,
+    },
     "phi3": {"tie_word_embeddings": False},
     "phi": {"tie_word_embeddings": False},  # Phi-1, 1.5 and 2 (PhiConfig)
     "gemma": {"tie_word_embeddings": True, "head_dim": 256},
@@ -138,6 +150,7 @@ KNOWN_DECODERS: Final = frozenset(
     | {"mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3", "gpt_oss", "llama4_text"}
     | {"glm4_moe"}
     | {"gemma4_text"}
+    | {"qwen3_5"}
 )
 # Vision-language checkpoints whose language model is one of the decoders above (transformers'
 # Qwen2-VL / Qwen2.5-VL text models are Qwen2's, with q/k/v biases; Qwen3-VL's are Qwen3's).
@@ -145,7 +158,12 @@ TEXT_MODEL_OF: Final = {
     **dict.fromkeys(("qwen2_vl", "qwen2_vl_text", "qwen2_5_vl", "qwen2_5_vl_text"), "qwen2"),
     **dict.fromkeys(("qwen3_vl", "qwen3_vl_text"), "qwen3"),
     **dict.fromkeys(("qwen3_vl_moe", "qwen3_vl_moe_text"), "qwen3_moe"),
+    # Qwen3.5 checkpoints are vision-language ones (Qwen3_5Config) around a Qwen3_5TextConfig.
+    "qwen3_5_text": "qwen3_5",
 }
+# Families whose Gated DeltaNet layers ft-atlas models (kb.schema.GatedDeltaNet): their linear-
+# attention keys and layer types are read, not refused.
+HYBRID_LINEAR_TYPES: Final = frozenset({"qwen3_5", "qwen3_5_text"})
 BERT_LIKE: Final = frozenset({"bert", "roberta", "xlm-roberta"})
 T5_LIKE: Final = frozenset({"t5", "mt5", "umt5"})
 KNOWN: Final = KNOWN_DECODERS | BERT_LIKE | T5_LIKE | {"gpt2", "modernbert"}
@@ -159,7 +177,6 @@ _RECURRENT_TYPES = ("nemotron_h", "granitemoehybrid", "lfm2", "rwkv", "recurrent
 _SPARSE = N_("DeepSeek sparse attention (the lightning indexer that picks the attended tokens)")
 NOT_MODELLED: Final[dict[str, str]] = {
     "qwen3_next": _HYBRID_LINEAR,
-    "qwen3_5": _HYBRID_LINEAR,
     "qwen3_5_moe": _HYBRID_LINEAR,
     "gemma3n": N_("per-layer embeddings, AltUp, LAuReL and key/value sharing across layers"),
     "deepseek_v32": _SPARSE,
@@ -439,7 +456,34 @@ def _decoder(r: _Reader, model_type: str, known: bool, warnings: list[str]) -> d
         "reasons": _reasons(model_type, r.name),
         **_sliding(r, model_type, layers),
         **_gemma4_attention(r, model_type),
+        **_gated_delta_net(r, model_type, layers),
     }
+
+
+def _gated_delta_net(r: _Reader, model_type: str, layers: int) -> dict[str, Any]:
+    """Qwen3.5's linear-attention layers (modeling_qwen3_5 Qwen3_5DecoderLayer: linear_attn where
+    layer_types says linear_attention; Qwen3_5TextConfig fills layer_types from
+    full_attention_interval), and the output gate its full-attention layers' q_proj always emits
+    (Qwen3_5Attention: num_attention_heads * head_dim * 2, whatever attn_output_gate says)."""
+    if model_type != "qwen3_5":
+        return {}
+    layer_types = r.raw("layer_types")
+    if isinstance(layer_types, list) and layer_types:
+        linear = sum(1 for kind in layer_types[:layers] if kind == "linear_attention")
+    else:
+        interval = max(1, r.whole("full_attention_interval"))
+        linear = sum(1 for i in range(min(layers, MAX_LAYERS + 1)) if (i + 1) % interval)
+    gdn = None
+    if linear:
+        gdn = GatedDeltaNet(
+            layers=linear,
+            key_heads=r.whole("linear_num_key_heads"),
+            value_heads=r.whole("linear_num_value_heads"),
+            key_head_dim=r.whole("linear_key_head_dim"),
+            value_head_dim=r.whole("linear_value_head_dim"),
+            conv_kernel=r.whole("linear_conv_kernel_dim"),
+        )
+    return {"linear_attention": gdn, "attention_output_gate": True}
 
 
 def _gemma4_attention(r: _Reader, model_type: str) -> dict[str, Any]:
@@ -686,12 +730,14 @@ def _check_modelled(name: str, configs: list[Config]) -> None:
         model_type = str(config.get("model_type") or "")
         if model_type in NOT_MODELLED:
             raise _refuse(name, t(NOT_MODELLED[model_type]), model_type)
+        hybrid = model_type in HYBRID_LINEAR_TYPES
         for key, what in SPECIAL_KEYS.items():
-            if config.get(key):
+            if config.get(key) and not (hybrid and what == _HYBRID_LINEAR):
                 raise _refuse(name, f"{t(what)} ({key})", model_type)
         layer_types = config.get("layer_types")
         if isinstance(layer_types, list):
-            odd = sorted({str(kind) for kind in layer_types} - ATTENTION_LAYER_TYPES)
+            allowed = ATTENTION_LAYER_TYPES | ({"linear_attention"} if hybrid else set())
+            odd = sorted({str(kind) for kind in layer_types} - allowed)
             if odd:
                 raise _refuse(name, t("layers of type {types}", types=", ".join(odd)), model_type)
 

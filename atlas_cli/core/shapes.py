@@ -97,6 +97,15 @@ class Shape:
     global_kv_heads: int = 0
     v_norm: bool = False  # kb.schema.LlmModel's: an RMSNorm (no weight) on each head's values
     moe_norm_inputs: int = 0  # RMSNorm inputs an MoE layer keeps besides the block's (Gemma 4: 4)
+    # Qwen3.5: `linear_layers` Gated DeltaNet layers (kb.schema.GatedDeltaNet) in place of attention;
+    # q_dim, kv_dim and kv_cache_width are then the other, full-attention layers'.
+    linear_layers: int = 0
+    linear_key_heads: int = 0
+    linear_value_heads: int = 0
+    linear_key_head_dim: int = 0
+    linear_value_head_dim: int = 0
+    linear_conv_kernel: int = 0
+    output_gate: bool = False  # kb.schema.LlmModel's attention_output_gate
     # Sums over the matrices, computed once: the estimators read them in their inner loops.
     linear_params: float = field(init=False, repr=False, compare=False)
     expert_params: float = field(init=False, repr=False, compare=False)  # every routed expert
@@ -120,13 +129,21 @@ class Shape:
         if not self.heads or self.heads % parts:
             return False
         kv_heads = [k for k in (self.kv_heads, self.global_kv_heads) if k]
+        if self.linear_layers and (self.linear_key_heads % parts or self.linear_value_heads % parts):
+            return False  # vLLM splits the Gated DeltaNet heads over its GPUs as well
         return all(k % parts == 0 or parts % k == 0 for k in kv_heads)
 
     @property
     def attention_kinds(self) -> tuple[tuple[int, int, int, int], ...]:
         """(layers, query width, key/value width, cached width) of each kind of attention layer:
-        one kind, or Gemma 4's other layers and its full-attention layers of their own widths."""
-        others = (self.layers - self.global_layers, self.q_dim, self.kv_dim, self.kv_cache_width)
+        one kind, or Gemma 4's other layers and its full-attention layers of their own widths.
+        Linear-attention layers (Qwen3.5's Gated DeltaNet) are none of them."""
+        others = (
+            self.layers - self.global_layers - self.linear_layers,
+            self.q_dim,
+            self.kv_dim,
+            self.kv_cache_width,
+        )
         if not self.global_layers:
             return (others,)
         own = (self.global_layers, self.global_q_dim, self.global_kv_dim, self.global_kv_cache_width)
@@ -204,7 +221,56 @@ def _attention(model: LlmModel) -> list[Linear]:
     q, kv = model.attention_heads * head_dim, model.kv_heads * head_dim
     if model.fused_projections:
         return [("qkv", h, q + 2 * kv), ("o", q, h)]
-    return [("q", h, q), ("k", h, kv), ("v", h, kv), ("o", q, h)]
+    # With an output gate q_proj emits each head's queries and gate side by side (Qwen3_5Attention:
+    # num_attention_heads * head_dim * 2); o_proj still takes the query width.
+    gated_q = 2 * q if model.attention_output_gate else q
+    return [("q", h, gated_q), ("k", h, kv), ("v", h, kv), ("o", q, h)]
+
+
+def _linear_attention(model: LlmModel) -> list[Linear]:
+    """One Gated DeltaNet layer's nn.Linear projections (transformers modeling_qwen3_5
+    Qwen3_5GatedDeltaNet.__init__): in_proj_qkv to 2 x key width + value width (the queries, keys
+    and values, which then pass the depthwise conv1d), in_proj_z to the value width (the output
+    gate of the gated RMSNorm), in_proj_b and in_proj_a to one value per value head (beta and the
+    decay's input), and out_proj back to hidden_size. No biases."""
+    gdn = model.linear_attention
+    if gdn is None:
+        return []
+    h = model.hidden_size
+    keys, values = gdn.key_heads * gdn.key_head_dim, gdn.value_heads * gdn.value_head_dim
+    return [
+        ("in_qkv", h, 2 * keys + values),
+        ("in_z", h, values),
+        ("in_b", h, gdn.value_heads),
+        ("in_a", h, gdn.value_heads),
+        ("out", values, h),
+    ]
+
+
+def _linear_attention_others(model: LlmModel) -> int:
+    """A Gated DeltaNet layer's parameters outside its nn.Linear layers: the depthwise conv1d over
+    the q/k/v channels (conv_dim x kernel, bias=False), dt_bias and A_log (one per value head) and
+    the gated RMSNorm's weight (value_head_dim), times the layers."""
+    gdn = model.linear_attention
+    if gdn is None:
+        return 0
+    conv_dim = 2 * gdn.key_heads * gdn.key_head_dim + gdn.value_heads * gdn.value_head_dim
+    return gdn.layers * (conv_dim * gdn.conv_kernel + 2 * gdn.value_heads + gdn.value_head_dim)
+
+
+def _linear_widths(model: LlmModel) -> dict[str, int]:
+    """Shape's linear_* fields: the Gated DeltaNet layers' count and widths."""
+    gdn = model.linear_attention
+    if gdn is None:
+        return {}
+    return {
+        "linear_layers": gdn.layers,
+        "linear_key_heads": gdn.key_heads,
+        "linear_value_heads": gdn.value_heads,
+        "linear_key_head_dim": gdn.key_head_dim,
+        "linear_value_head_dim": gdn.value_head_dim,
+        "linear_conv_kernel": gdn.conv_kernel,
+    }
 
 
 def _global_attention(model: LlmModel) -> list[Linear]:
@@ -298,7 +364,9 @@ def shape_of(model: LlmModel) -> Shape:
     decoder_layers = model.decoder_layers or 0
     layers = model.layers + decoder_layers
     global_layers = _global_layers(model)
-    matrices = _group("attention", _attention(model), layers - global_layers)
+    linear_layers = model.linear_attention.layers if model.linear_attention else 0
+    matrices = _group("attention", _attention(model), layers - global_layers - linear_layers)
+    matrices += _group("attention", _linear_attention(model), linear_layers)
     matrices += _group("attention", _global_attention(model), global_layers)
     matrices += _group("cross-attention", _attention(model), decoder_layers)
     dense_layers = layers if moe is None or moe.beside_dense_mlp else moe.dense_layers
@@ -322,7 +390,9 @@ def shape_of(model: LlmModel) -> Shape:
     # The blocks' norm weights (two, or four in Gemma 2 and 3; a head's width each for q_norm and
     # k_norm) and a final norm (RMSNorm).
     norms = model.norms_per_layer * h * layers + h
-    norms += 2 * (q_dim // max(1, model.attention_heads)) * (layers - global_layers) if model.qk_norm else 0
+    attention_layers = layers - global_layers - linear_layers
+    norms += 2 * (q_dim // max(1, model.attention_heads)) * attention_layers if model.qk_norm else 0
+    norms += _linear_attention_others(model)
     norms += _global_norms(model, global_layers)
     if model.architecture != "decoder":
         norms *= 2  # LayerNorm has a bias too
@@ -359,7 +429,9 @@ def shape_of(model: LlmModel) -> Shape:
         stored=model.weights_dtype if model.weights_dtype in STORED_QUANTIZED else "",
         v_norm=model.v_norm,
         moe_norm_inputs=GEMMA4_MOE_NORM_INPUTS if moe is not None and moe.beside_dense_mlp else 0,
+        output_gate=model.attention_output_gate,
         **_global_widths(model),
+        **_linear_widths(model),
     )
 
 

@@ -887,6 +887,29 @@ class LatentAttention(Strict):
     v_head_dim: int = Field(gt=0, le=100_000)
 
 
+class GatedDeltaNet(Strict):
+    """Gated DeltaNet linear-attention layers between full-attention ones (Qwen3.5: transformers
+    modeling_qwen3_5 Qwen3_5GatedDeltaNet; Qwen3-Next's fuses the same projections). Each has
+    in_proj_qkv (hidden -> 2 x key_heads x key_head_dim + value_heads x value_head_dim), in_proj_z
+    (hidden -> value width), in_proj_b and in_proj_a (hidden -> value_heads), out_proj (value width
+    -> hidden), a depthwise conv1d over the q/k/v channels (conv_kernel taps, no bias), A_log and
+    dt_bias (one per value head) and a gated RMSNorm of value_head_dim. Its cache is a fixed-size
+    recurrent state, not keys and values per token."""
+
+    layers: int = Field(gt=0, le=MAX_LAYERS, description="layers of linear attention (layer_types)")
+    key_heads: int = Field(gt=0, le=100_000, description="linear_num_key_heads")
+    value_heads: int = Field(gt=0, le=100_000, description="linear_num_value_heads")
+    key_head_dim: int = Field(gt=0, le=100_000, description="linear_key_head_dim")
+    value_head_dim: int = Field(gt=0, le=100_000, description="linear_value_head_dim")
+    conv_kernel: int = Field(default=4, gt=0, le=1_000, description="linear_conv_kernel_dim")
+
+    @model_validator(mode="after")
+    def _grouped_values(self) -> "GatedDeltaNet":
+        if self.value_heads % self.key_heads:
+            raise ValueError("linear value heads must be a multiple of linear key heads")
+        return self
+
+
 class LlmModel(Strict):
     id: Id
     name: str = Field(pattern=r"\S")  # shown in every table: not empty, not blank
@@ -920,6 +943,16 @@ class LlmModel(Strict):
     tied_embeddings: bool = Field(description="the LM head shares the input embedding matrix")
     moe: MixtureOfExperts | None = None
     latent_attention: LatentAttention | None = None
+    linear_attention: GatedDeltaNet | None = Field(
+        default=None,
+        description="Gated DeltaNet linear-attention layers in place of attention in that many of the "
+        "layers (Qwen3.5: three of four); the others are full attention",
+    )
+    attention_output_gate: bool = Field(
+        default=False,
+        description="q_proj also emits a per-channel output gate (2 x the query width), and attention's "
+        "output is multiplied by its sigmoid before o_proj (Qwen3.5's and Qwen3-Next's attn_output_gate)",
+    )
     eager_attention: bool = Field(
         default=False,
         description="transformers has no SDPA kernel for its attention (_supports_sdpa = False: "
@@ -1054,6 +1087,8 @@ class LlmModel(Strict):
         if (self.sliding_window is None) != (self.sliding_layers == 0) or self.sliding_layers > self.layers:
             raise ValueError("sliding_window and sliding_layers go together, sliding_layers at most layers")
         self._global_attention()
+        if self.linear_attention is not None and self.linear_attention.layers >= self.layers:
+            raise ValueError("linear_attention.layers must leave at least one full-attention layer")
         return self
 
     def _global_attention(self) -> None:

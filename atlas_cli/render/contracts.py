@@ -186,6 +186,17 @@ class GlobalAttentionJson(TypedDict):
     keys_are_values: bool  # no v_proj: the values are k_proj's output (attention_k_eq_v)
 
 
+class LinearAttentionJson(TypedDict):
+    """Qwen3.5's Gated DeltaNet layers, in place of attention in `layers` of the layers."""
+
+    layers: int
+    key_heads: int
+    value_heads: int
+    key_head_dim: int
+    value_head_dim: int
+    conv_kernel: int
+
+
 class LatentAttentionJson(TypedDict):
     q_lora_rank: int | None
     kv_lora_rank: int
@@ -218,6 +229,8 @@ class ModelJson(TypedDict):
     experts: ExpertsJson | None
     latent_attention: LatentAttentionJson | None
     global_attention: GlobalAttentionJson | None
+    linear_attention: LinearAttentionJson | None
+    attention_output_gate: bool  # q_proj also emits a sigmoid gate on attention's output (Qwen3.5)
     weights_dtype: str
     context_length: int | None
     repo: str | None  # what a recipe loads: a Hub id or a local directory

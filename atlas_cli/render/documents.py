@@ -63,6 +63,7 @@ if TYPE_CHECKING:
         ExpertsJson,
         GlobalAttentionJson,
         InvalidJson,
+        LinearAttentionJson,
         MethodRowJson,
         MethodsJson,
         ModelJson,
@@ -653,6 +654,21 @@ def _global_attention_json(m: LlmModel, shape: Shape) -> GlobalAttentionJson | N
     }
 
 
+def _linear_attention_json(m: LlmModel) -> LinearAttentionJson | None:
+    """Qwen3.5's Gated DeltaNet layers."""
+    gdn = m.linear_attention
+    if gdn is None:
+        return None
+    return {
+        "layers": gdn.layers,
+        "key_heads": gdn.key_heads,
+        "value_heads": gdn.value_heads,
+        "key_head_dim": gdn.key_head_dim,
+        "value_head_dim": gdn.value_head_dim,
+        "conv_kernel": gdn.conv_kernel,
+    }
+
+
 def model_json(info: ModelInfo) -> ModelJson:
     """A sized model's document (an API model has no shape: the caller refuses it)."""
     m, shape = info.spec, info.sized
@@ -700,6 +716,8 @@ def model_json(info: ModelInfo) -> ModelJson:
             "v_head_dim": mla.v_head_dim,
         },
         "global_attention": _global_attention_json(m, shape),
+        "linear_attention": _linear_attention_json(m),
+        "attention_output_gate": m.attention_output_gate,
         "weights_dtype": m.weights_dtype,
         "context_length": m.context_length,
         "repo": info.repo,

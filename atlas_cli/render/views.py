@@ -309,12 +309,16 @@ def _experts_text(doc: ModelJson) -> str | None:
 def _attention_text(doc: ModelJson) -> str:
     mla = doc["latent_attention"]
     if mla is None:
-        return t(
-            "{heads} heads, {kv} key/value, head dim {dim}",
-            heads=doc["attention_heads"],
-            kv=doc["kv_heads"],
-            dim=doc["head_dim"],
-        ) + _global_attention_text(doc)
+        return (
+            t(
+                "{heads} heads, {kv} key/value, head dim {dim}",
+                heads=doc["attention_heads"],
+                kv=doc["kv_heads"],
+                dim=doc["head_dim"],
+            )
+            + _global_attention_text(doc)
+            + _linear_attention_text(doc)
+        )
     query = t("query rank {rank}, ", rank=mla["q_lora_rank"]) if mla["q_lora_rank"] else ""
     return t(
         "{heads} heads, latent attention: {query}key/value rank {rank}, head dims {nope}+{rope} "
@@ -340,6 +344,23 @@ def _global_attention_text(doc: ModelJson) -> str:
         kv=full["kv_heads"],
         dim=full["head_dim"],
         values=values,
+    )
+
+
+def _linear_attention_text(doc: ModelJson) -> str:
+    """Qwen3.5: its full-attention layers' output gate, and its Gated DeltaNet layers."""
+    gate = t(", gated output") if doc["attention_output_gate"] else ""
+    gdn = doc["linear_attention"]
+    if gdn is None:
+        return gate
+    return gate + t(
+        "; {layers} of the layers are Gated DeltaNet linear attention instead: {k} key heads and "
+        "{v} value heads of {kdim}/{vdim}, a fixed-size state",
+        layers=gdn["layers"],
+        k=gdn["key_heads"],
+        v=gdn["value_heads"],
+        kdim=gdn["key_head_dim"],
+        vdim=gdn["value_head_dim"],
     )
 
 

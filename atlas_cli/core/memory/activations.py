@@ -24,6 +24,24 @@ Gemma 4 (modeling_gemma4 Gemma4TextAttention, Gemma4TextDecoderLayer) adds to Ge
 * v_norm, an RMSNorm without weight on the values, keeps its fp32 input too (norm input x kv);
 * an MoE layer runs the dense MLP beside the experts (f counts both) and four more RMSNorms
   (the MLP's output, the experts' input and output, the router's input: 4 norm inputs x h).
+
+Qwen3.5 (modeling_qwen3_5 Qwen3_5Attention, Qwen3_5GatedDeltaNet) has two kinds of layer:
+* its full-attention layers' q_proj emits queries and an output gate; attention's output is
+  multiplied by sigmoid(gate): the sigmoid's output and the reshaped attention output it
+  multiplies are kept (2q more);
+* its Gated DeltaNet layers keep, in bytes per token, with K = key width (key heads x key head
+  dim), V = value width, Hk key heads, Hv value heads (flash-linear-attention's
+  ChunkGatedDeltaRuleFunction and causal-conv1d's causal_conv1d_fn, as transformers calls them):
+  - the conv1d's input, in_proj_qkv's bf16 output: 2(2K + V);
+  - what chunk_gated_delta_rule saves (ctx.save_for_backward: q, k l2-normalised and v, bf16:
+    2(2K + V); q_rstd and k_rstd, fp32: 8Hk; g, fp32 as transformers computes it: 4Hv; beta,
+    bf16: 2Hv; A, the chunk's 64-wide bf16 WY matrix per token and value head: 128Hv);
+  - the decay g = -exp(A_log) softplus(a + dt_bias) in fp32: softplus's input and output (8Hv);
+  - the gated RMSNorm (Qwen3_5RMSNormGated, plain torch): its fp32 input (4V), the bf16
+    normalised values and their product with the weight (2V + 2V), the gate z in fp32 and its
+    SiLU (4V + 4V), and out_proj's bf16 input (2V): 18V.
+  That is 4(2K + V) + 18V + 8Hk + 142Hv bytes, in place of attention's share; the MLP and the
+  block's norms are as in any layer.
 """
 
 from __future__ import annotations
@@ -92,18 +110,52 @@ def layer_bytes_per_token(
 
 def _attention_elements(shape: Shape, norm_input: int, largest: bool) -> float:
     """Attention's share of layer_bytes_per_token (3q + 2kv, and the q/k/v norms' inputs), for
-    each kind of layer (Shape.attention_kinds), averaged over the layers or the largest."""
-    per_kind = []
+    each kind of layer (Shape.attention_kinds, and Gated DeltaNet layers), averaged over the
+    layers or the largest."""
+    per_kind: list[tuple[int, float]] = []
     for count, q, kv, _ in shape.attention_kinds:
         elements = 3 * q + 2 * kv
+        if shape.output_gate:
+            elements += 2 * q
         if shape.qk_norm:
             elements += norm_input * (q + kv)
         if shape.v_norm:
             elements += norm_input * kv
         per_kind.append((count, elements))
+    if shape.linear_layers:
+        per_kind.append((shape.linear_layers, gated_delta_net_bytes_per_token(shape) / 2))
     if largest:
         return float(max(elements for _, elements in per_kind))
     return sum(count * elements for count, elements in per_kind) / max(1, shape.layers)
+
+
+def gated_delta_net_bytes_per_token(shape: Shape) -> float:
+    """What one Gated DeltaNet layer's token mixer keeps for the backward, per token, in bytes
+    (the module docstring derives it): 4(2K + V) + 18V + 8Hk + 142Hv."""
+    keys = shape.linear_key_heads * shape.linear_key_head_dim
+    values = shape.linear_value_heads * shape.linear_value_head_dim
+    heads_k, heads_v = shape.linear_key_heads, shape.linear_value_heads
+    return float(4 * (2 * keys + values) + 18 * values + 8 * heads_k + (4 + 2 + 2 * FLA_CHUNK + 8) * heads_v)
+
+
+# flash-linear-attention's chunk size for the gated delta rule (chunk_local_cumsum(g, chunk_size=64),
+# and transformers' torch fallback's chunk_size=64): A holds 64 values per token and value head.
+FLA_CHUNK = 64
+# A Gated DeltaNet layer's recurrent state per sequence, [value heads, key head dim, value head dim],
+# in fp32 (the configs' mamba_ssm_dtype: float32; fla returns its final state in fp32), and its
+# conv state, [conv channels, kernel] in bf16 (transformers' cache update_conv_state).
+RECURRENT_STATE_BYTES = 4.0
+
+
+def linear_state_bytes(shape: Shape) -> float:
+    """One sequence's cache for all the Gated DeltaNet layers: a fixed size, whatever its length."""
+    if not shape.linear_layers:
+        return 0.0
+    state = shape.linear_value_heads * shape.linear_key_head_dim * shape.linear_value_head_dim
+    channels = 2 * shape.linear_key_heads * shape.linear_key_head_dim
+    channels += shape.linear_value_heads * shape.linear_value_head_dim
+    conv = channels * shape.linear_conv_kernel * 2.0
+    return float(shape.linear_layers * (state * RECURRENT_STATE_BYTES + conv))
 
 
 def activation_bytes(
@@ -226,6 +278,9 @@ def kv_cache_bytes(shape: Shape, tokens: float, sequences: float = 1) -> float:
     generation. A sliding-window layer caches at most its window (transformers 5's
     DynamicSlidingWindowLayer, vLLM's sliding-window manager)."""
     window = min(tokens, shape.sliding_window) if shape.sliding_layers else tokens
+    if shape.linear_layers:  # Qwen3.5: only the full-attention layers cache keys and values
+        full = (shape.layers - shape.linear_layers) * tokens * shape.kv_cache_width * 2
+        return float(sequences * (full + linear_state_bytes(shape)))
     if shape.global_layers:  # Gemma 4: the full-attention layers cache widths of their own
         sliding = shape.sliding_layers * window * shape.kv_cache_width
         full = shape.global_layers * tokens * shape.global_kv_cache_width
@@ -244,7 +299,11 @@ def prefill_bytes_per_token(shape: Shape) -> float:
     generation computes the logits of the last position only (transformers' logits_to_keep)."""
     h, f = shape.hidden, shape.mlp_width
     mlp = (3 if shape.gated_mlp else 2) * f
-    attention = max(2 * q + 2 * kv for _, q, kv, _ in shape.attention_kinds)
+    attention = max((3 if shape.output_gate else 2) * q + 2 * kv for _, q, kv, _ in shape.attention_kinds)
+    if shape.linear_layers:  # in_proj_qkv's and in_proj_z's outputs, the conv's, the kernel's
+        keys = shape.linear_key_heads * shape.linear_key_head_dim
+        values = shape.linear_value_heads * shape.linear_value_head_dim
+        attention = max(attention, 2 * (2 * keys + values) + 2 * values)
     elements = float(2 * h + max(mlp, attention))
     if shape.is_moe:
         elements += 2 * h * shape.experts_active * shape.moe_layers / shape.layers  # routed copies

@@ -144,8 +144,12 @@ def sequence_parallel_degrees(model: str, shape: Shape, settings: EstimateSettin
     attention heads evenly. Supervised stages of long sequences only; not for prompt methods
     (PEFT's virtual tokens and prefixes change the positions Ulysses shards), not for families
     that need eager attention (Ulysses drops their 4-D mask), and only where FlashAttention 2, which
-    Ulysses runs inside, does: bf16 precision (Ampere or newer)."""
+    Ulysses runs inside, does: bf16 precision (Ampere or newer). Not for linear-attention layers
+    (Qwen3.5's Gated DeltaNet): Ulysses swaps sequence shards for heads around the attention
+    function only, and the delta rule's recurrence runs along the whole sequence."""
     if not settings.objective.training.sequence_parallel or settings.seq_len < SEQUENCE_PARALLEL_FROM:
+        return []
+    if shape.linear_layers:
         return []
     if shape.eager_heads or MEMORY_MODELS[model].family == "prompt" or settings.precision not in BF16:
         return []

@@ -65,10 +65,26 @@ def attention_flops(shape: Shape, attended: float) -> float:
     the whole causal context: transformers' SDPA path computes the masked blocks too, and
     FlashAttention, which skips them, takes heads of at most 256 (not Gemma 4's 512)."""
     keys = attended if shape.architecture == "encoder" else attended / 2
-    widths = shape.layers * shape.q_dim
-    if shape.global_layers:
-        widths = sum(count * q for count, q, _, _ in shape.attention_kinds)
-    return 2 * 2 * widths * keys
+    widths = sum(count * q for count, q, _, _ in shape.attention_kinds)
+    return 2 * 2 * widths * keys + gated_delta_rule_flops(shape)
+
+
+# flash-linear-attention's chunk for the gated delta rule (chunk_gated_delta_rule_fwd: 64).
+DELTA_CHUNK = 64
+
+
+def gated_delta_rule_flops(shape: Shape) -> float:
+    """One forward pass of the Gated DeltaNet layers' chunked delta rule, per token (Qwen3.5;
+    fla's chunk_gated_delta_rule_fwd, chunk size C): per value head, with key and value head dims
+    dk and dv, the chunk's k k^T and q k^T (C dk each), the WY products w = A k and u = A v
+    (C dk, C dv), the output's intra-chunk term (C dv), and three state products, w h, q h and
+    the state update k^T v_new (dk dv each): 3 C dk + 2 C dv + 3 dk dv multiply-adds. Its cost
+    does not grow with the context: the state is fixed."""
+    if not shape.linear_layers:
+        return 0.0
+    dk, dv, c = shape.linear_key_head_dim, shape.linear_value_head_dim, DELTA_CHUNK
+    per_head = 3 * c * dk + 2 * c * dv + 3 * dk * dv
+    return float(2 * shape.linear_layers * shape.linear_value_heads * per_head)
 
 
 def token_flops(

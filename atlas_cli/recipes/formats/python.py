@@ -731,6 +731,12 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, Needed]]:
             # Dao-AILab/flash-attention README, AMD ROCm Support: ROCm 6.0+, the rocm/pytorch image.
             why += "; on ROCm it builds its composable_kernel backend: ROCm 6.0+, as the rocm/pytorch image"
         needs["flash_attn"] = Needed("flash-attn", why)
+    if recipe.plan.estimate is not None and recipe.plan.estimate.shape.linear_layers:
+        # modeling_qwen3_5 runs its Gated DeltaNet layers on flash-linear-attention's
+        # chunk_gated_delta_rule and causal-conv1d's causal_conv1d_fn where they are installed,
+        # else on a pure-torch loop in fp32 that keeps far more for the backward than ft-atlas sizes.
+        needs["fla"] = Needed("flash-linear-attention", "the Gated DeltaNet layers' kernels, as sized")
+        needs["causal_conv1d"] = Needed("causal-conv1d", "the Gated DeltaNet layers' short convolution")
     if _online(recipe):
         needs["math_verify"] = Needed("math-verify", "the reward compares answers as mathematics")
     if any(recipe.has(f"{stage}.use_vllm") for stage in recipe.stages):
