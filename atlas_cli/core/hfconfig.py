@@ -34,7 +34,7 @@ EAGER_ATTENTION_TYPES = frozenset({"gpt_oss", "gemma2"})
 # kb.schema.LlmModel.fp16_overflows: Gemma 3 and 4's activations pass fp16's range; the MoE models
 # give NaN gradient norms in float16 (unslothai/unsloth@015bdef models/loader.py FORCE_FLOAT32).
 FP16_OVERFLOW_TYPES = frozenset(
-    {"gemma3", "gemma3_text", "gemma4", "gemma4_text", "qwen3_moe", "gpt_oss", "glm4_moe"}
+    {"gemma3", "gemma3_text", "gemma4", "gemma4_text", "qwen3_moe", "qwen3_5", "gpt_oss", "glm4_moe"}
 )
 T5_LARGE_WIDTH = 1024  # d_model of t5-large: the first original T5 that overflows fp16 (_t5)
 # kb.schema.LlmModel.norms_per_layer and qk_norm, as transformers' modeling code builds each block
