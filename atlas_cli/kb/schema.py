@@ -1135,6 +1135,12 @@ class ModelFamily(Strict):
         "causal language model with Liger Kernel's fused linear cross-entropy: a YAML recipe may "
         "train it without the whole logits",
     )
+    training_token_types: Literal["token_type_ids", "mm_token_type_ids"] | None = Field(
+        default=None,
+        description="the token-type input its vision-language forward refuses to train without "
+        "(Gemma 3: token_type_ids; Gemma 4: mm_token_type_ids), which text-only trainers do not "
+        "pass: a recipe adds it as zeros, every token being text",
+    )
     source: str
 
 

@@ -67,6 +67,9 @@ class TrainerFormat:
     # load-balancing loss only with output_router_logits (settings._router_balance); mlx-lm's
     # models have no such loss.
     transformers_models: bool = True
+    # Adds the token types a vision-language checkpoint's forward refuses to train without
+    # (data/families.yaml training_token_types), which TRL's text collators never pass.
+    adds_token_types: bool = False
     # Sets YaRN RoPE scaling in the model's config past the positions it was trained with, where
     # its model card does (models.yaml yarn_context); the others say how in a note.
     yarn: bool = False

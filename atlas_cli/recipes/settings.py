@@ -629,6 +629,8 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
     _method_settings(catalog, recipe)
     if fmt.transformers_models:
         _router_balance(catalog, recipe)
+    if fmt.adds_token_types:
+        _token_types(catalog, recipe)
     _yarn(recipe, fmt.yarn)
     for stage in recipe.stages:
         recipe.set(f"lr.{stage}", _learning_rate(catalog, recipe, stage))
@@ -1218,6 +1220,29 @@ def _frozen_towers(recipe: Recipe, family: str) -> None:
 
 # transformers 5's fused expert weights, by the role of the matrices they hold (shapes._experts).
 EXPERT_PARAMETERS = {"gate_up": "experts.gate_up_proj", "up": "experts.up_proj", "down": "experts.down_proj"}
+
+
+def _token_types(catalog: Catalog, recipe: Recipe) -> None:
+    """The token types a vision-language checkpoint's forward refuses to train without (its
+    family's training_token_types): zeros, every token being text. TRL's text collators pass none,
+    and transformers' Gemma 3 raises "`token_type_ids` is required as a model input when training"
+    (huggingface/trl#5032, #5807)."""
+    model = recipe.model
+    family = catalog.model_families.get(model.family) if model is not None else None
+    # Only the vision-language checkpoint's forward asks (a text-only one, gemma-3-1b, loads
+    # Gemma3ForCausalLM).
+    if family is None or family.training_token_types is None or recipe.classifier:
+        return
+    if model is None or not model.vision_params_b:
+        return
+    source = t(
+        "{family}'s vision-language forward refuses to train without {key}, which TRL's text "
+        "collators do not pass: zeros, every token being text ({source})",
+        family=model.family,
+        key=family.training_token_types,
+        source=family.source,
+    )
+    recipe.set("token_types", Setting(family.training_token_types, source))
 
 
 def _attention_of_a_mixture(catalog: Catalog, recipe: Recipe) -> None:

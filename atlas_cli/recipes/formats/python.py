@@ -941,6 +941,20 @@ def _attention(recipe: Recipe) -> str | None:
 
 
 LOAD_CAUSAL = "    return language_model_class(path).from_pretrained(path, **kwargs)"
+# A vision-language forward that refuses to train without token types (the header's
+# token_types): every token of a text-only batch is text, 0. A hook on the model itself, so that
+# it holds under PEFT's wrapper and for every trainer's own forward calls (SFT, DPO, GRPO).
+LOAD_WITH_TOKEN_TYPES = """\
+    model = language_model_class(path).from_pretrained(path, **kwargs)
+
+    def text_token_types(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        input_ids = kwargs.get("input_ids", args[0] if args else None)
+        if module.training and kwargs.get($key) is None and input_ids is not None:
+            kwargs[$key] = torch.zeros_like(input_ids)
+        return args, kwargs
+
+    model.register_forward_pre_hook(text_token_types, with_kwargs=True)
+    return model"""
 # pad_token_id: a decoder's head scores each row's last token before the padding, which it finds
 # by the pad token (transformers' *ForSequenceClassification refuse a batch above 1 without it).
 LOAD_CLASSIFIER = """\
@@ -990,6 +1004,8 @@ def _load_model(recipe: Recipe) -> str:
     if recipe.has("router_aux_loss"):
         coefficient = literal(float(recipe.value("router_aux_loss")))
         quantization += Template(ROUTER_LOSS_KWARGS).substitute(coefficient=coefficient)
+    if recipe.has("token_types") and load == LOAD_CAUSAL:
+        load = LOAD_WITH_TOKEN_TYPES.replace("$key", literal(str(recipe.value("token_types"))))
     return Template(LOAD_MODEL).substitute(quantization=quantization, load=load)
 
 
@@ -1351,5 +1367,6 @@ register(
         prompting=True,
         encoder_classifiers=True,
         yarn=True,
+        adds_token_types=True,
     )
 )
