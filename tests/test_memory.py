@@ -1408,14 +1408,14 @@ def test_bf16_on_a_v100_warns_and_uses_fp16(run: Runner) -> None:
 def test_sweep_lists_variants_and_drops_what_does_not_exist(run: Runner) -> None:
     llama = ok(run("estimate", "--model", "llama-3.1-8b", "--gpu", "v100-32gb", "--json")).json()["estimates"]
     labels = [e["label"] for e in llama]
-    assert "Full FT (8-bit AdamW)" in labels and "Full FT (pure bf16)" not in labels
+    assert "Full FT (8-bit AdamW)" in labels and "Full FT (pure bf16, 8-bit AdamW-SR)" not in labels
     assert "bitfit" not in {e["method"] for e in llama}  # Llama has no biases
     per_gpu = [e["per_gpu_gb"] for e in llama]
     assert per_gpu == sorted(per_gpu)
     multi = ok(run("estimate", "--model", "llama-3.1-8b", "--gpus", "2", "--json")).json()["estimates"]
     # Layer-wise GaLore refuses DDP, and ZeRO keeps fp32 masters: they run on one of the two GPUs.
     gpus = {e["label"]: e["assumptions"]["gpus"] for e in multi}
-    assert gpus["GaLore (8-bit, layer-wise)"] == gpus["Full FT (pure bf16)"] == 1
+    assert gpus["GaLore (8-bit, layer-wise)"] == gpus["Full FT (pure bf16, 8-bit AdamW-SR)"] == 1
     assert gpus["GaLore"] == gpus["Full FT (AdamW, mixed precision)"] == 2
 
 
