@@ -1138,8 +1138,8 @@ class ModelFamily(Strict):
     training_token_types: Literal["token_type_ids", "mm_token_type_ids"] | None = Field(
         default=None,
         description="the token-type input its vision-language forward refuses to train without "
-        "(Gemma 3: token_type_ids; Gemma 4: mm_token_type_ids), which text-only trainers do not "
-        "pass: a recipe adds it as zeros, every token being text",
+        "(Gemma 3's token_type_ids), which text-only trainers do not pass: a recipe adds it as "
+        "zeros, every token being text",
     )
     source: str
 
