@@ -4314,14 +4314,15 @@ def test_a_vision_language_gemma_trains_text_with_zero_token_types(run: Runner) 
     """A review: transformers' Gemma 3 forward raises "`token_type_ids` is required as a model
     input when training", which TRL's text collators never pass (huggingface/trl#5032, #5807), so
     every Python recipe for gemma-3-4b-it and up failed at its first step. The script adds them
-    as zeros on the model itself; a text-only Gemma 3 needs none, nor Gemma 4, whose forward
-    defaults its mm_token_type_ids to text (modeling_gemma4 Gemma4Model.forward)."""
+    as zeros on the model itself (Gemma 4: mm_token_type_ids, which earlier transformers 5
+    releases asked for); a text-only Gemma 3 needs none."""
     args = ("recipe", "--gpu", "h100", "--goal", "chat", "--examples", "2k", "--out", "-")
     gemma3 = ok(run(*args, "--model", "gemma-3-27b-it")).stdout
     assert 'token_types = "token_type_ids"' in gemma3
     assert "kwargs['token_type_ids'] = torch.zeros_like(input_ids)" in gemma3
     assert "model.register_forward_pre_hook(text_token_types, with_kwargs=True)" in gemma3
     ast.parse(gemma3)
-    assert "token_type" not in ok(run(*args, "--model", "gemma-4-31b-it")).stdout
+    gemma4 = ok(run(*args, "--model", "gemma-4-31b-it")).stdout
+    assert "kwargs['mm_token_type_ids'] = torch.zeros_like(input_ids)" in gemma4
     assert "token_type" not in ok(run(*args, "--model", "gemma-3-1b-it")).stdout  # Gemma3ForCausalLM
     assert "token_type" not in ok(run(*args, "--model", "llama-3.1-8b")).stdout

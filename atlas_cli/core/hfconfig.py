@@ -202,6 +202,10 @@ SPECIAL_KEYS: Final[dict[str, str]] = {
 ATTENTION_LAYER_TYPES: Final = frozenset({"full_attention", "sliding_attention", "chunked_attention"})
 # Nested configs of multimodal checkpoints: the language model is sized, the rest is not.
 OTHER_TOWERS: Final = ("vision_config", "audio_config", "speech_config")
+# Vision-language model types transformers' AutoModelForCausalLM loads as a text-only model
+# (modeling_auto: ("qwen3_5", "Qwen3_5ForCausalLM"), "VLM compatibility"), dropping the towers'
+# weights: the recipes load them so, so the towers are not in memory and not counted.
+TEXT_ONLY_CAUSAL_LM: Final = frozenset({"qwen3_5"})
 
 # --- pre-quantized checkpoints ----------------------------------------------------------------
 
@@ -881,8 +885,8 @@ def parse_config(config: Config, name: str, source: str) -> ParsedConfig:
                     keys=", ".join(dict.fromkeys(reader.missing)),
                 )
             )
-        fields["vision_params_b"] = _vision_params_b(config)
         outer = str(config.get("model_type") or "")
+        fields["vision_params_b"] = None if outer in TEXT_ONLY_CAUSAL_LM else _vision_params_b(config)
         fields["wrapper_type"] = outer if outer and outer != model_type and "text_config" in config else None
         _not_counted(config, text, notes, fields["vision_params_b"])
         quant = _quantization_config([text, config])

@@ -1137,9 +1137,9 @@ class ModelFamily(Strict):
     )
     training_token_types: Literal["token_type_ids", "mm_token_type_ids"] | None = Field(
         default=None,
-        description="the token-type input its vision-language forward refuses to train without "
-        "(Gemma 3's token_type_ids), which text-only trainers do not pass: a recipe adds it as "
-        "zeros, every token being text",
+        description="the token-type input its vision-language forward asks for in training (Gemma "
+        "3's token_type_ids; Gemma 4's mm_token_type_ids in earlier transformers 5 releases), which "
+        "text-only trainers do not pass: a recipe adds it as zeros, every token being text",
     )
     source: str
 

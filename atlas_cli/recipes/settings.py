@@ -1236,8 +1236,8 @@ def _token_types(catalog: Catalog, recipe: Recipe) -> None:
     if model is None or not model.vision_params_b:
         return
     source = t(
-        "{family}'s vision-language forward refuses to train without {key}, which TRL's text "
-        "collators do not pass: zeros, every token being text ({source})",
+        "{family}'s vision-language forward asks for {key} in training, which TRL's text collators "
+        "do not pass: zeros, every token being text ({source})",
         family=model.family,
         key=family.training_token_types,
         source=family.source,
