@@ -134,6 +134,16 @@ class Shape:
         return all(k % parts == 0 or parts % k == 0 for k in kv_heads)
 
     @property
+    def linear_key_width(self) -> int:
+        """A Gated DeltaNet layer's query (and key) width: key heads x key head dim (0: none)."""
+        return self.linear_key_heads * self.linear_key_head_dim
+
+    @property
+    def linear_value_width(self) -> int:
+        """A Gated DeltaNet layer's value width: value heads x value head dim (0: none)."""
+        return self.linear_value_heads * self.linear_value_head_dim
+
+    @property
     def attention_kinds(self) -> tuple[tuple[int, int, int, int], ...]:
         """(layers, query width, key/value width, cached width) of each kind of attention layer:
         one kind, or Gemma 4's other layers and its full-attention layers of their own widths.

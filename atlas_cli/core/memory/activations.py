@@ -132,8 +132,7 @@ def _attention_elements(shape: Shape, norm_input: int, largest: bool) -> float:
 def gated_delta_net_bytes_per_token(shape: Shape) -> float:
     """What one Gated DeltaNet layer's token mixer keeps for the backward, per token, in bytes
     (the module docstring derives it): 4(2K + V) + 18V + 8Hk + 142Hv."""
-    keys = shape.linear_key_heads * shape.linear_key_head_dim
-    values = shape.linear_value_heads * shape.linear_value_head_dim
+    keys, values = shape.linear_key_width, shape.linear_value_width
     heads_k, heads_v = shape.linear_key_heads, shape.linear_value_heads
     return float(4 * (2 * keys + values) + 18 * values + 8 * heads_k + (4 + 2 + 2 * FLA_CHUNK + 8) * heads_v)
 
@@ -152,8 +151,7 @@ def linear_state_bytes(shape: Shape) -> float:
     if not shape.linear_layers:
         return 0.0
     state = shape.linear_value_heads * shape.linear_key_head_dim * shape.linear_value_head_dim
-    channels = 2 * shape.linear_key_heads * shape.linear_key_head_dim
-    channels += shape.linear_value_heads * shape.linear_value_head_dim
+    channels = 2 * shape.linear_key_width + shape.linear_value_width
     conv = channels * shape.linear_conv_kernel * 2.0
     return float(shape.linear_layers * (state * RECURRENT_STATE_BYTES + conv))
 
@@ -301,8 +299,7 @@ def prefill_bytes_per_token(shape: Shape) -> float:
     mlp = (3 if shape.gated_mlp else 2) * f
     attention = max((3 if shape.output_gate else 2) * q + 2 * kv for _, q, kv, _ in shape.attention_kinds)
     if shape.linear_layers:  # in_proj_qkv's and in_proj_z's outputs, the conv's, the kernel's
-        keys = shape.linear_key_heads * shape.linear_key_head_dim
-        values = shape.linear_value_heads * shape.linear_value_head_dim
+        keys, values = shape.linear_key_width, shape.linear_value_width
         attention = max(attention, 2 * (2 * keys + values) + 2 * values)
     elements = float(2 * h + max(mlp, attention))
     if shape.is_moe:
