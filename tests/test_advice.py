@@ -208,6 +208,41 @@ def test_a_hosted_plan_says_what_its_provider_bills(run: Runner) -> None:
     assert "billed by the hour" in next(p["time_note"] for p in plans if p["method"] == "hosted-ft")
 
 
+@pytest.mark.parametrize(
+    ("extra", "local", "hosted"),
+    [
+        ({"model": "llama-3.1-8b", "sft_data": "no"}, ("orpo",), ("sft", "dpo")),
+        ({"model": "qwen2.5-7b-instruct", "priority": "cost"}, ("simpo",), ("dpo",)),
+    ],
+)
+def test_a_hosted_plan_runs_what_its_providers_offer(
+    engine: Engine, extra: dict[str, str], local: tuple[str, ...], hosted: tuple[str, ...]
+) -> None:
+    """A hosted plan was labelled '(ORPO)' and billed as ORPO, which no provider runs: it shows and
+    bills the stages a provider runs instead, and says why (ORPO and SimPO's `hosted_as`)."""
+    rec = recommend(engine, gpu="rtx-4090", goal="chat", data_kind="preferences", examples="5k", **extra)
+    lora = next(p for p in rec.plans if p.method == "lora")
+    plan = next(p for p in (*rec.plans, *rec.excluded) if p.method == "hosted-ft")
+    assert lora.pipeline == local and plan.pipeline == hosted
+    assert plan.pipeline_because is not None and plan.pipeline_because.startswith("No listed provider runs")
+    assert not plan.experimental_stages  # trl.experimental is not what a provider runs
+
+
+def test_hosted_as_names_objectives(tmp_path: Path) -> None:
+    data = bundled_sections()
+    orpo = data["methods"][index_of(data["methods"], "orpo")]
+    orpo["hosted_as"]["objectives"] = ["sft", "dpoo", "sft"]
+    _invalid(
+        tmp_path,
+        data,
+        "unknown objective 'dpoo'",
+        "objective 'sft' is already a stage of this pipeline",
+    )
+    data = bundled_sections()
+    data["methods"][index_of(data["methods"], "orpo")].pop("hosted_service")
+    _invalid(tmp_path, data, "hosted_as is for objectives a provider's service takes")
+
+
 def test_an_api_run_says_nothing_of_hardware_it_does_not_use(run: Runner) -> None:
     """An API user saw 'gpus=1 ... stack=trl' and 'GPU not given: fit is not checked' (a review)."""
     args = ("recommend", "--model-access", "api", "--model", "gpt-4.1-mini", "--examples", "2k")

@@ -1115,6 +1115,8 @@ class Engine:
         self.objectives = tuple(m.id for m in catalog.kb.methods if m.kind == "objective")
         self.stage_names = {m.id: m.name for m in catalog.kb.methods if m.kind == "objective"}
         self.hosted_services = {m.id: m.hosted_service for m in catalog.kb.methods if m.hosted_service}
+        self.hosted_as = {m.id: m.hosted_as for m in catalog.kb.methods if m.hosted_as}
+        self._hosted_pipelines: dict[tuple[str, ...], tuple[tuple[str, ...], str | None]] = {}
         self.experimental = {
             m.id
             for m in catalog.kb.methods
@@ -1435,7 +1437,7 @@ class Engine:
         if staged is None:
             staged = self._stage_facts.setdefault(pipeline, stage_facts(self.objectives, pipeline))
         facts.update(staged)
-        facts.update(hosted_facts(pipeline, self.hosted_services, info))
+        facts.update(hosted_facts(self.hosted_pipeline(pipeline)[0], self.hosted_services, info))
         local = hardware.has_gpu and profile.model_access != "api"
         inputs = time_inputs(profile)
         key = MemoryKey(
@@ -1559,6 +1561,23 @@ class Engine:
     def _stages_text(self, pipeline: Sequence[str]) -> str:
         return " → ".join(stage_label(self.stage_names[s]) for s in pipeline)
 
+    def hosted_pipeline(self, pipeline: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
+        """The stages a provider runs for `pipeline`, and why they differ from it (None: they do
+        not): an objective no provider offers (ORPO) becomes the ones its `hosted_as` names."""
+        found = self._hosted_pipelines.get(pipeline)
+        if found is None:
+            stages: list[str] = []
+            reasons: list[str] = []
+            for objective in pipeline:
+                instead = self.hosted_as.get(objective)
+                stages += instead.objectives if instead else [objective]
+                if instead:
+                    reasons.append(instead.because.get())
+            # dict.fromkeys: SFT then ORPO at a provider is SFT then DPO, one SFT job.
+            found = (tuple(dict.fromkeys(stages)), " ".join(reasons) or None)
+            self._hosted_pipelines[pipeline] = found  # one entry per pipeline rule at most
+        return found
+
     def _pipeline_notes(self, facts: Facts, pipeline: tuple[str, ...]) -> list[str]:
         """The other pipelines this data allows, with why and when they would win."""
         key = tuple(map(facts.get, self.pipeline_reads))
@@ -1669,6 +1688,10 @@ class Engine:
         advice = round(sum(c.points for c in rules if not c.in_measure), 9)
         trains = method.kind != "no-training"
         plan_pipeline = context.pipeline if trains else ()
+        because = context.pipeline_because if trains else None
+        if method.runs == "hosted" and plan_pipeline:
+            plan_pipeline, instead = self.hosted_pipeline(plan_pipeline)
+            because = instead or because
         plan = Plan(
             method=method.id,
             name=method.name,
@@ -1683,7 +1706,7 @@ class Engine:
             tools=self._tools(method, plan_pipeline, context.libraries),
             estimate=result,
             capacity_gb=None if result is None else result.capacity_gb,
-            pipeline_because=context.pipeline_because if trains else None,
+            pipeline_because=because,
             warnings=tuple(warnings),
             pitfalls=self._pitfalls(method, context.libraries),
             variant=self._variant(method, result),

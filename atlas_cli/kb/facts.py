@@ -218,9 +218,10 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "api_model_tunes_pipeline",
         "bool",
         "A model used through an API: whether the providers that serve it tune it with every stage "
-        "of the chosen pipeline (each objective's hosted_service in data/methods.yaml: supervised "
-        "for sft, preference for dpo, reinforcement for grpo, ...; the offers' tunes lists); null "
-        "when no offer names the model, or for local weights.",
+        "of the chosen pipeline as a provider runs it (each objective's hosted_service in "
+        "data/methods.yaml: supervised for sft, preference for dpo, reinforcement for grpo, ...; "
+        "an objective no provider runs is replaced by its hosted_as objectives, ORPO by SFT then "
+        "DPO; the offers' tunes lists); null when no offer names the model, or for local weights.",
         "model.api_services",
         per_pipeline=True,
     ),

@@ -491,6 +491,11 @@ def cross_reference_problems(data: Any) -> list[Found]:
         found.extend(_selector_references(r.get("methods"), ("rules", i, "methods"), methods, known))
         found.extend(_condition_references(r.get("when"), ("rules", i, "when"), known))
     for i, m in methods:
+        instead = m.get("hosted_as")
+        if isinstance(instead, dict):
+            stages: PathKey = ("methods", i, "hosted_as", "objectives")
+            found.extend(_unknown(stages, instead.get("objectives"), objective_ids, "objective"))
+            found.extend(_repeated_stages(instead.get("objectives"), stages))
         for j, lib in _items(m, "libraries"):
             found.extend(
                 _condition_references(lib.get("when"), ("methods", i, "libraries", j, "when"), known)

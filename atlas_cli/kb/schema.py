@@ -460,6 +460,13 @@ class Training(Strict):
         return not (self.paired or self.reference_model or self.scalar_head)
 
 
+class HostedAs(Strict):
+    """What a provider runs instead of an objective it does not offer (ORPO: SFT, then DPO)."""
+
+    objectives: list[Id] = Field(min_length=1, max_length=4)
+    because: Text
+
+
 class Method(Strict):
     id: Id
     name: str = Field(pattern=r"\S")  # shown in every table: not empty, not blank
@@ -492,6 +499,10 @@ class Method(Strict):
     hosted_service: HostedService | None = Field(
         default=None, description="objectives: the providers' tuning service that runs it (hosted-ft offers)"
     )
+    hosted_as: HostedAs | None = Field(
+        default=None,
+        description="objectives no provider runs as such: the objectives a hosted plan runs in its place",
+    )
 
     @model_validator(mode="after")
     def _memory_model_matches_kind(self) -> "Method":
@@ -515,6 +526,8 @@ class Method(Strict):
                 raise ValueError("a hosted method lists its providers")
         elif self.kind != "objective" and self.memory_model is None:
             raise ValueError(f"a {self.kind} method needs a memory_model")
+        if self.hosted_as is not None and self.hosted_service is None:
+            raise ValueError("hosted_as is for objectives a provider's service takes (hosted_service)")
         if self.providers and self.runs != "hosted":
             raise ValueError("providers are for hosted methods (runs: hosted)")
         # Recipes and estimates read "inference" as "trains nothing": it goes with no-training only.
