@@ -2189,6 +2189,20 @@ def test_when_no_training_plan_fits_the_changes_that_would_are_named(run: Runner
     assert not any(n.startswith("No training plan fits") for n in fitting["notes"])
 
 
+def test_when_vllm_is_what_does_not_fit_dropping_it_is_named(run: Runner) -> None:
+    """GRPO of a 14B on two RTX 4090s with --vllm: every plan said NO and the only way named was
+    partial fine-tuning on 16 GPUs, while QLoRA sampling with generate fits the two (an expert's
+    review): the way that keeps the hardware comes first."""
+    args = ("--gpu", "rtx-4090", "--gpus", "2", "--model", "qwen3-14b", "--goal", "reasoning")
+    args += ("--data-kind", "reward-function", "--examples", "3k", "--seq-len", "4k")
+    data = ok(run("recommend", *args, "--vllm", "--json")).json()
+    note = next(n for n in data["notes"] if n.startswith("No training plan fits these GPUs. To train: "))
+    assert note.startswith("No training plan fits these GPUs. To train: QLoRA with sampling without --vllm")
+    plain = ok(run("recommend", *args, "--json")).json()["recommendations"]
+    qlora = next(p for p in plain if p["method"] == "qlora")
+    assert qlora["fit"] == "yes" and f"({qlora['memory_gb']:g} GB)" in note
+
+
 def test_liger_fuses_the_next_token_loss_only() -> None:
     """LLaMA-Factory asks Liger for the whole logits in every stage but pt and sft
     (model_utils/liger_kernel.py: require_logits): a DPO plan on the liger stack keeps them, as

@@ -612,7 +612,8 @@ def _offload_note(
         )
     else:
         head += " " + t("They need at least {gb:g} GB of it.", gb=ram)
-    ways = _ways_to_fit(offloaded, unsloth)
+    stack = None if unsloth is None else Change("stack", "unsloth", unsloth.memory_gb or 0.0)
+    ways = _ways_to_fit(offloaded, None if unsloth is None or stack is None else (unsloth, stack))
     return [
         " ".join(
             [
@@ -663,14 +664,23 @@ def _axolotl_experts(unsloth: Plan | None, kept: Sequence[Scored]) -> list[str]:
     ]
 
 
-def _too_large_note(kept: list[Scored], on_a_mac: Callable[[Change], Change] | None = None) -> list[str]:
+def _too_large_note(
+    kept: list[Scored],
+    on_a_mac: Callable[[Change], Change] | None = None,
+    without_vllm: Callable[[], Plan | None] | None = None,
+) -> list[str]:
     """No training plan fits, offloaded or not, while prompting does and so ranks first: name the
     changes that would let one train (a review: ORPO at 8k on two RTX 4090s ranked few-shot
-    prompting first and named no change that lets a plan train)."""
+    prompting first and named no change that lets a plan train). `without_vllm`: the best plan
+    that fits when sampling without --vllm, whose engine holds a whole 16-bit copy on every GPU
+    (an expert's review: GRPO of a 14B on two RTX 4090s with --vllm was told to use 16 GPUs, while
+    QLoRA without vLLM fits the two)."""
     training = [s.plan for s in kept if s.plan.kind != "no-training" and s.plan.fit is not None]
     if not training or any(plan.fit != "no" for plan in training):
         return []
-    ways = _ways_to_fit(training, None, on_a_mac)
+    plain = without_vllm() if without_vllm is not None else None
+    leaner = None if plain is None else (plain, Change("vllm", False, plain.memory_gb or 0.0))
+    ways = _ways_to_fit(training, leaner, on_a_mac)
     if not ways:
         return []
     note = t("No training plan fits these GPUs. To train: {ways}.", ways=ways)
@@ -685,12 +695,15 @@ def _too_large_note(kept: list[Scored], on_a_mac: Callable[[Change], Change] | N
 
 
 def _ways_to_fit(
-    plans: list[Plan], unsloth: Plan | None, on_a_mac: Callable[[Change], Change] | None = None
+    plans: list[Plan],
+    leaner: tuple[Plan, Change] | None,
+    on_a_mac: Callable[[Change], Change] | None = None,
 ) -> str:
     """The best-ranked way to train on these GPUs alone (a leaner stack, QLoRA, shorter
     sequences...) and the fewest more GPUs (up to MOST_GPUS_SUGGESTED, else the smallest larger
     GPU, or on a Mac the least unified memory whose GPU share holds it: `on_a_mac`), from the
-    plans' own to_fit; `unsloth`: a plan that fits with --stack unsloth."""
+    plans' own to_fit; `leaner`: a plan that fits after a change to the whole profile (--stack
+    unsloth, or no --vllm), and that change."""
     ways: dict[bool, str] = {}
     changes = [(plan, change) for plan in plans for change in plan.to_fit()]
     # On this hardware: the best-ranked plan's change; with more GPUs: the fewest any plan needs
@@ -704,10 +717,10 @@ def _ways_to_fit(
             ways.setdefault(
                 same, t("{plan} with {change}", plan=translated(plan.name), change=change_text(change))
             )
-    if unsloth is not None and unsloth.memory_gb is not None:
-        stack = change_text(Change("stack", "unsloth", unsloth.memory_gb))
-        way = t("{plan} with {change}", plan=translated(unsloth.name), change=stack)
-        if unsloth.fit == "tight":
+    if leaner is not None and leaner[0].memory_gb is not None:
+        plan, change = leaner
+        way = t("{plan} with {change}", plan=translated(plan.name), change=change_text(change))
+        if plan.fit == "tight":
             way += t(" (tight: past the safety margin, within the card)")
         ways.setdefault(True, way)
     # Past one rack of nodes more GPUs is no answer for whoever asks about theirs: a larger GPU is.
@@ -1428,6 +1441,13 @@ class Engine:
         ]
         return min(on_gpus, key=lambda p: p.fit != "yes", default=None)  # the first that fits with room
 
+    def _without_vllm(self, profile: Profile) -> Plan | None:
+        """The best training plan that fits these GPUs alone when the online stages sample
+        without vLLM (transformers' generate, on the training GPUs)."""
+        plain = self.recommend(dataclasses.replace(profile, vllm=False, vllm_server_gpus=None))
+        fitting = (p for p in plain.plans if p.kind != "no-training" and p.fit == "yes")
+        return next((p for p in fitting if p.offload not in OFFLOADED), None)
+
     def recommend(self, profile: Profile) -> Recommendation:
         resolved = self._resolve(profile)
         hardware, info = resolved.hardware, resolved.info
@@ -1501,7 +1521,9 @@ class Engine:
         notes += _offload_note(offloaded, self._on_unsloth(profile, facts) if offloaded else None, kept)
         if not leaner and local:
             notes += _too_large_note(
-                kept, functools.partial(on_a_mac, self.catalog) if hardware.unified else None
+                kept,
+                functools.partial(on_a_mac, self.catalog) if hardware.unified else None,
+                functools.partial(self._without_vllm, profile) if profile.vllm else None,
             )
         if timing is not None and kept:  # the first plan is shown, so timed, anyway
             notes += _across_nodes_note(timing(kept[0].plan), profile)
