@@ -1138,6 +1138,19 @@ def test_a_reasoning_model_is_warned_off_answers_without_reasoning(run: Runner) 
     ) and "Qwen3-4B-Instruct-2507, Qwen3-30B-A3B-Instruct" in str(dpo)
 
 
+def test_training_a_reasoning_model_to_reason_asks_for_traces(run: Runner) -> None:
+    """gpt-oss-20b with --goal reasoning on demonstrations said nothing of the traces (an expert's
+    review): answers without them teach it to skip reasoning, whatever the goal. The warning for
+    other goals (use an instruct model) is not the one given."""
+    args = ("--gpu", "h100-80gb", "--model", "gpt-oss-20b", "--goal", "reasoning")
+    data = ok(run("recommend", *args, "--data-kind", "demonstrations", "--examples", "10k", "--json"))
+    fired = {r for p in data.json()["recommendations"] for r in p["rules"]}
+    assert "reasoning-data-carries-traces" in fired and "reasoning-model-needs-reasoning-data" not in fired
+    instruct = ("--gpu", "h100-80gb", "--model", "qwen3-4b-instruct-2507", "--goal", "reasoning")
+    quiet = ok(run("recommend", *instruct, "--data-kind", "demonstrations", "--examples", "10k", "--json"))
+    assert not any("reasoning-data-carries-traces" in p["rules"] for p in quiet.json()["recommendations"])
+
+
 def test_orpo_from_few_pairs_points_to_the_instruct_checkpoint(engine: Engine) -> None:
     """500 preference pairs and a base model got ORPO with no word that its paper trains on ~61k
     pairs (an expert's review): below 10,000 the plan says to start from the instruct checkpoint
