@@ -1362,10 +1362,12 @@ def test_an_encoder_decoder_is_pointed_at_seq2seq_training_only(run: Runner) -> 
     assert any(tool.startswith("trl:") for tool in decoder["next_steps"]["tools"])
 
 
-def test_a_moe_offloaded_everywhere_is_pointed_at_axolotls_four_bit_experts(run: Runner) -> None:
-    """An expert's review: Mixtral on one A100 80GB headlined LoRA with 140 GB of CPU offload;
-    QLoRA with its routed experts in 4 bits (Unsloth, axolotl's quantize_moe_experts) needs ~33 GB.
-    The note names the axolotl recipe of the ranked QLoRA plan, which writes it and fits."""
+def test_a_moe_trains_qlora_with_its_experts_in_four_bits(run: Runner) -> None:
+    """Two expert reviews: Mixtral on one A100 80GB, and Qwen3-30B-A3B on an RTX 4090, headlined
+    LoRA with ~100 GB of CPU offload, and a note pointed at axolotl; QLoRA with its routed experts
+    in 4 bits (axolotl's quantize_moe_experts, Unsloth) fits the card alone. It is QLoRA's own
+    variant now, ranked first, and `recipe` writes it with axolotl (python's bitsandbytes leaves
+    the experts in 16 bits), saying so."""
     profile = (
         "--model",
         "mixtral-8x7b",
@@ -1376,19 +1378,21 @@ def test_a_moe_offloaded_everywhere_is_pointed_at_axolotls_four_bit_experts(run:
         "--data-kind",
         "demonstrations",
     )
-    notes = " ".join(ok(run("recommend", *profile, "--json")).json()["notes"])
-    found = re.search(r"--trainer axolotl --stack (\w+) --plan (\d+)` writes that QLoRA", notes)
-    assert found is not None
-    named = ("--trainer", "axolotl", "--stack", found.group(1), "--plan", found.group(2))
-    config = ok(run("recipe", *profile, *named)).stdout
-    assert "adapter: qlora" in config and "quantize_moe_experts: true" in config
-    assert re.search(r"sft [\d.]+ GB at batch \d+: fits", config)
-    # A dense model has no routed experts: no such note (a review: Llama 3.1 8B at 16k on 12 GB).
+    data = ok(run("recommend", *profile, "--json")).json()
+    first = data["recommendations"][0]
+    assert (first["method"], first["fit"]) == ("qlora", "yes")
+    assert first["variant"] == "QLoRA 4-bit, experts quantized"
+    assert first["assumptions"]["quantized_experts"] is True
+    assert not any("CPU RAM" in n for n in data["notes"])
+    written = ok(run("recipe", *profile))
+    assert "adapter: qlora" in written.stdout and "quantize_moe_experts: true" in written.stdout
+    assert re.search(r"sft [\d.]+ GB at batch \d+: fits", written.stdout)
+    assert "so this is --trainer axolotl" in written.stderr
+    fails(run("recipe", *profile, "--trainer", "python"), 2, "routed experts load in 4 bits too")
+    # A dense model has no routed experts: no such variant.
     dense = ("--gpu", "rtx-3060-12gb", "--model", "llama-3.1-8b", "--seq-len", "16k", "--goal", "chat")
-    dense_notes = " ".join(
-        ok(run("recommend", *dense, "--data-kind", "demonstrations", "--json")).json()["notes"]
-    )
-    assert "quantize_moe_experts" not in dense_notes
+    plans = ok(run("recommend", *dense, "--data-kind", "demonstrations", "--json")).json()["recommendations"]
+    assert not any(p["assumptions"]["quantized_experts"] for p in plans if p.get("assumptions"))
 
 
 def test_lora_sampled_with_vllm_is_told_the_bf16_sync_rounds_its_base(engine: Engine) -> None:

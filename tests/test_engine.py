@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -133,16 +134,34 @@ def test_when_nothing_trains_on_the_gpus_alone_plans_offload_and_say_so(engine: 
 
 
 def test_when_everything_offloads_the_note_names_a_way_to_train_on_the_gpus_alone(engine: Engine) -> None:
-    """Mixtral's experts stay 16-bit under plain bitsandbytes, so every plan offloads on one A100;
-    the note names the way out on these GPUs (QLoRA with Unsloth, which quantizes the experts)
-    and the one with more of them, each with the memory it needs."""
-    rec = recommend(engine, gpu="a100-80gb", model="mixtral-8x7b", data_kind="demonstrations")
+    """Llama 3.1 70B on one RTX 4090: every plan offloads; the note names the fewest GPUs that
+    train it without offload, with the memory it needs (on these GPUs alone: see gpt-oss-20b
+    on an RTX 5090, test_advice)."""
+    rec = recommend(engine, gpu="rtx-4090", model="llama-3.1-70b", data_kind="demonstrations")
     (note,) = [n for n in rec.notes if "Nothing trains on the GPUs alone" in n]
+    assert re.search(r"Without offload: QLoRA with \d+ GPUs \([\d.]+ GB\)", note)
     qlora = next(p for p in rec.plans if p.method == "qlora")
-    unsloth = next(c for c in qlora.to_fit() if c.change == "stack")
-    way = f"Without offload: QLoRA with the unsloth stack (--stack unsloth) ({unsloth.per_gpu_gb:g} GB)"
-    assert way in note and "LoRA with 2 GPUs" in note
     assert not any("QLoRA or" in c for c in qlora.caveats)  # it is QLoRA: the note names the ways
+
+
+def test_a_moes_qlora_quantizes_its_experts_only_where_the_16_bit_ones_do_not_fit(engine: Engine) -> None:
+    """Mixtral's experts stay 16-bit under plain bitsandbytes, so every plan offloaded on one A100;
+    QLoRA's variant with the experts in 4 bits too (axolotl's quantize_moe_experts) fits, with data
+    parallel alone on several GPUs, as the recipes write it. Where the 16-bit experts fit, or the
+    checkpoint stores its experts quantized (gpt-oss), the plain variant stays."""
+    rec = recommend(engine, gpu="a100-80gb", model="mixtral-8x7b", data_kind="demonstrations")
+    qlora = next(p for p in rec.plans if p.method == "qlora")
+    assert qlora.fit == "yes" and qlora.estimate is not None and qlora.estimate.settings.quantized_experts
+    assert not any("Nothing trains on the GPUs alone" in n for n in rec.notes)
+    four = recommend(engine, gpu="a100-80gb", gpus="4", model="mixtral-8x7b", data_kind="demonstrations")
+    quantized = [p for p in four.plans if p.estimate is not None and p.estimate.settings.quantized_experts]
+    assert all(p.estimate is not None and p.estimate.settings.sharding == "ddp" for p in quantized)
+    roomy = recommend(engine, gpu="h200", gpus="2", model="mixtral-8x7b", data_kind="demonstrations")
+    plain = next(p for p in roomy.plans if p.method == "qlora")
+    assert plain.estimate is not None and not plain.estimate.settings.quantized_experts
+    oss = recommend(engine, gpu="rtx-5090", model="gpt-oss-20b", data_kind="demonstrations")
+    estimates = [p.estimate for p in oss.plans + oss.excluded if p.estimate is not None]
+    assert not any(e.settings.quantized_experts for e in estimates)
 
 
 def test_offloaded_plans_a_few_gb_of_cpu_ram_apart_rank_by_score(engine: Engine) -> None:

@@ -1653,13 +1653,14 @@ def test_offload_runs_on_the_zero_stage_that_offloads_and_says_so(run: Runner) -
 
 
 def test_an_offloaded_plan_shows_its_cpu_ram_in_the_table(run: Runner) -> None:
-    """Qwen3-30B-A3B LoRA on a 4090 fits only with ZeRO-3 parameter offload: "yes, 5.5 GB" alone
-    read as a 30B model on 24 GB (an expert's review); the row names the ~90 GB of RAM."""
+    """Llama 3.1 70B on a 4090 fits only with ZeRO-3 parameter offload: "yes, 16 GB" alone would
+    read as a 70B model on 24 GB (an expert's review, of Qwen3-30B-A3B, which QLoRA with its
+    experts quantized now trains without offload); the row names the CPU RAM."""
     args = (
         "--gpu",
         "rtx-4090",
         "--model",
-        "qwen3-30b-a3b",
+        "llama-3.1-70b",
         "--goal",
         "chat",
         "--data-kind",

@@ -2078,12 +2078,11 @@ def test_axolotl_quantizes_a_mixture_of_experts_qlora_base_and_sizes_it_so() -> 
     dense_recipe, _ = write_recipe(CATALOG, dense, rank_of(dense, "qlora", ("sft",)), "axolotl")
     assert not dense_recipe.quantized_experts  # a dense model has no experts to quantize
     # Under DeepSpeed ZeRO-3 the experts load off the GPU, unquantized, and axolotl documents the
-    # option with FSDP2 only (a review): neither written nor sized there.
+    # option with FSDP2 only (a review): quantized, a plan runs data parallel, a whole model per GPU.
     large = recommend(gpu="rtx-4090", gpus="2", model="qwen3-30b-a3b", goal="chat", examples="5k")
-    sharded, rendered = write_recipe(CATALOG, large, rank_of(large, "qlora", ("sft",)), "axolotl")
-    assert sharded.sharding == "zero3" and not sharded.quantized_experts
-    assert "quantize_moe_experts" not in rendered.files[0].text
-    assert not sharded.estimates["sft"].settings.quantized_experts
+    parallel, rendered = write_recipe(CATALOG, large, rank_of(large, "qlora", ("sft",)), "axolotl")
+    assert parallel.sharding == "ddp" and parallel.quantized_experts
+    assert "quantize_moe_experts: true" in rendered.files[0].text
 
 
 def test_axolotl_trains_full_weights_in_pure_bf16_with_stochastic_rounding_and_refuses_fp16() -> None:
@@ -2491,8 +2490,8 @@ def test_an_instruct_variant_the_catalog_cannot_name_is_asked_for_not_replaced_b
     named = recommend(
         gpu="a100-80gb", model="mixtral-8x7b", model_variant="instruct", data_kind="preferences"
     )
-    instruct = "mistralai/Mixtral-8x7B-Instruct-v0.1"
-    assert instruct in render_recipe(CATALOG, named, 1, "python")
+    instruct = "mistralai/Mixtral-8x7B-Instruct-v0.1"  # plan 1 quantizes its experts: axolotl's
+    assert instruct in render_recipe(CATALOG, named, 1, "axolotl")
 
 
 def test_apple_silicon_refuses_bitsandbytes_plans_and_keeps_mixed_precision_on_mps() -> None:
@@ -2621,8 +2620,8 @@ def test_an_encoder_gets_no_recipe_for_a_goal_that_needs_generated_text(run: Run
 def test_an_offloaded_plan_on_one_gpu_runs_under_deepspeed(run: Runner) -> None:
     """The estimate offloads parameters to fit one GPU: the recipe must launch DeepSpeed ZeRO-3
     with that offload, or it loads the whole model onto the GPU."""
-    args = ("recipe", "--model", "qwen3-30b-a3b", "--gpu", "rtx-5090", "--goal", "chat", "--examples", "1k")
-    script = run(*args).stdout
+    args = ("recipe", "--model", "llama-3.1-70b", "--gpu", "rtx-5090", "--goal", "chat", "--examples", "1k")
+    script = run(*args, "--plan", "2").stdout  # LoRA; QLoRA's offloaded 4-bit base is FSDP-QLoRA
     assert "accelerate launch --config_file accelerate.yaml" in script
     assert '"offload_param": {' in script and '"stage": 3' in script
 
@@ -3803,19 +3802,21 @@ def test_qlora_with_a_preference_stage_on_apple_silicon_offers_no_recipe_line() 
 
 
 def test_a_trainer_without_plan_writes_the_best_plan_it_can_express(run: Runner) -> None:
-    """Qwen3-30B-A3B with --lora-experts, ranked with transformers' loss: plans 1-4 (prompt tuning,
-    P-tuning, IA3, bottleneck adapters) are methods axolotl has no way to write, and it refused
-    plan 1 instead of writing the best plan it expresses (a review). --plan 1 still refuses."""
+    """Qwen3-30B-A3B with --lora-experts, ranked with transformers' loss: plan 1 (QLoRA with its
+    experts in 4 bits) and plans 2-5 (prompt tuning, P-tuning, IA3, bottleneck adapters) are
+    plans LLaMA-Factory has no way to write, and a trainer refused plan 1 instead of writing the
+    best plan it expresses (a review). --plan 1 still refuses."""
     args = ("--gpu", "a100-80gb", "--model", "qwen3-30b-a3b", "--goal", "chat")
     args += ("--data-kind", "demonstrations", "--examples", "20k", "--lora-experts")
-    args += ("--trainer", "axolotl", "--stack", "hf", "--json")  # without it, Liger's ranking: LoRA
+    args += ("--trainer", "llamafactory", "--stack", "hf", "--json")  # without it, Liger's ranking
     written = ok(run("recipe", *args))
-    assert written.json()["rank"] == 5 and written.json()["method"] == "dora"
+    assert written.json()["rank"] == 6 and written.json()["method"] == "dora"
     said = " ".join(written.stderr.split())
-    assert "axolotl cannot express plan 1 (Prompt tuning (soft prompts), SFT)" in said
-    assert "nor plan 2 (P-tuning), 3 (IA3), 4 (Bottleneck adapters); so this is plan 5" in said
+    assert "llamafactory cannot express plan 1 (QLoRA, SFT): the plan fits because the routed experts" in said
+    passed = "nor plan 2 (Prompt tuning (soft prompts)), 3 (P-tuning), 4 (IA3), 5 (Bottleneck adapters)"
+    assert f"{passed}; so this is plan 6" in said
     refused = run("recipe", *args, "--plan", "1")
-    assert refused.exit_code == 2 and "axolotl cannot express plan 1" in refused.stderr
+    assert refused.exit_code == 2 and "llamafactory cannot express plan 1" in refused.stderr
 
 
 def test_a_trainer_passes_over_a_plan_that_trains_nothing(run: Runner) -> None:

@@ -34,7 +34,7 @@ from atlas_cli.core.memory.search import (
     shorter_prompt_note,
     with_strategy,
 )
-from atlas_cli.core.memory.states import experts_quantized
+from atlas_cli.core.memory.states import plan_experts_quantized
 from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.plans import OFFLOADED, Plan, Recommendation, ToolRef, change_text, hours_text
 from atlas_cli.core.profile import Profile, trains_classifier
@@ -585,9 +585,7 @@ def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
     return [" ".join([pace, *beyond, t("Cheaper: {ways}.", ways="; ".join(ways))])]
 
 
-def _offload_note(
-    offloaded: list[Plan], unsloth: Plan | None = None, kept: Sequence[Scored] = ()
-) -> list[str]:
+def _offload_note(offloaded: list[Plan], unsloth: Plan | None = None) -> list[str]:
     """Every training plan offloads to CPU RAM: say so, and name the ways to train on these GPUs
     alone or on more (_ways_to_fit). Mixtral's QLoRA, for one, fits one A100 only with --stack
     unsloth, which quantizes the experts, and ranks below LoRA on the rules. `unsloth`: the best
@@ -619,47 +617,7 @@ def _offload_note(
             [
                 head,
                 *([t("Without offload: {ways}.", ways=ways)] if ways else []),
-                *_axolotl_experts(unsloth, kept),
             ]
-        )
-    ]
-
-
-def _axolotl_experts(unsloth: Plan | None, kept: Sequence[Scored]) -> list[str]:
-    """Unsloth's QLoRA fits because it quantizes a mixture of experts' routed experts, which the
-    ranked QLoRA plan keeps in 16 bits (bitsandbytes quantizes nn.Linear layers only): axolotl's
-    recipe quantizes them too (quantize_moe_experts), and `recipe` writes it (an expert's review:
-    Mixtral on one A100 was offered 140 GB of CPU offload, while that QLoRA needs ~33 GB)."""
-    e = unsloth.estimate if unsloth is not None else None
-    # Only a mixture of experts has routed experts to quantize (a review: the note named axolotl's
-    # option for Llama 3.1 8B, whose Unsloth plan fit by its chunked loss).
-    if (
-        e is None
-        or e.memory_model != "qlora"
-        or not e.shape.expert_params
-        or not experts_quantized(e.settings)
-    ):
-        return []
-    found = next(
-        (
-            (i, s.plan.estimate)
-            for i, s in enumerate(kept, 1)
-            if s.plan.estimate is not None
-            and s.plan.estimate.memory_model == "qlora"
-            and not experts_quantized(s.plan.estimate.settings)
-        ),
-        None,
-    )
-    if found is None:
-        return []
-    rank, ranked = found
-    # --plan counts in the ranking shown; axolotl's own (--stack hf) may differ: named with it.
-    return [
-        t(
-            "axolotl quantizes the routed experts as they load too (quantize_moe_experts): `ft-atlas "
-            "recipe ... --trainer axolotl --stack {stack} --plan {rank}` writes that QLoRA, sized again.",
-            rank=rank,
-            stack=ranked.settings.stack,
         )
     ]
 
@@ -1030,6 +988,7 @@ def candidate(method: Method, result: Estimate | None, available: int | None = N
         result.served_bits,
         result.ram_gb,
         result.settings.sharding,
+        plan_experts_quantized(result),
     )
 
 
@@ -1284,7 +1243,7 @@ class Engine:
         tried: list[tuple[Estimate, list[str]]] = []
         online = any(stages[o][0].objective.online for o in objectives)
         for variant in estimated_variants(method, info.weights_dtype):
-            if not applies(variant, hardware, online, info.weights_dtype):
+            if not applies(variant, hardware, online, info.weights_dtype, info.sized.expert_params > 0):
                 continue
             warnings: list[str] = []
             sized: list[Estimate] = []
@@ -1518,7 +1477,7 @@ class Engine:
         leaner = _leaner_stack_note(kept)
         notes += leaner
         offloaded = [s.plan for s in kept if s.plan.offload in OFFLOADED]
-        notes += _offload_note(offloaded, self._on_unsloth(profile, facts) if offloaded else None, kept)
+        notes += _offload_note(offloaded, self._on_unsloth(profile, facts) if offloaded else None)
         if not leaner and local:
             notes += _too_large_note(
                 kept,
@@ -1819,6 +1778,7 @@ class Engine:
                 and (variant.quant_bits is None or variant.quant_bits == s.quant_bits)
                 and (variant.serving_bits is None or variant.serving_bits == s.serving_bits)
                 and variant.layerwise == s.galore_layerwise
+                and variant.quantized_experts == s.quantized_experts
             ):
                 return variant.label
         return None

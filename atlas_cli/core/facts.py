@@ -59,6 +59,7 @@ class Candidate(NamedTuple):
     serving_bits: int | None = None  # a no-training plan's served weights: 16, 8 or 4
     ram_gb: float | None = None  # CPU RAM per node an offloading plan needs (Estimate.ram_gb)
     sharding: str | None = None  # ddp, zero2 or zero3 (kb.vocabulary.SHARDINGS)
+    quantized_experts: bool | None = None  # memory.states.plan_experts_quantized
 
     @property
     def fits(self) -> bool | None:

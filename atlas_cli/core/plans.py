@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, Fit
 from atlas_cli.core.memory.search import Change, at_rank, changes_that_fit, estimator
+from atlas_cli.core.memory.states import plan_experts_quantized
 from atlas_cli.core.throughput.plans import NO_TIME, Timed
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, batches_text
 from atlas_cli.i18n import N_, nt, significant, stage_label, t, translated
@@ -123,6 +124,11 @@ class Plan(NamedTuple):
     def sharding(self) -> str | None:
         """ddp, zero2 or zero3 (None: nothing runs on a local GPU)."""
         return None if self.estimate is None else self.estimate.settings.sharding
+
+    @property
+    def quantized_experts(self) -> bool | None:
+        """QLoRA on a mixture of experts: its routed experts load quantized too (None otherwise)."""
+        return plan_experts_quantized(self.estimate)
 
     @property
     def serving_bits(self) -> int | None:

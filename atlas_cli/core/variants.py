@@ -15,7 +15,14 @@ from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.schema import Method, Variant
-from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PRECISIONS, PREQUANTIZED, STORED_BITS
+from atlas_cli.kb.vocabulary import (
+    MEMORY_MODELS,
+    OPTIMIZERS,
+    PRECISIONS,
+    PREQUANTIZED,
+    STORED_BITS,
+    STORED_QUANTIZED,
+)
 
 # The card's hyperparameters that size what a method trains, as its recipe writes them: the LoRA
 # rank (AdaLoRA's starting rank, init_r, which its recipe sets) and the soft prompt's length.
@@ -99,7 +106,13 @@ def objective_id(catalog: Catalog, query: str) -> str:
     return method.id
 
 
-def applies(variant: Variant, hardware: Hardware, online: bool = False, stored: str | None = None) -> bool:
+def applies(
+    variant: Variant,
+    hardware: Hardware,
+    online: bool = False,
+    stored: str | None = None,
+    experts: bool = False,
+) -> bool:
     """A variant whose precision needs bf16 does not exist on a GPU without it (V100, T4);
     layer-wise GaLore runs without gradient accumulation, which online RL's generation batch (a
     multiple of num_generations, TRL) takes at the micro-batches ft-atlas sizes: not for `online`
@@ -114,6 +127,13 @@ def applies(variant: Variant, hardware: Hardware, online: bool = False, stored: 
     if variant.serving_bits and stored in SERVED_AS_STORED and not serves_stored(stored, hardware):
         return False
     if variant.layerwise and online:
+        return False
+    # `experts`: the model has routed experts, in 16 bits (a checkpoint stored quantized loads
+    # by its own config: gpt-oss's MXFP4 experts); axolotl quantizes them on CUDA only
+    # (check_quantize_moe_experts); a GPU known by its memory alone is taken for a CUDA one.
+    if variant.quantized_experts and (
+        not experts or stored in STORED_QUANTIZED or hardware.vendor not in ("nvidia", None)
+    ):
         return False
     if variant.optimizer and not OPTIMIZERS[variant.optimizer].mps and hardware.vendor == "apple":
         return False
@@ -174,6 +194,8 @@ def with_variant(
         changes["serving_bits"] = variant.serving_bits
     if variant.layerwise:
         changes["galore_layerwise"] = True
+    if variant.quantized_experts:
+        changes["quantized_experts"] = True
     if (variant.layerwise or variant.precision == "pure-bf16") and settings.gpus > 1:
         changes["gpus"] = 1
         why = LAYERWISE_ONE_GPU if variant.layerwise else PURE_BF16_ONE_GPU
@@ -216,7 +238,8 @@ def sweep(
             continue
         run = estimator(method.id, model, info.sized)
         for variant in estimated_variants(method, info.weights_dtype):
-            if not applies(variant, hardware, settings.objective.online, info.weights_dtype):
+            experts = info.sized.expert_params > 0
+            if not applies(variant, hardware, settings.objective.online, info.weights_dtype, experts):
                 continue
             varied, warnings = with_variant(variant, with_method(method, settings, rank_given), hardware)
             result = placed(run, varied, auto_sharding)

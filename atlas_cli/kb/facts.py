@@ -409,6 +409,14 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         per_plan=True,
     ),
     FactSpec(
+        "plan.quantized_experts",
+        "bool",
+        "QLoRA on a mixture of experts: its routed experts load in 4 bits too (QLoRA's variant that "
+        "axolotl's quantize_moe_experts writes, or Unsloth); null for any other candidate.",
+        "quantized_experts",
+        per_plan=True,
+    ),
+    FactSpec(
         "plan.gpus",
         "number",
         "GPUs the candidate uses: with --priority cost, the fewest of yours it fits on within any time or "

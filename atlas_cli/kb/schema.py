@@ -337,6 +337,12 @@ class Variant(Strict):
     layerwise: bool = Field(
         default=False, description="GaLore's per-layer updates: one GPU, no gradient accumulation"
     )
+    quantized_experts: bool = Field(
+        default=False,
+        description="QLoRA: a mixture of experts' fused routed experts load in 4 bits too (axolotl's "
+        "quantize_moe_experts; bitsandbytes alone quantizes nn.Linear layers only); data parallel "
+        "only, as the recipes write it",
+    )
 
 
 class Training(Strict):

@@ -144,9 +144,10 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
     hardware = recipe_hardware(catalog, recipe)
     stages = _sized_stages(recipe, run, base, objectives, hardware.device)
     heaviest = _heaviest(stages)
-    if recipe.quantized_experts and heaviest != "ddp":
+    if recipe.quantized_experts and (heaviest != "ddp" or estimate.settings.sharding != "ddp"):
         # axolotl quantizes the experts as they load onto a GPU, and documents it with FSDP2, not
-        # DeepSpeed, whose ZeRO-3 loads them elsewhere: the experts stay 16-bit there.
+        # DeepSpeed, whose ZeRO-3 loads them elsewhere: the experts stay 16-bit there, as in a
+        # plan ranked with them sharded (quantized, they run with data parallel only).
         recipe.quantized_experts = False
         base = base._replace(quantized_experts=False)
         stages = _sized_stages(recipe, run, base, objectives, hardware.device)

@@ -5,10 +5,11 @@ memory, time and cost again with them, estimate.py), and returns the files the f
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NoReturn
 
 from atlas_cli.core.memory.states import frozen_base_bytes
 from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
-from atlas_cli.core.plans import Recommendation
+from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.core.resolve import INTEGER_QUANTIZED_RECIPE, integer_quantized
 from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import N_, t, translated
@@ -136,9 +137,12 @@ def default_recipe(
     formats = trainer_formats()
     vendor = rec.facts.get("gpu_vendor")
     preferred = [f.name for f in formats.values() if vendor in f.default_on and f.name != FALLBACK]
+    # A plan whose routed experts must load quantized: the trainers that do it come next.
+    plan = rec.plans[rank - 1] if 0 < rank <= len(rec.plans) else None
+    experts = _experts_quantizers(formats, vendor) if _needs_quantized_experts(plan) else []
     passed: list[tuple[str, str]] = []
     refusals: list[UsageError] = []
-    for name in [*preferred, FALLBACK]:
+    for name in [*preferred, FALLBACK, *experts]:
         try:
             recipe, rendered = write_recipe(catalog, rec, rank, name, main)
         except UsageError as error:
@@ -620,7 +624,35 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
                 others=t(" or ").join(others),
             )
         )
+    _check_quantized_experts(recipe, fmt, formats)
     _check_gap(recipe, fmt, NotWritten)
+
+
+def _needs_quantized_experts(plan: Plan | None) -> bool:
+    """The plan fits because a mixture of experts' routed experts load in 4 bits too (QLoRA's
+    variant), which only some trainers do; on Unsloth's stack they always do."""
+    e = None if plan is None else plan.estimate
+    return e is not None and e.settings.quantized_experts and e.settings.stack != "unsloth"
+
+
+def _experts_quantizers(formats: dict[str, TrainerFormat], vendor: object) -> list[str]:
+    """The formats that load routed experts quantized and run on this GPU vendor's hardware."""
+    return [
+        f.name for f in formats.values() if f.quantizes_experts and (f.vendors is None or vendor in f.vendors)
+    ]
+
+
+def _check_quantized_experts(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, TrainerFormat]) -> None:
+    if fmt.quantizes_experts or not _needs_quantized_experts(recipe.plan):
+        return
+    writers = _experts_quantizers(formats, recipe.facts.get("gpu_vendor"))
+    gap = t(
+        "the plan fits because the routed experts load in 4 bits too, which bitsandbytes alone does "
+        "not do (it quantizes nn.Linear layers only): --trainer {writers} quantizes them as they load "
+        "(quantize_moe_experts), and so does --stack unsloth",
+        writers=t(" or ").join(writers),
+    )
+    _refuse(recipe, fmt, gap, NotWritten)
 
 
 def _check_gap(recipe: Recipe, fmt: TrainerFormat, refusal: type[UsageError] = UsageError) -> None:
@@ -629,13 +661,17 @@ def _check_gap(recipe: Recipe, fmt: TrainerFormat, refusal: type[UsageError] = U
     precision, which the hardware decides (a plain UsageError: another plan would not help)."""
     gap = fmt.gap(recipe)
     if gap:
-        raise refusal(
-            t(
-                "{format} cannot express plan {rank} ({name}, {stages}): {gap}",
-                format=fmt.name,
-                rank=recipe.rank,
-                name=translated(recipe.plan.name),
-                stages=recipe.plan.stages_text(" -> "),
-                gap=gap,
-            )
+        _refuse(recipe, fmt, gap, refusal)
+
+
+def _refuse(recipe: Recipe, fmt: TrainerFormat, gap: str, refusal: type[UsageError]) -> NoReturn:
+    raise refusal(
+        t(
+            "{format} cannot express plan {rank} ({name}, {stages}): {gap}",
+            format=fmt.name,
+            rank=recipe.rank,
+            name=translated(recipe.plan.name),
+            stages=recipe.plan.stages_text(" -> "),
+            gap=gap,
         )
+    )

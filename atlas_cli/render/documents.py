@@ -21,7 +21,7 @@ from atlas_cli.core.memory.estimate import (
 )
 from atlas_cli.core.memory.parallel import unshardable_base
 from atlas_cli.core.memory.search import Change
-from atlas_cli.core.memory.states import experts_quantized
+from atlas_cli.core.memory.states import plan_experts_quantized
 from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.plans import Plan, Recommendation, RuleHit
 from atlas_cli.core.profile import command_line
@@ -219,9 +219,7 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "lora_targets": s.lora_targets,
         "lora_dropout": s.lora_dropout,
         "quant_bits": s.quant_bits,
-        "quantized_experts": experts_quantized(s)
-        if e.memory_model == "qlora" and e.shape.expert_params
-        else None,
+        "quantized_experts": plan_experts_quantized(e),
         "serving_bits": s.serving_bits,
         "weights": e.weights_words,
         "gpus": s.gpus,

@@ -333,8 +333,8 @@ def _unsloth_loss(chunked: float, rest: float, capacity: float) -> float:
     on a nearly full GPU the loss shrinks to what is free instead of failing: charged the usual
     chunk where there is room, else half of what the safety margin leaves (a loss that sizes
     itself to the free memory cannot be what runs a plan out of it), never under a floor of small
-    chunks. (The Unsloth README fits Llama-3.1-8B QLoRA r32 at 21,848 tokens in 12 GB: 12.3 GB here, tight; Unsloth fits
-    Gemma 3 27B QLoRA in under 22 GB, unsloth.ai/blog/gemma3.)"""
+    chunks. (The Unsloth README fits Llama-3.1-8B QLoRA r32 at 21,848 tokens in 12 GB: 12.3 GB
+    here, tight; Unsloth fits Gemma 3 27B QLoRA in under 22 GB, unsloth.ai/blog/gemma3.)"""
     return min(chunked, max(UNSLOTH_LOSS_FLOOR, _room(capacity, rest) / 2))
 
 

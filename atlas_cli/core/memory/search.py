@@ -121,8 +121,14 @@ def placed(run: Estimator, settings: EstimateSettings, auto: bool) -> Estimate:
 
 def data_parallel_only(e: Estimate) -> bool:
     """Runs with data parallel alone: an optimizer that projects each weight's whole gradient
-    (GaLore), or a stack outside DeepSpeed (Unsloth: NO_DEEPSPEED_STACKS)."""
-    return MEMORY_MODELS[e.memory_model].data_parallel_only or e.settings.stack in NO_DEEPSPEED_STACKS
+    (GaLore), a stack outside DeepSpeed (Unsloth: NO_DEEPSPEED_STACKS), or routed experts that
+    load quantized (axolotl quantizes them onto each GPU as they load, documented with FSDP2, not
+    the DeepSpeed ZeRO-3 the recipes shard with: recipes/estimate.py)."""
+    return (
+        MEMORY_MODELS[e.memory_model].data_parallel_only
+        or e.settings.stack in NO_DEEPSPEED_STACKS
+        or (e.settings.quantized_experts and e.shape.expert_params > 0)
+    )
 
 
 def _data_parallel_alone(run: Estimator, found: Estimate) -> Estimate:

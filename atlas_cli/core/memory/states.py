@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from atlas_cli.core.estimates import EstimateSettings
+from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory.params import trainable_params
 from atlas_cli.core.shapes import Shape
 from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PRECISIONS
@@ -133,6 +133,14 @@ def experts_quantized(s: EstimateSettings) -> bool:
     Unsloth does, and so does axolotl's quantize_moe_experts (monkeypatch/moe_quant.py quantizes
     every 3-D expert parameter as it loads); bitsandbytes alone reaches nn.Linear layers only."""
     return s.stack == "unsloth" or s.quantized_experts
+
+
+def plan_experts_quantized(e: Estimate | None) -> bool | None:
+    """QLoRA on a mixture of experts: whether its routed experts load quantized too; None for
+    any other plan (what the JSON's assumptions and the `plan.quantized_experts` fact say)."""
+    if e is None or e.memory_model != "qlora" or not e.shape.expert_params:
+        return None
+    return experts_quantized(e.settings)
 
 
 def sixteen_bit_experts(model: str, shape: Shape, s: EstimateSettings) -> float:
