@@ -2381,3 +2381,51 @@ def test_qwen3_5_is_not_split_by_ulysses() -> None:
     qwen = model("qwen3.5-27b")
     assert sequence_parallel_degrees("full", qwen, long) == []
     assert sequence_parallel_degrees("full", dataclasses.replace(qwen, linear_layers=0), long) == [2, 4, 8]
+
+
+def test_qwen3_next_gated_deltanet_keeps_repeated_keys_and_fla_s_fused_norm() -> None:
+    """Qwen3-Next-80B-A3B: 36 Gated DeltaNet layers of K = 16 x 128, V = 32 x 128 (Kv = 32 x 128
+    once queries and keys are repeated to the value heads before the kernel). A layer keeps the
+    conv's input 2(2K + V), the kernel's q, k, v at the repeated width 2(2Kv + V) with their rstd
+    8Hv, g, beta, A and softplus's 142Hv, and fla's FusedRMSNormGated's input, gate and rstd plus
+    out_proj's input (6V + 4Hv); Qwen3.5's torch norm would keep 18V."""
+    nxt = model("qwen3-next-80b-a3b")
+    keys, values, repeated = 2048, 4096, 4096
+    fused = 2 * (2 * keys + values) + 2 * (2 * repeated + values) + 6 * values + (8 + 142 + 4) * 32
+    assert act.gated_delta_net_bytes_per_token(nxt) == fused
+    as_qwen3_5 = dataclasses.replace(nxt, linear_fused=False)
+    unfused = 4 * (2 * keys + values) + 18 * values + 8 * 16 + 142 * 32
+    assert act.gated_delta_net_bytes_per_token(as_qwen3_5) == unfused
+    assert 0 < fused < unfused
+
+
+def test_qwen3_5_moe_and_qwen3_next_keep_activations_and_a_fixed_state_in_order() -> None:
+    """Per-token activations are positive, grow with the model, and the generation cache holds a
+    fixed recurrent state for the linear layers plus keys and values of the full-attention layers
+    only: 10 of the 35B-A3B's 40, 12 of the 80B-A3B's 48, 15 of the 397B-A17B's 60."""
+    small, nxt, large = model("qwen3.5-35b-a3b"), model("qwen3-next-80b-a3b"), model("qwen3.5-397b-a17b")
+    per_token = [act.layer_bytes_per_token(s, "trl") for s in (small, nxt, large)]
+    assert all(b > 0 for b in per_token) and per_token[0] < per_token[2]
+    for shape, full, channels in (
+        (small, 10, 2 * 2048 + 4096),
+        (nxt, 12, 2 * 2048 + 4096),
+        (large, 15, 2 * 2048 + 8192),
+    ):
+        state = shape.linear_layers * (shape.linear_value_heads * 128 * 128 * 4 + channels * 4 * 2)
+        assert act.linear_state_bytes(shape) == state > 0
+        assert act.kv_cache_bytes(shape, 8192) == pytest.approx(full * 8192 * 2 * 512 * 2 + state)
+        assert 0 < act.kv_cache_bytes(shape, 1024) < act.kv_cache_bytes(shape, 8192)
+    # The shared expert's sigmoid gate keeps the shared expert's output in every MoE layer.
+    ungated = dataclasses.replace(small, shared_gate=False)
+    assert act.layer_bytes_per_token(small, "trl") - act.layer_bytes_per_token(ungated, "trl") == 2 * 2048
+
+
+def test_qwen3_5_moe_and_qwen3_next_are_not_split_by_ulysses_and_time_the_delta_rule() -> None:
+    long = cfg(seq_len=131_072, gpus=8)
+    for model_id in ("qwen3.5-35b-a3b", "qwen3-next-80b-a3b"):
+        assert sequence_parallel_degrees("full", model(model_id), long) == []
+    delta = 2 * 36 * 32 * (3 * 64 * 128 + 2 * 64 * 128 + 3 * 128 * 128)
+    assert flo.gated_delta_rule_flops(model("qwen3-next-80b-a3b")) == delta
+    assert flo.attention_flops(model("qwen3-next-80b-a3b"), 4096) == pytest.approx(
+        4 * 12 * 4096 * 2048 + delta
+    )

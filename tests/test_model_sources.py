@@ -463,10 +463,10 @@ def test_ask_and_batch_take_each_form(run: Runner, forms: dict[str, str], form: 
 
 
 def test_a_refused_config_fails_every_command_with_exit_2(run: Runner, tmp_path: Path) -> None:
-    folder = model_dir(tmp_path, FIXTURES / "Qwen--Qwen3-Next-80B-A3B-Thinking.json")
+    folder = model_dir(tmp_path, FIXTURES / "deepseek-ai--DeepSeek-V3.2.json")
     for args in (["estimate"], ["recommend"], ["model"]):
         flag = [] if args == ["model"] else ["--model"]
-        fails(run(*args, *flag, str(folder)), 2, "does not model", "linear-attention")
+        fails(run(*args, *flag, str(folder)), 2, "does not model", "sparse attention")
 
 
 def test_config_warnings_reach_estimate_stderr(run: Runner, tmp_path: Path) -> None:
@@ -521,6 +521,7 @@ def test_model_command_json(run: Runner, tmp_path: Path) -> None:
         "moe_layers": 48,
         "dense_layers": 0,
         "beside_dense_mlp": False,
+        "shared_expert_gate": False,
     }
     assert (data["head_dim"], data["kv_heads"], data["tied_embeddings"]) == (128, 4, False)
     assert data["global_attention"] is None

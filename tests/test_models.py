@@ -800,3 +800,138 @@ def test_the_catalog_and_the_hub_config_size_qwen3_5_27b_alike(catalog: Catalog)
     hub = parsed("Qwen--Qwen3.5-27B.json").model
     assert shape_of(entry) == shape_of(hub)
     assert shape_of(entry).params / 1e9 == pytest.approx(26.896, abs=0.001)
+
+
+# --- Qwen3.5-MoE and Qwen3-Next -----------------------------------------------------------------
+
+
+def test_qwen3_5_moe_reads_hybrid_layers_and_a_gated_shared_expert() -> None:
+    """modeling_qwen3_5_moe: Qwen3.5's Gated DeltaNet (30 of 40 layers) and gated full attention
+    (q_proj of 16 x 256 x 2), and in every layer Qwen3_5MoeSparseMoeBlock: a router of 256 x 2048,
+    256 experts of 512 fused into gate_up_proj and down_proj, one shared expert of 512 and its
+    shared_expert_gate, an nn.Linear of 2048 -> 1. AutoModelForCausalLM loads the text-only
+    Qwen3_5MoeForCausalLM: the vision tower is not counted, nor the MTP layer."""
+    result = parsed("Qwen--Qwen3.5-35B-A3B.json")
+    model = result.model
+    gdn, moe = model.linear_attention, model.moe
+    assert gdn is not None and moe is not None and model.attention_output_gate and model.qk_norm
+    assert (model.family, gdn.layers, gdn.value_heads, gdn.fused_projections) == (
+        "qwen3_5_moe",
+        30,
+        32,
+        False,
+    )
+    assert (moe.experts, moe.active, moe.dense_layers, moe.shared_experts) == (256, 8, 0, 1)
+    assert moe.shared_expert_gate and model.vision_params_b is None
+    shape = shape_of(model)
+    rows = {(m.group, m.role, m.d_in, m.d_out): m.count for m in shape.matrices if m.group != "attention"}
+    assert rows == {
+        ("router", "router", 2048, 256): 40,
+        ("shared-expert", "gate", 2048, 512): 40,
+        ("shared-expert", "up", 2048, 512): 40,
+        ("shared-expert", "down", 512, 2048): 40,
+        ("shared-expert", "shared_expert_gate", 2048, 1): 40,
+        ("expert", "gate_up", 2048, 1024): 40 * 256,
+        ("expert", "down", 512, 2048): 40 * 256,
+    }
+    assert ("attention", "q", 2048, 2 * 16 * 256) in {
+        (m.group, m.role, m.d_in, m.d_out) for m in shape.matrices
+    }
+    assert shape.tower_params == 0 and shape.shared_gate
+    assert "the vision tower is not counted: only the language model is sized" in result.notes
+    assert (model.params_b, model.active_params_b) == (34.661, 3.455)
+
+
+def test_qwen3_5_moe_routes_every_layer_whatever_decoder_sparse_step_says() -> None:
+    """Qwen3_5MoeDecoderLayer builds the sparse block in every layer (its config has no
+    decoder_sparse_step or mlp_only_layers); Qwen3-Next honours both, as Qwen2-MoE does."""
+    config = fixture("Qwen--Qwen3.5-35B-A3B.json")
+    text = {**config["text_config"], "decoder_sparse_step": 2, "mlp_only_layers": [0, 1]}
+    model = parse_config({**config, "text_config": text}, "Qwen/Qwen3.5-35B-A3B", "x").model
+    assert model.moe is not None and model.moe.dense_layers == 0
+    nxt = {**fixture("Qwen--Qwen3-Next-80B-A3B-Thinking.json"), "mlp_only_layers": [0, 1]}
+    dense = parse_config(nxt, "Qwen/Qwen3-Next-80B-A3B-Thinking", "x").model
+    assert dense.moe is not None and dense.moe.dense_layers == 2 and dense.intermediate_size == 5120
+
+
+def test_qwen3_next_fuses_its_gated_deltanet_projections() -> None:
+    """modeling_qwen3_next Qwen3NextGatedDeltaNet: in_proj_qkvz to 2 x 16 x 128 + 2 x 32 x 128 and
+    in_proj_ba to 2 x 32 (the parameters of Qwen3.5's four projections, in two nn.Linear layers),
+    out_proj back; conv1d over 2 x 2048 + 4096 channels of 4 taps, A_log, dt_bias, a norm of 128."""
+    model = parsed("Qwen--Qwen3-Next-80B-A3B-Thinking.json").model
+    gdn = model.linear_attention
+    assert (
+        gdn is not None
+        and gdn.fused_projections
+        and (gdn.layers, gdn.key_heads, gdn.value_heads) == (36, 16, 32)
+    )
+    assert model.family == "qwen3_next" and model.reasons and model.vision_params_b is None
+    shape = shape_of(model)
+    rows = {(m.role, m.d_in, m.d_out): m.count for m in shape.matrices if m.group == "attention"}
+    assert rows == {
+        ("q", 2048, 2 * 16 * 256): 12,
+        ("k", 2048, 2 * 256): 12,
+        ("v", 2048, 2 * 256): 12,
+        ("o", 16 * 256, 2048): 12,
+        ("in_qkvz", 2048, 2 * 2048 + 2 * 4096): 36,
+        ("in_ba", 2048, 2 * 32): 36,
+        ("out", 4096, 2048): 36,
+    }
+    conv_and_gates = 36 * (8192 * 4 + 2 * 32 + 128)
+    norms = 2 * 2048 * 48 + 2048 + 2 * 256 * 12
+    assert shape.other_params == conv_and_gates + norms
+    assert shape.linear_fused and shape.shared_gate and shape.experts == 512
+
+
+@pytest.mark.parametrize(
+    ("name", "counted", "published"),
+    [
+        # The cards count the vision encoder (~0.4B), which AutoModelForCausalLM does not load.
+        ("Qwen--Qwen3.5-35B-A3B.json", 34.661, 35.0),
+        ("Qwen--Qwen3.5-397B-A17B.json", 396.346, 397.0),
+        ("Qwen--Qwen3-Next-80B-A3B-Thinking.json", 79.674, 80.0),
+    ],
+)
+def test_qwen3_5_moe_and_qwen3_next_count_within_1_percent_of_published(
+    name: str, counted: float, published: float
+) -> None:
+    shape = shape_of(parsed(name).model)
+    assert shape.params / 1e9 == pytest.approx(counted, abs=0.001)
+    assert counted == pytest.approx(published, rel=0.01)
+
+
+def test_qwen3_next_counts_79b_without_embeddings_as_its_card_says() -> None:
+    shape = shape_of(parsed("Qwen--Qwen3-Next-80B-A3B-Thinking.json").model)
+    assert (shape.params - shape.embedding_params) / 1e9 == pytest.approx(79.0, rel=0.01)
+    assert (shape.active_params - shape.embedding_params) / 1e9 == pytest.approx(3.253, abs=0.001)
+
+
+@pytest.mark.parametrize(
+    ("entry", "name"),
+    [
+        ("qwen3.5-35b-a3b", "Qwen--Qwen3.5-35B-A3B.json"),
+        ("qwen3.5-397b-a17b", "Qwen--Qwen3.5-397B-A17B.json"),
+        ("qwen3-next-80b-a3b-thinking", "Qwen--Qwen3-Next-80B-A3B-Thinking.json"),
+    ],
+)
+def test_the_catalog_and_the_hub_config_size_the_hybrid_mixtures_alike(
+    catalog: Catalog, entry: str, name: str
+) -> None:
+    assert shape_of(catalog.model(entry)) == shape_of(parsed(name).model)
+
+
+def test_qwen3_5_122b_a10b_counts_its_name(catalog: Catalog) -> None:
+    """No copy of its config.json was found: the catalog entry takes the values pages quote from
+    it, and the count they give agrees with the name (122B, A10B)."""
+    shape = shape_of(catalog.model("qwen3.5-122b-a10b"))
+    assert shape.params / 1e9 == pytest.approx(122.0, rel=0.01)
+    assert shape.active_params / 1e9 == pytest.approx(10.0, rel=0.03)
+
+
+def test_qwen3_next_is_recommended_plans(run: Runner) -> None:
+    data = ok(
+        run("recommend", "--model", "qwen3-next-80b-a3b", "--gpu", "h100", "--gpus", "8", "--json")
+    ).json()
+    assert data["recommendations"] and any(p["fit"] == "yes" for p in data["recommendations"])
+    model = ok(run("model", "qwen3-next-80b-a3b", "--json")).json()
+    assert model["linear_attention"]["fused_projections"] and model["experts"]["shared_expert_gate"]

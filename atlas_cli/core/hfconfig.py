@@ -33,14 +33,20 @@ Config = Mapping[str, Any]
 EAGER_ATTENTION_TYPES = frozenset({"gpt_oss", "gemma2"})
 # kb.schema.LlmModel.fp16_overflows: Gemma 3 and 4's activations pass fp16's range; the MoE models
 # give NaN gradient norms in float16 (unslothai/unsloth@015bdef models/loader.py FORCE_FLOAT32).
+# Unsloth's loader matches that list as substrings of the comma-joined model types, so its
+# "qwen3_5" entry takes Qwen3.5-MoE (qwen3_5_moe) too; Qwen3-Next is on no list.
 FP16_OVERFLOW_TYPES = frozenset(
-    {"gemma3", "gemma3_text", "gemma4", "gemma4_text", "qwen3_moe", "qwen3_5", "gpt_oss", "glm4_moe"}
+    {"gemma3", "gemma3_text", "gemma4", "gemma4_text", "qwen3_moe", "qwen3_5", "qwen3_5_moe", "gpt_oss"}
+    | {"glm4_moe"}
 )
 T5_LARGE_WIDTH = 1024  # d_model of t5-large: the first original T5 that overflows fp16 (_t5)
 # kb.schema.LlmModel.norms_per_layer and qk_norm, as transformers' modeling code builds each block
 # (modeling_gemma2/3: four RMSNorms; modeling_qwen3, qwen3_moe, gemma3, olmo2: q_norm and k_norm).
 SANDWICH_NORM_TYPES = frozenset({"gemma2", "gemma3", "gemma3_text", "gemma4_text"})
-QK_NORM_TYPES = frozenset({"qwen3", "qwen3_moe", "gemma3", "gemma3_text", "olmo2", "gemma4_text", "qwen3_5"})
+QK_NORM_TYPES = frozenset(
+    {"qwen3", "qwen3_moe", "gemma3", "gemma3_text", "olmo2", "gemma4_text"}
+    | {"qwen3_5", "qwen3_5_moe", "qwen3_next"}
+)
 # Decoders whose MLP is two plain projections (modeling_phi's PhiMLP: fc1, GELU, fc2, with biases);
 # every other decoder family here has a gated (SwiGLU/GeGLU) one.
 UNGATED_TYPES = frozenset({"phi"})
@@ -75,6 +81,39 @@ CLASS_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
         "linear_num_key_heads": 16,
         "linear_num_value_heads": 32,
         "full_attention_interval": 4,
+    },
+    # Qwen3_5MoeTextConfig and Qwen3NextConfig (configuration_qwen3_5_moe.py, _qwen3_next.py): the
+    # same hybrid layout, every layer's MLP a mixture of experts beside one shared expert.
+    "qwen3_5_moe": {
+        "tie_word_embeddings": False,
+        "vocab_size": 248_320,
+        "head_dim": 256,
+        "linear_conv_kernel_dim": 4,
+        "linear_key_head_dim": 128,
+        "linear_value_head_dim": 128,
+        "linear_num_key_heads": 16,
+        "linear_num_value_heads": 32,
+        "full_attention_interval": 4,
+        "moe_intermediate_size": 512,
+        "shared_expert_intermediate_size": 512,
+        "num_experts": 256,
+        "num_experts_per_tok": 8,
+    },
+    "qwen3_next": {
+        "tie_word_embeddings": False,
+        "vocab_size": 151_936,
+        "head_dim": 256,
+        "linear_conv_kernel_dim": 4,
+        "linear_key_head_dim": 128,
+        "linear_value_head_dim": 128,
+        "linear_num_key_heads": 16,
+        "linear_num_value_heads": 32,
+        "full_attention_interval": 4,
+        "decoder_sparse_step": 1,
+        "moe_intermediate_size": 512,
+        "shared_expert_intermediate_size": 512,
+        "num_experts": 512,
+        "num_experts_per_tok": 10,
     },
     "phi3": {"tie_word_embeddings": False},
     "phi": {"tie_word_embeddings": False},  # Phi-1, 1.5 and 2 (PhiConfig)
@@ -150,7 +189,7 @@ KNOWN_DECODERS: Final = frozenset(
     | {"mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3", "gpt_oss", "llama4_text"}
     | {"glm4_moe"}
     | {"gemma4_text"}
-    | {"qwen3_5"}
+    | {"qwen3_5", "qwen3_5_moe", "qwen3_next"}
 )
 # Vision-language checkpoints whose language model is one of the decoders above (transformers'
 # Qwen2-VL / Qwen2.5-VL text models are Qwen2's, with q/k/v biases; Qwen3-VL's are Qwen3's).
@@ -160,10 +199,20 @@ TEXT_MODEL_OF: Final = {
     **dict.fromkeys(("qwen3_vl_moe", "qwen3_vl_moe_text"), "qwen3_moe"),
     # Qwen3.5 checkpoints are vision-language ones (Qwen3_5Config) around a Qwen3_5TextConfig.
     "qwen3_5_text": "qwen3_5",
+    "qwen3_5_moe_text": "qwen3_5_moe",
 }
 # Families whose Gated DeltaNet layers ft-atlas models (kb.schema.GatedDeltaNet): their linear-
 # attention keys and layer types are read, not refused.
-HYBRID_LINEAR_TYPES: Final = frozenset({"qwen3_5", "qwen3_5_text"})
+HYBRID_LINEAR_TYPES: Final = frozenset(
+    {"qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text", "qwen3_next"}
+)
+# Those whose every MLP is a mixture of experts beside a shared expert, whatever
+# decoder_sparse_step or mlp_only_layers say: Qwen3_5MoeDecoderLayer builds Qwen3_5MoeSparseMoeBlock
+# in every layer (Qwen3-Next honours both keys, as Qwen2-MoE does).
+ALL_MOE_TYPES: Final = frozenset({"qwen3_5_moe"})
+# Those whose shared expert's output is scaled by sigmoid(shared_expert_gate(x)), an nn.Linear of
+# hidden_size -> 1 (Qwen3NextSparseMoeBlock, Qwen3_5MoeSparseMoeBlock).
+SHARED_EXPERT_GATE_TYPES: Final = frozenset({"qwen3_next", "qwen3_5_moe"})
 BERT_LIKE: Final = frozenset({"bert", "roberta", "xlm-roberta"})
 T5_LIKE: Final = frozenset({"t5", "mt5", "umt5"})
 KNOWN: Final = KNOWN_DECODERS | BERT_LIKE | T5_LIKE | {"gpt2", "modernbert"}
@@ -176,8 +225,6 @@ _SSM_TYPES = ("mamba", "mamba2", "falcon_mamba", "falcon_h1", "jamba", "zamba", 
 _RECURRENT_TYPES = ("nemotron_h", "granitemoehybrid", "lfm2", "rwkv", "recurrent_gemma")
 _SPARSE = N_("DeepSeek sparse attention (the lightning indexer that picks the attended tokens)")
 NOT_MODELLED: Final[dict[str, str]] = {
-    "qwen3_next": _HYBRID_LINEAR,
-    "qwen3_5_moe": _HYBRID_LINEAR,
     "gemma3n": N_("per-layer embeddings, AltUp, LAuReL and key/value sharing across layers"),
     "deepseek_v32": _SPARSE,
     "minimax": N_("lightning (linear) attention layers"),
@@ -203,9 +250,10 @@ ATTENTION_LAYER_TYPES: Final = frozenset({"full_attention", "sliding_attention",
 # Nested configs of multimodal checkpoints: the language model is sized, the rest is not.
 OTHER_TOWERS: Final = ("vision_config", "audio_config", "speech_config")
 # Vision-language model types transformers' AutoModelForCausalLM loads as a text-only model
-# (modeling_auto: ("qwen3_5", "Qwen3_5ForCausalLM"), "VLM compatibility"), dropping the towers'
+# (modeling_auto: ("qwen3_5", "Qwen3_5ForCausalLM") and ("qwen3_5_moe", "Qwen3_5MoeForCausalLM"),
+# "VLM compatibility"; Qwen3_5MoeForCausalLM ignores ^model.visual.* on load), dropping the towers'
 # weights: the recipes load them so, so the towers are not in memory and not counted.
-TEXT_ONLY_CAUSAL_LM: Final = frozenset({"qwen3_5"})
+TEXT_ONLY_CAUSAL_LM: Final = frozenset({"qwen3_5", "qwen3_5_moe"})
 
 # --- pre-quantized checkpoints ----------------------------------------------------------------
 
@@ -378,6 +426,7 @@ def _experts(
     # Llama 4 names its dense MLP's width intermediate_size_mlp (intermediate_size is the expert's).
     dense_width = r.optional("intermediate_size_mlp") or r.optional("intermediate_size") or expert_width
     shared, shared_width = 0, None
+    layers_routed = layers if model_type in ALL_MOE_TYPES else _moe_layers(r, layers)
     if r.optional("shared_expert_intermediate_size"):  # Qwen2-MoE: one shared expert of its own width
         shared, shared_width = 1, r.whole("shared_expert_intermediate_size")
     elif r.optional("n_shared_experts"):  # DeepSeek, GLM: n experts as wide as the routed ones
@@ -400,7 +449,8 @@ def _experts(
         intermediate_size=expert_width,
         shared_experts=shared,
         shared_intermediate_size=shared_width,
-        dense_layers=layers - _moe_layers(r, layers),
+        dense_layers=layers - layers_routed,
+        shared_expert_gate=shared > 0 and model_type in SHARED_EXPERT_GATE_TYPES,
         expert_bias=model_type == "gpt_oss",
         every_token=model_type == "llama4_text",
         router_aux_loss_coef=_coefficient(r.raw("router_aux_loss_coef")),
@@ -468,8 +518,10 @@ def _gated_delta_net(r: _Reader, model_type: str, layers: int) -> dict[str, Any]
     """Qwen3.5's linear-attention layers (modeling_qwen3_5 Qwen3_5DecoderLayer: linear_attn where
     layer_types says linear_attention; Qwen3_5TextConfig fills layer_types from
     full_attention_interval), and the output gate its full-attention layers' q_proj always emits
-    (Qwen3_5Attention: num_attention_heads * head_dim * 2, whatever attn_output_gate says)."""
-    if model_type != "qwen3_5":
+    (Qwen3_5Attention: num_attention_heads * head_dim * 2, whatever attn_output_gate says).
+    Qwen3.5-MoE's and Qwen3-Next's are the same (Qwen3_5MoeGatedDeltaNet, Qwen3NextGatedDeltaNet;
+    their configs fill layer_types alike), Qwen3-Next's with fused input projections."""
+    if model_type not in ("qwen3_5", "qwen3_5_moe", "qwen3_next"):
         return {}
     layer_types = r.raw("layer_types")
     if isinstance(layer_types, list) and layer_types:
@@ -486,6 +538,7 @@ def _gated_delta_net(r: _Reader, model_type: str, layers: int) -> dict[str, Any]
             key_head_dim=r.whole("linear_key_head_dim"),
             value_head_dim=r.whole("linear_value_head_dim"),
             conv_kernel=r.whole("linear_conv_kernel_dim"),
+            fused_projections=model_type == "qwen3_next",
         )
     return {"linear_attention": gdn, "attention_output_gate": True}
 

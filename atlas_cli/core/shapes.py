@@ -40,7 +40,9 @@ class Matrices:
     """`count` linear layers of `d_in` x `d_out` in the whole model (all layers, all experts)."""
 
     group: MatrixGroup
-    role: str  # q, k, v, o, gate, up, down, gate_up, router (q_a, q_b, kv_a, kv_b: latent attention)
+    # q, k, v, o, gate, up, down, gate_up, router (q_a, q_b, kv_a, kv_b: latent attention; in_qkv,
+    # in_z, in_b, in_a, out or in_qkvz, in_ba, out: Gated DeltaNet; shared_expert_gate)
+    role: str
     d_in: int
     d_out: int
     count: int
@@ -105,6 +107,12 @@ class Shape:
     linear_key_head_dim: int = 0
     linear_value_head_dim: int = 0
     linear_conv_kernel: int = 0
+    # Qwen3-Next's Gated DeltaNet (kb.schema.GatedDeltaNet.fused_projections): fused input projections,
+    # queries and keys repeated to the value heads before the kernel, fla's fused gated norm.
+    linear_fused: bool = False
+    # Qwen3-Next's and Qwen3.5-MoE's sigmoid gate on the shared expert's output (an nn.Linear of
+    # hidden_size -> 1 per MoE layer): its product keeps the shared expert's output for the backward.
+    shared_gate: bool = False
     output_gate: bool = False  # kb.schema.LlmModel's attention_output_gate
     # Sums over the matrices, computed once: the estimators read them in their inner loops.
     linear_params: float = field(init=False, repr=False, compare=False)
@@ -242,12 +250,20 @@ def _linear_attention(model: LlmModel) -> list[Linear]:
     Qwen3_5GatedDeltaNet.__init__): in_proj_qkv to 2 x key width + value width (the queries, keys
     and values, which then pass the depthwise conv1d), in_proj_z to the value width (the output
     gate of the gated RMSNorm), in_proj_b and in_proj_a to one value per value head (beta and the
-    decay's input), and out_proj back to hidden_size. No biases."""
+    decay's input), and out_proj back to hidden_size. No biases. Qwen3-Next (modeling_qwen3_next
+    Qwen3NextGatedDeltaNet) fuses the first two into in_proj_qkvz and the next two into in_proj_ba:
+    the same parameters in two nn.Linear layers, which LoRA adapts as two."""
     gdn = model.linear_attention
     if gdn is None:
         return []
     h = model.hidden_size
     keys, values = gdn.key_heads * gdn.key_head_dim, gdn.value_heads * gdn.value_head_dim
+    if gdn.fused_projections:
+        return [
+            ("in_qkvz", h, 2 * keys + 2 * values),
+            ("in_ba", h, 2 * gdn.value_heads),
+            ("out", values, h),
+        ]
     return [
         ("in_qkv", h, 2 * keys + values),
         ("in_z", h, values),
@@ -391,6 +407,10 @@ def shape_of(model: LlmModel) -> Shape:
         shared = moe.shared_intermediate_size or moe.intermediate_size
         matrices += _group("router", [("router", h, moe.experts)], moe_layers)
         matrices += _group("shared-expert", _mlp(h, shared, model.gated_mlp), moe_layers * moe.shared_experts)
+        # Qwen3-Next's and Qwen3.5-MoE's shared_expert_gate: an nn.Linear, which all-linear adapts.
+        matrices += _group(
+            "shared-expert", [("shared_expert_gate", h, 1)], moe_layers if moe.shared_expert_gate else 0
+        )
         matrices += _group(
             "expert", _experts(h, moe.intermediate_size, model.gated_mlp), moe_layers * moe.experts
         )
@@ -440,6 +460,8 @@ def shape_of(model: LlmModel) -> Shape:
         v_norm=model.v_norm,
         moe_norm_inputs=GEMMA4_MOE_NORM_INPUTS if moe is not None and moe.beside_dense_mlp else 0,
         output_gate=model.attention_output_gate,
+        linear_fused=model.linear_attention is not None and model.linear_attention.fused_projections,
+        shared_gate=moe is not None and moe.shared_expert_gate,
         **_global_widths(model),
         **_linear_widths(model),
     )

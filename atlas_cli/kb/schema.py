@@ -867,6 +867,11 @@ class MixtureOfExperts(Strict):
         le=10_000_000,
         description="width of one shared expert (default: intermediate_size)",
     )
+    shared_expert_gate: bool = Field(
+        default=False,
+        description="the shared expert's output is scaled by sigmoid(shared_expert_gate(x)), an nn.Linear "
+        "of hidden_size -> 1 in each MoE layer (Qwen3-Next's and Qwen3.5-MoE's SparseMoeBlock)",
+    )
     dense_layers: int = Field(default=0, ge=0, le=10_000, description="layers with a dense MLP instead")
     expert_bias: bool = Field(default=False, description="the experts' projections have biases (gpt-oss)")
     every_token: bool = Field(
@@ -921,6 +926,14 @@ class GatedDeltaNet(Strict):
     key_head_dim: int = Field(gt=0, le=100_000, description="linear_key_head_dim")
     value_head_dim: int = Field(gt=0, le=100_000, description="linear_value_head_dim")
     conv_kernel: int = Field(default=4, gt=0, le=1_000, description="linear_conv_kernel_dim")
+    fused_projections: bool = Field(
+        default=False,
+        description="Qwen3-Next's layout (modeling_qwen3_next Qwen3NextGatedDeltaNet): in_proj_qkvz "
+        "(hidden -> 2 x key width + 2 x value width) and in_proj_ba (hidden -> 2 x value_heads) in "
+        "place of the four input projections, the same parameters; its queries and keys are "
+        "repeated to the value heads before the kernel, and its gated norm is "
+        "flash-linear-attention's FusedRMSNormGated",
+    )
 
     @model_validator(mode="after")
     def _grouped_values(self) -> "GatedDeltaNet":

@@ -1294,8 +1294,20 @@ def _expert_parameters(recipe: Recipe) -> None:
 
 
 # transformers' module names of the roles core/shapes.py counts: role + "_proj", but DeepSeek's
-# latent attention names its joint key-value input projection kv_a_proj_with_mqa.
-MODULE_NAMES = {"kv_a": "kv_a_proj_with_mqa"}
+# latent attention names its joint key-value input projection kv_a_proj_with_mqa, the Gated
+# DeltaNet layers theirs in_proj_<what> and out_proj (modeling_qwen3_5, modeling_qwen3_next), and
+# Qwen3-Next's and Qwen3.5-MoE's shared expert its gate shared_expert_gate.
+MODULE_NAMES = {
+    "kv_a": "kv_a_proj_with_mqa",
+    "in_qkv": "in_proj_qkv",
+    "in_z": "in_proj_z",
+    "in_b": "in_proj_b",
+    "in_a": "in_proj_a",
+    "in_qkvz": "in_proj_qkvz",
+    "in_ba": "in_proj_ba",
+    "out": "out_proj",
+    "shared_expert_gate": "shared_expert_gate",
+}
 
 
 def linear_module_names(shape: Shape) -> list[str]:

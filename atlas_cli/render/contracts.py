@@ -175,6 +175,7 @@ class ExpertsJson(TypedDict):
     moe_layers: int
     dense_layers: int
     beside_dense_mlp: bool  # every MoE layer runs the dense MLP beside its experts (Gemma 4)
+    shared_expert_gate: bool  # a sigmoid gate scales the shared expert's output (Qwen3-Next, Qwen3.5-MoE)
 
 
 class GlobalAttentionJson(TypedDict):
@@ -195,6 +196,7 @@ class LinearAttentionJson(TypedDict):
     key_head_dim: int
     value_head_dim: int
     conv_kernel: int
+    fused_projections: bool  # Qwen3-Next's in_proj_qkvz and in_proj_ba
 
 
 class LatentAttentionJson(TypedDict):

@@ -664,6 +664,7 @@ def _linear_attention_json(m: LlmModel) -> LinearAttentionJson | None:
         "key_head_dim": gdn.key_head_dim,
         "value_head_dim": gdn.value_head_dim,
         "conv_kernel": gdn.conv_kernel,
+        "fused_projections": gdn.fused_projections,
     }
 
 
@@ -683,6 +684,7 @@ def model_json(info: ModelInfo) -> ModelJson:
             "moe_layers": m.layers + (m.decoder_layers or 0) - moe.dense_layers,
             "dense_layers": moe.dense_layers,
             "beside_dense_mlp": moe.beside_dense_mlp,
+            "shared_expert_gate": moe.shared_expert_gate,
         }
     return {
         "schema_version": SCHEMA_VERSION,

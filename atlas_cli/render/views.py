@@ -288,6 +288,8 @@ def _experts_text(doc: ModelJson) -> str | None:
     if e is None:
         return None
     shared = t(", {n} shared", n=e["shared"]) if e["shared"] else ""
+    if e["shared"] and e["shared_expert_gate"]:
+        shared += t(" behind a sigmoid gate")
     dense = (
         nt("; {n} dense layer", "; {n} dense layers", e["dense_layers"], n=e["dense_layers"])
         if e["dense_layers"]
@@ -353,14 +355,18 @@ def _linear_attention_text(doc: ModelJson) -> str:
     gdn = doc["linear_attention"]
     if gdn is None:
         return gate
-    return gate + t(
-        "; {layers} of the layers are Gated DeltaNet linear attention instead: {k} key heads and "
-        "{v} value heads of {kdim}/{vdim}, a fixed-size state",
-        layers=gdn["layers"],
-        k=gdn["key_heads"],
-        v=gdn["value_heads"],
-        kdim=gdn["key_head_dim"],
-        vdim=gdn["value_head_dim"],
+    return (
+        gate
+        + t(
+            "; {layers} of the layers are Gated DeltaNet linear attention instead: {k} key heads and "
+            "{v} value heads of {kdim}/{vdim}, a fixed-size state",
+            layers=gdn["layers"],
+            k=gdn["key_heads"],
+            v=gdn["value_heads"],
+            kdim=gdn["key_head_dim"],
+            vdim=gdn["value_head_dim"],
+        )
+        + (t(" (fused in_proj_qkvz and in_proj_ba)") if gdn["fused_projections"] else "")
     )
 
 

@@ -42,6 +42,16 @@ Qwen3.5 (modeling_qwen3_5 Qwen3_5Attention, Qwen3_5GatedDeltaNet) has two kinds 
     SiLU (4V + 4V), and out_proj's bf16 input (2V): 18V.
   That is 4(2K + V) + 18V + 8Hk + 142Hv bytes, in place of attention's share; the MLP and the
   block's norms are as in any layer.
+Qwen3.5-MoE's layers are Qwen3.5's. Qwen3-Next's Gated DeltaNet (modeling_qwen3_next
+Qwen3NextGatedDeltaNet) differs in two things, with Kv = value heads x key head dim:
+  - it repeats the queries and keys to the value heads before calling chunk_gated_delta_rule,
+    which then saves them at that width (2(2Kv + V)) with their rstd per value head (8Hv);
+  - its gated norm is flash-linear-attention's FusedRMSNormGated when fla is installed (the
+    recipes install it): LayerNormGatedFunction saves its bf16 input and gate and an fp32 rstd per
+    row, a value head (2V + 2V + 4Hv), and out_proj keeps its bf16 input (2V): 6V + 4Hv.
+  That is 2(2K + V) + 2(2Kv + V) + 6V + 154Hv bytes.
+Qwen3-Next's and Qwen3.5-MoE's shared expert is scaled by sigmoid(shared_expert_gate(x)): the
+product keeps the shared expert's output (h more per MoE layer); the sigmoid's one value is none.
 """
 
 from __future__ import annotations
@@ -104,6 +114,7 @@ def layer_bytes_per_token(
     if shape.is_moe:
         moe_share = shape.moe_layers / shape.layers
         elements += 2 * h * shape.experts_active * moe_share
+        elements += h * moe_share if shape.shared_gate else 0
         elements += shape.moe_norm_inputs * norm_input * h * moe_share
     return elements * precision_bytes
 
@@ -131,10 +142,16 @@ def _attention_elements(shape: Shape, norm_input: int, largest: bool) -> float:
 
 def gated_delta_net_bytes_per_token(shape: Shape) -> float:
     """What one Gated DeltaNet layer's token mixer keeps for the backward, per token, in bytes
-    (the module docstring derives it): 4(2K + V) + 18V + 8Hk + 142Hv."""
+    (the module docstring derives it): 4(2K + V) + 18V + 8Hk + 142Hv; Qwen3-Next's
+    2(2K + V) + 2(2Kv + V) + 6V + 154Hv."""
     keys, values = shape.linear_key_width, shape.linear_value_width
     heads_k, heads_v = shape.linear_key_heads, shape.linear_value_heads
-    return float(4 * (2 * keys + values) + 18 * values + 8 * heads_k + (4 + 2 + 2 * FLA_CHUNK + 8) * heads_v)
+    kernel_heads = (4 + 2 + 2 * FLA_CHUNK + 8) * heads_v  # g, beta, A and softplus's input and output
+    if shape.linear_fused:
+        repeated = heads_v * shape.linear_key_head_dim
+        kept = 2 * (2 * keys + values) + 2 * (2 * repeated + values) + 8 * heads_v
+        return float(kept + 6 * values + 4 * heads_v + kernel_heads)
+    return float(4 * (2 * keys + values) + 18 * values + 8 * heads_k + kernel_heads)
 
 
 # flash-linear-attention's chunk size for the gated delta rule (chunk_local_cumsum(g, chunk_size=64),
