@@ -62,6 +62,21 @@ BiasScope = Literal["all-linear", "qkv", "attention"]
 # Only the keys that published configs omit and that change the count. From the __init__
 # defaults of transformers' configuration_<model_type>.py (PretrainedConfig itself ties
 # embeddings; most decoder classes override that to False).
+# The defaults Qwen3.5's, Qwen3.5-MoE's and Qwen3-Next's config classes share (their hybrid
+# Gated DeltaNet layout), and the two MoE ones' expert widths.
+_GATED_DELTANET_DEFAULTS: Final[dict[str, Any]] = {
+    "head_dim": 256,
+    "linear_conv_kernel_dim": 4,
+    "linear_key_head_dim": 128,
+    "linear_value_head_dim": 128,
+    "linear_num_key_heads": 16,
+    "linear_num_value_heads": 32,
+    "full_attention_interval": 4,
+}
+_SHARED_EXPERT_DEFAULTS: Final[dict[str, Any]] = {
+    "moe_intermediate_size": 512,
+    "shared_expert_intermediate_size": 512,
+}
 CLASS_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
     "llama": {"tie_word_embeddings": False},
     "mistral": {"tie_word_embeddings": False},
@@ -72,46 +87,23 @@ CLASS_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
     "qwen3_moe": {"tie_word_embeddings": False, "decoder_sparse_step": 1},
     # Qwen3_5TextConfig (configuration_qwen3_5.py): a full-attention layer every
     # full_attention_interval (popped with 4 as its default) where layer_types is not given.
-    "qwen3_5": {
-        "tie_word_embeddings": False,
-        "head_dim": 256,
-        "linear_conv_kernel_dim": 4,
-        "linear_key_head_dim": 128,
-        "linear_value_head_dim": 128,
-        "linear_num_key_heads": 16,
-        "linear_num_value_heads": 32,
-        "full_attention_interval": 4,
-    },
+    "qwen3_5": {"tie_word_embeddings": False, **_GATED_DELTANET_DEFAULTS},
     # Qwen3_5MoeTextConfig and Qwen3NextConfig (configuration_qwen3_5_moe.py, _qwen3_next.py): the
     # same hybrid layout, every layer's MLP a mixture of experts beside one shared expert.
     "qwen3_5_moe": {
         "tie_word_embeddings": False,
         "vocab_size": 248_320,
-        "head_dim": 256,
-        "linear_conv_kernel_dim": 4,
-        "linear_key_head_dim": 128,
-        "linear_value_head_dim": 128,
-        "linear_num_key_heads": 16,
-        "linear_num_value_heads": 32,
-        "full_attention_interval": 4,
-        "moe_intermediate_size": 512,
-        "shared_expert_intermediate_size": 512,
+        **_GATED_DELTANET_DEFAULTS,
+        **_SHARED_EXPERT_DEFAULTS,
         "num_experts": 256,
         "num_experts_per_tok": 8,
     },
     "qwen3_next": {
         "tie_word_embeddings": False,
         "vocab_size": 151_936,
-        "head_dim": 256,
-        "linear_conv_kernel_dim": 4,
-        "linear_key_head_dim": 128,
-        "linear_value_head_dim": 128,
-        "linear_num_key_heads": 16,
-        "linear_num_value_heads": 32,
-        "full_attention_interval": 4,
+        **_GATED_DELTANET_DEFAULTS,
+        **_SHARED_EXPERT_DEFAULTS,
         "decoder_sparse_step": 1,
-        "moe_intermediate_size": 512,
-        "shared_expert_intermediate_size": 512,
         "num_experts": 512,
         "num_experts_per_tok": 10,
     },
