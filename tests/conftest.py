@@ -23,11 +23,14 @@ from atlas_cli.kb.loading import load_knowledge_base
 
 REPO = Path(__file__).resolve().parent.parent
 
-# Keep the KB cache of test runs (and of the subprocesses they start) out of the user's home.
-os.environ.setdefault("FT_ATLAS_CACHE_DIR", tempfile.mkdtemp(prefix="ft-atlas-test-cache-"))
+# Keep the KB cache of test runs (and of the subprocesses they start) out of the user's home; the
+# directories go when the process that made them exits (xdist's workers use the parent's).
+_CACHE = tempfile.TemporaryDirectory(prefix="ft-atlas-test-cache-")
+os.environ.setdefault("FT_ATLAS_CACHE_DIR", _CACHE.name)
 # Tests never read the user's Hugging Face cache nor reach the Hub: a Hub id that is not in this
 # empty cache fails fast. The tests of the cache and of fetching set their own (tests/test_model_sources.py).
-os.environ["HF_HUB_CACHE"] = tempfile.mkdtemp(prefix="ft-atlas-test-hf-")
+_HUB_CACHE = tempfile.TemporaryDirectory(prefix="ft-atlas-test-hf-")
+os.environ["HF_HUB_CACHE"] = _HUB_CACHE.name
 os.environ["HF_HUB_OFFLINE"] = "1"
 # The output language follows the locale and FT_ATLAS_LANG: tests (and the subprocesses they start)
 # run in English whatever the user's environment; tests of the language set their own.
