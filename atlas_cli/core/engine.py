@@ -538,6 +538,8 @@ def _leaner_stack_note(kept: list[Scored]) -> list[str]:
 
 # Changes that keep the user's GPUs (the others: more GPUs, or a larger GPU).
 MOST_GPUS_SUGGESTED = 64  # eight nodes of eight
+# The least share of the time a plan saves without gradient checkpointing that a note names.
+UNCHECKED_SAVING = 0.15
 SAME_HARDWARE = frozenset({"seq_len", "batch_size", "gradient_checkpointing", "optimizer", "stack", "method"})
 
 
@@ -1116,6 +1118,7 @@ class Engine:
         self._resolved: dict[tuple[Scalar, ...], Resolved] = {}
         self._plans: dict[tuple[str, int, int, str, str | None, int, int, int], tuple[Any, Scored]] = {}
         self._timed_plans: dict[tuple[int, TimeInputs], tuple[Plan, Plan]] = {}
+        self._unchecked: dict[tuple[int, TimeInputs, int], tuple[Estimate, Hardware, list[str]]] = {}
         self._own_facts: dict[int, tuple[Any, Facts]] = {}
         self._pitfall_cache: dict[tuple[str, int], tuple[str, ...]] = {}
 
@@ -1485,7 +1488,9 @@ class Engine:
                 functools.partial(self._without_vllm, profile) if profile.vllm else None,
             )
         if timing is not None and kept:  # the first plan is shown, so timed, anyway
-            notes += _across_nodes_note(timing(kept[0].plan), profile)
+            first = timing(kept[0].plan)
+            notes += _across_nodes_note(first, profile)
+            notes += self._unchecked_note(first, context) if local else []
         # A plan that only --max-hours/--budget-usd excluded still fits: less data is its answer.
         over_limit = [s for s in left_out if s.timed.over_limit is not None]
         if not kept and not over_limit:
@@ -1632,6 +1637,53 @@ class Engine:
         # Built directly: _replace costs twice as much, and this runs for every candidate.
         excluded = base.excluded or timed.over_limit is not None
         return Scored(rank=base.rank, plan=base.plan, excluded=excluded, advice=base.advice, timed=timed)
+
+    def _unchecked_note(self, plan: Plan, context: Context) -> list[str]:
+        """The first plan fits without gradient checkpointing too, and trains faster so: say by how
+        much (an expert's review: a DPO recipe on an A100 80GB kept checkpointing at 20 GB of 86,
+        where without it the plan needs 45 GB and runs a third faster). Remembered per estimate."""
+        e = plan.estimate
+        if e is None or plan.fit != "yes" or plan.offload in OFFLOADED or not plan.hours:
+            return []
+        if not e.settings.gradient_checkpointing:
+            return []
+        key = (id(e), context.inputs, id(context.hardware))
+        found = self._unchecked.get(key)
+        if found is None:
+            if len(self._unchecked) >= PLAN_MEMO_LIMIT:
+                self._unchecked.clear()
+            # The estimate and hardware are kept alive with the entry: their ids stay theirs.
+            found = self._unchecked[key] = (e, context.hardware, self._faster_unchecked(plan, e, context))
+        return found[2]
+
+    def _faster_unchecked(self, plan: Plan, e: Estimate, context: Context) -> list[str]:
+        run = estimator(e.method, e.memory_model, e.shape)
+        sized = [run(s.settings._replace(gradient_checkpointing=False)) for s in (e, *e.other_stages)]
+        if any(s.fit != "yes" for s in sized):
+            return []
+        worst = max(sized, key=lambda s: s.per_gpu_gb)
+        worst = worst._replace(other_stages=tuple(s for s in sized if s is not worst))
+        hardware, inputs = context.hardware, context.inputs
+        stages = self.stages_of(plan.pipeline, inputs.sampling)
+        hours = time_and_cost(worst, stages, hardware.device, hardware.price, inputs, self.usual_epochs).hours
+        before = plan.hours or 0.0
+        if hours is None or hours > before * (1 - UNCHECKED_SAVING):
+            return []
+        return [
+            t(
+                "Plan 1 also fits without gradient checkpointing ({gb:g} GB per GPU): turned off "
+                "(GRADIENT_CHECKPOINTING = False in its Python recipe; axolotl's gradient_checkpointing: "
+                "false, LLaMA-Factory's disable_gradient_checkpointing: true, mlx-lm's grad_checkpoint: "
+                "false; `ft-atlas estimate ... --no-gradient-checkpointing` sizes it), it trains in "
+                "about {after} instead of {before}, {percent} % less. It is sized and timed with "
+                "checkpointing on (TRL's, axolotl's and LLaMA-Factory's default), which leaves memory "
+                "to spare.",
+                gb=worst.per_gpu_gb,
+                after=hours_text(hours),
+                before=hours_text(before),
+                percent=round(100 * (1 - hours / before)),
+            )
+        ]
 
     def _timed_plan(self, base: Plan, context: Context) -> Plan:
         """The plan with its time and cost for this profile's data (the same plan serves many
