@@ -230,6 +230,7 @@ def sweep(
     `auto_sharding`, each takes the multi-GPU strategy with the least communication that fits;
     each is sized with its card's rank (unless `rank_given`) and soft-prompt length."""
     rows = []
+    experts = info.sized.expert_params > 0
     for method in catalog.kb.methods:
         model = method.memory_model
         if model is None or (
@@ -238,7 +239,6 @@ def sweep(
             continue
         run = estimator(method.id, model, info.sized)
         for variant in estimated_variants(method, info.weights_dtype):
-            experts = info.sized.expert_params > 0
             if not applies(variant, hardware, settings.objective.online, info.weights_dtype, experts):
                 continue
             varied, warnings = with_variant(variant, with_method(method, settings, rank_given), hardware)
