@@ -51,10 +51,14 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
     raw: dict[str, float] = {}
     plans = {p.method: p for p in (*rec.shown(len(rec.plans)), *rec.excluded)}  # with their time
     order = {m.id: i for i, m in enumerate(catalog.kb.methods)}
+    objectives = [m.id for m in catalog.kb.methods if m.kind == "objective"]
     for method in catalog.kb.methods:
         if method.id not in plans:
             continue
-        facts = {**rec.facts, **plans[method.id].own_facts()}
+        plan = plans[method.id]
+        # A plan at a provider is judged on the stages it runs there (ORPO: SFT, then DPO).
+        stages = {f"stage.{o}": o in plan.pipeline for o in objectives} if method.runs == "hosted" else {}
+        facts = {**rec.facts, **(stages if plan.pipeline else {}), **plan.own_facts()}
         fired[method.id] = [r for r in catalog.kb.rules if r.selects(method) and holds(r.when, facts)]
         points = sum(SIGN[r.effect.action] * r.effect.weight * RULE_POINTS for r in fired[method.id])
         raw[method.id] = round(base_score(method, priority) + points, 9)

@@ -159,6 +159,12 @@ def test_a_moes_qlora_quantizes_its_experts_only_where_the_16_bit_ones_do_not_fi
     roomy = recommend(engine, gpu="h200", gpus="2", model="mixtral-8x7b", data_kind="demonstrations")
     plain = next(p for p in roomy.plans if p.method == "qlora")
     assert plain.estimate is not None and not plain.estimate.settings.quantized_experts
+    # Nor for an online stage, which no trainer here writes with quantized experts (a review: GRPO
+    # of Qwen3-30B-A3B ranked it first, and no recipe could be written).
+    grpo = recommend(
+        engine, gpu="rtx-4090", model="qwen3-30b-a3b", goal="reasoning", data_kind="reward-function"
+    )
+    assert not any(p.estimate is not None and p.estimate.settings.quantized_experts for p in grpo.plans)
     oss = recommend(engine, gpu="rtx-5090", model="gpt-oss-20b", data_kind="demonstrations")
     estimates = [p.estimate for p in oss.plans + oss.excluded if p.estimate is not None]
     assert not any(e.settings.quantized_experts for e in estimates)

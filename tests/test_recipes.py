@@ -3554,17 +3554,24 @@ def test_mlx_loads_a_checkpoint_stored_in_fp32_as_bf16() -> None:
 
 def test_mlx_lora_on_a_mixture_of_experts_counts_its_routed_experts() -> None:
     """mlx-lm's LoRA adapts every linear layer of a block, the routed experts too
-    (LoRASwitchLinear): the recipe is sized with them, and says nothing of PEFT's target_parameters;
-    its DoRA cannot adapt them, so a DoRA plan is refused."""
+    (LoRASwitchLinear): the plan `recommend` ranks on the mlx stack and the recipe are sized with
+    them (a review: 66 GB ranked, 35 GB in the recipe), and the mlx config says nothing of PEFT's
+    target_parameters; the Python recipe of that plan adapts them with PEFT's. DoRA cannot adapt
+    them, so a DoRA plan is refused."""
     rec = recommend(**MAC, model="qwen3-30b-a3b")
     rank = rank_of(rec, "lora", ("sft",))
+    ranked = rec.plans[rank - 1].estimate
+    assert ranked is not None and ranked.settings.lora_experts
     recipe, _, rendered = mlx_config(rec, rank)
     assert recipe.lora_experts and recipe.estimates["sft"].settings.lora_experts
     assert recipe.value("lora.experts") is True and "target_parameters" not in rendered.text
     python, text = write_recipe(CATALOG, rec, rank, "python")
-    assert not python.estimates["sft"].settings.lora_experts and "target_parameters" in text.text
+    assert python.estimates["sft"].settings.lora_experts and "target_parameters" in text.text
     qlora, _, _ = mlx_config(rec, rank_of(rec, "qlora", ("sft",)))
     assert qlora.estimates["sft"].settings.quantized_experts  # mlx_lm.convert -q quantizes them
+    ranked_qlora = rec.plans[rank_of(rec, "qlora", ("sft",)) - 1]  # and recommend counts them so
+    assert ranked_qlora.quantized_experts and ranked_qlora.memory_gb is not None
+    assert ranked_qlora.memory_gb == pytest.approx(qlora.estimates["sft"].per_gpu_gb, rel=0.05)
     with pytest.raises(UsageError, match="SwitchLinear doesn't support DoRA yet"):
         render_recipe(CATALOG, rec, rank_of(rec, "dora", ("sft",)), "mlx")
     asked = recommend(**MAC, model="qwen3-30b-a3b", lora_experts="true")  # PEFT's names: not mlx-lm's

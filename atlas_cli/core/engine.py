@@ -589,8 +589,7 @@ def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
 
 def _offload_note(offloaded: list[Plan], unsloth: Plan | None = None) -> list[str]:
     """Every training plan offloads to CPU RAM: say so, and name the ways to train on these GPUs
-    alone or on more (_ways_to_fit). Mixtral's QLoRA, for one, fits one A100 only with --stack
-    unsloth, which quantizes the experts, and ranks below LoRA on the rules. `unsloth`: the best
+    alone or on more (_ways_to_fit): Llama 3.1 70B on one RTX 4090, on 4 of them. `unsloth`: the best
     plan that fits on these GPUs alone with --stack unsloth when none of the plans' own changes
     keeps the hardware (gpt-oss's QLoRA, which a rule leaves out unless Unsloth loads its 4-bit
     upload)."""
@@ -612,8 +611,8 @@ def _offload_note(offloaded: list[Plan], unsloth: Plan | None = None) -> list[st
         )
     else:
         head += " " + t("They need at least {gb:g} GB of it.", gb=ram)
-    stack = None if unsloth is None else Change("stack", "unsloth", unsloth.memory_gb or 0.0)
-    ways = _ways_to_fit(offloaded, None if unsloth is None or stack is None else (unsloth, stack))
+    leaner = None if unsloth is None else (unsloth, Change("stack", "unsloth", unsloth.memory_gb or 0.0))
+    ways = _ways_to_fit(offloaded, leaner)
     return [
         " ".join(
             [
@@ -632,9 +631,9 @@ def _too_large_note(
     """No training plan fits, offloaded or not, while prompting does and so ranks first: name the
     changes that would let one train (a review: ORPO at 8k on two RTX 4090s ranked few-shot
     prompting first and named no change that lets a plan train). `without_vllm`: the best plan
-    that fits when sampling without --vllm, whose engine holds a whole 16-bit copy on every GPU
-    (an expert's review: GRPO of a 14B on two RTX 4090s with --vllm was told to use 16 GPUs, while
-    QLoRA without vLLM fits the two)."""
+    that fits when sampling without --vllm, whose engine holds a share of every GPU, its 16-bit
+    weights and cache on each (an expert's review: GRPO of a 14B on two RTX 4090s with --vllm was
+    told to use 16 GPUs, while QLoRA without vLLM fits the two)."""
     training = [s.plan for s in kept if s.plan.kind != "no-training" and s.plan.fit is not None]
     if not training or any(plan.fit != "no" for plan in training):
         return []
@@ -1116,7 +1115,9 @@ class Engine:
             if lib.status == "external"
         )
         self._resolved: dict[tuple[Scalar, ...], Resolved] = {}
-        self._plans: dict[tuple[str, int, int, str, str | None, int, int, int], tuple[Any, Scored]] = {}
+        self._plans: dict[
+            tuple[str, int, int, str, str | None, tuple[str, ...], int, int, int], tuple[Any, Scored]
+        ] = {}
         self._timed_plans: dict[tuple[int, TimeInputs], tuple[Plan, Plan]] = {}
         self._unchecked: dict[tuple[int, TimeInputs, int], tuple[Estimate, Hardware, list[str]]] = {}
         self._own_facts: dict[int, tuple[Any, Facts]] = {}
@@ -1419,7 +1420,7 @@ class Engine:
         if staged is None:
             staged = self._stage_facts.setdefault(pipeline, stage_facts(self.objectives, pipeline))
         facts.update(staged)
-        facts.update(hosted_facts(self.hosted_pipeline(pipeline)[0], self.hosted_services, info))
+        facts.update(hosted_facts(pipeline, self.hosted_services, info))
         local = hardware.has_gpu and profile.model_access != "api"
         inputs = time_inputs(profile)
         key = MemoryKey(
@@ -1458,7 +1459,11 @@ class Engine:
             guards,
             hardware.gpus if local else None,
         )
-        scored = [self._plan(method, estimates[method.id], context) for method in self.candidates]
+        at_provider = self._at_provider(context, info)
+        scored = [
+            self._plan(method, estimates[method.id], at_provider if method.runs == "hosted" else context)
+            for method in self.candidates
+        ]
         for spec in PLAN_FACTS:
             facts.pop(spec.name, None)
         # Time decides the order and exclusions under --priority cost|speed or a limit; either
@@ -1547,6 +1552,26 @@ class Engine:
     def _stages_text(self, pipeline: Sequence[str]) -> str:
         return " → ".join(stage_label(self.stage_names[s]) for s in pipeline)
 
+    def _at_provider(self, context: Context, info: ModelInfo) -> Context:
+        """The context of a plan trained at a provider: where the pipeline has an objective no
+        provider runs (ORPO), the stages one runs instead (hosted_pipeline), and the facts and rules
+        that read the stages, with the reason in place of the pipeline rule's (a review: the hosted
+        plan took ORPO's rules and a penalty for ORPO it no longer runs)."""
+        stages, instead = self.hosted_pipeline(context.pipeline)
+        if instead is None:
+            return context
+        facts = {**context.facts, **stage_facts(self.objectives, stages)}
+        facts.update(hosted_facts(stages, self.hosted_services, info))
+        return context._replace(
+            facts=facts,
+            shared=self.shared_checks.mask(facts),
+            pipeline=stages,
+            pipeline_rule=None,
+            pipeline_because=instead,
+            libraries=self.library_checks.mask(facts),
+            guards=self.guards.mask(facts),
+        )
+
     def hosted_pipeline(self, pipeline: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
         """The stages a provider runs for `pipeline`, and why they differ from it (None: they do
         not): an objective no provider offers (ORPO) becomes the ones its `hosted_as` names."""
@@ -1603,6 +1628,7 @@ class Engine:
             own,
             context.priority,
             context.pipeline_rule,
+            context.pipeline,  # a plan at a provider runs its own (Engine._at_provider)
             id(estimated),
             context.libraries,
             shared & self.alternatives_excluding,
@@ -1721,10 +1747,6 @@ class Engine:
         advice = round(sum(c.points for c in rules if not c.in_measure), 9)
         trains = method.kind != "no-training"
         plan_pipeline = context.pipeline if trains else ()
-        because = context.pipeline_because if trains else None
-        if method.runs == "hosted" and plan_pipeline:
-            plan_pipeline, instead = self.hosted_pipeline(plan_pipeline)
-            because = instead or because
         plan = Plan(
             method=method.id,
             name=method.name,
@@ -1739,7 +1761,7 @@ class Engine:
             tools=self._tools(method, plan_pipeline, context.libraries),
             estimate=result,
             capacity_gb=None if result is None else result.capacity_gb,
-            pipeline_because=because,
+            pipeline_because=context.pipeline_because if trains else None,
             warnings=tuple(warnings),
             pitfalls=self._pitfalls(method, context.libraries),
             variant=self._variant(method, result),

@@ -553,10 +553,14 @@ def _gemma4_attention(r: _Reader, model_type: str) -> dict[str, Any]:
 
 def _reasons(model_type: str, name: str) -> bool:
     """A reasoning model, as far as a config and its name tell: gpt-oss; a Thinking or R1 release;
-    Qwen3's first releases, hybrid thinking models (not the Instruct-2507 ones, nor -Base)."""
+    Qwen3's first releases, hybrid thinking models (not the Instruct-2507 ones, nor -Base); Qwen3.5,
+    whose cards say "Qwen3.5 models operate in thinking mode by default" (but the 0.8B and 2B ones,
+    non-thinking by default; not -Base)."""
     lowered = name.lower()
     if model_type == "gpt_oss" or "thinking" in lowered or "-r1" in lowered:
         return True
+    if model_type in ("qwen3_5", "qwen3_5_moe"):
+        return not any(w in lowered for w in ("base", "-0.8b", "-2b"))
     return model_type in ("qwen3", "qwen3_moe") and not any(
         w in lowered for w in ("instruct", "base", "2507")
     )

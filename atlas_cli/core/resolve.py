@@ -1012,7 +1012,9 @@ def settings_for(
         stack=stack,
         offload=offload,
         lora_targets=lora_targets,
-        lora_experts=lora_experts,
+        # mlx-lm's LoRA adapts a mixture of experts' SwitchLinear experts too (LoRASwitchLinear), as
+        # its recipe writes it (recipes/formats/mlx.py).
+        lora_experts=lora_experts or (stack == "mlx" and info.sized.is_moe),
         vllm=vllm,
         vllm_server_gpus=vllm_server_gpus,
         activation_offloading=activation_offloading,

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import trainable_params
-from atlas_cli.core.memory.search import estimator, fitting_prompt, placed
+from atlas_cli.core.memory.search import estimator, fitting_prompt, on_stack, placed
 from atlas_cli.core.resolve import Hardware, ModelInfo, choose_precision
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, t
@@ -128,6 +128,11 @@ def applies(
         return False
     if variant.layerwise and online:
         return False
+    # Nor for online stages (GRPO, RLOO, PPO): no trainer writes them with quantized experts here
+    # (axolotl's GRPO refuses a thinking model's chat_template_kwargs, and samples with vLLM, which
+    # loads the 16-bit experts).
+    if variant.quantized_experts and online:
+        return False
     # `experts`: the model has routed experts, in 16 bits (a checkpoint stored quantized loads
     # by its own config: gpt-oss's MXFP4 experts); axolotl quantizes them on CUDA only
     # (check_quantize_moe_experts); a GPU known by its memory alone is taken for a CUDA one.
@@ -200,7 +205,12 @@ def with_variant(
         changes["gpus"] = 1
         why = LAYERWISE_ONE_GPU if variant.layerwise else PURE_BF16_ONE_GPU
         warnings.append(t(why, gpus=settings.gpus))
-    return settings._replace(**changes), warnings  # type: ignore[arg-type]
+    varied = settings._replace(**changes)  # type: ignore[arg-type]
+    if variant.quantized_experts and varied.stack == "trl":
+        # axolotl, the trainer that writes it, computes the logits with transformers' own loss
+        # (its --stack liger, where given, it writes too).
+        varied = on_stack(varied, "hf")
+    return varied, warnings
 
 
 # Layer-wise GaLore steps each layer's optimizer inside its backward hook, which transformers and

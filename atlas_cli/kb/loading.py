@@ -428,6 +428,15 @@ def _repeated_stages(pipeline: Any, path: PathKey) -> Iterator[Found]:
         seen.add(objective)
 
 
+def _not_hosted(path: PathKey, objectives: Any, methods: list[tuple[int, Any]]) -> Iterator[Found]:
+    """What a provider runs instead of an objective must be objectives it runs (hosted_service)."""
+    served = {m.get("id") for _, m in methods if m.get("hosted_service")}
+    known = {m.get("id") for _, m in methods}
+    for j, objective in enumerate(objectives if isinstance(objectives, list) else []):
+        if objective in known and objective not in served:
+            yield (*path, j), f"objective '{objective}' has no hosted_service: no provider runs it either"
+
+
 def cross_reference_problems(data: Any) -> list[Found]:
     """Duplicate ids/aliases and references to things that do not exist, in a KB's raw data."""
     methods, gpus, models = _items(data, "methods"), _items(data, "gpus"), _items(data, "models")
@@ -496,6 +505,7 @@ def cross_reference_problems(data: Any) -> list[Found]:
             stages: PathKey = ("methods", i, "hosted_as", "objectives")
             found.extend(_unknown(stages, instead.get("objectives"), objective_ids, "objective"))
             found.extend(_repeated_stages(instead.get("objectives"), stages))
+            found.extend(_not_hosted(stages, instead.get("objectives"), methods))
         for j, lib in _items(m, "libraries"):
             found.extend(
                 _condition_references(lib.get("when"), ("methods", i, "libraries", j, "when"), known)

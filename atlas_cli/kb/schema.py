@@ -532,8 +532,11 @@ class Method(Strict):
                 raise ValueError("a hosted method lists its providers")
         elif self.kind != "objective" and self.memory_model is None:
             raise ValueError(f"a {self.kind} method needs a memory_model")
-        if self.hosted_as is not None and self.hosted_service is None:
-            raise ValueError("hosted_as is for objectives a provider's service takes (hosted_service)")
+        if self.hosted_as is not None and (self.hosted_service is not None or self.training is None):
+            raise ValueError(
+                "hosted_as is for an objective no provider runs: it names what a provider runs instead, "
+                "so the objective has no hosted_service"
+            )
         if self.providers and self.runs != "hosted":
             raise ValueError("providers are for hosted methods (runs: hosted)")
         # Recipes and estimates read "inference" as "trains nothing": it goes with no-training only.

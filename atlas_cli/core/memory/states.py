@@ -130,9 +130,11 @@ def quantization_stats_bytes(model: str, shape: Shape, s: EstimateSettings) -> f
 
 def experts_quantized(s: EstimateSettings) -> bool:
     """Whether a QLoRA base quantizes the fused routed experts as well as its nn.Linear layers:
-    Unsloth does, and so does axolotl's quantize_moe_experts (monkeypatch/moe_quant.py quantizes
-    every 3-D expert parameter as it loads); bitsandbytes alone reaches nn.Linear layers only."""
-    return s.stack == "unsloth" or s.quantized_experts
+    Unsloth does, so does axolotl's quantize_moe_experts (monkeypatch/moe_quant.py quantizes
+    every 3-D expert parameter as it loads), and so does mlx-lm, whose `mlx_lm.convert -q`
+    quantizes the experts' SwitchLinear layers with the rest; bitsandbytes alone reaches
+    nn.Linear layers only."""
+    return s.stack in ("unsloth", "mlx") or s.quantized_experts
 
 
 def plan_experts_quantized(e: Estimate | None) -> bool | None:
