@@ -2204,6 +2204,20 @@ def test_when_vllm_is_what_does_not_fit_dropping_it_is_named(run: Runner) -> Non
     assert qlora["fit"] == "yes" and f"({qlora['memory_gb']:g} GB)" in note
 
 
+def test_a_moe_qlora_that_does_not_fit_is_told_to_quantize_its_experts(run: Runner) -> None:
+    """`estimate --method qlora` of Qwen3-30B-A3B on an RTX 5090 (64 GB: the experts stay 16-bit)
+    suggested CPU offload and --stack unsloth, never --quantize-experts, which fits it (a review);
+    both size it as axolotl, which writes it, runs it: with transformers' loss (`hf`)."""
+    args = ("estimate", "--model", "qwen3-30b-a3b", "--gpu", "rtx-5090", "--method", "qlora", "--json")
+    changes = {c["change"]: c for c in ok(run(*args)).json()["to_fit"]}
+    quantized = ok(run(*args, "--quantize-experts")).json()
+    assert quantized["fit"] == "yes" and quantized["assumptions"]["stack"] == "hf"
+    assert changes["quantized_experts"]["per_gpu_gb"] == pytest.approx(quantized["per_gpu_gb"], abs=0.01)
+    dense = ("estimate", "--model", "qwen3-8b", "--gpu", "rtx-3060-12gb", "--method", "qlora", "--json")
+    dense_changes = ok(run(*dense, "--seq-len", "16k")).json()["to_fit"]
+    assert not any(c["change"] == "quantized_experts" for c in dense_changes)
+
+
 def test_liger_fuses_the_next_token_loss_only() -> None:
     """LLaMA-Factory asks Liger for the whole logits in every stage but pt and sft
     (model_utils/liger_kernel.py: require_logits): a DPO plan on the liger stack keeps them, as

@@ -540,7 +540,10 @@ def _leaner_stack_note(kept: list[Scored]) -> list[str]:
 MOST_GPUS_SUGGESTED = 64  # eight nodes of eight
 # The least share of the time a plan saves without gradient checkpointing that a note names.
 UNCHECKED_SAVING = 0.15
-SAME_HARDWARE = frozenset({"seq_len", "batch_size", "gradient_checkpointing", "optimizer", "stack", "method"})
+SAME_HARDWARE = frozenset(
+    {"seq_len", "batch_size", "gradient_checkpointing", "optimizer", "stack", "method"}
+    | {"vllm", "generation_batch", "activation_offloading", "quantized_experts"}
+)
 
 
 def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:

@@ -385,6 +385,10 @@ CHANGE_WORDS = {
         "({gb:g} GB)"
     ),
     "stack": N_("the {value} stack (--stack {value}) ({gb:g} GB)"),
+    "quantized_experts": N_(
+        "the routed experts in 4 bits too (--quantize-experts; axolotl's quantize_moe_experts, one whole "
+        "model per GPU) ({gb:g} GB)"
+    ),
     "method": N_("{value} instead ({gb:g} GB)"),
     "gpus": N_("{value} GPUs ({gb:g} GB)"),
     "offload": N_("CPU offload of the {value} ({gb:g} GB)"),

@@ -21,6 +21,7 @@ from atlas_cli.core.memory.search import (
     largest,
     placed,
     shorter_prompt_note,
+    with_experts_quantized,
 )
 from atlas_cli.core.profile import Profile, trains_classifier
 from atlas_cli.core.resolve import (
@@ -218,7 +219,9 @@ def _settings(
         if not info.sized.is_moe:
             dense = t("--quantize-experts: this model has no routed experts (a dense model): ignored")
             warnings.append(dense)
-        settings = settings._replace(quantized_experts=True)
+        # As axolotl runs it, with transformers' loss, unless a stack was asked for.
+        quantized = settings._replace(quantized_experts=True)
+        settings = with_experts_quantized(settings) if profile.stack is None else quantized
     if options.lora_dropout:
         if profile.lora_experts:
             raise UsageError(

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import trainable_params
-from atlas_cli.core.memory.search import estimator, fitting_prompt, on_stack, placed
+from atlas_cli.core.memory.search import estimator, fitting_prompt, placed, with_experts_quantized
 from atlas_cli.core.resolve import Hardware, ModelInfo, choose_precision
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, t
@@ -199,18 +199,12 @@ def with_variant(
         changes["serving_bits"] = variant.serving_bits
     if variant.layerwise:
         changes["galore_layerwise"] = True
-    if variant.quantized_experts:
-        changes["quantized_experts"] = True
     if (variant.layerwise or variant.precision == "pure-bf16") and settings.gpus > 1:
         changes["gpus"] = 1
         why = LAYERWISE_ONE_GPU if variant.layerwise else PURE_BF16_ONE_GPU
         warnings.append(t(why, gpus=settings.gpus))
     varied = settings._replace(**changes)  # type: ignore[arg-type]
-    if variant.quantized_experts and varied.stack == "trl":
-        # axolotl, the trainer that writes it, computes the logits with transformers' own loss
-        # (its --stack liger, where given, it writes too).
-        varied = on_stack(varied, "hf")
-    return varied, warnings
+    return with_experts_quantized(varied) if variant.quantized_experts else varied, warnings
 
 
 # Layer-wise GaLore steps each layer's optimizer inside its backward hook, which transformers and

@@ -23,6 +23,7 @@ from atlas_cli.core.memory.estimate import (
     vllm_server_fit,
 )
 from atlas_cli.core.memory.parallel import loads_whole_base
+from atlas_cli.core.memory.states import experts_quantized
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shapes import Shape
 from atlas_cli.i18n import t
@@ -268,9 +269,19 @@ def _tweaks(settings: EstimateSettings, model: str) -> list[tuple[str, Value]]:
     return found
 
 
+def with_experts_quantized(settings: EstimateSettings) -> EstimateSettings:
+    """A QLoRA base whose routed experts load in 4 bits too, as axolotl, the trainer that writes it
+    (quantize_moe_experts), runs it: with transformers' own loss where TRL's fused one was assumed
+    (its --stack liger, where given, it writes too)."""
+    quantized = settings._replace(quantized_experts=True)
+    return on_stack(quantized, "hf") if settings.stack == "trl" else quantized
+
+
 def _changed(settings: EstimateSettings, field: str, value: Value) -> EstimateSettings:
     if field == "stack":
         return on_stack(settings, str(value))
+    if field == "quantized_experts":
+        return with_experts_quantized(settings)
     if field == "generation_batch":  # read by online stages only
         return settings._replace(objective=settings.objective._replace(generation_batch=int(value)))
     if field == "gpus":
@@ -348,6 +359,12 @@ def changes_that_fit(
         result = changed(field, value)
         if result.fit == "yes":
             found.append(Change(field, value, result.per_gpu_gb))
+    # Not for an online stage, which no trainer here writes so (variants.applies).
+    quantizable = now.memory_model == "qlora" and now.shape.expert_params and not settings.objective.online
+    if quantizable and not experts_quantized(settings):
+        result = changed("quantized_experts", True)  # data parallel only: data_parallel_only
+        if result.fit == "yes":
+            found.append(Change("quantized_experts", True, result.per_gpu_gb))
     server = _more_server_gpus(now, changed)
     if server is not None:
         found.append(server)
