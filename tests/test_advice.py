@@ -246,6 +246,12 @@ def test_hosted_as_names_objectives(tmp_path: Path) -> None:
     data = bundled_sections()
     data["methods"][index_of(data["methods"], "orpo")]["hosted_as"]["objectives"] = ["kto"]
     _invalid(tmp_path, data, "objective 'kto' has no hosted_service: no provider runs it either")
+    # Ids and objectives of the wrong type are located problems, not a crash (the KB fuzzer's
+    # seed 20252327 found an unhashable list).
+    data = bundled_sections()
+    data["methods"][index_of(data["methods"], "sft")]["id"] = ["sft"]
+    data["methods"][index_of(data["methods"], "orpo")]["hosted_as"]["objectives"] = [["sft"], "dpo"]
+    _invalid(tmp_path, data, "hosted_as")
 
 
 def test_an_api_run_says_nothing_of_hardware_it_does_not_use(run: Runner) -> None:

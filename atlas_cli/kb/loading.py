@@ -430,10 +430,11 @@ def _repeated_stages(pipeline: Any, path: PathKey) -> Iterator[Found]:
 
 def _not_hosted(path: PathKey, objectives: Any, methods: list[tuple[int, Any]]) -> Iterator[Found]:
     """What a provider runs instead of an objective must be objectives it runs (hosted_service)."""
-    served = {m.get("id") for _, m in methods if m.get("hosted_service")}
-    known = {m.get("id") for _, m in methods}
+    ids = [(m.get("id"), m.get("hosted_service")) for _, m in methods]
+    served = {i for i, service in ids if isinstance(i, str) and service}
+    known = {i for i, _ in ids if isinstance(i, str)}
     for j, objective in enumerate(objectives if isinstance(objectives, list) else []):
-        if objective in known and objective not in served:
+        if isinstance(objective, str) and objective in known and objective not in served:
             yield (*path, j), f"objective '{objective}' has no hosted_service: no provider runs it either"
 
 
