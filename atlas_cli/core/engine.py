@@ -996,6 +996,24 @@ def candidate(method: Method, result: Estimate | None, available: int | None = N
     )
 
 
+def _heaviest_stage(sized: list[Estimate]) -> Estimate | None:
+    """A pipeline's stages as one estimate: the stage that needs the most memory per GPU, carrying
+    the others (Estimate.other_stages); a single stage's estimate is returned as it is (memos key
+    estimates by identity)."""
+    worst = max(sized, key=lambda e: e.per_gpu_gb, default=None)
+    if worst is None or len(sized) == 1:
+        return worst
+    return worst._replace(other_stages=tuple(e for e in sized if e is not worst))
+
+
+def _first_on_the_gpus(plans: Sequence[Plan], verdicts: tuple[str, ...]) -> Plan | None:
+    """The best-ranked training plan that runs on the GPUs alone (no CPU offload) with the first
+    of `verdicts` any has (fits with room, else tight)."""
+    trained = [p for p in plans if p.kind != "no-training" and p.offload not in OFFLOADED]
+    on_gpus = [p for p in trained if p.fit in verdicts]
+    return min(on_gpus, key=lambda p: verdicts.index(str(p.fit)), default=None)
+
+
 def _any_fit(results: Iterable[Estimate | None]) -> bool:
     return any(r is not None and r.fit in ("yes", "tight") for r in results)
 
@@ -1263,10 +1281,8 @@ class Engine:
                 warnings += stage_warnings + extra
             sized = on_one_strategy(run, sized)
             warnings += [w for e in sized for w in strategy_warnings(e)]
-            worst = max(sized, key=lambda e: e.per_gpu_gb, default=None)
+            worst = _heaviest_stage(sized)
             if worst is not None:
-                if len(sized) > 1:
-                    worst = worst._replace(other_stages=tuple(e for e in sized if e is not worst))
                 tried.append((worst, list(dict.fromkeys(warnings))))
                 if worst.fit == "yes":  # `preferred` takes the first that fits: the rest are not needed
                     break
@@ -1400,19 +1416,13 @@ class Engine:
             return None
         # Unsloth samples with its own vLLM on the training GPU: no server of its own.
         leaner = self.recommend(dataclasses.replace(profile, stack="unsloth", vllm_server_gpus=None))
-        on_gpus = [
-            p
-            for p in leaner.plans
-            if p.kind != "no-training" and p.fit in ("yes", "tight") and p.offload not in OFFLOADED
-        ]
-        return min(on_gpus, key=lambda p: p.fit != "yes", default=None)  # the first that fits with room
+        return _first_on_the_gpus(leaner.plans, ("yes", "tight"))
 
     def _without_vllm(self, profile: Profile) -> Plan | None:
         """The best training plan that fits these GPUs alone when the online stages sample
         without vLLM (transformers' generate, on the training GPUs)."""
         plain = self.recommend(dataclasses.replace(profile, vllm=False, vllm_server_gpus=None))
-        fitting = (p for p in plain.plans if p.kind != "no-training" and p.fit == "yes")
-        return next((p for p in fitting if p.offload not in OFFLOADED), None)
+        return _first_on_the_gpus(plain.plans, ("yes",))
 
     def recommend(self, profile: Profile) -> Recommendation:
         resolved = self._resolve(profile)
@@ -1690,8 +1700,8 @@ class Engine:
         sized = [run(s.settings._replace(gradient_checkpointing=False)) for s in (e, *e.other_stages)]
         if any(s.fit != "yes" for s in sized):
             return []
-        worst = max(sized, key=lambda s: s.per_gpu_gb)
-        worst = worst._replace(other_stages=tuple(s for s in sized if s is not worst))
+        worst = _heaviest_stage(sized)
+        assert worst is not None  # one stage at least: the plan's own
         hardware, inputs = context.hardware, context.inputs
         stages = self.stages_of(plan.pipeline, inputs.sampling)
         hours = time_and_cost(worst, stages, hardware.device, hardware.price, inputs, self.usual_epochs).hours
