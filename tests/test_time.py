@@ -1466,6 +1466,21 @@ def test_the_length_notes_read_packing_as_time_does() -> None:
     assert OBJECTIVES["sft"].packs(True) and not OBJECTIVES["dpo"].packs(True)
 
 
+def test_packing_asked_for_a_stage_that_does_not_pack_is_said(run: Runner) -> None:
+    """An expert's review: `estimate --objective dpo --packing` sized two 8k sequences per pair
+    without a word, where ms-swift's packed DPO puts a pair in one row of max_length. A stage
+    whose trainer does not pack says so, and how to size a packed pair; SFT says nothing."""
+    common = ["--model", "qwen2.5-7b", "--gpu", "a100-80gb", "--seq-len", "8k", "--packing"]
+    paired = ok(run("estimate", "--method", "lora", "--objective", "dpo", *common))
+    assert "--packing: DPO is not packed here" in paired.stderr
+    assert "give half of it as --seq-len" in paired.stderr
+    single = ok(run("estimate", "--method", "lora", "--objective", "kto", *common))
+    assert "--packing: KTO is not packed here" in single.stderr and "half of it" not in single.stderr
+    assert "--packing" not in ok(run("estimate", "--method", "lora", "--objective", "sft", *common)).stderr
+    unpacked = ok(run("estimate", "--method", "lora", "--objective", "dpo", *common[:-1]))
+    assert "is not packed here" not in unpacked.stderr
+
+
 def test_an_objective_is_timed_at_the_data_its_training_block_implies(run: Runner) -> None:
     """`estimate --objective rloo` has no pipeline rule ending with RLOO to say its data: it was
     timed at 512-token demonstrations; as an online objective it samples prompts scored by a

@@ -6,7 +6,7 @@ from __future__ import annotations
 from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import ModelInfo
-from atlas_cli.i18n import nt, t
+from atlas_cli.i18n import nt, stage_label, t
 from atlas_cli.kb.catalog import Objective
 from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
 
@@ -84,6 +84,7 @@ def length_notes(
                 typical=typical,
             )
         )
+    notes += _not_packed(profile, objectives)
     if tokens and limit and tokens > limit and not wrapped:
         notes.append(
             nt(
@@ -97,3 +98,28 @@ def length_notes(
             )
         )
     return notes
+
+
+def _not_packed(profile: Profile, objectives: tuple[Objective, ...]) -> list[str]:
+    """--packing asked for a stage whose trainer does not pack (TRL's DPOConfig has no `packing`,
+    only `padding_free`, which drops the padding, not the pair; axolotl refuses sample_packing
+    with rl, check_sample_packing_w_rl): said, since memory and time size
+    it unpacked, as the recipes train it. A pair is two sequences of --seq-len each, where ms-swift packs a
+    pair into one row of max_length (an expert's review: its packed DPO of Qwen2.5-7B at 8,192
+    tokens, "4 * 50GiB", modelscope/ms-swift examples/train/packing/dpo.sh)."""
+    unpacked = [o for o in objectives if o.id != "inference" and not o.training.packing]
+    if not profile.packing or not unpacked:
+        return []
+    stages = ", ".join(dict.fromkeys(stage_label(o.name) for o in unpacked))
+    note = t(
+        "--packing: {stages} is not packed here (TRL packs supervised and pre-training data only, "
+        "and the recipes train it unpacked), so memory and time are sized unpacked, each sequence "
+        "at --seq-len.",
+        stages=stages,
+    )
+    if any(o.training.paired for o in unpacked):
+        note += " " + t(
+            "A pair's chosen and rejected are two such sequences; ms-swift packs a pair into one row "
+            "of max_length: to size that row, give half of it as --seq-len."
+        )
+    return [note]
