@@ -1528,9 +1528,8 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         },
         486_607,
         packing=True,
-        note="run before transformers 5's grouped experts and Unsloth's MoE kernels, whose speed the "
-        "estimate assumes: 1.66x (1.05x with the expert-by-expert 0.04)",
-        outside_band=True,
+        note="run before transformers 5's grouped experts; timed, as Unsloth's MoE runs are, with its "
+        "experts run one by one (docs/time.md)",
     ),
     ThroughputRow(
         "unslothai/notebooks nb/Qwen3_MoE.ipynb, its output (@bdda2efc)",
@@ -1552,9 +1551,31 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         },
         900,
         packing=False,
-        note="PEFT's ParamWrapper merge of every expert is counted; the rest of the gap was not found "
-        "(docs/time.md)",
-        outside_band=True,
+        note="PEFT's ParamWrapper merge of every expert is counted, and the CPU time of running the "
+        "experts one by one (docs/time.md)",
+    ),
+    ThroughputRow(
+        "unslothai/notebooks nb/Qwen3_5_MoE.ipynb, its output (@bdda2efc)",
+        "Qwen3.5-35B-A3B LoRA r8 with the routed experts (714,752,000 trainable), 16-bit base, one "
+        "A100 80GB, Unsloth 2026.5.2, transformers 5.3.0, torch 2.10, batch 1, 8-bit AdamW, 50 steps in "
+        "418.9 s (train_runtime, warm-up and compilation included); ~1,956 tokens per example from "
+        "total_flos / 6N",
+        "qwen3.5-35b-a3b",
+        "lora",
+        "lora",
+        "a100-80gb",
+        round(50 * 1956 / 418.9),
+        {
+            "batch_size": 1,
+            "seq_len": 2048,
+            "lora_rank": 8,
+            "lora_experts": True,
+            "optimizer": "adamw-8bit",
+            "stack": "unsloth",
+        },
+        1956,
+        packing=False,
+        note="the experts run one by one, as the Qwen3-30B-A3B row (docs/time.md)",
     ),
     # The README's LoRA cells on one A100, from launch-bound short sequences to long ones.
     *(

@@ -444,7 +444,9 @@ def test_only_a_mixture_of_experts_routed_experts_run_slow(catalog: Catalog) -> 
 def test_routed_experts_run_as_their_implementation_does(catalog: Catalog) -> None:
     """transformers 5's grouped_mm experts (Qwen3-MoE, Mixtral, gpt-oss, DeepSeek) run ~6x faster
     than the expert-by-expert 0.04 that transformers' Llama 4 (every expert on every token) is
-    measured at, and Unsloth's kernels 2x faster again; a dense model has no routed experts."""
+    measured at; Unsloth's measured MoE runs go expert by expert (an expert's review: Qwen3.5-35B-A3B
+    and Gemma-4-26B-A4B were timed 5-17x too fast at the 2x-faster-than-grouped its docs claim),
+    as GPUs before grouped_mm do; a dense model has no routed experts."""
     qwen, scout = shape(catalog, "qwen3-30b-a3b"), shape(catalog, "llama-4-scout")
     maverick = shape(catalog, "llama-4-maverick")
     assert scout.experts_every_token and not qwen.experts_every_token
@@ -454,7 +456,7 @@ def test_routed_experts_run_as_their_implementation_does(catalog: Catalog) -> No
     assert expert_slowdown(scout, "hf", h100) == pytest.approx(16 / 0.64 - 1)
     assert expert_slowdown(maverick, "hf", h100) == pytest.approx(128 / 0.64 - 1)
     assert expert_slowdown(qwen, "trl", h100) == pytest.approx(1 / 0.24 - 1)
-    assert expert_slowdown(qwen, "unsloth", h100) == pytest.approx(1 / 0.48 - 1)
+    assert expert_slowdown(qwen, "unsloth", h100) == pytest.approx(1 / 0.04 - 1)
     assert expert_slowdown(qwen, "trl", t4) == pytest.approx(1 / 0.04 - 1)  # no grouped_mm before SM80
     assert expert_slowdown(shape(catalog, "llama-3.1-8b"), "hf", h100) == 0.0
 

@@ -52,9 +52,19 @@ STACK_EFFICIENCY = {"hf": 0.45, "trl": 0.45, "liger": 0.6, "unsloth": 0.6}
 #   (LLaMA-Factory users saw Qwen3-30B-A3B LoRA train slower than a dense 32B, hiyouga/
 #   LlamaFactory#7921: at most ~0.06; no run with its conditions measures it better). transformers
 #   5 runs them with torch's grouped_mm (its default experts_implementation on SM80+ GPUs with
-#   torch >= 2.9: integrations/moe.py), "~6x faster MoE than v4", and Unsloth's kernels "an
-#   additional ~2x" (unsloth.ai/docs/new/faster-moe, written with Hugging Face). GPUs before
-#   Ampere fall back to the loop.
+#   torch >= 2.9: integrations/moe.py), "~6x faster MoE than v4". GPUs before Ampere fall back
+#   to the loop.
+# * Unsloth's MoE runs are timed as the loop, whatever Unsloth says of its kernels ("an additional
+#   ~2x" over grouped_mm, unsloth.ai/docs/new/faster-moe): its public runs on one A100 (torch 2.10,
+#   transformers 5.1-5.5; unslothai/notebooks@bdda2efc Qwen3_MoE, Qwen3_5_MoE, Gemma4_(26B_A4B))
+#   took 4.2, ~5-8 and ~5.5 s per micro-step of ~0.6-2k tokens, 5-17x the grouped rate, and about
+#   what dispatching the loop's operators for every expert of every layer costs (below).
+# The loop runs these operators per routed expert a batch reaches (transformers' eager experts
+# forward, e.g. Gemma4TextExperts / MixtralExperts): its parameter slices, the token mask, gather,
+# two matmuls, the gate's chunk, activation and product, the routing weight, the index_add; about
+# as many backward. Each costs OP_SECONDS of CPU, which the GPU waits for when its matmuls are small.
+EXPERT_LOOP_FORWARD_OPS = 13
+EXPERT_LOOP_BACKWARD_OPS = 12
 # PEFT's ParamWrapper (LoRA on fused expert weights, target_parameters) builds every expert's
 # delta B @ A and the merged weight W + delta in each forward, all experts whether routed to or
 # not: 16-bit delta written and read, the frozen weight read, the merged weight written (8 bytes per
@@ -64,8 +74,7 @@ EXPERT_DELTA_FORWARD_BYTES = 8.0
 EXPERT_DELTA_BACKWARD_BYTES = 6.0
 EVERY_TOKEN_EXPERTS_RATE = 0.64
 EXPERT_LOOP_EFFICIENCY = 0.04
-GROUPED_EXPERTS_EFFICIENCY = {"unsloth": 12 * EXPERT_LOOP_EFFICIENCY}
-DEFAULT_GROUPED_EXPERTS_EFFICIENCY = 6 * EXPERT_LOOP_EFFICIENCY
+GROUPED_EXPERTS_EFFICIENCY = 6 * EXPERT_LOOP_EFFICIENCY
 BEFORE_SM80 = ("Volta", "Turing")  # no grouped_mm kernel
 # The stack efficiencies were calibrated mostly on A100 runs, whose dense bf16 matmuls reach 86.9 %
 # of peak (ml-engineering's maximum achievable matmul FLOPS, 271.2 of 312 TFLOPS). A GPU measured
@@ -212,7 +221,7 @@ def micro_step(
         compute += tokens * attention / (peak * attention_share(device))
     traffic = _pass_bytes(work, tokens, extra_forwards) + _optimizer_bytes(work, fused) / accumulation
     memory = traffic / (device.bandwidth_gbs * 1e9 * BANDWIDTH_EFFICIENCY)
-    launch = _launch_seconds(work)
+    launch = _launch_seconds(work) + _expert_loop_seconds(work, device, tokens, extra_forwards)
     communication = _communication_seconds(work, device, accumulation)
     offload = _offload_seconds(work, device, accumulation)
     busy = max(compute + memory + _all_to_all_seconds(work, device, tokens), launch)
@@ -285,9 +294,30 @@ def expert_slowdown(shape: Shape, stack: str, device: Device) -> float:
         return 0.0
     if shape.experts_every_token:
         return shape.experts / shape.experts_active / EVERY_TOKEN_EXPERTS_RATE - 1
-    if stack != "unsloth" and device.architecture.startswith(BEFORE_SM80):
+    if runs_expert_loop(shape, stack, device):
         return 1 / EXPERT_LOOP_EFFICIENCY - 1
-    return 1 / GROUPED_EXPERTS_EFFICIENCY.get(stack, DEFAULT_GROUPED_EXPERTS_EFFICIENCY) - 1
+    return 1 / GROUPED_EXPERTS_EFFICIENCY - 1
+
+
+def runs_expert_loop(shape: Shape, stack: str, device: Device) -> bool:
+    """Whether the routed experts run one by one: on GPUs without grouped_mm, and as Unsloth's
+    measured runs do (see EXPERT_LOOP_FORWARD_OPS)."""
+    if not shape.experts or shape.experts_every_token:
+        return False
+    return stack == "unsloth" or device.architecture.startswith(BEFORE_SM80)
+
+
+def _expert_loop_seconds(work: Work, device: Device, tokens: float, extra_forwards: int) -> float:
+    """CPU time to dispatch an expert loop's operators over a micro-step's `tokens`: for every
+    expert they reach in every layer with routed experts, forward, backward, recomputation and
+    the objective's extra forwards (a reference model)."""
+    s, shape = work.settings, work.shape
+    if not runs_expert_loop(shape, s.stack, device):
+        return 0.0
+    forwards = (2 if s.gradient_checkpointing else 1) + extra_forwards
+    ops = forwards * EXPERT_LOOP_FORWARD_OPS + EXPERT_LOOP_BACKWARD_OPS
+    reached = shape.experts * _touched_experts(shape, tokens)
+    return shape.moe_layers * reached * ops * OP_SECONDS
 
 
 def attention_share(device: Device) -> float:
