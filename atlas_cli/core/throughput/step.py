@@ -58,7 +58,9 @@ STACK_EFFICIENCY = {"hf": 0.45, "trl": 0.45, "liger": 0.6, "unsloth": 0.6}
 #   ~2x" over grouped_mm, unsloth.ai/docs/new/faster-moe): its public runs on one A100 (torch 2.10,
 #   transformers 5.1-5.5; unslothai/notebooks@bdda2efc Qwen3_MoE, Qwen3_5_MoE, Gemma4_(26B_A4B))
 #   took 4.2, ~5-8 and ~5.5 s per micro-step of ~0.6-2k tokens, 5-17x the grouped rate, and about
-#   what dispatching the loop's operators for every expert of every layer costs (below).
+#   what dispatching the loop's operators for every expert of every layer costs (below). Unsloth's
+#   4-bit MoE path is such a loop (qwen3_moe.forward_native_moe_loop, unsloth#4032; the per-expert
+#   Linear4bit swap of unsloth#5432 "dispatches per-expert").
 # The loop runs these operators per routed expert a batch reaches (transformers' eager experts
 # forward, e.g. Gemma4TextExperts / MixtralExperts): its parameter slices, the token mask, gather,
 # two matmuls, the gate's chunk, activation and product, the routing weight, the index_add; about
