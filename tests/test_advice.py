@@ -524,6 +524,22 @@ def test_a_chat_model_from_a_base_checkpoint_with_little_data_hears_of_the_instr
     assert not said("llama-3.1-8b-instruct", "5k") and not said("llama-3.1-8b", "50k")
 
 
+def test_few_shot_chat_on_a_base_checkpoint_hears_of_the_instruct_one(engine: Engine) -> None:
+    """An expert's review: 50 demonstrations for chat on base Llama-3.1-8B ranked few-shot prompting
+    first without a word that a base model continues prompts rather than answering them."""
+
+    def icl(model: str, goal: str = "chat") -> Any:
+        profile = {"gpu": "rtx-4090", "data_kind": "demonstrations", "examples": "50"}
+        rec = recommend(engine, model=model, goal=goal, **profile)
+        return next(p for p in rec.plans if p.method == "icl")
+
+    assert "icl-chat-needs-an-instruct-model" in icl("llama-3.1-8b").rules
+    assert "-Instruct" in next(r.because.en for r in icl("llama-3.1-8b").fired if r.id.startswith("icl-chat"))
+    assert icl("llama-3.1-8b").score < icl("llama-3.1-8b-instruct").score
+    assert "icl-chat-needs-an-instruct-model" not in icl("llama-3.1-8b-instruct").rules
+    assert "icl-chat-needs-an-instruct-model" not in icl("llama-3.1-8b", "adapt").rules
+
+
 def test_qlora_of_an_mxfp4_checkpoint_is_offered_on_unsloth_only(engine: Engine) -> None:
     """transformers will not quantize gpt-oss's MXFP4 weights again; Unsloth trains its own 4-bit upload."""
 

@@ -1751,3 +1751,18 @@ def test_a_limit_no_plan_meets_names_the_gpus_that_would_meet_it(run: Runner) ->
     assert not any("more GPUs" in n for n in budget)
     free = ok(run(*args, "--gpu", "colab", "--max-hours", "3")).json()["notes"]
     assert not any("more GPUs" in n for n in free)
+
+
+def test_limits_on_hardware_without_a_time_say_they_check_nothing(run: Runner) -> None:
+    """An expert's review: --max-hours 1 on an Apple GPU and --budget-usd 1 with --vram alone kept
+    untimed training plans first without a word; a timed GPU does not say it."""
+    common = ("recommend", "--model", "llama-3.1-8b", "--goal", "chat", "--data-kind", "demonstrations")
+    said = "no training time is estimated on this hardware"
+    mac = ok(run(*common, "--examples", "5000", "--gpu", "apple-m2-max", "--max-hours", "1", "--json"))
+    assert any(said in n for n in mac.json()["notes"])
+    vram = ok(run(*common, "--examples", "5000", "--vram", "24", "--budget-usd", "1", "--json"))
+    assert any(said in n for n in vram.json()["notes"])
+    timed = ok(run(*common, "--examples", "5000", "--gpu", "rtx-4090", "--max-hours", "1", "--json"))
+    assert not any(said in n for n in timed.json()["notes"])
+    unlimited = ok(run(*common, "--examples", "5000", "--gpu", "apple-m2-max", "--json"))
+    assert not any(said in n for n in unlimited.json()["notes"])

@@ -359,6 +359,7 @@ def time_notes(
             )
         )
     notes += _band_past_limits(kept, profile) + _unpriced_budget_note(kept, profile)
+    notes += _untimed_limits_note(kept, profile)
     # A plan a rule left out (BitFit without biases) is not one the limits excluded.
     over = [s for s in excluded if s.timed.over_limit is not None and not _excluded_by_rule(s)]
     if over:
@@ -442,6 +443,24 @@ def _unpriced_budget_note(kept: list[Scored], profile: Profile) -> list[str]:
             "so the budget does not check them; give --price-per-hour to apply it.",
             usd=profile.budget_usd,
             plans=", ".join(unpriced),
+        )
+    ]
+
+
+def _untimed_limits_note(kept: list[Scored], profile: Profile) -> list[str]:
+    """Training plans with no time (a GPU without a published peak, an Apple GPU, memory given
+    alone): the limits cannot judge them, said (an expert's review saw --max-hours 1 keep an
+    untimed QLoRA first without a word)."""
+    if profile.examples is None or (profile.max_hours is None and profile.budget_usd is None):
+        return []
+    if not any(
+        s.plan.runs == "local" and s.plan.kind != "no-training" and s.timed.time is None for s in kept
+    ):
+        return []
+    return [
+        t(
+            "--max-hours/--budget-usd: no training time is estimated on this hardware, so the limits do "
+            "not check the training plans; time a few steps before a long run."
         )
     ]
 
