@@ -103,10 +103,10 @@ def length_notes(
 def _not_packed(profile: Profile, objectives: tuple[Objective, ...]) -> list[str]:
     """--packing asked for a stage whose trainer does not pack (TRL's DPOConfig has no `packing`,
     only `padding_free`, which drops the padding, not the pair; axolotl refuses sample_packing
-    with rl, check_sample_packing_w_rl): said, since memory and time size
-    it unpacked, as the recipes train it. A pair is two sequences of --seq-len each, where ms-swift packs a
-    pair into one row of max_length (an expert's review: its packed DPO of Qwen2.5-7B at 8,192
-    tokens, "4 * 50GiB", modelscope/ms-swift examples/train/packing/dpo.sh)."""
+    with rl, check_sample_packing_w_rl): said, since memory and time size it unpacked, as the
+    recipes train it. A pair is two sequences of --seq-len each, where ms-swift packs a pair into
+    one row of max_length (an expert's review: its packed DPO of Qwen2.5-7B at 8,192 tokens,
+    "4 * 50GiB", modelscope/ms-swift examples/train/packing/dpo.sh)."""
     unpacked = [o for o in objectives if o.id != "inference" and not o.training.packing]
     if not profile.packing or not unpacked:
         return []
