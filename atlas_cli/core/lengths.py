@@ -55,12 +55,14 @@ def length_notes(
     info: ModelInfo,
     limit: int | None,
     objectives: tuple[Objective, ...],
+    classifier: bool = False,
     timed_as: str | None = None,
 ) -> list[str]:
     """Lengths that do not agree: training past the model's positions, or examples longer than
     `limit`, the length training truncates them to (memory and time are sized for it; None: no
-    local model to train), for a run of `objectives`; `timed_as`: the data kind time assumes when
-    it is not the profile's (`estimate --objective grpo` times GRPO's prompt and completion)."""
+    local model to train), for a run of `objectives` (`classifier`: as a sequence classifier);
+    `timed_as`: the data kind time assumes when it is not the profile's (`estimate --objective
+    grpo` times GRPO's prompt and completion)."""
     seq_len = profile.seq_len
     beyond = positions_note(seq_len, info)
     notes = [] if beyond is None else [beyond]
@@ -84,7 +86,8 @@ def length_notes(
                 typical=typical,
             )
         )
-    notes += _not_packed(profile, objectives)
+    if limit is not None:
+        notes += _classifier_not_packed(profile) if classifier else _not_packed(profile, objectives)
     if tokens and limit and tokens > limit and not wrapped:
         notes.append(
             nt(
@@ -123,3 +126,18 @@ def _not_packed(profile: Profile, objectives: tuple[Objective, ...]) -> list[str
             "of max_length: to size that row, give half of it as --seq-len."
         )
     return [note]
+
+
+def _classifier_not_packed(profile: Profile) -> list[str]:
+    """--packing for a sequence classifier: one label per example, so transformers' Trainer pads
+    each batch (DataCollatorWithPadding) and packs nothing; time is for padded batches, as the
+    Python recipe trains them."""
+    if not profile.packing:
+        return []
+    return [
+        t(
+            "--packing: a sequence classifier is not packed (one label per example: transformers' "
+            "Trainer pads each batch), so time is for padded batches; the LLaMA-Factory and axolotl "
+            "recipes, which train the label as generated text, pack it."
+        )
+    ]

@@ -213,7 +213,8 @@ def _settings(
     trained_on = objective_data_kind(catalog, settings.objective.id) if profile.data_kind is None else None
     if trained_on is not None:
         inputs = inputs._replace(data_kind=trained_on)
-    warnings += length_notes(profile, info, settings.seq_len, (settings.objective,), trained_on)
+    classifier = settings.classifier_head or info.sized.architecture == "encoder"
+    warnings += length_notes(profile, info, settings.seq_len, (settings.objective,), classifier, trained_on)
     warnings += idle_options(profile, info.shape, (settings.objective,))
     if options.quantize_experts:
         if not info.sized.is_moe:

@@ -1596,6 +1596,8 @@ def _packing(objective: Method | None, recipe: Recipe, stage: str) -> Setting:
         return found
     packs = objective is not None and objective.training is not None and objective.training.packing
     if packs and recipe.profile.get("packing") and recipe.architecture == "decoder":
+        if recipe.classifier:
+            return Setting(False, t("unpacked: a sequence classifier's Trainer pads each batch"))
         return Setting(True, t("the profile's --packing (the time estimate uses it)"))
     return Setting(False, t("unpacked: the trainer's default for this objective"))
 

@@ -333,7 +333,8 @@ def _workload(
 ) -> Workload:
     assert inputs.examples is not None
     epochs = inputs.epochs if inputs.epochs is not None else usual.of(inputs.examples, classifier)
-    return Workload(inputs.examples, inputs.tokens(), epochs, inputs.packing, seq_len)
+    # A classifier's Trainer pads each batch (DataCollatorWithPadding): --packing packs nothing.
+    return Workload(inputs.examples, inputs.tokens(), epochs, inputs.packing and not classifier, seq_len)
 
 
 def _setup_time(e: Estimate, device: Device, inputs: TimeInputs) -> PlanTime:
