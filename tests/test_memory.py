@@ -186,9 +186,13 @@ def test_estimate_sizes_quantized_experts_when_asked_and_says_which(run: Runner)
     told = " ".join(ok(run(*args, "--quantize-experts")).stdout.split())
     assert "Routed experts: 4-bit." in told and "unsloth#4032" not in told
     # An expert's review: Unsloth 2026.4 held Gemma-4-26B-A4B's experts in bf16 (~49 GB, not ~22):
-    # the 4-bit experts Unsloth is sized with are said to be its releases' from 2026.6.
-    unsloth = " ".join(ok(run(*args, "--stack", "unsloth")).stdout.split())
-    assert "Routed experts: 4-bit, as Unsloth loads them from its 2026.6 releases (unsloth#4032)" in unsloth
+    # the 4-bit experts Unsloth is sized with are said to be its releases' from 2026.6, as a
+    # warning, so the JSON and the every-method grid carry it too (a diff review).
+    said = "Routed experts sized 4-bit, as Unsloth loads them from its 2026.6 releases (unsloth#4032)"
+    assert said in ok(run(*args, "--stack", "unsloth", "--json")).json()["warnings"][0]
+    every = ok(run(*args[:3], *args[5:], "--stack", "unsloth"))
+    assert said in " ".join(every.stderr.split())
+    assert said not in " ".join(ok(run(*args[:3], *args[5:])).stderr.split())
     dense_args = ("estimate", "--model", "llama-3.1-8b", "--method", "qlora", "--gpu", "h100-80gb")
     assert ok(run(*dense_args, "--json")).json()["assumptions"]["quantized_experts"] is None
     # Said where it changes nothing, as --lora-experts is.

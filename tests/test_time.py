@@ -1483,6 +1483,17 @@ def test_packing_asked_for_a_stage_that_does_not_pack_is_said(run: Runner) -> No
     assert "is not packed here" not in unpacked.stderr
 
 
+def test_packing_is_not_discussed_when_nothing_is_trained_locally(run: Runner) -> None:
+    """A diff review: an API-only user, or one without a GPU, asking for --packing on preference
+    data heard that DPO "is sized unpacked", where no plan is sized or trained locally at all."""
+    common = ("--goal", "align", "--data-kind", "preferences", "--packing", "--json")
+    local = ok(run("recommend", "--gpu", "a100-80gb", *common)).json()
+    assert any("is not packed here" in n for n in local["notes"])
+    for hardware in (("--model-access", "api"), ("--gpu", "none")):
+        notes = ok(run("recommend", *hardware, *common)).json()["notes"]
+        assert not any("is not packed here" in n for n in notes), hardware
+
+
 def test_an_objective_is_timed_at_the_data_its_training_block_implies(run: Runner) -> None:
     """`estimate --objective rloo` has no pipeline rule ending with RLOO to say its data: it was
     timed at 512-token demonstrations; as an online objective it samples prompts scored by a
@@ -1766,3 +1777,44 @@ def test_limits_on_hardware_without_a_time_say_they_check_nothing(run: Runner) -
     assert not any(said in n for n in timed.json()["notes"])
     unlimited = ok(run(*common, "--examples", "5000", "--gpu", "apple-m2-max", "--json"))
     assert not any(said in n for n in unlimited.json()["notes"])
+
+
+def test_a_classifier_is_timed_and_written_unpacked_whatever_packing_says(run: Runner) -> None:
+    """A diff review: --packing on labelled classification timed packed rows and the recipe set
+    packing, but transformers' Trainer with DataCollatorWithPadding pads a classifier's batches.
+    Time stays the unpacked one, the recipe trains unpacked, and a note says why."""
+    common = ("--gpu", "l4", "--model", "qwen2.5-0.5b", "--goal", "classify", "--data-kind", "labeled")
+    common += ("--examples", "5k")
+
+    def hours(*extra: str) -> tuple[float, list[str]]:
+        document = ok(run("recommend", *common, "--top", "1", "--json", *extra)).json()
+        return document["recommendations"][0]["time"]["hours"], document["notes"]
+
+    unpacked, _ = hours()
+    packed, notes = hours("--packing")
+    assert packed == unpacked
+    assert any("a sequence classifier is not packed" in n for n in notes)
+    recipe = ok(run("recipe", *common, "--packing")).stdout
+    assert "packing.sft = False" in recipe and "packing.sft = True" not in recipe
+    # Labels trained as text (SFT on a language model) still pack.
+    text = ok(run("recipe", *common, "--packing", "--trainer", "axolotl")).stdout
+    assert "sample_packing: true" in text
+
+
+def test_an_expert_loop_samples_as_it_trains_and_vllm_does_not_run_it(catalog: Catalog) -> None:
+    """A diff review: Unsloth's expert loop slowed vLLM's prefill (vLLM routes in its own fused
+    MoE kernel), while transformers' eager generate decoded the loop at the plain forward's
+    operators, as if the experts were one kernel. Now vLLM's prefill runs at the grouped rate
+    whatever the trainer, and eager decoding pays the loop's operators for every expert that a
+    step's tokens reach."""
+    grpo = OBJECTIVES["grpo"]
+
+    def sampler(stack: str, vllm: bool) -> Work:
+        w = work(catalog, "qlora", "qwen3-30b-a3b", stack=stack)
+        return w._replace(settings=w.settings._replace(objective=grpo, vllm=vllm))
+
+    eager, served = sampler("unsloth", False), sampler("unsloth", True)
+    assert decode_seconds(served, A100, 16, 512, 0) < decode_seconds(eager, A100, 16, 512, 0) / 3
+    one, sixteen = (decode_seconds(eager, A100, n, 0, 1) for n in (1, 16))
+    assert sixteen > 4 * one  # 16 tokens reach ~all 128 experts of a layer, one token 8 of them
+    assert one > 2 * decode_seconds(sampler("trl", False), A100, 1, 0, 1)  # grouped_mm: no loop

@@ -16,7 +16,7 @@ from atlas_cli.core.memory.estimate import (
 )
 from atlas_cli.core.memory.parallel import loads_whole_base, resolved_sharding
 from atlas_cli.core.memory.search import Change
-from atlas_cli.core.memory.states import frozen_base_bytes
+from atlas_cli.core.memory.states import frozen_base_bytes, plan_experts_quantized
 from atlas_cli.core.models import FoundModel, SourceKind, find_model
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.profile import MAX_GPUS, Profile, check_gpu_text, check_server_stack, parse_vram
@@ -768,8 +768,17 @@ def _paging_warnings(e: Estimate) -> list[str]:
 
 def _expert_warnings(e: Estimate) -> list[str]:
     """Expert parallelism, which keeps each GPU's experts in place, is not modelled: say so where
-    ZeRO-3/FSDP is timed gathering them all."""
+    ZeRO-3/FSDP is timed gathering them all. Unsloth's 4-bit experts need a recent release."""
     s = e.settings
+    if s.stack == "unsloth" and plan_experts_quantized(e):
+        # Unsloth 2026.4's Gemma-4-26B-A4B notebook still held its fused experts in bf16 (48.99 GB
+        # peak, unslothai/notebooks@bdda2efc; unsloth#5344): an expert's review.
+        return [
+            t(
+                "Routed experts sized 4-bit, as Unsloth loads them from its 2026.6 releases "
+                "(unsloth#4032); earlier ones left the fused experts 16-bit (--stack trl sizes that)"
+            )
+        ]
     if not e.shape.is_moe or s.gpus < 2 or resolved_sharding(s, e.memory_model) != "zero3":
         return []
     return [

@@ -255,16 +255,9 @@ def estimates_grid(estimates: list[EstimateJson], title: str) -> Grid:
     return grid
 
 
-def _experts_note(quantized: bool | None, stack: str) -> str:
+def _experts_note(quantized: bool | None) -> str:
     if quantized is None:
         return ""
-    if quantized and stack == "unsloth":
-        # Unsloth 2026.4's Gemma-4-26B-A4B notebook still held its fused experts in bf16 (48.99 GB
-        # peak, unslothai/notebooks@bdda2efc; unsloth#5344): an expert's review.
-        return t(
-            " Routed experts: 4-bit, as Unsloth loads them from its 2026.6 releases (unsloth#4032); "
-            "earlier ones left the fused experts 16-bit (--stack trl sizes that)."
-        )
     if quantized:
         return t(" Routed experts: 4-bit.")
     return t(
@@ -297,7 +290,7 @@ def breakdown_grid(e: EstimateJson) -> Grid:
     )
     if adapter and a["lora_dropout"]:
         adapter += t(" Dropout {p:g}: each adapted layer keeps a copy of its input.", p=a["lora_dropout"])
-    adapter += _experts_note(a["quantized_experts"], a["stack"])
+    adapter += _experts_note(a["quantized_experts"])
     grid = Grid(
         t(
             "{label} — {model}{params} parameters",

@@ -77,6 +77,7 @@ EXPERT_DELTA_BACKWARD_BYTES = 6.0
 EVERY_TOKEN_EXPERTS_RATE = 0.64
 EXPERT_LOOP_EFFICIENCY = 0.04
 GROUPED_EXPERTS_EFFICIENCY = 6 * EXPERT_LOOP_EFFICIENCY
+GROUPED_EXPERTS_SLOWDOWN = 1 / GROUPED_EXPERTS_EFFICIENCY - 1
 BEFORE_SM80 = ("Volta", "Turing")  # no grouped_mm kernel
 # The stack efficiencies were calibrated mostly on A100 runs, whose dense bf16 matmuls reach 86.9 %
 # of peak (ml-engineering's maximum achievable matmul FLOPS, 271.2 of 312 TFLOPS). A GPU measured
@@ -298,7 +299,7 @@ def expert_slowdown(shape: Shape, stack: str, device: Device) -> float:
         return shape.experts / shape.experts_active / EVERY_TOKEN_EXPERTS_RATE - 1
     if runs_expert_loop(shape, stack, device):
         return 1 / EXPERT_LOOP_EFFICIENCY - 1
-    return 1 / GROUPED_EXPERTS_EFFICIENCY - 1
+    return GROUPED_EXPERTS_SLOWDOWN
 
 
 def runs_expert_loop(shape: Shape, stack: str, device: Device) -> bool:
@@ -411,6 +412,17 @@ def _dequantized_per_layer(work: Work) -> float:
     return sum(m.count for m in work.shape.targets("all-linear", False)) / work.shape.layers
 
 
+def _decode_dispatch_seconds(work: Work, device: Device, sequences: float) -> float:
+    """CPU time transformers' eager generate spends dispatching one step's operators: every
+    layer's, and in an expert loop (runs_expert_loop) the forward's per expert that the step's
+    `sequences` tokens reach, as in training (_expert_loop_seconds)."""
+    shape = work.shape
+    ops = shape.layers * _decode_ops_per_layer(work)
+    if runs_expert_loop(shape, work.settings.stack, device):
+        ops += shape.moe_layers * shape.experts * _touched_experts(shape, sequences) * EXPERT_LOOP_FORWARD_OPS
+    return ops * OP_SECONDS
+
+
 def _decode_ops_per_layer(work: Work) -> float:
     """Operators one generated token dispatches per layer in transformers' eager generate: the
     forward's and each unmerged LoRA module's forward (TRL samples from the PEFT model as it is);
@@ -517,9 +529,15 @@ def decode_seconds(work: Work, device: Device, sequences: float, prompt: float, 
     weights = _read_weights_bytes(sixteen_bit, sequences * span) / span
     cache = kv_cache_bytes(shape, prompt + completion / 2, sequences)
     gpu = (weights + cache) / (device.bandwidth_gbs * 1e9 * DECODE_EFFICIENCY[vllm])
-    cpu = 0.0 if vllm else shape.layers * _decode_ops_per_layer(work) * OP_SECONDS
+    cpu = 0.0 if vllm else _decode_dispatch_seconds(work, device, sequences)
     sustained = device.tflops * 1e12 * efficiency(s.stack, device)
-    routed = 2 * routed_params(shape) * expert_slowdown(shape, s.stack, device)
+    # vLLM routes tokens in its own fused MoE kernel (Llama 4's top-1 too), whatever loop or
+    # every-token pass the trained model runs: timed at the grouped rate, the one measured here.
+    if vllm:
+        slowdown = GROUPED_EXPERTS_SLOWDOWN if shape.experts else 0.0
+    else:
+        slowdown = expert_slowdown(shape, s.stack, device)
+    routed = 2 * routed_params(shape) * slowdown
     executed = inference_flops(shape, prompt) + routed
     prefill = sequences * prompt * executed / sustained
     return prefill + completion * max(gpu, cpu)
