@@ -75,7 +75,8 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
         return (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host)
 
     # When the best training plan is only tight or offloads, prompting and retrieval rank level
-    # with it, by score; when no training plan runs, those that fit rank first.
+    # with it, by score, as does a plan that needs no GPU memory (embeddings and a classifier);
+    # when no training plan runs, those that fit rank first.
     best = min((runs(m) for m in candidates if plans[m].kind != "no-training"), default=None)
     trains = best is not None and best[0] in (FIT_ORDER["yes"], FIT_ORDER["tight"])
 
@@ -85,7 +86,7 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
             return own
         # ... and a tight one on the GPUs alone is lifted to an offloaded best training plan.
         lifted = best[1] != OFFLOAD_ORDER["none"] and own[:2] == (FIT_ORDER["tight"], OFFLOAD_ORDER["none"])
-        return best if own < best or lifted else own
+        return best if own < best or lifted or own[0] == FIT_ORDER[None] else own
 
     def fit(m: str) -> int:
         return level(m)[0]

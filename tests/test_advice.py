@@ -1477,6 +1477,9 @@ def test_lora_on_routed_experts_says_its_time_is_unmeasured_off_unsloth(engine: 
     assert not any(rule in p.rules for p in unsloth.plans)
     attention = recommend(engine, **profile, examples="10000")
     assert not any(rule in p.rules for p in attention.plans)
+    # mlx-lm's plans carry no time for the rule to doubt (a diff review).
+    apple = {**profile, "gpu": "apple-m2-ultra", "examples": "10000", "lora_experts": "yes"}
+    assert not any(rule in p.rules for p in recommend(engine, **apple).plans)
 
 
 def test_a_plan_sharded_over_pcie_is_told_its_lanes_decide_its_time(engine: Engine) -> None:
@@ -1562,3 +1565,53 @@ def test_estimate_sizes_the_changes_to_fit_without_the_vllm_a_rule_leaves_out(ru
     assert long["fit"] == "no" and [(c["change"], c["value"]) for c in long["to_fit"]] == [("vllm", False)]
     qwen = ok(run(*args[:2], "qwen3-8b", *args[3:], "--gpu", "rtx-4090")).json()
     assert not any("without --vllm" in w for w in qwen["warnings"])  # no rule leaves it out
+
+
+def test_a_budget_that_sampling_breaks_hears_of_vllm_before_less_data(engine: Engine) -> None:
+    """An expert's review: GRPO of a 7B on an H100 under --budget-usd 30 was told to train on half
+    of its prompts, where most of its time was transformers' generate and a colocated vLLM engine
+    samples several times faster. The plan's time with --vllm, within the budget, is said, and is
+    what `recommend --vllm` then gives; supervised training, which samples nothing, is not told."""
+    profile = dict(gpu="h100-80gb", model="qwen2.5-7b", goal="reasoning", data_kind="reward-function")
+    rec = recommend(engine, **profile, examples="5k", budget_usd="30")
+    (said,) = [n for n in rec.notes if n.startswith("Or sample the completions") and "LoRA then" in n]
+    with_vllm = recommend(engine, **profile, examples="5k", budget_usd="30", vllm="yes")
+    lora = next(p for p in with_vllm.shown(len(with_vllm.plans)) if p.method == "lora")
+    assert lora.cost is not None and f"${lora.cost.usd:,.2f} (--vllm)" in said
+    sft = dict(gpu="h100-80gb", model="qwen2.5-7b", goal="chat", data_kind="demonstrations")
+    notes = recommend(engine, **sft, examples="200k", budget_usd="5").notes
+    assert any("examples instead of" in n for n in notes) and not any("vLLM" in n for n in notes)
+
+
+def test_a_limit_that_packing_meets_is_told_so(engine: Engine) -> None:
+    """An expert's review: limits a little short of a supervised run were met only with less data;
+    packing the examples (no padding to each micro-batch's longest) is the cheaper lever. Said
+    with the packed time and cost, which `recommend --packing` gives; not once packing is on."""
+    profile = dict(gpu="a100-80gb", model="llama-3.1-8b", goal="chat", data_kind="demonstrations")
+    notes = recommend(engine, **profile, examples="200k", budget_usd="30").notes
+    (said,) = [n for n in notes if n.startswith("Or pack the examples")]
+    packed = recommend(engine, **profile, examples="200k", packing="yes")
+    full = next(p for p in packed.shown(len(packed.plans)) if p.method == "full-ft")
+    assert full.cost is not None and "Full fine-tuning then trains all of the data" in said
+    assert f"${full.cost.usd:,.2f} (--packing)" in said
+    again = recommend(engine, **profile, examples="200k", budget_usd="30", packing="yes").notes
+    assert not any(n.startswith("Or pack the examples") for n in again)
+
+
+def test_a_few_hundred_labels_hear_of_embeddings_and_setfit_first(engine: Engine) -> None:
+    """An expert's review: 300 labelled texts on a T4 ranked embeddings + a small classifier 13th,
+    below every plan only tight on the GPU, with a rule saying local fine-tuning wins, where with
+    few labels SetFit (arXiv 2209.11055) matches a fine-tuned RoBERTa-Large. It needs no GPU
+    memory, so it competes by score with the plans that fit; with 50k labels fine-tuning wins."""
+    profile = dict(gpu="t4", goal="classify", data_kind="labeled")
+    few = recommend(engine, **profile, examples="300")
+    order = [p.method for p in few.plans]
+    embeddings = order.index("embeddings-classifier")
+    assert all(embeddings < order.index(p.method) for p in few.plans if p.fit == "tight")
+    assert "SetFit" in _told(few, "embeddings-classifier", "embeddings-classifier-with-few-labels")
+    tools = next(p for p in few.plans if p.method == "embeddings-classifier").tools
+    assert any(ref.library == "setfit" for ref in tools)
+    many = recommend(engine, **profile, examples="50k")
+    rules = next(p for p in many.plans if p.method == "embeddings-classifier").rules
+    assert "embeddings-classifier-local-training-wins" in rules
+    assert "embeddings-classifier-with-few-labels" not in rules

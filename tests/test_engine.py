@@ -322,14 +322,19 @@ def test_every_profile_yields_a_plan_and_fitting_plans_rank_first(
         return
     order = [FIT_ORDER[p.fit] for p in rec.plans]  # yes, tight, unknown (hosted, no GPU), no
     # When the best training plan is only tight, prompting and retrieval rank among tight plans;
-    # when it fits by offloading, tight prompting and retrieval on the GPUs alone rank with it.
+    # when it fits by offloading, tight prompting and retrieval on the GPUs alone rank with it; a
+    # no-training plan that needs no GPU memory (unknown fit) ranks with the best training plan.
     trained = [(FIT_ORDER[p.fit], OFFLOAD_ORDER[p.offload]) for p in rec.plans if p.kind != "no-training"]
     yes, tight = FIT_ORDER["yes"], FIT_ORDER["tight"]
     best = min(trained, default=None)
     if best is not None and best[0] in (yes, tight):
         offloads = best[1] != OFFLOAD_ORDER["none"]
         order = [
-            (best[0] if o < best[0] or (offloads and o == tight and p.offload == "none") else o)
+            (
+                best[0]
+                if o < best[0] or o == FIT_ORDER[None] or (offloads and o == tight and p.offload == "none")
+                else o
+            )
             if p.kind == "no-training"
             else o
             for o, p in zip(order, rec.plans, strict=True)

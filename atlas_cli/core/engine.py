@@ -300,10 +300,11 @@ def time_notes(
     kept: list[Scored],
     excluded: list[Scored],
     profile: Profile,
-    more_gpus: Callable[[Scored], tuple[Scored, int, Timed] | None] | None = None,
+    other_ways: Callable[[Scored], list[str]] | None = None,
 ) -> list[str]:
     """How --priority cost|speed ranked, by how much the first plan wins, and what the limits
-    excluded; when none is left, what would fit them: less data, or (`more_gpus`) more GPUs."""
+    excluded; when none is left, what would fit them: less data, or (`other_ways`: notes on a plan
+    the limits excluded) more GPUs or faster sampling."""
     notes = []
     # Compared within the first plan's fit, and never between plans that do not fit at all.
     measured = [
@@ -379,8 +380,8 @@ def time_notes(
         inputs = time_inputs(profile)
 
         def fitted(chosen: tuple[float, Scored] | None, why: str) -> list[str]:
-            found = None if chosen is None or more_gpus is None else more_gpus(chosen[1])
-            return _within_limits_note(chosen, profile, why) + _on_more_gpus_note(found)
+            ways = [] if chosen is None or other_ways is None else other_ways(chosen[1])
+            return _within_limits_note(chosen, profile, why) + ways
 
         if not training:
             nearest = _nearest(only_over, inputs)
@@ -899,6 +900,42 @@ def _on_more_gpus_note(found: tuple[Scored, int, Timed] | None) -> list[str]:
     ]
 
 
+def _with_vllm_note(found: tuple[Scored, Timed] | None) -> list[str]:
+    """All of the training within the limits when vLLM samples the completions."""
+    if found is None:
+        return []
+    s, timed = found
+    assert timed.time is not None  # found within the limits, so timed
+    usd = None if timed.cost is None else timed.cost.usd
+    return [
+        t(
+            "Or sample the completions with vLLM (TRL's use_vllm=True, a colocated engine): {plan} then "
+            "trains all of the data in about {hours}{cost} (--vllm).",
+            plan=translated(s.plan.name),
+            hours=hours_text(timed.time.hours),
+            cost="" if usd is None else f", ${usd:,.2f}",
+        )
+    ]
+
+
+def _packed_note(found: tuple[Scored, Timed] | None) -> list[str]:
+    """All of the training within the limits with packed examples."""
+    if found is None:
+        return []
+    s, timed = found
+    assert timed.time is not None  # found within the limits, so timed
+    usd = None if timed.cost is None else timed.cost.usd
+    return [
+        t(
+            "Or pack the examples into full sequences: {plan} then trains all of the data in about "
+            "{hours}{cost} (--packing).",
+            plan=translated(s.plan.name),
+            hours=hours_text(timed.time.hours),
+            cost="" if usd is None else f", ${usd:,.2f}",
+        )
+    ]
+
+
 def _measure(value: float, cost: bool, timed: Timed) -> str:
     if not cost:
         return hours_text(value)
@@ -924,13 +961,17 @@ def _untrained_with_training(scored: list[Scored]) -> list[Scored]:
     a 12 GB card, or one with its optimizer in RAM, is still the answer to a chat goal with
     demonstrations, RAG is not. Both ways: a tight retrieval plan on the GPUs alone is no worse
     off than a training plan several times slower from CPU RAM, so it is lifted to compete with
-    it. When no training plan runs at all, those that fit rank first."""
+    it, as is one that needs no GPU memory at all (embeddings and a small classifier: a review
+    ranked it below every tight plan for 300 labels). When no training plan runs at all, those that
+    fit rank first."""
     best = min((s.rank[:3] for s in scored if s.plan.kind != "no-training"), default=None)
     if best is None or best[0] not in (FIT_ORDER["yes"], FIT_ORDER["tight"]):
         return scored
     offloads = best[1] != OFFLOAD_ORDER["none"]
 
     def level(own: tuple[float, ...]) -> bool:
+        if own[0] == FIT_ORDER[None]:
+            return True
         return own < best or (offloads and own[0] == FIT_ORDER["tight"] and own[1] == OFFLOAD_ORDER["none"])
 
     return [
@@ -1509,8 +1550,8 @@ class Engine:
         left_out = [s for s in scored if s.excluded]
         notes = self._notes(profile, hardware, info, facts, pipeline)
         notes += self._pipeline_notes(facts, pipeline)
-        more_gpus = functools.partial(self._on_more_gpus, context=context) if local else None
-        notes += time_notes(kept, left_out, profile, more_gpus)
+        other_ways = functools.partial(self._other_ways, context=context) if local else None
+        notes += time_notes(kept, left_out, profile, other_ways)
         timed = local and hardware.device is not None
         notes += _large_set_note(kept, profile, self.usual_epochs, timed)
         notes += _reasoning_length_note(kept, self.stages_of(pipeline, profile.sampling), profile)
@@ -1820,6 +1861,47 @@ class Engine:
         with_vllm = {**facts, "vllm": True}
         return any(c.predicate(with_vllm) for c in excluders)
 
+    def _other_ways(self, s: Scored, context: Context) -> list[str]:
+        """How a plan the limits excluded would train all of its data within them."""
+        return (
+            _on_more_gpus_note(self._on_more_gpus(s, context))
+            + _with_vllm_note(self._sampled_with_vllm(s, context))
+            + _packed_note(self._packed_within_limits(s, context))
+        )
+
+    def _packed_within_limits(self, s: Scored, context: Context) -> tuple[Scored, Timed] | None:
+        """A plan the limits excluded that trains unpacked examples, within them packed: no padding
+        to the longest of each micro-batch, and fuller micro-batches."""
+        e, time, inputs = s.plan.estimate, s.timed.time, context.inputs
+        if e is None or time is None or inputs.packing:
+            return None
+        unpacked = (st for st in time.stages if not st.objective.packs(st.workload.packing))
+        if not any(st.objective.packs(True) for st in unpacked):
+            return None
+        packed = inputs._replace(packing=True)
+        timed = self._timed(e, s.plan.pipeline, context.hardware, packed)
+        share = share_within_limits(timed, packed)
+        return (s, timed) if share is not None and share >= 1 else None
+
+    def _sampled_with_vllm(self, s: Scored, context: Context) -> tuple[Scored, Timed] | None:
+        """A plan the limits excluded that samples with transformers' generate, within them when a
+        colocated vLLM engine samples and the plan still fits beside it (an expert's review: GRPO of
+        a 7B on an H100 was sent to less data, where vLLM samples several times faster). Not where
+        a rule leaves the plan out with --vllm (Plan.vllm_excluded), nor with a vLLM server."""
+        e, time, inputs = s.plan.estimate, s.timed.time, context.inputs
+        if e is None or time is None or e.settings.vllm or context.facts.get("vllm_server"):
+            return None
+        if s.plan.vllm_excluded or not any(
+            stage.generation_seconds and stage.objective.training.vllm for stage in time.stages
+        ):
+            return None
+        found = with_strategy(estimator(e.method, e.memory_model, e.shape), e.settings._replace(vllm=True))
+        if found.fit != "yes":
+            return None
+        timed = self._timed(found, s.plan.pipeline, context.hardware, inputs)
+        share = share_within_limits(timed, inputs)
+        return (s, timed) if share is not None and share >= 1 else None
+
     def _on_more_gpus(self, s: Scored, context: Context) -> tuple[Scored, int, Timed] | None:
         """The fewest GPUs of the profile's kind past its own, within one node, on which a plan
         --max-hours excluded trains all of its data within the limits, with that time. More GPUs
@@ -1983,8 +2065,15 @@ class Engine:
         notes.extend(t("Model: {note}.", note=note) for note in info.notes)
         stages = self.stages_of(pipeline or DEFAULT_PIPELINE, profile.sampling)
         usual = max(usual_seq_len(info, o) for o in stages) if info.shape is not None else None
-        limit = profile.sized_seq_len or usual
-        notes += length_notes(profile, info, limit, self.stages_of(pipeline, profile.sampling))
+        # Nothing is trained locally without weights or a GPU: no length is truncated or packed here.
+        local = hardware.capacity_gb is not None and profile.model_access != "api"
+        limit = (profile.sized_seq_len or usual) if local else None
+        architecture = info.shape.architecture if info.shape is not None else None
+        classifier = local and (
+            architecture == "encoder"
+            or trains_classifier(profile.goal, profile.data_kind, architecture, pipeline)
+        )
+        notes += length_notes(profile, info, limit, self.stages_of(pipeline, profile.sampling), classifier)
         notes += idle_options(profile, info.shape, self.stages_of(pipeline, profile.sampling))
         notes.extend(t("Model warning: {warning}.", warning=warning) for warning in info.warnings)
         if profile.data_kind is None:
