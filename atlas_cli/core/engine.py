@@ -900,8 +900,21 @@ def _on_more_gpus_note(found: tuple[Scored, int, Timed] | None) -> list[str]:
     ]
 
 
-def _with_vllm_note(found: tuple[Scored, Timed] | None) -> list[str]:
-    """All of the training within the limits when vLLM samples the completions."""
+# A change that trains all of the data within the limits, by the option that makes it.
+ALL_WITHIN_LIMITS_NOTES = {
+    "--vllm": N_(
+        "Or sample the completions with vLLM (TRL's use_vllm=True, a colocated engine): {plan} then "
+        "trains all of the data in about {hours}{cost} (--vllm)."
+    ),
+    "--packing": N_(
+        "Or pack the examples into full sequences: {plan} then trains all of the data in about "
+        "{hours}{cost} (--packing)."
+    ),
+}
+
+
+def _all_within_limits_note(found: tuple[Scored, Timed] | None, option: str) -> list[str]:
+    """All of the training within the limits with `option` (ALL_WITHIN_LIMITS_NOTES)."""
     if found is None:
         return []
     s, timed = found
@@ -909,26 +922,7 @@ def _with_vllm_note(found: tuple[Scored, Timed] | None) -> list[str]:
     usd = None if timed.cost is None else timed.cost.usd
     return [
         t(
-            "Or sample the completions with vLLM (TRL's use_vllm=True, a colocated engine): {plan} then "
-            "trains all of the data in about {hours}{cost} (--vllm).",
-            plan=translated(s.plan.name),
-            hours=hours_text(timed.time.hours),
-            cost="" if usd is None else f", ${usd:,.2f}",
-        )
-    ]
-
-
-def _packed_note(found: tuple[Scored, Timed] | None) -> list[str]:
-    """All of the training within the limits with packed examples."""
-    if found is None:
-        return []
-    s, timed = found
-    assert timed.time is not None  # found within the limits, so timed
-    usd = None if timed.cost is None else timed.cost.usd
-    return [
-        t(
-            "Or pack the examples into full sequences: {plan} then trains all of the data in about "
-            "{hours}{cost} (--packing).",
+            ALL_WITHIN_LIMITS_NOTES[option],
             plan=translated(s.plan.name),
             hours=hours_text(timed.time.hours),
             cost="" if usd is None else f", ${usd:,.2f}",
@@ -1865,8 +1859,8 @@ class Engine:
         """How a plan the limits excluded would train all of its data within them."""
         return (
             _on_more_gpus_note(self._on_more_gpus(s, context))
-            + _with_vllm_note(self._sampled_with_vllm(s, context))
-            + _packed_note(self._packed_within_limits(s, context))
+            + _all_within_limits_note(self._sampled_with_vllm(s, context), "--vllm")
+            + _all_within_limits_note(self._packed_within_limits(s, context), "--packing")
         )
 
     def _packed_within_limits(self, s: Scored, context: Context) -> tuple[Scored, Timed] | None:
