@@ -886,16 +886,13 @@ def _on_more_gpus_note(found: tuple[Scored, int, Timed] | None) -> list[str]:
     if found is None:
         return []
     s, gpus, timed = found
-    assert timed.time is not None  # found within the limits, so timed
-    usd = None if timed.cost is None else timed.cost.usd
     return [
         t(
             "Or all of the training on more GPUs of this kind: {plan} on {gpus} takes about {hours}{cost} "
             "(--gpus {gpus}).",
             plan=translated(s.plan.name),
             gpus=gpus,
-            hours=hours_text(timed.time.hours),
-            cost="" if usd is None else f", ${usd:,.2f}",
+            **_time_and_cost(timed),
         )
     ]
 
@@ -918,16 +915,14 @@ def _all_within_limits_note(found: tuple[Scored, Timed] | None, option: str) -> 
     if found is None:
         return []
     s, timed = found
+    return [t(ALL_WITHIN_LIMITS_NOTES[option], plan=translated(s.plan.name), **_time_and_cost(timed))]
+
+
+def _time_and_cost(timed: Timed) -> dict[str, str]:
+    """A way within the limits' {hours} and {cost} (", $x" when priced) in a note."""
     assert timed.time is not None  # found within the limits, so timed
     usd = None if timed.cost is None else timed.cost.usd
-    return [
-        t(
-            ALL_WITHIN_LIMITS_NOTES[option],
-            plan=translated(s.plan.name),
-            hours=hours_text(timed.time.hours),
-            cost="" if usd is None else f", ${usd:,.2f}",
-        )
-    ]
+    return {"hours": hours_text(timed.time.hours), "cost": "" if usd is None else f", ${usd:,.2f}"}
 
 
 def _measure(value: float, cost: bool, timed: Timed) -> str:
@@ -1885,9 +1880,7 @@ class Engine:
         e, time, inputs = s.plan.estimate, s.timed.time, context.inputs
         if e is None or time is None or e.settings.vllm or context.facts.get("vllm_server"):
             return None
-        if s.plan.vllm_excluded or not any(
-            stage.generation_seconds and stage.objective.training.vllm for stage in time.stages
-        ):
+        if s.plan.vllm_excluded or not time.vllm_would_sample:
             return None
         found = with_strategy(estimator(e.method, e.memory_model, e.shape), e.settings._replace(vllm=True))
         if found.fit != "yes":

@@ -259,11 +259,10 @@ class Plan(NamedTuple):
                 **values,
             )
         sampling = sum(s.generation_seconds for s in time.stages)
-        could_use_vllm = any(s.generation_seconds and s.objective.training.vllm for s in time.stages)
         if (
             time.seconds
             and sampling > SAMPLING_SHARE * time.seconds
-            and could_use_vllm
+            and time.vllm_would_sample
             and not self._asked_for_vllm
             and not self.vllm_excluded
         ):

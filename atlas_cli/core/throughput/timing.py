@@ -68,6 +68,11 @@ class PlanTime(NamedTuple):
     def tokens_per_second(self) -> float:
         return self.tokens / self.seconds if self.seconds else 0.0
 
+    @property
+    def vllm_would_sample(self) -> bool:
+        """A stage samples with transformers' generate where its trainer could use vLLM instead."""
+        return any(s.generation_seconds and s.objective.training.vllm for s in self.stages)
+
 
 class Rate(NamedTuple):
     usd_per_gpu_hour: float
