@@ -1615,3 +1615,28 @@ def test_a_few_hundred_labels_hear_of_embeddings_and_setfit_first(engine: Engine
     rules = next(p for p in many.plans if p.method == "embeddings-classifier").rules
     assert "embeddings-classifier-local-training-wins" in rules
     assert "embeddings-classifier-with-few-labels" not in rules
+
+
+def test_an_api_user_with_a_gpu_and_an_open_model_hears_of_training_it(engine: Engine) -> None:
+    """A newcomer's contradiction: --model-access api, yet a GPU and an open-weights model. Only
+    API plans are ranked, and the notes say how to see the plans that train it on the GPU; not
+    for a provider's own model, nor without a GPU."""
+    profile = dict(
+        model_access="api", model="meta-llama/Llama-3.1-8B", goal="chat", data_kind="demonstrations"
+    )
+    said = [n for n in recommend(engine, **profile, gpu="a100-80gb").notes if "drop --model-access api" in n]
+    assert len(said) == 1 and "meta-llama/Llama-3.1-8B is an open-weights model" in said[0]
+    hosted = recommend(engine, **{**profile, "model": "gpt-4o-mini"}, gpu="a100-80gb")
+    assert not any("drop --model-access api" in n for n in hosted.notes)
+    assert not any("drop --model-access api" in n for n in recommend(engine, **profile).notes)
+
+
+def test_a_knowledge_goal_with_a_reward_function_ranks_retrieval_first(engine: Engine) -> None:
+    """A reward function for a knowledge goal: reinforcement learning sharpens what the model
+    knows, it adds no facts (arXiv 2504.13837), so retrieval ranks first and says what it indexes."""
+    rec = recommend(engine, gpu="a100-80gb", model_size="7b", goal="knowledge", data_kind="reward-function")
+    assert rec.plans[0].method == "rag"
+    assert "pass@256" in _told(rec, "lora", "a-reward-function-does-not-teach-facts")
+    assert "not the reward function's prompts" in _told(
+        rec, "rag", "retrieval-indexes-documents-not-the-checker"
+    )

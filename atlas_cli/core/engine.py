@@ -2050,6 +2050,16 @@ class Engine:
                 )
             )
         notes.extend(t("Model: {note}.", note=note) for note in info.notes)
+        if info.api_open_weights and not profile.hardware_unused:
+            notes.append(
+                t(
+                    "--model-access api with a GPU: {model} is an open-weights model, but only what works "
+                    "through an API is ranked (a provider's tuning, prompting, retrieval). If you can "
+                    "download its weights, drop --model-access api to see the plans that train it on "
+                    "your GPU.",
+                    model=info.label,
+                )
+            )
         stages = self.stages_of(pipeline or DEFAULT_PIPELINE, profile.sampling)
         usual = max(usual_seq_len(info, o) for o in stages) if info.shape is not None else None
         # Nothing is trained locally without weights or a GPU: no length is truncated or packed here.
