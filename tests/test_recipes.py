@@ -1469,6 +1469,29 @@ def test_an_api_only_prompting_recipe_calls_the_providers_model(tmp_path: Path) 
     assert 'default=os.environ.get("OPENAI_BASE_URL")' in text and "default='OPENAI_API_KEY'" in text
 
 
+def test_an_api_rag_recipe_ranks_passages_by_bm25(tmp_path: Path) -> None:
+    """With API access the RAG script ranks passages by their words: Okapi BM25, the usual
+    keyword baseline, whose term frequency saturates. TF-IDF cosine, used before, ranked a passage
+    that repeats one of the question's words above one that holds both."""
+    rec = recommend(model_access="api", model="claude-sonnet-4", goal="knowledge", data_kind="text")
+    script = tmp_path / "rag.py"
+    script.write_text(render_recipe(CATALOG, rec, rank_of(rec, "rag"), "python"), encoding="utf-8")
+    (tmp_path / "openai").mkdir()
+    (tmp_path / "openai" / "__init__.py").write_text(FAKE_OPENAI, encoding="utf-8")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    both = "the warranty is valid for two years and covers parts labour and shipping to any address"
+    for name, text in (("a", "warranty warranty warranty warranty"), ("b", both), ("c", "returns are free")):
+        (docs / f"{name}.txt").write_text(text, encoding="utf-8")
+    calls = tmp_path / "calls.json"
+    env = {"PYTHONPATH": str(tmp_path), "CALLS": str(calls), "ANTHROPIC_API_KEY": "sk-test", "PATH": ""}
+    command = [sys.executable, str(script), "--docs", str(docs), "--question", "warranty years"]
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    prompt = json.loads(calls.read_text(encoding="utf-8"))["messages"][0]["content"]
+    assert f"[1] {both}" in prompt
+
+
 # One row of demonstrations in each format the training recipes read (TRL's).
 DEMONSTRATIONS = {
     "text": {"text": "The sky is blue."},

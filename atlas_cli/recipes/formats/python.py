@@ -361,8 +361,8 @@ recipes read them: {"text": "..."}, {"prompt": "...", "completion": "..."} or
 
 HOSTED_RAG_DOC = '''"""Retrieval-augmented generation (RAG), minimal: no training; the model is a provider's.
 
-Splits --docs into overlapping chunks, ranks them by TF-IDF similarity to --question (keyword
-overlap: nothing runs a model here), and asks the hosted model to answer from the best chunks
+Splits --docs into overlapping chunks, ranks them by BM25 score for --question (keyword overlap:
+nothing runs a model here), and asks the hosted model to answer from the best chunks
 that fit its context, citing them as [n].
 --docs: a folder of .txt / .md files, or JSON Lines with one document per line, as the training
 recipes read them: {"text": "..."}, {"prompt": "...", "completion": "..."} or

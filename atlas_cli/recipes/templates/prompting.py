@@ -393,27 +393,28 @@ def rank(passages: list[str], question: str, args: argparse.Namespace) -> list[s
 KEYWORD_RETRIEVAL = '''
 
 WORD = re.compile(r"\\w+")
+# Okapi BM25 with Lucene's defaults: term-frequency saturation and length normalisation.
+BM25_K1 = 1.2
+BM25_B = 0.75
 
 
 def rank(passages: list[str], question: str, args: argparse.Namespace) -> list[str]:
-    """Passages by TF-IDF cosine similarity to the question, best first. Keyword overlap only:
-    where the wording differs, embed the passages with your provider's embeddings endpoint."""
+    """Passages by Okapi BM25 score for the question, best first (Robertson and Zaragoza, The
+    Probabilistic Relevance Framework: BM25 and Beyond, 2009; Lucene's k1 and b). Keyword
+    overlap only: where the wording differs, embed the passages with your provider's embeddings
+    endpoint."""
     bags = [Counter(WORD.findall(p.lower())) for p in passages]
+    lengths = [sum(bag.values()) for bag in bags]
+    average = sum(lengths) / len(lengths) if lengths else 0.0
     frequency = Counter(term for bag in bags for term in bag)
-    idf = {term: math.log(len(bags) / df) + 1 for term, df in frequency.items()}
+    terms = set(WORD.findall(question.lower()))
+    idf = {t: math.log(1 + (len(bags) - frequency[t] + 0.5) / (frequency[t] + 0.5)) for t in terms}
 
-    def vector(bag: Counter[str]) -> dict[str, float]:
-        return {t: n * idf.get(t, 0.0) for t, n in bag.items()}
+    def score(i: int) -> float:
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[i] / average) if average else BM25_K1
+        return sum(idf[t] * bags[i][t] * (BM25_K1 + 1) / (bags[i][t] + norm) for t in terms if t in bags[i])
 
-    query = vector(Counter(WORD.findall(question.lower())))
-
-    def score(bag: Counter[str]) -> float:
-        v = vector(bag)
-        dot = sum(w * v.get(t, 0.0) for t, w in query.items())
-        norm = math.sqrt(sum(w * w for w in v.values())) * math.sqrt(sum(w * w for w in query.values()))
-        return dot / norm if norm else 0.0
-
-    order = sorted(range(len(passages)), key=lambda i: -score(bags[i]))
+    order = sorted(range(len(passages)), key=lambda i: -score(i))
     return [passages[i] for i in order]
 '''
 
