@@ -357,6 +357,25 @@ def test_an_unknown_name_suggests_catalog_names_and_the_other_forms(catalog: Cat
     assert "config.json path" in message and "Hub id" in message and "--model-size" in message
 
 
+def test_a_base_checkpoint_is_its_catalog_entry_as_base(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """google/gemma-3-4b-pt is the pre-trained checkpoint of catalog entry gemma-3-4b-it: the same
+    config, so it is read from the catalog (offline too), as the base variant."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    found = find_model(catalog, "Google/Gemma-3-4b-PT")
+    assert (found.kind, found.model.id, found.variant, found.repo) == (
+        "catalog",
+        "gemma-3-4b-it",
+        "base",
+        "google/gemma-3-4b-pt",
+    )
+    assert models.named_variant(catalog, "Qwen/Qwen3-8B-Base") == "base"
+    info = resolve_model(catalog, "Qwen/Qwen3-8B-Base", None)
+    assert info.origin == "catalog entry qwen3-8b, as its base checkpoint Qwen/Qwen3-8B-Base"
+    assert resolve_model(catalog, "qwen3-8b", None).origin == "catalog entry qwen3-8b"
+
+
 # --- what the rest of ft-atlas sees -------------------------------------------------------------
 
 

@@ -71,6 +71,9 @@ def find_model(catalog: Catalog, text: str) -> FoundModel:
         return FoundModel(
             entry, "catalog", entry.id, _catalog_repo(entry, name), _catalog_variant(entry, name)
         )
+    base_of = catalog.base_of(name)
+    if base_of is not None:  # its config is the post-trained entry's: no need to read the Hub
+        return FoundModel(base_of, "catalog", base_of.id, base_of.base_checkpoint, "base")
     if not HUB_ID.match(name):
         catalog.model(name)  # raises: unknown, with the nearest names and the other ways to say it
     cached = cached_config(name)
@@ -130,6 +133,8 @@ def named_variant(catalog: Catalog, text: str) -> ModelVariant | None:
     entry = catalog.model_or_none(text.strip())
     if entry is not None:
         return _catalog_variant(entry, text)
+    if catalog.base_of(text.strip()) is not None:
+        return "base"
     return "instruct" if looks_instruct(text.strip()) else None
 
 

@@ -17,14 +17,14 @@ from atlas_cli.core.memory.estimate import (
 from atlas_cli.core.memory.parallel import loads_whole_base, resolved_sharding
 from atlas_cli.core.memory.search import Change
 from atlas_cli.core.memory.states import frozen_base_bytes, plan_experts_quantized
-from atlas_cli.core.models import FoundModel, SourceKind, find_model
+from atlas_cli.core.models import FoundModel, SourceKind, find_model, variant_checkpoint
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.profile import MAX_GPUS, Profile, check_gpu_text, check_server_stack, parse_vram
 from atlas_cli.core.shapes import VISION_TEXT_ONLY, Shape, bare_model, describe, shape_of
 from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, INTER_NODE_GBS, PCIE_X16_GBS, Device
 from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.errors import UnknownName, UsageError
-from atlas_cli.i18n import N_, number, t
+from atlas_cli.i18n import N_, number, pt, t
 from atlas_cli.kb.catalog import Catalog, Objective, api_name, free_tier_named, is_laptop_gpu
 from atlas_cli.kb.schema import ChipConfiguration, Gpu, LlmModel
 from atlas_cli.kb.vocabulary import (
@@ -190,10 +190,25 @@ class ModelInfo(NamedTuple):
         """How the profile names the model: its catalog id, else what was typed."""
         return self.model_id or self.given
 
+    def _other_checkpoint(self) -> str | None:
+        """The checkpoint a catalog entry stands for when the plan takes its other variant
+        (gemma-3-4b-it as google/gemma-3-4b-pt): the entry's name says the variant it lists."""
+        if self.spec is None or self.variant is None or self.variant == self.spec.variant:
+            return None
+        return variant_checkpoint(self.spec, self.variant)
+
     @property
     def origin(self) -> str:
         """Which source the model came from, in words."""
         if self.source == "catalog":
+            checkpoint = self._other_checkpoint()
+            if checkpoint is not None and self.variant is not None:
+                return t(
+                    "catalog entry {where}, as its {variant} checkpoint {repo}",
+                    where=self.where,
+                    variant=pt("model variant", self.variant),
+                    repo=checkpoint,
+                )
             return t("catalog entry {where}", where=self.where)
         if self.source == "file":
             return t("config file {where}", where=self.where)

@@ -311,6 +311,16 @@ class Catalog:
         found = self._model_names.get(normalize(query))
         return None if found is None else self.models[found]
 
+    def base_of(self, query: str) -> LlmModel | None:
+        """The post-trained catalog model whose `base_checkpoint` `query` names (google/gemma-3-4b-pt
+        for gemma-3-4b-it: the same architecture, before post-training); None when none does."""
+        found = self._base_checkpoints.get(normalize(query))
+        return None if found is None else self.models[found]
+
+    @cached_property
+    def _base_checkpoints(self) -> dict[str, str]:
+        return _index((m.id, [m.base_checkpoint]) for m in self.kb.models if m.base_checkpoint)
+
     def model_hint(self, query: str) -> str:
         """'; did you mean a, b?' for the catalog models closest to `query`, or ''."""
         return _hint(self.model_guesses(query))
