@@ -370,6 +370,7 @@ def test_a_base_checkpoint_is_its_catalog_entry_as_base(
         "base",
         "google/gemma-3-4b-pt",
     )
+    assert find_model(catalog, "gemma-3-4b-pt")[:3] == found[:3]
     assert models.named_variant(catalog, "Qwen/Qwen3-8B-Base") == "base"
     info = resolve_model(catalog, "Qwen/Qwen3-8B-Base", None)
     assert info.origin == "catalog entry qwen3-8b, as its base checkpoint Qwen/Qwen3-8B-Base"

@@ -312,14 +312,19 @@ class Catalog:
         return None if found is None else self.models[found]
 
     def base_of(self, query: str) -> LlmModel | None:
-        """The post-trained catalog model whose `base_checkpoint` `query` names (google/gemma-3-4b-pt
-        for gemma-3-4b-it: the same architecture, before post-training); None when none does."""
+        """The post-trained catalog model whose `base_checkpoint` `query` names, with or without its
+        organisation (google/gemma-3-4b-pt or gemma-3-4b-pt for gemma-3-4b-it: the same
+        architecture, before post-training); None when none does."""
         found = self._base_checkpoints.get(normalize(query))
         return None if found is None else self.models[found]
 
     @cached_property
     def _base_checkpoints(self) -> dict[str, str]:
-        return _index((m.id, [m.base_checkpoint]) for m in self.kb.models if m.base_checkpoint)
+        return _index(
+            (m.id, [m.base_checkpoint, m.base_checkpoint.rsplit("/", 1)[-1]])
+            for m in self.kb.models
+            if m.base_checkpoint
+        )
 
     def model_hint(self, query: str) -> str:
         """'; did you mean a, b?' for the catalog models closest to `query`, or ''."""
