@@ -304,6 +304,11 @@ def test_hosted_plans_write_no_recipe_and_estimate_nothing(run: Runner) -> None:
     assert data["next_steps"]["recipe"] is None
     fails(run("recipe", *profile), 2, "runs at a provider", "ft-atlas show hosted-ft")
     fails(run("estimate", "--method", "hosted-ft", "--model-size", "7b"), 2, "runs at a provider")
+    # It may embed on this machine: not "at a provider" (a newcomer's review)
+    embeds = fails(
+        run("estimate", "--method", "embeddings-classifier", "--model-size", "7b"), 2, "ft-atlas recipe"
+    )
+    assert "runs at a provider" not in embeds.stderr and "sentence-transformers" in embeds.stderr
     # An embedding classifier trains no language model: its recipe embeds and fits here.
     api = (
         "--model-access",

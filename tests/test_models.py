@@ -605,7 +605,13 @@ def test_a_hosted_model_named_without_api_access_says_how_to_use_it(run: Runner,
     only a provider serves is said to be one, with the flag that plans for it."""
     result = fails(run("recommend", "--model", name), 2, "serves through its API", "--model-access api")
     assert "did you mean" not in result.stderr
-    fails(run("estimate", "--model", name, "--gpu", "rtx-4090"), 2, "serves through its API")
+    # estimate takes no --model-access: the way out names the command that does (a newcomer's review)
+    fails(
+        run("estimate", "--model", name, "--gpu", "rtx-4090"),
+        2,
+        "serves through its API",
+        "ft-atlas recommend",
+    )
 
 
 def test_popular_small_and_mid_models_resolve_offline(run: Runner) -> None:

@@ -72,6 +72,17 @@ def with_method(method: Method, settings: EstimateSettings, rank_given: bool = F
 
 def trainable_method(catalog: Catalog, query: str) -> Method:
     method = catalog.method(query)
+    if method.embeds_only:  # "hosted" by its embedding API, yet it may as well embed here
+        raise UsageError(
+            t(
+                "--method: '{id}' trains no language model: an embedding model turns each text into a "
+                "vector (a provider's embedding API, or sentence-transformers on this machine, on its GPU "
+                "or CPU) and a small classifier fits them in seconds, so there is nothing on your GPUs to "
+                "size. `ft-atlas recommend --goal classify --data-kind labeled` ranks it, and `ft-atlas "
+                "recipe --plan N` writes it for the rank N it has there",
+                id=method.id,
+            )
+        )
     if method.runs == "hosted":
         raise UsageError(
             t(
