@@ -716,9 +716,9 @@ def _open_model(catalog: Catalog, model: str) -> FoundModel:
         raise UsageError(
             t(
                 "'{model}' names a model {provider} serves through its API: without its weights nothing "
-                "here can be sized or trained. Use `ft-atlas recommend --model-access api --model {model}` for prompting, "
-                "retrieval and the provider's own tuning; with the weights of an open model, give its "
-                "catalog id (ft-atlas models), Hub id or config.json.",
+                "here can be sized or trained. Use `ft-atlas recommend --model-access api --model {model}` "
+                "for prompting, retrieval and the provider's own tuning; with the weights of an open model, "
+                "give its catalog id (ft-atlas models), Hub id or config.json.",
                 model=model,
                 provider=hosted.provider,
             )
