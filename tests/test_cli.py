@@ -837,6 +837,15 @@ def test_recommend_model_size_forms(run: Runner, text: str, size: float) -> None
     assert data["profile"]["model_size"] == pytest.approx(size)
 
 
+def test_a_model_size_below_any_decoder_shape_is_refused(run: Runner) -> None:
+    """--model-size 1m was sized as a 29M model (the vocabulary alone) and shown as "0.001B model,
+    0.029B parameters" (a newcomer's review)."""
+    fails(
+        run("estimate", "--model-size", "1m", "--method", "full-ft"), 2, "smaller than any decoder", "--model"
+    )
+    assert recommend(run, "--gpu", "rtx-3090", "--model-size", "30m")["profile"]["model_size"] == 0.03
+
+
 BAD_VALUES = [
     ("--vram", "-5"),
     ("--vram", "0"),

@@ -2142,6 +2142,17 @@ def test_a_classifier_loads_no_untied_lm_head(run: Runner) -> None:
     assert len(tied) == 1
 
 
+def test_mlx_lm_trains_no_classifier_head(run: Runner) -> None:
+    """mlx-lm trains language models only, so its recipes generate each label as an answer: a
+    Mac's labelled examples are sized with the vocabulary's logits, as the recipe sizes them (a
+    newcomer's review saw recommend size a sequence classifier the recipe then did not write)."""
+    args = ("estimate", "--method", "lora", "--model", "llama-3.1-8b", "--data-kind", "labeled", "--json")
+    mac = ok(run(*args, "--gpu", "M3 Max 128GB")).json()
+    cuda = ok(run(*args, "--gpu", "h100")).json()
+    assert mac["model_params_b"] - cuda["model_params_b"] == pytest.approx(0.525, abs=0.001)  # LM head
+    assert mac["breakdown"]["logits_gb"] > cuda["breakdown"]["logits_gb"]
+
+
 LLAMA_70B_ON_L40S = (
     "--gpu",
     "l40s",

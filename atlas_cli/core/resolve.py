@@ -29,6 +29,7 @@ from atlas_cli.kb.catalog import Catalog, Objective, api_name, free_tier_named, 
 from atlas_cli.kb.schema import ChipConfiguration, Gpu, LlmModel
 from atlas_cli.kb.vocabulary import (
     GB_WORDS,
+    NO_CLASSIFIER_STACKS,
     OPTIMIZERS,
     PRECISIONS,
     PREQUANTIZED,
@@ -1042,7 +1043,7 @@ def settings_for(
         vllm=vllm,
         vllm_server_gpus=vllm_server_gpus,
         activation_offloading=activation_offloading,
-        classifier_head=classifier_head,
+        classifier_head=classifier_head and stack not in NO_CLASSIFIER_STACKS,
         # LLaMA-Factory and axolotl load transformers' default attention; the Python recipes load
         # flex attention, which Apple's MPS does not run (recipes/settings.py).
         attention_kernel=stack not in EAGER_STACKS and hardware.vendor != "apple",

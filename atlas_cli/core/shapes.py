@@ -13,7 +13,8 @@ import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
-from atlas_cli.i18n import N_, t
+from atlas_cli.errors import UsageError
+from atlas_cli.i18n import N_, grouped, t
 from atlas_cli.kb.schema import LlmModel
 from atlas_cli.kb.vocabulary import PREQUANTIZED, STORED_QUANTIZED
 
@@ -530,7 +531,18 @@ def bare_model(params: float) -> LlmModel:
     vocab = SMALL_MODEL_VOCAB if params < SMALL_MODEL_PARAMS else BARE_SIZE_VOCAB
     embeddings = vocab * hidden * (1 if tied else 2)
     per_layer = 2 * hidden * heads * HEAD_DIM + 2 * hidden * kv_heads * HEAD_DIM + 3 * hidden * intermediate
-    layers = max(1, math.floor((params - embeddings) / per_layer))
+    if params < embeddings + per_layer:  # the shape would be many times the size asked for
+        raise UsageError(
+            t(
+                "--model-size {size}: smaller than any decoder ft-atlas can assume (its vocabulary of "
+                "{vocab} tokens and one layer make {least:.0f}M parameters; the smallest current ones, "
+                "such as SmolLM2-135M, are larger); give the model's config.json with --model",
+                size=f"{params / 1e6:g}M",
+                vocab=grouped(vocab),
+                least=(embeddings + per_layer) / 1e6,
+            )
+        )
+    layers = math.floor((params - embeddings) / per_layer)
     # What the whole layers leave over (less than one layer) is counted as weights, so that the
     # size is the size the user gave.
     structural = embeddings + layers * per_layer + (2 * layers + 1) * hidden
