@@ -1818,3 +1818,13 @@ def test_an_expert_loop_samples_as_it_trains_and_vllm_does_not_run_it(catalog: C
     one, sixteen = (decode_seconds(eager, A100, n, 0, 1) for n in (1, 16))
     assert sixteen > 4 * one  # 16 tokens reach ~all 128 experts of a layer, one token 8 of them
     assert one > 2 * decode_seconds(sampler("trl", False), A100, 1, 0, 1)  # grouped_mm: no loop
+
+
+def test_more_gpus_than_examples_are_said_to_sit_idle(run: Runner) -> None:
+    """100,000 GPUs for 10k examples showed "<1 min, $5.87-15" and nothing else (a newcomer's
+    review): the GPUs without an example are idle and still counted in the cost."""
+    args = ("recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--json")
+    idle = ok(run(*args, "--gpus", "64", "--examples", "20")).json()["notes"]
+    assert any("sit idle" in n and "--gpus 20 or fewer" in n for n in idle)
+    busy = ok(run(*args, "--gpus", "8", "--examples", "20")).json()["notes"]
+    assert not any("sit idle" in n for n in busy)

@@ -71,7 +71,7 @@ from atlas_cli.core.variants import (
     with_method,
     with_variant,
 )
-from atlas_cli.i18n import N_, nt, number, pt, significant, stage_label, t, translated
+from atlas_cli.i18n import N_, grouped, nt, number, pt, significant, stage_label, t, translated
 from atlas_cli.kb.catalog import SERVING, Catalog, Objective, Sampling
 from atlas_cli.kb.conditions import Facts, Predicate, comparisons, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
@@ -2072,6 +2072,17 @@ class Engine:
         )
         notes += length_notes(profile, info, limit, self.stages_of(pipeline, profile.sampling), classifier)
         notes += idle_options(profile, info.shape, self.stages_of(pipeline, profile.sampling))
+        if local and profile.examples is not None and hardware.gpus > profile.examples:
+            notes.append(
+                t(
+                    "{gpus} GPUs for {examples} examples: data parallelism gives each GPU whole examples, "
+                    "so at most {examples} of them train at a time and the rest sit idle, counted in the "
+                    "GPU-hours and the cost; give --gpus {most} or fewer.",
+                    gpus=grouped(hardware.gpus),
+                    examples=grouped(profile.examples),
+                    most=profile.examples,
+                )
+            )
         notes.extend(t("Model warning: {warning}.", warning=warning) for warning in info.warnings)
         if profile.data_kind is None:
             notes.append(
