@@ -1645,3 +1645,14 @@ def test_a_knowledge_goal_with_a_reward_function_ranks_retrieval_first(engine: E
     assert "not the reward function's prompts" in _told(
         rec, "rag", "retrieval-indexes-documents-not-the-checker"
     )
+
+
+def test_retrieval_on_a_base_checkpoint_says_it_serves_the_instruct_one(run: Runner) -> None:
+    """The RAG recipe loads Llama-3.1-8B-Instruct for `--model llama-3.1-8b` while recommend said
+    only "Llama 3.1 8B, base" (a newcomer's review): the plan now says which checkpoint answers."""
+    args = ("recommend", "--gpu", "rtx-3060", "--goal", "knowledge", "--data-kind", "text", "--json")
+    rule = "retrieval-serves-an-instruct-checkpoint"
+    base = ok(run(*args, "--model", "llama-3.1-8b")).json()["recommendations"]
+    assert rule in next(p for p in base if p["method"] == "rag")["rules"]
+    tuned = ok(run(*args, "--model", "llama-3.1-8b-instruct")).json()["recommendations"]
+    assert rule not in next(p for p in tuned if p["method"] == "rag")["rules"]
