@@ -2782,6 +2782,19 @@ def test_a_base_variant_of_a_post_trained_entry_trains_its_base_checkpoint() -> 
     assert "names no base checkpoint of Qwen3 32B" in header_of(text) and "'Qwen/Qwen3-32B'" not in text
 
 
+def test_a_base_checkpoint_typed_by_its_hub_id_trains_itself_and_answers_with_the_instruct_one() -> None:
+    """`--model google/gemma-3-4b-pt` names entry gemma-3-4b-it as its base variant: SFT trains the
+    checkpoint typed, while retrieval, which answers questions, serves the instruct one (it loaded
+    the base checkpoint, though the plan said it serves the instruct one)."""
+    chat = recommend(gpu="a100-80gb", model="google/gemma-3-4b-pt", goal="chat")
+    assert "default='google/gemma-3-4b-pt'" in render_recipe(CATALOG, chat, 1, "python")
+    rag = recommend(gpu="a100-80gb", model="google/gemma-3-4b-pt", goal="knowledge", data_kind="text")
+    assert rag.plans[0].method == "rag"
+    assert "default='google/gemma-3-4b-it'" in render_recipe(CATALOG, rag, 1, "python")
+    told = recommend(gpu="a100-80gb", model="google/gemma-3-4b-pt", model_variant="instruct", goal="chat")
+    assert "default='google/gemma-3-4b-it'" in render_recipe(CATALOG, told, 1, "python")
+
+
 def test_a_recipe_whose_own_estimate_does_not_fit_says_so_on_stderr(run: Runner, tmp_path: Path) -> None:
     """recommend ranked QLoRA with --stack unsloth (21.79 GB on a 4090); the recipe's trainer runs
     TRL's software, where it needs 67 GB: the header said so on its line 8, the command nothing

@@ -541,6 +541,8 @@ VARIANT_NOTES = {
 def _other_variant(model: LlmModel, hub_id: str | None, variant: Any) -> bool:
     """The checkpoint the entry names is not of the variant the plan assumes."""
     if variant == "instruct":
+        if hub_id is not None and hub_id.casefold() == (model.base_checkpoint or "").casefold():
+            return True  # a post-trained entry named by its base checkpoint (google/gemma-3-4b-pt)
         return hub_id is None or not (model.variant == "instruct" or looks_instruct(hub_id))
     return variant == "base" and model.variant == "instruct"
 
