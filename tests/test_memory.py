@@ -1092,6 +1092,22 @@ def test_a_bare_size_gets_a_current_rounded_shape() -> None:
     assert small.vocab_size == 49_152 and small.tied_embeddings
 
 
+@pytest.mark.parametrize(
+    ("params", "shape"),
+    [  # published parameter counts -> (layers, hidden, MLP, head width) of their config.json
+        (134_515_008, (31, 576, 1536, 64)),  # SmolLM2-135M: 30 layers of 3 key/value heads, not 1
+        (1_235_814_400, (16, 2048, 8192, 64)),  # Llama 3.2 1B
+        (3_212_749_824, (28, 3072, 8192, 128)),  # Llama 3.2 3B
+        (8_030_261_248, (32, 4096, 14336, 128)),  # Llama 3.1 8B
+    ],
+)
+def test_a_bare_size_of_an_anchor_model_is_nearly_its_shape(params: int, shape: tuple[int, ...]) -> None:
+    """A fixed MLP of 3.5 x hidden and heads of 128 gave a 3B 20 layers (Llama 3.2 3B has 28) and a
+    135M 5 layers of 1,024 (SmolLM2-135M has 30 of 576): each anchor's own widths are kept."""
+    m = bare_model(params)
+    assert (m.layers, m.hidden_size, m.intermediate_size, m.head_dim) == shape
+
+
 # --- properties ---------------------------------------------------------------------------------------
 
 TRAINING = [(m.id, m.memory_model) for m in CATALOG.kb.methods if m.memory_model not in (None, "inference")]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, grouped, t
@@ -491,27 +492,48 @@ def _global_norms(model: LlmModel, global_layers: int) -> int:
 
 # --- a bare size: a modern dense shape ---------------------------------------------------------
 
-# (parameters, hidden size) of the Llama 3 family, from their config.json: 3.2 1B and 3B, 3.1 8B,
-# 70B and 405B. A bare size gets its hidden size from the log-log line through its neighbours.
-BARE_SIZE_ANCHORS = ((1.24e9, 2048), (3.21e9, 3072), (8.03e9, 4096), (70.6e9, 8192), (405.9e9, 16384))
+
+class Anchor(NamedTuple):
+    """A current open model a bare size is interpolated from (its config.json)."""
+
+    params: float
+    hidden: int
+    intermediate: int  # the gated MLP's width
+    head_dim: int
+
+
+# SmolLM2 135M and 360M, Llama 3.2 1B and 3B, Llama 3.1 8B, 70B and 405B (docs/models.md). A bare
+# size takes its hidden size and MLP width from the log-log line through its neighbours, and its
+# heads' width from the nearer one: the MLP's share of a layer is not constant (3.2 3B's is 2.7 x
+# hidden, 3.2 1B's 4 x, 3.1's 3.5 x), and a fixed 3.5 gave a 3B 20 layers where Llama 3.2 3B has 28.
+BARE_SIZE_ANCHORS = (
+    Anchor(0.135e9, 576, 1536, 64),
+    Anchor(0.362e9, 960, 2560, 64),
+    Anchor(1.24e9, 2048, 8192, 64),
+    Anchor(3.21e9, 3072, 8192, 128),
+    Anchor(8.03e9, 4096, 14336, 128),
+    Anchor(70.6e9, 8192, 28672, 128),
+    Anchor(405.9e9, 16384, 53248, 128),
+)
 BARE_SIZE_VOCAB = 128_256  # Llama 3's vocabulary; current open models use 128k-256k tokens
 SMALL_MODEL_VOCAB = 49_152  # SmolLM2 135M-1.7B: below 1B a 128k vocabulary would be most of the model
 SMALL_MODEL_PARAMS = 1e9
-HEAD_DIM = 128  # Llama 3, Qwen 3, Mistral
 KV_HEADS = 8  # grouped-query attention, as across the Llama 3 family
-MLP_RATIO = 3.5  # Llama 3: intermediate = 3.5 x hidden (14336 / 4096, 28672 / 8192)
 TIED_BELOW = 4e9  # Llama 3.2 1B/3B and Qwen 3 up to 4B tie the LM head to the embeddings
 WIDTH_STEP = 256  # real models round their widths (to multiples of 128 or 256)
-HIDDEN_STEP = 512  # a hidden size of whole groups of 4 heads of 128: 4 or 8 key/value heads divide it
 
 
-def _interpolated_hidden(params: float) -> float:
-    (p0, h0), (p1, h1) = BARE_SIZE_ANCHORS[0], BARE_SIZE_ANCHORS[1]
-    for (p0, h0), (p1, h1) in itertools.pairwise(BARE_SIZE_ANCHORS):  # noqa: B007 - last pair extrapolates
-        if params <= p1:
-            break
-    slope = math.log(h1 / h0) / math.log(p1 / p0)
-    return h0 * math.exp(slope * math.log(params / p0))
+def _neighbours(params: float) -> tuple[Anchor, Anchor]:
+    """The anchors around `params`; past either end, the last two (extrapolated)."""
+    for low, high in itertools.pairwise(BARE_SIZE_ANCHORS):
+        if params <= high.params:
+            return low, high
+    return BARE_SIZE_ANCHORS[-2], BARE_SIZE_ANCHORS[-1]
+
+
+def _log_line(params: float, low: Anchor, high: Anchor, width: Callable[[Anchor], int]) -> float:
+    slope = math.log(width(high) / width(low)) / math.log(high.params / low.params)
+    return width(low) * math.exp(slope * math.log(params / low.params))
 
 
 def _rounded(value: float, step: int = WIDTH_STEP) -> int:
@@ -519,18 +541,23 @@ def _rounded(value: float, step: int = WIDTH_STEP) -> int:
 
 
 def bare_model(params: float) -> LlmModel:
-    """A plausible current decoder of `params` parameters: a Llama-3-style shape whose hidden size
-    is interpolated between the Llama 3 models and rounded as real models are, with heads of 128,
-    8 key/value heads, a gated MLP at 3.5 x hidden and a 128k vocabulary (SmolLM2's 49k below
-    1B); the layer count makes up the size."""
-    hidden = _rounded(_interpolated_hidden(params), HIDDEN_STEP)
-    heads = hidden // HEAD_DIM
+    """A plausible current decoder of `params` parameters: a Llama-3-style shape (SmolLM2's below
+    1B) whose hidden size and MLP width are interpolated between current open models and rounded
+    as real models are (the hidden size to whole groups of heads: 4 of 128, or single heads of 64
+    below 1,024), with 8 key/value heads where the heads divide so, and a 128k vocabulary (SmolLM2's
+    49k below 1B); the layer count makes up the size."""
+    low, high = _neighbours(params)
+    nearer = low if math.log(params / low.params) < math.log(high.params / params) else high
+    head_dim = nearer.head_dim
+    raw = _log_line(params, low, high, lambda a: a.hidden)
+    hidden = _rounded(raw, 4 * head_dim if raw >= 1024 else head_dim)
+    heads = hidden // head_dim
     kv_heads = math.gcd(heads, KV_HEADS)
-    intermediate = _rounded(MLP_RATIO * hidden)
+    intermediate = _rounded(_log_line(params, low, high, lambda a: a.intermediate))
     tied = params < TIED_BELOW
     vocab = SMALL_MODEL_VOCAB if params < SMALL_MODEL_PARAMS else BARE_SIZE_VOCAB
     embeddings = vocab * hidden * (1 if tied else 2)
-    per_layer = 2 * hidden * heads * HEAD_DIM + 2 * hidden * kv_heads * HEAD_DIM + 3 * hidden * intermediate
+    per_layer = 2 * hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim + 3 * hidden * intermediate
     if params < embeddings + per_layer:  # the shape would be many times the size asked for
         raise UsageError(
             t(
@@ -558,14 +585,14 @@ def bare_model(params: float) -> LlmModel:
         hidden_size=hidden,
         attention_heads=heads,
         kv_heads=kv_heads,
-        head_dim=HEAD_DIM,
+        head_dim=head_dim,
         intermediate_size=intermediate,
         vocab_size=vocab,
         has_bias=False,
         gated_mlp=True,
         tied_embeddings=tied,
         extra_params=max(0, round(params - structural)),
-        source="interpolated between the Llama 3 models (docs/models.md)",
+        source="interpolated between current open models (docs/models.md)",
     )
 
 
