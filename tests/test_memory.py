@@ -1085,7 +1085,7 @@ def test_parameter_offload_plans_say_the_gpu_figure_is_a_floor_with_the_measured
 def test_a_bare_size_gets_a_current_rounded_shape() -> None:
     seventy = bare_model(70e9)
     shape = shape_of(seventy)
-    assert shape.params == pytest.approx(70e9, rel=1e-6)
+    assert shape.params == pytest.approx(70e9, rel=1e-6)  # 79 whole layers and what is left over
     assert (seventy.hidden_size, seventy.kv_heads, seventy.vocab_size) == (8192, 8, 128_256)
     assert seventy.hidden_size % 512 == 0 and seventy.intermediate_size % 256 == 0
     small = bare_model(0.125e9)
@@ -1106,6 +1106,15 @@ def test_a_bare_size_of_an_anchor_model_is_nearly_its_shape(params: int, shape: 
     135M 5 layers of 1,024 (SmolLM2-135M has 30 of 576): each anchor's own widths are kept."""
     m = bare_model(params)
     assert (m.layers, m.hidden_size, m.intermediate_size, m.head_dim) == shape
+
+
+def test_a_bare_size_takes_the_nearest_whole_layer_and_keeps_its_size() -> None:
+    """`8b` is Llama 3.1 8B's 32 layers, not 31: the layer count sets the activations, and rounding
+    down understated them by up to one layer in 17. The MLP narrows to keep the size given."""
+    eight = bare_model(8e9)
+    assert (eight.layers, eight.intermediate_size) == (32, 14080)
+    for size in (0.5e9, 1e9, 1.5e9, 3e9, 8e9, 13e9, 14e9, 405e9):
+        assert shape_of(bare_model(size)).params == pytest.approx(size, rel=1e-4)
 
 
 # --- properties ---------------------------------------------------------------------------------------

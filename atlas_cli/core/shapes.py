@@ -557,7 +557,8 @@ def bare_model(params: float) -> LlmModel:
     tied = params < TIED_BELOW
     vocab = SMALL_MODEL_VOCAB if params < SMALL_MODEL_PARAMS else BARE_SIZE_VOCAB
     embeddings = vocab * hidden * (1 if tied else 2)
-    per_layer = 2 * hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim + 3 * hidden * intermediate
+    attention = 2 * hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim
+    per_layer = attention + 3 * hidden * intermediate
     if params < embeddings + per_layer:  # the shape would be many times the size asked for
         raise UsageError(
             t(
@@ -569,10 +570,14 @@ def bare_model(params: float) -> LlmModel:
                 least=(embeddings + per_layer) / 1e6,
             )
         )
-    layers = math.floor((params - embeddings) / per_layer)
-    # What the whole layers leave over (less than one layer) is counted as weights, so that the
-    # size is the size the user gave.
-    structural = embeddings + layers * per_layer + (2 * layers + 1) * hidden
+    # The nearest whole layer, not the last one that fits (`8b` gets Llama 3.1 8B's 32, not 31): the
+    # layer count sets the activations. Where it rounds up, the MLP narrows to keep the size the
+    # user gave; what the rounded widths leave over is counted as weights.
+    layers = round((params - embeddings) / per_layer)
+    if embeddings + layers * per_layer > params:
+        mlp_budget = (params - embeddings) / layers - attention
+        intermediate = max(WIDTH_STEP, math.floor(mlp_budget / (3 * hidden) / WIDTH_STEP) * WIDTH_STEP)
+    structural = embeddings + layers * (attention + 3 * hidden * intermediate) + (2 * layers + 1) * hidden
     # Built from checked numbers (heads are a multiple of kv_heads by the gcd), without the
     # validator: building it would cost a fresh process ~25 ms.
     return LlmModel.model_construct(
