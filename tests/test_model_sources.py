@@ -373,8 +373,16 @@ def test_a_base_checkpoint_is_its_catalog_entry_as_base(
     assert find_model(catalog, "gemma-3-4b-pt")[:3] == found[:3]
     assert models.named_variant(catalog, "Qwen/Qwen3-8B-Base") == "base"
     info = resolve_model(catalog, "Qwen/Qwen3-8B-Base", None)
-    assert info.origin == "catalog entry qwen3-8b, as its base checkpoint Qwen/Qwen3-8B-Base"
+    assert info.origin == "Qwen/Qwen3-8B-Base, the base checkpoint of catalog entry qwen3-8b"
     assert resolve_model(catalog, "qwen3-8b", None).origin == "catalog entry qwen3-8b"
+
+
+def test_the_model_line_of_a_base_checkpoint_does_not_contradict_itself(run: Runner) -> None:
+    """It read 'Gemma 3 4B (instruction-tuned), base (catalog entry gemma-3-4b-it, as its base
+    checkpoint ...)': instruction-tuned beside base, and base twice (a review)."""
+    notes = ok(run("recommend", "--model", "google/gemma-3-4b-pt", "--gpu", "rtx-4090", "--json")).json()
+    line = next(n for n in notes["notes"] if n.startswith("Model: google"))
+    assert line == "Model: google/gemma-3-4b-pt, the base checkpoint of catalog entry gemma-3-4b-it."
 
 
 # --- what the rest of ft-atlas sees -------------------------------------------------------------

@@ -2795,6 +2795,28 @@ def test_a_base_checkpoint_typed_by_its_hub_id_trains_itself_and_answers_with_th
     assert "default='google/gemma-3-4b-it'" in render_recipe(CATALOG, told, 1, "python")
 
 
+@pytest.mark.parametrize(("base", "instruct"), [("Qwen/Qwen3-8B-Base", "Qwen/Qwen3-8B")])
+def test_a_post_trained_entry_whose_name_does_not_say_instruct_is_its_instruct_checkpoint(
+    base: str, instruct: str
+) -> None:
+    """Qwen/Qwen3-8B is the instruct checkpoint though its name does not say so: the RAG recipe for
+    Qwen/Qwen3-8B-Base loaded the base checkpoint, and --model-variant instruct said the catalog
+    names no instruct checkpoint (a review of the thirty-seventh round)."""
+    rag = recommend(gpu="a100-80gb", model=base, goal="knowledge", data_kind="text")
+    assert f"default='{instruct}'" in render_recipe(CATALOG, rag, 1, "python")
+    told = recommend(gpu="a100-80gb", model=base, model_variant="instruct", goal="chat")
+    text = render_recipe(CATALOG, told, 1, "python")
+    assert f"default='{instruct}'" in text and "names no instruct checkpoint" not in text
+
+
+def test_a_post_trained_entry_loads_its_instruct_checkpoint_where_its_config_url_is_the_base_one(
+    run: Runner,
+) -> None:
+    """gemma-3-270m-it cites the base checkpoint's config.json (the same shape): `model` said it
+    loads as google/gemma-3-270m while its recipe loads google/gemma-3-270m-it."""
+    assert ok(run("model", "gemma-3-270m-it", "--json")).json()["repo"] == "google/gemma-3-270m-it"
+
+
 def test_a_recipe_whose_own_estimate_does_not_fit_says_so_on_stderr(run: Runner, tmp_path: Path) -> None:
     """recommend ranked QLoRA with --stack unsloth (21.79 GB on a 4090); the recipe's trainer runs
     TRL's software, where it needs 67 GB: the header said so on its line 8, the command nothing

@@ -2039,6 +2039,8 @@ class Engine:
                         "compare it with a decoder on the held-out split."
                     )
                 )
+        elif info.other_checkpoint is not None:  # the entry's name says the other variant
+            notes.append(t("Model: {origin}.", origin=info.origin))
         else:
             variant = f", {pt('model variant', info.variant)}" if info.variant else ""
             notes.append(

@@ -103,21 +103,26 @@ def hub_id_of(entry: LlmModel | None) -> str | None:
 
 
 def variant_checkpoint(entry: LlmModel, variant: str) -> str | None:
-    """The Hub id of the entry's other variant: a base entry's instruct checkpoint (a Hub-id alias
-    that reads as one), a post-trained entry's base_checkpoint; None where the catalog names none."""
+    """The Hub id of the entry's checkpoint of `variant`: its base_checkpoint; for instruct, a
+    post-trained entry's own (Qwen/Qwen3-8B, whose name does not say instruct), else a Hub-id
+    alias that reads as one (a base entry's Meta-Llama-3.1-8B-Instruct, or gemma-3-270m-it's,
+    whose config URL is the base one's); None where the catalog names none."""
     if variant == "base":
         return entry.base_checkpoint
+    own = hub_id_of(entry)
+    if entry.variant == "instruct" and own is not None and own != entry.base_checkpoint:
+        return own
     return next((a for a in entry.aliases if HUB_ID.match(a) and looks_instruct(a)), None)
 
 
 def _catalog_repo(entry: LlmModel, typed: str) -> str | None:
     """The Hub id a recipe loads: the one typed (an alias such as Org/Name-Instruct), else the
-    instruct checkpoint of a base entry named as its instruct model ("Llama 3.1 8B Instruct", as
-    the recipe loads it; a newcomer's review saw `model` name the base), else the one the entry's
-    config.json URL names."""
+    instruct checkpoint of a post-trained entry or of a base entry named as its instruct model
+    ("Llama 3.1 8B Instruct", as the recipe loads it; a newcomer's review saw `model` name the
+    base), else the one the entry's config.json URL names."""
     if HUB_ID.match(typed):
         return typed
-    if entry.variant == "base" and looks_instruct(typed):
+    if entry.variant == "instruct" or looks_instruct(typed):
         return variant_checkpoint(entry, "instruct") or hub_id_of(entry)
     return hub_id_of(entry)
 

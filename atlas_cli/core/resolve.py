@@ -191,7 +191,8 @@ class ModelInfo(NamedTuple):
         """How the profile names the model: its catalog id, else what was typed."""
         return self.model_id or self.given
 
-    def _other_checkpoint(self) -> str | None:
+    @property
+    def other_checkpoint(self) -> str | None:
         """The checkpoint a catalog entry stands for when the plan takes its other variant
         (gemma-3-4b-it as google/gemma-3-4b-pt): the entry's name says the variant it lists."""
         if self.spec is None or self.variant is None or self.variant == self.spec.variant:
@@ -202,10 +203,10 @@ class ModelInfo(NamedTuple):
     def origin(self) -> str:
         """Which source the model came from, in words."""
         if self.source == "catalog":
-            checkpoint = self._other_checkpoint()
+            checkpoint = self.other_checkpoint
             if checkpoint is not None and self.variant is not None:
                 return t(
-                    "catalog entry {where}, as its {variant} checkpoint {repo}",
+                    "{repo}, the {variant} checkpoint of catalog entry {where}",
                     where=self.where,
                     variant=pt("model variant", self.variant),
                     repo=checkpoint,
