@@ -22,6 +22,7 @@ from markdown_it import MarkdownIt
 
 from atlas_cli import __version__
 from atlas_cli.cli import COMMAND_GROUPS
+from atlas_cli.core.shapes import bare_model, shape_of
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import bundled_kb_path
 from tests.conftest import Run, Runner, assert_recommendation, fails, ok
@@ -844,6 +845,14 @@ def test_a_model_size_below_any_decoder_shape_is_refused(run: Runner) -> None:
         run("estimate", "--model-size", "1m", "--method", "full-ft"), 2, "smaller than any decoder", "--model"
     )
     assert recommend(run, "--gpu", "rtx-3090", "--model-size", "30m")["profile"]["model_size"] == 0.03
+    fails(run("estimate", "--model-size", "3m", "--method", "full-ft"), 2, "make 3.2M parameters")
+
+
+def test_the_smallest_bare_size_accepted_is_one_threshold() -> None:
+    """Rounding a tiny size's hidden size up to a second head refused 5M and 6M while it accepted
+    4M and 7M (a review): from the threshold up, every size has a shape of about that size."""
+    for tenths in range(33, 200):  # 3.3M to 20M
+        assert shape_of(bare_model(tenths * 1e5)).params == pytest.approx(tenths * 1e5, rel=0.01)
 
 
 BAD_VALUES = [

@@ -1095,7 +1095,8 @@ def test_a_bare_size_gets_a_current_rounded_shape() -> None:
 @pytest.mark.parametrize(
     ("params", "shape"),
     [  # published parameter counts -> (layers, hidden, MLP, head width) of their config.json
-        (134_515_008, (31, 576, 1536, 64)),  # SmolLM2-135M: 30 layers of 3 key/value heads, not 1
+        (134_515_008, (30, 576, 1536, 64)),  # SmolLM2-135M
+        (361_821_120, (32, 960, 2560, 64)),  # SmolLM2-360M
         (1_235_814_400, (16, 2048, 8192, 64)),  # Llama 3.2 1B
         (3_212_749_824, (28, 3072, 8192, 128)),  # Llama 3.2 3B
         (8_030_261_248, (32, 4096, 14336, 128)),  # Llama 3.1 8B
@@ -1106,6 +1107,12 @@ def test_a_bare_size_of_an_anchor_model_is_nearly_its_shape(params: int, shape: 
     135M 5 layers of 1,024 (SmolLM2-135M has 30 of 576): each anchor's own widths are kept."""
     m = bare_model(params)
     assert (m.layers, m.hidden_size, m.intermediate_size, m.head_dim) == shape
+
+
+def test_a_bare_size_shares_key_value_heads_as_small_models_do() -> None:
+    """gcd(heads, 8) gave SmolLM2-135M's 9 heads and 360M's 15 one key/value head (they have 3
+    and 5), understating the KV cache and the layers' size."""
+    assert [bare_model(p).kv_heads for p in (134_515_008, 361_821_120, 8e9)] == [3, 5, 8]
 
 
 def test_a_bare_size_takes_the_nearest_whole_layer_and_keeps_its_size() -> None:

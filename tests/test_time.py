@@ -1828,3 +1828,27 @@ def test_more_gpus_than_examples_are_said_to_sit_idle(run: Runner) -> None:
     assert any("sit idle" in n and "--gpus 20 or fewer" in n for n in idle)
     busy = ok(run(*args, "--gpus", "8", "--examples", "20")).json()["notes"]
     assert not any("sit idle" in n for n in busy)
+
+
+def test_more_gpus_than_packed_sequences_are_said_to_sit_idle_by_estimate_too(run: Runner) -> None:
+    """100 examples of 50 tokens pack into 3 sequences of 2,048: 64 GPUs said nothing, and
+    `estimate` never said the GPUs past the examples sit idle (a review)."""
+    packed = ("--gpus", "64", "--examples", "100", "--tokens-per-example", "50", "--packing")
+    args = ("recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--seq-len", "2048", "--json")
+    notes = ok(run(*args, *packed)).json()["notes"]
+    assert any("packed into ~3 sequences" in n and "--gpus 3 or fewer" in n for n in notes)
+    estimate = ("estimate", "--method", "lora", "--gpu", "rtx-3090", "--model-size", "7b", "--json")
+    assert any(
+        "--gpus 20 or fewer" in w
+        for w in ok(run(*estimate, "--gpus", "64", "--examples", "20")).json()["warnings"]
+    )
+
+
+def test_estimate_says_the_epochs_a_large_set_is_timed_at(run: Runner) -> None:
+    """`estimate --examples 100k` timed SFT at one pass and said nothing, while --epochs' help
+    named 3 (an expert's review): it says so, as `recommend` does, with the default's cost."""
+    args = ("estimate", "--method", "lora", "--model", "llama-3.1-8b", "--gpu", "h100-80gb", "--json")
+    warnings = ok(run(*args, "--examples", "100k")).json()["warnings"]
+    assert any("SFT of 100,000 examples is timed at --epochs 1" in w and "about 3x" in w for w in warnings)
+    given = ok(run(*args, "--examples", "100k", "--epochs", "1")).json()["warnings"]
+    assert not any("is timed at" in w for w in given)

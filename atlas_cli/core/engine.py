@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.facts import Candidate, hosted_facts, method_facts, plan_facts, profile_facts, stage_facts
-from atlas_cli.core.lengths import length_notes
+from atlas_cli.core.lengths import idle_gpus_note, length_notes
 from atlas_cli.core.memory.estimate import MAX_PROMPT, ONLINE_SEQ_LEN, completion_length
 from atlas_cli.core.memory.parallel import resolved_sharding
 from atlas_cli.core.memory.search import (
@@ -71,7 +71,7 @@ from atlas_cli.core.variants import (
     with_method,
     with_variant,
 )
-from atlas_cli.i18n import N_, grouped, nt, number, pt, significant, stage_label, t, translated
+from atlas_cli.i18n import N_, nt, number, pt, significant, stage_label, t, translated
 from atlas_cli.kb.catalog import SERVING, Catalog, Objective, Sampling
 from atlas_cli.kb.conditions import Facts, Predicate, comparisons, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
@@ -733,49 +733,13 @@ def _large_set_note(
         return []
     trained = [s.plan.estimate for s in kept if s.plan.kind != "no-training" and s.plan.estimate is not None]
     classifier = bool(trained) and all(e.trains_classifier for e in trained)
-    found = []
     named = {o: n for s in kept for o, n in zip(s.plan.pipeline, s.plan.stage_names, strict=True)}
-    for stage, name in named.items():
-        usual = epochs.get(stage)
-        if usual is None or usual.large is None:
-            continue
-        if usual.of(profile.examples, classifier) == usual.usual:
-            if usual.large.examples / 2 <= profile.examples < usual.large.examples:
-                # Near the threshold: a review saw 99,000 examples timed at 3x 100,000's hours.
-                found.append(
-                    t(
-                        "{stage} of {examples:,} examples is timed at the trainers' default, --epochs "
-                        "{usual:g}; from {threshold:,} examples ft-atlas times it at {large:g} ({source}), "
-                        "and a set near that size may need no more: --epochs {large:g} takes about "
-                        "{share:g}x the {stage} time and cost.",
-                        stage=stage_label(name),
-                        examples=profile.examples,
-                        usual=usual.usual,
-                        threshold=usual.large.examples,
-                        large=usual.large.value,
-                        source=usual.large.source,
-                        share=round(usual.large.value / usual.usual, 2),
-                    )
-                )
-            continue
-        found.append(
-            nt(
-                "{stage} of {examples:,} example is timed at --epochs {large:g}: sets this large are "
-                "usually trained so ({source}); the trainers' default, --epochs {usual:g}, takes about "
-                "{ratio:g}x the {stage} time and cost.",
-                "{stage} of {examples:,} examples is timed at --epochs {large:g}: sets this large are "
-                "usually trained so ({source}); the trainers' default, --epochs {usual:g}, takes about "
-                "{ratio:g}x the {stage} time and cost.",
-                profile.examples,
-                stage=stage_label(name),
-                examples=profile.examples,
-                large=usual.large.value,
-                source=usual.large.source,
-                usual=usual.usual,
-                ratio=round(usual.usual / usual.large.value, 1),
-            )
-        )
-    return found
+    notes = (
+        epochs[stage].note(stage_label(name), profile.examples, classifier)
+        for stage, name in named.items()
+        if stage in epochs
+    )
+    return [note for note in notes if note is not None]
 
 
 def _reasoning_length_note(
@@ -2074,17 +2038,8 @@ class Engine:
         )
         notes += length_notes(profile, info, limit, self.stages_of(pipeline, profile.sampling), classifier)
         notes += idle_options(profile, info.shape, self.stages_of(pipeline, profile.sampling))
-        if local and profile.examples is not None and hardware.gpus > profile.examples:
-            notes.append(
-                t(
-                    "{gpus} GPUs for {examples} examples: data parallelism gives each GPU whole examples, "
-                    "so at most {examples} of them train at a time and the rest sit idle, counted in the "
-                    "GPU-hours and the cost; give --gpus {most} or fewer.",
-                    gpus=grouped(hardware.gpus),
-                    examples=grouped(profile.examples),
-                    most=profile.examples,
-                )
-            )
+        if local:
+            notes += idle_gpus_note(profile, hardware.gpus, limit, self.stages_of(pipeline, profile.sampling))
         notes.extend(t("Model warning: {warning}.", warning=warning) for warning in info.warnings)
         if profile.data_kind is None:
             notes.append(

@@ -3,10 +3,12 @@ warnings for `estimate`, which take the same profile."""
 
 from __future__ import annotations
 
+import math
+
 from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import ModelInfo
-from atlas_cli.i18n import nt, stage_label, t
+from atlas_cli.i18n import grouped, nt, stage_label, t
 from atlas_cli.kb.catalog import Objective
 from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
 
@@ -141,3 +143,40 @@ def _classifier_not_packed(profile: Profile) -> list[str]:
             "recipes, which train the label as generated text, pack it."
         )
     ]
+
+
+def idle_gpus_note(
+    profile: Profile, gpus: int, seq_len: int | None, stages: tuple[Objective, ...]
+) -> list[str]:
+    """More GPUs than training sequences, said: data parallelism gives each GPU whole sequences, so
+    the others sit idle and are still paid for (packed, the sequences are fewer than the examples)."""
+    if profile.examples is None:
+        return []
+    tokens = profile.tokens_per_example or TYPICAL_TOKENS[profile.data_kind_or_typical] or 1
+    rows = profile.examples
+    if seq_len and stages and all(o.packs(profile.packing) for o in stages):
+        rows = math.ceil(profile.examples * min(tokens, seq_len) / seq_len)
+    if gpus <= rows:
+        return []
+    if rows == profile.examples:
+        text = t(
+            "{gpus} GPUs for {examples} examples: data parallelism gives each GPU whole examples, "
+            "so at most {examples} of them train at a time and the rest sit idle, counted in the "
+            "GPU-hours and the cost; give --gpus {most} or fewer.",
+            gpus=grouped(gpus),
+            examples=grouped(profile.examples),
+            most=profile.examples,
+        )
+    else:
+        text = t(
+            "{gpus} GPUs for {examples} examples packed into ~{rows} sequences of {seq_len} tokens: "
+            "data parallelism gives each GPU whole sequences, so at most {rows} of them train at a "
+            "time and the rest sit idle, counted in the GPU-hours and the cost; give --gpus {most} "
+            "or fewer.",
+            gpus=grouped(gpus),
+            examples=grouped(profile.examples),
+            rows=grouped(rows),
+            seq_len=grouped(seq_len or 0),
+            most=rows,
+        )
+    return [text]

@@ -540,45 +540,69 @@ def _rounded(value: float, step: int = WIDTH_STEP) -> int:
     return max(step, round(value / step) * step)
 
 
+def _kv_heads(heads: int) -> int:
+    """Grouped-query attention's key/value heads: the most, up to 8, that divide the heads evenly
+    (SmolLM2-135M's 9 heads share 3, 360M's 15 share 5; the Llama 3 family's share 8)."""
+    return max(d for d in range(1, KV_HEADS + 1) if heads % d == 0)
+
+
+def _attention_params(hidden: int, head_dim: int) -> int:
+    heads = hidden // head_dim
+    return 2 * hidden * heads * head_dim + 2 * hidden * _kv_heads(heads) * head_dim
+
+
 def bare_model(params: float) -> LlmModel:
     """A plausible current decoder of `params` parameters: a Llama-3-style shape (SmolLM2's below
     1B) whose hidden size and MLP width are interpolated between current open models and rounded
     as real models are (the hidden size to whole groups of heads: 4 of 128, or single heads of 64
-    below 1,024), with 8 key/value heads where the heads divide so, and a 128k vocabulary (SmolLM2's
-    49k below 1B); the layer count makes up the size."""
+    below 1,024), with up to 8 key/value heads, and a 128k vocabulary (SmolLM2's 49k below 1B);
+    the layer count makes up the size."""
     low, high = _neighbours(params)
     nearer = low if math.log(params / low.params) < math.log(high.params / params) else high
     head_dim = nearer.head_dim
     raw = _log_line(params, low, high, lambda a: a.hidden)
     hidden = _rounded(raw, 4 * head_dim if raw >= 1024 else head_dim)
-    heads = hidden // head_dim
-    kv_heads = math.gcd(heads, KV_HEADS)
     intermediate = _rounded(_log_line(params, low, high, lambda a: a.intermediate))
     tied = params < TIED_BELOW
     vocab = SMALL_MODEL_VOCAB if params < SMALL_MODEL_PARAMS else BARE_SIZE_VOCAB
-    embeddings = vocab * hidden * (1 if tied else 2)
-    attention = 2 * hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim
-    per_layer = attention + 3 * hidden * intermediate
-    if params < embeddings + per_layer:  # the shape would be many times the size asked for
+    embed_copies = 1 if tied else 2
+
+    def least(width: int) -> int:  # a vocabulary and one layer
+        return vocab * width * embed_copies + _attention_params(width, head_dim) + 3 * width * intermediate
+
+    # A tiny size narrows to the widest hidden size one layer fits in, so that the smallest size
+    # accepted is one threshold (rounding up to a second head refused 5M and accepted 4M).
+    while hidden > head_dim and params < least(hidden):
+        hidden -= head_dim
+    if params < least(hidden):  # the shape would be many times the size asked for
         raise UsageError(
             t(
                 "--model-size {size}: smaller than any decoder ft-atlas can assume (its vocabulary of "
-                "{vocab} tokens and one layer make {least:.0f}M parameters; the smallest current ones, "
+                "{vocab} tokens and one layer make {least:.1f}M parameters; the smallest current ones, "
                 "such as SmolLM2-135M, are larger); give the model's config.json with --model",
                 size=f"{params / 1e6:g}M",
                 vocab=grouped(vocab),
-                least=(embeddings + per_layer) / 1e6,
+                least=least(hidden) / 1e6,
             )
         )
+    heads = hidden // head_dim
+    kv_heads = _kv_heads(heads)
+    embeddings = vocab * hidden * embed_copies
+    attention = _attention_params(hidden, head_dim)
+    per_layer = attention + 3 * hidden * intermediate
     # The nearest whole layer, not the last one that fits (`8b` gets Llama 3.1 8B's 32, not 31): the
     # layer count sets the activations. Where it rounds up, the MLP narrows to keep the size the
     # user gave; what the rounded widths leave over is counted as weights.
     layers = round((params - embeddings) / per_layer)
     if embeddings + layers * per_layer > params:
         mlp_budget = (params - embeddings) / layers - attention
-        intermediate = max(WIDTH_STEP, math.floor(mlp_budget / (3 * hidden) / WIDTH_STEP) * WIDTH_STEP)
+        narrowed = math.floor(mlp_budget / (3 * hidden) / WIDTH_STEP) * WIDTH_STEP
+        if narrowed >= WIDTH_STEP:
+            intermediate = narrowed
+        else:  # a toy size's MLP is as narrow as it goes
+            layers -= 1
     structural = embeddings + layers * (attention + 3 * hidden * intermediate) + (2 * layers + 1) * hidden
-    # Built from checked numbers (heads are a multiple of kv_heads by the gcd), without the
+    # Built from checked numbers (kv_heads divides the heads), without the
     # validator: building it would cost a fresh process ~25 ms.
     return LlmModel.model_construct(
         id="bare-size",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from atlas_cli.core.engine import rules_leaving_out
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.facts import profile_facts, stage_facts
-from atlas_cli.core.lengths import length_notes, longest_past_positions
+from atlas_cli.core.lengths import idle_gpus_note, length_notes, longest_past_positions
 from atlas_cli.core.memory.parallel import unshardable_base
 from atlas_cli.core.memory.search import (
     Change,
@@ -48,7 +48,7 @@ from atlas_cli.core.throughput.plans import (
 )
 from atlas_cli.core.variants import card_rank, objective_id, single, sweep, trainable_method
 from atlas_cli.errors import UsageError, not_one_of
-from atlas_cli.i18n import N_, t
+from atlas_cli.i18n import N_, stage_label, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import comparisons, facts_used
 from atlas_cli.kb.schema import Method, Rule, Scalar
@@ -216,6 +216,12 @@ def _settings(
     classifier = settings.classifier_head or info.sized.architecture == "encoder"
     warnings += length_notes(profile, info, settings.seq_len, (settings.objective,), classifier, trained_on)
     warnings += idle_options(profile, info.shape, (settings.objective,))
+    warnings += idle_gpus_note(profile, settings.gpus, settings.seq_len, (settings.objective,))
+    stage = catalog.methods[settings.objective.id]
+    epochs = usual_epochs([stage]).get(stage.id)
+    if epochs is not None and profile.examples is not None and profile.epochs is None and hardware.device:
+        note = epochs.note(stage_label(stage.name), profile.examples, settings.classifier_head)
+        warnings += [] if note is None else [note]
     if options.quantize_experts:
         if not info.sized.is_moe:
             dense = t("--quantize-experts: this model has no routed experts (a dense model): ignored")

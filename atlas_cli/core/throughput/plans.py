@@ -122,6 +122,45 @@ class Epochs(NamedTuple):
             return self.usual
         return large.value if large.classifiers or not classifier else self.usual
 
+    def note(self, stage: str, examples: int, classifier: bool = False) -> str | None:
+        """The passes `stage` of `examples` is timed at, said where a large set's value sets them
+        or a set near that size is timed at the trainers' default (`stage`: its label)."""
+        usual, large = self.usual, self.large
+        if large is None:
+            return None
+        if self.of(examples, classifier) == usual:
+            if not large.examples / 2 <= examples < large.examples:
+                return None
+            # Near the threshold: a review saw 99,000 examples timed at 3x 100,000's hours.
+            return t(
+                "{stage} of {examples:,} examples is timed at the trainers' default, --epochs "
+                "{usual:g}; from {threshold:,} examples ft-atlas times it at {large:g} ({source}), "
+                "and a set near that size may need no more: --epochs {large:g} takes about "
+                "{share:g}x the {stage} time and cost.",
+                stage=stage,
+                examples=examples,
+                usual=usual,
+                threshold=large.examples,
+                large=large.value,
+                source=large.source,
+                share=round(large.value / usual, 2),
+            )
+        return nt(
+            "{stage} of {examples:,} example is timed at --epochs {large:g}: sets this large are "
+            "usually trained so ({source}); the trainers' default, --epochs {usual:g}, takes about "
+            "{ratio:g}x the {stage} time and cost.",
+            "{stage} of {examples:,} examples is timed at --epochs {large:g}: sets this large are "
+            "usually trained so ({source}); the trainers' default, --epochs {usual:g}, takes about "
+            "{ratio:g}x the {stage} time and cost.",
+            examples,
+            stage=stage,
+            examples=examples,
+            large=large.value,
+            source=large.source,
+            usual=usual,
+            ratio=round(usual / large.value, 1),
+        )
+
 
 ONE_PASS = Epochs(1.0)
 
