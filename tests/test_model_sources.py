@@ -566,6 +566,20 @@ def test_model_command_table_names_everything(run: Runner) -> None:
         assert word in table, word
 
 
+def test_model_command_shows_no_dense_mlp_where_every_layer_routes(run: Runner) -> None:
+    """Qwen3-30B-A3B showed "MLP gated, width 6144": its config's intermediate_size, which no layer
+    uses (an expert's review); DeepSeek-V3's width is its three dense layers'."""
+    mlp = {
+        m: next(
+            line for line in ok(run("model", m, env={"COLUMNS": "200"})).stdout.splitlines() if "MLP" in line
+        )
+        for m in ("qwen3-30b-a3b", "deepseek-v3", "llama-3.1-8b")
+    }
+    assert "in the experts only" in mlp["qwen3-30b-a3b"] and "6144, is unused" in mlp["qwen3-30b-a3b"]
+    assert "width 18432 in the dense layers" in mlp["deepseek-v3"]
+    assert "gated, width 14336 " in mlp["llama-3.1-8b"]
+
+
 def test_model_command_errors_exit_2(run: Runner) -> None:
     fails(run("model", "no-such-model-at-all"), 2, "unknown model")
     fails(run("model", "./missing"), 2, "no such file")

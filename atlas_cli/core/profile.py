@@ -205,7 +205,8 @@ class Profile:
     epochs: float | None = _question(
         "number",
         "data",
-        "Passes over the data, for training time (default: usual for the objective, e.g. 3 for SFT, 1 from 100k examples).",
+        "Passes over the data, for training time "
+        "(default: usual for the objective, e.g. 3 for SFT, 1 from 100k examples).",
         "How many passes (epochs) over the data?",
         example="3",
         if_unset="ft-atlas assumes the usual number for the objective (3 for SFT, 1 from 100k examples)",

@@ -283,6 +283,22 @@ def _billions(value: float | None) -> str:
     return "—" if value is None else parameters(value)
 
 
+def _mlp_text(doc: ModelJson) -> str:
+    """The dense MLP's width, where layers have one: a model whose every layer routes (Qwen3-30B-A3B)
+    keeps an intermediate_size in its config.json that no layer uses (a review read it as a dense
+    MLP)."""
+    kind, width, e = t("gated") if doc["gated_mlp"] else t("plain"), doc["intermediate_size"], doc["experts"]
+    if e is None or e["beside_dense_mlp"]:
+        return t("{kind}, width {width}", kind=kind, width=width)
+    if e["dense_layers"]:
+        return t("{kind}, width {width} in the dense layers", kind=kind, width=width)
+    return t(
+        "{kind}, in the experts only (config.json's intermediate_size, {width}, is unused)",
+        kind=kind,
+        width=width,
+    )
+
+
 def _experts_text(doc: ModelJson) -> str | None:
     e = doc["experts"]
     if e is None:
@@ -379,7 +395,6 @@ def model_grid(doc: ModelJson) -> Grid:
     layers = str(doc["layers"])
     if doc["decoder_layers"]:
         layers += t(" encoder + {n} decoder", n=doc["decoder_layers"])
-    mlp = t("gated") if doc["gated_mlp"] else t("plain")
     rows: list[tuple[str, str | None]] = [
         (t("source"), f"{pt('model source', source['source'])}: {source['where'] or '—'}"),
         (t("variant"), pt("model variant", source["variant"]) if source["variant"] else t("unknown")),
@@ -389,7 +404,7 @@ def model_grid(doc: ModelJson) -> Grid:
         (t("layers"), layers),
         (t("hidden size"), str(doc["hidden_size"])),
         (t("attention"), _attention_text(doc)),
-        ("MLP", t("{kind}, width {width}", kind=mlp, width=doc["intermediate_size"])),
+        ("MLP", _mlp_text(doc)),
         (t("experts"), _experts_text(doc)),
         (t("vocabulary"), str(doc["vocab_size"])),
         (t("embeddings"), t("tied to the LM head") if doc["tied_embeddings"] else t("untied")),
