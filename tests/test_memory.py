@@ -2185,6 +2185,15 @@ def test_mlx_lm_trains_no_classifier_head(run: Runner) -> None:
     assert mac["breakdown"]["logits_gb"] > cuda["breakdown"]["logits_gb"]
 
 
+def test_a_mac_is_not_advised_a_classifier_head(run: Runner) -> None:
+    """recommend on a Mac listed AutoModelForSequenceClassification under Next steps and said a
+    sequence classifier is not packed, while its mlx recipe trains the labels as answers (a review)."""
+    args = ("recommend", "--model", "llama-3.1-8b", "--goal", "classify", "--data-kind", "labeled")
+    mac = ok(run(*args, "--gpu", "M3 Max 128GB", "--packing")).stdout
+    assert "AutoModelForSequenceClassification" not in mac and "classifier is not packed" not in mac
+    assert "AutoModelForSequenceClassification" in ok(run(*args, "--gpu", "h100")).stdout
+
+
 LLAMA_70B_ON_L40S = (
     "--gpu",
     "l40s",

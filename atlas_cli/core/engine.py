@@ -91,7 +91,12 @@ from atlas_cli.kb.schema import (
     Rule,
     Scalar,
 )
-from atlas_cli.kb.vocabulary import DEFAULT_PIPELINE, NO_DEEPSPEED_STACKS, STACK_OPTIMIZERS
+from atlas_cli.kb.vocabulary import (
+    DEFAULT_PIPELINE,
+    NO_CLASSIFIER_STACKS,
+    NO_DEEPSPEED_STACKS,
+    STACK_OPTIMIZERS,
+)
 
 # What each priority weighs: (quality, speed, memory thrift).
 PRIORITY_WEIGHTS = {
@@ -2034,7 +2039,10 @@ class Engine:
         architecture = info.shape.architecture if info.shape is not None else None
         classifier = local and (
             architecture == "encoder"
-            or trains_classifier(profile.goal, profile.data_kind, architecture, pipeline)
+            or (  # mlx-lm trains the labels as answers (kb/vocabulary.py)
+                trains_classifier(profile.goal, profile.data_kind, architecture, pipeline)
+                and facts["stack"] not in NO_CLASSIFIER_STACKS
+            )
         )
         notes += length_notes(profile, info, limit, self.stages_of(pipeline, profile.sampling), classifier)
         notes += idle_options(profile, info.shape, self.stages_of(pipeline, profile.sampling))
