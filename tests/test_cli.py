@@ -845,7 +845,7 @@ def test_a_model_size_below_any_decoder_shape_is_refused(run: Runner) -> None:
         run("estimate", "--model-size", "1m", "--method", "full-ft"), 2, "smaller than any decoder", "--model"
     )
     assert recommend(run, "--gpu", "rtx-3090", "--model-size", "30m")["profile"]["model_size"] == 0.03
-    fails(run("estimate", "--model-size", "3m", "--method", "full-ft"), 2, "make 3.2M parameters")
+    fails(run("estimate", "--model-size", "3m", "--method", "full-ft"), 2, "make 3.21M parameters")
 
 
 def test_the_smallest_bare_size_accepted_is_one_threshold() -> None:

@@ -1836,12 +1836,16 @@ def test_more_gpus_than_packed_sequences_are_said_to_sit_idle_by_estimate_too(ru
     packed = ("--gpus", "64", "--examples", "100", "--tokens-per-example", "50", "--packing")
     args = ("recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--seq-len", "2048", "--json")
     notes = ok(run(*args, *packed)).json()["notes"]
-    assert any("packed into ~3 sequences" in n and "--gpus 3 or fewer" in n for n in notes)
+    sequences = "packed into sequences of 2,048 tokens (~3 of them)"
+    assert any(sequences in n and "--gpus 3 or fewer" in n for n in notes)
     estimate = ("estimate", "--method", "lora", "--gpu", "rtx-3090", "--model-size", "7b", "--json")
     assert any(
         "--gpus 20 or fewer" in w
         for w in ok(run(*estimate, "--gpus", "64", "--examples", "20")).json()["warnings"]
     )
+    warnings = ok(run(*estimate, "--gpus", "4", "--examples", "1")).json()["warnings"]
+    (one,) = [w for w in warnings if "idle" in w]
+    assert one.startswith("4 GPUs for 1 example: ") and one.endswith("give --gpus 1.")
 
 
 def test_estimate_says_the_epochs_a_large_set_is_timed_at(run: Runner) -> None:

@@ -158,23 +158,31 @@ def idle_gpus_note(
         rows = math.ceil(profile.examples * min(tokens, seq_len) / seq_len)
     if gpus <= rows:
         return []
-    if rows == profile.examples:
-        text = t(
+    examples = profile.examples
+    if rows == examples:
+        text = nt(
+            "{gpus} GPUs for {examples} example: data parallelism gives each GPU whole examples, so "
+            "one GPU trains and the rest sit idle, counted in the GPU-hours and the cost; give "
+            "--gpus {most}.",
             "{gpus} GPUs for {examples} examples: data parallelism gives each GPU whole examples, "
             "so at most {examples} of them train at a time and the rest sit idle, counted in the "
             "GPU-hours and the cost; give --gpus {most} or fewer.",
+            examples,
             gpus=grouped(gpus),
-            examples=grouped(profile.examples),
-            most=profile.examples,
+            examples=grouped(examples),
+            most=examples,
         )
     else:
-        text = t(
-            "{gpus} GPUs for {examples} examples packed into ~{rows} sequences of {seq_len} tokens: "
-            "data parallelism gives each GPU whole sequences, so at most {rows} of them train at a "
-            "time and the rest sit idle, counted in the GPU-hours and the cost; give --gpus {most} "
-            "or fewer.",
+        text = nt(  # two or more examples pack into fewer sequences
+            "{gpus} GPUs for {examples} example packed into sequences of {seq_len} tokens (~{rows} of "
+            "them): data parallelism gives each GPU whole sequences, so at most {rows} train at a time "
+            "and the rest sit idle, counted in the GPU-hours and the cost; give --gpus {most} or fewer.",
+            "{gpus} GPUs for {examples} examples packed into sequences of {seq_len} tokens (~{rows} of "
+            "them): data parallelism gives each GPU whole sequences, so at most {rows} train at a time "
+            "and the rest sit idle, counted in the GPU-hours and the cost; give --gpus {most} or fewer.",
+            examples,
             gpus=grouped(gpus),
-            examples=grouped(profile.examples),
+            examples=grouped(examples),
             rows=grouped(rows),
             seq_len=grouped(seq_len or 0),
             most=rows,

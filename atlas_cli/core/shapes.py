@@ -578,7 +578,7 @@ def bare_model(params: float) -> LlmModel:
         raise UsageError(
             t(
                 "--model-size {size}: smaller than any decoder ft-atlas can assume (its vocabulary of "
-                "{vocab} tokens and one layer make {least:.1f}M parameters; the smallest current ones, "
+                "{vocab} tokens and one layer make {least:.2f}M parameters; the smallest current ones, "
                 "such as SmolLM2-135M, are larger); give the model's config.json with --model",
                 size=f"{params / 1e6:g}M",
                 vocab=grouped(vocab),
