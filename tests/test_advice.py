@@ -196,7 +196,7 @@ def test_a_hosted_plan_says_what_its_provider_bills(run: Runner) -> None:
     sft = ("--data-kind", "demonstrations", "--tokens-per-example", "500")
     plans = ok(run(*args, *sft, "--json")).json()["recommendations"]
     note = next(p["time_note"] for p in plans if p["method"] == "hosted-ft")
-    assert "about 3 million training tokens (2,000 examples of ~500 tokens; epochs SFT 3)" in note
+    assert "about 3 million training tokens (2,000 examples of ~500 tokens; epochs 3 (SFT))" in note
     table = " ".join(ok(run(*args, *sft)).stdout.split())
     assert (
         "Time and cost of Hosted fine-tuning (a provider's tuning API): —, trained at the provider" in table

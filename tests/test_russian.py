@@ -501,9 +501,20 @@ def test_plans_name_their_stages_not_their_ids(run: Runner) -> None:
     args = ("recommend", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--goal", "knowledge")
     args += ("--data-kind", "text", "--examples", "50k", "-f", "markdown")
     english = " ".join(ok(run(*args)).stdout.split())
-    assert "| LoRA (continued pre-training) |" in english and "epochs continued pre-training 1" in english
+    assert "| LoRA (continued pre-training) |" in english and "epochs 1 (continued pre-training)" in english
     russian = " ".join(ok(run(*RU, *args)).stdout.split())
     assert "| LoRA (продолженное предобучение) |" in russian and "continued-pretraining" not in russian
+    # «эпохи продолженное предобучение 1» read as one phrase (a Russian review): the number first.
+    assert "эпох: 1 (продолженное предобучение)" in russian
+
+
+def test_a_base_checkpoint_line_agrees_in_russian(run: Runner) -> None:
+    """«чекпойнт записи каталога gemma-3-4b-it (модель: базовая)» said the model twice, with a
+    feminine adjective for a masculine noun (a Russian review)."""
+    args = ("recommend", "--model", "google/gemma-3-4b-pt", "--gpu", "rtx-4090", "--json")
+    notes = ok(run(*RU, *args)).json()["notes"]
+    expected = "Модель: google/gemma-3-4b-pt — базовый чекпоинт записи каталога gemma-3-4b-it."
+    assert expected in notes
 
 
 def test_method_names_and_missing_figures_read_right_in_russian(run: Runner) -> None:

@@ -208,7 +208,7 @@ class ModelInfo(NamedTuple):
                 return t(
                     "{repo}, the {variant} checkpoint of catalog entry {where}",
                     where=self.where,
-                    variant=pt("model variant", self.variant),
+                    variant=pt("checkpoint variant", self.variant),
                     repo=checkpoint,
                 )
             return t("catalog entry {where}", where=self.where)

@@ -10,7 +10,7 @@ from rich.text import Text
 from atlas_cli.core.engine import MEASURED_PRIORITIES, TIE_RATIO
 from atlas_cli.core.memory import gib_to_gb
 from atlas_cli.core.plans import Plan, Recommendation, band_text, change_text
-from atlas_cli.core.throughput.plans import NO_TIME
+from atlas_cli.core.throughput.plans import NO_TIME, epochs_text
 from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR, StageTime
 from atlas_cli.i18n import N_, nt, number, pt, significant, stage_label, t, translated
 from atlas_cli.kb.catalog import Catalog
@@ -140,7 +140,7 @@ def time_conditions(plan: Plan) -> str:
     time, cost = plan.time, plan.cost
     assert time is not None and cost is not None
     work = time.stages[0].workload
-    epochs = ", ".join(f"{stage_label(s.objective.name)} {s.workload.epochs:g}" for s in time.stages)
+    epochs = epochs_text((stage_label(s.objective.name), s.workload.epochs) for s in time.stages)
     price = (
         t("at ${usd:g}/GPU-hour ({source})", usd=cost.price.usd_per_gpu_hour, source=cost.price.source)
         if cost.price is not None

@@ -213,8 +213,15 @@ def _billed(objectives: tuple[Objective, ...], inputs: TimeInputs, epochs: Mappi
         # Counted apart: each number has its own plural ("1 example of ~512 tokens").
         examples=nt("{n:,} example", "{n:,} examples", examples, n=examples),
         per=nt("~{n:,} token", "~{n:,} tokens", inputs.tokens(), n=inputs.tokens()),
-        epochs=", ".join(f"{stage} {n:g}" for stage, n in stages),
+        epochs=epochs_text(stages),
     )
+
+
+def epochs_text(stages: Iterable[tuple[str, float]]) -> str:
+    """Each stage's passes over the data as the time notes say them: "3 (SFT), 1 (DPO)" (a
+    stage's name before its number read as one word in Russian, "эпохи продолженное
+    предобучение 1")."""
+    return ", ".join(f"{n:g} ({stage})" for stage, n in stages)
 
 
 NO_PEAK = N_(
