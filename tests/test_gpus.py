@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -276,8 +277,22 @@ def test_a_card_named_with_its_memory_is_taken_without_naming_itself(run: Runner
     --gpu 4090 --vram 24 was refused as 'the catalog knows it with 24 GiB only'."""
     data = ok(run("recommend", "--gpu", "3080", "--vram", "12", "--model-size", "7b", "--json")).json()
     assert data["profile"]["gpu"] == "rtx-3080-12gb" and "also names" not in data["notes"][0]
-    refused = fails(run("recommend", "--gpu", "4090", "--vram", "24", "--model-size", "7b"), 2).stderr
-    assert "has 24 GiB, which --gpu alone says" in refused and "only" not in refused
+    # The memory it has, given twice, is taken (it was refused as what --gpu alone says).
+    same = ok(run("recommend", "--gpu", "4090", "--vram", "24", "--model-size", "7b", "--json")).json()
+    assert (same["profile"]["gpu"], same["profile"]["vram"]) == ("rtx-4090", 24.0)
+
+
+def test_a_profile_recommend_prints_can_be_fed_back_to_batch(run: Runner, tmp_path: Path) -> None:
+    """`recommend --json` echoes model_size in billions and the GPU with its memory: fed back to
+    --batch, that profile was refused ('7.0' needs a unit; --gpu and --vram both given)."""
+    args = ("recommend", "--gpu", "h100", "--model-size", "7b", "--goal", "chat", "--examples", "5k")
+    args += ("--json",)
+    first = ok(run(*args)).json()
+    lines = tmp_path / "profiles.jsonl"
+    lines.write_text(json.dumps(first["profile"]) + "\n", encoding="utf-8")
+    again = json.loads(ok(run("recommend", "--batch", str(lines))).stdout)
+    assert again["line"] == 1 and again["profile"] == first["profile"]
+    assert again["recommendations"] == first["recommendations"]
 
 
 def test_ask_says_which_memory_a_card_named_without_it_was_taken_with(run: Runner) -> None:

@@ -585,6 +585,18 @@ def test_model_command_errors_exit_2(run: Runner) -> None:
     fails(run("model", "./missing"), 2, "no such file")
 
 
+def test_an_inconsistent_config_is_refused_in_plain_words(run: Runner, tmp_path: Path) -> None:
+    """More key/value heads than heads read "(value: Value error, attention_heads must be ...)",
+    pydantic's wording for a check over the whole model (a review)."""
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    config = {"model_type": "llama", "num_attention_heads": 32, "num_key_value_heads": 64}
+    config |= {"hidden_size": 4096, "num_hidden_layers": 32, "intermediate_size": 14336, "vocab_size": 32000}
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    refused = fails(run("model", str(folder)), 2, "(attention_heads must be a multiple of kv_heads").stderr
+    assert "Value error" not in refused and "value:" not in refused
+
+
 def test_the_model_document_is_in_the_schema(run: Runner) -> None:
     outputs = ok(run("schema")).json()["outputs"]
     assert {"params_b", "active_params_b", "experts", "model"} <= set(outputs["model"]["properties"])

@@ -36,7 +36,7 @@ from atlas_cli.errors import (
     WriteFailed,
     fail,
 )
-from atlas_cli.i18n import catalog, language, t
+from atlas_cli.i18n import catalog, grouped, language, t
 from atlas_cli.kb.heap import collector_paused
 from atlas_cli.render.documents import recommendation_json
 
@@ -91,6 +91,20 @@ def _finite_or_as_written(text: str) -> float:
     return value if math.isfinite(value) else _AsWritten(text)
 
 
+class _LongNumber(ValueError):
+    pass
+
+
+def _whole(text: str) -> int:
+    """A JSON integer; one past the digits Python converts (4,300) is said as such, not with the
+    interpreter's advice to call sys.set_int_max_str_digits()."""
+    digits = len(text.lstrip("-"))
+    if digits > sys.get_int_max_str_digits() > 0:
+        long = t("a number of {digits} digits: no profile value is that long", digits=grouped(digits))
+        raise _LongNumber(long)
+    return int(text)
+
+
 def _error(number: int, code: str, message: str, outcome: int = BAD) -> tuple[bytes, int]:
     return line_bytes({"line": number, "error": {"code": code, "message": message}}), outcome
 
@@ -131,11 +145,17 @@ def _answer(
         return _error(number, "bad_input", t("empty line"))
     try:
         raw = json.loads(
-            text, object_pairs_hook=_unique_keys, parse_float=_finite_or_as_written, parse_constant=_AsWritten
+            text,
+            object_pairs_hook=_unique_keys,
+            parse_float=_finite_or_as_written,
+            parse_int=_whole,
+            parse_constant=_AsWritten,
         )
     except _DuplicateKey as error:
         return _error(number, "bad_input", f"{error}: give each profile key once")
-    except (ValueError, RecursionError) as error:  # ValueError: also an integer of 5,000 digits
+    except _LongNumber as error:
+        return _error(number, "bad_input", str(error))
+    except (ValueError, RecursionError) as error:
         if UNDECODED in text:  # input is read with errors="replace"
             return _error(number, "bad_json", t("not UTF-8 text: JSON lines are read as UTF-8"))
         return _error(number, "bad_json", t("not valid JSON: {error}", error=error))

@@ -23,8 +23,9 @@ PROMPT_CONTEXT = 8192
 
 def billions(count: float) -> float:
     """A parameter count in billions, to the thousandth (70.554), or to three significant digits
-    below a million, so that a test model of 8,100 parameters reads 8.1e-06, not 0."""
-    if count >= 1e6 or count <= 0:
+    below 100 million, so that a 3.3M model reads 0.0033 (not 0.003, a size ft-atlas refuses) and
+    a test model of 8,100 parameters 8.1e-06, not 0."""
+    if count >= 1e8 or count <= 0:
         return round(count / 1e9, 3)
     return float(f"{count / 1e9:.3g}")
 

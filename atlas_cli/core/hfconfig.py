@@ -943,7 +943,7 @@ def parse_config(config: Config, name: str, source: str) -> ParsedConfig:
         fields["quant_method"] = _quant_method(quant)
         model = _model(name, source, model_type, fields)
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in error.errors())
+        problems = "; ".join(_problem(e["loc"], e["msg"]) for e in error.errors(include_url=False))
         raise UsageError(
             t(
                 "{name}: config.json does not describe a model ft-atlas can size ({problems})",
@@ -952,6 +952,13 @@ def parse_config(config: Config, name: str, source: str) -> ParsedConfig:
             )
         ) from None
     return ParsedConfig(model, tuple(notes), tuple(warnings))
+
+
+def _problem(where: tuple[int | str, ...], message: str) -> str:
+    """One of pydantic's errors, without its "Value error, " prefix, which a model-wide check (no
+    field to name) showed as "value: Value error, attention_heads must be ..." (a review)."""
+    message = message.removeprefix("Value error, ")
+    return f"{'.'.join(map(str, where))}: {message}" if where else message
 
 
 def _model(name: str, source: str, model_type: str, fields: dict[str, Any]) -> LlmModel:

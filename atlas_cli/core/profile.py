@@ -568,9 +568,13 @@ def parse_number(value: str | int | float, flag: str, form: NumberForm) -> tuple
 
 
 def parse_size(text: str | int | float, flag: str = "--model-size") -> float:
-    """'7b', '7B', '0.5b', '125m', '7e9', '7 млрд' -> parameters in billions."""
+    """'7b', '7B', '0.5b', '125m', '7e9', '7 млрд' -> parameters in billions. A JSON number below
+    10,000 is billions, as `recommend --json` echoes model_size, so that a profile it printed can
+    be fed back to --batch; typed text needs its unit."""
     value, suffix = parse_number(text, flag, SIZE)
-    if not suffix and value < 1e4:
+    if not suffix and value < 1e4 and not isinstance(text, str):
+        value *= 1e9
+    elif not suffix and value < 1e4:
         raise UsageError(t("{flag}: '{text}' needs a unit, e.g. {text}b or {text}m", flag=flag, text=text))
     if value < 1e6 or value > MAX_PARAMS:
         raise UsageError(t("{flag}: '{text}' is outside 1m-10t parameters", flag=flag, text=text))

@@ -545,15 +545,9 @@ def chip_and_memory(
             raise
     else:
         if vram is not None and vram == named.memory_gib and not named.unified:
-            # --gpu and --vram are alternatives; "knows it with 24 GiB only" read as a contradiction.
-            raise UsageError(
-                t(
-                    "--gpu and --vram: {name} has {gib:g} GiB, which --gpu alone says; --vram is for a GPU "
-                    "the catalog does not know (or an Apple chip's memory): drop it",
-                    name=named.name,
-                    gib=named.memory_gib,
-                )
-            )
+            # The memory it has, said twice (as `recommend --json` echoes a profile, and as
+            # --gpu 3080 --vram 12 picks the 12 GB card): taken, not refused.
+            return named, None
         if vram is not None:
             card = _card_with_memory(catalog, named, gpu, vram)
             if card is not None:
