@@ -99,7 +99,7 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
     else:
         # docs/time.md: by fit, then plans the rules do not weigh against (leaving out the rules
         # the measure counts: in_measure), then by USD (or hours); a plan within 15 % of the first
-        # of its run ties with it; ties by GPUs, score, KB order.
+        # of its run ties with it; ties by hours (by GPUs when ranked by hours), score, KB order.
         def value(m: str) -> float:
             v = plans[m].usd_or_gpu_hours if priority == "cost" else plans[m].hours
             return math.inf if v is None else v
@@ -108,13 +108,18 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
             advice = sum(SIGN[r.effect.action] * r.effect.weight for r in fired[m] if not r.effect.in_measure)
             return (fit(m), advice < 0)
 
+        def tie(m: str) -> tuple[float, ...]:
+            hours = plans[m].hours
+            first = (math.inf if hours is None else hours) if priority == "cost" else (plans[m].gpus or 0)
+            return (first, -raw[m], order[m])
+
         kept, run = [], []
         for m in sorted(candidates, key=lambda m: (*klass(m), value(m))):
             if run and (klass(run[0]) != klass(m) or value(m) > value(run[0]) * TIE_RATIO):
-                kept += sorted(run, key=lambda m: (plans[m].gpus or 0, -raw[m], order[m]))
+                kept += sorted(run, key=tie)
                 run = []
             run.append(m)
-        kept += sorted(run, key=lambda m: (plans[m].gpus or 0, -raw[m], order[m]))
+        kept += sorted(run, key=tie)
     return {
         "order": kept,
         "excluded": sorted(excluded),

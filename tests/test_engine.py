@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from atlas_cli import i18n
 from atlas_cli.core.engine import FIT_ORDER, OFFLOAD_ORDER, Engine
 from atlas_cli.core.plans import Recommendation
 from atlas_cli.core.profile import PROFILE_FIELDS, build_profile
@@ -370,6 +371,20 @@ def test_output_is_deterministic(engine: Engine, raw: dict[str, Any]) -> None:
     first = recommendation_json(recommend(engine, **raw), 10, True)
     again = recommendation_json(Engine(engine.catalog).recommend(build_profile(raw)), 10, True)
     assert first == again
+
+
+def test_a_shared_engine_answers_in_the_language_of_each_run(catalog: Catalog) -> None:
+    """Its memos held text in the language of the run that made them: after a Russian run, an
+    English one got Russian reasons and caveats (test_output_is_deterministic failed when a
+    Russian test ran first in its process)."""
+    i18n.set_language("ru")
+    try:
+        shared = Engine(catalog)  # made in Russian, as after a Russian test in the same process
+        shared.recommend(build_profile({}))
+    finally:
+        i18n.set_language("en")
+    again = recommendation_json(shared.recommend(build_profile({})), 10, True)
+    assert again == recommendation_json(Engine(catalog).recommend(build_profile({})), 10, True)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -259,9 +259,9 @@ def _fewer_gpus_note(recipe: Recipe) -> None:
     if recipe.gpus + recipe.vllm_server_gpus < given:
         recipe.notes.append(
             t(
-                "This plan trains on {used} of your {gpus} GPUs (--priority cost takes the fewest it fits "
-                "on; layer-wise GaLore and pure bf16 are sized on one): CUDA_VISIBLE_DEVICES picks which, "
-                "and the others stay free.",
+                "This plan trains on {used} of your {gpus} GPUs (--priority cost takes the number that costs "
+                "least, the fastest of those within 5 %; layer-wise GaLore and pure bf16 are sized on one): "
+                "CUDA_VISIBLE_DEVICES picks which, and the others stay free.",
                 used=recipe.gpus,
                 gpus=given,
             )
