@@ -1385,13 +1385,12 @@ class Engine:
         options = fewer + ([found] if self._within_limits(method, result, hardware, key) else [])
         pipeline = key.pipeline if method.kind != "no-training" else ()
         # The estimate carries its number of GPUs; the hardware gives the device and its price.
-        priced = [(self._timed(o[0], pipeline, hardware, key.costed), o) for o in options]
-        known = [(timed, o) for timed, o in priced if timed.usd_or_gpu_hours is not None and timed.hours]
-        if not known:
+        timed = [self._timed(o[0], pipeline, hardware, key.costed) for o in options]
+        priced = [(measure(x, "cost"), measure(x, "speed"), o) for x, o in zip(timed, options, strict=True)]
+        least = min(cost for cost, _, _ in priced)
+        if not math.isfinite(least):
             return fewer[0]
-        least = min(timed.usd_or_gpu_hours or 0.0 for timed, _ in known)
-        tied = [(timed, o) for timed, o in known if (timed.usd_or_gpu_hours or 0.0) <= least * GPU_COUNT_TIE]
-        return min(tied, key=lambda pair: pair[0].hours or 0.0)[1]
+        return min((p for p in priced if p[0] <= least * GPU_COUNT_TIE), key=lambda p: p[1])[2]
 
     def _within_limits(self, method: Method, result: Estimate, hardware: Hardware, key: MemoryKey) -> bool:
         """Whether the plan on this hardware stays within the profile's --max-hours/--budget-usd."""
@@ -1564,7 +1563,7 @@ class Engine:
                 scored = [self._with_time(s, context) for s in scored]
         kept = ranked([s for s in scored if not s.excluded], profile.priority)
         left_out = [s for s in scored if s.excluded]
-        notes = self._notes(profile, hardware, info, facts, pipeline)
+        notes = self._notes(profile, inputs, hardware, info, facts, pipeline)
         notes += self._pipeline_notes(facts, pipeline)
         other_ways = functools.partial(self._other_ways, context=context) if local else None
         notes += time_notes(kept, left_out, profile, other_ways)
@@ -2039,7 +2038,13 @@ class Engine:
         return tuple(dict.fromkeys(refs))
 
     def _notes(
-        self, profile: Profile, hardware: Hardware, info: ModelInfo, facts: Facts, pipeline: tuple[str, ...]
+        self,
+        profile: Profile,
+        inputs: TimeInputs,
+        hardware: Hardware,
+        info: ModelInfo,
+        facts: Facts,
+        pipeline: tuple[str, ...],
     ) -> list[str]:
         notes = [] if profile.hardware_unused else [t("Hardware: {note}.", note=hardware.note)]
         if info.template and profile.model_access == "api":
@@ -2105,7 +2110,8 @@ class Engine:
         notes += length_notes(profile, info, limit, self.stages_of(pipeline, profile.sampling), classifier)
         notes += idle_options(profile, info.shape, self.stages_of(pipeline, profile.sampling))
         if local:
-            notes += idle_gpus_note(profile, hardware.gpus, limit, self.stages_of(pipeline, profile.sampling))
+            stages = self.stages_of(pipeline, profile.sampling)
+            notes += idle_gpus_note(inputs, hardware.gpus, limit, stages)
         notes.extend(t("Model warning: {warning}.", warning=warning) for warning in info.warnings)
         if profile.data_kind is None:
             notes.append(

@@ -4,6 +4,7 @@ warnings for `estimate`, which take the same profile."""
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN
 from atlas_cli.core.profile import Profile
@@ -11,6 +12,9 @@ from atlas_cli.core.resolve import ModelInfo
 from atlas_cli.i18n import grouped, nt, stage_label, t
 from atlas_cli.kb.catalog import Objective
 from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
+
+if TYPE_CHECKING:
+    from atlas_cli.core.throughput.plans import TimeInputs
 
 # A --seq-len this many times the typical example means long examples: time must not assume short ones.
 LONG_SEQ_FACTOR = 8
@@ -146,19 +150,19 @@ def _classifier_not_packed(profile: Profile) -> list[str]:
 
 
 def idle_gpus_note(
-    profile: Profile, gpus: int, seq_len: int | None, stages: tuple[Objective, ...]
+    inputs: TimeInputs, gpus: int, seq_len: int | None, stages: tuple[Objective, ...]
 ) -> list[str]:
     """More GPUs than training sequences, said: data parallelism gives each GPU whole sequences, so
-    the others sit idle and are still paid for (packed, the sequences are fewer than the examples)."""
-    if profile.examples is None:
+    the others sit idle and are still paid for (packed, the sequences are fewer than the examples:
+    the examples as timed, at `inputs.tokens()` each)."""
+    if inputs.examples is None:
         return []
-    tokens = profile.tokens_per_example or TYPICAL_TOKENS[profile.data_kind_or_typical] or 1
-    rows = profile.examples
-    if seq_len and stages and all(o.packs(profile.packing) for o in stages):
-        rows = math.ceil(profile.examples * min(tokens, seq_len) / seq_len)
+    rows = inputs.examples
+    if seq_len and stages and all(o.packs(inputs.packing) for o in stages):
+        rows = math.ceil(inputs.examples * min(inputs.tokens(), seq_len) / seq_len)
     if gpus <= rows:
         return []
-    examples = profile.examples
+    examples = inputs.examples
     if rows == examples:
         text = nt(
             "{gpus} GPUs for {examples} example: data parallelism gives each GPU whole examples, so "

@@ -572,10 +572,11 @@ def parse_size(text: str | int | float, flag: str = "--model-size") -> float:
     10,000 is billions, as `recommend --json` echoes model_size, so that a profile it printed can
     be fed back to --batch; typed text needs its unit."""
     value, suffix = parse_number(text, flag, SIZE)
-    if not suffix and value < 1e4 and not isinstance(text, str):
+    if not suffix and value < 1e4:
+        if isinstance(text, str):
+            needs = t("{flag}: '{text}' needs a unit, e.g. {text}b or {text}m", flag=flag, text=text)
+            raise UsageError(needs)
         value *= 1e9
-    elif not suffix and value < 1e4:
-        raise UsageError(t("{flag}: '{text}' needs a unit, e.g. {text}b or {text}m", flag=flag, text=text))
     if value < 1e6 or value > MAX_PARAMS:
         raise UsageError(t("{flag}: '{text}' is outside 1m-10t parameters", flag=flag, text=text))
     return value / 1e9

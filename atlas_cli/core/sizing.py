@@ -163,7 +163,8 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
     options.check()
     hardware = resolve_hardware(catalog, profile.gpu, profile.vram, profile.gpus)
     info = resolve_model(catalog, profile.model, profile.model_size)
-    settings, warnings, inputs = _settings(catalog, profile, options, hardware, info)
+    epochs = usual_epochs(catalog.kb.methods)
+    settings, warnings, inputs = _settings(catalog, profile, options, hardware, info, epochs)
     warnings += assumed_memory_note(hardware)
     facts = _facts(catalog, profile, hardware, info, settings)
     sizing = _Sizing(
@@ -173,7 +174,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
         hardware,
         settings,
         inputs,
-        usual_epochs(catalog.kb.methods),
+        epochs,
         rules_leaving_out(catalog, [m.id for m in catalog.kb.methods], facts),
     )
     if options.method is None:
@@ -182,7 +183,12 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
 
 
 def _settings(
-    catalog: Catalog, profile: Profile, options: EstimateOptions, hardware: Hardware, info: ModelInfo
+    catalog: Catalog,
+    profile: Profile,
+    options: EstimateOptions,
+    hardware: Hardware,
+    info: ModelInfo,
+    epochs: Mapping[str, Epochs],
 ) -> tuple[EstimateSettings, list[str], TimeInputs]:
     """The settings every estimate starts from, the warnings they raise, and what times them."""
     inputs = time_inputs(profile)
@@ -216,11 +222,11 @@ def _settings(
     classifier = settings.classifier_head or info.sized.architecture == "encoder"
     warnings += length_notes(profile, info, settings.seq_len, (settings.objective,), classifier, trained_on)
     warnings += idle_options(profile, info.shape, (settings.objective,))
-    warnings += idle_gpus_note(profile, settings.gpus, settings.seq_len, (settings.objective,))
-    stage = catalog.methods[settings.objective.id]
-    epochs = usual_epochs([stage]).get(stage.id)
-    if epochs is not None and profile.examples is not None and profile.epochs is None and hardware.device:
-        note = epochs.note(stage_label(stage.name), profile.examples, settings.classifier_head)
+    warnings += idle_gpus_note(inputs, settings.gpus, settings.seq_len, (settings.objective,))
+    usual = epochs.get(settings.objective.id)
+    if usual is not None and profile.examples is not None and profile.epochs is None and hardware.device:
+        stage = stage_label(catalog.methods[settings.objective.id].name)
+        note = usual.note(stage, profile.examples, settings.classifier_head)
         warnings += [] if note is None else [note]
     if options.quantize_experts:
         if not info.sized.is_moe:
