@@ -58,6 +58,7 @@ def test_figures_are_given_with_their_sources(catalog: Catalog) -> None:
         ({"interconnect": {"kind": "infiniband"}}, "interconnect.kind"),
         ({"tflops_bf16_measured": 90}, "sources.tflops_measured"),
         ({"tflops_fp32": 48.7}, "sources.tflops_fp32"),
+        ({"mfu_vs_a100": 0.8}, "sources.mfu_vs_a100"),
         (
             {
                 "tflops_bf16": 71,

@@ -24,6 +24,7 @@ from atlas_cli.core.resolve import resolve_hardware, resolve_model
 from atlas_cli.core.shapes import Shape
 from atlas_cli.core.throughput.flops import attention_flops, matmul_params, token_flops
 from atlas_cli.core.throughput.step import (
+    EVERY_TOKEN_EXPERTS_RATE,
     LINK_EFFICIENCY,
     STACK_EFFICIENCY,
     Device,
@@ -453,8 +454,8 @@ def test_routed_experts_run_as_their_implementation_does(catalog: Catalog) -> No
     h100, t4 = (resolve_hardware(catalog, gpu, None, 1).device for gpu in ("h100-80gb", "t4"))
     assert h100 is not None and t4 is not None
     # Every expert on every token: 16 of Scout's, 128 of Maverick's, for each routed one.
-    assert expert_slowdown(scout, "hf", h100) == pytest.approx(16 / 0.64 - 1)
-    assert expert_slowdown(maverick, "hf", h100) == pytest.approx(128 / 0.64 - 1)
+    assert expert_slowdown(scout, "hf", h100) == pytest.approx(16 / EVERY_TOKEN_EXPERTS_RATE - 1)
+    assert expert_slowdown(maverick, "hf", h100) == pytest.approx(128 / EVERY_TOKEN_EXPERTS_RATE - 1)
     assert expert_slowdown(qwen, "trl", h100) == pytest.approx(1 / 0.24 - 1)
     assert expert_slowdown(qwen, "unsloth", h100) == pytest.approx(1 / 0.04 - 1)
     assert expert_slowdown(qwen, "trl", t4) == pytest.approx(1 / 0.04 - 1)  # no grouped_mm before SM80
@@ -873,14 +874,15 @@ def test_cost_priority_takes_fewer_gpus_only_within_the_time_limit(run: Runner) 
 def test_cost_priority_takes_the_fastest_of_the_gpu_counts_that_cost_alike(run: Runner) -> None:
     """LoRA of an 8B on 8 H100s with --priority cost was put on 1 of them: 6.5 h for $24.93, where
     all 8 took 49 min for $25.10 (an expert's review). Counts within 5 % of the least cost tie, and
-    the fastest is taken; a count that costs more (a second node) is not."""
+    the fastest is taken; a count that costs more (DoRA's second node, 12 % more) is not, where
+    LoRA's, whose gradients are small, costs the same."""
     args = ("--gpu", "h100-80gb", "--model", "llama-3.1-8b", "--goal", "chat", "--data-kind")
     args += ("demonstrations", "--examples", "50k", "--tokens-per-example", "1k", "--priority", "cost")
     args += ("--top", "30")
     on_8 = next(p for p in plans(run, *args, "--gpus", "8") if p["method"] == "lora")
     assert on_8["gpus"] == 8 and on_8["time"]["hours"] < 1
-    on_16 = next(p for p in plans(run, *args, "--gpus", "16") if p["method"] == "lora")
-    assert on_16["gpus"] == 8  # a second node, faster again, costs 9 % more
+    on_16 = {p["method"]: p["gpus"] for p in plans(run, *args, "--gpus", "16")}
+    assert on_16["lora"] == 16 and on_16["dora"] == 8
 
 
 def test_estimate_times_an_objective_at_its_own_example_length(run: Runner) -> None:
@@ -1005,8 +1007,9 @@ def test_speed_priority_ranks_by_hours(run: Runner) -> None:
 
 
 def test_a_gpus_measured_matmul_share_scales_its_efficiency(catalog: Catalog) -> None:
-    h100 = resolve_hardware(catalog, "h100-80gb", None, 1).device
-    assert h100 is not None and h100.matmul_tflops == 794.5
+    device = resolve_hardware(catalog, "h100-80gb", None, 1).device
+    assert device is not None and device.matmul_tflops == 794.5
+    h100 = device._replace(mfu_vs_a100=None)  # no training measured beside an A100's
     unmeasured = h100._replace(matmul_tflops=None)
     assert efficiency("hf", unmeasured) == STACK_EFFICIENCY["hf"]  # the A100's share assumed
     assert efficiency("hf", h100) == pytest.approx(0.45 * (794.5 / 989.4) / (271.2 / 312))
@@ -1015,6 +1018,23 @@ def test_a_gpus_measured_matmul_share_scales_its_efficiency(catalog: Catalog) ->
     measured, assumed = micro_step(work, h100, 4096, 1, 1), micro_step(work, unmeasured, 4096, 1, 1)
     slower = measured.compute / assumed.compute
     assert slower == pytest.approx(STACK_EFFICIENCY["hf"] / efficiency("hf", h100), rel=1e-4)
+
+
+def test_training_measured_beside_an_a100_replaces_the_matmul_share(catalog: Catalog) -> None:
+    """llm-foundry trained the same MPT configurations on 8 A100s and 8 H100s: the H100 ran 2.29x
+    as fast at 7B and 2,048 tokens (10,643 against 4,641 tokens/s per GPU), its MFU 0.71 of the
+    A100's, where its largest matmul's share of peak said 0.92 (the estimate was 2.8x). Another
+    Hopper assumes the H100's, rather than the A100's share of its own peak."""
+    gpus = ("h100-80gb", "a100-80gb", "h200")
+    h100, a100, h200 = (resolve_hardware(catalog, gpu, None, 8).device for gpu in gpus)
+    assert h100 is not None and a100 is not None and h200 is not None
+    assert efficiency("liger", h100) == pytest.approx(STACK_EFFICIENCY["liger"] * 0.71)
+    assert efficiency("liger", h200) == efficiency("liger", h100)
+    setup = settings(gpus=8, sharding="zero3", gradient_checkpointing=False, stack="liger")
+    work = Work("full", shape(catalog, "llama-2-7b"), setup, 6.7e9)
+    step = {device: micro_step(work, device, 6 * 2048, 2048, 1).seconds for device in (a100, h100)}
+    faster = step[a100] / step[h100]
+    assert faster == pytest.approx(10_643 / 4_641, rel=0.1)
 
 
 def test_limits_exclude_plans_and_explain_says_why(run: Runner) -> None:
@@ -1386,7 +1406,7 @@ def test_a_better_plan_just_over_the_budget_says_how_it_would_fit(run: Runner) -
         "3",
         "--json",
     )
-    notes = ok(run("recommend", *args, "--budget-usd", "100")).json()["notes"]
+    notes = ok(run("recommend", *args, "--budget-usd", "140")).json()["notes"]
     note = next(n for n in notes if "scores above every training plan within --max-hours/--budget-usd" in n)
     # 200k demonstrations: full fine-tuning scores highest (large-sft-full-ft), and is over budget.
     assert note.startswith("Full fine-tuning ") and "or 2 epochs instead of 3" in note
@@ -1719,13 +1739,13 @@ def test_fewer_epochs_are_suggested_only_where_they_fit_every_stage(run: Runner)
     (DPO already runs one) still took 0.72 h: --epochs sets every stage."""
     args = ("recommend", "--gpu", "h100-80gb", "--model", "llama-3.1-8b", "--data-kind", "preferences")
     args += ("--examples", "10k", "--json")
-    tight = ok(run(*args, "--max-hours", "0.5")).json()["notes"]
+    tight = ok(run(*args, "--max-hours", "0.65")).json()["notes"]
     assert not any("epoch" in n for n in tight if "LoRA" in n)
-    loose = ok(run(*args, "--max-hours", "0.9")).json()["notes"]
+    loose = ok(run(*args, "--max-hours", "1.2")).json()["notes"]
     lora = next(n for n in loose if n.startswith("LoRA "))
     assert "or --epochs 1 for every stage (now SFT 3, DPO 1)" in lora
-    kept = ok(run(*args, "--max-hours", "0.9", "--epochs", "1")).json()["recommendations"]
-    assert kept[0]["method"] == "lora" and kept[0]["time"]["hours"] <= 0.9
+    kept = ok(run(*args, "--max-hours", "1.2", "--epochs", "1")).json()["recommendations"]
+    assert kept[0]["method"] == "lora" and kept[0]["time"]["hours"] <= 1.2
 
 
 def test_a_limit_inside_the_band_is_named(run: Runner) -> None:

@@ -689,6 +689,7 @@ GPU_FIGURES: dict[str, str] = {
     "tflops_bf16": "tflops",
     "tflops_bf16_measured": "tflops_measured",
     "tflops_fp32": "tflops_fp32",
+    "mfu_vs_a100": "mfu_vs_a100",
 }
 
 
@@ -753,6 +754,14 @@ class Gpu(Strict):
         description="The largest dense bf16 matmul rate measured on the card (maximum achievable "
         "matmul FLOPS), where published; the time model scales the stacks' efficiency by its share of "
         "tflops_bf16; null: the A100's share is assumed",
+    )
+    mfu_vs_a100: float | None = Field(
+        default=None,
+        gt=0,
+        le=2,
+        description="The model FLOPs utilisation training sustains on the card, as a share of the "
+        "A100's running the same code and configurations (a ratio of measured MFUs); where given, the "
+        "time model scales the stacks' efficiency by it instead of tflops_bf16_measured's matmul share",
     )
     tflops_fp32: Tflops | None = Field(
         default=None,

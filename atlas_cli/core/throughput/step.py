@@ -46,7 +46,7 @@ STACK_EFFICIENCY = {"hf": 0.45, "trl": 0.45, "liger": 0.6, "unsloth": 0.6}
 # How a mixture of experts' routed experts run (attention, shared experts and the LM head run at
 # the dense efficiency):
 # * Llama 4 in transformers multiplies every expert by every token (Llama4TextExperts: a bmm over
-#   the repeated tokens): experts/active times the routed FLOPs, at 0.64 of the dense rate, which
+#   the repeated tokens): experts/active times the routed FLOPs, at 0.8 of the dense rate, which
 #   puts the axolotl Llama 4 Scout QLoRA run (16 experts, top-1, one H100) at its measured rate.
 # * transformers 4 ran other families expert by expert: EXPERT_LOOP_EFFICIENCY of the dense rate
 #   (LLaMA-Factory users saw Qwen3-30B-A3B LoRA train slower than a dense 32B, hiyouga/
@@ -74,16 +74,19 @@ EXPERT_LOOP_BACKWARD_OPS = 12
 # (6 bytes).
 EXPERT_DELTA_FORWARD_BYTES = 8.0
 EXPERT_DELTA_BACKWARD_BYTES = 6.0
-EVERY_TOKEN_EXPERTS_RATE = 0.64
+EVERY_TOKEN_EXPERTS_RATE = 0.8
 EXPERT_LOOP_EFFICIENCY = 0.04
 GROUPED_EXPERTS_EFFICIENCY = 6 * EXPERT_LOOP_EFFICIENCY
 GROUPED_EXPERTS_SLOWDOWN = 1 / GROUPED_EXPERTS_EFFICIENCY - 1
 BEFORE_SM80 = ("Volta", "Turing")  # no grouped_mm kernel
 # The stack efficiencies were calibrated mostly on A100 runs, whose dense bf16 matmuls reach 86.9 %
 # of peak (ml-engineering's maximum achievable matmul FLOPS, 271.2 of 312 TFLOPS). A GPU measured
-# lower (H100 SXM 80.3 %, MI300X 51.4 %: data/gpus.yaml tflops_bf16_measured) sustains
-# proportionally less of its peak, a GeForce card boosting past its printed peak more; one without
-# a measurement is assumed to reach the A100's share.
+# lower (MI300X 51.4 %: data/gpus.yaml tflops_bf16_measured) sustains proportionally less of its
+# peak, a GeForce card boosting past its printed peak more; one without a measurement is assumed to
+# reach the A100's share. Where training itself was measured on the card and an A100 with the same
+# code, the ratio of their MFUs replaces the matmul's (data/gpus.yaml mfu_vs_a100): the H100 SXM's
+# largest matmul reaches 80.3 % of peak, but llm-foundry's MPT runs sustain 0.71 of the A100's MFU
+# there, not the 0.92 the matmuls suggest.
 REFERENCE_MATMUL_SHARE = 271.2 / 312
 BANDWIDTH_EFFICIENCY = 0.8  # share of peak memory bandwidth that streaming kernels reach
 # The share of peak 16-bit FLOPS attention kernels (FlashAttention 2, or SDPA's flash backend, which
@@ -162,6 +165,7 @@ class Device(NamedTuple):
     host_gbs: float = PCIE_X16_GBS[ASSUMED_PCIE_GEN]  # to the host's memory (PCIe; GH200: C2C), one way
     fp32_tflops: float | None = None  # without tensor cores: --precision fp32 (TF32 off, torch's default)
     network_gbs: float = INTER_NODE_GBS  # between nodes, per GPU, one way (data/gpus.yaml network_gbs)
+    mfu_vs_a100: float | None = None  # training's sustained share of peak against the A100's, measured
 
 
 class Work(NamedTuple):
@@ -337,7 +341,10 @@ def efficiency(stack: str, device: Device) -> float:
 
 
 def _reached(device: Device) -> float:
-    """The GPU's measured matmul share of its peak relative to the A100's (1 without a measurement)."""
+    """The share of its peak the GPU sustains relative to the A100's: measured in training where
+    published (data/gpus.yaml mfu_vs_a100), else its largest matmul's share, else the A100's (1)."""
+    if device.mfu_vs_a100 is not None:
+        return device.mfu_vs_a100
     if device.matmul_tflops is None:
         return 1.0
     return device.matmul_tflops / device.tflops / REFERENCE_MATMUL_SHARE
