@@ -4057,8 +4057,14 @@ def test_hierarchical_partitioning_is_written_where_it_fits(run: Runner, tmp_pat
     deepspeed = json.loads((tmp_path / "ds_z3_config.json").read_text(encoding="utf-8"))
     assert deepspeed["zero_optimization"]["zero_hpz_partition_size"] == 8
     assert deepspeed["zero_optimization"]["stage"] == 3
-    uneven = ok(run("recipe", *args[:3], "30", *args[4:], "--out", "-")).stdout
-    assert "zero_hpz_partition_size" not in uneven  # 8 does not divide 30 GPUs
+    # On 30 GPUs, which 8 does not divide, LoRA takes 16 with it, faster than 30 sharded flat;
+    # full fine-tuning, which needs all 30, shards flat.
+    on_30 = (*args[:3], "30", *args[4:-2])
+    lora = " ".join(ok(run("recipe", *args[:3], "30", *args[4:], "--out", "-")).stdout.split())
+    assert "This plan trains on 16 of your 30 GPUs (the number it runs fastest on" in lora
+    assert "zero_hpz_partition_size" in lora
+    full = ok(run("recipe", *on_30, "--plan", "1", "--out", "-")).stdout
+    assert "30 GPUs" in full and "zero_hpz_partition_size" not in full
 
 
 def test_a_recipe_without_a_model_suggests_models_of_its_size(run: Runner) -> None:

@@ -975,8 +975,9 @@ class MemoryKey(NamedTuple):
     classifier: bool  # a decoder's SFT trains a sequence classifier (profile.trains_classifier)
     # --max-hours / --budget-usd with --priority cost: a plan uses fewer GPUs only within them
     limits: TimeInputs | None = None
-    # --priority cost with --examples: the data that prices each number of GPUs a plan may take
-    costed: TimeInputs | None = None
+    # With --examples: the data that times each number of GPUs a plan may take (the cheapest with
+    # --priority cost, else the fastest)
+    counted: TimeInputs | None = None
 
 
 Stages = dict[str, tuple[EstimateSettings, list[str]]]
@@ -1361,11 +1362,15 @@ class Engine:
         found: tuple[Estimate | None, list[str]],
         key: MemoryKey,
     ) -> tuple[Estimate | None, list[str]]:
-        """With --priority cost on several GPUs: the same plan on the number of them (1, 2, 4, ...
-        or all) that costs least, fits within the margin and, under --max-hours or --budget-usd,
-        finishes within them; counts within GPU_COUNT_TIE of the least cost tie, and the fastest
-        of them is taken (LoRA on 1 of 8 H100s took 6.5 h for $24.93 where all 8 took 49 min for
-        $25.10: an expert's review). Without --examples to price them, the fewest GPUs that fit.
+        """On several GPUs, the same plan on the number of them (1, 2, 4, ... or all) that fits
+        within the margin and:
+        - with --priority cost, costs least and, under --max-hours or --budget-usd, finishes
+          within them; counts within GPU_COUNT_TIE of the least cost tie, and the fastest of them
+          is taken (LoRA on 1 of 8 H100s took 6.5 h for $24.93 where all 8 took 49 min for
+          $25.10: an expert's review); without --examples to price them, the fewest GPUs that fit;
+        - else, with --examples, runs fastest, counts within GPU_COUNT_TIE of it tying to fewer
+          GPUs: more GPUs whose traffic outweighs their compute only make a plan slower and
+          dearer (8B full fine-tuning at micro-batch 1 took 2.2 h on 16 H100s, 38 min on 8).
         Else `found` unchanged."""
         result = found[0]
         if result is None or result.fit != "yes" or result.settings.offload != "none" or key.vllm_server_gpus:
@@ -1380,13 +1385,18 @@ class Engine:
             if fit is not None and fit.fit == "yes" and self._within_limits(method, fit, on, key):
                 fewer.append(tried)
             count *= 2
-        if not fewer or key.costed is None:
-            return fewer[0] if fewer else found
+        if not fewer or key.counted is None:
+            return fewer[0] if fewer and key.fewest else found
         options = fewer + ([found] if self._within_limits(method, result, hardware, key) else [])
         pipeline = key.pipeline if method.kind != "no-training" else ()
         # The estimate carries its number of GPUs; the hardware gives the device and its price.
-        timed = [self._timed(o[0], pipeline, hardware, key.costed) for o in options]
+        timed = [self._timed(o[0], pipeline, hardware, key.counted) for o in options]
         priced = [(measure(x, "cost"), measure(x, "speed"), o) for x, o in zip(timed, options, strict=True)]
+        if not key.fewest:
+            fastest = min(hours for _, hours, _ in priced)
+            if not math.isfinite(fastest):
+                return found
+            return next(o for _, hours, o in priced if hours <= fastest * GPU_COUNT_TIE)
         least = min(cost for cost, _, _ in priced)
         if not math.isfinite(least):
             return fewer[0]
@@ -1453,7 +1463,8 @@ class Engine:
             else (None, [])
             for m in self.candidates
         }
-        if fewest and local and hardware.gpus > 1 and hardware.capacity_gb is not None:
+        counts = fewest or key.counted is not None
+        if counts and local and hardware.gpus > 1 and hardware.capacity_gb is not None:
             for m in self.candidates:
                 if m.runs == "local":
                     estimates[m.id] = self._on_fewer_gpus(m, info, hardware, stages, estimates[m.id], key)
@@ -1527,7 +1538,7 @@ class Engine:
             classifier=local
             and trains_classifier(profile.goal, profile.data_kind, info.sized.architecture, pipeline),
             limits=inputs if profile.priority == "cost" and inputs.limited else None,
-            costed=inputs if profile.priority == "cost" and inputs.examples is not None else None,
+            counted=inputs if inputs.examples is not None else None,
         )
         estimates, memory_facts = self._memory_view(resolved, key)
         facts.update(memory_facts)
@@ -1857,6 +1868,7 @@ class Engine:
                 a for a in self.alternatives[method.id] if not context.shared & self.excluding_bits[a[0]]
             ),
             gpus_available=context.available,
+            faster_on_fewer=context.priority != "cost",
             runs=method.runs,
             experimental_stages=tuple(s for s in plan_pipeline if s in self.experimental),
             basis=self.bases[method.id, priority],
