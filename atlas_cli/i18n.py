@@ -174,7 +174,8 @@ def significant(value: float, digits: int = 3) -> str:
     if value == 0:
         return number(0, "d")
     if abs(value) < SMALLEST_SHOWN:
-        return "<" + number(SMALLEST_SHOWN, "g")
+        # Already in the language: filled into a template, its "0,001" is not thousands to group.
+        return _Localized("<" + number(SMALLEST_SHOWN, "g"))
     places = digits - 1 - math.floor(math.log10(abs(value)))  # decimals that keep `digits` digits
     text = format(round(value, places), f",.{max(0, places)}f")
     return _in_language(text.rstrip("0").rstrip(".") if "." in text else text)

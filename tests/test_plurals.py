@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from atlas_cli.i18n import PLURAL_CONTEXTS, english_form, nt, russian_form, set_language, significant
+from atlas_cli.i18n import PLURAL_CONTEXTS, english_form, nt, russian_form, set_language, significant, t
 from atlas_cli.translations import code_texts
 from tests.conftest import Runner, ok
 
@@ -151,5 +151,7 @@ def test_quantities_are_written_out_not_in_scientific_notation(
         assert significant(value) == english
         set_language("ru")
         assert significant(value) == russian
+        # Filled into a sentence, it stays as written: "<0,001" read "<0 001" (a review).
+        assert t("{hours} GPU-hours", hours=significant(value)) == f"{russian} GPU·ч"
     finally:
         set_language("en")
