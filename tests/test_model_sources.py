@@ -385,6 +385,18 @@ def test_the_model_line_of_a_base_checkpoint_does_not_contradict_itself(run: Run
     assert line == "Model: google/gemma-3-4b-pt, the base checkpoint of catalog entry gemma-3-4b-it."
 
 
+def test_an_estimate_names_the_checkpoint_it_loads(run: Runner) -> None:
+    """`estimate --model google/gemma-3-4b-pt` was titled "Gemma 3 4B (instruction-tuned)": the
+    catalog entry's name, not the base checkpoint asked for (a review)."""
+    args = ("estimate", "--method", "lora", "--gpu", "rtx-4090", "--model")
+    base = ok(run(*args, "google/gemma-3-4b-pt")).stdout
+    assert "LoRA — google/gemma-3-4b-pt (catalog)" in base and "instruction-tuned" not in base
+    source = ok(run(*args, "google/gemma-3-4b-pt", "--json")).json()["model_source"]
+    assert (source["checkpoint"], source["variant"]) == ("google/gemma-3-4b-pt", "base")
+    own = ok(run(*args, "gemma-3-4b-it", "--json")).json()["model_source"]
+    assert own["checkpoint"] is None
+
+
 # --- what the rest of ft-atlas sees -------------------------------------------------------------
 
 

@@ -281,7 +281,11 @@ def breakdown_grid(e: EstimateJson) -> Grid:
     b = e["breakdown"]
     a = e["assumptions"]
     source = e.get("model_source")
-    model = f"{source['name']} ({pt('model source', source['source'])}), " if source else ""
+    model = (
+        f"{source['checkpoint'] or source['name']} ({pt('model source', source['source'])}), "
+        if source
+        else ""
+    )
     training = e["trainable_params_b"] > 0
     adapter = (
         t(" LoRA rank {rank} ({targets}).", rank=a["lora_rank"], targets=a["lora_targets"])

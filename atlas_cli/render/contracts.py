@@ -76,6 +76,9 @@ class ModelSourceJson(TypedDict):
     source: str  # catalog, file, cache, hub, bare size or api
     where: str | None  # the catalog id, the config.json's path, or its Hub URL
     variant: str | None
+    # The Hub checkpoint loaded where it is not the one the entry's name describes: the base
+    # checkpoint of an instruct entry (google/gemma-3-4b-pt of gemma-3-4b-it), or the reverse
+    checkpoint: str | None
     params_b: float | None
     active_params_b: float | None
     is_moe: bool | None

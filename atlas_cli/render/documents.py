@@ -632,6 +632,7 @@ def model_source_json(info: ModelInfo) -> ModelSourceJson:
         "source": info.source,
         "where": info.where,
         "variant": info.variant,
+        "checkpoint": info.other_checkpoint,
         "params_b": info.params_b,
         "active_params_b": info.active_params_b,
         "is_moe": info.is_moe,
