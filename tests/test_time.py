@@ -896,10 +896,23 @@ def test_a_plan_never_takes_gpus_that_make_it_slower(run: Runner) -> None:
         ranked = {p["method"]: p for p in plans(run, *args, "--priority", priority)}
         full = ranked["full-ft"]
         assert full["gpus"] == 8 and full["time"]["hours"] < 1
-        assert any("runs faster on them than on more" in r for r in full["reasons"])
+        said = "On 8 of your 16 GPUs: all 16 would take 2.2 h where these take 45 min, as the traffic"
+        assert any(c.startswith(said) for c in full["caveats"])
+        assert not any("of your 16 GPUs" in r for r in full["reasons"])  # the caveat says why
         assert ranked["lora"]["gpus"] == 16
+        assert not any("of your 16 GPUs" in c for c in ranked["lora"]["caveats"])
     on_all = ok(run("estimate", "--method", "full-ft", *args[:6], "--examples", "50k", "--json")).json()
     assert on_all["time"]["hours"] > 2 * full["time"]["hours"]
+
+
+def test_a_budget_takes_the_gpus_it_allows_whatever_the_priority(run: Runner) -> None:
+    """An expert's review: with --priority speed and --budget-usd 20, LoRA on all 16 H100s ($27)
+    was excluded, and a prompt method ranked first, where 8 of them train it for $16.40."""
+    args = ("--gpu", "h100-80gb", "--gpus", "16", "--model", "llama-3.1-8b", "--goal", "chat")
+    args += ("--data-kind", "demonstrations", "--examples", "50k", "--priority", "speed")
+    lora = plans(run, *args, "--budget-usd", "20")[0]
+    assert (lora["method"], lora["gpus"]) == ("lora", 8) and lora["cost"]["usd"] <= 20
+    assert "On 8 of your 16 GPUs: on all 16 it would be over --max-hours/--budget-usd." in lora["caveats"]
 
 
 def test_estimate_times_an_objective_at_its_own_example_length(run: Runner) -> None:

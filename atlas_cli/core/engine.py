@@ -973,7 +973,7 @@ class MemoryKey(NamedTuple):
     sampling: Sampling  # how online stages sample (--num-generations, --generation-batch)
     fewest: bool  # plans may use fewer of the GPUs (--priority cost)
     classifier: bool  # a decoder's SFT trains a sequence classifier (profile.trains_classifier)
-    # --max-hours / --budget-usd with --priority cost: a plan uses fewer GPUs only within them
+    # --max-hours / --budget-usd: a plan takes a number of the GPUs only within them
     limits: TimeInputs | None = None
     # With --examples: the data that times each number of GPUs a plan may take (the cheapest with
     # --priority cost, else the fastest)
@@ -1368,13 +1368,16 @@ class Engine:
           within them; counts within GPU_COUNT_TIE of the least cost tie, and the fastest of them
           is taken (LoRA on 1 of 8 H100s took 6.5 h for $24.93 where all 8 took 49 min for
           $25.10: an expert's review); without --examples to price them, the fewest GPUs that fit;
-        - else, with --examples, runs fastest, counts within GPU_COUNT_TIE of it tying to fewer
-          GPUs: more GPUs whose traffic outweighs their compute only make a plan slower and
-          dearer (8B full fine-tuning at micro-batch 1 took 2.2 h on 16 H100s, 38 min on 8).
+        - else, with --examples, runs fastest within --max-hours and --budget-usd, counts within
+          GPU_COUNT_TIE of it tying to fewer GPUs: more GPUs whose traffic outweighs their compute
+          only make a plan slower and dearer (8B full fine-tuning at micro-batch 1 took 2.2 h on
+          16 H100s, 45 min on 8), and a budget that all of them exceed may hold fewer.
         Else `found` unchanged."""
         result = found[0]
         if result is None or result.fit != "yes" or result.settings.offload != "none" or key.vllm_server_gpus:
             return found
+        if not key.fewest and method.kind == "no-training":
+            return found  # nothing to time: serving sizes itself
         fewer: list[tuple[Estimate | None, list[str]]] = []
         count = 1
         while count < hardware.gpus:
@@ -1393,14 +1396,54 @@ class Engine:
         timed = [self._timed(o[0], pipeline, hardware, key.counted) for o in options]
         priced = [(measure(x, "cost"), measure(x, "speed"), o) for x, o in zip(timed, options, strict=True)]
         if not key.fewest:
-            fastest = min(hours for _, hours, _ in priced)
-            if not math.isfinite(fastest):
-                return found
-            return next(o for _, hours, o in priced if hours <= fastest * GPU_COUNT_TIE)
+            return self._fastest_count(priced, found, hardware.gpus)
         least = min(cost for cost, _, _ in priced)
         if not math.isfinite(least):
             return fewer[0]
         return min((p for p in priced if p[0] <= least * GPU_COUNT_TIE), key=lambda p: p[1])[2]
+
+    @staticmethod
+    def _fastest_count(
+        priced: list[tuple[float, float, tuple[Estimate | None, list[str]]]],
+        found: tuple[Estimate | None, list[str]],
+        gpus: int,
+    ) -> tuple[Estimate | None, list[str]]:
+        """Of a plan on each number of the GPUs (fewest first, all of them last if within the
+        limits), the fastest, counts within GPU_COUNT_TIE of it tying to fewer; a plan moved to
+        fewer GPUs says why in its caveats (FEWER_GPUS_CAVEAT marks them for the plan)."""
+        fastest = min(hours for _, hours, _ in priced)
+        if not math.isfinite(fastest):
+            return found
+        hours, chosen = next((h, o) for _, h, o in priced if h <= fastest * GPU_COUNT_TIE)
+        if chosen is found or chosen[0] is None:
+            return chosen
+        used = chosen[0].settings.all_gpus
+        on_all = priced[-1][1] if priced[-1][2] is found else None
+        if on_all is None:
+            why = t(
+                "On {used} of your {gpus} GPUs: on all {gpus} it would be over --max-hours/--budget-usd.",
+                used=used,
+                gpus=gpus,
+            )
+        elif on_all > hours * GPU_COUNT_TIE:
+            why = t(
+                "On {used} of your {gpus} GPUs: all {gpus} would take {slower} where these take {faster}, "
+                "as the traffic between them would outweigh their compute.",
+                used=used,
+                gpus=gpus,
+                slower=hours_text(on_all),
+                faster=hours_text(hours),
+            )
+        else:
+            why = t(
+                "On {used} of your {gpus} GPUs: all {gpus} would be no faster ({slower} against {faster}), "
+                "so the others stay free.",
+                used=used,
+                gpus=gpus,
+                slower=hours_text(on_all),
+                faster=hours_text(hours),
+            )
+        return chosen[0], [*chosen[1], why]
 
     def _within_limits(self, method: Method, result: Estimate, hardware: Hardware, key: MemoryKey) -> bool:
         """Whether the plan on this hardware stays within the profile's --max-hours/--budget-usd."""
@@ -1537,7 +1580,7 @@ class Engine:
             fewest=profile.priority == "cost",
             classifier=local
             and trains_classifier(profile.goal, profile.data_kind, info.sized.architecture, pipeline),
-            limits=inputs if profile.priority == "cost" and inputs.limited else None,
+            limits=inputs if inputs.limited else None,
             counted=inputs if inputs.examples is not None else None,
         )
         estimates, memory_facts = self._memory_view(resolved, key)
@@ -1868,7 +1911,7 @@ class Engine:
                 a for a in self.alternatives[method.id] if not context.shared & self.excluding_bits[a[0]]
             ),
             gpus_available=context.available,
-            faster_on_fewer=context.priority != "cost",
+            fewer_gpus_explained=trains and self._count_chosen_by_time(result, context),
             runs=method.runs,
             experimental_stages=tuple(s for s in plan_pipeline if s in self.experimental),
             basis=self.bases[method.id, priority],
@@ -1878,6 +1921,15 @@ class Engine:
         )
         excluded = any(c.excludes for c in rules)
         return Scored(rank_key(plan, raw, self.order[method.id]), plan, excluded, advice)
+
+    @staticmethod
+    def _count_chosen_by_time(result: Estimate | None, context: Context) -> bool:
+        """Whether the plan's number of GPUs was chosen by its time (Engine._fastest_count, whose
+        caveat says why), not by a variant sized on one GPU."""
+        if result is None or context.priority == "cost" or context.inputs.examples is None:
+            return False
+        s = result.settings
+        return not (s.galore_layerwise or s.precision == "pure-bf16")
 
     def _excluded_with_vllm(self, method: Method, facts: Facts) -> bool:
         """Whether --vllm would leave this plan out (gpt-oss, QLoRA sampled by TRL): the plan's key

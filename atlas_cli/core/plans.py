@@ -79,8 +79,8 @@ class Plan(NamedTuple):
     untimed: Plan | None = None
     stage_names: tuple[str, ...] = ()  # the pipeline's objectives by their cards' names
     vllm_excluded: bool = False  # a rule would leave it out with --vllm (gpt-oss, QLoRA in TRL)
-    # It leaves some of the GPUs free as it runs faster without them (not to cost less).
-    faster_on_fewer: bool = False
+    # Its number of GPUs was chosen by its time, and a caveat says why it leaves some free.
+    fewer_gpus_explained: bool = False
 
     def stages_text(self, arrow: str = " → ") -> str:
         """The pipeline as tables and notes show it: "SFT → DPO", "continued pre-training" (recipes'
@@ -207,16 +207,7 @@ class Plan(NamedTuple):
                     have=self.capacity_gb,
                 )
             )
-        if self.spare_gpus and self.faster_on_fewer:
-            found.append(
-                t(
-                    "Uses {gpus} of your {available} GPUs: it runs faster on them than on more, "
-                    "whose traffic between GPUs would outweigh their compute.",
-                    gpus=self.gpus,
-                    available=self.gpus_available,
-                )
-            )
-        elif self.spare_gpus:
+        if self.spare_gpus and not self.fewer_gpus_explained:
             found.append(
                 t(
                     "Uses {gpus} of your {available} GPUs: fewer GPUs are enough for it, and they cost less.",
@@ -520,13 +511,9 @@ def _memory_words(plan: Plan) -> str | None:
     setup = plan.variant or t("the method's default setup")
     count = e.settings.all_gpus  # plan.gpus, known to be set: the plan has its estimate
     gpus = nt("{n} GPU", "{n} GPUs", count, n=count)
-    if plan.spare_gpus and plan.faster_on_fewer:
+    if plan.spare_gpus and plan.fewer_gpus_explained:
         gpus = nt(
-            "{n} GPU of {available} (the fastest number of them)",
-            "{n} GPUs of {available} (the fastest number of them)",
-            count,
-            n=count,
-            available=plan.gpus_available,
+            "{n} GPU of {available}", "{n} GPUs of {available}", count, n=count, available=plan.gpus_available
         )
     elif plan.spare_gpus:
         gpus = nt(
