@@ -3722,11 +3722,25 @@ def test_the_kto_script_balances_imbalanced_labels(run: Runner) -> None:
 
 @pytest.mark.parametrize("stack", [c.value for c in STACKS])
 def test_every_stack_gets_a_recipe_or_a_note_on_a_cuda_gpu(run: Runner, stack: str) -> None:
-    """`recipe --stack mlx` on an RTX 4090 was an internal error (no note said where mlx-lm runs)."""
+    """`recipe --stack mlx` on an RTX 4090 was an internal error (no note said where mlx-lm runs);
+    then it sized mlx-lm's memory for a card mlx-lm cannot run on (a review): refused."""
     args = ("--gpu", "rtx-4090", "--model-size", "3b", "--goal", "chat", "--data-kind", "demonstrations")
-    written = ok(run("recipe", *args, "--examples", "500", "--stack", stack)).stdout
-    if stack in ("liger", "unsloth", "mlx"):  # no Python recipe runs them: the header says where
+    given = run("recipe", *args, "--examples", "500", "--stack", stack)
+    if stack == "mlx":
+        fails(given, 2, "--stack mlx does not run on rtx-4090: mlx-lm trains on Apple silicon only")
+        return
+    written = ok(given).stdout
+    if stack in ("liger", "unsloth"):  # no Python recipe runs them: the header says where
         assert f"--stack {stack}: this recipe's trainer does not run it here" in " ".join(written.split())
+
+
+@pytest.mark.parametrize("stack", ["liger", "unsloth"])
+def test_a_triton_stack_is_refused_on_a_mac(run: Runner, stack: str) -> None:
+    fails(
+        run("recommend", "--gpu", "M3 Max 36GB", "--model", "llama-3.1-8b", "--stack", stack),
+        2,
+        f"--stack {stack} does not run on apple-m3-max: its kernels are Triton's",
+    )
 
 
 def test_mlx_runs_on_apple_silicon_only_and_names_the_formats_that_write_the_plan(run: Runner) -> None:
@@ -3851,9 +3865,8 @@ def test_the_mlx_recipe_sizes_mlx_lms_bf16_logits_and_agrees_with_the_ranking(ru
     assert top["memory_gb"] == stage["per_gpu_gb"] < hf["per_gpu_gb"]  # mlx-lm's bf16 logits, not fp32
     trl = ok(run("recommend", *sft, "--stack", "trl", "--json")).json()["recommendations"][0]
     assert trl["memory_gb"] < top["memory_gb"]  # a stack given is kept
-    timed = ok(run("estimate", "--gpu", "rtx-4090", *mac[2:4], "--method", "lora", "--stack", "mlx",
-                   "--examples", "100", "--json")).json()  # fmt: skip
-    assert timed["time"] is None and "no measured mlx-lm run" in timed["time_note"]
+    timed = ok(run("estimate", *mac[:4], "--method", "lora", "--examples", "100", "--json")).json()
+    assert timed["time"] is None and "none for Apple silicon" in timed["time_note"]
 
 
 def test_qlora_with_a_preference_stage_on_apple_silicon_offers_no_recipe_line() -> None:

@@ -28,8 +28,10 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from atlas_cli.core.plans import Plan, Recommendation
+    from atlas_cli.core.profile import Profile
     from atlas_cli.core.sizing import Report
-    from atlas_cli.recipes.registry import Rendered
+    from atlas_cli.kb.catalog import Catalog
+    from atlas_cli.recipes.registry import Rendered, TrainerFormat
     from atlas_cli.recipes.settings import Recipe
     from atlas_cli.recipes.writer import NotWritten
     from atlas_cli.render.contracts import EstimateJson, ModelSourceJson
@@ -354,7 +356,7 @@ def recipe(
     catalog = state.catalog()
     fmt = trainer_formats()[str(chosen)]
     stack_given = raw.get("stack") is not None
-    if not stack_given and not defaulted:
+    if not stack_given and not defaulted and _runs_on_the_gpu(catalog, fmt, build_profile(raw)):
         # Rank with the software the recipe runs (LLaMA-Factory and axolotl: transformers' own
         # loss), so that the plan ranked first fits as written; a --stack given is kept and the
         # header says how the recipe's memory differs. Without --trainer, plans rank as
@@ -560,6 +562,16 @@ def _liger_gain(plain: "Recommendation", liger: "Recommendation") -> str | None:
             gb=fused.memory_gb,
         )
     return None
+
+
+def _runs_on_the_gpu(catalog: "Catalog", fmt: "TrainerFormat", profile: "Profile") -> bool:
+    """Whether the trainer runs on the profile's GPU (mlx-lm: Apple silicon only); where it does
+    not, the plans rank as `recommend` ranks them and the recipe's refusal names the trainers
+    that write them there."""
+    from atlas_cli.core.resolve import resolve_hardware
+
+    vendor = resolve_hardware(catalog, profile.gpu, profile.vram, profile.gpus).vendor
+    return fmt.vendors is None or vendor in fmt.vendors
 
 
 def _liger_runs(rec: "Recommendation") -> bool:

@@ -33,6 +33,7 @@ from atlas_cli.kb.vocabulary import (
     OPTIMIZERS,
     PRECISIONS,
     PREQUANTIZED,
+    STACK_VENDORS,
     STORED_BITS,
     ModelVariant,
     means_no_gpu,
@@ -86,6 +87,22 @@ def training_stack(
     """The training stack memory is sized for: the one asked for (--stack), else mlx-lm for a
     decoder on Apple silicon where it trains every stage (its cards' training.mlx_lm: the trainer
     the rules point to and the recipes use there), else TRL's."""
+    runs_on = STACK_VENDORS.get(asked or "")
+    if runs_on is not None and hardware.vendor is not None and hardware.vendor not in runs_on:
+        raise UsageError(
+            t(
+                "--stack {stack} does not run on {gpu}: mlx-lm trains on Apple silicon only",
+                stack=asked,
+                gpu=hardware.gpu_id,
+            )
+            if asked == "mlx"
+            else t(
+                "--stack {stack} does not run on {gpu}: its kernels are Triton's, which runs on NVIDIA and "
+                "AMD GPUs; use --stack mlx or trl",
+                stack=asked,
+                gpu=hardware.gpu_id,
+            )
+        )
     mlx = hardware.vendor == "apple" and model.architecture in ("decoder", None)
     return asked or ("mlx" if mlx and all(o.training.mlx_lm for o in stages) else "trl")
 

@@ -231,6 +231,13 @@ NO_DEEPSPEED_STACKS: Final = frozenset({"unsloth"})
 # causal LM; its recipes turn labels into answers to generate, recipes/settings.py
 # LABELS_AS_ANSWERS), so labelled examples are sized and timed with the vocabulary's logits.
 NO_CLASSIFIER_STACKS: Final = frozenset({"mlx"})
+# The GPU vendors each stack runs on, where not every one: mlx-lm is Apple's (Metal); Liger's and
+# Unsloth's kernels are Triton's, which has no Metal backend (triton-lang/triton: NVIDIA and AMD).
+STACK_VENDORS: Final = {
+    "mlx": frozenset({"apple"}),
+    "liger": frozenset({"nvidia", "amd"}),
+    "unsloth": frozenset({"nvidia", "amd"}),
+}
 # The optimizer a stack's own examples train with where it is not AdamW: Unsloth's notebooks set
 # optim="adamw_8bit" (unslothai/notebooks nb/*.ipynb).
 STACK_OPTIMIZERS: Final = {"unsloth": "adamw-8bit"}
