@@ -2,9 +2,9 @@
 
 Each entry has two classes of the same name: a pydantic model in kb/schema.py, which validates a
 hand-edited file, and a plain record in kb/records.py (generated from the models), which is what
-every command works with. Starting pydantic's model machinery and building the models' classes
-costs a cached `recommend --json` more than half its own start-up (docs/performance.md), so the
-records carry the behaviour without it. The methods below are written once, here, and inherited
+every command works with. Importing pydantic's model machinery and defining the models' classes
+cost a cached `recommend --json` ~90 ms of its ~200 ms start-up (docs/performance.md), so the
+records carry the behaviour without them. The methods below are written once, here, and inherited
 by both classes: validators use some of them, the engine the rest.
 """
 
