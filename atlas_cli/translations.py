@@ -26,14 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from atlas_cli.errors import one_line
 from atlas_cli.i18n import CONTEXT_SEPARATOR, PLURAL_CONTEXTS, catalog_key, translations_dir
-from atlas_cli.kb.schema import (
-    MEMORY_SCALE,
-    QUALITY_SCALE,
-    SPEED_SCALE,
+from atlas_cli.kb.behaviour import MEMORY_SCALE, QUALITY_SCALE, SPEED_SCALE, Record, fields_of
+from atlas_cli.kb.records import (
     HostedOffer,
     KnowledgeBase,
     LibraryEntry,
@@ -48,7 +44,7 @@ PACKAGE = Path(__file__).resolve().parent
 UI_FILE = "ui.yaml"  # the program's own texts; a KB file's texts go to the catalog file of its name
 HELP_FILE = "help.yaml"  # what --help shows
 # Plain strings of the KB that are shown translated (by i18n.translated, where they are shown).
-SHOWN_TRANSLATED: tuple[tuple[type[BaseModel], str], ...] = (
+SHOWN_TRANSLATED: tuple[tuple[type[Record], str], ...] = (
     (HostedOffer, "models"),
     (LibraryEntry, "note"),
     (Method, "name"),
@@ -102,11 +98,10 @@ def _walk(item: Any, path: PathKey) -> Iterator[tuple[PathKey, Any, bool]]:
     if isinstance(item, Text):
         yield path, item, True
         return
-    if isinstance(item, BaseModel):
+    if isinstance(item, Record):
         shown = {name for model, name in SHOWN_TRANSLATED if isinstance(item, model)}
-        for name, info in type(item).model_fields.items():
+        for name, key in fields_of(item):
             value = getattr(item, name)
-            key = info.alias or name
             if name in shown and isinstance(value, str):
                 yield (*path, key), value, False
             elif name in shown and isinstance(value, list):

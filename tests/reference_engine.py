@@ -17,8 +17,13 @@ from atlas_cli.core.engine import (
     squash,
 )
 from atlas_cli.core.plans import Recommendation
+
+# The forms a condition takes, as the models and the records both have them (tests build either).
+from atlas_cli.kb.behaviour import AllOfBehaviour as AllOf
+from atlas_cli.kb.behaviour import AnyOfBehaviour as AnyOf
+from atlas_cli.kb.behaviour import NotOfBehaviour as NotOf
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.schema import AllOf, AnyOf, NotOf, Rule
+from atlas_cli.kb.records import Rule
 
 SIGN = {"prefer": 1.0, "avoid": -1.0, "exclude": 0.0}
 

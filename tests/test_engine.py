@@ -13,9 +13,11 @@ from atlas_cli import i18n
 from atlas_cli.core.engine import FIT_ORDER, OFFLOAD_ORDER, Engine
 from atlas_cli.core.plans import Recommendation
 from atlas_cli.core.profile import PROFILE_FIELDS, build_profile
+from atlas_cli.kb.behaviour import MethodIndex
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import compile_condition
-from atlas_cli.kb.schema import AllOf, AnyOf, Comparison, MethodIndex, MethodSelector, NotOf
+from atlas_cli.kb.records import from_model
+from atlas_cli.kb.schema import AllOf, AnyOf, Comparison, MethodSelector, NotOf, Rule
 from atlas_cli.kb.vocabulary import PRIORITIES, values_of
 from atlas_cli.render.documents import recommendation_json
 from tests.conftest import Runner, ok
@@ -473,9 +475,7 @@ def test_a_new_rule_needs_no_python(catalog: Catalog) -> None:
         "because": "test rule",
         "source": "test",
     }
-    kb = catalog.kb.model_copy(
-        update={"rules": [*catalog.kb.rules, type(catalog.kb.rules[0]).model_validate(rule)]}
-    )
+    kb = catalog.kb.model_copy(update={"rules": [*catalog.kb.rules, from_model(Rule.model_validate(rule))]})
     rec = Engine(Catalog(kb)).recommend(
         build_profile({"gpu": "a100-80gb", "model_size": "7b", "goal": "adapt"})
     )

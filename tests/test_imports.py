@@ -83,6 +83,33 @@ def test_cached_recommend_builds_no_validator() -> None:
         assert "pydantic.plugin._loader" not in loaded_modules(*args), args
 
 
+MODEL_MACHINERY = {"atlas_cli.kb.schema", "pydantic.main", "pydantic._internal._model_construction"}
+
+
+def test_cached_recommend_json_builds_no_model_class() -> None:
+    """A cached KB is decoded into plain records (kb/records.py): defining the schema's pydantic
+    models, and the model machinery that takes, cost a fresh process ~55 ms (docs/performance.md)."""
+    for args in (
+        ("recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat", "--json"),
+        ("recommend", "--gpu", "a100-80gb", "--model", "llama-3.1-8b", "--goal", "align", "--json"),
+        ("recommend", "--gpu", "m3-max", "--model-size", "70b", "--explain", "--json"),
+    ):
+        loaded_modules(*args)  # fills the KB cache
+        modules = loaded_modules(*args)
+        assert "atlas_cli.kb.records" in modules, args
+        assert not MODEL_MACHINERY & modules, args
+
+
+def test_cached_batch_does_not_define_the_schema(tmp_path: Path) -> None:
+    """Batch runs through the typer CLI, which imports pydantic itself; the KB's models stay out."""
+    source = tmp_path / "profiles.jsonl"
+    source.write_text('{"gpu": "rtx-3090", "model_size": "7b"}\n', encoding="utf-8")
+    loaded_modules("recommend", "--batch", str(source))  # fills the KB cache
+    modules = loaded_modules("recommend", "--batch", str(source))
+    assert "atlas_cli.batch.runner" in modules
+    assert "atlas_cli.kb.schema" not in modules
+
+
 # --- the layers: cli -> batch / export -> recipes / render -> core -> kb -----------------------------------
 
 # batch prints the JSON documents render defines, so it sits just above render; export reads the

@@ -10,7 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.schema import GuideRule, KnowledgeBase, Training
+from atlas_cli.kb.records import GuideRule, KnowledgeBase
+from atlas_cli.kb.schema import Training
 from tests.conftest import REPO
 
 SOURCE = "atlas-v1.4"
@@ -607,4 +608,4 @@ def test_a_good_batch_reason_explains_a_batch_above_the_least(kb: KnowledgeBase)
     kto = next(m for m in kb.methods if m.id == "kto").training
     assert kto is not None and kto.good_batch_why is not None and kto.good_batch > kto.min_batch
     with pytest.raises(ValidationError, match="good_batch_why: explains a good_batch above min_batch"):
-        Training.model_validate(kto.model_dump(exclude_defaults=True) | {"good_batch": kto.min_batch})
+        Training.model_validate(kto.model_dump() | {"good_batch": kto.min_batch})

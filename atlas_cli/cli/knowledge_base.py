@@ -21,7 +21,7 @@ from atlas_cli.errors import KnowledgeBaseError, MissingTranslations
 from atlas_cli.i18n import N_, t
 
 if TYPE_CHECKING:
-    from atlas_cli.kb.schema import KnowledgeBase
+    from atlas_cli.kb.records import KnowledgeBase
     from atlas_cli.kb.yamlsafe import PathKey, Position
     from atlas_cli.translations import Source
 from atlas_cli.errors import printable

@@ -72,25 +72,19 @@ from atlas_cli.core.variants import (
     with_variant,
 )
 from atlas_cli.i18n import N_, language, nt, number, pt, significant, stage_label, t, translated
+from atlas_cli.kb.behaviour import (
+    MEMORY_SCALE,
+    QUALITY_SCALE,
+    SPEED_SCALE,
+    AllOfBehaviour,
+    MethodIndex,
+    Scalar,
+)
 from atlas_cli.kb.catalog import SERVING, Catalog, Objective, Sampling
 from atlas_cli.kb.conditions import Facts, Predicate, comparisons, compile_condition, facts_used
 from atlas_cli.kb.facts import PLAN_FACTS
 from atlas_cli.kb.heap import collector_paused
-from atlas_cli.kb.schema import (
-    MEMORY_SCALE,
-    QUALITY_SCALE,
-    SPEED_SCALE,
-    Advice,
-    AllOf,
-    Condition,
-    LibraryEntry,
-    Method,
-    MethodIndex,
-    PipelineRule,
-    Pitfall,
-    Rule,
-    Scalar,
-)
+from atlas_cli.kb.records import Advice, AllOf, Condition, LibraryEntry, Method, PipelineRule, Pitfall, Rule
 from atlas_cli.kb.vocabulary import (
     DEFAULT_PIPELINE,
     NO_CLASSIFIER_STACKS,
@@ -200,12 +194,11 @@ def compile_rule(rule: Rule) -> CompiledRule:
     per_plan = rule.when is not None and _reads_plan(rule.when)
     points = EFFECT_SIGN.get(rule.effect.action, 0.0) * rule.effect.weight * RULE_POINTS
     guard: Condition | None = None
-    if per_plan and isinstance(rule.when, AllOf):
+    if per_plan and isinstance(rule.when, AllOfBehaviour):
         profile_parts = [part for part in rule.when.all if not _reads_plan(part)]
         if profile_parts:
-            # The parts were validated with the rule: building a validator for AllOf here
-            # would cost a fresh process ~25 ms.
-            guard = AllOf.model_construct(all=profile_parts)
+            # The parts were validated with the rule.
+            guard = AllOf(all=profile_parts)
     predicate = compile_condition(rule.when)
     return CompiledRule(
         rule, predicate, per_plan, points, rule.effect.excludes, rule.effect.in_measure, guard

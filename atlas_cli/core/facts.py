@@ -10,8 +10,8 @@ from atlas_cli.core.estimates import Estimate
 from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN, completion_length
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import Hardware, ModelInfo, training_stack
+from atlas_cli.kb.behaviour import Scalar
 from atlas_cli.kb.facts import FACTS
-from atlas_cli.kb.schema import Scalar
 
 if TYPE_CHECKING:
     from atlas_cli.core.plans import Plan

@@ -24,7 +24,12 @@ from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import VISION_TEXT_ONLY, shape_of
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, nt, t
-from atlas_cli.kb.schema import MAX_LAYERS, GatedDeltaNet, LatentAttention, LlmModel, MixtureOfExperts
+from atlas_cli.kb.behaviour import MAX_LAYERS
+from atlas_cli.kb.records import LlmModel, from_model
+
+# A config.json is validated by the models (this module is not on a cached `recommend`'s path).
+from atlas_cli.kb.schema import GatedDeltaNet, LatentAttention, MixtureOfExperts
+from atlas_cli.kb.schema import LlmModel as ValidatedModel
 from atlas_cli.kb.vocabulary import WeightsDtype
 
 Config = Mapping[str, Any]
@@ -964,14 +969,17 @@ def _problem(where: tuple[int | str, ...], message: str) -> str:
 def _model(name: str, source: str, model_type: str, fields: dict[str, Any]) -> LlmModel:
     family = _FAMILY_NAMES.get(model_type, model_type or "unknown")
     # params_b is a placeholder until the shape is counted just below.
-    draft = LlmModel(id=model_id_for(name), name=name, family=family, params_b=1, source=source, **fields)
+    draft: LlmModel = from_model(
+        ValidatedModel(id=model_id_for(name), name=name, family=family, params_b=1, source=source, **fields)
+    )
     shape = shape_of(draft)
     active = round(shape.active_params / 1e9, 3) if shape.is_moe else None
     variant = "instruct" if looks_instruct(name) else "base"
     # Validated again with the counts: a config of tiny or huge sizes gives a count outside the
     # schema's bounds, which model_copy would let through (shown as "0B", or 4e10 billion).
     counted = {"params_b": _billions(shape.params), "active_params_b": active, "variant": variant}
-    return LlmModel.model_validate({**draft.model_dump(), **counted})
+    model: LlmModel = from_model(ValidatedModel.model_validate({**draft.model_dump(), **counted}))
+    return model
 
 
 def _billions(params: float) -> float:

@@ -24,7 +24,7 @@ from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, grouped, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import replace_whole
-from atlas_cli.kb.schema import LlmModel
+from atlas_cli.kb.records import LlmModel
 from atlas_cli.kb.vocabulary import HUB_ID_PATTERN, ModelVariant
 
 SourceKind = Literal["catalog", "file", "cache", "hub"]

@@ -12,8 +12,9 @@ from atlas_cli.core.memory.states import plan_experts_quantized
 from atlas_cli.core.throughput.plans import NO_TIME, Timed
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, batches_text
 from atlas_cli.i18n import N_, nt, significant, stage_label, t, translated
+from atlas_cli.kb.behaviour import Scalar
 from atlas_cli.kb.conditions import facts_that_held
-from atlas_cli.kb.schema import Advice, PipelineRule, Rule, Scalar
+from atlas_cli.kb.records import Advice, PipelineRule, Rule
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 
 SAFETY_PERCENT = round(100 * (1 - FIT_MARGIN))

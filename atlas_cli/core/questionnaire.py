@@ -53,7 +53,7 @@ from atlas_cli.kb.catalog import (
     free_tier_named,
     is_laptop_gpu,
 )
-from atlas_cli.kb.schema import Gpu
+from atlas_cli.kb.records import Gpu
 from atlas_cli.kb.vocabulary import (
     BACK_WORDS,
     DONT_KNOW_WORDS,

@@ -26,7 +26,7 @@ from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, number, pt, t
 from atlas_cli.kb.catalog import Catalog, Objective, api_name, free_tier_named, is_laptop_gpu
-from atlas_cli.kb.schema import ChipConfiguration, Gpu, LlmModel
+from atlas_cli.kb.records import ChipConfiguration, Gpu, LlmModel
 from atlas_cli.kb.vocabulary import (
     GB_WORDS,
     NO_CLASSIFIER_STACKS,

@@ -16,7 +16,7 @@ from typing import Literal, NamedTuple
 
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, grouped, t
-from atlas_cli.kb.schema import LlmModel
+from atlas_cli.kb.records import LlmModel
 from atlas_cli.kb.vocabulary import PREQUANTIZED, STORED_QUANTIZED
 
 # A vision-language model's tower, counted in memory (Shape.tower_params) and never trained.
@@ -602,9 +602,9 @@ def bare_model(params: float) -> LlmModel:
         else:  # a toy size's MLP is as narrow as it goes
             layers -= 1
     structural = embeddings + layers * (attention + 3 * hidden * intermediate) + (2 * layers + 1) * hidden
-    # Built from checked numbers (kv_heads divides the heads), without the
-    # validator: building it would cost a fresh process ~25 ms.
-    return LlmModel.model_construct(
+    # Built from checked numbers (kv_heads divides the heads): a record, which the models need
+    # not validate (importing them would cost a fresh process ~50 ms).
+    return LlmModel(
         id="bare-size",
         name=t("{size:g}B model", size=params / 1e9),
         family="llama",

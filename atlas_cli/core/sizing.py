@@ -49,9 +49,10 @@ from atlas_cli.core.throughput.plans import (
 from atlas_cli.core.variants import card_rank, objective_id, single, sweep, trainable_method
 from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import N_, stage_label, t
+from atlas_cli.kb.behaviour import Scalar
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import comparisons, facts_used
-from atlas_cli.kb.schema import Method, Rule, Scalar
+from atlas_cli.kb.records import Method, Rule
 from atlas_cli.kb.vocabulary import (
     LORA_TARGETS,
     MEMORY_MODELS,

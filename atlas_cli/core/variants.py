@@ -14,7 +14,7 @@ from atlas_cli.core.resolve import Hardware, ModelInfo, choose_precision
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.schema import Method, Variant
+from atlas_cli.kb.records import Method, Variant
 from atlas_cli.kb.vocabulary import (
     MEMORY_MODELS,
     OPTIMIZERS,

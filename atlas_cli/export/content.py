@@ -9,7 +9,7 @@ from atlas_cli.export.estimates import cells, conditions_text, present
 from atlas_cli.export.labels import words
 from atlas_cli.i18n import language, number, pt, set_language, translated
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.schema import GuideRule, Method, Ratings
+from atlas_cli.kb.records import GuideRule, Method, Ratings
 from atlas_cli.kb.vocabulary import Lang
 from atlas_cli.render.cards import card_sections, ratings_line
 from atlas_cli.render.views import guide_disagreements, rating_scales, scoring_notes

@@ -1,13 +1,13 @@
 """Cache of the validated knowledge base, keyed by a hash of the exact bytes it was parsed from.
 
 Parsing the YAML and building the pydantic validators costs more than the rest of a
-`recommend`; a cached KB loads in a few milliseconds. The cache is an optimisation only: a
+`recommend`; a cached KB loads in a few milliseconds, without pydantic. The cache is an optimisation only: a
 missing, read-only or foreign cache directory, or a damaged entry, falls back to a full load.
 
 What it trusts, and why (docs/security.md has the threat model):
 - An entry is JSON, data only: reading one can never run code, whoever wrote it (a pickle
-  could). It is rebuilt into the KB's models without validation (model_construct), since it was
-  validated before it was written; a shape that does not match the models is a miss.
+  could). It is decoded into the KB's plain records (kb/records.py) without validation, since it
+  was validated before it was written; a shape that does not match the records is a miss.
 - It is read only from a directory that only the current user can change: the directory is
   ours and writable by nobody else, every directory on the way to it belongs to us or root and
   is writable by nobody else unless sticky (like /tmp), and every symbolic link on the way
@@ -17,7 +17,7 @@ What it trusts, and why (docs/security.md has the threat model):
   (ours, writable by nobody else, a regular file) before it is read.
 - The key hashes the KB files' bytes as read, once: the same bytes are then parsed on a miss, so
   an edit between the two cannot store one KB under another's key. It also covers the
-  ft-atlas version and the identity of its source files, whose models the entry is rebuilt into.
+  ft-atlas version and the identity of its source files, whose records the entry is decoded into.
 """
 
 from __future__ import annotations
@@ -28,24 +28,19 @@ import json
 import os
 import stat
 import sys
-import types
-import typing
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel
 
 import atlas_cli
+from atlas_cli.kb.behaviour import Mismatch
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import KbFile, read_kb, replace_whole
 from atlas_cli.kb.heap import collector_paused
-from atlas_cli.kb.schema import KnowledgeBase
+from atlas_cli.kb.records import KnowledgeBase, decode_knowledge_base
 
 CACHE_ENV = "FT_ATLAS_CACHE_DIR"
 NO_CACHE_ENV = "FT_ATLAS_NO_CACHE"
-ENTRY_FORMAT = 3  # 1 was a pickle; 2 had no checksum
+ENTRY_FORMAT = 4  # 1 was a pickle; 2 had no checksum; 3 was decoded into the pydantic models
 KEPT_ENTRIES = 8  # the bundled KB of a few versions and a few --kb copies
 MAX_ENTRY_BYTES = 64 << 20  # a 1,000-method KB's entry is ~10 MB
 
@@ -76,7 +71,7 @@ def source_identity() -> str:
 
 def package_identity(package: Path) -> str:
     """The path, size and modification time of every module in the package, hashed. An entry
-    is rebuilt into this code's models, so any change to them (even without a new version
+    is decoded into this code's records, so any change to them (even without a new version
     number, as in an editable checkout) must change the key."""
     found: list[str] = []
     pending = [str(package)]
@@ -244,147 +239,7 @@ def _write_entry(directory: Path, name: str, payload: bytes) -> None:
     _prune(directory)
 
 
-# --- entries: JSON, rebuilt into the models without validation ----------------------------------
-
-
-class _Mismatch(Exception):
-    """The entry's data does not have the models' shape: treated as a miss."""
-
-
-Build = Callable[[Any], Any]
-
-
-def _plain(value: Any) -> Any:
-    return value
-
-
-def _strip(annotation: Any) -> Any:
-    while typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    return annotation
-
-
-def _is_model(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
-
-
-_builders: dict[Any, Build] = {}
-
-
-def _builder(annotation: Any) -> Build:
-    """A function that rebuilds JSON data into `annotation` (a model, a list, a dict or a union
-    of them), checking the shape as it goes: a list where a list is expected, a mapping with
-    exactly a model's keys where a model is expected. Made once per annotation."""
-    annotation = _strip(annotation)
-    found = _builders.get(annotation)
-    if found is None:
-        found = _builders[annotation] = (
-            _model_builder(annotation) if _is_model(annotation) else _make(annotation)
-        )
-    return found
-
-
-def _make(annotation: Any) -> Build:
-    origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
-    # The JSON document was parsed for this load alone: its lists and mappings are reused.
-    if origin is list:
-        item = _builder(arguments[0])
-        if item is _plain:
-            return lambda value: _expect(value, list)
-        return lambda value: [item(v) for v in _expect(value, list)]
-    if origin is dict:
-        item = _builder(arguments[1])
-        if item is _plain:
-            return lambda value: _expect(value, dict)
-        return lambda value: {k: item(v) for k, v in _expect(value, dict).items()}
-    if origin in (typing.Union, types.UnionType):
-        return _union_builder(tuple(_strip(a) for a in arguments))
-    return _plain
-
-
-def _expect(value: Any, kind: type) -> Any:
-    if type(value) is not kind:
-        raise _Mismatch(kind.__name__)
-    return value
-
-
-def _keys(model: type[BaseModel]) -> frozenset[str]:
-    return frozenset(field.alias or name for name, field in model.model_fields.items())
-
-
-def _constructor(model: type[BaseModel]) -> Callable[[dict[str, Any]], Any]:
-    """model_construct for a complete set of field values. For the KB's plain models (no root
-    model, no post-init, no extra fields) that is these four attributes, set as model_construct
-    sets them; it is called ~1,000 times per load and was half of a cache hit's time."""
-    if (
-        model.__pydantic_root_model__
-        or model.__pydantic_post_init__
-        or model.model_config.get("extra") == "allow"
-    ):
-        return lambda values: model.model_construct(**values)
-
-    def construct(values: dict[str, Any]) -> Any:
-        instance = model.__new__(model)
-        object.__setattr__(instance, "__dict__", values)
-        object.__setattr__(instance, "__pydantic_fields_set__", set(values))
-        object.__setattr__(instance, "__pydantic_extra__", None)
-        object.__setattr__(instance, "__pydantic_private__", None)
-        return instance
-
-    return construct
-
-
-def _forward(annotation: Any) -> bool:
-    """Whether an annotation is, or holds, a forward reference (`list["Condition"]`)."""
-    if isinstance(annotation, str | typing.ForwardRef):
-        return True
-    return any(_forward(a) for a in typing.get_args(annotation))
-
-
-def _model_builder(model: type[BaseModel]) -> Build:
-    # Only fields that hold models or are stored under an alias need work; the JSON mapping
-    # itself becomes the instance's values (a load rebuilds ~70,000 models for a large KB).
-    parts: list[tuple[str, str, Build]] = []
-    keys = _keys(model)
-    construct = _constructor(model)
-
-    def build(value: Any) -> Any:
-        if type(value) is not dict or value.keys() != keys:
-            raise _Mismatch(model.__name__)
-        for name, key, part in parts:
-            value[name] = part(value[name] if key == name else value.pop(key))
-        return construct(value)
-
-    # Filled once `build` is known: a model may contain itself (a condition holds conditions).
-    _builders[model] = build
-    fields = model.model_fields
-    # pydantic resolves annotations when it builds validators, which a cache hit never does:
-    # a forward reference (`list[Condition]` above Condition's definition) is resolved here.
-    unresolved = any(_forward(f.annotation) for f in fields.values())
-    hints = typing.get_type_hints(model, include_extras=True) if unresolved else {}
-    for name, field in fields.items():
-        part = _builder(hints.get(name, field.annotation))
-        if part is not _plain or field.alias:
-            parts.append((name, field.alias or name, part))
-    return build
-
-
-def _union_builder(members: tuple[Any, ...]) -> Build:
-    models = {_keys(m): _builder(m) for m in members if _is_model(m)}
-    others = [m for m in members if not _is_model(m) and m is not type(None)]
-    other = _builder(others[0]) if len(others) == 1 else _plain
-
-    def build(value: Any) -> Any:
-        if value is None:
-            return None
-        if models and type(value) is dict:
-            found = models.get(frozenset(value))
-            if found is None:
-                raise _Mismatch("no member of the union has these keys")
-            return found(value)
-        return other(value)
-
-    return build
+# --- entries: JSON, decoded into the KB's records without validation ----------------------------
 
 
 def encode_entry(key: str, kb: KnowledgeBase) -> bytes:
@@ -397,7 +252,7 @@ def encode_entry(key: str, kb: KnowledgeBase) -> bytes:
 
 def decode_entry(key: str, payload: bytes) -> KnowledgeBase | None:
     """The KB in an entry, or None when it is not an entry for `key` of this format, or its body
-    is not the one written (an edited entry is rebuilt without validation: a value the models
+    is not the one written (an edited entry is decoded without validation: a value the models
     would refuse would fail later, inside a command)."""
     head, _, body = payload.partition(b"\n")
     try:
@@ -406,10 +261,9 @@ def decode_entry(key: str, payload: bytes) -> KnowledgeBase | None:
             return None
         if header.get("sha256") != hashlib.sha256(body).hexdigest():
             return None
-        kb = _builder(KnowledgeBase)(json.loads(body))
-    except (ValueError, RecursionError, _Mismatch, TypeError, KeyError):
+        return decode_knowledge_base(json.loads(body))
+    except (ValueError, RecursionError, Mismatch, TypeError, KeyError):
         return None
-    return kb if isinstance(kb, KnowledgeBase) else None
 
 
 # --- loading -------------------------------------------------------------------------------------

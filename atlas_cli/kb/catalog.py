@@ -15,16 +15,8 @@ from typing import NamedTuple
 
 from atlas_cli.errors import UnknownName
 from atlas_cli.i18n import N_, t
-from atlas_cli.kb.schema import (
-    REFERENCE_PRICE_KINDS,
-    Gpu,
-    HostedOffer,
-    KnowledgeBase,
-    LlmModel,
-    Method,
-    Price,
-    Training,
-)
+from atlas_cli.kb.behaviour import REFERENCE_PRICE_KINDS
+from atlas_cli.kb.records import Gpu, HostedOffer, KnowledgeBase, LlmModel, Method, Price, Training
 from atlas_cli.kb.vocabulary import RUSSIAN_GB
 
 # --- look-ups ------------------------------------------------------------------------------
@@ -174,7 +166,7 @@ class ApiTuning(NamedTuple):
 
 
 # What a no-training method's memory is sized for: serving, by no trainer.
-SERVING = Objective("inference", Training.model_construct(source=["serving: no trainer"]), 0)
+SERVING = Objective("inference", Training(source=["serving: no trainer"]), 0)
 
 
 def _objective(method: Method) -> Objective:

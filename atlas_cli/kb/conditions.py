@@ -1,5 +1,8 @@
 """The rule condition language: `all` / `any` / `not` over `{fact, op, value}` comparisons.
 
+A condition's form is told by the behaviour class its records and models share (kb/behaviour.py),
+so that a condition built with the models compiles as one decoded from a cached KB does.
+
 Conditions are compiled once into Python functions. A missing or null fact makes an ordering
 comparison false (an unknown example count is neither "< 1000" nor ">= 1000").
 """
@@ -9,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from atlas_cli.kb.schema import AllOf, AnyOf, Comparison, Condition, NotOf
+from atlas_cli.kb.behaviour import AllOfBehaviour, AnyOfBehaviour, ComparisonBehaviour, NotOfBehaviour
+from atlas_cli.kb.records import Comparison, Condition
 
 Facts = Mapping[str, Any]
 Predicate = Callable[[Facts], bool]
@@ -48,13 +52,13 @@ class _Source:
         )
 
     def condition(self, condition: Condition) -> str:
-        if isinstance(condition, Comparison):
+        if isinstance(condition, ComparisonBehaviour):
             return self.comparison(condition)
-        if isinstance(condition, AllOf):
+        if isinstance(condition, AllOfBehaviour):
             return "(" + " and ".join(map(self.condition, condition.all)) + ")"
-        if isinstance(condition, AnyOf):
+        if isinstance(condition, AnyOfBehaviour):
             return "(" + " or ".join(map(self.condition, condition.any)) + ")"
-        assert isinstance(condition, NotOf)
+        assert isinstance(condition, NotOfBehaviour)
         return f"(not {self.condition(condition.not_)})"
 
 
@@ -87,11 +91,11 @@ def comparisons(condition: Condition | None) -> list[Comparison]:
     """Every comparison in a condition, in order."""
     if condition is None:
         return []
-    if isinstance(condition, Comparison):
+    if isinstance(condition, ComparisonBehaviour):
         return [condition]
-    if isinstance(condition, AllOf):
+    if isinstance(condition, AllOfBehaviour):
         return [c for part in condition.all for c in comparisons(part)]
-    if isinstance(condition, AnyOf):
+    if isinstance(condition, AnyOfBehaviour):
         return [c for part in condition.any for c in comparisons(part)]
     return comparisons(condition.not_)
 
@@ -104,9 +108,9 @@ def facts_used(condition: Condition | None) -> list[str]:
 def facts_that_held(condition: Condition | None, facts: Facts) -> list[str]:
     """The fact names a condition that holds reads where it matters: of an `any`, only the
     branches that hold (an API user's "minimal resources" branch, not the GPU fact beside it)."""
-    if isinstance(condition, AnyOf):
+    if isinstance(condition, AnyOfBehaviour):
         held = [part for part in condition.any if compile_condition(part)(facts)]
         return [name for part in held or condition.any for name in facts_that_held(part, facts)]
-    if isinstance(condition, AllOf):
+    if isinstance(condition, AllOfBehaviour):
         return [name for part in condition.all for name in facts_that_held(part, facts)]
     return facts_used(condition)

@@ -14,10 +14,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from atlas_cli.errors import KnowledgeBaseError, one_line
+from atlas_cli.kb import schema
+from atlas_cli.kb.behaviour import looks_numeric
 from atlas_cli.kb.catalog import normalize
 from atlas_cli.kb.facts import fact_spec
 from atlas_cli.kb.files import KbFile, read_kb
-from atlas_cli.kb.schema import KnowledgeBase, looks_numeric
+from atlas_cli.kb.records import KnowledgeBase, from_model
 from atlas_cli.kb.vocabulary import (
     DEFAULT_PIPELINE,
     GPU_MEMORY,
@@ -182,10 +184,12 @@ def load_located(
 
 
 def _validated(data: dict[str, Any], sources: _Sources) -> KnowledgeBase:
+    """The KB's records, once the models have validated it: what every command works with, as a
+    cached KB is (kb/cache.py), so that a cache hit and a miss behave alike."""
     kb: KnowledgeBase | None = None
     problems: list[str] = []
     try:
-        kb = KnowledgeBase.model_validate(data)
+        kb = from_model(schema.KnowledgeBase.model_validate(data))
     except ValidationError as error:
         problems = _validation_problems(error, data, sources)
     found = cross_reference_problems(data) + ([] if kb is None else selection_problems(kb))

@@ -1,13 +1,14 @@
 """The knowledge base (KB) schema: pydantic models of every section of the YAML files.
 
+The models validate; commands work with the plain records generated from them (kb/records.py,
+scripts/generate_records.py), and the behaviour both share is in kb/behaviour.py.
+
 Every model forbids unknown fields, so that a typo in a hand-edited file is an error, not a
 silently ignored key. Conditions are checked against the fact definitions (kb/facts.py): an
 unknown fact or a value of the wrong type is a located error, never a crash later.
 """
 
 import difflib
-import re
-from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -24,7 +25,34 @@ from pydantic import (
     model_validator,
 )
 
-from atlas_cli.i18n import catalog, language
+from atlas_cli.kb.behaviour import (
+    LARGE_SETS_KEY,
+    MAX_LAYERS,
+    MAX_NUMBER,
+    SELECTED_BY,
+    AllOfBehaviour,
+    AnyOfBehaviour,
+    ComparisonBehaviour,
+    EffectBehaviour,
+    GatedRepositoryBehaviour,
+    GpuBehaviour,
+    HostedOfferBehaviour,
+    HyperparameterBehaviour,
+    LlmModelBehaviour,
+    MemoryRating,
+    MethodBehaviour,
+    MethodSelectorBehaviour,
+    NotOfBehaviour,
+    PriceKind,
+    QualityRating,
+    RatingCorrectionBehaviour,
+    RuleBehaviour,
+    Scalar,
+    SpeedRating,
+    TextBehaviour,
+    TrainingBehaviour,
+    looks_numeric,
+)
 from atlas_cli.kb.facts import FACTS, FactSpec, fact_spec
 from atlas_cli.kb.vocabulary import (
     HUB_ID_PATTERN,
@@ -35,7 +63,6 @@ from atlas_cli.kb.vocabulary import (
     PRECISIONS,
     HostedService,
     HostedStatus,
-    Lang,
     MethodKind,
     ModelVariant,
     Runs,
@@ -43,17 +70,6 @@ from atlas_cli.kb.vocabulary import (
 )
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$", max_length=64)]
-MemoryRating = Literal["very-low", "low", "medium", "high"]
-SpeedRating = Literal["slow", "medium", "fast", "instant"]
-QualityRating = Literal["context-dependent", "moderate", "high", "near-full", "excellent"]
-
-# Ordered scales used by `compare` and by the engine's base score.
-MEMORY_SCALE: tuple[MemoryRating, ...] = ("very-low", "low", "medium", "high")
-SPEED_SCALE: tuple[SpeedRating, ...] = ("slow", "medium", "fast", "instant")
-QUALITY_SCALE: tuple[QualityRating, ...] = ("moderate", "high", "near-full", "excellent")
-# A number in a hand-edited file beyond this is a typo (a 5,000-digit integer, 1e300).
-MAX_NUMBER = 1e15
-MAX_LAYERS = 10_000  # blocks in a model (per stack): more is a typo
 
 
 def _member_of(names: dict[str, Any], what: str) -> AfterValidator:
@@ -85,7 +101,6 @@ def _bounded(value: float) -> float:
 
 
 Number = Annotated[float, AfterValidator(_bounded)]
-Scalar = str | bool | int | float | None
 
 
 class Strict(BaseModel):
@@ -97,7 +112,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, allow_inf_nan=False, strict=True)
 
 
-class Text(Strict):
+class Text(TextBehaviour, Strict):
     """A piece of prose in English, optionally with its Russian wording (the guide's own); the
     others are translated by the catalog (i18n.py)."""
 
@@ -111,19 +126,8 @@ class Text(Strict):
 
     @model_serializer(mode="wrap")
     def _with_russian(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
-        """Dumped in Russian (context {"lang": "ru"}), `ru` holds the text as Russian output shows it."""
         data = handler(self)
-        if isinstance(data, dict) and (info.context or {}).get("lang") == "ru":
-            data["ru"] = self.get("ru")
-        return data
-
-    def get(self, lang: Lang | None = None) -> str:
-        """The text in `lang` (default: the current language). In Russian the catalog comes first:
-        an explanation that quotes the guide (a rule's `because` whose `ru` is the guide's line) is
-        translated whole there, the guide's line inside it; then the text's own `ru`."""
-        if (lang or language()) != "ru":
-            return self.en
-        return catalog().get(self.en) or self.ru or self.en
+        return self._dump_hook(data, info.context) if isinstance(data, dict) else data
 
 
 class Reference(Strict):
@@ -171,7 +175,7 @@ class Ratings(Strict):
     quality: QualityRating
 
 
-class RatingCorrection(Strict):
+class RatingCorrection(RatingCorrectionBehaviour, Strict):
     """Where ft-atlas scores a method differently from the guide's §4 table (which `compare`
     still prints as written): the corrected ratings, why, and the source."""
 
@@ -187,17 +191,8 @@ class RatingCorrection(Strict):
             raise ValueError("a correction changes at least one of memory, speed, quality")
         return self
 
-    def applied_to(self, ratings: Ratings) -> Ratings:
-        # Both sides are validated ratings; validating again would build Ratings' validator,
-        # ~25 ms of a cached run's start-up.
-        return Ratings.model_construct(
-            memory=self.memory or ratings.memory,
-            speed=self.speed or ratings.speed,
-            quality=self.quality or ratings.quality,
-        )
 
-
-class HostedOffer(Strict):
+class HostedOffer(HostedOfferBehaviour, Strict):
     """One provider's hosted service (a tuning or embedding API): what it does, which models,
     what it costs in words (amounts change: read the source, dated), and where that is written."""
 
@@ -232,12 +227,6 @@ class HostedOffer(Strict):
         "deploys that version); empty: every service tunes every model it serves",
     )
 
-    def services_for(self, name: str) -> frozenset[str]:
-        """The services that tune the API model `name` (lower case, without an organisation)."""
-        if not self.tunes:
-            return frozenset(self.services)
-        return frozenset(s for s, prefixes in self.tunes.items() if any(_tuned_as(name, p) for p in prefixes))
-
     @model_validator(mode="after")
     def _status_is_explained(self) -> "HostedOffer":
         if self.status != "available" and not self.status_note:
@@ -250,30 +239,9 @@ class HostedOffer(Strict):
         return self
 
 
-_VERSION_DATE = re.compile(r"-\d{4}-\d{2}-\d{2}$")
-
-
-def _tuned_as(name: str, prefix: str) -> bool:
-    """Whether the API model `name` is one a `tunes` entry names: by prefix, or as the undated name
-    of the dated version it lists (Azure deploys model "gpt-5" at version "2025-08-07"; a bare
-    "gpt-5" must not match "gpt-5-mini", so a dated entry is no prefix of other names)."""
-    return name.startswith(prefix) or name == _VERSION_DATE.sub("", prefix)
-
-
 HyperValue = (
     Annotated[str, Field(max_length=200)] | bool | int | Number | list[Annotated[str, Field(max_length=200)]]
 )
-
-
-def looks_numeric(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-LARGE_SETS_KEY = "num_train_epochs"  # the one hyperparameter whose value depends on the set's size
 
 
 class LargeSets(Strict):
@@ -290,7 +258,7 @@ class LargeSets(Strict):
     )
 
 
-class Hyperparameter(Strict):
+class Hyperparameter(HyperparameterBehaviour, Strict):
     """A hyperparameter as a value (what recipes use) with its explanation and source.
 
     `value` is for full-weight training (or the only value); `with_peft` applies when the
@@ -319,9 +287,6 @@ class Hyperparameter(Strict):
                 raise ValueError(f"'{value}' is text: YAML reads a number only with a dot (2.0e-5, not 2e-5)")
         return self
 
-    def for_training(self, peft: bool) -> HyperValue | None:
-        return self.with_peft if peft and self.with_peft is not None else self.value
-
 
 class Variant(Strict):
     """A memory-saving setting `estimate` and `recommend` consider for a method."""
@@ -345,7 +310,7 @@ class Variant(Strict):
     )
 
 
-class Training(Strict):
+class Training(TrainingBehaviour, Strict):
     """How a trainer runs an objective: what the estimator and the time model size it by.
 
     An objective added in YAML alone is sized from this block; how many completions an online
@@ -454,17 +419,6 @@ class Training(Strict):
             raise ValueError("global_batch_why: an online or token-batched objective sizes its step apart")
         return self
 
-    @property
-    def liger_fuses_loss(self) -> bool:
-        """Whether the `liger` stack computes this objective's loss without the whole logits: the
-        next-token loss of SFT and continued pre-training (LLaMA-Factory asks Liger for the logits
-        in every other stage: model_utils/liger_kernel.py, require_logits unless the stage is pt
-        or sft; the recipes write Liger for those only), and an online policy loss without a value
-        model (TRL's GRPO trainer with use_liger_kernel: LigerFusedLinearGRPOLoss)."""
-        if self.online:
-            return not self.value_model
-        return not (self.paired or self.reference_model or self.scalar_head)
-
 
 class HostedAs(Strict):
     """What a provider runs instead of an objective it does not offer (ORPO: SFT, then DPO)."""
@@ -473,7 +427,7 @@ class HostedAs(Strict):
     because: Text
 
 
-class Method(Strict):
+class Method(MethodBehaviour, Strict):
     id: Id
     name: str = Field(pattern=r"\S")  # shown in every table: not empty, not blank
     aliases: list[str] = []
@@ -562,21 +516,6 @@ class Method(Strict):
             raise ValueError(
                 f"num_generations: completions per prompt, a whole number from 2 to {MAX_GENERATIONS}"
             )
-
-    @property
-    def embeds_only(self) -> bool:
-        """A plan that neither trains nor runs the language model: an encoder embeds the texts
-        (the embeddings classifier, which has no memory model)."""
-        return self.kind == "no-training" and self.memory_model is None
-
-    @property
-    def scored_ratings(self) -> Ratings:
-        """The ratings the engine scores with: the guide's, with ft-atlas's correction applied."""
-        return self.ratings if self.scoring is None else self.scoring.applied_to(self.ratings)
-
-    def estimated_variants(self) -> list[Variant]:
-        """The settings to estimate: the declared variants, or the method's defaults."""
-        return self.variants or [Variant.model_construct(label=self.name)]
 
 
 class Category(Strict):
@@ -714,7 +653,7 @@ class ChipConfiguration(Strict):
 Tflops = Annotated[float, Field(ge=0.1, le=1_000_000)]
 
 
-class Gpu(Strict):
+class Gpu(GpuBehaviour, Strict):
     id: Id
     name: str = Field(pattern=r"\S")  # shown in every table: not empty, not blank
     aliases: list[str] = []
@@ -795,17 +734,6 @@ class Gpu(Strict):
             raise ValueError(f"free_tier_aliases: {', '.join(missing)} not in aliases")
         return self
 
-    @property
-    def unified(self) -> bool:
-        """An Apple chip: its GPU shares the machine's memory, which comes in several sizes."""
-        return self.interconnect is not None and self.interconnect.kind == "unified"
-
-    @property
-    def chip_name(self) -> str:
-        """An Apple entry's chip without the configuration its name describes: "Apple M3 Max" of
-        "Apple M3 Max (128 GB unified, 40-core GPU)"."""
-        return self.name.split(" (", 1)[0]
-
     @model_validator(mode="after")
     def _sizes_are_the_chips(self) -> "Gpu":
         """A size list belongs to Apple silicon, and Apple silicon has one: a chip is refused any
@@ -859,11 +787,6 @@ class Gpu(Strict):
                 f"tflops_bf16_measured needs tflops_bf16 and at most {MEASURED_OVER_PEAK:g}x of it"
             )
         return self
-
-    @property
-    def usable_gib(self) -> float:
-        """The memory a program can allocate: the driver's report where known, else advertised."""
-        return self.memory_gib if self.reported_memory_mib is None else self.reported_memory_mib / 1024
 
 
 class MixtureOfExperts(Strict):
@@ -954,7 +877,7 @@ class GatedDeltaNet(Strict):
         return self
 
 
-class LlmModel(Strict):
+class LlmModel(LlmModelBehaviour, Strict):
     id: Id
     name: str = Field(pattern=r"\S")  # shown in every table: not empty, not blank
     aliases: list[str] = []
@@ -1115,11 +1038,6 @@ class LlmModel(Strict):
     )
     source: str
 
-    @property
-    def checkpoint_type(self) -> str:
-        """The model_type the trainers' per-model-type lists see: its wrapper's, where it has one."""
-        return self.wrapper_type or self.family
-
     @model_validator(mode="after")
     def _grouped_attention(self) -> "LlmModel":
         if self.attention_heads % self.kv_heads:
@@ -1219,7 +1137,7 @@ def _unknown_fact(name: str) -> str:
     return f"unknown fact '{name}'{hint} Facts: {', '.join(names)} (docs/rules.md)"
 
 
-class Comparison(Strict):
+class Comparison(ComparisonBehaviour, Strict):
     fact: str
     op: Operator = "eq"
     value: Scalar | list[Scalar]
@@ -1246,15 +1164,15 @@ class Comparison(Strict):
         return self
 
 
-class AllOf(Strict):
+class AllOf(AllOfBehaviour, Strict):
     all: list["Condition"] = Field(min_length=1)
 
 
-class AnyOf(Strict):
+class AnyOf(AnyOfBehaviour, Strict):
     any: list["Condition"] = Field(min_length=1)
 
 
-class NotOf(Strict):
+class NotOf(NotOfBehaviour, Strict):
     not_: "Condition" = Field(alias="not")
 
 
@@ -1282,11 +1200,7 @@ Condition = Annotated[
 ]
 
 
-# The method properties a rule's selector may constrain (fields of both Method and MethodSelector).
-SELECTED_BY = ("kind", "category", "memory_model", "tags", "runs")
-
-
-class MethodSelector(Strict):
+class MethodSelector(MethodSelectorBehaviour, Strict):
     """Which methods a rule applies to, by their properties; every given property must match
     (a list matches any of its entries). `ids` adds methods by name, `except` removes them."""
 
@@ -1311,55 +1225,8 @@ class MethodSelector(Strict):
             raise ValueError(f"a selector needs ids or at least one of {', '.join(SELECTED_BY)}")
         return self
 
-    def unconstrained(self) -> bool:
-        return all(getattr(self, name) is None for name in SELECTED_BY)
 
-    def matches(self, method: Method) -> bool:
-        if method.id in self.except_:
-            return False
-        return method.id in self.ids or (not self.unconstrained() and self.matches_properties(method))
-
-    def matches_properties(self, method: Method) -> bool:
-        """Whether the method's properties (not its id) match: each given one holds the method's
-        value (for a list such as `tags`, one of its values)."""
-        for name in SELECTED_BY:
-            wanted, value = getattr(self, name), getattr(method, name)
-            if wanted is None:
-                continue
-            if not (any(v in wanted for v in value) if isinstance(value, list) else value in wanted):
-                return False
-        return True
-
-
-class MethodIndex:
-    """Methods by id, and grouped by the properties a selector reads (SELECTED_BY): choosing a
-    rule's methods then costs a lookup per name, or a check per group of alike methods, rather
-    than a check per method (a KB of a thousand methods has thousands of rules)."""
-
-    def __init__(self, methods: Iterable[Method]) -> None:
-        self.by_id = {m.id: m for m in methods}
-        self.alike: dict[tuple[Any, ...], list[Method]] = {}
-        for m in self.by_id.values():
-            key = tuple(_hashable(getattr(m, name)) for name in SELECTED_BY)
-            self.alike.setdefault(key, []).append(m)
-
-    def select(self, selector: list[Id] | MethodSelector) -> list[Method]:
-        """The indexed methods `selector` selects (a list: those it names)."""
-        if isinstance(selector, list):
-            return [self.by_id[i] for i in dict.fromkeys(selector) if i in self.by_id]
-        found = {i: self.by_id[i] for i in selector.ids if i in self.by_id}
-        if not selector.unconstrained():
-            for group in self.alike.values():
-                if selector.matches_properties(group[0]):
-                    found.update((m.id, m) for m in group)
-        return [m for i, m in found.items() if i not in selector.except_]
-
-
-def _hashable(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
-
-
-class Effect(Strict):
+class Effect(EffectBehaviour, Strict):
     action: Literal["prefer", "avoid", "exclude"]
     weight: float = Field(default=1.0, ge=0, le=100)
     # The rule says what the measure --priority cost|speed ranks by counts already (the cost
@@ -1374,13 +1241,8 @@ class Effect(Strict):
             raise ValueError("in_measure is for prefer and avoid: an excluded plan is not ranked")
         return self
 
-    @property
-    def excludes(self) -> bool:
-        """The rule removes the plan (rather than weighing it)."""
-        return self.action == "exclude"
 
-
-class Rule(Strict):
+class Rule(RuleBehaviour, Strict):
     """If `when` holds for a candidate plan whose method `methods` selects, apply `effect`."""
 
     id: Id
@@ -1394,11 +1256,6 @@ class Rule(Strict):
         description="its `because` is repeated in the header of a recipe for a plan it holds for "
         "(with the stack the recipe trains with): running the recipe runs into it",
     )
-
-    def selects(self, method: Method) -> bool:
-        if isinstance(self.methods, list):
-            return method.id in self.methods
-        return self.methods.matches(method)
 
 
 class PipelineRule(Strict):
@@ -1422,11 +1279,6 @@ class Advice(Strict):
     source: str = Field(min_length=1)
 
 
-PriceKind = Literal["on-demand", "marketplace", "serverless", "reservation", "spot", "list"]
-# The kinds a GPU's reference price is taken from (data/prices.yaml says why).
-REFERENCE_PRICE_KINDS: tuple[PriceKind, ...] = ("on-demand", "marketplace")
-
-
 class Price(Strict):
     """One dated offer of a GPU by a cloud provider."""
 
@@ -1439,7 +1291,7 @@ class Price(Strict):
     date: str = Field(min_length=4, description="the date the source shows, as precise as it is")
 
 
-class GatedRepository(Strict):
+class GatedRepository(GatedRepositoryBehaviour, Strict):
     """Hub repositories whose weights download only once their licence is accepted on the model's
     page (data/models.yaml `gated_repositories`): a recipe that loads one says so first."""
 
@@ -1450,9 +1302,6 @@ class GatedRepository(Strict):
     )
     licence: str = Field(min_length=1, description="the licence accepted on the model's page")
     source: str = Field(min_length=1)
-
-    def holds(self, repo: str) -> bool:
-        return repo.casefold().startswith(self.prefix.casefold())
 
 
 class KnowledgeBase(Strict):

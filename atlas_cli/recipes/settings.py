@@ -38,8 +38,9 @@ from atlas_cli.core.shapes import ALL_LINEAR, BARE_SIZE_VOCAB, Shape
 from atlas_cli.core.throughput.plans import Timed, TimeInputs, time_inputs, usual_epochs
 from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, nt, t
+from atlas_cli.kb.behaviour import HyperValue
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.schema import Gpu, HostedOffer, HyperValue, LlmModel, Method
+from atlas_cli.kb.records import Gpu, HostedOffer, LlmModel, Method
 from atlas_cli.kb.vocabulary import (
     MEMORY_MODELS,
     OPTIMIZERS,

@@ -9,18 +9,20 @@ from rich.text import Text as RichText
 from rich.tree import Tree
 
 from atlas_cli.i18n import pt, t, translated
+from atlas_cli.kb.behaviour import (
+    AllOfBehaviour,
+    AnyOfBehaviour,
+    ComparisonBehaviour,
+    HyperValue,
+    NotOfBehaviour,
+)
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.schema import (
-    AllOf,
-    AnyOf,
-    Comparison,
+from atlas_cli.kb.records import (
     Condition,
     GuideRule,
     HostedOffer,
     Hyperparameter,
-    HyperValue,
     Method,
-    NotOf,
 )
 from atlas_cli.kb.vocabulary import HOSTED_SERVICE_WORDS, HOSTED_STATUS_WORDS, Lang
 from atlas_cli.render.grid import fenced, html_safe
@@ -99,13 +101,13 @@ OPERATOR_SIGNS = {"eq": "=", "ne": "≠", "in": "∈", "not_in": "∉", "gt": ">
 
 def condition_words(condition: Condition) -> str:
     """A rule condition as a reader writes it: `gpu_vendor = apple`, `goal ∈ {chat, align}`."""
-    if isinstance(condition, AllOf):
+    if isinstance(condition, AllOfBehaviour):
         return t(" and ").join(condition_words(c) for c in condition.all)
-    if isinstance(condition, AnyOf):
+    if isinstance(condition, AnyOfBehaviour):
         return "(" + t(" or ").join(condition_words(c) for c in condition.any) + ")"
-    if isinstance(condition, NotOf):
+    if isinstance(condition, NotOfBehaviour):
         return t("not ({condition})", condition=condition_words(condition.not_))
-    assert isinstance(condition, Comparison)
+    assert isinstance(condition, ComparisonBehaviour)
     if isinstance(condition.value, list):
         value = "{" + ", ".join(map(str, condition.value)) + "}"
     else:

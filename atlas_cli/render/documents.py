@@ -37,7 +37,7 @@ from atlas_cli.core.throughput.timing import (
     StageTime,
 )
 from atlas_cli.i18n import N_, language, t
-from atlas_cli.kb.schema import Advice, KnowledgeBase, LlmModel, Method
+from atlas_cli.kb.records import Advice, KnowledgeBase, LlmModel, Method
 from atlas_cli.kb.vocabulary import (
     FIT_MARGIN,
     GENERATIVE_GOALS,

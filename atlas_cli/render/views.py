@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from atlas_cli.core.memory import gib_to_gb
 from atlas_cli.i18n import N_, nt, number, parameters, pt, t, translated
+from atlas_cli.kb.behaviour import MEMORY_SCALE, QUALITY_SCALE, SPEED_SCALE
 from atlas_cli.kb.catalog import Catalog
-from atlas_cli.kb.schema import MEMORY_SCALE, QUALITY_SCALE, SPEED_SCALE, Gpu, Method
+from atlas_cli.kb.records import Gpu, Method
 from atlas_cli.kb.vocabulary import Lang
 from atlas_cli.render.contracts import CompareJson, CompareRowJson, ModelJson
 from atlas_cli.render.documents import SCHEMA_VERSION

@@ -22,7 +22,7 @@ from atlas_cli.core.throughput.timing import (
 from atlas_cli.core.throughput.workload import Workload, batch_cap, global_batch, good_batch, least_batch
 from atlas_cli.i18n import N_, nt, stage_label, t
 from atlas_cli.kb.catalog import NO_SAMPLING, SERVING, Objective, Sampling
-from atlas_cli.kb.schema import LargeSets, Method
+from atlas_cli.kb.records import LargeSets, Method
 from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
 
 # RAG's setup: one forward pass of an embedding model over the corpus: a strong open embedder for
