@@ -28,7 +28,7 @@ from typing import Any
 
 from atlas_cli.errors import one_line
 from atlas_cli.i18n import CONTEXT_SEPARATOR, PLURAL_CONTEXTS, catalog_key, translations_dir
-from atlas_cli.kb.behaviour import MEMORY_SCALE, QUALITY_SCALE, SPEED_SCALE, Record, fields_of
+from atlas_cli.kb.behaviour import MEMORY_SCALE, QUALITY_SCALE, SPEED_SCALE, Record
 from atlas_cli.kb.records import (
     HostedOffer,
     KnowledgeBase,
@@ -100,7 +100,7 @@ def _walk(item: Any, path: PathKey) -> Iterator[tuple[PathKey, Any, bool]]:
         return
     if isinstance(item, Record):
         shown = {name for model, name in SHOWN_TRANSLATED if isinstance(item, model)}
-        for name, key in fields_of(item):
+        for name, key in item.FIELDS:
             value = getattr(item, name)
             if name in shown and isinstance(value, str):
                 yield (*path, key), value, False

@@ -120,13 +120,6 @@ def _dumped(value: Any, by_alias: bool, context: dict[str, Any] | None) -> Any:
     return value
 
 
-def fields_of(item: Any) -> tuple[tuple[str, str], ...]:
-    """A record's or a model's fields: each name with the key it is stored under."""
-    if isinstance(item, Record):
-        return item.FIELDS
-    return tuple((name, info.alias or name) for name, info in type(item).model_fields.items())
-
-
 # --- behaviour -------------------------------------------------------------------------------------
 
 
