@@ -83,10 +83,13 @@ def _set_aside(path: Path, what: str) -> Path:
     return Path(name)
 
 
+UNMAKEABLE_DIRECTORY_ERRORS = frozenset({errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS})
+
+
 def make_output_dir(out: Path, what: str = "--out") -> None:
-    """The directory --out names, made if missing. A file where the directory should be is the
-    user's to change (exit 2, as --out naming a device is); anything else that stops it is an I/O
-    error (exit 1, as a failed write to stdout)."""
+    """The directory --out names, made if missing. A file where the directory should be, or a
+    place the system will not make one, is the user's to change (exit 2, as --out naming a device
+    is); anything else that stops it is an I/O error (exit 1, as a failed write to stdout)."""
     if out.is_symlink():
         # Another user's link in a shared directory would have the files written where it points.
         raise UsageError(
@@ -103,9 +106,13 @@ def make_output_dir(out: Path, what: str = "--out") -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise WriteFailed(
-            t("{what}: cannot create {path}: {reason}", what=what, path=out, reason=error.strerror or error)
-        ) from None
+        message = t(
+            "{what}: cannot create {path}: {reason}", what=what, path=out, reason=error.strerror or error
+        )
+        # A path the system will not make here (under /proc, read-only, not ours) is the user's to
+        # change; a full disk or a failing device is an I/O error.
+        refused = error.errno in BAD_PATH_ERRORS | UNMAKEABLE_DIRECTORY_ERRORS
+        raise (UsageError(message) if refused else WriteFailed(message)) from None
 
 
 def _check_target(path: Path, force: bool, what: str) -> None:

@@ -436,6 +436,9 @@ def test_batch_each_bad_line_gets_an_error_record(run: Runner, tmp_path: Path) -
     source = write_lines(tmp_path / "in.jsonl", lines)
     result = run("recommend", "--batch", str(source), "--top", "1")
     assert result.exit_code == 2
+    # Exit 2 says why on stderr too (a review: it said nothing there).
+    said = "ft-atlas: 16 lines were refused as bad input; their error records in the output say why\n"
+    assert result.stderr == said
     records = batch_records(result)
     assert len(records) == len(lines)
     assert [r["line"] for r in records] == list(range(1, len(lines) + 1))

@@ -182,3 +182,9 @@ def test_markdown_output_escapes_knowledge_base_text(run: Runner, tmp_path: Path
     for page in pages:
         assert "<script>" not in page and "<img" not in page
     assert "&lt;script&gt;" in pages[0]
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_an_output_directory_the_system_will_not_make_is_bad_input(run: Runner) -> None:
+    """`export --out /proc/x` exited 1, the code of an internal error (a review)."""
+    fails(run("export", "--out", "/proc/ft-atlas-export"), 2, "--out: cannot create /proc/ft-atlas-export")

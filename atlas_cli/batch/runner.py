@@ -36,7 +36,7 @@ from atlas_cli.errors import (
     WriteFailed,
     fail,
 )
-from atlas_cli.i18n import catalog, grouped, language, t
+from atlas_cli.i18n import catalog, grouped, language, nt, t
 from atlas_cli.kb.heap import collector_paused
 from atlas_cli.render.documents import recommendation_json
 
@@ -373,7 +373,19 @@ def run_batch(
         return fail(f"{internal} line(s) hit an internal error; see their error records", EXIT_INTERNAL)
     if ended:
         return fail(ended[0], EXIT_USAGE)
-    return EXIT_USAGE if bad else EXIT_OK
+    if bad:
+        # The output says which lines and why; the terminal says that some did (a review: exit 2
+        # with nothing on stderr read as a failure without a message).
+        return fail(
+            nt(
+                "{n} line was refused as bad input; its error record in the output says why",
+                "{n} lines were refused as bad input; their error records in the output say why",
+                bad,
+                n=bad,
+            ),
+            EXIT_USAGE,
+        )
+    return EXIT_OK
 
 
 def _run_here(encode: Encode, chunks: Iterator[Chunk], write: Write) -> tuple[int, int]:
