@@ -519,7 +519,6 @@ def test_the_model_list_says_how_active_parameters_are_counted(run: Runner) -> N
     [
         ("meta-llama--Llama-3.1-8B.json", {"head_dim": 0}, "head_dim 0: sized as hidden_size"),
         ("meta-llama--Llama-3.1-8B.json", {"torch_dtype": "float128"}, "torch_dtype 'float128'"),
-        ("mistralai--Mixtral-8x7B-v0.1.json", {"num_experts_per_tok": 9}, "9 experts per token of 8"),
     ],
 )
 def test_a_config_value_read_otherwise_than_written_is_warned(
@@ -933,3 +932,11 @@ def test_qwen3_next_is_recommended_plans(run: Runner) -> None:
     assert data["recommendations"] and any(p["fit"] == "yes" for p in data["recommendations"])
     model = ok(run("model", "qwen3-next-80b-a3b", "--json")).json()
     assert model["linear_attention"]["fused_projections"] and model["experts"]["shared_expert_gate"]
+
+
+def test_a_config_routing_to_more_experts_than_it_has_is_refused() -> None:
+    """Sized "with all 8 active" behind a warning, exit 0 (two reviews): transformers' router
+    (torch.topk) refuses it, so no such model loads."""
+    config = {**fixture("mistralai--Mixtral-8x7B-v0.1.json"), "num_experts_per_tok": 9}
+    with pytest.raises(UsageError, match="routes each token to 9 experts of 8: no model loads so"):
+        parse_config(config, "x/y", "x")

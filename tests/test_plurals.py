@@ -76,12 +76,12 @@ def test_russian_takes_the_form_of_the_count_from_the_catalog(count: float, russ
 
 def test_russian_forms_of_a_whole_template() -> None:
     set_language("ru")
-    one = "{active} expert per token of {experts}: sized with all {experts} active"
-    plural = "{active} experts per token of {experts}: sized with all {experts} active"
-    said = {n: nt(one, plural, n, active=n, experts=1) for n in (1, 2, 5)}
-    assert said[1].startswith("1 эксперт на токен")
-    assert said[2].startswith("2 эксперта на токен")
-    assert said[5].startswith("5 экспертов на токен")
+    one = "{n} line was refused as bad input; its error record in the output says why"
+    plural = "{n} lines were refused as bad input; their error records in the output say why"
+    said = {n: nt(one, plural, n, n=n) for n in (1, 2, 5)}
+    assert said[1].startswith("1 строка отклонена")
+    assert said[2].startswith("2 строки отклонены")
+    assert said[5].startswith("5 строк отклонено")
 
 
 def test_an_untranslated_plural_falls_back_to_its_english_form() -> None:

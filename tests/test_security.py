@@ -12,6 +12,7 @@ import functools
 import hashlib
 import io
 import json
+import math
 import os
 import random
 import re
@@ -1526,6 +1527,8 @@ def test_an_entry_of_the_wrong_shape_is_a_miss(small_kb: Path, cache_env: Path) 
         _entry({**header, "key": "0" * 64}, kb),  # another KB's entry under this name
         _entry({**header, "format": 2}, kb),
         json.dumps({**header, "kb": kb}).encode(),  # format 2's one document
+        # NaN, which JSON cannot hold and the models refuse (a review: it was shown as "nan")
+        _entry(header, {**kb, "gpus": [{**kb["gpus"][0], "memory_gib": math.nan}, *kb["gpus"][1:]]}),
     ]
     for entry in wrong_shapes:
         _plant(_entry_path(cache_env, small_kb), entry)

@@ -431,18 +431,19 @@ def _experts(
     elif model_type == "llama4_text":  # Llama 4: one shared expert beside the routed one
         shared = 1
     if active > experts:
-        warnings.append(
-            nt(
-                "{active} expert per token of {experts}: sized with all {experts} active",
-                "{active} experts per token of {experts}: sized with all {experts} active",
-                active,
+        # transformers' routers pick them with torch.topk, which refuses k above the experts.
+        raise UsageError(
+            t(
+                "{name}: config.json routes each token to {active} experts of {experts}: no model "
+                "loads so (its router picks the top {active} of {experts}); check num_experts_per_tok",
+                name=r.name,
                 active=active,
                 experts=experts,
             )
         )
     moe = MixtureOfExperts(
         experts=experts,
-        active=min(active, experts),
+        active=active,
         intermediate_size=expert_width,
         shared_experts=shared,
         shared_intermediate_size=shared_width,

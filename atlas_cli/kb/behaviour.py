@@ -82,8 +82,10 @@ class Record:
         return self.__dict__ == other.__dict__
 
     def __hash__(self) -> int:
-        # As a frozen model's: by value, so an entry that holds a list is unhashable.
-        return hash((type(self), *self.__dict__.values()))
+        # As a frozen model's: by value, so an entry that holds a list is unhashable. In FIELDS
+        # order: a decoder stores an aliased field (`not`) last, __init__ in its place.
+        values = self.__dict__
+        return hash((type(self), *(values[name] for name, _ in self.FIELDS)))
 
     def __repr__(self) -> str:
         values = ", ".join(f"{name}={getattr(self, name)!r}" for name, _ in self.FIELDS)

@@ -30,6 +30,7 @@ import stat
 import sys
 from functools import cache
 from pathlib import Path
+from typing import NoReturn
 
 import atlas_cli
 from atlas_cli.kb.behaviour import Mismatch
@@ -251,9 +252,10 @@ def encode_entry(key: str, kb: KnowledgeBase) -> bytes:
 
 
 def decode_entry(key: str, payload: bytes) -> KnowledgeBase | None:
-    """The KB in an entry, or None when it is not an entry for `key` of this format, or its body
-    is not the one written (an edited entry is decoded without validation: a value the models
-    would refuse would fail later, inside a command)."""
+    """The KB in an entry, or None when it is not an entry for `key` of this format, its body is
+    not the one written, or its data does not have the records' shape. Values are not validated
+    again: an entry its owner rewrote with a new checksum may fail inside a command (nobody else
+    can write it: trusted_directory); NaN and infinities, which JSON cannot hold, are a miss."""
     head, _, body = payload.partition(b"\n")
     try:
         header = json.loads(head)
@@ -261,9 +263,13 @@ def decode_entry(key: str, payload: bytes) -> KnowledgeBase | None:
             return None
         if header.get("sha256") != hashlib.sha256(body).hexdigest():
             return None
-        return decode_knowledge_base(json.loads(body))
+        return decode_knowledge_base(json.loads(body, parse_constant=_refused))
     except (ValueError, RecursionError, Mismatch, TypeError, KeyError):
         return None
+
+
+def _refused(constant: str) -> NoReturn:
+    raise ValueError(f"{constant} is not JSON")
 
 
 # --- loading -------------------------------------------------------------------------------------
