@@ -1557,6 +1557,7 @@ class Engine:
         facts.update(hosted_facts(pipeline, self.hosted_services, info))
         local = hardware.has_gpu and profile.model_access != "api"
         inputs = time_inputs(profile)
+        several = local and hardware.gpus > 1
         key = MemoryKey(
             pipeline,
             local,
@@ -1573,8 +1574,10 @@ class Engine:
             fewest=profile.priority == "cost",
             classifier=local
             and trains_classifier(profile.goal, profile.data_kind, info.sized.architecture, pipeline),
-            limits=inputs if inputs.limited else None,
-            counted=inputs if inputs.examples is not None else None,
+            # Only a plan on several GPUs is timed on fewer (_on_fewer_gpus): one GPU's memory view
+            # is shared by every amount of data.
+            limits=inputs if inputs.limited and several else None,
+            counted=inputs if inputs.examples is not None and several else None,
         )
         estimates, memory_facts = self._memory_view(resolved, key)
         facts.update(memory_facts)
