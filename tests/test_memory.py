@@ -1715,6 +1715,22 @@ def test_an_offloaded_plan_shows_its_cpu_ram_in_the_table(run: Runner) -> None:
     assert "GB RAM" not in plain
 
 
+def test_ram_given_leaves_out_the_plans_that_offload_more_than_it(run: Runner) -> None:
+    """A newcomer's review: 70B QLoRA on one 4090 read "yes" with 141 GB of CPU RAM, and most
+    desktops have 32-64 GB. With --ram such plans do not fit, and the way out names no offload."""
+    args = ("recommend", "--gpu", "rtx-4090", "--model", "llama-3.1-70b", "--goal", "chat")
+    args += ("--data-kind", "demonstrations", "--json")
+    roomy = ok(run(*args, "--ram", "256")).json()
+    first = roomy["recommendations"][0]
+    assert first["fit"] == "yes" and first["ram_gb"] > 64
+    assert roomy["profile"]["ram"] == 256
+    small = ok(run(*args, "--ram", "64")).json()
+    training = [p for p in small["recommendations"] if p["kind"] != "no-training" and p["fit"] is not None]
+    assert training and all(p["fit"] == "no" for p in training)
+    (note,) = [n for n in small["notes"] if n.startswith("No training plan fits these GPUs")]
+    assert "CPU offload" not in note and "more than the 64 GB --ram gives" in note
+
+
 def test_unsloths_self_sizing_loss_never_fits_less_than_trls(run: Runner) -> None:
     """Unsloth sizes its loss chunks to the free memory: counted at full size near the margin it
     made Gemma-3-27B QLoRA on a 4090 fit 1,187 tokens against TRL's 2,502 (an expert's review),

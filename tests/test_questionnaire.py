@@ -90,7 +90,7 @@ def test_every_question_comes_from_the_profile_definition(catalog: Catalog) -> N
     for field in PROFILE_FIELDS:
         # Not asked by default: set by flags, or asked only after an answer that needs them.
         skipped = ("gpus", "knowledge_changes", "examples", "batch_size", "stack", "tokens_per_example")
-        skipped += ("epochs", "packing", "price_per_hour", "max_hours", "budget_usd", "model_variant")
+        skipped += ("epochs", "packing", "price_per_hour", "max_hours", "budget_usd", "model_variant", "ram")
         skipped += ("sft_data",)  # only after preference pairs (test_full_run_builds_the_profile)
         skipped += ("vllm",)  # only after a reward function (test_vllm_is_asked_of_online_rl_only)
         skipped += ("vllm_server_gpus",)  # only after vLLM on several GPUs (test_a_vllm_server_is_asked_...)

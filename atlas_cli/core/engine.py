@@ -574,6 +574,13 @@ SAME_HARDWARE = frozenset(
 )
 
 
+def _fits_with_ram(offloaded: Estimate | None, ram_gb: float | None) -> bool:
+    """An offloaded plan fits on the GPUs and, where --ram gives the machine's, in its CPU RAM."""
+    if offloaded is None or offloaded.fit not in ("yes", "tight"):
+        return False
+    return ram_gb is None or (offloaded.ram_gb or 0.0) <= ram_gb
+
+
 def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
     """A plan on GPUs in several nodes whose micro-step waits on the links between them (the
     exchange outlasts the work): more GPUs past one node add little speed and
@@ -658,22 +665,26 @@ def _too_large_note(
     kept: list[Scored],
     on_a_mac: Callable[[Change], Change] | None = None,
     without_vllm: Callable[[], Plan | None] | None = None,
+    ram_gb: float | None = None,
 ) -> list[str]:
     """No training plan fits, offloaded or not, while prompting does and so ranks first: name the
     changes that would let one train (a review: ORPO at 8k on two RTX 4090s ranked few-shot
     prompting first and named no change that lets a plan train). `without_vllm`: the best plan
     that fits when sampling without --vllm, whose engine holds a share of every GPU, its 16-bit
     weights and cache on each (an expert's review: GRPO of a 14B on two RTX 4090s with --vllm was
-    told to use 16 GPUs, while QLoRA without vLLM fits the two)."""
+    told to use 16 GPUs, while QLoRA without vLLM fits the two). `ram_gb`: the machine's CPU RAM
+    (--ram), where CPU offload is no way: the plans that offload within it would fit."""
     training = [s.plan for s in kept if s.plan.kind != "no-training" and s.plan.fit is not None]
     if not training or any(plan.fit != "no" for plan in training):
         return []
     plain = without_vllm() if without_vllm is not None else None
     leaner = None if plain is None else (plain, Change("vllm", False, plain.memory_gb or 0.0))
-    ways = _ways_to_fit(training, leaner, on_a_mac)
+    ways = _ways_to_fit(training, leaner, on_a_mac, offload=ram_gb is None)
     if not ways:
         return []
     note = t("No training plan fits these GPUs. To train: {ways}.", ways=ways)
+    if ram_gb is not None and any(c.change == "offload" for plan in training for c in plan.to_fit()):
+        note += " " + t("Offloading to CPU RAM would need more than the {ram:g} GB --ram gives.", ram=ram_gb)
     e = training[0].estimate
     if e is not None and e.settings.gpus > 1 and e.settings.stack in NO_DEEPSPEED_STACKS:
         note += " " + t(
@@ -688,6 +699,7 @@ def _ways_to_fit(
     plans: list[Plan],
     leaner: tuple[Plan, Change] | None,
     on_a_mac: Callable[[Change], Change] | None = None,
+    offload: bool = True,
 ) -> str:
     """The best-ranked way to train on these GPUs alone (a leaner stack, QLoRA, shorter
     sequences...) and the fewest more GPUs (up to MOST_GPUS_SUGGESTED, else the smallest larger
@@ -695,7 +707,7 @@ def _ways_to_fit(
     plans' own to_fit; `leaner`: a plan that fits after a change to the whole profile (--stack
     unsloth, or no --vllm), and that change."""
     ways: dict[bool, str] = {}
-    changes = [(plan, change) for plan in plans for change in plan.to_fit()]
+    changes = [(p, c) for p in plans for c in p.to_fit() if offload or c.change != "offload"]
     # On this hardware: the best-ranked plan's change; with more GPUs: the fewest any plan needs
     # (QLoRA on 4 rather than the best-ranked plan's partial fine-tuning on 512).
     shown = {p.method for p in plans}  # a method shown as its own plan says itself what it needs
@@ -966,6 +978,7 @@ class MemoryKey(NamedTuple):
     sampling: Sampling  # how online stages sample (--num-generations, --generation-batch)
     fewest: bool  # plans may use fewer of the GPUs (--priority cost)
     classifier: bool  # a decoder's SFT trains a sequence classifier (profile.trains_classifier)
+    ram_gb: float | None  # the machine's CPU RAM (--ram): an offloading plan that needs more does not fit
     # --max-hours / --budget-usd: a plan takes a number of the GPUs only within them
     limits: TimeInputs | None = None
     # With --examples: the data that times each number of GPUs a plan may take (the cheapest with
@@ -1516,9 +1529,7 @@ class Engine:
             ):
                 break
             offloaded = {m.id: self._estimate(m, info, hardware, stages, offload) for m in training}
-            estimates.update(
-                {k: v for k, v in offloaded.items() if v[0] is not None and v[0].fit in ("yes", "tight")}
-            )
+            estimates.update({k: v for k, v in offloaded.items() if _fits_with_ram(v[0], key.ram_gb)})
         facts: dict[str, Scalar] = {}
         for method_id, (result, _) in estimates.items():
             facts.update(method_facts(method_id, result))
@@ -1574,6 +1585,7 @@ class Engine:
             fewest=profile.priority == "cost",
             classifier=local
             and trains_classifier(profile.goal, profile.data_kind, info.sized.architecture, pipeline),
+            ram_gb=profile.ram,
             # Only a plan on several GPUs is timed on fewer (_on_fewer_gpus): one GPU's memory view
             # is shared by every amount of data.
             limits=inputs if inputs.limited and several else None,
@@ -1629,6 +1641,7 @@ class Engine:
                 kept,
                 functools.partial(on_a_mac, self.catalog) if hardware.unified else None,
                 functools.partial(self._without_vllm, profile) if profile.vllm else None,
+                ram_gb=profile.ram,
             )
         if timing is not None and kept:  # the first plan is shown, so timed, anyway
             first = timing(kept[0].plan)

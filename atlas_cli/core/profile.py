@@ -127,6 +127,15 @@ class Profile:
     gpus: int = _question(
         "gpus", "hardware", "Number of GPUs (default 1).", "How many GPUs?", default=1, example="2"
     )
+    ram: float | None = _question(
+        "number",
+        "hardware",
+        "CPU RAM of the machine (of each node) in GB: a plan that offloads more to it than this does not "
+        "fit.",
+        "How much CPU RAM does the machine have, in GB?",
+        example="64",
+        if_unset="the CPU RAM an offloading plan needs is shown, not checked",
+    )
     model: str | None = _question(
         "name",
         "model",

@@ -156,6 +156,7 @@ SKIP: dict[str, Callable[[Answers], bool]] = {
         or a.get("examples") is None
         or (a.get("goal") == "classify" and a.get("data_kind") in (None, "labeled"))
     ),
+    "ram": lambda a: True,
     "price_per_hour": lambda a: True,
     "max_hours": lambda a: True,
     "budget_usd": lambda a: True,
