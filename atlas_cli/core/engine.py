@@ -263,6 +263,7 @@ MEASURED_PRIORITIES = {"cost", "speed"}
 # --priority cost on several GPUs: one plan on GPU counts whose costs are within 5 % of the least
 # is taken on the fastest of them (8x faster for 0.7 % more is what a practitioner picks); past
 # that, the cheaper count (LoRA of a 70B on 4 of 8 H100s, 12 % less than on 8, though slower).
+# Other priorities take the fastest count, counts within 5 % of it tying to fewer GPUs.
 GPU_COUNT_TIE = 1.05
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from atlas_cli.core.engine import rules_leaving_out
+from atlas_cli.core.engine import GPU_COUNT_TIE, rules_leaving_out
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.facts import profile_facts, stage_facts
 from atlas_cli.core.lengths import idle_gpus_note, length_notes, longest_past_positions
@@ -23,6 +23,7 @@ from atlas_cli.core.memory.search import (
     shorter_prompt_note,
     with_experts_quantized,
 )
+from atlas_cli.core.plans import hours_text
 from atlas_cli.core.profile import Profile, trains_classifier
 from atlas_cli.core.resolve import (
     DEFAULT_LORA_RANK,
@@ -349,7 +350,37 @@ class _Sizing:
             warnings += longest_past_positions(row.largest, info)
         if result.fit in ("tight", "no"):
             row = replace(row, to_fit=self._changes_that_fit(method, result, warnings))
+        warnings += self._faster_on_fewer(method, row)
         return Report(info, self.hardware, [row], warnings)
+
+    def _faster_on_fewer(self, method: Method, row: Row) -> list[str]:
+        """Where fewer of the GPUs would train the plan faster (as recommend then places it:
+        Engine._fastest_count), the fastest of them: an explicit --gpus is estimated as asked."""
+        result, hours = row.estimate, row.timed.hours
+        one = result.settings.gpus < 2 or result.settings.offload != "none"
+        if hours is None or result.fit != "yes" or one:
+            return []
+        best: tuple[float, int] | None = None
+        count = 1
+        while count < result.settings.gpus:
+            on = (self.settings._replace(gpus=count), self.hardware._replace(gpus=count))
+            _, fewer = single(method, self.info, *on, self.auto, self.rank_given)
+            timed = self._row("", fewer, []).timed
+            if fewer.fit == "yes" and timed.hours is not None and (best is None or timed.hours < best[0]):
+                best = (timed.hours, count)
+            count *= 2
+        if best is None or best[0] * GPU_COUNT_TIE >= hours:
+            return []
+        return [
+            t(
+                "On {fewer} of these {gpus} GPUs it would take {faster} instead of {slower}: the traffic "
+                "between more GPUs outweighs their compute (recommend puts it on {fewer}).",
+                fewer=best[1],
+                gpus=result.settings.gpus,
+                faster=hours_text(best[0]),
+                slower=hours_text(hours),
+            )
+        ]
 
     def _changes_that_fit(self, method: Method, result: Estimate, warnings: list[str]) -> list[Change]:
         """What would make a tight or failing plan fit: its own settings, or a QLoRA method; on a
