@@ -33,37 +33,10 @@ behaviour is in kb/behaviour.py, shared with the models.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal
 
 from atlas_cli.kb import behaviour
-from atlas_cli.kb.behaviour import Mismatch, Record
-
-R = TypeVar("R", bound=Record)
-
-
-def _new(cls: type[R], values: dict[str, Any]) -> R:
-    # The decoded mapping becomes the record's values as it is: it was parsed for this record alone.
-    record = cls.__new__(cls)
-    object.__setattr__(record, "__dict__", values)
-    return record
-
-
-def _list(value: Any) -> list[Any]:
-    if type(value) is not list:
-        raise Mismatch("list")
-    return value
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    if type(value) is not dict:
-        raise Mismatch("dict")
-    return value
-
-
-def _keys(value: Any, keys: frozenset[str], name: str) -> dict[str, Any]:
-    if type(value) is not dict or value.keys() != keys:
-        raise Mismatch(name)
-    return value
+from atlas_cli.kb.behaviour import Mismatch, Record, expect_dict, expect_keys, expect_list, new_record
 '''
 
 
@@ -125,12 +98,13 @@ class Writer:
             return f"_decode_{annotation.__name__}({source})"
         if origin is list:
             item = self.decode(arguments[0], f"v{depth}", depth + 1)
-            return f"_list({source})" if item is None else f"[{item} for v{depth} in _list({source})]"
+            listed = f"expect_list({source})"
+            return listed if item is None else f"[{item} for v{depth} in {listed}]"
         if origin is dict:
             item = self.decode(arguments[1], f"v{depth}", depth + 1)
             if item is None:
-                return f"_dict({source})"
-            return f"{{k{depth}: {item} for k{depth}, v{depth} in _dict({source}).items()}}"
+                return f"expect_dict({source})"
+            return f"{{k{depth}: {item} for k{depth}, v{depth} in expect_dict({source}).items()}}"
         if origin in (typing.Union, types.UnionType):
             name = self.union(_members(annotation))
             return None if name is None else f"{name}({source})"
@@ -226,7 +200,7 @@ def _decoder(model: type[BaseModel], writer: Writer, hints: dict[str, Any]) -> l
         "",
         "",
         f"def _decode_{name}(value: Any) -> {name}:",
-        f"    values = _keys(value, _KEYS_{name}, {name!r})",
+        f"    values = expect_keys(value, _KEYS_{name}, {name!r})",
     ]
     for field_name, info in fields.items():
         key = info.alias or field_name
@@ -234,7 +208,7 @@ def _decoder(model: type[BaseModel], writer: Writer, hints: dict[str, Any]) -> l
         expression = writer.decode(hints[field_name], source)
         if expression is not None or key != field_name:
             lines.append(f"    values[{field_name!r}] = {expression or source}")
-    lines.append(f"    return _new({name}, values)")
+    lines.append(f"    return new_record({name}, values)")
     return lines
 
 

@@ -260,6 +260,18 @@ class Scored(NamedTuple):
 # larger): such plans tie, and the tie goes to fewer GPUs, then to the score.
 TIE_RATIO = 1.15
 MEASURED_PRIORITIES = {"cost", "speed"}
+# Why a plan takes fewer of the GPUs without --priority cost (Engine._fastest_count).
+OVER_THE_LIMITS_ON_ALL = N_(
+    "On {used} of your {gpus} GPUs: on all {gpus} it would be over --max-hours/--budget-usd."
+)
+SLOWER_ON_ALL = N_(
+    "On {used} of your {gpus} GPUs: all {gpus} would take {slower} where these take {faster}, as the "
+    "traffic between them would outweigh their compute."
+)
+NO_FASTER_ON_ALL = N_(
+    "On {used} of your {gpus} GPUs: all {gpus} would be no faster ({slower} against {faster}), so the "
+    "others stay free."
+)
 # --priority cost on several GPUs: one plan on GPU counts whose costs are within 5 % of the least
 # is taken on the fastest of them (8x faster for 0.7 % more is what a practitioner picks); past
 # that, the cheaper count (LoRA of a 70B on 4 of 8 H100s, 12 % less than on 8, though slower).
@@ -1424,32 +1436,13 @@ class Engine:
         hours, chosen = next((h, o) for _, h, o in priced if h <= fastest * GPU_COUNT_TIE)
         if chosen is found or chosen[0] is None:
             return chosen
-        used = chosen[0].settings.all_gpus
+        on = {"used": chosen[0].settings.all_gpus, "gpus": gpus}
         on_all = priced[-1][1] if priced[-1][2] is found else None
         if on_all is None:
-            why = t(
-                "On {used} of your {gpus} GPUs: on all {gpus} it would be over --max-hours/--budget-usd.",
-                used=used,
-                gpus=gpus,
-            )
-        elif on_all > hours * GPU_COUNT_TIE:
-            why = t(
-                "On {used} of your {gpus} GPUs: all {gpus} would take {slower} where these take {faster}, "
-                "as the traffic between them would outweigh their compute.",
-                used=used,
-                gpus=gpus,
-                slower=hours_text(on_all),
-                faster=hours_text(hours),
-            )
+            why = t(OVER_THE_LIMITS_ON_ALL, **on)
         else:
-            why = t(
-                "On {used} of your {gpus} GPUs: all {gpus} would be no faster ({slower} against {faster}), "
-                "so the others stay free.",
-                used=used,
-                gpus=gpus,
-                slower=hours_text(on_all),
-                faster=hours_text(hours),
-            )
+            slower = SLOWER_ON_ALL if on_all > hours * GPU_COUNT_TIE else NO_FASTER_ON_ALL
+            why = t(slower, **on, slower=hours_text(on_all), faster=hours_text(hours))
         return chosen[0], [*chosen[1], why]
 
     def _within_limits(self, method: Method, result: Estimate, hardware: Hardware, key: MemoryKey) -> bool:

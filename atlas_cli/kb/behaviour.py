@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar
 
 from atlas_cli.i18n import catalog, language
 
@@ -110,6 +110,37 @@ class Record:
         copy = type(self).__new__(type(self))
         object.__setattr__(copy, "__dict__", {**self.__dict__, **(update or {})})
         return copy
+
+
+R = TypeVar("R", bound=Record)
+
+
+# --- decoding (kb/records.py's generated decoders) -----------------------------------------------
+
+
+def new_record(cls: type[R], values: dict[str, Any]) -> R:
+    # The decoded mapping becomes the record's values as it is: it was parsed for this record alone.
+    record = cls.__new__(cls)
+    object.__setattr__(record, "__dict__", values)
+    return record
+
+
+def expect_list(value: Any) -> list[Any]:
+    if type(value) is not list:
+        raise Mismatch("list")
+    return value
+
+
+def expect_dict(value: Any) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise Mismatch("dict")
+    return value
+
+
+def expect_keys(value: Any, keys: frozenset[str], name: str) -> dict[str, Any]:
+    if type(value) is not dict or value.keys() != keys:
+        raise Mismatch(name)
+    return value
 
 
 def _dumped(value: Any, by_alias: bool, context: dict[str, Any] | None) -> Any:

@@ -9,37 +9,10 @@ behaviour is in kb/behaviour.py, shared with the models.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal
 
 from atlas_cli.kb import behaviour
-from atlas_cli.kb.behaviour import Mismatch, Record
-
-R = TypeVar("R", bound=Record)
-
-
-def _new(cls: type[R], values: dict[str, Any]) -> R:
-    # The decoded mapping becomes the record's values as it is: it was parsed for this record alone.
-    record = cls.__new__(cls)
-    object.__setattr__(record, "__dict__", values)
-    return record
-
-
-def _list(value: Any) -> list[Any]:
-    if type(value) is not list:
-        raise Mismatch("list")
-    return value
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    if type(value) is not dict:
-        raise Mismatch("dict")
-    return value
-
-
-def _keys(value: Any, keys: frozenset[str], name: str) -> dict[str, Any]:
-    if type(value) is not dict or value.keys() != keys:
-        raise Mismatch(name)
-    return value
+from atlas_cli.kb.behaviour import Mismatch, Record, expect_dict, expect_keys, expect_list, new_record
 
 
 class Text(behaviour.TextBehaviour, Record):
@@ -1785,59 +1758,59 @@ _KEYS_Text = frozenset({"en", "ru"})
 
 
 def _decode_Text(value: Any) -> Text:
-    values = _keys(value, _KEYS_Text, "Text")
-    return _new(Text, values)
+    values = expect_keys(value, _KEYS_Text, "Text")
+    return new_record(Text, values)
 
 
 _KEYS_Reference = frozenset({"title", "first_author", "year", "arxiv", "url"})
 
 
 def _decode_Reference(value: Any) -> Reference:
-    values = _keys(value, _KEYS_Reference, "Reference")
-    return _new(Reference, values)
+    values = expect_keys(value, _KEYS_Reference, "Reference")
+    return new_record(Reference, values)
 
 
 _KEYS_LibraryEntry = frozenset({"library", "entry", "status", "note", "when"})
 
 
 def _decode_LibraryEntry(value: Any) -> LibraryEntry:
-    values = _keys(value, _KEYS_LibraryEntry, "LibraryEntry")
+    values = expect_keys(value, _KEYS_LibraryEntry, "LibraryEntry")
     values["when"] = _decode_union_0(values["when"])
-    return _new(LibraryEntry, values)
+    return new_record(LibraryEntry, values)
 
 
 _KEYS_Pitfall = frozenset({"en", "ru", "when"})
 
 
 def _decode_Pitfall(value: Any) -> Pitfall:
-    values = _keys(value, _KEYS_Pitfall, "Pitfall")
+    values = expect_keys(value, _KEYS_Pitfall, "Pitfall")
     values["when"] = _decode_union_0(values["when"])
-    return _new(Pitfall, values)
+    return new_record(Pitfall, values)
 
 
 _KEYS_TrainableShare = frozenset({"text", "low_pct", "high_pct", "source"})
 
 
 def _decode_TrainableShare(value: Any) -> TrainableShare:
-    values = _keys(value, _KEYS_TrainableShare, "TrainableShare")
-    return _new(TrainableShare, values)
+    values = expect_keys(value, _KEYS_TrainableShare, "TrainableShare")
+    return new_record(TrainableShare, values)
 
 
 _KEYS_Ratings = frozenset({"memory", "speed", "quality"})
 
 
 def _decode_Ratings(value: Any) -> Ratings:
-    values = _keys(value, _KEYS_Ratings, "Ratings")
-    return _new(Ratings, values)
+    values = expect_keys(value, _KEYS_Ratings, "Ratings")
+    return new_record(Ratings, values)
 
 
 _KEYS_RatingCorrection = frozenset({"memory", "speed", "quality", "because", "source"})
 
 
 def _decode_RatingCorrection(value: Any) -> RatingCorrection:
-    values = _keys(value, _KEYS_RatingCorrection, "RatingCorrection")
+    values = expect_keys(value, _KEYS_RatingCorrection, "RatingCorrection")
     values["because"] = _decode_Text(values["because"])
-    return _new(RatingCorrection, values)
+    return new_record(RatingCorrection, values)
 
 
 _KEYS_HostedOffer = frozenset(
@@ -1861,34 +1834,34 @@ _KEYS_HostedOffer = frozenset(
 
 
 def _decode_HostedOffer(value: Any) -> HostedOffer:
-    values = _keys(value, _KEYS_HostedOffer, "HostedOffer")
+    values = expect_keys(value, _KEYS_HostedOffer, "HostedOffer")
     values["status_note"] = _decode_union_1(values["status_note"])
-    values["services"] = _list(values["services"])
-    values["models"] = _list(values["models"])
+    values["services"] = expect_list(values["services"])
+    values["models"] = expect_list(values["models"])
     values["price"] = _decode_Text(values["price"])
-    values["source"] = _list(values["source"])
-    values["serves"] = _list(values["serves"])
-    values["tunes"] = {k0: _list(v0) for k0, v0 in _dict(values["tunes"]).items()}
-    return _new(HostedOffer, values)
+    values["source"] = expect_list(values["source"])
+    values["serves"] = expect_list(values["serves"])
+    values["tunes"] = {k0: expect_list(v0) for k0, v0 in expect_dict(values["tunes"]).items()}
+    return new_record(HostedOffer, values)
 
 
 _KEYS_LargeSets = frozenset({"examples", "value", "source", "classifiers"})
 
 
 def _decode_LargeSets(value: Any) -> LargeSets:
-    values = _keys(value, _KEYS_LargeSets, "LargeSets")
-    return _new(LargeSets, values)
+    values = expect_keys(value, _KEYS_LargeSets, "LargeSets")
+    return new_record(LargeSets, values)
 
 
 _KEYS_Hyperparameter = frozenset({"value", "with_peft", "large_sets", "note", "source", "asked_as"})
 
 
 def _decode_Hyperparameter(value: Any) -> Hyperparameter:
-    values = _keys(value, _KEYS_Hyperparameter, "Hyperparameter")
+    values = expect_keys(value, _KEYS_Hyperparameter, "Hyperparameter")
     values["large_sets"] = _decode_union_2(values["large_sets"])
     values["note"] = _decode_union_1(values["note"])
-    values["asked_as"] = _list(values["asked_as"])
-    return _new(Hyperparameter, values)
+    values["asked_as"] = expect_list(values["asked_as"])
+    return new_record(Hyperparameter, values)
 
 
 _KEYS_Variant = frozenset(
@@ -1897,8 +1870,8 @@ _KEYS_Variant = frozenset(
 
 
 def _decode_Variant(value: Any) -> Variant:
-    values = _keys(value, _KEYS_Variant, "Variant")
-    return _new(Variant, values)
+    values = expect_keys(value, _KEYS_Variant, "Variant")
+    return new_record(Variant, values)
 
 
 _KEYS_Training = frozenset(
@@ -1932,22 +1905,22 @@ _KEYS_Training = frozenset(
 
 
 def _decode_Training(value: Any) -> Training:
-    values = _keys(value, _KEYS_Training, "Training")
+    values = expect_keys(value, _KEYS_Training, "Training")
     values["min_batch_why"] = _decode_union_1(values["min_batch_why"])
     values["good_batch_why"] = _decode_union_1(values["good_batch_why"])
     values["global_batch_why"] = _decode_union_1(values["global_batch_why"])
-    values["source"] = _list(values["source"])
-    return _new(Training, values)
+    values["source"] = expect_list(values["source"])
+    return new_record(Training, values)
 
 
 _KEYS_HostedAs = frozenset({"objectives", "because"})
 
 
 def _decode_HostedAs(value: Any) -> HostedAs:
-    values = _keys(value, _KEYS_HostedAs, "HostedAs")
-    values["objectives"] = _list(values["objectives"])
+    values = expect_keys(value, _KEYS_HostedAs, "HostedAs")
+    values["objectives"] = expect_list(values["objectives"])
     values["because"] = _decode_Text(values["because"])
-    return _new(HostedAs, values)
+    return new_record(HostedAs, values)
 
 
 _KEYS_Method = frozenset(
@@ -1985,97 +1958,97 @@ _KEYS_Method = frozenset(
 
 
 def _decode_Method(value: Any) -> Method:
-    values = _keys(value, _KEYS_Method, "Method")
-    values["aliases"] = _list(values["aliases"])
-    values["tags"] = _list(values["tags"])
+    values = expect_keys(value, _KEYS_Method, "Method")
+    values["aliases"] = expect_list(values["aliases"])
+    values["tags"] = expect_list(values["tags"])
     values["summary"] = _decode_Text(values["summary"])
     values["trains"] = _decode_Text(values["trains"])
     values["trainable_share"] = _decode_union_3(values["trainable_share"])
     values["ratings"] = _decode_Ratings(values["ratings"])
-    values["use_when"] = [_decode_Text(v0) for v0 in _list(values["use_when"])]
-    values["avoid_when"] = [_decode_Text(v0) for v0 in _list(values["avoid_when"])]
+    values["use_when"] = [_decode_Text(v0) for v0 in expect_list(values["use_when"])]
+    values["avoid_when"] = [_decode_Text(v0) for v0 in expect_list(values["avoid_when"])]
     values["data"] = _decode_Text(values["data"])
     values["hardware"] = _decode_Text(values["hardware"])
-    values["libraries"] = [_decode_LibraryEntry(v0) for v0 in _list(values["libraries"])]
+    values["libraries"] = [_decode_LibraryEntry(v0) for v0 in expect_list(values["libraries"])]
     values["hyperparameters"] = {
-        k0: _decode_Hyperparameter(v0) for k0, v0 in _dict(values["hyperparameters"]).items()
+        k0: _decode_Hyperparameter(v0) for k0, v0 in expect_dict(values["hyperparameters"]).items()
     }
-    values["pitfalls"] = [_decode_Pitfall(v0) for v0 in _list(values["pitfalls"])]
-    values["references"] = [_decode_Reference(v0) for v0 in _list(values["references"])]
-    values["source"] = _list(values["source"])
-    values["variants"] = [_decode_Variant(v0) for v0 in _list(values["variants"])]
+    values["pitfalls"] = [_decode_Pitfall(v0) for v0 in expect_list(values["pitfalls"])]
+    values["references"] = [_decode_Reference(v0) for v0 in expect_list(values["references"])]
+    values["source"] = expect_list(values["source"])
+    values["variants"] = [_decode_Variant(v0) for v0 in expect_list(values["variants"])]
     values["scoring"] = _decode_union_4(values["scoring"])
-    values["providers"] = [_decode_HostedOffer(v0) for v0 in _list(values["providers"])]
+    values["providers"] = [_decode_HostedOffer(v0) for v0 in expect_list(values["providers"])]
     values["training"] = _decode_union_5(values["training"])
     values["hosted_as"] = _decode_union_6(values["hosted_as"])
-    return _new(Method, values)
+    return new_record(Method, values)
 
 
 _KEYS_Category = frozenset({"id", "name", "changes", "examples", "when", "methods", "source"})
 
 
 def _decode_Category(value: Any) -> Category:
-    values = _keys(value, _KEYS_Category, "Category")
+    values = expect_keys(value, _KEYS_Category, "Category")
     values["name"] = _decode_Text(values["name"])
     values["changes"] = _decode_Text(values["changes"])
-    values["examples"] = _list(values["examples"])
+    values["examples"] = expect_list(values["examples"])
     values["when"] = _decode_Text(values["when"])
-    values["methods"] = _list(values["methods"])
-    return _new(Category, values)
+    values["methods"] = expect_list(values["methods"])
+    return new_record(Category, values)
 
 
 _KEYS_GuideRule = frozenset({"id", "text", "methods", "source", "engine_rules", "critique"})
 
 
 def _decode_GuideRule(value: Any) -> GuideRule:
-    values = _keys(value, _KEYS_GuideRule, "GuideRule")
+    values = expect_keys(value, _KEYS_GuideRule, "GuideRule")
     values["text"] = _decode_Text(values["text"])
-    values["methods"] = _list(values["methods"])
-    values["engine_rules"] = _list(values["engine_rules"])
+    values["methods"] = expect_list(values["methods"])
+    values["engine_rules"] = expect_list(values["engine_rules"])
     values["critique"] = _decode_union_1(values["critique"])
-    return _new(GuideRule, values)
+    return new_record(GuideRule, values)
 
 
 _KEYS_ComparisonRow = frozenset({"label", "methods", "memory", "speed", "quality", "best_for"})
 
 
 def _decode_ComparisonRow(value: Any) -> ComparisonRow:
-    values = _keys(value, _KEYS_ComparisonRow, "ComparisonRow")
-    values["methods"] = _list(values["methods"])
+    values = expect_keys(value, _KEYS_ComparisonRow, "ComparisonRow")
+    values["methods"] = expect_list(values["methods"])
     values["best_for"] = _decode_Text(values["best_for"])
-    return _new(ComparisonRow, values)
+    return new_record(ComparisonRow, values)
 
 
 _KEYS_Stage = frozenset({"step", "name", "text", "methods"})
 
 
 def _decode_Stage(value: Any) -> Stage:
-    values = _keys(value, _KEYS_Stage, "Stage")
+    values = expect_keys(value, _KEYS_Stage, "Stage")
     values["text"] = _decode_Text(values["text"])
-    values["methods"] = _list(values["methods"])
-    return _new(Stage, values)
+    values["methods"] = expect_list(values["methods"])
+    return new_record(Stage, values)
 
 
 _KEYS_Tool = frozenset({"goal", "library", "features", "methods", "note"})
 
 
 def _decode_Tool(value: Any) -> Tool:
-    values = _keys(value, _KEYS_Tool, "Tool")
+    values = expect_keys(value, _KEYS_Tool, "Tool")
     values["goal"] = _decode_Text(values["goal"])
     values["features"] = _decode_Text(values["features"])
-    values["methods"] = _list(values["methods"])
+    values["methods"] = expect_list(values["methods"])
     values["note"] = _decode_union_1(values["note"])
-    return _new(Tool, values)
+    return new_record(Tool, values)
 
 
 _KEYS_GuideSection = frozenset({"number", "title", "summary"})
 
 
 def _decode_GuideSection(value: Any) -> GuideSection:
-    values = _keys(value, _KEYS_GuideSection, "GuideSection")
+    values = expect_keys(value, _KEYS_GuideSection, "GuideSection")
     values["title"] = _decode_Text(values["title"])
     values["summary"] = _decode_Text(values["summary"])
-    return _new(GuideSection, values)
+    return new_record(GuideSection, values)
 
 
 _KEYS_Guide = frozenset(
@@ -2084,14 +2057,14 @@ _KEYS_Guide = frozenset(
 
 
 def _decode_Guide(value: Any) -> Guide:
-    values = _keys(value, _KEYS_Guide, "Guide")
-    values["sections"] = [_decode_GuideSection(v0) for v0 in _list(values["sections"])]
-    values["choose"] = [_decode_GuideRule(v0) for v0 in _list(values["choose"])]
-    values["comparison"] = [_decode_ComparisonRow(v0) for v0 in _list(values["comparison"])]
-    values["stages"] = [_decode_Stage(v0) for v0 in _list(values["stages"])]
-    values["tools"] = [_decode_Tool(v0) for v0 in _list(values["tools"])]
-    values["recommendations"] = [_decode_GuideRule(v0) for v0 in _list(values["recommendations"])]
-    return _new(Guide, values)
+    values = expect_keys(value, _KEYS_Guide, "Guide")
+    values["sections"] = [_decode_GuideSection(v0) for v0 in expect_list(values["sections"])]
+    values["choose"] = [_decode_GuideRule(v0) for v0 in expect_list(values["choose"])]
+    values["comparison"] = [_decode_ComparisonRow(v0) for v0 in expect_list(values["comparison"])]
+    values["stages"] = [_decode_Stage(v0) for v0 in expect_list(values["stages"])]
+    values["tools"] = [_decode_Tool(v0) for v0 in expect_list(values["tools"])]
+    values["recommendations"] = [_decode_GuideRule(v0) for v0 in expect_list(values["recommendations"])]
+    return new_record(Guide, values)
 
 
 _KEYS_Interconnect = frozenset(
@@ -2100,17 +2073,17 @@ _KEYS_Interconnect = frozenset(
 
 
 def _decode_Interconnect(value: Any) -> Interconnect:
-    values = _keys(value, _KEYS_Interconnect, "Interconnect")
-    return _new(Interconnect, values)
+    values = expect_keys(value, _KEYS_Interconnect, "Interconnect")
+    return new_record(Interconnect, values)
 
 
 _KEYS_ChipConfiguration = frozenset({"gpu_cores", "memory_bandwidth_gbs", "memory_sizes_gb", "source"})
 
 
 def _decode_ChipConfiguration(value: Any) -> ChipConfiguration:
-    values = _keys(value, _KEYS_ChipConfiguration, "ChipConfiguration")
-    values["memory_sizes_gb"] = _list(values["memory_sizes_gb"])
-    return _new(ChipConfiguration, values)
+    values = expect_keys(value, _KEYS_ChipConfiguration, "ChipConfiguration")
+    values["memory_sizes_gb"] = expect_list(values["memory_sizes_gb"])
+    return new_record(ChipConfiguration, values)
 
 
 _KEYS_Gpu = frozenset(
@@ -2144,14 +2117,14 @@ _KEYS_Gpu = frozenset(
 
 
 def _decode_Gpu(value: Any) -> Gpu:
-    values = _keys(value, _KEYS_Gpu, "Gpu")
-    values["aliases"] = _list(values["aliases"])
+    values = expect_keys(value, _KEYS_Gpu, "Gpu")
+    values["aliases"] = expect_list(values["aliases"])
     values["interconnect"] = _decode_union_7(values["interconnect"])
-    values["memory_sizes_gb"] = _list(values["memory_sizes_gb"])
-    values["configurations"] = [_decode_ChipConfiguration(v0) for v0 in _list(values["configurations"])]
-    values["free_tier_aliases"] = _list(values["free_tier_aliases"])
-    values["sources"] = _dict(values["sources"])
-    return _new(Gpu, values)
+    values["memory_sizes_gb"] = expect_list(values["memory_sizes_gb"])
+    values["configurations"] = [_decode_ChipConfiguration(v0) for v0 in expect_list(values["configurations"])]
+    values["free_tier_aliases"] = expect_list(values["free_tier_aliases"])
+    values["sources"] = expect_dict(values["sources"])
+    return new_record(Gpu, values)
 
 
 _KEYS_MixtureOfExperts = frozenset(
@@ -2172,8 +2145,8 @@ _KEYS_MixtureOfExperts = frozenset(
 
 
 def _decode_MixtureOfExperts(value: Any) -> MixtureOfExperts:
-    values = _keys(value, _KEYS_MixtureOfExperts, "MixtureOfExperts")
-    return _new(MixtureOfExperts, values)
+    values = expect_keys(value, _KEYS_MixtureOfExperts, "MixtureOfExperts")
+    return new_record(MixtureOfExperts, values)
 
 
 _KEYS_LatentAttention = frozenset(
@@ -2182,8 +2155,8 @@ _KEYS_LatentAttention = frozenset(
 
 
 def _decode_LatentAttention(value: Any) -> LatentAttention:
-    values = _keys(value, _KEYS_LatentAttention, "LatentAttention")
-    return _new(LatentAttention, values)
+    values = expect_keys(value, _KEYS_LatentAttention, "LatentAttention")
+    return new_record(LatentAttention, values)
 
 
 _KEYS_GatedDeltaNet = frozenset(
@@ -2200,8 +2173,8 @@ _KEYS_GatedDeltaNet = frozenset(
 
 
 def _decode_GatedDeltaNet(value: Any) -> GatedDeltaNet:
-    values = _keys(value, _KEYS_GatedDeltaNet, "GatedDeltaNet")
-    return _new(GatedDeltaNet, values)
+    values = expect_keys(value, _KEYS_GatedDeltaNet, "GatedDeltaNet")
+    return new_record(GatedDeltaNet, values)
 
 
 _KEYS_LlmModel = frozenset(
@@ -2258,12 +2231,12 @@ _KEYS_LlmModel = frozenset(
 
 
 def _decode_LlmModel(value: Any) -> LlmModel:
-    values = _keys(value, _KEYS_LlmModel, "LlmModel")
-    values["aliases"] = _list(values["aliases"])
+    values = expect_keys(value, _KEYS_LlmModel, "LlmModel")
+    values["aliases"] = expect_list(values["aliases"])
     values["moe"] = _decode_union_8(values["moe"])
     values["latent_attention"] = _decode_union_9(values["latent_attention"])
     values["linear_attention"] = _decode_union_10(values["linear_attention"])
-    return _new(LlmModel, values)
+    return new_record(LlmModel, values)
 
 
 _KEYS_ModelFamily = frozenset(
@@ -2280,115 +2253,115 @@ _KEYS_ModelFamily = frozenset(
 
 
 def _decode_ModelFamily(value: Any) -> ModelFamily:
-    values = _keys(value, _KEYS_ModelFamily, "ModelFamily")
-    return _new(ModelFamily, values)
+    values = expect_keys(value, _KEYS_ModelFamily, "ModelFamily")
+    return new_record(ModelFamily, values)
 
 
 _KEYS_Comparison = frozenset({"fact", "op", "value"})
 
 
 def _decode_Comparison(value: Any) -> Comparison:
-    values = _keys(value, _KEYS_Comparison, "Comparison")
-    return _new(Comparison, values)
+    values = expect_keys(value, _KEYS_Comparison, "Comparison")
+    return new_record(Comparison, values)
 
 
 _KEYS_AllOf = frozenset({"all"})
 
 
 def _decode_AllOf(value: Any) -> AllOf:
-    values = _keys(value, _KEYS_AllOf, "AllOf")
-    values["all"] = [_decode_union_11(v0) for v0 in _list(values["all"])]
-    return _new(AllOf, values)
+    values = expect_keys(value, _KEYS_AllOf, "AllOf")
+    values["all"] = [_decode_union_11(v0) for v0 in expect_list(values["all"])]
+    return new_record(AllOf, values)
 
 
 _KEYS_AnyOf = frozenset({"any"})
 
 
 def _decode_AnyOf(value: Any) -> AnyOf:
-    values = _keys(value, _KEYS_AnyOf, "AnyOf")
-    values["any"] = [_decode_union_11(v0) for v0 in _list(values["any"])]
-    return _new(AnyOf, values)
+    values = expect_keys(value, _KEYS_AnyOf, "AnyOf")
+    values["any"] = [_decode_union_11(v0) for v0 in expect_list(values["any"])]
+    return new_record(AnyOf, values)
 
 
 _KEYS_NotOf = frozenset({"not"})
 
 
 def _decode_NotOf(value: Any) -> NotOf:
-    values = _keys(value, _KEYS_NotOf, "NotOf")
+    values = expect_keys(value, _KEYS_NotOf, "NotOf")
     values["not_"] = _decode_union_11(values.pop("not"))
-    return _new(NotOf, values)
+    return new_record(NotOf, values)
 
 
 _KEYS_MethodSelector = frozenset({"ids", "kind", "category", "memory_model", "tags", "runs", "except"})
 
 
 def _decode_MethodSelector(value: Any) -> MethodSelector:
-    values = _keys(value, _KEYS_MethodSelector, "MethodSelector")
-    values["ids"] = _list(values["ids"])
+    values = expect_keys(value, _KEYS_MethodSelector, "MethodSelector")
+    values["ids"] = expect_list(values["ids"])
     values["kind"] = _decode_union_12(values["kind"])
     values["category"] = _decode_union_13(values["category"])
     values["memory_model"] = _decode_union_13(values["memory_model"])
     values["tags"] = _decode_union_13(values["tags"])
     values["runs"] = _decode_union_14(values["runs"])
-    values["except_"] = _list(values.pop("except"))
-    return _new(MethodSelector, values)
+    values["except_"] = expect_list(values.pop("except"))
+    return new_record(MethodSelector, values)
 
 
 _KEYS_Effect = frozenset({"action", "weight", "in_measure"})
 
 
 def _decode_Effect(value: Any) -> Effect:
-    values = _keys(value, _KEYS_Effect, "Effect")
-    return _new(Effect, values)
+    values = expect_keys(value, _KEYS_Effect, "Effect")
+    return new_record(Effect, values)
 
 
 _KEYS_Rule = frozenset({"id", "methods", "when", "effect", "because", "source", "in_recipe"})
 
 
 def _decode_Rule(value: Any) -> Rule:
-    values = _keys(value, _KEYS_Rule, "Rule")
+    values = expect_keys(value, _KEYS_Rule, "Rule")
     values["methods"] = _decode_union_15(values["methods"])
     values["when"] = _decode_union_0(values["when"])
     values["effect"] = _decode_Effect(values["effect"])
     values["because"] = _decode_Text(values["because"])
-    return _new(Rule, values)
+    return new_record(Rule, values)
 
 
 _KEYS_PipelineRule = frozenset({"id", "when", "pipeline", "weight", "because", "source"})
 
 
 def _decode_PipelineRule(value: Any) -> PipelineRule:
-    values = _keys(value, _KEYS_PipelineRule, "PipelineRule")
+    values = expect_keys(value, _KEYS_PipelineRule, "PipelineRule")
     values["when"] = _decode_union_0(values["when"])
-    values["pipeline"] = _list(values["pipeline"])
+    values["pipeline"] = expect_list(values["pipeline"])
     values["because"] = _decode_Text(values["because"])
-    return _new(PipelineRule, values)
+    return new_record(PipelineRule, values)
 
 
 _KEYS_Advice = frozenset({"id", "when", "text", "source"})
 
 
 def _decode_Advice(value: Any) -> Advice:
-    values = _keys(value, _KEYS_Advice, "Advice")
+    values = expect_keys(value, _KEYS_Advice, "Advice")
     values["when"] = _decode_union_0(values["when"])
     values["text"] = _decode_Text(values["text"])
-    return _new(Advice, values)
+    return new_record(Advice, values)
 
 
 _KEYS_Price = frozenset({"gpu", "usd_per_gpu_hour", "provider", "kind", "offering", "source", "date"})
 
 
 def _decode_Price(value: Any) -> Price:
-    values = _keys(value, _KEYS_Price, "Price")
-    return _new(Price, values)
+    values = expect_keys(value, _KEYS_Price, "Price")
+    return new_record(Price, values)
 
 
 _KEYS_GatedRepository = frozenset({"prefix", "licence", "source"})
 
 
 def _decode_GatedRepository(value: Any) -> GatedRepository:
-    values = _keys(value, _KEYS_GatedRepository, "GatedRepository")
-    return _new(GatedRepository, values)
+    values = expect_keys(value, _KEYS_GatedRepository, "GatedRepository")
+    return new_record(GatedRepository, values)
 
 
 _KEYS_KnowledgeBase = frozenset(
@@ -2410,19 +2383,21 @@ _KEYS_KnowledgeBase = frozenset(
 
 
 def _decode_KnowledgeBase(value: Any) -> KnowledgeBase:
-    values = _keys(value, _KEYS_KnowledgeBase, "KnowledgeBase")
-    values["categories"] = [_decode_Category(v0) for v0 in _list(values["categories"])]
-    values["methods"] = [_decode_Method(v0) for v0 in _list(values["methods"])]
+    values = expect_keys(value, _KEYS_KnowledgeBase, "KnowledgeBase")
+    values["categories"] = [_decode_Category(v0) for v0 in expect_list(values["categories"])]
+    values["methods"] = [_decode_Method(v0) for v0 in expect_list(values["methods"])]
     values["guide"] = _decode_Guide(values["guide"])
-    values["rules"] = [_decode_Rule(v0) for v0 in _list(values["rules"])]
-    values["pipelines"] = [_decode_PipelineRule(v0) for v0 in _list(values["pipelines"])]
-    values["gpus"] = [_decode_Gpu(v0) for v0 in _list(values["gpus"])]
-    values["models"] = [_decode_LlmModel(v0) for v0 in _list(values["models"])]
-    values["model_families"] = [_decode_ModelFamily(v0) for v0 in _list(values["model_families"])]
-    values["gated_repositories"] = [_decode_GatedRepository(v0) for v0 in _list(values["gated_repositories"])]
-    values["prices"] = [_decode_Price(v0) for v0 in _list(values["prices"])]
-    values["evaluation"] = [_decode_Advice(v0) for v0 in _list(values["evaluation"])]
-    return _new(KnowledgeBase, values)
+    values["rules"] = [_decode_Rule(v0) for v0 in expect_list(values["rules"])]
+    values["pipelines"] = [_decode_PipelineRule(v0) for v0 in expect_list(values["pipelines"])]
+    values["gpus"] = [_decode_Gpu(v0) for v0 in expect_list(values["gpus"])]
+    values["models"] = [_decode_LlmModel(v0) for v0 in expect_list(values["models"])]
+    values["model_families"] = [_decode_ModelFamily(v0) for v0 in expect_list(values["model_families"])]
+    values["gated_repositories"] = [
+        _decode_GatedRepository(v0) for v0 in expect_list(values["gated_repositories"])
+    ]
+    values["prices"] = [_decode_Price(v0) for v0 in expect_list(values["prices"])]
+    values["evaluation"] = [_decode_Advice(v0) for v0 in expect_list(values["evaluation"])]
+    return new_record(KnowledgeBase, values)
 
 
 _DECODE_UNION_0: dict[frozenset[str], Callable[[Any], Any]] = {
@@ -2610,19 +2585,19 @@ def _decode_union_11(value: Any) -> Any:
 def _decode_union_12(value: Any) -> Any:
     if value is None:
         return None
-    return _list(value)
+    return expect_list(value)
 
 
 def _decode_union_13(value: Any) -> Any:
     if value is None:
         return None
-    return _list(value)
+    return expect_list(value)
 
 
 def _decode_union_14(value: Any) -> Any:
     if value is None:
         return None
-    return _list(value)
+    return expect_list(value)
 
 
 _DECODE_UNION_15: dict[frozenset[str], Callable[[Any], Any]] = {_KEYS_MethodSelector: _decode_MethodSelector}
@@ -2636,7 +2611,7 @@ def _decode_union_15(value: Any) -> Any:
         if found is None:
             raise Mismatch("no member of the union has these keys")
         return found(value)
-    return _list(value)
+    return expect_list(value)
 
 
 DECODERS: dict[str, Callable[[Any], Record]] = {
