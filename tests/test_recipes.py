@@ -3734,6 +3734,13 @@ def test_every_stack_gets_a_recipe_or_a_note_on_a_cuda_gpu(run: Runner, stack: s
         assert f"--stack {stack}: this recipe's trainer does not run it here" in " ".join(written.split())
 
 
+def test_mlx_is_refused_on_a_gpu_known_by_its_memory_alone(run: Runner) -> None:
+    """A review: --vram 24 --gpus 4 --stack mlx sized mlx-lm's memory as data parallel over 4."""
+    given = run("recommend", "--vram", "24", "--gpus", "4", "--stack", "mlx")
+    fails(given, 2, "--stack mlx does not run on a GPU known by its memory alone")
+    ok(run("recommend", "--vram", "24", "--stack", "liger", "--json"))  # it may be NVIDIA's or AMD's
+
+
 @pytest.mark.parametrize("stack", ["liger", "unsloth"])
 def test_a_triton_stack_is_refused_on_a_mac(run: Runner, stack: str) -> None:
     fails(
@@ -4074,7 +4081,7 @@ def test_hierarchical_partitioning_is_written_where_it_fits(run: Runner, tmp_pat
     # full fine-tuning, which needs all 30, shards flat.
     on_30 = (*args[:3], "30", *args[4:-2])
     lora = " ".join(ok(run("recipe", *args[:3], "30", *args[4:], "--out", "-")).stdout.split())
-    assert "This plan trains on 16 of your 30 GPUs (the number it runs fastest on" in lora
+    assert "This plan trains on 16 of your 30 GPUs (the fastest number of them within any --max-hours" in lora
     assert "zero_hpz_partition_size" in lora
     full = ok(run("recipe", *on_30, "--plan", "1", "--out", "-")).stdout
     assert "30 GPUs" in full and "zero_hpz_partition_size" not in full

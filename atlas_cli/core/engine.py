@@ -269,8 +269,8 @@ SLOWER_ON_ALL = N_(
     "traffic between them would outweigh their compute."
 )
 NO_FASTER_ON_ALL = N_(
-    "On {used} of your {gpus} GPUs: all {gpus} would be no faster ({slower} against {faster}), so the "
-    "others stay free."
+    "On {used} of your {gpus} GPUs: all {gpus} would take about as long ({slower} against {faster}), so "
+    "the others stay free."
 )
 # --priority cost on several GPUs: one plan on GPU counts whose costs are within 5 % of the least
 # is taken on the fastest of them (8x faster for 0.7 % more is what a practitioner picks); past
@@ -596,10 +596,9 @@ def _fits_with_ram(offloaded: Estimate | None, ram_gb: float | None) -> bool:
 
 def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
     """A plan on GPUs in several nodes whose micro-step waits on the links between them (the
-    exchange outlasts the work): more GPUs past one node add little speed and
-    cost more (8B full fine-tuning on 16 H100s took 1.5 h and $88 where 8 took 42 min and $20, an
-    expert's review). The ways out it names are the ones that apply: one node only if the plan
-    fits there, packing and --priority cost only if not already chosen."""
+    exchange outlasts the work; an expert's review: nothing said why 16 H100s were slower than 8).
+    The ways out it names are the ones that apply: hybrid sharding where the sharded states fit
+    one node, packing and --priority cost only if not already chosen."""
     e = plan.estimate
     if e is None or plan.time is None or not plan.time.stages or (plan.gpus or 1) <= GPUS_PER_NODE:
         return []
@@ -612,7 +611,9 @@ def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
         "yes",
         "tight",
     )
-    ways = [t("one node of {count} (--gpus {count})", count=GPUS_PER_NODE)] if fits_one_node else []
+    # One node is no way here: where it is as fast and fits, the plan is already on it
+    # (Engine._on_fewer_gpus); where it is only tight, slower or dearer, it is no cheaper.
+    ways = []
     if fits_one_node and resolved_sharding(e.settings, e.memory_model) == "zero3":
         # Each node holds a whole sharded copy: gathers stay on NVLink, gradients alone cross nodes.
         ways.append(
@@ -634,8 +635,7 @@ def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
         # DeepSpeed waits for the exchange after the work; DDP's and FSDP's overlap it.
         percent=round(100 * work / (step.seconds - step.offload)),
     )
-    beyond = [t("The GPUs past one node add little speed and cost more.")] if fits_one_node else []
-    return [" ".join([pace, *beyond, t("Cheaper: {ways}.", ways="; ".join(ways))])]
+    return [" ".join([pace, t("Cheaper: {ways}.", ways="; ".join(ways))])]
 
 
 def _offload_note(offloaded: list[Plan], unsloth: Plan | None = None) -> list[str]:
@@ -693,11 +693,12 @@ def _too_large_note(
     plain = without_vllm() if without_vllm is not None else None
     leaner = None if plain is None else (plain, Change("vllm", False, plain.memory_gb or 0.0))
     ways = _ways_to_fit(training, leaner, on_a_mac, offload=ram_gb is None)
-    if not ways:
-        return []
-    note = t("No training plan fits these GPUs. To train: {ways}.", ways=ways)
+    ram_note = []
     if ram_gb is not None and any(c.change == "offload" for plan in training for c in plan.to_fit()):
-        note += " " + t("Offloading to CPU RAM would need more than the {ram:g} GB --ram gives.", ram=ram_gb)
+        ram_note = [t("Offloading to CPU RAM would need more than the {ram:g} GB --ram gives.", ram=ram_gb)]
+    if not ways:
+        return ram_note
+    note = " ".join([t("No training plan fits these GPUs. To train: {ways}.", ways=ways), *ram_note])
     e = training[0].estimate
     if e is not None and e.settings.gpus > 1 and e.settings.stack in NO_DEEPSPEED_STACKS:
         note += " " + t(
@@ -1429,7 +1430,7 @@ class Engine:
     ) -> tuple[Estimate | None, list[str]]:
         """Of a plan on each number of the GPUs (fewest first, all of them last if within the
         limits), the fastest, counts within GPU_COUNT_TIE of it tying to fewer; a plan moved to
-        fewer GPUs says why in its caveats (FEWER_GPUS_CAVEAT marks them for the plan)."""
+        fewer GPUs says why in its caveats."""
         fastest = min(hours for _, hours, _ in priced)
         if not math.isfinite(fastest):
             return found

@@ -88,12 +88,15 @@ def training_stack(
     decoder on Apple silicon where it trains every stage (its cards' training.mlx_lm: the trainer
     the rules point to and the recipes use there), else TRL's."""
     runs_on = STACK_VENDORS.get(asked or "")
-    if runs_on is not None and hardware.vendor is not None and hardware.vendor not in runs_on:
+    # A GPU known by its memory alone (--vram) may run a Triton stack, but is no Mac: mlx-lm's
+    # chips are named (--gpu 'M3 Max 36GB').
+    unknown = hardware.vendor is None and not (asked == "mlx" and hardware.has_gpu)
+    if runs_on is not None and not unknown and hardware.vendor not in runs_on:
         raise UsageError(
             t(
                 "--stack {stack} does not run on {gpu}: mlx-lm trains on Apple silicon only",
                 stack=asked,
-                gpu=hardware.gpu_id,
+                gpu=hardware.gpu_id or t("a GPU known by its memory alone"),
             )
             if asked == "mlx"
             else t(

@@ -354,30 +354,34 @@ class _Sizing:
         return Report(info, self.hardware, [row], warnings)
 
     def _faster_on_fewer(self, method: Method, row: Row) -> list[str]:
-        """Where fewer of the GPUs would train the plan faster (as recommend then places it:
-        Engine._fastest_count), the fastest of them: an explicit --gpus is estimated as asked."""
+        """Where fewer of the GPUs would train the plan faster, the number recommend then takes
+        without --priority cost (Engine._fastest_count: the fastest, counts within GPU_COUNT_TIE
+        of it tying to fewer); an explicit --gpus is estimated as asked."""
         result, hours = row.estimate, row.timed.hours
         one = result.settings.gpus < 2 or result.settings.offload != "none"
         if hours is None or result.fit != "yes" or one:
             return []
-        best: tuple[float, int] | None = None
+        timed: list[tuple[int, float]] = []
         count = 1
         while count < result.settings.gpus:
             on = (self.settings._replace(gpus=count), self.hardware._replace(gpus=count))
             _, fewer = single(method, self.info, *on, self.auto, self.rank_given)
-            timed = self._row("", fewer, []).timed
-            if fewer.fit == "yes" and timed.hours is not None and (best is None or timed.hours < best[0]):
-                best = (timed.hours, count)
+            taken = self._row("", fewer, []).timed.hours
+            if fewer.fit == "yes" and taken is not None:
+                timed.append((count, taken))
             count *= 2
-        if best is None or best[0] * GPU_COUNT_TIE >= hours:
+        fastest = min([h for _, h in timed] + [hours])
+        if hours <= fastest * GPU_COUNT_TIE:
             return []
+        chosen, faster = next((c, h) for c, h in timed if h <= fastest * GPU_COUNT_TIE)
         return [
             t(
                 "On {fewer} of these {gpus} GPUs it would take {faster} instead of {slower}: the traffic "
-                "between more GPUs outweighs their compute (recommend puts it on {fewer}).",
-                fewer=best[1],
+                "between more GPUs outweighs their compute (without --priority cost, recommend puts it on "
+                "{fewer}).",
+                fewer=chosen,
                 gpus=result.settings.gpus,
-                faster=hours_text(best[0]),
+                faster=hours_text(faster),
                 slower=hours_text(hours),
             )
         ]

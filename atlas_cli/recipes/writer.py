@@ -257,18 +257,20 @@ def _fewer_gpus_note(recipe: Recipe) -> None:
     """Say so when the plan trains on fewer GPUs than the profile has: the launcher runs that many."""
     given = int(recipe.profile.get("gpus") or 1)
     if recipe.gpus + recipe.vllm_server_gpus < given:
-        why = (
-            t("--priority cost takes the number that costs least, the fastest of those within 5 %")
-            if recipe.profile.get("priority") == "cost"
-            else t("the number it runs fastest on: on more, it would wait on the links between them")
-        )
+        why = [t("layer-wise GaLore and pure bf16 are sized on one")]
+        if recipe.profile.get("priority") == "cost":
+            chosen = t("--priority cost takes the number that costs least, the fastest of those within 5 %")
+            why.insert(0, chosen)
+        elif recipe.profile.get("examples") is not None:  # timed: Engine._fastest_count
+            chosen = t("the fastest number of them within any --max-hours and --budget-usd, fewer within 5 %")
+            why.insert(0, chosen)
         recipe.notes.append(
             t(
-                "This plan trains on {used} of your {gpus} GPUs ({why}; layer-wise GaLore and pure bf16 are "
-                "sized on one): CUDA_VISIBLE_DEVICES picks which, and the others stay free.",
+                "This plan trains on {used} of your {gpus} GPUs ({why}): CUDA_VISIBLE_DEVICES picks which, "
+                "and the others stay free.",
                 used=recipe.gpus,
                 gpus=given,
-                why=why,
+                why="; ".join(why),
             )
         )
 
