@@ -63,6 +63,11 @@ def _members(annotation: Any) -> list[Any]:
     return sorted(found, key=lambda m: m is type(None))
 
 
+def _holds_model(annotation: Any) -> bool:
+    annotation = _strip(annotation)
+    return _is_model(annotation) or any(_holds_model(a) for a in typing.get_args(annotation))
+
+
 def render(annotation: Any) -> str:
     """The annotation as the records' source writes it: without pydantic's constraints."""
     annotation = _strip(annotation)
@@ -111,8 +116,17 @@ class Writer:
         return None
 
     def union(self, members: list[Any]) -> str | None:
+        """A union is told apart by its data: a model by its exact keys, one other member at most
+        by not being a mapping. Anything else would decode silently wrong, so it is refused."""
         models = [m for m in members if _is_model(m)]
         others = [m for m in members if not _is_model(m) and m is not type(None)]
+        shown = " | ".join(render(m) for m in members)
+        if len({frozenset(f.alias or n for n, f in m.model_fields.items()) for m in models}) < len(models):
+            raise ValueError(f"{shown}: two models with the same keys cannot be told apart")
+        if models and any(typing.get_origin(_strip(o)) is dict or _strip(o) is dict for o in others):
+            raise ValueError(f"{shown}: a mapping beside a model cannot be told apart from it")
+        if len(others) > 1 and any(_holds_model(o) for o in others):
+            raise ValueError(f"{shown}: only one member that holds models is supported")
         other = self.decode(others[0], "value", 1) if len(others) == 1 else None
         if not models and other is None:
             return None
@@ -152,7 +166,7 @@ def _default(value: Any) -> str:
     return repr(value)
 
 
-def _record(model: type[BaseModel], writer: Writer, hints: dict[str, Any]) -> list[str]:
+def record_lines(model: type[BaseModel], writer: Writer, hints: dict[str, Any]) -> list[str]:
     name = model.__name__
     bases: list[str] = []
     for base in model.__bases__:
@@ -170,6 +184,10 @@ def _record(model: type[BaseModel], writer: Writer, hints: dict[str, Any]) -> li
     parameters, values = [], []
     for field_name, info in fields.items():
         kind = render(hints[field_name])
+        if info.default_factory is not None:
+            raise ValueError(f"{name}.{field_name}: default_factory is not supported; give a default")
+        if isinstance(info.default, BaseModel):
+            raise ValueError(f"{name}.{field_name}: a model as a default is not supported")
         if info.default is PydanticUndefined:
             parameters.append(f"{field_name}: {kind}")
             values.append(f"{field_name!r}: {field_name}")
@@ -221,7 +239,7 @@ def generate() -> str:
     decoders: list[str] = []
     for model in models:
         hints = typing.get_type_hints(model, include_extras=True)
-        records.append("\n".join(_record(model, writer, hints)))
+        records.append("\n".join(record_lines(model, writer, hints)))
         decoders.append("\n".join(_decoder(model, writer, hints)))
     aliases = [f"{alias} = {render(getattr(schema, alias))}" for alias in ALIASES]
     table = ", ".join(f"{m.__name__!r}: _decode_{m.__name__}" for m in models)

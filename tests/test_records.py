@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import typing
+
 import pytest
+from pydantic import BaseModel, Field
 
 from atlas_cli.core.shapes import bare_model
 from atlas_cli.kb import behaviour, records, schema
 from atlas_cli.kb.files import bundled_kb_path
 from atlas_cli.kb.loading import load_knowledge_base
-from scripts.generate_records import TARGET, generate
+from scripts.generate_records import TARGET, Writer, generate, record_lines
 
 KB = load_knowledge_base(bundled_kb_path())
 
@@ -68,3 +71,39 @@ def test_models_and_records_share_their_behaviour() -> None:
         validated.unified,
         validated.chip_name,
     )
+
+
+class _A(BaseModel):
+    x: int
+
+
+class _B(BaseModel):
+    x: int
+
+
+class _Listed(BaseModel):
+    parts: list[_A] | str | int
+
+
+class _Made(BaseModel):
+    parts: list[int] = Field(default_factory=list)
+
+
+@pytest.mark.parametrize(
+    ("annotation", "refused"),
+    [
+        (_A | _B, "same keys"),
+        (_A | dict[str, int], "a mapping beside a model"),
+        (list[_A] | str | int, "only one member that holds models"),
+    ],
+)
+def test_the_generator_refuses_a_union_it_cannot_tell_apart(annotation: object, refused: str) -> None:
+    """A review: such unions would decode silently wrong (the last same-keyed model winning, a
+    valid mapping taken for a model, raw dicts left where records belong)."""
+    with pytest.raises(ValueError, match=refused):
+        Writer().decode(annotation, "value")
+
+
+def test_the_generator_refuses_a_default_it_cannot_write() -> None:
+    with pytest.raises(ValueError, match="default_factory is not supported"):
+        record_lines(_Made, Writer(), typing.get_type_hints(_Made, include_extras=True))
