@@ -104,6 +104,14 @@ def test_the_generator_refuses_a_union_it_cannot_tell_apart(annotation: object, 
         Writer().decode(annotation, "value")
 
 
-def test_the_generator_refuses_a_default_it_cannot_write() -> None:
-    with pytest.raises(ValueError, match="default_factory is not supported"):
-        record_lines(_Made, Writer(), typing.get_type_hints(_Made, include_extras=True))
+class _Defaulted(BaseModel):
+    part: _A = _A(x=1)
+
+
+@pytest.mark.parametrize(
+    ("model", "refused"),
+    [(_Made, "default_factory is not supported"), (_Defaulted, "a model as a default is not supported")],
+)
+def test_the_generator_refuses_a_default_it_cannot_write(model: type[BaseModel], refused: str) -> None:
+    with pytest.raises(ValueError, match=refused):
+        record_lines(model, Writer(), typing.get_type_hints(model, include_extras=True))
