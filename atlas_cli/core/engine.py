@@ -13,9 +13,9 @@ import itertools
 import math
 import operator
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.facts import Candidate, hosted_facts, method_facts, plan_facts, profile_facts, stage_facts
@@ -277,6 +277,24 @@ NO_FASTER_ON_ALL = N_(
 # that, the cheaper count (LoRA of a 70B on 4 of 8 H100s, 12 % less than on 8, though slower).
 # Other priorities take the fastest count, counts within 5 % of it tying to fewer GPUs.
 GPU_COUNT_TIE = 1.05
+T = TypeVar("T")
+
+
+def fewer_gpu_counts(gpus: int) -> Iterator[int]:
+    """1, 2, 4, ... below `gpus`: the counts a plan on several GPUs is also tried on."""
+    count = 1
+    while count < gpus:
+        yield count
+        count *= 2
+
+
+def fastest_within_tie(timed: Sequence[tuple[float, T]]) -> tuple[float, T] | None:
+    """Of (hours, option) pairs, fewest GPUs first, the first within GPU_COUNT_TIE of the fastest;
+    None when none is timed."""
+    fastest = min((hours for hours, _ in timed), default=math.inf)
+    if not math.isfinite(fastest):
+        return None
+    return next(pair for pair in timed if pair[0] <= fastest * GPU_COUNT_TIE)
 
 
 def rank_key(plan: Plan, raw: float, order: int) -> tuple[float, ...]:
@@ -1399,15 +1417,13 @@ class Engine:
         if not key.fewest and method.kind == "no-training":
             return found  # nothing to time: serving sizes itself
         fewer: list[tuple[Estimate | None, list[str]]] = []
-        count = 1
-        while count < hardware.gpus:
+        for count in fewer_gpu_counts(hardware.gpus):
             on = hardware._replace(gpus=count)
             staged = {o: (s._replace(gpus=count), w) for o, (s, w) in stages.items()}
             tried = self._estimate(method, info, on, staged, "none")
             fit = tried[0]
             if fit is not None and fit.fit == "yes" and self._within_limits(method, fit, on, key):
                 fewer.append(tried)
-            count *= 2
         if not fewer or key.counted is None:
             return fewer[0] if fewer and key.fewest else found
         options = fewer + ([found] if self._within_limits(method, result, hardware, key) else [])
@@ -1431,10 +1447,10 @@ class Engine:
         """Of a plan on each number of the GPUs (fewest first, all of them last if within the
         limits), the fastest, counts within GPU_COUNT_TIE of it tying to fewer; a plan moved to
         fewer GPUs says why in its caveats."""
-        fastest = min(hours for _, hours, _ in priced)
-        if not math.isfinite(fastest):
+        picked = fastest_within_tie([(h, o) for _, h, o in priced])
+        if picked is None:
             return found
-        hours, chosen = next((h, o) for _, h, o in priced if h <= fastest * GPU_COUNT_TIE)
+        hours, chosen = picked
         if chosen is found or chosen[0] is None:
             return chosen
         on = {"used": chosen[0].settings.all_gpus, "gpus": gpus}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from atlas_cli.core.engine import GPU_COUNT_TIE, rules_leaving_out
+from atlas_cli.core.engine import GPU_COUNT_TIE, fastest_within_tie, fewer_gpu_counts, rules_leaving_out
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.facts import profile_facts, stage_facts
 from atlas_cli.core.lengths import idle_gpus_note, length_notes, longest_past_positions
@@ -361,19 +361,16 @@ class _Sizing:
         one = result.settings.gpus < 2 or result.settings.offload != "none"
         if hours is None or result.fit != "yes" or one:
             return []
-        timed: list[tuple[int, float]] = []
-        count = 1
-        while count < result.settings.gpus:
+        timed: list[tuple[float, int]] = []
+        for count in fewer_gpu_counts(result.settings.gpus):
             on = (self.settings._replace(gpus=count), self.hardware._replace(gpus=count))
             _, fewer = single(method, self.info, *on, self.auto, self.rank_given)
-            taken = self._row("", fewer, []).timed.hours
+            taken = self._timed(fewer).hours
             if fewer.fit == "yes" and taken is not None:
-                timed.append((count, taken))
-            count *= 2
-        fastest = min([h for _, h in timed] + [hours])
-        if hours <= fastest * GPU_COUNT_TIE:
-            return []
-        chosen, faster = next((c, h) for c, h in timed if h <= fastest * GPU_COUNT_TIE)
+                timed.append((taken, count))
+        if hours <= min((h for h, _ in timed), default=hours) * GPU_COUNT_TIE:
+            return []  # all of them are as fast, or within a tie of it
+        faster, chosen = fastest_within_tie(timed) or (hours, result.settings.gpus)
         return [
             t(
                 "On {fewer} of these {gpus} GPUs it would take {faster} instead of {slower}: the traffic "
@@ -417,11 +414,12 @@ class _Sizing:
         if result.settings.precision == "pure-bf16" and result.settings.sharding != "ddp":
             warnings = [*warnings, t(SHARDED_PURE_BF16, sharding=result.settings.sharding)]
         run = estimator(result.method, result.memory_model, self.info.sized)
+        return _row(label, result, warnings, run, self.field_name, self._timed(result), self.options.sharding)
+
+    def _timed(self, result: Estimate) -> Timed:
         stages = (result.settings.objective,) if result.objective is not None else ()
-        timed = time_and_cost(
-            result, stages, self.hardware.device, self.hardware.price, self.inputs, self.epochs
-        )
-        return _row(label, result, warnings, run, self.field_name, timed, self.options.sharding)
+        hardware = self.hardware
+        return time_and_cost(result, stages, hardware.device, hardware.price, self.inputs, self.epochs)
 
 
 # What `estimate` is not told (it has no --goal, --priority or --knowledge-changes): the profile's
