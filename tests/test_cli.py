@@ -858,6 +858,8 @@ def test_the_smallest_bare_size_accepted_is_one_threshold() -> None:
 BAD_VALUES = [
     ("--vram", "-5"),
     ("--vram", "0"),
+    ("--vram", "0.0000001"),  # sized as a 100-byte GPU (a review)
+    ("--gpu", "0.5gb"),
     ("--vram", "nan"),
     ("--vram", "inf"),
     ("--vram", "1e30"),

@@ -940,3 +940,18 @@ def test_a_config_routing_to_more_experts_than_it_has_is_refused() -> None:
     config = {**fixture("mistralai--Mixtral-8x7B-v0.1.json"), "num_experts_per_tok": 9}
     with pytest.raises(UsageError, match="routes each token to 9 experts of 8: no model loads so"):
         parse_config(config, "x/y", "x")
+    # None at all, with a top-k still asked for: sized as a dense model behind no warning (a review).
+    none = {**config, "num_local_experts": 0, "num_experts_per_tok": 5}
+    with pytest.raises(UsageError, match="routes each token to 5 experts of 0"):
+        parse_config(none, "x/y", "x")
+
+
+def test_a_config_quantized_to_four_and_eight_bits_at_once_is_refused() -> None:
+    """transformers' BitsAndBytesConfig raises "load_in_4bit and load_in_8bit are both True";
+    it was read as a 4-bit checkpoint (a review)."""
+    both = {"quant_method": "bitsandbytes", "load_in_4bit": True, "load_in_8bit": True}
+    config = {**fixture("mistralai--Mixtral-8x7B-v0.1.json"), "quantization_config": both}
+    with pytest.raises(UsageError, match="sets both load_in_4bit and load_in_8bit"):
+        parse_config(config, "x/y", "x")
+    config["quantization_config"] = {**both, "load_in_8bit": False}
+    assert parse_config(config, "x/y", "x").model.weights_dtype == "int4"

@@ -1771,6 +1771,22 @@ def test_bad_rank_unknown_format_and_an_out_under_a_file_are_usage_errors(
 
 
 @pytest.mark.parametrize(
+    ("trainer", "name", "hint"),
+    [("python", "train.yaml", "name the file train.py"), ("axolotl", "train.py", "name the file train.yaml")],
+)
+def test_an_out_file_named_as_another_kind_of_file_is_refused(
+    run: Runner, tmp_path: Path, trainer: str, name: str, hint: str
+) -> None:
+    """A newcomer's `--out train.yaml` got a Python script, which they would feed to axolotl."""
+    result = run("recipe", *COMMAND_PROFILE, "--trainer", trainer, "--out", str(tmp_path / name))
+    assert result.exit_code == 2 and hint in result.stderr, result.stderr
+    assert not (tmp_path / name).exists()
+    # The same kind under its other spelling, and a suffix that names no kind, are written.
+    assert ok(run("recipe", *COMMAND_PROFILE, "--trainer", "axolotl", "--out", str(tmp_path / "a.yml")))
+    assert ok(run("recipe", *COMMAND_PROFILE, "--out", str(tmp_path / "recipe.txt")))
+
+
+@pytest.mark.parametrize(
     ("trainer", "name", "run_line"),
     [
         ("python", "train.py", "# Run: python train.py --model"),

@@ -180,6 +180,17 @@ def test_a_fifo_in_a_kb_directory_is_refused_not_waited_for(tmp_path: Path) -> N
     assert f"{kb / 'zz.yaml'}:1:1: cannot read: not a regular file" in result.stderr
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_named_as_the_kb_that_nothing_writes_to_is_named_for_what_it_is(tmp_path: Path) -> None:
+    """It read as empty at once and was reported as "file is empty" (a review)."""
+    fifo = tmp_path / "kb.yaml"
+    os.mkfifo(fifo)
+    command = [sys.executable, "-m", "atlas_cli", "--kb", str(fifo), "methods"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3
+    assert f"{fifo}:1:1: cannot read: not a regular file, and nothing was written to it" in result.stderr
+
+
 # --- 11. closed stdin, a full disk and a reader that went away ----------------------------------
 
 COMMAND = [sys.executable, "-m", "atlas_cli"]

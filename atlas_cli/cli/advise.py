@@ -1,7 +1,7 @@
 """Advice commands: estimate memory, recommend plans, write a recipe."""
 
 import sys
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -380,6 +380,8 @@ def recipe(
     main = None if to_stdout or directory else out_text
     trainer_name = None if defaulted else str(chosen)
     chosen, recipe, rendered = _render_preferring_liger(rec, liger, plan, trainer_name, main)
+    if main is not None:
+        _check_suffix(main, trainer_formats(), chosen)
     _warn_unless_it_fits(recipe)
     if plan is None:
         _say_no_training_left(rec, recipe)
@@ -461,6 +463,31 @@ def _legacy_format(old_format: str | None, trainer: str | None, as_json: bool) -
             raise UsageError(t("--format is the old name of --trainer: give one"))
         sys.stderr.write("ft-atlas: " + t("warning: recipe --format is deprecated; use --trainer") + "\n")
     return old_format, as_json
+
+
+def _check_suffix(name: str, formats: "dict[str, TrainerFormat]", trainer: str) -> None:
+    """Refuses an --out file whose suffix names another kind of file than the recipe is (a
+    newcomer's `--out train.yaml` got a Python script, and fed it to axolotl)."""
+    from atlas_cli.recipes.registry import RECIPE_SUFFIXES
+
+    given = RECIPE_SUFFIXES.get(PurePath(name).suffix.lower())
+    written = formats[trainer].suffix
+    if given is None or given == RECIPE_SUFFIXES[written]:
+        return
+    others = [f.name for f in formats.values() if RECIPE_SUFFIXES[f.suffix] == given]
+    raise UsageError(
+        t(
+            "--out {name}: --trainer {trainer} writes {written}, not {given}; name the file "
+            "{stem}{suffix}, or give --trainer {others} for {given}",
+            name=name,
+            trainer=trainer,
+            written=t(RECIPE_SUFFIXES[written]),
+            given=t(given),
+            stem=PurePath(name).stem,
+            suffix=written,
+            others="/".join(others),
+        )
+    )
 
 
 def _write_out(rendered: "Rendered", out: Path, directory: bool, force: bool) -> None:

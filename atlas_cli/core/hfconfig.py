@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NoReturn
 
 from pydantic import ValidationError
 
@@ -409,6 +409,20 @@ def _moe_layers(r: _Reader, layers: int) -> int:
     )
 
 
+def _refuse_routing(r: _Reader, active: int, experts: int) -> NoReturn:
+    """transformers' routers pick a token's experts with torch.topk, which refuses k above the
+    experts (none at all included)."""
+    raise UsageError(
+        t(
+            "{name}: config.json routes each token to {active} experts of {experts}: no model "
+            "loads so (its router picks the top {active} of {experts}); check num_experts_per_tok",
+            name=r.name,
+            active=active,
+            experts=experts,
+        )
+    )
+
+
 def _experts(
     r: _Reader, layers: int, model_type: str, warnings: list[str]
 ) -> tuple[MixtureOfExperts | None, int]:
@@ -416,9 +430,13 @@ def _experts(
     experts = r.optional("num_local_experts", "num_experts", "n_routed_experts")
     if model_type == "gemma4_text" and not r.flag("enable_moe_block", False):
         experts = None  # Gemma 4 builds its experts only with enable_moe_block
+    routed = ("num_experts_per_tok", "experts_per_token", "num_selected_experts", "top_k_experts")
     if not experts:
+        picked = r.optional(*routed)
+        if experts == 0 and picked:
+            _refuse_routing(r, picked, 0)
         return None, r.whole("intermediate_size")
-    active = r.whole("num_experts_per_tok", "experts_per_token", "num_selected_experts", "top_k_experts")
+    active = r.whole(*routed)
     expert_width = r.optional("moe_intermediate_size") or r.whole("intermediate_size")
     # Llama 4 names its dense MLP's width intermediate_size_mlp (intermediate_size is the expert's).
     dense_width = r.optional("intermediate_size_mlp") or r.optional("intermediate_size") or expert_width
@@ -431,16 +449,7 @@ def _experts(
     elif model_type == "llama4_text":  # Llama 4: one shared expert beside the routed one
         shared = 1
     if active > experts:
-        # transformers' routers pick them with torch.topk, which refuses k above the experts.
-        raise UsageError(
-            t(
-                "{name}: config.json routes each token to {active} experts of {experts}: no model "
-                "loads so (its router picks the top {active} of {experts}); check num_experts_per_tok",
-                name=r.name,
-                active=active,
-                experts=experts,
-            )
-        )
+        _refuse_routing(r, active, experts)
     moe = MixtureOfExperts(
         experts=experts,
         active=active,
@@ -712,6 +721,19 @@ def _quantized(quant: Config, warnings: list[str]) -> WeightsDtype | None:
     return None
 
 
+def _refuse_two_bit_widths(name: str, quant: Config | None) -> None:
+    """transformers' BitsAndBytesConfig refuses load_in_4bit and load_in_8bit together ("only one
+    can be used at the same time"): no such checkpoint loads."""
+    if quant is not None and quant.get("load_in_4bit") is True and quant.get("load_in_8bit") is True:
+        raise UsageError(
+            t(
+                "{name}: config.json's quantization_config sets both load_in_4bit and load_in_8bit: "
+                "transformers loads neither (BitsAndBytesConfig: only one can be used at the same time)",
+                name=name,
+            )
+        )
+
+
 def _quantization_config(configs: list[Config]) -> Config | None:
     """The first quantization_config among the configs (the text model's, then the top one's)."""
     for config in configs:
@@ -945,6 +967,7 @@ def parse_config(config: Config, name: str, source: str) -> ParsedConfig:
         fields["wrapper_type"] = outer if outer and outer != model_type and "text_config" in config else None
         _not_counted(config, text, notes, fields["vision_params_b"])
         quant = _quantization_config([text, config])
+        _refuse_two_bit_widths(name, quant)
         fields["weights_dtype"] = _stored_dtype([text, config], quant, notes, warnings)
         fields["quant_method"] = _quant_method(quant)
         model = _model(name, source, model_type, fields)

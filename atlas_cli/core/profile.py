@@ -25,6 +25,7 @@ from atlas_cli.kb.vocabulary import (
     MAX_GENERATIONS,
     MAX_GPU_MEMORY_GB,
     MAX_SEQ_LEN,
+    MIN_GPU_MEMORY_GB,
     MODEL_ACCESS,
     MODEL_VARIANT_CHOICES,
     NO_WORDS,
@@ -625,6 +626,8 @@ def parse_gpu_memory(text: str, flag: str = "--gpu") -> float:
     """The GB a GPU named by its memory has ('24' of '24GB', from gpu_memory), refusing a size no
     GPU comes near: '3080gb' is more likely the RTX 3080 than 3,080 GB."""
     gb, _ = parse_number(text, flag, VRAM)
+    if gb < MIN_GPU_MEMORY_GB:
+        raise UsageError(t("{flag}: '{text} GB' is less memory than any GPU has", flag=flag, text=text))
     if gb > MAX_GPU_MEMORY_GB:
         raise UsageError(
             t(
@@ -640,13 +643,14 @@ def parse_gpu_memory(text: str, flag: str = "--gpu") -> float:
 def parse_vram(text: str | int | float, flag: str = "--vram") -> float:
     """'24', '24gb', '80 GiB' -> the GPU's advertised memory in GB."""
     value, _ = parse_number(text, flag, VRAM)
-    if value > MAX_GPU_MEMORY_GB:
+    if not MIN_GPU_MEMORY_GB <= value <= MAX_GPU_MEMORY_GB:
         raise UsageError(
             t(
-                "{flag}: '{text}' must be more than 0 and at most {max:g} GB, twice the largest GPU today "
+                "{flag}: '{text}' must be from {min:g} to {max:g} GB, twice the largest GPU today "
                 "(a card's name goes to --gpu: '--gpu 3080', not '--vram 3080gb')",
                 flag=flag,
                 text=text,
+                min=MIN_GPU_MEMORY_GB,
                 max=MAX_GPU_MEMORY_GB,
             )
         )

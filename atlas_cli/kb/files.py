@@ -97,7 +97,8 @@ def read_kb_file(path: Path, regular_only: bool = False) -> KbFile:
     except OSError as error:
         return KbFile(path, None, f"cannot read: {error.strerror or type(error).__name__}")
     try:
-        if not stat.S_ISREG(os.fstat(handle).st_mode):
+        regular = stat.S_ISREG(os.fstat(handle).st_mode)
+        if not regular:
             if regular_only:
                 return KbFile(path, None, "cannot read: not a regular file")
             os.set_blocking(handle, True)
@@ -112,6 +113,9 @@ def read_kb_file(path: Path, regular_only: bool = False) -> KbFile:
         os.close(handle)
     if size > MAX_FILE_BYTES:
         return KbFile(path, None, f"file is larger than the {MAX_FILE_BYTES}-byte limit")
+    if not regular and not size:
+        # A FIFO that nothing writes to reads as empty at once: "file is empty" misled (a review).
+        return KbFile(path, None, "cannot read: not a regular file, and nothing was written to it")
     return KbFile(path, b"".join(chunks))
 
 

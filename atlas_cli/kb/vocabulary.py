@@ -268,6 +268,9 @@ MAX_SEQ_LEN: Final = 10_000_000
 # get: twice the largest single GPU today (a 512 GB Mac Studio). "--gpu 3080gb" and "--vram
 # 3080gb" are a card's name with a unit typed after it, not 3,080 GB (reviews found both sized).
 MAX_GPU_MEMORY_GB: Final = 1_024.0
+# The least: no GPU a model trains on has less (the catalog's smallest has 8 GiB); "--vram 0.01"
+# was sized as a GPU of 10 MB (a review).
+MIN_GPU_MEMORY_GB: Final = 1.0
 
 # --- what a profile can say ---------------------------------------------------------------------
 
@@ -348,11 +351,16 @@ GOALS: Final = (
         ("знания",),
         (
             *("faq", "documents", "docs", "manuals", "wiki"),
-            *("документы", "документам", "документов", "документах"),
+            *("документы", "документам", "документов", "документах", "документация", "документацию"),
+            "документации",
         ),
-        # Retrieval named outright, or a knowledge base: a task or a bot beside it does not make it
-        # adapt or chat ("бот для базы знаний" answers from the base).
-        ("rag", "knowledge base", "база знаний", "базы знаний", "базе знаний", "базу знаний", "базой знаний"),
+        # Retrieval named outright, a knowledge base, or a bot that knows the documents: a task or a
+        # bot beside it does not make it adapt or chat ("бот для базы знаний" answers from the base;
+        # "a chatbot that knows my company docs" too, where a newcomer was asked to pick one).
+        (
+            *("rag", "knowledge base", "knows", "знает"),
+            *("база знаний", "базы знаний", "базе знаний", "базу знаний", "базой знаний"),
+        ),
     ),
     Choice("reasoning", "solve checkable problems (math, code)", ("рассуждения", "рассуждение"), ("math",)),
     Choice("prototype", "try an idea quickly and cheaply", ("прототип",), ("demo", "poc")),
@@ -378,6 +386,9 @@ DATA_KINDS: Final = (
         "labelled examples for a fixed set of labels",
         ("размеченные", "разметка", "метки"),
         ("labelled", "labels", "размеченных", "размеченный", "с метками", "категориями"),
+        # Labelled by category: the labels of a classifier, whatever the examples are ("support
+        # tickets labelled by category"; "conversations labeled good or bad" stays undecided).
+        ("by category", "by categories", "by topic", "by class", "по категориям", "по темам"),
     ),
     Choice(
         "demonstrations",

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from atlas_cli.i18n import N_
 from atlas_cli.plugins import Plugins
 from atlas_cli.recipes import formats as formats_package
 
@@ -28,6 +29,10 @@ class Rendered:
     files: tuple[RecipeFile, ...]
     launch: str
     text: str
+
+
+# The kinds of file a recipe is, by the suffixes their names take.
+RECIPE_SUFFIXES = {".py": N_("a Python script"), ".yaml": N_("YAML"), ".yml": N_("YAML")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,9 @@ class TrainerFormat:
     # Keeps every packed stage's examples apart, continued pre-training's documents too (axolotl's
     # sample_packing restarts the positions at each one): it never wraps them into shared rows.
     packs_apart: bool = False
+    # What its first file is, by suffix: a file --out names with another kind's suffix is refused
+    # (RECIPE_SUFFIXES), where `--out train.yaml` would silently hold a Python script.
+    suffix: str = ".yaml"
     # Adapts with PEFT on transformers 5, which reads "all-linear" and a mixture of experts' MLP
     # names as its routed experts (recipes/settings.py _attention_of_a_mixture).
     peft: bool = True

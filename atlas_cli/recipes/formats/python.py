@@ -1363,6 +1363,7 @@ register(
         gap,
         frozenset(TRL_STAGES),
         "recipe.py",
+        suffix=".py",
         stack="trl",
         prompting=True,
         encoder_classifiers=True,
