@@ -201,7 +201,9 @@ def throughput_estimate(catalog: Catalog, row: ThroughputRow) -> float:
     workload = Workload(10_000, row.tokens_per_example, 1.0, row.packing)
     b = batches(settings.objective, workload, settings.seq_len, settings.batch_size, row.gpus)
     # The measured runs report their own optimizer cadence: no gradient accumulation.
-    step = micro_step(work, hardware.device, b.computed_tokens, b.attended, 1, fused=row.fused_optimizer)
+    step = micro_step(
+        work, hardware.device, b.computed_tokens, b.attended, 1, fused=row.fused_optimizer, row=b.row
+    )
     real = b.tokens / b.micro_steps / row.gpus  # real tokens per micro-step on one GPU
     return real * row.gpus / step.seconds
 

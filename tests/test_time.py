@@ -24,6 +24,7 @@ from atlas_cli.core.resolve import resolve_hardware, resolve_model
 from atlas_cli.core.shapes import Shape
 from atlas_cli.core.throughput.flops import attention_flops, matmul_params, token_flops
 from atlas_cli.core.throughput.step import (
+    BANDWIDTH_EFFICIENCY,
     EVERY_TOKEN_EXPERTS_RATE,
     LINK_EFFICIENCY,
     STACK_EFFICIENCY,
@@ -114,6 +115,34 @@ def test_attention_runs_at_its_kernels_share_of_peak(catalog: Catalog) -> None:
     )
     per_second = h100.tflops * 1e12 * reached
     assert saved == pytest.approx(32_768 * kernels / per_second * (1 / 0.35 - 1 / 0.5))
+
+
+def test_eager_attention_is_timed_as_the_memory_sizes_it(catalog: Catalog) -> None:
+    """gpt-oss has no SDPA kernel: on transformers' own loss its eager attention computes the
+    whole s x s square and streams the scores through memory (EAGER_SCORE_BYTES). The time had
+    counted FlashAttention's half square at its kernel's rate while the memory counted the
+    matrices (an expert's review: gpt-oss-20b LoRA at 2-5x under the cookbook's H100 run)."""
+    h100 = resolve_hardware(catalog, "h100-80gb", None, 1).device
+    assert h100 is not None
+    eager = work(catalog, "lora", "gpt-oss-20b", attention_kernel=False, stack="hf")
+    kernel = eager._replace(settings=eager.settings._replace(attention_kernel=True))
+    tokens = 4 * 2048.0
+
+    def extra(row: float) -> tuple[float, float]:
+        slow, fast = micro_step(eager, h100, tokens, row, 1), micro_step(kernel, h100, tokens, row, 1)
+        return slow.memory - fast.memory, slow.compute - fast.compute
+
+    traffic, compute = extra(2048)
+    shape_ = eager.shape
+    # Forward twice (checkpointing) and backward once, per score of every head of every layer.
+    scores = tokens * shape_.eager_heads * shape_.layers * 2048
+    assert traffic * h100.bandwidth_gbs * 1e9 * BANDWIDTH_EFFICIENCY == pytest.approx(scores * (2 * 24 + 36))
+    assert compute > 0
+    # Quadratic in the row: the same tokens in rows twice as long stream twice the scores.
+    assert extra(4096)[0] == pytest.approx(2 * traffic)
+    # Packed rows: the whole row is the square, whatever length each example attends over.
+    packed = batches(OBJECTIVES["sft"], Workload(1000, 500, 1.0, True, 2048), 2048, 4, 1)
+    assert packed.row == 2048 and packed.attended == 500
 
 
 def test_attention_grows_with_the_context_and_partial_stops_early(catalog: Catalog) -> None:

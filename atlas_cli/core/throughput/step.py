@@ -22,9 +22,13 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from atlas_cli.core.estimates import EstimateSettings
-from atlas_cli.core.memory.activations import kv_cache_bytes
+from atlas_cli.core.memory.activations import (
+    EAGER_SOFTCAPPING_STACKS,
+    eager_attention_counted,
+    kv_cache_bytes,
+)
 from atlas_cli.core.memory.estimate import hierarchical, served_by_vllm, vllm_tensor_parallel
-from atlas_cli.core.memory.params import lora_params
+from atlas_cli.core.memory.params import PARTIAL_TRAINABLE_SHARE, lora_params
 from atlas_cli.core.memory.states import (
     adapter_bytes,
     adapter_optimizer_bytes,
@@ -97,6 +101,25 @@ BANDWIDTH_EFFICIENCY = 0.8  # share of peak memory bandwidth that streaming kern
 # architecture is assumed to reach the A100's share.
 ATTENTION_SHARE = {"Hopper": 0.35}
 DEFAULT_ATTENTION_SHARE = 0.5
+# Eager attention (a family without an SDPA kernel, run without another kernel: gpt-oss and
+# Gemma 2 on transformers' own loss; memory.activations.eager_attention_counted) multiplies the
+# whole s x s square, the masked half too, as batched matmuls at the stack's efficiency, and
+# streams the scores through memory between them. Bytes per score element, 16-bit, counted from
+# transformers' eager_attention_forward (llama/modeling_llama.py): forward, QK^T writes 2, the
+# scaling reads and writes 4, the mask's add 4, the fp32 softmax reads 2 and writes 4, its cast
+# back reads 4 and writes 2, P @ V reads 2 (dropout at p=0 returns its input): 24 (gpt-oss's
+# sink column, concatenated, max-shifted and dropped again, comes to ~26); backward, dP written
+# and P read for dV 4, the cast's gradient 6, softmax's backward reads its fp32 output and
+# gradient and writes 12, the cast back 6, the scaling 4, dQ and dK read dS 4: ~36.
+EAGER_SCORE_BYTES = (24.0, 36.0)  # forward, backward
+# Gemma 2's soft-capping divides, takes tanh and multiplies: a read and a write of 2 each forward
+# (12), and their gradients backward (tanh's reads its output too: ~14).
+SOFTCAPPING_SCORE_BYTES = (12.0, 14.0)
+# Unsloth compiles its soft-capped attention (slow_attention_softcapping): QK^T, one fused kernel
+# for the capping, mask and fp32 softmax (its probabilities kept in fp32, a 16-bit copy for P @ V:
+# memory.activations COMPILED_SOFTCAPPING_BYTES), P @ V: 2 + 2 + 4 + 2 + 2 forward; backward dP
+# 2, P for dV 2, the fused gradient reads 4 + 2 and writes 2, dQ and dK read 4: 16.
+COMPILED_SCORE_BYTES = (12.0, 16.0)
 # CPU time to dispatch one eager PyTorch operator through transformers' and PEFT's modules (module
 # calls, hooks, autocast, the dispatcher and the launch). Measured from the Qwen README's
 # short-sequence rows (QwenLM/Qwen@2df8e8a, A100, batch 1, benchmarks/measured.py): LoRA on the
@@ -199,10 +222,13 @@ def micro_step(
     accumulation: int,
     extra_forwards: int = 0,
     fused: bool = True,
+    row: float | None = None,
 ) -> Step:
     """A forward and backward pass over `tokens` (padding included) on one GPU, with its share of
     the optimizer step taken every `accumulation` micro-steps; `extra_forwards` are the forward
-    passes an objective adds without gradients (a reference model, a KL batch)."""
+    passes an objective adds without gradients (a reference model, a KL batch); `row`: the length
+    of a row, padding included, whose whole square eager attention computes (default
+    `attended`)."""
     s = work.settings
     experts, materialised = _expert_adapters(work)
     # A token runs the adapters of the experts it is routed to only.
@@ -217,16 +243,21 @@ def micro_step(
     attention = flops.attention + extra_forwards * attention_flops(work.shape, attended)
     slowdown = expert_slowdown(work.shape, s.stack, device)
     executed = flops.hardware + extra_forwards * flops.forward + routed * slowdown - attention
+    eager = eager_attention_counted(work.shape, s)
+    side = attended if row is None else row
+    if eager:  # plain matmuls over the whole square, at the stack's rate (EAGER_SCORE_BYTES)
+        executed += _eager_attention_flops(work, side, extra_forwards)
     if s.precision == "fp32" and device.fp32_tflops is not None:
         # Every matmul, attention's included (FlashAttention has no fp32 kernel), on the CUDA
         # cores: the measured bf16 matmul share says nothing of them.
         sustained = device.fp32_tflops * 1e12 * STACK_EFFICIENCY[s.stack]
-        compute = (tokens * (executed + attention) + materialised) / sustained
+        compute = (tokens * (executed + (0.0 if eager else attention)) + materialised) / sustained
     else:
         peak = device.tflops * 1e12
         compute = (tokens * executed + materialised) / (peak * efficiency(s.stack, device))
-        compute += tokens * attention / (peak * attention_share(device))
+        compute += 0.0 if eager else tokens * attention / (peak * attention_share(device))
     traffic = _pass_bytes(work, tokens, extra_forwards) + _optimizer_bytes(work, fused) / accumulation
+    traffic += tokens * _eager_score_bytes(work, side, extra_forwards) if eager else 0.0
     memory = traffic / (device.bandwidth_gbs * 1e9 * BANDWIDTH_EFFICIENCY)
     launch = _launch_seconds(work) + _expert_loop_seconds(work, device, tokens, extra_forwards)
     communication = _communication_seconds(work, device, accumulation)
@@ -237,6 +268,38 @@ def micro_step(
     # FSDP run theirs beside the compute (FSDP prefetches the next layer's gather).
     waited = busy + communication if waits_for_gathers(s) else max(busy, communication)
     return Step(waited + offload, compute, memory, launch, communication, offload)
+
+
+def _eager_passes(work: Work, extra_forwards: int) -> tuple[int, float]:
+    """Eager attention's forward passes (a recomputation, an objective's extra forwards) and its
+    backward's reach (partial fine-tuning's backward stops at the trained top layers)."""
+    s = work.settings
+    forwards = (2 if s.gradient_checkpointing else 1) + extra_forwards
+    return forwards, PARTIAL_TRAINABLE_SHARE if work.model == "partial" else 1.0
+
+
+def _eager_attention_flops(work: Work, row: float, extra_forwards: int) -> float:
+    """Eager attention's FLOPs per token: QK^T and P @ V over every key of the row, the masked
+    ones too, forward; dP, dV, dQ and dK backward (the scores are kept, not recomputed)."""
+    forwards, reach = _eager_passes(work, extra_forwards)
+    widths = sum(count * q for count, q, _, _ in work.shape.attention_kinds)
+    forward = 2 * 2 * widths * row
+    return forward * (forwards + 2 * reach)
+
+
+def _eager_score_bytes(work: Work, row: float, extra_forwards: int) -> float:
+    """Bytes per token eager attention streams through memory for its scores: a row of `row`
+    scores for each head of each layer, read and written by each operator between the matmuls."""
+    s, shape = work.settings, work.shape
+    forwards, reach = _eager_passes(work, extra_forwards)
+    if shape.attention_softcapping and s.stack in EAGER_SOFTCAPPING_STACKS:
+        forward, backward = COMPILED_SCORE_BYTES
+    else:
+        forward, backward = EAGER_SCORE_BYTES
+        if shape.attention_softcapping:
+            forward, backward = forward + SOFTCAPPING_SCORE_BYTES[0], backward + SOFTCAPPING_SCORE_BYTES[1]
+    wide = 2.0 if s.precision == "fp32" else 1.0  # fp32 scores: twice the bytes
+    return shape.eager_heads * shape.layers * row * (forward * forwards + backward * reach) * wide
 
 
 def waits_for_gathers(s: EstimateSettings) -> bool:

@@ -102,7 +102,13 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: Object
     work = work._replace(settings=s)
     b = batches(objective, workload, s.seq_len, s.batch_size, s.replicas, s.sequence_parallel)
     step = micro_step(
-        work, device, b.computed_tokens, b.attended, b.accumulation, _extra_forwards(work, objective)
+        work,
+        device,
+        b.computed_tokens,
+        b.attended,
+        b.accumulation,
+        _extra_forwards(work, objective),
+        row=b.row,
     )
     # PPO trains a value model of the policy's size as well, num_ppo_epochs times over each batch.
     passes = objective.training.update_passes * (2 if objective.training.value_model else 1)

@@ -47,6 +47,9 @@ class Batches(NamedTuple):
     accumulation: int  # micro-steps per optimizer step
     prompts_per_gpu: float  # online objectives: prompts each GPU samples for
     packed: bool  # examples packed into full sequences
+    # A row's length, padding included: the whole square eager attention computes (a packed row's
+    # examples are kept apart by a mask over all of it).
+    row: float
 
 
 def global_batch(
@@ -167,4 +170,5 @@ def batches(
     # packing_strategy "wrapped", what its recipes write), so attention spans the whole row.
     wrapped = objective.training.packing_strategy == "wrapped"
     attended = (seq_len if wrapped else length) if packed else computed / per_micro
-    return Batches(sequences, tokens, micro_steps, computed / split, attended, steps, prompts, packed)
+    row = seq_len if packed else computed / per_micro
+    return Batches(sequences, tokens, micro_steps, computed / split, attended, steps, prompts, packed, row)
