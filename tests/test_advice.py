@@ -1656,3 +1656,15 @@ def test_retrieval_on_a_base_checkpoint_says_it_serves_the_instruct_one(run: Run
     assert rule in next(p for p in base if p["method"] == "rag")["rules"]
     tuned = ok(run(*args, "--model", "llama-3.1-8b-instruct")).json()["recommendations"]
     assert rule not in next(p for p in tuned if p["method"] == "rag")["rules"]
+
+
+def test_continued_pretraining_of_an_instruct_model_ranks_below_retrieval(engine: Engine) -> None:
+    """A Colab newcomer with an instruct model and documents to answer from saw RAG at 0.92 and
+    QLoRA's continued pre-training at 0.91, although that pre-training erodes the model's
+    instruction following (Jindal et al.): the rule that says so now lowers the plan."""
+    profile = dict(gpu="t4", goal="knowledge", data_kind="text", examples=2000)
+    tuned = recommend(engine, **profile, model="qwen2.5-7b-instruct")
+    scores = {p.method: p.score for p in tuned.plans}
+    assert tuned.plans[0].method == "rag" and scores["rag"] - scores["qlora"] >= 0.04
+    base = {p.method: p.score for p in recommend(engine, **profile, model="qwen2.5-7b").plans}
+    assert base["qlora"] > scores["qlora"]
