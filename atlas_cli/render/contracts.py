@@ -126,6 +126,7 @@ class TimeAssumptionsJson(TypedDict):
     peak_tflops: float  # of one GPU, dense 16-bit
     memory_bandwidth_gbs: float
     link: str  # between GPUs
+    network_gbs: float | None  # between nodes, per GPU, one way; null within one node
     model: str  # how the estimate is made, in words
 
 

@@ -354,6 +354,8 @@ def time_assumptions_json(time: PlanTime, moe: bool) -> TimeAssumptionsJson | No
         "peak_tflops": time.device.tflops,
         "memory_bandwidth_gbs": time.device.bandwidth_gbs,
         "link": time.device.link,
+        # Past one node the network sets the gradients' pace (link_gbs): say what it is assumed to be.
+        "network_gbs": time.device.network_gbs if time.gpus > GPUS_PER_NODE else None,
         "model": t(
             "FLOPs per token (6N full, 4N frozen base, +2N recomputed, attention 6·L·s·q) over peak x "
             "efficiency, plus weight, gradient and optimizer traffic over memory bandwidth, "

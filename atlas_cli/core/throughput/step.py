@@ -259,14 +259,15 @@ def micro_step(
     traffic = _pass_bytes(work, tokens, extra_forwards) + _optimizer_bytes(work, fused) / accumulation
     traffic += tokens * _eager_score_bytes(work, side, extra_forwards) if eager else 0.0
     memory = traffic / (device.bandwidth_gbs * 1e9 * BANDWIDTH_EFFICIENCY)
-    launch = _launch_seconds(work) + _expert_loop_seconds(work, device, tokens, extra_forwards)
-    communication = _communication_seconds(work, device, accumulation)
+    launch = _launch_seconds(work, extra_forwards)
+    launch += _expert_loop_seconds(work, device, tokens, extra_forwards)
+    communication = _communication_seconds(work, device, accumulation, extra_forwards)
     offload = _offload_seconds(work, device, accumulation)
     busy = max(compute + memory + _all_to_all_seconds(work, device, tokens), launch)
     # DeepSpeed's hooks wait for each gather before the module runs, and the recipes' overlap_comm
     # false reduces the gradients on the compute stream: its collectives add to the step. DDP and
     # FSDP run theirs beside the compute (FSDP prefetches the next layer's gather).
-    waited = busy + communication if waits_for_gathers(s) else max(busy, communication)
+    waited = busy + communication if waits_for_collectives(s) else max(busy, communication)
     return Step(waited + offload, compute, memory, launch, communication, offload)
 
 
@@ -305,6 +306,15 @@ def _eager_score_bytes(work: Work, row: float, extra_forwards: int) -> float:
 def waits_for_gathers(s: EstimateSettings) -> bool:
     """ZeRO-3 as DeepSpeed runs it: the recipes' (FSDP-QLoRA's shard-by-shard loading is FSDP's)."""
     return s.sharding == "zero3" and not (s.fsdp or s.sharded_loading)
+
+
+def waits_for_collectives(s: EstimateSettings) -> bool:
+    """DeepSpeed ZeRO-2 and ZeRO-3 as the recipes configure them (launchers.deepspeed_config:
+    overlap_comm false): the backward's hooks reduce each bucket of gradients on the compute
+    stream (stage_1_and_2.py average_tensor: current_stream() without overlap_comm), ZeRO-2's
+    step all-gathers the updated weights after it, and ZeRO-3's hooks wait for every module's
+    gather. DDP and FSDP run theirs beside the compute."""
+    return s.sharding in ("zero2", "zero3") and not (s.fsdp or s.sharded_loading)
 
 
 def _expert_adapters(work: Work) -> tuple[float, float]:
@@ -457,11 +467,14 @@ def _optimizer_bytes(work: Work, fused: bool) -> float:
     return work.trainable / shard * touched * (1.0 if fused else FOREACH_TRAFFIC)
 
 
-def _launch_seconds(work: Work) -> float:
+def _launch_seconds(work: Work, extra_forwards: int = 0) -> float:
+    """CPU time dispatching a micro-step's operators; an objective's extra forwards (a reference
+    model) dispatch theirs too, and under DeepSpeed ZeRO-3 run its hooks again."""
     s, shape = work.settings, work.shape
-    per_layer = float(OPS_PER_LAYER[s.stack] + (FORWARD_OPS_PER_LAYER if s.gradient_checkpointing else 0))
+    forwards = (1 if s.gradient_checkpointing else 0) + extra_forwards
+    per_layer = float(OPS_PER_LAYER[s.stack] + FORWARD_OPS_PER_LAYER * forwards)
     per_layer += ADAPTER_OPS * _adapted_per_layer(work)
-    passes = 3 if s.gradient_checkpointing else 2
+    passes = (3 if s.gradient_checkpointing else 2) + extra_forwards
     per_layer += DEQUANTIZE_OPS * _dequantized_per_layer(work) * passes
     hooks = passes * ZERO3_HOOK_SECONDS if waits_for_gathers(s) else 0.0
     return shape.layers * (per_layer * OP_SECONDS + hooks)
@@ -512,8 +525,11 @@ def link_gbs(device: Device, gpus: int) -> float:
     return link * LINK_EFFICIENCY
 
 
-def _communication_seconds(work: Work, device: Device, accumulation: int) -> float:
-    """Bytes each GPU sends per micro-step in ring collectives: (n-1)/n of the payload."""
+def _communication_seconds(work: Work, device: Device, accumulation: int, extra_forwards: int = 0) -> float:
+    """Bytes each GPU sends per micro-step in ring collectives: (n-1)/n of the payload. A sharded
+    base is gathered for every pass over it: the forward, the backward (with its recomputation:
+    stage3_max_reuse_distance keeps the weights between them) and each extra forward (TRL
+    shards a reference model under ZeRO-3 too: models/utils.py prepare_deepspeed)."""
     s, info = work.settings, MEMORY_MODELS[work.model]
     n = s.gpus
     if n == 1:
@@ -525,10 +541,10 @@ def _communication_seconds(work: Work, device: Device, accumulation: int) -> flo
         # ZeRO++ hpZ: the forward's and backward's gathers come from the copy sharded over the
         # node, on its own links; the gradients' reduce-scatter still crosses the network.
         per_node = node_layout(n)[1]
-        gathers = 2 * _stored_base_bytes(work) * (per_node - 1) / per_node
+        gathers = (2 + extra_forwards) * _stored_base_bytes(work) * (per_node - 1) / per_node
         return gathers / (device.link_gbs * LINK_EFFICIENCY * 1e9) + grads / (link_gbs(device, n) * 1e9)
     if s.sharding == "zero3" or s.offload == "params":
-        gathers = 2 * _stored_base_bytes(work) * share  # forward and backward
+        gathers = (2 + extra_forwards) * _stored_base_bytes(work) * share
         payload = gathers + grads
     elif s.sharding == "zero2":
         payload = grads + work.trainable * weight_bytes(s.precision) * share / accumulation
