@@ -27,6 +27,7 @@ from atlas_cli.core.throughput.step import Device
 from atlas_cli.core.throughput.timing import PlanTime, plan_cost, stage_time
 from atlas_cli.core.throughput.workload import (
     GLOBAL_BATCH,
+    MAX_GLOBAL_BATCH,
     MIN_STEPS,
     Workload,
     accumulation_steps,
@@ -98,6 +99,17 @@ def _global_source(
             steps=steps,
             usual=GLOBAL_BATCH,
             least=MIN_STEPS,
+        )
+    if taken > GLOBAL_BATCH and replicas > 1:
+        return t(
+            "{unit} per optimizer step: {steps}, more than the usual {usual}: over several GPUs each takes a "
+            "micro-batch as large as is fastest, within {most} a step (the alignment handbook's full "
+            "fine-tuning takes 128 on 8 GPUs), as ft-atlas's time estimate does; lower "
+            "per_device_train_batch_size for fewer",
+            unit=unit,
+            steps=steps,
+            usual=GLOBAL_BATCH,
+            most=MAX_GLOBAL_BATCH,
         )
     why = objective.training.global_batch_why
     return t(
@@ -283,8 +295,8 @@ def _sized_stage(
         elif device is None:
             batch = fitting
             source = t(
-                "the largest power of two that fits within the safety margin (up to {cap}: one global "
-                "batch over the GPUs), estimated with this recipe's settings",
+                "the largest power of two that fits within the safety margin (up to {cap}: the most a GPU "
+                "takes of a global batch), estimated with this recipe's settings",
                 cap=cap,
             )
         else:
@@ -313,17 +325,17 @@ def _fastest_source(objective: Objective, batch: int, cap: int) -> str:
     good, why = objective.training.good_batch, objective.training.good_batch_why
     if why is None:
         return t(
-            "the fastest of the powers of two up to {cap} (one global batch over the GPUs) that fit "
+            "the fastest of the powers of two up to {cap} (the most a GPU takes of a global batch) that fit "
             "within the safety margin, by the time model: a larger micro-batch launches fewer kernels "
             "per token but pads unpacked examples more",
             cap=cap,
         )
     if batch >= good >= cap:
-        return t("{good} ({why}); one global batch over the GPUs allows no larger", good=good, why=why.get())
+        return t("{good} ({why}); a global batch allows a GPU no more", good=good, why=why.get())
     if batch >= good:
         return t(
-            "the fastest of the powers of two from {good} ({why}) up to {cap} (one global batch over the "
-            "GPUs) that fit within the safety margin, by the time model",
+            "the fastest of the powers of two from {good} ({why}) up to {cap} (the most a GPU takes of a "
+            "global batch) that fit within the safety margin, by the time model",
             good=good,
             why=why.get(),
             cap=cap,

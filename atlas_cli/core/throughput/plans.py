@@ -37,7 +37,13 @@ OWN_HARDWARE = 0.0  # --price-per-hour 0: the GPUs are yours; cost is GPU-hours 
 TRAINED_MEMO_LIMIT = 4096
 _TRAINED: dict[
     tuple[
-        int, tuple[Objective, ...], Device, tuple[tuple[int, bool, float], ...], tuple[int, ...], int | None
+        int,
+        tuple[Objective, ...],
+        Device,
+        tuple[tuple[int, bool, float], ...],
+        tuple[int, ...],
+        int,
+        int | None,
     ],
     tuple[Estimate, Estimate],
 ] = {}
@@ -350,7 +356,9 @@ def _trained(
     (workload.batches, timing.stage_time) binds: then the count is part of the key."""
     shape = tuple((w.tokens_per_example, w.packing, w.epochs) for w in workloads.values())
     sizes = tuple(global_batch(o, 1, workloads.get(o.id)) for o in objectives)
-    key = (id(e), objectives, device, shape, sizes, _floored(e, objectives, workloads))
+    # The largest micro-batch tried depends on the set's size too (batch_cap: MIN_STEPS steps).
+    cap = batch_cap(objectives, e.settings.gpus, workloads)
+    key = (id(e), objectives, device, shape, sizes, cap, _floored(e, objectives, workloads))
     found = _TRAINED.get(key)
     if found is None:
         run = estimator(e.method, e.memory_model, e.shape)

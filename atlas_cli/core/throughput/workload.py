@@ -20,6 +20,13 @@ GLOBAL_BATCH = 16
 # warm-up), which the schedule and the held-out evaluations need (an expert's review).
 MIN_STEPS = 40
 SMALL_GLOBAL_BATCH = 4
+# Over several GPUs a run is scaled: each GPU may take up to a GLOBAL_BATCH micro-batch while a step
+# stays within MAX_GLOBAL_BATCH sequences, the alignment handbook's full fine-tuning on 8 GPUs (16 a
+# device: huggingface/alignment-handbook@19f03455 recipes/zephyr-7b-beta/sft/config_full.yaml),
+# and within what the set allows (MIN_STEPS). A global 16 left 16 GPUs one sequence each, a step
+# bound by the weights' gathers (70B full fine-tuning on 16 H100s at 74 tokens/s per GPU, where
+# torchtitan's 70B reaches 353 on A100s at a local batch of 2 x 4,096: an infrastructure review).
+MAX_GLOBAL_BATCH = 128
 # Unpacked batches are padded to their longest sequence; for lengths spread as in instruction
 # data the longest of b examples is ~1 + 0.25 log2(b) times the average.
 PADDING_PER_DOUBLING = 0.25
@@ -111,12 +118,24 @@ def good_batch(objectives: Iterable[Objective]) -> int:
 def batch_cap(
     objectives: Iterable[Objective], gpus: int, workloads: Mapping[str, Workload] | None = None
 ) -> int:
-    """The largest micro-batch worth trying: one global batch over the GPUs, for every stage, and
-    at least the batch the stages train well at (KTO's 4, even if a step then holds more)."""
+    """The largest micro-batch worth trying: one global batch over the GPUs for every stage, or up
+    to a GPU's own (scaled_cap), and at least the batch the stages train well at (KTO's 4, even if a
+    step then holds more)."""
     stages = tuple(objectives)
     known = workloads or {}
-    smallest = min(global_batch(o, gpus, known.get(o.id)) for o in stages)
-    return max(least_batch(stages), good_batch(stages), smallest // gpus)
+    smallest = min(scaled_cap(o, gpus, known.get(o.id)) for o in stages)
+    return max(least_batch(stages), good_batch(stages), smallest)
+
+
+def scaled_cap(objective: Objective, gpus: int, workload: Workload | None) -> int:
+    """One stage's largest micro-batch: its global batch over the GPUs; where that is the usual
+    GLOBAL_BATCH sequences, up to as many on each GPU within MAX_GLOBAL_BATCH a step and the set's
+    own limit (MIN_STEPS optimizer steps). Online rounds and token-batched rows keep their step."""
+    usual = global_batch(objective, gpus, workload)
+    if usual != GLOBAL_BATCH or objective.online or gpus == 1:
+        return usual // gpus
+    allowed = MAX_GLOBAL_BATCH if workload is None else int(workload.examples * workload.epochs // MIN_STEPS)
+    return max(usual // gpus, min(GLOBAL_BATCH, MAX_GLOBAL_BATCH // gpus, allowed // gpus))
 
 
 def sequences_per_example(objective: Objective) -> int:
