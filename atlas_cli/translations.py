@@ -32,8 +32,10 @@ from atlas_cli.kb.behaviour import MEMORY_SCALE, QUALITY_SCALE, SPEED_SCALE, Rec
 from atlas_cli.kb.records import (
     HostedOffer,
     KnowledgeBase,
+    LargeSets,
     LibraryEntry,
     Method,
+    RatingCorrection,
     Text,
     TrainableShare,
     Variant,
@@ -46,8 +48,10 @@ HELP_FILE = "help.yaml"  # what --help shows
 # Plain strings of the KB that are shown translated (by i18n.translated, where they are shown).
 SHOWN_TRANSLATED: tuple[tuple[type[Record], str], ...] = (
     (HostedOffer, "models"),
+    (LargeSets, "source"),
     (LibraryEntry, "note"),
     (Method, "name"),
+    (RatingCorrection, "source"),
     (TrainableShare, "text"),
     (Variant, "label"),
 )

@@ -645,3 +645,19 @@ def test_a_russian_figure_filled_into_another_template_keeps_its_decimal_comma(r
     ).stdout
     assert re.search(r"│ \d+,\d\d ", breakdown) and not re.search(r"│ \d+\.\d\d ", breakdown)
     assert re.search(r"│ \d+,\d+ ", ok(run(*RU, "gpus", env=WIDE)).stdout)
+
+
+def test_a_sources_prose_is_shown_in_russian(run: Runner) -> None:
+    """A Russian review: a large set's epochs note kept "(the alignment handbook's Zephyr SFT trains
+    UltraChat's ~200k conversations once: ...)" and compare's BitFit note "(... (biases of every
+    layer are trained); this card's hardware note)" in English inside Russian text."""
+    args = ("recommend", "--gpu", "h100", "--gpus", "8", "--model-size", "70b", "--goal", "chat")
+    args += ("--data-kind", "demonstrations", "--examples", "100k")
+    english = " ".join(ok(run(*args)).stdout.split())
+    assert "the alignment handbook's Zephyr SFT trains UltraChat's ~200k conversations once" in english
+    russian = " ".join(ok(run(*RU, *args)).stdout.split())
+    assert "SFT Zephyr в alignment-handbook проходит ~200 тыс. диалогов UltraChat" in russian
+    assert "conversations once" not in russian
+    compared = " ".join(ok(run(*RU, "compare")).stdout.split())
+    assert "(обучаются смещения всех слоёв)" in compared and "hardware note" not in compared
+    assert "biases of every layer" in " ".join(ok(run("compare")).stdout.split())

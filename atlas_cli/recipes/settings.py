@@ -37,7 +37,7 @@ from atlas_cli.core.resolve import Hardware, resolve_hardware, served_prompt
 from atlas_cli.core.shapes import ALL_LINEAR, BARE_SIZE_VOCAB, Shape
 from atlas_cli.core.throughput.plans import Timed, TimeInputs, time_inputs, usual_epochs
 from atlas_cli.errors import UsageError
-from atlas_cli.i18n import N_, nt, t
+from atlas_cli.i18n import N_, nt, t, translated
 from atlas_cli.kb.behaviour import HyperValue
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.records import Gpu, HostedOffer, LlmModel, Method
@@ -1585,7 +1585,7 @@ def _epochs(objective: Method | None, recipe: Recipe) -> Setting:
             where=f"methods.yaml {objective.id}.hyperparameters.num_train_epochs.large_sets",
             examples=examples,
             large=usual.large.examples,
-            source=usual.large.source,
+            source=translated(usual.large.source),
         ),
     )
 

@@ -70,7 +70,7 @@ def _ratings_lines(method: Method) -> list[str]:
                 "ft-atlas scores it as {ratings}: {because} ({source})",
                 ratings=ratings_line(s.memory, s.speed, s.quality),
                 because=method.scoring.because.get(),
-                source=method.scoring.source,
+                source=translated(method.scoring.source),
             )
         )
     return lines

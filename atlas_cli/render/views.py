@@ -117,7 +117,7 @@ def scoring_notes(catalog: Catalog, rows: list[CompareRowJson]) -> list[str]:
                 name=translated(method.name),
                 changed=", ".join(changed),
                 because=method.scoring.because.get(),
-                source=method.scoring.source,
+                source=translated(method.scoring.source),
             )
         )
     return notes
