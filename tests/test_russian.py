@@ -661,3 +661,14 @@ def test_a_sources_prose_is_shown_in_russian(run: Runner) -> None:
     compared = " ".join(ok(run(*RU, "compare")).stdout.split())
     assert "(обучаются смещения всех слоёв)" in compared and "hardware note" not in compared
     assert "biases of every layer" in " ".join(ok(run("compare")).stdout.split())
+
+
+def test_an_assumed_shape_declines_its_counts_in_russian(run: Runner) -> None:
+    """A Russian review: «hidden 4096, слоёв 29, голов 32 ... по 128» puts the noun first, which
+    reads as "roughly"; the counts come first, each noun in its plural form."""
+    seven = " ".join(ok(run(*RU, "recommend", "--gpu", "rtx-3090", "--model-size", "7b")).stdout.split())
+    assert "скрытый размер 4096, 29 слоёв, 32 головы (8 для ключей/значений) размерности 128" in seven
+    thirteen = " ".join(ok(run(*RU, "recommend", "--gpu", "h100", "--model-size", "13b")).stdout.split())
+    assert "42 слоя, 36 голов" in thirteen
+    english = " ".join(ok(run("recommend", "--gpu", "rtx-3090", "--model-size", "7b")).stdout.split())
+    assert "hidden 4096, 29 layers, 32 heads (8 key/value) of 128" in english
