@@ -672,3 +672,15 @@ def test_an_assumed_shape_declines_its_counts_in_russian(run: Runner) -> None:
     assert "42 слоя, 36 голов" in thirteen
     english = " ".join(ok(run("recommend", "--gpu", "rtx-3090", "--model-size", "7b")).stdout.split())
     assert "hidden 4096, 29 layers, 32 heads (8 key/value) of 128" in english
+
+
+def test_build_labels_read_the_same_in_tables_and_traces_in_russian(run: Runner) -> None:
+    """A Russian review: rule traces said «RAG (8-bit weights)» and «GaLore (8-bit, layer-wise)»
+    where the table says «RAG (веса в 8 битах)», and estimate printed «QLoRA 4-bit» beside
+    «GaLore (8 бит)»."""
+    args = ("recommend", "--gpu", "colab", "--goal", "knowledge", "--data-kind", "text", "--explain")
+    explained = " ".join(ok(run(*RU, *args, env=WIDE)).stdout.split())
+    assert "доступных; RAG (веса в 8 битах), на 1 GPU" in explained and "8-bit weights" not in explained
+    assert "with RAG (8-bit weights) on 1 GPU" in " ".join(ok(run(*args, env=WIDE)).stdout.split())
+    estimate = ok(run(*RU, "estimate", "--model", "llama-3.1-8b", "--gpu", "rtx-4090")).stdout
+    assert "QLoRA (4 бита)" in estimate and "QLoRA (8 бит)" in estimate and "-bit" not in estimate
