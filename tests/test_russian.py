@@ -684,3 +684,25 @@ def test_build_labels_read_the_same_in_tables_and_traces_in_russian(run: Runner)
     assert "with RAG (8-bit weights) on 1 GPU" in " ".join(ok(run(*args, env=WIDE)).stdout.split())
     estimate = ok(run(*RU, "estimate", "--model", "llama-3.1-8b", "--gpu", "rtx-4090")).stdout
     assert "QLoRA (4 бита)" in estimate and "QLoRA (8 бит)" in estimate and "-bit" not in estimate
+
+
+def test_library_entries_sources_and_titles_speak_russian(run: Runner) -> None:
+    """A Russian review found English prose in Russian output: «(a chat_template or custom
+    dataset)» in the next steps, «mlx_lm.convert ..., then mlx_lm.lora» and «(TRL ModelConfig
+    default lora_r=16, as for LoRA)» in `show qlora`, «(and its dpo/kto examples)» in a recipe's
+    header and the `gpus` table titled «GPUs». Commands and identifiers stay as they are."""
+    args = ("recommend", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--goal", "chat")
+    steps = " ".join(ok(run(*RU, *args, env=WIDE)).stdout.split())
+    assert "axolotl train config.yaml (датасет chat_template или свой)" in steps
+    assert "custom dataset" not in steps
+    assert "(a chat_template or custom dataset)" in " ".join(ok(run(*args, env=WIDE)).stdout.split())
+    card = " ".join(ok(run(*RU, "show", "qlora", env=WIDE)).stdout.split())
+    assert "mlx_lm.convert --model <repo> -q, затем mlx_lm.lora" in card
+    assert "(значение TRL ModelConfig по умолчанию lora_r=16, как и для LoRA)" in card
+    assert ", then mlx_lm.lora" not in card and "as for LoRA" not in card
+    recipe = ok(run(*RU, "recipe", "--gpu", "rtx-4090", "--model", "llama-3.1-8b")).stdout
+    assert "dpo/kto examples" not in recipe and "примеры для dpo/kto" in " ".join(recipe.split())
+    english = " ".join(ok(run("recipe", "--gpu", "rtx-4090", "--model", "llama-3.1-8b")).stdout.split())
+    assert "llama3_lora_sft.yaml (and its dpo/kto" in english  # the header wraps its lines
+    assert ok(run(*RU, "gpus")).stdout.split("\n")[0].strip() == "Каталог GPU"
+    assert ok(run("gpus")).stdout.split("\n")[0].strip() == "GPUs"
