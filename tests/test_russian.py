@@ -706,3 +706,14 @@ def test_library_entries_sources_and_titles_speak_russian(run: Runner) -> None:
     assert "llama3_lora_sft.yaml (and its dpo/kto" in english  # the header wraps its lines
     assert ok(run(*RU, "gpus")).stdout.split("\n")[0].strip() == "Каталог GPU"
     assert ok(run("gpus")).stdout.split("\n")[0].strip() == "GPUs"
+
+
+def test_a_scoring_source_reads_the_same_in_traces_and_the_atlas(run: Runner) -> None:
+    """The BitFit correction's source, translated in `compare`, stayed English in recommend's rule
+    trace and in the exported Russian atlas."""
+    args = ("recommend", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--explain", "--top", "30")
+    traced = " ".join(ok(run(*RU, *args, env=WIDE)).stdout.split())
+    assert "(обучаются смещения всех слоёв)" in traced and "hardware note" not in traced
+    assert "this card's hardware note" in " ".join(ok(run(*args, env=WIDE)).stdout.split())
+    atlas = ok(run("export", "--lang", "ru")).stdout
+    assert "(обучаются смещения всех слоёв)" in atlas and "hardware note" not in atlas
