@@ -31,9 +31,12 @@ from atlas_cli.i18n import CONTEXT_SEPARATOR, PLURAL_CONTEXTS, catalog_key, tran
 from atlas_cli.kb.behaviour import MEMORY_SCALE, QUALITY_SCALE, SPEED_SCALE, Record
 from atlas_cli.kb.records import (
     HostedOffer,
+    Hyperparameter,
     KnowledgeBase,
+    LargeSets,
     LibraryEntry,
     Method,
+    RatingCorrection,
     Text,
     TrainableShare,
     Variant,
@@ -46,8 +49,12 @@ HELP_FILE = "help.yaml"  # what --help shows
 # Plain strings of the KB that are shown translated (by i18n.translated, where they are shown).
 SHOWN_TRANSLATED: tuple[tuple[type[Record], str], ...] = (
     (HostedOffer, "models"),
+    (Hyperparameter, "source"),
+    (LargeSets, "source"),
+    (LibraryEntry, "entry"),
     (LibraryEntry, "note"),
     (Method, "name"),
+    (RatingCorrection, "source"),
     (TrainableShare, "text"),
     (Variant, "label"),
 )

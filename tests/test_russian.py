@@ -645,3 +645,75 @@ def test_a_russian_figure_filled_into_another_template_keeps_its_decimal_comma(r
     ).stdout
     assert re.search(r"│ \d+,\d\d ", breakdown) and not re.search(r"│ \d+\.\d\d ", breakdown)
     assert re.search(r"│ \d+,\d+ ", ok(run(*RU, "gpus", env=WIDE)).stdout)
+
+
+def test_a_sources_prose_is_shown_in_russian(run: Runner) -> None:
+    """A Russian review: a large set's epochs note kept "(the alignment handbook's Zephyr SFT trains
+    UltraChat's ~200k conversations once: ...)" and compare's BitFit note "(... (biases of every
+    layer are trained); this card's hardware note)" in English inside Russian text."""
+    args = ("recommend", "--gpu", "h100", "--gpus", "8", "--model-size", "70b", "--goal", "chat")
+    args += ("--data-kind", "demonstrations", "--examples", "100k")
+    english = " ".join(ok(run(*args)).stdout.split())
+    assert "the alignment handbook's Zephyr SFT trains UltraChat's ~200k conversations once" in english
+    russian = " ".join(ok(run(*RU, *args)).stdout.split())
+    assert "SFT Zephyr в alignment-handbook проходит ~200 тыс. диалогов UltraChat" in russian
+    assert "conversations once" not in russian
+    compared = " ".join(ok(run(*RU, "compare")).stdout.split())
+    assert "(обучаются смещения всех слоёв)" in compared and "hardware note" not in compared
+    assert "biases of every layer" in " ".join(ok(run("compare")).stdout.split())
+
+
+def test_an_assumed_shape_declines_its_counts_in_russian(run: Runner) -> None:
+    """A Russian review: «hidden 4096, слоёв 29, голов 32 ... по 128» puts the noun first, which
+    reads as "roughly"; the counts come first, each noun in its plural form."""
+    seven = " ".join(ok(run(*RU, "recommend", "--gpu", "rtx-3090", "--model-size", "7b")).stdout.split())
+    assert "скрытый размер 4096, 29 слоёв, 32 головы (8 для ключей/значений) размерности 128" in seven
+    thirteen = " ".join(ok(run(*RU, "recommend", "--gpu", "h100", "--model-size", "13b")).stdout.split())
+    assert "42 слоя, 36 голов" in thirteen
+    english = " ".join(ok(run("recommend", "--gpu", "rtx-3090", "--model-size", "7b")).stdout.split())
+    assert "hidden 4096, 29 layers, 32 heads (8 key/value) of 128" in english
+
+
+def test_build_labels_read_the_same_in_tables_and_traces_in_russian(run: Runner) -> None:
+    """A Russian review: rule traces said «RAG (8-bit weights)» and «GaLore (8-bit, layer-wise)»
+    where the table says «RAG (веса в 8 битах)», and estimate printed «QLoRA 4-bit» beside
+    «GaLore (8 бит)»."""
+    args = ("recommend", "--gpu", "colab", "--goal", "knowledge", "--data-kind", "text", "--explain")
+    explained = " ".join(ok(run(*RU, *args, env=WIDE)).stdout.split())
+    assert "доступных; RAG (веса в 8 битах), на 1 GPU" in explained and "8-bit weights" not in explained
+    assert "with RAG (8-bit weights) on 1 GPU" in " ".join(ok(run(*args, env=WIDE)).stdout.split())
+    estimate = ok(run(*RU, "estimate", "--model", "llama-3.1-8b", "--gpu", "rtx-4090")).stdout
+    assert "QLoRA (4 бита)" in estimate and "QLoRA (8 бит)" in estimate and "-bit" not in estimate
+
+
+def test_library_entries_sources_and_titles_speak_russian(run: Runner) -> None:
+    """A Russian review found English prose in Russian output: «(a chat_template or custom
+    dataset)» in the next steps, «mlx_lm.convert ..., then mlx_lm.lora» and «(TRL ModelConfig
+    default lora_r=16, as for LoRA)» in `show qlora`, «(and its dpo/kto examples)» in a recipe's
+    header and the `gpus` table titled «GPUs». Commands and identifiers stay as they are."""
+    args = ("recommend", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--goal", "chat")
+    steps = " ".join(ok(run(*RU, *args, env=WIDE)).stdout.split())
+    assert "axolotl train config.yaml (датасет chat_template или свой)" in steps
+    assert "custom dataset" not in steps
+    assert "(a chat_template or custom dataset)" in " ".join(ok(run(*args, env=WIDE)).stdout.split())
+    card = " ".join(ok(run(*RU, "show", "qlora", env=WIDE)).stdout.split())
+    assert "mlx_lm.convert --model <repo> -q, затем mlx_lm.lora" in card
+    assert "(значение TRL ModelConfig по умолчанию lora_r=16, как и для LoRA)" in card
+    assert ", then mlx_lm.lora" not in card and "as for LoRA" not in card
+    recipe = ok(run(*RU, "recipe", "--gpu", "rtx-4090", "--model", "llama-3.1-8b")).stdout
+    assert "dpo/kto examples" not in recipe and "примеры для dpo/kto" in " ".join(recipe.split())
+    english = " ".join(ok(run("recipe", "--gpu", "rtx-4090", "--model", "llama-3.1-8b")).stdout.split())
+    assert "llama3_lora_sft.yaml (and its dpo/kto" in english  # the header wraps its lines
+    assert ok(run(*RU, "gpus")).stdout.split("\n")[0].strip() == "Каталог GPU"
+    assert ok(run("gpus")).stdout.split("\n")[0].strip() == "GPUs"
+
+
+def test_a_scoring_source_reads_the_same_in_traces_and_the_atlas(run: Runner) -> None:
+    """The BitFit correction's source, translated in `compare`, stayed English in recommend's rule
+    trace and in the exported Russian atlas."""
+    args = ("recommend", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--explain", "--top", "30")
+    traced = " ".join(ok(run(*RU, *args, env=WIDE)).stdout.split())
+    assert "(обучаются смещения всех слоёв)" in traced and "hardware note" not in traced
+    assert "this card's hardware note" in " ".join(ok(run(*args, env=WIDE)).stdout.split())
+    atlas = ok(run("export", "--lang", "ru")).stdout
+    assert "(обучаются смещения всех слоёв)" in atlas and "hardware note" not in atlas

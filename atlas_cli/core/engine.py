@@ -152,7 +152,7 @@ def basis(method: Method, priority: str) -> tuple[str, str]:
             words=words,
             because=method.scoring.because.get(),
         ),
-        method.scoring.source,
+        translated(method.scoring.source),
     )
 
 

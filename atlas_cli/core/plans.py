@@ -509,7 +509,7 @@ def _memory_words(plan: Plan) -> str | None:
     verdict = {"yes": N_("fits"), "tight": N_("fits only tightly"), "no": N_("does not fit")}.get(
         str(e.fit), N_("unknown")
     )
-    setup = plan.variant or t("the method's default setup")
+    setup = translated(plan.variant) if plan.variant else t("the method's default setup")
     count = e.settings.all_gpus  # plan.gpus, known to be set: the plan has its estimate
     gpus = nt("{n} GPU", "{n} GPUs", count, n=count)
     if plan.spare_gpus and plan.fewer_gpus_explained:

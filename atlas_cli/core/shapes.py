@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Literal, NamedTuple
 
 from atlas_cli.errors import UsageError
-from atlas_cli.i18n import N_, grouped, t
+from atlas_cli.i18n import N_, grouped, nt, t
 from atlas_cli.kb.records import LlmModel
 from atlas_cli.kb.vocabulary import PREQUANTIZED, STORED_QUANTIZED
 
@@ -627,12 +627,13 @@ def bare_model(params: float) -> LlmModel:
 
 def describe(model: LlmModel) -> str:
     """The assumed shape of a bare size, in words."""
+    # The counts are worded apart: Russian declines the noun after each («29 слоёв», «32 головы»).
     return t(
-        "a Llama-3-style shape: hidden {hidden}, {layers} layers, {heads} heads ({kv} key/value) of "
+        "a Llama-3-style shape: hidden {hidden}, {layers}, {heads} ({kv} key/value) of "
         "{dim}, MLP {mlp}, vocabulary {vocab}{tied}",
         hidden=model.hidden_size,
-        layers=model.layers,
-        heads=model.attention_heads,
+        layers=nt("{count} layer", "{count} layers", model.layers, count=model.layers),
+        heads=nt("{count} head", "{count} heads", model.attention_heads, count=model.attention_heads),
         kv=model.kv_heads,
         dim=model.head_dim,
         mlp=model.intermediate_size,

@@ -280,7 +280,7 @@ def _corrections_page(catalog: Catalog, lang: Lang, w: dict[str, str]) -> Page:
                 line(_ratings(m.ratings)),
                 line(ratings_line(s.memory, s.speed, s.quality)),
                 line(m.scoring.because.get(lang)),
-                line(m.scoring.source),
+                line(translated(m.scoring.source)),
             )
         )
     page.add(Table((w["method"], w["ratings"], w["ft_atlas_says"], w["note"], w["source"]), tuple(rows)))

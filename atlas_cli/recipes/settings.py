@@ -37,7 +37,7 @@ from atlas_cli.core.resolve import Hardware, resolve_hardware, served_prompt
 from atlas_cli.core.shapes import ALL_LINEAR, BARE_SIZE_VOCAB, Shape
 from atlas_cli.core.throughput.plans import Timed, TimeInputs, time_inputs, usual_epochs
 from atlas_cli.errors import UsageError
-from atlas_cli.i18n import N_, nt, t
+from atlas_cli.i18n import N_, nt, t, translated
 from atlas_cli.kb.behaviour import HyperValue
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.records import Gpu, HostedOffer, LlmModel, Method
@@ -80,10 +80,12 @@ FUSED_LM_HEAD_TRL = "1.15.0"
 Value = str | int | float | bool | list[str] | dict[str, bool]
 
 # Values the KB has no entry for, with their source.
-LF_EXAMPLE = "LLaMA-Factory examples/train_lora/llama3_lora_sft.yaml (and its dpo/kto examples)"
+# Translated where it is set (the recipe's header speaks the user's language): the config it
+# cites, then the key and value as that config writes them.
+LF_EXAMPLE = N_("LLaMA-Factory examples/train_lora/llama3_lora_sft.yaml (and its dpo/kto examples)")
 RECIPE_DEFAULTS: dict[str, tuple[Value, str]] = {
-    "warmup_ratio": (0.1, f"{LF_EXAMPLE}: warmup_ratio 0.1"),
-    "lr_scheduler": ("cosine", f"{LF_EXAMPLE}: lr_scheduler_type cosine"),
+    "warmup_ratio": (0.1, "warmup_ratio 0.1"),
+    "lr_scheduler": ("cosine", "lr_scheduler_type cosine"),
 }
 # AdaLoRA prunes ranks between a warm-up and a final phase. PEFT's defaults (tinit = tfinal = 0)
 # prune from the first step, before the importance scores mean anything; the paper trains a
@@ -404,7 +406,9 @@ def kb_value(method: Method | None, key: str, peft: bool = False) -> Setting | N
     if value is None:
         return None
     which = "with_peft" if peft and entry.with_peft is not None else "value"
-    return Setting(value, f"methods.yaml {method.id}.hyperparameters.{key}.{which} ({entry.source})")
+    where = f"methods.yaml {method.id}.hyperparameters.{key}.{which}"
+    source = entry.source if entry.source is None else translated(entry.source)
+    return Setting(value, f"{where} ({source})")
 
 
 # --- resolving a plan ------------------------------------------------------------------------
@@ -626,8 +630,8 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
         _attention(catalog, recipe)  # gpt-oss generates eagerly by default: s x s per head
         return recipe
     _estimate_settings(recipe)
-    for key, (value, source) in RECIPE_DEFAULTS.items():
-        recipe.set(key, Setting(value, source))
+    for key, (value, config_line) in RECIPE_DEFAULTS.items():
+        recipe.set(key, Setting(value, f"{t(LF_EXAMPLE)}: {config_line}"))
     _optimizer(recipe)
     _method_settings(catalog, recipe)
     if fmt.transformers_models:
@@ -1585,7 +1589,7 @@ def _epochs(objective: Method | None, recipe: Recipe) -> Setting:
             where=f"methods.yaml {objective.id}.hyperparameters.num_train_epochs.large_sets",
             examples=examples,
             large=usual.large.examples,
-            source=usual.large.source,
+            source=translated(usual.large.source),
         ),
     )
 

@@ -51,7 +51,7 @@ def _hyperparameter(name: str, entry: Hyperparameter) -> str:
         line += t(" (with PEFT: {value})", value=_value(entry.with_peft))
     if entry.note is not None:
         line += f" — {entry.note.get()}"
-    return line + (f" ({entry.source})" if entry.source else "")
+    return line + (f" ({translated(entry.source)})" if entry.source else "")
 
 
 def _value(value: HyperValue) -> str:
@@ -70,7 +70,7 @@ def _ratings_lines(method: Method) -> list[str]:
                 "ft-atlas scores it as {ratings}: {because} ({source})",
                 ratings=ratings_line(s.memory, s.speed, s.quality),
                 because=method.scoring.because.get(),
-                source=method.scoring.source,
+                source=translated(method.scoring.source),
             )
         )
     return lines
@@ -137,7 +137,7 @@ def card_sections(method: Method, lang: Lang) -> list[tuple[str, list[str]]]:
         (
             t("Libraries"),
             [
-                f"{lib.library}: {lib.entry}"
+                f"{lib.library}: {translated(lib.entry)}"
                 + (f" [{pt('library status', lib.status)}]" if lib.status != "stable" else "")
                 + (f" — {translated(lib.note)}" if lib.note else "")
                 + (

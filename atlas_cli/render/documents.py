@@ -36,7 +36,7 @@ from atlas_cli.core.throughput.timing import (
     Rate,
     StageTime,
 )
-from atlas_cli.i18n import N_, language, t
+from atlas_cli.i18n import N_, language, t, translated
 from atlas_cli.kb.records import Advice, KnowledgeBase, LlmModel, Method
 from atlas_cli.kb.vocabulary import (
     FIT_MARGIN,
@@ -424,7 +424,7 @@ def plan_json(plan: Plan, rank: int | None, trace: tuple[RuleHit, ...] | None) -
 def grouped_tools(plan: Plan) -> list[str]:
     """The plan's library entries that apply to it, repeats removed (Engine._collect_tools), one
     `library: entry` line each: short lines that paste as they are."""
-    return [f"{tool.library}: {tool.entry}" for tool in plan.tools]
+    return [f"{tool.library}: {translated(tool.entry)}" for tool in plan.tools]
 
 
 def encoder_for_generation(rec: Recommendation, plan: Plan) -> bool:

@@ -117,7 +117,7 @@ def scoring_notes(catalog: Catalog, rows: list[CompareRowJson]) -> list[str]:
                 name=translated(method.name),
                 changed=", ".join(changed),
                 because=method.scoring.because.get(),
-                source=method.scoring.source,
+                source=translated(method.scoring.source),
             )
         )
     return notes
@@ -221,7 +221,7 @@ def gpus_grid(catalog: Catalog) -> Grid:
     columns = ["id", t("GiB"), t("usable"), "bf16/fp8", "TFLOPS", t("GB/s"), t("link")]
     wide = [t("link GB/s"), t("architecture"), t("name"), t("aliases")]
     grid = Grid(
-        "GPUs",
+        t("GPUs"),
         [*columns, *wide],
         caption=t(
             "GiB: advertised. usable: GB (10^9 bytes) the driver reports, which fit checks use. "

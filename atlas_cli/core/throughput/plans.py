@@ -20,7 +20,7 @@ from atlas_cli.core.throughput.timing import (
     stage_time,
 )
 from atlas_cli.core.throughput.workload import Workload, batch_cap, global_batch, good_batch, least_batch
-from atlas_cli.i18n import N_, nt, stage_label, t
+from atlas_cli.i18n import N_, nt, stage_label, t, translated
 from atlas_cli.kb.catalog import NO_SAMPLING, SERVING, Objective, Sampling
 from atlas_cli.kb.records import LargeSets, Method
 from atlas_cli.kb.vocabulary import TYPICAL_TOKENS
@@ -148,7 +148,7 @@ class Epochs(NamedTuple):
                 usual=usual,
                 threshold=large.examples,
                 large=large.value,
-                source=large.source,
+                source=translated(large.source),
                 share=round(large.value / usual, 2),
             )
         return nt(
@@ -162,7 +162,7 @@ class Epochs(NamedTuple):
             stage=stage,
             examples=examples,
             large=large.value,
-            source=large.source,
+            source=translated(large.source),
             usual=usual,
             ratio=round(usual / large.value, 1),
         )
