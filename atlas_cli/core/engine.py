@@ -176,6 +176,14 @@ class CompiledRule(NamedTuple):
     guard: Condition | None = None
 
 
+# A rule's place in its method's list of rules (Engine.rule_bits), and the rule.
+RulePlace = tuple[int, CompiledRule]
+
+
+def _place(entry: RulePlace) -> int:
+    return entry[0]
+
+
 def _reads_plan(condition: Condition) -> bool:
     return any(name.startswith("plan.") for name in facts_used(condition))
 
@@ -1322,6 +1330,18 @@ class Engine:
             m: [(bit, c) for bit, guard, c in rules if not guard] for m, rules in self.own_rules.items()
         }
         self.guard_bits = {m: sum(guard for _, guard, _ in rules) for m, rules in self.own_rules.items()}
+        # Each method's rules by their bit in the shared and in the own mask, with their place in
+        # the method's list (_fired walks the few bits that are set, not every rule).
+        self.rules_by_bit: dict[str, tuple[dict[int, RulePlace], dict[int, RulePlace]]] = {}
+        for m, rules in self.rule_bits.items():
+            by_shared: dict[int, RulePlace] = {}
+            by_own: dict[int, RulePlace] = {}
+            for place, (shared_bit, own_bit, c) in enumerate(rules):
+                if shared_bit:
+                    by_shared[shared_bit] = (place, c)
+                else:
+                    by_own[own_bit] = (place, c)
+            self.rules_by_bit[m] = (by_shared, by_own)
 
     def _score_starts(self) -> None:
         """Each method's base score and its wording, per priority."""
@@ -1913,10 +1933,21 @@ class Engine:
         return found[1]
 
     def _fired(self, method: Method, shared: int, own: int) -> list[CompiledRule]:
-        """The method's rules that fired, in the knowledge base's order."""
-        return [
-            c for shared_bit, own_bit, c in self.rule_bits[method.id] if shared & shared_bit or own & own_bit
-        ]
+        """The method's rules that fired, in the knowledge base's order: a few of its ~50 fire, so
+        the set bits are walked (lowest first) and their rules put back in order."""
+        by_shared, by_own = self.rules_by_bit[method.id]
+        hits: list[RulePlace] = []
+        bits = shared & self.shared_bits[method.id]
+        while bits:
+            low = bits & -bits
+            hits.append(by_shared[low])
+            bits ^= low
+        while own:
+            low = own & -own
+            hits.append(by_own[low])
+            own ^= low
+        hits.sort(key=_place)
+        return [c for _, c in hits]
 
     def _new_plan(
         self,
