@@ -1054,6 +1054,17 @@ class MemoryKey(NamedTuple):
 Stages = dict[str, tuple[EstimateSettings, list[str]]]
 
 
+class _RankedPlans(NamedTuple):
+    """A profile's plans, scored and ranked (Engine._ranked), and what its notes read."""
+
+    kept: list[Scored]
+    left_out: list[Scored]
+    context: Context
+    timing: Callable[[Plan], Plan] | None
+    info: ModelInfo
+    local: bool  # trains on the user's own GPUs (not an API model, not without a GPU)
+
+
 class Context(NamedTuple):
     """What every plan of one profile shares."""
 
@@ -1602,16 +1613,18 @@ class Engine:
         if profile.stack is not None or facts.get("gpu_vendor") != "nvidia":
             return None
         # Unsloth samples with its own vLLM on the training GPU: no server of its own.
-        leaner = self.recommend(dataclasses.replace(profile, stack="unsloth", vllm_server_gpus=None))
-        return _first_on_the_gpus(leaner.plans, ("yes", "tight"))
+        leaner = self._ranked(dataclasses.replace(profile, stack="unsloth", vllm_server_gpus=None))
+        return _first_on_the_gpus(tuple(s.plan for s in leaner.kept), ("yes", "tight"))
 
     def _without_vllm(self, profile: Profile) -> Plan | None:
         """The best training plan that fits these GPUs alone when the online stages sample
         without vLLM (transformers' generate, on the training GPUs)."""
-        plain = self.recommend(dataclasses.replace(profile, vllm=False, vllm_server_gpus=None))
-        return _first_on_the_gpus(plain.plans, ("yes",))
+        plain = self._ranked(dataclasses.replace(profile, vllm=False, vllm_server_gpus=None))
+        return _first_on_the_gpus(tuple(s.plan for s in plain.kept), ("yes",))
 
-    def recommend(self, profile: Profile) -> Recommendation:
+    def _ranked(self, profile: Profile) -> _RankedPlans:
+        """The profile's plans scored and ranked, before any note is worded: what a note that asks
+        for the best plan under another profile (_on_unsloth, _without_vllm) reads."""
         self._in_this_language()
         resolved = self._resolve(profile)
         hardware, info = resolved.hardware, resolved.info
@@ -1681,6 +1694,11 @@ class Engine:
                 scored = [self._with_time(s, context) for s in scored]
         kept = ranked([s for s in scored if not s.excluded], profile.priority)
         left_out = [s for s in scored if s.excluded]
+        return _RankedPlans(kept, left_out, context, timing, info, local)
+
+    def recommend(self, profile: Profile) -> Recommendation:
+        kept, left_out, context, timing, info, local = self._ranked(profile)
+        facts, pipeline, inputs, hardware = context.facts, context.pipeline, context.inputs, context.hardware
         notes = self._notes(profile, inputs, hardware, info, facts, pipeline)
         notes += self._pipeline_notes(facts, pipeline)
         other_ways = functools.partial(self._other_ways, context=context) if local else None
