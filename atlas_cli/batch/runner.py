@@ -183,12 +183,29 @@ def encode_chunk(
     bad input and how many hit an internal error."""
     out: list[bytes] = []
     counts = [0, 0, 0]
+    # The previous line of the chunk and its answer after the line number: a sweep may repeat a
+    # profile on consecutive lines (a grid whose rows without data have no amount to vary), and
+    # the answer is a function of the line's text, so the repeat is answered without the engine.
+    previous: tuple[str, bytes] | None = None
     for number, line in enumerate(chunk, start=first):
-        record, outcome = process_line(engine, encoder, number, line, top, explain, debug)
+        if previous is not None and line == previous[0]:
+            record, outcome = b'{"line":%d%b' % (number, previous[1]), ANSWERED
+        else:
+            record, outcome = process_line(engine, encoder, number, line, top, explain, debug)
+            previous = _repeatable(number, line, record, outcome)
         out.append(record)
         counts[outcome] += 1
     out.append(b"")  # the last line's newline
     return b"\n".join(out), counts[BAD], counts[INTERNAL]
+
+
+def _repeatable(number: int, line: str | None, record: bytes, outcome: int) -> tuple[str, bytes] | None:
+    """The line and its record after its number, when a repeat of the line gets the same answer:
+    an answered line, not the first (whose byte-order mark is removed, another line's is not)."""
+    head = b'{"line":%d' % number
+    if line is None or number == 1 or outcome != ANSWERED or not record.startswith(head):
+        return None
+    return line, record[len(head) :]
 
 
 # --- input -------------------------------------------------------------------------------------

@@ -176,6 +176,14 @@ class CompiledRule(NamedTuple):
     guard: Condition | None = None
 
 
+# A rule's place in its method's list of rules (Engine.rule_bits), and the rule.
+RulePlace = tuple[int, CompiledRule]
+
+
+def _place(entry: RulePlace) -> int:
+    return entry[0]
+
+
 def _reads_plan(condition: Condition) -> bool:
     return any(name.startswith("plan.") for name in facts_used(condition))
 
@@ -224,11 +232,36 @@ def rules_leaving_out(catalog: Catalog, method_ids: Iterable[str], facts: Facts)
 
 class Checks:
     """Conditions over profile facts evaluated into a bit mask (bit i: the i-th holds),
-    remembered by the values of the facts they read: batch files repeat the same few."""
+    remembered by the values of the facts they read: batch files repeat the same few.
+
+    The conditions that read the amount of data (AMOUNT_FACTS) are remembered apart from the
+    others: a sweep changes the amount on every line, and a key holding it would make every line
+    miss, re-evaluating every condition (~100 of the shared rules) where a handful read it."""
 
     def __init__(self, conditions: list[Condition | None]) -> None:
-        self.predicates = [(1 << i, compile_condition(c)) for i, c in enumerate(conditions)]
-        self.reads = tuple(dict.fromkeys(name for c in conditions for name in facts_used(c)))
+        stable: list[tuple[int, Condition | None]] = []
+        amount: list[tuple[int, Condition | None]] = []
+        for i, c in enumerate(conditions):
+            (amount if AMOUNT_FACTS.intersection(facts_used(c)) else stable).append((1 << i, c))
+        self._groups = [_CheckGroup(group) for group in (stable, amount) if group]
+
+    def mask(self, facts: Facts) -> int:
+        found = 0
+        for group in self._groups:
+            found |= group.mask(facts)
+        return found
+
+
+# Profile facts that follow the amount of data, which a sweep varies line by line (Checks).
+AMOUNT_FACTS = frozenset({"examples", "dataset_tokens_b"})
+
+
+class _CheckGroup:
+    """Some of a Checks' conditions, each with its bit, remembered by the facts they read."""
+
+    def __init__(self, conditions: list[tuple[int, Condition | None]]) -> None:
+        self.predicates = [(bit, compile_condition(c)) for bit, c in conditions]
+        self.reads = tuple(dict.fromkeys(name for _, c in conditions for name in facts_used(c)))
         self._memo: dict[tuple[Any, ...], int] = {}
 
     def mask(self, facts: Facts) -> int:
@@ -1021,6 +1054,17 @@ class MemoryKey(NamedTuple):
 Stages = dict[str, tuple[EstimateSettings, list[str]]]
 
 
+class _RankedPlans(NamedTuple):
+    """A profile's plans, scored and ranked (Engine._ranked), and what its notes read."""
+
+    kept: list[Scored]
+    left_out: list[Scored]
+    context: Context
+    timing: Callable[[Plan], Plan] | None
+    info: ModelInfo
+    local: bool  # trains on the user's own GPUs (not an API model, not without a GPU)
+
+
 class Context(NamedTuple):
     """What every plan of one profile shares."""
 
@@ -1297,6 +1341,18 @@ class Engine:
             m: [(bit, c) for bit, guard, c in rules if not guard] for m, rules in self.own_rules.items()
         }
         self.guard_bits = {m: sum(guard for _, guard, _ in rules) for m, rules in self.own_rules.items()}
+        # Each method's rules by their bit in the shared and in the own mask, with their place in
+        # the method's list (_fired walks the few bits that are set, not every rule).
+        self.rules_by_bit: dict[str, tuple[dict[int, RulePlace], dict[int, RulePlace]]] = {}
+        for m, rules in self.rule_bits.items():
+            by_shared: dict[int, RulePlace] = {}
+            by_own: dict[int, RulePlace] = {}
+            for place, (shared_bit, own_bit, c) in enumerate(rules):
+                if shared_bit:
+                    by_shared[shared_bit] = (place, c)
+                else:
+                    by_own[own_bit] = (place, c)
+            self.rules_by_bit[m] = (by_shared, by_own)
 
     def _score_starts(self) -> None:
         """Each method's base score and its wording, per priority."""
@@ -1557,16 +1613,18 @@ class Engine:
         if profile.stack is not None or facts.get("gpu_vendor") != "nvidia":
             return None
         # Unsloth samples with its own vLLM on the training GPU: no server of its own.
-        leaner = self.recommend(dataclasses.replace(profile, stack="unsloth", vllm_server_gpus=None))
-        return _first_on_the_gpus(leaner.plans, ("yes", "tight"))
+        leaner = self._ranked(dataclasses.replace(profile, stack="unsloth", vllm_server_gpus=None))
+        return _first_on_the_gpus(tuple(s.plan for s in leaner.kept), ("yes", "tight"))
 
     def _without_vllm(self, profile: Profile) -> Plan | None:
         """The best training plan that fits these GPUs alone when the online stages sample
         without vLLM (transformers' generate, on the training GPUs)."""
-        plain = self.recommend(dataclasses.replace(profile, vllm=False, vllm_server_gpus=None))
-        return _first_on_the_gpus(plain.plans, ("yes",))
+        plain = self._ranked(dataclasses.replace(profile, vllm=False, vllm_server_gpus=None))
+        return _first_on_the_gpus(tuple(s.plan for s in plain.kept), ("yes",))
 
-    def recommend(self, profile: Profile) -> Recommendation:
+    def _ranked(self, profile: Profile) -> _RankedPlans:
+        """The profile's plans scored and ranked, before any note is worded: what a note that asks
+        for the best plan under another profile (_on_unsloth, _without_vllm) reads."""
         self._in_this_language()
         resolved = self._resolve(profile)
         hardware, info = resolved.hardware, resolved.info
@@ -1636,6 +1694,11 @@ class Engine:
                 scored = [self._with_time(s, context) for s in scored]
         kept = ranked([s for s in scored if not s.excluded], profile.priority)
         left_out = [s for s in scored if s.excluded]
+        return _RankedPlans(kept, left_out, context, timing, info, local)
+
+    def recommend(self, profile: Profile) -> Recommendation:
+        kept, left_out, context, timing, info, local = self._ranked(profile)
+        facts, pipeline, inputs, hardware = context.facts, context.pipeline, context.inputs, context.hardware
         notes = self._notes(profile, inputs, hardware, info, facts, pipeline)
         notes += self._pipeline_notes(facts, pipeline)
         other_ways = functools.partial(self._other_ways, context=context) if local else None
@@ -1888,10 +1951,21 @@ class Engine:
         return found[1]
 
     def _fired(self, method: Method, shared: int, own: int) -> list[CompiledRule]:
-        """The method's rules that fired, in the knowledge base's order."""
-        return [
-            c for shared_bit, own_bit, c in self.rule_bits[method.id] if shared & shared_bit or own & own_bit
-        ]
+        """The method's rules that fired, in the knowledge base's order: a few of its ~50 fire, so
+        the set bits are walked (lowest first) and their rules put back in order."""
+        by_shared, by_own = self.rules_by_bit[method.id]
+        hits: list[RulePlace] = []
+        bits = shared & self.shared_bits[method.id]
+        while bits:
+            low = bits & -bits
+            hits.append(by_shared[low])
+            bits ^= low
+        while own:
+            low = own & -own
+            hits.append(by_own[low])
+            own ^= low
+        hits.sort(key=_place)
+        return [c for _, c in hits]
 
     def _new_plan(
         self,

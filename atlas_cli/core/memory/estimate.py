@@ -83,8 +83,26 @@ def default_checkpointing(shape: Shape) -> bool:
     return shape.architecture == "decoder"
 
 
+# Estimates remembered by what they are a function of: the batch-size search (fastest_batch)
+# and the strategy search size the same settings again for every amount of data a sweep gives.
+# Past this many entries the memo starts afresh, so memory stays flat whatever the input.
+ESTIMATE_MEMO_LIMIT = 4096
+_ESTIMATES: dict[tuple[str, str, Shape, EstimateSettings], Estimate] = {}
+
+
 def estimate(method_id: str, model: str, shape: Shape, settings: EstimateSettings) -> Estimate:
-    """Peak GPU memory of one training (or serving) setup, per GPU and in total."""
+    """Peak GPU memory of one training (or serving) setup, per GPU and in total (remembered: an
+    Estimate is immutable and a function of these arguments alone)."""
+    key = (method_id, model, shape, settings)
+    found = _ESTIMATES.get(key)
+    if found is None:
+        if len(_ESTIMATES) >= ESTIMATE_MEMO_LIMIT:
+            _ESTIMATES.clear()
+        found = _ESTIMATES[key] = _estimate(method_id, model, shape, settings)
+    return found
+
+
+def _estimate(method_id: str, model: str, shape: Shape, settings: EstimateSettings) -> Estimate:
     if model == "inference":
         return _serving(method_id, shape, settings)
     # PEFT adapts fused expert weights (target_parameters) with plain LoRA only: its ParamWrapper
