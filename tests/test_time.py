@@ -938,6 +938,22 @@ def test_a_plan_never_takes_gpus_that_make_it_slower(run: Runner) -> None:
     partial = next(p for p in plans(run, *on_a100) if p["method"] == "partial-ft")
     tie = "On 8 of your 16 GPUs: all 16 would take about as long (58 min against 59 min)"
     assert partial["gpus"] == 8 and any(c.startswith(tie) for c in partial["caveats"])
+    # estimate says so too (a review: it was silent where recommend took the fewer on a tie)
+    tied = ok(
+        run(
+            "estimate",
+            "--method",
+            "partial-ft",
+            *on_a100[:6],
+            "--examples",
+            "50k",
+            "--batch-size",
+            "1",
+            "--json",
+        )
+    )
+    said = "On 8 of these 16 GPUs it would take about as long (59 min against 58 min): without --priority"
+    assert any(w.startswith(said) for w in tied.json()["warnings"])
     sized = (*args[:6], "--examples", "50k", "--batch-size", "1", "--json")
     on_all = ok(run("estimate", "--method", "full-ft", *sized)).json()
     assert on_all["time"]["hours"] > 2 * full["time"]["hours"]
