@@ -17,6 +17,9 @@ from atlas_cli.batch.fastpath import recommend_json
 from atlas_cli.cli import main
 from atlas_cli.kb.files import bundled_kb_path
 
+# A good line, a bad one and a blank one: a batch's answers, its error records and its exit 2.
+PROFILES = Path(__file__).parent / "fixtures" / "profiles.jsonl"
+
 Outcome = tuple[int, str, str]
 
 
@@ -50,6 +53,7 @@ _values = {
     "--format": ["json", "JSON", "table", "markdown", "yaml"],
     "-f": ["json", "table"],
     "--kb": [str(bundled_kb_path()), "no-such-kb.yaml", " "],
+    "--batch": [str(PROFILES), "no-such-profiles.jsonl"],
 }
 _flags = ["--explain", "--no-explain", "--knowledge-changes", "--many-tasks"]
 _odd = ["--help", "--", "-x", "--gpu", "--json", "--top=", "--goal=--json"]
@@ -93,6 +97,10 @@ def test_the_fast_path_prints_what_the_full_command_line_prints(args: list[str])
         ["--kb", str(bundled_kb_path()), "recommend", "--gpu", "rtx-3090", "--json"],
         ["recommend", "--json", f"--kb={bundled_kb_path()}"],
         ["--kb", "no-such-kb.yaml", "recommend", "--json"],
+        ["recommend", "--batch", str(PROFILES)],
+        ["recommend", f"--batch={PROFILES}", "--top", "1", "--explain", "--json"],
+        ["recommend", "--batch", str(PROFILES), "--format", "table"],
+        ["recommend", "--batch", "no-such-profiles.jsonl"],
     ],
 )
 def test_typical_calls_take_the_fast_path_with_the_same_output(args: list[str]) -> None:
@@ -118,7 +126,9 @@ def test_typical_calls_take_the_fast_path_with_the_same_output(args: list[str]) 
         ["recommend", "--json", "-f=json"],
         ["recommend", "--json", "--knowledge-changes=yes"],
         ["recommend", "--json", "--format", "yaml"],
-        ["recommend", "--json", "--batch", "profiles.jsonl"],
+        ["recommend", "--batch", "profiles.jsonl", "--gpu", "t4"],  # the full command's message
+        ["recommend", "--batch", "profiles.jsonl", "--format", "markdown"],
+        ["recommend", "--batch", "--json"],
         ["--kb", "recommend", "--json"],
         ["--kb=", "recommend", "--json"],
         ["--kb", "a.yaml", "recommend", "--json", "--kb", "b.yaml"],

@@ -71,6 +71,17 @@ def test_cached_recommend_json_loads_no_yaml_no_rich_and_no_typer() -> None:
     assert "atlas_cli.core.questionnaire" not in modules  # `ask`'s interview (~4 ms to import)
 
 
+def test_a_batch_loads_neither_typer_nor_pydantic(tmp_path: Path) -> None:
+    """Whatever a batch imports stays resident in each of its processes (typer with pydantic:
+    ~14 MB apiece)."""
+    profiles = tmp_path / "profiles.jsonl"
+    profiles.write_text('{"gpu": "rtx-3090", "model_size": "7b"}\n', encoding="utf-8")
+    loaded_modules("recommend", "--batch", str(profiles))  # fills the KB cache
+    modules = loaded_modules("recommend", "--batch", str(profiles))
+    assert "atlas_cli.batch.runner" in modules
+    assert not {m for m in modules if m.split(".")[0] in ("typer", "click", "pydantic", "rich")}
+
+
 def test_cached_recommend_builds_no_validator() -> None:
     """A cached run trusts the KB it validated: building one pydantic validator (a model made
     with validation, e.g. the shape of a bare size) costs ~25 ms and loads pydantic's plugin

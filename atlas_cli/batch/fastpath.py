@@ -1,25 +1,30 @@
-"""`ft-atlas recommend ... --json` without typer, for scripts that call it in a loop.
+"""`ft-atlas recommend ... --json` and `recommend --batch FILE` without typer, for scripts.
 
 typer builds a pydantic validator for every option of a command each time it runs, which costs
 more than the recommendation itself. A plain `recommend` whose output is JSON needs none of
 that: its options are the profile's (from PROFILE_FIELDS, as for the full command line) plus
 --top, --explain, the output format and the knowledge base (--kb, also before the command).
-Anything else (--help, another global option, another command, a repeated or malformed option,
-an out-of-range --top) is left to the full command line, so that every message and exit code
-stays typer's. tests/test_fastpath.py checks that both paths print the same bytes and exit with
-the same code.
+A batch needs none of it either, and typer with pydantic would stay in each of its processes
+(~14 MB of resident memory apiece). Anything else (--help, another global option, another
+command, a repeated or malformed option, an out-of-range --top) is left to the full command
+line, so that every message and exit code stays typer's. tests/test_fastpath.py checks that
+both paths print the same bytes and exit with the same code.
 """
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from atlas_cli.core.profile import FIELDS_BY_NAME
 from atlas_cli.i18n import LANG_ENV, parse_language, set_language
 from atlas_cli.kb.vocabulary import MAX_TOP
 
+if TYPE_CHECKING:
+    from atlas_cli.core.engine import Engine
+
 _BARE = {"--json": ("json", True), "--explain": ("explain", True), "--no-explain": ("explain", False)}
-_VALUED = {"--top": "top", "--format": "format", "-f": "format", "--kb": "kb"}
+_VALUED = {"--top": "top", "--format": "format", "-f": "format", "--kb": "kb", "--batch": "batch"}
 
 
 def _options() -> tuple[dict[str, str], dict[str, tuple[str, bool]]]:
@@ -44,10 +49,10 @@ def _parse(args: list[str]) -> dict[str, str | bool] | None:
         if name in flags and not has_value:
             key, parsed = flags[name]
         elif name in valued:
-            text = value if has_value else next(tokens, "")
-            if not text or text.startswith("-"):
+            key, text = valued[name], value if has_value else next(tokens, "")
+            if not text or (text.startswith("-") and (key, text) != ("batch", "-")):
                 return None  # typer decides what a missing or dash-led value means
-            key, parsed = valued[name], text
+            parsed = text
         else:
             return None
         if key in given:
@@ -57,8 +62,8 @@ def _parse(args: list[str]) -> dict[str, str | bool] | None:
 
 
 def recommend_json(args: list[str]) -> int | None:
-    """Run `recommend` when `args` ask for JSON and nothing else this module handles;
-    return its exit code, or None for the full command line to take over."""
+    """Run `recommend` when `args` ask for JSON or a batch and nothing else this module
+    handles; return its exit code, or None for the full command line to take over."""
     split = _global_kb(args)
     if split is None:
         return None
@@ -66,7 +71,7 @@ def recommend_json(args: list[str]) -> int | None:
     if not args or args[0] != "recommend":
         return None
     given = _parse(args[1:])
-    if given is None or not _json_requested(given) or (kb is not None and "kb" in given):
+    if given is None or not _handled(given) or (kb is not None and "kb" in given):
         return None
     if "kb" in given:
         kb = str(given.pop("kb"))
@@ -82,6 +87,8 @@ def recommend_json(args: list[str]) -> int | None:
     set_language(parse_language(lang) or "en")  # JSON: never the locale's language
     # In PROFILE_FIELDS order, as the full command line passes them: with several bad values,
     # the first one reported is the same.
+    if "batch" in given:
+        return _run_batch(str(given["batch"]), int(top), explain, kb)
     profile = {name: given[name] for name in FIELDS_BY_NAME if name in given}
     return _run(profile, int(top), explain, kb)
 
@@ -99,10 +106,14 @@ def _global_kb(args: list[str]) -> tuple[str | None, list[str]] | None:
     return None, args
 
 
-def _json_requested(given: dict[str, str | bool]) -> bool:
+def _handled(given: dict[str, str | bool]) -> bool:
+    """JSON asked for; or a batch, which writes JSON Lines whatever the format, where the full
+    command line has the messages for profile options and Markdown beside it."""
     fmt = given.get("format")
     if fmt is not None and str(fmt).lower() not in ("json", "table", "markdown"):
         return False  # an invalid --format: typer's message
+    if "batch" in given:
+        return str(fmt).lower() != "markdown" and not any(name in given for name in FIELDS_BY_NAME)
     return given.get("json") is True or str(fmt).lower() == "json"
 
 
@@ -114,20 +125,37 @@ def _run(raw: dict[str, str | bool], top: int, explain: bool, kb: str | None) ->
     return collector_paused(_recommend)(raw, top, explain, kb)
 
 
+def _run_batch(source: str, top: int, explain: bool, kb: str | None) -> int:
+    from atlas_cli.errors import debug_env, flush_stdout, report
+
+    debug = debug_env()
+    try:
+        from atlas_cli.batch.runner import run_batch
+
+        code = run_batch(_engine(kb), source, top=top, explain=explain, debug=debug)
+        return flush_stdout() or code
+    except (KeyboardInterrupt, Exception) as error:  # noqa: BLE001 - report() sorts them out
+        return report(error, debug)
+
+
+def _engine(kb: str | None) -> Engine:
+    from pathlib import Path
+
+    from atlas_cli.core.engine import Engine
+    from atlas_cli.kb.cache import load_cached_catalog
+    from atlas_cli.kb.files import resolve_kb_path
+
+    return Engine(load_cached_catalog(resolve_kb_path(None if kb is None else Path(kb))))
+
+
 def _recommend(raw: dict[str, str | bool], top: int, explain: bool, kb: str | None) -> int:
     from atlas_cli.errors import debug_env, flush_stdout, report
 
     try:
-        from pathlib import Path
-
-        from atlas_cli.core.engine import Engine
         from atlas_cli.core.profile import build_profile
-        from atlas_cli.kb.cache import load_cached_catalog
-        from atlas_cli.kb.files import resolve_kb_path
         from atlas_cli.render.documents import recommendation_json, write_json
 
-        engine = Engine(load_cached_catalog(resolve_kb_path(None if kb is None else Path(kb))))
-        rec = engine.recommend(build_profile(raw))
+        rec = _engine(kb).recommend(build_profile(raw))
         write_json(recommendation_json(rec, top, explain))
         return flush_stdout()
     except (KeyboardInterrupt, Exception) as error:  # noqa: BLE001 - report() sorts them out
