@@ -161,3 +161,13 @@ def test_card_snippet_is_printed_unwrapped_and_unboxed(run: Runner, catalog: Cat
         assert code.rstrip() in lines, code
     snippet_start = lines.index("Snippet")
     assert not any(BOX.search(line) for line in lines[snippet_start:])
+
+
+@pytest.mark.parametrize("width", [44, 82, 88])  # each broke a number before (rich at its \s)
+def test_russian_numbers_stay_whole_on_one_line(run: Runner, width: int) -> None:
+    args = ("--lang", "ru", "recommend", "--gpu", "a100-80gb", "--model", "llama-3.1-8b")
+    args += ("--examples", "123456")
+    grouped = re.compile(r"\d+(?:\u00a0\d{3})+")  # Russian thousands: groups joined by a no-break space
+    wide = grouped.findall(at(run, 200, *args, "--explain").stdout)
+    assert "123\u00a0456" in wide
+    assert grouped.findall(at(run, width, *args, "--explain").stdout) == wide

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
+from rich import _wrap
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.segment import Segment
 
 from atlas_cli.errors import OutputClosed, printable
+
+# rich wraps lines at every `\s`, the no-break space included (Textualize/rich#3545, open), and
+# Russian groups thousands with it: "12 345" would break into "12" and "345" on two lines. The
+# word pattern of the fix proposed upstream (Textualize/rich#3990) keeps the groups together.
+_wrap.re_word = re.compile(r"[^\S\xa0]*[\S\xa0]+[^\S\xa0]*")
 
 
 class Terminal(Console):
