@@ -467,6 +467,60 @@ def test_full_fine_tuning_on_fp8_gpus_is_told_about_float8(
     assert ("fp8-training-on-large-full-fine-tuning" in full.rules) is said
 
 
+def test_on_policy_rl_is_not_given_advice_for_training_on_given_outputs(engine: Engine) -> None:
+    """An expert's review: a full GRPO plan was told that FP8 matmuls would train it faster
+    (sampling takes most of its time) and to mix general-domain data into its training set (it
+    has none; on-policy RL forgets less than SFT). An SFT plan still hears both."""
+
+    def full(data_kind: str, goal: str) -> tuple[str, ...]:
+        rec = recommend(
+            engine,
+            gpu="h100-80gb",
+            gpus=8,
+            model="qwen2.5-7b",
+            goal=goal,
+            data_kind=data_kind,
+            examples="10k",
+            priority="quality",
+        )
+        return next(p for p in rec.plans if p.method == "full-ft").rules
+
+    told = {"fp8-training-on-large-full-fine-tuning", "full-ft-forgets-general-abilities"}
+    assert not told & set(full("reward-function", "reasoning"))
+    assert told <= set(full("demonstrations", "chat"))
+
+
+def test_qlora_leads_where_lora_fits_only_sharded_over_desktop_cards(engine: Engine) -> None:
+    """An expert's review: on two RTX 4090s a 14B LoRA, sharded with ZeRO-3 over PCIe and twice
+    as slow, ranked above QLoRA with a whole copy per card, and QLoRA was told that 16-bit LoRA
+    already fits; where LoRA keeps a whole copy too, that advice stays."""
+    sharded = recommend(
+        engine,
+        gpu="rtx-4090",
+        gpus=2,
+        model="qwen2.5-14b",
+        goal="adapt",
+        data_kind="demonstrations",
+        examples="20k",
+    )
+    first, lora = sharded.plans[0], next(p for p in sharded.plans if p.method == "lora")
+    assert (first.method, lora.estimate and lora.estimate.settings.sharding) == ("qlora", "zero3")
+    assert "qlora-keeps-a-whole-base-on-desktop-cards" in first.rules
+    assert "lora-fits-skip-quantization" not in first.rules
+    whole = recommend(
+        engine,
+        gpu="rtx-4090",
+        gpus=2,
+        model="qwen2.5-7b",
+        goal="adapt",
+        data_kind="demonstrations",
+        examples="20k",
+    )
+    qlora = next(p for p in whole.plans if p.method == "qlora")
+    assert "lora-fits-skip-quantization" in qlora.rules
+    assert "qlora-keeps-a-whole-base-on-desktop-cards" not in qlora.rules
+
+
 def test_the_quantization_config_offered_computes_in_what_the_gpu_has(engine: Engine) -> None:
     """On a T4 the caveat said bf16 compute fails there, and Next steps offered
     bnb_4bit_compute_dtype=torch.bfloat16 to paste right below it."""

@@ -318,6 +318,14 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         per_method=True,
     ),
     FactSpec(
+        "sharding",
+        "string",
+        "sharding.<method>: how that method's plan shares its states across GPUs: ddp, zero2 or zero3.",
+        "settings.sharding",
+        values_of(SHARDINGS),
+        per_method=True,
+    ),
+    FactSpec(
         "gathers_across_nodes",
         "bool",
         "gathers_across_nodes.<method>: that method's plan shards its parameters (ZeRO-3 / FSDP) over "
