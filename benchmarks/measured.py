@@ -1528,6 +1528,32 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         "experts run one by one (docs/time.md)",
     ),
     ThroughputRow(
+        "unslothai/notebooks nb/gpt-oss-(20B)-Fine-tuning.ipynb, its output (@bdda2efc)",
+        "unsloth/gpt-oss-20b LoRA r8 on the 4-bit base, attention only, one Tesla T4, Unsloth 2025.8.5 in "
+        "float32 ('Switching to float32 training since model cannot work with float16'), 30 steps of "
+        "1 x 4 examples of HuggingFaceH4/Multilingual-Thinking cut at 1,024 tokens, adamw_8bit: 645.7 s "
+        "(its 'seconds used for training'); ~950 tokens per example, an assumption: the notebook "
+        "prints no total_flos",
+        "gpt-oss-20b",
+        "qlora",
+        "qlora",
+        "t4",
+        round(120 * 950 / 645.7),
+        {
+            "batch_size": 1,
+            "seq_len": 1024,
+            "lora_rank": 8,
+            "lora_targets": "attention",
+            "precision": "fp32",
+            "optimizer": "adamw-8bit",
+            "stack": "unsloth",
+        },
+        950,
+        packing=False,
+        note="its experts run one by one, in fp32 on the CUDA cores, which their small matmuls keep as "
+        "busy as a dense one: timed at the dense rate (with the 16-bit loop's 0.04 it read 0.07x)",
+    ),
+    ThroughputRow(
         "unslothai/notebooks nb/Qwen3_MoE.ipynb, its output (@bdda2efc)",
         "Qwen3-30B-A3B-Instruct-2507 LoRA r32 with the routed experts (1,285,029,888 trainable), one "
         "A100-SXM4-80GB, Unsloth 2026.2.1, transformers 5.1.0, batch 1, 8-bit AdamW, 50 steps in "

@@ -488,6 +488,7 @@ def test_routed_experts_run_as_their_implementation_does(catalog: Catalog) -> No
     assert expert_slowdown(qwen, "trl", h100) == pytest.approx(1 / 0.24 - 1)
     assert expert_slowdown(qwen, "unsloth", h100) == pytest.approx(1 / 0.04 - 1)
     assert expert_slowdown(qwen, "trl", t4) == pytest.approx(1 / 0.04 - 1)  # no grouped_mm before SM80
+    assert expert_slowdown(qwen, "unsloth", t4, cuda_cores=True) == 0.0  # fp32: no tensor cores to starve
     assert expert_slowdown(shape(catalog, "llama-3.1-8b"), "hf", h100) == 0.0
 
 
@@ -771,9 +772,11 @@ def test_every_stage_runs_on_the_strategy_the_heaviest_needs_as_its_recipe_launc
     both now size every stage under it at its fastest batch there."""
     args = ("--gpu", "4090", "--gpus", "2", "--model", "llama-3.1-8b", "--goal", "align")
     args += ("--data-kind", "ratings", "--examples", "5000", "--stack", "hf")
-    plan = ok(run("recommend", *args, "--top", "1", "--json")).json()["recommendations"][0]
-    written = ok(run("recipe", *args, "--trainer", "llamafactory", "--json")).json()
-    assert plan["assumptions"]["sharding"] == "zero3" and plan["pipeline"] == ["sft", "kto"]
+    # LoRA, second to QLoRA's whole copy per card (qlora-keeps-a-whole-base-on-desktop-cards)
+    plan = ok(run("recommend", *args, "--top", "2", "--json")).json()["recommendations"][1]
+    written = ok(run("recipe", *args, "--plan", "2", "--trainer", "llamafactory", "--json")).json()
+    assert plan["method"] == "lora" and plan["assumptions"]["sharding"] == "zero3"
+    assert plan["pipeline"] == ["sft", "kto"]
     timed = [(s["objective"], s["micro_batch"], s["time"]["hours"]) for s in plan["stages"]]
     assert timed == [(s["objective"], s["micro_batch"], s["time"]["hours"]) for s in written["stages"]]
     assert timed[0][1] == 2  # SFT under ZeRO-3 fits, and trains faster, at 2

@@ -241,13 +241,14 @@ def micro_step(
     # the backward computes the experts' weight gradients too, which a frozen base skips.
     routed = flops.routed + (extra_forwards + (1 if experts else 0)) * 2 * routed_params(work.shape)
     attention = flops.attention + extra_forwards * attention_flops(work.shape, attended)
-    slowdown = expert_slowdown(work.shape, s.stack, device)
+    cuda_cores = s.precision == "fp32" and device.fp32_tflops is not None
+    slowdown = expert_slowdown(work.shape, s.stack, device, cuda_cores)
     executed = flops.hardware + extra_forwards * flops.forward + routed * slowdown - attention
     eager = eager_attention_counted(work.shape, s)
     side = attended if row is None else row
     if eager:  # plain matmuls over the whole square, at the stack's rate (EAGER_SCORE_BYTES)
         executed += _eager_attention_flops(work, side, extra_forwards)
-    if s.precision == "fp32" and device.fp32_tflops is not None:
+    if cuda_cores:
         # Every matmul, attention's included (FlashAttention has no fp32 kernel), on the CUDA
         # cores: the measured bf16 matmul share says nothing of them.
         sustained = device.fp32_tflops * 1e12 * STACK_EFFICIENCY[s.stack]
@@ -368,14 +369,17 @@ def _stored_base_bytes(work: Work) -> float:
     return (shape.params - kept) * quantized_bytes(s.quant_bits) + kept * 2.0
 
 
-def expert_slowdown(shape: Shape, stack: str, device: Device) -> float:
-    """Extra dense-rate FLOP-equivalents per routed-expert FLOP, by how the experts run."""
+def expert_slowdown(shape: Shape, stack: str, device: Device, cuda_cores: bool = False) -> float:
+    """Extra dense-rate FLOP-equivalents per routed-expert FLOP, by how the experts run.
+    `cuda_cores`: the matmuls run in fp32 without tensor cores, whose rate an expert's small
+    matmul reaches as a dense one does: a loop there runs at the dense rate (Unsloth's gpt-oss-20b
+    QLoRA on a T4 in fp32, benchmarks/measured.py)."""
     if not shape.experts:
         return 0.0
     if shape.experts_every_token:
         return shape.experts / shape.experts_active / EVERY_TOKEN_EXPERTS_RATE - 1
     if runs_expert_loop(shape, stack, device):
-        return 1 / EXPERT_LOOP_EFFICIENCY - 1
+        return 0.0 if cuda_cores else 1 / EXPERT_LOOP_EFFICIENCY - 1
     return GROUPED_EXPERTS_SLOWDOWN
 
 
