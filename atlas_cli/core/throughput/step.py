@@ -241,17 +241,17 @@ def micro_step(
     # the backward computes the experts' weight gradients too, which a frozen base skips.
     routed = flops.routed + (extra_forwards + (1 if experts else 0)) * 2 * routed_params(work.shape)
     attention = flops.attention + extra_forwards * attention_flops(work.shape, attended)
-    cuda_cores = s.precision == "fp32" and device.fp32_tflops is not None
-    slowdown = expert_slowdown(work.shape, s.stack, device, cuda_cores)
+    fp32_tflops = device.fp32_tflops if s.precision == "fp32" else None
+    slowdown = expert_slowdown(work.shape, s.stack, device, cuda_cores=fp32_tflops is not None)
     executed = flops.hardware + extra_forwards * flops.forward + routed * slowdown - attention
     eager = eager_attention_counted(work.shape, s)
     side = attended if row is None else row
     if eager:  # plain matmuls over the whole square, at the stack's rate (EAGER_SCORE_BYTES)
         executed += _eager_attention_flops(work, side, extra_forwards)
-    if cuda_cores:
+    if fp32_tflops is not None:
         # Every matmul, attention's included (FlashAttention has no fp32 kernel), on the CUDA
         # cores: the measured bf16 matmul share says nothing of them.
-        sustained = device.fp32_tflops * 1e12 * STACK_EFFICIENCY[s.stack]
+        sustained = fp32_tflops * 1e12 * STACK_EFFICIENCY[s.stack]
         compute = (tokens * (executed + (0.0 if eager else attention)) + materialised) / sustained
     else:
         peak = device.tflops * 1e12
