@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from atlas_cli import i18n
 from atlas_cli.core.engine import FIT_ORDER, OFFLOAD_ORDER, Engine
-from atlas_cli.core.plans import Recommendation
+from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.core.profile import PROFILE_FIELDS, build_profile
 from atlas_cli.kb.behaviour import MethodIndex
 from atlas_cli.kb.catalog import Catalog
@@ -849,14 +849,21 @@ def test_the_offload_note_tells_the_offloaded_states_from_the_loading_copy(engin
 def test_online_rl_on_a_thinking_model_warns_when_completions_are_cut(engine: Engine) -> None:
     """Qwen3 thinks by default: GRPO's 512-token completions end mid-thought, earn no reward and
     teach nothing (an expert's review); a budget of thousands of tokens, or a model that does not
-    think, needs no caveat."""
+    think, needs no caveat. By default a thinking model is sized and timed with 2,048 tokens of
+    completion (a later review: the headline figures described a run that mostly scores zero)."""
     rule = "reasoning-model-completions-cut"
 
-    def fired(**raw: str) -> bool:
+    def grpo(**raw: str) -> Plan:
         rec = recommend(engine, gpu="h100-80gb", goal="reasoning", data_kind="reward-function", **raw)
-        grpo = next(p for p in rec.plans if "grpo" in p.pipeline)
-        return rule in {r.id for r in grpo.fired}
+        return next(p for p in rec.plans if "grpo" in p.pipeline)
 
-    assert fired(model="qwen3-8b")
+    def fired(**raw: str) -> bool:
+        return rule in {r.id for r in grpo(**raw).fired}
+
+    assert fired(model="qwen3-8b", seq_len="1k")
     assert not fired(model="qwen3-8b", seq_len="8k")
     assert not fired(model="qwen2.5-7b")
+    assert not fired(model="qwen3-8b")
+    thinking, plain = grpo(model="qwen3-8b").estimate, grpo(model="qwen2.5-7b").estimate
+    assert thinking is not None and plain is not None
+    assert (thinking.settings.seq_len, plain.settings.seq_len) == (512 + 2048, 1024)

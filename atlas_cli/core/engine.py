@@ -20,7 +20,7 @@ from typing import Any, NamedTuple, TypeVar
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.facts import Candidate, hosted_facts, method_facts, plan_facts, profile_facts, stage_facts
 from atlas_cli.core.lengths import idle_gpus_note, length_notes
-from atlas_cli.core.memory.estimate import MAX_PROMPT, ONLINE_SEQ_LEN, completion_length
+from atlas_cli.core.memory.estimate import MAX_PROMPT, completion_length
 from atlas_cli.core.memory.parallel import resolved_sharding
 from atlas_cli.core.memory.search import (
     GPU_COUNTS,
@@ -828,10 +828,10 @@ def _large_set_note(
 
 
 def _reasoning_length_note(
-    kept: list[Scored], pipeline: tuple[Objective, ...], profile: Profile
+    kept: list[Scored], pipeline: tuple[Objective, ...], profile: Profile, info: ModelInfo
 ) -> list[str]:
     """Reinforcement learning for reasoning at the default length samples TRL's 512-token
-    completions: chains of thought run longer, and are cut there."""
+    completions (2,048 for a model that thinks): chains of thought run longer, and are cut there."""
     if profile.goal != "reasoning" or profile.seq_len is not None or not any(o.online for o in pipeline):
         return []
     if not any(s.plan.kind != "no-training" and s.plan.estimate is not None for s in kept):
@@ -842,7 +842,7 @@ def _reasoning_length_note(
             "after a prompt of up to {prompt}): reasoning traces usually run longer and are cut there. "
             "Give --seq-len as prompt + completion (e.g. 4k) to size memory and the recipe for them, and "
             "--tokens-per-example (their average prompt + completion) to time them.",
-            completion=completion_length(ONLINE_SEQ_LEN),
+            completion=completion_length(info.online_seq_len),
             prompt=MAX_PROMPT,
         )
     ]
@@ -1705,7 +1705,7 @@ class Engine:
         notes += time_notes(kept, left_out, profile, other_ways)
         timed = local and hardware.device is not None
         notes += _large_set_note(kept, profile, self.usual_epochs, timed)
-        notes += _reasoning_length_note(kept, self.stages_of(pipeline, profile.sampling), profile)
+        notes += _reasoning_length_note(kept, self.stages_of(pipeline, profile.sampling), profile, info)
         leaner = _leaner_stack_note(kept)
         notes += leaner
         offloaded = [s.plan for s in kept if s.plan.offload in OFFLOADED]

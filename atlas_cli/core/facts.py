@@ -7,7 +7,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Final, NamedTuple
 
 from atlas_cli.core.estimates import Estimate
-from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN, completion_length
+from atlas_cli.core.memory.estimate import completion_length
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import Hardware, ModelInfo, training_stack
 from atlas_cli.kb.behaviour import Scalar
@@ -26,7 +26,7 @@ class FactContext(NamedTuple):
 
     @property
     def completion_tokens(self) -> int:
-        return completion_length(self.profile.seq_len or ONLINE_SEQ_LEN)
+        return completion_length(self.profile.seq_len or self.model.online_seq_len)
 
     @property
     def stack(self) -> str:

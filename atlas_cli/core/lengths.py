@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from atlas_cli.core.memory.estimate import ONLINE_SEQ_LEN
 from atlas_cli.core.profile import Profile
 from atlas_cli.core.resolve import ModelInfo
 from atlas_cli.i18n import grouped, nt, stage_label, t
@@ -81,7 +80,7 @@ def length_notes(
     typical = TYPICAL_TOKENS[timed_as or profile.data_kind_or_typical]
     # Online RL samples within --seq-len: past its default, longer traces are what is asked for.
     online = any(o.online for o in objectives)
-    threshold = ONLINE_SEQ_LEN + 1 if online else LONG_SEQ_FACTOR * typical
+    threshold = info.online_seq_len + 1 if online else LONG_SEQ_FACTOR * typical
     if seq_len and seq_len >= threshold and not tokens and profile.examples and typical:
         notes.append(
             t(

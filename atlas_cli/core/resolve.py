@@ -10,6 +10,7 @@ from atlas_cli.core.memory import default_checkpointing, default_seq_len, gib_to
 from atlas_cli.core.memory.activations import EAGER_STACKS
 from atlas_cli.core.memory.estimate import (
     ONLINE_SEQ_LEN,
+    THINKING_ONLINE_SEQ_LEN,
     generation_per_gpu,
     offloads_activations,
     served_by_vllm,
@@ -197,6 +198,15 @@ class ModelInfo(NamedTuple):
     def reasons(self) -> bool | None:
         """A reasoning model (LlmModel.reasons); None: a bare size, or an API model."""
         return None if self.spec is None else self.spec.reasons
+
+    @property
+    def online_seq_len(self) -> int:
+        """What online RL samples within by default, prompt + completion: TRL's 512 + 512, or
+        room for a thought when the model thinks (THINKING_ONLINE_SEQ_LEN), within its window."""
+        if not self.reasons:
+            return ONLINE_SEQ_LEN
+        window = self.context_length
+        return min(THINKING_ONLINE_SEQ_LEN, window) if window else THINKING_ONLINE_SEQ_LEN
 
     @property
     def has_bias(self) -> bool | None:
@@ -970,9 +980,10 @@ def _rounded_generation_batch(profile: Profile, stages: tuple[Objective, ...]) -
 
 
 def usual_seq_len(info: ModelInfo, objective: Objective) -> int:
-    """Online objectives: TRL's prompt and completion (512 + 512); else the model's usual length."""
-    usual = default_seq_len(info.sized, info.context_length)
-    return min(usual, ONLINE_SEQ_LEN) if objective.online else usual
+    """Online objectives: ModelInfo.online_seq_len; else the model's usual length."""
+    if objective.online:
+        return info.online_seq_len
+    return default_seq_len(info.sized, info.context_length)
 
 
 def served_seq_len(info: ModelInfo, seq_len: int) -> int:

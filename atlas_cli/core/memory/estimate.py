@@ -49,9 +49,12 @@ AUTOCAST_COPY_BYTES = 2.0  # autocast's 16-bit copy of an fp32 weight (autocast_
 EXPERT_ADAPTER_MODELS = frozenset({"lora", "qlora"})  # LoRA on fused expert weights
 # Online objectives read --seq-len as prompt + completion: a prompt of up to MAX_PROMPT tokens
 # (TRL's former max_prompt_length default) and the rest for the completion. By default that is
-# TRL GRPOConfig / RLOOConfig's max_completion_length of 512 after a 512-token prompt.
+# TRL GRPOConfig / RLOOConfig's max_completion_length of 512 after a 512-token prompt. A model
+# that thinks before it answers gets 2,048 tokens of completion, the least a thought needs
+# (rules.yaml reasoning-model-completions-cut): cut off before its answer, it earns no reward.
 MAX_PROMPT = 512
 ONLINE_SEQ_LEN = 1024
+THINKING_ONLINE_SEQ_LEN = MAX_PROMPT + 2048
 # MXFP4 (OCP microscaling): 4-bit values with one 8-bit scale per block of 32, 4.25 bits a weight.
 MXFP4_BYTES = (4 + 8 / 32) / 8
 # Fine-grained FP8 (DeepSeek-V3's weight_block_size 128 x 128): one byte a weight, one fp32 scale
