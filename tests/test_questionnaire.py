@@ -1057,11 +1057,13 @@ def test_a_card_name_typed_with_a_unit_is_asked_again(catalog: Catalog) -> None:
 
 
 def test_the_length_assumed_when_unset_names_online_rls_own(catalog: Catalog) -> None:
-    """ask's summary said 2048 tokens for a GRPO profile, whose plans are sized at 1024."""
-    profile = build_profile({"model": "qwen3-8b", "goal": "reasoning", "data_kind": "reward-function"})
-    plans = Engine(catalog).recommend(profile).plans
-    estimates = [p.estimate for p in plans if p.estimate is not None]
-    sized = {e.settings.seq_len for e in estimates if e.settings.objective.online}
-    assert sized == {1024}
+    """ask's summary said 2048 tokens for a GRPO profile, whose plans are sized at 1024 (2560 for a
+    model that thinks)."""
+    for model, length in (("qwen2.5-7b", 1024), ("qwen3-8b", 2560)):
+        profile = build_profile({"model": model, "goal": "reasoning", "data_kind": "reward-function"})
+        plans = Engine(catalog).recommend(profile).plans
+        estimates = [p.estimate for p in plans if p.estimate is not None]
+        assert {e.settings.seq_len for e in estimates if e.settings.objective.online} == {length}
     note = FIELDS_BY_NAME["seq_len"].if_unset
     assert "1024, a prompt and its completion of 512 each, for online RL" in note
+    assert "2560 for a model that thinks" in note

@@ -1219,13 +1219,18 @@ def test_axolotl_names_an_attention_backend_wherever_it_packs(gpu: str, attentio
 
 
 def test_grpo_samples_a_hybrid_reasoning_model_without_thinking_when_its_thoughts_would_be_cut() -> None:
-    """Qwen3 thinks by default; at the default 512-token completion budget every thought is cut
-    before its answer and earns no reward. The recipe samples it without thinking and says so with
-    the budget it writes; the rule note that blames a cut budget is not repeated. With room for
-    thoughts, or for a model that always thinks, nothing is turned off. axolotl's GRPO ignores
-    trl.chat_template_kwargs: it refuses the plan rather than train on cut thoughts."""
+    """Qwen3 thinks by default; at a 512-token completion budget every thought is cut before its
+    answer and earns no reward. The recipe samples it without thinking and says so with the budget
+    it writes; the rule note that blames a cut budget is not repeated. With room for thoughts (the
+    default, 2,048 tokens of completion), or for a model that always thinks, nothing is turned off.
+    axolotl's GRPO ignores trl.chat_template_kwargs: it refuses the plan rather than train on cut
+    thoughts."""
     profile = {"gpu": "h100-80gb", "data_kind": "reward-function", "examples": "5k"}
-    rec = recommend(model="qwen3-8b", **profile)
+    default = recommend(model="qwen3-8b", **profile)
+    written = constants(render_recipe(CATALOG, default, rank_of(default, "lora", ("grpo",)), "python"))
+    stage = written["STAGE_SETTINGS"]["grpo"]
+    assert stage["max_completion_length"] == 2048 and "chat_template_kwargs" not in stage
+    rec = recommend(model="qwen3-8b", seq_len="1k", **profile)
     rank = rank_of(rec, "lora", ("grpo",))
     script = render_recipe(CATALOG, rec, rank, "python")
     grpo = constants(script)["STAGE_SETTINGS"]["grpo"]
@@ -1243,7 +1248,7 @@ def test_grpo_samples_a_hybrid_reasoning_model_without_thinking_when_its_thought
     )
     (doc,) = yaml_documents(render_recipe(CATALOG, roomy, rank, "axolotl"))
     assert doc["trl"]["max_completion_length"] >= 2048 and "chat_template_kwargs" not in doc["trl"]
-    thinking = recommend(model="qwen3-4b-thinking-2507", **profile)
+    thinking = recommend(model="qwen3-4b-thinking-2507", seq_len="1k", **profile)
     script = render_recipe(CATALOG, thinking, rank_of(thinking, "lora", ("grpo",)), "python")
     assert "chat_template_kwargs" not in constants(script)["STAGE_SETTINGS"]["grpo"]
     assert "under the 2,048 tokens this caveat takes" in " ".join(header_of(script).replace("#", " ").split())

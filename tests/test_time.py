@@ -1434,11 +1434,13 @@ def test_qlora_over_a_tight_lora_says_the_margin_not_that_lora_does_not_fit(run:
 
 
 def test_reasoning_rl_at_the_default_length_says_its_traces_are_cut(run: Runner) -> None:
-    profile = ("recommend", "--gpu", "a100-80gb", "--model", "qwen3-8b", "--goal", "reasoning", "--json")
+    profile = ("recommend", "--gpu", "a100-80gb", "--model", "qwen2.5-7b", "--goal", "reasoning", "--json")
     rl = (*profile, "--data-kind", "reward-function")
     assert any(
         n.startswith("Online RL samples completions of up to 512") for n in ok(run(*rl)).json()["notes"]
     )
+    thinking = ok(run(*rl[:4], "qwen3-8b", *rl[5:])).json()["notes"]
+    assert any(n.startswith("Online RL samples completions of up to 2048") for n in thinking)
     assert not any(n.startswith("Online RL") for n in ok(run(*rl, "--seq-len", "4k")).json()["notes"])
     sft = ok(run(*profile, "--data-kind", "demonstrations")).json()["notes"]
     assert not any(n.startswith("Online RL") for n in sft)

@@ -200,7 +200,8 @@ class Profile:
         "How long are the longest examples, in tokens? (e.g. 512, 4k, 32k)",
         example="4k",
         if_unset="ft-atlas assumes 2048 tokens (512 for labelled examples and for encoders such as BERT; "
-        "1024, a prompt and its completion of 512 each, for online RL such as GRPO)",
+        "1024, a prompt and its completion of 512 each, for online RL such as GRPO, and 2560 for a "
+        "model that thinks, whose completions get 2048)",
     )
     # Not given: a typical length for the data kind (TYPICAL_TOKENS), at most seq_len.
     tokens_per_example: int | None = _question(
