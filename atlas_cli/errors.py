@@ -8,7 +8,7 @@ import os
 import re
 import select
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from atlas_cli.i18n import nt, t
@@ -212,6 +212,29 @@ def write_stdout(text: str) -> int:
     except OSError as error:
         return report(WriteFailed(f"cannot write the output: {error.strerror or error}"), debug=False)
     return flush_stdout()
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C held until the block ends, then raised. pydantic's validators and serializers run
+    in Rust: a KeyboardInterrupt raised in a Python call they make is swallowed ("Exception
+    ignored in ...") and the value fails validation instead, so an interrupted load read as an
+    invalid knowledge base (exit 3) or an internal error (a review), never as exit 130. Outside the
+    main thread, where signals cannot be handled, the block runs as it is."""
+    import signal
+
+    caught: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def debug_env() -> bool:

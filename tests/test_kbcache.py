@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,23 @@ def test_paused_work_restores_the_collector() -> None:
         assert not gc.isenabled()  # a caller's choice stands
     finally:
         gc.enable()
+
+
+def test_ctrl_c_while_the_kb_validates_ends_as_an_interrupt_after_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A review: Ctrl-C during validation exited 3 ("invalid knowledge base") or 1, because
+    pydantic's Rust core swallows a KeyboardInterrupt raised in the Python it calls. It is held
+    until the load ends, then raised (exit 130)."""
+    real = KnowledgeBase.model_validate
+    finished: list[bool] = []
+
+    def interrupted(data: object) -> KnowledgeBase:
+        os.kill(os.getpid(), signal.SIGINT)  # as if pressed while pydantic runs
+        validated = real(data)
+        finished.append(True)
+        return validated
+
+    monkeypatch.setattr(KnowledgeBase, "model_validate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        loading.load_knowledge_base(bundled_kb_path())
+    assert finished
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

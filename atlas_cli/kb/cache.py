@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import atlas_cli
+from atlas_cli.errors import interrupts_deferred
 from atlas_cli.kb.behaviour import Mismatch
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import KbFile, read_kb, replace_whole
@@ -300,7 +301,9 @@ def load_cached_catalog(path: Path) -> Catalog:
             location.mkdir(mode=0o700, parents=_absolute(CACHE_ENV) is None, exist_ok=True)
         directory = trusted_directory(location)
     if directory is not None:
-        _write_entry(directory, name, encode_entry(key, catalog.kb))
+        with interrupts_deferred():  # pydantic's serializer swallows a KeyboardInterrupt too
+            entry = encode_entry(key, catalog.kb)
+        _write_entry(directory, name, entry)
     return catalog
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from atlas_cli.errors import KnowledgeBaseError, one_line
+from atlas_cli.errors import KnowledgeBaseError, interrupts_deferred, one_line
 from atlas_cli.kb import schema
 from atlas_cli.kb.behaviour import looks_numeric
 from atlas_cli.kb.catalog import normalize
@@ -179,8 +179,9 @@ def load_located(
     path: Path, files: list[KbFile] | None = None
 ) -> tuple[KnowledgeBase, Callable[[PathKey], Position]]:
     """The KB, and where each of its values is (`file:line:column` of a field path)."""
-    data, sources = _merge_sections(read_kb(path) if files is None else files)
-    return _validated(data, sources), sources.locate
+    with interrupts_deferred():
+        data, sources = _merge_sections(read_kb(path) if files is None else files)
+        return _validated(data, sources), sources.locate
 
 
 def _validated(data: dict[str, Any], sources: _Sources) -> KnowledgeBase:
