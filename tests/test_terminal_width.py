@@ -171,3 +171,13 @@ def test_russian_numbers_stay_whole_on_one_line(run: Runner, width: int) -> None
     wide = grouped.findall(at(run, 200, *args, "--explain").stdout)
     assert "123\u00a0456" in wide
     assert grouped.findall(at(run, width, *args, "--explain").stdout) == wide
+
+
+@pytest.mark.parametrize("columns", ["0", "5", "100000"])
+def test_an_impossible_width_is_taken_as_the_nearest_one(run: Runner, columns: str) -> None:
+    """A review: rich takes COLUMNS as given, so COLUMNS=0 printed nothing (exit 0) and 100000
+    padded every line of --help to 100,000 characters."""
+    for args in (("--help",), ("recommend", "--gpu", "rtx-3090", "--model-size", "7b")):
+        lines = ok(run(*args, env={"COLUMNS": columns})).stdout.splitlines()
+        assert sum(len(line) > 30 for line in lines) > 3  # laid out, not an empty page
+        assert max(len(line) for line in lines) <= 1000

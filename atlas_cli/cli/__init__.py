@@ -99,23 +99,32 @@ def load_commands(args: list[str]) -> None:
         importlib.import_module(f"atlas_cli.cli.{group}")
 
 
+# rich takes COLUMNS as given: 0 printed nothing at all (exit 0), 100000 padded every line of
+# --help to 100,000 characters (a review). Widths past these bounds are taken as the nearest.
+COLUMNS_BOUNDS = (40, 1000)
+
+
 @contextmanager
-def _typer_styles(plain: bool) -> Iterator[None]:
-    """typer's own --help and error panels follow our colour rules. rich drops every style on a
-    dumb terminal, so TERM=dumb is set for the run (and restored, for in-process callers);
-    importing typer's rich module to configure it would cost more than the whole command."""
-    if not plain:
-        yield
-        return
-    saved = os.environ.get("TERM")
-    os.environ["TERM"] = "dumb"
+def _console_environment(plain: bool) -> Iterator[None]:
+    """The environment typer's and our rich consoles read, for the run (and restored, for
+    in-process callers): with `plain`, TERM=dumb, on which rich drops every style, so that typer's
+    own --help and error panels follow our colour rules (importing typer's rich module to configure
+    it would cost more than the whole command); COLUMNS within COLUMNS_BOUNDS."""
+    wanted = {"TERM": "dumb"} if plain else {}
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit():  # as rich reads it
+        low, high = COLUMNS_BOUNDS
+        wanted["COLUMNS"] = str(min(max(int(columns), low), high))
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
     try:
         yield
     finally:
-        if saved is None:
-            del os.environ["TERM"]
-        else:
-            os.environ["TERM"] = saved
+        for name, value in saved.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
 
 
 def _output_identity() -> tuple[object, tuple[int, int] | None]:
@@ -142,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
         if name in COMMAND_HINTS:
             raise UsageError(t("no command '{name}': {hint}", name=name, hint=t(COMMAND_HINTS[name])))
         load_commands(args)
-        with _typer_styles(plain):
+        with _console_environment(plain):
             result = app(args=args, prog_name="ft-atlas", standalone_mode=False)
         code = result if isinstance(result, int) else 0
         if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C inside a command into Exit(130)
