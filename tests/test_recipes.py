@@ -1777,7 +1777,12 @@ def test_bad_rank_unknown_format_and_an_out_under_a_file_are_usage_errors(
 
 @pytest.mark.parametrize(
     ("trainer", "name", "hint"),
-    [("python", "train.yaml", "name the file train.py"), ("axolotl", "train.py", "name the file train.yaml")],
+    [
+        ("python", "train.yaml", "name the file train.py"),
+        ("axolotl", "train.py", "name the file train.yaml"),
+        # LLaMA-Factory reads a .json config as JSON (a review)
+        ("llamafactory", "train.json", "writes YAML, not JSON; name the file train.yaml"),
+    ],
 )
 def test_an_out_file_named_as_another_kind_of_file_is_refused(
     run: Runner, tmp_path: Path, trainer: str, name: str, hint: str

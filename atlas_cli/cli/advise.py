@@ -475,17 +475,28 @@ def _check_suffix(name: str, formats: "dict[str, TrainerFormat]", trainer: str) 
     if given is None or given == RECIPE_SUFFIXES[written]:
         return
     others = [f.name for f in formats.values() if RECIPE_SUFFIXES[f.suffix] == given]
+    fields = {
+        "name": name,
+        "trainer": trainer,
+        "written": t(RECIPE_SUFFIXES[written]),
+        "given": t(given),
+        "stem": PurePath(name).stem,
+        "suffix": written,
+    }
+    if not others:
+        raise UsageError(
+            t(
+                "--out {name}: --trainer {trainer} writes {written}, not {given}; name the file "
+                "{stem}{suffix}",
+                **fields,
+            )
+        )
     raise UsageError(
         t(
             "--out {name}: --trainer {trainer} writes {written}, not {given}; name the file "
             "{stem}{suffix}, or give --trainer {others} for {given}",
-            name=name,
-            trainer=trainer,
-            written=t(RECIPE_SUFFIXES[written]),
-            given=t(given),
-            stem=PurePath(name).stem,
-            suffix=written,
             others="/".join(others),
+            **fields,
         )
     )
 

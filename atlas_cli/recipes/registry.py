@@ -31,8 +31,14 @@ class Rendered:
     text: str
 
 
-# The kinds of file a recipe is, by the suffixes their names take.
-RECIPE_SUFFIXES = {".py": N_("a Python script"), ".yaml": N_("YAML"), ".yml": N_("YAML")}
+# The kinds of file a recipe is, by the suffixes their names take; JSON, which no recipe is, because
+# LLaMA-Factory reads a `.json` config with json.loads (hparams/parser.py read_args).
+RECIPE_SUFFIXES = {
+    ".py": N_("a Python script"),
+    ".yaml": N_("YAML"),
+    ".yml": N_("YAML"),
+    ".json": N_("JSON"),
+}
 
 
 @dataclass(frozen=True, slots=True)
