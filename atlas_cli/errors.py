@@ -263,12 +263,14 @@ def report(error: BaseException, debug: bool) -> int:
         _to_stderr("".join(f"{one_line(problem)}\n" for problem in error.problems))
         return fail(error.summary(), error.exit_code)
     if isinstance(error, AtlasError):
-        return fail(str(error), error.exit_code)
+        # One error, one line: a path or a value typed with a line break in it must not end the
+        # message and start what reads as another (a review forged a line so).
+        return fail(one_line(str(error)), error.exit_code)
     if isinstance(error, OSError) and error.strerror and not debug:
         # The system's own words (a full disk, a device error) say more than "internal error"; a
         # path that cannot name a file (too long, a file where a directory should be, a loop of
         # links) was given by the user: bad input.
-        where = f": {error.filename}" if error.filename else ""
+        where = f": {one_line(str(error.filename))}" if error.filename else ""
         code = EXIT_USAGE if error.errno in BAD_PATH_ERRORS else EXIT_INTERNAL
         return fail(f"{error.strerror}{where}", code)
     if debug:

@@ -48,7 +48,7 @@ from atlas_cli.kb.schema import KnowledgeBase
 from atlas_cli.kb.vocabulary import MEMORY_MODELS, RECIPE_HYPERPARAMETERS
 from atlas_cli.recipes.writer import render_recipe
 from atlas_cli.render.documents import escape_breaks, recommendation_json
-from tests.conftest import Runner, fails
+from tests.conftest import Runner, fails, ok
 from tests.test_kb_fuzz import fuzz_base
 from tests.test_knowledge import bundled_sections, dump
 from tests.test_recipes import rank_of
@@ -93,6 +93,14 @@ def test_thousands_separators_are_read(text: str, count: int) -> None:
 def test_examples_one_comma_five_m_is_refused_not_read_as_fifteen_million(run: Runner) -> None:
     result = run("recommend", *PROFILE, "--examples", "1,5m", "--json")
     assert result.exit_code == 2 and "--examples" in result.stderr and "1.5m" in result.stderr
+
+
+def test_epochs_have_a_ceiling_as_every_other_number_does(run: Runner) -> None:
+    """A review: --epochs 1000000000 was estimated at 22,774,342-56,935,855 days."""
+    args = ("estimate", "--gpu", "rtx-4090", "--model-size", "7b", "--examples", "1000", "--epochs")
+    refused = run(*args, "1000000000")
+    assert refused.exit_code == 2 and "--epochs: '1000000000' must be at most 1000" in refused.stderr
+    assert ok(run(*args, "1000"))
 
 
 def test_sizes_keep_their_documented_forms() -> None:
@@ -145,13 +153,14 @@ def test_an_empty_kb_path_is_refused_not_read_as_the_current_directory(
     # Every spelling says the same (an attacker's review: the fast path and a command-level --kb
     # read " " as a file, exit 3): FT_ATLAS_KB, before or after the command, with --json or not.
     profile = ["recommend", "--gpu", "3090", "--model-size", "7b"]
-    monkeypatch.setenv("FT_ATLAS_KB", " ")
-    for args in ([*profile, "--json"], profile):
-        result = subprocess.run([*COMMAND, *args], capture_output=True, text=True, timeout=60)
-        assert (result.returncode, result.stderr) == (
-            2,
-            "ft-atlas: --kb: the path is empty; give a KB file or directory\n",
-        )
+    for blank in (" ", ""):  # set but empty too (a review: it read as unset, the bundled KB)
+        monkeypatch.setenv("FT_ATLAS_KB", blank)
+        for args in ([*profile, "--json"], profile):
+            result = subprocess.run([*COMMAND, *args], capture_output=True, text=True, timeout=60)
+            assert (result.returncode, result.stderr) == (
+                2,
+                "ft-atlas: --kb: the path is empty; give a KB file or directory\n",
+            )
     monkeypatch.delenv("FT_ATLAS_KB")
     for args in ([*profile, "--kb", " ", "--json"], ["--kb", " ", *profile, "--json"]):
         assert subprocess.run([*COMMAND, *args], capture_output=True, timeout=60).returncode == 2
@@ -546,11 +555,26 @@ def test_an_out_file_in_a_missing_directory_is_refused_exit_2(run: Runner, tmp_p
     assert result.exit_code == 2 and "Traceback" not in result.stderr, result.stderr
     assert f"the directory {missing} does not exist; create it first" in " ".join(result.stderr.split())
     assert list(tmp_path.iterdir()) == []
-    assert run("recipe", *PROFILE, "--out", f"{missing}/").exit_code == 0
-    assert sorted(p.name for p in missing.iterdir()) == ["recipe.py"]
+    made = run("recipe", *PROFILE, "--out", f"{missing}/")
+    assert made.exit_code == 0 and sorted(p.name for p in missing.iterdir()) == ["recipe.py"]
+    # Its header's Run: line names the files as they sit together (a review ran it elsewhere).
+    assert f"(run the Run: line of its header there: cd {missing})" in " ".join(made.stderr.split())
     dangling = tmp_path / "link"
     dangling.symlink_to(tmp_path / "nowhere")  # a link to a directory that is gone: the same mistake
     assert run("recipe", *PROFILE, "--out", str(dangling / "train.py")).exit_code == 2
+
+
+def test_a_line_break_typed_in_a_path_cannot_forge_a_line_of_output(run: Runner, tmp_path: Path) -> None:
+    """A review: `--out $'a\\nb.py'` printed "wrote a", then "b.py" on a line of its own, and error
+    messages echoed such paths the same way; each message stays one line, the break escaped."""
+    named = tmp_path / "a\nb.py"
+    written = run("recipe", *PROFILE, "--out", str(named))
+    assert written.exit_code == 0 and named.exists()
+    assert written.stderr.strip().splitlines() == [f"ft-atlas: wrote {tmp_path}/a\\nb.py"]
+    missing = ("recommend", "--batch", str(tmp_path / "x\ny"))
+    for args in (missing, ("recipe", *PROFILE, "--out", f"{named}/c.py")):
+        refused = run(*args)
+        assert refused.exit_code == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
 
 
 def test_a_file_that_appears_while_writing_is_not_replaced(

@@ -19,7 +19,7 @@ from atlas_cli.cli.app import (
     state,
 )
 from atlas_cli.cli.options import one_of, profile_options, top_count
-from atlas_cli.errors import UsageError, printable
+from atlas_cli.errors import UsageError, one_line, printable
 from atlas_cli.i18n import N_, pt, t, translated
 from atlas_cli.kb.vocabulary import LORA_TARGETS, MAX_TOP, OPTIMIZERS, OUTPUT_SCHEMA_VERSION, PRECISIONS
 from atlas_cli.recipes.registry import format_names
@@ -503,18 +503,23 @@ def _check_suffix(name: str, formats: "dict[str, TrainerFormat]", trainer: str) 
 
 def _write_out(rendered: "Rendered", out: Path, directory: bool, force: bool) -> None:
     """The recipe's files at --out: each to its own file in a directory, else all in one file."""
+    from atlas_cli.core.shell import shell_word
     from atlas_cli.files import make_output_dir, write_new_files
 
     if directory:
         make_output_dir(out)
         write_new_files({out / f.name: f.text for f in rendered.files}, force=force)
-        written = ", ".join(str(out / f.name) for f in rendered.files)
+        written = ", ".join(one_line(str(out / f.name)) for f in rendered.files)
+        # The header's Run: line names the files as they sit together (a review ran it elsewhere).
+        written += " " + t(
+            "(run the Run: line of its header there: cd {directory})", directory=shell_word(str(out))
+        )
     else:
         # Several files in one (stages as YAML documents, a launcher config as comments), as on
         # stdout; --out DIR/ writes them apart.
         several = len(rendered.files) > 1
         write_new_files({out: rendered.text if several else rendered.files[0].text}, force=force)
-        written = str(out)
+        written = one_line(str(out))
         if several:
             names = ", ".join(f.name for f in rendered.files)
             written += " " + t(
