@@ -609,6 +609,21 @@ def test_an_inconsistent_config_is_refused_in_plain_words(run: Runner, tmp_path:
     assert "Value error" not in refused and "value:" not in refused
 
 
+def test_a_config_with_headless_heads_or_a_key_twice_is_refused(run: Runner, tmp_path: Path) -> None:
+    """A review: hidden_size 8 over 32 heads was sized as heads of 0 dimensions (0.0131B) and a
+    recipe written; a key given twice was read as its last value, where the batch input and the
+    knowledge base refuse a repeated key."""
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    shape = '"num_attention_heads": 32, "num_key_value_heads": 8, "num_hidden_layers": 32, '
+    shape += '"intermediate_size": 14336, "vocab_size": 128256, "model_type": "llama"'
+    (folder / "config.json").write_text(f'{{"hidden_size": 8, {shape}}}', encoding="utf-8")
+    fails(run("model", str(folder)), 2, "hidden_size must be at least attention_heads")
+    twice = f'{{"hidden_size": 4096, "hidden_size": 8, {shape}}}'
+    (folder / "config.json").write_text(twice, encoding="utf-8")
+    fails(run("model", str(folder)), 2, "gives the key 'hidden_size' twice")
+
+
 def test_the_model_document_is_in_the_schema(run: Runner) -> None:
     outputs = ok(run("schema")).json()["outputs"]
     assert {"params_b", "active_params_b", "experts", "model"} <= set(outputs["model"]["properties"])

@@ -188,10 +188,25 @@ def _not_a_number(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def strict_json(raw: bytes) -> Any:
+def strict_json(raw: bytes, unique_keys: bool = False) -> Any:
     """JSON as the standard defines it: Python's reader also takes NaN and Infinity, which no
-    size can be computed from. A byte-order mark (Windows editors write one) is skipped."""
-    return json.loads(raw.decode("utf-8-sig"), parse_constant=_not_a_number)
+    size can be computed from. A byte-order mark (Windows editors write one) is skipped.
+    `unique_keys`: a key given twice is refused, where Python's reader keeps the last."""
+    hook = _unique_keys if unique_keys else None
+    return json.loads(raw.decode("utf-8-sig"), parse_constant=_not_a_number, object_pairs_hook=hook)
+
+
+class _KeyTwice(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _KeyTwice(key)
+        found[key] = value
+    return found
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -211,9 +226,13 @@ def read_config(path: Path) -> dict[str, Any]:
             )
         )
     try:
-        data = strict_json(raw)
+        # A size given twice: which one the model was built with cannot be told (the batch input
+        # and the knowledge base refuse a repeated key too).
+        data = strict_json(raw, unique_keys=True)
     except RecursionError:
         raise UsageError(t("--model: {path} nests deeper than any config.json", path=path)) from None
+    except _KeyTwice as twice:
+        raise UsageError(t("--model: {path} gives the key '{key}' twice", path=path, key=twice)) from None
     except (UnicodeDecodeError, ValueError) as error:
         # Python's own words for an integer of thousands of digits name an interpreter setting.
         reason = t("a number too long to read") if "int_max_str_digits" in str(error) else error

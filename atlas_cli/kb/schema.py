@@ -1042,6 +1042,9 @@ class LlmModel(LlmModelBehaviour, Strict):
     def _grouped_attention(self) -> "LlmModel":
         if self.attention_heads % self.kv_heads:
             raise ValueError("attention_heads must be a multiple of kv_heads (grouped-query attention)")
+        if self.head_dim is None and self.hidden_size < self.attention_heads:
+            # A head of hidden_size / attention_heads dimensions would have none (a review sized one).
+            raise ValueError("hidden_size must be at least attention_heads, or head_dim given")
         if self.moe is not None and self.moe.dense_layers >= self.layers:
             raise ValueError("moe.dense_layers must leave a layer with experts (fewer than layers)")
         if self.base_checkpoint is not None and self.variant != "instruct":
