@@ -64,6 +64,8 @@ class ProfileField(NamedTuple):
     # What ft-atlas assumes when a field without a default is not given (a blank answer or
     # "I don't know" to the question), so that the questionnaire can say it.
     if_unset: str = ""
+    # The largest value a number field takes (else MAX_AMOUNT).
+    most: float | None = None
 
     @property
     def flag(self) -> str:
@@ -73,6 +75,9 @@ class ProfileField(NamedTuple):
     def label(self) -> str:
         """The field in words, as the questionnaire's summary shows it (translated there)."""
         return self.name.replace("_", " ")
+
+
+MAX_EPOCHS = 1000
 
 
 def _question(
@@ -86,10 +91,12 @@ def _question(
     example: str = "",
     alternative_to: str | None = None,
     if_unset: str = "",
+    most: float | None = None,
 ) -> Any:
     """A Profile field whose metadata is its question (see PROFILE_FIELDS)."""
     spec: dict[str, Any] = {"kind": kind, "group": group, "help": help, "question": question}
     spec |= {"choices": choices, "example": example, "alternative_to": alternative_to, "if_unset": if_unset}
+    spec |= {"most": most}
     return field(default=default, metadata={"question": spec})
 
 
@@ -221,6 +228,9 @@ class Profile:
         "How many passes (epochs) over the data?",
         example="3",
         if_unset="ft-atlas assumes the usual number for the objective (3 for SFT, 1 from 100k examples)",
+        # A review estimated a billion epochs at 57 million days; a thousand passes is already
+        # far past any fine-tuning schedule.
+        most=MAX_EPOCHS,
     )
     packing: bool = _question(
         "flag",
@@ -671,12 +681,12 @@ def parse_tokens(text: str | int | float, flag: str = "--seq-len") -> int:
     return int(value)
 
 
-def parse_amount(text: str | int | float, flag: str, form: NumberForm) -> float:
+def parse_amount(text: str | int | float, flag: str, form: NumberForm, most: float = MAX_AMOUNT) -> float:
     """'3', '1.5', '$2.50', '2,5' in Russian -> epochs, hours or USD (AMOUNT; PRICE also takes 0)."""
     cleaned = text.strip().removeprefix("$") if isinstance(text, str) else text
     value, _ = parse_number(cleaned, flag, form)
-    if value > MAX_AMOUNT:
-        raise UsageError(t("{flag}: '{text}' must be at most {max:g}", flag=flag, text=text, max=MAX_AMOUNT))
+    if value > most:
+        raise UsageError(t("{flag}: '{text}' must be at most {max:g}", flag=flag, text=text, max=most))
     return value
 
 
@@ -746,7 +756,8 @@ def parse_value(field: ProfileField, value: Any) -> Any:
     if field.kind == "tokens":
         return parse_tokens(value, field.flag)
     if field.kind in ("number", "price"):
-        return parse_amount(value, field.flag, PRICE if field.kind == "price" else AMOUNT)
+        form = PRICE if field.kind == "price" else AMOUNT
+        return parse_amount(value, field.flag, form, field.most or MAX_AMOUNT)
     text = str(value).strip()
     if not text:
         raise UsageError(t("{flag}: empty name", flag=field.flag))
