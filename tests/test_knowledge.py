@@ -303,6 +303,22 @@ def test_dict_keys_are_kept_in_field_paths(tmp_path: Path) -> None:
     assert ": methods[0].hyperparameters.Warmup: Input should be a valid dictionary" in problem
 
 
+def test_a_negative_rate_or_a_misspelt_hyperparameter_is_refused(tmp_path: Path) -> None:
+    """A review: learning_rate -0.5 validated and went into recipes (torch's AdamW refuses it), and
+    learning_rte validated while the recipe took its rate from elsewhere."""
+    data = bundled_sections()
+    lora = next(m for m in data["methods"] if m["id"] == "lora")
+    lora["hyperparameters"]["learning_rate"]["value"] = -0.5
+    [problem] = problems_of(write_kb(tmp_path, data))
+    assert problem.endswith("recipes use learning_rate as a number greater than 0, not -0.5")
+    lora["hyperparameters"]["learning_rte"] = lora["hyperparameters"].pop("learning_rate")
+    lora["hyperparameters"]["learning_rte"]["value"] = 2.0e-4
+    [problem] = problems_of(write_kb(tmp_path, data))
+    assert problem.endswith(
+        "'learning_rte' is not a hyperparameter recipes read: did you mean 'learning_rate'?"
+    )
+
+
 def test_condition_errors_come_from_the_branch_that_fits(tmp_path: Path) -> None:
     """`when` is a union (comparison / all / any / not): report the branch the value means."""
     data = bundled_sections()

@@ -4,6 +4,7 @@ Every problem is reported as `path:line:column: field.path: message`."""
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
 from collections.abc import Callable, Iterator
@@ -296,6 +297,9 @@ SECTION_ITEM = {
 # seconds. The bundled KB has at most 6 per rule and about 170 in all; a 1,000-method KB ~10,000.
 MAX_RULE_COMPARISONS = 100
 MAX_KB_COMPARISONS = 25_000
+# How alike a hyperparameter's name must be to one recipes read to be taken for its typo (difflib's
+# ratio: learning_rte 0.96; no name in the bundled KB reaches 0.8).
+MISSPELT_CUTOFF = 0.85
 
 
 def _comparison_count(condition: Any, limit: int) -> int:
@@ -325,6 +329,10 @@ def _hyper_problem(kind: HyperKind, value: Any) -> bool:
         return not (whole and value >= 0)
     if kind == "number":
         return not number
+    if kind == "positive":
+        return not (number and value > 0)
+    if kind == "nonnegative":
+        return not (number and value >= 0)
     if kind == "fraction":
         return not (number and 0 <= value <= 1)
     if kind == "flag":
@@ -341,7 +349,10 @@ def _hyperparameter_problems(methods: list[tuple[int, dict[str, Any]]]) -> Itera
         table = method.get("hyperparameters")
         for key, entry in table.items() if isinstance(table, dict) else ():
             kind = RECIPE_HYPERPARAMETERS.get(key)
-            if kind is None or not isinstance(entry, dict):
+            if kind is None:
+                yield from _misspelt((*("methods", i, "hyperparameters"), key), key)
+                continue
+            if not isinstance(entry, dict):
                 continue
             for field in ("value", "with_peft"):
                 value = entry.get(field)
@@ -350,6 +361,14 @@ def _hyperparameter_problems(methods: list[tuple[int, dict[str, Any]]]) -> Itera
                 if value is not None and _hyper_problem(kind, value):
                     where = ("methods", i, "hyperparameters", key, field)
                     yield where, f"recipes use {key} as {HYPER_KIND_WORDS[kind]}, not {value!r:.60}"
+
+
+def _misspelt(where: PathKey, key: str) -> Iterator[Found]:
+    """A key a letter or two from one recipes read: a typo there would leave the recipe taking the
+    value from elsewhere, silently (a review renamed learning_rate to learning_rte)."""
+    near = difflib.get_close_matches(key, RECIPE_HYPERPARAMETERS, n=1, cutoff=MISSPELT_CUTOFF)
+    if near:
+        yield where, f"'{key}' is not a hyperparameter recipes read: did you mean '{near[0]}'?"
 
 
 def _condition_references(condition: Any, path: PathKey, known: dict[str, set[str]]) -> Iterator[Found]:

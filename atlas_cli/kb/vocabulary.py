@@ -542,11 +542,15 @@ def values_of(choices: tuple[Choice, ...]) -> tuple[str, ...]:
 # What each hyperparameter a recipe reads (recipes/settings.py) may hold, so that a KB that
 # validates cannot make a recipe crash or come out wrong: `ft-atlas validate` checks `value` and
 # `with_peft` of these keys. Others are shown as written, never computed with.
-HyperKind = Literal["count", "whole", "number", "fraction", "flag", "text", "texts", "alpha"]
+HyperKind = Literal[
+    "count", "whole", "number", "positive", "nonnegative", "fraction", "flag", "text", "texts", "alpha"
+]
 HYPER_KIND_WORDS: Final[dict[HyperKind, str]] = {
     "count": "a whole number of at least 1",
     "whole": "a whole number of at least 0",
     "number": "a number",
+    "positive": "a number greater than 0",
+    "nonnegative": "a number of at least 0",
     "fraction": "a number from 0 to 1",
     "flag": "true or false",
     "text": "a string",
@@ -566,7 +570,7 @@ RECIPE_HYPERPARAMETERS: Final[dict[str, HyperKind]] = {
     "tinit": "whole",
     "tfinal": "whole",
     "deltaT": "count",
-    "orth_reg_weight": "number",
+    "orth_reg_weight": "nonnegative",
     "num_virtual_tokens": "count",
     "prefix_projection": "flag",
     "prompt_tuning_init": "text",
@@ -576,13 +580,13 @@ RECIPE_HYPERPARAMETERS: Final[dict[str, HyperKind]] = {
     "trainable_layers": "fraction",
     "rank": "count",
     "update_proj_gap": "count",
-    "scale": "number",
+    "scale": "positive",
     "optim_target_modules": "texts",
     "optim": "text",
-    "learning_rate": "number",
-    "beta": "number",
-    "desirable_weight": "number",
-    "undesirable_weight": "number",
+    "learning_rate": "positive",  # torch's optimizers refuse a negative one ("Invalid learning rate")
+    "beta": "nonnegative",  # GRPO's 0.0 drops the KL term
+    "desirable_weight": "positive",
+    "undesirable_weight": "positive",
     "num_generations": "count",
     "max_completion_length": "count",
     "dataset_text_field": "text",
