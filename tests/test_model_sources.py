@@ -228,6 +228,17 @@ def test_a_folder_named_like_a_catalog_model_without_a_config_is_the_catalog_mod
     assert (found.kind, found.model.id) == ("catalog", "gpt2")
 
 
+def test_a_folder_that_names_no_model_says_it_has_no_config(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A review: `--model mydir` said "unknown model 'mydir' (ft-atlas models lists them)" where
+    `./mydir` said what was wrong: the folder has no config.json."""
+    (tmp_path / "mydir").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError, match=r"mydir has no config\.json"):
+        find_model(catalog, "mydir")
+
+
 def test_the_catalog_before_the_cache(catalog: Catalog, hf_cache: Path) -> None:
     cache_model(hf_cache, "meta-llama/Llama-3.1-8B", QWEN_MOE)
     found = find_model(catalog, "meta-llama/Llama-3.1-8B")

@@ -75,6 +75,8 @@ def find_model(catalog: Catalog, text: str) -> FoundModel:
     if base_of is not None:  # its config is the post-trained entry's: no need to read the Hub
         return FoundModel(base_of, "catalog", base_of.id, base_of.base_checkpoint, "base")
     if not HUB_ID.match(name):
+        if _exists(path):  # no model's name, but a folder or file here: what it lacks is said
+            return _from_path(path, name)
         catalog.model(name)  # raises: unknown, with the nearest names and the other ways to say it
     cached = cached_config(name)
     if cached is not None:
