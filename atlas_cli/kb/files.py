@@ -54,9 +54,8 @@ def resolve_kb_path(option: Path | None) -> Path:
     if option is not None:
         return option
     env = os.environ.get(KB_ENV)
-    # Named as typer names it (the variable fills --kb), so both command lines say the same; set
-    # but empty is refused as a blank one is (docs/security.md), not read as unset.
-    return bundled_kb_path() if env is None else given_kb_path(env)
+    # Named as typer names it (the variable fills --kb), so both command lines say the same.
+    return given_kb_path(env) if env else bundled_kb_path()
 
 
 def kb_files(path: Path) -> list[Path]:
