@@ -494,29 +494,17 @@ def test_qlora_leads_where_lora_fits_only_sharded_over_desktop_cards(engine: Eng
     """An expert's review: on two RTX 4090s a 14B LoRA, sharded with ZeRO-3 over PCIe and twice
     as slow, ranked above QLoRA with a whole copy per card, and QLoRA was told that 16-bit LoRA
     already fits; where LoRA keeps a whole copy too, that advice stays."""
-    sharded = recommend(
-        engine,
-        gpu="rtx-4090",
-        gpus=2,
-        model="qwen2.5-14b",
-        goal="adapt",
-        data_kind="demonstrations",
-        examples="20k",
-    )
+
+    def on_two_4090s(model: str) -> Recommendation:
+        profile = {"goal": "adapt", "data_kind": "demonstrations", "examples": "20k"}
+        return recommend(engine, gpu="rtx-4090", gpus=2, model=model, **profile)
+
+    sharded = on_two_4090s("qwen2.5-14b")
     first, lora = sharded.plans[0], next(p for p in sharded.plans if p.method == "lora")
     assert (first.method, lora.estimate and lora.estimate.settings.sharding) == ("qlora", "zero3")
     assert "qlora-keeps-a-whole-base-on-desktop-cards" in first.rules
     assert "lora-fits-skip-quantization" not in first.rules
-    whole = recommend(
-        engine,
-        gpu="rtx-4090",
-        gpus=2,
-        model="qwen2.5-7b",
-        goal="adapt",
-        data_kind="demonstrations",
-        examples="20k",
-    )
-    qlora = next(p for p in whole.plans if p.method == "qlora")
+    qlora = next(p for p in on_two_4090s("qwen2.5-7b").plans if p.method == "qlora")
     assert "lora-fits-skip-quantization" in qlora.rules
     assert "qlora-keeps-a-whole-base-on-desktop-cards" not in qlora.rules
 
