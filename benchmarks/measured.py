@@ -1056,7 +1056,8 @@ class ThroughputRow:
     tokens_per_example: int  # average length of the run's examples
     packing: bool
     gpus: int = 1
-    fused_optimizer: bool = True  # transformers' default optim; torch.optim.AdamW's default is foreach
+    # transformers' default optim; False: torch.optim.AdamW's default, timed as "adamw-foreach"
+    fused_optimizer: bool = True
     public: bool = False  # the public set the tests hold within 0.6x-1.6x
     note: str = ""
     outside_band: bool = False  # a known disagreement, explained in its note and docs/time.md

@@ -194,16 +194,15 @@ def throughput_estimate(catalog: Catalog, row: ThroughputRow) -> float:
     hardware = resolve_hardware(catalog, row.gpu, None, row.gpus)
     assert hardware.device is not None, row.gpu
     info = resolve_model(catalog, row.model, None)
-    settings, _ = settings_for(info, hardware, **_options(catalog, row.settings))
-    settings = _placed(settings, row.settings)
+    given = row.settings if row.fused_optimizer else {**row.settings, "optimizer": "adamw-foreach"}
+    settings, _ = settings_for(info, hardware, **_options(catalog, given))
+    settings = _placed(settings, given)
     e = estimate(row.method, row.memory_model, info.sized, settings)
     work = Work(row.memory_model, info.sized, e.settings, e.trainable_params_b * 1e9)
     workload = Workload(10_000, row.tokens_per_example, 1.0, row.packing)
     b = batches(settings.objective, workload, settings.seq_len, settings.batch_size, row.gpus)
     # The measured runs report their own optimizer cadence: no gradient accumulation.
-    step = micro_step(
-        work, hardware.device, b.computed_tokens, b.attended, 1, fused=row.fused_optimizer, row=b.row
-    )
+    step = micro_step(work, hardware.device, b.computed_tokens, b.attended, 1, row=b.row)
     real = b.tokens / b.micro_steps / row.gpus  # real tokens per micro-step on one GPU
     return real * row.gpus / step.seconds
 

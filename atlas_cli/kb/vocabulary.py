@@ -155,12 +155,19 @@ class OptimizerInfo(NamedTuple):
     # bitsandbytes' 32-bit optimizers keep fp32 states whatever the weights' dtype
     # (Optimizer2State.init_state: get_state_buffer(p, dtype=torch.float32)), not torch's bf16 ones.
     fp32_states_always: bool = False
+    # torch.optim's foreach kernels: the step makes ~20 passes over parameter-sized tensors where
+    # the fused kernel makes 7, and holds a copy of the second moment's square root
+    # (_multi_tensor_adam: exp_avg_sq_sqrt = torch._foreach_sqrt(exp_avg_sqs)) at its peak.
+    foreach: bool = False
 
 
 # EleutherAI "Transformer Math 101": AdamW 8 (two fp32 moments), 8-bit AdamW 2, SGD with momentum 4.
 OPTIMIZERS: Final[dict[str, OptimizerInfo]] = {
     # The fused kernel: transformers' default from torch 2.8, and what the time model assumes.
     "adamw": OptimizerInfo(8.0, "adamw_torch_fused", "AdamW"),
+    # torch.optim.AdamW as constructed by default (foreach on CUDA): transformers' default optim
+    # before torch 2.8 (training_args.py default_optim), torchtune's and torchtitan's configs.
+    "adamw-foreach": OptimizerInfo(8.0, "adamw_torch", "AdamW (foreach)", foreach=True),
     "adamw-8bit": OptimizerInfo(
         2.0, "adamw_bnb_8bit", "8-bit AdamW", full_precision_states=False, bitsandbytes=True, mps=False
     ),

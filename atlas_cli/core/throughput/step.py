@@ -40,7 +40,7 @@ from atlas_cli.core.memory.states import (
 from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.shapes import Shape
 from atlas_cli.core.throughput.flops import attention_flops, inference_flops, routed_params, token_flops
-from atlas_cli.kb.vocabulary import MEMORY_MODELS, PRECISIONS
+from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PRECISIONS
 
 # Share of peak dense 16-bit FLOPS a whole training step sustains, by stack (matmuls plus the
 # norms, activations and loss between them). Calibrated on measured runs (docs/time.md): eager
@@ -149,8 +149,9 @@ FORWARD_OPS_PER_LAYER = 45
 DEQUANTIZED_BYTES = 4.0  # bitsandbytes writes each 4-bit weight out as bf16 and the matmul reads it
 AMP_CAST_BYTES = 6.0  # autocast reads the fp32 master weight and writes and reads a bf16 copy
 DORA_BYTES = 24.0  # PEFT's DoRA forms W + BA in fp32 and its row norms on every forward
-# torch.optim.AdamW's default foreach kernels make ~20 passes over parameter-sized tensors where
-# the fused kernel (transformers' default optim on torch >= 2.8) makes 7.
+# torch.optim.AdamW's default foreach kernels (OptimizerInfo.foreach) make ~20 passes over
+# parameter-sized tensors where the fused kernel (transformers' default optim on torch >= 2.8)
+# makes 7.
 FOREACH_TRAFFIC = 20 / 7
 LINK_EFFICIENCY = 0.7  # share of a link's bandwidth that all-gathers and reduce-scatters reach
 # Between nodes, where a GPU's entry gives no network_gbs: one 400 Gb/s InfiniBand NDR port per
@@ -221,7 +222,6 @@ def micro_step(
     attended: float,
     accumulation: int,
     extra_forwards: int = 0,
-    fused: bool = True,
     row: float | None = None,
 ) -> Step:
     """A forward and backward pass over `tokens` (padding included) on one GPU, with its share of
@@ -257,7 +257,7 @@ def micro_step(
         peak = device.tflops * 1e12
         compute = (tokens * executed + materialised) / (peak * efficiency(s.stack, device))
         compute += 0.0 if eager else tokens * attention / (peak * attention_share(device))
-    traffic = _pass_bytes(work, tokens, extra_forwards) + _optimizer_bytes(work, fused) / accumulation
+    traffic = _pass_bytes(work, tokens, extra_forwards) + _optimizer_bytes(work) / accumulation
     traffic += tokens * _eager_score_bytes(work, side, extra_forwards) if eager else 0.0
     memory = traffic / (device.bandwidth_gbs * 1e9 * BANDWIDTH_EFFICIENCY)
     launch = _launch_seconds(work, extra_forwards)
@@ -457,7 +457,7 @@ def _master_copy(s: EstimateSettings) -> bool:
     return optimizer_bytes(s.optimizer, s.precision) > optimizer_bytes(s.optimizer, s.precision, adapter=True)
 
 
-def _optimizer_bytes(work: Work, fused: bool) -> float:
+def _optimizer_bytes(work: Work) -> float:
     """One optimizer step: read gradient, parameter and states, write parameter and states."""
     s = work.settings
     if MEMORY_MODELS[work.model].frozen_base:
@@ -468,7 +468,7 @@ def _optimizer_bytes(work: Work, fused: bool) -> float:
     shard = s.gpus if s.sharding in ("zero2", "zero3") else 1
     if s.offload != "none":
         return 0.0  # the CPU runs it: see _offload_seconds
-    return work.trainable / shard * touched * (1.0 if fused else FOREACH_TRAFFIC)
+    return work.trainable / shard * touched * (FOREACH_TRAFFIC if OPTIMIZERS[s.optimizer].foreach else 1.0)
 
 
 def _launch_seconds(work: Work, extra_forwards: int = 0) -> float:
