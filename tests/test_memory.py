@@ -832,10 +832,11 @@ def test_torchs_foreach_adamw_step_holds_a_moment_again() -> None:
     def buffers(method: str, memory_model: str, **given: Any) -> float:
         return estimate(method, memory_model, llama, cfg(**short, **given)).breakdown["buffers_gb"]
 
-    full = estimate("full-ft", "full", llama, cfg(**short, optimizer="adamw-foreach")).breakdown
-    moment = full["optimizer_gb"] / 2 - full["activations_gb"] - full["logits_gb"]
-    extra = buffers("full-ft", "full", optimizer="adamw-foreach") - buffers("full-ft", "full")
-    assert extra == pytest.approx(moment, abs=0.02)
+    for precision, moment_bytes in (("bf16", 4), ("pure-bf16", 2)):  # fp32 moments beside a master copy
+        full = estimate("full-ft", "full", llama, cfg(**short, precision=precision)).breakdown
+        moment = moment_bytes * llama.params / GB - full["activations_gb"] - full["logits_gb"]
+        extra = buffers("full-ft", "full", optimizer="adamw-foreach", precision=precision)
+        assert extra - buffers("full-ft", "full", precision=precision) == pytest.approx(moment, abs=0.02)
     lora = buffers("lora", "lora", optimizer="adamw-foreach")
     assert lora == pytest.approx(buffers("lora", "lora"), abs=0.05)
     offloaded = {"gpus": 2, "sharding": "zero3", "offload": "optimizer"}

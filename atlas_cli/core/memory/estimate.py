@@ -145,7 +145,7 @@ def _estimate(method_id: str, model: str, shape: Shape, settings: EstimateSettin
     # torch's foreach AdamW a copy of one moment: a moment of its own, beside the training pass
     # and the sampling before it (a colocated vLLM engine's memory stays reserved through both).
     passing = activations + logits + (0.0 if vllm is not None else generation)
-    stepping = zero2_step_bytes(states.trainable, s) + foreach_step_bytes(placed.optimizer, s)
+    stepping = zero2_step_bytes(states.trainable, s) + foreach_step_bytes(model, placed.optimizer, s)
     buffers += max(0.0, stepping - passing)
     if loads_whole_base(model, s):
         # Loading is the peak where the whole quantized base exceeds the training pass.
@@ -160,13 +160,20 @@ def _estimate(method_id: str, model: str, shape: Shape, settings: EstimateSettin
     return found
 
 
-def foreach_step_bytes(optimizer_on_gpu: float, s: EstimateSettings) -> float:
+def foreach_step_bytes(model: str, optimizer_on_gpu: float, s: EstimateSettings) -> float:
     """torch.optim's foreach AdamW step builds the square root of every second moment at once
     (_multi_tensor_adam: torch._foreach_sqrt(exp_avg_sqs)): one of the GPU's two moments again,
-    in their dtype. ms-swift's Qwen2.5-7B full fine-tuning on one GPU (bf16 weights, batch 1,
-    transformers' adamw_torch of its day) reserved 76 GiB, 81.6 GB: 68.5 GB without this copy at
-    1,024 tokens, 80.5 GB with it (examples/train/full/train.sh, a review)."""
-    return optimizer_on_gpu / 2 if OPTIMIZERS[s.optimizer].foreach else 0.0
+    in their dtype, not the fp32 master copy that mixed precision adds to them. ms-swift's
+    Qwen2.5-7B full fine-tuning on one GPU (bf16 weights, batch 1, transformers' adamw_torch of
+    its day) reserved 76 GiB, 81.6 GB: 68.5 GB without this copy at 1,024 tokens, 80.5 GB with it
+    (examples/train/full/train.sh, a review)."""
+    if not OPTIMIZERS[s.optimizer].foreach:
+        return 0.0
+    if MEMORY_MODELS[model].frozen_base:  # adapters: moments alone
+        return optimizer_on_gpu / 2
+    total = optimizer_bytes(s.optimizer, s.precision)
+    master = MASTER_COPY_BYTES if PRECISIONS[s.precision].master_copy else 0.0
+    return optimizer_on_gpu * (total - master) / total / 2
 
 
 def hierarchical(s: EstimateSettings) -> bool:
