@@ -311,6 +311,11 @@ def test_a_negative_rate_or_a_misspelt_hyperparameter_is_refused(tmp_path: Path)
     lora["hyperparameters"]["learning_rate"]["value"] = -0.5
     [problem] = problems_of(write_kb(tmp_path, data))
     assert problem.endswith("recipes use learning_rate as a number greater than 0, not -0.5")
+    # A trainer's own argument that extends one recipes read is no typo (a review: beta1, delta).
+    extending = {"value": 0.9, "source": "torch.optim.AdamW betas"}
+    lora["hyperparameters"] |= {name: dict(extending) for name in ("beta1", "delta", "num_generations_eval")}
+    lora["hyperparameters"]["learning_rate"]["value"] = 2.0e-4
+    assert load_knowledge_base(write_kb(tmp_path, data))
     lora["hyperparameters"]["learning_rte"] = lora["hyperparameters"].pop("learning_rate")
     lora["hyperparameters"]["learning_rte"]["value"] = 2.0e-4
     [problem] = problems_of(write_kb(tmp_path, data))

@@ -4,7 +4,6 @@ Every problem is reported as `path:line:column: field.path: message`."""
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import re
 from collections.abc import Callable, Iterator
@@ -297,9 +296,7 @@ SECTION_ITEM = {
 # seconds. The bundled KB has at most 6 per rule and about 170 in all; a 1,000-method KB ~10,000.
 MAX_RULE_COMPARISONS = 100
 MAX_KB_COMPARISONS = 25_000
-# How alike a hyperparameter's name must be to one recipes read to be taken for its typo (difflib's
-# ratio: learning_rte 0.96; no name in the bundled KB reaches 0.8).
-MISSPELT_CUTOFF = 0.85
+MIN_TYPO_LENGTH = 4  # names shorter than this are not matched for typos
 
 
 def _comparison_count(condition: Any, limit: int) -> int:
@@ -364,11 +361,26 @@ def _hyperparameter_problems(methods: list[tuple[int, dict[str, Any]]]) -> Itera
 
 
 def _misspelt(where: PathKey, key: str) -> Iterator[Found]:
-    """A key a letter or two from one recipes read: a typo there would leave the recipe taking the
-    value from elsewhere, silently (a review renamed learning_rate to learning_rte)."""
-    near = difflib.get_close_matches(key, RECIPE_HYPERPARAMETERS, n=1, cutoff=MISSPELT_CUTOFF)
-    if near:
-        yield where, f"'{key}' is not a hyperparameter recipes read: did you mean '{near[0]}'?"
+    """A key one letter from one recipes read (one dropped, added, changed or two swapped): a typo
+    there would leave the recipe taking the value from elsewhere, silently (a review renamed
+    learning_rate to learning_rte). A name that extends one (beta1, learning_rates, deltaT's delta,
+    num_generations_eval) is a trainer's own argument, shown as written."""
+    near = next((known for known in RECIPE_HYPERPARAMETERS if _one_edit_apart(key, known)), None)
+    if near is not None:
+        yield where, f"'{key}' is not a hyperparameter recipes read: did you mean '{near}'?"
+
+
+def _one_edit_apart(typed: str, known: str) -> bool:
+    if len(known) < MIN_TYPO_LENGTH or typed.startswith(known) or known.startswith(typed):
+        return False  # "r" is a letter from many a short name
+    if len(typed) == len(known):
+        differ = [i for i, (a, b) in enumerate(zip(typed, known, strict=True)) if a != b]
+        swapped = len(differ) == 2 and differ[1] == differ[0] + 1 and typed[differ[0]] == known[differ[1]]
+        return len(differ) == 1 or (swapped and typed[differ[1]] == known[differ[0]])
+    longer, shorter = (typed, known) if len(typed) > len(known) else (known, typed)
+    if len(longer) - len(shorter) != 1:
+        return False
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
 
 
 def _condition_references(condition: Any, path: PathKey, known: dict[str, set[str]]) -> Iterator[Found]:
