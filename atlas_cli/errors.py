@@ -219,22 +219,26 @@ def interrupts_deferred() -> Iterator[None]:
     """Ctrl-C held until the block ends, then raised. pydantic's validators and serializers run
     in Rust: a KeyboardInterrupt raised in a Python call they make is swallowed ("Exception
     ignored in ...") and the value fails validation instead, so an interrupted load read as an
-    invalid knowledge base (exit 3) or an internal error (a review), never as exit 130. Outside the
-    main thread, where signals cannot be handled, the block runs as it is."""
+    invalid knowledge base (exit 3) or an internal error (a review), never as exit 130. Only
+    Python's own Ctrl-C handling is deferred: a SIGINT ignored (a background job) or handled by an
+    in-process caller stays so, as does any signal outside the main thread."""
     import signal
+    import threading
 
-    caught: list[int] = []
-    try:
-        previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
-    except ValueError:  # not the main thread
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
         yield
         return
+    caught: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
-    if caught:
-        raise KeyboardInterrupt
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if caught:  # whatever else the block raised, it was interrupted
+            raise KeyboardInterrupt
 
 
 def debug_env() -> bool:

@@ -181,3 +181,21 @@ def test_ctrl_c_while_the_kb_validates_ends_as_an_interrupt_after_it(monkeypatch
         loading.load_knowledge_base(bundled_kb_path())
     assert finished
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_ignored_ctrl_c_stays_ignored_while_the_kb_validates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A review: deferring Ctrl-C replaced SIG_IGN (a background job) with a handler that raised
+    at the end, so the job died with exit 130."""
+    real = KnowledgeBase.model_validate
+
+    def interrupted(data: object) -> KnowledgeBase:
+        os.kill(os.getpid(), signal.SIGINT)
+        return real(data)
+
+    monkeypatch.setattr(KnowledgeBase, "model_validate", interrupted)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        assert loading.load_knowledge_base(bundled_kb_path())
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -179,8 +179,8 @@ def load_located(
     path: Path, files: list[KbFile] | None = None
 ) -> tuple[KnowledgeBase, Callable[[PathKey], Position]]:
     """The KB, and where each of its values is (`file:line:column` of a field path)."""
-    with interrupts_deferred():
-        data, sources = _merge_sections(read_kb(path) if files is None else files)
+    data, sources = _merge_sections(read_kb(path) if files is None else files)
+    with interrupts_deferred():  # reading a stalled file stays interruptible
         return _validated(data, sources), sources.locate
 
 
