@@ -131,8 +131,11 @@ def _run_batch(source: str, top: int, explain: bool, kb: str | None) -> int:
     debug = debug_env()
     try:
         from atlas_cli.batch.runner import run_batch
+        from atlas_cli.consoles import console_environment
 
-        code = run_batch(_engine(kb), source, top=top, explain=explain, debug=debug)
+        # The progress display on a terminal is rich's, as under the full command line.
+        with console_environment(bool(os.environ.get("NO_COLOR"))):
+            code = run_batch(_engine(kb), source, top=top, explain=explain, debug=debug)
         return flush_stdout() or code
     except (KeyboardInterrupt, Exception) as error:  # noqa: BLE001 - report() sorts them out
         return report(error, debug)

@@ -12,12 +12,11 @@ module is imported only when that command runs (all of them for `--help`).
 import importlib
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import typer
 
 from atlas_cli.cli.app import app, state
+from atlas_cli.consoles import console_environment
 from atlas_cli.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -99,34 +98,6 @@ def load_commands(args: list[str]) -> None:
         importlib.import_module(f"atlas_cli.cli.{group}")
 
 
-# rich takes COLUMNS as given: 0 printed nothing at all (exit 0), 100000 padded every line of
-# --help to 100,000 characters (a review). Widths past these bounds are taken as the nearest.
-COLUMNS_BOUNDS = (40, 1000)
-
-
-@contextmanager
-def _console_environment(plain: bool) -> Iterator[None]:
-    """The environment typer's and our rich consoles read, for the run (and restored, for
-    in-process callers): with `plain`, TERM=dumb, on which rich drops every style, so that typer's
-    own --help and error panels follow our colour rules (importing typer's rich module to configure
-    it would cost more than the whole command); COLUMNS within COLUMNS_BOUNDS."""
-    wanted = {"TERM": "dumb"} if plain else {}
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit():  # as rich reads it
-        low, high = COLUMNS_BOUNDS
-        wanted["COLUMNS"] = str(min(max(int(columns), low), high))
-    saved = {name: os.environ.get(name) for name in wanted}
-    os.environ.update(wanted)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                del os.environ[name]
-            else:
-                os.environ[name] = value
-
-
 def _output_identity() -> tuple[object, tuple[int, int] | None]:
     """stdout's object and the file behind its descriptor, to tell whether click or rich swapped
     either because the reader went away."""
@@ -151,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
         if name in COMMAND_HINTS:
             raise UsageError(t("no command '{name}': {hint}", name=name, hint=t(COMMAND_HINTS[name])))
         load_commands(args)
-        with _console_environment(plain):
+        with console_environment(plain):
             result = app(args=args, prog_name="ft-atlas", standalone_mode=False)
         code = result if isinstance(result, int) else 0
         if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C inside a command into Exit(130)

@@ -1,0 +1,36 @@
+"""The environment rich reads, set for a command's run: by the full command line (typer's
+own --help and error panels are rich's) and by the typer-free path (a batch's progress display).
+No rich is imported here."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+# rich takes COLUMNS as given: 0 printed nothing at all (exit 0), 100000 padded every line of
+# --help to 100,000 characters (a review). Widths past these bounds are taken as the nearest.
+COLUMNS_BOUNDS = (40, 1000)
+
+
+@contextmanager
+def console_environment(plain: bool) -> Iterator[None]:
+    """The environment typer's and our rich consoles read, for the run (and restored, for
+    in-process callers): with `plain`, TERM=dumb, on which rich drops every style, so that typer's
+    own --help and error panels follow our colour rules (importing typer's rich module to configure
+    it would cost more than the whole command); COLUMNS within COLUMNS_BOUNDS."""
+    wanted = {"TERM": "dumb"} if plain else {}
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit():  # as rich reads it, which int() fails on for other scripts' digits ("²")
+        low, high = COLUMNS_BOUNDS
+        wanted["COLUMNS"] = str(min(max(int(columns), low), high)) if columns.isascii() else str(low * 2)
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
