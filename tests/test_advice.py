@@ -509,6 +509,19 @@ def test_qlora_leads_where_lora_fits_only_sharded_over_desktop_cards(engine: Eng
     assert "qlora-keeps-a-whole-base-on-desktop-cards" not in qlora.rules
 
 
+@pytest.mark.parametrize(("examples", "said"), [("50", False), ("150", True), ("900", True), ("1000", False)])
+def test_a_large_model_fine_tuned_on_a_few_hundred_labels_is_told_so(
+    engine: Engine, examples: str, said: bool
+) -> None:
+    """An expert's review: LoRA on an 8B model ranked first at 150 labels, where an embedding
+    classifier is the first thing to try; below 100 labels few-examples-training-weak says more."""
+    rec = recommend(
+        engine, gpu="rtx-4090", model="llama-3.1-8b", goal="classify", data_kind="labeled", examples=examples
+    )
+    lora = next(p for p in rec.plans if p.method == "lora")
+    assert ("few-labels-fine-tuning-a-large-model" in lora.rules) is said
+
+
 def test_the_quantization_config_offered_computes_in_what_the_gpu_has(engine: Engine) -> None:
     """On a T4 the caveat said bf16 compute fails there, and Next steps offered
     bnb_4bit_compute_dtype=torch.bfloat16 to paste right below it."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -830,6 +832,17 @@ def test_offloaded_plans_name_a_sensible_way_off_the_cpu(run: Runner) -> None:
     ).json()
     note = next(n for n in data["notes"] if n.startswith("Nothing trains on the GPUs alone"))
     assert "512 GPUs" not in note and "QLoRA with a GPU with 50 GiB or more usable" in note
+
+
+def test_online_rl_samples_within_a_short_window(engine: Engine, tmp_path: Path) -> None:
+    """A review: a model of 512 positions was sized for online RL at 1,024 tokens, past them."""
+    config = {"model_type": "llama", "hidden_size": 512, "num_attention_heads": 8, "num_hidden_layers": 4}
+    config |= {"intermediate_size": 1024, "vocab_size": 32000, "max_position_embeddings": 512}
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    rl = {"goal": "reasoning", "data_kind": "reward-function"}
+    rec = recommend(engine, gpu="rtx-4090", model=str(tmp_path), **rl)
+    grpo = next(p for p in rec.plans if "grpo" in p.pipeline)
+    assert grpo.estimate is not None and grpo.estimate.settings.seq_len == 512
 
 
 def test_the_offload_note_tells_the_offloaded_states_from_the_loading_copy(engine: Engine) -> None:

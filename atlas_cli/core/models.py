@@ -75,7 +75,7 @@ def find_model(catalog: Catalog, text: str) -> FoundModel:
     if base_of is not None:  # its config is the post-trained entry's: no need to read the Hub
         return FoundModel(base_of, "catalog", base_of.id, base_of.base_checkpoint, "base")
     if not HUB_ID.match(name):
-        if _exists(path):  # no model's name, but a folder or file here: what it lacks is said
+        if _exists(path) and path.is_dir():  # no model's name, but a folder here: what it lacks is said
             return _from_path(path, name)
         catalog.model(name)  # raises: unknown, with the nearest names and the other ways to say it
     cached = cached_config(name)
@@ -523,8 +523,8 @@ def _download_config(hub: ModuleType, repo: str, endpoint: str | None, stop: thr
     if len(raw) > MAX_CONFIG_BYTES:
         raise _too_large(repo, len(raw))
     try:  # only a config.json is kept: anything else would fail every later run from the cache
-        config = strict_json(raw)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        config = strict_json(raw, unique_keys=True)
+    except (UnicodeDecodeError, ValueError, RecursionError):  # _KeyTwice is a ValueError
         config = None
     if not isinstance(config, dict):
         raise UsageError(

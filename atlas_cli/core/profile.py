@@ -198,8 +198,8 @@ class Profile:
         example="10k",
         if_unset="advice that depends on the amount of data is left out",
     )
-    # Not given: 512 for labelled examples, 1024 for online RL, else 2048 (512 for encoders); memory
-    # is sized for it (resolve.usual_seq_len).
+    # Not given: 512 for labelled examples, 1024 for online RL (2560 for a model that thinks),
+    # else 2048 (512 for encoders); memory is sized for it (resolve.usual_seq_len).
     seq_len: int | None = _question(
         "tokens",
         "data",

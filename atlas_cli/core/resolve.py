@@ -203,10 +203,9 @@ class ModelInfo(NamedTuple):
     def online_seq_len(self) -> int:
         """What online RL samples within by default, prompt + completion: TRL's 512 + 512, or
         room for a thought when the model thinks (THINKING_ONLINE_SEQ_LEN), within its window."""
-        if not self.reasons:
-            return ONLINE_SEQ_LEN
+        length = THINKING_ONLINE_SEQ_LEN if self.reasons else ONLINE_SEQ_LEN
         window = self.context_length
-        return min(THINKING_ONLINE_SEQ_LEN, window) if window else THINKING_ONLINE_SEQ_LEN
+        return min(length, window) if window else length
 
     @property
     def has_bias(self) -> bool | None:
