@@ -85,10 +85,10 @@ def recommend_json(args: list[str]) -> int | None:
     if lang and parse_language(lang) is None:
         return None  # the full command line says what is wrong with it
     set_language(parse_language(lang) or "en")  # JSON: never the locale's language
-    # In PROFILE_FIELDS order, as the full command line passes them: with several bad values,
-    # the first one reported is the same.
     if "batch" in given:
         return _run_batch(str(given["batch"]), int(top), explain, kb)
+    # In PROFILE_FIELDS order, as the full command line passes them: with several bad values,
+    # the first one reported is the same.
     profile = {name: given[name] for name in FIELDS_BY_NAME if name in given}
     return _run(profile, int(top), explain, kb)
 
