@@ -646,6 +646,15 @@ def test_dropout_is_no_copy_for_methods_without_lora_adapters() -> None:
         assert dropped.breakdown == estimate(method, memory_model, llama, plain).breakdown
 
 
+def test_an_objective_for_a_plan_that_trains_nothing_is_said_to_be_ignored(run: Runner) -> None:
+    """A newcomer's review: `estimate --method rag --objective grpo` dropped the objective without a
+    word, where hosted fine-tuning explains itself."""
+    flags = ("estimate", "--method", "rag", "--model-size", "7b", "--gpu", "rtx-4090")
+    said = "--objective grpo: rag trains nothing, so no objective applies: ignored"
+    assert said in ok(run(*flags, "--objective", "grpo")).stderr
+    assert "--objective" not in ok(run(*flags)).stderr
+
+
 def test_estimate_takes_lora_dropout_and_says_what_it_changes(run: Runner) -> None:
     flags = ["estimate", "--method", "lora", "--model", "llama-3.1-8b", "--gpu", "a100-80gb", "--json"]
     plain = json.loads(ok(run(*flags)).stdout)

@@ -472,6 +472,14 @@ def _ignored_options(options: EstimateOptions, memory_model: str | None, gpus: i
     """Options given that change nothing for this method or these GPUs: said, not dropped."""
     ignored = []
     info = MEMORY_MODELS[memory_model or "inference"]
+    if options.objective != "sft" and (memory_model or "inference") == "inference":
+        ignored.append(
+            t(
+                "--objective {objective}: {method} trains nothing, so no objective applies: ignored",
+                objective=options.objective,
+                method=options.method,
+            )
+        )
     if options.quantize_experts and not info.quantized_base:
         ignored.append(
             t(
