@@ -18,13 +18,13 @@ import os
 import stat
 import sys
 import traceback
-from collections import Counter
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO
 
 from atlas_cli.batch.jsonline import LineEncoder, line_bytes
 from atlas_cli.batch.workers import Chunk, Dispatch, Encode, Encoded, Write, forked, worker_count
 from atlas_cli.core.engine import Engine
+from atlas_cli.core.models import KeyGivenTwice, unique_keys_object
 from atlas_cli.core.profile import build_profile
 from atlas_cli.errors import (
     EXIT_INTERNAL,
@@ -53,20 +53,6 @@ FULL_COLLECTION_CHUNKS = 1024  # and all of them, rarely: a cycle that was still
 
 # What became of a line: answered, refused (bad input), or an internal error (a bug).
 ANSWERED, BAD, INTERNAL = 0, 1, 2
-
-
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object whose keys are unique: the KB loader refuses duplicates too, rather than
-    let the last one win silently."""
-    found = dict(pairs)
-    if len(found) != len(pairs):
-        repeated = next(key for key, n in Counter(key for key, _ in pairs).items() if n > 1)
-        raise _DuplicateKey(f"duplicate key '{repeated}'")
-    return found
 
 
 class _AsWritten(float):
@@ -146,12 +132,12 @@ def _answer(
     try:
         raw = json.loads(
             text,
-            object_pairs_hook=_unique_keys,
+            object_pairs_hook=unique_keys_object,
             parse_float=_finite_or_as_written,
             parse_int=_whole,
             parse_constant=_AsWritten,
         )
-    except _DuplicateKey as error:
+    except KeyGivenTwice as error:
         return _error(number, "bad_input", f"{error}: give each profile key once")
     except _LongNumber as error:
         return _error(number, "bad_input", str(error))

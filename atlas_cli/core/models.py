@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import threading
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -194,20 +195,22 @@ def strict_json(raw: bytes, unique_keys: bool = False) -> Any:
     """JSON as the standard defines it: Python's reader also takes NaN and Infinity, which no
     size can be computed from. A byte-order mark (Windows editors write one) is skipped.
     `unique_keys`: a key given twice is refused, where Python's reader keeps the last."""
-    hook = _unique_keys if unique_keys else None
+    hook = unique_keys_object if unique_keys else None
     return json.loads(raw.decode("utf-8-sig"), parse_constant=_not_a_number, object_pairs_hook=hook)
 
 
-class _KeyTwice(ValueError):
-    pass
+class KeyGivenTwice(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"duplicate key '{key}'")
+        self.key = key
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise _KeyTwice(key)
-        found[key] = value
+def unique_keys_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are unique (json's object_pairs_hook): batch lines, config.json
+    and the KB loader refuse a key given twice rather than let the last one win silently."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise KeyGivenTwice(next(key for key, n in Counter(key for key, _ in pairs).items() if n > 1))
     return found
 
 
@@ -233,8 +236,8 @@ def read_config(path: Path) -> dict[str, Any]:
         data = strict_json(raw, unique_keys=True)
     except RecursionError:
         raise UsageError(t("--model: {path} nests deeper than any config.json", path=path)) from None
-    except _KeyTwice as twice:
-        raise UsageError(t("--model: {path} gives the key '{key}' twice", path=path, key=twice)) from None
+    except KeyGivenTwice as twice:
+        raise UsageError(t("--model: {path} gives the key '{key}' twice", path=path, key=twice.key)) from None
     except (UnicodeDecodeError, ValueError) as error:
         # Python's own words for an integer of thousands of digits name an interpreter setting.
         reason = t("a number too long to read") if "int_max_str_digits" in str(error) else error
@@ -524,7 +527,7 @@ def _download_config(hub: ModuleType, repo: str, endpoint: str | None, stop: thr
         raise _too_large(repo, len(raw))
     try:  # only a config.json is kept: anything else would fail every later run from the cache
         config = strict_json(raw, unique_keys=True)
-    except (UnicodeDecodeError, ValueError, RecursionError):  # _KeyTwice is a ValueError
+    except (UnicodeDecodeError, ValueError, RecursionError):  # KeyGivenTwice is a ValueError
         config = None
     if not isinstance(config, dict):
         raise UsageError(

@@ -347,7 +347,7 @@ def _hyperparameter_problems(methods: list[tuple[int, dict[str, Any]]]) -> Itera
         for key, entry in table.items() if isinstance(table, dict) else ():
             kind = RECIPE_HYPERPARAMETERS.get(key)
             if kind is None:
-                yield from _misspelt((*("methods", i, "hyperparameters"), key), key)
+                yield from _misspelt(("methods", i, "hyperparameters", key), key)
                 continue
             if not isinstance(entry, dict):
                 continue
