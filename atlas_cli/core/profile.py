@@ -48,6 +48,9 @@ FieldKind = Literal[
 ]
 
 
+MAX_AMOUNT = 1e9  # the most any number field takes (epochs, hours, USD)
+
+
 class ProfileField(NamedTuple):
     """One question of the profile: its flag, batch key, questionnaire prompt and JSON Schema."""
 
@@ -64,8 +67,8 @@ class ProfileField(NamedTuple):
     # What ft-atlas assumes when a field without a default is not given (a blank answer or
     # "I don't know" to the question), so that the questionnaire can say it.
     if_unset: str = ""
-    # The largest value a number field takes (else MAX_AMOUNT).
-    most: float | None = None
+    # The largest value a number field takes.
+    most: float = MAX_AMOUNT
 
     @property
     def flag(self) -> str:
@@ -91,7 +94,7 @@ def _question(
     example: str = "",
     alternative_to: str | None = None,
     if_unset: str = "",
-    most: float | None = None,
+    most: float = MAX_AMOUNT,
 ) -> Any:
     """A Profile field whose metadata is its question (see PROFILE_FIELDS)."""
     spec: dict[str, Any] = {"kind": kind, "group": group, "help": help, "question": question}
@@ -668,9 +671,6 @@ def parse_vram(text: str | int | float, flag: str = "--vram") -> float:
     return value
 
 
-MAX_AMOUNT = 1e9
-
-
 def parse_tokens(text: str | int | float, flag: str = "--seq-len") -> int:
     """'512', '4k' (4,096), '32k', '128k' -> a whole number of tokens."""
     value, _ = parse_number(text, flag, TOKENS)
@@ -757,7 +757,7 @@ def parse_value(field: ProfileField, value: Any) -> Any:
         return parse_tokens(value, field.flag)
     if field.kind in ("number", "price"):
         form = PRICE if field.kind == "price" else AMOUNT
-        return parse_amount(value, field.flag, form, field.most or MAX_AMOUNT)
+        return parse_amount(value, field.flag, form, field.most)
     text = str(value).strip()
     if not text:
         raise UsageError(t("{flag}: empty name", flag=field.flag))
