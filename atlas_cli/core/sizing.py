@@ -472,7 +472,7 @@ def _ignored_options(options: EstimateOptions, memory_model: str | None, gpus: i
     """Options given that change nothing for this method or these GPUs: said, not dropped."""
     ignored = []
     info = MEMORY_MODELS[memory_model or "inference"]
-    if options.objective != "sft" and (memory_model or "inference") == "inference":
+    if options.objective != "sft" and info.family == "none":  # serves the model, trains nothing
         ignored.append(
             t(
                 "--objective {objective}: {method} trains nothing, so no objective applies: ignored",
