@@ -2909,24 +2909,52 @@ def test_axolotl_qlora_under_zero3_checkpoints_reentrantly_where_axolotl_allows_
         assert "use_reentrant" not in written
 
 
-def test_qlora_loaded_shard_by_shard_is_refused_with_what_loads_it(run: Runner) -> None:
-    """Every recipe launches DeepSpeed, whose ZeRO-3 gets a 4-bit base whole on every GPU first:
-    a plan that fits only loaded shard by shard is not written (it would run out of memory while
-    loading), and both the refusal and recommend's recipe line name the loaders that run it."""
+def test_qlora_loaded_shard_by_shard_is_written_for_axolotl_under_fsdp(run: Runner) -> None:
+    """A plan that fits only with its 4-bit base loaded shard by shard (70B on four 24 GB cards, as
+    Answer.AI trained it) was refused by every format. axolotl loads a Llama or Mistral base so
+    (qlora_sharded_model_loading under FSDP1, families.yaml fsdp_qlora_layer): `recipe` writes it
+    with axolotl, sized so, without a DeepSpeed file; the DeepSpeed formats refuse it and name
+    axolotl; recommend's recipe line and its YAML line say the same."""
     args = ("--gpu", "rtx-4090", "--gpus", "4", "--model", "llama-3.3-70b", "--goal", "chat")
     args += ("--data-kind", "demonstrations", "--examples", "10k")
-    refused = run("recipe", *args, "--out", "-")
+    defaulted = ok(run("recipe", *args, "--out", "-"))
+    assert "so this is --trainer axolotl" in " ".join(defaulted.stderr.split())
+    assert "qlora_sharded_model_loading: true" in defaulted.stdout
+    written = ok(run("recipe", *args, "--trainer", "axolotl", "--out", "-"))
+    config = yaml.safe_load(written.stdout.split("# --- sft.yaml", 1)[-1])
+    assert config["qlora_sharded_model_loading"] is True and config["fsdp_version"] == 1
+    fsdp = config["fsdp_config"]
+    assert fsdp["cpu_ram_efficient_loading"] and fsdp["sync_module_states"] and not fsdp["use_orig_params"]
+    assert fsdp["transformer_layer_cls_to_wrap"] == "LlamaDecoderLayer" and "deepspeed" not in config
+    head = " ".join(written.stdout.replace("#", " ").split())
+    sized = r"sft [\d.]+ GB at batch \d+: fits .* with FSDP, the 4-bit base loaded shard by shard"
+    assert re.search(sized, head)
+    assert "PyTorch FSDP1 full sharding" in head and "ZeRO" not in head
+    refused = run("recipe", *args, "--trainer", "python", "--out", "-")
+    said = " ".join(refused.stderr.split())
+    assert refused.exit_code == 2 and "--trainer axolotl writes it (FSDP)" in said
+    steps = ok(run("recommend", *args, "--json")).json()["next_steps"]
+    assert steps["recipe"] is not None and steps["recipe_note"] is None
+    shown = " ".join(ok(run("recommend", *args)).stdout.split())
+    assert "As YAML: --trainer axolotl (sized again)" in shown
+
+
+def test_qlora_loaded_shard_by_shard_is_refused_where_no_loader_documents_it(run: Runner) -> None:
+    """A model type axolotl does not document that loading for (Qwen2), and a stage that is not
+    supervised (DPO), are refused with why; loaded whole it would come within the cards' memory
+    only past the safety margin, and no batch size lowers a loading peak (a review)."""
+    base = ("--gpu", "a100-40gb", "--gpus", "2", "--examples", "10k")
+    qwen = (*base, "--model", "qwen2.5-72b", "--goal", "chat", "--data-kind", "demonstrations")
+    refused = run("recipe", *qwen, "--out", "-")
     said = " ".join(refused.stderr.split())
     assert refused.exit_code == 2 and "fits only with its 4-bit base loaded shard by shard" in said
-    assert "qlora_sharded_model_loading" in said and "Answer.AI's fsdp_qlora" in said
-    steps = ok(run("recommend", *args, "--json")).json()["next_steps"]
-    assert steps["recipe"] is None
-    shown = " ".join(ok(run("recommend", *args)).stdout.split())
+    assert "not qwen2" in said and "docs/fsdp_qlora.qmd" in said
+    assert ok(run("recommend", *qwen, "--json")).json()["next_steps"]["recipe"] is None
+    shown = " ".join(ok(run("recommend", *qwen)).stdout.split())
     assert "Recipe: none: QLoRA with its base loaded shard by shard" in shown
-    # Loaded whole it would come within the cards' memory only past the safety margin (42 GB of
-    # 40 GiB cards, "tight"): no batch size lowers a loading peak (a review).
-    tight = ("--gpu", "a100-40gb", "--gpus", "4", "--model", "llama-3.1-70b", *args[6:])
-    assert run("recipe", *tight, "--out", "-").exit_code == 2
+    dpo = ("--gpu", "a100-40gb", "--gpus", "4", "--model", "llama-3.1-70b", "--goal", "align")
+    told = run("recipe", *dpo, "--data-kind", "preferences", "--trainer", "axolotl", "--out", "-")
+    assert told.exit_code == 2 and "for supervised stages only" in " ".join(told.stderr.split())
 
 
 def test_qlora_with_its_base_in_cpu_ram_is_refused_with_what_runs_it() -> None:

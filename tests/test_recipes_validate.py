@@ -95,6 +95,11 @@ VISION = [{"gpu": "rtx-4090", "model": "gemma-3-12b-it", "goal": "adapt", "data_
 # within the safety margin, as the DeepSpeed recipes load it): the SFT config checkpoints
 # reentrantly, the DPO one keeps axolotl's non-reentrant default for rl stages.
 ZERO3_QLORA = [{"gpu": "l40s", "gpus": "2", "model": "llama-3.1-70b", "data_kind": "preferences"}]
+# QLoRA that fits only with its 4-bit base loaded shard by shard: FSDP1 with
+# qlora_sharded_model_loading (70B on four 24 GB cards, as Answer.AI trained it).
+SHARD_LOADED_QLORA = [
+    {"gpu": "rtx-4090", "gpus": "4", "model": "llama-3.3-70b", "goal": "chat", "data_kind": "demonstrations"}
+]
 
 
 def lora_cases(profiles: list[dict[str, str]]) -> list[Case]:
@@ -110,7 +115,7 @@ def lora_cases(profiles: list[dict[str, str]]) -> list[Case]:
 
 
 def emitted(fmt: str) -> Iterator[Emitted]:
-    own = lora_cases(VISION) + lora_cases(ZERO3_QLORA) if fmt == "axolotl" else []
+    own = [] if fmt != "axolotl" else lora_cases(VISION + ZERO3_QLORA + SHARD_LOADED_QLORA)
     for case in [*CASES, *multi_gpu_cases(), *lora_cases(MOE), *own]:
         try:
             recipe, rendered = write_recipe(CATALOG, case.rec, case.rank, fmt)
@@ -226,6 +231,7 @@ def test_axolotl_accepts_every_config_and_trains_what_it_says(
     (unfrozen_parameters must spell model.layers.N. and ^.+bias$) on every config."""
     items = list(emitted("axolotl"))
     assert len(items) > 30
+    assert any(i.recipe.sharded_loading for i in items)  # FSDP1 with qlora_sharded_model_loading
     manifest = axolotl_manifest(tmp_path / "configs", items, tiny_models)
     failures = run_validator(environment("axolotl"), "validate_axolotl.py", manifest, tmp_path)
     assert not failures, "\n".join(failures)

@@ -583,7 +583,7 @@ def _say_liger(why: str) -> None:
 def _liger_gain(plain: "Recommendation", liger: "Recommendation") -> str | None:
     """What Liger's ranking gains over the trainer's own loss, in words: another plan ranked first,
     or the same one fitting on the GPUs alone within the margin; None where it gains neither."""
-    from atlas_cli.recipes.settings import SUPERVISED_STAGES
+    from atlas_cli.kb.vocabulary import SUPERVISED_STAGES
 
     if not plain.plans or not liger.plans:
         return None

@@ -137,6 +137,9 @@ class ModelInfo(NamedTuple):
     # ... and, when no offer names it, whether it is an open-weights model (a catalog model, by its
     # id, name or Hub id) that hosts of open models tune, not the providers of their own models
     api_open_weights: bool | None = None
+    # The decoder layer FSDP wraps where a trainer loads the model's 4-bit base shard by shard
+    # (families.yaml fsdp_qlora_layer); None: none documents it for this model.
+    fsdp_qlora_layer: str | None = None
 
     @property
     def api_name(self) -> str | None:
@@ -679,6 +682,13 @@ def gpu_link(gpu: Gpu, gpus: int) -> str | None:
     return "nvlink" if fast else "pcie"
 
 
+def fsdp_qlora_layer(catalog: Catalog, model: LlmModel) -> str | None:
+    """The decoder layer FSDP wraps when the model's 4-bit base loads shard by shard (families.yaml
+    fsdp_qlora_layer, looked up by the model_type the trainers see); None: no loader documents it."""
+    family = catalog.model_families.get(model.checkpoint_type)
+    return None if family is None else family.fsdp_qlora_layer
+
+
 def resolve_model(
     catalog: Catalog, model: str | None, size_b: float | None, *, api: bool = False
 ) -> ModelInfo:
@@ -725,6 +735,7 @@ def resolve_model(
             given=model,
             notes=_with_vision(found.notes, m),
             warnings=found.warnings,
+            fsdp_qlora_layer=fsdp_qlora_layer(catalog, m),
         )
     bare = bare_model((size_b if size_b is not None else DEFAULT_MODEL_SIZE_B) * 1e9)
     return ModelInfo(None, bare.name, shape_of(bare), describe(bare), "bare size", bare.source, spec=bare)
@@ -838,10 +849,10 @@ def _loading_warnings(e: Estimate) -> list[str]:
         return [
             t(
                 "QLoRA fits here only loaded shard by shard under FSDP, as axolotl's "
-                "qlora_sharded_model_loading (FSDP1, with cpu_ram_efficient_loading) and Answer.AI's "
-                "fsdp_qlora train.py (2024: Llama and Mistral layers) load it: transformers loads a "
-                "bitsandbytes model whole onto each GPU first, under DeepSpeed ZeRO-3 and FSDP alike "
-                "({gb:.1f} GB), which ft-atlas's recipes run",
+                "qlora_sharded_model_loading (FSDP1, with cpu_ram_efficient_loading; ft-atlas's axolotl "
+                "recipes write it for Llama and Mistral models) and Answer.AI's fsdp_qlora train.py "
+                "(2024: Llama and Mistral layers) load it: transformers loads a bitsandbytes model whole "
+                "onto each GPU first ({gb:.1f} GB), under DeepSpeed ZeRO-3 and FSDP alike",
                 gb=whole,
             )
         ]

@@ -1386,6 +1386,7 @@ class ModelFamily(Record):
         ("hybrid_thinking", "hybrid_thinking"),
         ("router_aux_loss", "router_aux_loss"),
         ("liger_kernel", "liger_kernel"),
+        ("fsdp_qlora_layer", "fsdp_qlora_layer"),
         ("training_token_types", "training_token_types"),
         ("source", "source"),
     )
@@ -1394,6 +1395,7 @@ class ModelFamily(Record):
     hybrid_thinking: bool
     router_aux_loss: bool
     liger_kernel: bool
+    fsdp_qlora_layer: str | None
     training_token_types: Literal["token_type_ids", "mm_token_type_ids"] | None
     source: str
 
@@ -1405,6 +1407,7 @@ class ModelFamily(Record):
         hybrid_thinking: bool = False,
         router_aux_loss: bool = False,
         liger_kernel: bool = False,
+        fsdp_qlora_layer: str | None = None,
         training_token_types: Literal["token_type_ids", "mm_token_type_ids"] | None = None,
         source: str,
     ) -> None:
@@ -1417,6 +1420,7 @@ class ModelFamily(Record):
                 "hybrid_thinking": hybrid_thinking,
                 "router_aux_loss": router_aux_loss,
                 "liger_kernel": liger_kernel,
+                "fsdp_qlora_layer": fsdp_qlora_layer,
                 "training_token_types": training_token_types,
                 "source": source,
             },
@@ -2246,6 +2250,7 @@ _KEYS_ModelFamily = frozenset(
         "hybrid_thinking",
         "router_aux_loss",
         "liger_kernel",
+        "fsdp_qlora_layer",
         "training_token_types",
         "source",
     }

@@ -1100,6 +1100,14 @@ class ModelFamily(Strict):
         "causal language model with Liger Kernel's fused linear cross-entropy: a YAML recipe may "
         "train it without the whole logits",
     )
+    fsdp_qlora_layer: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        max_length=80,
+        description="the decoder layer class FSDP wraps, for a family whose 4-bit (QLoRA) base "
+        "axolotl's qlora_sharded_model_loading documents loading shard by shard under FSDP1: a plan "
+        "that fits only so is written with it",
+    )
     training_token_types: Literal["token_type_ids", "mm_token_type_ids"] | None = Field(
         default=None,
         description="the token-type input its vision-language forward asks for in training (Gemma "

@@ -56,6 +56,9 @@ HOSTED_STATUS_WORDS: Final[dict[HostedStatus, str]] = {  # an available offer sa
 # The objectives a training plan runs when no pipeline rule matches the profile: the KB must
 # define them (validate checks it).
 DEFAULT_PIPELINE: Final[tuple[str, ...]] = ("sft",)
+# The objectives that learn from given text by next-token loss (no pairs, no sampling): their
+# learning rate is a method's own, and the loaders that document FSDP-QLoRA train them.
+SUPERVISED_STAGES: Final[tuple[str, ...]] = ("sft", "continued-pretraining")
 # A sequence classifier trains by supervised fine-tuning alone (core.profile.trains_classifier).
 CLASSIFIER_PIPELINE: Final[tuple[str, ...]] = ("sft",)
 

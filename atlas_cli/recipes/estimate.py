@@ -149,7 +149,8 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         # The plan was sized as a classifier where the Python recipe trains one; the other
         # trainers train the labels as text, with the language model's logits.
         classifier_head=recipe.classifier and recipe.architecture == "decoder",
-        # DeepSpeed gets a 4-bit base whole on every GPU first: the recipes load it so.
+        # DeepSpeed gets a 4-bit base whole on every GPU first; a trainer that loads it shard by
+        # shard under FSDP does so where nothing else fits (search.with_strategy), as recommend ranks.
         sharded_loading=False,
     )
     base = _without_needless_offload(recipe, run, base, tuple(objectives.values()))
@@ -164,6 +165,7 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         base = base._replace(quantized_experts=False)
         stages = _sized_stages(recipe, run, base, objectives, hardware.device)
         heaviest = _heaviest(stages)
+    stages = _loaded_alike(recipe, run, stages)
     split = max(e.settings.sequence_parallel for e in stages.values())
     recipe.estimates = stages
     recipe.sharding, recipe.offload, recipe.sequence_parallel = heaviest, base.offload, split
@@ -223,6 +225,24 @@ def _sized_stages(
     return stages
 
 
+def _loaded_alike(recipe: Recipe, run: Estimator, stages: dict[str, Estimate]) -> dict[str, Estimate]:
+    """Whether the recipe loads its 4-bit base shard by shard (FSDP) or whole (DeepSpeed): shard by
+    shard where the trainer may and any stage fits only so, or the plan was ranked so (with the
+    trainer's own settings it may fit neither way, and its verdict says so); then every stage,
+    sized so (it never takes more memory than loading the base whole under ZeRO-3)."""
+    ranked = recipe.plan.estimate is not None and recipe.plan.estimate.settings.sharded_loading
+    sharded = ranked or any(e.settings.sharded_loading for e in stages.values())
+    recipe.sharded_loading = recipe.fsdp_qlora_layer is not None and sharded
+    if not recipe.sharded_loading:
+        return stages
+    return {
+        stage: e
+        if e.settings.sharded_loading
+        else run(e.settings._replace(sharding="zero3", sharded_loading=True))
+        for stage, e in stages.items()
+    }
+
+
 def _heaviest(stages: dict[str, Estimate]) -> str:
     """The heaviest multi-GPU strategy of the stages."""
     return max((e.settings.sharding for e in stages.values()), key=STRATEGIES.index)
@@ -280,7 +300,8 @@ def _sized_stage(
     def strategic(tried: EstimateSettings) -> Estimate:
         if placed:
             return run(tried)
-        return with_strategy(run, tried, loaded_whole=True)  # DeepSpeed loads a 4-bit base whole
+        # DeepSpeed loads a 4-bit base whole; the trainer may load it shard by shard (settings.py).
+        return with_strategy(run, tried, loaded_whole=recipe.fsdp_qlora_layer is None)
 
     fixed = _fixed_batch(recipe, objective)
     if fixed is not None:

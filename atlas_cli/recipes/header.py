@@ -65,7 +65,9 @@ def _conditions(e: Estimate) -> str:
         seq=s.seq_len,
         gpus=s.gpus,
     )
-    if s.gpus > 1:
+    if s.gpus > 1 and s.sharded_loading:
+        details += t(" with FSDP, the 4-bit base loaded shard by shard")
+    elif s.gpus > 1:
         details += t(" with {sharding}", sharding=t(SHARDING.get(s.sharding, s.sharding)))
     if hierarchical(s):
         details += t(

@@ -35,6 +35,11 @@ STRATEGY_WORDS = {
     "zero3": N_("DeepSpeed ZeRO-3 (parameters, gradients and optimizer states sharded)"),
 }
 
+SHARD_LOADED_WORDS = N_(
+    "PyTorch FSDP1 full sharding (parameters, gradients and optimizer states sharded; the 4-bit base "
+    "loaded shard by shard)"
+)
+
 
 def distributed(recipe: Recipe) -> bool:
     """Launched as one process per GPU by accelerate / torchrun: several GPUs, or DeepSpeed's
@@ -266,7 +271,7 @@ def sharding_note(recipe: Recipe) -> str | None:
     """What the launcher files do, in words, for the header."""
     if not distributed(recipe):
         return None
-    words = t(STRATEGY_WORDS[recipe.sharding])
+    words = t(SHARD_LOADED_WORDS if recipe.sharded_loading else STRATEGY_WORDS[recipe.sharding])
     if recipe.offload == "optimizer":
         words += t(", optimizer states offloaded to CPU RAM")
     elif recipe.offload == "params":

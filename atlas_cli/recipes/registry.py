@@ -59,6 +59,11 @@ class TrainerFormat:
     encoder_classifiers: bool = False  # trains BERT-style sequence classifiers
     # Quantizes a QLoRA base's fused routed experts as they load (axolotl's quantize_moe_experts).
     quantizes_experts: bool = False
+    # Loads a 4-bit (QLoRA) base shard by shard under FSDP, never whole on every GPU as transformers
+    # loads a bitsandbytes model, for the families that say how (families.yaml fsdp_qlora_layer:
+    # axolotl's qlora_sharded_model_loading): a plan that fits only so (EstimateSettings.sharded_loading)
+    # is written.
+    loads_quantized_shards: bool = False
     # Keeps an fp32 master copy of the weights it trains under 16-bit mixed precision. axolotl
     # loads every weight in the 16-bit type it trains in (utils/config resolve_dtype: bf16: true
     # sets torch_dtype bfloat16), so its full fine-tuning runs in pure bf16.

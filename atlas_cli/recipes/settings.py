@@ -33,7 +33,7 @@ from atlas_cli.core.models import hub_id_of, variant_checkpoint
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.core.profile import trains_classifier
-from atlas_cli.core.resolve import Hardware, resolve_hardware, served_prompt
+from atlas_cli.core.resolve import Hardware, fsdp_qlora_layer, resolve_hardware, served_prompt
 from atlas_cli.core.shapes import ALL_LINEAR, BARE_SIZE_VOCAB, Shape
 from atlas_cli.core.throughput.plans import Timed, TimeInputs, time_inputs, usual_epochs
 from atlas_cli.errors import UsageError
@@ -46,6 +46,7 @@ from atlas_cli.kb.vocabulary import (
     OPTIMIZERS,
     PREQUANTIZED,
     STORED_QUANTIZED,
+    SUPERVISED_STAGES,
     OptimizerInfo,
     WeightsDtype,
 )
@@ -108,9 +109,6 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
     "grpo": ("num_generations", "beta", "max_completion_length"),
     "rloo": ("num_generations", "beta", "max_completion_length"),
 }
-# Stages whose learning rate is the method's own when it has one (adapters train at ~10x the
-# full fine-tuning rate); the other stages scale the objective's rate (see _learning_rate).
-SUPERVISED_STAGES = ("sft", "continued-pretraining")
 # What the YAML recipes' SFT stage reads for an instruct model (the Python script reads it too).
 INSTRUCT_SFT_DATA = N_(
     'SFT data for an instruct model: sft.jsonl holds conversations, {"messages": [{"role": '
@@ -234,6 +232,11 @@ class Recipe:
     trainer: str = "python"
     stack: str = "hf"
     quantized_experts: bool = False  # a QLoRA base's routed experts load quantized too
+    # The decoder layer FSDP wraps where the trainer may load the 4-bit base shard by shard
+    # (TrainerFormat.loads_quantized_shards, families.yaml fsdp_qlora_layer); sharded_loading: it
+    # does, where the recipe's own estimate fits only so (recipes/estimate.py).
+    fsdp_qlora_layer: str | None = None
+    sharded_loading: bool = False
     # LoRA adapts a mixture of experts' routed experts whatever --lora-experts says: the trainer
     # does by default (mlx-lm's LoRASwitchLinear), and the recipe's estimate counts them.
     lora_experts: bool = False
@@ -625,6 +628,7 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
         and estimate is not None
         and estimate.shape.expert_params > 0
     )
+    recipe.fsdp_qlora_layer = _shard_loaded_layer(catalog, recipe, fmt)
     if recipe.plan.kind == "no-training":
         _prompting_settings(recipe)
         _attention(catalog, recipe)  # gpt-oss generates eagerly by default: s x s per head
@@ -656,6 +660,24 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
     if not fmt.master_copy:
         _pure_bf16_weights(catalog, recipe)
     return recipe
+
+
+def _shard_loaded_layer(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat) -> str | None:
+    """The layer FSDP wraps where the trainer may load the plan's 4-bit base shard by shard: the
+    plan was ranked so, without offload (FSDP offloads parameters and all, or nothing), the
+    trainer loads the model's family so, and every stage is supervised, as the loaders' own
+    examples train (axolotl's examples/llama-3/qlora-fsdp-70b.yaml, Answer.AI's train.py)."""
+    estimate, model = recipe.plan.estimate, recipe.model
+    if (
+        estimate is None
+        or not estimate.settings.sharded_loading
+        or estimate.settings.offload != "none"
+        or model is None
+        or not fmt.loads_quantized_shards
+        or not set(recipe.stages) <= set(SUPERVISED_STAGES)
+    ):
+        return None
+    return fsdp_qlora_layer(catalog, model)
 
 
 def packed_apart_by_fa2(recipe: Recipe, stage: str) -> bool:

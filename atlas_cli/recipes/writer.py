@@ -10,15 +10,14 @@ from typing import NoReturn
 from atlas_cli.core.memory.states import frozen_base_bytes
 from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.plans import Plan, Recommendation
-from atlas_cli.core.resolve import INTEGER_QUANTIZED_RECIPE, integer_quantized
+from atlas_cli.core.resolve import INTEGER_QUANTIZED_RECIPE, fsdp_qlora_layer, integer_quantized
 from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import N_, t, translated
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import compile_condition
-from atlas_cli.kb.vocabulary import GENERATIVE_GOALS, MEMORY_MODELS, PREQUANTIZED
+from atlas_cli.kb.vocabulary import GENERATIVE_GOALS, MEMORY_MODELS, PREQUANTIZED, SUPERVISED_STAGES
 from atlas_cli.recipes.registry import FALLBACK, Rendered, TrainerFormat, trainer_formats
 from atlas_cli.recipes.settings import (
-    SUPERVISED_STAGES,
     WRITTEN_FOR,
     Recipe,
     ia3_defaults,
@@ -117,7 +116,7 @@ def _settled(
     recipe.notes += _rule_notes(catalog, recipe)
     _check_gap(recipe, chosen)
     _check_offloaded_quantized_base(recipe, others)
-    _check_sharded_loading(recipe)
+    _check_sharded_loading(catalog, recipe, formats)
     _check_vllm_server(recipe)
     _check_quantized_sampling(recipe)
     _check_hardware(recipe, chosen, formats)
@@ -140,9 +139,12 @@ def default_recipe(
     # A plan whose routed experts must load quantized: the trainers that do it come next.
     plan = rec.plans[rank - 1] if 0 < rank <= len(rec.plans) else None
     experts = _experts_quantizers(formats, vendor) if _needs_quantized_experts(plan) else []
+    # A plan that fits only with its 4-bit base loaded shard by shard: the trainers that load it so.
+    shards = plan is not None and plan.estimate is not None and plan.estimate.settings.sharded_loading
+    loaders = [f.name for f in formats.values() if f.loads_quantized_shards] if shards else []
     passed: list[tuple[str, str]] = []
     refusals: list[UsageError] = []
-    for name in [*preferred, FALLBACK, *experts]:
+    for name in dict.fromkeys([*preferred, FALLBACK, *experts, *loaders]):
         try:
             recipe, rendered = write_recipe(catalog, rec, rank, name, main)
         except UsageError as error:
@@ -348,33 +350,48 @@ def _check_offloaded_quantized_base(recipe: Recipe, others: Callable[[], list[st
     )
 
 
-def _check_sharded_loading(recipe: Recipe) -> None:
-    """QLoRA ranked with its 4-bit base loaded shard by shard (search._loaded_shard_by_shard):
-    every recipe launches DeepSpeed, whose ZeRO-3 gets the base from transformers whole on every
-    GPU first, and its estimate counts that. Where its own settings still come within the GPUs'
-    memory (Qwen2.5-72B on two L40S: a paged optimizer), it is written and the header says how
-    it loads; where not within the safety margin, it would likely run out of memory while loading
-    (no batch size lowers that peak: a review saw 70B on 40 GB cards written at 98 % "tight"), and
-    the loaders are named."""
+def _check_sharded_loading(catalog: Catalog, recipe: Recipe, formats: dict[str, TrainerFormat]) -> None:
+    """QLoRA ranked with its 4-bit base loaded shard by shard (search._loaded_shard_by_shard).
+    A trainer that loads it so for this model (TrainerFormat.loads_quantized_shards) writes it
+    under FSDP, and the header says how it loads. The others launch DeepSpeed, whose ZeRO-3 gets
+    the base from transformers whole on every GPU first, and their estimate counts that: where
+    their own settings still come within the GPUs' memory (Qwen2.5-72B on two L40S: a paged
+    optimizer), it is written and the header says how it loads; where not within the safety
+    margin, it would likely run out of memory while loading (no batch size lowers that peak: a
+    review saw 70B on 40 GB cards written at 98 % "tight"), and the trainers that load it shard
+    by shard are named."""
     ranked = recipe.plan.estimate
+    if recipe.sharded_loading:
+        recipe.notes.append(t(LOADED_SHARD_BY_SHARD))
+        return
     if ranked is None or not ranked.settings.sharded_loading:
         return
     whole = frozen_base_bytes(ranked.memory_model, ranked.shape, ranked.settings) / 1e9
     if all(e.fit == "yes" for e in recipe.estimates.values()):
         recipe.notes.append(t(LOADED_WHOLE, gb=whole))
         return
+    writers = [f.name for f in formats.values() if f.loads_quantized_shards]
+    model = recipe.model
+    if not set(recipe.stages) <= set(SUPERVISED_STAGES):
+        instead = t("ft-atlas writes that loading for supervised stages only (SFT, continued pre-training)")
+    elif model is None or fsdp_qlora_layer(catalog, model) is None:
+        instead = t(
+            "ft-atlas writes that loading for the model types axolotl documents it for only "
+            "(docs/fsdp_qlora.qmd: Llama, Mistral), not {kind}; its qlora_sharded_model_loading "
+            "replaces every nn.Linear and may load it too, untested upstream",
+            kind=model.checkpoint_type if model is not None else t("this model"),
+        )
+    else:
+        instead = t("--trainer {trainers} writes it (FSDP)", trainers=t(" or ").join(writers))
     raise UsageError(
         t(
-            "plan {rank} ({name}) fits only with its 4-bit base loaded shard by shard under FSDP; ft-atlas "
-            "does not write it: its recipes launch DeepSpeed, whose ZeRO-3 gets the base from transformers "
-            "whole on every GPU first ({gb:.1f} GB). What loads it so: axolotl, from its "
-            "examples/llama-3/qlora-fsdp-70b.yaml (FSDP1, which axolotl deprecates, with "
-            "fsdp_cpu_ram_efficient_loading) with qlora_sharded_model_loading: true added and "
-            "fsdp_offload_params: false; or Answer.AI's fsdp_qlora train.py (--train_type qlora; 2024, "
-            "Llama and Mistral layers, the transformers of its day). Or pick another plan with --plan",
+            "plan {rank} ({name}) fits only with its 4-bit base loaded shard by shard under FSDP, and this "
+            "recipe launches DeepSpeed, whose ZeRO-3 gets the base from transformers whole on every GPU "
+            "first ({gb:.1f} GB); {instead}. Or pick another plan with --plan",
             rank=recipe.rank,
             name=translated(recipe.plan.name),
             gb=whole,
+            instead=instead,
         )
     )
 
@@ -417,6 +434,15 @@ def _check_quantized_sampling(recipe: Recipe) -> None:
     )
 
 
+LOADED_SHARD_BY_SHARD = N_(
+    "The 4-bit base loads shard by shard under FSDP (qlora_sharded_model_loading with "
+    "cpu_ram_efficient_loading: every process reads the checkpoint a file at a time and quantizes "
+    "each weight on its GPU, the first keeps the 4-bit weights in CPU RAM, and FSDP sends each GPU "
+    "its shard), never whole on one GPU as transformers loads a bitsandbytes model: that is what "
+    "lets it fit. The first process needs CPU RAM for the 4-bit base. It runs FSDP1, which axolotl "
+    "deprecates (it warns so): the FSDP-QLoRA loading axolotl documents is FSDP1's "
+    "(docs/fsdp_qlora.qmd, examples/llama-3/qlora-fsdp-70b.yaml)."
+)
 LOADED_WHOLE = N_(
     "recommend sized this plan with its 4-bit base loaded shard by shard; this recipe launches "
     "DeepSpeed, whose ZeRO-3 gets the base from transformers whole on every GPU first ({gb:.1f} GB), "

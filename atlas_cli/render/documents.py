@@ -44,6 +44,7 @@ from atlas_cli.kb.vocabulary import (
     MEMORY_MODELS,
     OUTPUT_SCHEMA_VERSION,
     STACKS,
+    SUPERVISED_STAGES,
     Lang,
 )
 
@@ -487,6 +488,21 @@ def _apple_quantized_note(rec: Recommendation, plan: Plan) -> str | None:
     return None
 
 
+def shard_loaded_elsewhere(rec: Recommendation, plan: Plan) -> bool:
+    """The plan fits only with its 4-bit base loaded shard by shard, which ft-atlas writes (with
+    axolotl) only for a family that says how, supervised stages and no offload
+    (recipes/settings.py _shard_loaded_layer)."""
+    e = plan.estimate
+    if e is None or not e.settings.sharded_loading:
+        return False
+    return (
+        rec.model is None
+        or rec.model.fsdp_qlora_layer is None
+        or e.settings.offload != "none"
+        or not set(plan.pipeline) <= set(SUPERVISED_STAGES)
+    )
+
+
 def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
     """Why there is no `ft-atlas recipe ...` line for the plan (recipe_command is None), in
     words a user can act on; None when there is one."""
@@ -510,11 +526,12 @@ def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
     apple = _apple_quantized_note(rec, plan) if apple_quantized_base(rec, plan) else None
     if apple is not None:
         return apple
-    if plan.estimate is not None and plan.estimate.settings.sharded_loading:
+    if shard_loaded_elsewhere(rec, plan):
         return t(
             "none: QLoRA with its base loaded shard by shard under FSDP runs with axolotl's "
-            "qlora_sharded_model_loading (FSDP1) or Answer.AI's fsdp_qlora train.py; `ft-atlas recipe` "
-            "says why and how, --plan N writes another plan."
+            "qlora_sharded_model_loading (FSDP1) or Answer.AI's fsdp_qlora train.py, which document "
+            "Llama and Mistral models and supervised training; `ft-atlas recipe` says why and how, "
+            "--plan N writes another plan."
         )
     if _quantized_sampled_by_vllm(plan):
         return t(

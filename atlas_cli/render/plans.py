@@ -271,8 +271,9 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
             name
             for library, name in YAML_TRAINERS.items()
             if any(r.library == library for r in best.tools)
-            # LLaMA-Factory cannot be told fp32 (recipes/formats/llamafactory.py refuses such plans)
-            and not (name == "llamafactory" and best.recipe_precision == "fp32")
+            # LLaMA-Factory cannot be told fp32 (recipes/formats/llamafactory.py refuses such plans),
+            # nor to load a 4-bit base shard by shard (axolotl's qlora_sharded_model_loading does)
+            and not (name == "llamafactory" and (best.recipe_precision == "fp32" or _shard_loaded(best)))
         ]
         # QLoRA on a Mac: bitsandbytes' YAML trainers refuse it there (mlx's line is the recipe).
         if yaml and trainers and not best.experimental_stages and not apple_quantized_base(rec, best):
@@ -294,6 +295,10 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
     steps.append(t("Cards and example code: {commands}", commands=found["example"]))
     evaluation = [f"{a['text']} ({a['source']})" for a in found["evaluation"]]
     return steps, evaluation
+
+
+def _shard_loaded(plan: Plan) -> bool:
+    return plan.estimate is not None and plan.estimate.settings.sharded_loading
 
 
 def _reasons(plan: Plan) -> list[str]:

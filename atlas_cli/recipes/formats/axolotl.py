@@ -297,6 +297,10 @@ AX_REENTRANT_SOURCE = (
     "use_reentrant: false may result in a CheckpointError about recomputed values (true is also "
     "axolotl's default for a stage without rl:, utils/config normalize_config)"
 )
+AX_SHARD_LOADED_REENTRANT = (
+    "axolotl examples/llama-3/qlora-fsdp-70b.yaml (QLoRA under FSDP1, loaded shard by shard): "
+    "gradient_checkpointing_kwargs use_reentrant: true"
+)
 AX_NON_REENTRANT_RL = N_(
     "Gradient checkpointing in {stages} (QLoRA under ZeRO-3) is non-reentrant, axolotl's default "
     "for stages with rl; it refuses use_reentrant: true for QLoRA with rl on several GPUs "
@@ -312,9 +316,10 @@ def _reentrant_checkpointing(recipe: Recipe) -> None:
     checkpointed = bool(recipe.value("gradient_checkpointing"))
     if not (checkpointed and _qlora_adapter(recipe) and recipe.sharding == "zero3"):
         return
+    source = AX_SHARD_LOADED_REENTRANT if recipe.sharded_loading else AX_REENTRANT_SOURCE
     for stage in recipe.stages:
         if stage not in AX_RL:
-            recipe.set(f"use_reentrant.{stage}", Setting(True, AX_REENTRANT_SOURCE))
+            recipe.set(f"use_reentrant.{stage}", Setting(True, source))
     rl = [stage for stage in recipe.stages if stage in AX_RL]
     if rl:
         recipe.notes.append(t(AX_NON_REENTRANT_RL, stages=", ".join(rl)))
@@ -368,7 +373,28 @@ def _ax_train(recipe: Recipe, stage: str, output: str, ds_file: str | None) -> d
     values.update(optimizer_arguments(recipe))
     if ds_file is not None:
         values["deepspeed"] = ds_file
+    if recipe.sharded_loading:
+        values.update(_ax_shard_loaded_fsdp(recipe))
     return values
+
+
+def _ax_shard_loaded_fsdp(recipe: Recipe) -> dict[str, Any]:
+    """FSDP1 with the 4-bit base loaded shard by shard, as axolotl's
+    examples/llama-3/qlora-fsdp-70b.yaml sets it, without its parameter offload (the estimate
+    fits without), and in the fsdp_config names its schema takes (utils/schemas/fsdp.py)."""
+    return {
+        "qlora_sharded_model_loading": True,
+        "fsdp_version": 1,
+        "fsdp_config": {
+            "offload_params": False,
+            "cpu_ram_efficient_loading": True,
+            "sync_module_states": True,
+            "use_orig_params": False,
+            "auto_wrap_policy": "TRANSFORMER_BASED_WRAP",
+            "transformer_layer_cls_to_wrap": recipe.fsdp_qlora_layer,
+            "state_dict_type": "FULL_STATE_DICT",
+        },
+    }
 
 
 def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
@@ -465,7 +491,7 @@ def _named_targets(recipe: Recipe) -> None:
 
 
 def render(recipe: Recipe, main: str) -> Rendered:
-    ds_file = deepspeed_file(recipe)
+    ds_file = None if recipe.sharded_loading else deepspeed_file(recipe)
     _named_targets(recipe)
     _reentrant_checkpointing(recipe)
     documents: list[tuple[str, str]] = []
@@ -561,6 +587,7 @@ register(
         "",
         liger=True,
         quantizes_experts=True,
+        loads_quantized_shards=True,
         master_copy=False,
         packs_apart=True,
     )

@@ -18,10 +18,10 @@ from typing import Any
 from atlas_cli.core.shell import shell_word
 from atlas_cli.errors import one_line
 from atlas_cli.i18n import N_, nt, t, translated
+from atlas_cli.kb.vocabulary import SUPERVISED_STAGES
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import (
     MAX_HELD_SHARE,
-    SUPERVISED_STAGES,
     Recipe,
     Setting,
     held_out_rows,
