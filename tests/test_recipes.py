@@ -1134,6 +1134,11 @@ def test_axolotl_refuses_a_vllm_engine_sized_for_a_context_its_share_cannot_hold
     assert "use --trainer python, which sets vllm_max_model_length" in " ".join(refused.stderr.split())
     ok(run(*args, "--gpu", "a100-80gb", "--trainer", "axolotl"))
     assert "'vllm_max_model_length':" in ok(run(*args, "--gpu", "rtx-4090")).stdout
+    # vLLM sizes for the config's max_position_embeddings, not the native context (an expert's
+    # review: Qwen3-1.7B's 40,960 positions need 4.7 GB of cache; its native 32,768 would fit).
+    qwen = ("recipe", "--model", "qwen3-1.7b", "--goal", "reasoning", "--data-kind", "reward-function")
+    qwen += ("--examples", "5k", "--vllm", "--seq-len", "4k", "--gpu", "rtx-4090", "--trainer", "axolotl")
+    fails(run(*qwen, "--out", "-"), 2, "40,960-token context")
 
 
 def test_vllm_samples_on_the_training_gpus_in_every_format_that_runs_grpo() -> None:

@@ -1219,6 +1219,7 @@ class LlmModel(behaviour.LlmModelBehaviour, Record):
         ("weights_dtype", "weights_dtype"),
         ("quant_method", "quant_method"),
         ("context_length", "context_length"),
+        ("config_positions", "config_positions"),
         ("yarn_context", "yarn_context"),
         ("base_checkpoint", "base_checkpoint"),
         ("vision_params_b", "vision_params_b"),
@@ -1267,6 +1268,7 @@ class LlmModel(behaviour.LlmModelBehaviour, Record):
     weights_dtype: Literal["fp32", "bf16", "fp16", "fp8", "mxfp4", "int8", "int4"]
     quant_method: str | None
     context_length: int | None
+    config_positions: int | None
     yarn_context: int | None
     base_checkpoint: str | None
     vision_params_b: float | None
@@ -1318,6 +1320,7 @@ class LlmModel(behaviour.LlmModelBehaviour, Record):
         weights_dtype: Literal["fp32", "bf16", "fp16", "fp8", "mxfp4", "int8", "int4"] = "bf16",
         quant_method: str | None = None,
         context_length: int | None = None,
+        config_positions: int | None = None,
         yarn_context: int | None = None,
         base_checkpoint: str | None = None,
         vision_params_b: float | None = None,
@@ -1370,6 +1373,7 @@ class LlmModel(behaviour.LlmModelBehaviour, Record):
                 "weights_dtype": weights_dtype,
                 "quant_method": quant_method,
                 "context_length": context_length,
+                "config_positions": config_positions,
                 "yarn_context": yarn_context,
                 "base_checkpoint": base_checkpoint,
                 "vision_params_b": vision_params_b,
@@ -2225,6 +2229,7 @@ _KEYS_LlmModel = frozenset(
         "weights_dtype",
         "quant_method",
         "context_length",
+        "config_positions",
         "yarn_context",
         "base_checkpoint",
         "vision_params_b",

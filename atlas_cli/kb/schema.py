@@ -1008,6 +1008,13 @@ class LlmModel(LlmModelBehaviour, Strict):
         description="a quantized checkpoint's quantization_config.quant_method (bitsandbytes, gptq, awq...)",
     )
     context_length: int | None = Field(default=None, gt=0, le=100_000_000)
+    config_positions: int | None = Field(
+        default=None,
+        gt=0,
+        le=100_000_000,
+        description="its config.json's max_position_embeddings where that is not context_length "
+        "(Qwen3's 40,960 over a native 32,768): what vLLM sizes a KV cache for by default",
+    )
     yarn_context: int | None = Field(
         default=None,
         gt=0,

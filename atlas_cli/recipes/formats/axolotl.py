@@ -143,7 +143,8 @@ def _whole_context_cache(recipe: Recipe) -> str | None:
     found = recipe.estimates.get("grpo")
     if found is None or recipe.model is None or not recipe.has("grpo.vllm_gpu_memory_utilization"):
         return None
-    context, capacity = recipe.model.context_length, found.capacity_gb
+    # vLLM's default max_model_len: the config's positions, which may pass the native context.
+    context, capacity = recipe.model.config_positions or recipe.model.context_length, found.capacity_gb
     if context is None or capacity is None:
         return None
     share = float(recipe.value("grpo.vllm_gpu_memory_utilization"))
