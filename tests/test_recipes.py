@@ -4344,6 +4344,18 @@ def test_liger_is_turned_on_only_where_it_runs_and_its_plan_is_written(run: Runn
     assert "written with Liger" not in plain.stderr and "LigerPlugin" not in plain.stdout
 
 
+def test_a_preference_plan_is_not_written_from_ligers_ranking(run: Runner) -> None:
+    """An expert's review: Gemma 3 12B DPO on an RTX 4090 with axolotl was refused with the trainer's
+    own loss, then written from Liger's ranking, which the recipes never apply to a preference
+    stage: it came out sized without Liger, offloaded for nothing and "DOES NOT FIT". The refusal
+    stands, and names the Python recipe, whose TRL fits it."""
+    args = ("recipe", "--gpu", "rtx-4090", "--model", "gemma-3-12b-it", "--goal", "align")
+    args += ("--data-kind", "preferences", "--examples", "10k", "--sft-data", "no", "--out", "-")
+    for trainer in ("axolotl", "llamafactory"):
+        refused = fails(run(*args, "--trainer", trainer), 2, "--trainer python")
+        assert "written with Liger" not in refused.stderr
+
+
 def test_a_plan_ranked_loaded_shard_by_shard_is_written_where_deepspeed_fits_it(run: Runner) -> None:
     """An expert's review: Qwen2.5-72B QLoRA on two L40S was written at bc32e41 (its recipe's paged
     optimizer fits it, 43.5 GB) and was refused once the ranking sized it loaded shard by shard.

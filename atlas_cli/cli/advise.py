@@ -566,7 +566,7 @@ def _render_preferring_liger(
     try:
         return _render_plan(plain, plan, trainer, main)
     except UsageError as refused:
-        if liger is None or gain is not None:
+        if liger is None or gain is not None or not _fuses_its_loss(liger):
             raise
         try:
             written = _render_plan(liger, plan, trainer, main)
@@ -576,6 +576,14 @@ def _render_preferring_liger(
         return written
 
 
+def _fuses_its_loss(liger: "Recommendation") -> bool:
+    """Whether Liger's plan 1 trains supervised stages only, the ones whose loss the recipes fuse
+    (a preference stage keeps its logits: written with Liger, it would be sized as without)."""
+    from atlas_cli.kb.vocabulary import SUPERVISED_STAGES
+
+    return bool(liger.plans) and set(liger.plans[0].pipeline) <= set(SUPERVISED_STAGES)
+
+
 def _say_liger(why: str) -> None:
     sys.stderr.write(printable("ft-atlas: " + t(LIGER_ON, why=why) + "\n"))
 
@@ -583,13 +591,9 @@ def _say_liger(why: str) -> None:
 def _liger_gain(plain: "Recommendation", liger: "Recommendation") -> str | None:
     """What Liger's ranking gains over the trainer's own loss, in words: another plan ranked first,
     or the same one fitting on the GPUs alone within the margin; None where it gains neither."""
-    from atlas_cli.kb.vocabulary import SUPERVISED_STAGES
-
-    if not plain.plans or not liger.plans:
-        return None
-    first, fused = plain.plans[0], liger.plans[0]
-    if not set(fused.pipeline) <= set(SUPERVISED_STAGES):
+    if not plain.plans or not _fuses_its_loss(liger):
         return None  # the recipes write Liger for supervised stages only
+    first, fused = plain.plans[0], liger.plans[0]
     if first.method != fused.method:
         return t(
             "plan 1 is then {liger}, where with the trainer's own loss, which holds the whole logits, "
