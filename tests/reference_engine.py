@@ -77,7 +77,12 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
         plan = plans[m]
         # doublings of the CPU RAM an offloaded plan needs past HOST_RAM_STEP_GB (docs: engine.rank_key)
         host = math.floor(math.log2(max(plan.ram_gb or 0.0, HOST_RAM_STEP_GB) / HOST_RAM_STEP_GB))
-        return (FIT_ORDER[plan.fit], OFFLOAD_ORDER[plan.offload], host)
+        kind = OFFLOAD_ORDER[plan.offload]
+        if kind == 0 or plan.fit not in ("yes", "tight"):
+            return (FIT_ORDER[plan.fit], kind, host)
+        # Plans that offload compete among themselves, within the margin or tight alike: by RAM
+        # doublings, then optimizer states before parameters, then within the margin first.
+        return (FIT_ORDER["yes"], 1 + 4 * host + 2 * (kind - 1) + FIT_ORDER[plan.fit], host)
 
     # When the best training plan is only tight or offloads, prompting and retrieval rank level
     # with it, by score, as does a plan that needs no GPU memory (embeddings and a classifier);

@@ -505,6 +505,19 @@ def test_unsloth_offloads_checkpoints_from_512_tokens() -> None:
     assert act.activation_bytes(llama, 256, 32, True, "unsloth")[1] == 0
 
 
+def test_more_gpus_are_suggested_only_while_they_save_memory(run: Runner) -> None:
+    """An expert's review: a 70B QLoRA at 8k tokens on 24 GB cards was told "to fit: gpus = 256",
+    reached by crumbs (each GPU's activations do not shrink with more GPUs), beside the change that
+    works (activation offloading). A 70B full fine-tune, whose states shrink by half with every
+    doubling, is still told how many GPUs fit it."""
+    args = ("estimate", "--method", "qlora", "--model", "llama-3.3-70b", "--gpu", "rtx-3090")
+    for gpus in ("2", "4", "8"):
+        changes = ok(run(*args, "--gpus", gpus, "--seq-len", "8k", "--json")).json()["to_fit"]
+        assert "gpus" not in {c["change"] for c in changes}
+    full = ok(run("estimate", "--method", "full-ft", "--model", "llama-3.1-70b", "--gpu", "h100", "--json"))
+    assert "gpus" in {c["change"] for c in full.json()["to_fit"]}
+
+
 def test_activation_offloading_moves_the_checkpoints_to_the_host(run: Runner) -> None:
     """An expert's review: 8B LoRA at 16k on a 4090 was pushed to QLoRA or parameter offload, when
     TRL's activation_offloading (the checkpoints in CPU RAM) fits it; the trainers that offer it

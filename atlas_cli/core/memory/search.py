@@ -47,6 +47,8 @@ MIN_USEFUL_SEQ_LEN = 256  # shorter than this is no longer the same fine-tune
 # More GPUs to try: within a node by doubling, then by whole nodes of eight up to eight nodes (24
 # GPUs that fit are three nodes, not four), then by doubling.
 GPU_COUNTS = (2, 4, 8, 16, 24, 32, 40, 48, 56, 64, 128, 256, 512)
+# More GPUs are suggested while each doubling saves at least this share of a GPU's memory.
+MIN_DOUBLING_SAVING = 0.02
 Estimator = Callable[[EstimateSettings], Estimate]
 
 
@@ -373,11 +375,9 @@ def changes_that_fit(
         if result.fit == "yes":
             found.append(Change("method", method, result.per_gpu_gb))
     one_chip = settings.unified_memory  # one GPU whose memory is the CPU's: nothing to add or offload to
-    for gpus in (n for n in GPU_COUNTS if n > settings.all_gpus and not one_chip):
-        result = changed("gpus", gpus)
-        if result.fit == "yes":
-            found.append(Change("gpus", gpus, result.per_gpu_gb))
-            break
+    more = None if one_chip else _more_gpus(now, changed)
+    if more is not None:
+        found.append(more)
     # Offload is DeepSpeed's: not for a stack outside it (Unsloth).
     no_offload = one_chip or settings.stack in NO_DEEPSPEED_STACKS
     for offload in () if no_offload else OFFLOAD_LEVELS[OFFLOAD_LEVELS.index(settings.offload) + 1 :]:
@@ -390,6 +390,23 @@ def changes_that_fit(
         if larger is not None:
             found.append(larger)
     return found
+
+
+def _more_gpus(now: Estimate, changed: Callable[[str, Value], Estimate]) -> Change | None:
+    """The fewest GPUs (of GPU_COUNTS) that fit, searched while each doubling still saves at least
+    MIN_DOUBLING_SAVING of a GPU's memory: what more GPUs shard shrinks by half each time, what
+    they do not (each GPU's activations) stays, and a count reached by crumbs (an expert's review:
+    "gpus = 256" for a 70B QLoRA at 8k tokens on 24 GB cards) is no way to fit."""
+    count, need = now.settings.all_gpus, now.per_gpu_gb
+    least = MIN_DOUBLING_SAVING * (now.capacity_gb or 0.0)
+    for gpus in (n for n in GPU_COUNTS if n > count):
+        result = changed("gpus", gpus)
+        if result.fit == "yes":
+            return Change("gpus", gpus, result.per_gpu_gb)
+        if (need - result.per_gpu_gb) / math.log2(gpus / count) < least:
+            return None
+        count, need = gpus, result.per_gpu_gb
+    return None
 
 
 def _more_server_gpus(now: Estimate, changed: Callable[[str, Value], Estimate]) -> Change | None:
