@@ -205,6 +205,30 @@ def test_offloaded_plans_rank_by_cpu_ram_before_their_margin(engine: Engine) -> 
     assert order.index("qlora") < order.index("partial-ft")
 
 
+def test_cost_and_speed_priorities_train_without_checkpointing_where_that_is_faster(engine: Engine) -> None:
+    """An expert's review: with --priority cost, prefix tuning (which never checkpoints) ranked 33 %
+    cheaper than LoRA, which fits without checkpointing and then costs the same. Under cost and
+    speed a plan trains the faster way that fits within the margin; a plan whose larger
+    micro-batch only fits with checkpointing keeps it; the balanced priority keeps TRL's default."""
+    base = {
+        "gpu": "rtx-4090",
+        "model_size": "7b",
+        "goal": "classify",
+        "data_kind": "labeled",
+        "examples": "200k",
+    }
+    for priority in ("cost", "speed"):
+        rec = recommend(engine, **base, priority=priority)
+        plans = {p.method: p for p in rec.shown(len(rec.plans))}
+        lora, prefix, dora = plans["lora"], plans["prefix-tuning"], plans["dora"]
+        assert lora.estimate is not None and not lora.estimate.settings.gradient_checkpointing
+        assert lora.fit == "yes" and lora.hours is not None and prefix.hours is not None
+        assert lora.hours < prefix.hours * 1.15
+        assert dora.estimate is not None and dora.estimate.settings.gradient_checkpointing
+    balanced = {p.method: p for p in recommend(engine, **base).plans}["lora"]
+    assert balanced.estimate is not None and balanced.estimate.settings.gradient_checkpointing
+
+
 def test_nothing_fits_says_so(engine: Engine) -> None:
     rec = recommend(engine, vram="2", model="llama-3.1-405b", data_kind="demonstrations", examples="5k")
     assert not any(p.fits for p in rec.plans)

@@ -143,9 +143,10 @@ def _largest(e: EstimateJson, key: str) -> str:
     return "—" if tight is None else t("— ({value} tight)", value=tight)
 
 
-def conditions(a: AssumptionsJson, training: bool = True) -> str:
+def conditions(a: AssumptionsJson, training: bool = True, checkpointing: str | None = None) -> str:
     """The conditions an estimate holds for, in one line (every figure carries them). An
-    inference estimate (ICL, RAG) has no optimizer, checkpointing or loss to speak of."""
+    inference estimate (ICL, RAG) has no optimizer, checkpointing or loss to speak of.
+    `checkpointing`: how plans that differ in it use gradient checkpointing, in words."""
     if not training:
         return nt(
             "Inference: sequences of {seq} token, batch {batch}, {precision} weights, {strategy}; no "
@@ -169,7 +170,7 @@ def conditions(a: AssumptionsJson, training: bool = True) -> str:
         batch=a["batch_size"],
         precision=a["precision"],
         optimizer=a["optimizer"],
-        checkpointing=t("on") if a["gradient_checkpointing"] else t("off"),
+        checkpointing=checkpointing or (t("on") if a["gradient_checkpointing"] else t("off")),
         stack=a["stack"],
         strategy=a["strategy"],
         attention=a["attention"],
@@ -200,10 +201,16 @@ def shared_conditions(assumptions: list[AssumptionsJson]) -> str:
     sequence is split over GPUs for some); a sampling stage's vLLM engine is named when any plan
     has one (an 8-bit base that vLLM cannot load samples without, and says so)."""
     first = next((a for a in assumptions if a["vllm"]), assumptions[0])
+    # Prompt methods never checkpoint; --priority cost or speed turns it off where that is faster.
+    checkpointing = (
+        t("on or off as each plan runs (--json names it)")
+        if len({a["gradient_checkpointing"] for a in assumptions}) > 1
+        else None
+    )
     if len({a["strategy"] for a in assumptions}) == 1:
-        return conditions(first)
+        return conditions(first, checkpointing=checkpointing)
     each = t("each plan's own multi-GPU strategy (--json names it)")
-    return conditions({**first, "strategy": each})
+    return conditions({**first, "strategy": each}, checkpointing=checkpointing)
 
 
 def sweep_conditions(estimates: list[EstimateJson]) -> str:
