@@ -1823,6 +1823,18 @@ def test_the_header_names_the_file_written(
     assert "recipe.py" in run("recipe", *profile).stdout
 
 
+def test_the_headers_commands_stay_on_one_line(run: Runner) -> None:
+    """A newcomer pasted the header's Run: line, wrapped over two comment lines, and got
+    "--output-dir: expected one argument": the Setup: and Run: commands are never wrapped."""
+    profile = ("--gpu", "rtx-4090", "--model", "meta-llama/Llama-3.1-8B-Instruct", "--goal", "chat")
+    result = ok(run("recipe", *profile, "--examples", "3000", "--json")).json()
+    first = result["files"][0]["text"]
+    (run_line,) = [line for line in first.splitlines() if line.startswith("# Run: ")]
+    assert run_line == "# Run: " + result["launch"] and len(run_line) > 100
+    (setup,) = [line for line in first.splitlines() if line.startswith("# Setup: ")]
+    assert first.splitlines()[first.splitlines().index(setup) + 1].startswith("# Run: ")
+
+
 def test_a_recipe_of_several_yaml_documents_keeps_their_names(run: Runner, tmp_path: Path) -> None:
     target = tmp_path / "both.yaml"
     assert run("recipe", *COMMAND_PROFILE, "--trainer", "llamafactory", "--out", str(target)).exit_code == 0

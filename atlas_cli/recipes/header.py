@@ -198,9 +198,10 @@ def header(recipe: Recipe, fmt: str, written_for: str, run: str, setup: str = ""
         for key, setting in recipe.settings.items():
             lines += wrapped(f"{key} = {show_value(setting.value)}  <- {setting.source}", "#       ", "#   ")
     lines += wrapped(written_for)
+    # Commands stay on one line, however long, so that they paste as they are (README).
     if setup:  # what a clean machine installs first
-        lines += wrapped(setup)
-    lines += wrapped(t("Run: {command}", command=run))
+        lines.append("# " + one_line(setup))
+    lines.append("# " + one_line(t("Run: {command}", command=run)))
     if recipe.after_training:
         lines += wrapped(t("After training: {how}", how=recipe.after_training))
     for note in recipe.notes:
