@@ -13,6 +13,7 @@ from atlas_cli.export.formats import html as html_format
 from atlas_cli.export.formats import markdown as markdown_format
 from atlas_cli.export.registry import export_formats, format_names
 from atlas_cli.kb.catalog import Catalog
+from atlas_cli.render.grid import markdown_inline
 from tests.conftest import REPO, Runner, fails, ok
 from tests.test_cli import assert_gfm
 from tests.test_knowledge import bundled_sections, index_of, write_kb
@@ -113,7 +114,7 @@ def test_russian_atlas_quotes_the_guide(run: Runner, catalog: Catalog) -> None:
     text = ok(run("export", "--lang", "ru")).stdout
     assert "## §1 Введение" in text and "## Содержание" in text
     for rule in catalog.kb.guide.choose:
-        assert rule.text.ru is not None and markdown_format.text(rule.text.ru) in text
+        assert rule.text.ru is not None and markdown_inline(rule.text.ru) in text
     assert "### Что обучается" in text  # a card's headings
     english = ok(run("export")).stdout
     assert "## §1 Introduction" in english and "Введение" not in english

@@ -167,6 +167,35 @@ def test_an_empty_kb_path_is_refused_not_read_as_the_current_directory(
     assert list(tmp_path.iterdir()) == [tmp_path / "notes.yaml"]  # nothing written here
 
 
+def test_knowledge_base_text_is_shown_as_text_in_markdown(run: Runner, tmp_path: Path) -> None:
+    """An attacker's review: a knowledge base that validates put a working javascript: link, an
+    image and a top-level heading into `recommend --format markdown` and `show --format markdown`,
+    which `export` escaped. Every piece of its text is now shown as it is, one item on one line."""
+    from markdown_it import MarkdownIt
+
+    kb = tmp_path / "kb"
+    shutil.copytree(bundled_kb_path(), kb)
+    hostile = "X [Download](https://evil.example/p) ![i](javascript:alert(4))\\n\\n# Fake heading"
+    rules = (kb / "rules.yaml").read_text(encoding="utf-8")
+    said = "\"LoRA on all linear layers is the practitioners' default"
+    (kb / "rules.yaml").write_text(rules.replace(said, f'"{hostile} {said[1:]}', 1), encoding="utf-8")
+    methods = (kb / "methods.yaml").read_text(encoding="utf-8")
+    summary = '"Updates every weight of the pre-trained model'
+    methods = methods.replace(summary, f'"{hostile} {summary[1:]}', 1)
+    (kb / "methods.yaml").write_text(methods, encoding="utf-8")
+    assert run("validate", str(kb)).exit_code == 0
+    recommended = ok(run("--kb", str(kb), "recommend", "--gpu", "rtx-4090", "--model", "llama-3.1-8b",
+                         "--format", "markdown", "--explain")).stdout  # fmt: skip
+    shown = ok(run("--kb", str(kb), "show", "full-ft", "--format", "markdown")).stdout
+    for page in (recommended, shown):
+        assert "Download" in page and "Fake heading" in page
+        tokens = MarkdownIt("commonmark").parse(page)
+        kinds = {c.type for token in tokens for c in (token.children or [])}
+        assert not {"link_open", "image"} & kinds
+        headings = [tokens[i + 1].content for i, token in enumerate(tokens) if token.type == "heading_open"]
+        assert not any("Fake heading" in h for h in headings)
+
+
 def test_editor_lock_files_and_appledouble_files_are_not_part_of_a_kb(run: Runner, tmp_path: Path) -> None:
     kb = tmp_path / "kb"
     shutil.copytree(bundled_kb_path(), kb)

@@ -25,7 +25,7 @@ from atlas_cli.kb.records import (
     Method,
 )
 from atlas_cli.kb.vocabulary import HOSTED_SERVICE_WORDS, HOSTED_STATUS_WORDS, Lang
-from atlas_cli.render.grid import fenced, html_safe
+from atlas_cli.render.grid import fenced, markdown_inline, markdown_text
 from atlas_cli.render.paste import Verbatim
 
 
@@ -180,7 +180,7 @@ def method_card(method: Method, lang: Lang) -> RenderableType:
 def method_card_markdown(method: Method, lang: Lang) -> str:
     kind = pt("method kind", method.kind)
     out = [
-        f"## {html_safe(translated(method.name))} (`{method.id}`)",
+        f"## {markdown_text(translated(method.name))} (`{method.id}`)",
         "",
         t("*{kind} · category `{category}`*", kind=kind, category=method.category),
         "",
@@ -188,7 +188,7 @@ def method_card_markdown(method: Method, lang: Lang) -> str:
     for heading, lines in card_sections(method, lang):
         out.append(f"**{heading}**")
         out.append("")
-        out.extend(f"- {html_safe(line)}" for line in lines)
+        out.extend(f"- {markdown_text(line)}" for line in lines)
         out.append("")
     out += [f"**{t('Snippet')}**", "", *fenced(method.snippet.rstrip(), "python"), ""]
     return "\n".join(out)
@@ -216,12 +216,12 @@ def guide_tree(catalog: Catalog, lang: Lang) -> Tree:
 
 def guide_markdown(catalog: Catalog, lang: Lang) -> str:
     guide = catalog.kb.guide
-    out = [f"# {html_safe(guide.title)} v{html_safe(guide.version)}", ""]
+    out = [f"# {markdown_text(guide.title)} v{markdown_inline(guide.version)}", ""]
     for title, rules in guide_sections(catalog):
         out += [f"## {title}", ""]
         for rule in rules:
-            out.append(f"- {rule.id}: {html_safe(rule.text.get(lang))} → {', '.join(rule.methods)}")
+            out.append(f"- {rule.id}: {markdown_inline(rule.text.get(lang))} → {', '.join(rule.methods)}")
             if rule.critique:
-                out.append(f"  - *ft-atlas:* {html_safe(rule.critique.get(lang))}")
+                out.append(f"  - *ft-atlas:* {markdown_inline(rule.critique.get(lang))}")
         out.append("")
     return "\n".join(out)

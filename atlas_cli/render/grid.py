@@ -136,16 +136,37 @@ def rich_table(grid: Grid) -> FittedTable:
     return FittedTable(grid)
 
 
-def html_safe(text: str) -> str:
-    """Text as Markdown shows it, never as HTML a renderer would run: a knowledge base's strings
-    and the profile's names reach these pages (an attacker's review put a <script> in a method's
-    name; `export` escaped it, `--format markdown` did not)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+# What Markdown would read as markup inside a line (and HTML's own specials, as entities).
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*\[\]<>&|~]|(?<!\w)_|_(?!\w)")
+_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+
+
+def markdown_inline(text: str) -> str:
+    """Plain text as Markdown that shows exactly that text, also inside a table cell: never a
+    link, an image, emphasis or HTML (an attacker's review: a knowledge base's "because" put a
+    working javascript: link and a heading into `recommend --format markdown`, which `export`
+    escaped). Line breaks become spaces: one item stays one item."""
+    text = re.sub(r"\s+", " ", text)
+    return _MARKDOWN_SPECIAL.sub(lambda m: _ENTITIES.get(m.group(0), "\\" + m.group(0)), text)
+
+
+def line_start_safe(markdown: str) -> str:
+    """Markdown whose first characters would start a heading, a list, a numbered list, a quote
+    or a rule, shown as they are."""
+    numbered = re.match(r"\d+(?=[.)])", markdown)
+    if numbered:
+        return markdown[: numbered.end()] + "\\" + markdown[numbered.end() :]
+    return "\\" + markdown if markdown[:1] in ("#", "+", "=", "-") else markdown
+
+
+def markdown_text(text: str) -> str:
+    """Plain text as a Markdown line, list item or heading that shows exactly that text."""
+    return line_start_safe(markdown_inline(text))
 
 
 def _cell(text: str) -> str:
-    """Escape what would break a Markdown table cell, or run as HTML."""
-    return html_safe(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>") or " "
+    """A Markdown table cell that shows exactly `text`, its lines kept apart."""
+    return "<br>".join(markdown_inline(line) for line in text.split("\n")) or " "
 
 
 def _longest_backtick_run(text: str) -> int:
@@ -172,5 +193,5 @@ def markdown_table(grid: Grid) -> str:
     lines.extend("| " + " | ".join(_cell(c) for c in row) + " |" for row in grid.rows)
     if grid.caption:
         # A caption's lines are separate notes: separate paragraphs in Markdown.
-        lines += ["", grid.caption.replace("\n", "\n\n")]
+        lines += ["", "\n\n".join(markdown_text(line) for line in grid.caption.split("\n"))]
     return "\n".join(lines) + "\n"

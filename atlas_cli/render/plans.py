@@ -17,7 +17,7 @@ from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.charts import served_prompt_text, shared_conditions
 from atlas_cli.render.documents import apple_quantized_base, assumptions_json, next_steps_json
-from atlas_cli.render.grid import Grid, html_safe, markdown_table, rich_table
+from atlas_cli.render.grid import Grid, markdown_inline, markdown_table, markdown_text, rich_table
 from atlas_cli.render.paste import Verbatim
 
 FIT_LABELS = {"yes": N_("yes"), "tight": N_("tight"), "no": N_("NO"), None: "—"}
@@ -365,34 +365,37 @@ def recommendation_view(catalog: Catalog, rec: Recommendation, top: int, explain
 
 
 def recommendation_markdown(catalog: Catalog, rec: Recommendation, top: int, explain: bool) -> str:
-    # Knowledge-base text and the profile's names are escaped as they are placed (html_safe);
-    # the table's cells by markdown_table.
-    out = [t("*Profile:* {profile}", profile=html_safe(_profile_line(rec))), ""]
+    # Knowledge-base text and the profile's names are escaped as they are placed (markdown_text,
+    # markdown_inline); the table's cells by markdown_table.
+    out = [t("*Profile:* {profile}", profile=markdown_inline(_profile_line(rec))), ""]
     # One blockquote paragraph per note: consecutive "> " lines would run together into one.
-    out += "\n>\n".join(f"> {html_safe(note)}" for note in rec.notes).splitlines()
+    out += "\n>\n".join(f"> {markdown_text(note)}" for note in rec.notes).splitlines()
     out += ["", markdown_table(ranking_grid(rec, top))] if rec.plans else [""]
-    out += [f"- {html_safe(line)}" for line in excluded_lines(rec)] + ([""] if rec.excluded else [])
+    out += [f"- {markdown_text(line)}" for line in excluded_lines(rec)] + ([""] if rec.excluded else [])
     if rec.plans:
         best = rec.shown(1)[0]
-        out += ["### " + t("Why {plan}", plan=html_safe(_plan_label(best))), ""]
-        out += [f"- {html_safe(r)}" for r in _reasons(best)] + [f"- ⚠ {html_safe(c)}" for c in best.caveats]
-        out += [f"- → {html_safe(line)}" for line in to_fit_lines(best)]
+        out += ["### " + t("Why {plan}", plan=markdown_inline(_plan_label(best))), ""]
+        out += [f"- {markdown_text(r)}" for r in _reasons(best)] + [
+            f"- ⚠ {markdown_text(c)}" for c in best.caveats
+        ]
+        out += [f"- → {markdown_text(line)}" for line in to_fit_lines(best)]
         steps, evaluation = next_steps(rec)
-        out += ["", "### " + t("Next steps"), ""] + [f"- {html_safe(line)}" for line in steps]
+        out += ["", "### " + t("Next steps"), ""] + [f"- {markdown_text(line)}" for line in steps]
         if evaluation:
-            out += ["", "#### " + t("Evaluate"), ""] + [f"- {html_safe(line)}" for line in evaluation]
+            out += ["", "#### " + t("Evaluate"), ""] + [f"- {markdown_text(line)}" for line in evaluation]
         out.append("")
     if explain:
         for rank, plan in enumerate(rec.shown(top), start=1):
-            name = html_safe(translated(plan.name))
+            name = markdown_text(translated(plan.name))
             out += ["#### " + t("Rule trace #{rank} {plan}", rank=rank, plan=name), ""]
-            out += [html_safe(_score_line(rec, plan)), ""]
-            out += [f"- {html_safe(line)}" for line in _trace_lines(rec, plan)]
+            out += [markdown_text(_score_line(rec, plan)), ""]
+            out += [f"- {markdown_text(line)}" for line in _trace_lines(rec, plan)]
             out.append("")
         if rec.excluded:
             out += ["#### " + t("Excluded"), ""]
             out += [
-                f"- {plan.method}: " + html_safe("; ".join(_trace_lines(rec, plan))) for plan in rec.excluded
+                f"- {plan.method}: " + markdown_inline("; ".join(_trace_lines(rec, plan)))
+                for plan in rec.excluded
             ]
             out.append("")
     return "\n".join(out)

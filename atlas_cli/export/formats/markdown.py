@@ -4,7 +4,6 @@ Markdown or HTML; anchors are explicit (`<a id>`), so links work on any renderer
 
 from __future__ import annotations
 
-import re
 from urllib.parse import quote
 
 from atlas_cli.export.document import (
@@ -20,16 +19,7 @@ from atlas_cli.export.document import (
     Table,
 )
 from atlas_cli.export.registry import ExportFormat, file_suffix, register
-from atlas_cli.render.grid import fenced
-
-_SPECIAL = re.compile(r"[\\`*\[\]<>&|~]|(?<!\w)_|_(?!\w)")
-_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
-
-
-def text(value: str) -> str:
-    """Plain text as Markdown that shows exactly that text (also inside a table cell)."""
-    value = re.sub(r"\s+", " ", value)
-    return _SPECIAL.sub(lambda m: _ENTITIES.get(m.group(0), "\\" + m.group(0)), value)
+from atlas_cli.render.grid import fenced, line_start_safe, markdown_inline
 
 
 def _url(url: str) -> str | None:
@@ -51,36 +41,33 @@ def inline(parts: Line, lang: str, one_document: bool, line_start: bool = True) 
     out = []
     for part in parts:
         if isinstance(part, str):
-            out.append(text(part))
+            out.append(markdown_inline(part))
             continue
         target = _link_target(part, lang, one_document)
-        out.append(f"[{text(part.text)}]({target})" if target else text(part.text))
+        out.append(f"[{markdown_inline(part.text)}]({target})" if target else markdown_inline(part.text))
     joined = "".join(out)
-    if not line_start:
-        return joined
-    # What would start a heading, a list or a numbered list at the start of a line is shown as is.
-    numbered = re.match(r"\d+(?=[.)])", joined)
-    if numbered:
-        return joined[: numbered.end()] + "\\" + joined[numbered.end() :]
-    return "\\" + joined if joined[:1] in ("#", "+", "=", "-") else joined
+    return line_start_safe(joined) if line_start else joined
 
 
 def block(b: Block, lang: str, one_document: bool, shift: int = 0) -> str:
     if isinstance(b, Heading):
-        return f'<a id="{b.anchor}"></a>\n\n{"#" * min(6, b.level + shift)} {text(b.text)}\n'
+        return f'<a id="{b.anchor}"></a>\n\n{"#" * min(6, b.level + shift)} {markdown_inline(b.text)}\n'
     if isinstance(b, Paragraph):
         body = inline(b.text, lang, one_document)
         return f"> {body}\n" if b.quote else f"{body}\n"
     if isinstance(b, Bullets):
         return "".join(f"- {inline(item, lang, one_document)}\n" for item in b.items)
     if isinstance(b, Table):
-        lines = ["| " + " | ".join(text(c) for c in b.columns) + " |", "|" + "---|" * len(b.columns)]
+        lines = [
+            "| " + " | ".join(markdown_inline(c) for c in b.columns) + " |",
+            "|" + "---|" * len(b.columns),
+        ]
         lines += [
             "| " + " | ".join(inline(cell, lang, one_document, False) or " " for cell in row) + " |"
             for row in b.rows
         ]
         if b.caption:
-            lines += ["", text(b.caption)]
+            lines += ["", markdown_inline(b.caption)]
         return "\n".join(lines) + "\n"
     assert isinstance(b, Code)
     return "\n".join(fenced(b.text, b.language)) + "\n"
