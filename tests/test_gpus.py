@@ -133,6 +133,10 @@ def test_a_memory_size_apple_never_sold_is_refused(run: Runner) -> None:
     fails(run(*args, "--gpu", "M3 Max", "--vram", "36.0000001"), 2, "36.0000001 GB, but the Apple M3 Max")
     for gpu in ("M3 Pro 18GB", "M3 Pro 36GB", "M2 Max 96GB", "M4 16GB"):
         ok(run(*args, "--gpu", gpu))
+    # A newcomer's "Mac M3 36GB": the chips of its generation sold with that memory are named.
+    said = fails(run(*args, "--gpu", "Mac M3 36GB"), 2, "comes with 8, 16 or 24 GB").stderr
+    assert "36 GB is an Apple M3 Max or Apple M3 Pro: --gpu 'M3 Max 36GB'" in " ".join(said.split())
+    assert "GB is an" not in fails(run(*args, "--gpu", "M3 Max 40GB"), 2, "comes with").stderr
 
 
 @pytest.mark.parametrize(

@@ -79,6 +79,30 @@ def test_every_number_flag_refuses_other_scripts_digits(
     assert flag in result.stderr and "write it like" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("command", "flag", "text"),
+    [
+        ("estimate", "--lora-rank", "1_6"),
+        ("estimate", "--lora-rank", "+16"),
+        ("estimate", "--quant-bits", "0x8"),
+        ("estimate", "--lora-dropout", "nan"),
+        ("estimate", "--lora-dropout", "1e-1"),
+        ("recipe", "--plan", ""),
+        ("recipe", "--plan", "\uff12"),
+    ],
+)
+def test_estimate_and_recipe_numbers_are_read_by_the_shared_parser(
+    run: Runner, command: str, flag: str, text: str
+) -> None:
+    """An attacker's review: click's int() took --lora-rank 1_6 and +16 as 16, --lora-dropout nan was
+    told "less than or equal to 0.99", and --plan '' got pydantic's wording."""
+    method = ["--method", "qlora"] if command == "estimate" else ["--out", "-"]
+    result = run(command, *PROFILE, *method, flag, text)
+    assert result.exit_code == 2, result.stdout[:200]
+    assert f"ft-atlas: {flag}: '{text}' is not" in result.stderr and "write it like" in result.stderr
+    assert ok(run("estimate", *PROFILE, "--method", "qlora", "--lora-rank", "16", "--lora-dropout", "0.05"))
+
+
 @pytest.mark.parametrize("text", ["1,5m", "1,50", "15,00", ",500", "1,500.", "1_000", "1.5.0", "0x10"])
 def test_a_comma_is_only_a_thousands_separator(text: str) -> None:
     with pytest.raises(UsageError, match=re.escape("',' only between groups of three digits")):
@@ -194,6 +218,17 @@ def test_knowledge_base_text_is_shown_as_text_in_markdown(run: Runner, tmp_path:
         assert not {"link_open", "image"} & kinds
         headings = [tokens[i + 1].content for i, token in enumerate(tokens) if token.type == "heading_open"]
         assert not any("Fake heading" in h for h in headings)
+
+
+def test_an_empty_model_or_trainer_is_refused(
+    run: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An attacker's review: `model ''` read the current directory as a model folder, and
+    `recipe --trainer ''` wrote the default trainer, where every other list option refuses ''."""
+    monkeypatch.chdir(tmp_path)
+    fails(run("model", ""), 2, "model: empty name")
+    fails(run("model", " "), 2, "model: empty name")
+    fails(run("recipe", "--gpu", "rtx-4090", "--trainer", "", "--out", "-"), 2, "--trainer: '' is not one of")
 
 
 def test_editor_lock_files_and_appledouble_files_are_not_part_of_a_kb(run: Runner, tmp_path: Path) -> None:

@@ -81,11 +81,10 @@ def estimate(
         ),
     ] = None,
     lora_rank: Annotated[
-        Optional[int],
+        Optional[str],
         typer.Option(
-            min=1,
-            max=65_536,
-            help="LoRA rank (GaLore: its projection rank). Default: the method's own "
+            metavar="INTEGER",
+            help="LoRA rank, 1 to 65,536 (GaLore: its projection rank). Default: the method's own "
             "(its card's r or rank; 16).",
         ),
     ] = None,
@@ -93,15 +92,16 @@ def estimate(
         str, typer.Option(help=f"[{'|'.join(LORA_TARGETS)}]: which linear layers LoRA adapts.")
     ] = "all-linear",
     lora_dropout: Annotated[
-        float,
+        Optional[str],
         typer.Option(
-            min=0.0,
-            max=0.99,
-            help="LoRA dropout probability: above 0 each adapted layer keeps a copy of its input "
-            "(0, PEFT's default, is what the recipes write; TRL's and axolotl's examples use 0.05).",
+            metavar="FLOAT",
+            help="LoRA dropout probability, 0 to 0.99: above 0 each adapted layer keeps a copy of its "
+            "input (0, PEFT's default, is what the recipes write; TRL's and axolotl's examples use 0.05).",
         ),
-    ] = 0.0,
-    quant_bits: Annotated[Optional[int], typer.Option(help="QLoRA base precision: 4 (default) or 8.")] = None,
+    ] = None,
+    quant_bits: Annotated[
+        Optional[str], typer.Option(metavar="INTEGER", help="QLoRA base precision: 4 (default) or 8.")
+    ] = None,
     sharding: Annotated[
         str,
         typer.Option(help="[auto|ddp|zero2|zero3] across --gpus; auto: the least communication that fits."),
@@ -142,22 +142,26 @@ def estimate(
     ft-atlas estimate --method qlora --model llama-3.1-70b --gpu a100-80gb --json ·
     ft-atlas estimate --method qlora --model llama-3.1-8b --gpu 4090 --max seq-len
     """
-    from atlas_cli.core.profile import build_profile
+    from atlas_cli.core.profile import PROBABILITY, build_profile, parse_amount, parse_whole
     from atlas_cli.core.sizing import EstimateOptions, run_estimate
     from atlas_cli.render.documents import estimate_json, model_source_json
 
+    # Read by the parser every number flag shares (an attacker's review: int() took "1_6" and "+16").
+    rank = None if lora_rank is None else parse_whole(lora_rank, "--lora-rank", 1, MAX_LORA_RANK)
+    bits = None if quant_bits is None else parse_whole(quant_bits, "--quant-bits", 1, 64)
+    dropout = 0.0 if lora_dropout is None else parse_amount(lora_dropout, "--lora-dropout", PROBABILITY, 0.99)
     options = EstimateOptions(
         method=method,
         objective=objective,
         precision=precision,
         optimizer=optimizer,
         gradient_checkpointing=gradient_checkpointing,
-        lora_rank=lora_rank,
-        quant_bits=quant_bits,
+        lora_rank=rank,
+        quant_bits=bits,
         sharding=sharding,
         offload=offload,
         lora_targets=lora_targets,
-        lora_dropout=lora_dropout,
+        lora_dropout=dropout,
         quantize_experts=quantize_experts,
         galore_layerwise=galore_layerwise,
         fsdp=fsdp,
@@ -294,15 +298,20 @@ def recommend(
 # --- recipe ----------------------------------------------------------------------------------
 
 
+# Bounds of --lora-rank and --plan: far past any rank a method uses, and any KB's plans.
+MAX_LORA_RANK = 65_536
+MAX_PLAN_RANK = 10_000
+
+
 @command("Advise")
 @profile_options()
 def recipe(
     raw: dict[str, Any],
-    plan: Annotated[
-        Optional[int],
+    plan_text: Annotated[
+        Optional[str],
         typer.Option(
             "--plan",
-            min=1,
+            metavar="INTEGER",
             help="Rank of the plan, as `recommend` lists it (with --stack hf for --trainer "
             "llamafactory or axolotl, whose software holds the fp32 logits); by default plan 1, or "
             "with --trainer the best-ranked plan that trainer writes.",
@@ -343,14 +352,16 @@ def recipe(
     Example: ft-atlas recipe --gpu rtx-3090 --model mistral-7b --data-kind preferences --out train.py
     """
     from atlas_cli.core.engine import Engine
-    from atlas_cli.core.profile import build_profile
+    from atlas_cli.core.profile import build_profile, parse_whole
     from atlas_cli.recipes.registry import FALLBACK, trainer_formats
 
+    plan = None if plan_text is None else parse_whole(plan_text, "--plan", 1, MAX_PLAN_RANK)
     old_format, as_json = _legacy_format(old_format, trainer, as_json)
     # Without --trainer, the GPU's own trainer where a format is made the default there (mlx-lm on
     # Apple silicon) and writes the plan, else python: ranked as python ranks (`recommend`'s way).
     defaulted = trainer is None and old_format is None
-    chosen = one_of("--trainer", (trainer or old_format or FALLBACK).lower(), format_names())
+    given = trainer if trainer is not None else old_format
+    chosen = one_of("--trainer", (FALLBACK if given is None else given).lower(), format_names())
     if out_text is not None and not out_text.strip():
         raise UsageError(t("--out: empty path (give a file, a directory, or - for stdout)"))
     catalog = state.catalog()

@@ -177,6 +177,8 @@ def model(
     from atlas_cli.render.documents import model_json
     from atlas_cli.render.views import model_grid
 
+    if not name.strip():  # else the current directory would be read as a model folder
+        raise UsageError(t("{flag}: empty name", flag="model"))
     catalog = state.catalog()
     try:
         info = resolve_model(catalog, name, None)

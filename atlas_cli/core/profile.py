@@ -532,6 +532,7 @@ TOKENS = NumberForm(
 )
 AMOUNT = NumberForm(N_("a number"), N_("3 or 1.5"))
 PRICE = NumberForm(N_("an amount in USD"), N_("2.5, or 0 for your own hardware"), zero=True)
+PROBABILITY = NumberForm(N_("a probability"), N_("0, 0.05 or 0.1"), zero=True)
 _TOO_BIG = 1e30  # beyond every limit below; keeps float() of a huge JSON integer from overflowing
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Final, Literal, NamedTuple
 
 from atlas_cli.core.estimates import PROMPT_CONTEXT, Estimate, EstimateSettings, billions
@@ -450,12 +451,13 @@ def name_and_memory(text: str) -> tuple[str, str] | None:
     return None if match is None or not match.group(1) else (match.group(1), match.group(2))
 
 
-def check_chip_memory(chip: Gpu, gb: float, flag: str) -> float:
+def check_chip_memory(chip: Gpu, gb: float, flag: str, others: Sequence[Gpu] = ()) -> float:
     """`gb` of memory given for `chip`: an Apple chip's unified memory in the sizes Apple sells it
     with (a 16 GB M2 Max was never made: sizing one would advise for a Mac nobody has); another
     card with memory the catalog does not list is refused with --vram as the way (a newcomer's
     review: "3080 12GB", before the catalog had it, was told only Apple silicon comes in several
-    sizes)."""
+    sizes). `others`: the chips of its generation, one of which may come with `gb` (a newcomer's
+    review: "Mac M3 36GB" was told what an M3 comes with, not that 36 GB is an M3 Pro or Max)."""
     if not chip.unified:
         raise UsageError(
             t(
@@ -468,15 +470,22 @@ def check_chip_memory(chip: Gpu, gb: float, flag: str) -> float:
             )
         )
     if gb not in chip.memory_sizes_gb:
-        raise UsageError(
-            t(
-                "{flag}: {gb} GB, but the {chip} comes with {sizes} GB of unified memory",
-                flag=flag,
-                gb=repr(gb).removesuffix(".0"),  # as given: 36.0000001 is not 36
-                chip=chip.chip_name,
-                sizes=sold_sizes(chip),
-            )
+        given = repr(gb).removesuffix(".0")  # as given: 36.0000001 is not 36
+        said = t(
+            "{flag}: {gb} GB, but the {chip} comes with {sizes} GB of unified memory",
+            flag=flag,
+            gb=given,
+            chip=chip.chip_name,
+            sizes=sold_sizes(chip),
         )
+        sold = [
+            o for o in others if o.unified and o.architecture == chip.architecture and gb in o.memory_sizes_gb
+        ]
+        if sold:
+            names = t(" or ").join(o.chip_name for o in sold)
+            example = f"{sold[0].chip_name.removeprefix('Apple ')} {given}GB"
+            said += t("; {gb} GB is an {chips}: --gpu '{example}'", gb=given, chips=names, example=example)
+        raise UsageError(said)
     return gb
 
 
@@ -584,7 +593,7 @@ def chip_and_memory(
             card = _card_with_memory(catalog, named, gpu, vram)
             if card is not None:
                 return card, None  # --gpu 3080 --vram 12: the 12 GB card
-            check_chip_memory(named, vram, t("--gpu and --vram"))
+            check_chip_memory(named, vram, t("--gpu and --vram"), list(catalog.gpus.values()))
         return named, vram
     given = parse_vram(split[1], flag)
     if given == chip.memory_gib and not chip.unified:
@@ -592,7 +601,7 @@ def chip_and_memory(
     card = _card_with_memory(catalog, chip, split[0], given)
     if card is not None:
         return card, vram  # "3080 12GiB": the catalog's 12 GB card of that name
-    memory = check_chip_memory(chip, given, flag)
+    memory = check_chip_memory(chip, given, flag, list(catalog.gpus.values()))
     _memory_once(gpu, memory, vram)
     return chip, memory
 
