@@ -1760,6 +1760,21 @@ def test_a_hostile_config_is_bad_input_not_an_internal_error(
     assert result.exit_code in (0, EXIT_USAGE), result.stderr
 
 
+def test_a_long_model_type_or_name_is_not_echoed_whole(run: Runner, tmp_path: Path) -> None:
+    """An attacker's review: a config.json whose model_type ran to 3,000,000 characters was taken
+    and printed in 37,595 lines; an unknown --model of 5,000 characters was echoed in full."""
+    config = {"model_type": "x" * 3_000_000, "hidden_size": 512, "num_hidden_layers": 2}
+    config |= {"num_attention_heads": 8, "intermediate_size": 1024, "vocab_size": 1000}
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    refused = fails(run("recommend", "--gpu", "rtx-4090", "--model", str(tmp_path)), 2, "is not a model type")
+    assert len(refused.stderr) < 500
+    for odd in ("llama\n", "qwen 3", "a/b"):
+        (tmp_path / "config.json").write_text(json.dumps(config | {"model_type": odd}), encoding="utf-8")
+        fails(run("model", str(tmp_path)), 2, "is not a model type")
+    unknown = fails(run("recommend", "--gpu", "rtx-4090", "--model", "a" * 5000), 2, "unknown model")
+    assert len(unknown.stderr) < 600
+
+
 def test_odd_model_paths_and_endpoints_are_bad_input(run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
     user = run("model", "~nosuchuser-ft-atlas/x")
     assert user.exit_code == EXIT_USAGE and "no such file or directory" in user.stderr

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import VISION_TEXT_ONLY, shape_of
-from atlas_cli.errors import UsageError
+from atlas_cli.errors import UsageError, one_line
 from atlas_cli.i18n import N_, nt, t
 from atlas_cli.kb.behaviour import MAX_LAYERS
 from atlas_cli.kb.records import LlmModel, from_model
@@ -934,6 +934,8 @@ def parse_config(config: Config, name: str, source: str) -> ParsedConfig:
     if not isinstance(config, Mapping):
         raise UsageError(t("{name}: config.json is not a JSON object", name=name))
     text, model_type = _text_config(config)
+    for given in (model_type, str(config.get("model_type") or "")):
+        _check_model_type(name, given)
     model_type = TEXT_MODEL_OF.get(model_type, model_type)
     _check_modelled(name, [config, text])
     notes: list[str] = []
@@ -981,6 +983,24 @@ def parse_config(config: Config, name: str, source: str) -> ParsedConfig:
             )
         ) from None
     return ParsedConfig(model, tuple(notes), tuple(warnings))
+
+
+# What transformers' model types look like (qwen3_moe, xlm-roberta, gpt_oss): a config whose
+# model_type is anything else is refused before it is echoed in a warning (an attacker's review: a
+# model_type of 3,000,000 characters printed 37,595 lines).
+MODEL_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
+
+
+def _check_model_type(name: str, model_type: str) -> None:
+    if model_type and not MODEL_TYPE.fullmatch(model_type):
+        raise UsageError(
+            t(
+                "{name}: config.json's model_type '{type}' is not a model type (letters, digits, '_', '.' "
+                "and '-', at most 64)",
+                name=name,
+                type=one_line(model_type[:40]) + ("..." if len(model_type) > 40 else ""),
+            )
+        )
 
 
 def _problem(where: tuple[int | str, ...], message: str) -> str:

@@ -468,6 +468,14 @@ def _hint(suggestions: tuple[str, ...]) -> str:
     return t("; did you mean {names}?", names=", ".join(suggestions)) if suggestions else ""
 
 
+# How much of an unknown name a message repeats: a 5,000-character --model was echoed whole.
+ECHOED_CHARS = 120
+
+
+def _echoed(query: str) -> str:
+    return query if len(query) <= ECHOED_CHARS else query[:ECHOED_CHARS] + "..."
+
+
 def _find(
     index: dict[str, str],
     kind: str,
@@ -479,7 +487,7 @@ def _find(
     if key in index:
         return index[key]
     suggestions = _suggest(index, query) if guesses is None else guesses(query)
-    message = t(UNKNOWN[kind], query=query, hint=_hint(suggestions))
+    message = t(UNKNOWN[kind], query=_echoed(query), hint=_hint(suggestions))
     if fallback is not None:
         instead, listing = t(fallback[0]), fallback[1]
         message += (
