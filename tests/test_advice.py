@@ -163,6 +163,17 @@ def test_hosted_tuning_is_offered_only_as_the_provider_tunes_the_model(
         assert any(p.method == "hosted-ft" for p in rec.excluded)
 
 
+def test_an_untunable_api_model_names_the_open_model_route(run: Runner, engine: Engine) -> None:
+    """A newcomer with only an OpenAI key and 3,000 demonstrations got prompting alone, whose own
+    caveat says a fine-tune would use them: the left-out hosted plan now says how to get one (an
+    open model tuned at Together or Fireworks, or on their GPU), and that route ranks it first."""
+    said = " ".join(ok(run("recommend", "--model-access", "api", "--model", "gpt-4o-mini", "--goal", "chat",
+                           "--examples", "3000")).stdout.split())  # fmt: skip
+    assert "name an open model instead: `--model llama-3.1-8b`" in said
+    open_model = recommend(engine, model_access="api", model="llama-3.1-8b", goal="chat", examples="3000")
+    assert open_model.plans[0].method == "hosted-ft"
+
+
 @pytest.mark.parametrize(
     "profile, libraries",
     [

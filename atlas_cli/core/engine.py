@@ -105,6 +105,7 @@ FIT_ORDER = {"yes": 0, "tight": 1, None: 2, "no": 3}  # unknown (no capacity) be
 OFFLOAD_ORDER = {None: 0, "none": 0, "optimizer": 1, "params": 2}
 # The priorities whose plans train without gradient checkpointing where they still fit (MemoryKey).
 UNCHECKED_PRIORITIES = frozenset({"cost", "speed"})
+CHECKING_EXAMPLES = 10_000  # the nominal data checking_inputs times both ways
 HOST_RAM_STEP_GB = 64  # offloaded plans: one rank step per doubling of the CPU RAM they need past it
 # Resolved hardware/models (with every candidate's memory estimates, ~50 KB each) and plans are
 # remembered between the profiles of a batch; past this many entries a memo starts afresh, so
@@ -1057,7 +1058,7 @@ class MemoryKey(NamedTuple):
     sampling: Sampling  # how online stages sample (--num-generations, --generation-batch)
     fewest: bool  # plans may use fewer of the GPUs (--priority cost)
     # With --priority cost or speed and --examples: the data that times each plan with and without
-    # gradient checkpointing, and it trains the faster way that fits within the margin.
+    # gradient checkpointing (checking_inputs), and it trains the faster way that fits within the margin.
     unchecked: TimeInputs | None
     classifier: bool  # a decoder's SFT trains a sequence classifier (profile.trains_classifier)
     ram_gb: float | None  # the machine's CPU RAM (--ram): an offloading plan that needs more does not fit
@@ -1148,6 +1149,16 @@ def _first_on_the_gpus(plans: Sequence[Plan], verdicts: tuple[str, ...]) -> Plan
     trained = [p for p in plans if p.kind != "no-training" and p.offload not in OFFLOADED]
     on_gpus = [p for p in trained if p.fit in verdicts]
     return min(on_gpus, key=lambda p: verdicts.index(str(p.fit)), default=None)
+
+
+def checking_inputs(inputs: TimeInputs) -> TimeInputs:
+    """What decides whether a plan trains faster without gradient checkpointing: its examples'
+    length, packing and sampling. Both ways take the same epochs and price per GPU-hour, and a
+    nominal amount of data stands for any (only a set smaller than a global batch would cap the
+    micro-batch), so every amount of a sweep shares one memory view."""
+    return inputs._replace(
+        examples=CHECKING_EXAMPLES, epochs=None, price_per_hour=None, max_hours=None, budget_usd=None
+    )
 
 
 def _any_fit(results: Iterable[Estimate | None]) -> bool:
@@ -1707,7 +1718,7 @@ class Engine:
             profile.lora_experts,
             inputs.sampling,
             fewest=profile.priority == "cost",
-            unchecked=inputs if timed else None,
+            unchecked=checking_inputs(inputs) if timed else None,
             classifier=local
             and trains_classifier(profile.goal, profile.data_kind, info.sized.architecture, pipeline),
             ram_gb=profile.ram,
