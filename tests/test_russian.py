@@ -717,3 +717,21 @@ def test_a_scoring_source_reads_the_same_in_traces_and_the_atlas(run: Runner) ->
     assert "this card's hardware note" in " ".join(ok(run(*args, env=WIDE)).stdout.split())
     atlas = ok(run("export", "--lang", "ru")).stdout
     assert "(обучаются смещения всех слоёв)" in atlas and "hardware note" not in atlas
+
+
+@pytest.mark.parametrize(
+    ("args", "russian", "english"),
+    [
+        (["recommend", "--gpuz", "3"], "Ошибка: нет такой опции: --gpuz", "Error: No such option: --gpuz"),
+        (["nosuchcommand"], "Ошибка: нет такой команды: 'nosuchcommand'", "No such command 'nosuchcommand'"),
+        (["recommend", "--gpu"], "Ошибка: опции '--gpu' нужно значение", "Option '--gpu' requires an"),
+        (["model"], "Ошибка: не указан аргумент 'ID|PATH'", "Missing argument 'ID|PATH'"),
+    ],
+)
+def test_the_command_lines_own_errors_are_in_russian(
+    run: Runner, args: list[str], russian: str, english: str
+) -> None:
+    """A newcomer's review: `--lang ru recommend --nosuch` answered in click's English."""
+    said = fails(run("--lang", "ru", *args), 2, russian).stderr
+    assert "Error" not in said and "Try '" not in said
+    fails(run(*args), 2, english)

@@ -16,6 +16,7 @@ import sys
 import typer
 
 from atlas_cli.cli.app import app, state
+from atlas_cli.cli.clickerrors import show as show_usage_error
 from atlas_cli.consoles import console_environment
 from atlas_cli.errors import (
     EXIT_INTERNAL,
@@ -130,11 +131,12 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Exit as exit_:
         code = exit_.exit_code
     except typer.TyperException as error:
-        # click's messages echo what was typed ("No such command 'x'"): escaped like our own.
-        message = error.format_message
-        setattr(error, "format_message", lambda: printable(message()))  # noqa: B010 - show() calls it
-        show = getattr(error, "show", None)
-        show() if show else fail(error.format_message(), 0)
+        # click's messages echo what was typed ("No such command 'x'"): escaped like our own, and
+        # in the user's language.
+        if hasattr(error, "show"):
+            show_usage_error(error)
+        else:
+            fail(printable(error.format_message()), 0)
         code = error.exit_code
     except typer.Abort:
         code = fail(t("Aborted."), EXIT_INTERRUPTED)

@@ -1204,6 +1204,13 @@ def on_one_strategy(run: Estimator, stages: list[Estimate]) -> list[Estimate]:
     return [e if e.settings.sharding == like.sharding else _placed_like(run, e, like) for e in stages]
 
 
+def _unchecked(run: Estimator, e: Estimate) -> Estimate:
+    """The estimate without gradient checkpointing, remembered across a batch (its time is
+    remembered by the estimate's identity)."""
+    settings = e.settings._replace(gradient_checkpointing=False)
+    return _remembered(_PLACED, (e.memory_model, e.shape, settings), lambda: run(settings), e.method)
+
+
 def _placed_like(run: Estimator, e: Estimate, like: EstimateSettings) -> Estimate:
     settings = e.settings._replace(sharding=like.sharding, hierarchical=like.hierarchical)
     return _remembered(_PLACED, (e.memory_model, e.shape, settings), lambda: run(settings), e.method)
@@ -1565,7 +1572,7 @@ class Engine:
         ):
             return found
         run = estimator(e.method, e.memory_model, e.shape)
-        sized = [run(stage.settings._replace(gradient_checkpointing=False)) for stage in (e, *e.other_stages)]
+        sized = [_unchecked(run, stage) for stage in (e, *e.other_stages)]
         unchecked = _heaviest_stage(sized)
         if unchecked is None or any(stage.fit != "yes" for stage in sized):
             return found
