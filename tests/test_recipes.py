@@ -2578,6 +2578,9 @@ def test_apple_silicon_refuses_bitsandbytes_plans_and_keeps_mixed_precision_on_m
     assert "PRECISION = 'bf16'" in text
     assert "not (torch.cuda.is_available() or torch.backends.mps.is_available())" in text
     assert "torch.backends.mps.is_macos_or_newer(14, 0)" in text
+    # Its source speaks of Apple silicon, not of NVIDIA's generations (a newcomer's review).
+    said = " ".join(header_of(text).replace("#", " ").split())
+    assert "bf16 on Apple silicon" in said and "Ampere" not in said
     # A CUDA machine keeps its QLoRA plans.
     cuda = recommend(gpu="rtx-3090", model="llama-3.1-8b", goal="chat")
     assert "BitsAndBytesConfig(" in render_recipe(CATALOG, cuda, rank_of(cuda, "qlora", ("sft",)), "python")

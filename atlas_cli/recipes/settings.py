@@ -933,9 +933,13 @@ def _estimate_settings(recipe: Recipe) -> None:
         recipe.set("seq_len", Setting(1024, t("no memory estimate: TRL SFTConfig's default max_length 1024")))
         return
     s = estimate.settings
-    why = t(
-        "bf16 on Ampere or newer; fp16 on GPUs without bf16 (V100, T4), fp32 there for Gemma 3, which "
-        "overflows fp16"
+    why = (
+        t("bf16 on Apple silicon: MLX computes in it, and PyTorch's MPS from macOS 14 with torch 2.6")
+        if recipe.facts.get("gpu_vendor") == "apple"
+        else t(
+            "bf16 on Ampere or newer; fp16 on GPUs without bf16 (V100, T4), fp32 there for Gemma 3, which "
+            "overflows fp16"
+        )
     )
     estimated = t("the plan's memory estimate")
     precision = Setting(s.precision, f"{estimated} ({why})")
