@@ -339,6 +339,13 @@ def _valid(raw: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
+def _fit_class(p: Plan) -> int:
+    """A plan's class in the order of fits: plans that offload compete by the CPU RAM they need,
+    within the margin or tight alike (engine.rank_key)."""
+    offloaded = p.kind != "no-training" and p.offload not in (None, "none")
+    return FIT_ORDER["yes"] if offloaded and p.fit in ("yes", "tight") else FIT_ORDER[p.fit]
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(profiles)
 # Found by this test: a tight training plan ranks with prompting, which fits (two T4s, pairs).
@@ -364,11 +371,11 @@ def test_every_profile_yields_a_plan_and_fitting_plans_rank_first(
         assert rec.facts["goal"] in ("chat", "align", "reasoning")
         assert any("No plan applies" in note for note in rec.notes)
         return
-    order = [FIT_ORDER[p.fit] for p in rec.plans]  # yes, tight, unknown (hosted, no GPU), no
+    order = [_fit_class(p) for p in rec.plans]  # yes, tight, unknown (hosted, no GPU), no
     # When the best training plan is only tight, prompting and retrieval rank among tight plans;
     # when it fits by offloading, tight prompting and retrieval on the GPUs alone rank with it; a
     # no-training plan that needs no GPU memory (unknown fit) ranks with the best training plan.
-    trained = [(FIT_ORDER[p.fit], OFFLOAD_ORDER[p.offload]) for p in rec.plans if p.kind != "no-training"]
+    trained = [(_fit_class(p), OFFLOAD_ORDER[p.offload]) for p in rec.plans if p.kind != "no-training"]
     yes, tight = FIT_ORDER["yes"], FIT_ORDER["tight"]
     best = min(trained, default=None)
     if best is not None and best[0] in (yes, tight):
