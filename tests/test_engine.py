@@ -227,6 +227,9 @@ def test_cost_and_speed_priorities_train_without_checkpointing_where_that_is_fas
         assert dora.estimate is not None and dora.estimate.settings.gradient_checkpointing
     balanced = {p.method: p for p in recommend(engine, **base).plans}["lora"]
     assert balanced.estimate is not None and balanced.estimate.settings.gradient_checkpointing
+    # Activation offloading moves the checkpoints: no plan is told to turn them off (a review).
+    offloading = recommend(engine, **base, activation_offloading="true")
+    assert not any("also fits without gradient checkpointing" in note for note in offloading.notes)
 
 
 def test_nothing_fits_says_so(engine: Engine) -> None:

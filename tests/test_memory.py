@@ -516,6 +516,10 @@ def test_more_gpus_are_suggested_only_while_they_save_memory(run: Runner) -> Non
         assert "gpus" not in {c["change"] for c in changes}
     full = ok(run("estimate", "--method", "full-ft", "--model", "llama-3.1-70b", "--gpu", "h100", "--json"))
     assert "gpus" in {c["change"] for c in full.json()["to_fit"]}
+    # A review of that change: a 4-bit base that misses loaded whole reads the same on 2 GPUs and on
+    # 4; on 8 it fits, loaded shard by shard, and is still suggested.
+    short = ok(run(*args, "--gpus", "2", "--seq-len", "4k", "--json")).json()["to_fit"]
+    assert ("gpus", 8) in {(c["change"], c["value"]) for c in short}
 
 
 def test_activation_offloading_moves_the_checkpoints_to_the_host(run: Runner) -> None:

@@ -2937,9 +2937,6 @@ def test_qlora_loaded_shard_by_shard_is_written_for_axolotl_under_fsdp(run: Runn
     axolotl; recommend's recipe line and its YAML line say the same."""
     args = ("--gpu", "rtx-4090", "--gpus", "4", "--model", "llama-3.3-70b", "--goal", "chat")
     args += ("--data-kind", "demonstrations", "--examples", "10k")
-    defaulted = ok(run("recipe", *args, "--out", "-"))
-    assert "so this is --trainer axolotl" in " ".join(defaulted.stderr.split())
-    assert "qlora_sharded_model_loading: true" in defaulted.stdout
     written = ok(run("recipe", *args, "--trainer", "axolotl", "--out", "-"))
     config = yaml.safe_load(written.stdout.split("# --- sft.yaml", 1)[-1])
     assert config["qlora_sharded_model_loading"] is True and config["fsdp_version"] == 1
@@ -2953,6 +2950,16 @@ def test_qlora_loaded_shard_by_shard_is_written_for_axolotl_under_fsdp(run: Runn
     refused = run("recipe", *args, "--trainer", "python", "--out", "-")
     said = " ".join(refused.stderr.split())
     assert refused.exit_code == 2 and "--trainer axolotl writes it (FSDP)" in said
+    # Without --trainer, the Python recipe passes it to axolotl where its own loss still fits (two
+    # A100 40GB); where it does not (four RTX 4090s), the refusal names --trainer axolotl, whose
+    # Liger plugin fuses the loss (a review: the fall-over wrote "DOES NOT FIT").
+    a100 = ("--gpu", "a100-40gb", "--gpus", "2", "--model", "llama-3.1-70b", *args[6:])
+    defaulted = ok(run("recipe", *a100, "--out", "-"))
+    assert "so this is --trainer axolotl" in " ".join(defaulted.stderr.split())
+    assert "qlora_sharded_model_loading: true" in defaulted.stdout
+    fails(run("recipe", *args, "--out", "-"), 2, "--trainer axolotl writes it (FSDP)")
+    own_loss = fails(run("recipe", *args, "--trainer", "axolotl", "--stack", "trl", "--out", "-"), 2).stderr
+    assert "even so this recipe's own settings need" in " ".join(own_loss.split())
     steps = ok(run("recommend", *args, "--json")).json()["next_steps"]
     assert steps["recipe"] is not None and steps["recipe_note"] is None
     shown = " ".join(ok(run("recommend", *args)).stdout.split())

@@ -726,6 +726,7 @@ def test_a_scoring_source_reads_the_same_in_traces_and_the_atlas(run: Runner) ->
         (["nosuchcommand"], "Ошибка: нет такой команды: 'nosuchcommand'", "No such command 'nosuchcommand'"),
         (["recommend", "--gpu"], "Ошибка: опции '--gpu' нужно значение", "Option '--gpu' requires an"),
         (["model"], "Ошибка: не указан аргумент 'ID|PATH'", "Missing argument 'ID|PATH'"),
+        (["recomend"], "возможно, имелась в виду 'recommend'?", "Did you mean 'recommend'?"),
     ],
 )
 def test_the_command_lines_own_errors_are_in_russian(

@@ -20,7 +20,11 @@ MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
         N_("no such option: {name} (possible options: {options})"),
     ),
     (re.compile(r"No such option: (?P<name>.+)"), N_("no such option: {name}")),
-    (re.compile(r"No such command '(?P<name>.*)'\."), N_("no such command '{name}'")),
+    (
+        re.compile(r"No such command ['\"](?P<name>.*)['\"]\. Did you mean (?P<names>.+)\?"),
+        N_("no such command '{name}'; did you mean {names}?"),
+    ),
+    (re.compile(r"No such command ['\"](?P<name>.*)['\"]\."), N_("no such command '{name}'")),
     (re.compile(r"Option '(?P<name>.+)' requires an argument\."), N_("option '{name}' needs a value")),
     (re.compile(r"Option '(?P<name>.+)' does not take a value\."), N_("option '{name}' takes no value")),
     (re.compile(r"Missing argument '(?P<name>.+)'\."), N_("missing argument '{name}'")),

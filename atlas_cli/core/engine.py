@@ -1151,6 +1151,14 @@ def _first_on_the_gpus(plans: Sequence[Plan], verdicts: tuple[str, ...]) -> Plan
     return min(on_gpus, key=lambda p: verdicts.index(str(p.fit)), default=None)
 
 
+def unchecks(e: Estimate) -> bool:
+    """Whether the plan could train without gradient checkpointing: it checkpoints now, keeps its
+    states on the GPUs, and does not offload the checkpoints themselves (activation offloading
+    moves them to CPU RAM: it needs them)."""
+    s = e.settings
+    return s.gradient_checkpointing and not s.activation_offloading and s.offload == "none"
+
+
 def checking_inputs(inputs: TimeInputs) -> TimeInputs:
     """What decides whether a plan trains faster without gradient checkpointing: its examples'
     length, packing and sampling. Both ways take the same epochs and price per GPU-hour, and a
@@ -1562,14 +1570,7 @@ class Engine:
         tuning, which never checkpoints, ranked 33 % cheaper than LoRA, which fits without
         checkpointing and then costs the same."""
         e, warnings = found
-        # Activation offloading moves the checkpoints to CPU RAM: it needs them.
-        if (
-            e is None
-            or e.fit != "yes"
-            or not e.settings.gradient_checkpointing
-            or e.settings.activation_offloading
-            or e.settings.offload != "none"
-        ):
+        if e is None or e.fit != "yes" or not unchecks(e):
             return found
         run = estimator(e.method, e.memory_model, e.shape)
         sized = [_unchecked(run, stage) for stage in (e, *e.other_stages)]
@@ -1970,7 +1971,7 @@ class Engine:
         e = plan.estimate
         if e is None or plan.fit != "yes" or plan.offload in OFFLOADED or not plan.hours:
             return []
-        if not e.settings.gradient_checkpointing:
+        if not unchecks(e):
             return []
         key = (id(e), context.inputs, id(context.hardware))
         found = self._unchecked.get(key)

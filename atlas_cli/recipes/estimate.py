@@ -226,13 +226,8 @@ def _sized_stages(
 
 
 def _loaded_alike(recipe: Recipe, run: Estimator, stages: dict[str, Estimate]) -> dict[str, Estimate]:
-    """Whether the recipe loads its 4-bit base shard by shard (FSDP) or whole (DeepSpeed): shard by
-    shard where the trainer may and any stage fits only so, or the plan was ranked so (with the
-    trainer's own settings it may fit neither way, and its verdict says so); then every stage,
-    sized so (it never takes more memory than loading the base whole under ZeRO-3)."""
-    ranked = recipe.plan.estimate is not None and recipe.plan.estimate.settings.sharded_loading
-    sharded = ranked or any(e.settings.sharded_loading for e in stages.values())
-    recipe.sharded_loading = recipe.fsdp_qlora_layer is not None and sharded
+    """A recipe that loads its 4-bit base shard by shard (FSDP, as the plan was ranked) sizes every
+    stage so, whatever strategy its own settings would fit with otherwise: one config runs them."""
     if not recipe.sharded_loading:
         return stages
     return {
@@ -300,8 +295,8 @@ def _sized_stage(
     def strategic(tried: EstimateSettings) -> Estimate:
         if placed:
             return run(tried)
-        # DeepSpeed loads a 4-bit base whole; the trainer may load it shard by shard (settings.py).
-        return with_strategy(run, tried, loaded_whole=recipe.fsdp_qlora_layer is None)
+        # DeepSpeed loads a 4-bit base whole; a trainer may load it shard by shard (settings.py).
+        return with_strategy(run, tried, loaded_whole=not recipe.sharded_loading)
 
     fixed = _fixed_batch(recipe, objective)
     if fixed is not None:

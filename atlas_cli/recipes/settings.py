@@ -232,11 +232,9 @@ class Recipe:
     trainer: str = "python"
     stack: str = "hf"
     quantized_experts: bool = False  # a QLoRA base's routed experts load quantized too
-    # The decoder layer FSDP wraps where the trainer may load the 4-bit base shard by shard
-    # (TrainerFormat.loads_quantized_shards, families.yaml fsdp_qlora_layer); sharded_loading: it
-    # does, where the recipe's own estimate fits only so (recipes/estimate.py).
+    # The decoder layer FSDP wraps where the trainer loads the plan's 4-bit base shard by shard, as
+    # the plan was ranked (TrainerFormat.loads_quantized_shards, families.yaml fsdp_qlora_layer).
     fsdp_qlora_layer: str | None = None
-    sharded_loading: bool = False
     # LoRA adapts a mixture of experts' routed experts whatever --lora-experts says: the trainer
     # does by default (mlx-lm's LoRASwitchLinear), and the recipe's estimate counts them.
     lora_experts: bool = False
@@ -277,6 +275,11 @@ class Recipe:
     @property
     def memory_model(self) -> str:
         return self.method.memory_model or "inference"
+
+    @property
+    def sharded_loading(self) -> bool:
+        """The recipe loads its 4-bit base shard by shard under FSDP (its estimate sizes it so)."""
+        return self.fsdp_qlora_layer is not None
 
     @property
     def shards_expert_lora(self) -> bool:

@@ -115,8 +115,10 @@ def _settled(
     _fewer_gpus_note(recipe)
     recipe.notes += _rule_notes(catalog, recipe)
     _check_gap(recipe, chosen)
-    _check_offloaded_quantized_base(recipe, others)
+    # Before the offload check: a plan ranked loaded shard by shard, which this trainer sizes
+    # offloaded, is refused for what it was ranked as.
     _check_sharded_loading(catalog, recipe, formats)
+    _check_offloaded_quantized_base(recipe, others)
     _check_vllm_server(recipe)
     _check_quantized_sampling(recipe)
     _check_hardware(recipe, chosen, formats)
@@ -362,6 +364,7 @@ def _check_sharded_loading(catalog: Catalog, recipe: Recipe, formats: dict[str, 
     by shard are named."""
     ranked = recipe.plan.estimate
     if recipe.sharded_loading:
+        _check_shard_loaded_fits(recipe)
         recipe.notes.append(t(LOADED_SHARD_BY_SHARD))
         return
     if ranked is None or not ranked.settings.sharded_loading:
@@ -392,6 +395,27 @@ def _check_sharded_loading(catalog: Catalog, recipe: Recipe, formats: dict[str, 
             name=translated(recipe.plan.name),
             gb=whole,
             instead=instead,
+        )
+    )
+
+
+def _check_shard_loaded_fits(recipe: Recipe) -> None:
+    """A plan loaded shard by shard whose recipe, with its trainer's own settings (transformers' own
+    loss holds the whole logits), misses the safety margin even so: refused, with the change that
+    ranked it (a review: the default recipe fell over to an axolotl config that said "DOES NOT FIT")."""
+    heaviest = max(recipe.estimates.values(), key=lambda e: e.per_gpu_gb, default=None)
+    if heaviest is None or heaviest.fit == "yes":
+        return
+    raise UsageError(
+        t(
+            "plan {rank} ({name}) fits only with its 4-bit base loaded shard by shard, and even so this "
+            "recipe's own settings need {gb:.2f} GB per GPU of {have:.2f} (stack {stack}); --stack liger "
+            "fuses the loss (its Liger plugin), or pick another plan with --plan",
+            rank=recipe.rank,
+            name=translated(recipe.plan.name),
+            gb=heaviest.per_gpu_gb,
+            have=heaviest.capacity_gb or 0.0,
+            stack=heaviest.settings.stack,
         )
     )
 

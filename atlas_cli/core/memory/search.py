@@ -393,17 +393,21 @@ def changes_that_fit(
 
 
 def _more_gpus(now: Estimate, changed: Callable[[str, Value], Estimate]) -> Change | None:
-    """The fewest GPUs (of GPU_COUNTS) that fit, searched while each doubling still saves at least
-    MIN_DOUBLING_SAVING of a GPU's memory: what more GPUs shard shrinks by half each time, what
-    they do not (each GPU's activations) stays, and a count reached by crumbs (an expert's review:
-    "gpus = 256" for a 70B QLoRA at 8k tokens on 24 GB cards) is no way to fit."""
-    count, need = now.settings.all_gpus, now.per_gpu_gb
+    """The fewest GPUs (of GPU_COUNTS) that fit, reached by a step that saved at least
+    MIN_DOUBLING_SAVING of a GPU's memory per doubling, searched until two steps in a row save
+    less: what more GPUs shard shrinks by half each time, what they do not (each GPU's
+    activations) stays, and a count reached by crumbs (an expert's review: "gpus = 256" for a
+    70B QLoRA at 8k tokens on 24 GB cards) is no way to fit. One flat step is passed over: a 4-bit
+    base that misses loaded whole reads the same on 2 GPUs and on 4, and fits shard by shard on 8."""
+    count, need, flat = now.settings.all_gpus, now.per_gpu_gb, 0
     least = MIN_DOUBLING_SAVING * (now.capacity_gb or 0.0)
     for gpus in (n for n in GPU_COUNTS if n > count):
         result = changed("gpus", gpus)
-        if result.fit == "yes":
+        saved = (need - result.per_gpu_gb) / math.log2(gpus / count)
+        if saved >= least and result.fit == "yes":
             return Change("gpus", gpus, result.per_gpu_gb)
-        if (need - result.per_gpu_gb) / math.log2(gpus / count) < least:
+        flat = flat + 1 if saved < least else 0
+        if flat == 2:
             return None
         count, need = gpus, result.per_gpu_gb
     return None
