@@ -96,9 +96,9 @@ VISION = [{"gpu": "rtx-4090", "model": "gemma-3-12b-it", "goal": "adapt", "data_
 # reentrantly, the DPO one keeps axolotl's non-reentrant default for rl stages.
 ZERO3_QLORA = [{"gpu": "l40s", "gpus": "2", "model": "llama-3.1-70b", "data_kind": "preferences"}]
 # QLoRA that fits only with its 4-bit base loaded shard by shard: FSDP1 with
-# qlora_sharded_model_loading (70B on four 24 GB cards, as Answer.AI trained it).
+# qlora_sharded_model_loading (70B on two 40 GB cards, where axolotl's own loss still fits).
 SHARD_LOADED_QLORA = [
-    {"gpu": "rtx-4090", "gpus": "4", "model": "llama-3.3-70b", "goal": "chat", "data_kind": "demonstrations"}
+    {"gpu": "a100-40gb", "gpus": "2", "model": "llama-3.1-70b", "goal": "chat", "data_kind": "demonstrations"}
 ]
 
 
