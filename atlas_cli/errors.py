@@ -37,9 +37,21 @@ class UsageError(AtlasError):
         self.suggestions = suggestions
 
 
+# How much of a refused value a message repeats: a 5,000-character --model, --goal or number was
+# echoed whole (an attacker's review), and a config.json's model_type of millions.
+ECHOED_CHARS = 120
+
+
+def echoed(value: object) -> str:
+    """A refused value as a message repeats it: cut to ECHOED_CHARS characters."""
+    text = str(value)
+    return text if len(text) <= ECHOED_CHARS else text[:ECHOED_CHARS] + "..."
+
+
 def not_one_of(flag: str, value: object, allowed: Iterable[str]) -> str:
     """The message for a value outside its choices, in the current language."""
-    return t("{flag}: '{value}' is not one of {choices}", flag=flag, value=value, choices=", ".join(allowed))
+    choices = ", ".join(allowed)
+    return t("{flag}: '{value}' is not one of {choices}", flag=flag, value=echoed(value), choices=choices)
 
 
 class UnknownName(UsageError):

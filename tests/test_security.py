@@ -1773,6 +1773,14 @@ def test_a_long_model_type_or_name_is_not_echoed_whole(run: Runner, tmp_path: Pa
         fails(run("model", str(tmp_path)), 2, "is not a model type")
     unknown = fails(run("recommend", "--gpu", "rtx-4090", "--model", "a" * 5000), 2, "unknown model")
     assert len(unknown.stderr) < 600
+    # Every refused value is echoed so (the review's --goal, --trainer and number flags too).
+    for args in (
+        ["recommend", "--goal", "a" * 5000],
+        ["recommend", "--examples", "1" * 5000 + "x"],
+        ["recipe", "--trainer", "a" * 5000],
+        ["estimate", "--lora-rank", "a" * 5000],
+    ):
+        assert len(fails(run(*args), 2).stderr) < 600, args
 
 
 def test_odd_model_paths_and_endpoints_are_bad_input(run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import VISION_TEXT_ONLY, shape_of
-from atlas_cli.errors import UsageError, one_line
+from atlas_cli.errors import UsageError, echoed, one_line
 from atlas_cli.i18n import N_, nt, t
 from atlas_cli.kb.behaviour import MAX_LAYERS
 from atlas_cli.kb.records import LlmModel, from_model
@@ -998,7 +998,7 @@ def _check_model_type(name: str, model_type: str) -> None:
                 "{name}: config.json's model_type '{type}' is not a model type (letters, digits, '_', '.' "
                 "and '-', at most 64)",
                 name=name,
-                type=one_line(model_type[:40]) + ("..." if len(model_type) > 40 else ""),
+                type=one_line(echoed(model_type)),
             )
         )
 

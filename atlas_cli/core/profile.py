@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from atlas_cli.core.shell import plain_decimal, shell_word
-from atlas_cli.errors import UsageError, not_one_of
+from atlas_cli.errors import UsageError, echoed, not_one_of
 from atlas_cli.i18n import CYRILLIC, N_, t
 from atlas_cli.kb.vocabulary import (
     CLASSIFIER_PIPELINE,
@@ -564,7 +564,7 @@ def parse_number(value: str | int | float, flag: str, form: NumberForm) -> tuple
                     "{flag}: '{text}' is not {what}; write it like {examples} "
                     "(ASCII digits, '.' for decimals, ',' only between groups of three digits)",
                     flag=flag,
-                    text=value,
+                    text=echoed(value),
                     what=t(form.what),
                     examples=t(form.examples),
                 )

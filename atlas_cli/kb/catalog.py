@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import NamedTuple
 
-from atlas_cli.errors import UnknownName
+from atlas_cli.errors import UnknownName, echoed
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.behaviour import REFERENCE_PRICE_KINDS
 from atlas_cli.kb.records import Gpu, HostedOffer, KnowledgeBase, LlmModel, Method, Price, Training
@@ -468,14 +468,6 @@ def _hint(suggestions: tuple[str, ...]) -> str:
     return t("; did you mean {names}?", names=", ".join(suggestions)) if suggestions else ""
 
 
-# How much of an unknown name a message repeats: a 5,000-character --model was echoed whole.
-ECHOED_CHARS = 120
-
-
-def _echoed(query: str) -> str:
-    return query if len(query) <= ECHOED_CHARS else query[:ECHOED_CHARS] + "..."
-
-
 def _find(
     index: dict[str, str],
     kind: str,
@@ -487,7 +479,7 @@ def _find(
     if key in index:
         return index[key]
     suggestions = _suggest(index, query) if guesses is None else guesses(query)
-    message = t(UNKNOWN[kind], query=_echoed(query), hint=_hint(suggestions))
+    message = t(UNKNOWN[kind], query=echoed(query), hint=_hint(suggestions))
     if fallback is not None:
         instead, listing = t(fallback[0]), fallback[1]
         message += (
