@@ -1213,14 +1213,16 @@ def on_one_strategy(run: Estimator, stages: list[Estimate]) -> list[Estimate]:
 
 
 def _unchecked(run: Estimator, e: Estimate) -> Estimate:
-    """The estimate without gradient checkpointing, remembered across a batch (its time is
-    remembered by the estimate's identity)."""
-    settings = e.settings._replace(gradient_checkpointing=False)
-    return _remembered(_PLACED, (e.memory_model, e.shape, settings), lambda: run(settings), e.method)
+    """The estimate without gradient checkpointing (its time is remembered by its identity)."""
+    return _placed(run, e, e.settings._replace(gradient_checkpointing=False))
 
 
 def _placed_like(run: Estimator, e: Estimate, like: EstimateSettings) -> Estimate:
-    settings = e.settings._replace(sharding=like.sharding, hierarchical=like.hierarchical)
+    return _placed(run, e, e.settings._replace(sharding=like.sharding, hierarchical=like.hierarchical))
+
+
+def _placed(run: Estimator, e: Estimate, settings: EstimateSettings) -> Estimate:
+    """`e`'s method at other settings, exactly (no strategy search), remembered across a batch."""
     return _remembered(_PLACED, (e.memory_model, e.shape, settings), lambda: run(settings), e.method)
 
 
@@ -1562,7 +1564,7 @@ class Engine:
         return chosen[0], [*chosen[1], why]
 
     def _faster_unchecked_plan(
-        self, found: tuple[Estimate | None, list[str]], hardware: Hardware, key: MemoryKey, inputs: TimeInputs
+        self, method: Method, found: tuple[Estimate | None, list[str]], hardware: Hardware, key: MemoryKey
     ) -> tuple[Estimate | None, list[str]]:
         """The plan without gradient checkpointing where every stage still fits within the margin
         and it trains faster so (no forward pass recomputed, but a larger micro-batch may no longer
@@ -1577,16 +1579,11 @@ class Engine:
         unchecked = _heaviest_stage(sized)
         if unchecked is None or any(stage.fit != "yes" for stage in sized):
             return found
-        if not self._within_limits_of(unchecked, hardware, key):
+        if key.unchecked is None or not self._within_limits(method, unchecked, hardware, key):
             return found
-        before, after = (self._timed(x, key.pipeline, hardware, inputs).hours for x in (e, unchecked))
+        before, after = (self._timed(x, key.pipeline, hardware, key.unchecked).hours for x in (e, unchecked))
         faster = after is not None and (before is None or after < before)
         return (unchecked, warnings) if faster else found
-
-    def _within_limits_of(self, result: Estimate, hardware: Hardware, key: MemoryKey) -> bool:
-        if key.limits is None:
-            return True
-        return self._timed(result, key.pipeline, hardware, key.limits).over_limit is None
 
     def _within_limits(self, method: Method, result: Estimate, hardware: Hardware, key: MemoryKey) -> bool:
         """Whether the plan on this hardware stays within the profile's --max-hours/--budget-usd."""
@@ -1657,7 +1654,7 @@ class Engine:
         training = [m for m in self.candidates if m.kind != "no-training" and m.runs == "local"]
         if local and key.unchecked is not None:
             for m in training:
-                estimates[m.id] = self._faster_unchecked_plan(estimates[m.id], hardware, key, key.unchecked)
+                estimates[m.id] = self._faster_unchecked_plan(m, estimates[m.id], hardware, key)
         # Unified memory (Apple silicon): CPU RAM is the GPU's own pool, nothing to offload to.
         for offload in ("optimizer", "params"):
             if (

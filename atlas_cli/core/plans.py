@@ -15,7 +15,7 @@ from atlas_cli.i18n import N_, nt, significant, stage_label, t, translated
 from atlas_cli.kb.behaviour import Scalar
 from atlas_cli.kb.conditions import facts_that_held
 from atlas_cli.kb.records import Advice, PipelineRule, Rule
-from atlas_cli.kb.vocabulary import FIT_MARGIN
+from atlas_cli.kb.vocabulary import FIT_MARGIN, SUPERVISED_STAGES
 
 SAFETY_PERCENT = round(100 * (1 - FIT_MARGIN))
 OFFLOADED = {"optimizer": N_("optimizer states"), "params": N_("parameters and optimizer states")}
@@ -82,6 +82,21 @@ class Plan(NamedTuple):
     vllm_excluded: bool = False  # a rule would leave it out with --vllm (gpt-oss, QLoRA in TRL)
     # Its number of GPUs was chosen by its time, and a caveat says why it leaves some free.
     fewer_gpus_explained: bool = False
+
+    def loads_shard_by_shard(self, fsdp_qlora_layer: str | None) -> bool:
+        """ft-atlas writes the plan with its 4-bit base loaded shard by shard under FSDP (axolotl's
+        qlora_sharded_model_loading): it was ranked so, without offload (FSDP offloads parameters
+        and all, or nothing), for a family whose decoder layer a loader documents
+        (`fsdp_qlora_layer`, families.yaml), and every stage is supervised, as the loaders' own
+        examples train (axolotl's examples/llama-3/qlora-fsdp-70b.yaml, Answer.AI's train.py)."""
+        e = self.estimate
+        return (
+            e is not None
+            and e.settings.sharded_loading
+            and e.settings.offload == "none"
+            and fsdp_qlora_layer is not None
+            and set(self.pipeline) <= set(SUPERVISED_STAGES)
+        )
 
     def stages_text(self, arrow: str = " → ") -> str:
         """The pipeline as tables and notes show it: "SFT → DPO", "continued pre-training" (recipes'

@@ -666,21 +666,10 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
 
 
 def _shard_loaded_layer(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat) -> str | None:
-    """The layer FSDP wraps where the trainer may load the plan's 4-bit base shard by shard: the
-    plan was ranked so, without offload (FSDP offloads parameters and all, or nothing), the
-    trainer loads the model's family so, and every stage is supervised, as the loaders' own
-    examples train (axolotl's examples/llama-3/qlora-fsdp-70b.yaml, Answer.AI's train.py)."""
-    estimate, model = recipe.plan.estimate, recipe.model
-    if (
-        estimate is None
-        or not estimate.settings.sharded_loading
-        or estimate.settings.offload != "none"
-        or model is None
-        or not fmt.loads_quantized_shards
-        or not set(recipe.stages) <= set(SUPERVISED_STAGES)
-    ):
-        return None
-    return fsdp_qlora_layer(catalog, model)
+    """The layer FSDP wraps where this trainer loads the plan's 4-bit base shard by shard
+    (Plan.loads_shard_by_shard); else None."""
+    layer = None if recipe.model is None else fsdp_qlora_layer(catalog, recipe.model)
+    return layer if fmt.loads_quantized_shards and recipe.plan.loads_shard_by_shard(layer) else None
 
 
 def packed_apart_by_fa2(recipe: Recipe, stage: str) -> bool:

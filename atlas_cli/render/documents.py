@@ -44,7 +44,6 @@ from atlas_cli.kb.vocabulary import (
     MEMORY_MODELS,
     OUTPUT_SCHEMA_VERSION,
     STACKS,
-    SUPERVISED_STAGES,
     Lang,
 )
 
@@ -489,18 +488,11 @@ def _apple_quantized_note(rec: Recommendation, plan: Plan) -> str | None:
 
 
 def shard_loaded_elsewhere(rec: Recommendation, plan: Plan) -> bool:
-    """The plan fits only with its 4-bit base loaded shard by shard, which ft-atlas writes (with
-    axolotl) only for a family that says how, supervised stages and no offload
-    (recipes/settings.py _shard_loaded_layer)."""
+    """The plan fits only with its 4-bit base loaded shard by shard, and ft-atlas does not write it
+    so (Plan.loads_shard_by_shard)."""
     e = plan.estimate
-    if e is None or not e.settings.sharded_loading:
-        return False
-    return (
-        rec.model is None
-        or rec.model.fsdp_qlora_layer is None
-        or e.settings.offload != "none"
-        or not set(plan.pipeline) <= set(SUPERVISED_STAGES)
-    )
+    layer = None if rec.model is None else rec.model.fsdp_qlora_layer
+    return e is not None and e.settings.sharded_loading and not plan.loads_shard_by_shard(layer)
 
 
 def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
