@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Final, Literal, NamedTuple
 
 from atlas_cli.core.estimates import PROMPT_CONTEXT, Estimate, EstimateSettings, billions
@@ -451,7 +451,7 @@ def name_and_memory(text: str) -> tuple[str, str] | None:
     return None if match is None or not match.group(1) else (match.group(1), match.group(2))
 
 
-def check_chip_memory(chip: Gpu, gb: float, flag: str, others: Sequence[Gpu] = ()) -> float:
+def check_chip_memory(chip: Gpu, gb: float, flag: str, others: Iterable[Gpu] = ()) -> float:
     """`gb` of memory given for `chip`: an Apple chip's unified memory in the sizes Apple sells it
     with (a 16 GB M2 Max was never made: sizing one would advise for a Mac nobody has); another
     card with memory the catalog does not list is refused with --vram as the way (a newcomer's
@@ -593,7 +593,7 @@ def chip_and_memory(
             card = _card_with_memory(catalog, named, gpu, vram)
             if card is not None:
                 return card, None  # --gpu 3080 --vram 12: the 12 GB card
-            check_chip_memory(named, vram, t("--gpu and --vram"), list(catalog.gpus.values()))
+            check_chip_memory(named, vram, t("--gpu and --vram"), catalog.gpus.values())
         return named, vram
     given = parse_vram(split[1], flag)
     if given == chip.memory_gib and not chip.unified:
@@ -601,7 +601,7 @@ def chip_and_memory(
     card = _card_with_memory(catalog, chip, split[0], given)
     if card is not None:
         return card, vram  # "3080 12GiB": the catalog's 12 GB card of that name
-    memory = check_chip_memory(chip, given, flag, list(catalog.gpus.values()))
+    memory = check_chip_memory(chip, given, flag, catalog.gpus.values())
     _memory_once(gpu, memory, vram)
     return chip, memory
 
