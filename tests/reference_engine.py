@@ -75,9 +75,11 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
 
     def runs(m: str) -> tuple[int, int, int]:
         plan = plans[m]
-        # doublings of the CPU RAM an offloaded plan needs past HOST_RAM_STEP_GB (docs: engine.rank_key)
-        host = math.floor(math.log2(max(plan.ram_gb or 0.0, HOST_RAM_STEP_GB) / HOST_RAM_STEP_GB))
+        # doublings of the CPU RAM an offloaded plan needs past HOST_RAM_STEP_GB (docs: engine.rank_key);
+        # a plan on the GPUs alone ranks apart from the RAM it loads with
         kind = OFFLOAD_ORDER[plan.offload]
+        ram = plan.ram_gb or 0.0 if kind else 0.0
+        host = math.floor(math.log2(max(ram, HOST_RAM_STEP_GB) / HOST_RAM_STEP_GB))
         if kind == 0 or plan.fit not in ("yes", "tight"):
             return (FIT_ORDER[plan.fit], kind, host)
         # Plans that offload compete among themselves, within the margin or tight alike: by RAM

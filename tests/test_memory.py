@@ -1780,6 +1780,28 @@ def test_ram_given_leaves_out_the_plans_that_offload_more_than_it(run: Runner) -
     assert "CPU offload" not in note and "more than the 64 GB --ram gives" in note
 
 
+def test_a_base_loaded_shard_by_shard_needs_cpu_ram_and_ram_given_checks_it(run: Runner) -> None:
+    """Answer.AI's loader (axolotl's qlora_sharded_model_loading) reads a checkpoint file whole in
+    every process and keeps the quantized base in the first one's CPU RAM: "roughly 55GB of CPU
+    RAM" for Llama-2-70B on two GPUs (fsdp_qlora README). 70B QLoRA on four RTX 3090s read "yes"
+    with nothing said of RAM; a 48 GB desktop cannot load it so, and --ram now says so."""
+    args = ("recommend", "--gpu", "rtx-3090", "--gpus", "4", "--model", "llama-3.1-70b", "--goal", "chat")
+    args += ("--data-kind", "demonstrations", "--json")
+
+    def qlora(*extra: str) -> dict[str, Any]:
+        plans = ok(run(*args, *extra)).json()["recommendations"]
+        return next(p for p in plans if p["method"] == "qlora")
+
+    loaded = qlora()
+    assert loaded["fit"] == "yes" and loaded["assumptions"]["sharded_loading"]
+    # the 4-bit base (~39.5 GB) and a 5 GB checkpoint file in each of the four processes
+    assert 55 < loaded["ram_gb"] < 65
+    assert qlora("--ram", "64")["assumptions"]["sharded_loading"]
+    short = qlora("--ram", "48")
+    assert short["fit"] == "no" and not short["assumptions"]["sharded_loading"]
+    assert any("more than the 48 GB --ram gives" in c for c in short["caveats"])
+
+
 def test_unsloths_self_sizing_loss_never_fits_less_than_trls(run: Runner) -> None:
     """Unsloth sizes its loss chunks to the free memory: counted at full size near the margin it
     made Gemma-3-27B QLoRA on a 4090 fit 1,187 tokens against TRL's 2,502 (an expert's review),

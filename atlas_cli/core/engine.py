@@ -339,8 +339,8 @@ def rank_key(plan: Plan, raw: float, order: int) -> tuple[float, ...]:
     plan fits on the GPUs alone: Engine._memory) compete among themselves, within the margin or
     tight alike, by offload_rank. (An expert's review: a partial fine-tune within the margin at
     571 GB of RAM ranked above QLoRA, tight at 141 GB and twice as fast, on two RTX 3090s.)"""
-    host = int(math.log2(max(plan.ram_gb or 0.0, HOST_RAM_STEP_GB) / HOST_RAM_STEP_GB))
     kind = OFFLOAD_ORDER[plan.offload]
+    host = int(math.log2(max(plan.ram_gb or 0.0, HOST_RAM_STEP_GB) / HOST_RAM_STEP_GB)) if kind else 0
     if kind and plan.fit in ("yes", "tight"):
         return (FIT_ORDER["yes"], offload_rank(host, kind, FIT_ORDER[plan.fit]), host, -raw, order)
     return (FIT_ORDER[plan.fit], kind, host, -raw, order)
@@ -1610,6 +1610,7 @@ class Engine:
                 activation_offloading=key.activation_offloading,
                 lora_experts=key.lora_experts,
                 classifier_head=key.classifier and o != SERVING.id,
+                host_ram_gb=key.ram_gb,
             )
             for o in (*pipeline, SERVING.id)
         }

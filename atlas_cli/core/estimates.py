@@ -70,6 +70,9 @@ class EstimateSettings(NamedTuple):
     # qlora_sharded_model_loading), never whole on one GPU as transformers loads it for DeepSpeed
     # ZeRO-3 (memory.parallel.loads_whole_base); ft-atlas does not write it.
     sharded_loading: bool = False
+    # The machine's CPU RAM per node (--ram; None: not given): a base loaded shard by shard holds
+    # more than its GPUs' share there first (Estimate.ram_gb), and is not taken past it.
+    host_ram_gb: float | None = None
     # ZeRO-3 as PyTorch FSDP runs it (a layer's gather prefetched while the one before computes), not
     # as DeepSpeed does in every recipe ft-atlas writes (each module's hooks wait for its gather):
     # the time model reads it (throughput.step.waits_for_gathers), the memory model does not.
@@ -205,11 +208,15 @@ class Estimate(NamedTuple):
         """CPU RAM an offloading plan needs per node besides the GPUs': its offloaded states, and
         with the parameters offloaded the 16-bit checkpoint if larger, which loading holds in RAM
         before it is sharded (Llama-2-70B FSDP-QLoRA with CPU offload on 2 GPUs: ~107 GB measured,
-        PEFT's accelerate/fsdp.md, where its offloaded states are ~57 GB). None without offload.
+        PEFT's accelerate/fsdp.md, where its offloaded states are ~57 GB). A QLoRA base loaded
+        shard by shard holds the quantized base and a checkpoint file per process there first
+        (host load_gb). None for other plans, which load memory-mapped (their `load_gb`).
         A checkpoint stored in FP8 or MXFP4, which every process dequantizes into its own copy
         under ZeRO-3 unless converted to bf16 first, is left to a rule's caveat
         (quantized-checkpoint-loads-per-process): the conversion is the plan."""
         host = self.host
+        if self.settings.sharded_loading:
+            return max(host["offload_gb"], host["load_gb"])
         if not host["offload_gb"]:
             return None
         # One 16-bit copy, not host["load_gb"]: that counts a copy per process for a stored

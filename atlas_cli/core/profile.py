@@ -141,11 +141,11 @@ class Profile:
     ram: float | None = _question(
         "number",
         "hardware",
-        "CPU RAM of the machine (of each node) in GB: a plan that offloads more to it than this does not "
-        "fit.",
+        "CPU RAM of the machine (of each node) in GB: a plan that offloads more to it than this, or "
+        "loads a 4-bit base shard by shard through more, does not fit.",
         "How much CPU RAM does the machine have, in GB?",
         example="64",
-        if_unset="the CPU RAM an offloading plan needs is shown, not checked",
+        if_unset="the CPU RAM an offloading or shard-loading plan needs is shown, not checked",
     )
     model: str | None = _question(
         "name",

@@ -15,6 +15,7 @@ from atlas_cli.core.memory.estimate import (
     generation_per_gpu,
     offloads_activations,
     served_by_vllm,
+    shard_by_shard_load_bytes,
 )
 from atlas_cli.core.memory.parallel import loads_whole_base, resolved_sharding
 from atlas_cli.core.memory.search import Change
@@ -867,7 +868,7 @@ def _loading_warnings(e: Estimate) -> list[str]:
         ]
     if not loads_whole_base(e.memory_model, e.settings):
         return []
-    return [
+    said = [
         t(
             "QLoRA under ZeRO-3: transformers loads a bitsandbytes model whole onto every GPU before "
             "DeepSpeed shards it, so each GPU holds the whole quantized base ({gb:.1f} GB) while loading "
@@ -876,6 +877,18 @@ def _loading_warnings(e: Estimate) -> list[str]:
             gb=whole,
         )
     ]
+    ram = e.settings.host_ram_gb
+    load = shard_by_shard_load_bytes(e.memory_model, e.shape, e.settings) / 1e9
+    if ram is not None and load > ram and not e.shape.is_moe:
+        said.append(
+            t(
+                "loading it shard by shard under FSDP instead holds {gb:.1f} GB in CPU RAM first (the "
+                "4-bit base and a checkpoint file per process), more than the {ram:g} GB --ram gives",
+                gb=load,
+                ram=ram,
+            )
+        )
+    return said
 
 
 def _sampling_warnings(e: Estimate) -> list[str]:
@@ -1040,6 +1053,7 @@ def settings_for(
     vllm_server_gpus: int = 0,
     activation_offloading: bool = False,
     classifier_head: bool = False,
+    host_ram_gb: float | None = None,
 ) -> tuple[EstimateSettings, list[str]]:
     """Fill every unset option with the documented default; return settings and warnings. The
     multi-GPU strategy is chosen later (memory.search.with_strategy), or given with `sharding`.
@@ -1094,6 +1108,7 @@ def settings_for(
         # flex attention, which Apple's MPS does not run (recipes/settings.py).
         attention_kernel=stack not in EAGER_STACKS and hardware.vendor != "apple",
         unified_memory=hardware.unified,
+        host_ram_gb=host_ram_gb,
     )
     if vllm_server_gpus:
         check_server_stack(stack)

@@ -395,7 +395,9 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         "plan.ram_gb",
         "number",
         "CPU RAM per node the candidate needs when it offloads, in GB: its offloaded states, or with the "
-        "parameters offloaded the 16-bit checkpoint loading holds, if larger (null: nothing offloaded).",
+        "parameters offloaded the 16-bit checkpoint loading holds, if larger; for a 4-bit base loaded "
+        "shard by shard, the quantized base and a checkpoint file per GPU it holds while loading (null: "
+        "neither).",
         "ram_gb",
         per_plan=True,
     ),

@@ -104,7 +104,9 @@ def _caption(plans: tuple[Plan, ...], priority: str) -> str:
         text += " " + t(
             "+N GB RAM: the plan keeps that much in CPU memory besides the GPU's (DeepSpeed's or FSDP's "
             "offload: with its parameters offloaded, about the 16-bit checkpoint it loads; or the "
-            "layers' checkpoints, Unsloth's and --activation-offloading); its time counts the transfers."
+            "layers' checkpoints, Unsloth's and --activation-offloading); its time counts the transfers. "
+            "A 4-bit base loaded shard by shard holds its quantized base and a checkpoint file per GPU "
+            "there while it loads."
         )
     sized = [
         assumptions_json(p.estimate) for p in plans if p.estimate is not None and p.kind != "no-training"

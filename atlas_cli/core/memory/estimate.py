@@ -65,6 +65,9 @@ VLLM_SERVER_SHARE = 0.9  # `trl vllm-serve`'s gpu_memory_utilization: the server
 UNSLOTH_LOSS_FLOOR = 0.5e9  # the least Unsloth's chunked loss takes (small chunks, their gradient)
 DORA_OUTPUT_BYTES = 4  # DoRA keeps each adapted layer's output (fp32) to rescale it
 DROPOUT_MASK_BYTES = 1  # torch's native_dropout saves a bool mask for its backward
+# One file of a sharded checkpoint: transformers 4's save_pretrained / push_to_hub write files of up
+# to max_shard_size="5GB" (Llama 3.1 70B: 30 files of ~4.7 GB); older uploads used 10 GB.
+CHECKPOINT_FILE_BYTES = 5 * GB
 
 
 def default_seq_len(shape: Shape, context: int | None = None) -> int:
@@ -538,14 +541,26 @@ def _host(
     # A checkpoint stored quantized and trained in 16 bit loads without zero.Init under ZeRO-3:
     # every process on the node dequantizes its own copy in CPU RAM (an expert's review).
     copies = node_layout(s.gpus)[1] if shape.prequantized and s.sharding == "zero3" else 1
+    load = shard_by_shard_load_bytes(model, shape, s) if s.sharded_loading else sixteen_bit * copies
     return {
         "offload_gb": rounded_gb(offloaded),
         "paged_gb": rounded_gb(paged),
-        "load_gb": rounded_gb(sixteen_bit * copies),
+        "load_gb": rounded_gb(load),
         "merge_gb": rounded_gb(sixteen_bit if adapter else 0.0),
         "checkpoint_gb": rounded_gb(checkpoint),
         "checkpoint_with_optimizer_gb": rounded_gb(resumable),
     }
+
+
+def shard_by_shard_load_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:
+    """CPU RAM a node needs to load a QLoRA base shard by shard (axolotl's load_sharded_model_quant,
+    after Answer.AI's train.py): every process reads one checkpoint file whole
+    (safetensors.torch.load_file) and quantizes it on its GPU; the first process keeps the
+    quantized base in CPU RAM until FSDP shards it out (sync_module_states), the others keep
+    none. Answer.AI's README: "roughly 55GB of CPU RAM" for Llama-2-70B on two GPUs, whose files
+    are ~10 GB (ft-atlas: 46.4 GB at CHECKPOINT_FILE_BYTES)."""
+    processes = node_layout(s.gpus)[1]
+    return frozen_base_bytes(model, shape, s) + processes * min(CHECKPOINT_FILE_BYTES, shape.sixteen_bit_bytes)
 
 
 def _serving(method_id: str, shape: Shape, s: EstimateSettings) -> Estimate:

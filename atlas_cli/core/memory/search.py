@@ -93,13 +93,16 @@ def _loaded_shard_by_shard(run: Estimator, zero3: Estimate) -> Estimate | None:
     every GPU first: loaded shard by shard under FSDP (Answer.AI's fsdp_qlora; axolotl's
     qlora_sharded_model_loading), it fits, as Answer.AI's Llama-2-70B runs on four and eight 24 GB
     A5000s did without CPU offload (fsdp_qlora benchmarks_03_2024.md). None where it does not fit
-    within the margin either, the base is not loaded whole, or it is a mixture of experts: those
-    loaders read the checkpoint's keys themselves and replace nn.Linear layers only, so transformers
-    5's fused experts never load (axolotl-ai-cloud/axolotl#3445, Qwen3-235B-A22B)."""
+    within the margin or the machine's CPU RAM (--ram: the loader holds the 4-bit base and a
+    checkpoint file per process there first), the base is not loaded whole, or it is a mixture of
+    experts: those loaders read the checkpoint's keys themselves and replace nn.Linear layers only,
+    so transformers 5's fused experts never load (axolotl-ai-cloud/axolotl#3445, Qwen3-235B-A22B)."""
     if not loads_whole_base(zero3.memory_model, zero3.settings) or zero3.shape.is_moe:
         return None
     sharded = run(zero3.settings._replace(sharded_loading=True))
-    return sharded if sharded.fit == "yes" else None
+    ram = sharded.settings.host_ram_gb
+    within_ram = ram is None or (sharded.ram_gb or 0.0) <= ram
+    return sharded if sharded.fit == "yes" and within_ram else None
 
 
 def within_nodes(run: Estimator, found: Estimate) -> Estimate:
