@@ -559,8 +559,8 @@ def shard_by_shard_load_bytes(model: str, shape: Shape, s: EstimateSettings) -> 
     quantized base in CPU RAM until FSDP shards it out (sync_module_states), the others keep
     none. Answer.AI's README: "roughly 55GB of CPU RAM" for Llama-2-70B on two GPUs, whose files
     are ~10 GB (ft-atlas: 46.4 GB at CHECKPOINT_FILE_BYTES)."""
-    processes = node_layout(s.gpus)[1]
-    return frozen_base_bytes(model, shape, s) + processes * min(CHECKPOINT_FILE_BYTES, shape.sixteen_bit_bytes)
+    files = node_layout(s.gpus)[1] * min(CHECKPOINT_FILE_BYTES, shape.sixteen_bit_bytes)
+    return frozen_base_bytes(model, shape, s) + files
 
 
 def _serving(method_id: str, shape: Shape, s: EstimateSettings) -> Estimate:
