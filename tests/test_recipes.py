@@ -3421,18 +3421,25 @@ def test_a_bitsandbytes_optimizer_is_a_required_module() -> None:
     assert "bitsandbytes" in values["REQUIRED_MODULES"]
 
 
-def test_llamafactory_keeps_a_qlora_bases_unquantized_weights_in_16_bit() -> None:
+def test_yaml_trainers_keep_a_qlora_bases_unquantized_weights_in_16_bit() -> None:
     """LLaMA-Factory never runs PEFT's prepare_model_for_kbit_training (it casts only trainable
-    parameters to fp32), so Qwen3-14B's embeddings and LM head stay bf16: a review found its
-    recipe sized ~3 GB too large; axolotl runs it, and upcasts them to fp32."""
+    parameters to fp32), and axolotl runs it but casts the norms, embeddings and LM head back to the
+    training dtype for any LoRA run (loaders/model.py should_convert): Qwen3-14B's stay bf16 in
+    both, where plain transformers with PEFT (--stack hf) trains them in fp32. Reviews found
+    each recipe sized ~3 GB too large."""
     rec = recommend(gpu="rtx-4090", model="qwen3-14b", goal="chat", data_kind="demonstrations", examples="5k")
     rank = rank_of(rec, "qlora")
     factory, _ = write_recipe(CATALOG, rec, rank, "llamafactory")
     axolotl, _ = write_recipe(CATALOG, rec, rank, "axolotl")
+    weights = {r.estimates["sft"].breakdown["weights_gb"] for r in (factory, axolotl)}
+    assert len(weights) == 1
     shape = factory.estimates["sft"].shape
     unquantized_gb = (shape.params - shape.linear_params) / 1e9
-    weights = [r.estimates["sft"].breakdown["weights_gb"] for r in (factory, axolotl)]
-    assert weights[1] - weights[0] == pytest.approx(2 * unquantized_gb, rel=0.05)
+    sized = factory.estimates["sft"]
+    upcast = estimator(sized.method, sized.memory_model, shape)(
+        sized.settings._replace(kbit_upcast=True, stack="hf")
+    )
+    assert upcast.breakdown["weights_gb"] - weights.pop() == pytest.approx(2 * unquantized_gb, rel=0.05)
 
 
 def test_apple_silicon_plans_only_optimizers_that_run_there() -> None:

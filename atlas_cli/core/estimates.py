@@ -99,9 +99,10 @@ class EstimateSettings(NamedTuple):
     # no CUDA-only kernels (Liger, Unsloth, bitsandbytes' optimizers) to suggest.
     unified_memory: bool = False
     # The trainer runs PEFT's prepare_model_for_kbit_training on a quantized (QLoRA) base, which
-    # upcasts the weights it leaves unquantized (embeddings, LM head, norms) to fp32: transformers'
-    # Trainer recipes and axolotl do; LLaMA-Factory does not (model/adapter.py casts only the
-    # trainable parameters; upcast_layernorm is off by default). Read on the hf stack only.
+    # upcasts the weights it leaves unquantized (embeddings, LM head, norms) to fp32, and trains
+    # them so: transformers' Trainer recipes do; LLaMA-Factory does not (model/adapter.py casts
+    # only the trainable parameters; upcast_layernorm is off by default), and axolotl casts them
+    # back to the training dtype (loaders/model.py should_convert). Read on the hf stack only.
     kbit_upcast: bool = True
     # A decoder trained as a sequence classifier (AutoModelForSequenceClassification): its score
     # head has a few outputs, so there are no vocabulary logits to hold or to multiply by.

@@ -71,7 +71,8 @@ class TrainerFormat:
     # Trains packed SFT kept apart by FlashAttention 2 one packed row per device (LLaMA-Factory's
     # collator asserts "bsz should be 1 for neat packing"): the recipe is sized at that batch.
     one_packed_row: bool = False
-    # Runs PEFT's prepare_model_for_kbit_training on a QLoRA base (EstimateSettings.kbit_upcast).
+    # Trains a QLoRA base's unquantized weights upcast to fp32, as PEFT's
+    # prepare_model_for_kbit_training leaves them (EstimateSettings.kbit_upcast).
     kbit_upcast: bool = True
     # Keeps every packed stage's examples apart, continued pre-training's documents too (axolotl's
     # sample_packing restarts the positions at each one): it never wraps them into shared rows.

@@ -591,5 +591,9 @@ register(
         loads_quantized_shards=True,
         master_copy=False,
         packs_apart=True,
+        # prepare_model_for_kbit_training upcasts the unquantized weights to fp32, and axolotl casts
+        # the norms, embeddings and LM head back to the training dtype for any LoRA run
+        # (loaders/model.py: should_convert, _convert_embedding_modules_dtype).
+        kbit_upcast=False,
     )
 )
