@@ -111,7 +111,8 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
     else:
         # docs/time.md: by fit, then plans the rules do not weigh against (leaving out the rules
         # the measure counts: in_measure), then by USD (or hours); a plan within 15 % of the first
-        # of its run ties with it; ties by hours (by GPUs when ranked by hours), score, KB order.
+        # of its run ties with it; ties by hours, themselves tied within 15 % (by GPUs when ranked by
+        # hours), then score, KB order.
         def value(m: str) -> float:
             v = plans[m].usd_or_gpu_hours if priority == "cost" else plans[m].hours
             return math.inf if v is None else v
@@ -120,18 +121,30 @@ def rank_plainly(catalog: Catalog, rec: Recommendation, priority: str) -> dict[s
             advice = sum(SIGN[r.effect.action] * r.effect.weight for r in fired[m] if not r.effect.in_measure)
             return (fit(m), advice < 0)
 
-        def tie(m: str) -> tuple[float, ...]:
-            hours = plans[m].hours
-            first = (math.inf if hours is None else hours) if priority == "cost" else (plans[m].gpus or 0)
-            return (first, -raw[m], order[m])
+        def hours(m: str) -> float:
+            h = plans[m].hours
+            return math.inf if h is None else h
+
+        def untie(run: list[str]) -> list[str]:
+            # By hours: fewer GPUs, score, KB order. By cost: runs of hours within 15 % of their
+            # fastest, each by score, KB order.
+            if priority != "cost":
+                return sorted(run, key=lambda m: (plans[m].gpus or 0, -raw[m], order[m]))
+            done: list[str] = []
+            rest = sorted(run, key=lambda m: (hours(m), -raw[m], order[m]))
+            while rest:
+                like = [m for m in rest if hours(m) <= hours(rest[0]) * TIE_RATIO]
+                done += sorted(like, key=lambda m: (-raw[m], order[m]))
+                rest = rest[len(like) :]
+            return done
 
         kept, run = [], []
         for m in sorted(candidates, key=lambda m: (*klass(m), value(m))):
             if run and (klass(run[0]) != klass(m) or value(m) > value(run[0]) * TIE_RATIO):
-                kept += sorted(run, key=tie)
+                kept += untie(run)
                 run = []
             run.append(m)
-        kept += sorted(run, key=tie)
+        kept += untie(run)
     return {
         "order": kept,
         "excluded": sorted(excluded),

@@ -86,9 +86,19 @@ def _caption(plans: tuple[Plan, ...], priority: str) -> str:
     """What the table's numbers mean, and the conditions they hold for."""
     order = t("by score")
     if priority in MEASURED_PRIORITIES and any(p.time is not None for p in plans):
+        tie = (
+            N_(
+                "by {measure} (plans the rules weigh against after the others; within {tie} % a tie, "
+                "decided by the hours, themselves tied within {tie} %, then by score)"
+            )
+            if priority == "cost"
+            else N_(
+                "by {measure} (plans the rules weigh against after the others; within {tie} % a tie, "
+                "decided by fewer GPUs, then by score)"
+            )
+        )
         order = t(
-            "by {measure} (plans the rules weigh against after the others; within {tie} % a tie, "
-            "decided by fewer GPUs, then by score)",
+            tie,
             measure=t("training cost") if priority == "cost" else t("training hours"),
             tie=round(100 * (TIE_RATIO - 1)),
         )
