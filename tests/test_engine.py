@@ -205,6 +205,29 @@ def test_offloaded_plans_rank_by_cpu_ram_before_their_margin(engine: Engine) -> 
     assert order.index("qlora") < order.index("partial-ft")
 
 
+def test_where_nothing_fits_the_checkpoints_go_to_cpu_ram_before_states_do(engine: Engine) -> None:
+    """An expert's review: Llama 3.1 70B DPO at 32k tokens on 8 H100s ranked a partial fine-tune
+    offloading 783 GB to CPU RAM, while LoRA fits with its checkpoints there (TRL's
+    activation_offloading, 86 GB), at half the cost: that is tried before optimizer or parameter
+    offload, within --ram, and said in a note."""
+    profile = {
+        "gpu": "h100-80gb", "gpus": "8", "model": "llama-3.1-70b", "goal": "align",
+        "data_kind": "preferences", "examples": "20000", "seq_len": "32k",
+    }  # fmt: skip
+    rec = recommend(engine, **profile)
+    first = rec.plans[0]
+    assert first.method == "lora" and first.fit == "yes" and first.offload == "none"
+    assert first.estimate is not None and first.estimate.settings.activation_offloading
+    assert first.ram_gb is not None and first.ram_gb < 100
+    assert any(
+        n.startswith("No training plan fits with its activations on the GPUs: LoRA") for n in rec.notes
+    )
+    small = recommend(engine, **profile, ram="64")
+    assert not any(p.estimate is not None and p.estimate.settings.activation_offloading for p in small.plans)
+    asked = recommend(engine, **profile, activation_offloading="true")
+    assert not any(n.startswith("No training plan fits with its activations") for n in asked.notes)
+
+
 def test_cost_ties_decided_by_hours_within_the_tie_then_by_score(engine: Engine) -> None:
     """An expert's review: with --priority cost, prompt tuning (0.746 h) ranked above LoRA (0.747 h)
     at the same $2.87 on an H100, for 0.16 less score: hours a hair apart are within the
@@ -823,12 +846,12 @@ def test_tight_retrieval_ranks_level_with_training_from_cpu_ram(engine: Engine) 
 
 
 def test_a_plan_needing_more_ram_than_any_node_holds_is_left_out(engine: Engine) -> None:
-    """Full fine-tuning of Llama-3.1-405B at 16k tokens on one 8xH100 node offloads 9.7 TB of
+    """Full fine-tuning of Llama-3.1-405B at 32k tokens on one 8xH100 node offloads 9.7 TB of
     states, where 8-GPU servers hold 2-4 TB: left out, and said why. QLoRA's 0.8 TB keeps its
     place, with the warning that most workstations have less (at 2k tokens it fits on the GPUs,
-    loaded shard by shard)."""
+    loaded shard by shard; at 16k, with its checkpoints in CPU RAM too)."""
     rec = recommend(
-        engine, gpu="h100-80gb", gpus="8", model="llama-3.1-405b", data_kind="demonstrations", seq_len="16k"
+        engine, gpu="h100-80gb", gpus="8", model="llama-3.1-405b", data_kind="demonstrations", seq_len="32k"
     )
     left = {p.method: {r.id for r in p.fired} for p in rec.excluded}
     assert "offload-beyond-any-node" in left["full-ft"]

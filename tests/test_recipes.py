@@ -4523,3 +4523,17 @@ def test_a_vision_language_gemma_trains_text_with_zero_token_types(run: Runner) 
     assert "kwargs['mm_token_type_ids'] = torch.zeros_like(input_ids)" in gemma4
     assert "token_type" not in ok(run(*args, "--model", "gemma-3-1b-it")).stdout  # Gemma3ForCausalLM
     assert "token_type" not in ok(run(*args, "--model", "llama-3.1-8b")).stdout
+
+
+def test_a_plan_that_fits_only_with_its_checkpoints_in_ram_is_written_so() -> None:
+    """recommend ranks Llama 3.1 70B LoRA DPO at 32k tokens on 8 H100s with TRL's
+    activation_offloading, unasked (nothing fits otherwise): its recipe turns it on for every stage
+    and says why."""
+    rec = recommend(
+        gpu="h100-80gb", gpus="8", model="llama-3.1-70b", goal="align", data_kind="preferences",
+        examples="20000", seq_len="32k",
+    )  # fmt: skip
+    text = render_recipe(CATALOG, rec, 1, "python")
+    stages = constants(text)["STAGE_SETTINGS"]
+    assert all(stage["activation_offloading"] for stage in stages.values())
+    assert "activation_offloading = True  <- the plan's memory estimate (--activation-offloading, or" in text

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple, TypeVar
 from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.facts import Candidate, hosted_facts, method_facts, plan_facts, profile_facts, stage_facts
 from atlas_cli.core.lengths import idle_gpus_note, length_notes
-from atlas_cli.core.memory.estimate import MAX_PROMPT, completion_length
+from atlas_cli.core.memory.estimate import MAX_PROMPT, completion_length, offloads_activations
 from atlas_cli.core.memory.parallel import resolved_sharding
 from atlas_cli.core.memory.search import (
     GPU_COUNTS,
@@ -702,6 +702,25 @@ def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
         percent=round(100 * work / (step.seconds - step.offload)),
     )
     return [" ".join([pace, t("Cheaper: {ways}.", ways="; ".join(ways))])]
+
+
+def _activations_offloaded_note(kept: list[Scored]) -> list[str]:
+    """The training plans fit only with their checkpoints in CPU RAM (Engine._activations_offloaded),
+    which the profile did not ask for: say so, and what it costs."""
+    offloaded = [
+        s.plan for s in kept if s.plan.estimate is not None and offloads_activations(s.plan.estimate.settings)
+    ]
+    if not offloaded:
+        return []
+    return [
+        t(
+            "No training plan fits with its activations on the GPUs: {plan} and the others marked +N GB RAM "
+            "keep gradient checkpointing's checkpoints in CPU RAM (TRL's activation_offloading, which "
+            "their recipes turn on), {gb:g} GB of it, copied a layer at a time beside the compute.",
+            plan=translated(offloaded[0].name),
+            gb=offloaded[0].ram_gb or 0.0,
+        )
+    ]
 
 
 def _offload_note(offloaded: list[Plan], unsloth: Plan | None = None) -> list[str]:
@@ -1662,6 +1681,8 @@ class Engine:
         if local and key.unchecked is not None:
             for m in training:
                 estimates[m.id] = self._faster_unchecked_plan(m, estimates[m.id], hardware, key)
+        if local and not key.activation_offloading and not hardware.unified and training:
+            estimates.update(self._activations_offloaded(info, hardware, key, training, estimates))
         # Unified memory (Apple silicon): CPU RAM is the GPU's own pool, nothing to offload to.
         for offload in ("optimizer", "params"):
             if (
@@ -1679,6 +1700,30 @@ class Engine:
             facts.update(method_facts(method_id, result))
         resolved.memory[key] = (estimates, facts)
         return estimates, facts
+
+    def _activations_offloaded(
+        self,
+        info: ModelInfo,
+        hardware: Hardware,
+        key: MemoryKey,
+        training: list[Method],
+        estimates: Mapping[str, tuple[Estimate | None, list[str]]],
+    ) -> dict[str, tuple[Estimate | None, list[str]]]:
+        """Where no training plan fits on the GPUs, those that fit with gradient checkpointing's
+        checkpoints waiting in CPU RAM (TRL's activation_offloading, where the stage's trainer
+        offers it), within --ram: they stream one layer's input at a time, far faster than
+        offloading optimizer states or parameters (an expert's review: Llama 3.1 70B DPO at 32k
+        tokens on 8 H100s got a partial fine-tune with 783 GB of RAM, where LoRA fits so with 86)."""
+        if _any_fit(estimates[m.id][0] for m in training):
+            return {}
+        stages = self._stage_settings(info, hardware, key.pipeline, key._replace(activation_offloading=True))
+        found = {}
+        for m in training:
+            result = self._estimate(m, info, hardware, stages, "none")
+            e = result[0]
+            if e is not None and offloads_activations(e.settings) and _fits_with_ram(e, key.ram_gb):
+                found[m.id] = result
+        return found
 
     def _on_unsloth(self, profile: Profile, facts: Mapping[str, Any]) -> Plan | None:
         """The best training plan that fits on an NVIDIA GPU alone with --stack unsloth, where the
@@ -1789,6 +1834,7 @@ class Engine:
         notes += leaner
         offloaded = [s.plan for s in kept if s.plan.offload in OFFLOADED]
         notes += _offload_note(offloaded, self._on_unsloth(profile, facts) if offloaded else None)
+        notes += [] if profile.activation_offloading else _activations_offloaded_note(kept)
         if not leaner and local:
             notes += _too_large_note(
                 kept,

@@ -941,7 +941,8 @@ def _estimate_settings(recipe: Recipe) -> None:
     recipe.set("gradient_checkpointing", Setting(s.gradient_checkpointing, estimated))
     if offloads_activations(s):
         offloaded = t(
-            "the profile's --activation-offloading: the checkpoints wait in CPU RAM (the estimate's host RAM)"
+            "the plan's memory estimate (--activation-offloading, or no training plan fits without it): "
+            "the checkpoints wait in CPU RAM (the estimate's host RAM)"
         )
         recipe.set("activation_offloading", Setting(True, offloaded))
     recipe.set("seq_len", Setting(s.seq_len, t("the plan's memory estimate (sequence length it assumed)")))
