@@ -2063,3 +2063,15 @@ def test_estimate_says_the_epochs_a_large_set_is_timed_at(run: Runner) -> None:
     assert any("SFT of 100,000 examples is timed at --epochs 1" in w and "about 3x" in w for w in warnings)
     given = ok(run(*args, "--examples", "100k", "--epochs", "1")).json()["warnings"]
     assert not any("is timed at" in w for w in given)
+
+
+def test_an_unmeasured_geforce_card_runs_at_its_printed_peak(run: Runner) -> None:
+    """An expert's review: the RTX 3090 Ti (80 TFLOPS, 1,008 GB/s) was timed slower than the
+    RTX 3090 (71, 936), whose matmuls were measured past their printed peak as every GeForce
+    card's were: an unmeasured one is taken at its printed peak, not at the A100's share of it."""
+    args = ("estimate", "--model", "qwen3-1.7b", "--method", "lora", "--examples", "10k", "--seq-len", "1k")
+    rates = {
+        gpu: ok(run(*args, "--gpu", gpu, "--json")).json()["time"]["tokens_per_second"]
+        for gpu in ("rtx-3090", "rtx-3090-ti")
+    }
+    assert rates["rtx-3090-ti"] > rates["rtx-3090"]

@@ -679,6 +679,7 @@ def device_of(gpu: Gpu, gpus: int) -> Device | None:
         gpu.tflops_fp32,
         INTER_NODE_GBS if link is None or link.network_gbs is None else link.network_gbs,
         gpu.mfu_vs_a100,
+        gpu.desktop,
     )
 
 

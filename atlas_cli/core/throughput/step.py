@@ -190,6 +190,7 @@ class Device(NamedTuple):
     fp32_tflops: float | None = None  # without tensor cores: --precision fp32 (TF32 off, torch's default)
     network_gbs: float = INTER_NODE_GBS  # between nodes, per GPU, one way (data/gpus.yaml network_gbs)
     mfu_vs_a100: float | None = None  # training's sustained share of peak against the A100's, measured
+    desktop: bool = False  # a desktop (GeForce) card: data/gpus.yaml desktop
 
 
 class Work(NamedTuple):
@@ -422,11 +423,13 @@ def efficiency(stack: str, device: Device) -> float:
 
 def _reached(device: Device) -> float:
     """The share of its peak the GPU sustains relative to the A100's: measured in training where
-    published (data/gpus.yaml mfu_vs_a100), else its largest matmul's share, else the A100's (1)."""
+    published (data/gpus.yaml mfu_vs_a100), else its largest matmul's share, else the A100's (1),
+    or for a desktop card its printed peak: the GeForce cards measured boost to or past it (RTX
+    4090 1.01, 3090 1.08, 3080 Ti 1.12), and an RTX 3090 Ti had been timed slower than a 3090."""
     if device.mfu_vs_a100 is not None:
         return device.mfu_vs_a100
     if device.matmul_tflops is None:
-        return 1.0
+        return 1 / REFERENCE_MATMUL_SHARE if device.desktop else 1.0
     return device.matmul_tflops / device.tflops / REFERENCE_MATMUL_SHARE
 
 
