@@ -44,7 +44,7 @@ from atlas_cli.kb.facts import FACTS
 from atlas_cli.kb.files import bundled_kb_path, read_kb
 from atlas_cli.kb.loading import load_knowledge_base
 from atlas_cli.kb.records import from_model
-from atlas_cli.kb.schema import KnowledgeBase
+from atlas_cli.kb.schema import MAX_STRING_CHARS, KnowledgeBase
 from atlas_cli.kb.vocabulary import MEMORY_MODELS, RECIPE_HYPERPARAMETERS
 from atlas_cli.recipes.writer import render_recipe
 from atlas_cli.render.documents import escape_breaks, recommendation_json
@@ -239,6 +239,35 @@ def test_editor_lock_files_and_appledouble_files_are_not_part_of_a_kb(run: Runne
     result = run("validate", str(kb))
     assert result.exit_code == 0, result.stderr
     assert run("--kb", str(kb), "methods", "--json").exit_code == 0
+
+
+def test_a_kb_string_too_long_to_print_quickly_is_refused(run: Runner, tmp_path: Path) -> None:
+    """An attacker's review: a 4.5 MB `because` passed validate and took recommend 31 s to wrap.
+    Any one string of a KB is at most MAX_STRING_CHARS, where it is refused with its place."""
+    kb = tmp_path / "kb"
+    shutil.copytree(bundled_kb_path(), kb)
+    rules = kb / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    long = "x" * (MAX_STRING_CHARS + 1)
+    rules.write_text(text.replace('because: "', f'because: "{long} ', 1), encoding="utf-8")
+    fails(run("validate", str(kb)), 3, f"because: String should have at most {MAX_STRING_CHARS} characters")
+
+
+def test_a_kb_directory_does_not_read_files_outside_it_through_links(run: Runner, tmp_path: Path) -> None:
+    """An attacker's review: a cloned KB with `zz.yaml -> /etc/shadow` made `validate` quote every
+    line of it. A link to a file outside the directory is refused unread; one within it is read."""
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"hunter2": 1}', encoding="utf-8")
+    kb = tmp_path / "kb"
+    shutil.copytree(bundled_kb_path(), kb)
+    (kb / "zz.yaml").symlink_to(secret)
+    result = fails(
+        run("validate", str(kb)), 3, "cannot read: a symbolic link to a file outside the knowledge base"
+    )
+    assert "hunter2" not in result.stderr
+    (kb / "zz.yaml").unlink()
+    (kb / "zz.yaml").symlink_to("gpus.yaml")
+    fails(run("validate", str(kb)), 3, "gpus: section also in")
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")

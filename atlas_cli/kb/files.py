@@ -92,6 +92,8 @@ def read_kb_file(path: Path, regular_only: bool = False) -> KbFile:
     (`--kb <(generate-kb)`)."""
     # O_NONBLOCK: opening a FIFO would otherwise wait for a writer before fstat could refuse it.
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if regular_only and _links_out_of(path):
+        return KbFile(path, None, "cannot read: a symbolic link to a file outside the knowledge base")
     try:
         handle = os.open(path, flags)
     except OSError as error:
@@ -117,6 +119,19 @@ def read_kb_file(path: Path, regular_only: bool = False) -> KbFile:
         # A FIFO that nothing writes to reads as empty at once: "file is empty" misled (a review).
         return KbFile(path, None, "cannot read: not a regular file, and nothing was written to it")
     return KbFile(path, b"".join(chunks))
+
+
+def _links_out_of(path: Path) -> bool:
+    """A directory's entry that is a symbolic link to a file outside that directory: a KB is
+    untrusted (a cloned repository), and such a link would read, and its errors quote, any file
+    the user can read (an attacker's review: a link to /etc/shadow printed its lines)."""
+    if not path.is_symlink():
+        return False
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return False  # a dangling or looping link: opening it says why
+    return target.parent != path.parent.resolve()
 
 
 def read_kb(path: Path) -> list[KbFile]:

@@ -70,6 +70,7 @@ from atlas_cli.kb.vocabulary import (
 )
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$", max_length=64)]
+MAX_STRING_CHARS = 10_000  # any one string of a KB: prose, a snippet, a note (Strict)
 
 
 def _member_of(names: dict[str, Any], what: str) -> AfterValidator:
@@ -109,7 +110,16 @@ class Strict(BaseModel):
     # allow_inf_nan=False: `.inf` in a hand-edited file would otherwise reach the estimator.
     # strict=True: `layers: true` or `memory_gib: "24"` is refused, not read as 1 or 24 (a maintainer's
     # review); YAML numbers, booleans and lists are the types the fields declare.
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, allow_inf_nan=False, strict=True)
+    # str_max_length: a 4.5 MB `because` passed validate and took `recommend` 31 s to wrap (an
+    # attacker's review); the bundled KB's longest string is a 1,300-character snippet.
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        defer_build=True,
+        allow_inf_nan=False,
+        strict=True,
+        str_max_length=MAX_STRING_CHARS,
+    )
 
 
 class Text(TextBehaviour, Strict):
