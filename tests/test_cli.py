@@ -611,7 +611,10 @@ def test_compare_keeps_the_guides_table_and_notes_where_ft_atlas_differs(run: Ru
     shutil.copytree(bundled_kb_path(), kb)
     methods = kb / "methods.yaml"
     text = methods.read_text(encoding="utf-8")
-    marker = "    ratings: {memory: low, speed: fast, quality: near-full}\n    scoring:\n      speed: medium"
+    marker = (
+        "    ratings: {memory: low, speed: fast, quality: near-full}\n    scoring:\n      speed: medium\n"
+        '      because: "QLoRA is slower'
+    )
     assert text.count(marker) == 1  # QLoRA's card
     methods.write_text(text.replace(marker, marker.replace("speed: fast", "speed: medium")), encoding="utf-8")
     # The bundled cards keep the guide's ratings; only their `scoring` corrections are noted.

@@ -3983,16 +3983,18 @@ def test_a_trainer_without_plan_writes_the_best_plan_it_can_express(run: Runner)
     """Qwen3-30B-A3B with --lora-experts, ranked with transformers' loss: plan 1 (QLoRA with its
     experts in 4 bits) and plans 2-5 (prompt tuning, P-tuning, IA3, bottleneck adapters) are
     plans LLaMA-Factory has no way to write, and a trainer refused plan 1 instead of writing the
-    best plan it expresses (a review). --plan 1 still refuses."""
+    best plan it expresses (a review); in-context learning ranked between them is passed over, not a
+    reason to stop. --plan 1 still refuses."""
     args = ("--gpu", "a100-80gb", "--model", "qwen3-30b-a3b", "--goal", "chat")
     args += ("--data-kind", "demonstrations", "--examples", "20k", "--lora-experts")
     args += ("--trainer", "llamafactory", "--stack", "hf", "--json")  # without it, Liger's ranking
     written = ok(run("recipe", *args))
-    assert written.json()["rank"] == 6 and written.json()["method"] == "dora"
+    assert written.json()["rank"] == 7 and written.json()["method"] == "dora"
     said = " ".join(written.stderr.split())
     assert "llamafactory cannot express plan 1 (QLoRA, SFT): the plan fits because the routed experts" in said
     passed = "nor plan 2 (Prompt tuning (soft prompts)), 3 (P-tuning), 4 (IA3), 5 (Bottleneck adapters)"
-    assert f"{passed}; so this is plan 6" in said
+    # in-context learning, ranked 6th, is passed over as a training recipe's trainer writes no prompting
+    assert f"{passed}, 6 (In-context learning (few-shot prompting)); so this is plan 7" in said
     refused = run("recipe", *args, "--plan", "1")
     assert refused.exit_code == 2 and "llamafactory cannot express plan 1" in refused.stderr
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, Fit
+from atlas_cli.core.memory.estimate import default_checkpointing
 from atlas_cli.core.memory.search import Change, at_rank, changes_that_fit, estimator
 from atlas_cli.core.memory.states import plan_experts_quantized
 from atlas_cli.core.throughput.plans import NO_TIME, Timed
@@ -275,6 +276,14 @@ class Plan(NamedTuple):
                 time.gpus,
                 batch=batches_text(s.micro_batch for s in time.stages),
                 **values,
+            )
+        e = self.estimate
+        if e is not None and default_checkpointing(e.shape) and not e.settings.gradient_checkpointing:
+            # Turned off by --priority cost|speed where it fits (an expert's review: the faster plan
+            # read as the slower one, its warnings comparing it as checkpointed).
+            line += " " + t(
+                "It trains without gradient checkpointing, which fits here and is faster: each layer's "
+                "activations stay on the GPU."
             )
         sampling = sum(s.generation_seconds for s in time.stages)
         if (

@@ -73,9 +73,12 @@ def first_written(
     instead."""
     refusals: list[NotWritten] = []
     for rank, plan in enumerate(rec.plans or [None], start=1):
-        # Passed over to a training plan that fits, never to prompting instead of training nor to
-        # a plan that would run out of memory: plan 1's refusal is the better answer then.
-        if refusals and plan is not None and (plan.kind == "no-training" or plan.fit == "no"):
+        # Passed over to a training plan that fits, never to prompting instead of training (a
+        # prompting plan on the way is skipped: the trainer writes training) nor to a plan that
+        # would run out of memory: plan 1's refusal is the better answer then.
+        if refusals and plan is not None and plan.kind == "no-training":
+            continue
+        if refusals and plan is not None and plan.fit == "no":
             break
         try:
             recipe, rendered = write_recipe(catalog, rec, rank, fmt, main)
