@@ -287,12 +287,13 @@ def test_a_json_number_python_refuses_is_a_bad_line_not_a_crash(
 def test_a_line_that_is_not_utf_8_says_so(
     catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A review: bytes that are not UTF-8 were reported as 'Expecting value: line 1 column 1'."""
+    """A review: bytes that are not UTF-8 were reported as 'Expecting value: line 1 column 1'; inside
+    a string they were read as U+FFFD and answered (an attacker's review: "gpt-4o\xff")."""
     source = tmp_path / "latin1.jsonl"
-    source.write_bytes(b'{"gpu": "rtx-3090"}\n\xff\xfe{"gpu": "rtx-3090"}\n')
+    source.write_bytes(b'{"gpu": "rtx-3090"}\n\xff\xfe{"gpu": "rtx-3090"}\n{"gpu": "rtx-3090\xff"}\n')
     _, text = _run(catalog, source, "1", monkeypatch)
-    second = json.loads(text.splitlines()[1])["error"]
-    assert second == {"code": "bad_json", "message": "not UTF-8 text: JSON lines are read as UTF-8"}
+    said = {"code": "bad_json", "message": "not UTF-8 text: JSON lines are read as UTF-8"}
+    assert [json.loads(line).get("error") for line in text.splitlines()] == [None, said, said]
 
 
 def test_a_byte_order_mark_and_a_stray_carriage_return_do_not_shift_lines(

@@ -129,6 +129,10 @@ def _answer(
         text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
     if not text:
         return _error(number, "bad_input", t("empty line"))
+    # Input is read with errors="replace": bytes that are not UTF-8 inside a string decode too
+    # (an attacker's review: "gpt-4o\xff" was answered as "gpt-4o\ufffd").
+    if UNDECODED in text:
+        return _error(number, "bad_json", t("not UTF-8 text: JSON lines are read as UTF-8"))
     try:
         raw = json.loads(
             text,
@@ -142,8 +146,6 @@ def _answer(
     except _LongNumber as error:
         return _error(number, "bad_input", str(error))
     except (ValueError, RecursionError) as error:
-        if UNDECODED in text:  # input is read with errors="replace"
-            return _error(number, "bad_json", t("not UTF-8 text: JSON lines are read as UTF-8"))
         return _error(number, "bad_json", t("not valid JSON: {error}", error=error))
     if not isinstance(raw, dict):
         return _error(number, "bad_input", t("each line must be a JSON object of profile keys"))
