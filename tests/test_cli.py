@@ -1191,3 +1191,13 @@ def test_a_recipe_on_several_gpus_is_written_to_a_directory(run: Runner, tmp_pat
 def test_a_command_people_try_points_to_the_one_that_does_it(run: Runner, typed: str, pointer: str) -> None:
     """`ft-atlas explain dpo` said only "No such command 'explain'" (a newcomer's review)."""
     fails(run(typed, "dpo"), 2, f"no command '{typed}'", pointer)
+
+
+def test_the_default_goal_is_said_when_it_decides_the_data_assumed(run: Runner) -> None:
+    """A newcomer's review: the data assumed was said, the goal it was assumed from was not."""
+    plain = ok(run("recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--json")).json()
+    (note,) = [n for n in plain["notes"] if n.startswith("--data-kind not given")]
+    assert "goal 'adapt', itself the default (--goal says yours)" in note
+    chat = ok(run("recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat", "--json")).json()
+    (note,) = [n for n in chat["notes"] if n.startswith("--data-kind not given")]
+    assert note.endswith("usual for goal 'chat'.")

@@ -37,7 +37,7 @@ from atlas_cli.core.memory.search import (
 from atlas_cli.core.memory.states import plan_experts_quantized
 from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.plans import OFFLOADED, Plan, Recommendation, ToolRef, change_text, hours_text
-from atlas_cli.core.profile import Profile, trains_classifier
+from atlas_cli.core.profile import FIELDS_BY_NAME, Profile, trains_classifier
 from atlas_cli.core.resolve import (
     Hardware,
     ModelInfo,
@@ -2397,13 +2397,14 @@ class Engine:
             notes += idle_gpus_note(inputs, hardware.gpus, limit, stages)
         notes.extend(t("Model warning: {warning}.", warning=warning) for warning in info.warnings)
         if profile.data_kind is None:
-            notes.append(
-                t(
-                    "--data-kind not given: assumed '{data}', usual for goal '{goal}'.",
-                    data=facts["data_kind"],
-                    goal=profile.goal,
+            said = N_("--data-kind not given: assumed '{data}', usual for goal '{goal}'.")
+            if profile.goal == FIELDS_BY_NAME["goal"].default:
+                # A newcomer's review: the goal assumed was never said.
+                said = N_(
+                    "--data-kind not given: assumed '{data}', usual for goal '{goal}', itself the default "
+                    "(--goal says yours)."
                 )
-            )
+            notes.append(t(said, data=facts["data_kind"], goal=profile.goal))
         return notes
 
     def _normalized(self, profile: Profile, hardware: Hardware, info: ModelInfo) -> dict[str, Scalar]:
