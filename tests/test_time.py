@@ -19,6 +19,7 @@ from atlas_cli.core.estimates import EstimateSettings
 from atlas_cli.core.lengths import length_notes
 from atlas_cli.core.memory import estimate
 from atlas_cli.core.memory.estimate import generation_per_gpu, vllm_waves
+from atlas_cli.core.plans import hours_text
 from atlas_cli.core.profile import FIELDS_BY_NAME, build_profile
 from atlas_cli.core.resolve import resolve_hardware, resolve_model
 from atlas_cli.core.shapes import Shape
@@ -613,6 +614,16 @@ def test_every_price_is_dated_sourced_and_for_a_catalog_gpu(catalog: Catalog) ->
     offers = sorted(p.usd_per_gpu_hour for p in catalog.offers("h100-80gb"))
     assert offers[0] <= rate <= offers[-1] and "median" in source
     assert catalog.reference_price("apple-m3-max") is None
+
+
+def test_a_price_span_names_its_precise_dates_once(catalog: Catalog) -> None:
+    """A newcomer's review: 'dated 2026 to 2026-09-07' (an offer dated by its year alone beside
+    one dated to the day), and a span of one date named twice."""
+    dates = {p.date[:10] for p in catalog.offers("rtx-3090")}
+    assert any(len(d) == 4 for d in dates)  # the case: a year alone among exact dates
+    _, source = catalog.reference_price("rtx-3090") or (0.0, "")
+    assert "dated " in source and not re.search(r"dated \d{4} to", source)
+    assert not re.search(r"dated (\S+) to \1\)", source)
 
 
 def test_the_free_notebook_gpus_have_a_rental_price(catalog: Catalog) -> None:
@@ -2075,3 +2086,12 @@ def test_an_unmeasured_geforce_card_runs_at_its_printed_peak(run: Runner) -> Non
         for gpu in ("rtx-3090", "rtx-3090-ti")
     }
     assert rates["rtx-3090-ti"] > rates["rtx-3090"]
+
+
+@pytest.mark.parametrize(
+    ("hours", "said"),
+    [(0.5, "30 min"), (59.4 / 60, "59 min"), (59.6 / 60, "1 h"), (1.0, "1 h"), (2.5, "2.5 h")],
+)
+def test_hours_are_said_in_the_unit_they_round_to(hours: float, said: str) -> None:
+    """A newcomer's review: a band read '60 min-2.5 h'."""
+    assert hours_text(hours) == said

@@ -452,8 +452,9 @@ def hours_text(hours: float) -> str:
     """Hours as people say them: minutes below one hour, days beyond two."""
     if hours < 1 / 60:
         return t("<1 min")
-    if hours < 1:
+    if round(hours * 60) < 60:
         return t("{minutes} min", minutes=round(hours * 60))
+    hours = max(hours, 1.0)  # 59.6 minutes is "1 h", not "60 min" (a newcomer's review)
     if hours < 48:
         return t("{hours:.2g} h", hours=hours) if hours < 10 else t("{hours:.0f} h", hours=hours)
     days = hours / 24

@@ -181,6 +181,14 @@ def _objective(method: Method) -> Objective:
     )
 
 
+PRICED_OVER_DATES = N_(
+    "median of {count} cloud offers ({spread}; {providers}; dated {first} to {last}), data/prices.yaml"
+)
+PRICED_ON_A_DATE = N_(
+    "median of {count} cloud offers ({spread}; {providers}; dated {first}), data/prices.yaml"
+)
+
+
 class Catalog:
     """The validated KB plus name indexes for methods, GPUs and models."""
 
@@ -367,11 +375,13 @@ class Catalog:
             )
             return rates[0], found
         providers = ", ".join(dict.fromkeys(p.provider for p in offers))
-        dates = sorted(filter(None, (_leading_date(p.date) for p in offers))) or [t("undated")]
+        dated = set(filter(None, (_leading_date(p.date) for p in offers)))
+        # A year alone within a dated span says nothing more ("dated 2026 to 2026-09-07": a review).
+        precise = [d for d in dated if not any(o != d and o.startswith(d) for o in dated)]
+        dates = sorted(precise) or [t("undated")]
         spread = t("{low:.2f}-{high:.2f} $/GPU-hour", low=rates[0], high=rates[-1])
         source = t(
-            "median of {count} cloud offers ({spread}; {providers}; dated {first} to {last}), "
-            "data/prices.yaml",
+            PRICED_OVER_DATES if len(dates) > 1 else PRICED_ON_A_DATE,
             count=len(rates),
             spread=spread,
             providers=providers,
