@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import re
 import select
@@ -149,11 +150,23 @@ def printable(text: str) -> str:
     return _CONTROL_IN_TEXT.sub(_escaped, text)
 
 
+class _ClosedOutput(io.TextIOBase):
+    """Stdout when ft-atlas was started with it closed (`ft-atlas methods >&-`): a command that
+    writes its answer there fails as on a full disk, exit 1 (as `echo hi >&-` does), instead of
+    exit 0 with the answer lost (an attacker's review); one that writes only files never notices."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
 def prepare_streams() -> None:
-    # Started with stdout or stderr closed (`ft-atlas ... >&-`): what would go there is lost,
-    # as when the reader goes away.
+    # Started with stderr closed (`ft-atlas ... 2>&-`): what would go there is lost, as when the
+    # reader goes away. Stdout: see _ClosedOutput.
     if sys.stdout is None:
-        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the whole run
+        sys.stdout = _ClosedOutput()
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the whole run
     for stream in (sys.stdout, sys.stderr):

@@ -33,10 +33,13 @@ def _print_version(text: str) -> int:
     exit 0, a full disk exit 1 with a message, never a traceback at exit."""
     import os
 
+    if sys.stdout is None:  # started with stdout closed: the answer is lost (errors._ClosedOutput)
+        if sys.stderr is not None:
+            sys.stderr.write("ft-atlas: cannot write the output: standard output is closed\n")
+        return 1
     try:
-        if sys.stdout is not None:  # None when started with stdout closed
-            sys.stdout.write(text)
-            sys.stdout.flush()
+        sys.stdout.write(text)
+        sys.stdout.flush()
         return 0
     except OSError as error:
         full = not isinstance(error, BrokenPipeError)

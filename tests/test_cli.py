@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -1201,3 +1204,20 @@ def test_the_default_goal_is_said_when_it_decides_the_data_assumed(run: Runner) 
     chat = ok(run("recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat", "--json")).json()
     (note,) = [n for n in chat["notes"] if n.startswith("--data-kind not given")]
     assert note.endswith("usual for goal 'chat'.")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("methods",), ("recommend", "--gpu", "rtx-4090", "--model-size", "7b", "--json"), ("--version",)],
+)
+def test_a_closed_stdout_is_a_failed_write_not_a_success(command: tuple[str, ...]) -> None:
+    """An attacker's review: `ft-atlas methods >&-` exited 0 with the answer lost; `echo hi >&-`
+    fails. A command whose answer goes to stdout says why and exits 1; one that writes a file
+    does not notice."""
+    shell = shutil.which("sh")
+    if shell is None:
+        pytest.skip("needs a POSIX shell")
+    line = " ".join(shlex.quote(part) for part in (sys.executable, "-m", "atlas_cli", *command))
+    result = subprocess.run([shell, "-c", f"{line} >&-"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "standard output is closed" in result.stderr and "Traceback" not in result.stderr
