@@ -323,3 +323,26 @@ def test_ask_in_russian_takes_russian_answers() -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def test_a_recipe_printed_to_a_terminal_says_how_to_write_it_to_a_file() -> None:
+    """A newcomer's review: `ft-atlas recipe` in a terminal scrolled ~600 lines past, its Run: line
+    naming a recipe.py that no one wrote; piped, it says nothing (a script reads it)."""
+    child = pexpect.spawn(
+        COMMAND[0],
+        [*COMMAND[1:], "recipe", "--gpu", "rtx-3090", "--model-size", "7b"],
+        env=ENV,
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, 100),
+    )
+    child.logfile_read = io.StringIO()
+    child.expect(pexpect.EOF)
+    assert "--out FILE (or DIR/) writes it where its Run: line runs it" in " ".join(transcript(child).split())
+    piped = subprocess.run(
+        [*COMMAND, "recipe", "--gpu", "rtx-3090", "--model-size", "7b"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert piped.returncode == 0 and "--out FILE" not in piped.stderr

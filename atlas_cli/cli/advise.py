@@ -400,6 +400,11 @@ def recipe(
         _print_recipe_json(chosen, recipe, rendered)
     elif to_stdout:
         sys.stdout.write(rendered.text)
+        if out_text is None and sys.stdout.isatty():
+            # A newcomer's review: ~600 lines scrolled past, and the header's Run: line names a
+            # recipe.py that no one wrote.
+            note = t("printed the recipe; --out FILE (or DIR/) writes it where its Run: line runs it")
+            sys.stderr.write(printable("ft-atlas: " + note + "\n"))
     if not to_stdout and out is not None:
         _write_out(rendered, out, directory, force)
 
