@@ -1221,3 +1221,15 @@ def test_a_closed_stdout_is_a_failed_write_not_a_success(command: tuple[str, ...
     result = subprocess.run([shell, "-c", f"{line} >&-"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "standard output is closed" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_method_summaries_are_cut_at_a_word(run: Runner) -> None:
+    """A newcomer's review: `methods` read 'with gradient descent o…' at any width."""
+    rows = ok(run("methods", "--format", "markdown")).stdout.splitlines()
+    cut = [row.split("|")[-2].strip() for row in rows if row.rstrip("| ").endswith("…")]
+    summaries = [m["summary"] for m in ok(run("methods", "--json")).json()["methods"]]
+    assert cut
+    for text in cut:
+        words = text.rstrip("…").split()
+        whole = next(s for s in summaries if s.startswith(" ".join(words)))
+        assert whole.split()[len(words) - 1].rstrip(",;:") == words[-1]

@@ -16,9 +16,14 @@ SUMMARY_CHARS = 70
 
 
 def headline(text: str) -> str:
-    """The first sentence, cut to fit a listing; `ft-atlas show` has the rest."""
+    """The first sentence, cut at a word to fit a listing (a review: "with gradient descent o…");
+    `ft-atlas show` has the rest."""
     first = text.split(". ")[0].rstrip(".")
-    return first if len(first) <= SUMMARY_CHARS else first[: SUMMARY_CHARS - 1].rstrip() + "…"
+    if len(first) <= SUMMARY_CHARS:
+        return first
+    room = first[:SUMMARY_CHARS]
+    cut = room.rsplit(" ", 1)[0] if " " in room else room[:-1]
+    return cut.rstrip(" ,;:(—-") + "…"
 
 
 def methods_grid(methods: list[Method], lang: Lang) -> Grid:
