@@ -199,3 +199,21 @@ def test_an_ignored_ctrl_c_stays_ignored_while_the_kb_validates(monkeypatch: pyt
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_the_default_cache_is_made_only_in_a_home_that_exists(
+    kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HOME=/nonexistent (the home of `nobody`) had /nonexistent/.cache/ft-atlas made, as root
+    (an attacker's review): in a home that exists ~/.cache/ft-atlas is made, else nothing is."""
+    monkeypatch.delenv(kbcache.NO_CACHE_ENV, raising=False)
+    monkeypatch.delenv(kbcache.CACHE_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "missing" / "home"))
+    assert kbcache.load_cached_catalog(kb).method("LoRA").id == "lora"
+    assert not (tmp_path / "missing").exists()
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    kbcache.load_cached_catalog(kb)
+    assert list((home / ".cache" / "ft-atlas").glob("kb-*.json"))

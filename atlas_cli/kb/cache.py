@@ -57,6 +57,13 @@ def cache_dir() -> Path:
     return (_absolute("XDG_CACHE_HOME") or Path.home() / ".cache") / "ft-atlas"
 
 
+def _home_exists() -> bool:
+    try:
+        return Path.home().is_dir()
+    except (OSError, RuntimeError):  # no home to be found
+        return False
+
+
 def _absolute(variable: str) -> Path | None:
     value = os.environ.get(variable)
     return Path(value) if value and os.path.isabs(value) else None
@@ -297,8 +304,11 @@ def load_cached_catalog(path: Path) -> Catalog:
     catalog = _load(path, files)
     if directory is None and location is not None:
         with contextlib.suppress(OSError):
-            # A directory the user named is made, not the path to it (a mistyped one stays unmade).
-            location.mkdir(mode=0o700, parents=_absolute(CACHE_ENV) is None, exist_ok=True)
+            # A directory the user named is made, not the path to it (a mistyped one stays unmade);
+            # the default's missing parents are made only in a home that exists (an attacker's
+            # review: HOME=/nonexistent, the home of `nobody`, had /nonexistent/.cache made as root).
+            parents = _absolute(CACHE_ENV) is None and _home_exists()
+            location.mkdir(mode=0o700, parents=parents, exist_ok=True)
         directory = trusted_directory(location)
     if directory is not None:
         with interrupts_deferred():  # pydantic's serializer swallows a KeyboardInterrupt too
