@@ -83,13 +83,17 @@ def _set_aside(path: Path, what: str) -> Path:
     return Path(name)
 
 
-UNMAKEABLE_DIRECTORY_ERRORS = frozenset({errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS})
+# A place the system has no such directory to make (under /proc): the path is the user's to change.
+# One it will not let us make (permissions, a read-only system) is an output that could not be
+# written, exit 1, as writing a file there is (an attacker's review: export said 2, recipe 1).
+UNMAKEABLE_DIRECTORY_ERRORS = frozenset({errno.ENOENT})
 
 
 def make_output_dir(out: Path, what: str = "--out") -> None:
     """The directory --out names, made if missing. A file where the directory should be, or a
-    place the system will not make one, is the user's to change (exit 2, as --out naming a device
-    is); anything else that stops it is an I/O error (exit 1, as a failed write to stdout)."""
+    place the system has none to make, is the user's to change (exit 2, as --out naming a device
+    is); anything else that stops it, permissions included, is an I/O error (exit 1, as a failed
+    write to stdout or to a file in an unwritable directory)."""
     if out.is_symlink():
         # Another user's link in a shared directory would have the files written where it points.
         raise UsageError(
@@ -109,8 +113,8 @@ def make_output_dir(out: Path, what: str = "--out") -> None:
         message = t(
             "{what}: cannot create {path}: {reason}", what=what, path=out, reason=error.strerror or error
         )
-        # A path the system will not make here (under /proc, read-only, not ours) is the user's to
-        # change; a full disk or a failing device is an I/O error.
+        # A path the system has no directory to make at (under /proc) is the user's to change;
+        # permissions, a read-only system, a full disk or a failing device are I/O errors.
         refused = error.errno in BAD_PATH_ERRORS | UNMAKEABLE_DIRECTORY_ERRORS
         raise (UsageError(message) if refused else WriteFailed(message)) from None
 

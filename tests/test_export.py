@@ -3,6 +3,7 @@ formats and both languages; docs/atlas/ is its current English Markdown."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -189,3 +190,12 @@ def test_markdown_output_escapes_knowledge_base_text(run: Runner, tmp_path: Path
 def test_an_output_directory_the_system_will_not_make_is_bad_input(run: Runner) -> None:
     """`export --out /proc/x` exited 1, the code of an internal error (a review)."""
     fails(run("export", "--out", "/proc/ft-atlas-export"), 2, "--out: cannot create /proc/ft-atlas-export")
+
+
+@pytest.mark.skipif(
+    not Path("/sys/kernel").is_dir() or os.geteuid() != 0, reason="needs Linux's /sys as root"
+)
+def test_a_directory_the_system_will_not_let_us_make_is_a_failed_write(run: Runner) -> None:
+    """An attacker's review: `export --out /sys/atlas` exited 2 where `recipe --out /sys/x.py`
+    exited 1 for the same refusal; both are output that could not be written (exit 1)."""
+    fails(run("export", "--out", "/sys/ft-atlas-export"), 1, "--out: cannot create /sys/ft-atlas-export")
