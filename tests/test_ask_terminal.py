@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -346,3 +347,18 @@ def test_a_recipe_printed_to_a_terminal_says_how_to_write_it_to_a_file() -> None
         timeout=60,
     )
     assert piped.returncode == 0 and "--out FILE" not in piped.stderr
+
+
+def test_questions_are_wrapped_to_an_80_column_terminal() -> None:
+    """A newcomer's review: at 80 columns an option of 96 characters broke mid-word ("fine-" /
+    "tuning") and a help line ran to 299; each line is wrapped to the terminal, an option's help
+    hanging under itself."""
+    child = spawn(columns=80)
+    answer(child, [("access the model's weights", "?"), ("access the model's weights", "")])
+    child.expect("Which GPU")
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    shown = transcript(child)
+    assert max(len(line) for line in shown.splitlines()) < 80
+    assert "only a hosted API: prompting, retrieval and the\n" in shown
+    assert re.search(r"\n {10,}provider's own fine-tuning", shown)

@@ -1,6 +1,9 @@
 """`ft-atlas ask`: the guided questionnaire, prompting on stderr."""
 
+import re
+import shutil
 import sys
+import textwrap
 from typing import Annotated, Any
 
 import typer
@@ -12,6 +15,29 @@ from atlas_cli.errors import InputEnded, UsageError, printable
 from atlas_cli.i18n import t
 from atlas_cli.kb.vocabulary import MAX_TOP
 
+# An option line ("  2. api              only a hosted API: ..."): its help hangs under itself.
+OPTION_LINE = re.compile(r" *\d+\. +\S+ +")
+
+
+def wrapped(text: str) -> str:
+    """Text for a terminal, wrapped at its width, each line hanging under its own indent (an
+    option's under its help): at 80 columns a 96-character option broke mid-word (a newcomer's
+    review). Not a terminal (piped, a log): as it is."""
+    if not sys.stderr.isatty():
+        return text
+    width = shutil.get_terminal_size().columns - 1
+    lines = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            lines.append(line)
+            continue
+        option = OPTION_LINE.match(line)
+        hang = option.end() if option and option.end() < width // 2 else len(line) - len(line.lstrip()) + 2
+        lines += textwrap.wrap(
+            line, width, subsequent_indent=" " * hang, break_long_words=False, break_on_hyphens=False
+        ) or [line]
+    return "\n".join(lines)
+
 
 class StderrTerminal:
     """Prompts on stderr, answers from stdin: stdout stays free for the result."""
@@ -20,7 +46,7 @@ class StderrTerminal:
         self.lines = 0  # answers read, for the message that names a refused piped one
 
     def ask(self, prompt: str) -> str:
-        sys.stderr.write(printable(prompt))
+        sys.stderr.write(printable(wrapped(prompt)))
         sys.stderr.flush()
         if sys.stdin is None:  # started with stdin closed (`<&-`): no answer will come
             raise EOFError
@@ -31,7 +57,7 @@ class StderrTerminal:
         return line.rstrip("\r\n")
 
     def say(self, text: str) -> None:
-        sys.stderr.write(printable(text) + "\n")
+        sys.stderr.write(printable(wrapped(text)) + "\n")
 
 
 @command("Advise", prompts=True)
