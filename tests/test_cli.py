@@ -1233,3 +1233,16 @@ def test_method_summaries_are_cut_at_a_word(run: Runner) -> None:
         words = text.rstrip("…").split()
         whole = next(s for s in summaries if s.startswith(" ".join(words)))
         assert whole.split()[len(words) - 1].rstrip(",;:") == words[-1]
+
+
+def test_a_cards_library_entry_points_are_printed_whole_outside_its_box(run: Runner) -> None:
+    """A newcomer's review: at 80 columns `show qlora` split BitsAndBytesConfig(...) over three
+    boxed lines, so a copy picked up the box's │; the README says code is never wrapped or boxed."""
+    out = ok(run("show", "qlora", env={"COLUMNS": "80"})).stdout
+    entry = (
+        'transformers: transformers.BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", '
+        "bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=torch.bfloat16)"
+    )
+    assert f"\n• {entry}\n" in out
+    box_end = out.index("╰")
+    assert out.index("\nLibraries\n") > box_end

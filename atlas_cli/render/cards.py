@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Group, RenderableType
 from rich.markup import escape
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.text import Text as RichText
 from rich.tree import Tree
@@ -115,6 +116,18 @@ def condition_words(condition: Condition) -> str:
     return f"{condition.fact} {OPERATOR_SIGNS.get(condition.op, condition.op)} {value}"
 
 
+def library_lines(method: Method) -> list[tuple[str, str, str]]:
+    """Each library as (its entry point, its note, when it applies): the entry is pasted as it is."""
+    lines = []
+    for lib in method.libraries:
+        entry = f"{lib.library}: {translated(lib.entry)}"
+        entry += f" [{pt('library status', lib.status)}]" if lib.status != "stable" else ""
+        note = translated(lib.note) if lib.note else ""
+        when = t(" (when {condition})", condition=condition_words(lib.when)) if lib.when is not None else ""
+        lines.append((entry, note, when))
+    return lines
+
+
 def card_sections(method: Method, lang: Lang) -> list[tuple[str, list[str]]]:
     """The card's sections as (heading, lines): one content model for both renderers."""
     share = method.trainable_share
@@ -136,17 +149,7 @@ def card_sections(method: Method, lang: Lang) -> list[tuple[str, list[str]]]:
         (t("Hardware"), [method.hardware.get(lang)]),
         (
             t("Libraries"),
-            [
-                f"{lib.library}: {translated(lib.entry)}"
-                + (f" [{pt('library status', lib.status)}]" if lib.status != "stable" else "")
-                + (f" — {translated(lib.note)}" if lib.note else "")
-                + (
-                    t(" (when {condition})", condition=condition_words(lib.when))
-                    if lib.when is not None
-                    else ""
-                )
-                for lib in method.libraries
-            ],
+            [f"{entry}{' — ' + note if note else ''}{when}" for entry, note, when in library_lines(method)],
         ),
         (t("Providers"), [_offer_line(offer) for offer in method.providers]),
         (t("Hyperparameters"), [_hyperparameter(k, v) for k, v in method.hyperparameters.items()]),
@@ -166,15 +169,28 @@ def method_card(method: Method, lang: Lang) -> RenderableType:
     title = RichText(translated(method.name))
     title.append(f"  ({method.id} · {kind} · {method.category})", style="dim")
     parts: list[RenderableType] = []
+    libraries = t("Libraries")
     for heading, lines in card_sections(method, lang):
+        if heading == libraries:
+            continue  # below the box
         parts.append(RichText(heading, style="bold cyan"))
         bullet = len(lines) > 1
         parts.extend(RichText(("• " if bullet else "  ") + line) for line in lines)
     if method.aliases:
         parts.append(RichText(t("Also known as: {names}", names=", ".join(method.aliases)), style="dim"))
     card = Panel(Group(*parts), title=title, title_align="left")
-    # Outside the box and unwrapped: the snippet is pasted into an editor.
-    return Group(card, RichText(t("Snippet"), style="bold cyan"), Verbatim(method.snippet.rstrip(), "python"))
+    # Outside the box and unwrapped: entry points and the snippet are pasted into an editor (a
+    # review: BitsAndBytesConfig(...) was split over three boxed lines).
+    entries: list[RenderableType] = [RichText(libraries, style="bold cyan")] if method.libraries else []
+    for entry, note, when in library_lines(method):
+        entries.append(Verbatim("• " + entry))
+        if note or when:
+            entries.append(Padding(RichText((note + when).strip(), style="dim"), (0, 0, 0, 2)))
+    snippet: list[RenderableType] = [
+        RichText(t("Snippet"), style="bold cyan"),
+        Verbatim(method.snippet.rstrip(), "python"),
+    ]
+    return Group(card, *entries, *snippet)
 
 
 def method_card_markdown(method: Method, lang: Lang) -> str:
