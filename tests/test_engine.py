@@ -989,3 +989,15 @@ def test_online_rl_on_a_thinking_model_warns_when_completions_are_cut(engine: En
     thinking, plain = grpo(model="qwen3-8b").estimate, grpo(model="qwen2.5-7b").estimate
     assert thinking is not None and plain is not None
     assert (thinking.settings.seq_len, plain.settings.seq_len) == (512 + 2048, 1024)
+
+
+def test_a_variant_named_after_its_method_is_not_named_twice(engine: Engine) -> None:
+    """A newcomer's review: 'GaLore — GaLore (8-bit, layer-wise)'."""
+    rec = recommend(engine, vram="24", model_size="7b", goal="chat", examples="2000")
+    galore = next(p for p in rec.plans if p.method == "galore")
+    assert galore.variant is not None and galore.variant.startswith("GaLore")
+    assert galore.label.startswith(galore.variant) and galore.label.count("GaLore") == 1
+    served = recommend(engine, gpu="rtx-3090", gpus="4", model="llama-3.1-70b", goal="chat")
+    icl = next(p for p in served.plans if p.method == "icl")
+    assert icl.variant == "ICL (8-bit weights)"
+    assert icl.label == "In-context learning (few-shot prompting) — ICL (8-bit weights)"

@@ -190,8 +190,9 @@ class Plan(NamedTuple):
     @property
     def label(self) -> str:
         """Name, variant and stages, as tables show a plan."""
-        name = translated(self.name)
-        name = f"{name} — {translated(self.variant)}" if self.variant else name
+        name, variant = translated(self.name), translated(self.variant) if self.variant else ""
+        # "GaLore — GaLore (8-bit, layer-wise)" said the name twice (a newcomer's review).
+        name = variant if variant.startswith(name) else f"{name} — {variant}" if variant else name
         return f"{name} ({self.stages_text()})" if self.pipeline else name
 
     def to_fit(self) -> list[Change]:
