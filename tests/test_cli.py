@@ -1246,3 +1246,11 @@ def test_a_cards_library_entry_points_are_printed_whole_outside_its_box(run: Run
     assert f"\n• {entry}\n" in out
     box_end = out.index("╰")
     assert out.index("\nLibraries\n") > box_end
+
+
+@pytest.mark.parametrize("flag", ["--gpu", "--vram"])
+def test_gpu_memory_as_nvidia_smi_prints_it_is_taken(run: Runner, flag: str) -> None:
+    """A newcomer's review: the questionnaire's help says nvidia-smi shows the memory in MiB, and
+    '24564MiB' was refused as an unknown GPU. MiB are read as GiB (24564 / 1024 = 23.99)."""
+    data = ok(run("recommend", flag, "24564MiB", "--model-size", "7b", "--json")).json()
+    assert data["profile"]["vram"] == pytest.approx(23.99, abs=0.01)

@@ -25,6 +25,7 @@ from atlas_cli.kb.vocabulary import (
     MAX_GENERATIONS,
     MAX_GPU_MEMORY_GB,
     MAX_SEQ_LEN,
+    MIB_WORDS,
     MIN_GPU_MEMORY_GB,
     MODEL_ACCESS,
     MODEL_VARIANT_CHOICES,
@@ -524,7 +525,12 @@ SIZE = NumberForm(
     N_("a model size"), N_("7b, 0.5b, 125m, 1,500m or 7e9"), (*_MAGNITUDES, ("t", 1e12)), exponent=True
 )
 COUNT = NumberForm(N_("a count"), N_("500, 1,500, 10k or 1.5m"), _MAGNITUDES, whole=True)
-VRAM = NumberForm(N_("a memory size in GB"), N_("24, 24gb or 80 GiB"), (("", 1.0), ("gb", 1.0), ("gib", 1.0)))
+# MiB, as nvidia-smi prints a card's memory, in GiB.
+VRAM = NumberForm(
+    N_("a memory size in GB"),
+    N_("24, 24gb or 80 GiB"),
+    (("", 1.0), ("gb", 1.0), ("gib", 1.0), ("mib", 1 / 1024)),
+)
 WHOLE = NumberForm(N_("a whole number"), N_("1, 8 or 1,024"), whole=True)
 TOKEN_K = 1024  # "4k" tokens is 4,096: context lengths are powers of two
 TOKENS = NumberForm(
@@ -634,7 +640,10 @@ def gpu_memory(text: str) -> str | None:
     if match is None:
         return None
     russian = bool(CYRILLIC.search(text))
-    return plain_number(match.group(1), russian)
+    number = plain_number(match.group(1), russian)
+    if re.fullmatch(MIB_WORDS, match.group(2), re.IGNORECASE):
+        return f"{round(float(number) / 1024, 2):g}"  # MiB as nvidia-smi prints it, in GiB
+    return number
 
 
 def parse_gpu_memory(text: str, flag: str = "--gpu") -> float:

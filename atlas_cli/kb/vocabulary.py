@@ -68,8 +68,12 @@ CLASSIFIER_PIPELINE: Final[tuple[str, ...]] = ("sft",)
 RUSSIAN_GB: Final = r"(?:гигабайт(?:а|ов)?|гиг(?:а|ов)?|гб)"
 RUSSIAN_GB_WORDS: Final = rf"(?:гиб|{RUSSIAN_GB}|г)"  # and ГиБ, and a bare г
 GB_WORDS: Final = rf"(?:gb|gib|g|{RUSSIAN_GB_WORDS})"
+# MiB, as nvidia-smi prints a card's memory ("24564MiB"): a newcomer pasted it (a review).
+MIB_WORDS: Final = r"(?:mib|миб)"
 # One way to split the digits only (no nested repetition): linear on a long string of digits.
-GPU_MEMORY: Final = re.compile(rf"^\s*([0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)\s*{GB_WORDS}\s*$", re.IGNORECASE)
+GPU_MEMORY: Final = re.compile(
+    rf"^\s*([0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)\s*({GB_WORDS}|{MIB_WORDS})\s*$", re.IGNORECASE
+)
 
 # A Hugging Face Hub repository id: owner/name of letters, digits, '-', '_' and '.'.
 HUB_ID_PATTERN: Final = r"^[A-Za-z0-9][\w.\-]{0,95}/[A-Za-z0-9][\w.\-]{0,95}$"
