@@ -1067,3 +1067,21 @@ def test_the_length_assumed_when_unset_names_online_rls_own(catalog: Catalog) ->
     note = FIELDS_BY_NAME["seq_len"].if_unset
     assert "1024, a prompt and its completion of 512 each, for online RL" in note
     assert "2560 for a model that thinks" in note
+
+
+def test_a_length_in_tokens_says_how_to_count_tokens(catalog: Catalog) -> None:
+    """A newcomer's review: the token questions never said how to estimate a length in tokens."""
+
+    class AsksOnTokens(ScriptedTerminal):
+        def ask(self, prompt: str) -> str:
+            self.prompts.append(prompt)
+            if "in tokens" in prompt and sum("in tokens" in p for p in self.prompts) == 1:
+                return "?"
+            if len(self.prompts) > 40:
+                raise EOFError
+            return ""
+
+    terminal = AsksOnTokens([])
+    Interview(catalog, terminal, {"gpu": "rtx-4090", "model": "llama-3.1-8b"}).run(interactive=True)
+    said = " ".join(terminal.said)
+    assert "A token is about 4 characters of English text, or 3/4 of a word" in said

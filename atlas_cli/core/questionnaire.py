@@ -74,6 +74,13 @@ FINDING_THE_GPU = N_(
     "AMD or Apple GPU: answer none."
 )
 
+# How a newcomer estimates a length in tokens without a tokenizer (a review: never said). OpenAI's
+# "What are tokens and how to count them?": ~4 characters of common English text, ~3/4 of a word.
+COUNTING_TOKENS = N_(
+    "A token is about 4 characters of English text, or 3/4 of a word (100 tokens ~ 75 words); other "
+    "languages and code take more. A model's tokenizer counts them exactly."
+)
+
 Answers = dict[str, Any]
 # A question as it was asked: its index, and the answers, unset fields and carried values before it.
 Snapshot = tuple[int, Answers, list[str], Answers]
@@ -359,6 +366,8 @@ class Interview:
         self.terminal.say(f"  {t(spec.help)}")
         if spec.name == "gpu":
             self.terminal.say("  " + t(FINDING_THE_GPU))
+        if spec.kind == "tokens":
+            self.terminal.say("  " + t(COUNTING_TOKENS))
         if spec.choices:
             self.terminal.say("  " + t("Answer with a number or a name from the list above."))
         elif spec.kind == "flag":
