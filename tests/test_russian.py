@@ -736,3 +736,14 @@ def test_the_command_lines_own_errors_are_in_russian(
     said = fails(run("--lang", "ru", *args), 2, russian).stderr
     assert "Error" not in said and "Try '" not in said
     fails(run(*args), 2, english)
+
+
+def test_a_rule_quoting_the_guide_keeps_its_reason_in_russian(catalog: Catalog) -> None:
+    """A newcomer's review: in Russian §3.3's rule read only the guide's own line ('Ограниченные
+    ресурсы → LoRA / QLoRA / Adapters'), where English gives the section and the reason. A rule
+    whose `ru` is the guide's line has its explanation translated whole, the line quoted in it."""
+    translated = read_catalog().entries
+    for rule in catalog.kb.rules:
+        if rule.because.ru:
+            whole = translated.get(rule.because.en)
+            assert whole is not None and rule.because.ru in whole, rule.id
