@@ -1001,3 +1001,12 @@ def test_a_variant_named_after_its_method_is_not_named_twice(engine: Engine) -> 
     icl = next(p for p in served.plans if p.method == "icl")
     assert icl.variant == "ICL (8-bit weights)"
     assert icl.label == "In-context learning (few-shot prompting) — ICL (8-bit weights)"
+
+
+def test_an_api_user_with_a_gpu_hears_of_training_an_open_model_on_it(engine: Engine) -> None:
+    """An expert's review: an API user who named an RTX 4090 heard nothing of the open models it
+    could train; one who named no GPU is not told."""
+    profile = {"model_access": "api", "model": "gpt-4.1-mini", "goal": "chat"}
+    said = " ".join(recommend(engine, **profile, gpu="rtx-4090").notes)
+    assert "An open-weights model can be trained on your GPU instead: --model-access weights" in said
+    assert "An open-weights model can be trained" not in " ".join(recommend(engine, **profile).notes)

@@ -2377,6 +2377,16 @@ class Engine:
                     model=info.label,
                 )
             )
+        elif profile.model_access == "api" and not profile.hardware_unused and hardware.has_gpu:
+            # An expert's review: an API user with a GPU heard nothing of training an open model on it.
+            notes.append(
+                t(
+                    "--model-access api with a GPU: {model} trains only at its provider. An open-weights "
+                    "model can be trained on your GPU instead: --model-access weights with --model (a "
+                    "Hugging Face id or a catalog name) or --model-size ranks the plans that train it.",
+                    model=info.label,
+                )
+            )
         stages = self.stages_of(pipeline or DEFAULT_PIPELINE, profile.sampling)
         usual = max(usual_seq_len(info, o) for o in stages) if info.shape is not None else None
         # Nothing is trained locally without weights or a GPU: no length is truncated or packed here.
