@@ -159,7 +159,7 @@ class _ClosedOutput(io.TextIOBase):
         return True
 
     def write(self, text: str) -> int:
-        raise OSError(errno.EBADF, "standard output is closed")
+        raise output_failed(t("standard output is closed"))
 
 
 def prepare_streams() -> None:
@@ -215,27 +215,34 @@ def stdout_reader_gone() -> bool:
     return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
 
 
+def output_failed(reason: str) -> WriteFailed:
+    """The output could not be written (a full disk, a closed stdout): exit 1, said one way."""
+    return WriteFailed(t("cannot write the output: {reason}", reason=reason))
+
+
 def flush_stdout() -> int:
     """Flush stdout now, while a failure can still be reported; the exit code it leads to."""
     try:
-        if sys.stdout is not None:
-            sys.stdout.flush()
+        sys.stdout.flush()
     except BrokenPipeError:
         return report(OutputClosed(), debug=False)
     except OSError as error:
-        return report(WriteFailed(f"cannot write the output: {error.strerror or error}"), debug=False)
+        return report(output_failed(error.strerror or str(error)), debug=False)
+    except WriteFailed as error:
+        return report(error, debug=False)
     return EXIT_OK
 
 
 def write_stdout(text: str) -> int:
     """Write and flush `text`; the exit code (a full disk is 1, a reader gone away 0)."""
     try:
-        if sys.stdout is not None:  # None when started with stdout closed
-            sys.stdout.write(text)
+        sys.stdout.write(text)
     except BrokenPipeError:
         return report(OutputClosed(), debug=False)
     except OSError as error:
-        return report(WriteFailed(f"cannot write the output: {error.strerror or error}"), debug=False)
+        return report(output_failed(error.strerror or str(error)), debug=False)
+    except WriteFailed as error:
+        return report(error, debug=False)
     return flush_stdout()
 
 

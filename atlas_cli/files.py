@@ -179,9 +179,12 @@ def _umask() -> int:
 
 def _cannot_write(path: Path, what: str, error: OSError) -> WriteFailed | UsageError:
     """Why `path` cannot be written: bad input when the path itself names no file the system can
-    make (too long, a file where a directory should be, a loop of links), else an I/O error."""
+    make (too long, a file where a directory should be, a loop of links, a place with no such
+    directory, as under /proc), else an I/O error."""
     message = t("{what}: cannot write {path}: {reason}", what=what, path=path, reason=error.strerror or error)
-    return UsageError(message) if error.errno in BAD_PATH_ERRORS else WriteFailed(message)
+    # As for a directory there (make_output_dir): /proc has none to make, a full disk is an I/O error.
+    refused = error.errno in BAD_PATH_ERRORS | UNMAKEABLE_DIRECTORY_ERRORS
+    return UsageError(message) if refused else WriteFailed(message)
 
 
 def _staged(path: Path, text: str, what: str) -> Path:

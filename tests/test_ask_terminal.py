@@ -352,7 +352,7 @@ def test_a_recipe_printed_to_a_terminal_says_how_to_write_it_to_a_file() -> None
 def test_questions_are_wrapped_to_an_80_column_terminal() -> None:
     """A newcomer's review: at 80 columns an option of 96 characters broke mid-word ("fine-" /
     "tuning") and a help line ran to 299; each line is wrapped to the terminal, an option's help
-    hanging under itself."""
+    hanging under itself, and a prompt keeps the space its answer is typed after."""
     child = spawn(columns=80)
     answer(child, [("access the model's weights", "?"), ("access the model's weights", "")])
     child.expect("Which GPU")
@@ -362,3 +362,26 @@ def test_questions_are_wrapped_to_an_80_column_terminal() -> None:
     assert max(len(line) for line in shown.splitlines()) < 80
     assert "only a hosted API: prompting, retrieval and the\n" in shown
     assert re.search(r"\n {10,}provider's own fine-tuning", shown)
+    assert "[Enter: I don't know]: " in shown
+
+
+def test_questions_are_wrapped_to_the_terminal_the_prompts_go_to(tmp_path: Path) -> None:
+    """A diff review: with stdout redirected (`ft-atlas ask --json > plan.json`, as the README
+    shows) the width was stdout's, 80 whatever the terminal."""
+    line = " ".join(shlex.quote(a) for a in [*COMMAND, "ask", "--json"])
+    env = {k: v for k, v in ENV.items() if k != "COLUMNS"}  # the terminal's own width, as a shell has
+    child = pexpect.spawn(
+        "/bin/sh",
+        ["-c", f"{line} > {shlex.quote(str(tmp_path / 'plan.json'))}"],
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(40, 60),
+    )
+    child.logfile_read = io.StringIO()
+    answer(child, [("access the model's weights", "")])
+    child.expect("Which GPU")
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    shown = transcript(child).split("^C")[0]
+    assert max(len(line) for line in shown.splitlines()) < 60

@@ -290,10 +290,15 @@ def test_a_line_that_is_not_utf_8_says_so(
     """A review: bytes that are not UTF-8 were reported as 'Expecting value: line 1 column 1'; inside
     a string they were read as U+FFFD and answered (an attacker's review: "gpt-4o\xff")."""
     source = tmp_path / "latin1.jsonl"
-    source.write_bytes(b'{"gpu": "rtx-3090"}\n\xff\xfe{"gpu": "rtx-3090"}\n{"gpu": "rtx-3090\xff"}\n')
+    source.write_bytes(
+        b'{"gpu": "rtx-3090"}\n\xff\xfe{"gpu": "rtx-3090"}\n{"gpu": "rtx-3090\xff"}\n'
+        # a literal U+FFFD is valid UTF-8: answered (here, as an unknown GPU)
+        b'{"gpu": "rtx-3090\xef\xbf\xbd"}\n'
+    )
     _, text = _run(catalog, source, "1", monkeypatch)
     said = {"code": "bad_json", "message": "not UTF-8 text: JSON lines are read as UTF-8"}
-    assert [json.loads(line).get("error") for line in text.splitlines()] == [None, said, said]
+    errors = [json.loads(line).get("error") for line in text.splitlines()]
+    assert errors[:3] == [None, said, said] and errors[3] is not None and errors[3]["code"] != "bad_json"
 
 
 def test_a_byte_order_mark_and_a_stray_carriage_return_do_not_shift_lines(

@@ -243,6 +243,14 @@ def test_a_plan_faster_without_checkpointing_is_not_called_the_slower_one(engine
     qlora = next(p for p in balanced.shown(len(balanced.plans)) if p.method == "qlora")
     assert "lora-fits-skip-quantization" in {r.id for r in qlora.fired}
     assert "without gradient checkpointing" not in (qlora.time_line() or "")
+    # Without --examples nothing is timed under speed either: the rule speaks (a diff review).
+    untimed = recommend(engine, gpu="rtx-4090", model="llama-3.1-8b", goal="chat", priority="speed")
+    qlora = next(p for p in untimed.plans if p.method == "qlora")
+    assert "lora-fits-skip-quantization" in {r.id for r in qlora.fired}
+    # Prefix tuning never checkpoints (PEFT refuses it): that is not said as a choice that fits.
+    small = recommend(engine, gpu="h100-80gb", model="llama-3.2-1b", goal="chat", examples="10k")
+    prefix = next(p for p in small.shown(len(small.plans)) if p.method == "prefix-tuning")
+    assert prefix.time is not None and "without gradient checkpointing" not in (prefix.time_line() or "")
 
 
 def test_cost_ties_decided_by_hours_within_the_tie_then_by_score(engine: Engine) -> None:
@@ -262,6 +270,8 @@ def test_cost_ties_decided_by_hours_within_the_tie_then_by_score(engine: Engine)
     assert abs(lora.time.hours - soft.time.hours) < 0.05 * soft.time.hours and lora.score > soft.score
     order = [p.method for p in rec.plans]
     assert order.index("lora") < order.index("prompt-tuning")
+    said = "a tie that the hours, themselves tied within 15 %, then the score, decide"
+    assert any(said in note for note in rec.notes)
 
 
 def test_cost_and_speed_priorities_train_without_checkpointing_where_that_is_faster(engine: Engine) -> None:
@@ -1010,3 +1020,17 @@ def test_an_api_user_with_a_gpu_hears_of_training_an_open_model_on_it(engine: En
     said = " ".join(recommend(engine, **profile, gpu="rtx-4090").notes)
     assert "An open-weights model can be trained on your GPU instead: --model-access weights" in said
     assert "An open-weights model can be trained" not in " ".join(recommend(engine, **profile).notes)
+
+
+def test_the_ram_a_plan_loads_with_does_not_rank_it_among_plans_on_the_gpus(engine: Engine) -> None:
+    """A shard-loaded QLoRA holds ~256 GB of CPU RAM while loading (Estimate.ram_gb), but trains on
+    the GPUs alone: the RAM ranks offloaded plans only, so Llama 3.1 405B QLoRA on 8 B200s still
+    ranks above AdaLoRA, which scores less (a diff review: nothing tested it)."""
+    profile = {"gpu": "b200", "gpus": "8", "model": "llama-3.1-405b", "goal": "chat"}
+    rec = recommend(engine, **profile, data_kind="demonstrations")
+    plans = {p.method: p for p in rec.plans}
+    qlora, adalora = plans["qlora"], plans["adalora"]
+    assert qlora.offload == "none" and (qlora.ram_gb or 0) > 128 and adalora.ram_gb is None
+    assert (qlora.fit, adalora.fit) == ("yes", "yes") and qlora.score > adalora.score
+    order = [p.method for p in rec.plans]
+    assert order.index("qlora") < order.index("adalora")

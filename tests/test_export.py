@@ -188,8 +188,11 @@ def test_markdown_output_escapes_knowledge_base_text(run: Runner, tmp_path: Path
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
 def test_an_output_directory_the_system_will_not_make_is_bad_input(run: Runner) -> None:
-    """`export --out /proc/x` exited 1, the code of an internal error (a review)."""
+    """`export --out /proc/x` exited 1, the code of an internal error (a review); a recipe written
+    there is refused alike (a diff review: it exited 1 where export exited 2)."""
     fails(run("export", "--out", "/proc/ft-atlas-export"), 2, "--out: cannot create /proc/ft-atlas-export")
+    recipe = run("recipe", "--gpu", "rtx-4090", "--model-size", "7b", "--out", "/proc/ft-atlas-recipe.py")
+    fails(recipe, 2, "--out: cannot write /proc/ft-atlas-recipe.py")
 
 
 @pytest.mark.skipif(

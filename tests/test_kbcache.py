@@ -217,3 +217,8 @@ def test_the_default_cache_is_made_only_in_a_home_that_exists(
     monkeypatch.setenv("HOME", str(home))
     kbcache.load_cached_catalog(kb)
     assert list((home / ".cache" / "ft-atlas").glob("kb-*.json"))
+    # $XDG_CACHE_HOME names where caches go, whatever the home (the XDG specification: made 0700)
+    monkeypatch.setenv("HOME", str(tmp_path / "missing" / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg" / "cache"))
+    kbcache.load_cached_catalog(kb)
+    assert list((tmp_path / "xdg" / "cache" / "ft-atlas").glob("kb-*.json"))

@@ -15,6 +15,7 @@ import itertools
 import json
 import math
 import os
+import re
 import stat
 import sys
 import traceback
@@ -33,8 +34,8 @@ from atlas_cli.errors import (
     AtlasError,
     OutputClosed,
     UsageError,
-    WriteFailed,
     fail,
+    output_failed,
 )
 from atlas_cli.i18n import catalog, grouped, language, nt, t
 from atlas_cli.kb.heap import collector_paused
@@ -42,7 +43,9 @@ from atlas_cli.render.documents import recommendation_json
 
 MAX_LINE_CHARS = 100_000  # a profile is a few hundred characters
 MAX_SKIPPED_CHARS = 100_000_000  # an overlong line is read past up to this, then the batch stops
-UNDECODED = "\ufffd"  # what decoding with errors="replace" puts for bytes that are not UTF-8
+# What decoding with errors="surrogateescape" makes of bytes that are not UTF-8 (a literal U+FFFD,
+# which errors="replace" also made of them, is valid text: an attacker's review).
+UNDECODED = re.compile("[\udc80-\udcff]")
 CHUNK_LINES = 64  # lines are encoded (and shared out) in chunks of up to this many
 CHUNK_CHARS = 64 << 10  # or of about this many characters
 # While a batch runs the collector is paused; every this many chunks it collects the young
@@ -129,9 +132,9 @@ def _answer(
         text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
     if not text:
         return _error(number, "bad_input", t("empty line"))
-    # Input is read with errors="replace": bytes that are not UTF-8 inside a string decode too
-    # (an attacker's review: "gpt-4o\xff" was answered as "gpt-4o\ufffd").
-    if UNDECODED in text:
+    # Bytes that are not UTF-8 inside a string decode too (an attacker's review: "gpt-4o\xff" was
+    # answered as "gpt-4o\ufffd").
+    if UNDECODED.search(text):
         return _error(number, "bad_json", t("not UTF-8 text: JSON lines are read as UTF-8"))
     try:
         raw = json.loads(
@@ -201,11 +204,12 @@ def _repeatable(number: int, line: str | None, record: bytes, outcome: int) -> t
 
 @contextlib.contextmanager
 def _opened(source: str) -> Iterator[IO[str]]:
-    """The input as text: UTF-8 (undecodable bytes become U+FFFD), lines ended by "\\n" only,
-    so that a stray carriage return inside a line cannot shift the line numbers."""
+    """The input as text: UTF-8 (undecodable bytes become lone surrogates, refused line by line),
+    lines ended by "\\n" only, so that a stray carriage return inside a line cannot shift the line
+    numbers."""
     if source != "-":
         try:
-            handle = open(source, encoding="utf-8", errors="replace", newline="\n")  # noqa: SIM115
+            handle = open(source, encoding="utf-8", errors="surrogateescape", newline="\n")  # noqa: SIM115
         except OSError as error:
             raise UsageError(
                 t("--batch: cannot read {path}: {reason}", path=source, reason=error.strerror)
@@ -218,7 +222,7 @@ def _opened(source: str) -> Iterator[IO[str]]:
     reconfigure = getattr(sys.stdin, "reconfigure", None)
     with contextlib.suppress(ValueError, OSError):  # already read from: keep it as it is
         if reconfigure is not None:
-            reconfigure(encoding="utf-8", errors="replace", newline="\n")
+            reconfigure(encoding="utf-8", errors="surrogateescape", newline="\n")
     yield sys.stdin
 
 
@@ -324,7 +328,7 @@ class _Output:
         except BrokenPipeError:
             raise OutputClosed from None
         except OSError as error:
-            raise WriteFailed(t("cannot write the output: {reason}", reason=error.strerror)) from error
+            raise output_failed(error.strerror or str(error)) from error
         if self.progress:
             self.progress.advance(lines)
 

@@ -1,5 +1,6 @@
 """`ft-atlas ask`: the guided questionnaire, prompting on stderr."""
 
+import os
 import re
 import shutil
 import sys
@@ -11,6 +12,7 @@ import typer
 from atlas_cli.cli.advise import render_recommendation
 from atlas_cli.cli.app import Format, FormatOption, JsonOption, chosen_format, command, print_json, state
 from atlas_cli.cli.options import profile_options, top_count
+from atlas_cli.consoles import COLUMNS_BOUNDS
 from atlas_cli.errors import InputEnded, UsageError, printable
 from atlas_cli.i18n import t
 from atlas_cli.kb.vocabulary import MAX_TOP
@@ -25,7 +27,8 @@ def wrapped(text: str) -> str:
     review). Not a terminal (piped, a log): as it is."""
     if not sys.stderr.isatty():
         return text
-    width = shutil.get_terminal_size().columns - 1
+    low, high = COLUMNS_BOUNDS
+    width = min(max(_stderr_columns(), low), high) - 1
     lines = []
     for line in text.split("\n"):
         if len(line) <= width:
@@ -33,10 +36,21 @@ def wrapped(text: str) -> str:
             continue
         option = OPTION_LINE.match(line)
         hang = option.end() if option and option.end() < width // 2 else len(line) - len(line.lstrip()) + 2
-        lines += textwrap.wrap(
+        broken = textwrap.wrap(
             line, width, subsequent_indent=" " * hang, break_long_words=False, break_on_hyphens=False
         ) or [line]
+        # A prompt keeps its trailing space: the answer is typed after it.
+        lines += [*broken[:-1], broken[-1] + line[len(line.rstrip()) :]]
     return "\n".join(lines)
+
+
+def _stderr_columns() -> int:
+    """The width of the terminal the prompts go to (stderr's: stdout is often a file, as in
+    `ft-atlas ask --json > plan.json`), else COLUMNS, else 80."""
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError):
+        return shutil.get_terminal_size().columns
 
 
 class StderrTerminal:

@@ -412,8 +412,8 @@ def time_notes(
             else:
                 tie = (
                     N_(
-                        "{first} needs {a} and {second} {b}: within {percent} %, a tie that the hours, then "
-                        "the score, decide"
+                        "{first} needs {a} and {second} {b}: within {percent} %, a tie that the hours, "
+                        "themselves tied within {percent} %, then the score, decide"
                     )
                     if cost
                     else N_(

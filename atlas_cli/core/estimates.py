@@ -141,7 +141,9 @@ class Host(TypedDict):
 
     offload_gb: float  # CPU RAM for offloaded states (all GPUs of the node)
     paged_gb: float  # a paged optimizer's states the driver pages out to CPU RAM, per GPU
-    load_gb: float  # CPU RAM to load the 16-bit checkpoint (memory-mapped; whole under FSDP)
+    # CPU RAM to load the 16-bit checkpoint (memory-mapped; whole under FSDP), or a 4-bit base loaded
+    # shard by shard: its quantized base and a checkpoint file per process (memory.estimate)
+    load_gb: float
     merge_gb: float  # CPU RAM to merge an adapter into the 16-bit model afterwards (0: nothing to merge)
     checkpoint_gb: float  # disk for the trained weights (or adapter)
     checkpoint_with_optimizer_gb: float  # disk for a resumable checkpoint

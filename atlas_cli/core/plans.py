@@ -16,7 +16,7 @@ from atlas_cli.i18n import N_, nt, significant, stage_label, t, translated
 from atlas_cli.kb.behaviour import Scalar
 from atlas_cli.kb.conditions import facts_that_held
 from atlas_cli.kb.records import Advice, PipelineRule, Rule
-from atlas_cli.kb.vocabulary import FIT_MARGIN, SUPERVISED_STAGES
+from atlas_cli.kb.vocabulary import FIT_MARGIN, MEMORY_MODELS, SUPERVISED_STAGES
 
 SAFETY_PERCENT = round(100 * (1 - FIT_MARGIN))
 OFFLOADED = {"optimizer": N_("optimizer states"), "params": N_("parameters and optimizer states")}
@@ -184,7 +184,7 @@ class Plan(NamedTuple):
 
     @property
     def ram_gb(self) -> float | None:
-        """CPU RAM an offloading plan needs per node (Estimate.ram_gb)."""
+        """CPU RAM an offloading or shard-loaded plan needs per node (Estimate.ram_gb)."""
         return None if self.estimate is None else self.estimate.ram_gb
 
     @property
@@ -279,7 +279,14 @@ class Plan(NamedTuple):
                 **values,
             )
         e = self.estimate
-        if e is not None and default_checkpointing(e.shape) and not e.settings.gradient_checkpointing:
+        # Not a way of training that never checkpoints (prefix tuning: PEFT refuses it).
+        checkpoints = e is not None and MEMORY_MODELS[e.memory_model].checkpointing
+        if (
+            e is not None
+            and checkpoints
+            and default_checkpointing(e.shape)
+            and not e.settings.gradient_checkpointing
+        ):
             # Turned off by --priority cost|speed where it fits (an expert's review: the faster plan
             # read as the slower one, its warnings comparing it as checkpointed).
             line += " " + t(

@@ -130,8 +130,8 @@ class Profile:
     vram: float | None = _question(
         "vram",
         "hardware",
-        "GPU memory in GB as advertised (e.g. 24), instead of --gpu "
-        "(with it: an Apple chip's unified memory).",
+        "GPU memory in GB as advertised (e.g. 24; or 24564MiB, as nvidia-smi prints it), instead of "
+        "--gpu (with it: an Apple chip's unified memory).",
         "How much memory does each GPU have, in GB?",
         example="24",
         alternative_to="gpu",
@@ -435,6 +435,7 @@ _RUSSIAN_UNITS = re.compile(
 )
 _DIGIT_GROUPS = re.compile(r"(?<=\d)[\s\u00a0\u202f]+(?=\d)")  # "10 000": a space between groups
 _TRAILING_RUSSIAN_GB = re.compile(rf"\s*{RUSSIAN_GB_WORDS}\.?$")  # "24 ГБ", "8 гигов" -> 24gb, 8gb
+_TRAILING_RUSSIAN_MIB = re.compile(r"\s*миб\.?$")  # "24564 МиБ" -> 24564mib
 # "2,000" or "2.000", a whole count typed in Russian: groups of three digits, not decimals
 _GROUPED_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?:[,.][0-9]{3})+")
 # Answers typed to `ask` in Russian read "1,5" as one and a half. Flags and batch values never
@@ -493,7 +494,8 @@ def plain_number(text: str, russian: bool = False) -> str:
             value = value.replace(",", ".")
     else:
         value = value.replace(",", "")
-    return _TRAILING_RUSSIAN_GB.sub("gb", value.replace("_", "")) + unit
+    value = _TRAILING_RUSSIAN_MIB.sub("mib", value.replace("_", ""))
+    return _TRAILING_RUSSIAN_GB.sub("gb", value) + unit
 
 
 def _typed_in_russian(text: str) -> bool:
@@ -642,7 +644,7 @@ def gpu_memory(text: str) -> str | None:
     russian = bool(CYRILLIC.search(text))
     number = plain_number(match.group(1), russian)
     if re.fullmatch(MIB_WORDS, match.group(2), re.IGNORECASE):
-        return f"{round(float(number) / 1024, 2):g}"  # MiB as nvidia-smi prints it, in GiB
+        return str(float(number) / 1024)  # MiB as nvidia-smi prints it, in GiB (as --vram reads them)
     return number
 
 

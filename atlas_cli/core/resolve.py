@@ -883,8 +883,9 @@ def _loading_warnings(e: Estimate) -> list[str]:
     if ram is not None and load > ram and not e.shape.is_moe:
         said.append(
             t(
-                "loading it shard by shard under FSDP instead holds {gb:.1f} GB in CPU RAM first (the "
-                "4-bit base and a checkpoint file per process), more than the {ram:g} GB --ram gives",
+                "Loaded shard by shard under FSDP instead, the 4-bit base would hold {gb:.1f} GB in CPU "
+                "RAM first (the quantized base and a checkpoint file per process), more than the {ram:g} "
+                "GB --ram gives",
                 gb=load,
                 ram=ram,
             )

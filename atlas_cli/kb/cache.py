@@ -305,9 +305,11 @@ def load_cached_catalog(path: Path) -> Catalog:
     if directory is None and location is not None:
         with contextlib.suppress(OSError):
             # A directory the user named is made, not the path to it (a mistyped one stays unmade);
-            # the default's missing parents are made only in a home that exists (an attacker's
-            # review: HOME=/nonexistent, the home of `nobody`, had /nonexistent/.cache made as root).
-            parents = _absolute(CACHE_ENV) is None and _home_exists()
+            # the default's missing parents are made under $XDG_CACHE_HOME, or in a home that exists
+            # (an attacker's review: HOME=/nonexistent, the home of `nobody`, had
+            # /nonexistent/.cache made as root).
+            default = _absolute(CACHE_ENV) is None
+            parents = default and (_absolute("XDG_CACHE_HOME") is not None or _home_exists())
             location.mkdir(mode=0o700, parents=parents, exist_ok=True)
         directory = trusted_directory(location)
     if directory is not None:
