@@ -228,8 +228,6 @@ def flush_stdout() -> int:
         return report(OutputClosed(), debug=False)
     except OSError as error:
         return report(output_failed(error.strerror or str(error)), debug=False)
-    except WriteFailed as error:
-        return report(error, debug=False)
     return EXIT_OK
 
 

@@ -279,11 +279,10 @@ class Plan(NamedTuple):
                 **values,
             )
         e = self.estimate
-        # Not a way of training that never checkpoints (prefix tuning: PEFT refuses it).
-        checkpoints = e is not None and MEMORY_MODELS[e.memory_model].checkpointing
         if (
             e is not None
-            and checkpoints
+            # Not a way of training that never checkpoints (prefix tuning: PEFT refuses it).
+            and MEMORY_MODELS[e.memory_model].checkpointing
             and default_checkpointing(e.shape)
             and not e.settings.gradient_checkpointing
         ):

@@ -435,7 +435,7 @@ _RUSSIAN_UNITS = re.compile(
 )
 _DIGIT_GROUPS = re.compile(r"(?<=\d)[\s\u00a0\u202f]+(?=\d)")  # "10 000": a space between groups
 _TRAILING_RUSSIAN_GB = re.compile(rf"\s*{RUSSIAN_GB_WORDS}\.?$")  # "24 ГБ", "8 гигов" -> 24gb, 8gb
-_TRAILING_RUSSIAN_MIB = re.compile(r"\s*миб\.?$")  # "24564 МиБ" -> 24564mib
+_TRAILING_MIB = re.compile(rf"\s*{MIB_WORDS}\.?$")  # "24564 МиБ" -> 24564mib
 # "2,000" or "2.000", a whole count typed in Russian: groups of three digits, not decimals
 _GROUPED_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?:[,.][0-9]{3})+")
 # Answers typed to `ask` in Russian read "1,5" as one and a half. Flags and batch values never
@@ -494,7 +494,7 @@ def plain_number(text: str, russian: bool = False) -> str:
             value = value.replace(",", ".")
     else:
         value = value.replace(",", "")
-    value = _TRAILING_RUSSIAN_MIB.sub("mib", value.replace("_", ""))
+    value = _TRAILING_MIB.sub("mib", value.replace("_", ""))
     return _TRAILING_RUSSIAN_GB.sub("gb", value) + unit
 
 
@@ -644,7 +644,8 @@ def gpu_memory(text: str) -> str | None:
     russian = bool(CYRILLIC.search(text))
     number = plain_number(match.group(1), russian)
     if re.fullmatch(MIB_WORDS, match.group(2), re.IGNORECASE):
-        return str(float(number) / 1024)  # MiB as nvidia-smi prints it, in GiB (as --vram reads them)
+        # MiB as nvidia-smi prints it, in GiB, as --vram reads them (VRAM's "mib")
+        return str(float(number) * dict(VRAM.suffixes)["mib"])
     return number
 
 
