@@ -2095,3 +2095,21 @@ def test_an_unmeasured_geforce_card_runs_at_its_printed_peak(run: Runner) -> Non
 def test_hours_are_said_in_the_unit_they_round_to(hours: float, said: str) -> None:
     """A newcomer's review: a band read '60 min-2.5 h'."""
     assert hours_text(hours) == said
+
+
+def test_balanced_priority_names_a_plan_that_trains_in_far_less_time(run: Runner) -> None:
+    """An expert's review: on 8 RTX 4090s, LoRA of a 32B, sharded over PCIe, ranked first at ~10 h
+    and QLoRA second at ~4.8 h for half the money, with nothing said. The plans keep their order
+    (the score ranks under balanced); a note names the faster one, and no other priority needs it."""
+    args = ("--gpu", "rtx-4090", "--gpus", "8", "--model", "qwen2.5-32b", "--goal", "chat")
+    args += ("--data-kind", "demonstrations", "--examples", "20k")
+    out = ok(run("recommend", *args, "--json")).json()
+    lora, qlora = out["recommendations"][:2]
+    assert (lora["method"], qlora["method"]) == ("lora", "qlora")
+    assert qlora["time"]["hours"] * 1.5 <= lora["time"]["hours"]
+    said = [n for n in out["notes"] if "less time than plan 1" in n]
+    assert len(said) == 1 and said[0].startswith("QLoRA, plan 2, trains in about 4.8 h"), said
+    quality = ok(run("recommend", *args, "--priority", "quality", "--json")).json()
+    assert not any("less time than plan 1" in n for n in quality["notes"])
+    one = ok(run("recommend", *args[:2], "--model", "llama-3.1-8b", *args[6:], "--json")).json()
+    assert not any("less time than plan 1" in n for n in one["notes"])  # QLoRA only 1.2x slower there
