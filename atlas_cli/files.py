@@ -4,8 +4,9 @@ Each file is written to a temporary file in its own directory, flushed to disk, 
 into place, so a full disk or an interrupted run leaves the old file (or nothing) where the user
 looks, never half a file. Without `force` an existing path is refused, and the final step is a
 hard link, which fails rather than replace a file that appeared in the meantime. A symbolic link
-is never written through: without `force` it is refused, with `force` the link itself is
-replaced. Directories, devices and FIFOs are always refused (use `-` for stdout).
+in place of a file is never written through: without `force` it is refused, with `force` the
+link itself is replaced. A directory reached through a link is written into only if the link is
+the user's (or root's). Directories, devices and FIFOs are always refused (use `-` for stdout).
 
 Failures map to the documented exit codes: a refusal is a UsageError (2), an I/O error a
 WriteFailed (1), as a failed write to stdout is.
@@ -94,16 +95,8 @@ def make_output_dir(out: Path, what: str = "--out") -> None:
     place the system has none to make, is the user's to change (exit 2, as --out naming a device
     is); anything else that stops it, permissions included, is an I/O error (exit 1, as a failed
     write to stdout or to a file in an unwritable directory)."""
-    if out.is_symlink():
-        # Another user's link in a shared directory would have the files written where it points.
-        raise UsageError(
-            t(
-                "{what}: {path} is a symbolic link; ft-atlas does not write through links (give the "
-                "directory it points to)",
-                what=what,
-                path=out,
-            )
-        )
+    if out.is_symlink() and (_foreign_link(out) or not out.is_dir()):
+        raise _link_refused(out, what)
     blocking = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
     if blocking is not None:
         raise UsageError(t("{what}: {path} is a file, not a directory", what=what, path=blocking))
@@ -119,7 +112,31 @@ def make_output_dir(out: Path, what: str = "--out") -> None:
         raise (UsageError(message) if refused else WriteFailed(message)) from None
 
 
+def _foreign_link(path: Path) -> bool:
+    """A symbolic link another user made (root's aside, as macOS's /tmp): in a shared directory
+    it would have the files written where that user points it. The user's own links, to the
+    directory they write into, are followed, as the kernel's protected_symlinks does."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISLNK(info.st_mode) and hasattr(os, "getuid") and info.st_uid not in (os.getuid(), 0)
+
+
+def _link_refused(path: Path, what: str) -> UsageError:
+    return UsageError(
+        t(
+            "{what}: {path} is a symbolic link to no directory, or one another user owns; ft-atlas "
+            "writes only through the user's own links (give the directory it points to)",
+            what=what,
+            path=path,
+        )
+    )
+
+
 def _check_target(path: Path, force: bool, what: str) -> None:
+    if _foreign_link(path.parent):
+        raise _link_refused(path.parent, what)
     try:
         info = os.lstat(path)
     except FileNotFoundError:

@@ -11,6 +11,7 @@ import errno
 import functools
 import hashlib
 import io
+import itertools
 import json
 import math
 import os
@@ -610,19 +611,47 @@ def test_an_out_the_disk_refuses_is_an_io_error_exit_1(
     assert "Input/output error" in result.stderr
 
 
-def test_out_never_writes_through_a_link_to_a_directory(run: Runner, tmp_path: Path) -> None:
+def _owned_by_another_user(link: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Root gives the link away; anyone else is told by os.getuid that they are someone else."""
+    if os.geteuid() == 0:
+        os.lchown(link, 4242, 4242)
+    else:
+        uid = os.geteuid()
+        monkeypatch.setattr(os, "getuid", lambda: uid + 1)
+
+
+def test_out_never_writes_through_another_users_link_to_a_directory(
+    run: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """--out shared/out/ where `out` is another user's link to your directory replaced your
-    recipe.py with --force, and wrote new files there without it (an attacker's review)."""
+    recipe.py with --force, and wrote new files there without it (an attacker's review); a file
+    named inside that link is refused alike."""
     victim, shared = tmp_path / "victim", tmp_path / "shared"
     victim.mkdir()
     shared.mkdir()
     (victim / "recipe.py").write_text("ORIG", encoding="utf-8")
     (shared / "out").symlink_to(victim)
-    for force in ((), ("--force",)):
-        result = run("recipe", *PROFILE, "--out", f"{shared / 'out'}/", *force)
-        assert result.exit_code == 2 and "is a symbolic link" in result.stderr, result.stderr
+    _owned_by_another_user(shared / "out", monkeypatch)
+    for out, force in itertools.product(
+        (f"{shared / 'out'}/", str(shared / "out" / "b.py")), ((), ("--force",))
+    ):
+        result = run("recipe", *PROFILE, "--out", out, *force)
+        assert result.exit_code == 2 and "one another user owns" in " ".join(result.stderr.split()), out
     assert [p.name for p in victim.iterdir()] == ["recipe.py"]
     assert (victim / "recipe.py").read_text(encoding="utf-8") == "ORIG"
+
+
+def test_out_writes_into_a_directory_through_the_users_own_link(run: Runner, tmp_path: Path) -> None:
+    """A review: --out linkdir/b.py wrote through the user's own link to a directory while --out
+    linkdir/ was refused; macOS's /tmp is such a link (root's). Both write into the directory."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "linkdir").symlink_to(tmp_path / "real")
+    assert run("recipe", *PROFILE, "--out", f"{tmp_path / 'linkdir'}/").exit_code == 0
+    assert run("recipe", *PROFILE, "--out", str(tmp_path / "linkdir" / "b.py")).exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["b.py", "recipe.py"]
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere")  # a link to no directory: still refused
+    result = run("recipe", *PROFILE, "--out", f"{tmp_path / 'gone'}/")
+    assert result.exit_code == 2 and "a symbolic link to no directory" in " ".join(result.stderr.split())
 
 
 def test_a_path_too_long_for_the_system_is_bad_input(run: Runner, tmp_path: Path) -> None:

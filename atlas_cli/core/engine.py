@@ -684,7 +684,8 @@ def _faster_plan_note(kept: list[Scored], timing: Callable[[Plan], Plan], priori
         plan = timing(s.plan)
         if plan.hours is None or plan.usd_or_gpu_hours is None:
             continue
-        if plan.hours * FASTER_WORTH_SAYING <= first.hours and plan.usd_or_gpu_hours <= first.usd_or_gpu_hours:
+        cheaper = plan.usd_or_gpu_hours <= first.usd_or_gpu_hours
+        if cheaper and plan.hours * FASTER_WORTH_SAYING <= first.hours:
             faster.append((plan.hours, position, plan.usd_or_gpu_hours, plan))
     if not faster:
         return []
