@@ -1229,6 +1229,13 @@ def test_a_reasoning_model_is_warned_off_answers_without_reasoning(run: Runner) 
     for model, goal in (("qwen3-4b-thinking-2507", "reasoning"), ("qwen3-4b-instruct-2507", "chat")):
         args = ("--gpu", "a100-80gb", "--model", model, "--goal", goal, "--data-kind", "demonstrations")
         assert "This is a reasoning model" not in ok(run("recommend", *args)).stdout
+    # Reasoning is taught in post-training: a base checkpoint has none to lose (an expert's review).
+    for base in (("--model", "Qwen/Qwen3-8B-Base"), ("--model", "qwen3-8b", "--model-variant", "base")):
+        said = ok(run("recommend", *base, *chat, "--explain", "--json")).json()
+        assert said["profile"]["model_variant"] == "base"
+        assert "reasoning-model-needs-reasoning-data" not in {
+            r["rule"] for r in said["recommendations"][0]["trace"]
+        }
     # Preference pairs without reasoning teach the same (Together AI: conversational and
     # preference data alike); no Qwen3-8B-Instruct-2507 exists, so only the three that do are named.
     pairs = ("--gpu", "rtx-4090", "--model", "qwen3-8b", "--goal", "align", "--data-kind", "preferences")

@@ -201,8 +201,14 @@ class ModelInfo(NamedTuple):
 
     @property
     def reasons(self) -> bool | None:
-        """A reasoning model (LlmModel.reasons); None: a bare size, or an API model."""
-        return None if self.spec is None else self.spec.reasons
+        """A reasoning model (LlmModel.reasons); None: a bare size, or an API model. Reasoning
+        is taught in post-training: the base checkpoint of a post-trained reasoning entry
+        (Qwen/Qwen3-8B-Base for qwen3-8b) has no thinking to lose or to cut (an expert's review).
+        A config's own entry is judged by its name (hfconfig._reasons): that no chat template lies
+        beside it says little."""
+        if self.spec is None:
+            return None
+        return self.spec.reasons and not (self.variant == "base" and self.spec.variant == "instruct")
 
     @property
     def online_seq_len(self) -> int:
