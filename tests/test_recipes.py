@@ -1287,9 +1287,7 @@ def test_a_split_sequence_runs_under_deepspeed_ulysses_in_the_python_recipe() ->
     }
     script = rendered.files[0].text
     assert f"'pad_to_multiple_of': {split}" in script and "pip install flash-attn" in script
-    # Unpacked: Ulysses cannot shard the 1-D cu_seq_lens of TRL's packed batches; and the
-    # versions that split sequences (accelerate's parallelism_config, TRL's position_ids).
-    assert recipe.stage_value("packing", "sft") is False and "'packing': True" not in script
+    # The versions that split sequences (accelerate's parallelism_config, TRL's position_ids).
     assert "'trl': '1.16.0'" in script and "'accelerate': '1.12.0'" in script
     assert recipe.stage_value("batch", "sft") * (8 // split) * recipe.stage_value("grad_accum", "sft") == 16
     for fmt in ("llamafactory", "axolotl"):
@@ -4101,17 +4099,23 @@ def test_packed_rows_on_an_amd_instinct_use_flash_attention_2_from_rocm(run: Run
     assert "Packing without FlashAttention 2" not in text
 
 
-def test_split_sequences_train_unpacked_and_say_no_packing_mask(run: Runner) -> None:
-    """70B at 128k tokens on 8 GPUs: DeepSpeed Ulysses splits each sequence and unpacks them; the
-    header said FlashAttention 2 was there for packed rows, and on a GPU without it warned of a
-    packing mask for rows no longer packed."""
+def test_split_sequences_stay_packed_with_flash_attention_inside(run: Runner) -> None:
+    """70B at 128k tokens on 8 GPUs: DeepSpeed Ulysses splits each sequence. An expert's review:
+    the recipe turned packing off ("Ulysses cannot shard TRL's cu_seq_lens"), so a 128k
+    continued pre-training trained each ~1k document as its own row, while its header timed full
+    rows; TRL's padding-free batches carry position_ids, which Ulysses gathers whole (TRL's own
+    Ulysses example packs). The header says FlashAttention 2 runs inside."""
     args = ("--gpu", "h100", "--gpus", "8", "--model", "llama-3.1-70b", "--goal", "chat")
     args += ("--data-kind", "demonstrations", "--examples", "5k", "--seq-len", "128k")
     text = ok(run("recipe", *args, "--tokens-per-example", "32k", "--packing", "--out", "-")).stdout
     said = " ".join(text.split())
-    assert "packing.sft = False <- unpacked: DeepSpeed Ulysses" in said
+    assert "'packing': True" in text and "DeepSpeed Ulysses (each sequence" not in said
     assert 'attention = "flash-attention-2" <- DeepSpeed Ulysses runs FlashAttention 2 inside' in said
     assert "Packing without FlashAttention 2" not in said
+    knowledge = ("--gpu", "h100-80gb", "--gpus", "8", "--model", "qwen3-8b", "--goal", "knowledge")
+    knowledge += ("--data-kind", "text", "--examples", "20k", "--seq-len", "128k", "--packing")
+    cpt = ok(run("recipe", *knowledge, "--plan", "2", "--out", "-")).stdout
+    assert "parallelism_config_sp_size" in cpt and "'packing': True" in cpt, cpt[:3000]
 
 
 @pytest.mark.parametrize(

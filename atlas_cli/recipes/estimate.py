@@ -174,7 +174,7 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
             recipe, found.settings.objective, found.settings.batch_size, found.settings.replicas
         )
     if split > 1:
-        _unpacked_for_ulysses(recipe)
+        _attention_for_ulysses(recipe)
     recipe.timed = _timed(hardware, recipe, stages)
     _partition(recipe, run, stages, hardware)
 
@@ -243,17 +243,13 @@ def _heaviest(stages: dict[str, Estimate]) -> str:
     return max((e.settings.sharding for e in stages.values()), key=STRATEGIES.index)
 
 
-def _unpacked_for_ulysses(recipe: Recipe) -> None:
-    """DeepSpeed Ulysses shards every tensor of a batch along the sequence; TRL's packed
-    (padding-free) batches carry 1-D cu_seq_lens it cannot shard, so split sequences train
-    unpacked, each padded to a multiple of the split."""
-    for stage in recipe.stages:
-        if recipe.has(f"packing.{stage}") and recipe.stage_value("packing", stage):
-            source = t(
-                "unpacked: DeepSpeed Ulysses (each sequence split over GPUs) cannot shard the 1-D "
-                "cu_seq_lens of TRL's packed batches"
-            )
-            recipe.set(f"packing.{stage}", Setting(False, source))
+def _attention_for_ulysses(recipe: Recipe) -> None:
+    """DeepSpeed Ulysses runs FlashAttention 2 inside its all-to-alls. Packed rows stay packed:
+    TRL's padding-free batches carry position_ids, which DeepSpeed gathers back whole after the
+    all-to-all and FlashAttention reads document boundaries from (deepspeedai/DeepSpeed@edaa722
+    ulysses_sp.py: "For packed sequences: position_ids must reset at document boundaries"), and
+    TRL's own Ulysses example trains packing=True (huggingface/trl@f2cd5771
+    docs/source/distributing_training.md)."""
     if recipe.has("attention") and recipe.value("attention") == FLASH_ATTENTION:
         recipe.set("attention", Setting(FLASH_ATTENTION, t("DeepSpeed Ulysses runs FlashAttention 2 inside")))
 

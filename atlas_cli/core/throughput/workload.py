@@ -169,10 +169,10 @@ def batches(
     # A micro-batch holds batch_size examples: pairs hold two sequences each.
     per_micro = batch_size * (2 if objective.training.paired else 1)
     steps = accumulation_steps(objective, replicas, batch_size, workload)
-    # Packed as the objective's trainer packs (Objective.packs: asked, or by default); sequences
-    # split over GPUs (DeepSpeed Ulysses) train unpacked: it cannot shard the 1-D cu_seq_lens of
-    # TRL's packed batches, and the recipes turn packing off (recipes/estimate.py).
-    packed = objective.packs(workload.packing) and split == 1
+    # Packed as the objective's trainer packs (Objective.packs: asked, or by default); a sequence
+    # split over GPUs (DeepSpeed Ulysses) stays packed, its documents told apart by position_ids
+    # (recipes/estimate.py _attention_for_ulysses).
+    packed = objective.packs(workload.packing)
     if packed:
         computed = float(per_micro * seq_len)
         micro_steps = tokens / replicas / computed
