@@ -13,6 +13,8 @@ import pytest
 import yaml
 
 from atlas_cli.core.engine import Engine
+from atlas_cli.core.memory.search import Change
+from atlas_cli.core.plans import change_text
 from atlas_cli.core.profile import build_profile
 from atlas_cli.core.resolve import resolve_hardware
 from atlas_cli.core.throughput.plans import work_of
@@ -60,6 +62,32 @@ def test_a_server_that_cannot_start_does_not_fit_and_more_server_gpus_are_named(
     two = ok(run("estimate", *args, "--vllm-server-gpus", "2")).json()
     assert 0.9 * 0.9 * 85.52 < two["assumptions"]["vllm_server_gb"] < 0.9 * 85.52 and two["fit"] == "tight"
     assert ok(run("estimate", *args, "--vllm-server-gpus", "4")).json()["fit"] == "yes"
+
+
+def test_a_colocated_engine_that_keeps_a_plan_from_fitting_names_a_server(run: Runner) -> None:
+    """An expert's review: GRPO LoRA of Qwen3-30B-A3B on 8 H100s with --vllm did not fit (91.6 GB,
+    the engine's share of every GPU and ZeRO-3's whole-model gather to sync it), and its changes
+    named only sampling without vLLM; a server on one GPU of its own fits it (66.1 GB). Not with
+    Unsloth, whose vLLM runs inside the training process, nor on one GPU."""
+    args = ("--gpu", "h100-80gb", "--gpus", "8", "--model", "qwen3-30b-a3b", *GOAL, "--vllm", "--top", "10")
+    lora = next(
+        p for p in ok(run("recommend", *args, "--json")).json()["recommendations"] if p["method"] == "lora"
+    )
+    assert lora["fit"] == "no"
+    server = [c for c in lora["to_fit"] if c["change"] == "vllm_server_gpus"]
+    assert [c["value"] for c in server] == [1] and server[0]["per_gpu_gb"] < 0.9 * 85.52
+    sized = ("--gpu", "h100-80gb", "--gpus", "8", "--model", "qwen3-30b-a3b", "--objective", "grpo")
+    said = " ".join(
+        ok(run("estimate", *sized, "--method", "lora", "--vllm", "--examples", "5k")).stdout.split()
+    )
+    assert "to fit: vllm_server_gpus = 1" in said
+    worded = change_text(Change(server[0]["change"], server[0]["value"], server[0]["per_gpu_gb"]))
+    assert worded.startswith("--vllm-server-gpus 1: a vLLM server on GPUs of its own, the others training")
+    one = ("--gpu", "h100-80gb", "--model", "qwen2.5-7b", "--objective", "grpo", "--method", "full-ft")
+    one += ("--vllm",)
+    assert all(
+        c["change"] != "vllm_server_gpus" for c in ok(run("estimate", *one, "--json")).json()["to_fit"]
+    )
 
 
 def test_the_server_and_the_training_gpus_have_their_own_verdicts(run: Runner) -> None:

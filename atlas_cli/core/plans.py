@@ -410,7 +410,7 @@ CHANGE_WORDS = {
     "gradient_checkpointing": N_("gradient checkpointing on ({gb:g} GB)"),
     "vllm": N_("sampling without --vllm, whose engine holds a share of every GPU ({gb:g} GB)"),
     "vllm_server_gpus": N_(
-        "--vllm-server-gpus {value}: the vLLM server's weights over more GPUs ({gb:g} GB)"
+        "--vllm-server-gpus {value}: a vLLM server on GPUs of its own, the others training ({gb:g} GB)"
     ),
     "optimizer": N_("the {value} optimizer ({gb:g} GB)"),
     "activation_offloading": N_(

@@ -29,6 +29,7 @@ from atlas_cli.kb.vocabulary import (
     MIN_GPU_MEMORY_GB,
     MODEL_ACCESS,
     MODEL_VARIANT_CHOICES,
+    NO_VLLM_SERVER_STACKS,
     NO_WORDS,
     PRIORITIES,
     RUSSIAN_GB_WORDS,
@@ -854,7 +855,7 @@ def check_training_left(server: int, gpus: int) -> None:
 
 def check_server_stack(stack: str | None) -> None:
     """Unsloth samples with its own vLLM on the training GPU: no server beside it."""
-    if stack == "unsloth":
+    if stack in NO_VLLM_SERVER_STACKS:
         raise UsageError(
             t(
                 "--vllm-server-gpus with --stack unsloth: Unsloth samples with its own vLLM on the "

@@ -241,6 +241,8 @@ STACKS: Final = (
 # device_map {"": local_rank}; unsloth-cli.py: ddp_find_unused_parameters=False); its main branch
 # has no FSDP or ZeRO path (unslothai/unsloth@015bdef0).
 NO_DEEPSPEED_STACKS: Final = frozenset({"unsloth"})
+# Unsloth samples with its own vLLM on the training GPU (fast_inference), never with a server.
+NO_VLLM_SERVER_STACKS: Final = frozenset({"unsloth"})
 # Stacks that train language models only: no sequence-classifier head (mlx_lm.lora trains a
 # causal LM; its recipes turn labels into answers to generate, recipes/settings.py
 # LABELS_AS_ANSWERS), so labelled examples are sized and timed with the vocabulary's logits.

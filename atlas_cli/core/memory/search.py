@@ -33,6 +33,7 @@ from atlas_cli.kb.vocabulary import (
     MAX_SEQ_LEN,
     MEMORY_MODELS,
     NO_DEEPSPEED_STACKS,
+    NO_VLLM_SERVER_STACKS,
 )
 
 # ddp first: it communicates least; then ZeRO-2, then ZeRO-3 / FSDP.
@@ -417,12 +418,19 @@ def _more_gpus(now: Estimate, changed: Callable[[str, Value], Estimate]) -> Chan
 
 
 def _more_server_gpus(now: Estimate, changed: Callable[[str, Value], Estimate]) -> Change | None:
-    """A vLLM server that cannot start on its GPUs, spread over twice as many (or more) of them,
-    as long as some GPUs still train and the attention heads split over them."""
+    """A vLLM server on GPUs of its own: for a colocated engine, whose share of every GPU keeps the
+    plan from fitting, the fewest that fit (an expert's review: GRPO LoRA of Qwen3-30B-A3B on 8
+    H100s fits with a server on 2 and did not say so); for a server that cannot start on its GPUs,
+    twice as many (or more). Some GPUs still train, and the attention heads split over the server's."""
     s = now.settings
-    if not sampled_apart(now.memory_model, s) or vllm_server_fit(now.memory_model, now.shape, s) == "yes":
+    if served_by_vllm(now.memory_model, s) and not s.samples_apart:
+        more = 1
+        if s.stack in NO_VLLM_SERVER_STACKS or s.gpus < 2:
+            return None
+    elif sampled_apart(now.memory_model, s) and vllm_server_fit(now.memory_model, now.shape, s) != "yes":
+        more = 2 * s.vllm_server_gpus
+    else:
         return None
-    more = 2 * s.vllm_server_gpus
     while more < s.all_gpus and now.shape.splits_heads(more):
         result = changed("vllm_server_gpus", more)
         if result.fit == "yes":
