@@ -345,9 +345,11 @@ def _check_offloaded_quantized_base(recipe: Recipe, others: Callable[[], list[st
             "documents (docs/source/accelerate/fsdp.md, examples/sft/run_peft_qlora_fsdp.sh with "
             "configs/fsdp_config_qlora.yaml), Answer.AI's fsdp_qlora train.py runs and axolotl ships as "
             "examples/llama-3/qlora-fsdp-70b.yaml and qlora-fsdp-405b.yaml (fsdp_offload_params, "
-            "fsdp_cpu_ram_efficient_loading); ft-atlas does not write it (the recipes launch DeepSpeed, "
-            "where ZeRO-3 with QLoRA and CPU offload uses more GPU memory than without offload, PEFT's "
-            "DeepSpeed guide). Run those,{other} or pick another plan with --plan",
+            "fsdp_cpu_ram_efficient_loading); ft-atlas does not write it: its DeepSpeed recipes would use "
+            "more GPU memory with QLoRA and CPU offload than without (PEFT's DeepSpeed guide), and its "
+            "axolotl FSDP recipe loads the 4-bit base shard by shard without offloading it (--stack liger "
+            "fuses the loss, which may leave room for that). Run those,{other} or pick another plan "
+            "with --plan",
             rank=recipe.rank,
             name=translated(recipe.plan.name),
             other=other,
