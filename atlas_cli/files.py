@@ -134,9 +134,27 @@ def _link_refused(path: Path, what: str) -> UsageError:
     )
 
 
+# The system's own files: /dev/stdout is a link (to /proc/self/fd/1) that --force would replace
+# with a file, as root in a container may (an attacker's review).
+# /dev/shm is a plain shared-memory file system that files may be written to.
+SYSTEM_DIRECTORIES = ("/dev", "/proc", "/sys")
+WRITABLE_SYSTEM_DIRECTORIES = ("/dev/shm",)
+
+
+def _in_system_directory(path: Path) -> bool:
+    real = os.path.realpath(path.parent)
+
+    def under(tops: tuple[str, ...]) -> bool:
+        return any(real == top or real.startswith(top + "/") for top in tops)
+
+    return under(SYSTEM_DIRECTORIES) and not under(WRITABLE_SYSTEM_DIRECTORIES)
+
+
 def _check_target(path: Path, force: bool, what: str) -> None:
     if _foreign_link(path.parent):
         raise _link_refused(path.parent, what)
+    if _in_system_directory(path):
+        raise UsageError(t("{what}: {path} is not a regular file; use - for stdout", what=what, path=path))
     try:
         info = os.lstat(path)
     except FileNotFoundError:

@@ -641,6 +641,20 @@ def test_out_never_writes_through_another_users_link_to_a_directory(
     assert (victim / "recipe.py").read_text(encoding="utf-8") == "ORIG"
 
 
+def test_out_never_replaces_the_systems_own_files(run: Runner) -> None:
+    """An attacker's review: --out /dev/stdout said "--force replaces the link itself", and with
+    --force (as root in a container) /dev/stdout became a file. Paths in /dev, /proc and /sys are
+    refused with the way to print: -."""
+    before = os.lstat("/dev/stdout") if os.path.lexists("/dev/stdout") else None
+    for out in ("/dev/fd/1", "/proc/self/fd/1", "/dev/stdout"):
+        for force in ((), ("--force",)):
+            result = run("recipe", *PROFILE, "--out", out, *force)
+            assert result.exit_code == 2, (out, result.stderr)
+            assert f"{out} is not a regular file; use - for stdout" in result.stderr, result.stderr
+    if before is not None:
+        assert os.lstat("/dev/stdout") == before
+
+
 def test_out_writes_into_a_directory_through_the_users_own_link(run: Runner, tmp_path: Path) -> None:
     """A review: --out linkdir/b.py wrote through the user's own link to a directory while --out
     linkdir/ was refused; macOS's /tmp is such a link (root's). Both write into the directory."""
