@@ -301,6 +301,25 @@ def test_a_line_that_is_not_utf_8_says_so(
     assert errors[:3] == [None, said, said] and errors[3] is not None and errors[3]["code"] != "bad_json"
 
 
+def test_half_a_surrogate_pair_is_refused_and_a_whole_pair_answered(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An attacker's review: "\\ud800" alone was answered and echoed back, which strict JSON
+    readers refuse; an escaped pair ("\\ud83d\\ude00", one emoji) is one character of text."""
+    source = tmp_path / "surrogates.jsonl"
+    source.write_text(
+        '{"model_access": "api", "model": "a\\ud800b"}\n'
+        '{"model_access": "api", "model": "a\\ud83d\\ude00b"}\n'
+        '{"model_access": "api", "\\udfff": 1}\n',
+        encoding="utf-8",
+    )
+    _, text = _run(catalog, source, "1", monkeypatch)
+    errors = [json.loads(line).get("error") for line in text.splitlines()]
+    said = {"code": "bad_input", "message": "a \\u escape of half a surrogate pair is not text"}
+    assert errors == [said, None, said]
+    text.encode("utf-8")  # every output line is text
+
+
 def test_a_byte_order_mark_and_a_stray_carriage_return_do_not_shift_lines(
     catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -20,7 +20,7 @@ import stat
 import sys
 import traceback
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, Any
 
 from atlas_cli.batch.jsonline import LineEncoder, line_bytes
 from atlas_cli.batch.workers import Chunk, Dispatch, Encode, Encoded, Write, forked, worker_count
@@ -46,6 +46,7 @@ MAX_SKIPPED_CHARS = 100_000_000  # an overlong line is read past up to this, the
 # What decoding with errors="surrogateescape" makes of bytes that are not UTF-8 (a literal U+FFFD,
 # which errors="replace" also made of them, is valid text: an attacker's review).
 UNDECODED = re.compile("[\udc80-\udcff]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 CHUNK_LINES = 64  # lines are encoded (and shared out) in chunks of up to this many
 CHUNK_CHARS = 64 << 10  # or of about this many characters
 # While a batch runs the collector is paused; every this many chunks it collects the young
@@ -152,6 +153,10 @@ def _answer(
         return _error(number, "bad_json", t("not valid JSON: {error}", error=error))
     if not isinstance(raw, dict):
         return _error(number, "bad_input", t("each line must be a JSON object of profile keys"))
+    # A \ud800 escape alone decodes to no character: echoed back, it made output that strict
+    # JSON readers refuse (an attacker's review). A pair of escapes is one character, and fine.
+    if "\\u" in text and any(LONE_SURROGATE.search(s) for s in _strings(raw)):
+        return _error(number, "bad_input", t("a \\u escape of half a surrogate pair is not text"))
     try:
         rec = engine.recommend(build_profile(raw))
     except AtlasError as error:
@@ -159,6 +164,14 @@ def _answer(
     if explain:
         return line_bytes({"line": number, **recommendation_json(rec, top, explain)}), ANSWERED
     return encoder.line(number, rec, top), ANSWERED
+
+
+def _strings(raw: dict[str, Any]) -> Iterator[str]:
+    """A profile line's keys and its string values (a profile holds no nested ones)."""
+    for key, value in raw.items():
+        yield key
+        if isinstance(value, str):
+            yield value
 
 
 def encode_chunk(
