@@ -1750,6 +1750,24 @@ def test_a_very_long_gpu_name_is_refused_before_any_pattern_reads_it(run: Runner
     assert "longer than 200 characters" in json.dumps(record)
 
 
+def test_a_name_or_an_answer_past_a_paths_length_is_refused_short(run: Runner, tmp_path: Path) -> None:
+    """An attacker's review: an API model named with 100,000 characters was answered in 307 KB of
+    output, and a 2 MB piped answer to `ask` was echoed whole to stderr. A name, path or answer
+    is at most 4,096 characters (PATH_MAX), and the refusal does not repeat it."""
+    name = "A" * 5000
+    refused = run("recommend", "--model-access", "api", "--model", name, "--top", "1")
+    assert refused.exit_code == EXIT_USAGE and len(refused.stderr) < 200, refused.stderr
+    assert "--model: longer than 4096 characters" in refused.stderr
+    assert run("recommend", "--model-access", "api", "--model", "A" * 4096, "--top", "1").exit_code == 0
+    lines = tmp_path / "in.jsonl"
+    lines.write_text(json.dumps({"model_access": "api", "model": name}) + "\n", encoding="utf-8")
+    record = json.loads(run("recommend", "--batch", str(lines)).stdout)
+    assert record["error"]["code"] == "bad_input" and len(json.dumps(record)) < 200
+    asked = run("ask", input="x" * 2_000_000 + "\n")
+    assert asked.exit_code == EXIT_USAGE and len(asked.stderr) < 5000
+    assert "an answer longer than 4096 characters: no question takes one" in asked.stderr
+
+
 def test_a_fifo_beside_a_models_config_is_not_waited_for(tmp_path: Path) -> None:
     model = tmp_path / "m"
     model.mkdir()

@@ -15,7 +15,7 @@ from atlas_cli.cli.options import profile_options, top_count
 from atlas_cli.consoles import COLUMNS_BOUNDS
 from atlas_cli.errors import InputEnded, UsageError, printable
 from atlas_cli.i18n import t
-from atlas_cli.kb.vocabulary import MAX_TOP
+from atlas_cli.kb.vocabulary import MAX_NAME_CHARS, MAX_TOP
 
 # An option line ("  2. api              only a hosted API: ..."): its help hangs under itself.
 OPTION_LINE = re.compile(r" *\d+\. +\S+ +")
@@ -68,7 +68,12 @@ class StderrTerminal:
         if not line:
             raise EOFError
         self.lines += 1
-        return line.rstrip("\r\n")
+        answer = line.rstrip("\r\n")
+        if len(answer) > MAX_NAME_CHARS:
+            raise UsageError(
+                t("an answer longer than {limit} characters: no question takes one", limit=MAX_NAME_CHARS)
+            )
+        return answer
 
     def say(self, text: str) -> None:
         sys.stderr.write(printable(wrapped(text)) + "\n")

@@ -24,6 +24,7 @@ from atlas_cli.kb.vocabulary import (
     LABELED_SEQ_LEN,
     MAX_GENERATIONS,
     MAX_GPU_MEMORY_GB,
+    MAX_NAME_CHARS,
     MAX_SEQ_LEN,
     MIB_WORDS,
     MIN_GPU_MEMORY_GB,
@@ -775,7 +776,17 @@ def parse_value(field: ProfileField, value: Any) -> Any:
     text = str(value).strip()
     if not text:
         raise UsageError(t("{flag}: empty name", flag=field.flag))
-    return check_gpu_text(text, field.flag) if field.name == "gpu" else text
+    if field.name == "gpu":
+        return check_gpu_text(text, field.flag)
+    if len(text) > MAX_NAME_CHARS:
+        raise UsageError(
+            t(
+                "{flag}: longer than {limit} characters: no name or path is",
+                flag=field.flag,
+                limit=MAX_NAME_CHARS,
+            )
+        )
+    return text
 
 
 @lru_cache(maxsize=4096)

@@ -58,13 +58,16 @@ def guide_comparison_rows(catalog: Catalog, lang: Lang) -> list[CompareRowJson]:
 
 
 def method_comparison_rows(methods: list[Method], lang: Lang) -> list[CompareRowJson]:
+    """The methods' rows, with the ratings ft-atlas scores them by (a newcomer's review: the table
+    said QLoRA is fast, the note below it that ft-atlas scores it medium); the notes say where
+    those differ from their cards' (scoring_notes)."""
     return [
         {
             "methods": [m.id],
             "label": m.name,
-            "memory": m.ratings.memory,
-            "speed": m.ratings.speed,
-            "quality": m.ratings.quality,
+            "memory": m.scored_ratings.memory,
+            "speed": m.scored_ratings.speed,
+            "quality": m.scored_ratings.quality,
             "best_for": m.use_when[0].get(lang),
             "trainable_share": translated(m.trainable_share.text) if m.trainable_share else None,
         }
