@@ -52,6 +52,11 @@ def test_compare_keeps_the_guides_table_and_notes_the_corrections(run: Runner, c
     assert "arXiv 2106.10199" in notes  # each correction carries its source
     table = ok(run("compare", env={"COLUMNS": "120"})).stdout
     assert "ft-atlas scores QLoRA" in " ".join(table.split())
+    # Methods compared by name show what ft-atlas scores them by, the note saying where that is
+    # not their card's (a newcomer's review: the row said fast, the note below it medium).
+    chosen = ok(run("compare", "lora", "qlora", "bitfit", "--json")).json()
+    assert [row["speed"] for row in chosen["rows"]] == ["fast", "medium", "fast"]
+    assert "QLoRA with speed medium (not fast)" in " ".join(chosen["notes"])
 
 
 def test_scoring_uses_the_corrected_ratings(catalog: Catalog) -> None:
