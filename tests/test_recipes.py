@@ -1513,6 +1513,27 @@ DEMONSTRATIONS = {
 }
 
 
+def test_a_few_shot_recipe_says_how_many_examples_it_shows_and_how_to_install(run: Runner) -> None:
+    """A newcomer's review: with 2,000 support tickets and an API key, the advice said to retrieve
+    the most similar examples per query, while the recipe took the first ones of the file for
+    every query without saying so; and it had no install line, as the training recipes have."""
+    args = (
+        "--model-access",
+        "api",
+        "--model",
+        "gpt-4o-mini",
+        "--goal",
+        "chat",
+        "--data-kind",
+        "demonstrations",
+    )
+    header = " ".join(ok(run("recipe", *args, "--examples", "2000", "--out", "-")).stdout.split())
+    assert "# Setup: pip install openai #" in header
+    assert "Of your 2,000 examples about 16 fit (at ~512 tokens each), the first in the file" in header
+    few = " ".join(ok(run("recipe", *args, "--examples", "10", "--out", "-")).stdout.split())
+    assert "Of your" not in few and "# Setup: pip install openai #" in few
+
+
 @pytest.mark.parametrize("method", ["rag", "icl"])
 def test_prompting_recipes_read_the_data_the_training_recipes_read(method: str, tmp_path: Path) -> None:
     """The RAG script read JSON Lines with a "text" field only and crashed with KeyError: 'text' on

@@ -13,7 +13,7 @@ from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shell import shell_word
 from atlas_cli.core.throughput.plans import EMBEDDER
 from atlas_cli.core.variants import SERVED_AS_STORED
-from atlas_cli.i18n import N_, t
+from atlas_cli.i18n import N_, grouped, t
 from atlas_cli.kb.vocabulary import OPTIMIZERS, PRECISIONS
 from atlas_cli.recipes.header import WIDTH, header, literal, wrapped
 from atlas_cli.recipes.launchers import (
@@ -178,8 +178,11 @@ def _render_prompting(recipe: Recipe, main: str) -> Rendered:
     run, doc = _rag_intro(recipe, main) if is_rag else _icl_intro(recipe, main)
     common, retrieval = _hosted_common(recipe, is_rag) if api_only(recipe) else _local_common(recipe, is_rag)
     body = Template(prompting.RAG).substitute(retrieval=retrieval) if is_rag else prompting.ICL
+    # The install line a clean machine needs first (a newcomer's review: the training recipes
+    # had one, the prompting ones none).
+    setup = t("Setup: pip install {packages}", packages="openai") if api_only(recipe) else ""
     text = _join_blocks(
-        [header(recipe, "python", _written_for(recipe), run), doc, common, prompting.ROWS, body]
+        [header(recipe, "python", _written_for(recipe), run, setup), doc, common, prompting.ROWS, body]
     )
     return Rendered((RecipeFile(main, text),), run, text)
 
@@ -229,6 +232,21 @@ def _icl_intro(recipe: Recipe, main: str) -> tuple[str, str]:
             note=_note(recipe, "num_examples"),
         )
     )
+    examples, fit = recipe.inputs.examples, PROMPT_CONTEXT // recipe.inputs.tokens()
+    if examples is not None and examples > fit:
+        # A newcomer's review: the advice said to retrieve the most similar examples per query,
+        # and this script took the first ones of the file for every query.
+        recipe.notes.append(
+            t(
+                "Of your {examples} examples about {fit} fit (at ~{tokens} tokens each), the first in "
+                "the file, the same for every query: put the most typical first. To show each query "
+                "the examples most like it, retrieve them per query (the RAG plan's recipe indexes "
+                "documents so); this script does not.",
+                examples=grouped(examples),
+                fit=max(fit, 1),
+                tokens=recipe.inputs.tokens(),
+            )
+        )
     query = "--examples shots.jsonl --query 'new input'"
     return f"python {shell_word(main)}{_model_argument(recipe)} {query}", ICL_DOC
 
