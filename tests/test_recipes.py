@@ -4567,3 +4567,14 @@ def test_a_plan_that_fits_only_with_its_checkpoints_in_ram_is_written_so() -> No
     stages = constants(text)["STAGE_SETTINGS"]
     assert all(stage["activation_offloading"] for stage in stages.values())
     assert "activation_offloading = True  <- the plan's memory estimate (--activation-offloading, or" in text
+
+
+def test_an_axolotl_recipe_says_what_its_data_lines_hold_and_how_to_install(run: Runner) -> None:
+    """A newcomer's review: the axolotl config read prompt/completion fields its header never
+    named (chat logs failed only inside axolotl), and had no install line."""
+    args = ("--gpu", "rtx-4090", "--goal", "chat", "--examples", "2000", "--trainer", "axolotl", "--out", "-")
+    base = " ".join(ok(run("recipe", "--model", "llama-3-8b", *args)).stdout.split())
+    assert "# Setup: pip install torch, then pip install --no-build-isolation 'axolotl[deepspeed]==" in base
+    assert 'Data, one JSON object per line: sft.jsonl: "prompt", "completion".' in base
+    instruct = " ".join(ok(run("recipe", "--model", "llama-3.1-8b-instruct", *args)).stdout.split())
+    assert 'sft.jsonl: "messages" (a list of role/content turns)' in instruct

@@ -27,6 +27,7 @@ def yaml_files(
     run: str,
     documents: list[tuple[str, str]],
     deepspeed: str | None,
+    setup: str = "",
 ) -> Rendered:
     """One YAML file per stage, in order, the first with the header and the multi-GPU sharding
     note; the DeepSpeed config the stages name (`deepspeed`, if any) goes beside them. On stdout,
@@ -35,7 +36,7 @@ def yaml_files(
     if note:
         recipe.notes.append(note)
     extra = [RecipeFile(deepspeed, deepspeed_json(recipe))] if deepspeed else []
-    head = header(recipe, fmt, written_for, run)
+    head = header(recipe, fmt, written_for, run, setup)
     files = []
     for i, (name, body) in enumerate(documents):
         if i == 0:

@@ -32,6 +32,8 @@ WRITTEN_FOR = N_(
     "Written for: axolotl {version} (checked by its own config validation and freeze helper), in an "
     "environment with its pins: {pins}."
 )
+# axolotl-ai-cloud/axolotl@067b021c README.md, Installation (torch first, then axolotl unisolated).
+SETUP = N_("Setup: pip install torch, then pip install --no-build-isolation 'axolotl[deepspeed]=={version}'")
 
 AX_RL = {"dpo": "dpo", "kto": "kto", "grpo": "grpo", "simpo": "simpo"}
 AX_OBJECTIVES = frozenset({"sft", "continued-pretraining", *AX_RL})
@@ -398,6 +400,29 @@ def _ax_shard_loaded_fsdp(recipe: Recipe) -> dict[str, Any]:
     }
 
 
+def _data_note(recipe: Recipe) -> str:
+    """Each stage's data file and the keys of its lines (a newcomer's review: the config named
+    prompt/completion fields nowhere said, and chat logs failed only in axolotl). Online RL's
+    prompts are another note's (INSTRUCT_RL_PROMPTS) and the reward function's."""
+    files: dict[str, list[str]] = {}
+    for stage in recipe.stages:
+        dataset = _ax_dataset(recipe, stage)
+        kind = dataset.get("type")
+        if kind == "chat_template":
+            keys = [f'"{dataset["field_messages"]}" ({t("a list of role/content turns")})']
+        elif kind == "completion":
+            keys = [f'"{dataset["field"]}"']
+        elif kind == "chat_template.default":
+            keys = [f'"{dataset[k]}"' for k in ("field_messages", "field_chosen", "field_rejected")]
+        elif isinstance(kind, dict):
+            keys = [f'"{v}"' for k, v in kind.items() if k.startswith("field_")]
+        else:
+            continue
+        files.setdefault(dataset["path"], keys)
+    described = "; ".join(f"{path}: {', '.join(keys)}" for path, keys in files.items())
+    return t("Data, one JSON object per line: {files}.", files=described) if files else ""
+
+
 def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
     values: dict[str, Any] = {
         "datasets": [_ax_dataset(recipe, stage)],
@@ -553,10 +578,13 @@ def render(recipe: Recipe, main: str) -> Rendered:
             "SimPO: axolotl refuses warmup_ratio with SimPO; set warmup_steps to about a tenth of the "
             "training steps."
         )
+    data = _data_note(recipe)
+    if data:
+        recipe.notes.insert(0, data)
     recipe.after_training = _after_training(recipe, documents[-1][0], f"./outputs/{recipe.stages[-1]}")
-    return yaml_files(
-        recipe, "axolotl", t(WRITTEN_FOR, version=VERSION, pins=PINS), " && ".join(steps), documents, ds_file
-    )
+    written_for = t(WRITTEN_FOR, version=VERSION, pins=PINS)
+    setup = t(SETUP, version=VERSION)
+    return yaml_files(recipe, "axolotl", written_for, " && ".join(steps), documents, ds_file, setup)
 
 
 def _after_training(recipe: Recipe, config: str, output: str) -> str:
