@@ -829,6 +829,15 @@ def test_user_input_echoed_in_errors_is_escaped(run: Runner, args: list[str]) ->
     assert "\\x1b" in result.stderr or "\\x9b" in result.stderr
 
 
+def test_an_invisible_character_in_echoed_input_is_shown(run: Runner) -> None:
+    """An attacker's review: --gpu "40<zero-width space>90" was refused as "unknown GPU '4090'",
+    the reason invisible; zero-width and directional marks are escaped as controls are."""
+    for invisible in ("\u200b", "\u200e", "\u2060", "\ufeff"):
+        result = run("recommend", "--gpu", f"40{invisible}90")
+        assert result.exit_code == 2 and invisible not in result.stderr
+        assert f"unknown GPU '40{invisible.encode('unicode_escape').decode()}90'" in result.stderr
+
+
 # --- 2 and 3. generated recipes hold KB text as data only ------------------------------------------
 
 NASTY = [
