@@ -134,8 +134,9 @@ def _link_refused(path: Path, what: str) -> UsageError:
     )
 
 
-# The system's own files: /dev/stdout is a link (to /proc/self/fd/1) that --force would replace
-# with a file, as root in a container may (an attacker's review).
+# The system's own files are never replaced or written through: /dev/stdout is a link (to
+# /proc/self/fd/1) that --force replaced with a file, as root in a container may (an attacker's
+# review). A new name there fails as the system says (none can be made under /proc).
 # /dev/shm is a plain shared-memory file system that files may be written to.
 SYSTEM_DIRECTORIES = ("/dev", "/proc", "/sys")
 WRITABLE_SYSTEM_DIRECTORIES = ("/dev/shm",)
@@ -153,7 +154,7 @@ def _in_system_directory(path: Path) -> bool:
 def _check_target(path: Path, force: bool, what: str) -> None:
     if _foreign_link(path.parent):
         raise _link_refused(path.parent, what)
-    if _in_system_directory(path):
+    if os.path.lexists(path) and _in_system_directory(path):
         raise UsageError(t("{what}: {path} is not a regular file; use - for stdout", what=what, path=path))
     try:
         info = os.lstat(path)

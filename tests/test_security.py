@@ -1870,7 +1870,7 @@ def test_a_long_model_type_or_name_is_not_echoed_whole(run: Runner, tmp_path: Pa
     for odd in ("llama\n", "qwen 3", "a/b"):
         (tmp_path / "config.json").write_text(json.dumps(config | {"model_type": odd}), encoding="utf-8")
         fails(run("model", str(tmp_path)), 2, "is not a model type")
-    unknown = fails(run("recommend", "--gpu", "rtx-4090", "--model", "a" * 5000), 2, "unknown model")
+    unknown = fails(run("recommend", "--gpu", "rtx-4090", "--model", "a" * 4000), 2, "unknown model")
     assert len(unknown.stderr) < 600
     # Every refused value is echoed so (the review's --goal, --trainer and number flags too).
     for args in (
