@@ -746,6 +746,9 @@ def test_price_override_and_own_hardware(run: Runner) -> None:
     assert own["cost"]["usd"] is None and own["cost"]["gpu_hours"] > 0
     assert "own hardware" in own["time_note"]
     fails(run(*BASE, "--price-per-hour", "-1"), 2, "--price-per-hour")
+    # A newcomer's review: the footnote said "$1e+09/GPU-hour"; a price is written out whole.
+    huge = ("recommend", "--gpu", "rtx-4090", "--examples", "1m", "--price-per-hour", "999999999")
+    assert "cost at $999,999,999/GPU-hour" in " ".join(ok(run(*huge)).stdout.split())
 
 
 def test_multi_stage_pipelines_report_each_stage(run: Runner) -> None:

@@ -158,7 +158,7 @@ def time_line(recipe: Recipe) -> str:
     )
     if cost is not None and cost.usd is not None and cost.price is not None:
         text += t(
-            "; about ${usd:,.2f} at ${price:g}/GPU-hour ({source})",
+            "; about ${usd:,.2f} at ${price:,.12g}/GPU-hour ({source})",
             usd=cost.usd,
             price=cost.price.usd_per_gpu_hour,
             source=cost.price.source,

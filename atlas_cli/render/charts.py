@@ -405,7 +405,7 @@ def time_rows(e: EstimateJson) -> list[list[str]]:
             [
                 t("cost"),
                 t(
-                    "${usd:,.2f} (${low:,.2f} to ${high:,.2f}) at ${rate:g}/GPU-hour",
+                    "${usd:,.2f} (${low:,.2f} to ${high:,.2f}) at ${rate:,.12g}/GPU-hour",
                     usd=cost["usd"],
                     low=cost["usd_low"],
                     high=cost["usd_high"],

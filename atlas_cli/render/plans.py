@@ -154,7 +154,7 @@ def time_conditions(plan: Plan) -> str:
     work = time.stages[0].workload
     epochs = epochs_text((stage_label(s.objective.name), s.workload.epochs) for s in time.stages)
     price = (
-        t("at ${usd:g}/GPU-hour ({source})", usd=cost.price.usd_per_gpu_hour, source=cost.price.source)
+        t("at ${usd:,.12g}/GPU-hour ({source})", usd=cost.price.usd_per_gpu_hour, source=cost.price.source)
         if cost.price is not None
         else t("in GPU-hours (no price)")
     )
