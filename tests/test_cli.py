@@ -300,6 +300,15 @@ def test_a_negative_number_is_refused_as_below_zero_not_as_malformed(run: Runner
     assert "'-1' must be a positive number" in result.stderr and "write it like" not in result.stderr
 
 
+def test_a_malformed_whole_number_is_not_told_about_decimals(run: Runner) -> None:
+    """A newcomer's review: --gpus 1e9 and --top 1e2 were told "'.' for decimals", which they
+    refuse; a count with a unit (1.5k) keeps it."""
+    for flag in ("--gpus", "--top"):
+        result = fails(run("recommend", flag, "1e2"), 2, "is not a whole number")
+        assert "for decimals" not in result.stderr
+    assert "'.' for decimals" in fails(run("recommend", "--examples", "1x"), 2).stderr
+
+
 @pytest.mark.parametrize("text", ["2x4090", "4090 x2", "2 × RTX 4090"])
 def test_a_count_written_into_the_gpu_name_is_shown_apart(run: Runner, text: str) -> None:
     """'4090 x2' was an unknown GPU with no word about --gpus."""

@@ -569,10 +569,22 @@ def parse_number(value: str | int | float, flag: str, form: NumberForm) -> tuple
         multipliers = dict(form.suffixes)
         suffix = found["suffix"].lower() if found else ""
         if found is None or suffix not in multipliers or (found["exponent"] and not form.exponent):
+            # A whole number without a unit (1.5k) takes no decimals to point out (a newcomer's
+            # review: --gpus 1e9 was told "'.' for decimals").
+            form_text = (
+                N_(
+                    "{flag}: '{text}' is not {what}; write it like {examples} "
+                    "(ASCII digits, ',' only between groups of three digits)"
+                )
+                if form.whole and len(form.suffixes) == 1
+                else N_(
+                    "{flag}: '{text}' is not {what}; write it like {examples} "
+                    "(ASCII digits, '.' for decimals, ',' only between groups of three digits)"
+                )
+            )
             raise UsageError(
                 t(
-                    "{flag}: '{text}' is not {what}; write it like {examples} "
-                    "(ASCII digits, '.' for decimals, ',' only between groups of three digits)",
+                    form_text,
                     flag=flag,
                     text=echoed(value),
                     what=t(form.what),
