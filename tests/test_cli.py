@@ -1265,3 +1265,10 @@ def test_gpu_memory_as_nvidia_smi_prints_it_is_taken(run: Runner, flag: str, mem
     flags (a diff review: --gpu rounded, --vram did not, and only --gpu took Russian)."""
     data = ok(run("recommend", flag, memory, "--model-size", "7b", "--json")).json()
     assert data["profile"]["vram"] == 24564 / 1024
+
+
+def test_a_refused_language_is_said_without_the_validators_prefix(run: Runner) -> None:
+    """A review: `--lang de` said "Invalid value for '--lang': Value error, 'de' is not one of...",
+    pydantic's wording leaking through typer."""
+    result = fails(run("--lang", "de", "categories"), 2, "Invalid value for '--lang': 'de' is not one of")
+    assert "Value error" not in result.stderr

@@ -68,7 +68,9 @@ def localized(message: str) -> str:
 def show(error: ClickError) -> None:
     """What click's show() prints (usage, a hint, the error), every text escaped as our own are,
     and in Russian when that is the language."""
-    message = printable(error.format_message())
+    # typer's pydantic validators prefix their messages so (a review: "Invalid value for
+    # '--lang': Value error, 'de' is not one of 'en', 'ru'.").
+    message = printable(error.format_message().replace(": Value error, ", ": ", 1))
     if language() == "en":
         setattr(error, "format_message", lambda: message)  # noqa: B010 - show() calls it
         error.show()
