@@ -308,6 +308,13 @@ def test_pre_quantized_checkpoints_set_the_stored_dtype(quantization: dict[str, 
     assert result.model.params_b == parsed("meta-llama--Llama-3.1-8B.json").model.params_b
 
 
+def test_a_bitsandbytes_flag_that_is_no_boolean_quantizes_nothing() -> None:
+    """An attacker's review: "load_in_4bit": "yes" was read as a 4-bit checkpoint."""
+    quantization = {"quant_method": "bitsandbytes", "load_in_4bit": "yes", "load_in_8bit": 1}
+    config = {**fixture("meta-llama--Llama-3.1-8B.json"), "quantization_config": quantization}
+    assert parse_config(config, "q", "x").model.weights_dtype not in ("int4", "int8")
+
+
 def test_a_gptq_checkpoints_note_says_what_its_plans_are_sized_for(run: Runner, tmp_path: Path) -> None:
     """A review: a GPTQ checkpoint was said to train adapters 'as stored' while its LoRA plan was
     sized in 16 bits and its recipe refused it: the note says the plans are sized for the 16-bit

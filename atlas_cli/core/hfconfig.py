@@ -709,7 +709,14 @@ def _quantized(quant: Config, warnings: list[str]) -> WeightsDtype | None:
     if method == "mxfp4":
         return "mxfp4"
     if method == "bitsandbytes":
-        return "int4" if quant.get("load_in_4bit") else "int8" if quant.get("load_in_8bit") else None
+        # Only JSON's true sets them, as BitsAndBytesConfig reads them ("yes" is no boolean: a review).
+        return (
+            "int4"
+            if quant.get("load_in_4bit") is True
+            else "int8"
+            if quant.get("load_in_8bit") is True
+            else None
+        )
     bits = quant.get("bits") or quant.get("w_bit") or quant.get("weight_bits")
     if isinstance(bits, int) and not isinstance(bits, bool):
         if bits not in (4, 8):
