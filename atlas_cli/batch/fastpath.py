@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from atlas_cli.core.profile import FIELDS_BY_NAME
 from atlas_cli.i18n import LANG_ENV, parse_language, set_language
-from atlas_cli.kb.vocabulary import MAX_TOP
+from atlas_cli.kb.vocabulary import DEFAULT_TOP, MAX_TOP
 
 if TYPE_CHECKING:
     from atlas_cli.core.engine import Engine
@@ -77,7 +77,7 @@ def recommend_json(args: list[str]) -> int | None:
         kb = str(given.pop("kb"))
     if kb is not None and not kb.strip():
         return None  # the full command line's message for an empty path
-    top = str(given.pop("top", "5"))
+    top = str(given.pop("top", DEFAULT_TOP))
     if not (top.isascii() and top.isdigit() and 1 <= int(top) <= MAX_TOP):
         return None
     explain = given.pop("explain", False) is True

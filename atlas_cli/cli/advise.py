@@ -21,7 +21,14 @@ from atlas_cli.cli.app import (
 from atlas_cli.cli.options import one_of, profile_options, top_count
 from atlas_cli.errors import UsageError, one_line, printable
 from atlas_cli.i18n import N_, pt, t, translated
-from atlas_cli.kb.vocabulary import LORA_TARGETS, MAX_TOP, OPTIMIZERS, OUTPUT_SCHEMA_VERSION, PRECISIONS
+from atlas_cli.kb.vocabulary import (
+    DEFAULT_TOP,
+    LORA_TARGETS,
+    MAX_TOP,
+    OPTIMIZERS,
+    OUTPUT_SCHEMA_VERSION,
+    PRECISIONS,
+)
 from atlas_cli.recipes.registry import format_names
 
 if TYPE_CHECKING:
@@ -265,7 +272,7 @@ def render_recommendation(rec: Any, fmt: Format, top: int, explain: bool) -> Non
 @profile_options()
 def recommend(
     raw: dict[str, Any],
-    top: Annotated[str, typer.Option(help=f"How many plans to show (1 to {MAX_TOP}).")] = "5",
+    top: Annotated[str, typer.Option(help=f"How many plans to show (1 to {MAX_TOP}).")] = str(DEFAULT_TOP),
     explain: Annotated[bool, typer.Option(help="Show every rule that fired, with the facts it saw.")] = False,
     batch: Annotated[
         Optional[str], typer.Option(help="JSON Lines of profiles ('-' = stdin); JSON Lines out.")

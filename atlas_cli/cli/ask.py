@@ -15,7 +15,7 @@ from atlas_cli.cli.options import profile_options, top_count
 from atlas_cli.consoles import COLUMNS_BOUNDS
 from atlas_cli.errors import InputEnded, UsageError, printable
 from atlas_cli.i18n import t
-from atlas_cli.kb.vocabulary import MAX_NAME_CHARS, MAX_TOP
+from atlas_cli.kb.vocabulary import DEFAULT_TOP, MAX_NAME_CHARS, MAX_TOP
 
 # An option line ("  2. api              only a hosted API: ..."): its help hangs under itself.
 OPTION_LINE = re.compile(r" *\d+\. +\S+ +")
@@ -86,7 +86,7 @@ def ask(
     no_input: Annotated[
         bool, typer.Option("--no-input", help="Never prompt; use flags and defaults.")
     ] = False,
-    top: Annotated[str, typer.Option(help=f"How many plans to show (1 to {MAX_TOP}).")] = "5",
+    top: Annotated[str, typer.Option(help=f"How many plans to show (1 to {MAX_TOP}).")] = str(DEFAULT_TOP),
     explain: Annotated[bool, typer.Option(help="Show every rule that fired.")] = False,
     fmt: FormatOption = Format.table,
     as_json: JsonOption = False,

@@ -87,6 +87,7 @@ from atlas_cli.kb.heap import collector_paused
 from atlas_cli.kb.records import Advice, AllOf, Condition, LibraryEntry, Method, PipelineRule, Pitfall, Rule
 from atlas_cli.kb.vocabulary import (
     DEFAULT_PIPELINE,
+    DEFAULT_TOP,
     NO_CLASSIFIER_STACKS,
     NO_DEEPSPEED_STACKS,
     STACK_OPTIMIZERS,
@@ -665,13 +666,20 @@ def _fits_with_ram(offloaded: Estimate | None, ram_gb: float | None) -> bool:
 
 
 def _faster_plan_note(kept: list[Scored], timing: Callable[[Plan], Plan], priority: str) -> list[str]:
-    """Under --priority balanced, the fastest training plan ranked below the first, on the GPUs
-    as the first is, that trains in at most 1/FASTER_WORTH_SAYING of its hours for no more money:
+    """Under --priority balanced, the fastest training plan shown by default below the first, on
+    the same footing, that trains in at most 1/FASTER_WORTH_SAYING of its hours for no more money:
     the score ranks by the methods' ratings and the rules, and a user weighing time and cost should
     hear it (an expert's review: on 8 RTX 4090s, LoRA of a 32B sharded over PCIe ranked first at
-    10 h and $55, QLoRA second at 4.8 h and $26)."""
-    trained = [(i, s) for i, s in enumerate(kept) if s.plan.kind != "no-training" and s.plan.runs != "hosted"]
-    if priority != "balanced" or not trained or trained[0][1].plan.fit not in ("yes", "tight"):
+    10 h and $55, QLoRA second at 4.8 h and $26). Only the plans shown by default are looked at: a
+    faster one further down is one the user does not see."""
+    if priority != "balanced":
+        return []
+    trained = [
+        (i, s)
+        for i, s in enumerate(kept[:DEFAULT_TOP])
+        if s.plan.kind != "no-training" and s.plan.runs != "hosted"
+    ]
+    if not trained or trained[0][1].plan.fit not in ("yes", "tight"):
         return []
     lead = trained[0][1]
     first = timing(lead.plan)

@@ -14,6 +14,7 @@ from atlas_cli.i18n import LANGS, N_, Lang
 KB_SCHEMA_VERSION: Final = 1  # the knowledge base's own format
 OUTPUT_SCHEMA_VERSION: Final = 2  # every JSON document ft-atlas prints (docs/json.md)
 MAX_TOP: Final = 100  # the most plans `recommend --top` shows
+DEFAULT_TOP: Final = 5  # the plans it shows unless --top says otherwise
 # The longest name, path or answer a profile takes: a path is at most PATH_MAX (4,096 bytes on
 # Linux); an API model's name of 100,000 characters was repeated into 307 KB of output, and a
 # 2 MB piped answer echoed whole (an attacker's review).
