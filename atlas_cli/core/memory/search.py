@@ -420,7 +420,7 @@ def _more_gpus(now: Estimate, changed: Callable[[str, Value], Estimate]) -> Chan
 def _more_server_gpus(now: Estimate, changed: Callable[[str, Value], Estimate]) -> Change | None:
     """A vLLM server on GPUs of its own: for a colocated engine, whose share of every GPU keeps the
     plan from fitting, the fewest that fit (an expert's review: GRPO LoRA of Qwen3-30B-A3B on 8
-    H100s fits with a server on 2 and did not say so); for a server that cannot start on its GPUs,
+    H100s fits with a server on one and did not say so); for a server that cannot start on its GPUs,
     twice as many (or more). Some GPUs still train, and the attention heads split over the server's."""
     s = now.settings
     if served_by_vllm(now.memory_model, s) and not s.samples_apart:
