@@ -1079,6 +1079,11 @@ SCHMID_L4 = (
     "'est. train time' (@391f19b; TRL 2024 packing, recipe receipes/llama-3-1-8b-qlora.yaml)"
 )
 LLM_FOUNDRY = "mosaicml/llm-foundry@8c8dd48f scripts/train/benchmarking/README.md"
+LITGPT_TABLES = (
+    "Lightning-AI/litgpt@4839345a tutorials/resource-tables.md (LitGPT 8641822 finetune/lora.py, "
+    "PyTorch 2.1, global batch 128)"
+)
+ALPACA_TOKENS = 135  # an assumption: see the LitGPT rows
 TORCHTITAN_A100 = "torchtitan docs/performance.md (pytorch/torchtitan@04133643; 64 A100 80GB, FSDP2)"
 NEMO_AUTOMODEL = "NVIDIA-NeMo/Automodel@2861c414 docs/performance-summary.mdx"
 # Qwen (1.0) has no catalog entry: its runs are estimated on the Qwen2.5 model of its size, with
@@ -1858,6 +1863,51 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         note="Transformer Engine's grouped GEMMs and DeepEP run the experts near the dense rate, "
         "faster than the grouped_mm 0.24 this model assumes for transformers 5: 0.39x",
         outside_band=True,
+    ),
+    # LoRA at micro-batch 1 on short rows, where the CPU sets the pace: on one GPU, and sharded with
+    # Fabric's FSDP (every block wrapped and checkpointed, limit_all_gathers), whose per-layer hooks
+    # the time model charges as DeepSpeed's (throughput.step ZERO3_HOOK_SECONDS). Alpaca's ~135
+    # tokens per example (its instruction and answer, ~92 by the Tulu paper's count, plus LitGPT's
+    # prompt template) is an assumption: launch-bound, the estimate barely moves with it.
+    *(
+        ThroughputRow(
+            LITGPT_TABLES,
+            f"Llama 2 {size} LoRA r8 on q,v, {gpus}x A100-SXM4-40GB"
+            + (", Fabric FSDP, checkpointing every block" if gpus > 1 else ", no checkpointing")
+            + f", bf16-true, micro-batch 1, Alpaca unpacked, torch.optim.AdamW: {minutes} min per 1,000 "
+            "iterations",
+            f"llama-2-{size.lower()}",
+            "lora",
+            "lora",
+            "a100-40gb",
+            round(1000 * gpus * ALPACA_TOKENS / (minutes * 60)),
+            {
+                "batch_size": 1,
+                "seq_len": 1304,
+                "lora_rank": 8,
+                "lora_targets": "qv",
+                "precision": "pure-bf16",
+                "stack": "hf",
+                "gradient_checkpointing": gpus > 1,
+            }
+            | ({"sharding": "zero3", "fsdp": True} if gpus > 1 else {}),
+            ALPACA_TOKENS,
+            packing=False,
+            gpus=gpus,
+            fused_optimizer=False,
+            note=note,
+        )
+        for size, gpus, minutes, note in (
+            (
+                "7B",
+                1,
+                2.36,
+                "one GPU at micro-batch 1: the CPU's launches and the GPU's work overlap less "
+                "than the estimate's max() of the two assumes",
+            ),
+            ("7B", 2, 5.93, ""),
+            ("13B", 4, 10.25, ""),
+        )
     ),
 )
 

@@ -799,7 +799,8 @@ def test_every_stage_runs_on_the_strategy_the_heaviest_needs_as_its_recipe_launc
 def test_deepspeed_zero3_waits_for_its_gathers_and_fsdp_overlaps_them(run: Runner) -> None:
     """A review: 7B full fine-tuning under ZeRO-3 on two A100s at 256 tokens was timed at ~2.8x
     the Qwen README's measured rate, as if DeepSpeed overlapped its gathers as FSDP does. The
-    recipes' DeepSpeed pays its hooks and its exchange in the step; --fsdp times FSDP's overlap."""
+    recipes' DeepSpeed pays its hooks and its exchange in the step; --fsdp times FSDP's overlap of
+    the exchange, its own hooks paid as DeepSpeed's (LitGPT's FSDP rows, benchmarks/measured.py)."""
     model = ("--gpu", "a100-80gb", "--gpus", "2", "--model", "qwen2.5-7b", "--method", "full-ft")
     args = (*model, "--sharding", "zero3", "--seq-len", "256", "--batch-size", "1", "--examples", "3200")
     args += ("--tokens-per-example", "256", "--epochs", "1", "--packing", "--json")
@@ -807,7 +808,7 @@ def test_deepspeed_zero3_waits_for_its_gathers_and_fsdp_overlaps_them(run: Runne
     fsdp = ok(run("estimate", *args, "--fsdp")).json()["time"]
     measured = 2 * 8 * 256 / 4.0  # 4.0 s per 8 micro-steps on each GPU (benchmarks/measured.py)
     assert 0.8 < deepspeed["tokens_per_second"] / measured < 1.4
-    assert fsdp["tokens_per_second"] > 1.8 * deepspeed["tokens_per_second"]
+    assert fsdp["tokens_per_second"] > 1.25 * deepspeed["tokens_per_second"]
     ddp = ok(run("estimate", *model, "--sharding", "ddp", "--fsdp", "--offload", "optimizer"))
     assert "--fsdp: times ZeRO-3 only, which --sharding ddp is not: ignored" in ddp.stderr
 
@@ -2099,6 +2100,16 @@ def test_an_unmeasured_geforce_card_runs_at_its_printed_peak(run: Runner) -> Non
 def test_hours_are_said_in_the_unit_they_round_to(hours: float, said: str) -> None:
     """A newcomer's review: a band read '60 min-2.5 h'."""
     assert hours_text(hours) == said
+
+
+def test_fsdp_pays_its_per_layer_hooks_at_a_small_micro_batch(catalog: Catalog) -> None:
+    """An accuracy review: LitGPT's Fabric FSDP runs of Llama 2 LoRA at micro-batch 1 (7B on two
+    A100 40GB: 5.93 min per 1,000 iterations, 13B on four: 10.25) were timed 2.7-3.3x too fast,
+    as FSDP paid no per-layer hooks where DeepSpeed pays 2.5 ms a layer and pass."""
+    rows = [r for r in THROUGHPUT_ROWS if r.source.startswith("Lightning-AI/litgpt") and r.gpus > 1]
+    assert len(rows) == 2
+    for row in rows:
+        assert 0.75 < throughput_estimate(catalog, row) / row.measured_tokens_per_second < 1.4, row.conditions
 
 
 def test_balanced_priority_names_a_plan_that_trains_in_far_less_time(run: Runner) -> None:

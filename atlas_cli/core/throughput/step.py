@@ -135,6 +135,12 @@ OP_SECONDS = 20e-6
 # full fine-tuning of the 1.8B on one GPU and of the 7B on two, and LoRA of the 72B on four, take
 # 0.26, 0.5 and 2.2 s per micro-step at 256 tokens, where LoRA of the same models without DeepSpeed
 # takes ~5 ms per layer (OP_SECONDS): ~6-9 ms per layer more.
+# PyTorch FSDP pays about as much in its own per-unit hooks (unshard, reshard, the rate limiter
+# that waits on the all-gather two units back): LitGPT's resource tables (Lightning-AI/litgpt@4839345a
+# tutorials/resource-tables.md; A100-SXM4-40GB, LoRA, micro-batch 1, Alpaca, Fabric FSDP wrapping
+# and checkpointing every block, limit_all_gathers) take 1.0-3.5 ms more per layer and pass on 2 or
+# 4 GPUs than on one: Llama 2 7B 5.93 against 2.36 min per 1,000 iterations, 13B on four 10.25
+# against 3.19 (an accuracy review: without it, FSDP timed those runs 2.8-3.3x too fast).
 ZERO3_HOOK_SECONDS = 2.5e-3
 # Operators of one Llama-style layer per training step (forward ~45, backward ~90) in eager
 # PyTorch; fused kernels (Liger, Unsloth) merge norms, rotary and the gated MLP.
@@ -476,14 +482,14 @@ def _optimizer_bytes(work: Work) -> float:
 
 def _launch_seconds(work: Work, extra_forwards: int = 0) -> float:
     """CPU time dispatching a micro-step's operators; an objective's extra forwards (a reference
-    model) dispatch theirs too, and under DeepSpeed ZeRO-3 run its hooks again."""
+    model) dispatch theirs too, and under ZeRO-3 (DeepSpeed's or FSDP's) run its hooks again."""
     s, shape = work.settings, work.shape
     forwards = (1 if s.gradient_checkpointing else 0) + extra_forwards
     per_layer = float(OPS_PER_LAYER[s.stack] + FORWARD_OPS_PER_LAYER * forwards)
     per_layer += ADAPTER_OPS * _adapted_per_layer(work)
     passes = (3 if s.gradient_checkpointing else 2) + extra_forwards
     per_layer += DEQUANTIZE_OPS * _dequantized_per_layer(work) * passes
-    hooks = passes * ZERO3_HOOK_SECONDS if waits_for_gathers(s) else 0.0
+    hooks = passes * ZERO3_HOOK_SECONDS if s.sharding == "zero3" else 0.0  # DeepSpeed's or FSDP's
     return shape.layers * (per_layer * OP_SECONDS + hooks)
 
 
