@@ -4578,3 +4578,37 @@ def test_an_axolotl_recipe_says_what_its_data_lines_hold_and_how_to_install(run:
     assert 'Data, one JSON object per line: sft.jsonl: "prompt", "completion".' in base
     instruct = " ".join(ok(run("recipe", "--model", "llama-3.1-8b-instruct", *args)).stdout.split())
     assert 'sft.jsonl: "messages" (a list of role/content turns)' in instruct
+
+
+def test_every_trainers_setup_installs_what_its_recipe_imports(run: Runner) -> None:
+    """An expert's review: axolotl's GRPO recipes installed neither vLLM (its extra; TRL raises
+    "vLLM is not available") nor math-verify (rewards.py imports it); LLaMA-Factory recipes had no
+    Setup line, though its parser refuses a deepspeed config without DeepSpeed; on an MI300X every
+    Setup line installed PyPI's CUDA torch; a classifier's header named trl, which its script never
+    checks."""
+    grpo = ("--gpu", "h100-80gb", "--gpus", "4", "--model", "qwen2.5-7b", "--goal", "reasoning")
+    grpo += ("--data-kind", "reward-function", "--examples", "5k", "--vllm", "--trainer", "axolotl")
+    said = " ".join(ok(run("recipe", *grpo, "--out", "-")).stdout.split())
+    assert "--no-build-isolation 'axolotl[deepspeed,vllm]==0.19.0' math-verify" in said
+    chat = ("--goal", "chat", "--data-kind", "demonstrations", "--trainer", "llamafactory", "--out", "-")
+    sharded = ok(run("recipe", "--gpu", "a100-80gb", "--gpus", "8", "--model", "llama-3.1-70b", *chat))
+    assert "-r requirements/metrics.txt -r requirements/deepspeed.txt" in " ".join(sharded.stdout.split())
+    t4 = " ".join(ok(run("recipe", "--gpu", "t4", "--model", "llama-3.1-8b", *chat)).stdout.split())
+    assert "git clone --depth 1 --branch v0.9.5" in t4 and "-r requirements/bitsandbytes.txt" in t4
+    for trainer in ("python", "axolotl", "llamafactory"):
+        amd = ("--gpu", "mi300x", "--model", "llama-3.1-8b", "--trainer", trainer, "--out", "-")
+        setup = " ".join(ok(run("recipe", *amd)).stdout.split())
+        assert "# Setup: torch built for ROCm first (the rocm/pytorch image" in setup, trainer
+        assert "pip install torch," not in setup and "pip install torch 'transformers" not in setup
+    classify = (
+        "--gpu",
+        "rtx-4090",
+        "--model",
+        "modernbert-base",
+        "--goal",
+        "classify",
+        "--data-kind",
+        "labeled",
+    )
+    header = " ".join(ok(run("recipe", *classify, "--examples", "2k", "--out", "-")).stdout.split())
+    assert "trl" not in header.split("# Written for:")[1].split("# Setup")[0]

@@ -67,6 +67,14 @@ WRITTEN_FOR = {
 # The OpenAI SDK the prompting recipes call a provider's API with, when the profile has API
 # access only (chat completions; its max_completion_tokens).
 API_CLIENT_WRITTEN_FOR = "3.57.0"
+# On AMD GPUs torch comes from a ROCm build: PyPI's Linux wheel is CUDA's and sees no GPU there
+# (an expert's review; axolotl's docs/amd_hpc.qmd installs it from the ROCm wheel index, and
+# LLaMA-Factory's README points to its ROCm image).
+ROCM_TORCH = N_(
+    "Setup: torch built for ROCm first (the rocm/pytorch image, or pip install torch --index-url "
+    "https://download.pytorch.org/whl/rocm<your ROCm version>: PyPI's wheel is CUDA's), then pip install "
+    "{packages}"
+)
 MINIMUM_VERSIONS = {
     "transformers": "5.16.1",
     "peft": "0.20.0",

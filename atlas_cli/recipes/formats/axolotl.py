@@ -16,6 +16,7 @@ from atlas_cli.recipes.settings import (
     INSTRUCT_RL_PROMPTS,
     INSTRUCT_SFT_DATA,
     LIKED_AS_SFT,
+    ROCM_TORCH,
     Recipe,
     Setting,
     labels_as_answers,
@@ -33,7 +34,7 @@ WRITTEN_FOR = N_(
     "environment with its pins: {pins}."
 )
 # axolotl-ai-cloud/axolotl@067b021c README.md, Installation (torch first, then axolotl unisolated).
-SETUP = N_("Setup: pip install torch, then pip install --no-build-isolation 'axolotl[deepspeed]=={version}'")
+SETUP = N_("Setup: pip install torch, then pip install --no-build-isolation {packages}")
 
 AX_RL = {"dpo": "dpo", "kto": "kto", "grpo": "grpo", "simpo": "simpo"}
 AX_OBJECTIVES = frozenset({"sft", "continued-pretraining", *AX_RL})
@@ -400,6 +401,21 @@ def _ax_shard_loaded_fsdp(recipe: Recipe) -> dict[str, Any]:
     }
 
 
+def _setup(recipe: Recipe) -> str:
+    """What a clean machine installs: axolotl with its DeepSpeed extra, its vLLM extra when a
+    stage samples with vLLM (TRL raises "vLLM is not available" otherwise; axolotl's
+    docs/rlhf.qmd: pip install axolotl[vllm]), and math-verify for GRPO's rewards.py, which
+    imports it and is no dependency of axolotl's (an expert's review: both crashed); on AMD,
+    torch built for ROCm first."""
+    vllm = any(recipe.has(f"{stage}.use_vllm") for stage in recipe.stages)
+    extras = "deepspeed,vllm" if vllm else "deepspeed"
+    packages = [f"axolotl[{extras}]=={VERSION}", *(["math-verify"] if "grpo" in recipe.stages else [])]
+    words = " ".join(shell_word(p) for p in packages)
+    if recipe.facts.get("gpu_vendor") == "amd":
+        return t(ROCM_TORCH, packages=f"--no-build-isolation {words}")
+    return t(SETUP, packages=words)
+
+
 def _data_note(recipe: Recipe) -> str:
     """Each stage's data file and the keys of its lines (a newcomer's review: the config named
     prompt/completion fields nowhere said, and chat logs failed only in axolotl). Online RL's
@@ -583,8 +599,7 @@ def render(recipe: Recipe, main: str) -> Rendered:
         recipe.notes.insert(0, data)
     recipe.after_training = _after_training(recipe, documents[-1][0], f"./outputs/{recipe.stages[-1]}")
     written_for = t(WRITTEN_FOR, version=VERSION, pins=PINS)
-    setup = t(SETUP, version=VERSION)
-    return yaml_files(recipe, "axolotl", written_for, " && ".join(steps), documents, ds_file, setup)
+    return yaml_files(recipe, "axolotl", written_for, " && ".join(steps), documents, ds_file, _setup(recipe))
 
 
 def _after_training(recipe: Recipe, config: str, output: str) -> str:

@@ -13,14 +13,20 @@ from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import (
     INSTRUCT_SFT_DATA,
     LIKED_AS_SFT,
+    ROCM_TORCH,
     Recipe,
     labels_as_answers,
     packed_apart_by_fa2,
+    recipe_optimizer,
     untrained_chat_tokens,
 )
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
 
 VERSION = "0.9.5"
+# hiyouga/LlamaFactory@v0.9.5 README.md, Install from Source ("Installation is mandatory"; DeepSpeed
+# and bitsandbytes are optional requirement files).
+LF_SETUP = N_("Setup: {clone}, then in LlamaFactory/ pip install -e . {requirements}")
+LF_IN_CLONE = N_("-e . {requirements} in LlamaFactory/ ({clone})")
 # Its setup.py pins (<=5.6.0) less transformers 5.6.0, whose FlashAttention path fails
 # for every model without attention sinks (s_aux None: huggingface/transformers#45588, fixed in
 # 5.7.0; LLaMA-Factory's main excludes it, hiyouga/LlamaFactory#10634). .ci/validators.sh runs its
@@ -448,9 +454,24 @@ def render(recipe: Recipe, main: str) -> Rendered:
             )
         )
     recipe.after_training = _after_training(recipe, template)
-    return yaml_files(
-        recipe, "llamafactory", t(WRITTEN_FOR, version=VERSION, pins=PINS), run, documents, ds_file
-    )
+    written_for = t(WRITTEN_FOR, version=VERSION, pins=PINS)
+    return yaml_files(recipe, "llamafactory", written_for, run, documents, ds_file, _setup(recipe, ds_file))
+
+
+def _setup(recipe: Recipe, ds_file: str | None) -> str:
+    """LLaMA-Factory installed from its source at the version written for, with the optional
+    requirement files the config needs: its parser refuses a deepspeed config without DeepSpeed
+    (hparams/parser.py check_version("deepspeed", mandatory=True)), and bitsandbytes is optional too
+    (an expert's review: the recipe had no Setup line); on AMD, torch built for ROCm first."""
+    files = ["metrics", *(["deepspeed"] if ds_file else [])]
+    info = recipe_optimizer(recipe)
+    if recipe.memory_model == "qlora" or (info is not None and info.bitsandbytes):
+        files.append("bitsandbytes")
+    requirements = " ".join(f"-r requirements/{name}.txt" for name in files)
+    clone = f"git clone --depth 1 --branch v{VERSION} https://github.com/hiyouga/LlamaFactory.git"
+    if recipe.facts.get("gpu_vendor") == "amd":
+        return t(ROCM_TORCH, packages=t(LF_IN_CLONE, requirements=requirements, clone=clone))
+    return t(LF_SETUP, clone=clone, requirements=requirements)
 
 
 def _after_training(recipe: Recipe, template: str) -> str:

@@ -35,6 +35,7 @@ from atlas_cli.recipes.settings import (
     LIKED_AS_SFT,
     MAX_HELD_SHARE,
     MINIMUM_VERSIONS,
+    ROCM_TORCH,
     STOCHASTIC_ROUNDING,
     VISION_MODULES,
     WRITTEN_FOR,
@@ -73,7 +74,6 @@ def _note(recipe: Recipe, key: str) -> str:
 
 
 def _written_for(recipe: Recipe) -> str:
-    libraries = ", ".join(f"{k} {v}" for k, v in WRITTEN_FOR.items())
     if recipe.plan.kind == "no-training" and api_only(recipe) and not recipe.method.embeds_only:
         return t("Written for: {libraries}.", libraries=f"openai {API_CLIENT_WRITTEN_FOR}")
     if recipe.plan.kind == "no-training":
@@ -89,6 +89,10 @@ def _written_for(recipe: Recipe) -> str:
             "Written for: {libraries}.",
             libraries=f"transformers {WRITTEN_FOR['transformers']}, torch {WRITTEN_FOR['torch']}{extra}",
         )
+    # The libraries the script checks (a classifier imports neither PEFT for an encoder nor TRL:
+    # an expert's review found its header naming versions the script never checked).
+    versions, _ = _requirements(recipe)
+    libraries = ", ".join(f"{k} {v}" for k, v in versions.items())
     extra = ""
     if recipe.memory_model == "qlora":
         extra = t("; bitsandbytes (CUDA GPUs only)")
@@ -98,7 +102,7 @@ def _written_for(recipe: Recipe) -> str:
         extra = "; galore-torch"
     if distributed(recipe):
         extra += "; accelerate" + (" and deepspeed" if recipe.sharding != "ddp" else "")
-    floors = ", ".join(f"{k} {v}" for k, v in _minimum_versions(recipe, MINIMUM_VERSIONS).items())
+    floors = ", ".join(f"{k} {v}" for k, v in _minimum_versions(recipe, versions).items())
     written = t(
         "Written for: {libraries}. Needs at least: {floors} (the script checks).",
         libraries=libraries + extra,
@@ -782,6 +786,9 @@ def _setup(recipe: Recipe) -> str:
         "accelerate",
     ]
     packages = [extras.get(name, name) + (f">={floors[name]}" if name in floors else "") for name in names]
+    if recipe.facts.get("gpu_vendor") == "amd":
+        rest = " ".join(shell_word(p) for p in packages if p != "torch")
+        return t(ROCM_TORCH, packages=rest)
     return t("Setup: pip install {packages}", packages=" ".join(shell_word(p) for p in packages))
 
 
