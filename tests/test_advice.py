@@ -1429,6 +1429,8 @@ def test_a_t4_plan_says_free_sessions_end_and_how_to_resume(engine: Engine) -> N
     assert trained and all("free-notebook-sessions-end" in p.rules for p in trained)
     said = [r.because.en for r in trained[0].fired if r.id == "free-notebook-sessions-end"]
     assert said and "a free Colab VM lives at most 12 hours" in said[0]
+    # Each recipe's own way (an expert's review: the YAML recipes were told of --output-dir).
+    assert "the YAML recipes' output_dir" in said[0] and "resume_from_checkpoint set to that" in said[0]
     other = recommend(engine, gpu="rtx-4090", model="qwen2.5-0.5b", goal="chat", examples="2000")
     assert not any("free-notebook-sessions-end" in p.rules for p in other.plans)
 
