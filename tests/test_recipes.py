@@ -540,7 +540,9 @@ def check_mlx(text: str, case: Case) -> None:
     check_mlx_keys(doc)
     (stage,) = case.rec.plans[case.rank - 1].pipeline
     assert doc["train"] is True and doc["data"] == "data" and doc["iters"] >= 1
-    assert doc["mask_prompt"] is (stage == "sft")  # the completion, or every token of a document
+    # The completion, or every token of a document (or of a row joined for a Llama 3 base).
+    joined = "this base model never trained the special tokens" in re.sub(r"\n#\s+", " ", text)
+    assert doc["mask_prompt"] is (stage == "sft" and not joined)
     assert isinstance(doc["learning_rate"], float) and 0 < doc["learning_rate"] < 1
 
 
@@ -3631,6 +3633,29 @@ def test_mlx_splits_the_data_into_the_files_it_reads(tmp_path: Path) -> None:
     assert sorted(split["train"] + split["valid"]) == sorted(rows)
 
 
+def test_mlx_joins_a_llama_3_base_models_rows_into_text(tmp_path: Path) -> None:
+    """An expert's review: for Llama 3.1 base the mlx recipe wrapped prompt/completion rows in the
+    llama3 chat template, whose special tokens the base never trained (the Python recipe swaps in
+    a plain template, LLaMA-Factory's writes template: default); it only warned. The split joins
+    each row into {"text": prompt + completion} and trains all of it."""
+    rec = recommend(**MAC, model="llama-3.1-8b")
+    _, rendered = write_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "mlx")
+    assert "mask_prompt: false" in rendered.text and "this base model never trained" in rendered.text
+    (command,) = re.findall(r"^#   (python -c .*)$", rendered.text, flags=re.M)
+    rows = [json.dumps({"prompt": f"q{i}", "completion": f" a{i}"}) for i in range(200)]
+    (tmp_path / "sft.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    subprocess.run([sys.executable, *shlex.split(command)[1:]], cwd=tmp_path, check=True)
+    written = [
+        json.loads(line)
+        for name in ("train", "valid")
+        for line in (tmp_path / "data" / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert sorted(r["text"] for r in written) == sorted(f"q{i} a{i}" for i in range(200))
+    instruct = recommend(**MAC, model="qwen3-1.7b")
+    _, kept = write_recipe(CATALOG, instruct, rank_of(instruct, "lora", ("sft",)), "mlx")
+    assert "mask_prompt: true" in kept.text
+
+
 def test_mlx_qlora_is_lora_on_a_model_mlx_lm_quantizes() -> None:
     """mlx-lm trains QLoRA when its model is quantized: the recipe converts the checkpoint once
     (4 bits, groups of 64, as the plan assumed), trains LoRA on it, and drops bitsandbytes' NF4
@@ -3677,7 +3702,7 @@ def test_mlx_masks_prompts_and_reads_the_rows_the_other_formats_read() -> None:
     """SFT trains the completion (a base model's prompt/completion rows) or a conversation's last
     message (an instruct model's); continued pre-training trains every token of text.jsonl, which
     mlx-lm neither packs nor splits."""
-    base = recommend(**MAC, model="llama-3.1-8b")
+    base = recommend(**MAC, model="qwen2.5-1.5b")
     _, doc, rendered = mlx_config(base, rank_of(base, "lora", ("sft",)))
     assert doc["mask_prompt"] is True and "open('sft.jsonl'" in rendered.text
     assert 'sft.jsonl rows are {"prompt": "...", "completion": "..."}' in header_of(rendered.text)

@@ -26,6 +26,7 @@ from atlas_cli.recipes.settings import (
     Setting,
     held_out_rows,
     labels_as_answers,
+    untrained_chat_tokens,
 )
 from atlas_cli.recipes.yamlout import yaml_block, yaml_files
 
@@ -259,21 +260,37 @@ def _conversion(recipe: Recipe) -> tuple[str, list[str], str] | None:
     return None
 
 
-def _data(stage: str) -> tuple[str, bool]:
+def _data(recipe: Recipe, stage: str) -> tuple[str, bool]:
     """The file the rows come from, and whether the prompt is masked: SFT trains the completion
-    (the last message of a conversation), continued pre-training every token of its text."""
+    (the last message of a conversation), continued pre-training every token of its text, and a
+    base model whose chat tokens never trained (Llama 3's) the whole of each joined row (_joined)."""
     if stage == "continued-pretraining":
         return "text.jsonl", False
-    return "sft.jsonl", True
+    return "sft.jsonl", not _joined(recipe, stage)
 
 
-def _split_command(source: str, held: int) -> str:
+def _joined(recipe: Recipe, stage: str) -> bool:
+    """SFT rows joined into plain text: mlx-lm's completions format wraps prompt and completion in
+    the tokenizer's chat template (tuner/datasets.py CompletionsDataset), whose special tokens a
+    Llama 3 base never trained; the Python recipe swaps in a plain template and LLaMA-Factory's
+    writes template: default (an expert's review: the mlx recipe only warned)."""
+    return stage == "sft" and untrained_chat_tokens(recipe) is not None
+
+
+def _split_command(source: str, held: int, joined: bool = False) -> str:
     """Python that writes data/train.jsonl and data/valid.jsonl from `source`, `held` rows held out
-    (seeded): mlx-lm reads a directory of them and holds nothing out itself."""
+    (seeded): mlx-lm reads a directory of them and holds nothing out itself; `joined`, each
+    prompt/completion row as one {"text": prompt + completion}."""
     valid = f"(d / 'valid.jsonl').write_text(''.join(rows[:{held}]), encoding='utf-8'); " if held else ""
+    row = (
+        "json.dumps({'text': (j := json.loads(r))['prompt'] + j['completion']}) + '\\n'"
+        if joined
+        else "r.strip() + '\\n'"
+    )
+    modules = "json, pathlib, random" if joined else "pathlib, random"
     return (
-        'python -c "import pathlib, random; '
-        f"rows = [r.strip() + '\\n' for r in open('{source}', encoding='utf-8') if r.strip()]; "
+        f'python -c "import {modules}; '
+        f"rows = [{row} for r in open('{source}', encoding='utf-8') if r.strip()]; "
         "random.Random(0).shuffle(rows); d = pathlib.Path('data'); d.mkdir(exist_ok=True); "
         f"{valid}(d / 'train.jsonl').write_text(''.join(rows[{held}:]), encoding='utf-8')\""
     )
@@ -315,6 +332,17 @@ def _notes(recipe: Recipe, stage: str, source: str, plan: dict[str, Any]) -> Non
                 '"user", "content": "..."}, {"role": "assistant", "content": "..."}]}, rendered with the '
                 "model's chat template; with mask_prompt mlx-lm trains the last message only "
                 "(tuner/datasets.py ChatDataset), so give each reply to be learned a row ending with it."
+            )
+        )
+    elif _joined(recipe, stage):
+        recipe.notes.append(
+            t(
+                'sft.jsonl rows are {{"prompt": "...", "completion": "..."}}: this base model never trained '
+                "the special tokens of its chat template ({family}'s), in which mlx-lm's completions format "
+                'would wrap them, so the config\'s first comment joins each row into {{"text": prompt + '
+                "completion}} and trains every token of it (mask_prompt: false): end each prompt with the "
+                "words that lead into its answer.",
+                family=untrained_chat_tokens(recipe),
             )
         )
     else:
@@ -411,12 +439,12 @@ def render(recipe: Recipe, main: str) -> Rendered:
     examples = _examples(recipe)
     assert examples is not None  # gap: mlx-lm needs --examples
     plan = _schedule(recipe, stage, examples)
-    source, masked = _data(stage)
+    source, masked = _data(recipe, stage)
     conversion = _conversion(recipe)
     model = conversion[0] if conversion is not None else recipe.model_hint
     comments = [
         f"# data/ from {source} (mlx-lm reads data/train.jsonl and data/valid.jsonl):",
-        f"#   {_split_command(source, plan['held'])}",
+        f"#   {_split_command(source, plan['held'], _joined(recipe, stage))}",
     ]
     convert = ""
     if conversion is not None:
