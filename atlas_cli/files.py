@@ -95,7 +95,10 @@ def make_output_dir(out: Path, what: str = "--out") -> None:
     place the system has none to make, is the user's to change (exit 2, as --out naming a device
     is); anything else that stops it, permissions included, is an I/O error (exit 1, as a failed
     write to stdout or to a file in an unwritable directory)."""
-    if out.is_symlink() and (_foreign_link(out) or not out.is_dir()):
+    foreign = _foreign_link(out)
+    if foreign is not None:
+        raise _link_refused(foreign, what)
+    if out.is_symlink() and not out.is_dir():
         raise _link_refused(out, what)
     blocking = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
     if blocking is not None:
@@ -112,15 +115,21 @@ def make_output_dir(out: Path, what: str = "--out") -> None:
         raise (UsageError(message) if refused else WriteFailed(message)) from None
 
 
-def _foreign_link(path: Path) -> bool:
-    """A symbolic link another user made (root's aside, as macOS's /tmp): in a shared directory
-    it would have the files written where that user points it. The user's own links, to the
-    directory they write into, are followed, as the kernel's protected_symlinks does."""
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return False
-    return stat.S_ISLNK(info.st_mode) and hasattr(os, "getuid") and info.st_uid not in (os.getuid(), 0)
+def _foreign_link(path: Path) -> Path | None:
+    """The first symbolic link another user made (root's aside, as macOS's /tmp) on the way to
+    `path`, itself included: in a shared directory it would have the files written where that user
+    points it, one directory down too (a diff review). The user's own links are followed, as the
+    kernel's protected_symlinks does and as the cache's path is checked (kb/cache.py)."""
+    if not hasattr(os, "getuid"):
+        return None
+    for step in reversed((path, *path.parents)):
+        try:
+            info = os.lstat(step)
+        except OSError:
+            return None  # from here on nothing exists to point anywhere
+        if stat.S_ISLNK(info.st_mode) and info.st_uid not in (os.getuid(), 0):
+            return step
+    return None
 
 
 def _link_refused(path: Path, what: str) -> UsageError:
@@ -152,8 +161,9 @@ def _in_system_directory(path: Path) -> bool:
 
 
 def _check_target(path: Path, force: bool, what: str) -> None:
-    if _foreign_link(path.parent):
-        raise _link_refused(path.parent, what)
+    foreign = _foreign_link(path.parent)
+    if foreign is not None:
+        raise _link_refused(foreign, what)
     if os.path.lexists(path) and _in_system_directory(path):
         raise UsageError(t("{what}: {path} is not a regular file; use - for stdout", what=what, path=path))
     try:

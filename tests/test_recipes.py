@@ -1247,6 +1247,10 @@ def test_grpo_samples_a_hybrid_reasoning_model_without_thinking_when_its_thought
     assert "under the 2,048 tokens this caveat takes" not in header
     with pytest.raises(UsageError, match="chat_template_kwargs"):
         render_recipe(CATALOG, rec, rank, "axolotl")
+    # Its base checkpoint has no thinking to turn off (a diff review).
+    base = recommend(model="qwen3-8b", model_variant="base", seq_len="1k", **profile)
+    plain = constants(render_recipe(CATALOG, base, rank_of(base, "lora", ("grpo",)), "python"))
+    assert "chat_template_kwargs" not in plain["STAGE_SETTINGS"]["grpo"]
     roomy = recommend(model="qwen3-8b", seq_len="4k", **profile)
     rank = rank_of(roomy, "lora", ("grpo",))
     assert (
@@ -4603,6 +4607,10 @@ def test_an_axolotl_recipe_says_what_its_data_lines_hold_and_how_to_install(run:
     assert 'Data, one JSON object per line: sft.jsonl: "prompt", "completion".' in base
     instruct = " ".join(ok(run("recipe", "--model", "llama-3.1-8b-instruct", *args)).stdout.split())
     assert 'sft.jsonl: "messages" (a list of role/content turns)' in instruct
+    # SFT on the chosen answers, then DPO, read one file: the keys of both (a diff review).
+    pairs = ("--gpu", "rtx-3090", "--model", "llama-3.1-8b", "--data-kind", "preferences", "--examples", "5k")
+    both = " ".join(ok(run("recipe", *pairs, "--trainer", "axolotl", "--out", "-")).stdout.split())
+    assert 'dpo.jsonl: "prompt", "chosen", "rejected".' in both
 
 
 def test_every_trainers_setup_installs_what_its_recipe_imports(run: Runner) -> None:

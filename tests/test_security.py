@@ -632,12 +632,15 @@ def test_out_never_writes_through_another_users_link_to_a_directory(
     (victim / "recipe.py").write_text("ORIG", encoding="utf-8")
     (shared / "out").symlink_to(victim)
     _owned_by_another_user(shared / "out", monkeypatch)
-    for out, force in itertools.product(
-        (f"{shared / 'out'}/", str(shared / "out" / "b.py")), ((), ("--force",))
-    ):
+    # ... and one directory down, new or not (a diff review: shared/out/sub/ was written).
+    (victim / "sub").mkdir()
+    outs = (f"{shared / 'out'}/", str(shared / "out" / "b.py"), str(shared / "out" / "sub" / "b.py"))
+    outs += (f"{shared / 'out' / 'new'}/", f"{shared / 'out' / 'sub'}/")
+    for out, force in itertools.product(outs, ((), ("--force",))):
         result = run("recipe", *PROFILE, "--out", out, *force)
         assert result.exit_code == 2 and "one another user owns" in " ".join(result.stderr.split()), out
-    assert [p.name for p in victim.iterdir()] == ["recipe.py"]
+    assert sorted(p.name for p in victim.iterdir()) == ["recipe.py", "sub"]
+    assert not any((victim / "sub").iterdir())
     assert (victim / "recipe.py").read_text(encoding="utf-8") == "ORIG"
 
 

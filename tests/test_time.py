@@ -2124,7 +2124,14 @@ def test_balanced_priority_names_a_plan_that_trains_in_far_less_time(run: Runner
     assert qlora["time"]["hours"] * 1.5 <= lora["time"]["hours"]
     said = [n for n in out["notes"] if "less time than plan 1" in n]
     assert len(said) == 1 and said[0].startswith("QLoRA, plan 2, trains in about 4.8 h"), said
+    assert "less time than plan 1, LoRA (10 h" in said[0]
     quality = ok(run("recommend", *args, "--priority", "quality", "--json")).json()
     assert not any("less time than plan 1" in n for n in quality["notes"])
     one = ok(run("recommend", *args[:2], "--model", "llama-3.1-8b", *args[6:], "--json")).json()
     assert not any("less time than plan 1" in n for n in one["notes"])  # QLoRA only 1.2x slower there
+    # A diff review: with retrieval first, the training plan compared against is plan 2, not 1.
+    rag = ("--gpu", "rtx-3090", "--model", "qwen2.5-1.5b", "--goal", "knowledge", "--data-kind", "text")
+    first = ok(run("recommend", *rag, "--examples", "500k", "--json")).json()
+    notes = [n for n in first["notes"] if "less time than plan" in n]
+    lead = next(p for p in first["recommendations"] if p["kind"] != "no-training")
+    assert notes and f"less time than plan {lead['rank']}, " in notes[0], (notes, lead["rank"])

@@ -300,6 +300,7 @@ TIE_RATIO = 1.15
 # (_faster_plan_note); past the ~1.5x spread of one estimate, the same time model's estimates of two
 # plans on one machine err alike.
 FASTER_WORTH_SAYING = 1.5
+LEAST_SAVING_HOURS = 1 / 6  # ... and saves at least 10 minutes (a review: "<1 min against <1 min")
 MEASURED_PRIORITIES = {"cost", "speed"}
 # Why a plan takes fewer of the GPUs without --priority cost (Engine._fastest_count).
 OVER_THE_LIMITS_ON_ALL = N_(
@@ -681,7 +682,7 @@ def _faster_plan_note(kept: list[Scored], timing: Callable[[Plan], Plan], priori
     ]
     if not trained or trained[0][1].plan.fit not in ("yes", "tight"):
         return []
-    lead = trained[0][1]
+    lead_position, lead = trained[0]
     first = timing(lead.plan)
     if first.hours is None or first.usd_or_gpu_hours is None:
         return []
@@ -693,18 +694,20 @@ def _faster_plan_note(kept: list[Scored], timing: Callable[[Plan], Plan], priori
         if plan.hours is None or plan.usd_or_gpu_hours is None:
             continue
         cheaper = plan.usd_or_gpu_hours <= first.usd_or_gpu_hours
-        if cheaper and plan.hours * FASTER_WORTH_SAYING <= first.hours:
+        saving = first.hours - plan.hours >= LEAST_SAVING_HOURS
+        if cheaper and saving and plan.hours * FASTER_WORTH_SAYING <= first.hours:
             faster.append((plan.hours, position, plan.usd_or_gpu_hours, plan))
     if not faster:
         return []
     hours, position, cost, plan = min(faster, key=lambda found: found[:2])
     return [
         t(
-            "{name}, plan {position}, trains in about {hours} ({cost}), {percent} % less time than plan 1, "
-            "{first} ({first_hours}, {first_cost}); it ranks lower on the methods' ratings and the rules "
-            "that fired. --priority speed or cost ranks by the time or the cost.",
+            "{name}, plan {position}, trains in about {hours} ({cost}), {percent} % less time than plan "
+            "{first_position}, {first} ({first_hours}, {first_cost}); it ranks lower on the methods' "
+            "ratings and the rules that fired. --priority speed or cost ranks by the time or the cost.",
             name=translated(plan.name),
             position=position + 1,
+            first_position=lead_position + 1,
             hours=hours_text(hours),
             cost=_measure(cost, True, plan.timed),
             percent=round(100 * (1 - hours / first.hours)),

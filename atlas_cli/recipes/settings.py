@@ -1537,7 +1537,9 @@ def _without_thinking(catalog: Catalog, recipe: Recipe, stage: str, completion: 
     GRPOConfig and RLOOConfig pass chat_template_kwargs to the chat template
     (huggingface/trl@f2cd577:trl/trainer/grpo_config.py, rloo_config.py)."""
     model = recipe.model
-    if model is None or completion >= THINKING_BUDGET or not hybrid_thinking(catalog, model):
+    # The profile's fact, not the entry's: a reasoning entry's base checkpoint does not think.
+    thinks = recipe.facts.get("model_reasons") is True
+    if model is None or completion >= THINKING_BUDGET or not thinks or not hybrid_thinking(catalog, model):
         return
     source = t(
         "a completion budget of {completion} < {budget} tokens cuts thoughts before their answer (TRL "

@@ -434,7 +434,9 @@ def _data_note(recipe: Recipe) -> str:
             keys = [f'"{v}"' for k, v in kind.items() if k.startswith("field_")]
         else:
             continue
-        files.setdefault(dataset["path"], keys)
+        # Stages sharing a file (SFT on the chosen answers, then DPO) each read their own keys.
+        known = files.setdefault(dataset["path"], [])
+        known += [key for key in keys if key not in known]
     described = "; ".join(f"{path}: {', '.join(keys)}" for path, keys in files.items())
     return t("Data, one JSON object per line: {files}.", files=described) if files else ""
 
