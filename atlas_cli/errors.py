@@ -128,10 +128,10 @@ class OutputClosed(AtlasError):
 # Control characters, line and paragraph separators, bidirectional overrides, and what no YAML
 # reader takes even in a comment (PyYAML's NON_PRINTABLE: lone surrogates, U+FFFE, U+FFFF): a
 # recipe's header comments carry knowledge-base text and paths.
-# Invisible characters are escaped too (zero-width spaces and joiners, directional marks, word
-# joiners, a byte-order mark): "40\u200b90" was refused as a GPU that looked like "4090" (an
-# attacker's review).
-_INVISIBLE = "\u200b-\u200f\u2060-\u2064\ufeff"
+# Invisible characters are escaped too (zero-width spaces and joiners, directional marks, the
+# Arabic letter mark, word joiners, a soft hyphen, a byte-order mark): "40\u200b90" was refused
+# as a GPU that looked like "4090" (an attacker's review).
+_INVISIBLE = "\u00ad\u034f\u061c\u180e\u200b-\u200f\u2060-\u2064\ufeff"
 _CONTROL = re.compile(
     rf"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069{_INVISIBLE}\ud800-\udfff\ufffe\uffff]"
 )

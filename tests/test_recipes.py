@@ -1538,6 +1538,12 @@ def test_a_few_shot_recipe_says_how_many_examples_it_shows_and_how_to_install(ru
     assert "Of your 2,000 examples about 16 fit (at ~512 tokens each), the first in the file" in header
     few = " ".join(ok(run("recipe", *args, "--examples", "10", "--out", "-")).stdout.split())
     assert "Of your" not in few and "# Setup: pip install openai #" in few
+    # A local model's prompt is the recipe's own context (a diff review: 32k tokens said 16 fit).
+    local = ("--gpu", "a100-80gb", "--model", "llama-3.1-8b-instruct", "--goal", "chat", "--seq-len", "32k")
+    plans = ok(run("recommend", *local, "--examples", "2000", "--top", "20", "--json")).json()
+    icl = next(str(p["rank"]) for p in plans["recommendations"] if p["method"] == "icl")
+    shots = ok(run("recipe", *local, "--examples", "2000", "--plan", icl, "--out", "-")).stdout
+    assert "Of your 2,000 examples about 64 fit" in " ".join(shots.split())
 
 
 @pytest.mark.parametrize("method", ["rag", "icl"])

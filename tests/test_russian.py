@@ -667,12 +667,12 @@ def test_an_assumed_shape_declines_its_counts_in_russian(run: Runner) -> None:
     """A Russian review: «hidden 4096, слоёв 29, голов 32 ... по 128» puts the noun first, which
     reads as "roughly"; the counts come first, each noun in its plural form."""
     seven = " ".join(ok(run(*RU, "recommend", "--gpu", "rtx-3090", "--model-size", "7b")).stdout.split())
-    assert "скрытый размер 4096, 29 слоёв (столько, сколько даёт её размер), 32 головы (8 для" in seven
+    assert "скрытый размер 4096, 29 слоёв (подобрано под её размер), 32 головы (8 для" in seven
     thirteen = " ".join(ok(run(*RU, "recommend", "--gpu", "h100", "--model-size", "13b")).stdout.split())
-    assert "42 слоя (столько, сколько даёт её размер), 36 голов" in thirteen
+    assert "42 слоя (подобрано под её размер), 36 голов" in thirteen
     english = " ".join(ok(run("recommend", "--gpu", "rtx-3090", "--model-size", "7b")).stdout.split())
     # A newcomer's review: no real 7B Llama has 29 layers; the count is what makes 7.0B.
-    assert "hidden 4096, 29 layers (as many as make its size), 32 heads (8 key/value) of 128" in english
+    assert "hidden 4096, 29 layers (chosen to reach its size), 32 heads (8 key/value) of 128" in english
 
 
 def test_build_labels_read_the_same_in_tables_and_traces_in_russian(run: Runner) -> None:

@@ -124,7 +124,7 @@ def test_epochs_have_a_ceiling_as_every_other_number_does(run: Runner) -> None:
     """A review: --epochs 1000000000 was estimated at 22,774,342-56,935,855 days."""
     args = ("estimate", "--gpu", "rtx-4090", "--model-size", "7b", "--examples", "1000", "--epochs")
     refused = run(*args, "1000000000")
-    assert refused.exit_code == 2 and "--epochs: '1000000000' must be at most 1000" in refused.stderr
+    assert refused.exit_code == 2 and "--epochs: '1000000000' must be at most 1,000" in refused.stderr
     assert ok(run(*args, "1000"))
 
 

@@ -67,8 +67,8 @@ def test_a_server_that_cannot_start_does_not_fit_and_more_server_gpus_are_named(
 def test_a_colocated_engine_that_keeps_a_plan_from_fitting_names_a_server(run: Runner) -> None:
     """An expert's review: GRPO LoRA of Qwen3-30B-A3B on 8 H100s with --vllm did not fit (91.6 GB,
     the engine's share of every GPU and ZeRO-3's whole-model gather to sync it), and its changes
-    named only sampling without vLLM; a server on one GPU of its own fits it (66.1 GB). Not with
-    Unsloth, whose vLLM runs inside the training process, nor on one GPU."""
+    named only sampling without vLLM; a server on one GPU of its own fits it (66.1 GB). Not on
+    one GPU."""
     args = ("--gpu", "h100-80gb", "--gpus", "8", "--model", "qwen3-30b-a3b", *GOAL, "--vllm", "--top", "10")
     lora = next(
         p for p in ok(run("recommend", *args, "--json")).json()["recommendations"] if p["method"] == "lora"

@@ -533,7 +533,7 @@ def _unpriced_budget_note(kept: list[Scored], profile: Profile) -> list[str]:
         return []
     return [
         t(
-            "--budget-usd {usd:g}: no price per GPU-hour for {plans} (their cost is in GPU-hours), "
+            "--budget-usd {usd:,.12g}: no price per GPU-hour for {plans} (their cost is in GPU-hours), "
             "so the budget does not check them; give --price-per-hour to apply it.",
             usd=profile.budget_usd,
             plans=", ".join(unpriced),

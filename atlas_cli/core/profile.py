@@ -713,7 +713,7 @@ def parse_amount(text: str | int | float, flag: str, form: NumberForm, most: flo
     cleaned = text.strip().removeprefix("$") if isinstance(text, str) else text
     value, _ = parse_number(cleaned, flag, form)
     if value > most:
-        raise UsageError(t("{flag}: '{text}' must be at most {max:g}", flag=flag, text=text, max=most))
+        raise UsageError(t("{flag}: '{text}' must be at most {max:,.12g}", flag=flag, text=text, max=most))
     return value
 
 

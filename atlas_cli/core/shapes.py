@@ -629,7 +629,7 @@ def describe(model: LlmModel) -> str:
     """The assumed shape of a bare size, in words."""
     # The counts are worded apart: Russian declines the noun after each («29 слоёв», «32 головы»).
     return t(
-        "a Llama-3-style shape: hidden {hidden}, {layers} (as many as make its size), {heads} "
+        "a Llama-3-style shape: hidden {hidden}, {layers} (chosen to reach its size), {heads} "
         "({kv} key/value) of {dim}, MLP {mlp}, vocabulary {vocab}{tied}",
         hidden=model.hidden_size,
         layers=nt("{count} layer", "{count} layers", model.layers, count=model.layers),

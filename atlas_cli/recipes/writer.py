@@ -347,9 +347,9 @@ def _check_offloaded_quantized_base(recipe: Recipe, others: Callable[[], list[st
             "examples/llama-3/qlora-fsdp-70b.yaml and qlora-fsdp-405b.yaml (fsdp_offload_params, "
             "fsdp_cpu_ram_efficient_loading); ft-atlas does not write it: its DeepSpeed recipes would use "
             "more GPU memory with QLoRA and CPU offload than without (PEFT's DeepSpeed guide), and its "
-            "axolotl FSDP recipe loads the 4-bit base shard by shard without offloading it (--stack liger "
-            "fuses the loss, which may leave room for that). Run those,{other} or pick another plan "
-            "with --plan",
+            "axolotl FSDP recipe loads the 4-bit base shard by shard without offloading it (with --stack "
+            "liger's fused loss the plan may fit so, without offload). Run those,{other} or pick another "
+            "plan with --plan",
             rank=recipe.rank,
             name=translated(recipe.plan.name),
             other=other,

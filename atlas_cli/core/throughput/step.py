@@ -140,7 +140,7 @@ OP_SECONDS = 20e-6
 # tutorials/resource-tables.md; A100-SXM4-40GB, LoRA, micro-batch 1, Alpaca, Fabric FSDP wrapping
 # and checkpointing every block, limit_all_gathers) take 1.0-3.5 ms more per layer and pass on 2 or
 # 4 GPUs than on one: Llama 2 7B 5.93 against 2.36 min per 1,000 iterations, 13B on four 10.25
-# against 3.19 (an accuracy review: without it, FSDP timed those runs 2.8-3.3x too fast).
+# against 3.19 (an accuracy review: without it, FSDP timed those runs 2.7-3.3x too fast).
 ZERO3_HOOK_SECONDS = 2.5e-3
 # Operators of one Llama-style layer per training step (forward ~45, backward ~90) in eager
 # PyTorch; fused kernels (Liger, Unsloth) merge norms, rotary and the gated MLP.
@@ -309,11 +309,6 @@ def _eager_score_bytes(work: Work, row: float, extra_forwards: int) -> float:
             forward, backward = forward + SOFTCAPPING_SCORE_BYTES[0], backward + SOFTCAPPING_SCORE_BYTES[1]
     wide = 2.0 if s.precision == "fp32" else 1.0  # fp32 scores: twice the bytes
     return shape.eager_heads * shape.layers * row * (forward * forwards + backward * reach) * wide
-
-
-def waits_for_gathers(s: EstimateSettings) -> bool:
-    """ZeRO-3 as DeepSpeed runs it: the recipes' (FSDP-QLoRA's shard-by-shard loading is FSDP's)."""
-    return s.sharding == "zero3" and not (s.fsdp or s.sharded_loading)
 
 
 def waits_for_collectives(s: EstimateSettings) -> bool:

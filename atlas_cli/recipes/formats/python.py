@@ -236,7 +236,8 @@ def _icl_intro(recipe: Recipe, main: str) -> tuple[str, str]:
             note=_note(recipe, "num_examples"),
         )
     )
-    examples, fit = recipe.inputs.examples, PROMPT_CONTEXT // recipe.inputs.tokens()
+    context = recipe.value("context_tokens") if recipe.has("context_tokens") else PROMPT_CONTEXT
+    examples, fit = recipe.inputs.examples, max(int(context) // recipe.inputs.tokens(), 1)
     if examples is not None and examples > fit:
         # A newcomer's review: the advice said to retrieve the most similar examples per query,
         # and this script took the first ones of the file for every query.
@@ -247,7 +248,7 @@ def _icl_intro(recipe: Recipe, main: str) -> tuple[str, str]:
                 "the examples most like it, retrieve them per query (the RAG plan's recipe indexes "
                 "documents so); this script does not.",
                 examples=grouped(examples),
-                fit=max(fit, 1),
+                fit=fit,
                 tokens=recipe.inputs.tokens(),
             )
         )
