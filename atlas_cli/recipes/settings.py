@@ -975,6 +975,17 @@ def recipe_optimizer(recipe: Recipe) -> OptimizerInfo | None:
     return None if key is None else OPTIMIZERS[key]
 
 
+def bitsandbytes_optimizer(recipe: Recipe) -> bool:
+    """The recipe's optimizer is one of bitsandbytes' (8-bit or paged AdamW, GaLore's 8-bit)."""
+    info = recipe_optimizer(recipe)
+    return info is not None and info.bitsandbytes
+
+
+def samples_with_vllm(recipe: Recipe) -> bool:
+    """A stage of the recipe samples its completions with vLLM (use_vllm)."""
+    return any(recipe.has(f"{stage}.use_vllm") for stage in recipe.stages)
+
+
 def _optimizer(recipe: Recipe) -> None:
     """The estimate's optimizer where the engine chose a memory-saving variant (8-bit AdamW); else
     the method's own (QLoRA: paged AdamW; GaLore: galore_adamw); else AdamW. The recipe's memory

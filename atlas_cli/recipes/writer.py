@@ -23,6 +23,7 @@ from atlas_cli.recipes.settings import (
     ia3_defaults,
     recipe_optimizer,
     resolve,
+    samples_with_vllm,
     settle,
 )
 
@@ -449,7 +450,7 @@ def _check_quantized_sampling(recipe: Recipe) -> None:
     qlora-cannot-sample-with-vllm-in-trl: a review found such a script written without a word)."""
     if not MEMORY_MODELS[recipe.memory_model].quantized_base:
         return
-    if not any(recipe.has(f"{stage}.use_vllm") for stage in recipe.stages):
+    if not samples_with_vllm(recipe):
         return
     raise UsageError(
         t(

@@ -22,6 +22,7 @@ from atlas_cli.recipes.settings import (
     labels_as_answers,
     linear_module_names,
     optimizer_arguments,
+    samples_with_vllm,
 )
 from atlas_cli.recipes.templates import training
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
@@ -407,8 +408,7 @@ def _setup(recipe: Recipe) -> str:
     docs/rlhf.qmd: pip install axolotl[vllm]), and math-verify for GRPO's rewards.py, which
     imports it and is no dependency of axolotl's (an expert's review: both crashed); on AMD,
     torch built for ROCm first."""
-    vllm = any(recipe.has(f"{stage}.use_vllm") for stage in recipe.stages)
-    extras = "deepspeed,vllm" if vllm else "deepspeed"
+    extras = "deepspeed,vllm" if samples_with_vllm(recipe) else "deepspeed"
     packages = [f"axolotl[{extras}]=={VERSION}", *(["math-verify"] if "grpo" in recipe.stages else [])]
     words = " ".join(shell_word(p) for p in packages)
     if recipe.facts.get("gpu_vendor") == "amd":

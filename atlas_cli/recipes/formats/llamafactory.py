@@ -15,9 +15,9 @@ from atlas_cli.recipes.settings import (
     LIKED_AS_SFT,
     ROCM_TORCH,
     Recipe,
+    bitsandbytes_optimizer,
     labels_as_answers,
     packed_apart_by_fa2,
-    recipe_optimizer,
     untrained_chat_tokens,
 )
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
@@ -464,8 +464,7 @@ def _setup(recipe: Recipe, ds_file: str | None) -> str:
     (hparams/parser.py check_version("deepspeed", mandatory=True)), and bitsandbytes is optional too
     (an expert's review: the recipe had no Setup line); on AMD, torch built for ROCm first."""
     files = ["metrics", *(["deepspeed"] if ds_file else [])]
-    info = recipe_optimizer(recipe)
-    if recipe.memory_model == "qlora" or (info is not None and info.bitsandbytes):
+    if recipe.memory_model == "qlora" or bitsandbytes_optimizer(recipe):
         files.append("bitsandbytes")
     requirements = " ".join(f"-r requirements/{name}.txt" for name in files)
     clone = f"git clone --depth 1 --branch v{VERSION} https://github.com/hiyouga/LlamaFactory.git"

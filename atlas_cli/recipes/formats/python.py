@@ -42,8 +42,9 @@ from atlas_cli.recipes.settings import (
     Recipe,
     Setting,
     Value,
+    bitsandbytes_optimizer,
     optimizer_arguments,
-    recipe_optimizer,
+    samples_with_vllm,
     ulysses_attention,
     untrained_chat_tokens,
 )
@@ -96,7 +97,7 @@ def _written_for(recipe: Recipe) -> str:
     extra = ""
     if recipe.memory_model == "qlora":
         extra = t("; bitsandbytes (CUDA GPUs only)")
-    elif _bitsandbytes_optimizer(recipe):
+    elif bitsandbytes_optimizer(recipe):
         extra = "; bitsandbytes"
     elif recipe.memory_model == "galore":
         extra = "; galore-torch"
@@ -711,12 +712,6 @@ def _minimum_versions(recipe: Recipe, versions: dict[str, str]) -> dict[str, str
     return minimum
 
 
-def _bitsandbytes_optimizer(recipe: Recipe) -> bool:
-    """The recipe's optimizer is one of bitsandbytes' (8-bit or paged AdamW, GaLore's 8-bit)."""
-    info = recipe_optimizer(recipe)
-    return info is not None and info.bitsandbytes
-
-
 class Needed(NamedTuple):
     """A module the script imports beyond the checked libraries: the package that installs it,
     and why the recipe needs it."""
@@ -738,7 +733,7 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, Needed]]:
     needs: dict[str, Needed] = {}
     if recipe.memory_model == "qlora":
         needs["bitsandbytes"] = Needed("bitsandbytes", "4-bit kernels; CUDA GPUs only")
-    elif _bitsandbytes_optimizer(recipe):
+    elif bitsandbytes_optimizer(recipe):
         needs["bitsandbytes"] = Needed("bitsandbytes", "its 8-bit or paged optimizer")
     if recipe.memory_model == "galore":
         needs["galore_torch"] = Needed("galore-torch")
@@ -762,7 +757,7 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, Needed]]:
         needs["causal_conv1d"] = Needed("causal-conv1d", "the Gated DeltaNet layers' short convolution")
     if _online(recipe):
         needs["math_verify"] = Needed("math-verify", "the reward compares answers as mathematics")
-    if any(recipe.has(f"{stage}.use_vllm") for stage in recipe.stages):
+    if samples_with_vllm(recipe):
         # TRL's vllm extra pins the vLLM releases it supports (trl 1.16.0: >=0.22.0,<=0.31.0;
         # an unpinned vllm resolved to 0.34.0, which it warns of and whose internals it calls).
         needs["vllm"] = Needed("trl[vllm]", "TRL samples the completions with it: use_vllm=True")
