@@ -2271,6 +2271,30 @@ def test_a_plan_on_fewer_gpus_than_the_profile_has_is_launched_on_them() -> None
     assert layerwise.gpus == 1 and "NPROC_PER_NODE" not in rendered.launch
 
 
+def test_a_setup_installs_flash_attention_and_galore_where_the_config_names_them() -> None:
+    """An expert's review: axolotl's flash_attention_2 needs the flash-attn package (its extra),
+    LLaMA-Factory's `flash_attn: fa2` without it falls back to a seq x seq mask, and its parser
+    refuses use_galore without galore_torch (hparams/parser.py _check_extra_dependencies)."""
+
+    def setup(rec: Recommendation, rank: int, trainer: str) -> str:
+        text = " ".join(render_recipe(CATALOG, rec, rank, trainer).split())
+        return text.split("# Setup: ", 1)[1].split(" # Run:", 1)[0]
+
+    packed = recommend(
+        gpu="a100-80gb", model="llama-3.1-8b", goal="chat", examples="20000", seq_len="4096", packing="yes"
+    )  # fmt: skip
+    unpacked = recommend(gpu="a100-80gb", model="llama-3.1-8b", goal="chat", examples="20000")
+    assert "'axolotl[deepspeed,flash-attn]==" in setup(packed, 1, "axolotl")
+    assert "flash-attn" not in setup(unpacked, 1, "axolotl")
+    assert setup(packed, 1, "llamafactory").endswith(
+        "then pip install --no-build-isolation flash-attn (packed rows stay apart)"
+    )
+    assert "flash-attn" not in setup(unpacked, 1, "llamafactory")
+    rec = recommend(gpu="rtx-3090-ti", model="mistral-7b", data_kind="demonstrations")
+    assert "-r requirements/galore.txt" in setup(rec, rank_of(rec, "galore"), "llamafactory")
+    assert "galore" not in setup(unpacked, 1, "llamafactory")
+
+
 def test_full_fine_tuning_of_a_vision_language_model_freezes_its_vision_tower() -> None:
     """Text data never reaches a vision tower: trainable, its parameters would have no gradient,
     which DDP refuses under gradient checkpointing (transformers sets find_unused_parameters off

@@ -680,10 +680,15 @@ def _shard_loaded_layer(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat) ->
     return layer if fmt.loads_quantized_shards and recipe.plan.loads_shard_by_shard(layer) else None
 
 
+def runs_flash_attention_2(recipe: Recipe) -> bool:
+    """The recipe's attention is FlashAttention 2, which needs the flash-attn package."""
+    return recipe.has("attention") and recipe.value("attention") == FLASH_ATTENTION
+
+
 def packed_apart_by_fa2(recipe: Recipe, stage: str) -> bool:
     """Packed SFT kept apart by FlashAttention 2 (LLaMA-Factory's neat_packing with fa2)."""
     packed = stage == "sft" and bool(recipe.stage_value("packing", stage))
-    return packed and recipe.has("attention") and recipe.value("attention") == FLASH_ATTENTION
+    return packed and runs_flash_attention_2(recipe)
 
 
 def held_out_rows(examples: int) -> int:

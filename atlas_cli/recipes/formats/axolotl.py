@@ -22,6 +22,7 @@ from atlas_cli.recipes.settings import (
     labels_as_answers,
     linear_module_names,
     optimizer_arguments,
+    runs_flash_attention_2,
     samples_with_vllm,
 )
 from atlas_cli.recipes.templates import training
@@ -403,12 +404,20 @@ def _ax_shard_loaded_fsdp(recipe: Recipe) -> dict[str, Any]:
 
 
 def _setup(recipe: Recipe) -> str:
-    """What a clean machine installs: axolotl with its DeepSpeed extra, its vLLM extra when a
-    stage samples with vLLM (TRL raises "vLLM is not available" otherwise; axolotl's
-    docs/rlhf.qmd: pip install axolotl[vllm]), and math-verify for GRPO's rewards.py, which
-    imports it and is no dependency of axolotl's (an expert's review: both crashed); on AMD,
-    torch built for ROCm first."""
-    extras = "deepspeed,vllm" if samples_with_vllm(recipe) else "deepspeed"
+    """What a clean machine installs: axolotl with its DeepSpeed extra, its flash-attn extra when
+    the config names FlashAttention 2, its vLLM extra when a stage samples with vLLM (TRL raises
+    "vLLM is not available" otherwise; axolotl's docs/rlhf.qmd: pip install axolotl[vllm]), and
+    math-verify for GRPO's rewards.py, which imports it and is no dependency of axolotl's (an
+    expert's review: both crashed); on AMD, torch built for ROCm first."""
+    extras = ",".join(
+        [
+            "deepspeed",
+            *(["vllm"] if samples_with_vllm(recipe) else []),
+            # attn_implementation flash_attention_2 needs the flash-attn package (docs/attention.qmd);
+            # the extra pins the release axolotl is tested with (pyproject.toml: flash-attn==2.8.3).
+            *(["flash-attn"] if runs_flash_attention_2(recipe) else []),
+        ]
+    )
     packages = [f"axolotl[{extras}]=={VERSION}", *(["math-verify"] if "grpo" in recipe.stages else [])]
     words = " ".join(shell_word(p) for p in packages)
     if recipe.facts.get("gpu_vendor") == "amd":

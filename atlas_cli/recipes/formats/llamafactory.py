@@ -27,6 +27,7 @@ VERSION = "0.9.5"
 # and bitsandbytes are optional requirement files).
 LF_SETUP = N_("Setup: {clone}, then in LlamaFactory/ pip install -e . {requirements}")
 LF_IN_CLONE = N_("-e . {requirements} in LlamaFactory/ ({clone})")
+LF_FLASH_ATTENTION = N_("{setup}, then pip install --no-build-isolation flash-attn (packed rows stay apart)")
 # Its setup.py pins (<=5.6.0) less transformers 5.6.0, whose FlashAttention path fails
 # for every model without attention sinks (s_aux None: huggingface/transformers#45588, fixed in
 # 5.7.0; LLaMA-Factory's main excludes it, hiyouga/LlamaFactory#10634). .ci/validators.sh runs its
@@ -461,16 +462,26 @@ def render(recipe: Recipe, main: str) -> Rendered:
 def _setup(recipe: Recipe, ds_file: str | None) -> str:
     """LLaMA-Factory installed from its source at the version written for, with the optional
     requirement files the config needs: its parser refuses a deepspeed config without DeepSpeed
-    (hparams/parser.py check_version("deepspeed", mandatory=True)), and bitsandbytes is optional too
+    or GaLore without galore_torch (hparams/parser.py _check_extra_dependencies), and bitsandbytes
+    and flash-attn are optional too
     (an expert's review: the recipe had no Setup line); on AMD, torch built for ROCm first."""
     files = ["metrics", *(["deepspeed"] if ds_file else [])]
     if recipe.memory_model == "qlora" or bitsandbytes_optimizer(recipe):
         files.append("bitsandbytes")
+    if recipe.memory_model == "galore":  # use_galore: check_version("galore_torch", mandatory=True)
+        files.append("galore")
     requirements = " ".join(f"-r requirements/{name}.txt" for name in files)
     clone = f"git clone --depth 1 --branch v{VERSION} https://github.com/hiyouga/LlamaFactory.git"
     if recipe.facts.get("gpu_vendor") == "amd":
-        return t(ROCM_TORCH, packages=t(LF_IN_CLONE, requirements=requirements, clone=clone))
-    return t(LF_SETUP, clone=clone, requirements=requirements)
+        setup = t(ROCM_TORCH, packages=t(LF_IN_CLONE, requirements=requirements, clone=clone))
+    else:
+        setup = t(LF_SETUP, clone=clone, requirements=requirements)
+    # Without flash-attn, `flash_attn: fa2` only warns and keeps the default attention, and the
+    # collator keeps packed rows apart with a 4D block-diagonal mask instead: s x s values a
+    # sequence, which the estimate does not size (model_utils/attention.py, data/collator.py).
+    if any(packed_apart_by_fa2(recipe, stage) for stage in recipe.stages):
+        return t(LF_FLASH_ATTENTION, setup=setup)
+    return setup
 
 
 def _after_training(recipe: Recipe, template: str) -> str:
