@@ -1369,6 +1369,23 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         for file, what, method, memory_model, _, settings, tokens_per_second, _ in PEFT_MMQA_METHODS
     ),
     ThroughputRow(
+        PEFT_MMQA_NEW.format(file="prompt_tuning--llama-3.2-3B-default.json").replace(
+            ", accelerator_memory_reserved_99th", "; summed step times"
+        ),
+        "prompt tuning, 200 virtual tokens; " + PEFT_MMQA_CONDITIONS,
+        "llama-3.2-3b",
+        "prompt-tuning",
+        "prompt",
+        "l40s",
+        4467,
+        {**PURE_BF16_NO_AC, "virtual_tokens": 200},
+        210,
+        packing=False,
+        fused_optimizer=False,
+        public=True,
+        note="the virtual tokens run through every layer with each row: timed without them, 1.58x",
+    ),
+    ThroughputRow(
         PEFT_MMQA_SPEED,
         "DoRA r32 on q,v; " + PEFT_MMQA_CONDITIONS,
         "llama-3.2-3b",

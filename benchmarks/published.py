@@ -28,7 +28,7 @@ from atlas_cli.core.profile import build_profile
 from atlas_cli.core.resolve import resolve_hardware, resolve_model, settings_for
 from atlas_cli.core.sizing import EstimateOptions, run_estimate
 from atlas_cli.core.throughput.step import Work, micro_step
-from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR
+from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR, prefix
 from atlas_cli.core.throughput.workload import Workload, batches
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import bundled_kb_path
@@ -200,7 +200,8 @@ def throughput_estimate(catalog: Catalog, row: ThroughputRow) -> float:
     e = estimate(row.method, row.memory_model, info.sized, settings)
     work = Work(row.memory_model, info.sized, e.settings, e.trainable_params_b * 1e9)
     workload = Workload(10_000, row.tokens_per_example, 1.0, row.packing)
-    b = batches(settings.objective, workload, settings.seq_len, settings.batch_size, row.gpus)
+    s = settings
+    b = batches(s.objective, workload, s.seq_len, s.batch_size, row.gpus, prefix=prefix(work))
     # The measured runs report their own optimizer cadence: no gradient accumulation.
     step = micro_step(work, hardware.device, b.computed_tokens, b.attended, 1, row=b.row)
     real = b.tokens / b.micro_steps / row.gpus  # real tokens per micro-step on one GPU

@@ -15,6 +15,7 @@ from atlas_cli.core.memory.estimate import (
 from atlas_cli.core.throughput.step import Device, Step, Work, decode_seconds, micro_step, server_sync_seconds
 from atlas_cli.core.throughput.workload import Workload, batches, completion_tokens, longest_share
 from atlas_cli.kb.catalog import Objective
+from atlas_cli.kb.vocabulary import MEMORY_MODELS
 
 # Measured runs took between 0.6x and 1.5x the hours estimated for them (the public calibration
 # rows, docs/time.md): the band around every estimate.
@@ -100,7 +101,7 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: Object
     objectives, sampling each prompt's group of completions first."""
     s = work.settings._replace(objective=objective)
     work = work._replace(settings=s)
-    b = batches(objective, workload, s.seq_len, s.batch_size, s.replicas, s.sequence_parallel)
+    b = batches(objective, workload, s.seq_len, s.batch_size, s.replicas, s.sequence_parallel, prefix(work))
     step = micro_step(
         work,
         device,
@@ -152,6 +153,13 @@ def stage_time(work: Work, device: Device, workload: Workload, objective: Object
         b.packed,
         at_once,
     )
+
+
+def prefix(work: Work) -> int:
+    """Positions prepended to every row: prompt tuning's virtual tokens run through every layer
+    with it (as the memory estimate sizes them); 200 of them nearly double a 210-token example's
+    work (huggingface/peft method_comparison: 4,467 tokens/s against LoRA's 7,062)."""
+    return work.settings.virtual_tokens if MEMORY_MODELS[work.model].prepends_tokens else 0
 
 
 def _extra_forwards(work: Work, objective: Objective) -> int:

@@ -157,11 +157,18 @@ def completion_tokens(objective: Objective, length: int, seq_len: int) -> int:
 
 
 def batches(
-    objective: Objective, workload: Workload, seq_len: int, batch_size: int, replicas: int, split: int = 1
+    objective: Objective,
+    workload: Workload,
+    seq_len: int,
+    batch_size: int,
+    replicas: int,
+    split: int = 1,
+    prefix: int = 0,
 ) -> Batches:
     """The run's micro-steps on one GPU. `replicas`: data-parallel replicas; `split`: GPUs one
     sequence is split over (sequence parallelism), taking one micro-batch together, each its
-    share of the tokens."""
+    share of the tokens; `prefix`: positions prepended to every row (prompt tuning's virtual
+    tokens), computed and attended over by every layer but not trained on."""
     length = min(workload.tokens_per_example, seq_len)
     per_example = sequences_per_example(objective)
     sequences = workload.examples * workload.epochs * per_example
@@ -190,4 +197,6 @@ def batches(
     wrapped = objective.training.packing_strategy == "wrapped"
     attended = (seq_len if wrapped else length) if packed else computed / per_micro
     row = seq_len if packed else computed / per_micro
+    computed += per_micro * prefix
+    attended, row = attended + prefix, row + prefix
     return Batches(sequences, tokens, micro_steps, computed / split, attended, steps, prompts, packed, row)
