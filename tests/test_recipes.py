@@ -1339,7 +1339,7 @@ def test_a_yaml_recipe_turns_liger_on_where_it_keeps_the_plan_an_expert_runs(run
     result = ok(run("recipe", *long, "--out", "-"))
     assert re.search(r"plan 1 is then Q?LoRA, ", result.stderr) and "--stack hf" in result.stderr
     assert "enable_liger_kernel: true" in result.stdout
-    assert "pip install liger-kernel" in " ".join(result.stdout.replace("#", " ").split())
+    assert "-r requirements/liger-kernel.txt" in " ".join(result.stdout.replace("#", " ").split())
     assert "written with Liger" not in ok(run("recipe", *long, "--stack", "liger")).stderr
     short = (*profile, "--data-kind", "demonstrations", "--seq-len", "2k", "--trainer", "axolotl")
     plain = ok(run("recipe", *short, "--out", "-"))
@@ -2273,8 +2273,9 @@ def test_a_plan_on_fewer_gpus_than_the_profile_has_is_launched_on_them() -> None
 
 def test_a_setup_installs_flash_attention_and_galore_where_the_config_names_them() -> None:
     """An expert's review: axolotl's flash_attention_2 needs the flash-attn package (its extra),
-    LLaMA-Factory's `flash_attn: fa2` without it falls back to a seq x seq mask, and its parser
-    refuses use_galore without galore_torch (hparams/parser.py _check_extra_dependencies)."""
+    LLaMA-Factory's `flash_attn: fa2` without it falls back to a seq x seq mask, its parser
+    refuses use_galore and enable_liger_kernel without their packages (hparams/parser.py
+    _check_extra_dependencies), and transformers builds adamw_torch_8bit from torchao."""
 
     def setup(rec: Recommendation, rank: int, trainer: str) -> str:
         text = " ".join(render_recipe(CATALOG, rec, rank, trainer).split())
@@ -2293,6 +2294,14 @@ def test_a_setup_installs_flash_attention_and_galore_where_the_config_names_them
     rec = recommend(gpu="rtx-3090-ti", model="mistral-7b", data_kind="demonstrations")
     assert "-r requirements/galore.txt" in setup(rec, rank_of(rec, "galore"), "llamafactory")
     assert "galore" not in setup(unpacked, 1, "llamafactory")
+    # torchao's 8-bit AdamW, which pure bf16 trains with, is no dependency of LLaMA-Factory's.
+    reasoning = recommend(
+        gpu="a100-80gb", model="deepseek-r1-distill-qwen-7b", goal="reasoning", data_kind="demonstrations",
+        examples="10000", seq_len="16k", stack="liger",
+    )  # fmt: skip
+    written = setup(reasoning, 1, "llamafactory")
+    assert written.endswith(" torchao") and "-r requirements/liger-kernel.txt" in written
+    assert "torchao" not in setup(unpacked, 1, "llamafactory")
 
 
 def test_full_fine_tuning_of_a_vision_language_model_freezes_its_vision_tower() -> None:

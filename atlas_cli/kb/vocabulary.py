@@ -156,6 +156,7 @@ class OptimizerInfo(NamedTuple):
     label: str
     full_precision_states: bool = True  # fp32 states (halved to bf16 under pure bf16)
     bitsandbytes: bool = False  # one of bitsandbytes' optimizers
+    torchao: bool = False  # one of torchao's (transformers imports torchao to build it)
     # Runs on Apple silicon (MPS): bitsandbytes 0.50 has no 8-bit or paged optimizers there, and
     # torchao's low-bit optimizers need torch.compile and are "only tested on CPU and CUDA"
     # (torchao/optim/README.md).
@@ -213,6 +214,7 @@ OPTIMIZERS: Final[dict[str, OptimizerInfo]] = {
         full_precision_states=False,
         optim_args="bf16_stochastic_round=True",
         mps=False,
+        torchao=True,
     ),
 }
 

@@ -986,6 +986,13 @@ def bitsandbytes_optimizer(recipe: Recipe) -> bool:
     return info is not None and info.bitsandbytes
 
 
+def torchao_optimizer(recipe: Recipe) -> bool:
+    """The recipe's optimizer is one of torchao's, which transformers imports to build it
+    (_get_torchao_optimizer: "You need to have torchao>=0.4.0")."""
+    info = recipe_optimizer(recipe)
+    return info is not None and info.torchao
+
+
 def samples_with_vllm(recipe: Recipe) -> bool:
     """A stage of the recipe samples its completions with vLLM (use_vllm)."""
     return any(recipe.has(f"{stage}.use_vllm") for stage in recipe.stages)

@@ -18,6 +18,7 @@ from atlas_cli.recipes.settings import (
     bitsandbytes_optimizer,
     labels_as_answers,
     packed_apart_by_fa2,
+    torchao_optimizer,
     untrained_chat_tokens,
 )
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
@@ -429,14 +430,6 @@ def render(recipe: Recipe, main: str) -> Rendered:
         )
     if recipe.sft_on_liked:
         recipe.notes.append(t(LIKED_AS_SFT))
-    if recipe.stack == "liger":
-        # apply_liger_kernel imports liger_kernel, which is an extra (requirements/liger-kernel.txt).
-        recipe.notes.append(
-            t(
-                "enable_liger_kernel needs Liger Kernel, which installing LLaMA-Factory does not bring: "
-                "pip install liger-kernel (LLaMA-Factory's requirements/liger-kernel.txt)."
-            )
-        )
     if recipe.memory_model == "qlora" and len(documents) > 1:
         recipe.notes.append(
             t(
@@ -462,15 +455,19 @@ def render(recipe: Recipe, main: str) -> Rendered:
 def _setup(recipe: Recipe, ds_file: str | None) -> str:
     """LLaMA-Factory installed from its source at the version written for, with the optional
     requirement files the config needs: its parser refuses a deepspeed config without DeepSpeed
-    or GaLore without galore_torch (hparams/parser.py _check_extra_dependencies), and bitsandbytes
-    and flash-attn are optional too
+    or GaLore and Liger without theirs (hparams/parser.py _check_extra_dependencies), and bitsandbytes,
+    torchao and flash-attn are optional too
     (an expert's review: the recipe had no Setup line); on AMD, torch built for ROCm first."""
     files = ["metrics", *(["deepspeed"] if ds_file else [])]
     if recipe.memory_model == "qlora" or bitsandbytes_optimizer(recipe):
         files.append("bitsandbytes")
     if recipe.memory_model == "galore":  # use_galore: check_version("galore_torch", mandatory=True)
         files.append("galore")
-    requirements = " ".join(f"-r requirements/{name}.txt" for name in files)
+    if recipe.stack == "liger":  # enable_liger_kernel: check_version("liger-kernel", mandatory=True)
+        files.append("liger-kernel")
+    # torchao is no dependency of LLaMA-Factory's (only requirements/fp8.txt names it, with accelerate).
+    packages = ["torchao"] if torchao_optimizer(recipe) else []
+    requirements = " ".join([*(f"-r requirements/{name}.txt" for name in files), *packages])
     clone = f"git clone --depth 1 --branch v{VERSION} https://github.com/hiyouga/LlamaFactory.git"
     if recipe.facts.get("gpu_vendor") == "amd":
         setup = t(ROCM_TORCH, packages=t(LF_IN_CLONE, requirements=requirements, clone=clone))

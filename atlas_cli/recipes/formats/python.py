@@ -14,7 +14,7 @@ from atlas_cli.core.shell import shell_word
 from atlas_cli.core.throughput.plans import EMBEDDER
 from atlas_cli.core.variants import SERVED_AS_STORED
 from atlas_cli.i18n import N_, grouped, t
-from atlas_cli.kb.vocabulary import OPTIMIZERS, PRECISIONS
+from atlas_cli.kb.vocabulary import PRECISIONS
 from atlas_cli.recipes.header import WIDTH, header, literal, wrapped
 from atlas_cli.recipes.launchers import (
     ACCELERATE_FILE,
@@ -36,7 +36,6 @@ from atlas_cli.recipes.settings import (
     MAX_HELD_SHARE,
     MINIMUM_VERSIONS,
     ROCM_TORCH,
-    STOCHASTIC_ROUNDING,
     VISION_MODULES,
     WRITTEN_FOR,
     Recipe,
@@ -45,6 +44,7 @@ from atlas_cli.recipes.settings import (
     bitsandbytes_optimizer,
     optimizer_arguments,
     samples_with_vllm,
+    torchao_optimizer,
     ulysses_attention,
     untrained_chat_tokens,
 )
@@ -737,7 +737,7 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, Needed]]:
         needs["bitsandbytes"] = Needed("bitsandbytes", "its 8-bit or paged optimizer")
     if recipe.memory_model == "galore":
         needs["galore_torch"] = Needed("galore-torch")
-    if recipe.value("optim") == OPTIMIZERS[STOCHASTIC_ROUNDING].transformers_name:
+    if torchao_optimizer(recipe):
         needs["torchao"] = Needed("torchao", "8-bit AdamW with bf16 stochastic rounding")
     attention = _attention(recipe)
     if attention is not None and attention.startswith("kernels-community/"):
