@@ -844,15 +844,41 @@ def test_axolotl_trains_an_instruct_model_in_its_own_chat_template() -> None:
     assert chat not in render_recipe(CATALOG, base, rank_of(base, "lora", ("sft",)), "python")
 
 
-@pytest.mark.parametrize(("model", "turn_end"), [("gemma-3-12b-it", "<end_of_turn>"), ("qwen3-0.6b", None)])
+@pytest.mark.parametrize(
+    ("model", "turn_end"),
+    [("gemma-3-12b-it", "<end_of_turn>"), ("qwen3-0.6b", None), ("gpt-oss-20b", "<|end|>")],
+)
 def test_axolotl_trains_the_turn_end_of_the_models_chat_template(model: str, turn_end: str | None) -> None:
     """axolotl trains the tokenizer's eos_token at each turn's end unless eot_tokens names another;
     Gemma's template ends turns with <end_of_turn> and never writes <eos>, so without it the turn
-    terminator is never trained. Qwen3's eos_token (<|im_end|>) is its turn end: nothing to add."""
-    rec = recommend(gpu="rtx-4090", model=model, goal="chat", data_kind="demonstrations", examples="10k")
+    terminator is never trained. Qwen3's eos_token (<|im_end|>) is its turn end: nothing to add.
+    gpt-oss ends all but the last turn with <|end|> (its eos is <|return|>) and renders its
+    analysis channel from a message's `thinking`, which axolotl copies only when mapped (an
+    expert's review: the reasoning the tool's own advice asks for was dropped)."""
+    rec = recommend(gpu="h100", model=model, goal="chat", data_kind="demonstrations", examples="10k")
     (doc,) = yaml_documents(render_recipe(CATALOG, rec, 1, "axolotl"))
-    assert doc["datasets"][0]["type"] == "chat_template" and doc["datasets"][0]["train_on_eos"] == "turn"
+    dataset = doc["datasets"][0]
+    assert dataset["type"] == "chat_template" and dataset["train_on_eos"] == "turn"
     assert doc.get("eot_tokens") == ([turn_end] if turn_end else None)
+    thinking = "thinking" if model == "gpt-oss-20b" else None
+    assert dataset.get("field_thinking") == dataset.get("template_thinking_key") == thinking
+
+
+def test_axolotl_refuses_a_template_that_drops_the_answers_reasoning() -> None:
+    """An expert's review: DeepSeek-R1's template (its distills', and axolotl's deepseek_v3) cuts
+    an answer at </think>, so axolotl's chat_template dataset trained R1 distills without their
+    reasoning; LLaMA-Factory's deepseekr1 template keeps it and the Python script checks it."""
+    rec = recommend(
+        gpu="a100-80gb", model="deepseek-r1-distill-qwen-7b", goal="reasoning", data_kind="demonstrations",
+        examples="10k",
+    )  # fmt: skip
+    with pytest.raises(UsageError, match=r"drops an answer's reasoning before </think>"):
+        render_recipe(CATALOG, rec, 1, "axolotl")
+    assert "template: deepseekr1" in render_recipe(CATALOG, rec, 1, "llamafactory")
+    qwen = recommend(
+        gpu="a100-80gb", model="qwen3-8b", goal="reasoning", data_kind="demonstrations", examples="10k"
+    )
+    assert "chat_template: tokenizer_default" in render_recipe(CATALOG, qwen, 1, "axolotl")
 
 
 @pytest.mark.parametrize(

@@ -986,6 +986,18 @@ def bitsandbytes_optimizer(recipe: Recipe) -> bool:
     return info is not None and info.bitsandbytes
 
 
+# Chat formats, found in the model's name as LLaMA-Factory's templates are, whose template drops
+# an assistant answer's reasoning before </think>: DeepSeek-R1's and its distills'
+# (tokenizer_config.json chat_template: content.split('</think>')[-1]; axolotl's deepseek_v3.jinja
+# alike). A trainer rendering answers with it trains them without their thought.
+DROPS_FINAL_THINKING = ("deepseek-r1",)
+
+
+def drops_final_thinking(recipe: Recipe) -> bool:
+    """The model's chat template drops an answer's reasoning (DROPS_FINAL_THINKING)."""
+    return any(part in recipe.typed_name for part in DROPS_FINAL_THINKING)
+
+
 def torchao_optimizer(recipe: Recipe) -> bool:
     """The recipe's optimizer is one of torchao's, which transformers imports to build it
     (_get_torchao_optimizer: "You need to have torchao>=0.4.0")."""

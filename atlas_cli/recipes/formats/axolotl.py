@@ -19,6 +19,7 @@ from atlas_cli.recipes.settings import (
     ROCM_TORCH,
     Recipe,
     Setting,
+    drops_final_thinking,
     labels_as_answers,
     linear_module_names,
     optimizer_arguments,
@@ -61,7 +62,14 @@ AX_TEXT_LAYERS = {
 # <end_of_turn> and never write <eos>, so the turn terminator would go untrained. axolotl's own
 # Gemma examples set it (axolotl-ai-cloud/axolotl@067b021:examples/gemma3/gemma-3-1b-qlora.yml,
 # examples/gemma2/qlora.yml).
-AX_TURN_END = {"gemma2": "<end_of_turn>", "gemma3": "<end_of_turn>"}
+# gpt-oss's harmony template ends every turn but the last with <|end|>, its eos_token being
+# <|return|> (axolotl's examples/gpt-oss/*.yaml set eot_tokens ["<|end|>"]).
+AX_TURN_END = {"gemma2": "<end_of_turn>", "gemma3": "<end_of_turn>", "gpt_oss": "<|end|>"}
+# The message key a family's chat template reads an answer's reasoning from, where it is not
+# axolotl's default reasoning_content (prompt_strategies/chat_template.py field_thinking and
+# template_thinking_key; transform_message copies only the mapped keys): gpt-oss renders its
+# analysis channel from `thinking` (axolotl's examples/gpt-oss/gpt-oss-20b-sft-lora-singlegpu.yaml).
+AX_THINKING_KEY = {"gpt_oss": "thinking"}
 
 AX_LIGER_PLUGIN = "axolotl.integrations.liger.LigerPlugin"
 # axolotl/integrations/liger/args.py (LigerArgs): the fused linear cross-entropy never builds the
@@ -115,6 +123,13 @@ def gap(recipe: Recipe) -> str | None:
             "the plan's completion budget cuts this model's thoughts, so it samples without thinking "
             "(chat_template_kwargs), which axolotl's GRPO does not pass on to TRL; use --trainer python, "
             "or give --seq-len as prompt + a completion budget of several thousand tokens"
+        )
+    if drops_final_thinking(recipe) and set(recipe.stages) - {"continued-pretraining", "grpo"}:
+        return t(
+            "DeepSeek-R1's chat template, which axolotl renders answers with (its own deepseek_v3 "
+            "template alike), drops an answer's reasoning before </think>: trained so, the model "
+            "learns to answer without it; use --trainer llamafactory (its deepseekr1 template keeps "
+            "the answer's thought) or python (which checks the template)"
         )
     whole_context = _whole_context_cache(recipe)
     if whole_context:
@@ -174,11 +189,13 @@ def _ax_dataset(recipe: Recipe, stage: str) -> dict[str, Any]:
         # An instruct model keeps the chat template it is served with: conversations rendered by
         # the tokenizer's own template, the loss on the assistant's turns (axolotl's chat_template
         # type; a user-defined format would train it on bare prompt text).
+        thinking = AX_THINKING_KEY.get(recipe.model.family) if recipe.model is not None else None
         return {
             "path": "sft.jsonl",
             "type": "chat_template",
             "chat_template": "tokenizer_default",
             "field_messages": "messages",
+            **({"field_thinking": thinking, "template_thinking_key": thinking} if thinking else {}),
             "roles_to_train": ["assistant"],
             "train_on_eos": "turn",
         }
