@@ -318,6 +318,20 @@ def test_no_provider_continues_pretraining_an_open_model(engine: Engine) -> None
     assert any(p.method == "hosted-ft" and p.pipeline == ("continued-pretraining",) for p in titan.plans)
 
 
+def test_soft_prompts_never_continue_pretraining(engine: Engine) -> None:
+    """An expert's review: over --budget-usd on 5B tokens of raw text, the note named prefix tuning
+    as the nearest plan; a few thousand soft-prompt values cannot learn a corpus."""
+    soft = {"prompt-tuning", "p-tuning", "prefix-tuning"}
+    text = recommend(
+        engine, gpu="h100", model="llama-3.1-8b", goal="knowledge", data_kind="text", examples="5k"
+    )
+    assert soft <= {p.method for p in text.excluded} and not soft & {p.method for p in text.plans}
+    shown = recommend(
+        engine, gpu="h100", model="llama-3.1-8b", goal="classify", data_kind="labeled", examples="5k"
+    )
+    assert soft & {p.method for p in shown.plans}
+
+
 def test_hosted_plans_write_no_recipe_and_estimate_nothing(run: Runner) -> None:
     profile = ("--gpu", "none", "--model", "llama-3.1-8b", "--goal", "chat", "--examples", "5k")
     data = ok(run("recommend", *profile, "--json")).json()

@@ -256,20 +256,18 @@ def test_a_plan_faster_without_checkpointing_is_not_called_the_slower_one(engine
 def test_cost_ties_decided_by_hours_within_the_tie_then_by_score(engine: Engine) -> None:
     """An expert's review: with --priority cost, prompt tuning (0.746 h) ranked above LoRA (0.747 h)
     at the same $2.87 on an H100, for 0.16 less score: hours a hair apart are within the
-    estimate's spread, so they tie too and the score decides."""
+    estimate's spread, so they tie too and the score decides. (Prompt tuning's virtual tokens are
+    timed now, which makes it slower; IA3 is the plan a hair faster than LoRA.)"""
     rec = recommend(
         engine, gpu="h100-80gb", model="qwen3-30b-a3b", goal="classify", data_kind="labeled",
         examples="20000", priority="cost",
     )  # fmt: skip
     timed = [p for p in rec.shown(len(rec.plans)) if p.time is not None and p.kind != "no-training"]
-    lora, soft = (
-        next(p for p in timed if p.method == "lora"),
-        next(p for p in timed if p.method == "prompt-tuning"),
-    )
-    assert lora.time is not None and soft.time is not None
-    assert abs(lora.time.hours - soft.time.hours) < 0.05 * soft.time.hours and lora.score > soft.score
+    lora, faster = next(p for p in timed if p.method == "lora"), next(p for p in timed if p.method == "ia3")
+    assert lora.time is not None and faster.time is not None and faster.time.hours < lora.time.hours
+    assert lora.time.hours - faster.time.hours < 0.05 * faster.time.hours and lora.score > faster.score
     order = [p.method for p in rec.plans]
-    assert order.index("lora") < order.index("prompt-tuning")
+    assert order.index("lora") < order.index("ia3")
     said = "a tie that the hours, themselves tied within 15 %, then the score, decide"
     assert any(said in note for note in rec.notes)
 
