@@ -810,6 +810,31 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         "precision, at the same bytes",
     ),
     MemoryRow(
+        "unslothai/notebooks@bdda2efc nb/Gemma4_(26B_A4B)-Text.ipynb, its output ('Peak reserved memory = "
+        "48.988 GB.': torch.cuda.max_memory_reserved() / 1024**3; '46.416 GB of memory reserved.' "
+        "after loading)",
+        "google/gemma-4-26B-A4B-it loaded with load_in_4bit=True, LoRA r8 on attention and the dense MLP "
+        "(9,292,800 trainable: 'PEFT set target_parameters but found no matching parameters'), one "
+        "A100-SXM4-80GB, Unsloth 2026.4.4, transformers 5.5.0, batch 1, adamw_8bit: 48.988 GiB",
+        "gemma-4-26b-a4b-it",
+        "qlora",
+        "qlora",
+        48.988 * GIB,
+        {
+            "batch_size": 1,
+            "seq_len": 2048,
+            "lora_rank": 8,
+            "optimizer": "adamw-8bit",
+            "stack": "unsloth",
+            "sixteen_bit_experts": True,
+        },
+        gpu="a100-80gb",
+        public=True,
+        note="an Unsloth release before 2026.6, which left the fused experts 16-bit (estimate "
+        "--no-quantize-experts); FineTome rows within max_seq_length 8192, sized at 2,048 tokens: the "
+        "weights are 46.4 of the 49.0 GiB",
+    ),
+    MemoryRow(
         "modelscope/ms-swift@3602360a examples/train/rlhf/dpo/lora.sh ('# 24GiB')",
         "DPO with rpo_alpha 0.1 on Qwen2.5-7B-Instruct, LoRA r8 (alpha 32) on all linear layers, one GPU, "
         "torch_dtype bfloat16, per-device batch 1, gradient accumulation 16, max_length 2048, "

@@ -126,7 +126,15 @@ def templates(catalog: Catalog, sizes: Sequence[float]) -> str:
 
 # A row's settings that `estimate` takes as its own flags or from the method's card, not the
 # profile's (settings_for).
-PLACEMENT = ("sharding", "fsdp", "quantized_experts", "virtual_tokens", "galore_layerwise", "lora_dropout")
+PLACEMENT = (
+    "sharding",
+    "fsdp",
+    "quantized_experts",
+    "sixteen_bit_experts",
+    "virtual_tokens",
+    "galore_layerwise",
+    "lora_dropout",
+)
 
 
 def _options(catalog: Catalog, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -138,11 +146,12 @@ def _options(catalog: Catalog, given: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _placed(settings: EstimateSettings, given: Mapping[str, Any]) -> EstimateSettings:
-    """The settings with the row's PLACEMENT: data parallel, 16-bit experts, the card's virtual
-    tokens, GaLore's whole-model step and no LoRA dropout unless it says."""
+    """The settings with the row's PLACEMENT: data parallel, 16-bit experts (as the stack loads
+    them), the card's virtual tokens, GaLore's whole-model step and no LoRA dropout unless it says."""
     return settings._replace(
         sharding=given.get("sharding", "ddp"),
         quantized_experts=given.get("quantized_experts", False),
+        sixteen_bit_experts=given.get("sixteen_bit_experts", False),
         virtual_tokens=given.get("virtual_tokens", settings.virtual_tokens),
         galore_layerwise=given.get("galore_layerwise", False),
         lora_dropout=given.get("lora_dropout", 0.0),

@@ -193,6 +193,12 @@ def test_estimate_sizes_quantized_experts_when_asked_and_says_which(run: Runner)
     every = ok(run(*args[:3], *args[5:], "--stack", "unsloth"))
     assert said in " ".join(every.stderr.split())
     assert said not in " ".join(ok(run(*args[:3], *args[5:])).stderr.split())
+    # Those earlier releases are sized with --no-quantize-experts, which the Unsloth stack had
+    # silently ignored (a memory review: Gemma-4-26B-A4B on Unsloth 2026.4.4 read 0.42x).
+    older = ok(run(*args, "--stack", "unsloth", "--no-quantize-experts", "--json")).json()
+    assert older["assumptions"]["quantized_experts"] is False and not older["warnings"]
+    unsloth = ok(run(*args, "--stack", "unsloth", "--json")).json()
+    assert older["per_gpu_gb"] > 2 * unsloth["per_gpu_gb"]
     dense_args = ("estimate", "--model", "llama-3.1-8b", "--method", "qlora", "--gpu", "h100-80gb")
     assert ok(run(*dense_args, "--json")).json()["assumptions"]["quantized_experts"] is None
     # Said where it changes nothing, as --lora-experts is.

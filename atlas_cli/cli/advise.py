@@ -115,12 +115,14 @@ def estimate(
     ] = "auto",
     offload: Annotated[str, typer.Option(help="[none|optimizer|params]: states in CPU RAM.")] = "none",
     quantize_experts: Annotated[
-        bool,
+        Optional[bool],
         typer.Option(
             help="QLoRA on a mixture of experts: load the fused routed experts in 4 bits too, as axolotl's "
-            "quantize_moe_experts and Unsloth do (bitsandbytes alone quantizes nn.Linear layers only).",
+            "quantize_moe_experts and Unsloth (from 2026.6) do (bitsandbytes alone quantizes nn.Linear "
+            "layers only); --no-quantize-experts keeps them 16-bit, as earlier Unsloth releases did.",
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
     galore_layerwise: Annotated[
         bool,
         typer.Option(

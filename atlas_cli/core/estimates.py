@@ -93,8 +93,12 @@ class EstimateSettings(NamedTuple):
     # without an SDPA kernel (Shape.eager_heads) runs transformers' eager attention, s x s per head.
     attention_kernel: bool = True
     # A QLoRA base's fused routed experts are quantized too, as they load (axolotl's
-    # quantize_moe_experts); Unsloth's stack always does (memory.states.experts_quantized).
+    # quantize_moe_experts); Unsloth's stack does (memory.states.experts_quantized) unless
+    # sixteen_bit_experts says its release predates it.
     quantized_experts: bool = False
+    # `estimate --no-quantize-experts`: the experts stay 16-bit whatever the stack (Unsloth's
+    # releases before 2026.6, unslothai/unsloth#4032).
+    sixteen_bit_experts: bool = False
     # Apple silicon: the CPU's memory is the GPU's own, one chip (no offload, no more GPUs), and
     # no CUDA-only kernels (Liger, Unsloth, bitsandbytes' optimizers) to suggest.
     unified_memory: bool = False

@@ -845,7 +845,8 @@ def _expert_warnings(e: Estimate) -> list[str]:
         return [
             t(
                 "Routed experts sized 4-bit, as Unsloth loads them from its 2026.6 releases "
-                "(unsloth#4032); earlier ones left the fused experts 16-bit (--stack trl sizes that)"
+                "(unsloth#4032); earlier ones left the fused experts 16-bit (estimate --no-quantize-experts "
+                "sizes that, as --stack trl does)"
             )
         ]
     if not e.shape.is_moe or s.gpus < 2 or resolved_sharding(s, e.memory_model) != "zero3":

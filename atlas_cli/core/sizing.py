@@ -83,7 +83,9 @@ class EstimateOptions:
     offload: str = "none"
     lora_targets: str = "all-linear"
     lora_dropout: float = 0.0
-    quantize_experts: bool = False  # a QLoRA base's fused routed experts load 4-bit too
+    # A QLoRA base's fused routed experts load 4-bit too (True), or stay 16-bit whatever the stack
+    # (False); None: as the stack loads them.
+    quantize_experts: bool | None = None
     galore_layerwise: bool = False  # GaLore steps each layer as its gradient arrives
     fsdp: bool = False  # ZeRO-3 timed as PyTorch FSDP runs it, not DeepSpeed (EstimateSettings.fsdp)
     max: str | None = None  # seq-len or batch-size: report the largest that fits
@@ -237,6 +239,8 @@ def _settings(
         # As axolotl runs it, with transformers' loss, unless a stack was asked for.
         quantized = settings._replace(quantized_experts=True)
         settings = with_experts_quantized(settings) if profile.stack is None else quantized
+    elif options.quantize_experts is False:
+        settings = settings._replace(sixteen_bit_experts=True)
     if options.lora_dropout:
         if profile.lora_experts:
             raise UsageError(
