@@ -1996,14 +1996,18 @@ def test_the_longest_sequence_past_the_model_s_positions_is_said(run: Runner) ->
 def test_a_plan_offloading_its_parameters_needs_the_checkpoint_in_ram() -> None:
     """Llama-2-70B FSDP-QLoRA with CPU offload on 2 GPUs measured ~107 GB of CPU RAM (PEFT's
     accelerate/fsdp.md); its offloaded states alone are ~57 GB, which the table showed, so a
-    64 GB machine read as enough (an expert's review)."""
+    64 GB machine read as enough (an expert's review). Nor is it the whole 16-bit checkpoint
+    (138 GB), which a QLoRA base never holds: it loads a file at a time, quantized, and keeps the
+    4-bit base beside the offloaded shards (another review: a 128 GB machine read as too small)."""
     profile = build_profile(
         {"gpu": "rtx-3090", "gpus": "2", "model": "llama-2-70b", "data_kind": "demonstrations"}
     )
     rec = Engine(CATALOG).recommend(profile)
     qlora = next(p for p in rec.plans if p.method == "qlora" and p.offload == "params")
     assert qlora.host_gb is not None and qlora.host_gb < 80  # the offloaded states
-    assert qlora.ram_gb is not None and qlora.ram_gb >= 107
+    assert qlora.ram_gb is not None and 0.85 * 107 <= qlora.ram_gb <= 1.15 * 107
+    lora = next(p for p in rec.plans if p.method == "lora" and p.offload == "params")
+    assert lora.ram_gb is not None and lora.ram_gb >= 138  # a 16-bit base is loaded whole
 
 
 def test_the_json_plan_says_the_ram_the_table_shows(run: Runner) -> None:
@@ -2012,7 +2016,7 @@ def test_the_json_plan_says_the_ram_the_table_shows(run: Runner) -> None:
     args = ("recommend", "--gpu", "rtx-3090", "--gpus", "2", "--model", "llama-2-70b", "--goal", "chat")
     plans = ok(run(*args, "--json")).json()["recommendations"]
     qlora = next(p for p in plans if p["method"] == "qlora")
-    assert qlora["ram_gb"] >= 107 > 80 > qlora["host_gb"]
+    assert qlora["ram_gb"] >= 0.85 * 107 > 80 > qlora["host_gb"]
     assert f"+{qlora['ram_gb']:.1f} GB RAM" in ok(run(*args, env={"COLUMNS": "200"})).stdout
     assert all(
         p["ram_gb"] is None for p in plans if p["assumptions"] and p["assumptions"]["offload"] == "none"

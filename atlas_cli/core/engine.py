@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
-from atlas_cli.core.estimates import Estimate, EstimateSettings
+from atlas_cli.core.estimates import Estimate, EstimateSettings, loads_quantized_shards
 from atlas_cli.core.facts import Candidate, hosted_facts, method_facts, plan_facts, profile_facts, stage_facts
 from atlas_cli.core.lengths import idle_gpus_note, length_notes
 from atlas_cli.core.memory.estimate import MAX_PROMPT, completion_length, offloads_activations
@@ -795,7 +795,17 @@ def _offload_note(offloaded: list[Plan], unsloth: Plan | None = None) -> list[st
         "times slower.",
     )
     ram, states = leanest.ram_gb or 0.0, leanest.estimate.host["offload_gb"] if leanest.estimate else 0.0
-    if ram > states:
+    e = leanest.estimate
+    if ram > states and e is not None and loads_quantized_shards(e.memory_model, e.settings):
+        # The quantized base and the files it loads from stay in RAM while FSDP builds the
+        # offloaded shards beside them (Estimate.ram_gb).
+        head += " " + t(
+            "They need at least {gb:g} GB of it: {states:g} GB of offloaded states, and the 4-bit base "
+            "with a checkpoint file per process, which loading holds there while they are built.",
+            gb=ram,
+            states=states,
+        )
+    elif ram > states:
         # Loading holds the 16-bit checkpoint in RAM before it is sharded: more than is offloaded.
         head += " " + t(
             "They need at least {gb:g} GB of it: {states:g} GB of offloaded states, and the 16-bit "

@@ -128,6 +128,13 @@ class EstimateSettings(NamedTuple):
         return self.gpus // self.sequence_parallel
 
 
+def loads_quantized_shards(memory_model: str, s: EstimateSettings) -> bool:
+    """A QLoRA base loaded a checkpoint file at a time and quantized as it loads, never whole in
+    16 bit: asked for (sharded_loading), or with its parameters offloaded, which loads so (PEFT's
+    FSDP-QLoRA config: cpu_ram_efficient_loading)."""
+    return s.sharded_loading or (memory_model == "qlora" and s.offload == "params")
+
+
 class Breakdown(TypedDict):
     """Memory per GPU by component, in GB; the same shape in every JSON document."""
 
@@ -214,16 +221,18 @@ class Estimate(NamedTuple):
     def ram_gb(self) -> float | None:
         """CPU RAM an offloading plan needs per node besides the GPUs': its offloaded states, and
         with the parameters offloaded the 16-bit checkpoint if larger, which loading holds in RAM
-        before it is sharded (Llama-2-70B FSDP-QLoRA with CPU offload on 2 GPUs: ~107 GB measured,
-        PEFT's accelerate/fsdp.md, where its offloaded states are ~57 GB). A QLoRA base loaded
-        shard by shard holds the quantized base and a checkpoint file per process there first
-        (host load_gb). None for other plans, which load memory-mapped (their `load_gb`).
-        A checkpoint stored in FP8 or MXFP4, which every process dequantizes into its own copy
-        under ZeRO-3 unless converted to bf16 first, is left to a rule's caveat
+        before it is sharded. A QLoRA base loaded shard by shard (or offloaded, which it loads so:
+        PEFT's FSDP-QLoRA config, cpu_ram_efficient_loading) holds the quantized base and a
+        checkpoint file per process there first (host load_gb), still there while FSDP builds the
+        offloaded flat parameters beside it: Llama-2-70B with CPU offload on 2 GPUs measured ~107 GB
+        (PEFT's accelerate/fsdp.md), where its offloaded states are ~55 GB and the whole 16-bit
+        checkpoint, which ft-atlas had shown, 138 GB. None for other plans, which load memory-mapped
+        (their `load_gb`). A checkpoint stored in FP8 or MXFP4, which every process dequantizes
+        into its own copy under ZeRO-3 unless converted to bf16 first, is left to a rule's caveat
         (quantized-checkpoint-loads-per-process): the conversion is the plan."""
         host = self.host
-        if self.settings.sharded_loading:
-            return max(host["offload_gb"], host["load_gb"])
+        if loads_quantized_shards(self.memory_model, self.settings):
+            return round(host["offload_gb"] + host["load_gb"], 2)
         if not host["offload_gb"]:
             return None
         # One 16-bit copy, not host["load_gb"]: that counts a copy per process for a stored

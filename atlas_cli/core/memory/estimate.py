@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import math
 
-from atlas_cli.core.estimates import Breakdown, Estimate, EstimateSettings, Fit, Host, billions, rounded_gb
+from atlas_cli.core.estimates import (
+    Breakdown,
+    Estimate,
+    EstimateSettings,
+    Fit,
+    Host,
+    billions,
+    loads_quantized_shards,
+    rounded_gb,
+)
 from atlas_cli.core.memory.activations import (
     FUSED_FP32_GRADIENT_BYTES,
     FUSED_HEAD_GRADIENT_BYTES,
@@ -541,7 +550,8 @@ def _host(
     # A checkpoint stored quantized and trained in 16 bit loads without zero.Init under ZeRO-3:
     # every process on the node dequantizes its own copy in CPU RAM (an expert's review).
     copies = node_layout(s.gpus)[1] if shape.prequantized and s.sharding == "zero3" else 1
-    load = shard_by_shard_load_bytes(model, shape, s) if s.sharded_loading else sixteen_bit * copies
+    sharded = loads_quantized_shards(model, s)
+    load = shard_by_shard_load_bytes(model, shape, s) if sharded else sixteen_bit * copies
     return {
         "offload_gb": rounded_gb(offloaded),
         "paged_gb": rounded_gb(paged),
