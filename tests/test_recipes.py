@@ -3074,30 +3074,36 @@ def test_qlora_loaded_shard_by_shard_is_refused_where_no_loader_documents_it(run
     assert told.exit_code == 2 and "for supervised stages only" in " ".join(told.stderr.split())
 
 
-def test_qlora_with_its_base_in_cpu_ram_is_refused_with_what_runs_it() -> None:
+def test_qlora_with_its_base_in_cpu_ram_is_written_by_axolotl_and_refused_elsewhere() -> None:
     """The offload estimate is calibrated on FSDP-QLoRA runs (PEFT's 70B on 2x24 GB), but the
     recipe launched DeepSpeed ZeRO-3 with parameter offload, which with QLoRA uses more GPU memory
     than without offload (PEFT docs; an expert's review); an FSDP recipe would load the whole 4-bit
-    model onto one GPU under transformers 5 (a review of one). recommend keeps the plan and drops
-    its recipe line."""
+    model onto one GPU under transformers 5 (a review of one). axolotl loads it shard by shard and
+    offloads it as its examples/llama-3/qlora-fsdp-70b.yaml does, so it writes the plan (another
+    expert's review: "the canonical 70B at home case" had no recipe), with a torch optimizer: the
+    offloaded parameters step on the CPU, which bitsandbytes' paged AdamW cannot."""
     rec = recommend(gpu="rtx-3090", gpus="2", model="llama-2-70b", goal="chat")
     assert rec.plans[0].method == "qlora" and rec.plans[0].offload == "params"
-    for fmt in PYTORCH_FORMATS:
+    for fmt in set(PYTORCH_FORMATS) - {"axolotl"}:
         with pytest.raises(UsageError, match="that is FSDP-QLoRA, which PEFT documents") as refused:
             render_recipe(CATALOG, rec, 1, fmt)
         said = " ".join(str(refused.value).split())
         assert "axolotl ships as examples/llama-3/qlora-fsdp-70b.yaml" in said  # a config that runs it
-        # An expert's review: "the recipes launch DeepSpeed" is not so for axolotl, which writes
-        # FSDP to load a 4-bit base shard by shard; the refusal says what it does not write.
-        assert "the recipes launch DeepSpeed" not in said
-        assert "axolotl FSDP recipe loads the 4-bit base shard by shard without offloading it" in said
-    assert recipe_command(rec, 1) is None and recipe_command(rec, 2) is not None
+        assert "or --trainer axolotl, which writes it," in said
+    (doc,) = yaml_documents(render_recipe(CATALOG, rec, 1, "axolotl"))
+    assert doc["fsdp_config"]["offload_params"] is True and doc["qlora_sharded_model_loading"] is True
+    assert doc["optimizer"] == "adamw_torch_fused" and "deepspeed" not in doc
+    assert recipe_command(rec, 1) is not None
+    # Qwen's family names no decoder layer axolotl wraps: no recipe, and the note says what runs it.
+    qwen = recommend(gpu="rtx-3090", gpus="2", model="qwen2.5-72b", goal="chat", data_kind="demonstrations")
+    assert qwen.plans[0].method == "qlora" and qwen.plans[0].offload == "params"
+    assert recipe_command(qwen, 1) is None and "FSDP-QLoRA" in (recipe_note(qwen, qwen.plans[0]) or "")
 
 
 def test_the_next_steps_of_an_fsdp_qlora_plan_name_what_runs_it(run: Runner) -> None:
     """With no recipe to write, the next steps said 'the provider runs the training' (a hosted
     plan's words) for QLoRA with its base in CPU RAM."""
-    out = ok(run("recommend", "--gpu", "rtx-3090", "--gpus", "2", "--model", "llama-2-70b", "--goal", "chat"))
+    out = ok(run("recommend", "--gpu", "rtx-3090", "--gpus", "2", "--model", "qwen2.5-72b", "--goal", "chat"))
     said = " ".join(out.stdout.split())
     assert "Recipe: none: FSDP-QLoRA (the quantized base in CPU RAM) runs with PEFT's" in said
     assert "or axolotl's examples/llama-3/qlora-fsdp-70b.yaml" in said
@@ -3115,7 +3121,7 @@ def test_a_plan_ranked_with_another_stack_keeps_its_recipe_line(run: Runner) -> 
     assert plans["next_steps"]["recipe"] is not None
     assert ok(run("recipe", *args, "--stack", "hf", "--out", "-")).stdout
     refused = run("recipe", *args, "--stack", "hf", "--trainer", "axolotl", "--out", "-")
-    assert refused.exit_code == 2 and "or --trainer python, whose own settings fit it" in refused.stderr
+    assert refused.exit_code == 2 and "or --trainer python, which writes it" in refused.stderr
     assert "LigerPlugin" in ok(run("recipe", *args, "--trainer", "axolotl", "--out", "-")).stdout
 
 
@@ -3136,11 +3142,12 @@ def test_an_fsdp_qlora_refusal_names_only_trainers_that_write_the_plan() -> None
         for fmt in set(PYTORCH_FORMATS) - writes:
             with pytest.raises(UsageError, match="that is FSDP-QLoRA") as refusal:
                 render_recipe(CATALOG, rec, 1, fmt)
-            offered = re.search(r"--trainer ([\w ]+), whose", str(refusal.value))
+            offered = re.search(r"--trainer ([\w ]+), which writes it", str(refusal.value))
             named = set(offered.group(1).split(" or ")) if offered else set()
             assert named == writes - {fmt}, (raw, fmt, str(refusal.value))
             named_somewhere |= named
-    assert named_somewhere == {"python"}  # the check is not vacuous: the L4 plan names it
+    # Not vacuous: the L4 plan names the Python recipe, the 70B's axolotl (FSDP with offload).
+    assert named_somewhere == {"python", "axolotl"}
 
 
 def fails_to_write(rec: Recommendation, fmt: str) -> bool:

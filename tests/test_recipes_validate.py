@@ -96,9 +96,17 @@ VISION = [{"gpu": "rtx-4090", "model": "gemma-3-12b-it", "goal": "adapt", "data_
 # reentrantly, the DPO one keeps axolotl's non-reentrant default for rl stages.
 ZERO3_QLORA = [{"gpu": "l40s", "gpus": "2", "model": "llama-3.1-70b", "data_kind": "preferences"}]
 # QLoRA that fits only with its 4-bit base loaded shard by shard: FSDP1 with
-# qlora_sharded_model_loading (70B on two 40 GB cards, where axolotl's own loss still fits).
+# qlora_sharded_model_loading (70B on two 40 GB cards, where axolotl's own loss still fits), and
+# with its parameters offloaded too (70B on two 24 GB cards: fsdp_config offload_params).
 SHARD_LOADED_QLORA = [
-    {"gpu": "a100-40gb", "gpus": "2", "model": "llama-3.1-70b", "goal": "chat", "data_kind": "demonstrations"}
+    {
+        "gpu": "a100-40gb",
+        "gpus": "2",
+        "model": "llama-3.1-70b",
+        "goal": "chat",
+        "data_kind": "demonstrations",
+    },
+    {"gpu": "rtx-3090", "gpus": "2", "model": "llama-2-70b", "goal": "chat", "data_kind": "demonstrations"},
 ]
 
 
@@ -232,6 +240,7 @@ def test_axolotl_accepts_every_config_and_trains_what_it_says(
     items = list(emitted("axolotl"))
     assert len(items) > 30
     assert any(i.recipe.sharded_loading for i in items)  # FSDP1 with qlora_sharded_model_loading
+    assert any(i.recipe.sharded_loading and i.recipe.offload == "params" for i in items)  # and offload
     manifest = axolotl_manifest(tmp_path / "configs", items, tiny_models)
     failures = run_validator(environment("axolotl"), "validate_axolotl.py", manifest, tmp_path)
     assert not failures, "\n".join(failures)

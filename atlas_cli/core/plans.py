@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from atlas_cli.core.estimates import Estimate, Fit
+from atlas_cli.core.estimates import Estimate, Fit, loads_quantized_shards
 from atlas_cli.core.memory.estimate import default_checkpointing
 from atlas_cli.core.memory.search import Change, at_rank, changes_that_fit, estimator
 from atlas_cli.core.memory.states import plan_experts_quantized
@@ -86,15 +86,17 @@ class Plan(NamedTuple):
 
     def loads_shard_by_shard(self, fsdp_qlora_layer: str | None) -> bool:
         """ft-atlas writes the plan with its 4-bit base loaded shard by shard under FSDP (axolotl's
-        qlora_sharded_model_loading): it was ranked so, without offload (FSDP offloads parameters
-        and all, or nothing), for a family whose decoder layer a loader documents
-        (`fsdp_qlora_layer`, families.yaml), and every stage is supervised, as the loaders' own
-        examples train (axolotl's examples/llama-3/qlora-fsdp-70b.yaml, Answer.AI's train.py)."""
+        qlora_sharded_model_loading): it was ranked so, or with its parameters in CPU RAM, which
+        loads so (FSDP offloads parameters and all, or nothing: fsdp_offload_params), on several
+        GPUs, for a family whose decoder layer a loader documents (`fsdp_qlora_layer`,
+        families.yaml), and every stage is supervised, as the loaders' own examples train
+        (axolotl's examples/llama-3/qlora-fsdp-70b.yaml, Answer.AI's train.py)."""
         e = self.estimate
         return (
             e is not None
-            and e.settings.sharded_loading
-            and e.settings.offload == "none"
+            and loads_quantized_shards(e.memory_model, e.settings)
+            and e.settings.offload in ("none", "params")
+            and e.settings.gpus > 1
             and fsdp_qlora_layer is not None
             and set(self.pipeline) <= set(SUPERVISED_STAGES)
         )

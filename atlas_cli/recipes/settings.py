@@ -1010,6 +1010,13 @@ def samples_with_vllm(recipe: Recipe) -> bool:
     return any(recipe.has(f"{stage}.use_vllm") for stage in recipe.stages)
 
 
+OFFLOADED_STEP = N_(
+    "the parameters are offloaded to CPU RAM, where the optimizer steps them, and the method's "
+    "bitsandbytes optimizer takes CUDA tensors only (axolotl's qlora-fsdp-70b.yaml offloads with "
+    "adamw_torch_fused)"
+)
+
+
 def _optimizer(recipe: Recipe) -> None:
     """The estimate's optimizer where the engine chose a memory-saving variant (8-bit AdamW); else
     the method's own (QLoRA: paged AdamW; GaLore: galore_adamw); else AdamW. The recipe's memory
@@ -1034,6 +1041,16 @@ def _optimizer(recipe: Recipe) -> None:
         recipe.set("optim", Setting(name, source))
         if OPTIMIZERS[assumed].optim_args:
             recipe.set("optim_args", Setting(OPTIMIZERS[assumed].optim_args, source))
+        return
+    estimate = recipe.plan.estimate
+    if (
+        estimate is not None
+        and estimate.settings.offload == "params"
+        and OPTIMIZERS[ESTIMATOR_OPTIMIZER[str(own.value)]].bitsandbytes
+    ):
+        # The offloaded parameters step on the CPU, and bitsandbytes' optimizers take CUDA tensors
+        # (axolotl's examples/llama-3/qlora-fsdp-70b.yaml offloads with adamw_torch_fused).
+        recipe.set("optim", Setting(OPTIMIZERS["adamw"].transformers_name, t(OFFLOADED_STEP)))
         return
     recipe.set("optim", own)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NoReturn
 
+from atlas_cli.core.estimates import loads_quantized_shards
 from atlas_cli.core.memory.states import frozen_base_bytes
 from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.plans import Plan, Recommendation
@@ -145,8 +146,10 @@ def default_recipe(
     # A plan whose routed experts must load quantized: the trainers that do it come next.
     plan = rec.plans[rank - 1] if 0 < rank <= len(rec.plans) else None
     experts = _experts_quantizers(formats, vendor) if _needs_quantized_experts(plan) else []
-    # A plan that fits only with its 4-bit base loaded shard by shard: the trainers that load it so.
-    shards = plan is not None and plan.estimate is not None and plan.estimate.settings.sharded_loading
+    # A plan that fits only with its 4-bit base loaded shard by shard, or offloaded to CPU RAM
+    # (which loads it so): the trainers that load it so.
+    e = None if plan is None else plan.estimate
+    shards = e is not None and loads_quantized_shards(e.memory_model, e.settings)
     loaders = [f.name for f in formats.values() if f.loads_quantized_shards] if shards else []
     passed: list[tuple[str, str]] = []
     refusals: list[UsageError] = []
@@ -323,18 +326,19 @@ def _check_checkpoint(recipe: Recipe) -> None:
 
 def _check_offloaded_quantized_base(recipe: Recipe, others: Callable[[], list[str]]) -> None:
     """A 4-bit (QLoRA) base kept in CPU RAM is trained with FSDP-QLoRA, the run the offload
-    estimate is calibrated on; the recipes launch DeepSpeed, where ZeRO-3 with QLoRA and CPU offload
-    uses more GPU memory than without offload (PEFT docs/source/accelerate/deepspeed.md). An FSDP
-    recipe is not written either: transformers 5 loads a bitsandbytes model onto one GPU before
-    FSDP shards it, so it would run out of memory at load (a review of such a recipe)."""
-    if recipe.memory_model != "qlora" or recipe.offload != "params":
-        return
+    estimate is calibrated on: axolotl's recipe writes it, loading the base shard by shard
+    (recipe.sharded_loading). The others launch DeepSpeed, where ZeRO-3 with QLoRA and CPU offload
+    uses more GPU memory than without offload (PEFT docs/source/accelerate/deepspeed.md), and a
+    plain FSDP recipe would not do either: transformers 5 loads a bitsandbytes model onto one GPU
+    before FSDP shards it, so it would run out of memory at load (a review of such a recipe)."""
+    if recipe.memory_model != "qlora" or recipe.offload != "params" or recipe.sharded_loading:
+        return  # a trainer that loads the base shard by shard writes it (axolotl: fsdp_offload_params)
     # Another trainer's own settings (the Python recipe's fused loss) may fit the plan on the GPUs
     # alone, and then it writes the plan: only such trainers are named.
     writers = others()
     other = (
         t(
-            " or --trainer {trainers}, whose own settings fit it on the GPUs alone,",
+            " or --trainer {trainers}, which writes it,",
             trainers=t(" or ").join(writers),
         )
         if writers
@@ -346,11 +350,9 @@ def _check_offloaded_quantized_base(recipe: Recipe, others: Callable[[], list[st
             "documents (docs/source/accelerate/fsdp.md, examples/sft/run_peft_qlora_fsdp.sh with "
             "configs/fsdp_config_qlora.yaml), Answer.AI's fsdp_qlora train.py runs and axolotl ships as "
             "examples/llama-3/qlora-fsdp-70b.yaml and qlora-fsdp-405b.yaml (fsdp_offload_params, "
-            "fsdp_cpu_ram_efficient_loading); ft-atlas does not write it: its DeepSpeed recipes would use "
-            "more GPU memory with QLoRA and CPU offload than without (PEFT's DeepSpeed guide), and its "
-            "axolotl FSDP recipe loads the 4-bit base shard by shard without offloading it (with --stack "
-            "liger's fused loss the plan may fit so, without offload). Run those,{other} or pick another "
-            "plan with --plan",
+            "fsdp_cpu_ram_efficient_loading); this trainer's recipe does not: its DeepSpeed would use "
+            "more GPU memory with QLoRA and CPU offload than without (PEFT's DeepSpeed guide). Run "
+            "those,{other} or pick another plan with --plan",
             rank=recipe.rank,
             name=translated(recipe.plan.name),
             other=other,

@@ -435,15 +435,16 @@ def encoder_for_generation(rec: Recommendation, plan: Plan) -> bool:
     return generative and encoder and plan.kind != "no-training"
 
 
-def offloaded_quantized_base(plan: Plan) -> bool:
+def offloaded_quantized_base(rec: Recommendation, plan: Plan) -> bool:
     """A QLoRA plan with its quantized base in CPU RAM, ranked with the Python recipes' own stack
-    (`trl`): FSDP-QLoRA, which `recipe` does not write but names the scripts that run
+    (`trl`): FSDP-QLoRA, which `recipe` writes only for axolotl, for the families whose decoder
+    layer it wraps (Plan.loads_shard_by_shard), and otherwise names the scripts that run
     (recipes/writer.py). Ranked with another stack, the recipe's own estimate may fit on the GPUs
     alone and drop the offload (recipes/estimate.py), so the command is offered."""
     e = plan.estimate
-    return (
-        e is not None and e.memory_model == "qlora" and plan.offload == "params" and e.settings.stack == "trl"
-    )
+    layer = None if rec.model is None else rec.model.fsdp_qlora_layer
+    offloaded = e is not None and e.memory_model == "qlora" and plan.offload == "params"
+    return offloaded and e is not None and e.settings.stack == "trl" and not plan.loads_shard_by_shard(layer)
 
 
 def requantized_checkpoint(rec: Recommendation, plan: Plan) -> bool:
@@ -538,7 +539,7 @@ def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
             "give --gpus {most} or fewer.",
             most=GPUS_PER_NODE,
         )
-    if offloaded_quantized_base(plan):
+    if offloaded_quantized_base(rec, plan):
         return t(
             "none: FSDP-QLoRA (the quantized base in CPU RAM) runs with PEFT's examples/sft/"
             "run_peft_qlora_fsdp.sh or axolotl's examples/llama-3/qlora-fsdp-70b.yaml; `ft-atlas "

@@ -403,13 +403,13 @@ def _ax_train(recipe: Recipe, stage: str, output: str, ds_file: str | None) -> d
 
 def _ax_shard_loaded_fsdp(recipe: Recipe) -> dict[str, Any]:
     """FSDP1 with the 4-bit base loaded shard by shard, as axolotl's
-    examples/llama-3/qlora-fsdp-70b.yaml sets it, without its parameter offload (the estimate
-    fits without), and in the fsdp_config names its schema takes (utils/schemas/fsdp.py)."""
+    examples/llama-3/qlora-fsdp-70b.yaml sets it, with its parameter offload where the estimate
+    keeps them in CPU RAM, and in the fsdp_config names its schema takes (utils/schemas/fsdp.py)."""
     return {
         "qlora_sharded_model_loading": True,
         "fsdp_version": 1,
         "fsdp_config": {
-            "offload_params": False,
+            "offload_params": recipe.offload == "params",
             "cpu_ram_efficient_loading": True,
             "sync_module_states": True,
             "use_orig_params": False,
