@@ -2297,6 +2297,20 @@ def test_a_plan_on_fewer_gpus_than_the_profile_has_is_launched_on_them() -> None
     assert layerwise.gpus == 1 and "NPROC_PER_NODE" not in rendered.launch
 
 
+def test_an_axolotl_recipe_on_rocm_says_what_axolotls_amd_guide_patches() -> None:
+    """An expert's review: axolotl's AMD guide (docs/amd_hpc.qmd) patches xformers' SwiGLU and says
+    DeepSpeed did not work when tested; an MI300X recipe written with DeepSpeed said neither."""
+    sharded = recommend(gpu="mi300x", gpus="8", model="llama-3.1-405b", goal="chat", priority="quality")
+    text = " ".join(render_recipe(CATALOG, sharded, 1, "axolotl").replace("#", " ").split())
+    assert "deepspeed: ds_z3_config.json" in text and "patches xformers' SwiGLU" in text
+    assert "'Deepspeed did not work at the time of testing'" in text
+    alone = recommend(gpu="mi300x", model="llama-3.1-8b", goal="chat")
+    once = " ".join(render_recipe(CATALOG, alone, 1, "axolotl").replace("#", " ").split())
+    assert "patches xformers' SwiGLU" in once and "Deepspeed did not work" not in once
+    nvidia = recommend(gpu="h100", model="llama-3.1-8b", goal="chat")
+    assert "amd_hpc" not in render_recipe(CATALOG, nvidia, 1, "axolotl")
+
+
 def test_a_setup_installs_flash_attention_and_galore_where_the_config_names_them() -> None:
     """An expert's review: axolotl's flash_attention_2 needs the flash-attn package (its extra),
     LLaMA-Factory's `flash_attn: fa2` without it falls back to a seq x seq mask, its parser

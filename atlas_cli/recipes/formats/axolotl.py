@@ -71,6 +71,12 @@ AX_TURN_END = {"gemma2": "<end_of_turn>", "gemma3": "<end_of_turn>", "gpt_oss": 
 # analysis channel from `thinking` (axolotl's examples/gpt-oss/gpt-oss-20b-sft-lora-singlegpu.yaml).
 AX_THINKING_KEY = {"gpt_oss": "thinking"}
 
+AX_ON_ROCM = N_(
+    "On ROCm, axolotl's AMD guide (docs/amd_hpc.qmd) patches xformers' SwiGLU, which it found "
+    "incompatible with ROCm{deepspeed}: try a few steps before a long run."
+)
+AX_ROCM_DEEPSPEED = N_(", and says 'Deepspeed did not work at the time of testing', using FSDP instead")
+
 AX_LIGER_PLUGIN = "axolotl.integrations.liger.LigerPlugin"
 # axolotl/integrations/liger/args.py (LigerArgs): the fused linear cross-entropy never builds the
 # logits, as the memory estimate's "liger" stack assumes.
@@ -622,6 +628,9 @@ def render(recipe: Recipe, main: str) -> Rendered:
             "SimPO: axolotl refuses warmup_ratio with SimPO; set warmup_steps to about a tenth of the "
             "training steps."
         )
+    if recipe.facts.get("gpu_vendor") == "amd":
+        # axolotl's only AMD guide (docs/amd_hpc.qmd, ROCm 5.7 on MI250) reports both.
+        recipe.notes.append(t(AX_ON_ROCM, deepspeed=t(AX_ROCM_DEEPSPEED) if ds_file else ""))
     data = _data_note(recipe)
     if data:
         recipe.notes.insert(0, data)
