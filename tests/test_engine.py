@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from atlas_cli import i18n
 from atlas_cli.core.engine import FIT_ORDER, OFFLOAD_ORDER, Engine
-from atlas_cli.core.plans import Plan, Recommendation
+from atlas_cli.core.plans import Plan, Recommendation, hours_text
 from atlas_cli.core.profile import PROFILE_FIELDS, build_profile
 from atlas_cli.kb.behaviour import MethodIndex
 from atlas_cli.kb.catalog import Catalog
@@ -1032,3 +1032,25 @@ def test_the_ram_a_plan_loads_with_does_not_rank_it_among_plans_on_the_gpus(engi
     assert (qlora.fit, adalora.fit) == ("yes", "yes") and qlora.score > adalora.score
     order = [p.method for p in rec.plans]
     assert order.index("qlora") < order.index("adalora")
+
+
+def test_an_online_plan_is_told_a_larger_generation_round_that_fits_and_is_faster(engine: Engine) -> None:
+    """An expert's review: GRPO of a 7B on one H100 sampled 16 completions a step (two prompts),
+    18 h, where the tool's own estimate gave about 11 h at 64 and it fit: nothing said so. The note
+    names the round, checked by sizing and timing it as --generation-batch does; given, or for a
+    set too small for that many prompts a step, nothing is said."""
+    base = {
+        "gpu": "h100", "model": "qwen2.5-7b", "goal": "reasoning", "data_kind": "reward-function",
+        "seq_len": "4k", "tokens_per_example": "2048", "vllm": "true",
+    }  # fmt: skip
+    rec = recommend(engine, **base, examples="5k")
+    (note,) = [n for n in rec.notes if n.startswith("Plan 1 also fits sampling 64 completions a step")]
+    asked = recommend(engine, **base, examples="5k", generation_batch="64")
+    faster, slower = asked.shown(1)[0].hours, rec.shown(1)[0].hours
+    assert faster is not None and slower is not None
+    assert f"about {hours_text(faster)} instead of {hours_text(slower)}" in note
+    assert not any("also fits sampling" in n for n in asked.notes)
+    few = recommend(engine, **base, examples="200")  # 8 prompts a step: 25 steps, below MIN_STEPS
+    assert not any("also fits sampling" in n for n in few.notes)
+    offline = recommend(engine, gpu="h100", model="qwen2.5-7b", goal="chat", examples="5k")
+    assert not any("also fits sampling" in n for n in offline.notes)
