@@ -199,10 +199,20 @@ def test_estimate_sizes_quantized_experts_when_asked_and_says_which(run: Runner)
     assert older["assumptions"]["quantized_experts"] is False and not older["warnings"]
     unsloth = ok(run(*args, "--stack", "unsloth", "--json")).json()
     assert older["per_gpu_gb"] > 2 * unsloth["per_gpu_gb"]
+    # mlx-lm always quantizes them, and a dense model has none: both said, not applied (a diff review).
+    mac = ("estimate", "--model", "qwen3-30b-a3b", "--method", "qlora", "--gpu", "m4-max", "--stack", "mlx")
+    plain_mac = ok(run(*mac, "--json")).json()
+    ignored = ok(run(*mac, "--no-quantize-experts", "--json")).json()
+    assert ignored["per_gpu_gb"] == plain_mac["per_gpu_gb"]
+    assert any("mlx-lm quantizes the routed experts" in w for w in ignored["warnings"])
     dense_args = ("estimate", "--model", "llama-3.1-8b", "--method", "qlora", "--gpu", "h100-80gb")
     assert ok(run(*dense_args, "--json")).json()["assumptions"]["quantized_experts"] is None
     # Said where it changes nothing, as --lora-experts is.
     assert "no routed experts" in ok(run(*dense_args, "--quantize-experts")).stderr
+    assert (
+        "--no-quantize-experts: this model has no routed"
+        in ok(run(*dense_args, "--no-quantize-experts")).stderr
+    )
     lora = ok(run(*args[:4], "lora", *args[5:], "--quantize-experts")).stderr
     assert "--quantize-experts: lora trains on a 16-bit base" in lora
 
@@ -2008,6 +2018,18 @@ def test_a_plan_offloading_its_parameters_needs_the_checkpoint_in_ram() -> None:
     assert qlora.ram_gb is not None and 0.85 * 107 <= qlora.ram_gb <= 1.15 * 107
     lora = next(p for p in rec.plans if p.method == "lora" and p.offload == "params")
     assert lora.ram_gb is not None and lora.ram_gb >= 138  # a 16-bit base is loaded whole
+    # Loaded shard by shard without offload, the loaded base is gone before anything is offloaded:
+    # the larger of the two, not their sum (a diff review).
+    sharded = Engine(CATALOG).recommend(
+        build_profile(
+            {"gpu": "a100-40gb", "gpus": "2", "model": "llama-3.1-70b", "goal": "chat",
+             "data_kind": "demonstrations", "activation_offloading": "true", "seq_len": "16k"}
+        )
+    )  # fmt: skip
+    shard_loaded = next(p for p in sharded.plans if p.method == "qlora")
+    e = shard_loaded.estimate
+    assert e is not None and e.settings.sharded_loading and e.settings.offload == "none"
+    assert e.ram_gb == max(e.host["offload_gb"], e.host["load_gb"])
 
 
 def test_the_json_plan_says_the_ram_the_table_shows(run: Runner) -> None:

@@ -879,6 +879,16 @@ def test_axolotl_refuses_a_template_that_drops_the_answers_reasoning() -> None:
         gpu="a100-80gb", model="qwen3-8b", goal="reasoning", data_kind="demonstrations", examples="10k"
     )
     assert "chat_template: tokenizer_default" in render_recipe(CATALOG, qwen, 1, "axolotl")
+    # mlx-lm renders answers with the tokenizer's template too (a diff review); labels carry no thought.
+    mac = recommend(
+        gpu="m4-max", model="deepseek-r1-distill-qwen-7b", goal="reasoning", data_kind="demonstrations"
+    )
+    with pytest.raises(UsageError, match="which mlx-lm renders answers with, drops"):
+        render_recipe(CATALOG, mac, rank_of(mac, "lora"), "mlx")
+    labels = recommend(
+        gpu="a100-80gb", model="deepseek-r1-distill-qwen-7b", goal="classify", data_kind="labeled"
+    )
+    assert "chat_template" in render_recipe(CATALOG, labels, rank_of(labels, "lora"), "axolotl")
 
 
 @pytest.mark.parametrize(
@@ -2297,16 +2307,16 @@ def test_a_plan_on_fewer_gpus_than_the_profile_has_is_launched_on_them() -> None
     assert layerwise.gpus == 1 and "NPROC_PER_NODE" not in rendered.launch
 
 
-def test_an_axolotl_recipe_on_rocm_says_what_axolotls_amd_guide_patches() -> None:
-    """An expert's review: axolotl's AMD guide (docs/amd_hpc.qmd) patches xformers' SwiGLU and says
-    DeepSpeed did not work when tested; an MI300X recipe written with DeepSpeed said neither."""
+def test_an_axolotl_recipe_on_rocm_says_what_axolotls_amd_guide_found_of_deepspeed() -> None:
+    """An expert's review: axolotl's AMD guide (docs/amd_hpc.qmd) says DeepSpeed did not work when
+    tested; an MI300X recipe written with DeepSpeed did not say so. (Its xformers patch concerns
+    flash_attn_fuse_mlp, which these configs never set: a diff review.)"""
     sharded = recommend(gpu="mi300x", gpus="8", model="llama-3.1-405b", goal="chat", priority="quality")
     text = " ".join(render_recipe(CATALOG, sharded, 1, "axolotl").replace("#", " ").split())
-    assert "deepspeed: ds_z3_config.json" in text and "patches xformers' SwiGLU" in text
-    assert "'Deepspeed did not work at the time of testing'" in text
+    assert "deepspeed: ds_z3_config.json" in text
+    assert "'Deepspeed did not work at the time of testing'" in text and "xformers" not in text
     alone = recommend(gpu="mi300x", model="llama-3.1-8b", goal="chat")
-    once = " ".join(render_recipe(CATALOG, alone, 1, "axolotl").replace("#", " ").split())
-    assert "patches xformers' SwiGLU" in once and "Deepspeed did not work" not in once
+    assert "Deepspeed did not work" not in render_recipe(CATALOG, alone, 1, "axolotl")
     nvidia = recommend(gpu="h100", model="llama-3.1-8b", goal="chat")
     assert "amd_hpc" not in render_recipe(CATALOG, nvidia, 1, "axolotl")
 
@@ -3104,10 +3114,22 @@ def test_qlora_with_its_base_in_cpu_ram_is_written_by_axolotl_and_refused_elsewh
         said = " ".join(str(refused.value).split())
         assert "axolotl ships as examples/llama-3/qlora-fsdp-70b.yaml" in said  # a config that runs it
         assert "or --trainer axolotl, which writes it," in said
-    (doc,) = yaml_documents(render_recipe(CATALOG, rec, 1, "axolotl"))
+    text = render_recipe(CATALOG, rec, 1, "axolotl")
+    (doc,) = yaml_documents(text)
     assert doc["fsdp_config"]["offload_params"] is True and doc["qlora_sharded_model_loading"] is True
     assert doc["optimizer"] == "adamw_torch_fused" and "deepspeed" not in doc
+    said = " ".join(text.replace("#", " ").split())
+    # A diff review: the RAM it needs is said, and DeepSpeed's CPU Adam, which FSDP never swaps in, is not.
+    assert "the node needs about 10" in said and "DeepSpeedCPUAdam" not in said
     assert recipe_command(rec, 1) is not None
+    # The plan without offload keeps QLoRA's paged AdamW (a diff review: it had been swapped too).
+    l4 = recommend(gpu="l4", model="llama-3.1-8b", seq_len="8k", goal="chat", stack="hf")
+    assert l4.plans[0].offload == "params" and 'optim = "paged_adamw_32bit"' in render_recipe(
+        CATALOG, l4, 1, "python"
+    )
+    # A DeepSeek-R1 distill's answers are refused by axolotl too: no recipe line offered.
+    r1 = recommend(gpu="rtx-3090", gpus="2", model="deepseek-r1-distill-llama-70b", goal="reasoning")
+    assert r1.plans[0].offload == "params" and recipe_command(r1, 1) is None
     # Qwen's family names no decoder layer axolotl wraps: no recipe, and the note says what runs it.
     qwen = recommend(gpu="rtx-3090", gpus="2", model="qwen2.5-72b", goal="chat", data_kind="demonstrations")
     assert qwen.plans[0].method == "qlora" and qwen.plans[0].offload == "params"

@@ -130,9 +130,9 @@ class EstimateSettings(NamedTuple):
 
 def loads_quantized_shards(memory_model: str, s: EstimateSettings) -> bool:
     """A QLoRA base loaded a checkpoint file at a time and quantized as it loads, never whole in
-    16 bit: asked for (sharded_loading), or with its parameters offloaded, which loads so (PEFT's
-    FSDP-QLoRA config: cpu_ram_efficient_loading)."""
-    return s.sharded_loading or (memory_model == "qlora" and s.offload == "params")
+    16 bit: asked for (sharded_loading), or with its parameters offloaded over several GPUs, which
+    loads so (PEFT's FSDP-QLoRA config: cpu_ram_efficient_loading; axolotl's recipe)."""
+    return s.sharded_loading or (memory_model == "qlora" and s.offload == "params" and s.gpus > 1)
 
 
 class Breakdown(TypedDict):
@@ -232,7 +232,11 @@ class Estimate(NamedTuple):
         (quantized-checkpoint-loads-per-process): the conversion is the plan."""
         host = self.host
         if loads_quantized_shards(self.memory_model, self.settings):
-            return round(host["offload_gb"] + host["load_gb"], 2)
+            # Offloaded, the loaded base is still there while FSDP builds the offloaded shards;
+            # else it is gone before anything is offloaded (activations, optimizer states).
+            if self.settings.offload == "params":
+                return round(host["offload_gb"] + host["load_gb"], 2)
+            return max(host["offload_gb"], host["load_gb"])
         if not host["offload_gb"]:
             return None
         # One 16-bit copy, not host["load_gb"]: that counts a copy per process for a stored

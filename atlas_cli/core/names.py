@@ -12,3 +12,16 @@ def looks_instruct(name: str) -> bool:
     """Post-trained checkpoints say so in their name: -Instruct, -it, -chat (-Chat-hf, ...),
     or " Instruct" as a display name writes it."""
     return bool(_INSTRUCT_NAME.search(name.rstrip("/").rsplit("/", 1)[-1]))
+
+
+# Chat formats, found in a model's name as LLaMA-Factory's templates are, whose template drops an
+# assistant answer's reasoning before </think>: DeepSeek-R1's and its distills'
+# (tokenizer_config.json chat_template: content.split('</think>')[-1]; axolotl's deepseek_v3.jinja
+# alike). A trainer rendering answers with it trains them without their thought.
+DROPS_FINAL_THINKING = ("deepseek-r1",)
+
+
+def drops_final_thinking(name: str) -> bool:
+    """The model named so renders an answer without its reasoning (DROPS_FINAL_THINKING)."""
+    last = name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].lower()
+    return any(part in last for part in DROPS_FINAL_THINKING)

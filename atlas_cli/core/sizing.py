@@ -232,13 +232,17 @@ def _settings(
         stage = stage_label(catalog.methods[settings.objective.id].name)
         note = usual.note(stage, profile.examples, settings.classifier_head)
         warnings += [] if note is None else [note]
+    if options.quantize_experts is not None and not info.sized.is_moe:
+        flag = "--quantize-experts" if options.quantize_experts else "--no-quantize-experts"
+        warnings.append(t("{flag}: this model has no routed experts (a dense model): ignored", flag=flag))
     if options.quantize_experts:
-        if not info.sized.is_moe:
-            dense = t("--quantize-experts: this model has no routed experts (a dense model): ignored")
-            warnings.append(dense)
         # As axolotl runs it, with transformers' loss, unless a stack was asked for.
         quantized = settings._replace(quantized_experts=True)
         settings = with_experts_quantized(settings) if profile.stack is None else quantized
+    elif options.quantize_experts is False and settings.stack == "mlx":
+        # mlx_lm.convert -q quantizes the experts' SwitchLinear layers with the rest.
+        mlx = t("--no-quantize-experts: mlx-lm quantizes the routed experts with the rest: ignored")
+        warnings.append(mlx)
     elif options.quantize_experts is False:
         settings = settings._replace(sixteen_bit_experts=True)
     if options.lora_dropout:

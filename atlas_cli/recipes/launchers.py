@@ -284,7 +284,7 @@ def sharding_note(recipe: Recipe) -> str | None:
         )
     gpus = t("{count} GPUs", count=recipe.gpus) if recipe.gpus > 1 else t("1 GPU")
     note = t("{gpus}: {words}, as the memory estimate assumes.", gpus=gpus, words=words)
-    if recipe.offload in OFFLOADED:
+    if recipe.offload in OFFLOADED and not recipe.sharded_loading:  # FSDP steps them on the CPU
         # accelerate's map_pytorch_optim_to_deepspeed (utils/deepspeed.py), which the HF Trainer
         # goes through, replaces a client optimizer when the optimizer states are offloaded.
         optim = recipe.value("optim") if recipe.has("optim") else t("the optimizer")

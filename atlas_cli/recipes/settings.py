@@ -30,7 +30,7 @@ from atlas_cli.core.memory.estimate import (
     vllm_tensor_parallel,
 )
 from atlas_cli.core.models import hub_id_of, variant_checkpoint
-from atlas_cli.core.names import looks_instruct
+from atlas_cli.core.names import drops_final_thinking, looks_instruct
 from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.core.profile import trains_classifier
 from atlas_cli.core.resolve import Hardware, fsdp_qlora_layer, resolve_hardware, served_prompt
@@ -986,16 +986,21 @@ def bitsandbytes_optimizer(recipe: Recipe) -> bool:
     return info is not None and info.bitsandbytes
 
 
-# Chat formats, found in the model's name as LLaMA-Factory's templates are, whose template drops
-# an assistant answer's reasoning before </think>: DeepSeek-R1's and its distills'
-# (tokenizer_config.json chat_template: content.split('</think>')[-1]; axolotl's deepseek_v3.jinja
-# alike). A trainer rendering answers with it trains them without their thought.
-DROPS_FINAL_THINKING = ("deepseek-r1",)
+def trains_answers_without_thinking(recipe: Recipe) -> bool:
+    """A trainer that renders answers with the model's chat template would train them without
+    their reasoning (names.DROPS_FINAL_THINKING): a stage trains generated answers (not continued
+    pre-training's text, GRPO's sampled completions or labels, as a classifier's or as text)."""
+    answers = set(recipe.stages) - {"continued-pretraining", "grpo"}
+    thought = not recipe.classifier and not recipe.labels_as_text
+    return drops_final_thinking(recipe.typed_name) and bool(answers) and thought
 
 
-def drops_final_thinking(recipe: Recipe) -> bool:
-    """The model's chat template drops an answer's reasoning (DROPS_FINAL_THINKING)."""
-    return any(part in recipe.typed_name for part in DROPS_FINAL_THINKING)
+DROPS_THINKING_GAP = N_(
+    "DeepSeek-R1's chat template, which {trainer} renders answers with{also}, drops an answer's "
+    "reasoning before </think>: trained so, the model learns to answer without it; use --trainer "
+    "llamafactory (its deepseekr1 template keeps the answer's thought) or python (which checks the "
+    "template)"
+)
 
 
 def torchao_optimizer(recipe: Recipe) -> bool:
@@ -1043,13 +1048,11 @@ def _optimizer(recipe: Recipe) -> None:
             recipe.set("optim_args", Setting(OPTIMIZERS[assumed].optim_args, source))
         return
     estimate = recipe.plan.estimate
-    if (
-        estimate is not None
-        and estimate.settings.offload == "params"
-        and OPTIMIZERS[ESTIMATOR_OPTIMIZER[str(own.value)]].bitsandbytes
-    ):
-        # The offloaded parameters step on the CPU, and bitsandbytes' optimizers take CUDA tensors
-        # (axolotl's examples/llama-3/qlora-fsdp-70b.yaml offloads with adamw_torch_fused).
+    offloaded = recipe.sharded_loading and estimate is not None and estimate.settings.offload == "params"
+    if offloaded and OPTIMIZERS[ESTIMATOR_OPTIMIZER[str(own.value)]].bitsandbytes:
+        # FSDP's offloaded parameters step on the CPU, and bitsandbytes' optimizers take CUDA
+        # tensors (axolotl's examples/llama-3/qlora-fsdp-70b.yaml offloads with adamw_torch_fused;
+        # under DeepSpeed, accelerate swaps in its CPU Adam itself).
         recipe.set("optim", Setting(OPTIMIZERS["adamw"].transformers_name, t(OFFLOADED_STEP)))
         return
     recipe.set("optim", own)

@@ -123,7 +123,7 @@ def _settled(
     # Before the offload check: a plan ranked loaded shard by shard, which this trainer sizes
     # offloaded, is refused for what it was ranked as.
     _check_sharded_loading(catalog, recipe, formats)
-    _check_offloaded_quantized_base(recipe, others)
+    _check_offloaded_quantized_base(recipe, chosen, others)
     _check_vllm_server(recipe)
     _check_quantized_sampling(recipe)
     _check_hardware(recipe, chosen, formats)
@@ -324,7 +324,9 @@ def _check_checkpoint(recipe: Recipe) -> None:
     )
 
 
-def _check_offloaded_quantized_base(recipe: Recipe, others: Callable[[], list[str]]) -> None:
+def _check_offloaded_quantized_base(
+    recipe: Recipe, chosen: TrainerFormat, others: Callable[[], list[str]]
+) -> None:
     """A 4-bit (QLoRA) base kept in CPU RAM is trained with FSDP-QLoRA, the run the offload
     estimate is calibrated on: axolotl's recipe writes it, loading the base shard by shard
     (recipe.sharded_loading). The others launch DeepSpeed, where ZeRO-3 with QLoRA and CPU offload
@@ -350,14 +352,23 @@ def _check_offloaded_quantized_base(recipe: Recipe, others: Callable[[], list[st
             "documents (docs/source/accelerate/fsdp.md, examples/sft/run_peft_qlora_fsdp.sh with "
             "configs/fsdp_config_qlora.yaml), Answer.AI's fsdp_qlora train.py runs and axolotl ships as "
             "examples/llama-3/qlora-fsdp-70b.yaml and qlora-fsdp-405b.yaml (fsdp_offload_params, "
-            "fsdp_cpu_ram_efficient_loading); this trainer's recipe does not: its DeepSpeed would use "
-            "more GPU memory with QLoRA and CPU offload than without (PEFT's DeepSpeed guide). Run "
-            "those,{other} or pick another plan with --plan",
+            "fsdp_cpu_ram_efficient_loading); {why}. Run those,{other} or pick another plan with --plan",
             rank=recipe.rank,
             name=translated(recipe.plan.name),
+            why=t(SHARD_LOADER_LIMITS if chosen.loads_quantized_shards else DEEPSPEED_OFFLOAD),
             other=other,
         )
     )
+
+
+DEEPSPEED_OFFLOAD = N_(
+    "this trainer's recipe does not: its DeepSpeed would use more GPU memory with QLoRA and CPU "
+    "offload than without (PEFT's DeepSpeed guide)"
+)
+SHARD_LOADER_LIMITS = N_(
+    "this trainer's recipe writes it on several GPUs, in supervised stages, for the families whose "
+    "decoder layer its FSDP wraps (data/families.yaml fsdp_qlora_layer), and not for this plan"
+)
 
 
 def _check_sharded_loading(catalog: Catalog, recipe: Recipe, formats: dict[str, TrainerFormat]) -> None:
@@ -374,6 +385,9 @@ def _check_sharded_loading(catalog: Catalog, recipe: Recipe, formats: dict[str, 
     if recipe.sharded_loading:
         _check_shard_loaded_fits(recipe)
         recipe.notes.append(t(LOADED_SHARD_BY_SHARD))
+        ram = max((e.ram_gb or 0.0 for e in recipe.estimates.values()), default=0.0)
+        if recipe.offload == "params" and ram:
+            recipe.notes.append(t(OFFLOADED_RAM, gb=ram))
         return
     if ranked is None or not ranked.settings.sharded_loading:
         return
@@ -466,6 +480,11 @@ def _check_quantized_sampling(recipe: Recipe) -> None:
     )
 
 
+OFFLOADED_RAM = N_(
+    "With the parameters offloaded (fsdp_config offload_params) the node needs about {gb:g} GB of CPU "
+    "RAM: the offloaded states, and beside them while FSDP builds them the loaded 4-bit base and a "
+    "checkpoint file per process (PEFT measured ~107 GB for Llama-2-70B on two GPUs, accelerate/fsdp.md)."
+)
 LOADED_SHARD_BY_SHARD = N_(
     "The 4-bit base loads shard by shard under FSDP (qlora_sharded_model_loading with "
     "cpu_ram_efficient_loading: every process reads the checkpoint a file at a time and quantizes "

@@ -9,7 +9,7 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any
 
-from atlas_cli.core.estimates import Estimate, EstimateSettings, billions
+from atlas_cli.core.estimates import Estimate, EstimateSettings, billions, loads_quantized_shards
 from atlas_cli.core.memory.activations import eager_attention_counted
 from atlas_cli.core.memory.estimate import (
     hierarchical,
@@ -22,6 +22,7 @@ from atlas_cli.core.memory.estimate import (
 from atlas_cli.core.memory.parallel import unshardable_base
 from atlas_cli.core.memory.search import Change
 from atlas_cli.core.memory.states import plan_experts_quantized
+from atlas_cli.core.names import drops_final_thinking
 from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.plans import Plan, Recommendation, RuleHit
 from atlas_cli.core.profile import command_line
@@ -233,7 +234,7 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "activation_offloading": offloads_activations(s),
         "sequence_parallel": s.sequence_parallel,
         "hierarchical": hierarchical(s),
-        "sharded_loading": s.sharded_loading,
+        "sharded_loading": loads_quantized_shards(e.memory_model, s),
         "strategy": _strategy(s, e.memory_model),
         "attention": _attention(e),
         "logits": _logits(e),
@@ -442,9 +443,8 @@ def offloaded_quantized_base(rec: Recommendation, plan: Plan) -> bool:
     (recipes/writer.py). Ranked with another stack, the recipe's own estimate may fit on the GPUs
     alone and drop the offload (recipes/estimate.py), so the command is offered."""
     e = plan.estimate
-    layer = None if rec.model is None else rec.model.fsdp_qlora_layer
     offloaded = e is not None and e.memory_model == "qlora" and plan.offload == "params"
-    return offloaded and e is not None and e.settings.stack == "trl" and not plan.loads_shard_by_shard(layer)
+    return offloaded and e is not None and e.settings.stack == "trl" and not _written_shard_loaded(rec, plan)
 
 
 def requantized_checkpoint(rec: Recommendation, plan: Plan) -> bool:
@@ -492,8 +492,16 @@ def shard_loaded_elsewhere(rec: Recommendation, plan: Plan) -> bool:
     """The plan fits only with its 4-bit base loaded shard by shard, and ft-atlas does not write it
     so (Plan.loads_shard_by_shard)."""
     e = plan.estimate
+    return e is not None and e.settings.sharded_loading and not _written_shard_loaded(rec, plan)
+
+
+def _written_shard_loaded(rec: Recommendation, plan: Plan) -> bool:
+    """axolotl writes the plan with its 4-bit base loaded shard by shard (Plan.loads_shard_by_shard),
+    unless the model's template drops its answers' reasoning, which axolotl's recipe refuses."""
     layer = None if rec.model is None else rec.model.fsdp_qlora_layer
-    return e is not None and e.settings.sharded_loading and not plan.loads_shard_by_shard(layer)
+    answers = set(plan.pipeline) - {"continued-pretraining", "grpo"}
+    dropped = bool(answers) and drops_final_thinking(str(rec.profile.get("model") or ""))
+    return plan.loads_shard_by_shard(layer) and not dropped
 
 
 def recipe_note(rec: Recommendation, plan: Plan) -> str | None:

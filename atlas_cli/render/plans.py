@@ -8,6 +8,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from atlas_cli.core.engine import MEASURED_PRIORITIES, TIE_RATIO
+from atlas_cli.core.estimates import loads_quantized_shards
 from atlas_cli.core.memory import gib_to_gb
 from atlas_cli.core.plans import Plan, Recommendation, band_text, change_text
 from atlas_cli.core.throughput.plans import NO_TIME, epochs_text
@@ -115,8 +116,8 @@ def _caption(plans: tuple[Plan, ...], priority: str) -> str:
             "+N GB RAM: the plan keeps that much in CPU memory besides the GPU's (DeepSpeed's or FSDP's "
             "offload: with its parameters offloaded, about the 16-bit checkpoint it loads; or the "
             "layers' checkpoints, Unsloth's and --activation-offloading); its time counts the transfers. "
-            "A 4-bit base loaded shard by shard holds its quantized base and a checkpoint file per GPU "
-            "there while it loads."
+            "A 4-bit base loaded shard by shard holds its quantized base and a checkpoint file per "
+            "process there while it loads, and while FSDP builds its offloaded shards beside them."
         )
     sized = [
         assumptions_json(p.estimate) for p in plans if p.estimate is not None and p.kind != "no-training"
@@ -310,7 +311,8 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
 
 
 def _shard_loaded(plan: Plan) -> bool:
-    return plan.estimate is not None and plan.estimate.settings.sharded_loading
+    e = plan.estimate
+    return e is not None and loads_quantized_shards(e.memory_model, e.settings)
 
 
 def _reasons(plan: Plan) -> list[str]:

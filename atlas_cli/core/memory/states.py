@@ -135,7 +135,7 @@ def experts_quantized(s: EstimateSettings) -> bool:
     quantizes the experts' SwitchLinear layers with the rest; bitsandbytes alone reaches
     nn.Linear layers only. Unsloth's releases before 2026.6 left them 16-bit too (its
     Gemma-4-26B-A4B notebook held 46.4 GB after a 4-bit load): --no-quantize-experts says so."""
-    return not s.sixteen_bit_experts and (s.stack in ("unsloth", "mlx") or s.quantized_experts)
+    return s.stack == "mlx" or (not s.sixteen_bit_experts and (s.stack == "unsloth" or s.quantized_experts))
 
 
 def plan_experts_quantized(e: Estimate | None) -> bool | None:

@@ -12,6 +12,7 @@ from atlas_cli.i18n import N_, t, translated
 from atlas_cli.recipes.launchers import MASTER_PORT, beside_vllm_server, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import (
+    DROPS_THINKING_GAP,
     FLASH_ATTENTION,
     INSTRUCT_RL_PROMPTS,
     INSTRUCT_SFT_DATA,
@@ -19,12 +20,12 @@ from atlas_cli.recipes.settings import (
     ROCM_TORCH,
     Recipe,
     Setting,
-    drops_final_thinking,
     labels_as_answers,
     linear_module_names,
     optimizer_arguments,
     runs_flash_attention_2,
     samples_with_vllm,
+    trains_answers_without_thinking,
 )
 from atlas_cli.recipes.templates import training
 from atlas_cli.recipes.yamlout import precision_keys, yaml_block, yaml_files
@@ -71,11 +72,10 @@ AX_TURN_END = {"gemma2": "<end_of_turn>", "gemma3": "<end_of_turn>", "gpt_oss": 
 # analysis channel from `thinking` (axolotl's examples/gpt-oss/gpt-oss-20b-sft-lora-singlegpu.yaml).
 AX_THINKING_KEY = {"gpt_oss": "thinking"}
 
-AX_ON_ROCM = N_(
-    "On ROCm, axolotl's AMD guide (docs/amd_hpc.qmd) patches xformers' SwiGLU, which it found "
-    "incompatible with ROCm{deepspeed}: try a few steps before a long run."
+AX_ROCM_DEEPSPEED = N_(
+    "On ROCm: axolotl's AMD guide (docs/amd_hpc.qmd) says 'Deepspeed did not work at the time of "
+    "testing' and trains with FSDP; try a few steps of this DeepSpeed config before a long run."
 )
-AX_ROCM_DEEPSPEED = N_(", and says 'Deepspeed did not work at the time of testing', using FSDP instead")
 
 AX_LIGER_PLUGIN = "axolotl.integrations.liger.LigerPlugin"
 # axolotl/integrations/liger/args.py (LigerArgs): the fused linear cross-entropy never builds the
@@ -130,13 +130,9 @@ def gap(recipe: Recipe) -> str | None:
             "(chat_template_kwargs), which axolotl's GRPO does not pass on to TRL; use --trainer python, "
             "or give --seq-len as prompt + a completion budget of several thousand tokens"
         )
-    if drops_final_thinking(recipe) and set(recipe.stages) - {"continued-pretraining", "grpo"}:
-        return t(
-            "DeepSeek-R1's chat template, which axolotl renders answers with (its own deepseek_v3 "
-            "template alike), drops an answer's reasoning before </think>: trained so, the model "
-            "learns to answer without it; use --trainer llamafactory (its deepseekr1 template keeps "
-            "the answer's thought) or python (which checks the template)"
-        )
+    if trains_answers_without_thinking(recipe):
+        also = t(" (its own deepseek_v3 template alike)")
+        return t(DROPS_THINKING_GAP, trainer="axolotl", also=also)
     whole_context = _whole_context_cache(recipe)
     if whole_context:
         return whole_context
@@ -456,7 +452,11 @@ def _data_note(recipe: Recipe) -> str:
     for stage in recipe.stages:
         dataset = _ax_dataset(recipe, stage)
         kind = dataset.get("type")
-        if kind == "chat_template":
+        if kind == "chat_template" and "field_thinking" in dataset:
+            thinking = dataset["field_thinking"]
+            turns = t('a list of role/content turns, an answer\'s reasoning in its "{key}"', key=thinking)
+            keys = [f'"{dataset["field_messages"]}" ({turns})']
+        elif kind == "chat_template":
             keys = [f'"{dataset["field_messages"]}" ({t("a list of role/content turns")})']
         elif kind == "completion":
             keys = [f'"{dataset["field"]}"']
@@ -628,9 +628,10 @@ def render(recipe: Recipe, main: str) -> Rendered:
             "SimPO: axolotl refuses warmup_ratio with SimPO; set warmup_steps to about a tenth of the "
             "training steps."
         )
-    if recipe.facts.get("gpu_vendor") == "amd":
-        # axolotl's only AMD guide (docs/amd_hpc.qmd, ROCm 5.7 on MI250) reports both.
-        recipe.notes.append(t(AX_ON_ROCM, deepspeed=t(AX_ROCM_DEEPSPEED) if ds_file else ""))
+    if recipe.facts.get("gpu_vendor") == "amd" and ds_file:
+        # axolotl's only AMD guide (docs/amd_hpc.qmd, ROCm 5.7 on MI250) reports it. (Its xformers
+        # SwiGLU patch concerns flash_attn_fuse_mlp, which these configs never set.)
+        recipe.notes.append(t(AX_ROCM_DEEPSPEED))
     data = _data_note(recipe)
     if data:
         recipe.notes.insert(0, data)

@@ -21,11 +21,13 @@ from atlas_cli.i18n import N_, nt, t, translated
 from atlas_cli.kb.vocabulary import SUPERVISED_STAGES
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import (
+    DROPS_THINKING_GAP,
     MAX_HELD_SHARE,
     Recipe,
     Setting,
     held_out_rows,
     labels_as_answers,
+    trains_answers_without_thinking,
     untrained_chat_tokens,
 )
 from atlas_cli.recipes.yamlout import yaml_block, yaml_files
@@ -98,6 +100,8 @@ def gap(recipe: Recipe) -> str | None:
         )
     if len(recipe.stages) > 1:
         return t("mlx_lm.lora trains one stage per run; this plan has {count}", count=len(recipe.stages))
+    if trains_answers_without_thinking(recipe):  # mlx_lm/tuner/datasets.py: apply_chat_template
+        return t(DROPS_THINKING_GAP, trainer="mlx-lm", also="")
     if recipe.stored_quantized:
         return t(
             "the checkpoint is stored as {stored}, which mlx-lm loads in a quantized form of its own that "
