@@ -1406,7 +1406,7 @@ class Engine:
             tuple[str, int, int, str, str | None, tuple[str, ...], int, int, int], tuple[Any, Scored]
         ] = {}
         self._timed_plans: dict[tuple[int, TimeInputs], tuple[Plan, Plan]] = {}
-        self._unchecked: dict[tuple[int, TimeInputs, int], tuple[Estimate, Hardware, list[str]]] = {}
+        self._unchecked: dict[tuple[int, TimeInputs, int, str], tuple[Estimate, Hardware, list[str]]] = {}
         self._own_facts: dict[int, tuple[Any, Facts]] = {}
         self._pitfall_cache: dict[tuple[str, int], tuple[str, ...]] = {}
         self._language = language()
@@ -2096,19 +2096,30 @@ class Engine:
     def _unchecked_note(self, plan: Plan, context: Context) -> list[str]:
         """The first plan fits without gradient checkpointing too, and trains faster so: say by how
         much (an expert's review: a DPO recipe on an A100 80GB kept checkpointing at 20 GB of 86,
-        where without it the plan needs 45 GB and runs a third faster). Remembered per estimate."""
+        where without it the plan needs 45 GB and runs a third faster)."""
+        return self._faster_setting_note(plan, context, "unchecked", unchecks, self._faster_unchecked)
+
+    def _faster_setting_note(
+        self,
+        plan: Plan,
+        context: Context,
+        setting: str,
+        applies: Callable[[Estimate], bool],
+        note: Callable[[Plan, Estimate, Context], list[str]],
+    ) -> list[str]:
+        """The note on a setting that makes plan 1, which fits on its GPUs and is timed, train
+        faster: `note` words it where `applies`; remembered per estimate, profile inputs, hardware
+        and setting."""
         e = plan.estimate
-        if e is None or plan.fit != "yes" or plan.offload in OFFLOADED or not plan.hours:
+        if e is None or plan.fit != "yes" or plan.offload in OFFLOADED or not plan.hours or not applies(e):
             return []
-        if not unchecks(e):
-            return []
-        key = (id(e), context.inputs, id(context.hardware))
+        key = (id(e), context.inputs, id(context.hardware), setting)
         found = self._unchecked.get(key)
         if found is None:
             if len(self._unchecked) >= PLAN_MEMO_LIMIT:
                 self._unchecked.clear()
             # The estimate and hardware are kept alive with the entry: their ids stay theirs.
-            found = self._unchecked[key] = (e, context.hardware, self._faster_unchecked(plan, e, context))
+            found = self._unchecked[key] = (e, context.hardware, note(plan, e, context))
         return found[2]
 
     def _faster_unchecked(self, plan: Plan, e: Estimate, context: Context) -> list[str]:
@@ -2118,12 +2129,10 @@ class Engine:
             return []
         worst = _heaviest_stage(sized)
         assert worst is not None  # one stage at least: the plan's own
-        hardware, inputs = context.hardware, context.inputs
-        stages = self.stages_of(plan.pipeline, inputs.sampling)
-        hours = time_and_cost(worst, stages, hardware.device, hardware.price, inputs, self.usual_epochs).hours
-        before = plan.hours or 0.0
-        if hours is None or hours > before * (1 - UNCHECKED_SAVING):
+        hours = self._saving_hours(plan, worst, context.hardware, context.inputs)
+        if hours is None:
             return []
+        before = plan.hours or 0.0
         return [
             t(
                 "Plan 1 also fits without gradient checkpointing ({gb:g} GB per GPU): turned off "
@@ -2140,26 +2149,28 @@ class Engine:
             )
         ]
 
+    def _saving_hours(
+        self, plan: Plan, changed: Estimate, hardware: Hardware, inputs: TimeInputs
+    ) -> float | None:
+        """The hours of `plan` with its stages sized as `changed` and sampled as `inputs` says,
+        where they are at least UNCHECKED_SAVING fewer than its own; else None."""
+        stages = self.stages_of(plan.pipeline, inputs.sampling)
+        timed = time_and_cost(changed, stages, hardware.device, hardware.price, inputs, self.usual_epochs)
+        hours, before = timed.hours, plan.hours or 0.0
+        return None if hours is None or hours > before * (1 - UNCHECKED_SAVING) else hours
+
     def _larger_generation_note(self, plan: Plan, context: Context) -> list[str]:
         """Plan 1 samples online without --generation-batch: where sampling LARGER_GENERATION times
         as many completions a round still fits and trains at least UNCHECKED_SAVING faster, say so
         (an expert's review: GRPO of a 7B on one H100 took 18 h at 16 completions a step, two
-        prompts, and about 11 h at 64). Remembered with the plan's other faster settings."""
-        e = plan.estimate
-        sampling = context.inputs.sampling
-        if e is None or plan.fit != "yes" or plan.offload in OFFLOADED or not plan.hours:
+        prompts, and about 11 h at 64)."""
+        if context.inputs.sampling.generation_batch is not None:
             return []
-        if sampling.generation_batch is not None or not any(
-            s.settings.objective.samples_groups for s in (e, *e.other_stages)
-        ):
-            return []
-        key = (id(e), context.inputs, -id(context.hardware))  # beside _unchecked_note's entries
-        found = self._unchecked.get(key)
-        if found is None:
-            if len(self._unchecked) >= PLAN_MEMO_LIMIT:
-                self._unchecked.clear()
-            found = self._unchecked[key] = (e, context.hardware, self._faster_generation(plan, e, context))
-        return found[2]
+
+        def online(e: Estimate) -> bool:
+            return any(s.settings.objective.samples_groups for s in (e, *e.other_stages))
+
+        return self._faster_setting_note(plan, context, "generation", online, self._faster_generation)
 
     def _faster_generation(self, plan: Plan, e: Estimate, context: Context) -> list[str]:
         online = next(s.settings for s in (e, *e.other_stages) if s.settings.objective.samples_groups)
@@ -2175,13 +2186,10 @@ class Engine:
         # Each step takes a round's prompts: a set too small for MIN_STEPS of them is left alone.
         if (context.inputs.examples or 0) * group < MIN_STEPS * now * LARGER_GENERATION:
             return []
-        inputs = context.inputs._replace(sampling=larger)
-        stages = self.stages_of(plan.pipeline, larger)
-        hardware = context.hardware
-        hours = time_and_cost(worst, stages, hardware.device, hardware.price, inputs, self.usual_epochs).hours
-        before = plan.hours or 0.0
-        if hours is None or hours > before * (1 - UNCHECKED_SAVING):
+        hours = self._saving_hours(plan, worst, context.hardware, context.inputs._replace(sampling=larger))
+        if hours is None:
             return []
+        before = plan.hours or 0.0
         return [
             t(
                 "Plan 1 also fits sampling {larger} completions a step ({prompts} prompts' groups of "
