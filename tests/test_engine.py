@@ -15,12 +15,13 @@ from atlas_cli import i18n
 from atlas_cli.core.engine import FIT_ORDER, OFFLOAD_ORDER, Engine
 from atlas_cli.core.plans import Plan, Recommendation, hours_text
 from atlas_cli.core.profile import PROFILE_FIELDS, build_profile
+from atlas_cli.errors import UsageError
 from atlas_cli.kb.behaviour import MethodIndex
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import compile_condition
 from atlas_cli.kb.records import from_model
 from atlas_cli.kb.schema import AllOf, AnyOf, Comparison, MethodSelector, NotOf, Rule
-from atlas_cli.kb.vocabulary import PRIORITIES, values_of
+from atlas_cli.kb.vocabulary import GROUPS_AT_MOST, PRIORITIES, values_of
 from atlas_cli.render.documents import recommendation_json
 from tests.conftest import Runner, ok
 from tests.reference_engine import holds, rank_plainly
@@ -1052,5 +1053,20 @@ def test_an_online_plan_is_told_a_larger_generation_round_that_fits_and_is_faste
     assert not any("also fits sampling" in n for n in asked.notes)
     few = recommend(engine, **base, examples="200")  # 8 prompts a step: 25 steps, below MIN_STEPS
     assert not any("also fits sampling" in n for n in few.notes)
+    # Steps count the prompts seen, epochs included (a review: 5,000 prompts for 0.01 epochs).
+    brief = recommend(engine, **base, examples="5k", epochs="0.01")
+    assert not any("also fits sampling" in n for n in brief.notes)
+    repeated = recommend(engine, **base, examples="319", epochs="10")
+    assert any("also fits sampling" in n for n in repeated.notes)
+    # A round of more prompts than the set holds trains nothing (TRL drops it): refused.
+    with pytest.raises(UsageError, match="TRL drops a round it cannot fill"):
+        build_profile({**base, "examples": "5k", "generation_batch": "100000"})
     offline = recommend(engine, gpu="h100", model="qwen2.5-7b", goal="chat", examples="5k")
     assert not any("also fits sampling" in n for n in offline.notes)
+
+
+def test_the_largest_default_group_is_the_bundled_cards(catalog: Catalog) -> None:
+    """--generation-batch is checked against the largest group an online card samples by default
+    before the objective is known (profile._check_round_fits_the_set)."""
+    groups = [o.samples_per_prompt for o in catalog.objectives.values() if o.samples_groups]
+    assert max(groups) == GROUPS_AT_MOST

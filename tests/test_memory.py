@@ -213,6 +213,10 @@ def test_estimate_sizes_quantized_experts_when_asked_and_says_which(run: Runner)
         "--no-quantize-experts: this model has no routed"
         in ok(run(*dense_args, "--no-quantize-experts")).stderr
     )
+    # The every-method grid drops its "experts quantized" row when they are asked 16-bit (a review).
+    grid = ("estimate", "--model", "qwen3-30b-a3b", "--gpu", "rtx-4090")
+    assert "experts quantized" in ok(run(*grid)).stdout
+    assert "experts quantized" not in ok(run(*grid, "--no-quantize-experts")).stdout
     lora = ok(run(*args[:4], "lora", *args[5:], "--quantize-experts")).stderr
     assert "--quantize-experts: lora trains on a 16-bit base" in lora
 

@@ -2335,7 +2335,7 @@ def test_a_setup_installs_flash_attention_and_galore_where_the_config_names_them
         gpu="a100-80gb", model="llama-3.1-8b", goal="chat", examples="20000", seq_len="4096", packing="yes"
     )  # fmt: skip
     unpacked = recommend(gpu="a100-80gb", model="llama-3.1-8b", goal="chat", examples="20000")
-    assert "'axolotl[deepspeed,flash-attn]==" in setup(packed, 1, "axolotl")
+    assert "'axolotl[flash-attn]==" in setup(packed, 1, "axolotl")
     assert "flash-attn" not in setup(unpacked, 1, "axolotl")
     assert setup(packed, 1, "llamafactory").endswith(
         "then pip install --no-build-isolation flash-attn (packed rows stay apart)"
@@ -4711,7 +4711,8 @@ def test_an_axolotl_recipe_says_what_its_data_lines_hold_and_how_to_install(run:
     named (chat logs failed only inside axolotl), and had no install line."""
     args = ("--gpu", "rtx-4090", "--goal", "chat", "--examples", "2000", "--trainer", "axolotl", "--out", "-")
     base = " ".join(ok(run("recipe", "--model", "llama-3-8b", *args)).stdout.split())
-    assert "# Setup: pip install torch, then pip install --no-build-isolation 'axolotl[deepspeed]==" in base
+    # One GPU, no DeepSpeed file: axolotl without its DeepSpeed extra (a newcomer's review).
+    assert "# Setup: pip install torch, then pip install --no-build-isolation axolotl==0.19.0" in base
     assert 'Data, one JSON object per line: sft.jsonl: "prompt", "completion".' in base
     instruct = " ".join(ok(run("recipe", "--model", "llama-3.1-8b-instruct", *args)).stdout.split())
     assert 'sft.jsonl: "messages" (a list of role/content turns)' in instruct
@@ -4730,7 +4731,14 @@ def test_every_trainers_setup_installs_what_its_recipe_imports(run: Runner) -> N
     grpo = ("--gpu", "h100-80gb", "--gpus", "4", "--model", "qwen2.5-7b", "--goal", "reasoning")
     grpo += ("--data-kind", "reward-function", "--examples", "5k", "--vllm", "--trainer", "axolotl")
     said = " ".join(ok(run("recipe", *grpo, "--out", "-")).stdout.split())
-    assert "--no-build-isolation 'axolotl[deepspeed,vllm]==0.19.0' math-verify" in said
+    assert "--no-build-isolation 'axolotl[vllm]==0.19.0' math-verify" in said  # 4 GPUs, data parallel
+    sharded = ("--gpu", "a100-80gb", "--gpus", "8", "--model", "llama-3.1-70b", "--goal", "chat")
+    zero3 = " ".join(
+        ok(
+            run("recipe", *sharded, "--priority", "quality", "--trainer", "axolotl", "--out", "-")
+        ).stdout.split()
+    )
+    assert "deepspeed: ds_z3_config.json" in zero3 and "'axolotl[deepspeed]==0.19.0'" in zero3
     chat = ("--goal", "chat", "--data-kind", "demonstrations", "--trainer", "llamafactory", "--out", "-")
     sharded = ok(run("recipe", "--gpu", "a100-80gb", "--gpus", "8", "--model", "llama-3.1-70b", *chat))
     assert "-r requirements/metrics.txt -r requirements/deepspeed.txt" in " ".join(sharded.stdout.split())

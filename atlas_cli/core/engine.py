@@ -2183,8 +2183,11 @@ class Engine:
         if worst is None or any(s.fit != "yes" for s in sized):
             return []
         group = max(1, online.objective.samples_per_prompt)
-        # Each step takes a round's prompts: a set too small for MIN_STEPS of them is left alone.
-        if (context.inputs.examples or 0) * group < MIN_STEPS * now * LARGER_GENERATION:
+        # Each step takes a round's prompts: a run too short for MIN_STEPS of them is left alone.
+        examples = context.inputs.examples or 0
+        usual = self.usual_epochs.get(online.objective.id)
+        epochs = context.inputs.epochs or (usual.of(examples) if usual is not None else 1.0)
+        if examples * epochs * group < MIN_STEPS * now * LARGER_GENERATION:
             return []
         hours = self._saving_hours(plan, worst, context.hardware, context.inputs._replace(sampling=larger))
         if hours is None:

@@ -23,5 +23,5 @@ DROPS_FINAL_THINKING = ("deepseek-r1",)
 
 def drops_final_thinking(name: str) -> bool:
     """The model named so renders an answer without its reasoning (DROPS_FINAL_THINKING)."""
-    last = name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].lower()
+    last = name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].lower().replace("_", "-")
     return any(part in last for part in DROPS_FINAL_THINKING)

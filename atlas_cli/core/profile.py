@@ -21,6 +21,7 @@ from atlas_cli.kb.vocabulary import (
     DATA_KINDS,
     GOALS,
     GPU_MEMORY,
+    GROUPS_AT_MOST,
     LABELED_SEQ_LEN,
     MAX_GENERATIONS,
     MAX_GPU_MEMORY_GB,
@@ -852,6 +853,7 @@ def profile_from_values(values: dict[str, Any], *, gpus_to_come: bool = False) -
                 "--examples, or say what the data is with --data-kind"
             )
         )
+    _check_round_fits_the_set(values)
     server = values.get("vllm_server_gpus")
     if server is not None:
         if values.get("vllm") is False:
@@ -861,6 +863,30 @@ def profile_from_values(values: dict[str, Any], *, gpus_to_come: bool = False) -
         check_server_stack(values.get("stack"))
         values["vllm"] = True
     return Profile(**values)
+
+
+def _check_round_fits_the_set(values: Mapping[str, Any]) -> None:
+    """A generation round samples whole groups for its prompts, and TRL's RepeatSampler drops a
+    round it cannot fill (`[chunk for chunk in indexes if len(chunk) == self.batch_size]`): a
+    round of more prompts than --examples gives trains nothing (a review saw one written)."""
+    batch, examples = values.get("generation_batch"), values.get("examples")
+    if batch is None or examples is None:
+        return
+    # Without --num-generations, the largest group an objective samples by default (GRPO's).
+    group = values.get("num_generations") or GROUPS_AT_MOST
+    if -(-batch // group) > examples:
+        raise UsageError(
+            t(
+                "--generation-batch {batch}: a round of {prompts:,} prompts' groups of {group} is more than "
+                "the {examples:,} prompts --examples gives, and TRL drops a round it cannot fill, so nothing "
+                "would train: give at most {most}",
+                batch=batch,
+                prompts=-(-batch // group),
+                group=group,
+                examples=examples,
+                most=examples * group,
+            )
+        )
 
 
 def check_training_left(server: int, gpus: int) -> None:

@@ -256,6 +256,8 @@ def sweep(
         for variant in estimated_variants(method, info.weights_dtype):
             if not applies(variant, hardware, settings.objective.online, info.weights_dtype, experts):
                 continue
+            if variant.quantized_experts and settings.sixteen_bit_experts:
+                continue  # --no-quantize-experts: the experts are asked 16-bit
             varied, warnings = with_variant(variant, with_method(method, settings, rank_given), hardware)
             result = placed(run, varied, auto_sharding)
             rows.append((variant.label, result, warnings))

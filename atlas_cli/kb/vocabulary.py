@@ -284,6 +284,10 @@ MAX_GENERATIONS: Final = 1024  # completions per prompt: far above any published
 # (GRPOConfig.__post_init__, trl@f2cd577 grpo_config.py L1077-1079): ft-atlas's recipes write
 # 1 x 16 per GPU, two prompts' groups of 8 (throughput.workload.global_batch).
 GENERATION_BATCH: Final = 16
+# The largest group an online objective's card samples by default (GRPO's num_generations 8; RLOO
+# 2): what a --generation-batch is checked against before the objective is known (a test holds it
+# to the bundled cards).
+GROUPS_AT_MOST: Final = 8
 FIT_MARGIN: Final = 0.90  # "yes" within 90 % of usable memory; docs/memory.md says why
 # The longest --seq-len taken, and the longest `estimate --max seq-len` searches.
 MAX_SEQ_LEN: Final = 10_000_000

@@ -388,6 +388,9 @@ def _check_sharded_loading(catalog: Catalog, recipe: Recipe, formats: dict[str, 
         ram = max((e.ram_gb or 0.0 for e in recipe.estimates.values()), default=0.0)
         if recipe.offload == "params" and ram:
             recipe.notes.append(t(OFFLOADED_RAM, gb=ram))
+            given = recipe.profile.get("ram")
+            if isinstance(given, (int, float)) and ram > given:
+                recipe.notes.append(t(OVER_RAM, gb=ram, given=given))
         return
     if ranked is None or not ranked.settings.sharded_loading:
         return
@@ -484,6 +487,10 @@ OFFLOADED_RAM = N_(
     "With the parameters offloaded (fsdp_config offload_params) the node needs about {gb:g} GB of CPU "
     "RAM: the offloaded states, and beside them while FSDP builds them the loaded 4-bit base and a "
     "checkpoint file per process (PEFT measured ~107 GB for Llama-2-70B on two GPUs, accelerate/fsdp.md)."
+)
+OVER_RAM = N_(
+    "That is more than the {given:g} GB --ram gives (this recipe's trainer keeps more there than "
+    "recommend ranked the plan with): the run may run out of CPU RAM."
 )
 LOADED_SHARD_BY_SHARD = N_(
     "The 4-bit base loads shard by shard under FSDP (qlora_sharded_model_loading with "

@@ -499,9 +499,16 @@ def _written_shard_loaded(rec: Recommendation, plan: Plan) -> bool:
     """axolotl writes the plan with its 4-bit base loaded shard by shard (Plan.loads_shard_by_shard),
     unless the model's template drops its answers' reasoning, which axolotl's recipe refuses."""
     layer = None if rec.model is None else rec.model.fsdp_qlora_layer
+    return plan.loads_shard_by_shard(layer) and not drops_answers_thinking(rec, plan)
+
+
+def drops_answers_thinking(rec: Recommendation, plan: Plan) -> bool:
+    """The plan trains generated answers of a model whose template drops their reasoning
+    (names.drops_final_thinking), which axolotl and mlx-lm refuse (recipes.settings
+    trains_answers_without_thinking; labels aside)."""
     answers = set(plan.pipeline) - {"continued-pretraining", "grpo"}
-    dropped = bool(answers) and drops_final_thinking(str(rec.profile.get("model") or ""))
-    return plan.loads_shard_by_shard(layer) and not dropped
+    labels = rec.profile.get("data_kind") == "labeled"
+    return bool(answers) and not labels and drops_final_thinking(str(rec.profile.get("model") or ""))
 
 
 def recipe_note(rec: Recommendation, plan: Plan) -> str | None:

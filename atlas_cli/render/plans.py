@@ -17,7 +17,12 @@ from atlas_cli.i18n import N_, nt, number, pt, significant, stage_label, t, tran
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.vocabulary import FIT_MARGIN
 from atlas_cli.render.charts import served_prompt_text, shared_conditions
-from atlas_cli.render.documents import apple_quantized_base, assumptions_json, next_steps_json
+from atlas_cli.render.documents import (
+    apple_quantized_base,
+    assumptions_json,
+    drops_answers_thinking,
+    next_steps_json,
+)
 from atlas_cli.render.grid import Grid, markdown_inline, markdown_table, markdown_text, rich_table
 from atlas_cli.render.paste import Verbatim
 
@@ -287,6 +292,8 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
             # LLaMA-Factory cannot be told fp32 (recipes/formats/llamafactory.py refuses such plans),
             # nor to load a 4-bit base shard by shard (axolotl's qlora_sharded_model_loading does)
             and not (name == "llamafactory" and (best.recipe_precision == "fp32" or _shard_loaded(best)))
+            # axolotl renders answers with a DeepSeek-R1 template, which drops their reasoning.
+            and not (name == "axolotl" and drops_answers_thinking(rec, best))
         ]
         # QLoRA on a Mac: bitsandbytes' YAML trainers refuse it there (mlx's line is the recipe).
         if yaml and trainers and not best.experimental_stages and not apple_quantized_base(rec, best):

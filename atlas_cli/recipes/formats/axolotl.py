@@ -422,22 +422,24 @@ def _ax_shard_loaded_fsdp(recipe: Recipe) -> dict[str, Any]:
     }
 
 
-def _setup(recipe: Recipe) -> str:
-    """What a clean machine installs: axolotl with its DeepSpeed extra, its flash-attn extra when
+def _setup(recipe: Recipe, deepspeed: bool) -> str:
+    """What a clean machine installs: axolotl with its DeepSpeed extra where the config names a
+    DeepSpeed file, its flash-attn extra when
     the config names FlashAttention 2, its vLLM extra when a stage samples with vLLM (TRL raises
     "vLLM is not available" otherwise; axolotl's docs/rlhf.qmd: pip install axolotl[vllm]), and
     math-verify for GRPO's rewards.py, which imports it and is no dependency of axolotl's (an
     expert's review: both crashed); on AMD, torch built for ROCm first."""
     extras = ",".join(
         [
-            "deepspeed",
+            *(["deepspeed"] if deepspeed else []),
             *(["vllm"] if samples_with_vllm(recipe) else []),
             # attn_implementation flash_attention_2 needs the flash-attn package (docs/attention.qmd);
             # the extra pins the release axolotl is tested with (pyproject.toml: flash-attn==2.8.3).
             *(["flash-attn"] if runs_flash_attention_2(recipe) else []),
         ]
     )
-    packages = [f"axolotl[{extras}]=={VERSION}", *(["math-verify"] if "grpo" in recipe.stages else [])]
+    axolotl = f"axolotl[{extras}]=={VERSION}" if extras else f"axolotl=={VERSION}"
+    packages = [axolotl, *(["math-verify"] if "grpo" in recipe.stages else [])]
     words = " ".join(shell_word(p) for p in packages)
     if recipe.facts.get("gpu_vendor") == "amd":
         return t(ROCM_TORCH, packages=f"--no-build-isolation {words}")
@@ -637,7 +639,8 @@ def render(recipe: Recipe, main: str) -> Rendered:
         recipe.notes.insert(0, data)
     recipe.after_training = _after_training(recipe, documents[-1][0], f"./outputs/{recipe.stages[-1]}")
     written_for = t(WRITTEN_FOR, version=VERSION, pins=PINS)
-    return yaml_files(recipe, "axolotl", written_for, " && ".join(steps), documents, ds_file, _setup(recipe))
+    setup = _setup(recipe, ds_file is not None)
+    return yaml_files(recipe, "axolotl", written_for, " && ".join(steps), documents, ds_file, setup)
 
 
 def _after_training(recipe: Recipe, config: str, output: str) -> str:
