@@ -30,7 +30,7 @@ from atlas_cli.core.memory.estimate import (
     vllm_tensor_parallel,
 )
 from atlas_cli.core.models import hub_id_of, variant_checkpoint
-from atlas_cli.core.names import drops_final_thinking, looks_instruct
+from atlas_cli.core.names import looks_instruct, trains_thinking_away
 from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.core.profile import trains_classifier
 from atlas_cli.core.resolve import Hardware, fsdp_qlora_layer, resolve_hardware, served_prompt
@@ -988,11 +988,9 @@ def bitsandbytes_optimizer(recipe: Recipe) -> bool:
 
 def trains_answers_without_thinking(recipe: Recipe) -> bool:
     """A trainer that renders answers with the model's chat template would train them without
-    their reasoning (names.DROPS_FINAL_THINKING): a stage trains generated answers (not continued
-    pre-training's text, GRPO's sampled completions or labels, as a classifier's or as text)."""
-    answers = set(recipe.stages) - {"continued-pretraining", "grpo"}
-    thought = not recipe.classifier and not recipe.labels_as_text
-    return drops_final_thinking(recipe.typed_name) and bool(answers) and thought
+    their reasoning (names.trains_thinking_away)."""
+    labels = recipe.classifier or recipe.labels_as_text
+    return trains_thinking_away(recipe.typed_name, recipe.stages, labels)
 
 
 DROPS_THINKING_GAP = N_(

@@ -22,7 +22,7 @@ from atlas_cli.core.memory.estimate import (
 from atlas_cli.core.memory.parallel import unshardable_base
 from atlas_cli.core.memory.search import Change
 from atlas_cli.core.memory.states import plan_experts_quantized
-from atlas_cli.core.names import drops_final_thinking
+from atlas_cli.core.names import trains_thinking_away
 from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.plans import Plan, Recommendation, RuleHit
 from atlas_cli.core.profile import command_line
@@ -503,12 +503,11 @@ def _written_shard_loaded(rec: Recommendation, plan: Plan) -> bool:
 
 
 def drops_answers_thinking(rec: Recommendation, plan: Plan) -> bool:
-    """The plan trains generated answers of a model whose template drops their reasoning
-    (names.drops_final_thinking), which axolotl and mlx-lm refuse (recipes.settings
-    trains_answers_without_thinking; labels aside)."""
-    answers = set(plan.pipeline) - {"continued-pretraining", "grpo"}
+    """The plan trains generated answers of a model whose template drops their reasoning, which
+    axolotl and mlx-lm refuse (names.trains_thinking_away, as the recipes check it; labelled data
+    trains labels)."""
     labels = rec.profile.get("data_kind") == "labeled"
-    return bool(answers) and not labels and drops_final_thinking(str(rec.profile.get("model") or ""))
+    return trains_thinking_away(str(rec.profile.get("model") or ""), plan.pipeline, labels)
 
 
 def recipe_note(rec: Recommendation, plan: Plan) -> str | None:
