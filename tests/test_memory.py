@@ -1822,6 +1822,24 @@ def test_a_base_loaded_shard_by_shard_needs_cpu_ram_and_ram_given_checks_it(run:
     assert any("more than the 48 GB --ram gives" in c for c in short["caveats"])
 
 
+def test_estimate_shows_the_ram_the_run_needs_where_more_than_the_offloaded_states(run: Runner) -> None:
+    """estimate showed only the offloaded states (60 GB) for 70B FSDP-QLoRA offloaded on two 4090s,
+    where the run needs them and the base being loaded beside them (~110 GB, recommend's "+N GB
+    RAM"): its table and JSON now give the peak; a plan whose peak is its offload shows one row."""
+    args = ("estimate", "--gpu", "rtx-4090", "--gpus", "2", "--model", "llama-3.3-70b", "--method", "qlora")
+    args += ("--offload", "params")
+    document = ok(run(*args, "--json")).json()
+    assert document["ram_gb"] == pytest.approx(document["host"]["offload_gb"] + document["host"]["load_gb"])
+    assert 95 < document["ram_gb"] < 125
+    table = " ".join(ok(run(*args)).stdout.split())
+    assert "host RAM at its peak" in table and f"{document['ram_gb']:.2f}" in table
+    plain = ("estimate", "--gpu", "h100-80gb", "--model", "llama-3.1-8b", "--method", "lora", "--json")
+    assert ok(run(*plain)).json()["ram_gb"] is None
+    states = ("estimate", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--method", "full-ft")
+    states += ("--offload", "optimizer")
+    assert "at its peak" not in ok(run(*states)).stdout
+
+
 def test_unsloths_self_sizing_loss_never_fits_less_than_trls(run: Runner) -> None:
     """Unsloth sizes its loss chunks to the free memory: counted at full size near the margin it
     made Gemma-3-27B QLoRA on a 4090 fit 1,187 tokens against TRL's 2,502 (an expert's review),

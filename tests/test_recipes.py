@@ -1161,6 +1161,17 @@ def test_grpo_recipes_sample_as_the_profile_says() -> None:
     )
 
 
+def test_a_recipe_says_which_options_its_stages_ignore(run: Runner) -> None:
+    """--generation-batch on an SFT plan was dropped without a word by `recipe` (recommend said
+    it): now said on stderr, as recommend words it; an online plan is told how its batch rounds."""
+    sft = ok(run("recipe", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--generation-batch", "64"))
+    assert "--generation-batch: nothing here samples groups of completions" in sft.stderr
+    grpo = ("--gpu", "h100-80gb", "--model", "qwen2.5-7b", "--data-kind", "reward-function")
+    rounded = ok(run("recipe", *grpo, "--generation-batch", "30"))
+    assert "--generation-batch 30: grpo samples 32 at once" in " ".join(rounded.stderr.split())
+    assert ok(run("recipe", *grpo)).stderr == ""
+
+
 def test_axolotl_refuses_a_vllm_engine_sized_for_a_context_its_share_cannot_hold(run: Runner) -> None:
     """An expert's review: axolotl hands its colocated vLLM no vllm_max_model_length, so vLLM
     sizes for Llama 3.2 3B's whole 131,072-token context (~15 GB of cache beside 6.4 GB of

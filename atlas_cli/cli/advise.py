@@ -34,6 +34,7 @@ from atlas_cli.recipes.registry import format_names
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from atlas_cli.core.engine import Engine
     from atlas_cli.core.plans import Plan, Recommendation
     from atlas_cli.core.profile import Profile
     from atlas_cli.core.sizing import Report
@@ -403,6 +404,7 @@ def recipe(
     if main is not None:
         _check_suffix(main, trainer_formats(), chosen)
     _warn_unless_it_fits(recipe)
+    _say_idle_options(engine, rec, recipe)
     if plan is None:
         _say_no_training_left(rec, recipe)
     if as_json:
@@ -717,6 +719,19 @@ def _warn_unless_it_fits(recipe: "Recipe") -> None:
                 usable=e.capacity_gb,
             )
             sys.stderr.write(printable("ft-atlas: " + message + "\n"))
+
+
+def _say_idle_options(engine: "Engine", rec: "Recommendation", recipe: "Recipe") -> None:
+    """Options the recipe's stages do not use (--generation-batch for an SFT plan): said on
+    stderr, as `recommend` says them, rather than dropped without a word."""
+    from atlas_cli.core.resolve import idle_options
+
+    if rec.request is None or not recipe.plan.pipeline:
+        return
+    stages = engine.stages_of(recipe.plan.pipeline, rec.request.sampling)
+    shape = rec.model.shape if rec.model is not None else None
+    for note in idle_options(rec.request, shape, stages):
+        sys.stderr.write(printable("ft-atlas: " + t("note: {note}", note=note) + "\n"))
 
 
 # --- ask -------------------------------------------------------------------------------------

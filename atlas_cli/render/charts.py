@@ -323,6 +323,11 @@ def breakdown_grid(e: EstimateJson) -> Grid:
         grid.rows.append(
             [t("host RAM for offloaded states or activations"), number(host["offload_gb"], ".2f")]
         )
+    ram = e["ram_gb"]
+    if ram is not None and ram != host["offload_gb"]:
+        # An expert's review: the offloaded states alone understated a 70B FSDP-QLoRA's RAM by half
+        # (its base loads shard by shard beside them), where recommend's "+N GB RAM" had the sum.
+        grid.rows.append([t("host RAM at its peak, loading the model included"), number(ram, ".2f")])
     if host["paged_gb"]:
         grid.rows.append([t("optimizer states paged to host RAM"), number(host["paged_gb"], ".2f")])
     for key, label in (

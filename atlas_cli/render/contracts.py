@@ -149,6 +149,9 @@ class EstimateJson(TimedJson, total=False):
     per_gpu_gb: float
     breakdown: Breakdown
     host: Host
+    # CPU RAM the run needs per node at its peak (the plans' ram_gb): offloaded states, with the
+    # base loaded beside them where it loads shard by shard; null when nothing is offloaded
+    ram_gb: float | None
     assumptions: AssumptionsJson
     capacity_gb: float | None
     fits: bool | None  # true only for fit "yes"

@@ -265,6 +265,7 @@ def estimate_json(
         "per_gpu_gb": e.per_gpu_gb,
         "breakdown": e.breakdown.copy(),
         "host": e.host.copy(),
+        "ram_gb": e.ram_gb,
         "assumptions": assumptions_json(e),
         "capacity_gb": e.capacity_gb,
         "fits": e.fits,
