@@ -2229,6 +2229,24 @@ def test_axolotl_quantizes_a_mixture_of_experts_qlora_base_and_sizes_it_so() -> 
     assert "quantize_moe_experts: true" in rendered.files[0].text
 
 
+def test_a_plan_with_its_experts_quantized_is_written_by_axolotl_whatever_the_stack(run: Runner) -> None:
+    """An expert's review: ranked with --stack unsloth (which quantizes routed experts), Qwen3-30B-
+    A3B QLoRA on a 4090 got the Python recipe, TRL with bitsandbytes, whose experts stay 16-bit:
+    64 GB on 24. It falls back to axolotl as without --stack; recommend's recipe line writes into
+    a directory (`--out train.py` was refused for axolotl's YAML) and offers no LLaMA-Factory."""
+    args = ("--gpu", "rtx-4090", "--model", "qwen3-30b-a3b", "--goal", "chat", "--examples", "10k")
+    args += ("--data-kind", "demonstrations")
+    for stack in ((), ("--stack", "unsloth")):
+        written = ok(run("recipe", *args, *stack, "--out", "-"))
+        assert (
+            "# ft-atlas recipe (axolotl)" in written.stdout and "quantize_moe_experts: true" in written.stdout
+        )
+        assert "--trainer axolotl" in written.stderr
+    steps = " ".join(ok(run("recommend", *args)).stdout.split())
+    assert "--examples 10000 --out recipe/" in steps
+    assert "As YAML: --trainer axolotl (sized again)" in steps
+
+
 def test_axolotl_trains_full_weights_in_pure_bf16_with_stochastic_rounding_and_refuses_fp16() -> None:
     """axolotl's bf16: true loads every weight in bf16 (utils/config resolve_dtype), so its full
     fine-tuning keeps no fp32 master copy: the recipe says so, rounds stochastically (nearest

@@ -1620,6 +1620,16 @@ def test_a_better_plan_just_over_the_budget_says_how_it_would_fit(run: Runner) -
     assert not any("scores above every plan" in n for n in generous)
 
 
+def test_plans_only_the_limits_left_out_are_not_called_too_large(run: Runner) -> None:
+    """An expert's review: QLoRA of a Qwen3-8B fits a T4, yet with --max-hours 4 (every plan
+    that fits over it) the notes said no training plan fits these GPUs and asked for 35 GiB."""
+    args = ("recommend", "--gpu", "t4", "--model", "qwen3-8b", "--data-kind", "demonstrations")
+    args += ("--examples", "2k", "--tokens-per-example", "800", "--price-per-hour", "0", "--json")
+    notes = ok(run(*args, "--max-hours", "4")).json()["notes"]
+    assert any("scores above every training plan within --max-hours" in n for n in notes)
+    assert not any(n.startswith("No training plan fits these GPUs") for n in notes)
+
+
 def test_plans_over_the_limits_are_left_out_for_that_reason(run: Runner) -> None:
     """The table's "Left out" line named a rule for plans only --budget-usd and --max-hours had
     excluded (a review)."""
@@ -2146,6 +2156,14 @@ def test_balanced_priority_names_a_plan_that_trains_in_far_less_time(run: Runner
     assert not any("less time than plan 1" in n for n in quality["notes"])
     one = ok(run("recommend", *args[:2], "--model", "llama-3.1-8b", *args[6:], "--json")).json()
     assert not any("less time than plan 1" in n for n in one["notes"])  # QLoRA only 1.2x slower there
+    # An expert's review: of plans about as fast, the best-ranked is named (LoRA, plan 2, not
+    # prompt tuning, plan 5, 0.004 h faster).
+    big = ("--gpu", "h100-80gb", "--gpus", "32", "--model", "llama-3.3-70b", "--goal", "chat", "--seq-len")
+    big += ("8k", "--data-kind", "demonstrations", "--examples", "200k", "--tokens-per-example", "1500")
+    plans = ok(run("recommend", *big, "--packing", "--json")).json()
+    (named,) = [n for n in plans["notes"] if "less time than plan 1" in n]
+    fastest = min(plans["recommendations"][1:5], key=lambda p: p["time"]["hours"])
+    assert named.startswith("LoRA, plan 2,") and fastest["method"] != "lora", named
     # A diff review: with retrieval first, the training plan compared against is plan 2, not 1.
     rag = ("--gpu", "rtx-3090", "--model", "qwen2.5-1.5b", "--goal", "knowledge", "--data-kind", "text")
     first = ok(run("recommend", *rag, "--examples", "500k", "--json")).json()

@@ -657,6 +657,8 @@ def _leaner_stack_note(kept: list[Scored]) -> list[str]:
 
 # Changes that keep the user's GPUs (the others: more GPUs, or a larger GPU).
 MOST_GPUS_SUGGESTED = 64  # eight nodes of eight
+# Plans within this factor of the fastest's hours count as as fast: the best-ranked is named.
+ABOUT_AS_FAST = 1.1
 # The least share of the time a plan saves without gradient checkpointing that a note names.
 UNCHECKED_SAVING = 0.15
 # The generation round a note tries beside an online plan's default: four times as many
@@ -708,7 +710,11 @@ def _faster_plan_note(kept: list[Scored], timing: Callable[[Plan], Plan], priori
             faster.append((plan.hours, position, plan.usd_or_gpu_hours, plan))
     if not faster:
         return []
-    hours, position, cost, plan = min(faster, key=lambda found: found[:2])
+    # The best-ranked of those about as fast as the fastest (an expert's review: prompt tuning,
+    # plan 5, was named over LoRA, plan 2, for 0.004 h).
+    fastest = min(found[0] for found in faster)
+    near = [found for found in faster if found[0] <= fastest * ABOUT_AS_FAST]
+    hours, position, cost, plan = min(near, key=lambda found: found[1])
     return [
         t(
             "{name}, plan {position}, trains in about {hours} ({cost}), {percent} % less time than plan "
@@ -1912,7 +1918,11 @@ class Engine:
         offloaded = [s.plan for s in kept if s.plan.offload in OFFLOADED]
         notes += _offload_note(offloaded, self._on_unsloth(profile, facts) if offloaded else None)
         notes += [] if profile.activation_offloading else _activations_offloaded_note(kept)
-        if not leaner and local:
+        # A plan that only --max-hours/--budget-usd excluded still fits: less data is its answer.
+        over_limit = [s for s in left_out if s.timed.over_limit is not None]
+        # ... so no training plan "does not fit" (an expert's review: QLoRA of a Qwen3-8B fits a T4,
+        # but --max-hours 4 left it out and the note asked for a 35 GiB GPU).
+        if not leaner and local and not any(s.plan.fit in ("yes", "tight") for s in over_limit):
             notes += _too_large_note(
                 kept,
                 functools.partial(on_a_mac, self.catalog) if hardware.unified else None,
@@ -1925,8 +1935,6 @@ class Engine:
             notes += self._unchecked_note(first, context) if local else []
             notes += self._larger_generation_note(first, context) if local else []
             notes += _faster_plan_note(kept, timing, profile.priority)
-        # A plan that only --max-hours/--budget-usd excluded still fits: less data is its answer.
-        over_limit = [s for s in left_out if s.timed.over_limit is not None]
         if not kept and not over_limit:
             # Every method was left out by a rule (an encoder asked to chat): memory is not why.
             notes.append(

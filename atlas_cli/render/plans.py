@@ -275,9 +275,11 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
         # the run line names: a directory holds both (a review copied a run line whose
         # accelerate.yaml was only comments at the end of train.py).
         several = best.kind != "no-training" and (best.gpus or 1) > 1
+        # Routed experts loaded in 4 bits: the recipe falls back to axolotl's YAML (an expert's
+        # review: `--out train.py` was refused), which a directory names.
         out = (
             "recipe/"
-            if apple or several
+            if apple or several or best.quantized_experts
             else "train.yaml"
             if best.experimental_stages
             else "train.py"
@@ -291,7 +293,11 @@ def next_steps(rec: Recommendation) -> tuple[list[str], list[str]]:
             if any(r.library == library for r in best.tools)
             # LLaMA-Factory cannot be told fp32 (recipes/formats/llamafactory.py refuses such plans),
             # nor to load a 4-bit base shard by shard (axolotl's qlora_sharded_model_loading does)
-            and not (name == "llamafactory" and (best.recipe_precision == "fp32" or _shard_loaded(best)))
+            # nor to load routed experts in 4 bits (axolotl's quantize_moe_experts does)
+            and not (
+                name == "llamafactory"
+                and (best.recipe_precision == "fp32" or _shard_loaded(best) or best.quantized_experts)
+            )
             # axolotl renders answers with a DeepSeek-R1 template, which drops their reasoning.
             and not (name == "axolotl" and drops_answers_thinking(rec, best))
         ]
