@@ -132,7 +132,7 @@ PLACEMENT = (
     "quantized_experts",
     "sixteen_bit_experts",
     "virtual_tokens",
-    "galore_layerwise",
+    "optimizer_in_backward",
     "lora_dropout",
 )
 
@@ -147,13 +147,13 @@ def _options(catalog: Catalog, given: Mapping[str, Any]) -> dict[str, Any]:
 
 def _placed(settings: EstimateSettings, given: Mapping[str, Any]) -> EstimateSettings:
     """The settings with the row's PLACEMENT: data parallel, 16-bit experts (as the stack loads
-    them), the card's virtual tokens, GaLore's whole-model step and no LoRA dropout unless it says."""
+    them), the card's virtual tokens, the whole-model optimizer step and no LoRA dropout unless it says."""
     return settings._replace(
         sharding=given.get("sharding", "ddp"),
         quantized_experts=given.get("quantized_experts", False),
         sixteen_bit_experts=given.get("sixteen_bit_experts", False),
         virtual_tokens=given.get("virtual_tokens", settings.virtual_tokens),
-        galore_layerwise=given.get("galore_layerwise", False),
+        optimizer_in_backward=given.get("optimizer_in_backward", False),
         lora_dropout=given.get("lora_dropout", 0.0),
         fsdp=given.get("fsdp", False),
     )

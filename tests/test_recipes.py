@@ -3347,10 +3347,10 @@ def test_online_rl_never_takes_layer_wise_galore() -> None:
     (the CPU training test caught 'generation_batch_size (1) must be divisible by 8')."""
     rec = recommend(gpu="rtx-3090", model="llama-3.1-8b", data_kind="reward-function")
     plan = rec.plans[rank_of(rec, "galore", ("grpo",)) - 1]
-    assert plan.estimate is not None and not plan.estimate.settings.galore_layerwise
+    assert plan.estimate is not None and not plan.estimate.settings.optimizer_in_backward
     sft = case_named("galore-sft-decoder").rec
     offline = sft.plans[rank_of(sft, "galore", ("sft",)) - 1]
-    assert offline.estimate is not None and offline.estimate.settings.galore_layerwise
+    assert offline.estimate is not None and offline.estimate.settings.optimizer_in_backward
 
 
 def test_axolotl_loads_a_kernel_for_a_family_without_sdpa() -> None:
@@ -3638,7 +3638,7 @@ def test_layer_wise_galore_trains_at_the_largest_micro_batch_that_fits() -> None
     )
     rank = rank_of(rec, "galore")
     plan = rec.plans[rank - 1]
-    assert plan.estimate is not None and plan.estimate.settings.galore_layerwise
+    assert plan.estimate is not None and plan.estimate.settings.optimizer_in_backward
     values = constants(render_recipe(CATALOG, rec, rank, "python"))
     assert values["BATCH_SIZE"] == {"sft": 8} and values["GRAD_ACCUM"] == {"sft": 1}
 

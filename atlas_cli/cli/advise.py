@@ -131,6 +131,13 @@ def estimate(
             "so no whole-model gradient is held; one GPU, no gradient accumulation.",
         ),
     ] = False,
+    optimizer_in_backward: Annotated[
+        bool,
+        typer.Option(
+            help="Step each weight as its gradient arrives, so no whole-model gradient is held "
+            "(torchtune's optimizer_in_bwd; GaLore: --galore-layerwise); no gradient accumulation.",
+        ),
+    ] = False,
     fsdp: Annotated[
         bool,
         typer.Option(
@@ -174,6 +181,7 @@ def estimate(
         lora_dropout=dropout,
         quantize_experts=quantize_experts,
         galore_layerwise=galore_layerwise,
+        optimizer_in_backward=optimizer_in_backward,
         fsdp=fsdp,
         max=most,
     )

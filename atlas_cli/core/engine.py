@@ -2306,7 +2306,7 @@ class Engine:
         if result is None or context.priority == "cost" or context.inputs.examples is None:
             return False
         s = result.settings
-        return not (s.galore_layerwise or s.precision == "pure-bf16")
+        return not (s.optimizer_in_backward or s.precision == "pure-bf16")
 
     def _excluded_with_vllm(self, method: Method, facts: Facts) -> bool:
         """Whether --vllm would leave this plan out (gpt-oss, QLoRA sampled by TRL): the plan's key
@@ -2419,7 +2419,7 @@ class Engine:
                 and (variant.precision is None or variant.precision == s.precision)
                 and (variant.quant_bits is None or variant.quant_bits == s.quant_bits)
                 and (variant.serving_bits is None or variant.serving_bits == s.serving_bits)
-                and variant.layerwise == s.galore_layerwise
+                and variant.layerwise == s.optimizer_in_backward
                 and variant.quantized_experts == s.quantized_experts
             ):
                 return variant.label

@@ -49,7 +49,9 @@ class EstimateSettings(NamedTuple):
     stack: str = "hf"  # a value of kb.vocabulary.STACKS
     sharding: str = "ddp"  # a value of kb.vocabulary.SHARDINGS (resolved: never "auto")
     offload: str = "none"  # a value of kb.vocabulary.OFFLOADS
-    galore_layerwise: bool = False  # GaLore's per-layer updates: no full gradient is held
+    # Each parameter steps as its gradient arrives (GaLore's layer-wise optimizers, torchtune's
+    # optimizer_in_bwd): no whole-model gradient is held
+    optimizer_in_backward: bool = False
     lora_targets: str = "all-linear"  # a value of core.shapes.LORA_TARGETS
     # LoRA's dropout probability: above 0 each adapted layer keeps a dropped copy of its input
     # (memory.estimate._lora_dropout_bytes). 0 is PEFT's default and what the recipes write.

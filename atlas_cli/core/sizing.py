@@ -87,6 +87,8 @@ class EstimateOptions:
     # (False); None: as the stack loads them.
     quantize_experts: bool | None = None
     galore_layerwise: bool = False  # GaLore steps each layer as its gradient arrives
+    # Full weights step as their gradients arrive (torchtune's optimizer_in_bwd); GaLore: layer-wise
+    optimizer_in_backward: bool = False
     fsdp: bool = False  # ZeRO-3 timed as PyTorch FSDP runs it, not DeepSpeed (EstimateSettings.fsdp)
     max: str | None = None  # seq-len or batch-size: report the largest that fits
 
@@ -258,6 +260,10 @@ def _settings(
         warnings.append(
             t("--galore-layerwise: give --method galore (it sizes one method's variant): ignored")
         )
+    if options.optimizer_in_backward and options.method is None:
+        warnings.append(
+            t("--optimizer-in-backward: give --method (it sizes one method's optimizer step): ignored")
+        )
     if options.sharding != "auto":
         settings = settings._replace(sharding=options.sharding)
     if options.fsdp:
@@ -346,9 +352,15 @@ class _Sizing:
                 )
             )
         warnings += _ignored_options(self.options, method.memory_model, settings.gpus)
-        if self.options.galore_layerwise and method.memory_model == "galore":
+        stepped_in_backward = self.options.galore_layerwise or self.options.optimizer_in_backward
+        if stepped_in_backward and method.memory_model == "galore":
             # Layer-wise GaLore takes no DDP: one GPU, as recommend's variant (core/variants.py).
-            settings = settings._replace(galore_layerwise=True, gpus=1)
+            settings = settings._replace(optimizer_in_backward=True, gpus=1)
+        elif (
+            self.options.optimizer_in_backward
+            and not MEMORY_MODELS[method.memory_model or "inference"].frozen_base
+        ):
+            settings = settings._replace(optimizer_in_backward=True)
         warnings += _left_out_notes(self.left_out[method.id])
         label, result = single(method, info, settings, self.hardware, self.auto, self.rank_given)
         if result.memory_model == "inference" and result.settings.seq_len < settings.prompt_len:
@@ -497,9 +509,19 @@ def _ignored_options(options: EstimateOptions, memory_model: str | None, gpus: i
         )
     if options.lora_dropout and info.family not in ("lora", "adalora"):
         ignored.append(t("--lora-dropout: {method} has no LoRA adapters: ignored", method=options.method))
+    if options.optimizer_in_backward and (info.frozen_base or info.family == "none"):
+        ignored.append(
+            t(
+                "--optimizer-in-backward: {method} holds no whole-model gradient (it trains adapters or "
+                "nothing): ignored",
+                method=options.method,
+            )
+        )
     if options.galore_layerwise and memory_model != "galore":
         ignored.append(t("--galore-layerwise: {method} is not GaLore: ignored", method=options.method))
-    elif options.galore_layerwise and gpus > 1:
+    elif (
+        (options.galore_layerwise or options.optimizer_in_backward) and memory_model == "galore" and gpus > 1
+    ):
         ignored.append(
             t(
                 "--galore-layerwise: layer-wise GaLore supports no DDP (transformers, LLaMA-Factory): "

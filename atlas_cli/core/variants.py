@@ -209,7 +209,7 @@ def with_variant(
     if variant.serving_bits:
         changes["serving_bits"] = variant.serving_bits
     if variant.layerwise:
-        changes["galore_layerwise"] = True
+        changes["optimizer_in_backward"] = True
     if (variant.layerwise or variant.precision == "pure-bf16") and settings.gpus > 1:
         changes["gpus"] = 1
         why = LAYERWISE_ONE_GPU if variant.layerwise else PURE_BF16_ONE_GPU

@@ -314,7 +314,7 @@ def _sized_stage(
         else:
             least = strategic(settings._replace(batch_size=minimum))
             batch = fastest_batch(least, strategic, (objective,), device, workloads).settings.batch_size
-            if settings.galore_layerwise:
+            if settings.optimizer_in_backward:
                 source = t(
                     "the largest power of two up to {cap} that fits within the safety margin: layer-wise "
                     "GaLore steps at every micro-batch, which is its whole batch",

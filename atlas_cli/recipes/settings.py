@@ -1036,7 +1036,7 @@ def _optimizer(recipe: Recipe) -> None:
         if recipe.memory_model == "galore":
             name = "galore_adamw_8bit" if assumed == "adamw-8bit" else "galore_adamw"
             source = t("the plan's memory estimate (GaLore with {optimizer})", optimizer=assumed)
-            if recipe.plan.estimate is not None and recipe.plan.estimate.settings.galore_layerwise:
+            if recipe.plan.estimate is not None and recipe.plan.estimate.settings.optimizer_in_backward:
                 name += "_layerwise"  # transformers' own name for it
                 source = t(
                     "the plan's memory estimate (layer-wise GaLore with {optimizer})", optimizer=assumed
@@ -1171,7 +1171,7 @@ def _method_settings(catalog: Catalog, recipe: Recipe) -> None:
         )
         recipe.set("galore.rank", rank)
         recipe.set("galore.targets", kb_value(method, "optim_target_modules"))
-        if estimate is not None and estimate.settings.galore_layerwise:
+        if estimate is not None and estimate.settings.optimizer_in_backward:
             recipe.set("galore.layerwise", Setting(True, t("the plan's memory estimate (layer-wise GaLore)")))
 
 

@@ -207,8 +207,11 @@ def model_states(model: str, shape: Shape, s: EstimateSettings) -> ModelStates:
         optimizer = trainable * optimizer_bytes(s.optimizer, s.precision)
         if model == "galore":
             optimizer = _galore_optimizer_bytes(shape, s)
-            if s.galore_layerwise:
-                gradients = largest_layer * w  # each layer's gradient is consumed as it appears
+        if s.optimizer_in_backward:
+            # Each parameter steps in its post-accumulate-grad hook and drops its gradient
+            # (transformers' galore_*_layerwise, torchtune's register_optim_in_bwd_hooks): about a
+            # layer's gradients at once, or the embedding's or LM head's, whichever is larger.
+            gradients = min(trainable, max(largest_layer, shape.vocab * shape.hidden)) * w
     # A vision-language model's vision tower is loaded with it and stays frozen (the recipes freeze
     # it): in the weights' 16 bits with a frozen base (fp32 in an fp32 run), else in the trained
     # weights' width.

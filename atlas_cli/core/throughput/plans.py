@@ -319,7 +319,7 @@ def fastest_batch(
     def key(sized: Estimate) -> tuple[bool, float]:
         """(below the good batch, seconds, or the batch's opposite): the smaller the better."""
         batch = sized.settings.batch_size
-        if sized.settings.galore_layerwise:
+        if sized.settings.optimizer_in_backward:
             return False, -batch
         return batch < good, plan_time(work_of(sized), device, workloads, objectives).seconds
 
