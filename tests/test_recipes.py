@@ -984,6 +984,25 @@ def test_every_objective_is_written_where_a_trainer_has_it_and_refused_with_the_
                 render_recipe(CATALOG, rec, 1, fmt)
 
 
+def test_recipe_without_a_trainer_writes_orpo_with_llamafactory_and_names_only_who_writes_it(
+    run: Runner,
+) -> None:
+    """An expert's review: `recipe` without --trainer refused the ORPO plan recommend ranked first
+    (python keeps to stable TRL), where recommend's line named LLaMA-Factory; and the refusal
+    offered axolotl's rl: simpo for ORPO, whose data axolotl reads otherwise. It now writes
+    LLaMA-Factory's YAML, and names only LLaMA-Factory for ORPO."""
+    args = ("recipe", "--gpu", "a100-80gb", "--model", "llama-3.1-8b", "--goal", "align")
+    args += ("--data-kind", "preferences", "--sft-data", "no", "--examples", "10k", "--out", "-")
+    written = ok(run(*args))
+    (doc,) = yaml_documents(written.stdout)
+    assert (doc["stage"], doc["pref_loss"]) == ("dpo", "orpo")
+    said = " ".join(written.stderr.split())
+    assert (
+        "so this is --trainer llamafactory" in said and "use --trainer llamafactory (pref_loss orpo)," in said
+    )
+    assert "rl: simpo" not in said
+
+
 @pytest.mark.parametrize("stage", ["orpo", "simpo"])
 def test_reference_free_objectives_are_yaml_only(stage: str) -> None:
     """ORPO and SimPO live in trl.experimental: the Python recipe refuses them and says where
@@ -1520,7 +1539,7 @@ def test_an_api_only_prompting_recipe_calls_the_providers_model(tmp_path: Path) 
     assert result.stdout.strip() == "positive"
     request = json.loads(calls.read_text(encoding="utf-8"))
     assert request["model"] == "claude-sonnet-4" and request["key"] == "sk-test"
-    assert request["url"] == "https://api.anthropic.com/v1/" and request["max_completion_tokens"] == 256
+    assert request["url"] == "https://api.anthropic.com/v1/" and request["max_completion_tokens"] == 4096
     assert "Input: great\nOutput: positive" in request["messages"][0]["content"]
     unset = {k: v for k, v in env.items() if k != "ANTHROPIC_API_KEY"}
     missing = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, env=unset)
@@ -2547,11 +2566,17 @@ def test_llamafactory_galore_uses_an_optimizer_its_galore_builder_takes() -> Non
     assert ax["optimizer"].startswith("galore_adamw")
 
 
+def layer_wise_galore() -> Case:
+    """Llama 2 7B's GaLore on an RTX 3090 takes the layer-wise 8-bit variant, as the GaLore paper
+    trains a 7B model on 24 GB (Llama 3.1 8B's 2 GB LM head and its gradient no longer fit so)."""
+    rec = recommend(gpu="rtx-3090", model="llama-2-7b")
+    return Case("galore-layer-wise", rec, rank_of(rec, "galore", ("sft",)))
+
+
 def test_layer_wise_galore_never_accumulates_gradients() -> None:
     """Layer-wise GaLore steps each layer as its gradient appears: LLaMA-Factory refuses gradient
-    accumulation with it, and so does transformers; every format writes 1 (llama-3.1-8b on a 3090
-    takes the layer-wise 8-bit variant, as the GaLore paper trains a 7B model on 24 GB)."""
-    case = case_named("galore-sft-decoder")
+    accumulation with it, and so does transformers; every format writes 1."""
+    case = layer_wise_galore()
     (doc,) = yaml_documents(render(case, "llamafactory"))
     assert doc["galore_layerwise"] is True and doc["gradient_accumulation_steps"] == 1
     (ax,) = yaml_documents(render(case, "axolotl"))
@@ -3012,10 +3037,10 @@ def test_a_post_trained_entry_loads_its_instruct_checkpoint_where_its_config_url
 
 
 def test_a_recipe_whose_own_estimate_does_not_fit_says_so_on_stderr(run: Runner, tmp_path: Path) -> None:
-    """recommend ranked QLoRA with --stack unsloth (21.79 GB on a 4090); the recipe's trainer runs
-    TRL's software, where it needs 67 GB: the header said so on its line 8, the command nothing
-    (an expert's review)."""
-    args = ("--gpu", "rtx-4090", "--model", "qwen3-30b-a3b", "--goal", "chat", "--seq-len", "8k")
+    """recommend ranked QLoRA with --stack unsloth on a 4090 (its checkpoints offloaded to CPU RAM);
+    the recipe's trainer runs TRL's software, where Qwen3-32B at 8k tokens needs 31 GB: the header
+    said so on its line 8, the command nothing (an expert's review)."""
+    args = ("--gpu", "rtx-4090", "--model", "qwen3-32b", "--goal", "chat", "--seq-len", "8k")
     result = ok(run("recipe", *args, "--stack", "unsloth", "--out", str(tmp_path / "train.py")))
     assert "plan 1's sft stage does not fit with this recipe's settings (stack trl)" in result.stderr
     quiet = ok(run("recipe", "--gpu", "h100-80gb", "--model", "qwen3-8b", "--goal", "chat", "--out", "-"))
@@ -3348,8 +3373,8 @@ def test_online_rl_never_takes_layer_wise_galore() -> None:
     rec = recommend(gpu="rtx-3090", model="llama-3.1-8b", data_kind="reward-function")
     plan = rec.plans[rank_of(rec, "galore", ("grpo",)) - 1]
     assert plan.estimate is not None and not plan.estimate.settings.optimizer_in_backward
-    sft = case_named("galore-sft-decoder").rec
-    offline = sft.plans[rank_of(sft, "galore", ("sft",)) - 1]
+    sft = layer_wise_galore()
+    offline = sft.rec.plans[sft.rank - 1]
     assert offline.estimate is not None and offline.estimate.settings.optimizer_in_backward
 
 

@@ -481,6 +481,11 @@ def band_text(low: float, high: float) -> str:
     return f"{a.split(' ')[0]}-{b}" if unit_a == unit_b else f"{a}-{b}"
 
 
+# The recipe format that writes stages TRL trains only in trl.experimental (Plan.experimental_stages),
+# where the Python recipes keep to stable APIs: LLaMA-Factory's pref_loss orpo / simpo.
+EXPERIMENTAL_STAGES_TRAINER = "llamafactory"
+
+
 class Recommendation(NamedTuple):
     profile: dict[str, Any]
     facts: dict[str, Scalar]

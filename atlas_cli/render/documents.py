@@ -24,7 +24,7 @@ from atlas_cli.core.memory.search import Change
 from atlas_cli.core.memory.states import plan_experts_quantized
 from atlas_cli.core.names import trains_thinking_away
 from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
-from atlas_cli.core.plans import Plan, Recommendation, RuleHit
+from atlas_cli.core.plans import EXPERIMENTAL_STAGES_TRAINER, Plan, Recommendation, RuleHit
 from atlas_cli.core.profile import command_line
 from atlas_cli.core.resolve import INTEGER_QUANTIZED_RECIPE
 from atlas_cli.core.throughput.plans import Timed
@@ -597,7 +597,7 @@ def recipe_command(rec: Recommendation, rank: int) -> str | None:
     if apple_quantized_base(rec, plan):
         return f"{line} --trainer mlx"
     # TRL trains these stages only in trl.experimental; Python recipes use stable APIs only.
-    return f"{line} --trainer llamafactory" if plan.experimental_stages else line
+    return f"{line} --trainer {EXPERIMENTAL_STAGES_TRAINER}" if plan.experimental_stages else line
 
 
 @functools.lru_cache(maxsize=4096)

@@ -63,6 +63,7 @@ TRL_STAGES = {
 # Reference-free preference objectives live in trl.experimental (ORPOTrainer; SimPO as
 # CPOTrainer(loss_type="simpo")): refused, with where they are trained instead.
 EXPERIMENTAL_STAGES = ("orpo", "simpo")
+EXPERIMENTAL_WRITERS = "llamafactory (pref_loss simpo) or axolotl (rl: simpo)"
 # Stages whose frozen reference copy the script loads itself, in 16 bit as the memory estimate
 # assumes (TRL would load it in the policy's dtype), when the weights themselves train; RLOO and
 # PPO build their own (each objective card's training.reference_model says which stages hold one).
@@ -122,13 +123,16 @@ def _written_for(recipe: Recipe) -> str:
 def gap(recipe: Recipe) -> str | None:
     experimental = [s for s in recipe.stages if s in EXPERIMENTAL_STAGES]
     if experimental:
+        stage = experimental[0]
+        # axolotl's ORPO reads its own chat-template dataset types (formats/axolotl.py refuses it).
+        trainers = "llamafactory (pref_loss orpo)" if stage == "orpo" else EXPERIMENTAL_WRITERS
         return t(
             "TRL trains {stage} only in trl.experimental (ORPOTrainer; SimPO as "
             "CPOTrainer(loss_type='simpo')), and Python recipes use stable APIs only; use --trainer "
-            "llamafactory (pref_loss orpo or simpo) or axolotl (rl: simpo), or the card's example "
-            "(ft-atlas show {id})",
-            stage=experimental[0].upper(),
-            id=experimental[0],
+            "{trainers}, or the card's example (ft-atlas show {id})",
+            stage=stage.upper(),
+            trainers=trainers,
+            id=stage,
         )
     if recipe.family == "prompt" and len(recipe.stages) > 1:
         return t(

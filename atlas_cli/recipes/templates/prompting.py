@@ -93,9 +93,12 @@ from typing import Any, NamedTuple
 
 from openai import OpenAI
 
-# Room left for the answer: an example value, not tuned. A reasoning model spends it on its
-# reasoning too: raise it (--max-new-tokens) if answers come back empty.
-MAX_NEW_TOKENS = 256
+# A cap on the answer, billed only as far as it is used. Hosted reasoning models (OpenAI's o-series
+# and GPT-5, Gemini 2.5, Claude with thinking) spend it on their reasoning first, and a small cap
+# comes back empty with finish_reason "length" (you.com inference-router docs, "Reasoning counts
+# against the output limit"): room for both. Lower it for short answers from a model that does
+# not reason.
+MAX_NEW_TOKENS = 4096
 # Every prompt token is billed: an example budget, well inside any current model's window.
 CONTEXT_TOKENS = $context_tokens
 CHARS_PER_TOKEN = 4  # English text, roughly: the provider counts exactly and bills what it counts
@@ -120,7 +123,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--context-tokens",
         type=int,
         default=CONTEXT_TOKENS,
-        help="prompt and answer together stay within about this many tokens",
+        help="the prompt stays within about this many tokens (every one is billed); the answer has "
+        "--max-new-tokens beside it",
     )
 $options
     return parser.parse_args(argv)
@@ -139,7 +143,9 @@ def load_generator(args: argparse.Namespace) -> Hosted:
 
 
 def context_budget(generator: Hosted, max_new_tokens: int, context_tokens: int) -> int:
-    return max(1, context_tokens - max_new_tokens)
+    """The prompt's share: all of --context-tokens, since a hosted model's window holds the answer's
+    cap beside it (a reasoning model's cap would otherwise leave the prompt little room)."""
+    return max(1, context_tokens)
 
 
 def generate(generator: Hosted, prompt: str, max_new_tokens: int) -> str:
@@ -151,7 +157,11 @@ def generate(generator: Hosted, prompt: str, max_new_tokens: int) -> str:
     )
     answer = (response.choices[0].message.content or "").strip()
     if not answer:
-        print("No text came back: a reasoning model may have spent --max-new-tokens.", file=sys.stderr)
+        print(
+            "No text came back: a reasoning model may have spent --max-new-tokens on its reasoning; "
+            "raise it, or lower the provider's reasoning effort.",
+            file=sys.stderr,
+        )
     return answer
 
 
