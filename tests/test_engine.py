@@ -145,7 +145,16 @@ def test_when_everything_offloads_the_note_names_a_way_to_train_on_the_gpus_alon
     on an RTX 5090, test_advice)."""
     rec = recommend(engine, gpu="rtx-4090", model="llama-3.1-70b", data_kind="demonstrations")
     (note,) = [n for n in rec.notes if "Nothing trains on the GPUs alone" in n]
-    assert re.search(r"Without offload: QLoRA with \d+ GPUs \([\d.]+ GB\)", note)
+    # Three 4090s (77 GB over all of them) or one 50 GiB card: the one with less GPU memory.
+    assert re.search(r"Without offload: QLoRA with a GPU with \d+ GiB or more usable \([\d.]+ GB\)", note)
+    # An expert's review: a 70B's LoRA on 8 A100 40GB was named where its QLoRA fits one 80 GB card.
+    seventy = {"model": "llama-3.3-70b", "data_kind": "demonstrations", "seq_len": "16k"}
+    long = recommend(engine, gpu="a100-40gb", **seventy)
+    (said,) = [n for n in long.notes if "Nothing trains on the GPUs alone" in n]
+    assert "Without offload: QLoRA with a GPU with 78 GiB or more usable" in said
+    # No GPU made holds DeepSeek-V3's LoRA alone: more of these GPUs, not a 784 GiB one.
+    huge = recommend(engine, gpu="a100-80gb", gpus="2", model="deepseek-v3", data_kind="demonstrations")
+    assert any(re.search(r"Without offload: LoRA with \d+ GPUs", n) for n in huge.notes), huge.notes
     qlora = next(p for p in rec.plans if p.method == "qlora")
     assert not any("QLoRA or" in c for c in qlora.caveats)  # it is QLoRA: the note names the ways
 

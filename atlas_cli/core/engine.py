@@ -24,6 +24,7 @@ from atlas_cli.core.memory.estimate import (
     MAX_PROMPT,
     completion_length,
     generation_per_gpu,
+    gib_to_gb,
     offloads_activations,
 )
 from atlas_cli.core.memory.parallel import resolved_sharding
@@ -796,7 +797,7 @@ def _activations_offloaded_note(kept: list[Scored]) -> list[str]:
     ]
 
 
-def _offload_note(offloaded: list[Plan], unsloth: Plan | None = None) -> list[str]:
+def _offload_note(offloaded: list[Plan], unsloth: Plan | None, largest_gib: float) -> list[str]:
     """Every training plan offloads to CPU RAM: say so, and name the ways to train on these GPUs
     alone or on more (_ways_to_fit): Llama 3.1 70B on one RTX 4090, on 4 of them. `unsloth`: the best
     plan that fits on these GPUs alone with --stack unsloth when none of the plans' own changes
@@ -831,7 +832,7 @@ def _offload_note(offloaded: list[Plan], unsloth: Plan | None = None) -> list[st
     else:
         head += " " + t("They need at least {gb:g} GB of it.", gb=ram)
     leaner = None if unsloth is None else (unsloth, Change("stack", "unsloth", unsloth.memory_gb or 0.0))
-    ways = _ways_to_fit(offloaded, leaner)
+    ways = _ways_to_fit(offloaded, leaner, largest_gib)
     return [
         " ".join(
             [
@@ -847,6 +848,7 @@ def _too_large_note(
     on_a_mac: Callable[[Change], Change] | None = None,
     without_vllm: Callable[[], Plan | None] | None = None,
     ram_gb: float | None = None,
+    largest_gib: float = 0.0,
 ) -> list[str]:
     """No training plan fits, offloaded or not, while prompting does and so ranks first: name the
     changes that would let one train (a review: ORPO at 8k on two RTX 4090s ranked few-shot
@@ -860,7 +862,7 @@ def _too_large_note(
         return []
     plain = without_vllm() if without_vllm is not None else None
     leaner = None if plain is None else (plain, Change("vllm", False, plain.memory_gb or 0.0))
-    ways = _ways_to_fit(training, leaner, on_a_mac, offload=ram_gb is None)
+    ways = _ways_to_fit(training, leaner, largest_gib, on_a_mac, offload=ram_gb is None)
     ram_note = []
     if ram_gb is not None and any(c.change == "offload" for plan in training for c in plan.to_fit()):
         ram_note = [t("Offloading to CPU RAM would need more than the {ram:g} GB --ram gives.", ram=ram_gb)]
@@ -880,6 +882,7 @@ def _too_large_note(
 def _ways_to_fit(
     plans: list[Plan],
     leaner: tuple[Plan, Change] | None,
+    largest_gib: float,
     on_a_mac: Callable[[Change], Change] | None = None,
     offload: bool = True,
 ) -> str:
@@ -910,13 +913,30 @@ def _ways_to_fit(
     # Past one rack of nodes more GPUs is no answer for whoever asks about theirs: a larger GPU is.
     more = [(p, c) for p, c in changes if c.change == "gpus" and int(c.value) <= MOST_GPUS_SUGGESTED]
     larger = [(p, c) for p, c in changes if c.change == "gpu_memory"]
-    for found in (more, larger):
-        if found and False not in ways:
-            plan, change = min(found, key=lambda pair: float(pair[1].value))
-            if on_a_mac is not None:
-                change = on_a_mac(change)
-            ways[False] = t("{plan} with {change}", plan=translated(plan.name), change=change_text(change))
+    # The fewest more GPUs and the least larger GPU that exists (`largest_gib`, the catalog's):
+    # whichever adds up to less GPU memory (an expert's review: a 70B's LoRA on 8 A100 40GB was
+    # named where its QLoRA fits one 80 GB card); past both, a larger GPU than any made today.
+    made = [(p, c) for p, c in larger if float(c.value) <= largest_gib]
+    least = [min(found, key=lambda pair: float(pair[1].value)) for found in (more, made) if found]
+    if not least and larger:
+        least = [min(larger, key=lambda pair: float(pair[1].value))]
+    if least and False not in ways:
+        plan, change = min(least, key=lambda pair: _gpu_memory_needed(*pair))
+        if on_a_mac is not None:
+            change = on_a_mac(change)
+        ways[False] = t("{plan} with {change}", plan=translated(plan.name), change=change_text(change))
     return "; ".join(ways[same] for same in (True, False) if same in ways)
+
+
+def _gpu_memory_needed(plan: Plan, change: Change) -> float:
+    """The GPU memory, in GB over every GPU, that a change of GPUs (more of them, or larger ones)
+    takes the plan to."""
+    e = plan.estimate
+    if e is None:
+        return math.inf
+    if change.change == "gpus":
+        return int(change.value) * (e.capacity_gb or 0.0)
+    return gib_to_gb(int(change.value)) * e.settings.gpus
 
 
 def _percent(value: float) -> str:
@@ -1383,6 +1403,8 @@ class Engine:
         self.hosted_services = {m.id: m.hosted_service for m in catalog.kb.methods if m.hosted_service}
         self.hosted_as = {m.id: m.hosted_as for m in catalog.kb.methods if m.hosted_as}
         self._hosted_pipelines: dict[tuple[str, ...], tuple[tuple[str, ...], str | None]] = {}
+        # The most memory a GPU the catalog knows has: a larger GPU suggested past it is none to buy.
+        self.largest_gpu_gib = max((g.memory_gib for g in catalog.gpus.values()), default=0.0)
         self.experimental = {
             m.id
             for m in catalog.kb.methods
@@ -1916,7 +1938,8 @@ class Engine:
         leaner = _leaner_stack_note(kept)
         notes += leaner
         offloaded = [s.plan for s in kept if s.plan.offload in OFFLOADED]
-        notes += _offload_note(offloaded, self._on_unsloth(profile, facts) if offloaded else None)
+        unsloth = self._on_unsloth(profile, facts) if offloaded else None
+        notes += _offload_note(offloaded, unsloth, self.largest_gpu_gib)
         notes += [] if profile.activation_offloading else _activations_offloaded_note(kept)
         # A plan that only --max-hours/--budget-usd excluded still fits: less data is its answer.
         over_limit = [s for s in left_out if s.timed.over_limit is not None]
@@ -1928,6 +1951,7 @@ class Engine:
                 functools.partial(on_a_mac, self.catalog) if hardware.unified else None,
                 functools.partial(self._without_vllm, profile) if profile.vllm else None,
                 ram_gb=profile.ram,
+                largest_gib=self.largest_gpu_gib,
             )
         if timing is not None and kept:  # the first plan is shown, so timed, anyway
             first = timing(kept[0].plan)
