@@ -1769,3 +1769,26 @@ def test_continued_pretraining_of_an_instruct_model_ranks_below_retrieval(engine
     assert tuned.plans[0].method == "rag" and scores["rag"] - scores["qlora"] >= 0.04
     base = {p.method: p.score for p in recommend(engine, **profile, model="qwen2.5-7b").plans}
     assert base["qlora"] > scores["qlora"]
+
+
+def test_qwen3_5_is_warned_off_qlora_where_16_bit_lora_fits(run: Runner) -> None:
+    """An expert's review: Unsloth advises against 4-bit QLoRA for Qwen3.5 (quantization differs
+    more than usual), yet QLoRA ranked first with no word. It is said in QLoRA's caveats; 16-bit
+    LoRA ranks first where it fits (an H100), QLoRA stays the plan where nothing 16-bit does."""
+    args = (
+        "recommend",
+        "--model",
+        "qwen3.5-27b",
+        "--goal",
+        "chat",
+        "--data-kind",
+        "demonstrations",
+        "--json",
+    )
+    small = ok(run(*args, "--gpu", "rtx-4090")).json()["recommendations"][0]
+    assert small["method"] == "qlora"
+    assert any("Unsloth advises against QLoRA (4-bit) training for Qwen3.5" in c for c in small["caveats"])
+    roomy = ok(run(*args, "--gpu", "h100-80gb", "--top", "10")).json()["recommendations"]
+    assert roomy[0]["method"] == "lora"
+    other = ok(run("recommend", "--model", "qwen3-32b", "--gpu", "rtx-4090", "--json")).json()
+    assert not any("Qwen3.5" in c for p in other["recommendations"] for c in p["caveats"])
