@@ -1763,9 +1763,11 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         "lora",
         "a100-80gb",
         2392,
-        {"batch_size": 4, "seq_len": 1024, "lora_rank": 8},
+        {"batch_size": 4, "seq_len": 1024, "lora_rank": 8, "attention": "eager"},
         1024,
         packing=True,
+        note="eager attention: LLaMA-Factory of its day loaded attn_implementation='eager' without "
+        "flash_attn (hiyouga/LLaMA-Factory@5b8712d06 src/llmtuner/model/patcher.py)",
     ),
     ThroughputRow(
         "Unsloth README quoting the LLaMA-Factory wiki, Performance Comparison (unslothai/unsloth@0a2c3973)",

@@ -25,7 +25,7 @@ from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import estimate, gib_to_gb
 from atlas_cli.core.memory.search import estimator, largest
 from atlas_cli.core.profile import build_profile
-from atlas_cli.core.resolve import resolve_hardware, resolve_model, settings_for
+from atlas_cli.core.resolve import resolve_hardware, resolve_model, settings_for, with_attention
 from atlas_cli.core.sizing import EstimateOptions, run_estimate
 from atlas_cli.core.throughput.step import Work, micro_step
 from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR, prefix
@@ -134,6 +134,7 @@ PLACEMENT = (
     "virtual_tokens",
     "optimizer_in_backward",
     "lora_dropout",
+    "attention",
 )
 
 
@@ -166,7 +167,8 @@ def measured_estimate(catalog: Catalog, row: MemoryRow) -> float:
     hardware = resolve_hardware(catalog, row.gpu, None, row.gpus)
     info = resolve_model(catalog, row.model, None)
     settings, _ = settings_for(info, hardware, **_options(catalog, row.settings))
-    settings = _placed(settings, row.settings)
+    attention = row.settings.get("attention", "auto")
+    info, settings = with_attention(info, _placed(settings, row.settings), attention)
     run = estimator(row.method, row.memory_model, info.sized)
     if not row.longest_context:
         return run(settings).per_gpu_gb
@@ -205,7 +207,7 @@ def throughput_estimate(catalog: Catalog, row: ThroughputRow) -> float:
     info = resolve_model(catalog, row.model, None)
     given = row.settings if row.fused_optimizer else {**row.settings, "optimizer": "adamw-foreach"}
     settings, _ = settings_for(info, hardware, **_options(catalog, given))
-    settings = _placed(settings, given)
+    info, settings = with_attention(info, _placed(settings, given), given.get("attention", "auto"))
     e = estimate(row.method, row.memory_model, info.sized, settings)
     work = Work(row.memory_model, info.sized, e.settings, e.trainable_params_b * 1e9)
     workload = Workload(10_000, row.tokens_per_example, 1.0, row.packing)

@@ -22,12 +22,14 @@ from atlas_cli.cli.options import one_of, profile_options, top_count
 from atlas_cli.errors import UsageError, one_line, printable
 from atlas_cli.i18n import N_, pt, t, translated
 from atlas_cli.kb.vocabulary import (
+    ATTENTIONS,
     DEFAULT_TOP,
     LORA_TARGETS,
     MAX_TOP,
     OPTIMIZERS,
     OUTPUT_SCHEMA_VERSION,
     PRECISIONS,
+    values_of,
 )
 from atlas_cli.recipes.registry import format_names
 
@@ -146,6 +148,15 @@ def estimate(
             "DeepSpeed runs it in ft-atlas's recipes, whose hooks wait for every module's gather.",
         ),
     ] = False,
+    attention: Annotated[
+        str,
+        typer.Option(
+            help=f"[{'|'.join(values_of(ATTENTIONS))}]: how attention runs. auto: as the stack loads it; "
+            "eager: transformers' eager attention (attn_implementation='eager'; LLaMA-Factory's flash_attn: "
+            "disabled), an s x s matrix per head; kernel: a memory-efficient kernel whatever the stack's "
+            "default.",
+        ),
+    ] = "auto",
     most: Annotated[
         Optional[str],
         typer.Option("--max", help="[seq-len|batch-size]: the largest value that still fits."),
@@ -183,6 +194,7 @@ def estimate(
         galore_layerwise=galore_layerwise,
         optimizer_in_backward=optimizer_in_backward,
         fsdp=fsdp,
+        attention=attention,
         max=most,
     )
     report = run_estimate(state.catalog(), build_profile(raw), options)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Final, Literal, NamedTuple
 
 from atlas_cli.core.estimates import PROMPT_CONTEXT, Estimate, EstimateSettings, billions
@@ -961,6 +962,22 @@ def run_server_gpus(profile: Profile, stages: tuple[Objective, ...]) -> int:
     if profile.vllm_server_gpus is None or not any(o.online and o.training.vllm for o in stages):
         return 0
     return profile.vllm_server_gpus
+
+
+def with_attention(
+    info: ModelInfo, settings: EstimateSettings, attention: str
+) -> tuple[ModelInfo, EstimateSettings]:
+    """The model and settings as `attention` (kb.vocabulary.ATTENTIONS) runs them. eager: every
+    query head holds its s x s matrix, as in a family without an SDPA kernel (Shape.eager_heads),
+    whatever the family (an accuracy review: LLaMA-Factory's wiki ran "Hugging Face" with eager
+    attention, 1.36x faster estimated as a kernel); kernel: no matrix whatever the stack loads. A
+    model with a shape has its spec (a catalog entry, a config.json or a bare size's template)."""
+    if attention == "auto":
+        return info, settings
+    settings = settings._replace(attention_kernel=attention == "kernel")
+    if attention == "eager" and info.shape is not None and info.spec is not None:
+        info = info._replace(shape=replace(info.shape, eager_heads=info.spec.attention_heads))
+    return info, settings
 
 
 def idle_options(profile: Profile, shape: Shape | None, stages: tuple[Objective, ...]) -> list[str]:

@@ -38,6 +38,7 @@ from atlas_cli.core.resolve import (
     settings_for,
     strategy_warnings,
     training_stack,
+    with_attention,
 )
 from atlas_cli.core.throughput.plans import (
     Epochs,
@@ -55,6 +56,7 @@ from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.conditions import comparisons, facts_used
 from atlas_cli.kb.records import Method, Rule
 from atlas_cli.kb.vocabulary import (
+    ATTENTIONS,
     LORA_TARGETS,
     MEMORY_MODELS,
     NO_DEEPSPEED_STACKS,
@@ -90,6 +92,7 @@ class EstimateOptions:
     # Full weights step as their gradients arrive (torchtune's optimizer_in_bwd); GaLore: layer-wise
     optimizer_in_backward: bool = False
     fsdp: bool = False  # ZeRO-3 timed as PyTorch FSDP runs it, not DeepSpeed (EstimateSettings.fsdp)
+    attention: str = "auto"  # a value of kb.vocabulary.ATTENTIONS
     max: str | None = None  # seq-len or batch-size: report the largest that fits
 
     def check(self) -> None:
@@ -101,6 +104,7 @@ class EstimateOptions:
             ("--offload", self.offload, list(values_of(OFFLOADS))),
             ("--lora-targets", self.lora_targets, list(LORA_TARGETS)),
             ("--max", self.max, list(MAX_FIELDS)),
+            ("--attention", self.attention, list(values_of(ATTENTIONS))),
         ):
             if value is not None and value not in allowed:
                 raise UsageError(not_one_of(flag, value, allowed))
@@ -171,6 +175,7 @@ def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -
     info = resolve_model(catalog, profile.model, profile.model_size)
     epochs = usual_epochs(catalog.kb.methods)
     settings, warnings, inputs = _settings(catalog, profile, options, hardware, info, epochs)
+    info, settings = with_attention(info, settings, options.attention)
     warnings += assumed_memory_note(hardware)
     facts = _facts(catalog, profile, hardware, info, settings)
     sizing = _Sizing(

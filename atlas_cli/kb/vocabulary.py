@@ -274,6 +274,15 @@ OFFLOADS: Final = (
     Choice("optimizer", "optimizer states (and fp32 gradients) in CPU RAM: ZeRO-Offload / FSDP"),
     Choice("params", "parameters too (ZeRO-3 / FSDP CPU offload): the GPUs hold one layer at a time"),
 )
+# How attention runs, as `estimate --attention` sets it: as the stack loads it (auto: a kernel, or
+# eager for a family without SDPA on LLaMA-Factory's and axolotl's transformers), transformers'
+# eager attention for every family (attn_implementation="eager": an s x s matrix per head), or a
+# memory-efficient kernel whatever the stack's default (FlashAttention 3 from the kernels hub).
+ATTENTIONS: Final = (
+    Choice("auto", "as the stack loads it"),
+    Choice("eager", "transformers' eager attention: an s x s matrix per head"),
+    Choice("kernel", "a memory-efficient kernel (SDPA, FlashAttention, flex)"),
+)
 # Which linear layers LoRA adapts: every one ('all-linear', PEFT's and TRL's recommendation), the
 # attention projections, or only queries and values (PEFT's built-in default for Llama-style models).
 LORA_TARGETS: Final = ("all-linear", "attention", "qv")

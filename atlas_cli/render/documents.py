@@ -170,9 +170,10 @@ def _attention(e: Estimate) -> str:
         )
     if eager_attention_counted(e.shape, e.settings):
         return t(
-            "eager (transformers has no SDPA kernel for this model, and no other kernel runs it here): an "
-            "s x s matrix per head, counted; on NVIDIA and AMD GPUs the Python recipes (--stack trl) load "
-            "flex attention instead (FlashAttention 3 for gpt-oss on Hopper), and --stack unsloth avoids it"
+            "eager (transformers has no SDPA kernel for this model, or --attention eager asks for its eager "
+            "attention, and no other kernel runs it here): an s x s matrix per head, counted; on NVIDIA and "
+            "AMD GPUs the Python recipes (--stack trl) load SDPA or flex attention instead (FlashAttention 3 "
+            "for gpt-oss on Hopper), and --stack unsloth avoids it"
         )
     if e.shape.eager_heads and e.settings.stack == "trl":
         return t(
