@@ -1792,3 +1792,16 @@ def test_qwen3_5_is_warned_off_qlora_where_16_bit_lora_fits(run: Runner) -> None
     assert roomy[0]["method"] == "lora"
     other = ok(run("recommend", "--model", "qwen3-32b", "--gpu", "rtx-4090", "--json")).json()
     assert not any("Qwen3.5" in c for p in other["recommendations"] for c in p["caveats"])
+
+
+def test_a_large_decoder_classifier_is_pointed_at_a_long_context_encoder(run: Runner) -> None:
+    """An expert's review: Qwen3-8B classifying 20k documents of 6k tokens took 35 h, where the
+    tool's own ModernBERT estimate for the same data took 1.4 h, and nothing said an encoder could
+    do it. Classification plans of a decoder of 3B or more now say so; an encoder's plans do not."""
+    args = ("recommend", "--gpu", "a100-80gb", "--goal", "classify", "--data-kind", "labeled", "--json")
+    said = "A classifier need not be a large decoder"
+    large = ok(run(*args, "--model", "qwen3-8b")).json()["recommendations"][0]
+    assert any(c.startswith(said) for c in large["caveats"])
+    for model in ("modernbert-base", "qwen2.5-0.5b"):
+        plans = ok(run(*args, "--model", model)).json()["recommendations"]
+        assert not any(c.startswith(said) for p in plans for c in p["caveats"]), model
