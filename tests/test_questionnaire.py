@@ -846,6 +846,9 @@ def test_help_on_the_gpu_question_says_how_to_find_it(catalog: Catalog) -> None:
         ("data_kind", "2,000 support tickets labelled by category", "labeled"),
         ("data_kind", "3000 support tickets labeled by category", "labeled"),
         ("data_kind", "тикеты поддержки, размеченные по категориям", "labeled"),
+        # An expert's review: asked to pick classify or knowledge.
+        ("goal", "classify long legal documents", "classify"),
+        ("goal", "классифицировать документы по отделам", "classify"),
     ],
 )
 def test_a_task_settles_an_answer_that_names_its_data(field: str, said: str, value: str) -> None:

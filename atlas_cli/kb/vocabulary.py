@@ -349,6 +349,12 @@ GOALS: Final = (
             *("categorise", "route", "routing", "triage", "категории", "категориям"),
             *("тональность", "тональности", "по отделам", "распределять", "сортировать", "сортировка"),
         ),
+        # A classifier said with what it reads: "classify long legal documents" labels documents,
+        # not answers from them (an expert's review was asked to pick classify or knowledge).
+        (
+            *("classify", "classification", "classifier", "categorize", "categorise"),
+            *("классифицировать", "классификация", "классифицирует"),
+        ),
     ),
     Choice(
         "adapt",
