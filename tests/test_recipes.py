@@ -1162,6 +1162,16 @@ def test_grpo_in_axolotl_names_the_reward_function_and_llamafactory_refuses() ->
         render_recipe(CATALOG, rec, rank, "llamafactory")
 
 
+def test_the_sft_script_says_how_tool_calls_are_given() -> None:
+    """An expert's review: nothing said how to train tool calling. TRL renders a row's "tools"
+    column with the chat template (SFTTrainer's tokenize_fn), which the script's data loading keeps:
+    its docstring says so for conversations."""
+    rec = recommend(gpu="a100-80gb", model="qwen2.5-7b", goal="chat", examples="5k")
+    script = render_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "python")
+    doc = " ".join(script.split('"""', 2)[1].split())
+    assert 'tool calling: a "tools" column beside it' in doc and '"tool_calls"' in doc
+
+
 def test_grpo_recipes_sample_as_the_profile_says() -> None:
     """--num-generations 6 --generation-batch 6 (one prompt's group a step, as Unsloth's notebooks
     train): the recipes write those, and accumulate 6 micro-batches of 1 into one generation batch."""

@@ -416,7 +416,10 @@ prompt-completion (loss on the completion only, TRL's default for this format; t
 SFT_CONVERSATIONAL = """\
 conversational (rendered with the tokenizer's chat template, or a plain one for a base model;
   the loss on the assistant's turns, or on the last one where TRL cannot mark them):
-    {"messages": [{"role": "user", "content": "..."}, {"role": "assistant", "content": "..."}]}"""
+    {"messages": [{"role": "user", "content": "..."}, {"role": "assistant", "content": "..."}]}
+  tool calling: a "tools" column beside it (the functions' JSON schemas, a list or a JSON string),
+  assistant turns with "tool_calls" and the results as "tool" turns; TRL renders them with the
+  chat template (SFTTrainer passes each row's tools to apply_chat_template)."""
 DATA_FORMATS = {
     "sft": f'  {SFT_PROMPT_COMPLETION}\n  or {SFT_CONVERSATIONAL}\n  or plain text: {{"text": "..."}}',
     "continued-pretraining": """\
