@@ -3011,6 +3011,24 @@ def test_a_base_variant_of_a_post_trained_entry_trains_its_base_checkpoint() -> 
     assert "names no base checkpoint of Qwen3 32B" in header_of(text) and "'Qwen/Qwen3-32B'" not in text
 
 
+def test_an_instruct_hub_id_with_the_base_variant_trains_the_base_checkpoint(run: Runner) -> None:
+    """A newcomer's review: `--model meta-llama/Llama-3.1-8B-Instruct --model-variant base` said
+    "Llama 3.1 8B, base", while every recipe loaded the Instruct checkpoint and the Python one
+    replaced its chat template. The base checkpoint is loaded, and recommend's Model line names it,
+    as the reverse (a base id with --model-variant instruct) does."""
+    args = ("--gpu", "rtx-4090", "--model", "meta-llama/Llama-3.1-8B-Instruct", "--goal", "chat")
+    said = " ".join(ok(run("recommend", *args, "--model-variant", "base")).stdout.split())
+    assert "Model: meta-llama/Llama-3.1-8B, the base checkpoint of catalog entry llama-3.1-8b." in said
+    rec = recommend(
+        gpu="rtx-4090", model="meta-llama/Llama-3.1-8B-Instruct", model_variant="base", goal="chat"
+    )
+    assert "default='meta-llama/Llama-3.1-8B'" in render_recipe(CATALOG, rec, 1, "python")
+    (ax,) = yaml_documents(render_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "axolotl"))
+    assert ax["base_model"] == "meta-llama/Llama-3.1-8B"
+    instruct = recommend(gpu="rtx-4090", model="meta-llama/Llama-3.1-8B-Instruct", goal="chat")
+    assert "default='meta-llama/Llama-3.1-8B-Instruct'" in render_recipe(CATALOG, instruct, 1, "python")
+
+
 def test_a_base_checkpoint_typed_by_its_hub_id_trains_itself_and_answers_with_the_instruct_one() -> None:
     """`--model google/gemma-3-4b-pt` names entry gemma-3-4b-it as its base variant: SFT trains the
     checkpoint typed, while retrieval, which answers questions, serves the instruct one (it loaded

@@ -106,16 +106,35 @@ def hub_id_of(entry: LlmModel | None) -> str | None:
 
 
 def variant_checkpoint(entry: LlmModel, variant: str) -> str | None:
-    """The Hub id of the entry's checkpoint of `variant`: its base_checkpoint; for instruct, a
+    """The Hub id of the entry's checkpoint of `variant`: for base, a post-trained entry's
+    base_checkpoint or a base entry's own; for instruct, a
     post-trained entry's own (Qwen/Qwen3-8B, whose name does not say instruct), else a Hub-id
     alias that reads as one (a base entry's Meta-Llama-3.1-8B-Instruct, or gemma-3-270m-it's,
     whose config URL is the base one's); None where the catalog names none."""
     if variant == "base":
-        return entry.base_checkpoint
+        return entry.base_checkpoint if entry.variant == "instruct" else hub_id_of(entry)
     own = hub_id_of(entry)
     if entry.variant == "instruct" and own is not None and own != entry.base_checkpoint:
         return own
     return next((a for a in entry.aliases if HUB_ID.match(a) and looks_instruct(a)), None)
+
+
+def names_other_variant(entry: LlmModel, hub_id: str | None, variant: object) -> bool:
+    """Whether the checkpoint named (`hub_id`: the Hub id typed, else the entry's own) is not of
+    the variant the plan assumes: a post-trained entry named by its base checkpoint
+    (google/gemma-3-4b-pt) for instruct; for base, a post-trained entry, or a base entry named by
+    its instruct alias (meta-llama/Llama-3.1-8B-Instruct with --model-variant base: a newcomer's
+    review saw the recipe train the instruct checkpoint as a base model)."""
+    if variant == "instruct":
+        if hub_id is not None and hub_id.casefold() == (entry.base_checkpoint or "").casefold():
+            return True
+        return hub_id is None or not (entry.variant == "instruct" or looks_instruct(hub_id))
+    if variant != "base":
+        return False
+    if entry.variant == "instruct":
+        return True
+    own = (hub_id_of(entry) or "").casefold()
+    return hub_id is not None and looks_instruct(hub_id) and hub_id.casefold() != own
 
 
 def _catalog_repo(entry: LlmModel, typed: str) -> str | None:

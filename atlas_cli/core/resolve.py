@@ -21,7 +21,7 @@ from atlas_cli.core.memory.estimate import (
 from atlas_cli.core.memory.parallel import loads_whole_base, resolved_sharding
 from atlas_cli.core.memory.search import Change
 from atlas_cli.core.memory.states import frozen_base_bytes, plan_experts_quantized
-from atlas_cli.core.models import FoundModel, SourceKind, find_model, variant_checkpoint
+from atlas_cli.core.models import FoundModel, SourceKind, find_model, names_other_variant, variant_checkpoint
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.profile import MAX_GPUS, Profile, check_gpu_text, check_server_stack, parse_vram
 from atlas_cli.core.shapes import VISION_TEXT_ONLY, Shape, bare_model, describe, shape_of
@@ -236,7 +236,9 @@ class ModelInfo(NamedTuple):
     def other_checkpoint(self) -> str | None:
         """The checkpoint a catalog entry stands for when the plan takes its other variant
         (gemma-3-4b-it as google/gemma-3-4b-pt): the entry's name says the variant it lists."""
-        if self.spec is None or self.variant is None or self.variant == self.spec.variant:
+        if self.spec is None or self.variant is None:
+            return None
+        if self.variant == self.spec.variant and not names_other_variant(self.spec, self.repo, self.variant):
             return None
         return variant_checkpoint(self.spec, self.variant)
 

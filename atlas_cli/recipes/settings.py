@@ -29,8 +29,8 @@ from atlas_cli.core.memory.estimate import (
     vllm_share,
     vllm_tensor_parallel,
 )
-from atlas_cli.core.models import hub_id_of, variant_checkpoint
-from atlas_cli.core.names import looks_instruct, trains_thinking_away
+from atlas_cli.core.models import hub_id_of, names_other_variant, variant_checkpoint
+from atlas_cli.core.names import trains_thinking_away
 from atlas_cli.core.plans import Plan, Recommendation
 from atlas_cli.core.profile import trains_classifier
 from atlas_cli.core.resolve import Hardware, fsdp_qlora_layer, resolve_hardware, served_prompt
@@ -468,9 +468,9 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
         # A base model continues text: prompting and retrieval serve the instruct checkpoint the
         # catalog names, and keep the entry's own where it names none (GPT-2).
         instruct, _ = _variant_repo(model, hub_id, "instruct")
-        if instruct is not None and _other_variant(model, hub_id, "instruct"):
+        if instruct is not None and names_other_variant(model, hub_id, "instruct"):
             hub_id, notes = instruct, [t(ANSWERING_NOTE, repo=instruct, name=model.name)]
-    elif catalog_entry and model is not None and _other_variant(model, hub_id, variant):
+    elif catalog_entry and model is not None and names_other_variant(model, hub_id, variant):
         hub_id, note = _variant_repo(model, hub_id, str(variant))
         notes = [note]
     size = rec.profile.get("model_size")
@@ -555,15 +555,6 @@ VARIANT_NOTES = {
         ),
     ),
 }
-
-
-def _other_variant(model: LlmModel, hub_id: str | None, variant: Any) -> bool:
-    """The checkpoint the entry names is not of the variant the plan assumes."""
-    if variant == "instruct":
-        if hub_id is not None and hub_id.casefold() == (model.base_checkpoint or "").casefold():
-            return True  # a post-trained entry named by its base checkpoint (google/gemma-3-4b-pt)
-        return hub_id is None or not (model.variant == "instruct" or looks_instruct(hub_id))
-    return variant == "base" and model.variant == "instruct"
 
 
 # How far from --model-size a catalog model may be to be suggested for a recipe without --model.
