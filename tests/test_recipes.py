@@ -4117,11 +4117,14 @@ def test_the_mlx_validator_refuses_what_mlx_lm_would_ignore_or_reject() -> None:
 def test_a_model_path_reaches_the_mlx_recipe_as_data(tmp_path: Path) -> None:
     """A --model directory's name goes into the config (YAML-quoted), the run line (shell-quoted:
     bash runs it with the commands stubbed, and they get exactly the path) and a comment
-    (escaped); the converted model's directory is named in safe characters."""
+    (escaped); the converted model's directory is named in safe characters. A name with a line
+    break is refused: it would forge a line of the notes (an attacker's review)."""
     bash = shutil.which("bash")
     if bash is None:
         pytest.skip("bash is not installed")
-    model = tmp_path / 'my model\'s "dir"; $(touch owned)\nx'
+    with pytest.raises(UsageError, match="holds a control or invisible character"):
+        recommend(**MAC, model=str(tmp_path / "a\nb"))
+    model = tmp_path / 'my model\'s "dir"; $(touch owned) x'
     model.mkdir()
     fixture = Path(__file__).parent / "fixtures" / "configs" / "Qwen--Qwen3-1.7B.json"
     (model / "config.json").write_text(fixture.read_text(encoding="utf-8"), encoding="utf-8")
@@ -4133,7 +4136,6 @@ def test_a_model_path_reaches_the_mlx_recipe_as_data(tmp_path: Path) -> None:
     subprocess.run([bash, "-c", stubs + rendered.launch], cwd=tmp_path, check=True)
     args = (tmp_path / "args").read_text(encoding="utf-8").split("\0")[:-1]
     assert args[:4] == ["--model", str(model), "--mlx-path", converted] and not (tmp_path / "owned").exists()
-    assert "owned)\nx" not in rendered.text  # no raw line break: every comment stays one
     _, lora, _ = mlx_config(rec, rank_of(rec, "lora", ("sft",)))  # loaded as it is
     assert lora["model"] == str(model)
 

@@ -371,7 +371,8 @@ def test_ask_with_stdin_closed_does_not_crash() -> None:
 
 # --- a knowledge base with hostile text in it ---------------------------------------------------
 
-BREAKS = "\u2028\u2029\u0085\u009b"  # YAML and str.splitlines() line breaks, and a C1 control (CSI)
+# YAML and str.splitlines() line breaks, a C1 control (CSI), and a bidirectional override and isolate
+BREAKS = "\u2028\u2029\u0085\u009b\u202e\u2066"
 ESCAPES = "\x1b[2J\x1b]8;;https://evil.example\x07link\x1b]8;;\x07\x07\x08"  # clear screen, OSC 8
 
 
@@ -423,7 +424,9 @@ def test_batch_lines_escape_line_separators_and_c1_controls(run: Runner, tmp_pat
     assert len(lines) == 2
     first, second = (json.loads(line) for line in lines)
     assert any(BREAKS in plan["name"] for plan in first["recommendations"])
-    assert BREAKS in second["error"]["message"]
+    # The refused name is echoed with each of them escaped (one_line), not raw.
+    escaped = BREAKS.encode("unicode_escape").decode("ascii")
+    assert f"'x{escaped}y' holds a control or invisible character" in second["error"]["message"]
     # The same document as `recommend --json`, which escapes the same characters.
     args = ["--kb", str(kb), "recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat"]
     single = run(*args, "--top", "100", "--json")
@@ -834,11 +837,14 @@ def test_user_input_echoed_in_errors_is_escaped(run: Runner, args: list[str]) ->
 
 def test_an_invisible_character_in_echoed_input_is_shown(run: Runner) -> None:
     """An attacker's review: --gpu "40<zero-width space>90" was refused as "unknown GPU '4090'",
-    the reason invisible; zero-width and directional marks are escaped as controls are."""
-    for invisible in ("\u200b", "\u200e", "\u2060", "\ufeff"):
-        result = run("recommend", "--gpu", f"40{invisible}90")
-        assert result.exit_code == 2 and invisible not in result.stderr
-        assert f"unknown GPU '40{invisible.encode('unicode_escape').decode()}90'" in result.stderr
+    the reason invisible; zero-width and directional marks are escaped as controls are, and a name
+    holding one is refused as such (a later review forged a table line with a newline in --model)."""
+    for invisible in ("\u200b", "\u200e", "\u2060", "\ufeff", "\n", "\u202e"):
+        for flag in ("--gpu", "--model"):
+            result = run("recommend", flag, f"40{invisible}90")
+            assert result.exit_code == 2 and invisible not in result.stderr.rstrip("\n")
+            shown = invisible.encode("unicode_escape").decode()
+            assert f"{flag}: '40{shown}90' holds a control or invisible character" in result.stderr
 
 
 # --- 2 and 3. generated recipes hold KB text as data only ------------------------------------------

@@ -1630,6 +1630,17 @@ def test_plans_only_the_limits_left_out_are_not_called_too_large(run: Runner) ->
     assert not any(n.startswith("No training plan fits these GPUs") for n in notes)
 
 
+def test_limits_without_data_say_they_check_nothing(run: Runner) -> None:
+    """A newcomer's review: --max-hours 0.001 --budget-usd 0.0001 without --examples kept every
+    plan, and the notes implied the limits held. They now say the limits check nothing."""
+    args = ("recommend", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--json")
+    limited = ok(run(*args, "--max-hours", "0.001", "--budget-usd", "0.0001")).json()["notes"]
+    assert any(n.startswith("--max-hours/--budget-usd check nothing without --examples") for n in limited)
+    plain = ok(run(*args)).json()["notes"]
+    assert not any("check nothing" in n for n in plain)
+    assert any(n.startswith("Give --examples") for n in plain)
+
+
 def test_plans_over_the_limits_are_left_out_for_that_reason(run: Runner) -> None:
     """The table's "Left out" line named a rule for plans only --budget-usd and --max-hours had
     excluded (a review)."""

@@ -445,7 +445,16 @@ def time_notes(
                 )
             )
     if profile.examples is None and any(s.plan.kind != "no-training" for s in kept):
-        notes.append(t("Give --examples (and --tokens-per-example, --epochs) for training time and cost."))
+        limited = profile.max_hours is not None or profile.budget_usd is not None
+        notes.append(
+            t(
+                # A newcomer's review: --max-hours 0.001 kept every plan without a word.
+                "--max-hours/--budget-usd check nothing without --examples: give it (and "
+                "--tokens-per-example, --epochs) for training time and cost."
+            )
+            if limited
+            else t("Give --examples (and --tokens-per-example, --epochs) for training time and cost.")
+        )
     # A provider's service bills a hosted plan: the limits cannot judge it (a review read one as
     # within --budget-usd).
     unchecked = [

@@ -86,9 +86,11 @@ SCHEMA_VERSION = OUTPUT_SCHEMA_VERSION
 
 
 # Characters json.dumps leaves raw that still break lines or drive a terminal: Python's
-# str.splitlines() (and JavaScript before ES2019) end a line at U+0085, U+2028 and U+2029, and
-# C1 controls (U+0080-U+009F) such as U+009B (CSI) are escape sequences to some terminals.
-_RAW_BREAKS = re.compile("[\x7f-\x9f\u2028\u2029]")
+# str.splitlines() (and JavaScript before ES2019) end a line at U+0085, U+2028 and U+2029, C1
+# controls (U+0080-U+009F) such as U+009B (CSI) are escape sequences to some terminals, and the
+# bidirectional overrides and isolates reorder the text around them for whoever reads it with
+# `cat` (an attacker's review; the tables escape them too: errors.printable).
+_RAW_BREAKS = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def escape_breaks(encoded: str) -> str:
