@@ -1201,6 +1201,20 @@ def test_a_recipe_says_which_options_its_stages_ignore(run: Runner) -> None:
     assert ok(run("recipe", *grpo)).stderr == ""
 
 
+def test_vllm_sampling_past_the_native_positions_is_refused_where_trl_gives_it_no_yarn(run: Runner) -> None:
+    """An expert's review: Qwen2.5-7B-Instruct's config reads 32,768 positions (its card: YaRN up
+    to 131,072), and the GRPO recipe at --seq-len 48k set vllm_max_model_length 49152, which vLLM
+    refuses; TRL passes its engine no RoPE scaling. The Python recipe says so; within 32k, or
+    sampling without vLLM (transformers' generate, on the YaRN-configured policy), it is written."""
+    args = ("recipe", "--gpu", "h100-80gb", "--gpus", "8", "--model", "Qwen/Qwen2.5-7B-Instruct")
+    args += ("--goal", "reasoning", "--data-kind", "reward-function", "--examples", "2k", "--out", "-")
+    fails(
+        run(*args, "--vllm", "--seq-len", "48k"), 2, "keep --seq-len within 32768, or sample without --vllm"
+    )
+    ok(run(*args, "--vllm", "--seq-len", "16k"))
+    assert "rope.yarn_factor = 1.5" in ok(run(*args, "--seq-len", "48k")).stdout
+
+
 def test_axolotl_refuses_a_vllm_engine_sized_for_a_context_its_share_cannot_hold(run: Runner) -> None:
     """An expert's review: axolotl hands its colocated vLLM no vllm_max_model_length, so vLLM
     sizes for Llama 3.2 3B's whole 131,072-token context (~15 GB of cache beside 6.4 GB of

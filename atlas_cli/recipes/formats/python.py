@@ -42,6 +42,7 @@ from atlas_cli.recipes.settings import (
     Setting,
     Value,
     bitsandbytes_optimizer,
+    extended_by_yarn,
     optimizer_arguments,
     samples_with_vllm,
     torchao_optimizer,
@@ -150,6 +151,18 @@ def gap(recipe: Recipe) -> str | None:
             "a reward model is a sequence classifier with a new head, not the next stage of a language "
             "model's adapter; write it as its own recipe"
         )
+    past = _sampled_past_native(recipe)
+    if past is not None:
+        stage, native = past
+        return t(
+            "TRL starts vLLM from the checkpoint's own config.json, with no RoPE scaling, so past the "
+            "{native} positions {model} was trained with vLLM samples {stage}'s completions without the "
+            "YaRN the policy trains with, or refuses the length; keep --seq-len within {native}, or "
+            "sample without --vllm",
+            native=native,
+            model=recipe.model.name if recipe.model is not None else "",
+            stage=stage.upper(),
+        )
     unsplit = [s for s, e in recipe.estimates.items() if not e.settings.objective.training.sequence_parallel]
     if recipe.sequence_parallel > 1 and unsplit:
         return t(
@@ -158,6 +171,22 @@ def gap(recipe: Recipe) -> str | None:
             split=recipe.sequence_parallel,
             stage=unsplit[0].upper(),
         )
+    return None
+
+
+def _sampled_past_native(recipe: Recipe) -> tuple[str, int] | None:
+    """An online stage sampling with vLLM past the positions the model was trained with, where its
+    card extends them by YaRN: TRL builds its engine as LLM(model=name_or_path, max_model_len=...)
+    with no RoPE override (trl/generation/vllm_generation.py), so the engine reads the checkpoint's
+    config (an expert's review: Qwen2.5-7B-Instruct's reads 32,768, and vLLM refused 49,152).
+    (stage, native positions), or None."""
+    model = recipe.model
+    if model is None or not extended_by_yarn(model) or model.context_length is None:
+        return None
+    for stage in recipe.stages:
+        key = f"{stage}.vllm_max_model_length"
+        if recipe.has(key) and int(recipe.value(key)) > model.context_length:
+            return stage, model.context_length
     return None
 
 
