@@ -490,7 +490,12 @@ def check_python(text: str, case: Case) -> None:
 
 
 def check_llamafactory(text: str, case: Case) -> None:
-    documents = yaml_documents(text)
+    # An export step merges an adapter into a 16-bit copy between stages where LLaMA-Factory cannot
+    # merge it at load (a 4-bit base, ZeRO-3): LLaMA-Factory's export keys, no quantization.
+    documents = [d for d in yaml_documents(text) if "export_dir" not in d]
+    for export in (d for d in yaml_documents(text) if "export_dir" in d):
+        assert set(export) <= LLAMAFACTORY_KEYS, set(export) - LLAMAFACTORY_KEYS
+        assert "quantization_bit" not in export and export["export_device"] == "cpu"
     plan = case.rec.plans[case.rank - 1]
     assert len(documents) == len(plan.pipeline)
     for doc, stage in zip(documents, plan.pipeline, strict=True):
@@ -1101,36 +1106,50 @@ def test_a_value_the_knowledge_base_lacks_is_left_to_the_library() -> None:
     ("method", "gpu", "expected"),
     [
         ("lora", "rtx-3090", {"adapter_name_or_path": "saves/ft-atlas/sft", "create_new_adapter": True}),
-        ("qlora", "t4", {"adapter_name_or_path": "saves/ft-atlas/sft", "create_new_adapter": False}),
+        ("qlora", "t4", {"model_name_or_path": "saves/ft-atlas/sft-merged"}),
         ("full-ft", "a100-80gb", {"model_name_or_path": "saves/ft-atlas/sft"}),
     ],
 )
 def test_llamafactory_second_stage_starts_from_the_first(
     method: str, gpu: str, expected: dict[str, Any]
 ) -> None:
+    """QLoRA: LLaMA-Factory merges no adapter into a 4-bit model, so an export step merges the SFT
+    adapter into a 16-bit copy first, and DPO trains a new adapter on it, the SFT model its
+    reference (an expert's review: it resumed the SFT adapter, the base model its reference)."""
     rec = recommend(gpu=gpu, model="qwen2.5-0.5b", data_kind="preferences")
-    sft, dpo = yaml_documents(
+    *documents, dpo = yaml_documents(
         render_recipe(CATALOG, rec, rank_of(rec, method, ("sft", "dpo")), "llamafactory")
     )
+    sft = documents[0]
+    if method == "qlora":
+        merge = documents[1]
+        assert merge["adapter_name_or_path"] == "saves/ft-atlas/sft" and "quantization_bit" not in merge
+        assert merge["export_dir"] == "saves/ft-atlas/sft-merged" and "adapter_name_or_path" not in dpo
     assert sft["stage"] == "sft" and dpo["stage"] == "dpo"
     assert dpo.items() >= expected.items()
     assert dpo["pref_beta"] == 0.1 and dpo["learning_rate"] < sft["learning_rate"]
 
 
-def test_llamafactory_under_zero3_resumes_the_sft_adapter_and_says_so() -> None:
+def test_llamafactory_under_zero3_merges_the_sft_adapter_by_an_export_step() -> None:
     """An expert's review: under DeepSpeed ZeRO-3 LLaMA-Factory merges no adapter and ignores
     create_new_adapter (model/adapter.py init_adapter: is_mergeable false), so the DPO stage
     trained the SFT adapter further with the base model as its reference, and the after-training
-    line loaded "sft,dpo", applying the SFT update twice. The recipe now resumes, and says so."""
+    line loaded "sft,dpo", applying the SFT update twice. An export step now merges the SFT adapter
+    first (llamafactory-cli export), DPO trains a new adapter on the merged model, and the run and
+    after-training lines follow it."""
     rec = recommend(
         gpu="a100-80gb", gpus="8", model="llama-3.1-70b", goal="align", data_kind="preferences", seq_len="4k"
     )
     recipe, rendered = write_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft", "dpo")), "llamafactory")
     assert recipe.sharding == "zero3"
-    _, dpo = yaml_documents(rendered.text)
-    assert dpo["adapter_name_or_path"] == "saves/ft-atlas/sft" and dpo["create_new_adapter"] is False
-    assert "--adapter_name_or_path saves/ft-atlas/dpo " in recipe.after_training
-    assert any(n.startswith("DeepSpeed ZeRO-3: LLaMA-Factory merges no adapter") for n in recipe.notes)
+    _, merge, dpo = yaml_documents(rendered.text)
+    assert merge["export_device"] == "cpu" and dpo["model_name_or_path"] == "saves/ft-atlas/sft-merged"
+    assert "adapter_name_or_path" not in dpo and "create_new_adapter" not in dpo
+    assert "&& llamafactory-cli export merge_sft.yaml && " in rendered.launch
+    assert "--model_name_or_path saves/ft-atlas/sft-merged --adapter_name_or_path saves/ft-atlas/dpo " in (
+        recipe.after_training
+    )
+    assert any(n.startswith("LLaMA-Factory merges no adapter into a 4-bit model") for n in recipe.notes)
 
 
 @pytest.mark.parametrize(("method", "base"), [("lora", "./outputs/sft/merged"), ("full-ft", "./outputs/sft")])
@@ -2616,8 +2635,8 @@ def test_an_8_bit_base_is_loaded_in_8_bits_in_every_format() -> None:
     assert plan.estimate is not None
     bits = plan.estimate.settings.quant_bits
     assert constants(render_recipe(CATALOG, rec, rank, "python"))["QUANT_BITS"] == bits
-    lf, _ = yaml_documents(render_recipe(CATALOG, rec, rank, "llamafactory"))
-    assert lf["quantization_bit"] == bits
+    lf, *_, kto = yaml_documents(render_recipe(CATALOG, rec, rank, "llamafactory"))
+    assert lf["quantization_bit"] == kto["quantization_bit"] == bits
     ax, _ = yaml_documents(render_recipe(CATALOG, rec, rank, "axolotl"))
     assert ax.get("load_in_8bit" if bits == 8 else "load_in_4bit") is True
     assert ax["adapter"] == ("lora" if bits == 8 else "qlora")
@@ -2681,7 +2700,13 @@ def test_out_dir_writes_one_file_per_stage_and_config(run: Runner, tmp_path: Pat
     out = tmp_path / "lf"
     result = run("recipe", *profile, "--trainer", "llamafactory", "--out", f"{out}/")
     assert result.exit_code == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["dpo.yaml", "ds_z3_config.json", "sft.yaml"]
+    # ZeRO-3 LoRA: the SFT adapter is merged by an export step before DPO
+    assert sorted(p.name for p in out.iterdir()) == [
+        "dpo.yaml",
+        "ds_z3_config.json",
+        "merge_sft.yaml",
+        "sft.yaml",
+    ]
     assert yaml.safe_load((out / "dpo.yaml").read_text(encoding="utf-8"))["stage"] == "dpo"
     assert "Run: FORCE_TORCHRUN=1" in header_of((out / "sft.yaml").read_text(encoding="utf-8"))
     again = run("recipe", *profile, "--trainer", "llamafactory", "--out", str(out))
@@ -2690,7 +2715,7 @@ def test_out_dir_writes_one_file_per_stage_and_config(run: Runner, tmp_path: Pat
     single = run("recipe", *profile, "--trainer", "llamafactory", "--out", str(tmp_path / "one.yaml"))
     assert single.exit_code == 0 and "--out DIR/ writes each to its own file" in single.stderr
     documents = [d for d in yaml.safe_load_all((tmp_path / "one.yaml").read_text(encoding="utf-8")) if d]
-    assert [d["stage"] for d in documents] == ["sft", "dpo"]
+    assert [d.get("stage", "export") for d in documents] == ["sft", "export", "dpo"]
 
 
 def test_recipe_json_has_plan_settings_memory_files_and_launch(run: Runner) -> None:

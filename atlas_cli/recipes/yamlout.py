@@ -43,7 +43,7 @@ def yaml_files(
             files.append(RecipeFile(name, head + body))
             continue
         intro = wrapped(
-            f"ft-atlas recipe ({fmt}): stage {i + 1} of {len(documents)} of the plan in {documents[0][0]}, "
+            f"ft-atlas recipe ({fmt}): step {i + 1} of {len(documents)} of the plan in {documents[0][0]}, "
             f"which states its settings, sources and how to run it."
         )
         files.append(RecipeFile(name, "\n".join(intro) + "\n" + body))

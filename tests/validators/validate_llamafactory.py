@@ -32,7 +32,7 @@ os.environ.setdefault("LLAMAFACTORY_VERBOSITY", "WARN")
 import llamafactory.hparams.parser as lf_parser
 import transformers.training_args
 import yaml
-from llamafactory.hparams import get_train_args
+from llamafactory.hparams import get_infer_args, get_train_args
 
 transformers.training_args.is_torch_bf16_gpu_available = lambda: True
 lf_parser.is_torch_bf16_gpu_available = lambda: True
@@ -101,6 +101,12 @@ def validate(entry: dict[str, Any]) -> str:
     errors = literal_errors(config)
     if errors:
         return "; ".join(errors)
+    if "export_dir" in config:
+        # An export step (llamafactory-cli export merges an adapter): the arguments its export_model
+        # parses; the adapter it merges is an earlier stage's output, which does not exist here.
+        config.pop("adapter_name_or_path", None)
+        get_infer_args(dict(config))
+        return ""
     cwd = os.getcwd()
     os.chdir(path.parent)  # dataset_dir and deepspeed are relative to where it runs
     try:

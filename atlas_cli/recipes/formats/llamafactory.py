@@ -290,15 +290,16 @@ def _lf_resumes(recipe: Recipe) -> bool:
     return recipe.memory_model == "qlora" or recipe.sharding == "zero3"
 
 
-def _lf_model(recipe: Recipe, previous: str | None) -> dict[str, Any]:
-    base = recipe.model_hint
-    values: dict[str, Any] = {"model_name_or_path": base}
-    if previous is not None and recipe.family == "lora":
-        # Loads the previous stage's adapter; a new adapter on top (LoRA) keeps the merged SFT model as
-        # the reference. Where LoRA cannot merge, the SFT adapter is resumed instead (_lf_resumes).
+def _lf_model(recipe: Recipe, previous: str | None, loaded: str) -> dict[str, Any]:
+    """The model a stage loads: `loaded` (the base, or the earlier stages merged by an export
+    step where LLaMA-Factory cannot merge at load: _lf_resumes), with the previous stage's adapter
+    merged and a new one on top (LoRA: the merged SFT model is the reference), or the previous
+    stage's whole model."""
+    values: dict[str, Any] = {"model_name_or_path": loaded}
+    if previous is not None and recipe.family == "lora" and not _lf_resumes(recipe):
         values["adapter_name_or_path"] = previous
-        values["create_new_adapter"] = not _lf_resumes(recipe)
-    elif previous is not None:
+        values["create_new_adapter"] = True
+    elif previous is not None and recipe.family != "lora":
         values["model_name_or_path"] = previous
     if recipe.memory_model == "qlora":
         bits = recipe.value("quant.bits") if recipe.has("quant.bits") else 4
@@ -388,8 +389,15 @@ def render(recipe: Recipe, main: str) -> Rendered:
     recipe.notes.append(t("template: {template} <- {source}.", template=template, source=template_source))
     ds_file = deepspeed_file(recipe)
     documents: list[tuple[str, str]] = []
+    exports: set[str] = set()  # the documents llamafactory-cli export runs
     previous: str | None = None
+    loaded = recipe.model_hint
     for stage in recipe.stages:
+        if previous is not None and recipe.family == "lora" and _lf_resumes(recipe):
+            name, merged = f"merge_{previous.rsplit('/', 1)[-1]}.yaml", f"{previous}-merged"
+            documents.append((name, _lf_export(loaded, previous, merged, template)))
+            exports.add(name)
+            loaded, previous = merged, None
         lf_stage = LF_STAGE[stage]
         output = f"saves/ft-atlas/{stage}"
         conversations = stage == "sft" and recipe.post_trained
@@ -398,7 +406,7 @@ def render(recipe: Recipe, main: str) -> Rendered:
         body = "".join(
             [
                 f"# data/dataset_info.json must hold: {json.dumps(info)}\n",
-                yaml_block("model", _lf_model(recipe, previous)),
+                yaml_block("model", _lf_model(recipe, previous, loaded)),
                 yaml_block("method", _lf_stage(recipe, stage)),
                 yaml_block("dataset", _lf_dataset(recipe, stage, template)),
                 yaml_block("output", {"output_dir": output, "logging_steps": 10, "plot_loss": True}),
@@ -408,6 +416,7 @@ def render(recipe: Recipe, main: str) -> Rendered:
         name = main if main and len(recipe.stages) == 1 else f"{stage}.yaml"
         documents.append((name, body))
         previous = output
+    recipe.after_training = _after_training(recipe, template, loaded)
     launcher = "llamafactory-cli train"
     if distributed(recipe):
         # LLaMA-Factory starts one process per GPU through torchrun when asked to.
@@ -416,7 +425,8 @@ def render(recipe: Recipe, main: str) -> Rendered:
             f"NODE_RANK=$NODE_RANK MASTER_ADDR=$MASTER_ADDR MASTER_PORT={MASTER_PORT} " if nodes > 1 else ""
         )
         launcher = f"FORCE_TORCHRUN=1 NNODES={nodes} {ranks}NPROC_PER_NODE={per_node} {launcher}"
-    run = " && ".join(f"{launcher} {shell_word(name)}" for name, _ in documents)
+    commands = [("llamafactory-cli export" if name in exports else launcher, name) for name, _ in documents]
+    run = " && ".join(f"{command} {shell_word(name)}" for command, name in commands)
     if "sft" in recipe.stages and recipe.post_trained:
         recipe.notes.append(t(INSTRUCT_SFT_DATA))
     recipe.notes += labels_as_answers(recipe, "LLaMA-Factory")
@@ -430,24 +440,19 @@ def render(recipe: Recipe, main: str) -> Rendered:
         )
     if recipe.sft_on_liked:
         recipe.notes.append(t(LIKED_AS_SFT))
-    if recipe.memory_model == "qlora" and len(documents) > 1:
+    if exports:
+        # An expert's review: the later stage resumed the SFT adapter, so its reference (the model
+        # with the adapter disabled, train/dpo/trainer.py) was the base model, not the SFT model.
         recipe.notes.append(
             t(
-                "QLoRA: LLaMA-Factory cannot merge an adapter into a 4-bit model, so the later stage "
-                "resumes the SFT adapter and its reference model is the base model, not the SFT model."
+                "LLaMA-Factory merges no adapter into a 4-bit model nor under DeepSpeed ZeRO-3 "
+                "(model/adapter.py), so {exports} merges each stage's adapter into a 16-bit copy of its "
+                "model on the CPU first (llamafactory-cli export: about {gb:.0f} GB of CPU RAM and of disk), "
+                "and the next stage trains a new adapter on it, the merged model its reference.",
+                exports=", ".join(sorted(exports)),
+                gb=_sixteen_bit_gb(recipe),
             )
         )
-    elif recipe.family == "lora" and len(documents) > 1 and _lf_resumes(recipe):
-        recipe.notes.append(
-            t(
-                "DeepSpeed ZeRO-3: LLaMA-Factory merges no adapter under it (model/adapter.py), so the "
-                "later stage resumes the SFT adapter and its reference model is the base model, not the "
-                "SFT model. For the SFT model as the reference, merge it first (llamafactory-cli export "
-                "with --adapter_name_or_path saves/ft-atlas/sft) and train the later stage on the merged "
-                "model."
-            )
-        )
-    recipe.after_training = _after_training(recipe, template)
     written_for = t(WRITTEN_FOR, version=VERSION, pins=PINS)
     return yaml_files(recipe, "llamafactory", written_for, run, documents, ds_file, _setup(recipe, ds_file))
 
@@ -481,7 +486,29 @@ def _setup(recipe: Recipe, ds_file: str | None) -> str:
     return setup
 
 
-def _after_training(recipe: Recipe, template: str) -> str:
+def _lf_export(model: str, adapter: str, merged: str, template: str) -> str:
+    """An export step: the adapter merged into a 16-bit copy of the model it trained on, on the CPU
+    (LLaMA-Factory's examples/merge_lora: no quantization_bit, which it refuses to merge into)."""
+    return yaml_block("model", {"model_name_or_path": model, "adapter_name_or_path": adapter}) + yaml_block(
+        "export",
+        {
+            "template": template,
+            "finetuning_type": "lora",
+            "export_dir": merged,
+            "export_size": 5,
+            "export_device": "cpu",
+            "export_legacy_format": False,
+        },
+    )
+
+
+def _sixteen_bit_gb(recipe: Recipe) -> float:
+    """The 16-bit model an export step holds and writes."""
+    e = recipe.plan.estimate
+    return 0.0 if e is None else e.shape.sixteen_bit_bytes / 1e9
+
+
+def _after_training(recipe: Recipe, template: str, loaded: str) -> str:
     """How to try and merge the result with llamafactory-cli's chat and export, which take the
     same arguments on the command line as in a YAML (launcher.py, hparams/parser.py read_args)."""
     outputs = [f"saves/ft-atlas/{stage}" for stage in recipe.stages]
@@ -493,7 +520,8 @@ def _after_training(recipe: Recipe, template: str) -> str:
             template=template,
         )
     # A later LoRA stage trains a new adapter on the merged earlier ones (create_new_adapter), so
-    # the model is the base with every stage's adapter, in order; a resumed adapter is one.
+    # the model is the base with every stage's adapter, in order; after an export step, the merged
+    # model with the last stage's adapter.
     adapters = ",".join(outputs[-1:] if _lf_resumes(recipe) else outputs)
     return t(
         "{dir} holds the adapter, not the model. Try it: llamafactory-cli chat --model_name_or_path {base} "
@@ -502,7 +530,7 @@ def _after_training(recipe: Recipe, template: str) -> str:
         "vllm serve loads (without quantization_bit: LLaMA-Factory merges into the 16-bit base only, "
         "QLoRA's too).",
         dir=outputs[-1],
-        base=shell_word(recipe.model_hint),
+        base=shell_word(loaded),
         adapters=adapters,
         template=template,
     )
