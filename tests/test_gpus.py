@@ -323,6 +323,19 @@ def test_bridged_pcie_cards_cross_pcie_beyond_a_pair(catalog: Catalog, gpu: str)
     assert sxm is not None and sxm.link_gbs == 300
 
 
+def test_the_gpus_table_says_a_bridge_joins_pairs_only(run: Runner, catalog: Catalog) -> None:
+    """An expert's review: `ft-atlas gpus` called bridged PCIe cards "NVLink" (RTX 3090, A100
+    PCIe, H100 PCIe), where beyond a pair they reach each other over PCIe; SXM boards keep NVLink.
+    Two RTX 3090s are timed over PCIe either way (their bridge's rate is not given)."""
+    table = ok(run("gpus", "--format", "markdown")).stdout
+    rows = {line.split("|")[1].strip(): line for line in table.splitlines() if line.startswith("| ")}
+    for gpu in ("rtx-3090", "rtx-a6000", "a100-80gb-pcie", "h100-pcie"):
+        assert "PCIe (+ NVLink bridge of 2)" in rows[gpu], gpu
+    assert "| NVLink |" in rows["a100-80gb"].replace("  ", " ")
+    pair = resolve_hardware(catalog, "rtx-3090", None, 2).device
+    assert pair is not None and "PCIe" in pair.link
+
+
 @pytest.mark.parametrize(
     ("gpu", "gbs", "link"),
     [

@@ -208,11 +208,15 @@ LINK_NAMES = {"nvlink": "NVLink", "pcie": "PCIe", "xgmi": "xGMI", "unified": N_(
 
 
 def _link(g: Gpu) -> tuple[str, str]:
-    """The kind of link between GPUs, and its GB/s."""
-    if g.interconnect is None:
+    """The kind of link between GPUs, and its GB/s. PCIe cards an NVLink bridge joins in pairs (or
+    fours) reach more GPUs over PCIe, as the time model has it: a review read "NVLink" for a 3090."""
+    link = g.interconnect
+    if link is None:
         return "—", "—"
-    gbs = g.interconnect.gbs
-    return t(LINK_NAMES[g.interconnect.kind]), "—" if gbs is None else number(gbs, "g")
+    name = t(LINK_NAMES[link.kind])
+    if link.bridged is not None:
+        name = t("PCIe (+ NVLink bridge of {count})", count=link.bridged)
+    return name, "—" if link.gbs is None else number(link.gbs, "g")
 
 
 def _tflops(g: Gpu) -> str:
