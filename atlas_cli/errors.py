@@ -310,7 +310,8 @@ def report(error: BaseException, debug: bool) -> int:
         # The system's own words (a full disk, a device error) say more than "internal error"; a
         # path that cannot name a file (too long, a file where a directory should be, a loop of
         # links) was given by the user: bad input.
-        where = f": {one_line(str(error.filename))}" if error.filename else ""
+        # Cut as a refused value is (a 6,000-character --out was echoed whole: an attacker's review).
+        where = f": {one_line(echoed(error.filename))}" if error.filename else ""
         code = EXIT_USAGE if error.errno in BAD_PATH_ERRORS else EXIT_INTERNAL
         return fail(f"{error.strerror}{where}", code)
     if debug:

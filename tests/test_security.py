@@ -1916,3 +1916,12 @@ def test_the_cache_keeps_the_entry_it_reads_however_old(cache_env: Path) -> None
     os.utime(entry, (1_000_000, 1_000_000))
     kbcache.load_cached_catalog(bundled_kb_path())  # a hit
     assert entry.stat().st_mtime > 1_000_000
+
+
+def test_a_path_too_long_is_echoed_cut_and_an_empty_batch_path_is_named(run: Runner, tmp_path: Path) -> None:
+    """An attacker's review: a 300-character --out file name was echoed whole in "File name too
+    long", and `recommend --batch ""` said "cannot read : No such file"."""
+    long = tmp_path / ("a" * 300 + ".py")
+    refused = fails(run("recipe", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--out", str(long)), 2)
+    assert "a" * 150 not in refused.stderr and refused.stderr.rstrip().endswith("...")
+    fails(run("recommend", "--batch", ""), 2, "--batch: empty path")

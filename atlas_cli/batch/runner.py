@@ -220,6 +220,8 @@ def _opened(source: str) -> Iterator[IO[str]]:
     """The input as text: UTF-8 (undecodable bytes become lone surrogates, refused line by line),
     lines ended by "\\n" only, so that a stray carriage return inside a line cannot shift the line
     numbers."""
+    if not source.strip():
+        raise UsageError(t("--batch: empty path (give a file, or - for standard input)"))
     if source != "-":
         try:
             handle = open(source, encoding="utf-8", errors="surrogateescape", newline="\n")  # noqa: SIM115
