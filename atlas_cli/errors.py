@@ -140,6 +140,17 @@ _CONTROL_IN_TEXT = re.compile(
 )
 
 
+# What forges or reorders a line where a name is shown: controls (a newline, ESC; not a tab), the
+# Unicode line separators and the bidirectional overrides and isolates. Zero-width joiners are
+# ordinary letters in Persian and Indic names, and a filename's undecodable bytes are its own.
+_FORGING = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def forges_lines(text: str) -> bool:
+    """Whether a name holds a character that would forge or reorder a line where it is shown."""
+    return _FORGING.search(text) is not None
+
+
 def _escaped(found: re.Match[str]) -> str:
     return found.group().encode("unicode_escape").decode("ascii")
 

@@ -1805,3 +1805,7 @@ def test_a_large_decoder_classifier_is_pointed_at_a_long_context_encoder(run: Ru
     for model in ("modernbert-base", "qwen2.5-0.5b"):
         plans = ok(run(*args, "--model", model)).json()["recommendations"]
         assert not any(c.startswith(said) for p in plans for c in p["caveats"]), model
+    # A diff review: preference pairs and ratings train a reward model or KTO, no encoder's head.
+    for data in ("preferences", "ratings"):
+        other = ok(run(*args[:-3], "--data-kind", data, "--json", "--model", "qwen3-8b")).json()
+        assert not any(c.startswith(said) for p in other["recommendations"] for c in p["caveats"]), data

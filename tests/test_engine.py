@@ -152,6 +152,9 @@ def test_when_everything_offloads_the_note_names_a_way_to_train_on_the_gpus_alon
     long = recommend(engine, gpu="a100-40gb", **seventy)
     (said,) = [n for n in long.notes if "Nothing trains on the GPUs alone" in n]
     assert "Without offload: QLoRA with a GPU with 78 GiB or more usable" in said
+    # A diff review: Apple's 512 GB of unified memory is no card to suggest on an H100.
+    moe = recommend(engine, gpu="h100-80gb", model="qwen3-235b-a22b", goal="chat", data_kind="demonstrations")
+    assert any(re.search(r"Without offload: \S+ with \d+ GPUs", n) for n in moe.notes), moe.notes
     # No GPU made holds DeepSeek-V3's LoRA alone: more of these GPUs, not a 784 GiB one.
     huge = recommend(engine, gpu="a100-80gb", gpus="2", model="deepseek-v3", data_kind="demonstrations")
     assert any(re.search(r"Without offload: LoRA with \d+ GPUs", n) for n in huge.notes), huge.notes

@@ -2670,3 +2670,26 @@ def test_qwen3_5_moe_and_qwen3_next_are_not_split_by_ulysses_and_time_the_delta_
     assert flo.attention_flops(model("qwen3-next-80b-a3b"), 4096) == pytest.approx(
         4 * 12 * 4096 * 2048 + delta
     )
+
+
+def test_eager_attention_counts_the_attention_layers_of_a_hybrid_model() -> None:
+    """A diff review: --attention eager counted an s x s matrix in all 64 layers of Qwen3.5-27B,
+    whose 48 Gated DeltaNet layers hold none: only its 16 attention layers do."""
+    hybrid = model("qwen3.5-27b")
+    eager = dataclasses.replace(hybrid, eager_heads=24)
+    settings = cfg(attention_kernel=False)
+    attending = eager.layers - eager.linear_layers
+    assert attending == 16
+    unchecked = act.eager_attention_bytes(eager, 8192, 1, eager.layers, False, settings)
+    checked = act.eager_attention_bytes(eager, 8192, 1, eager.layers, True, settings)
+    one_layer = checked - act.eager_attention_bytes(eager, 8192, 1, 0, False, settings)
+    assert unchecked == pytest.approx(checked + (attending - 1) * one_layer)
+
+
+def test_a_foreach_optimizer_stepped_in_the_backward_builds_no_whole_model_step(run: Runner) -> None:
+    """A diff review: with --optimizer-in-backward each weight steps alone, so the foreach AdamW's
+    whole-model temporary (a moment's copy) is not held; it was counted all the same."""
+    args = ("estimate", "--gpu", "a100-80gb", "--model", "llama-3.1-8b", "--method", "full-ft")
+    args += ("--precision", "pure-bf16", "--optimizer", "adamw-foreach", "--json")
+    whole, stepped = ok(run(*args)).json(), ok(run(*args, "--optimizer-in-backward")).json()
+    assert stepped["breakdown"]["buffers_gb"] < whole["breakdown"]["buffers_gb"] - 5

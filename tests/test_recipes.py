@@ -1152,6 +1152,24 @@ def test_llamafactory_under_zero3_merges_the_sft_adapter_by_an_export_step() -> 
     assert any(n.startswith("LLaMA-Factory merges no adapter into a 4-bit model") for n in recipe.notes)
 
 
+def test_llamafactory_resumes_the_sft_adapter_where_no_export_step_can_merge_it(run: Runner) -> None:
+    """A diff review: the export step needs the 16-bit copy in CPU RAM (more than --ram 12 on a
+    T4's host), runs once on one node (every node would write the same directory), and cannot
+    merge into a checkpoint stored quantized; there the DPO stage resumes the SFT adapter, the
+    base model its reference, and says why."""
+    t4 = ("--gpu", "t4", "--model", "llama-3.1-8b", "--data-kind", "preferences", "--seq-len", "1k")
+    nodes = ("--gpu", "a100-80gb", "--gpus", "16", "--model", "llama-3.1-70b", "--goal", "align")
+    nodes += ("--data-kind", "preferences", "--seq-len", "4k")
+    for args in ((*t4, "--ram", "12"), nodes):
+        written = ok(run("recipe", *args, "--trainer", "llamafactory", "--out", "-")).stdout
+        dpo = yaml_documents(written)[-1]
+        assert "export_dir: " not in written and dpo["create_new_adapter"] is False, args
+        assert "cannot be merged by an export step here" in " ".join(written.split())
+    assert (
+        "export_dir: saves/ft-atlas/sft-merged" in ok(run("recipe", *t4, "--trainer", "llamafactory")).stdout
+    )
+
+
 @pytest.mark.parametrize(("method", "base"), [("lora", "./outputs/sft/merged"), ("full-ft", "./outputs/sft")])
 def test_axolotl_second_stage_starts_from_the_first(method: str, base: str) -> None:
     rec = recommend(gpu="a100-80gb", model="qwen2.5-0.5b", data_kind="ratings")
@@ -4161,7 +4179,7 @@ def test_a_model_path_reaches_the_mlx_recipe_as_data(tmp_path: Path) -> None:
     bash = shutil.which("bash")
     if bash is None:
         pytest.skip("bash is not installed")
-    with pytest.raises(UsageError, match="holds a control or invisible character"):
+    with pytest.raises(UsageError, match="holds a control character"):
         recommend(**MAC, model=str(tmp_path / "a\nb"))
     model = tmp_path / 'my model\'s "dir"; $(touch owned) x'
     model.mkdir()

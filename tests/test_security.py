@@ -426,7 +426,7 @@ def test_batch_lines_escape_line_separators_and_c1_controls(run: Runner, tmp_pat
     assert any(BREAKS in plan["name"] for plan in first["recommendations"])
     # The refused name is echoed with each of them escaped (one_line), not raw.
     escaped = BREAKS.encode("unicode_escape").decode("ascii")
-    assert f"'x{escaped}y' holds a control or invisible character" in second["error"]["message"]
+    assert f"'x{escaped}y' holds a control character" in second["error"]["message"]
     # The same document as `recommend --json`, which escapes the same characters.
     args = ["--kb", str(kb), "recommend", "--gpu", "rtx-3090", "--model-size", "7b", "--goal", "chat"]
     single = run(*args, "--top", "100", "--json")
@@ -839,12 +839,18 @@ def test_an_invisible_character_in_echoed_input_is_shown(run: Runner) -> None:
     """An attacker's review: --gpu "40<zero-width space>90" was refused as "unknown GPU '4090'",
     the reason invisible; zero-width and directional marks are escaped as controls are, and a name
     holding one is refused as such (a later review forged a table line with a newline in --model)."""
-    for invisible in ("\u200b", "\u200e", "\u2060", "\ufeff", "\n", "\u202e"):
+    for invisible in ("\u200b", "\u200e", "\u2060", "\ufeff"):
+        result = run("recommend", "--gpu", f"40{invisible}90")
+        assert result.exit_code == 2 and invisible not in result.stderr
+        assert f"unknown GPU '40{invisible.encode('unicode_escape').decode()}90'" in result.stderr
+    for control in ("\n", "\x1b", "\u2028", "\u202e"):
         for flag in ("--gpu", "--model"):
-            result = run("recommend", flag, f"40{invisible}90")
-            assert result.exit_code == 2 and invisible not in result.stderr.rstrip("\n")
-            shown = invisible.encode("unicode_escape").decode()
-            assert f"{flag}: '40{shown}90' holds a control or invisible character" in result.stderr
+            result = run("recommend", flag, f"40{control}90")
+            assert result.exit_code == 2 and control not in result.stderr.rstrip("\n")
+            shown = control.encode("unicode_escape").decode()
+            assert f"{flag}: '40{shown}90' holds a control character" in result.stderr
+    # A zero-width non-joiner is a letter of Persian names, a tab a character of some paths: kept.
+    assert "holds a control" not in run("recommend", "--model", "/no/such/می\u200cخواهم").stderr
 
 
 # --- 2 and 3. generated recipes hold KB text as data only ------------------------------------------

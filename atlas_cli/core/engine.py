@@ -1413,7 +1413,11 @@ class Engine:
         self.hosted_as = {m.id: m.hosted_as for m in catalog.kb.methods if m.hosted_as}
         self._hosted_pipelines: dict[tuple[str, ...], tuple[tuple[str, ...], str | None]] = {}
         # The most memory a GPU the catalog knows has: a larger GPU suggested past it is none to buy.
-        self.largest_gpu_gib = max((g.memory_gib for g in catalog.gpus.values()), default=0.0)
+        # Apple's unified memory (512 GB) is no card (a diff review saw a 504 GiB GPU named on an
+        # H100); a Mac is told its unified memory apart (on_a_mac).
+        self.largest_gpu_gib = max(
+            (g.memory_gib for g in catalog.gpus.values() if g.vendor != "apple"), default=0.0
+        )
         self.experimental = {
             m.id
             for m in catalog.kb.methods

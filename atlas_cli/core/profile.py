@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from atlas_cli.core.shell import plain_decimal, shell_word
-from atlas_cli.errors import UsageError, echoed, not_one_of, one_line
+from atlas_cli.errors import UsageError, echoed, forges_lines, not_one_of, one_line
 from atlas_cli.i18n import CYRILLIC, N_, t
 from atlas_cli.kb.vocabulary import (
     CLASSIFIER_PIPELINE,
@@ -789,11 +789,11 @@ def parse_value(field: ProfileField, value: Any) -> Any:
     text = str(value).strip()
     if not text:
         raise UsageError(t("{flag}: empty name", flag=field.flag))
-    if one_line(text) != text:
+    if forges_lines(text):
         # An attacker's review: a newline in --model forged a line of the table's notes.
         raise UsageError(
             t(
-                "{flag}: '{value}' holds a control or invisible character: no name or path does",
+                "{flag}: '{value}' holds a control character: no name or path does",
                 flag=field.flag,
                 value=one_line(echoed(text)),
             )

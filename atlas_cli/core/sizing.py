@@ -361,10 +361,7 @@ class _Sizing:
         if stepped_in_backward and method.memory_model == "galore":
             # Layer-wise GaLore takes no DDP: one GPU, as recommend's variant (core/variants.py).
             settings = settings._replace(optimizer_in_backward=True, gpus=1)
-        elif (
-            self.options.optimizer_in_backward
-            and not MEMORY_MODELS[method.memory_model or "inference"].frozen_base
-        ):
+        elif self.options.optimizer_in_backward and holds_whole_gradient(method.memory_model):
             settings = settings._replace(optimizer_in_backward=True)
         warnings += _left_out_notes(self.left_out[method.id])
         label, result = single(method, info, settings, self.hardware, self.auto, self.rank_given)
@@ -493,6 +490,13 @@ def _left_out_notes(rules: list[Rule]) -> list[str]:
     ]
 
 
+def holds_whole_gradient(memory_model: str | None) -> bool:
+    """Whether a way of training holds a gradient of the whole model's weights, which stepping
+    them in the backward saves (not adapters over a frozen base, nor serving)."""
+    info = MEMORY_MODELS[memory_model or "inference"]
+    return not info.frozen_base and info.family != "none"
+
+
 def _ignored_options(options: EstimateOptions, memory_model: str | None, gpus: int) -> list[str]:
     """Options given that change nothing for this method or these GPUs: said, not dropped."""
     ignored = []
@@ -514,7 +518,7 @@ def _ignored_options(options: EstimateOptions, memory_model: str | None, gpus: i
         )
     if options.lora_dropout and info.family not in ("lora", "adalora"):
         ignored.append(t("--lora-dropout: {method} has no LoRA adapters: ignored", method=options.method))
-    if options.optimizer_in_backward and (info.frozen_base or info.family == "none"):
+    if options.optimizer_in_backward and not holds_whole_gradient(memory_model):
         ignored.append(
             t(
                 "--optimizer-in-backward: {method} holds no whole-model gradient (it trains adapters or "
@@ -527,10 +531,12 @@ def _ignored_options(options: EstimateOptions, memory_model: str | None, gpus: i
     elif (
         (options.galore_layerwise or options.optimizer_in_backward) and memory_model == "galore" and gpus > 1
     ):
+        flag = "--galore-layerwise" if options.galore_layerwise else "--optimizer-in-backward"
         ignored.append(
             t(
-                "--galore-layerwise: layer-wise GaLore supports no DDP (transformers, LLaMA-Factory): "
-                "estimated on one GPU"
+                "{flag}: layer-wise GaLore supports no DDP (transformers, LLaMA-Factory): estimated on one "
+                "GPU",
+                flag=flag,
             )
         )
     if options.quant_bits is not None and not info.quantized_base:

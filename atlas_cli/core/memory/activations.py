@@ -253,7 +253,9 @@ def eager_attention_bytes(
         if _compiled_softcapping(shape, settings)
         else EAGER_BYTES[shape.attention_softcapping]
     )
-    return ((1 if checkpointing else layers) * kept + running) * one_layer
+    # Linear-attention layers (Qwen3.5's Gated DeltaNet) hold no s x s matrix, eager or not.
+    attending = min(layers, shape.layers - shape.linear_layers)
+    return ((1 if checkpointing else attending) * kept + running) * one_layer
 
 
 def logit_bytes(

@@ -179,7 +179,8 @@ def foreach_step_bytes(model: str, optimizer_on_gpu: float, s: EstimateSettings)
     Qwen2.5-7B full fine-tuning on one GPU (bf16 weights, batch 1, transformers' adamw_torch of
     its day) reserved 76 GiB, 81.6 GB: 68.5 GB without this copy at 1,024 tokens, 80.5 GB with it
     (examples/train/full/train.sh, a review)."""
-    if not OPTIMIZERS[s.optimizer].foreach:
+    if not OPTIMIZERS[s.optimizer].foreach or s.optimizer_in_backward:
+        # Stepped in the backward, each weight's optimizer holds one weight's temporaries.
         return 0.0
     if MEMORY_MODELS[model].frozen_base:  # adapters: moments alone
         return optimizer_on_gpu / 2

@@ -290,16 +290,28 @@ def _lf_resumes(recipe: Recipe) -> bool:
     return recipe.memory_model == "qlora" or recipe.sharding == "zero3"
 
 
+def _lf_exports(recipe: Recipe) -> bool:
+    """A later LoRA stage merges the earlier adapter by an export step first, where LLaMA-Factory
+    cannot merge it at load (_lf_resumes): into a 16-bit copy on the CPU, which it makes only of a
+    checkpoint stored in 16 bits ("Cannot merge adapters to a quantized model", train/tuner.py),
+    on one node (every node would run it into the same directory), within --ram where given."""
+    if recipe.family != "lora" or len(recipe.stages) < 2 or not _lf_resumes(recipe):
+        return False
+    ram = recipe.profile.get("ram")
+    fits = not isinstance(ram, (int, float)) or _sixteen_bit_gb(recipe) <= ram
+    return not recipe.stored_quantized and node_layout(recipe.gpus)[0] == 1 and fits
+
+
 def _lf_model(recipe: Recipe, previous: str | None, loaded: str) -> dict[str, Any]:
-    """The model a stage loads: `loaded` (the base, or the earlier stages merged by an export
-    step where LLaMA-Factory cannot merge at load: _lf_resumes), with the previous stage's adapter
-    merged and a new one on top (LoRA: the merged SFT model is the reference), or the previous
-    stage's whole model."""
+    """The model a stage loads: `loaded` (the base, or the earlier stages merged by an export step:
+    _lf_exports) with the previous stage's adapter merged and a new one on top (LoRA: the merged
+    SFT model is the reference), or resumed where nothing merges it (the base is the reference),
+    or the previous stage's whole model."""
     values: dict[str, Any] = {"model_name_or_path": loaded}
-    if previous is not None and recipe.family == "lora" and not _lf_resumes(recipe):
+    if previous is not None and recipe.family == "lora":
         values["adapter_name_or_path"] = previous
-        values["create_new_adapter"] = True
-    elif previous is not None and recipe.family != "lora":
+        values["create_new_adapter"] = not _lf_resumes(recipe)
+    elif previous is not None:
         values["model_name_or_path"] = previous
     if recipe.memory_model == "qlora":
         bits = recipe.value("quant.bits") if recipe.has("quant.bits") else 4
@@ -392,8 +404,9 @@ def render(recipe: Recipe, main: str) -> Rendered:
     exports: set[str] = set()  # the documents llamafactory-cli export runs
     previous: str | None = None
     loaded = recipe.model_hint
+    merges = _lf_exports(recipe)
     for stage in recipe.stages:
-        if previous is not None and recipe.family == "lora" and _lf_resumes(recipe):
+        if previous is not None and merges:
             name, merged = f"merge_{previous.rsplit('/', 1)[-1]}.yaml", f"{previous}-merged"
             documents.append((name, _lf_export(loaded, previous, merged, template)))
             exports.add(name)
@@ -440,6 +453,16 @@ def render(recipe: Recipe, main: str) -> Rendered:
         )
     if recipe.sft_on_liked:
         recipe.notes.append(t(LIKED_AS_SFT))
+    if recipe.family == "lora" and len(recipe.stages) > 1 and _lf_resumes(recipe) and not exports:
+        recipe.notes.append(
+            t(
+                "LLaMA-Factory merges no adapter into a 4-bit model nor under DeepSpeed ZeRO-3 "
+                "(model/adapter.py), and this checkpoint cannot be merged by an export step here (it is "
+                "stored quantized, the run spans nodes, or its 16-bit copy is more than --ram), so the "
+                "later stage resumes the SFT adapter and its reference model is the base model, not the "
+                "SFT model."
+            )
+        )
     if exports:
         # An expert's review: the later stage resumed the SFT adapter, so its reference (the model
         # with the adapter disabled, train/dpo/trainer.py) was the base model, not the SFT model.
@@ -522,7 +545,7 @@ def _after_training(recipe: Recipe, template: str, loaded: str) -> str:
     # A later LoRA stage trains a new adapter on the merged earlier ones (create_new_adapter), so
     # the model is the base with every stage's adapter, in order; after an export step, the merged
     # model with the last stage's adapter.
-    adapters = ",".join(outputs[-1:] if _lf_resumes(recipe) else outputs)
+    adapters = ",".join(outputs[-1:] if _lf_resumes(recipe) else outputs)  # resumed or merged: the last
     return t(
         "{dir} holds the adapter, not the model. Try it: llamafactory-cli chat --model_name_or_path {base} "
         "--adapter_name_or_path {adapters} --template {template} --finetuning_type lora. The same "

@@ -64,7 +64,8 @@ TRL_STAGES = {
 # Reference-free preference objectives live in trl.experimental (ORPOTrainer; SimPO as
 # CPOTrainer(loss_type="simpo")): refused, with where they are trained instead.
 EXPERIMENTAL_STAGES = ("orpo", "simpo")
-EXPERIMENTAL_WRITERS = "llamafactory (pref_loss simpo) or axolotl (rl: simpo)"
+# Where SimPO is written instead: LLaMA-Factory's pref_loss, axolotl's rl (joined by a translated "or").
+EXPERIMENTAL_WRITERS = ("llamafactory (pref_loss simpo)", "axolotl (rl: simpo)")
 # Stages whose frozen reference copy the script loads itself, in 16 bit as the memory estimate
 # assumes (TRL would load it in the policy's dtype), when the weights themselves train; RLOO and
 # PPO build their own (each objective card's training.reference_model says which stages hold one).
@@ -126,7 +127,8 @@ def gap(recipe: Recipe) -> str | None:
     if experimental:
         stage = experimental[0]
         # axolotl's ORPO reads its own chat-template dataset types (formats/axolotl.py refuses it).
-        trainers = "llamafactory (pref_loss orpo)" if stage == "orpo" else EXPERIMENTAL_WRITERS
+        orpo = "llamafactory (pref_loss orpo)"
+        trainers = orpo if stage == "orpo" else t(" or ").join(EXPERIMENTAL_WRITERS)
         return t(
             "TRL trains {stage} only in trl.experimental (ORPOTrainer; SimPO as "
             "CPOTrainer(loss_type='simpo')), and Python recipes use stable APIs only; use --trainer "
