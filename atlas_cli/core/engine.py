@@ -856,8 +856,9 @@ def _too_large_note(
     kept: list[Scored],
     on_a_mac: Callable[[Change], Change] | None = None,
     without_vllm: Callable[[], Plan | None] | None = None,
-    ram_gb: float | None = None,
-    largest_gib: float = 0.0,
+    *,
+    ram_gb: float | None,
+    largest_gib: float,
 ) -> list[str]:
     """No training plan fits, offloaded or not, while prompting does and so ranks first: name the
     changes that would let one train (a review: ORPO at 8k on two RTX 4090s ranked few-shot

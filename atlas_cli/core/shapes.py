@@ -154,6 +154,12 @@ class Shape:
         return self.linear_value_heads * self.linear_value_head_dim
 
     @property
+    def softmax_layers(self) -> int:
+        """Layers whose attention scores every earlier position (an s x s square when eager, a KV
+        cache when generating): all but the linear-attention ones (Qwen3.5's Gated DeltaNet)."""
+        return self.layers - self.linear_layers
+
+    @property
     def attention_kinds(self) -> tuple[tuple[int, int, int, int], ...]:
         """(layers, query width, key/value width, cached width) of each kind of attention layer:
         one kind, or Gemma 4's other layers and its full-attention layers of their own widths.

@@ -253,9 +253,7 @@ def eager_attention_bytes(
         if _compiled_softcapping(shape, settings)
         else EAGER_BYTES[shape.attention_softcapping]
     )
-    # Linear-attention layers (Qwen3.5's Gated DeltaNet) hold no s x s matrix, eager or not.
-    attending = min(layers, shape.layers - shape.linear_layers)
-    return ((1 if checkpointing else attending) * kept + running) * one_layer
+    return ((1 if checkpointing else min(layers, shape.softmax_layers)) * kept + running) * one_layer
 
 
 def logit_bytes(
@@ -296,7 +294,7 @@ def kv_cache_bytes(shape: Shape, tokens: float, sequences: float = 1) -> float:
     DynamicSlidingWindowLayer, vLLM's sliding-window manager)."""
     window = min(tokens, shape.sliding_window) if shape.sliding_layers else tokens
     if shape.linear_layers:  # Qwen3.5: only the full-attention layers cache keys and values
-        full = (shape.layers - shape.linear_layers) * tokens * shape.kv_cache_width * 2
+        full = shape.softmax_layers * tokens * shape.kv_cache_width * 2
         return float(sequences * (full + linear_state_bytes(shape)))
     if shape.global_layers:  # Gemma 4: the full-attention layers cache widths of their own
         sliding = shape.sliding_layers * window * shape.kv_cache_width

@@ -308,8 +308,7 @@ def _eager_score_bytes(work: Work, row: float, extra_forwards: int) -> float:
         if shape.attention_softcapping:
             forward, backward = forward + SOFTCAPPING_SCORE_BYTES[0], backward + SOFTCAPPING_SCORE_BYTES[1]
     wide = 2.0 if s.precision == "fp32" else 1.0  # fp32 scores: twice the bytes
-    attending = shape.layers - shape.linear_layers  # Gated DeltaNet layers score no s x s square
-    return shape.eager_heads * attending * row * (forward * forwards + backward * reach) * wide
+    return shape.eager_heads * shape.softmax_layers * row * (forward * forwards + backward * reach) * wide
 
 
 def waits_for_collectives(s: EstimateSettings) -> bool:
