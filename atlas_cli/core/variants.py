@@ -193,6 +193,25 @@ def serves_stored(stored: str, hardware: Hardware) -> bool:
     return hardware.vendor == "nvidia" and architecture in SERVED_AS_STORED[stored][1]
 
 
+def variant_of(method: Method, result: Estimate | None) -> Variant | None:
+    """The variant of `method` an estimate was sized with (the first, its default setup, when no
+    other's settings match); None without an estimate or variants."""
+    if result is None or not method.variants:
+        return None
+    s = result.settings
+    for variant in method.variants[1:]:
+        if (
+            (variant.optimizer is None or variant.optimizer == s.optimizer)
+            and (variant.precision is None or variant.precision == s.precision)
+            and (variant.quant_bits is None or variant.quant_bits == s.quant_bits)
+            and (variant.serving_bits is None or variant.serving_bits == s.serving_bits)
+            and variant.layerwise == s.optimizer_in_backward
+            and variant.quantized_experts == s.quantized_experts
+        ):
+            return variant
+    return method.variants[0]
+
+
 def with_variant(
     variant: Variant, settings: EstimateSettings, hardware: Hardware
 ) -> tuple[EstimateSettings, list[str]]:
@@ -210,10 +229,11 @@ def with_variant(
         changes["serving_bits"] = variant.serving_bits
     if variant.layerwise:
         changes["optimizer_in_backward"] = True
-    if (variant.layerwise or variant.precision == "pure-bf16") and settings.gpus > 1:
+    if variant.layerwise and settings.gpus > 1:
         changes["gpus"] = 1
-        why = LAYERWISE_ONE_GPU if variant.layerwise else PURE_BF16_ONE_GPU
-        warnings.append(t(why, gpus=settings.gpus))
+        warnings.append(t(LAYERWISE_ONE_GPU, gpus=settings.gpus))
+    elif variant.precision == "pure-bf16" and settings.gpus > 1:
+        warnings.append(t(PURE_BF16_DATA_PARALLEL, gpus=settings.gpus))
     varied = settings._replace(**changes)  # type: ignore[arg-type]
     return with_experts_quantized(varied) if variant.quantized_experts else varied, warnings
 
@@ -221,14 +241,14 @@ def with_variant(
 # Layer-wise GaLore steps each layer's optimizer inside its backward hook, which transformers and
 # LLaMA-Factory refuse under DDP. Pure bf16 saves memory only where nothing shards: DeepSpeed's
 # ZeRO, which multi-GPU recipes shard with, keeps fp32 master weights whatever the model's dtype,
-# and plain data parallel holds on each GPU what one GPU does (sized on one, conservatively).
+# so it runs plain data parallel (search.unsharded_only), each GPU holding what one would.
 LAYERWISE_ONE_GPU = N_(
     "Layer-wise GaLore runs on one GPU (transformers and LLaMA-Factory refuse it under DDP): this plan "
     "uses 1 of your {gpus} GPUs."
 )
-PURE_BF16_ONE_GPU = N_(
-    "Pure bf16 saves memory only unsharded (DeepSpeed's ZeRO keeps fp32 master weights): this plan is "
-    "sized and timed on 1 of your {gpus} GPUs; data parallel over more holds the same per GPU."
+PURE_BF16_DATA_PARALLEL = N_(
+    "Pure bf16 saves memory only unsharded (DeepSpeed's ZeRO keeps fp32 master weights): this plan runs "
+    "plain data parallel on your {gpus} GPUs, each holding what one GPU would."
 )
 
 

@@ -272,7 +272,7 @@ def _fewer_gpus_note(recipe: Recipe) -> None:
     """Say so when the plan trains on fewer GPUs than the profile has: the launcher runs that many."""
     given = int(recipe.profile.get("gpus") or 1)
     if recipe.gpus + recipe.vllm_server_gpus < given:
-        why = [t("layer-wise GaLore and pure bf16 are sized on one")]
+        why = [t("layer-wise GaLore runs on one")]
         if recipe.profile.get("priority") == "cost":
             chosen = t("--priority cost takes the number that costs least, the fastest of those within 5 %")
             why.insert(0, chosen)

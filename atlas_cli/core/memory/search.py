@@ -65,9 +65,9 @@ def with_strategy(run: Estimator, settings: EstimateSettings, loaded_whole: bool
     that fits (_loaded_shard_by_shard), unless `loaded_whole` (the recipes' DeepSpeed loads it
     whole onto every GPU); else the first that fits at all; else ZeRO-3 (the least memory). A way
     of training that runs with data parallel only (GaLore, Unsloth: data_parallel_only) gets data
-    parallel, without offload (DeepSpeed's)."""
+    parallel, without offload (DeepSpeed's); so does pure bf16 (unsharded_only)."""
     data_parallel = run(settings._replace(sharding="ddp", sequence_parallel=1))
-    if data_parallel_only(data_parallel):
+    if data_parallel_only(data_parallel) or unsharded_only(settings):
         return _data_parallel_alone(run, data_parallel)
     if settings.gpus == 1:
         return data_parallel
@@ -136,6 +136,14 @@ def data_parallel_only(e: Estimate) -> bool:
         or e.settings.stack in NO_DEEPSPEED_STACKS
         or (e.settings.quantized_experts and e.shape.expert_params > 0)
     )
+
+
+def unsharded_only(s: EstimateSettings) -> bool:
+    """Pure bf16 as the recipes write it: DeepSpeed's ZeRO, which they shard with, keeps fp32
+    master partitions whatever the model's dtype (recipes/settings.py _pure_bf16_weights), so
+    only plain data parallel trains without them. An offload plan is DeepSpeed's already, sized as
+    it resolves (parallel.resolved_sharding)."""
+    return s.precision == "pure-bf16" and s.offload == "none"
 
 
 def _data_parallel_alone(run: Estimator, found: Estimate) -> Estimate:
