@@ -4428,9 +4428,11 @@ def test_zero_3_across_nodes_names_hierarchical_partitioning(run: Runner, traine
     while recommend's own note names hybrid sharding; the header says how (ZeRO++'s
     zero_hpz_partition_size, accelerate's DeepSpeed guide) and what it costs. Full fine-tuning's
     copy of the 141 GB of 16-bit weights over 8 GPUs (17.6 GB, with the allocator's slack) does
-    not fit beside the Python recipe's states: it shards flat and says what the other would take."""
+    not fit beside the Python recipe's states at 8k tokens: it shards flat and says what the other
+    would take."""
     args = ("--gpu", "h100", "--gpus", "32", "--model", "llama-3.1-70b", "--goal", "chat")
     args += ("--data-kind", "demonstrations", "--examples", "100k", "--trainer", trainer, "--out", "-")
+    args += ("--seq-len", "8k") if trainer == "python" else ()
     text = ok(run("recipe", *args)).stdout
     said = " ".join(text.replace("#", " ").split())
     assert '"zero_hpz_partition_size": 8 in zero_optimization in' in said and where in said
@@ -4540,6 +4542,29 @@ def test_a_two_stage_adalora_says_to_merge_the_first_adapter_before_the_second(r
     after = _after_training(text)
     assert "ft-atlas-output/dpo holds the last stage's adapter" in after
     assert "with ft-atlas-output/sft merged into it" in after
+
+
+def test_an_adapter_on_fused_experts_is_merged_before_a_stage_that_needs_a_reference(run: Runner) -> None:
+    """An expert's review: PEFT allows one adapter per model when it targets parameters, so TRL's
+    DPO scored the SFT adapter's reference with the adapters off, the base model, while the script
+    said the reference was the SFT policy. The DPO stage trains a new adapter on the base with the
+    SFT adapter merged in (by the main process, on the CPU: ZeRO-3 shards what it loads); without
+    fused experts a later stage continues the adapter."""
+    args = ("--gpu", "h100", "--gpus", "2", "--model", "qwen3-30b-a3b", "--goal", "align")
+    args += ("--data-kind", "preferences", "--sft-data", "yes", "--examples", "10k", "--json")
+    plans = ok(run("recommend", *args, "--lora-experts")).json()["recommendations"]
+    rank = next(p["rank"] for p in plans if p["method"] == "lora")
+    text = ok(run("recipe", *args, "--lora-experts", "--plan", str(rank))).json()["files"][0]["text"]
+    build = ast.get_source_segment(text, _function(text, "build_model")) or ""
+    assert "merged_base(args, stage)" in build and "PeftModel.from_pretrained(model, previous" not in build
+    assert "main_process_first" in (ast.get_source_segment(text, _function(text, "merged_base")) or "")
+    assert "trained on ft-atlas-output/sft-merged" in " ".join(_after_training(text).split())
+    plain = ok(run("recipe", *args, "--plan", str(rank))).json()["files"][0]["text"]
+    assert "def merged_base" not in plain and "PeftModel.from_pretrained(model, previous" in plain
+
+
+def _function(text: str, name: str) -> ast.FunctionDef:
+    return next(n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.name == name)
 
 
 def test_an_adapter_on_fused_experts_is_merged_before_serving(run: Runner) -> None:

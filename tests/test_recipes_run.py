@@ -835,6 +835,42 @@ def test_a_colocated_vllm_engine_takes_the_max_length_given(tmp_path: Path) -> N
     assert settings["vllm_max_model_length"] == 4096 and settings["max_completion_length"] == 3584
 
 
+def test_an_adapter_on_fused_experts_trains_dpo_on_the_sft_merge(
+    data: dict[str, str], tmp_path: Path
+) -> None:
+    """An expert's review: TRL's DPO cannot keep a frozen copy of an adapter on fused experts
+    (PEFT target_parameters) as its reference and scored it with the base. The DPO stage trains a
+    new adapter on the base with the SFT adapter merged in, on a tiny Qwen3 MoE whose experts are
+    fused parameters, as transformers 5 loads them."""
+    from transformers import Qwen3MoeConfig, Qwen3MoeForCausalLM
+
+    moe = _save_tiny(
+        tmp_path / "tiny-moe",
+        Qwen3MoeConfig,
+        Qwen3MoeForCausalLM,
+        num_key_value_heads=2,
+        head_dim=8,
+        num_experts=4,
+        num_experts_per_tok=2,
+        moe_intermediate_size=16,
+    )
+    rec = recommend(
+        gpu="h200", model="qwen3-30b-a3b", goal="align", data_kind="preferences", sft_data="yes",
+        examples="10k", lora_experts="yes",
+    )  # fmt: skip
+    script = tmp_path / "recipe.py"
+    script.write_text(render_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft", "dpo")), "python"), "utf-8")
+    recipe = runpy.run_path(str(script), run_name="ft_atlas_recipe")
+    assert recipe["ADAPTER_SETTINGS"]["target_parameters"]
+    out = tmp_path / "out"
+    args = ["--model", moe, "--dataset", data["sft"], "--dpo-dataset", data["dpo"], "--output-dir", str(out)]
+    recipe["main"]([*args, *SMOKE, "--grad-accum", "1", "--precision", "fp32"])
+    assert (out / "sft-merged" / "config.json").is_file()
+    assert json.loads((out / "dpo" / "adapter_config.json").read_text())["base_model_name_or_path"] == str(
+        out / "sft-merged"
+    )
+
+
 def test_adalora_trains_with_its_orthogonal_penalty(models: dict[str, str], tmp_path: Path) -> None:
     """PEFT adds AdaLoRA's regulariser to outputs.loss, which TRL 1.x trainers never read (their
     loss comes from the fused LM head): a review saw the same loss at orth_reg_weight 0.5 and 0.

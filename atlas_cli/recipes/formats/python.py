@@ -597,8 +597,8 @@ def _python_imports(recipe: Recipe) -> str:
         names["trl"] = {name for stage in recipe.stages for name in TRL_STAGES[stage]}
         if "sft" in recipe.stages:
             names["trl"].add("get_training_chat_template")
-    if not classifier or recipe.memory_model in ("qlora", "adalora"):
-        names["accelerate"] = {"PartialState"}  # the number of processes, and each one's GPU
+    if not classifier or recipe.memory_model in ("qlora", "adalora") or _merging_stages(recipe):
+        names["accelerate"] = {"PartialState"}  # the number of processes, each one's GPU, the main one
     peft = _peft_names(recipe)
     if peft:
         names["peft"] = peft
@@ -1068,6 +1068,34 @@ def _load_model(recipe: Recipe) -> str:
     return Template(LOAD_MODEL).substitute(quantization=quantization, load=load)
 
 
+# Why a later stage merges the previous stage's adapter into the weights and trains a new one,
+# where TRL cannot keep a frozen copy of the adapter as the reference (build_model's docstring).
+MERGED_FOR_ADALORA = (
+    "AdaLoRA allows a single trainable adapter, so TRL cannot keep a frozen copy as the reference:\n"
+    "    a later stage merges the previous stage's adapter into the weights (they become the reference)\n"
+    "    and allocates a new rank budget."
+)
+MERGED_FOR_EXPERTS = (
+    "An adapter on fused experts (target_parameters) is the one PEFT allows a model (peft#3340), so\n"
+    "    TRL's DPO and KTO cannot add a frozen copy as the reference and would score it with the\n"
+    "    adapters off, the base model: a later stage merges the previous stage's adapter into the weights\n"
+    "    (with them off, the model is the previous stage's policy, the reference) and trains a new one."
+)
+
+
+def _merging_stages(recipe: Recipe) -> str | None:
+    """Why a later stage merges the previous adapter (build_model's docstring), or None where it
+    continues it."""
+    if len(_stages(recipe)) < 2:
+        return None
+    if recipe.memory_model == "adalora":
+        return MERGED_FOR_ADALORA
+    later = _stages(recipe)[1:]
+    if recipe.has("lora.expert_parameters") and any(s in SCRIPT_REFERENCE_STAGES for s in later):
+        return MERGED_FOR_EXPERTS
+    return None
+
+
 def _build_blocks(recipe: Recipe) -> list[str]:
     """load_model, trainable-parameter selection and build_model for the plan's family."""
     blocks = [training.LOAD_DTYPE, training.REFERENCE_DTYPE, _load_model(recipe)]
@@ -1090,7 +1118,9 @@ def _build_blocks(recipe: Recipe) -> list[str]:
             blocks.append(Template(training.FREEZE_VISION_TOWER).substitute(modules=literal(VISION_MODULES)))
         blocks.append(training.BUILD_WEIGHTS.replace("$select", select))
     else:
-        blocks.append(training.BUILD_ADALORA if recipe.memory_model == "adalora" else training.BUILD_PEFT)
+        merging = _merging_stages(recipe)
+        build = Template(training.BUILD_MERGING).substitute(why=merging) if merging else training.BUILD_PEFT
+        blocks.append(build)
         blocks.append(_adapter_function(recipe))
     return blocks
 
@@ -1285,12 +1315,12 @@ AFTER_REWARD = N_(
     "AutoModelForSequenceClassification.from_pretrained('{dir}') loads it "
     "(AutoPeftModelForSequenceClassification for an adapter), to rank responses or as GRPO's reward_funcs."
 )
-# AdaLoRA's later stage merges the earlier stage's adapter into the weights and trains one of its
-# own (training.BUILD_ADALORA): the result is the base with every stage's adapter, in order.
+# A later stage that merges the earlier stage's adapter into the weights and trains one of its own
+# (_merging_stages): the result is the base with every stage's adapter, in order.
 AFTER_MERGED_STAGES = N_(
-    "{dir} holds the last stage's adapter, trained on {base} with {earlier} merged into it: load "
-    "{base} in 16 bits, merge each earlier adapter in order (PeftModel.from_pretrained(model, "
-    "adapter).merge_and_unload()), then load or merge {dir} the same way."
+    "{dir} holds the last stage's adapter, trained on {merged} ({base} with {earlier} merged into it, "
+    "in 16 bits, as the script wrote it): peft's AutoPeftModelForCausalLM.from_pretrained('{dir}') "
+    "loads {merged} with it, and merge_and_unload() makes one model of them."
 )
 AFTER_QUANTIZED_BASE = N_(
     " (not the 4-bit base it trained on: quantizing the merged weights again would round away much of "
@@ -1328,13 +1358,13 @@ def _saved_result(recipe: Recipe) -> str:
     last = stages[-1]
     family = recipe.family
     peft = recipe.memory_model in _PEFT_CONFIG
-    if recipe.memory_model == "adalora" and len(stages) > 1:
-        earlier = ", ".join(f"ft-atlas-output/{stage}" for stage in stages[:-1])
+    if _merging_stages(recipe):
         return t(
             AFTER_MERGED_STAGES,
             dir=f"ft-atlas-output/{last}",
+            merged=f"ft-atlas-output/{stages[-2]}-merged",
             base=shell_word(recipe.model_hint),
-            earlier=earlier,
+            earlier=", ".join(f"ft-atlas-output/{stage}" for stage in stages[:-1]),
         )
     if last == "reward-model":
         template = AFTER_REWARD

@@ -299,7 +299,7 @@ def build_model(
     return PeftModel.from_pretrained(model, previous, is_trainable=True), None
 '''
 
-BUILD_ADALORA = '''
+BUILD_MERGING = '''
 def build_model(
     args: argparse.Namespace,
     tokenizer: PreTrainedTokenizerBase,
@@ -307,13 +307,28 @@ def build_model(
     rows: Dataset,
     stage: str,
 ) -> tuple[PreTrainedModel, PeftConfig | None]:
-    """AdaLoRA allows a single trainable adapter, so TRL cannot keep a frozen copy as the reference:
-    a later stage merges the previous stage's adapter into the weights (they become the reference)
-    and allocates a new rank budget."""
-    model = load_model(args.model, args, stage)
-    if previous is not None:
-        model = PeftModel.from_pretrained(model, previous).merge_and_unload()
+    """$why"""
+    model = load_model(args.model if previous is None else merged_base(args, stage), args, stage)
     return model, adapter_config(args, tokenizer, rows, stage)
+
+
+def merged_base(args: argparse.Namespace, stage: str) -> str:
+    """The weights a later stage trains its adapter on: the base with each earlier stage's adapter
+    merged into it, in order, in 16 bits (ft-atlas-output/<stage>-merged). The main process merges
+    on the CPU, once, which takes CPU RAM for the whole 16-bit model: under ZeRO-3 each process
+    loads only a shard of the weights, which PEFT cannot merge into. The others wait for it."""
+    path, state = args.model, PartialState()
+    for earlier in STAGES[: STAGES.index(stage)]:
+        adapter = Path(args.output_dir) / earlier
+        merged = adapter.with_name(f"{earlier}-merged")
+        with state.main_process_first():
+            if state.is_main_process and not merged.is_dir():
+                partial = merged.with_name(f"{merged.name}.partial")
+                model = language_model_class(path).from_pretrained(path, dtype=load_dtype(args.precision))
+                PeftModel.from_pretrained(model, str(adapter)).merge_and_unload().save_pretrained(partial)
+                partial.rename(merged)
+        path = str(merged)
+    return path
 '''
 
 FREEZE_VISION_TOWER = '''
