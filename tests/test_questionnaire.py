@@ -84,6 +84,15 @@ def test_a_vllm_server_is_asked_of_who_samples_with_vllm_on_several_gpus(catalog
     assert told["vllm_server_gpus"] == 1
 
 
+def test_the_network_is_asked_of_who_trains_across_nodes(catalog: Catalog) -> None:
+    """An expert's review: multi-node plans assumed InfiniBand, and 100 Gb Ethernet was not a thing
+    one could say. More GPUs than a node holds are asked how fast their network is."""
+    question = FIELDS_BY_NAME["network_gbps"].question
+    answers = {"gpu": "h100-80gb", "gpus": 16, "model": "llama-3.1-70b", "goal": "chat"}
+    assert question in asked_after(catalog, answers)
+    assert question not in asked_after(catalog, {**answers, "gpus": 8})
+
+
 def test_every_question_comes_from_the_profile_definition(catalog: Catalog) -> None:
     _, terminal = interview(catalog, [""] * 20)
     asked = "".join(terminal.prompts)
@@ -94,6 +103,7 @@ def test_every_question_comes_from_the_profile_definition(catalog: Catalog) -> N
         skipped += ("sft_data",)  # only after preference pairs (test_full_run_builds_the_profile)
         skipped += ("vllm",)  # only after a reward function (test_vllm_is_asked_of_online_rl_only)
         skipped += ("vllm_server_gpus",)  # only after vLLM on several GPUs (test_a_vllm_server_is_asked_...)
+        skipped += ("network_gbps",)  # only of more GPUs than a node holds (test_the_network_is_asked_...)
         skipped += (
             "lora_experts",
             "num_generations",

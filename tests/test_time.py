@@ -951,6 +951,36 @@ def test_cost_priority_takes_the_fastest_of_the_gpu_counts_that_cost_alike(run: 
     assert on_16["lora"] == 16 and on_16["full-ft"] < 16
 
 
+def test_the_network_between_nodes_is_said_and_can_be_given(run: Runner, tmp_path: Path) -> None:
+    """An expert's review: 70B full fine-tuning on 16 H100s read 11-27 h, timed over InfiniBand
+    with a 400 Gb/s port per GPU that nothing said, and 100 Gb Ethernet could not be given: over
+    it every GPU waits on ZeRO-3's traffic. The footer names the network; --network-gbps (per
+    node), estimate's flag and the batch key set it."""
+    args = ("--gpu", "h100-80gb", "--gpus", "16", "--model", "llama-3.1-70b", "--goal", "chat")
+    args += ("--data-kind", "demonstrations", "--examples", "50k", "--top", "3")
+    table = ok(run("recommend", *args[:-2], "--top", "3")).stdout
+    assert "Between nodes: 3,200 Gb/s per node (--network-gbps gives yours)." in " ".join(table.split())
+    one_node = ok(run("recommend", *args[:3], "8", *args[4:])).stdout
+    assert "Between nodes" not in one_node
+
+    def full(*extra: str) -> dict[str, Any]:
+        return next(p for p in ok(run("recommend", *args, *extra, "--json")).json()["recommendations"]
+                    if p["method"] == "full-ft")  # fmt: skip
+
+    infiniband, ethernet = full(), full("--network-gbps", "100")
+    assert ethernet["time_assumptions"]["network_gbs"] == 100 / 8 / 8
+    assert infiniband["time_assumptions"]["network_gbs"] == 50
+    assert ethernet["time"]["hours"] > 5 * infiniband["time"]["hours"]
+    estimate = ("estimate", "--method", "full-ft", *args[:6], "--examples", "50k", "--json")
+    slow = ok(run(*estimate, "--network-gbps", "100")).json()["time"]["hours"]
+    assert slow > 5 * ok(run(*estimate)).json()["time"]["hours"]
+    batch = tmp_path / "nodes.jsonl"
+    profile = '{"gpu": "h100-80gb", "gpus": 16, "model": "llama-3.1-70b", "goal": "chat", '
+    batch.write_text(profile + '"data_kind": "demonstrations", "examples": "50k", "network_gbps": 100}\n')
+    line = ok(run("recommend", "--batch", str(batch))).json()
+    assert {p["time_assumptions"]["network_gbs"] for p in line["recommendations"] if p["time"]} == {1.5625}
+
+
 def test_a_variant_that_fits_on_fewer_gpus_is_timed_on_all_of_them(run: Runner) -> None:
     """8B full fine-tuning on 2 H100s (an expert's review): mixed precision fits on both only under
     ZeRO-3 (3.6 h at micro-batch 1), pure bf16 on one (2.1 h), and was planned there, idling a

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         "gpu",
         "vram",
         "gpus",
+        "network_gbps",
         "model",
         "model_size",
         "data_kind",

@@ -1845,10 +1845,11 @@ class Engine:
     def _resolve(self, profile: Profile) -> Resolved:
         api = profile.model_access == "api"
         variant = profile.model_variant
-        key = (profile.gpu, profile.vram, profile.gpus, profile.model, profile.model_size, api, variant)
+        gpus = (profile.gpu, profile.vram, profile.gpus, profile.network_gbps)
+        key = (*gpus, profile.model, profile.model_size, api, variant)
         found = self._resolved.get(key)
         if found is None:
-            hardware = resolve_hardware(self.catalog, profile.gpu, profile.vram, profile.gpus)
+            hardware = resolve_hardware(self.catalog, *gpus)
             model = resolve_model(self.catalog, profile.model, profile.model_size, api=api)
             if variant is not None and variant != model.variant:  # --model-variant says so
                 model = model._replace(variant=variant)  # type: ignore[arg-type]

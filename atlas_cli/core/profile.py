@@ -142,6 +142,18 @@ class Profile:
     gpus: int = _question(
         "gpus", "hardware", "Number of GPUs (default 1).", "How many GPUs?", default=1, example="2"
     )
+    network_gbps: float | None = _question(
+        "number",
+        "hardware",
+        "Network between nodes (more than 8 GPUs), in Gb/s per node, its NICs together: 3200 for a DGX "
+        "H100's eight 400 Gb/s InfiniBand ports, 400 for one, 100 for 100 Gb Ethernet. Default: the "
+        "GPU's catalog entry (InfiniBand, a port per GPU).",
+        "How fast is the network between your nodes, in Gb/s per node? (3200: a DGX's InfiniBand; 100: "
+        "100 Gb Ethernet)",
+        example="3200",
+        if_unset="InfiniBand with a 400 Gb/s port per GPU, as in NVIDIA's DGX systems",
+        most=1e6,
+    )
     ram: float | None = _question(
         "number",
         "hardware",

@@ -16,6 +16,7 @@ from typing import Any, Final, Protocol
 
 from atlas_cli.core.models import HUB_ID, FoundModel, find_model, named_variant
 from atlas_cli.core.names import looks_instruct
+from atlas_cli.core.nodes import GPUS_PER_NODE
 from atlas_cli.core.profile import (
     FIELDS_BY_NAME,
     PROFILE_FIELDS,
@@ -164,6 +165,8 @@ SKIP: dict[str, Callable[[Answers], bool]] = {
         or (a.get("goal") == "classify" and a.get("data_kind") in (None, "labeled"))
     ),
     "ram": lambda a: True,
+    # Asked of who trains across nodes: their network sets how long sharded training waits.
+    "network_gbps": lambda a: _api_only(a) or _no_gpu(a) or a.get("gpus", 1) <= GPUS_PER_NODE,
     "price_per_hour": lambda a: True,
     "max_hours": lambda a: True,
     "budget_usd": lambda a: True,

@@ -23,6 +23,7 @@ from atlas_cli.core.memory.search import Change
 from atlas_cli.core.memory.states import frozen_base_bytes, plan_experts_quantized
 from atlas_cli.core.models import FoundModel, SourceKind, find_model, names_other_variant, variant_checkpoint
 from atlas_cli.core.names import looks_instruct
+from atlas_cli.core.nodes import network_per_gpu
 from atlas_cli.core.profile import MAX_GPUS, Profile, check_gpu_text, check_server_stack, parse_vram
 from atlas_cli.core.shapes import VISION_TEXT_ONLY, Shape, bare_model, describe, shape_of
 from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, INTER_NODE_GBS, PCIE_X16_GBS, Device
@@ -316,7 +317,18 @@ def counted_gpu(catalog: Catalog, text: str) -> tuple[Gpu, int] | None:
     return None
 
 
-def resolve_hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus: int) -> Hardware:
+def resolve_hardware(
+    catalog: Catalog, gpu: str | None, vram: float | None, gpus: int, network_gbps: float | None = None
+) -> Hardware:
+    """The GPUs a profile names; `network_gbps` (--network-gbps, per node) replaces the catalog's
+    network between nodes."""
+    found = _hardware(catalog, gpu, vram, gpus)
+    if network_gbps is None or found.device is None:
+        return found
+    return found._replace(device=found.device._replace(network_gbs=network_per_gpu(network_gbps)))
+
+
+def _hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus: int) -> Hardware:
     check_gpu_count(catalog, gpus)
     if gpu is not None and means_no_gpu(gpu):
         return Hardware(None, False, None, None, False, 1, t("no local GPU"))

@@ -171,7 +171,7 @@ def objective_data_kind(catalog: Catalog, objective: str | None) -> str | None:
 
 def run_estimate(catalog: Catalog, profile: Profile, options: EstimateOptions) -> Report:
     options.check()
-    hardware = resolve_hardware(catalog, profile.gpu, profile.vram, profile.gpus)
+    hardware = resolve_hardware(catalog, profile.gpu, profile.vram, profile.gpus, profile.network_gbps)
     info = resolve_model(catalog, profile.model, profile.model_size)
     epochs = usual_epochs(catalog.kb.methods)
     settings, warnings, inputs = _settings(catalog, profile, options, hardware, info, epochs)

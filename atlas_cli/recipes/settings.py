@@ -771,6 +771,7 @@ def recipe_hardware(catalog: Catalog, recipe: Recipe) -> Hardware:
         gpu if isinstance(gpu, str) else None,
         recipe.profile.get("vram") if not isinstance(gpu, str) else None,
         recipe.gpus,
+        recipe.profile.get("network_gbps"),
     )
 
 

@@ -10,6 +10,7 @@ from rich.text import Text
 from atlas_cli.core.engine import MEASURED_PRIORITIES, TIE_RATIO
 from atlas_cli.core.estimates import loads_quantized_shards
 from atlas_cli.core.memory import gib_to_gb
+from atlas_cli.core.nodes import GPUS_PER_NODE, network_per_node
 from atlas_cli.core.plans import Plan, Recommendation, band_text, change_text
 from atlas_cli.core.throughput.plans import NO_TIME, epochs_text
 from atlas_cli.core.throughput.timing import FAST_FACTOR, SLOW_FACTOR, StageTime
@@ -134,7 +135,7 @@ def _caption(plans: tuple[Plan, ...], priority: str) -> str:
     # The training plans' conditions (epochs, packing); a retrieval plan's setup embeds once.
     timed = next((p for p in plans if p.time is not None and p.time.stages and p.kind != "no-training"), None)
     if timed is not None:
-        return f"{text} {time_conditions(timed)}"
+        return f"{text} {time_conditions(timed)}{_network(plans)}"
     # No training plan has a time: the table's "—" needs its reason (the JSON's time_note), and a
     # hosted plan's is what its provider bills.
     why = next(
@@ -151,6 +152,15 @@ def _caption(plans: tuple[Plan, ...], priority: str) -> str:
     if why is None or why == NO_TIME.note:  # a note already asks for --examples
         return text
     return f"{text} {t('Time and cost: —, {why}.', why=t(why))}"
+
+
+def _network(plans: tuple[Plan, ...]) -> str:
+    """The network between nodes that a plan spanning them is timed with, which no column shows."""
+    spanning = next((p.time for p in plans if p.time is not None and p.time.gpus > GPUS_PER_NODE), None)
+    if spanning is None:
+        return ""
+    gbps = network_per_node(spanning.device.network_gbs)
+    return " " + t("Between nodes: {gbps:,g} Gb/s per node (--network-gbps gives yours).", gbps=gbps)
 
 
 def time_conditions(plan: Plan) -> str:
