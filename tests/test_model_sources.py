@@ -34,13 +34,17 @@ from tests.test_questionnaire import ScriptedTerminal
 FIXTURES = Path(__file__).parent / "fixtures" / "configs"
 QWEN_MOE = FIXTURES / "Qwen--Qwen3-30B-A3B.json"
 LLAMA = FIXTURES / "meta-llama--Llama-3.1-8B.json"
+LLAMA_2 = FIXTURES / "meta-llama--Llama-2-7b-hf.json"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
-def model_dir(tmp_path: Path, config: Path = QWEN_MOE, name: str = "my-model") -> Path:
+def model_dir(tmp_path: Path, config: Path = QWEN_MOE, name: str = "my-model", weights: bool = True) -> Path:
+    """A model directory: its config.json and (`weights`) a weights file, as a download holds."""
     folder = tmp_path / name
     folder.mkdir()
     shutil.copyfile(config, folder / "config.json")
+    if weights:
+        (folder / "model.safetensors").write_bytes(b"")
     return folder
 
 
@@ -72,6 +76,31 @@ def test_a_config_file_path(catalog: Catalog, tmp_path: Path) -> None:
     assert (found.kind, found.model.layers) == ("file", 48)
     assert found.where == str(tmp_path / "my-model" / "config.json")
     assert found.repo == str(tmp_path / "my-model")
+
+
+def test_a_directory_without_weights_loads_the_hub_id_its_config_names(
+    catalog: Catalog, run: Runner, tmp_path: Path
+) -> None:
+    """An expert's review: recommend asks offline for a model's config.json alone, and the recipe
+    then pointed from_pretrained, the tokenizer and vLLM at a directory holding nothing else. It
+    loads the Hub id the config names (_name_or_path), else a placeholder, and says so."""
+    named = model_dir(tmp_path, LLAMA_2, "named", weights=False)
+    found = find_model(catalog, str(named))
+    assert found.repo == "meta-llama/Llama-2-7b-hf"
+    assert any(
+        "holds a config.json but no weights: the recipe loads meta-llama/Llama-2-7b-hf" in n
+        for n in found.notes
+    )
+    args = ("--gpu", "a100-80gb", "--goal", "chat", "--data-kind", "demonstrations", "--out", "-")
+    recipe = ok(run("recipe", "--model", str(named), *args)).stdout
+    assert "--model meta-llama/Llama-2-7b-hf" in recipe and str(named) not in recipe.split("# Run:")[1]
+    config = json.loads(QWEN_MOE.read_text())
+    assert "_name_or_path" not in config
+    unnamed = find_model(catalog, str(model_dir(tmp_path, QWEN_MOE, "unnamed", weights=False)))
+    assert unnamed.repo is None and any("names no Hub id" in n for n in unnamed.notes)
+    assert find_model(catalog, str(model_dir(tmp_path, LLAMA_2, "downloaded"))).repo == str(
+        tmp_path / "downloaded"
+    )
 
 
 def test_a_tiny_test_model_is_not_shown_as_0b(run: Runner, tmp_path: Path) -> None:
@@ -175,6 +204,7 @@ def test_a_linked_config_in_a_cache_snapshot_is_read_in_its_snapshot(
     (blobs / "bbb").write_text("{{ messages }}")
     (snapshot / "config.json").symlink_to(blobs / "aaa")
     (snapshot / "chat_template.jinja").symlink_to(blobs / "bbb")
+    (snapshot / "model.safetensors").symlink_to(blobs / "aaa")
     found = find_model(catalog, str(snapshot / "config.json"))
     assert (found.where, found.repo, found.variant) == (
         str(snapshot / "config.json"),
@@ -897,5 +927,6 @@ def test_a_config_under_another_name_reads_nothing_beside_it(catalog: Catalog, t
     beside.parent.mkdir()
     beside.write_bytes(LLAMA.read_bytes())
     (beside.parent / "tokenizer_config.json").write_text('{"chat_template": "x"}')
+    (beside.parent / "model.safetensors").write_bytes(b"")
     found = find_model(catalog, str(beside))
     assert (found.variant, found.repo) == ("instruct", str(beside.parent.resolve()))

@@ -4567,6 +4567,30 @@ def _function(text: str, name: str) -> ast.FunctionDef:
     return next(n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.name == name)
 
 
+def test_a_plan_that_fits_only_on_a_stack_no_recipe_runs_is_refused(run: Runner) -> None:
+    """An expert's review: GRPO ranked with Unsloth at 19.5 GB on an RTX 4090 was written as a TRL
+    script that its own header said takes 34.5 GB, with vLLM's share sized for Unsloth. Refused,
+    saying what fits where; a plan that fits as the recipe trains it is still written."""
+    args = ("--gpu", "rtx-4090", "--model", "qwen2.5-7b-instruct", "--goal", "reasoning", "--vllm")
+    args += ("--data-kind", "reward-function", "--examples", "2k", "--seq-len", "1536", "--out", "-")
+    refused = fails(run("recipe", *args, "--stack", "unsloth"), 2, "plan 1 fits with --stack unsloth")
+    assert "its grpo stage takes 34.46 GB per GPU of 25.76 GB" in refused.stderr and not refused.stdout
+    sft = ("--gpu", "rtx-4090", "--model", "qwen2.5-7b", "--goal", "chat", "--data-kind", "demonstrations")
+    assert "Unsloth's own" in ok(run("recipe", *sft, "--stack", "unsloth", "--out", "-")).stdout
+
+
+def test_a_plan_written_without_the_experts_asked_for_says_so(run: Runner) -> None:
+    """An expert's review: --lora-experts with --trainer llamafactory, which has no key for fused
+    experts, wrote DoRA (which PEFT cannot put on them) on attention, and nothing said the experts
+    were left out."""
+    args = ("--gpu", "h100", "--model", "qwen3-30b-a3b", "--goal", "chat", "--data-kind", "demonstrations")
+    args += ("--examples", "20k", "--seq-len", "4k", "--lora-experts", "--out", "-")
+    said = " ".join(ok(run("recipe", *args, "--trainer", "llamafactory")).stdout.replace("#", " ").split())
+    assert "--lora-experts: this plan (DoRA) adapts no routed experts" in said
+    axolotl = ok(run("recipe", *args, "--trainer", "axolotl")).stdout
+    assert "lora_target_parameters" in axolotl and "adapts no routed experts" not in axolotl
+
+
 def test_an_adapter_on_fused_experts_is_merged_before_serving(run: Runner) -> None:
     """A maintainer's review: vLLM is reported to drop PEFT target_parameters adapters on fused
     experts (vllm-project/vllm PR #41384), so --lora-experts is not told to serve it unmerged."""

@@ -190,7 +190,36 @@ def _from_path(path: Path, typed: str) -> FoundModel:
         # A config saved under another name (/tmp/x.json): its directory is no model's, and what
         # lies beside it (a planted chat_template.jinja in /tmp) says nothing about it.
         return _from_config(config, config.stem or typed, "file", str(config), "", siblings=False)
-    return _from_config(config, folder.name or typed, "file", str(config), str(folder))
+    return _weights_elsewhere(_from_config(config, folder.name or typed, "file", str(config), str(folder)))
+
+
+# What from_pretrained loads weights from (transformers' WEIGHTS_NAME, SAFE_WEIGHTS_NAME and their
+# sharded indexes, PyTorch's own checkpoints, a GGUF file).
+WEIGHT_FILES = ("*.safetensors", "*.bin", "*.pt", "*.pth", "*.gguf", "*.index.json")
+WEIGHTS_ON_THE_HUB = N_(
+    "{folder} holds a config.json but no weights: the recipe loads {repo}, the Hub id it names "
+    "(_name_or_path); pass a directory with the weights to train those"
+)
+NO_WEIGHTS_HERE = N_(
+    "{folder} holds a config.json but no weights, and it names no Hub id: the recipe's model is a "
+    "placeholder to fill in"
+)
+
+
+def _weights_elsewhere(found: FoundModel) -> FoundModel:
+    """A model directory that holds only its config.json (what `recommend` asks for offline: no
+    weights are needed to size a model) is no model a recipe can load: it loads the Hub id the
+    config names instead (an expert's review: every command pointed from_pretrained at a
+    directory without weights or tokenizer), or a placeholder."""
+    folder = Path(found.repo or ".")
+    if any(next(folder.glob(pattern), None) for pattern in WEIGHT_FILES):
+        return found
+    named = read_config(folder / CONFIG_NAME).get("_name_or_path")
+    if isinstance(named, str) and HUB_ID.fullmatch(named):
+        return found._replace(
+            repo=named, notes=(*found.notes, t(WEIGHTS_ON_THE_HUB, folder=folder, repo=named))
+        )
+    return found._replace(repo=None, notes=(*found.notes, t(NO_WEIGHTS_HERE, folder=folder)))
 
 
 def _from_config(

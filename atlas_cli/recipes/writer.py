@@ -117,8 +117,10 @@ def _settled(
             asked = None  # said here, with why, rather than by _stack_note
             recipe.notes.append(t(LIGER_UNPATCHED, family=model.checkpoint_type))
     settle(catalog, recipe, chosen, stack)
+    _check_fits_off_its_stack(recipe, asked)
     _stack_note(recipe, asked)
     _fewer_gpus_note(recipe)
+    _experts_note(recipe)
     recipe.notes += _rule_notes(catalog, recipe)
     _check_gap(recipe, chosen)
     # Before the offload check: a plan ranked loaded shard by shard, which this trainer sizes
@@ -264,6 +266,54 @@ def _stack_note(recipe: Recipe, asked: str | None) -> None:
             asked=asked,
             stack=recipe.stack,
             where=t(STACK_TRAINERS[asked]),
+        )
+    )
+
+
+def _check_fits_off_its_stack(recipe: Recipe, asked: str | None) -> None:
+    """A plan ranked on a --stack the recipe's trainer does not run (Unsloth's own scripts) that
+    does not fit as the recipe trains it: refused, rather than a script that runs out of memory (an
+    expert's review: GRPO ranked at 19.5 GB with Unsloth was written for TRL at 34.5 GB on a 24 GB
+    card); without the stack, recipe writes the best plan that fits as the trainers run it."""
+    if asked in (None, recipe.stack, "trl", "hf") or recipe.plan.estimate is None:
+        return
+    over = next(((s, e) for s, e in recipe.estimates.items() if e.fit == "no" and e.capacity_gb), None)
+    if over is None:
+        return
+    stage, e = over
+    raise UsageError(
+        t(
+            "plan {rank} fits with --stack {asked} ({ranked:.2f} GB per GPU), which this recipe's trainer "
+            "does not run ({where}); as written, with stack {stack}, its {stage} stage takes {need:.2f} GB "
+            "per GPU of {usable:.2f} GB. Without --stack {asked}, `ft-atlas recipe` writes the best plan "
+            "that fits as the trainers run it.",
+            rank=recipe.rank,
+            asked=asked,
+            ranked=recipe.plan.estimate.per_gpu_gb,
+            where=t(STACK_TRAINERS[asked or ""]),
+            stack=recipe.stack,
+            stage=stage,
+            need=e.per_gpu_gb,
+            usable=e.capacity_gb or 0.0,
+        )
+    )
+
+
+def _experts_note(recipe: Recipe) -> None:
+    """--lora-experts on a plan that adapts no routed experts: PEFT adapts fused experts with
+    plain LoRA only (target_parameters; its ParamWrapper refuses DoRA), and the plans other
+    trainers write in place of one they cannot (LLaMA-Factory has no such key) adapt none. An
+    expert's review: --trainer llamafactory wrote DoRA on attention, and nothing said so."""
+    estimate = recipe.plan.estimate
+    if not recipe.profile.get("lora_experts") or recipe.lora_experts or recipe.has("lora.expert_parameters"):
+        return
+    if estimate is None or not estimate.shape.expert_params or not recipe.peft or recipe.family == "prompt":
+        return
+    recipe.notes.append(
+        t(
+            "--lora-experts: this plan ({plan}) adapts no routed experts, only the layers every token "
+            "passes through; a LoRA plan written by --trainer python or axolotl adapts them.",
+            plan=translated(recipe.plan.name),
         )
     )
 
