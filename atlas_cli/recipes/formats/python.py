@@ -858,10 +858,10 @@ def _constants(recipe: Recipe) -> str:
         f"FUSED_LM_HEAD = {literal({'trl': FUSED_LM_HEAD_TRL} if 'trl' in versions else {})}"
         "  # the memory estimate assumes it",
         f"REQUIRED_MODULES = {literal({module: n.hint for module, n in needs.items()})}",
-        f"NEEDS_CUDA = {literal(recipe.memory_model == 'qlora')}  # bitsandbytes' 4-bit kernels",
+        f"NEEDS_CUDA = {literal(recipe.memory_model == 'qlora')}  # QLoRA: bitsandbytes' 4-bit kernels",
         f"UNTRAINED_CHAT_TOKENS = {literal(untrained_chat_tokens(recipe) is not None)}"
         "  # a base model that never trained its chat template's special tokens (Llama 3)",
-        f"SHARDED = {literal(recipe.sharding == 'zero3')}  # ZeRO-3: the 4-bit weights are sharded",
+        f"SHARDED = {literal(recipe.sharding == 'zero3')}  # ZeRO-3 shards the weights (a 4-bit base's too)",
         f"PRECISION = {literal(recipe.value('precision'))}"
         "  # bf16 where the GPU has it (NVIDIA Ampere or newer); fp16 otherwise (fp32 for Gemma 3)",
         f"GRADIENT_CHECKPOINTING = {literal(recipe.value('gradient_checkpointing'))}",
