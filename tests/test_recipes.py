@@ -3122,12 +3122,17 @@ def test_a_post_trained_entry_loads_its_instruct_checkpoint_where_its_config_url
 
 
 def test_a_recipe_whose_own_estimate_does_not_fit_says_so_on_stderr(run: Runner, tmp_path: Path) -> None:
-    """recommend ranked QLoRA with --stack unsloth on a 4090 (its checkpoints offloaded to CPU RAM);
-    the recipe's trainer runs TRL's software, where Qwen3-32B at 8k tokens needs 31 GB: the header
-    said so on its line 8, the command nothing (an expert's review)."""
+    """A plan picked with --plan that does not fit: the header said so on its line 8, the command
+    nothing (an expert's review). One ranked on a stack the recipe does not run (QLoRA of Qwen3-32B
+    at 8k tokens with --stack unsloth on a 4090, 31 GB with TRL's software) is refused instead."""
+    args = ("--gpu", "rtx-4090", "--model", "qwen3-8b", "--goal", "chat", "--plan", "13")
+    result = ok(run("recipe", *args, "--out", str(tmp_path / "train.py")))
+    assert "plan 13's sft stage does not fit with this recipe's settings (stack trl)" in result.stderr
     args = ("--gpu", "rtx-4090", "--model", "qwen3-32b", "--goal", "chat", "--seq-len", "8k")
-    result = ok(run("recipe", *args, "--stack", "unsloth", "--out", str(tmp_path / "train.py")))
-    assert "plan 1's sft stage does not fit with this recipe's settings (stack trl)" in result.stderr
+    refused = fails(
+        run("recipe", *args, "--stack", "unsloth", "--out", str(tmp_path / "b.py")), 2, "with stack trl"
+    )
+    assert not (tmp_path / "b.py").exists() and "does not fit" not in refused.stderr
     quiet = ok(run("recipe", "--gpu", "h100-80gb", "--model", "qwen3-8b", "--goal", "chat", "--out", "-"))
     assert "does not fit" not in quiet.stderr
 
@@ -3422,8 +3427,10 @@ def test_rules_marked_for_recipes_are_repeated_in_the_header(run: Runner) -> Non
     --lora-experts writes them in)."""
     gemma = ("recipe", "--model", "gemma-3-4b-it", "--gpu", "t4", "--examples", "2k", "--out", "-")
     assert "# Note: Gemma 3 and 4 overflow in fp16" in run(*gemma).stdout
-    # The recipe trains with TRL, not Unsloth: the rule holds for it whatever --stack ranked with.
-    assert "# Note: Gemma 3 and 4 overflow in fp16" in run(*gemma, "--stack", "unsloth").stdout
+    # The recipe trains with TRL, not Unsloth: the rule holds for it whatever --stack ranked with
+    # (on a V100, where TRL's software fits too; on the T4 only Unsloth's does).
+    v100 = tuple("v100-32gb" if word == "t4" else word for word in gemma)
+    assert "# Note: Gemma 3 and 4 overflow in fp16" in run(*v100, "--stack", "unsloth").stdout
     cpt = (
         "recipe",
         "--model",
@@ -4185,6 +4192,7 @@ def test_a_model_path_reaches_the_mlx_recipe_as_data(tmp_path: Path) -> None:
     model.mkdir()
     fixture = Path(__file__).parent / "fixtures" / "configs" / "Qwen--Qwen3-1.7B.json"
     (model / "config.json").write_text(fixture.read_text(encoding="utf-8"), encoding="utf-8")
+    (model / "model.safetensors").write_bytes(b"")  # a downloaded model: the recipe loads the folder
     rec = recommend(**MAC, model=str(model))
     _, doc, rendered = mlx_config(rec, rank_of(rec, "qlora", ("sft",)))
     converted = "mlx_models/my-model-s-dir-touch-owned-x-4bit"

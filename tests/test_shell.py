@@ -71,6 +71,7 @@ def test_a_recipe_launch_line_keeps_an_odd_model_path_one_word(
     folder = tmp_path / "s'q $(touch x) #c"
     folder.mkdir()
     shutil.copy(FIXTURES / "meta-llama--Llama-3.1-8B.json", folder / "config.json")
+    (folder / "model.safetensors").write_bytes(b"")  # a downloaded model: the recipe loads the folder
     out = run("recipe", "--gpu", "a100-80gb", "--model", str(folder), "--trainer", trainer, "--json")
     launch = json.loads(out.stdout)["launch"]
     if trainer == "python":
