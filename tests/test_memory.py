@@ -2523,6 +2523,14 @@ def test_sharded_pure_bf16_says_who_keeps_fp32_master_weights(run: Runner) -> No
     assert mixed["per_gpu_gb"] == pytest.approx(41.2, rel=0.1)  # Liger's measured peak
     kept = run("estimate", *args, "--precision", "pure-bf16", "--sharding", "ddp", "--json")
     assert "accelerate#2674" not in ok(kept).stderr
+    # Chosen by ft-atlas, pure bf16 runs data parallel, as its recipes write it; sharded with --fsdp
+    # (a review: the round that made it so dropped 70B's ZeRO-3 estimate without a word).
+    big = ("estimate", "--method", "full-ft", "--model", "llama-3.1-70b", "--gpu", "h100-80gb", "--gpus", "8")
+    big += ("--precision", "pure-bf16", "--optimizer", "adamw-8bit-sr", "--json")
+    unsharded = ok(run(*big))
+    assert unsharded.json()["assumptions"]["sharding"] == "ddp" and unsharded.json()["fit"] == "no"
+    assert "--fsdp sizes it sharded, as FSDP2 trains it" in " ".join(unsharded.stderr.split())
+    assert ok(run(*big, "--fsdp")).json()["assumptions"]["sharding"] == "zero3"
 
 
 # --- Gemma 4: layers of two widths ----------------------------------------------------------------

@@ -328,8 +328,15 @@ SLOWER_ON_ALL = N_(
     "On {used} of your {gpus} GPUs: all {gpus} would take {slower} where these take {faster}, as the "
     "traffic between them would outweigh their compute."
 )
+# --priority quality: a variant its method ranks after the one that fits on all the GPUs (pure bf16
+# after mixed precision, 8-bit AdamW after AdamW) is taken for its speed only this many times
+# faster (an expert's review: quality took 8-bit AdamW on 4 RTX 4090s to save 7 minutes).
+QUALITY_VARIANT_GAIN = 1.5
 FIRST_VARIANT_SLOWER = N_(
     "{label} fits on your {gpus} GPUs too, but would take {slower} where this takes {faster}."
+)
+FIRST_VARIANT_OVER_THE_LIMITS = N_(
+    "{label} fits on your {gpus} GPUs too, but would be over --max-hours/--budget-usd."
 )
 NO_FASTER_ON_ALL = N_(
     "On {used} of your {gpus} GPUs: all {gpus} would take about as long ({slower} against {faster}), so "
@@ -1209,6 +1216,9 @@ class MemoryKey(NamedTuple):
     lora_experts: bool  # LoRA adapts the routed experts too
     sampling: Sampling  # how online stages sample (--num-generations, --generation-batch)
     fewest: bool  # plans may use fewer of the GPUs (--priority cost)
+    # --priority quality on several GPUs: a method's later variant only where much faster
+    # (Engine._fastest_count); False on one GPU, whose memory view every priority shares
+    quality_first: bool
     # With --priority cost or speed and --examples: the data that times each plan with and without
     # gradient checkpointing (checking_inputs), and it trains the faster way that fits within the margin.
     unchecked: TimeInputs | None
@@ -1683,24 +1693,30 @@ class Engine:
             return found
         if not key.fewest and method.kind == "no-training":
             return found  # nothing to time: serving sizes itself
-        fewer: list[tuple[Estimate | None, list[str]]] = []
-        for count in fewer_gpu_counts(hardware.gpus):
-            tried = self._on_count(method, info, hardware, stages, key, count)
-            if tried is not None:
-                fewer.append(tried)
-        if not fewer or key.counted is None:
+        fewer = [
+            tried
+            for count in fewer_gpu_counts(hardware.gpus)
+            if (tried := self._on_count(method, info, hardware, stages, count)) is not None
+        ]
+        if key.counted is None:  # nothing timed, nor limited: the fewest GPUs, or all of them
             return fewer[0] if fewer and key.fewest else found
-        options = fewer + ([found] if self._within_limits(method, result, hardware, key) else [])
-        options = self._variants_on_more_gpus(method, info, hardware, stages, key, options)
+        options = [
+            o
+            for o in self._variants_on_more_gpus(method, info, hardware, stages, [*fewer, found])
+            if o[0] is not None
+            and self._within_limits(method, o[0], hardware._replace(gpus=o[0].settings.gpus), key)
+        ]
+        if not options:
+            return found
         pipeline = key.pipeline if method.kind != "no-training" else ()
         # The estimate carries its number of GPUs; the hardware gives the device and its price.
         timed = [self._timed(o[0], pipeline, hardware, key.counted) for o in options]
         priced = [(measure(x, "cost"), measure(x, "speed"), o) for x, o in zip(timed, options, strict=True)]
         if not key.fewest:
-            return self._fastest_count(method, priced, found, hardware.gpus)
+            return self._fastest_count(method, priced, found, hardware.gpus, key.quality_first)
         least = min(cost for cost, _, _ in priced)
         if not math.isfinite(least):
-            return fewer[0]
+            return options[0]
         return min((p for p in priced if p[0] <= least * GPU_COUNT_TIE), key=lambda p: p[1])[2]
 
     def _on_count(
@@ -1709,19 +1725,15 @@ class Engine:
         info: ModelInfo,
         hardware: Hardware,
         stages: Stages,
-        key: MemoryKey,
         count: int,
         only: Variant | None = None,
     ) -> tuple[Estimate | None, list[str]] | None:
         """The plan on `count` of the GPUs (of its variants, `only` that one) where it fits within
-        the margin and the profile's limits, else None."""
+        the margin, else None."""
         on = hardware._replace(gpus=count)
         staged = {o: (s._replace(gpus=count), w) for o, (s, w) in stages.items()}
         tried = self._estimate(method, info, on, staged, "none", only)
-        fit = tried[0]
-        if fit is not None and fit.fit == "yes" and self._within_limits(method, fit, on, key):
-            return tried
-        return None
+        return tried if tried[0] is not None and tried[0].fit == "yes" else None
 
     def _variants_on_more_gpus(
         self,
@@ -1729,7 +1741,6 @@ class Engine:
         info: ModelInfo,
         hardware: Hardware,
         stages: Stages,
-        key: MemoryKey,
         options: list[tuple[Estimate | None, list[str]]],
     ) -> list[tuple[Estimate | None, list[str]]]:
         """`options` (the plan on each GPU count, at the first variant that fits there), fewest
@@ -1739,14 +1750,14 @@ class Engine:
         fine-tuning on 2 H100s took mixed precision under ZeRO-3, 3.6 h, or pure bf16 on one GPU,
         2.1 h, where pure bf16 on both takes 1.0 h)."""
         planned = {(o[0].settings.gpus, variant_of(method, o[0])) for o in options if o[0] is not None}
-        counts = sorted({gpus for gpus, _ in planned})
+        counts = [*fewer_gpu_counts(hardware.gpus), hardware.gpus]
         more = []
         for gpus, variant in sorted(planned, key=lambda p: p[0]):
             for count in counts:
                 if count <= gpus or variant is None or (count, variant) in planned:
                     continue
                 planned.add((count, variant))
-                tried = self._on_count(method, info, hardware, stages, key, count, variant)
+                tried = self._on_count(method, info, hardware, stages, count, variant)
                 if tried is not None:
                     more.append(tried)
         return sorted(options + more, key=lambda o: o[0].settings.gpus if o[0] is not None else 0)
@@ -1757,23 +1768,35 @@ class Engine:
         priced: list[tuple[float, float, tuple[Estimate | None, list[str]]]],
         found: tuple[Estimate | None, list[str]],
         gpus: int,
+        quality_first: bool,
     ) -> tuple[Estimate | None, list[str]]:
         """Of a plan on each number of the GPUs (fewest first), the fastest, counts within
-        GPU_COUNT_TIE of it tying to fewer; a plan moved to fewer GPUs, or to another variant on
-        all of them, says why in its caveats."""
+        GPU_COUNT_TIE of it tying to fewer; with `quality_first`, a variant other than the one on
+        all the GPUs only QUALITY_VARIANT_GAIN times faster than it. A plan moved to fewer GPUs,
+        or to another variant on all of them, says why in its caveats."""
+        first = next((h for _, h, o in priced if o is found), None)  # on all the GPUs
+        if quality_first and first is not None:
+            kept = variant_of(method, found[0])
+            priced = [
+                p
+                for p in priced
+                if variant_of(method, p[2][0]) == kept or p[1] * QUALITY_VARIANT_GAIN <= first
+            ]
         picked = fastest_within_tie([(h, o) for _, h, o in priced])
         if picked is None:
             return found
         hours, chosen = picked
         if chosen is found or chosen[0] is None:
             return chosen
-        first = next((h for _, h, o in priced if o is found), None)  # on all the GPUs
         if chosen[0].settings.gpus == gpus:  # another variant
             variant = variant_of(method, found[0])
-            if first is None or variant is None:
+            if variant is None:
                 return chosen
+            on = {"label": translated(variant.label), "gpus": gpus}
+            if first is None:
+                return chosen[0], [*chosen[1], t(FIRST_VARIANT_OVER_THE_LIMITS, **on)]
             times = {"slower": hours_text(first), "faster": hours_text(hours)}
-            return chosen[0], [*chosen[1], t(FIRST_VARIANT_SLOWER, label=variant.label, gpus=gpus, **times)]
+            return chosen[0], [*chosen[1], t(FIRST_VARIANT_SLOWER, **on, **times)]
         # On all the GPUs: the same variant where it fits there, else the plan found there.
         variant = variant_of(method, chosen[0])
         alike = (
@@ -1978,6 +2001,7 @@ class Engine:
             profile.lora_experts,
             inputs.sampling,
             fewest=profile.priority == "cost",
+            quality_first=profile.priority == "quality" and several,
             unchecked=checking_inputs(inputs) if timed else None,
             classifier=local
             and trains_classifier(profile.goal, profile.data_kind, info.sized.architecture, pipeline),

@@ -143,6 +143,10 @@ UNSHARDABLE_8_BIT = N_(
 # Pure bf16 sharded is what FSDP2 runs in torchtune and axolotl (their measured rows fit it), not
 # what DeepSpeed or FSDP1 through accelerate run: Liger's Qwen2-7B FSDP1 run (bf16-loaded) peaked
 # at 41.2 GB, 1.5x its pure-bf16 estimate and 0.95x its bf16 one.
+UNSHARDED_PURE_BF16 = N_(
+    "--precision pure-bf16 runs plain data parallel here, as ft-atlas's recipes write it (DeepSpeed's "
+    "ZeRO keeps fp32 master weights); --fsdp sizes it sharded, as FSDP2 trains it in torchtune or axolotl"
+)
 SHARDED_PURE_BF16 = N_(
     "--precision pure-bf16 under {sharding} holds with FSDP2 in torchtune or axolotl; DeepSpeed's ZeRO "
     "keeps fp32 master weights whatever the model's dtype, and accelerate upcasts FSDP1's trainable "
@@ -449,8 +453,11 @@ class _Sizing:
         return [on_a_mac(self.catalog, c) for c in changes] if self.hardware.unified else changes
 
     def _row(self, label: str, result: Estimate, warnings: list[str]) -> Row:
-        if result.settings.precision == "pure-bf16" and result.settings.sharding != "ddp":
-            warnings = [*warnings, t(SHARDED_PURE_BF16, sharding=result.settings.sharding)]
+        s = result.settings
+        if s.precision == "pure-bf16" and s.sharding != "ddp":
+            warnings = [*warnings, t(SHARDED_PURE_BF16, sharding=s.sharding)]
+        elif s.precision == "pure-bf16" and s.gpus > 1 and self.auto and result.fit != "yes":
+            warnings = [*warnings, t(UNSHARDED_PURE_BF16)]
         run = estimator(result.method, result.memory_model, self.info.sized)
         return _row(label, result, warnings, run, self.field_name, self._timed(result), self.options.sharding)
 

@@ -248,7 +248,7 @@ LAYERWISE_ONE_GPU = N_(
 )
 PURE_BF16_DATA_PARALLEL = N_(
     "Pure bf16 saves memory only unsharded (DeepSpeed's ZeRO keeps fp32 master weights): this plan runs "
-    "plain data parallel on your {gpus} GPUs, each holding what one GPU would."
+    "plain data parallel on {gpus} GPUs, each holding what one GPU would."
 )
 
 

@@ -141,9 +141,10 @@ def data_parallel_only(e: Estimate) -> bool:
 def unsharded_only(s: EstimateSettings) -> bool:
     """Pure bf16 as the recipes write it: DeepSpeed's ZeRO, which they shard with, keeps fp32
     master partitions whatever the model's dtype (recipes/settings.py _pure_bf16_weights), so
-    only plain data parallel trains without them. An offload plan is DeepSpeed's already, sized as
-    it resolves (parallel.resolved_sharding)."""
-    return s.precision == "pure-bf16" and s.offload == "none"
+    only plain data parallel trains without them. FSDP2 (`estimate --fsdp`: torchtune, axolotl)
+    shards it as it is; an offload plan is DeepSpeed's already, sized as it resolves
+    (parallel.resolved_sharding)."""
+    return s.precision == "pure-bf16" and s.offload == "none" and not s.fsdp
 
 
 def _data_parallel_alone(run: Estimator, found: Estimate) -> Estimate:
