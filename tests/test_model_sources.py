@@ -93,7 +93,11 @@ def test_a_directory_without_weights_loads_the_hub_id_its_config_names(
     )
     args = ("--gpu", "a100-80gb", "--goal", "chat", "--data-kind", "demonstrations", "--out", "-")
     recipe = ok(run("recipe", "--model", str(named), *args)).stdout
-    assert "--model meta-llama/Llama-2-7b-hf" in recipe and str(named) not in recipe.split("# Run:")[1]
+    run_line = next(line for line in recipe.splitlines() if line.startswith("# Run:"))
+    assert "--model meta-llama/Llama-2-7b-hf" in run_line and str(named) not in run_line
+    assert "no weights: the recipe loads meta-llama/Llama-2-7b-hf" in " ".join(
+        recipe.replace("#", "").split()
+    )
     config = json.loads(QWEN_MOE.read_text())
     assert "_name_or_path" not in config
     unnamed = find_model(catalog, str(model_dir(tmp_path, QWEN_MOE, "unnamed", weights=False)))
@@ -101,6 +105,13 @@ def test_a_directory_without_weights_loads_the_hub_id_its_config_names(
     assert find_model(catalog, str(model_dir(tmp_path, LLAMA_2, "downloaded"))).repo == str(
         tmp_path / "downloaded"
     )
+    # A cache snapshot names its own repository, where _name_or_path may name the model it was tuned
+    # from; a link to a blob that is not there is no weights.
+    snapshot = tmp_path / "models--myorg--my-ft" / "snapshots" / COMMIT
+    snapshot.mkdir(parents=True)
+    shutil.copyfile(LLAMA_2, snapshot / "config.json")
+    (snapshot / "model.safetensors").symlink_to(tmp_path / "missing-blob")
+    assert find_model(catalog, str(snapshot / "config.json")).repo == "myorg/my-ft"
 
 
 def test_a_tiny_test_model_is_not_shown_as_0b(run: Runner, tmp_path: Path) -> None:

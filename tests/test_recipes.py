@@ -7,6 +7,7 @@ V100/T4 get fp16; PPO never appears. No ML library is needed (tests/test_recipes
 from __future__ import annotations
 
 import ast
+import hashlib
 import itertools
 import json
 import math
@@ -465,7 +466,9 @@ def check_python(text: str, case: Case) -> None:
             # Only the libraries' stable top-level APIs: no trl.experimental, no private modules.
             # safetensors (a transformers dependency) stores retrieval's vectors and the embeddings
             # classifier's weights (safe_open reads its labels back): tensors and text only;
-            # math_verify (TRL's accuracy_reward's checker) compares the online-RL reward's answers.
+            # math_verify (TRL's accuracy_reward's checker) compares the online-RL reward's answers;
+            # transformers.integrations (its DeepSpeed guide imports HfDeepSpeedConfig from there)
+            # sets a previous stage's ZeRO-3 aside before a merge.
             assert node.module in {
                 "__future__",
                 "argparse",
@@ -479,6 +482,7 @@ def check_python(text: str, case: Case) -> None:
                     "datasets",
                     "peft",
                     "transformers",
+                    "transformers.integrations",
                     "trl",
                     "accelerate",
                     "openai",
@@ -3368,8 +3372,8 @@ def test_qlora_on_apple_silicon_offers_mlx_lm_not_a_recipe_it_refuses(run: Runne
     command = shlex.split(steps["recipe"])[1:]  # what the user pastes, without the program name
     ok(run(*command, "--out", str(tmp_path / "recipe") + "/"))
     (config,) = yaml_documents((tmp_path / "recipe" / "sft.yaml").read_text(encoding="utf-8"))
-    assert config["model"] == "mlx_models/gemma-3-27b-it-4bit" and config["num_layers"] == -1
-    assert "mlx_lm.convert --model google/gemma-3-27b-it --mlx-path mlx_models/gemma-3-27b-it-4bit -q" in (
+    assert config["model"] == converted("google/gemma-3-27b-it", "4bit") and config["num_layers"] == -1
+    assert f"mlx_lm.convert --model google/gemma-3-27b-it --mlx-path {config['model']} -q" in (
         tmp_path / "recipe" / "sft.yaml"
     ).read_text(encoding="utf-8")
 
@@ -3921,7 +3925,7 @@ def test_mlx_qlora_is_lora_on_a_model_mlx_lm_quantizes() -> None:
     rec = recommend(**{**MAC, "gpu": "M3 Max 64GB"}, model="gemma-3-27b-it")
     assert rec.plans[0].method == "qlora"
     recipe, doc, rendered = mlx_config(rec, 1)
-    path = "mlx_models/gemma-3-27b-it-4bit"
+    path = converted("google/gemma-3-27b-it", "4bit")
     assert doc["model"] == path and doc["fine_tune_type"] == "lora" and doc["num_layers"] == -1
     convert = (
         f"mlx_lm.convert --model google/gemma-3-27b-it --mlx-path {path} -q --q-bits 4 --q-group-size 64"
@@ -3942,7 +3946,7 @@ def test_mlx_trains_full_weights_in_fp32_and_partial_fine_tuning_on_the_top_bloc
     rec = recommend(**MAC, model="qwen3-1.7b")
     full, doc, rendered = mlx_config(rec, rank_of(rec, "full-ft", ("sft",)))
     assert (doc["model"], doc["fine_tune_type"], doc["num_layers"]) == (
-        "mlx_models/Qwen3-1.7B-fp32",
+        converted("Qwen/Qwen3-1.7B", "fp32"),
         "full",
         -1,
     )
@@ -4003,7 +4007,10 @@ def test_mlx_loads_a_checkpoint_stored_in_fp32_as_bf16() -> None:
     the plan was sized for; a bf16 checkpoint loads as it is (test above)."""
     rec = recommend(**MAC, model="gpt2")
     _, doc, rendered = mlx_config(rec, rank_of(rec, "lora", ("sft",)))
-    assert doc["model"] == "mlx_models/gpt2-bf16" and "--dtype bfloat16 && mlx_lm.lora" in rendered.launch
+    assert (
+        doc["model"] == converted("openai-community/gpt2", "bf16")
+        and "--dtype bfloat16 && mlx_lm.lora" in rendered.launch
+    )
     _, _, rendered = mlx_config(rec, rank_of(rec, "qlora", ("sft",)))  # its unquantized norms too
     assert "-q --q-bits 4 --q-group-size 64 --dtype bfloat16 && mlx_lm.lora" in rendered.launch
 
@@ -4178,6 +4185,46 @@ def test_the_mlx_validator_refuses_what_mlx_lm_would_ignore_or_reject() -> None:
             check_mlx_keys({**doc, **wrong})
 
 
+def converted(model: str, kind: str) -> str:
+    """Where an mlx recipe converts `model` to: its last path part and a digest of the whole."""
+    last = model.rstrip("/").rsplit("/", 1)[-1]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", last).strip("-.")
+    return f"mlx_models/{name}-{hashlib.sha256(model.encode()).hexdigest()[:8]}-{kind}"
+
+
+def test_mlx_models_of_one_name_convert_apart(tmp_path: Path) -> None:
+    """An attacker's review: the Run line converts only where the directory is missing, and
+    runs/a/model and runs/b/model (or meta-llama/X and unsloth/X) shared one converted copy: the
+    second recipe trained the first model."""
+    paths = []
+    for run in ("a", "b"):
+        model = tmp_path / run / "model"
+        model.mkdir(parents=True)
+        shutil.copyfile(
+            Path(__file__).parent / "fixtures" / "configs" / "Qwen--Qwen3-1.7B.json", model / "config.json"
+        )
+        (model / "model.safetensors").write_bytes(b"")
+        rec = recommend(**MAC, model=str(model))
+        paths.append(mlx_config(rec, rank_of(rec, "qlora", ("sft",)))[1]["model"])
+    assert paths[0] != paths[1] and all(p.startswith("mlx_models/model-") for p in paths)
+
+
+def test_a_path_llama_factory_would_read_as_an_interpolation_is_refused_for_it(tmp_path: Path) -> None:
+    """An attacker's review: LLaMA-Factory loads its YAML with OmegaConf, whose parser refuses an
+    unfinished interpolation in any value; a directory named weights${v1 was written (exit 0) and
+    failed there. The other trainers write it as data."""
+    model = tmp_path / "weights${v1"
+    model.mkdir()
+    shutil.copyfile(
+        Path(__file__).parent / "fixtures" / "configs" / "Qwen--Qwen3-1.7B.json", model / "config.json"
+    )
+    (model / "model.safetensors").write_bytes(b"")
+    rec = recommend(gpu="a100-80gb", model=str(model), goal="chat")
+    with pytest.raises(UsageError, match="OmegaConf"):
+        write_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "llamafactory")
+    assert str(model) in write_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "axolotl")[1].text
+
+
 def test_a_model_path_reaches_the_mlx_recipe_as_data(tmp_path: Path) -> None:
     """A --model directory's name goes into the config (YAML-quoted), the run line (shell-quoted:
     bash runs it with the commands stubbed, and they get exactly the path) and a comment
@@ -4195,12 +4242,15 @@ def test_a_model_path_reaches_the_mlx_recipe_as_data(tmp_path: Path) -> None:
     (model / "model.safetensors").write_bytes(b"")  # a downloaded model: the recipe loads the folder
     rec = recommend(**MAC, model=str(model))
     _, doc, rendered = mlx_config(rec, rank_of(rec, "qlora", ("sft",)))
-    converted = "mlx_models/my-model-s-dir-touch-owned-x-4bit"
-    assert doc["model"] == converted and "\n" not in rendered.launch
+    converted_to = converted(str(model), "4bit")
+    assert converted_to.startswith("mlx_models/my-model-s-dir-touch-owned-x-")
+    assert doc["model"] == converted_to and "\n" not in rendered.launch
     stubs = 'test() { return 1; }; mlx_lm.convert() { printf "%s\\0" "$@" > args; }; mlx_lm.lora() { :; }; '
     subprocess.run([bash, "-c", stubs + rendered.launch], cwd=tmp_path, check=True)
     args = (tmp_path / "args").read_text(encoding="utf-8").split("\0")[:-1]
-    assert args[:4] == ["--model", str(model), "--mlx-path", converted] and not (tmp_path / "owned").exists()
+    assert (
+        args[:4] == ["--model", str(model), "--mlx-path", converted_to] and not (tmp_path / "owned").exists()
+    )
     _, lora, _ = mlx_config(rec, rank_of(rec, "lora", ("sft",)))  # loaded as it is
     assert lora["model"] == str(model)
 
@@ -4564,11 +4614,23 @@ def test_an_adapter_on_fused_experts_is_merged_before_a_stage_that_needs_a_refer
     rank = next(p["rank"] for p in plans if p["method"] == "lora")
     text = ok(run("recipe", *args, "--lora-experts", "--plan", str(rank))).json()["files"][0]["text"]
     build = ast.get_source_segment(text, _function(text, "build_model")) or ""
-    assert "merged_base(args, stage)" in build and "PeftModel.from_pretrained(model, previous" not in build
-    assert "main_process_first" in (ast.get_source_segment(text, _function(text, "merged_base")) or "")
+    assert "trained_on(args, stage)" in build and "PeftModel.from_pretrained(model, previous" not in build
+    merge = ast.get_source_segment(text, _function(text, "merge_earlier")) or ""
+    # Before the stage's config, whose ZeRO-3 would shard the load: the previous one set aside.
+    assert "unset_hf_deepspeed_config()" in merge and "wait_for_everyone()" in merge
+    main = ast.get_source_segment(text, _function(text, "main")) or ""
+    assert main.index("merge_earlier(args, stage)") < main.index("run_stage(stage")
     assert "trained on ft-atlas-output/sft-merged" in " ".join(_after_training(text).split())
+    said = " ".join(text.replace("#", " ").split())
+    assert "it needs CPU RAM and disk for the 16-bit model, 61 GB" in said
+    # The merge holds the whole 16-bit model in CPU RAM (a review: --ram 32 was written silently).
+    fails(
+        run("recipe", *args, "--lora-experts", "--plan", str(rank), "--ram", "32"),
+        2,
+        "the 16-bit model, 61 GB, is more than --ram 32 GB",
+    )
     plain = ok(run("recipe", *args, "--plan", str(rank))).json()["files"][0]["text"]
-    assert "def merged_base" not in plain and "PeftModel.from_pretrained(model, previous" in plain
+    assert "def merge_earlier" not in plain and "PeftModel.from_pretrained(model, previous" in plain
 
 
 def _function(text: str, name: str) -> ast.FunctionDef:

@@ -863,9 +863,11 @@ def test_an_adapter_on_fused_experts_trains_dpo_on_the_sft_merge(
     recipe = runpy.run_path(str(script), run_name="ft_atlas_recipe")
     assert recipe["ADAPTER_SETTINGS"]["target_parameters"]
     out = tmp_path / "out"
+    (out / "sft-merged").mkdir(parents=True)  # an earlier run's merge, of another adapter
+    (out / "sft-merged" / "config.json").write_text('{"stale": true}')
     args = ["--model", moe, "--dataset", data["sft"], "--dpo-dataset", data["dpo"], "--output-dir", str(out)]
     recipe["main"]([*args, *SMOKE, "--grad-accum", "1", "--precision", "fp32"])
-    assert (out / "sft-merged" / "config.json").is_file()
+    assert json.loads((out / "sft-merged" / "config.json").read_text())["model_type"] == "qwen3_moe"
     assert json.loads((out / "dpo" / "adapter_config.json").read_text())["base_model_name_or_path"] == str(
         out / "sft-merged"
     )

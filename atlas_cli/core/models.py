@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import importlib
+import itertools
 import json
 import os
 import re
@@ -52,6 +53,8 @@ class FoundModel(NamedTuple):
     variant: ModelVariant
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    # Why a recipe loads something else than the directory given (one without weights)
+    loads_elsewhere: str | None = None
 
 
 def find_model(catalog: Catalog, text: str) -> FoundModel:
@@ -197,8 +200,12 @@ def _from_path(path: Path, typed: str) -> FoundModel:
 # sharded indexes, PyTorch's own checkpoints, a GGUF file).
 WEIGHT_FILES = ("*.safetensors", "*.bin", "*.pt", "*.pth", "*.gguf", "*.index.json")
 WEIGHTS_ON_THE_HUB = N_(
-    "{folder} holds a config.json but no weights: the recipe loads {repo}, the Hub id it names "
-    "(_name_or_path); pass a directory with the weights to train those"
+    "{folder} holds a config.json but no weights: the recipe loads {repo}, the Hub id {origin}; "
+    "pass a directory with the weights to train those"
+)
+NAMED_BY_THE_CACHE = N_("of the Hugging Face cache's snapshot")
+NAMED_BY_THE_CONFIG = N_(
+    "its config names (_name_or_path; for a fine-tuned model that may be the one it started from)"
 )
 NO_WEIGHTS_HERE = N_(
     "{folder} holds a config.json but no weights, and it names no Hub id: the recipe's model is a "
@@ -208,18 +215,33 @@ NO_WEIGHTS_HERE = N_(
 
 def _weights_elsewhere(found: FoundModel) -> FoundModel:
     """A model directory that holds only its config.json (what `recommend` asks for offline: no
-    weights are needed to size a model) is no model a recipe can load: it loads the Hub id the
-    config names instead (an expert's review: every command pointed from_pretrained at a
-    directory without weights or tokenizer), or a placeholder."""
+    weights are needed to size a model) is no model a recipe can load: it loads the Hub id of the
+    cache snapshot it is, else the one its config names, and says so (an expert's review: every
+    command pointed from_pretrained at a directory without weights or tokenizer), else a
+    placeholder. A link to a missing blob is no weights."""
     folder = Path(found.repo or ".")
-    if any(next(folder.glob(pattern), None) for pattern in WEIGHT_FILES):
+    if any(path.exists() for pattern in WEIGHT_FILES for path in itertools.islice(folder.glob(pattern), 8)):
         return found
-    named = read_config(folder / CONFIG_NAME).get("_name_or_path")
-    if isinstance(named, str) and HUB_ID.fullmatch(named):
-        return found._replace(
-            repo=named, notes=(*found.notes, t(WEIGHTS_ON_THE_HUB, folder=folder, repo=named))
-        )
-    return found._replace(repo=None, notes=(*found.notes, t(NO_WEIGHTS_HERE, folder=folder)))
+    repo, origin = _snapshot_repo(folder), t(NAMED_BY_THE_CACHE)
+    if repo is None:
+        named = read_config(folder / CONFIG_NAME).get("_name_or_path")
+        repo = named if isinstance(named, str) and HUB_ID.fullmatch(named) else None
+        origin = t(NAMED_BY_THE_CONFIG)
+    note = (
+        t(NO_WEIGHTS_HERE, folder=folder)
+        if repo is None
+        else t(WEIGHTS_ON_THE_HUB, folder=folder, repo=repo, origin=origin)
+    )
+    return found._replace(repo=repo, notes=(*found.notes, note), loads_elsewhere=note)
+
+
+def _snapshot_repo(folder: Path) -> str | None:
+    """The Hub id of a Hugging Face cache snapshot: .../models--org--name/snapshots/<commit>."""
+    cached = folder.parent.parent.name
+    if folder.parent.name != "snapshots" or not cached.startswith("models--"):
+        return None
+    repo = cached.removeprefix("models--").replace("--", "/", 1)
+    return repo if HUB_ID.fullmatch(repo) else None
 
 
 def _from_config(

@@ -130,6 +130,7 @@ class ModelInfo(NamedTuple):
     source: ModelSource = "catalog"
     where: str | None = None  # the catalog id, the config.json's path or its Hub URL
     repo: str | None = None  # what a recipe loads: a Hub id, or the model's local directory
+    loads_elsewhere: str | None = None  # why `repo` is not the directory given (it has no weights)
     variant: ModelVariant | None = None  # None when unknown (a bare size)
     spec: LlmModel | None = None
     given: str | None = None  # the --model text, as typed
@@ -762,6 +763,7 @@ def resolve_model(
             found.kind,
             where=found.where,
             repo=found.repo,
+            loads_elsewhere=found.loads_elsewhere,
             variant=found.variant,
             spec=m,
             given=model,

@@ -387,6 +387,12 @@ class Recipe:
         return None if self.weights_dtype is None else PREQUANTIZED.get(self.weights_dtype)
 
     @property
+    def sixteen_bit_gb(self) -> float:
+        """The 16-bit model a merge on the CPU holds and writes (an export step, merge_earlier)."""
+        e = self.plan.estimate
+        return 0.0 if e is None else e.shape.sixteen_bit_bytes / 1e9
+
+    @property
     def model_hint(self) -> str:
         """What the recipe loads: the catalog model's Hub id, or a placeholder to fill in."""
         return self.hub_id or "MODEL_ID_OR_PATH"
@@ -461,7 +467,7 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
     if info is not None and info.source in ("file", "cache", "hub"):
         model = info.spec
     hub_id = info.repo if info is not None and info.repo else hub_id_of(model)
-    notes = []
+    notes = [info.loads_elsewhere] if info is not None and info.loads_elsewhere else []
     catalog_entry = info is None or info.source == "catalog"
     variant = rec.profile.get("model_variant")
     if catalog_entry and model is not None and _answers_questions(plan, rec, model):

@@ -322,7 +322,8 @@ def _fewer_gpus_note(recipe: Recipe) -> None:
     """Say so when the plan trains on fewer GPUs than the profile has: the launcher runs that many."""
     given = int(recipe.profile.get("gpus") or 1)
     if recipe.gpus + recipe.vllm_server_gpus < given:
-        why = [t("layer-wise GaLore runs on one")]
+        layerwise = recipe.plan.estimate is not None and recipe.plan.estimate.settings.optimizer_in_backward
+        why = [t("layer-wise GaLore runs on one")] if layerwise else []
         if recipe.profile.get("priority") == "cost":
             chosen = t("--priority cost takes the number that costs least, the fastest of those within 5 %")
             why.insert(0, chosen)

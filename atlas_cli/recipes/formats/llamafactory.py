@@ -129,6 +129,13 @@ LF_DATASETS = {
 
 
 def gap(recipe: Recipe) -> str | None:
+    if "${" in recipe.model_hint:
+        # An attacker's review: LLaMA-Factory loads its YAML with OmegaConf, whose parser refuses
+        # an unfinished interpolation (weights${v1) in any value, and a legal directory name holds one.
+        return t(
+            "the model's path holds '${', which LLaMA-Factory's config loader (OmegaConf) reads as an "
+            "interpolation; rename the directory, or use --trainer python or axolotl"
+        )
     if "grpo" in recipe.stages or "rloo" in recipe.stages:
         return t("LLaMA-Factory has no online RL stage (its stages: pt, sft, rm, ppo, dpo, kto)")
     if recipe.sequence_parallel > 1:
@@ -298,7 +305,7 @@ def _lf_exports(recipe: Recipe) -> bool:
     if recipe.family != "lora" or len(recipe.stages) < 2 or not _lf_resumes(recipe):
         return False
     ram = recipe.profile.get("ram")
-    fits = not isinstance(ram, (int, float)) or _sixteen_bit_gb(recipe) <= ram
+    fits = not isinstance(ram, (int, float)) or recipe.sixteen_bit_gb <= ram
     return not recipe.stored_quantized and node_layout(recipe.gpus)[0] == 1 and fits
 
 
@@ -473,7 +480,7 @@ def render(recipe: Recipe, main: str) -> Rendered:
                 "model on the CPU first (llamafactory-cli export: about {gb:.0f} GB of CPU RAM and of disk), "
                 "and the next stage trains a new adapter on it, the merged model its reference.",
                 exports=", ".join(sorted(exports)),
-                gb=_sixteen_bit_gb(recipe),
+                gb=recipe.sixteen_bit_gb,
             )
         )
     written_for = t(WRITTEN_FOR, version=VERSION, pins=PINS)
@@ -523,12 +530,6 @@ def _lf_export(model: str, adapter: str, merged: str, template: str) -> str:
             "export_legacy_format": False,
         },
     )
-
-
-def _sixteen_bit_gb(recipe: Recipe) -> float:
-    """The 16-bit model an export step holds and writes."""
-    e = recipe.plan.estimate
-    return 0.0 if e is None else e.shape.sixteen_bit_bytes / 1e9
 
 
 def _after_training(recipe: Recipe, template: str, loaded: str) -> str:

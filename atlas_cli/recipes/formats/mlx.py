@@ -11,6 +11,7 @@ mlx_lm/tuner/trainer.py (iterations, evaluation, saving), mlx_lm/convert.py and 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from typing import Any
@@ -242,9 +243,13 @@ def _conversion(recipe: Recipe) -> tuple[str, list[str], str] | None:
     """The model mlx_lm.convert makes first, its options and why: QLoRA's quantized model, the
     fp32 copy full fine-tuning updates, a bf16 copy of a checkpoint stored in fp32 or fp16
     (mlx-lm computes in the dtype it loads); None: mlx-lm loads the checkpoint as it is."""
-    # The directory is ft-atlas's to name: the checkpoint's last path part, in safe characters.
+    # The directory is ft-atlas's to name: the checkpoint's last path part, in safe characters, and
+    # a digest of the whole of it, since the Run line converts only where the directory is missing
+    # (an attacker's review: runs/a/model and runs/b/model, or meta-llama/X and unsloth/X, shared
+    # one converted copy, and the second recipe trained the first model).
     last = recipe.model_hint.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", last).strip("-.") or "model"
+    digest = hashlib.sha256(recipe.model_hint.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    name = f"{re.sub(r'[^A-Za-z0-9._-]+', '-', last).strip('-.') or 'model'}-{digest}"
     stored = recipe.weights_dtype
     bf16 = ["--dtype", "bfloat16"] if stored in ("fp32", "fp16") else []
     if recipe.memory_model == "qlora":

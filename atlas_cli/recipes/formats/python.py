@@ -153,6 +153,15 @@ def gap(recipe: Recipe) -> str | None:
             "a reward model is a sequence classifier with a new head, not the next stage of a language "
             "model's adapter; write it as its own recipe"
         )
+    ram = recipe.profile.get("ram")
+    if _merging_stages(recipe) and isinstance(ram, (int, float)) and recipe.sixteen_bit_gb > ram:
+        return t(
+            "a later stage trains on the earlier adapter merged into the weights, which the script "
+            "merges on the CPU: the 16-bit model, {size:.0f} GB, is more than --ram {ram:g} GB; use "
+            "--trainer axolotl, or a machine with more CPU RAM",
+            size=recipe.sixteen_bit_gb,
+            ram=ram,
+        )
     past = _sampled_past_native(recipe)
     if past is not None:
         stage, native = past
@@ -599,6 +608,8 @@ def _python_imports(recipe: Recipe) -> str:
             names["trl"].add("get_training_chat_template")
     if not classifier or recipe.memory_model in ("qlora", "adalora") or _merging_stages(recipe):
         names["accelerate"] = {"PartialState"}  # the number of processes, each one's GPU, the main one
+    if _merging_stages(recipe):
+        names["transformers.integrations"] = {"unset_hf_deepspeed_config"}  # merge_earlier
     peft = _peft_names(recipe)
     if peft:
         names["peft"] = peft
@@ -609,12 +620,7 @@ def _python_imports(recipe: Recipe) -> str:
     lines = [
         "from __future__ import annotations",
         "",
-        *(
-            f"import {m}"
-            for m in ("argparse", *_contextlib(recipe), "importlib.metadata", "importlib.util", "math", "re")
-        ),
-        "import sys",
-        "import warnings",
+        *(f"import {m}" for m in sorted({*STANDARD_MODULES, *_extra_modules(recipe)})),
         "from pathlib import Path",
         "from typing import Any",
         "",
@@ -624,9 +630,13 @@ def _python_imports(recipe: Recipe) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _contextlib(recipe: Recipe) -> tuple[str, ...]:
-    """AdaLoRA's penalty reads a ZeRO-3 partition inside a context (training.gathered)."""
-    return ("contextlib",) if recipe.memory_model == "adalora" else ()
+STANDARD_MODULES = ("argparse", "importlib.metadata", "importlib.util", "math", "re", "sys", "warnings")
+
+
+def _extra_modules(recipe: Recipe) -> tuple[str, ...]:
+    """AdaLoRA's penalty reads a ZeRO-3 partition inside a context (training.gathered); a later
+    stage's merge replaces its directory (training.BUILD_MERGING)."""
+    return ("contextlib",) * (recipe.memory_model == "adalora") + ("shutil",) * bool(_merging_stages(recipe))
 
 
 def _from_import(module: str, names: list[str]) -> str:
@@ -1083,6 +1093,16 @@ MERGED_FOR_EXPERTS = (
 )
 
 
+def _merge_kwargs(recipe: Recipe) -> str:
+    """How merge_earlier loads the weights an adapter is merged into: in 16 bits on the CPU, a
+    checkpoint stored in a quantization of its own (gpt-oss's MXFP4) dequantized as load_model
+    loads it, never in a QLoRA's 4 bits."""
+    kwargs = "dtype=load_dtype(args.precision)"
+    if recipe.dequantizing_config is not None:
+        kwargs += f", quantization_config={recipe.dequantizing_config}(dequantize=True)"
+    return kwargs
+
+
 def _merging_stages(recipe: Recipe) -> str | None:
     """Why a later stage merges the previous adapter (build_model's docstring), or None where it
     continues it."""
@@ -1119,8 +1139,11 @@ def _build_blocks(recipe: Recipe) -> list[str]:
         blocks.append(training.BUILD_WEIGHTS.replace("$select", select))
     else:
         merging = _merging_stages(recipe)
-        build = Template(training.BUILD_MERGING).substitute(why=merging) if merging else training.BUILD_PEFT
-        blocks.append(build)
+        blocks.append(
+            training.BUILD_MERGING.substitute(why=merging, merge_kwargs=_merge_kwargs(recipe))
+            if merging
+            else training.BUILD_PEFT
+        )
         blocks.append(_adapter_function(recipe))
     return blocks
 
@@ -1176,6 +1199,15 @@ def _training_notes(recipe: Recipe) -> None:
     note = sharding_note(recipe)
     if note:
         recipe.notes.append(note)
+    if _merging_stages(recipe):
+        recipe.notes.append(
+            t(
+                "Before each later stage the main process merges the earlier adapter into the weights on "
+                "the CPU (merge_earlier): it needs CPU RAM and disk for the 16-bit model, {size:.0f} GB, "
+                "while the other processes wait (a process group's default timeout is 30 minutes).",
+                size=recipe.sixteen_bit_gb,
+            )
+        )
     generative = not recipe.classifier and any(
         s in recipe.stages for s in ("sft", "dpo", "kto", "orpo", "simpo", "grpo", "rloo")
     )
@@ -1218,9 +1250,17 @@ def _online(recipe: Recipe) -> bool:
 
 
 def _run_stage(
-    online: bool, sft: bool, evaluated: bool, adalora: bool, instruct: bool, kto: bool, served: bool
+    online: bool,
+    sft: bool,
+    evaluated: bool,
+    adalora: bool,
+    instruct: bool,
+    kto: bool,
+    served: bool,
+    merging: bool,
 ) -> str:
     return training.RUN_STAGE.substitute(
+        merge_earlier="\n        merge_earlier(args, stage)" if merging else "",
         trainer_wrap="\n    trainer_class = with_orthogonal_penalty(trainer_class)" if adalora else "",
         row_settings=training.KTO_ROW_SETTINGS if kto else "",
         plain_prompts=training.PLAIN_PROMPTS if instruct else "",
@@ -1319,8 +1359,8 @@ AFTER_REWARD = N_(
 # (_merging_stages): the result is the base with every stage's adapter, in order.
 AFTER_MERGED_STAGES = N_(
     "{dir} holds the last stage's adapter, trained on {merged} ({base} with {earlier} merged into it, "
-    "in 16 bits, as the script wrote it): peft's AutoPeftModelForCausalLM.from_pretrained('{dir}') "
-    "loads {merged} with it, and merge_and_unload() makes one model of them."
+    "as the script wrote it): peft's AutoPeftModelForCausalLM.from_pretrained('{dir}') loads {merged} "
+    "with it, and merge_and_unload() makes one model of them."
 )
 AFTER_QUANTIZED_BASE = N_(
     " (not the 4-bit base it trained on: quantizing the merged weights again would round away much of "
@@ -1415,7 +1455,14 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
         _classifier_main(recipe)
         if classifier
         else _run_stage(
-            online, sft, evaluated, adalora, recipe.post_trained, kto, bool(recipe.vllm_server_gpus)
+            online,
+            sft,
+            evaluated,
+            adalora,
+            recipe.post_trained,
+            kto,
+            bool(recipe.vllm_server_gpus),
+            _merging_stages(recipe) is not None,
         ),
     ]
     script = _join_blocks(parts)

@@ -299,7 +299,7 @@ def build_model(
     return PeftModel.from_pretrained(model, previous, is_trainable=True), None
 '''
 
-BUILD_MERGING = '''
+BUILD_MERGING = Template('''
 def build_model(
     args: argparse.Namespace,
     tokenizer: PreTrainedTokenizerBase,
@@ -308,28 +308,40 @@ def build_model(
     stage: str,
 ) -> tuple[PreTrainedModel, PeftConfig | None]:
     """$why"""
-    model = load_model(args.model if previous is None else merged_base(args, stage), args, stage)
+    model = load_model(trained_on(args, stage), args, stage)
     return model, adapter_config(args, tokenizer, rows, stage)
 
 
-def merged_base(args: argparse.Namespace, stage: str) -> str:
-    """The weights a later stage trains its adapter on: the base with each earlier stage's adapter
-    merged into it, in order, in 16 bits (ft-atlas-output/<stage>-merged). The main process merges
-    on the CPU, once, which takes CPU RAM for the whole 16-bit model: under ZeRO-3 each process
-    loads only a shard of the weights, which PEFT cannot merge into. The others wait for it."""
-    path, state = args.model, PartialState()
-    for earlier in STAGES[: STAGES.index(stage)]:
-        adapter = Path(args.output_dir) / earlier
-        merged = adapter.with_name(f"{earlier}-merged")
-        with state.main_process_first():
-            if state.is_main_process and not merged.is_dir():
-                partial = merged.with_name(f"{merged.name}.partial")
-                model = language_model_class(path).from_pretrained(path, dtype=load_dtype(args.precision))
-                PeftModel.from_pretrained(model, str(adapter)).merge_and_unload().save_pretrained(partial)
-                partial.rename(merged)
-        path = str(merged)
-    return path
-'''
+def trained_on(args: argparse.Namespace, stage: str) -> str:
+    """The weights a stage trains its adapter on: the base, then the previous stage's merge (by its
+    absolute path, which the adapter's config records as its base)."""
+    index = STAGES.index(stage)
+    return args.model if index == 0 else str(Path(args.output_dir).resolve() / f"{STAGES[index - 1]}-merged")
+
+
+def merge_earlier(args: argparse.Namespace, stage: str) -> None:
+    """Before a later stage's config exists: the previous stage's adapter merged into the weights
+    it trained on, in 16 bits, into ft-atlas-output/<previous>-merged, by the main process on the
+    CPU (its RAM holds the whole 16-bit model), the others waiting for it. A config makes
+    from_pretrained shard what it loads under ZeRO-3, which PEFT cannot merge into: the previous
+    stage's is set aside first. Merged anew on every run: an earlier run's may hold another adapter."""
+    index = STAGES.index(stage)
+    if index == 0:
+        return
+    unset_hf_deepspeed_config()
+    state = PartialState()
+    if state.is_main_process:
+        earlier, merged = STAGES[index - 1], Path(trained_on(args, stage))
+        partial = merged.with_name(f"{merged.name}.partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        path = trained_on(args, earlier)
+        model = language_model_class(path).from_pretrained(path, $merge_kwargs)
+        adapter = str(Path(args.output_dir) / earlier)
+        PeftModel.from_pretrained(model, adapter).merge_and_unload().save_pretrained(partial)
+        shutil.rmtree(merged, ignore_errors=True)
+        partial.rename(merged)
+    state.wait_for_everyone()
+''')
 
 FREEZE_VISION_TOWER = '''
 VISION_MODULES = re.compile($modules)
@@ -602,7 +614,7 @@ def main(argv: list[str] | None = None) -> None:
     check_environment(args)
     tokenizer = load_tokenizer(args.model)
     previous = None
-    for stage in STAGES:
+    for stage in STAGES:$merge_earlier
         previous = run_stage(stage, args, tokenizer, previous)
     print(f"Done: the final {'adapter' if USES_PEFT else 'model'} is in {previous}")
 
