@@ -1028,6 +1028,16 @@ def test_unknown_gpu_suggests_the_fallback_flags_too(run: Runner, gpu: str) -> N
     assert ("did you mean" in result.stderr) is (gpu == "rtx-3091")
 
 
+def test_a_bare_number_as_gpu_and_an_everyday_goal_say_what_they_mean(run: Runner) -> None:
+    """A newcomer's review: --gpu 24 was offered t4 and apple-m4 for a card's memory, and --goal
+    chatbot was refused without the choice `ask` reads it as. A name that is digits stays a card."""
+    said = fails(run("recommend", "--gpu", "24"), 2, "--vram 24 (or --gpu 24GB)").stderr
+    assert "did you mean" not in said
+    assert "gpu=rtx-3090" in ok(run("recommend", "--gpu", "3090")).stdout
+    fails(run("recommend", "--goal", "chatbot"), 2, "is not one of", "did you mean chat?")
+    assert "did you mean" not in fails(run("recommend", "--goal", "chatt"), 2).stderr
+
+
 def test_inference_estimate_lists_no_training_assumptions(run: Runner) -> None:
     args = ["estimate", "--method", "icl", "--model-size", "7b", "--gpu", "rtx-3090"]
     shown = " ".join(ok(run(*args, env={"COLUMNS": "200"})).stdout.split())

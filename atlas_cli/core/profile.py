@@ -147,11 +147,11 @@ class Profile:
         "hardware",
         "Network between nodes (more than 8 GPUs), in Gb/s per node, its NICs together: 3200 for a DGX "
         "H100's eight 400 Gb/s InfiniBand ports, 400 for one, 100 for 100 Gb Ethernet. Default: the "
-        "GPU's catalog entry (InfiniBand, a port per GPU).",
+        "network of the GPU's reference system in the catalog, which the table's footer names.",
         "How fast is the network between your nodes, in Gb/s per node? (3200: a DGX's InfiniBand; 100: "
         "100 Gb Ethernet)",
         example="3200",
-        if_unset="InfiniBand with a 400 Gb/s port per GPU, as in NVIDIA's DGX systems",
+        if_unset="the network of the GPU's reference system (a DGX H100's: 3200 Gb/s per node)",
         most=1e6,
     )
     ram: float | None = _question(
@@ -755,7 +755,11 @@ def parse_choice(field: ProfileField, text: str) -> str:
     for choice in field.choices:
         if key in (choice_key(name) for name in (choice.value, *choice.aliases)):
             return choice.value
-    raise UsageError(not_one_of(field.flag, text, [c.value for c in field.choices]))
+    message = not_one_of(field.flag, text, [c.value for c in field.choices])
+    # A flag takes no everyday word (a typo is refused, not guessed), but says which it means (a
+    # newcomer's review: --goal chatbot, which ask reads as chat).
+    meant = next((c.value for c in field.choices if key in (choice_key(w) for w in c.words)), None)
+    raise UsageError(message if meant is None else message + t("; did you mean {value}?", value=meant))
 
 
 def parse_flag(field: ProfileField, value: Any) -> bool:

@@ -281,6 +281,9 @@ class Catalog:
         key = normalize(query)
         if key not in self._gpu_names and is_laptop_gpu(query):
             raise UnknownName(t(LAPTOP_GPU, query=query, instead=t(LAPTOP_MEMORY_FLAG)), "GPU", ())
+        if key not in self._gpu_names and BARE_NUMBER.fullmatch(query.strip()):
+            # A newcomer's review: --gpu 24 was offered t4 and apple-m4 for a card's memory.
+            raise UnknownName(t(GPU_AS_MEMORY, query=echoed(query.strip())), "GPU", ())
         chip = _latin(MAC_BEFORE_CHIP.sub("", key, count=1))
         if chip in self._gpu_names:  # "MacBook Pro M3 Pro": the chip the Mac is named by
             return self.gpus[self._gpu_names[chip]]
@@ -442,6 +445,11 @@ def is_laptop_gpu(query: str) -> bool:
 
 
 # What to give instead of an unknown catalog name, and the command that lists the catalog.
+BARE_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+GPU_AS_MEMORY = N_(
+    "--gpu '{query}' names no GPU; for a card's memory in GB as advertised, give --vram {query} (or "
+    "--gpu {query}GB), or its name (ft-atlas gpus lists them)"
+)
 GPU_FALLBACK = (N_("give its memory in GB as advertised instead: --vram N or --gpu NGB"), "ft-atlas gpus")
 MODEL_FALLBACK = (
     N_("give a config.json path, a Hub id (org/name) or --model-size 7b instead"),
