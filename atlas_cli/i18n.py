@@ -54,9 +54,10 @@ def set_language(lang: Lang) -> None:
 
 
 def parse_language(text: str | None) -> Lang | None:
-    """'ru', 'RU', ' en ' -> the language; anything else (or nothing) -> None."""
-    value = (text or "").strip().lower()
-    return "ru" if value == "ru" else "en" if value == "en" else None
+    """'ru', 'RU', ' en ', and a locale's name ('ru_RU.UTF-8', 'en_US': what a LANG-style variable
+    holds, an attacker's review found refused) -> the language; anything else (or nothing) -> None."""
+    found = re.fullmatch(r"(ru|en)(?:[_.@-][\w.@-]*)?", (text or "").strip().lower())
+    return None if found is None else "ru" if found.group(1) == "ru" else "en"
 
 
 def env_language() -> Lang | None:

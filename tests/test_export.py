@@ -142,6 +142,16 @@ def test_russian_estimates_page_writes_units_verdicts_and_data_in_russian(
     assert not re.search(r"\d GB|\btight\b|Data:|\$\d+\.\d", page)
 
 
+def test_out_with_a_page_name_asks_for_a_directory(run: Runner, tmp_path: Path) -> None:
+    """An attacker's review: --out page.html made a directory named page.html."""
+    page = tmp_path / "page.html"
+    fails(run("export", "--format", "html", "--out", str(page)), 2, "writes a directory of pages", "> ")
+    assert not page.exists()
+    named = tmp_path / "site.html"  # a directory the user made so is theirs to name
+    named.mkdir()
+    ok(run("export", "--format", "html", "--out", str(named)))
+
+
 def test_out_writes_pages_and_never_overwrites_silently(run: Runner, tmp_path: Path) -> None:
     out = tmp_path / "atlas"
     ok(run("export", "--out", str(out)))

@@ -71,6 +71,15 @@ def cache_model(cache: Path, repo: str, config: Path, refs_main: bool = True) ->
 # --- the order of sources -----------------------------------------------------------------------
 
 
+def test_a_hub_id_alias_is_known_without_its_organisation(catalog: Catalog, run: Runner) -> None:
+    """A newcomer's review: Meta-Llama-3.1-8B-Instruct, as people write it, was unknown, though
+    meta-llama/Meta-Llama-3.1-8B-Instruct is an alias; the recipe loads the instruct checkpoint."""
+    found = find_model(catalog, "Meta-Llama-3.1-8B-Instruct")
+    assert (found.kind, found.model.id, found.variant) == ("catalog", "llama-3.1-8b", "instruct")
+    recipe = ok(run("recipe", "--model", "Meta-Llama-3.1-8B-Instruct", "--gpu", "rtx-3090", "--out", "-"))
+    assert "--model meta-llama/Llama-3.1-8B-Instruct" in recipe.stdout
+
+
 def test_a_config_file_path(catalog: Catalog, tmp_path: Path) -> None:
     found = find_model(catalog, str(model_dir(tmp_path) / "config.json"))
     assert (found.kind, found.model.layers) == ("file", 48)

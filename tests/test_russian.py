@@ -294,6 +294,9 @@ def test_ft_atlas_lang_picks_russian_for_json_too(run: Runner) -> None:
         ({"LANG": "ru_RU.UTF-8"}, ("--lang", "en"), "en"),  # --lang comes before the locale
         ({"FT_ATLAS_LANG": "ru"}, ("--lang", "en"), "en"),  # and before FT_ATLAS_LANG
         ({"FT_ATLAS_LANG": "en", "LANG": "ru_RU.UTF-8"}, (), "en"),
+        # A locale's name, as LANG holds it (an attacker's review found ru_RU refused).
+        ({"FT_ATLAS_LANG": "ru_RU.UTF-8"}, (), "ru"),
+        ({"FT_ATLAS_LANG": "en_US", "LANG": "ru_RU.UTF-8"}, (), "en"),
         ({}, (), "en"),
     ],
 )
@@ -308,6 +311,7 @@ def test_lang_goes_before_or_after_the_command(run: Runner) -> None:
 
 def test_a_bad_ft_atlas_lang_is_an_error(run: Runner) -> None:
     fails(run("methods", env={"FT_ATLAS_LANG": "de"}), EXIT_USAGE, "FT_ATLAS_LANG: 'de' is not en or ru")
+    fails(run("methods", env={"FT_ATLAS_LANG": "ruby"}), EXIT_USAGE, "'ruby' is not en or ru")
 
 
 def test_choose_language() -> None:

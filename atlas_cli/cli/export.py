@@ -9,9 +9,12 @@ import typer
 
 from atlas_cli.cli.app import command, state
 from atlas_cli.cli.options import one_of
-from atlas_cli.errors import UsageError, printable
+from atlas_cli.errors import UsageError, echoed, printable
 from atlas_cli.export.registry import format_names
 from atlas_cli.i18n import t
+
+# What names a file, not the directory of pages --out takes.
+PAGE_SUFFIXES = frozenset({".html", ".htm", ".md", ".markdown", ".txt", ".json"})
 
 
 @command("Knowledge base")
@@ -50,6 +53,16 @@ def export(
         sys.stdout.write(printable(chosen.document(atlas)))
         return
     folder = Path(out)
+    if folder.suffix.lower() in PAGE_SUFFIXES and not folder.is_dir():
+        # An attacker's review: --out page.html made a directory named page.html.
+        raise UsageError(
+            t(
+                "--out {path}: export writes a directory of pages; give a directory (--out atlas/), or - "
+                "for one document on stdout (ft-atlas export --format {format} > {path})",
+                path=echoed(out),
+                format=chosen.name,
+            )
+        )
     make_output_dir(folder)
     files = chosen.files(atlas)
     write_new_files({folder / name: printable(text) for name, text in files.items()}, force=force)

@@ -38,8 +38,9 @@ MAX_TOKENIZER_CONFIG_BYTES: Final = 64_000_000  # added-token tables make some m
 HUB_ENDPOINT: Final = "https://huggingface.co"  # huggingface_hub's default, unless HF_ENDPOINT
 HUB_URL: Final = HUB_ENDPOINT + "/{repo}/blob/main/config.json"
 HOW_TO_GET_IT: Final = N_(
-    "download its config.json (no weights needed) and pass its path, "
-    "e.g. --model ./config.json, or give --model-size instead"
+    "download its config.json (no weights needed: `hf download ORG/NAME config.json --local-dir NAME`, "
+    "or the file from the model page's Files tab) and pass its path, e.g. --model ./NAME/config.json, "
+    "or give --model-size instead"
 )
 
 

@@ -221,7 +221,12 @@ class Catalog:
 
     @cached_property
     def _model_names(self) -> dict[str, str]:
-        return _index((m.id, [m.id, m.name, *m.aliases]) for m in self.kb.models)
+        """Every name a model is given by, and a Hub-id alias without its organisation too (a
+        newcomer's review: Meta-Llama-3.1-8B-Instruct, as people write it, was unknown); a name
+        of its own comes first."""
+        own = _index((m.id, [m.id, m.name, *m.aliases]) for m in self.kb.models)
+        bare = _index((m.id, [a.rsplit("/", 1)[-1] for a in m.aliases if "/" in a]) for m in self.kb.models)
+        return {**bare, **own}
 
     def chat_endpoint(self, model_name: str) -> HostedOffer | None:
         """The offer whose OpenAI-compatible endpoint serves the API model `model_name` (None:
