@@ -709,6 +709,14 @@ def test_a_bare_number_after_a_gpu_that_is_not_its_memory_still_asks(catalog: Ca
     assert any("Is it one of these?" in line for line in terminal.said)
 
 
+def test_one_guessed_model_is_offered_as_a_yes_not_a_list_of_one(catalog: Catalog) -> None:
+    """A newcomer's review: a single guess read "Its number (1-1)"."""
+    answers, terminal = interview(catalog, ["weights", "t4", "1", "modernbertt", "1", *[""] * 12])
+    assert answers["model"] == "modernbert-base"
+    assert any("1 if it is, or another name or size" in p for p in terminal.prompts)
+    assert not any("(1-1)" in p for p in terminal.prompts)
+
+
 def _summary(terminal: ScriptedTerminal) -> list[str]:
     return terminal.said[terminal.said.index("Your answers:") :]
 

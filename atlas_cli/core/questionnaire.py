@@ -738,8 +738,13 @@ class Interview:
         """The catalog models closest to an unknown name, picked by number (or another answer)."""
         unknown = t("ft-atlas does not know a model called '{text}'. Is it one of these?", text=text)
         self._offer(unknown, list(guesses))
-        prompt = t(
-            "Its number (1-{count}), or another name or size [Enter: none of these]: ", count=len(guesses)
+        prompt = (
+            # A newcomer's review: one guess was offered as "Its number (1-1)".
+            t("1 if it is, or another name or size [Enter: it is not]: ")
+            if len(guesses) == 1
+            else t(
+                "Its number (1-{count}), or another name or size [Enter: none of these]: ", count=len(guesses)
+            )
         )
         reply = self.terminal.ask("  " + prompt).strip()
         picked = _listed_number(reply, len(guesses))
