@@ -123,6 +123,15 @@ def test_a_directory_without_weights_loads_the_hub_id_its_config_names(
     assert find_model(catalog, str(snapshot / "config.json")).repo == "myorg/my-ft"
 
 
+def test_a_config_value_refused_is_named_by_its_config_key(run: Runner, tmp_path: Path) -> None:
+    """An attacker's review: num_key_value_heads 0 was refused as "kv_heads", a name of ft-atlas's."""
+    config = {"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32, "vocab_size": 32000}
+    config |= {"num_attention_heads": 32, "num_key_value_heads": 0, "intermediate_size": 11008}
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    said = fails(run("estimate", "--model", str(tmp_path), "--gpu", "h100"), 2).stderr
+    assert "num_key_value_heads: Input should be greater than 0" in said and "kv_heads:" not in said
+
+
 def test_a_tiny_test_model_is_not_shown_as_0b(run: Runner, tmp_path: Path) -> None:
     """An attacker's review: a config far below a million parameters (the tiny random models
     people test pipelines with) read "0B parameters" in tables and 0 in JSON."""

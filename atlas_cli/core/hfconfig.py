@@ -1010,11 +1010,23 @@ def _check_model_type(name: str, model_type: str) -> None:
         )
 
 
+# The config.json key each size the catalog's schema names was read from (what the user can fix:
+# an attacker's review was told "kv_heads: Input should be greater than 0").
+CONFIG_KEYS = {
+    "layers": "num_hidden_layers",
+    "attention_heads": "num_attention_heads",
+    "kv_heads": "num_key_value_heads",
+    "intermediate_size": "intermediate_size",
+}
+
+
 def _problem(where: tuple[int | str, ...], message: str) -> str:
-    """One of pydantic's errors, without its "Value error, " prefix, which a model-wide check (no
-    field to name) showed as "value: Value error, attention_heads must be ..." (a review)."""
+    """One of pydantic's errors, named by the config.json key it was read from, without its
+    "Value error, " prefix, which a model-wide check (no field to name) showed as "value: Value
+    error, attention_heads must be ..." (a review)."""
     message = message.removeprefix("Value error, ")
-    return f"{'.'.join(map(str, where))}: {message}" if where else message
+    keys = [CONFIG_KEYS.get(str(part), str(part)) for part in where]
+    return f"{'.'.join(keys)}: {message}" if where else message
 
 
 def _model(name: str, source: str, model_type: str, fields: dict[str, Any]) -> LlmModel:
