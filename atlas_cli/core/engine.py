@@ -1687,7 +1687,8 @@ class Engine:
           GPU_COUNT_TIE of it tying to fewer GPUs: more GPUs whose traffic outweighs their compute
           only make a plan slower and dearer (8B full fine-tuning at micro-batch 1 took 2.2 h on
           16 H100s, 45 min on 8), and a budget that all of them exceed may hold fewer.
-        Else `found` unchanged."""
+        On each count the method's first variant that fits there, and each variant that fits on
+        fewer GPUs on the larger counts too (_variants_on_more_gpus). Else `found` unchanged."""
         result = found[0]
         if result is None or result.fit != "yes" or result.settings.offload != "none" or key.vllm_server_gpus:
             return found
