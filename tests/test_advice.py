@@ -1813,3 +1813,12 @@ def test_a_large_decoder_classifier_is_pointed_at_a_long_context_encoder(run: Ru
     for data in ("preferences", "ratings"):
         other = ok(run(*args[:-3], "--data-kind", data, "--json", "--model", "qwen3-8b")).json()
         assert not any(c.startswith(said) for p in other["recommendations"] for c in p["caveats"]), data
+
+
+def test_sft_data_beside_raw_text_says_where_sft_goes(run: Runner) -> None:
+    """An expert's review: --sft-data yes with raw text was dropped without a word, and the recipe
+    left a model that continues text."""
+    args = ("--gpu", "a100-80gb", "--model", "llama-3.1-8b", "--data-kind", "text", "--examples", "100k")
+    said = " ".join(ok(run("recommend", *args, "--sft-data", "yes")).stdout.split())
+    assert "--sft-data yes: continued pre-training leaves a model that continues text" in said
+    assert "--sft-data" not in " ".join(ok(run("recommend", *args)).stdout.split())

@@ -4633,6 +4633,16 @@ def test_an_adapter_on_fused_experts_is_merged_before_a_stage_that_needs_a_refer
     assert "def merge_earlier" not in plain and "PeftModel.from_pretrained(model, previous" in plain
 
 
+def test_ia3_is_merged_before_a_stage_that_needs_a_reference() -> None:
+    """An expert's review: TRL copies the SFT adapter into DPO's and KTO's reference by names
+    holding '.default.', which IA3's (ia3_l.default) do not: the reference was the base model."""
+    for data in ("preferences", "ratings"):
+        rec = recommend(gpu="a100-80gb", model="llama-3.1-8b", goal="align", data_kind=data, sft_data="yes")
+        text = render_recipe(CATALOG, rec, rank_of(rec, "ia3"), "python")
+        assert "ia3_l.default" in (ast.get_source_segment(text, _function(text, "build_model")) or "")
+        assert "merge_earlier(args, stage)" in text
+
+
 def _function(text: str, name: str) -> ast.FunctionDef:
     return next(n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.name == name)
 

@@ -869,7 +869,25 @@ def test_an_adapter_on_fused_experts_trains_dpo_on_the_sft_merge(
     recipe["main"]([*args, *SMOKE, "--grad-accum", "1", "--precision", "fp32"])
     assert json.loads((out / "sft-merged" / "config.json").read_text())["model_type"] == "qwen3_moe"
     assert json.loads((out / "dpo" / "adapter_config.json").read_text())["base_model_name_or_path"] == str(
-        out / "sft-merged"
+        out.resolve() / "sft-merged"
+    )
+
+
+def test_ia3_trains_dpo_on_the_sft_merge(
+    models: dict[str, str], data: dict[str, str], tmp_path: Path
+) -> None:
+    """An expert's review: TRL copies the SFT adapter into the frozen reference by names holding
+    '.default.', which IA3's (ia3_l.default) do not, so DPO's reference was the base model
+    (rewards off zero at its first step). The DPO stage trains a new IA3 on the SFT merge."""
+    this = case("ia3-sft+dpo-decoder")
+    recipe = load_recipe(this, tmp_path)
+    out = tmp_path / "out"
+    recipe["main"](
+        [*recipe_args(recipe, this, models, data), "--output-dir", str(out), *SMOKE, "--grad-accum", "1"]
+    )
+    adapter = json.loads((out / "dpo" / "adapter_config.json").read_text())
+    assert adapter["peft_type"] == "IA3" and adapter["base_model_name_or_path"] == str(
+        out.resolve() / "sft-merged"
     )
 
 

@@ -1000,14 +1000,16 @@ def test_a_variant_that_fits_on_fewer_gpus_is_timed_on_all_of_them(run: Runner) 
     assert limited["gpus"] == 2 and limited["assumptions"]["precision"] == "pure-bf16"
     over = "Full FT (AdamW, mixed precision) fits on your 2 GPUs too, but would be over --max-hours"
     assert f"{over}/--budget-usd." in limited["caveats"]
-    # Quality first, a later variant only where much faster (a review: 8-bit AdamW on 4 RTX 4090s
-    # for 7 minutes less); other priorities take the faster within the 5 % tie.
+    # Quality or balanced, a later variant only where much faster (reviews: 8-bit AdamW on 4 RTX
+    # 4090s for 7 minutes less; pure bf16 with torchao's optimizer on 8 A100s for 25 %); speed
+    # takes the faster within the 5 % tie.
     small = ("--gpu", "rtx-4090", "--gpus", "4", "--model", "llama-3.2-3b", *args[6:-2])
     chosen = {
         priority: next(p for p in plans(run, *small, "--priority", priority) if p["method"] == "full-ft")
-        for priority in ("quality", "balanced")
+        for priority in ("quality", "balanced", "speed")
     }
-    assert chosen["quality"]["variant"] is None and chosen["balanced"]["variant"] == "Full FT (8-bit AdamW)"
+    assert chosen["quality"]["variant"] is None and chosen["balanced"]["variant"] is None
+    assert chosen["speed"]["variant"] is not None
 
 
 def test_a_plan_never_takes_gpus_that_make_it_slower(run: Runner) -> None:
@@ -1018,11 +1020,12 @@ def test_a_plan_never_takes_gpus_that_make_it_slower(run: Runner) -> None:
     small, still takes all 16."""
     args = ("--gpu", "h100-80gb", "--gpus", "16", "--model", "llama-3.1-8b", "--goal", "chat")
     args += ("--data-kind", "demonstrations", "--examples", "50k", "--batch-size", "1", "--top", "30")
-    for priority in ("speed", "balanced"):
+    # Balanced compares mixed precision on all 16 (pure bf16 there is not enough faster to take).
+    for priority, on_all in (("speed", "2.2 h"), ("balanced", "2.6 h")):
         ranked = {p["method"]: p for p in plans(run, *args, "--priority", priority)}
         full = ranked["full-ft"]
         assert full["gpus"] == 8 and full["time"]["hours"] < 1.2
-        said = "On 8 of your 16 GPUs: all 16 would take 2.2 h where these take 43 min, as the traffic"
+        said = f"On 8 of your 16 GPUs: all 16 would take {on_all} where these take 43 min, as the traffic"
         assert any(c.startswith(said) for c in full["caveats"])
         assert not any("of your 16 GPUs" in r for r in full["reasons"])  # the caveat says why
         assert ranked["lora"]["gpus"] == 16

@@ -53,7 +53,7 @@ def export(
         sys.stdout.write(printable(chosen.document(atlas)))
         return
     folder = Path(out)
-    if folder.suffix.lower() in PAGE_SUFFIXES and not folder.is_dir():
+    if folder.suffix.lower() in PAGE_SUFFIXES and not folder.exists():
         # An attacker's review: --out page.html made a directory named page.html.
         raise UsageError(
             t(

@@ -328,10 +328,11 @@ SLOWER_ON_ALL = N_(
     "On {used} of your {gpus} GPUs: all {gpus} would take {slower} where these take {faster}, as the "
     "traffic between them would outweigh their compute."
 )
-# --priority quality: a variant its method ranks after the one that fits on all the GPUs (pure bf16
-# after mixed precision, 8-bit AdamW after AdamW) is taken for its speed only this many times
-# faster (an expert's review: quality took 8-bit AdamW on 4 RTX 4090s to save 7 minutes).
-QUALITY_VARIANT_GAIN = 1.5
+# --priority quality or balanced: a variant its method ranks after the one that fits on all the
+# GPUs (pure bf16 after mixed precision, 8-bit AdamW after AdamW) is taken for its speed only this
+# many times faster (expert reviews: quality took 8-bit AdamW on 4 RTX 4090s to save 7 minutes, and
+# balanced took pure bf16 with torchao's optimizer on 8 A100s for 25 %); speed takes the fastest.
+FIRST_VARIANT_GAIN = 1.5
 FIRST_VARIANT_SLOWER = N_(
     "{label} fits on your {gpus} GPUs too, but would take {slower} where this takes {faster}."
 )
@@ -756,7 +757,8 @@ def _faster_plan_note(kept: list[Scored], timing: Callable[[Plan], Plan], priori
             first_position=lead_position + 1,
             hours=hours_text(hours),
             cost=_measure(cost, True, plan.timed),
-            percent=round(100 * (1 - hours / first.hours)),
+            # 99.6, not "100 % less time" (a review of a 26-day plan against 2.4 h)
+            percent=number(math.floor(1000 * (1 - hours / first.hours)) / 10, "g"),
             first=translated(first.name),
             first_hours=hours_text(first.hours),
             first_cost=_measure(first.usd_or_gpu_hours, True, first.timed),
@@ -802,8 +804,9 @@ def _across_nodes_note(plan: Plan, profile: Profile) -> list[str]:
         plan=translated(plan.name),
         gpus=plan.gpus,
         nodes=node_layout(plan.gpus or 1)[0],
-        # DeepSpeed waits for the exchange after the work; DDP's and FSDP's overlap it.
-        percent=round(100 * work / (step.seconds - step.offload)),
+        # DeepSpeed waits for the exchange after the work; DDP's and FSDP's overlap it. Two
+        # significant digits: "0 % of a step" read as none (a review, over 100 Gb Ethernet).
+        percent=significant(100 * work / (step.seconds - step.offload), 2),
     )
     return [" ".join([pace, t("Cheaper: {ways}.", ways="; ".join(ways))])]
 
@@ -1216,9 +1219,9 @@ class MemoryKey(NamedTuple):
     lora_experts: bool  # LoRA adapts the routed experts too
     sampling: Sampling  # how online stages sample (--num-generations, --generation-batch)
     fewest: bool  # plans may use fewer of the GPUs (--priority cost)
-    # --priority quality on several GPUs: a method's later variant only where much faster
-    # (Engine._fastest_count); False on one GPU, whose memory view every priority shares
-    quality_first: bool
+    # --priority quality or balanced on several GPUs: a method's later variant only where much
+    # faster (Engine._fastest_count); False on one GPU, whose memory view every priority shares
+    prefers_first_variant: bool
     # With --priority cost or speed and --examples: the data that times each plan with and without
     # gradient checkpointing (checking_inputs), and it trains the faster way that fits within the margin.
     unchecked: TimeInputs | None
@@ -1714,7 +1717,7 @@ class Engine:
         timed = [self._timed(o[0], pipeline, hardware, key.counted) for o in options]
         priced = [(measure(x, "cost"), measure(x, "speed"), o) for x, o in zip(timed, options, strict=True)]
         if not key.fewest:
-            return self._fastest_count(method, priced, found, hardware.gpus, key.quality_first)
+            return self._fastest_count(method, priced, found, hardware.gpus, key.prefers_first_variant)
         least = min(cost for cost, _, _ in priced)
         if not math.isfinite(least):
             return options[0]
@@ -1769,19 +1772,17 @@ class Engine:
         priced: list[tuple[float, float, tuple[Estimate | None, list[str]]]],
         found: tuple[Estimate | None, list[str]],
         gpus: int,
-        quality_first: bool,
+        prefers_first_variant: bool,
     ) -> tuple[Estimate | None, list[str]]:
         """Of a plan on each number of the GPUs (fewest first), the fastest, counts within
-        GPU_COUNT_TIE of it tying to fewer; with `quality_first`, a variant other than the one on
-        all the GPUs only QUALITY_VARIANT_GAIN times faster than it. A plan moved to fewer GPUs,
+        GPU_COUNT_TIE of it tying to fewer; with `prefers_first_variant`, a variant other than the
+        one on all the GPUs only FIRST_VARIANT_GAIN times faster than it. A plan moved to fewer GPUs,
         or to another variant on all of them, says why in its caveats."""
         first = next((h for _, h, o in priced if o is found), None)  # on all the GPUs
-        if quality_first and first is not None:
+        if prefers_first_variant and first is not None:
             kept = variant_of(method, found[0])
             priced = [
-                p
-                for p in priced
-                if variant_of(method, p[2][0]) == kept or p[1] * QUALITY_VARIANT_GAIN <= first
+                p for p in priced if variant_of(method, p[2][0]) == kept or p[1] * FIRST_VARIANT_GAIN <= first
             ]
         picked = fastest_within_tie([(h, o) for _, h, o in priced])
         if picked is None:
@@ -2002,7 +2003,7 @@ class Engine:
             profile.lora_experts,
             inputs.sampling,
             fewest=profile.priority == "cost",
-            quality_first=profile.priority == "quality" and several,
+            prefers_first_variant=profile.priority in ("quality", "balanced") and several,
             unchecked=checking_inputs(inputs) if timed else None,
             classifier=local
             and trains_classifier(profile.goal, profile.data_kind, info.sized.architecture, pipeline),

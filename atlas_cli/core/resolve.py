@@ -1015,6 +1015,15 @@ def idle_options(profile: Profile, shape: Shape | None, stages: tuple[Objective,
                 t("{flag}: nothing here samples groups of completions (GRPO and RLOO do): ignored", flag=flag)
             )
     idle += _rounded_generation_batch(profile, stages)
+    if profile.sft_data == "yes" and any(o.id == "continued-pretraining" for o in stages):
+        # An expert's review: the flag was dropped without a word, leaving a model that continues text.
+        idle.append(
+            t(
+                "--sft-data yes: continued pre-training leaves a model that continues text; train SFT on "
+                "your demonstrations after it, as a recipe of its own (--data-kind demonstrations, --model "
+                "the model it leaves, an adapter merged into it first)"
+            )
+        )
     if profile.lora_experts and shape is not None and not shape.is_moe:
         idle.append(t("--lora-experts: this model has no routed experts (a dense model): ignored"))
     if profile.activation_offloading and not all(o.training.activation_offloading for o in stages):

@@ -1086,10 +1086,17 @@ MERGED_FOR_ADALORA = (
     "    and allocates a new rank budget."
 )
 MERGED_FOR_EXPERTS = (
-    "An adapter on fused experts (target_parameters) is the one PEFT allows a model (peft#3340), so\n"
-    "    TRL's DPO and KTO cannot add a frozen copy as the reference and would score it with the\n"
-    "    adapters off, the base model: a later stage merges the previous stage's adapter into the weights\n"
-    "    (with them off, the model is the previous stage's policy, the reference) and trains a new one."
+    "An adapter on fused experts (target_parameters) was the one PEFT allowed a model before 0.20\n"
+    "    (peft#3340), and TRL's DPO and KTO then scored the reference with the adapters off, the base\n"
+    "    model: a later stage merges the previous stage's adapter into the weights (with them off, the\n"
+    "    model is the previous stage's policy, the reference) and trains a new one, whatever the versions."
+)
+MERGED_FOR_IA3 = (
+    "TRL's DPO and KTO copy the previous stage's adapter into their frozen reference by parameter\n"
+    "    names holding '.default.', which IA3's (ia3_l.default) do not: the reference would keep IA3's\n"
+    "    initial vectors, the base model. A later stage merges the previous stage's adapter into the\n"
+    "    weights (with them off, the model is the previous stage's policy, the reference) and trains a\n"
+    "    new one."
 )
 
 
@@ -1110,10 +1117,11 @@ def _merging_stages(recipe: Recipe) -> str | None:
         return None
     if recipe.memory_model == "adalora":
         return MERGED_FOR_ADALORA
-    later = _stages(recipe)[1:]
-    if recipe.has("lora.expert_parameters") and any(s in SCRIPT_REFERENCE_STAGES for s in later):
+    if not any(s in SCRIPT_REFERENCE_STAGES for s in _stages(recipe)[1:]):
+        return None
+    if recipe.has("lora.expert_parameters"):
         return MERGED_FOR_EXPERTS
-    return None
+    return MERGED_FOR_IA3 if recipe.memory_model == "ia3" else None
 
 
 def _build_blocks(recipe: Recipe) -> list[str]:
