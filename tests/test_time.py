@@ -979,6 +979,8 @@ def test_the_network_between_nodes_is_said_and_can_be_given(run: Runner, tmp_pat
     batch.write_text(profile + '"data_kind": "demonstrations", "examples": "50k", "network_gbps": 100}\n')
     line = ok(run("recommend", "--batch", str(batch))).json()
     assert {p["time_assumptions"]["network_gbs"] for p in line["recommendations"] if p["time"]} == {1.5625}
+    # Below Gigabit Ethernet is no network between nodes (a review: 0.0001 timed 472 million hours).
+    fails(run("recommend", *args, "--network-gbps", "0.5"), 2, "--network-gbps 0.5: below 1 Gb/s")
 
 
 def test_a_variant_that_fits_on_fewer_gpus_is_timed_on_all_of_them(run: Runner) -> None:

@@ -85,6 +85,7 @@ class ProfileField(NamedTuple):
 
 
 MAX_EPOCHS = 1000
+LEAST_NETWORK_GBPS = 1.0  # Gigabit Ethernet: the slowest link between nodes --network-gbps takes
 
 
 def _question(
@@ -871,6 +872,15 @@ def profile_from_values(values: dict[str, Any], *, gpus_to_come: bool = False) -
         raise UsageError(t("--vram: there is no GPU memory with --gpu {gpu}", gpu=values["gpu"]))
     if means_no_gpu(str(values.get("gpu", ""))) and values.get("gpus", 1) > 1:
         raise UsageError(t("--gpus: cannot be more than 1 with --gpu {gpu}", gpu=values["gpu"]))
+    if values.get("network_gbps", LEAST_NETWORK_GBPS) < LEAST_NETWORK_GBPS:
+        # A review: 0.0001 Gb/s was taken, and a plan timed at 472 million hours.
+        raise UsageError(
+            t(
+                "--network-gbps {value:g}: below 1 Gb/s (Gigabit Ethernet), which no cluster's nodes go "
+                "under; give the node's network in Gb/s, e.g. 100 for 100 Gb Ethernet",
+                value=values["network_gbps"],
+            )
+        )
     if values.get("data_kind") == "none" and values.get("examples"):
         raise UsageError(
             t(
