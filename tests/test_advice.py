@@ -1822,3 +1822,16 @@ def test_sft_data_beside_raw_text_says_where_sft_goes(run: Runner) -> None:
     said = " ".join(ok(run("recommend", *args, "--sft-data", "yes")).stdout.split())
     assert "--sft-data yes: continued pre-training leaves a model that continues text" in said
     assert "--sft-data" not in " ".join(ok(run("recommend", *args)).stdout.split())
+
+
+def test_soft_prompts_are_left_out_of_two_stage_pipelines(run: Runner) -> None:
+    """An expert's review: P-tuning and prefix tuning ranked in an SFT-then-DPO list, and `recipe`
+    refused to write them (no recipe carries a soft prompt into a later stage)."""
+    args = ("--gpu", "a100-80gb", "--model", "llama-3.1-8b", "--goal", "align", "--top", "30", "--json")
+    for data in ("preferences", "ratings"):
+        plans = ok(run("recommend", *args, "--data-kind", data, "--sft-data", "yes")).json()[
+            "recommendations"
+        ]
+        assert not {p["method"] for p in plans} & {"prompt-tuning", "p-tuning", "prefix-tuning"}
+    one_stage = ok(run("recommend", *args, "--data-kind", "demonstrations")).json()["recommendations"]
+    assert "prompt-tuning" in {p["method"] for p in one_stage}
