@@ -2041,7 +2041,7 @@ def test_fewer_epochs_are_suggested_only_where_they_fit_every_stage(run: Runner)
     tight = ok(run(*args, "--max-hours", "0.65")).json()["notes"]
     assert not any("epoch" in n for n in tight if "LoRA" in n)
     loose = ok(run(*args, "--max-hours", "1.2")).json()["notes"]
-    lora = next(n for n in loose if n.startswith("LoRA "))
+    lora = next(n for n in loose if "LoRA" in n and "fits with about" in n)
     assert "or --epochs 1 for every stage (now SFT 3, DPO 1)" in lora
     kept = ok(run(*args, "--max-hours", "1.2", "--epochs", "1")).json()["recommendations"]
     assert kept[0]["method"] == "lora" and kept[0]["time"]["hours"] <= 1.2
