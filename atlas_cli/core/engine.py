@@ -1753,10 +1753,12 @@ class Engine:
         train faster than the variant ranked before it, sharded (an expert's review: 8B full
         fine-tuning on 2 H100s took mixed precision under ZeRO-3, 3.6 h, or pure bf16 on one GPU,
         2.1 h, where pure bf16 on both takes 1.0 h)."""
-        planned = {(o[0].settings.gpus, variant_of(method, o[0])) for o in options if o[0] is not None}
+        # In the options' order, not a set's: records hash their strings, whose order varies by process.
+        seeds = [(o[0].settings.gpus, variant_of(method, o[0])) for o in options if o[0] is not None]
+        planned = set(seeds)
         counts = [*fewer_gpu_counts(hardware.gpus), hardware.gpus]
         more = []
-        for gpus, variant in sorted(planned, key=lambda p: p[0]):
+        for gpus, variant in seeds:
             for count in counts:
                 if count <= gpus or variant is None or (count, variant) in planned:
                     continue
