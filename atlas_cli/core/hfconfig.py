@@ -1016,7 +1016,6 @@ CONFIG_KEYS = {
     "layers": "num_hidden_layers",
     "attention_heads": "num_attention_heads",
     "kv_heads": "num_key_value_heads",
-    "intermediate_size": "intermediate_size",
 }
 
 

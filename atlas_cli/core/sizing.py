@@ -143,15 +143,15 @@ UNSHARDABLE_8_BIT = N_(
 # Pure bf16 sharded is what FSDP2 runs in torchtune and axolotl (their measured rows fit it), not
 # what DeepSpeed or FSDP1 through accelerate run: Liger's Qwen2-7B FSDP1 run (bf16-loaded) peaked
 # at 41.2 GB, 1.5x its pure-bf16 estimate and 0.95x its bf16 one.
-UNSHARDED_PURE_BF16 = N_(
-    "--precision pure-bf16 runs plain data parallel here, as ft-atlas's recipes write it (DeepSpeed's "
-    "ZeRO keeps fp32 master weights); --fsdp sizes it sharded, as FSDP2 trains it in torchtune or axolotl"
-)
 SHARDED_PURE_BF16 = N_(
     "--precision pure-bf16 under {sharding} holds with FSDP2 in torchtune or axolotl; DeepSpeed's ZeRO "
     "keeps fp32 master weights whatever the model's dtype, and accelerate upcasts FSDP1's trainable "
     "parameters to fp32 under mixed precision (huggingface/accelerate#2674): for those (the HF Trainer, "
     "TRL, LLaMA-Factory, ft-atlas's recipes) --precision bf16 is the estimate"
+)
+UNSHARDED_PURE_BF16 = N_(
+    "--precision pure-bf16 runs plain data parallel here, as ft-atlas's recipes write it (DeepSpeed's "
+    "ZeRO keeps fp32 master weights); --fsdp sizes it sharded, as FSDP2 trains it in torchtune or axolotl"
 )
 
 

@@ -252,11 +252,18 @@ def liger_patches(catalog: Catalog, family: str) -> bool:
     return known is not None and known.liger_kernel
 
 
+def _other_stack(recipe: Recipe, asked: str | None) -> str | None:
+    """The stack the profile asked for where the recipe's trainer does not run it (it runs trl and
+    hf), else None."""
+    return None if asked in (None, recipe.stack, "trl", "hf") else asked
+
+
 def _stack_note(recipe: Recipe, asked: str | None) -> None:
     """Say so when the recipe's software does not run the stack the profile asked for: its
     memory, time and cost are those of the stack it runs."""
     trains = recipe.plan.kind != "no-training" and not recipe.classifier
-    if asked in (None, recipe.stack, "trl", "hf") or not trains:
+    asked = _other_stack(recipe, asked)
+    if asked is None or not trains:
         return
     recipe.notes.append(
         t(
@@ -275,7 +282,8 @@ def _check_fits_off_its_stack(recipe: Recipe, asked: str | None) -> None:
     does not fit as the recipe trains it: refused, rather than a script that runs out of memory (an
     expert's review: GRPO ranked at 19.5 GB with Unsloth was written for TRL at 34.5 GB on a 24 GB
     card); without the stack, recipe writes the best plan that fits as the trainers run it."""
-    if asked in (None, recipe.stack, "trl", "hf") or recipe.plan.estimate is None:
+    asked = _other_stack(recipe, asked)
+    if asked is None or recipe.plan.estimate is None:
         return
     over = next(((s, e) for s, e in recipe.estimates.items() if e.fit == "no" and e.capacity_gb), None)
     if over is None:
@@ -290,7 +298,7 @@ def _check_fits_off_its_stack(recipe: Recipe, asked: str | None) -> None:
             rank=recipe.rank,
             asked=asked,
             ranked=recipe.plan.estimate.per_gpu_gb,
-            where=t(STACK_TRAINERS[asked or ""]),
+            where=t(STACK_TRAINERS[asked]),
             stack=recipe.stack,
             stage=stage,
             need=e.per_gpu_gb,
