@@ -1538,6 +1538,10 @@ def test_bf16_on_a_v100_warns_and_uses_fp16(run: Runner) -> None:
     args = ("estimate", "--method", "lora", "--model-size", "7b", "--gpu", "v100-16gb")
     result = ok(run(*args, "--precision", "bf16", "--json"))
     assert result.json()["assumptions"]["precision"] == "fp16" and "fp16" in result.stderr
+    # Not "unsupported": PyTorch emulates bf16 there, slowly, and TRL turns it on by default (its
+    # base_config: bf16 = not fp16), which a user who left fp16 unset runs into (a review).
+    said = " ".join(result.stderr.split())
+    assert "emulates it here, several times slower" in said and "fp16=True" in said
 
 
 def test_sweep_lists_variants_and_drops_what_does_not_exist(run: Runner) -> None:

@@ -1866,7 +1866,10 @@ def test_a_sharded_mixture_of_experts_says_expert_parallelism_is_not_modelled(ru
     GPUs the estimate is several times slow for them (a review: gpt-oss-120b on 64 H100s, 18x)."""
     args = ("estimate", "--method", "full-ft", "--model", "qwen3-30b-a3b", "--gpu", "h100-80gb")
     warned = ok(run(*args, "--gpus", "8", "--json")).json()["warnings"]
-    assert any("expert parallelism is not modelled" in w for w in warned)
+    assert any("Expert parallelism, not modelled here" in w for w in warned)
+    # TRL's own expert parallelism is no faster (its docs: ~5 % MFU at 3.35B active): a review
+    # read the old warning as "any expert-parallel trainer runs several times faster".
+    assert any("TRL's" in w and "~5 % MFU" in w for w in warned)
     dense = ("estimate", "--method", "full-ft", "--model", "qwen3-8b", "--gpu", "h100-80gb", "--gpus", "8")
     assert not any("expert parallelism" in w for w in ok(run(*dense, "--json")).json()["warnings"])
 

@@ -57,7 +57,10 @@ STACK_EFFICIENCY = {"hf": 0.45, "trl": 0.45, "liger": 0.6, "unsloth": 0.6}
 #   LlamaFactory#7921: at most ~0.06; no run with its conditions measures it better). transformers
 #   5 runs them with torch's grouped_mm (its default experts_implementation on SM80+ GPUs with
 #   torch >= 2.9: integrations/moe.py), "~6x faster MoE than v4". GPUs before Ampere fall back
-#   to the loop.
+#   to the loop. TRL's docs measure about what this rate gives: "~5% [MFU] at 3.35B-active" for
+#   Qwen3-30B-A3B on H100s (huggingface/trl@00a51989 docs/source/distributing_training.md, expert
+#   parallel), where full fine-tuning on 8 H100s with FSDP is timed here at ~4.9 %. Faster kernels
+#   (NeMo's Transformer Engine grouped GEMMs with DeepEP) run 2-3x this rate: not a stack here.
 # * Unsloth's MoE runs are timed as the loop, whatever Unsloth says of its kernels ("an additional
 #   ~2x" over grouped_mm, unsloth.ai/docs/new/faster-moe): its public runs on one A100 (torch 2.10,
 #   transformers 5.1-5.5; unslothai/notebooks@bdda2efc Qwen3_MoE, Qwen3_5_MoE, Gemma4_(26B_A4B))
