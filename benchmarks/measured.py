@@ -1132,6 +1132,10 @@ LITGPT_TABLES = (
 )
 ALPACA_TOKENS = 135  # an assumption: see the LitGPT rows
 TORCHTITAN_A100 = "torchtitan docs/performance.md (pytorch/torchtitan@04133643; 64 A100 80GB, FSDP2)"
+TORCHTITAN_H100 = (
+    "pytorch/torchtitan@31a17bfd benchmarks/llama3_h100_202412_torchtitan.md, Tables 1 and 3 "
+    "(TPS/GPU at the 90th iteration; seq_len 8192 from train_configs/llama3_8b.toml)"
+)
 NEMO_AUTOMODEL = "NVIDIA-NeMo/Automodel@2861c414 docs/performance-summary.mdx"
 # Qwen (1.0) has no catalog entry: its runs are estimated on the Qwen2.5 model of its size, with
 # the same vocabulary but not the same shape (Qwen-1.8B, 7B, 14B: 24, 32, 40 layers of width 2,048,
@@ -1905,6 +1909,42 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
             ("Llama 3 8B", "llama-3-8b", 1, 8192, "selective layer checkpointing", 2904),
             ("Llama 2 13B", "llama-2-13b", 2, 4096, "no activation checkpointing", 2162),
             ("Llama 2 70B", "llama-2-70b", 2, 4096, "full activation checkpointing", 353),
+        )
+    ),
+    # torchtitan on 8 and 128 H100s (one and 16 nodes), FSDP2, Llama 3.1 8B: Grand Teton hosts,
+    # whose H100s have 96 GB of HBM2e at 2.4 TB/s and ran at a 500 W power limit, timed as the
+    # catalog's 80 GB SXM (700 W, 3.35 TB/s); 400 Gb/s per GPU between hosts, as the catalog's.
+    *(
+        ThroughputRow(
+            TORCHTITAN_H100,
+            f"Llama 3.1 8B full training, {gpus}x H100 (96 GB HBM2e, 500 W), FSDP2, local batch 2 x "
+            f"8,192 tokens, selective activation checkpointing{compiled}: {per_gpu:,} tokens/s per GPU",
+            "llama-3.1-8b",
+            "full-ft",
+            "full",
+            "h100-80gb",
+            gpus * per_gpu,
+            {
+                "batch_size": 2,
+                "seq_len": 8192,
+                "stack": "liger" if compiled else "hf",
+                "gradient_checkpointing": False,
+                "sharding": "zero3",
+                "fsdp": True,
+            },
+            8192,
+            packing=True,
+            gpus=gpus,
+            fused_optimizer=False,
+            public=True,
+            note="selective layer checkpointing recomputes few matmuls: estimated without; a 500 W "
+            "H100 with slower memory, timed as the 700 W SXM",
+        )
+        for gpus, compiled, per_gpu in (
+            (8, "", 5762),
+            (8, ", torch.compile", 6667),
+            (128, "", 5605),
+            (128, ", torch.compile", 6514),
         )
     ),
     ThroughputRow(
