@@ -159,8 +159,8 @@ class Plan(NamedTuple):
     @property
     def recipe_precision(self) -> str | None:
         """The precision a recipe trains the plan in: the estimate's, except fp32 for a model that
-        overflows fp16 (Gemma 3) in a plan sized in fp16 for Unsloth, which patches the overflow;
-        the recipes train without it."""
+        overflows fp16 (Gemma 3) in a plan sized in fp16 because --precision fp16 asked for it: the
+        recipes train such a model in fp32."""
         e = self.estimate
         if e is not None and e.settings.precision == "fp16" and e.shape.fp16_overflows:
             return "fp32"

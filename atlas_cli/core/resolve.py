@@ -806,10 +806,11 @@ def _with_vision(notes: tuple[str, ...], model: LlmModel) -> tuple[str, ...]:
 
 
 def choose_precision(
-    requested: str | None, hardware: Hardware, fp16_overflows: bool = False
+    requested: str | None, hardware: Hardware, fp16_overflows: bool = False, stack: str = "trl"
 ) -> tuple[str, str | None]:
     """bf16 where the GPU supports it, else fp16 (V100/T4 have no bf16), with a warning; fp32 for
-    a model whose activations overflow fp16 (Gemma 3, T5) on such a GPU."""
+    a model whose activations overflow fp16 (Gemma 3, T5) on such a GPU, or asked for in fp16
+    under Unsloth, which then trains it in fp32 itself (UNSLOTH_FORCE_FLOAT32)."""
     fallback = "fp32" if fp16_overflows else "fp16"
     if requested is None:
         return ("bf16", None) if hardware.bf16 else (fallback, None)
@@ -821,10 +822,17 @@ def choose_precision(
             precision=requested,
             fallback=fallback,
         )
+    if requested == "fp16" and fp16_overflows and stack == "unsloth":
+        # unslothai/unsloth@015bdef models/loader.py: a FORCE_FLOAT32 model type asked for in
+        # float16, or on a GPU without bf16, sets UNSLOTH_FORCE_FLOAT32=1.
+        return "fp32", t(
+            "--precision fp16: Unsloth trains this model in fp32 when asked for fp16 (its activations "
+            "overflow fp16: UNSLOTH_FORCE_FLOAT32); sized in fp32"
+        )
     if requested == "fp16" and fp16_overflows:
         return requested, t(
             "--precision fp16: this model's activations overflow fp16 (Gemma 3, T5: losses and gradients "
-            "turn to inf or NaN); train in fp32, with --stack unsloth for Gemma 3, or on a GPU with bf16"
+            "turn to inf or NaN); train in fp32, as Unsloth does by itself, or on a GPU with bf16"
         )
     return requested, None
 
@@ -1115,8 +1123,9 @@ def settings_for(
     multi-GPU strategy is chosen later (memory.search.with_strategy), or given with `sharding`.
     `vllm_server_gpus` of the hardware's GPUs run a vLLM server, not training: the caller passes
     them for a run whose online stages sample with vLLM (run_server_gpus)."""
-    # Unsloth keeps Gemma 3's overflowing activations out of fp16 itself (unsloth.ai/blog/gemma3).
-    chosen, warning = choose_precision(precision, hardware, info.sized.fp16_overflows and stack != "unsloth")
+    # Unsloth trains these models in fp32 on a GPU without bf16 too (UNSLOTH_FORCE_FLOAT32), as its
+    # measured gpt-oss-20b run on a T4 did ('Switching to float32 training', benchmarks/measured.py).
+    chosen, warning = choose_precision(precision, hardware, info.sized.fp16_overflows, stack)
     warnings = [warning] if warning else []
     if quant_bits is None:
         # A checkpoint stored by bitsandbytes in 8 bits loads as it is stored: QLoRA's base is 8-bit.

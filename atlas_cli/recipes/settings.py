@@ -947,7 +947,11 @@ def _estimate_settings(recipe: Recipe) -> None:
     estimated = t("the plan's memory estimate")
     precision = Setting(s.precision, f"{estimated} ({why})")
     if recipe.plan.recipe_precision != s.precision:
-        precision = Setting("fp32", t("Gemma 3 overflows fp16, and this recipe trains without Unsloth"))
+        overflows = t(
+            "this model's activations overflow fp16 (Gemma 3, T5): the recipe trains in fp32 whatever "
+            "--precision said"
+        )
+        precision = Setting("fp32", overflows)
     recipe.set("precision", precision)
     recipe.set("gradient_checkpointing", Setting(s.gradient_checkpointing, estimated))
     if offloads_activations(s):
