@@ -1057,6 +1057,107 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         gpu="t4",
         public=True,
     ),
+    # --- a memory review's new rows (2026-12-07) ------------------------------------------------------
+    MemoryRow(
+        "axolotl-ai-cloud/axolotl@067b021c examples/gpt-oss/README.md ('LoRA SFT linear layers (1x48GB @ "
+        "~44GiB)', from device_mem_reserved(gib); config gpt-oss-20b-sft-lora-singlegpu.yaml)",
+        "openai/gpt-oss-20b LoRA r8 on every linear layer (MXFP4 dequantized to bf16), one 48 GB GPU, "
+        "packed to 4,096 tokens, micro-batch 1, gradient checkpointing with activation offloading, Cut "
+        "Cross Entropy, vllm-flash-attn3, adamw_torch_8bit: ~44 GiB",
+        "gpt-oss-20b",
+        "lora",
+        "lora",
+        44 * GIB,
+        {
+            "batch_size": 1,
+            "seq_len": 4096,
+            "lora_rank": 8,
+            "optimizer": "adamw-8bit",
+            "stack": "liger",
+            "activation_offloading": True,
+            "attention": "kernel",
+        },
+        gpu="l40s",
+        public=True,
+    ),
+    MemoryRow(
+        "axolotl-ai-cloud/axolotl@067b021c examples/qwen3-next/README.md ('~47 GiB (no target experts)'; "
+        "config qwen3-next-80b-a3b-qlora.yaml)",
+        "Qwen3-Next-80B-A3B QLoRA r16 on the linear-attention projections, experts loaded in 4 bits "
+        "(quantize_moe_experts), one GPU, packed to 2,048 tokens, micro-batch 2, gradient checkpointing, "
+        "Cut Cross Entropy, flash attention 2, adamw_bnb_8bit: ~47 GiB",
+        "qwen3-next-80b-a3b",
+        "qlora",
+        "qlora",
+        47 * GIB,
+        {
+            "batch_size": 2,
+            "seq_len": 2048,
+            "lora_rank": 16,
+            "optimizer": "adamw-8bit",
+            "stack": "liger",
+            "quantized_experts": True,
+        },
+        gpu="h100-80gb",
+        public=True,
+        note="estimated with LoRA on every linear layer, where the config names three linear-attention "
+        "projections: the adapters are a fraction of a GB either way",
+    ),
+    MemoryRow(
+        "axolotl-ai-cloud/axolotl@067b021c examples/gemma4/README.md ('31B Dense QLoRA (1x80GB @ ~25.2 "
+        "GiB)'; config 31b-qlora.yaml)",
+        "Gemma 4 31B QLoRA r16 on the language model's attention and MLP, one 80 GB GPU, packed to 2,048 "
+        "tokens, micro-batch 1, gradient checkpointing with activation offloading, Cut Cross Entropy and "
+        "Liger, flash attention 2, adamw_torch_8bit: ~25.2 GiB",
+        "gemma-4-31b-it",
+        "qlora",
+        "qlora",
+        25.2 * GIB,
+        {
+            "batch_size": 1,
+            "seq_len": 2048,
+            "lora_rank": 16,
+            "optimizer": "adamw-8bit",
+            "stack": "liger",
+            "activation_offloading": True,
+        },
+        gpu="h100-80gb",
+        public=True,
+    ),
+    MemoryRow(
+        UNSLOTH_NOTEBOOK.format("Qwen_3_5_27B_A100(80GB)", "64.998"),
+        "Qwen3.5-27B 16-bit LoRA r8 on q, k, v, o, gate, up, down, one A100-SXM4-80GB, Unsloth 2026.2.1, "
+        "transformers 5.2.0, micro-batch 4 x gradient accumulation 2, max_seq_length 2048, adamw_8bit",
+        "qwen3.5-27b",
+        "lora",
+        "lora",
+        64.998 * GIB,
+        {"batch_size": 4, "seq_len": 2048, "lora_rank": 8, "optimizer": "adamw-8bit", "stack": "unsloth"},
+        gpu="a100-80gb",
+        public=True,
+    ),
+    MemoryRow(
+        "huggingface/peft@5d602fdb docs/source/accelerate/deepspeed.md ('the memory consumed per GPU is "
+        "64 GB (80%)', from an nvidia-smi screenshot)",
+        "Llama-2-70B LoRA r8 (alpha 16, dropout 0.1) on every linear layer, 8x H100 80GB, DeepSpeed "
+        "ZeRO-3, packed to 2,048 tokens, micro-batch 8, gradient checkpointing, flash attention 2, bf16",
+        "llama-2-70b",
+        "lora",
+        "lora",
+        64.0,
+        {
+            "batch_size": 8,
+            "seq_len": 2048,
+            "lora_rank": 8,
+            "lora_dropout": 0.1,
+            "sharding": "zero3",
+            "stack": "trl",
+        },
+        gpus=8,
+        gpu="h100-80gb",
+        public=True,
+        note="64 read as GB; 80 % of the card would be ~68 GB",
+    ),
     MemoryRow(
         "modelscope/ms-swift@3602360a docs/source_en/BestPractices/Qwen3-Best-Practice.md ('GPU Memory "
         "Usage: 22GB'; figure of 2025-06-19)",
