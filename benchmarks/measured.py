@@ -1137,6 +1137,27 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         public=True,
     ),
     MemoryRow(
+        UNSLOTH_NOTEBOOK.format("gpt_oss_(20B)_500K_Context_Fine_tuning", "70.451"),
+        "gpt-oss-20b QLoRA r8 (load_in_4bit, attention only: its experts are not nn.Linear), one "
+        "A100-SXM4-80GB, Unsloth 2025.11.4, one sequence of 486,607 tokens, unsloth_tiled_mlp=True, "
+        "Unsloth's offloaded checkpointing, adamw_8bit",
+        "gpt-oss-20b",
+        "qlora",
+        "qlora",
+        70.451 * GIB,
+        {
+            "batch_size": 1,
+            "seq_len": 486_607,
+            "lora_rank": 8,
+            "lora_targets": "attention",
+            "optimizer": "adamw-8bit",
+            "stack": "unsloth",
+            "tiled_mlp": True,
+        },
+        gpu="a100-80gb",
+        public=True,
+    ),
+    MemoryRow(
         "huggingface/peft@5d602fdb docs/source/accelerate/deepspeed.md ('the memory consumed per GPU is "
         "64 GB (80%)', from an nvidia-smi screenshot)",
         "Llama-2-70B LoRA r8 (alpha 16, dropout 0.1) on every linear layer, 8x H100 80GB, DeepSpeed "
@@ -1716,6 +1737,7 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
             "lora_rank": 8,
             "lora_targets": "attention",
             "stack": "unsloth",
+            "tiled_mlp": True,
         },
         486_607,
         packing=True,

@@ -133,6 +133,7 @@ PLACEMENT = (
     "sixteen_bit_experts",
     "virtual_tokens",
     "optimizer_in_backward",
+    "tiled_mlp",
     "lora_dropout",
     "attention",
 )
@@ -157,6 +158,7 @@ def _placed(settings: EstimateSettings, given: Mapping[str, Any]) -> EstimateSet
         optimizer_in_backward=given.get("optimizer_in_backward", False),
         lora_dropout=given.get("lora_dropout", 0.0),
         fsdp=given.get("fsdp", False),
+        tiled_mlp=given.get("tiled_mlp", False),
     )
 
 

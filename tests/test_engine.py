@@ -1082,3 +1082,18 @@ def test_the_largest_default_group_is_the_bundled_cards(catalog: Catalog) -> Non
     before the objective is known (profile._check_round_fits_the_set)."""
     groups = [o.samples_per_prompt for o in catalog.objectives.values() if o.samples_groups]
     assert max(groups) == GROUPS_AT_MOST
+
+
+def test_where_nothing_fits_on_unsloth_its_tiled_mlp_is_tried(engine: Engine) -> None:
+    """Unsloth trains gpt-oss-20b at ~500K tokens on one A100 with unsloth_tiled_mlp=True (its
+    notebook); recommend --stack unsloth said nothing fits there. The plan that fits so is sized
+    with it and a note says how to turn it on; shorter sequences do not need it."""
+    profile = {"gpu": "a100-80gb", "model": "gpt-oss-20b", "goal": "chat", "stack": "unsloth"}
+    rec = recommend(engine, **profile, seq_len="480k")
+    first = rec.plans[0]
+    assert first.kind != "no-training" and first.fit in ("yes", "tight")
+    assert first.estimate is not None and first.estimate.settings.tiled_mlp
+    assert any("unsloth_tiled_mlp=True" in n for n in rec.notes)
+    short = recommend(engine, **profile, seq_len="8k")
+    assert not any(p.estimate is not None and p.estimate.settings.tiled_mlp for p in short.plans)
+    assert not any("unsloth_tiled_mlp" in n for n in short.notes)

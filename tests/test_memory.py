@@ -2707,3 +2707,24 @@ def test_a_foreach_optimizer_stepped_in_the_backward_builds_no_whole_model_step(
     args += ("--precision", "pure-bf16", "--optimizer", "adamw-foreach", "--json")
     whole, stepped = ok(run(*args)).json(), ok(run(*args, "--optimizer-in-backward")).json()
     assert stepped["breakdown"]["buffers_gb"] < whole["breakdown"]["buffers_gb"] - 5
+
+
+def test_unsloths_tiled_mlp_keeps_no_mlp_intermediates_and_costs_one_more_mlp_forward(run: Runner) -> None:
+    """A memory review: Unsloth's 500K-context notebook trains gpt-oss-20b on 486,607 tokens in
+    70.5 GB of an A100 with unsloth_tiled_mlp=True, sized at 105 GB (1.39x) with each recomputed
+    layer's whole MLP intermediates. --tiled-mlp sizes it (within the public rows' band), offered
+    as a change to fit; it is Unsloth's, so other stacks ignore it, and it costs time."""
+    args = ("estimate", "--model", "gpt-oss-20b", "--method", "qlora", "--gpu", "a100-80gb")
+    args += ("--seq-len", "486607", "--lora-targets", "attention", "--optimizer", "adamw-8bit")
+    args += ("--examples", "100", "--tokens-per-example", "486607")
+    whole = ok(run(*args, "--stack", "unsloth", "--json")).json()
+    tiled = ok(run(*args, "--stack", "unsloth", "--tiled-mlp", "--json")).json()
+    assert whole["fit"] == "no" and tiled["fit"] == "yes" and tiled["assumptions"]["tiled_mlp"]
+    assert abs(tiled["per_gpu_gb"] / (70.451 * 2**30 / 1e9) - 1) < 0.25
+    assert ("tiled_mlp", True) in {(c["change"], c["value"]) for c in whole["to_fit"]}
+    assert tiled["time"]["hours"] > whole["time"]["hours"]  # the MLP runs once more per step
+    other = ok(run(*args, "--stack", "trl", "--tiled-mlp", "--json"))
+    assert not other.json()["assumptions"]["tiled_mlp"]
+    assert "--tiled-mlp: Unsloth's (unsloth_tiled_mlp=True); give --stack unsloth: ignored" in " ".join(
+        other.stderr.split()
+    )

@@ -141,6 +141,14 @@ def estimate(
             "(torchtune's optimizer_in_bwd; GaLore: --galore-layerwise); no gradient accumulation.",
         ),
     ] = False,
+    tiled_mlp: Annotated[
+        bool,
+        typer.Option(
+            help="--stack unsloth: run each MLP a tile of tokens at a time (Unsloth's "
+            "unsloth_tiled_mlp=True): no MLP intermediates of a long sequence are kept, for one more MLP "
+            "forward per step.",
+        ),
+    ] = False,
     fsdp: Annotated[
         bool,
         typer.Option(
@@ -194,6 +202,7 @@ def estimate(
         quantize_experts=quantize_experts,
         galore_layerwise=galore_layerwise,
         optimizer_in_backward=optimizer_in_backward,
+        tiled_mlp=tiled_mlp,
         fsdp=fsdp,
         attention=attention,
         max=most,

@@ -830,6 +830,22 @@ def _activations_offloaded_note(kept: list[Scored]) -> list[str]:
     ]
 
 
+def _tiled_mlp_note(kept: list[Scored]) -> list[str]:
+    """The training plans fit only with Unsloth's TiledMLP (Engine._mlp_tiled): say so, how to turn
+    it on in Unsloth's script, and what it costs."""
+    tiled = [s.plan for s in kept if s.plan.estimate is not None and s.plan.estimate.settings.tiled_mlp]
+    if not tiled:
+        return []
+    return [
+        t(
+            "No training plan fits with Unsloth's MLPs whole: {plan} and the others fit with its tiled MLP "
+            "(FastLanguageModel.from_pretrained(..., unsloth_tiled_mlp=True)), which runs each MLP a tile "
+            "of tokens at a time and again in the backward, one more MLP forward per step (counted in time).",
+            plan=translated(tiled[0].name),
+        )
+    ]
+
+
 def _offload_note(offloaded: list[Plan], unsloth: Plan | None, largest_gib: float) -> list[str]:
     """Every training plan offloads to CPU RAM: say so, and name the ways to train on these GPUs
     alone or on more (_ways_to_fit): Llama 3.1 70B on one RTX 4090, on 4 of them. `unsloth`: the best
@@ -1913,6 +1929,8 @@ class Engine:
                 estimates[m.id] = self._faster_unchecked_plan(m, estimates[m.id], hardware, key)
         if local and not key.activation_offloading and not hardware.unified and training:
             estimates.update(self._activations_offloaded(info, hardware, key, training, estimates))
+        if local and key.stack == "unsloth" and training:
+            estimates.update(self._mlp_tiled(info, hardware, key, training, estimates))
         # Unified memory (Apple silicon): CPU RAM is the GPU's own pool, nothing to offload to.
         for offload in ("optimizer", "params"):
             if (
@@ -1952,6 +1970,32 @@ class Engine:
             result = self._estimate(m, info, hardware, stages, "none")
             e = result[0]
             if e is not None and offloads_activations(e.settings) and _fits_with_ram(e, key.ram_gb):
+                found[m.id] = result
+        return found
+
+    def _mlp_tiled(
+        self,
+        info: ModelInfo,
+        hardware: Hardware,
+        key: MemoryKey,
+        training: list[Method],
+        estimates: Mapping[str, tuple[Estimate | None, list[str]]],
+    ) -> dict[str, tuple[Estimate | None, list[str]]]:
+        """Where no training plan fits with --stack unsloth, those that fit with Unsloth's TiledMLP
+        (unsloth_tiled_mlp=True), which keeps no MLP intermediates of a long sequence: its
+        notebook trains gpt-oss-20b on 486,607 tokens in 70.5 GB of an A100 so."""
+        if _any_fit(estimates[m.id][0] for m in training):
+            return {}
+        stages = {
+            objective: (settings._replace(tiled_mlp=objective != SERVING.id), warnings)
+            for objective, (settings, warnings) in self._stage_settings(
+                info, hardware, key.pipeline, key
+            ).items()
+        }
+        found = {}
+        for m in training:
+            result = self._estimate(m, info, hardware, stages, "none")
+            if _fits_with_ram(result[0], key.ram_gb):
                 found[m.id] = result
         return found
 
@@ -2067,6 +2111,7 @@ class Engine:
         unsloth = self._on_unsloth(profile, facts) if offloaded else None
         notes += _offload_note(offloaded, unsloth, self.largest_gpu_gib)
         notes += [] if profile.activation_offloading else _activations_offloaded_note(kept)
+        notes += _tiled_mlp_note(kept)
         # A plan that only --max-hours/--budget-usd excluded still fits: less data is its answer.
         over_limit = [s for s in left_out if s.timed.over_limit is not None]
         # ... so no training plan "does not fit" (an expert's review: QLoRA of a Qwen3-8B fits a T4,

@@ -64,6 +64,9 @@ class EstimateSettings(NamedTuple):
     # The checkpointed layer inputs wait in CPU RAM (TRL's activation_offloading), where the
     # objective's trainer offers it (memory.estimate.offloads_activations).
     activation_offloading: bool = False
+    # Unsloth's TiledMLP (unsloth_tiled_mlp=True): every MLP runs `hidden` tokens at a time without
+    # saving its intermediates, and its backward runs it again, tile by tile (memory.activations).
+    tiled_mlp: bool = False
     # ZeRO++ hierarchical partitioning (zero_hpz_partition_size = GPUs per node) under ZeRO-3 across
     # nodes: a second copy of the sharded weights, sharded within each node, so that the forward's
     # and backward's gathers stay on the node's links; only the gradients cross the network.

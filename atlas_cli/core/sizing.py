@@ -92,6 +92,7 @@ class EstimateOptions:
     # Full weights step as their gradients arrive (torchtune's optimizer_in_bwd); GaLore: layer-wise
     optimizer_in_backward: bool = False
     fsdp: bool = False  # ZeRO-3 timed as PyTorch FSDP runs it, not DeepSpeed (EstimateSettings.fsdp)
+    tiled_mlp: bool = False  # Unsloth's TiledMLP (EstimateSettings.tiled_mlp); --stack unsloth only
     attention: str = "auto"  # a value of kb.vocabulary.ATTENTIONS
     max: str | None = None  # seq-len or batch-size: report the largest that fits
 
@@ -275,6 +276,12 @@ def _settings(
         )
     if options.sharding != "auto":
         settings = settings._replace(sharding=options.sharding)
+    if options.tiled_mlp:
+        if settings.stack == "unsloth":
+            settings = settings._replace(tiled_mlp=True)
+        else:
+            tiled = t("--tiled-mlp: Unsloth's (unsloth_tiled_mlp=True); give --stack unsloth: ignored")
+            warnings.append(tiled)
     if options.fsdp:
         if options.sharding in ("ddp", "zero2"):
             warnings.append(

@@ -178,6 +178,8 @@ def conditions(a: AssumptionsJson, training: bool = True, checkpointing: str | N
     )
     if a["activation_offloading"]:
         sized += " " + t("Activations: the checkpoints wait in CPU RAM (activation offloading).")
+    if a["tiled_mlp"]:
+        sized += " " + t("MLP: tiled, a tile of tokens at a time (Unsloth's unsloth_tiled_mlp=True).")
     if not a["vllm"]:
         return sized
     if a["vllm_server_gpus"]:

@@ -46,6 +46,7 @@ class AssumptionsJson(TypedDict):
     # is the worse of the training GPUs' and the server's; null: no server
     vllm_server_fit: Fit | None
     activation_offloading: bool  # the checkpoints wait in CPU RAM (--activation-offloading)
+    tiled_mlp: bool  # Unsloth's TiledMLP runs each MLP a tile of tokens at a time (--tiled-mlp)
     sequence_parallel: int  # GPUs each sequence is split over (DeepSpeed Ulysses); 1: none
     # ZeRO-3 across nodes with ZeRO++ hierarchical partitioning: a second copy of the weights
     # sharded within each node, so that gathers stay on its links

@@ -102,21 +102,49 @@ SOFTCAPPED_LOGIT_BYTES = 2.0
 
 
 def layer_bytes_per_token(
-    shape: Shape, stack: str, precision_bytes: float = 2.0, largest: bool = False
+    shape: Shape, stack: str, precision_bytes: float = 2.0, largest: bool = False, tiled_mlp: bool = False
 ) -> float:
     """Activations one layer keeps for backward, per token: the average layer, or with `largest`
-    the layer of the widest attention (layers of two widths: Gemma 4)."""
-    h, f = shape.hidden, shape.mlp_width
+    the layer of the widest attention (layers of two widths: Gemma 4). `tiled_mlp`: Unsloth's
+    TiledMLP saves only the MLP's input, already counted, and its backward's gradient of it."""
+    h = shape.hidden
     norm_input = 1 if stack in LEAN_KERNEL_STACKS else 2  # a norm's saved input: bf16 or fp32
-    elements: float = 4 * h + 3 * f if stack in LEAN_KERNEL_STACKS else 6 * h + 4 * f
+    elements: float = 4 * h if stack in LEAN_KERNEL_STACKS else 6 * h
+    # Without its intermediates the MLP no longer sets the layer's peak in the backward: attention's
+    # backward does, with the gradients of its output, q, k, v and input (2q + 2kv + h) beside what
+    # the layer saved, and TiledMLP's gradient of its input (h, unsloth_zoo TiledMLP.backward).
+    elements += h + _attention_gradient_elements(shape, largest) if tiled_mlp else _mlp_elements(shape, stack)
     elements += _attention_elements(shape, norm_input, largest)
     elements += (shape.norms_per_layer - 2) * norm_input * h
+    return elements * precision_bytes
+
+
+def _mlp_elements(shape: Shape, stack: str) -> float:
+    """The MLP's (or mixture of experts') share of layer_bytes_per_token: its intermediates, and a
+    mixture's routed copies of each token, shared expert's gate and router norms' inputs."""
+    lean = stack in LEAN_KERNEL_STACKS
+    elements: float = (3 if lean else 4) * shape.mlp_width
     if shape.is_moe:
-        moe_share = shape.moe_layers / shape.layers
+        h, moe_share = shape.hidden, shape.moe_layers / shape.layers
         elements += 2 * h * shape.experts_active * moe_share
         elements += h * moe_share if shape.shared_gate else 0
-        elements += shape.moe_norm_inputs * norm_input * h * moe_share
-    return elements * precision_bytes
+        elements += shape.moe_norm_inputs * (1 if lean else 2) * h * moe_share
+    return elements
+
+
+def tiled_mlp_tile_bytes(shape: Shape, stack: str, precision_bytes: float = 2.0) -> float:
+    """One tile of Unsloth's TiledMLP while it runs: `hidden` tokens' MLP intermediates (its
+    "arctic" tiling, unsloth_zoo tiled_mlp.patch_mlp: chunk_size = H)."""
+    return shape.hidden * _mlp_elements(shape, stack) * precision_bytes
+
+
+def _attention_gradient_elements(shape: Shape, largest: bool) -> float:
+    """Attention's backward transients per token (2q + 2kv + h), averaged over the layers of a
+    model's attention kinds or the largest."""
+    kinds = [(count, 2 * q + 2 * kv + shape.hidden) for count, q, kv, _ in shape.attention_kinds]
+    if largest:
+        return float(max(elements for _, elements in kinds))
+    return sum(count * elements for count, elements in kinds) / max(1, sum(c for c, _ in kinds))
 
 
 def _attention_elements(shape: Shape, norm_input: int, largest: bool) -> float:
@@ -182,16 +210,20 @@ def activation_bytes(
     precision_bytes: float = 2.0,
     seq_len: int | None = None,
     offloaded: bool = False,
+    tiled_mlp: bool = False,
 ) -> tuple[float, float]:
     """(bytes on the GPU, bytes offloaded to the host) for `layers` layers' activations;
     `seq_len` decides whether Unsloth offloads (default: `tokens`, one sequence); `offloaded`:
-    TRL's activation offloading moves the checkpoints to the host."""
+    TRL's activation offloading moves the checkpoints to the host; `tiled_mlp`: Unsloth's
+    TiledMLP runs every MLP a tile at a time (unsloth_tiled_mlp=True)."""
     if layers == 0 or tokens == 0:
         return 0.0, 0.0
-    one_layer = layer_bytes_per_token(shape, stack, precision_bytes) * tokens
+    tile = tiled_mlp_tile_bytes(shape, stack, precision_bytes) if tiled_mlp else 0.0
+    one_layer = layer_bytes_per_token(shape, stack, precision_bytes, tiled_mlp=tiled_mlp) * tokens + tile
     if not checkpointing:
         return layers * one_layer, 0.0
-    one_layer = layer_bytes_per_token(shape, stack, precision_bytes, largest=True) * tokens
+    widest = layer_bytes_per_token(shape, stack, precision_bytes, largest=True, tiled_mlp=tiled_mlp)
+    one_layer = widest * tokens + tile
     kept = shape.hidden * precision_bytes * tokens  # the layer's input
     if stack == "unsloth" and (tokens if seq_len is None else seq_len) >= UNSLOTH_OFFLOAD_FROM:
         # Checkpoints go to pinned CPU memory; the GPU keeps two staging buffers.

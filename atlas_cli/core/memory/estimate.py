@@ -408,7 +408,9 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
     layers = shape.layers * (PARTIAL_TRAINABLE_SHARE if model == "partial" else 1)
     width = weight_bytes(s.precision)
     checkpointing, offloaded = s.gradient_checkpointing, offloads_activations(s)
-    gpu, host = activation_bytes(shape, tokens, layers, checkpointing, s.stack, width, s.seq_len, offloaded)
+    gpu, host = activation_bytes(
+        shape, tokens, layers, checkpointing, s.stack, width, s.seq_len, offloaded, s.tiled_mlp
+    )
     sequences = _sequences(s)
     gpu += eager_attention_bytes(shape, tokens / sequences, sequences, layers, checkpointing, s)
     if model == "dora":

@@ -254,7 +254,7 @@ class Change(NamedTuple):
     """One change to a plan that does not fit, and what it needs then."""
 
     # seq_len, batch_size, generation_batch, gradient_checkpointing, vllm, vllm_server_gpus,
-    # optimizer, activation_offloading, stack, method, gpus, offload, or gpu_memory: the GiB a GPU
+    # optimizer, activation_offloading, stack, tiled_mlp, method, gpus, offload, or gpu_memory: the GiB a GPU
     # would need usable (the same plan on a larger GPU)
     change: str
     value: str | int | bool
@@ -281,6 +281,8 @@ def _tweaks(settings: EstimateSettings, model: str) -> list[tuple[str, Value]]:
         found.append(("activation_offloading", True))  # the checkpoints to CPU RAM, overlapped
     if s.stack in ("hf", "trl"):
         found += [("stack", "liger"), ("stack", "unsloth")]
+    if s.stack == "unsloth" and not s.tiled_mlp:
+        found.append(("tiled_mlp", True))
     return found
 
 

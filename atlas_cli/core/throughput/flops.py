@@ -53,6 +53,12 @@ def matmul_params(shape: Shape, lm_head: bool = True) -> float:
     return shape.linear_params - idle_experts + head
 
 
+def mlp_params(shape: Shape) -> float:
+    """MLP weights one token multiplies by in every layer (its active experts' in a mixture): up
+    and down projections, and a gate where the MLP has one."""
+    return (3 if shape.gated_mlp else 2) * shape.hidden * shape.mlp_width * shape.layers
+
+
 def routed_params(shape: Shape) -> float:
     """Routed-expert weights one token multiplies by (its top-k experts of every MoE layer)."""
     return shape.expert_params * shape.experts_active / shape.experts if shape.experts else 0.0

@@ -18,6 +18,7 @@ CPU offload waits for the host:
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -39,7 +40,13 @@ from atlas_cli.core.memory.states import (
 )
 from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.shapes import Shape
-from atlas_cli.core.throughput.flops import attention_flops, inference_flops, routed_params, token_flops
+from atlas_cli.core.throughput.flops import (
+    attention_flops,
+    inference_flops,
+    mlp_params,
+    routed_params,
+    token_flops,
+)
 from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PRECISIONS
 
 # Share of peak dense 16-bit FLOPS a whole training step sustains, by stack (matmuls plus the
@@ -250,6 +257,11 @@ def micro_step(
     # the routed experts makes their fused weight require a gradient (the merged W + B @ A), so
     # the backward computes the experts' weight gradients too, which a frozen base skips.
     routed = flops.routed + (extra_forwards + (1 if experts else 0)) * 2 * routed_params(work.shape)
+    if s.tiled_mlp:
+        # TiledMLP's backward runs each MLP tile's forward again, with gradients this time (its
+        # forward, and a checkpointed layer's recomputation, ran without): one more MLP forward.
+        flops = flops._replace(hardware=flops.hardware + 2 * mlp_params(work.shape))
+        routed += 2 * routed_params(work.shape)
     attention = flops.attention + extra_forwards * attention_flops(work.shape, attended)
     fp32_tflops = device.fp32_tflops if s.precision == "fp32" else None
     slowdown = expert_slowdown(work.shape, s.stack, device, cuda_cores=fp32_tflops is not None)
@@ -403,10 +415,12 @@ def _expert_loop_seconds(work: Work, device: Device, tokens: float, extra_forwar
     s, shape = work.settings, work.shape
     if not runs_expert_loop(shape, s.stack, device):
         return 0.0
-    forwards = (2 if s.gradient_checkpointing else 1) + extra_forwards
+    forwards = (2 if s.gradient_checkpointing else 1) + extra_forwards + (1 if s.tiled_mlp else 0)
     ops = forwards * EXPERT_LOOP_FORWARD_OPS + EXPERT_LOOP_BACKWARD_OPS
-    reached = shape.experts * _touched_experts(shape, tokens)
-    return shape.moe_layers * reached * ops * OP_SECONDS
+    # TiledMLP runs the loop once per tile of `hidden` tokens (its "arctic" tiling).
+    tiles = math.ceil(tokens / shape.hidden) if s.tiled_mlp else 1
+    reached = shape.experts * _touched_experts(shape, tokens / tiles)
+    return shape.moe_layers * tiles * reached * ops * OP_SECONDS
 
 
 def attention_share(device: Device) -> float:
