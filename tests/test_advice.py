@@ -1853,3 +1853,31 @@ def test_soft_prompts_are_left_out_of_two_stage_pipelines(run: Runner) -> None:
         assert not {p["method"] for p in plans} & {"prompt-tuning", "p-tuning", "prefix-tuning"}
     one_stage = ok(run("recommend", *args, "--data-kind", "demonstrations")).json()["recommendations"]
     assert "prompt-tuning" in {p["method"] for p in one_stage}
+
+
+def test_unsloth_is_offered_and_ranked_only_for_what_it_trains(run: Runner) -> None:
+    """An expert's review: "To train: AdaLoRA with the unsloth stack" (Qwen3-32B GRPO on 2 H100s),
+    and --stack unsloth ranked AdaLoRA, IA3 and soft prompts, which Unsloth's get_peft_model (a
+    LoraConfig) cannot build: such plans are left out under it, never suggested with it."""
+    profile = ("--gpu", "h100-80gb", "--gpus", "2", "--model", "qwen3-32b", "--goal", "reasoning")
+    profile += ("--data-kind", "reward-function", "--examples", "5k", "--seq-len", "4k", "--vllm")
+    doc = ok(run("recommend", *profile, "--top", "30", "--json")).json()
+    unsloth_runs = {"lora", "qlora", "dora", "full-ft", "galore"}
+    for plan in doc["recommendations"]:
+        suggested = {(c["change"], c["value"]) for c in plan.get("to_fit") or []}
+        assert ("stack", "unsloth") not in suggested or plan["method"] in unsloth_runs
+    on_unsloth = (
+        "recommend",
+        "--gpu",
+        "rtx-4090",
+        "--model",
+        "qwen3-8b",
+        "--goal",
+        "chat",
+        "--stack",
+        "unsloth",
+    )
+    ranked = {p["method"] for p in ok(run(*on_unsloth, "--top", "30", "--json")).json()["recommendations"]}
+    assert "lora" in ranked and not ranked & {"adalora", "ia3", "prompt-tuning", "p-tuning", "prefix-tuning"}
+    said = " ".join(ok(run(*on_unsloth)).stdout.split())
+    assert "Unsloth trains LoRA, QLoRA and DoRA adapters" in said

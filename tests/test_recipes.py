@@ -5031,3 +5031,20 @@ def test_every_trainers_setup_installs_what_its_recipe_imports(run: Runner) -> N
     )
     header = " ".join(ok(run("recipe", *classify, "--examples", "2k", "--out", "-")).stdout.split())
     assert "trl" not in header.split("# Written for:")[1].split("# Setup")[0]
+
+
+def test_a_recipe_that_misses_as_written_offloads_its_checkpoints_where_that_fits(run: Runner) -> None:
+    """An expert's review: recommend ranked Qwen3-8B LoRA at 32k tokens on an RTX 4090 tight, and
+    the Python recipe (TRL's stack) took 25.85 GB of 25.76, warned it did not fit and pointed to
+    another plan, where its own checkpoints in CPU RAM fit it at ~17 GB (a change its estimate
+    lists). The recipe turns activation_offloading on then, and says why; within --ram only."""
+    profile = ("--gpu", "rtx-4090", "--model", "qwen3-8b", "--goal", "chat", "--data-kind", "demonstrations")
+    profile += ("--examples", "2k", "--seq-len", "32k")
+    written = ok(run("recipe", *profile))
+    assert "does not fit" not in written.stderr
+    assert "'activation_offloading': True" in written.stdout
+    assert "activation_offloading = True  <- this recipe's own estimate" in written.stdout
+    short = ok(run("recipe", *profile[:-2], "--seq-len", "4k")).stdout
+    assert "'activation_offloading': True" not in short
+    tight = ok(run("recipe", *profile, "--ram", "2"))
+    assert "'activation_offloading': True" not in tight.stdout

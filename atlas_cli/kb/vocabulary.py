@@ -110,22 +110,26 @@ class MemoryModelInfo(NamedTuple):
     # P-tuning: peft_model.py concatenates them to inputs_embeds), so every layer's activations
     # grow with them; prefix tuning passes them as past keys and values only.
     prepends_tokens: bool = False
+    # Unsloth trains it (FastLanguageModel.get_peft_model builds a LoraConfig, DoRA through use_dora;
+    # full_finetuning=True; GaLore is a transformers optimizer): --stack unsloth may be suggested.
+    # The rule unsloth-trains-lora-and-full-weights leaves the others out under that stack.
+    on_unsloth: bool = False
 
 
 # Each name is one way of training that the memory estimator (core/memory/) sizes; a method in the
 # KB names the one it follows.
 MEMORY_MODELS: Final[dict[str, MemoryModelInfo]] = {
-    "full": MemoryModelInfo("weights", frozen_base=False),
-    "galore": MemoryModelInfo("weights", frozen_base=False, data_parallel_only=True),
+    "full": MemoryModelInfo("weights", frozen_base=False, on_unsloth=True),
+    "galore": MemoryModelInfo("weights", frozen_base=False, data_parallel_only=True, on_unsloth=True),
     "partial": MemoryModelInfo("weights", frozen_base=False, subset=True),
     "bitfit": MemoryModelInfo("weights", frozen_base=False, subset=True),
     "adapters": MemoryModelInfo("bottleneck", frozen_base=True),
     "prefix": MemoryModelInfo("prompt", frozen_base=True, checkpointing=False),
     "prompt": MemoryModelInfo("prompt", frozen_base=True, prepends_tokens=True),
     "p-tuning": MemoryModelInfo("prompt", frozen_base=True, prepends_tokens=True),
-    "lora": MemoryModelInfo("lora", frozen_base=True),
-    "qlora": MemoryModelInfo("lora", frozen_base=True, quantized_base=True),
-    "dora": MemoryModelInfo("lora", frozen_base=True),
+    "lora": MemoryModelInfo("lora", frozen_base=True, on_unsloth=True),
+    "qlora": MemoryModelInfo("lora", frozen_base=True, quantized_base=True, on_unsloth=True),
+    "dora": MemoryModelInfo("lora", frozen_base=True, on_unsloth=True),
     "adalora": MemoryModelInfo("adalora", frozen_base=True),
     "ia3": MemoryModelInfo("ia3", frozen_base=True),
     "inference": MemoryModelInfo("none", frozen_base=True),

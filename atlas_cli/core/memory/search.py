@@ -280,7 +280,8 @@ def _tweaks(settings: EstimateSettings, model: str) -> list[tuple[str, Value]]:
     if not s.activation_offloading and offloads_activations(s._replace(activation_offloading=True)):
         found.append(("activation_offloading", True))  # the checkpoints to CPU RAM, overlapped
     if s.stack in ("hf", "trl"):
-        found += [("stack", "liger"), ("stack", "unsloth")]
+        found.append(("stack", "liger"))
+        found += [("stack", "unsloth")] if MEMORY_MODELS[model].on_unsloth else []
     if s.stack == "unsloth" and not s.tiled_mlp:
         found.append(("tiled_mlp", True))
     return found
