@@ -698,7 +698,14 @@ UNCHECKED_SAVING = 0.15
 LARGER_GENERATION = 4
 SAME_HARDWARE = frozenset(
     {"seq_len", "batch_size", "gradient_checkpointing", "optimizer", "stack", "method"}
-    | {"vllm", "generation_batch", "activation_offloading", "quantized_experts"}
+    | {"vllm", "vllm_server_gpus", "generation_batch", "activation_offloading", "quantized_experts"}
+    | {"tiled_mlp"}
+)
+# Changes of how the profile trains, not of what it trains on (its data's length, its method):
+# a better-scored plan that fits after one of them is worth a note (_better_plan_note).
+HOW_IT_TRAINS = frozenset(
+    {"gradient_checkpointing", "optimizer", "stack", "vllm", "vllm_server_gpus", "generation_batch"}
+    | {"activation_offloading", "quantized_experts", "tiled_mlp"}
 )
 
 
@@ -828,6 +835,33 @@ def _activations_offloaded_note(kept: list[Scored]) -> list[str]:
             gb=offloaded[0].ram_gb or 0.0,
         )
     ]
+
+
+def _better_plan_note(kept: list[Scored]) -> list[str]:
+    """A training plan that scores above the best one that fits, and would fit after one change of
+    how the profile trains (HOW_IT_TRAINS): name it (an expert's review: GRPO of a 32B on 8 H100s
+    with colocated vLLM ranked BitFit first, while LoRA fits with a vLLM server on 2 of them)."""
+    training = [s.plan for s in kept if s.plan.kind != "no-training" and s.plan.fit is not None]
+    fitting = next((p for p in training if p.fit != "no"), None)
+    if fitting is None:
+        return []
+    for plan in training:
+        if plan.fit != "no" or plan.score <= fitting.score:
+            continue
+        change = next((c for c in plan.to_fit() if c.change in HOW_IT_TRAINS), None)
+        if change is not None:
+            return [
+                t(
+                    "{plan} scores above {fitting} ({score:.2f} against {other:.2f}) but does not fit as "
+                    "asked; it fits with {change}.",
+                    plan=translated(plan.name),
+                    fitting=translated(fitting.name),
+                    score=plan.score,
+                    other=fitting.score,
+                    change=change_text(change),
+                )
+            ]
+    return []
 
 
 def _tiled_mlp_note(kept: list[Scored]) -> list[str]:
@@ -2112,6 +2146,7 @@ class Engine:
         notes += _offload_note(offloaded, unsloth, self.largest_gpu_gib)
         notes += [] if profile.activation_offloading else _activations_offloaded_note(kept)
         notes += _tiled_mlp_note(kept)
+        notes += _better_plan_note(kept)
         # A plan that only --max-hours/--budget-usd excluded still fits: less data is its answer.
         over_limit = [s for s in left_out if s.timed.over_limit is not None]
         # ... so no training plan "does not fit" (an expert's review: QLoRA of a Qwen3-8B fits a T4,
