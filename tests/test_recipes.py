@@ -2740,6 +2740,40 @@ def test_out_dir_writes_one_file_per_stage_and_config(run: Runner, tmp_path: Pat
     assert [d.get("stage", "export") for d in documents] == ["sft", "export", "dpo"]
 
 
+def test_axolotl_grpo_writes_the_reward_functions_it_imports_beside_its_config(
+    run: Runner, tmp_path: Path
+) -> None:
+    """An expert's review: --out DIR/ wrote grpo.yaml alone, whose trl.reward_funcs import
+    rewards.reward_matches_solution from a rewards.py that existed only as comments inside it."""
+    profile = ["--gpu", "h100-80gb", "--gpus", "8", "--model", "qwen3-8b", "--goal", "reasoning"]
+    profile += ["--data-kind", "reward-function", "--examples", "5k", "--vllm-server-gpus", "2"]
+    out = tmp_path / "ax"
+    assert run("recipe", *profile, "--trainer", "axolotl", "--out", f"{out}/").exit_code == 0
+    rewards = (out / "rewards.py").read_text(encoding="utf-8")
+    compile(rewards, "rewards.py", "exec")
+    assert "def reward_matches_solution(" in rewards
+    config = yaml.safe_load((out / "grpo.yaml").read_text(encoding="utf-8"))
+    assert config["trl"]["reward_funcs"] == ["rewards.reward_matches_solution"]
+    stdout = ok(run("recipe", *profile, "--trainer", "axolotl")).stdout
+    assert "--- rewards.py (--out DIR writes it as its own file):" in stdout
+
+
+def test_axolotl_says_a_base_models_prompt_and_answer_are_joined_as_written(run: Runner) -> None:
+    """An expert's review: axolotl's user-defined format joins prompt and answer with nothing
+    between, a format the header never stated, where the other trainers add a template."""
+    profile = ("--gpu", "rtx-3090", "--model", "llama-3.1-8b", "--goal", "chat", "--data-kind", "preferences")
+    said = _comments(ok(run("recipe", *profile, "--sft-data", "yes", "--trainer", "axolotl")).stdout)
+    assert "A base model trains on each prompt and answer as written, joined with nothing between" in said
+    instruct = ("--gpu", "rtx-3090", "--model", "llama-3.1-8b-instruct", "--goal", "chat")
+    written = ok(run("recipe", *instruct, "--data-kind", "demonstrations", "--trainer", "axolotl")).stdout
+    assert "joined with nothing between" not in _comments(written)
+
+
+def _comments(text: str) -> str:
+    """A recipe's comment lines as one line of words."""
+    return " ".join(" ".join(line.lstrip("#").split()) for line in text.splitlines() if line.startswith("#"))
+
+
 def test_recipe_json_has_plan_settings_memory_files_and_launch(run: Runner) -> None:
     from pydantic import TypeAdapter
 

@@ -28,14 +28,17 @@ def yaml_files(
     documents: list[tuple[str, str]],
     deepspeed: str | None,
     setup: str = "",
+    beside: tuple[RecipeFile, ...] = (),
 ) -> Rendered:
     """One YAML file per stage, in order, the first with the header and the multi-GPU sharding
-    note; the DeepSpeed config the stages name (`deepspeed`, if any) goes beside them. On stdout,
-    the stages are YAML documents separated by ---, and the DeepSpeed config follows as comments."""
+    note; the DeepSpeed config the stages name (`deepspeed`, if any) and the files they import
+    (`beside`: axolotl's GRPO reward functions) go beside them. On stdout, the stages are YAML
+    documents separated by ---, and those files follow as comments."""
     note = sharding_note(recipe)
     if note:
         recipe.notes.append(note)
     extra = [RecipeFile(deepspeed, deepspeed_json(recipe))] if deepspeed else []
+    extra += beside
     head = header(recipe, fmt, written_for, run, setup)
     files = []
     for i, (name, body) in enumerate(documents):

@@ -10,7 +10,7 @@ from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shell import shell_word
 from atlas_cli.i18n import N_, t, translated
 from atlas_cli.recipes.launchers import MASTER_PORT, beside_vllm_server, deepspeed_file, distributed
-from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
+from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import (
     DROPS_THINKING_GAP,
     FLASH_ATTENTION,
@@ -472,7 +472,20 @@ def _data_note(recipe: Recipe) -> str:
         known = files.setdefault(dataset["path"], [])
         known += [key for key in keys if key not in known]
     described = "; ".join(f"{path}: {', '.join(keys)}" for path, keys in files.items())
-    return t("Data, one JSON object per line: {files}.", files=described) if files else ""
+    if not files:
+        return ""
+    note = t("Data, one JSON object per line: {files}.", files=described)
+    if not recipe.post_trained and any(
+        isinstance(_ax_dataset(recipe, s).get("type"), dict) for s in recipe.stages
+    ):
+        # axolotl's user-defined formats join the fields with nothing between them (an expert's
+        # review: the prompt format a base model learns was nowhere said).
+        note += " " + t(
+            "A base model trains on each prompt and answer as written, joined with nothing between: end "
+            'the prompts with the separator you will prompt it with (e.g. "\\n\\n### Assistant:\\n", '
+            "the Python recipe's plain template), or start the answers with a space."
+        )
+    return note
 
 
 def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
@@ -542,12 +555,13 @@ def _ax_stage(recipe: Recipe, stage: str) -> dict[str, Any]:
     return values
 
 
-# rewards.py next to the config: axolotl imports trl.reward_funcs by module path. The same
-# placeholder the Python recipes write, as a comment to copy out.
-AX_REWARD = (
-    "# rewards.py next to the config (axolotl imports trl.reward_funcs by module path):\n"
-    + "".join(f"#   {line}".rstrip() + "\n" for line in ["import re", "from typing import Any", ""])
-    + "".join(f"#   {line}".rstrip() + "\n" for line in training.REWARD_FUNCTION.strip("\n").splitlines())
+# rewards.py beside the config, which axolotl imports trl.reward_funcs from by module path: the
+# reward function the Python recipes write (--out DIR/ writes it; on stdout it follows as comments).
+AX_REWARD = RecipeFile(
+    "rewards.py",
+    '"""GRPO reward functions for the axolotl config beside this file (trl.reward_funcs)."""\n\n'
+    + "import re\nfrom typing import Any\n"
+    + training.REWARD_FUNCTION,
 )
 
 
@@ -578,7 +592,6 @@ def render(recipe: Recipe, main: str) -> Rendered:
         output = f"./outputs/{stage}"
         body = "".join(
             [
-                AX_REWARD if stage == "grpo" else "",
                 yaml_block("model", _ax_model(recipe, previous)),
                 yaml_block("data", _ax_stage(recipe, stage)),
                 yaml_block("training", _ax_train(recipe, stage, output, ds_file)),
@@ -640,7 +653,8 @@ def render(recipe: Recipe, main: str) -> Rendered:
     recipe.after_training = _after_training(recipe, documents[-1][0], f"./outputs/{recipe.stages[-1]}")
     written_for = t(WRITTEN_FOR, version=VERSION, pins=PINS)
     setup = _setup(recipe, ds_file is not None)
-    return yaml_files(recipe, "axolotl", written_for, " && ".join(steps), documents, ds_file, setup)
+    beside = (AX_REWARD,) if "grpo" in recipe.stages else ()
+    return yaml_files(recipe, "axolotl", written_for, " && ".join(steps), documents, ds_file, setup, beside)
 
 
 def _after_training(recipe: Recipe, config: str, output: str) -> str:
