@@ -1106,3 +1106,18 @@ def test_a_length_in_tokens_says_how_to_count_tokens(catalog: Catalog) -> None:
     Interview(catalog, terminal, {"gpu": "rtx-4090", "model": "llama-3.1-8b"}).run(interactive=True)
     said = " ".join(terminal.said)
     assert "A token is about 4 characters of English text, or 3/4 of a word" in said
+
+
+def test_a_one_or_two_letter_answer_is_never_an_abbreviated_russian_alias() -> None:
+    """A newcomer's review: "да" (yes) to "What data do you have?" began "данных нет" (no data)
+    and was taken as none; "д" as chat, "б" as none. Aliases are read from three letters on
+    (values from one); the yes/no question takes да/нет."""
+    from atlas_cli.core.profile import FIELDS_BY_NAME
+
+    for name, answer in (("data_kind", "да"), ("data_kind", "б"), ("goal", "д"), ("priority", "д")):
+        with pytest.raises(UsageError):
+            pick_choice(FIELDS_BY_NAME[name], answer)
+    assert pick_choice(FIELDS_BY_NAME["data_kind"], "дем") == "demonstrations"
+    assert pick_choice(FIELDS_BY_NAME["goal"], "cl") == "classify"
+    answers = {"да": "yes", "д": "yes", "нет": "no", "y": "yes", "n": "no"}
+    assert {a: pick_choice(FIELDS_BY_NAME["sft_data"], a) for a in answers} == answers

@@ -915,7 +915,14 @@ def pick_choice(spec: ProfileField, text: str) -> str:
     names = {choice_key(name): c.value for c in spec.choices for name in (c.value, *c.aliases)}
     if key in names:
         return names[key]
-    matches = {value for name, value in names.items() if key and name.startswith(key)}
+    # An alias abbreviated to one or two letters is read only where it is one said whole: "да"
+    # (yes) began "данных нет" (no data), and was taken for it (a newcomer's review).
+    own = {choice_key(value) for value in values}
+    matches = {
+        value
+        for name, value in names.items()
+        if key and name.startswith(key) and (len(key) >= SHORTEST_ALIAS_PREFIX or name in own)
+    }
     if len(matches) == 1:
         return matches.pop()
     words = {choice_key(word): c.value for c in spec.choices for word in c.words}
@@ -947,6 +954,8 @@ def pick_choice(spec: ProfileField, text: str) -> str:
     )
 
 
+# The fewest letters an abbreviated alias (a Russian name) is read from.
+SHORTEST_ALIAS_PREFIX = 3
 _NOT_WORD = re.compile(r"[^\w&]+")
 # An answer that denies something ("no labeled data", "tickets without labels") is not read for
 # the choice it names: it would be taken as the very thing it denies.

@@ -321,8 +321,12 @@ MODEL_VARIANT_CHOICES: Final = (
 
 
 SFT_DATA_CHOICES: Final = (
-    Choice("yes", "demonstrations (prompt -> ideal answer) besides the preference pairs, for an SFT stage"),
-    Choice("no", "only the preference pairs: no separate demonstrations"),
+    Choice(
+        "yes",
+        "demonstrations (prompt -> ideal answer) besides the preference pairs, for an SFT stage",
+        ("y", "да", "д"),
+    ),
+    Choice("no", "only the preference pairs: no separate demonstrations", ("n", "нет", "н")),
 )
 
 
