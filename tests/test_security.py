@@ -1938,3 +1938,18 @@ def test_a_path_too_long_is_echoed_cut_and_an_empty_batch_path_is_named(run: Run
     refused = fails(run("recipe", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--out", str(long)), 2)
     assert "a" * 150 not in refused.stderr and refused.stderr.rstrip().endswith("...")
     fails(run("recommend", "--batch", ""), 2, "--batch: empty path")
+
+
+def test_a_json_file_named_as_a_model_never_has_its_strings_echoed(run: Runner, tmp_path: Path) -> None:
+    """An attacker's review: a batch line naming any readable JSON file as its model got the
+    file's strings back ("config.json's hidden_size is 'AKIA...'"): values that are not numbers
+    are described by their JSON type only, model_type too."""
+    secret = "AKIAEXAMPLESECRET"
+    for key in ("hidden_size", "tie_word_embeddings", "model_type"):
+        (tmp_path / key).mkdir()
+        (tmp_path / key / "config.json").write_text(json.dumps({"model_type": "llama", key: secret}))
+        line = json.dumps({"model": str(tmp_path / key), "gpu": "rtx-4090"})
+        result = run("recommend", "--batch", "-", input=line + "\n")
+        assert result.exit_code == 2 and secret not in result.stdout + result.stderr, key
+    said = run("recommend", "--batch", "-", input=json.dumps({"model": str(tmp_path / "hidden_size")}) + "\n")
+    assert "config.json's hidden_size is a string, not a whole number" in said.stdout

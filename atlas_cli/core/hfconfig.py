@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import VISION_TEXT_ONLY, shape_of
-from atlas_cli.errors import UsageError, echoed, one_line
+from atlas_cli.errors import UsageError
 from atlas_cli.i18n import N_, nt, t
 from atlas_cli.kb.behaviour import MAX_LAYERS
 from atlas_cli.kb.records import LlmModel, from_model
@@ -331,7 +331,7 @@ class _Reader:
                     "{name}: config.json's {key} is {value}, not true or false",
                     name=self.name,
                     key=key,
-                    value=repr(value),
+                    value=_described(value),
                 )
             )
         return value
@@ -350,10 +350,20 @@ class _Reader:
                     "{name}: config.json's {key} is {value}, not a whole number of 0 or more",
                     name=self.name,
                     key=key,
-                    value=repr(value),
+                    value=_described(value),
                 )
             )
         return int(value)
+
+
+def _described(value: Any) -> str:
+    """A config value in an error message: a number as it is, anything else by its JSON type only.
+    A batch line may name any JSON file its user can read as a model (an attacker's review: a
+    credentials file's string came back in the error record)."""
+    if isinstance(value, bool | int | float):
+        return repr(value)
+    kinds = {str: N_("a string"), list: N_("a list"), dict: N_("an object")}
+    return t(next((kind for cls, kind in kinds.items() if isinstance(value, cls)), N_("null")))
 
 
 def _tied(r: _Reader, warnings: list[str], known: bool) -> bool:
@@ -1002,10 +1012,9 @@ def _check_model_type(name: str, model_type: str) -> None:
     if model_type and not MODEL_TYPE.fullmatch(model_type):
         raise UsageError(
             t(
-                "{name}: config.json's model_type '{type}' is not a model type (letters, digits, '_', '.' "
-                "and '-', at most 64)",
+                "{name}: config.json's model_type is not a model type (letters, digits, '_', '.' and '-', "
+                "at most 64)",
                 name=name,
-                type=one_line(echoed(model_type)),
             )
         )
 
