@@ -650,3 +650,18 @@ def test_a_json_number_past_a_float_says_so(
     messages = [json.loads(line)["error"]["message"] for line in text.splitlines()]
     assert "'1e400' is past the largest number a float holds" in messages[0]
     assert [f"'{n}'" in m for n, m in zip(lines, messages, strict=True)] == [True] * 4
+
+
+def test_an_echoed_profile_naming_a_model_is_fed_back_to_the_same_answer(catalog: Catalog) -> None:
+    """docs/json.md: `profile` can be fed back as a batch line and gives the same recommendations.
+    A newcomer's review: every echo naming a model was refused, its model_size (the model's own,
+    echoed beside it) taken as a second model. A size that is not the model's still is."""
+    from atlas_cli.errors import UsageError
+
+    engine = Engine(catalog)
+    first = engine.recommend(build_profile({"model": "qwen3-8b", "gpu": "4090", "goal": "chat"}))
+    echoed = {k: v for k, v in first.profile.items() if v is not None}
+    again = engine.recommend(build_profile(echoed))
+    assert [p.method for p in again.plans] == [p.method for p in first.plans]
+    with pytest.raises(UsageError, match=r"qwen3-8b has 8\.191B parameters, not 7B"):
+        engine.recommend(build_profile({**echoed, "model_size": 7}))

@@ -866,8 +866,6 @@ def profile_from_values(values: dict[str, Any], *, gpus_to_come: bool = False) -
     """A Profile from already parsed values, after checking flags that exclude each other.
     gpus_to_come: the GPU count is still to be asked (`ask`), and what depends on it is checked
     when it is answered."""
-    if "model" in values and "model_size" in values:
-        raise UsageError(t("--model and --model-size are alternatives: give one"))
     if means_no_gpu(str(values.get("gpu", ""))) and "vram" in values:
         raise UsageError(t("--vram: there is no GPU memory with --gpu {gpu}", gpu=values["gpu"]))
     if means_no_gpu(str(values.get("gpu", ""))) and values.get("gpus", 1) > 1:

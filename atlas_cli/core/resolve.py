@@ -755,6 +755,7 @@ def resolve_model(
     if model is not None:
         found = _open_model(catalog, model)
         m = found.model
+        _check_size(model, size_b, shape_of(m).params)
         return ModelInfo(
             m.id if found.kind == "catalog" else None,
             m.name,
@@ -773,6 +774,21 @@ def resolve_model(
         )
     bare = bare_model((size_b if size_b is not None else DEFAULT_MODEL_SIZE_B) * 1e9)
     return ModelInfo(None, bare.name, shape_of(bare), describe(bare), "bare size", bare.source, spec=bare)
+
+
+def _check_size(model: str, size_b: float | None, params: float) -> None:
+    """--model-size beside --model: the model's own size, as a document's `profile` echoes it (so
+    that the echo is fed back as a batch line: a newcomer's review), else refused."""
+    if size_b is not None and billions(params) != size_b:
+        raise UsageError(
+            t(
+                "--model and --model-size are alternatives: give one ({model} has {size:g}B parameters, "
+                "not {given:g}B)",
+                model=model,
+                size=billions(params),
+                given=size_b,
+            )
+        )
 
 
 def _open_model(catalog: Catalog, model: str) -> FoundModel:
