@@ -1034,6 +1034,9 @@ def test_a_bare_number_as_gpu_and_an_everyday_goal_say_what_they_mean(run: Runne
     said = fails(run("recommend", "--gpu", "24"), 2, "--vram 24 (or --gpu 24GB)").stderr
     assert "did you mean" not in said
     assert "gpu=rtx-3090" in ok(run("recommend", "--gpu", "3090")).stdout
+    # A card's model number the catalog lacks is no memory: --vram 3070 was offered, then refused.
+    model_number = fails(run("recommend", "--gpu", "3070"), 2, "--vram 8 for an 8 GB card").stderr
+    assert "--vram 3070" not in model_number
     fails(run("recommend", "--goal", "chatbot"), 2, "is not one of", "did you mean chat?")
     assert "did you mean" not in fails(run("recommend", "--goal", "chatt"), 2).stderr
 

@@ -17,7 +17,7 @@ from atlas_cli.errors import UnknownName, echoed
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.behaviour import REFERENCE_PRICE_KINDS
 from atlas_cli.kb.records import Gpu, HostedOffer, KnowledgeBase, LlmModel, Method, Price, Training
-from atlas_cli.kb.vocabulary import RUSSIAN_GB
+from atlas_cli.kb.vocabulary import MAX_GPU_MEMORY_GB, RUSSIAN_GB
 
 # --- look-ups ------------------------------------------------------------------------------
 
@@ -287,8 +287,11 @@ class Catalog:
         if key not in self._gpu_names and is_laptop_gpu(query):
             raise UnknownName(t(LAPTOP_GPU, query=query, instead=t(LAPTOP_MEMORY_FLAG)), "GPU", ())
         if key not in self._gpu_names and BARE_NUMBER.fullmatch(query.strip()):
-            # A newcomer's review: --gpu 24 was offered t4 and apple-m4 for a card's memory.
-            raise UnknownName(t(GPU_AS_MEMORY, query=echoed(query.strip())), "GPU", ())
+            # A newcomer's review: --gpu 24 was offered t4 and apple-m4 for a card's memory; --gpu
+            # 3070 (a card the catalog lacks) was told --vram 3070, which no GPU has.
+            number = float(query.strip().replace(",", "."))
+            said = GPU_AS_MEMORY if number <= MAX_GPU_MEMORY_GB else GPU_MODEL_NUMBER
+            raise UnknownName(t(said, query=echoed(query.strip())), "GPU", ())
         chip = _latin(MAC_BEFORE_CHIP.sub("", key, count=1))
         if chip in self._gpu_names:  # "MacBook Pro M3 Pro": the chip the Mac is named by
             return self.gpus[self._gpu_names[chip]]
@@ -454,6 +457,10 @@ BARE_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 GPU_AS_MEMORY = N_(
     "--gpu '{query}' names no GPU; for a card's memory in GB as advertised, give --vram {query} (or "
     "--gpu {query}GB), or its name (ft-atlas gpus lists them)"
+)
+GPU_MODEL_NUMBER = N_(
+    "--gpu '{query}' names no GPU in the catalog (ft-atlas gpus lists them); give a card it does not "
+    "list by its memory in GB as advertised: --vram 8 for an 8 GB card"
 )
 GPU_FALLBACK = (N_("give its memory in GB as advertised instead: --vram N or --gpu NGB"), "ft-atlas gpus")
 MODEL_FALLBACK = (
