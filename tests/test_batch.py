@@ -494,7 +494,7 @@ def test_batch_each_bad_line_gets_an_error_record(run: Runner, tmp_path: Path) -
     assert_success(records[-1], len(lines))
     for number in range(2, len(lines)):
         assert_error(records[number - 1], number)
-    assert "--vram" in records[11]["error"]["message"]
+    assert records[11]["error"]["message"].startswith('"vram": ')  # the key, not the flag
     assert "did you mean" in records[14]["error"]["message"]
 
 
@@ -665,3 +665,20 @@ def test_an_echoed_profile_naming_a_model_is_fed_back_to_the_same_answer(catalog
     assert [p.method for p in again.plans] == [p.method for p in first.plans]
     with pytest.raises(UsageError, match=r"qwen3-8b has 8\.191B parameters, not 7B"):
         engine.recommend(build_profile({**echoed, "model_size": 7}))
+
+
+def test_batch_errors_name_the_json_keys_not_the_flags(tmp_path: Path) -> None:
+    """A newcomer's review: a batch line {"gpu": "2x4090"} was told "give the count apart: --gpu
+    rtx-4090 --gpus 2", flags a JSON line has none of. Profile flags read as their keys; others
+    (--batch) stay."""
+    source = tmp_path / "lines.jsonl"
+    source.write_text('{"gpu": "2x4090"}\n{"examples": "lots"}\n', encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "atlas_cli", "recommend", "--batch", str(source)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    first, second = (json.loads(line)["error"]["message"] for line in done.stdout.splitlines())
+    assert '"gpu" rtx-4090 "gpus" 2' in first and "--gpu" not in first
+    assert second.startswith('"examples": ')
+    said = batch.as_batch_keys("--batch and --kb stay; --seq-len goes")
+    assert said == '--batch and --kb stay; "seq_len" goes'

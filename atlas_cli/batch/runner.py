@@ -26,7 +26,7 @@ from atlas_cli.batch.jsonline import LineEncoder, line_bytes
 from atlas_cli.batch.workers import Chunk, Dispatch, Encode, Encoded, Write, forked, worker_count
 from atlas_cli.core.engine import Engine
 from atlas_cli.core.models import KeyGivenTwice, unique_keys_object
-from atlas_cli.core.profile import build_profile
+from atlas_cli.core.profile import FIELDS_BY_NAME, build_profile
 from atlas_cli.errors import (
     EXIT_INTERNAL,
     EXIT_OK,
@@ -160,10 +160,25 @@ def _answer(
     try:
         rec = engine.recommend(build_profile(raw))
     except AtlasError as error:
-        return _error(number, error.code, str(error))
+        return _error(number, error.code, as_batch_keys(str(error)))
     if explain:
         return line_bytes({"line": number, **recommendation_json(rec, top, explain)}), ANSWERED
     return encoder.line(number, rec, top), ANSWERED
+
+
+_FLAG = re.compile(r"--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)\b")
+
+
+def as_batch_keys(message: str) -> str:
+    """An error message as a batch line's author reads it: the profile flags it names as their JSON
+    keys ("--gpus" as "gpus"; a newcomer's review: "give the count apart: --gpu rtx-4090 --gpus 2"
+    answered a JSON line). Other flags (--batch, --kb) stay as they are."""
+
+    def key(match: re.Match[str]) -> str:
+        name = match.group(1).replace("-", "_")
+        return f'"{name}"' if name in FIELDS_BY_NAME else match.group(0)
+
+    return _FLAG.sub(key, message)
 
 
 def _strings(raw: dict[str, Any]) -> Iterator[str]:
