@@ -5082,3 +5082,13 @@ def test_a_recipe_that_misses_as_written_offloads_its_checkpoints_where_that_fit
     assert "'activation_offloading': True" not in short
     tight = ok(run("recipe", *profile, "--ram", "2"))
     assert "'activation_offloading': True" not in tight.stdout
+
+
+def test_a_refusal_that_says_pick_another_plan_names_the_one_to_pick(run: Runner) -> None:
+    """A newcomer's review: plan 1's refusal ended "pick another plan with --plan", and --plan 2
+    was a hosted service, --plan 3 needed 122 GB of a T4. It names the next plan that trains
+    here and fits, or says there is none."""
+    said = fails(run("recipe", "--gpu", "rtx-4090", "--model-size", "70b"), 2).stderr
+    assert "(the next plan that trains here: --plan 2, LoRA)" in " ".join(said.split())
+    none = fails(run("recipe", "--gpu", "t4", "--model", "gemma-3-27b-it"), 2).stderr
+    assert "(no other plan that trains here fits these GPUs)" in " ".join(none.split())

@@ -455,6 +455,29 @@ def _render_plan(
 ) -> "tuple[str, Recipe, Rendered]":
     """The recipe of plan `plan` (else the best-ranked plan the trainer writes) with `trainer`, or
     without one with the GPU's default trainer where it writes the plan; says what was passed over."""
+    try:
+        return _rendered_plan(rec, plan, trainer, main)
+    except UsageError as error:
+        raise _with_next_plan(error, rec, plan or 1) from None
+
+
+def _with_next_plan(error: UsageError, rec: "Recommendation", refused: int) -> UsageError:
+    """A refusal that says to pick another plan with --plan, with the plan to pick: a newcomer's
+    review tried --plan 2 (hosted) and --plan 3 (122 GB on a T4) after plan 1's refusal."""
+    if "--plan" not in str(error):
+        return error
+    for rank, p in enumerate(rec.plans, start=1):
+        if rank != refused and p.kind != "no-training" and p.runs == "local" and p.fit in ("yes", "tight"):
+            hint = t(
+                "the next plan that trains here: --plan {rank}, {name}", rank=rank, name=translated(p.name)
+            )
+            return UsageError(f"{error} ({hint})")
+    return UsageError(f"{error} ({t('no other plan that trains here fits these GPUs')})")
+
+
+def _rendered_plan(
+    rec: "Recommendation", plan: int | None, trainer: str | None, main: str | None
+) -> "tuple[str, Recipe, Rendered]":
     from atlas_cli.recipes.writer import default_recipe, first_written, write_recipe
 
     catalog = state.catalog()
