@@ -1038,7 +1038,11 @@ def test_a_bare_number_as_gpu_and_an_everyday_goal_say_what_they_mean(run: Runne
     model_number = fails(run("recommend", "--gpu", "3070"), 2, "--vram 8 for an 8 GB card").stderr
     assert "--vram 3070" not in model_number
     fails(run("recommend", "--goal", "chatbot"), 2, "is not one of", "did you mean chat?")
-    assert "did you mean" not in fails(run("recommend", "--goal", "chatt"), 2).stderr
+    # A newcomer's review: 'chat bot', a typo and a short name got no suggestion; still refused.
+    for typed, meant in (("chat bot", "chat"), ("chatt", "chat"), ("demos", "demonstrations")):
+        flag = "--data-kind" if meant == "demonstrations" else "--goal"
+        fails(run("recommend", flag, typed), 2, "is not one of", f"did you mean {meant}?")
+    assert "did you mean" not in fails(run("recommend", "--goal", "teach"), 2).stderr
 
 
 def test_inference_estimate_lists_no_training_assumptions(run: Runner) -> None:

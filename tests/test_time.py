@@ -2207,10 +2207,19 @@ def test_an_unmeasured_geforce_card_runs_at_its_printed_peak(run: Runner) -> Non
 
 @pytest.mark.parametrize(
     ("hours", "said"),
-    [(0.5, "30 min"), (59.4 / 60, "59 min"), (59.6 / 60, "1 h"), (1.0, "1 h"), (2.5, "2.5 h")],
+    [
+        (0.5, "30 min"),
+        (59.4 / 60, "59 min"),
+        (59.6 / 60, "1 h"),
+        (1.0, "1 h"),
+        (2.5, "2.5 h"),
+        (24 * 999, "999 days"),
+        (24 * 1000, "2.7 yr"),
+        (24 * 845_148_307, "2,313,890 yr"),
+    ],
 )
 def test_hours_are_said_in_the_unit_they_round_to(hours: float, said: str) -> None:
-    """A newcomer's review: a band read '60 min-2.5 h'."""
+    """A newcomer's review: a band read '60 min-2.5 h', and another '845148307-2112870766 days'."""
     assert hours_text(hours) == said
 
 

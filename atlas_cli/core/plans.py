@@ -12,7 +12,7 @@ from atlas_cli.core.memory.search import Change, at_rank, changes_that_fit, esti
 from atlas_cli.core.memory.states import plan_experts_quantized
 from atlas_cli.core.throughput.plans import NO_TIME, Timed
 from atlas_cli.core.throughput.timing import PlanCost, PlanTime, batches_text
-from atlas_cli.i18n import N_, nt, significant, stage_label, t, translated
+from atlas_cli.i18n import N_, nt, number, significant, stage_label, t, translated
 from atlas_cli.kb.behaviour import Scalar
 from atlas_cli.kb.conditions import facts_that_held
 from atlas_cli.kb.records import Advice, PipelineRule, Rule
@@ -468,7 +468,14 @@ def hours_text(hours: float) -> str:
     if hours < 48:
         return t("{hours:.2g} h", hours=hours) if hours < 10 else t("{hours:.0f} h", hours=hours)
     days = hours / 24
+    if days >= DAYS_SAID_AS_YEARS:  # "845148307 days" was unreadable (a newcomer's review)
+        years = days / DAYS_PER_YEAR
+        return t("{years} yr", years=number(years, ".2g" if years < 10 else ",.0f"))
     return t("{days:.2g} days", days=days) if days < 10 else t("{days:.0f} days", days=days)
+
+
+DAYS_SAID_AS_YEARS = 1_000
+DAYS_PER_YEAR = 365.25
 
 
 def band_text(low: float, high: float) -> str:

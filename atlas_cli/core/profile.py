@@ -4,6 +4,7 @@ the JSON schema are all generated from PROFILE_FIELDS, so they cannot drift apar
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -756,11 +757,26 @@ def parse_choice(field: ProfileField, text: str) -> str:
     for choice in field.choices:
         if key in (choice_key(name) for name in (choice.value, *choice.aliases)):
             return choice.value
-    message = not_one_of(field.flag, text, [c.value for c in field.choices])
-    # A flag takes no everyday word (a typo is refused, not guessed), but says which it means (a
-    # newcomer's review: --goal chatbot, which ask reads as chat).
-    meant = next((c.value for c in field.choices if key in (choice_key(w) for w in c.words)), None)
+    values = [c.value for c in field.choices]
+    message = not_one_of(field.flag, text, values)
+    meant = _meant_choice(field, key, values)
     raise UsageError(message if meant is None else message + t("; did you mean {value}?", value=meant))
+
+
+def _meant_choice(field: ProfileField, key: str, values: list[str]) -> str | None:
+    """A flag takes no everyday word (a typo is refused, not guessed), but says which it means (a
+    newcomer's review: --goal chatbot or 'chat bot', which ask reads as chat; --data-kind demos;
+    --optimizer adam): an everyday word, else the one close value, else the one value that
+    begins with the first four letters."""
+    joined = {key, key.replace(" ", "")}
+    word = next((c.value for c in field.choices if joined & {choice_key(w) for w in c.words}), None)
+    if word is not None:
+        return word
+    close = difflib.get_close_matches(key, values, n=2, cutoff=0.75)
+    if len(close) == 1 or (close and difflib.SequenceMatcher(None, key, close[0]).ratio() >= 0.85):
+        return close[0]
+    begun = [v for v in values if len(key) >= 4 and v.startswith(key[:4])]
+    return begun[0] if len(begun) == 1 else None
 
 
 def parse_flag(field: ProfileField, value: Any) -> bool:
