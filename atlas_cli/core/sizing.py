@@ -500,7 +500,8 @@ TO_FIT_WITHOUT_VLLM = N_(
 def _left_out_notes(rules: list[Rule]) -> list[str]:
     """Why `recommend` leaves this method out for this profile: sized all the same, as asked."""
     return [
-        t("{rule}: recommend leaves this out: {because}", rule=r.id, because=r.because.get()) for r in rules
+        t("recommend leaves this out: {because} (rule {rule})", rule=r.id, because=r.because.get())
+        for r in rules
     ]
 
 
