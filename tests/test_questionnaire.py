@@ -1121,3 +1121,11 @@ def test_a_one_or_two_letter_answer_is_never_an_abbreviated_russian_alias() -> N
     assert pick_choice(FIELDS_BY_NAME["goal"], "cl") == "classify"
     answers = {"да": "yes", "д": "yes", "нет": "no", "y": "yes", "n": "no"}
     assert {a: pick_choice(FIELDS_BY_NAME["sft_data"], a) for a in answers} == answers
+
+
+def test_a_gpu_said_in_a_sentence_is_read(catalog: Catalog) -> None:
+    """A newcomer's review: "I have a 4090" was an unknown GPU, though sentences are read for the
+    goal and the data."""
+    for said in ("I have a 4090", "у меня 4090", "my 4090"):
+        answers, _ = interview(catalog, ["", said] + [""] * 12)
+        assert answers["gpu"] == "rtx-4090", said

@@ -514,7 +514,7 @@ class Interview:
     def _parse_gpu(self, text: str) -> Answers:
         """A GPU by name, or its memory. A guess is never taken on Enter: a wrong GPU silently
         changes every plan, so a bare number and a near name are both confirmed."""
-        text = MEMORY_CONNECTOR.sub(" ", check_gpu_text(text, "GPU"))
+        text = MEMORY_CONNECTOR.sub(" ", OWNING_PHRASE.sub("", check_gpu_text(text, "GPU"), count=1))
         # "no graphics card, MacBook Pro M1 Pro" names a GPU after all, which is read: only a
         # phrase beside no GPU's name is none.
         if NO_GPU_PHRASE.search(text):
@@ -786,6 +786,13 @@ MAX_COUNT_WORDS = 3  # "2,000", "2 000", "10 тыс.": a count is written in at 
 
 # Words an answer may say before its count ("we have about 2k chats", «у нас примерно 2 тыс.
 # диалогов»): passed over, so the count is still read.
+# "I have a 4090", «у меня 3090»: the words an answer may say before the card's name (a newcomer's
+# review: "unknown GPU 'I have a 4090'").
+OWNING_PHRASE: Final = re.compile(
+    r"^\s*(?:i\s+have|i've\s+got|i\s+got|we\s+have|i\s+use|my|у\s+меня(?:\s+есть)?|есть)\s+"
+    r"(?:an?\s+|one\s+|the\s+)?",
+    re.IGNORECASE,
+)
 # "4070 на 12 гигов", "3090 with 24gb": the word between a GPU's name and its memory.
 MEMORY_CONNECTOR: Final = re.compile(r"\s+(?:на|с|with|of)\s+(?=\d)", re.IGNORECASE)
 # A card's memory in GB is at most three digits; a fourth makes it a model number ("rtx 4090").
