@@ -865,8 +865,8 @@ def _better_plan_note(kept: list[Scored]) -> list[str]:
 
 
 def _tiled_mlp_note(kept: list[Scored]) -> list[str]:
-    """The training plans fit only with Unsloth's TiledMLP (Engine._mlp_tiled): say so, how to turn
-    it on in Unsloth's script, and what it costs."""
+    """The training plans fit only with Unsloth's TiledMLP (Engine._activations_offloaded): say so,
+    how to turn it on in Unsloth's script, and what it costs."""
     tiled = [s.plan for s in kept if s.plan.estimate is not None and s.plan.estimate.settings.tiled_mlp]
     if not tiled:
         return []
@@ -1961,10 +1961,9 @@ class Engine:
         if local and key.unchecked is not None:
             for m in training:
                 estimates[m.id] = self._faster_unchecked_plan(m, estimates[m.id], hardware, key)
-        if local and not key.activation_offloading and not hardware.unified and training:
+        offloads = key.stack == "unsloth" or not key.activation_offloading  # Unsloth tiles its MLP instead
+        if local and offloads and not hardware.unified and training:
             estimates.update(self._activations_offloaded(info, hardware, key, training, estimates))
-        if local and key.stack == "unsloth" and training:
-            estimates.update(self._mlp_tiled(info, hardware, key, training, estimates))
         # Unified memory (Apple silicon): CPU RAM is the GPU's own pool, nothing to offload to.
         for offload in ("optimizer", "params"):
             if (
@@ -1995,41 +1994,28 @@ class Engine:
         checkpoints waiting in CPU RAM (TRL's activation_offloading, where the stage's trainer
         offers it), within --ram: they stream one layer's input at a time, far faster than
         offloading optimizer states or parameters (an expert's review: Llama 3.1 70B DPO at 32k
-        tokens on 8 H100s got a partial fine-tune with 783 GB of RAM, where LoRA fits so with 86)."""
-        if _any_fit(estimates[m.id][0] for m in training):
-            return {}
-        stages = self._stage_settings(info, hardware, key.pipeline, key._replace(activation_offloading=True))
-        found = {}
-        for m in training:
-            result = self._estimate(m, info, hardware, stages, "none")
-            e = result[0]
-            if e is not None and offloads_activations(e.settings) and _fits_with_ram(e, key.ram_gb):
-                found[m.id] = result
-        return found
-
-    def _mlp_tiled(
-        self,
-        info: ModelInfo,
-        hardware: Hardware,
-        key: MemoryKey,
-        training: list[Method],
-        estimates: Mapping[str, tuple[Estimate | None, list[str]]],
-    ) -> dict[str, tuple[Estimate | None, list[str]]]:
-        """Where no training plan fits with --stack unsloth, those that fit with Unsloth's TiledMLP
+        tokens on 8 H100s got a partial fine-tune with 783 GB of RAM, where LoRA fits so with 86).
+        With --stack unsloth, which offloads its checkpoints itself, those that fit with its TiledMLP
         (unsloth_tiled_mlp=True), which keeps no MLP intermediates of a long sequence: its
         notebook trains gpt-oss-20b on 486,607 tokens in 70.5 GB of an A100 so."""
         if _any_fit(estimates[m.id][0] for m in training):
             return {}
-        stages = {
-            objective: (settings._replace(tiled_mlp=objective != SERVING.id), warnings)
-            for objective, (settings, warnings) in self._stage_settings(
-                info, hardware, key.pipeline, key
-            ).items()
-        }
+        if key.stack == "unsloth":
+            stages = {
+                objective: (settings._replace(tiled_mlp=objective != SERVING.id), warnings)
+                for objective, (settings, warnings) in self._stage_settings(
+                    info, hardware, key.pipeline, key
+                ).items()
+            }
+        else:
+            offloaded = key._replace(activation_offloading=True)
+            stages = self._stage_settings(info, hardware, key.pipeline, offloaded)
         found = {}
         for m in training:
             result = self._estimate(m, info, hardware, stages, "none")
-            if _fits_with_ram(result[0], key.ram_gb):
+            e = result[0]
+            changed = e is not None and (e.settings.tiled_mlp or offloads_activations(e.settings))
+            if changed and _fits_with_ram(e, key.ram_gb):
                 found[m.id] = result
         return found
 
