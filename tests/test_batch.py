@@ -665,6 +665,8 @@ def test_an_echoed_profile_naming_a_model_is_fed_back_to_the_same_answer(catalog
     assert [p.method for p in again.plans] == [p.method for p in first.plans]
     with pytest.raises(UsageError, match=r"qwen3-8b has 8\.191B parameters, not 7B"):
         engine.recommend(build_profile({**echoed, "model_size": 7}))
+    with pytest.raises(UsageError, match="alternatives"):  # a hosted model: nothing to check it by
+        engine.recommend(build_profile({"model_access": "api", "model": "gpt-4o-mini", "model_size": 7}))
 
 
 def test_batch_errors_name_the_json_keys_not_the_flags(tmp_path: Path) -> None:
@@ -680,5 +682,5 @@ def test_batch_errors_name_the_json_keys_not_the_flags(tmp_path: Path) -> None:
     first, second = (json.loads(line)["error"]["message"] for line in done.stdout.splitlines())
     assert '"gpu" rtx-4090 "gpus" 2' in first and "--gpu" not in first
     assert second.startswith('"examples": ')
-    said = batch.as_batch_keys("--batch and --kb stay; --seq-len goes")
-    assert said == '--batch and --kb stay; "seq_len" goes'
+    said = batch.as_batch_keys("--batch and --kb stay; --seq-len goes; `ft-atlas recommend --gpus 2` stays")
+    assert said == '--batch and --kb stay; "seq_len" goes; `ft-atlas recommend --gpus 2` stays'

@@ -1093,7 +1093,7 @@ def test_where_nothing_fits_on_unsloth_its_tiled_mlp_is_tried(engine: Engine) ->
     first = rec.plans[0]
     assert first.kind != "no-training" and first.fit in ("yes", "tight")
     assert first.estimate is not None and first.estimate.settings.tiled_mlp
-    assert any("unsloth_tiled_mlp=True" in n for n in rec.notes)
+    assert any("unsloth_tiled_mlp=True" in n and n.endswith(": QLoRA.") for n in rec.notes)
     short = recommend(engine, **profile, seq_len="8k")
     assert not any(p.estimate is not None and p.estimate.settings.tiled_mlp for p in short.plans)
     assert not any("unsloth_tiled_mlp" in n for n in short.notes)

@@ -609,3 +609,17 @@ def test_a_good_batch_reason_explains_a_batch_above_the_least(kb: KnowledgeBase)
     assert kto is not None and kto.good_batch_why is not None and kto.good_batch > kto.min_batch
     with pytest.raises(ValidationError, match="good_batch_why: explains a good_batch above min_batch"):
         Training.model_validate(kto.model_dump() | {"good_batch": kto.min_batch})
+
+
+def test_what_unsloth_trains_is_said_alike_by_the_rule_and_the_memory_models(kb: KnowledgeBase) -> None:
+    """A diff review: the rule that leaves out what Unsloth does not train lists method ids, and
+    MemoryModelInfo.on_unsloth (whether --stack unsloth is suggested) memory models: they agree."""
+    from atlas_cli.kb.vocabulary import MEMORY_MODELS
+
+    rule = next(r for r in kb.rules if r.id == "unsloth-trains-lora-and-full-weights")
+    trained = {
+        m.id
+        for m in kb.methods
+        if m.kind == "parameterization" and m.memory_model and MEMORY_MODELS[m.memory_model].on_unsloth
+    }
+    assert rule.methods is not None and set(rule.methods.except_) == trained

@@ -1953,3 +1953,14 @@ def test_a_json_file_named_as_a_model_never_has_its_strings_echoed(run: Runner, 
         assert result.exit_code == 2 and secret not in result.stdout + result.stderr, key
     said = run("recommend", "--batch", "-", input=json.dumps({"model": str(tmp_path / "hidden_size")}) + "\n")
     assert "config.json's hidden_size is a string, not a whole number" in said.stdout
+    # A whole config, so that its warnings are reached (a diff review: they echoed these three).
+    shape = {"hidden_size": 512, "num_hidden_layers": 2, "num_attention_heads": 8, "intermediate_size": 1024}
+    shape |= {"vocab_size": 1000, "num_key_value_heads": 8}
+    for key in ("model_type", "torch_dtype", "quantization_config"):
+        value: object = {"quant_method": secret} if key == "quantization_config" else secret
+        folder = tmp_path / f"whole-{key}"
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps({"model_type": "llama", **shape, key: value}))
+        line = json.dumps({"model": str(folder), "gpu": "rtx-4090"})
+        answered = run("recommend", "--batch", "-", input=line + "\n")
+        assert answered.exit_code == 0 and secret not in answered.stdout + answered.stderr, key

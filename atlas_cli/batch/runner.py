@@ -172,13 +172,15 @@ _FLAG = re.compile(r"--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)\b")
 def as_batch_keys(message: str) -> str:
     """An error message as a batch line's author reads it: the profile flags it names as their JSON
     keys ("--gpus" as "gpus"; a newcomer's review: "give the count apart: --gpu rtx-4090 --gpus 2"
-    answered a JSON line). Other flags (--batch, --kb) stay as they are."""
+    answered a JSON line). Other flags (--batch, --kb), and a command quoted in backticks, stay."""
 
     def key(match: re.Match[str]) -> str:
         name = match.group(1).replace("-", "_")
         return f'"{name}"' if name in FIELDS_BY_NAME else match.group(0)
 
-    return _FLAG.sub(key, message)
+    # A command in backticks is run as it stands: its flags stay.
+    parts = message.split("`")
+    return "`".join(part if i % 2 else _FLAG.sub(key, part) for i, part in enumerate(parts))
 
 
 def _strings(raw: dict[str, Any]) -> Iterator[str]:

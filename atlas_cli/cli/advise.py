@@ -458,21 +458,37 @@ def _render_plan(
     try:
         return _rendered_plan(rec, plan, trainer, main)
     except UsageError as error:
-        raise _with_next_plan(error, rec, plan or 1) from None
+        if "--plan" not in str(error):
+            raise
+        refused = plan or 1
+        hint = next(
+            (
+                t("another plan that trains here: --plan {rank}, {name}", rank=rank, name=translated(p.name))
+                for rank, p in enumerate(rec.plans, start=1)
+                if rank > refused and _writes(rec, rank, trainer)
+            ),
+            t("no plan ranked below it trains here and is written"),
+        )
+        raise UsageError(f"{error} ({hint})") from None
 
 
-def _with_next_plan(error: UsageError, rec: "Recommendation", refused: int) -> UsageError:
-    """A refusal that says to pick another plan with --plan, with the plan to pick: a newcomer's
-    review tried --plan 2 (hosted) and --plan 3 (122 GB on a T4) after plan 1's refusal."""
-    if "--plan" not in str(error):
-        return error
-    for rank, p in enumerate(rec.plans, start=1):
-        if rank != refused and p.kind != "no-training" and p.runs == "local" and p.fit in ("yes", "tight"):
-            hint = t(
-                "the next plan that trains here: --plan {rank}, {name}", rank=rank, name=translated(p.name)
-            )
-            return UsageError(f"{error} ({hint})")
-    return UsageError(f"{error} ({t('no other plan that trains here fits these GPUs')})")
+def _writes(rec: "Recommendation", rank: int, trainer: str | None) -> bool:
+    """Whether plan `rank` trains here, fits, and is written with `trainer` (else the GPU's
+    default): the plan a refusal that says to pick another names (a newcomer's review tried
+    --plan 2, a hosted service, then --plan 3, 122 GB of a T4, after plan 1's refusal)."""
+    from atlas_cli.recipes.writer import default_recipe, write_recipe
+
+    p = rec.plans[rank - 1]
+    if p.kind == "no-training" or p.runs != "local" or p.fit not in ("yes", "tight"):
+        return False
+    try:
+        if trainer is None:
+            default_recipe(state.catalog(), rec, rank, None)
+        else:
+            write_recipe(state.catalog(), rec, rank, trainer)
+    except UsageError:
+        return False
+    return True
 
 
 def _rendered_plan(

@@ -701,12 +701,10 @@ SAME_HARDWARE = frozenset(
     | {"vllm", "vllm_server_gpus", "generation_batch", "activation_offloading", "quantized_experts"}
     | {"tiled_mlp"}
 )
-# Changes of how the profile trains, not of what it trains on (its data's length, its method):
-# a better-scored plan that fits after one of them is worth a note (_better_plan_note).
-HOW_IT_TRAINS = frozenset(
-    {"gradient_checkpointing", "optimizer", "stack", "vllm", "vllm_server_gpus", "generation_batch"}
-    | {"activation_offloading", "quantized_experts", "tiled_mlp"}
-)
+# Changes of how the profile trains that recommend takes as flags, not of what it trains on (its
+# data's length, its batch, its method; --quantize-experts and --tiled-mlp are estimate's): a
+# better-scored plan that fits after one of them is worth a note (_better_plan_note).
+HOW_IT_TRAINS = SAME_HARDWARE - {"seq_len", "batch_size", "method", "quantized_experts", "tiled_mlp"}
 
 
 def _fits_with_ram(offloaded: Estimate | None, ram_gb: float | None) -> bool:
@@ -867,15 +865,20 @@ def _better_plan_note(kept: list[Scored]) -> list[str]:
 def _tiled_mlp_note(kept: list[Scored]) -> list[str]:
     """The training plans fit only with Unsloth's TiledMLP (Engine._activations_offloaded): say so,
     how to turn it on in Unsloth's script, and what it costs."""
-    tiled = [s.plan for s in kept if s.plan.estimate is not None and s.plan.estimate.settings.tiled_mlp]
+    tiled = [
+        s.plan
+        for s in kept
+        if s.plan.estimate is not None and s.plan.estimate.settings.tiled_mlp and s.plan.fit != "no"
+    ]
     if not tiled:
         return []
     return [
         t(
-            "No training plan fits with Unsloth's MLPs whole: {plan} and the others fit with its tiled MLP "
+            "No training plan fits with Unsloth's MLPs whole. What fits with its tiled MLP "
             "(FastLanguageModel.from_pretrained(..., unsloth_tiled_mlp=True)), which runs each MLP a tile "
-            "of tokens at a time and again in the backward, one more MLP forward per step (counted in time).",
-            plan=translated(tiled[0].name),
+            "of tokens at a time and again in the backward, one more MLP forward per step (counted in "
+            "time): {plans}.",
+            plans=", ".join(translated(p.name) for p in tiled),
         )
     ]
 
@@ -1997,7 +2000,7 @@ class Engine:
         tokens on 8 H100s got a partial fine-tune with 783 GB of RAM, where LoRA fits so with 86).
         With --stack unsloth, which offloads its checkpoints itself, those that fit with its TiledMLP
         (unsloth_tiled_mlp=True), which keeps no MLP intermediates of a long sequence: its
-        notebook trains gpt-oss-20b on 486,607 tokens in 70.5 GB of an A100 so."""
+        notebook trains gpt-oss-20b on 486,607 tokens in 70.5 GiB of an A100 so."""
         if _any_fit(estimates[m.id][0] for m in training):
             return {}
         if key.stack == "unsloth":

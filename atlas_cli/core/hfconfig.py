@@ -730,11 +730,9 @@ def _quantized(quant: Config, warnings: list[str]) -> WeightsDtype | None:
     bits = quant.get("bits") or quant.get("w_bit") or quant.get("weight_bits")
     if isinstance(bits, int) and not isinstance(bits, bool):
         if bits not in (4, 8):
-            warnings.append(t("{method} weights of {bits} bits: sized as 4-bit", method=method, bits=bits))
+            warnings.append(t("config.json's quantization of {bits} bits: sized as 4-bit", bits=bits))
         return "int8" if bits == 8 else "int4"
-    warnings.append(
-        t("quantization '{method}' is not one ft-atlas reads: weights sized as 16-bit", method=method or "?")
-    )
+    warnings.append(t("config.json's quantization_config is not one ft-atlas reads: weights sized as 16-bit"))
     return None
 
 
@@ -800,9 +798,7 @@ def _stored_dtype(
         if isinstance(dtype, str) and dtype in DTYPES:
             return DTYPES[dtype]
         if dtype is not None:
-            warnings.append(
-                t("torch_dtype {dtype}: not a dtype transformers loads; sized as fp32", dtype=repr(dtype))
-            )
+            warnings.append(t("config.json's torch_dtype is not a dtype transformers loads: sized as fp32"))
             return "fp32"
     return "fp32"
 
@@ -961,9 +957,8 @@ def parse_config(config: Config, name: str, source: str) -> ParsedConfig:
     if not known:
         warnings.append(
             t(
-                "model_type '{type}' is not one ft-atlas knows: read as a Llama-style decoder (gated MLP, "
-                "no biases) from its usual fields; check the counts",
-                type=model_type or "(none)",
+                "config.json's model_type is not one ft-atlas knows: read as a Llama-style decoder (gated "
+                "MLP, no biases) from its usual fields; check the counts",
             )
         )
     reader = _Reader(text, CLASS_DEFAULTS.get(model_type, {}), name)

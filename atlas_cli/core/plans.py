@@ -420,7 +420,9 @@ CHANGE_WORDS = {
         "({gb:g} GB)"
     ),
     "stack": N_("the {value} stack (--stack {value}) ({gb:g} GB)"),
-    "tiled_mlp": N_("Unsloth's tiled MLP (--tiled-mlp; unsloth_tiled_mlp=True) ({gb:g} GB)"),
+    "tiled_mlp": N_(
+        "Unsloth's tiled MLP (unsloth_tiled_mlp=True; estimate --tiled-mlp sizes it) ({gb:g} GB)"
+    ),
     "quantized_experts": N_(
         "the routed experts in 4 bits too (--quantize-experts; axolotl's quantize_moe_experts, one whole "
         "model per GPU) ({gb:g} GB)"

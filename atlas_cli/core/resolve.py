@@ -728,6 +728,8 @@ def resolve_model(
     """The model a profile names: found by core/models.find_model (path, catalog, HF cache, Hub),
     or a bare size. A model used through an API is only named: it needs no shape."""
     if model is not None and api:
+        if size_b is not None:  # a hosted model has no size of ours to check it against
+            raise UsageError(t("--model and --model-size are alternatives: give one"))
         tuning = catalog.api_tuning(model)
         # A model a known provider serves (gpt-, gemini-, claude-, ...) is a post-trained chat
         # model: its tuning APIs (OpenAI's DPO, Vertex's preference tuning) start from it.

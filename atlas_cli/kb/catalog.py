@@ -17,7 +17,7 @@ from atlas_cli.errors import UnknownName, echoed
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.behaviour import REFERENCE_PRICE_KINDS
 from atlas_cli.kb.records import Gpu, HostedOffer, KnowledgeBase, LlmModel, Method, Price, Training
-from atlas_cli.kb.vocabulary import MAX_GPU_MEMORY_GB, RUSSIAN_GB
+from atlas_cli.kb.vocabulary import RUSSIAN_GB
 
 # --- look-ups ------------------------------------------------------------------------------
 
@@ -282,6 +282,12 @@ class Catalog:
                     return method, name
         return None
 
+    @cached_property
+    def _most_gpu_memory(self) -> float:
+        """The most memory any GPU in the catalog comes with: a bare number past it is a card's model
+        number (--gpu 970, a GTX 970), not its memory."""
+        return float(max(max((g.memory_gib, *(g.memory_sizes_gb or ()))) for g in self.gpus.values()))
+
     def gpu(self, query: str) -> Gpu:
         key = normalize(query)
         if key not in self._gpu_names and is_laptop_gpu(query):
@@ -290,7 +296,7 @@ class Catalog:
             # A newcomer's review: --gpu 24 was offered t4 and apple-m4 for a card's memory; --gpu
             # 3070 (a card the catalog lacks) was told --vram 3070, which no GPU has.
             number = float(query.strip().replace(",", "."))
-            said = GPU_AS_MEMORY if number <= MAX_GPU_MEMORY_GB else GPU_MODEL_NUMBER
+            said = GPU_AS_MEMORY if number <= self._most_gpu_memory else GPU_MODEL_NUMBER
             raise UnknownName(t(said, query=echoed(query.strip())), "GPU", ())
         chip = _latin(MAC_BEFORE_CHIP.sub("", key, count=1))
         if chip in self._gpu_names:  # "MacBook Pro M3 Pro": the chip the Mac is named by

@@ -156,6 +156,7 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         # DeepSpeed gets a 4-bit base whole on every GPU first; a trainer that loads it shard by
         # shard under FSDP does so where nothing else fits (search.with_strategy), as recommend ranks.
         sharded_loading=False,
+        tiled_mlp=False,  # Unsloth's; no recipe trainer tiles the MLP
     )
     base = _without_needless_offload(recipe, run, base, tuple(objectives.values()))
     hardware = recipe_hardware(catalog, recipe)
@@ -168,12 +169,12 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         recipe.quantized_experts = False
         base = base._replace(quantized_experts=False)
         stages = _sized_stages(recipe, run, base, objectives, hardware.device)
-        heaviest = _heaviest(stages)
     stages = _loaded_alike(recipe, run, stages)
     stages, base = _checkpoints_offloaded_to_fit(recipe, run, base, objectives, hardware.device, stages)
     split = max(e.settings.sequence_parallel for e in stages.values())
     recipe.estimates = stages
-    recipe.sharding, recipe.offload, recipe.sequence_parallel = heaviest, base.offload, split
+    # Offloaded checkpoints may fit the stages on a lighter strategy: the one they were sized on.
+    recipe.sharding, recipe.offload, recipe.sequence_parallel = _heaviest(stages), base.offload, split
     for found in stages.values():
         _set_accumulation(
             recipe, found.settings.objective, found.settings.batch_size, found.settings.replicas
@@ -243,7 +244,7 @@ def _checkpoints_offloaded_to_fit(
     activation_offloading; LLaMA-Factory's use_unsloth_gc), as recommend does where nothing fits
     (Engine._activations_offloaded): turned on where every stage then fits, within --ram, rather
     than a recipe that runs out of memory (an expert's review: Qwen3-8B at 32k on an RTX 4090,
-    25.85 GB of 25.76 as written, 16.9 GB so)."""
+    25.85 GB of 25.76 as written, 17.1 GB so)."""
     missing = next((e for e in stages.values() if e.fit == "no"), None)
     if missing is None or base.activation_offloading:
         return stages, base

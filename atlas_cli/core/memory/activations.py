@@ -106,14 +106,11 @@ def layer_bytes_per_token(
 ) -> float:
     """Activations one layer keeps for backward, per token: the average layer, or with `largest`
     the layer of the widest attention (layers of two widths: Gemma 4). `tiled_mlp`: Unsloth's
-    TiledMLP saves only the MLP's input, already counted, and its backward's gradient of it."""
+    TiledMLP saves only the MLP's input, already counted (its transients: tiled_mlp_bytes)."""
     h = shape.hidden
     norm_input = 1 if stack in LEAN_KERNEL_STACKS else 2  # a norm's saved input: bf16 or fp32
     elements: float = 4 * h if stack in LEAN_KERNEL_STACKS else 6 * h
-    # Without its intermediates the MLP no longer sets the layer's peak in the backward: attention's
-    # backward does, with the gradients of its output, q, k, v and input (2q + 2kv + h) beside what
-    # the layer saved, and TiledMLP's gradient of its input (h, unsloth_zoo TiledMLP.backward).
-    elements += h + _attention_gradient_elements(shape, largest) if tiled_mlp else _mlp_elements(shape, stack)
+    elements += 0 if tiled_mlp else _mlp_elements(shape, stack)
     elements += _attention_elements(shape, norm_input, largest)
     elements += (shape.norms_per_layer - 2) * norm_input * h
     return elements * precision_bytes
@@ -132,10 +129,15 @@ def _mlp_elements(shape: Shape, stack: str) -> float:
     return elements
 
 
-def tiled_mlp_tile_bytes(shape: Shape, stack: str, precision_bytes: float = 2.0) -> float:
-    """One tile of Unsloth's TiledMLP while it runs: `hidden` tokens' MLP intermediates (its
-    "arctic" tiling, unsloth_zoo tiled_mlp.patch_mlp: chunk_size = H)."""
-    return shape.hidden * _mlp_elements(shape, stack) * precision_bytes
+def tiled_mlp_bytes(shape: Shape, stack: str, tokens: float, precision_bytes: float = 2.0) -> float:
+    """What one layer holds at a time under Unsloth's TiledMLP, beside what the layers saved: one
+    tile of MLP intermediates (`hidden` tokens, its "arctic" tiling: unsloth_zoo tiled_mlp.patch_mlp
+    chunk_size = H) and, the MLP no longer setting the layer's peak in the backward, attention's
+    backward with the gradients of its output, q, k, v and input (2q + 2kv + h) and TiledMLP's
+    gradient of its input (h, TiledMLP.backward's zeros_like(x))."""
+    tile = min(tokens, shape.hidden) * _mlp_elements(shape, stack)
+    gradients = (shape.hidden + _attention_gradient_elements(shape, largest=True)) * tokens
+    return (tile + gradients) * precision_bytes
 
 
 def _attention_gradient_elements(shape: Shape, largest: bool) -> float:
@@ -218,12 +220,12 @@ def activation_bytes(
     TiledMLP runs every MLP a tile at a time (unsloth_tiled_mlp=True)."""
     if layers == 0 or tokens == 0:
         return 0.0, 0.0
-    tile = tiled_mlp_tile_bytes(shape, stack, precision_bytes) if tiled_mlp else 0.0
-    one_layer = layer_bytes_per_token(shape, stack, precision_bytes, tiled_mlp=tiled_mlp) * tokens + tile
+    running = tiled_mlp_bytes(shape, stack, tokens, precision_bytes) if tiled_mlp else 0.0
+    one_layer = layer_bytes_per_token(shape, stack, precision_bytes, tiled_mlp=tiled_mlp) * tokens
     if not checkpointing:
-        return layers * one_layer, 0.0
+        return layers * one_layer + running, 0.0
     widest = layer_bytes_per_token(shape, stack, precision_bytes, largest=True, tiled_mlp=tiled_mlp)
-    one_layer = widest * tokens + tile
+    one_layer = widest * tokens + running
     kept = shape.hidden * precision_bytes * tokens  # the layer's input
     if stack == "unsloth" and (tokens if seq_len is None else seq_len) >= UNSLOTH_OFFLOAD_FROM:
         # Checkpoints go to pinned CPU memory; the GPU keeps two staging buffers.
