@@ -1964,8 +1964,9 @@ class Engine:
         if local and key.unchecked is not None:
             for m in training:
                 estimates[m.id] = self._faster_unchecked_plan(m, estimates[m.id], hardware, key)
-        offloads = key.stack == "unsloth" or not key.activation_offloading  # Unsloth tiles its MLP instead
-        if local and offloads and not hardware.unified and training:
+        # Checkpoints to CPU RAM unless the profile offloads them already; Unsloth tiles its MLP instead.
+        escalates = key.stack == "unsloth" or not key.activation_offloading
+        if local and escalates and not hardware.unified and training:
             estimates.update(self._activations_offloaded(info, hardware, key, training, estimates))
         # Unified memory (Apple silicon): CPU RAM is the GPU's own pool, nothing to offload to.
         for offload in ("optimizer", "params"):
