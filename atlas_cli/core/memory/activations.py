@@ -108,7 +108,7 @@ def layer_bytes_per_token(
     the layer of the widest attention (layers of two widths: Gemma 4). `tiled_mlp`: Unsloth's
     TiledMLP saves only the MLP's input, already counted (its transients: tiled_mlp_bytes)."""
     h = shape.hidden
-    norm_input = 1 if stack in LEAN_KERNEL_STACKS else 2  # a norm's saved input: bf16 or fp32
+    norm_input = _norm_input(stack)
     elements: float = 4 * h if stack in LEAN_KERNEL_STACKS else 6 * h
     elements += 0 if tiled_mlp else _mlp_elements(shape, stack)
     elements += _attention_elements(shape, norm_input, largest)
@@ -119,14 +119,19 @@ def layer_bytes_per_token(
 def _mlp_elements(shape: Shape, stack: str) -> float:
     """The MLP's (or mixture of experts') share of layer_bytes_per_token: its intermediates, and a
     mixture's routed copies of each token, shared expert's gate and router norms' inputs."""
-    lean = stack in LEAN_KERNEL_STACKS
-    elements: float = (3 if lean else 4) * shape.mlp_width
+    elements: float = (3 if stack in LEAN_KERNEL_STACKS else 4) * shape.mlp_width
     if shape.is_moe:
         h, moe_share = shape.hidden, shape.moe_layers / shape.layers
         elements += 2 * h * shape.experts_active * moe_share
         elements += h * moe_share if shape.shared_gate else 0
-        elements += shape.moe_norm_inputs * (1 if lean else 2) * h * moe_share
+        elements += shape.moe_norm_inputs * _norm_input(stack) * h * moe_share
     return elements
+
+
+def _norm_input(stack: str) -> int:
+    """Bytes per element of a norm's saved input, in units of 16 bits: bf16 under the fused
+    kernels of LEAN_KERNEL_STACKS, fp32 otherwise."""
+    return 1 if stack in LEAN_KERNEL_STACKS else 2
 
 
 def tiled_mlp_bytes(shape: Shape, stack: str, tokens: float, precision_bytes: float = 2.0) -> float:
@@ -136,17 +141,14 @@ def tiled_mlp_bytes(shape: Shape, stack: str, tokens: float, precision_bytes: fl
     backward with the gradients of its output, q, k, v and input (2q + 2kv + h) and TiledMLP's
     gradient of its input (h, TiledMLP.backward's zeros_like(x))."""
     tile = min(tokens, shape.hidden) * _mlp_elements(shape, stack)
-    gradients = (shape.hidden + _attention_gradient_elements(shape, largest=True)) * tokens
+    gradients = (shape.hidden + _attention_gradient_elements(shape)) * tokens
     return (tile + gradients) * precision_bytes
 
 
-def _attention_gradient_elements(shape: Shape, largest: bool) -> float:
-    """Attention's backward transients per token (2q + 2kv + h), averaged over the layers of a
-    model's attention kinds or the largest."""
-    kinds = [(count, 2 * q + 2 * kv + shape.hidden) for count, q, kv, _ in shape.attention_kinds]
-    if largest:
-        return float(max(elements for _, elements in kinds))
-    return sum(count * elements for count, elements in kinds) / max(1, sum(c for c, _ in kinds))
+def _attention_gradient_elements(shape: Shape) -> float:
+    """Attention's backward transients per token (2q + 2kv + h) in its widest kind of layer, the
+    one that sets the peak."""
+    return float(max(2 * q + 2 * kv + shape.hidden for _, q, kv, _ in shape.attention_kinds))
 
 
 def _attention_elements(shape: Shape, norm_input: int, largest: bool) -> float:
