@@ -28,6 +28,9 @@ ISSUE_GPUS = {
     *("rtx-4060", "apple-m1", "apple-m1-pro", "apple-m2", "apple-m2-pro", "apple-m3", "apple-m3-pro"),
     "apple-m4",
     "rtx-3080-12gb",  # a newcomer's review: "3080 12GB" was refused, and the card shipped in 2022
+    # Common 6-16 GB desktop and workstation cards a newcomer names (--gpu 3070 was refused).
+    *("rtx-2060", "rtx-3060-ti", "rtx-3070", "rtx-3070-ti", "rtx-4060-ti-8gb", "rtx-a4000", "rtx-a5000"),
+    *("rtx-5060-ti-16gb", "rtx-5070", "rtx-5070-ti"),
 }
 
 
