@@ -2298,8 +2298,10 @@ def test_zero_3_across_nodes_partitions_within_them_where_it_fits(run: Runner) -
     wrote ZeRO++ hierarchical partitioning. `auto` sizes it where its second copy of the 16-bit
     weights (141 GB over a node's 8 GPUs) still fits within the margin; `--sharding zero3`, full
     fine-tuning (past the margin with it), a 4-bit base, one node and 13 GPUs (nodes of 7 and 6,
-    which a partition of 7 does not divide) stay flat."""
+    which a partition of 7 does not divide) stay flat. (Nodes joined by a cloud's 400 Gb/s, AWS
+    p4d's EFA, what ZeRO++ is for: a DGX's 3,200 Gb/s carries the gathers almost as fast.)"""
     args = ("estimate", "--model", "llama-3.1-70b", "--gpu", "h100", "--examples", "100k", "--json")
+    args += ("--network-gbps", "400")
     lora = ok(run(*args, "--method", "lora", "--gpus", "32")).json()
     flat = ok(run(*args, "--method", "lora", "--gpus", "32", "--sharding", "zero3")).json()
     assert lora["assumptions"]["hierarchical"] and not flat["assumptions"]["hierarchical"]

@@ -4545,9 +4545,9 @@ def test_hierarchical_partitioning_is_written_where_it_fits(run: Runner, tmp_pat
     NVLink its time drops below a third of flat sharding's, which waits on the network; its second
     copy of the weights fits, so the recipe writes it, sized and timed with it. accelerate takes it
     only from a DeepSpeed JSON it names, beside which it refuses its own ZeRO, offload and
-    precision keys."""
+    precision keys. (Nodes joined by a cloud's 400 Gb/s, AWS p4d's EFA, where the gathers weigh.)"""
     args = ("--gpu", "h100", "--gpus", "32", "--model", "llama-3.1-70b", "--goal", "chat", "--batch-size")
-    args += ("1", "--data-kind", "demonstrations", "--examples", "100k")
+    args += ("1", "--data-kind", "demonstrations", "--examples", "100k", "--network-gbps", "400")
     ranked = ok(run("recommend", *args, "--top", "5", "--json")).json()["recommendations"]
     args += ("--plan", str(next(p["rank"] for p in ranked if p["method"] == "lora")))
     said = " ".join(ok(run("recipe", *args, "--out", "-")).stdout.replace("#", " ").split())

@@ -543,11 +543,16 @@ def _decode_ops_per_layer(work: Work) -> float:
     return FORWARD_OPS_PER_LAYER + ADAPTER_FORWARD_OPS * _adapted_per_layer(work)
 
 
-def link_gbs(device: Device, gpus: int) -> float:
+def link_gbs(device: Device, gpus: int, ring: bool = True) -> float:
     """What collectives reach per GPU, one direction: the GPU link within a node, the network
-    beyond one."""
-    link = device.link_gbs if gpus <= GPUS_PER_NODE else min(device.link_gbs, device.network_gbs)
-    return link * LINK_EFFICIENCY
+    beyond one. A ring collective (all-gather, reduce-scatter, all-reduce, broadcast) runs one NCCL
+    channel per NIC, each leaving the node at its own port, so a GPU's share crosses the node's
+    whole network (all its GPUs' ports), up to the GPU's own link; an all-to-all sends each GPU's
+    data through its own port."""
+    if gpus <= GPUS_PER_NODE:
+        return device.link_gbs * LINK_EFFICIENCY
+    network = device.network_gbs * (node_layout(gpus)[1] if ring else 1)
+    return min(device.link_gbs, network) * LINK_EFFICIENCY
 
 
 def _communication_seconds(work: Work, device: Device, accumulation: int, extra_forwards: int = 0) -> float:
@@ -591,7 +596,7 @@ def _all_to_all_seconds(work: Work, device: Device, tokens: float) -> float:
     per_token = sum(2.0 * (2 * q + 2 * kv) * count for count, q, kv, _ in shape.attention_kinds)
     passes = 3 if s.gradient_checkpointing else 2
     payload = tokens * per_token * passes * (split - 1) / split
-    return payload / (link_gbs(device, split) * 1e9)
+    return payload / (link_gbs(device, split, ring=False) * 1e9)
 
 
 def _offload_seconds(work: Work, device: Device, accumulation: int) -> float:
