@@ -18,7 +18,7 @@ from atlas_cli.errors import EXIT_INVALID_KB, KnowledgeBaseError, UsageError
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import bundled_kb_path
 from atlas_cli.kb.loading import load_knowledge_base
-from tests.conftest import Runner
+from tests.conftest import Runner, fails
 
 DATA = bundled_kb_path()
 LOCATED = re.compile(r"^.+:\d+:\d+: ")
@@ -139,13 +139,15 @@ def test_sections_split_over_any_files(tmp_path: Path) -> None:
 # --- where the KB is and whether it can be read ---------------------------------------------------
 
 
-def test_missing_path_is_a_located_error(tmp_path: Path, run: Runner) -> None:
+def test_a_missing_path_is_bad_usage(tmp_path: Path, run: Runner) -> None:
+    """An attacker's review: `--kb /nonexistent` exited 3, "invalid knowledge base", where a
+    mistyped path is bad usage (2), as a mistyped --model path is; every spelling agrees."""
     missing = tmp_path / "nope.yaml"
-    [problem] = problems_of(missing)
-    assert problem.startswith(f"{missing}:1:1: ")
-    assert "no such file" in problem
-    assert_cli_invalid(run("validate", str(missing)), f"{missing}:1:1:")
-    assert_cli_invalid(run("--kb", str(missing), "methods"), f"{missing}:1:1:")
+    with pytest.raises(UsageError, match="no such file or directory"):
+        load_knowledge_base(missing)
+    for args in (["validate", str(missing)], ["--kb", str(missing), "methods"]):
+        fails(run(*args), 2, "no such file or directory")
+    fails(run("recommend", "--gpu", "t4", "--json", env={"FT_ATLAS_KB": str(missing)}), 2, "no such file")
 
 
 def test_empty_directory_is_a_located_error(tmp_path: Path, run: Runner) -> None:

@@ -1126,6 +1126,15 @@ def test_a_one_or_two_letter_answer_is_never_an_abbreviated_russian_alias() -> N
 def test_a_gpu_said_in_a_sentence_is_read(catalog: Catalog) -> None:
     """A newcomer's review: "I have a 4090" was an unknown GPU, though sentences are read for the
     goal and the data."""
-    for said in ("I have a 4090", "у меня 4090", "my 4090"):
+    for said in ("I have a 4090", "у меня 4090", "my 4090", "a 4090", "the 4090"):
         answers, _ = interview(catalog, ["", said] + [""] * 12)
         assert answers["gpu"] == "rtx-4090", said
+    # An attacker's review: "24 gigs" was an unknown GPU in English where "24 гига" was read, and
+    # "m2 air 16gb" was offered a V100 and a T4. (A bare memory is confirmed: "y".)
+    for said, gpu, vram in (
+        ("24 gigs", None, 24.0),
+        ("24gb of vram", None, 24.0),
+        ("m2 air 16gb", "apple-m2", 16.0),
+    ):
+        answers, _ = interview(catalog, ["", said, "y"] + [""] * 12)
+        assert (answers.get("gpu"), float(answers["vram"])) == (gpu, vram), (said, answers)

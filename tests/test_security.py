@@ -51,7 +51,7 @@ from atlas_cli.recipes.writer import render_recipe
 from atlas_cli.render.documents import escape_breaks, recommendation_json
 from tests.conftest import Runner, fails, ok
 from tests.test_kb_fuzz import fuzz_base
-from tests.test_knowledge import bundled_sections, dump
+from tests.test_knowledge import bundled_sections, dump, problems_of
 from tests.test_recipes import rank_of
 
 PROFILE = ["--gpu", "rtx-3090", "--model-size", "7b"]
@@ -374,6 +374,17 @@ def test_ask_with_stdin_closed_does_not_crash() -> None:
 # YAML and str.splitlines() line breaks, a C1 control (CSI), and a bidirectional override and isolate
 BREAKS = "\u2028\u2029\u0085\u009b\u202e\u2066"
 ESCAPES = "\x1b[2J\x1b]8;;https://evil.example\x07link\x1b]8;;\x07\x07\x08"  # clear screen, OSC 8
+
+
+def test_an_alias_with_a_control_character_is_refused(tmp_path: Path) -> None:
+    """An attacker's review: `validate` passed a model alias ending in a newline, and recipes took
+    it as a Hub id ('meta-llama/Evil-Instruct\\n' as the script's default model)."""
+    data = bundled_sections()
+    model = next(m for m in data["models"] if m["id"] == "llama-3-8b")
+    model["aliases"] = [*model.get("aliases", []), "meta-llama/Evil-Instruct\n"]
+    path = tmp_path / "kb.yaml"
+    path.write_text(dump(data), encoding="utf-8")
+    assert any("aliases" in problem for problem in problems_of(path))
 
 
 def hostile_kb(tmp_path: Path, text: str, name: str = "hostile.yaml") -> Path:

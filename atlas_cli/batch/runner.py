@@ -129,8 +129,9 @@ def _answer(
     if line is None:
         return _error(number, "bad_input", t("line longer than {count} characters", count=MAX_LINE_CHARS))
     text = line.strip()
-    if number == 1:
-        text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
+    # A byte-order mark some editors write, also inside joined files (`cat a.jsonl b.jsonl`): it
+    # is never JSON (an attacker's review: line 2 was refused in json's own words).
+    text = text.removeprefix("\ufeff")
     if not text:
         return _error(number, "bad_input", t("empty line"))
     # Bytes that are not UTF-8 inside a string decode too (an attacker's review: "gpt-4o\xff" was
@@ -222,9 +223,9 @@ def encode_chunk(
 
 def _repeatable(number: int, line: str | None, record: bytes, outcome: int) -> tuple[str, bytes] | None:
     """The line and its record after its number, when a repeat of the line gets the same answer:
-    an answered line, not the first (whose byte-order mark is removed, another line's is not)."""
+    an answered line."""
     head = b'{"line":%d' % number
-    if line is None or number == 1 or outcome != ANSWERED or not record.startswith(head):
+    if line is None or outcome != ANSWERED or not record.startswith(head):
         return None
     return line, record[len(head) :]
 

@@ -79,7 +79,7 @@ def find_model(catalog: Catalog, text: str) -> FoundModel:
     base_of = catalog.base_of(name)
     if base_of is not None:  # its config is the post-trained entry's: no need to read the Hub
         return FoundModel(base_of, "catalog", base_of.id, base_of.base_checkpoint, "base")
-    if not HUB_ID.match(name):
+    if not HUB_ID.fullmatch(name):
         if _exists(path) and path.is_dir():  # no model's name, but a folder here: what it lacks is said
             return _from_path(path, name)
         catalog.model(name)  # raises: unknown, with the nearest names and the other ways to say it
@@ -120,7 +120,7 @@ def variant_checkpoint(entry: LlmModel, variant: str) -> str | None:
     own = hub_id_of(entry)
     if entry.variant == "instruct" and own is not None and own != entry.base_checkpoint:
         return own
-    return next((a for a in entry.aliases if HUB_ID.match(a) and looks_instruct(a)), None)
+    return next((a for a in entry.aliases if HUB_ID.fullmatch(a) and looks_instruct(a)), None)
 
 
 def names_other_variant(entry: LlmModel, hub_id: str | None, variant: object) -> bool:
@@ -146,7 +146,7 @@ def _catalog_repo(entry: LlmModel, typed: str) -> str | None:
     instruct checkpoint of a post-trained entry or of a base entry named as its instruct model
     ("Llama 3.1 8B Instruct", as the recipe loads it; a newcomer's review saw `model` name the
     base), else the one the entry's config.json URL names."""
-    if HUB_ID.match(typed):
+    if HUB_ID.fullmatch(typed):
         return typed
     if entry.variant == "instruct" or looks_instruct(typed):
         return variant_checkpoint(entry, "instruct") or hub_id_of(entry)

@@ -451,7 +451,8 @@ _RUSSIAN_UNITS = re.compile(
     r"|трлн|триллион(?:а|ов)?)\.?\s*$"
 )
 _DIGIT_GROUPS = re.compile(r"(?<=\d)[\s\u00a0\u202f]+(?=\d)")  # "10 000": a space between groups
-_TRAILING_RUSSIAN_GB = re.compile(rf"\s*{RUSSIAN_GB_WORDS}\.?$")  # "24 ГБ", "8 гигов" -> 24gb, 8gb
+# "24 ГБ", "8 гигов", "24 gigs" -> 24gb, 8gb, 24gb
+_TRAILING_GB_WORDS = re.compile(rf"\s*(?:{RUSSIAN_GB_WORDS}|gigs?|gigabytes?)\.?$")
 _TRAILING_MIB = re.compile(rf"\s*{MIB_WORDS}\.?$")  # "24564 МиБ" -> 24564mib
 # "2,000" or "2.000", a whole count typed in Russian: groups of three digits, not decimals
 _GROUPED_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?:[,.][0-9]{3})+")
@@ -512,7 +513,7 @@ def plain_number(text: str, russian: bool = False) -> str:
     else:
         value = value.replace(",", "")
     value = _TRAILING_MIB.sub("mib", value.replace("_", ""))
-    return _TRAILING_RUSSIAN_GB.sub("gb", value) + unit
+    return _TRAILING_GB_WORDS.sub("gb", value) + unit
 
 
 def _typed_in_russian(text: str) -> bool:
@@ -580,7 +581,9 @@ def parse_number(value: str | int | float, flag: str, form: NumberForm) -> tuple
             # "2,000 тикетов" is two thousand: a whole count has no decimals to write (with a
             # unit, "2,500 млн", the comma stays decimal)
             typed = typed.replace(",", "").replace(".", "")
-        found = _NUMBER.fullmatch(plain_number(typed, True) if russian else typed)
+        found = _NUMBER.fullmatch(
+            plain_number(typed, True) if russian else _TRAILING_GB_WORDS.sub("gb", typed)
+        )
         multipliers = dict(form.suffixes)
         suffix = found["suffix"].lower() if found else ""
         if found is None or suffix not in multipliers or (found["exponent"] and not form.exponent):

@@ -772,7 +772,7 @@ class Interview:
         """A catalog name is stored as its id, which names the entry's own variant: an instruct
         name of a base entry ("llama-3.1-8b-instruct") keeps its variant as model_variant, so that
         neither the plan nor the reproduce line falls back to the base checkpoint."""
-        named = found.kind == "catalog" and not HUB_ID.match(text.strip())
+        named = found.kind == "catalog" and not HUB_ID.fullmatch(text.strip())
         model = found.model.id if named else text.strip()
         self.read_variants[model] = found.variant
         if not named or found.variant == found.model.variant:
@@ -789,8 +789,8 @@ MAX_COUNT_WORDS = 3  # "2,000", "2 000", "10 тыс.": a count is written in at 
 # "I have a 4090", «у меня 3090»: the words an answer may say before the card's name (a newcomer's
 # review: "unknown GPU 'I have a 4090'").
 OWNING_PHRASE: Final = re.compile(
-    r"^\s*(?:i\s+have|i've\s+got|i\s+got|we\s+have|i\s+use|my|у\s+меня(?:\s+есть)?|есть)\s+"
-    r"(?:an?\s+|one\s+|the\s+)?",
+    r"^\s*(?:(?:i\s+have|i've\s+got|i\s+got|we\s+have|i\s+use|my|у\s+меня(?:\s+есть)?|есть)\s+"
+    r"(?:an?\s+|one\s+|the\s+)?|(?:an?|one|the)\s+(?=\S))",  # or the article alone: "a 4070"
     re.IGNORECASE,
 )
 # "4070 на 12 гигов", "3090 with 24gb": the word between a GPU's name and its memory.

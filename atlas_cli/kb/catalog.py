@@ -298,7 +298,7 @@ class Catalog:
             number = float(query.strip().replace(",", "."))
             said = GPU_AS_MEMORY if number <= self._most_gpu_memory else GPU_MODEL_NUMBER
             raise UnknownName(t(said, query=echoed(query.strip())), "GPU", ())
-        chip = _latin(MAC_BEFORE_CHIP.sub("", key, count=1))
+        chip = MAC_AFTER_CHIP.sub(r"\1", _latin(MAC_BEFORE_CHIP.sub("", key, count=1)))
         if chip in self._gpu_names:  # "MacBook Pro M3 Pro": the chip the Mac is named by
             return self.gpus[self._gpu_names[chip]]
         printed = self._gpu_names_unbranded.get(_unbranded(key))
@@ -425,6 +425,11 @@ MAC_BEFORE_CHIP = re.compile(
     r"^(?:apple|эппл)?(?:macbook(?:pro|air)?|mac(?:studio|mini|pro)?|imac"
     # Russian: "мак" alone reads as "mak" (its letters look Latin), "макбук" stays Cyrillic.
     r"|mak|макбук(?:про|эйр)?|мак(?:студио|мини|про)?|аймак).*?(?=[mм][1-9](?![0-9]))"
+)
+
+# ... or after it: "M2 Air" (a newcomer's review: 'm2 air 16gb' was offered a V100 and a T4).
+MAC_AFTER_CHIP = re.compile(
+    r"^(m[1-9](?:pro|max|ultra)?)(?:macbook(?:air|pro)?|air|imac|macmini|macstudio|mini|studio)$"
 )
 
 # A laptop GPU shares its name with a desktop card but not its memory (NVIDIA's RTX 3060 Laptop

@@ -13,7 +13,7 @@ import stat
 from pathlib import Path
 from typing import NamedTuple
 
-from atlas_cli.errors import KnowledgeBaseError, UsageError, one_line
+from atlas_cli.errors import KnowledgeBaseError, UsageError, echoed, one_line
 from atlas_cli.i18n import t
 
 KB_ENV = "FT_ATLAS_KB"
@@ -62,14 +62,15 @@ def kb_files(path: Path) -> list[Path]:
     """The YAML files a KB path stands for: the file itself, or a directory's `*.yaml` files in
     name order. A missing path or a directory without them is a located KnowledgeBaseError.
     Dot-files are skipped: editors' lock files (`.#methods.yaml`) and macOS AppleDouble files
-    (`._methods.yaml`) are not part of a KB."""
+    (`._methods.yaml`) are not part of a KB. A path that does not exist is bad usage (exit 2), as a
+    mistyped --model path is, not an invalid KB (an attacker's review)."""
     if path.is_dir():
         files = sorted(p for p in path.glob("*.yaml") if not p.name.startswith("."))
         if not files:
             raise KnowledgeBaseError([one_line(f"{path}:1:1: no *.yaml files in this directory")])
         return files
     if not path.exists():
-        raise KnowledgeBaseError([one_line(f"{path}:1:1: no such file or directory")])
+        raise UsageError(t("knowledge base {path}: no such file or directory", path=echoed(str(path))))
     return [path]
 
 

@@ -70,6 +70,8 @@ from atlas_cli.kb.vocabulary import (
 )
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$", max_length=64)]
+# Another name a user may type: printable (an alias with a newline passed as a Hub id into recipes).
+Alias = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f-\x9f]+$", max_length=200)]
 MAX_STRING_CHARS = 10_000  # any one string of a KB: prose, a snippet, a note (Strict)
 
 
@@ -440,7 +442,7 @@ class HostedAs(Strict):
 class Method(MethodBehaviour, Strict):
     id: Id
     name: str = Field(pattern=r"\S")  # shown in every table: not empty, not blank
-    aliases: list[str] = []
+    aliases: list[Alias] = []
     category: Id
     kind: MethodKind
     tags: list[Id] = []
@@ -666,7 +668,7 @@ Tflops = Annotated[float, Field(ge=0.1, le=1_000_000)]
 class Gpu(GpuBehaviour, Strict):
     id: Id
     name: str = Field(pattern=r"\S")  # shown in every table: not empty, not blank
-    aliases: list[str] = []
+    aliases: list[Alias] = []
     vendor: Literal["nvidia", "amd", "apple"]
     memory_gib: float = Field(ge=0.25, le=100_000, description="Advertised memory; vendors' 'GB' are GiB.")
     reported_memory_mib: int | None = Field(
@@ -890,7 +892,7 @@ class GatedDeltaNet(Strict):
 class LlmModel(LlmModelBehaviour, Strict):
     id: Id
     name: str = Field(pattern=r"\S")  # shown in every table: not empty, not blank
-    aliases: list[str] = []
+    aliases: list[Alias] = []
     family: str
     architecture: Literal["decoder", "encoder", "encoder-decoder"]
     variant: ModelVariant = Field(

@@ -72,12 +72,15 @@ CLASSIFIER_PIPELINE: Final[tuple[str, ...]] = ("sft",)
 # Russian writes "8 ГБ", "8 гигов" or "8 гигабайт"; the alternatives are tried longest first.
 RUSSIAN_GB: Final = r"(?:гигабайт(?:а|ов)?|гиг(?:а|ов)?|гб)"
 RUSSIAN_GB_WORDS: Final = rf"(?:гиб|{RUSSIAN_GB}|г)"  # and ГиБ, and a bare г
-GB_WORDS: Final = rf"(?:gb|gib|g|{RUSSIAN_GB_WORDS})"
+# "24 gigs", "24 gigabytes": a newcomer's words, refused in English where "24 гига" was read.
+GB_WORDS: Final = rf"(?:gb|gib|gigs?|gigabytes?|g|{RUSSIAN_GB_WORDS})"
 # MiB, as nvidia-smi prints a card's memory ("24564MiB"): a newcomer pasted it (a review).
 MIB_WORDS: Final = r"(?:mib|миб)"
 # One way to split the digits only (no nested repetition): linear on a long string of digits.
+# "24GB VRAM", "24 gb of vram": what the memory is may follow it.
+OF_VIDEO_MEMORY: Final = r"(?:\s+(?:of\s+)?(?:vram|video\s+memory|gpu\s+memory|видеопамяти))?"
 GPU_MEMORY: Final = re.compile(
-    rf"^\s*([0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)\s*({GB_WORDS}|{MIB_WORDS})\s*$", re.IGNORECASE
+    rf"^\s*([0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)\s*({GB_WORDS}|{MIB_WORDS}){OF_VIDEO_MEMORY}\s*$", re.IGNORECASE
 )
 
 # A Hugging Face Hub repository id: owner/name of letters, digits, '-', '_' and '.'.
