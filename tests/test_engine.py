@@ -1102,14 +1102,15 @@ def test_where_nothing_fits_on_unsloth_its_tiled_mlp_is_tried(engine: Engine) ->
 def test_a_better_plan_one_change_of_how_it_trains_away_is_named(engine: Engine) -> None:
     """An expert's review: GRPO of a 32B reasoning model on 8 H100s with colocated vLLM ranked BitFit
     first (q/k/v biases only), LoRA not fitting with vLLM's share of every GPU, with nothing said
-    that LoRA fits with a vLLM server on 2 of them (its own to_fit). A note names it; where the
-    best plan fits, or only a change of the data would do, nothing is said."""
+    that LoRA fits with a vLLM server on GPUs of its own (its own to_fit): one H100 starts it, the
+    16-bit weights and one 8k sequence's cache. A note names it; where the best plan fits, or only
+    a change of the data would do, nothing is said."""
     profile = {
         "gpu": "h100-80gb", "gpus": "8", "model": "deepseek-r1-distill-qwen-32b", "goal": "reasoning",
         "data_kind": "reward-function", "examples": "5k", "seq_len": "8k", "vllm": "true",
     }  # fmt: skip
     rec = recommend(engine, **profile)
     assert rec.plans[0].method == "bitfit"
-    assert any(n.startswith("LoRA scores above BitFit") and "--vllm-server-gpus 2" in n for n in rec.notes)
+    assert any(n.startswith("LoRA scores above BitFit") and "--vllm-server-gpus 1" in n for n in rec.notes)
     plain = recommend(engine, gpu="rtx-4090", model="llama-3.1-8b", goal="chat")
     assert not any("scores above" in n for n in plain.notes)

@@ -100,7 +100,7 @@ def test_the_server_and_the_training_gpus_have_their_own_verdicts(run: Runner) -
     assert data["assumptions"]["vllm_server_fit"] == "no"
     table = ok(run("estimate", *args, env={"COLUMNS": "160"})).stdout
     assert re.search(r"usable GPU memory, training GPUs \(fits\)\s*│\s*85\.52", table), table
-    assert re.search(r"vLLM server, per GPU \(does not fit\)\s*│\s*148\.6", table), table
+    assert re.search(r"vLLM server, per GPU \(does not fit\)\s*│\s*146\.2", table), table
     assert re.search(r"90 % of a GPU, which vLLM may use\s*│\s*76\.97", table), table
     colocated = ok(run("estimate", *args[:-2], "--json")).json()["assumptions"]
     assert colocated["vllm_server_fit"] is None

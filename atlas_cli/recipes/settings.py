@@ -1630,7 +1630,7 @@ def _vllm_settings(recipe: Recipe, stage: str, estimate: Estimate, settings: Est
     why = (
         t("TRL's default")
         if share == VLLM_SHARE
-        else t("its part of the weights it loads and of a prompt's group's KV cache")
+        else t("its part of the weights it loads and of the KV cache it needs")
     )
     recipe.set(
         f"{stage}.vllm_gpu_memory_utilization",

@@ -137,7 +137,7 @@ def _estimate(method_id: str, model: str, shape: Shape, settings: EstimateSettin
     if s.sharding == "zero3":  # the policy alone: reference and reward models stay sharded
         gathered = states.sampled * (1 if s.offload == "params" else 1 - 1 / s.gpus)
         training_peak += placed.buffers
-    shared = s.stack == "unsloth" and MEMORY_MODELS[model].frozen_base
+    shared = _unsloth_shares_engine(model, s)
     apart = sampled_apart(model, s)
     colocated = served_by_vllm(model, s) and not apart and not shared and s.capacity_gb is not None
     vllm = vllm_share(model, shape, s) * (s.capacity_gb or 0.0) * GB if colocated else None
@@ -353,9 +353,9 @@ def sampled_apart(model: str, s: EstimateSettings) -> bool:
 
 def vllm_server_gb(model: str, shape: Shape, s: EstimateSettings) -> float:
     """What each GPU of a vLLM server holds to start (`trl vllm-serve`): its part of the 16-bit
-    weights and of a prompt's group's cache, and a CUDA context; vLLM then reserves the rest of
-    its gpu_memory_utilization for more of the cache."""
-    return rounded_gb(_vllm_need(model, shape, s) / s.vllm_server_gpus + CUDA_CONTEXT_BYTES)
+    weights and of one longest sequence's cache (_vllm_start_need), and a CUDA context; vLLM then
+    reserves the rest of its gpu_memory_utilization for more of the cache."""
+    return rounded_gb(_vllm_start_need(model, shape, s) / s.vllm_server_gpus + CUDA_CONTEXT_BYTES)
 
 
 def vllm_server_fit(model: str, shape: Shape, s: EstimateSettings) -> Fit | None:
@@ -468,13 +468,19 @@ def _merged_experts_bytes(model: str, shape: Shape, s: EstimateSettings) -> floa
 
 def vllm_share(model: str, shape: Shape, s: EstimateSettings) -> float:
     """The share of each GPU a colocated vLLM engine is given (vllm_gpu_memory_utilization): TRL's
-    0.3, or more, in hundredths, when its part of the weights it loads and of the KV cache of a
-    prompt's group needs it; a server's GPUs are its own (`trl vllm-serve`'s 0.9)."""
+    0.3, or more, in hundredths, when its part of the weights and of a prompt's group's cache
+    needs it, or where even its widest split cannot hold the group, of what starts it; a server's
+    GPUs are its own (`trl vllm-serve`'s 0.9)."""
     if s.samples_apart:
         return VLLM_SERVER_SHARE
     need = _vllm_need(model, shape, s)
-    part = need / _vllm_span(need, shape, s)
-    return max(VLLM_SHARE, -(-100 * part // ((s.capacity_gb or 1.0) * GB)) / 100)
+    span = _vllm_span(need, shape, s)
+    capacity = (s.capacity_gb or 1.0) * GB
+    part = need / span
+    if part > VLLM_SHARE * capacity and not _unsloth_shares_engine(model, s):
+        # The group does not fit TRL's 0.3 even split: only what starts the engine (waves then).
+        part = _vllm_start_need(model, shape, s) / span
+    return max(VLLM_SHARE, -(-100 * part // capacity) / 100)
 
 
 def vllm_waves(model: str, shape: Shape, s: EstimateSettings, sequences: float, tokens: float) -> int:
@@ -492,7 +498,7 @@ def vllm_waves(model: str, shape: Shape, s: EstimateSettings, sequences: float, 
 
 def vllm_tensor_parallel(model: str, shape: Shape, s: EstimateSettings) -> int:
     """GPUs one colocated vLLM engine spans (TRL's vllm_tensor_parallel_size): 1 when one GPU's
-    0.3 holds its weights and a prompt's group; else the fewest, in powers of two within a node
+    0.3 holds its weights and a prompt's group (_vllm_need); else the fewest, in powers of two within a node
     that split the attention heads evenly, whose shares do (or the most that qualify). A server
     spans its GPUs (`trl vllm-serve --tensor-parallel-size`)."""
     if s.samples_apart:
@@ -509,8 +515,25 @@ def _vllm_span(need: float, shape: Shape, s: EstimateSettings) -> int:
 
 
 def _vllm_need(model: str, shape: Shape, s: EstimateSettings) -> float:
-    """What a colocated vLLM engine must hold to start: its weights and a prompt's group's cache."""
+    """What a vLLM engine holds to decode a prompt's group of completions at once: its weights and
+    the group's cache. The engine is split over as many GPUs as that takes within TRL's 0.3
+    (vllm_tensor_parallel): fewer waves, each GPU reading part of the weights."""
     return _vllm_weight_bytes(model, shape, s) + _sampling_cache(shape, s, paged=True)
+
+
+def _vllm_start_need(model: str, shape: Shape, s: EstimateSettings) -> float:
+    """What a vLLM engine must hold to start at all: its weights and the cache of one sequence of
+    the longest length it serves (vLLM's check_enough_kv_cache_memory: "to serve at least one
+    request with the model's max seq len"); a group its cache cannot hold decodes in waves
+    (vllm_waves). The whole group was required before, which refused engines that start (an
+    expert's review)."""
+    return _vllm_weight_bytes(model, shape, s) + kv_cache_bytes(shape, s.seq_len, 1)
+
+
+def _unsloth_shares_engine(model: str, s: EstimateSettings) -> bool:
+    """Unsloth's vLLM serves the frozen base being trained (fast_inference), in standby while it
+    trains (docs.unsloth.ai, Memory Efficient RL); not with full fine-tuning."""
+    return s.stack == "unsloth" and MEMORY_MODELS[model].frozen_base
 
 
 def _sampling_cache(shape: Shape, s: EstimateSettings, paged: bool) -> float:
