@@ -2299,3 +2299,26 @@ def test_estimate_attention_says_how_attention_runs(run: Runner) -> None:
     assert kernel["per_gpu_gb"] < default["per_gpu_gb"]
     assert kernel["assumptions"]["attention"].startswith("memory-efficient")
     fails(run(*oss, "--attention", "flash"), 2, "--attention")
+
+
+def test_balanced_ranks_a_plan_ten_times_slower_below_the_faster_one(run: Runner) -> None:
+    """An expert's review: full fine-tuning of a 70B on 16 H100s over 100 Gb Ethernet ranked first
+    under --priority balanced at 32-79 days and $47k-117k, LoRA second at 5-13 h, for a score 0.03
+    higher. Ten times the time for no less money ranks below, and a note says why; --priority
+    quality keeps the score's order, and over the nodes' own InfiniBand nothing moves."""
+    args = ("recommend", "--gpu", "h100-80gb", "--gpus", "16", "--model", "llama-3.1-70b")
+    args += ("--model-variant", "base", "--goal", "adapt", "--data-kind", "demonstrations")
+    args += ("--examples", "200k", "--seq-len", "4k", "--tokens-per-example", "1k", "--json")
+    ethernet = ("--network-gbps", "100")
+    balanced = ok(run(*args, *ethernet)).json()
+    lora, full = balanced["recommendations"][:2]
+    assert (lora["method"], full["method"]) == ("lora", "full-ft") and full["score"] > lora["score"]
+    assert full["time"]["hours"] >= 10 * lora["time"]["hours"]
+    (said,) = [n for n in balanced["notes"] if "times as long: it ranks below it" in n]
+    assert said.startswith("Full fine-tuning would rank above LoRA on the methods' ratings")
+    quality = ok(run(*args, *ethernet, "--priority", "quality")).json()
+    assert quality["recommendations"][0]["method"] == "full-ft"
+    assert not any("times as long" in n for n in quality["notes"])
+    infiniband = ok(run(*args)).json()
+    assert infiniband["recommendations"][0]["method"] == "full-ft"
+    assert not any("times as long" in n for n in infiniband["notes"])

@@ -319,6 +319,9 @@ TIE_RATIO = 1.15
 # plans on one machine err alike.
 FASTER_WORTH_SAYING = 1.5
 LEAST_SAVING_HOURS = 1 / 6  # ... and saves at least 10 minutes (a review: "<1 min against <1 min")
+# ... and one that takes this many times the hours of a plan ranked below it, for no less money,
+# ranks below that plan (_slow_plans_demoted): an order of magnitude is past any score's worth.
+SLOWER_BY_FAR = 10.0
 MEASURED_PRIORITIES = {"cost", "speed"}
 # Why a plan takes fewer of the GPUs without --priority cost (Engine._fastest_count).
 OVER_THE_LIMITS_ON_ALL = N_(
@@ -712,6 +715,51 @@ def _fits_with_ram(offloaded: Estimate | None, ram_gb: float | None) -> bool:
     if offloaded is None or offloaded.fit not in ("yes", "tight"):
         return False
     return ram_gb is None or (offloaded.ram_gb or 0.0) <= ram_gb
+
+
+def _slow_plans_demoted(kept: list[Scored], timing: Callable[[Plan], Plan]) -> tuple[list[Scored], list[str]]:
+    """Under --priority balanced, a training plan shown by default that takes SLOWER_BY_FAR times
+    the hours of one ranked below it, on the same footing (fit and offload), for no less money,
+    ranks just below that plan, and a note says why: the score weighs the methods' ratings and the
+    rules, and a few hundredths of it are not worth ten times the time (an expert's review: full
+    fine-tuning of a 70B over 100 Gb Ethernet ranked first at 32-79 days and $47k-117k, LoRA second
+    at 5-13 h and $321-803). --priority quality keeps the score's order."""
+    order, notes = list(kept), []
+    shown = [s for s in kept[:DEFAULT_TOP] if s.plan.kind != "no-training" and s.plan.runs != "hosted"]
+    timed = [(s, timing(s.plan)) for s in shown if s.plan.fit in ("yes", "tight")]
+    timed = [(s, p) for s, p in timed if p.hours is not None and p.usd_or_gpu_hours is not None]
+    for i, (slow, plan) in enumerate(timed):
+        faster = next(
+            (
+                (s, p)
+                for s, p in timed[i + 1 :]
+                if (s.rank[0], s.plan.offload) == (slow.rank[0], slow.plan.offload)
+                and (p.hours or 0.0) * SLOWER_BY_FAR <= (plan.hours or 0.0)
+                and (p.usd_or_gpu_hours or 0.0) <= (plan.usd_or_gpu_hours or 0.0)
+                and (plan.hours or 0.0) - (p.hours or 0.0) >= LEAST_SAVING_HOURS
+            ),
+            None,
+        )
+        if faster is None:
+            continue
+        order.remove(slow)
+        order.insert(order.index(faster[0]) + 1, slow)
+        quick = faster[1]
+        notes.append(
+            t(
+                "{slow} would rank above {fast} on the methods' ratings and the rules, but takes about "
+                "{hours} ({cost}) against {fast_hours} ({fast_cost}), {times:.0f} times as long: it ranks "
+                "below it. --priority quality ranks by the ratings and the rules alone.",
+                slow=translated(plan.name),
+                fast=translated(quick.name),
+                hours=hours_text(plan.hours or 0.0),
+                cost=_measure(plan.usd_or_gpu_hours or 0.0, True, plan.timed),
+                fast_hours=hours_text(quick.hours or 0.0),
+                fast_cost=_measure(quick.usd_or_gpu_hours or 0.0, True, quick.timed),
+                times=(plan.hours or 0.0) / (quick.hours or 1.0),
+            )
+        )
+    return order, notes
 
 
 def _faster_plan_note(kept: list[Scored], timing: Callable[[Plan], Plan], priority: str) -> list[str]:
@@ -1202,7 +1250,9 @@ def _measure(value: float, cost: bool, timed: Timed) -> str:
     if not cost:
         return hours_text(value)
     priced = timed.cost is not None and timed.cost.usd is not None
-    return f"${value:,.2f}" if priced else t("{hours} GPU-hours", hours=significant(value))
+    if not priced:
+        return t("{hours} GPU-hours", hours=significant(value))
+    return f"${value:,.0f}" if value >= 100 else f"${value:,.2f}"  # cents past $100 are noise
 
 
 def ranked(scored: list[Scored], priority: str) -> list[Scored]:
@@ -2122,6 +2172,9 @@ class Engine:
     def recommend(self, profile: Profile) -> Recommendation:
         kept, left_out, context, timing, info, local = self._ranked(profile)
         facts, pipeline, inputs, hardware = context.facts, context.pipeline, context.inputs, context.hardware
+        demoted: list[str] = []
+        if timing is not None and profile.priority == "balanced":
+            kept, demoted = _slow_plans_demoted(kept, timing)
         notes = self._notes(profile, inputs, hardware, info, facts, pipeline)
         notes += self._pipeline_notes(facts, pipeline)
         other_ways = functools.partial(self._other_ways, context=context) if local else None
@@ -2154,7 +2207,7 @@ class Engine:
             notes += _across_nodes_note(first, profile)
             notes += self._unchecked_note(first, context) if local else []
             notes += self._larger_generation_note(first, context) if local else []
-            notes += _faster_plan_note(kept, timing, profile.priority)
+            notes += demoted + _faster_plan_note(kept, timing, profile.priority)
         if not kept and not over_limit:
             # Every method was left out by a rule (an encoder asked to chat): memory is not why.
             notes.append(
