@@ -1321,6 +1321,11 @@ def test_packed_sft_keeps_its_examples_apart_with_flash_attention() -> None:
     script = render_recipe(CATALOG, rec, rank, "python")
     assert "kwargs[\"attn_implementation\"] = 'kernels-community/flash-attn2'" in script
     assert "pip install kernels" in script
+    # The Hub's kernel is CUDA only: a smoke test on the CPU failed loading it (an expert's review).
+    loader = ast.get_source_segment(script, _function(script, "load_model")) or ""
+    assert (
+        "if not torch.cuda.is_available():" in loader and "kwargs[\"attn_implementation\"] = 'sdpa'" in loader
+    )
     (axolotl,) = yaml_documents(render_recipe(CATALOG, rec, rank, "axolotl"))
     assert axolotl["sample_packing"] and axolotl["attn_implementation"] == "flash_attention_2"
     recipe, rendered = write_recipe(CATALOG, rec, rank, "llamafactory")

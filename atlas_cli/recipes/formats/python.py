@@ -991,6 +991,15 @@ FLASH_ATTENTION_KERNEL = "kernels-community/flash-attn2"
 ATTENTION_KWARG = """
     # Attention without a seq x seq matrix per head (the header's `attention` says why).
     kwargs["attn_implementation"] = $attention"""
+# The Hub's FlashAttention kernel is built for CUDA: on a machine without it (a smoke test on the
+# CPU) the script loaded it anyway and failed (an expert's review).
+HUB_KERNEL_KWARG = """
+    # Attention without a seq x seq matrix per head (the header's `attention` says why): the Hub's
+    # kernel runs on CUDA only; without a CUDA GPU (a smoke test) torch's SDPA runs instead.
+    kwargs["attn_implementation"] = $attention
+    if not torch.cuda.is_available():
+        print("No CUDA GPU: attention runs on torch's SDPA, not the Hub's kernel.", file=sys.stderr)
+        kwargs["attn_implementation"] = 'sdpa'"""
 
 
 def _attention(recipe: Recipe) -> str | None:
@@ -1066,7 +1075,8 @@ def _load_model(recipe: Recipe) -> str:
         quantization = Template(training.DEQUANTIZE).substitute(config=recipe.dequantizing_config)
     attention = _attention(recipe)
     if attention is not None:
-        quantization += Template(ATTENTION_KWARG).substitute(attention=literal(attention))
+        kwarg = HUB_KERNEL_KWARG if attention == FLASH_ATTENTION_KERNEL else ATTENTION_KWARG
+        quantization += Template(kwarg).substitute(attention=literal(attention))
     if recipe.has("rope.yarn_factor"):
         factor, native = float(recipe.value("rope.yarn_factor")), int(recipe.value("rope.native"))
         quantization += Template(YARN_CONFIG).substitute(factor=literal(factor), native=literal(native))
