@@ -568,6 +568,21 @@ def test_a_qwen_vision_language_config_is_read_as_its_language_model(
     assert parsed.model.has_bias is bias and parsed.model.params_b == pytest.approx(7.6, abs=0.05)
 
 
+def test_a_gated_vision_tower_and_its_merger_are_counted() -> None:
+    """An expert's review: Qwen2.5-VL-7B's vision tower read ~0.49B, where the model built from its
+    config has 0.677B: its MLP is SiLU-gated (gate, up, down) and its patch merger (~45M) was left
+    out. Its published vision_config."""
+    vision = {"depth": 32, "hidden_act": "silu", "hidden_size": 1280, "intermediate_size": 3420}
+    vision |= {"num_heads": 16, "in_chans": 3, "out_hidden_size": 3584, "patch_size": 14}
+    vision |= {"spatial_merge_size": 2, "spatial_patch_size": 14, "temporal_patch_size": 2}
+    text = {"hidden_size": 3584, "intermediate_size": 18944, "num_attention_heads": 28}
+    text |= {"num_hidden_layers": 28, "num_key_value_heads": 4, "vocab_size": 152064}
+    config = {"model_type": "qwen2_5_vl", "vision_config": vision, **text}
+    assert parse_config(config, "vl", "test").model.vision_params_b == pytest.approx(0.677, rel=0.01)
+    # SigLIP's MLP (gelu_pytorch_tanh) has two matrices: Gemma 3's tower stays at ~0.42B.
+    assert parsed("google--gemma-3-4b-it.json").model.vision_params_b == pytest.approx(0.417, rel=0.03)
+
+
 def test_a_hub_configs_norms_follow_its_model_type() -> None:
     """The norms a block keeps for its backward (test_memory.py): four in Gemma 2 and 3, q_norm
     and k_norm in Qwen3 (dense and MoE) and Gemma 3, two and none in Llama."""

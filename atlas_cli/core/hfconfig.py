@@ -837,9 +837,12 @@ def _check_modelled(name: str, configs: list[Config]) -> None:
 
 
 def _vision_params_b(top: Config) -> float | None:
-    """A vision tower's parameters, in billions, about (its blocks' attention and two MLP matrices;
-    no embeddings or projector: Gemma 3's SigLIP comes out at 0.41 of its 0.42): the recipes
-    freeze it and keep LoRA off it, and memory holds its weights."""
+    """A vision tower's parameters, in billions, about: its blocks' attention and MLP matrices, two
+    or, SiLU-gated (Qwen2.5-VL's Qwen2_5_VLMLP, Pixtral's: gate, up, down), three; Qwen-VL's
+    patch embedding and patch merger (a Linear of the merged patches' width to itself, and one to
+    the language model's), which Qwen2.5-VL-7B's 0.677B includes (an expert's review: read as
+    0.49B); no other embeddings or projector (Gemma 3's SigLIP comes out at 0.41 of its 0.42). The
+    recipes freeze it and keep LoRA off it, and memory holds its weights."""
     vision = top.get("vision_config")
     if not isinstance(vision, Mapping):
         return None
@@ -854,7 +857,29 @@ def _vision_params_b(top: Config) -> float | None:
     mlp = _plausible(given, MAX_TOWER_WIDTH) if given else None if ratio is None else width * ratio
     if mlp is None:  # a text, a list, a huge number: no tower is read
         return None
-    return round(layers * (4 * width * width + 2 * width * mlp) / 1e9, 3)
+    matrices = 3 if vision.get("hidden_act") in GATED_VISION_ACTIVATIONS else 2
+    blocks = layers * (4 * width * width + matrices * width * mlp)
+    return round((blocks + _qwen_vision_extras(vision, width)) / 1e9, 3)
+
+
+GATED_VISION_ACTIVATIONS = frozenset({"silu", "swish"})
+
+
+def _qwen_vision_extras(vision: Config, width: float) -> float:
+    """Qwen2-VL's and Qwen2.5-VL's Conv3d patch embedding (channels x temporal patch x patch^2 x
+    width) and PatchMerger (spatial_merge_size^2 patches of `width` concatenated, a Linear to the
+    same width and one to the language model's, out_hidden_size; Qwen2-VL's vision config names
+    it hidden_size beside its own embed_dim): modeling_qwen2_5_vl.py."""
+    merge = _plausible(vision.get("spatial_merge_size"), MAX_TOWER_WIDTH)
+    out = vision.get("out_hidden_size") or (vision.get("hidden_size") if vision.get("embed_dim") else None)
+    language = _plausible(out, MAX_TOWER_WIDTH)
+    if merge is None or language is None:
+        return 0.0
+    merged = width * merge * merge
+    patch = _plausible(vision.get("patch_size") or 14, MAX_TOWER_WIDTH) or 14
+    frames = _plausible(vision.get("temporal_patch_size") or 1, MAX_TOWER_WIDTH) or 1
+    channels = _plausible(vision.get("in_chans") or vision.get("in_channels") or 3, MAX_TOWER_WIDTH) or 3
+    return channels * frames * patch * patch * width + merged * merged + merged * language
 
 
 def _gemma4_vision_params_b(top: Config, vision: Config) -> float | None:
