@@ -2322,3 +2322,29 @@ def test_balanced_ranks_a_plan_ten_times_slower_below_the_faster_one(run: Runner
     infiniband = ok(run(*args)).json()
     assert infiniband["recommendations"][0]["method"] == "full-ft"
     assert not any("times as long" in n for n in infiniband["notes"])
+
+
+def test_a_providers_stages_get_no_note_on_how_they_are_timed(run: Runner) -> None:
+    """An expert's review: a base model on preference pairs without SFT data trains ORPO here, yet
+    a note said "SFT of 60,000 examples is timed at the trainers' default": the SFT was hosted
+    fine-tuning's (a provider runs SFT then DPO), which is not timed at all."""
+    args = ("recommend", "--gpu", "h100-80gb", "--model", "llama-3.1-8b", "--model-variant", "base")
+    args += ("--sft-data", "no", "--data-kind", "preferences", "--examples", "60k", "--top", "30", "--json")
+    out = ok(run(*args)).json()
+    assert any(p["method"] == "hosted-ft" and "sft" in p["pipeline"] for p in out["recommendations"])
+    assert not any(n.startswith("SFT of 60,000 examples") for n in out["notes"])
+
+
+def test_a_plan_that_trains_nothing_costs_no_dollars_where_no_price_is_known(run: Runner) -> None:
+    """A newcomer's review: on an RTX 4070 (no price in data/prices.yaml) in-context learning's cost
+    read "$0" beside the training plans' GPU-hours, where its JSON has usd null: 0 GPU-h."""
+    args = ("recommend", "--model", "llama-3-8b", "--model-variant", "instruct", "--goal", "chat")
+    args += ("--examples", "2000", "--top", "30")
+    row = next(
+        line for line in ok(run(*args, "--gpu", "rtx-4070")).stdout.splitlines() if "In-context" in line
+    )
+    assert "0 GPU-h" in row and "$" not in row
+    priced = next(
+        line for line in ok(run(*args, "--gpu", "h100-80gb")).stdout.splitlines() if "In-context" in line
+    )
+    assert "$0" in priced

@@ -1090,7 +1090,10 @@ def _large_set_note(
         return []
     trained = [s.plan.estimate for s in kept if s.plan.kind != "no-training" and s.plan.estimate is not None]
     classifier = bool(trained) and all(e.trains_classifier for e in trained)
-    named = {o: n for s in kept for o, n in zip(s.plan.pipeline, s.plan.stage_names, strict=True)}
+    # Only stages timed here: a provider's (hosted fine-tuning: SFT then DPO where ORPO trains
+    # locally) is not, and its SFT was said to be timed at 3 epochs beside ORPO plans alone.
+    local = [s for s in kept if s.plan.runs != "hosted"]
+    named = {o: n for s in local for o, n in zip(s.plan.pipeline, s.plan.stage_names, strict=True)}
     notes = (
         epochs[stage].note(stage_label(name), profile.examples, classifier)
         for stage, name in named.items()

@@ -71,8 +71,8 @@ def _time_cells(plan: Plan) -> tuple[str, str]:
     time, cost = plan.time, plan.cost
     if time is None or cost is None:
         return "—", "—"
-    if not time.stages:
-        return pt("time", "none"), "$0"
+    if not time.stages:  # nothing trains: no money where no price is known either (as the JSON)
+        return pt("time", "none"), "$0" if cost.usd is not None else t("{hours} GPU-h", hours=0)
     low, high = time.hours_band
     hours = band_text(low, high)
     if cost.usd is None:
