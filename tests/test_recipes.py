@@ -5097,3 +5097,28 @@ def test_a_refusal_that_says_pick_another_plan_names_the_one_to_pick(run: Runner
     assert "(another plan that trains here: --plan 2, LoRA)" in " ".join(said.split())
     none = fails(run("recipe", "--gpu", "t4", "--model", "gemma-3-27b-it"), 2).stderr
     assert "(no plan ranked below it trains here and is written)" in " ".join(none.split())
+
+
+def test_full_dpo_drops_its_reference_copy_before_it_changes_the_optimizer(run: Runner) -> None:
+    """An expert's review: full-weight DPO that missed the margin got 8-bit AdamW, and the frozen
+    reference copy (2 bytes a parameter, sharded) was never dropped, though TRL 1.2+ computes its
+    log-probabilities before training without one (precompute_ref_log_probs=True, no ref_model).
+    Qwen2.5-14B on 4 H100s now trains with AdamW, sized without the copy; the Python recipe writes
+    it and loads no reference; axolotl, which loads the copy whatever it is told, is sized with it."""
+    args = ("--gpu", "h100-80gb", "--gpus", "4", "--model", "qwen2.5-14b", "--goal", "chat")
+    args += ("--data-kind", "preferences", "--model-variant", "instruct", "--examples", "20k")
+    args += ("--priority", "quality")
+    ranked = ok(run("recommend", *args, "--json")).json()["recommendations"]
+    full = next(p for p in ranked if p["method"] == "full-ft")
+    assert full["variant"] is None and full["fit"] == "yes" and full["assumptions"]["reference_precomputed"]
+    assert any(c.startswith("Sized without the frozen reference copy") for c in full["caveats"])
+    assert not any(
+        c.startswith("Training every weight, DPO and KTO load a frozen copy") for c in full["caveats"]
+    )
+    plan = ("--plan", str(full["rank"]), "--out", "-")
+    script = ok(run("recipe", *args, *plan)).stdout
+    assert "REFERENCE_STAGES = ()" in script and "'precompute_ref_log_probs': True" in script
+    axolotl = ok(run("recipe", *args, *plan, "--trainer", "axolotl")).stdout
+    assert "precompute_ref_log_probs" not in axolotl.split("# Note:")[0]
+    flat = ok(run("estimate", "--method", "full-ft", "--objective", "dpo", *args[:6], "--json")).json()
+    assert not flat["assumptions"]["reference_precomputed"] and flat["per_gpu_gb"] > full["memory_gb"] + 7

@@ -67,6 +67,10 @@ class EstimateSettings(NamedTuple):
     # Unsloth's TiledMLP (unsloth_tiled_mlp=True): every MLP runs `hidden` tokens at a time without
     # saving its intermediates, and its backward runs it again, tile by tile (memory.activations).
     tiled_mlp: bool = False
+    # DPO/KTO of every weight without its frozen reference copy: TRL (1.2+) computes the reference
+    # log-probabilities in one no-grad pass before training (precompute_ref_log_probs=True, no
+    # ref_model; memory.estimate.may_precompute_reference).
+    reference_precomputed: bool = False
     # ZeRO++ hierarchical partitioning (zero_hpz_partition_size = GPUs per node) under ZeRO-3 across
     # nodes: a second copy of the sharded weights, sharded within each node, so that the forward's
     # and backward's gathers stay on the node's links; only the gradients cross the network.

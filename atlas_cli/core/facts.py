@@ -60,6 +60,7 @@ class Candidate(NamedTuple):
     ram_gb: float | None = None  # CPU RAM per node an offloading plan needs (Estimate.ram_gb)
     sharding: str | None = None  # ddp, zero2 or zero3 (kb.vocabulary.SHARDINGS)
     quantized_experts: bool | None = None  # memory.states.plan_experts_quantized
+    reference_precomputed: bool | None = None  # EstimateSettings.reference_precomputed
 
     @property
     def fits(self) -> bool | None:

@@ -152,6 +152,11 @@ class Plan(NamedTuple):
         return plan_experts_quantized(self.estimate)
 
     @property
+    def reference_precomputed(self) -> bool | None:
+        """DPO/KTO of every weight without its reference copy (None: no local estimate)."""
+        return None if self.estimate is None else self.estimate.settings.reference_precomputed
+
+    @property
     def serving_bits(self) -> int | None:
         """The bits a no-training plan's weights are served in (None for training plans)."""
         return None if self.estimate is None else self.estimate.served_bits

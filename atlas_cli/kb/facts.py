@@ -427,6 +427,15 @@ FACTS: Final[tuple[FactSpec, ...]] = (
         per_plan=True,
     ),
     FactSpec(
+        "plan.reference_precomputed",
+        "bool",
+        "DPO or KTO of every weight computes its reference log-probabilities before training and loads no "
+        "reference copy (TRL's precompute_ref_log_probs=True), where the copy did not fit within the margin "
+        "(null: nothing runs on a local GPU).",
+        "reference_precomputed",
+        per_plan=True,
+    ),
+    FactSpec(
         "plan.gpus",
         "number",
         "GPUs the candidate uses: with --priority cost, the fewest of yours it fits on within any time or "

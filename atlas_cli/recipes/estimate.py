@@ -157,6 +157,9 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         # shard under FSDP does so where nothing else fits (search.with_strategy), as recommend ranks.
         sharded_loading=False,
         tiled_mlp=False,  # Unsloth's; no recipe trainer tiles the MLP
+        # TRL drops the reference copy with precompute_ref_log_probs; axolotl loads it for a full
+        # fine-tune whatever it is told (train.py's model_ref), LLaMA-Factory has no such option.
+        reference_precomputed=estimate.settings.reference_precomputed and recipe.trainer == "python",
     )
     base = _without_needless_offload(recipe, run, base, tuple(objectives.values()))
     hardware = recipe_hardware(catalog, recipe)

@@ -1508,6 +1508,10 @@ def _stage_settings(catalog: Catalog, recipe: Recipe, stage: str) -> None:
     if given is not None and catalog.objectives[stage].samples_groups:
         recipe.set(f"{stage}.num_generations", Setting(given, t("the profile's --num-generations")))
     estimate = recipe.plan.estimate
+    precomputed = estimate is not None and estimate.settings.reference_precomputed
+    if precomputed and recipe.trainer == "python" and catalog.objectives[stage].training.reference_model:
+        source = t("the plan's memory estimate: no reference copy fits beside the training")
+        recipe.set(f"{stage}.precompute_ref_log_probs", Setting(True, source))
     if stage in recipe.online_stages and estimate is not None:
         # The memory estimate sized the completion within --seq-len: sample what it sized.
         seq_len = estimate.settings.seq_len

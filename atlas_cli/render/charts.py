@@ -180,6 +180,11 @@ def conditions(a: AssumptionsJson, training: bool = True, checkpointing: str | N
         sized += " " + t("Activations: the checkpoints wait in CPU RAM (activation offloading).")
     if a["tiled_mlp"]:
         sized += " " + t("MLP: tiled, a tile of tokens at a time (Unsloth's unsloth_tiled_mlp=True).")
+    if a["reference_precomputed"]:
+        sized += " " + t(
+            "Reference: no copy loaded, its log-probabilities computed before training "
+            "(TRL's precompute_ref_log_probs=True)."
+        )
     if not a["vllm"]:
         return sized
     if a["vllm_server_gpus"]:

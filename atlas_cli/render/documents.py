@@ -236,6 +236,7 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "vllm_server_fit": vllm_server_fit(e.memory_model, e.shape, s) if apart else None,
         "activation_offloading": offloads_activations(s),
         "tiled_mlp": s.tiled_mlp,
+        "reference_precomputed": s.reference_precomputed,
         "sequence_parallel": s.sequence_parallel,
         "hierarchical": hierarchical(s),
         "sharded_loading": loads_quantized_shards(e.memory_model, s),

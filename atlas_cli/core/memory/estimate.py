@@ -346,6 +346,19 @@ def served_by_vllm(model: str, s: EstimateSettings) -> bool:
     return not (info.quantized_base and s.quant_bits == 8)
 
 
+def may_precompute_reference(model: str, s: EstimateSettings) -> bool:
+    """Whether this stage may drop its reference copy for log-probabilities computed before
+    training (TRL 1.2+: precompute_ref_log_probs=True and no ref_model, huggingface/trl#5542): a
+    reference-based objective (DPO, KTO) training every weight (a frozen base is its own reference)
+    under TRL's loss (not with use_liger_kernel, which TRL refuses beside it)."""
+    return (
+        s.objective.training.reference_model
+        and not MEMORY_MODELS[model].frozen_base
+        and s.stack in ("trl", "hf")
+        and not s.reference_precomputed
+    )
+
+
 def sampled_apart(model: str, s: EstimateSettings) -> bool:
     """A vLLM server on GPUs of its own samples this stage (TRL vllm_mode='server')."""
     return s.samples_apart and served_by_vllm(model, s)

@@ -219,8 +219,9 @@ def model_states(model: str, shape: Shape, s: EstimateSettings) -> ModelStates:
     weights += shape.tower_params * tower_bytes
     sampled = weights
     # A reference policy (the card's training.reference_model): with a frozen base the
-    # adapter-disabled model is the reference, no second copy.
-    if s.objective.training.reference_model and not info.frozen_base:
+    # adapter-disabled model is the reference, no second copy; none where its log-probabilities are
+    # computed before training (reference_precomputed).
+    if s.objective.training.reference_model and not info.frozen_base and not s.reference_precomputed:
         weights += shape.params * weight_bytes(s.precision)  # TRL loads it like the policy
     if s.objective.training.value_model:
         # A frozen reward model of the policy's size, and a value model of its own trained like

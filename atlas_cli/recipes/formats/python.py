@@ -733,6 +733,7 @@ def _stage_kwargs(recipe: Recipe, stage: str) -> dict[str, Value]:
         "vllm_tensor_parallel_size",
         "vllm_server_timeout",
         "center_rewards_coefficient",
+        "precompute_ref_log_probs",
     ):
         if recipe.has(f"{prefix}.{key}"):
             values[key] = recipe.value(f"{prefix}.{key}")
@@ -839,7 +840,12 @@ def _setup(recipe: Recipe) -> str:
 def _reference_stages(recipe: Recipe) -> tuple[str, ...]:
     if recipe.frozen_base:
         return ()  # the adapter-disabled model is the reference: no copy
-    return tuple(s for s in _stages(recipe) if s in SCRIPT_REFERENCE_STAGES)
+    # Nor where TRL computes the reference log-probabilities before training (no copy loaded).
+    return tuple(
+        s
+        for s in _stages(recipe)
+        if s in SCRIPT_REFERENCE_STAGES and not recipe.has(f"{s}.precompute_ref_log_probs")
+    )
 
 
 def _reference_dtype_stages(recipe: Recipe) -> tuple[str, ...]:
