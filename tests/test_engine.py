@@ -1114,3 +1114,24 @@ def test_a_better_plan_one_change_of_how_it_trains_away_is_named(engine: Engine)
     assert any(n.startswith("LoRA scores above BitFit") and "--vllm-server-gpus 1" in n for n in rec.notes)
     plain = recommend(engine, gpu="rtx-4090", model="llama-3.1-8b", goal="chat")
     assert not any("scores above" in n for n in plain.notes)
+
+
+def test_a_chain_of_much_slower_plans_ends_fastest_first() -> None:
+    """A diff review: with A (100 h), B (10 h) and C (1 h), each ten times the next for more money,
+    the demotion left A, C, B, A still first, and a note said A ranks below B. Each plan now ranks
+    below every plan that outpaces it, and a note names only what it now ranks below."""
+    from types import SimpleNamespace
+
+    from atlas_cli.core.engine import Scored, slow_plans_demoted
+
+    def plan(name: str, hours: float, usd: float) -> Scored:
+        fields = {"kind": "training", "runs": "local", "fit": "yes", "offload": "none", "name": name}
+        fields |= {"hours": hours, "usd_or_gpu_hours": usd, "timed": SimpleNamespace(cost=None)}
+        stub = SimpleNamespace(**fields)
+        return Scored((0.0, 0.0, 0.0, -1.0, 0), stub, False, 0.0)  # type: ignore[arg-type]
+
+    slow, middle, fast = plan("A", 100.0, 1000.0), plan("B", 10.0, 100.0), plan("C", 1.0, 10.0)
+    order, notes = slow_plans_demoted([slow, middle, fast], lambda p: p)
+    assert [s.plan.name for s in order] == ["C", "B", "A"]
+    assert [n.split(" would rank above ")[:1] for n in notes] == [["B"], ["A"]]
+    assert "A would rank above C" in notes[1]  # the fastest of those it now ranks below

@@ -1129,6 +1129,10 @@ def test_a_gpu_said_in_a_sentence_is_read(catalog: Catalog) -> None:
     for said in ("I have a 4090", "у меня 4090", "my 4090", "a 4090", "the 4090"):
         answers, _ = interview(catalog, ["", said] + [""] * 12)
         assert answers["gpu"] == "rtx-4090", said
+    # ... but "A 100" is the A100 and "a 10" the A10, not "100" and "10" (a diff review).
+    for said, gpu in (("A 100", "a100"), ("a 10", "a10"), ("A 6000", "rtx-a6000")):
+        answers, _ = interview(catalog, ["", said, "y"] + [""] * 12)
+        assert str(answers.get("gpu", "")).startswith(gpu), (said, answers)
     # An attacker's review: "24 gigs" was an unknown GPU in English where "24 гига" was read, and
     # "m2 air 16gb" was offered a V100 and a T4. (A bare memory is confirmed: "y".)
     for said, gpu, vram in (

@@ -1292,13 +1292,14 @@ def test_vllm_samples_on_the_training_gpus_in_every_format_that_runs_grpo() -> N
     assert "'vllm_tensor_parallel_size': 1" in script
     # TRL's vllm extra pins the vLLM releases it supports (an unpinned vllm resolved past them).
     assert "pip install trl[vllm]" in script and "'trl[vllm]>=1.15.0'" in script
-    # An 8B model's 16-bit weights and one 1,024-token sequence's cache (what starts vLLM; a
-    # prompt's 8 completions, 1.07 GB, then decode in waves) need more than TRL's 0.3 of a 40 GB
-    # card: the recipe gives vLLM the share the estimate reserved.
+    # An 8B model's 16-bit weights and the cache of a prompt's 8 completions (1.07 GB at 1,024
+    # tokens) need more than TRL's 0.3 of a 40 GB card: the recipe gives vLLM the share the
+    # estimate reserved (more than the weights and one sequence that start it: vLLM's profiling
+    # run, sampler and graphs need room too, a diff review).
     small = recommend(gpu="a100-40gb", model="llama-3.1-8b", data_kind="reward-function", vllm="true")
     recipe, _ = write_recipe(CATALOG, small, rank_of(small, "lora", ("grpo",)), "python")
     share = recipe.value("grpo.vllm_gpu_memory_utilization")
-    assert share > 0.3 and share * 42.95 >= 16.06 + 1.07 / 8  # of 42.95 GB usable
+    assert share > 0.3 and share * 42.95 >= 16.06 + 1.07  # of 42.95 GB usable
     # A 32B model's weights span 4 of 8 H100s' vLLM shares.
     large = recommend(
         gpu="h100-80gb", gpus="8", model="qwen2.5-32b", data_kind="reward-function", vllm="true"
@@ -4693,7 +4694,7 @@ def test_a_plan_that_fits_only_on_a_stack_no_recipe_runs_is_refused(run: Runner)
     args = ("--gpu", "rtx-4090", "--model", "qwen2.5-7b-instruct", "--goal", "reasoning", "--vllm")
     args += ("--data-kind", "reward-function", "--examples", "2k", "--seq-len", "1536", "--out", "-")
     refused = fails(run("recipe", *args, "--stack", "unsloth"), 2, "plan 1 fits with --stack unsloth")
-    assert "its grpo stage takes 33.92 GB per GPU of 25.76 GB" in refused.stderr and not refused.stdout
+    assert "its grpo stage takes 34.46 GB per GPU of 25.76 GB" in refused.stderr and not refused.stdout
     sft = ("--gpu", "rtx-4090", "--model", "qwen2.5-7b", "--goal", "chat", "--data-kind", "demonstrations")
     assert "Unsloth's own" in ok(run("recipe", *sft, "--stack", "unsloth", "--out", "-")).stdout
 

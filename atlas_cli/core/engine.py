@@ -321,7 +321,7 @@ TIE_RATIO = 1.15
 FASTER_WORTH_SAYING = 1.5
 LEAST_SAVING_HOURS = 1 / 6  # ... and saves at least 10 minutes (a review: "<1 min against <1 min")
 # ... and one that takes this many times the hours of a plan ranked below it, for no less money,
-# ranks below that plan (_slow_plans_demoted): an order of magnitude is past any score's worth.
+# ranks below that plan (slow_plans_demoted): an order of magnitude is past any score's worth.
 SLOWER_BY_FAR = 10.0
 MEASURED_PRIORITIES = {"cost", "speed"}
 # Why a plan takes fewer of the GPUs without --priority cost (Engine._fastest_count).
@@ -718,34 +718,50 @@ def _fits_with_ram(offloaded: Estimate | None, ram_gb: float | None) -> bool:
     return ram_gb is None or (offloaded.ram_gb or 0.0) <= ram_gb
 
 
-def _slow_plans_demoted(kept: list[Scored], timing: Callable[[Plan], Plan]) -> tuple[list[Scored], list[str]]:
+def slow_plans_demoted(kept: list[Scored], timing: Callable[[Plan], Plan]) -> tuple[list[Scored], list[str]]:
     """Under --priority balanced, a training plan shown by default that takes SLOWER_BY_FAR times
     the hours of one ranked below it, on the same footing (fit and offload), for no less money,
     ranks just below that plan, and a note says why: the score weighs the methods' ratings and the
     rules, and a few hundredths of it are not worth ten times the time (an expert's review: full
     fine-tuning of a 70B over 100 Gb Ethernet ranked first at 32-79 days and $47k-117k, LoRA second
     at 5-13 h and $321-803). --priority quality keeps the score's order."""
-    order, notes = list(kept), []
+    order = list(kept)
     shown = [s for s in kept[:DEFAULT_TOP] if s.plan.kind != "no-training" and s.plan.runs != "hosted"]
     timed = [(s, timing(s.plan)) for s in shown if s.plan.fit in ("yes", "tight")]
     timed = [(s, p) for s, p in timed if p.hours is not None and p.usd_or_gpu_hours is not None]
-    for i, (slow, plan) in enumerate(timed):
-        faster = next(
-            (
-                (s, p)
-                for s, p in timed[i + 1 :]
-                if (s.rank[0], s.plan.offload) == (slow.rank[0], slow.plan.offload)
-                and (p.hours or 0.0) * SLOWER_BY_FAR <= (plan.hours or 0.0)
-                and (p.usd_or_gpu_hours or 0.0) <= (plan.usd_or_gpu_hours or 0.0)
-                and (plan.hours or 0.0) - (p.hours or 0.0) >= LEAST_SAVING_HOURS
-            ),
-            None,
+
+    def outpaces(fast: tuple[Scored, Plan], slow: tuple[Scored, Plan]) -> bool:
+        (quick, quick_plan), (late, late_plan) = fast, slow
+        hours, slow_hours = quick_plan.hours or 0.0, late_plan.hours or 0.0
+        return (
+            (quick.rank[0], quick.plan.offload) == (late.rank[0], late.plan.offload)
+            and hours * SLOWER_BY_FAR <= slow_hours
+            and (quick_plan.usd_or_gpu_hours or 0.0) <= (late_plan.usd_or_gpu_hours or 0.0)
+            and slow_hours - hours >= LEAST_SAVING_HOURS
         )
-        if faster is None:
+
+    # Each move puts a plan below every plan that outpaces it, until none is above one that does
+    # (a chain of three: A 100 h, B 10 h, C 1 h ends C, B, A; a diff review found A, C, B).
+    moved = True
+    while moved:
+        moved = False
+        for pair in sorted(timed, key=lambda pair: order.index(pair[0])):
+            below = [f for f in timed if order.index(f[0]) > order.index(pair[0]) and outpaces(f, pair)]
+            if below:
+                order.remove(pair[0])
+                order.insert(max(order.index(f[0]) for f in below) + 1, pair[0])
+                moved = True
+                break
+    notes = []
+    for slow, plan in sorted(timed, key=lambda pair: order.index(pair[0])):
+        # the plans it now ranks below that ranked below it by score
+        passed = [
+            f for f in timed if kept.index(f[0]) > kept.index(slow) and order.index(f[0]) < order.index(slow)
+        ]
+        above = [f for f in passed if outpaces(f, (slow, plan))]
+        if not above:
             continue
-        order.remove(slow)
-        order.insert(order.index(faster[0]) + 1, slow)
-        quick = faster[1]
+        quick = min((f[1] for f in above), key=lambda p: p.hours or 0.0)
         notes.append(
             t(
                 "{slow} would rank above {fast} on the methods' ratings and the rules, but takes about "
@@ -2200,7 +2216,7 @@ class Engine:
         facts, pipeline, inputs, hardware = context.facts, context.pipeline, context.inputs, context.hardware
         demoted: list[str] = []
         if timing is not None and profile.priority == "balanced":
-            kept, demoted = _slow_plans_demoted(kept, timing)
+            kept, demoted = slow_plans_demoted(kept, timing)
         notes = self._notes(profile, inputs, hardware, info, facts, pipeline)
         notes += self._pipeline_notes(facts, pipeline)
         other_ways = functools.partial(self._other_ways, context=context) if local else None

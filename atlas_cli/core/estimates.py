@@ -67,7 +67,7 @@ class EstimateSettings(NamedTuple):
     # Unsloth's TiledMLP (unsloth_tiled_mlp=True): every MLP runs `hidden` tokens at a time without
     # saving its intermediates, and its backward runs it again, tile by tile (memory.activations).
     tiled_mlp: bool = False
-    # DPO/KTO of every weight without its frozen reference copy: TRL (1.2+) computes the reference
+    # DPO/KTO on a base that trains, without its frozen reference copy: TRL (1.2+) computes the reference
     # log-probabilities in one no-grad pass before training (precompute_ref_log_probs=True, no
     # ref_model; memory.estimate.may_precompute_reference).
     reference_precomputed: bool = False

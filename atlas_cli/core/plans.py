@@ -153,7 +153,7 @@ class Plan(NamedTuple):
 
     @property
     def reference_precomputed(self) -> bool | None:
-        """DPO/KTO of every weight without its reference copy (None: no local estimate)."""
+        """DPO/KTO on a base that trains, without its reference copy (None: no local estimate)."""
         return None if self.estimate is None else self.estimate.settings.reference_precomputed
 
     @property

@@ -34,6 +34,7 @@ from atlas_cli.kb.vocabulary import (
     MODEL_VARIANT_CHOICES,
     NO_VLLM_SERVER_STACKS,
     NO_WORDS,
+    OF_VIDEO_MEMORY,
     PRIORITIES,
     RUSSIAN_GB_WORDS,
     SFT_DATA_CHOICES,
@@ -452,7 +453,8 @@ _RUSSIAN_UNITS = re.compile(
 )
 _DIGIT_GROUPS = re.compile(r"(?<=\d)[\s\u00a0\u202f]+(?=\d)")  # "10 000": a space between groups
 # "24 ГБ", "8 гигов", "24 gigs" -> 24gb, 8gb, 24gb
-_TRAILING_GB_WORDS = re.compile(rf"\s*(?:{RUSSIAN_GB_WORDS}|gigs?|gigabytes?)\.?$")
+_TRAILING_GB_WORDS = re.compile(rf"\s*(?:{RUSSIAN_GB_WORDS}|gigs?|gigabytes?)\.?$", re.IGNORECASE)
+_VIDEO_MEMORY_SUFFIX = re.compile(rf"{OF_VIDEO_MEMORY}$", re.IGNORECASE)  # "24GB VRAM" -> 24GB
 _TRAILING_MIB = re.compile(rf"\s*{MIB_WORDS}\.?$")  # "24564 МиБ" -> 24564mib
 # "2,000" or "2.000", a whole count typed in Russian: groups of three digits, not decimals
 _GROUPED_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(?:[,.][0-9]{3})+")
@@ -582,7 +584,9 @@ def parse_number(value: str | int | float, flag: str, form: NumberForm) -> tuple
             # unit, "2,500 млн", the comma stays decimal)
             typed = typed.replace(",", "").replace(".", "")
         found = _NUMBER.fullmatch(
-            plain_number(typed, True) if russian else _TRAILING_GB_WORDS.sub("gb", typed)
+            plain_number(typed, True)
+            if russian
+            else _TRAILING_GB_WORDS.sub("gb", _VIDEO_MEMORY_SUFFIX.sub("", typed))
         )
         multipliers = dict(form.suffixes)
         suffix = found["suffix"].lower() if found else ""

@@ -525,6 +525,10 @@ class Interview:
             text = rest
         with contextlib.suppress(UnknownName):
             return self._parse_gpu_name(text)
+        if ARTICLE.match(text):
+            text = ARTICLE.sub("", text, count=1)
+            with contextlib.suppress(UnknownName):
+                return self._parse_gpu_name(text)
         unit_left_out = NAME_THEN_BARE_MEMORY.match(text)
         if unit_left_out:  # "4060 ti 16", "m3 max 64": the name, then its memory without "gb"
             with contextlib.suppress(UnknownName, UsageError):
@@ -789,10 +793,13 @@ MAX_COUNT_WORDS = 3  # "2,000", "2 000", "10 тыс.": a count is written in at 
 # "I have a 4090", «у меня 3090»: the words an answer may say before the card's name (a newcomer's
 # review: "unknown GPU 'I have a 4090'").
 OWNING_PHRASE: Final = re.compile(
-    r"^\s*(?:(?:i\s+have|i've\s+got|i\s+got|we\s+have|i\s+use|my|у\s+меня(?:\s+есть)?|есть)\s+"
-    r"(?:an?\s+|one\s+|the\s+)?|(?:an?|one|the)\s+(?=\S))",  # or the article alone: "a 4070"
+    r"^\s*(?:i\s+have|i've\s+got|i\s+got|we\s+have|i\s+use|my|у\s+меня(?:\s+есть)?|есть)\s+"
+    r"(?:an?\s+|one\s+|the\s+)?",
     re.IGNORECASE,
 )
+# "a 4070", "the 4090": an article alone, passed over only where the whole answer names no GPU ("A
+# 100" is the A100, "a 10" the A10: a diff review).
+ARTICLE: Final = re.compile(r"^\s*(?:an?|one|the)\s+(?=\S)", re.IGNORECASE)
 # "4070 на 12 гигов", "3090 with 24gb": the word between a GPU's name and its memory.
 MEMORY_CONNECTOR: Final = re.compile(r"\s+(?:на|с|with|of)\s+(?=\d)", re.IGNORECASE)
 # A card's memory in GB is at most three digits; a fourth makes it a model number ("rtx 4090").

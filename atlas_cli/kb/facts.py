@@ -429,9 +429,10 @@ FACTS: Final[tuple[FactSpec, ...]] = (
     FactSpec(
         "plan.reference_precomputed",
         "bool",
-        "DPO or KTO of every weight computes its reference log-probabilities before training and loads no "
-        "reference copy (TRL's precompute_ref_log_probs=True), where the copy did not fit within the margin "
-        "(null: nothing runs on a local GPU).",
+        "DPO or KTO on a base that trains (full, GaLore, partial, BitFit) computes its reference "
+        "log-probabilities before training and loads no reference copy (TRL's "
+        "precompute_ref_log_probs=True), where the copy kept the plan past the margin (null: nothing "
+        "runs on a local GPU).",
         "reference_precomputed",
         per_plan=True,
     ),

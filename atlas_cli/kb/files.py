@@ -60,7 +60,7 @@ def resolve_kb_path(option: Path | None) -> Path:
 
 def kb_files(path: Path) -> list[Path]:
     """The YAML files a KB path stands for: the file itself, or a directory's `*.yaml` files in
-    name order. A missing path or a directory without them is a located KnowledgeBaseError.
+    name order. A directory without them is a located KnowledgeBaseError.
     Dot-files are skipped: editors' lock files (`.#methods.yaml`) and macOS AppleDouble files
     (`._methods.yaml`) are not part of a KB. A path that does not exist is bad usage (exit 2), as a
     mistyped --model path is, not an invalid KB (an attacker's review)."""

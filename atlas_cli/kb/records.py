@@ -357,6 +357,7 @@ class Training(behaviour.TrainingBehaviour, Record):
     FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
         ("paired", "paired"),
         ("reference_model", "reference_model"),
+        ("reference_precomputable", "reference_precomputable"),
         ("no_grad_forwards", "no_grad_forwards"),
         ("online", "online"),
         ("vllm", "vllm"),
@@ -382,6 +383,7 @@ class Training(behaviour.TrainingBehaviour, Record):
     )
     paired: bool
     reference_model: bool
+    reference_precomputable: bool
     no_grad_forwards: int
     online: bool
     vllm: bool
@@ -410,6 +412,7 @@ class Training(behaviour.TrainingBehaviour, Record):
         *,
         paired: bool = False,
         reference_model: bool = False,
+        reference_precomputable: bool = False,
         no_grad_forwards: int = 0,
         online: bool = False,
         vllm: bool = False,
@@ -439,6 +442,7 @@ class Training(behaviour.TrainingBehaviour, Record):
             {
                 "paired": paired,
                 "reference_model": reference_model,
+                "reference_precomputable": reference_precomputable,
                 "no_grad_forwards": no_grad_forwards,
                 "online": online,
                 "vllm": vllm,
@@ -1886,6 +1890,7 @@ _KEYS_Training = frozenset(
     {
         "paired",
         "reference_model",
+        "reference_precomputable",
         "no_grad_forwards",
         "online",
         "vllm",

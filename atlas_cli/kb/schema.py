@@ -336,6 +336,11 @@ class Training(TrainingBehaviour, Strict):
         default=False,
         description="a frozen copy of the policy is loaded (a PEFT policy switches its adapters off instead)",
     )
+    reference_precomputable: bool = Field(
+        default=False,
+        description="the trainer can compute the reference log-probabilities in one pass before training "
+        "and load no copy (TRL's precompute_ref_log_probs, which DPOConfig and KTOConfig have)",
+    )
     no_grad_forwards: int = Field(
         default=0,
         ge=0,

@@ -47,7 +47,7 @@ class AssumptionsJson(TypedDict):
     vllm_server_fit: Fit | None
     activation_offloading: bool  # the checkpoints wait in CPU RAM (--activation-offloading)
     tiled_mlp: bool  # Unsloth's TiledMLP runs each MLP a tile of tokens at a time (--tiled-mlp)
-    # DPO/KTO of every weight loads no reference copy: its log-probabilities are computed before
+    # DPO/KTO on a base that trains loads no reference copy: its log-probabilities are computed before
     # training (TRL's precompute_ref_log_probs=True)
     reference_precomputed: bool
     sequence_parallel: int  # GPUs each sequence is split over (DeepSpeed Ulysses); 1: none

@@ -92,6 +92,12 @@ def money(usd: float) -> str:
 def _caption(plans: tuple[Plan, ...], priority: str) -> str:
     """What the table's numbers mean, and the conditions they hold for."""
     order = t("by score")
+    if priority == "balanced" and any(p.time is not None for p in plans):
+        # engine.slow_plans_demoted: the note says which plan moved, and why
+        order = t(
+            "by score, except that a plan taking ten times the hours of one below it, for no less money, "
+            "ranks below it"
+        )
     if priority in MEASURED_PRIORITIES and any(p.time is not None for p in plans):
         tie = (
             N_(

@@ -348,13 +348,15 @@ def served_by_vllm(model: str, s: EstimateSettings) -> bool:
 
 def may_precompute_reference(model: str, s: EstimateSettings) -> bool:
     """Whether this stage may drop its reference copy for log-probabilities computed before
-    training (TRL 1.2+: precompute_ref_log_probs=True and no ref_model, huggingface/trl#5542): a
-    reference-based objective (DPO, KTO) training every weight (a frozen base is its own reference)
-    under TRL's loss (not with use_liger_kernel, which TRL refuses beside it)."""
+    training (TRL 1.2+: precompute_ref_log_probs=True and no ref_model, huggingface/trl#5542): an
+    objective whose card says its trainer can (DPO, KTO: training.reference_precomputable) on a
+    base that trains (a frozen base is its own reference), as TRL runs it in the Python recipes
+    (stack trl: axolotl and LLaMA-Factory, sized with `hf`, load the copy whatever they are told;
+    TRL refuses it beside use_liger_kernel)."""
     return (
-        s.objective.training.reference_model
+        s.objective.training.reference_precomputable
         and not MEMORY_MODELS[model].frozen_base
-        and s.stack in ("trl", "hf")
+        and s.stack == "trl"
         and not s.reference_precomputed
     )
 
@@ -482,18 +484,14 @@ def _merged_experts_bytes(model: str, shape: Shape, s: EstimateSettings) -> floa
 def vllm_share(model: str, shape: Shape, s: EstimateSettings) -> float:
     """The share of each GPU a colocated vLLM engine is given (vllm_gpu_memory_utilization): TRL's
     0.3, or more, in hundredths, when its part of the weights and of a prompt's group's cache
-    needs it, or where even its widest split cannot hold the group, of what starts it; a server's
-    GPUs are its own (`trl vllm-serve`'s 0.9)."""
+    needs it (more than what starts it, _vllm_start_need: room for vLLM's own profiling run,
+    sampler and graphs, which nothing here sizes); a server's GPUs are its own (`trl
+    vllm-serve`'s 0.9, whose last 10 % holds those)."""
     if s.samples_apart:
         return VLLM_SERVER_SHARE
     need = _vllm_need(model, shape, s)
-    span = _vllm_span(need, shape, s)
-    capacity = (s.capacity_gb or 1.0) * GB
-    part = need / span
-    if part > VLLM_SHARE * capacity and not _unsloth_shares_engine(model, s):
-        # The group does not fit TRL's 0.3 even split: only what starts the engine (waves then).
-        part = _vllm_start_need(model, shape, s) / span
-    return max(VLLM_SHARE, -(-100 * part // capacity) / 100)
+    part = need / _vllm_span(need, shape, s)
+    return max(VLLM_SHARE, -(-100 * part // ((s.capacity_gb or 1.0) * GB)) / 100)
 
 
 def vllm_waves(model: str, shape: Shape, s: EstimateSettings, sequences: float, tokens: float) -> int:
@@ -538,8 +536,8 @@ def _vllm_start_need(model: str, shape: Shape, s: EstimateSettings) -> float:
     """What a vLLM engine must hold to start at all: its weights and the cache of one sequence of
     the longest length it serves (vLLM's check_enough_kv_cache_memory: "to serve at least one
     request with the model's max seq len"); a group its cache cannot hold decodes in waves
-    (vllm_waves). The whole group was required before, which refused engines that start (an
-    expert's review)."""
+    (vllm_waves). What a server needs within its 90 % (a 32B serves from one H100 at 8k: an
+    expert's review, where the whole group had asked for two)."""
     return _vllm_weight_bytes(model, shape, s) + kv_cache_bytes(shape, s.seq_len, 1)
 
 

@@ -621,14 +621,16 @@ def _offload_seconds(work: Work, device: Device, accumulation: int) -> float:
 def server_sync_seconds(work: Work, device: Device) -> float:
     """Sending the trained model to a vLLM server once (TRL vllm_mode='server', before each
     round of sampling): every weight, a PEFT model's adapters merged first, in the dtype it trains
-    in (fp32 where the optimizer keeps a master copy), over the node's GPU link. TRL 1.11 and later
+    in (fp32 where the optimizer keeps a master copy), from one training process to the server's
+    workers: over the node's GPU link, or its one port past a node (no ring spreads it over the
+    node's other ports: a diff review). TRL 1.11 and later
     stream them packed into NCCL broadcasts through vLLM's own weight transfer (VLLMClient
     update_named_params, huggingface/trl#6765), where earlier releases (axolotl's pinned 1.9) sent
     a tensor per HTTP request, slower for models of many tensors."""
     s, shape = work.settings, work.shape
     frozen = MEMORY_MODELS[work.model].frozen_base
     sent = shape.params * (4.0 if _master_copy(s) and not frozen else 2.0)
-    return sent / (link_gbs(device, s.all_gpus) * 1e9)
+    return sent / (link_gbs(device, s.all_gpus, ring=False) * 1e9)
 
 
 @lru_cache(maxsize=4096)

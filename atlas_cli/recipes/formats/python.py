@@ -892,7 +892,7 @@ def _constants(recipe: Recipe) -> str:
         f"EXTRA_TRAINING_ARGUMENTS = {literal(optimizer_arguments(recipe))}",
         f"FROZEN_BASE = {literal(frozen)}",
         f"USES_PEFT = {literal(recipe.memory_model in _PEFT_CONFIG)}",
-        f"REFERENCE_STAGES = {literal(_reference_stages(recipe))}  # a frozen 16-bit copy as reference",
+        f"REFERENCE_STAGES = {literal(_reference_stages(recipe))}  # stages with a frozen 16-bit reference",
         f"REFERENCE_DTYPE_STAGES = {literal(_reference_dtype_stages(recipe))}",
         f"COLUMNS = {literal(_columns(recipe))}  # each stage's data: any one set of these columns",
     ]
