@@ -579,6 +579,23 @@ def test_a_gated_vision_tower_and_its_merger_are_counted() -> None:
     text |= {"num_hidden_layers": 28, "num_key_value_heads": 4, "vocab_size": 152064}
     config = {"model_type": "qwen2_5_vl", "vision_config": vision, **text}
     assert parse_config(config, "vl", "test").model.vision_params_b == pytest.approx(0.677, rel=0.01)
+    # Qwen3-VL-8B: three deepstack mergers and a learned position table more (a diff review: read
+    # 0.453B of its ~0.576B, 8.77B in all less the 8.19B language model).
+    vision = {"depth": 27, "hidden_act": "gelu_pytorch_tanh", "hidden_size": 1152, "in_channels": 3}
+    vision |= {"intermediate_size": 4304, "num_heads": 16, "num_position_embeddings": 2304}
+    vision |= {"out_hidden_size": 4096, "patch_size": 16, "spatial_merge_size": 2, "temporal_patch_size": 2}
+    vision |= {"deepstack_visual_indexes": [8, 16, 24]}
+    text = {"hidden_size": 4096, "intermediate_size": 12288, "num_attention_heads": 32, "head_dim": 128}
+    text |= {
+        "num_hidden_layers": 36,
+        "num_key_value_heads": 8,
+        "vocab_size": 151936,
+        "model_type": "qwen3_vl_text",
+    }
+    qwen3 = parse_config(
+        {"model_type": "qwen3_vl", "vision_config": vision, "text_config": text}, "vl", "test"
+    )
+    assert qwen3.model.vision_params_b == pytest.approx(0.576, rel=0.01)
     # SigLIP's MLP (gelu_pytorch_tanh) has two matrices: Gemma 3's tower stays at ~0.42B.
     assert parsed("google--gemma-3-4b-it.json").model.vision_params_b == pytest.approx(0.417, rel=0.03)
 

@@ -866,10 +866,11 @@ GATED_VISION_ACTIVATIONS = frozenset({"silu", "swish"})
 
 
 def _qwen_vision_extras(vision: Config, width: float) -> float:
-    """Qwen2-VL's and Qwen2.5-VL's Conv3d patch embedding (channels x temporal patch x patch^2 x
-    width) and PatchMerger (spatial_merge_size^2 patches of `width` concatenated, a Linear to the
-    same width and one to the language model's, out_hidden_size; Qwen2-VL's vision config names
-    it hidden_size beside its own embed_dim): modeling_qwen2_5_vl.py."""
+    """Qwen2-VL's, Qwen2.5-VL's and Qwen3-VL's Conv3d patch embedding (channels x temporal patch x
+    patch^2 x width) and PatchMerger (spatial_merge_size^2 patches of `width` concatenated, a
+    Linear to the same width and one to the language model's, out_hidden_size; Qwen2-VL's vision
+    config names it hidden_size beside its own embed_dim): modeling_qwen2_5_vl.py,
+    modeling_qwen3_vl.py (Qwen3-VL-8B's tower comes out at 0.576B)."""
     merge = _plausible(vision.get("spatial_merge_size"), MAX_TOWER_WIDTH)
     out = vision.get("out_hidden_size") or (vision.get("hidden_size") if vision.get("embed_dim") else None)
     language = _plausible(out, MAX_TOWER_WIDTH)
@@ -879,7 +880,13 @@ def _qwen_vision_extras(vision: Config, width: float) -> float:
     patch = _plausible(vision.get("patch_size") or 14, MAX_TOWER_WIDTH) or 14
     frames = _plausible(vision.get("temporal_patch_size") or 1, MAX_TOWER_WIDTH) or 1
     channels = _plausible(vision.get("in_chans") or vision.get("in_channels") or 3, MAX_TOWER_WIDTH) or 3
-    return channels * frames * patch * patch * width + merged * merged + merged * language
+    # Qwen3-VL: a merger more for each layer whose features feed the language model's early layers
+    # (deepstack_visual_indexes) and a learned position table (num_position_embeddings x width).
+    deepstack = vision.get("deepstack_visual_indexes")
+    mergers = 1 + (len(deepstack) if isinstance(deepstack, list) and len(deepstack) < MAX_TOWER_LAYERS else 0)
+    positions = _plausible(vision.get("num_position_embeddings") or 0, MAX_TOWER_WIDTH * MAX_TOWER_WIDTH) or 0
+    embedding = channels * frames * patch * patch * width + positions * width
+    return embedding + mergers * (merged * merged + merged * language)
 
 
 def _gemma4_vision_params_b(top: Config, vision: Config) -> float | None:
