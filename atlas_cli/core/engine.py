@@ -721,10 +721,10 @@ def _fits_with_ram(offloaded: Estimate | None, ram_gb: float | None) -> bool:
 def slow_plans_demoted(kept: list[Scored], timing: Callable[[Plan], Plan]) -> tuple[list[Scored], list[str]]:
     """Under --priority balanced, a training plan shown by default that takes SLOWER_BY_FAR times
     the hours of one ranked below it, on the same footing (fit and offload), for no less money,
-    ranks just below that plan, and a note says why: the score weighs the methods' ratings and the
-    rules, and a few hundredths of it are not worth ten times the time (an expert's review: full
-    fine-tuning of a 70B over 100 Gb Ethernet ranked first at 32-79 days and $47k-117k, LoRA second
-    at 5-13 h and $321-803). --priority quality keeps the score's order."""
+    ranks below every such plan, and a note names the fastest of those it passed: the score weighs
+    the methods' ratings and the rules, and a few hundredths of it are not worth ten times the time
+    (an expert's review: full fine-tuning of a 70B over 100 Gb Ethernet ranked first at 32-79 days
+    and $47k-117k, LoRA second at 5-13 h and $321-803). --priority quality keeps the score's order."""
     order = list(kept)
     shown = [s for s in kept[:DEFAULT_TOP] if s.plan.kind != "no-training" and s.plan.runs != "hosted"]
     timed = [(s, timing(s.plan)) for s in shown if s.plan.fit in ("yes", "tight")]
@@ -1425,7 +1425,7 @@ def candidate(method: Method, result: Estimate | None, available: int | None = N
 def _reference_precomputed_to_fit(
     run: Estimator, method: Method, shape: Shape, sized: list[Estimate]
 ) -> list[Estimate]:
-    """A pipeline whose DPO or KTO of every weight misses the margin, sized again without the
+    """A pipeline whose DPO or KTO on a base that trains misses the margin, sized again without the
     reference copy where that fits better (TRL computes its log-probabilities before training:
     may_precompute_reference), before a variant that changes the optimizer or the precision is
     tried (an expert's review: the copy was never dropped, and 8-bit AdamW taken instead; Qwen2.5-14B
@@ -1435,6 +1435,7 @@ def _reference_precomputed_to_fit(
         return sized
     if not any(may_precompute_reference(e.memory_model, e.settings) for e in sized):
         return sized
+    # Every stage carries the flag, its SFT too: the plan's facts and recipe read the heaviest one.
     dropped = [
         cached_estimate(run, e.settings._replace(reference_precomputed=True), method, shape) for e in sized
     ]

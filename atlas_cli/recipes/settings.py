@@ -1509,7 +1509,11 @@ def _stage_settings(catalog: Catalog, recipe: Recipe, stage: str) -> None:
         recipe.set(f"{stage}.num_generations", Setting(given, t("the profile's --num-generations")))
     estimate = recipe.plan.estimate
     precomputed = estimate is not None and estimate.settings.reference_precomputed
-    if precomputed and recipe.trainer == "python" and catalog.objectives[stage].training.reference_model:
+    if (
+        precomputed
+        and recipe.trainer == "python"
+        and catalog.objectives[stage].training.reference_precomputable
+    ):
         source = t("the plan's memory estimate: no reference copy fits beside the training")
         recipe.set(f"{stage}.precompute_ref_log_probs", Setting(True, source))
     if stage in recipe.online_stages and estimate is not None:
