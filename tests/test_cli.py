@@ -751,6 +751,31 @@ def test_estimate_bad_input_exit_2(run: Runner, args: list[str], flag: str) -> N
     fails(run("estimate", *args), 2, flag)
 
 
+@pytest.mark.parametrize(
+    ("args", "in_stderr"),
+    [
+        # click keeps the last of a repeated option: this was answered for one RTX 3090, silently
+        (["recommend", "--gpu", "4090", "--gpu", "3090"], ("'4090', '3090'", "least memory", "--gpus")),
+        (["recommend", "--gpu", "4090", "--gpu=4090", "--json"], ("--gpu 4090 --gpus 2",)),
+        (["estimate", "--method", "lora", "--method", "qlora", "--model-size", "7b"], ("--method",)),
+        (["recommend", "--gpu", "4090", "--top", "3", "--top", "4", "--json"], ("--top", "the last is used")),
+    ],
+)
+def test_an_option_given_twice_is_warned_about_and_the_last_used(
+    run: Runner, args: list[str], in_stderr: tuple[str, ...]
+) -> None:
+    result = ok(run(*args))
+    assert result.stderr.startswith("ft-atlas: warning:")
+    for text in in_stderr:
+        assert text in result.stderr
+
+
+def test_an_option_given_twice_warns_with_what_was_typed_escaped(run: Runner) -> None:
+    result = run("recommend", "--gpu", "4090", "--goal", "chat", "--goal", "chat\x1b[2J", "--json")
+    assert "warning: --goal" in result.stderr
+    assert "\x1b" not in result.stderr
+
+
 # --- recommend ----------------------------------------------------------------------------
 
 

@@ -236,6 +236,13 @@ class Command(typer.core.TyperCommand):
 
         print_view(console(), help_view(self, ctx))
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from atlas_cli.cli.options import repeated_warnings
+
+        for warning in repeated_warnings(self.params, args):
+            sys.stderr.write(f"ft-atlas: {warning}\n")
+        return super().parse_args(ctx, args)
+
 
 def for_scripts(kwargs: dict[str, Any]) -> bool:
     """Whether a command's output is for scripts (JSON, JSON Lines): its language never follows

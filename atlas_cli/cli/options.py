@@ -8,7 +8,8 @@ from typing import Annotated, Any, Optional
 import typer
 
 from atlas_cli.core.profile import FIELDS_BY_NAME, PROFILE_FIELDS, ProfileField, parse_whole
-from atlas_cli.errors import UsageError, not_one_of
+from atlas_cli.errors import UsageError, not_one_of, printable
+from atlas_cli.i18n import t
 from atlas_cli.kb.vocabulary import MAX_TOP
 
 
@@ -60,3 +61,45 @@ def one_of(flag: str, value: str | None, names: Sequence[str]) -> str | None:
 def top_count(text: str) -> int:
     """--top: how many plans to show, read like every other number (core/profile.py)."""
     return parse_whole(text, "--top", 1, MAX_TOP)
+
+
+def repeated_warnings(params: Sequence[Any], args: Sequence[str]) -> list[str]:
+    """Warnings for an option that takes one value given more than once. click keeps the last,
+    which lets a script or alias override a default (kept), but a senior reviewer's
+    `--gpu 4090 --gpu 3090`, meaning two cards, was answered for one RTX 3090 without a word."""
+    single = {
+        name: param
+        for param in params
+        if getattr(param, "is_flag", True) is False and not getattr(param, "multiple", True)
+        for name in param.opts
+    }
+    seen: dict[str, list[str]] = {}
+    tokens = iter(args)
+    for token in tokens:
+        name, has_value, value = token.partition("=")
+        if name in single:
+            seen.setdefault(single[name].opts[-1], []).append(value if has_value else next(tokens, ""))
+    return [_repeated_warning(flag, values) for flag, values in seen.items() if len(values) > 1]
+
+
+def _repeated_warning(flag: str, values: list[str]) -> str:
+    shown = ", ".join(f"'{printable(v)}'" for v in values)
+    if flag != "--gpu":
+        return t(
+            "warning: {flag} is given more than once ({values}): the last is used",
+            flag=flag,
+            values=shown,
+        )
+    if len(set(values)) == 1:
+        return t(
+            "warning: --gpu is given more than once: one GPU is planned for; for several of one kind, give "
+            "--gpus (--gpu {gpu} --gpus {count})",
+            gpu=printable(values[0]),
+            count=len(values),
+        )
+    return t(
+        "warning: --gpu is given more than once ({values}): the last is used. ft-atlas plans for GPUs of one "
+        "kind: for a mix, give the card with the least memory (of equals, the slower) and --gpus for how "
+        "many; training spread over the cards fits in the smallest and runs at the pace of the slowest",
+        values=shown,
+    )
