@@ -143,6 +143,20 @@ AXOLOTL_QLORA = (
     "FlashAttention 2, Cut Cross Entropy, gradient checkpointing, bf16 auto"
 )
 
+# torchtune README, "Optimization flags": each technique added on top of the one before (LoRA and
+# QLoRA without the fused step and 8-bit AdamW), "Peak Memory Active (GiB)", torch's counter.
+TORCHTUNE_FLAGS_MEMORY = (
+    "torchtune README, Optimization flags (pytorch/torchtune@1814feb1; Llama 3.2 3B, one A100, batch 2, "
+    "4096 tokens, bf16; recipes full_finetune_single_device and lora_finetune_single_device), Peak "
+    "Memory Active"
+)
+TORCHTUNE_EAGER: dict[str, Any] = {"stack": "hf", "gradient_checkpointing": False}
+TORCHTUNE_CHUNKED: dict[str, Any] = {"stack": "liger", "gradient_checkpointing": False}
+TORCHTUNE_CHECKPOINTED: dict[str, Any] = {**TORCHTUNE_CHUNKED, "gradient_checkpointing": True}
+TORCHTUNE_IN_BACKWARD: dict[str, Any] = {**TORCHTUNE_CHECKPOINTED, "optimizer_in_backward": True}
+TORCHTUNE_OFFLOADED: dict[str, Any] = {**TORCHTUNE_IN_BACKWARD, "activation_offloading": True}
+TORCHTUNE_LORA: dict[str, Any] = {**TORCHTUNE_CHECKPOINTED, "activation_offloading": True, "lora_rank": 64}
+
 MEMORY_ROWS: tuple[MemoryRow, ...] = (
     # --- the public set (issue #14) --------------------------------------------------------------
     MemoryRow(
@@ -387,6 +401,29 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         gpu="rtx-4090",
         note="torchtune's peak is torch's own counter, which never sees the paged states (CUDA managed "
         "memory): the estimate counts the 2.7 GB of them that stay on the card",
+    ),
+    *(
+        MemoryRow(
+            TORCHTUNE_FLAGS_MEMORY,
+            f"{technique}: {gib} GiB",
+            "llama-3.2-3b",
+            method,
+            method.removesuffix("-ft"),
+            gib * GIB,
+            {"batch_size": 2, "seq_len": 4096, "precision": "pure-bf16", **settings},
+            public=True,
+        )
+        for technique, gib, method, settings in (
+            ("full fine-tuning, packed, eager, AdamW, no checkpointing", 60.0, "full-ft", TORCHTUNE_EAGER),
+            ("+ compile, chunked cross-entropy", 42.9, "full-ft", TORCHTUNE_CHUNKED),
+            ("+ activation checkpointing", 24.9, "full-ft", TORCHTUNE_CHECKPOINTED),
+            ("+ the optimizer step fused into the backward", 23.1, "full-ft", TORCHTUNE_IN_BACKWARD),
+            ("+ activation offloading", 21.8, "full-ft", TORCHTUNE_OFFLOADED),
+            ("+ 8-bit AdamW", 17.6, "full-ft", {**TORCHTUNE_OFFLOADED, "optimizer": "adamw-8bit"}),
+            # q, v, output projections and the MLP (config 3B_lora_single_device): read as all-linear
+            ("LoRA r64 (AdamW, no fused step)", 8.5, "lora", TORCHTUNE_LORA),
+            ("QLoRA r64 (AdamW, no fused step)", 4.6, "qlora", TORCHTUNE_LORA),
+        )
     ),
     MemoryRow(
         "PEFT docs, accelerate/fsdp.md (huggingface/peft@5d602fdb)",
