@@ -49,10 +49,17 @@ def echoed(value: object) -> str:
     return text if len(text) <= ECHOED_CHARS else text[:ECHOED_CHARS] + "..."
 
 
-def not_one_of(flag: str, value: object, allowed: Iterable[str]) -> str:
-    """The message for a value outside its choices, in the current language."""
-    choices = ", ".join(allowed)
-    return t("{flag}: '{value}' is not one of {choices}", flag=flag, value=echoed(value), choices=choices)
+def not_one_of(flag: str, value: object, allowed: Iterable[str], suggest: bool = True) -> str:
+    """The message for a value outside its choices, in the current language, with the closest
+    choice when one is close (`--optimizer adam`: adamw)."""
+    import difflib
+
+    names = list(allowed)
+    message = t(
+        "{flag}: '{value}' is not one of {choices}", flag=flag, value=echoed(value), choices=", ".join(names)
+    )
+    close = difflib.get_close_matches(str(value).casefold(), names, n=1) if suggest else []
+    return message + t("; did you mean {value}?", value=close[0]) if close else message
 
 
 class UnknownName(UsageError):

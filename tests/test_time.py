@@ -2298,7 +2298,7 @@ def test_estimate_attention_says_how_attention_runs(run: Runner) -> None:
     assert default["assumptions"]["attention"].startswith("eager")
     assert kernel["per_gpu_gb"] < default["per_gpu_gb"]
     assert kernel["assumptions"]["attention"].startswith("memory-efficient")
-    fails(run(*oss, "--attention", "flash"), 2, "--attention")
+    fails(run(*oss, "--attention", "flashy"), 2, "--attention")
 
 
 def test_balanced_ranks_a_plan_ten_times_slower_below_the_faster_one(run: Runner) -> None:

@@ -162,8 +162,8 @@ def estimate(
         typer.Option(
             help=f"[{'|'.join(values_of(ATTENTIONS))}]: how attention runs. auto: as the stack loads it; "
             "eager: transformers' eager attention (attn_implementation='eager'; LLaMA-Factory's flash_attn: "
-            "disabled), an s x s matrix per head; kernel: a memory-efficient kernel whatever the stack's "
-            "default.",
+            "disabled), an s x s matrix per head; kernel (or sdpa, flash_attention_2, flex_attention): a "
+            "memory-efficient kernel whatever the stack's default.",
         ),
     ] = "auto",
     most: Annotated[
@@ -180,7 +180,7 @@ def estimate(
     ft-atlas estimate --method qlora --model llama-3.1-8b --gpu 4090 --max seq-len
     """
     from atlas_cli.core.profile import PROBABILITY, build_profile, parse_amount, parse_whole
-    from atlas_cli.core.sizing import EstimateOptions, run_estimate
+    from atlas_cli.core.sizing import EstimateOptions, attention_named, run_estimate
     from atlas_cli.render.documents import estimate_json, model_source_json
 
     # Read by the parser every number flag shares (an attacker's review: int() took "1_6" and "+16").
@@ -204,7 +204,7 @@ def estimate(
         optimizer_in_backward=optimizer_in_backward,
         tiled_mlp=tiled_mlp,
         fsdp=fsdp,
-        attention=attention,
+        attention=attention_named(attention),
         max=most,
     )
     report = run_estimate(state.catalog(), build_profile(raw), options)

@@ -765,7 +765,7 @@ def parse_choice(field: ProfileField, text: str) -> str:
         if key in (choice_key(name) for name in (choice.value, *choice.aliases)):
             return choice.value
     values = [c.value for c in field.choices]
-    message = not_one_of(field.flag, text, values)
+    message = not_one_of(field.flag, text, values, suggest=False)  # aliases count: _meant_choice
     meant = _meant_choice(field, key, values)
     raise UsageError(message if meant is None else message + t("; did you mean {value}?", value=meant))
 

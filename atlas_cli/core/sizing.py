@@ -70,6 +70,12 @@ from atlas_cli.kb.vocabulary import (
 MAX_FIELDS = ("seq-len", "batch-size")
 
 
+def attention_named(text: str) -> str:
+    """--attention by its value or a kernel's name (`--attention sdpa`, `flash_attention_2`)."""
+    key = text.casefold().replace("-", "_")
+    return next((c.value for c in ATTENTIONS if key in (c.value, *c.aliases)), text)
+
+
 @dataclass(frozen=True, slots=True)
 class EstimateOptions:
     """The estimator's settings that are not part of the profile (flags of `estimate`)."""

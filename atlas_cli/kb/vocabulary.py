@@ -288,7 +288,12 @@ OFFLOADS: Final = (
 ATTENTIONS: Final = (
     Choice("auto", "as the stack loads it"),
     Choice("eager", "transformers' eager attention: an s x s matrix per head"),
-    Choice("kernel", "a memory-efficient kernel (SDPA, FlashAttention, flex)"),
+    Choice(
+        "kernel",
+        "a memory-efficient kernel (SDPA, FlashAttention, flex)",
+        # transformers' attn_implementation names, and what people call them
+        ("sdpa", "flash", "flash_attention_2", "flash_attention_3", "fa2", "fa3", "flex_attention", "flex"),
+    ),
 )
 # Which linear layers LoRA adapts: every one ('all-linear', PEFT's and TRL's recommendation), the
 # attention projections, or only queries and values (PEFT's built-in default for Llama-style models).
