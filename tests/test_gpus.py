@@ -460,6 +460,15 @@ def test_estimate_says_which_memory_a_mac_is_sized_for(run: Runner) -> None:
     assert "least unified" not in ok(run(*args, "--gpu", "M3 Max 64GB")).stderr
 
 
+def test_a_mac_without_a_measured_share_takes_its_nearest_measured_neighbours(run: Runner) -> None:
+    """An expert's review: a 512 GB M3 Ultra was checked against all 512 GiB (432.7 GB "fits")
+    while its 256 GB form got three quarters; Metal's default working set is a share of memory."""
+    args = ("estimate", "--method", "qlora", "--model", "llama-3.1-405b", "--seq-len", "32k", "--json")
+    largest = ok(run(*args, "--gpu", "M3 Ultra 512GB")).json()
+    assert largest["capacity_gb"] == pytest.approx(512 * 0.75 * 2**30 / 1e9, rel=0.01)
+    assert largest["fits"] is False
+
+
 def test_a_card_name_typed_with_a_unit_is_not_taken_for_its_memory(run: Runner) -> None:
     """A review: --gpu 3080gb was sized as a 3,080 GB GPU (usable 3,307 GB, 'fits')."""
     args = ("estimate", "--model", "llama-3.1-8b", "--method", "lora")

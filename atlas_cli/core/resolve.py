@@ -665,8 +665,9 @@ def metal_share(catalog: Catalog, memory_gib: float) -> float:
     """The share of a Mac's unified memory the GPU may use by default (Metal's
     recommendedMaxWorkingSetSize): the share the catalog records for the Apple machine of the
     nearest size (the smaller share on a tie) - two thirds up to 32 GB, three quarters from 36 GB,
-    as measured (data/gpus.yaml)."""
-    macs = [g for g in catalog.gpus.values() if g.unified]
+    as measured (data/gpus.yaml). Only measured shares count: a Mac without one (the 512 GB M3
+    Ultra) takes its nearest measured neighbour's, not all of its memory."""
+    macs = [g for g in catalog.gpus.values() if g.unified and g.reported_memory_mib is not None]
     nearest = min(macs, key=lambda g: (abs(g.memory_gib - memory_gib), g.usable_gib / g.memory_gib))
     return nearest.usable_gib / nearest.memory_gib
 
