@@ -1054,6 +1054,24 @@ def test_an_encoder_for_a_generative_goal_gets_no_plan_and_hears_why(run: Runner
     assert ok(run(*classify)).json()["next_steps"]["recipe"] is not None
 
 
+@pytest.mark.parametrize("model", ["bert-base", "modernbert-base"])
+def test_an_encoder_with_raw_text_is_told_of_masked_lm_not_given_a_next_token_plan(
+    run: Runner, model: str
+) -> None:
+    """An expert's review: BERT with raw text ranked "Full fine-tuning (continued pre-training)"
+    first, sized with a classifier head, with next steps (TRL sft, LLaMA-Factory stage pt) that
+    cannot train an encoder, and `recipe` refused it."""
+    args = ("recommend", "--model", model, "--goal", "knowledge", "--data-kind", "text", "--gpu", "a100-80gb")
+    doc = ok(run(*args, "--examples", "100k", "--json", "--explain")).json()
+    assert doc["recommendations"] == [] and doc["next_steps"] is None
+    rules = {rule for e in doc["excluded"] for rule in e["rules"]}
+    assert "encoder-continues-pretraining-with-masked-lm" in rules
+    assert "mlm=True" in ok(run(*args, "--examples", "100k")).stdout
+    # the same encoder with labelled examples still gets its classifier plans
+    labelled = ("recommend", "--model", model, "--goal", "classify", "--gpu", "a100-80gb", "--json")
+    assert ok(run(*labelled)).json()["recommendations"]
+
+
 def test_the_fp16_advice_appears_on_gpus_without_bf16_only(run: Runner) -> None:
     """'bf16 fails on V100 and T4' was a pitfall every full fine-tune and QLoRA card carried, on
     an RTX 3090 too; it is advice for GPUs without bf16."""
