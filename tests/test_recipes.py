@@ -5090,6 +5090,17 @@ def test_a_recipe_that_misses_as_written_offloads_its_checkpoints_where_that_fit
     assert "'activation_offloading': True" not in tight.stdout
 
 
+def test_a_macs_refused_plan_says_why_here_and_names_a_plan_above_it_too(run: Runner) -> None:
+    """An expert's review: on a Mac, `recipe --plan 2` of a QLoRA DPO plan said mlx-lm has no DPO
+    trainer and to use axolotl (CUDA's), while plans 1 and 3 fell back to the Python recipe; and
+    the better plan to pick, plan 1, was never named (only plans below were)."""
+    profile = ("--gpu", "M3 Max 64GB", "--model", "qwen3-4b-instruct-2507", "--goal", "align")
+    profile += ("--data-kind", "preferences", "--examples", "5k")
+    said = " ".join(fails(run("recipe", *profile, "--plan", "2"), 2).stderr.split())
+    assert "bitsandbytes" in said and "axolotl" not in said
+    assert "(another plan that trains here: --plan 1, LoRA)" in said
+
+
 def test_a_refusal_that_says_pick_another_plan_names_the_one_to_pick(run: Runner) -> None:
     """A newcomer's review: plan 1's refusal ended "pick another plan with --plan", and --plan 2
     was a hosted service, --plan 3 needed 122 GB of a T4. It names the next plan that trains
@@ -5097,7 +5108,7 @@ def test_a_refusal_that_says_pick_another_plan_names_the_one_to_pick(run: Runner
     said = fails(run("recipe", "--gpu", "rtx-4090", "--model-size", "70b"), 2).stderr
     assert "(another plan that trains here: --plan 2, LoRA)" in " ".join(said.split())
     none = fails(run("recipe", "--gpu", "t4", "--model", "gemma-3-27b-it"), 2).stderr
-    assert "(no plan ranked below it trains here and is written)" in " ".join(none.split())
+    assert "(no other plan trains here and is written)" in " ".join(none.split())
 
 
 def test_full_dpo_drops_its_reference_copy_before_it_changes_the_optimizer(run: Runner) -> None:

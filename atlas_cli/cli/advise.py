@@ -465,9 +465,9 @@ def _render_plan(
             (
                 t("another plan that trains here: --plan {rank}, {name}", rank=rank, name=translated(p.name))
                 for rank, p in enumerate(rec.plans, start=1)
-                if rank > refused and _writes(rec, rank, trainer)
+                if rank != refused and _writes(rec, rank, trainer)
             ),
-            t("no plan ranked below it trains here and is written"),
+            t("no other plan trains here and is written"),
         )
         raise UsageError(f"{error} ({hint})") from None
 

@@ -43,6 +43,11 @@ class NotWritten(UsageError):
     hardware: `recipe --trainer FMT` without --plan passes over it to the next plan."""
 
 
+class StageNotTrained(NotWritten):
+    """The format has no trainer for one of the plan's stages (mlx-lm and DPO): when the GPU's
+    default trainer refuses so, the next format's refusal says more about this hardware."""
+
+
 def write_recipe(
     catalog: Catalog, rec: Recommendation, rank: int = 1, fmt: str = "python", main: str | None = None
 ) -> tuple[Recipe, Rendered]:
@@ -141,8 +146,10 @@ def default_recipe(
     vendor (TrainerFormat.default_on: mlx-lm on Apple silicon) when it writes the plan, else
     python. Returns the format written, its recipe and files, and each default passed over with
     why it did not write a training plan (for stderr: a platform's trainer writes no RAG example,
-    which no one asked it for). When none writes it, the default's own refusal is raised: it says
-    what that platform's trainer needs."""
+    which no one asked it for). When none writes it, the default's own refusal is raised (it says
+    what that platform's trainer needs), unless the default has no trainer for a stage: then the
+    next format's (a Mac's DPO with a 4-bit base was told mlx-lm has no DPO trainer and to use
+    axolotl, not why the Python recipe refuses the base)."""
     formats = trainer_formats()
     vendor = rec.facts.get("gpu_vendor")
     preferred = [f.name for f in formats.values() if vendor in f.default_on and f.name != FALLBACK]
@@ -167,7 +174,7 @@ def default_recipe(
             passed.append((name, str(error)))
             continue
         return name, recipe, rendered, passed if recipe.plan.kind != "no-training" else []
-    raise refusals[0]
+    raise next((r for r in refusals if not isinstance(r, StageNotTrained)), refusals[0])
 
 
 def _check_vendor(recipe: Recipe, chosen: TrainerFormat, others: Callable[[], list[str]]) -> None:
@@ -762,7 +769,7 @@ def _check_supported(recipe: Recipe, fmt: TrainerFormat, formats: dict[str, Trai
                 t("no recipe trains the plan's '{stage}' stage: {reason}", stage=stage, reason=reason)
             )
         gap = fmt.gap(recipe)
-        raise NotWritten(
+        raise StageNotTrained(
             t(
                 "{format} cannot train the plan's '{stage}' stage ({gap}); use --trainer {others}",
                 format=fmt.name,
