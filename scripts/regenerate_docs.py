@@ -51,11 +51,11 @@ README_EXAMPLES: dict[str, tuple[str, int | None]] = {
     "estimate-example": ("estimate --method qlora --model llama-3.1-70b --gpu a100-80gb", None),
     "cost-example": (
         "recommend --gpu rtx-4090 --model llama-3.1-8b --goal chat --examples 10k --priority cost --top 2",
-        12,
+        21,
     ),
     "russian-example": (
         "--lang ru recommend --gpu rtx-4090 --model llama-3.1-8b --goal chat --examples 10k --top 3",
-        16,
+        21,
     ),
 }
 

@@ -1312,6 +1312,25 @@ def test_a_roomy_first_plan_says_what_dropping_checkpointing_saves(run: Runner) 
     assert not any("without gradient checkpointing" in n for n in notes)
 
 
+def test_an_unpacked_first_plan_says_what_packing_saves(run: Runner) -> None:
+    """An expert's review: SFT of 5M examples on 8 H100s took 18-45 h unpacked and 10-25 h with
+    --packing, and nothing said so. The note's time is what --packing gives; none with --packing,
+    nor for DPO, whose pairs TRL does not pack."""
+    args = ("--gpu", "h100", "--gpus", "8", "--model", "qwen2.5-7b", "--goal", "chat", "--examples", "5m")
+    data = ok(run("recommend", *args, "--json")).json()
+    (note,) = [n for n in data["notes"] if n.startswith("Plan 1 trains its examples unpacked")]
+    found = re.search(r"in about (.+) instead of (.+), (\d+) % less", note)
+    assert found is not None and int(found.group(3)) >= 15
+    packed = ok(run("recommend", *args, "--packing", "--json")).json()
+    assert not any("unpacked" in n for n in packed["notes"])
+    first = packed["recommendations"][0]
+    assert first["method"] == data["recommendations"][0]["method"]
+    assert first["time"]["hours"] < data["recommendations"][0]["time"]["hours"]
+    dpo = ("--gpu", "h100", "--model", "llama-3.1-8b", "--goal", "align", "--data-kind", "preferences")
+    notes = ok(run("recommend", *dpo, "--examples", "100k", "--json")).json()["notes"]
+    assert not any("unpacked" in n for n in notes)
+
+
 def test_training_a_reasoning_model_to_reason_asks_for_traces(run: Runner) -> None:
     """gpt-oss-20b with --goal reasoning on demonstrations said nothing of the traces (an expert's
     review): answers without them teach it to skip reasoning, whatever the goal. The warning for

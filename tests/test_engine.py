@@ -1114,6 +1114,10 @@ def test_a_better_plan_one_change_of_how_it_trains_away_is_named(engine: Engine)
     assert any(n.startswith("LoRA scores above BitFit") and "--vllm-server-gpus 1" in n for n in rec.notes)
     plain = recommend(engine, gpu="rtx-4090", model="llama-3.1-8b", goal="chat")
     assert not any("scores above" in n for n in plain.notes)
+    # Every change that would do, not the first: Unsloth's stack hid the vLLM server (a review).
+    qwen = recommend(engine, **{**profile, "model": "qwen3-32b", "examples": "10k", "seq_len": None})
+    note = next(n for n in qwen.notes if n.startswith("LoRA scores above"))
+    assert "--stack unsloth" in note and "--vllm-server-gpus 1" in note
 
 
 def test_a_chain_of_much_slower_plans_ends_fastest_first() -> None:
