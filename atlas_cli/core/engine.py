@@ -711,6 +711,16 @@ SAME_HARDWARE = frozenset(
 HOW_IT_TRAINS = SAME_HARDWARE - {"seq_len", "batch_size", "method", "quantized_experts", "tiled_mlp"}
 
 
+def _saving_words(plan: Plan, hours: float) -> dict[str, str | int]:
+    """A faster setting's note: its hours (`after`), the plan's (`before`), and the share saved."""
+    before = plan.hours or hours
+    return {
+        "after": hours_text(hours),
+        "before": hours_text(before),
+        "percent": round(100 * (1 - hours / before)),
+    }
+
+
 def _fits_with_ram(offloaded: Estimate | None, ram_gb: float | None) -> bool:
     """An offloaded plan fits on the GPUs and, where --ram gives the machine's, in its CPU RAM."""
     if offloaded is None or offloaded.fit not in ("yes", "tight"):
@@ -2459,7 +2469,6 @@ class Engine:
         hours = self._saving_hours(plan, worst, context.hardware, context.inputs)
         if hours is None:
             return []
-        before = plan.hours or 0.0
         return [
             t(
                 "Plan 1 also fits without gradient checkpointing ({gb:g} GB per GPU): turned off "
@@ -2470,9 +2479,7 @@ class Engine:
                 "checkpointing on (TRL's, axolotl's and LLaMA-Factory's default), which leaves memory "
                 "to spare.",
                 gb=worst.per_gpu_gb,
-                after=hours_text(hours),
-                before=hours_text(before),
-                percent=round(100 * (1 - hours / before)),
+                **_saving_words(plan, hours),
             )
         ]
 
@@ -2517,16 +2524,13 @@ class Engine:
         hours = self._saving_hours(plan, e, context.hardware, context.inputs._replace(packing=True))
         if hours is None:
             return []
-        before = plan.hours or 0.0
         return [
             t(
                 "Plan 1 trains its examples unpacked, each micro-batch padded to its longest; packed into "
                 "full sequences (--packing: TRL's packing=True, whose default bfd strategy keeps each "
                 "example's attention to itself; axolotl's sample_packing, LLaMA-Factory's neat_packing) "
                 "it trains in about {after} instead of {before}, {percent} % less.",
-                after=hours_text(hours),
-                before=hours_text(before),
-                percent=round(100 * (1 - hours / before)),
+                **_saving_words(plan, hours),
             )
         ]
 
@@ -2550,7 +2554,6 @@ class Engine:
         hours = self._saving_hours(plan, worst, context.hardware, context.inputs._replace(sampling=larger))
         if hours is None:
             return []
-        before = plan.hours or 0.0
         return [
             t(
                 "Plan 1 also fits sampling {larger} completions a step ({prompts} prompts' groups of "
@@ -2563,9 +2566,7 @@ class Engine:
                 group=group,
                 now=now,
                 gb=worst.per_gpu_gb,
-                after=hours_text(hours),
-                before=hours_text(before),
-                percent=round(100 * (1 - hours / before)),
+                **_saving_words(plan, hours),
             )
         ]
 
