@@ -31,6 +31,7 @@ ISSUE_GPUS = {
     # Common 6-16 GB desktop and workstation cards a newcomer names (--gpu 3070 was refused).
     *("rtx-2060", "rtx-3060-ti", "rtx-3070", "rtx-3070-ti", "rtx-4060-ti-8gb", "rtx-a4000", "rtx-a5000"),
     *("rtx-5060-ti-16gb", "rtx-5070", "rtx-5070-ti"),
+    "rtx-5060-ti-8gb",  # a newcomer's "5060 ti 8gb" was refused; the same GB206 chip as the 16 GB card
 }
 
 
