@@ -762,22 +762,46 @@ def test_attention_takes_transformers_kernel_names(run: Runner, name: str) -> No
 
 
 @pytest.mark.parametrize(
-    ("args", "in_stderr"),
+    ("args", "in_stderr", "kept"),
     [
         # click keeps the last of a repeated option: this was answered for one RTX 3090, silently
-        (["recommend", "--gpu", "4090", "--gpu", "3090"], ("'4090', '3090'", "least memory", "--gpus")),
-        (["recommend", "--gpu", "4090", "--gpu=4090", "--json"], ("--gpu 4090 --gpus 2",)),
-        (["estimate", "--method", "lora", "--method", "qlora", "--model-size", "7b"], ("--method",)),
-        (["recommend", "--gpu", "4090", "--top", "3", "--top", "4", "--json"], ("--top", "the last is used")),
+        (
+            ["--gpu", "4090", "--gpu", "3090"],
+            ("'4090', '3090'", "least memory", "slowest"),
+            ("gpu", "rtx-3090"),
+        ),
+        (["--gpu", "4090", "--gpu=4090"], ("--gpu 4090 --gpus 2",), ("gpus", 1)),
+        (["--gpu", "4090", "--top", "3", "--top", "4"], ("--top", "the last is used"), None),
+        # named as typed in full, whichever form was used; an attached short value counts
+        (["--gpu", "4090", "-fjson", "--format", "json"], (), None),
+        (["--gpu", "4090", "--format", "table", "-f", "json"], ("--format is given more than once",), None),
     ],
 )
 def test_an_option_given_twice_is_warned_about_and_the_last_used(
-    run: Runner, args: list[str], in_stderr: tuple[str, ...]
+    run: Runner, args: list[str], in_stderr: tuple[str, ...], kept: tuple[str, object] | None
 ) -> None:
-    result = ok(run(*args))
-    assert result.stderr.startswith("ft-atlas: warning:")
+    result = ok(run("recommend", *args, "--json") if "-f" not in " ".join(args) else run("recommend", *args))
     for text in in_stderr:
         assert text in result.stderr
+    if not in_stderr:
+        assert "warning" not in result.stderr  # the same value twice says nothing new
+    if kept is not None:
+        assert result.json()["profile"][kept[0]] == kept[1]
+    if "--top" in args:
+        assert len(result.json()["recommendations"]) == 4
+
+
+def test_the_same_gpu_twice_with_a_count_is_not_warned_about(run: Runner) -> None:
+    """A review: `--gpu 4090 --gpus 4 --gpu 4090` plans four GPUs, and was told one is planned for."""
+    result = ok(run("recommend", "--gpu", "4090", "--gpus", "4", "--gpu", "4090", "--json"))
+    assert "warning" not in result.stderr and result.json()["profile"]["gpus"] == 4
+
+
+def test_estimate_names_a_repeated_method(run: Runner) -> None:
+    args = ("estimate", "--method", "lora", "--method", "qlora", "--model-size", "7b", "--json")
+    result = ok(run(*args))
+    assert "--method is given more than once ('lora', 'qlora')" in result.stderr
+    assert result.json()["method"] == "qlora"
 
 
 def test_an_option_given_twice_warns_with_what_was_typed_escaped(run: Runner) -> None:

@@ -4374,9 +4374,11 @@ def test_qlora_with_a_preference_stage_on_apple_silicon_offers_no_recipe_line() 
     assert recipe_command(rec, rank) is None
     note = recipe_note(rec, rec.plans[rank - 1])
     assert note is not None and note.startswith("none on Apple silicon") and "one SFT or continued" in note
-    with pytest.raises(UsageError) as refusal:  # no format trains it there: none is named
+    with pytest.raises(UsageError) as refusal:  # no format trains it there: none is offered
         render_recipe(CATALOG, rec, rank, "python")
-    assert "use mlx-lm's LoRA" in str(refusal.value) and "--trainer mlx" not in str(refusal.value)
+    said = str(refusal.value)
+    assert "does not train the plan's dpo stage" in said
+    assert "use mlx-lm's LoRA" not in said and "--trainer mlx" not in said
 
 
 def test_a_trainer_without_plan_writes_the_best_plan_it_can_express(run: Runner) -> None:
@@ -5099,7 +5101,8 @@ def test_a_macs_refused_plan_says_why_here_and_names_a_plan_above_it_too(run: Ru
     profile = ("--gpu", "M3 Max 64GB", "--model", "qwen3-4b-instruct-2507", "--goal", "align")
     profile += ("--data-kind", "preferences", "--examples", "5k")
     said = " ".join(fails(run("recipe", *profile, "--plan", "2"), 2).stderr.split())
-    assert "bitsandbytes" in said and "axolotl" not in said
+    assert "bitsandbytes" in said and "axolotl" not in said and "mlx-lm's LoRA" not in said
+    assert "mlx quantizes the base without bitsandbytes but does not train the plan's dpo stage" in said
     assert "(another plan that trains here: --plan 1, LoRA)" in said
 
 

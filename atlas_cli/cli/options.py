@@ -2,10 +2,11 @@
 PROFILE_FIELDS), and the estimator's settings. Two commands can never disagree about a flag."""
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Annotated, Any, Optional
 
 import typer
+import typer.core
 
 from atlas_cli.core.profile import FIELDS_BY_NAME, PROFILE_FIELDS, ProfileField, parse_whole
 from atlas_cli.errors import UsageError, not_one_of, printable
@@ -70,16 +71,38 @@ def repeated_warnings(params: Sequence[Any], args: Sequence[str]) -> list[str]:
     single = {
         name: param
         for param in params
-        if getattr(param, "is_flag", True) is False and not getattr(param, "multiple", True)
+        if isinstance(param, typer.core.TyperOption)
+        and not (param.is_flag or param.multiple or param.count)
+        and param.nargs == 1
         for name in param.opts
     }
     seen: dict[str, list[str]] = {}
     tokens = iter(args)
     for token in tokens:
-        name, has_value, value = token.partition("=")
-        if name in single:
-            seen.setdefault(single[name].opts[-1], []).append(value if has_value else next(tokens, ""))
-    return [_repeated_warning(flag, values) for flag, values in seen.items() if len(values) > 1]
+        if token == "--":
+            break
+        name, value = _option_value(token, single, tokens)
+        if name is not None and value:
+            # Named by its long form, as people type it (-f is --format).
+            seen.setdefault(max(single[name].opts, key=len), []).append(value)
+    given_gpus = any(token == "--gpus" or token.startswith("--gpus=") for token in args)
+    # The same value again is news only as --gpu without --gpus (two cards meant, one planned).
+    return [
+        _repeated_warning(flag, values)
+        for flag, values in seen.items()
+        if len({v.casefold() for v in values}) > 1 or (flag == "--gpu" and len(values) > 1 and not given_gpus)
+    ]
+
+
+def _option_value(token: str, single: dict[str, Any], tokens: Iterator[str]) -> tuple[str | None, str]:
+    """The option `token` names and its value: `--name value`, `--name=value`, `-f value`, `-fvalue`."""
+    name, has_value, value = token.partition("=")
+    if name in single:
+        return name, value if has_value else next(tokens, "")
+    short = token[:2]
+    if not token.startswith("--") and len(token) > 2 and short in single:
+        return short, token[2:]
+    return None, ""
 
 
 def _repeated_warning(flag: str, values: list[str]) -> str:
@@ -90,7 +113,7 @@ def _repeated_warning(flag: str, values: list[str]) -> str:
             flag=flag,
             values=shown,
         )
-    if len(set(values)) == 1:
+    if len({v.casefold() for v in values}) == 1:
         return t(
             "warning: --gpu is given more than once: one GPU is planned for; for several of one kind, give "
             "--gpus (--gpu {gpu} --gpus {count})",
@@ -99,7 +122,8 @@ def _repeated_warning(flag: str, values: list[str]) -> str:
         )
     return t(
         "warning: --gpu is given more than once ({values}): the last is used. ft-atlas plans for GPUs of one "
-        "kind: for a mix, give the card with the least memory (of equals, the slower) and --gpus for how "
-        "many; training spread over the cards fits in the smallest and runs at the pace of the slowest",
+        "kind: for a mix, give the card with the least memory and --gpus for how many (training spread over "
+        "the cards fits in the smallest), then check the time and precision with the slowest or oldest "
+        "card as --gpu (a V100 or T4 has no bf16)",
         values=shown,
     )

@@ -44,8 +44,8 @@ class NotWritten(UsageError):
 
 
 class StageNotTrained(NotWritten):
-    """The format has no trainer for one of the plan's stages (mlx-lm and DPO): when the GPU's
-    default trainer refuses so, the next format's refusal says more about this hardware."""
+    """The format has no trainer for one of the plan's stages (mlx-lm and DPO): `recipe` without
+    --trainer raises another format's refusal before it, which says more about this hardware."""
 
 
 def write_recipe(
@@ -611,13 +611,10 @@ def _check_hardware(recipe: Recipe, chosen: TrainerFormat, formats: dict[str, Tr
         )
         # Asked of the formats' declarations, not by writing the plan: one that needs what the
         # profile lacks (mlx-lm's --examples) says so itself when it is run.
-        natives = [
-            f.name
-            for f in formats.values()
-            if not f.bitsandbytes
-            and (f.vendors is None or "apple" in f.vendors)
-            and set(recipe.stages) <= f.objectives
+        quantizers = [
+            f for f in formats.values() if not f.bitsandbytes and (f.vendors is None or "apple" in f.vendors)
         ]
+        natives = [f.name for f in quantizers if set(recipe.stages) <= f.objectives]
         if natives:
             raise UsageError(
                 t(
@@ -627,6 +624,20 @@ def _check_hardware(recipe: Recipe, chosen: TrainerFormat, formats: dict[str, Tr
                     name=translated(recipe.plan.name),
                     reason=reason,
                     trainers=t(" or ").join(natives),
+                )
+            )
+        if quantizers:  # they quantize without bitsandbytes, but have no trainer for a stage (DPO)
+            raise UsageError(
+                t(
+                    "plan {rank} ({name}): {reason}; {trainers} quantizes the base without bitsandbytes "
+                    "but does not train the plan's {stages} stage; pick another plan with --plan",
+                    rank=recipe.rank,
+                    name=translated(recipe.plan.name),
+                    reason=reason,
+                    trainers=t(" or ").join(f.name for f in quantizers),
+                    stages=", ".join(
+                        s for s in recipe.stages if not all(s in f.objectives for f in quantizers)
+                    ),
                 )
             )
         raise UsageError(
