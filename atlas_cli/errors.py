@@ -50,16 +50,26 @@ def echoed(value: object) -> str:
 
 
 def not_one_of(flag: str, value: object, allowed: Iterable[str], suggest: bool = True) -> str:
-    """The message for a value outside its choices, in the current language, with the closest
-    choice when one is close (`--optimizer adam`: adamw)."""
-    import difflib
-
+    """The message for a value outside its choices, in the current language, with the one it
+    most likely means (`--optimizer adam`: adamw)."""
     names = list(allowed)
     message = t(
         "{flag}: '{value}' is not one of {choices}", flag=flag, value=echoed(value), choices=", ".join(names)
     )
-    close = difflib.get_close_matches(str(value).casefold(), names, n=1) if suggest else []
-    return message + t("; did you mean {value}?", value=close[0]) if close else message
+    meant = closest_name(str(value).casefold(), names) if suggest else None
+    return message if meant is None else message + t("; did you mean {value}?", value=meant)
+
+
+def closest_name(key: str, names: list[str]) -> str | None:
+    """The one name `key` is close to (a typo), else the one name that begins with its first four
+    letters (an abbreviation); None where that is not one name."""
+    import difflib
+
+    close = difflib.get_close_matches(key, names, n=2, cutoff=0.75)
+    if len(close) == 1 or (close and difflib.SequenceMatcher(None, key, close[0]).ratio() >= 0.85):
+        return close[0]
+    begun = [n for n in names if len(key) >= 4 and n.startswith(key[:4])]
+    return begun[0] if len(begun) == 1 else None
 
 
 class UnknownName(UsageError):

@@ -755,7 +755,9 @@ def test_a_misspelt_estimator_option_suggests_the_closest_value(run: Runner) -> 
     fails(run("estimate", "--optimizer", "adam", "--model-size", "7b"), 2, "did you mean adamw?")
 
 
-@pytest.mark.parametrize("name", ["sdpa", "flash_attention_2", "Flash-Attention-2", "flex_attention"])
+@pytest.mark.parametrize(
+    "name", ["sdpa", " SDPA", "flash_attention_2", "Flash-Attention-2", "flex_attention"]
+)
 def test_attention_takes_transformers_kernel_names(run: Runner, name: str) -> None:
     kernel = ok(run("estimate", "--attention", "kernel", "--model-size", "7b", "--json")).json()
     assert ok(run("estimate", "--attention", name, "--model-size", "7b", "--json")).json() == kernel

@@ -468,6 +468,9 @@ def test_a_mac_without_a_measured_share_takes_its_nearest_measured_neighbours(ru
     largest = ok(run(*args, "--gpu", "M3 Ultra 512GB")).json()
     assert largest["capacity_gb"] == pytest.approx(512 * 0.75 * 2**30 / 1e9, rel=0.01)
     assert largest["fits"] is False
+    listed = ok(run("gpus", "--format", "markdown")).stdout  # the catalog's listing says the same
+    (row,) = [line for line in listed.splitlines() if line.startswith("| apple-m3-ultra ")]
+    assert f"| {largest['capacity_gb']:g} |" in row.replace(",", "")
 
 
 def test_a_card_name_typed_with_a_unit_is_not_taken_for_its_memory(run: Runner) -> None:

@@ -5114,7 +5114,13 @@ def test_a_tight_long_context_recipe_keeps_its_checkpoints_in_cpu_ram(run: Runne
     written = ok(run("recipe", *profile, "--examples", "2k", "--tokens-per-example", "20000")).stdout
     assert "'activation_offloading': True" in written
     header = " ".join(written.replace("#", " ").split())
-    assert "without it its sft stage takes 24.19 GB per GPU of 25.76 GB" in header
+    memory = re.search(
+        r"Memory estimate for this recipe's settings, per GPU of [\d.]+ GB: sft [\d.]+ GB at batch 1: (\w+)",
+        header,
+    )
+    assert memory is not None and memory.group(1) == "fits"  # not TIGHT
+    ram = re.search(r"with the checkpoints in CPU RAM \(([\d.]+) GB of it\) every stage fits", header)
+    assert ram is not None and float(ram.group(1)) > 1
 
 
 def test_a_refusal_that_says_pick_another_plan_names_the_one_to_pick(run: Runner) -> None:

@@ -4,7 +4,6 @@ the JSON schema are all generated from PROFILE_FIELDS, so they cannot drift apar
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -15,7 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from atlas_cli.core.shell import plain_decimal, shell_word
-from atlas_cli.errors import UsageError, echoed, forges_lines, not_one_of, one_line
+from atlas_cli.errors import UsageError, closest_name, echoed, forges_lines, not_one_of, one_line
 from atlas_cli.i18n import CYRILLIC, N_, t
 from atlas_cli.kb.vocabulary import (
     CLASSIFIER_PIPELINE,
@@ -779,11 +778,7 @@ def _meant_choice(field: ProfileField, key: str, values: list[str]) -> str | Non
     word = next((c.value for c in field.choices if joined & {choice_key(w) for w in c.words}), None)
     if word is not None:
         return word
-    close = difflib.get_close_matches(key, values, n=2, cutoff=0.75)
-    if len(close) == 1 or (close and difflib.SequenceMatcher(None, key, close[0]).ratio() >= 0.85):
-        return close[0]
-    begun = [v for v in values if len(key) >= 4 and v.startswith(key[:4])]
-    return begun[0] if len(begun) == 1 else None
+    return closest_name(key, values)
 
 
 def parse_flag(field: ProfileField, value: Any) -> bool:

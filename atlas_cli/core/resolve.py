@@ -672,6 +672,12 @@ def metal_share(catalog: Catalog, memory_gib: float) -> float:
     return nearest.usable_gib / nearest.memory_gib
 
 
+def usable_gib(catalog: Catalog, gpu: Gpu) -> float:
+    """What a program may allocate on the catalog's GPU: a Mac's Metal share of its memory, else
+    what the driver reports (Gpu.usable_gib)."""
+    return gpu.memory_gib * metal_share(catalog, gpu.memory_gib) if gpu.unified else gpu.usable_gib
+
+
 def device_of(gpu: Gpu, gpus: int) -> Device | None:
     """What the time model needs of a GPU; None without a published peak (Apple, A10G)."""
     if gpu.tflops_bf16 is None or gpu.memory_bandwidth_gbs is None:

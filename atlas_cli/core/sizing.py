@@ -24,7 +24,7 @@ from atlas_cli.core.memory.search import (
     with_experts_quantized,
 )
 from atlas_cli.core.plans import hours_text
-from atlas_cli.core.profile import Profile, trains_classifier
+from atlas_cli.core.profile import Profile, choice_key, trains_classifier
 from atlas_cli.core.resolve import (
     DEFAULT_LORA_RANK,
     Hardware,
@@ -71,9 +71,10 @@ MAX_FIELDS = ("seq-len", "batch-size")
 
 
 def attention_named(text: str) -> str:
-    """--attention by its value or a kernel's name (`--attention sdpa`, `flash_attention_2`)."""
-    key = text.casefold().replace("-", "_")
-    return next((c.value for c in ATTENTIONS if key in (c.value, *c.aliases)), text)
+    """--attention by its value or a kernel's name (`--attention sdpa`, `flash_attention_2`),
+    compared as every choice is (profile.choice_key)."""
+    key = choice_key(text)
+    return next((c.value for c in ATTENTIONS if key in {choice_key(n) for n in (c.value, *c.aliases)}), text)
 
 
 @dataclass(frozen=True, slots=True)

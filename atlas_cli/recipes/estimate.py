@@ -266,10 +266,11 @@ def _checkpoints_offloaded_to_fit(
         return stages, base
     why = t(
         "this recipe's own estimate: without it its {stage} stage takes {need:.2f} GB per GPU of "
-        "{usable:.2f} GB; with the checkpoints in CPU RAM every stage fits",
+        "{usable:.2f} GB; with the checkpoints in CPU RAM ({ram:.1f} GB of it) every stage fits",
         stage=short.settings.objective.id,
         need=short.per_gpu_gb,
         usable=short.capacity_gb or 0.0,
+        ram=max(e.ram_gb or 0.0 for e in tried.values()),
     )
     recipe.set("activation_offloading", Setting(True, why))
     return tried, offloaded

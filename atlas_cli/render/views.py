@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from atlas_cli.core.memory import gib_to_gb
+from atlas_cli.core.resolve import usable_gib
 from atlas_cli.i18n import N_, nt, number, parameters, pt, t, translated
 from atlas_cli.kb.behaviour import MEMORY_SCALE, QUALITY_SCALE, SPEED_SCALE
 from atlas_cli.kb.catalog import Catalog
@@ -247,7 +248,7 @@ def gpus_grid(catalog: Catalog) -> Grid:
             [
                 g.id,
                 number(g.memory_gib, "g"),
-                number(gib_to_gb(g.usable_gib), "g"),
+                number(gib_to_gb(usable_gib(catalog, g)), "g"),
                 f"{_yes_no(g.bf16)}/{_yes_no(g.fp8)}",
                 _tflops(g),
                 "—" if g.memory_bandwidth_gbs is None else number(g.memory_bandwidth_gbs, "g"),
