@@ -1880,6 +1880,9 @@ def test_export_and_guide_keep_kb_text_from_the_terminal(run: Runner, tmp_path: 
         {"vision_config": {"num_hidden_layers": 2, "hidden_size": 8, "intermediate_size": [1]}},
         {"vision_config": {"num_hidden_layers": 1, "hidden_size": 300_000_000, "mlp_ratio": "4"}},
         {"vision_config": {"num_hidden_layers": 1, "hidden_size": 10**400}},
+        # an attacker's review: an unhashable activation was an internal error, in batch runs too
+        {"vision_config": {"num_hidden_layers": 2, "hidden_size": 8, "hidden_act": ["silu"]}},
+        {"vision_config": {"num_hidden_layers": 2, "hidden_size": 8, "hidden_act": {"a": 1}}},
     ],
 )
 def test_a_hostile_config_is_bad_input_not_an_internal_error(
@@ -1903,6 +1906,10 @@ def test_a_long_model_type_or_name_is_not_echoed_whole(run: Runner, tmp_path: Pa
     for odd in ("llama\n", "qwen 3", "a/b"):
         (tmp_path / "config.json").write_text(json.dumps(config | {"model_type": odd}), encoding="utf-8")
         fails(run("model", str(tmp_path)), 2, "is not a model type")
+    # a layer type of 3,000 characters (an attacker's review: 3 MB of stderr from one config)
+    typed = config | {"model_type": "llama", "layer_types": ["x" * 3000]}
+    (tmp_path / "config.json").write_text(json.dumps(typed), encoding="utf-8")
+    assert len(fails(run("model", str(tmp_path)), 2, "layers of type").stderr) < 600
     unknown = fails(run("recommend", "--gpu", "rtx-4090", "--model", "a" * 4000), 2, "unknown model")
     assert len(unknown.stderr) < 600
     # Every refused value is echoed so (the review's --goal, --trainer and number flags too).

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.shapes import VISION_TEXT_ONLY, shape_of
-from atlas_cli.errors import UsageError
+from atlas_cli.errors import UsageError, echoed
 from atlas_cli.i18n import N_, nt, t
 from atlas_cli.kb.behaviour import MAX_LAYERS
 from atlas_cli.kb.records import LlmModel, from_model
@@ -807,7 +807,7 @@ def _stored_dtype(
 
 
 def _refuse(name: str, what: str, model_type: str) -> UsageError:
-    kind = t("model_type '{type}'", type=model_type) if model_type else t("this config")
+    kind = t("model_type '{type}'", type=echoed(model_type)) if model_type else t("this config")
     return UsageError(
         t(
             "{name}: {kind} uses {what}, which ft-atlas does not model; sizing it as a plain decoder would "
@@ -833,7 +833,8 @@ def _check_modelled(name: str, configs: list[Config]) -> None:
             allowed = ATTENTION_LAYER_TYPES | ({"linear_attention"} if hybrid else set())
             odd = sorted({str(kind) for kind in layer_types} - allowed)
             if odd:
-                raise _refuse(name, t("layers of type {types}", types=", ".join(odd)), model_type)
+                # echoed cut short: a config's strings are anyone's (an attacker's 3 MB layer type)
+                raise _refuse(name, t("layers of type {types}", types=echoed(", ".join(odd))), model_type)
 
 
 def _vision_params_b(top: Config) -> float | None:
@@ -857,7 +858,8 @@ def _vision_params_b(top: Config) -> float | None:
     mlp = _plausible(given, MAX_TOWER_WIDTH) if given else None if ratio is None else width * ratio
     if mlp is None:  # a text, a list, a huge number: no tower is read
         return None
-    matrices = 3 if vision.get("hidden_act") in GATED_VISION_ACTIVATIONS else 2
+    act = vision.get("hidden_act")  # a list or a mapping here is not an activation (an attacker's review)
+    matrices = 3 if isinstance(act, str) and act in GATED_VISION_ACTIVATIONS else 2
     blocks = layers * (4 * width * width + matrices * width * mlp)
     return round((blocks + _qwen_vision_extras(vision, width)) / 1e9, 3)
 
