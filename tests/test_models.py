@@ -655,6 +655,18 @@ def test_a_hosted_model_named_without_api_access_says_how_to_use_it(run: Runner,
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "meant"), [("gpt-oss", "gpt-oss-20b"), ("mistral", "mistral-7b"), ("Ministral", "ministral-8b")]
+)
+def test_an_open_weight_family_a_provider_also_serves_is_completed(
+    run: Runner, name: str, meant: str
+) -> None:
+    """An attacker's review: --model gpt-oss and --model mistral were told the model is only an
+    API's, while the catalog holds their open weights; recommend now completes the name as ask does."""
+    result = fails(run("recommend", "--model", name), 2, "did you mean", meant)
+    assert "serves through its API" not in result.stderr
+
+
 def test_popular_small_and_mid_models_resolve_offline(run: Runner) -> None:
     """Mistral NeMo, Ministral, Phi-3.5, Gemma 3 270M and SmolLM3 needed the Hub (an expert's list
     of today's fine-tuning targets); Phi-3.5 fuses its projections as Phi-3 does."""

@@ -807,7 +807,10 @@ def _open_model(catalog: Catalog, model: str) -> FoundModel:
         return find_model(catalog, model)
     except UnknownName:
         hosted = catalog.api_tuning(model)
-        if hosted is None:
+        # A family the catalog holds open weights of ("gpt-oss", "mistral") is a name to complete,
+        # not an API model (an attacker's review): its did-you-mean names them.
+        stem = re.sub(r"[\s_]+", "-", model.strip().casefold())
+        if hosted is None or any(name.startswith(stem) for name in catalog.models):
             raise
         raise UsageError(
             t(
