@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 from collections import deque
 from pathlib import Path
@@ -750,6 +751,23 @@ def test_an_instruct_display_name_on_the_command_line_is_instruct(run: Runner) -
     piped = ok(run("ask", "--json", input="weights\ncolab t4\n1\nllama-3.1-8b-instruct\n")).json()
     assert piped["profile"]["model_variant"] == "instruct"
     assert "--model-variant instruct" in piped["command"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "again"),
+    [
+        ("M3 Max 64GB", "--gpu apple-m3-max --vram 64"),  # was --gpu apple-m3-max: a 36 GB Mac
+        ("4070 laptop 8gb", "--gpu '4070 laptop 8gb'"),  # was no GPU at all
+        ("4090", "--gpu rtx-4090"),
+    ],
+)
+def test_the_command_to_ask_again_plans_the_same_gpu(run: Runner, typed: str, again: str) -> None:
+    """An attacker's review: `ask`'s command to get the answer again without questions named the
+    catalog's card without the memory its words gave, or dropped a card the catalog lacks."""
+    asked = ok(run("ask", "--gpu", typed, "--no-input", "--json")).json()
+    assert f"ft-atlas recommend {again}" in asked["command"] and "--vram 24" not in asked["command"]
+    command = shlex.split(asked["command"])[1:]
+    assert ok(run(*command, "--json")).json()["profile"] == asked["profile"]
 
 
 @pytest.mark.parametrize("typed", ["RTX 4060 Ti 16 ГБ", "4060 ti 16 гб", "RTX 4060 Ti 16Гб"])

@@ -5,7 +5,7 @@ import re
 import shutil
 import sys
 import textwrap
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,6 +16,9 @@ from atlas_cli.consoles import COLUMNS_BOUNDS
 from atlas_cli.errors import InputEnded, UsageError, printable
 from atlas_cli.i18n import t
 from atlas_cli.kb.vocabulary import DEFAULT_TOP, MAX_NAME_CHARS, MAX_TOP
+
+if TYPE_CHECKING:
+    from atlas_cli.kb.catalog import Catalog
 
 # An option line ("  2. api              only a hosted API: ..."): its help hangs under itself.
 OPTION_LINE = re.compile(r" *\d+\. +\S+ +")
@@ -138,10 +141,20 @@ def ask(
     state.use_language(for_people=chosen is not Format.json)
     profile = profile_from_values(answers)
     rec = Engine(catalog).recommend(profile)
-    canonical_gpu = {"gpu": rec.profile["gpu"]} if profile.gpu else {}
-    command = command_line({**profile.to_dict(), **canonical_gpu})
+    command = command_line({**profile.to_dict(), **_catalog_gpu(catalog, profile.gpu, rec.profile)})
     if chosen is Format.json:
         print_json({**recommendation_json(rec, shown, explain), "command": command})
         return
     render_recommendation(rec, chosen, shown, explain)
     sys.stdout.write(printable("\n" + t("To get this again without questions:") + f"\n  {command}\n"))
+
+
+def _catalog_gpu(catalog: "Catalog", typed: str | None, planned: dict[str, Any]) -> dict[str, Any]:
+    """The GPU as the catalog names it, with the memory its words gave where that is not the card's
+    own ("M3 Max 64GB": an attacker's review read the command back as a 36 GB Mac); a card the
+    catalog does not hold ("4070 laptop 8gb") as it was typed."""
+    gpu = planned.get("gpu")
+    if typed is None or gpu is None:
+        return {}
+    own = catalog.gpus[gpu].memory_gib
+    return {"gpu": gpu} if planned.get("vram") in (None, own) else {"gpu": gpu, "vram": planned["vram"]}
