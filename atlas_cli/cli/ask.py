@@ -153,8 +153,8 @@ def _catalog_gpu(catalog: "Catalog", typed: str | None, planned: dict[str, Any])
     """The GPU as the catalog names it, with the memory its words gave where that is not the card's
     own ("M3 Max 64GB": an attacker's review read the command back as a 36 GB Mac); a card the
     catalog does not hold ("4070 laptop 8gb") as it was typed."""
-    gpu = planned.get("gpu")
-    if typed is None or gpu is None:
+    card = catalog.gpus.get(str(planned.get("gpu")))
+    if typed is None or card is None:  # also a free tier's name ("colab t4"), which says more
         return {}
-    own = catalog.gpus[gpu].memory_gib
-    return {"gpu": gpu} if planned.get("vram") in (None, own) else {"gpu": gpu, "vram": planned["vram"]}
+    own = {"gpu": card.id}
+    return own if planned.get("vram") in (None, card.memory_gib) else {**own, "vram": planned["vram"]}
