@@ -261,6 +261,16 @@ def test_no_ansi_escapes_off_a_terminal(run: Runner, args: list[str], how: dict[
     assert not ANSI.search(result.stderr)
 
 
+@pytest.mark.parametrize(
+    "args", [*VIEWS, ["recommend", "--help"], ["--lang", "ru", "recommend", "--gpu", "4090"]]
+)
+def test_no_line_ends_in_blanks(run: Runner, args: list[str]) -> None:
+    """A newcomer's review: rich padded 36 of 91 lines of `recommend | grep ' $'` to the width,
+    and the padding ended up in files and diffs."""
+    result = ok(run(*args, env={"COLUMNS": "60"}))
+    assert not [line for line in result.stdout.splitlines() if line.endswith(" ")]
+
+
 @pytest.mark.parametrize("fmt", ["table", "markdown"])
 def test_markdown_and_table_carry_non_ascii_text(run: Runner, fmt: str) -> None:
     result = ok(run("--lang", "ru", "guide", "--format", fmt, env={"COLUMNS": "100"}))

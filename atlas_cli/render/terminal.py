@@ -31,8 +31,34 @@ class Terminal(Console):
         raise OutputClosed
 
     def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterable[Segment]:
+        line: list[Segment] = []  # the segments of the line being written, held until its end
         for segment in super().render(renderable, options):
-            if segment.control is None and printable(segment.text) != segment.text:
-                yield Segment(printable(segment.text), segment.style)
-            else:
+            if segment.control is not None:
+                yield from line
+                line = []
                 yield segment
+                continue
+            text = printable(segment.text)
+            *ended, rest = text.split("\n")
+            for piece in ended:
+                yield from _without_trailing_blanks([*line, Segment(piece, segment.style)])
+                yield Segment("\n", segment.style)
+                line = []
+            if rest:
+                line.append(Segment(rest, segment.style))
+        yield from line
+
+
+def _without_trailing_blanks(line: list[Segment]) -> list[Segment]:
+    """A line without the spaces rich pads it with to the width: they end up in files and pipes
+    (a newcomer's review: 36 of 91 lines of `recommend | grep ' $'`). Spaces with a background
+    colour are drawn, and kept."""
+    while line and not line[-1].text.rstrip(" ") and not _painted(line[-1]):
+        line = line[:-1]
+    if line and not _painted(line[-1]) and line[-1].text.endswith(" "):
+        line = [*line[:-1], Segment(line[-1].text.rstrip(" "), line[-1].style)]
+    return line
+
+
+def _painted(segment: Segment) -> bool:
+    return segment.style is not None and segment.style.bgcolor is not None
