@@ -5123,6 +5123,16 @@ def test_a_tight_long_context_recipe_keeps_its_checkpoints_in_cpu_ram(run: Runne
     assert ram is not None and float(ram.group(1)) > 1
 
 
+@pytest.mark.parametrize("trainer", ["axolotl", "python"])
+def test_files_shown_as_comments_end_no_line_in_blanks(run: Runner, trainer: str) -> None:
+    """A newcomer's review: the reward functions shown under an axolotl GRPO config had 9 lines
+    ending in '#   '; so did a Python recipe's launcher config."""
+    args = ("recipe", "--gpu", "h100", "--gpus", "2", "--model", "qwen3-8b", "--data-kind", "reward-function")
+    written = ok(run(*args, "--examples", "1k", "--trainer", trainer, "--out", "-")).stdout
+    assert "(--out DIR writes it as its own file)" in written
+    assert not [line for line in written.splitlines() if line.endswith(" ")]
+
+
 def test_a_refusal_that_says_pick_another_plan_names_the_one_to_pick(run: Runner) -> None:
     """A newcomer's review: plan 1's refusal ended "pick another plan with --plan", and --plan 2
     was a hosted service, --plan 3 needed 122 GB of a T4. It names the next plan that trains

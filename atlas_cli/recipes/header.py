@@ -37,6 +37,13 @@ def wrapped(text: str, indent: str = "#   ", first: str = "# ") -> list[str]:
     )
 
 
+def commented_file(text: str) -> str:
+    """A file of the recipe shown as comments after the main one (on stdout), each line indented,
+    an empty line without trailing blanks. The file's text is ft-atlas's own (configs, reward
+    functions), escaped where it was written."""
+    return "".join(f"#   {line}".rstrip(" ") + "\n" for line in text.splitlines())
+
+
 def _gb(value: float | None) -> str:
     return t("unknown") if value is None else t("{gb:.2f} GB", gb=value)
 

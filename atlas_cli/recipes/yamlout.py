@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from atlas_cli.recipes.header import header, wrapped
+from atlas_cli.recipes.header import commented_file, header, wrapped
 from atlas_cli.recipes.launchers import deepspeed_json, sharding_note
 from atlas_cli.recipes.registry import RecipeFile, Rendered
 from atlas_cli.recipes.settings import Recipe
@@ -61,7 +61,7 @@ def yaml_files(
     text += "---\n".join(f"# --- {name}\n{body}" for name, body in documents)
     for file in extra:
         text += "\n".join(wrapped(f"--- {file.name} (--out DIR writes it as its own file):")) + "\n"
-        text += "".join(f"#   {line}\n" for line in file.text.splitlines())
+        text += commented_file(file.text)
     return Rendered((*files, *extra), run, text)
 
 

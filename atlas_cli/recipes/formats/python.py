@@ -15,7 +15,7 @@ from atlas_cli.core.throughput.plans import EMBEDDER
 from atlas_cli.core.variants import SERVED_AS_STORED
 from atlas_cli.i18n import N_, grouped, t
 from atlas_cli.kb.vocabulary import PRECISIONS
-from atlas_cli.recipes.header import WIDTH, header, literal, wrapped
+from atlas_cli.recipes.header import WIDTH, commented_file, header, literal, wrapped
 from atlas_cli.recipes.launchers import (
     ACCELERATE_FILE,
     MASTER_PORT,
@@ -1505,7 +1505,7 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
         for file in launchers:
             note = f"The launcher config, {file.name} (--out DIR writes it as its own file):"
             text += "\n" + "\n".join(wrapped(note)) + "\n"
-            text += "".join(f"#   {line}\n" for line in file.text.splitlines())
+            text += commented_file(file.text)
     return Rendered(tuple(files), run, text)
 
 
