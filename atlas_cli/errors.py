@@ -61,13 +61,16 @@ def not_one_of(flag: str, value: object, allowed: Iterable[str], suggest: bool =
 
 
 def closest_name(key: str, names: list[str]) -> str | None:
-    """The one name `key` is close to (a typo), else the one name that begins with its first four
-    letters (an abbreviation); None where that is not one name."""
+    """The one name `key` is close to (a typo), or spells with its letters swapped, else the one
+    name that begins with its first four letters (an abbreviation); None where that is not one."""
     import difflib
 
     close = difflib.get_close_matches(key, names, n=2, cutoff=0.75)
     if len(close) == 1 or (close and difflib.SequenceMatcher(None, key, close[0]).ratio() >= 0.85):
         return close[0]
+    swapped = [n for n in names if sorted(n) == sorted(key)]  # letters swapped: dop for dpo
+    if len(swapped) == 1:
+        return swapped[0]
     begun = [n for n in names if len(key) >= 4 and n.startswith(key[:4])]
     return begun[0] if len(begun) == 1 else None
 

@@ -763,6 +763,7 @@ def test_estimate_bad_input_exit_2(run: Runner, args: list[str], flag: str) -> N
 
 def test_a_misspelt_estimator_option_suggests_the_closest_value(run: Runner) -> None:
     fails(run("estimate", "--optimizer", "adam", "--model-size", "7b"), 2, "did you mean adamw?")
+    fails(run("estimate", "--objective", "dop", "--model-size", "7b"), 2, "did you mean dpo?")
 
 
 @pytest.mark.parametrize(

@@ -732,6 +732,8 @@ def test_a_scoring_source_reads_the_same_in_traces_and_the_atlas(run: Runner) ->
         (["recommend", "--gpu"], "Ошибка: опции '--gpu' нужно значение", "Option '--gpu' requires an"),
         (["model"], "Ошибка: не указан аргумент 'ID|PATH'", "Missing argument 'ID|PATH'"),
         (["recomend"], "возможно, имелась в виду 'recommend'?", "Did you mean 'recommend'?"),
+        # a choice's problem inside click's message (an attacker's review: it stayed English)
+        (["recommend", "--format", "jsn"], "'jsn' — не одно из 'table'", "'jsn' is not one of 'table'"),
     ],
 )
 def test_the_command_lines_own_errors_are_in_russian(

@@ -37,6 +37,8 @@ MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"Invalid value for (?P<name>.+?): (?P<problem>.+)"),
         N_("invalid value for {name}: {problem}"),
     ),
+    # A choice option's problem, inside the message above (typer's Choice: --format, --lang).
+    (re.compile(r"'(?P<value>.*)' is not one of (?P<choices>.+)\."), N_("'{value}' is not one of {choices}")),
 )
 USAGE = N_("Usage:")
 HELP_HINT = N_("Try '{command} {option}' for help.")
@@ -61,7 +63,10 @@ def localized(message: str) -> str:
     for pattern, wording in MESSAGES:
         found = pattern.fullmatch(message)
         if found is not None:
-            return t(wording, **found.groupdict())
+            parts = found.groupdict()
+            if "problem" in parts:  # a problem is one of click's messages too
+                parts["problem"] = localized(parts["problem"])
+            return t(wording, **parts)
     return message
 
 

@@ -11,7 +11,7 @@ from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import trainable_params
 from atlas_cli.core.memory.search import estimator, fitting_prompt, placed, with_experts_quantized
 from atlas_cli.core.resolve import Hardware, ModelInfo, choose_precision
-from atlas_cli.errors import UsageError
+from atlas_cli.errors import UsageError, closest_name, echoed
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.records import Method, Variant
@@ -103,12 +103,17 @@ def trainable_method(catalog: Catalog, query: str) -> Method:
 
 
 def objective_id(catalog: Catalog, query: str) -> str:
-    objectives = ", ".join(m.id for m in catalog.kb.methods if m.kind == "objective")
+    ids = [m.id for m in catalog.kb.methods if m.kind == "objective"]
+    objectives = ", ".join(ids)
     try:
         method = catalog.method(query)
     except UsageError:
+        message = t(
+            "--objective: unknown objective '{query}'; choose from {ids}", query=echoed(query), ids=objectives
+        )
+        meant = closest_name(query.casefold(), ids)  # --objective dop: dpo (a newcomer's review)
         raise UsageError(
-            t("--objective: unknown objective '{query}'; choose from {ids}", query=query, ids=objectives)
+            message if meant is None else message + t("; did you mean {value}?", value=meant)
         ) from None
     if method.kind != "objective":
         raise UsageError(
