@@ -761,6 +761,13 @@ def test_estimate_bad_input_exit_2(run: Runner, args: list[str], flag: str) -> N
     fails(run("estimate", *args), 2, flag)
 
 
+def test_an_option_of_another_command_says_which(run: Runner) -> None:
+    """A newcomer's review: `recommend --optimizer adam` read only "No such option: --optimizer"."""
+    fails(run("recommend", "--optimizer", "adam"), 2, "(--optimizer is an option of ft-atlas estimate)")
+    said = fails(run("recommend", "--nosuch"), 2).stderr
+    assert "is an option of" not in said
+
+
 def test_a_misspelt_estimator_option_suggests_the_closest_value(run: Runner) -> None:
     fails(run("estimate", "--optimizer", "adam", "--model-size", "7b"), 2, "did you mean adamw?")
     fails(run("estimate", "--objective", "dop", "--model-size", "7b"), 2, "did you mean dpo?")

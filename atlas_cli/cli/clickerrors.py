@@ -76,13 +76,34 @@ def show(error: ClickError) -> None:
     # typer's pydantic validators prefix their messages so (a review: "Invalid value for
     # '--lang': Value error, 'de' is not one of 'en', 'ru'.").
     message = printable(error.format_message().replace(": Value error, ", ": ", 1))
+    ctx: Context | None = getattr(error, "ctx", None)  # a usage error's; other errors have none
+    elsewhere = _other_commands_option(ctx, message)
     if language() == "en":
+        message += elsewhere and " " + elsewhere
         setattr(error, "format_message", lambda: message)  # noqa: B010 - show() calls it
         error.show()
         return
-    ctx: Context | None = getattr(error, "ctx", None)  # a usage error's; other errors have none
     if ctx is not None:
         usage = ctx.get_usage().removeprefix("Usage:")
         hint = t(HELP_HINT, command=ctx.command_path, option=ctx.help_option_names[0])
         sys.stderr.write(f"{t(USAGE)}{usage}\n{hint}\n\n")
-    sys.stderr.write(t(ERROR, message=localized(message)) + "\n")
+    sys.stderr.write(t(ERROR, message=localized(message)) + (elsewhere and " " + elsewhere) + "\n")
+
+
+def _other_commands_option(ctx: Context | None, message: str) -> str:
+    """Where an option this command lacks belongs ("--optimizer is an option of ft-atlas estimate":
+    a newcomer's review typed it to recommend), among the commands loaded with it; else ''."""
+    found = re.match(r"No such option: (\S+)", message)
+    group = getattr(getattr(ctx, "parent", None), "command", None)
+    if found is None or ctx is None or group is None:
+        return ""
+    option = found.group(1)
+    commands = getattr(group, "commands", {})
+    owners = [name for name, command in commands.items() if any(option in p.opts for p in command.params)]
+    if not owners:
+        return ""
+    return t(
+        "({option} is an option of {commands})",
+        option=option,
+        commands=", ".join(f"ft-atlas {n}" for n in owners),
+    )
