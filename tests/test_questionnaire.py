@@ -1088,6 +1088,18 @@ def test_the_macs_memory_question_answers_help_and_goes_back(catalog: Catalog) -
     assert any("back to the GPU question" in line for line in terminal.said)
 
 
+def test_the_gpu_pick_list_answers_help_and_goes_back(catalog: Catalog) -> None:
+    """An attacker's review: at "Is it one of these?", ? and < were read as answers ("no GPU
+    chosen"), and a piped session ended there."""
+    answers, terminal = interview(catalog, ["", "macbook", "?", "1 16gb"] + [""] * 12)
+    assert answers["vram"] == 16.0
+    assert any("nearest to what you typed" in line for line in terminal.said)
+    assert not any("no GPU chosen" in line for line in terminal.said)
+    answers, terminal = interview(catalog, ["", "macbook", "<", "rtx-4090"] + [""] * 12)
+    assert answers["gpu"] == "rtx-4090"
+    assert any("back to the GPU question" in line for line in terminal.said)
+
+
 def test_a_card_name_typed_with_a_unit_is_asked_again(catalog: Catalog) -> None:
     """'3080gb' answered for the GPU was read as 3,080 GB of memory."""
     answers, terminal = interview(catalog, ["", "3080gb", "24gb"] + [""] * 20)

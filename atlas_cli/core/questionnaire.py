@@ -220,6 +220,11 @@ CHIP_MEMORY_HELP = N_(
     'The memory your Mac was bought with: Apple menu > About This Mac shows it ("Memory 16 GB"). '
     "The {chip} is sold with {sizes} GB. < goes back to the GPU question."
 )
+GPU_PICK_HELP = N_(
+    "The numbers are the catalog's cards nearest to what you typed: pick yours (nvidia-smi or "
+    "Apple menu > About This Mac names it). None of them: type its memory (24gb), another name, "
+    "or Enter. < goes back to the GPU question."
+)
 
 
 @dataclass
@@ -667,7 +672,14 @@ class Interview:
         )
         # The example is a size the first chip comes with (a MacBook Air's M4 has no 36 GB).
         example = guesses[0].memory_sizes_gb[0] if guesses[0].memory_sizes_gb else 24
-        reply = self.terminal.ask("  " + t(prompt, count=len(guesses), example=example)).strip()
+        # ? and < as at every question (an attacker's review: "no GPU chosen", and the session ended)
+        while (
+            _word(reply := self.terminal.ask("  " + t(prompt, count=len(guesses), example=example)).strip())
+            in HELP_WORDS
+        ):
+            self.terminal.say("  " + t(GPU_PICK_HELP))
+        if _word(reply) in BACK_WORDS:
+            raise UsageError(t("back to the GPU question"))
         choice, _, rest = reply.partition(" ")
         picked = _listed_number(choice, len(guesses))
         if picked is not None:
