@@ -2351,3 +2351,10 @@ def test_a_plan_that_trains_nothing_costs_no_dollars_where_no_price_is_known(run
         line for line in ok(run(*args, "--gpu", "h100-80gb")).stdout.splitlines() if "In-context" in line
     )
     assert "$0" in priced
+
+
+def test_a_laptop_card_is_told_why_it_has_no_time(run: Runner) -> None:
+    """A newcomer's review: a laptop card given with --gpu read "--vram alone names no GPU"."""
+    args = ("estimate", "--gpu", "4070 laptop 8gb", "--model", "qwen2.5-1.5b", "--method", "lora")
+    note = ok(run(*args, "--examples", "1000", "--json")).json()["time_note"]
+    assert "a laptop card" in note and "--vram alone" not in note

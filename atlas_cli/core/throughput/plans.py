@@ -231,8 +231,8 @@ def epochs_text(stages: Iterable[tuple[str, float]]) -> str:
 
 
 NO_PEAK = N_(
-    "no published peak 16-bit throughput for this GPU (none for Apple silicon or NVIDIA's A10G; --vram "
-    "alone names no GPU): no training time"
+    "no published peak 16-bit throughput for this GPU (none for Apple silicon, NVIDIA's A10G, or a GPU "
+    "known by its memory alone: a laptop card, --vram): no training time"
 )
 
 
