@@ -593,6 +593,32 @@ def _check_generates(recipe: Recipe) -> None:
     )
 
 
+def _mac_quantizer_advice(recipe: Recipe, formats: dict[str, TrainerFormat]) -> str:
+    """What to do instead of a bitsandbytes QLoRA on a Mac: the formats that quantize without it
+    and train every stage, else why they do not (mlx-lm has no DPO), else mlx-lm's LoRA. Asked of
+    the formats' declarations, not by writing the plan: one that needs what the profile lacks
+    (mlx-lm's --examples) says so itself when it is run."""
+    quantizers = [
+        f for f in formats.values() if not f.bitsandbytes and (f.vendors is None or "apple" in f.vendors)
+    ]
+    natives = [f.name for f in quantizers if set(recipe.stages) <= f.objectives]
+    if natives:
+        return t(
+            "--trainer {trainers}, which quantizes the base without bitsandbytes, writes it, or pick another "
+            "plan with --plan",
+            trainers=t(" or ").join(natives),
+        )
+    if quantizers:
+        untrained = [s for s in recipe.stages if not all(s in f.objectives for f in quantizers)]
+        return t(
+            "{trainers} quantizes the base without bitsandbytes but does not train the plan's {stages} "
+            "stage; pick another plan with --plan",
+            trainers=t(" or ").join(f.name for f in quantizers),
+            stages=", ".join(untrained),
+        )
+    return t("pick another plan with --plan, or use mlx-lm's LoRA, quantized or not (`ft-atlas show qlora`)")
+
+
 def _check_hardware(recipe: Recipe, chosen: TrainerFormat, formats: dict[str, TrainerFormat]) -> None:
     """On Apple silicon (MPS) bitsandbytes 0.50 quantizes to 4 bit without optimized kernels and
     has no 8-bit or paged optimizers, and torchao's low-bit optimizers are untested there
@@ -609,44 +635,13 @@ def _check_hardware(recipe: Recipe, chosen: TrainerFormat, formats: dict[str, Tr
             "and not its {optim} optimizer",
             optim=optim,
         )
-        # Asked of the formats' declarations, not by writing the plan: one that needs what the
-        # profile lacks (mlx-lm's --examples) says so itself when it is run.
-        quantizers = [
-            f for f in formats.values() if not f.bitsandbytes and (f.vendors is None or "apple" in f.vendors)
-        ]
-        natives = [f.name for f in quantizers if set(recipe.stages) <= f.objectives]
-        if natives:
-            raise UsageError(
-                t(
-                    "plan {rank} ({name}): {reason}; --trainer {trainers}, which quantizes the base "
-                    "without bitsandbytes, writes it, or pick another plan with --plan",
-                    rank=recipe.rank,
-                    name=translated(recipe.plan.name),
-                    reason=reason,
-                    trainers=t(" or ").join(natives),
-                )
-            )
-        if quantizers:  # they quantize without bitsandbytes, but have no trainer for a stage (DPO)
-            raise UsageError(
-                t(
-                    "plan {rank} ({name}): {reason}; {trainers} quantizes the base without bitsandbytes "
-                    "but does not train the plan's {stages} stage; pick another plan with --plan",
-                    rank=recipe.rank,
-                    name=translated(recipe.plan.name),
-                    reason=reason,
-                    trainers=t(" or ").join(f.name for f in quantizers),
-                    stages=", ".join(
-                        s for s in recipe.stages if not all(s in f.objectives for f in quantizers)
-                    ),
-                )
-            )
         raise UsageError(
             t(
-                "plan {rank} ({name}): {reason}; pick another plan with --plan, or use mlx-lm's LoRA, "
-                "quantized or not (`ft-atlas show qlora`)",
+                "plan {rank} ({name}): {reason}; {advice}",
                 rank=recipe.rank,
                 name=translated(recipe.plan.name),
                 reason=reason,
+                advice=_mac_quantizer_advice(recipe, formats),
             )
         )
     if info is not None and not info.mps:
