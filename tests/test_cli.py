@@ -768,6 +768,15 @@ def test_an_option_of_another_command_says_which(run: Runner) -> None:
     assert "is an option of" not in said
 
 
+@pytest.mark.parametrize("command", [["recommend", "--gpu", "4090"], ["estimate", "--model-size", "7b"]])
+def test_json_beside_markdown_is_json_and_says_so(run: Runner, command: list[str]) -> None:
+    """A newcomer's review: `--format markdown --json` wrote JSON without a word."""
+    result = ok(run(*command, "--format", "markdown", "--json"))
+    assert result.json()["schema_version"] == 2
+    assert "warning: --json and --format markdown: --json is used" in result.stderr
+    assert "warning" not in ok(run(*command, "--json")).stderr
+
+
 def test_a_misspelt_estimator_option_suggests_the_closest_value(run: Runner) -> None:
     fails(run("estimate", "--optimizer", "adam", "--model-size", "7b"), 2, "did you mean adamw?")
     fails(run("estimate", "--objective", "dop", "--model-size", "7b"), 2, "did you mean dpo?")

@@ -114,6 +114,8 @@ def _handled(given: dict[str, str | bool]) -> bool:
         return False  # an invalid --format: typer's message
     if "batch" in given:
         return str(fmt).lower() != "markdown" and not any(name in given for name in FIELDS_BY_NAME)
+    if given.get("json") is True and str(fmt).lower() == "markdown":
+        return False  # both: the full command line says which is used
     return given.get("json") is True or str(fmt).lower() == "json"
 
 

@@ -137,6 +137,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Same as --format json.
 
 
 def chosen_format(fmt: Format, as_json: bool) -> Format:
+    """--json, else --format; --json beside --format markdown is said (a newcomer's review got JSON
+    without a word)."""
+    if as_json and fmt is Format.markdown:
+        sys.stderr.write("ft-atlas: " + t("warning: --json and --format markdown: --json is used") + "\n")
     return Format.json if as_json else fmt
 
 

@@ -115,7 +115,9 @@ def read_kb_file(path: Path, regular_only: bool = False) -> KbFile:
     finally:
         os.close(handle)
     if size > MAX_FILE_BYTES:
-        return KbFile(path, None, f"file is larger than the {MAX_FILE_BYTES}-byte limit")
+        # A device that never ends (/dev/zero) is not a file that grew too large (a review).
+        kind = "file is larger than" if regular else "cannot read: not a regular file, and it gave more than"
+        return KbFile(path, None, f"{kind} the {MAX_FILE_BYTES}-byte limit")
     if not regular and not size:
         # A FIFO that nothing writes to reads as empty at once: "file is empty" misled (a review).
         return KbFile(path, None, "cannot read: not a regular file, and nothing was written to it")
