@@ -768,6 +768,13 @@ def test_an_option_of_another_command_says_which(run: Runner) -> None:
     assert "is an option of" not in said
 
 
+def test_the_estimate_charts_title_is_whole_at_40_columns(run: Runner) -> None:
+    """A newcomer's review: at 40 columns the title was wrapped at the table's width and cut,
+    losing ") on" and "3.99"."""
+    shown = ok(run("estimate", "--model", "llama-3.1-8b", "--gpu", "4090", env={"COLUMNS": "40"})).stdout
+    assert "(catalog) on NVIDIA GeForce RTX 4090 24GB, 24 GiB (23.99 GiB usable)" in " ".join(shown.split())
+
+
 @pytest.mark.parametrize("command", [["recommend", "--gpu", "4090"], ["estimate", "--model-size", "7b"]])
 def test_json_beside_markdown_is_json_and_says_so(run: Runner, command: list[str]) -> None:
     """A newcomer's review: `--format markdown --json` wrote JSON without a word."""

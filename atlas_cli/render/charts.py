@@ -72,7 +72,10 @@ def estimate_chart(
     capacity = estimates[0]["capacity_gb"] if estimates else None
     peak = max([e["per_gpu_gb"] for e in estimates] + [capacity or 0.0])
     scale = peak * 1.02 or 1.0
-    table = Table(title=Text(title), show_header=True, box=None, pad_edge=False)
+    # The title is its own line, wrapped at the terminal's width: as the table's, it wrapped at the
+    # table's least width and was cut at 40 columns (a newcomer's review).
+    heading = Text(title, style="table.title")
+    table = Table(show_header=True, box=None, pad_edge=False)
     longest_word = max((len(w) for e in estimates for w in e["label"].split()), default=1)
     table.add_column(t("plan"), overflow="fold", min_width=longest_word)
     table.add_column(t("memory"), no_wrap=True, width=width)
@@ -107,15 +110,9 @@ def estimate_chart(
         if capacity is not None
         else t(no_capacity)
     )
-    return (
-        Group(
-            table,
-            Text(legend, style="yellow"),
-            Text(sweep_conditions(estimates), style="dim"),
-        )
-        if estimates
-        else table
-    )
+    if not estimates:
+        return Group(heading, table)
+    return Group(heading, table, Text(legend, style="yellow"), Text(sweep_conditions(estimates), style="dim"))
 
 
 def _time_cell(e: EstimateJson) -> str:
