@@ -473,6 +473,14 @@ def test_a_mac_without_a_measured_share_takes_its_nearest_measured_neighbours(ru
     assert f"| {largest['capacity_gb']:g} |" in row.replace(",", "")
 
 
+def test_a_cards_memory_said_twice_is_its_own_not_a_macs_share(run: Runner) -> None:
+    """A self-review: "4090 24gb" with --vram 24 was given a Mac's Metal share, 16 of its 24 GiB."""
+    args = ("estimate", "--method", "lora", "--model-size", "7b", "--json")
+    plain = ok(run(*args, "--gpu", "rtx-4090")).json()
+    twice = ok(run(*args, "--gpu", "4090 24gb", "--vram", "24")).json()
+    assert twice["capacity_gb"] == plain["capacity_gb"]
+
+
 def test_a_card_name_typed_with_a_unit_is_not_taken_for_its_memory(run: Runner) -> None:
     """A review: --gpu 3080gb was sized as a 3,080 GB GPU (usable 3,307 GB, 'fits')."""
     args = ("estimate", "--model", "llama-3.1-8b", "--method", "lora")

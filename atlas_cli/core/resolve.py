@@ -360,8 +360,8 @@ def _hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus: int) 
             chosen = min(g.memory_sizes_gb)
         # Fit is checked against what the driver reports a program can use (data/gpus.yaml).
         memory = g.memory_gib if chosen is None else chosen
-        usable_gib = g.usable_gib if chosen is None else chosen * metal_share(catalog, chosen)
-        usable = t(" ({gib:.4g} GiB usable)", gib=usable_gib) if round(usable_gib, 2) != memory else ""
+        usable_memory = usable_gib(catalog, g, memory)
+        usable = t(" ({gib:.4g} GiB usable)", gib=usable_memory) if round(usable_memory, 2) != memory else ""
         note = t("{name}, {gib:g} GiB{usable}", name=chip_label(g, chosen), gib=memory, usable=usable) + (
             "" if g.cuda else t(NO_CUDA_MLX if g.vendor == "apple" else NO_CUDA_PYTORCH)
         )
@@ -393,7 +393,7 @@ def _hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus: int) 
             g.id,
             True,
             memory,
-            gib_to_gb(usable_gib),
+            gib_to_gb(usable_memory),
             g.bf16,
             gpus,
             note,
@@ -672,10 +672,15 @@ def metal_share(catalog: Catalog, memory_gib: float) -> float:
     return nearest.usable_gib / nearest.memory_gib
 
 
-def usable_gib(catalog: Catalog, gpu: Gpu) -> float:
-    """What a program may allocate on the catalog's GPU: a Mac's Metal share of its memory, else
-    what the driver reports (Gpu.usable_gib)."""
-    return gpu.memory_gib * metal_share(catalog, gpu.memory_gib) if gpu.unified else gpu.usable_gib
+def usable_gib(catalog: Catalog, gpu: Gpu, memory_gib: float | None = None) -> float:
+    """What a program may allocate on the catalog's GPU: a Mac's Metal share of its memory (the
+    `memory_gib` it was bought with, else the entry's), else what the driver reports
+    (Gpu.usable_gib). A card's memory said again ("4090 24gb" with --vram 24) is no Mac's: it was
+    given the Metal share, 16 of its 24 GiB."""
+    if not gpu.unified:
+        return gpu.usable_gib
+    memory = gpu.memory_gib if memory_gib is None else memory_gib
+    return memory * metal_share(catalog, memory)
 
 
 def device_of(gpu: Gpu, gpus: int) -> Device | None:
