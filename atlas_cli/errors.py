@@ -57,6 +57,11 @@ def not_one_of(flag: str, value: object, allowed: Iterable[str], suggest: bool =
         "{flag}: '{value}' is not one of {choices}", flag=flag, value=echoed(value), choices=", ".join(names)
     )
     meant = closest_name(str(value).casefold(), names) if suggest else None
+    return meaning(message, meant)
+
+
+def meaning(message: str, meant: str | None) -> str:
+    """A refusal with the value it most likely means, where there is one."""
     return message if meant is None else message + t("; did you mean {value}?", value=meant)
 
 

@@ -95,7 +95,7 @@ def _other_commands_option(ctx: Context | None, message: str) -> str:
     a newcomer's review typed it to recommend), among the commands loaded with it; else ''."""
     found = re.match(r"No such option: (\S+)", message)
     group = getattr(getattr(ctx, "parent", None), "command", None)
-    if found is None or ctx is None or group is None:
+    if found is None or group is None:
         return ""
     option = found.group(1)
     commands = getattr(group, "commands", {})

@@ -86,12 +86,13 @@ def repeated_warnings(params: Sequence[Any], args: Sequence[str]) -> list[str]:
             # Named by its long form, as people type it (-f is --format).
             seen.setdefault(max(single[name].opts, key=len), []).append(value)
     given_gpus = any(token == "--gpus" or token.startswith("--gpus=") for token in args)
-    # The same value again is news only as --gpu without --gpus (two cards meant, one planned).
-    return [
-        _repeated_warning(flag, values)
-        for flag, values in seen.items()
-        if len({v.casefold() for v in values}) > 1 or (flag == "--gpu" and len(values) > 1 and not given_gpus)
-    ]
+    warnings = []
+    for flag, values in seen.items():
+        same = len({v.casefold() for v in values}) == 1
+        # The same value again is news only as --gpu without --gpus (two cards meant, one planned).
+        if not same or (flag == "--gpu" and len(values) > 1 and not given_gpus):
+            warnings.append(_repeated_warning(flag, values, same))
+    return warnings
 
 
 def _option_value(token: str, single: dict[str, Any], tokens: Iterator[str]) -> tuple[str | None, str]:
@@ -105,7 +106,7 @@ def _option_value(token: str, single: dict[str, Any], tokens: Iterator[str]) -> 
     return None, ""
 
 
-def _repeated_warning(flag: str, values: list[str]) -> str:
+def _repeated_warning(flag: str, values: list[str], same: bool) -> str:
     shown = ", ".join(f"'{printable(v)}'" for v in values)
     if flag != "--gpu":
         return t(
@@ -113,7 +114,7 @@ def _repeated_warning(flag: str, values: list[str]) -> str:
             flag=flag,
             values=shown,
         )
-    if len({v.casefold() for v in values}) == 1:
+    if same:
         return t(
             "warning: --gpu is given more than once: one GPU is planned for; for several of one kind, give "
             "--gpus (--gpu {gpu} --gpus {count})",

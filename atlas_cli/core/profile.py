@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from atlas_cli.core.shell import plain_decimal, shell_word
-from atlas_cli.errors import UsageError, closest_name, echoed, forges_lines, not_one_of, one_line
+from atlas_cli.errors import UsageError, closest_name, echoed, forges_lines, meaning, not_one_of, one_line
 from atlas_cli.i18n import CYRILLIC, N_, t
 from atlas_cli.kb.vocabulary import (
     CLASSIFIER_PIPELINE,
@@ -766,7 +766,7 @@ def parse_choice(field: ProfileField, text: str) -> str:
     values = [c.value for c in field.choices]
     message = not_one_of(field.flag, text, values, suggest=False)  # aliases count: _meant_choice
     meant = _meant_choice(field, key, values)
-    raise UsageError(message if meant is None else message + t("; did you mean {value}?", value=meant))
+    raise UsageError(meaning(message, meant))
 
 
 def _meant_choice(field: ProfileField, key: str, values: list[str]) -> str | None:

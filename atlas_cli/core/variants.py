@@ -11,7 +11,7 @@ from atlas_cli.core.estimates import Estimate, EstimateSettings
 from atlas_cli.core.memory import trainable_params
 from atlas_cli.core.memory.search import estimator, fitting_prompt, placed, with_experts_quantized
 from atlas_cli.core.resolve import Hardware, ModelInfo, choose_precision
-from atlas_cli.errors import UsageError, closest_name, echoed
+from atlas_cli.errors import UsageError, closest_name, echoed, meaning
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.records import Method, Variant
@@ -112,9 +112,7 @@ def objective_id(catalog: Catalog, query: str) -> str:
             "--objective: unknown objective '{query}'; choose from {ids}", query=echoed(query), ids=objectives
         )
         meant = closest_name(query.casefold(), ids)  # --objective dop: dpo (a newcomer's review)
-        raise UsageError(
-            message if meant is None else message + t("; did you mean {value}?", value=meant)
-        ) from None
+        raise UsageError(meaning(message, meant)) from None
     if method.kind != "objective":
         raise UsageError(
             t("--objective: '{id}' is not an objective; choose from {ids}", id=method.id, ids=objectives)
