@@ -807,6 +807,10 @@ def test_attention_takes_transformers_kernel_names(run: Runner, name: str) -> No
             ("gpu", "rtx-3090"),
         ),
         (["--gpu", "4090", "--gpu=4090"], ("--gpu 4090 --gpus 2",), ("gpus", 1)),
+        # one card named two ways is the same card, not a mix (a review)
+        (["--gpu", "4090", "--gpu", "rtx-4090"], ("--gpu 4090 --gpus 2",), ("gpu", "rtx-4090")),
+        # a name no card has is not one of them: the command says why
+        (["--gpu", "4090", "--gpu", "a100", "--gpus", "2"], ("'4090', 'a100'",), ("gpus", 2)),
         (["--gpu", "4090", "--top", "3", "--top", "4"], ("--top", "the last is used"), None),
         # named as typed in full, whichever form was used; an attached short value counts
         (["--gpu", "4090", "-fjson", "--format", "json"], (), None),

@@ -243,9 +243,20 @@ class Command(typer.core.TyperCommand):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         from atlas_cli.cli.options import repeated_warnings
 
-        for warning in repeated_warnings(self.params, args):
+        for warning in repeated_warnings(self.params, args, _card_of):
             sys.stderr.write(f"ft-atlas: {warning}\n")
         return super().parse_args(ctx, args)
+
+
+def _card_of(gpu: str) -> str | None:
+    """The catalog GPU `gpu` names, None where it names none (or the knowledge base cannot be
+    read: the command itself then says why)."""
+    from atlas_cli.errors import AtlasError
+
+    try:
+        return state.catalog().gpu(gpu).id
+    except AtlasError:
+        return None
 
 
 def for_scripts(kwargs: dict[str, Any]) -> bool:

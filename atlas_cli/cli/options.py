@@ -64,10 +64,14 @@ def top_count(text: str) -> int:
     return parse_whole(text, "--top", 1, MAX_TOP)
 
 
-def repeated_warnings(params: Sequence[Any], args: Sequence[str]) -> list[str]:
+def repeated_warnings(
+    params: Sequence[Any], args: Sequence[str], card_of: Callable[[str], str | None]
+) -> list[str]:
     """Warnings for an option that takes one value given more than once. click keeps the last,
     which lets a script or alias override a default (kept), but a senior reviewer's
-    `--gpu 4090 --gpu 3090`, meaning two cards, was answered for one RTX 3090 without a word."""
+    `--gpu 4090 --gpu 3090`, meaning two cards, was answered for one RTX 3090 without a word.
+    `card_of` names the catalog GPU a --gpu value is (None for no card), so that `--gpu 4090
+    --gpu rtx-4090` is one kind of card, not a mix."""
     single = {
         name: param
         for param in params
@@ -88,11 +92,19 @@ def repeated_warnings(params: Sequence[Any], args: Sequence[str]) -> list[str]:
     given_gpus = any(token == "--gpus" or token.startswith("--gpus=") for token in args)
     warnings = []
     for flag, values in seen.items():
-        same = len({v.casefold() for v in values}) == 1
+        same = _one_value(values, card_of if flag == "--gpu" else None)
         # The same value again is news only as --gpu without --gpus (two cards meant, one planned).
         if not same or (flag == "--gpu" and len(values) > 1 and not given_gpus):
             warnings.append(_repeated_warning(flag, values, same))
     return warnings
+
+
+def _one_value(values: list[str], card_of: Callable[[str], str | None] | None) -> bool:
+    if len({v.casefold() for v in values}) == 1:
+        return True
+    # Only a --gpu given as different words asks the catalog (loaded then, not on every start).
+    cards = {card_of(v) for v in values} if card_of is not None else {None}
+    return len(cards) == 1 and None not in cards
 
 
 def _option_value(token: str, single: dict[str, Any], tokens: Iterator[str]) -> tuple[str | None, str]:
