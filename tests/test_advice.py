@@ -1826,6 +1826,17 @@ def test_a_knowledge_goal_with_a_reward_function_ranks_retrieval_first(engine: E
     )
 
 
+def test_question_answer_pairs_for_a_knowledge_goal_can_tune_the_retriever(engine: Engine) -> None:
+    """An expert's backlog: RAG's answers are bounded by retrieval, and a user with question-answer
+    pairs was never told those pairs can fine-tune the embedding model that retrieves."""
+    profile = dict(gpu="rtx-4090", model="qwen3-8b", goal="knowledge", examples=3000)
+    rec = recommend(engine, **profile, data_kind="demonstrations")
+    assert "MultipleNegativesRankingLoss" in _told(rec, "rag", "rag-retriever-learns-from-question-pairs")
+    documents = recommend(engine, **profile, data_kind="text")
+    rag = next(p for p in documents.plans if p.method == "rag")
+    assert "rag-retriever-learns-from-question-pairs" not in {r.id for r in rag.fired}
+
+
 def test_retrieval_on_a_base_checkpoint_says_it_serves_the_instruct_one(run: Runner) -> None:
     """The RAG recipe loads Llama-3.1-8B-Instruct for `--model llama-3.1-8b` while recommend said
     only "Llama 3.1 8B, base" (a newcomer's review): the plan now says which checkpoint answers."""
