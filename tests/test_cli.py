@@ -1120,6 +1120,24 @@ def test_estimate_with_no_gpu_says_so_rather_than_not_given(run: Runner) -> None
     assert "No GPU given: pass --gpu or --vram" in without
 
 
+def test_estimate_with_no_gpu_sizes_the_ram_of_fp32_training_on_the_cpu(run: Runner) -> None:
+    """recommend --gpu none says `estimate --gpu none` sizes the RAM a CPU run needs, which was sized
+    as a GPU's: fp16 weights, 2.05 GB for a 0.5B LoRA that took 4.4-4.9 GB of RSS on the CPU in
+    fp32 (measured here, sequences of 512), as the recipes train without a GPU."""
+    args = ("estimate", "--gpu", "none", "--model", "qwen2.5-0.5b", "--method", "lora", "--seq-len", "512")
+    data = ok(run(*args, "--stack", "hf", "--json")).json()
+    assert data["assumptions"]["precision"] == "fp32" and data["assumptions"]["on_cpu"] is True
+    assert data["breakdown"]["weights_gb"] >= 4 * data["model_params_b"]  # 4 bytes a weight
+    assert 3.5 <= data["per_gpu_gb"] <= 4.9
+    chart = " ".join(ok(run(*args, env={"COLUMNS": "120"})).stdout.split())
+    assert "GB of RAM" in chart and "total RAM" in chart and "on the CPU, without a GPU" in chart
+    assert "CUDA context" not in chart
+    asked = ok(run(*args, "--precision", "bf16", "--json"))
+    assert asked.json()["assumptions"]["precision"] == "fp32" and "sized in fp32" in asked.stderr
+    gpu = ok(run("estimate", "--gpu", "4090", "--model", "qwen2.5-0.5b", "--method", "lora", "--json")).json()
+    assert gpu["assumptions"]["on_cpu"] is False and gpu["assumptions"]["precision"] == "bf16"
+
+
 @pytest.mark.parametrize("gpu", ["nope", "rtx-3091"])
 def test_unknown_gpu_suggests_the_fallback_flags_too(run: Runner, gpu: str) -> None:
     result = fails(run("recommend", "--gpu", gpu), 2, "--vram N", "--gpu NGB")

@@ -246,7 +246,11 @@ def _emit_every_method(
 ) -> None:
     hardware, info = report.hardware, report.info
     title = t(
-        "Memory per GPU for {model} ({source})", model=info.label, source=pt("model source", info.source)
+        "Memory per GPU for {model} ({source})"
+        if hardware.has_gpu
+        else "RAM to train {model} ({source}) on the CPU",
+        model=info.label,
+        source=pt("model source", info.source),
     ) + (t(" on {hardware}", hardware=hardware.note) if hardware.capacity_gb is not None else "")
     data = {
         "schema_version": OUTPUT_SCHEMA_VERSION,
@@ -259,8 +263,8 @@ def _emit_every_method(
         None
         if hardware.has_gpu
         else t(
-            "No local GPU (--gpu {gpu}): nothing to check the fit against; each bar is the memory one GPU "
-            "would need.",
+            "No local GPU (--gpu {gpu}): each bar is the RAM the plan takes on the CPU, in fp32 as the "
+            "recipes train there; the fit is not checked.",
             gpu=gpu,
         )
     )

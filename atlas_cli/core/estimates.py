@@ -111,6 +111,9 @@ class EstimateSettings(NamedTuple):
     # Apple silicon: the CPU's memory is the GPU's own, one chip (no offload, no more GPUs), and
     # no CUDA-only kernels (Liger, Unsloth, bitsandbytes' optimizers) to suggest.
     unified_memory: bool = False
+    # No GPU (--gpu none): trained on the CPU in fp32, as the Python recipes fall back to (mixed
+    # precision needs a GPU there), and the memory sized is the machine's RAM.
+    on_cpu: bool = False
     # The trainer runs PEFT's prepare_model_for_kbit_training on a quantized (QLoRA) base, which
     # upcasts the weights it leaves unquantized (embeddings, LM head, norms) to fp32, and trains
     # them so: transformers' Trainer recipes do; LLaMA-Factory does not (model/adapter.py casts

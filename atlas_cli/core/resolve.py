@@ -843,7 +843,14 @@ def choose_precision(
 ) -> tuple[str, str | None]:
     """bf16 where the GPU supports it, else fp16 (V100/T4 have no bf16), with a warning; fp32 for
     a model whose activations overflow fp16 (Gemma 3, T5) on such a GPU, or asked for in fp16
-    under Unsloth, which then trains it in fp32 itself (UNSLOTH_FORCE_FLOAT32)."""
+    under Unsloth, which then trains it in fp32 itself (UNSLOTH_FORCE_FLOAT32); fp32 without a
+    GPU, as the recipes then train."""
+    if not hardware.has_gpu:
+        return "fp32", None if requested in (None, "fp32") else t(
+            "--precision {precision}: without a GPU the recipes train in fp32 (mixed precision needs a "
+            "GPU there); sized in fp32",
+            precision=requested,
+        )
     fallback = "fp32" if fp16_overflows else "fp16"
     if requested is None:
         return ("bf16", None) if hardware.bf16 else (fallback, None)
@@ -1206,6 +1213,7 @@ def settings_for(
         # flex attention, which Apple's MPS does not run (recipes/settings.py).
         attention_kernel=stack not in EAGER_STACKS and hardware.vendor != "apple",
         unified_memory=hardware.unified,
+        on_cpu=not hardware.has_gpu,
         host_ram_gb=host_ram_gb,
     )
     if vllm_server_gpus:

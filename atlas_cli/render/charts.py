@@ -314,12 +314,13 @@ def breakdown_grid(e: EstimateJson) -> Grid:
             params=parameters(e["model_params_b"]),
         )
         + (t(", objective {objective}", objective=e["objective"]) if e["objective"] else ""),
-        [t("component"), t("GB per GPU")],
+        [t("component"), t("GB of RAM") if a["on_cpu"] else t("GB per GPU")],
         caption=f"{conditions(e['assumptions'], training)}{adapter} {t('GB = 10^9 bytes.')}",
     )
     for name, key in zip(COMPONENTS, BREAKDOWN_KEYS, strict=True):
-        grid.rows.append([t(name), number(b[key], ".2f")])  # type: ignore[literal-required]
-    grid.rows.append([t("total per GPU"), number(e["per_gpu_gb"], ".2f")])
+        shown = CPU_OVERHEAD if a["on_cpu"] and key == "overhead_gb" else name
+        grid.rows.append([t(shown), number(b[key], ".2f")])  # type: ignore[literal-required]
+    grid.rows.append([t("total RAM") if a["on_cpu"] else t("total per GPU"), number(e["per_gpu_gb"], ".2f")])
     if e["capacity_gb"] is not None and e["headroom_gb"] is not None:
         grid.rows.extend(_capacity_rows(e, e["capacity_gb"], e["headroom_gb"]))
     host = e["host"]
@@ -434,3 +435,4 @@ COMPONENTS = (
     N_("buffers (gathered layers, buckets, generation)"),
     N_("overhead (CUDA context, allocator)"),
 )
+CPU_OVERHEAD = N_("overhead (PyTorch and its libraries, allocator)")

@@ -35,6 +35,7 @@ class AssumptionsJson(TypedDict):
     serving_bits: int  # the weights a no-training plan serves: 16, or 8 / 4 (bitsandbytes, or as stored)
     weights: str  # the same in words: bf16, 4-bit (bitsandbytes), 4-bit (as stored)
     gpus: int
+    on_cpu: bool  # no GPU (--gpu none): trained on the CPU in fp32, and every figure is RAM
     sharding: str  # ddp, zero2 or zero3
     offload: str  # none, optimizer or params
     stack: str  # hf, trl, liger, unsloth or mlx

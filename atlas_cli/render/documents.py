@@ -111,7 +111,9 @@ def write_json(data: Any) -> None:
 
 
 def _strategy(s: EstimateSettings, memory_model: str) -> str:
-    if s.gpus == 1:
+    if s.on_cpu:
+        placement = t("on the CPU, without a GPU: every figure is RAM")
+    elif s.gpus == 1:
         placement = t("one GPU")
     elif memory_model == "inference":
         placement = t(
@@ -227,6 +229,7 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "serving_bits": s.serving_bits,
         "weights": e.weights_words,
         "gpus": s.gpus,
+        "on_cpu": s.on_cpu,
         "sharding": s.sharding,
         "offload": s.offload,
         "stack": s.stack,
