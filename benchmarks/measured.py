@@ -157,6 +157,24 @@ TORCHTUNE_IN_BACKWARD: dict[str, Any] = {**TORCHTUNE_CHECKPOINTED, "optimizer_in
 TORCHTUNE_OFFLOADED: dict[str, Any] = {**TORCHTUNE_IN_BACKWARD, "activation_offloading": True}
 TORCHTUNE_LORA: dict[str, Any] = {**TORCHTUNE_CHECKPOINTED, "activation_offloading": True, "lora_rank": 64}
 
+# Sources of the rows an accuracy review added on 2026-12-07.
+TORCHTUNE_README = (
+    "pytorch/torchtune@bd2a0fc7 README.md, 'Memory and training speed' (batch 2, packed to 2048, "
+    "torch.compile; Peak Memory per GPU)"
+)
+AUTOMODEL_CHECKPOINTING = (
+    "NVIDIA-NeMo/Automodel@36044ad3 docs/guides/gradient-checkpointing.mdx, 'Example Memory Savings "
+    "(H100-80GB, Llama-3.2-1B)' (config examples/llm_finetune/llama3_2/llama3_2_1b_squad.yaml; "
+    "torch.cuda.max_memory_allocated)"
+)
+MS_SWIFT_EXAMPLE = "modelscope/ms-swift@3602360a {} (its first line, '{}')"
+UNSLOTH_PEAK = (
+    "unslothai/notebooks@bdda2efc nb/{}.ipynb, its output ('Peak reserved memory = {} GB.': "
+    "torch.cuda.max_memory_reserved() / 1024**3)"
+)
+AXOLOTL_README = "axolotl-ai-cloud/axolotl@{} {} ('{}')"
+QWEN_LORA_R8: dict[str, Any] = {"lora_rank": 8, "stack": "hf", "seq_len": 256, "batch_size": 1}
+
 MEMORY_ROWS: tuple[MemoryRow, ...] = (
     # --- the public set (issue #14) --------------------------------------------------------------
     MemoryRow(
@@ -1240,6 +1258,431 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         {"batch_size": 1, "seq_len": 2048, "lora_rank": 8, "stack": "liger"},
         public=True,
         note="on the Qwen3-8B shape, which the distillation keeps; 18 read as GB, as written",
+    ),
+    # An accuracy review of 2026-12-07 (fifty-first round): rows of torchtune, NeMo Automodel,
+    # ms-swift, axolotl, PEFT and Unsloth's notebooks.
+    MemoryRow(
+        TORCHTUNE_README,
+        "Llama 3.1 70B LoRA r16 (q, v, o and MLP), 8x A100, FSDP2, batch 2, packed 2048, compile, "
+        "activation checkpointing, chunked CE, bf16, AdamW: 27.6 GiB",
+        "llama-3.1-70b",
+        "lora",
+        "lora",
+        27.6 * GIB,
+        {
+            "seq_len": 2048,
+            "batch_size": 2,
+            "lora_rank": 16,
+            "precision": "pure-bf16",
+            "stack": "liger",
+            "sharding": "zero3",
+            "fsdp": True,
+        },
+        gpus=8,
+        public=True,
+    ),
+    MemoryRow(
+        TORCHTUNE_README + "; config recipes/configs/llama3_1/405B_qlora.yaml",
+        "Llama 3.1 405B QLoRA r16 (torchao NF4), 8x A100, FSDP2, batch 2, packed 2048, compile, activation "
+        "checkpointing, AdamW: 44.8 GB",
+        "llama-3.1-405b",
+        "qlora",
+        "qlora",
+        44.8,
+        {
+            "seq_len": 2048,
+            "batch_size": 2,
+            "lora_rank": 16,
+            "precision": "pure-bf16",
+            "stack": "liger",
+            "sharding": "zero3",
+            "fsdp": True,
+        },
+        gpus=8,
+        note="torchtune builds the model on the meta device and loads each shard (never the whole 4-bit "
+        "base on one GPU), and torchao's NF4Tensor shards its scalers with the data: the transformers + "
+        "bitsandbytes loading floor does not apply (5.06x; 1.56x with the sharded loader)",
+    ),
+    MemoryRow(
+        TORCHTUNE_README
+        + "; config recipes/configs/llama3_1/70B_full.yaml (custom_sharded_layers tok_embeddings, output)",
+        "Llama 3.1 70B full fine-tuning, 8x A100, FSDP2 with CPU offload, fused AdamW on CPU, batch 2, "
+        "packed 2048, compile, activation checkpointing, bf16: 13.9 GiB",
+        "llama-3.1-70b",
+        "full-ft",
+        "full",
+        13.9 * GIB,
+        {
+            "seq_len": 2048,
+            "batch_size": 2,
+            "precision": "pure-bf16",
+            "stack": "liger",
+            "sharding": "zero3",
+            "fsdp": True,
+            "offload": "params",
+        },
+        gpus=8,
+        note="torchtune wraps the embeddings and output as units of their own (custom_sharded_layers), "
+        "freed after use, where ft-atlas counts the root unit whole (1.45x)",
+    ),
+    MemoryRow(
+        "pytorch/torchtune@bd2a0fc7 docs/source/tutorials/lora_finetune.rst (config "
+        "llama2/7B_lora_single_device.yaml)",
+        "Llama-2-7B LoRA r64 alpha 128 on q, k, v, o, MLP and output, one GPU, bf16, batch 2, "
+        "alpaca-cleaned (512 assumed), activation checkpointing: 17.04 GB",
+        "llama-2-7b",
+        "lora",
+        "lora",
+        17.04,
+        {
+            "precision": "pure-bf16",
+            "batch_size": 2,
+            "seq_len": 512,
+            "lora_rank": 64,
+            "lora_targets": "all-linear",
+            "stack": "hf",
+        },
+        public=True,
+    ),
+    MemoryRow(
+        AUTOMODEL_CHECKPOINTING,
+        "Llama-3.2-1B full fine-tuning, one H100, local batch 8 x 2048, bf16 params (Automodel default), "
+        "torch.optim.Adam, MaskedCrossEntropy on fp32 logits, no checkpointing (Automodel patches Liger "
+        "RMSNorm/SwiGLU/RoPE by default): 53.03",
+        "llama-3.2-1b",
+        "full-ft",
+        "full",
+        53.03,
+        {
+            "seq_len": 2048,
+            "batch_size": 8,
+            "precision": "pure-bf16",
+            "stack": "hf",
+            "gradient_checkpointing": False,
+        },
+        note="Automodel patches Liger's norm, SwiGLU and RoPE kernels in by default but computes the loss "
+        "on fp32 logits: --stack couples the two (1.25x)",
+    ),
+    MemoryRow(
+        AUTOMODEL_CHECKPOINTING,
+        "+ FSDP2 over 8 H100: 47.59",
+        "llama-3.2-1b",
+        "full-ft",
+        "full",
+        47.59,
+        {
+            "seq_len": 2048,
+            "batch_size": 8,
+            "precision": "pure-bf16",
+            "stack": "hf",
+            "gradient_checkpointing": False,
+            "sharding": "zero3",
+            "fsdp": True,
+        },
+        gpus=8,
+        public=True,
+    ),
+    MemoryRow(
+        AUTOMODEL_CHECKPOINTING,
+        "+ activation checkpointing: 33.06",
+        "llama-3.2-1b",
+        "full-ft",
+        "full",
+        33.06,
+        {
+            "seq_len": 2048,
+            "batch_size": 8,
+            "precision": "pure-bf16",
+            "stack": "hf",
+            "sharding": "zero3",
+            "fsdp": True,
+        },
+        gpus=8,
+        public=True,
+    ),
+    MemoryRow(
+        AUTOMODEL_CHECKPOINTING,
+        "+ linear-cut cross-entropy (FusedLinearCrossEntropy): 7.30",
+        "llama-3.2-1b",
+        "full-ft",
+        "full",
+        7.30,
+        {
+            "seq_len": 2048,
+            "batch_size": 8,
+            "precision": "pure-bf16",
+            "stack": "liger",
+            "sharding": "zero3",
+            "fsdp": True,
+        },
+        gpus=8,
+        note="FSDP2 keeps the root unit's gradient (the tied 263M-parameter embedding) unsharded through "
+        "the backward, which ft-atlas does not count (0.76x); counting it moved the Liger Qwen2-7B "
+        "and axolotl gpt-oss FSDP rows further off, so it is not",
+    ),
+    MemoryRow(
+        MS_SWIFT_EXAMPLE.format("examples/train/multi-gpu/ddp/train.sh", "# 27.5GiB * 2"),
+        "Qwen2.5-7B-Instruct LoRA r8 all-linear, 2 GPUs DDP, batch 1, self-cognition (short: 256 assumed), "
+        "checkpointing: 27.5 GiB",
+        "qwen2.5-7b",
+        "lora",
+        "lora",
+        27.5 * GIB,
+        {**QWEN_LORA_R8, "sharding": "ddp"},
+        gpus=2,
+        note="27.5 GiB under DDP against 18 GiB under ZeRO-2 and ~17 GiB on one GPU for the same run: no "
+        "DDP term accounts for ~10 GB (0.59x)",
+    ),
+    MemoryRow(
+        MS_SWIFT_EXAMPLE.format("examples/train/multi-gpu/deepspeed/train_zero2.sh", "# 18GiB * 2"),
+        "same, DeepSpeed ZeRO-2: 18 GiB",
+        "qwen2.5-7b",
+        "lora",
+        "lora",
+        18 * GIB,
+        {**QWEN_LORA_R8, "sharding": "zero2"},
+        gpus=2,
+        public=True,
+    ),
+    MemoryRow(
+        MS_SWIFT_EXAMPLE.format("examples/train/multi-gpu/deepspeed/train_zero3.sh", "# 16GiB * 2"),
+        "same, DeepSpeed ZeRO-3 (swift/config/zero3.json: max_live_parameters 1e9, max_reuse_distance "
+        "1e9): 16 GiB",
+        "qwen2.5-7b",
+        "lora",
+        "lora",
+        16 * GIB,
+        {**QWEN_LORA_R8, "sharding": "zero3"},
+        gpus=2,
+        note="DeepSpeed keeps up to stage3_max_live_parameters (1e9) gathered within "
+        "stage3_max_reuse_distance, more than the two layers ft-atlas counts (0.66x)",
+    ),
+    MemoryRow(
+        MS_SWIFT_EXAMPLE.format("examples/train/multi-gpu/fsdp2_lora/train.sh", "# 14.7GiB * 2"),
+        "same, FSDP2, gradient checkpointing off: 14.7 GiB",
+        "qwen2.5-7b",
+        "lora",
+        "lora",
+        14.7 * GIB,
+        {**QWEN_LORA_R8, "sharding": "zero3", "fsdp": True, "gradient_checkpointing": False},
+        gpus=2,
+        public=True,
+    ),
+    MemoryRow(
+        MS_SWIFT_EXAMPLE.format("examples/models/gpt_oss/train.sh", "# 42GB"),
+        "gpt-oss-20b (MXFP4 dequantized to bf16) LoRA r8 all-linear, one GPU, batch 1, "
+        "alpaca/self-cognition (512 assumed), eager attention: 42 GB",
+        "gpt-oss-20b",
+        "lora",
+        "lora",
+        42.0,
+        {"seq_len": 512, "batch_size": 1, "lora_rank": 8, "stack": "hf"},
+        public=True,
+    ),
+    MemoryRow(
+        MS_SWIFT_EXAMPLE.format("examples/train/qlora/bnb/train.sh", "# 10GB"),
+        "Qwen2.5-7B-Instruct QLoRA NF4 double-quant r8 all-linear, one GPU, batch 1, alpaca-gpt4 + "
+        "self-cognition (512 assumed): 10 GB",
+        "qwen2.5-7b",
+        "qlora",
+        "qlora",
+        10.0,
+        {"seq_len": 512, "batch_size": 1, "lora_rank": 8, "stack": "hf"},
+        public=True,
+    ),
+    MemoryRow(
+        AXOLOTL_README.format("067b021c", "examples/qwen3-next/README.md", "~71GiB (target experts)"),
+        "Qwen3-Next-80B-A3B QLoRA r16, experts in 4 bit (quantize_moe_experts) and LoRA on them "
+        "(lora_target_parameters), one GPU, packed 2048, micro-batch 2, checkpointing, CCE, "
+        "adamw_bnb_8bit: ~71 GiB",
+        "qwen3-next-80b-a3b",
+        "qlora",
+        "qlora",
+        71 * GIB,
+        {
+            "seq_len": 2048,
+            "batch_size": 2,
+            "lora_rank": 16,
+            "optimizer": "adamw-8bit",
+            "stack": "liger",
+            "quantized_experts": True,
+            "lora_experts": True,
+        },
+        public=True,
+    ),
+    MemoryRow(
+        AXOLOTL_README.format(
+            "067b021c", "examples/gpt-oss/README.md", "FFT SFT with offloading (8x80GB @ ~49GiB/GPU)"
+        )
+        + "; config gpt-oss-120b-fft-fsdp2-offload.yaml (dp_shard_size 16)",
+        "gpt-oss-120b full fine-tuning, FSDP2 offload_params, packed 4096, micro-batch 1, checkpointing + "
+        "activation offloading, CCE, vllm-flash-attn3, adamw_torch_fused: ~49 GiB/GPU",
+        "gpt-oss-120b",
+        "full-ft",
+        "full",
+        49 * GIB,
+        {
+            "seq_len": 4096,
+            "batch_size": 1,
+            "stack": "liger",
+            "activation_offloading": True,
+            "attention": "kernel",
+            "sharding": "zero3",
+            "fsdp": True,
+            "offload": "params",
+        },
+        gpus=8,
+        note="transformers' gpt-oss expert loop builds a full-size zero gradient per expert hit in the "
+        "backward (0.75x)",
+    ),
+    MemoryRow(
+        AXOLOTL_README.format("15f7910d", "examples/llama-3/README.md", "QLORA+FSDP Dual GPU @ 21GB VRAM")
+        + "; config qlora-fsdp-70b.yaml at that commit",
+        "Llama-3-70B QLoRA r8 dropout 0.05 all-linear, 2 GPUs FSDP1 with offload_params, 512 tokens "
+        "padded, micro-batch 1, checkpointing, flash attention: 21 GB",
+        "llama-3-70b",
+        "qlora",
+        "qlora",
+        21.0,
+        {
+            "seq_len": 512,
+            "batch_size": 1,
+            "lora_rank": 8,
+            "lora_dropout": 0.05,
+            "stack": "hf",
+            "sharding": "zero3",
+            "fsdp": True,
+            "offload": "params",
+        },
+        gpus=2,
+        note="'21GB' reads as a requirement, not a measured peak (0.48x)",
+    ),
+    MemoryRow(
+        "huggingface/peft@5d602fdb docs/source/accelerate/fsdp.md ('72-80 GB (90-98%)'; the rise to 80 is "
+        "FULL_STATE_DICT saving)",
+        "Llama-2-70B LoRA r8 dropout 0.1 all-linear, 8x H100 FSDP1 FULL_SHARD, packed 2048, batch 8, "
+        "checkpointing, flash attention, TRL SFTTrainer of 2024 (transformers' loss): 72 GB",
+        "llama-2-70b",
+        "lora",
+        "lora",
+        72.0,
+        {
+            "seq_len": 2048,
+            "batch_size": 8,
+            "lora_rank": 8,
+            "lora_dropout": 0.1,
+            "stack": "hf",
+            "sharding": "zero3",
+            "fsdp": True,
+        },
+        gpus=8,
+        public=True,
+    ),
+    MemoryRow(
+        UNSLOTH_PEAK.format("Gemma4_(31B)-Text", "21.43"),
+        "unsloth/gemma-4-31B-it 4-bit, LoRA r8 language attention+MLP (61,214,720 trainable), A100-40GB, "
+        "Unsloth 2026.4.4, batch 1 x GA 4, FineTome rows within max_seq_length 8192 (2048 assumed), "
+        "adamw_8bit",
+        "gemma-4-31b-it",
+        "qlora",
+        "qlora",
+        21.43 * GIB,
+        {"seq_len": 2048, "batch_size": 1, "lora_rank": 8, "optimizer": "adamw-8bit", "stack": "unsloth"},
+        gpu="a100-40gb",
+        public=True,
+    ),
+    MemoryRow(
+        UNSLOTH_PEAK.format("Mistral_Nemo_(12B)-Alpaca", "10.68"),
+        "Mistral-Nemo-Base-2407 QLoRA r16, T4, Unsloth 2024.7, batch 2 x GA 4, Alpaca (max 2048), adamw_8bit",
+        "mistral-nemo-12b",
+        "qlora",
+        "qlora",
+        10.68 * GIB,
+        {
+            "seq_len": 2048,
+            "batch_size": 2,
+            "lora_rank": 16,
+            "optimizer": "adamw-8bit",
+            "stack": "unsloth",
+            "precision": "fp16",
+        },
+        gpu="t4",
+        public=True,
+    ),
+    MemoryRow(
+        UNSLOTH_PEAK.format("Phi_3.5_Mini-Conversational", "3.342"),
+        "Phi-3.5-mini-instruct QLoRA r16, T4, Unsloth 2024.8, batch 2 x GA 4, guanaco-sharegpt (max 2048), "
+        "adamw_8bit",
+        "phi-3.5-mini",
+        "qlora",
+        "qlora",
+        3.342 * GIB,
+        {
+            "seq_len": 2048,
+            "batch_size": 2,
+            "lora_rank": 16,
+            "optimizer": "adamw-8bit",
+            "stack": "unsloth",
+            "precision": "fp16",
+        },
+        gpu="t4",
+        note="before unslothai/unsloth@806bee24 (2025-08) Fast_CrossEntropyLoss wrote its gradient into "
+        "the bf16 logits in place, less than the chunked fp32 loss ft-atlas sizes (1.59x)",
+    ),
+    MemoryRow(
+        UNSLOTH_PEAK.format("Llama3.2_(1B_and_3B)-Conversational", "6.531"),
+        "Llama-3.2-3B-Instruct QLoRA r16, T4, Unsloth 2024.10.0, batch 2 x GA 4, FineTome (max 2048), "
+        "adamw_8bit",
+        "llama-3.2-3b",
+        "qlora",
+        "qlora",
+        6.531 * GIB,
+        {
+            "seq_len": 2048,
+            "batch_size": 2,
+            "lora_rank": 16,
+            "optimizer": "adamw-8bit",
+            "stack": "unsloth",
+            "precision": "fp16",
+        },
+        gpu="t4",
+        public=True,
+    ),
+    MemoryRow(
+        UNSLOTH_PEAK.format("Qwen2.5_(7B)-Alpaca", "7.893"),
+        "Qwen2.5-7B QLoRA r16, T4, Unsloth 2024.9, batch 2 x GA 4, Alpaca (max 2048), adamw_8bit",
+        "qwen2.5-7b",
+        "qlora",
+        "qlora",
+        7.893 * GIB,
+        {
+            "seq_len": 2048,
+            "batch_size": 2,
+            "lora_rank": 16,
+            "optimizer": "adamw-8bit",
+            "stack": "unsloth",
+            "precision": "fp16",
+        },
+        gpu="t4",
+        note="the same older Unsloth loss (1.29x)",
+    ),
+    MemoryRow(
+        UNSLOTH_PEAK.format("Llama3.1_(8B)-Alpaca", "7.922"),
+        "Llama-3.1-8B QLoRA r16, T4, Unsloth 2024.8, batch 2 x GA 4, Alpaca (max 2048), adamw_8bit",
+        "llama-3.1-8b",
+        "qlora",
+        "qlora",
+        7.922 * GIB,
+        {
+            "seq_len": 2048,
+            "batch_size": 2,
+            "lora_rank": 16,
+            "optimizer": "adamw-8bit",
+            "stack": "unsloth",
+            "precision": "fp16",
+        },
+        gpu="t4",
+        note="the same older Unsloth loss (1.29x)",
     ),
 )
 
