@@ -120,6 +120,27 @@ def test_an_apple_chip_lists_the_sizes_it_is_sold_with(
     assert any(message in p for p in problems), problems
 
 
+@pytest.mark.parametrize(
+    ("gpu", "source", "message"),
+    [
+        ("mi355x", "b300", "'b300' is no GPU with a measured matmul rate"),  # B300 has none
+        ("mi355x", "no-such-gpu", "'no-such-gpu' is no GPU with a measured matmul rate"),
+        ("mi300x", "mi325x", "has a measured matmul rate of its own"),
+    ],
+)
+def test_a_borrowed_matmul_share_names_a_measured_card(
+    tmp_path: Path, gpu: str, source: str, message: str
+) -> None:
+    data = bundled_sections()
+    entry = data["gpus"][index_of(data["gpus"], gpu)]
+    entry["matmul_share_from"] = source
+    entry["sources"]["matmul_share"] = "a reason"
+    problems = problems_of(write_kb(tmp_path, data))
+    assert any(message in p for p in problems), problems
+    del entry["sources"]["matmul_share"]
+    assert any("sources.matmul_share" in p for p in problems_of(write_kb(tmp_path, data)))
+
+
 def test_a_memory_size_apple_never_sold_is_refused(run: Runner) -> None:
     """ "M2 Max 16GB" and "M3 Pro 16GB" were taken: only sizes above the chip's largest were
     refused, so advice was given for Macs that were never made (a review). Apple's sizes: the

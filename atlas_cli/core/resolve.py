@@ -399,7 +399,7 @@ def _hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus: int) 
             note,
             g.vendor,
             g.cuda,
-            device_of(g, gpus),
+            device_of(catalog, g, gpus),
             None if reference is None else Rate(*reference),
             unified,
             g.fp8,
@@ -683,10 +683,14 @@ def usable_gib(catalog: Catalog, gpu: Gpu, memory_gib: float | None = None) -> f
     return memory * metal_share(catalog, memory)
 
 
-def device_of(gpu: Gpu, gpus: int) -> Device | None:
+def device_of(catalog: Catalog, gpu: Gpu, gpus: int) -> Device | None:
     """What the time model needs of a GPU; None without a published peak (Apple, A10G)."""
     if gpu.tflops_bf16 is None or gpu.memory_bandwidth_gbs is None:
         return None
+    matmul = gpu.tflops_bf16_measured
+    if gpu.matmul_share_from is not None:  # validated: a card with a measured rate
+        like = catalog.gpus[gpu.matmul_share_from]
+        matmul = gpu.tflops_bf16 * (like.tflops_bf16_measured or 0.0) / (like.tflops_bf16 or 1.0)
     link = gpu.interconnect
     gen = ASSUMED_PCIE_GEN if link is None or link.pcie_gen is None else link.pcie_gen
     lanes = 16 if link is None else link.pcie_lanes
@@ -707,7 +711,7 @@ def device_of(gpu: Gpu, gpus: int) -> Device | None:
         gpu.memory_bandwidth_gbs,
         over,
         detail,
-        gpu.tflops_bf16_measured,
+        matmul,
         gpu.architecture,
         host,
         gpu.tflops_fp32,

@@ -474,6 +474,21 @@ def _not_hosted(path: PathKey, objectives: Any, methods: list[tuple[int, Any]]) 
             yield (*path, j), f"objective '{objective}' has no hosted_service: no provider runs it either"
 
 
+def _matmul_share_sources(gpus: list[tuple[int, dict[str, Any]]]) -> Iterator[Found]:
+    """A GPU's matmul_share_from names another GPU that has a measured matmul rate, and the GPU has
+    none of its own to take instead."""
+    measured = {g.get("id") for _, g in gpus if g.get("tflops_bf16_measured") is not None}
+    for i, gpu in gpus:
+        source = gpu.get("matmul_share_from")
+        if source is None:
+            continue
+        where = ("gpus", i, "matmul_share_from")
+        if gpu.get("tflops_bf16_measured") is not None:
+            yield where, "this GPU has a measured matmul rate of its own (tflops_bf16_measured)"
+        elif source not in measured:
+            yield where, f"'{source}' is no GPU with a measured matmul rate (tflops_bf16_measured)"
+
+
 def cross_reference_problems(data: Any) -> list[Found]:
     """Duplicate ids/aliases and references to things that do not exist, in a KB's raw data."""
     methods, gpus, models = _items(data, "methods"), _items(data, "gpus"), _items(data, "models")
@@ -576,6 +591,7 @@ def cross_reference_problems(data: Any) -> list[Found]:
     for part, i, g in guide_rules:
         found.extend(_unknown(("guide", part, i, "methods"), g.get("methods"), method_ids, "method"))
         found.extend(_unknown(("guide", part, i, "engine_rules"), g.get("engine_rules"), rule_ids, "rule"))
+    found.extend(_matmul_share_sources(gpus))
     for i, price in _items(data, "prices"):
         found.extend(_unknown(("prices", i, "gpu"), price.get("gpu"), known["gpus"], "GPU"))
     found.extend(_repeated_families(_items(data, "model_families")))

@@ -945,6 +945,7 @@ class Gpu(behaviour.GpuBehaviour, Record):
         ("tflops_bf16", "tflops_bf16"),
         ("tflops_basis", "tflops_basis"),
         ("tflops_bf16_measured", "tflops_bf16_measured"),
+        ("matmul_share_from", "matmul_share_from"),
         ("mfu_vs_a100", "mfu_vs_a100"),
         ("tflops_fp32", "tflops_fp32"),
         ("memory_sizes_gb", "memory_sizes_gb"),
@@ -970,6 +971,7 @@ class Gpu(behaviour.GpuBehaviour, Record):
     tflops_bf16: float | None
     tflops_basis: Literal["vendor", "vendor-halved", "derived", "secondary"] | None
     tflops_bf16_measured: float | None
+    matmul_share_from: str | None
     mfu_vs_a100: float | None
     tflops_fp32: float | None
     memory_sizes_gb: list[float]
@@ -998,6 +1000,7 @@ class Gpu(behaviour.GpuBehaviour, Record):
         tflops_bf16: float | None = None,
         tflops_basis: Literal["vendor", "vendor-halved", "derived", "secondary"] | None = None,
         tflops_bf16_measured: float | None = None,
+        matmul_share_from: str | None = None,
         mfu_vs_a100: float | None = None,
         tflops_fp32: float | None = None,
         memory_sizes_gb: list[float] | None = None,
@@ -1027,6 +1030,7 @@ class Gpu(behaviour.GpuBehaviour, Record):
                 "tflops_bf16": tflops_bf16,
                 "tflops_basis": tflops_basis,
                 "tflops_bf16_measured": tflops_bf16_measured,
+                "matmul_share_from": matmul_share_from,
                 "mfu_vs_a100": mfu_vs_a100,
                 "tflops_fp32": tflops_fp32,
                 "memory_sizes_gb": [] if memory_sizes_gb is None else memory_sizes_gb,
@@ -2117,6 +2121,7 @@ _KEYS_Gpu = frozenset(
         "tflops_bf16",
         "tflops_basis",
         "tflops_bf16_measured",
+        "matmul_share_from",
         "mfu_vs_a100",
         "tflops_fp32",
         "memory_sizes_gb",

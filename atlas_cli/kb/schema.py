@@ -644,6 +644,7 @@ GPU_FIGURES: dict[str, str] = {
     "memory_bandwidth_gbs": "bandwidth",
     "tflops_bf16": "tflops",
     "tflops_bf16_measured": "tflops_measured",
+    "matmul_share_from": "matmul_share",
     "tflops_fp32": "tflops_fp32",
     "mfu_vs_a100": "mfu_vs_a100",
 }
@@ -710,6 +711,12 @@ class Gpu(GpuBehaviour, Strict):
         description="The largest dense bf16 matmul rate measured on the card (maximum achievable "
         "matmul FLOPS), where published; the time model scales the stacks' efficiency by its share of "
         "tflops_bf16; null: the A100's share is assumed",
+    )
+    matmul_share_from: str | None = Field(
+        default=None,
+        description="A card without a matmul measurement of its own: the id of a card whose measured "
+        "share of peak (tflops_bf16_measured over tflops_bf16) it is assumed to reach, on the same "
+        "vendor's libraries (sources.matmul_share says why); null: the A100's share",
     )
     mfu_vs_a100: float | None = Field(
         default=None,
