@@ -26,7 +26,13 @@ from atlas_cli.core.names import looks_instruct
 from atlas_cli.core.nodes import network_per_gpu
 from atlas_cli.core.profile import MAX_GPUS, Profile, check_gpu_text, check_server_stack, parse_vram
 from atlas_cli.core.shapes import VISION_TEXT_ONLY, Shape, bare_model, describe, shape_of
-from atlas_cli.core.throughput.step import ASSUMED_PCIE_GEN, INTER_NODE_GBS, PCIE_X16_GBS, Device
+from atlas_cli.core.throughput.step import (
+    ASSUMED_PCIE_GEN,
+    DESKTOP_INTER_NODE_GBS,
+    INTER_NODE_GBS,
+    PCIE_X16_GBS,
+    Device,
+)
 from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.errors import UnknownName, UsageError
 from atlas_cli.i18n import N_, number, pt, t
@@ -715,10 +721,19 @@ def device_of(catalog: Catalog, gpu: Gpu, gpus: int) -> Device | None:
         gpu.architecture,
         host,
         gpu.tflops_fp32,
-        INTER_NODE_GBS if link is None or link.network_gbs is None else link.network_gbs,
+        _network_gbs(gpu),
         gpu.mfu_vs_a100,
         gpu.desktop,
     )
+
+
+def _network_gbs(gpu: Gpu) -> float:
+    """Between nodes, per GPU, one way: the catalog's figure, else a DGX's InfiniBand for a data
+    centre card, 100 Gb Ethernet per node for a desktop one."""
+    link = gpu.interconnect
+    if link is not None and link.network_gbs is not None:
+        return link.network_gbs
+    return DESKTOP_INTER_NODE_GBS if gpu.desktop else INTER_NODE_GBS
 
 
 def gpu_link(gpu: Gpu, gpus: int) -> str | None:

@@ -173,6 +173,10 @@ LINK_EFFICIENCY = 0.7  # share of a link's bandwidth that all-gathers and reduce
 # Between nodes, where a GPU's entry gives no network_gbs: one 400 Gb/s InfiniBand NDR port per
 # GPU (DGX H100), one direction.
 INTER_NODE_GBS = 50.0
+# A desktop (GeForce) card has no reference cluster: the nodes built of them are joined by
+# Ethernet, not a DGX's InfiniBand (16 RTX 4090s had been timed over 3,200 Gb/s per node: an
+# expert's review). 100 Gb Ethernet per node is assumed, over its 8 GPUs (12.5 GB/s / 8).
+DESKTOP_INTER_NODE_GBS = 100 / 8 / 8
 # PCIe x16, one direction, as measured by generation (~75-80 % of the signalling rate; PCIe 5.0:
 # the mean of host-to-device and device-to-host): docs/time.md has the sources.
 PCIE_X16_GBS: dict[int, float] = {3: 12.0, 4: 25.0, 5: 44.0}
