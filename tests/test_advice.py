@@ -449,6 +449,27 @@ def test_an_api_models_next_steps_name_only_providers_that_could_tune_it(engine:
     assert {"google-genai", "openai", "together"} <= libraries("my-private-model")
 
 
+def test_a_hosted_preference_plan_names_the_providers_dpo_jobs(engine: Engine) -> None:
+    """An expert's review: "Hosted fine-tuning (DPO)" listed Together's supervised command and
+    Fireworks' sftj, which train on demonstrations; their preference jobs are Together's
+    --training-method dpo and Fireworks' dpoj. With an SFT stage too, both are named."""
+
+    def entries(**profile: str) -> list[str]:
+        rec = recommend(
+            engine, model_access="api", model="Qwen/Qwen2.5-7B-Instruct", examples="3000", **profile
+        )
+        hosted = next(p for p in rec.plans if p.method == "hosted-ft")
+        return [t.entry for t in hosted.tools]
+
+    dpo = entries(goal="align", data_kind="preferences")
+    assert any("--training-method dpo" in e for e in dpo) and any("create dpoj" in e for e in dpo)
+    assert not any("create sftj" in e for e in dpo)
+    both = entries(goal="align", data_kind="preferences", sft_data="yes")
+    assert any("create sftj" in e for e in both) and any("create dpoj" in e for e in both)
+    sft = entries(goal="chat", data_kind="demonstrations")
+    assert not any("dpo" in e for e in sft) and any("create sftj" in e for e in sft)
+
+
 def test_openai_models_are_tuned_at_microsoft_foundry_and_mistral_is_told_its_own_story(
     engine: Engine,
 ) -> None:
