@@ -4503,6 +4503,15 @@ def test_packed_rows_on_an_amd_instinct_use_flash_attention_2_from_rocm(run: Run
     assert "Packing without FlashAttention 2" not in text
 
 
+def test_a_qlora_recipe_on_an_amd_instinct_does_not_call_bitsandbytes_cuda_only(run: Runner) -> None:
+    """An expert's review: an MI300X QLoRA recipe installed ROCm's torch and bitsandbytes, then said
+    bitsandbytes runs on CUDA GPUs only (its 0.50 installation guide supports AMD GPUs officially)."""
+    args = ("--gpu", "mi300x", "--model", "qwen3-32b", "--goal", "chat", "--data-kind", "demonstrations")
+    text = " ".join(ok(run("recipe", *args, "--examples", "10k", "--plan", "2", "--out", "-")).stdout.split())
+    assert "bitsandbytes (NVIDIA or AMD GPUs)" in text and "CUDA GPUs only" not in text
+    assert "no CUDA or ROCm GPU was found" in text
+
+
 def test_split_sequences_stay_packed_with_flash_attention_inside(run: Runner) -> None:
     """70B at 128k tokens on 8 GPUs: DeepSpeed Ulysses splits each sequence. An expert's review:
     the recipe turned packing off ("Ulysses cannot shard TRL's cu_seq_lens"), so a 128k

@@ -99,7 +99,7 @@ def _written_for(recipe: Recipe) -> str:
     libraries = ", ".join(f"{k} {v}" for k, v in versions.items())
     extra = ""
     if recipe.memory_model == "qlora":
-        extra = t("; bitsandbytes (CUDA GPUs only)")
+        extra = t("; bitsandbytes (NVIDIA or AMD GPUs)")
     elif bitsandbytes_optimizer(recipe):
         extra = "; bitsandbytes"
     elif recipe.memory_model == "galore":
@@ -781,7 +781,7 @@ def _requirements(recipe: Recipe) -> tuple[dict[str, str], dict[str, Needed]]:
     versions = {k: v for k, v in WRITTEN_FOR.items() if k in used}
     needs: dict[str, Needed] = {}
     if recipe.memory_model == "qlora":
-        needs["bitsandbytes"] = Needed("bitsandbytes", "4-bit kernels; CUDA GPUs only")
+        needs["bitsandbytes"] = Needed("bitsandbytes", "4-bit kernels for NVIDIA (CUDA) and AMD (ROCm) GPUs")
     elif bitsandbytes_optimizer(recipe):
         needs["bitsandbytes"] = Needed("bitsandbytes", "its 8-bit or paged optimizer")
     if recipe.memory_model == "galore":

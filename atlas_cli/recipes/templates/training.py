@@ -70,8 +70,8 @@ def check_environment(args: argparse.Namespace) -> None:
             sys.exit(f"This plan needs the Python module {module}: {hint}")
     if NEEDS_CUDA and not torch.cuda.is_available():
         sys.exit(
-            "4-bit loading (QLoRA) runs on bitsandbytes CUDA kernels, and no CUDA GPU was found. "
-            "Run this recipe on a CUDA machine, or pick a plan without quantization "
+            "4-bit loading (QLoRA) runs on bitsandbytes' GPU kernels, and no CUDA or ROCm GPU was found. "
+            "Run this recipe on an NVIDIA or AMD GPU, or pick a plan without quantization "
             "(ft-atlas recipe --plan N)."
         )
     if args.precision != "fp32" and not (torch.cuda.is_available() or torch.backends.mps.is_available()):
