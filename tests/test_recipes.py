@@ -3547,6 +3547,22 @@ def test_llamafactory_trains_an_instruct_model_on_conversations() -> None:
     assert dataset_info("llama-3.1-8b")["columns"] == {"prompt": "prompt", "response": "completion"}
 
 
+def test_llamafactory_conversations_say_how_tool_calls_are_read() -> None:
+    """An expert's review: the Python recipe documents OpenAI-style tool rows, and LLaMA-Factory's
+    sharegpt converter skips every such row as abnormal ('Invalid role tag'): the instruct recipe
+    says the layout it reads (function_call and observation turns, a tools column)."""
+
+    def text(model: str) -> str:
+        rec = recommend(gpu="rtx-4090", model=model, goal="chat", data_kind="demonstrations", examples="5k")
+        _, rendered = write_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "llamafactory")
+        return " ".join(rendered.files[0].text.split())
+
+    said = text("qwen3-8b")
+    assert '{"role": "function_call",' in said and '{"role": "observation",' in said
+    assert "skipped as abnormal" in said
+    assert "Tool calls" not in text("llama-3.1-8b")  # prompt and completion columns: no turns
+
+
 @pytest.mark.parametrize(("method", "refused"), [("gptq", True), ("awq", True), ("bitsandbytes", False)])
 def test_a_checkpoint_stored_in_4_bits_trains_adapters_and_gets_a_recipe_it_loads(
     tmp_path: Path, method: str, refused: bool

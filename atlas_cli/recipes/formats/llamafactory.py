@@ -8,6 +8,7 @@ from typing import Any
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shell import shell_word
 from atlas_cli.i18n import N_, t, translated
+from atlas_cli.recipes.header import wrapped
 from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
 from atlas_cli.recipes.registry import Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import (
@@ -114,6 +115,16 @@ LF_CONVERSATIONS = {
         "system_tag": "system",
     },
 }
+# Tool calls in sharegpt rows (an expert's review: the OpenAI rows the Python recipe reads were
+# skipped, every one, by LLaMA-Factory's converter.py; its "openai" formatting reads them but adds
+# "detailed thinking off" to every system prompt of a row without tools, in v0.9.5).
+LF_TOOL_ROWS = N_(
+    'Tool calls: LLaMA-Factory reads a call as a turn of its own, {"role": "function_call", '
+    '"content": "<the call as JSON>"}, its result as {"role": "observation", ...}, and the '
+    'functions from a column mapped in "columns" ("tools": "tools"). A row in OpenAI\'s layout '
+    '(an assistant turn with "tool_calls", results as "tool" turns) is skipped as abnormal: '
+    "convert such rows first."
+)
 # SFT on the preference pairs' chosen answers (no demonstrations): the pairs' own file.
 LF_CHOSEN = {"file_name": "dpo.jsonl", "columns": {"prompt": "prompt", "response": "chosen"}}
 LF_DATASETS = {
@@ -426,6 +437,7 @@ def render(recipe: Recipe, main: str) -> Rendered:
         body = "".join(
             [
                 f"# data/dataset_info.json must hold: {json.dumps(info)}\n",
+                "".join(f"{line}\n" for line in wrapped(t(LF_TOOL_ROWS), "# ")) if conversations else "",
                 yaml_block("model", _lf_model(recipe, previous, loaded)),
                 yaml_block("method", _lf_stage(recipe, stage)),
                 yaml_block("dataset", _lf_dataset(recipe, stage, template)),
