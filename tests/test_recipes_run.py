@@ -969,6 +969,24 @@ def test_a_classifier_reports_macro_f1_beside_accuracy(tmp_path: Path) -> None:
     assert scores["accuracy"] == 0.75 and scores["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 1) / 3)
 
 
+def test_image_rows_stop_with_what_the_script_trains_on(tmp_path: Path) -> None:
+    """An expert's review: a vision-language model's recipe fed rows with an images column failed in
+    TRL with 'the provided model does not seem to be a vision-language model', blaming the model;
+    the script trains on text only (a tokenizer, no processor) and says so."""
+    recipe = load_recipe(case("lora-sft-decoder"), tmp_path)
+    rows = tmp_path / "vlm.jsonl"
+    line = {
+        "messages": [{"role": "user", "content": "what is shown?"}, {"role": "assistant", "content": "a cat"}]
+    }
+    rows.write_text(json.dumps({**line, "images": ["cat.png"]}) + "\n")
+    with pytest.raises(SystemExit) as stopped:
+        recipe["load_rows"](str(rows), recipe["COLUMNS"]["sft"])
+    assert "the column 'images' holds images" in str(stopped.value)
+    assert "AutoProcessor" in str(stopped.value)
+    rows.write_text(json.dumps(line) + "\n")
+    assert recipe["load_rows"](str(rows), recipe["COLUMNS"]["sft"]).num_rows == 1
+
+
 def test_data_without_the_stage_columns_stops_with_the_columns_it_found(tmp_path: Path) -> None:
     """A newcomer's CSV of support tickets (ticket_id, customer_message, agent_reply) ended in a
     KeyError deep inside TRL; the script names the columns it found and the ones it reads."""

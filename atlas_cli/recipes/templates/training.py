@@ -113,6 +113,16 @@ def load_rows(source: str, columns: list[list[str]]) -> Dataset:
             f"{', '.join(rows.column_names) or 'none'}. Rename yours to those names{example}; the "
             "formats are at the top of this script."
         )
+    pictures = [c for c in ("image", "images") if c in rows.column_names]
+    if pictures:
+        # An expert's review: image rows reached TRL, which then took the model for a text-only one
+        # ("does not seem to be a vision-language model"): the script passes a tokenizer.
+        sys.exit(
+            f"{source}: the column {pictures[0]!r} holds images, and this script trains on text only "
+            "(it loads the tokenizer, not the model's processor). Drop the column to train on the text, "
+            "or train the image-text rows with TRL's SFTTrainer given the model's AutoProcessor (TRL's "
+            "docs: training vision-language models)."
+        )
     return rows
 '''
 
