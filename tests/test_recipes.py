@@ -4441,6 +4441,8 @@ def _after_training(text: str) -> str:
         ("lora", "vllm serve meta-llama/Llama-3.1-8B --enable-lora --lora-modules tuned=", "4-bit"),
         ("qlora", "in 16 bits (not the 4-bit base it trained on", "vLLM loads plain"),
         ("dora", "merge it first (vLLM loads plain LoRA adapters only)", "--enable-lora"),
+        # the merged folder needs the tokenizer too, which vLLM reads (an expert's review)
+        ("lora", "AutoTokenizer.from_pretrained('ft-atlas-output/sft').save_pretrained('merged')", "4-bit"),
         ("full-ft", "ft-atlas-output/sft holds the whole model and its tokenizer", "adapter"),
         ("prompt-tuning", "They cannot be merged into the weights", "merge_and_unload"),
     ],

@@ -1348,13 +1348,17 @@ AFTER_LORA = N_(
     "AutoPeftModelForCausalLM.from_pretrained('{dir}') loads {base} with it. Serve it unmerged: vllm "
     "serve {base} --enable-lora --lora-modules tuned={dir}. Or merge it into one model: load {base} in "
     "16 bits{quantized}, then PeftModel.from_pretrained(model, "
-    "'{dir}').merge_and_unload().save_pretrained('merged')."
+    "'{dir}').merge_and_unload().save_pretrained('merged'). Save the tokenizer the trainer kept with "
+    "the adapter beside it, AutoTokenizer.from_pretrained('{dir}').save_pretrained('merged'), for vllm "
+    "serve merged to read."
 )
 AFTER_MERGED = N_(
     "{dir} holds the adapter, not the model. Try it: peft's "
     "AutoPeftModelForCausalLM.from_pretrained('{dir}') loads {base} with it. To serve it, merge it "
     "first (vLLM loads plain LoRA adapters only): load {base} in 16 bits, then "
-    "PeftModel.from_pretrained(model, '{dir}').merge_and_unload().save_pretrained('merged')."
+    "PeftModel.from_pretrained(model, '{dir}').merge_and_unload().save_pretrained('merged'). Save the "
+    "tokenizer the trainer kept with the adapter beside it, "
+    "AutoTokenizer.from_pretrained('{dir}').save_pretrained('merged'), for vllm serve merged to read."
 )
 AFTER_VIRTUAL_TOKENS = N_(
     "{dir} holds the learned virtual tokens, not the model: peft's "
