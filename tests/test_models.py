@@ -833,27 +833,6 @@ def test_qwen3_5_reads_gated_deltanet_layers_and_an_output_gate() -> None:
     assert "the vision tower is not counted: only the language model is sized" in parsed_config.notes
 
 
-@pytest.mark.parametrize("outer", ["mllama", "llama4"])
-def test_a_vision_model_loaded_as_its_text_model_counts_no_tower(outer: str) -> None:
-    """An expert's review: Llama 3.2 Vision was sized with its vision tower, which the recipe
-    never loads: transformers maps mllama to MllamaForCausalLM (and llama4 to Llama4ForCausalLM),
-    which take the text config and load the language model alone."""
-    text = {
-        "model_type": "mllama_text_model" if outer == "mllama" else "llama4_text",
-        "hidden_size": 1024,
-        "intermediate_size": 4096,
-        "num_hidden_layers": 4,
-        "num_attention_heads": 8,
-        "num_key_value_heads": 2,
-        "vocab_size": 32000,
-    }
-    vision = {"hidden_size": 1280, "intermediate_size": 5120, "num_hidden_layers": 32}
-    config = {"model_type": outer, "text_config": text, "vision_config": vision}
-    found = parse_config(config, f"example/{outer}", "x")
-    assert found.model.vision_params_b is None and shape_of(found.model).tower_params == 0
-    assert "the vision tower is not counted: only the language model is sized" in found.notes
-
-
 def test_qwen3_5_without_layer_types_takes_one_full_attention_layer_in_four() -> None:
     """Qwen3_5TextConfig.__post_init__: layer_types from full_attention_interval (default 4),
     linear where (i + 1) % interval."""

@@ -248,12 +248,9 @@ ATTENTION_LAYER_TYPES: Final = frozenset({"full_attention", "sliding_attention",
 OTHER_TOWERS: Final = ("vision_config", "audio_config", "speech_config")
 # Vision-language model types transformers' AutoModelForCausalLM loads as a text-only model
 # (modeling_auto: ("qwen3_5", "Qwen3_5ForCausalLM") and ("qwen3_5_moe", "Qwen3_5MoeForCausalLM"),
-# "VLM compatibility"; Qwen3_5MoeForCausalLM ignores ^model.visual.* on load; ("mllama",
-# "MllamaForCausalLM") and ("llama4", "Llama4ForCausalLM") take the text config and load the
-# language model alone, base_model_prefix "language_model": an expert's review loaded a tiny
-# Llama 3.2 Vision so, transformers 5.25), dropping the towers' weights: the recipes load them so,
-# so the towers are not in memory and not counted.
-TEXT_ONLY_CAUSAL_LM: Final = frozenset({"qwen3_5", "qwen3_5_moe", "mllama", "llama4"})
+# "VLM compatibility"; Qwen3_5MoeForCausalLM ignores ^model.visual.* on load), dropping the towers'
+# weights: the recipes load them so, so the towers are not in memory and not counted.
+TEXT_ONLY_CAUSAL_LM: Final = frozenset({"qwen3_5", "qwen3_5_moe"})
 
 # --- pre-quantized checkpoints ----------------------------------------------------------------
 
