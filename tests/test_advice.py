@@ -332,6 +332,22 @@ def test_soft_prompts_never_continue_pretraining(engine: Engine) -> None:
     assert soft & {p.method for p in shown.plans}
 
 
+def test_without_a_gpu_the_cheapest_card_to_rent_is_named_with_its_command(engine: Engine) -> None:
+    """An expert's review: a user without a GPU and a $50 budget heard of hosted tuning and
+    prompting only, where an 8B LoRA on a rented card costs about a dollar. The note names the
+    cheapest card of the price list with room for the 4-bit weights, and the command that plans
+    on it; on that card the first plan fits."""
+    profile = dict(gpu="none", model="qwen3-8b", goal="chat", data_kind="demonstrations", examples="5000")
+    (note,) = [n for n in recommend(engine, **profile).notes if "rent a GPU" in n]
+    assert "RTX 3090" in note and "ft-atlas recommend --gpu rtx-3090 --model qwen3-8b" in note
+    assert recommend(engine, **{**profile, "gpu": "rtx-3090"}).plans[0].fit == "yes"
+    large = [n for n in recommend(engine, **{**profile, "model": "llama-3.1-70b"}).notes if "rent" in n]
+    assert large and "--gpu rtx-3090" not in large[0]  # 35 GB of 4-bit weights: a larger card
+    # An API user has no weights to train, a GPU owner needs no rental
+    assert not [n for n in recommend(engine, **{**profile, "model_access": "api"}).notes if "rent a GPU" in n]
+    assert not [n for n in recommend(engine, **{**profile, "gpu": "t4"}).notes if "rent a GPU" in n]
+
+
 def test_hosted_plans_write_no_recipe_and_estimate_nothing(run: Runner) -> None:
     profile = ("--gpu", "none", "--model", "llama-3.1-8b", "--goal", "chat", "--examples", "5k")
     data = ok(run("recommend", *profile, "--json")).json()

@@ -41,10 +41,10 @@ from atlas_cli.core.memory.search import (
     shorter_prompt_note,
     with_strategy,
 )
-from atlas_cli.core.memory.states import plan_experts_quantized
+from atlas_cli.core.memory.states import plan_experts_quantized, quantized_bytes
 from atlas_cli.core.nodes import GPUS_PER_NODE, node_layout
 from atlas_cli.core.plans import OFFLOADED, Plan, Recommendation, ToolRef, change_text, hours_text
-from atlas_cli.core.profile import FIELDS_BY_NAME, Profile, trains_classifier
+from atlas_cli.core.profile import FIELDS_BY_NAME, Profile, command_line, trains_classifier
 from atlas_cli.core.resolve import (
     Hardware,
     ModelInfo,
@@ -97,6 +97,7 @@ from atlas_cli.kb.records import (
     Advice,
     AllOf,
     Condition,
+    Gpu,
     LibraryEntry,
     Method,
     PipelineRule,
@@ -107,6 +108,7 @@ from atlas_cli.kb.records import (
 from atlas_cli.kb.vocabulary import (
     DEFAULT_PIPELINE,
     DEFAULT_TOP,
+    FIT_MARGIN,
     NO_CLASSIFIER_STACKS,
     NO_DEEPSPEED_STACKS,
     STACK_OPTIMIZERS,
@@ -1118,6 +1120,37 @@ def _percent(value: float) -> str:
     return f"{number(value, '.2g')} %" if value < 10 else f"{math.floor(value)} %"
 
 
+# Room a rented card needs beyond a QLoRA base's 4-bit weights: the adapter, its optimizer states,
+# activations and the CUDA context, about a quarter at 2k tokens (Qwen3 8B QLoRA: 6.6 of 8.6 GB).
+RENTED_ROOM = 1.3
+
+
+def _rented_gpu_note(
+    rentable: Sequence[tuple[float, Gpu]], profile: Profile, shape: Shape, left_out: Sequence[Scored]
+) -> list[str]:
+    """Without a GPU, where training plans were left out for it: the cheapest card of the price
+    list with room for the model's 4-bit weights, and the command that plans on it (an expert's
+    review: a user without a GPU and a $50 budget heard of hosted tuning and prompting only)."""
+    if not any(s.plan.kind != "no-training" and s.plan.runs == "local" for s in left_out):
+        return []
+    quantized = shape.linear_params - shape.expert_params  # bitsandbytes leaves fused experts 16-bit
+    weights_gb = (quantized * quantized_bytes(4) + (shape.params - quantized) * 2.0) / 1e9
+    for price, gpu in rentable:
+        if weights_gb * RENTED_ROOM <= FIT_MARGIN * gib_to_gb(gpu.usable_gib):
+            command = command_line({**profile.to_dict(), "gpu": gpu.id})
+            return [
+                t(
+                    "To train it yourself, rent a GPU: the cheapest in data/prices.yaml with room for the "
+                    "model's 4-bit weights is the {gpu} (about ${price:.2f}/GPU-hour). {command} sizes, "
+                    "times and prices every plan on it.",
+                    gpu=gpu.name,
+                    price=price,
+                    command=command,
+                )
+            ]
+    return []
+
+
 def _large_set_note(
     kept: list[Scored], profile: Profile, epochs: Mapping[str, Epochs], timed: bool
 ) -> list[str]:
@@ -1620,6 +1653,15 @@ class Engine:
             and any(lib.library == "trl" and lib.status == "experimental" for lib in m.libraries)
         }
         self.usual_epochs = usual_epochs(catalog.kb.methods)
+        # Without a GPU, the cards one can rent, cheapest first (_rented_gpu_note).
+        self.rentable = sorted(
+            (
+                (price[0], g)
+                for g in catalog.gpus.values()
+                if not g.unified and (price := catalog.reference_price(g.id)) is not None
+            ),
+            key=operator.itemgetter(0),
+        )
         self._times: dict[tuple[int, tuple[str, ...], int, TimeInputs, bool], tuple[Any, Any, Timed]] = {}
         self._score_starts()
         self._library_conditions(catalog)
@@ -2273,6 +2315,8 @@ class Engine:
             notes += self._larger_generation_note(first, context) if local else []
             notes += self._packed_note(first, context) if local else []
             notes += demoted + _faster_plan_note(kept, timing, profile.priority)
+        if not hardware.has_gpu and profile.model_access == "weights" and not profile.hardware_unused:
+            notes += _rented_gpu_note(self.rentable, profile, info.sized, left_out)
         if not kept and not over_limit:
             # Every method was left out by a rule (an encoder asked to chat): memory is not why.
             notes.append(
