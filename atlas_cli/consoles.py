@@ -21,6 +21,14 @@ def console_environment(plain: bool) -> Iterator[None]:
     it would cost more than the whole command); COLUMNS within COLUMNS_BOUNDS."""
     wanted = {"TERM": "dumb"} if plain else {}
     columns = os.environ.get("COLUMNS", "")
+    size = _terminal_size() if plain else None
+    if plain and size is not None:
+        # rich sizes a dumb terminal 80 x 25 unless COLUMNS and LINES both say otherwise: plain
+        # output on a 40- or 120-column terminal was 80 wide (a newcomer's review).
+        columns = columns if columns.isdigit() else str(size.columns)
+        wanted["LINES"] = (
+            os.environ.get("LINES", "") if os.environ.get("LINES", "").isdigit() else str(size.lines)
+        )
     if columns.isdigit():  # as rich reads it, which int() fails on for other scripts' digits ("²")
         low, high = COLUMNS_BOUNDS
         wanted["COLUMNS"] = str(min(max(int(columns), low), high)) if columns.isascii() else str(low * 2)
@@ -34,3 +42,15 @@ def console_environment(plain: bool) -> Iterator[None]:
                 del os.environ[name]
             else:
                 os.environ[name] = value
+
+
+def _terminal_size() -> os.terminal_size | None:
+    """The terminal's size, read from the streams rich reads it from; None off a terminal."""
+    for descriptor in (1, 2, 0):
+        try:
+            size = os.get_terminal_size(descriptor)
+        except (OSError, ValueError):
+            continue
+        if size.columns and size.lines:  # a pseudo-terminal may report 0 x 0
+            return size
+    return None

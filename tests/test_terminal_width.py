@@ -4,10 +4,12 @@ tool prints can be pasted as is."""
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
 
+from atlas_cli.consoles import console_environment
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.render.grid import Grid, rich_table
 from tests.conftest import Run, Runner, ok
@@ -181,3 +183,23 @@ def test_an_impossible_width_is_taken_as_the_nearest_one(run: Runner, columns: s
         lines = ok(run(*args, env={"COLUMNS": columns})).stdout.splitlines()
         assert sum(len(line) > 30 for line in lines) > 3  # laid out, not an empty page
         assert max(len(line) for line in lines) <= 1000
+
+
+@pytest.mark.parametrize("columns", [40, 120])
+def test_plain_output_keeps_the_terminals_width(monkeypatch: pytest.MonkeyPatch, columns: int) -> None:
+    """A newcomer's review: with NO_COLOR (or --no-color, TERM=dumb) output was 80 columns on a 40-
+    or 120-column terminal, since rich sizes a dumb terminal 80 x 25 unless COLUMNS and LINES both
+    say otherwise. Plain output reads the terminal's size; off a terminal nothing is set."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd=1: os.terminal_size((columns, 30)))
+    with console_environment(plain=True):
+        assert (os.environ["COLUMNS"], os.environ["LINES"]) == (str(columns), "30")
+    assert "COLUMNS" not in os.environ
+
+    def no_terminal(fd: int = 1) -> os.terminal_size:
+        raise OSError("not a terminal")
+
+    monkeypatch.setattr(os, "get_terminal_size", no_terminal)
+    with console_environment(plain=True):
+        assert "COLUMNS" not in os.environ
