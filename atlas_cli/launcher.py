@@ -13,10 +13,10 @@ def main() -> None:
         from atlas_cli import __version__
 
         sys.exit(_print_version(f"ft-atlas {__version__}\n"))
-    from atlas_cli.errors import EXIT_INTERRUPTED, fail, prepare_streams
-
-    prepare_streams()
     try:
+        from atlas_cli.errors import prepare_streams
+
+        prepare_streams()
         from atlas_cli.batch.fastpath import recommend_json
 
         code = recommend_json(args)
@@ -24,6 +24,9 @@ def main() -> None:
             sys.exit(code)
         from atlas_cli.cli import main as run
     except KeyboardInterrupt:  # Ctrl-C while the modules load: the commands handle it after
+        # Imported again: an interrupt inside errors' own import leaves it out of sys.modules.
+        from atlas_cli.errors import EXIT_INTERRUPTED, fail
+
         sys.exit(fail("Aborted.", EXIT_INTERRUPTED))
     run()
 

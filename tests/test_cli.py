@@ -1407,3 +1407,21 @@ def test_a_refused_language_is_said_without_the_validators_prefix(run: Runner) -
     pydantic's wording leaking through typer."""
     result = fails(run("--lang", "de", "categories"), 2, "Invalid value for '--lang': 'de' is not one of")
     assert "Value error" not in result.stderr
+
+
+def test_ctrl_c_while_the_modules_load_ends_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An attacker's review: Ctrl-C in the first ~50-90 ms (while the streams were prepared,
+    outside the launcher's guard) printed a traceback; exit 130 with 'Aborted.' is the rule."""
+    import atlas_cli.errors
+    from atlas_cli import launcher
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(atlas_cli.errors, "prepare_streams", interrupted)
+    monkeypatch.setattr(sys, "argv", ["ft-atlas", "gpus"])
+    with pytest.raises(SystemExit) as ended:
+        launcher.main()
+    assert ended.value.code == 130 and "Aborted." in capsys.readouterr().err
