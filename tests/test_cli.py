@@ -1425,3 +1425,23 @@ def test_ctrl_c_while_the_modules_load_ends_without_a_traceback(
     with pytest.raises(SystemExit) as ended:
         launcher.main()
     assert ended.value.code == 130 and "Aborted." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("recommend", "--examples"),
+        ("recommend", "--vram"),
+        ("recommend", "--seq-len"),
+        ("recommend", "--gpus"),
+        ("recommend", "--network-gbps"),
+        ("estimate", "--lora-dropout"),
+    ],
+)
+def test_a_refused_number_is_echoed_cut_short(run: Runner, args: tuple[str, ...]) -> None:
+    """An attacker's review: a 5,000-digit --examples came back whole in a 5 KB message (and in a
+    batch's error record), where docs/security.md says a refused value is echoed to 120 characters."""
+    result = run(*args, "9" * 5000)
+    assert result.exit_code == 2 and len(result.stderr) < 600
+    record = run("recommend", "--batch", "-", input=json.dumps({"examples": "9" * 5000}) + "\n")
+    assert len(record.stdout) < 600

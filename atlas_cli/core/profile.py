@@ -620,7 +620,7 @@ def parse_number(value: str | int | float, flag: str, form: NumberForm) -> tuple
             t(
                 "{flag}: '{text}' is past the largest number a float holds (about 1.8e308)",
                 flag=flag,
-                text=value,
+                text=echoed(value),
             )
         )
     if not math.isfinite(number) or number < 0 or (number == 0 and not form.zero):
@@ -629,9 +629,11 @@ def parse_number(value: str | int | float, flag: str, form: NumberForm) -> tuple
             if form.zero
             else N_("{flag}: '{text}' must be a positive number")
         )
-        raise UsageError(t(positive, flag=flag, text=value))
+        raise UsageError(t(positive, flag=flag, text=echoed(value)))
     if form.whole and number != int(number):
-        raise UsageError(t("{flag}: '{text}' is not {what}", flag=flag, text=value, what=t(form.what)))
+        raise UsageError(
+            t("{flag}: '{text}' is not {what}", flag=flag, text=echoed(value), what=t(form.what))
+        )
     return number, suffix
 
 
@@ -642,11 +644,11 @@ def parse_size(text: str | int | float, flag: str = "--model-size") -> float:
     value, suffix = parse_number(text, flag, SIZE)
     if not suffix and value < 1e4:
         if isinstance(text, str):
-            needs = t("{flag}: '{text}' needs a unit, e.g. {text}b or {text}m", flag=flag, text=text)
+            needs = t("{flag}: '{text}' needs a unit, e.g. {text}b or {text}m", flag=flag, text=echoed(text))
             raise UsageError(needs)
         value *= 1e9
     if value < 1e6 or value > MAX_PARAMS:
-        raise UsageError(t("{flag}: '{text}' is outside 1m-10t parameters", flag=flag, text=text))
+        raise UsageError(t("{flag}: '{text}' is outside 1m-10t parameters", flag=flag, text=echoed(text)))
     return value / 1e9
 
 
@@ -654,7 +656,7 @@ def parse_count(text: str | int | float, flag: str = "--examples") -> int:
     """'500', '1,500', '10k', '1.5m', '10 тыс.', '1,5 млн' -> a whole count."""
     value, _ = parse_number(text, flag, COUNT)
     if value > MAX_EXAMPLES:
-        raise UsageError(t("{flag}: '{text}' is implausibly large", flag=flag, text=text))
+        raise UsageError(t("{flag}: '{text}' is implausibly large", flag=flag, text=echoed(text)))
     return int(value)
 
 
@@ -689,14 +691,16 @@ def parse_gpu_memory(text: str, flag: str = "--gpu") -> float:
     GPU comes near: '3080gb' is more likely the RTX 3080 than 3,080 GB."""
     gb, _ = parse_number(text, flag, VRAM)
     if gb < MIN_GPU_MEMORY_GB:
-        raise UsageError(t("{flag}: '{text} GB' is less memory than any GPU has", flag=flag, text=text))
+        raise UsageError(
+            t("{flag}: '{text} GB' is less memory than any GPU has", flag=flag, text=echoed(text))
+        )
     if gb > MAX_GPU_MEMORY_GB:
         raise UsageError(
             t(
                 "{flag}: '{text} GB' is more memory than any GPU has; name the card without the unit "
                 "('{text}'), or give its memory (e.g. 24gb)",
                 flag=flag,
-                text=text,
+                text=echoed(text),
             )
         )
     return gb
@@ -711,7 +715,7 @@ def parse_vram(text: str | int | float, flag: str = "--vram") -> float:
                 "{flag}: '{text}' must be from {min:g} to {max:g} GB, twice the largest GPU today "
                 "(a card's name goes to --gpu: '--gpu 3080', not '--vram 3080gb')",
                 flag=flag,
-                text=text,
+                text=echoed(text),
                 min=MIN_GPU_MEMORY_GB,
                 max=MAX_GPU_MEMORY_GB,
             )
@@ -724,7 +728,12 @@ def parse_tokens(text: str | int | float, flag: str = "--seq-len") -> int:
     value, _ = parse_number(text, flag, TOKENS)
     if not 1 <= value <= MAX_SEQ_LEN:
         raise UsageError(
-            t("{flag}: '{text}' must be between 1 and {max} tokens", flag=flag, text=text, max=MAX_SEQ_LEN)
+            t(
+                "{flag}: '{text}' must be between 1 and {max} tokens",
+                flag=flag,
+                text=echoed(text),
+                max=MAX_SEQ_LEN,
+            )
         )
     return int(value)
 
@@ -734,7 +743,9 @@ def parse_amount(text: str | int | float, flag: str, form: NumberForm, most: flo
     cleaned = text.strip().removeprefix("$") if isinstance(text, str) else text
     value, _ = parse_number(cleaned, flag, form)
     if value > most:
-        raise UsageError(t("{flag}: '{text}' must be at most {max:,.12g}", flag=flag, text=text, max=most))
+        raise UsageError(
+            t("{flag}: '{text}' must be at most {max:,.12g}", flag=flag, text=echoed(text), max=most)
+        )
     return value
 
 
@@ -743,7 +754,13 @@ def parse_whole(text: str | int | float, flag: str, low: int, high: int) -> int:
     value, _ = parse_number(text, flag, WHOLE)
     if not low <= value <= high:
         raise UsageError(
-            t("{flag}: '{text}' must be between {low} and {high}", flag=flag, text=text, low=low, high=high)
+            t(
+                "{flag}: '{text}' must be between {low} and {high}",
+                flag=flag,
+                text=echoed(text),
+                low=low,
+                high=high,
+            )
         )
     return int(value)
 
@@ -787,7 +804,7 @@ def parse_flag(field: ProfileField, value: Any) -> bool:
     text = str(value).strip().lower()
     if text in YES_WORDS | NO_WORDS:
         return text in YES_WORDS
-    raise UsageError(t("{flag}: '{value}' is not yes or no", flag=field.flag, value=value))
+    raise UsageError(t("{flag}: '{value}' is not yes or no", flag=field.flag, value=echoed(value)))
 
 
 def parse_value(field: ProfileField, value: Any) -> Any:

@@ -44,7 +44,7 @@ from atlas_cli.core.resolve import (
     resolve_model,
     sold_sizes,
 )
-from atlas_cli.errors import UnknownName, UsageError
+from atlas_cli.errors import UnknownName, UsageError, echoed
 from atlas_cli.i18n import N_, language, nt, t
 from atlas_cli.kb.catalog import (
     LAPTOP_GPU,
@@ -547,7 +547,7 @@ class Interview:
                 t(
                     "'{text}' is the computer's RAM, not its GPU's memory: type the graphics card (e.g. "
                     "RTX 3060 Laptop 6gb; nvidia-smi shows its name and memory), or none",
-                    text=text,
+                    text=echoed(text),
                 )
             )
         memory = gpu_memory(text)
@@ -557,7 +557,7 @@ class Interview:
             why = t(
                 "'{text}' is a bare number: y takes it as the GPU's memory in GB; n asks again (a model "
                 "such as 3090 is typed as its name).",
-                text=text,
+                text=echoed(text),
             )
             if self._confirm("  " + t("A GPU with {gb} GB of memory? [y/N]: ", gb=text), why):
                 return {"vram": parse_vram(text, "GPU memory")}
@@ -565,7 +565,7 @@ class Interview:
                 t(
                     "'{text}' is not a GPU: type its model (e.g. 3090) or its memory with a unit "
                     "(e.g. {text}gb)",
-                    text=text,
+                    text=echoed(text),
                 )
             )
         if laptop_memory(text, None, "GPU memory") is not None:  # checked here, sized by resolve_hardware
@@ -576,7 +576,7 @@ class Interview:
             raise UsageError(
                 t(
                     "'{text}' is not a GPU: type its model (e.g. 3090), its memory (e.g. 24gb), or none",
-                    text=text,
+                    text=echoed(text),
                 )
             )
         counted = counted_gpu(self.catalog, text)
@@ -591,7 +591,7 @@ class Interview:
             t(
                 "unknown GPU '{text}': type its model (e.g. 3090, A100 80GB, M3 Max), its memory "
                 "(e.g. 24gb), or none",
-                text=text,
+                text=echoed(text),
             )
         )
 
@@ -661,7 +661,7 @@ class Interview:
             self.terminal.say(f"    {number}. {name}")
 
     def _pick_gpu(self, text: str, guesses: list[Gpu], typed: str | None = None) -> Answers:
-        unknown = t("ft-atlas does not know a GPU called '{text}'. Is it one of these?", text=text)
+        unknown = t("ft-atlas does not know a GPU called '{text}'. Is it one of these?", text=echoed(text))
         self._offer(unknown, [gpu.name for gpu in guesses])
         # A Mac is a chip and the memory it was bought with: memory alone would size a CUDA card.
         macs = all(g.unified for g in guesses)
@@ -746,13 +746,13 @@ class Interview:
             t(
                 "unknown model '{text}'. Type a catalog name (ft-atlas models lists them), a Hub id "
                 "(org/name), a model directory, or a size such as 7b",
-                text=text,
+                text=echoed(text),
             )
         )
 
     def _pick_model(self, text: str, guesses: tuple[str, ...]) -> Answers:
         """The catalog models closest to an unknown name, picked by number (or another answer)."""
-        unknown = t("ft-atlas does not know a model called '{text}'. Is it one of these?", text=text)
+        unknown = t("ft-atlas does not know a model called '{text}'. Is it one of these?", text=echoed(text))
         self._offer(unknown, list(guesses))
         prompt = (
             # A newcomer's review: one guess was offered as "Its number (1-1)".
@@ -927,7 +927,7 @@ def _yes_no(text: str) -> bool:
         return True
     if word in NO_WORDS:
         return False
-    raise UsageError(t("'{text}' is not yes or no", text=text))
+    raise UsageError(t("'{text}' is not yes or no", text=echoed(text)))
 
 
 def pick_choice(spec: ProfileField, text: str) -> str:
@@ -965,7 +965,7 @@ def pick_choice(spec: ProfileField, text: str) -> str:
         raise UsageError(
             t(
                 "'{text}' names more than one: {named}; answer with one of them (or 1-{count})",
-                text=text,
+                text=echoed(text),
                 named=", ".join(v for v in values if v in named),
                 count=len(values),
             )
@@ -973,7 +973,7 @@ def pick_choice(spec: ProfileField, text: str) -> str:
     raise UsageError(
         t(
             "'{text}' is not one of {choices} (or 1-{count})",
-            text=text,
+            text=echoed(text),
             choices=", ".join(values),
             count=len(values),
         )

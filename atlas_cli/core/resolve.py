@@ -34,7 +34,7 @@ from atlas_cli.core.throughput.step import (
     Device,
 )
 from atlas_cli.core.throughput.timing import Rate
-from atlas_cli.errors import UnknownName, UsageError
+from atlas_cli.errors import UnknownName, UsageError, echoed
 from atlas_cli.i18n import N_, number, pt, t
 from atlas_cli.kb.catalog import Catalog, Objective, api_name, free_tier_named, is_laptop_gpu
 from atlas_cli.kb.records import ChipConfiguration, Gpu, LlmModel
@@ -301,7 +301,10 @@ def _count_apart(catalog: Catalog, text: str) -> str | None:
         return None
     gpu, count = found
     return t(
-        "--gpu '{text}': give the count apart: --gpu {gpu} --gpus {count}", text=text, gpu=gpu.id, count=count
+        "--gpu '{text}': give the count apart: --gpu {gpu} --gpus {count}",
+        text=echoed(text),
+        gpu=gpu.id,
+        count=count,
     )
 
 
