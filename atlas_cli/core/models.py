@@ -36,7 +36,6 @@ HUB_ID: Final = re.compile(HUB_ID_PATTERN)
 MAX_CONFIG_BYTES: Final = 4_000_000  # real config.json files are kilobytes; refuse a stray blob
 MAX_TOKENIZER_CONFIG_BYTES: Final = 64_000_000  # added-token tables make some megabytes
 HUB_ENDPOINT: Final = "https://huggingface.co"  # huggingface_hub's default, unless HF_ENDPOINT
-HUB_URL: Final = HUB_ENDPOINT + "/{repo}/blob/main/config.json"
 HOW_TO_GET_IT: Final = N_(
     "download its config.json (no weights needed: `hf download ORG/NAME config.json --local-dir NAME`, "
     "or the file from the model page's Files tab) and pass its path, e.g. --model ./NAME/config.json, "
@@ -87,7 +86,14 @@ def find_model(catalog: Catalog, text: str) -> FoundModel:
     if cached is not None:
         return _from_config(cached, name, "cache", str(cached), name)
     fetched = fetch_config(name, catalog.model_hint(name))
-    return _from_config(fetched, name, "hub", HUB_URL.format(repo=name), name)
+    return _from_config(fetched, name, "hub", _config_url(name), name)
+
+
+def _config_url(repo: str) -> str:
+    """Where a fetched config.json came from: HF_ENDPOINT's mirror where one is set (an attacker's
+    review: a config fetched from a local mirror was said to come from huggingface.co)."""
+    endpoint = (os.environ.get("HF_ENDPOINT") or HUB_ENDPOINT).strip().rstrip("/")
+    return f"{endpoint}/{repo}/blob/main/config.json"
 
 
 def _exists(path: Path) -> bool:
