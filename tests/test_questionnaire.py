@@ -1172,3 +1172,21 @@ def test_a_gpu_said_in_a_sentence_is_read(catalog: Catalog) -> None:
     ):
         answers, _ = interview(catalog, ["", said, "y"] + [""] * 12)
         assert (answers.get("gpu"), float(answers["vram"])) == (gpu, vram), (said, answers)
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (("--gpu", "3900"), "names no GPU in the catalog"),
+        (("--model", "lama-3.1-8b"), "did you mean llama-3.1-8b"),
+        (("--gpu", "2x4090"), "give the count apart"),
+    ],
+)
+def test_a_prefilled_name_that_resolves_to_nothing_fails_before_the_first_question(
+    run: Runner, flags: tuple[str, ...], said: str
+) -> None:
+    """A newcomer's review: `ask --gpu 3900` skipped the GPU question, asked the other ten, and
+    refused the name after "Compute the plan? y", every answer lost."""
+    result = run("ask", *flags, input="\n" * 15, env={"HF_HUB_OFFLINE": "1"})
+    assert result.exit_code == 2 and said in result.stderr
+    assert "?" not in result.stderr.split("ft-atlas:")[0]  # no question was asked before it

@@ -41,6 +41,7 @@ from atlas_cli.core.resolve import (
     counted_gpu,
     laptop_memory,
     name_and_memory,
+    resolve_hardware,
     resolve_model,
     sold_sizes,
 )
@@ -473,7 +474,16 @@ class Interview:
 
     def check_prefilled(self) -> None:
         """Flags given together that do not go together, before the first question: a server whose
-        GPUs the model's heads do not split over (a review: refused after the last answer)."""
+        GPUs the model's heads do not split over (a review: refused after the last answer), and a
+        GPU or model no name resolves to (a newcomer's review: a mistyped --gpu lost every answer)."""
+        answers = self.answers
+        if "gpu" in answers or "vram" in answers:
+            resolve_hardware(
+                self.catalog, answers.get("gpu"), answers.get("vram"), int(answers.get("gpus") or 1)
+            )
+        if "model" in answers or "model_size" in answers:
+            api = answers.get("model_access") == "api"
+            resolve_model(self.catalog, answers.get("model"), answers.get("model_size"), api=api)
         server = self.answers.get("vllm_server_gpus")
         if server is not None and ("model" in self.answers or "model_size" in self.answers):
             self._check_server_heads(int(server))
