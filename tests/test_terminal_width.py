@@ -203,3 +203,19 @@ def test_plain_output_keeps_the_terminals_width(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(os, "get_terminal_size", no_terminal)
     with console_environment(plain=True):
         assert "COLUMNS" not in os.environ
+
+
+@pytest.mark.parametrize("width", [40, 44, 50])
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_estimate_charts_verdicts_stay_whole(run: Runner, width: int, lang: str) -> None:
+    """A newcomer's review: at 40-45 columns the chart cut its verdict to "does no" ("не поме"),
+    which reads as something else. The verdict stays whole; the bar and the time go first, and
+    the chart says which."""
+    args = ("--lang", lang, "estimate", "--model-size", "7b", "--gpu", "3060", "--examples", "5k")
+    shown = ok(run(*args, env={"COLUMNS": str(width)})).stdout
+    whole = "does not fit" if lang == "en" else "не помещается"
+    rows = [line for line in shown.splitlines() if whole[:6] in line]
+    assert rows and all(line.rstrip().endswith(whole) or whole in line for line in rows)
+    assert all(len(line) <= width for line in shown.splitlines())
+    if width == 40:
+        assert ("Not shown at this width" if lang == "en" else "не показан") in " ".join(shown.split())

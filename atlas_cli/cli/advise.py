@@ -278,11 +278,11 @@ def _emit_single(fmt: Format, data: Any) -> None:
 
 
 def _emit_many(fmt: Format, data: Any, rows: Any, title: str, no_capacity: str | None) -> None:
-    from atlas_cli.render.charts import NO_GPU_GIVEN, bar_width, estimate_chart, estimates_grid
+    from atlas_cli.render.charts import NO_GPU_GIVEN, estimate_chart, estimates_grid
     from atlas_cli.render.grid import markdown_table
 
     def chart() -> "RenderableType":
-        return estimate_chart(rows, title, bar_width(rows, console().width), no_capacity or NO_GPU_GIVEN)
+        return estimate_chart(rows, title, console().width, no_capacity or NO_GPU_GIVEN)
 
     emit(fmt, data, chart, lambda: markdown_table(estimates_grid(rows, title)))
 

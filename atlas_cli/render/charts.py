@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -43,32 +45,55 @@ def _bar(value: float, capacity: float | None, scale: float, width: int, style: 
     return bar
 
 
-MIN_BAR_WIDTH = 10
+MIN_BAR_WIDTH = 6  # its header, "memory" ("память"), whole
 CHART_GAPS = 2  # one space of padding on each side of an inner column
-TIME_WIDTH = 11  # "3.4-8.5 h", "120-300 h"
 
 
-def bar_width(estimates: list[EstimateJson], terminal_width: int | None) -> int:
-    """The widest bar that leaves the plan names whole beside it, between MIN_BAR_WIDTH and
-    BAR_WIDTH."""
+class ChartColumns(NamedTuple):
+    """What the chart shows at a terminal's width: the bar's width (0: no bar), the time column,
+    the largest-value column."""
+
+    bar: int
+    time: bool
+    most: bool
+
+
+def chart_columns(estimates: list[EstimateJson], terminal_width: int | None) -> ChartColumns:
+    """The plan names folded to their longest word, the memory and the verdict always whole; then
+    the time, the largest value and the bar, each where it fits (at 40 columns the plan names had
+    gone, then the verdicts were cut to "does no")."""
+    most = _max_key(estimates)
+    timed = any(e.get("time") for e in estimates)
     if terminal_width is None:
-        return BAR_WIDTH
-    labels = max((len(e["label"]) for e in estimates), default=0)
+        return ChartColumns(BAR_WIDTH, timed, most is not None)
+    labels = max((len(w) for e in estimates for w in translated(e["label"]).split()), default=0)
     numbers = max((len(number(e["per_gpu_gb"], ".1f")) for e in estimates), default=0)
     verdicts = max((len(_verdict(e)[0]) for e in estimates), default=0)
-    most = _max_key(estimates)
-    extra = len(most[1]) + CHART_GAPS if most else 0
-    extra += TIME_WIDTH + CHART_GAPS if any(e.get("time") for e in estimates) else 0
-    spare = terminal_width - labels - numbers - verdicts - extra - 3 * CHART_GAPS
-    return max(MIN_BAR_WIDTH, min(BAR_WIDTH, spare))
+    room = terminal_width - labels - numbers - verdicts - 2 * CHART_GAPS
+    times = max((len(_time_cell(e)) for e in estimates), default=0) if timed else 0
+    time = timed and room >= max(times, len(t("time"))) + CHART_GAPS
+    room -= max(times, len(t("time"))) + CHART_GAPS if time else 0
+    values = max((len(_largest(e, most[0])) for e in estimates), default=0) if most else 0
+    needed = max(values, len(most[1])) + CHART_GAPS if most else 0
+    largest = most is not None and room >= needed
+    room -= needed if largest else 0
+    # Whole plan names where the least bar still fits beside them, folded ones where it does not.
+    whole = max((len(translated(e["label"])) for e in estimates), default=0) - labels
+    spare = room - CHART_GAPS - (whole if room - CHART_GAPS - whole >= MIN_BAR_WIDTH else 0)
+    return ChartColumns(min(BAR_WIDTH, spare) if spare >= MIN_BAR_WIDTH else 0, time, largest)
 
 
 NO_GPU_GIVEN = N_("No GPU given: pass --gpu or --vram to check the fit.")
 
 
 def estimate_chart(
-    estimates: list[EstimateJson], title: str, width: int = BAR_WIDTH, no_capacity: str = NO_GPU_GIVEN
+    estimates: list[EstimateJson],
+    title: str,
+    terminal_width: int | None = None,
+    no_capacity: str = NO_GPU_GIVEN,
 ) -> RenderableType:
+    shown = chart_columns(estimates, terminal_width)
+    width, time_shown, most_shown = shown
     capacity = estimates[0]["capacity_gb"] if estimates else None
     peak = max([e["per_gpu_gb"] for e in estimates] + [capacity or 0.0])
     scale = peak * 1.02 or 1.0
@@ -78,24 +103,22 @@ def estimate_chart(
     table = Table(show_header=True, box=None, pad_edge=False)
     longest_word = max((len(w) for e in estimates for w in e["label"].split()), default=1)
     table.add_column(t("plan"), overflow="fold", min_width=longest_word)
-    table.add_column(t("memory"), no_wrap=True, width=width)
+    if width:
+        table.add_column(t("memory"), no_wrap=True, width=width)
     table.add_column(t("GB"), justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True)
-    timed = any(e.get("time") for e in estimates)
-    if timed:
+    # Whole, as the bar shrinks first: at 40 columns "does not fit" was cut to "does no".
+    table.add_column("", no_wrap=True, min_width=max((len(_verdict(e)[0]) for e in estimates), default=0))
+    if time_shown:
         table.add_column(t("time"), justify="right", no_wrap=True)
-    most = _max_key(estimates)
+    most = _max_key(estimates) if most_shown else None
     if most:
         table.add_column(most[1], justify="right", no_wrap=True)
     for e in estimates:
         verdict, style = _verdict(e)
-        cells: list[Text | str] = [
-            Text(translated(e["label"])),
-            _bar(e["per_gpu_gb"], capacity, scale, width, style),
-            number(e["per_gpu_gb"], ".1f"),
-            Text(verdict, style=style),
-        ]
-        if timed:
+        cells: list[Text | str] = [Text(translated(e["label"]))]
+        cells += [_bar(e["per_gpu_gb"], capacity, scale, width, style)] if width else []
+        cells += [number(e["per_gpu_gb"], ".1f"), Text(verdict, style=style)]
+        if time_shown:
             cells.append(_time_cell(e))
         if most:
             cells.append(_largest(e, most[0]))
@@ -112,7 +135,17 @@ def estimate_chart(
     )
     if not estimates:
         return Group(heading, table)
-    return Group(heading, table, Text(legend, style="yellow"), Text(sweep_conditions(estimates), style="dim"))
+    hidden = [] if width else [t("memory")]
+    hidden += [t("time")] if any(e.get("time") for e in estimates) and not time_shown else []
+    key = _max_key(estimates)
+    hidden += [key[1]] if key is not None and not most_shown else []
+    conditions = sweep_conditions(estimates)
+    if hidden:
+        conditions += " " + t(
+            "Not shown at this width: {columns} (--format markdown has every column).",
+            columns=", ".join(hidden),
+        )
+    return Group(heading, table, Text(legend, style="yellow"), Text(conditions, style="dim"))
 
 
 def _time_cell(e: EstimateJson) -> str:
