@@ -132,8 +132,6 @@ def _answer(
     # A byte-order mark some editors write, also inside joined files (`cat a.jsonl b.jsonl`): it
     # is never JSON (an attacker's review: line 2 was refused in json's own words).
     text = text.removeprefix("\ufeff")
-    if not text:
-        return _error(number, "bad_input", t("empty line"))
     # Bytes that are not UTF-8 inside a string decode too (an attacker's review: "gpt-4o\xff" was
     # answered as "gpt-4o\ufffd").
     if UNDECODED.search(text):
@@ -210,6 +208,8 @@ def encode_chunk(
     # the answer is a function of the line's text, so the repeat is answered without the engine.
     previous: tuple[str, bytes] | None = None
     for number, line in enumerate(chunk, start=first):
+        if line is not None and not line.strip().removeprefix("\ufeff"):
+            continue  # a blank line (the one an editor leaves at the end) holds no profile
         if previous is not None and line == previous[0]:
             record, outcome = b'{"line":%d%b' % (number, previous[1]), ANSWERED
         else:
