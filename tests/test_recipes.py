@@ -5193,3 +5193,14 @@ def test_full_dpo_drops_its_reference_copy_before_it_changes_the_optimizer(run: 
     assert "precompute_ref_log_probs" not in axolotl.split("# Note:")[0]
     flat = ok(run("estimate", "--method", "full-ft", "--objective", "dpo", *args[:6], "--json")).json()
     assert not flat["assumptions"]["reference_precomputed"] and flat["per_gpu_gb"] > full["memory_gb"] + 7
+
+
+def test_a_trainer_whose_plans_do_not_fit_says_so_not_that_plan_1_is_hosted(run: Runner) -> None:
+    """A newcomer's review: `recipe --trainer axolotl` on 6 GB answered that plan 1 (hosted
+    fine-tuning, which ranks first once nothing fits with axolotl's software) runs at a provider,
+    a plan nobody had chosen; nothing axolotl writes fits, and the best of them is named."""
+    args = ("recipe", "--vram", "6", "--model-size", "7b", "--goal", "chat", "--examples", "3000")
+    result = fails(
+        run(*args, "--trainer", "axolotl", "--out", "-"), 2, "no plan --trainer axolotl writes fits"
+    )
+    assert "runs at a provider" not in result.stderr and "QLoRA" in result.stderr

@@ -79,6 +79,7 @@ def first_written(
     parameters in CPU RAM). When FMT writes none, plan 1's refusal is raised: it says what to use
     instead."""
     refusals: list[NotWritten] = []
+    hosted_only = True  # every plan passed over so far runs at a provider
     for rank, plan in enumerate(rec.plans or [None], start=1):
         # Passed over to a training plan that fits, never to prompting instead of training (a
         # prompting plan on the way is skipped: the trainer writes training) nor to a plan that
@@ -86,14 +87,35 @@ def first_written(
         if refusals and plan is not None and plan.kind == "no-training":
             continue
         if refusals and plan is not None and plan.fit == "no":
+            if hosted_only:
+                raise _none_fits(rank, plan, fmt)
             break
         try:
             recipe, rendered = write_recipe(catalog, rec, rank, fmt, main)
         except NotWritten as error:
             refusals.append(error)
+            hosted_only = hosted_only and plan is not None and plan.runs == "hosted"
             continue
         return recipe, rendered, refusals
     raise refusals[0]
+
+
+def _none_fits(rank: int, plan: Plan, fmt: str) -> UsageError:
+    """Above every plan that trains here and does not fit, only hosted plans were ranked: their
+    refusal ("runs at a provider") answered a --trainer nobody had asked it of (a newcomer's
+    review), where the answer is that nothing this trainer writes fits."""
+    return UsageError(
+        t(
+            "no plan --trainer {trainer} writes fits this GPU: the best, plan {rank} ({name}), needs "
+            "{need:.1f} GB per GPU of {have:.1f} usable (`--plan {rank}` writes it anyway, with a "
+            "warning); train a smaller model, on a GPU with more memory, or at a provider (plan 1)",
+            trainer=fmt,
+            rank=rank,
+            name=translated(plan.name),
+            need=plan.memory_gb or 0.0,
+            have=plan.capacity_gb or 0.0,
+        )
+    )
 
 
 def _settled(
