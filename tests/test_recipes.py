@@ -1965,7 +1965,8 @@ def test_an_out_file_named_as_another_kind_of_file_is_refused(
     assert result.exit_code == 2 and hint in result.stderr, result.stderr
     assert not (tmp_path / name).exists()
     # The same kind under its other spelling, and a suffix that names no kind, are written.
-    assert ok(run("recipe", *COMMAND_PROFILE, "--trainer", "axolotl", "--out", str(tmp_path / "a.yml")))
+    one_stage = ("--gpu", "rtx-3090", "--model-size", "7b")
+    assert ok(run("recipe", *one_stage, "--trainer", "axolotl", "--out", str(tmp_path / "a.yml")))
     assert ok(run("recipe", *COMMAND_PROFILE, "--out", str(tmp_path / "recipe.txt")))
 
 
@@ -2004,10 +2005,10 @@ def test_the_headers_commands_stay_on_one_line(run: Runner) -> None:
 
 
 def test_a_recipe_of_several_yaml_documents_keeps_their_names(run: Runner, tmp_path: Path) -> None:
-    target = tmp_path / "both.yaml"
-    assert run("recipe", *COMMAND_PROFILE, "--trainer", "llamafactory", "--out", str(target)).exit_code == 0
-    text = target.read_text(encoding="utf-8")
-    assert "both.yaml" not in text and "llamafactory-cli train" in text
+    out = tmp_path / "both"
+    assert run("recipe", *COMMAND_PROFILE, "--trainer", "llamafactory", "--out", f"{out}/").exit_code == 0
+    text = (out / "sft.yaml").read_text(encoding="utf-8")
+    assert "both" not in text and "llamafactory-cli train sft.yaml" in text
 
 
 def test_no_training_plan_gets_a_prompting_example(run: Runner) -> None:
@@ -2739,10 +2740,14 @@ def test_out_dir_writes_one_file_per_stage_and_config(run: Runner, tmp_path: Pat
     assert "Run: FORCE_TORCHRUN=1" in header_of((out / "sft.yaml").read_text(encoding="utf-8"))
     again = run("recipe", *profile, "--trainer", "llamafactory", "--out", str(out))
     assert again.exit_code == 2 and "already exists" in again.stderr  # never overwritten silently
-    # Into one file, the stages are YAML documents and the DeepSpeed config follows as comments.
+    # Into one file its Run: line would name files that do not exist (a newcomer's review: exit 0
+    # and nothing to run): refused, with the directory to give instead.
     single = run("recipe", *profile, "--trainer", "llamafactory", "--out", str(tmp_path / "one.yaml"))
-    assert single.exit_code == 0 and "--out DIR/ writes each to its own file" in single.stderr
-    documents = [d for d in yaml.safe_load_all((tmp_path / "one.yaml").read_text(encoding="utf-8")) if d]
+    assert single.exit_code == 2 and "--out DIR/" in single.stderr and "several files" in single.stderr
+    assert not (tmp_path / "one.yaml").exists()
+    # On stdout, to read, the stages are YAML documents and the DeepSpeed config follows as comments.
+    printed = run("recipe", *profile, "--trainer", "llamafactory", "--out", "-").stdout
+    documents = [d for d in yaml.safe_load_all(printed) if d]
     assert [d.get("stage", "export") for d in documents] == ["sft", "export", "dpo"]
 
 

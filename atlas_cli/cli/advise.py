@@ -602,7 +602,7 @@ def _check_suffix(name: str, formats: "dict[str, TrainerFormat]", trainer: str) 
 
 
 def _write_out(rendered: "Rendered", out: Path, directory: bool, force: bool) -> None:
-    """The recipe's files at --out: each to its own file in a directory, else all in one file."""
+    """The recipe's files at --out: each to its own file in a directory, else its one file."""
     from atlas_cli.core.shell import shell_word
     from atlas_cli.files import make_output_dir, write_new_files
 
@@ -614,19 +614,20 @@ def _write_out(rendered: "Rendered", out: Path, directory: bool, force: bool) ->
         written += " " + t(
             "(run the Run: line of its header there: cd {directory})", directory=shell_word(str(out))
         )
-    else:
-        # Several files in one (stages as YAML documents, a launcher config as comments), as on
-        # stdout; --out DIR/ writes them apart.
-        several = len(rendered.files) > 1
-        write_new_files({out: rendered.text if several else rendered.files[0].text}, force=force)
-        written = one_line(str(out))
-        if several:
-            names = ", ".join(f.name for f in rendered.files)
-            written += " " + t(
-                "({count} files in one: {names}; --out DIR/ writes each to its own file)",
-                count=len(rendered.files),
-                names=names,
+    elif len(rendered.files) > 1:
+        # Written into one file, its Run: line named files that did not exist (a newcomer's
+        # review: exit 0, and nothing to run).
+        raise UsageError(
+            t(
+                "--out {path}: this recipe is several files that run together ({names}): give a "
+                "directory, --out DIR/, to write each where its Run: line finds it (--out - prints them)",
+                path=one_line(str(out)),
+                names=", ".join(f.name for f in rendered.files),
             )
+        )
+    else:
+        write_new_files({out: rendered.files[0].text}, force=force)
+        written = one_line(str(out))
     sys.stderr.write(printable("ft-atlas: " + t("wrote {path}", path=written) + "\n"))
 
 
