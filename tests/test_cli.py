@@ -1445,3 +1445,9 @@ def test_a_refused_number_is_echoed_cut_short(run: Runner, args: tuple[str, ...]
     assert result.exit_code == 2 and len(result.stderr) < 600
     record = run("recommend", "--batch", "-", input=json.dumps({"examples": "9" * 5000}) + "\n")
     assert len(record.stdout) < 600
+
+
+def test_a_gpu_given_by_its_mib_is_shown_rounded(run: Runner) -> None:
+    """A newcomer's review: --vram 24564MiB (as nvidia-smi prints it) was shown as '23.9883 GB GPU'."""
+    shown = ok(run("recommend", "--vram", "24564MiB", "--model-size", "7b")).stdout
+    assert "Hardware: 23.99 GB GPU." in shown

@@ -616,7 +616,7 @@ def test_russian_writes_computed_figures_with_a_decimal_comma(run: Runner) -> No
     computed figure now takes the decimal comma, as thousands already took the space."""
     set_language("ru")
     assert i18n.number(12345.6, ",.1f") == "12\u00a0345,6"
-    assert t("{gb:g} GB GPU", gb=7.5) == "GPU на 7,5 ГБ"
+    assert t("{gb:.4g} GB GPU", gb=7.5) == "GPU на 7,5 ГБ"
     set_language("en")
     args = ("recommend", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--examples", "5k", "--top", "2")
     table = ok(run(*RU, *args)).stdout
@@ -632,7 +632,7 @@ def test_a_russian_figure_filled_into_another_template_keeps_its_decimal_comma(r
     score "0,675" became "0 675" and the price "$0,682" "$0 682". Tables of figures (the memory
     breakdown, the GPU catalog) take the decimal comma too."""
     set_language("ru")
-    inner = t("{gb:g} GB GPU", gb=0.675)
+    inner = t("{gb:.4g} GB GPU", gb=0.675)
     assert t(
         "{words} ft-atlas corrects the guide's table here: {because}", words=inner, because="x"
     ).startswith("GPU на 0,675 ГБ")

@@ -418,7 +418,7 @@ def _hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus: int) 
             free,
         )
     if vram is not None:
-        return _memory_only(vram, gpus, t("{gb:g} GB GPU", gb=vram))
+        return _memory_only(vram, gpus, t("{gb:.4g} GB GPU", gb=vram))
     return Hardware(None, True, None, None, True, gpus, t("GPU not given: fit is not checked"))
 
 
