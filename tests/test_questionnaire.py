@@ -1190,3 +1190,21 @@ def test_a_prefilled_name_that_resolves_to_nothing_fails_before_the_first_questi
     result = run("ask", *flags, input="\n" * 15, env={"HF_HUB_OFFLINE": "1"})
     assert result.exit_code == 2 and said in result.stderr
     assert "?" not in result.stderr.split("ft-atlas:")[0]  # no question was asked before it
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("3000 tickets and our answers", "demonstrations"),
+        ("emails with replies", "demonstrations"),
+        ("3000 тикетов с ответами", "demonstrations"),
+        ("3000 обращений с ответами", "demonstrations"),
+        ("tickets labelled by category", "labeled"),
+        ("chosen and rejected answers", "preferences"),
+        ("thumbs up answers", "ratings"),
+    ],
+)
+def test_data_said_in_a_newcomers_words_is_read(said: str, value: str) -> None:
+    """A newcomer's review: "3000 tickets and our answers", "emails with replies" and "3000 тикетов с
+    ответами" were refused; answers said chosen, rejected or rated stay pairs and ratings."""
+    assert pick_choice(FIELDS_BY_NAME["data_kind"], said) == value

@@ -464,6 +464,11 @@ DATA_KINDS: Final = (
             "instructions",
             "conversations",
             "support tickets",
+            # Said without "support" or with other words for the answers (a newcomer's review:
+            # "3000 tickets and our answers", "emails with replies" were refused).
+            "tickets",
+            "replies",
+            "answers",
             "agent replies",
             "chat logs",
             "chats",
@@ -477,6 +482,11 @@ DATA_KINDS: Final = (
             "вопросов и ответов",
             "тикеты поддержки",
             "тикетов поддержки",
+            "тикеты",
+            "тикетов",
+            "обращения",
+            "обращений",
+            "ответами",
             "обращения в поддержку",
             "обращений в поддержку",
             "ответы операторов",
@@ -491,12 +501,16 @@ DATA_KINDS: Final = (
         "chosen / rejected answer pairs",
         ("предпочтения",),
         ("chosen rejected", "dpo", "comparisons", "предпочтений", "пары предпочтений"),
+        # Answers said to be chosen or rejected are pairs, whatever else names them ("chosen and
+        # rejected answers" is no set of demonstrations).
+        ("chosen", "rejected", "preferred", "выбранные", "отвергнутые"),
     ),
     Choice(
         "ratings",
         "unpaired thumbs-up / thumbs-down answers",
         ("оценки", "лайки"),
         ("thumbs", "thumbs up", "likes", "kto"),
+        ("thumbs", "thumbs up", "thumbs down", "likes", "лайки", "дизлайки"),
     ),
     Choice(
         "reward-function",
