@@ -1451,3 +1451,10 @@ def test_a_gpu_given_by_its_mib_is_shown_rounded(run: Runner) -> None:
     """A newcomer's review: --vram 24564MiB (as nvidia-smi prints it) was shown as '23.9883 GB GPU'."""
     shown = ok(run("recommend", "--vram", "24564MiB", "--model-size", "7b")).stdout
     assert "Hardware: 23.99 GB GPU." in shown
+
+
+def test_a_model_number_with_its_digits_swapped_gets_the_card_it_means(run: Runner) -> None:
+    """A newcomer's review: --gpu 3900 got no suggestion where --gpu rtx-309 got one."""
+    fails(run("recommend", "--gpu", "3900"), 2, "did you mean 3090?")
+    fails(run("recommend", "--gpu", "4900"), 2, "did you mean 4090?")
+    assert "did you mean" not in run("recommend", "--gpu", "970").stderr  # no card is meant

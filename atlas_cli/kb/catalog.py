@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import NamedTuple
 
-from atlas_cli.errors import UnknownName, echoed
+from atlas_cli.errors import UnknownName, closest_name, echoed, meaning
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.behaviour import REFERENCE_PRICE_KINDS
 from atlas_cli.kb.records import Gpu, HostedOffer, KnowledgeBase, LlmModel, Method, Price, Training
@@ -296,8 +296,14 @@ class Catalog:
             # A newcomer's review: --gpu 24 was offered t4 and apple-m4 for a card's memory; --gpu
             # 3070 (a card the catalog lacks) was told --vram 3070, which no GPU has.
             number = float(query.strip().replace(",", "."))
-            said = GPU_AS_MEMORY if number <= self._most_gpu_memory else GPU_MODEL_NUMBER
-            raise UnknownName(t(said, query=echoed(query.strip())), "GPU", ())
+            if number <= self._most_gpu_memory:
+                raise UnknownName(t(GPU_AS_MEMORY, query=echoed(query.strip())), "GPU", ())
+            # A model number with its digits swapped or one mistyped (--gpu 3900 for a 3090: a
+            # newcomer's review got no suggestion where --gpu rtx-309 got one).
+            numbered = {name: gpu for name, gpu in self._gpu_names.items() if name.isdigit()}
+            meant = closest_name(query.strip(), list(numbered))
+            message = meaning(t(GPU_MODEL_NUMBER, query=echoed(query.strip())), meant)
+            raise UnknownName(message, "GPU", () if meant is None else (numbered[meant],))
         chip = MAC_AFTER_CHIP.sub(r"\1", _latin(MAC_BEFORE_CHIP.sub("", key, count=1)))
         if chip in self._gpu_names:  # "MacBook Pro M3 Pro": the chip the Mac is named by
             return self.gpus[self._gpu_names[chip]]
