@@ -1458,3 +1458,11 @@ def test_a_model_number_with_its_digits_swapped_gets_the_card_it_means(run: Runn
     fails(run("recommend", "--gpu", "3900"), 2, "did you mean 3090?")
     fails(run("recommend", "--gpu", "4900"), 2, "did you mean 4090?")
     assert "did you mean" not in run("recommend", "--gpu", "970").stderr  # no card is meant
+
+
+@pytest.mark.parametrize(("name", "said"), [("0b", "must be a positive number"), ("1e-9b", "outside 1m-10t")])
+def test_model_given_a_size_out_of_range_says_so(run: Runner, name: str, said: str) -> None:
+    """A newcomer's review: `ft-atlas model 0b` was an unknown model, and `model 1e-9b` was asked
+    whether it meant gemma-2-9b; `model` takes sizes, and refuses one out of range as a size."""
+    result = fails(run("model", name), 2, said)
+    assert "did you mean" not in result.stderr and "unknown model" not in result.stderr
