@@ -348,6 +348,18 @@ def test_without_a_gpu_the_cheapest_card_to_rent_is_named_with_its_command(engin
     assert not [n for n in recommend(engine, **{**profile, "gpu": "t4"}).notes if "rent a GPU" in n]
 
 
+def test_without_a_model_a_small_gpu_is_told_the_size_that_trains_on_it(engine: Engine) -> None:
+    """A newcomer's review: a 6 GB laptop card with no model given got a 7B plan offloading 14 GB
+    to CPU RAM, and no word of a 3B model, which trains on the card alone."""
+    notes = recommend(engine, vram="6", goal="chat", examples="3000").notes
+    (note,) = [n for n in notes if n.startswith("No model was given")]
+    assert "a 3B model trains on these GPUs alone" in note and "--model-size 3b" in note
+    assert recommend(engine, vram="6", model_size="3b", goal="chat").plans[0].offload == "none"
+    # A model the user chose is theirs: no other size is offered
+    chosen = recommend(engine, vram="6", model="llama-3.1-8b", goal="chat", examples="3000").notes
+    assert not [n for n in chosen if n.startswith("No model was given")]
+
+
 def test_hosted_plans_write_no_recipe_and_estimate_nothing(run: Runner) -> None:
     profile = ("--gpu", "none", "--model", "llama-3.1-8b", "--goal", "chat", "--examples", "5k")
     data = ok(run("recommend", *profile, "--json")).json()

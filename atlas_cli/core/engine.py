@@ -1120,6 +1120,10 @@ def _percent(value: float) -> str:
     return f"{number(value, '.2g')} %" if value < 10 else f"{math.floor(value)} %"
 
 
+# Sizes below the 7B a profile without a model is sized at, that most model families come in
+# (Llama 3.2 3B and 1B, Qwen2.5 3B, 1.5B and 0.5B): the largest that trains on the GPUs alone is
+# named (Engine._smaller_model_note).
+SMALLER_SIZES = (3.0, 1.5, 0.5)
 # Room a rented card needs beyond a QLoRA base's 4-bit weights: the adapter, its optimizer states,
 # activations and the CUDA context, about a quarter at 2k tokens (Qwen3 8B QLoRA: 6.6 of 8.6 GB).
 RENTED_ROOM = 1.3
@@ -2192,6 +2196,26 @@ class Engine:
         leaner = self._ranked(dataclasses.replace(profile, stack="unsloth", vllm_server_gpus=None))
         return _first_on_the_gpus(tuple(s.plan for s in leaner.kept), ("yes", "tight"))
 
+    def _smaller_model_note(self, profile: Profile) -> list[str]:
+        """No model given, and the default size trains only offloaded: the largest smaller size
+        that trains on the GPUs alone (a newcomer's review: a 6 GB laptop card got a 7B plan with
+        14 GB of CPU RAM, and no word of a 3B model)."""
+        for size in SMALLER_SIZES:
+            ranked = self._ranked(dataclasses.replace(profile, model_size=size))
+            first = _first_on_the_gpus(tuple(s.plan for s in ranked.kept), ("yes",))
+            if first is not None and first.memory_gb is not None:
+                return [
+                    t(
+                        "No model was given: a {size:g}B model trains on these GPUs alone, {plan} in "
+                        "{gb:.1f} GB per GPU (--model-size {size:g}b, or a model of that size: ft-atlas "
+                        "models lists them).",
+                        size=size,
+                        plan=translated(first.name),
+                        gb=first.memory_gb,
+                    )
+                ]
+        return []
+
     def _without_vllm(self, profile: Profile) -> Plan | None:
         """The best training plan that fits these GPUs alone when the online stages sample
         without vLLM (transformers' generate, on the training GPUs)."""
@@ -2293,6 +2317,8 @@ class Engine:
         offloaded = [s.plan for s in kept if s.plan.offload in OFFLOADED]
         unsloth = self._on_unsloth(profile, facts) if offloaded else None
         notes += _offload_note(offloaded, unsloth, self.largest_gpu_gib)
+        if offloaded and profile.model is None and profile.model_size is None:
+            notes += self._smaller_model_note(profile)
         notes += [] if profile.activation_offloading else _activations_offloaded_note(kept)
         notes += _tiled_mlp_note(kept)
         notes += _better_plan_note(kept)
