@@ -1208,3 +1208,13 @@ def test_data_said_in_a_newcomers_words_is_read(said: str, value: str) -> None:
     """A newcomer's review: "3000 tickets and our answers", "emails with replies" and "3000 тикетов с
     ответами" were refused; answers said chosen, rejected or rated stay pairs and ratings."""
     assert pick_choice(FIELDS_BY_NAME["data_kind"], said) == value
+
+
+def test_a_card_answered_as_the_count_is_told_in_the_questionnaires_words(catalog: Catalog) -> None:
+    """A newcomer's review: "3060" to "How many GPUs?" was told to give --gpu and --gpus flags,
+    which the questionnaire asks for itself; it says what to answer, and asks again."""
+    answers, terminal = interview(catalog, ["", "4090", "3060", "2", *[""] * 25])
+    assert answers["gpus"] == 2
+    said = " ".join(terminal.said)
+    assert "3060 is the model number of NVIDIA GeForce RTX 3060" in said and "answer how many" in said
+    assert "--gpus N" not in said

@@ -452,7 +452,7 @@ class Interview:
         """A GPU count, in figures or words."""
         word = _word(text)
         count = COUNT_WORDS[word] if word in COUNT_WORDS else int(parse_value(spec, text))
-        check_gpu_count(self.catalog, count)  # "4090": a card, asked again
+        check_gpu_count(self.catalog, count, asked=True)  # "4090": a card, asked again
         return count
 
     def _check_server_left(self) -> None:

@@ -638,22 +638,27 @@ def chip_and_memory(
     return chip, memory
 
 
-def check_gpu_count(catalog: Catalog, gpus: int) -> None:
+def check_gpu_count(catalog: Catalog, gpus: int, asked: bool = False) -> None:
     """A GPU's model number given as the count ("How many GPUs? 4090", a newcomer's review: sized
-    over 4,090 GPUs without a word) is refused, naming the card; counts below 1,000 are not."""
+    over 4,090 GPUs without a word) is refused, naming the card; counts below 1,000 are not.
+    `asked`: answered to ask's question, whose answer the flags' advice does not fit."""
     if gpus < 1000:
         return
     card = next((g for g in catalog.gpus.values() if re.search(rf"(?<!\d){gpus}(?!\d)", g.id)), None)
-    if card is not None:
-        raise UsageError(
-            t(
-                "--gpus {gpus}: that is the model number of {name}, not a number of GPUs: give the card "
-                "with --gpu {id} and how many with --gpus N",
-                gpus=gpus,
-                name=card.name,
-                id=card.id,
-            )
+    if card is None:
+        return
+    said = (
+        N_(
+            "{gpus} is the model number of {name}, not a number of GPUs: answer how many (1, 2, 8); "
+            "the GPU is the question before this one"
         )
+        if asked
+        else N_(
+            "--gpus {gpus}: that is the model number of {name}, not a number of GPUs: give the card "
+            "with --gpu {id} and how many with --gpus N"
+        )
+    )
+    raise UsageError(t(said, gpus=gpus, name=card.name, id=card.id))
 
 
 def mac_memory_for(catalog: Catalog, usable_gib: int) -> float | None:
