@@ -21,8 +21,10 @@ def console_environment(plain: bool) -> Iterator[None]:
     it would cost more than the whole command); COLUMNS within COLUMNS_BOUNDS."""
     wanted = {"TERM": "dumb"} if plain else {}
     columns = os.environ.get("COLUMNS", "")
-    size = _terminal_size() if plain else None
-    if plain and size is not None:
+    # A dumb terminal the user set (TERM=dumb) is sized by rich as 80 x 25 too (a diff review).
+    dumb = plain or os.environ.get("TERM") == "dumb"
+    size = _terminal_size() if dumb else None
+    if dumb and size is not None:
         # rich sizes a dumb terminal 80 x 25 unless COLUMNS and LINES both say otherwise: plain
         # output on a 40- or 120-column terminal was 80 wide (a newcomer's review).
         columns = columns if columns.isdigit() else str(size.columns)

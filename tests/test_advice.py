@@ -496,6 +496,10 @@ def test_a_hosted_preference_plan_names_the_providers_dpo_jobs(engine: Engine) -
     assert any("create sftj" in e for e in both) and any("create dpoj" in e for e in both)
     sft = entries(goal="chat", data_kind="demonstrations")
     assert not any("dpo" in e for e in sft) and any("create sftj" in e for e in sft)
+    # Bedrock's supervised job likewise (a diff review)
+    rec = recommend(engine, gpu="none", model="llama-3.1-8b-instruct", goal="align", data_kind="preferences")
+    hosted = next(p for p in rec.plans if p.method == "hosted-ft")
+    assert not any("FINE_TUNING" in t.entry for t in hosted.tools)
 
 
 def test_openai_models_are_tuned_at_microsoft_foundry_and_mistral_is_told_its_own_story(
@@ -1884,6 +1888,8 @@ def test_question_answer_pairs_for_a_knowledge_goal_can_tune_the_retriever(engin
     documents = recommend(engine, **profile, data_kind="text")
     rag = next(p for p in documents.plans if p.method == "rag")
     assert "rag-retriever-learns-from-question-pairs" not in {r.id for r in rag.fired}
+    # Documents alone have no pairs to train a retriever or reranker on (a diff review)
+    assert not any("CrossEncoder" in t.entry or "Trainer" in t.entry for t in rag.tools)
 
 
 def test_retrieval_on_a_base_checkpoint_says_it_serves_the_instruct_one(run: Runner) -> None:

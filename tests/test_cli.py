@@ -1134,6 +1134,8 @@ def test_estimate_with_no_gpu_sizes_the_ram_of_fp32_training_on_the_cpu(run: Run
     assert "CUDA context" not in chart
     asked = ok(run(*args, "--precision", "bf16", "--json"))
     assert asked.json()["assumptions"]["precision"] == "fp32" and "sized in fp32" in asked.stderr
+    markdown = ok(run("estimate", "--gpu", "none", "--model", "qwen2.5-0.5b", "--format", "markdown")).stdout
+    assert "RAM GB" in markdown and "per GPU GB" not in markdown  # a diff review
     gpu = ok(run("estimate", "--gpu", "4090", "--model", "qwen2.5-0.5b", "--method", "lora", "--json")).json()
     assert gpu["assumptions"]["on_cpu"] is False and gpu["assumptions"]["precision"] == "bf16"
 
@@ -1450,7 +1452,7 @@ def test_a_refused_number_is_echoed_cut_short(run: Runner, args: tuple[str, ...]
 def test_a_gpu_given_by_its_mib_is_shown_rounded(run: Runner) -> None:
     """A newcomer's review: --vram 24564MiB (as nvidia-smi prints it) was shown as '23.9883 GB GPU'."""
     shown = ok(run("recommend", "--vram", "24564MiB", "--model-size", "7b")).stdout
-    assert "Hardware: 23.99 GB GPU." in shown
+    assert "Hardware: 23.99 GB GPU." in shown and "vram=23.99 GiB" in shown and "23.9883" not in shown
 
 
 def test_a_model_number_with_its_digits_swapped_gets_the_card_it_means(run: Runner) -> None:
@@ -1458,9 +1460,18 @@ def test_a_model_number_with_its_digits_swapped_gets_the_card_it_means(run: Runn
     fails(run("recommend", "--gpu", "3900"), 2, "did you mean 3090?")
     fails(run("recommend", "--gpu", "4900"), 2, "did you mean 4090?")
     assert "did you mean" not in run("recommend", "--gpu", "970").stderr  # no card is meant
+    for real in ("2000", "5880"):  # the RTX 2000 and 5880 Ada, not a 2060 or a 5080 (a diff review)
+        assert "did you mean" not in run("recommend", "--gpu", real).stderr
 
 
-@pytest.mark.parametrize(("name", "said"), [("0b", "must be a positive number"), ("1e-9b", "outside 1m-10t")])
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("0b", "must be a positive number"),
+        ("0 млрд", "must be a positive number"),
+        ("1e-9b", "outside 1m-10t"),
+    ],
+)
 def test_model_given_a_size_out_of_range_says_so(run: Runner, name: str, said: str) -> None:
     """A newcomer's review: `ft-atlas model 0b` was an unknown model, and `model 1e-9b` was asked
     whether it meant gemma-2-9b; `model` takes sizes, and refuses one out of range as a size."""

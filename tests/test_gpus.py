@@ -126,6 +126,7 @@ def test_an_apple_chip_lists_the_sizes_it_is_sold_with(
         ("mi355x", "b300", "'b300' is no GPU with a measured matmul rate"),  # B300 has none
         ("mi355x", "no-such-gpu", "'no-such-gpu' is no GPU with a measured matmul rate"),
         ("mi300x", "mi325x", "has a measured matmul rate of its own"),
+        ("h100-nvl", "mi325x", "another vendor's GPU"),
     ],
 )
 def test_a_borrowed_matmul_share_names_a_measured_card(
@@ -511,3 +512,15 @@ def test_a_card_name_typed_with_a_unit_is_not_taken_for_its_memory(run: Runner) 
     ok(run(*args, "--vram", "1024"))
     huge = ok(run(*args[:2], "llama-3.1-405b", "--method", "full-ft", "--gpu", "h100", "--json")).json()
     assert all(c["value"] <= 1024 for c in huge["to_fit"] if c["change"] == "gpu_memory")
+
+
+@pytest.mark.parametrize("value", [["mi325x"], {"id": "mi325x"}])
+def test_a_borrowed_matmul_share_that_is_no_name_is_the_schemas_to_refuse(
+    tmp_path: Path, value: object
+) -> None:
+    """A diff review: a list or mapping as matmul_share_from crashed validate (exit 1)."""
+    data = bundled_sections()
+    entry = data["gpus"][index_of(data["gpus"], "mi355x")]
+    entry["matmul_share_from"] = value
+    problems = problems_of(write_kb(tmp_path, data))
+    assert any("matmul_share_from" in p for p in problems), problems

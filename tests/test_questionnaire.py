@@ -1202,12 +1202,28 @@ def test_a_prefilled_name_that_resolves_to_nothing_fails_before_the_first_questi
         ("tickets labelled by category", "labeled"),
         ("chosen and rejected answers", "preferences"),
         ("thumbs up answers", "ratings"),
+        ("тикеты с лайками", "ratings"),
+        # a diff review: bare "answers" or "tickets" had taken these from their own kinds
+        ("tickets with labels", "labeled"),
+        ("тикеты с метками", "labeled"),
+        ("answers labelled good or bad", "labeled"),
+        ("ratings of answers", "ratings"),
+        ("reward answers", "reward-function"),
+        ("documents with answers", "text"),
+        ("документы с ответами", "text"),
     ],
 )
 def test_data_said_in_a_newcomers_words_is_read(said: str, value: str) -> None:
     """A newcomer's review: "3000 tickets and our answers", "emails with replies" and "3000 тикетов с
-    ответами" were refused; answers said chosen, rejected or rated stay pairs and ratings."""
+    ответами" were refused; answers said chosen or rated stay pairs and ratings, and what another
+    kind names stays that kind."""
     assert pick_choice(FIELDS_BY_NAME["data_kind"], said) == value
+
+
+@pytest.mark.parametrize("said", ["answers rated good or bad", "tickets with categories"])
+def test_data_said_ambiguously_is_asked_again_not_taken_as_demonstrations(said: str) -> None:
+    with pytest.raises(UsageError):
+        pick_choice(FIELDS_BY_NAME["data_kind"], said)
 
 
 def test_a_card_answered_as_the_count_is_told_in_the_questionnaires_words(catalog: Catalog) -> None:
@@ -1218,3 +1234,11 @@ def test_a_card_answered_as_the_count_is_told_in_the_questionnaires_words(catalo
     said = " ".join(terminal.said)
     assert "3060 is the model number of NVIDIA GeForce RTX 3060" in said and "answer how many" in said
     assert "--gpus N" not in said
+
+
+def test_an_api_served_model_given_without_access_is_asked_about_not_refused(run: Runner) -> None:
+    """A diff review: `ask --model gpt-4o` was refused before the first question, which asks
+    whether the weights are available; answered 'api', it is planned."""
+    result = run("ask", "--model", "gpt-4o", "--json", input="api\n" + "\n" * 20, env={"HF_HUB_OFFLINE": "1"})
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["profile"]["model_access"] == "api"

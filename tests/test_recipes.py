@@ -5209,3 +5209,4 @@ def test_a_trainer_whose_plans_do_not_fit_says_so_not_that_plan_1_is_hosted(run:
         run(*args, "--trainer", "axolotl", "--out", "-"), 2, "no plan --trainer axolotl writes fits"
     )
     assert "runs at a provider" not in result.stderr and "QLoRA" in result.stderr
+    assert "no other plan trains here" not in result.stderr  # a diff review: the hint contradicted it

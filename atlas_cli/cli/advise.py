@@ -375,8 +375,8 @@ def recipe(
         Optional[str],
         typer.Option(
             "--out",
-            help="Write to this file, or to this directory (one file per stage and launcher config) when "
-            "it exists or ends with '/'; '-' is stdout.",
+            help="Write to this file (a one-file recipe), or to this directory (one file per stage and "
+            "launcher config) when it exists or ends with '/'; '-' is stdout.",
         ),
     ] = None,
     force: Annotated[
@@ -462,7 +462,9 @@ def _render_plan(
     try:
         return _rendered_plan(rec, plan, trainer, main)
     except UsageError as error:
-        if "--plan" not in str(error):
+        from atlas_cli.recipes.writer import NoneFits
+
+        if "--plan" not in str(error) or isinstance(error, NoneFits):
             raise
         refused = plan or 1
         hint = next(

@@ -1,6 +1,5 @@
 """Look-up commands: the knowledge base's methods, cards, comparisons, catalogs and the guide."""
 
-import re
 from typing import Annotated, Optional
 
 import typer
@@ -19,9 +18,6 @@ from atlas_cli.cli.app import (
 from atlas_cli.errors import UsageError, not_one_of
 from atlas_cli.i18n import t
 from atlas_cli.kb.vocabulary import METHOD_KINDS, OUTPUT_SCHEMA_VERSION
-
-# A name written as a number of parameters ("0b", "1e-9b", "7.5 B"): the size's own refusal.
-SIZE_SHAPED = re.compile(r"[0-9][0-9.,]*(e[+-]?[0-9]+)?\s*[kmbt]?", re.IGNORECASE)
 
 
 @command("Look up")
@@ -190,9 +186,10 @@ def model(
         try:  # a bare size: the shape --model-size assumes
             info = resolve_model(catalog, None, parse_size(name, "model"))
         except UsageError as refused:
-            # A size out of range says so (a newcomer's review: "0b" was an unknown model, and
-            # "1e-9b" was asked whether it meant gemma-2-9b).
-            raise (refused if SIZE_SHAPED.fullmatch(name.strip()) else unknown) from None
+            # A name that begins with a figure is a size, whose own refusal says what is wrong
+            # with it (a newcomer's review: "0b" was an unknown model, and "1e-9b" was asked
+            # whether it meant gemma-2-9b); no catalog name begins so, and a Hub id has its org.
+            raise (refused if name.strip()[:1].isdigit() else unknown) from None
     doc = model_json(info)
     emit_grid(chosen_format(fmt, as_json), doc, model_grid(doc))
 

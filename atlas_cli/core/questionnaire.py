@@ -483,7 +483,15 @@ class Interview:
             )
         if "model" in answers or "model_size" in answers:
             api = answers.get("model_access") == "api"
-            resolve_model(self.catalog, answers.get("model"), answers.get("model_size"), api=api)
+            try:
+                resolve_model(self.catalog, answers.get("model"), answers.get("model_size"), api=api)
+            except UnknownName:
+                raise
+            except UsageError:
+                # An API-served name (gpt-4o) resolves once access is answered 'api', which is asked
+                # first (a diff review: `ask --model gpt-4o` was refused before it).
+                if "model_access" in answers:
+                    raise
         server = self.answers.get("vllm_server_gpus")
         if server is not None and ("model" in self.answers or "model_size" in self.answers):
             self._check_server_heads(int(server))

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import NamedTuple
 
-from atlas_cli.errors import UnknownName, closest_name, echoed, meaning
+from atlas_cli.errors import UnknownName, echoed, meaning
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.behaviour import REFERENCE_PRICE_KINDS
 from atlas_cli.kb.records import Gpu, HostedOffer, KnowledgeBase, LlmModel, Method, Price, Training
@@ -298,10 +298,12 @@ class Catalog:
             number = float(query.strip().replace(",", "."))
             if number <= self._most_gpu_memory:
                 raise UnknownName(t(GPU_AS_MEMORY, query=echoed(query.strip())), "GPU", ())
-            # A model number with its digits swapped or one mistyped (--gpu 3900 for a 3090: a
-            # newcomer's review got no suggestion where --gpu rtx-309 got one).
+            # A model number with two of its digits swapped (--gpu 3900 for a 3090: a newcomer's
+            # review got no suggestion where --gpu rtx-309 got one). Not one digit off: 2000 and 5880
+            # are real cards (RTX 2000 Ada, RTX 5880 Ada) the catalog lacks, not a 2060 or a 5080.
             numbered = {name: gpu for name, gpu in self._gpu_names.items() if name.isdigit()}
-            meant = closest_name(query.strip(), list(numbered))
+            swapped = [name for name in numbered if sorted(name) == sorted(query.strip())]
+            meant = swapped[0] if len(swapped) == 1 else None
             message = meaning(t(GPU_MODEL_NUMBER, query=echoed(query.strip())), meant)
             raise UnknownName(message, "GPU", () if meant is None else (numbered[meant],))
         chip = MAC_AFTER_CHIP.sub(r"\1", _latin(MAC_BEFORE_CHIP.sub("", key, count=1)))

@@ -477,16 +477,23 @@ def _not_hosted(path: PathKey, objectives: Any, methods: list[tuple[int, Any]]) 
 def _matmul_share_sources(gpus: list[tuple[int, dict[str, Any]]]) -> Iterator[Found]:
     """A GPU's matmul_share_from names another GPU that has a measured matmul rate, and the GPU has
     none of its own to take instead."""
-    measured = {g.get("id") for _, g in gpus if g.get("tflops_bf16_measured") is not None}
+    # Strings only: any other value is the schema's to refuse (a diff review: a list crashed here).
+    measured = {
+        (g.get("id"), g.get("vendor"))
+        for _, g in gpus
+        if isinstance(g.get("id"), str) and g.get("tflops_bf16_measured") is not None
+    }
     for i, gpu in gpus:
         source = gpu.get("matmul_share_from")
-        if source is None:
+        if not isinstance(source, str):
             continue
         where = ("gpus", i, "matmul_share_from")
         if gpu.get("tflops_bf16_measured") is not None:
             yield where, "this GPU has a measured matmul rate of its own (tflops_bf16_measured)"
-        elif source not in measured:
+        elif not any(name == source for name, _ in measured):
             yield where, f"'{source}' is no GPU with a measured matmul rate (tflops_bf16_measured)"
+        elif (source, gpu.get("vendor")) not in measured:
+            yield where, f"'{source}' is another vendor's GPU: its share says nothing of this one's libraries"
 
 
 def cross_reference_problems(data: Any) -> list[Found]:

@@ -465,10 +465,15 @@ DATA_KINDS: Final = (
             "conversations",
             "support tickets",
             # Said without "support" or with other words for the answers (a newcomer's review:
-            # "3000 tickets and our answers", "emails with replies" were refused).
-            "tickets",
-            "replies",
-            "answers",
+            # "3000 tickets and our answers", "emails with replies" were refused). Whole phrases:
+            # "answers" alone is also what is rated, labelled or rewarded.
+            "tickets and our answers",
+            "tickets and answers",
+            "tickets with answers",
+            "tickets with replies",
+            "tickets with staff answers",
+            "emails with replies",
+            "emails and replies",
             "agent replies",
             "chat logs",
             "chats",
@@ -482,11 +487,10 @@ DATA_KINDS: Final = (
             "вопросов и ответов",
             "тикеты поддержки",
             "тикетов поддержки",
-            "тикеты",
-            "тикетов",
-            "обращения",
-            "обращений",
-            "ответами",
+            "тикеты с ответами",
+            "тикетов с ответами",
+            "обращения с ответами",
+            "обращений с ответами",
             "обращения в поддержку",
             "обращений в поддержку",
             "ответы операторов",
@@ -503,14 +507,14 @@ DATA_KINDS: Final = (
         ("chosen rejected", "dpo", "comparisons", "предпочтений", "пары предпочтений"),
         # Answers said to be chosen or rejected are pairs, whatever else names them ("chosen and
         # rejected answers" is no set of demonstrations).
-        ("chosen", "rejected", "preferred", "выбранные", "отвергнутые"),
+        ("chosen", "preferred", "выбранные", "выбранный"),
     ),
     Choice(
         "ratings",
         "unpaired thumbs-up / thumbs-down answers",
         ("оценки", "лайки"),
         ("thumbs", "thumbs up", "likes", "kto"),
-        ("thumbs", "thumbs up", "thumbs down", "likes", "лайки", "дизлайки"),
+        ("thumbs", "thumbs up", "thumbs down", "likes", "лайки", "лайками", "дизлайки", "дизлайками"),
     ),
     Choice(
         "reward-function",

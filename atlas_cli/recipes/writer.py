@@ -100,11 +100,16 @@ def first_written(
     raise refusals[0]
 
 
+class NoneFits(UsageError):
+    """Nothing the trainer writes fits: the refusal names the best such plan itself, which no
+    "pick another plan" hint may contradict."""
+
+
 def _none_fits(rank: int, plan: Plan, fmt: str) -> UsageError:
     """Above every plan that trains here and does not fit, only hosted plans were ranked: their
     refusal ("runs at a provider") answered a --trainer nobody had asked it of (a newcomer's
     review), where the answer is that nothing this trainer writes fits."""
-    return UsageError(
+    return NoneFits(
         t(
             "no plan --trainer {trainer} writes fits this GPU: the best, plan {rank} ({name}), needs "
             "{need:.1f} GB per GPU of {have:.1f} usable (`--plan {rank}` writes it anyway, with a "

@@ -141,9 +141,9 @@ def estimate_chart(
     hidden += [key[1]] if key is not None and not most_shown else []
     conditions = sweep_conditions(estimates)
     if hidden:
+        # Its markdown table has no time or largest-value column: --json has every figure.
         conditions += " " + t(
-            "Not shown at this width: {columns} (--format markdown has every column).",
-            columns=", ".join(hidden),
+            "Not shown at this width: {columns} (--json has every figure).", columns=", ".join(hidden)
         )
     return Group(heading, table, Text(legend, style="yellow"), Text(conditions, style="dim"))
 
@@ -271,7 +271,7 @@ def estimates_grid(estimates: list[EstimateJson], title: str) -> Grid:
         title,
         [
             t("plan"),
-            t("per GPU GB"),
+            t("RAM GB") if estimates and estimates[0]["assumptions"]["on_cpu"] else t("per GPU GB"),
             t("weights"),
             t("grads"),
             t("optimizer"),

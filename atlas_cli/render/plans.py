@@ -227,7 +227,7 @@ def _unused(rec: Recommendation) -> frozenset[str]:
 def _profile_value(name: str, value: object) -> str:
     # A GPU's advertised "24 GB" is GiB; fit is checked in GB (10^9 bytes), as the plans say.
     if name == "vram" and isinstance(value, (int, float)):
-        return t("{gib:g} GiB (= {gb:.2f} GB)", gib=value, gb=gib_to_gb(value))
+        return t("{gib:.4g} GiB (= {gb:.2f} GB)", gib=value, gb=gib_to_gb(value))
     return str(value)
 
 
