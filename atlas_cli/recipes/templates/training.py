@@ -120,7 +120,7 @@ def load_rows(source: str, columns: list[list[str]]) -> Dataset:
         sys.exit(
             f"{source}: the column {pictures[0]!r} holds images, and this script trains on text only "
             "(it loads the tokenizer, not the model's processor). Drop the column to train on the text, "
-            "or train the image-text rows with TRL's SFTTrainer given the model's AutoProcessor (TRL's "
+            "or train the image-text rows with TRL's trainer given the model's AutoProcessor (TRL's "
             "docs: training vision-language models)."
         )
     return rows
