@@ -65,6 +65,12 @@ def meaning(message: str, meant: str | None) -> str:
     return message if meant is None else message + t("; did you mean {value}?", value=meant)
 
 
+def swapped_name(key: str, names: Iterable[str]) -> str | None:
+    """The one name spelt with `key`'s letters in another order (dop for dpo, 3900 for 3090)."""
+    swapped = [n for n in names if sorted(n) == sorted(key)]
+    return swapped[0] if len(swapped) == 1 else None
+
+
 def closest_name(key: str, names: list[str]) -> str | None:
     """The one name `key` is close to (a typo), or spells with its letters swapped, else the one
     name that begins with its first four letters (an abbreviation); None where that is not one."""
@@ -73,9 +79,9 @@ def closest_name(key: str, names: list[str]) -> str | None:
     close = difflib.get_close_matches(key, names, n=2, cutoff=0.75)
     if len(close) == 1 or (close and difflib.SequenceMatcher(None, key, close[0]).ratio() >= 0.85):
         return close[0]
-    swapped = [n for n in names if sorted(n) == sorted(key)]  # letters swapped: dop for dpo
-    if len(swapped) == 1:
-        return swapped[0]
+    swapped = swapped_name(key, names)  # letters swapped: dop for dpo
+    if swapped is not None:
+        return swapped
     begun = [n for n in names if len(key) >= 4 and n.startswith(key[:4])]
     return begun[0] if len(begun) == 1 else None
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import NamedTuple
 
-from atlas_cli.errors import UnknownName, echoed, meaning
+from atlas_cli.errors import UnknownName, echoed, meaning, swapped_name
 from atlas_cli.i18n import N_, t
 from atlas_cli.kb.behaviour import REFERENCE_PRICE_KINDS
 from atlas_cli.kb.records import Gpu, HostedOffer, KnowledgeBase, LlmModel, Method, Price, Training
@@ -302,8 +302,7 @@ class Catalog:
             # review got no suggestion where --gpu rtx-309 got one). Not one digit off: 2000 and 5880
             # are real cards (RTX 2000 Ada, RTX 5880 Ada) the catalog lacks, not a 2060 or a 5080.
             numbered = {name: gpu for name, gpu in self._gpu_names.items() if name.isdigit()}
-            swapped = [name for name in numbered if sorted(name) == sorted(query.strip())]
-            meant = swapped[0] if len(swapped) == 1 else None
+            meant = swapped_name(query.strip(), numbered)
             message = meaning(t(GPU_MODEL_NUMBER, query=echoed(query.strip())), meant)
             raise UnknownName(message, "GPU", () if meant is None else (numbered[meant],))
         chip = MAC_AFTER_CHIP.sub(r"\1", _latin(MAC_BEFORE_CHIP.sub("", key, count=1)))
