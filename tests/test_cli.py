@@ -837,6 +837,17 @@ def test_the_same_gpu_twice_with_a_count_is_not_warned_about(run: Runner) -> Non
     assert "warning" not in result.stderr and result.json()["profile"]["gpus"] == 4
 
 
+def test_a_repeated_gpu_is_named_by_the_kb_given_after_the_command(run: Runner, tmp_path: Path) -> None:
+    """A review: the check of two --gpu values read the bundled KB although --kb came after the
+    command, so a card the user's KB names two ways was called a mix."""
+    kb = tmp_path / "kb"
+    shutil.copytree(bundled_kb_path(), kb)
+    gpus = kb / "gpus.yaml"
+    gpus.write_text(gpus.read_text().replace('aliases: ["4090", ', 'aliases: ["lab card", "4090", ', 1))
+    result = ok(run("recommend", "--gpu", "lab card", "--gpu", "4090", "--kb", str(kb), "--json"))
+    assert "--gpu lab card --gpus 2" in result.stderr and "least memory" not in result.stderr
+
+
 def test_estimate_names_a_repeated_method(run: Runner) -> None:
     args = ("estimate", "--method", "lora", "--method", "qlora", "--model-size", "7b", "--json")
     result = ok(run(*args))

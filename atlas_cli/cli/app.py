@@ -108,11 +108,12 @@ class State:
             return
         set_language(lang)
 
-    def catalog(self) -> "Catalog":
+    def catalog(self, kb: Path | None = None) -> "Catalog":
+        """The catalog of `kb`, else of the KB the command line chose."""
         from atlas_cli.kb.cache import load_cached_catalog
         from atlas_cli.kb.files import resolve_kb_path
 
-        path = resolve_kb_path(self.kb)
+        path = resolve_kb_path(kb or self.kb)
         if path not in self._catalogs:
             self._catalogs[path] = load_cached_catalog(path)
         return self._catalogs[path]
@@ -241,20 +242,24 @@ class Command(typer.core.TyperCommand):
         print_view(console(), help_view(self, ctx))
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        from atlas_cli.cli.options import repeated_warnings
+        from atlas_cli.cli.options import given_values, repeated_warnings
 
-        for warning in repeated_warnings(self.params, args, _card_of):
+        seen = given_values(self.params, args)
+        kb = seen["--kb"][-1] if "--kb" in seen else None  # a --kb after the command is the one read
+        for warning in repeated_warnings(seen, args, functools.partial(_card_of, kb=kb)):
             sys.stderr.write(f"ft-atlas: {warning}\n")
         return super().parse_args(ctx, args)
 
 
-def _card_of(gpu: str) -> str | None:
-    """The catalog GPU `gpu` names, None where it names none (or the knowledge base cannot be
-    read: the command itself then says why)."""
+def _card_of(gpu: str, kb: str | None) -> str | None:
+    """The catalog GPU `gpu` names in the KB the command reads (`kb`: a --kb given after the
+    command), None where it names none (or the knowledge base cannot be read: the command itself
+    then says why)."""
     from atlas_cli.errors import AtlasError
+    from atlas_cli.kb.files import given_kb_path
 
     try:
-        return state.catalog().gpu(gpu).id
+        return state.catalog(None if kb is None else given_kb_path(kb)).gpu(gpu).id
     except AtlasError:
         return None
 

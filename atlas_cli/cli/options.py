@@ -64,14 +64,9 @@ def top_count(text: str) -> int:
     return parse_whole(text, "--top", 1, MAX_TOP)
 
 
-def repeated_warnings(
-    params: Sequence[Any], args: Sequence[str], card_of: Callable[[str], str | None]
-) -> list[str]:
-    """Warnings for an option that takes one value given more than once. click keeps the last,
-    which lets a script or alias override a default (kept), but a senior reviewer's
-    `--gpu 4090 --gpu 3090`, meaning two cards, was answered for one RTX 3090 without a word.
-    `card_of` names the catalog GPU a --gpu value is (None for no card), so that `--gpu 4090
-    --gpu rtx-4090` is one kind of card, not a mix."""
+def given_values(params: Sequence[Any], args: Sequence[str]) -> dict[str, list[str]]:
+    """The values given to each option that takes one value, in order, under its long name (as
+    people type it: -f is --format)."""
     single = {
         name: param
         for param in params
@@ -87,8 +82,18 @@ def repeated_warnings(
             break
         name, value = _option_value(token, single, tokens)
         if name is not None and value:
-            # Named by its long form, as people type it (-f is --format).
             seen.setdefault(max(single[name].opts, key=len), []).append(value)
+    return seen
+
+
+def repeated_warnings(
+    seen: dict[str, list[str]], args: Sequence[str], card_of: Callable[[str], str | None]
+) -> list[str]:
+    """Warnings for an option that takes one value given more than once (`seen`: given_values).
+    click keeps the last, which lets a script or alias override a default (kept), but a senior
+    reviewer's `--gpu 4090 --gpu 3090`, meaning two cards, was answered for one RTX 3090 without a
+    word. `card_of` names the catalog GPU a --gpu value is (None for no card), so that `--gpu 4090
+    --gpu rtx-4090` is one kind of card, not a mix."""
     given_gpus = any(token == "--gpus" or token.startswith("--gpus=") for token in args)
     warnings = []
     for flag, values in seen.items():
