@@ -252,6 +252,20 @@ def test_recipe_trains_on_the_cpu(
             assert 0 <= scores["eval_accuracy"] <= 1 and 0 <= scores["eval_macro_f1"] <= 1
 
 
+def test_sft_says_how_many_examples_reach_the_length_and_are_cut(
+    models: dict[str, str], data: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An expert's review: TRL truncated every reasoning trace at max_length without a word."""
+    this = case("lora-sft-decoder")
+    recipe = load_recipe(this, tmp_path)
+    args = [*recipe_args(recipe, this, models, data), "--output-dir", str(tmp_path / "out")]
+    recipe["main"]([*args, "--max-steps", "1", "--max-length", "14"])
+    said = capsys.readouterr().err
+    assert f"sft: {ROWS} of {ROWS} examples reach --max-length 14 and are cut there" in said
+    recipe["main"]([*args, "--max-steps", "1", "--max-length", "256", "--output-dir", str(tmp_path / "long")])
+    assert "are cut there" not in capsys.readouterr().err
+
+
 # The embeddings classifier trains no language model: its own run test below covers it.
 PYTHON_TRAINING = [
     c

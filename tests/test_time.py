@@ -1589,6 +1589,21 @@ def test_reasoning_rl_at_the_default_length_says_its_traces_are_cut(run: Runner)
     assert not any(n.startswith("Online RL") for n in sft)
 
 
+def test_sft_on_reasoning_traces_at_the_default_lengths_says_they_are_cut(run: Runner) -> None:
+    """An expert's review: 20,000 traces were sized at 2,048 tokens and timed as 512-token
+    examples (~11x too short), and TRL cut every trace there, its answer with it."""
+    profile = ("recommend", "--gpu", "h100", "--model", "qwen3-8b", "--goal", "reasoning", "--json")
+    traces = (*profile, "--data-kind", "demonstrations", "--examples", "20k")
+    notes = ok(run(*traces)).json()["notes"]
+    said = [n for n in notes if n.startswith("Reasoning traces (the model's thinking")]
+    assert len(said) == 1 and "2048-token sequences" in said[0] and "~512-token examples" in said[0]
+    for length in (("--seq-len", "16k"), ("--tokens-per-example", "6000")):
+        assert not any(n.startswith("Reasoning traces") for n in ok(run(*traces, *length)).json()["notes"])
+    for other in (("--goal", "chat"), ("--data-kind", "reward-function")):
+        changed = (*traces[:6], *other[1:], *traces[7:]) if other[0] == "--goal" else (*profile, *other)
+        assert not any(n.startswith("Reasoning traces") for n in ok(run(*changed)).json()["notes"])
+
+
 def test_no_reasoning_length_note_without_a_local_training_plan(run: Runner) -> None:
     none = ok(
         run("recommend", "--gpu", "none", "--goal", "reasoning", "--data-kind", "reward-function", "--json")

@@ -93,6 +93,7 @@ def length_notes(
         )
     if limit is not None:
         notes += _classifier_not_packed(profile) if classifier else _not_packed(profile, objectives)
+        notes += _reasoning_traces(profile, limit, objectives)
     if tokens and limit and tokens > limit and not wrapped:
         notes.append(
             nt(
@@ -106,6 +107,29 @@ def length_notes(
             )
         )
     return notes
+
+
+def _reasoning_traces(profile: Profile, limit: int, objectives: tuple[Objective, ...]) -> list[str]:
+    """Supervised training on reasoning traces at the default lengths, said: a trace with its
+    thinking runs to thousands of tokens (s1 trains its traces at 32,768: simplescaling/s1@31a10f24
+    train/sft_multinode.sh, --block_size=32768), where memory is sized for the model's usual
+    length and time for a short example, and TRL truncates every longer trace without a word,
+    cutting off its answer (an expert's review: a 20k-trace SFT timed ~11x too short)."""
+    supervised = any(not (o.online or o.training.paired) and o.id != "inference" for o in objectives)
+    traces = profile.goal == "reasoning" and profile.data_kind_or_typical == "demonstrations"
+    if not traces or profile.seq_len or profile.tokens_per_example or not supervised:
+        return []
+    return [
+        t(
+            "Reasoning traces (the model's thinking, then its answer) usually run to thousands of tokens "
+            "(s1 trains its traces at 32,768), but memory is sized for {limit}-token sequences and time "
+            "for ~{typical}-token examples, and training cuts every longer trace at {limit}, its final "
+            "answer with it. Give --seq-len as your longest trace (e.g. 16k) and --tokens-per-example as "
+            "their average.",
+            limit=limit,
+            typical=TYPICAL_TOKENS["demonstrations"],
+        )
+    ]
 
 
 def _not_packed(profile: Profile, objectives: tuple[Objective, ...]) -> list[str]:

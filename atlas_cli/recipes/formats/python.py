@@ -624,10 +624,17 @@ def _python_imports(recipe: Recipe) -> str:
         "from pathlib import Path",
         "from typing import Any",
         "",
+        *(["import pyarrow.compute"] if _counts_cut_rows(recipe) else []),
         "import torch",
         *(_from_import(module, sorted(names[module])) for module in sorted(names)),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _counts_cut_rows(recipe: Recipe) -> bool:
+    """A supervised language-model stage, whose examples TRL cuts at max_length without a word
+    (training.REPORT_CUT says how many)."""
+    return not recipe.classifier and "sft" in recipe.stages
 
 
 STANDARD_MODULES = ("argparse", "importlib.metadata", "importlib.util", "math", "re", "sys", "warnings")
@@ -1296,6 +1303,7 @@ def _run_stage(
         config_extras=("\n        **conversation," if sft else "")
         + (training.STAGE_EVAL_ARGUMENTS if evaluated else ""),
         eval_dataset=training.STAGE_EVAL_DATASET if evaluated else "",
+        report_cut=training.STAGE_REPORT_CUT if sft else "",
     )
 
 
@@ -1478,6 +1486,7 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
         training.CONVERSATION_LOSS if sft else "",
         training.HELD_OUT if evaluated else "",
         training.BALANCED_KTO_WEIGHTS if kto else "",
+        training.REPORT_CUT if sft else "",
         training.FINISH,
         training.ACCURACY if classifier else "",
         _classifier_main(recipe)

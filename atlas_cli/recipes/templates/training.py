@@ -485,6 +485,25 @@ def training_arguments(args: argparse.Namespace, stage: str) -> dict[str, Any]:
     }
 '''
 
+REPORT_CUT = '''
+def report_cut(trainer: Trainer, stage: str) -> None:
+    """Say how many examples reached max_length: TRL cuts them there without a word (an expert's
+    review: reasoning traces lost their final answers), and drops those left with no answer at all.
+    Packed rows are cut too, but no longer tell where their examples ended."""
+    limit, rows = getattr(trainer.args, "max_length", None), trainer.train_dataset
+    if not limit or trainer.args.packing or "input_ids" not in rows.column_names:
+        return
+    lengths = pyarrow.compute.list_value_length(rows.data.column("input_ids"))
+    cut = pyarrow.compute.sum(pyarrow.compute.greater_equal(lengths, limit)).as_py() or 0
+    if cut:
+        print(
+            f"{stage}: {cut} of {len(rows)} examples reach --max-length {limit} and are cut there; the "
+            "rest of each is not trained on (a reasoning trace loses its answer). Raise --max-length "
+            "after checking that it fits: ft-atlas estimate --seq-len N",
+            file=sys.stderr,
+        )
+'''
+
 FINISH = '''
 def finish(trainer: Trainer, stage: str) -> str:
     """Train, refuse a non-finite loss, save the adapter (PEFT) or the weights, and the metrics."""
@@ -615,7 +634,7 @@ def run_stage(
         callbacks=callbacks(),
         **extras,
     )
-    trainable_in_fp32(trainer.model, args, config)  # a reward model's task head, copied by PEFT
+    trainable_in_fp32(trainer.model, args, config)  # a reward model's task head, copied by PEFT$report_cut
     return finish(trainer, stage)
 
 
@@ -684,6 +703,9 @@ def balanced_kto_weights(rows: Dataset, settings: dict[str, Any]) -> dict[str, f
 '''
 # An instruct model's recipe says when a stage's prompts are plain strings (a base model's are text).
 PLAIN_PROMPTS = "\n    warn_plain_prompts(rows, stage)"
+STAGE_REPORT_CUT = """
+    if stage == "sft":
+        report_cut(trainer, stage)"""
 # Offline stages hold rows out to evaluate on (online RL scores its own generations).
 STAGE_HELD_OUT = """
     evaluation = None
