@@ -1201,6 +1201,19 @@ def test_lora_on_a_mixture_of_experts_promises_full_quality_only_when_it_adapts_
     assert "lora-practical-default" in dense.rules
 
 
+def test_lora_on_a_mixture_of_experts_says_in_its_name_that_the_experts_stay_frozen(engine: Engine) -> None:
+    """An expert's review: the table's 'LoRA (SFT)' on Qwen3-30B-A3B adapted the attention only,
+    under the name of the LoRA practitioners run with the experts adapted."""
+    profile = {"gpu": "h100-80gb", "model": "qwen3-30b-a3b", "goal": "chat", "data_kind": "demonstrations"}
+    labels = {p.method: p.label for p in recommend(engine, **profile).plans}
+    assert labels["lora"] == "LoRA, routed experts frozen (SFT)"
+    assert labels["dora"] == "DoRA, routed experts frozen (SFT)"
+    adapted = recommend(engine, **profile, gpus="2", lora_experts="true")
+    assert "frozen" not in next(p for p in adapted.plans if p.method == "lora").label
+    dense = recommend(engine, **{**profile, "model": "qwen3-8b"})
+    assert next(p for p in dense.plans if p.method == "lora").label == "LoRA (SFT)"
+
+
 def test_classification_without_a_model_hears_of_a_small_encoder(engine: Engine) -> None:
     """Labelled classification with no --model was sized as a 7B decoder (QLoRA for ~28 h on a
     T4) and nothing mentioned the encoder that trains it in under an hour (an expert's review)."""

@@ -200,7 +200,19 @@ class Plan(NamedTuple):
         name, variant = translated(self.name), translated(self.variant) if self.variant else ""
         # "GaLore — GaLore (8-bit, layer-wise)" said the name twice (a newcomer's review).
         name = variant if variant.startswith(name) else f"{name} — {variant}" if variant else name
+        if self.experts_frozen:
+            name = t("{name}, routed experts frozen", name=name)
         return f"{name} ({self.stages_text()})" if self.pipeline else name
+
+    @property
+    def experts_frozen(self) -> bool:
+        """A LoRA-family plan on a mixture of experts that leaves its routed experts untrained, as
+        the recipes do unless --lora-experts (rule lora-all-linear-skips-fused-experts): said in its
+        name, since LoRA that adapts them trains better and costs more (an expert's review)."""
+        e = self.estimate
+        if e is None or not e.shape.experts or e.settings.lora_experts:
+            return False
+        return MEMORY_MODELS[e.memory_model].family in ("lora", "adalora")
 
     def to_fit(self) -> list[Change]:
         """For a plan that does not fit within the margin: the smallest changes that would."""
