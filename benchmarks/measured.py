@@ -175,6 +175,32 @@ UNSLOTH_PEAK = (
 AXOLOTL_README = "axolotl-ai-cloud/axolotl@{} {} ('{}')"
 QWEN_LORA_R8: dict[str, Any] = {"lora_rank": 8, "stack": "hf", "seq_len": 256, "batch_size": 1}
 
+# Qwen2.5-3B is not in the catalog: its published config.json, as --model reads one.
+QWEN25_3B_CONFIG = str(
+    Path(__file__).resolve().parent.parent / "tests/fixtures/configs/Qwen--Qwen2.5-3B.json"
+)
+
+# Sources and shared settings of the rows a memory review of the fifty-second round added.
+UNSLOTH_PEAK = (
+    "unslothai/notebooks@bdda2efc nb/{}.ipynb, its output ('Peak reserved memory = {} GB.': "
+    "torch.cuda.max_memory_reserved() / 1024**3)"
+)
+SWIFT_COMMENT = "modelscope/ms-swift@3602360a {} ('{}')"
+AAI_MISTRAL = (
+    "Answer.AI fsdp_qlora benchmarks_03_2024.md, 'Bonus: Mistral 7B' (AnswerDotAI/fsdp_qlora@23fafdfb)"
+)
+AAI_SETTINGS = {
+    "lora_rank": 64,
+    "lora_dropout": 0.1,
+    "sharding": "zero3",
+    "fsdp": True,
+    "offload": "params",
+    "stack": "hf",
+}
+SWIFT_SELF = {"seq_len": 256, "batch_size": 1, "lora_rank": 8, "stack": "hf"}
+T4_UNSLOTH = {"seq_len": 2048, "optimizer": "adamw-8bit", "stack": "unsloth", "precision": "fp16"}
+
+
 MEMORY_ROWS: tuple[MemoryRow, ...] = (
     # --- the public set (issue #14) --------------------------------------------------------------
     MemoryRow(
@@ -1684,6 +1710,329 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         gpu="t4",
         note="the same older Unsloth loss (1.29x)",
     ),
+    # A memory review of the fifty-second round (2026-12-07).
+    MemoryRow(
+        "philschmid/deep-learning-pytorch-huggingface@59b37973 training/fsdp-qlora-distributed-llama3.ipynb "
+        "('FSDP + Q-Lora + CPU offloading needs 4x24GB GPUs, with 22 GB/GPU and 127 GB CPU RAM with a "
+        "sequence "
+        "length of 3072 and a batch size of 1'; script training/scripts/run_fsdp_qlora.py)",
+        "Meta-Llama-3-70B QLoRA (NF4, double quant, bf16 quant storage) r16 alpha 8 dropout 0.05 on "
+        "all-linear, "
+        "4x A10G, FSDP1 full_shard auto_wrap offload, TRL SFTTrainer packing to 3,072 tokens, micro-batch 1, "
+        "gradient checkpointing (reentrant), SDPA, adamw_torch, bf16: 22 GB per GPU",
+        "llama-3-70b",
+        "qlora",
+        "qlora",
+        22.0,
+        {
+            "batch_size": 1,
+            "seq_len": 3072,
+            "lora_rank": 16,
+            "lora_dropout": 0.05,
+            "stack": "hf",
+            "sharding": "zero3",
+            "fsdp": True,
+            "offload": "params",
+        },
+        gpus=4,
+        gpu="a10g",
+        note="the post's own 'Expected Memory usage' line; "
+        "parameter offload is a lower bound (OFFLOAD_FLOOR)",
+    ),
+    MemoryRow(
+        AAI_MISTRAL,
+        "Mistral-7B-v0.2 base QLoRA r64 (train.py), 2x RTX 4090, FSDP with CPU offload, batch 1, 24,576 "
+        "tokens, "
+        "checkpointing: 22.54 GiB (peak reserved)",
+        "mistral-7b",
+        "qlora",
+        "qlora",
+        22.54 * GIB,
+        {"batch_size": 1, "seq_len": 24576, **AAI_SETTINGS},
+        gpus=2,
+        gpu="rtx-4090",
+        note="on the mistral-7b (v0.3) shape: v0.2's vocabulary is 32,000, not 32,768",
+    ),
+    MemoryRow(
+        AAI_MISTRAL,
+        "the same at batch 12 x 2,048 tokens: 22.54 GiB",
+        "mistral-7b",
+        "qlora",
+        "qlora",
+        22.54 * GIB,
+        {"batch_size": 12, "seq_len": 2048, **AAI_SETTINGS},
+        gpus=2,
+        gpu="rtx-4090",
+    ),
+    MemoryRow(
+        SWIFT_COMMENT.format("docs/source_en/BestPractices/Qwen3-Best-Practice.md", "# 4 * 60GB"),
+        "Qwen3-8B full fine-tuning, 4 GPUs, DeepSpeed ZeRO-3 (swift zero3.json: max_live_parameters 1e9), "
+        "packing to 8,192 tokens, micro-batch 1, flash_attn, use_liger_kernel, checkpointing, AdamW, bf16: "
+        "60 GB",
+        "qwen3-8b",
+        "full-ft",
+        "full",
+        60.0,
+        {"seq_len": 8192, "stack": "liger", "sharding": "zero3"},
+        gpus=4,
+        gpu="a100-80gb",
+        note="60 read as GB, as written; the GPU is not named (80 GB assumed)",
+    ),
+    MemoryRow(
+        SWIFT_COMMENT.format("examples/train/full/train.sh", "# 76GiB"),
+        "Qwen2.5-7B-Instruct full fine-tuning on one GPU, torch_dtype bfloat16 (no fp32 master copy), AdamW, "
+        "batch 1 x 16 accumulation, max_length 2048, alpaca-gpt4 zh/en + self-cognition (512 assumed), "
+        "checkpointing: 76 GiB",
+        "qwen2.5-7b",
+        "full-ft",
+        "full",
+        76 * GIB,
+        {"seq_len": 512, "batch_size": 1, "precision": "pure-bf16", "stack": "hf"},
+        gpu="a100-80gb",
+        note="76 GiB is ~96 % of an 80 GB card: the caching allocator's fill, an upper bound",
+    ),
+    MemoryRow(
+        SWIFT_COMMENT.format("examples/train/rlhf/simpo.sh", "# 2*50GB"),
+        "SimPO on Qwen2.5-3B-Instruct, full fine-tuning, 2 GPUs DeepSpeed ZeRO-2, per-device batch 1 (one "
+        "pair), "
+        "max_length 2048, bf16, checkpointing, transformers' loss: 50 GB per GPU",
+        QWEN25_3B_CONFIG,
+        "full-ft",
+        "full",
+        50.0,
+        {"objective": "simpo", "seq_len": 2048, "batch_size": 1, "stack": "hf", "sharding": "zero2"},
+        gpus=2,
+        gpu="a100-80gb",
+        note="sized at max_length: the pairs' lengths are not stated",
+    ),
+    MemoryRow(
+        "axolotl-ai-cloud/axolotl@067b021c examples/gemma4/26b-a4b-moe-bnb-lora.yaml ('~1940 tok/s / ~21 "
+        "GiB on one GPU')",
+        "google/gemma-4-26B-A4B QLoRA r16 (bnb 4-bit incl. experts: quantize_moe_experts) on attention, the "
+        "dense "
+        "MLP and the routed experts (lora_target_parameters), ScatterMoE with LoRA fused (no merged W+BA), "
+        "one RTX "
+        "PRO 6000, packed 4,096 tokens, micro-batch 1, checkpointing, CCE + Liger, FA2 hybrid, "
+        "adamw_torch_8bit: ~21 GiB",
+        "gemma-4-26b-a4b-it",
+        "qlora",
+        "qlora",
+        21 * GIB,
+        {
+            "seq_len": 4096,
+            "batch_size": 1,
+            "lora_rank": 16,
+            "optimizer": "adamw-8bit",
+            "stack": "liger",
+            "quantized_experts": True,
+            "lora_experts": True,
+        },
+        gpu="rtx-pro-6000",
+        note="ft-atlas counts PEFT's merged expert weight (W + B@A, 3.0 GB here), which axolotl's ScatterMoE "
+        "LoRA path never forms (1.26x; 1.12x without it)",
+    ),
+    MemoryRow(
+        "axolotl-ai-cloud/axolotl@067b021c examples/magistral/README.md ('This config uses about 24GB "
+        "VRAM.'; "
+        "config magistral-small-qlora.yaml)",
+        "mistralai/Magistral-Small-2506 QLoRA r32 all-linear, dropout 0.05, packed 2,048, micro-batch 2, "
+        "checkpointing, CCE, FA2, adamw_bnb_8bit: about 24 GB",
+        "mistral-small-3.1-24b",
+        "qlora",
+        "qlora",
+        24.0,
+        {
+            "batch_size": 2,
+            "seq_len": 2048,
+            "lora_rank": 32,
+            "lora_dropout": 0.05,
+            "optimizer": "adamw-8bit",
+            "stack": "liger",
+        },
+        note="the magistral/think README gives 19.1 GiB for the same settings (an earlier row): a 20 % spread "
+        "between two "
+        "READMEs of one project",
+        public=True,
+    ),
+    MemoryRow(
+        "huggingface/trl#5759 (PR description, 2026-05-13: 'A100 80GB: ~5 days, ~32 GB peak'; quickstart in "
+        "#5697)",
+        "GRPO quickstart: Qwen/Qwen2.5-0.5B-Instruct passed by name (TRL loads it in fp32, bf16 autocast), "
+        "full "
+        "fine-tuning, GRPOConfig defaults (per-device batch 8 = num_generations 8, checkpointing), "
+        "max_completion_length 1024, transformers generate (no vLLM), DeepMath-103K, one A100 80GB: ~32 GB",
+        "qwen2.5-0.5b",
+        "full-ft",
+        "full",
+        32.0,
+        {"objective": "grpo", "batch_size": 8, "seq_len": 1536, "precision": "bf16", "stack": "hf"},
+        gpu="a100-80gb",
+        note="TRL of May 2026 materialised the completion logits (add_fused_lm_head is absent at "
+        "huggingface/trl@f2cd5771, "
+        "present in trl 1.16.0); under autocast its per-row log_softmax runs in fp32 (0.37x as `trl`, 0.59x "
+        "as `hf`)",
+    ),
+    MemoryRow(
+        UNSLOTH_PEAK.format("Gemma3_(4B)", "13.561"),
+        "unsloth/gemma-3-4b-it QLoRA r8 on the language layers' attention and MLP, one Tesla T4, Unsloth "
+        "2025.3.19 (FastModel; fp32 on a T4), batch 2 x GA 4, max_seq_length 2048, adamw_8bit: 13.561 GiB",
+        "gemma-3-4b-it",
+        "qlora",
+        "qlora",
+        13.561 * GIB,
+        {"batch_size": 2, "seq_len": 2048, "lora_rank": 8, "optimizer": "adamw-8bit", "stack": "unsloth"},
+        gpu="t4",
+        note="the notebook's load banner is from an RTX 3060 run, its memory cells from a T4 run",
+    ),
+    MemoryRow(
+        UNSLOTH_PEAK.format("Qwen3_(14B)", "14.066"),
+        "unsloth/Qwen3-14B QLoRA r32 all-linear, T4, Unsloth 2025.4.5, batch 2 x GA 4, 2048 tokens, "
+        "adamw_8bit",
+        "qwen3-14b",
+        "qlora",
+        "qlora",
+        14.066 * GIB,
+        {"batch_size": 2, "lora_rank": 32, **T4_UNSLOTH},
+        gpu="t4",
+        public=True,
+    ),
+    MemoryRow(
+        UNSLOTH_PEAK.format("Qwen3_(14B)-Alpaca", "12.949"),
+        "unsloth/Qwen3-14B-Base (bnb 4-bit) QLoRA r16, T4, Unsloth 2025.4.4, batch 2 x GA 4, Alpaca (max "
+        "2048), adamw_8bit",
+        "qwen3-14b",
+        "qlora",
+        "qlora",
+        12.949 * GIB,
+        {"batch_size": 2, "lora_rank": 16, **T4_UNSLOTH},
+        gpu="t4",
+        public=True,
+    ),
+    MemoryRow(
+        UNSLOTH_PEAK.format("Qwen2.5_Coder_(14B)-Conversational", "13.24"),
+        "unsloth/Qwen2.5-Coder-14B-Instruct QLoRA r16, T4, Unsloth 2024.11.6, batch 1 x GA 4, 2048, "
+        "paged_adamw_8bit",
+        "qwen2.5-14b",
+        "qlora",
+        "qlora",
+        13.24 * GIB,
+        {"batch_size": 1, "lora_rank": 16, **T4_UNSLOTH, "optimizer": "paged-adamw-8bit"},
+        gpu="t4",
+        public=True,
+    ),
+    MemoryRow(
+        UNSLOTH_PEAK.format("Llama3_(8B)-Conversational", "9.549"),
+        "unsloth/llama-3-8b-Instruct-bnb-4bit QLoRA r16, T4, Unsloth 2024.5, batch 2 x GA 4, 2048, "
+        "adamw_8bit",
+        "llama-3-8b",
+        "qlora",
+        "qlora",
+        9.549 * GIB,
+        {"batch_size": 2, "lora_rank": 16, **T4_UNSLOTH},
+        gpu="t4",
+        public=True,
+    ),
+    MemoryRow(
+        UNSLOTH_PEAK.format("Gemma2_(9B)-Alpaca", "9.383"),
+        "unsloth/gemma-2-9b QLoRA r16, T4, Unsloth 2024.7, batch 2 x GA 4, Alpaca (max 2048), adamw_8bit",
+        "gemma-2-9b",
+        "qlora",
+        "qlora",
+        9.383 * GIB,
+        {"batch_size": 2, "lora_rank": 16, **T4_UNSLOTH},
+        gpu="t4",
+        public=True,
+    ),
+    MemoryRow(
+        UNSLOTH_PEAK.format("Mistral_v0.3_(7B)-Conversational", "6.289"),
+        "unsloth/mistral-7b-instruct-v0.3-bnb-4bit QLoRA r16, T4, Unsloth 2024.5, batch 2 x GA 4, 2048, "
+        "adamw_8bit",
+        "mistral-7b",
+        "qlora",
+        "qlora",
+        6.289 * GIB,
+        {"batch_size": 2, "lora_rank": 16, **T4_UNSLOTH},
+        gpu="t4",
+        public=True,
+    ),
+    MemoryRow(
+        UNSLOTH_PEAK.format("Llama3.2_(1B)-RAFT", "2.156"),
+        "unsloth/Llama-3.2-1B-Instruct QLoRA r16, one A10G (bf16), Unsloth 2025.4.7, batch 1 x GA 8, "
+        "max_seq_length "
+        "2048, adamw_torch, 301 RAFT examples",
+        "llama-3.2-1b",
+        "qlora",
+        "qlora",
+        2.156 * GIB,
+        {"batch_size": 1, "seq_len": 2048, "lora_rank": 16, "stack": "unsloth"},
+        gpu="a10g",
+        note="the examples' length is not stated: sized at max_seq_length",
+    ),
+    MemoryRow(
+        SWIFT_COMMENT.format("examples/train/tuners/dora/train.sh", "# 17.2GiB"),
+        "Qwen2.5-7B-Instruct DoRA r8 (alpha 32) all-linear, one GPU, batch 1, self-cognition (256 assumed), "
+        "checkpointing",
+        "qwen2.5-7b",
+        "dora",
+        "dora",
+        17.2 * GIB,
+        SWIFT_SELF,
+        gpu="a100-80gb",
+        public=True,
+    ),
+    MemoryRow(
+        SWIFT_COMMENT.format("examples/train/tuners/adapter/train.sh", "# 17GiB"),
+        "Qwen2.5-7B-Instruct bottleneck adapters (swift --tuner_type adapter), one GPU, batch 1, "
+        "self-cognition "
+        "(256 assumed), checkpointing",
+        "qwen2.5-7b",
+        "adapters",
+        "adapters",
+        17 * GIB,
+        {k: v for k, v in SWIFT_SELF.items() if k != "lora_rank"},
+        gpu="a100-80gb",
+        public=True,
+    ),
+    MemoryRow(
+        SWIFT_COMMENT.format("examples/train/tuners/lora/train.sh", "# 17.2GiB"),
+        "Qwen2.5-7B-Instruct LoRA r8 (alpha 32) all-linear, one GPU, batch 1, self-cognition (256 assumed), "
+        "checkpointing",
+        "qwen2.5-7b",
+        "lora",
+        "lora",
+        17.2 * GIB,
+        SWIFT_SELF,
+        gpu="a100-80gb",
+        public=True,
+    ),
+    MemoryRow(
+        "pytorch/torchtune@bd2a0fc7 docs/source/tutorials/llama3.rst ('we observed a peak memory usage of "
+        "18.5 GB'; "
+        "config llama3/8B_lora_single_device)",
+        "Llama-3-8B-Instruct LoRA r8 (targets as the config at bd2a0fc7: q, v, output_proj, MLP), one GPU, "
+        "bf16, batch 2, alpaca-cleaned "
+        "(512 assumed), activation checkpointing, full-logit cross-entropy: 18.5 GB",
+        "llama-3-8b",
+        "lora",
+        "lora",
+        18.5,
+        {"precision": "pure-bf16", "batch_size": 2, "seq_len": 512, "lora_rank": 8, "stack": "hf"},
+        public=True,
+    ),
+    MemoryRow(
+        "pytorch/torchtune@bd2a0fc7 docs/source/tutorials/qlora_finetune.rst (table: QLoRA 9.13 GB at model "
+        "init, "
+        "9.29 GB in training, peak reserved)",
+        "Llama-2-7B QLoRA (torchao NF4) r8 on q, v, output_proj and the MLP (k_proj not adapted: bf16 in "
+        "torchtune of 2024, pytorch/torchtune#1398), one GPU, bf16, "
+        "batch 2, alpaca-cleaned (512 assumed), activation checkpointing: 9.29 GB",
+        "llama-2-7b",
+        "qlora",
+        "qlora",
+        9.29,
+        {"precision": "pure-bf16", "batch_size": 2, "seq_len": 512, "lora_rank": 8, "stack": "hf"},
+        note="9.13 GB is already reserved after loading: torchtune's load transient, not training (0.69x)",
+    ),
 )
 
 
@@ -1841,6 +2190,50 @@ TORCHTUNE_FULL_8B = {
     "optimizer": "paged-adamw-8bit",
     "optimizer_in_backward": True,
 }
+
+# Sources of the rows a throughput review of the fifty-second round added.
+XTUNER_SPEED = (
+    "InternLM/xtuner@b934f462 docs/zh_cn/legacy/acceleration/benchmark.rst, TGS tables (A100-SXM4-80GB; "
+    "configs xtuner/configs/llama_speed_benchmark/*_sp1.py: pack_to_max_length, use_varlen_attn False, "
+    "batch 1, accumulative_counts 1)"
+)
+LF_WIKI_SPEED = (
+    "hiyouga/LLaMA-Factory wiki, Performance-comparison (revision of 2024-04-15), second TGS table: "
+    "LLaMA2-7B, one A100 40GB, batch 1, gradient accumulation 4, LoRA r8 on all modules, 4-bit"
+)
+NEMO_AUTOMODEL_HEAD = (
+    "NVIDIA-NeMo/Automodel@36044ad3 docs/performance-summary.mdx (last updated 2025-10-02; configs "
+    "examples/llm_benchmark/*)"
+)
+SWIFT_LONG = "modelscope/ms-swift@3602360a {} (its header: '{}')"
+TORCHTITAN_H200 = (
+    "pytorch/torchtitan@b5bcd76c benchmarks/llama3-8b_h200_202506_trainy-whitefiber.md (TPS/GPU at the "
+    "100th iteration; train_configs/llama3_8b.toml seq_len 8192)"
+)
+
+
+def qwen_qlora(size: str, length: int, seconds_per_iteration: float) -> ThroughputRow:
+    """One Q-LoRA cell of the Qwen README: Qwen-`size`-Chat-Int4 (GPTQ, auto-gptq kernels) LoRA r64
+    on one A100-SXM4-80G, batch 1, gradient accumulation 8, FlashAttention 2, checkpointing."""
+    return ThroughputRow(
+        QWEN_SPEED,
+        f"Qwen-{size}-Chat-Int4 (GPTQ) Q-LoRA r64, one A100 80GB, batch 1, {length:,} tokens, checkpointing "
+        f"({seconds_per_iteration} s per 8 micro-steps; on the {QWEN_STAND_INS[size]} shape, timed as NF4)",
+        QWEN_STAND_INS[size],
+        "qlora",
+        "qlora",
+        "a100-80gb",
+        round(8 * length / seconds_per_iteration),
+        {"batch_size": 1, "seq_len": length, "lora_rank": 64},
+        length,
+        packing=True,
+        note="GPTQ's dequantisation in training costs ~12 ps per weight and pass on an A100 (~20 bytes at "
+        "80 % of bandwidth), the NF4 model charges 4.5 bytes: short rows read 2-2.5x too fast"
+        if length <= 512
+        else "",
+        outside_band=length <= 512,
+    )
+
 
 THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
     ThroughputRow(
@@ -2675,6 +3068,276 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
             ("13B", 4, 10.25, ""),
         )
     ),
+    # A throughput review of the fifty-second round (2026-12-07).
+    # Long packed rows attended whole (use_varlen_attn False), full fine-tuning, DeepSpeed (stage not
+    # stated; ZeRO-3 and ZeRO-2 estimate within 1 %).
+    *(
+        ThroughputRow(
+            XTUNER_SPEED,
+            f"Llama-2-{size} full fine-tuning, {gpus}x A100-SXM4-80GB, DeepSpeed, packed {length:,}-token "
+            "rows "
+            f"attended whole, batch 1, flash-attn, checkpointing, eager HF modules: {tgs} tokens/s per GPU",
+            model,
+            "full-ft",
+            "full",
+            "a100-80gb",
+            round(gpus * tgs),
+            {"batch_size": 1, "seq_len": length, "sharding": "zero3", "stack": "hf"},
+            length,
+            packing=True,
+            gpus=gpus,
+            note="long rows keep eager modules' share small: the stack's constant 0.45 is too low"
+            if size == "7B"
+            else "",
+        )
+        for size, model, gpus, length, tgs in (
+            ("7B", "llama-2-7b", 8, 8192, 3028.3),
+            ("7B", "llama-2-7b", 8, 32_768, 2234.2),
+            ("70B", "llama-2-70b", 32, 8192, 216.8),
+        )
+    ),
+    *(
+        ThroughputRow(
+            LF_WIKI_SPEED,
+            f"LLaMA2-7B QLoRA 4-bit r8 all modules, one A100 40GB, batch 1, {length:,} tokens, {name}: "
+            f"{tgs:,} TGS",
+            "llama-2-7b",
+            "qlora",
+            "qlora",
+            "a100-40gb",
+            tgs,
+            {"batch_size": 1, "seq_len": length, "lora_rank": 8, "stack": stack},
+            length,
+            packing=True,
+            note="the table's 16k cells run faster than its 8k ones in both columns"
+            if length == 16_384
+            else "",
+        )
+        for name, stack, length, tgs in (
+            ("FlashAttention-2", "hf", 1024, 2295),
+            ("FlashAttention-2", "hf", 8192, 3128),
+            ("FlashAttention-2", "hf", 16_384, 3542),
+            ("FlashAttention-2", "hf", 32_768, 2216),
+            ("Unsloth+FA2", "unsloth", 1024, 2556),
+            ("Unsloth+FA2", "unsloth", 65_536, 1820),
+            ("Unsloth+FA2", "unsloth", 100_000, 1202),
+        )
+    ),
+    *(
+        ThroughputRow(
+            SWIFT_LONG.format(script, header),
+            f"Qwen2.5-7B full fine-tuning, 4x {gpu_name}, DeepSpeed ZeRO-3, LongAlpaca-12k packed to 16,384, "
+            f"micro-batch 1 x accumulation {acc}, Liger, {attn}, checkpointing: {seconds} s/it",
+            "qwen2.5-7b",
+            "full-ft",
+            "full",
+            gpu,
+            round(4 * acc * 16_384 / seconds),
+            {"batch_size": 1, "seq_len": 16_384, "sharding": "zero3", "stack": "liger"},
+            16_384,
+            packing=True,
+            gpus=4,
+            note="each row's documents taken as whole rows (the most attention they can cost; 4k documents "
+            "read ~0.15 higher); the H20's 4 TB/s per 148 TFLOPS leaves its non-matmul work nearly free",
+            outside_band=attn == "FlashAttention 3",  # 0.58
+        )
+        for script, header, gpu, gpu_name, acc, attn, seconds in (
+            (
+                "examples/train/packing/liger_kernel.sh",
+                "Env: 4 * A100 ... Training Speed 10s/it",
+                "a100-80gb",
+                "A100",
+                2,
+                "FlashAttention 2",
+                10.0,
+            ),
+            (
+                "examples/train/flash_attention_3/transformers.sh",
+                "test_env: 4 * H20 / fa2: 4 * 43GiB; 35.5s/it",
+                "h20",
+                "H20",
+                4,
+                "FlashAttention 2",
+                35.5,
+            ),
+            (
+                "examples/train/flash_attention_3/transformers.sh",
+                "test_env: 4 * H20 / fa3: 4 * 43GiB; 32.4s/it",
+                "h20",
+                "H20",
+                4,
+                "FlashAttention 3",
+                32.4,
+            ),
+        )
+    ),
+    # NeMo AutoModel LoRA r16 on every *_proj, TP2 x FSDP, TE + Triton LoRA, compile, checkpointing,
+    # mock 4,096-token rows, local batch 2, torch.optim.Adam (as the existing 70B row).
+    *(
+        ThroughputRow(
+            NEMO_AUTOMODEL_HEAD,
+            f"{name} LoRA r16 on every *_proj, {gpus}x H100 ({gpus // 8} node{'s' if gpus > 8 else ''}), TP "
+            "2 x FSDP "
+            f"{gpus // 2}, TE + Triton LoRA, compile, checkpointing, 4,096 tokens, local batch 2: {tgs} "
+            "tokens/s per GPU",
+            model,
+            "lora",
+            "lora",
+            "h100-80gb",
+            round(gpus * tgs),
+            {
+                "batch_size": 2,
+                "seq_len": 4096,
+                "lora_rank": 16,
+                "stack": "liger",
+                "sharding": "zero3",
+                "fsdp": True,
+            },
+            4096,
+            packing=True,
+            gpus=gpus,
+            fused_optimizer=False,
+            note="tensor parallel 2 x FSDP estimated as ZeRO-3 over all GPUs",
+        )
+        for name, model, gpus, tgs in (
+            ("Qwen2.5 32B", "qwen2.5-32b", 8, 2250.31),
+            ("Llama 3.3 70B", "llama-3.3-70b", 16, 984.85),
+            ("Qwen2.5 32B", "qwen2.5-32b", 16, 2072.89),
+        )
+    ),
+    ThroughputRow(
+        NEMO_AUTOMODEL_HEAD,
+        "Llama 3.1 70B full training, 64x H100 (8 nodes), FSDP 32 x context parallel 2, TE, compile, "
+        "checkpointing, SDPA, 8,192-token rows, local batch 1, TE FusedAdam: 866.77 tokens/s per GPU",
+        "llama-3.1-70b",
+        "full-ft",
+        "full",
+        "h100-80gb",
+        round(64 * 866.77),
+        {"batch_size": 1, "seq_len": 8192, "stack": "liger", "sharding": "zero3", "fsdp": True},
+        8192,
+        packing=True,
+        gpus=64,
+        note="context parallel 2 estimated as whole rows per GPU (same tokens per GPU-second)",
+    ),
+    *(
+        ThroughputRow(
+            NEMO_AUTOMODEL_HEAD,
+            f"{name} full training, {gpus}x H100, FSDP {gpus} + expert parallel {gpus}, TE grouped-GEMM "
+            "experts, "
+            f"DeepEP, {attn} attention (sinks), fake balanced gate, no checkpointing, 4,096 tokens, local "
+            "batch 2: "
+            f"{tgs:,} tokens/s per GPU",
+            model,
+            "full-ft",
+            "full",
+            "h100-80gb",
+            gpus * tgs,
+            {
+                "batch_size": 2,
+                "seq_len": 4096,
+                "stack": "liger",
+                "attention": "kernel",
+                "sharding": "zero3",
+                "fsdp": True,
+                "gradient_checkpointing": False,
+            },
+            4096,
+            packing=True,
+            gpus=gpus,
+            fused_optimizer=False,
+            note="TE grouped GEMMs + DeepEP run the experts near the dense rate, the grouped_mm 0.24 is "
+            "assumed "
+            "(as the Qwen3-30B-A3B row); without --attention kernel gpt-oss is timed eager: 0.23",
+            outside_band=True,
+        )
+        for name, model, gpus, attn, tgs in (
+            ("gpt-oss-20b", "gpt-oss-20b", 8, "flex", 13_058),
+            ("gpt-oss-120b", "gpt-oss-120b", 64, "TE", 7626),
+        )
+    ),
+    ThroughputRow(
+        "modelscope/ms-swift@3602360a docs/source_en/BestPractices/Qwen3-Best-Practice.md (table added in "
+        "0f31a5a9, 2025-06-19; megatron script beside it: packing, max_length 8192, global batch 16)",
+        "Qwen3-30B-A3B-Base full fine-tuning with swift sft, 2 nodes x 8 A800 80GB, DeepSpeed ZeRO-3, packed "
+        "8,192-token rows, 16 rows per step (as the Megatron run it is compared with): 91.2 s/it",
+        "qwen3-30b-a3b",
+        "full-ft",
+        "full",
+        "a100-80gb",
+        round(16 * 8192 / 91.2),
+        {"batch_size": 1, "seq_len": 8192, "sharding": "zero3", "stack": "hf"},
+        8192,
+        packing=True,
+        gpus=16,
+        note="before ms-swift set DeepSpeed's z3 leaf modules for MoE blocks (35663af6, 2025-10-10) every "
+        "expert was its own ZeRO-3 module: 128 x 3 gathers and hooks per layer and pass, unprefetchable; "
+        "transformers 4.5x looped the experts too (timed with the loop: 5.1x)",
+        outside_band=True,
+    ),
+    *(
+        ThroughputRow(
+            TORCHTITAN_H200,
+            f"Llama 3.1 8B full training, {nodes * 8}x H200 ({nodes} nodes, 400 Gb/s per GPU), FSDP2, "
+            "torch.compile, "
+            f"float8 linears + float8 all-gather, local batch 2 x 8,192, selective checkpointing: {tps:,} "
+            "tokens/s per GPU",
+            "llama-3.1-8b",
+            "full-ft",
+            "full",
+            "h200",
+            nodes * 8 * tps,
+            {
+                "batch_size": 2,
+                "seq_len": 8192,
+                "stack": "liger",
+                "gradient_checkpointing": False,
+                "sharding": "zero3",
+                "fsdp": True,
+            },
+            8192,
+            packing=True,
+            gpus=nodes * 8,
+            fused_optimizer=False,
+            note="float8 matmuls are not modelled: timed in bf16",
+        )
+        for nodes, tps in ((4, 10_938), (8, 10_753))
+    ),
+    *(
+        qwen_qlora(size, length, s)
+        for size, length, s in (
+            ("7B", 256, 3.0),
+            ("7B", 2048, 7.0),
+            ("7B", 8192, 22.3),
+            ("14B", 256, 5.3),
+            ("14B", 8192, 38.3),
+            ("72B", 256, 27.4),
+            ("72B", 2048, 59.5),
+            ("72B", 8192, 179.8),
+        )
+    ),
+    *(
+        ThroughputRow(
+            TORCHTUNE_FLAGS,
+            f"full fine-tuning, Alpaca packed to 4,096 (padding not counted), {what}, torch.optim.AdamW",
+            "llama-3.2-3b",
+            "full-ft",
+            "full",
+            "a100-80gb",
+            tps,
+            {"batch_size": 2, "seq_len": 4096, "precision": "pure-bf16", **settings},
+            4096,
+            packing=True,
+            fused_optimizer=False,
+            note="packed documents timed as whole rows (block-causal masks cost less: 200-token documents "
+            "read 0.95)",
+        )
+        for what, tps, settings in (
+            ("+ packed, eager", 7075, {"stack": "hf", "gradient_checkpointing": False}),
+            ("+ compile + chunked cross-entropy", 9174, {"stack": "liger", "gradient_checkpointing": False}),
+            ("+ activation checkpointing", 7210, {"stack": "liger", "gradient_checkpointing": True}),
+        )
+    ),
 )
 
 
@@ -2715,24 +3378,24 @@ def unsloth_grpo(
     optimizer: str,
     sampled: tuple[int, int, int, int],
     measured_seconds: float,
+    *,
+    vllm: bool = True,
+    precision: str | None = None,
     **kwargs: Any,
 ) -> WallTimeRow:
     """A GRPO notebook's row: `run` is (model, GPU, LoRA rank), `sampled` is (prompts, completions
-    per prompt, tokens per example, --seq-len)."""
+    per prompt, tokens per example, --seq-len); `vllm` False for a notebook that samples with
+    transformers' generate (no fast_inference: Unsloth's gpt-oss GRPO)."""
     model, gpu, rank = run
     prompts, generations, tokens, seq_len = sampled
-    profile = {"stack": "unsloth", "vllm": True, "epochs": 1, "model": model, "gpu": gpu}
+    profile = {"stack": "unsloth", "vllm": vllm, "epochs": 1, "model": model, "gpu": gpu}
     profile |= {"examples": prompts, "tokens_per_example": tokens, "seq_len": seq_len}
     profile |= {"num_generations": generations, "generation_batch": generations}
     options = {"objective": "grpo", "method": method, "lora_rank": rank, "optimizer": optimizer}
+    options |= {"precision": precision} if precision else {}
     source = UNSLOTH_GRPO.format(notebook)
     return WallTimeRow(source, conditions, profile, options, measured_seconds, **kwargs)
 
-
-# Qwen2.5-3B is not in the catalog: its published config.json, as --model reads one.
-QWEN25_3B_CONFIG = str(
-    Path(__file__).resolve().parent.parent / "tests/fixtures/configs/Qwen--Qwen2.5-3B.json"
-)
 
 WALL_TIME_ROWS: tuple[WallTimeRow, ...] = (
     unsloth_grpo(
@@ -2825,5 +3488,36 @@ WALL_TIME_ROWS: tuple[WallTimeRow, ...] = (
         (100, 4, 2228, 2358),
         10607.7,
         public=True,
+    ),
+    # A throughput review of the fifty-second round (2026-12-07).
+    unsloth_grpo(
+        "gpt_oss_(20B)_GRPO_BF16",
+        "gpt-oss-20b 16-bit LoRA r4 on q,k,v,o,gate,up,down, A100-SXM4-80GB ('Max memory: 79.318 GB'), "
+        "Unsloth 2025.10.4, transformers 4.56.2 generate (no vLLM), 100 steps of 1 prompt x 2 completions, "
+        "prompt <= 50, completion <= 718 (mean 636.4, mean longest 701.4), 8-bit AdamW",
+        ("gpt-oss-20b", "a100-80gb", 4),
+        "lora",
+        "adamw-8bit",
+        (100, 2, 849, 1214),
+        5865.3,
+        vllm=False,
+        note="--seq-len 1214 so that the completion budget (seq_len - min(512, seq_len / 2)) holds the "
+        "longest completions",
+    ),
+    unsloth_grpo(
+        "gpt-oss-(20B)-GRPO",
+        "gpt-oss-20b 4-bit LoRA r4, Tesla T4, Unsloth 2025.11.3 in float32 ('Using float16 precision for "
+        "gpt_oss won't work! Using float32'), transformers generate, 100 steps of 1 prompt x 2 completions, "
+        "completion mean 631.2 (mean longest 688.2), 8-bit AdamW",
+        ("gpt-oss-20b", "t4", 4),
+        "qlora",
+        "adamw-8bit",
+        (100, 2, 842, 1201),
+        46507.5,
+        vllm=False,
+        precision="fp32",
+        note="sampling is timed reading 16-bit weights whatever the training precision; here generate runs "
+        "in float32 too, and its 4-bit experts are dequantised expert by expert",
+        outside_band=True,
     ),
 )
