@@ -1849,9 +1849,8 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
             "optimizer": "adamw-8bit",
             "stack": "liger",
         },
-        note="the magistral/think README gives 19.1 GiB for the same settings (an earlier row): a 20 % spread "
-        "between two "
-        "READMEs of one project",
+        note="the magistral/think README gives 19.1 GiB for the same settings (an earlier row): a 20 % "
+        "spread between two READMEs of one project",
         public=True,
     ),
     MemoryRow(
@@ -3516,8 +3515,8 @@ WALL_TIME_ROWS: tuple[WallTimeRow, ...] = (
         46507.5,
         vllm=False,
         precision="fp32",
-        note="sampling is timed reading 16-bit weights whatever the training precision; here generate runs "
-        "in float32 too, and its 4-bit experts are dequantised expert by expert",
+        note="generate runs in float32 here, and dequantises its 4-bit experts one by one for every "
+        "token, which is not counted: the experts are read as transformers 5's 16-bit ones",
         outside_band=True,
     ),
 )

@@ -324,6 +324,27 @@ def test_generate_holds_the_cache_of_every_completion_it_samples_at_once(run: Ru
     assert b["activations_gb"] + b["logits_gb"] + b["buffers_gb"] >= cache and data["fit"] == "no"
 
 
+def test_generate_caches_an_fp32_models_keys_and_values_in_fp32(run: Runner) -> None:
+    """A model trained in fp32 (--precision fp32: gpt-oss or Gemma 3 on a T4) samples in fp32: its
+    cache takes twice the 16-bit bytes."""
+    args = (
+        "estimate",
+        "--objective",
+        "grpo",
+        "--model",
+        "qwen3-8b",
+        "--gpu",
+        "a100-80gb",
+        "--method",
+        "lora",
+    )
+    fp32, bf16 = (
+        ok(run(*args, "--seq-len", "8k", "--precision", p, "--json")).json()["breakdown"]["buffers_gb"]
+        for p in ("fp32", "bf16")
+    )
+    assert fp32 == pytest.approx(2 * bf16, rel=0.05)
+
+
 def test_a_colocated_vllm_loads_a_4_bit_base_quantized_and_refuses_an_8_bit_one(run: Runner) -> None:
     """TRL starts vLLM with quantization="bitsandbytes" for a Linear4bit model and raises for an
     8-bit one (trl/generation/vllm_generation.py)."""

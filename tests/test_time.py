@@ -461,6 +461,21 @@ def test_eager_sampling_pays_each_adapters_operators_per_token(catalog: Catalog)
     assert lora > 1.5 * full  # CPU-bound at one sequence: the operators set the pace
 
 
+def test_generate_samples_an_fp32_model_at_fp32_widths(catalog: Catalog) -> None:
+    """A model trained in fp32 (gpt-oss or Gemma 3 on a T4) samples with transformers' generate in
+    fp32: weights and keys and values at 4 bytes, twice the 16-bit reads; vLLM serves 16 bits."""
+    grpo = OBJECTIVES["grpo"]
+
+    def per_token(precision: str, vllm: bool = False) -> float:
+        w = work(catalog, "full", "qwen2.5-7b", seq_len=1024, precision=precision, vllm=vllm)
+        sampling = w._replace(settings=w.settings._replace(objective=grpo))
+        # One more token after 4,096-token prompts: a step bound by the reads, not the operators.
+        return decode_seconds(sampling, A100, 64, 4096, 2) - decode_seconds(sampling, A100, 64, 4096, 1)
+
+    assert per_token("fp32") > 1.8 * per_token("bf16")
+    assert per_token("fp32", vllm=True) == pytest.approx(per_token("bf16", vllm=True))
+
+
 def test_a_split_sequence_shares_its_tokens_and_pays_all_to_alls(catalog: Catalog) -> None:
     """Sequence parallelism: the GPUs that split a sequence each compute their share of its
     tokens (attending over all of it) and take one micro-batch together, so the run's compute is

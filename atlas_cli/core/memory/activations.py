@@ -324,21 +324,22 @@ def logit_bytes(
     return chunk * UNSLOTH_TRANSIENT + gradient_of_hidden
 
 
-def kv_cache_bytes(shape: Shape, tokens: float, sequences: float = 1) -> float:
-    """Keys and values of every layer in 16 bit for `sequences` sequences of `tokens` each, for
-    generation. A sliding-window layer caches at most its window (transformers 5's
-    DynamicSlidingWindowLayer, vLLM's sliding-window manager)."""
+def kv_cache_bytes(shape: Shape, tokens: float, sequences: float = 1, width: float = 2.0) -> float:
+    """Keys and values of every layer in `width` bytes (16 bit; fp32 where transformers' generate
+    runs an fp32 model) for `sequences` sequences of `tokens` each, for generation. A
+    sliding-window layer caches at most its window (transformers 5's DynamicSlidingWindowLayer,
+    vLLM's sliding-window manager)."""
     window = min(tokens, shape.sliding_window) if shape.sliding_layers else tokens
     if shape.linear_layers:  # Qwen3.5: only the full-attention layers cache keys and values
-        full = shape.softmax_layers * tokens * shape.kv_cache_width * 2
+        full = shape.softmax_layers * tokens * shape.kv_cache_width * width
         return float(sequences * (full + linear_state_bytes(shape)))
     if shape.global_layers:  # Gemma 4: the full-attention layers cache widths of their own
         sliding = shape.sliding_layers * window * shape.kv_cache_width
         full = shape.global_layers * tokens * shape.global_kv_cache_width
         others = (shape.layers - shape.sliding_layers - shape.global_layers) * tokens * shape.kv_cache_width
-        return float(sequences * (sliding + full + others) * 2)
+        return float(sequences * (sliding + full + others) * width)
     cached = (shape.layers - shape.sliding_layers) * tokens + shape.sliding_layers * window
-    return float(sequences * cached * shape.kv_cache_width * 2)
+    return float(sequences * cached * shape.kv_cache_width * width)
 
 
 def prefill_bytes_per_token(shape: Shape) -> float:

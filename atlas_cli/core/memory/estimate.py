@@ -547,12 +547,20 @@ def _unsloth_shares_engine(model: str, s: EstimateSettings) -> bool:
     return s.stack == "unsloth" and MEMORY_MODELS[model].frozen_base
 
 
+def generate_width(precision: str) -> float:
+    """Bytes per weight and cached value transformers' generate reads: the model's own dtype, 32
+    bits when it trains in fp32 (a T4 training gpt-oss or Gemma 3: Unsloth's gpt-oss GRPO there
+    samples in float32), else 16 (vLLM serves 16 bits whatever the training precision)."""
+    return weight_bytes(precision) if precision == "fp32" else 2.0
+
+
 def _sampling_cache(shape: Shape, s: EstimateSettings, paged: bool) -> float:
     """The KV cache sampling needs, prompts and completions: transformers' generate holds every
     completion it samples at once; vLLM pages its cache and needs one prompt's group at a time
     (room for more only samples more at once)."""
-    sequences = s.objective.samples_per_prompt if paged else sampled_at_once(s)
-    return kv_cache_bytes(shape, s.seq_len, sequences)
+    if paged:
+        return kv_cache_bytes(shape, s.seq_len, s.objective.samples_per_prompt)
+    return kv_cache_bytes(shape, s.seq_len, sampled_at_once(s), generate_width(s.precision))
 
 
 def _generation(

@@ -28,7 +28,7 @@ from atlas_cli.core.memory.activations import (
     eager_attention_counted,
     kv_cache_bytes,
 )
-from atlas_cli.core.memory.estimate import hierarchical, served_by_vllm, vllm_tensor_parallel
+from atlas_cli.core.memory.estimate import generate_width, hierarchical, served_by_vllm, vllm_tensor_parallel
 from atlas_cli.core.memory.params import PARTIAL_TRAINABLE_SHARE, lora_params
 from atlas_cli.core.memory.states import (
     adapter_bytes,
@@ -649,13 +649,19 @@ def decode_seconds(work: Work, device: Device, sequences: float, prompt: float, 
     s, shape = work.settings, work.shape
     vllm = served_by_vllm(work.model, s)
     span = vllm_tensor_parallel(work.model, shape, s) if vllm else 1
-    # Sampling reads the 16-bit weights (or the dequantised 4-bit base) whatever the training precision.
-    sixteen_bit = work._replace(settings=s._replace(precision="bf16"))
-    weights = _read_weights_bytes(sixteen_bit, sequences * span) / span
-    cache = kv_cache_bytes(shape, prompt + completion / 2, sequences)
+    # vLLM reads 16-bit weights (or the dequantised 4-bit base) whatever the training precision;
+    # generate reads the model as it trains, 32 bits in fp32 (generate_width).
+    precision = s.precision if not vllm and generate_width(s.precision) > 2 else "bf16"
+    sampled = work._replace(settings=s._replace(precision=precision))
+    weights = _read_weights_bytes(sampled, sequences * span) / span
+    cache = kv_cache_bytes(shape, prompt + completion / 2, sequences, generate_width(precision))
     gpu = (weights + cache) / (device.bandwidth_gbs * 1e9 * DECODE_EFFICIENCY[vllm])
     cpu = 0.0 if vllm else _decode_dispatch_seconds(work, device, sequences)
-    sustained = device.tflops * 1e12 * efficiency(s.stack, device)
+    # An fp32 model prefills on the CUDA cores, as it trains (micro_step).
+    if precision == "fp32" and device.fp32_tflops is not None:
+        sustained = device.fp32_tflops * 1e12 * STACK_EFFICIENCY[s.stack]
+    else:
+        sustained = device.tflops * 1e12 * efficiency(s.stack, device)
     # vLLM routes tokens in its own fused MoE kernel (Llama 4's top-1 too), whatever loop or
     # every-token pass the trained model runs: timed at the grouped rate, the one measured here.
     if vllm:
