@@ -1005,6 +1005,24 @@ def test_a_goal_said_in_russian_words_is_read(catalog: Catalog, typed: str, goal
 
 
 @pytest.mark.parametrize(
+    ("typed", "told"),
+    [
+        ("extract fields from scanned invoice images", True),
+        ("описывать фото товаров", True),
+        ("a chatbot for our support tickets", False),
+    ],
+)
+def test_a_goal_about_images_hears_that_only_text_is_planned(
+    catalog: Catalog, typed: str, told: bool
+) -> None:
+    """An expert's review: "extract fields from scanned invoice images" was taken as adapt, and the
+    plans, sized for text, never said that images were not part of them."""
+    _, terminal = interview(catalog, ["weights", "3090", "1", "8b", typed, *[""] * 20])
+    said = [line for line in terminal.said if "Images: ft-atlas plans training on text" in line]
+    assert len(said) == (1 if told else 0)
+
+
+@pytest.mark.parametrize(
     ("typed", "count"),
     [
         ("5000 штук", 5000),

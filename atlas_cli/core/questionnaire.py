@@ -60,6 +60,7 @@ from atlas_cli.kb.vocabulary import (
     BACK_WORDS,
     DONT_KNOW_WORDS,
     HELP_WORDS,
+    IMAGE_WORDS,
     NO_GPU_PHRASE,
     NO_WORDS,
     SYSTEM_RAM,
@@ -250,6 +251,7 @@ class Interview:
     # The variant each model answer was read as (its name, catalog entry or chat template), for
     # the summary: a variant the stored id keeps is not repeated as model_variant.
     read_variants: dict[str, str] = field(default_factory=dict)
+    told_images: bool = False  # an answer spoke of images, and was told they are not planned
 
     def questions(self) -> list[ProfileField]:
         return [f for f in PROFILE_FIELDS if f.alternative_to is None]
@@ -514,6 +516,17 @@ class Interview:
         return count
 
     def _parse_choice(self, spec: ProfileField, text: str) -> str:
+        # Said before the reading, which may refuse the answer and ask again.
+        if spec.name in ("goal", "data_kind") and not self.told_images and _says_images(text):
+            self.told_images = True
+            self.terminal.say(
+                "  "
+                + t(
+                    "Images: ft-atlas plans training on text. Fine-tuning a vision-language model on "
+                    "images (its processor, and the image tokens in memory and time) is not modelled: "
+                    "the plans are for the text alone."
+                )
+            )
         value = pick_choice(spec, text)
         if choice_key(text) == choice_key(value) or _listed_number(text, len(spec.choices)) is not None:
             return value
@@ -946,6 +959,11 @@ def _yes_no(text: str) -> bool:
     if word in NO_WORDS:
         return False
     raise UsageError(t("'{text}' is not yes or no", text=echoed(text)))
+
+
+def _says_images(text: str) -> bool:
+    """Whether an answer speaks of images (IMAGE_WORDS), in either language."""
+    return any(word.startswith(IMAGE_WORDS) for word in re.findall(r"\w+", text.casefold()))
 
 
 def pick_choice(spec: ProfileField, text: str) -> str:

@@ -602,6 +602,12 @@ DONT_KNOW_WORDS: Final = frozenset(
     | {"незнаю", "неуверен", "неуверена", "понятиянеимею", "хз", "поумолчанию", "пропустить", "неизвестно"}
 )
 HELP_WORDS: Final = frozenset({"?", "help", "помощь", "справка"})
+# Beginnings of words that say a goal or the data are images (ask says that only text training is
+# planned): "scanned invoice images", "фото товаров", "скриншоты".
+IMAGE_WORDS: Final = (
+    "image", "photo", "picture", "scan", "screenshot",
+    "изображен", "картин", "фото", "скан", "скриншот", "снимк",
+)  # fmt: skip
 BACK_WORDS: Final = frozenset({"<", "back", "назад"})
 
 
