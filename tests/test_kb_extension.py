@@ -238,6 +238,20 @@ def test_num_generations_is_bounded(run: Runner, tmp_path: Path, count: str) -> 
     assert result.exit_code == 3 and "num_generations" in result.stderr
 
 
+def test_a_denormal_training_mfu_is_refused(run: Runner, tmp_path: Path) -> None:
+    """An attacker's review: mfu_vs_a100 5e-324 passed validate (gt=0) and the time model divided by
+    it, exit 1 in recommend, estimate, recipe and export."""
+    kb = tmp_path / "data"
+    shutil.copytree(bundled_kb_path(), kb)
+    path = kb / "gpus.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("    mfu_vs_a100: 0.71\n", "    mfu_vs_a100: 5.0e-324\n", 1), encoding="utf-8"
+    )
+    result = run("--kb", str(kb), "validate")
+    assert result.exit_code == 3 and "mfu_vs_a100" in result.stderr
+
+
 def test_how_an_objective_packs_is_read_from_its_card(run: Runner, tmp_path: Path) -> None:
     """Continued pre-training's "wrapped" packing (documents cut into full rows that attention
     spans whole) was decided by its id in the recipes and by its packing default in the time

@@ -36,6 +36,7 @@ from atlas_cli.batch import runner
 from atlas_cli.batch.jsonline import LineEncoder
 from atlas_cli.batch.runner import run_batch
 from atlas_cli.batch.workers import worker_count
+from atlas_cli.cli.ask import StderrTerminal
 from atlas_cli.core.engine import Engine
 from atlas_cli.core.profile import COUNT, SIZE, Profile, build_profile, parse_count, parse_number, parse_size
 from atlas_cli.errors import EXIT_INTERNAL, EXIT_USAGE, UsageError
@@ -1808,6 +1809,22 @@ def test_a_name_or_an_answer_past_a_paths_length_is_refused_short(run: Runner, t
     asked = run("ask", input="x" * 2_000_000 + "\n")
     assert asked.exit_code == EXIT_USAGE and len(asked.stderr) < 5000
     assert "an answer longer than 4096 characters: no question takes one" in asked.stderr
+
+
+class EndlessLine(io.TextIOBase):
+    """stdin that never ends its line (`ask < /dev/zero`): only a bounded read returns."""
+
+    def readline(self, size: int | None = -1) -> str:
+        assert size is not None and 0 < size <= 4098, "an unbounded read of an endless line"
+        return "x" * size
+
+
+def test_ask_reads_an_endless_answer_only_to_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An attacker's review: `ft-atlas ask < /dev/zero` grew to 5 GB in 20 s, reading the line whole
+    before its 4,096-character check."""
+    monkeypatch.setattr(sys, "stdin", EndlessLine())
+    with pytest.raises(UsageError, match="an answer longer than 4096 characters"):
+        StderrTerminal().ask("? ")
 
 
 def test_a_fifo_beside_a_models_config_is_not_waited_for(tmp_path: Path) -> None:

@@ -67,7 +67,9 @@ class StderrTerminal:
         sys.stderr.flush()
         if sys.stdin is None:  # started with stdin closed (`<&-`): no answer will come
             raise EOFError
-        line = sys.stdin.readline()
+        # At most one character past the limit, so that an endless line (`ask < /dev/zero`) is
+        # refused, not read into memory (an attacker's review).
+        line = sys.stdin.readline(MAX_NAME_CHARS + 2)
         if not line:
             raise EOFError
         self.lines += 1

@@ -720,7 +720,7 @@ class Gpu(GpuBehaviour, Strict):
     )
     mfu_vs_a100: float | None = Field(
         default=None,
-        gt=0,
+        ge=0.01,  # a ratio of measured MFUs; below 1 % is no measurement, and a time divides by it
         le=2,
         description="The model FLOPs utilisation training sustains on the card, as a share of the "
         "A100's running the same code and configurations (a ratio of measured MFUs); where given, the "
