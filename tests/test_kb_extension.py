@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from atlas_cli.kb.files import bundled_kb_path
-from tests.conftest import Runner, ok
+from tests.conftest import Runner, fails, ok
 
 LORA_PLUS = {
     "id": "lora-plus",
@@ -250,6 +250,31 @@ def test_a_denormal_training_mfu_is_refused(run: Runner, tmp_path: Path) -> None
     )
     result = run("--kb", str(kb), "validate")
     assert result.exit_code == 3 and "mfu_vs_a100" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("targets", "said"),
+    [
+        ('["q_proj${", "v_proj"]', "reads as an interpolation"),
+        ('["q_proj,k_proj", "v_proj"]', "holds a comma"),
+    ],
+)
+def test_a_kb_value_llamafactory_would_misread_is_refused_for_it(
+    run: Runner, tmp_path: Path, targets: str, said: str
+) -> None:
+    """An attacker's review: LoRA targets from a KB that validate accepts reached LLaMA-Factory's
+    YAML as 'q_proj${' (its OmegaConf loader refuses the file) or split at a comma."""
+    kb = tmp_path / "data"
+    shutil.copytree(bundled_kb_path(), kb)
+    path = kb / "methods.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace('target_modules: {value: "all-linear",', f"target_modules: {{value: {targets},", 1)
+    )
+    ok(run("--kb", str(kb), "validate"))
+    profile = ("recipe", "--gpu", "rtx-4090", "--model", "llama-3.1-8b", "--out", "-")
+    fails(run("--kb", str(kb), *profile, "--trainer", "llamafactory"), 2, said, "--trainer python or axolotl")
+    ok(run("--kb", str(kb), *profile, "--trainer", "python"))
 
 
 def test_how_an_objective_packs_is_read_from_its_card(run: Runner, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 from atlas_cli.errors import KnowledgeBaseError
 from atlas_cli.kb import cache as kbcache
 from atlas_cli.kb import loading
-from atlas_cli.kb.files import MAX_FILE_BYTES, KbFile, bundled_kb_path
+from atlas_cli.kb.files import MAX_FILE_BYTES, MAX_KB_BYTES, KbFile, bundled_kb_path, read_kb
 from atlas_cli.kb.heap import collector_paused
 from atlas_cli.kb.schema import KnowledgeBase
 
@@ -137,6 +137,20 @@ def test_oversized_file_is_not_cached_but_reported(tmp_path: Path, cache: Path) 
         kbcache.load_cached_catalog(big)
     assert os.path.getsize(big) > MAX_FILE_BYTES
     assert not list(cache.glob("kb-*"))
+
+
+def test_a_kb_whose_files_pass_the_total_limit_is_not_read_further(tmp_path: Path) -> None:
+    """An attacker's review: 100 files just under the per-file limit took validate 11 s and 533 MB
+    before it refused them."""
+    kb = tmp_path / "kb"
+    shutil.copytree(bundled_kb_path(), kb)
+    for name in ("zz1", "zz2", "zz3", "zz4", "zz5"):
+        (kb / f"{name}.yaml").write_bytes(b"#" * (MAX_FILE_BYTES - 10) + b"\n")
+    read = read_kb(kb)
+    assert read[-1].data is None and "pass 20000000 bytes" in read[-1].problem
+    assert sum(len(f.data or b"") for f in read) <= MAX_KB_BYTES + MAX_FILE_BYTES
+    with pytest.raises(KnowledgeBaseError, match="pass 20000000 bytes"):
+        kbcache.load_cached_catalog(kb)
 
 
 def test_paused_work_restores_the_collector() -> None:

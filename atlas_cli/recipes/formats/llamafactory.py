@@ -7,6 +7,7 @@ from typing import Any
 
 from atlas_cli.core.nodes import node_layout
 from atlas_cli.core.shell import shell_word
+from atlas_cli.errors import UsageError, echoed
 from atlas_cli.i18n import N_, t, translated
 from atlas_cli.recipes.header import wrapped
 from atlas_cli.recipes.launchers import MASTER_PORT, deepspeed_file, distributed
@@ -260,10 +261,37 @@ def _lf_method(recipe: Recipe) -> dict[str, Any]:
     return values
 
 
+def _lf_block(title: str, values: dict[str, Any]) -> str:
+    """A YAML block of the stage's config, refused where a value holds '${': LLaMA-Factory loads
+    its YAML with OmegaConf, which reads it as an interpolation, and a knowledge base's text may
+    hold one (an attacker's review: a LoRA target 'q_proj${' made a config its loader refuses)."""
+    for key, value in values.items():
+        if isinstance(value, str) and "${" in value:
+            raise UsageError(
+                t(
+                    "{key}: '{value}' holds '${{', which LLaMA-Factory's config loader (OmegaConf) reads "
+                    "as an interpolation; use --trainer python or axolotl",
+                    key=key,
+                    value=echoed(value),
+                )
+            )
+    return yaml_block(title, values)
+
+
 def _lf_targets(recipe: Recipe) -> str:
-    """LLaMA-Factory calls PEFT's "all-linear" "all"; other targets are a comma-separated list."""
+    """LLaMA-Factory calls PEFT's "all-linear" "all"; other targets are a comma-separated list,
+    which a name holding a comma would split."""
     targets = recipe.value("lora.targets") if recipe.has("lora.targets") else "all-linear"
     if isinstance(targets, list):
+        split = next((str(name) for name in targets if "," in str(name)), None)
+        if split is not None:
+            raise UsageError(
+                t(
+                    "lora_target: LLaMA-Factory takes the LoRA targets as one comma-separated list, and "
+                    "'{name}' holds a comma; use --trainer python or axolotl",
+                    name=echoed(split),
+                )
+            )
         return ",".join(targets)
     return "all" if targets == "all-linear" else str(targets)
 
@@ -438,11 +466,11 @@ def render(recipe: Recipe, main: str) -> Rendered:
             [
                 f"# data/dataset_info.json must hold: {json.dumps(info)}\n",
                 "".join(f"{line}\n" for line in wrapped(t(LF_TOOL_ROWS), "# ")) if conversations else "",
-                yaml_block("model", _lf_model(recipe, previous, loaded)),
-                yaml_block("method", _lf_stage(recipe, stage)),
-                yaml_block("dataset", _lf_dataset(recipe, stage, template)),
+                _lf_block("model", _lf_model(recipe, previous, loaded)),
+                _lf_block("method", _lf_stage(recipe, stage)),
+                _lf_block("dataset", _lf_dataset(recipe, stage, template)),
                 yaml_block("output", {"output_dir": output, "logging_steps": 10, "plot_loss": True}),
-                yaml_block("train", _lf_train(recipe, stage, ds_file)),
+                _lf_block("train", _lf_train(recipe, stage, ds_file)),
             ]
         )
         name = main if main and len(recipe.stages) == 1 else f"{stage}.yaml"
