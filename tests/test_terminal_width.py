@@ -99,7 +99,14 @@ def test_columns_are_dropped_in_the_given_order_and_unknown_names_are_ignored() 
     assert grid.for_width(21).columns == ["id", "c"]
     assert "Not shown at this width: a, b" in grid.for_width(21).caption
     assert grid.for_width(200).columns == ["id", "a", "b", "c"]
+    assert grid.for_width(10).columns == ["id", "c"]  # never down to the first column alone
     assert rich_table(grid).grid is grid
+
+
+def test_a_property_table_keeps_its_values_at_any_width(run: Runner) -> None:
+    """A newcomer's review: `model` at 40 columns listed its properties without their values."""
+    shown = at(run, 40, "model", "qwen3-30b-a3b").stdout
+    assert "value" in shown and "30.532B" in shown and "Not shown at this width" not in shown
 
 
 # --- help -------------------------------------------------------------------------------------

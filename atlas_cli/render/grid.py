@@ -53,7 +53,9 @@ class Grid:
             return self
         dropped = set(self.wide_only) if width < WIDE_TERMINAL else set()
         for name in self._drop_candidates():
-            if _minimum_width(self.without(dropped)) <= width:
+            # Never the last column beside the first: a name without its value says nothing (a
+            # newcomer's review: `model` at 40 columns listed its properties alone).
+            if _minimum_width(self.without(dropped)) <= width or len(self.columns) - len(dropped) <= 2:
                 break
             dropped.add(name)
         if not dropped:
