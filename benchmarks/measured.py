@@ -181,10 +181,6 @@ QWEN25_3B_CONFIG = str(
 )
 
 # Sources and shared settings of the rows a memory review of the fifty-second round added.
-UNSLOTH_PEAK = (
-    "unslothai/notebooks@bdda2efc nb/{}.ipynb, its output ('Peak reserved memory = {} GB.': "
-    "torch.cuda.max_memory_reserved() / 1024**3)"
-)
 SWIFT_COMMENT = "modelscope/ms-swift@3602360a {} ('{}')"
 AAI_MISTRAL = (
     "Answer.AI fsdp_qlora benchmarks_03_2024.md, 'Bonus: Mistral 7B' (AnswerDotAI/fsdp_qlora@23fafdfb)"
@@ -198,7 +194,25 @@ AAI_SETTINGS = {
     "stack": "hf",
 }
 SWIFT_SELF = {"seq_len": 256, "batch_size": 1, "lora_rank": 8, "stack": "hf"}
-T4_UNSLOTH = {"seq_len": 2048, "optimizer": "adamw-8bit", "stack": "unsloth", "precision": "fp16"}
+
+
+def unsloth_t4(
+    notebook: str, peak_gib: float, what: str, model: str, batch: int, rank: int, **settings: Any
+) -> MemoryRow:
+    """An Unsloth notebook's QLoRA run on a Tesla T4 (fp16, 2,048 tokens, 4 steps of gradient
+    accumulation, 8-bit AdamW unless `settings` say otherwise): its printed peak reserved memory."""
+    return MemoryRow(
+        UNSLOTH_PEAK.format(notebook, peak_gib),
+        f"{what}: QLoRA r{rank}, T4, batch {batch} x GA 4, max 2048 tokens: {peak_gib} GiB",
+        model,
+        "qlora",
+        "qlora",
+        peak_gib * GIB,
+        {"batch_size": batch, "lora_rank": rank, "seq_len": 2048, "optimizer": "adamw-8bit"}
+        | {"stack": "unsloth", "precision": "fp16", **settings},
+        gpu="t4",
+        public=True,
+    )
 
 
 MEMORY_ROWS: tuple[MemoryRow, ...] = (
@@ -1883,76 +1897,42 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         gpu="t4",
         note="the notebook's load banner is from an RTX 3060 run, its memory cells from a T4 run",
     ),
-    MemoryRow(
-        UNSLOTH_PEAK.format("Qwen3_(14B)", "14.066"),
-        "unsloth/Qwen3-14B QLoRA r32 all-linear, T4, Unsloth 2025.4.5, batch 2 x GA 4, 2048 tokens, "
-        "adamw_8bit",
+    unsloth_t4("Qwen3_(14B)", 14.066, "unsloth/Qwen3-14B, all-linear, Unsloth 2025.4.5", "qwen3-14b", 2, 32),
+    unsloth_t4(
+        "Qwen3_(14B)-Alpaca",
+        12.949,
+        "unsloth/Qwen3-14B-Base (bnb 4-bit), Unsloth 2025.4.4, Alpaca",
         "qwen3-14b",
-        "qlora",
-        "qlora",
-        14.066 * GIB,
-        {"batch_size": 2, "lora_rank": 32, **T4_UNSLOTH},
-        gpu="t4",
-        public=True,
+        2,
+        16,
     ),
-    MemoryRow(
-        UNSLOTH_PEAK.format("Qwen3_(14B)-Alpaca", "12.949"),
-        "unsloth/Qwen3-14B-Base (bnb 4-bit) QLoRA r16, T4, Unsloth 2025.4.4, batch 2 x GA 4, Alpaca (max "
-        "2048), adamw_8bit",
-        "qwen3-14b",
-        "qlora",
-        "qlora",
-        12.949 * GIB,
-        {"batch_size": 2, "lora_rank": 16, **T4_UNSLOTH},
-        gpu="t4",
-        public=True,
-    ),
-    MemoryRow(
-        UNSLOTH_PEAK.format("Qwen2.5_Coder_(14B)-Conversational", "13.24"),
-        "unsloth/Qwen2.5-Coder-14B-Instruct QLoRA r16, T4, Unsloth 2024.11.6, batch 1 x GA 4, 2048, "
-        "paged_adamw_8bit",
+    unsloth_t4(
+        "Qwen2.5_Coder_(14B)-Conversational",
+        13.24,
+        "unsloth/Qwen2.5-Coder-14B-Instruct, Unsloth 2024.11.6, paged_adamw_8bit",
         "qwen2.5-14b",
-        "qlora",
-        "qlora",
-        13.24 * GIB,
-        {"batch_size": 1, "lora_rank": 16, **T4_UNSLOTH, "optimizer": "paged-adamw-8bit"},
-        gpu="t4",
-        public=True,
+        1,
+        16,
+        optimizer="paged-adamw-8bit",
     ),
-    MemoryRow(
-        UNSLOTH_PEAK.format("Llama3_(8B)-Conversational", "9.549"),
-        "unsloth/llama-3-8b-Instruct-bnb-4bit QLoRA r16, T4, Unsloth 2024.5, batch 2 x GA 4, 2048, "
-        "adamw_8bit",
+    unsloth_t4(
+        "Llama3_(8B)-Conversational",
+        9.549,
+        "unsloth/llama-3-8b-Instruct-bnb-4bit, Unsloth 2024.5",
         "llama-3-8b",
-        "qlora",
-        "qlora",
-        9.549 * GIB,
-        {"batch_size": 2, "lora_rank": 16, **T4_UNSLOTH},
-        gpu="t4",
-        public=True,
+        2,
+        16,
     ),
-    MemoryRow(
-        UNSLOTH_PEAK.format("Gemma2_(9B)-Alpaca", "9.383"),
-        "unsloth/gemma-2-9b QLoRA r16, T4, Unsloth 2024.7, batch 2 x GA 4, Alpaca (max 2048), adamw_8bit",
-        "gemma-2-9b",
-        "qlora",
-        "qlora",
-        9.383 * GIB,
-        {"batch_size": 2, "lora_rank": 16, **T4_UNSLOTH},
-        gpu="t4",
-        public=True,
+    unsloth_t4(
+        "Gemma2_(9B)-Alpaca", 9.383, "unsloth/gemma-2-9b, Unsloth 2024.7, Alpaca", "gemma-2-9b", 2, 16
     ),
-    MemoryRow(
-        UNSLOTH_PEAK.format("Mistral_v0.3_(7B)-Conversational", "6.289"),
-        "unsloth/mistral-7b-instruct-v0.3-bnb-4bit QLoRA r16, T4, Unsloth 2024.5, batch 2 x GA 4, 2048, "
-        "adamw_8bit",
+    unsloth_t4(
+        "Mistral_v0.3_(7B)-Conversational",
+        6.289,
+        "unsloth/mistral-7b-instruct-v0.3-bnb-4bit, Unsloth 2024.5",
         "mistral-7b",
-        "qlora",
-        "qlora",
-        6.289 * GIB,
-        {"batch_size": 2, "lora_rank": 16, **T4_UNSLOTH},
-        gpu="t4",
-        public=True,
+        2,
+        16,
     ),
     MemoryRow(
         UNSLOTH_PEAK.format("Llama3.2_(1B)-RAFT", "2.156"),
@@ -2094,22 +2074,32 @@ NEMO_AUTOMODEL = "NVIDIA-NeMo/Automodel@2861c414 docs/performance-summary.mdx"
 QWEN_STAND_INS = {"1.8B": "qwen2.5-1.5b", "7B": "qwen2.5-7b", "14B": "qwen2.5-14b", "72B": "qwen2.5-72b"}
 
 
-def qwen_lora(size: str, length: int, seconds_per_iteration: float) -> ThroughputRow:
+def qwen_lora(size: str, length: int, seconds_per_iteration: float, gptq: bool = False) -> ThroughputRow:
     """One cell of the Qwen README's table: Qwen-`size` LoRA r64 on one A100-SXM4-80G, batch 1,
     gradient accumulation 8, FlashAttention 2, checkpointing, inputs of `length` tokens; its
-    seconds per iteration cover the 8 micro-steps."""
+    seconds per iteration cover the 8 micro-steps. `gptq`: its Q-LoRA cells, on the Int4 (GPTQ,
+    auto-gptq kernels) checkpoints, timed as NF4."""
+    method, what, timed_as = (
+        ("qlora", "-Chat-Int4 (GPTQ) Q-LoRA", ", timed as NF4") if gptq else ("lora", " LoRA", "")
+    )
+    short = gptq and length <= 512
     return ThroughputRow(
         QWEN_SPEED,
-        f"Qwen-{size} LoRA r64, one A100 80GB, batch 1, {length:,} tokens, checkpointing "
-        f"({seconds_per_iteration} s per 8 micro-steps; on the {QWEN_STAND_INS[size]} shape)",
+        f"Qwen-{size}{what} r64, one A100 80GB, batch 1, {length:,} tokens, checkpointing "
+        f"({seconds_per_iteration} s per 8 micro-steps; on the {QWEN_STAND_INS[size]} shape{timed_as})",
         QWEN_STAND_INS[size],
-        "lora",
-        "lora",
+        method,
+        method,
         "a100-80gb",
         round(8 * length / seconds_per_iteration),
         {"batch_size": 1, "seq_len": length, "lora_rank": 64},
         length,
         packing=True,
+        note="GPTQ's dequantisation in training costs ~12 ps per weight and pass on an A100 (~20 bytes at "
+        "80 % of bandwidth), the NF4 model charges 4.5 bytes: short rows read 2-2.5x too fast"
+        if short
+        else "",
+        outside_band=short,
     )
 
 
@@ -2211,27 +2201,12 @@ TORCHTITAN_H200 = (
 )
 
 
-def qwen_qlora(size: str, length: int, seconds_per_iteration: float) -> ThroughputRow:
-    """One Q-LoRA cell of the Qwen README: Qwen-`size`-Chat-Int4 (GPTQ, auto-gptq kernels) LoRA r64
-    on one A100-SXM4-80G, batch 1, gradient accumulation 8, FlashAttention 2, checkpointing."""
-    return ThroughputRow(
-        QWEN_SPEED,
-        f"Qwen-{size}-Chat-Int4 (GPTQ) Q-LoRA r64, one A100 80GB, batch 1, {length:,} tokens, checkpointing "
-        f"({seconds_per_iteration} s per 8 micro-steps; on the {QWEN_STAND_INS[size]} shape, timed as NF4)",
-        QWEN_STAND_INS[size],
-        "qlora",
-        "qlora",
-        "a100-80gb",
-        round(8 * length / seconds_per_iteration),
-        {"batch_size": 1, "seq_len": length, "lora_rank": 64},
-        length,
-        packing=True,
-        note="GPTQ's dequantisation in training costs ~12 ps per weight and pass on an A100 (~20 bytes at "
-        "80 % of bandwidth), the NF4 model charges 4.5 bytes: short rows read 2-2.5x too fast"
-        if length <= 512
-        else "",
-        outside_band=length <= 512,
-    )
+# NVIDIA NeMo AutoModel's LoRA benchmarks: TP 2 x FSDP, as ZeRO-3 over all GPUs, TE and Triton LoRA
+# kernels (a fused stack), 4,096 tokens, local batch 2, r16 on every *_proj.
+NEMO_LORA: dict[str, Any] = {"batch_size": 2, "seq_len": 4096, "lora_rank": 16, "stack": "liger"} | {
+    "sharding": "zero3",
+    "fsdp": True,
+}
 
 
 THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
@@ -2989,14 +2964,7 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         "lora",
         "h100-80gb",
         8 * 1091.85,
-        {
-            "batch_size": 2,
-            "seq_len": 4096,
-            "lora_rank": 16,
-            "stack": "liger",
-            "sharding": "zero3",
-            "fsdp": True,
-        },
+        NEMO_LORA,
         4096,
         packing=True,
         gpus=8,
@@ -3184,14 +3152,7 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
             "lora",
             "h100-80gb",
             round(gpus * tgs),
-            {
-                "batch_size": 2,
-                "seq_len": 4096,
-                "lora_rank": 16,
-                "stack": "liger",
-                "sharding": "zero3",
-                "fsdp": True,
-            },
+            NEMO_LORA,
             4096,
             packing=True,
             gpus=gpus,
@@ -3302,8 +3263,9 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         )
         for nodes, tps in ((4, 10_938), (8, 10_753))
     ),
+    # The README's Q-LoRA cells, on its GPTQ Int4 checkpoints.
     *(
-        qwen_qlora(size, length, s)
+        qwen_lora(size, length, s, gptq=True)
         for size, length, s in (
             ("7B", 256, 3.0),
             ("7B", 2048, 7.0),

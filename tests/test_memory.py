@@ -340,17 +340,8 @@ def test_generate_holds_the_cache_of_every_completion_it_samples_at_once(run: Ru
 def test_generate_caches_an_fp32_models_keys_and_values_in_fp32(run: Runner) -> None:
     """A model trained in fp32 (--precision fp32: gpt-oss or Gemma 3 on a T4) samples in fp32: its
     cache takes twice the 16-bit bytes."""
-    args = (
-        "estimate",
-        "--objective",
-        "grpo",
-        "--model",
-        "qwen3-8b",
-        "--gpu",
-        "a100-80gb",
-        "--method",
-        "lora",
-    )
+    args = ("estimate", "--objective", "grpo", "--model", "qwen3-8b", "--gpu", "a100-80gb")
+    args += ("--method", "lora")
     fp32, bf16 = (
         ok(run(*args, "--seq-len", "8k", "--precision", p, "--json")).json()["breakdown"]["buffers_gb"]
         for p in ("fp32", "bf16")
