@@ -3763,7 +3763,7 @@ def test_ia3_of_an_encoder_peft_has_no_defaults_for_is_refused(run: Runner) -> N
 def test_a_bitsandbytes_optimizer_is_a_required_module() -> None:
     """8-bit AdamW is bitsandbytes': without it the script failed inside create_optimizer, after
     loading the model, instead of at its own early check (a review)."""
-    profile = {"gpu": "rtx-4090", "gpus": "4", "model": "qwen3-4b", "goal": "chat", "examples": "10k"}
+    profile = {"gpu": "rtx-4090", "gpus": "2", "model": "llama-3.2-3b", "goal": "chat", "examples": "10k"}
     rec = recommend(**profile, priority="quality")
     values = constants(render_recipe(CATALOG, rec, 1, "python"))
     assert values["OPTIM"] == "adamw_bnb_8bit"
@@ -4563,10 +4563,10 @@ def test_zero_3_across_nodes_names_hierarchical_partitioning(run: Runner, traine
     zero_hpz_partition_size, accelerate's DeepSpeed guide) and what it costs. Full fine-tuning's
     copy of the 141 GB of 16-bit weights over 8 GPUs (17.6 GB, with the allocator's slack) does
     not fit beside the Python recipe's states at 8k tokens: it shards flat and says what the other
-    would take; axolotl's, at 1k tokens, fits it."""
+    would take."""
     args = ("--gpu", "h100", "--gpus", "32", "--model", "llama-3.1-70b", "--goal", "chat")
     args += ("--data-kind", "demonstrations", "--examples", "100k", "--trainer", trainer, "--out", "-")
-    args += ("--seq-len", "8k" if trainer == "python" else "1k")
+    args += ("--seq-len", "8k") if trainer == "python" else ()
     text = ok(run("recipe", *args)).stdout
     said = " ".join(text.replace("#", " ").split())
     assert '"zero_hpz_partition_size": 8 in zero_optimization in' in said and where in said
@@ -4599,9 +4599,10 @@ def test_hierarchical_partitioning_is_written_where_it_fits(run: Runner, tmp_pat
     layered_gb, flat_gb, layered_h, flat_h = map(float, found.groups())
     assert layered_gb == pytest.approx(flat_gb + 141.1 / 8 * 1.05, abs=0.5)
     assert 3 * layered_h < flat_h
-    header = re.search(r"sft ([\d.]+) GB at batch", said)
-    assert header and float(header.group(1)) == pytest.approx(layered_gb, abs=0.05)
-    assert "(hierarchical: a second copy sharded within each node of 8)" in said
+    assert (
+        f"sft {layered_gb:.1f}" in said
+        and "(hierarchical: a second copy sharded within each node of 8)" in said
+    )
     assert f"Time and cost for these settings: about {layered_h:g} h" in said
     ok(run("recipe", *args, "--out", f"{tmp_path}/"))
     launcher = yaml.safe_load((tmp_path / "accelerate.yaml").read_text(encoding="utf-8"))
@@ -5178,12 +5179,11 @@ def test_full_dpo_drops_its_reference_copy_before_it_changes_the_optimizer(run: 
     """An expert's review: full-weight DPO that missed the margin got 8-bit AdamW, and the frozen
     reference copy (2 bytes a parameter, sharded) was never dropped, though TRL 1.2+ computes its
     log-probabilities before training without one (precompute_ref_log_probs=True, no ref_model).
-    Qwen2.5-14B on 4 H100s at 1,024 tokens now trains with AdamW, sized without the copy; the
-    Python recipe writes it and loads no reference; axolotl, which loads the copy whatever it is
-    told, is sized with it."""
+    Qwen2.5-14B on 4 H100s now trains with AdamW, sized without the copy; the Python recipe writes
+    it and loads no reference; axolotl, which loads the copy whatever it is told, is sized with it."""
     args = ("--gpu", "h100-80gb", "--gpus", "4", "--model", "qwen2.5-14b", "--goal", "chat")
     args += ("--data-kind", "preferences", "--model-variant", "instruct", "--examples", "20k")
-    args += ("--priority", "quality", "--seq-len", "1024")
+    args += ("--priority", "quality")
     ranked = ok(run("recommend", *args, "--json")).json()["recommendations"]
     full = next(p for p in ranked if p["method"] == "full-ft")
     assert full["variant"] is None and full["fit"] == "yes" and full["assumptions"]["reference_precomputed"]
@@ -5196,9 +5196,7 @@ def test_full_dpo_drops_its_reference_copy_before_it_changes_the_optimizer(run: 
     assert "REFERENCE_STAGES = ()" in script and "'precompute_ref_log_probs': True" in script
     axolotl = ok(run("recipe", *args, *plan, "--trainer", "axolotl")).stdout
     assert "precompute_ref_log_probs" not in axolotl.split("# Note:")[0]
-    flat = ok(
-        run("estimate", "--method", "full-ft", "--objective", "dpo", *args[:6], *args[-2:], "--json")
-    ).json()
+    flat = ok(run("estimate", "--method", "full-ft", "--objective", "dpo", *args[:6], "--json")).json()
     assert not flat["assumptions"]["reference_precomputed"] and flat["per_gpu_gb"] > full["memory_gb"] + 7
 
 

@@ -1020,7 +1020,7 @@ def test_a_variant_that_fits_on_fewer_gpus_is_timed_on_all_of_them(run: Runner) 
     # Quality or balanced, a later variant only where much faster (reviews: 8-bit AdamW on 4 RTX
     # 4090s for 7 minutes less; pure bf16 with torchao's optimizer on 8 A100s for 25 %); speed
     # takes the faster within the 5 % tie.
-    small = ("--gpu", "l40s", "--gpus", "4", "--model", "llama-3.2-3b", *args[6:-2])
+    small = ("--gpu", "rtx-4090", "--gpus", "4", "--model", "llama-3.2-3b", *args[6:-2])
     chosen = {
         priority: next(p for p in plans(run, *small, "--priority", priority) if p["method"] == "full-ft")
         for priority in ("quality", "balanced", "speed")
@@ -1154,7 +1154,7 @@ def test_a_plan_across_nodes_that_waits_on_the_links_says_so(run: Runner) -> Non
     assert not any("--packing" in n for n in packed if "spans" in n)
     # ZeRO-3 states that fit one node: hybrid sharding keeps the weight gathers inside it.
     longer = (*args[:6], "--seq-len", "16k", "--tokens-per-example", "2k", *args[10:])
-    sharded = ok(run(*BASE, *longer, "--gpus", "16", "--model", "qwen3-30b-a3b")).json()["notes"]
+    sharded = ok(run(*BASE, *longer, "--gpus", "16", "--model", "qwen2.5-32b")).json()["notes"]
     (note,) = [n for n in sharded if "spans 2 nodes" in n]
     assert "HYBRID_SHARD" in note
 

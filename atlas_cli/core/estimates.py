@@ -84,8 +84,7 @@ class EstimateSettings(NamedTuple):
     host_ram_gb: float | None = None
     # ZeRO-3 as PyTorch FSDP runs it (a layer's gather prefetched while the one before computes), not
     # as DeepSpeed does in every recipe ft-atlas writes (each module's hooks wait for its gather):
-    # the time model reads it (throughput.step.waits_for_collectives), and the memory model for
-    # what DeepSpeed keeps gathered (memory.parallel.DEEPSPEED_REUSE_DISTANCE).
+    # the time model reads it (throughput.step.waits_for_collectives), the memory model does not.
     fsdp: bool = False
     # GPUs one sequence is split over (DeepSpeed Ulysses sequence parallelism, with ZeRO-3 across
     # all of them); gpus / sequence_parallel sequences train side by side.

@@ -50,13 +50,6 @@ GATHERED_LAYERS = 2  # FSDP limit_all_gathers: the current layer and the prefetc
 # GPU for gpt-oss-20b's 0.87B-parameter layers. DeepSpeed ZeRO-3 streams gradients into reduce
 # buckets instead: for it this is an upper bound (its measured rows here stay within 0.94-1.04).
 GRADIENT_LAYERS = 3
-# DeepSpeed ZeRO-3 as the recipes configure it (recipes.launchers: stage3_max_reuse_distance 1e9)
-# does not release a module used again within that many parameters of the trace
-# (deepspeed/runtime/zero/partitioned_param_coordinator.py, __params_to_release). The last layers
-# of the forward are used again by the backward (or its recomputation) after the layers between
-# run twice, once each way: those within half the distance stay gathered, ~0.5e9 parameters beyond
-# the two layers in flight (ms-swift's ZeRO-3 rows of Qwen2.5-7B LoRA and Qwen3-8B: 0.66x, 0.71x).
-DEEPSPEED_REUSE_DISTANCE = 1e9
 DDP_BUCKET_BYTES = 2 * 25 * 2**20  # two 25 MB gradient buckets in flight
 HOST_BUFFER_FACTOR = 1.5  # DeepSpeed's additional_buffer_factor for CPU-side states
 # ZeRO-2's optimizer step: this GPU's 16-bit gradients flattened (2) and cast to fp32 (4) per
@@ -177,14 +170,7 @@ def _strategy_buffers(
     # Offloaded, each layer's shard is first copied to the GPU, then gathered (torch FSDP's
     # FlatParamHandle.pre_unshard: flat_param_to(device) makes a new tensor before the all-gather).
     staged = GATHERED_LAYERS * layer / s.gpus if s.offload == "params" else 0.0
-    kept = 0.0
-    if not (s.fsdp or s.sharded_loading) and model != "qlora":  # DeepSpeed, its 16-bit modules
-        # Bounded by the layers' other GPUs' shares: never more than the whole model in all.
-        rest = (shape.params - shape.embedding_params) * (
-            1 - 1 / s.gpus
-        ) - GATHERED_LAYERS * states.largest_layer
-        kept = max(0.0, min(rest, DEEPSPEED_REUSE_DISTANCE / 2)) * weight_bytes(s.precision)
-    return bucket + GATHERED_LAYERS * layer + kept + staged + GRADIENT_LAYERS * trained_layer + resident_root
+    return bucket + GATHERED_LAYERS * layer + staged + GRADIENT_LAYERS * trained_layer + resident_root
 
 
 def _dequantized(shape: Shape, model: str, s: EstimateSettings) -> float:
