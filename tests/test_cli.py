@@ -12,11 +12,13 @@ meet yet; fix them, then drop the marker.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -846,6 +848,23 @@ def test_a_repeated_gpu_is_named_by_the_kb_given_after_the_command(run: Runner, 
     gpus.write_text(gpus.read_text().replace('aliases: ["4090", ', 'aliases: ["lab card", "4090", ', 1))
     result = ok(run("recommend", "--gpu", "lab card", "--gpu", "4090", "--kb", str(kb), "--json"))
     assert "--gpu lab card --gpus 2" in result.stderr and "least memory" not in result.stderr
+
+
+def test_a_repeated_gpu_leaves_a_piped_kb_to_the_command(run: Runner, tmp_path: Path) -> None:
+    """A diff review: the repeated --gpu check read a --kb pipe first, and the command then read it
+    empty ("nothing was written to it") instead of the YAML sent."""
+    pipe = tmp_path / "kb.yaml"
+    os.mkfifo(pipe)
+
+    def send() -> None:
+        with pipe.open("w", encoding="utf-8") as writer:
+            writer.write("gpus: [\n")
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    result = run("recommend", "--gpu", "4090", "--gpu", "3090", "--kb", str(pipe), "--json")
+    sender.join(timeout=10)
+    assert result.exit_code == 3 and "YAML syntax" in result.stderr, result.stderr
 
 
 def test_estimate_names_a_repeated_method(run: Runner) -> None:

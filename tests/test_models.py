@@ -644,13 +644,15 @@ def test_a_count_outside_the_schemas_bounds_is_refused_not_shown(size: int, laye
 def test_a_hosted_model_named_without_api_access_says_how_to_use_it(run: Runner, name: str) -> None:
     """--model gpt-4o answered "did you mean gpt2, gpt2-large?" (a newcomer's review): a model
     only a provider serves is said to be one, with the flag that plans for it."""
-    result = fails(run("recommend", "--model", name), 2, "names a model served only by", "--model-access api")
+    result = fails(
+        run("recommend", "--model", name), 2, "names a model served only through", "--model-access api"
+    )
     assert "did you mean" not in result.stderr
     # estimate takes no --model-access: the way out names the command that does (a newcomer's review)
     fails(
         run("estimate", "--model", name, "--gpu", "rtx-4090"),
         2,
-        "names a model served only by",
+        "names a model served only through",
         "ft-atlas recommend",
     )
 
@@ -664,7 +666,7 @@ def test_an_open_weight_family_a_provider_also_serves_is_completed(
     """An attacker's review: --model gpt-oss and --model mistral were told the model is only an
     API's, while the catalog holds their open weights; recommend now completes the name as ask does."""
     result = fails(run("recommend", "--model", name), 2, "did you mean", meant)
-    assert "names a model served only by" not in result.stderr
+    assert "names a model served only through" not in result.stderr
 
 
 def test_popular_small_and_mid_models_resolve_offline(run: Runner) -> None:

@@ -1010,6 +1010,8 @@ def test_a_goal_said_in_russian_words_is_read(catalog: Catalog, typed: str, goal
         ("extract fields from scanned invoice images", True),
         ("описывать фото товаров", True),
         ("a chatbot for our support tickets", False),
+        ("explain photosynthesis to students", False),  # a diff review: read as photos
+        ("a Scandinavian customer support chatbot", False),
     ],
 )
 def test_a_goal_about_images_hears_that_only_text_is_planned(

@@ -253,17 +253,31 @@ def test_recipe_trains_on_the_cpu(
 
 
 def test_sft_says_how_many_examples_reach_the_length_and_are_cut(
-    models: dict[str, str], data: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    models: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """An expert's review: TRL truncated every reasoning trace at max_length without a word."""
+    """An expert's review: TRL truncated every reasoning trace at max_length without a word. Counted
+    over the rows TRL keeps (a diff review: those it drops, their prompt filling the length, were
+    counted as cut), and from each example's length in a packed row."""
     this = case("lora-sft-decoder")
     recipe = load_recipe(this, tmp_path)
-    args = [*recipe_args(recipe, this, models, data), "--output-dir", str(tmp_path / "out")]
-    recipe["main"]([*args, "--max-steps", "1", "--max-length", "14"])
+    long_prompt = {"prompt": "what is the sky " * 12, "completion": "blue"}
+    short = {"prompt": "sky", "completion": "the sky is blue and the grass is green " * 3}
+    rows = _write(tmp_path / "mixed.jsonl", [long_prompt] * 30 + [short] * 10)
+    args = ["--model", models["decoder"], "--dataset", rows, "--max-steps", "1", "--max-length", "20"]
+    recipe["main"]([*args, "--output-dir", str(tmp_path / "out")])
     said = capsys.readouterr().err
-    assert f"sft: {ROWS} of {ROWS} examples reach --max-length 14 and are cut there" in said
-    recipe["main"]([*args, "--max-steps", "1", "--max-length", "256", "--output-dir", str(tmp_path / "long")])
-    assert "are cut there" not in capsys.readouterr().err
+    assert "sft: 10 of 10 examples reach --max-length 20, cut there if longer" in said
+    assert "sft: 30 of 40 examples were left out: cut at --max-length 20" in said
+    recipe["main"]([*args[:-1], "256", "--output-dir", str(tmp_path / "long")])
+    assert "--max-length 256" not in capsys.readouterr().err
+    profile = {"gpu": "a100-80gb", "model": "llama-3.2-1b", "goal": "chat", "data_kind": "demonstrations"}
+    packed = recommend(**profile, packing="true")
+    script = tmp_path / "packed.py"
+    script.write_text(render(Case("packed", packed, rank_of(packed, "lora")), "python"), encoding="utf-8")
+    runpy.run_path(str(script), run_name="ft_atlas_recipe")["main"](
+        [*args, "--output-dir", str(tmp_path / "p")]
+    )
+    assert "sft: 40 of 40 examples reach --max-length 20, cut there if longer" in capsys.readouterr().err
 
 
 # The embeddings classifier trains no language model: its own run test below covers it.

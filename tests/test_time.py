@@ -23,7 +23,7 @@ from atlas_cli.core.plans import hours_text
 from atlas_cli.core.profile import FIELDS_BY_NAME, build_profile
 from atlas_cli.core.resolve import resolve_hardware, resolve_model
 from atlas_cli.core.shapes import Shape
-from atlas_cli.core.throughput.flops import attention_flops, matmul_params, token_flops
+from atlas_cli.core.throughput.flops import attention_flops, inference_flops, matmul_params, token_flops
 from atlas_cli.core.throughput.step import (
     BANDWIDTH_EFFICIENCY,
     EVERY_TOKEN_EXPERTS_RATE,
@@ -474,6 +474,16 @@ def test_generate_samples_an_fp32_model_at_fp32_widths(catalog: Catalog) -> None
 
     assert per_token("fp32") > 1.8 * per_token("bf16")
     assert per_token("fp32", vllm=True) == pytest.approx(per_token("bf16", vllm=True))
+
+
+def test_an_fp32_model_prefills_its_experts_at_the_dense_rate(catalog: Catalog) -> None:
+    """A diff review: sampling an fp32 gpt-oss on a T4's CUDA cores still charged the 16-bit expert
+    loop's slowdown, which training there waives (expert_slowdown's cuda_cores)."""
+    w = work(catalog, "qlora", "gpt-oss-20b", precision="fp32", stack="unsloth")
+    sampling = w._replace(settings=w.settings._replace(objective=OBJECTIVES["grpo"]))
+    t4 = Device(65.0, 320.0, 16.0, "PCIe", architecture="Turing", fp32_tflops=8.1)
+    dense = 8 * 1024 * inference_flops(w.shape, 1024) / (8.1e12 * STACK_EFFICIENCY["unsloth"])
+    assert decode_seconds(sampling, t4, 8, 1024, 0) == pytest.approx(dense)
 
 
 def test_a_split_sequence_shares_its_tokens_and_pays_all_to_alls(catalog: Catalog) -> None:
@@ -1614,6 +1624,8 @@ def test_sft_on_reasoning_traces_at_the_default_lengths_says_they_are_cut(run: R
     assert len(said) == 1 and "2048-token sequences" in said[0] and "~512-token examples" in said[0]
     for length in (("--seq-len", "16k"), ("--tokens-per-example", "6000")):
         assert not any(n.startswith("Reasoning traces") for n in ok(run(*traces, *length)).json()["notes"])
+    encoder = ok(run(*traces[:4], "bert-base", *traces[5:])).json()["notes"]  # a diff review
+    assert not any(n.startswith("Reasoning traces") for n in encoder)
     for other in (("--goal", "chat"), ("--data-kind", "reward-function")):
         changed = (*traces[:6], *other[1:], *traces[7:]) if other[0] == "--goal" else (*profile, *other)
         assert not any(n.startswith("Reasoning traces") for n in ok(run(*changed)).json()["notes"])

@@ -259,7 +259,10 @@ def _card_of(gpu: str, kb: str | None) -> str | None:
     from atlas_cli.kb.files import given_kb_path
 
     try:
-        return state.catalog(None if kb is None else given_kb_path(kb)).gpu(gpu).id
+        path = None if kb is None else given_kb_path(kb)
+        if path is not None and not (path.is_file() or path.is_dir()):
+            return None  # a pipe (--kb <(...)) is the command's to read, once (a diff review)
+        return state.catalog(path).gpu(gpu).id
     except AtlasError:
         return None
 

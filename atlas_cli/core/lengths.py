@@ -93,7 +93,8 @@ def length_notes(
         )
     if limit is not None:
         notes += _classifier_not_packed(profile) if classifier else _not_packed(profile, objectives)
-        notes += _reasoning_traces(profile, limit, objectives)
+        if not classifier and info.sized.architecture == "decoder":  # an encoder generates no trace
+            notes += _reasoning_traces(profile, limit, objectives)
     if tokens and limit and tokens > limit and not wrapped:
         notes.append(
             nt(

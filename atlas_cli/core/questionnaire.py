@@ -60,6 +60,7 @@ from atlas_cli.kb.vocabulary import (
     BACK_WORDS,
     DONT_KNOW_WORDS,
     HELP_WORDS,
+    IMAGE_STEMS,
     IMAGE_WORDS,
     NO_GPU_PHRASE,
     NO_WORDS,
@@ -963,7 +964,8 @@ def _yes_no(text: str) -> bool:
 
 def _says_images(text: str) -> bool:
     """Whether an answer speaks of images (IMAGE_WORDS), in either language."""
-    return any(word.startswith(IMAGE_WORDS) for word in re.findall(r"\w+", text.casefold()))
+    words = re.findall(r"\w+", text.casefold())
+    return any(word in IMAGE_WORDS or word.startswith(IMAGE_STEMS) for word in words)
 
 
 def pick_choice(spec: ProfileField, text: str) -> str:

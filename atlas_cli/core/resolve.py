@@ -846,7 +846,7 @@ def _open_model(catalog: Catalog, model: str) -> FoundModel:
             raise
         raise UsageError(
             t(
-                "'{model}' names a model served only by {provider}: without its weights nothing "
+                "'{model}' names a model served only through {provider}: without its weights nothing "
                 "here can be sized or trained. Use `ft-atlas recommend --model-access api --model {model}` "
                 "for prompting, retrieval and the provider's own tuning; with the weights of an open model, "
                 "give its catalog id (ft-atlas models), Hub id or config.json.",

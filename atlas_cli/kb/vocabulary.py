@@ -602,12 +602,24 @@ DONT_KNOW_WORDS: Final = frozenset(
     | {"незнаю", "неуверен", "неуверена", "понятиянеимею", "хз", "поумолчанию", "пропустить", "неизвестно"}
 )
 HELP_WORDS: Final = frozenset({"?", "help", "помощь", "справка"})
-# Beginnings of words that say a goal or the data are images (ask says that only text training is
-# planned): "scanned invoice images", "фото товаров", "скриншоты".
-IMAGE_WORDS: Final = (
-    "image", "photo", "picture", "scan", "screenshot",
-    "изображен", "картин", "фото", "скан", "скриншот", "снимк",
-)  # fmt: skip
+# Words that say a goal or the data are images (ask says that only text training is planned):
+# "scanned invoice images", "фото товаров", "скриншоты". Whole words, and the beginnings of words
+# no other word shares: a prefix "photo" or "scan" read "photosynthesis" and "Scandinavian" (a
+# diff review).
+IMAGE_WORDS: Final = frozenset({
+    "image", "images", "photo", "photos", "picture", "pictures", "scan", "scans", "scanned",
+    "screenshot", "screenshots", "фото", "скан", "сканы", "сканов", "снимок",
+})  # fmt: skip
+IMAGE_STEMS: Final = (
+    "photograph",
+    "изображен",
+    "картинк",
+    "фотограф",
+    "отсканир",
+    "сканирован",
+    "скриншот",
+    "снимк",
+)
 BACK_WORDS: Final = frozenset({"<", "back", "назад"})
 
 

@@ -551,7 +551,7 @@ def generate_width(precision: str) -> float:
     """Bytes per weight and cached value transformers' generate reads: the model's own dtype, 32
     bits when it trains in fp32 (a T4 training gpt-oss or Gemma 3: Unsloth's gpt-oss GRPO there
     samples in float32), else 16 (vLLM serves 16 bits whatever the training precision)."""
-    return weight_bytes(precision) if precision == "fp32" else 2.0
+    return 4.0 if precision == "fp32" else 2.0
 
 
 def _sampling_cache(shape: Shape, s: EstimateSettings, paged: bool) -> float:

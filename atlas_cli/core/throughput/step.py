@@ -651,15 +651,17 @@ def decode_seconds(work: Work, device: Device, sequences: float, prompt: float, 
     span = vllm_tensor_parallel(work.model, shape, s) if vllm else 1
     # vLLM reads 16-bit weights (or the dequantised 4-bit base) whatever the training precision;
     # generate reads the model as it trains, 32 bits in fp32 (generate_width).
-    precision = s.precision if not vllm and generate_width(s.precision) > 2 else "bf16"
+    precision = "fp32" if not vllm and s.precision == "fp32" else "bf16"
     sampled = work._replace(settings=s._replace(precision=precision))
     weights = _read_weights_bytes(sampled, sequences * span) / span
     cache = kv_cache_bytes(shape, prompt + completion / 2, sequences, generate_width(precision))
     gpu = (weights + cache) / (device.bandwidth_gbs * 1e9 * DECODE_EFFICIENCY[vllm])
     cpu = 0.0 if vllm else _decode_dispatch_seconds(work, device, sequences)
-    # An fp32 model prefills on the CUDA cores, as it trains (micro_step).
-    if precision == "fp32" and device.fp32_tflops is not None:
-        sustained = device.fp32_tflops * 1e12 * STACK_EFFICIENCY[s.stack]
+    # An fp32 model runs on the CUDA cores, as it trains (micro_step), its experts' small matmuls
+    # at the dense rate.
+    fp32_tflops = device.fp32_tflops if precision == "fp32" else None
+    if fp32_tflops is not None:
+        sustained = fp32_tflops * 1e12 * STACK_EFFICIENCY[s.stack]
     else:
         sustained = device.tflops * 1e12 * efficiency(s.stack, device)
     # vLLM routes tokens in its own fused MoE kernel (Llama 4's top-1 too), whatever loop or
@@ -667,7 +669,7 @@ def decode_seconds(work: Work, device: Device, sequences: float, prompt: float, 
     if vllm:
         slowdown = GROUPED_EXPERTS_SLOWDOWN if shape.experts else 0.0
     else:
-        slowdown = expert_slowdown(shape, s.stack, device)
+        slowdown = expert_slowdown(shape, s.stack, device, cuda_cores=fp32_tflops is not None)
     routed = 2 * routed_params(shape) * slowdown
     executed = inference_flops(shape, prompt) + routed
     prefill = sequences * prompt * executed / sustained

@@ -624,16 +624,16 @@ def _python_imports(recipe: Recipe) -> str:
         "from pathlib import Path",
         "from typing import Any",
         "",
-        *(["import pyarrow.compute"] if _counts_cut_rows(recipe) else []),
+        *(["import pyarrow.compute"] if _language_model_sft(recipe) else []),
         "import torch",
         *(_from_import(module, sorted(names[module])) for module in sorted(names)),
     ]
     return "\n".join(lines) + "\n"
 
 
-def _counts_cut_rows(recipe: Recipe) -> bool:
-    """A supervised language-model stage, whose examples TRL cuts at max_length without a word
-    (training.REPORT_CUT says how many)."""
+def _language_model_sft(recipe: Recipe) -> bool:
+    """A supervised language-model stage (not a classifier's): its conversations train on the
+    answers, and the examples TRL cuts at max_length are counted (training.REPORT_CUT)."""
     return not recipe.classifier and "sft" in recipe.stages
 
 
@@ -1462,7 +1462,7 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
     _training_notes(recipe)
     classifier = recipe.classifier
     online = _online(recipe)
-    sft = not classifier and "sft" in recipe.stages
+    sft = _language_model_sft(recipe)
     evaluated = bool(_evaluated_stages(recipe))
     adalora = recipe.memory_model == "adalora"
     kto = not classifier and "kto" in recipe.stages

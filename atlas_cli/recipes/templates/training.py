@@ -486,20 +486,31 @@ def training_arguments(args: argparse.Namespace, stage: str) -> dict[str, Any]:
 '''
 
 REPORT_CUT = '''
-def report_cut(trainer: Trainer, stage: str) -> None:
-    """Say how many examples reached max_length: TRL cuts them there without a word (an expert's
-    review: reasoning traces lost their final answers), and drops those left with no answer at all.
-    Packed rows are cut too, but no longer tell where their examples ended."""
-    limit, rows = getattr(trainer.args, "max_length", None), trainer.train_dataset
-    if not limit or trainer.args.packing or "input_ids" not in rows.column_names:
+def report_cut(trainer: Trainer, stage: str, given: int) -> None:
+    """Say how many of the `given` examples reach max_length: TRL cuts them there without a word
+    (an expert's review: reasoning traces lost their final answers), and leaves out those the cut
+    left with nothing to learn. Counted over the rows TRL kept (its filter only hides the others);
+    a packed row keeps each example's length (seq_lengths)."""
+    limit = getattr(trainer.args, "max_length", None)
+    table = trainer.train_dataset.with_format("arrow")[:] if limit else None
+    if table is not None and "seq_lengths" in table.column_names:
+        lengths = pyarrow.compute.list_flatten(table["seq_lengths"])
+    elif table is not None and "input_ids" in table.column_names:
+        lengths = pyarrow.compute.list_value_length(table["input_ids"])
+    else:
         return
-    lengths = pyarrow.compute.list_value_length(rows.data.column("input_ids"))
     cut = pyarrow.compute.sum(pyarrow.compute.greater_equal(lengths, limit)).as_py() or 0
     if cut:
         print(
-            f"{stage}: {cut} of {len(rows)} examples reach --max-length {limit} and are cut there; the "
-            "rest of each is not trained on (a reasoning trace loses its answer). Raise --max-length "
+            f"{stage}: {cut} of {len(lengths)} examples reach --max-length {limit}, cut there if longer: "
+            "the rest of each is not trained on (a reasoning trace loses its answer). Raise --max-length "
             "after checking that it fits: ft-atlas estimate --seq-len N",
+            file=sys.stderr,
+        )
+    if given > len(lengths):
+        print(
+            f"{stage}: {given - len(lengths)} of {given} examples were left out: cut at --max-length "
+            f"{limit}, nothing of their answer was left to train on",
             file=sys.stderr,
         )
 '''
@@ -705,7 +716,7 @@ def balanced_kto_weights(rows: Dataset, settings: dict[str, Any]) -> dict[str, f
 PLAIN_PROMPTS = "\n    warn_plain_prompts(rows, stage)"
 STAGE_REPORT_CUT = """
     if stage == "sft":
-        report_cut(trainer, stage)"""
+        report_cut(trainer, stage, len(rows))"""
 # Offline stages hold rows out to evaluate on (online RL scores its own generations).
 STAGE_HELD_OUT = """
     evaluation = None
