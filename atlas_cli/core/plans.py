@@ -212,7 +212,7 @@ class Plan(NamedTuple):
         e = self.estimate
         if e is None or not e.shape.experts or e.settings.lora_experts:
             return False
-        return MEMORY_MODELS[e.memory_model].family in ("lora", "adalora")
+        return MEMORY_MODELS[e.memory_model].low_rank
 
     def to_fit(self) -> list[Change]:
         """For a plan that does not fit within the margin: the smallest changes that would."""

@@ -538,7 +538,7 @@ def _ignored_options(options: EstimateOptions, memory_model: str | None, gpus: i
                 method=options.method,
             )
         )
-    if options.lora_dropout and info.family not in ("lora", "adalora"):
+    if options.lora_dropout and not info.low_rank:
         ignored.append(t("--lora-dropout: {method} has no LoRA adapters: ignored", method=options.method))
     if options.optimizer_in_backward and not holds_whole_gradient(memory_model):
         ignored.append(

@@ -118,6 +118,12 @@ class MemoryModelInfo(NamedTuple):
     # The rule unsloth-trains-lora-and-full-weights leaves the others out under that stack.
     on_unsloth: bool = False
 
+    @property
+    def low_rank(self) -> bool:
+        """Low-rank adapters on linear layers (LoRA, QLoRA, DoRA, AdaLoRA): a rank, a dropout, and
+        modules PEFT wraps."""
+        return self.family in ("lora", "adalora")
+
 
 # Each name is one way of training that the memory estimator (core/memory/) sizes; a method in the
 # KB names the one it follows.

@@ -83,7 +83,7 @@ def _conditions(e: Estimate) -> str:
         )
     if s.offload != "none":
         details += t(", {what} offloaded to the CPU", what=s.offload)
-    if MEMORY_MODELS[e.memory_model].family in ("lora", "adalora"):
+    if MEMORY_MODELS[e.memory_model].low_rank:
         details += t(", rank {rank}", rank=s.lora_rank)
     return details
 

@@ -461,7 +461,7 @@ def _lora_dropout_bytes(model: str, shape: Shape, s: EstimateSettings, tokens: f
     saves the input the layer holds anyway. Kept inside each decoder layer: under checkpointing
     only the recomputed layer holds them. PEFT refuses dropout on routed experts (ParamWrapper),
     so only the linear layers count."""
-    if not s.lora_dropout or MEMORY_MODELS[model].family not in ("lora", "adalora"):
+    if not s.lora_dropout or not MEMORY_MODELS[model].low_rank:
         return 0.0
     inputs = sum(m.d_in * m.count for m in shape.targets(s.lora_targets))
     kept = inputs / shape.layers if s.gradient_checkpointing else inputs

@@ -512,7 +512,7 @@ def _launch_seconds(work: Work, extra_forwards: int = 0) -> float:
 def _adapted_per_layer(work: Work) -> float:
     """The LoRA modules of a layer, on average: each adds its own operators to every pass."""
     s, shape = work.settings, work.shape
-    if MEMORY_MODELS[work.model].family not in ("lora", "adalora"):
+    if not MEMORY_MODELS[work.model].low_rank:
         return 0.0
     # PEFT wraps a layer's fused expert parameter once (ParamWrapper), whatever its experts.
     targets = shape.targets(s.lora_targets, s.lora_experts)
