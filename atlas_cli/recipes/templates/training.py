@@ -492,10 +492,12 @@ def report_cut(trainer: Trainer, stage: str, given: int) -> None:
     left with nothing to learn. Counted over the rows TRL kept (its filter only hides the others);
     a packed row keeps each example's length (seq_lengths)."""
     limit = getattr(trainer.args, "max_length", None)
-    table = trainer.train_dataset.with_format("arrow")[:] if limit else None
-    if table is not None and "seq_lengths" in table.column_names:
+    if not limit:
+        return
+    table = trainer.train_dataset.with_format("arrow")[:]
+    if "seq_lengths" in table.column_names:
         lengths = pyarrow.compute.list_flatten(table["seq_lengths"])
-    elif table is not None and "input_ids" in table.column_names:
+    elif "input_ids" in table.column_names:
         lengths = pyarrow.compute.list_value_length(table["input_ids"])
     else:
         return
