@@ -1195,8 +1195,9 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         },
         gpu="h100-80gb",
         public=True,
-        note="estimated with LoRA on every linear layer, where the config names three linear-attention "
-        "projections: the adapters are a fraction of a GB either way",
+        note="estimated with LoRA on the attention layers (as for every Qwen3-Next plan: PEFT reads "
+        "all-linear as its experts), where the config names three linear-attention projections: the "
+        "adapters are a fraction of a GB either way",
     ),
     MemoryRow(
         "axolotl-ai-cloud/axolotl@067b021c examples/gemma4/README.md ('31B Dense QLoRA (1x80GB @ ~25.2 "

@@ -1201,13 +1201,18 @@ def test_lora_on_a_mixture_of_experts_promises_full_quality_only_when_it_adapts_
     assert "lora-practical-default" in dense.rules
 
 
-def test_lora_on_a_mixture_of_experts_says_in_its_name_that_the_experts_stay_frozen(engine: Engine) -> None:
+def test_lora_on_a_mixture_of_experts_says_in_its_name_what_stays_frozen(engine: Engine) -> None:
     """An expert's review: the table's 'LoRA (SFT)' on Qwen3-30B-A3B adapted the attention only,
-    under the name of the LoRA practitioners run with the experts adapted."""
+    under the name of the LoRA practitioners run with the experts adapted. Llama 4's all-linear
+    adapts its shared experts too; Qwen3-MoE's, which PEFT would read as the experts, only the
+    attention, as the recipe names it, and its estimate and JSON say so."""
     profile = {"gpu": "h100-80gb", "model": "qwen3-30b-a3b", "goal": "chat", "data_kind": "demonstrations"}
-    labels = {p.method: p.label for p in recommend(engine, **profile).plans}
-    assert labels["lora"] == "LoRA, routed experts frozen (SFT)"
-    assert labels["dora"] == "DoRA, routed experts frozen (SFT)"
+    plans = {p.method: p for p in recommend(engine, **profile).plans}
+    assert plans["lora"].label == "LoRA, attention only (SFT)"
+    assert plans["dora"].label == "DoRA, attention only (SFT)"
+    assert plans["lora"].estimate is not None and plans["lora"].estimate.settings.lora_targets == "attention"
+    scout = recommend(engine, **{**profile, "model": "llama-4-scout", "gpus": "4"})
+    assert {p.method: p.label for p in scout.plans}["lora"] == "LoRA, routed experts frozen (SFT)"
     adapted = recommend(engine, **profile, gpus="2", lora_experts="true")
     assert "frozen" not in next(p for p in adapted.plans if p.method == "lora").label
     dense = recommend(engine, **{**profile, "model": "qwen3-8b"})

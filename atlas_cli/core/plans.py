@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from atlas_cli.core.estimates import Estimate, Fit, loads_quantized_shards
 from atlas_cli.core.memory.estimate import default_checkpointing
@@ -200,19 +200,26 @@ class Plan(NamedTuple):
         name, variant = translated(self.name), translated(self.variant) if self.variant else ""
         # "GaLore — GaLore (8-bit, layer-wise)" said the name twice (a newcomer's review).
         name = variant if variant.startswith(name) else f"{name} — {variant}" if variant else name
-        if self.experts_frozen:
+        frozen = self.experts_frozen
+        if frozen == "experts":
             name = t("{name}, routed experts frozen", name=name)
+        elif frozen == "all but attention":
+            name = t("{name}, attention only", name=name)
         return f"{name} ({self.stages_text()})" if self.pipeline else name
 
     @property
-    def experts_frozen(self) -> bool:
-        """A LoRA-family plan on a mixture of experts that leaves its routed experts untrained, as
-        the recipes do unless --lora-experts (rule lora-all-linear-skips-fused-experts): said in its
-        name, since LoRA that adapts them trains better and costs more (an expert's review)."""
+    def experts_frozen(self) -> Literal["experts", "all but attention"] | None:
+        """What a LoRA-family plan on a mixture of experts leaves untrained, said in its name, since
+        LoRA that adapts the experts trains better and costs more (an expert's review): its routed
+        experts, as the recipes do unless --lora-experts (rule lora-all-linear-skips-fused-experts),
+        or everything but the attention, where PEFT would read all-linear as the experts
+        (core/resolve.py settings_for)."""
         e = self.estimate
         if e is None or not e.shape.experts or e.settings.lora_experts:
-            return False
-        return MEMORY_MODELS[e.memory_model].low_rank
+            return None
+        if not MEMORY_MODELS[e.memory_model].low_rank:
+            return None
+        return "all but attention" if e.settings.lora_targets == "attention" else "experts"
 
     def to_fit(self) -> list[Change]:
         """For a plan that does not fit within the margin: the smallest changes that would."""

@@ -151,6 +151,9 @@ class ModelInfo(NamedTuple):
     # The decoder layer FSDP wraps where a trainer loads the model's 4-bit base shard by shard
     # (families.yaml fsdp_qlora_layer); None: none documents it for this model.
     fsdp_qlora_layer: str | None = None
+    # PEFT on transformers 5 reads "all-linear" as the family's fused routed experts and router
+    # (families.yaml peft_remaps_experts): LoRA names the attention instead (settings_for).
+    peft_remaps_experts: bool = False
 
     @property
     def api_name(self) -> str | None:
@@ -761,6 +764,13 @@ def fsdp_qlora_layer(catalog: Catalog, model: LlmModel) -> str | None:
     return None if family is None else family.fsdp_qlora_layer
 
 
+def peft_remaps_experts(catalog: Catalog, model: LlmModel) -> bool:
+    """Whether PEFT turns "all-linear" into the model's routed experts (families.yaml
+    peft_remaps_experts, looked up by its text model's type, as transformers converts it)."""
+    family = catalog.model_families.get(model.family)
+    return family is not None and family.peft_remaps_experts
+
+
 def resolve_model(
     catalog: Catalog, model: str | None, size_b: float | None, *, api: bool = False
 ) -> ModelInfo:
@@ -812,6 +822,7 @@ def resolve_model(
             notes=_with_vision(found.notes, m),
             warnings=found.warnings,
             fsdp_qlora_layer=fsdp_qlora_layer(catalog, m),
+            peft_remaps_experts=peft_remaps_experts(catalog, m),
         )
     bare = bare_model((size_b if size_b is not None else DEFAULT_MODEL_SIZE_B) * 1e9)
     return ModelInfo(None, bare.name, shape_of(bare), describe(bare), "bare size", bare.source, spec=bare)
@@ -1212,6 +1223,10 @@ def settings_for(
         )
         batch_size = least
     length = seq_len if seq_len is not None else usual_seq_len(info, objective)
+    if lora_targets == "all-linear" and info.peft_remaps_experts and stack != "mlx":
+        # As the recipes write it (recipes/settings.py _attention_of_a_mixture): all-linear would
+        # adapt the routed experts and router, ~75x the adapter, through PEFT's remapping.
+        lora_targets = "attention"
     settings = EstimateSettings(
         objective=objective,
         seq_len=length,

@@ -149,7 +149,6 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         quantized_experts=recipe.quantized_experts,
         kbit_upcast=recipe.kbit_upcast,
         lora_experts=estimate.settings.lora_experts or recipe.lora_experts,
-        lora_targets=recipe.lora_targets or estimate.settings.lora_targets,
         # The plan was sized as a classifier where the Python recipe trains one; the other
         # trainers train the labels as text, with the language model's logits.
         classifier_head=recipe.classifier and recipe.architecture == "decoder",

@@ -247,7 +247,6 @@ class Recipe:
     # does by default (mlx-lm's LoRASwitchLinear), and the recipe's estimate counts them.
     lora_experts: bool = False
     one_packed_row: bool = False  # the trainer takes one packed row per device (TrainerFormat's)
-    lora_targets: str | None = None  # the estimator's LoRA scope where the recipe narrows the plan's
     kbit_upcast: bool = True  # the trainer upcasts a QLoRA base's unquantized weights (TrainerFormat's)
     peft: bool = True  # the trainer adapts with PEFT (TrainerFormat's)
     packs_apart: bool = False  # the trainer keeps every packed stage's examples apart (TrainerFormat's)
@@ -1334,22 +1333,22 @@ def _token_types(catalog: Catalog, recipe: Recipe) -> None:
     recipe.set("token_types", Setting(family.training_token_types, source))
 
 
-def _attention_of_a_mixture(catalog: Catalog, recipe: Recipe) -> None:
+def _attention_of_a_mixture(recipe: Recipe) -> None:
     """LoRA on a mixture of experts of a family whose experts transformers 5 fuses (its
-    data/families.yaml entry's peft_remaps_experts) adapts its attention, named: on
-    transformers 5 PEFT reads "all-linear", and any MLP projection name (gate_proj, down_proj,
-    Mixtral's w1-w3), as the routed experts and router they were in transformers 4 and adapts
-    those (peft@5d602fd utils/transformers_weight_conversion.py, _resolve_string_target_modules
-    and _convert_peft_config_moe: for Qwen3-30B-A3B ~1 billion trainable parameters, 75x the
-    adapter sized; with --lora-experts, the router as well). A shared expert's MLP names would do
-    the same, so it is left out as well; --lora-experts names the experts (target_parameters)."""
+    data/families.yaml entry's peft_remaps_experts, which the plan's estimate already narrowed to
+    the attention: core/resolve.py settings_for) adapts its attention, named: on transformers 5
+    PEFT reads "all-linear", and any MLP projection name (gate_proj, down_proj, Mixtral's w1-w3),
+    as the routed experts and router they were in transformers 4 and adapts those
+    (peft@5d602fd utils/transformers_weight_conversion.py, _resolve_string_target_modules and
+    _convert_peft_config_moe: for Qwen3-30B-A3B ~1 billion trainable parameters, 75x the adapter
+    sized; with --lora-experts, the router as well). A shared expert's MLP names would do the
+    same, so it is left out as well; --lora-experts names the experts (target_parameters)."""
     estimate = recipe.plan.estimate
     if estimate is None or not estimate.shape.expert_params or not recipe.peft:
         return  # mlx-lm keys its layers by their path in a block, and adapts its experts itself
     if not recipe.has("lora.targets") or recipe.value("lora.targets") != "all-linear":
         return
-    family = catalog.model_families.get(recipe.model.family) if recipe.model is not None else None
-    if family is None or not family.peft_remaps_experts:
+    if estimate.settings.lora_targets != "attention":
         # Every linear layer the estimate counts, by name: all-linear would adapt any router that
         # is an nn.Linear (transformers' Llama4Router), which the estimate leaves frozen, as
         # axolotl's Llama 4 examples do (examples/llama-4: attention and shared-expert projections).
@@ -1366,7 +1365,6 @@ def _attention_of_a_mixture(catalog: Catalog, recipe: Recipe) -> None:
         "experts into its routed experts and router (peft utils/transformers_weight_conversion.py)"
     )
     recipe.set("lora.targets", Setting(names, source))
-    recipe.lora_targets = "attention"
 
 
 def _expert_parameters(recipe: Recipe) -> None:
@@ -1433,7 +1431,7 @@ def _lora_settings(catalog: Catalog, recipe: Recipe) -> None:
         recipe.set(key, kb_value(method, name) or kb_value(lora, name))
     recipe.set("lora.use_dora", kb_value(method, "use_dora"))
     _frozen_towers(recipe, "lora")
-    _attention_of_a_mixture(catalog, recipe)
+    _attention_of_a_mixture(recipe)
     _expert_parameters(recipe)
     if recipe.memory_model == "qlora":
         recipe.set("quant.type", kb_value(method, "bnb_4bit_quant_type"))
