@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 GIB = 2**30 / 1e9  # GB per GiB
+MIB = 2**20 / 1e9  # GB per MiB
 MS_SWIFT_PPO = (
     "ms-swift examples/train/rlhf/ppo/{lora,full}.sh, the memory in their first line "
     "(modelscope/ms-swift@07193697)"
@@ -194,6 +195,72 @@ AAI_SETTINGS = {
     "stack": "hf",
 }
 SWIFT_SELF = {"seq_len": 256, "batch_size": 1, "lora_rank": 8, "stack": "hf"}
+
+
+# Sources, settings and builders of the rows a memory review of the fifty-third round added.
+FMS = (
+    "foundation-model-stack/fms-acceleration@876e2ed6 scripts/benchmarks/refs/a100_80gb.csv, "
+    "mem_nvidia_mem_reserved (nvidia-smi memory.used peak, MiB, mean over GPUs; conditions from "
+    "scenarios.yaml, defaults.yaml, accelerate.yaml, benchmark.py and refs/requirements.txt)"
+)
+FMS_WHAT = (
+    "A100 80GB, alpaca packed to 4,096, FlashAttention 2, gradient checkpointing, transformers 4.48.1, "
+    "peft 0.13.2, trl 0.13.0, bitsandbytes 0.43.3; 2 GPUs: FSDP1 FULL_SHARD"
+)
+# GLM-4.7-Flash (30B-A3B: MLA, 64 routed experts) is not in the catalog: its shape as vLLM's
+# glm4_moe_lite config test writes the checkpoint's config.json (_glm4_moe_lite_min_config).
+GLM47_FLASH = str(Path(__file__).resolve().parent / "configs/zai-org--GLM-4.7-Flash.json")
+# axolotl-ai-cloud/axolotl@067b021c examples/glm47-flash (qlora.yaml, lora.yaml and their FSDP2
+# twins): micro-batch 2, packed to 2,048, Cut Cross Entropy, adamw_torch_8bit, flash attention 2,
+# checkpointing, LoRA r32 on o_proj (MLA has no q/k/v_proj), experts loaded quantized.
+GLM_AXOLOTL: dict[str, Any] = {
+    "seq_len": 2048,
+    "batch_size": 2,
+    "lora_rank": 32,
+    "lora_targets": "attention",
+    "optimizer": "adamw-8bit",
+    "stack": "liger",
+    "quantized_experts": True,
+    "kbit_preparation": "recast",
+}
+
+
+PREPARED_RESIDUAL = (
+    "PEFT's prepare_model_for_kbit_training leaves the norms and embeddings in fp32, so the residual "
+    "stream each checkpointed layer keeps is fp32 (RMSNorm multiplies by its fp32 weight, Linear4bit "
+    "returns its input's dtype), where the estimate keeps 16 bits: ~4.3 GB at micro-batch 4 here. Not "
+    "modelled: the LLaMA-Factory and Answer.AI QLoRA rows above, whose trainers do not prepare the base "
+    "so, would be overestimated by it"
+)
+
+
+def fms(
+    what: str, model: str, method: str, mib: int, batch: int, gpus: int, note: str = "", **settings: Any
+) -> MemoryRow:
+    """An fms-acceleration reference run (its A100 80GB table): LoRA r16 on q, k, v, o with
+    dropout 0.1 at 4,096 packed tokens, TRL 0.13, which prepares a QLoRA base with PEFT (the hf
+    stack); FSDP1 on 2 GPUs."""
+    given = {
+        "seq_len": 4096,
+        "lora_rank": 16,
+        "lora_targets": "attention",
+        "lora_dropout": 0.1,
+        "stack": "hf",
+    }
+    sharded = {"sharding": "zero3", "fsdp": True} if gpus > 1 else {}
+    return MemoryRow(
+        FMS,
+        f"{what}, {gpus} GPU(s), micro-batch {batch}; {FMS_WHAT}: {mib:,} MiB",
+        model,
+        method,
+        "full" if method == "full-ft" else method,
+        mib * MIB,
+        given | {"batch_size": batch} | sharded | settings,
+        gpus=gpus,
+        # Its QLoRA rows stay out of the public set: see PREPARED_RESIDUAL and docs/memory.md.
+        public=method != "qlora",
+        note=note,
+    )
 
 
 def unsloth_t4(
@@ -2012,6 +2079,196 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         9.29,
         {"precision": "pure-bf16", "batch_size": 2, "seq_len": 512, "lora_rank": 8, "stack": "hf"},
         note="9.13 GB is already reserved after loading: torchtune's load transient, not training (0.69x)",
+    ),
+    # A memory review of the fifty-third round.
+    fms(
+        "Mistral-7B full fine-tuning, bf16 weights (no AMP), AdamW",
+        "mistral-7b",
+        "full-ft",
+        44382,
+        2,
+        2,
+        precision="pure-bf16",
+    ),
+    fms(
+        "Mistral-7B full fine-tuning, bf16 weights (no AMP), AdamW",
+        "mistral-7b",
+        "full-ft",
+        53587,
+        4,
+        2,
+        precision="pure-bf16",
+    ),
+    fms("Mistral-7B LoRA, bf16 weights", "mistral-7b", "lora", 29576, 4, 1, precision="pure-bf16"),
+    fms("Mistral-7B LoRA, bf16 weights", "mistral-7b", "lora", 43232, 8, 1, precision="pure-bf16"),
+    fms("Mistral-7B LoRA, bf16 weights", "mistral-7b", "lora", 18678, 2, 2, precision="pure-bf16"),
+    fms("Mistral-7B LoRA, bf16 weights", "mistral-7b", "lora", 26328, 4, 2, precision="pure-bf16"),
+    fms("Mixtral-8x7B LoRA, bf16 weights", "mixtral-8x7b", "lora", 63398, 2, 2, precision="pure-bf16"),
+    fms("Mixtral-8x7B LoRA, bf16 weights", "mixtral-8x7b", "lora", 70747, 4, 2, precision="pure-bf16"),
+    fms(
+        "Mistral-7B QLoRA NF4 (TRL prepares the base with PEFT), bf16 AMP",
+        "mistral-7b",
+        "qlora",
+        26056,
+        4,
+        1,
+        note=PREPARED_RESIDUAL,
+    ),
+    fms(
+        "Mistral-7B QLoRA NF4 (TRL prepares the base with PEFT), bf16 AMP",
+        "mistral-7b",
+        "qlora",
+        46050,
+        8,
+        1,
+        note=PREPARED_RESIDUAL,
+    ),
+    fms("Mistral-7B FSDP-QLoRA NF4 (quant_storage bf16), bf16 AMP", "mistral-7b", "qlora", 13164, 2, 2),
+    fms("Mistral-7B FSDP-QLoRA NF4 (quant_storage bf16), bf16 AMP", "mistral-7b", "qlora", 21182, 4, 2),
+    fms(
+        "Mixtral-8x7B QLoRA NF4 (experts are nn.Linear4bit in transformers 4)",
+        "mixtral-8x7b",
+        "qlora",
+        44924,
+        4,
+        1,
+        quantized_experts=True,
+    ),
+    fms(
+        "Mixtral-8x7B QLoRA NF4 (experts are nn.Linear4bit in transformers 4)",
+        "mixtral-8x7b",
+        "qlora",
+        63932,
+        8,
+        1,
+        quantized_experts=True,
+    ),
+    fms("Mixtral-8x7B FSDP-QLoRA NF4", "mixtral-8x7b", "qlora", 29958, 2, 2, quantized_experts=True),
+    fms("Mixtral-8x7B FSDP-QLoRA NF4", "mixtral-8x7b", "qlora", 35417, 4, 2, quantized_experts=True),
+    fms("Llama-2-70B FSDP-QLoRA NF4", "llama-2-70b", "qlora", 51988, 2, 2),
+    MemoryRow(
+        "InternLM/xtuner@b934f462 docs/en/get_started/sft.md, its log (step 2: 'reserved_memory: 22.20 GB', "
+        "torch.cuda.max_memory_reserved() / 1024**3)",
+        "Qwen3-8B full fine-tuning, xtuner v1 on 8 GPUs: FSDP2 (fp32 sharded parameters, bf16 compute), full "
+        "recomputation, packed to 4,096, chunked cross-entropy, AdamW: 22.20 GiB",
+        "qwen3-8b",
+        "full-ft",
+        "full",
+        22.20 * GIB,
+        {"seq_len": 4096, "batch_size": 1, "stack": "liger", "sharding": "zero3", "fsdp": True},
+        gpus=8,
+        public=True,
+    ),
+    MemoryRow(
+        SWIFT_COMMENT.format("examples/train/agent/qwen2_5.sh", "# 35GiB"),
+        "Qwen2.5-3B full fine-tuning, one GPU, bf16 weights (no master copy), packed to 8,192, Liger, "
+        "flash attention 2, checkpointing, transformers' adamw_torch (foreach): 35 GiB",
+        QWEN25_3B_CONFIG,
+        "full-ft",
+        "full",
+        35 * GIB,
+        {"seq_len": 8192, "stack": "liger", "precision": "pure-bf16", "optimizer": "adamw-foreach"},
+        public=True,
+    ),
+    MemoryRow(
+        SWIFT_COMMENT.format("examples/train/cached_dataset/sft.sh", "# 4 * 44GiB; 15.5s/it"),
+        "Qwen2.5-7B full fine-tuning, DeepSpeed ZeRO-3 on 4 GPUs, packed to 8,192, Liger, flash attention "
+        "2, checkpointing: 44 GiB per GPU",
+        "qwen2.5-7b",
+        "full-ft",
+        "full",
+        44 * GIB,
+        {"seq_len": 8192, "stack": "liger", "sharding": "zero3"},
+        gpus=4,
+        public=True,
+    ),
+    MemoryRow(
+        SWIFT_COMMENT.format("examples/train/packing/dpo.sh", "# 4 * 50GiB; 2h"),
+        "Qwen2.5-7B-Instruct full DPO with its reference copy, DeepSpeed ZeRO-3 on 4 GPUs, pairs packed to "
+        "8,192 tokens (2 x 4,096), flash attention 2, checkpointing: 50 GiB per GPU",
+        "qwen2.5-7b",
+        "full-ft",
+        "full",
+        50 * GIB,
+        {"objective": "dpo", "seq_len": 4096, "stack": "hf", "sharding": "zero3"},
+        gpus=4,
+        public=True,
+    ),
+    *(
+        MemoryRow(
+            AXOLOTL_README.format("067b021c", "examples/glm47-flash/README.md", quote),
+            what,
+            GLM47_FLASH,
+            "qlora",
+            "qlora",
+            gib * GIB,
+            GLM_AXOLOTL | extra,
+            gpus=gpus,
+            note=note,
+        )
+        for quote, what, gib, extra, gpus, note in (
+            (
+                "QLoRA no target experts (1x48GB @ ~24GiB/GPU)",
+                "GLM-4.7-Flash QLoRA, quantize_moe_experts, one GPU: ~24 GiB",
+                24,
+                {},
+                1,
+                "",
+            ),
+            (
+                "QLoRA FSDP2 no target experts (2x48GB @ ~29GiB/GPU)",
+                "the same under FSDP2 on 2 GPUs: ~29 GiB per GPU",
+                29,
+                {"sharding": "zero3", "fsdp": True},
+                2,
+                "more than on one GPU, as axolotl's docs/expert_quantization.qmd warns ('FSDP2 may use more "
+                "VRAM per GPU than single GPU training'): the quantized experts, parametrized, are not "
+                "sharded as the estimate shards them (0.57x)",
+            ),
+            (
+                "LoRA no target experts (1x48GB @ ~35GiB/GPU)",
+                "GLM-4.7-Flash 8-bit LoRA, quantize_moe_experts, one GPU: ~35 GiB",
+                35,
+                {"quant_bits": 8},
+                1,
+                "",
+            ),
+            (
+                "LoRA FSDP2 no target experts (2x48GB @ ~43GiB/GPU)",
+                "the same under FSDP2 on 2 GPUs: ~43 GiB per GPU",
+                43,
+                {"quant_bits": 8, "sharding": "zero3", "fsdp": True},
+                2,
+                "more than on one GPU, as for QLoRA above",
+            ),
+        )
+    ),
+    MemoryRow(
+        "axolotl-ai-cloud/axolotl@067b021c docs/expert_quantization.qmd ('GLM-4.7-Flash QLoRA drops from "
+        "~127GiB to ~23GiB reserved memory')",
+        "GLM-4.7-Flash QLoRA without quantize_moe_experts (the fused experts stay unquantized), one GPU, "
+        "qlora.yaml otherwise: ~127 GiB reserved",
+        GLM47_FLASH,
+        "qlora",
+        "qlora",
+        127 * GIB,
+        GLM_AXOLOTL | {"quantized_experts": False},
+        public=True,
+        note="PEFT's prepare_model_for_kbit_training casts the 27.8B expert parameters to fp32",
+    ),
+    MemoryRow(
+        UNSLOTH_PEAK.format("GLM_Flash_A100(80GB)", "65.738"),
+        "GLM-4.7-Flash 16-bit LoRA r8 on every projection, A100 80GB, Unsloth 2026.1.3, eager attention "
+        "('does not support SDPA - switching to fast eager'), batch 4 x GA 2, 2,048 tokens, adamw_8bit: "
+        "65.738 GiB",
+        GLM47_FLASH,
+        "lora",
+        "lora",
+        65.738 * GIB,
+        {"seq_len": 2048, "batch_size": 4, "lora_rank": 8, "optimizer": "adamw-8bit", "stack": "unsloth"}
+        | {"attention": "eager"},
+        gpu="a100-80gb",
+        public=True,
     ),
 )
 

@@ -136,6 +136,8 @@ PLACEMENT = (
     "tiled_mlp",
     "lora_dropout",
     "attention",
+    "kbit_preparation",
+    "sequence_parallel",
 )
 
 
@@ -149,7 +151,8 @@ def _options(catalog: Catalog, given: Mapping[str, Any]) -> dict[str, Any]:
 
 def _placed(settings: EstimateSettings, given: Mapping[str, Any]) -> EstimateSettings:
     """The settings with the row's PLACEMENT: data parallel, 16-bit experts (as the stack loads
-    them), the card's virtual tokens, the whole-model optimizer step and no LoRA dropout unless it says."""
+    them), the card's virtual tokens, the whole-model optimizer step, no LoRA dropout, the hf
+    stack's PEFT preparation and no sequence parallelism unless it says."""
     return settings._replace(
         sharding=given.get("sharding", "ddp"),
         quantized_experts=given.get("quantized_experts", False),
@@ -159,6 +162,8 @@ def _placed(settings: EstimateSettings, given: Mapping[str, Any]) -> EstimateSet
         lora_dropout=given.get("lora_dropout", 0.0),
         fsdp=given.get("fsdp", False),
         tiled_mlp=given.get("tiled_mlp", False),
+        kbit_preparation=given.get("kbit_preparation", "upcast"),
+        sequence_parallel=given.get("sequence_parallel", 1),
     )
 
 

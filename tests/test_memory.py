@@ -141,7 +141,9 @@ def test_qlora_base_keeps_unquantized_layers_in_fp32_under_hf_and_16_bit_elsewhe
 
 def test_qlora_leaves_fused_experts_unquantized_except_on_unsloth() -> None:
     """transformers 5 fuses routed experts into 3-D parameters, which bitsandbytes does not
-    convert (bitsandbytes#1849); Unsloth quantizes them."""
+    convert (bitsandbytes#1849); Unsloth quantizes them. PEFT's prepare_model_for_kbit_training
+    casts them to fp32 where a trainer runs it, and axolotl, which casts the norms and embeddings
+    back, leaves them so (its GLM-4.7-Flash QLoRA held ~127 GiB, where 16-bit experts read 63 GB)."""
     moe = model("qwen3-30b-a3b")
     dense, experts, rest = (
         moe.linear_params - moe.expert_params,
@@ -154,9 +156,14 @@ def test_qlora_leaves_fused_experts_unquantized_except_on_unsloth() -> None:
     unsloth = sta.frozen_base_bytes("qlora", moe, cfg(stack="unsloth"))
     assert experts > 0.9 * moe.linear_params
     assert trl == pytest.approx(dense * bits / 8 + (experts + rest) * 2)
-    # LLaMA-Factory never upcasts them, axolotl not when sharding: 16 bit with `hf` too
-    assert hf == pytest.approx(dense * bits / 8 + experts * 2 + rest * 4)
+    assert hf == pytest.approx(dense * bits / 8 + (experts + rest) * 4)
     assert unsloth == pytest.approx(moe.linear_params * bits / 8 + rest * 2)
+    recast = cfg(stack="liger", kbit_preparation="recast")
+    axolotl = sta.frozen_base_bytes("qlora", moe, recast)
+    assert axolotl == pytest.approx(dense * bits / 8 + experts * 4 + rest * 2)
+    # Not prepared: LLaMA-Factory; axolotl under ZeRO-3 / FSDP, or with its experts quantized.
+    for unprepared in (cfg(stack="hf", kbit_preparation="none"), recast._replace(sharding="zero3")):
+        assert sta.frozen_base_bytes("qlora", moe, unprepared) == pytest.approx(trl)
 
 
 def test_prefix_tuning_s_virtual_tokens_are_keys_and_values_not_inputs() -> None:

@@ -3786,7 +3786,7 @@ def test_yaml_trainers_keep_a_qlora_bases_unquantized_weights_in_16_bit() -> Non
     unquantized_gb = (shape.params - shape.linear_params) / 1e9
     sized = factory.estimates["sft"]
     upcast = estimator(sized.method, sized.memory_model, shape)(
-        sized.settings._replace(kbit_upcast=True, stack="hf")
+        sized.settings._replace(kbit_preparation="upcast", stack="hf")
     )
     assert upcast.breakdown["weights_gb"] - weights.pop() == pytest.approx(2 * unquantized_gb, rel=0.05)
 
@@ -3997,7 +3997,7 @@ def test_mlx_qlora_is_lora_on_a_model_mlx_lm_quantizes() -> None:
     assert f"#   {convert}\n" in rendered.text
     assert recipe.value("quant.bits") == 4 and recipe.value("quant.group_size") == 64
     assert not {"quant.type", "quant.double", "lora.exclude"} & set(recipe.settings)
-    assert not recipe.estimates["sft"].settings.kbit_upcast
+    assert recipe.estimates["sft"].settings.kbit_preparation == "none"
     assert "with mask_prompt mlx-lm trains the last message only" in header_of(rendered.text)
     assert "4.5 bits, where NF4 takes 4.13" in header_of(rendered.text)
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from atlas_cli.kb.catalog import Objective
 
 Fit = Literal["yes", "tight", "no"]
+KbitPreparation = Literal["upcast", "recast", "none"]  # EstimateSettings.kbit_preparation
 
 # A few-shot or retrieval prompt (no-training plans): served and written at 8,192 tokens at least
 # (resolve.served_seq_len), room for a few dozen short examples or several passages; at 2,048 the
@@ -114,12 +115,14 @@ class EstimateSettings(NamedTuple):
     # No GPU (--gpu none): trained on the CPU in fp32, as the Python recipes fall back to (mixed
     # precision needs a GPU there), and the memory sized is the machine's RAM.
     on_cpu: bool = False
-    # The trainer runs PEFT's prepare_model_for_kbit_training on a quantized (QLoRA) base, which
-    # upcasts the weights it leaves unquantized (embeddings, LM head, norms) to fp32, and trains
-    # them so: transformers' Trainer recipes do; LLaMA-Factory does not (model/adapter.py casts
-    # only the trainable parameters; upcast_layernorm is off by default), and axolotl casts them
-    # back to the training dtype (loaders/model.py should_convert). Read on the hf stack only.
-    kbit_upcast: bool = True
+    # What the trainer's PEFT prepare_model_for_kbit_training leaves of a quantized (QLoRA) base
+    # (memory.states.kbit_prepared): it casts every weight bitsandbytes did not quantize
+    # (embeddings, LM head, norms, and a mixture's fused routed experts) to fp32. "upcast": they
+    # train so (transformers' Trainer recipes; read on the hf stack only); "recast": the trainer
+    # casts the norms, embeddings and LM head back to the training dtype, the experts stay fp32
+    # (axolotl, loaders/model.py should_convert); "none": the trainer never runs it (LLaMA-Factory's
+    # model/adapter.py casts only the trainable parameters; mlx-lm; TRL 1.x).
+    kbit_preparation: KbitPreparation = "upcast"
     # A decoder trained as a sequence classifier (AutoModelForSequenceClassification): its score
     # head has a few outputs, so there are no vocabulary logits to hold or to multiply by.
     classifier_head: bool = False

@@ -147,7 +147,7 @@ def estimate_recipe(catalog: Catalog, recipe: Recipe) -> None:
         # no SDPA kernel runs eagerly.
         attention_kernel=recipe.has("attention"),
         quantized_experts=recipe.quantized_experts,
-        kbit_upcast=recipe.kbit_upcast,
+        kbit_preparation=recipe.kbit_preparation,
         lora_experts=estimate.settings.lora_experts or recipe.lora_experts,
         # The plan was sized as a classifier where the Python recipe trains one; the other
         # trainers train the labels as text, with the language model's logits.

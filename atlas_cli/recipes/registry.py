@@ -12,6 +12,7 @@ from atlas_cli.plugins import Plugins
 from atlas_cli.recipes import formats as formats_package
 
 if TYPE_CHECKING:
+    from atlas_cli.core.estimates import KbitPreparation
     from atlas_cli.recipes.settings import Recipe
 
 
@@ -71,9 +72,9 @@ class TrainerFormat:
     # Trains packed SFT kept apart by FlashAttention 2 one packed row per device (LLaMA-Factory's
     # collator asserts "bsz should be 1 for neat packing"): the recipe is sized at that batch.
     one_packed_row: bool = False
-    # Trains a QLoRA base's unquantized weights upcast to fp32, as PEFT's
-    # prepare_model_for_kbit_training leaves them (EstimateSettings.kbit_upcast).
-    kbit_upcast: bool = True
+    # What PEFT's prepare_model_for_kbit_training leaves of a QLoRA base's unquantized weights
+    # (EstimateSettings.kbit_preparation).
+    kbit_preparation: KbitPreparation = "upcast"
     # Keeps every packed stage's examples apart, continued pre-training's documents too (axolotl's
     # sample_packing restarts the positions at each one): it never wraps them into shared rows.
     packs_apart: bool = False

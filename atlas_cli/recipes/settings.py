@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from atlas_cli.core.estimates import Estimate, EstimateSettings
+from atlas_cli.core.estimates import Estimate, EstimateSettings, KbitPreparation
 from atlas_cli.core.lengths import positions_note
 from atlas_cli.core.memory.estimate import (
     MAX_PROMPT,
@@ -247,7 +247,8 @@ class Recipe:
     # does by default (mlx-lm's LoRASwitchLinear), and the recipe's estimate counts them.
     lora_experts: bool = False
     one_packed_row: bool = False  # the trainer takes one packed row per device (TrainerFormat's)
-    kbit_upcast: bool = True  # the trainer upcasts a QLoRA base's unquantized weights (TrainerFormat's)
+    # What the trainer's prepare_model_for_kbit_training leaves of a QLoRA base (TrainerFormat's)
+    kbit_preparation: KbitPreparation = "upcast"
     peft: bool = True  # the trainer adapts with PEFT (TrainerFormat's)
     packs_apart: bool = False  # the trainer keeps every packed stage's examples apart (TrainerFormat's)
     # An API model's provider endpoint when it is not OpenAI's, and every such endpoint the KB names
@@ -627,7 +628,7 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
     from atlas_cli.recipes.estimate import estimate_recipe
 
     recipe.trainer, recipe.stack, recipe.one_packed_row = fmt.name, stack, fmt.one_packed_row
-    recipe.kbit_upcast, recipe.peft, recipe.packs_apart = fmt.kbit_upcast, fmt.peft, fmt.packs_apart
+    recipe.kbit_preparation, recipe.peft, recipe.packs_apart = fmt.kbit_preparation, fmt.peft, fmt.packs_apart
     estimate = recipe.plan.estimate
     recipe.quantized_experts = (
         fmt.quantizes_experts

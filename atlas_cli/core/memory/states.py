@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from atlas_cli.core.estimates import Estimate, EstimateSettings
+from atlas_cli.core.estimates import Estimate, EstimateSettings, KbitPreparation
 from atlas_cli.core.memory.params import trainable_params
 from atlas_cli.core.shapes import Shape
 from atlas_cli.kb.vocabulary import MEMORY_MODELS, OPTIMIZERS, PRECISIONS
@@ -97,17 +97,16 @@ def frozen_base_bytes(model: str, shape: Shape, s: EstimateSettings) -> float:
 
     A mixture-of-experts model's routed experts are fused 3-D parameters in transformers 5, which
     bitsandbytes does not convert (it replaces nn.Linear modules: bitsandbytes#1849, open; the
-    Experts4bit PR #1965 is not merged): they stay 16-bit. Plain PEFT's
-    prepare_model_for_kbit_training would cast them to fp32 as well, but LLaMA-Factory never
-    calls it and axolotl skips it when sharding: 16 bit is what the trainers hold. Unsloth
-    quantizes them itself (unsloth#4032)."""
+    Experts4bit PR #1965 is not merged): they stay 16-bit, or fp32 where PEFT's
+    prepare_model_for_kbit_training runs (expert_bytes). Unsloth quantizes them itself
+    (unsloth#4032)."""
     if model != "qlora":
         return shape.params * weight_bytes(s.precision)
     experts = sixteen_bit_experts(model, shape, s)
     rest = shape.params - shape.linear_params
     return (
         quantized_linear_params(model, shape, s) * quantized_bytes(s.quant_bits)
-        + experts * 2.0
+        + experts * expert_bytes(s)
         + rest * unquantized_bytes(model, s)
     )
 
@@ -152,17 +151,36 @@ def sixteen_bit_experts(model: str, shape: Shape, s: EstimateSettings) -> float:
     return shape.expert_params if model == "qlora" and not experts_quantized(s) else 0.0
 
 
+def kbit_prepared(s: EstimateSettings) -> KbitPreparation:
+    """What PEFT's prepare_model_for_kbit_training leaves of a QLoRA base here (the settings'
+    kbit_preparation): nothing under ZeRO-3 / FSDP, whose flat shards need one dtype (axolotl
+    skips it there, "make sure everything is in the same dtype", and with its quantized experts,
+    which dequantize on access: loaders/model.py _prepare_model_for_quantization), and nothing off
+    the hf stack for a trainer that would keep the upcast (TRL 1.x never calls it)."""
+    if s.sharding == "zero3" or s.quantized_experts:
+        return "none"
+    if s.kbit_preparation == "upcast" and s.stack != "hf":
+        return "none"
+    return s.kbit_preparation
+
+
+def expert_bytes(s: EstimateSettings) -> float:
+    """Bytes per parameter of the routed experts a QLoRA base leaves unquantized: 16 bit, or fp32
+    where prepare_model_for_kbit_training casts "all non INT8 parameters" that are not Params4bit
+    to fp32 (peft utils/other.py), which the fused 3-D experts are not, and no trainer casts them
+    back (axolotl's should_convert recasts norms and embeddings only): axolotl's GLM-4.7-Flash
+    QLoRA without quantize_moe_experts held ~127 GiB on one GPU (docs/expert_quantization.qmd)."""
+    return 4.0 if kbit_prepared(s) != "none" or s.precision == "fp32" else 2.0
+
+
 def unquantized_bytes(model: str, s: EstimateSettings) -> float:
     """Bytes per parameter of what a frozen base does not quantize (embeddings, LM head, norms):
     the training precision's width, or for QLoRA 16 bit, or fp32 where PEFT's
-    prepare_model_for_kbit_training upcasts it (the `hf` stack's trainers that run it) or the run
-    is in fp32. Not under ZeRO-3 / FSDP, whose flat shards need one dtype (axolotl skips it there,
-    "make sure everything is in the same dtype", and with its quantized experts, which
-    dequantize on access: loaders/model.py _prepare_model_for_quantization)."""
+    prepare_model_for_kbit_training upcasts it and the trainer keeps it so (kbit_prepared) or the
+    run is in fp32."""
     if model != "qlora":
         return weight_bytes(s.precision)
-    upcast = s.kbit_upcast and s.sharding != "zero3" and not s.quantized_experts
-    return 4.0 if (s.stack == "hf" and upcast) or s.precision == "fp32" else 2.0
+    return 4.0 if kbit_prepared(s) == "upcast" or s.precision == "fp32" else 2.0
 
 
 def galore_precision(s: EstimateSettings) -> str:

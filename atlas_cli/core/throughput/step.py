@@ -33,6 +33,7 @@ from atlas_cli.core.memory.params import PARTIAL_TRAINABLE_SHARE, lora_params
 from atlas_cli.core.memory.states import (
     adapter_bytes,
     adapter_optimizer_bytes,
+    expert_bytes,
     optimizer_bytes,
     quantized_bytes,
     sixteen_bit_experts,
@@ -377,7 +378,7 @@ def _read_weights_bytes(work: Work, tokens: float) -> float:
     if not MEMORY_MODELS[work.model].quantized_base:
         return weights * weight_bytes(s.precision)
     kept = sixteen_bit_experts(work.model, shape, s) * _touched_experts(shape, tokens)
-    return (weights - kept) * _read_bytes(s) + kept * 2.0
+    return (weights - kept) * _read_bytes(s) + kept * expert_bytes(s)
 
 
 def _stored_base_bytes(work: Work) -> float:
@@ -387,7 +388,7 @@ def _stored_base_bytes(work: Work) -> float:
     if not MEMORY_MODELS[work.model].quantized_base:
         return shape.params * weight_bytes(s.precision)
     kept = sixteen_bit_experts(work.model, shape, s)
-    return (shape.params - kept) * quantized_bytes(s.quant_bits) + kept * 2.0
+    return (shape.params - kept) * quantized_bytes(s.quant_bits) + kept * expert_bytes(s)
 
 
 def expert_slowdown(shape: Shape, stack: str, device: Device, cuda_cores: bool = False) -> float:

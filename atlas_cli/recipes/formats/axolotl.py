@@ -691,7 +691,7 @@ register(
         packs_apart=True,
         # prepare_model_for_kbit_training upcasts the unquantized weights to fp32, and axolotl casts
         # the norms, embeddings and LM head back to the training dtype for any LoRA run
-        # (loaders/model.py: should_convert, _convert_embedding_modules_dtype).
-        kbit_upcast=False,
+        # (loaders/model.py: should_convert, _convert_embedding_modules_dtype), not the experts.
+        kbit_preparation="recast",
     )
 )

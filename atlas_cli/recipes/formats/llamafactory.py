@@ -610,6 +610,6 @@ register(
         "",
         liger=True,
         one_packed_row=True,
-        kbit_upcast=False,
+        kbit_preparation="none",
     )
 )

@@ -520,7 +520,7 @@ register(
         # mlx_lm.convert -q quantizes every SwitchLinear too (QuantizedSwitchLinear), and mlx-lm
         # upcasts nothing of a quantized model.
         quantizes_experts=True,
-        kbit_upcast=False,
+        kbit_preparation="none",
         transformers_models=False,
         peft=False,
         bitsandbytes=False,
