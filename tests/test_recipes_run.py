@@ -375,6 +375,35 @@ def test_a_decoder_with_labelled_data_trains_a_classifier_head(
     assert trained["train_loss"] < 2 * scores["eval_loss"]
 
 
+def test_a_lora_classifier_loads_back_as_its_header_says(
+    models: dict[str, str], data: dict[str, str], tmp_path: Path
+) -> None:
+    """A LoRA classifier of three labels did not load back as the header said (an expert's review):
+    AutoPeftModelForSequenceClassification builds the head from the base's config, two labels
+    ('size mismatch for score.modules_to_save'), and names them LABEL_0, LABEL_1. The script saves
+    the classifier's config beside the adapter, and the header loads the base with it."""
+    from peft import PeftModel
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    rows = [{"text": f"item {i}", "label": name} for i, name in enumerate(["red", "green", "blue"] * 8)]
+    labels = _write(tmp_path / "colours.jsonl", rows)
+    rec = recommend(gpu="l4", model="qwen3-0.6b", goal="classify", data_kind="labeled", examples="50k")
+    text = render_recipe(CATALOG, rec, rank_of(rec, "lora", ("sft",)), "python")
+    script = tmp_path / "classifier.py"
+    script.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["--model", models["decoder"], "--dataset", labels, "--output-dir", str(out), *SMOKE]
+    runpy.run_path(str(script), run_name="ft_atlas_recipe")["main"]([*args, "--batch-size", "2"])
+    saved = str(out / "sft")
+    assert "config=AutoConfig.from_pretrained('ft-atlas-output/sft')" in text
+    base = AutoModelForSequenceClassification.from_pretrained(
+        models["decoder"], config=AutoConfig.from_pretrained(saved)
+    )
+    model = PeftModel.from_pretrained(base, saved)
+    assert sorted(model.config.id2label.values()) == ["blue", "green", "red"]
+    assert model.config.pad_token_id is not None
+
+
 def test_a_recipe_past_the_trained_positions_loads_the_model_with_yarn(
     models: dict[str, str], data: dict[str, str], tmp_path: Path
 ) -> None:

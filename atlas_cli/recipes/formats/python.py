@@ -1382,14 +1382,17 @@ AFTER_CLASSIFIER = N_(
     "labels new texts."
 )
 AFTER_PEFT_CLASSIFIER = N_(
-    "{dir} holds the adapter and the new classification head: peft's "
-    "AutoPeftModelForSequenceClassification.from_pretrained('{dir}') loads them on {base}, and "
-    "merge_and_unload() makes one model of them."
+    "{dir} holds the adapter, the new classification head and their config.json (the labels, the pad "
+    "token): PeftModel.from_pretrained(AutoModelForSequenceClassification.from_pretrained({base_literal}, "
+    "config=AutoConfig.from_pretrained('{dir}')), '{dir}') loads them on {base} (the base's own config "
+    "would build a head of another size), and merge_and_unload() makes one model of them."
 )
 AFTER_REWARD = N_(
     "{dir} holds the reward model, which scores a response to a prompt: "
-    "AutoModelForSequenceClassification.from_pretrained('{dir}') loads it "
-    "(AutoPeftModelForSequenceClassification for an adapter), to rank responses or as GRPO's reward_funcs."
+    "AutoModelForSequenceClassification.from_pretrained('{dir}') loads it (an adapter: "
+    "PeftModel.from_pretrained(AutoModelForSequenceClassification.from_pretrained({base_literal}, "
+    "config=AutoConfig.from_pretrained('{dir}')), '{dir}'), its one-score head as saved), to rank responses "
+    "or as GRPO's reward_funcs."
 )
 # A later stage that merges the earlier stage's adapter into the weights and trains one of its own
 # (_merging_stages): the result is the base with every stage's adapter, in order.
@@ -1455,7 +1458,9 @@ def _saved_result(recipe: Recipe) -> str:
     else:
         template = AFTER_WEIGHTS
     quantized = t(AFTER_QUANTIZED_BASE) if recipe.memory_model == "qlora" else ""
-    return t(template, dir=f"ft-atlas-output/{last}", base=shell_word(recipe.model_hint), quantized=quantized)
+    base, base_literal = shell_word(recipe.model_hint), literal(recipe.model_hint)
+    folder = f"ft-atlas-output/{last}"
+    return t(template, dir=folder, base=base, base_literal=base_literal, quantized=quantized)
 
 
 def _render_training(recipe: Recipe, main: str) -> Rendered:

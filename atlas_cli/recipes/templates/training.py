@@ -525,6 +525,11 @@ def finish(trainer: Trainer, stage: str) -> str:
         sys.exit(f"{stage}: the loss is {result.training_loss}; lower the learning rate or check the data")
     output_dir = trainer.args.output_dir
     trainer.save_model(output_dir)
+    peft_config = getattr(trainer.model, "peft_config", {}).get("default")
+    if peft_config is not None and peft_config.task_type == "SEQ_CLS":
+        # An adapter's directory holds no config.json: the head's labels (and their number) and
+        # the pad token it scores by are those of the model this script loaded, not its base's.
+        trainer.model.config.save_pretrained(output_dir)
     trainer.save_metrics("train", result.metrics)
     print(f"{stage}: train_loss={result.training_loss:.4f}, saved to {output_dir}")
     if trainer.eval_dataset is not None:
