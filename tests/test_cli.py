@@ -1267,7 +1267,12 @@ def test_lengths_that_disagree_are_said(run: Runner) -> None:
         "--tokens-per-example",
         "3000",
     )
-    assert any("truncates them to 2048" in n for n in ok(run(*long, "--json")).json()["notes"])
+    notes = ok(run(*long, "--json")).json()["notes"]
+    assert any("truncates them to 2048" in n for n in notes)
+    assert not any("left out (TRL's DPO trainer drops it)" in n for n in notes)
+    # A preference pair whose prompt fills the length is dropped, not cut (an expert's review).
+    paired = ok(run(*long, "--goal", "align", "--data-kind", "preferences", "--json")).json()["notes"]
+    assert any("reaches 2048 tokens is not cut but left out" in n for n in paired)
     wrapped = ("--data-kind", "text", "--tokens-per-example", "8000", "--packing")  # TRL wraps: nothing cut
     assert not any("truncates" in n for n in ok(run(*long[:5], *wrapped, "--json")).json()["notes"])
     # Continued pre-training packs by default: text needs no --packing to be wrapped.

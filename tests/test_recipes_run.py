@@ -375,6 +375,26 @@ def test_a_decoder_with_labelled_data_trains_a_classifier_head(
     assert trained["train_loss"] < 2 * scores["eval_loss"]
 
 
+def test_dpo_says_how_many_pairs_it_leaves_out_and_cuts(
+    models: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An expert's review: DPO on long prompts lost 60 % of its pairs without a word (TRL drops a
+    pair whose prompt fills max_length), and the recipe's help said they were truncated."""
+    rec = recommend(gpu="a100-80gb", model="qwen3-0.6b", goal="align", data_kind="preferences", sft_data="no")
+    assert rec.plans[0].pipeline == ("dpo",)
+    script = tmp_path / "dpo.py"
+    script.write_text(render(Case("dpo", rec, 1), "python"), encoding="utf-8")
+    long_prompt = {"prompt": "what is the sky " * 12, "chosen": "blue", "rejected": "red"}
+    long_answer = {"prompt": "sky", "chosen": "the sky is blue and the grass is green " * 3, "rejected": "no"}
+    rows = _write(tmp_path / "pairs.jsonl", [long_prompt] * 30 + [long_answer] * 10)
+    args = ["--model", models["decoder"], "--dataset", rows, "--max-steps", "1", "--max-length", "20"]
+    recipe = runpy.run_path(str(script), run_name="ft_atlas_recipe")
+    recipe["main"]([*args, "--output-dir", str(tmp_path / "o")])
+    said = capsys.readouterr().err
+    assert "dpo: 10 of 10 examples reach --max-length 20, cut there if longer" in said
+    assert "dpo: 30 of 40 examples were left out: cut at --max-length 20" in said
+
+
 def test_a_lora_classifier_loads_back_as_its_header_says(
     models: dict[str, str], data: dict[str, str], tmp_path: Path
 ) -> None:

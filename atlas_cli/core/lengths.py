@@ -107,6 +107,16 @@ def length_notes(
                 limit=limit,
             )
         )
+        if any(o.training.paired for o in objectives):
+            # TRL's DPOTrainer filters them out (dpo_trainer.py: "Drop examples whose prompt alone
+            # fills `max_length`") under its default keep_start truncation.
+            notes.append(
+                t(
+                    "A preference pair whose prompt alone reaches {limit} tokens is not cut but left out "
+                    "(TRL's DPO trainer drops it): the recipe counts both.",
+                    limit=limit,
+                )
+            )
     return notes
 
 

@@ -624,7 +624,7 @@ def _python_imports(recipe: Recipe) -> str:
         "from pathlib import Path",
         "from typing import Any",
         "",
-        *(["import pyarrow.compute"] if _language_model_sft(recipe) else []),
+        *(["import pyarrow.compute"] if _cut_stages(recipe) else []),
         "import torch",
         *(_from_import(module, sorted(names[module])) for module in sorted(names)),
     ]
@@ -633,8 +633,18 @@ def _python_imports(recipe: Recipe) -> str:
 
 def _language_model_sft(recipe: Recipe) -> bool:
     """A supervised language-model stage (not a classifier's): its conversations train on the
-    answers, and the examples TRL cuts at max_length are counted (training.REPORT_CUT)."""
+    answers."""
     return not recipe.classifier and "sft" in recipe.stages
+
+
+def _cut_stages(recipe: Recipe) -> tuple[str, ...]:
+    """The offline language-model stages whose examples TRL cuts at max_length, and leaves out
+    where nothing of the answer would be left (DPO: a prompt that fills max_length), without a
+    word: the script counts both (training.REPORT_CUT). A classifier's or reward model's rows are
+    labels, not answers."""
+    if recipe.classifier:
+        return ()
+    return tuple(s for s in _stages(recipe) if s not in recipe.online_stages and s != "reward-model")
 
 
 STANDARD_MODULES = ("argparse", "importlib.metadata", "importlib.util", "math", "re", "sys", "warnings")
@@ -909,6 +919,8 @@ def _constants(recipe: Recipe) -> str:
         f"SAVE_KEEP = {literal(recipe.value('save.keep'))}  # the latest checkpoints kept",
     ]
     lines += _evaluation_constants(recipe)
+    if _cut_stages(recipe):
+        lines.append(f"CUT_STAGES = {literal(_cut_stages(recipe))}  # whose cut examples the script counts")
     if not recipe.classifier:
         lines += _stage_constants(recipe)
     return "\n".join(lines) + "\n"
@@ -1283,6 +1295,7 @@ def _online(recipe: Recipe) -> bool:
 def _run_stage(
     online: bool,
     sft: bool,
+    cut: bool,
     evaluated: bool,
     adalora: bool,
     instruct: bool,
@@ -1303,7 +1316,7 @@ def _run_stage(
         config_extras=("\n        **conversation," if sft else "")
         + (training.STAGE_EVAL_ARGUMENTS if evaluated else ""),
         eval_dataset=training.STAGE_EVAL_DATASET if evaluated else "",
-        report_cut=training.STAGE_REPORT_CUT if sft else "",
+        report_cut=training.STAGE_REPORT_CUT if cut else "",
     )
 
 
@@ -1491,7 +1504,7 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
         training.CONVERSATION_LOSS if sft else "",
         training.HELD_OUT if evaluated else "",
         training.BALANCED_KTO_WEIGHTS if kto else "",
-        training.REPORT_CUT if sft else "",
+        training.REPORT_CUT if _cut_stages(recipe) else "",
         training.FINISH,
         training.ACCURACY if classifier else "",
         _classifier_main(recipe)
@@ -1499,6 +1512,7 @@ def _render_training(recipe: Recipe, main: str) -> Rendered:
         else _run_stage(
             online,
             sft,
+            bool(_cut_stages(recipe)),
             evaluated,
             adalora,
             recipe.post_trained,

@@ -490,15 +490,22 @@ def report_cut(trainer: Trainer, stage: str, given: int) -> None:
     """Say how many of the `given` examples reach max_length: TRL cuts them there without a word
     (an expert's review: reasoning traces lost their final answers), and leaves out those the cut
     left with nothing to learn. Counted over the rows TRL kept (its filter only hides the others);
-    a packed row keeps each example's length (seq_lengths)."""
+    a packed row keeps each example's length (seq_lengths); a preference pair, its prompt and
+    longer answer (DPO leaves out a pair whose prompt alone fills max_length)."""
     limit = getattr(trainer.args, "max_length", None)
     if not limit:
         return
     table = trainer.train_dataset.with_format("arrow")[:]
-    if "seq_lengths" in table.column_names:
+    columns = table.column_names
+    answers = [name for name in ("chosen_ids", "rejected_ids", "completion_ids") if name in columns]
+    if "seq_lengths" in columns:
         lengths = pyarrow.compute.list_flatten(table["seq_lengths"])
-    elif "input_ids" in table.column_names:
+    elif "input_ids" in columns:
         lengths = pyarrow.compute.list_value_length(table["input_ids"])
+    elif "prompt_ids" in columns and answers:
+        length = pyarrow.compute.list_value_length
+        longest = pyarrow.compute.max_element_wise(*(length(table[name]) for name in answers))
+        lengths = pyarrow.compute.add(length(table["prompt_ids"]), longest)
     else:
         return
     cut = pyarrow.compute.sum(pyarrow.compute.greater_equal(lengths, limit)).as_py() or 0
@@ -722,7 +729,7 @@ def balanced_kto_weights(rows: Dataset, settings: dict[str, Any]) -> dict[str, f
 # An instruct model's recipe says when a stage's prompts are plain strings (a base model's are text).
 PLAIN_PROMPTS = "\n    warn_plain_prompts(rows, stage)"
 STAGE_REPORT_CUT = """
-    if stage == "sft":
+    if stage in CUT_STAGES:
         report_cut(trainer, stage, len(rows))"""
 # Offline stages hold rows out to evaluate on (online RL scores its own generations).
 STAGE_HELD_OUT = """
