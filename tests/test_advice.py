@@ -1105,6 +1105,13 @@ def test_an_encoder_for_a_generative_goal_gets_no_plan_and_hears_why(run: Runner
     assert "Recommended plans" not in table and "choose a decoder model" in table
     classify = ("recommend", "--model", "bert-base", "--goal", "classify", "--gpu", "3090", "--json")
     assert ok(run(*classify)).json()["next_steps"]["recipe"] is not None
+    # Prompt -> answer pairs are answers to generate, whatever the goal: an embedding model with
+    # them was offered "Full fine-tuning (SFT)", whose recipe wanted text + label (an expert's review).
+    for goal in ("knowledge", "adapt"):
+        answers = (*classify[:4], goal, "--gpu", "a10g", "--data-kind", "demonstrations", "--json")
+        doc = ok(run(*answers, "--explain")).json()
+        assert doc["recommendations"] == []
+        assert "encoder-cannot-learn-to-generate" in {rule for e in doc["excluded"] for rule in e["rules"]}
 
 
 @pytest.mark.parametrize("model", ["bert-base", "modernbert-base"])
@@ -1217,6 +1224,17 @@ def test_lora_on_a_mixture_of_experts_says_in_its_name_what_stays_frozen(engine:
     assert "frozen" not in next(p for p in adapted.plans if p.method == "lora").label
     dense = recommend(engine, **{**profile, "model": "qwen3-8b"})
     assert next(p for p in dense.plans if p.method == "lora").label == "LoRA (SFT)"
+
+
+def test_an_encoder_with_few_labels_is_offered_the_embedding_classifier_first(engine: Engine) -> None:
+    """An expert's review: BERT on 100 labels ranked full fine-tuning first, although the rule for
+    few labels calls the embedding classifier the first thing to try (SetFit; BERT's fine-tuning
+    is unstable on small datasets). With thousands of labels fine-tuning leads again."""
+    profile = {"gpu": "t4", "model": "bert-base", "goal": "classify", "data_kind": "labeled"}
+    few = recommend(engine, **profile, examples="100")
+    assert few.plans[0].method == "embeddings-classifier"
+    assert "few-labels-fine-tuning-an-encoder" in next(p for p in few.plans if p.method == "full-ft").rules
+    assert recommend(engine, **profile, examples="2000").plans[0].method == "full-ft"
 
 
 def test_classification_without_a_model_hears_of_a_small_encoder(engine: Engine) -> None:
