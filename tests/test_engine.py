@@ -449,9 +449,10 @@ def test_every_profile_yields_a_plan_and_fitting_plans_rank_first(
     engine: Engine, raw: dict[str, Any]
 ) -> None:
     rec = recommend(engine, **_valid(raw))
-    if not rec.plans:  # only an encoder asked to generate or given raw text: all left out, and said so
+    if not rec.plans:  # only an encoder asked to generate, given answers or raw text: all left out, said so
         assert rec.facts["model_architecture"] == "encoder"
-        assert rec.facts["goal"] in ("chat", "align", "reasoning") or rec.facts["data_kind"] == "text"
+        generates = rec.facts["goal"] in ("chat", "align", "reasoning")
+        assert generates or rec.facts["data_kind"] in ("text", "demonstrations")
         assert any("No plan applies" in note for note in rec.notes)
         return
     order = [_fit_class(p) for p in rec.plans]  # yes, tight, unknown (hosted, no GPU), no
