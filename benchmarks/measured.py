@@ -2467,6 +2467,32 @@ NEMO_LORA: dict[str, Any] = {"batch_size": 2, "seq_len": 4096, "lora_rank": 16, 
 }
 
 
+# Sources of the rows a throughput review of the fifty-third round added.
+XTUNER_SP = (
+    "InternLM/xtuner@b934f462 docs/zh_cn/legacy/acceleration/benchmark.rst, TGS tables (A100-SXM4-80GB; "
+    "configs "
+    "xtuner/configs/llama_speed_benchmark/*_sp{4,8,16}.py: pack_to_max_length, use_varlen_attn False, batch "
+    "1, "
+    "sequence_parallel_size as named, accumulative_counts = sp)"
+)
+MB_ARCHIVE = (
+    "NVIDIA-NeMo/Megatron-Bridge@067f987d docs/performance-summary-archive.md, '26.04.01 NeMo Container', "
+    "Pre-Training, GPT OSS 120B (BF16; force-balanced, dropless routing)"
+)
+AUTOMODEL_PRETRAIN = (
+    "NVIDIA-NeMo/Automodel@36044ad3 docs/performance-summary.mdx, Pre-Training (DGX-H100, BF16)"
+)
+UNSLOTH_OUT = "unslothai/notebooks@bdda2efc nb/{}.ipynb, its output ({})"
+PHIL = "philschmid/deep-learning-pytorch-huggingface@59b37973 training/{} ({})"
+# UltraFeedback pairs, ~490 tokens a sequence: prompt ~670 characters + response ~1,270, solved from two
+# dataset
+# cards' bytes per row (HuggingFaceH4/ultrafeedback_binarized train_prefs 405,688,662 B / 61,135 rows = 4P
+# + 2C + R;
+# the argilla-cleaned schema, gp02-mcgill/ultrafeedback_binarised_rnd_max, 285,027,564 B / 60,917 = 3P + C
+# + R),
+# ~4 characters a token.
+UF_TOKENS = 490
+
 THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
     ThroughputRow(
         TORCHTUNE_SPEED,
@@ -3557,6 +3583,136 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
             ("+ activation checkpointing", 7210, {"stack": "liger", "gradient_checkpointing": True}),
         )
     ),
+    # A throughput review of the fifty-third round.
+    *(
+        ThroughputRow(
+            XTUNER_SP,
+            f"Llama-2-{size} full fine-tuning, {gpus}x A100-SXM4-80GB, DeepSpeed, Ulysses sequence "
+            f"parallel {sp}, packed {length:,}-token rows attended whole, batch 1, flash-attn, "
+            f"checkpointing, eager HF modules: {tgs} tokens/s per GPU",
+            model,
+            "full-ft",
+            "full",
+            "a100-80gb",
+            round(gpus * tgs),
+            {"batch_size": 1, "seq_len": length, "sharding": "zero3", "stack": "hf", "sequence_parallel": sp},
+            length,
+            packing=True,
+            gpus=gpus,
+            note="attention dominates: FlashAttention 2 runs long rows above the 0.5 share assumed"
+            if length >= 131_072
+            else "hidden 8,192: GEMMs large, element-wise work small; the hf 0.45 is too low",
+            outside_band=(size == "70B" and length == 32_768),  # 0.59
+            public=not (size == "70B" and length == 32_768),
+        )
+        for size, model, gpus, length, sp, tgs in (
+            ("7B", "llama-2-7b", 8, 131_072, 8, 948.6),  # 0.76
+            ("7B", "llama-2-7b", 8, 262_144, 8, 540.1),  # 0.78
+            ("7B", "llama-2-7b", 32, 1_048_576, 16, 133.6),  # 0.88
+            ("70B", "llama-2-70b", 32, 32_768, 4, 300.9),  # 0.59
+            ("70B", "llama-2-70b", 32, 131_072, 8, 144.7),  # 0.76
+        )
+    ),
+    *(
+        ThroughputRow(
+            MB_ARCHIVE,
+            f"gpt-oss-120b pre-training, 64x {name} (8 nodes), Megatron-Core {par}, no FSDP, BF16, MBS "
+            f"{batch}, "
+            f"GBS 1280, 4,096 tokens: {tps:,} tokens/s per GPU",
+            "gpt-oss-120b",
+            "full-ft",
+            "full",
+            gpu,
+            64 * tps,
+            {
+                "batch_size": batch,
+                "seq_len": 4096,
+                "stack": "liger",
+                "attention": "kernel",
+                "sharding": "zero3",
+                "fsdp": True,
+                "gradient_checkpointing": False,
+            },
+            4096,
+            packing=True,
+            gpus=64,
+            fused_optimizer=False,
+            note="expert parallel keeps each GPU's experts resident and runs them as TE grouped GEMMs; "
+            "timed as FSDP gathering every expert each micro-step at the grouped_mm 0.24",
+            outside_band=True,
+        )
+        for gpu, name, batch, par, tps in (
+            ("b200", "DGX-B200", 4, "TP1 PP1 EP8", 13_568),  # 0.49
+            ("h100-80gb", "DGX-H100", 1, "TP1 PP4 EP8", 5_824),  # 0.29
+        )
+    ),
+    *(
+        ThroughputRow(
+            AUTOMODEL_PRETRAIN,
+            f"DeepSeek V3 671B pre-training, {gpus}x H100 ({gpus // 8} nodes), "
+            f"PP4 x EP64 x FSDP{gpus // 4}, VP8, TE + DeepEP, MBS 1, local batch 8, 4,096 tokens, "
+            f"fake balanced gate: {tps:,} tokens/s per GPU",
+            "deepseek-v3",
+            "full-ft",
+            "full",
+            "h100-80gb",
+            gpus * tps,
+            {"batch_size": 1, "seq_len": 4096, "stack": "liger", "sharding": "zero3", "fsdp": True},
+            4096,
+            packing=True,
+            gpus=gpus,
+            fused_optimizer=False,
+            note="as the gpt-oss-120b Megatron rows: no expert parallelism or pipeline stages in the time "
+            "model",
+            outside_band=True,
+        )
+        for gpus, tps in ((256, 1002), (1024, 865))  # 0.29, 0.33
+    ),
+    ThroughputRow(
+        "modelscope/ms-swift@3602360a examples/megatron/long_text.sh (its header: 'Env: 4 * A100 ... "
+        "Training Speed "
+        "23s/it')",
+        "Qwen2.5-7B full SFT with megatron sft, 4x A100, TP4 + sequence parallel, ZhipuAI/LongWriter-6k "
+        "packed to "
+        "32,768, MBS 1, GBS 8, full recompute, flash attention: 23 s/it (8 rows)",
+        "qwen2.5-7b",
+        "full-ft",
+        "full",
+        "a100-80gb",
+        round(8 * 32_768 / 23),
+        {"batch_size": 1, "seq_len": 32_768, "stack": "liger", "sharding": "zero3", "fsdp": True},
+        8192,
+        packing=True,
+        gpus=4,
+        fused_optimizer=False,
+        note="tensor parallel 4 timed as FSDP over 4; documents taken as ~8k tokens (0.99); as whole rows "
+        "0.71",
+    ),
+    ThroughputRow(
+        UNSLOTH_OUT.format("gpt-oss-(120B)_A100-Fine-tuning", "'587.3618 seconds used for training'"),
+        "unsloth/gpt-oss-120b QLoRA r16 on q,k,v,o (11,943,936 trainable), one A100-SXM4-80GB, Unsloth "
+        "2025.9.1, "
+        "transformers 4.55.4, 30 steps of 4 examples of HuggingFaceH4/Multilingual-Thinking, max_seq_length "
+        "4096, "
+        "unpacked, adamw_8bit; ~1,250 tokens an example (docs/time.md's reading of that dataset)",
+        "gpt-oss-120b",
+        "qlora",
+        "qlora",
+        "a100-80gb",
+        round(120 * 1250 / 587.36),
+        {
+            "batch_size": 4,
+            "seq_len": 4096,
+            "lora_rank": 16,
+            "lora_targets": "attention",
+            "optimizer": "adamw-8bit",
+            "stack": "unsloth",
+        },
+        1250,
+        packing=False,
+        public=True,
+        note="experts run one by one (transformers 4.55 in training), timed as Unsloth's loop: 0.85",
+    ),
 )
 
 
@@ -3738,5 +3894,145 @@ WALL_TIME_ROWS: tuple[WallTimeRow, ...] = (
         note="generate runs in float32 here, and dequantises its 4-bit experts one by one for every "
         "token, which is not counted: the experts are read as transformers 5's 16-bit ones",
         outside_band=True,
+    ),
+    # A throughput review of the fifty-third round.
+    unsloth_grpo(
+        "Llama_FP8_GRPO",
+        "Llama-3.2-1B-Instruct LoRA r32 on an FP8 (block) base, vLLM 0.11.2 serving the FP8 checkpoint with "
+        "the "
+        "adapter unmerged (PunicaWrapperGPU), one NVIDIA L4, Unsloth 2025.11.3, 100 steps of 1 prompt x 4 "
+        "completions, prompt <= 202, completion <= 1,846 (mean 1,647.9, mean longest 1,841.6), 8-bit AdamW",
+        ("llama-3.2-1b", "l4", 32),
+        "lora",
+        "adamw-8bit",
+        (100, 4, 2197, 2358),
+        3177.0,
+        note="FP8 decode reads half the bytes timed (would read 0.54); vLLM's per-step work with an unmerged "
+        "adapter, not timed, offsets it: 0.80",
+    ),
+    unsloth_grpo(
+        "Qwen3_8B_FP8_GRPO",
+        "Qwen3-8B LoRA r32 on an FP8 base, vLLM 0.10.2 serving unsloth/Qwen3-8B-FP8 (8.96 GiB of weights, "
+        "its log) "
+        "with the adapter unmerged, one NVIDIA L4, Unsloth 2025.11.3, 100 steps of 1 prompt x 4 "
+        "completions, prompt "
+        "<= 202, completion <= 1,846 (mean 1,813.6, mean longest 1,837.2), 8-bit AdamW",
+        ("qwen3-8b", "l4", 32),
+        "lora",
+        "adamw-8bit",
+        (100, 4, 2358, 2358),
+        10017.9,
+        note="decode timed reading 16-bit weights: the FP8 checkpoint reads half (0.96 with it)",
+        outside_band=True,  # 1.53
+    ),
+    WallTimeRow(
+        UNSLOTH_OUT.format(
+            "Zephyr_(7B)-DPO", "TrainOutput train_runtime 4017.5003, global_step 114, epoch 2.94"
+        ),
+        "unsloth/zephyr-sft-bnb-4bit (Mistral 7B) DPO, QLoRA r64, one Tesla T4 (fp16), Unsloth 2024.1, "
+        "batch 2 "
+        "pairs x accumulation 4, 3 epochs over 0.5 % of HuggingFaceH4/ultrafeedback_binarized train_prefs "
+        "(306 "
+        "pairs), max_length 1024, max_prompt_length 512, adamw_8bit; ~490 tokens a sequence (UF_TOKENS)",
+        {
+            "stack": "unsloth",
+            "model": "mistral-7b",
+            "gpu": "t4",
+            "examples": 306,
+            "epochs": 2.94,
+            "tokens_per_example": UF_TOKENS,
+            "seq_len": 1024,
+            "batch_size": 2,
+        },
+        {"objective": "dpo", "method": "qlora", "lora_rank": 64, "optimizer": "adamw-8bit"},
+        4017.5,
+        public=True,
+    ),
+    WallTimeRow(
+        UNSLOTH_OUT.format("Llama3_(8B)-ORPO", "TrainOutput train_runtime 665.6376, global_step 30"),
+        "unsloth/llama-3-8b-bnb-4bit ORPO, LoRA r16 all linear, one Tesla T4 (fp16), Unsloth 2024.4, batch "
+        "2 pairs "
+        "x accumulation 4, 30 steps (240 pairs of reciperesearch/dolphin-sft-v0.1-preference), max_length "
+        "4096, "
+        "adamw_8bit; ~350 tokens a sequence ASSUMED (34.1 MB download / 16,000 rows of prompt, chosen, "
+        "rejected)",
+        {
+            "stack": "unsloth",
+            "model": "llama-3-8b",
+            "gpu": "t4",
+            "examples": 240,
+            "epochs": 1,
+            "tokens_per_example": 350,
+            "seq_len": 4096,
+            "batch_size": 2,
+        },
+        {"objective": "orpo", "method": "qlora", "lora_rank": 16, "optimizer": "adamw-8bit"},
+        665.6,
+        note="the length is a guess: 250 tokens read 0.69, 500 read 1.33",
+    ),
+    WallTimeRow(
+        PHIL.format("dpo-align-llms-in-2024-with-trl.ipynb", "'took ~01:30:00 on 1x H100 GPU'"),
+        "dolphin-2.1-mistral-7b DPO, QLoRA (NF4, double quant) r256 all-linear, dropout 0.05, one H100, TRL "
+        "DPOTrainer (reference = adapter disabled), flash_attention_2, batch 12 pairs, 1 epoch over 11,000 "
+        "pairs of "
+        "argilla/ultrafeedback-binarized-preferences-cleaned, max_length 1512, checkpointing, "
+        "adamw_torch_fused; "
+        "one evaluation of 2,750 pairs (eval_steps 700) inside the time; ~490 tokens a sequence (UF_TOKENS)",
+        {
+            "stack": "trl",
+            "model": "mistral-7b",
+            "gpu": "h100-80gb",
+            "examples": 11_000,
+            "epochs": 1,
+            "tokens_per_example": UF_TOKENS,
+            "seq_len": 1512,
+            "batch_size": 12,
+        },
+        {"objective": "dpo", "method": "qlora", "lora_rank": 256, "lora_dropout": 0.05, "optimizer": "adamw"},
+        5400.0,
+        note="the evaluation (~10 % of the time, forward passes only) is not timed: ~0.84 without it",
+    ),
+    unsloth_grpo(
+        "Gemma3_(1B)-GRPO",
+        "gemma-3-1b-it 16-bit LoRA r8, Tesla T4 in float32 ('Using float16 precision for gemma3 won't work! "
+        "Using "
+        "float32'), Unsloth 2025.3.17, no fast_inference (transformers generate), saved at 14 of 50 steps "
+        "in 13:12, "
+        "1 prompt x 4 completions, prompt <= 256, completion <= 768 (mean 503.8 over the 12 logged steps), "
+        "adamw_torch_fused",
+        ("gemma-3-1b-it", "t4", 8),
+        "lora",
+        "adamw",
+        (14, 4, 672, 1280),
+        792.0,
+        vllm=False,
+        precision="fp32",
+        note="decode is CPU-bound: Gemma 3's layer runs six Gemma3RMSNorm (~10 eager ops each), not Llama's "
+        "two: "
+        "counted, 0.85",
+        outside_band=True,  # 0.58
+    ),
+    WallTimeRow(
+        PHIL.format("fine-tune-llms-in-2024-with-trl.ipynb", "'took 02:05:58 on a g6.2xlarge'"),
+        "Meta-Llama-3.1-8B QLoRA (NF4, double quant) r256 all-linear, dropout 0.05, one NVIDIA L4 "
+        "(g6.2xlarge), TRL "
+        "SFTTrainer packing=True to 2,048, flash_attention_2, batch 1 x accumulation 8, checkpointing, "
+        "adamw_torch_fused, 3 epochs over 10,000 b-mc2/sql-create-context conversations; ~115 tokens an "
+        "example "
+        "(its saved test split: 1,187,015 JSON bytes / 2,500 rows, ~360 characters of text + ChatML)",
+        {
+            "stack": "trl",
+            "model": "llama-3.1-8b",
+            "gpu": "l4",
+            "examples": 10_000,
+            "epochs": 3,
+            "tokens_per_example": 115,
+            "seq_len": 2048,
+            "batch_size": 1,
+            "packing": True,
+        },
+        {"method": "qlora", "lora_rank": 256, "lora_dropout": 0.05, "optimizer": "adamw"},
+        7558.0,
+        public=True,
     ),
 )

@@ -219,11 +219,15 @@ def throughput_estimate(catalog: Catalog, row: ThroughputRow) -> float:
     work = Work(row.memory_model, info.sized, e.settings, e.trainable_params_b * 1e9)
     workload = Workload(10_000, row.tokens_per_example, 1.0, row.packing)
     s = settings
-    b = batches(s.objective, workload, s.seq_len, s.batch_size, row.gpus, prefix=prefix(work))
+    # A sequence split over `sequence_parallel` GPUs: that many GPUs train each row together.
+    replicas = row.gpus // s.sequence_parallel
+    b = batches(
+        s.objective, workload, s.seq_len, s.batch_size, replicas, s.sequence_parallel, prefix=prefix(work)
+    )
     # The measured runs report their own optimizer cadence: no gradient accumulation.
     step = micro_step(work, hardware.device, b.computed_tokens, b.attended, 1, row=b.row)
-    real = b.tokens / b.micro_steps / row.gpus  # real tokens per micro-step on one GPU
-    return real * row.gpus / step.seconds
+    real = b.tokens / b.micro_steps / replicas  # real tokens per micro-step on one replica
+    return real * replicas / step.seconds
 
 
 def throughput_table(catalog: Catalog) -> str:
