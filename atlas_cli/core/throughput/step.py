@@ -163,6 +163,9 @@ ADAPTER_FORWARD_OPS = 4  # dropout (or identity), A, B, and the scaled add
 # autograd/_functions.py, functional.dequantize_4bit) - three kernels before each matmul.
 DEQUANTIZE_OPS = 3
 FORWARD_OPS_PER_LAYER = 45
+# An eager RMSNorm's operators (transformers' LlamaRMSNorm.forward: cast, pow, mean, add, rsqrt,
+# multiply, cast back, scale); FORWARD_OPS_PER_LAYER counts a Llama layer's two.
+RMSNORM_OPS = 8
 DEQUANTIZED_BYTES = 4.0  # bitsandbytes writes each 4-bit weight out as bf16 and the matmul reads it
 AMP_CAST_BYTES = 6.0  # autocast reads the fp32 master weight and writes and reads a bf16 copy
 DORA_BYTES = 24.0  # PEFT's DoRA forms W + BA in fp32 and its row norms on every forward
@@ -543,9 +546,12 @@ def _decode_ops_per_layer(work: Work) -> float:
     """Operators one generated token dispatches per layer in transformers' eager generate: the
     forward's and each unmerged LoRA module's forward (TRL samples from the PEFT model as it is);
     a 4-bit weight without gradients is one fused gemm_4bit, not a dequantisation and a matmul
-    (bitsandbytes autograd/_functions.py matmul_4bit). A 7B LoRA's token costs ~1.6x the plain
-    forward's."""
-    return FORWARD_OPS_PER_LAYER + ADAPTER_FORWARD_OPS * _adapted_per_layer(work)
+    (bitsandbytes autograd/_functions.py matmul_4bit); norms past a Llama layer's two (Gemma 2
+    and 3's sandwich norms, Qwen3's and Gemma 3's on queries and keys) add theirs. A 7B LoRA's
+    token costs ~1.6x the plain forward's."""
+    shape = work.shape
+    norms = shape.norms_per_layer + 2 * shape.qk_norm + shape.v_norm  # Gemma 3: 4 + q_norm, k_norm
+    return FORWARD_OPS_PER_LAYER + RMSNORM_OPS * (norms - 2) + ADAPTER_FORWARD_OPS * _adapted_per_layer(work)
 
 
 def link_gbs(device: Device, gpus: int, ring: bool = True) -> float:
