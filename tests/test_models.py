@@ -596,6 +596,17 @@ def test_a_gated_vision_tower_and_its_merger_are_counted() -> None:
         {"model_type": "qwen3_vl", "vision_config": vision, "text_config": text}, "vl", "test"
     )
     assert qwen3.model.vision_params_b == pytest.approx(0.576, rel=0.01)
+    # Llama 3.2 11B Vision (an expert's review: read ~0.63B): 8 global layers after the 32 local
+    # ones, a tile position table and a projector to the language model; ~0.89B, which with its
+    # 9.78B language model makes Meta's published 10.6B.
+    vision = {"model_type": "mllama_vision_model", "hidden_size": 1280, "num_hidden_layers": 32}
+    vision |= {"num_global_layers": 8, "intermediate_size": 5120, "image_size": 560, "patch_size": 14}
+    vision |= {"max_num_tiles": 4, "vision_output_dim": 7680, "hidden_act": "gelu"}
+    text = {"model_type": "mllama_text_model", "hidden_size": 4096, "intermediate_size": 14336}
+    text |= {"num_attention_heads": 32, "num_hidden_layers": 40, "num_key_value_heads": 8}
+    text |= {"vocab_size": 128256}
+    mllama = parse_config({"model_type": "mllama", "vision_config": vision, "text_config": text}, "v", "test")
+    assert mllama.model.vision_params_b == pytest.approx(0.89, rel=0.01)
     # SigLIP's MLP (gelu_pytorch_tanh) has two matrices: Gemma 3's tower stays at ~0.42B.
     assert parsed("google--gemma-3-4b-it.json").model.vision_params_b == pytest.approx(0.417, rel=0.03)
 

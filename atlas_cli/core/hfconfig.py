@@ -853,6 +853,8 @@ def _vision_params_b(top: Config) -> float | None:
     width = _plausible(vision.get("embed_dim") or vision.get("hidden_size"), MAX_TOWER_WIDTH)
     if layers is None or width is None:
         return None
+    # Llama 3.2 Vision's global encoder runs after the local one, with gated blocks of the same shape.
+    layers += _plausible(vision.get("num_global_layers") or 0, MAX_TOWER_LAYERS) or 0
     ratio = _plausible(vision.get("mlp_ratio") or 4, MAX_TOWER_WIDTH)
     given = vision.get("intermediate_size")
     mlp = _plausible(given, MAX_TOWER_WIDTH) if given else None if ratio is None else width * ratio
@@ -861,7 +863,8 @@ def _vision_params_b(top: Config) -> float | None:
     act = vision.get("hidden_act")  # a list or a mapping here is not an activation (an attacker's review)
     matrices = 3 if isinstance(act, str) and act in GATED_VISION_ACTIVATIONS else 2
     blocks = layers * (4 * width * width + matrices * width * mlp)
-    return round((blocks + _qwen_vision_extras(vision, width)) / 1e9, 3)
+    extras = _qwen_vision_extras(vision, width) + _mllama_vision_extras(top, vision, width)
+    return round((blocks + extras) / 1e9, 3)
 
 
 GATED_VISION_ACTIVATIONS = frozenset({"silu", "swish"})
@@ -889,6 +892,27 @@ def _qwen_vision_extras(vision: Config, width: float) -> float:
     positions = _plausible(vision.get("num_position_embeddings") or 0, MAX_TOWER_WIDTH * MAX_TOWER_WIDTH) or 0
     embedding = channels * frames * patch * patch * width + positions * width
     return embedding + mergers * (merged * merged + merged * language)
+
+
+def _mllama_vision_extras(top: Config, vision: Config, width: float) -> float:
+    """Llama 3.2 Vision's tile position table (an embedding per aspect ratio of every tile's
+    patches: (ratios + 1) x max_num_tiles x patches x width, ~74M for the 11B) and its projector
+    from the tower's concatenated layer outputs (vision_output_dim) to the language model's width
+    (modeling_mllama.py MllamaPrecomputedPositionEmbedding, multi_modal_projector): the 11B's tower
+    comes out at ~0.89B, 9.78B of language model beside it making Meta's 10.6B."""
+    if vision.get("model_type") != "mllama_vision_model":
+        return 0.0
+    tiles = int(_plausible(vision.get("max_num_tiles") or 4, MAX_TOWER_LAYERS) or 4)
+    image = _plausible(vision.get("image_size") or 560, MAX_TOWER_WIDTH) or 560
+    patch = _plausible(vision.get("patch_size") or 14, MAX_TOWER_WIDTH) or 14
+    patches = (image // patch) ** 2 + 1  # and the class token
+    # transformers' get_all_supported_aspect_ratios: every grid of w x h <= max_num_tiles tiles
+    ratios = sum(tiles // w for w in range(1, tiles + 1))
+    text = top.get("text_config")
+    language = _plausible(text.get("hidden_size"), MAX_TOWER_WIDTH) if isinstance(text, Mapping) else None
+    output = _plausible(vision.get("vision_output_dim"), MAX_TOWER_WIDTH * MAX_TOWER_LAYERS)
+    projector = output * language if output and language else 0.0
+    return (ratios + 1) * tiles * patches * width + projector
 
 
 def _gemma4_vision_params_b(top: Config, vision: Config) -> float | None:
