@@ -320,6 +320,7 @@ def test_a_negative_rate_or_a_misspelt_hyperparameter_is_refused(tmp_path: Path)
     assert load_knowledge_base(write_kb(tmp_path, data))
     lora["hyperparameters"]["learning_rte"] = lora["hyperparameters"].pop("learning_rate")
     lora["hyperparameters"]["learning_rte"]["value"] = 2.0e-4
+    del lora["hyperparameters"]["learning_rte"]["large_models"]  # read for learning_rate only
     [problem] = problems_of(write_kb(tmp_path, data))
     assert problem.endswith(
         "'learning_rte' is not a hyperparameter recipes read: did you mean 'learning_rate'?"
@@ -925,3 +926,18 @@ def test_a_value_for_large_sets_is_read_only_for_the_passes_over_the_data(tmp_pa
     rate["large_sets"] = {"examples": 100000, "value": 1.0e-5, "source": "a test"}
     problems = problems_of(write_kb(tmp_path, data))
     assert any("large_sets is read for num_train_epochs only, not for learning_rate" in p for p in problems)
+
+
+def test_a_value_for_large_models_is_read_only_for_the_learning_rate(tmp_path: Path) -> None:
+    """The recipes read a model's size for its learning rate alone: elsewhere `large_models` would
+    be accepted and silently ignored; and it must give a value."""
+    data = bundled_sections()
+    sft = next(m for m in data["methods"] if m["id"] == "sft")
+    sized = {"params_b": 30, "value": 512.0, "source": "a test"}
+    sft["hyperparameters"]["max_length"]["large_models"] = sized
+    problems = problems_of(write_kb(tmp_path, data, "other.yaml"))
+    assert any("large_models is read for learning_rate only, not for max_length" in p for p in problems)
+    del sft["hyperparameters"]["max_length"]["large_models"]
+    sft["hyperparameters"]["learning_rate"]["large_models"] = {"params_b": 30, "source": "a test"}
+    problems = problems_of(write_kb(tmp_path, data, "empty.yaml"))
+    assert any("give value, with_peft, or both" in p for p in problems)

@@ -2525,6 +2525,27 @@ def test_preference_rates_scale_with_the_methods_own_rate() -> None:
     assert lora["LEARNING_RATE"]["dpo"] == 5e-06
 
 
+def test_a_large_model_trains_at_a_lower_rate() -> None:
+    """An expert's review: a 70B full fine-tune was written at SFT's 2e-5, ~10x Tulu 3's 70B rate
+    (2e-6), and a 70B QLoRA at 2e-4 where the QLoRA paper trained 33B and 65B at 1e-4. An 8B keeps
+    the usual rates; a preference stage keeps its adapter rate (the ratio to SFT's holds)."""
+
+    def rates(model: str, method: str, **raw: str) -> dict[str, float]:
+        profile = {"gpu": "h100", "gpus": "16", "model": model, "goal": "adapt"}
+        rec = recommend(**{**profile, "data_kind": "demonstrations", **raw})
+        written: dict[str, float] = constants(render(Case(model, rec, rank_of(rec, method)), "python"))[
+            "LEARNING_RATE"
+        ]
+        return written
+
+    assert rates("llama-3.1-70b", "full-ft")["sft"] == 2e-06
+    assert rates("llama-3.1-70b", "qlora")["sft"] == 1e-04
+    assert rates("llama-3.1-8b", "full-ft")["sft"] == 2e-05
+    assert rates("llama-3.1-8b", "qlora")["sft"] == 2e-04
+    aligned = rates("llama-3.1-70b", "lora", goal="align", data_kind="preferences", model_variant="instruct")
+    assert aligned["dpo"] == 5e-06
+
+
 def test_full_weight_dpo_compares_with_a_16_bit_reference() -> None:
     """TRL would copy the fp32-loaded policy as the reference; the estimate holds a 16-bit one."""
     values = constants(render(case_named("full-ft-sft+dpo-decoder"), "python"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, Self, TypeVar
 
 from atlas_cli.i18n import catalog, language
 
@@ -40,6 +40,7 @@ MAX_LAYERS = 10_000  # blocks in a model (per stack): more is a typo
 Scalar = str | bool | int | float | None
 HyperValue = str | bool | int | float | list[str]
 LARGE_SETS_KEY = "num_train_epochs"  # the one hyperparameter whose value depends on the set's size
+LARGE_MODELS_KEY = "learning_rate"  # the one hyperparameter whose value depends on the model's size
 # The method properties a rule's selector may constrain (fields of both Method and MethodSelector).
 SELECTED_BY = ("kind", "category", "memory_model", "tags", "runs")
 PriceKind = Literal["on-demand", "marketplace", "serverless", "reservation", "spot", "list"]
@@ -214,12 +215,31 @@ class HostedOfferBehaviour:
         return frozenset(s for s, prefixes in self.tunes.items() if any(_tuned_as(name, p) for p in prefixes))
 
 
+class SizedValues(Protocol):
+    """A hyperparameter's values from a model size on (schema.LargeModels, and its record)."""
+
+    @property
+    def params_b(self) -> float: ...
+    @property
+    def value(self) -> float | None: ...
+    @property
+    def with_peft(self) -> float | None: ...
+
+
 class HyperparameterBehaviour:
     if TYPE_CHECKING:
         value: HyperValue | None
         with_peft: HyperValue | None
+        large_models: SizedValues | None
 
-    def for_training(self, peft: bool) -> HyperValue | None:
+    def for_training(self, peft: bool, params_b: float | None = None) -> HyperValue | None:
+        """The value for this kind of training, and for a model of `params_b` billion parameters:
+        large_models' where the model is that large and it gives one."""
+        large = self.large_models
+        if large is not None and params_b is not None and params_b >= large.params_b:
+            sized: HyperValue | None = large.with_peft if peft else large.value
+            if sized is not None:
+                return sized
         return self.with_peft if peft and self.with_peft is not None else self.value
 
 

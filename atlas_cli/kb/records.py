@@ -269,11 +269,32 @@ class LargeSets(Record):
         )
 
 
+class LargeModels(Record):
+    FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("params_b", "params_b"),
+        ("value", "value"),
+        ("with_peft", "with_peft"),
+        ("source", "source"),
+    )
+    params_b: float
+    value: float | None
+    with_peft: float | None
+    source: str
+
+    def __init__(
+        self, *, params_b: float, value: float | None = None, with_peft: float | None = None, source: str
+    ) -> None:
+        object.__setattr__(
+            self, "__dict__", {"params_b": params_b, "value": value, "with_peft": with_peft, "source": source}
+        )
+
+
 class Hyperparameter(behaviour.HyperparameterBehaviour, Record):
     FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (
         ("value", "value"),
         ("with_peft", "with_peft"),
         ("large_sets", "large_sets"),
+        ("large_models", "large_models"),
         ("note", "note"),
         ("source", "source"),
         ("asked_as", "asked_as"),
@@ -281,6 +302,7 @@ class Hyperparameter(behaviour.HyperparameterBehaviour, Record):
     value: str | bool | int | float | list[str] | None
     with_peft: str | bool | int | float | list[str] | None
     large_sets: LargeSets | None
+    large_models: LargeModels | None
     note: Text | None
     source: str | None
     asked_as: list[str]
@@ -291,6 +313,7 @@ class Hyperparameter(behaviour.HyperparameterBehaviour, Record):
         value: str | bool | int | float | list[str] | None = None,
         with_peft: str | bool | int | float | list[str] | None = None,
         large_sets: LargeSets | None = None,
+        large_models: LargeModels | None = None,
         note: Text | None = None,
         source: str | None = None,
         asked_as: list[str] | None = None,
@@ -302,6 +325,7 @@ class Hyperparameter(behaviour.HyperparameterBehaviour, Record):
                 "value": value,
                 "with_peft": with_peft,
                 "large_sets": large_sets,
+                "large_models": large_models,
                 "note": note,
                 "source": source,
                 "asked_as": [] if asked_as is None else asked_as,
@@ -1869,12 +1893,23 @@ def _decode_LargeSets(value: Any) -> LargeSets:
     return new_record(LargeSets, values)
 
 
-_KEYS_Hyperparameter = frozenset({"value", "with_peft", "large_sets", "note", "source", "asked_as"})
+_KEYS_LargeModels = frozenset({"params_b", "value", "with_peft", "source"})
+
+
+def _decode_LargeModels(value: Any) -> LargeModels:
+    values = expect_keys(value, _KEYS_LargeModels, "LargeModels")
+    return new_record(LargeModels, values)
+
+
+_KEYS_Hyperparameter = frozenset(
+    {"value", "with_peft", "large_sets", "large_models", "note", "source", "asked_as"}
+)
 
 
 def _decode_Hyperparameter(value: Any) -> Hyperparameter:
     values = expect_keys(value, _KEYS_Hyperparameter, "Hyperparameter")
     values["large_sets"] = _decode_union_2(values["large_sets"])
+    values["large_models"] = _decode_union_3(values["large_models"])
     values["note"] = _decode_union_1(values["note"])
     values["asked_as"] = expect_list(values["asked_as"])
     return new_record(Hyperparameter, values)
@@ -1980,7 +2015,7 @@ def _decode_Method(value: Any) -> Method:
     values["tags"] = expect_list(values["tags"])
     values["summary"] = _decode_Text(values["summary"])
     values["trains"] = _decode_Text(values["trains"])
-    values["trainable_share"] = _decode_union_3(values["trainable_share"])
+    values["trainable_share"] = _decode_union_4(values["trainable_share"])
     values["ratings"] = _decode_Ratings(values["ratings"])
     values["use_when"] = [_decode_Text(v0) for v0 in expect_list(values["use_when"])]
     values["avoid_when"] = [_decode_Text(v0) for v0 in expect_list(values["avoid_when"])]
@@ -1994,10 +2029,10 @@ def _decode_Method(value: Any) -> Method:
     values["references"] = [_decode_Reference(v0) for v0 in expect_list(values["references"])]
     values["source"] = expect_list(values["source"])
     values["variants"] = [_decode_Variant(v0) for v0 in expect_list(values["variants"])]
-    values["scoring"] = _decode_union_4(values["scoring"])
+    values["scoring"] = _decode_union_5(values["scoring"])
     values["providers"] = [_decode_HostedOffer(v0) for v0 in expect_list(values["providers"])]
-    values["training"] = _decode_union_5(values["training"])
-    values["hosted_as"] = _decode_union_6(values["hosted_as"])
+    values["training"] = _decode_union_6(values["training"])
+    values["hosted_as"] = _decode_union_7(values["hosted_as"])
     return new_record(Method, values)
 
 
@@ -2137,7 +2172,7 @@ _KEYS_Gpu = frozenset(
 def _decode_Gpu(value: Any) -> Gpu:
     values = expect_keys(value, _KEYS_Gpu, "Gpu")
     values["aliases"] = expect_list(values["aliases"])
-    values["interconnect"] = _decode_union_7(values["interconnect"])
+    values["interconnect"] = _decode_union_8(values["interconnect"])
     values["memory_sizes_gb"] = expect_list(values["memory_sizes_gb"])
     values["configurations"] = [_decode_ChipConfiguration(v0) for v0 in expect_list(values["configurations"])]
     values["free_tier_aliases"] = expect_list(values["free_tier_aliases"])
@@ -2252,9 +2287,9 @@ _KEYS_LlmModel = frozenset(
 def _decode_LlmModel(value: Any) -> LlmModel:
     values = expect_keys(value, _KEYS_LlmModel, "LlmModel")
     values["aliases"] = expect_list(values["aliases"])
-    values["moe"] = _decode_union_8(values["moe"])
-    values["latent_attention"] = _decode_union_9(values["latent_attention"])
-    values["linear_attention"] = _decode_union_10(values["linear_attention"])
+    values["moe"] = _decode_union_9(values["moe"])
+    values["latent_attention"] = _decode_union_10(values["latent_attention"])
+    values["linear_attention"] = _decode_union_11(values["linear_attention"])
     return new_record(LlmModel, values)
 
 
@@ -2290,7 +2325,7 @@ _KEYS_AllOf = frozenset({"all"})
 
 def _decode_AllOf(value: Any) -> AllOf:
     values = expect_keys(value, _KEYS_AllOf, "AllOf")
-    values["all"] = [_decode_union_11(v0) for v0 in expect_list(values["all"])]
+    values["all"] = [_decode_union_12(v0) for v0 in expect_list(values["all"])]
     return new_record(AllOf, values)
 
 
@@ -2299,7 +2334,7 @@ _KEYS_AnyOf = frozenset({"any"})
 
 def _decode_AnyOf(value: Any) -> AnyOf:
     values = expect_keys(value, _KEYS_AnyOf, "AnyOf")
-    values["any"] = [_decode_union_11(v0) for v0 in expect_list(values["any"])]
+    values["any"] = [_decode_union_12(v0) for v0 in expect_list(values["any"])]
     return new_record(AnyOf, values)
 
 
@@ -2308,7 +2343,7 @@ _KEYS_NotOf = frozenset({"not"})
 
 def _decode_NotOf(value: Any) -> NotOf:
     values = expect_keys(value, _KEYS_NotOf, "NotOf")
-    values["not_"] = _decode_union_11(values.pop("not"))
+    values["not_"] = _decode_union_12(values.pop("not"))
     return new_record(NotOf, values)
 
 
@@ -2318,11 +2353,11 @@ _KEYS_MethodSelector = frozenset({"ids", "kind", "category", "memory_model", "ta
 def _decode_MethodSelector(value: Any) -> MethodSelector:
     values = expect_keys(value, _KEYS_MethodSelector, "MethodSelector")
     values["ids"] = expect_list(values["ids"])
-    values["kind"] = _decode_union_12(values["kind"])
-    values["category"] = _decode_union_13(values["category"])
-    values["memory_model"] = _decode_union_13(values["memory_model"])
-    values["tags"] = _decode_union_13(values["tags"])
-    values["runs"] = _decode_union_14(values["runs"])
+    values["kind"] = _decode_union_13(values["kind"])
+    values["category"] = _decode_union_14(values["category"])
+    values["memory_model"] = _decode_union_14(values["memory_model"])
+    values["tags"] = _decode_union_14(values["tags"])
+    values["runs"] = _decode_union_15(values["runs"])
     values["except_"] = expect_list(values.pop("except"))
     return new_record(MethodSelector, values)
 
@@ -2340,7 +2375,7 @@ _KEYS_Rule = frozenset({"id", "methods", "when", "effect", "because", "source", 
 
 def _decode_Rule(value: Any) -> Rule:
     values = expect_keys(value, _KEYS_Rule, "Rule")
-    values["methods"] = _decode_union_15(values["methods"])
+    values["methods"] = _decode_union_16(values["methods"])
     values["when"] = _decode_union_0(values["when"])
     values["effect"] = _decode_Effect(values["effect"])
     values["because"] = _decode_Text(values["because"])
@@ -2467,7 +2502,7 @@ def _decode_union_2(value: Any) -> Any:
     return value
 
 
-_DECODE_UNION_3: dict[frozenset[str], Callable[[Any], Any]] = {_KEYS_TrainableShare: _decode_TrainableShare}
+_DECODE_UNION_3: dict[frozenset[str], Callable[[Any], Any]] = {_KEYS_LargeModels: _decode_LargeModels}
 
 
 def _decode_union_3(value: Any) -> Any:
@@ -2481,9 +2516,7 @@ def _decode_union_3(value: Any) -> Any:
     return value
 
 
-_DECODE_UNION_4: dict[frozenset[str], Callable[[Any], Any]] = {
-    _KEYS_RatingCorrection: _decode_RatingCorrection
-}
+_DECODE_UNION_4: dict[frozenset[str], Callable[[Any], Any]] = {_KEYS_TrainableShare: _decode_TrainableShare}
 
 
 def _decode_union_4(value: Any) -> Any:
@@ -2497,7 +2530,9 @@ def _decode_union_4(value: Any) -> Any:
     return value
 
 
-_DECODE_UNION_5: dict[frozenset[str], Callable[[Any], Any]] = {_KEYS_Training: _decode_Training}
+_DECODE_UNION_5: dict[frozenset[str], Callable[[Any], Any]] = {
+    _KEYS_RatingCorrection: _decode_RatingCorrection
+}
 
 
 def _decode_union_5(value: Any) -> Any:
@@ -2511,7 +2546,7 @@ def _decode_union_5(value: Any) -> Any:
     return value
 
 
-_DECODE_UNION_6: dict[frozenset[str], Callable[[Any], Any]] = {_KEYS_HostedAs: _decode_HostedAs}
+_DECODE_UNION_6: dict[frozenset[str], Callable[[Any], Any]] = {_KEYS_Training: _decode_Training}
 
 
 def _decode_union_6(value: Any) -> Any:
@@ -2525,7 +2560,7 @@ def _decode_union_6(value: Any) -> Any:
     return value
 
 
-_DECODE_UNION_7: dict[frozenset[str], Callable[[Any], Any]] = {_KEYS_Interconnect: _decode_Interconnect}
+_DECODE_UNION_7: dict[frozenset[str], Callable[[Any], Any]] = {_KEYS_HostedAs: _decode_HostedAs}
 
 
 def _decode_union_7(value: Any) -> Any:
@@ -2539,9 +2574,7 @@ def _decode_union_7(value: Any) -> Any:
     return value
 
 
-_DECODE_UNION_8: dict[frozenset[str], Callable[[Any], Any]] = {
-    _KEYS_MixtureOfExperts: _decode_MixtureOfExperts
-}
+_DECODE_UNION_8: dict[frozenset[str], Callable[[Any], Any]] = {_KEYS_Interconnect: _decode_Interconnect}
 
 
 def _decode_union_8(value: Any) -> Any:
@@ -2555,7 +2588,9 @@ def _decode_union_8(value: Any) -> Any:
     return value
 
 
-_DECODE_UNION_9: dict[frozenset[str], Callable[[Any], Any]] = {_KEYS_LatentAttention: _decode_LatentAttention}
+_DECODE_UNION_9: dict[frozenset[str], Callable[[Any], Any]] = {
+    _KEYS_MixtureOfExperts: _decode_MixtureOfExperts
+}
 
 
 def _decode_union_9(value: Any) -> Any:
@@ -2569,7 +2604,9 @@ def _decode_union_9(value: Any) -> Any:
     return value
 
 
-_DECODE_UNION_10: dict[frozenset[str], Callable[[Any], Any]] = {_KEYS_GatedDeltaNet: _decode_GatedDeltaNet}
+_DECODE_UNION_10: dict[frozenset[str], Callable[[Any], Any]] = {
+    _KEYS_LatentAttention: _decode_LatentAttention
+}
 
 
 def _decode_union_10(value: Any) -> Any:
@@ -2583,12 +2620,7 @@ def _decode_union_10(value: Any) -> Any:
     return value
 
 
-_DECODE_UNION_11: dict[frozenset[str], Callable[[Any], Any]] = {
-    _KEYS_Comparison: _decode_Comparison,
-    _KEYS_AllOf: _decode_AllOf,
-    _KEYS_AnyOf: _decode_AnyOf,
-    _KEYS_NotOf: _decode_NotOf,
-}
+_DECODE_UNION_11: dict[frozenset[str], Callable[[Any], Any]] = {_KEYS_GatedDeltaNet: _decode_GatedDeltaNet}
 
 
 def _decode_union_11(value: Any) -> Any:
@@ -2602,10 +2634,23 @@ def _decode_union_11(value: Any) -> Any:
     return value
 
 
+_DECODE_UNION_12: dict[frozenset[str], Callable[[Any], Any]] = {
+    _KEYS_Comparison: _decode_Comparison,
+    _KEYS_AllOf: _decode_AllOf,
+    _KEYS_AnyOf: _decode_AnyOf,
+    _KEYS_NotOf: _decode_NotOf,
+}
+
+
 def _decode_union_12(value: Any) -> Any:
     if value is None:
         return None
-    return expect_list(value)
+    if type(value) is dict:
+        found = _DECODE_UNION_12.get(frozenset(value))
+        if found is None:
+            raise Mismatch("no member of the union has these keys")
+        return found(value)
+    return value
 
 
 def _decode_union_13(value: Any) -> Any:
@@ -2620,14 +2665,20 @@ def _decode_union_14(value: Any) -> Any:
     return expect_list(value)
 
 
-_DECODE_UNION_15: dict[frozenset[str], Callable[[Any], Any]] = {_KEYS_MethodSelector: _decode_MethodSelector}
-
-
 def _decode_union_15(value: Any) -> Any:
     if value is None:
         return None
+    return expect_list(value)
+
+
+_DECODE_UNION_16: dict[frozenset[str], Callable[[Any], Any]] = {_KEYS_MethodSelector: _decode_MethodSelector}
+
+
+def _decode_union_16(value: Any) -> Any:
+    if value is None:
+        return None
     if type(value) is dict:
-        found = _DECODE_UNION_15.get(frozenset(value))
+        found = _DECODE_UNION_16.get(frozenset(value))
         if found is None:
             raise Mismatch("no member of the union has these keys")
         return found(value)
@@ -2644,6 +2695,7 @@ DECODERS: dict[str, Callable[[Any], Record]] = {
     "RatingCorrection": _decode_RatingCorrection,
     "HostedOffer": _decode_HostedOffer,
     "LargeSets": _decode_LargeSets,
+    "LargeModels": _decode_LargeModels,
     "Hyperparameter": _decode_Hyperparameter,
     "Variant": _decode_Variant,
     "Training": _decode_Training,

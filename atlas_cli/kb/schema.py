@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from atlas_cli.kb.behaviour import (
+    LARGE_MODELS_KEY,
     LARGE_SETS_KEY,
     MAX_LAYERS,
     MAX_NUMBER,
@@ -270,16 +271,33 @@ class LargeSets(Strict):
     )
 
 
+class LargeModels(Strict):
+    """A hyperparameter's values for a model of `params_b` billion parameters or more (a larger
+    model trains at a lower rate), for full-weight training and with PEFT, with their source."""
+
+    params_b: float = Field(gt=0, le=10**5)
+    value: float | None = Field(default=None, gt=0, le=10**6)
+    with_peft: float | None = Field(default=None, gt=0, le=10**6)
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _gives_a_value(self) -> "LargeModels":
+        if self.value is None and self.with_peft is None:
+            raise ValueError("give value, with_peft, or both")
+        return self
+
+
 class Hyperparameter(HyperparameterBehaviour, Strict):
     """A hyperparameter as a value (what recipes use) with its explanation and source.
 
     `value` is for full-weight training (or the only value); `with_peft` applies when the
     plan trains a parameter-efficient method (LoRA, soft prompts, ...) instead; `large_sets`, for
-    a set of that many examples or more."""
+    a set of that many examples or more; `large_models`, for a model that large or larger."""
 
     value: HyperValue | None = None
     with_peft: HyperValue | None = None
     large_sets: LargeSets | None = None
+    large_models: LargeModels | None = None
     note: Text | None = None
     source: str | None = None
     # Names people ask for this option by as if it were a method ("PiSSA"): `show` and `--method`
@@ -488,6 +506,11 @@ class Method(MethodBehaviour, Strict):
         ]
         if sized:  # only the passes over the data change with its size (time and recipes read them)
             raise ValueError(f"large_sets is read for {LARGE_SETS_KEY} only, not for {', '.join(sized)}")
+        scaled = [
+            k for k, h in self.hyperparameters.items() if h.large_models is not None and k != LARGE_MODELS_KEY
+        ]
+        if scaled:  # the recipes read a model's size for its learning rate alone
+            raise ValueError(f"large_models is read for {LARGE_MODELS_KEY} only, not for {', '.join(scaled)}")
         if self.kind == "objective" and (self.memory_model is not None or self.variants):
             raise ValueError("objectives carry no memory_model or variants; parameterizations do")
         if (self.kind == "objective") != (self.training is not None):

@@ -416,18 +416,24 @@ class Recipe:
             self.settings[key] = setting
 
 
-def kb_value(method: Method | None, key: str, peft: bool = False) -> Setting | None:
-    """A hyperparameter's value from the KB (its with_peft value for a frozen-base plan), with
-    the hyperparameter as its source."""
+def kb_value(
+    method: Method | None, key: str, peft: bool = False, params_b: float | None = None
+) -> Setting | None:
+    """A hyperparameter's value from the KB (its with_peft value for a frozen-base plan; its
+    large_models value for a model of `params_b` billion parameters that large), with the
+    hyperparameter as its source."""
     if method is None or key not in method.hyperparameters:
         return None
     entry = method.hyperparameters[key]
-    value: HyperValue | None = entry.for_training(peft)
+    value: HyperValue | None = entry.for_training(peft, params_b)
     if value is None:
         return None
     which = "with_peft" if peft and entry.with_peft is not None else "value"
-    where = f"methods.yaml {method.id}.hyperparameters.{key}.{which}"
     source = entry.source if entry.source is None else translated(entry.source)
+    large = entry.large_models
+    if large is not None and value != entry.for_training(peft):
+        which, source = f"large_models ({large.params_b:g}B or more)", large.source
+    where = f"methods.yaml {method.id}.hyperparameters.{key}.{which}"
     return Setting(value, f"{where} ({source})")
 
 
@@ -1474,15 +1480,16 @@ def _learning_rate(catalog: Catalog, recipe: Recipe, stage: str) -> Setting | No
     TRL's PEFT table keeps adapters at the same multiple of the full rate for every objective
     (SFT 2e-5 -> 2e-4, DPO 5e-7 -> 5e-6, GRPO 1e-6 -> 1e-5), so an adapter that wants 15x LoRA's
     rate for SFT (IA3) wants it for DPO too."""
-    own = kb_value(recipe.method, "learning_rate")
-    objective = kb_value(catalog.methods.get(stage), "learning_rate", peft=recipe.frozen_base)
+    size = recipe.plan.estimate.shape.params / 1e9 if recipe.plan.estimate is not None else None
+    own = kb_value(recipe.method, "learning_rate", params_b=size)
+    objective = kb_value(catalog.methods.get(stage), "learning_rate", peft=recipe.frozen_base, params_b=size)
     if stage in SUPERVISED_STAGES and own is not None:
         # Every weight trained: the objective's own full-weight rate where its card gives one
         # (continued pre-training's 1e-5 is not SFT's 2e-5).
         return objective if recipe.memory_model == "full" and objective is not None else own
     if objective is None or own is None or stage in SUPERVISED_STAGES:
         return objective
-    sft = kb_value(catalog.methods.get("sft"), "learning_rate", peft=recipe.frozen_base)
+    sft = kb_value(catalog.methods.get("sft"), "learning_rate", peft=recipe.frozen_base, params_b=size)
     if sft is None or not isinstance(own.value, float) or not isinstance(objective.value, float):
         return objective
     if not isinstance(sft.value, float) or sft.value <= 0 or own.value == sft.value:
