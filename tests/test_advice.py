@@ -1237,6 +1237,19 @@ def test_an_encoder_with_few_labels_is_offered_the_embedding_classifier_first(en
     assert recommend(engine, **profile, examples="2000").plans[0].method == "full-ft"
 
 
+@pytest.mark.parametrize("gpu", ["rtx-4090", "RTX 4060 laptop 8GB", "MacBook Air M2 16GB"])
+def test_a_chatbot_over_documents_is_offered_retrieval_first(engine: Engine, gpu: str) -> None:
+    """A newcomer's review: "a chatbot on my company docs" (goal chat, raw text) ranked continued
+    pre-training first, and rag-needs-documents held RAG down although the data were documents."""
+    rec = recommend(engine, gpu=gpu, goal="chat", data_kind="text", examples="300")
+    assert rec.plans[0].method == "rag"
+    assert "rag-needs-documents" not in rec.plans[0].rules and "chat-over-documents" in rec.plans[0].rules
+    trained = next(p for p in rec.plans if p.kind != "no-training")
+    assert "continued-pretraining-teaches-no-chat" in trained.rules
+    demonstrations = recommend(engine, gpu=gpu, goal="chat", data_kind="demonstrations", examples="300")
+    assert demonstrations.plans[0].method != "rag"  # a behaviour to learn: training leads
+
+
 def test_classification_without_a_model_hears_of_a_small_encoder(engine: Engine) -> None:
     """Labelled classification with no --model was sized as a 7B decoder (QLoRA for ~28 h on a
     T4) and nothing mentioned the encoder that trains it in under an hour (an expert's review)."""
