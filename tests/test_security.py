@@ -1772,6 +1772,18 @@ def test_the_cache_keeps_its_newest_entries_only(cache_env: Path, tmp_path: Path
     assert len(kept) == kbcache.KEPT_ENTRIES and "kb-" + "0" * 32 + ".json" not in kept
 
 
+def test_pruning_the_cache_spares_files_that_are_not_its_entries(cache_env: Path) -> None:
+    """An attacker's review: with FT_ATLAS_CACHE_DIR on a directory of the user's own, pruning
+    deleted their old kb-export-*.json files; only entry names (kb-<32 hex>.json) are pruned."""
+    cache_env.mkdir(mode=0o700)
+    theirs = [cache_env / f"kb-export-{i}.json" for i in range(kbcache.KEPT_ENTRIES + 3)]
+    for i, path in enumerate(theirs):
+        _plant(path, b'{"my": "data"}')
+        os.utime(path, (1_000_000 + i, 1_000_000 + i))
+    kbcache.load_cached_catalog(bundled_kb_path())
+    assert all(path.exists() for path in theirs)
+
+
 def test_a_cache_hit_is_the_validated_kb(cache_env: Path) -> None:
     first = kbcache.load_cached_catalog(bundled_kb_path())  # validated, then written
     second = kbcache.load_cached_catalog(bundled_kb_path())  # rebuilt from the entry

@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import stat
 import sys
 from functools import cache
@@ -110,6 +111,12 @@ def cache_key(files: list[KbFile], version: str | None = None, identity: str | N
 
 def entry_name(key: str) -> str:
     return f"kb-{key[:32]}.json"
+
+
+# What entry_name writes, and all that pruning may delete: the cache directory may be one the user
+# shares with files of their own (FT_ATLAS_CACHE_DIR=~/.cache; an attacker's review: their own
+# kb-export-*.json were pruned).
+ENTRY_NAME = re.compile(r"kb-[0-9a-f]{32}\.json")
 
 
 # --- where entries may be read and written -------------------------------------------------------
@@ -231,7 +238,7 @@ def _prune(directory: Path) -> None:
         entries = sorted(
             (entry.stat().st_mtime, entry)
             for entry in directory.glob("kb-*.json")
-            if entry.is_file() and not entry.is_symlink()
+            if ENTRY_NAME.fullmatch(entry.name) and entry.is_file() and not entry.is_symlink()
         )
     except OSError:
         return
