@@ -127,6 +127,11 @@ def test_epochs_have_a_ceiling_as_every_other_number_does(run: Runner) -> None:
     refused = run(*args, "1000000000")
     assert refused.exit_code == 2 and "--epochs: '1000000000' must be at most 1,000" in refused.stderr
     assert ok(run(*args, "1000"))
+    # And a floor: 1e-321 epochs (0.000...1 written out) went into every recipe (an attacker's review).
+    tiny = "0." + "0" * 320 + "1"
+    refused = run(*args, tiny)
+    assert refused.exit_code == 2 and "must be at least 0.01" in refused.stderr
+    assert ok(run(*args, "0.01"))
 
 
 def test_sizes_keep_their_documented_forms() -> None:

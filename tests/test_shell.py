@@ -50,18 +50,18 @@ def test_numbers_are_written_without_an_exponent_and_read_back_exactly(value: fl
 
 
 def test_the_reproducing_command_keeps_odd_paths_and_small_numbers() -> None:
-    answers = {"model": "./s'q dir", "model_size": 7.123456, "epochs": 1e-06, "examples": 10_000}
+    answers = {"model": "./s'q dir", "model_size": 7.123456, "max_hours": 1e-06, "examples": 10_000}
     words = shlex.split(command_line(answers))
     flags = dict(zip(words[2::2], words[3::2], strict=True))
     assert flags == {
         "--model": "./s'q dir",
         "--model-size": "7.123456b",
-        "--epochs": "0.000001",
+        "--max-hours": "0.000001",
         "--examples": "10000",
     }
     assert parse_number(flags["--model-size"], "--model-size", SIZE)[0] == 7.123456e9
-    profile = build_profile({"epochs": flags["--epochs"], "model_size": flags["--model-size"]})
-    assert profile.epochs == 1e-06
+    profile = build_profile({"max_hours": flags["--max-hours"], "model_size": flags["--model-size"]})
+    assert profile.max_hours == 1e-06
 
 
 @pytest.mark.parametrize("trainer", ["python", "llamafactory", "axolotl"])

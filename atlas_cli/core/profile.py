@@ -72,8 +72,9 @@ class ProfileField(NamedTuple):
     # What ft-atlas assumes when a field without a default is not given (a blank answer or
     # "I don't know" to the question), so that the questionnaire can say it.
     if_unset: str = ""
-    # The largest value a number field takes.
+    # The largest value a number field takes, and the smallest (above 0) where one is meaningful.
     most: float = MAX_AMOUNT
+    least: float = 0.0
 
     @property
     def flag(self) -> str:
@@ -86,6 +87,8 @@ class ProfileField(NamedTuple):
 
 
 MAX_EPOCHS = 1000
+# A hundredth of a pass: an attacker's review wrote 1e-321 epochs into recipes (1.0e-321 in axolotl's).
+LEAST_EPOCHS = 0.01
 LEAST_NETWORK_GBPS = 1.0  # Gigabit Ethernet: the slowest link between nodes --network-gbps takes
 
 
@@ -101,11 +104,12 @@ def _question(
     alternative_to: str | None = None,
     if_unset: str = "",
     most: float = MAX_AMOUNT,
+    least: float = 0.0,
 ) -> Any:
     """A Profile field whose metadata is its question (see PROFILE_FIELDS)."""
     spec: dict[str, Any] = {"kind": kind, "group": group, "help": help, "question": question}
     spec |= {"choices": choices, "example": example, "alternative_to": alternative_to, "if_unset": if_unset}
-    spec |= {"most": most}
+    spec |= {"most": most, "least": least}
     return field(default=default, metadata={"question": spec})
 
 
@@ -252,6 +256,7 @@ class Profile:
         # A review estimated a billion epochs at 57 million days; a thousand passes is already
         # far past any fine-tuning schedule.
         most=MAX_EPOCHS,
+        least=LEAST_EPOCHS,
     )
     packing: bool = _question(
         "flag",
@@ -738,13 +743,19 @@ def parse_tokens(text: str | int | float, flag: str = "--seq-len") -> int:
     return int(value)
 
 
-def parse_amount(text: str | int | float, flag: str, form: NumberForm, most: float = MAX_AMOUNT) -> float:
+def parse_amount(
+    text: str | int | float, flag: str, form: NumberForm, most: float = MAX_AMOUNT, least: float = 0.0
+) -> float:
     """'3', '1.5', '$2.50', '2,5' in Russian -> epochs, hours or USD (AMOUNT; PRICE also takes 0)."""
     cleaned = text.strip().removeprefix("$") if isinstance(text, str) else text
     value, _ = parse_number(cleaned, flag, form)
     if value > most:
         raise UsageError(
             t("{flag}: '{text}' must be at most {max:,.12g}", flag=flag, text=echoed(text), max=most)
+        )
+    if value < least:
+        raise UsageError(
+            t("{flag}: '{text}' must be at least {min:g}", flag=flag, text=echoed(text), min=least)
         )
     return value
 
@@ -837,7 +848,7 @@ def parse_value(field: ProfileField, value: Any) -> Any:
         return parse_tokens(value, field.flag)
     if field.kind in ("number", "price"):
         form = PRICE if field.kind == "price" else AMOUNT
-        return parse_amount(value, field.flag, form, field.most)
+        return parse_amount(value, field.flag, form, field.most, field.least)
     text = str(value).strip()
     if not text:
         raise UsageError(t("{flag}: empty name", flag=field.flag))
