@@ -878,6 +878,13 @@ def test_help_on_the_gpu_question_says_how_to_find_it(catalog: Catalog) -> None:
         ("data_kind", "support tickets with agent replies", "demonstrations"),
         # A newcomer's review: both were refused as naming two choices, and a piped `ask` ended.
         ("goal", "a chatbot that knows my company docs", "knowledge"),
+        # A newcomer's review: a chatbot over documents was asked to pick chat or knowledge, or
+        # (documentation unknown) read as chat; docs, manuals and PDFs were not data.
+        ("goal", "a chatbot on my company docs", "knowledge"),
+        ("goal", "a support bot that answers from our manuals", "knowledge"),
+        ("goal", "chatbot over our documentation", "knowledge"),
+        ("data_kind", "our company docs", "text"),
+        ("data_kind", "PDFs of our manuals", "text"),
         ("goal", "бот, который знает нашу документацию", "knowledge"),
         ("data_kind", "2,000 support tickets labelled by category", "labeled"),
         ("data_kind", "3000 support tickets labeled by category", "labeled"),

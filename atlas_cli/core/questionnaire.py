@@ -999,6 +999,13 @@ def pick_choice(spec: ProfileField, text: str) -> str:
     settled = _named_within(decisive, key) if len(named) == 2 else set()
     if len(settled) == 1 and not _named_within(names, key) - settled:
         return settled.pop()
+    over = [
+        c.value
+        for c in spec.choices
+        if len(named) == 2 and c.value in named and named - {c.value} <= set(c.over)
+    ]
+    if len(over) == 1 and not _named_within(names, key):
+        return over[0]
     if named:  # say which, so that the answer can be mended
         raise UsageError(
             t(

@@ -246,6 +246,9 @@ class Choice(NamedTuple):
     # this one: a task said with the data it works on ("summarize documents" is a task, not
     # documents to answer from; "rag over documents with summaries" names knowledge itself).
     decisive: tuple[str, ...] = ()
+    # Choices this one settles an answer with, when everyday words name just the two: a chatbot
+    # over documents answers from them ("a chatbot on my company docs" is knowledge, not chat).
+    over: tuple[str, ...] = ()
 
 
 STACKS: Final = (
@@ -414,7 +417,7 @@ GOALS: Final = (
         "answer from facts and documents",
         ("знания",),
         (
-            *("faq", "documents", "docs", "manuals", "wiki"),
+            *("faq", "documents", "docs", "documentation", "manuals", "wiki", "pdfs"),
             *("документы", "документам", "документов", "документах", "документация", "документацию"),
             "документации",
         ),
@@ -425,6 +428,8 @@ GOALS: Final = (
             *("rag", "knowledge base", "knows", "знает"),
             *("база знаний", "базы знаний", "базе знаний", "базу знаний", "базой знаний"),
         ),
+        # A newcomer's review: "a chatbot on my company docs" was asked to pick chat or knowledge.
+        over=("chat",),
     ),
     Choice("reasoning", "solve checkable problems (math, code)", ("рассуждения", "рассуждение"), ("math",)),
     Choice("prototype", "try an idea quickly and cheaply", ("прототип",), ("demo", "poc")),
@@ -443,7 +448,10 @@ DATA_KINDS: Final = (
         "text",
         "raw domain text (documents, code, papers)",
         ("текст", "тексты"),
-        ("raw text", "documents", "corpus", "wiki", "wiki pages", "документы", "документов", "статьи"),
+        (
+            *("raw text", "documents", "docs", "documentation", "manuals", "pdfs", "corpus", "wiki"),
+            *("wiki pages", "документы", "документов", "документация", "статьи"),
+        ),
     ),
     Choice(
         "labeled",
