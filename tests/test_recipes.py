@@ -2525,6 +2525,17 @@ def test_preference_rates_scale_with_the_methods_own_rate() -> None:
     assert lora["LEARNING_RATE"]["dpo"] == 5e-06
 
 
+def test_a_header_never_cuts_a_word_longer_than_a_line() -> None:
+    """A newcomer's review: a header line ended AutoTokenizer.from_pretrained('ft-atlas-o and the
+    next began utput/continued-pretraining'): copied, a wrong path. Such a word keeps a line."""
+    from atlas_cli.recipes.header import WIDTH, wrapped
+
+    code = "AutoTokenizer.from_pretrained('ft-atlas-output/continued-pretraining').save_pretrained('merged')"
+    lines = wrapped(f"Merge it: {code}, then serve it.")
+    assert any(line.endswith(code + ",") for line in lines)
+    assert all(len(line) <= WIDTH for line in wrapped("words " * 50))
+
+
 def test_a_large_model_trains_at_a_lower_rate() -> None:
     """An expert's review: a 70B full fine-tune was written at SFT's 2e-5, ~10x Tulu 3's 70B rate
     (2e-6), and a 70B QLoRA at 2e-4 where the QLoRA paper trained 33B and 65B at 1e-4. An 8B keeps

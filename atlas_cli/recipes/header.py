@@ -31,9 +31,16 @@ def wrapped(text: str, indent: str = "#   ", first: str = "# ") -> list[str]:
     """`text` as comment lines. Every header line passes through here, and its text comes from
     the KB and the profile: control characters and line separators are escaped first (one_line),
     because YAML ends a comment at U+0085, U+2028 and U+2029 (a note could start a new key) and
-    Python refuses a NUL anywhere in a script."""
+    Python refuses a NUL anywhere in a script. A word longer than a line (a line of code:
+    AutoTokenizer.from_pretrained('ft-atlas-output/...')...) stays whole on a line of its own:
+    cut, it was copied as a wrong path (a newcomer's review)."""
     return textwrap.wrap(
-        one_line(text), WIDTH, initial_indent=first, subsequent_indent=indent, break_on_hyphens=False
+        one_line(text),
+        WIDTH,
+        initial_indent=first,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+        break_long_words=False,
     )
 
 
