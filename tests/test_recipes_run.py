@@ -533,14 +533,16 @@ def test_the_trainer_config_exists_before_the_model_loads(
         build_model=model,
         reference_model=record("reference"),
         trainable_in_fp32=record("fp32"),
+        report_cut=record("cut"),
         finish=record("finish"),
     )
     files = ["--dataset", data["sft"], "--dpo-dataset", data["dpo"]]
     args = recipe["parse_args"](["--model", models["decoder"], *files])
     with pytest.raises(_Built):
         run_stage("dpo", args, None, None)
-    # The trainable weights in fp32 (under fp16) once the trainer has wrapped the model.
-    assert events == ["config", "model", "reference", "trainer", "fp32", "finish"]
+    # The trainable weights in fp32 (under fp16) once the trainer has wrapped the model; the pairs
+    # TRL cut and left out counted before training.
+    assert events == ["config", "model", "reference", "trainer", "fp32", "cut", "finish"]
 
 
 def test_a_reward_model_trains_its_copied_head_in_fp32_under_fp16_unless_deepspeed(
