@@ -1273,6 +1273,10 @@ def test_lengths_that_disagree_are_said(run: Runner) -> None:
     # A preference pair whose prompt fills the length is dropped, not cut (an expert's review).
     paired = ok(run(*long, "--goal", "align", "--data-kind", "preferences", "--json")).json()["notes"]
     assert any("reaches 2048 tokens is not cut but left out" in n for n in paired)
+    # Not for ORPO, whose trainer drops nothing so (a diff review)
+    sized = ("estimate", "--method", "lora", *long[1:], "--json")
+    orpo = ok(run(*sized, "--objective", "orpo")).json()["warnings"]
+    assert any("truncates them" in w for w in orpo) and not any("not cut but left out" in w for w in orpo)
     wrapped = ("--data-kind", "text", "--tokens-per-example", "8000", "--packing")  # TRL wraps: nothing cut
     assert not any("truncates" in n for n in ok(run(*long[:5], *wrapped, "--json")).json()["notes"])
     # Continued pre-training packs by default: text needs no --packing to be wrapped.

@@ -2555,6 +2555,9 @@ def test_a_large_model_trains_at_a_lower_rate() -> None:
     assert rates("llama-3.1-8b", "qlora")["sft"] == 2e-04
     aligned = rates("llama-3.1-70b", "lora", goal="align", data_kind="preferences", model_variant="instruct")
     assert aligned["dpo"] == 5e-06
+    # A diff review: the full-weight DPO rate rose 10x, scaled by full-ft's 2e-5 over SFT's 2e-6.
+    full = rates("llama-3.1-70b", "full-ft", goal="align", data_kind="preferences")
+    assert full == {"sft": 2e-06, "dpo": 5e-07}
 
 
 def test_full_weight_dpo_compares_with_a_16_bit_reference() -> None:

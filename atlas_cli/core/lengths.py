@@ -107,13 +107,13 @@ def length_notes(
                 limit=limit,
             )
         )
-        if any(o.training.paired for o in objectives):
-            # TRL's DPOTrainer filters them out (dpo_trainer.py: "Drop examples whose prompt alone
-            # fills `max_length`") under its default keep_start truncation.
+        if any(o.training.reference_model and not o.online for o in objectives):
+            # TRL's DPO and KTO trainers filter them out (dpo_trainer.py: "Drop examples whose
+            # prompt alone fills `max_length`") under their default keep_start truncation.
             notes.append(
                 t(
-                    "A preference pair whose prompt alone reaches {limit} tokens is not cut but left out "
-                    "(TRL's DPO trainer drops it): the recipe counts both.",
+                    "An example whose prompt alone reaches {limit} tokens is not cut but left out (TRL's "
+                    "DPO and KTO trainers drop it): the recipe counts both.",
                     limit=limit,
                 )
             )

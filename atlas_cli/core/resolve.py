@@ -766,8 +766,9 @@ def fsdp_qlora_layer(catalog: Catalog, model: LlmModel) -> str | None:
 
 def peft_remaps_experts(catalog: Catalog, model: LlmModel) -> bool:
     """Whether PEFT turns "all-linear" into the model's routed experts (families.yaml
-    peft_remaps_experts, looked up by its text model's type, as transformers converts it)."""
-    family = catalog.model_families.get(model.family)
+    peft_remaps_experts), looked up by the model_type PEFT reads, its wrapper's where it has one
+    (peft utils/transformers_weight_conversion.py reads model.config.model_type)."""
+    family = catalog.model_families.get(model.checkpoint_type) or catalog.model_families.get(model.family)
     return family is not None and family.peft_remaps_experts
 
 

@@ -1157,6 +1157,8 @@ def _method_settings(catalog: Catalog, recipe: Recipe) -> None:
         lora = catalog.methods.get("lora")
         recipe.set("adalora.targets", kb_value(lora, "target_modules"))
         _frozen_towers(recipe, "adalora")
+        # Named as the estimate sized it (a diff review: "AdaLoRA, attention only" wrote all-linear)
+        _attention_of_a_mixture(recipe, "adalora.targets")
     elif family == "prompt":
         _prompt_settings(recipe)
     elif recipe.memory_model == "ia3" and not ia3_defaults(recipe.model):
@@ -1340,7 +1342,7 @@ def _token_types(catalog: Catalog, recipe: Recipe) -> None:
     recipe.set("token_types", Setting(family.training_token_types, source))
 
 
-def _attention_of_a_mixture(recipe: Recipe) -> None:
+def _attention_of_a_mixture(recipe: Recipe, key: str = "lora.targets") -> None:
     """LoRA on a mixture of experts of a family whose experts transformers 5 fuses (its
     data/families.yaml entry's peft_remaps_experts, which the plan's estimate already narrowed to
     the attention: core/resolve.py settings_for) adapts its attention, named: on transformers 5
@@ -1353,7 +1355,7 @@ def _attention_of_a_mixture(recipe: Recipe) -> None:
     estimate = recipe.plan.estimate
     if estimate is None or not estimate.shape.expert_params or not recipe.peft:
         return  # mlx-lm keys its layers by their path in a block, and adapts its experts itself
-    if not recipe.has("lora.targets") or recipe.value("lora.targets") != "all-linear":
+    if not recipe.has(key) or recipe.value(key) != "all-linear":
         return
     if estimate.settings.lora_targets != "attention":
         # Every linear layer the estimate counts, by name: all-linear would adapt any router that
@@ -1363,7 +1365,7 @@ def _attention_of_a_mixture(recipe: Recipe) -> None:
             "every linear layer but the router, named: all-linear adapts every nn.Linear, and a mixture "
             "of experts' router may be one (transformers' Llama4Router)"
         )
-        recipe.set("lora.targets", Setting(linear_module_names(estimate.shape), source))
+        recipe.set(key, Setting(linear_module_names(estimate.shape), source))
         return
     roles = dict.fromkeys(m.role for m in estimate.shape.targets("attention"))
     names = [MODULE_NAMES.get(role, f"{role}_proj") for role in roles]
@@ -1371,7 +1373,7 @@ def _attention_of_a_mixture(recipe: Recipe) -> None:
         "attention only, named: PEFT on transformers 5 turns all-linear and MLP names of a mixture of "
         "experts into its routed experts and router (peft utils/transformers_weight_conversion.py)"
     )
-    recipe.set("lora.targets", Setting(names, source))
+    recipe.set(key, Setting(names, source))
 
 
 def _expert_parameters(recipe: Recipe) -> None:
@@ -1489,19 +1491,24 @@ def _learning_rate(catalog: Catalog, recipe: Recipe, stage: str) -> Setting | No
         return objective if recipe.memory_model == "full" and objective is not None else own
     if objective is None or own is None or stage in SUPERVISED_STAGES:
         return objective
-    sft = kb_value(catalog.methods.get("sft"), "learning_rate", peft=recipe.frozen_base, params_b=size)
-    if sft is None or not isinstance(own.value, float) or not isinstance(objective.value, float):
+    # The ratio at the usual size: a large model's lower SFT rate (large_models) is no reason to
+    # train its preference stage faster (a diff review: a 70B full DPO was written at 10x).
+    usual = kb_value(recipe.method, "learning_rate")
+    sft = kb_value(catalog.methods.get("sft"), "learning_rate", peft=recipe.frozen_base)
+    if usual is None or sft is None or not isinstance(usual.value, float):
         return objective
-    if not isinstance(sft.value, float) or sft.value <= 0 or own.value == sft.value:
+    if not isinstance(objective.value, float):
         return objective
-    scaled = float(f"{objective.value * own.value / sft.value:.3g}")
+    if not isinstance(sft.value, float) or sft.value <= 0 or usual.value == sft.value:
+        return objective
+    scaled = float(f"{objective.value * usual.value / sft.value:.3g}")
     return Setting(
         scaled,
         t(
             "{formula}: the objective's rate scaled as the method's own supervised rate is to SFT's "
             "(TRL's PEFT table keeps that ratio across objectives) <- {sources}",
-            formula=f"{objective.value:g} x {own.value:g} / {sft.value:g}",
-            sources=f"{objective.source}; {own.source}; {sft.source}",
+            formula=f"{objective.value:g} x {usual.value:g} / {sft.value:g}",
+            sources=f"{objective.source}; {usual.source}; {sft.source}",
         ),
     )
 

@@ -647,7 +647,10 @@ def _cut_stages(recipe: Recipe) -> tuple[str, ...]:
     return tuple(s for s in _stages(recipe) if s not in recipe.online_stages and s != "reward-model")
 
 
-STANDARD_MODULES = ("argparse", "importlib.metadata", "importlib.util", "math", "re", "sys", "warnings")
+STANDARD_MODULES = (
+    *("argparse", "copy", "importlib.metadata", "importlib.util"),
+    *("math", "re", "sys", "warnings"),
+)
 
 
 def _extra_modules(recipe: Recipe) -> tuple[str, ...]:

@@ -536,7 +536,12 @@ def finish(trainer: Trainer, stage: str) -> str:
     if peft_config is not None and peft_config.task_type == "SEQ_CLS":
         # An adapter's directory holds no config.json: the head's labels (and their number) and
         # the pad token it scores by are those of the model this script loaded, not its base's.
-        trainer.model.config.save_pretrained(output_dir)
+        # Without a 4-bit base's quantization_config, which would make transformers load the 16-bit
+        # checkpoint as one stored quantized.
+        config = copy.deepcopy(trainer.model.config)
+        for key in ("quantization_config", "_pre_quantization_dtype"):
+            config.__dict__.pop(key, None)
+        config.save_pretrained(output_dir)
     trainer.save_metrics("train", result.metrics)
     print(f"{stage}: train_loss={result.training_loss:.4f}, saved to {output_dir}")
     if trainer.eval_dataset is not None:
