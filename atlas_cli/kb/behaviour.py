@@ -232,14 +232,20 @@ class HyperparameterBehaviour:
         with_peft: HyperValue | None
         large_models: SizedValues | None
 
-    def for_training(self, peft: bool, params_b: float | None = None) -> HyperValue | None:
-        """The value for this kind of training, and for a model of `params_b` billion parameters:
-        large_models' where the model is that large and it gives one."""
+    def sized(self, peft: bool, params_b: float | None) -> float | None:
+        """large_models' value for this kind of training and a model of `params_b` billion
+        parameters, where the model is that large and it gives one; else None."""
         large = self.large_models
-        if large is not None and params_b is not None and params_b >= large.params_b:
-            sized: HyperValue | None = large.with_peft if peft else large.value
-            if sized is not None:
-                return sized
+        if large is None or params_b is None or params_b < large.params_b:
+            return None
+        return large.with_peft if peft else large.value
+
+    def for_training(self, peft: bool, params_b: float | None = None) -> HyperValue | None:
+        """The value for this kind of training, and for a model of `params_b` billion parameters
+        (sized)."""
+        sized = self.sized(peft, params_b)
+        if sized is not None:
+            return sized
         return self.with_peft if peft and self.with_peft is not None else self.value
 
 

@@ -431,7 +431,7 @@ def kb_value(
     which = "with_peft" if peft and entry.with_peft is not None else "value"
     source = entry.source if entry.source is None else translated(entry.source)
     large = entry.large_models
-    if large is not None and value != entry.for_training(peft):
+    if large is not None and entry.sized(peft, params_b) is not None:
         which, source = f"large_models ({large.params_b:g}B or more)", large.source
     where = f"methods.yaml {method.id}.hyperparameters.{key}.{which}"
     return Setting(value, f"{where} ({source})")
