@@ -1277,6 +1277,10 @@ def test_lengths_that_disagree_are_said(run: Runner) -> None:
     sized = ("estimate", "--method", "lora", *long[1:], "--json")
     orpo = ok(run(*sized, "--objective", "orpo")).json()["warnings"]
     assert any("truncates them" in w for w in orpo) and not any("not cut but left out" in w for w in orpo)
+    # A reward model's trainer cuts nothing: it leaves a longer pair out whole.
+    reward = ok(run(*sized, "--objective", "reward-model")).json()["warnings"]
+    assert any("longer than 2048 (--seq-len) is not cut but left out whole" in w for w in reward)
+    assert not any("truncates them" in w for w in reward)
     wrapped = ("--data-kind", "text", "--tokens-per-example", "8000", "--packing")  # TRL wraps: nothing cut
     assert not any("truncates" in n for n in ok(run(*long[:5], *wrapped, "--json")).json()["notes"])
     # Continued pre-training packs by default: text needs no --packing to be wrapped.

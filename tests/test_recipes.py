@@ -5245,3 +5245,14 @@ def test_a_trainer_whose_plans_do_not_fit_says_so_not_that_plan_1_is_hosted(run:
     )
     assert "runs at a provider" not in result.stderr and "QLoRA" in result.stderr
     assert "no other plan trains here" not in result.stderr  # a diff review: the hint contradicted it
+
+
+def test_a_reward_models_length_option_says_longer_pairs_are_left_out() -> None:
+    """TRL's RewardTrainer drops a pair longer than max_length (the card's drops_long): its
+    recipe's --max-length said longer examples were truncated."""
+    rec = recommend(gpu="h100-80gb", model="qwen3-8b", goal="classify", data_kind="preferences")
+    assert rec.plans[0].pipeline == ("reward-model",)
+    reward = render(Case("reward", rec, 1), "python")
+    assert "help='longer pairs are left out'" in reward and "report_cut(trainer" in reward
+    dpo = recommend(gpu="h100-80gb", model="qwen3-8b", goal="align", data_kind="preferences")
+    assert "help='longer examples are truncated'" in render(Case("dpo", dpo, 1), "python")

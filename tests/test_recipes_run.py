@@ -395,6 +395,26 @@ def test_dpo_says_how_many_pairs_it_leaves_out_and_cuts(
     assert "dpo: 30 of 40 examples were left out: cut at --max-length 20" in said
 
 
+def test_a_reward_model_says_how_many_pairs_it_leaves_out_whole(
+    models: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """TRL's RewardTrainer leaves out a pair longer than max_length, whole (reward_trainer.py:
+    "Filter samples that are longer than `max_length`"): the recipe counted nothing for it."""
+    rec = recommend(gpu="a100-80gb", model="qwen3-0.6b", goal="classify", data_kind="preferences")
+    assert rec.plans[0].pipeline == ("reward-model",)
+    script = tmp_path / "reward.py"
+    script.write_text(render(Case("reward", rec, 1), "python"), encoding="utf-8")
+    long_pair = {"prompt": "sky", "chosen": "the sky is blue and the grass is green " * 3, "rejected": "no"}
+    short = {"prompt": "sky", "chosen": "blue", "rejected": "red"}
+    rows = _write(tmp_path / "pairs.jsonl", [long_pair] * 30 + [short] * 10)
+    args = ["--model", models["decoder"], "--dataset", rows, "--max-steps", "1", "--max-length", "20"]
+    recipe = runpy.run_path(str(script), run_name="ft_atlas_recipe")
+    recipe["main"]([*args, "--output-dir", str(tmp_path / "o")])
+    said = capsys.readouterr().err
+    assert "reward-model: 30 of 40 examples were left out: longer than --max-length 20" in said
+    assert "reach --max-length" not in said
+
+
 def test_a_lora_classifier_loads_back_as_its_header_says(
     models: dict[str, str], data: dict[str, str], tmp_path: Path
 ) -> None:

@@ -96,6 +96,18 @@ def length_notes(
         if not classifier and info.sized.architecture == "decoder":  # an encoder generates no trace
             notes += _reasoning_traces(profile, limit, objectives)
     if tokens and limit and tokens > limit and not wrapped:
+        notes += _over_limit(tokens, limit, objectives)
+    return notes
+
+
+def _over_limit(tokens: int, limit: int, objectives: tuple[Objective, ...]) -> list[str]:
+    """Examples averaging `tokens`, past the `limit` training takes: what each trainer does with
+    them. Most trainers cut them; TRL's reward trainer leaves them out whole (drops_long), and its
+    DPO and KTO trainers leave out an example whose prompt alone fills the limit
+    (dpo_trainer.py: "Drop examples whose prompt alone fills `max_length`", keep_start)."""
+    notes = []
+    dropping = [o for o in objectives if o.training.drops_long]
+    if len(dropping) < len(objectives):
         notes.append(
             nt(
                 "Examples average {tokens} token but training truncates them to {limit} (--seq-len): "
@@ -107,16 +119,29 @@ def length_notes(
                 limit=limit,
             )
         )
-        if any(o.training.reference_model and not o.online for o in objectives):
-            # TRL's DPO and KTO trainers filter them out (dpo_trainer.py: "Drop examples whose
-            # prompt alone fills `max_length`") under their default keep_start truncation.
-            notes.append(
-                t(
-                    "An example whose prompt alone reaches {limit} tokens is not cut but left out (TRL's "
-                    "DPO and KTO trainers drop it): the recipe counts both.",
-                    limit=limit,
-                )
+    if any(o.training.reference_model and not o.online for o in objectives):
+        notes.append(
+            t(
+                "An example whose prompt alone reaches {limit} tokens is not cut but left out (TRL's "
+                "DPO and KTO trainers drop it): the recipe counts both.",
+                limit=limit,
             )
+        )
+    notes += [
+        nt(
+            "{objective}: examples average {tokens} token, and one longer than {limit} (--seq-len) is not "
+            "cut but left out whole (its trainer drops it): most would be. The recipe counts them; raise "
+            "--seq-len (memory is sized for it).",
+            "{objective}: examples average {tokens} tokens, and one longer than {limit} (--seq-len) is not "
+            "cut but left out whole (its trainer drops it): most would be. The recipe counts them; raise "
+            "--seq-len (memory is sized for it).",
+            tokens,
+            objective=o.name,
+            tokens=tokens,
+            limit=limit,
+        )
+        for o in dropping
+    ]
     return notes
 
 

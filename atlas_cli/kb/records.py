@@ -389,6 +389,7 @@ class Training(behaviour.TrainingBehaviour, Record):
         ("value_model", "value_model"),
         ("update_passes", "update_passes"),
         ("scalar_head", "scalar_head"),
+        ("drops_long", "drops_long"),
         ("fused_logits", "fused_logits"),
         ("bf16_quantized_adapters", "bf16_quantized_adapters"),
         ("packing", "packing"),
@@ -415,6 +416,7 @@ class Training(behaviour.TrainingBehaviour, Record):
     value_model: bool
     update_passes: int
     scalar_head: bool
+    drops_long: bool
     fused_logits: bool
     bf16_quantized_adapters: bool
     packing: bool
@@ -444,6 +446,7 @@ class Training(behaviour.TrainingBehaviour, Record):
         value_model: bool = False,
         update_passes: int = 1,
         scalar_head: bool = False,
+        drops_long: bool = False,
         fused_logits: bool = True,
         bf16_quantized_adapters: bool = True,
         packing: bool = False,
@@ -474,6 +477,7 @@ class Training(behaviour.TrainingBehaviour, Record):
                 "value_model": value_model,
                 "update_passes": update_passes,
                 "scalar_head": scalar_head,
+                "drops_long": drops_long,
                 "fused_logits": fused_logits,
                 "bf16_quantized_adapters": bf16_quantized_adapters,
                 "packing": packing,
@@ -1937,6 +1941,7 @@ _KEYS_Training = frozenset(
         "value_model",
         "update_passes",
         "scalar_head",
+        "drops_long",
         "fused_logits",
         "bf16_quantized_adapters",
         "packing",

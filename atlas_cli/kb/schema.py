@@ -382,6 +382,11 @@ class Training(TrainingBehaviour, Strict):
         description="optimisation passes over each batch of sampled completions (PPO's num_ppo_epochs)",
     )
     scalar_head: bool = Field(default=False, description="a scalar score head: no vocabulary logits")
+    drops_long: bool = Field(
+        default=False,
+        description="the trainer leaves out an example longer than max_length whole instead of cutting "
+        "it (TRL's RewardTrainer filters such pairs)",
+    )
     fused_logits: bool = Field(
         default=True,
         description="TRL's trainer projects through the LM head in tiles (add_fused_lm_head: SFT, DPO, "

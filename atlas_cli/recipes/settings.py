@@ -237,6 +237,8 @@ class Recipe:
     online_stages: frozenset[str] = frozenset()
     # The stages whose trainer can keep the checkpoints in CPU RAM (training.activation_offloading).
     offloading_stages: frozenset[str] = frozenset()
+    # The stages whose trainer leaves an over-long example out whole (training.drops_long).
+    dropping_stages: frozenset[str] = frozenset()
     trainer: str = "python"
     stack: str = "hf"
     quantized_experts: bool = False  # a QLoRA base's routed experts load quantized too
@@ -512,6 +514,7 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
         offloading_stages=frozenset(
             s for s in plan.pipeline if catalog.objectives[s].training.activation_offloading
         ),
+        dropping_stages=frozenset(s for s in plan.pipeline if catalog.objectives[s].training.drops_long),
         notes=notes,
         endpoint=catalog.chat_endpoint(str(model_id)) if isinstance(model_id, str) else None,
         endpoints=catalog.chat_endpoints,

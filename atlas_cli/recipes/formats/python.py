@@ -638,13 +638,13 @@ def _language_model_sft(recipe: Recipe) -> bool:
 
 
 def _cut_stages(recipe: Recipe) -> tuple[str, ...]:
-    """The offline language-model stages whose examples TRL cuts at max_length, and leaves out
-    where nothing of the answer would be left (DPO: a prompt that fills max_length), without a
-    word: the script counts both (training.REPORT_CUT). A classifier's or reward model's rows are
-    labels, not answers."""
+    """The offline stages whose examples TRL cuts at max_length, and leaves out where nothing of
+    the answer would be left (DPO: a prompt that fills max_length) or, for a reward model, whole
+    when longer, without a word: the script counts both (training.REPORT_CUT). A classifier's
+    rows are labels, cut by its tokenizer."""
     if recipe.classifier:
         return ()
-    return tuple(s for s in _stages(recipe) if s not in recipe.online_stages and s != "reward-model")
+    return tuple(s for s in _stages(recipe) if s not in recipe.online_stages)
 
 
 STANDARD_MODULES = (
@@ -1221,11 +1221,12 @@ def _parse_args_block(recipe: Recipe) -> str:
             '        help="share of the rows held out to evaluate on (0: none)",\n    )'
         )
     # Online RL reads it as prompt + completion, as the memory estimate reads --seq-len.
-    length_help = (
-        "prompt + completion; longer prompts are left out"
-        if _online(recipe)
-        else "longer examples are truncated"
-    )
+    if _online(recipe):
+        length_help = "prompt + completion; longer prompts are left out"
+    elif set(recipe.stages) <= recipe.dropping_stages:
+        length_help = "longer pairs are left out"  # TRL's RewardTrainer cuts none
+    else:
+        length_help = "longer examples are truncated"
     return training.PARSE_ARGS.substitute(
         model_option=_model_option(recipe),
         dataset_options="\n".join(datasets),

@@ -491,24 +491,29 @@ def report_cut(trainer: Trainer, stage: str, given: int) -> None:
     (an expert's review: reasoning traces lost their final answers), and leaves out those the cut
     left with nothing to learn. Counted over the rows TRL kept (its filter only hides the others);
     a packed row keeps each example's length (seq_lengths); a preference pair, its prompt and
-    longer answer (DPO leaves out a pair whose prompt alone fills max_length)."""
+    longer answer (DPO leaves out a pair whose prompt alone fills max_length; the reward trainer,
+    a pair longer than max_length, whose rows hold the prompt in each answer)."""
     limit = getattr(trainer.args, "max_length", None)
     if not limit:
         return
     table = trainer.train_dataset.with_format("arrow")[:]
     columns = table.column_names
     answers = [name for name in ("chosen_ids", "rejected_ids", "completion_ids") if name in columns]
+    length = pyarrow.compute.list_value_length
+    whole = False  # the reward trainer keeps a pair whole or leaves it out, and never cuts one
     if "seq_lengths" in columns:
         lengths = pyarrow.compute.list_flatten(table["seq_lengths"])
     elif "input_ids" in columns:
-        lengths = pyarrow.compute.list_value_length(table["input_ids"])
-    elif "prompt_ids" in columns and answers:
-        length = pyarrow.compute.list_value_length
-        longest = pyarrow.compute.max_element_wise(*(length(table[name]) for name in answers))
-        lengths = pyarrow.compute.add(length(table["prompt_ids"]), longest)
+        lengths = length(table["input_ids"])
+    elif answers:
+        lengths = pyarrow.compute.max_element_wise(*(length(table[name]) for name in answers))
+        if "prompt_ids" in columns:
+            lengths = pyarrow.compute.add(length(table["prompt_ids"]), lengths)
+        else:
+            whole = True
     else:
         return
-    cut = pyarrow.compute.sum(pyarrow.compute.greater_equal(lengths, limit)).as_py() or 0
+    cut = 0 if whole else pyarrow.compute.sum(pyarrow.compute.greater_equal(lengths, limit)).as_py() or 0
     if cut:
         print(
             f"{stage}: {cut} of {len(lengths)} examples reach --max-length {limit}, cut there if longer: "
@@ -518,8 +523,12 @@ def report_cut(trainer: Trainer, stage: str, given: int) -> None:
         )
     if given > len(lengths):
         print(
-            f"{stage}: {given - len(lengths)} of {given} examples were left out: cut at --max-length "
-            f"{limit}, nothing of their answer was left to train on",
+            f"{stage}: {given - len(lengths)} of {given} examples were left out: "
+            + (
+                f"longer than --max-length {limit}, which the reward trainer does not cut"
+                if whole
+                else f"cut at --max-length {limit}, nothing of their answer was left to train on"
+            ),
             file=sys.stderr,
         )
 '''
