@@ -2558,6 +2558,9 @@ def test_a_large_model_trains_at_a_lower_rate() -> None:
     # A diff review: the full-weight DPO rate rose 10x, scaled by full-ft's 2e-5 over SFT's 2e-6.
     full = rates("llama-3.1-70b", "full-ft", goal="align", data_kind="preferences")
     assert full == {"sft": 2e-06, "dpo": 5e-07}
+    # A mixture is sized by what a token uses: Qwen3-30B-A3B (3.3B active) at the usual rates.
+    assert rates("qwen3-30b-a3b", "full-ft")["sft"] == 2e-05
+    assert rates("qwen3-30b-a3b", "qlora")["sft"] == 2e-04
 
 
 def test_full_weight_dpo_compares_with_a_16_bit_reference() -> None:

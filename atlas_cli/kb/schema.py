@@ -273,7 +273,8 @@ class LargeSets(Strict):
 
 class LargeModels(Strict):
     """A hyperparameter's values for a model of `params_b` billion parameters or more (a larger
-    model trains at a lower rate), for full-weight training and with PEFT, with their source."""
+    model trains at a lower rate), for full-weight training and with PEFT, with their source. A
+    mixture of experts counts the parameters one token uses."""
 
     params_b: float = Field(gt=0, le=10**5)
     value: float | None = Field(default=None, gt=0, le=10**6)
