@@ -2500,6 +2500,35 @@ MOE_PRETRAINING: dict[str, Any] = {"seq_len": 4096, "stack": "liger", "attention
     "fsdp": True,
     "gradient_checkpointing": False,
 }
+FMS_SPEED = FMS.split(", mem_nvidia")[0] + ", train_tokens_per_second (per GPU; 100 steps, no accumulation)"
+
+
+def fms_speed(what: str, model: str, method: str, per_gpu: float, batch: int, gpus: int) -> ThroughputRow:
+    """An fms-acceleration reference run's speed (its A100 80GB table, as fms() reads its memory):
+    transformers 4.48's default AdamW (not fused), 16-bit weights without AMP for LoRA and full
+    fine-tuning, bf16 AMP over an NF4 base for QLoRA, whose experts bitsandbytes quantizes too."""
+    given: dict[str, Any] = {"seq_len": 4096, "batch_size": batch, "stack": "hf"}
+    if method != "full-ft":
+        given |= {"lora_rank": 16, "lora_targets": "attention", "lora_dropout": 0.1}
+    given |= {"quantized_experts": True} if method == "qlora" else {"precision": "pure-bf16"}
+    given |= {"sharding": "zero3", "fsdp": True} if gpus > 1 else {}
+    return ThroughputRow(
+        FMS_SPEED,
+        f"{what}, {gpus} GPU(s), micro-batch {batch}; {FMS_WHAT}: {per_gpu:,.0f} tokens/s per GPU",
+        model,
+        method,
+        "full" if method == "full-ft" else method,
+        "a100-80gb",
+        per_gpu * gpus,
+        given,
+        4096,
+        packing=True,
+        gpus=gpus,
+        fused_optimizer=False,
+        public=True,
+    )
+
+
 THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
     ThroughputRow(
         TORCHTUNE_SPEED,
@@ -3489,16 +3518,27 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
             packing=True,
             gpus=gpus,
             fused_optimizer=False,
-            note="TE grouped GEMMs + DeepEP run the experts near the dense rate, the grouped_mm 0.24 is "
-            "assumed "
-            "(as the Qwen3-30B-A3B row); without --attention kernel gpt-oss is timed eager: 0.23",
-            outside_band=True,
+            note="TE grouped GEMMs + DeepEP run the experts near the dense rate; grouped_mm's rate is "
+            f"assumed, {rate} for these experts (step.grouped_experts_slowdown); without --attention kernel "
+            "gpt-oss is timed eager: 0.23",
+            outside_band=rate == 0.45,
         )
-        for name, model, gpus, attn, tgs in (
-            ("gpt-oss-20b", "gpt-oss-20b", 8, "flex", 13_058),
-            ("gpt-oss-120b", "gpt-oss-120b", 64, "TE", 7626),
+        for name, model, gpus, attn, tgs, rate in (
+            ("gpt-oss-20b", "gpt-oss-20b", 8, "flex", 13_058, 0.77),
+            ("gpt-oss-120b", "gpt-oss-120b", 64, "TE", 7626, 0.45),
         )
     ),
+    # Mixtral's experts, 2 of 8 per token, each given a quarter of the tokens: near the dense rate
+    # even in transformers 4.48's loop (step.MEASURED_EXPERT_WORK).
+    fms_speed("Mistral-7B full fine-tuning, bf16 weights", "mistral-7b", "full-ft", 3063, 4, 1),
+    fms_speed("Mistral-7B LoRA, bf16 weights", "mistral-7b", "lora", 3324, 4, 1),
+    fms_speed("Mistral-7B QLoRA NF4 (PEFT + bitsandbytes)", "mistral-7b", "qlora", 2904, 4, 1),
+    fms_speed("Mixtral-8x7B LoRA, bf16 weights, FSDP1", "mixtral-8x7b", "lora", 1571, 2, 2),
+    fms_speed("Mixtral-8x7B LoRA, bf16 weights, FSDP1", "mixtral-8x7b", "lora", 1834, 4, 2),
+    fms_speed("Mixtral-8x7B QLoRA NF4 (PEFT + bitsandbytes)", "mixtral-8x7b", "qlora", 1528, 4, 1),
+    fms_speed("Mixtral-8x7B QLoRA NF4 (PEFT + bitsandbytes)", "mixtral-8x7b", "qlora", 1690, 8, 1),
+    fms_speed("Mixtral-8x7B FSDP-QLoRA NF4", "mixtral-8x7b", "qlora", 1580, 2, 2),
+    fms_speed("Llama-2-70B FSDP-QLoRA NF4", "llama-2-70b", "qlora", 434, 2, 2),
     ThroughputRow(
         "modelscope/ms-swift@3602360a docs/source_en/BestPractices/Qwen3-Best-Practice.md (table added in "
         "0f31a5a9, 2025-06-19; megatron script beside it: packing, max_length 8192, global batch 16)",
@@ -3628,7 +3668,8 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
             gpus=64,
             fused_optimizer=False,
             note="expert parallel keeps each GPU's experts resident and runs them as TE grouped GEMMs; "
-            "timed as FSDP gathering every expert each micro-step at the grouped_mm 0.24",
+            "timed as FSDP gathering every expert each micro-step at grouped_mm's rate, 0.45 for these "
+            "experts",
             outside_band=True,
         )
         for gpu, name, batch, par, tps in (

@@ -92,7 +92,18 @@ EXPERT_DELTA_BACKWARD_BYTES = 6.0
 EVERY_TOKEN_EXPERTS_RATE = 0.8
 EXPERT_LOOP_EFFICIENCY = 0.04
 GROUPED_EXPERTS_EFFICIENCY = 6 * EXPERT_LOOP_EFFICIENCY
-GROUPED_EXPERTS_SLOWDOWN = 1 / GROUPED_EXPERTS_EFFICIENCY - 1
+# The grouped rate is Qwen3-30B-A3B's, whose experts are small: 8 of 128 per token, three
+# 2,048 x 768 matrices each. Each expert grouped_mm runs in a layer costs an overhead beside its
+# matmul (its group's tiles, the routing around it), so the rate rises with the work an expert
+# receives, its share of the tokens times its weights: rate = work / (work + overhead), the
+# overhead being what 0.24 leaves at Qwen3's work. Mixtral's experts (2 of 8, 4,096 x 14,336) do
+# ~150x that work and run near the dense rate: even transformers 4's loop did (fms-acceleration's
+# Mixtral-8x7B QLoRA on one A100, 1,528 tokens/s, 3.2x what a flat 0.24 gave:
+# foundation-model-stack/fms-acceleration@876e2ed6 scripts/benchmarks/refs/a100_80gb.csv); NeMo's
+# gpt-oss-20b runs (benchmarks/measured.py) read 0.81 instead of 0.40. The loop keeps its flat
+# rate: its overhead is CPU time per expert call (_expert_loop_seconds), which Unsloth's tiled,
+# small calls pay in full whatever the experts' size (its gpt-oss rows read 1.6-1.9x with this).
+MEASURED_EXPERT_WORK = 8 / 128 * 3 * 2048 * 768
 BEFORE_SM80 = ("Volta", "Turing")  # no grouped_mm kernel
 # The stack efficiencies were calibrated mostly on A100 runs, whose dense bf16 matmuls reach 86.9 %
 # of peak (ml-engineering's maximum achievable matmul FLOPS, 271.2 of 312 TFLOPS). A GPU measured
@@ -405,7 +416,16 @@ def expert_slowdown(shape: Shape, stack: str, device: Device, cuda_cores: bool =
         return shape.experts / shape.experts_active / EVERY_TOKEN_EXPERTS_RATE - 1
     if runs_expert_loop(shape, stack, device):
         return 0.0 if cuda_cores else 1 / EXPERT_LOOP_EFFICIENCY - 1
-    return GROUPED_EXPERTS_SLOWDOWN
+    return grouped_experts_slowdown(shape)
+
+
+def grouped_experts_slowdown(shape: Shape) -> float:
+    """Extra dense-rate FLOP-equivalents per routed FLOP of experts multiplied with grouped_mm:
+    GROUPED_EXPERTS_EFFICIENCY at Qwen3-30B-A3B's work per expert, less for experts given more
+    (MEASURED_EXPERT_WORK)."""
+    per_expert = shape.expert_params / (shape.experts * max(shape.moe_layers, 1))
+    work = shape.experts_active / shape.experts * per_expert / MEASURED_EXPERT_WORK
+    return (1 / GROUPED_EXPERTS_EFFICIENCY - 1) / max(work, 1e-3)  # a shape without expert weights
 
 
 def runs_expert_loop(shape: Shape, stack: str, device: Device) -> bool:
@@ -674,7 +694,7 @@ def decode_seconds(work: Work, device: Device, sequences: float, prompt: float, 
     # vLLM routes tokens in its own fused MoE kernel (Llama 4's top-1 too), whatever loop or
     # every-token pass the trained model runs: timed at the grouped rate, the one measured here.
     if vllm:
-        slowdown = GROUPED_EXPERTS_SLOWDOWN if shape.experts else 0.0
+        slowdown = grouped_experts_slowdown(shape) if shape.experts else 0.0
     else:
         slowdown = expert_slowdown(shape, s.stack, device, cuda_cores=fp32_tflops is not None)
     routed = 2 * routed_params(shape) * slowdown
