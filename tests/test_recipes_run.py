@@ -395,6 +395,40 @@ def test_dpo_says_how_many_pairs_it_leaves_out_and_cuts(
     assert "dpo: 30 of 40 examples were left out: cut at --max-length 20" in said
 
 
+def test_a_model_whose_template_ends_answers_before_its_eos_learns_to_stop_there(
+    models: dict[str, str], tmp_path: Path
+) -> None:
+    """An expert's review: Qwen2.5's base checkpoints close a turn with <|im_end|> and stop at
+    <|endoftext|>; trained on conversations, the model ended its answers with <|im_end|> and
+    generation ran on. The recipe gives TRL that token as eos_token, saved with the tokenizer and
+    added to the generation config."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    root = tmp_path / "qwen-like"
+    tokenizer = AutoTokenizer.from_pretrained(models["decoder"])
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<|im_end|>"]})
+    tokenizer.chat_template = CHAT_TEMPLATE.replace("' </s> '", "' <|im_end|> '")
+    tokenizer.save_pretrained(root)
+    model = AutoModelForCausalLM.from_pretrained(models["decoder"])
+    model.resize_token_embeddings(len(tokenizer))
+    model.save_pretrained(root)
+    turns = [{"role": "user", "content": "what is the sky"}, {"role": "assistant", "content": "blue"}]
+    rows = _write(tmp_path / "chat.jsonl", [{"messages": turns}] * ROWS)
+    rec = recommend(
+        gpu="rtx-4090", model="qwen2.5-7b", model_variant="base", goal="chat", data_kind="demonstrations"
+    )
+    script = tmp_path / "qwen.py"
+    script.write_text(render(Case("qwen", rec, rank_of(rec, "lora")), "python"), encoding="utf-8")
+    recipe = runpy.run_path(str(script), run_name="ft_atlas_recipe")
+    recipe["main"](["--model", str(root), "--dataset", rows, "--output-dir", str(tmp_path / "o"), *SMOKE])
+    assert AutoTokenizer.from_pretrained(tmp_path / "o" / "sft").eos_token == "<|im_end|>"
+    # A template that ends answers with the EOS already changes nothing.
+    recipe["main"](
+        ["--model", models["decoder"], "--dataset", rows, "--output-dir", str(tmp_path / "p"), *SMOKE]
+    )
+    assert AutoTokenizer.from_pretrained(tmp_path / "p" / "sft").eos_token == "</s>"
+
+
 def test_a_reward_model_says_how_many_pairs_it_leaves_out_whole(
     models: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

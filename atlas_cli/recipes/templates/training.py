@@ -760,14 +760,30 @@ def conversation_loss(rows: Dataset, tokenizer: PreTrainedTokenizerBase) -> tupl
     keeps DeepSeek-R1's reasoning); else conversational prompt-completion rows (answers_only)."""
     if "messages" not in rows.column_names:
         return rows, {}
+    stop = end_of_turn(tokenizer)
+    stops = {} if stop is None else {"eos_token": stop}
     try:
         get_training_chat_template(tokenizer)  # None: the template marks the turns already
     except ValueError:
-        return answers_only(rows, tokenizer), {}
+        return answers_only(rows, tokenizer), stops
     # TRL reads a row's format from its columns: the conversation alone is the row (a prompt
     # string beside it reads as not conversational, which assistant_only_loss refuses).
     others = [c for c in ("prompt", "completion", "text") if c in rows.column_names]
-    return rows.remove_columns(others), {"assistant_only_loss": True}
+    return rows.remove_columns(others), {"assistant_only_loss": True, **stops}
+
+
+def end_of_turn(tokenizer: PreTrainedTokenizerBase) -> str | None:
+    """The special token the chat template closes an answer with, where it is not the tokenizer's
+    EOS: Qwen2.5's base checkpoints close turns with <|im_end|> and stop at <|endoftext|>, so a
+    model trained on conversations never stopped (an expert's review). TRL's eos_token makes the
+    tokenizer, the model's config and its generation config stop there too."""
+    turn = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "ANSWER"}]
+    after = tokenizer.apply_chat_template(turn, tokenize=False).rsplit("ANSWER", 1)[-1]
+    if tokenizer.eos_token and tokenizer.eos_token in after:
+        return None
+    specials = set(tokenizer.all_special_tokens) | set(tokenizer.get_added_vocab())
+    found = sorted((after.index(token), token) for token in specials if token and token in after)
+    return found[0][1] if found else None
 
 
 def answers_only(rows: Dataset, tokenizer: PreTrainedTokenizerBase) -> Dataset:
