@@ -5259,3 +5259,11 @@ def test_a_reward_models_length_option_says_longer_pairs_are_left_out() -> None:
     assert "help='longer pairs are left out'" in reward and "report_cut(trainer" in reward
     dpo = recommend(gpu="h100-80gb", model="qwen3-8b", goal="align", data_kind="preferences")
     assert "help='longer examples are truncated'" in render(Case("dpo", dpo, 1), "python")
+
+
+def test_a_wrapped_stage_counts_no_cut_examples() -> None:
+    """An expert's review: continued pre-training packs documents "wrapped" into full rows, so the
+    script said 29 of 30 examples reached --max-length and were cut, where nothing was lost."""
+    values = constants(render(case_named("lora-continued-pretraining-decoder"), "python"))
+    assert "CUT_STAGES" not in values
+    assert constants(render(case_named("lora-sft-decoder"), "python"))["CUT_STAGES"] == ("sft",)

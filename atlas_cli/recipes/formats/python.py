@@ -641,10 +641,20 @@ def _cut_stages(recipe: Recipe) -> tuple[str, ...]:
     """The offline stages whose examples TRL cuts at max_length, and leaves out where nothing of
     the answer would be left (DPO: a prompt that fills max_length) or, for a reward model, whole
     when longer, without a word: the script counts both (training.REPORT_CUT). A classifier's
-    rows are labels, cut by its tokenizer."""
+    rows are labels, cut by its tokenizer. A stage packed "wrapped" (continued pre-training) cuts
+    its documents into full rows by design, and loses nothing."""
     if recipe.classifier:
         return ()
-    return tuple(s for s in _stages(recipe) if s not in recipe.online_stages)
+    return tuple(s for s in _stages(recipe) if s not in recipe.online_stages and not _wrapped(recipe, s))
+
+
+def _wrapped(recipe: Recipe, stage: str) -> bool:
+    return (
+        recipe.has(f"packing.{stage}")
+        and bool(recipe.stage_value("packing", stage))
+        and recipe.has(f"packing_strategy.{stage}")
+        and recipe.stage_value("packing_strategy", stage) == "wrapped"
+    )
 
 
 STANDARD_MODULES = (
