@@ -1160,7 +1160,7 @@ def test_many_tasks_rank_plain_lora_above_adapters_vllm_cannot_serve(engine: Eng
     adapters, #20588): --many-tasks weighs against them."""
     many = recommend(engine, model="llama-3.1-8b", gpu="l40s", examples="2k", many_tasks=True)
     order = [p.method for p in many.plans]
-    for method in ("dora", "adalora", "ia3", "adapters", "prompt-tuning", "p-tuning", "prefix-tuning"):
+    for method in ("dora", "adalora", "ia3", "prompt-tuning", "p-tuning", "prefix-tuning"):
         plan = many.plans[order.index(method)]
         assert "many-tasks-served-as-plain-lora" in {rule.id for rule in plan.fired}
         assert order.index("lora") < order.index(method)
@@ -2055,3 +2055,16 @@ def test_unsloth_is_offered_and_ranked_only_for_what_it_trains(run: Runner) -> N
     assert "lora" in ranked and not ranked & {"adalora", "ia3", "prompt-tuning", "p-tuning", "prefix-tuning"}
     said = " ".join(ok(run(*on_unsloth)).stdout.split())
     assert "Unsloth trains LoRA, QLoRA and DoRA adapters" in said
+
+
+def test_bottleneck_adapters_are_left_out_for_a_decoder(engine: Engine) -> None:
+    """An expert's review: a 70B continued pre-training ranked bottleneck adapters 3rd, a plan no
+    recipe can run (the adapters library pins transformers 4.57; no trainer here trains them). A
+    decoder leaves them out, saying why; an encoder keeps them."""
+    profile = {"gpu": "h100", "gpus": "16", "model": "llama-3.1-70b", "goal": "adapt", "data_kind": "text"}
+    rec = recommend(engine, **profile, examples="10m", seq_len="8k")
+    assert "adapters" not in {p.method for p in rec.plans}
+    left = next(p for p in rec.excluded if p.method == "adapters")
+    assert any(hit.rule == "adapters-outside-peft" and hit.action == "exclude" for hit in rec.trace(left))
+    encoder = recommend(engine, gpu="rtx-4080", model="bert-base", goal="classify", data_kind="labeled")
+    assert "adapters" in {p.method for p in encoder.plans}

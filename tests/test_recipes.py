@@ -4442,7 +4442,7 @@ def test_qlora_with_a_preference_stage_on_apple_silicon_offers_no_recipe_line() 
 
 def test_a_trainer_without_plan_writes_the_best_plan_it_can_express(run: Runner) -> None:
     """Qwen3-30B-A3B with --lora-experts, ranked with transformers' loss: plan 1 (QLoRA with its
-    experts in 4 bits) and plans 2-5 (prompt tuning, P-tuning, IA3, bottleneck adapters) are
+    experts in 4 bits) and plans 2-4 (prompt tuning, P-tuning, IA3) are
     plans LLaMA-Factory has no way to write, and a trainer refused plan 1 instead of writing the
     best plan it expresses (a review); in-context learning ranked between them is passed over, not a
     reason to stop. --plan 1 still refuses."""
@@ -4450,12 +4450,12 @@ def test_a_trainer_without_plan_writes_the_best_plan_it_can_express(run: Runner)
     args += ("--data-kind", "demonstrations", "--examples", "20k", "--lora-experts")
     args += ("--trainer", "llamafactory", "--stack", "hf", "--json")  # without it, Liger's ranking
     written = ok(run("recipe", *args))
-    assert written.json()["rank"] == 7 and written.json()["method"] == "dora"
+    assert written.json()["rank"] == 6 and written.json()["method"] == "dora"
     said = " ".join(written.stderr.split())
     assert "llamafactory cannot express plan 1 (QLoRA, SFT): the plan fits because the routed experts" in said
-    passed = "nor plan 2 (Prompt tuning (soft prompts)), 3 (P-tuning), 4 (IA3), 5 (Bottleneck adapters)"
-    # in-context learning, ranked 6th, is passed over as a training recipe's trainer writes no prompting
-    assert f"{passed}, 6 (In-context learning (few-shot prompting)); so this is plan 7" in said
+    passed = "nor plan 2 (Prompt tuning (soft prompts)), 3 (P-tuning), 4 (IA3)"
+    # in-context learning, ranked 5th, is passed over as a training recipe's trainer writes no prompting
+    assert f"{passed}, 5 (In-context learning (few-shot prompting)); so this is plan 6" in said
     refused = run("recipe", *args, "--plan", "1")
     assert refused.exit_code == 2 and "llamafactory cannot express plan 1" in refused.stderr
 
@@ -4693,7 +4693,7 @@ def test_a_trainer_passes_over_no_plan_for_a_hardware_refusal_nor_to_prompting(r
         "written with Liger Kernel's fused loss" in said and "plan 1 is not written: axolotl cannot" in said
     )
     assert (
-        "Plan 1 of 14: LoRA (SFT)" in fused.stdout
+        "Plan 1 of 13: LoRA (SFT)" in fused.stdout
         and "liger_fused_linear_cross_entropy: true" in fused.stdout
     )
     orpo = ("--gpu", "h100", "--model", "llama-3.1-8b", "--goal", "align", "--data-kind", "preferences")
@@ -4944,7 +4944,7 @@ def test_a_plan_ranked_loaded_shard_by_shard_is_written_where_deepspeed_fits_it(
     args = ("--gpu", "l40s", "--gpus", "2", "--model", "qwen2.5-72b", "--goal", "chat")
     args += ("--data-kind", "demonstrations", "--examples", "10k", "--seq-len", "1k", "--out", "-")
     written = ok(run("recipe", *args)).stdout
-    assert "Plan 1 of 15: QLoRA (SFT)" in written and re.search(r"at batch (4|8): fits", written)
+    assert "Plan 1 of 14: QLoRA (SFT)" in written and re.search(r"at batch (4|8): fits", written)
     said = " ".join(written.replace("#", " ").split())
     assert "recommend sized this plan with its 4-bit base loaded shard by shard" in said
 

@@ -237,8 +237,21 @@ def _warn_about(report: "Report") -> None:
             style="yellow",
             markup=False,
         )
-    for warning in dict.fromkeys([*report.warnings, *(w for row in report.rows for w in row.warnings)]):
+    for warning in dict.fromkeys([*report.warnings, *_row_warnings(report)]):
         console(stderr=True).print(t("warning: {warning}", warning=warning), style="yellow", markup=False)
+
+
+def _row_warnings(report: "Report") -> list[str]:
+    """Each row's warnings once, naming the rows it is about where not all of them (every method's
+    table: recommend leaves bottleneck adapters out)."""
+    labels: dict[str, list[str]] = {}
+    for row in report.rows:
+        for warning in row.warnings:
+            labels.setdefault(warning, []).append(row.label)
+    return [
+        warning if len(named) == len(report.rows) else f"{', '.join(named)}: {warning}"
+        for warning, named in labels.items()
+    ]
 
 
 def _emit_every_method(
