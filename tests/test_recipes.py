@@ -32,7 +32,8 @@ from atlas_cli.errors import UsageError
 from atlas_cli.kb.catalog import Catalog
 from atlas_cli.kb.files import bundled_kb_path
 from atlas_cli.kb.loading import load_knowledge_base
-from atlas_cli.kb.schema import Hyperparameter
+from atlas_cli.kb.records import from_model
+from atlas_cli.kb.schema import Hyperparameter, KnowledgeBase
 from atlas_cli.kb.vocabulary import STACKS
 from atlas_cli.recipes.registry import Rendered, format_names
 from atlas_cli.recipes.settings import (
@@ -47,6 +48,7 @@ from atlas_cli.recipes.settings import (
 from atlas_cli.recipes.writer import render_recipe, write_recipe
 from atlas_cli.render.documents import recipe_command, recipe_note
 from tests.conftest import Runner, fails, ok
+from tests.test_knowledge import bundled_sections, write_kb
 
 FORMATS = format_names()
 # The formats whose trainers run on PyTorch wherever it runs; mlx-lm runs on Apple silicon only.
@@ -4426,9 +4428,34 @@ def test_the_mlx_recipe_sizes_mlx_lms_bf16_logits_and_agrees_with_the_ranking(ru
     assert timed["time"] is None and "none for Apple silicon" in timed["time_note"]
 
 
-def test_qlora_with_a_preference_stage_on_apple_silicon_offers_no_recipe_line() -> None:
-    """mlx-lm trains QLoRA on a Mac, but no preference stage: such a plan has no recipe command."""
+def test_qlora_with_a_preference_stage_on_apple_silicon_is_left_out() -> None:
+    """An expert's review: a Mac's QLoRA DPO plan ranked 2nd without a word, and `recipe` refused
+    it (mlx-lm trains no DPO; bitsandbytes has no fast 4-bit kernels on MPS): recommend leaves it
+    out (rule apple-silicon-qlora-outside-mlx); its SFT plan stays."""
     rec = recommend(**{**MAC, "data_kind": "preferences"}, model="qwen3-1.7b")
+    assert all(p.method != "qlora" for p in rec.plans)
+    assert rank_of(recommend(**MAC, model="qwen3-1.7b"), "qlora", ("sft",))
+
+
+def without_rule(rule: str) -> Engine:
+    """An engine over the bundled knowledge base less one rule: what a knowledge base of one's own
+    without it ranks."""
+    data = bundled_sections()
+    data["rules"] = [r for r in data["rules"] if r["id"] != rule]
+    return Engine(Catalog(from_model(KnowledgeBase.model_validate(data))))
+
+
+def write_kb_without_rule(directory: Path, rule: str) -> str:
+    data = bundled_sections()
+    data["rules"] = [r for r in data["rules"] if r["id"] != rule]
+    return str(write_kb(directory, data))
+
+
+def test_qlora_with_a_preference_stage_on_apple_silicon_offers_no_recipe_line() -> None:
+    """mlx-lm trains QLoRA on a Mac, but no preference stage: such a plan, where a knowledge base
+    ranks it, has no recipe command."""
+    engine = without_rule("apple-silicon-qlora-outside-mlx")
+    rec = engine.recommend(build_profile({**MAC, "data_kind": "preferences", "model": "qwen3-1.7b"}))
     rank = rank_of(rec, "qlora", ("dpo",))
     assert recipe_command(rec, rank) is None
     note = recipe_note(rec, rec.plans[rank - 1])
@@ -5164,13 +5191,15 @@ def test_a_recipe_that_misses_as_written_offloads_its_checkpoints_where_that_fit
     assert "'activation_offloading': True" not in tight.stdout
 
 
-def test_a_macs_refused_plan_says_why_here_and_names_a_plan_above_it_too(run: Runner) -> None:
+def test_a_macs_refused_plan_says_why_here_and_names_a_plan_above_it_too(run: Runner, tmp_path: Path) -> None:
     """An expert's review: on a Mac, `recipe --plan 2` of a QLoRA DPO plan said mlx-lm has no DPO
     trainer and to use axolotl (CUDA's), while plans 1 and 3 fell back to the Python recipe; and
-    the better plan to pick, plan 1, was never named (only plans below were)."""
+    the better plan to pick, plan 1, was never named (only plans below were). The bundled rules
+    leave that plan out; a knowledge base without the rule still gets the refusal."""
+    kb = write_kb_without_rule(tmp_path, "apple-silicon-qlora-outside-mlx")
     profile = ("--gpu", "M3 Max 64GB", "--model", "qwen3-4b-instruct-2507", "--goal", "align")
     profile += ("--data-kind", "preferences", "--examples", "5k")
-    said = " ".join(fails(run("recipe", *profile, "--plan", "2"), 2).stderr.split())
+    said = " ".join(fails(run("--kb", kb, "recipe", *profile, "--plan", "2"), 2).stderr.split())
     assert "bitsandbytes" in said and "axolotl" not in said and "mlx-lm's LoRA" not in said
     assert "mlx quantizes the base without bitsandbytes but does not train the plan's dpo stage" in said
     assert "(another plan that trains here: --plan 1, LoRA)" in said
