@@ -1521,3 +1521,14 @@ def test_model_given_a_size_out_of_range_says_so(run: Runner, name: str, said: s
     whether it meant gemma-2-9b; `model` takes sizes, and refuses one out of range as a size."""
     result = fails(run("model", name), 2, said)
     assert "did you mean" not in result.stderr and "unknown model" not in result.stderr
+
+
+def test_lora_on_the_routed_experts_says_so(run: Runner) -> None:
+    """An expert's review: `estimate --lora-experts` sized the experts but its footer and JSON said
+    "LoRA rank 16 (attention)" only."""
+    args = ("estimate", "--method", "lora", "--gpu", "h100", "--gpus", "8", "--model", "qwen3-30b-a3b")
+    experts = ok(run(*args, "--lora-experts", "--json")).json()["assumptions"]
+    assert (experts["lora_targets"], experts["lora_experts"]) == ("attention", True)
+    assert ok(run(*args, "--json")).json()["assumptions"]["lora_experts"] is False
+    shown = " ".join(ok(run(*args, "--lora-experts", env={"COLUMNS": "100"})).stdout.split())
+    assert "LoRA rank 16 (attention and the routed experts)" in shown

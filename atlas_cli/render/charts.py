@@ -332,9 +332,7 @@ def breakdown_grid(e: EstimateJson) -> Grid:
     )
     training = e["trainable_params_b"] > 0
     adapter = (
-        t(" LoRA rank {rank} ({targets}).", rank=a["lora_rank"], targets=a["lora_targets"])
-        if _low_rank(e)
-        else ""
+        t(" LoRA rank {rank} ({targets}).", rank=a["lora_rank"], targets=_adapted(a)) if _low_rank(e) else ""
     )
     if adapter and a["lora_dropout"]:
         adapter += t(" Dropout {p:g}: each adapted layer keeps a copy of its input.", p=a["lora_dropout"])
@@ -414,6 +412,13 @@ def _capacity_rows(e: EstimateJson, capacity: float, headroom: float) -> list[li
             number(VLLM_SERVER_SHARE * capacity, ".2f"),
         ],
     ]
+
+
+def _adapted(a: AssumptionsJson) -> str:
+    """The layers LoRA adapts, the routed experts named where it adapts them too."""
+    if a["lora_experts"]:
+        return t("{targets} and the routed experts", targets=a["lora_targets"])
+    return a["lora_targets"]
 
 
 def _low_rank(e: EstimateJson) -> bool:

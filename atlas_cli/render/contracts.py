@@ -27,6 +27,7 @@ class AssumptionsJson(TypedDict):
     gradient_checkpointing: bool
     lora_rank: int
     lora_targets: str
+    lora_experts: bool  # LoRA adapts a mixture of experts' routed experts too (--lora-experts, mlx-lm)
     lora_dropout: float  # above 0, each adapted layer's dropped input copy is counted
     quant_bits: int
     # QLoRA on a mixture of experts: its fused routed experts load 4-bit too (Unsloth, axolotl's

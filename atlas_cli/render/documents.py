@@ -223,6 +223,7 @@ def assumptions_json(e: Estimate) -> AssumptionsJson:
         "gradient_checkpointing": s.gradient_checkpointing,
         "lora_rank": s.lora_rank,
         "lora_targets": s.lora_targets,
+        "lora_experts": s.lora_experts,
         "lora_dropout": s.lora_dropout,
         "quant_bits": s.quant_bits,
         "quantized_experts": plan_experts_quantized(e),

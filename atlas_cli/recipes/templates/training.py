@@ -778,7 +778,10 @@ def end_of_turn(tokenizer: PreTrainedTokenizerBase) -> str | None:
     model trained on conversations never stopped (an expert's review). TRL's eos_token makes the
     tokenizer, the model's config and its generation config stop there too."""
     turn = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "ANSWER"}]
-    after = tokenizer.apply_chat_template(turn, tokenize=False).rsplit("ANSWER", 1)[-1]
+    try:
+        after = tokenizer.apply_chat_template(turn, tokenize=False).rsplit("ANSWER", 1)[-1]
+    except Exception:  # a template that refuses this probe: TRL keeps the tokenizer's EOS
+        return None
     if tokenizer.eos_token and tokenizer.eos_token in after:
         return None
     specials = set(tokenizer.all_special_tokens) | set(tokenizer.get_added_vocab())
