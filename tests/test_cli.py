@@ -1532,3 +1532,11 @@ def test_lora_on_the_routed_experts_says_so(run: Runner) -> None:
     assert ok(run(*args, "--json")).json()["assumptions"]["lora_experts"] is False
     shown = " ".join(ok(run(*args, "--lora-experts", env={"COLUMNS": "100"})).stdout.split())
     assert "LoRA rank 16 (attention and the routed experts)" in shown
+
+
+def test_a_plan_without_a_gpu_says_why_it_has_no_time(run: Runner) -> None:
+    """A newcomer's review: with no --gpu, the time note blamed a GPU without a published peak."""
+    plans = ok(run("recommend", "--model", "llama-3.1-8b", "--examples", "10k", "--json")).json()
+    assert plans["recommendations"][0]["time_note"] == "no GPU given (--gpu): no training time"
+    laptop = ok(run("recommend", "--vram", "12", "--model", "llama-3.1-8b", "--examples", "10k", "--json"))
+    assert "no published peak" in laptop.json()["recommendations"][0]["time_note"]

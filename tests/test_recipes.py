@@ -5296,3 +5296,17 @@ def test_a_wrapped_stage_counts_no_cut_examples() -> None:
     values = constants(render(case_named("lora-continued-pretraining-decoder"), "python"))
     assert "CUT_STAGES" not in values
     assert constants(render(case_named("lora-sft-decoder"), "python"))["CUT_STAGES"] == ("sft",)
+
+
+def test_local_prompting_and_embedding_recipes_say_what_to_install(run: Runner) -> None:
+    """A newcomer's review: the local RAG and embedding-classifier scripts import torch,
+    transformers and safetensors, and their headers had no Setup line (the training and API
+    recipes had one)."""
+    stored = "torch transformers safetensors"
+    for profile, packages in (
+        (("--goal", "knowledge", "--data-kind", "text"), stored),
+        (("--goal", "chat", "--data-kind", "none"), "torch transformers"),
+        (("--goal", "classify", "--data-kind", "labeled", "--examples", "300"), stored),
+    ):
+        header = " ".join(ok(run("recipe", "--gpu", "4090", *profile, "--out", "-")).stdout.split())
+        assert f"# Setup: pip install {packages} #" in header, profile

@@ -236,6 +236,7 @@ NO_PEAK = N_(
 )
 
 
+NO_GPU = N_("no GPU given (--gpu): no training time")
 UNTIMED_MLX = N_("--stack mlx: no measured mlx-lm run to calibrate its time on: no training time")
 
 
@@ -257,7 +258,8 @@ def time_and_cost(
     if e is None:
         return Timed(None, None, _billed(objectives, inputs, epochs) if hosted else t(ON_THE_CPU))
     if device is None:
-        return Timed(None, None, NO_PEAK)
+        # Nothing to time on where no GPU was named (no capacity), else one without a peak.
+        return Timed(None, None, NO_GPU if e.settings.capacity_gb is None else NO_PEAK)
     if e.settings.stack == "mlx":
         return Timed(None, None, UNTIMED_MLX)
     if e.settings.precision == "fp32" and device.fp32_tflops is None:

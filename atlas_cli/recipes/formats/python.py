@@ -220,6 +220,15 @@ def _model_option(recipe: Recipe) -> str:
     return "required=True"
 
 
+# What the prompting and embedding scripts import beyond the standard library (a newcomer's review:
+# the local ones said nothing of it); a retrieval index and the classifier's cache add safetensors.
+LOCAL_MODEL_PACKAGES = ("torch", "transformers")
+
+
+def _install(packages: tuple[str, ...]) -> str:
+    return t("Setup: pip install {packages}", packages=" ".join(packages))
+
+
 def _render_prompting(recipe: Recipe, main: str) -> Rendered:
     if recipe.method.embeds_only:
         return _render_embeddings_classifier(recipe, main)
@@ -229,7 +238,7 @@ def _render_prompting(recipe: Recipe, main: str) -> Rendered:
     body = Template(prompting.RAG).substitute(retrieval=retrieval) if is_rag else prompting.ICL
     # The install line a clean machine needs first (a newcomer's review: the training recipes
     # had one, the prompting ones none).
-    setup = t("Setup: pip install {packages}", packages="openai") if api_only(recipe) else ""
+    setup = _install(("openai",) if api_only(recipe) else LOCAL_MODEL_PACKAGES + ("safetensors",) * is_rag)
     text = _join_blocks(
         [header(recipe, "python", _written_for(recipe), run, setup), doc, common, prompting.ROWS, body]
     )
@@ -254,7 +263,8 @@ def _render_embeddings_classifier(recipe: Recipe, main: str) -> Rendered:
         max_iter=literal(hyper["max_iter"].value),
         encoder=_encoder(),
     )
-    text = _join_blocks([header(recipe, "python", _written_for(recipe), fit), CLASSIFIER_DOC, body])
+    setup = _install((*LOCAL_MODEL_PACKAGES, "safetensors"))
+    text = _join_blocks([header(recipe, "python", _written_for(recipe), fit, setup), CLASSIFIER_DOC, body])
     return Rendered((RecipeFile(main, text),), fit, text)
 
 
@@ -864,7 +874,7 @@ def _setup(recipe: Recipe) -> str:
     if recipe.facts.get("gpu_vendor") == "amd":
         rest = " ".join(shell_word(p) for p in packages if p != "torch")
         return t(ROCM_TORCH, packages=rest)
-    return t("Setup: pip install {packages}", packages=" ".join(shell_word(p) for p in packages))
+    return _install(tuple(shell_word(p) for p in packages))
 
 
 def _reference_stages(recipe: Recipe) -> tuple[str, ...]:
