@@ -210,18 +210,27 @@ class _ClosedOutput(io.TextIOBase):
         raise output_failed(t("standard output is closed"))
 
 
+class _ClosedStderr(io.TextIOWrapper):
+    """/dev/null standing in for a stderr the process was started without (stderr_closed)."""
+
+
 def prepare_streams() -> None:
     # Started with stderr closed (`ft-atlas ... 2>&-`): what would go there is lost, as when the
     # reader goes away. Stdout: see _ClosedOutput.
     if sys.stdout is None:
         sys.stdout = _ClosedOutput()
     if sys.stderr is None:
-        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the whole run
+        sys.stderr = _ClosedStderr(open(os.devnull, "wb"), encoding="utf-8")  # noqa: SIM115 - for the whole run
     for stream in (sys.stdout, sys.stderr):
         # A C locale without UTF-8 mode must not turn the guide's Cyrillic into a crash.
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
+
+
+def stderr_closed() -> bool:
+    """Whether the process started without a stderr: nothing written there is seen (`ask`'s prompts)."""
+    return isinstance(sys.stderr, _ClosedStderr)
 
 
 def silence_stdout() -> None:

@@ -385,3 +385,14 @@ def test_questions_are_wrapped_to_the_terminal_the_prompts_go_to(tmp_path: Path)
     child.expect(pexpect.EOF)
     shown = transcript(child).split("^C")[0]
     assert max(len(line) for line in shown.splitlines()) < 60
+
+
+def test_ask_at_a_terminal_without_stderr_exits_1() -> None:
+    """A newcomer's review: `ft-atlas ask 2>&-` at a terminal waited for answers to questions it
+    could not show, and after a dozen Enters printed a plan with exit 0 (docs/security.md: ask
+    whose prompts cannot be shown exits 1)."""
+    line = " ".join(shlex.quote(a) for a in [*COMMAND, "ask"])
+    shell = ["-c", f"{line} 2>&-; echo EXIT=$?"]
+    child = pexpect.spawn("/bin/sh", shell, env=ENV, encoding="utf-8", timeout=30)
+    child.expect(r"EXIT=(\d+)")
+    assert child.match.group(1) == "1"

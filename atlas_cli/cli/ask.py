@@ -13,7 +13,7 @@ from atlas_cli.cli.advise import render_recommendation
 from atlas_cli.cli.app import Format, FormatOption, JsonOption, chosen_format, command, print_json, state
 from atlas_cli.cli.options import profile_options, top_count
 from atlas_cli.consoles import COLUMNS_BOUNDS
-from atlas_cli.errors import InputEnded, UsageError, printable
+from atlas_cli.errors import InputEnded, UsageError, printable, stderr_closed
 from atlas_cli.i18n import t
 from atlas_cli.kb.vocabulary import DEFAULT_TOP, MAX_NAME_CHARS, MAX_TOP
 
@@ -63,6 +63,10 @@ class StderrTerminal:
         self.lines = 0  # answers read, for the message that names a refused piped one
 
     def ask(self, prompt: str) -> str:
+        if stderr_closed() and sys.stdin is not None and sys.stdin.isatty():
+            # A person at the terminal would answer questions never shown (`ask 2>&-`: a
+            # newcomer's review): as when stderr's reader goes away, exit 1 (docs/security.md).
+            raise BrokenPipeError
         sys.stderr.write(printable(wrapped(prompt)))
         sys.stderr.flush()
         if sys.stdin is None:  # started with stdin closed (`<&-`): no answer will come
