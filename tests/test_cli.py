@@ -1379,7 +1379,12 @@ def test_a_recipe_on_several_gpus_is_written_to_a_directory(run: Runner, tmp_pat
 
 
 @pytest.mark.parametrize(
-    ("typed", "pointer"), [("explain", "ft-atlas show ID"), ("list", "ft-atlas methods")]
+    ("typed", "pointer"),
+    [
+        ("explain", "ft-atlas show ID"),
+        ("list", "ft-atlas methods"),
+        ("batch", "ft-atlas recommend --batch FILE"),
+    ],
 )
 def test_a_command_people_try_points_to_the_one_that_does_it(run: Runner, typed: str, pointer: str) -> None:
     """`ft-atlas explain dpo` said only "No such command 'explain'" (a newcomer's review)."""
