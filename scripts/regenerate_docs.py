@@ -47,7 +47,7 @@ def _recipe_block(fmt: str) -> str:
 
 # The README's text examples: real runs, 80 columns wide, cut after so many lines (None: whole).
 README_EXAMPLES: dict[str, tuple[str, int | None]] = {
-    "recommend-example": ("recommend --gpu rtx-3090 --model-size 7b --goal chat", 64),
+    "recommend-example": ("recommend --gpu rtx-3090 --model-size 7b --goal chat", 67),
     "estimate-example": ("estimate --method qlora --model llama-3.1-70b --gpu a100-80gb", None),
     "cost-example": (
         "recommend --gpu rtx-4090 --model llama-3.1-8b --goal chat --examples 10k --priority cost --top 2",

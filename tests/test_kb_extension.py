@@ -302,3 +302,19 @@ def test_how_an_objective_packs_is_read_from_its_card(run: Runner, tmp_path: Pat
     path.write_text(unpacked, encoding="utf-8")
     refused = run("--kb", str(kb), "validate")
     assert refused.exit_code == 3 and "packing_strategy" in refused.stderr
+
+
+def test_only_a_paired_objective_may_drop_long_examples(run: Runner, tmp_path: Path) -> None:
+    """A diff review: drops_long on SFT passed validate, and its recipe then said longer pairs were
+    left out where SFT cuts them."""
+    kb = tmp_path / "data"
+    shutil.copytree(bundled_kb_path(), kb)
+    path = kb / "methods.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  - id: sft\n")
+    block = text.index("    training:", start) + len("    training:")
+    line_end = text.index("\n", block)
+    added = text[: line_end + 1] + "      drops_long: true\n" + text[line_end + 1 :]
+    path.write_text(added, encoding="utf-8")
+    result = run("--kb", str(kb), "validate")
+    assert result.exit_code == 3 and "drops_long" in result.stderr

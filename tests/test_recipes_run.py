@@ -422,6 +422,17 @@ def test_a_model_whose_template_ends_answers_before_its_eos_learns_to_stop_there
     recipe = runpy.run_path(str(script), run_name="ft_atlas_recipe")
     recipe["main"](["--model", str(root), "--dataset", rows, "--output-dir", str(tmp_path / "o"), *SMOKE])
     assert AutoTokenizer.from_pretrained(tmp_path / "o" / "sft").eos_token == "<|im_end|>"
+    # Beside the adapter, the generation config stops there too (a diff review: only the tokenizer did).
+    stops = json.loads((tmp_path / "o" / "sft" / "generation_config.json").read_text())["eos_token_id"]
+    assert tokenizer.convert_tokens_to_ids("<|im_end|>") in stops
+    # A template that refuses the probe, or closes an answer with an ordinary added token, keeps EOS.
+    end_of_turn = recipe["end_of_turn"]
+    plain = AutoTokenizer.from_pretrained(models["decoder"])
+    plain.add_tokens(["<sep>"])
+    plain.chat_template = CHAT_TEMPLATE.replace("' </s> '", "' <sep> '")
+    assert end_of_turn(plain) is None
+    plain.chat_template = "{{ raise_exception('a system message first') }}"
+    assert end_of_turn(plain) is None
     # A template that ends answers with the EOS already changes nothing.
     recipe["main"](
         ["--model", models["decoder"], "--dataset", rows, "--output-dir", str(tmp_path / "p"), *SMOKE]

@@ -246,7 +246,7 @@ def _row_warnings(report: "Report") -> list[str]:
     table: recommend leaves bottleneck adapters out)."""
     labels: dict[str, list[str]] = {}
     for row in report.rows:
-        for warning in row.warnings:
+        for warning in dict.fromkeys(row.warnings):
             labels.setdefault(warning, []).append(row.label)
     return [
         warning if len(named) == len(report.rows) else f"{', '.join(named)}: {warning}"

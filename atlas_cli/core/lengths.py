@@ -130,13 +130,13 @@ def _over_limit(tokens: int, limit: int, objectives: tuple[Objective, ...]) -> l
     notes += [
         nt(
             "{objective}: examples average {tokens} token, and one longer than {limit} (--seq-len) is not "
-            "cut but left out whole (its trainer drops it): most would be. The recipe counts them; raise "
+            "cut but left out whole (TRL's trainer drops it): most would be. The recipe counts them; raise "
             "--seq-len (memory is sized for it).",
             "{objective}: examples average {tokens} tokens, and one longer than {limit} (--seq-len) is not "
-            "cut but left out whole (its trainer drops it): most would be. The recipe counts them; raise "
+            "cut but left out whole (TRL's trainer drops it): most would be. The recipe counts them; raise "
             "--seq-len (memory is sized for it).",
             tokens,
-            objective=o.name,
+            objective=stage_label(o.name),
             tokens=tokens,
             limit=limit,
         )

@@ -454,6 +454,8 @@ class Training(TrainingBehaviour, Strict):
             raise ValueError("good_batch_why: explains a good_batch above min_batch")
         if self.paired and self.online:
             raise ValueError("an objective is paired (offline) or online, not both")
+        if self.drops_long and not self.paired:
+            raise ValueError("drops_long: only a paired objective's trainer leaves a pair out whole")
         if self.packing_strategy == "wrapped" and not self.packing:
             raise ValueError("packing_strategy: the objective does not pack (packing: false)")
         if self.global_batch_why is not None and (self.online or self.batch_tokens is not None):

@@ -1486,7 +1486,9 @@ def _learning_rate(catalog: Catalog, recipe: Recipe, stage: str) -> Setting | No
     (SFT 2e-5 -> 2e-4, DPO 5e-7 -> 5e-6, GRPO 1e-6 -> 1e-5), so an adapter that wants 15x LoRA's
     rate for SFT (IA3) wants it for DPO too."""
     # A mixture is sized by the parameters a token uses, as its width: ms-swift trains all of
-    # Qwen3-30B-A3B at 1e-5 (examples/megatron/moe/qwen3_moe.sh), a small model's rate.
+    # Qwen3-30B-A3B at 1e-5 (examples/megatron/moe/qwen3_moe.sh) and torchtune Llama 4 Maverick
+    # (17B active of 400B) at 2e-5 (recipes/configs/llama4/maverick_17B_128E_full.yaml), small
+    # models' rates.
     size = recipe.plan.estimate.shape.active_params / 1e9 if recipe.plan.estimate is not None else None
     own = kb_value(recipe.method, "learning_rate", params_b=size)
     objective = kb_value(catalog.methods.get(stage), "learning_rate", peft=recipe.frozen_base, params_b=size)

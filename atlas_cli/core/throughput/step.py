@@ -100,7 +100,8 @@ GROUPED_EXPERTS_EFFICIENCY = 6 * EXPERT_LOOP_EFFICIENCY
 # ~150x that work and run near the dense rate: even transformers 4's loop did (fms-acceleration's
 # Mixtral-8x7B QLoRA on one A100, 1,528 tokens/s, 3.2x what a flat 0.24 gave:
 # foundation-model-stack/fms-acceleration@876e2ed6 scripts/benchmarks/refs/a100_80gb.csv); NeMo's
-# gpt-oss-20b runs (benchmarks/measured.py) read 0.81 instead of 0.40. The loop keeps its flat
+# gpt-oss-20b runs (benchmarks/measured.py) read 0.81 instead of 0.40. Experts given less work
+# than Qwen3's (Qwen3.5-35B-A3B, Qwen3-Next) keep 0.24: no run measures them. The loop keeps its flat
 # rate: its overhead is CPU time per expert call (_expert_loop_seconds), which Unsloth's tiled,
 # small calls pay in full whatever the experts' size (its gpt-oss rows read 1.6-1.9x with this).
 MEASURED_EXPERT_WORK = 8 / 128 * 3 * 2048 * 768
@@ -425,7 +426,8 @@ def grouped_experts_slowdown(shape: Shape) -> float:
     (MEASURED_EXPERT_WORK)."""
     per_expert = shape.expert_params / (shape.experts * max(shape.moe_layers, 1))
     work = shape.experts_active / shape.experts * per_expert / MEASURED_EXPERT_WORK
-    return (1 / GROUPED_EXPERTS_EFFICIENCY - 1) / max(work, 1e-3)  # a shape without expert weights
+    # Never below the measured rate: no run measures smaller experts slower.
+    return (1 / GROUPED_EXPERTS_EFFICIENCY - 1) / max(work, 1.0)
 
 
 def runs_expert_loop(shape: Shape, stack: str, device: Device) -> bool:

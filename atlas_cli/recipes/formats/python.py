@@ -1245,6 +1245,8 @@ def _parse_args_block(recipe: Recipe) -> str:
         length_help = "prompt + completion; longer prompts are left out"
     elif set(recipe.stages) <= recipe.dropping_stages:
         length_help = "longer pairs are left out"  # TRL's RewardTrainer cuts none
+    elif all(_wrapped(recipe, stage) for stage in recipe.stages):
+        length_help = "the documents are joined and cut into rows of this length"  # nothing is lost
     else:
         length_help = "longer examples are truncated"
     return training.PARSE_ARGS.substitute(

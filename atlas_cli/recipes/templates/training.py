@@ -541,6 +541,10 @@ def finish(trainer: Trainer, stage: str) -> str:
         sys.exit(f"{stage}: the loss is {result.training_loss}; lower the learning rate or check the data")
     output_dir = trainer.args.output_dir
     trainer.save_model(output_dir)
+    if getattr(trainer.model, "peft_config", None) and getattr(trainer.model, "generation_config", None):
+        # Beside the adapter, where the model's own config is not saved: the tokens it stops at
+        # (an SFT stage's eos_token, end_of_turn).
+        trainer.model.generation_config.save_pretrained(output_dir)
     peft_config = getattr(trainer.model, "peft_config", {}).get("default")
     if peft_config is not None and peft_config.task_type == "SEQ_CLS":
         # An adapter's directory holds no config.json: the head's labels (and their number) and
@@ -779,12 +783,16 @@ def end_of_turn(tokenizer: PreTrainedTokenizerBase) -> str | None:
     tokenizer, the model's config and its generation config stop there too."""
     turn = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "ANSWER"}]
     try:
-        after = tokenizer.apply_chat_template(turn, tokenize=False).rsplit("ANSWER", 1)[-1]
+        rendered = tokenizer.apply_chat_template(turn, tokenize=False)
     except Exception:  # a template that refuses this probe: TRL keeps the tokenizer's EOS
         return None
+    if not isinstance(rendered, str) or "ANSWER" not in rendered:
+        return None  # a template that does not print the answer as given
+    after = rendered.rsplit("ANSWER", 1)[1]
     if tokenizer.eos_token and tokenizer.eos_token in after:
         return None
-    specials = set(tokenizer.all_special_tokens) | set(tokenizer.get_added_vocab())
+    added = (token.content for token in tokenizer.added_tokens_decoder.values() if token.special)
+    specials = set(tokenizer.all_special_tokens) | set(added)
     found = sorted((after.index(token), token) for token in specials if token and token in after)
     return found[0][1] if found else None
 
