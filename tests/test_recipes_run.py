@@ -42,6 +42,7 @@ from transformers import (  # noqa: E402
     TrainingArguments,
 )
 
+from atlas_cli.core.plans import Recommendation  # noqa: E402
 from atlas_cli.recipes.settings import WRITTEN_FOR  # noqa: E402
 from atlas_cli.recipes.writer import render_recipe  # noqa: E402
 from tests.test_recipes import CASES, CATALOG, EMBEDS_ONLY, Case, rank_of, recommend, refused, render  # noqa: E402
@@ -375,6 +376,23 @@ def test_a_decoder_with_labelled_data_trains_a_classifier_head(
     assert trained["train_loss"] < 2 * scores["eval_loss"]
 
 
+def _said_at_length_20(
+    rec: Recommendation,
+    rows: list[dict[str, Any]],
+    models: dict[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> str:
+    """What plan 1's Python recipe says on stderr training one step on `rows` at --max-length 20."""
+    script = tmp_path / "plan.py"
+    script.write_text(render(Case("plan", rec, 1), "python"), encoding="utf-8")
+    data = _write(tmp_path / "pairs.jsonl", rows)
+    args = ["--model", models["decoder"], "--dataset", data, "--max-steps", "1", "--max-length", "20"]
+    recipe = runpy.run_path(str(script), run_name="ft_atlas_recipe")
+    recipe["main"]([*args, "--output-dir", str(tmp_path / "o")])
+    return capsys.readouterr().err
+
+
 def test_dpo_says_how_many_pairs_it_leaves_out_and_cuts(
     models: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -382,15 +400,9 @@ def test_dpo_says_how_many_pairs_it_leaves_out_and_cuts(
     pair whose prompt fills max_length), and the recipe's help said they were truncated."""
     rec = recommend(gpu="a100-80gb", model="qwen3-0.6b", goal="align", data_kind="preferences", sft_data="no")
     assert rec.plans[0].pipeline == ("dpo",)
-    script = tmp_path / "dpo.py"
-    script.write_text(render(Case("dpo", rec, 1), "python"), encoding="utf-8")
     long_prompt = {"prompt": "what is the sky " * 12, "chosen": "blue", "rejected": "red"}
     long_answer = {"prompt": "sky", "chosen": "the sky is blue and the grass is green " * 3, "rejected": "no"}
-    rows = _write(tmp_path / "pairs.jsonl", [long_prompt] * 30 + [long_answer] * 10)
-    args = ["--model", models["decoder"], "--dataset", rows, "--max-steps", "1", "--max-length", "20"]
-    recipe = runpy.run_path(str(script), run_name="ft_atlas_recipe")
-    recipe["main"]([*args, "--output-dir", str(tmp_path / "o")])
-    said = capsys.readouterr().err
+    said = _said_at_length_20(rec, [long_prompt] * 30 + [long_answer] * 10, models, tmp_path, capsys)
     assert "dpo: 10 of 10 examples reach --max-length 20, cut there if longer" in said
     assert "dpo: 30 of 40 examples were left out: cut at --max-length 20" in said
 
@@ -447,15 +459,9 @@ def test_a_reward_model_says_how_many_pairs_it_leaves_out_whole(
     "Filter samples that are longer than `max_length`"): the recipe counted nothing for it."""
     rec = recommend(gpu="a100-80gb", model="qwen3-0.6b", goal="classify", data_kind="preferences")
     assert rec.plans[0].pipeline == ("reward-model",)
-    script = tmp_path / "reward.py"
-    script.write_text(render(Case("reward", rec, 1), "python"), encoding="utf-8")
     long_pair = {"prompt": "sky", "chosen": "the sky is blue and the grass is green " * 3, "rejected": "no"}
     short = {"prompt": "sky", "chosen": "blue", "rejected": "red"}
-    rows = _write(tmp_path / "pairs.jsonl", [long_pair] * 30 + [short] * 10)
-    args = ["--model", models["decoder"], "--dataset", rows, "--max-steps", "1", "--max-length", "20"]
-    recipe = runpy.run_path(str(script), run_name="ft_atlas_recipe")
-    recipe["main"]([*args, "--output-dir", str(tmp_path / "o")])
-    said = capsys.readouterr().err
+    said = _said_at_length_20(rec, [long_pair] * 30 + [short] * 10, models, tmp_path, capsys)
     assert "reward-model: 30 of 40 examples were left out: longer than --max-length 20" in said
     assert "reach --max-length" not in said
 
