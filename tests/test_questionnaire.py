@@ -227,6 +227,10 @@ def test_a_mac_is_a_chip_and_its_memory_never_memory_alone(catalog: Catalog) -> 
     assert any("the chip changes only the time estimate" in line for line in terminal.said)
     picked, _ = interview(catalog, ["", "macbook", "5 48gb"] + [""] * 12)
     assert picked["vram"] == 48.0 and picked["gpu"] == catalog.gpu_guesses("macbook", 5)[4].id
+    # Memory none of the chips offered comes with: a Mac chip that does (a newcomer's review: 96 GB
+    # was refused as "the Apple M4 comes with 16, 24 or 32 GB", a chip never picked).
+    large, _ = interview(catalog, ["", "macbook", "96gb"] + [""] * 12)
+    assert large["vram"] == 96.0 and 96 in catalog.gpus[large["gpu"]].memory_sizes_gb
 
 
 @pytest.mark.parametrize("typed", ["M3 Max 36GB", "m3-max 36 gb", "apple m3 max 36gb"])

@@ -724,8 +724,10 @@ class Interview:
             return {"gpu": chosen.id, "vram": _chip_vram(chosen, memory)}
         memory = gpu_memory(reply)
         if memory is not None and macs:
-            # The first chip offered that comes with that memory (a MacBook Air's M4 has no 36 GB).
-            chip = next((g for g in guesses if _comes_with(g, memory)), guesses[0])
+            # The first chip offered that comes with that memory (a MacBook Air's M4 has no 36 GB),
+            # else any Mac chip that does (96 GB: an M3 Max; a newcomer's review was refused).
+            others = (g for g in self.catalog.gpus.values() if _comes_with(g, memory))
+            chip = next((g for g in guesses if _comes_with(g, memory)), None) or next(others, guesses[0])
             vram = _chip_vram(chip, memory)
             self.terminal.say(
                 "  "
