@@ -976,6 +976,13 @@ def test_recommend_examples_suffixes(run: Runner, text: str, count: int) -> None
     assert data["profile"]["examples"] == count
 
 
+@pytest.mark.parametrize(("text", "tokens"), [("4k", 4096), ("32K", 32768), ("1m", 1_048_576), ("512", 512)])
+def test_sequence_lengths_count_in_powers_of_two(run: Runner, text: str, tokens: int) -> None:
+    """A newcomer's review: --seq-len 1m was refused where 1000000 was taken."""
+    data = recommend(run, "--gpu", "h100", "--model", "llama-3.1-8b", "--seq-len", text)
+    assert data["profile"]["seq_len"] == tokens
+
+
 @pytest.mark.parametrize(("text", "size"), [("7b", 7.0), ("0.5B", 0.5), ("125m", 0.125), ("7e9", 7.0)])
 def test_recommend_model_size_forms(run: Runner, text: str, size: float) -> None:
     data = recommend(run, "--gpu", "rtx-3090", "--model-size", text)

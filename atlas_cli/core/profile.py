@@ -558,9 +558,12 @@ VRAM = NumberForm(
     (("", 1.0), ("gb", 1.0), ("gib", 1.0), ("mib", 1 / 1024)),
 )
 WHOLE = NumberForm(N_("a whole number"), N_("1, 8 or 1,024"), whole=True)
-TOKEN_K = 1024  # "4k" tokens is 4,096: context lengths are powers of two
+TOKEN_K = 1024  # "4k" tokens is 4,096: context lengths are powers of two ("1m": 1,048,576)
 TOKENS = NumberForm(
-    N_("a length in tokens"), N_("512, 4k (4,096) or 32k"), (("", 1.0), ("k", TOKEN_K)), whole=True
+    N_("a length in tokens"),
+    N_("512, 4k (4,096), 32k or 1m (1,048,576)"),
+    (("", 1.0), ("k", TOKEN_K), ("m", TOKEN_K * TOKEN_K)),
+    whole=True,
 )
 AMOUNT = NumberForm(N_("a number"), N_("3 or 1.5"))
 PRICE = NumberForm(N_("an amount in USD"), N_("2.5, or 0 for your own hardware"), zero=True)
