@@ -1552,3 +1552,8 @@ def test_a_plan_without_a_gpu_says_why_it_has_no_time(run: Runner) -> None:
     assert plans["recommendations"][0]["time_note"] == "no GPU given (--gpu): no training time"
     laptop = ok(run("recommend", "--vram", "12", "--model", "llama-3.1-8b", "--examples", "10k", "--json"))
     assert "no published peak" in laptop.json()["recommendations"][0]["time_note"]
+
+
+def test_an_option_given_as_the_batch_file_says_so(run: Runner) -> None:
+    """A newcomer's review: `recommend --batch --help` said "cannot read --help"."""
+    fails(run("recommend", "--batch", "--help"), 2, "--batch takes a file", "not the option --help")

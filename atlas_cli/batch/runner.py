@@ -37,7 +37,7 @@ from atlas_cli.errors import (
     fail,
     output_failed,
 )
-from atlas_cli.i18n import catalog, grouped, language, nt, t
+from atlas_cli.i18n import N_, catalog, grouped, language, nt, t
 from atlas_cli.kb.heap import collector_paused
 from atlas_cli.render.documents import recommendation_json
 
@@ -244,6 +244,10 @@ def _opened(source: str) -> Iterator[IO[str]]:
         try:
             handle = open(source, encoding="utf-8", errors="surrogateescape", newline="\n")  # noqa: SIM115
         except OSError as error:
+            if source.startswith("-") and not os.path.lexists(source):
+                # An option taken as the file (`recommend --batch --help`: a newcomer's review).
+                message = N_("--batch takes a file (or - for standard input), not the option {option}")
+                raise UsageError(t(message, option=source)) from error
             raise UsageError(
                 t("--batch: cannot read {path}: {reason}", path=source, reason=error.strerror)
             ) from error
