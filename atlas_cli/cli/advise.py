@@ -216,7 +216,7 @@ def estimate(
         estimate_json(
             row.estimate,
             row.label,
-            report.warnings + row.warnings,
+            report.warnings + row.warnings + row.left_out,
             row.timed,
             None if field is None else (field, row.largest, row.largest_tight),
             row.to_fit if method is not None else None,

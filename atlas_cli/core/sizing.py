@@ -131,6 +131,9 @@ class Row:
     largest: int | None = None  # with --max: within the safety margin
     largest_tight: int | None = None  # with --max: within capacity, past the margin
     to_fit: list[Change] = field(default_factory=list)
+    # Why recommend leaves this method out for the profile: in every method's JSON rows, not said
+    # on stderr for each (a decoder's bottleneck adapters would be told on every run).
+    left_out: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,7 +357,7 @@ class _Sizing:
 
     def every_method(self, warnings: list[str]) -> Report:
         rows = [
-            self._row(label, e, extra + _left_out_notes(self.left_out[e.method]))
+            replace(self._row(label, e, extra), left_out=_left_out_notes(self.left_out[e.method]))
             for label, e, extra in sweep(
                 self.catalog, self.info, self.hardware, self.settings, self.auto, self.rank_given
             )
