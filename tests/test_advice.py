@@ -1877,7 +1877,7 @@ def test_a_limit_that_packing_meets_is_told_so(engine: Engine) -> None:
     packing the examples (no padding to each micro-batch's longest) is the cheaper lever. Said
     with the packed time and cost, which `recommend --packing` gives; not once packing is on."""
     profile = dict(gpu="a100-80gb", model="llama-3.1-8b", goal="chat", data_kind="demonstrations")
-    notes = recommend(engine, **profile, examples="200k", budget_usd="30").notes
+    notes = recommend(engine, **profile, examples="200k", budget_usd="20").notes
     (said,) = [n for n in notes if n.startswith("Or pack the examples")]
     packed = recommend(engine, **profile, examples="200k", packing="yes")
     full = next(p for p in packed.shown(len(packed.plans)) if p.method == "full-ft")

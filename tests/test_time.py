@@ -8,6 +8,7 @@ import itertools
 import math
 import re
 import shutil
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ from atlas_cli.kb.vocabulary import GENERATION_BATCH
 from benchmarks.measured import THROUGHPUT_ROWS, WALL_TIME_ROWS, ThroughputRow, WallTimeRow
 from benchmarks.published import throughput_estimate, wall_time_estimate
 from tests.conftest import GRPO_TOP_PLAN, Runner, fails, ok
+from tests.test_knowledge import bundled_sections, write_kb
 
 OBJECTIVES = Catalog(load_knowledge_base(bundled_kb_path())).objectives
 A100 = Device(312.0, 2039.0, 300.0, "NVLink 3")
@@ -678,6 +680,28 @@ def test_every_price_is_dated_sourced_and_for_a_catalog_gpu(catalog: Catalog) ->
     offers = sorted(p.usd_per_gpu_hour for p in catalog.offers("h100-80gb"))
     assert offers[0] <= rate <= offers[-1] and "median" in source
     assert catalog.reference_price("apple-m3-max") is None
+
+
+def test_a_whole_8_gpu_instance_prices_only_plans_on_8_gpus(catalog: Catalog) -> None:
+    """A review: one rented H100 was priced at a median counting AWS's p5.48xlarge, sold only as
+    8 GPUs: a one-GPU user cannot rent at its rate."""
+    whole = [p for p in catalog.offers("h100-80gb", gpus=8) if p.min_gpus == 8]
+    assert whole and not set(whole) & set(catalog.offers("h100-80gb", gpus=1))
+    one, source = catalog.reference_price("h100-80gb") or (0.0, "")
+    eight, every = catalog.reference_price("h100-80gb", gpus=8) or (0.0, "")
+    assert one != eight and "whole instances of 8+ GPUs left out" in source
+    assert "left out" not in every
+    assert statistics.median(p.usd_per_gpu_hour for p in catalog.offers("h100-80gb")) == one
+
+
+def test_a_gpu_rented_only_whole_keeps_its_price_for_one_gpu(tmp_path: Path) -> None:
+    """Every offer of a GPU sold only as whole instances still prices one of it (a rate beats
+    none), without claiming any was left out."""
+    data = bundled_sections()
+    data["prices"] = [{**p, "min_gpus": 8} if p["gpu"] == "a100-40gb" else p for p in data["prices"]]
+    catalog = Catalog(load_knowledge_base(write_kb(tmp_path, data)))
+    rate, source = catalog.reference_price("a100-40gb") or (0.0, "")
+    assert rate > 0 and "left out" not in source
 
 
 def test_a_price_span_names_its_precise_dates_once(catalog: Catalog) -> None:

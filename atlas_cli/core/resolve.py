@@ -393,7 +393,7 @@ def _hardware(catalog: Catalog, gpu: str | None, vram: float | None, gpus: int) 
                 others=", ".join(s.name for s in siblings),
                 first=siblings[0].id,
             )
-        reference = catalog.reference_price(g.id)
+        reference = catalog.reference_price(g.id, gpus)
         free = free_tier_named(g, gpu)
         if free is not None:
             _check_free_tier(free, gpus)

@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 from atlas_cli.errors import UnknownName, echoed, meaning, swapped_name
-from atlas_cli.i18n import N_, t
+from atlas_cli.i18n import N_, nt, t
 from atlas_cli.kb.behaviour import REFERENCE_PRICE_KINDS
 from atlas_cli.kb.records import Gpu, HostedOffer, KnowledgeBase, LlmModel, Method, Price, Training
 from atlas_cli.kb.vocabulary import RUSSIAN_GB
@@ -187,6 +187,32 @@ PRICED_OVER_DATES = N_(
 PRICED_ON_A_DATE = N_(
     "median of {count} cloud offers ({spread}; {providers}; dated {first}), data/prices.yaml"
 )
+
+
+def _offers_source(offers: list[Price]) -> str:
+    """Where a median of these offers comes from: how many, their spread, providers and dates."""
+    if len(offers) == 1:
+        (offer,) = offers
+        return t(
+            "one cloud offer ({provider}, {date}), data/prices.yaml",
+            provider=offer.provider,
+            date=_leading_date(offer.date) or t("undated"),
+        )
+    rates = sorted(p.usd_per_gpu_hour for p in offers)
+    providers = ", ".join(dict.fromkeys(p.provider for p in offers))
+    dated = set(filter(None, (_leading_date(p.date) for p in offers)))
+    # A year alone within a dated span says nothing more ("dated 2026 to 2026-09-07": a review).
+    precise = [d for d in dated if not any(o != d and o.startswith(d) for o in dated)]
+    dates = sorted(precise) or [t("undated")]
+    spread = t("{low:.2f}-{high:.2f} $/GPU-hour", low=rates[0], high=rates[-1])
+    return t(
+        PRICED_OVER_DATES if len(dates) > 1 else PRICED_ON_A_DATE,
+        count=len(rates),
+        spread=spread,
+        providers=providers,
+        first=dates[0],
+        last=dates[-1],
+    )
 
 
 class Catalog:
@@ -380,38 +406,33 @@ class Catalog:
         )
         return tuple(dict.fromkeys([*sized, *spelled]))[:5]
 
-    def offers(self, gpu_id: str) -> list[Price]:
-        """The offers a GPU's reference price is the median of."""
+    def offers(self, gpu_id: str, gpus: int = 1) -> list[Price]:
+        """The offers a GPU's reference price is the median of: those renting as few as `gpus`
+        GPUs (a whole 8-GPU instance does not price one rented GPU), or every offer when none
+        does."""
+        offers = self._priced_offers(gpu_id)
+        return [p for p in offers if p.min_gpus <= gpus] or offers
+
+    def _priced_offers(self, gpu_id: str) -> list[Price]:
         return [p for p in self.kb.prices if p.gpu == gpu_id and p.kind in REFERENCE_PRICE_KINDS]
 
-    def reference_price(self, gpu_id: str) -> tuple[float, str] | None:
-        """The median of a GPU's on-demand and marketplace offers, and where it comes from."""
-        offers = self.offers(gpu_id)
+    def reference_price(self, gpu_id: str, gpus: int = 1) -> tuple[float, str] | None:
+        """The median of a GPU's on-demand and marketplace offers renting `gpus` GPUs, and where
+        it comes from."""
+        offers = self.offers(gpu_id, gpus)
         if not offers:
             return None
         rates = sorted(p.usd_per_gpu_hour for p in offers)
-        if len(offers) == 1:
-            (offer,) = offers
-            found = t(
-                "one cloud offer ({provider}, {date}), data/prices.yaml",
-                provider=offer.provider,
-                date=_leading_date(offer.date) or t("undated"),
+        source = _offers_source(offers)
+        whole = [p.min_gpus for p in self._priced_offers(gpu_id) if p not in offers]
+        if whole:
+            source += nt(
+                "; {count} offer sold only as whole instances of {gpus}+ GPUs left out",
+                "; {count} offers sold only as whole instances of {gpus}+ GPUs left out",
+                len(whole),
+                count=len(whole),
+                gpus=min(whole),
             )
-            return rates[0], found
-        providers = ", ".join(dict.fromkeys(p.provider for p in offers))
-        dated = set(filter(None, (_leading_date(p.date) for p in offers)))
-        # A year alone within a dated span says nothing more ("dated 2026 to 2026-09-07": a review).
-        precise = [d for d in dated if not any(o != d and o.startswith(d) for o in dated)]
-        dates = sorted(precise) or [t("undated")]
-        spread = t("{low:.2f}-{high:.2f} $/GPU-hour", low=rates[0], high=rates[-1])
-        source = t(
-            PRICED_OVER_DATES if len(dates) > 1 else PRICED_ON_A_DATE,
-            count=len(rates),
-            spread=spread,
-            providers=providers,
-            first=dates[0],
-            last=dates[-1],
-        )
         return round(statistics.median(rates), 4), source
 
     def gpu_guesses(self, query: str, limit: int = 5) -> list[Gpu]:

@@ -1682,6 +1682,7 @@ class Price(Record):
         ("offering", "offering"),
         ("source", "source"),
         ("date", "date"),
+        ("min_gpus", "min_gpus"),
     )
     gpu: str
     usd_per_gpu_hour: float
@@ -1690,6 +1691,7 @@ class Price(Record):
     offering: str
     source: str
     date: str
+    min_gpus: int
 
     def __init__(
         self,
@@ -1701,6 +1703,7 @@ class Price(Record):
         offering: str,
         source: str,
         date: str,
+        min_gpus: int = 1,
     ) -> None:
         object.__setattr__(
             self,
@@ -1713,6 +1716,7 @@ class Price(Record):
                 "offering": offering,
                 "source": source,
                 "date": date,
+                "min_gpus": min_gpus,
             },
         )
 
@@ -2408,7 +2412,9 @@ def _decode_Advice(value: Any) -> Advice:
     return new_record(Advice, values)
 
 
-_KEYS_Price = frozenset({"gpu", "usd_per_gpu_hour", "provider", "kind", "offering", "source", "date"})
+_KEYS_Price = frozenset(
+    {"gpu", "usd_per_gpu_hour", "provider", "kind", "offering", "source", "date", "min_gpus"}
+)
 
 
 def _decode_Price(value: Any) -> Price:

@@ -1362,6 +1362,13 @@ class Price(Strict):
     offering: str = Field(min_length=1)
     source: str = Field(min_length=1)
     date: str = Field(min_length=4, description="the date the source shows, as precise as it is")
+    min_gpus: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="the fewest GPUs the offer rents (8 for an 8-GPU instance sold only whole): "
+        "it prices plans on at least that many GPUs only",
+    )
 
 
 class GatedRepository(GatedRepositoryBehaviour, Strict):
