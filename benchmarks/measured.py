@@ -282,6 +282,43 @@ def unsloth_t4(
     )
 
 
+# transformers' single-GPU guide of 2022 (kept in its Korean translation; the English page of
+# v4.18-v4.26): bert-large-uncased as a sequence classifier on random 512-token rows, a V100 16GB,
+# nvidia-smi's memory.used (pynvml) after trainer.train(), which includes the CUDA context: 1,343
+# MiB on its CUDA 11.2, before lazy module loading, where the estimate counts 0.5 GB.
+HF_SINGLE_GPU = (
+    "huggingface/transformers docs/source/ko/perf_train_gpu_one.md (the 2022 text; en v4.18-v4.26), "
+    "'GPU memory occupied: {:,} MB' (MiB, pynvml memory.used after trainer.train())"
+)
+
+
+def hf_single_gpu(what: str, mib: int, **settings: Any) -> MemoryRow:
+    """One run of transformers' 2022 single-GPU guide (HF_SINGLE_GPU): Trainer defaults (fp32,
+    AdamW, no checkpointing, eager attention with BERT's attention dropout) unless `settings`
+    say otherwise."""
+    return MemoryRow(
+        HF_SINGLE_GPU.format(mib),
+        f"bert-large-uncased sequence classifier, V100 16GB, 512 random tokens, eager attention, "
+        f"Trainer defaults (fp32, AdamW, no checkpointing) unless said; {what}: {mib:,} MiB",
+        "bert-large",
+        "full-ft",
+        "full",
+        mib * MIB,
+        {"seq_len": 512, "attention": "eager", "gradient_checkpointing": False, "precision": "fp32"}
+        | settings,
+        gpu="v100-16gb",
+        public=True,
+        note="nvidia-smi with a 1.34 GiB CUDA context of CUDA 11.2 (the estimate counts 0.5 GB)",
+    )
+
+
+TORCHTUNE_LORA_LAYERS = (
+    "pytorch/torchtune@bd2a0fc7 docs/source/tutorials/lora_finetune.rst, its table of LoRA layers and "
+    "ranks (config llama2/7B_lora_single_device: batch 2, bf16, activation checkpointing, "
+    "alpaca-cleaned), 'Peak Memory'"
+)
+
+
 MEMORY_ROWS: tuple[MemoryRow, ...] = (
     # --- the public set (issue #14) --------------------------------------------------------------
     MemoryRow(
@@ -2269,6 +2306,60 @@ MEMORY_ROWS: tuple[MemoryRow, ...] = (
         | {"attention": "eager"},
         gpu="a100-80gb",
         public=True,
+    ),
+    hf_single_gpu("batch 4", 14949, batch_size=4),
+    hf_single_gpu("batch 1 x GA 4", 8681, batch_size=1),
+    hf_single_gpu("batch 1 x GA 4, checkpointing", 6775, batch_size=1, gradient_checkpointing=True),
+    hf_single_gpu("batch 4, fp16 AMP", 13939, batch_size=4, precision="fp16"),
+    hf_single_gpu(
+        "batch 1 x GA 4, checkpointing, fp16",
+        7275,
+        batch_size=1,
+        gradient_checkpointing=True,
+        precision="fp16",
+    ),
+    hf_single_gpu("batch 4, bitsandbytes Adam8bit", 13085, batch_size=4, optimizer="adamw-8bit"),
+    hf_single_gpu(
+        "batch 1 x GA 4, checkpointing, fp16, Adam8bit",
+        5363,
+        batch_size=1,
+        gradient_checkpointing=True,
+        precision="fp16",
+        optimizer="adamw-8bit",
+    ),
+    *(
+        MemoryRow(
+            TORCHTUNE_LORA_LAYERS,
+            f"Llama-2-7B LoRA r{rank} alpha {2 * rank} on {layers}, pure bf16, batch 2, checkpointing: "
+            f"{gb} GB",
+            "llama-2-7b",
+            "lora",
+            "lora",
+            gb,
+            {"precision": "pure-bf16", "batch_size": 2, "seq_len": 512, "lora_rank": rank}
+            | {"lora_targets": targets, "stack": "hf"},
+            public=True,
+            note="alpaca-cleaned rows (max_seq_len unset) sized at 512 tokens; 'all layers' adapts the "
+            "output projection too, which all-linear leaves out",
+        )
+        for rank, layers, targets, gb in (
+            (8, "q and v", "qv", 15.57),
+            (8, "all layers", "all-linear", 15.87),
+            (64, "q and v", "qv", 15.86),
+            (64, "all layers", "all-linear", 17.04),
+        )
+    ),
+    MemoryRow(
+        "axolotl-ai-cloud/axolotl@067b021c examples/ministral/README.md ('This config uses about 8.76 GiB "
+        "VRAM.'; config ministral-small-qlora.yaml)",
+        "Ministral-8B-Instruct-2410 QLoRA r32 dropout 0.05 on all linear layers, packed to 2,048, "
+        "micro-batch 2, adamw_bnb_8bit, Cut Cross Entropy, FlashAttention 2, checkpointing, bf16: 8.76 GiB",
+        "ministral-8b-2410",
+        "qlora",
+        "qlora",
+        8.76 * GIB,
+        {"seq_len": 2048, "batch_size": 2, "lora_rank": 32, "lora_dropout": 0.05, "optimizer": "adamw-8bit"}
+        | {"stack": "liger", "kbit_preparation": "recast"},
     ),
 )
 

@@ -156,6 +156,19 @@ def test_gpt2_counts_learned_positions_and_bert_its_positions_types_and_pooler()
     assert parsed("answerdotai--ModernBERT-base.json").model.gated_mlp  # GeGLU
 
 
+def test_configs_say_which_eager_attention_keeps_dropout_masks_or_bf16_probabilities(
+    catalog: Catalog,
+) -> None:
+    """BERT's attention dropout (0.1) and gpt-oss's sinks set what its eager attention keeps
+    (activations.eager_kept_bytes): read from a config.json as the catalog entries say them."""
+    bert = parsed("google-bert--bert-base-uncased.json").model
+    assert bert.attention_dropout == catalog.models["bert-base"].attention_dropout == 0.1
+    oss = parsed("openai--gpt-oss-20b.json").model
+    assert oss.attention_sinks and catalog.models["gpt-oss-20b"].attention_sinks
+    qwen = parsed("Qwen--Qwen3-8B.json").model
+    assert not qwen.attention_sinks and qwen.attention_dropout == 0
+
+
 T5_SMALL = {
     "model_type": "t5",
     "d_model": 512,

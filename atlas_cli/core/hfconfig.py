@@ -36,6 +36,8 @@ Config = Mapping[str, Any]
 # Families whose attention transformers runs without SDPA (_supports_sdpa False: gpt-oss's learned
 # attention sinks, Gemma 2's soft-capping): the default attn_implementation is then "eager".
 EAGER_ATTENTION_TYPES = frozenset({"gpt_oss", "gemma2"})
+# kb.schema.LlmModel.attention_sinks: modeling_gpt_oss's learned per-head sink logits.
+SINK_ATTENTION_TYPES = frozenset({"gpt_oss"})
 # kb.schema.LlmModel.fp16_overflows: Gemma 3 and 4's activations pass fp16's range; the MoE models
 # give NaN gradient norms in float16 (unslothai/unsloth@015bdef models/loader.py FORCE_FLOAT32).
 # Unsloth's loader matches that list as substrings of the comma-joined model types, so its
@@ -167,9 +169,24 @@ CLASS_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
     "glm4_moe": {"tie_word_embeddings": False, "first_k_dense_replace": 1, "n_shared_experts": 1},
     "gpt_oss": {"tie_word_embeddings": False},
     "gpt2": {"tie_word_embeddings": True, "n_inner": None, "n_positions": 1024, "vocab_size": 50257},
-    "bert": {"tie_word_embeddings": True, "type_vocab_size": 2, "max_position_embeddings": 512},
-    "roberta": {"tie_word_embeddings": True, "type_vocab_size": 2, "max_position_embeddings": 512},
-    "xlm-roberta": {"tie_word_embeddings": True, "type_vocab_size": 2, "max_position_embeddings": 512},
+    "bert": {
+        "tie_word_embeddings": True,
+        "type_vocab_size": 2,
+        "max_position_embeddings": 512,
+        "attention_probs_dropout_prob": 0.1,
+    },
+    "roberta": {
+        "tie_word_embeddings": True,
+        "type_vocab_size": 2,
+        "max_position_embeddings": 512,
+        "attention_probs_dropout_prob": 0.1,
+    },
+    "xlm-roberta": {
+        "tie_word_embeddings": True,
+        "type_vocab_size": 2,
+        "max_position_embeddings": 512,
+        "attention_probs_dropout_prob": 0.1,
+    },
     "modernbert": {"tie_word_embeddings": True},
     "t5": {
         "tie_word_embeddings": True,
@@ -522,6 +539,8 @@ def _decoder(r: _Reader, model_type: str, known: bool, warnings: list[str]) -> d
         "qk_norm": model_type in QK_NORM_TYPES or r.given("use_qk_norm") is True,
         "fused_projections": model_type in FUSED_PROJECTION_TYPES,
         "attention_softcapping": r.given("attn_logit_softcapping") is not None,
+        "attention_sinks": model_type in SINK_ATTENTION_TYPES,
+        "attention_dropout": _attention_dropout(r),
         "logit_softcapping": r.given("final_logit_softcapping") is not None,
         "context_length": _trained_positions(model_type, r.optional("max_position_embeddings")),
         "reasons": _reasons(model_type, r.name),
@@ -612,6 +631,14 @@ def _sliding(r: _Reader, model_type: str, layers: int) -> dict[str, int]:
     return {"sliding_window": window, "sliding_layers": count} if window and count else {}
 
 
+def _attention_dropout(r: _Reader) -> Any:
+    """The dropout training applies to the attention probabilities (BERT's
+    attention_probs_dropout_prob, the decoders' attention_dropout); the model validates it."""
+    value = r.raw("attention_probs_dropout_prob")
+    value = r.raw("attention_dropout") if value is None else value
+    return 0.0 if value is None else value
+
+
 def _trained_positions(model_type: str, positions: int | None) -> int | None:
     """The positions a model was trained on: its max_position_embeddings, except where the config
     reserves more for generation (TRAINED_POSITIONS)."""
@@ -660,6 +687,7 @@ def _bert(r: _Reader) -> dict[str, Any]:
         # Learned positions, token types and the pooler (BertModel's dense layer on [CLS]).
         "extra_params": (positions + token_types) * hidden + hidden * hidden + hidden,
         "context_length": positions,
+        "attention_dropout": _attention_dropout(r),
     }
 
 

@@ -78,6 +78,8 @@ class Shape:
     norms_per_layer: int = 2  # kb.schema.LlmModel's: 4 in Gemma 2 and 3
     qk_norm: bool = False  # kb.schema.LlmModel's: RMSNorms on queries and keys
     attention_softcapping: bool = False  # kb.schema.LlmModel's
+    attention_sinks: bool = False  # kb.schema.LlmModel's: eager attention softmaxes in bf16
+    attention_dropout: bool = False  # kb.schema.LlmModel's, above zero: eager training keeps its mask
     fp16_overflows: bool = False  # kb.schema.LlmModel's: trains in fp32 without bf16
     logit_softcapping: bool = False
     # Layers attending within a sliding window of `sliding_window` tokens: they cache at most that.
@@ -457,6 +459,8 @@ def shape_of(model: LlmModel) -> Shape:
         tower_params=(model.vision_params_b or 0.0) * 1e9,
         eager_heads=model.attention_heads if model.eager_attention else 0,
         attention_softcapping=model.attention_softcapping,
+        attention_sinks=model.attention_sinks,
+        attention_dropout=model.attention_dropout > 0,
         fp16_overflows=model.fp16_overflows,
         logit_softcapping=model.logit_softcapping,
         sliding_window=model.sliding_window or 0,

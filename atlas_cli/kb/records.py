@@ -1244,6 +1244,8 @@ class LlmModel(behaviour.LlmModelBehaviour, Record):
         ("fused_projections", "fused_projections"),
         ("qk_norm", "qk_norm"),
         ("attention_softcapping", "attention_softcapping"),
+        ("attention_sinks", "attention_sinks"),
+        ("attention_dropout", "attention_dropout"),
         ("logit_softcapping", "logit_softcapping"),
         ("extra_params", "extra_params"),
         ("sliding_window", "sliding_window"),
@@ -1293,6 +1295,8 @@ class LlmModel(behaviour.LlmModelBehaviour, Record):
     fused_projections: bool
     qk_norm: bool
     attention_softcapping: bool
+    attention_sinks: bool
+    attention_dropout: float
     logit_softcapping: bool
     extra_params: int
     sliding_window: int | None
@@ -1345,6 +1349,8 @@ class LlmModel(behaviour.LlmModelBehaviour, Record):
         fused_projections: bool = False,
         qk_norm: bool = False,
         attention_softcapping: bool = False,
+        attention_sinks: bool = False,
+        attention_dropout: float = 0.0,
         logit_softcapping: bool = False,
         extra_params: int = 0,
         sliding_window: int | None = None,
@@ -1398,6 +1404,8 @@ class LlmModel(behaviour.LlmModelBehaviour, Record):
                 "fused_projections": fused_projections,
                 "qk_norm": qk_norm,
                 "attention_softcapping": attention_softcapping,
+                "attention_sinks": attention_sinks,
+                "attention_dropout": attention_dropout,
                 "logit_softcapping": logit_softcapping,
                 "extra_params": extra_params,
                 "sliding_window": sliding_window,
@@ -2272,6 +2280,8 @@ _KEYS_LlmModel = frozenset(
         "fused_projections",
         "qk_norm",
         "attention_softcapping",
+        "attention_sinks",
+        "attention_dropout",
         "logit_softcapping",
         "extra_params",
         "sliding_window",

@@ -1008,6 +1008,19 @@ class LlmModel(LlmModelBehaviour, Strict):
         description="tanh soft-capping of the attention scores (Gemma 2's attn_logit_softcapping): "
         "eager attention keeps the capped scores as well",
     )
+    attention_sinks: bool = Field(
+        default=False,
+        description="a learned sink logit per head joins each row of scores (gpt-oss): its eager "
+        "attention softmaxes in the scores' dtype, keeping bf16 probabilities where the others keep "
+        "fp32 ones and their bf16 copy",
+    )
+    attention_dropout: float = Field(
+        default=0.0,
+        ge=0.0,
+        lt=1.0,
+        description="dropout on the attention probabilities in training (BERT's "
+        "attention_probs_dropout_prob, 0.1): eager attention also keeps its mask and its output",
+    )
     logit_softcapping: bool = Field(
         default=False,
         description="tanh soft-capping of the final logits (Gemma 2's final_logit_softcapping): a loss "

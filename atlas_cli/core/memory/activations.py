@@ -7,7 +7,8 @@ with memory-efficient attention (SDPA / FlashAttention: no s x s matrix):
 * attention keeps q, k, v and its output (4q + 4kv) and o_proj's input (2q);
 * the gated MLP keeps the gate output, its activation, the up output and their product (8f; f is
   the width a token passes through: the active experts' in a mixture-of-experts layer, which
-  also keeps the tokens dispatched to each of its top-k experts, 4h per expert).
+  also keeps the tokens dispatched to each of its top-k experts, 4h per expert); a plain GELU
+  MLP (BERT, GPT-2) keeps the up output and its activation (4f).
 That is 12h + 6q + 4kv + 8f, Korthikanti et al.'s (arXiv 2205.05198) count adapted to these
 layers. Liger's and Unsloth's kernels keep the norm input in bf16 and recompute the activation:
 8h + 6q + 4kv + 6f. Gemma 2 and 3 also normalise the attention's and the MLP's outputs before
@@ -57,6 +58,7 @@ product keeps the shared expert's output (h more per MoE layer); the sigmoid's o
 from __future__ import annotations
 
 from atlas_cli.core.estimates import EstimateSettings
+from atlas_cli.core.memory.states import weight_bytes
 from atlas_cli.core.shapes import Shape
 
 # transformers' ForCausalLMLoss upcasts the logits (`logits.float()`) and cross-entropy saves the
@@ -90,13 +92,13 @@ UNSLOTH_TRANSIENT = 14 / 4  # bf16 logits, fp32 copy, log-softmax and gradient p
 UNSLOTH_OFFLOAD_FROM = 512  # shorter sequences use plain checkpointing (unsloth _utils.py)
 TRL_OFFLOAD_STASH = 5  # OffloadActivations' max_fwd_stash_size default (get_act_offloading_ctx_manager)
 LEAN_KERNEL_STACKS = frozenset({"liger", "unsloth"})
-# Eager attention (a family without an SDPA kernel), per query-key pair and head: (kept for the
-# backward, more while a layer runs). gpt-oss keeps its bf16 probabilities (a bf16 softmax) and
-# while a layer runs holds its scores, the logits with the sink column appended and their
-# max-shifted copy (transformers' gpt_oss eager_attention_forward). Soft-capped scores (Gemma 2)
-# keep the tanh output (bf16), the fp32 softmax and its bf16 copy (Gemma2's eager_attention_forward:
-# softmax(..., dtype=float32).to(query.dtype)), with two bf16 temporaries while they are formed.
-EAGER_BYTES = {False: (2.0, 6.0), True: (8.0, 4.0)}  # by attention soft-capping
+# Eager attention (a family without an SDPA kernel, or --attention eager), per query-key pair and
+# head, while a layer runs: its scores, the logits with gpt-oss's sink column appended and their
+# max-shifted copy (transformers' gpt_oss eager_attention_forward); soft-capped scores (Gemma 2)
+# hold two bf16 temporaries while they are formed. What the backward keeps: eager_kept_bytes.
+EAGER_RUNNING_BYTES = {False: 6.0, True: 4.0}  # by attention soft-capping
+FP32_BYTES = 4.0
+DROPOUT_MASK_BYTES = 1.0  # a bool per element (torch's native_dropout)
 # Soft-capped final logits (Gemma 2: logits / cap, tanh, x cap in bf16) keep tanh's output too.
 SOFTCAPPED_LOGIT_BYTES = 2.0
 
@@ -119,7 +121,10 @@ def layer_bytes_per_token(
 def _mlp_elements(shape: Shape, stack: str) -> float:
     """The MLP's (or mixture of experts') share of layer_bytes_per_token: its intermediates, and a
     mixture's routed copies of each token, shared expert's gate and router norms' inputs."""
-    elements: float = (3 if stack in LEAN_KERNEL_STACKS else 4) * shape.mlp_width
+    # A gated MLP keeps the gate and up outputs, the activated gate and the product (the lean
+    # kernels recompute the activation); a plain one (BERT, GPT-2: GELU) keeps the up output and
+    # its activation, the down projection's input.
+    elements: float = ((3 if stack in LEAN_KERNEL_STACKS else 4) if shape.gated_mlp else 2) * shape.mlp_width
     if shape.is_moe:
         h, moe_share = shape.hidden, shape.moe_layers / shape.layers
         elements += 2 * h * shape.experts_active * moe_share
@@ -277,19 +282,37 @@ def eager_attention_bytes(
     layers: float,
     checkpointing: bool,
     settings: EstimateSettings,
+    training: bool = True,
 ) -> float:
     """The s x s attention matrices of a family without a memory-efficient kernel: every layer's
     probabilities without checkpointing, one layer's under it, plus the running layer's
-    temporaries (eager_attention_counted says when)."""
+    temporaries (eager_attention_counted says when); serving (not `training`) drops nothing."""
     if not eager_attention_counted(shape, settings):
         return 0.0
     one_layer = shape.eager_heads * seq_len**2 * sequences
-    kept, running = (
-        COMPILED_SOFTCAPPING_BYTES
-        if _compiled_softcapping(shape, settings)
-        else EAGER_BYTES[shape.attention_softcapping]
-    )
+    if _compiled_softcapping(shape, settings):
+        kept, running = COMPILED_SOFTCAPPING_BYTES
+    else:
+        kept = eager_kept_bytes(shape, settings.precision, training)
+        running = EAGER_RUNNING_BYTES[shape.attention_softcapping]
     return ((1 if checkpointing else min(layers, shape.softmax_layers)) * kept + running) * one_layer
+
+
+def eager_kept_bytes(shape: Shape, precision: str, training: bool = True) -> float:
+    """What eager attention keeps of each query-key pair and head for the backward: the softmax's
+    output, in fp32 (eager_attention_forward's softmax(dtype=torch.float32), autocast's fp32
+    softmax) except under gpt-oss's sinks (softmax in the scores' dtype); what the matmul with the
+    values saves: the probabilities cast back to the compute dtype or, under attention dropout
+    (BERT: 0.1), dropout's mask and output; and soft-capping's tanh output. Gemma 2 in bf16: 8;
+    gpt-oss: 2; a Llama run eagerly: 6; BERT in fp32 with dropout: 9 (7 under fp16 AMP), which
+    transformers' 2022 guide measured on a V100 (benchmarks/measured.py)."""
+    width = weight_bytes(precision)
+    softmax = width if shape.attention_sinks else FP32_BYTES
+    if training and shape.attention_dropout:
+        probabilities = DROPOUT_MASK_BYTES + width
+    else:
+        probabilities = 0.0 if softmax == width else width
+    return (width if shape.attention_softcapping else 0.0) + softmax + probabilities
 
 
 def logit_bytes(

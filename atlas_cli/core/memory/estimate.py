@@ -646,7 +646,7 @@ def _serving(method_id: str, shape: Shape, s: EstimateSettings) -> Estimate:
     cache = kv_cache_bytes(shape, s.seq_len, s.batch_size) / s.gpus + prefill_bytes_per_token(shape) * tokens
     # A family without an SDPA kernel, where the recipe loads none either (Apple's MPS), prefills
     # eagerly: one layer's s x s scores and probabilities at a time.
-    cache += eager_attention_bytes(shape, s.seq_len, s.batch_size, shape.layers, True, s)
+    cache += eager_attention_bytes(shape, s.seq_len, s.batch_size, shape.layers, True, s, training=False)
     host: Host = {
         "offload_gb": 0.0,
         "paged_gb": 0.0,
