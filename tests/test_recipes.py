@@ -2958,6 +2958,11 @@ def test_llamafactory_uses_the_model_family_template(run: Runner, model: str, te
         # 1B: no vision tower) has not ("Processor was not found"): the shape decides, not the name.
         ("gemma-3-270m-it", "google--gemma-3-1b-it.json", "gemma2"),
         ("gemma-3-270m-it", "google--gemma-3-4b-it.json", "gemma3"),
+        # An expert's review: vision-language checkpoints got their text models' templates (qwen,
+        # llama3), which leave out LLaMA-Factory's multimodal plugin.
+        ("Qwen2.5-VL-7B-Instruct", "Qwen--Qwen2.5-7B.json", "qwen2_vl"),
+        ("Qwen3-VL-8B-Instruct", "Qwen--Qwen3-8B.json", "qwen3_vl"),
+        ("Llama-3.2-11B-Vision-Instruct", "meta-llama--Llama-3.1-8B.json", "mllama"),
     ],
 )
 def test_a_fine_tune_is_templated_by_its_name_not_its_family(
@@ -4529,6 +4534,19 @@ def test_a_python_recipe_says_how_to_use_what_it_trains(
     text = ok(run("recipe", *args, "--plan", str(rank))).json()["files"][0]["text"]
     after = _after_training(text)
     assert said in after and unsaid not in after
+
+
+@pytest.mark.parametrize(("model", "vision"), [("mistral-small-3.2-24b", True), ("llama-3.1-8b", False)])
+def test_a_vision_language_recipe_says_to_load_the_result_as_it_trained(
+    run: Runner, model: str, vision: bool
+) -> None:
+    """An expert's review: the header said AutoPeftModelForCausalLM loads the adapter, which raises
+    'Unrecognized configuration class' for Mistral Small 3.x and Qwen2.5-VL (no causal-LM mapping):
+    the script trains them as image-text-to-text models, and says to load them so."""
+    args = ("--gpu", "a100-80gb", "--model", model, "--goal", "chat", "--examples", "5000", "--out", "-")
+    after = _after_training(ok(run("recipe", *args)).stdout)
+    assert ("AutoModelForImageTextToText.from_pretrained(" in after) == vision
+    assert ("is a vision-language model" in after) == vision
 
 
 def test_yaml_recipes_say_how_to_use_the_last_stage(run: Runner) -> None:

@@ -38,6 +38,8 @@ from transformers import (  # noqa: E402
     LlamaForCausalLM,
     Mistral3Config,
     Mistral3ForConditionalGeneration,
+    MllamaConfig,
+    MllamaForConditionalGeneration,
     PreTrainedTokenizerFast,
     TrainingArguments,
 )
@@ -701,6 +703,33 @@ def test_a_vision_language_checkpoint_trains_its_text_model(data: dict[str, str]
     with safe_open(str(out / "sft" / "adapter_model.safetensors"), "pt") as adapter:
         names = list(adapter.keys())
     assert names and not any("vision_tower" in n or "multi_modal_projector" in n for n in names)
+
+
+def test_llama_3_2_vision_trains_as_an_image_text_to_text_model(data: dict[str, str], tmp_path: Path) -> None:
+    """An expert's review: transformers maps Llama 3.2 Vision's config to MllamaForCausalLM, whose
+    backbone is not where its base_model_prefix says, so TRL's fused loss got logits where it takes
+    hidden states ('CausalLMOutputWithPast' object has no attribute 'last_hidden_state') at step 1.
+    The recipe loads it as an image-text-to-text model, and its header says how to load the result."""
+    tokenizer = tiny_tokenizer()
+    tokenizer.save_pretrained(tmp_path / "model")
+    text = {"vocab_size": len(tokenizer), "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2}
+    text |= {"num_attention_heads": 4, "num_key_value_heads": 2, "cross_attention_layers": [1]}
+    text |= {"pad_token_id": tokenizer.pad_token_id}
+    vision = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 2, "num_global_layers": 1}
+    vision |= {"attention_heads": 2, "image_size": 28, "patch_size": 14, "vision_output_dim": 32}
+    vision |= {"intermediate_layers_indices": [0]}
+    torch.manual_seed(0)
+    MllamaForConditionalGeneration(MllamaConfig(text_config=text, vision_config=vision)).save_pretrained(
+        tmp_path / "model"
+    )
+    rec = recommend(gpu="h100-80gb", model="mistral-small-3.2-24b", data_kind="demonstrations", examples="5k")
+    this = Case("lora-sft-mllama", rec, rank_of(rec, "lora", ("sft",)))
+    recipe = load_recipe(this, tmp_path)
+    out = tmp_path / "out"
+    args = ["--model", str(tmp_path / "model"), "--dataset", data["sft"], "--output-dir", str(out)]
+    recipe["main"]([*args, *SMOKE, "--grad-accum", "1", "--precision", "fp32"])
+    assert (out / "sft" / "adapter_model.safetensors").exists()
+    assert "AutoModelForImageTextToText.from_pretrained(" in render(this, "python")
 
 
 def test_sft_conversations_train_on_the_answers_only(

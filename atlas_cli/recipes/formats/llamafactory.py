@@ -73,6 +73,11 @@ LF_GALORE_OPTIM.update({f"{name}_layerwise": optim for name, optim in LF_GALORE_
 LF_TEMPLATES = (
     ("deepseek-r1", "deepseekr1"),
     ("deepseek-v3", "deepseek3"),
+    # Vision-language checkpoints take their multimodal templates (extras/constants.py registers
+    # Llama-3.2-*-Vision with mllama, Qwen2-VL and Qwen2.5-VL with qwen2_vl, Qwen3-VL with qwen3_vl),
+    # matched before the text models' names they contain.
+    ("llama-3.2-11b-vision", "mllama"),
+    ("llama-3.2-90b-vision", "mllama"),
     ("llama-2", "llama2"),
     ("llama-3", "llama3"),
     ("llama-4", "llama4"),
@@ -85,6 +90,9 @@ LF_TEMPLATES = (
     # Qwen3's July 2025 instruct models do not think: LLaMA-Factory registers them (extras/
     # constants.py, Qwen3-*-Instruct-2507) with qwen3_nothink; its "qwen3" is the thinking format.
     ("instruct-2507", "qwen3_nothink"),
+    ("qwen3-vl", "qwen3_vl"),
+    ("qwen2.5-vl", "qwen2_vl"),
+    ("qwen2-vl", "qwen2_vl"),
     ("qwen3", "qwen3"),
     ("qwen2.5", "qwen"),
     # Gemma 4's 26B-A4B and 31B (extras/constants.py @ff6d4d1 registers them with gemma4; E2B/E4B,

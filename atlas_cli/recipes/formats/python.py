@@ -1440,6 +1440,13 @@ AFTER_MERGED_STAGES = N_(
     "as the script wrote it): peft's AutoPeftModelForCausalLM.from_pretrained('{dir}') loads {merged} "
     "with it, and merge_and_unload() makes one model of them."
 )
+# transformers maps some vision-language configs to no causal LM (Qwen2.5-VL, Mistral Small 3.x),
+# and Llama 3.2 Vision's causal LM drops the vision tower: load them as the script trained them.
+AFTER_VISION_LANGUAGE = N_(
+    " {base} is a vision-language model, which the causal-LM Auto classes may not build: load it as the "
+    "script trained it, model = AutoModelForImageTextToText.from_pretrained({base_literal}), then "
+    "PeftModel.from_pretrained(model, '{dir}') for an adapter ('{dir}' itself for whole weights)."
+)
 AFTER_QUANTIZED_BASE = N_(
     " (not the 4-bit base it trained on: quantizing the merged weights again would round away much of "
     "the adapter's small update)"
@@ -1476,13 +1483,23 @@ def _saved_result(recipe: Recipe) -> str:
     last = stages[-1]
     family = recipe.family
     peft = recipe.memory_model in _PEFT_CONFIG
+    folder = f"ft-atlas-output/{last}"
+    base, base_literal = shell_word(recipe.model_hint), literal(recipe.model_hint)
+    vision = (
+        ""
+        if not _vision_language(recipe) or last == "reward-model"
+        else t(AFTER_VISION_LANGUAGE, base=base, base_literal=base_literal, dir=folder)
+    )
     if _merging_stages(recipe):
-        return t(
-            AFTER_MERGED_STAGES,
-            dir=f"ft-atlas-output/{last}",
-            merged=f"ft-atlas-output/{stages[-2]}-merged",
-            base=shell_word(recipe.model_hint),
-            earlier=", ".join(f"ft-atlas-output/{stage}" for stage in stages[:-1]),
+        return (
+            t(
+                AFTER_MERGED_STAGES,
+                dir=folder,
+                merged=f"ft-atlas-output/{stages[-2]}-merged",
+                base=base,
+                earlier=", ".join(f"ft-atlas-output/{stage}" for stage in stages[:-1]),
+            )
+            + vision
         )
     if last == "reward-model":
         template = AFTER_REWARD
@@ -1497,9 +1514,12 @@ def _saved_result(recipe: Recipe) -> str:
     else:
         template = AFTER_WEIGHTS
     quantized = t(AFTER_QUANTIZED_BASE) if recipe.memory_model == "qlora" else ""
-    base, base_literal = shell_word(recipe.model_hint), literal(recipe.model_hint)
-    folder = f"ft-atlas-output/{last}"
-    return t(template, dir=folder, base=base, base_literal=base_literal, quantized=quantized)
+    return t(template, dir=folder, base=base, base_literal=base_literal, quantized=quantized) + vision
+
+
+def _vision_language(recipe: Recipe) -> bool:
+    """A generative recipe for a vision-language checkpoint (its vision tower loaded, frozen)."""
+    return recipe.model is not None and bool(recipe.model.vision_params_b) and not recipe.classifier
 
 
 def _render_training(recipe: Recipe, main: str) -> Rendered:

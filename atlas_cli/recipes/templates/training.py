@@ -181,9 +181,12 @@ def warn_plain_prompts(rows: Dataset, stage: str) -> None:
 LANGUAGE_MODEL_CLASS = '''
 def language_model_class(path: str) -> Any:
     """AutoModelForCausalLM, or AutoModelForImageTextToText for a vision-language checkpoint that
-    transformers maps to no causal LM (Mistral Small 3.x): its text model trains, inside the model
-    it is served as."""
-    if type(AutoConfig.from_pretrained(path)) in MODEL_FOR_CAUSAL_LM_MAPPING:
+    transformers maps to no causal LM (Mistral Small 3.x, Qwen2.5-VL) or to one TRL cannot train
+    (Llama 3.2 Vision's MllamaForCausalLM keeps its backbone outside base_model_prefix, so TRL's
+    loss gets logits where it takes hidden states): its text model trains inside the model it is
+    served as."""
+    config = AutoConfig.from_pretrained(path)
+    if type(config) in MODEL_FOR_CAUSAL_LM_MAPPING and config.model_type != "mllama":
         return AutoModelForCausalLM
     return AutoModelForImageTextToText
 '''
