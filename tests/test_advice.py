@@ -1872,6 +1872,24 @@ def test_a_budget_that_sampling_breaks_hears_of_vllm_before_less_data(engine: En
     assert any("examples instead of" in n for n in notes) and not any("vLLM" in n for n in notes)
 
 
+def test_lora_on_a_mixture_says_when_adapting_its_experts_too_fits(engine: Engine) -> None:
+    """An expert's review: Qwen3-30B-A3B's plan 1 on an H100 trained the attention alone, where its
+    routed experts' adapters fit too (75 GB with 8-bit AdamW): said with the memory and the time
+    `--lora-experts` gives; not once --lora-experts is on, nor on a dense
+    model."""
+    profile = dict(gpu="h100-80gb", goal="adapt", data_kind="demonstrations", examples="10k")
+    rec = recommend(engine, model="qwen3-30b-a3b", **profile)
+    (said,) = [n for n in rec.notes if n.startswith("Plan 1 adapts this mixture")]
+    chosen = recommend(engine, model="qwen3-30b-a3b", lora_experts="yes", **profile)
+    lora = next(p for p in chosen.shown(len(chosen.plans)) if p.method == "lora")
+    assert lora.estimate is not None and lora.hours is not None
+    assert f"{lora.estimate.per_gpu_gb:g} GB per GPU, about {hours_text(lora.hours)}" in said
+    assert "with 8-bit AdamW" in said and lora.estimate.settings.optimizer == "adamw-8bit"
+    assert not any(n.startswith("Plan 1 adapts this mixture") for n in chosen.notes)
+    dense = recommend(engine, model="qwen3-32b", **profile)
+    assert not any(n.startswith("Plan 1 adapts this mixture") for n in dense.notes)
+
+
 def test_a_limit_that_packing_meets_is_told_so(engine: Engine) -> None:
     """An expert's review: limits a little short of a supervised run were met only with less data;
     packing the examples (no padding to each micro-batch's longest) is the cheaper lever. Said

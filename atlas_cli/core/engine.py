@@ -21,6 +21,7 @@ from atlas_cli.core.estimates import Estimate, EstimateSettings, loads_quantized
 from atlas_cli.core.facts import Candidate, hosted_facts, method_facts, plan_facts, profile_facts, stage_facts
 from atlas_cli.core.lengths import idle_gpus_note, length_notes
 from atlas_cli.core.memory.estimate import (
+    EXPERT_ADAPTER_MODELS,
     MAX_PROMPT,
     completion_length,
     generation_per_gpu,
@@ -111,6 +112,7 @@ from atlas_cli.kb.vocabulary import (
     FIT_MARGIN,
     NO_CLASSIFIER_STACKS,
     NO_DEEPSPEED_STACKS,
+    OPTIMIZERS,
     STACK_OPTIMIZERS,
 )
 
@@ -705,6 +707,8 @@ FASTER_SETTING_HOURS = 1 / 6
 # The generation round a note tries beside an online plan's default: four times as many
 # completions (16 a GPU become 64; TRL's own examples sample hundreds a step).
 LARGER_GENERATION = 4
+# The optimizer whose smaller states leave room for a mixture's expert adapters (_experts_note).
+EXPERTS_LEANER_OPTIMIZER = "adamw-8bit"
 SAME_HARDWARE = frozenset(
     {"seq_len", "batch_size", "gradient_checkpointing", "optimizer", "stack", "method"}
     | {"vllm", "vllm_server_gpus", "generation_batch", "activation_offloading", "quantized_experts"}
@@ -2341,6 +2345,7 @@ class Engine:
             notes += self._unchecked_note(first, context) if local else []
             notes += self._larger_generation_note(first, context) if local else []
             notes += self._packed_note(first, context) if local else []
+            notes += self._experts_note(first, context) if local else []
             notes += demoted + _faster_plan_note(kept, timing, profile.priority)
         if not hardware.has_gpu and profile.model_access == "weights" and not profile.hardware_unused:
             notes += _rented_gpu_note(self.rentable, profile, info.sized, left_out)
@@ -2659,6 +2664,50 @@ class Engine:
                 now=now,
                 gb=worst.per_gpu_gb,
                 **_saving_words(saving),
+            )
+        ]
+
+    def _experts_note(self, plan: Plan, context: Context) -> list[str]:
+        """Plan 1 is LoRA on a mixture of experts that leaves its routed experts frozen: where
+        adapting them too (--lora-experts) also fits, with its optimizer or 8-bit AdamW, say so with
+        its memory and time (an expert's review: Qwen3-30B-A3B's plan 1 trained attention alone on
+        an H100 where the experts' adapters fit in 75 GB with 8-bit AdamW)."""
+
+        def frozen(e: Estimate) -> bool:
+            return plan.experts_frozen is not None and e.memory_model in EXPERT_ADAPTER_MODELS
+
+        return self._faster_setting_note(plan, context, "experts", frozen, self._with_experts)
+
+    def _with_experts(self, plan: Plan, e: Estimate, context: Context) -> list[str]:
+        run = estimator(e.method, e.memory_model, e.shape)
+        stages_now = (e, *e.other_stages)
+        optimizers = dict.fromkeys((e.settings.optimizer, EXPERTS_LEANER_OPTIMIZER))
+        for optimizer in optimizers:
+            sized = [run(s.settings._replace(lora_experts=True, optimizer=optimizer)) for s in stages_now]
+            worst = _heaviest_stage(sized)
+            if worst is not None and all(s.fit == "yes" for s in sized):
+                break
+        else:
+            return []
+        hardware, inputs = context.hardware, context.inputs
+        stages = self.stages_of(plan.pipeline, inputs.sampling)
+        timed = time_and_cost(worst, stages, hardware.device, hardware.price, inputs, self.usual_epochs)
+        if timed.hours is None or not plan.hours:
+            return []
+        leaner = (
+            "" if optimizer == e.settings.optimizer else t(" with {label}", label=OPTIMIZERS[optimizer].label)
+        )
+        return [
+            t(
+                "Plan 1 adapts this mixture of experts' attention, not its routed experts. Adapting them "
+                "too also fits{leaner}: {gb:g} GB per GPU, about {after} instead of {before} "
+                "(--lora-experts sizes it and writes PEFT's target_parameters into the recipe). LoRA "
+                "matched full fine-tuning only where it adapted the MLP and mixture-of-experts layers "
+                "(Schulman et al., 'LoRA Without Regret', Thinking Machines 2025).",
+                leaner=leaner,
+                gb=worst.per_gpu_gb,
+                after=hours_text(timed.hours),
+                before=hours_text(plan.hours),
             )
         ]
 
