@@ -646,6 +646,31 @@ def test_a_newcomers_everyday_answer_is_read(name: str, said: str, value: str) -
     assert pick_choice(FIELDS_BY_NAME[name], said) == value
 
 
+@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize("name", ["goal", "data_kind", "priority"])
+def test_a_choices_own_description_copied_as_the_answer_is_that_choice(lang: str, name: str) -> None:
+    """An expert's review: 'a program that checks or scores answers', the menu's own words for
+    reward-function, was refused, and the piped session ended."""
+    set_language(lang)
+    try:
+        for choice in FIELDS_BY_NAME[name].choices:
+            assert pick_choice(FIELDS_BY_NAME[name], t(choice.help)) == choice.value, choice.help
+    finally:
+        set_language("en")
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "a program that checks answers",
+        "5k math problems with numeric answers",
+        "программа, которая проверяет ответы",
+    ],
+)
+def test_data_a_program_can_check_is_a_reward_function(said: str) -> None:
+    assert pick_choice(FIELDS_BY_NAME["data_kind"], said) == "reward-function"
+
+
 def test_an_answer_naming_two_choices_says_which_it_names() -> None:
     """The refusal said only 'not one of ...': the newcomer could not tell what to mend."""
     with pytest.raises(UsageError, match="names more than one: adapt, chat"):

@@ -534,7 +534,30 @@ DATA_KINDS: Final = (
         "reward-function",
         "a program that checks or scores answers",
         ("функция награды", "функция вознаграждения", "награда"),
-        ("reward", "verifier", "grader", "unit tests"),
+        (
+            "reward",
+            "verifier",
+            "grader",
+            "unit tests",
+            "test cases",
+            "checker",
+            "answer checker",
+            "checks answers",
+            "checks the answers",
+            "scores answers",
+            # Problems whose answers a program can check (an expert's review: "5k math problems
+            # with numeric answers" was refused).
+            "verifiable",
+            "verifiable answers",
+            "numeric answers",
+            "numerical answers",
+            "проверяет ответы",
+            "проверка ответов",
+            "проверяемые ответы",
+            "проверяемыми ответами",
+            "числовые ответы",
+            "числовыми ответами",
+        ),
     ),
 )
 PRIORITIES: Final = (
