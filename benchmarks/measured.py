@@ -2620,6 +2620,18 @@ def fms_speed(what: str, model: str, method: str, per_gpu: float, batch: int, gp
     )
 
 
+HF_FSDP_BLOG = (
+    "huggingface/blog@09e9aa2d deepspeed-to-fsdp-and-back.md, Table 3 (Granite 7B, a Llama 2 shape, 4 A100, "
+    "micro-batch 8 of 4,096 tokens, bf16 AMP)"
+)
+GRANITE = {"batch_size": 8, "seq_len": 4096, "stack": "hf", "gradient_checkpointing": True}
+FMS_FSDP = (
+    "foundation-model-stack/fms-fsdp@0d319983 README.md, its table (128 A100, 4,096-token pre-training with "
+    "torch FSDP and SDPA FlashAttention 2; token/gpu/sec)"
+)
+FMS_FSDP_SETTINGS = {"seq_len": 4096, "stack": "liger", "sharding": "zero3", "fsdp": True}
+
+
 THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
     ThroughputRow(
         TORCHTUNE_SPEED,
@@ -3836,6 +3848,58 @@ THROUGHPUT_ROWS: tuple[ThroughputRow, ...] = (
         public=True,
         note="experts run one by one (transformers 4.55 in training), timed as Unsloth's loop: 0.85",
     ),
+    ThroughputRow(
+        HF_FSDP_BLOG,
+        "Granite 7B full fine-tuning, FSDP FULL_SHARD on 4 A100, 10.4 s a step: 3,158.7 tokens/s a GPU",
+        "llama-2-7b",
+        "full-ft",
+        "full",
+        "a100-80gb",
+        4 * 3158.7,
+        GRANITE | {"sharding": "zero3", "fsdp": True},
+        4096,
+        packing=True,
+        gpus=4,
+        public=True,
+        note="checkpointing inferred: 8 x 4,096 tokens of a 7B need it in 80 GB",
+    ),
+    ThroughputRow(
+        HF_FSDP_BLOG,
+        "the same on DeepSpeed ZeRO-3, 10.6 s a step: 3,094.5 tokens/s a GPU",
+        "llama-2-7b",
+        "full-ft",
+        "full",
+        "a100-80gb",
+        4 * 3094.5,
+        GRANITE | {"sharding": "zero3"},
+        4096,
+        packing=True,
+        gpus=4,
+        public=True,
+    ),
+    *(
+        ThroughputRow(
+            FMS_FSDP,
+            f"{name}, {layout}, activation checkpointing {checkpointing}, batch {batch}: {per_gpu:,} "
+            "tokens/s a GPU",
+            model,
+            "full-ft",
+            "full",
+            "a100-80gb",
+            128 * per_gpu,
+            FMS_FSDP_SETTINGS | {"batch_size": batch, "gradient_checkpointing": checkpointing},
+            4096,
+            packing=True,
+            gpus=128,
+            public=True,
+            note="HSDP timed as FSDP over 128 GPUs; the network is not stated" if layout == "HSDP" else "",
+        )
+        for name, model, layout, checkpointing, batch, per_gpu in (
+            ("Llama 2 7B", "llama-2-7b", "HSDP", False, 2, 3760),
+            ("Llama 2 13B", "llama-2-13b", "HSDP", False, 1, 1700),
+            ("Llama 2 70B", "llama-2-70b", "FSDP", True, 6, 380),
+        )
+    ),
 )
 
 
@@ -3893,6 +3957,37 @@ def unsloth_grpo(
     options |= {"precision": precision} if precision else {}
     source = UNSLOTH_GRPO.format(notebook)
     return WallTimeRow(source, conditions, profile, options, measured_seconds, **kwargs)
+
+
+UNSLOTH_ALPACA = "unslothai/notebooks@bdda2efc nb/{}.ipynb, its output ('{} seconds used for training')"
+# alpaca-cleaned's rows with Unsloth's Alpaca prompt: ~230 tokens (42 MB over 51,760 rows), an estimate.
+ALPACA_TOKENS = 230
+
+
+def unsloth_alpaca(
+    notebook: str, model: str, name: str, seconds: float, tokens: int = ALPACA_TOKENS
+) -> WallTimeRow:
+    """An Unsloth Alpaca notebook's 60 steps: QLoRA r16 on the 7 projections, a Tesla T4 in fp16,
+    alpaca-cleaned unpacked at up to 2,048 tokens, micro-batch 2 x 4 accumulation, 8-bit AdamW."""
+    return WallTimeRow(
+        UNSLOTH_ALPACA.format(notebook, seconds),
+        f"{name} QLoRA r16 on the 7 projections, Tesla T4, fp16, alpaca-cleaned unpacked at up to 2,048 "
+        f"tokens, 60 steps of 2 x 4, adamw_8bit: {seconds} s",
+        {"stack": "unsloth", "model": model, "gpu": "t4", "examples": 480, "epochs": 1}
+        | {"tokens_per_example": tokens, "seq_len": 2048, "batch_size": 2},
+        {"method": "qlora", "lora_rank": 16, "optimizer": "adamw-8bit"},
+        seconds,
+        public=True,
+        note=f"~{tokens} tokens an example, estimated from the dataset's size",
+    )
+
+
+OPENRLHF_PPO = (
+    "OpenRLHF/OpenRLHF@0baf3dd4 benchmark/README.md (8 A800-SXM-80GB; prompts of 1,024 and answers of "
+    "1,024 tokens; 1,024 rollouts)"
+)
+OPENRLHF_PROFILE = {"stack": "trl", "gpus": 8, "model": "llama-2-7b", "gpu": "a100-80gb", "examples": 1024}
+OPENRLHF_PROFILE |= {"epochs": 1, "tokens_per_example": 1536, "seq_len": 1536, "batch_size": 8}
 
 
 WALL_TIME_ROWS: tuple[WallTimeRow, ...] = (
@@ -4156,5 +4251,49 @@ WALL_TIME_ROWS: tuple[WallTimeRow, ...] = (
         {"method": "qlora", "lora_rank": 256, "lora_dropout": 0.05, "optimizer": "adamw"},
         7558.0,
         public=True,
+    ),
+    *(
+        unsloth_alpaca(*row)
+        for row in (
+            ("Llama3.1_(8B)-Alpaca", "llama-3.1-8b", "Llama-3.1-8B, Unsloth 2024.8,", 462.7198),
+            ("Qwen2.5_(7B)-Alpaca", "qwen2.5-7b", "Qwen2.5-7B, Unsloth 2024.9,", 462.3942),
+            ("Mistral_v0.3_(7B)-Alpaca", "mistral-7b", "Mistral-7B v0.3, Unsloth 2024.5,", 540.6501, 265),
+            ("Gemma2_(9B)-Alpaca", "gemma-2-9b", "Gemma-2-9B, Unsloth 2024.7,", 702.5893, 220),
+            (
+                "Mistral_Nemo_(12B)-Alpaca",
+                "mistral-nemo-12b",
+                "Mistral-Nemo-Base-2407, Unsloth 2024.7,",
+                712.8801,
+            ),
+            ("Qwen3_(14B)-Alpaca", "qwen3-14b", "Qwen3-14B-Base, Unsloth 2025.4.4,", 822.5598),
+        )
+    ),
+    WallTimeRow(
+        UNSLOTH_ALPACA.format("Gemma2_(2B)-Alpaca", 278.0636),
+        "Gemma-2-2B, Unsloth 2024.8, QLoRA r16 on the 7 projections, Tesla T4, fp16, alpaca-cleaned "
+        "unpacked, 60 steps of 2 x 4, adamw_8bit: 278.0636 s",
+        {"stack": "unsloth", "model": "gemma-2-2b", "gpu": "t4", "examples": 480, "epochs": 1}
+        | {"tokens_per_example": 220, "seq_len": 2048, "batch_size": 2},
+        {"method": "qlora", "lora_rank": 16, "optimizer": "adamw-8bit"},
+        278.0636,
+        note="Unsloth compiles Gemma 2's soft-capped attention in the first steps, which is not timed: 0.58",
+        outside_band=True,
+    ),
+    *(
+        WallTimeRow(
+            OPENRLHF_PPO,
+            f"Llama-2-7B PPO (4 models of 7B), 8 A800, {trainer}, ZeRO-3, HF generate, micro-batch 8, one "
+            f"PPO epoch: {total:,} s (generation {generation:,}, training {training:,})",
+            OPENRLHF_PROFILE,
+            {"objective": "rlhf-ppo", "method": "full-ft", "sharding": "zero3"},
+            total,
+            note="the total within 2 %, the split not: generation is timed 0.26-0.35x (DeepSpeed's "
+            "generate gathers every ZeRO-3 weight for each decoded token), training 2-3.7x (TRL's 4 PPO "
+            "epochs, where these ran one)",
+        )
+        for trainer, total, generation, training in (
+            ("OpenRLHF (no Ray, no vLLM)", 1177.78, 920.81, 256.97),
+            ("DeepSpeed-Chat (Hybrid Engine off)", 1189.13, 697.12, 492.01),
+        )
     ),
 )
