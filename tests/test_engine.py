@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from atlas_cli import i18n
 from atlas_cli.core.engine import FIT_ORDER, OFFLOAD_ORDER, Engine
+from atlas_cli.core.memory.estimate import offloads_activations
 from atlas_cli.core.plans import Plan, Recommendation, hours_text
 from atlas_cli.core.profile import PROFILE_FIELDS, build_profile
 from atlas_cli.errors import UsageError
@@ -523,16 +524,21 @@ def test_a_shared_engine_answers_in_the_language_of_each_run(catalog: Catalog) -
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(profiles, st.floats(4, 100), st.floats(1, 200))
+@example({"model": "llama-3.1-70b", "goal": "align"}, 48.4375, 1.0)
 def test_more_vram_never_breaks_a_fitting_plan(
     engine: Engine, raw: dict[str, Any], vram: float, extra: float
 ) -> None:
-    """A plan that fits on the GPUs alone still does with more memory (offloaded plans are only
-    offered while nothing fits without offload, so they may give way to one that does)."""
+    """A plan that fits on the GPUs alone still does with more memory (offloaded plans, and plans
+    whose checkpoints wait in CPU RAM, are only offered while nothing fits without, so they may
+    give way to one that is tight: Llama 3.1 70B QLoRA for DPO fitted 48.4 GB with its checkpoints
+    offloaded, and is tight on 49.4 GB, where they are not)."""
     raw = {k: v for k, v in _valid(raw).items() if k != "gpu"}
     small = {p.method: p for p in recommend(engine, **raw, vram=str(vram)).plans}
     large = {p.method: p.fits for p in recommend(engine, **raw, vram=str(vram + extra)).plans}
     for method, plan in small.items():
-        if plan.fits and plan.offload in (None, "none"):
+        asked = str(raw.get("activation_offloading")).lower() in ("true", "yes")
+        escalated = plan.estimate is not None and offloads_activations(plan.estimate.settings) and not asked
+        if plan.fits and plan.offload in (None, "none") and not escalated:
             assert large.get(method, True) is True
 
 
