@@ -2443,6 +2443,16 @@ def test_an_axolotl_recipe_on_rocm_says_what_axolotls_amd_guide_found_of_deepspe
     assert "amd_hpc" not in render_recipe(CATALOG, nvidia, 1, "axolotl")
 
 
+def test_an_axolotl_recipe_on_apple_silicon_says_what_axolotls_mac_guide_lists() -> None:
+    """An expert's review: a GRPO refusal on an M4 Max sent the user to axolotl, whose YAML said
+    nothing of its Mac guide (docs/mac.qmd: partially usable, no bitsandbytes or DeepSpeed)."""
+    mac = recommend(**{**MAC, "model": "qwen3-1.7b", "goal": "reasoning", "data_kind": "reward-function"})
+    text = " ".join(render_recipe(CATALOG, mac, 1, "axolotl").replace("#", " ").split())
+    assert "axolotl's Mac guide (docs/mac.qmd) calls it partially usable" in text
+    nvidia = recommend(gpu="h100", model="qwen3-1.7b", goal="reasoning", data_kind="reward-function")
+    assert "docs/mac.qmd" not in render_recipe(CATALOG, nvidia, 1, "axolotl")
+
+
 def test_a_setup_installs_flash_attention_and_galore_where_the_config_names_them() -> None:
     """An expert's review: axolotl's flash_attention_2 needs the flash-attn package (its extra),
     LLaMA-Factory's `flash_attn: fa2` without it falls back to a seq x seq mask, its parser

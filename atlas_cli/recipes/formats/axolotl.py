@@ -77,6 +77,13 @@ AX_ROCM_DEEPSPEED = N_(
     "testing' and trains with FSDP; try a few steps of this DeepSpeed config before a long run."
 )
 
+AX_APPLE = N_(
+    "On Apple silicon: axolotl's Mac guide (docs/mac.qmd) calls it partially usable there: no "
+    "bitsandbytes, DeepSpeed or flash-attn, and FP16/BF16 listed as awaiting PyTorch's AMP on MPS. "
+    "Try a few steps before a long run; the Python recipe (--trainer python) sets its precision and "
+    "optimizer for MPS."
+)
+
 AX_LIGER_PLUGIN = "axolotl.integrations.liger.LigerPlugin"
 # axolotl/integrations/liger/args.py (LigerArgs): the fused linear cross-entropy never builds the
 # logits, as the memory estimate's "liger" stack assumes.
@@ -647,6 +654,8 @@ def render(recipe: Recipe, main: str) -> Rendered:
         # axolotl's only AMD guide (docs/amd_hpc.qmd, ROCm 5.7 on MI250) reports it. (Its xformers
         # SwiGLU patch concerns flash_attn_fuse_mlp, which these configs never set.)
         recipe.notes.append(t(AX_ROCM_DEEPSPEED))
+    if recipe.facts.get("gpu_vendor") == "apple":
+        recipe.notes.append(t(AX_APPLE))
     data = _data_note(recipe)
     if data:
         recipe.notes.insert(0, data)
