@@ -318,3 +318,34 @@ def test_only_a_paired_objective_may_drop_long_examples(run: Runner, tmp_path: P
     path.write_text(added, encoding="utf-8")
     result = run("--kb", str(kb), "validate")
     assert result.exit_code == 3 and "drops_long" in result.stderr
+
+
+def _kb_without(tmp_path: Path, file: str, line: str) -> list[str]:
+    """The bundled KB with every line of `file` that starts `line` (after its indent) removed."""
+    kb = tmp_path / "data"
+    shutil.copytree(bundled_kb_path(), kb)
+    path = kb / file
+    kept = [row for row in path.read_text(encoding="utf-8").splitlines() if not row.lstrip().startswith(line)]
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return ["--kb", str(kb)]
+
+
+def test_a_kb_that_measured_no_macs_working_set_still_sizes_a_mac(run: Runner, tmp_path: Path) -> None:
+    """An attacker's review: a KB without reported_memory_mib passed validate, then every command
+    that picked an Apple chip exited 1 (min() of no measured Mac)."""
+    kb = _kb_without(tmp_path, "gpus.yaml", "reported_memory_mib:")
+    ok(run(*kb, "validate"))
+    ok(run(*kb, "gpus"))
+    mac = ok(run(*kb, "recommend", "--gpu", "M3 Pro 18GB", "--model-size", "1b", "--json")).json()
+    assert mac["recommendations"]
+
+
+def test_a_kb_without_learning_rates_still_writes_an_mlx_recipe(run: Runner, tmp_path: Path) -> None:
+    """An attacker's review: a KB without learning_rate passed validate, then the Mac recipe exited 1
+    (KeyError 'lr.sft'); it takes mlx-lm's own default, as the other formats fall back to theirs."""
+    kb = _kb_without(tmp_path, "methods.yaml", "learning_rate:")
+    ok(run(*kb, "validate"))
+    profile = ("--gpu", "M3 Pro 18GB", "--model", "llama-3.2-1b", "--goal", "chat", "--examples", "2000")
+    assert (
+        "learning_rate: 1.0e-05" in ok(run(*kb, "recipe", *profile, "--trainer", "mlx", "--out", "-")).stdout
+    )

@@ -678,6 +678,10 @@ def on_a_mac(catalog: Catalog, change: Change) -> Change:
     return change if mac is None else Change("mac_memory", round(mac), change.per_gpu_gb)
 
 
+# Metal's default working set on the Macs of up to 32 GB measured in data/gpus.yaml: two thirds.
+UNMEASURED_METAL_SHARE = 2 / 3
+
+
 def metal_share(catalog: Catalog, memory_gib: float) -> float:
     """The share of a Mac's unified memory the GPU may use by default (Metal's
     recommendedMaxWorkingSetSize): the share the catalog records for the Apple machine of the
@@ -685,6 +689,8 @@ def metal_share(catalog: Catalog, memory_gib: float) -> float:
     as measured (data/gpus.yaml). Only measured shares count: a Mac without one (the 512 GB M3
     Ultra) takes its nearest measured neighbour's, not all of its memory."""
     macs = [g for g in catalog.gpus.values() if g.unified and g.reported_memory_mib is not None]
+    if not macs:  # a knowledge base that measured none: the smaller of the shares measured here
+        return UNMEASURED_METAL_SHARE
     nearest = min(macs, key=lambda g: (abs(g.memory_gib - memory_gib), g.usable_gib / g.memory_gib))
     return nearest.usable_gib / nearest.memory_gib
 

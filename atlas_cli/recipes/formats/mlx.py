@@ -36,6 +36,7 @@ from atlas_cli.recipes.yamlout import yaml_block, yaml_files
 # ml-explore/mlx-lm's main branch at 2026-08-22 (its mlx_lm/_version.py: 0.32.0).
 VERSION = "0.32.0"
 COMMIT = "d78bf58e217c904ec282ed8da9b947491f78c022"
+MLX_LEARNING_RATE = 1e-5  # mlx_lm/lora.py CONFIG_DEFAULTS learning_rate
 SOURCE = f"ml-explore/mlx-lm@{COMMIT[:10]}"
 WRITTEN_FOR = N_(
     "Written for: mlx-lm {version} ({source}: the keys and defaults of mlx_lm/lora.py CONFIG_DEFAULTS "
@@ -419,7 +420,8 @@ def _model_values(recipe: Recipe, model: str) -> dict[str, Any]:
 
 
 def _training_values(recipe: Recipe, stage: str, plan: dict[str, Any]) -> dict[str, Any]:
-    rate = float(recipe.stage_value("lr", stage))
+    # A knowledge base without a rate for the stage leaves mlx-lm's own.
+    rate = float(recipe.stage_value("lr", stage)) if recipe.has(f"lr.{stage}") else MLX_LEARNING_RATE
     warmup, steps = int(recipe.stage_value("warmup", stage)), plan["steps"]
     schedule: dict[str, Any] = {"name": "cosine_decay"}
     if warmup:
