@@ -332,8 +332,15 @@ def debug_env() -> bool:
     return os.environ.get("FT_ATLAS_DEBUG", "") not in ("", "0")
 
 
-def fail(message: str, code: int) -> int:
+def status(message: str) -> None:
+    """A line on stderr ("ft-atlas: wrote train.py"); a stderr that cannot be written loses it,
+    and the command's result stands (an attacker's review: `recipe --out r.py 2>/dev/full` wrote
+    r.py and exited 1)."""
     _to_stderr(f"ft-atlas: {printable(message)}\n")
+
+
+def fail(message: str, code: int) -> int:
+    status(message)
     return code
 
 

@@ -1888,6 +1888,9 @@ def test_lora_on_a_mixture_says_when_adapting_its_experts_too_fits(engine: Engin
     assert not any(n.startswith("Plan 1 adapts this mixture") for n in chosen.notes)
     dense = recommend(engine, model="qwen3-32b", **profile)
     assert not any(n.startswith("Plan 1 adapts this mixture") for n in dense.notes)
+    # Over several GPUs --lora-experts searches the strategies again: not sized by plan 1's.
+    four = recommend(engine, model="qwen3-30b-a3b", **{**profile, "gpus": "4"})
+    assert not any(n.startswith("Plan 1 adapts this mixture") for n in four.notes)
 
 
 def test_a_limit_that_packing_meets_is_told_so(engine: Engine) -> None:

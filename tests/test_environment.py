@@ -415,6 +415,22 @@ FULL_DISK = [
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_recipe_written_stands_when_its_status_line_cannot_be(tmp_path: Path) -> None:
+    """An attacker's review: `recipe --out r.py 2>/dev/full` wrote r.py and exited 1; the line
+    saying so is lost, the recipe stands, as recommend's and estimate's results do."""
+    out = tmp_path / "r.py"
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run(
+            [*FT_ATLAS, "recipe", "--gpu", "3090", "--out", str(out)],
+            stdout=subprocess.PIPE,
+            stderr=full,
+            env=environment(),
+            timeout=TIMEOUT,
+        )
+    assert result.returncode == 0 and out.exists()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 @pytest.mark.parametrize(("args", "message"), FULL_DISK, ids=lambda a: _id(a) if isinstance(a, list) else "")
 def test_a_full_disk_is_said_in_the_systems_words(args: list[str], message: str) -> None:
     with open("/dev/full", "wb") as full:

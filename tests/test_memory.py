@@ -272,12 +272,17 @@ def test_eager_attention_keeps_what_its_softmax_and_dropout_save(
 
 
 def test_a_plain_gelu_mlp_keeps_two_intermediates_not_a_gated_mlps_four() -> None:
-    """BERT's and GPT-2's MLP keeps its up projection's output and the GELU's (the down
-    projection's input); a gated MLP keeps four (gate, up, activated gate, product)."""
+    """BERT's MLP keeps its up projection's output and the GELU's (the down projection's input); a
+    gated MLP keeps four (gate, up, activated gate, product). GPT-2's gelu_new, a Python expression,
+    keeps about five (a diff review): it keeps the gated count, not the encoder's."""
     bert = model("bert-large")
     gated = dataclasses.replace(bert, gated_mlp=True)
     per_token = act.layer_bytes_per_token(gated, "hf") - act.layer_bytes_per_token(bert, "hf")
     assert per_token == 2 * bert.mlp_width * 2
+    gpt2 = model("gpt2-large")
+    assert act.layer_bytes_per_token(gpt2, "hf") == act.layer_bytes_per_token(
+        dataclasses.replace(gpt2, gated_mlp=True), "hf"
+    )
 
 
 @pytest.mark.parametrize(

@@ -169,6 +169,14 @@ def test_configs_say_which_eager_attention_keeps_dropout_masks_or_bf16_probabili
     assert not qwen.attention_sinks and qwen.attention_dropout == 0
 
 
+@pytest.mark.parametrize("value", [False, "0.1", 1.0, None])
+def test_an_attention_dropout_that_is_no_probability_sizes_the_model_as_none(value: Any) -> None:
+    """A diff review: `"attention_dropout": false` (configs written from Python) refused the whole
+    model; it only sizes eager attention, and counts as none."""
+    config = {**fixture("Qwen--Qwen3-8B.json"), "attention_dropout": value}
+    assert parse_config(config, "Qwen/Qwen3-8B", "test").model.attention_dropout == 0
+
+
 T5_SMALL = {
     "model_type": "t5",
     "d_model": 512,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
 import shutil
@@ -663,12 +664,20 @@ def test_a_choices_own_description_copied_as_the_answer_is_that_choice(lang: str
     "said",
     [
         "a program that checks answers",
-        "5k math problems with numeric answers",
+        "a script that scores answers",
         "программа, которая проверяет ответы",
     ],
 )
 def test_data_a_program_can_check_is_a_reward_function(said: str) -> None:
     assert pick_choice(FIELDS_BY_NAME["data_kind"], said) == "reward-function"
+
+
+def test_answers_a_program_could_check_are_not_a_reward_function_by_those_words_alone() -> None:
+    """A diff review: 'math problems with worked solutions and numeric answers' and 'grammar checker
+    corrections' were read as reward functions (GRPO plans) for supervised data."""
+    for said in ("math problems with worked solutions and numeric answers", "grammar checker corrections"):
+        with contextlib.suppress(UsageError):
+            assert pick_choice(FIELDS_BY_NAME["data_kind"], said) != "reward-function", said
 
 
 def test_an_answer_naming_two_choices_says_which_it_names() -> None:

@@ -2971,7 +2971,8 @@ def test_llamafactory_uses_the_model_family_template(run: Runner, model: str, te
         # An expert's review: vision-language checkpoints got their text models' templates (qwen,
         # llama3), which leave out LLaMA-Factory's multimodal plugin.
         ("Qwen2.5-VL-7B-Instruct", "Qwen--Qwen2.5-7B.json", "qwen2_vl"),
-        ("Qwen3-VL-8B-Instruct", "Qwen--Qwen3-8B.json", "qwen3_vl"),
+        ("Qwen3-VL-8B-Instruct", "Qwen--Qwen3-8B.json", "qwen3_vl_nothink"),
+        ("Qwen3-VL-8B-Thinking", "Qwen--Qwen3-8B.json", "qwen3_vl"),
         ("Llama-3.2-11B-Vision-Instruct", "meta-llama--Llama-3.1-8B.json", "mllama"),
     ],
 )
@@ -4557,6 +4558,19 @@ def test_a_vision_language_recipe_says_to_load_the_result_as_it_trained(
     after = _after_training(ok(run("recipe", *args)).stdout)
     assert ("AutoModelForImageTextToText.from_pretrained(" in after) == vision
     assert ("is a vision-language model" in after) == vision
+
+
+def test_a_vision_language_recipe_of_merged_stages_loads_the_last_adapter_on_the_merged_weights(
+    run: Runner,
+) -> None:
+    """A diff review: SFT then DPO with AdaLoRA (the DPO stage trains on the SFT adapter merged in)
+    told the user to load the DPO adapter onto the Hub base, dropping the SFT stage."""
+    args = ("--gpu", "h100-80gb", "--model", "mistral-small-3.2-24b", "--goal", "align")
+    args += ("--data-kind", "preferences", "--sft-data", "yes", "--examples", "5000")
+    plans = ok(run("recommend", *args, "--top", "20", "--json")).json()["recommendations"]
+    rank = next(p["rank"] for p in plans if p["method"] == "adalora" and p["pipeline"] == ["sft", "dpo"])
+    after = _after_training(ok(run("recipe", *args, "--plan", str(rank), "--out", "-")).stdout)
+    assert "AutoModelForImageTextToText.from_pretrained('ft-atlas-output/sft-merged')" in after
 
 
 def test_yaml_recipes_say_how_to_use_the_last_stage(run: Runner) -> None:

@@ -19,7 +19,7 @@ from atlas_cli.cli.app import (
     state,
 )
 from atlas_cli.cli.options import one_of, profile_options, top_count
-from atlas_cli.errors import UsageError, one_line, printable
+from atlas_cli.errors import UsageError, one_line, status
 from atlas_cli.i18n import N_, pt, t, translated
 from atlas_cli.kb.vocabulary import (
     ATTENTIONS,
@@ -462,7 +462,7 @@ def recipe(
             # A newcomer's review: ~600 lines scrolled past, and the header's Run: line names a
             # recipe.py that no one wrote.
             note = t("printed the recipe; --out FILE (or DIR/) writes it where its Run: line runs it")
-            sys.stderr.write(printable("ft-atlas: " + note + "\n"))
+            status(note)
     if not to_stdout and out is not None:
         _write_out(rendered, out, directory, force)
 
@@ -526,7 +526,7 @@ def _rendered_plan(
                 why=why,
                 written=chosen,
             )
-            sys.stderr.write(printable("ft-atlas: " + message + "\n"))
+            status(message)
         return chosen, recipe, rendered
     if plan is None:
         recipe, rendered, skipped = first_written(catalog, rec, trainer, main)
@@ -561,9 +561,7 @@ def _legacy_format(old_format: str | None, trainer: str | None, as_json: bool) -
     --trainer, with a warning; table and markdown are refused."""
     if old_format is not None and old_format.lower() == "json":
         # Every other command's --format json: the same JSON as --json.
-        sys.stderr.write(
-            "ft-atlas: " + t("warning: recipe --format picks the trainer (deprecated); use --json") + "\n"
-        )
+        status(t("warning: recipe --format picks the trainer (deprecated); use --json"))
         old_format, as_json = None, True
     elif old_format is not None and old_format.lower() in ("table", "markdown"):
         raise UsageError(
@@ -576,7 +574,7 @@ def _legacy_format(old_format: str | None, trainer: str | None, as_json: bool) -
     if old_format is not None:
         if trainer is not None:
             raise UsageError(t("--format is the old name of --trainer: give one"))
-        sys.stderr.write("ft-atlas: " + t("warning: recipe --format is deprecated; use --trainer") + "\n")
+        status(t("warning: recipe --format is deprecated; use --trainer"))
     return old_format, as_json
 
 
@@ -643,7 +641,7 @@ def _write_out(rendered: "Rendered", out: Path, directory: bool, force: bool) ->
     else:
         write_new_files({out: rendered.files[0].text}, force=force)
         written = one_line(str(out))
-    sys.stderr.write(printable("ft-atlas: " + t("wrote {path}", path=written) + "\n"))
+    status(t("wrote {path}", path=written))
 
 
 # Liger Kernel's Triton kernels run on NVIDIA (CUDA) and AMD (ROCm) GPUs, not on Apple's.
@@ -701,7 +699,7 @@ def _fuses_its_loss(liger: "Recommendation") -> bool:
 
 
 def _say_liger(why: str) -> None:
-    sys.stderr.write(printable("ft-atlas: " + t(LIGER_ON, why=why) + "\n"))
+    status(t(LIGER_ON, why=why))
 
 
 def _liger_gain(plain: "Recommendation", liger: "Recommendation") -> str | None:
@@ -769,7 +767,7 @@ def _say_no_training_left(rec: "Recommendation", recipe: "Recipe") -> None:
             plan=translated(recipe.plan.name),
             why=" ".join(lines),
         )
-        sys.stderr.write(printable("ft-atlas: " + message + "\n"))
+        status(message)
 
 
 def _say_skipped(rec: "Recommendation", skipped: "list[NotWritten]", trainer: str, written: int) -> None:
@@ -784,7 +782,7 @@ def _say_skipped(rec: "Recommendation", skipped: "list[NotWritten]", trainer: st
         "picks another)"
     )
     message = t(template, why=str(skipped[0]), others=others, rank=written, trainer=trainer)
-    sys.stderr.write(printable("ft-atlas: " + message + "\n"))
+    status(message)
 
 
 def _tight_or_offloaded(plan: "Plan") -> bool:
@@ -807,7 +805,7 @@ def _warn_unless_it_fits(recipe: "Recipe") -> None:
                 need=e.per_gpu_gb,
                 usable=e.capacity_gb,
             )
-            sys.stderr.write(printable("ft-atlas: " + message + "\n"))
+            status(message)
 
 
 def _say_idle_options(engine: "Engine", rec: "Recommendation", recipe: "Recipe") -> None:
@@ -820,7 +818,7 @@ def _say_idle_options(engine: "Engine", rec: "Recommendation", recipe: "Recipe")
     stages = engine.stages_of(recipe.plan.pipeline, rec.request.sampling)
     shape = rec.model.shape if rec.model is not None else None
     for note in idle_options(rec.request, shape, stages):
-        sys.stderr.write(printable("ft-atlas: " + t("note: {note}", note=note) + "\n"))
+        status(t("note: {note}", note=note))
 
 
 # --- ask -------------------------------------------------------------------------------------

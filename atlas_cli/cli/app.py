@@ -24,6 +24,7 @@ from atlas_cli.errors import (
     WriteFailed,
     debug_env,
     printable,
+    status,
     stdout_reader_gone,
     write_stdout,
 )
@@ -141,7 +142,7 @@ def chosen_format(fmt: Format, as_json: bool) -> Format:
     """--json, else --format; --json beside --format markdown is said (a newcomer's review got JSON
     without a word)."""
     if as_json and fmt is Format.markdown:
-        sys.stderr.write("ft-atlas: " + t("warning: --json and --format markdown: --json is used") + "\n")
+        status(t("warning: --json and --format markdown: --json is used"))
     return Format.json if as_json else fmt
 
 
@@ -247,7 +248,7 @@ class Command(typer.core.TyperCommand):
         seen = given_values(self.params, args)
         kb = seen["--kb"][-1] if "--kb" in seen else None  # a --kb after the command is the one read
         for warning in repeated_warnings(seen, args, functools.partial(_card_of, kb=kb)):
-            sys.stderr.write(f"ft-atlas: {warning}\n")
+            status(warning)
         return super().parse_args(ctx, args)
 
 

@@ -9,7 +9,7 @@ import typer
 
 from atlas_cli.cli.app import command, state
 from atlas_cli.cli.options import one_of
-from atlas_cli.errors import UsageError, echoed, printable
+from atlas_cli.errors import UsageError, echoed, printable, status
 from atlas_cli.export.registry import format_names
 from atlas_cli.i18n import t
 
@@ -67,4 +67,4 @@ def export(
     files = chosen.files(atlas)
     write_new_files({folder / name: printable(text) for name, text in files.items()}, force=force)
     written = ", ".join(str(folder / name) for name in files)
-    sys.stderr.write(printable("ft-atlas: " + t("wrote {path}", path=written) + "\n"))
+    status(t("wrote {path}", path=written))

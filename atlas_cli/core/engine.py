@@ -2674,7 +2674,10 @@ class Engine:
         an H100 where the experts' adapters fit in 75 GB with 8-bit AdamW)."""
 
         def frozen(e: Estimate) -> bool:
-            return plan.experts_frozen is not None and e.memory_model in EXPERT_ADAPTER_MODELS
+            # On one GPU only: over several, --lora-experts searches the strategies again, which
+            # plan 1's settings re-sized here would not say (a diff review).
+            one_gpu = e.settings.gpus == 1
+            return one_gpu and plan.experts_frozen is not None and e.memory_model in EXPERT_ADAPTER_MODELS
 
         return self._faster_setting_note(plan, context, "experts", frozen, self._with_experts)
 

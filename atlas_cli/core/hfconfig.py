@@ -168,7 +168,13 @@ CLASS_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
     },
     "glm4_moe": {"tie_word_embeddings": False, "first_k_dense_replace": 1, "n_shared_experts": 1},
     "gpt_oss": {"tie_word_embeddings": False},
-    "gpt2": {"tie_word_embeddings": True, "n_inner": None, "n_positions": 1024, "vocab_size": 50257},
+    "gpt2": {
+        "tie_word_embeddings": True,
+        "n_inner": None,
+        "n_positions": 1024,
+        "vocab_size": 50257,
+        "attn_pdrop": 0.1,
+    },
     "bert": {
         "tie_word_embeddings": True,
         "type_vocab_size": 2,
@@ -631,12 +637,16 @@ def _sliding(r: _Reader, model_type: str, layers: int) -> dict[str, int]:
     return {"sliding_window": window, "sliding_layers": count} if window and count else {}
 
 
-def _attention_dropout(r: _Reader) -> Any:
+def _attention_dropout(r: _Reader) -> float:
     """The dropout training applies to the attention probabilities (BERT's
-    attention_probs_dropout_prob, the decoders' attention_dropout); the model validates it."""
-    value = r.raw("attention_probs_dropout_prob")
-    value = r.raw("attention_dropout") if value is None else value
-    return 0.0 if value is None else value
+    attention_probs_dropout_prob, GPT-2's attn_pdrop, the decoders' attention_dropout). It only
+    sizes eager attention: a value that is no probability (false, "0.1", 1.0: a diff review saw
+    such configs refused whole) counts as none."""
+    keys = ("attention_probs_dropout_prob", "attn_pdrop", "attention_dropout")
+    value = next((r.raw(k) for k in keys if r.raw(k) is not None), 0.0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+        return 0.0
+    return float(value)
 
 
 def _trained_positions(model_type: str, positions: int | None) -> int | None:
@@ -665,6 +675,7 @@ def _gpt2(r: _Reader) -> dict[str, Any]:
         "tied_embeddings": r.flag("tie_word_embeddings", True),
         "extra_params": positions * hidden,  # learned position embeddings (wpe)
         "context_length": positions,
+        "attention_dropout": _attention_dropout(r),
     }
 
 

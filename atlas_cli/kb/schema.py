@@ -1380,7 +1380,7 @@ class Price(Strict):
         ge=1,
         le=64,
         description="the fewest GPUs the offer rents (8 for an 8-GPU instance sold only whole): "
-        "it prices plans on at least that many GPUs only",
+        "it prices a profile of at least that many GPUs (--gpus) only",
     )
 
 

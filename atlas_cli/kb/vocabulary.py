@@ -540,23 +540,14 @@ DATA_KINDS: Final = (
             "grader",
             "unit tests",
             "test cases",
-            "checker",
             "answer checker",
             "checks answers",
             "checks the answers",
             "scores answers",
-            # Problems whose answers a program can check (an expert's review: "5k math problems
-            # with numeric answers" was refused).
-            "verifiable",
-            "verifiable answers",
-            "numeric answers",
-            "numerical answers",
+            # Not "numeric answers" nor "checker" alone: "math problems with worked solutions and
+            # numeric answers" are demonstrations, "grammar checker corrections" too (a review).
             "проверяет ответы",
             "проверка ответов",
-            "проверяемые ответы",
-            "проверяемыми ответами",
-            "числовые ответы",
-            "числовыми ответами",
         ),
     ),
 )

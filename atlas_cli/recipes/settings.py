@@ -1301,9 +1301,10 @@ def ia3_defaults(model: LlmModel | None) -> bool:
 
 # The modules of a vision-language checkpoint outside its text model (Gemma 3's and Mistral Small
 # 3's `vision_tower` and `multi_modal_projector`, Llama 4's `vision_model`, Qwen-VL's `visual`;
-# Gemma 4's `vision_tower`, `embed_vision`, and `audio_tower` and `embed_audio` where it has them).
+# Gemma 4's `vision_tower`, `embed_vision`, and `audio_tower` and `embed_audio` where it has them),
+# and the modules themselves: Llama 3.2 Vision's projector is one nn.Linear (a diff review).
 VISION_MODULES = (
-    r".*(vision_tower|vision_model|multi_modal_projector|visual|embed_vision|audio_tower|embed_audio)\..*"
+    r".*(vision_tower|vision_model|multi_modal_projector|visual|embed_vision|audio_tower|embed_audio)(\..*)?"
 )
 
 

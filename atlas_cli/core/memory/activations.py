@@ -7,8 +7,8 @@ with memory-efficient attention (SDPA / FlashAttention: no s x s matrix):
 * attention keeps q, k, v and its output (4q + 4kv) and o_proj's input (2q);
 * the gated MLP keeps the gate output, its activation, the up output and their product (8f; f is
   the width a token passes through: the active experts' in a mixture-of-experts layer, which
-  also keeps the tokens dispatched to each of its top-k experts, 4h per expert); a plain GELU
-  MLP (BERT, GPT-2) keeps the up output and its activation (4f).
+  also keeps the tokens dispatched to each of its top-k experts, 4h per expert); an encoder's
+  plain GELU MLP (BERT) keeps the up output and its activation (4f).
 That is 12h + 6q + 4kv + 8f, Korthikanti et al.'s (arXiv 2205.05198) count adapted to these
 layers. Liger's and Unsloth's kernels keep the norm input in bf16 and recompute the activation:
 8h + 6q + 4kv + 6f. Gemma 2 and 3 also normalise the attention's and the MLP's outputs before
@@ -122,9 +122,11 @@ def _mlp_elements(shape: Shape, stack: str) -> float:
     """The MLP's (or mixture of experts') share of layer_bytes_per_token: its intermediates, and a
     mixture's routed copies of each token, shared expert's gate and router norms' inputs."""
     # A gated MLP keeps the gate and up outputs, the activated gate and the product (the lean
-    # kernels recompute the activation); a plain one (BERT, GPT-2: GELU) keeps the up output and
-    # its activation, the down projection's input.
-    elements: float = ((3 if stack in LEAN_KERNEL_STACKS else 4) if shape.gated_mlp else 2) * shape.mlp_width
+    # kernels recompute the activation); an encoder's plain GELU MLP (BERT: measured) keeps the up
+    # output and the GELU's, the down projection's input. GPT-2's gelu_new is a Python expression
+    # whose backward keeps about five (a diff review): the plain decoders keep the gated count.
+    plain = shape.architecture == "encoder" and not shape.gated_mlp
+    elements: float = (2 if plain else 3 if stack in LEAN_KERNEL_STACKS else 4) * shape.mlp_width
     if shape.is_moe:
         h, moe_share = shape.hidden, shape.moe_layers / shape.layers
         elements += 2 * h * shape.experts_active * moe_share

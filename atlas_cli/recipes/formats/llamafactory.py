@@ -74,7 +74,8 @@ LF_TEMPLATES = (
     ("deepseek-r1", "deepseekr1"),
     ("deepseek-v3", "deepseek3"),
     # Vision-language checkpoints take their multimodal templates (extras/constants.py registers
-    # Llama-3.2-*-Vision with mllama, Qwen2-VL and Qwen2.5-VL with qwen2_vl, Qwen3-VL with qwen3_vl),
+    # Llama-3.2-*-Vision with mllama, Qwen2-VL and Qwen2.5-VL with qwen2_vl, Qwen3-VL's Instruct
+    # models with qwen3_vl_nothink and its Thinking ones with qwen3_vl),
     # matched before the text models' names they contain.
     ("llama-3.2-11b-vision", "mllama"),
     ("llama-3.2-90b-vision", "mllama"),
@@ -90,7 +91,8 @@ LF_TEMPLATES = (
     # Qwen3's July 2025 instruct models do not think: LLaMA-Factory registers them (extras/
     # constants.py, Qwen3-*-Instruct-2507) with qwen3_nothink; its "qwen3" is the thinking format.
     ("instruct-2507", "qwen3_nothink"),
-    ("qwen3-vl", "qwen3_vl"),
+    ("qwen3-vl*thinking", "qwen3_vl"),  # both parts named; its Instruct models do not think
+    ("qwen3-vl", "qwen3_vl_nothink"),
     ("qwen2.5-vl", "qwen2_vl"),
     ("qwen2-vl", "qwen2_vl"),
     ("qwen3", "qwen3"),
@@ -218,20 +220,27 @@ def _lf_template(recipe: Recipe) -> tuple[str, str]:
                 part=part,
                 template=template,
             )
-        if part in name and template == "gemma3" and _text_only(recipe):
+        if _named(part, name) and template == "gemma3" and _text_only(recipe):
             return "gemma2", t(
                 "LLaMA-Factory's template for text-only Gemma 3 models (its gemma3 template's image "
                 "plugin raises 'Processor was not found' without a vision processor, "
                 "data/mm_plugin.py; it registers Gemma-3-270M and -1B with gemma2, extras/constants.py "
                 "@ff6d4d1)"
             )
-        if part in name:
-            return template, t("LLaMA-Factory's template for {part} models", part=part)
+        if _named(part, name):
+            return template, t("LLaMA-Factory's template for {part} models", part=part.replace("*", " "))
     return "default", t(
         "LLaMA-Factory's generic template: ft-atlas knows no template for this model; set the "
         "model's own (LLaMA-Factory's README lists them), or an instruct model learns a format "
         "it is not served with"
     )
+
+
+def _named(part: str, name: str) -> bool:
+    """An LF_TEMPLATES name part within a model's name; "a*b": both pieces, in that order."""
+    first, _, rest = part.partition("*")
+    found = name.find(first)
+    return found >= 0 and (not rest or _named(rest, name[found + len(first) :]))
 
 
 def _text_only(recipe: Recipe) -> bool:

@@ -1443,9 +1443,10 @@ AFTER_MERGED_STAGES = N_(
 # transformers maps some vision-language configs to no causal LM (Qwen2.5-VL, Mistral Small 3.x),
 # and Llama 3.2 Vision's causal LM drops the vision tower: load them as the script trained them.
 AFTER_VISION_LANGUAGE = N_(
-    " {base} is a vision-language model, which the causal-LM Auto classes may not build: load it as the "
-    "script trained it, model = AutoModelForImageTextToText.from_pretrained({base_literal}), then "
-    "PeftModel.from_pretrained(model, '{dir}') for an adapter ('{dir}' itself for whole weights)."
+    " This is a vision-language model, which the causal-LM classes named above may not build: in their "
+    "place, load it as the script trained it, model = AutoModelForImageTextToText.from_pretrained("
+    "{base_literal}), then PeftModel.from_pretrained(model, '{dir}') for an adapter ('{dir}' itself for "
+    "whole weights)."
 )
 AFTER_QUANTIZED_BASE = N_(
     " (not the 4-bit base it trained on: quantizing the merged weights again would round away much of "
@@ -1485,10 +1486,12 @@ def _saved_result(recipe: Recipe) -> str:
     peft = recipe.memory_model in _PEFT_CONFIG
     folder = f"ft-atlas-output/{last}"
     base, base_literal = shell_word(recipe.model_hint), literal(recipe.model_hint)
+    # The last stage's adapter goes on the weights it trained on: the earlier stages merged in.
+    trained_on = literal(f"ft-atlas-output/{stages[-2]}-merged") if _merging_stages(recipe) else base_literal
     vision = (
         ""
         if not _vision_language(recipe) or last == "reward-model"
-        else t(AFTER_VISION_LANGUAGE, base=base, base_literal=base_literal, dir=folder)
+        else t(AFTER_VISION_LANGUAGE, base_literal=trained_on, dir=folder)
     )
     if _merging_stages(recipe):
         return (
