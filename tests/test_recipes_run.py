@@ -690,12 +690,7 @@ def test_a_vision_language_checkpoint_trains_its_text_model(data: dict[str, str]
     config = Mistral3Config(text_config=text, vision_config=vision, pad_token_id=tokenizer.pad_token_id)
     torch.manual_seed(0)
     Mistral3ForConditionalGeneration(config).save_pretrained(tmp_path / "model")
-    rec = recommend(gpu="h100-80gb", model="mistral-small-3.2-24b", data_kind="demonstrations", examples="5k")
-    this = Case("lora-sft-mistral3", rec, rank_of(rec, "lora", ("sft",)))
-    recipe = load_recipe(this, tmp_path)
-    out = tmp_path / "out"
-    args = ["--model", str(tmp_path / "model"), "--dataset", data["sft"], "--output-dir", str(out)]
-    recipe["main"]([*args, *SMOKE, "--grad-accum", "1", "--precision", "fp32"])
+    recipe, _, out = _vision_language_lora(data, tmp_path)
     saved = json.loads((out / "sft" / "adapter_config.json").read_text())
     assert saved["exclude_modules"] == recipe["ADAPTER_SETTINGS"]["exclude_modules"]
     names = _adapted_modules(out / "sft")
@@ -719,16 +714,23 @@ def test_llama_3_2_vision_trains_as_an_image_text_to_text_model(data: dict[str, 
     MllamaForConditionalGeneration(MllamaConfig(text_config=text, vision_config=vision)).save_pretrained(
         tmp_path / "model"
     )
-    rec = recommend(gpu="h100-80gb", model="mistral-small-3.2-24b", data_kind="demonstrations", examples="5k")
-    this = Case("lora-sft-mllama", rec, rank_of(rec, "lora", ("sft",)))
-    recipe = load_recipe(this, tmp_path)
-    out = tmp_path / "out"
-    args = ["--model", str(tmp_path / "model"), "--dataset", data["sft"], "--output-dir", str(out)]
-    recipe["main"]([*args, *SMOKE, "--grad-accum", "1", "--precision", "fp32"])
+    _, this, out = _vision_language_lora(data, tmp_path)
     assert "AutoModelForImageTextToText.from_pretrained(" in render(this, "python")
     # Its projector is one nn.Linear, which exclude_modules keeps frozen too (a diff review).
     names = _adapted_modules(out / "sft")
     assert names and not any("multi_modal_projector" in n for n in names)
+
+
+def _vision_language_lora(data: dict[str, str], tmp_path: Path) -> tuple[dict[str, Any], Case, Path]:
+    """The LoRA SFT recipe of a vision-language catalog model, run on the tiny checkpoint saved in
+    tmp_path/model: the recipe's namespace, its case and where it saved."""
+    rec = recommend(gpu="h100-80gb", model="mistral-small-3.2-24b", data_kind="demonstrations", examples="5k")
+    this = Case("lora-sft-vision-language", rec, rank_of(rec, "lora", ("sft",)))
+    recipe = load_recipe(this, tmp_path)
+    out = tmp_path / "out"
+    args = ["--model", str(tmp_path / "model"), "--dataset", data["sft"], "--output-dir", str(out)]
+    recipe["main"]([*args, *SMOKE, "--grad-accum", "1", "--precision", "fp32"])
+    return recipe, this, out
 
 
 def _adapted_modules(folder: Path) -> list[str]:
