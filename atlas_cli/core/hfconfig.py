@@ -84,6 +84,13 @@ _SHARED_EXPERT_DEFAULTS: Final[dict[str, Any]] = {
     "moe_intermediate_size": 512,
     "shared_expert_intermediate_size": 512,
 }
+# BertConfig's defaults, which RoBERTa's and XLM-R's configs share.
+BERT_DEFAULTS: Final[dict[str, Any]] = {
+    "tie_word_embeddings": True,
+    "type_vocab_size": 2,
+    "max_position_embeddings": 512,
+    "attention_probs_dropout_prob": 0.1,
+}
 CLASS_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
     "llama": {"tie_word_embeddings": False},
     "mistral": {"tie_word_embeddings": False},
@@ -175,24 +182,9 @@ CLASS_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
         "vocab_size": 50257,
         "attn_pdrop": 0.1,
     },
-    "bert": {
-        "tie_word_embeddings": True,
-        "type_vocab_size": 2,
-        "max_position_embeddings": 512,
-        "attention_probs_dropout_prob": 0.1,
-    },
-    "roberta": {
-        "tie_word_embeddings": True,
-        "type_vocab_size": 2,
-        "max_position_embeddings": 512,
-        "attention_probs_dropout_prob": 0.1,
-    },
-    "xlm-roberta": {
-        "tie_word_embeddings": True,
-        "type_vocab_size": 2,
-        "max_position_embeddings": 512,
-        "attention_probs_dropout_prob": 0.1,
-    },
+    "bert": BERT_DEFAULTS,
+    "roberta": BERT_DEFAULTS,
+    "xlm-roberta": BERT_DEFAULTS,
     "modernbert": {"tie_word_embeddings": True},
     "t5": {
         "tie_word_embeddings": True,
@@ -643,7 +635,7 @@ def _attention_dropout(r: _Reader) -> float:
     sizes eager attention: a value that is no probability (false, "0.1", 1.0: a diff review saw
     such configs refused whole) counts as none."""
     keys = ("attention_probs_dropout_prob", "attn_pdrop", "attention_dropout")
-    value = next((r.raw(k) for k in keys if r.raw(k) is not None), 0.0)
+    value = next((found for k in keys if (found := r.raw(k)) is not None), 0.0)
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
         return 0.0
     return float(value)

@@ -992,8 +992,7 @@ def pick_choice(spec: ProfileField, text: str) -> str:
     if len(matches) == 1:
         return matches.pop()
     # The menu's own description of a choice, copied as the answer, is an everyday answer too.
-    said = ((*c.words, c.help, t(c.help)) for c in spec.choices)
-    words = {choice_key(word): c.value for c, these in zip(spec.choices, said, strict=True) for word in these}
+    words = {choice_key(word): c.value for c in spec.choices for word in (*c.words, c.help, t(c.help))}
     if key in words:  # an everyday answer said whole, a denial included ("no data")
         return words[key]
     decisive = {choice_key(word): c.value for c in spec.choices for word in c.decisive}

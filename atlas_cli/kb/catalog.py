@@ -189,6 +189,11 @@ PRICED_ON_A_DATE = N_(
 )
 
 
+def _renting(offers: list[Price], gpus: int) -> list[Price]:
+    """The offers that rent as few as `gpus` GPUs, or all of them when none does."""
+    return [p for p in offers if p.min_gpus <= gpus] or offers
+
+
 def _offers_source(offers: list[Price]) -> str:
     """Where a median of these offers comes from: how many, their spread, providers and dates."""
     if len(offers) == 1:
@@ -410,8 +415,7 @@ class Catalog:
         """The offers a GPU's reference price is the median of: those renting as few as `gpus`
         GPUs (a whole 8-GPU instance does not price one rented GPU), or every offer when none
         does."""
-        offers = self._priced_offers(gpu_id)
-        return [p for p in offers if p.min_gpus <= gpus] or offers
+        return _renting(self._priced_offers(gpu_id), gpus)
 
     def _priced_offers(self, gpu_id: str) -> list[Price]:
         return [p for p in self.kb.prices if p.gpu == gpu_id and p.kind in REFERENCE_PRICE_KINDS]
@@ -419,12 +423,13 @@ class Catalog:
     def reference_price(self, gpu_id: str, gpus: int = 1) -> tuple[float, str] | None:
         """The median of a GPU's on-demand and marketplace offers renting `gpus` GPUs, and where
         it comes from."""
-        offers = self.offers(gpu_id, gpus)
+        priced = self._priced_offers(gpu_id)
+        offers = _renting(priced, gpus)
         if not offers:
             return None
         rates = sorted(p.usd_per_gpu_hour for p in offers)
         source = _offers_source(offers)
-        whole = [p.min_gpus for p in self._priced_offers(gpu_id) if p not in offers]
+        whole = [p.min_gpus for p in priced if p.min_gpus > gpus] if len(offers) < len(priced) else []
         if whole:
             source += nt(
                 "; {count} offer sold only as whole instances of {gpus}+ GPUs left out",

@@ -1487,18 +1487,19 @@ def _saved_result(recipe: Recipe) -> str:
     folder = f"ft-atlas-output/{last}"
     base, base_literal = shell_word(recipe.model_hint), literal(recipe.model_hint)
     # The last stage's adapter goes on the weights it trained on: the earlier stages merged in.
-    trained_on = literal(f"ft-atlas-output/{stages[-2]}-merged") if _merging_stages(recipe) else base_literal
+    merged = f"ft-atlas-output/{stages[-2]}-merged" if _merging_stages(recipe) else None
+    trained_on = base_literal if merged is None else literal(merged)
     vision = (
         ""
         if not _vision_language(recipe) or last == "reward-model"
         else t(AFTER_VISION_LANGUAGE, base_literal=trained_on, dir=folder)
     )
-    if _merging_stages(recipe):
+    if merged is not None:
         return (
             t(
                 AFTER_MERGED_STAGES,
                 dir=folder,
-                merged=f"ft-atlas-output/{stages[-2]}-merged",
+                merged=merged,
                 base=base,
                 earlier=", ".join(f"ft-atlas-output/{stage}" for stage in stages[:-1]),
             )
