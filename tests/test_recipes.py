@@ -1816,6 +1816,12 @@ def test_a_recipe_that_trains_the_routers_keeps_their_load_balancing_loss() -> N
     scout = recommend(**{**raw, "model": "llama-4-scout"}, data_kind="demonstrations", priority="quality")
     recipe, _ = write_recipe(CATALOG, scout, rank_of(scout, "full-ft"), "python")
     assert not recipe.has("router_aux_loss")  # Llama 4's model adds no such loss
+    # ... which TRL would add from its config's coefficient, reading a num_experts it lacks (an
+    # expert's review: AttributeError at step 1); axolotl's Trainer adds none.
+    _, rendered = write_recipe(CATALOG, scout, rank_of(scout, "lora"), "python")
+    assert "'router_aux_loss_coef': 0.0" in rendered.files[0].text
+    assert not write_recipe(CATALOG, scout, rank_of(scout, "lora"), "axolotl")[0].has("no_router_aux_loss")
+    assert "router_aux_loss_coef': 0.0" not in python.files[0].text
     # A sequence classifier's model adds none either (a review: the header claimed it).
     labels = recommend(**{**raw, "goal": "classify"}, data_kind="labeled", priority="quality")
     recipe, _ = write_recipe(CATALOG, labels, rank_of(labels, "full-ft"), "python")

@@ -34,6 +34,8 @@ from tokenizers.models import WordLevel  # noqa: E402
 from transformers import (  # noqa: E402
     BertConfig,
     BertModel,
+    Llama4Config,
+    Llama4ForConditionalGeneration,
     LlamaConfig,
     LlamaForCausalLM,
     Mistral3Config,
@@ -721,10 +723,32 @@ def test_llama_3_2_vision_trains_as_an_image_text_to_text_model(data: dict[str, 
     assert names and not any("multi_modal_projector" in n for n in names)
 
 
-def _vision_language_lora(data: dict[str, str], tmp_path: Path) -> tuple[dict[str, Any], Case, Path]:
+def test_llama_4_trains_with_trl_s_fused_lm_head(data: dict[str, str], tmp_path: Path) -> None:
+    """An expert's review: transformers maps Llama 4's multimodal checkpoint to Llama4ForCausalLM,
+    whose base_model_prefix names the checkpoint's `language_model` while its text model sits at
+    `model`, so TRL's fused LM head ran the whole model and failed at step 1
+    ('MoeCausalLMOutputWithPast' object has no attribute 'last_hidden_state')."""
+    tokenizer = tiny_tokenizer()
+    tokenizer.save_pretrained(tmp_path / "model")
+    text = {"vocab_size": len(tokenizer), "hidden_size": 32, "intermediate_size": 64, "head_dim": 8}
+    text |= {"intermediate_size_mlp": 64, "num_hidden_layers": 2, "num_attention_heads": 4}
+    text |= {"num_key_value_heads": 2, "num_local_experts": 2, "pad_token_id": tokenizer.pad_token_id}
+    vision = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2}
+    vision |= {"image_size": 28, "patch_size": 14, "vision_output_dim": 32, "projector_input_dim": 32}
+    vision |= {"projector_output_dim": 32}
+    torch.manual_seed(0)
+    config = Llama4Config(text_config=text, vision_config=vision)
+    Llama4ForConditionalGeneration(config).save_pretrained(tmp_path / "model")
+    _, _, out = _vision_language_lora(data, tmp_path, "llama-4-scout")
+    assert _adapted_modules(out / "sft")
+
+
+def _vision_language_lora(
+    data: dict[str, str], tmp_path: Path, model: str = "mistral-small-3.2-24b"
+) -> tuple[dict[str, Any], Case, Path]:
     """The LoRA SFT recipe of a vision-language catalog model, run on the tiny checkpoint saved in
     tmp_path/model: the recipe's namespace, its case and where it saved."""
-    rec = recommend(gpu="h100-80gb", model="mistral-small-3.2-24b", data_kind="demonstrations", examples="5k")
+    rec = recommend(gpu="h100-80gb", model=model, data_kind="demonstrations", examples="5k")
     this = Case("lora-sft-vision-language", rec, rank_of(rec, "lora", ("sft",)))
     recipe = load_recipe(this, tmp_path)
     out = tmp_path / "out"

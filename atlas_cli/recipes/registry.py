@@ -88,6 +88,9 @@ class TrainerFormat:
     # load-balancing loss only with output_router_logits (settings._router_balance); mlx-lm's
     # models have no such loss.
     transformers_models: bool = True
+    # Trains with TRL's trainers, which add Mixtral's load-balancing loss to any mixture of experts
+    # whose config declares a coefficient, whether its model adds one or not (settings._router_balance).
+    trl_trainers: bool = False
     # Adds the token types a vision-language checkpoint's forward refuses to train without
     # (data/families.yaml training_token_types), which TRL's text collators never pass.
     adds_token_types: bool = False

@@ -656,7 +656,7 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
     _optimizer(recipe)
     _method_settings(catalog, recipe)
     if fmt.transformers_models:
-        _router_balance(catalog, recipe)
+        _router_balance(catalog, recipe, fmt.trl_trainers)
     if fmt.adds_token_types:
         _token_types(catalog, recipe)
     _yarn(recipe, fmt.yarn)
@@ -1255,16 +1255,32 @@ ROUTER_TRAINING = ("full", "galore", "partial")
 DEFAULT_ROUTER_AUX_LOSS = 0.001
 
 
-def _router_balance(catalog: Catalog, recipe: Recipe) -> None:
+# TRL 1.16's trainers add Mixtral's load-balancing loss to any mixture of experts whose config
+# has output_router_logits and a router_aux_loss_coef (SFTConfig router_aux_loss_coef: "the value
+# declared by the model config is used"), reading the expert count as `num_experts`.
+NO_ROUTER_AUX_LOSS = (
+    "{family}'s model adds no load-balancing loss of its own (data/families.yaml router_aux_loss); "
+    "TRL 1.16's trainers would add Mixtral's from its config's router_aux_loss_coef, reading "
+    "config.num_experts, which Llama 4's config does not have (AttributeError at the first step): "
+    "router_aux_loss_coef=0.0 trains the model's own loss"
+)
+
+
+def _router_balance(catalog: Catalog, recipe: Recipe, trl: bool) -> None:
     """Training a mixture of experts' routers keeps their load-balancing loss on: the families
     whose model adds it only with output_router_logits, which their checkpoints ship false (data/
-    families.yaml router_aux_loss), would otherwise let the routers collapse onto a few experts."""
+    families.yaml router_aux_loss), would otherwise let the routers collapse onto a few experts.
+    Under TRL's trainers (`trl`), a family whose model adds none trains without one."""
     model = recipe.model
-    if model is None or model.moe is None or recipe.memory_model not in ROUTER_TRAINING:
+    # A sequence classifier's model adds no such loss, whatever its config says.
+    if model is None or model.moe is None or recipe.classifier:
         return
     family = catalog.model_families.get(model.family)
-    # A sequence classifier's model adds no such loss, whatever its config says.
-    if family is None or not family.router_aux_loss or recipe.classifier:
+    if family is None or not family.router_aux_loss:
+        if trl:
+            recipe.set("no_router_aux_loss", Setting(True, NO_ROUTER_AUX_LOSS.format(family=model.family)))
+        return
+    if recipe.memory_model not in ROUTER_TRAINING:
         return
     coefficient = model.moe.router_aux_loss_coef
     where = "the checkpoint's router_aux_loss_coef"

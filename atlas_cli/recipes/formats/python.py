@@ -757,6 +757,8 @@ def _stage_kwargs(recipe: Recipe, stage: str) -> dict[str, Value]:
             # Continued pre-training concatenates documents and cuts full sequences ("wrapped"),
             # the classic pre-training layout; no padding-free attention is needed.
             values["packing_strategy"] = recipe.stage_value("packing_strategy", stage)
+    if recipe.has("no_router_aux_loss") and stage != "reward-model":  # RewardConfig has no such key
+        values["router_aux_loss_coef"] = 0.0
     prefix = "cpt" if stage == "continued-pretraining" else stage
     for key in (
         "dataset_text_field",
@@ -1066,12 +1068,12 @@ def _attention(recipe: Recipe) -> str | None:
     return "flash_attention_2" if recipe.facts.get("gpu_vendor") == "amd" else FLASH_ATTENTION_KERNEL
 
 
-LOAD_CAUSAL = "    return language_model_class(path).from_pretrained(path, **kwargs)"
+LOAD_CAUSAL = "    return load_language_model(path, **kwargs)"
 # A vision-language forward that refuses to train without token types (the header's
 # token_types): every token of a text-only batch is text, 0. A hook on the model itself, so that
 # it holds under PEFT's wrapper and for every trainer's own forward calls (SFT, DPO, GRPO).
 LOAD_WITH_TOKEN_TYPES = """\
-    model = language_model_class(path).from_pretrained(path, **kwargs)
+    model = load_language_model(path, **kwargs)
 
     def text_token_types(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         input_ids = kwargs.get("input_ids", args[0] if args else None)
@@ -1095,7 +1097,7 @@ LOAD_REWARD = """\
     if stage == "reward-model":
         # A reward model scores a whole sequence: one label on top of the language model.
         return AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, **kwargs)
-    return language_model_class(path).from_pretrained(path, **kwargs)"""
+    return load_language_model(path, **kwargs)"""
 
 
 YARN_CONFIG = """
@@ -1611,5 +1613,6 @@ register(
         encoder_classifiers=True,
         yarn=True,
         adds_token_types=True,
+        trl_trainers=True,
     )
 )

@@ -189,6 +189,20 @@ def language_model_class(path: str) -> Any:
     if type(config) in MODEL_FOR_CAUSAL_LM_MAPPING and config.model_type != "mllama":
         return AutoModelForCausalLM
     return AutoModelForImageTextToText
+
+
+def load_language_model(path: str, **kwargs: Any) -> PreTrainedModel:
+    """language_model_class's model, its text model where TRL's fused LM head runs it: the head
+    calls `model.base_model`, found by base_model_prefix, which a causal LM loading a multimodal
+    checkpoint may name after the checkpoint (Llama 4's `language_model`) while it keeps its text
+    model at `model`; the head would run the whole model and get logits where it takes hidden
+    states. Set without registering the text model twice: state_dict, PEFT's module names and
+    what is saved stay as they are."""
+    model = language_model_class(path).from_pretrained(path, **kwargs)
+    text_model = getattr(model, "model", None)
+    if model.base_model is model and model.base_model_prefix and isinstance(text_model, torch.nn.Module):
+        object.__setattr__(model, model.base_model_prefix, text_model)
+    return model
 '''
 
 LOAD_DTYPE = '''
@@ -649,7 +663,7 @@ def reference_model(args: argparse.Namespace, previous: str | None, stage: str) 
     if stage not in REFERENCE_STAGES:
         return None
     path = previous or args.model
-    model = language_model_class(path).from_pretrained(path, dtype=reference_dtype(args.precision))
+    model = load_language_model(path, dtype=reference_dtype(args.precision))
     model.requires_grad_(False)
     return model
 
