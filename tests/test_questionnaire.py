@@ -313,7 +313,7 @@ def test_a_laptop_gpu_named_with_its_memory_is_sized_by_it(catalog: Catalog, run
     """'RTX 4060 Laptop 8GB' and 'ноутбук с 4060 на 8 гигов' were refused although they say the
     memory, and a newcomer's fallback to '8 ГБ' lost the laptop (a review): sized by that memory,
     and the note says why there is no time."""
-    for name in ("RTX 4060 Laptop 8GB", "ноутбук с 4060 на 8 гигов"):
+    for name in ("RTX 4060 Laptop 8GB", "ноутбук с 4060 на 8 гигов", "rtx 4060 8GB laptop"):
         doc = ok(run("recommend", "--gpu", name, "--model", "qwen3-0.6b", "--json")).json()
         assert doc["profile"]["vram"] == 8.0
         assert any("laptop GPU with 8 GB" in note for note in doc["notes"])
@@ -321,6 +321,8 @@ def test_a_laptop_gpu_named_with_its_memory_is_sized_by_it(catalog: Catalog, run
     assert any("laptop GPU with 8 GB" in note for note in flagged["notes"])
     answers, _ = interview(catalog, ["", "RTX 4060 Laptop 8GB"] + [""] * 14)
     assert answers["gpu"] == "RTX 4060 Laptop 8GB"
+    answers, _ = interview(catalog, ["", "rtx 4060 8GB laptop"] + [""] * 14)  # the memory first
+    assert answers["gpu"] == "rtx 4060 8GB laptop"
     # Checked as it is typed, and never read from inside another number (a maintainer's review)
     zero, terminal = interview(catalog, ["", "RTX 4060 Laptop 0GB", "RTX 4060 Laptop 8GB"] + [""] * 14)
     assert zero["gpu"] == "RTX 4060 Laptop 8GB" and any("must be a positive" in s for s in terminal.said)
@@ -1276,6 +1278,11 @@ def test_a_prefilled_name_that_resolves_to_nothing_fails_before_the_first_questi
         ("reward answers", "reward-function"),
         ("documents with answers", "text"),
         ("документы с ответами", "text"),
+        # a newcomer's review, the fifty-sixth round: all four were refused
+        ("question and answer pairs", "demonstrations"),
+        ("FAQ", "demonstrations"),
+        ("300 emails labelled spam or not", "labeled"),
+        ("a pdf manual", "text"),
     ],
 )
 def test_data_said_in_a_newcomers_words_is_read(said: str, value: str) -> None:
@@ -1285,7 +1292,7 @@ def test_data_said_in_a_newcomers_words_is_read(said: str, value: str) -> None:
     assert pick_choice(FIELDS_BY_NAME["data_kind"], said) == value
 
 
-@pytest.mark.parametrize("said", ["answers rated good or bad", "tickets with categories"])
+@pytest.mark.parametrize("said", ["answers rated good or bad", "tickets with categories", "no labels"])
 def test_data_said_ambiguously_is_asked_again_not_taken_as_demonstrations(said: str) -> None:
     with pytest.raises(UsageError):
         pick_choice(FIELDS_BY_NAME["data_kind"], said)

@@ -1034,13 +1034,15 @@ _NOT_WORD = re.compile(r"[^\w&]+")
 # An answer that denies something ("no labeled data", "tickets without labels") is not read for
 # the choice it names: it would be taken as the very thing it denies.
 _NEGATIONS = frozenset({"no", "not", "without", "non", "none", "нет", "без", "не"})
+# "Or not" states the labels' two values ("emails labelled spam or not"), not that none are there.
+_LABELS_OR_NOT = re.compile(r" (?:or|или) (?:not|no|нет|не) ")
 
 
 def _named_within(names: dict[str, str], key: str) -> set[str]:
     """The choices an answer in words names ("a customer support chatbot": chat), by their names
     found as whole words (a name within a longer one found, "q&a" in "q&a pairs", does not
     count); none when the answer denies something."""
-    words = " " + _NOT_WORD.sub(" ", key) + " "
+    words = _LABELS_OR_NOT.sub(" ", " " + _NOT_WORD.sub(" ", key) + " ")
     if _NEGATIONS & set(words.split()):
         return set()
     found = [name for name in names if f" {name} " in words]

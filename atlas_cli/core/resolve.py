@@ -36,7 +36,7 @@ from atlas_cli.core.throughput.step import (
 from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.errors import UnknownName, UsageError, echoed
 from atlas_cli.i18n import N_, number, pt, t
-from atlas_cli.kb.catalog import Catalog, Objective, api_name, free_tier_named, is_laptop_gpu
+from atlas_cli.kb.catalog import LAPTOP_WORDS, Catalog, Objective, api_name, free_tier_named, is_laptop_gpu
 from atlas_cli.kb.records import ChipConfiguration, Gpu, LlmModel
 from atlas_cli.kb.vocabulary import (
     GB_WORDS,
@@ -472,7 +472,8 @@ def laptop_memory(gpu: str | None, vram: float | None, flag: str = "--gpu") -> f
     other GPU, and for a laptop GPU without it (refused by the catalog with what to give)."""
     if gpu is None or not is_laptop_gpu(gpu):
         return None
-    found = name_and_memory(gpu)
+    # "RTX 4060 Laptop 8GB", or the memory first: "rtx 4060 8gb laptop" (a newcomer's review).
+    found = name_and_memory(gpu) or name_and_memory(LAPTOP_WORDS.sub(" ", gpu))
     if found is None:
         return vram
     memory = parse_vram(found[1], flag)

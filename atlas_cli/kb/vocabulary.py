@@ -450,6 +450,7 @@ DATA_KINDS: Final = (
         ("текст", "тексты"),
         (
             *("raw text", "documents", "docs", "documentation", "manuals", "pdfs", "corpus", "wiki"),
+            *("pdf", "pdf manual", "user manual", "product manual"),
             *("wiki pages", "документы", "документов", "документация", "статьи"),
         ),
     ),
@@ -473,7 +474,12 @@ DATA_KINDS: Final = (
             "q&a pairs",
             "qa pairs",
             "question answer pairs",
+            "question and answer pairs",
+            "question and answer",
             "questions and answers",
+            # An FAQ is its questions with their answers (a newcomer's review: "FAQ" was refused).
+            "faq",
+            "faqs",
             "prompt response pairs",
             "instructions",
             "conversations",
