@@ -126,6 +126,9 @@ class EstimateSettings(NamedTuple):
     # A decoder trained as a sequence classifier (AutoModelForSequenceClassification): its score
     # head has a few outputs, so there are no vocabulary logits to hold or to multiply by.
     classifier_head: bool = False
+    # Unsloth's FastLanguageModel patches the model's LoRA layers with its fused kernels
+    # (families.yaml unsloth_fast_lora): the time model reads it (throughput.step.timed_stack).
+    unsloth_fast_lora: bool = True
 
     @property
     def samples_apart(self) -> bool:

@@ -154,6 +154,9 @@ class ModelInfo(NamedTuple):
     # PEFT on transformers 5 reads "all-linear" as the family's fused routed experts and router
     # (families.yaml peft_remaps_experts): LoRA names the attention instead (settings_for).
     peft_remaps_experts: bool = False
+    # Unsloth patches the model's LoRA layers with its fused kernels (families.yaml
+    # unsloth_fast_lora; a bare size is Llama-shaped, which it patches).
+    unsloth_fast_lora: bool = True
 
     @property
     def api_name(self) -> str | None:
@@ -771,6 +774,14 @@ def fsdp_qlora_layer(catalog: Catalog, model: LlmModel) -> str | None:
     return None if family is None else family.fsdp_qlora_layer
 
 
+def unsloth_fast_lora(catalog: Catalog, model: LlmModel) -> bool:
+    """Whether Unsloth's FastLanguageModel patches the model's LoRA layers with its fused kernels
+    (families.yaml unsloth_fast_lora), looked up by the model_type it dispatches on: a
+    vision-language wrapper's loads through FastModel."""
+    family = catalog.model_families.get(model.checkpoint_type)
+    return family is not None and family.unsloth_fast_lora
+
+
 def peft_remaps_experts(catalog: Catalog, model: LlmModel) -> bool:
     """Whether PEFT turns "all-linear" into the model's routed experts (families.yaml
     peft_remaps_experts), looked up by the model_type PEFT reads, its wrapper's where it has one
@@ -831,6 +842,7 @@ def resolve_model(
             warnings=found.warnings,
             fsdp_qlora_layer=fsdp_qlora_layer(catalog, m),
             peft_remaps_experts=peft_remaps_experts(catalog, m),
+            unsloth_fast_lora=unsloth_fast_lora(catalog, m),
         )
     bare = bare_model((size_b if size_b is not None else DEFAULT_MODEL_SIZE_B) * 1e9)
     return ModelInfo(None, bare.name, shape_of(bare), describe(bare), "bare size", bare.source, spec=bare)
@@ -1265,6 +1277,7 @@ def settings_for(
         unified_memory=hardware.unified,
         on_cpu=not hardware.has_gpu,
         host_ram_gb=host_ram_gb,
+        unsloth_fast_lora=info.unsloth_fast_lora,
     )
     if vllm_server_gpus:
         check_server_stack(stack)

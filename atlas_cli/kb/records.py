@@ -1434,6 +1434,7 @@ class ModelFamily(Record):
         ("hybrid_thinking", "hybrid_thinking"),
         ("router_aux_loss", "router_aux_loss"),
         ("liger_kernel", "liger_kernel"),
+        ("unsloth_fast_lora", "unsloth_fast_lora"),
         ("fsdp_qlora_layer", "fsdp_qlora_layer"),
         ("training_token_types", "training_token_types"),
         ("source", "source"),
@@ -1443,6 +1444,7 @@ class ModelFamily(Record):
     hybrid_thinking: bool
     router_aux_loss: bool
     liger_kernel: bool
+    unsloth_fast_lora: bool
     fsdp_qlora_layer: str | None
     training_token_types: Literal["token_type_ids", "mm_token_type_ids"] | None
     source: str
@@ -1455,6 +1457,7 @@ class ModelFamily(Record):
         hybrid_thinking: bool = False,
         router_aux_loss: bool = False,
         liger_kernel: bool = False,
+        unsloth_fast_lora: bool = False,
         fsdp_qlora_layer: str | None = None,
         training_token_types: Literal["token_type_ids", "mm_token_type_ids"] | None = None,
         source: str,
@@ -1468,6 +1471,7 @@ class ModelFamily(Record):
                 "hybrid_thinking": hybrid_thinking,
                 "router_aux_loss": router_aux_loss,
                 "liger_kernel": liger_kernel,
+                "unsloth_fast_lora": unsloth_fast_lora,
                 "fsdp_qlora_layer": fsdp_qlora_layer,
                 "training_token_types": training_token_types,
                 "source": source,
@@ -2319,6 +2323,7 @@ _KEYS_ModelFamily = frozenset(
         "hybrid_thinking",
         "router_aux_loss",
         "liger_kernel",
+        "unsloth_fast_lora",
         "fsdp_qlora_layer",
         "training_token_types",
         "source",

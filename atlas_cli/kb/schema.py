@@ -1175,6 +1175,12 @@ class ModelFamily(Strict):
         "causal language model with Liger Kernel's fused linear cross-entropy: a YAML recipe may "
         "train it without the whole logits",
     )
+    unsloth_fast_lora: bool = Field(
+        default=False,
+        description="Unsloth's FastLanguageModel patches its LoRA and QLoRA layers with its fused "
+        "kernels: --stack unsloth is timed at their rate; other families train transformers' own "
+        "modules under Unsloth (FastModel), timed as TRL",
+    )
     fsdp_qlora_layer: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",

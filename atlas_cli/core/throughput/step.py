@@ -284,8 +284,10 @@ def micro_step(
         routed += 2 * routed_params(work.shape)
     attention = flops.attention + extra_forwards * attention_flops(work.shape, attended)
     fp32_tflops = device.fp32_tflops if s.precision == "fp32" else None
-    slowdown = expert_slowdown(work.shape, s.stack, device, cuda_cores=fp32_tflops is not None)
-    executed = flops.hardware + extra_forwards * flops.forward + routed * slowdown - attention
+    # The routed experts run at the stack's own rate (expert_slowdown's are measured against it:
+    # Unsloth runs them in its MoE path whichever path loads the rest), the rest at timed_stack's.
+    experts = routed * expert_slowdown(work.shape, s.stack, device, cuda_cores=fp32_tflops is not None)
+    executed = flops.hardware + extra_forwards * flops.forward - attention
     eager = eager_attention_counted(work.shape, s)
     side = attended if row is None else row
     if eager:  # plain matmuls over the whole square, at the stack's rate (EAGER_SCORE_BYTES)
@@ -293,11 +295,15 @@ def micro_step(
     if fp32_tflops is not None:
         # Every matmul, attention's included (FlashAttention has no fp32 kernel), on the CUDA
         # cores: the measured bf16 matmul share says nothing of them.
-        sustained = fp32_tflops * 1e12 * STACK_EFFICIENCY[s.stack]
-        compute = (tokens * (executed + (0.0 if eager else attention)) + materialised) / sustained
+        executed += 0.0 if eager else attention
+        compute = (tokens * executed + materialised) / (
+            fp32_tflops * 1e12 * STACK_EFFICIENCY[timed_stack(work)]
+        )
+        compute += tokens * experts / (fp32_tflops * 1e12 * STACK_EFFICIENCY[s.stack])
     else:
         peak = device.tflops * 1e12
-        compute = (tokens * executed + materialised) / (peak * efficiency(s.stack, device))
+        compute = (tokens * executed + materialised) / (peak * efficiency(timed_stack(work), device))
+        compute += tokens * experts / (peak * efficiency(s.stack, device))
         compute += 0.0 if eager else tokens * attention / (peak * attention_share(device))
     traffic = _pass_bytes(work, tokens, extra_forwards) + _optimizer_bytes(work) / accumulation
     traffic += tokens * _eager_score_bytes(work, side, extra_forwards) if eager else 0.0
@@ -463,6 +469,23 @@ def attention_share(device: Device) -> float:
     return (DEFAULT_ATTENTION_SHARE if family is None else ATTENTION_SHARE[family]) * _reached(device)
 
 
+# The ways of training Unsloth's fused LoRA kernels run: FastLanguageModel loads a 4-bit or 16-bit
+# base (8-bit goes through FastModel), and patch_peft_model swaps in its kernels only where the
+# adapters have no dropout and no DoRA magnitude (unslothai/unsloth@015bdef models/llama.py).
+UNSLOTH_FUSED_MODELS = frozenset({"lora", "qlora"})
+
+
+def timed_stack(work: Work) -> str:
+    """The stack whose rate and operators time a step: Unsloth's fused kernels where it patches
+    the LoRA layers (a family it dispatches to FastLanguageModel: families.yaml unsloth_fast_lora);
+    anywhere else it trains transformers' own modules (FastModel), timed as TRL."""
+    s = work.settings
+    if s.stack != "unsloth":
+        return s.stack
+    fused = s.unsloth_fast_lora and work.model in UNSLOTH_FUSED_MODELS and s.lora_dropout == 0
+    return "unsloth" if fused and not (work.model == "qlora" and s.quant_bits == 8) else "trl"
+
+
 def efficiency(stack: str, device: Device) -> float:
     """The share of the GPU's peak dense FLOPS a training step sustains (routed experts: see
     expert_slowdown; attention kernels: attention_share)."""
@@ -527,7 +550,7 @@ def _launch_seconds(work: Work, extra_forwards: int = 0) -> float:
     model) dispatch theirs too, and under ZeRO-3 (DeepSpeed's or FSDP's) run its hooks again."""
     s, shape = work.settings, work.shape
     forwards = (1 if s.gradient_checkpointing else 0) + extra_forwards
-    per_layer = float(OPS_PER_LAYER[s.stack] + FORWARD_OPS_PER_LAYER * forwards)
+    per_layer = float(OPS_PER_LAYER[timed_stack(work)] + FORWARD_OPS_PER_LAYER * forwards)
     per_layer += ADAPTER_OPS * _adapted_per_layer(work)
     passes = (3 if s.gradient_checkpointing else 2) + extra_forwards
     per_layer += DEQUANTIZE_OPS * _dequantized_per_layer(work) * passes
