@@ -181,26 +181,30 @@ def warn_plain_prompts(rows: Dataset, stage: str) -> None:
 LANGUAGE_MODEL_CLASS = '''
 def language_model_class(path: str) -> Any:
     """AutoModelForCausalLM, or AutoModelForImageTextToText for a vision-language checkpoint that
-    transformers maps to no causal LM (Mistral Small 3.x, Qwen2.5-VL) or to one TRL cannot train
-    (Llama 3.2 Vision's MllamaForCausalLM keeps its backbone outside base_model_prefix, so TRL's
-    loss gets logits where it takes hidden states): its text model trains inside the model it is
-    served as."""
+    transformers maps to no causal LM (Mistral Small 3.x, Qwen2.5-VL) or to a text-only one whose
+    module names the served checkpoint does not share (Llama 3.2 Vision's MllamaForCausalLM, Llama
+    4's Llama4ForCausalLM: their adapters would load onto the served model with none of their
+    weights): its text model trains inside the model it is served as."""
     config = AutoConfig.from_pretrained(path)
-    if type(config) in MODEL_FOR_CAUSAL_LM_MAPPING and config.model_type != "mllama":
+    if type(config) in MODEL_FOR_CAUSAL_LM_MAPPING and config.model_type not in ("mllama", "llama4"):
         return AutoModelForCausalLM
     return AutoModelForImageTextToText
 
 
 def load_language_model(path: str, **kwargs: Any) -> PreTrainedModel:
     """language_model_class's model, its text model where TRL's fused LM head runs it: the head
-    calls `model.base_model`, found by base_model_prefix, which a causal LM loading a multimodal
-    checkpoint may name after the checkpoint (Llama 4's `language_model`) while it keeps its text
-    model at `model`; the head would run the whole model and get logits where it takes hidden
-    states. Set without registering the text model twice: state_dict, PEFT's module names and
-    what is saved stay as they are."""
+    calls `model.base_model`, found by base_model_prefix, which Llama 4's classes name after no
+    attribute they have (Llama4ForConditionalGeneration keeps its text model inside its
+    `language_model`, a causal LM): the head would run the whole model and get logits where it
+    takes hidden states. The text model is the module below the LM heads; it is set without being
+    registered twice, so state_dict, PEFT's module names and what is saved stay as they are."""
     model = language_model_class(path).from_pretrained(path, **kwargs)
-    text_model = getattr(model, "model", None)
-    if model.base_model is model and model.base_model_prefix and isinstance(text_model, torch.nn.Module):
+    if model.base_model is not model or not model.base_model_prefix:
+        return model
+    text_model = model
+    while text_model is not None and text_model.get_output_embeddings() is not None:
+        text_model = getattr(text_model, "language_model", None) or getattr(text_model, "model", None)
+    if isinstance(text_model, torch.nn.Module):
         object.__setattr__(model, model.base_model_prefix, text_model)
     return model
 '''
