@@ -2793,3 +2793,23 @@ def test_unsloths_tiled_mlp_keeps_no_mlp_intermediates_and_costs_one_more_mlp_fo
     assert "--tiled-mlp: Unsloth's (unsloth_tiled_mlp=True); give --stack unsloth: ignored" in " ".join(
         other.stderr.split()
     )
+
+
+def test_sliding_window_layers_under_sdpa_hold_their_square_mask() -> None:
+    """An expert's review: transformers builds Gemma 3's sliding-window layers a (batch, 1, s, s)
+    boolean mask once the sequence reaches the window, and SDPA keeps a 16-bit copy of it for the
+    backward; at 64k tokens that is ~12.9 GB the estimate left out. Unsloth, gpt-oss's sinks
+    (never SDPA), a sequence within the window and a model without such layers hold none."""
+    gemma = model("gemma-3-12b-it")
+    at = 65536
+    assert act.sliding_mask_bytes(gemma, at, 1, gemma.layers, cfg(stack="trl")) == 3 * at**2
+    unchecked = act.sliding_mask_bytes(gemma, at, 1, gemma.layers, cfg(gradient_checkpointing=False))
+    assert unchecked == (1 + 2 * gemma.sliding_layers) * at**2
+    assert act.sliding_mask_bytes(gemma, at, 1, gemma.layers, cfg(stack="unsloth")) == 0
+    assert act.sliding_mask_bytes(gemma, gemma.sliding_window - 1, 1, gemma.layers, cfg()) == 0
+    for other in ("llama-3.1-8b", "gpt-oss-20b"):
+        assert act.sliding_mask_bytes(model(other), at, 1, 36, cfg()) == 0
+    long = estimate("lora", "lora", gemma, cfg(seq_len=at, stack="trl"))
+    short = estimate("lora", "lora", gemma, cfg(seq_len=at // 2, stack="trl"))
+    grown = long.breakdown["activations_gb"] - 2 * short.breakdown["activations_gb"]
+    assert grown == pytest.approx(3 * (at**2 - 2 * (at // 2) ** 2) / GB, rel=0.05)  # the square's growth

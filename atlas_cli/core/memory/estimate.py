@@ -23,6 +23,7 @@ from atlas_cli.core.memory.activations import (
     kv_cache_bytes,
     logit_bytes,
     prefill_bytes_per_token,
+    sliding_mask_bytes,
 )
 from atlas_cli.core.memory.parallel import (
     dequantized_bytes,
@@ -428,6 +429,7 @@ def _activations(model: str, shape: Shape, s: EstimateSettings) -> tuple[float, 
     )
     sequences = _sequences(s)
     gpu += eager_attention_bytes(shape, tokens / sequences, sequences, layers, checkpointing, s)
+    gpu += sliding_mask_bytes(shape, tokens / sequences, sequences, layers, s)
     if model == "dora":
         # Kept inside each decoder layer: under checkpointing only the recomputed layer holds them.
         adapted = sum(m.d_out * m.count for m in shape.targets(s.lora_targets, s.lora_experts))
