@@ -5358,3 +5358,16 @@ def test_local_prompting_and_embedding_recipes_say_what_to_install(run: Runner) 
     ):
         header = " ".join(ok(run("recipe", "--gpu", "4090", *profile, "--out", "-")).stdout.split())
         assert f"# Setup: pip install {packages} #" in header, profile
+
+
+def test_a_local_prompting_script_leaves_a_reasoning_model_room_to_answer() -> None:
+    """An expert's review: Qwen3's RAG script had 256 new tokens and its chat template's thinking
+    on, so the script printed cut-off reasoning. The scripts switch a hybrid model's thinking off
+    (256 tokens stay enough); a model that always reasons gets 4,096, its header says why."""
+    for model, room in (
+        ("qwen3-8b", "MAX_NEW_TOKENS = 256"),
+        ("deepseek-r1-distill-qwen-7b", "MAX_NEW_TOKENS = 4096"),
+    ):
+        rec = recommend(gpu="h100", model=model, goal="knowledge", data_kind="text", examples="20k")
+        text = render_recipe(CATALOG, rec, rank_of(rec, "rag"), "python")
+        assert room in text and 'CHAT_TEMPLATE_KWARGS = {"enable_thinking": False}' in text, model

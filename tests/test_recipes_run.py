@@ -868,13 +868,16 @@ def test_local_prompting_speaks_to_an_instruct_model_in_its_chat_format(
     templated = recipe["token_count"](chat, "what is the sky")
     asked: list[Any] = []
 
-    def generator(prompt: Any, **_: Any) -> list[dict[str, str]]:
-        asked.append(prompt)
-        return [{"generated_text": " blue"}]
+    def generator(prompt: Any, **kwargs: Any) -> list[dict[str, str]]:
+        asked.append((prompt, kwargs.get("tokenizer_encode_kwargs")))
+        return [{"generated_text": " <think>it scatters light</think> blue"}]
 
     generator.tokenizer = tokenizer  # type: ignore[attr-defined]
+    # A reasoning model's answer is what follows its thoughts, and a hybrid one is asked not to
+    # think (an expert's review: Qwen3's 256 tokens went on its thinking).
     assert recipe["generate"](generator, "what is the sky", 4) == "blue"
-    assert asked == [[{"role": "user", "content": "what is the sky"}]]  # the messages the pipeline templates
+    # the messages the pipeline templates, with the template's switch
+    assert asked == [([{"role": "user", "content": "what is the sky"}], {"enable_thinking": False})]
     tokenizer.chat_template = None
     assert recipe["as_chat"](chat, "what is the sky") == "what is the sky"
     assert templated > recipe["token_count"](chat, "what is the sky")  # the template's own tokens

@@ -648,6 +648,7 @@ def settle(catalog: Catalog, recipe: Recipe, fmt: TrainerFormat, stack: str) -> 
     recipe.fsdp_qlora_layer = _shard_loaded_layer(catalog, recipe, fmt)
     if recipe.plan.kind == "no-training":
         _prompting_settings(recipe)
+        _answer_room(catalog, recipe)
         _attention(catalog, recipe)  # gpt-oss generates eagerly by default: s x s per head
         return recipe
     _estimate_settings(recipe)
@@ -1629,6 +1630,26 @@ def hybrid_thinking(catalog: Catalog, model: LlmModel) -> bool:
     family = catalog.model_families.get(model.family)
     named = f"{model.id} {model.name}".lower()
     return model.reasons and family is not None and family.hybrid_thinking and "thinking" not in named
+
+
+# Room for a local answer: an example value. The scripts pass enable_thinking=False to the chat
+# template, which a hybrid reasoning model (Qwen3's first releases) answers directly under; one that
+# always thinks (DeepSeek-R1, Qwen3's Thinking releases) writes its reasoning first, whose length
+# 256 tokens would cut before any answer (an expert's review).
+ANSWER_TOKENS = 256
+THINKING_ANSWER_TOKENS = 4096
+
+
+def _answer_room(catalog: Catalog, recipe: Recipe) -> None:
+    """How many tokens a local no-training script lets the model generate (MAX_NEW_TOKENS)."""
+    model = recipe.model
+    thinks = recipe.facts.get("model_reasons") is True
+    if thinks and not (model is not None and hybrid_thinking(catalog, model)):
+        why = t(
+            "the model always reasons before it answers (no switch in its chat template): its thoughts "
+            "take the room first; the script keeps what follows </think>"
+        )
+        recipe.set("max_new_tokens", Setting(THINKING_ANSWER_TOKENS, why))
 
 
 def _without_thinking(catalog: Catalog, recipe: Recipe, stage: str, completion: int) -> None:

@@ -28,6 +28,7 @@ from atlas_cli.recipes.launchers import (
 )
 from atlas_cli.recipes.registry import RecipeFile, Rendered, TrainerFormat, register
 from atlas_cli.recipes.settings import (
+    ANSWER_TOKENS,
     API_CLIENT_WRITTEN_FOR,
     EVAL_ROWS,
     FLASH_ATTENTION,
@@ -376,12 +377,14 @@ def _local_common(recipe: Recipe, is_rag: bool) -> tuple[str, str]:
         + (', device_map="auto"' if spread or quantization else "")
         + (f", model_kwargs={{{model_kwargs}}}" if loading else "")
     )
+    room = recipe.value("max_new_tokens") if recipe.has("max_new_tokens") else ANSWER_TOKENS
     common = prompting.COMMON.substitute(
         model_option=_model_option(recipe),
         options=prompting.RAG_OPTIONS + prompting.EMBEDDING_OPTIONS if is_rag else prompting.ICL_OPTIONS,
         imports=prompting.EMBEDDING_IMPORTS if is_rag else "",
         third_party=_prompting_imports(is_rag, bool(quantization), dtype is not None),
         context_tokens=literal(context),
+        max_new_tokens=literal(room),
         quantization=quantization,
         load_arguments=arguments,
     )

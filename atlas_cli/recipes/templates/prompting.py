@@ -20,9 +20,13 @@ import json$imports
 from pathlib import Path
 from typing import Any
 $third_party
-# Room left for the answer: an example value, not tuned. A reasoning model (Qwen3's thinking
-# mode) spends it on its reasoning too: raise it (--max-new-tokens) if answers come back cut short.
-MAX_NEW_TOKENS = 256
+# Room left for the answer: an example value, not tuned. A model that reasons spends it on its
+# thoughts first (a hybrid one, Qwen3's first releases, is asked not to: enable_thinking=False):
+# raise it (--max-new-tokens) if answers come back cut short.
+MAX_NEW_TOKENS = $max_new_tokens
+# Chat-template switches: a hybrid reasoning model answers without thinking; templates without
+# the variable ignore it.
+CHAT_TEMPLATE_KWARGS = {"enable_thinking": False}
 CONTEXT_TOKENS = $context_tokens$quantization
 
 
@@ -67,16 +71,20 @@ def as_chat(generator: Any, prompt: str) -> Any:
 
 
 def generate(generator: Any, prompt: str, max_new_tokens: int) -> str:
-    """The one call to a model."""
-    output = generator(as_chat(generator, prompt), max_new_tokens=max_new_tokens, return_full_text=False)
-    return str(output[0]["generated_text"]).strip()
+    """The one call to a model; a reasoning model's answer is what follows its thoughts."""
+    chat = as_chat(generator, prompt)
+    switches = {} if isinstance(chat, str) else {"tokenizer_encode_kwargs": CHAT_TEMPLATE_KWARGS}
+    output = generator(chat, max_new_tokens=max_new_tokens, return_full_text=False, **switches)
+    return str(output[0]["generated_text"]).split("</think>")[-1].strip()
 
 
 def token_count(generator: Any, text: str) -> int:
     """Tokens the prompt takes as the model reads it: with its chat template, when it has one."""
     tokenizer, chat = generator.tokenizer, as_chat(generator, text)
     if not isinstance(chat, str):
-        text = tokenizer.apply_chat_template(chat, add_generation_prompt=True, tokenize=False)
+        text = tokenizer.apply_chat_template(
+            chat, add_generation_prompt=True, tokenize=False, **CHAT_TEMPLATE_KWARGS
+        )
         return len(tokenizer(text, add_special_tokens=False)["input_ids"])
     return len(tokenizer(text)["input_ids"])
 ''')
