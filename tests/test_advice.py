@@ -611,6 +611,20 @@ def test_a_large_model_fine_tuned_on_a_few_hundred_labels_is_told_so(
     assert ("few-labels-fine-tuning-a-large-model" in lora.rules) is said
 
 
+@pytest.mark.parametrize("gpu", ["rtx-4060", "t4", "rtx-4090", "h100"])
+def test_a_few_hundred_labels_rank_the_embedding_classifier_first_on_any_gpu(
+    engine: Engine, gpu: str
+) -> None:
+    """A newcomer's review: 300 labelled emails on an 8 GB RTX 4060 ranked 7B QLoRA first, its
+    small-GPU rules outweighing the embedding classifier that its own warning says to try first;
+    fine-tuning still ranks above few-shot prompting."""
+    rec = recommend(engine, gpu=gpu, goal="classify", data_kind="labeled", examples="300")
+    methods = [p.method for p in rec.plans]
+    assert methods[0] == "embeddings-classifier", methods
+    trained = next(m for m in methods if m in ("lora", "qlora"))
+    assert methods.index(trained) < methods.index("icl")
+
+
 def test_the_quantization_config_offered_computes_in_what_the_gpu_has(engine: Engine) -> None:
     """On a T4 the caveat said bf16 compute fails there, and Next steps offered
     bnb_4bit_compute_dtype=torch.bfloat16 to paste right below it."""

@@ -362,11 +362,35 @@ def test_refused_guess_is_asked_again(catalog: Catalog) -> None:
     assert answers["gpu"] == "rtx-4090"
 
 
-@pytest.mark.parametrize("unknown", ["I don't know", "dont know", "idk", "Not sure.", "I DON’T KNOW"])
+@pytest.mark.parametrize(
+    "unknown",
+    # a newcomer's review, the fifty-sixth round: the longer ones were read as names
+    [
+        "I don't know",
+        "dont know",
+        "idk",
+        "Not sure.",
+        "I DON’T KNOW",
+        "I don't know which",
+        "whatever you think",
+    ],
+)
 def test_i_dont_know_takes_the_default_and_says_so(catalog: Catalog, unknown: str) -> None:
     answers, terminal = interview(catalog, ["", "a100", "", "7b", unknown] + [""] * 12)
     assert answers["goal"] == "adapt"
     assert "  → adapt, the default." in terminal.said
+
+
+@pytest.mark.parametrize("said", ["spam filter", "фильтр спама", "classify emails as spam or not"])
+def test_a_spam_filter_is_a_classifier(said: str) -> None:
+    assert pick_choice(FIELDS_BY_NAME["goal"], said) == "classify"
+
+
+def test_a_model_left_to_ft_atlas_is_not_set(catalog: Catalog) -> None:
+    """A newcomer's review: "I don't know which model" was refused as an unknown model."""
+    for said in ("I don't know which model", "не знаю, какую модель"):
+        answers, terminal = interview(catalog, ["", "a100", "", said] + [""] * 12)
+        assert "model" not in answers and "model_size" not in answers, said
 
 
 def test_i_dont_know_without_a_default_leaves_it_unset_and_says_what_follows(catalog: Catalog) -> None:
@@ -1278,7 +1302,9 @@ def test_a_prefilled_name_that_resolves_to_nothing_fails_before_the_first_questi
         ("reward answers", "reward-function"),
         ("documents with answers", "text"),
         ("документы с ответами", "text"),
-        # a newcomer's review, the fifty-sixth round: all four were refused
+        # a newcomer's review, the fifty-sixth round: all of these were refused
+        ("questions with answers", "demonstrations"),
+        ("300 emails labelled spam / not spam", "labeled"),
         ("question and answer pairs", "demonstrations"),
         ("FAQ", "demonstrations"),
         ("300 emails labelled spam or not", "labeled"),

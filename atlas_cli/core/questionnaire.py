@@ -58,6 +58,7 @@ from atlas_cli.kb.catalog import (
 from atlas_cli.kb.records import Gpu
 from atlas_cli.kb.vocabulary import (
     BACK_WORDS,
+    DONT_KNOW_OPENINGS,
     DONT_KNOW_WORDS,
     HELP_WORDS,
     IMAGE_STEMS,
@@ -337,7 +338,7 @@ class Interview:
                 return False
             saved = dict(self.answers), list(self.unset)
             try:
-                if not text or word in DONT_KNOW_WORDS:
+                if not text or word in DONT_KNOW_WORDS or word.startswith(DONT_KNOW_OPENINGS):
                     self._take_default(spec, default, typed=bool(text))
                 else:
                     with answers_in_russian(language() == "ru"):
@@ -1034,15 +1035,16 @@ _NOT_WORD = re.compile(r"[^\w&]+")
 # An answer that denies something ("no labeled data", "tickets without labels") is not read for
 # the choice it names: it would be taken as the very thing it denies.
 _NEGATIONS = frozenset({"no", "not", "without", "non", "none", "нет", "без", "не"})
-# "Or not" states the labels' two values ("emails labelled spam or not"), not that none are there.
-_LABELS_OR_NOT = re.compile(r" (?:or|или) (?:not|no|нет|не) ")
+# "Or not" and "X / not X" state the labels' two values ("emails labelled spam or not", "spam /
+# not spam"), not that none are there.
+_LABELS_OR_NOT = re.compile(r" (?:or|или) (?:not|no|нет|не) | (\w+) (?:(?:or|или) )?(?:not|non|не) \1 ")
 
 
 def _named_within(names: dict[str, str], key: str) -> set[str]:
     """The choices an answer in words names ("a customer support chatbot": chat), by their names
     found as whole words (a name within a longer one found, "q&a" in "q&a pairs", does not
     count); none when the answer denies something."""
-    words = _LABELS_OR_NOT.sub(" ", " " + _NOT_WORD.sub(" ", key) + " ")
+    words = _LABELS_OR_NOT.sub(r" \1 ", " " + _NOT_WORD.sub(" ", key) + " ")
     if _NEGATIONS & set(words.split()):
         return set()
     found = [name for name in names if f" {name} " in words]

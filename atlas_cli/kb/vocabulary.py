@@ -372,6 +372,8 @@ GOALS: Final = (
         (
             *("classification", "classifier", "labels", "sentiment", "tagging", "categories", "categorize"),
             *("categorise", "route", "routing", "triage", "категории", "категориям"),
+            # A filter keeps or drops by a label (a newcomer's review: "spam filter" was refused).
+            *("spam filter", "filter spam", "spam detection", "фильтр спама", "спам фильтр"),
             *("тональность", "тональности", "по отделам", "распределять", "сортировать", "сортировка"),
         ),
         # A classifier said with what it reads: "classify long legal documents" labels documents,
@@ -476,6 +478,8 @@ DATA_KINDS: Final = (
             "question answer pairs",
             "question and answer pairs",
             "question and answer",
+            "questions with answers",
+            "questions with their answers",
             "questions and answers",
             # An FAQ is its questions with their answers (a newcomer's review: "FAQ" was refused).
             "faq",
@@ -634,6 +638,12 @@ NO_WORDS: Final = frozenset({"false", "no", "n", "0", "off", "нет", "н"})
 DONT_KNOW_WORDS: Final = frozenset(
     {"idk", "dontknow", "idontknow", "notsure", "unknown", "noidea", "unsure", "dunno", "default", "skip"}
     | {"незнаю", "неуверен", "неуверена", "понятиянеимею", "хз", "поумолчанию", "пропустить", "неизвестно"}
+)
+# ... and said at the start of a longer answer ("I don't know which model", "не знаю, какую
+# модель"), or left to ft-atlas ("whatever you recommend"): a newcomer's review.
+DONT_KNOW_OPENINGS: Final = (
+    *("idontknow", "dontknow", "notsure", "noidea", "whateveryou", "youchoose", "youdecide", "youpick"),
+    *("незнаю", "безпонятия", "понятиянеимею", "навашвыбор", "решайте", "выберите"),
 )
 HELP_WORDS: Final = frozenset({"?", "help", "помощь", "справка"})
 # Words that say a goal or the data are images (ask says that only text training is planned):
