@@ -54,7 +54,7 @@ def test_figures_are_given_with_their_sources(catalog: Catalog) -> None:
     ("change", "message"),
     [
         ({"memory_bandwidth_gbs": 900}, "sources.bandwidth"),
-        ({"reported_memory_mib": 24000}, "sources.reported_memory"),
+        ({"reported_memory_mib": 16000}, "sources.reported_memory"),
         ({"tflops_bf16": 71, "tflops_basis": "vendor"}, "sources.tflops"),
         ({"interconnect": {"kind": "nvlink", "gbs": 600}}, "sources.interconnect"),
         ({"interconnect": {"kind": "nvlink", "host_gbs": 300}}, "sources.host_link"),
@@ -71,6 +71,11 @@ def test_figures_are_given_with_their_sources(catalog: Catalog) -> None:
                 "sources": {"tflops": "a datasheet", "tflops_measured": "a benchmark"},
             },
             "at most 1.5x of it",
+        ),
+        # an attacker's review: 100,000,000 MiB on a 16 GiB card fitted 70B full fine-tuning
+        (
+            {"reported_memory_mib": 100_000_000, "sources": {"reported_memory": "nvidia-smi"}},
+            "at most memory_gib in MiB",
         ),
     ],
 )

@@ -818,6 +818,14 @@ class Gpu(GpuBehaviour, Strict):
         return self
 
     @model_validator(mode="after")
+    def _reported_within_advertised(self) -> "Gpu":
+        """A driver reports what a program can use, never more than the card has: an attacker's
+        review gave an RTX 4090 100,000,000 MiB, and 70B full fine-tuning fitted on it."""
+        if self.reported_memory_mib is not None and self.reported_memory_mib > self.memory_gib * 1024:
+            raise ValueError("reported_memory_mib: at most memory_gib in MiB (memory_gib x 1024)")
+        return self
+
+    @model_validator(mode="after")
     def _figures_are_sourced(self) -> "Gpu":
         figures = dict(GPU_FIGURES)
         link = self.interconnect
