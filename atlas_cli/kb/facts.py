@@ -439,8 +439,9 @@ FACTS: Final[tuple[FactSpec, ...]] = (
     FactSpec(
         "plan.gpus",
         "number",
-        "GPUs the candidate uses: with --priority cost, the fewest of yours it fits on within any time or "
-        "budget limit (null: no local GPU).",
+        "GPUs the candidate uses: the fastest count of yours (fewer where all would take within 5 % as "
+        "long); with --priority cost the cheapest, the fastest of the counts within 5 % of its cost; "
+        "within any time or budget limit (null: no local GPU).",
         "gpus",
         per_plan=True,
     ),
