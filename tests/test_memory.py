@@ -2500,6 +2500,11 @@ def test_when_vllm_is_what_does_not_fit_dropping_it_is_named(run: Runner) -> Non
     plain = ok(run("recommend", *args, "--json")).json()["recommendations"]
     qlora = next(p for p in plain if p["method"] == "qlora")
     assert qlora["fit"] == "yes" and f"({qlora['memory_gb']:g} GB)" in note
+    # ... also where a plan's own change fits these GPUs (an expert's review: a 70B on 8 H100s was
+    # told partial fine-tuning with an 8-bit optimizer)
+    large = ("--gpu", "h100-80gb", "--gpus", "8", "--model", "llama-3.3-70b", *args[6:10], "--vllm", "--json")
+    notes = ok(run("recommend", *large)).json()["notes"]
+    assert any(n.startswith("No training plan fits these GPUs. To train: QLoRA with sampling") for n in notes)
 
 
 def test_a_moe_qlora_that_does_not_fit_is_told_to_quantize_its_experts(run: Runner) -> None:

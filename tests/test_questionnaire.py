@@ -389,7 +389,7 @@ def test_a_spam_filter_is_a_classifier(said: str) -> None:
 def test_a_model_left_to_ft_atlas_is_not_set(catalog: Catalog) -> None:
     """A newcomer's review: "I don't know which model" was refused as an unknown model."""
     for said in ("I don't know which model", "не знаю, какую модель"):
-        answers, terminal = interview(catalog, ["", "a100", "", said] + [""] * 12)
+        answers, _ = interview(catalog, ["", "a100", "", said] + [""] * 12)
         assert "model" not in answers and "model_size" not in answers, said
 
 
