@@ -1499,6 +1499,11 @@ def test_qwen3_is_warned_past_its_native_32k_positions(run: Runner) -> None:
     args = ("--gpu", "h100", "--goal", "chat", "--data-kind", "demonstrations", "--seq-len", "38k")
     said = " ".join(ok(run("recommend", "--model", "qwen3-8b", *args)).stdout.split())
     assert "longer than the 32768 positions Qwen3 8B was trained with" in said
+    # ... and told that its card extends them by YaRN, which the recipe sets (an expert's review:
+    # it was told to set RoPE scaling the recipe writes itself); past that length, so too
+    assert "extends them to 131072 by YaRN RoPE scaling, which the Python recipe sets" in said
+    further = " ".join(ok(run("recommend", "--model", "qwen3-8b", *args[:-1], "200k")).stdout.split())
+    assert "past 131072, expect weaker long-range quality" in further
     hub = Path(__file__).parent / "fixtures" / "configs" / "Qwen--Qwen3-8B.json"
     read = ok(run("model", str(hub), "--json")).json()
     assert read["context_length"] == 32768

@@ -24,6 +24,18 @@ def positions_note(seq_len: int | None, info: ModelInfo) -> str | None:
     context = info.context_length
     if not (context and seq_len and seq_len > context):
         return None
+    yarn = info.spec.yarn_context if info.spec is not None else None
+    if yarn:  # an expert's review: the recipe sets it, and the note said "others need it set"
+        return t(
+            "--seq-len {seq_len} is longer than the {context} positions {model} was trained with; its "
+            "model card extends them to {yarn} by YaRN RoPE scaling, which the Python recipe sets (the "
+            "YAML recipes say how){past}.",
+            seq_len=seq_len,
+            context=context,
+            model=info.label,
+            yarn=yarn,
+            past=t(": past {yarn}, expect weaker long-range quality", yarn=yarn) if seq_len > yarn else "",
+        )
     return t(
         "--seq-len {seq_len} is longer than the {context} positions {model} was trained with: "
         "a model with learned positions (BERT, GPT-2) fails on longer inputs, others need their "
