@@ -5371,3 +5371,14 @@ def test_a_local_prompting_script_leaves_a_reasoning_model_room_to_answer() -> N
         rec = recommend(gpu="h100", model=model, goal="knowledge", data_kind="text", examples="20k")
         text = render_recipe(CATALOG, rec, rank_of(rec, "rag"), "python")
         assert room in text and 'CHAT_TEMPLATE_KWARGS = {"enable_thinking": False}' in text, model
+
+
+def test_a_few_shot_script_says_how_to_pick_examples_per_query_without_a_plan_not_shown() -> None:
+    """A newcomer's review: an API-only user's few-shot script pointed to 'the RAG plan's recipe'
+    for retrieving examples per query, a plan left out of their list (demonstrations are no
+    documents)."""
+    rec = recommend(model_access="api", goal="chat", data_kind="demonstrations", examples="2k")
+    assert "rag" not in [p.method for p in rec.plans]
+    text = " ".join(render_recipe(CATALOG, rec, rank_of(rec, "icl"), "python").split())
+    assert "put the most typical first" in text and "RAG plan" not in text
+    assert "take the nearest to the query's embedding" in text

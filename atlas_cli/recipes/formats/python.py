@@ -301,8 +301,9 @@ def _icl_intro(recipe: Recipe, main: str) -> tuple[str, str]:
             t(
                 "Of your {examples} examples about {fit} fit (at ~{tokens} tokens each), the first in "
                 "the file, the same for every query: put the most typical first. To show each query "
-                "the examples most like it, retrieve them per query (the RAG plan's recipe indexes "
-                "documents so); this script does not.",
+                "the examples most like it, retrieve them per query (embed each example once and take "
+                "the nearest to the query's embedding, as retrieval does with passages); this script "
+                "does not.",
                 examples=grouped(examples),
                 fit=fit,
                 tokens=recipe.inputs.tokens(),
