@@ -4018,6 +4018,12 @@ def test_mlx_splits_the_data_into_the_files_it_reads(tmp_path: Path) -> None:
     }
     assert (len(split["train"]), len(split["valid"])) == (1900, 100)
     assert sorted(split["train"] + split["valid"]) == sorted(rows)
+    # Run again, it refuses to write over the split it made (or the user's own files).
+    again = subprocess.run(
+        [sys.executable, *shlex.split(command)[1:]], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert again.returncode != 0 and "FileExistsError" in again.stderr
+    assert (tmp_path / "data" / "train.jsonl").read_text(encoding="utf-8").splitlines() == split["train"]
 
 
 def test_mlx_joins_a_llama_3_base_models_rows_into_text(tmp_path: Path) -> None:

@@ -290,8 +290,9 @@ def _joined(recipe: Recipe, stage: str) -> bool:
 def _split_command(source: str, held: int, joined: bool = False) -> str:
     """Python that writes data/train.jsonl and data/valid.jsonl from `source`, `held` rows held out
     (seeded): mlx-lm reads a directory of them and holds nothing out itself; `joined`, each
-    prompt/completion row as one {"text": prompt + completion}."""
-    valid = f"(d / 'valid.jsonl').write_text(''.join(rows[:{held}]), encoding='utf-8'); " if held else ""
+    prompt/completion row as one {"text": prompt + completion}. Opened with 'x', so that a file
+    already there is never overwritten (FileExistsError names it)."""
+    valid = f"(d / 'valid.jsonl').open('x', encoding='utf-8').write(''.join(rows[:{held}])); " if held else ""
     row = (
         "json.dumps({'text': (j := json.loads(r))['prompt'] + j['completion']}) + '\\n'"
         if joined
@@ -302,7 +303,7 @@ def _split_command(source: str, held: int, joined: bool = False) -> str:
         f'python -c "import {modules}; '
         f"rows = [{row} for r in open('{source}', encoding='utf-8') if r.strip()]; "
         "random.Random(0).shuffle(rows); d = pathlib.Path('data'); d.mkdir(exist_ok=True); "
-        f"{valid}(d / 'train.jsonl').write_text(''.join(rows[{held}:]), encoding='utf-8')\""
+        f"{valid}(d / 'train.jsonl').open('x', encoding='utf-8').write(''.join(rows[{held}:]))\""
     )
 
 
