@@ -1390,6 +1390,7 @@ def test_a_recipe_on_several_gpus_is_written_to_a_directory(run: Runner, tmp_pat
         ("explain", "ft-atlas show ID"),
         ("list", "ft-atlas methods"),
         ("batch", "ft-atlas recommend --batch FILE"),
+        ("help", "ft-atlas --help"),  # a newcomer's review, the fifty-sixth round
     ],
 )
 def test_a_command_people_try_points_to_the_one_that_does_it(run: Runner, typed: str, pointer: str) -> None:

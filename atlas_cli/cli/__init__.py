@@ -62,6 +62,10 @@ COMMAND_HINTS = {
     "info": N_("`ft-atlas show ID` prints a method's card; `ft-atlas model ID` a model's shape"),
     "list": N_("`ft-atlas methods`, `ft-atlas models` and `ft-atlas gpus` list what ft-atlas knows"),
     "batch": N_("`ft-atlas recommend --batch FILE` answers a JSONL file of profiles, a JSON line each"),
+    "help": N_(
+        "`ft-atlas --help` lists the commands and `ft-atlas COMMAND --help` explains one; `ft-atlas ask` "
+        "asks a few questions and recommends a plan"
+    ),
 }
 
 
