@@ -5388,3 +5388,16 @@ def test_a_few_shot_script_says_how_to_pick_examples_per_query_without_a_plan_no
     text = " ".join(render_recipe(CATALOG, rec, rank_of(rec, "icl"), "python").split())
     assert "put the most typical first" in text and "RAG plan" not in text
     assert "take the nearest to the query's embedding" in text
+
+
+def test_llama_4_s_preference_stages_are_not_written_for_axolotl_s_trl(run: Runner) -> None:
+    """A diff review: axolotl's rl: stages run trl 1.9, whose DPO asks Llama 4 for the aux_loss its
+    config declares and its model never returns (AttributeError at step 1); the Python recipe
+    turns TRL's loss off instead. Families whose configs declare no coefficient keep no setting."""
+    args = ("--gpu", "h100", "--gpus", "8", "--model", "llama-4-scout", "--goal", "align")
+    args += ("--data-kind", "preferences", "--examples", "5k", "--out", "-")
+    refused = run("recipe", *args, "--trainer", "axolotl")
+    assert refused.exit_code == 2 and "read outputs.aux_loss, which it never returns" in refused.stderr
+    assert "'router_aux_loss_coef': 0.0" in ok(run("recipe", *args, "--trainer", "python")).stdout
+    gemma = ok(run("recipe", *args[:5], "gemma-4-26b-a4b-it", *args[6:], "--trainer", "python")).stdout
+    assert "no_router_aux_loss" not in gemma

@@ -728,17 +728,7 @@ def test_llama_4_trains_with_trl_s_fused_lm_head(data: dict[str, str], tmp_path:
     whose base_model_prefix names the checkpoint's `language_model` while its text model sits at
     `model`, so TRL's fused LM head ran the whole model and failed at step 1
     ('MoeCausalLMOutputWithPast' object has no attribute 'last_hidden_state')."""
-    tokenizer = tiny_tokenizer()
-    tokenizer.save_pretrained(tmp_path / "model")
-    text = {"vocab_size": len(tokenizer), "hidden_size": 32, "intermediate_size": 64, "head_dim": 8}
-    text |= {"intermediate_size_mlp": 64, "num_hidden_layers": 2, "num_attention_heads": 4}
-    text |= {"num_key_value_heads": 2, "num_local_experts": 2, "pad_token_id": tokenizer.pad_token_id}
-    vision = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2}
-    vision |= {"image_size": 28, "patch_size": 14, "vision_output_dim": 32, "projector_input_dim": 32}
-    vision |= {"projector_output_dim": 32}
-    torch.manual_seed(0)
-    config = Llama4Config(text_config=text, vision_config=vision)
-    Llama4ForConditionalGeneration(config).save_pretrained(tmp_path / "model")
+    _save_tiny_llama_4(tmp_path / "model")
     _, _, out = _vision_language_lora(data, tmp_path, "llama-4-scout")
     # Trained inside the class it is served as, its vision tower left alone: the adapter loads onto
     # that class with its weights (an expert's review: trained as Llama4ForCausalLM, it loaded
@@ -751,6 +741,40 @@ def test_llama_4_trains_with_trl_s_fused_lm_head(data: dict[str, str], tmp_path:
         Llama4ForConditionalGeneration.from_pretrained(tmp_path / "model"), out / "sft"
     )
     assert any(p.abs().sum() > 0 for n, p in served.named_parameters() if "lora_B" in n)
+
+
+@pytest.mark.parametrize(("kind", "objective"), [("preferences", "dpo"), ("reward-function", "rloo")])
+def test_llama_4_trains_its_weights_against_a_reference(
+    data: dict[str, str], tmp_path: Path, kind: str, objective: str
+) -> None:
+    """A diff review: TRL loads RLOO's reference itself, without the text model the fused LM head
+    runs, and failed at step 1 on Llama 4; full-weight DPO's is the script's own."""
+    _save_tiny_llama_4(tmp_path / "model")
+    rec = recommend(gpu="h200", model="llama-4-scout", data_kind=kind, examples="5k", priority="quality")
+    rank = rank_of(rec, "full-ft", ("grpo",) if objective == "rloo" else (objective,))
+    plans = list(rec.plans)
+    plans[rank - 1] = plans[rank - 1]._replace(pipeline=(objective,))  # RLOO: no rule ranks it here
+    recipe = load_recipe(Case(f"llama-4-{objective}", rec._replace(plans=tuple(plans)), rank), tmp_path)
+    out = tmp_path / "out"
+    args = ["--model", str(tmp_path / "model"), "--output-dir", str(out)]
+    for stage, option in recipe["DATASET_OPTION"].items():
+        args += ["--" + option.replace("_", "-"), data[STAGE_DATA[stage]]]
+    recipe["main"]([*args, *SMOKE, "--grad-accum", "1", "--precision", "fp32"])
+    assert math.isfinite(json.loads((out / objective / "train_results.json").read_text())["train_loss"])
+
+
+def _save_tiny_llama_4(root: Path) -> None:
+    """A 2-layer Llama 4 of 2 experts with a 1-layer vision tower, saved as the Hub's class."""
+    tokenizer = tiny_tokenizer()
+    tokenizer.save_pretrained(root)
+    text = {"vocab_size": len(tokenizer), "hidden_size": 32, "intermediate_size": 64, "head_dim": 8}
+    text |= {"intermediate_size_mlp": 64, "num_hidden_layers": 2, "num_attention_heads": 4}
+    text |= {"num_key_value_heads": 2, "num_local_experts": 2, "pad_token_id": tokenizer.pad_token_id}
+    vision = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2}
+    vision |= {"image_size": 28, "patch_size": 14, "vision_output_dim": 32, "projector_input_dim": 32}
+    vision |= {"projector_output_dim": 32}
+    torch.manual_seed(0)
+    Llama4ForConditionalGeneration(Llama4Config(text_config=text, vision_config=vision)).save_pretrained(root)
 
 
 def _vision_language_lora(

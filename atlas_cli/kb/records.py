@@ -1434,6 +1434,7 @@ class ModelFamily(Record):
         ("hybrid_thinking", "hybrid_thinking"),
         ("router_aux_loss", "router_aux_loss"),
         ("liger_kernel", "liger_kernel"),
+        ("router_logits_without_loss", "router_logits_without_loss"),
         ("unsloth_fast_lora", "unsloth_fast_lora"),
         ("fsdp_qlora_layer", "fsdp_qlora_layer"),
         ("training_token_types", "training_token_types"),
@@ -1444,6 +1445,7 @@ class ModelFamily(Record):
     hybrid_thinking: bool
     router_aux_loss: bool
     liger_kernel: bool
+    router_logits_without_loss: bool
     unsloth_fast_lora: bool
     fsdp_qlora_layer: str | None
     training_token_types: Literal["token_type_ids", "mm_token_type_ids"] | None
@@ -1457,6 +1459,7 @@ class ModelFamily(Record):
         hybrid_thinking: bool = False,
         router_aux_loss: bool = False,
         liger_kernel: bool = False,
+        router_logits_without_loss: bool = False,
         unsloth_fast_lora: bool = False,
         fsdp_qlora_layer: str | None = None,
         training_token_types: Literal["token_type_ids", "mm_token_type_ids"] | None = None,
@@ -1471,6 +1474,7 @@ class ModelFamily(Record):
                 "hybrid_thinking": hybrid_thinking,
                 "router_aux_loss": router_aux_loss,
                 "liger_kernel": liger_kernel,
+                "router_logits_without_loss": router_logits_without_loss,
                 "unsloth_fast_lora": unsloth_fast_lora,
                 "fsdp_qlora_layer": fsdp_qlora_layer,
                 "training_token_types": training_token_types,
@@ -2323,6 +2327,7 @@ _KEYS_ModelFamily = frozenset(
         "hybrid_thinking",
         "router_aux_loss",
         "liger_kernel",
+        "router_logits_without_loss",
         "unsloth_fast_lora",
         "fsdp_qlora_layer",
         "training_token_types",

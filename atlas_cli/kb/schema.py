@@ -1183,6 +1183,12 @@ class ModelFamily(Strict):
         "causal language model with Liger Kernel's fused linear cross-entropy: a YAML recipe may "
         "train it without the whole logits",
     )
+    router_logits_without_loss: bool = Field(
+        default=False,
+        description="its config declares output_router_logits and a router_aux_loss_coef, but its "
+        "model returns no aux_loss: TRL's trainers, which add a load-balancing loss from the config, "
+        "fail on it (recipes turn TRL's off, or name a trainer that can)",
+    )
     unsloth_fast_lora: bool = Field(
         default=False,
         description="Unsloth's FastLanguageModel patches its LoRA and QLoRA layers with its fused "

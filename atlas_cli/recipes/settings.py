@@ -245,6 +245,9 @@ class Recipe:
     # The decoder layer FSDP wraps where the trainer loads the plan's 4-bit base shard by shard, as
     # the plan was ranked (TrainerFormat.loads_quantized_shards, families.yaml fsdp_qlora_layer).
     fsdp_qlora_layer: str | None = None
+    # Its model returns no load-balancing loss its config asks TRL to add (families.yaml
+    # router_logits_without_loss): Llama 4.
+    router_logits_without_loss: bool = False
     # LoRA adapts a mixture of experts' routed experts whatever --lora-experts says: the trainer
     # does by default (mlx-lm's LoRASwitchLinear), and the recipe's estimate counts them.
     lora_experts: bool = False
@@ -516,6 +519,7 @@ def resolve(catalog: Catalog, rec: Recommendation, rank: int) -> Recipe:
         ),
         dropping_stages=frozenset(s for s in plan.pipeline if catalog.objectives[s].training.drops_long),
         notes=notes,
+        router_logits_without_loss=model is not None and _router_logits_without_loss(catalog, model),
         endpoint=catalog.chat_endpoint(str(model_id)) if isinstance(model_id, str) else None,
         endpoints=catalog.chat_endpoints,
     )
@@ -1259,29 +1263,33 @@ DEFAULT_ROUTER_AUX_LOSS = 0.001
 # TRL 1.16's trainers add Mixtral's load-balancing loss to any mixture of experts whose config
 # has output_router_logits and a router_aux_loss_coef (SFTConfig router_aux_loss_coef: "the value
 # declared by the model config is used"), reading the expert count as `num_experts`.
-NO_ROUTER_AUX_LOSS = (
-    "{family}'s model adds no load-balancing loss of its own (data/families.yaml router_aux_loss); "
-    "TRL 1.16's trainers would add Mixtral's from its config's router_aux_loss_coef, reading "
-    "config.num_experts, which Llama 4's config does not have (AttributeError at the first step): "
-    "router_aux_loss_coef=0.0 trains the model's own loss"
+NO_ROUTER_AUX_LOSS = N_(
+    "{family}'s config declares a router_aux_loss_coef, but its model returns no load-balancing loss "
+    "(data/families.yaml router_logits_without_loss): TRL 1.16's trainers would add Mixtral's, "
+    "reading a config.num_experts this config lacks (AttributeError at the first step); 0.0 trains "
+    "without one, as the model itself does"
 )
+
+
+def _router_logits_without_loss(catalog: Catalog, model: LlmModel) -> bool:
+    family = catalog.model_families.get(model.family)
+    return family is not None and family.router_logits_without_loss
 
 
 def _router_balance(catalog: Catalog, recipe: Recipe, trl: bool) -> None:
     """Training a mixture of experts' routers keeps their load-balancing loss on: the families
     whose model adds it only with output_router_logits, which their checkpoints ship false (data/
     families.yaml router_aux_loss), would otherwise let the routers collapse onto a few experts.
-    Under TRL's trainers (`trl`), a family whose model adds none trains without one."""
+    Under TRL's trainers (`trl`), a family whose model returns none while its config declares one
+    trains without it."""
     model = recipe.model
     # A sequence classifier's model adds no such loss, whatever its config says.
     if model is None or model.moe is None or recipe.classifier:
         return
+    if recipe.router_logits_without_loss and trl:
+        recipe.set("no_router_aux_loss", Setting(True, t(NO_ROUTER_AUX_LOSS, family=model.family)))
     family = catalog.model_families.get(model.family)
-    if family is None or not family.router_aux_loss:
-        if trl:
-            recipe.set("no_router_aux_loss", Setting(True, NO_ROUTER_AUX_LOSS.format(family=model.family)))
-        return
-    if recipe.memory_model not in ROUTER_TRAINING:
+    if family is None or not family.router_aux_loss or recipe.memory_model not in ROUTER_TRAINING:
         return
     coefficient = model.moe.router_aux_loss_coef
     where = "the checkpoint's router_aux_loss_coef"

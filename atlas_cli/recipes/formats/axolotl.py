@@ -109,6 +109,14 @@ def gap(recipe: Recipe) -> str | None:
         )
     if "rloo" in recipe.stages:
         return t("axolotl's rl: options are dpo, ipo, orpo, kto, simpo, grpo, gdpo and ebft, not RLOO")
+    trl_stages = [stage for stage in recipe.stages if stage not in ("sft", "continued-pretraining")]
+    if recipe.router_logits_without_loss and trl_stages:
+        return t(
+            "axolotl's rl: stages run trl 1.9's trainers, which ask {family}'s model for the "
+            "load-balancing loss its config declares and read outputs.aux_loss, which it never returns "
+            "(AttributeError at the first step); use --trainer python, which turns that loss off",
+            family=recipe.model.family if recipe.model is not None else "",
+        )
     if recipe.sequence_parallel > 1:
         return t(
             "the plan fits only with each sequence split over {parts} GPUs; axolotl's "

@@ -199,14 +199,22 @@ def load_language_model(path: str, **kwargs: Any) -> PreTrainedModel:
     takes hidden states. The text model is the module below the LM heads; it is set without being
     registered twice, so state_dict, PEFT's module names and what is saved stay as they are."""
     model = language_model_class(path).from_pretrained(path, **kwargs)
-    if model.base_model is not model or not model.base_model_prefix:
-        return model
+    expose_text_model(model)
+    return model
+
+
+def expose_text_model(model: Any) -> None:
+    """Where `model.base_model` is the model itself, set the name its base_model_prefix gives to
+    the text model below its LM heads (load_language_model); TRL's own reference copies (RLOO,
+    GRPO with a KL term) need it too, on the module under accelerate's wrapper."""
+    model = getattr(model, "module", model)
+    if not isinstance(model, PreTrainedModel) or model.base_model is not model or not model.base_model_prefix:
+        return
     text_model = model
     while text_model is not None and text_model.get_output_embeddings() is not None:
         text_model = getattr(text_model, "language_model", None) or getattr(text_model, "model", None)
-    if isinstance(text_model, torch.nn.Module):
+    if isinstance(text_model, torch.nn.Module) and text_model is not model:
         object.__setattr__(model, model.base_model_prefix, text_model)
-    return model
 '''
 
 LOAD_DTYPE = '''
@@ -698,7 +706,8 @@ def run_stage(
         callbacks=callbacks(),
         **extras,
     )
-    trainable_in_fp32(trainer.model, args, config)  # a reward model's task head, copied by PEFT$report_cut
+    trainable_in_fp32(trainer.model, args, config)  # a reward model's task head, copied by PEFT
+    expose_text_model(getattr(trainer, "ref_model", None))  # a reference TRL loaded itself$report_cut
     return finish(trainer, stage)
 
 
