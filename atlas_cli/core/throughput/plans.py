@@ -9,7 +9,7 @@ from typing import NamedTuple
 from atlas_cli.core.estimates import Estimate
 from atlas_cli.core.memory.search import Estimator, estimator
 from atlas_cli.core.profile import Profile
-from atlas_cli.core.throughput.step import Device, Step, Work, efficiency
+from atlas_cli.core.throughput.step import Device, Step, Work, efficiency, timed_stack
 from atlas_cli.core.throughput.timing import (
     PlanCost,
     PlanTime,
@@ -296,7 +296,7 @@ def _staged_time(
         workload = workloads[objective.id]
         trained = stage if batch_given else _trained(stage, (objective,), device, {objective.id: workload})
         stages.append(stage_time(work_of(trained), device, workload, objective))
-    return PlanTime.of(tuple(stages), e.settings.all_gpus, device, e.settings.stack)
+    return PlanTime.of(tuple(stages), e.settings.all_gpus, device, timed_stack(work_of(e)))
 
 
 def fastest_batch(

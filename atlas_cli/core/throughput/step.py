@@ -713,9 +713,9 @@ def decode_seconds(work: Work, device: Device, sequences: float, prompt: float, 
     # at the dense rate.
     fp32_tflops = device.fp32_tflops if precision == "fp32" else None
     if fp32_tflops is not None:
-        sustained = fp32_tflops * 1e12 * STACK_EFFICIENCY[s.stack]
+        sustained = fp32_tflops * 1e12 * STACK_EFFICIENCY[timed_stack(work)]
     else:
-        sustained = device.tflops * 1e12 * efficiency(s.stack, device)
+        sustained = device.tflops * 1e12 * efficiency(timed_stack(work), device)
     # vLLM routes tokens in its own fused MoE kernel (Llama 4's top-1 too), whatever loop or
     # every-token pass the trained model runs: timed at the grouped rate, the one measured here.
     if vllm:

@@ -12,7 +12,15 @@ from atlas_cli.core.memory.estimate import (
     served_by_vllm,
     vllm_waves,
 )
-from atlas_cli.core.throughput.step import Device, Step, Work, decode_seconds, micro_step, server_sync_seconds
+from atlas_cli.core.throughput.step import (
+    Device,
+    Step,
+    Work,
+    decode_seconds,
+    micro_step,
+    server_sync_seconds,
+    timed_stack,
+)
 from atlas_cli.core.throughput.workload import Workload, batches, completion_tokens, longest_share
 from atlas_cli.kb.catalog import Objective
 from atlas_cli.kb.vocabulary import MEMORY_MODELS
@@ -48,7 +56,7 @@ class PlanTime(NamedTuple):
     stages: tuple[StageTime, ...]
     gpus: int
     device: Device
-    stack: str
+    stack: str  # the stack whose rate times it (throughput.step.timed_stack)
     # Over all stages, summed once (PlanTime.of): ranking reads them for every plan of every profile.
     tokens: float
     seconds: float
@@ -175,7 +183,7 @@ def plan_time(
     work: Work, device: Device, workloads: Mapping[str, Workload], objectives: tuple[Objective, ...]
 ) -> PlanTime:
     stages = tuple(stage_time(work, device, workloads[o.id], o) for o in objectives)
-    return PlanTime.of(stages, work.settings.all_gpus, device, work.settings.stack)
+    return PlanTime.of(stages, work.settings.all_gpus, device, timed_stack(work))
 
 
 def plan_cost(time: PlanTime, price: Rate | None) -> PlanCost:
