@@ -313,7 +313,12 @@ def test_a_laptop_gpu_named_with_its_memory_is_sized_by_it(catalog: Catalog, run
     """'RTX 4060 Laptop 8GB' and 'ноутбук с 4060 на 8 гигов' were refused although they say the
     memory, and a newcomer's fallback to '8 ГБ' lost the laptop (a review): sized by that memory,
     and the note says why there is no time."""
-    for name in ("RTX 4060 Laptop 8GB", "ноутбук с 4060 на 8 гигов", "rtx 4060 8GB laptop"):
+    for name in (
+        "RTX 4060 Laptop 8GB",
+        "ноутбук с 4060 на 8 гигов",
+        "rtx 4060 8GB laptop",
+        "RTX 4060 8GB Laptop GPU",
+    ):
         doc = ok(run("recommend", "--gpu", name, "--model", "qwen3-0.6b", "--json")).json()
         assert doc["profile"]["vram"] == 8.0
         assert any("laptop GPU with 8 GB" in note for note in doc["notes"])
@@ -1305,6 +1310,7 @@ def test_a_prefilled_name_that_resolves_to_nothing_fails_before_the_first_questi
         # a newcomer's review, the fifty-sixth round: all of these were refused
         ("questions with answers", "demonstrations"),
         ("300 emails labelled spam / not spam", "labeled"),
+        ("письма с метками спам или не спам", "labeled"),
         ("question and answer pairs", "demonstrations"),
         ("FAQ", "demonstrations"),
         ("300 emails labelled spam or not", "labeled"),
@@ -1318,7 +1324,11 @@ def test_data_said_in_a_newcomers_words_is_read(said: str, value: str) -> None:
     assert pick_choice(FIELDS_BY_NAME["data_kind"], said) == value
 
 
-@pytest.mark.parametrize("said", ["answers rated good or bad", "tickets with categories", "no labels"])
+@pytest.mark.parametrize(
+    "said",
+    # "or no" denies (a diff review: 'raw text or no data' was read as text)
+    ["answers rated good or bad", "tickets with categories", "no labels", "raw text or no data"],
+)
 def test_data_said_ambiguously_is_asked_again_not_taken_as_demonstrations(said: str) -> None:
     with pytest.raises(UsageError):
         pick_choice(FIELDS_BY_NAME["data_kind"], said)

@@ -1035,9 +1035,9 @@ _NOT_WORD = re.compile(r"[^\w&]+")
 # An answer that denies something ("no labeled data", "tickets without labels") is not read for
 # the choice it names: it would be taken as the very thing it denies.
 _NEGATIONS = frozenset({"no", "not", "without", "non", "none", "нет", "без", "не"})
-# "Or not" and "X / not X" state the labels' two values ("emails labelled spam or not", "spam /
-# not spam"), not that none are there.
-_LABELS_OR_NOT = re.compile(r" (?:or|или) (?:not|no|нет|не) | (\w+) (?:(?:or|или) )?(?:not|non|не) \1 ")
+# "Or not" at the end and "X / not X" state the labels' two values ("emails labelled spam or not",
+# "spam / not spam", "спам или не спам"), not that none are there ("text or no data" still denies).
+_LABELS_OR_NOT = re.compile(r" (?:or|или) (?:not|нет) $| (\w+) (?:(?:or|или) )?(?:not|non|не) \1 ")
 
 
 def _named_within(names: dict[str, str], key: str) -> set[str]:

@@ -36,7 +36,7 @@ from atlas_cli.core.throughput.step import (
 from atlas_cli.core.throughput.timing import Rate
 from atlas_cli.errors import UnknownName, UsageError, echoed
 from atlas_cli.i18n import N_, number, pt, t
-from atlas_cli.kb.catalog import LAPTOP_WORDS, Catalog, Objective, api_name, free_tier_named, is_laptop_gpu
+from atlas_cli.kb.catalog import Catalog, Objective, api_name, free_tier_named, is_laptop_gpu
 from atlas_cli.kb.records import ChipConfiguration, Gpu, LlmModel
 from atlas_cli.kb.vocabulary import (
     GB_WORDS,
@@ -475,13 +475,21 @@ def laptop_memory(gpu: str | None, vram: float | None, flag: str = "--gpu") -> f
     other GPU, and for a laptop GPU without it (refused by the catalog with what to give)."""
     if gpu is None or not is_laptop_gpu(gpu):
         return None
-    # "RTX 4060 Laptop 8GB", or the memory first: "rtx 4060 8gb laptop" (a newcomer's review).
-    found = name_and_memory(gpu) or name_and_memory(LAPTOP_WORDS.sub(" ", gpu))
-    if found is None:
+    # "RTX 4060 Laptop 8GB", or the memory anywhere else: "rtx 4060 8gb laptop", NVIDIA's "RTX 4060
+    # 8GB Laptop GPU" (a newcomer's and a diff review); one size, or none is read.
+    found = name_and_memory(gpu)
+    sizes = [found[1]] if found is not None else _MEMORY_WITHIN.findall(check_gpu_text(gpu))
+    if len(sizes) != 1:
         return vram
-    memory = parse_vram(found[1], flag)
+    memory = parse_vram(sizes[0], flag)
     _memory_once(gpu, memory, vram)
     return memory
+
+
+# A memory size within a laptop GPU's name, a number of its own ("8 GB)", not "1e9GB").
+_MEMORY_WITHIN: Final = re.compile(
+    rf"(?<![0-9.,])(?<![0-9][eE])([0-9]+(?:[.,][0-9]+)?\s*{GB_WORDS})(?![a-zа-я0-9])", re.IGNORECASE
+)
 
 
 def name_and_memory(text: str) -> tuple[str, str] | None:
