@@ -902,6 +902,12 @@ def test_local_prompting_speaks_to_an_instruct_model_in_its_chat_format(
     assert recipe["generate"](generator, "what is the sky", 4) == "blue"
     # the messages the pipeline templates, with the template's switch
     assert asked == [([{"role": "user", "content": "what is the sky"}], {"enable_thinking": False})]
+
+    def harmony(prompt: Any, **_: Any) -> list[dict[str, str]]:  # gpt-oss, its channel tokens skipped
+        return [{"generated_text": "analysisThe user asks about the sky.assistantfinalblue"}]
+
+    harmony.tokenizer = tokenizer  # type: ignore[attr-defined]
+    assert recipe["generate"](harmony, "what is the sky", 4) == "blue"
     tokenizer.chat_template = None
     assert recipe["as_chat"](chat, "what is the sky") == "what is the sky"
     assert templated > recipe["token_count"](chat, "what is the sky")  # the template's own tokens

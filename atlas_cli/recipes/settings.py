@@ -1654,8 +1654,9 @@ def _answer_room(catalog: Catalog, recipe: Recipe) -> None:
     thinks = recipe.facts.get("model_reasons") is True
     if thinks and not (model is not None and hybrid_thinking(catalog, model)):
         why = t(
-            "the model always reasons before it answers (no switch in its chat template): its thoughts "
-            "take the room first; the script keeps what follows </think>"
+            "the model always reasons before it answers: its thoughts take the room first (and this "
+            "much less of CONTEXT_TOKENS is left for the prompt); the script keeps its final answer, "
+            "what follows </think> or gpt-oss's final channel"
         )
         recipe.set("max_new_tokens", Setting(THINKING_ANSWER_TOKENS, why))
 

@@ -16,7 +16,8 @@ COMMON = Template('''
 from __future__ import annotations
 
 import argparse
-import json$imports
+import json
+import re$imports
 from pathlib import Path
 from typing import Any
 $third_party
@@ -75,7 +76,9 @@ def generate(generator: Any, prompt: str, max_new_tokens: int) -> str:
     chat = as_chat(generator, prompt)
     switches = {} if isinstance(chat, str) else {"tokenizer_encode_kwargs": CHAT_TEMPLATE_KWARGS}
     output = generator(chat, max_new_tokens=max_new_tokens, return_full_text=False, **switches)
-    return str(output[0]["generated_text"]).split("</think>")[-1].strip()
+    # Thoughts end at </think>, or (gpt-oss's harmony format, its channel tokens skipped) where the
+    # final channel begins.
+    return re.split("</think>|assistantfinal", str(output[0]["generated_text"]))[-1].strip()
 
 
 def token_count(generator: Any, text: str) -> int:
