@@ -1271,6 +1271,10 @@ def test_classification_without_a_model_hears_of_a_small_encoder(engine: Engine)
     hint = "--model answerdotai/ModernBERT-base"
     assert any(hint in note for note in recommend(engine, **profile).notes)
     assert any("--model FacebookAI/xlm-roberta-base" in note for note in recommend(engine, **profile).notes)
+    # ... both sized offline, as suggested (a newcomer's review: XLM-RoBERTa was refused)
+    for suggested in ("answerdotai/ModernBERT-base", "FacebookAI/xlm-roberta-base"):
+        sized = recommend(engine, **profile, model=suggested)
+        assert sized.facts["model_architecture"] == "encoder", suggested
     others: list[dict[str, str]] = [{"model": "qwen3-8b"}, {"model_size": "7b"}, {"goal": "chat"}]
     for given in others:
         assert not any(hint in note for note in recommend(engine, **{**profile, **given}).notes)

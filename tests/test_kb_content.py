@@ -518,7 +518,7 @@ def test_bias_terms(kb: KnowledgeBase) -> None:
 
 def test_architectures(kb: KnowledgeBase) -> None:
     for model in kb.models:
-        encoders = {"bert": "encoder", "modernbert": "encoder", "t5": "encoder-decoder"}
+        encoders = {"bert": "encoder", "modernbert": "encoder", "roberta": "encoder", "t5": "encoder-decoder"}
         expected = encoders.get(model.family, "decoder")
         assert model.architecture == expected, model.id
         assert model.attention_heads % model.kv_heads == 0, model.id
