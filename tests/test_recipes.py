@@ -4022,7 +4022,10 @@ def test_mlx_splits_the_data_into_the_files_it_reads(tmp_path: Path) -> None:
     again = subprocess.run(
         [sys.executable, *shlex.split(command)[1:]], cwd=tmp_path, capture_output=True, text=True
     )
-    assert again.returncode != 0 and "FileExistsError" in again.stderr
+    assert again.returncode != 0 and "move them away to split again" in again.stderr
+    (tmp_path / "data" / "valid.jsonl").unlink()  # the user's own train.jsonl alone: nothing written
+    refused = subprocess.run([sys.executable, *shlex.split(command)[1:]], cwd=tmp_path, capture_output=True)
+    assert refused.returncode != 0 and not (tmp_path / "data" / "valid.jsonl").exists()
     assert (tmp_path / "data" / "train.jsonl").read_text(encoding="utf-8").splitlines() == split["train"]
 
 

@@ -290,19 +290,22 @@ def _joined(recipe: Recipe, stage: str) -> bool:
 def _split_command(source: str, held: int, joined: bool = False) -> str:
     """Python that writes data/train.jsonl and data/valid.jsonl from `source`, `held` rows held out
     (seeded): mlx-lm reads a directory of them and holds nothing out itself; `joined`, each
-    prompt/completion row as one {"text": prompt + completion}. Opened with 'x', so that a file
-    already there is never overwritten (FileExistsError names it)."""
+    prompt/completion row as one {"text": prompt + completion}. It stops before writing anything
+    where either file is there already (a review: a half-written split, or a stale valid.jsonl
+    beside the user's own train.jsonl), and opens them with 'x' besides."""
     valid = f"(d / 'valid.jsonl').open('x', encoding='utf-8').write(''.join(rows[:{held}])); " if held else ""
     row = (
         "json.dumps({'text': (j := json.loads(r))['prompt'] + j['completion']}) + '\\n'"
         if joined
         else "r.strip() + '\\n'"
     )
-    modules = "json, pathlib, random" if joined else "pathlib, random"
+    modules = "json, pathlib, random, sys" if joined else "pathlib, random, sys"
     return (
         f'python -c "import {modules}; '
         f"rows = [{row} for r in open('{source}', encoding='utf-8') if r.strip()]; "
         "random.Random(0).shuffle(rows); d = pathlib.Path('data'); d.mkdir(exist_ok=True); "
+        "any((d / n).exists() for n in ('train.jsonl', 'valid.jsonl')) and sys.exit('data/ holds "
+        "train.jsonl or valid.jsonl already: move them away to split again'); "
         f"{valid}(d / 'train.jsonl').open('x', encoding='utf-8').write(''.join(rows[{held}:]))\""
     )
 
